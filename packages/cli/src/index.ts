@@ -1,0 +1,1 @@
+export { KreplayCommand, EXIT } from './base.js';

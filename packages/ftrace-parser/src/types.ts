@@ -1,0 +1,83 @@
+/**
+ * The records every trace reader produces (ftrace text, trace_pipe, trace-cmd report,
+ * perf script, trace.dat). Replay and everything after it only ever sees these.
+ */
+
+/** A decoded field value. Integers wider than 2^53 are bigint; never a float for an integer. */
+export type FieldValue = number | bigint | string | boolean | null | FieldValue[];
+
+export type Fields = Record<string, FieldValue>;
+
+/** kprobe / kretprobe location as printed in the event line. */
+export interface ProbeSite {
+  kind: 'kprobe' | 'kretprobe';
+  /** Probed function: `filemap_fault` from `(filemap_fault+0x0/0x5a0)` or `(x <- filemap_fault)`. */
+  func: string;
+  /** kprobe: offset into func (`+0x0`). */
+  offset?: number;
+  /** kprobe: size of func (`/0x5a0`). */
+  size?: number;
+  /** kretprobe: the caller symbol (`__do_fault+0x3c/0x140`) as printed. */
+  caller?: string;
+}
+
+export interface TraceEvent {
+  type: 'event';
+  /** Exact integer nanoseconds (or raw counter ticks for counter/x86-tsc clocks). */
+  ts: bigint;
+  cpu: number;
+  pid: number;
+  tgid?: number;
+  comm: string;
+  /** irqs-off / need-resched / hardirq-softirq / preempt-depth / migrate columns, as printed. */
+  flags?: string;
+  /** Event name as the kernel names it: `mm_filemap_add_to_page_cache`, `p_filemap_fault_0`, `function`, `print`. */
+  event: string;
+  /** Event system when known: `filemap`, `exceptions`, `kprobes`, `ftrace`. */
+  system?: string;
+  fields: Fields;
+  /** kprobe/kretprobe location, when the event is a probe. */
+  probe?: ProbeSite;
+  /** `<stack trace>` / ` => frame` / callchain lines attached to this event. */
+  stack?: string[];
+  /** 1-based line number of the event in its source (first line for multi-line events). */
+  line: number;
+  /** File name, or `-` for stdin, or a caller-chosen label. */
+  source: string;
+}
+
+export type GapKind =
+  | 'lost-events'      // `CPU:N [LOST N EVENTS]` / `CPU:N [LOST EVENTS]` / ring-buffer missed events
+  | 'events-dropped'   // trace-cmd report `[N EVENTS DROPPED]`
+  | 'buffer-started'   // `##### CPU N buffer started ####`: earlier events on that CPU were overwritten
+  | 'truncated'        // the input ended in the middle of a record
+  | 'unparseable';     // a line no reader understood
+
+/** A place where events may be missing. Replay across a gap on that CPU is uncertain. */
+export interface Gap {
+  type: 'gap';
+  kind: GapKind;
+  /** The CPU the gap is on; undefined when it could be any CPU. */
+  cpu?: number;
+  /** Number of events lost, when the trace says. */
+  lost?: number;
+  /** Timestamp of the gap, when known (the next event's on that CPU, or the line's own). */
+  ts?: bigint;
+  line: number;
+  source: string;
+  /** Why this is a gap, in words a user reads. */
+  reason: string;
+  /** The offending input line (cut to a sane length) for unparseable/truncated gaps. */
+  text?: string;
+}
+
+/** Non-event information found in the trace: tracer name, clock, trace-cmd preamble, ... */
+export interface TraceMeta {
+  type: 'meta';
+  key: string;
+  value: string | number;
+  line: number;
+  source: string;
+}
+
+export type TraceRecord = TraceEvent | Gap | TraceMeta;

@@ -1,0 +1,3 @@
+export * from './rules.js';
+export * from './mmop.js';
+export * from './machine.js';

@@ -1,0 +1,73 @@
+/**
+ * The contract between the model and the explorer (loom's split: the explorer knows
+ * threads, steps and accesses; the model knows the kernel and nothing about schedules).
+ *
+ * A Machine is one scenario instantiated on one kernel flavor. It is pure: `step` returns
+ * a new state and never mutates the one it was given, so the explorer may keep, hash and
+ * revisit states freely.
+ */
+import type { MmOp } from './mmop.js';
+import type { FileKey, RuleId } from './rules.js';
+
+/** A shared location a step touches; DPOR's dependency relation is built from these. */
+export interface Access {
+  /** Stable location name, e.g. `M0.truncate_count`, `pfn3.mapcount`, `M0.tree_lock`, `ptl:mm1:0x1000`. */
+  loc: string;
+  mode: 'read' | 'write';
+}
+
+export interface StepInfo {
+  /** What the step does, in kernel words: `do_no_page: seq = mapping->truncate_count`. */
+  label: string;
+  /** Kernel source it stands for: `mm/memory.c do_no_page() 2.6.15`. */
+  where?: string;
+  accesses: readonly Access[];
+  /** False when the step would block (lock held by another thread, waiting on PG_locked). */
+  enabled: boolean;
+  /** When blocked: on what, in words (`PG_locked of pfn 3, held by T1`). */
+  blockedOn?: string;
+}
+
+/** An invariant broken by a step, reported with a rule id of DESIGN.md. */
+export interface ModelViolation {
+  rule: RuleId;
+  message: string;
+  file?: FileKey;
+  index?: number;
+  pfn?: number;
+}
+
+export interface StepResult<S> {
+  state: S;
+  /** The MmOps a traced kernel would show for this step (rendered into explorer traces). */
+  ops: MmOp[];
+  /** Invariants broken by this step (checked right after it). */
+  violations: ModelViolation[];
+  /** The state change in a few words (`truncate_count 0→1`), for the interleaving table. */
+  effect: string;
+}
+
+export interface ThreadInfo {
+  id: number;
+  /** Display name, also the comm in rendered traces (≤ 15 chars). */
+  name: string;
+  /** Program name in the flavor (`fault`, `odirect_write`, `truncate`, ...). */
+  program: string;
+  args: Readonly<Record<string, unknown>>;
+}
+
+export interface Machine<S = unknown> {
+  readonly flavor: string;
+  readonly threads: readonly ThreadInfo[];
+  initial(): S;
+  /** Thread t's next step in state s, or null when t has finished. */
+  next(s: S, t: number): StepInfo | null;
+  /** Run thread t's next step; only called when `next(s, t)` is enabled. */
+  step(s: S, t: number): StepResult<S>;
+  /** Canonical key: equal states give equal keys (visited-state hashing, cycle detection). */
+  key(s: S): string;
+  /** Invariants judged when every thread has finished (e.g. stale data left mapped). */
+  final?(s: S): ModelViolation[];
+  /** A human-readable dump of the state, for counterexample reports. */
+  describe?(s: S): string;
+}
