@@ -1,0 +1,65 @@
+/**
+ * What each traced probe means to replay: the `probes` section of a capture profile
+ * (kernel-configs/) and the standalone file `kreplay replay --probes FILE` reads.
+ * Capture writes it into each trace's meta.json, so a trace and its meaning travel together.
+ *
+ * Keys are either the event name exactly as it appears in the trace (`p_filemap_fault_0`,
+ * `my_rmap_add`) or `kprobe:<func>` / `kretprobe:<func>`, which match any probe event on
+ * that function whatever its name (auto-generated names included).
+ *
+ * Example (YAML):
+ *   vmemmapBase: "0xffffea0000000000"
+ *   probes:
+ *     kprobe:page_add_file_rmap: { op: pte_map, args: { pfn: { field: page, as: page } } }
+ *     kretprobe:invalidate_inode_pages2_range:
+ *       { op: invalidate_end, fn: invalidate_inode_pages2_range, args: { ret: { field: arg1, as: signed } } }
+ */
+import { z } from 'zod';
+
+/** How a trace field converts into an MmOp field. */
+export const FIELD_CONVERSIONS = [
+  'number',   // integer as printed (decimal or 0x-hex)
+  'signed',   // integer reinterpreted as a signed 64-bit value (kretprobe return values: 0xfffffffffffffff0 → -16)
+  'page',     // struct page * → pfn, using vmemmapBase (pfn = (page - vmemmapBase) / 64)
+  'pfn',      // already a pfn
+  'kdev',     // kernel dev_t (major << 20 | minor) → "major:minor"
+  'bytes-to-index', // byte offset → page index (/ 4096)
+  'string',
+] as const;
+
+export const FieldSpecSchema = z.union([
+  z.string().min(1),
+  z.object({
+    field: z.string().min(1),
+    as: z.enum(FIELD_CONVERSIONS).optional(),
+  }).strict(),
+]);
+export type FieldSpec = z.infer<typeof FieldSpecSchema>;
+
+/** MmOp fields a probe argument can fill. `dev`/`ino` fill the op's FileRef. */
+export const PROBE_ARG_TARGETS = [
+  'dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order',
+] as const;
+
+export const PROBE_OPS = [
+  'fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap',
+  'invalidate_begin', 'invalidate_end', 'truncate_begin', 'truncate_end', 'unmap_range',
+  'isize_set', 'page_lock', 'page_unlock',
+] as const;
+
+export const ProbeMeaningSchema = z.object({
+  op: z.enum(PROBE_OPS),
+  /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
+  fn: z.string().optional(),
+  args: z.record(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
+}).strict();
+export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
+
+export const ProbeMapSchema = z.object({
+  /** `vmemmap_base` of the traced kernel as 0x-hex (nokaslr x86-64: 0xffffea0000000000). */
+  vmemmapBase: z.string().regex(/^0x[0-9a-fA-F]+$/).optional(),
+  /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
+  structPageSize: z.number().int().positive().default(64),
+  probes: z.record(z.string().min(1), ProbeMeaningSchema),
+}).strict();
+export type ProbeMap = z.infer<typeof ProbeMapSchema>;
