@@ -51,7 +51,7 @@ export const ProbeMeaningSchema = z.object({
   op: z.enum(PROBE_OPS),
   /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
   fn: z.string().optional(),
-  args: z.record(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
+  args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
 }).strict();
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
