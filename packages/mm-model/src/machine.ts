@@ -14,6 +14,12 @@ export interface Access {
   /** Stable location name, e.g. `M0.truncate_count`, `pfn3.mapcount`, `M0.tree_lock`, `ptl:mm1:0x1000`. */
   loc: string;
   mode: 'read' | 'write';
+  /**
+   * Set on the access a lock operation makes to its lock's loc (mode 'write'): the explorer
+   * draws lock hand-offs (release by one thread → next acquire by another) from it in
+   * Perfetto traces. Optional; the dependency relation never needs it.
+   */
+  lock?: 'acquire' | 'release';
 }
 
 export interface StepInfo {
@@ -21,6 +27,11 @@ export interface StepInfo {
   label: string;
   /** Kernel source it stands for: `mm/memory.c do_no_page() 2.6.15`. */
   where?: string;
+  /**
+   * Everything the step reads and writes. A blocked step (enabled=false) still declares the
+   * accesses it would make when it runs (a lock acquire writes the lock's loc), so the
+   * explorer sees that it conflicts with the holder's release and explores both orders.
+   */
   accesses: readonly Access[];
   /** False when the step would block (lock held by another thread, waiting on PG_locked). */
   enabled: boolean;
