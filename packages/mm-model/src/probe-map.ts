@@ -25,6 +25,7 @@ export const FIELD_CONVERSIONS = [
   'kdev',     // kernel dev_t (major << 20 | minor) → "major:minor"
   'bytes-to-index', // byte offset → page index (/ 4096)
   'string',
+  'hex',      // hex printed without 0x (`%lx`: the filemap tracepoints' `ino 2a`)
 ] as const;
 
 export const FieldSpecSchema = z.union([
