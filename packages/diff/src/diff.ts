@@ -1,0 +1,228 @@
+/**
+ * Compare the runs of a base kernel with the runs of a patched one.
+ *
+ * Findings are matched by rule and page-cache identity (file, index): timestamps and pfns
+ * differ between any two runs and never take part. A finding class is new when no base run
+ * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
+ * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
+ */
+import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
+import { BEHAVIOUR_METRICS } from './metrics.js';
+import { distribution, mannWhitney, type Distribution } from './stats.js';
+import { resolveMetric, type Threshold } from './thresholds.js';
+import {
+  LATENCY_OPS,
+  type BehaviourRow, type DiffResult, type FindingEntry, type LatencyRow, type RunData,
+  type SideInfo, type ThresholdCheck, type WorkloadRow, type WorkloadValue,
+} from './types.js';
+
+export type FailOn = DiffResult['failOn'];
+
+export interface DiffOptions {
+  /** Severity at or above which a new finding is a regression (default `error`). */
+  failOn?: FailOn;
+  thresholds?: Threshold[];
+  baseLabel?: string;
+  patchedLabel?: string;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
+const FAIL_RANK: Record<FailOn, number> = { error: 3, warning: 2, note: 1, never: Infinity };
+
+export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>): string {
+  return `${f.rule} ${f.file ?? '-'} ${f.index ?? '-'}`;
+}
+
+interface Tally { first: Finding; firstRun: string; count: number; runs: number }
+
+function tally(runs: readonly RunData[]): Map<string, Tally> {
+  const out = new Map<string, Tally>();
+  for (const run of runs) {
+    const seen = new Set<string>();
+    for (const f of run.findings) {
+      const key = findingKey(f);
+      const t = out.get(key);
+      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1 });
+      else {
+        t.count++;
+        if (!seen.has(key)) t.runs++;
+      }
+      seen.add(key);
+    }
+  }
+  return out;
+}
+
+function entryOrder(a: FindingEntry, b: FindingEntry): number {
+  return RULES.indexOf(a.rule) - RULES.indexOf(b.rule)
+    || (a.file ?? '').localeCompare(b.file ?? '')
+    || (a.index ?? -1) - (b.index ?? -1)
+    || a.key.localeCompare(b.key);
+}
+
+function matchFindings(base: readonly RunData[], patched: readonly RunData[]): DiffResult['findings'] {
+  const b = tally(base);
+  const p = tally(patched);
+  const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
+  for (const key of new Set([...b.keys(), ...p.keys()])) {
+    const tb = b.get(key);
+    const tp = p.get(key);
+    const rep = (tp ?? tb)!;
+    const f = rep.first;
+    const entry: FindingEntry = {
+      key, rule: f.rule, severity: f.severity, certainty: f.certainty,
+      ...(f.file !== undefined ? { file: f.file } : {}),
+      ...(f.index !== undefined ? { index: f.index } : {}),
+      base: tb?.count ?? 0, patched: tp?.count ?? 0,
+      baseRuns: tb?.runs ?? 0, patchedRuns: tp?.runs ?? 0,
+      example: f, exampleRun: rep.firstRun,
+    };
+    (tb && tp ? result.unchanged : tp ? result.new : result.fixed).push(entry);
+  }
+  result.new.sort(entryOrder);
+  result.fixed.sort(entryOrder);
+  result.unchanged.sort(entryOrder);
+  return result;
+}
+
+function sideInfo(label: string, runs: readonly RunData[]): SideInfo {
+  let durationNs = 0, events = 0, ops = 0, gaps = 0;
+  for (const r of runs) {
+    durationNs += r.durationNs;
+    events += r.stats.events;
+    ops += r.stats.ops;
+    gaps += r.stats.gaps;
+  }
+  return { label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps };
+}
+
+/** Percent change from a to b; null when a is 0 (or either is missing). */
+export function changePct(a: number | null, b: number | null): number | null {
+  if (a === null || b === null) return null;
+  if (a === 0) return b === 0 ? 0 : null;
+  return ((b - a) / a) * 100;
+}
+
+function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo: SideInfo, pInfo: SideInfo): BehaviourRow[] {
+  const sum = (runs: readonly RunData[], name: string) => runs.reduce((s, r) => s + (r.counts[name] ?? 0), 0);
+  const rate = (count: number, ns: number) => (ns > 0 ? count / (ns / 1e9) : null);
+  return BEHAVIOUR_METRICS.map(({ name, description }) => {
+    const bc = sum(base, name);
+    const pc = sum(patched, name);
+    const bs = { count: bc, perSec: rate(bc, bInfo.durationNs) };
+    const ps = { count: pc, perSec: rate(pc, pInfo.durationNs) };
+    const useRate = bs.perSec !== null && ps.perSec !== null;
+    return {
+      name, description, base: bs, patched: ps,
+      changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(bc, pc),
+    };
+  });
+}
+
+function latency(base: readonly RunData[], patched: readonly RunData[]): LatencyRow[] {
+  const pool = (runs: readonly RunData[], op: (typeof LATENCY_OPS)[number]) => runs.flatMap((r) => r.latencyNs[op] ?? []);
+  const rows: LatencyRow[] = [];
+  for (const op of LATENCY_OPS) {
+    const bs = pool(base, op);
+    const ps = pool(patched, op);
+    if (bs.length === 0 && ps.length === 0) continue;
+    const bd = distribution(bs);
+    const pd = distribution(ps);
+    rows.push({
+      op, base: bd, patched: pd,
+      changePct: {
+        p50: changePct(bd.p50, pd.p50), p90: changePct(bd.p90, pd.p90),
+        p99: changePct(bd.p99, pd.p99), max: changePct(bd.max, pd.max),
+      },
+      significance: mannWhitney(bs, ps),
+    });
+  }
+  return rows;
+}
+
+function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {
+  const names: string[] = [];
+  for (const r of [...base, ...patched]) for (const k of Object.keys(r.workload ?? {})) if (!names.includes(k)) names.push(k);
+  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) => r.workload?.[k] ?? null);
+  return names.map((name) => ({ name, base: values(base, name), patched: values(patched, name) }));
+}
+
+function meanOf(values: readonly WorkloadValue[]): number | null {
+  const nums = values.filter((v): v is number => typeof v === 'number');
+  return nums.length ? nums.reduce((a, b) => a + b, 0) / nums.length : null;
+}
+
+function fmtNum(x: number | null): string {
+  if (x === null) return 'n/a';
+  return Number.isInteger(x) ? String(x) : x.toFixed(3);
+}
+
+function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
+  const ref = resolveMetric(t.metric)!;
+  let b: number | null = null, p: number | null = null, note = '', judged = true;
+  switch (ref.kind) {
+    case 'findings':
+      b = base.length ? base.reduce((s, r) => s + r.findings.length, 0) / base.length : null;
+      p = patched.length ? patched.reduce((s, r) => s + r.findings.length, 0) / patched.length : null;
+      note = 'findings per run';
+      break;
+    case 'behaviour': {
+      const row = d.behaviour.find((r) => r.name === ref.name)!;
+      const useRate = row.base.perSec !== null && row.patched.perSec !== null;
+      b = useRate ? row.base.perSec : row.base.count;
+      p = useRate ? row.patched.perSec : row.patched.count;
+      note = useRate ? 'per second of trace' : 'count (trace span unknown)';
+      break;
+    }
+    case 'latency': {
+      const row = d.latency.find((r) => r.op === ref.op);
+      if (!row) { judged = false; note = `no ${ref.op} latency samples on either side`; break; }
+      b = (row.base as Distribution)[ref.pct];
+      p = (row.patched as Distribution)[ref.pct];
+      if (row.significance.verdict !== 'significant') { judged = false; note = `not judged: ${row.significance.note}`; }
+      else note = row.significance.note;
+      break;
+    }
+    case 'workload': {
+      const row = d.workload.find((r) => r.name === ref.name);
+      if (!row) { judged = false; note = `no workload counter "${ref.name}" in either side's meta.json`; break; }
+      b = meanOf(row.base);
+      p = meanOf(row.patched);
+      note = 'mean per run';
+      break;
+    }
+  }
+  const change = changePct(b, p);
+  // From 0 to anything above 0 is an unbounded increase.
+  const grew = change === null ? b !== null && p !== null && p > b : change > t.maxPct;
+  const exceeded = judged && grew;
+  return { metric: t.metric, maxPct: t.maxPct, base: b, patched: p, changePct: change, exceeded, note };
+}
+
+export function diffRuns(base: readonly RunData[], patched: readonly RunData[], opts: DiffOptions = {}): DiffResult {
+  const failOn = opts.failOn ?? 'error';
+  const bInfo = sideInfo(opts.baseLabel ?? 'base', base);
+  const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched);
+  const partial = {
+    tool: 'kreplay diff' as const, version: 1 as const, failOn,
+    base: bInfo, patched: pInfo,
+    findings: matchFindings(base, patched),
+    behaviour: behaviour(base, patched, bInfo, pInfo),
+    latency: latency(base, patched),
+    workload: workload(base, patched),
+  };
+  const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched));
+  const reasons: string[] = [];
+  for (const e of partial.findings.new) {
+    if (SEVERITY_RANK[e.severity] >= FAIL_RANK[failOn]) {
+      reasons.push(`new ${e.severity} ${e.rule}${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''} (${e.patched}× in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'})`);
+    }
+  }
+  for (const t of thresholds) {
+    if (t.exceeded) {
+      const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;
+      reasons.push(`${t.metric} ${fmtNum(t.base)} → ${fmtNum(t.patched)} (${ch}, allowed +${t.maxPct}%)`);
+    }
+  }
+  return { ...partial, thresholds, regression: reasons.length > 0, reasons };
+}

@@ -1,0 +1,78 @@
+/**
+ * Workload results from a trace's meta.json (written by `kreplay capture`): the counters the
+ * workload printed in its result line (e.g. coherency mismatches, SIGBUS count).
+ *
+ * Where the meta lives: `DIR/trace.txt[.gz]` → `DIR/meta.json`; `NAME.trace[.gz]` or
+ * `NAME.txt[.gz]` → `NAME.meta.json`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { InputError } from '@kreplay/ftrace-parser';
+import { lineOfPath, syntaxErrorLine } from './json-lines.js';
+import type { WorkloadValue } from './types.js';
+
+export function metaPathFor(tracePath: string): string | undefined {
+  const dir = path.dirname(tracePath);
+  const stem = path.basename(tracePath).replace(/\.(gz|zst)$/, '').replace(/\.(trace|txt|dat|json)$/, '');
+  for (const c of [path.join(dir, `${stem}.meta.json`), path.join(dir, 'meta.json')]) {
+    if (c !== tracePath && existsSync(c)) return c;
+  }
+  return undefined;
+}
+
+const Value = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+const Counters = z.record(z.string(), z.unknown());
+
+/** The part of meta.json diff reads; everything else passes through. */
+const MetaSchema = z.looseObject({
+  workload: z.union([
+    z.string(),
+    z.looseObject({
+      name: z.string().optional(),
+      result: Counters.optional(),
+      counters: Counters.optional(),
+    }),
+  ]).optional(),
+  result: Counters.optional(),
+  workloadResult: Counters.optional(),
+});
+
+/** Flatten a counters object to scalar values (`a.b` for nested ones). */
+function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, WorkloadValue> = {}): Record<string, WorkloadValue> {
+  for (const [k, v] of Object.entries(obj)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, name, out);
+    else if (Value.safeParse(v).success) out[name] = v as WorkloadValue;
+  }
+  return out;
+}
+
+export interface WorkloadMeta {
+  path: string;
+  counters: Record<string, WorkloadValue>;
+}
+
+export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> {
+  const text = await readFile(metaPath, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`meta.json is not valid JSON: ${(e as Error).message}`, {
+      file: metaPath, line: syntaxErrorLine(text, e), hint: 'it is written by `kreplay capture`; recapture or fix the file',
+    });
+  }
+  const r = MetaSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new InputError(`meta.json: ${issue.path.join('.')}: ${issue.message}`, {
+      file: metaPath, line: lineOfPath(text, issue.path), hint: 'it is written by `kreplay capture`; recapture or fix the file',
+    });
+  }
+  const m = r.data;
+  const wl = typeof m.workload === 'object' ? m.workload : undefined;
+  const counters = wl?.result ?? wl?.counters ?? m.workloadResult ?? m.result ?? {};
+  return { path: metaPath, counters: flatten(counters) };
+}

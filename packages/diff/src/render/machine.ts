@@ -1,0 +1,125 @@
+/**
+ * Machine formats of a DiffResult, for the CI systems kernel developers already read:
+ * JSON (the DiffResult itself), JUnit XML, SARIF 2.1.0 (with baselineState), and GitHub
+ * workflow commands.
+ */
+import { stringifyJson } from '@kreplay/ftrace-parser';
+import type { DiffResult, FindingEntry } from '../types.js';
+import { fmtChange, where, xmlEscape } from './util.js';
+
+export function diffToJson(d: DiffResult): string {
+  return `${stringifyJson(d, 2)}\n`;
+}
+
+const FAIL_RANK = { error: 3, warning: 2, note: 1, never: Infinity } as const;
+const failing = (d: DiffResult, e: FindingEntry) => FAIL_RANK[e.severity] >= FAIL_RANK[d.failOn];
+
+function title(e: FindingEntry): string {
+  return `${e.rule}${where(e)}`;
+}
+
+export function diffToJunit(d: DiffResult): string {
+  const cases: string[] = [];
+  const groups: Array<[string, FindingEntry[]]> = [['new', d.findings.new], ['fixed', d.findings.fixed], ['unchanged', d.findings.unchanged]];
+  let failures = 0;
+  for (const [state, entries] of groups) {
+    for (const e of entries) {
+      const name = xmlEscape(`${state}: ${title(e)}`);
+      const body = xmlEscape(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.summary}`).join('\n')}`);
+      if (state === 'new' && failing(d, e)) {
+        failures++;
+        cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${xmlEscape(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`);
+      } else {
+        cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`);
+      }
+    }
+  }
+  for (const t of d.thresholds) {
+    const name = xmlEscape(`${t.metric} at most +${t.maxPct}%`);
+    const msg = xmlEscape(`${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}); ${t.note}`);
+    if (t.exceeded) failures++;
+    cases.push(t.exceeded
+      ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
+      : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`);
+  }
+  if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kreplay diff" tests="${cases.length}" failures="${failures}">`,
+    `  <testsuite name="kreplay diff ${xmlEscape(d.base.label)} vs ${xmlEscape(d.patched.label)}" tests="${cases.length}" failures="${failures}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+const SARIF_LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
+
+export function diffToSarif(d: DiffResult): string {
+  const rules = new Map<string, { id: string; shortDescription: { text: string } }>();
+  const results: unknown[] = [];
+  const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent') => {
+    rules.set(e.rule, { id: e.rule, shortDescription: { text: e.rule } });
+    results.push({
+      ruleId: e.rule,
+      level: baselineState === 'absent' ? 'none' : SARIF_LEVEL[e.severity],
+      baselineState,
+      message: { text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : 'in both'}: ${e.example.message}\n${e.example.explanation}` },
+      locations: e.example.events.slice(0, 1).map((c) => ({
+        physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
+      })),
+      relatedLocations: e.example.events.slice(1).map((c, i) => ({
+        id: i + 1,
+        message: { text: c.summary || `${c.comm}-${c.pid}` },
+        physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
+      })),
+      partialFingerprints: { 'kreplayFinding/v1': e.key },
+      properties: { certainty: e.certainty, base: e.base, patched: e.patched },
+    });
+  };
+  for (const e of d.findings.new) add(e, 'new');
+  for (const e of d.findings.unchanged) add(e, 'unchanged');
+  for (const e of d.findings.fixed) add(e, 'absent');
+  for (const t of d.thresholds.filter((x) => x.exceeded)) {
+    const id = `threshold/${t.metric}`;
+    rules.set(id, { id, shortDescription: { text: `${t.metric} grew beyond the allowed ${t.maxPct}%` } });
+    results.push({
+      ruleId: id, level: 'error', baselineState: 'new',
+      message: { text: `${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}` },
+    });
+  }
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: { driver: { name: 'kreplay diff', informationUri: 'https://github.com/kreplay/kreplay', rules: [...rules.values()] } },
+      results,
+    }],
+  };
+  return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+function ghData(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function ghProp(s: string): string {
+  return ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+export function diffToGithub(d: DiffResult): string {
+  const lines: string[] = [];
+  const annotate = (cmd: string, e: FindingEntry, prefix: string) => {
+    const c = e.example.events[0];
+    const loc = c ? `file=${ghProp(c.source)},line=${c.line},` : '';
+    lines.push(`::${cmd} ${loc}title=${ghProp(`${prefix}: ${title(e)}`)}::${ghData(`${e.example.message}\n${e.example.explanation}`)}`);
+  };
+  for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
+  for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
+  for (const t of d.thresholds.filter((x) => x.exceeded)) {
+    lines.push(`::error title=${ghProp(`kreplay diff threshold ${t.metric}`)}::${ghData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
+  }
+  lines.push(`::notice title=kreplay diff::${ghData(`${d.regression ? 'REGRESSION' : 'no regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings`)}`);
+  return `${lines.join('\n')}\n`;
+}

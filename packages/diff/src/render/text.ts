@@ -1,0 +1,78 @@
+/** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
+import type { Finding } from '@kreplay/mm-model';
+import type { DiffResult, FindingEntry, SideInfo } from '../types.js';
+import { fmtChange, fmtCount, fmtNs, fmtRate, fmtSeconds, pad, where } from './util.js';
+
+function side(s: SideInfo): string {
+  const runs = s.runs.length === 1 ? s.runs[0]! : `${s.runs.length} runs`;
+  return `${s.label} ${runs} (${fmtSeconds(s.durationNs)} of trace, ${s.events} events${s.gaps ? `, ${s.gaps} gaps` : ''})`;
+}
+
+export function citeLines(f: Finding, indent: string): string[] {
+  return f.events.map((e) => `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`);
+}
+
+function entry(tag: string, e: FindingEntry): string[] {
+  const counts = `base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s)`;
+  return [
+    `  ${pad(tag, 9)} ${pad(e.severity, 7)} ${e.rule}${where(e)}${e.certainty === 'uncertain' ? ' (uncertain: lost events nearby)' : ''}`,
+    `            ${e.example.message}`,
+    `            ${counts}; example from ${e.exampleRun}:`,
+    ...e.example.explanation.split('\n').map((l) => `            ${l}`),
+    ...citeLines(e.example, '              '),
+  ];
+}
+
+export function diffToText(d: DiffResult): string {
+  const out: string[] = [];
+  out.push(`kreplay diff`);
+  out.push(`  base:    ${side(d.base)}`);
+  out.push(`  patched: ${side(d.patched)}`);
+  out.push('');
+  if (d.regression) {
+    out.push(`REGRESSION (${d.reasons.length} reason${d.reasons.length === 1 ? '' : 's'}):`);
+    for (const r of d.reasons) out.push(`  - ${r}`);
+  } else {
+    out.push(`no regression (fail-on ${d.failOn}${d.thresholds.length ? `, ${d.thresholds.length} threshold(s) held` : ''})`);
+  }
+  out.push('');
+  const f = d.findings;
+  out.push(`Findings: ${f.new.length} new, ${f.fixed.length} fixed, ${f.unchanged.length} unchanged`);
+  for (const e of f.new) out.push(...entry('NEW', e));
+  for (const e of f.fixed) out.push(...entry('FIXED', e));
+  for (const e of f.unchanged) out.push(...entry('UNCHANGED', e));
+  out.push('');
+  out.push('Behaviour (count, and per second of trace)');
+  out.push(`  ${pad('metric', 20)} ${pad('base', 18, true)} ${pad('patched', 18, true)} ${pad('change', 9, true)}`);
+  for (const r of d.behaviour) {
+    if (r.base.count === 0 && r.patched.count === 0) continue;
+    out.push(`  ${pad(r.name, 20)} ${pad(`${fmtCount(r.base.count)} ${fmtRate(r.base.perSec)}`, 18, true)} ${pad(`${fmtCount(r.patched.count)} ${fmtRate(r.patched.perSec)}`, 18, true)} ${pad(fmtChange(r.changePct, r.base.count, r.patched.count), 9, true)}`);
+  }
+  if (d.behaviour.every((r) => r.base.count === 0 && r.patched.count === 0)) out.push('  (no page-cache operations on either side)');
+  if (d.latency.length) {
+    out.push('');
+    out.push('Latency (entry → return)');
+    out.push(`  ${pad('span', 11)} ${pad('side', 8)} ${pad('n', 7, true)} ${pad('p50', 10, true)} ${pad('p90', 10, true)} ${pad('p99', 10, true)} ${pad('max', 10, true)}`);
+    for (const r of d.latency) {
+      for (const [name, dist] of [['base', r.base], ['patched', r.patched]] as const) {
+        out.push(`  ${pad(name === 'base' ? r.op : '', 11)} ${pad(name, 8)} ${pad(String(dist.n), 7, true)} ${pad(fmtNs(dist.p50), 10, true)} ${pad(fmtNs(dist.p90), 10, true)} ${pad(fmtNs(dist.p99), 10, true)} ${pad(fmtNs(dist.max), 10, true)}`);
+      }
+      const c = r.changePct;
+      out.push(`  ${pad('', 11)} ${pad('change', 8)} ${pad('', 7)} ${pad(fmtChange(c.p50), 10, true)} ${pad(fmtChange(c.p90), 10, true)} ${pad(fmtChange(c.p99), 10, true)} ${pad(fmtChange(c.max), 10, true)}`);
+      out.push(`  ${pad('', 11)} ${r.significance.note}`);
+    }
+  }
+  if (d.workload.length) {
+    out.push('');
+    out.push('Workload results (meta.json, one value per run)');
+    for (const w of d.workload) out.push(`  ${pad(w.name, 24)} base ${pad(w.base.map(String).join(' '), 16)} patched ${w.patched.map(String).join(' ')}`);
+  }
+  if (d.thresholds.length) {
+    out.push('');
+    out.push('Thresholds (--max-regression)');
+    for (const t of d.thresholds) {
+      out.push(`  ${t.exceeded ? 'EXCEEDED' : 'ok      '} ${pad(t.metric, 22)} allowed +${t.maxPct}%  ${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}  (${t.note})`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,43 @@
+/** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
+import type { FindingEntry } from '../types.js';
+
+export function pad(s: string, width: number, right = false): string {
+  return right ? s.padStart(width) : s.padEnd(width);
+}
+
+export function fmtCount(n: number): string {
+  return String(n);
+}
+
+export function fmtRate(perSec: number | null): string {
+  return perSec === null ? '' : `(${perSec < 10 ? perSec.toFixed(2) : perSec.toFixed(0)}/s)`;
+}
+
+/** Percent change; `new` when the base was 0 and the patched side is not. */
+export function fmtChange(pct: number | null, base = 0, patched = 0): string {
+  if (pct === null) return patched > base ? 'new' : 'n/a';
+  const s = pct.toFixed(1);
+  return `${pct > 0 ? '+' : ''}${s === '-0.0' ? '0.0' : s}%`;
+}
+
+/** A duration in ns as the largest readable unit. */
+export function fmtNs(ns: number | null): string {
+  if (ns === null) return '-';
+  if (ns < 1e3) return `${ns.toFixed(0)}ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)}µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)}ms`;
+  return `${(ns / 1e9).toFixed(3)}s`;
+}
+
+export function fmtSeconds(ns: number): string {
+  return `${(ns / 1e9).toFixed(3)} s`;
+}
+
+/** ` on 8:0/c index 3` for a finding class with page-cache identity. */
+export function where(e: Pick<FindingEntry, 'file' | 'index'>): string {
+  return `${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''}`;
+}
+
+export function xmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}

@@ -1,0 +1,123 @@
+/**
+ * The one result object of a diff. Every output format (text, json, junit, sarif, github,
+ * html) is a function of a DiffResult; no format recomputes anything.
+ */
+import type { Finding, Severity } from '@kreplay/mm-model';
+import type { Distribution, Significance } from './stats.js';
+
+/** Spans replay measures from entry/return pairs. */
+export const LATENCY_OPS = ['fault', 'invalidate', 'truncate'] as const;
+export type LatencyOp = (typeof LATENCY_OPS)[number];
+
+/** A workload result value as meta.json carries it. */
+export type WorkloadValue = number | string | boolean | null;
+
+/** What one run (one trace, or one replay result) contributes to a side. */
+export interface RunData {
+  /** The input as given on the command line. */
+  source: string;
+  /** The trace that was replayed, when known (the report reads events around findings from it). */
+  trace?: string;
+  findings: Finding[];
+  /** Span of the trace's timestamps, ns (0 when unknown). */
+  durationNs: number;
+  /** Behaviour counters by metric name (see BEHAVIOUR_METRICS). */
+  counts: Record<string, number>;
+  /** Entry→return latency samples, ns. */
+  latencyNs: Partial<Record<LatencyOp, number[]>>;
+  stats: { events: number; ops: number; gaps: number; unknown: number };
+  /** Workload result counters from the trace's meta.json. */
+  workload?: Record<string, WorkloadValue>;
+  /** meta.json path the workload results came from. */
+  metaPath?: string;
+}
+
+export interface SideInfo {
+  label: string;
+  runs: string[];
+  /** Sum of the runs' trace spans, ns. */
+  durationNs: number;
+  events: number;
+  ops: number;
+  gaps: number;
+}
+
+/** A finding class: the same rule on the same page-cache page (file, index). */
+export interface FindingEntry {
+  /** `rule file index`: the identity findings are matched by, never ts or pfn. */
+  key: string;
+  rule: Finding['rule'];
+  severity: Severity;
+  certainty: Finding['certainty'];
+  file?: string;
+  index?: number;
+  /** Occurrences on each side (summed over runs). */
+  base: number;
+  patched: number;
+  /** Runs of each side it occurred in. */
+  baseRuns: number;
+  patchedRuns: number;
+  /** A representative finding (the patched one for new/unchanged, the base one for fixed). */
+  example: Finding;
+  /** The run the example comes from. */
+  exampleRun: string;
+}
+
+export interface MetricSide {
+  count: number;
+  /** Count per second of trace (null when the trace span is unknown). */
+  perSec: number | null;
+}
+
+export interface BehaviourRow {
+  name: string;
+  description: string;
+  base: MetricSide;
+  patched: MetricSide;
+  /** Percent change of the rate (or of the count when a span is unknown); null when base is 0. */
+  changePct: number | null;
+}
+
+export interface LatencyRow {
+  op: LatencyOp;
+  base: Distribution;
+  patched: Distribution;
+  /** Percent change per percentile; null when either side has no sample. */
+  changePct: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  significance: Significance;
+}
+
+export interface WorkloadRow {
+  name: string;
+  /** Per-run values, in run order. */
+  base: WorkloadValue[];
+  patched: WorkloadValue[];
+}
+
+export interface ThresholdCheck {
+  /** Metric name as given to --max-regression (`faults`, `fault.p99`, `workload.mismatches`). */
+  metric: string;
+  maxPct: number;
+  base: number | null;
+  patched: number | null;
+  changePct: number | null;
+  exceeded: boolean;
+  /** Why it was or was not judged a regression. */
+  note: string;
+}
+
+export interface DiffResult {
+  tool: 'kreplay diff';
+  version: 1;
+  failOn: 'error' | 'warning' | 'note' | 'never';
+  base: SideInfo;
+  patched: SideInfo;
+  findings: { new: FindingEntry[]; fixed: FindingEntry[]; unchanged: FindingEntry[] };
+  behaviour: BehaviourRow[];
+  latency: LatencyRow[];
+  workload: WorkloadRow[];
+  thresholds: ThresholdCheck[];
+  regression: boolean;
+  /** One line per reason the diff is a regression. */
+  reasons: string[];
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Finding } from '@kreplay/mm-model';
+import { diffRuns } from '../src/diff.js';
+import { emptyCounts } from '../src/metrics.js';
+import { parseThreshold } from '../src/thresholds.js';
+import type { RunData } from '../src/types.js';
+
+function finding(over: Partial<Finding> = {}): Finding {
+  return {
+    rule: 'mapped-page-removed', severity: 'error', certainty: 'certain',
+    message: 'page left the cache while mapped', ts: 1_000_000n, cpu: 0, pid: 10,
+    events: [{ line: 12, source: 't.txt', ts: 1_000_000n, cpu: 0, pid: 10, comm: 'dio', summary: 'delete' }],
+    explanation: 'dio-10 removed it while fault-11 had it mapped', file: '8:0/c', index: 3, ...over,
+  };
+}
+
+function run(source: string, findings: Finding[], over: Partial<RunData> = {}): RunData {
+  return {
+    source, findings, durationNs: 1e9, counts: emptyCounts(), latencyNs: {},
+    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, ...over,
+  };
+}
+
+describe('diffRuns: findings', () => {
+  it('a finding only the patched side has is new and a regression', () => {
+    const d = diffRuns([run('a', [])], [run('b', [finding()])]);
+    expect(d.findings.new.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    expect(d.regression).toBe(true);
+    expect(d.reasons[0]).toContain('mapped-page-removed');
+  });
+
+  it('a finding only the base side has is fixed, not a regression', () => {
+    const d = diffRuns([run('a', [finding()])], [run('b', [])]);
+    expect(d.findings.fixed).toHaveLength(1);
+    expect(d.findings.new).toHaveLength(0);
+    expect(d.regression).toBe(false);
+  });
+
+  it('matches by rule and (file, index), ignoring timestamps, pids and cpus', () => {
+    const d = diffRuns(
+      [run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])],
+      [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])],
+    );
+    expect(d.findings.unchanged).toHaveLength(1);
+    expect(d.regression).toBe(false);
+  });
+
+  it('a different index or rule is a different finding', () => {
+    const d = diffRuns([run('a', [finding()])], [run('b', [finding({ index: 4 }), finding({ rule: 'orphan-page-mapped' })])]);
+    expect(d.findings.new.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4', 'orphan-page-mapped 8:0/c 3']);
+    expect(d.findings.fixed.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+  });
+
+  it('--fail-on decides which new findings are a regression', () => {
+    const warn = finding({ rule: 'trace-inconsistent', severity: 'warning' });
+    expect(diffRuns([run('a', [])], [run('b', [warn])]).regression).toBe(false);
+    expect(diffRuns([run('a', [])], [run('b', [warn])], { failOn: 'warning' }).regression).toBe(true);
+    expect(diffRuns([run('a', [])], [run('b', [finding()])], { failOn: 'never' }).regression).toBe(false);
+  });
+
+  it('several runs per side aggregate: present in any base run means not new', () => {
+    const d = diffRuns([run('a1', []), run('a2', [finding(), finding()])], [run('b1', [finding()]), run('b2', [])]);
+    expect(d.findings.unchanged).toHaveLength(1);
+    expect(d.findings.unchanged[0]).toMatchObject({ base: 2, baseRuns: 1, patched: 1, patchedRuns: 1 });
+    expect(d.base.runs).toEqual(['a1', 'a2']);
+    expect(d.base.durationNs).toBe(2e9);
+  });
+});
+
+describe('diffRuns: behaviour and thresholds', () => {
+  const counts = (o: Record<string, number>) => ({ ...emptyCounts(), ...o });
+
+  it('compares rates per second of trace', () => {
+    const d = diffRuns(
+      [run('a', [], { counts: counts({ faults: 100 }), durationNs: 2e9 })],
+      [run('b', [], { counts: counts({ faults: 100 }), durationNs: 1e9 })],
+    );
+    const row = d.behaviour.find((r) => r.name === 'faults')!;
+    expect(row.base.perSec).toBe(50);
+    expect(row.patched.perSec).toBe(100);
+    expect(row.changePct).toBe(100);
+  });
+
+  it('a metric beyond --max-regression is a regression; within it is not', () => {
+    const base = [run('a', [], { counts: counts({ invalidate_ebusy: 10 }) })];
+    const patched = [run('b', [], { counts: counts({ invalidate_ebusy: 12 }) })];
+    expect(diffRuns(base, patched, { thresholds: [parseThreshold('invalidate_ebusy=10')] }).regression).toBe(true);
+    expect(diffRuns(base, patched, { thresholds: [parseThreshold('invalidate_ebusy=25%')] }).regression).toBe(false);
+  });
+
+  it('growth from zero exceeds any threshold', () => {
+    const d = diffRuns([run('a', [])], [run('b', [], { counts: counts({ fault_retries: 1 }) })], { thresholds: [parseThreshold('fault_retries=1000')] });
+    expect(d.thresholds[0]!.exceeded).toBe(true);
+  });
+
+  it('latency thresholds are judged only when the difference is significant', () => {
+    const few = diffRuns([run('a', [], { latencyNs: { fault: [100, 110] } })], [run('b', [], { latencyNs: { fault: [900, 1000] } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    expect(few.latency[0]!.significance.verdict).toBe('too-few-samples');
+    expect(few.regression).toBe(false);
+    expect(few.thresholds[0]!.note).toContain('too few samples');
+    const slow = Array.from({ length: 50 }, (_, i) => 1000 + i);
+    const fast = Array.from({ length: 50 }, (_, i) => 100 + i);
+    const many = diffRuns([run('a', [], { latencyNs: { fault: fast } })], [run('b', [], { latencyNs: { fault: slow } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    expect(many.latency[0]!.significance.verdict).toBe('significant');
+    expect(many.regression).toBe(true);
+  });
+
+  it('workload counters from meta.json sit side by side and can carry a threshold', () => {
+    const d = diffRuns(
+      [run('a', [], { workload: { mismatches: 0, writes: 100 } })],
+      [run('b', [], { workload: { mismatches: 3, writes: 100 } })],
+      { thresholds: [parseThreshold('workload.mismatches=0')] },
+    );
+    expect(d.workload).toEqual([{ name: 'mismatches', base: [0], patched: [3] }, { name: 'writes', base: [100], patched: [100] }]);
+    expect(d.regression).toBe(true);
+  });
+
+  it('rejects an unknown metric or a malformed threshold with an input error', () => {
+    expect(() => parseThreshold('nonsense=5')).toThrow(/unknown metric/);
+    expect(() => parseThreshold('faults')).toThrow(/cannot read/);
+  });
+});
