@@ -1,3 +1,9 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './json.js';
+export { openTrace, openTraceBatches } from './open.js';
+export { parseTrace, parseTraceString, parseTraceBatches, MAX_LINE, type ParseOptions, type ParseTotals } from './stream.js';
+export { summarize, formatStats, TraceStatsCollector, type TraceStats } from './stats.js';
+export { decodeFields, decodeValue, decodeInteger, decodeHexDigits } from './values.js';
+export { parseTimestamp, formatTimestamp, type TimestampForm } from './timestamp.js';
+export { readTraceDat } from './dat/index.js';

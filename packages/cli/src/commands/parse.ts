@@ -1,0 +1,106 @@
+import { Args, Flags } from '@oclif/core';
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import {
+  formatStats, openTraceBatches, stringifyJson, TraceStatsCollector,
+  type Gap, type ParseTotals, type TraceRecord,
+} from '@kreplay/ftrace-parser';
+import { KreplayCommand } from '../base.js';
+
+/** Files smaller than this finish before a progress bar is worth drawing. */
+const PROGRESS_MIN_BYTES = 16 << 20;
+
+export default class Parse extends KreplayCommand {
+  static override summary = 'Parse a trace into events and gaps, or count what it holds';
+  static override description = `Reads /sys/kernel/tracing/trace (nop, function, function_graph), trace_pipe, \`trace-cmd report\`, \`perf script\` output and trace.dat; gzip-compressed files are read as they are. Lines nobody can parse become gaps and the first ones are shown on stderr; --strict makes them fatal (exit 2).
+
+Without --jsonl the statistics are printed (the same as --stats).`;
+
+  static override examples = [
+    '<%= config.bin %> parse trace.txt --stats',
+    '<%= config.bin %> parse trace.txt --stats --json | jq .byEvent',
+    'cat /sys/kernel/tracing/trace_pipe | <%= config.bin %> parse - --jsonl',
+    '<%= config.bin %> parse perf.txt --format perf --strict',
+  ];
+
+  static override args = {
+    file: Args.string({ required: true, description: 'trace file (text, .gz or trace.dat), or - for stdin' }),
+  };
+
+  static override flags = {
+    format: Flags.string({ options: ['auto', 'ftrace', 'perf'], default: 'auto', description: 'line layout; auto detects it line by line' }),
+    jsonl: Flags.boolean({ description: 'print every record as one JSON line ({"type":"event",...} / {"type":"gap",...})' }),
+    stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate' }),
+    json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
+    strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Parse);
+    const file = args.file;
+    const progress = this.progress(file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
+    let totals: ParseTotals | undefined;
+    const collector = new TraceStatsCollector(file);
+    const started = performance.now();
+    const records = openTraceBatches(file, {
+      format: flags.format as 'auto' | 'ftrace' | 'perf',
+      strict: flags.strict,
+      onProgress: progress?.update,
+      onDone: (t) => {
+        totals = t;
+      },
+    });
+    try {
+      for await (const batch of records) {
+        collector.addBatch(batch);
+        if (flags.jsonl) await this.writeJsonl(batch);
+      }
+    } finally {
+      progress?.done();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const stats = collector.finish(totals, seconds);
+    this.showProblems(stats.firstProblems, stats.unparseable + stats.truncated);
+    if (flags.jsonl) {
+      if (flags.stats) this.note(flags.json ? stringifyJson(stats) : formatStats(stats));
+      return;
+    }
+    this.out(flags.json ? stringifyJson(stats, 2) : formatStats(stats));
+  }
+
+  private async writeJsonl(batch: TraceRecord[]): Promise<void> {
+    let text = '';
+    for (const r of batch) text += `${stringifyJson(r)}\n`;
+    if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+
+  private showProblems(first: Gap[], total: number): void {
+    for (const g of first) {
+      this.note(`warning: ${g.source}:${g.line}: ${g.kind === 'truncated' ? '' : 'unparseable line: '}${g.reason}${g.text ? `: ${JSON.stringify(g.text)}` : ''}`);
+    }
+    if (total > first.length) this.note(`warning: ... and ${total - first.length} more unparseable lines (--jsonl lists them all as gaps)`);
+  }
+
+  /** A one-line progress bar on stderr, only when stderr is a terminal and the file is large. */
+  private progress(size: number | undefined): { update: (read: number, total?: number) => void; done: () => void } | undefined {
+    if (!process.stderr.isTTY || size === undefined || size < PROGRESS_MIN_BYTES) return undefined;
+    const t0 = performance.now();
+    let last = 0;
+    return {
+      update: (read, total) => {
+        const now = performance.now();
+        if (now - last < 200) return;
+        last = now;
+        const all = total ?? size;
+        const frac = Math.min(1, read / all);
+        const width = 30;
+        const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+        const mbs = read / 1e6 / ((now - t0) / 1000);
+        process.stderr.write(`\rparsing [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(0)}/${(all / 1e6).toFixed(0)} MB ${mbs.toFixed(0)} MB/s `);
+      },
+      done: () => {
+        if (last > 0) process.stderr.write('\r\x1b[K');
+      },
+    };
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The event part of a line, after `ts: `: the event name and its payload decoded into
+ * fields. Exact decoders for what replay relies on (filemap tracepoints, kprobes and
+ * kretprobes, trace markers, the function tracer); a generic `name=value` decoder for
+ * everything else.
+ */
+import type { Fields, ProbeSite } from './types.js';
+import { decodeFields, decodeHexDigits, decodeInteger } from './values.js';
+
+export interface DecodedEvent {
+  event: string;
+  system?: string;
+  fields: Fields;
+  probe?: ProbeSite;
+  /** `<stack trace>` events: the frames follow on ` => ` lines. */
+  stackHeader?: boolean;
+}
+
+const EXACT_SYSTEMS: Record<string, string> = {
+  print: 'ftrace', function: 'ftrace', funcgraph_entry: 'ftrace', funcgraph_exit: 'ftrace',
+  kernel_stack: 'ftrace', user_stack: 'ftrace', bprint: 'ftrace', bputs: 'ftrace',
+  context_switch: 'ftrace', func_repeats: 'ftrace', raw_data: 'ftrace',
+  sys_enter: 'raw_syscalls', sys_exit: 'raw_syscalls',
+  cpu_idle: 'power', cpu_frequency: 'power',
+  kmalloc: 'kmem', kfree: 'kmem', kmem_cache_alloc: 'kmem', kmem_cache_free: 'kmem',
+  file_check_and_advance_wb_err: 'filemap', filemap_set_wb_err: 'filemap',
+};
+
+const PREFIX_SYSTEMS: [string, string][] = [
+  ['mm_filemap_', 'filemap'], ['page_fault_', 'exceptions'], ['sched_', 'sched'],
+  ['iomap_', 'iomap'], ['ext4_', 'ext4'], ['writeback_', 'writeback'], ['block_', 'block'],
+  ['irq_', 'irq'], ['softirq_', 'irq'], ['timer_', 'timer'], ['hrtimer_', 'timer'],
+  ['mm_page_', 'kmem'], ['mm_vmscan_', 'vmscan'], ['mm_lru_', 'pagemap'],
+  ['workqueue_', 'workqueue'], ['sys_enter_', 'syscalls'], ['sys_exit_', 'syscalls'],
+  ['rcu_', 'rcu'], ['signal_', 'signal'], ['task_', 'task'], ['mm_compaction_', 'compaction'],
+];
+
+/** The system a kernel event belongs to, for the events kreplay knows. */
+export function systemOf(event: string): string | undefined {
+  const exact = EXACT_SYSTEMS[event];
+  if (exact) return exact;
+  for (const [prefix, system] of PREFIX_SYSTEMS) if (event.startsWith(prefix)) return system;
+  return undefined;
+}
+
+const PAGE_SIZE = 4096;
+
+/**
+ * filemap:mm_filemap_* — `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x, folios),
+ * `dev %d:%d ino %lx page=%p pfn=0x%lx ofs=%lu` (5.x), `... page=%p pfn=%lu ofs=%lu` (4.x,
+ * pfn decimal), `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (get_pages/map_pages). `ino` and
+ * `page` are hex without 0x. Adds `index` = ofs / PAGE_SIZE. False if the payload is not one.
+ */
+export function decodeFilemap(s: string, start: number, fields: Fields): boolean {
+  if (!s.startsWith('dev ', start)) return false;
+  let i = start + 4;
+  const sp = s.indexOf(' ', i);
+  if (sp < 0) return false;
+  const dev = s.slice(i, sp);
+  const colon = dev.indexOf(':');
+  if (colon <= 0 || decodeInteger(dev.slice(0, colon)) === undefined || decodeInteger(dev.slice(colon + 1)) === undefined) return false;
+  i = sp + 1;
+  if (!s.startsWith('ino ', i)) return false;
+  i += 4;
+  let inoEnd = s.indexOf(' ', i);
+  if (inoEnd < 0) inoEnd = s.length;
+  const ino = decodeHexDigits(s, i, inoEnd);
+  if (ino === undefined) return false;
+  fields.dev = dev;
+  fields.ino = ino;
+  i = inoEnd;
+  while (i < s.length) {
+    while (i < s.length && s.charCodeAt(i) === 32) i++;
+    if (i >= s.length) break;
+    const eq = s.indexOf('=', i);
+    let end = s.indexOf(' ', i);
+    if (end < 0) end = s.length;
+    if (eq < 0 || eq > end) return false;
+    const name = s.slice(i, eq);
+    const text = s.slice(eq + 1, end);
+    const value = name === 'page' ? decodeHexDigits(text.startsWith('0x') ? text.slice(2) : text) : decodeInteger(text);
+    if (value === undefined) {
+      if (name === 'page') fields.page = text; // `page=(____ptrval____)` on hashed-pointer kernels
+      else return false;
+    } else {
+      fields[name] = value;
+      if (name === 'ofs') fields.index = typeof value === 'bigint' ? value / BigInt(PAGE_SIZE) : Math.floor(value / PAGE_SIZE);
+    }
+    i = end;
+  }
+  return true;
+}
+
+/**
+ * kprobe/kretprobe location `(filemap_fault+0x0/0x5a0)`, `(__do_fault+0x3c/0x140 <- filemap_fault)`,
+ * or perf's `(ffffffff812a3b40)` / `(ffffffff8123 <- ffffffff8145)`. Returns the index after `)`.
+ */
+export function decodeProbeSite(s: string, start: number, event: string): { site: ProbeSite; end: number } | undefined {
+  const close = s.indexOf(')', start);
+  if (close < 0) return undefined;
+  const inner = s.slice(start + 1, close);
+  const arrow = inner.indexOf(' <- ');
+  if (arrow >= 0) {
+    const func = inner.slice(arrow + 4).trim();
+    const caller = inner.slice(0, arrow).trim();
+    if (!func) return undefined;
+    return { site: { kind: 'kretprobe', func: symbolOrEventName(func, event), caller }, end: close + 1 };
+  }
+  const plus = inner.indexOf('+');
+  if (plus < 0) {
+    // perf prints the bare address; the probe is named after its function
+    if (decodeHexDigits(inner) === undefined) {
+      if (!/^[A-Za-z_][\w.]*$/.test(inner)) return undefined;
+      return { site: { kind: 'kprobe', func: inner }, end: close + 1 };
+    }
+    const kind = event.endsWith('__return') ? 'kretprobe' : 'kprobe';
+    return { site: { kind, func: event.replace(/__return$/, '') }, end: close + 1 };
+  }
+  const func = inner.slice(0, plus);
+  const slash = inner.indexOf('/', plus);
+  const offText = inner.slice(plus + 1, slash < 0 ? inner.length : slash);
+  const offset = decodeInteger(offText);
+  if (!func || offset === undefined) return undefined;
+  const site: ProbeSite = { kind: 'kprobe', func, offset: Number(offset) };
+  if (slash >= 0) {
+    const size = decodeInteger(inner.slice(slash + 1));
+    if (size !== undefined) site.size = Number(size);
+  }
+  return { site, end: close + 1 };
+}
+
+function symbolOrEventName(func: string, event: string): string {
+  return decodeHexDigits(func) === undefined ? func : event.replace(/__return$/, '');
+}
+
+/** A trace marker: fields `ip` (the writer, `tracing_mark_write`) and `buf` (the message). */
+export function decodeMarker(event: string, s: string, start: number, fields: Fields): void {
+  let ip = 'tracing_mark_write';
+  let bufStart = start;
+  if (event === 'print') {
+    // `print: tracing_mark_write: msg` (trace-cmd, perf) — the ip symbol comes first
+    const colon = s.indexOf(': ', start);
+    if (colon > start && !s.slice(start, colon).includes(' ')) {
+      ip = s.slice(start, colon);
+      bufStart = colon + 2;
+    }
+  }
+  fields.ip = ip;
+  fields.buf = s.slice(bufStart);
+}
+
+/**
+ * Function tracer: `func <-parent` with an optional `(repeats: N, last_ts: T)` tail
+ * (func-repeats). Fields `ip`, `parent_ip` as the kernel names them, plus `repeats`, `last_ts`.
+ */
+export function decodeFunction(s: string, start: number, nameEnd: number, fields: Fields): void {
+  fields.ip = s.slice(start, nameEnd);
+  let i = nameEnd;
+  while (i < s.length && s.charCodeAt(i) === 32) i++;
+  if (s.startsWith('<-', i)) {
+    i += 2;
+    let end = s.indexOf(' ', i);
+    if (end < 0) end = s.length;
+    fields.parent_ip = s.slice(i, end);
+    i = end;
+  }
+  const rep = s.indexOf('(repeats:', i);
+  if (rep >= 0) {
+    const m = /^\(repeats:\s*(\d+)(?:,\s*last_ts:\s*([\d.]+))?\)/.exec(s.slice(rep));
+    if (m) {
+      fields.repeats = Number(m[1]);
+      if (m[2]) fields.last_ts = m[2];
+    }
+  }
+}
+
+function isEventNameChar(c: number): boolean {
+  return c !== 58 && c !== 32 && c !== 9;
+}
+
+/**
+ * Decode the event part of a line (`name: payload`, `sys:name: payload`, `func <-parent`,
+ * `<stack trace>`), from index `start`. A string says why it is not an event.
+ */
+export function decodeEvent(s: string, start: number): DecodedEvent | string {
+  const n = s.length;
+  if (start >= n) return 'no event after the timestamp';
+  if (s.charCodeAt(start) === 60) {
+    if (s.startsWith('<stack trace>', start)) return { event: 'kernel_stack', system: 'ftrace', fields: {}, stackHeader: true };
+    if (s.startsWith('<user stack trace>', start)) return { event: 'user_stack', system: 'ftrace', fields: {}, stackHeader: true };
+  }
+  let i = start;
+  while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
+  if (i === start) return 'no event name after the timestamp';
+  let system: string | undefined;
+  let nameStart = start;
+  if (i < n && s.charCodeAt(i) === 58 && i + 1 < n && s.charCodeAt(i + 1) !== 32) {
+    // perf `system:event:`
+    system = s.slice(start, i);
+    nameStart = i + 1;
+    i = nameStart;
+    while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
+    if (i === nameStart) return 'no event name after the system';
+  }
+  const fields: Fields = {};
+  if (i >= n || s.charCodeAt(i) !== 58) {
+    // function tracer: `func <-parent`, or a bare `func` with print-parent off
+    if (system !== undefined) return 'no ":" after the event name';
+    let j = i;
+    while (j < n && s.charCodeAt(j) === 32) j++;
+    if (j < n && !s.startsWith('<-', j)) return 'no ":" after the event name';
+    decodeFunction(s, start, i, fields);
+    return { event: 'function', system: 'ftrace', fields };
+  }
+  const event = s.slice(nameStart, i);
+  i++;
+  while (i < n && s.charCodeAt(i) === 32) i++;
+  if (event === 'tracing_mark_write' || event === 'print') {
+    decodeMarker(event, s, i, fields);
+    return { event: 'print', system: 'ftrace', fields };
+  }
+  if (i < n && s.charCodeAt(i) === 40) {
+    const probe = decodeProbeSite(s, i, event);
+    if (probe) {
+      if (!decodeFields(s, fields, probe.end)) fields.raw = s.slice(probe.end).trim();
+      return { event, system: system ?? 'kprobes', fields, probe: probe.site };
+    }
+  }
+  const sys = system ?? systemOf(event);
+  if (sys === 'filemap' && decodeFilemap(s, i, fields)) return { event, system: sys, fields };
+  if (!decodeFields(s, fields, i)) fields.raw = s.slice(i);
+  return sys === undefined ? { event, fields } : { event, system: sys, fields };
+}

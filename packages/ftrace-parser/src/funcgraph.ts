@@ -1,0 +1,161 @@
+/**
+ * function_graph tracer lines:
+ *
+ *   [  123.456789 |]  0) [ comm-pid  |] [lat |]  0.345 us    |    func();
+ *    0)               |  filemap_fault() {
+ *    0) + 12.345 us   |  } /* filemap_fault *\/
+ *    0)               |  /* mm_filemap_add_to_page_cache: dev 0:5 ... *\/
+ *    0)   ==========> |          (irq entry; `<==========` irq exit)
+ *    1)   bash-1234    =>  <idle>-0          (context switch, between dashed rules)
+ *
+ * Columns are optional (funcgraph-abstime, -proc, -cpu, latency-format), the duration has
+ * an overhead mark (`+ ! # * @ $`) and is in microseconds with 3 decimals.
+ */
+import { parseTimestamp, type TimestampForm } from './timestamp.js';
+
+export type GraphLine =
+  | { kind: 'entry' | 'leaf' | 'exit'; func?: string; depth: number; durationNs?: number; retval?: string }
+  | { kind: 'comment'; text: string; depth: number }
+  | { kind: 'irq'; direction: 'enter' | 'exit' }
+  | { kind: 'switch'; prevComm: string; prevPid: number; nextComm: string; nextPid: number };
+
+export interface GraphHead {
+  cpu: number;
+  ts?: bigint;
+  tsForm?: TimestampForm;
+  comm?: string;
+  pid?: number;
+  flags?: string;
+  line: GraphLine;
+}
+
+const DURATION = /^\s*([+!#*@$])?\s*(\d+)(?:\.(\d{1,3}))?\s+us\s*$/;
+const TASK = /^\s*(.*\S)-(\d+)\s*$/;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** A dashed rule around a context switch (` ------------------------------------------`). */
+export function isGraphRule(s: string): boolean {
+  return /^\s*-{10,}\s*$/.test(s);
+}
+
+/** Does this line start like a function_graph line (`  0) ` or `  123.456 |   0) `)? */
+export function looksLikeGraphLine(s: string): boolean {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) === 32) i++;
+  const d = i;
+  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  if (i === d) return false;
+  if (s.charCodeAt(i) === 41) return true;
+  if (s.charCodeAt(i) !== 46) return false;
+  i++;
+  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  while (i < s.length && s.charCodeAt(i) === 32) i++;
+  return s.charCodeAt(i) === 124;
+}
+
+function parseDurationNs(m: RegExpExecArray): number {
+  const frac = m[3] ?? '';
+  return Number(m[2]) * 1000 + (frac ? Number(frac.padEnd(3, '0')) : 0);
+}
+
+function parseTask(text: string): { comm: string; pid: number } | undefined {
+  const m = TASK.exec(text);
+  return m ? { comm: m[1]!, pid: Number(m[2]) } : undefined;
+}
+
+function parseFunctionText(text: string): GraphLine | string {
+  let spaces = 0;
+  while (spaces < text.length && text.charCodeAt(spaces) === 32) spaces++;
+  const depth = Math.max(0, (spaces - 2) >> 1);
+  const body = text.slice(spaces).trimEnd();
+  if (body.startsWith('/*')) {
+    const inner = body.slice(2, body.endsWith('*/') ? -2 : undefined).trim();
+    return { kind: 'comment', text: inner, depth };
+  }
+  if (body.startsWith('}')) {
+    const m = /^\}\s*(?:\/\*\s*([^\s=*]+)(?:\s*=\s*([^\s*]+))?\s*\*\/)?/.exec(body);
+    const line: GraphLine = { kind: 'exit', depth };
+    if (m?.[1]) line.func = m[1];
+    if (m?.[2]) line.retval = m[2];
+    return line;
+  }
+  const paren = body.indexOf('(');
+  if (paren <= 0) return `unknown function_graph entry "${body}"`;
+  const func = body.slice(0, paren);
+  if (body.endsWith('{')) return { kind: 'entry', func, depth };
+  if (body.includes(');')) {
+    const line: GraphLine = { kind: 'leaf', func, depth };
+    const r = /\/\*\s*=\s*([^\s*]+)\s*\*\//.exec(body);
+    if (r) line.retval = r[1];
+    return line;
+  }
+  return `unknown function_graph entry "${body}"`;
+}
+
+/** Scan a function_graph line; a string says why it does not scan. */
+export function scanGraphLine(s: string): GraphHead | string {
+  let rest = s;
+  let ts: bigint | undefined;
+  let tsForm: TimestampForm | undefined;
+  const firstParen = rest.indexOf(')');
+  const firstBar = rest.indexOf('|');
+  if (firstBar >= 0 && (firstParen < 0 || firstBar < firstParen)) {
+    const text = rest.slice(0, firstBar).trim();
+    const p = parseTimestamp(text, 0, text.length);
+    if (!p) return `bad function_graph timestamp "${text}"`;
+    ts = p.ts;
+    tsForm = p.form;
+    rest = rest.slice(firstBar + 1);
+  }
+  const cp = rest.indexOf(')');
+  const cpuText = rest.slice(0, cp).trim();
+  if (cp < 0 || !/^\d+$/.test(cpuText)) return 'no "N)" cpu column';
+  const head: GraphHead = { cpu: Number(cpuText), line: { kind: 'irq', direction: 'enter' } };
+  if (ts !== undefined) {
+    head.ts = ts;
+    head.tsForm = tsForm;
+  }
+  rest = rest.slice(cp + 1);
+  const arrow = rest.indexOf('=>');
+  if (arrow >= 0 && !rest.includes('|') && !rest.includes('==>')) {
+    const prev = parseTask(rest.slice(0, arrow));
+    const next = parseTask(rest.slice(arrow + 2));
+    if (!prev || !next) return 'bad function_graph context switch';
+    head.line = { kind: 'switch', prevComm: prev.comm, prevPid: prev.pid, nextComm: next.comm, nextPid: next.pid };
+    head.comm = next.comm;
+    head.pid = next.pid;
+    return head;
+  }
+  for (;;) {
+    const bar = rest.indexOf('|');
+    if (bar < 0) return 'no "|" before the function column';
+    const seg = rest.slice(0, bar);
+    rest = rest.slice(bar + 1);
+    if (seg.includes('==========>')) {
+      head.line = { kind: 'irq', direction: 'enter' };
+      return head;
+    }
+    if (seg.includes('<==========')) {
+      head.line = { kind: 'irq', direction: 'exit' };
+      return head;
+    }
+    const d = DURATION.exec(seg);
+    if (d || seg.trim() === '') {
+      const line = parseFunctionText(rest);
+      if (typeof line === 'string') return line;
+      if (d && line.kind !== 'comment' && line.kind !== 'irq' && line.kind !== 'switch') line.durationNs = parseDurationNs(d);
+      head.line = line;
+      return head;
+    }
+    const task = parseTask(seg);
+    if (task && head.comm === undefined) {
+      head.comm = task.comm;
+      head.pid = task.pid;
+    } else if (/^\s*[^\s|]{4,6}\s*$/.test(seg) && head.flags === undefined) {
+      head.flags = seg.trim();
+    } else return `unknown function_graph column "${seg.trim()}"`;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * openTrace: the one entry point every command uses. A path or `-` (stdin); gzip is
+ * detected by its magic bytes and decompressed on the fly; a trace.dat is handed to the
+ * binary reader.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InputError } from './errors.js';
+import { readTraceDat } from './dat/index.js';
+import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
+import type { TraceRecord } from './types.js';
+
+const CHUNK = 1 << 20;
+
+async function readHead(path: string): Promise<{ head: Uint8Array; size: number }> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new InputError(`cannot open trace: ${what}`, { file: path, hint: 'give the path of a trace file, or - to read stdin', cause: e });
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
+    const buf = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(buf, 0, 16, 0);
+    return { head: buf.subarray(0, bytesRead), size: st.size };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** stdin, gunzipped when it starts with the gzip magic. */
+async function* stdinChunks(): AsyncGenerator<Uint8Array> {
+  const it = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await it.next();
+  if (first.done) return;
+  const rest = { [Symbol.asyncIterator]: () => it };
+  if (!isGzipMagic(first.value)) {
+    yield first.value;
+    yield* rest as AsyncIterable<Buffer>;
+    return;
+  }
+  const gunzip = createGunzip();
+  const raw = Readable.from((async function* () {
+    yield first.value;
+    yield* rest as AsyncIterable<Buffer>;
+  })());
+  yield* raw.pipe(gunzip) as AsyncIterable<Buffer>;
+}
+
+/** Batched form of openTrace (for consumers that want speed over convenience). */
+export async function* openTraceBatches(path: string, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[]> {
+  const source = opts.source ?? path;
+  const o = { ...opts, source };
+  if (path === '-') {
+    yield* parseTraceBatches(stdinChunks(), o);
+    return;
+  }
+  const { head, size } = await readHead(path);
+  if (isTraceDatMagic(head)) {
+    let batch: TraceRecord[] = [];
+    for await (const r of readTraceDat(path, o)) {
+      batch.push(r);
+      if (batch.length >= 4096) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+    return;
+  }
+  const file = createReadStream(path, { highWaterMark: CHUNK });
+  const bytesRead = (): number => file.bytesRead;
+  try {
+    if (isGzipMagic(head)) {
+      const gunzip = createGunzip({ chunkSize: CHUNK });
+      file.on('error', (e) => gunzip.destroy(e));
+      const stream = file.pipe(gunzip);
+      try {
+        yield* parseTraceBatches(stream, o, size, bytesRead);
+      } catch (e) {
+        if ((e as { code?: string }).code?.startsWith('Z_')) {
+          throw new InputError(`the gzip data is corrupt or cut: ${(e as Error).message}`, { file: path, hint: 'check the file with `gzip -t`', cause: e });
+        }
+        throw e;
+      }
+    } else {
+      yield* parseTraceBatches(file, o, size, bytesRead);
+    }
+  } finally {
+    file.destroy();
+  }
+}
+
+/**
+ * Open a trace by path (`-` for stdin) and yield its records in input order. Text traces
+ * (ftrace, trace_pipe, trace-cmd report, perf script), gzip-compressed or not, and trace.dat.
+ */
+export function openTrace(path: string, opts: ParseOptions = {}): AsyncIterable<TraceRecord> {
+  return flatten(openTraceBatches(path, opts));
+}

@@ -1,0 +1,315 @@
+/**
+ * The line-by-line state machine shared by every text reader: it detects each line's
+ * kind (event line in ftrace or perf layout, function_graph line, header comment, gap
+ * line, trace-cmd preamble, continuation line) and turns lines into records.
+ *
+ * Continuation lines (` => frame`, perf's tab-indented callchain, the later lines of a
+ * multi-line trace marker) belong to the event before them, so the last event is held
+ * until the next line that is not a continuation. Gap lines (`CPU:N [LOST M EVENTS]`) are
+ * printed by the kernel right before the first event after the loss, so they take that
+ * event's timestamp when it is on the same CPU.
+ */
+import { InputError } from './errors.js';
+import { decodeEvent, type DecodedEvent } from './events.js';
+import { isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
+import { scanHead } from './line-head.js';
+import type { TimestampForm } from './timestamp.js';
+import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from './types.js';
+import { decodeFields, decodeValue } from './values.js';
+
+export type TraceFormat = 'auto' | 'ftrace' | 'perf';
+
+export interface LineParserOptions {
+  source: string;
+  format?: TraceFormat;
+  strict?: boolean;
+}
+
+/** Longest input text kept in a Gap's `text`. */
+export const GAP_TEXT_MAX = 200;
+
+const LOST = /^CPU:(\d+) \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]\s*$/;
+const DROPPED = /^\[(\d+) EVENTS DROPPED\]\s*$/;
+const BUFFER_STARTED = /^#{5} CPU (\d+) buffer started #{4}\s*$/;
+const ENTRIES = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
+
+export function cutText(text: string): string {
+  return text.length > GAP_TEXT_MAX ? `${text.slice(0, GAP_TEXT_MAX)}…` : text;
+}
+
+export class TraceLineParser {
+  readonly source: string;
+  private readonly format: TraceFormat;
+  private readonly strict: boolean;
+  /** The last event, held for its continuation lines. */
+  private pending: TraceEvent | undefined;
+  private pendingIsMarker = false;
+  /** Gap lines waiting for the event they precede. */
+  private held: Gap[] = [];
+  /** Timestamp of the last event (function_graph lines without abstime take it). */
+  private lastTs = 0n;
+  /** Task last seen running on each CPU (function_graph without funcgraph-proc). */
+  private readonly graphTask = new Map<number, { comm: string; pid: number }>();
+  /** Timestamp form of the first event: `usec`, `nsec`, `counter`. */
+  tsForm: TimestampForm | undefined;
+
+  constructor(opts: LineParserOptions) {
+    this.source = opts.source;
+    this.format = opts.format ?? 'auto';
+    this.strict = opts.strict ?? false;
+  }
+
+  /**
+   * Parse one line (without its newline; a trailing CR is tolerated). `unterminated` marks
+   * a last line that had no newline: if it does not parse it is a truncated record.
+   */
+  line(text: string, lineNo: number, out: TraceRecord[], unterminated = false): void {
+    const n = text.length;
+    if (n > 0 && text.charCodeAt(n - 1) === 13) text = text.slice(0, n - 1);
+    if (text.length === 0) return;
+    const c0 = text.charCodeAt(0);
+    if (c0 === 35) return this.comment(text, lineNo, out);
+    if (c0 === 9) return this.callchainFrame(text, lineNo, out);
+    if (c0 === 32) {
+      // cheap checks for the continuation and function_graph lines before the event scanner
+      let i = 1;
+      while (i < text.length && text.charCodeAt(i) === 32) i++;
+      if (i === text.length) return;
+      if (text.startsWith('=> ', i) || (text.endsWith('=>') && text.length === i + 2)) return this.stackFrame(text, i, lineNo, out);
+    }
+    if (c0 === 67 && text.startsWith('CPU')) {
+      if (this.cpuLine(text, lineNo, out)) return;
+    } else if (c0 === 91) {
+      const m = DROPPED.exec(text);
+      if (m) return this.gap(out, { kind: 'events-dropped', lost: Number(m[1]), line: lineNo, reason: `trace-cmd dropped ${m[1]} events` });
+    } else if ((c0 === 118 || c0 === 99) && this.preamble(text, lineNo, out)) return;
+
+    const head = scanHead(text);
+    if (typeof head !== 'string') {
+      if (this.format !== 'auto' && head.layout !== this.format) {
+        return this.unparseable(text, lineNo, out, `a ${head.layout} line, but --format ${this.format} was given`, unterminated);
+      }
+      const ev = decodeEvent(text, head.rest);
+      if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
+      this.tsForm ??= head.tsForm;
+      const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
+      return this.emitEvent(rec, ev, out);
+    }
+    if (this.format !== 'perf' && (isGraphRule(text) || looksLikeGraphLine(text))) {
+      if (isGraphRule(text)) return;
+      const g = scanGraphLine(text);
+      if (typeof g === 'string') return this.unparseable(text, lineNo, out, g, unterminated);
+      return this.graphEvent(g, text, lineNo, out, unterminated);
+    }
+    if (this.pendingIsMarker && this.pending && !unterminated) {
+      // the next line of a multi-line trace marker
+      const f = this.pending.fields;
+      f.buf = `${f.buf as string}\n${text}`;
+      return;
+    }
+    this.unparseable(text, lineNo, out, head, unterminated);
+  }
+
+  /** End of input: flush what is held. */
+  end(out: TraceRecord[]): void {
+    this.flushPending(out);
+    this.flushHeld(out, undefined);
+  }
+
+  private makeEvent(
+    ts: bigint, cpu: number, pid: number, tgid: number | undefined, comm: string,
+    flags: string | undefined, ev: DecodedEvent, lineNo: number,
+  ): TraceEvent {
+    // One object shape for every event (absent keys are undefined, which JSON omits).
+    const rec: TraceEvent = {
+      type: 'event', ts, cpu, pid, tgid, comm, flags, event: ev.event, system: ev.system,
+      fields: ev.fields, probe: ev.probe, stack: undefined, line: lineNo, source: this.source,
+    };
+    if (ev.stackHeader) rec.stack = [];
+    return rec;
+  }
+
+  private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[]): void {
+    if (this.pending) out.push(this.pending);
+    if (this.held.length > 0) this.flushHeld(out, rec);
+    this.pending = rec;
+    this.pendingIsMarker = ev.event === 'print';
+    this.lastTs = rec.ts;
+  }
+
+  private flushPending(out: TraceRecord[]): void {
+    if (this.pending) out.push(this.pending);
+    this.pending = undefined;
+    this.pendingIsMarker = false;
+  }
+
+  private flushHeld(out: TraceRecord[], next: TraceEvent | undefined): void {
+    for (const g of this.held) {
+      if (next && (g.cpu === undefined || g.cpu === next.cpu)) g.ts = next.ts;
+      out.push(g);
+    }
+    this.held = [];
+  }
+
+  /** A gap line: held until the event it precedes. */
+  private gap(out: TraceRecord[], g: Omit<Gap, 'type' | 'source'>): void {
+    this.flushPending(out);
+    const gap: Gap = { type: 'gap', kind: g.kind, cpu: g.cpu, lost: g.lost, ts: undefined, line: g.line, source: this.source, reason: g.reason };
+    this.held.push(gap);
+  }
+
+  private meta(out: TraceRecord[], key: string, value: string | number, line: number): void {
+    this.flushPending(out);
+    this.flushHeld(out, undefined);
+    const m: TraceMeta = { type: 'meta', key, value, line, source: this.source };
+    out.push(m);
+  }
+
+  private unparseable(text: string, lineNo: number, out: TraceRecord[], why: string, unterminated: boolean): void {
+    let reason = why;
+    if (text.includes('\u0000')) reason = `${why} (the line holds NUL bytes)`;
+    else if (text.includes('\ufffd')) reason = `${why} (the line is not valid UTF-8)`;
+    const kind = unterminated ? 'truncated' : 'unparseable';
+    if (unterminated) reason = `the input ends in the middle of a record: ${reason}`;
+    if (this.strict) {
+      throw new InputError(`${kind === 'truncated' ? '' : 'unparseable line: '}${reason}: "${cutText(text)}"`, {
+        file: this.source, line: lineNo,
+        hint: 'drop --strict to record such lines as gaps and read on, or pass --format if the detection is wrong',
+      });
+    }
+    this.flushPending(out);
+    this.flushHeld(out, undefined);
+    out.push({ type: 'gap', kind, line: lineNo, source: this.source, reason, text: cutText(text) });
+  }
+
+  /** A line cut because it exceeded the line length limit (reported, never buffered whole). */
+  overlong(text: string, length: number, lineNo: number, out: TraceRecord[]): void {
+    this.unparseable(text, lineNo, out, `line of ${length} characters is longer than the limit and was cut`, false);
+  }
+
+  private comment(text: string, lineNo: number, out: TraceRecord[]): void {
+    if (text.startsWith('#####')) {
+      const m = BUFFER_STARTED.exec(text);
+      if (m) {
+        const cpu = Number(m[1]);
+        return this.gap(out, { kind: 'buffer-started', cpu, line: lineNo, reason: `CPU ${cpu}'s ring buffer wrapped: its events before this point were overwritten` });
+      }
+    }
+    const body = text.replace(/^#\s*/, '');
+    if (body.startsWith('tracer:')) return this.meta(out, 'tracer', body.slice(7).trim(), lineNo);
+    if (body.startsWith('kreplay:')) {
+      const rest = body.slice(8).trim();
+      const sp = rest.indexOf(' ');
+      const kind = sp < 0 ? rest : rest.slice(0, sp);
+      this.meta(out, 'kreplay', kind, lineNo);
+      const fields: Fields = {};
+      decodeFields(rest, fields, sp < 0 ? rest.length : sp);
+      for (const [k, v] of Object.entries(fields)) {
+        this.meta(out, `kreplay.${k}`, typeof v === 'number' || typeof v === 'string' ? v : String(v), lineNo);
+      }
+      return;
+    }
+    const e = ENTRIES.exec(text);
+    if (e) {
+      this.meta(out, 'entries-in-buffer', Number(e[1]), lineNo);
+      this.meta(out, 'entries-written', Number(e[2]), lineNo);
+      this.meta(out, 'cpus', Number(e[3]), lineNo);
+    }
+    // other header lines (column legends) carry nothing
+  }
+
+  /** `CPU:N [LOST M EVENTS]`, `CPU N is empty`, `CPU0 data recorded at offset=...` */
+  private cpuLine(text: string, lineNo: number, out: TraceRecord[]): boolean {
+    const m = LOST.exec(text);
+    if (m) {
+      const cpu = Number(m[1]);
+      if (text.includes('DROPPED')) {
+        const lost = m[3] !== undefined ? Number(m[3]) : undefined;
+        this.gap(out, { kind: 'events-dropped', cpu, lost, line: lineNo, reason: `trace-cmd dropped ${lost ?? 'an unknown number of'} events on CPU ${cpu}` });
+      } else {
+        const lost = m[2] !== undefined ? Number(m[2]) : undefined;
+        this.gap(out, { kind: 'lost-events', cpu, lost, line: lineNo, reason: `the ring buffer lost ${lost ?? 'an unknown number of'} events on CPU ${cpu}` });
+      }
+      return true;
+    }
+    const empty = /^CPU\s*(\d+) is empty\s*$/.exec(text);
+    if (empty) {
+      this.meta(out, 'cpu-empty', Number(empty[1]), lineNo);
+      return true;
+    }
+    const data = /^CPU\s*(\d+) data recorded at offset=(0x[0-9a-f]+)/i.exec(text);
+    if (data) return true;
+    return false;
+  }
+
+  /** trace-cmd report preamble: `version = 6`, `cpus=4`. */
+  private preamble(text: string, lineNo: number, out: TraceRecord[]): boolean {
+    const v = /^version = (\S+)\s*$/.exec(text);
+    if (v) {
+      this.meta(out, 'trace-cmd.version', decodeValue(v[1]!) as number | string, lineNo);
+      return true;
+    }
+    const c = /^cpus=(\d+)\s*$/.exec(text);
+    if (c) {
+      this.meta(out, 'cpus', Number(c[1]), lineNo);
+      return true;
+    }
+    return false;
+  }
+
+  private stackFrame(text: string, i: number, lineNo: number, out: TraceRecord[]): void {
+    if (!this.pending) return this.unparseable(text, lineNo, out, 'a stack frame with no event before it', false);
+    const frame = text.startsWith('=> ', i) ? text.slice(i + 3).trim() : text.slice(i).trim();
+    (this.pending.stack ??= []).push(frame);
+    this.pendingIsMarker = false;
+  }
+
+  private callchainFrame(text: string, lineNo: number, out: TraceRecord[]): void {
+    const frame = text.trim();
+    if (frame === '') return;
+    if (!this.pending) return this.unparseable(text, lineNo, out, 'a callchain frame with no event before it', false);
+    (this.pending.stack ??= []).push(frame);
+    this.pendingIsMarker = false;
+  }
+
+  private graphEvent(g: GraphHead, text: string, lineNo: number, out: TraceRecord[], unterminated: boolean): void {
+    const ts = g.ts ?? this.lastTs;
+    if (g.tsForm) this.tsForm ??= g.tsForm;
+    let task = g.comm !== undefined ? { comm: g.comm, pid: g.pid! } : this.graphTask.get(g.cpu);
+    const l = g.line;
+    let ev: DecodedEvent;
+    switch (l.kind) {
+      case 'switch':
+        this.graphTask.set(g.cpu, { comm: l.nextComm, pid: l.nextPid });
+        task = { comm: l.nextComm, pid: l.nextPid };
+        ev = { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid } };
+        break;
+      case 'irq':
+        ev = { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction } };
+        break;
+      case 'comment': {
+        const inner = decodeEvent(l.text, 0);
+        if (typeof inner === 'string' || inner.event === 'function') {
+          ev = { event: 'bputs', system: 'ftrace', fields: { buf: l.text } };
+        } else ev = inner;
+        break;
+      }
+      default: {
+        const fields: Fields = {};
+        if (l.func !== undefined) fields.func = l.func;
+        fields.depth = l.depth;
+        if (l.durationNs !== undefined) fields.duration_ns = l.durationNs;
+        if (l.retval !== undefined) fields.retval = decodeValue(l.retval);
+        if (l.kind === 'leaf') fields.leaf = true;
+        ev = { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields };
+      }
+    }
+    if (unterminated && l.kind === 'entry' && !text.trimEnd().endsWith('{')) {
+      return this.unparseable(text, lineNo, out, 'a cut function_graph line', true);
+    }
+    if (task && g.comm !== undefined) this.graphTask.set(g.cpu, task);
+    const rec = this.makeEvent(ts, g.cpu, task?.pid ?? -1, undefined, task?.comm ?? '<...>', g.flags, ev, lineNo);
+    this.emitEvent(rec, ev, out);
+    if (g.ts === undefined) this.lastTs = ts;
+  }
+}

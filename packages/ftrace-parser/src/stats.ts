@@ -1,0 +1,170 @@
+/**
+ * Trace statistics (`kreplay parse --stats`): one object, printed as text or JSON by the CLI.
+ */
+import type { ParseTotals } from './stream.js';
+import type { Gap, GapKind, TraceRecord } from './types.js';
+
+export interface TraceStats {
+  source: string;
+  lines: number;
+  bytes: number;
+  events: number;
+  gaps: number;
+  unparseable: number;
+  truncated: number;
+  /** Events the ring buffer / trace-cmd reported lost (where the count is printed). */
+  lostEvents: number;
+  gapsByKind: Partial<Record<GapKind, number>>;
+  /** Event name (as `system:event` when the system is known) → count, keys sorted. */
+  byEvent: Record<string, number>;
+  /** CPU → events, keys in numeric order. */
+  byCpu: Record<string, number>;
+  /** Earliest and latest event timestamp (ns, or counter ticks). */
+  firstTs: bigint | null;
+  lastTs: bigint | null;
+  spanNs: bigint | null;
+  /** How timestamps are printed: `usec`, `nsec` (exact ns) or `counter` (raw clock ticks). */
+  clock: string;
+  /** `# tracer:` from the header, if any. */
+  tracer?: string;
+  meta: Record<string, string | number>;
+  /** The first unparseable/truncated gaps, for showing to the user. */
+  firstProblems: Gap[];
+  /** Parse rate, when the caller measured the elapsed time. */
+  rate?: { seconds: number; mbPerSec: number; eventsPerSec: number; linesPerSec: number };
+}
+
+const MAX_PROBLEMS = 5;
+
+/** Accumulates statistics record by record (or batch by batch). */
+export class TraceStatsCollector {
+  private events = 0;
+  private gaps = 0;
+  private unparseable = 0;
+  private truncated = 0;
+  private lost = 0;
+  private readonly gapsByKind: Partial<Record<GapKind, number>> = {};
+  private readonly byEvent = new Map<string, number>();
+  private readonly byCpu = new Map<number, number>();
+  private first: bigint | null = null;
+  private last: bigint | null = null;
+  private readonly meta: Record<string, string | number> = {};
+  private readonly problems: Gap[] = [];
+
+  constructor(private readonly source: string) {}
+
+  add(r: TraceRecord): void {
+    if (r.type === 'event') {
+      this.events++;
+      const key = r.system === undefined ? r.event : `${r.system}:${r.event}`;
+      this.byEvent.set(key, (this.byEvent.get(key) ?? 0) + 1);
+      this.byCpu.set(r.cpu, (this.byCpu.get(r.cpu) ?? 0) + 1);
+      const ts = r.ts;
+      if (this.first === null || ts < this.first) this.first = ts;
+      if (this.last === null || ts > this.last) this.last = ts;
+    } else if (r.type === 'gap') {
+      this.gaps++;
+      this.gapsByKind[r.kind] = (this.gapsByKind[r.kind] ?? 0) + 1;
+      if (r.lost !== undefined) this.lost += r.lost;
+      if (r.kind === 'unparseable' || r.kind === 'truncated') {
+        if (r.kind === 'unparseable') this.unparseable++;
+        else this.truncated++;
+        if (this.problems.length < MAX_PROBLEMS) this.problems.push(r);
+      }
+    } else if (!(r.key in this.meta)) {
+      this.meta[r.key] = r.value;
+    }
+  }
+
+  addBatch(batch: readonly TraceRecord[]): void {
+    for (const r of batch) this.add(r);
+  }
+
+  finish(totals: Partial<ParseTotals> = {}, seconds?: number): TraceStats {
+    const byEvent: Record<string, number> = {};
+    for (const k of [...this.byEvent.keys()].sort()) byEvent[k] = this.byEvent.get(k)!;
+    const byCpu: Record<string, number> = {};
+    for (const k of [...this.byCpu.keys()].sort((a, b) => a - b)) byCpu[String(k)] = this.byCpu.get(k)!;
+    const lines = totals.lines ?? 0;
+    const bytes = totals.bytes ?? 0;
+    const stats: TraceStats = {
+      source: this.source,
+      lines,
+      bytes,
+      events: this.events,
+      gaps: this.gaps,
+      unparseable: this.unparseable,
+      truncated: this.truncated,
+      lostEvents: this.lost,
+      gapsByKind: this.gapsByKind,
+      byEvent,
+      byCpu,
+      firstTs: this.first,
+      lastTs: this.last,
+      spanNs: this.first === null || this.last === null ? null : this.last - this.first,
+      clock: totals.tsForm ?? 'unknown',
+      meta: this.meta,
+      firstProblems: this.problems,
+    };
+    const tracer = this.meta.tracer;
+    if (typeof tracer === 'string') stats.tracer = tracer;
+    if (seconds !== undefined && seconds > 0) {
+      stats.rate = {
+        seconds: Math.round(seconds * 1000) / 1000,
+        mbPerSec: Math.round((bytes / 1e6 / seconds) * 10) / 10,
+        eventsPerSec: Math.round(this.events / seconds),
+        linesPerSec: Math.round(lines / seconds),
+      };
+    }
+    return stats;
+  }
+}
+
+/** Statistics of a record stream (totals from ParseOptions.onDone fill `lines`/`bytes`/`clock`). */
+export async function summarize(
+  records: AsyncIterable<TraceRecord> | Iterable<TraceRecord>,
+  opts: { source?: string; totals?: Partial<ParseTotals>; seconds?: number } = {},
+): Promise<TraceStats> {
+  const c = new TraceStatsCollector(opts.source ?? '-');
+  for await (const r of records) c.add(r);
+  return c.finish(opts.totals, opts.seconds);
+}
+
+function group(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+function formatTs(ts: bigint, clock: string): string {
+  if (clock === 'counter') return ts.toString();
+  const s = ts / 1_000_000_000n;
+  const ns = ts % 1_000_000_000n;
+  return `${s}.${ns.toString().padStart(9, '0')}`;
+}
+
+/** Human-readable statistics (what `kreplay parse --stats` prints without --json). */
+export function formatStats(st: TraceStats): string {
+  const out: string[] = [];
+  const cpus = Object.keys(st.byCpu).length;
+  out.push(`${st.source}: ${group(st.lines)} lines, ${group(st.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'}, ${group(st.gaps)} gaps`);
+  if (st.tracer) out.push(`tracer: ${st.tracer}`);
+  if (st.firstTs !== null && st.lastTs !== null) {
+    const span = st.clock === 'counter' ? `${st.spanNs} ticks` : `${formatTs(st.spanNs ?? 0n, st.clock)} s`;
+    out.push(`time: ${formatTs(st.firstTs, st.clock)} .. ${formatTs(st.lastTs, st.clock)} (${span}), timestamps ${st.clock}`);
+  }
+  const kinds = Object.entries(st.gapsByKind);
+  if (kinds.length > 0) {
+    out.push(`gaps: ${kinds.map(([k, n]) => `${k} ${group(n ?? 0)}`).join(', ')}${st.lostEvents ? ` (${group(st.lostEvents)} events reported lost)` : ''}`);
+  }
+  const names = Object.keys(st.byEvent);
+  if (names.length > 0) {
+    const w = Math.max(...names.map((k) => k.length));
+    out.push('events:');
+    for (const k of names) out.push(`  ${k.padEnd(w)}  ${group(st.byEvent[k]!).padStart(12)}`);
+    out.push('per CPU:');
+    for (const [cpu, n] of Object.entries(st.byCpu)) out.push(`  ${cpu.padStart(4)}  ${group(n).padStart(12)}`);
+  }
+  if (st.rate) {
+    out.push(`parsed in ${st.rate.seconds.toFixed(3)} s: ${st.rate.mbPerSec} MB/s, ${group(st.rate.eventsPerSec)} events/s`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Streaming front end: bytes or strings in, records out, with bounded memory. Input is
+ * split into lines (LF or CRLF; invalid UTF-8 becomes U+FFFD and is reported on lines that
+ * fail to parse); a line longer than MAX_LINE characters is never buffered whole — it is cut,
+ * skipped to its end and reported as a gap. Records come out in input order, in batches.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { InputError } from './errors.js';
+import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
+import type { TimestampForm } from './timestamp.js';
+import type { TraceRecord } from './types.js';
+
+export interface ParseOptions {
+  /** `auto` (default) detects every line's layout; `ftrace`/`perf` accept only that one. */
+  format?: 'auto' | 'ftrace' | 'perf';
+  /** Label put in every record's `source` (a file name; `-` for stdin). */
+  source?: string;
+  /** Unparseable lines and truncated records throw an InputError instead of becoming gaps. */
+  strict?: boolean;
+  signal?: AbortSignal;
+  /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
+  onProgress?: (bytesRead: number, totalBytes?: number) => void;
+  /** Called once at the end with the totals (for statistics). */
+  onDone?: (totals: ParseTotals) => void;
+}
+
+export interface ParseTotals {
+  /** Input lines. */
+  lines: number;
+  /** Bytes of text parsed (after decompression). */
+  bytes: number;
+  /** How timestamps are printed (`usec`, `nsec`, `counter`), from the first event. */
+  tsForm?: TimestampForm;
+}
+
+/** Longest line kept; longer lines are cut and reported (bounded memory). */
+export const MAX_LINE = 1 << 20;
+
+const TRACE_DAT_MAGIC = [0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67];
+
+export function isTraceDatMagic(b: Uint8Array): boolean {
+  return b.length >= TRACE_DAT_MAGIC.length && TRACE_DAT_MAGIC.every((x, i) => b[i] === x);
+}
+
+export function isGzipMagic(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** Reject input that is plainly not a text trace, with a message that says what it looks like. */
+export function sniffBinary(b: Uint8Array, source: string): void {
+  if (isTraceDatMagic(b)) {
+    throw new InputError('this looks like a trace.dat (trace-cmd binary), not a text trace', {
+      file: source,
+      hint: 'give kreplay the file by name so it can read trace.dat itself, or convert it with `trace-cmd report -t -R > trace.txt`',
+    });
+  }
+  if (isGzipMagic(b)) {
+    throw new InputError('this is gzip-compressed data', { file: source, hint: 'give the file by name (kreplay decompresses it), or pipe it through `gunzip -c`' });
+  }
+  const n = Math.min(b.length, 4096);
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c < 9 || (c > 13 && c < 32)) control++;
+  }
+  if (n >= 16 && control * 10 > n) {
+    const elf = b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+    throw new InputError(`this looks like a binary file${elf ? ' (an ELF executable)' : ''}, not a text trace: ${Math.round((control * 100) / n)}% of its first ${n} bytes are control characters`, {
+      file: source,
+      hint: 'kreplay reads ftrace text (/sys/kernel/tracing/trace, trace_pipe), `trace-cmd report` and `perf script` output, and trace.dat files',
+    });
+  }
+}
+
+/** Parse a stream of bytes or strings; yields records in input order, in batches. */
+export async function* parseTraceBatches(
+  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  opts: ParseOptions = {},
+  totalBytes?: number,
+  bytesRead?: () => number,
+): AsyncGenerator<TraceRecord[]> {
+  const source = opts.source ?? '-';
+  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict });
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  let lineNo = 0;
+  let bytes = 0;
+  let first = true;
+  /** A line over MAX_LINE being skipped: its head, its length so far, its number. */
+  let skipping: { head: string; length: number; line: number } | undefined;
+
+  const feed = (text: string, out: TraceRecord[]): void => {
+    let start = 0;
+    if (skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) {
+        skipping.length += text.length;
+        return;
+      }
+      skipping.length += nl;
+      parser.overlong(skipping.head, skipping.length, skipping.line, out);
+      skipping = undefined;
+      start = nl + 1;
+    }
+    if (carry.length > 0) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) {
+        carry += start === 0 ? text : text.slice(start);
+        if (carry.length > MAX_LINE) {
+          skipping = { head: cutText(carry), length: carry.length, line: ++lineNo };
+          carry = '';
+        }
+        return;
+      }
+      parser.line(carry + text.slice(start, nl), ++lineNo, out);
+      carry = '';
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      parser.line(text.slice(start, nl), ++lineNo, out);
+      start = nl + 1;
+    }
+    carry = start === 0 ? text : text.slice(start);
+    if (carry.length > MAX_LINE) {
+      skipping = { head: cutText(carry), length: carry.length, line: ++lineNo };
+      carry = '';
+    }
+  };
+
+  for await (const chunk of input as AsyncIterable<Uint8Array | string>) {
+    opts.signal?.throwIfAborted();
+    const out: TraceRecord[] = [];
+    if (typeof chunk === 'string') {
+      if (first) sniffBinary(Buffer.from(chunk.slice(0, 4096), 'latin1'), source);
+      bytes += chunk.length;
+      feed(chunk, out);
+    } else {
+      if (first) sniffBinary(chunk, source);
+      bytes += chunk.length;
+      feed(decoder.write(chunk as Buffer), out);
+    }
+    first = false;
+    opts.onProgress?.(bytesRead ? bytesRead() : bytes, totalBytes);
+    if (out.length > 0) yield out;
+  }
+  const out: TraceRecord[] = [];
+  const tail = decoder.end();
+  if (tail) feed(tail, out);
+  if (skipping) parser.overlong(skipping.head, skipping.length, skipping.line, out);
+  if (carry.length > 0) parser.line(carry, ++lineNo, out, true);
+  parser.end(out);
+  opts.onDone?.({ lines: lineNo, bytes, tsForm: parser.tsForm });
+  if (out.length > 0) yield out;
+}
+
+/** Flatten batches into a per-record async iterable (no per-record generator overhead). */
+export function flatten(batches: AsyncIterator<TraceRecord[]>): AsyncIterable<TraceRecord> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<TraceRecord> {
+      let batch: TraceRecord[] = [];
+      let i = 0;
+      return {
+        async next(): Promise<IteratorResult<TraceRecord>> {
+          while (i >= batch.length) {
+            const r = await batches.next();
+            if (r.done) return { done: true, value: undefined };
+            batch = r.value;
+            i = 0;
+          }
+          return { done: false, value: batch[i++]! };
+        },
+        async return(): Promise<IteratorResult<TraceRecord>> {
+          await batches.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** Parse a stream (bytes or strings) of ftrace/perf text; records in input order. */
+export function parseTrace(
+  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array | string>,
+  opts: ParseOptions = {},
+): AsyncIterable<TraceRecord> {
+  return flatten(parseTraceBatches(input, opts));
+}
+
+/** Parse a whole trace held in a string. */
+export function parseTraceString(text: string, opts: ParseOptions = {}): TraceRecord[] {
+  const source = opts.source ?? '<string>';
+  sniffBinary(Buffer.from(text.slice(0, 4096), 'latin1'), source);
+  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict });
+  const out: TraceRecord[] = [];
+  let start = 0;
+  let lineNo = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    if (nl - start > MAX_LINE) parser.overlong(cutText(text.slice(start, start + MAX_LINE)), nl - start, ++lineNo, out);
+    else parser.line(text.slice(start, nl), ++lineNo, out);
+    start = nl + 1;
+  }
+  if (start < text.length) parser.line(text.slice(start), ++lineNo, out, true);
+  parser.end(out);
+  opts.onDone?.({ lines: lineNo, bytes: text.length, tsForm: parser.tsForm });
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * Exact decoding of the values the kernel prints in event payloads: decimal and 0x-hex
+ * integers (number when exact, bigint when wider than 2^53, never a float), quoted strings,
+ * `{...}` / `[...]` arrays, and the generic `name=value name=value` payload.
+ */
+import type { FieldValue, Fields } from './types.js';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+function narrow(b: bigint): number | bigint {
+  return b <= MAX_SAFE && b >= MIN_SAFE ? Number(b) : b;
+}
+
+/** Hex digits without a `0x` prefix (`ino %lx`, `page=%p`) → exact integer; undefined if not hex. */
+export function decodeHexDigits(s: string, start = 0, end = s.length): number | bigint | undefined {
+  if (end <= start) return undefined;
+  for (let i = start; i < end; i++) if (!isHexDigit(s.charCodeAt(i))) return undefined;
+  const digits = start === 0 && end === s.length ? s : s.slice(start, end);
+  if (end - start <= 13) return parseInt(digits, 16);
+  return narrow(BigInt(`0x${digits}`));
+}
+
+/** `123`, `-16`, `0x1f` → exact integer; anything else → undefined. */
+export function decodeInteger(s: string): number | bigint | undefined {
+  const n = s.length;
+  if (n === 0) return undefined;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 48 && n > 2 && (s.charCodeAt(1) === 120 || s.charCodeAt(1) === 88)) {
+    return decodeHexDigits(s, 2, n);
+  }
+  if (c === 45) {
+    if (n === 1) return undefined;
+    i = 1;
+  }
+  for (; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  if (n <= 15) return parseInt(s, 10);
+  return narrow(BigInt(s));
+}
+
+/** Split `a,b,{c,d}` at top-level commas. */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+    else if (c === 44 && depth === 0) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out;
+}
+
+/** One printed value → FieldValue (integers exact, quotes removed, arrays decoded). */
+export function decodeValue(s: string): FieldValue {
+  const n = s.length;
+  if (n === 0) return '';
+  const c = s.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45) {
+    const v = decodeInteger(s);
+    if (v !== undefined) return v;
+  }
+  if (n >= 2) {
+    const last = s.charCodeAt(n - 1);
+    if (c === 34 && last === 34) return s.slice(1, n - 1);
+    if ((c === 123 && last === 125) || (c === 91 && last === 93)) {
+      const inner = s.slice(1, n - 1).trim();
+      if (inner === '') return [];
+      return splitTopLevel(inner).map((e) => decodeValue(e.trim()));
+    }
+  }
+  return s;
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46;
+}
+
+function hasAlnum(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) return true;
+  }
+  return false;
+}
+
+/** Does a `name=` start at i? */
+function pairStartsAt(s: string, i: number): boolean {
+  const n = s.length;
+  const start = i;
+  while (i < n && isNameChar(s.charCodeAt(i))) i++;
+  return i > start && i < n && s.charCodeAt(i) === 61;
+}
+
+/** Index just past the bracketed/quoted value starting at i (or n when unclosed). */
+function endOfGroup(s: string, i: number): number {
+  const n = s.length;
+  const open = s.charCodeAt(i);
+  if (open === 34) {
+    let j = s.indexOf('"', i + 1);
+    while (j >= 0 && j + 1 < n && s.charCodeAt(j + 1) !== 32) j = s.indexOf('"', j + 1);
+    return j < 0 ? n : j + 1;
+  }
+  let depth = 0;
+  let quoted = false;
+  for (let j = i; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return j + 1;
+  }
+  return n;
+}
+
+/**
+ * Decode a generic payload `name=value name2="a b" arr={1,2} ...` into `fields`.
+ * An unquoted value runs to the next space, except that a non-numeric value also takes the
+ * following words that are not `name=` pairs and contain a letter or digit (the kernel
+ * prints `comm=%s` unquoted, so `prev_comm=Web Content prev_pid=7` keeps its space).
+ * Words that are not pairs (`==>` in sched_switch, `dev 8,1` styles) are not dropped:
+ * the whole payload is then also kept as `fields.raw`. Returns whether everything was pairs.
+ */
+export function decodeFields(s: string, fields: Fields, start = 0): boolean {
+  const n = s.length;
+  let i = start;
+  let clean = true;
+  while (i < n) {
+    while (i < n && s.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    const nameStart = i;
+    while (i < n && isNameChar(s.charCodeAt(i))) i++;
+    if (i === nameStart || i >= n || s.charCodeAt(i) !== 61) {
+      // not a pair: skip this word
+      clean = false;
+      while (i < n && s.charCodeAt(i) !== 32) i++;
+      continue;
+    }
+    const name = s.slice(nameStart, i);
+    i++;
+    const vStart = i;
+    let vEnd: number;
+    const c = i < n ? s.charCodeAt(i) : 32;
+    if (c === 34 || c === 123 || c === 91) {
+      vEnd = endOfGroup(s, i);
+      // `{...}` followed by more text without a space: take the rest of the word
+      while (vEnd < n && s.charCodeAt(vEnd) !== 32) vEnd++;
+    } else {
+      vEnd = s.indexOf(' ', i);
+      if (vEnd < 0) vEnd = n;
+      if (decodeInteger(s.slice(vStart, vEnd)) === undefined) {
+        // extend over following plain words (`comm=Web Content`)
+        for (;;) {
+          let w = vEnd;
+          while (w < n && s.charCodeAt(w) === 32) w++;
+          if (w >= n || pairStartsAt(s, w)) break;
+          let we = s.indexOf(' ', w);
+          if (we < 0) we = n;
+          if (!hasAlnum(s, w, we)) break;
+          vEnd = we;
+        }
+      }
+    }
+    fields[name] = decodeValue(s.slice(vStart, vEnd));
+    i = vEnd;
+  }
+  return clean;
+}
