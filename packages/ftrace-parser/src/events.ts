@@ -5,6 +5,7 @@
  * everything else.
  */
 import type { Fields, ProbeSite } from './types.js';
+import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { decodeFields, decodeHexDigits, decodeInteger } from './values.js';
 
 export interface DecodedEvent {
@@ -158,7 +159,8 @@ export function decodeFunction(s: string, start: number, nameEnd: number, fields
   let i = nameEnd;
   while (i < s.length && s.charCodeAt(i) === 32) i++;
   if (s.startsWith('<-', i)) {
-    i += 2;
+    i += s.startsWith('<--', i) ? 3 : 2; // trace-cmd prints `<--`
+    while (i < s.length && s.charCodeAt(i) === 32) i++;
     let end = s.indexOf(' ', i);
     if (end < 0) end = s.length;
     fields.parent_ip = s.slice(i, end);
@@ -172,6 +174,10 @@ export function decodeFunction(s: string, start: number, nameEnd: number, fields
       if (m[2]) fields.last_ts = m[2];
     }
   }
+}
+
+function isSymbolStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 46;
 }
 
 function isEventNameChar(c: number): boolean {
@@ -209,6 +215,7 @@ export function decodeEvent(s: string, start: number): DecodedEvent | string {
     let j = i;
     while (j < n && s.charCodeAt(j) === 32) j++;
     if (j < n && !s.startsWith('<-', j)) return 'no ":" after the event name';
+    if (!isSymbolStart(s.charCodeAt(start))) return 'no event name after the timestamp';
     decodeFunction(s, start, i, fields);
     return { event: 'function', system: 'ftrace', fields };
   }
@@ -218,6 +225,18 @@ export function decodeEvent(s: string, start: number): DecodedEvent | string {
   if (event === 'tracing_mark_write' || event === 'print') {
     decodeMarker(event, s, i, fields);
     return { event: 'print', system: 'ftrace', fields };
+  }
+  if (event === 'function' || event === 'func_repeats') {
+    // trace-cmd prints the function tracer's records as events
+    let end = i;
+    while (end < n && s.charCodeAt(end) !== 32) end++;
+    decodeFunction(s, i, end, fields);
+    return { event: 'function', system: 'ftrace', fields };
+  }
+  if (event === 'funcgraph_entry' || event === 'funcgraph_exit') {
+    const g = decodeGraphPayload(s.slice(i));
+    if (typeof g === 'string') return g;
+    if (g.kind !== 'comment') return graphEvent(g);
   }
   if (i < n && s.charCodeAt(i) === 40) {
     const probe = decodeProbeSite(s, i, event);

@@ -11,7 +11,10 @@
  * Columns are optional (funcgraph-abstime, -proc, -cpu, latency-format), the duration has
  * an overhead mark (`+ ! # * @ $`) and is in microseconds with 3 decimals.
  */
+import type { DecodedEvent } from './events.js';
 import { parseTimestamp, type TimestampForm } from './timestamp.js';
+import type { Fields } from './types.js';
+import { decodeValue } from './values.js';
 
 export type GraphLine =
   | { kind: 'entry' | 'leaf' | 'exit'; func?: string; depth: number; durationNs?: number; retval?: string }
@@ -66,7 +69,15 @@ function parseTask(text: string): { comm: string; pid: number } | undefined {
   return m ? { comm: m[1]!, pid: Number(m[2]) } : undefined;
 }
 
-function parseFunctionText(text: string): GraphLine | string {
+function parseFunctionText(text: string, duration: RegExpExecArray | null): GraphLine | string {
+  const line = parseFunctionBody(text);
+  if (duration && typeof line !== 'string' && (line.kind === 'entry' || line.kind === 'leaf' || line.kind === 'exit')) {
+    line.durationNs = parseDurationNs(duration);
+  }
+  return line;
+}
+
+function parseFunctionBody(text: string): GraphLine | string {
   let spaces = 0;
   while (spaces < text.length && text.charCodeAt(spaces) === 32) spaces++;
   const depth = Math.max(0, (spaces - 2) >> 1);
@@ -144,9 +155,8 @@ export function scanGraphLine(s: string): GraphHead | string {
     }
     const d = DURATION.exec(seg);
     if (d || seg.trim() === '') {
-      const line = parseFunctionText(rest);
+      const line = parseFunctionText(rest, d);
       if (typeof line === 'string') return line;
-      if (d && line.kind !== 'comment' && line.kind !== 'irq' && line.kind !== 'switch') line.durationNs = parseDurationNs(d);
       head.line = line;
       return head;
     }
@@ -157,5 +167,38 @@ export function scanGraphLine(s: string): GraphHead | string {
     } else if (/^\s*[^\s|]{4,6}\s*$/.test(seg) && head.flags === undefined) {
       head.flags = seg.trim();
     } else return `unknown function_graph column "${seg.trim()}"`;
+  }
+}
+
+/**
+ * trace-cmd report prints function_graph records as events whose payload is the graph
+ * columns: `funcgraph_entry:        7.076 us   |  __math_state_restore();`,
+ * `funcgraph_exit:       + 11.065 us  |        }`.
+ */
+export function decodeGraphPayload(payload: string): GraphLine | string {
+  const bar = payload.indexOf('|');
+  if (bar < 0) return 'no "|" in the function_graph record';
+  const seg = payload.slice(0, bar);
+  const d = DURATION.exec(seg);
+  if (!d && seg.trim() !== '') return `bad function_graph duration "${seg.trim()}"`;
+  return parseFunctionText(payload.slice(bar + 1), d);
+}
+
+/** The event a function_graph line stands for (comments are decoded by the caller). */
+export function graphEvent(l: Exclude<GraphLine, { kind: 'comment' }>): DecodedEvent {
+  switch (l.kind) {
+    case 'switch':
+      return { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid } };
+    case 'irq':
+      return { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction } };
+    default: {
+      const fields: Fields = {};
+      if (l.func !== undefined) fields.func = l.func;
+      fields.depth = l.depth;
+      if (l.durationNs !== undefined) fields.duration_ns = l.durationNs;
+      if (l.retval !== undefined) fields.retval = decodeValue(l.retval);
+      if (l.kind === 'leaf') fields.leaf = true;
+      return { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields };
+    }
   }
 }

@@ -11,7 +11,7 @@
  */
 import { InputError } from './errors.js';
 import { decodeEvent, type DecodedEvent } from './events.js';
-import { isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
+import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanHead } from './line-head.js';
 import type { TimestampForm } from './timestamp.js';
 import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from './types.js';
@@ -101,7 +101,7 @@ export class TraceLineParser {
       if (typeof g === 'string') return this.unparseable(text, lineNo, out, g, unterminated);
       return this.graphEvent(g, text, lineNo, out, unterminated);
     }
-    if (this.pendingIsMarker && this.pending && !unterminated) {
+    if (this.pendingIsMarker && this.pending && !unterminated && !text.includes('\u0000') && !text.includes('\ufffd')) {
       // the next line of a multi-line trace marker
       const f = this.pending.fields;
       f.buf = `${f.buf as string}\n${text}`;
@@ -169,8 +169,10 @@ export class TraceLineParser {
     let reason = why;
     if (text.includes('\u0000')) reason = `${why} (the line holds NUL bytes)`;
     else if (text.includes('\ufffd')) reason = `${why} (the line is not valid UTF-8)`;
-    const kind = unterminated ? 'truncated' : 'unparseable';
-    if (unterminated) reason = `the input ends in the middle of a record: ${reason}`;
+    // an unterminated last line that starts like a record was cut mid-record
+    const cut = unterminated && (/\[\d+\]/.test(text) || /^\s*\S.*-\d+\s*$/.test(text) || looksLikeGraphLine(text));
+    const kind = cut ? 'truncated' : 'unparseable';
+    if (cut) reason = `the input ends in the middle of a record: ${reason}`;
     if (this.strict) {
       throw new InputError(`${kind === 'truncated' ? '' : 'unparseable line: '}${reason}: "${cutText(text)}"`, {
         file: this.source, line: lineNo,
@@ -278,31 +280,15 @@ export class TraceLineParser {
     let task = g.comm !== undefined ? { comm: g.comm, pid: g.pid! } : this.graphTask.get(g.cpu);
     const l = g.line;
     let ev: DecodedEvent;
-    switch (l.kind) {
-      case 'switch':
-        this.graphTask.set(g.cpu, { comm: l.nextComm, pid: l.nextPid });
+    if (l.kind === 'comment') {
+      const inner = decodeEvent(l.text, 0);
+      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: { buf: l.text } } : inner;
+    } else {
+      if (l.kind === 'switch') {
         task = { comm: l.nextComm, pid: l.nextPid };
-        ev = { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid } };
-        break;
-      case 'irq':
-        ev = { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction } };
-        break;
-      case 'comment': {
-        const inner = decodeEvent(l.text, 0);
-        if (typeof inner === 'string' || inner.event === 'function') {
-          ev = { event: 'bputs', system: 'ftrace', fields: { buf: l.text } };
-        } else ev = inner;
-        break;
+        this.graphTask.set(g.cpu, task);
       }
-      default: {
-        const fields: Fields = {};
-        if (l.func !== undefined) fields.func = l.func;
-        fields.depth = l.depth;
-        if (l.durationNs !== undefined) fields.duration_ns = l.durationNs;
-        if (l.retval !== undefined) fields.retval = decodeValue(l.retval);
-        if (l.kind === 'leaf') fields.leaf = true;
-        ev = { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields };
-      }
+      ev = graphEvent(l);
     }
     if (unterminated && l.kind === 'entry' && !text.trimEnd().endsWith('{')) {
       return this.unparseable(text, lineNo, out, 'a cut function_graph line', true);

@@ -42,6 +42,9 @@ export function decodeInteger(s: string): number | bigint | undefined {
     c = s.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
   }
+  // `%p` prints a (hashed) pointer as 16 hex digits without 0x; no decimal format pads
+  // with that many zeros, so a long zero-led run of digits is a pointer, not a count.
+  if (n >= 8 && s.charCodeAt(0) === 48) return decodeHexDigits(s);
   if (n <= 15) return parseInt(s, 10);
   return narrow(BigInt(s));
 }

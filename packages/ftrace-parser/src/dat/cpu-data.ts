@@ -1,0 +1,77 @@
+/**
+ * One CPU's ring-buffer pages, read a block at a time so memory stays bounded whatever the
+ * file size: up to BLOCK_PAGES pages of raw data, or one compressed chunk (v7: a u32 chunk
+ * count, then per chunk u32 compressed size, u32 uncompressed size, data).
+ */
+import { ByteReader, ShortRead } from './bytes.js';
+import type { CpuData, DatFile } from './container.js';
+import type { FileSource } from './source.js';
+
+const BLOCK_PAGES = 64;
+
+export type CpuBlock =
+  | { kind: 'pages'; data: Buffer; /** file offset of the block, or -1 inside a compressed chunk */ fileOffset: number; chunk?: number }
+  | { kind: 'truncated'; reason: string };
+
+export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, compressed: boolean, pageSize: number): AsyncGenerator<CpuBlock> {
+  if (cd.size === 0) return;
+  if (!compressed) {
+    const end = cd.offset + cd.size;
+    const avail = Math.min(end, src.size);
+    const block = pageSize * BLOCK_PAGES;
+    for (let pos = cd.offset; pos < avail; pos += block) {
+      const n = Math.min(block, avail - pos);
+      const whole = n - (n % pageSize);
+      if (whole > 0) yield { kind: 'pages', data: await src.readAt(pos, whole), fileOffset: pos };
+      if (whole < n) {
+        yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s data ends in the middle of a page at byte ${pos + n}` };
+        return;
+      }
+    }
+    if (avail < end) yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s data should run to byte ${end} but the file ends at byte ${src.size}` };
+    return;
+  }
+  const decompress = file.decompress!;
+  let pos = cd.offset;
+  let count: number;
+  try {
+    count = new ByteReader(await src.readAt(pos, 4), file.littleEndian).u32();
+  } catch (e) {
+    if (e instanceof ShortRead) {
+      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed data starts past the end of the file (byte ${pos})` };
+      return;
+    }
+    throw e;
+  }
+  pos += 4;
+  for (let chunk = 0; chunk < count; chunk++) {
+    let data: Buffer;
+    let usize: number;
+    try {
+      const h = new ByteReader(await src.readAt(pos, 8), file.littleEndian);
+      const csize = h.u32();
+      usize = h.u32();
+      data = await src.readAt(pos + 8, csize);
+      pos += 8 + csize;
+    } catch (e) {
+      if (e instanceof ShortRead) {
+        yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} is cut off by the end of the file` };
+        return;
+      }
+      throw e;
+    }
+    let pages: Buffer;
+    try {
+      pages = decompress(data, usize);
+    } catch (e) {
+      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} does not decompress (${(e as Error).message})` };
+      return;
+    }
+    const whole = pages.length - (pages.length % pageSize);
+    if (whole > 0) yield { kind: 'pages', data: whole === pages.length ? pages : pages.subarray(0, whole), fileOffset: -1, chunk };
+    if (pages.length !== usize || whole !== pages.length) {
+      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} holds ${pages.length} bytes, not the ${usize} (whole ${pageSize}-byte pages) its header says` };
+      return;
+    }
+  }
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  InputError, MAX_LINE, openTrace, parseTrace, parseTraceString, summarize,
+  type Gap, type TraceEvent, type TraceRecord,
+} from '../src/index.js';
+
+const line = (body: string, ts = '612.403517', flags = '.....') => `             fio-2231    [001] ${flags} ${ts}: ${body}`;
+const events = (rs: TraceRecord[]) => rs.filter((r): r is TraceEvent => r.type === 'event');
+const gaps = (rs: TraceRecord[]) => rs.filter((r): r is Gap => r.type === 'gap');
+
+async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-parser-'));
+
+describe('timestamps are exact integer nanoseconds', () => {
+  it.each([
+    ['612.403517', 612403517000n],
+    ['612.403517123', 612403517123n],
+    ['0.000001', 1000n],
+    ['9007199.254740', 9007199254740000n],
+    ['123456789012.999999', 123456789012999999000n],
+    ['18446744073709551615', 18446744073709551615n],
+  ])('%s → %s', (ts, ns) => {
+    const [ev] = events(parseTraceString(line('tracing_mark_write: x', ts)));
+    expect(ev!.ts).toBe(ns);
+  });
+});
+
+describe('filemap tracepoints', () => {
+  it('decode dev, hex ino, pfn, ofs and index = ofs / 4096', () => {
+    const [ev] = events(parseTraceString(line('mm_filemap_add_to_page_cache: dev 254:1 ino 1c0a3 pfn=0x10a3c ofs=8192 order=2')));
+    expect(ev!.system).toBe('filemap');
+    expect(ev!.fields).toEqual({ dev: '254:1', ino: 0x1c0a3, pfn: 0x10a3c, ofs: 8192, index: 2, order: 2 });
+  });
+
+  it('keeps 64-bit values exact as bigint', () => {
+    const [ev] = events(parseTraceString(line('mm_filemap_delete_from_page_cache: dev 0:5 ino ffffffffffffffff pfn=0xfffffffffffff ofs=18446744073709547520 order=0')));
+    expect(ev!.fields.ino).toBe(0xffffffffffffffffn);
+    expect(ev!.fields.ofs).toBe(18446744073709547520n);
+    expect(ev!.fields.index).toBe(4503599627370495n);
+  });
+});
+
+describe('probes and markers', () => {
+  it('sets probe for kprobes and kretprobes, auto-generated or user-named', () => {
+    const rs = events(parseTraceString([
+      line('p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=42'),
+      line('my_ret: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0xfffffffffffffff0'),
+    ].join('\n')));
+    expect(rs[0]!.probe).toEqual({ kind: 'kprobe', func: 'filemap_fault', offset: 0, size: 0x5a0 });
+    expect(rs[1]!.probe).toEqual({ kind: 'kretprobe', func: 'filemap_fault', caller: '__do_fault+0x3c/0x140' });
+    expect(rs[1]!.fields.arg1).toBe(0xfffffffffffffff0n);
+    expect(rs.map((r) => r.system)).toEqual(['kprobes', 'kprobes']);
+  });
+
+  it('normalizes tracing_mark_write and print to event print with buf and ip', () => {
+    const rs = events(parseTraceString([
+      line('tracing_mark_write: hello world'),
+      line('print:                tracing_mark_write: from trace-cmd'),
+    ].join('\n')));
+    for (const r of rs) expect([r.event, r.system, r.fields.ip]).toEqual(['print', 'ftrace', 'tracing_mark_write']);
+    expect(rs.map((r) => r.fields.buf)).toEqual(['hello world', 'from trace-cmd']);
+  });
+});
+
+describe('gaps', () => {
+  it('a lost-events line takes the timestamp of the next event on its CPU', () => {
+    const rs = parseTraceString(['CPU:1 [LOST 12 EVENTS]', line('tracing_mark_write: after')].join('\n'));
+    expect(gaps(rs)).toEqual([expect.objectContaining({ kind: 'lost-events', cpu: 1, lost: 12, ts: 612403517000n, line: 1 })]);
+  });
+
+  it('an unparseable line is a gap with its line number and a reason, and parsing goes on', () => {
+    const rs = parseTraceString(['garbage', line('tracing_mark_write: ok')].join('\n'));
+    expect(gaps(rs)).toEqual([expect.objectContaining({ kind: 'unparseable', line: 1, text: 'garbage' })]);
+    expect(gaps(rs)[0]!.reason).toMatch(/cpu/);
+    expect(events(rs)).toHaveLength(1);
+  });
+
+  it('--strict turns an unparseable line into an InputError naming file and line', () => {
+    let err: unknown;
+    try {
+      parseTraceString([line('tracing_mark_write: ok'), 'garbage'].join('\n'), { strict: true, source: 't.txt' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).describe()).toMatch(/^t\.txt:2: unparseable line/);
+  });
+
+  it('a cut last line is a truncated gap, a whole last line without newline is an event', () => {
+    expect(gaps(parseTraceString(`${line('tracing_mark_write: a')}\n             fio-2231    [001]`))[0]!.kind).toBe('truncated');
+    expect(events(parseTraceString(line('tracing_mark_write: a')))).toHaveLength(1);
+  });
+
+  it('--format perf rejects ftrace lines (and the other way round)', () => {
+    expect(gaps(parseTraceString(line('tracing_mark_write: a'), { format: 'perf' }))[0]!.reason).toMatch(/--format perf/);
+    expect(gaps(parseTraceString('fio  2231 [001] 1.000001: ftrace:print: tracing_mark_write: x', { format: 'ftrace' }))).toHaveLength(1);
+  });
+});
+
+describe('bad input ends with a clear message', () => {
+  it('an empty input has no records', async () => {
+    expect(parseTraceString('')).toEqual([]);
+    const f = path.join(tmp, 'empty');
+    writeFileSync(f, '');
+    expect(await collect(openTrace(f))).toEqual([]);
+  });
+
+  it('a trace.dat is recognised by its magic', async () => {
+    const f = path.join(tmp, 'trace.dat');
+    writeFileSync(f, Buffer.concat([Buffer.from([0x17, 0x08, 0x44]), Buffer.from('tracing6\0'), Buffer.alloc(64)]));
+    await expect(collect(openTrace(f))).rejects.toThrow(/trace\.dat/);
+    await expect(collect(parseTrace([Buffer.from([0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67])]))).rejects.toThrow(/trace\.dat/);
+  });
+
+  it('a binary file is refused as not a text trace', async () => {
+    const f = path.join(tmp, 'elf');
+    writeFileSync(f, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(4000)]));
+    await expect(collect(openTrace(f))).rejects.toThrow(/binary file \(an ELF executable\)/);
+  });
+
+  it('a missing file is an InputError', async () => {
+    await expect(collect(openTrace(path.join(tmp, 'nope')))).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('a line longer than the limit is cut and reported, the next line still parses', async () => {
+    async function* big(): AsyncGenerator<string> {
+      yield `${line('tracing_mark_write: before')}\nx`;
+      const block = 'y'.repeat(1 << 16);
+      for (let i = 0; i < (10 << 20) / block.length; i++) yield block;
+      yield `\n${line('tracing_mark_write: after')}\n`;
+    }
+    const rs = await collect(parseTrace(big()));
+    const g = gaps(rs);
+    expect(g).toHaveLength(1);
+    expect(g[0]!.line).toBe(2);
+    expect(g[0]!.reason).toMatch(/longer than the limit/);
+    expect(g[0]!.text!.length).toBeLessThan(300);
+    expect(events(rs).map((e) => e.fields.buf)).toEqual(['before', 'after']);
+    expect(MAX_LINE).toBeLessThan(10 << 20);
+  });
+
+  it('a gzip-compressed trace reads the same as the plain one', async () => {
+    const text = [line('tracing_mark_write: a'), 'CPU:1 [LOST 3 EVENTS]', line('tracing_mark_write: b')].join('\n');
+    const f = path.join(tmp, 't.gz');
+    writeFileSync(f, gzipSync(text));
+    expect(await collect(openTrace(f, { source: 'x' }))).toEqual(parseTraceString(text, { source: 'x' }));
+  });
+});
+
+describe('summarize', () => {
+  it('counts events per event and per CPU, gaps and the time span', async () => {
+    let totals;
+    const rs = parseTraceString([
+      line('tracing_mark_write: a', '1.000000'),
+      'CPU:1 [LOST 3 EVENTS]',
+      line('mm_filemap_add_to_page_cache: dev 0:5 ino 2a pfn=0x1 ofs=0 order=0', '3.000000'),
+      'junk',
+    ].join('\n'), { onDone: (t) => { totals = t; } });
+    const st = await summarize(rs, { totals });
+    expect(st).toMatchObject({
+      events: 2, gaps: 2, unparseable: 1, lines: 4, lostEvents: 3,
+      byEvent: { 'filemap:mm_filemap_add_to_page_cache': 1, 'ftrace:print': 1 },
+      byCpu: { 1: 2 }, firstTs: 1000000000n, lastTs: 3000000000n, clock: 'usec',
+    });
+  });
+});
