@@ -1,16 +1,16 @@
 /**
- * trace.dat (trace-cmd binary) reader. Placeholder until the binary reader lands: it says
- * what the file is and how to turn it into text kreplay reads today.
+ * trace.dat (trace-cmd's binary format, versions 6 and 7) read natively: the container,
+ * the ring-buffer pages and the event payloads, into the same records the text parser
+ * produces. docs/trace-dat.md describes the format and the mapping.
  */
-import { InputError } from '../errors.js';
-import type { ParseOptions } from '../stream.js';
+import { flatten, type ParseOptions } from '../stream.js';
 import type { TraceRecord } from '../types.js';
+import { readTraceDatBatches, type DatOptions } from './reader.js';
 
-// eslint-disable-next-line require-yield
-export async function* readTraceDat(path: string, opts?: ParseOptions): AsyncIterable<TraceRecord> {
-  void opts;
-  throw new InputError('this looks like a trace.dat (trace-cmd binary); reading it directly is not supported yet', {
-    file: path,
-    hint: `convert it with \`trace-cmd report -t -R -i ${path} > trace.txt\` and give kreplay trace.txt`,
-  });
+export { readTraceDatBatches, type DatOptions } from './reader.js';
+export { DAT_MAGIC } from './container.js';
+
+/** Records of a trace.dat: metadata, then events and gaps merged by timestamp. */
+export function readTraceDat(path: string, opts?: ParseOptions & DatOptions): AsyncIterable<TraceRecord> {
+  return flatten(readTraceDatBatches(path, opts));
 }

@@ -1,0 +1,201 @@
+/**
+ * Ring-buffer event payload → TraceEvent, with the same fields the text parser produces
+ * for the same event (events.ts): the filemap tracepoints as their `print fmt` shows them
+ * (`dev`, `ino`, `pfn`, `ofs`, `index`, `order`), kprobe and kretprobe arguments by the
+ * names in their format files with the probe site from the file's kallsyms, trace markers
+ * (`ip`, `buf`), function-tracer `ip`/`parent_ip` as symbols. Every other event gets its
+ * raw format fields (print fmt is not evaluated).
+ */
+import type { Fields, ProbeSite, TraceEvent } from '../types.js';
+import type { DatFile } from './container.js';
+import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
+import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
+
+const PAGE_SHIFT = 12n;
+const MINORBITS = 20;
+const U64 = (1n << 64n) - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function narrow(b: bigint): number | bigint {
+  return b <= MAX_SAFE ? Number(b) : b;
+}
+
+function big(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n;
+}
+
+/** Trace flags as the kernel's trace_print_lat_fmt() prints them (5 columns, 6.x). */
+export function latencyFlags(flags: number, preempt: number): string {
+  const IRQS_OFF = 0x01, RESCHED_LAZY = 0x02, NEED_RESCHED = 0x04, HARDIRQ = 0x08;
+  const SOFTIRQ = 0x10, PREEMPT_RESCHED = 0x20, NMI = 0x40, BH_OFF = 0x80;
+  const irqsOff = flags & IRQS_OFF ? (flags & BH_OFF ? 'D' : 'd') : flags & BH_OFF ? 'b' : '.';
+  let resched: string;
+  switch (flags & (NEED_RESCHED | RESCHED_LAZY | PREEMPT_RESCHED)) {
+    case NEED_RESCHED | RESCHED_LAZY | PREEMPT_RESCHED: resched = 'B'; break;
+    case NEED_RESCHED | PREEMPT_RESCHED: resched = 'N'; break;
+    case RESCHED_LAZY | PREEMPT_RESCHED: resched = 'L'; break;
+    case NEED_RESCHED | RESCHED_LAZY: resched = 'b'; break;
+    case NEED_RESCHED: resched = 'n'; break;
+    case PREEMPT_RESCHED: resched = 'p'; break;
+    case RESCHED_LAZY: resched = 'l'; break;
+    default: resched = '.';
+  }
+  const nmi = flags & NMI, hard = flags & HARDIRQ, soft = flags & SOFTIRQ;
+  const irq = nmi && hard ? 'Z' : nmi ? 'z' : hard && soft ? 'H' : hard ? 'h' : soft ? 's' : '.';
+  const depth = preempt & 0xf ? (preempt & 0xf).toString(16) : '.';
+  const migrate = preempt & 0xf0 ? (preempt >> 4).toString(16) : '.';
+  return `${irqsOff}${resched}${irq}${depth}${migrate}`;
+}
+
+type Decoded = { fields: Fields; probe?: ProbeSite };
+type Compiled = (r: PayloadReader) => Decoded;
+
+function field(fmt: EventFormat, name: string): FormatField | undefined {
+  return fmt.fields.find((f) => f.name === name);
+}
+
+function devString(sdev: unknown): string {
+  const d = Number(sdev);
+  return `${d >>> MINORBITS}:${d & ((1 << MINORBITS) - 1)}`;
+}
+
+/** `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x) / `... pfn=%lu ofs=%lu` (5.x). */
+function compileFilemapPage(fmt: EventFormat): Compiled | undefined {
+  const pfn = field(fmt, 'pfn'), ino = field(fmt, 'i_ino'), index = field(fmt, 'index'), dev = field(fmt, 's_dev');
+  const order = field(fmt, 'order');
+  if (!pfn || !ino || !index || !dev) return undefined;
+  return (r) => {
+    const fields: Fields = { dev: devString(r.value(dev)), ino: r.value(ino), pfn: r.value(pfn) };
+    const ofs = narrow((big(r.value(index)) << PAGE_SHIFT) & U64);
+    fields.ofs = ofs;
+    fields.index = typeof ofs === 'bigint' ? ofs >> PAGE_SHIFT : Math.floor(ofs / 4096);
+    if (order) fields.order = r.value(order);
+    return { fields };
+  };
+}
+
+/** `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (mm_filemap_get_pages / map_pages, 6.1). */
+function compileFilemapRange(fmt: EventFormat): Compiled | undefined {
+  const ino = field(fmt, 'i_ino'), dev = field(fmt, 's_dev'), index = field(fmt, 'index'), last = field(fmt, 'last_index');
+  if (!ino || !dev || !index || !last) return undefined;
+  return (r) => {
+    const ofs = narrow((big(r.value(index)) << PAGE_SHIFT) & U64);
+    const fields: Fields = { dev: devString(r.value(dev)), ino: r.value(ino), ofs };
+    fields.index = typeof ofs === 'bigint' ? ofs >> PAGE_SHIFT : Math.floor(ofs / 4096);
+    fields.max_ofs = narrow((((big(r.value(last)) + 1n) << PAGE_SHIFT) - 1n) & U64);
+    return { fields };
+  };
+}
+
+/** kprobe: `(sym+0xoff/0xsize) name=value ...` — site from __probe_ip, args by their names. */
+function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
+  const ip = field(fmt, '__probe_ip');
+  const func = field(fmt, '__probe_func');
+  const ret = field(fmt, '__probe_ret_ip');
+  const args = fmt.fields.filter((f) => !f.name.startsWith('__probe_'));
+  if (ip) {
+    return (r) => {
+      const addr = big(r.value(ip));
+      const hit = ks.lookup(addr);
+      const probe: ProbeSite = hit ? { kind: 'kprobe', func: hit.name, offset: hit.offset, size: hit.size } : { kind: 'kprobe', func: fmt.name };
+      const fields: Fields = {};
+      for (const a of args) fields[a.name] = r.value(a);
+      return { fields, probe };
+    };
+  }
+  if (func && ret) {
+    return (r) => {
+      const f = big(r.value(func));
+      const probe: ProbeSite = { kind: 'kretprobe', func: ks.lookup(f)?.name ?? fmt.name.replace(/__return$/, ''), caller: formatSymOffset(ks, big(r.value(ret))) };
+      const fields: Fields = {};
+      for (const a of args) fields[a.name] = r.value(a);
+      return { fields, probe };
+    };
+  }
+  return undefined;
+}
+
+function compileFtrace(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
+  const ip = field(fmt, 'ip');
+  if (fmt.name === 'print') {
+    const buf = field(fmt, 'buf');
+    if (!ip || !buf) return undefined;
+    return (r) => {
+      let text = r.value(buf) as string;
+      if (text.endsWith('\n')) text = text.slice(0, -1);
+      return { fields: { ip: formatSym(ks, big(r.value(ip))), buf: text } };
+    };
+  }
+  if (fmt.name === 'function') {
+    const parent = field(fmt, 'parent_ip');
+    if (!ip || !parent) return undefined;
+    return (r) => ({ fields: { ip: formatSym(ks, big(r.value(ip))), parent_ip: formatSym(ks, big(r.value(parent))) } });
+  }
+  return undefined;
+}
+
+function compile(fmt: EventFormat, ks: Kallsyms): Compiled {
+  let c: Compiled | undefined;
+  if (fmt.system === 'filemap' && fmt.printFmt.startsWith('"dev %d:%d ino %lx')) {
+    c = /max_ofs=/.test(fmt.printFmt) ? compileFilemapRange(fmt) : compileFilemapPage(fmt);
+  } else if (fmt.fields.some((f) => f.name.startsWith('__probe_'))) {
+    c = compileKprobe(fmt, ks);
+  } else if (fmt.system === 'ftrace') {
+    c = compileFtrace(fmt, ks);
+  }
+  return c ?? ((r) => ({ fields: rawFields(fmt, r) }));
+}
+
+/** Turns payloads into TraceEvents for one file. */
+export class EventDecoder {
+  private readonly compiled = new Map<number, Compiled>();
+  private readonly r: PayloadReader;
+  private readonly typeAt: number;
+  private readonly flagsAt: number;
+  private readonly preemptAt: number;
+  private readonly pidAt: number;
+  /** Raw format fields for every event (the `--pretty` view) instead of text-parser fields. */
+  raw = false;
+
+  constructor(private readonly file: DatFile, private readonly source: string) {
+    this.r = new PayloadReader(file.littleEndian);
+    const common = file.formats.values().next().value?.common ?? [];
+    const at = (name: string, dflt: number): number => common.find((f) => f.name === name)?.offset ?? dflt;
+    this.typeAt = at('common_type', 0);
+    this.flagsAt = at('common_flags', 2);
+    this.preemptAt = at('common_preempt_count', 3);
+    this.pidAt = at('common_pid', 4);
+  }
+
+  format(id: number): EventFormat | undefined {
+    return this.file.formats.get(id);
+  }
+
+  /** The event id of a payload, or undefined when it is too short to hold one. */
+  eventId(page: Buffer, start: number, end: number): number | undefined {
+    this.r.set(page, start, end);
+    return this.r.int(this.typeAt, 2, false) as number | undefined;
+  }
+
+  comm(pid: number): string {
+    if (pid === 0) return '<idle>';
+    return this.file.cmdlines.get(pid) ?? '<...>';
+  }
+
+  /** Decode a payload whose format is `fmt` (see eventId). */
+  decode(fmt: EventFormat, cpu: number, ts: bigint, page: Buffer, start: number, end: number): TraceEvent {
+    const r = this.r;
+    r.set(page, start, end);
+    const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
+    const flags = latencyFlags((r.int(this.flagsAt, 1, false) as number | undefined) ?? 0, (r.int(this.preemptAt, 1, false) as number | undefined) ?? 0);
+    let c = this.compiled.get(fmt.id);
+    if (!c) {
+      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
+      this.compiled.set(fmt.id, c);
+    }
+    const d = c(r);
+    const ev: TraceEvent = { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
+    if (d.probe) ev.probe = d.probe;
+    return ev;
+  }
+}

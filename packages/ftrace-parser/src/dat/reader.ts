@@ -1,0 +1,234 @@
+/**
+ * readTraceDat: trace.dat → TraceRecords. Metadata first (TraceMeta), then every CPU's
+ * ring-buffer pages decoded a block at a time and merged by timestamp (ties: lower CPU
+ * first, as trace-cmd report orders them), with bounded memory per CPU. Lost events,
+ * corrupt pages and a truncated tail become Gaps; a broken container is an InputError.
+ */
+import { InputError } from '../errors.js';
+import type { ParseOptions } from '../stream.js';
+import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../types.js';
+import { cpuBlocks, type CpuBlock } from './cpu-data.js';
+import { DatFormatError, readContainer, type CpuData, type DatBuffer, type DatFile } from './container.js';
+import { EventDecoder } from './decode.js';
+import { PageDecoder, type PageSink } from './ring-buffer.js';
+import { FileSource } from './source.js';
+
+export interface DatOptions extends ParseOptions {
+  /** Which ring buffer to read: "" is the top instance (default: the top one, else the first). */
+  buffer?: string;
+  /** Every event's raw format fields instead of the text parser's decoded fields. */
+  rawFields?: boolean;
+}
+
+/** Records decoded from one CPU's pages, refilled a block at a time. */
+class CpuStream implements PageSink {
+  batch: TraceRecord[] = [];
+  i = 0;
+  done = false;
+  lastTs = 0n;
+  private pendingGap?: Gap;
+  private pageTs = 0n;
+  private where = '';
+  private readonly blocks: AsyncGenerator<CpuBlock>;
+
+  constructor(
+    readonly cpu: number,
+    private readonly cd: CpuData,
+    private readonly src: FileSource,
+    private readonly file: DatFile,
+    buffer: DatBuffer,
+    private readonly pages: PageDecoder,
+    private readonly decoder: EventDecoder,
+    private readonly pageSize: number,
+    private readonly opts: DatOptions,
+    private readonly progress: (n: number) => void,
+  ) {
+    this.blocks = cpuBlocks(src, file, cd, buffer.compressed, pageSize);
+  }
+
+  get headTs(): bigint {
+    return (this.batch[this.i] as TraceEvent | Gap).ts!;
+  }
+
+  /** Decode blocks until there is something to merge or the CPU's data ends. */
+  async fill(): Promise<void> {
+    this.batch = [];
+    this.i = 0;
+    while (this.batch.length === 0 && !this.done) {
+      this.opts.signal?.throwIfAborted();
+      const r = await this.blocks.next();
+      if (r.done) {
+        this.done = true;
+        break;
+      }
+      const b = r.value;
+      if (b.kind === 'truncated') {
+        this.gap('truncated', b.reason, this.lastTs);
+        continue;
+      }
+      this.progress(b.fileOffset >= 0 ? b.data.length : 0);
+      for (let at = 0; at < b.data.length; at += this.pageSize) {
+        this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
+        this.pageTs = 0n;
+        this.pages.decode(b.data, at, this);
+        if (this.pendingGap) {
+          this.pendingGap.ts = this.pageTs;
+          this.pendingGap = undefined;
+        }
+      }
+    }
+  }
+
+  private gap(kind: Gap['kind'], reason: string, ts: bigint | undefined, lost?: number): Gap {
+    if (this.opts.strict && kind !== 'lost-events') {
+      throw new InputError(`CPU ${this.cpu}: ${reason}`, { file: this.file.path, hint: 'without --strict this becomes a gap in the trace and reading goes on' });
+    }
+    const g: Gap = { type: 'gap', kind, cpu: this.cpu, line: 0, source: this.source, reason };
+    if (lost !== undefined) g.lost = lost;
+    if (ts !== undefined) g.ts = ts;
+    this.batch.push(g);
+    return g;
+  }
+
+  private get source(): string {
+    return this.opts.source ?? this.file.path;
+  }
+
+  event(ts: bigint, page: Buffer, start: number, end: number): void {
+    const t = this.file.tsOffset === 0n ? ts : ts + this.file.tsOffset;
+    if (this.pendingGap) {
+      this.pendingGap.ts = t;
+      this.pendingGap = undefined;
+    }
+    this.lastTs = t;
+    const id = this.decoder.eventId(page, start, end);
+    const fmt = id === undefined ? undefined : this.decoder.format(id);
+    if (!fmt) {
+      this.gap('unparseable', id === undefined ? `an event of ${end - start} bytes too short to hold an event id (${this.where})` : `event id ${id} has no format in the file (${this.where})`, t);
+      return;
+    }
+    this.batch.push(this.decoder.decode(fmt, this.cpu, t, page, start, end));
+  }
+
+  missed(lost: number | undefined, pageTs: bigint): void {
+    this.pageTs = this.file.tsOffset === 0n ? pageTs : pageTs + this.file.tsOffset;
+    const reason = lost === undefined
+      ? `the ring buffer lost events on CPU ${this.cpu} before this page (count not recorded)`
+      : `the ring buffer lost ${lost} events on CPU ${this.cpu} before this page`;
+    this.pendingGap = this.gap('lost-events', reason, undefined, lost);
+  }
+
+  bad(reason: string): void {
+    this.gap('unparseable', `a corrupt ring-buffer page (${this.where}): ${reason}; the rest of the page is skipped`, this.lastTs);
+  }
+}
+
+function toInputError(e: unknown, path: string): unknown {
+  if (e instanceof DatFormatError) {
+    return new InputError(`${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, { file: path, hint: e.hint ?? 'check that this is a complete trace-cmd trace.dat', cause: e });
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new InputError('no such file', { file: path, hint: 'check the path' });
+  if (code === 'EACCES' || code === 'EPERM') return new InputError('permission denied', { file: path, hint: 'make the file readable' });
+  if (code === 'EISDIR') return new InputError('this is a directory, not a trace', { file: path, hint: 'give the trace.dat file itself' });
+  return e;
+}
+
+/** The merged record batches of a trace.dat (see readTraceDat). */
+export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, onFile?: (f: DatFile) => void): AsyncGenerator<TraceRecord[]> {
+  let src: FileSource;
+  try {
+    src = await FileSource.open(path);
+  } catch (e) {
+    throw toInputError(e, path);
+  }
+  try {
+    let file: DatFile;
+    try {
+      file = await readContainer(src, path);
+    } catch (e) {
+      throw toInputError(e, path);
+    }
+    onFile?.(file);
+    const source = opts.source ?? path;
+    let n = 0;
+    const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: ++n, source }));
+    const buffer = pickBuffer(file, opts.buffer);
+    for (const other of file.buffers) {
+      if (other !== buffer) meta.push({ type: 'meta', key: 'buffer-not-read', value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`, line: ++n, source });
+    }
+    if (buffer && buffer.name !== '') meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: ++n, source });
+    yield meta;
+    if (!buffer) return;
+    const decoder = new EventDecoder(file, source);
+    decoder.raw = opts.rawFields === true;
+    const pageSize = buffer.pageSize || file.pageSize;
+    const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
+    let bytesRead = 0;
+    const progress = (k: number): void => {
+      bytesRead += k;
+      opts.onProgress?.(bytesRead, file.fileSize);
+    };
+    const streams = buffer.cpus
+      .filter((cd) => cd.size > 0)
+      .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress));
+    await Promise.all(streams.map((s) => s.fill()));
+    let live = streams.filter((s) => s.batch.length > 0);
+    let out: TraceRecord[] = [];
+    while (live.length > 0) {
+      // the stream with the oldest head; ties go to the lower CPU (streams are in CPU order)
+      let best = live[0]!;
+      for (let k = 1; k < live.length; k++) if (live[k]!.headTs < best.headTs) best = live[k]!;
+      // the next-oldest head among the others, and the lowest CPU holding it
+      let second: bigint | undefined;
+      let secondCpu = 0;
+      for (const s of live) {
+        if (s === best) continue;
+        const t = s.headTs;
+        if (second === undefined || t < second || (t === second && s.cpu < secondCpu)) {
+          second = t;
+          secondCpu = s.cpu;
+        }
+      }
+      const yieldsTie = best.cpu < secondCpu;
+      // take from it while it stays older than every other head
+      const batch = best.batch;
+      let i = best.i;
+      for (;;) {
+        const rec = batch[i++]!;
+        rec.line = ++n;
+        out.push(rec);
+        if (i >= batch.length || second === undefined) {
+          if (i >= batch.length) break;
+          continue;
+        }
+        const t = (batch[i] as TraceEvent).ts;
+        if (t > second || (t === second && !yieldsTie)) break;
+      }
+      best.i = i;
+      if (out.length >= 4096) {
+        yield out;
+        out = [];
+      }
+      if (best.i >= best.batch.length) {
+        await best.fill();
+        if (best.batch.length === 0) live = live.filter((s) => s !== best);
+      }
+    }
+    if (out.length > 0) yield out;
+    opts.onDone?.({ lines: n, bytes: file.fileSize });
+  } finally {
+    await src.close();
+  }
+}
+
+function pickBuffer(file: DatFile, name: string | undefined): DatBuffer | undefined {
+  if (name !== undefined) {
+    const b = file.buffers.find((x) => x.name === name);
+    if (!b) {
+      throw new InputError(`the file has no ring buffer named "${name}"`, { file: file.path, hint: `its buffers are: ${file.buffers.map((x) => `"${x.name}"`).join(', ') || 'none'}` });
+    }
+    return b;
+  }
+  return file.buffers.find((x) => x.name === '' && x.cpus.some((c) => c.size > 0)) ?? file.buffers.find((x) => x.cpus.some((c) => c.size > 0)) ?? file.buffers[0];
+}
