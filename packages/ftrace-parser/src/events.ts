@@ -46,6 +46,10 @@ export function systemOf(event: string): string | undefined {
 
 const PAGE_SIZE = 4096;
 
+function narrow(b: bigint): number | bigint {
+  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+}
+
 /**
  * filemap:mm_filemap_* — `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x, folios),
  * `dev %d:%d ino %lx page=%p pfn=0x%lx ofs=%lu` (5.x), `... page=%p pfn=%lu ofs=%lu` (4.x,
@@ -85,7 +89,7 @@ export function decodeFilemap(s: string, start: number, fields: Fields): boolean
       else return false;
     } else {
       fields[name] = value;
-      if (name === 'ofs') fields.index = typeof value === 'bigint' ? value / BigInt(PAGE_SIZE) : Math.floor(value / PAGE_SIZE);
+      if (name === 'ofs') fields.index = typeof value === 'bigint' ? narrow(value / BigInt(PAGE_SIZE)) : Math.floor(value / PAGE_SIZE);
     }
     i = end;
   }
@@ -110,7 +114,7 @@ export function decodeProbeSite(s: string, start: number, event: string): { site
   const plus = inner.indexOf('+');
   if (plus < 0) {
     // perf prints the bare address; the probe is named after its function
-    if (decodeHexDigits(inner) === undefined) {
+    if (!isAddress(inner)) {
       if (!/^[A-Za-z_][\w.]*$/.test(inner)) return undefined;
       return { site: { kind: 'kprobe', func: inner }, end: close + 1 };
     }
@@ -130,8 +134,13 @@ export function decodeProbeSite(s: string, start: number, event: string): { site
   return { site, end: close + 1 };
 }
 
+/** perf prints probe sites as bare addresses (`ffffffff812a3b40`), not symbols. */
+function isAddress(s: string): boolean {
+  return s.length >= 8 && decodeHexDigits(s) !== undefined;
+}
+
 function symbolOrEventName(func: string, event: string): string {
-  return decodeHexDigits(func) === undefined ? func : event.replace(/__return$/, '');
+  return isAddress(func) ? event.replace(/__return$/, '') : func;
 }
 
 /** A trace marker: fields `ip` (the writer, `tracing_mark_write`) and `buf` (the message). */
@@ -221,8 +230,13 @@ export function decodeEvent(s: string, start: number): DecodedEvent | string {
   }
   const event = s.slice(nameStart, i);
   i++;
+  if (event === 'tracing_mark_write') {
+    // `": %s"`: the message starts after exactly one space and is kept verbatim
+    decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields);
+    return { event: 'print', system: 'ftrace', fields };
+  }
   while (i < n && s.charCodeAt(i) === 32) i++;
-  if (event === 'tracing_mark_write' || event === 'print') {
+  if (event === 'print') {
     decodeMarker(event, s, i, fields);
     return { event: 'print', system: 'ftrace', fields };
   }

@@ -45,7 +45,7 @@ describe('filemap tracepoints', () => {
     const [ev] = events(parseTraceString(line('mm_filemap_delete_from_page_cache: dev 0:5 ino ffffffffffffffff pfn=0xfffffffffffff ofs=18446744073709547520 order=0')));
     expect(ev!.fields.ino).toBe(0xffffffffffffffffn);
     expect(ev!.fields.ofs).toBe(18446744073709547520n);
-    expect(ev!.fields.index).toBe(4503599627370495n);
+    expect(ev!.fields.index).toBe(4503599627370495); // below 2^53: a number
   });
 });
 

@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot, runCli } from './run-cli.js';
+
+const fixture = (name: string) => path.join(repoRoot, 'fixtures/parser', name);
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-parse-cli-'));
+
+describe('kreplay parse', () => {
+  it('--stats --json prints one object with counts per event and CPU, gaps and the time span', async () => {
+    const r = await runCli(['parse', fixture('nop-5col.trace'), '--stats', '--json']);
+    expect(r.exitCode).toBe(0);
+    const st = JSON.parse(r.stdout);
+    expect(st).toMatchObject({
+      events: 12, gaps: 3, unparseable: 0, lines: 32, lostEvents: 118,
+      byCpu: { 0: 4, 1: 4, 2: 1, 3: 3 }, firstTs: 612403517000, lastTs: 612404200000, clock: 'usec', tracer: 'nop',
+    });
+    expect(st.byEvent['filemap:mm_filemap_add_to_page_cache']).toBe(2);
+    expect(st.rate.eventsPerSec).toBeGreaterThan(0);
+  });
+
+  it('--jsonl prints every record as one JSON line, bigints exact', async () => {
+    const r = await runCli(['parse', fixture('counter-clock.trace'), '--jsonl']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines.map((l) => JSON.parse(l).type)).toEqual(['meta', 'event', 'event', 'event', 'event']);
+    expect(lines[4]).toContain('"ts":18446744073709551615,');
+  });
+
+  it('reads stdin given as -', async () => {
+    const r = await runCli(['parse', '-', '--jsonl'], { input: readFileSync(fixture('perf-script.txt'), 'utf8') });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(7);
+    expect(JSON.parse(r.stdout.split('\n')[0]!).source).toBe('-');
+  });
+
+  it('shows the first unparseable lines on stderr and still exits 0', async () => {
+    const r = await runCli(['parse', fixture('bad-input.trace')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('bad-input.trace:2: unparseable line: a stack frame with no event before it');
+    expect(r.stderr).toMatch(/bad-input\.trace:11: the input ends in the middle of a record/);
+    expect(r.stdout).toMatch(/5 events/);
+  });
+
+  it('--strict makes an unparseable line an input error (exit 2) naming file:line', async () => {
+    const r = await runCli(['parse', fixture('bad-input.trace'), '--strict']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/error: .*bad-input\.trace:2: unparseable line/);
+    expect(r.stderr).toContain('hint:');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an empty file has no events and exits 0', async () => {
+    const r = await runCli(['parse', fixture('empty.trace'), '--stats', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ events: 0, gaps: 0, lines: 0, firstTs: null });
+  });
+
+  it('a binary file given by mistake is refused with a clear message (exit 2)', async () => {
+    const f = path.join(tmp, 'a.out');
+    writeFileSync(f, Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(2048)]));
+    const r = await runCli(['parse', f]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/looks like a binary file \(an ELF executable\), not a text trace/);
+  });
+
+  it('a missing file and a bad --format are input errors (exit 2)', async () => {
+    expect((await runCli(['parse', path.join(tmp, 'missing')])).exitCode).toBe(2);
+    expect((await runCli(['parse', fixture('empty.trace'), '--format', 'xml'])).exitCode).toBe(2);
+  });
+});
