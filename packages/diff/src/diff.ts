@@ -8,7 +8,7 @@
  */
 import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, mannWhitney, type Distribution } from './stats.js';
+import { distribution, mannWhitney, mergeHistograms, type Distribution } from './stats.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
   LATENCY_OPS,
@@ -120,12 +120,12 @@ function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo:
 }
 
 function latency(base: readonly RunData[], patched: readonly RunData[]): LatencyRow[] {
-  const pool = (runs: readonly RunData[], op: (typeof LATENCY_OPS)[number]) => runs.flatMap((r) => r.latencyNs[op] ?? []);
+  const pool = (runs: readonly RunData[], op: (typeof LATENCY_OPS)[number]) => mergeHistograms(runs.flatMap((r) => r.latency[op] ?? []));
   const rows: LatencyRow[] = [];
   for (const op of LATENCY_OPS) {
     const bs = pool(base, op);
     const ps = pool(patched, op);
-    if (bs.length === 0 && ps.length === 0) continue;
+    if (bs.count === 0 && ps.count === 0) continue;
     const bd = distribution(bs);
     const pd = distribution(ps);
     rows.push({

@@ -71,8 +71,14 @@ export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> 
       file: metaPath, line: lineOfPath(text, issue.path), hint: 'it is written by `kreplay capture`; recapture or fix the file',
     });
   }
+  return { path: metaPath, counters: workloadCounters(r.data) };
+}
+
+/** The workload's result counters of a parsed meta.json (empty when it has none). */
+export function workloadCounters(meta: Record<string, unknown>): Record<string, WorkloadValue> {
+  const r = MetaSchema.safeParse(meta);
+  if (!r.success) return {};
   const m = r.data;
   const wl = typeof m.workload === 'object' ? m.workload : undefined;
-  const counters = wl?.result ?? wl?.counters ?? m.workloadResult ?? m.result ?? {};
-  return { path: metaPath, counters: flatten(counters) };
+  return flatten(wl?.result ?? wl?.counters ?? m.workloadResult ?? m.result ?? {});
 }

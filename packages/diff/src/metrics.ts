@@ -36,35 +36,45 @@ export function emptyCounts(): Record<string, number> {
   return c;
 }
 
-/** The op fields behaviour counting reads (a structural subset of MmOp). */
-export interface CountableOp {
-  kind: string;
-  ret?: number;
+/** What behaviour counting reads from a replay's stats (ReplayStats `byOp` and `returns`). */
+export interface OpStats {
+  /** MmOps per kind. */
+  byOp?: Record<string, number | undefined>;
+  /** Return values per kernel function: `filemap_fault` → {`0x400`: n}, `invalidate_inode_pages2_range` → {`-16`: n}. */
+  returns?: Record<string, Record<string, number>>;
 }
 
-/** Add one replayed op to the counters. */
-export function countOp(counts: Record<string, number>, op: CountableOp): void {
-  switch (op.kind) {
-    case 'fault_begin': counts.faults!++; break;
-    case 'fault_end':
-      if (op.ret !== undefined && op.ret > 0) {
-        if (op.ret & VM_FAULT_RETRY) counts.fault_retries!++;
-        else if (op.ret & VM_FAULT_ERROR_BITS) counts.fault_errors!++;
-      }
-      break;
-    case 'cache_add': counts.cache_adds!++; break;
-    case 'cache_delete': counts.cache_deletes!++; break;
-    case 'pte_map': counts.pte_maps!++; break;
-    case 'pte_unmap': counts.pte_unmaps!++; break;
-    case 'invalidate_begin': counts.invalidates!++; break;
-    case 'invalidate_end':
-      if (op.ret !== undefined && op.ret < 0) {
-        counts.invalidate_failures!++;
-        if (op.ret === EBUSY) counts.invalidate_ebusy!++;
-      }
-      break;
-    case 'truncate_begin': counts.truncates!++; break;
-    case 'unmap_range': counts.unmaps!++; break;
-    default: break;
+const FAULT_FNS = ['filemap_fault', 'handle_mm_fault', '__do_fault', 'do_fault'];
+const INVALIDATE_FNS = ['invalidate_inode_pages2_range', 'invalidate_inode_pages2'];
+
+/** Behaviour counters of one replay, in the fixed metric order. */
+export function countsFromStats(s: OpStats): Record<string, number> {
+  const c = emptyCounts();
+  const op = (k: string) => s.byOp?.[k] ?? 0;
+  c.faults = op('fault_begin');
+  c.cache_adds = op('cache_add');
+  c.cache_deletes = op('cache_delete');
+  c.pte_maps = op('pte_map');
+  c.pte_unmaps = op('pte_unmap');
+  c.invalidates = op('invalidate_begin');
+  c.truncates = op('truncate_begin');
+  c.unmaps = op('unmap_range');
+  // The first fault function the trace has return values for (a fault is counted once even
+  // when several nested fault functions are probed).
+  const faultFn = FAULT_FNS.find((f) => s.returns?.[f]);
+  for (const [value, n] of Object.entries((faultFn && s.returns?.[faultFn]) || {})) {
+    const ret = Number(value);
+    if (!Number.isFinite(ret) || ret <= 0) continue;
+    if (ret & VM_FAULT_RETRY) c.fault_retries! += n;
+    else if (ret & VM_FAULT_ERROR_BITS) c.fault_errors! += n;
   }
+  for (const fn of INVALIDATE_FNS) {
+    for (const [value, n] of Object.entries(s.returns?.[fn] ?? {})) {
+      const ret = Number(value);
+      if (!(ret < 0)) continue;
+      c.invalidate_failures! += n;
+      if (ret === EBUSY) c.invalidate_ebusy! += n;
+    }
+  }
+  return c;
 }

@@ -35,8 +35,15 @@ export const ReplayFindingSchema = z.looseObject({
 });
 
 const Counts = z.record(z.string(), z.number());
-const Samples = z.array(z.number());
+const HistogramSchema = z.looseObject({
+  count: z.number().int().nonnegative(),
+  sumNs: z.number(),
+  minNs: z.number(),
+  maxNs: z.number(),
+  buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative()])),
+});
 
+/** The replay result as `kreplay replay --format json` writes it (ReplayResult of @kreplay/replay). */
 export const ReplayJsonSchema = z.looseObject({
   findings: z.array(ReplayFindingSchema),
   stats: z.looseObject({
@@ -44,20 +51,18 @@ export const ReplayJsonSchema = z.looseObject({
     ops: z.number().int().nonnegative().optional(),
     pages: z.number().int().nonnegative().optional(),
     gaps: z.number().int().nonnegative().optional(),
-    unknown: z.number().int().nonnegative().optional(),
+    unknownEvents: z.number().int().nonnegative().optional(),
     ms: z.number().optional(),
+    byOp: Counts.optional(),
+    returns: z.record(z.string(), Counts).optional(),
+    latency: z.record(z.string(), HistogramSchema).optional(),
+  }),
+  trace: z.looseObject({
+    source: z.string().optional(),
     firstTs: Int.optional(),
     lastTs: Int.optional(),
-    durationNs: z.number().optional(),
-  }),
-  /** Trace the result came from. */
-  source: z.string().optional(),
-  /** Behaviour counters by metric name (see metrics.ts), when replay reports them. */
-  counts: Counts.optional(),
-  /** Per-MmOp-kind counts. */
-  opCounts: Counts.optional(),
-  /** Entry→return latency samples in ns, by span (fault, invalidate, truncate). */
-  latencyNs: z.record(z.string(), Samples).optional(),
+  }).optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
 });
 export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
 

@@ -6,11 +6,55 @@
  * give the same verdict. Below MIN_SAMPLES per side the normal approximation is poor and a
  * few samples cannot show a latency change anyway, so the verdict is `too-few-samples`.
  */
+import { percentile } from '@kreplay/replay';
 
 /** Fewer samples than this on either side: the runs are too short to tell. */
 export const MIN_SAMPLES = 20;
 /** Two-sided p-value below which a latency difference is called significant. */
 export const ALPHA = 0.01;
+
+/**
+ * Latencies as replay records them (packages/replay/src/latency.ts `LatencyHistogram`):
+ * exact count, sum, min and max, plus `[lower bound ns, samples]` buckets, ascending.
+ */
+export interface Histogram {
+  count: number;
+  sumNs: number;
+  minNs: number;
+  maxNs: number;
+  buckets: Array<[number, number]>;
+}
+
+/** An exact histogram of samples (one bucket per distinct value). */
+export function histogramOf(samples: readonly number[]): Histogram {
+  const counts = new Map<number, number>();
+  let sum = 0;
+  for (const v of samples) {
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+    sum += v;
+  }
+  const buckets = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  return {
+    count: samples.length, sumNs: sum,
+    minNs: buckets.length ? buckets[0]![0] : 0, maxNs: buckets.length ? buckets[buckets.length - 1]![0] : 0,
+    buckets,
+  };
+}
+
+/** Pool histograms of several runs (same bucket bounds add up). */
+export function mergeHistograms(hs: readonly Histogram[]): Histogram {
+  const counts = new Map<number, number>();
+  let count = 0, sum = 0, min = Infinity, max = 0;
+  for (const h of hs) {
+    if (h.count === 0) continue;
+    for (const [b, n] of h.buckets) counts.set(b, (counts.get(b) ?? 0) + n);
+    count += h.count;
+    sum += h.sumNs;
+    min = Math.min(min, h.minNs);
+    max = Math.max(max, h.maxNs);
+  }
+  return { count, sumNs: sum, minNs: count ? min : 0, maxNs: max, buckets: [...counts.entries()].sort((a, b) => a[0] - b[0]) };
+}
 
 export interface Distribution {
   n: number;
@@ -21,28 +65,19 @@ export interface Distribution {
   mean: number | null;
 }
 
-/** Nearest-rank percentile (p in 0..100) of ascending-sorted samples. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+/** Nearest-rank percentile (p in 0..100), as replay computes it from its histograms. */
+export function percentileOf(h: Histogram, p: number): number | null {
+  return percentile(h, p) ?? null;
 }
 
-export function sortNumbers(xs: readonly number[]): number[] {
-  return Array.from(Float64Array.from(xs).sort());
-}
-
-export function distribution(samples: readonly number[]): Distribution {
-  const s = sortNumbers(samples);
-  let sum = 0;
-  for (const x of s) sum += x;
+export function distribution(h: Histogram): Distribution {
   return {
-    n: s.length,
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    max: s.length ? s[s.length - 1]! : null,
-    mean: s.length ? sum / s.length : null,
+    n: h.count,
+    p50: percentileOf(h, 50),
+    p90: percentileOf(h, 90),
+    p99: percentileOf(h, 99),
+    max: h.count ? h.maxNs : null,
+    mean: h.count ? h.sumNs / h.count : null,
   };
 }
 
@@ -67,32 +102,32 @@ function normalUpperTail(z: number): number {
   return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
-/** Mann-Whitney U test of base vs patched samples; deterministic. */
-export function mannWhitney(base: readonly number[], patched: readonly number[]): Significance {
-  const n1 = base.length;
-  const n2 = patched.length;
+/**
+ * Mann-Whitney U test of base vs patched latencies; deterministic. Samples in one histogram
+ * bucket count as ties (so binning makes the test conservative, never bolder).
+ */
+export function mannWhitney(base: Histogram, patched: Histogram): Significance {
+  const n1 = base.count;
+  const n2 = patched.count;
   if (n1 < MIN_SAMPLES || n2 < MIN_SAMPLES) {
     return {
       verdict: 'too-few-samples',
       note: `too few samples to tell (base n=${n1}, patched n=${n2}; at least ${MIN_SAMPLES} per side needed)`,
     };
   }
-  // Rank the pooled samples; ties get their average rank.
-  const pooled: Array<[number, 0 | 1]> = [];
-  for (const x of base) pooled.push([x, 0]);
-  for (const x of patched) pooled.push([x, 1]);
-  pooled.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Walk the union of bucket bounds in order; each bound is one tie group.
+  const groups = new Map<number, [number, number]>();
+  for (const [b, n] of base.buckets) groups.set(b, [(groups.get(b)?.[0] ?? 0) + n, groups.get(b)?.[1] ?? 0]);
+  for (const [b, n] of patched.buckets) groups.set(b, [groups.get(b)?.[0] ?? 0, (groups.get(b)?.[1] ?? 0) + n]);
   const N = n1 + n2;
+  let below = 0;
   let rankSum2 = 0;
   let tieTerm = 0;
-  for (let i = 0; i < N; ) {
-    let j = i;
-    while (j + 1 < N && pooled[j + 1]![0] === pooled[i]![0]) j++;
-    const avg = (i + j + 2) / 2;
-    const t = j - i + 1;
+  for (const [, [c1, c2]] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
+    const t = c1 + c2;
+    rankSum2 += c2 * (below + (t + 1) / 2);
     if (t > 1) tieTerm += t * t * t - t;
-    for (let k = i; k <= j; k++) if (pooled[k]![1] === 1) rankSum2 += avg;
-    i = j + 1;
+    below += t;
   }
   const u2 = rankSum2 - (n2 * (n2 + 1)) / 2;
   const mu = (n1 * n2) / 2;
@@ -103,9 +138,9 @@ export function mannWhitney(base: readonly number[], patched: readonly number[])
   }
   const z = (Math.abs(u2 - mu) - 0.5) / Math.sqrt(variance);
   const p = Math.min(1, 2 * normalUpperTail(Math.max(0, z)));
-  const pText = p < 0.0001 ? '<0.0001' : p.toFixed(4);
+  const pText = p < 0.0001 ? 'p<0.0001' : `p=${p.toFixed(4)}`;
   const shift = effect > 0.5 ? 'slower' : 'faster';
   return p < ALPHA
-    ? { verdict: 'significant', p, effect, note: `patched is ${shift} (Mann-Whitney U, p=${pText} < ${ALPHA}, n=${n1}/${n2})` }
-    : { verdict: 'not-significant', p, effect, note: `no significant difference (Mann-Whitney U, p=${pText} ≥ ${ALPHA}, n=${n1}/${n2})` };
+    ? { verdict: 'significant', p, effect, note: `patched is ${shift} (Mann-Whitney U, ${pText} < ${ALPHA}, n=${n1}/${n2})` }
+    : { verdict: 'not-significant', p, effect, note: `no significant difference (Mann-Whitney U, ${pText} ≥ ${ALPHA}, n=${n1}/${n2})` };
 }

@@ -3,7 +3,7 @@
  * html) is a function of a DiffResult; no format recomputes anything.
  */
 import type { Finding, Severity } from '@kreplay/mm-model';
-import type { Distribution, Significance } from './stats.js';
+import type { Distribution, Histogram, Significance } from './stats.js';
 
 /** Spans replay measures from entry/return pairs. */
 export const LATENCY_OPS = ['fault', 'invalidate', 'truncate'] as const;
@@ -23,8 +23,8 @@ export interface RunData {
   durationNs: number;
   /** Behaviour counters by metric name (see BEHAVIOUR_METRICS). */
   counts: Record<string, number>;
-  /** Entry→return latency samples, ns. */
-  latencyNs: Partial<Record<LatencyOp, number[]>>;
+  /** Entry→return latencies, ns (replay's histograms). */
+  latency: Partial<Record<LatencyOp, Histogram>>;
   stats: { events: number; ops: number; gaps: number; unknown: number };
   /** Workload result counters from the trace's meta.json. */
   workload?: Record<string, WorkloadValue>;

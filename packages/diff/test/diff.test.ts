@@ -3,6 +3,7 @@ import type { Finding } from '@kreplay/mm-model';
 import { diffRuns } from '../src/diff.js';
 import { emptyCounts } from '../src/metrics.js';
 import { parseThreshold } from '../src/thresholds.js';
+import { histogramOf } from '../src/stats.js';
 import type { RunData } from '../src/types.js';
 
 function finding(over: Partial<Finding> = {}): Finding {
@@ -16,7 +17,7 @@ function finding(over: Partial<Finding> = {}): Finding {
 
 function run(source: string, findings: Finding[], over: Partial<RunData> = {}): RunData {
   return {
-    source, findings, durationNs: 1e9, counts: emptyCounts(), latencyNs: {},
+    source, findings, durationNs: 1e9, counts: emptyCounts(), latency: {},
     stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, ...over,
   };
 }
@@ -94,13 +95,13 @@ describe('diffRuns: behaviour and thresholds', () => {
   });
 
   it('latency thresholds are judged only when the difference is significant', () => {
-    const few = diffRuns([run('a', [], { latencyNs: { fault: [100, 110] } })], [run('b', [], { latencyNs: { fault: [900, 1000] } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    const few = diffRuns([run('a', [], { latency: { fault: histogramOf([100, 110]) } })], [run('b', [], { latency: { fault: histogramOf([900, 1000]) } })], { thresholds: [parseThreshold('fault.p50=10')] });
     expect(few.latency[0]!.significance.verdict).toBe('too-few-samples');
     expect(few.regression).toBe(false);
     expect(few.thresholds[0]!.note).toContain('too few samples');
     const slow = Array.from({ length: 50 }, (_, i) => 1000 + i);
     const fast = Array.from({ length: 50 }, (_, i) => 100 + i);
-    const many = diffRuns([run('a', [], { latencyNs: { fault: fast } })], [run('b', [], { latencyNs: { fault: slow } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    const many = diffRuns([run('a', [], { latency: { fault: histogramOf(fast) } })], [run('b', [], { latency: { fault: histogramOf(slow) } })], { thresholds: [parseThreshold('fault.p50=10')] });
     expect(many.latency[0]!.significance.verdict).toBe('significant');
     expect(many.regression).toBe(true);
   });

@@ -1,11 +1,11 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/mm-model';
 import type { DiffResult, FindingEntry, SideInfo } from '../types.js';
-import { fmtChange, fmtCount, fmtNs, fmtRate, fmtSeconds, pad, where } from './util.js';
+import { fmtChange, fmtCount, fmtNs, fmtRate, pad, where } from './util.js';
 
 function side(s: SideInfo): string {
-  const runs = s.runs.length === 1 ? s.runs[0]! : `${s.runs.length} runs`;
-  return `${s.label} ${runs} (${fmtSeconds(s.durationNs)} of trace, ${s.events} events${s.gaps ? `, ${s.gaps} gaps` : ''})`;
+  const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
+  return `${runs} (${fmtNs(s.durationNs)} of trace, ${s.events} events${s.gaps ? `, ${s.gaps} gaps` : ''})`;
 }
 
 export function citeLines(f: Finding, indent: string): string[] {

@@ -1,0 +1,72 @@
+import { Args, Flags } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import {
+  diffRuns, diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, expandInputs, loadSide,
+  parseThreshold, replayerFor, type DiffResult,
+} from '@kreplay/diff';
+import { EXIT, KreplayCommand } from '../base.js';
+
+const FORMATS = { text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub } as const;
+
+export default class Diff extends KreplayCommand {
+  static override summary = 'What a patch changed: findings, behaviour and workload results, base vs patched';
+  static override description = `Each side is a trace (replayed now), a replay result written by \`kreplay replay --format json\`, or a folder of runs (one trace per sub-folder, as \`kreplay capture --runs N\` writes). Several runs per side (--base/--patched repeated, or a folder) aggregate.
+
+Findings are matched by rule and page-cache page (file, index), never by timestamp or pfn, and reported new / fixed / unchanged. Behaviour is compared per operation kind as counts and rates per second of trace; latencies (fault, invalidate, truncate entry→return) as p50/p90/p99/max with a Mann-Whitney U test that says when the runs are too short to tell (fewer than 20 samples per side). Workload results come from each trace's meta.json.
+
+Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-regression), 0 otherwise, 2 on bad input.`;
+
+  static override examples = [
+    '<%= config.bin %> diff traces/pair-odirect/base traces/pair-odirect/patched',
+    '<%= config.bin %> diff base.json patched.json --format sarif --out diff.sarif',
+    '<%= config.bin %> diff --base run1/trace.txt --base run2/trace.txt --patched p1/trace.txt --patched p2/trace.txt',
+    '<%= config.bin %> diff base/ patched/ --max-regression fault.p99=20 --max-regression invalidate_ebusy=0',
+  ];
+
+  static override args = {
+    base: Args.string({ description: 'base (unpatched) trace, replay JSON or folder of runs' }),
+    patched: Args.string({ description: 'patched trace, replay JSON or folder of runs' }),
+  };
+
+  static override flags = {
+    base: Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
+    patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
+    format: Flags.string({ options: Object.keys(FORMATS), default: 'text', description: 'output format' }),
+    out: Flags.string({ description: 'write the output to this file instead of stdout' }),
+    'fail-on': Flags.string({ options: ['error', 'warning', 'note', 'never'], default: 'error', description: 'severity at which a new finding is a regression' }),
+    'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
+    kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
+    probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Diff);
+    const baseInputs = [...(args.base ? [args.base] : []), ...(flags.base ?? [])];
+    const patchedInputs = [...(args.patched ? [args.patched] : []), ...(flags.patched ?? [])];
+    if (baseInputs.length === 0 || patchedInputs.length === 0) {
+      this.note('error: diff needs a base and a patched side\n  hint: kreplay diff BASE PATCHED, or --base A --patched B (repeatable)');
+      this.exit(EXIT.input);
+    }
+    const thresholds = (flags['max-regression'] ?? []).map((s) => parseThreshold(s));
+    const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes });
+    const progress = (input: string) => {
+      if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
+    };
+    const base = await loadSide(expandInputs(baseInputs), replay, progress);
+    const patched = await loadSide(expandInputs(patchedInputs), replay, progress);
+    const result: DiffResult = diffRuns(base, patched, {
+      failOn: flags['fail-on'] as DiffResult['failOn'],
+      thresholds,
+      baseLabel: baseInputs.join(' '),
+      patchedLabel: patchedInputs.join(' '),
+    });
+    const text = FORMATS[flags.format as keyof typeof FORMATS](result);
+    if (flags.out) {
+      await writeFile(flags.out, text);
+      this.note(`${result.regression ? 'REGRESSION' : 'no regression'}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
+    } else {
+      process.stdout.write(text);
+    }
+    this.exit(result.regression ? EXIT.findings : EXIT.clean);
+  }
+}

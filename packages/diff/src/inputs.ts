@@ -1,0 +1,45 @@
+/**
+ * What a side's input names: a trace file, a replay result JSON, or a folder. A folder that
+ * holds a trace (`trace.txt`, `trace.txt.gz`, `trace.dat`) is that run; a folder of such
+ * folders (what `kreplay capture --runs N` writes) is every run in it, in name order.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { InputError } from '@kreplay/ftrace-parser';
+
+const TRACE_NAMES = ['trace.txt', 'trace.txt.gz', 'trace.dat'];
+
+function traceIn(dir: string): string | undefined {
+  for (const n of TRACE_NAMES) {
+    const p = path.join(dir, n);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** Expand one command-line input into the run inputs it stands for. */
+export function expandInput(input: string): string[] {
+  if (input === '-') throw new InputError('diff reads files, not stdin', { hint: 'save the trace or replay result to a file first' });
+  if (!existsSync(input)) {
+    throw new InputError(`no such file or folder: ${input}`, { file: input, hint: 'give a trace, a replay result (.json) or a folder of runs' });
+  }
+  if (!statSync(input).isDirectory()) return [input];
+  const own = traceIn(input);
+  if (own) return [own];
+  const runs = readdirSync(input, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .map((n) => traceIn(path.join(input, n)))
+    .filter((p): p is string => p !== undefined);
+  if (runs.length === 0) {
+    throw new InputError(`folder holds no trace: ${input}`, {
+      file: input, hint: `expected ${TRACE_NAMES.join(' / ')} in it or in its sub-folders (one per run)`,
+    });
+  }
+  return runs;
+}
+
+export function expandInputs(inputs: readonly string[]): string[] {
+  return inputs.flatMap(expandInput);
+}

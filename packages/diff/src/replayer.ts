@@ -1,0 +1,36 @@
+/**
+ * Trace inputs are replayed on the fly through @kreplay/replay, with the same choices
+ * `kreplay replay` offers (adapter, probe map).
+ */
+import type { MmOp } from '@kreplay/mm-model';
+import { loadProbeMap, replayFile, type ReplayOptions, type ReplayResult } from '@kreplay/replay';
+import type { TraceReplayer } from './run.js';
+
+export interface ReplayerOptions {
+  /** `auto`, `explore`, `linux-6.1`, ... */
+  kernel?: string;
+  /** `--probes FILE`. */
+  probesFile?: string;
+  signal?: AbortSignal;
+}
+
+/** Replay options shared by every trace of a diff, report or ci run. */
+export async function replayOptions(o: ReplayerOptions): Promise<ReplayOptions> {
+  const opts: ReplayOptions = { kernel: o.kernel ?? 'auto' };
+  if (o.probesFile) {
+    opts.probes = await loadProbeMap(o.probesFile);
+    opts.probesSource = o.probesFile;
+  }
+  if (o.signal) opts.signal = o.signal;
+  return opts;
+}
+
+export async function replayerFor(o: ReplayerOptions): Promise<TraceReplayer> {
+  const opts = await replayOptions(o);
+  return (tracePath) => replayFile(tracePath, opts);
+}
+
+/** Replay one trace and also hand every replayed op, in replay order, to `onOp` (Perfetto export). */
+export async function replayWithOps(tracePath: string, o: ReplayerOptions, onOp: (op: MmOp) => void): Promise<ReplayResult> {
+  return replayFile(tracePath, { ...(await replayOptions(o)), onOp });
+}

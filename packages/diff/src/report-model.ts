@@ -1,0 +1,53 @@
+/**
+ * Everything `kreplay report` shows, gathered in one place: each input replayed (or read
+ * from replay JSON), the events around each finding from a second pass over its trace,
+ * and the diff when the inputs come as two sides.
+ */
+import type { MmOp } from '@kreplay/mm-model';
+import { diffRuns, type DiffOptions } from './diff.js';
+import { collectWindows, type WindowOptions } from './evidence.js';
+import type { ReportModel, ReportRun } from './render/html.js';
+import { replayFile } from '@kreplay/replay';
+import { replayOptions, type ReplayerOptions } from './replayer.js';
+import { isReplayJsonPath, loadRun, type TraceReplayer } from './run.js';
+
+export interface ReportRequest {
+  /** Inputs without a side (a plain report). */
+  runs?: string[];
+  /** Two sides: the report includes the diff. */
+  base?: string[];
+  patched?: string[];
+  replay?: ReplayerOptions;
+  diff?: DiffOptions;
+  window?: WindowOptions;
+  title?: string;
+  /** A sink for the replayed ops of a trace input (Perfetto export); called once per input. */
+  opsFor?: (input: string, index: number) => ((op: MmOp) => void) | undefined;
+  /** Called as each input starts (progress). */
+  onInput?: (input: string) => void;
+}
+
+export async function buildReport(req: ReportRequest): Promise<ReportModel> {
+  const ropts = await replayOptions(req.replay ?? {});
+  const inputs: Array<{ input: string; side?: 'base' | 'patched' }> = [
+    ...(req.runs ?? []).map((input) => ({ input })),
+    ...(req.base ?? []).map((input) => ({ input, side: 'base' as const })),
+    ...(req.patched ?? []).map((input) => ({ input, side: 'patched' as const })),
+  ];
+  const runs: ReportRun[] = [];
+  for (const [i, { input, side }] of inputs.entries()) {
+    req.onInput?.(input);
+    const sink = isReplayJsonPath(input) ? undefined : req.opsFor?.(input, i);
+    const replayer: TraceReplayer = (p) => replayFile(p, sink ? { ...ropts, onOp: sink } : ropts);
+    const run = await loadRun(input, replayer);
+    const windows = run.trace ? await collectWindows(run.trace, run.findings, req.window) : run.findings.map(() => undefined);
+    runs.push({ label: input, ...(side ? { side } : {}), run, windows });
+  }
+  const model: ReportModel = { title: req.title ?? 'kreplay report', runs };
+  if (req.base?.length && req.patched?.length) {
+    model.diff = diffRuns(runs.filter((r) => r.side === 'base').map((r) => r.run), runs.filter((r) => r.side === 'patched').map((r) => r.run), {
+      baseLabel: req.base.join(' '), patchedLabel: req.patched.join(' '), ...req.diff,
+    });
+  }
+  return model;
+}

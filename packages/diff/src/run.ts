@@ -1,0 +1,98 @@
+/**
+ * One side's runs: each input is a trace (replayed now) or a replay result JSON (replayed
+ * before). Both become a RunData: findings, behaviour counters, latency histograms, the
+ * trace span and the workload's result counters from meta.json.
+ */
+import { existsSync } from 'node:fs';
+import type { Finding } from '@kreplay/mm-model';
+import { countsFromStats, type OpStats } from './metrics.js';
+import { metaPathFor, readWorkloadMeta, workloadCounters } from './meta.js';
+import { findingFromJson, readReplayJson } from './replay-json.js';
+import type { Histogram } from './stats.js';
+import { LATENCY_OPS, type RunData } from './types.js';
+
+/** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
+export interface ReplayLike {
+  findings: Finding[];
+  stats: OpStats & {
+    events: number;
+    ops?: number;
+    gaps?: number;
+    unknownEvents?: number;
+    latency?: Partial<Record<string, Histogram>>;
+  };
+  trace?: { source?: string; firstTs?: bigint; lastTs?: bigint };
+  meta?: Record<string, unknown>;
+}
+
+/** Replays one trace file (the CLI passes @kreplay/replay's replayFile). */
+export type TraceReplayer = (tracePath: string) => Promise<ReplayLike>;
+
+export function isReplayJsonPath(p: string): boolean {
+  return /\.json$/i.test(p);
+}
+
+export function runFromReplay(r: ReplayLike, source: string, tracePath?: string): RunData {
+  const first = r.trace?.firstTs;
+  const last = r.trace?.lastTs;
+  const latency: RunData['latency'] = {};
+  for (const op of LATENCY_OPS) {
+    const h = r.stats.latency?.[op];
+    if (h && h.count > 0) latency[op] = h;
+  }
+  const run: RunData = {
+    source,
+    findings: r.findings,
+    durationNs: first !== undefined && last !== undefined && last > first ? Number(last - first) : 0,
+    counts: countsFromStats(r.stats),
+    latency,
+    stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
+  };
+  if (tracePath) run.trace = tracePath;
+  if (r.meta) run.workload = workloadCounters(r.meta);
+  return run;
+}
+
+function big(x: number | bigint | string | undefined): bigint | undefined {
+  if (x === undefined) return undefined;
+  return typeof x === 'bigint' ? x : BigInt(typeof x === 'number' ? Math.trunc(x) : x);
+}
+
+/** Load one input as a run. Replay JSON is read and validated; anything else is replayed. */
+export async function loadRun(input: string, replayTrace: TraceReplayer): Promise<RunData> {
+  let run: RunData;
+  if (isReplayJsonPath(input)) {
+    const j = await readReplayJson(input);
+    const traceSource = j.trace?.source;
+    const tracePath = traceSource && existsSync(traceSource) ? traceSource : undefined;
+    const like: ReplayLike = {
+      findings: j.findings.map((f) => findingFromJson(f, traceSource ?? input)),
+      stats: j.stats as ReplayLike['stats'],
+      trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },
+      ...(j.meta ? { meta: j.meta } : {}),
+    };
+    run = runFromReplay(like, input, tracePath);
+  } else {
+    run = runFromReplay(await replayTrace(input), input, input);
+  }
+  // meta.json beside the trace, when the replay result did not carry it.
+  if (run.workload === undefined) {
+    const metaPath = metaPathFor(run.trace ?? input);
+    if (metaPath) {
+      const m = await readWorkloadMeta(metaPath);
+      run.workload = m.counters;
+      run.metaPath = m.path;
+    }
+  }
+  return run;
+}
+
+/** Load every input of a side, in order (several runs of the same kernel aggregate). */
+export async function loadSide(inputs: readonly string[], replayTrace: TraceReplayer, onRun?: (input: string) => void): Promise<RunData[]> {
+  const runs: RunData[] = [];
+  for (const input of inputs) {
+    onRun?.(input);
+    runs.push(await loadRun(input, replayTrace));
+  }
+  return runs;
+}
