@@ -1,3 +1,16 @@
 // @kreplay/capture: boot a kernel under QEMU, run a racing workload, collect its ftrace trace.
-// (Modules are added as they land; `kreplay kernel build` code lives under ./build/.)
-export const CAPTURE_PACKAGE = '@kreplay/capture';
+export * from './errors.js';
+export * from './cpio.js';
+export * from './modules.js';
+export * from './offsets.js';
+export * from './profile.js';
+export * from './guest-script.js';
+export * from './initramfs.js';
+export * from './kernel.js';
+export * from './workloads.js';
+export * from './console.js';
+export * from './qemu.js';
+export * from './meta.js';
+export * from './capture.js';
+export * from './tools.js';
+export * from './build/index.js';

@@ -1,0 +1,114 @@
+/**
+ * Patches applied to a build tree with `patch -p1`: each one dry-run first so a patch that
+ * does not apply leaves the tree untouched and the error quotes patch's own words
+ * ("Hunk #1 FAILED at 3279."). What is applied is recorded in the tree (with a copy of
+ * each patch's text), so the next build can revert exactly what was applied and a build
+ * that differs only by its patches reuses the tree's objects.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { InputError } from './errors.js';
+import { sha256, type HashedInput } from './identity.js';
+import { run, type RunOptions } from './run.js';
+
+export interface PatchFile extends HashedInput {
+  /** Path as the user gave it (for messages). */
+  file: string;
+  text: string;
+  /** The patch's description: the lines before the first diff. */
+  header: string;
+}
+
+/** Read a patch; an empty file or one with no hunks is an input error, not a no-op. */
+export async function readPatch(file: string): Promise<PatchFile> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read patch: ${(e as Error).message}`, { file, hint: 'pass an existing unified diff to --patch' });
+  }
+  const lines = text.split('\n');
+  const firstDiff = lines.findIndex((l) => /^(diff |--- |Index: )/.test(l));
+  if (firstDiff < 0 || !lines.some((l) => l.startsWith('@@ '))) {
+    throw new InputError('not a unified diff (no "--- a/…" header or no "@@" hunk)', {
+      file, hint: 'create it with `git diff` or `diff -u a/ b/` so it applies with patch -p1',
+    });
+  }
+  return { name: path.basename(file), file, text, sha256: sha256(text), header: lines.slice(0, firstDiff).join('\n').trim() };
+}
+
+/** State of a build tree's patches, kept in the tree. */
+export interface AppliedPatch extends HashedInput { stored: string }
+
+const STATE_DIR = '.kreplay-patches';
+
+export async function readApplied(tree: string): Promise<AppliedPatch[]> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(tree, STATE_DIR, 'applied.json'), 'utf8')) as AppliedPatch[];
+  } catch {
+    return [];
+  }
+}
+
+async function writeApplied(tree: string, applied: AppliedPatch[]): Promise<void> {
+  const file = path.join(tree, STATE_DIR, 'applied.json');
+  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(applied, null, 2)}\n`);
+  await fs.rename(`${file}.tmp`, file);
+}
+
+/** Lines of patch's output that say what went wrong (failed hunks, missing files, rejects). */
+export function patchFailureLines(output: string[]): string[] {
+  const telling = output.filter((l) => /FAILED|failed|can't find file|No file to patch|Reversed|malformed|Only garbage|Skipping patch|No such file|not found/i.test(l));
+  return (telling.length ? telling : output).slice(0, 20);
+}
+
+/** patch reads the stored copy, so a revert undoes exactly what was applied even if the user's file changed since. */
+async function patchCmd(tree: string, args: string[], opts: RunOptions): Promise<{ ok: boolean; lines: string[] }> {
+  const r = await run('patch', ['-p1', '--batch', '--forward', '--no-backup-if-mismatch', '-r', '-', ...args], { ...opts, cwd: tree });
+  return { ok: r.exitCode === 0, lines: r.lines };
+}
+
+/**
+ * Make the tree carry exactly `wanted` (in order): keep the longest already-applied
+ * prefix, revert the rest in reverse order, then dry-run and apply each remaining patch.
+ * Returns the names of the patches reverted and applied by this call.
+ */
+export async function reconcilePatches(tree: string, wanted: PatchFile[], opts: RunOptions = {}): Promise<{ reverted: string[]; applied: string[] }> {
+  await fs.mkdir(path.join(tree, STATE_DIR), { recursive: true });
+  const applied = await readApplied(tree);
+  let keep = 0;
+  while (keep < applied.length && keep < wanted.length && applied[keep]!.sha256 === wanted[keep]!.sha256) keep++;
+  const reverted: string[] = [];
+  for (let i = applied.length - 1; i >= keep; i--) {
+    const a = applied[i]!;
+    const r = await patchCmd(tree, ['-R', '-i', a.stored], opts);
+    if (!r.ok) {
+      throw new InputError(`cannot revert ${a.name}, applied to the cached build tree by an earlier build:\n${patchFailureLines(r.lines).map((l) => `    ${l}`).join('\n')}`, {
+        file: tree, hint: `the tree was edited by hand; delete ${tree} and build again (a cold build)`,
+      });
+    }
+    applied.pop();
+    await writeApplied(tree, applied);
+    reverted.push(a.name);
+  }
+  const newlyApplied: string[] = [];
+  for (const p of wanted.slice(keep)) {
+    const stored = path.join(tree, STATE_DIR, `${p.sha256}.patch`);
+    await fs.writeFile(stored, p.text);
+    const dry = await patchCmd(tree, ['--dry-run', '-i', stored], opts);
+    if (!dry.ok) {
+      const before = applied.length ? ` (on top of ${applied.map((a) => a.name).join(', ')})` : '';
+      throw new InputError(`patch does not apply cleanly to ${path.basename(tree)}${before}:\n${patchFailureLines(dry.lines).map((l) => `    ${l}`).join('\n')}`, {
+        file: p.file, hint: 'rebase the patch onto this source (kreplay applies it with patch -p1 from the top of the tree)',
+      });
+    }
+    const real = await patchCmd(tree, ['-i', stored], opts);
+    if (!real.ok) {
+      throw new InputError(`patch failed after a clean dry run:\n${patchFailureLines(real.lines).map((l) => `    ${l}`).join('\n')}`, { file: p.file });
+    }
+    applied.push({ name: p.name, sha256: p.sha256, stored });
+    await writeApplied(tree, applied);
+    newlyApplied.push(p.name);
+  }
+  return { reverted, applied: newlyApplied };
+}

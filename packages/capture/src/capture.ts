@@ -1,0 +1,375 @@
+/**
+ * `capture()`: boot a kernel under QEMU with a generated initramfs, trace one workload
+ * with one capture profile, and write trace.txt.gz + meta.json + kernel.log (+ console.log)
+ * per run. Every phase is timed; every failure ends the run with an error that says
+ * what happened and what to try (EnvironmentError for the machine, InputError for the
+ * profile). The library never prints: progress goes to `onProgress`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { InputError } from '@kreplay/ftrace-parser';
+import { EnvironmentError } from './errors.js';
+import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
+import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './offsets.js';
+import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
+import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
+import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
+import { buildInitramfs } from './initramfs.js';
+import { guestScript, GUEST } from './guest-script.js';
+import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine } from './qemu.js';
+import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS } from './console.js';
+import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
+import { isStaticElf, requireTool, run } from './tools.js';
+
+export interface CaptureOptions {
+  /** The kernel to boot; Debian's packaged linux-image-amd64 when omitted. */
+  kernel?: KernelImage;
+  /** A declared offsets table for exactly this kernel release; default: the kernel's BTF. */
+  offsets?: OffsetsTable;
+  profile: CaptureProfile;
+  /** Where the profile came from (meta.json; relative offsetsTable paths). */
+  profileFile?: string;
+  workload: string;
+  durationMs: number;
+  runs?: number;
+  accel?: Accel;
+  outDir: string;
+  allowLost?: boolean;
+  traceCmd?: boolean;
+  cacheDir?: string;
+  /** Keep the work folder (initramfs, disk, share) even on success. */
+  keepWork?: boolean;
+  smp?: number;
+  memMb?: number;
+  /** Time for the guest to reach init (default 60 s under TCG, 20 s under KVM). */
+  initTimeoutMs?: number;
+  /** Time for the whole boot (default: 90 s + 6 × duration × runs). */
+  timeoutMs?: number;
+  kreplayVersion?: string;
+  onProgress?: (message: string) => void;
+  onConsole?: (line: ConsoleLine) => void;
+  signal?: AbortSignal;
+}
+
+export interface CaptureRun {
+  dir: string;
+  meta: CaptureMeta;
+}
+
+export interface CaptureResult {
+  outDir: string;
+  runs: CaptureRun[];
+  timings: Record<string, number>;
+  /** Kept work folder (console, share), when kept. */
+  workDir?: string;
+}
+
+class Timer {
+  readonly timings: Record<string, number> = {};
+  private readonly t0 = Date.now();
+  async time<T>(name: string, f: () => Promise<T>): Promise<T> {
+    const s = Date.now();
+    try { return await f(); } finally { this.timings[name] = Date.now() - s; }
+  }
+  total(): number { return Date.now() - this.t0; }
+}
+
+/** Offsets for the profile's fetch arguments: declared table, profile table, or BTF via pahole. */
+export async function resolveOffsets(
+  kernel: KernelImage, profile: CaptureProfile, opts: { offsets?: OffsetsTable; profileFile?: string; cacheDir: string },
+): Promise<OffsetsTable> {
+  let table = opts.offsets;
+  if (!table && profile.offsetsTable) {
+    const file = resolve(opts.profileFile ? dirname(opts.profileFile) : '.', profile.offsetsTable);
+    table = await loadOffsetsTable(file);
+    if (kernel.release) checkTableRelease(table, kernel.release, file);
+  }
+  if (table) {
+    if (kernel.release) checkTableRelease(table, kernel.release);
+    return table;
+  }
+  const keys = [...profileOffsetKeys(profile), 'page'];
+  const vmlinux = kernel.vmlinux ?? await extractVmlinux(kernel.image, join(opts.cacheDir, 'vmlinux', await fileKey(kernel.image), 'vmlinux'));
+  const structs = [...new Set(keys.map((k) => k.split('.')[0]))].sort();
+  await requireTool('pahole');
+  const text = await run('pahole', ['-C', structs.join(','), vmlinux], { what: 'pahole (struct layouts from BTF)' });
+  return offsetsFromLayouts(parsePahole(text), keys, kernel.release ?? 'unknown', `BTF of ${kernel.source} via pahole`);
+}
+
+/** The modules the guest loads, in order, from the kernel's modules.dep. */
+export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
+  if (!kernel.modulesDir) return [];
+  const read = async (f: string): Promise<string | undefined> => (existsSync(join(kernel.modulesDir!, f)) ? readFile(join(kernel.modulesDir!, f), 'utf8') : undefined);
+  const idx = parseModuleIndex({
+    dep: (await read('modules.dep')) ?? '', depFile: join(kernel.modulesDir, 'modules.dep'),
+    softdep: await read('modules.softdep'), alias: await read('modules.alias'), builtin: await read('modules.builtin'),
+  });
+  return resolveModuleOrder(idx, GUEST_MODULES);
+}
+
+function tail(lines: readonly ConsoleLine[], n = 25): string {
+  return lines.slice(-n).map((l) => `    ${l.text}`).join('\n');
+}
+
+async function readOpt(path: string): Promise<string | undefined> {
+  try { return await readFile(path, 'utf8'); } catch { return undefined; }
+}
+
+/** Turn a guest that did not finish into the error a user can act on. */
+function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string): EnvironmentError {
+  const where = `console: ${join(workDir, 'console.log')}`;
+  const last = `last console lines:\n${tail(b.lines)}`;
+  switch (b.ended) {
+    case 'init-timeout':
+      return new EnvironmentError(`the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
+        accel === 'kvm' ? 'KVM may be unusable here (kvm_pvm hangs stock kernels): try --accel tcg' : `check the kernel boots with console=ttyS0 (${where}); a slow host may need --init-timeout`);
+    case 'timeout':
+      return new EnvironmentError(`the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`, `shorten --duration, raise --timeout, or read ${where}`);
+    case 'panic':
+      return new EnvironmentError(`the guest kernel panicked\n${last}`, `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`);
+    case 'aborted':
+      return new EnvironmentError('capture aborted');
+    default:
+      return new EnvironmentError(`QEMU exited with code ${b.exitCode} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
+        'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
+  }
+}
+
+/** Phase timings from the guest's console protocol. */
+function guestTimings(b: BootOutcome, runs: number): Record<string, number> {
+  const at = (pred: (t: string) => boolean): number | undefined => b.lines.find((l) => pred(l.text))?.ms;
+  const t: Record<string, number> = {};
+  const init = b.initMs;
+  const setup = at((s) => s === 'KREPLAY_PHASE setup');
+  const setupDone = at((s) => s === 'KREPLAY_PHASE setup-done');
+  const done = at((s) => s === 'KREPLAY_PHASE done');
+  if (init !== undefined) t['boot-to-init'] = init;
+  if (init !== undefined && setup !== undefined) t['guest-modules-and-mounts'] = setup - init;
+  if (setup !== undefined && setupDone !== undefined) t['guest-tracefs-setup'] = setupDone - setup;
+  for (let i = 1; i <= runs; i++) {
+    const w = at((s) => s === `KREPLAY_PHASE workload run=${i}`);
+    const d = at((s) => s === `KREPLAY_PHASE dump run=${i}`);
+    const next = at((s) => s === `KREPLAY_PHASE workload run=${i + 1}`) ?? at((s) => s === 'KREPLAY_PHASE trace-cmd run=' + i) ?? done;
+    const sfx = runs > 1 ? `-${i}` : '';
+    if (w !== undefined && d !== undefined) t[`workload${sfx}`] = d - w;
+    if (d !== undefined && next !== undefined) t[`dump${sfx}`] = next - d;
+  }
+  if (done !== undefined) t['guest-shutdown'] = b.wallMs - done;
+  t['qemu-wall'] = b.wallMs;
+  return t;
+}
+
+/** gzip a trace, counting events and hashing the text. */
+async function gzipTrace(src: string, dst: string): Promise<{ bytes: number; gzipBytes: number; events: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let events = 0;
+  let bytes = 0;
+  let atLineStart = true;
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      for (let i = 0; i < chunk.length; i++) {
+        if (atLineStart && chunk[i] !== 0x23 /* # */ && chunk[i] !== 0x0a) events++;
+        atLineStart = chunk[i] === 0x0a;
+      }
+      cb(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(src), count, createGzip({ level: 9 }), createWriteStream(dst));
+  return { bytes, gzipBytes: (await stat(dst)).size, events, sha256: hash.digest('hex') };
+}
+
+export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
+  const timer = new Timer();
+  const progress = opts.onProgress ?? (() => undefined);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const runs = opts.runs ?? 1;
+  const profile = opts.profile;
+  const accelWanted = opts.accel ?? 'auto';
+  if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new InputError(`--runs must be 1..100, not ${runs}`);
+  if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
+  const workload = findWorkload(opts.workload);
+
+  const qemu = await requireTool('qemu-system-x86_64');
+  const busybox = await requireTool('busybox');
+  if (!(await isStaticElf(busybox))) throw new EnvironmentError(`${busybox} is not a static binary`, 'apt-get install busybox-static');
+
+  const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress));
+  progress(`kernel: ${kernel.source} (${kernel.image})`);
+  const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
+  const modules = await timer.time('module-order', () => guestModules(kernel));
+  const bins = await timer.time('workload-build', () => compileWorkloads([workload], cacheDir));
+
+  await mkdir(cacheDir, { recursive: true });
+  const workDir = await mkdtemp(join(tmpdir(), 'kreplay-capture-'));
+  const share = join(workDir, 'share');
+  await mkdir(join(share, 'out'), { recursive: true });
+  let keep = opts.keepWork ?? false;
+  try {
+    const initrd = join(workDir, 'initramfs.cpio.gz');
+    await timer.time('initramfs', async () => {
+      const img = await buildInitramfs({
+        busybox, modules, modulesDir: kernel.modulesDir,
+        binaries: new Map([[workloadBinary(workload), bins.get(workload.name)!]]),
+      });
+      await writeFile(initrd, img);
+    });
+    const disk = join(workDir, 'disk.img');
+    await timer.time('disk-image', async () => {
+      const fh = await open(disk, 'w');
+      await fh.truncate(256 * 1024 * 1024);
+      await fh.close();
+      await run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', disk], { what: 'mkfs.ext4' });
+    });
+    await writeFile(join(share, 'run.sh'), guestScript({
+      profile, offsets, workloadBinary: workloadBinary(workload), durationMs: opts.durationMs, runs,
+      functions: profileFunctions(profile), traceCmd: opts.traceCmd ?? false,
+    }));
+
+    // Accelerator: KVM first when it can work, TCG otherwise or when KVM never reaches init.
+    let accel: 'kvm' | 'tcg' = 'tcg';
+    let accelNote = 'TCG requested';
+    if (accelWanted !== 'tcg') {
+      const kvm = await probeKvm();
+      if (kvm.usable) { accel = 'kvm'; accelNote = kvm.reason; } else if (accelWanted === 'kvm') {
+        throw new EnvironmentError(`--accel kvm: ${kvm.reason}`, 'use --accel tcg (or auto)');
+      } else accelNote = `${kvm.reason}: using TCG`;
+    }
+    const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
+    const timeoutMs = opts.timeoutMs ?? 90_000 + 6 * opts.durationMs * runs;
+    const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
+      progress(`booting ${kernel.release ?? kernel.image} under ${a} (${accelNote})`);
+      return bootGuest({
+        qemu, accel: a, kernel: kernel.image, initrd, append, disk, share,
+        smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048,
+        initTimeoutMs: opts.initTimeoutMs ?? (a === 'kvm' ? 20_000 : 60_000), timeoutMs,
+        consoleFile: join(workDir, 'console.log'), onLine: opts.onConsole, signal: opts.signal,
+      });
+    };
+    let b = await timer.time('qemu', () => boot(accel));
+    if (accel === 'kvm' && b.ended === 'init-timeout' && accelWanted === 'auto') {
+      accelNote = `KVM did not reach init in ${Math.round(b.wallMs / 1000)} s (kvm_pvm or a broken KVM): retried with TCG`;
+      accel = 'tcg';
+      b = await timer.time('qemu-tcg-retry', () => boot('tcg'));
+    }
+    const out = join(share, 'out');
+    const gt = guestTimings(b, runs);
+    // What the guest said about itself comes first: it is more precise than "it ended".
+    const tracefsErr = await readOpt(join(out, 'tracefs-error.txt'));
+    if (tracefsErr) {
+      keep = true;
+      const f = Object.fromEntries(tracefsErr.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const log = tracefsErr.split('error_log:')[1]?.trim();
+      throw new InputError(`tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
+        { file: opts.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' });
+    }
+    const missing = await readOpt(join(out, 'missing-symbols.txt'));
+    if (missing) {
+      keep = true;
+      throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${kernel.release ?? 'this kernel'})`,
+        { file: opts.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
+    }
+    const guestFail = await readOpt(join(out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
+    const consoleFindings = scanKernelLog(b.lines.map((l) => l.text).join('\n'));
+    const fatal = consoleFindings.find((f) => FATAL_KINDS.includes(f.kind));
+    if (b.ended !== 'exit' || guestFail || fatal || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) {
+      keep = true;
+      if (b.ended === 'exit' && (guestFail || fatal)) {
+        throw new EnvironmentError(`${guestFail ? `the guest failed: ${guestFail}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
+          `read ${join(workDir, 'console.log')}; the guest's files are in ${out}`);
+      }
+      throw bootFailure(b, accel, timeoutMs, workDir);
+    }
+    const release = (await readOpt(join(out, 'release')))?.trim() ?? 'unknown';
+    if (kernel.release && release !== kernel.release) {
+      throw new EnvironmentError(`the guest runs ${release}, not ${kernel.release}`, 'pass the modules folder that belongs to this image');
+    }
+    if (offsets.release !== 'unknown') checkTableRelease(offsets, release);
+    else offsets.release = release;
+
+    // Per-run outputs.
+    const collect = Date.now();
+    const kernelLog = (await readOpt(join(out, 'kernel.log'))) ?? '';
+    const findings = scanKernelLog(kernelLog);
+    const vmemmapBase = (await readOpt(join(out, 'vmemmap_base')))?.trim() || null;
+    const fab = Number((await readOpt(join(out, 'fault_around_bytes')))?.trim());
+    const testFile = (await readOpt(join(out, 'testfile.txt'))) ?? '';
+    const kprobeEvents = ((await readOpt(join(out, 'kprobe_events.txt'))) ?? '').split('\n').filter(Boolean);
+    const cmdline = ((await readOpt(join(out, 'cmdline'))) ?? append).trim();
+    const qv = await qemuVersion(qemu);
+    const results: CaptureRun[] = [];
+    for (let i = 1; i <= runs; i++) {
+      const rdir = join(out, `run-${i}`);
+      const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
+      const result = parseResultLine(wout);
+      const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
+      if (!result) {
+        throw new EnvironmentError(`workload ${workload.name} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
+          'the workload failed inside the guest: its output is above');
+      }
+      const perCpu = parsePerCpuStats((await readOpt(join(rdir, 'stats.txt'))) ?? '');
+      const lost = lostEvents(perCpu);
+      if (lost > 0 && !opts.allowLost) {
+        keep = true;
+        throw new EnvironmentError(`run ${i}: ${lost} trace events were lost to ring-buffer overruns (${perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
+          'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost');
+      }
+      const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
+      await mkdir(dest, { recursive: true });
+      const tr = await gzipTrace(join(rdir, 'trace.txt'), join(dest, 'trace.txt.gz'));
+      let traceDat: string | null = null;
+      if (existsSync(join(rdir, 'trace.dat'))) { await copyFile(join(rdir, 'trace.dat'), join(dest, 'trace.dat')); traceDat = 'trace.dat'; }
+      await writeFile(join(dest, 'kernel.log'), kernelLog);
+      await copyFile(join(workDir, 'console.log'), join(dest, 'console.log'));
+      const meta: CaptureMeta = CaptureMetaSchema.parse({
+        schema: META_SCHEMA_ID,
+        kernel: {
+          release, source: kernel.source, image: kernel.image.split('/').pop(),
+          configFragment: kernel.configFragment ?? null, patches: kernel.patches ?? [], cmdline,
+        },
+        profile: { file: opts.profileFile ?? null, resolved: profile, kprobeEvents },
+        offsets,
+        probes: profileProbeMap(profile, vmemmapBase ?? undefined, offsets.sizes.page ?? 64),
+        vmemmapBase,
+        faultAroundBytes: Number.isFinite(fab) ? fab : null,
+        workload: {
+          name: workload.name, durationMs: opts.durationMs, filePages: profile.filePages,
+          testFile: {
+            path: GUEST.testFile,
+            ino: Number(/ino=(\d+)/.exec(testFile)?.[1] ?? -1),
+            dev: /dev=(\d+:\d+)/.exec(testFile)?.[1] ?? '?',
+          },
+          exitCode: rc === undefined ? null : Number(rc),
+          result,
+        },
+        run: { index: i, of: runs },
+        accel: { requested: accelWanted, used: accel, note: accelNote },
+        qemu: { version: qv, smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048 },
+        buffer: { sizeKb: profile.bufferSizeKb, clock: profile.traceClock, perCpu, lost, allowLost: opts.allowLost ?? false },
+        trace: { file: 'trace.txt.gz', bytes: tr.bytes, gzipBytes: tr.gzipBytes, events: tr.events, sha256: tr.sha256, traceDat },
+        kernelLog: { file: 'kernel.log', findings },
+        timings: { ...timer.timings, ...gt, collect: Date.now() - collect, total: timer.total() },
+        kreplay: { version: opts.kreplayVersion ?? '0.1.0' },
+      });
+      await writeFile(join(dest, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      results.push({ dir: dest, meta });
+    }
+    timer.timings.collect = Date.now() - collect;
+    return { outDir: resolve(opts.outDir), runs: results, timings: { ...timer.timings, ...gt, total: timer.total() }, workDir: keep ? workDir : undefined };
+  } catch (e) {
+    keep = true;
+    if (e instanceof Error && !/work folder/.test(e.message) && (e as { hint?: string }).hint !== undefined) {
+      (e as { hint?: string }).hint = `${(e as { hint?: string }).hint} (work folder kept: ${workDir})`;
+    }
+    throw e;
+  } finally {
+    if (!keep) await rm(workDir, { recursive: true, force: true });
+  }
+}

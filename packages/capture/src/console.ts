@@ -1,0 +1,103 @@
+/**
+ * Reading what the guest said: kernel-log findings (WARN, BUG, "Bad page cache", oops,
+ * panic), the console protocol of guest-script.ts, the workload's result line, and
+ * tracefs per_cpu stats.
+ */
+
+export type LogFindingKind = 'panic' | 'oops' | 'bug' | 'bad-page-cache' | 'warn' | 'hung-task' | 'rcu-stall';
+
+export interface LogFinding {
+  kind: LogFindingKind;
+  /** 1-based line in the scanned text. */
+  line: number;
+  text: string;
+}
+
+/** Kinds that mean the guest kernel is no longer trustworthy: the capture fails. */
+export const FATAL_KINDS: readonly LogFindingKind[] = ['panic', 'oops'];
+
+const PATTERNS: Array<[LogFindingKind, RegExp]> = [
+  ['panic', /Kernel panic - not syncing/],
+  ['bad-page-cache', /BUG: Bad page (cache|state|map)/],
+  ['oops', /\bOops:|kernel BUG at |BUG: unable to handle|BUG: kernel NULL pointer|general protection fault|invalid opcode:/],
+  ['bug', /\bBUG: /],
+  ['warn', /\bWARNING: |------------\[ cut here \]------------/],
+  ['hung-task', /blocked for more than \d+ seconds/],
+  ['rcu-stall', /rcu: INFO: .*detected stalls?/],
+];
+
+/** Strip a `[   12.345678] ` printk timestamp. */
+function bare(line: string): string {
+  return line.replace(/^\[\s*\d+\.\d+\]\s*/, '');
+}
+
+/** WARN/BUG/oops/panic lines, in order; each line counts once, under its most specific kind. */
+export function scanKernelLog(text: string): LogFinding[] {
+  const out: LogFinding[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = bare(raw.replace(/\r$/, ''));
+    for (const [kind, re] of PATTERNS) {
+      if (re.test(line)) {
+        if (!(kind === 'warn' && line.includes('cut here'))) out.push({ kind, line: i + 1, text: line.trim() });
+        break;
+      }
+    }
+  });
+  return out;
+}
+
+/** `KREPLAY_RESULT workload=x key=123 ...` → fields (numbers where numeric). */
+export function parseResultLine(text: string): Record<string, number | string> | undefined {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l.startsWith('KREPLAY_RESULT '));
+  if (!line) return undefined;
+  const out: Record<string, number | string> = {};
+  for (const tok of line.slice('KREPLAY_RESULT '.length).trim().split(/\s+/)) {
+    const eq = tok.indexOf('=');
+    if (eq <= 0) continue;
+    const v = tok.slice(eq + 1);
+    out[tok.slice(0, eq)] = /^\d+$/.test(v) ? Number(v) : v;
+  }
+  return out;
+}
+
+export interface CpuStats {
+  cpu: number;
+  entries: number;
+  overrun: number;
+  commitOverrun: number;
+  dropped: number;
+  readEvents: number;
+  bytes: number;
+}
+
+/** The `== cpuN` blocks guest-script.ts writes from per_cpu/cpuN/stats. */
+export function parsePerCpuStats(text: string): CpuStats[] {
+  const out: CpuStats[] = [];
+  let cur: CpuStats | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^== cpu(\d+)$/.exec(line.trim());
+    if (head) {
+      cur = { cpu: Number(head[1]), entries: 0, overrun: 0, commitOverrun: 0, dropped: 0, readEvents: 0, bytes: 0 };
+      out.push(cur);
+      continue;
+    }
+    const kv = /^([a-z ]+):\s*(\d+)\s*$/.exec(line.trim());
+    if (!cur || !kv) continue;
+    const n = Number(kv[2]);
+    switch (kv[1]) {
+      case 'entries': cur.entries = n; break;
+      case 'overrun': cur.overrun = n; break;
+      case 'commit overrun': cur.commitOverrun = n; break;
+      case 'dropped events': cur.dropped = n; break;
+      case 'read events': cur.readEvents = n; break;
+      case 'bytes': cur.bytes = n; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+/** Events lost to a full ring buffer, summed over CPUs. */
+export function lostEvents(stats: readonly CpuStats[]): number {
+  return stats.reduce((n, s) => n + s.overrun + s.commitOverrun + s.dropped, 0);
+}

@@ -1,0 +1,82 @@
+/**
+ * The capture guest's initramfs: busybox (static), the static workload binaries, the
+ * kernel modules the guest needs in load order, and a generic /init that loads them,
+ * mounts the 9p run share and runs the share's run.sh (guest-script.ts). Same inputs →
+ * same bytes.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cpioNewc, gzipDeterministic, type CpioEntry } from './cpio.js';
+import type { ModuleLoad } from './modules.js';
+import { GUEST } from './guest-script.js';
+
+/** virtio-9p mount tag of the run share. */
+export const SHARE_TAG = 'kreplay';
+
+/** /init: bring the guest up, hand over to the run share's script, power off. */
+export function initScript(): string {
+  return [
+    '#!/bin/busybox sh',
+    '# kreplay capture guest init (generic: each run\'s work comes from run.sh on the 9p share).',
+    '/bin/busybox --install -s /bin',
+    'mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev',
+    `mount -t debugfs debugfs ${GUEST.debugfs}; mount -t tracefs tracefs ${GUEST.tracefs}`,
+    'echo "KREPLAY_INIT release=$(uname -r)"',
+    'die() { echo "KREPLAY_FAIL $*"; poweroff -f; }',
+    'while read name mode; do',
+    '  [ -n "$name" ] || continue',
+    '  if ! insmod /lib/modules/$name.ko 2>/tmp/insmod.err; then',
+    '    if [ "$mode" = optional ]; then echo "KREPLAY_MODULE_SKIPPED $name $(cat /tmp/insmod.err)";',
+    '    else die "insmod $name: $(cat /tmp/insmod.err)"; fi',
+    '  fi',
+    'done < /etc/kreplay-modules',
+    `mkdir -p ${GUEST.share}`,
+    `mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 ${SHARE_TAG} ${GUEST.share} || die "cannot mount the 9p run share"`,
+    `mkdir -p ${GUEST.out}`,
+    `sh ${GUEST.share}/run.sh`,
+    'echo "KREPLAY_EXIT rc=$?"',
+    `sync; umount ${GUEST.disk} 2>/dev/null`,
+    'poweroff -f',
+    '',
+  ].join('\n');
+}
+
+export interface InitramfsInput {
+  busybox: string;
+  /** guest binary name → host path */
+  binaries: ReadonlyMap<string, string>;
+  modules: readonly ModuleLoad[];
+  modulesDir?: string;
+}
+
+/** The file list, sorted by path (what tests check), before contents are read. */
+export function initramfsLayout(input: InitramfsInput): Array<{ path: string; kind: CpioEntry['kind']; from?: string; mode?: number }> {
+  const items: Array<{ path: string; kind: CpioEntry['kind']; from?: string; mode?: number }> = [];
+  for (const d of ['bin', 'dev', 'etc', 'lib', 'lib/modules', 'mnt', 'proc', 'sys', 'tmp']) items.push({ path: d, kind: 'dir' });
+  items.push({ path: 'dev/console', kind: 'chardev' });
+  items.push({ path: 'init', kind: 'file', mode: 0o755 });
+  items.push({ path: 'etc/kreplay-modules', kind: 'file' });
+  items.push({ path: 'bin/busybox', kind: 'file', from: input.busybox, mode: 0o755 });
+  for (const [name, from] of input.binaries) items.push({ path: `bin/${name}`, kind: 'file', from, mode: 0o755 });
+  for (const m of input.modules) {
+    items.push({ path: `lib/modules/${m.name}.ko`, kind: 'file', from: join(input.modulesDir ?? '', m.path) });
+  }
+  return items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** `name required|optional` per line, in load order. */
+export function modulesList(modules: readonly ModuleLoad[]): string {
+  return modules.map((m) => `${m.name} ${m.optional ? 'optional' : 'required'}\n`).join('');
+}
+
+export async function buildInitramfs(input: InitramfsInput): Promise<Buffer> {
+  const entries: CpioEntry[] = [];
+  for (const it of initramfsLayout(input)) {
+    if (it.kind === 'dir') entries.push({ kind: 'dir', path: it.path });
+    else if (it.kind === 'chardev') entries.push({ kind: 'chardev', path: it.path, major: 5, minor: 1 });
+    else if (it.path === 'init') entries.push({ kind: 'file', path: it.path, data: Buffer.from(initScript()), mode: 0o755 });
+    else if (it.path === 'etc/kreplay-modules') entries.push({ kind: 'file', path: it.path, data: Buffer.from(modulesList(input.modules)) });
+    else entries.push({ kind: 'file', path: it.path, data: await readFile(it.from!), mode: it.mode });
+  }
+  return gzipDeterministic(cpioNewc(entries));
+}

@@ -1,0 +1,156 @@
+/**
+ * Capture profiles (kernel-configs/*.yaml|json): what to trace and what each probe means
+ * to replay. Validated with zod; every error names the file and line of the offending
+ * value.
+ *
+ * Fetch arguments use `{struct.member}` placeholders for struct offsets (filled from the
+ * booted kernel's BTF, see offsets.ts). Filters may use run-time variables of the test
+ * file: `${ino}` (inode number), `${dev}` (kernel dev_t, major << 20 | minor).
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '@kreplay/ftrace-parser';
+import { ProbeMeaningSchema, type ProbeMap, type ProbeMeaning } from '@kreplay/mm-model';
+import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './offsets.js';
+
+export const TRACE_CLOCKS = ['global', 'mono', 'mono_raw', 'boot', 'local', 'counter', 'x86-tsc', 'perf', 'uptime'] as const;
+export const FILTER_VARIABLES = ['ino', 'dev'] as const;
+
+const filterSchema = z.string().min(1).refine(
+  (f) => [...f.matchAll(/\$\{(\w+)\}/g)].every((m) => (FILTER_VARIABLES as readonly string[]).includes(m[1])),
+  { message: `unknown \${variable} in filter (known: ${FILTER_VARIABLES.map((v) => `\${${v}}`).join(', ')})` },
+);
+
+export const TracepointSchema = z.object({
+  /** `system:event` as in /sys/kernel/tracing/events/<system>/<event>. */
+  event: z.string().regex(/^\w+:\w+$/, 'expected system:event, e.g. filemap:mm_filemap_add_to_page_cache'),
+  filter: filterSchema.optional(),
+  meaning: ProbeMeaningSchema.optional(),
+}).strict();
+
+export const KprobeSchema = z.object({
+  /** Event name in the trace (group `kreplay`). Defaults to the function name (+ `_ret`). */
+  name: z.string().regex(/^[A-Za-z_]\w*$/).optional(),
+  type: z.enum(['kprobe', 'kretprobe']).default('kprobe'),
+  /** Kernel function; checked against the guest's /proc/kallsyms before use. */
+  function: z.string().regex(/^[A-Za-z_][\w.]*$/),
+  /** Fetch arguments in order: name → fetch expression (`$arg1`, `+{page.index}($arg1):u64`, `$retval`). */
+  fetch: z.record(z.string().regex(/^[A-Za-z_]\w*$/), z.string().min(1).regex(/^\S+$/, 'a fetch expression has no spaces')).default({}),
+  filter: filterSchema.optional(),
+  meaning: ProbeMeaningSchema.optional(),
+}).strict();
+
+export const CaptureProfileSchema = z.object({
+  name: z.string().regex(/^[\w.-]+$/),
+  description: z.string().optional(),
+  /** Boot with `nokaslr` so `struct page *` values convert to pfns with a fixed vmemmap base. */
+  nokaslr: z.boolean().default(true),
+  /** Per-CPU ring buffer size (buffer_size_kb). */
+  bufferSizeKb: z.number().int().min(64).max(1 << 20).default(32768),
+  traceClock: z.enum(TRACE_CLOCKS).default('global'),
+  /** /sys/kernel/debug/fault_around_bytes: 4096 = one filemap_fault per page; `default` leaves the kernel's 64 KiB. */
+  faultAroundBytes: z.union([z.number().int().positive().multipleOf(4096), z.literal('default')]).default('default'),
+  /** Pages in the test file the workload races on. */
+  filePages: z.number().int().min(2).max(4096).default(16),
+  tracepoints: z.array(TracepointSchema).default([]),
+  kprobes: z.array(KprobeSchema).default([]),
+  /** A declared offsets table (path relative to the profile) for exactly one release; default: BTF. */
+  offsetsTable: z.string().optional(),
+}).strict().superRefine((p, ctx) => {
+  const names = new Map<string, number>();
+  p.kprobes.forEach((k, i) => {
+    const n = kprobeEventName(k);
+    if (names.has(n)) ctx.addIssue({ code: 'custom', path: ['kprobes', i, 'name'], message: `event name ${n} is used twice (kprobes[${names.get(n)}] and kprobes[${i}]): give one a name` });
+    names.set(n, i);
+    if (k.type === 'kretprobe' && Object.values(k.fetch).some((e) => /\$arg\d|\$stack/.test(e))) {
+      ctx.addIssue({ code: 'custom', path: ['kprobes', i, 'fetch'], message: 'a kretprobe cannot fetch arguments ($argN); fetch $retval and pair it with the entry probe by pid' });
+    }
+  });
+});
+export type CaptureProfile = z.infer<typeof CaptureProfileSchema>;
+export type KprobeSpec = z.infer<typeof KprobeSchema>;
+export type TracepointSpec = z.infer<typeof TracepointSchema>;
+
+export function kprobeEventName(k: Pick<KprobeSpec, 'name' | 'type' | 'function'>): string {
+  return k.name ?? (k.type === 'kretprobe' ? `${k.function}_ret` : k.function).replace(/\./g, '_');
+}
+
+/** The 1-based line of the value at `path` (or of its nearest existing parent). */
+function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** Parse and validate a profile's text; errors carry `file:line`. */
+export function parseProfile(text: string, file: string): CaptureProfile {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
+      file, line: e.linePos?.[0]?.line, hint: 'fix the syntax (profiles are YAML or JSON)',
+    });
+  }
+  const parsed = CaptureProfileSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new InputError(`${where}: ${issue.message}`, {
+      file, line: lineOf(doc, counter, issue.path), hint: 'see kernel-configs/README.md for the profile format',
+    });
+  }
+  return parsed.data;
+}
+
+export async function loadProfile(file: string): Promise<CaptureProfile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read capture profile: ${(e as Error).message}`, { file, hint: 'pass --profile kernel-configs/<name>.yaml' });
+  }
+  return parseProfile(text, file);
+}
+
+export async function loadOffsetsTable(file: string): Promise<OffsetsTable> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read offsets table: ${(e as Error).message}`, { file });
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter });
+  const parsed = OffsetsTableSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`${issue.path.join('.') || '(top level)'}: ${issue.message}`, { file, line: lineOf(doc, counter, issue.path) });
+  }
+  return parsed.data;
+}
+
+/** Every `struct.member` the profile's fetch arguments need, plus sizeof(struct page). */
+export function profileOffsetKeys(p: CaptureProfile): string[] {
+  const keys = p.kprobes.flatMap((k) => Object.values(k.fetch).flatMap(offsetKeys));
+  return [...new Set(keys)].sort();
+}
+
+/** Functions the profile probes (for the /proc/kallsyms check). */
+export function profileFunctions(p: CaptureProfile): string[] {
+  return [...new Set(p.kprobes.map((k) => k.function))].sort();
+}
+
+/**
+ * The ProbeMap replay reads from meta.json: tracepoints by event name, kprobes by
+ * `kprobe:<function>` / `kretprobe:<function>` (so they match whatever name the trace shows).
+ */
+export function profileProbeMap(p: CaptureProfile, vmemmapBase: string | undefined, structPageSize: number): ProbeMap {
+  const probes: Record<string, ProbeMeaning> = {};
+  for (const t of p.tracepoints) if (t.meaning) probes[t.event.split(':')[1]] = t.meaning;
+  for (const k of p.kprobes) if (k.meaning) probes[`${k.type}:${k.function}`] = k.meaning;
+  return { ...(vmemmapBase ? { vmemmapBase } : {}), structPageSize, probes };
+}

@@ -1,0 +1,142 @@
+/**
+ * Booting the capture guest under QEMU (through execa) with a bounded life: the guest
+ * must print `KREPLAY_INIT` within `initTimeoutMs` and power off within `timeoutMs`, or
+ * it is killed. The console is streamed line by line with host timestamps.
+ *
+ * KVM: `/dev/kvm` can exist and still be unusable — on a PVM guest it is `kvm_pvm`, under
+ * which a stock kernel spins forever after "KASLR disabled". `auto` therefore skips KVM
+ * when kvm_pvm is loaded, and a KVM boot that does not reach init in time is retried
+ * with TCG by the caller (capture.ts).
+ */
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { SHARE_TAG } from './initramfs.js';
+
+export type Accel = 'auto' | 'kvm' | 'tcg';
+
+export interface KvmProbe {
+  usable: boolean;
+  reason: string;
+}
+
+/** Whether KVM is worth trying: /dev/kvm readable and writable, and not kvm_pvm. */
+export async function probeKvm(): Promise<KvmProbe> {
+  try {
+    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch {
+    return { usable: false, reason: existsSync('/dev/kvm') ? '/dev/kvm is not accessible to this user' : 'no /dev/kvm' };
+  }
+  let modules = '';
+  try { modules = readFileSync('/proc/modules', 'utf8'); } catch { /* not Linux, or hidden */ }
+  if (/^kvm_pvm\s/m.test(modules) || existsSync('/sys/module/kvm_pvm')) {
+    return { usable: false, reason: '/dev/kvm is kvm_pvm (this machine is itself a PVM guest); stock kernels hang under it' };
+  }
+  return { usable: true, reason: '/dev/kvm is usable' };
+}
+
+export interface BootSpec {
+  qemu: string;
+  accel: 'kvm' | 'tcg';
+  kernel: string;
+  initrd: string;
+  append: string;
+  disk: string;
+  share: string;
+  smp: number;
+  memMb: number;
+  initTimeoutMs: number;
+  timeoutMs: number;
+  consoleFile?: string;
+  onLine?: (line: ConsoleLine) => void;
+  signal?: AbortSignal;
+}
+
+export interface ConsoleLine {
+  /** ms since QEMU started */
+  ms: number;
+  text: string;
+}
+
+export type BootEnd = 'exit' | 'init-timeout' | 'timeout' | 'panic' | 'aborted';
+
+export interface BootOutcome {
+  ended: BootEnd;
+  exitCode?: number;
+  /** ms from QEMU start to the guest's KREPLAY_INIT line */
+  initMs?: number;
+  lines: ConsoleLine[];
+  stderr: string;
+  wallMs: number;
+  args: string[];
+}
+
+const MAX_LINES = 50000;
+
+export function qemuArgs(spec: BootSpec): string[] {
+  return [
+    '-accel', spec.accel, ...(spec.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-smp', String(spec.smp), '-m', String(spec.memMb),
+    '-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append,
+    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults', '-no-reboot',
+    '-drive', `file=${spec.disk},if=virtio,format=raw,cache=none`,
+    '-virtfs', `local,path=${spec.share},mount_tag=${SHARE_TAG},security_model=none,id=kreplay`,
+  ];
+}
+
+export async function qemuVersion(qemu: string): Promise<string> {
+  const r = await execa(qemu, ['--version'], { reject: false });
+  return String(r.stdout).split('\n')[0]?.trim() || 'unknown';
+}
+
+/** Boot, stream the console, and end within the spec's bounds. Never throws for a guest failure. */
+export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
+  const args = qemuArgs(spec);
+  const start = Date.now();
+  const lines: ConsoleLine[] = [];
+  let ended: BootEnd | undefined;
+  let initMs: number | undefined;
+  let out: WriteStream | undefined;
+  if (spec.consoleFile) out = createWriteStream(spec.consoleFile);
+  const sub = execa(spec.qemu, args, {
+    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false, stderr: true },
+  });
+  const kill = (why: BootEnd): void => {
+    if (ended === undefined) ended = why;
+    sub.kill('SIGKILL');
+  };
+  const initTimer = setTimeout(() => { if (initMs === undefined) kill('init-timeout'); }, spec.initTimeoutMs);
+  const totalTimer = setTimeout(() => kill('timeout'), spec.timeoutMs);
+  let panicTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => kill('aborted');
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  const rl = createInterface({ input: sub.stdout!, crlfDelay: Infinity });
+  rl.on('line', (raw) => {
+    const line: ConsoleLine = { ms: Date.now() - start, text: raw.replace(/\r/g, '') };
+    if (lines.length < MAX_LINES) lines.push(line);
+    out?.write(`[${(line.ms / 1000).toFixed(3).padStart(8)}] ${line.text}\n`);
+    if (initMs === undefined && line.text.startsWith('KREPLAY_INIT')) initMs = line.ms;
+    if (line.text.includes('Kernel panic - not syncing') && !panicTimer) {
+      ended ??= 'panic';
+      panicTimer = setTimeout(() => kill('panic'), 3000); // panic=-1 + -no-reboot normally ends QEMU at once
+    }
+    spec.onLine?.(line);
+  });
+  const r = await sub;
+  await new Promise<void>((res) => { if ((rl as unknown as { closed?: boolean }).closed) res(); else rl.once('close', () => res()); });
+  clearTimeout(initTimer);
+  clearTimeout(totalTimer);
+  if (panicTimer) clearTimeout(panicTimer);
+  spec.signal?.removeEventListener('abort', onAbort);
+  if (out) await new Promise<void>((res) => out!.end(() => res()));
+  return {
+    ended: ended ?? 'exit',
+    exitCode: r.exitCode,
+    initMs,
+    lines,
+    stderr: String(r.stderr ?? ''),
+    wallMs: Date.now() - start,
+    args,
+  };
+}

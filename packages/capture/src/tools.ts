@@ -1,0 +1,76 @@
+/** Host tools capture runs (through execa), with the Debian package that provides each. */
+import { access, constants, open } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from './errors.js';
+
+export const TOOL_PACKAGES: Record<string, string> = {
+  'qemu-system-x86_64': 'qemu-system-x86',
+  busybox: 'busybox-static',
+  'apt-get': 'apt',
+  'apt-cache': 'apt',
+  'dpkg-deb': 'dpkg',
+  depmod: 'kmod',
+  'mkfs.ext4': 'e2fsprogs',
+  pahole: 'dwarves',
+  xz: 'xz-utils',
+  gcc: 'gcc',
+  'trace-cmd': 'trace-cmd',
+};
+
+/** Debian packages the capture needs (what .ci/run installs). */
+export const CAPTURE_APT_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'e2fsprogs', 'dwarves', 'xz-utils'] as const;
+
+/** Absolute path of `tool` on PATH (plus the sbin directories), or undefined. */
+export async function which(tool: string): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, tool);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+export async function requireTool(tool: string): Promise<string> {
+  const p = await which(tool);
+  if (p) return p;
+  const pkg = TOOL_PACKAGES[tool];
+  throw new EnvironmentError(`${tool} is not installed`, pkg ? `apt-get install ${pkg}` : `install ${tool}`);
+}
+
+/** Run a tool; a failure becomes an EnvironmentError quoting its stderr. */
+export async function run(tool: string, args: readonly string[], opts: { cwd?: string; input?: Uint8Array; signal?: AbortSignal; what?: string } = {}): Promise<string> {
+  const bin = await requireTool(tool);
+  const r = await execa(bin, args, {
+    cwd: opts.cwd, input: opts.input, reject: false, cancelSignal: opts.signal, stripFinalNewline: true,
+  });
+  if (r.exitCode !== 0 || r.failed) {
+    const err = String(r.stderr || r.stdout || r.shortMessage).trim().split('\n').slice(-5).join('\n');
+    throw new EnvironmentError(`${opts.what ?? tool} failed (${tool} ${args.join(' ')}): ${err}`,
+      TOOL_PACKAGES[tool] ? `check that ${TOOL_PACKAGES[tool]} works on this machine` : undefined);
+  }
+  return String(r.stdout);
+}
+
+/** True when the ELF file has no program interpreter (a static binary). */
+export async function isStaticElf(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    await fh.read(head, 0, 64, 0);
+    if (head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2) return false; // ELF64 only
+    const phoff = Number(head.readBigUInt64LE(32));
+    const phentsize = head.readUInt16LE(54);
+    const phnum = head.readUInt16LE(56);
+    const ph = Buffer.alloc(phentsize * phnum);
+    await fh.read(ph, 0, ph.length, phoff);
+    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
+    return true;
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The racing workloads (C sources in packages/capture/c/), compiled statically with the
+ * host gcc and cached by a hash of their sources and the compiler's version.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '@kreplay/ftrace-parser';
+import { run } from './tools.js';
+
+/** packages/capture/c, from src/ (tests) and dist/ (built) alike. */
+export const C_DIR = fileURLToPath(new URL('../c/', import.meta.url));
+
+export interface Workload {
+  name: string;
+  source: string;
+  description: string;
+  /** Profile the workload is meant to be traced with (kernel-configs/capture/<name>.yaml). */
+  profile: string;
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  { name: 'odirect-race', source: 'odirect-race.c', profile: 'odirect-race', description: 'O_DIRECT writer racing mmap faults; coherency check after every write' },
+  { name: 'odirect-dropper', source: 'odirect-dropper.c', profile: 'odirect-dropper', description: 'odirect-race plus a posix_fadvise(DONTNEED) cache dropper' },
+  { name: 'truncate-racer', source: 'truncate-racer.c', profile: 'truncate-racer', description: 'odirect-race plus a shrink/regrow truncater, SIGBUS accounted' },
+  { name: 'read-invalidate', source: 'read-invalidate.c', profile: 'read-invalidate', description: 'buffered reads racing O_DIRECT and fadvise invalidation' },
+];
+
+export function findWorkload(name: string): Workload {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (!w) throw new InputError(`unknown workload ${name}`, { hint: `one of: ${WORKLOADS.map((x) => x.name).join(', ')}` });
+  return w;
+}
+
+/** Binary name inside the guest. */
+export function workloadBinary(w: Workload): string {
+  return `kr-${w.name}`;
+}
+
+/** Compile (or reuse) the static binary of each workload; returns name → path. */
+export async function compileWorkloads(ws: readonly Workload[], cacheDir: string): Promise<Map<string, string>> {
+  const gccVersion = (await run('gcc', ['--version'], { what: 'gcc --version' })).split('\n')[0];
+  const headers = (await readdir(C_DIR)).filter((f) => f.endsWith('.h')).sort();
+  const headerText = await Promise.all(headers.map((h) => readFile(join(C_DIR, h))));
+  const out = new Map<string, string>();
+  const dir = join(cacheDir, 'workloads');
+  await mkdir(dir, { recursive: true });
+  for (const w of ws) {
+    const h = createHash('sha256').update(gccVersion).update(await readFile(join(C_DIR, w.source)));
+    for (const t of headerText) h.update(t);
+    const bin = join(dir, `${workloadBinary(w)}-${h.digest('hex').slice(0, 12)}`);
+    if (!existsSync(bin)) {
+      const tmp = `${bin}.tmp${process.pid}`;
+      await run('gcc', ['-static', '-O2', '-pthread', '-Wall', '-o', tmp, join(C_DIR, w.source)], { what: `gcc ${w.source}` });
+      await rename(tmp, bin);
+    }
+    out.set(w.name, bin);
+  }
+  return out;
+}
