@@ -1,0 +1,54 @@
+/**
+ * How findings name things: tasks as `comm-pid`, events by input line, pages by pfn and
+ * page-cache identity. Every event an explanation mentions is also cited.
+ */
+import type { FieldValue, TraceEvent } from '@kreplay/ftrace-parser';
+import type { CitedEvent } from '@kreplay/mm-model';
+import type { PageRec } from './shadow.js';
+
+export const task = (ev: TraceEvent): string => `${ev.comm}-${ev.pid}`;
+export const who = (ev: TraceEvent): string => `${task(ev)} on CPU ${ev.cpu}`;
+export const at = (ev: TraceEvent): string => `line ${ev.line}`;
+export const hex = (b: bigint | number): string => `0x${b.toString(16)}`;
+
+const HEX_FIELDS = new Set(['pfn', 'page', 'address', 'addr', 'ip', 'arg1', 'arg2', 'arg3', 'arg4']);
+const SUMMARY_FIELDS = 6;
+
+function show(name: string, v: FieldValue): string {
+  if ((typeof v === 'number' || typeof v === 'bigint') && HEX_FIELDS.has(name) && v >= 0) return hex(v);
+  if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
+  return Array.isArray(v) ? `[${v.map((x) => String(x)).join(',')}]` : String(v);
+}
+
+/** The event in a few words: `mm_filemap_delete_from_page_cache dev=0:5 ino=42 pfn=0x3 ...`. */
+export function summarize(ev: TraceEvent): string {
+  if (typeof ev.fields.buf === 'string') return ev.fields.buf.trim();
+  const name = ev.probe ? `${ev.event} (${ev.probe.kind === 'kretprobe' ? 'return of ' : ''}${ev.probe.func})` : ev.event;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(ev.fields)) {
+    if (k === 'index' && 'ofs' in ev.fields) continue;
+    parts.push(k === 'ino' && typeof v !== 'string' ? `ino=${(v as number | bigint).toString(16)}` : `${k}=${show(k, v)}`);
+    if (parts.length >= SUMMARY_FIELDS) break;
+  }
+  return parts.length ? `${name} ${parts.join(' ')}` : name;
+}
+
+export function cite(ev: TraceEvent): CitedEvent {
+  return { line: ev.line, source: ev.source, ts: ev.ts, cpu: ev.cpu, pid: ev.pid, comm: ev.comm, summary: summarize(ev) };
+}
+
+/** `pfn 0x3 (ino 0x2a on 0:5, index 0)`. */
+export function pageText(rec: PageRec): string {
+  if (!rec.file) return `pfn ${hex(rec.pfn)}`;
+  return `pfn ${hex(rec.pfn)} (ino ${hex(rec.file.ref.ino)} on ${rec.file.ref.dev}, index ${rec.index})`;
+}
+
+/** ` during invalidate_inode_pages2_range (entered at line 12)`, or nothing. */
+export function during(call: TraceEvent | undefined, fn: string | undefined): string {
+  if (!call) return '';
+  return ` during ${fn ?? call.probe?.func ?? call.event} (entered at ${at(call)})`;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,403 @@
+/**
+ * The replay engine: applies MmOps, in replay order, to the shadow page cache and judges
+ * each against the rules of DESIGN.md (the same semantics as the model's invariants in
+ * packages/mm-model; docs/replay.md relates the two):
+ *
+ * - mapped-page-removed: a cache_delete of a page that PTEs still map.
+ * - orphan-page-mapped: a pte_map of a page that has left the page cache.
+ * - stale-after-invalidate: invalidate_inode_pages2_range returned 0, yet a PTE in its range
+ *   maps a page that is not the cache's page for its index (checked when it returns, and
+ *   when such a page is mapped after it returned).
+ * - trace-inconsistent: the trace contradicts the replayed state (a page added twice,
+ *   removed twice, unmapped more often than mapped, ...).
+ *
+ * What the trace shows in the middle of its life is adopted, not flagged: a page first seen
+ * when it is removed or mapped was cached before tracing began; a PTE removal of a page with
+ * no replayed mapping was mapped before; a return without its entry was entered before.
+ */
+import type { TraceEvent } from '@kreplay/ftrace-parser';
+import {
+  DEFAULT_SEVERITY, type CitedEvent, type FileRef, type Finding, type MmOp, type MmOpKind, type RuleId,
+} from '@kreplay/mm-model';
+import { GapTracker, type GapMark } from './certainty.js';
+import { at, cite, during, hex, pageText, plural, who } from './cite.js';
+import { LatencyRecorder } from './latency.js';
+import { OK_INVALIDATES_KEPT, Shadow, type FileState, type MapCite, type OpenCall, type PageRec, type TaskState } from './shadow.js';
+
+const MAX_ORDER = 10;
+const KERNEL_CHECK = 'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
+
+export interface EngineCounters {
+  ops: number;
+  byOp: Partial<Record<MmOpKind, number>>;
+  adopted: { pages: number; mappings: number; calls: number; reused: number };
+  nestedDuplicates: number;
+  mapcountResyncs: number;
+  uncheckedInvalidates: number;
+  returns: Record<string, Record<string, number>>;
+  findingsDropped: number;
+}
+
+export interface EngineOptions {
+  maxFindings: number;
+  onOp?: (op: MmOp) => void;
+}
+
+type Family = 'fault' | 'invalidate' | 'truncate';
+
+function familyKey(op: MmOp): { family: Family; key: string } | undefined {
+  switch (op.kind) {
+    case 'fault_begin': case 'fault_end': return { family: 'fault', key: 'fault' };
+    case 'invalidate_begin': case 'invalidate_end': return { family: 'invalidate', key: `invalidate:${op.fn}` };
+    case 'truncate_begin': case 'truncate_end': return { family: 'truncate', key: `truncate:${op.fn}` };
+    default: return undefined;
+  }
+}
+
+export class ReplayEngine {
+  readonly shadow = new Shadow();
+  readonly gaps = new GapTracker();
+  readonly findings: Finding[] = [];
+  readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
+  readonly counters: EngineCounters = {
+    ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0 }, nestedDuplicates: 0,
+    mapcountResyncs: 0, uncheckedInvalidates: 0, returns: {}, findingsDropped: 0,
+  };
+  private seq = 0;
+  /** Pages already reported stale (one stale-after-invalidate per page life). */
+  private readonly staleReported = new WeakSet<PageRec>();
+
+  constructor(private readonly opts: EngineOptions) {}
+
+  /** A gap (or a late event) at the current point of the replay. */
+  gap(mark: Omit<GapMark, 'seq'>): void {
+    this.gaps.record({ ...mark, seq: ++this.seq });
+  }
+
+  apply(op: MmOp): void {
+    const ev = op.event!;
+    const seq = ++this.seq;
+    const t = this.shadow.task(ev);
+    if (this.mergeNested(t, op)) return;
+    t.last = op;
+    const c = this.counters;
+    c.ops++;
+    c.byOp[op.kind] = (c.byOp[op.kind] ?? 0) + 1;
+    this.opts.onOp?.(op);
+    switch (op.kind) {
+      case 'cache_add': this.forEachSubpage(op.order, (j) => this.cacheAdd(op.file, op.index + j, op.pfn + BigInt(j), ev, seq)); break;
+      case 'cache_delete': this.forEachSubpage(op.order, (j) => this.cacheDelete(t, op.file, op.index + j, op.pfn + BigInt(j), ev, seq)); break;
+      case 'pte_map': this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq); break;
+      case 'pte_unmap': this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq); break;
+      case 'fault_begin': case 'invalidate_begin': case 'truncate_begin': this.callBegin(t, op, seq); break;
+      case 'fault_end': case 'invalidate_end': case 'truncate_end': this.callEnd(t, op, seq); break;
+      default: break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
+    }
+  }
+
+  // ---- nested probes -------------------------------------------------------------------
+
+  /**
+   * Two probes on nested kernel functions describe one action (do_set_pte calls
+   * page_add_file_rmap; page_fault_user leads to filemap_fault): when a task's op repeats
+   * its previous op's kind (for PTE ops: on the same pfn) from a different event, with no
+   * other op of that task in between, it is merged into the first.
+   */
+  private mergeNested(t: TaskState, op: MmOp): boolean {
+    const prev = t.last;
+    if (!prev || prev.kind !== op.kind || prev.event?.event === op.event?.event) return false;
+    if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
+      const p = prev as typeof op;
+      if (p.pfn !== op.pfn) return false;
+      p.address ??= op.address;
+      p.file ??= op.file;
+      p.index ??= op.index;
+      if (p.mapcount === undefined && op.mapcount !== undefined) {
+        // read before this very mapping change, which has been applied already
+        const rec = this.shadow.pages.get(op.pfn);
+        if (rec) this.resync(rec, op.mapcount + 1 + (op.kind === 'pte_map' ? 1 : -1), this.seq);
+      }
+    } else if (op.kind === 'fault_begin') {
+      const p = prev as typeof op;
+      p.file ??= op.file;
+      p.index ??= op.index;
+      p.address ??= op.address;
+    } else {
+      return false;
+    }
+    this.counters.nestedDuplicates++;
+    return true;
+  }
+
+  private forEachSubpage(order: number, f: (j: number) => void): void {
+    const n = 1 << Math.min(Math.max(order, 0), MAX_ORDER);
+    for (let j = 0; j < n; j++) f(j);
+  }
+
+  // ---- page cache ----------------------------------------------------------------------
+
+  private cacheAdd(ref: FileRef, index: number, pfn: bigint, ev: TraceEvent, seq: number): void {
+    const f = this.shadow.file(ref);
+    const old = this.shadow.pages.get(pfn);
+    if (old?.inCache) {
+      if (old.born) {
+        this.inconsistent(old, ev, `${pageText(old)} added to the page cache again without being removed`,
+          `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`,
+          old.add ? [old.add] : []);
+      } else {
+        this.counters.adopted.reused++;
+      }
+    } else if (old && old.born && old.mapcount > 0) {
+      this.inconsistent(old, ev, `${pageText(old)} added to the page cache while ${plural(old.mapcount, 'PTE')} from its previous life still map it`,
+        `${who(ev)} added pfn ${hex(pfn)} at ${at(ev)}; it was removed from the page cache at ${old.del ? at(old.del) : 'an earlier point'} and ${plural(old.mapcount, 'PTE')} (${mapsText(old.maps)}) never unmapped it, so it cannot have been freed and reused.`,
+        [...(old.del ? [old.del] : []), ...old.maps.map((m) => m.ev)]);
+    }
+    const slot = f.cache.get(index);
+    if (slot && slot !== old && slot.inCache) {
+      this.inconsistent(slot, ev, `index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
+        `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`,
+        slot.add ? [slot.add] : []);
+      this.shadow.remove(slot, seq);
+    }
+    const rec = this.shadow.newPage(pfn, seq, true, f, index);
+    rec.add = ev;
+    this.shadow.insert(rec);
+    this.shadow.touch(rec, ev.cpu);
+  }
+
+  private cacheDelete(t: TaskState, ref: FileRef, index: number, pfn: bigint, ev: TraceEvent, seq: number): void {
+    const f = this.shadow.file(ref);
+    let rec = this.shadow.pages.get(pfn);
+    if (!rec) {
+      rec = this.shadow.newPage(pfn, seq, false, f, index);
+      this.counters.adopted.pages++;
+    } else if (!rec.inCache) {
+      this.inconsistent(rec, ev, `${pageText(rec)} removed from the page cache twice`,
+        `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${rec.del ? `${who(rec.del)} had already removed it at ${at(rec.del)}` : 'it was not in the page cache'} and it was not added again in between.`,
+        rec.del ? [rec.del] : []);
+      this.shadow.touch(rec, ev.cpu);
+      return;
+    } else if (!rec.file) {
+      rec.file = f;
+      rec.index = index;
+    } else if (rec.file !== f || rec.index !== index) {
+      this.inconsistent(rec, ev, `pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(rec)}`,
+        `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${rec.add ? `${who(rec.add)} added it as ${pageText(rec)} at ${at(rec.add)}` : `it is ${pageText(rec)}`}.`,
+        rec.add ? [rec.add] : []);
+    }
+    this.shadow.touch(rec, ev.cpu);
+    const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
+    if (rec.mapcount > 0) this.mappedPageRemoved(rec, ev, call);
+    rec.del = ev;
+    rec.delCall = call?.op.event;
+    this.shadow.remove(rec, seq);
+  }
+
+  // ---- PTEs ----------------------------------------------------------------------------
+
+  private pteMap(t: TaskState, pfn: bigint, ref: FileRef | undefined, index: number | undefined, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
+    const f = ref ? this.shadow.file(ref) : undefined;
+    let rec = this.shadow.pages.get(pfn);
+    if (!rec) {
+      rec = this.adoptMapped(pfn, f, index, seq);
+      this.counters.adopted.pages++;
+    } else if (!rec.inCache) {
+      if (f && rec.file && (f !== rec.file || (index !== undefined && index !== rec.index))) {
+        // the pfn was freed and reused by a cache the trace does not show (shmem, ...)
+        rec = this.adoptMapped(pfn, f, index, seq);
+        this.counters.adopted.reused++;
+      } else {
+        this.shadow.touch(rec, ev.cpu);
+        this.orphanMapped(t, rec, ev);
+      }
+    }
+    if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
+    this.shadow.touch(rec, ev.cpu);
+    this.shadow.mapped(rec, { ev, fault: t.fault, address });
+  }
+
+  private adoptMapped(pfn: bigint, f: FileState | undefined, index: number | undefined, seq: number): PageRec {
+    const rec = this.shadow.newPage(pfn, seq, false, f, index);
+    if (f && index !== undefined && !f.cache.has(index)) this.shadow.insert(rec);
+    else if (f && index !== undefined) { rec.file = undefined; rec.index = undefined; } // its slot holds another page: identity unsure
+    return rec;
+  }
+
+  private pteUnmap(pfn: bigint, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
+    const rec = this.shadow.pages.get(pfn);
+    if (!rec) { this.counters.adopted.mappings++; return; }
+    if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
+    this.shadow.touch(rec, ev.cpu);
+    if (rec.mapcount === 0) {
+      if (rec.born) {
+        this.inconsistent(rec, ev, `PTE of ${pageText(rec)} removed though no PTE maps it`,
+          `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`,
+          rec.add ? [rec.add] : []);
+      } else {
+        this.counters.adopted.mappings++;
+      }
+      return;
+    }
+    this.shadow.unmapped(rec, address);
+  }
+
+  /** A probe read `_mapcount`: the kernel's count replaces the replayed one (a sync point). */
+  private resync(rec: PageRec, mappedBefore: number, seq: number): void {
+    const n = Math.max(0, mappedBefore);
+    if (rec.mapcount !== n) {
+      this.counters.mapcountResyncs++;
+      rec.mapcount = n;
+      if (!rec.inCache && n > 0) rec.file?.mappedGhosts.add(rec);
+      if (n === 0) rec.file?.mappedGhosts.delete(rec);
+    }
+    rec.syncSeq = seq;
+    rec.cpus.length = 0;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  private callBegin(t: TaskState, op: MmOp, seq: number): void {
+    const fk = familyKey(op)!;
+    if (op.kind === 'fault_begin') t.fault = op.event;
+    let nested = false;
+    for (const [k, c] of t.calls) if (k !== fk.key && familyKey(c.op)!.family === fk.family) nested = true;
+    t.calls.set(fk.key, { op, seq, nested });
+  }
+
+  private callEnd(t: TaskState, op: MmOp, seq: number): void {
+    const fk = familyKey(op)!;
+    const ev = op.event!;
+    const ret = 'ret' in op ? op.ret : undefined;
+    const fn = 'fn' in op ? op.fn : (ev.probe?.func ?? 'fault');
+    if (ret !== undefined) {
+      const r = (this.counters.returns[fn] ??= {});
+      const key = fk.family === 'fault' ? (ret < 0 ? String(ret) : hex(ret)) : String(ret);
+      r[key] = (r[key] ?? 0) + 1;
+    }
+    const call = t.calls.get(fk.key);
+    if (!call) { this.counters.adopted.calls++; return; }
+    t.calls.delete(fk.key);
+    if (!call.nested) this.latency[fk.family].add(ev.ts - call.op.event!.ts);
+    if (op.kind === 'fault_end' && call.op.kind === 'fault_begin') {
+      op.file ??= call.op.file;
+      op.index ??= call.op.index;
+    }
+    if (op.kind === 'invalidate_end' && call.op.kind === 'invalidate_begin') {
+      op.file ??= call.op.file;
+      if (op.fn === 'invalidate_inode_pages2_range' && op.ret === 0) this.invalidateReturned(call, ev, seq);
+    }
+  }
+
+  /** invalidate_inode_pages2_range returned 0: nothing in its range may stay mapped but stale. */
+  private invalidateReturned(call: OpenCall, end: TraceEvent, seq: number): void {
+    const b = call.op.kind === 'invalidate_begin' ? call.op : undefined;
+    if (!b?.file || b.start === undefined) { this.counters.uncheckedInvalidates++; return; }
+    const f = this.shadow.file(b.file);
+    const last = b.end ?? Number.MAX_SAFE_INTEGER;
+    const ok = { seq, start: b.start, end: last, begin: b.event, end_: end };
+    for (const g of f.mappedGhosts) {
+      if (g.index !== undefined && g.index >= b.start && g.index <= last && !this.staleReported.has(g)) this.staleMapped(g, f, ok, undefined);
+    }
+    f.okInvalidates.push(ok);
+    if (f.okInvalidates.length > OK_INVALIDATES_KEPT) f.okInvalidates.shift();
+  }
+
+  // ---- findings ------------------------------------------------------------------------
+
+  private mappedPageRemoved(rec: PageRec, ev: TraceEvent, call: OpenCall | undefined): void {
+    const mappers = rec.maps.length ? mapsText(rec.maps) : 'the mappings were made before the trace shows';
+    this.report('mapped-page-removed', rec, ev,
+      `${pageText(rec)} removed from the page cache while mapped by ${plural(rec.mapcount, 'PTE')}`,
+      `${who(ev)} removed ${pageText(rec)} from the page cache at ${at(ev)}${during(call?.op.event, fnOf(call))} while ${plural(rec.mapcount, 'PTE')} still mapped it: ${mappers}. Nothing unmapped it in between, so those tasks keep reading and writing a page the file no longer owns. ${KERNEL_CHECK}`,
+      [...(call?.op.event ? [call.op.event] : []), ...mapEvents(rec.maps)]);
+  }
+
+  private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent): void {
+    const fault = t.fault;
+    const del = rec.del;
+    const cur = rec.file && rec.index !== undefined ? rec.file.cache.get(rec.index) : undefined;
+    const race = fault && del && fault.ts <= del.ts
+      ? ` Its fault began at ${at(fault)}, before the removal, found the page still cached and installed the PTE without rechecking page->mapping.`
+      : fault ? ` It was in a fault that began at ${at(fault)}.` : '';
+    this.report('orphan-page-mapped', rec, ev,
+      `PTE installed for ${pageText(rec)} after it left the page cache`,
+      `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, undefined)}` : 'it had left the page cache'}.${race} The new PTE maps a page whose mapping is NULL${cur ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`,
+      [...(fault ? [fault] : []), ...(del ? [del] : []), ...(rec.delCall ? [rec.delCall] : []), ...(cur?.add ? [cur.add] : [])]);
+    // mapped after a successful invalidate had already promised the range was clean?
+    const f = rec.file;
+    if (f && rec.index !== undefined && rec.delSeq !== undefined && !this.staleReported.has(rec)) {
+      const ok = [...f.okInvalidates].reverse().find((o) => o.seq > rec.delSeq! && o.start <= rec.index! && rec.index! <= o.end);
+      if (ok) this.staleMapped(rec, f, ok, ev);
+    }
+  }
+
+  private staleMapped(g: PageRec, f: FileState, ok: { start: number; end: number; begin?: TraceEvent; end_: TraceEvent }, mapEv: TraceEvent | undefined): void {
+    this.staleReported.add(g);
+    const cur = g.index !== undefined ? f.cache.get(g.index) : undefined;
+    const range = `indexes ${ok.start}..${ok.end === Number.MAX_SAFE_INTEGER ? 'end' : ok.end} of ino ${hex(f.ref.ino)}`;
+    const inv = `${who(ok.end_)}: invalidate_inode_pages2_range over ${range}${ok.begin ? ` (entered at ${at(ok.begin)})` : ''} returned 0 at ${at(ok.end_)}`;
+    const removed = g.del ? `removed from the page cache by ${who(g.del)} at ${at(g.del)}` : 'no longer in the page cache';
+    const now = cur ? `the cache's page for index ${g.index} is pfn ${hex(cur.pfn)}${cur.add ? ` (added at ${at(cur.add)})` : ''}` : `the cache holds no page for index ${g.index}`;
+    const ev = mapEv ?? ok.end_;
+    const what = mapEv
+      ? `${inv}, then ${who(mapEv)} mapped ${pageText(g)} at ${at(mapEv)} — a page ${removed}.`
+      : `${inv}, yet ${pageText(g)}, ${removed}, is still mapped: ${mapsText(g.maps)}.`;
+    this.report('stale-after-invalidate', g, ev,
+      `${pageText(g)} stays mapped after invalidate_inode_pages2_range returned 0`,
+      `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data), though the invalidate reported success.`,
+      [...(ok.begin ? [ok.begin] : []), ok.end_, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])]);
+  }
+
+  private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
+    this.report('trace-inconsistent', rec, ev, message, explanation, others);
+  }
+
+  private report(rule: RuleId, rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
+    if (this.findings.length >= this.opts.maxFindings) { this.counters.findingsDropped++; return; }
+    const events = uniqueCites([ev, ...others]);
+    const cpus = new Set<number>(rec.cpus);
+    for (const e of events) cpus.add(e.cpu);
+    const gap = this.gaps.since(cpus, rec.syncSeq);
+    const uncertain = gap
+      ? ` Uncertain: ${gap.reason} (${gap.source}:${gap.line}) after this page was last in a known state, so events that would explain this may be missing.`
+      : '';
+    const finding: Finding = {
+      rule, severity: DEFAULT_SEVERITY[rule], certainty: gap ? 'uncertain' : 'certain', message,
+      ts: ev.ts, cpu: ev.cpu, pid: ev.pid, events, explanation: explanation + uncertain,
+    };
+    if (rec.file) finding.file = rec.file.key;
+    if (rec.index !== undefined) finding.index = rec.index;
+    this.findings.push(finding);
+  }
+}
+
+function openCall(t: TaskState, family: Family): OpenCall | undefined {
+  let found: OpenCall | undefined;
+  for (const c of t.calls.values()) if (familyKey(c.op)!.family === family && (!found || c.seq < found.seq)) found = c;
+  return found;
+}
+
+function fnOf(call: OpenCall | undefined): string | undefined {
+  return call && 'fn' in call.op ? call.op.fn : undefined;
+}
+
+function mapsText(maps: MapCite[]): string {
+  if (maps.length === 0) return 'mapped before the trace shows';
+  return maps.map((m) => `${who(m.ev)} mapped it at ${at(m.ev)}${m.fault ? ` in a fault that began at ${at(m.fault)}` : ''}`).join('; ');
+}
+
+function mapEvents(maps: MapCite[]): TraceEvent[] {
+  return maps.flatMap((m) => (m.fault ? [m.fault, m.ev] : [m.ev]));
+}
+
+/** Cited events, each once, in replay order (timestamp, CPU, line). */
+function uniqueCites(evs: TraceEvent[]): CitedEvent[] {
+  const seen = new Set<string>();
+  const out: TraceEvent[] = [];
+  for (const e of evs) {
+    const k = `${e.source}:${e.line}`;
+    if (!seen.has(k)) { seen.add(k); out.push(e); }
+  }
+  out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu || a.line - b.line));
+  return out.map(cite);
+}

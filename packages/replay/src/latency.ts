@@ -1,0 +1,69 @@
+/**
+ * Entry→return latencies in bounded memory: a log-linear histogram (16 sub-buckets per
+ * power of two, so any percentile read back is within 1/16 ≈ 6 % of the true value) plus
+ * exact count, sum, min and max. The diff computes p50/p90/p99 from it with `percentile`.
+ */
+export interface LatencyHistogram {
+  count: number;
+  /** Sum of all samples, ns. */
+  sumNs: number;
+  minNs: number;
+  maxNs: number;
+  /** `[lower bound ns, samples]`, ascending; a bucket holds values from its bound up to the next one. */
+  buckets: Array<[number, number]>;
+}
+
+const SUB_BITS = 4;
+const SUB = 1 << SUB_BITS;
+
+function bucketOf(v: number): number {
+  if (v < SUB) return v;
+  let e = Math.floor(Math.log2(v));
+  if (2 ** e > v) e--; // log2 rounds up just below a power of two
+  else if (2 ** (e + 1) <= v) e++;
+  const sub = Math.floor(v / 2 ** (e - SUB_BITS)) - SUB;
+  return (e - SUB_BITS + 1) * SUB + sub;
+}
+
+function lowerBound(b: number): number {
+  if (b < SUB) return b;
+  const e = Math.floor(b / SUB) + SUB_BITS - 1;
+  const sub = b % SUB;
+  return (SUB + sub) * 2 ** (e - SUB_BITS);
+}
+
+/** Accumulates samples; `toJSON` gives the histogram. */
+export class LatencyRecorder {
+  private readonly counts = new Map<number, number>();
+  private count = 0;
+  private sum = 0;
+  private min = Infinity;
+  private max = 0;
+
+  add(ns: bigint): void {
+    const v = ns < 0n ? 0 : Number(ns);
+    const b = bucketOf(v);
+    this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+
+  toJSON(): LatencyHistogram {
+    const buckets = [...this.counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, n]): [number, number] => [lowerBound(b), n]);
+    return { count: this.count, sumNs: this.sum, minNs: this.count ? this.min : 0, maxNs: this.max, buckets };
+  }
+}
+
+/** The p-th percentile (0..100) of a histogram, ns; the bucket's lower bound clamped to [min, max]. */
+export function percentile(h: LatencyHistogram, p: number): number | undefined {
+  if (h.count === 0) return undefined;
+  const rank = Math.max(1, Math.ceil((p / 100) * h.count));
+  let seen = 0;
+  for (const [bound, n] of h.buckets) {
+    seen += n;
+    if (seen >= rank) return Math.min(h.maxNs, Math.max(h.minNs, bound));
+  }
+  return h.maxNs;
+}

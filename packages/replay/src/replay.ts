@@ -1,0 +1,234 @@
+/**
+ * replay(): records in, one ReplayResult out. The pipeline (Perfetto's importer shape):
+ * reader (packages/ftrace-parser) → adapter (lifts each event to an MmOp, stateless) →
+ * sorter (ReorderBuffer: timestamp, CPU, input order) → engine (shadow state + rules).
+ * Unknown events are counted at the adapter and never buffered.
+ */
+import { performance } from 'node:perf_hooks';
+import { InputError, openTraceBatches, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
+import type { MmOp, ProbeMap } from '@kreplay/mm-model';
+import type { Adapter } from './adapters/adapter.js';
+import { ExploreAdapter } from './adapters/explore.js';
+import { ProbeMapAdapter } from './adapters/probe-adapter.js';
+import { ReplayEngine } from './engine.js';
+import { toBigInt } from './fields.js';
+import { findMeta, metaCandidates, metaClock, metaRelease, readMeta } from './meta.js';
+import { ReorderBuffer } from './order.js';
+import { loadProbeMap, mergeProbeMaps, probeMapFromMeta, shippedKernels, shippedMapPath } from './probe-maps.js';
+import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
+
+export const DEFAULT_KERNEL = 'linux-6.1';
+export const DEFAULT_REORDER_WINDOW = 16384;
+export const DEFAULT_MAX_FINDINGS = 10000;
+const NONNNKASLR_HINT = 'x86-64 booted with nokaslr: 0xffffea0000000000';
+
+interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
+interface OpItem { kind: 'op'; ts: bigint; cpu: number; op: MmOp }
+type Item = GapItem | OpItem;
+
+/** Which adapter, and why. */
+function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): { kernel: string; reason: string; warning?: string } {
+  const asked = opts.kernel ?? 'auto';
+  const kernels = shippedKernels();
+  if (asked !== 'auto') {
+    if (asked === 'explore' || kernels.includes(asked)) return { kernel: asked, reason: '--kernel' };
+    throw new InputError(`unknown kernel "${asked}"`, {
+      hint: `choose one of: auto, explore, ${kernels.join(', ')} (a new kernel is a probe map file in kernel-configs/probes/)`,
+    });
+  }
+  if (header.kreplay === 'explore') return { kernel: 'explore', reason: '# kreplay: explore header' };
+  const release = metaRelease(opts.meta);
+  if (release) {
+    const m = /^(\d+)\.(\d+)/.exec(release);
+    const name = m ? `linux-${m[1]}.${m[2]}` : undefined;
+    if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
+    return {
+      kernel: DEFAULT_KERNEL, reason: `default (no probe map for meta.json kernel ${release})`,
+      warning: `no probe map ships for kernel ${release}; replaying with ${DEFAULT_KERNEL}'s (add kernel-configs/probes/${name ?? 'linux-X.Y'}.yaml or pass --probes)`,
+    };
+  }
+  return { kernel: DEFAULT_KERNEL, reason: 'default' };
+}
+
+async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string }> {
+  const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
+  const file = shippedMapPath(mapKernel);
+  const maps: ProbeMap[] = [await loadProbeMap(file)];
+  sources.push(file);
+  if (opts.meta?.probes !== undefined) {
+    maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
+    sources.unshift(`${opts.metaSource ?? 'meta.json'} (probes)`);
+  }
+  if (opts.probes) {
+    maps.push(opts.probes);
+    sources.unshift(opts.probesSource ?? '--probes');
+  }
+  const map = mergeProbeMaps(maps);
+  let vmemmap: bigint | undefined;
+  let vmemmapSource: string | undefined;
+  const candidates: Array<[unknown, string]> = [
+    [opts.vmemmapBase, '--vmemmap-base'],
+    [opts.meta?.vmemmapBase, `${opts.metaSource ?? 'meta.json'} vmemmapBase`],
+    [map.vmemmapBase, 'probe map vmemmapBase'],
+  ];
+  for (const [v, where] of candidates) {
+    if (v === undefined) continue;
+    const b = typeof v === 'bigint' ? v : typeof v === 'string' ? toBigInt(v) : undefined;
+    if (b === undefined) throw new InputError(`${where} is not a hex address: ${String(v)}`, { file: opts.metaSource, hint: `write it as 0x-hex (${NONNNKASLR_HINT})` });
+    vmemmap = b;
+    vmemmapSource = where;
+    break;
+  }
+  const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
+  const probeAdapter = new ProbeMapAdapter(mapKernel, map, {
+    vmemmapBase: vmemmap, structPageSize: map.structPageSize,
+    missingHint: `pass --vmemmap-base HEX (${NONNNKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
+  });
+  const adapter = kernel === 'explore' ? new ExploreAdapter(probeAdapter) : probeAdapter;
+  return { adapter, vmemmap, vmemmapSource };
+}
+
+async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord[]> {
+  let batch: TraceRecord[] = [];
+  for await (const r of src as AsyncIterable<TraceRecord | TraceRecord[]>) {
+    if (Array.isArray(r)) { if (batch.length) { yield batch; batch = []; } yield r; continue; }
+    batch.push(r);
+    if (batch.length >= 4096) { yield batch; batch = []; }
+  }
+  if (batch.length) yield batch;
+}
+
+/**
+ * Replay records (in input order, as a reader yields them) and return the one result every
+ * output format is computed from. Throws InputError for what the user can fix.
+ */
+export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]>, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  const t0 = performance.now();
+  const source = opts.source ?? '-';
+  const window = opts.reorderWindow ?? DEFAULT_REORDER_WINDOW;
+  const engine = new ReplayEngine({ maxFindings: opts.maxFindings ?? DEFAULT_MAX_FINDINGS, onOp: opts.onOp });
+  const header: Record<string, string | number> = {};
+  const warnings: string[] = [];
+  const probeSources: string[] = [];
+  const usedEvents: Record<string, number> = {};
+  const unknownByEvent: Record<string, number> = {};
+  const unusableEvents: Record<string, number> = {};
+  let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
+  let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
+  let adapter: Adapter | undefined;
+  let chosen: ReturnType<typeof chooseKernel> | undefined;
+  let vm: { vmemmap?: bigint; vmemmapSource?: string } = {};
+
+  const sorter = new ReorderBuffer<Item>(window, (it, late) => {
+    if (late) {
+      engine.gap({ cpu: it.cpu < 0 ? undefined : it.cpu, line: it.kind === 'op' ? it.op.event!.line : it.gap.line, source,
+        reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
+    }
+    if (it.kind === 'op') engine.apply(it.op);
+    else engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
+  });
+  const progressEvery = opts.progressEvery ?? 1 << 20;
+  let nextProgress = progressEvery;
+
+  for await (const batch of asBatches(records)) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    for (const r of batch) {
+      if (r.type === 'meta') {
+        header[r.key] = r.value;
+        continue;
+      }
+      if (!adapter) {
+        chosen = chooseKernel(opts, header);
+        if (chosen.warning) warnings.push(chosen.warning);
+        const built = await buildAdapter(chosen.kernel, opts, probeSources);
+        adapter = built.adapter;
+        vm = built;
+      }
+      if (r.type === 'gap') {
+        gaps++;
+        lost += r.lost ?? 0;
+        sorter.push({ kind: 'gap', ts: r.ts ?? inputTs, cpu: r.cpu ?? -1, gap: r });
+        continue;
+      }
+      const ev: TraceEvent = r;
+      events++;
+      inputTs = ev.ts;
+      if (firstTs === undefined || ev.ts < firstTs) firstTs = ev.ts;
+      if (lastTs === undefined || ev.ts > lastTs) lastTs = ev.ts;
+      const lifted = adapter.lift(ev);
+      if (lifted === null) {
+        unknown++;
+        unknownByEvent[ev.event] = (unknownByEvent[ev.event] ?? 0) + 1;
+      } else if (typeof lifted === 'string') {
+        const k = `${ev.event}: ${lifted}`;
+        unusableEvents[k] = (unusableEvents[k] ?? 0) + 1;
+      } else {
+        usedEvents[ev.event] = (usedEvents[ev.event] ?? 0) + 1;
+        sorter.push({ kind: 'op', ts: ev.ts, cpu: ev.cpu, op: lifted });
+      }
+    }
+    if (opts.onProgress && events >= nextProgress) {
+      opts.onProgress(events);
+      nextProgress = events + progressEvery;
+    }
+  }
+  if (!chosen) {
+    chosen = chooseKernel(opts, header);
+    if (chosen.warning) warnings.push(chosen.warning);
+  }
+  sorter.drain();
+
+  const ms = performance.now() - t0;
+  const c = engine.counters;
+  if (events === 0) warnings.push('the trace holds no events');
+  else if (c.ops === 0) warnings.push(`no event in this trace is one the ${chosen.kernel} adapter knows, so nothing was replayed (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
+  if ((c.byOp.cache_delete ?? 0) > 0 && !c.byOp.pte_map && !c.byOp.pte_unmap) {
+    warnings.push('the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte), so mapped-page-removed and orphan-page-mapped cannot be judged');
+  }
+  if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
+  if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
+  const unusable = Object.values(unusableEvents).reduce((a, b) => a + b, 0);
+  if (unusable) warnings.push(`${unusable} events were known but unusable (see --stats: unusableEvents)`);
+  if (c.findingsDropped) warnings.push(`${c.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
+
+  const stats: ReplayStats = {
+    events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
+    ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
+    byOp: sortKeys(c.byOp), usedEvents: sortKeys(usedEvents), unknownEvents: unknown, unknownByEvent: sortKeys(unknownByEvent),
+    unusableEvents: sortKeys(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
+    nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: sortKeys(c.returns),
+    uncheckedInvalidates: c.uncheckedInvalidates,
+    latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
+    findingsDropped: c.findingsDropped,
+  };
+  const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
+  return {
+    findings: engine.findings,
+    stats,
+    trace: {
+      source, kernel: chosen.kernel, kernelReason: chosen.reason, release: metaRelease(opts.meta), clock, firstTs, lastTs,
+      header, probeSources, vmemmapBase: vm.vmemmap, vmemmapSource: vm.vmemmapSource, metaSource: opts.metaSource,
+    },
+    warnings,
+    meta: opts.meta,
+  };
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
+}
+
+/** Replay a trace file (or `-` for stdin), with its meta.json found next to it unless given. */
+export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  const o: ReplayOptions = { ...opts, source: opts.source ?? file };
+  if (!o.meta) {
+    const metaFile = findMeta(file);
+    if (metaFile) {
+      o.meta = await readMeta(metaFile);
+      o.metaSource = metaFile;
+    }
+  }
+  return replay(openTraceBatches(file, { source: o.source, signal: o.signal }), o);
+}

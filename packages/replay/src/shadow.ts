@@ -1,0 +1,174 @@
+/**
+ * The replay's state: a streaming, mutable shadow of the page cache and of the PTEs that
+ * map its pages, keyed by pfn and by (file, index). It holds only what is live — pages in
+ * the cache, pages removed from it (their pfn may still be mapped or mapped again: that is
+ * the race), open calls per task — never the trace itself. Its size is bounded by the
+ * traced machine's memory (one record per pfn) and task count, not by the trace's length.
+ *
+ * It is not the explorer's state (packages/mm-model): that one is immutable, hashed and
+ * complete (locks, flags, i_size); this one only knows what a trace can show and is
+ * mutated in place millions of times a second. docs/replay.md relates the two.
+ */
+import type { TraceEvent } from '@kreplay/ftrace-parser';
+import { fileKey, type FileKey, type FileRef, type MmOp } from '@kreplay/mm-model';
+import { UNKNOWN_DEV } from './adapters/probe-adapter.js';
+
+/** A mapping the trace showed being made, for citation (the newest few per page). */
+export interface MapCite {
+  ev: TraceEvent;
+  /** The fault that task was in when it mapped the page, if traced. */
+  fault?: TraceEvent;
+  /** Virtual address, when the probe fetched it (matches the PTE's removal). */
+  address?: bigint;
+}
+
+/** One life of one pfn: from its cache_add (or first sighting) to its next cache_add. */
+export interface PageRec {
+  pfn: bigint;
+  /** Page-cache identity; undefined for a page first seen through a PTE probe that fetched no file. */
+  file?: FileState;
+  index?: number;
+  /** In the page cache now (false once removed: `page->mapping == NULL`). */
+  inCache: boolean;
+  /** PTEs mapping it, as replayed. */
+  mapcount: number;
+  /** Its cache_add is in the trace: no mapping can predate it. False for adopted pages. */
+  born: boolean;
+  add?: TraceEvent;
+  /** Its removal, and the call the removing task was in (invalidate/truncate entry). */
+  del?: TraceEvent;
+  delCall?: TraceEvent;
+  /** Replay sequence number of the delete (to compare with invalidates that follow it). */
+  delSeq?: number;
+  maps: MapCite[];
+  /** Replay sequence number of the last sync point: cache_add, adoption, or a probe-read `_mapcount`. */
+  syncSeq: number;
+  /** CPUs that touched this page since its sync point. */
+  cpus: number[];
+}
+
+/** A successful invalidate_inode_pages2_range, kept (newest few per file) to judge later maps. */
+export interface OkInvalidate {
+  seq: number;
+  start: number;
+  end: number;
+  begin?: TraceEvent;
+  end_: TraceEvent;
+}
+
+export interface FileState {
+  key: FileKey;
+  ref: FileRef;
+  /** index → the page the cache holds there now. */
+  cache: Map<number, PageRec>;
+  /** Removed pages that PTEs still map (candidates for stale-after-invalidate). */
+  mappedGhosts: Set<PageRec>;
+  /** Newest successful invalidate_inode_pages2_range calls (at most OK_INVALIDATES_KEPT). */
+  okInvalidates: OkInvalidate[];
+}
+
+export const OK_INVALIDATES_KEPT = 64;
+const MAP_CITES_KEPT = 4;
+const CPUS_KEPT = 64;
+
+/** A call a task is in: fault, invalidate, truncate (entry seen, return not yet). */
+export interface OpenCall {
+  op: MmOp;
+  seq: number;
+  /** Another call of the same family was open on this task when it began (truncate_pagecache → truncate_inode_pages_range). */
+  nested: boolean;
+}
+
+export interface TaskState {
+  comm: string;
+  calls: Map<string, OpenCall>;
+  /** The task's previous op (nested probes describing one kernel action are merged into it). */
+  last?: MmOp;
+  /**
+   * Entry of the task's latest fault, kept after it returns: 6.1 installs the PTE in
+   * finish_fault, after filemap_fault has returned, still within the same fault.
+   */
+  fault?: TraceEvent;
+}
+
+export class Shadow {
+  readonly pages = new Map<bigint, PageRec>();
+  readonly files = new Map<FileKey, FileState>();
+  private readonly byIno = new Map<bigint, FileState[]>();
+  readonly tasks = new Map<number, TaskState>();
+  /** Distinct pfns ever tracked. */
+  pfnsSeen = 0;
+
+  /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
+  file(ref: FileRef): FileState {
+    if (ref.dev === UNKNOWN_DEV) {
+      const same = this.byIno.get(ref.ino);
+      if (same && same.length === 1) return same[0]!;
+    }
+    const key = fileKey(ref);
+    let f = this.files.get(key);
+    if (!f) {
+      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), okInvalidates: [] };
+      this.files.set(key, f);
+      if (ref.dev !== UNKNOWN_DEV) {
+        const list = this.byIno.get(ref.ino);
+        if (list) list.push(f); else this.byIno.set(ref.ino, [f]);
+      }
+    }
+    return f;
+  }
+
+  task(ev: TraceEvent): TaskState {
+    let t = this.tasks.get(ev.pid);
+    if (!t) { t = { comm: ev.comm, calls: new Map() }; this.tasks.set(ev.pid, t); }
+    else t.comm = ev.comm;
+    return t;
+  }
+
+  /** Start a new life for pfn (cache_add or adoption). */
+  newPage(pfn: bigint, seq: number, born: boolean, file?: FileState, index?: number): PageRec {
+    const old = this.pages.get(pfn);
+    if (old) {
+      old.file?.mappedGhosts.delete(old);
+      if (old.inCache && old.index !== undefined && old.file?.cache.get(old.index) === old) old.file.cache.delete(old.index);
+    } else {
+      this.pfnsSeen++;
+    }
+    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], syncSeq: seq, cpus: [] };
+    this.pages.set(pfn, rec);
+    return rec;
+  }
+
+  /** Put rec in its file's slot (it is now the cache's page for its index). */
+  insert(rec: PageRec): void {
+    rec.inCache = true;
+    if (rec.file && rec.index !== undefined) rec.file.cache.set(rec.index, rec);
+  }
+
+  /** Take rec out of the cache (`page->mapping = NULL`). */
+  remove(rec: PageRec, seq: number): void {
+    rec.inCache = false;
+    rec.delSeq = seq;
+    if (rec.file && rec.index !== undefined && rec.file.cache.get(rec.index) === rec) rec.file.cache.delete(rec.index);
+    if (rec.mapcount > 0) rec.file?.mappedGhosts.add(rec);
+  }
+
+  mapped(rec: PageRec, cite: MapCite): void {
+    rec.mapcount++;
+    rec.maps.push(cite);
+    if (rec.maps.length > MAP_CITES_KEPT) rec.maps.shift();
+    if (!rec.inCache) rec.file?.mappedGhosts.add(rec);
+  }
+
+  unmapped(rec: PageRec, address: bigint | undefined): void {
+    rec.mapcount--;
+    const i = address === undefined ? -1 : rec.maps.findIndex((m) => m.address === address);
+    if (i >= 0) rec.maps.splice(i, 1);
+    else if (rec.maps.length > rec.mapcount) rec.maps.shift();
+    if (rec.mapcount === 0) rec.file?.mappedGhosts.delete(rec);
+  }
+
+  touch(rec: PageRec, cpu: number): void {
+    if (!rec.cpus.includes(cpu) && rec.cpus.length < CPUS_KEPT) rec.cpus.push(cpu);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The public shapes of a replay: its options and its one result object, from which every
+ * output format (packages/report) and the diff are computed without replaying again.
+ */
+import type { TraceRecord } from '@kreplay/ftrace-parser';
+import type { Finding, MmOp, MmOpKind, ProbeMap } from '@kreplay/mm-model';
+import type { LatencyHistogram } from './latency.js';
+
+/** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
+export type KernelChoice = string;
+
+export interface ReplayOptions {
+  /** Adapter: `auto` (default) picks from `# kreplay: explore` header lines, then meta.json, then linux-6.1. */
+  kernel?: KernelChoice;
+  /** A probe map given by the user (`--probes FILE`, already loaded); wins over meta.json and the defaults. */
+  probes?: ProbeMap;
+  /** Where `probes` came from, for messages. */
+  probesSource?: string;
+  /** The trace's meta.json content (replayFile finds it next to the trace). */
+  meta?: TraceMetaJson;
+  /** Where `meta` came from, for messages. */
+  metaSource?: string;
+  /** `vmemmap_base` override (`--vmemmap-base`). */
+  vmemmapBase?: bigint;
+  /** Events the reorder buffer holds before it must emit (default 16384). */
+  reorderWindow?: number;
+  /** Findings kept at most (default 10000); the rest are counted in `findingsDropped`. */
+  maxFindings?: number;
+  /** Label of the input in results (file name, `-`). */
+  source?: string;
+  /** Called with every MmOp as it is replayed (in replay order), e.g. for behaviour counters. */
+  onOp?: (op: MmOp) => void;
+  /** Stops the replay between records; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called every `progressEvery` records with the count so far. */
+  onProgress?: (events: number) => void;
+  progressEvery?: number;
+}
+
+/** What replay reads from a trace's meta.json (capture writes more; the rest is kept as is). */
+export interface TraceMetaJson {
+  kernel?: { release?: string; [k: string]: unknown } | string;
+  vmemmapBase?: string;
+  probes?: ProbeMap | ProbeMap['probes'];
+  [k: string]: unknown;
+}
+
+export interface ReplayStats {
+  /** TraceEvents read. */
+  events: number;
+  /** Events lifted to MmOps (after de-duplication of nested probes). */
+  ops: number;
+  /** Distinct pfns the replay tracked. */
+  pages: number;
+  /** Gap records (lost events, dropped events, unparseable lines, ...). */
+  gaps: number;
+  /** Events the gaps say were lost, where they say. */
+  lostEvents: number;
+  /** Wall-clock milliseconds of the replay, parsing included. */
+  ms: number;
+  eventsPerSec: number;
+  /** MmOps per kind. */
+  byOp: Partial<Record<MmOpKind, number>>;
+  /** Trace events the adapter used, per event name. */
+  usedEvents: Record<string, number>;
+  /** Events the adapter does not know (sched, irq, ...): passed through, counted. */
+  unknownEvents: number;
+  unknownByEvent: Record<string, number>;
+  /** Known events that could not be used (a required field missing or unreadable), per `event: reason`. */
+  unusableEvents: Record<string, number>;
+  /** Things the trace showed mid-life and replay adopted instead of flagging. */
+  adopted: {
+    /** Pages first seen after they entered the page cache (cached before tracing began). */
+    pages: number;
+    /** PTE removals of mappings made before the trace began (or of pages replay does not track). */
+    mappings: number;
+    /** Returns whose entry predates the trace. */
+    calls: number;
+    /** Pages re-used by a cache the trace does not show (pte_map of a removed pfn under another file). */
+    reused: number;
+  };
+  /** Events that arrived after the reorder window had already moved past their timestamp. */
+  lateEvents: number;
+  reorderWindow: number;
+  /** Nested probes describing one mapping (do_set_pte → page_add_file_rmap) counted once. */
+  nestedDuplicates: number;
+  /** Times a probe-read `_mapcount` disagreed with the replayed count and replaced it. */
+  mapcountResyncs: number;
+  /** Return values per function (`filemap_fault` → {`0x200`: n}, `invalidate_inode_pages2_range` → {`-16`: n}). */
+  returns: Record<string, Record<string, number>>;
+  /** Invalidates whose range or file was unknown, so stale-after-invalidate could not be judged. */
+  uncheckedInvalidates: number;
+  /** Entry→return latencies (ns) of paired calls. */
+  latency: { fault: LatencyHistogram; invalidate: LatencyHistogram; truncate: LatencyHistogram };
+  /** Findings beyond `maxFindings`, counted and not kept. */
+  findingsDropped: number;
+}
+
+export interface ReplayTraceInfo {
+  source: string;
+  /** Adapter used: `linux-6.1`, `explore`, ... */
+  kernel: string;
+  /** Why that adapter (`--kernel`, `# kreplay: explore header`, `meta.json kernel 6.1.0-56-amd64`, `default`). */
+  kernelReason: string;
+  /** Kernel release from meta.json, when known. */
+  release?: string;
+  /** Trace clock (`global`, `mono`, ...), when the trace says. */
+  clock?: string;
+  firstTs?: bigint;
+  lastTs?: bigint;
+  /** `# kreplay: key=value` and other header metadata the reader reported. */
+  header: Record<string, string | number>;
+  /** Where the probe meanings came from, most specific first. */
+  probeSources: string[];
+  vmemmapBase?: bigint;
+  vmemmapSource?: string;
+  metaSource?: string;
+}
+
+export interface ReplayResult {
+  findings: Finding[];
+  stats: ReplayStats;
+  trace: ReplayTraceInfo;
+  /** Things the user should know that are not findings (missing vmemmap base, late events, ...). */
+  warnings: string[];
+  /** The trace's meta.json as read (workload counters, profile), for diff and reports. */
+  meta?: TraceMetaJson;
+}
+
+export type RecordSource = AsyncIterable<TraceRecord> | Iterable<TraceRecord>;
