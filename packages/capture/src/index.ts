@@ -13,4 +13,6 @@ export * from './qemu.js';
 export * from './meta.js';
 export * from './capture.js';
 export * from './tools.js';
+export * from './duration.js';
+export * from './build/index.js';
 export * from './build/index.js';

@@ -34,6 +34,14 @@ export function findWorkload(name: string): Workload {
   return w;
 }
 
+/** The repository's kernel-configs/ folder (capture profiles live in kernel-configs/capture/). */
+export const KERNEL_CONFIGS_DIR = fileURLToPath(new URL('../../../kernel-configs/', import.meta.url));
+
+/** The profile a workload is traced with by default. */
+export function defaultProfilePath(w: Workload): string {
+  return join(KERNEL_CONFIGS_DIR, 'capture', `${w.profile}.yaml`);
+}
+
 /** Binary name inside the guest. */
 export function workloadBinary(w: Workload): string {
   return `kr-${w.name}`;

@@ -1,0 +1,82 @@
+import { Flags } from '@oclif/core';
+import { relative } from 'node:path';
+import {
+  capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, parseDuration, userKernel,
+  WORKLOADS, type CaptureResult,
+} from '@kreplay/capture';
+import { EXIT, KreplayCommand } from '../base.js';
+
+export default class Capture extends KreplayCommand {
+  static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
+  static override description = `Boots a kernel under QEMU (KVM when it works, TCG otherwise) with an initramfs built on the spot (busybox-static, the workload compiled statically with gcc from packages/capture/c, the modules the guest needs in modules.dep order), sets tracefs up from a capture profile (kernel-configs/capture/*.yaml: tracepoints, kprobes with fetch arguments whose struct offsets come from the kernel's BTF, filters on the test file), runs the workload on an ext4 disk, and writes to --out: trace.txt.gz, meta.json (kernel, profile, probe meanings for replay, vmemmap base, per-CPU lost counts, the workload's result counters, WARN/BUG lines, phase timings), kernel.log and console.log.
+
+The default kernel is Debian's linux-image-amd64, fetched with apt-get download and unpacked into $KREPLAY_CACHE (default ~/.cache/kreplay), never installed. Needs: qemu-system-x86 busybox-static kmod e2fsprogs dwarves xz-utils gcc.
+
+Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refused), 3 when the machine cannot do it (no QEMU, a guest that hangs, panics or oopses, lost events without --allow-lost).`;
+
+  static override examples = [
+    '<%= config.bin %> capture --workload odirect-race --out traces/odirect-race',
+    '<%= config.bin %> capture --workload truncate-racer --duration 2s --runs 3 --out /tmp/trunc',
+    '<%= config.bin %> capture --kernel linux/arch/x86/boot/bzImage --modules /tmp/mods/lib/modules/6.1.0 --profile kernel-configs/capture/odirect-race.yaml',
+  ];
+
+  static override flags = {
+    kernel: Flags.string({ default: 'debian', description: 'debian (the packaged linux-image-amd64) or the path of a bzImage/vmlinux' }),
+    modules: Flags.string({ description: 'the kernel\'s /lib/modules/<release> folder (with modules.dep); omit when drivers are built in' }),
+    profile: Flags.string({ description: 'capture profile (YAML/JSON); default kernel-configs/capture/<workload>.yaml' }),
+    offsets: Flags.string({ description: 'declared struct offsets table (JSON/YAML) for exactly this kernel release, instead of its BTF' }),
+    workload: Flags.string({ default: 'odirect-race', options: WORKLOADS.map((w) => w.name), description: 'racing workload to run in the guest' }),
+    duration: Flags.string({ default: '3s', description: 'how long the workload races (e.g. 3s, 500ms)' }),
+    runs: Flags.integer({ default: 1, min: 1, max: 100, description: 'workload runs in one boot (each its own trace, in run-<i>/ folders when > 1)' }),
+    accel: Flags.string({ default: 'auto', options: ['auto', 'kvm', 'tcg'], description: 'QEMU accelerator; auto uses KVM when it works and falls back to TCG' }),
+    out: Flags.string({ description: 'output folder (default traces/<workload>)' }),
+    'allow-lost': Flags.boolean({ description: 'keep a trace even if the ring buffer overran (lost events are recorded in meta.json)' }),
+    'trace-cmd': Flags.boolean({ description: 'also write trace.dat with trace-cmd extract when the guest has trace-cmd' }),
+    smp: Flags.integer({ default: 2, min: 1, max: 64, description: 'guest CPUs' }),
+    memory: Flags.integer({ default: 2048, min: 256, description: 'guest memory in MiB' }),
+    'init-timeout': Flags.string({ description: 'time for the guest to reach init (default 60s under TCG, 20s under KVM)' }),
+    timeout: Flags.string({ description: 'time for the whole boot (default 90s + 6 × duration × runs)' }),
+    'keep-work': Flags.boolean({ description: 'keep the work folder (initramfs, disk image, 9p share)' }),
+    console: Flags.boolean({ description: 'stream the guest console to stderr' }),
+    json: Flags.boolean({ description: 'print the result (per-run meta) as JSON' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Capture);
+    const workload = findWorkload(flags.workload);
+    const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
+    const profile = await loadProfile(profileFile);
+    const kernel = flags.kernel === 'debian' ? undefined : await userKernel(flags.kernel, flags.modules);
+    if (flags.kernel === 'debian' && flags.modules) {
+      this.note('error: --modules goes with --kernel PATH (Debian\'s kernel brings its own)');
+      this.exit(EXIT.input);
+    }
+    const offsets = flags.offsets ? await loadOffsetsTable(flags.offsets) : undefined;
+    const quiet = flags.json || !process.stderr.isTTY;
+    const result: CaptureResult = await capture({
+      kernel, offsets, profile, profileFile, workload: workload.name,
+      durationMs: parseDuration(flags.duration), runs: flags.runs,
+      accel: flags.accel as 'auto' | 'kvm' | 'tcg', outDir: flags.out ?? `traces/${workload.name}`,
+      allowLost: flags['allow-lost'], traceCmd: flags['trace-cmd'], keepWork: flags['keep-work'],
+      smp: flags.smp, memMb: flags.memory,
+      initTimeoutMs: flags['init-timeout'] ? parseDuration(flags['init-timeout'], '--init-timeout') : undefined,
+      timeoutMs: flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined,
+      kreplayVersion: this.config.version,
+      onProgress: (m) => { if (!quiet || flags.console) this.note(m); },
+      onConsole: flags.console ? (l) => this.note(`[${(l.ms / 1000).toFixed(2).padStart(7)}] ${l.text}`) : undefined,
+    });
+    if (flags.json) {
+      this.out(JSON.stringify({ outDir: result.outDir, timings: result.timings, runs: result.runs.map((r) => ({ dir: r.dir, meta: r.meta })) }, null, 2));
+      return;
+    }
+    for (const r of result.runs) {
+      const m = r.meta;
+      const res = m.workload.result;
+      this.out(`${relative(process.cwd(), r.dir) || '.'}: ${m.trace.events} events, ${(m.trace.bytes / 1e6).toFixed(1)} MB text, ${(m.trace.gzipBytes / 1e6).toFixed(2)} MB gz, lost ${m.buffer.lost}`);
+      this.out(`  kernel ${m.kernel.release} (${m.kernel.source}) under ${m.accel.used}; vmemmap_base ${m.vmemmapBase ?? 'unknown'}; fault_around_bytes ${m.faultAroundBytes ?? '?'}`);
+      this.out(`  workload ${m.workload.name}: ${Object.entries(res).filter(([k]) => k !== 'workload').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      if (m.kernelLog.findings.length) this.out(`  kernel log: ${m.kernelLog.findings.map((f) => `${f.kind}: ${f.text}`).join('\n              ')}`);
+    }
+    this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+}
