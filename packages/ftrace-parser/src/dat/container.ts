@@ -361,6 +361,7 @@ async function readV6(src: FileSource, b: Builder, start: number, file: Pick<Dat
   b.printk = (await blob('printk formats', 4)).toString('utf8');
   parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines);
   const cpus = await u32('CPU count');
+  b.cpuCount ??= cpus;
   const afterOptions = await readV6Options(src, b, pos);
   pos = afterOptions.pos;
   const top = await readV6Flyrecord(src, b, pos, cpus, '', file.pageSize);
@@ -466,7 +467,8 @@ async function readV7(src: FileSource, b: Builder, firstOptions: number, file: P
   const at = (id: number): number | undefined => sections.get(id);
   const header = at(OPT.HEADER_INFO);
   if (header === undefined) throw new DatFormatError('the file has no header info section', undefined, TRUNCATED_HINT);
-  b.headerInfo((await readSection(src, b, header, 'header info', file)).body);
+  const info = (await readSection(src, b, header, 'header info', file)).body;
+  await section('header info', () => b.headerInfo(info));
   const ftrace = at(OPT.FTRACE_EVENTS);
   if (ftrace !== undefined) {
     const { body } = await readSection(src, b, ftrace, 'ftrace event formats', file);

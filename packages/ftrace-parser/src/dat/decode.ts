@@ -10,6 +10,7 @@ import type { Fields, ProbeSite, TraceEvent } from '../types.js';
 import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
+import { RawRenderer } from './print-fmt.js';
 
 const PAGE_SHIFT = 12n;
 const MINORBITS = 20;
@@ -154,8 +155,11 @@ export class EventDecoder {
   private readonly flagsAt: number;
   private readonly preemptAt: number;
   private readonly pidAt: number;
-  /** Raw format fields for every event (the `--pretty` view) instead of text-parser fields. */
+  /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
+  /** When set, every event's raw view (`trace-cmd report -R` fields) is kept in `rendered`. */
+  renderers?: Map<number, RawRenderer>;
+  readonly rendered = new WeakMap<TraceEvent, string>();
 
   constructor(private readonly file: DatFile, private readonly source: string) {
     this.r = new PayloadReader(file.littleEndian);
@@ -196,6 +200,14 @@ export class EventDecoder {
     const d = c(r);
     const ev: TraceEvent = { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
     if (d.probe) ev.probe = d.probe;
+    if (this.renderers) {
+      let rr = this.renderers.get(fmt.id);
+      if (!rr) {
+        rr = new RawRenderer(fmt, this.file.kallsyms, this.file.longSize);
+        this.renderers.set(fmt.id, rr);
+      }
+      this.rendered.set(ev, rr.render(r));
+    }
     return ev;
   }
 }

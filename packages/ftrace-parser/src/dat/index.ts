@@ -14,3 +14,4 @@ export { DAT_MAGIC } from './container.js';
 export function readTraceDat(path: string, opts?: ParseOptions & DatOptions): AsyncIterable<TraceRecord> {
   return flatten(readTraceDatBatches(path, opts));
 }
+export { reportTraceDat } from './report.js';

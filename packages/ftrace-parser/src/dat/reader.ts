@@ -135,7 +135,12 @@ function toInputError(e: unknown, path: string): unknown {
 }
 
 /** The merged record batches of a trace.dat (see readTraceDat). */
-export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, onFile?: (f: DatFile) => void): AsyncGenerator<TraceRecord[]> {
+export interface DatHooks {
+  onFile?: (f: DatFile) => void;
+  onDecoder?: (d: EventDecoder) => void;
+}
+
+export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, hooks: DatHooks = {}): AsyncGenerator<TraceRecord[]> {
   let src: FileSource;
   try {
     src = await FileSource.open(path);
@@ -149,7 +154,7 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
     } catch (e) {
       throw toInputError(e, path);
     }
-    onFile?.(file);
+    hooks.onFile?.(file);
     const source = opts.source ?? path;
     let n = 0;
     const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: ++n, source }));
@@ -162,6 +167,7 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
     if (!buffer) return;
     const decoder = new EventDecoder(file, source);
     decoder.raw = opts.rawFields === true;
+    hooks.onDecoder?.(decoder);
     const pageSize = buffer.pageSize || file.pageSize;
     const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
     let bytesRead = 0;

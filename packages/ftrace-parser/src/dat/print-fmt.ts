@@ -1,0 +1,256 @@
+/**
+ * The raw view of an event, as `trace-cmd report -R` prints it (libtraceevent's
+ * print_selected_fields): ` name=value` for every field, where a field that a `print fmt`
+ * conversion prints directly (`REC->name`, casts aside) is printed with that conversion
+ * (and a `0x` that precedes it), searching the conversions from after the last one used;
+ * every other field gets the default raw form. This is the `--pretty` fallback: print fmt
+ * is not evaluated, but the fields read the way trace-cmd shows them.
+ */
+import type { EventFormat, FormatField, PayloadReader } from './format.js';
+import type { Kallsyms } from './kallsyms.js';
+
+type Segment =
+  | { lit: string }
+  | { conv: string; spec: string; ls: number; field?: string };
+
+/** `"fmt", arg, arg` → literal and conversion segments, each conversion with its argument. */
+export function parsePrintFmt(printFmt: string): Segment[] {
+  const m = /^\s*"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?$/s.exec(printFmt);
+  if (!m) return [];
+  const fmt = m[1]!;
+  const args = splitArgs(m[2] ?? '');
+  const segs: Segment[] = [];
+  let lit = '';
+  let ai = 0;
+  const flush = (): void => {
+    if (lit) segs.push({ lit });
+    lit = '';
+  };
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i]!;
+    if (c === '\\') {
+      const e = fmt[++i];
+      lit += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : (e ?? '');
+      continue;
+    }
+    if (c !== '%') {
+      lit += c;
+      continue;
+    }
+    if (fmt[i + 1] === '%') {
+      lit += '%';
+      i++;
+      continue;
+    }
+    flush();
+    let j = i + 1;
+    let ls = 0;
+    for (; j < fmt.length; j++) {
+      const d = fmt[j]!;
+      if (d === 'h') ls--;
+      else if (d === 'l') ls++;
+      else if (d === 'L') ls = 2;
+      else if (d === 'z' || d === 'Z') ls = 1;
+      else if (d === '*') ai++; // the length argument
+      else if (!/[#.0-9+\- ]/.test(d)) break;
+    }
+    let conv = fmt[j] ?? '';
+    if (conv === 'p' && /[FSfsMmIiUh]/.test(fmt[j + 1] ?? '')) conv += fmt[++j];
+    const spec = fmt.slice(i, j + 1);
+    i = j;
+    if (!/^(p|[cduixXos])/.test(conv)) {
+      segs.push({ lit: `>${conv}<` });
+      continue;
+    }
+    segs.push({ conv, spec, ls, field: plainField(args[ai++]) });
+  }
+  flush();
+  return segs;
+}
+
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === '"') quote = false;
+    } else if (c === '"') quote = true;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  if (s.trim()) out.push(s.slice(start).trim());
+  return out;
+}
+
+/** `REC->x`, `(type)REC->x`, `((type)(REC->x))` → `x`; anything else → undefined. */
+function plainField(arg: string | undefined): string | undefined {
+  let a = arg?.trim();
+  while (a) {
+    const f = /^REC->(\w+)$/.exec(a);
+    if (f) return f[1];
+    if (a.startsWith('(') && matchingParen(a, 0) === a.length - 1) {
+      a = a.slice(1, -1).trim();
+      continue;
+    }
+    const cast = /^\(\s*[A-Za-z_][\w\s]*\**\s*\)/.exec(a);
+    if (cast) {
+      a = a.slice(cast[0].length).trim();
+      continue;
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function matchingParen(s: string, at: number): number {
+  let depth = 0;
+  for (let i = at; i < s.length; i++) {
+    if (s[i] === '(') depth++;
+    else if (s[i] === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** C printf of one integer conversion (`%08lx`, `%-5d`, `%u`, `%c`). */
+function printfInt(spec: string, conv: string, ls: number, raw: bigint): string {
+  const bits = ls <= -2 ? 8 : ls === -1 ? 16 : ls === 0 ? 32 : 64;
+  const m = /^%([#0\-+ ]*)(\d*)(?:\.(\d+))?/.exec(spec)!;
+  const flags = m[1]!;
+  const width = Number(m[2] || 0);
+  let body: string;
+  if (conv === 'c') body = String.fromCharCode(Number(BigInt.asUintN(8, raw)));
+  else if (conv === 'd' || conv === 'i') body = BigInt.asIntN(bits, raw).toString();
+  else {
+    const u = BigInt.asUintN(bits, raw);
+    body = conv === 'x' ? u.toString(16) : conv === 'X' ? u.toString(16).toUpperCase() : conv === 'o' ? u.toString(8) : u.toString();
+    if (flags.includes('#') && u !== 0n && (conv === 'x' || conv === 'X')) body = `0${conv}${body}`;
+  }
+  if (m[3] !== undefined) {
+    const neg = body.startsWith('-');
+    const digits = neg ? body.slice(1) : body;
+    body = (neg ? '-' : '') + digits.padStart(Number(m[3]), '0');
+  }
+  if (flags.includes('+') && !body.startsWith('-') && (conv === 'd' || conv === 'i')) body = `+${body}`;
+  if (body.length >= width) return body;
+  if (flags.includes('-')) return body.padEnd(width);
+  if (flags.includes('0') && m[3] === undefined) {
+    const sign = /^[-+]/.test(body) ? body[0]! : '';
+    return sign + body.slice(sign.length).padStart(width - sign.length, '0');
+  }
+  return body.padStart(width);
+}
+
+function isPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 && !(c >= 9 && c <= 13)) return false;
+    if (c === 127) return false;
+  }
+  return true;
+}
+
+function hex(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}
+
+/** Renders events of one format in the raw view; one per format, built once. */
+export class RawRenderer {
+  private readonly segs: Segment[];
+
+  constructor(private readonly fmt: EventFormat, private readonly ks: Kallsyms, private readonly longSize: number) {
+    this.segs = parsePrintFmt(fmt.printFmt);
+  }
+
+  private unsigned(f: FormatField, r: PayloadReader): bigint {
+    const v = r.int(f.offset, f.size, false);
+    return v === undefined ? 0n : BigInt(v);
+  }
+
+  /** libtraceevent's print_field_raw(). */
+  private rawValue(f: FormatField, r: PayloadReader): string {
+    const isLong = f.type.includes('long');
+    if (f.kind !== 'int') {
+      let off = f.offset;
+      let len = f.size;
+      if (f.kind === 'dynamic') {
+        const loc = r.loc(f);
+        if (!loc) return '';
+        [off, len] = loc;
+      } else if (f.size === 0) len = r.end - r.start - f.offset;
+      const stringy = /char|u8|s8/.test(f.type);
+      if (stringy) {
+        const s = r.str(off, len);
+        if (isPrintable(s)) return s;
+      }
+      const bytes: string[] = [];
+      for (let i = 0; i < len; i++) bytes.push(((r.int(off + i, 1, false) as number | undefined) ?? 0).toString(16).padStart(2, '0'));
+      return `ARRAY[${bytes.join(', ')}]`;
+    }
+    const val = this.unsigned(f, r);
+    if (f.type.includes('*')) return hex(val);
+    if (f.signed) {
+      switch (f.size) {
+        case 4: return isLong ? hex(BigInt.asUintN(32, val)) : BigInt.asIntN(32, val).toString();
+        case 2: return BigInt.asIntN(16, val).toString().padStart(2);
+        case 1: return BigInt.asIntN(8, val).toString();
+        default: return BigInt.asIntN(64, val).toString();
+      }
+    }
+    return isLong ? hex(val) : val.toString();
+  }
+
+  private convValue(seg: Extract<Segment, { conv: string }>, f: FormatField, r: PayloadReader): string {
+    const val = this.unsigned(f, r);
+    if (seg.conv.startsWith('p')) {
+      const ext = seg.conv[1];
+      if (ext === 'S' || ext === 's' || ext === 'F' || ext === 'f') {
+        const hit = this.ks.lookup(val);
+        if (hit) return ext === 'S' || ext === 'F' ? `${hit.name}+0x${hit.offset.toString(16)}` : hit.name;
+        return hex(this.longSize === 4 ? BigInt.asUintN(32, val) : val);
+      }
+      return hex(val);
+    }
+    return printfInt(seg.spec, seg.conv, seg.ls, val);
+  }
+
+  /** ` name=value` for every field of the event. */
+  render(r: PayloadReader): string {
+    const segs = this.segs;
+    let cursor: number | undefined = segs.length > 0 ? 0 : undefined;
+    let out = '';
+    for (const f of this.fmt.fields) {
+      out += ` ${f.name}=`;
+      if (cursor === undefined || f.kind !== 'int') {
+        out += this.rawValue(f, r);
+        continue;
+      }
+      let has0x = false;
+      let found = -1;
+      let i = cursor;
+      do {
+        const s = segs[i]!;
+        if ('lit' in s) has0x = s.lit.length > 1 && s.lit.endsWith('0x');
+        else if (s.field === f.name && s.conv !== 's') {
+          found = i;
+          break;
+        } else has0x = false;
+        i = i + 1 < segs.length ? i + 1 : 0;
+      } while (i !== cursor);
+      if (found < 0) {
+        out += this.rawValue(f, r);
+        continue;
+      }
+      out += (has0x ? '0x' : '') + this.convValue(segs[found] as Extract<Segment, { conv: string }>, f, r);
+      cursor = found + 1 < segs.length ? found + 1 : undefined;
+    }
+    return out;
+  }
+}
