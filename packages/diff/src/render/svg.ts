@@ -58,12 +58,26 @@ export function timelineSvg(w: FindingWindow, title: string): string {
   }
   // Events: uncited ones first, so the cited ones are drawn on top.
   const sorted = [...w.events].sort((a, b) => (a.cited ? 1 : 0) - (b.cited ? 1 : 0));
+  // Labels of cited events go above the lane, or below when they would overlap the last one.
+  const labelEnd = new Map<string, number>();
+  const placeLabel = (cpu: number, xx: number, text: string): number | undefined => {
+    const half = text.length * 3.1;
+    for (const [slot, dy] of [['above', -14], ['below', 24]] as const) {
+      const key = `${cpu}/${slot}`;
+      if ((labelEnd.get(key) ?? -Infinity) < xx - half - 4) {
+        labelEnd.set(key, xx + half);
+        return dy;
+      }
+    }
+    return undefined;
+  };
   for (const e of sorted) {
     const c = colourOf(e.pid, w.racing);
     const tip = esc(`${e.source}:${e.line}  ${e.comm}-${e.pid} [${e.cpu}] ${fmtNs(Number(e.ts - w.startTs))}: ${e.name} ${e.detail}`);
     if (e.cited) {
       const xx = x(e.ts), yy = y(e.cpu);
-      out.push(`<g class="cited"><circle cx="${xx}" cy="${yy}" r="9" fill="${c}" stroke="#222" stroke-width="1.5"><title>${tip}</title></circle><text x="${xx}" y="${yy + 4}" text-anchor="middle" class="num">${e.cited}</text><text x="${xx}" y="${yy - 14}" text-anchor="middle" class="evname" fill="${c}">${esc(e.name)}</text></g>`);
+      const dy = placeLabel(e.cpu, xx, e.name);
+      out.push(`<g class="cited"><circle cx="${xx}" cy="${yy}" r="9" fill="${c}" stroke="#222" stroke-width="1.5"><title>${tip}</title></circle><text x="${xx}" y="${yy + 4}" text-anchor="middle" class="num">${e.cited}</text>${dy === undefined ? '' : `<text x="${xx}" y="${yy + dy}" text-anchor="middle" class="evname" fill="${c}">${esc(e.name)}</text>`}</g>`);
     } else {
       out.push(`<rect x="${r1(x(e.ts) - 1.5)}" y="${y(e.cpu) - 6}" width="3" height="12" fill="${c}"><title>${tip}</title></rect>`);
     }

@@ -1,0 +1,90 @@
+import { Flags } from '@oclif/core';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { buildReport, expandInputs, parseThreshold, PerfettoWriter, reportToHtml, type DiffResult } from '@kreplay/diff';
+import type { MmOp } from '@kreplay/mm-model';
+import { EXIT, KreplayCommand } from '../base.js';
+
+/** `out.json` for the first trace, `out-2.json`, `out-3.json` ... for the next ones. */
+function numbered(file: string, i: number): string {
+  if (i === 0) return file;
+  const m = /^(.*?)(\.[^./]+)?$/.exec(file)!;
+  return `${m[1]}-${i + 1}${m[2] ?? ''}`;
+}
+
+export default class Report extends KreplayCommand {
+  static override summary = 'Write a self-contained HTML report (and optionally Perfetto JSON) of replayed traces';
+  static override description = `Inputs are traces (replayed now), replay results from \`kreplay replay --format json\`, or folders of runs. Given --base and --patched, the report includes the diff tables (what the patch changed).
+
+The HTML file needs nothing else: no network, no scripts, no fonts. It holds a summary, each finding with its explanation and cited trace lines, a per-CPU timeline (SVG) of the events around each finding with the racing tasks highlighted, the diff tables, and latency histograms.
+
+--perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on.`;
+
+  static override examples = [
+    '<%= config.bin %> report traces/odirect-race/trace.txt.gz --html race.html --perfetto race.perfetto.json',
+    '<%= config.bin %> report --base traces/pair-odirect/base --patched traces/pair-odirect/patched --html diff.html',
+  ];
+
+  static override strict = false;
+  static override args = {};
+
+  static override flags = {
+    html: Flags.string({ required: true, description: 'write the HTML report here' }),
+    perfetto: Flags.string({ description: 'write the replayed trace(s) as Chrome trace JSON here' }),
+    base: Flags.string({ multiple: true, description: 'base (unpatched) run: trace, replay JSON or folder (repeatable)' }),
+    patched: Flags.string({ multiple: true, description: 'patched run: trace, replay JSON or folder (repeatable)' }),
+    title: Flags.string({ description: 'report title' }),
+    'fail-on': Flags.string({ options: ['error', 'warning', 'note', 'never'], default: 'error', description: 'severity at which a new finding is a regression (diff tables)' }),
+    'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT thresholds shown in the diff tables, as in kreplay diff' }),
+    kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
+    probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Report);
+    const runs = expandInputs(argv as string[]);
+    const base = expandInputs(flags.base ?? []);
+    const patched = expandInputs(flags.patched ?? []);
+    if (runs.length + base.length + patched.length === 0) {
+      this.note('error: report needs at least one input\n  hint: kreplay report TRACE --html out.html, or --base A --patched B --html out.html');
+      this.exit(EXIT.input);
+    }
+    if ((base.length === 0) !== (patched.length === 0)) {
+      this.note('error: --base and --patched go together\n  hint: give both sides, or plain inputs without a side');
+      this.exit(EXIT.input);
+    }
+    const streams: WriteStream[] = [];
+    const writers: PerfettoWriter[] = [];
+    let perfettoIndex = 0;
+    const model = await buildReport({
+      runs, base, patched,
+      replay: { kernel: flags.kernel, probesFile: flags.probes },
+      diff: { failOn: flags['fail-on'] as DiffResult['failOn'], thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)) },
+      ...(flags.title ? { title: flags.title } : {}),
+      onInput: (input) => {
+        if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
+      },
+      opsFor: flags.perfetto
+        ? (input) => {
+          const file = numbered(flags.perfetto!, perfettoIndex++);
+          const stream = createWriteStream(file);
+          const w = new PerfettoWriter((s) => stream.write(s));
+          streams.push(stream);
+          writers.push(w);
+          this.note(`perfetto: ${input} → ${file}`);
+          return (op: MmOp) => w.op(op);
+        }
+        : undefined,
+    });
+    // Findings go into each Perfetto file as global instants (trace inputs only, in order).
+    const traced = model.runs.filter((r) => r.run.trace && !/\.json$/i.test(r.label));
+    writers.forEach((w, i) => {
+      for (const f of traced[i]?.run.findings ?? []) w.finding(f);
+      w.end();
+    });
+    await Promise.all(streams.map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
+    await writeFile(flags.html, reportToHtml(model));
+    const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
+    this.note(`wrote ${flags.html}: ${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${model.diff.regression ? 'REGRESSION' : 'no regression'}` : ''}`);
+  }
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringifyJson } from '@kreplay/ftrace-parser';
+import { replayFile } from '@kreplay/replay';
+import { runCli } from './run-cli.js';
+
+const fx = (name: string) => `fixtures/diff/${name}`;
+
+describe('kreplay diff on fixture pairs', () => {
+  it('a patched trace that adds a race is a regression: exit 1, the new finding listed', async () => {
+    const r = await runCli(['diff', fx('clean-1'), fx('race')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('REGRESSION');
+    expect(r.stdout).toContain('Findings: 2 new, 0 fixed, 0 unchanged');
+    expect(r.stdout).toMatch(/NEW +error +mapped-page-removed on 8:0\/c index 0/);
+    expect(r.stdout).toContain('fixtures/diff/race/trace.txt:18');
+  });
+
+  it('a patched trace that removes the race reports it fixed and exits 0', async () => {
+    const r = await runCli(['diff', fx('race'), fx('clean-1')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Findings: 0 new, 2 fixed, 0 unchanged');
+    expect(r.stdout).toMatch(/FIXED +error +mapped-page-removed on 8:0\/c index 0/);
+  });
+
+  it('two runs of the same kernel with different pfns and timestamps diff clean', async () => {
+    const racy = await runCli(['diff', fx('race'), fx('race-2')]);
+    expect(racy.exitCode).toBe(0);
+    expect(racy.stdout).toContain('Findings: 0 new, 0 fixed, 2 unchanged');
+    const clean = await runCli(['diff', fx('clean-1'), fx('clean-2'), '--format', 'json']);
+    expect(clean.exitCode).toBe(0);
+    const d = JSON.parse(clean.stdout);
+    expect(d.regression).toBe(false);
+    expect(d.findings).toEqual({ new: [], fixed: [], unchanged: [] });
+  });
+
+  it('puts the workload results of each side\'s meta.json side by side', async () => {
+    const r = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'json']);
+    const d = JSON.parse(r.stdout);
+    expect(d.workload).toContainEqual({ name: 'mismatches', base: [0], patched: [3] });
+    expect(d.behaviour.find((b: { name: string }) => b.name === 'pte_unmaps')).toMatchObject({ base: { count: 1 }, patched: { count: 0 } });
+  });
+
+  it('a metric beyond --max-regression is a regression even with no new finding', async () => {
+    const r = await runCli(['diff', fx('race'), fx('race-2'), '--max-regression', 'workload.mismatches=0', '--max-regression', 'pte_maps=5']);
+    expect(r.exitCode).toBe(0);
+    const worse = await runCli(['diff', fx('clean-1'), fx('race'), '--fail-on', 'never', '--max-regression', 'workload.mismatches=10']);
+    expect(worse.exitCode).toBe(1);
+    expect(worse.stdout).toMatch(/EXCEEDED workload\.mismatches/);
+  });
+
+  it('several runs per side aggregate', async () => {
+    const r = await runCli(['diff', '--base', fx('clean-1'), '--base', fx('clean-2'), '--patched', fx('race'), '--patched', fx('race-2'), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const d = JSON.parse(r.stdout);
+    expect(d.base.runs).toHaveLength(2);
+    expect(d.findings.new[0]).toMatchObject({ rule: 'mapped-page-removed', patched: 2, patchedRuns: 2 });
+  });
+
+  it('writes junit, sarif and github formats of the same result', async () => {
+    const junit = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'junit']);
+    expect(junit.stdout).toContain('<failure type="mapped-page-removed"');
+    const sarif = JSON.parse((await runCli(['diff', fx('race'), fx('clean-1'), '--format', 'sarif'])).stdout);
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState)).toEqual(['absent', 'absent']);
+    const gh = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'github']);
+    expect(gh.stdout).toMatch(/^::error file=fixtures\/diff\/race\/trace.txt,line=14,title=kreplay diff new%3A mapped-page-removed/m);
+  });
+});
+
+describe('kreplay diff on replay results', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-'));
+    for (const name of ['clean-1', 'race']) {
+      writeFileSync(path.join(dir, `${name}.json`), stringifyJson(await replayFile(fx(`${name}/trace.txt`)), 2));
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('diffs replay JSON like the traces it came from, and mixes with traces', async () => {
+    const r = await runCli(['diff', path.join(dir, 'clean-1.json'), path.join(dir, 'race.json'), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const d = JSON.parse(r.stdout);
+    expect(d.findings.new.map((e: { rule: string }) => e.rule)).toEqual(['mapped-page-removed', 'stale-after-invalidate']);
+    expect(d.workload).toContainEqual({ name: 'mismatches', base: [0], patched: [3] });
+    const mixed = await runCli(['diff', path.join(dir, 'race.json'), fx('race-2')]);
+    expect(mixed.exitCode).toBe(0);
+  });
+
+  it('rejects broken JSON and JSON that is not a replay result with file:line, exit 2', async () => {
+    const cut = await runCli(['diff', fx('bad/truncated.json'), fx('race')]);
+    expect(cut.exitCode).toBe(2);
+    expect(cut.stderr).toContain('fixtures/diff/bad/truncated.json:6: not valid JSON');
+    const wrong = await runCli(['diff', fx('bad/wrong-rule.json'), fx('race')]);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toContain('fixtures/diff/bad/wrong-rule.json:4: not a kreplay replay result: findings[0].rule');
+    expect(wrong.stderr).toContain('hint:');
+  });
+
+  it('rejects a bad threshold and a missing input with exit 2', async () => {
+    expect((await runCli(['diff', fx('race'), fx('race-2'), '--max-regression', 'nonsense=3'])).exitCode).toBe(2);
+    const missing = await runCli(['diff', fx('race'), fx('no-such-run')]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('no such file or folder');
+  });
+});
