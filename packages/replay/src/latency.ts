@@ -32,9 +32,18 @@ function lowerBound(b: number): number {
   return (SUB + sub) * 2 ** (e - SUB_BITS);
 }
 
-/** Accumulates samples; `toJSON` gives the histogram. */
+/** Raw samples kept per recorder (a deterministic reservoir beyond this). */
+export const MAX_SAMPLES = 10000;
+
+/**
+ * Accumulates samples; `toJSON` gives the histogram, `samples()` up to MAX_SAMPLES raw
+ * values (all of them while there are fewer; beyond, a uniform reservoir drawn with a
+ * fixed-seed generator, so the same trace always keeps the same samples).
+ */
 export class LatencyRecorder {
   private readonly counts = new Map<number, number>();
+  private readonly kept: number[] = [];
+  private rng = 0x9e3779b9;
   private count = 0;
   private sum = 0;
   private min = Infinity;
@@ -45,9 +54,28 @@ export class LatencyRecorder {
     const b = bucketOf(v);
     this.counts.set(b, (this.counts.get(b) ?? 0) + 1);
     this.count++;
+    if (this.kept.length < MAX_SAMPLES) {
+      this.kept.push(v);
+    } else {
+      const j = this.next() % this.count;
+      if (j < MAX_SAMPLES) this.kept[j] = v;
+    }
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+  }
+
+  /** xorshift32: deterministic, good enough for reservoir sampling. */
+  private next(): number {
+    let x = this.rng;
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
+  }
+
+  /** Raw samples, ns, in the order kept. */
+  samples(): number[] {
+    return [...this.kept];
   }
 
   toJSON(): LatencyHistogram {

@@ -211,6 +211,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     },
     warnings,
     meta: opts.meta,
+    latencyNs: { fault: engine.latency.fault.samples(), invalidate: engine.latency.invalidate.samples(), truncate: engine.latency.truncate.samples() },
   };
 }
 

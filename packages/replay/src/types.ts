@@ -125,6 +125,11 @@ export interface ReplayResult {
   warnings: string[];
   /** The trace's meta.json as read (workload counters, profile), for diff and reports. */
   meta?: TraceMetaJson;
+  /**
+   * Raw entry→return latencies (ns) of outermost calls, per span: every sample up to
+   * 10000, a deterministic uniform reservoir beyond (`stats.latency` has the full histograms).
+   */
+  latencyNs: { fault: number[]; invalidate: number[]; truncate: number[] };
 }
 
 export type RecordSource = AsyncIterable<TraceRecord> | Iterable<TraceRecord>;

@@ -1,0 +1,78 @@
+import { Args, Flags } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import { InputError } from '@kreplay/ftrace-parser';
+import { loadProbeMap, replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
+import { REPLAY_FORMATS, failing, renderReplay, type FailOn, type ReplayFormat } from '@kreplay/report';
+import { EXIT, KreplayCommand } from '../base.js';
+
+export default class Replay extends KreplayCommand {
+  static override summary = 'Replay a kernel trace against the page-cache model and flag what a correct kernel could not have done';
+  static override description = `Reads an ftrace text trace (also trace_pipe, trace-cmd report, perf script, trace.dat; gzip is fine; - reads stdin), lifts its events to page-cache operations with the adapter of the traced kernel, replays them in timestamp order against a shadow of the page cache and the PTEs that map it, and reports:
+
+  mapped-page-removed     a page left the page cache while a PTE still mapped it
+  orphan-page-mapped      a PTE was installed for a page no longer in the page cache
+  stale-after-invalidate  invalidate_inode_pages2_range returned 0 with a stale page still mapped in its range
+  trace-inconsistent      the trace contradicts the state its own events imply
+
+Each finding cites the trace lines it rests on and names the racing tasks and CPUs; it is uncertain when events were lost on an involved CPU. Pages and mappings that predate the trace are adopted, not flagged.
+
+The adapter: --kernel auto (default) takes explorer traces by their "# kreplay: explore" header, else the kernel release in the trace's meta.json (found as <trace>.meta.json or meta.json beside it), else linux-6.1. What each probe means comes from kernel-configs/probes/<kernel>.yaml, overridden by meta.json's probes section and by --probes FILE. struct page pointers become pfns with the vmemmap base from --vmemmap-base or meta.json.
+
+Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/replay.md.`;
+
+  static override examples = [
+    '<%= config.bin %> replay traces/odirect-race/trace.txt.gz',
+    '<%= config.bin %> replay trace.txt --vmemmap-base 0xffffea0000000000 --stats',
+    '<%= config.bin %> replay trace.txt --probes my-probes.yaml --format sarif --out replay.sarif',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --trace-out cex.txt; <%= config.bin %> replay cex.txt',
+  ];
+
+  static override args = {
+    trace: Args.string({ required: true, description: 'trace file, or - for stdin' }),
+  };
+
+  static override flags = {
+    kernel: Flags.string({ default: 'auto', description: `adapter: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
+    probes: Flags.string({ description: 'probe map (YAML/JSON) saying what user-named probes mean; wins over meta.json and the shipped map' }),
+    'vmemmap-base': Flags.string({ description: 'vmemmap_base of the traced kernel as hex (x86-64 with nokaslr: 0xffffea0000000000); wins over meta.json' }),
+    format: Flags.string({ options: [...REPLAY_FORMATS], default: 'text', description: 'output format' }),
+    out: Flags.string({ description: 'write the output to this file instead of stdout' }),
+    'fail-on': Flags.string({ options: ['error', 'warning', 'never'], default: 'error', description: 'lowest severity that makes the exit code 1' }),
+    stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
+    timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run' }),
+    'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 16384)' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Replay);
+    const opts: ReplayOptions = { kernel: flags.kernel };
+    if (flags.probes) {
+      opts.probes = await loadProbeMap(flags.probes);
+      opts.probesSource = flags.probes;
+    }
+    if (flags['vmemmap-base'] !== undefined) {
+      const v = flags['vmemmap-base'];
+      if (!/^(0x)?[0-9a-f]+$/i.test(v)) {
+        throw new InputError(`--vmemmap-base ${v} is not a hex address`, { hint: 'write it as hex, e.g. 0xffffea0000000000 (x86-64 with nokaslr)' });
+      }
+      opts.vmemmapBase = BigInt(v.startsWith('0x') || v.startsWith('0X') ? v : `0x${v}`);
+    }
+    if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
+    if (process.stderr.isTTY) opts.onProgress = (n) => process.stderr.write(`\r${(n / 1e6).toFixed(1)} M events…`);
+
+    const result = await replayFile(args.trace, opts);
+    if (process.stderr.isTTY && result.stats.events >= (1 << 20)) process.stderr.write('\r\x1b[K');
+
+    const failOn = flags['fail-on'] as FailOn;
+    const format = flags.format as ReplayFormat;
+    const text = renderReplay(result, format, { failOn, stats: flags.stats, timing: flags.timing });
+    if (flags.out) {
+      await writeFile(flags.out, text);
+      this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);
+    } else {
+      process.stdout.write(text);
+    }
+    if (format !== 'text' || flags.out) for (const w of result.warnings) this.note(`warning: ${w}`);
+    this.exit(failing(result.findings, failOn) ? EXIT.findings : EXIT.clean);
+  }
+}

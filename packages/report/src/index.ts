@@ -1,0 +1,30 @@
+/**
+ * @kreplay/report: every output format of a replay result, each a pure function of the
+ * ReplayResult (no format recomputes anything).
+ */
+import type { ReplayResult } from '@kreplay/replay';
+import { formatGithub } from './github.js';
+import { formatJson } from './json.js';
+import { formatJunit } from './junit.js';
+import { formatSarif } from './sarif.js';
+import { formatText } from './text.js';
+import type { RenderOptions } from './util.js';
+
+export { formatText } from './text.js';
+export { formatJson, replayJson } from './json.js';
+export { formatJunit, REPLAY_RULES } from './junit.js';
+export { formatSarif, sarifLog } from './sarif.js';
+export { formatGithub, escapeData, escapeProperty } from './github.js';
+export { RULE_HELP, reaches, failing, type FailOn } from './rules.js';
+export { seconds, type RenderOptions } from './util.js';
+
+export const REPLAY_FORMATS = ['text', 'json', 'junit', 'sarif', 'github'] as const;
+export type ReplayFormat = (typeof REPLAY_FORMATS)[number];
+
+const RENDER: Record<ReplayFormat, (r: ReplayResult, o: RenderOptions) => string> = {
+  text: formatText, json: formatJson, junit: formatJunit, sarif: formatSarif, github: formatGithub,
+};
+
+export function renderReplay(r: ReplayResult, format: ReplayFormat, opts: RenderOptions = {}): string {
+  return RENDER[format](r, opts);
+}

@@ -1,0 +1,49 @@
+/**
+ * JUnit XML: one testsuite per replayed trace, one testcase per replay rule; each finding
+ * at or above `--fail-on` is a <failure> of its rule's testcase, findings below it are
+ * listed in the testcase's <system-out>. CI systems (GitLab, Jenkins, GitHub test
+ * reporters) show failing rules where they show failing tests.
+ */
+import type { Finding, RuleId } from '@kreplay/mm-model';
+import type { ReplayResult } from '@kreplay/replay';
+import { RULE_HELP, reaches } from './rules.js';
+import { escapeXml, findingLine, findingTask, seconds, type RenderOptions } from './util.js';
+
+/** The rules a trace replay judges (explore-only rules have no testcase here). */
+export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent'];
+
+function body(f: Finding): string {
+  const cited = f.events.map((e) => `  ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`);
+  return [`${f.severity} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}`, f.explanation, 'cited:', ...cited].join('\n');
+}
+
+export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
+  const failOn = opts.failOn ?? 'error';
+  const source = r.trace.source;
+  const cases: string[] = [];
+  let failures = 0;
+  for (const rule of REPLAY_RULES) {
+    const mine = r.findings.filter((f) => f.rule === rule);
+    const failing = mine.filter((f) => reaches(f, failOn));
+    const passing = mine.filter((f) => !reaches(f, failOn));
+    failures += failing.length;
+    const inner: string[] = [];
+    for (const f of failing) {
+      const line = findingLine(f);
+      inner.push(`      <failure message="${escapeXml(f.message)}" type="${f.severity}/${f.certainty}">${escapeXml(`${source}${line ? `:${line}` : ''}\n${body(f)}`)}</failure>`);
+    }
+    if (passing.length) inner.push(`      <system-out>${escapeXml(passing.map(body).join('\n\n'))}</system-out>`);
+    const open = `    <testcase classname="kreplay.replay.${escapeXml(source)}" name="${rule}: ${escapeXml(RULE_HELP[rule].short)}" file="${escapeXml(source)}">`;
+    cases.push(inner.length ? `${open}\n${inner.join('\n')}\n    </testcase>` : `${open}</testcase>`);
+  }
+  const timeAttr = opts.timing === false ? '' : ` time="${(r.stats.ms / 1000).toFixed(3)}"`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="kreplay replay" tests="${REPLAY_RULES.length}" failures="${failures}" errors="0"${timeAttr}>`,
+    `  <testsuite name="kreplay replay ${escapeXml(source)}" tests="${REPLAY_RULES.length}" failures="${failures}" errors="0" skipped="0"${timeAttr}>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

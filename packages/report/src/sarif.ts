@@ -1,0 +1,68 @@
+/**
+ * SARIF 2.1.0 (GitHub code scanning, Azure DevOps, VS Code's SARIF viewer): one run, the
+ * rules as reportingDescriptors, each finding a result located at its own trace line, with
+ * every cited event as a related location and certainty/timing/task in properties. The
+ * partial fingerprint is rule + page-cache identity, which is stable across runs (pfns and
+ * timestamps are not), so a code-scanning service tracks one race across traces.
+ */
+import { stringifyJson } from '@kreplay/ftrace-parser';
+import type { Finding, Severity } from '@kreplay/mm-model';
+import type { ReplayResult } from '@kreplay/replay';
+import { REPLAY_RULES } from './junit.js';
+import { RULE_HELP } from './rules.js';
+import { findingLine, findingTask, type RenderOptions } from './util.js';
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', note: 'note' };
+const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+function result(f: Finding, source: string) {
+  const line = findingLine(f);
+  return {
+    ruleId: f.rule,
+    ruleIndex: REPLAY_RULES.indexOf(f.rule),
+    level: LEVEL[f.severity],
+    message: { text: `${f.message} (${f.certainty}). ${f.explanation}` },
+    locations: [{
+      physicalLocation: { artifactLocation: { uri: source }, ...(line ? { region: { startLine: line } } : {}) },
+    }],
+    relatedLocations: f.events.map((e, i) => ({
+      id: i + 1,
+      physicalLocation: { artifactLocation: { uri: e.source }, region: { startLine: e.line } },
+      message: { text: `${e.comm}-${e.pid} on CPU ${e.cpu}: ${e.summary}` },
+    })),
+    partialFingerprints: { 'kreplayPage/v1': `${f.rule}:${f.file ?? '-'}:${f.index ?? '-'}` },
+    properties: {
+      certainty: f.certainty, ts: f.ts.toString(), cpu: f.cpu, pid: f.pid, task: findingTask(f),
+      ...(f.file !== undefined ? { file: f.file } : {}), ...(f.index !== undefined ? { index: f.index } : {}),
+    },
+  };
+}
+
+export function sarifLog(r: ReplayResult, _opts: RenderOptions = {}) {
+  const source = r.trace.source;
+  return {
+    $schema: SCHEMA,
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'kreplay',
+          informationUri: 'https://github.com/kreplay/kreplay',
+          rules: REPLAY_RULES.map((id) => ({
+            id,
+            shortDescription: { text: RULE_HELP[id].short },
+            fullDescription: { text: RULE_HELP[id].full },
+            defaultConfiguration: { level: id === 'trace-inconsistent' ? 'warning' : 'error' },
+          })),
+        },
+      },
+      artifacts: [{ location: { uri: source } }],
+      results: r.findings.filter((f) => REPLAY_RULES.includes(f.rule)).map((f) => result(f, source)),
+      properties: { kernel: r.trace.kernel, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
+    }],
+  };
+}
+
+export function formatSarif(r: ReplayResult, opts: RenderOptions = {}): string {
+  return `${stringifyJson(sarifLog(r, opts), 2)}\n`;
+}

@@ -1,0 +1,80 @@
+/**
+ * Text: a summary, then each finding with its explanation and the cited lines, then
+ * warnings; `--stats` appends what the replay used and skipped.
+ */
+import type { Finding } from '@kreplay/mm-model';
+import { percentile, type LatencyHistogram, type ReplayResult } from '@kreplay/replay';
+import { reaches } from './rules.js';
+import { findingTask, plural, seconds, type RenderOptions } from './util.js';
+
+function summaryLine(r: ReplayResult): string {
+  const f = r.findings;
+  const by = (sev: string) => f.filter((x) => x.severity === sev).length;
+  const uncertain = f.filter((x) => x.certainty === 'uncertain').length;
+  const parts = [plural(by('error'), 'error'), plural(by('warning'), 'warning')];
+  if (by('note')) parts.push(plural(by('note'), 'note'));
+  const verdict = f.length === 0 ? 'no findings' : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
+  const s = r.stats;
+  return `${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.pages, 'page')}, ${plural(s.gaps, 'gap')} — ${verdict}`;
+}
+
+function findingText(f: Finding, i: number): string {
+  const lines = [
+    `[${i + 1}] ${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : ''}`,
+    `    ${f.message}`,
+    `    ${f.explanation}`,
+    '    cited:',
+  ];
+  for (const e of f.events) lines.push(`      ${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`);
+  return lines.join('\n');
+}
+
+function count(o: Record<string, number>): string {
+  const keys = Object.keys(o);
+  return keys.length ? keys.map((k) => `${k} ${o[k]}`).join(', ') : 'none';
+}
+
+function latencyLine(name: string, h: LatencyHistogram): string {
+  if (h.count === 0) return `  ${name}: no paired entry/return`;
+  const us = (ns: number | undefined) => (ns === undefined ? '-' : `${(ns / 1000).toFixed(1)}µs`);
+  return `  ${name}: n=${h.count} p50 ${us(percentile(h, 50))} p90 ${us(percentile(h, 90))} p99 ${us(percentile(h, 99))} max ${us(h.maxNs)}`;
+}
+
+function statsText(r: ReplayResult, timing: boolean): string {
+  const s = r.stats;
+  const t = r.trace;
+  const out = [
+    'stats:',
+    `  adapter: ${t.kernel} (${t.kernelReason}); probe maps: ${t.probeSources.join(' > ') || 'none'}`,
+    `  vmemmap base: ${t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)} (${t.vmemmapSource})` : 'unknown'}; clock: ${t.clock ?? 'not recorded'}; span ${seconds(t.firstTs)}..${seconds(t.lastTs)}`,
+    `  events ${s.events}, ops ${s.ops}, pages ${s.pages}, gaps ${s.gaps} (${s.lostEvents} events lost), late ${s.lateEvents} (window ${s.reorderWindow})`,
+    `  ops by kind: ${count(s.byOp as Record<string, number>)}`,
+    `  events used: ${count(s.usedEvents)}`,
+    `  events unknown (passed through): ${s.unknownEvents}${s.unknownEvents ? ` — ${count(s.unknownByEvent)}` : ''}`,
+    `  events unusable: ${count(s.unusableEvents)}`,
+    `  adopted mid-life: ${s.adopted.pages} pages, ${s.adopted.mappings} mappings, ${s.adopted.calls} returns without entry, ${s.adopted.reused} pfns reused by untraced caches`,
+    `  nested probes merged: ${s.nestedDuplicates}; mapcount resyncs: ${s.mapcountResyncs}; invalidates not judged: ${s.uncheckedInvalidates}`,
+  ];
+  for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);
+  out.push('  latency (entry → return):');
+  out.push(latencyLine('fault', s.latency.fault), latencyLine('invalidate', s.latency.invalidate), latencyLine('truncate', s.latency.truncate));
+  if (timing) out.push(`  time: ${s.ms.toFixed(1)} ms, ${s.eventsPerSec} events/s`);
+  return out.join('\n');
+}
+
+export function formatText(r: ReplayResult, opts: RenderOptions = {}): string {
+  const failOn = opts.failOn ?? 'error';
+  const t = r.trace;
+  const out: string[] = [
+    `kreplay replay ${t.source} (${t.kernel}: ${t.kernelReason})`,
+    summaryLine(r),
+  ];
+  r.findings.forEach((f, i) => out.push('', findingText(f, i)));
+  if (r.findings.length) {
+    const failingN = r.findings.filter((f) => reaches(f, failOn)).length;
+    out.push('', failOn === 'never' ? 'fail-on never: findings do not fail the run' : `${plural(failingN, 'finding')} at or above --fail-on ${failOn}`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (opts.stats) out.push('', statsText(r, opts.timing ?? true));
+  return `${out.join('\n')}\n`;
+}
