@@ -1,7 +1,7 @@
 /**
  * Struct offsets for probe fetch arguments, derived from the build itself with the
  * kernel's own asm-offsets technique: a tiny C unit whose functions hold
- * `asm(".ascii \"->name %c0\"" :: "i"(offsetof(struct s, f)))`, compiled to assembly with
+ * `asm(".ascii \"->name %0\"" :: "i"(offsetof(struct s, f)))`, compiled to assembly with
  * exactly the flags kbuild used for mm/filemap.o (read from mm/.filemap.o.cmd), and the
  * markers read back. Exact for this config and compiler, and it needs neither
  * CONFIG_DEBUG_INFO (slow builds) nor pahole ≥ 1.16 (BTF), which is why it was chosen.
@@ -67,7 +67,7 @@ export function offsetsSource(fields: Readonly<Record<string, readonly string[]>
     '#include <linux/fs.h>',
     '',
     '#define KREPLAY_VALUE(name, val) \\',
-    '\tasm volatile("\\n.ascii \\"->" name " %c0\\"" : : "i" ((long)(val)))',
+    '\tasm volatile("\\n.ascii \\"->" name " %0\\"" : : "i" ((long)(val)))',
     '',
     'void kreplay_offsets(void);',
     'void kreplay_offsets(void)',
