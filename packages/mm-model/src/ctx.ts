@@ -1,0 +1,377 @@
+/**
+ * The context a step runs in: a copy-on-write view of one state for one thread, with the
+ * kernel primitives the programs are written in (page cache insert/remove, PTE install,
+ * page lock, references). The invariants of DESIGN.md are judged here, at the transition
+ * that breaks them, so every flavor (built-in or a user's) gets them for free.
+ */
+import type { MmOp } from './mmop.js';
+import type { ModelViolation } from './machine.js';
+import type { RuleId, FileRef } from './rules.js';
+import { fileKey } from './rules.js';
+import type { Env, VmaEnv } from './env.js';
+import { vmaAddress } from './env.js';
+import {
+  NONE, PG, UNLOCKED, flagNames, hex,
+  type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
+  type PageFlag, type ThreadS,
+} from './state.js';
+
+export class ModelBug extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelBug';
+  }
+}
+
+export class Ctx {
+  readonly ops: MmOp[] = [];
+  readonly violations: ModelViolation[] = [];
+  readonly effects: string[] = [];
+  private s: MmState;
+  private own = { pages: false, maps: false, ptes: new Set<number>(), ptl: false };
+  private frames: Frame[];
+  private locals: Record<string, LocalValue> | null = null;
+  private status: ThreadS['status'] = 'run';
+  private moved = false;
+
+  constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean) {
+    this.s = state;
+    this.frames = state.threads[tid]!.frames as Frame[];
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  get state(): MmState { return this.s; }
+  /** The current frame's locals. */
+  get l(): Locals { return this.locals ?? this.top().l; }
+  num(name: string): number {
+    const v = this.l[name];
+    if (typeof v !== 'number') throw new ModelBug(`local ${name} is not a number in ${this.top().proc}@${this.top().pc}`);
+    return v;
+  }
+  list(name: string): readonly number[] {
+    const v = this.l[name];
+    if (!Array.isArray(v)) throw new ModelBug(`local ${name} is not a list in ${this.top().proc}@${this.top().pc}`);
+    return v;
+  }
+  page(pfn: number): PageS {
+    const p = this.s.pages[pfn];
+    if (!p) throw new ModelBug(`no page with pfn ${pfn}`);
+    return p;
+  }
+  map(file: number): MappingS { return this.s.maps[file]!; }
+  pte(vma: number, i: number): number { return this.s.ptes[vma]![i]!; }
+  ptlOwner(ptl: number): number { return this.s.ptl[ptl]!; }
+  testFlag(pfn: number, f: PageFlag): boolean { return (this.page(pfn).flags & PG[f]) !== 0; }
+  /** find_get_page without the reference: the pfn at index, NONE if none. */
+  lookup(file: number, index: number): number {
+    const c = this.map(file).cache;
+    return index < c.length ? c[index]! : NONE;
+  }
+  /** page_mapped(): the lockless mapcount test. */
+  mapped(pfn: number): boolean { return this.page(pfn).mapcount > 0; }
+  fileRef(file: number): FileRef { return this.env.files[file]!.ref; }
+
+  /** `M0` */
+  M(file: number): string { return this.env.files[file]!.loc; }
+  /** `pfn3` */
+  P(pfn: number): string { return `pfn${pfn}`; }
+
+  /** Who holds PG_locked of pfn, for blockedOn messages; undefined when it is free. */
+  pageLockHeld(pfn: number): string | undefined {
+    const o = this.page(pfn).locker;
+    return o === NONE ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(o)}`;
+  }
+  who(tid: number): string {
+    const t = this.env.threads[tid];
+    return t ? `T${tid} (${t.name})` : `T${tid}`;
+  }
+  /** Blocked reason for taking `l` exclusively, undefined when free. */
+  lockBusy(l: LockS, what: string, shared = false): string | undefined {
+    if (l.writer !== NONE) return `${what}, held by ${this.who(l.writer)}`;
+    if (!shared && l.readers.length > 0) return `${what}, held shared by ${l.readers.map((t) => this.who(t)).join(', ')}`;
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- control flow
+
+  private top(): Frame { return this.frames[this.frames.length - 1]!; }
+  private mustWrite(): void {
+    if (!this.writable) throw new ModelBug('a step wrote state while only its accesses were being asked');
+  }
+  set(name: string, v: LocalValue): void {
+    this.mustWrite();
+    if (!this.locals) this.locals = { ...this.top().l };
+    this.locals[name] = v;
+  }
+  private commitFrame(pc: string): void {
+    const f = this.top();
+    const nf: Frame = { proc: f.proc, pc, l: this.locals ?? f.l };
+    this.frames = [...this.frames.slice(0, -1), nf];
+    this.locals = null;
+  }
+  goto(pc: string): void {
+    this.mustWrite();
+    this.commitFrame(pc);
+    this.moved = true;
+  }
+  /** Call `proc` with `locals`; when it returns, continue at `then` with its value in local `rv`. */
+  call(proc: string, entry: string, locals: Locals, then: string): void {
+    this.mustWrite();
+    this.commitFrame(then);
+    this.frames = [...this.frames, { proc, pc: entry, l: locals }];
+    this.moved = true;
+  }
+  /** Return from the current procedure (the thread finishes when it was the last frame). */
+  ret(value: LocalValue = 0): void {
+    this.mustWrite();
+    this.frames = this.frames.slice(0, -1);
+    this.locals = null;
+    if (this.frames.length === 0) this.status = 'done';
+    else {
+      const f = this.top();
+      this.frames = [...this.frames.slice(0, -1), { proc: f.proc, pc: f.pc, l: { ...f.l, rv: value } }];
+    }
+    this.moved = true;
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  op(o: MmOp): void { this.ops.push(o); }
+  marker(text: string): void { this.ops.push({ kind: 'marker', text }); }
+  effect(text: string): void { this.effects.push(text); }
+  violate(rule: RuleId, message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
+    const v: ModelViolation = { rule, message };
+    if (where.file !== undefined) v.file = fileKey(this.fileRef(where.file));
+    if (where.index !== undefined) v.index = where.index;
+    if (where.pfn !== undefined) v.pfn = where.pfn;
+    this.violations.push(v);
+  }
+  /** BUG()/BUG_ON()/VM_BUG_ON() fired: report it and kill the thread, holding what it holds. */
+  bug(message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
+    this.violate('bug-on', message, where);
+    this.mustWrite();
+    this.status = 'oops';
+    this.frames = [];
+    this.locals = null;
+    this.moved = true;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  private pagesW(): (PageS | undefined)[] {
+    this.mustWrite();
+    if (!this.own.pages) { this.s = { ...this.s, pages: this.s.pages.slice() }; this.own.pages = true; }
+    return this.s.pages as (PageS | undefined)[];
+  }
+  private mapsW(): MappingS[] {
+    this.mustWrite();
+    if (!this.own.maps) { this.s = { ...this.s, maps: this.s.maps.slice() }; this.own.maps = true; }
+    return this.s.maps as MappingS[];
+  }
+  updPage(pfn: number, patch: Partial<PageS>): void {
+    const old = this.page(pfn);
+    const nw = { ...old, ...patch };
+    this.pagesW()[pfn] = nw;
+    for (const k of Object.keys(patch) as (keyof PageS)[]) {
+      if (old[k] === nw[k] || k === 'locker') continue;
+      if (k === 'flags') {
+        const set = flagNames(nw.flags & ~old.flags).filter((f) => f !== 'locked');
+        const clr = flagNames(old.flags & ~nw.flags).filter((f) => f !== 'locked');
+        if (set.length) this.effect(`pfn${pfn} +${set.join(',')}`);
+        if (clr.length) this.effect(`pfn${pfn} -${clr.join(',')}`);
+      } else if (k === 'mapping') {
+        this.effect(`pfn${pfn}.mapping ${old.mapping === NONE ? 'NULL' : this.M(old.mapping)}→${nw.mapping === NONE ? 'NULL' : this.M(nw.mapping)}`);
+      } else {
+        this.effect(`pfn${pfn}.${k} ${String(old[k])}→${String(nw[k])}`);
+      }
+    }
+  }
+  setFlag(pfn: number, f: PageFlag, on: boolean): void {
+    const p = this.page(pfn);
+    this.updPage(pfn, { flags: on ? p.flags | PG[f] : p.flags & ~PG[f] });
+  }
+  updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
+    const maps = this.mapsW();
+    maps[file] = { ...maps[file]!, ...patch };
+    if (effect) this.effect(`${this.M(file)}.${effect}`);
+  }
+  setPtl(ptl: number, owner: number): void {
+    this.mustWrite();
+    if (!this.own.ptl) { this.s = { ...this.s, ptl: this.s.ptl.slice() }; this.own.ptl = true; }
+    (this.s.ptl as number[])[ptl] = owner;
+  }
+  /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
+  ref(pfn: number, delta: number): void {
+    const p = this.page(pfn);
+    this.updPage(pfn, { refcount: p.refcount + delta });
+  }
+
+  // ---------------------------------------------------------------- kernel primitives
+
+  /** lock_page() / TestSetPageLocked() succeeding: PG_locked is ours. */
+  lockPage(pfn: number): void {
+    const p = this.page(pfn);
+    if (p.locker !== NONE) throw new ModelBug(`lock_page(pfn ${pfn}) ran while held by T${p.locker}`);
+    this.updPage(pfn, { flags: p.flags | PG.locked, locker: this.tid });
+    this.effect(`lock pfn${pfn}`);
+    this.op({ kind: 'page_lock', pfn: BigInt(pfn) });
+  }
+  unlockPage(pfn: number): void {
+    const p = this.page(pfn);
+    this.updPage(pfn, { flags: p.flags & ~PG.locked, locker: NONE });
+    this.effect(`unlock pfn${pfn}`);
+    this.op({ kind: 'page_unlock', pfn: BigInt(pfn) });
+  }
+  /** Take a lock (exclusive, or shared when `shared`). Callers check `lockBusy` in `block`. */
+  takeLock(l: LockS, shared: boolean): LockS {
+    return shared
+      ? { writer: l.writer, readers: [...l.readers, this.tid].sort((a, b) => a - b) }
+      : { writer: this.tid, readers: l.readers };
+  }
+  dropLock(l: LockS, shared: boolean): LockS {
+    if (shared) {
+      const readers = l.readers.filter((t) => t !== this.tid);
+      return readers.length === 0 && l.writer === NONE ? UNLOCKED : { writer: l.writer, readers };
+    }
+    return l.readers.length === 0 ? UNLOCKED : { writer: NONE, readers: l.readers };
+  }
+
+  /** A fresh page from the allocator: refcount 1, no flags, no mapping. Returns its pfn. */
+  allocPage(): number {
+    const pages = this.pagesW();
+    const pfn = pages.length;
+    pages.push({ pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE });
+    this.effect(`alloc pfn${pfn}`);
+    return pfn;
+  }
+
+  /**
+   * Radix-tree insert plus what add_to_page_cache does under tree_lock: the cache's reference,
+   * PG_locked (owned by this thread), mapping, index, nrpages.
+   */
+  addToCache(file: number, index: number, pfn: number): void {
+    const m = this.map(file);
+    const cache = m.cache.slice();
+    while (cache.length <= index) cache.push(NONE);
+    cache[index] = pfn;
+    this.updMap(file, { cache, nrpages: m.nrpages + 1 });
+    this.effect(`${this.M(file)}[${index}] = pfn${pfn}`);
+    const p = this.page(pfn);
+    this.updPage(pfn, { mapping: file, index, refcount: p.refcount + 1, flags: p.flags | PG.locked, locker: this.tid });
+    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: 0 });
+  }
+
+  /**
+   * __remove_from_page_cache / __filemap_remove_folio: the page leaves the tree, its mapping
+   * becomes NULL. Judges `mapped-page-removed` (the seed's WARN_ON(page_mapped(page)), 6.1's
+   * "BUG: Bad page cache"): the page must not be mapped by any PTE or count a mapping.
+   */
+  removeFromCache(pfn: number): void {
+    const p = this.page(pfn);
+    const file = p.mapping;
+    if (file === NONE) throw new ModelBug(`removing pfn ${pfn}, which is not in a page cache`);
+    const m = this.map(file);
+    const cache = m.cache.slice();
+    if (cache[p.index] === pfn) cache[p.index] = NONE;
+    this.updMap(file, { cache, nrpages: m.nrpages - 1 });
+    this.effect(`${this.M(file)}[${p.index}] = ∅`);
+    this.updPage(pfn, { mapping: NONE });
+    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: 0 });
+    const ptes = this.ptesMapping(pfn);
+    if (p.mapcount > 0 || ptes.length > 0) {
+      const by = ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
+      this.violate('mapped-page-removed',
+        `pfn ${hex(pfn)} (index ${p.index}) left the page cache of ${this.env.files[file]!.name} while mapped`
+        + ` (mapcount ${p.mapcount})${by}`, { file, index: p.index, pfn });
+    }
+  }
+
+  /** `mm1:0x10000` for every PTE that maps pfn. */
+  ptesMapping(pfn: number): string[] {
+    const out: string[] = [];
+    for (const v of this.env.vmas) {
+      const row = this.s.ptes[v.id]!;
+      for (let i = 0; i < row.length; i++) {
+        if (row[i] === pfn) out.push(`${this.env.mms[v.mm]!.name}:${hex(vmaAddress(v, i))}`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE). Installing judges
+   * `orphan-page-mapped`: the page must be the page cache's current page for its index.
+   */
+  setPte(vma: VmaEnv, i: number, pfn: number): void {
+    this.mustWrite();
+    if (!this.own.ptes.has(vma.id)) {
+      const ptes = this.s.ptes.slice();
+      ptes[vma.id] = ptes[vma.id]!.slice();
+      this.s = { ...this.s, ptes };
+      this.own.ptes.add(vma.id);
+    }
+    const row = this.s.ptes[vma.id] as number[];
+    const old = row[i]!;
+    row[i] = pfn;
+    const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
+    this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
+    if (pfn === NONE) return;
+    const p = this.page(pfn);
+    const index = vma.pgoff + i;
+    if (p.mapping !== vma.file || this.lookup(vma.file, index) !== pfn) {
+      const why = p.mapping === NONE ? 'page->mapping is NULL (it already left the page cache)'
+        : `the page cache holds ${this.lookup(vma.file, index) === NONE ? 'no page' : `pfn ${hex(this.lookup(vma.file, index))}`} at index ${index}`;
+      this.violate('orphan-page-mapped', `PTE ${where} installed for pfn ${hex(pfn)}, but ${why}`,
+        { file: vma.file, index, pfn });
+    }
+  }
+
+  /**
+   * Record that [start, end] of a file was just promised coherent (an invalidate returned
+   * success) and judge `stale-after-invalidate` on every PTE in it right now.
+   */
+  promiseCoherent(file: number, start: number, end: number, by: string): void {
+    const m = this.map(file);
+    if (!m.coherent.some(([a, b]) => a <= start && end <= b)) {
+      this.updMap(file, { coherent: [...m.coherent, [start, end] as const].sort((x, y) => x[0] - y[0] || x[1] - y[1]) });
+    }
+    for (const msg of staleMappings(this.env, this.s, file, start, end)) {
+      this.violate('stale-after-invalidate', `${by} returned success, yet ${msg.text}`, { file, index: msg.index, pfn: msg.pfn });
+    }
+  }
+
+  // ---------------------------------------------------------------- result
+
+  /** The next state; only meaningful after the step moved (goto/call/ret/bug). */
+  finish(): MmState {
+    if (!this.moved) throw new ModelBug(`step ${this.top().proc}@${this.top().pc} did not say where to go`);
+    if (this.locals && this.frames.length > 0) this.commitFrame(this.top().pc);
+    const threads = this.s.threads.slice();
+    threads[this.tid] = { frames: this.frames, status: this.status };
+    return { ...this.s, threads };
+  }
+}
+
+/** PTEs in [start, end] of `file` that do not map the page cache's current page. */
+export function staleMappings(env: Env, s: MmState, file: number, start: number, end: number):
+  { text: string; index: number; pfn: number }[] {
+  const out: { text: string; index: number; pfn: number }[] = [];
+  for (const v of env.vmas) {
+    if (v.file !== file) continue;
+    const row = s.ptes[v.id]!;
+    for (let i = 0; i < row.length; i++) {
+      const index = v.pgoff + i;
+      const pfn = row[i]!;
+      if (pfn === NONE || index < start || index > end) continue;
+      const cur = s.maps[file]!.cache[index] ?? NONE;
+      if (cur === pfn) continue;
+      out.push({
+        index, pfn,
+        text: `PTE ${env.mms[v.mm]!.name}:${hex(vmaAddress(v, i))} (index ${index}) maps pfn ${hex(pfn)}, `
+          + `not the page cache's ${cur === NONE ? 'empty slot' : `pfn ${hex(cur)}`}`,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * The static part of a scenario instantiated for the model: files, mms, VMAs and page
+ * tables never change during a run, so they live here rather than in the state.
+ */
+import type { FileRef } from './rules.js';
+import type { ThreadInfo } from './machine.js';
+import { PAGE_SIZE, PTRS_PER_PTE } from './state.js';
+
+export interface FileEnv {
+  id: number;
+  name: string;
+  ref: FileRef;
+  /** Location prefix in accesses: `M0`, `M1`, ... */
+  loc: string;
+}
+
+export interface MmEnv {
+  id: number;
+  name: string;
+}
+
+/** A shared file mapping (VM_SHARED): `pages` pages of `file` from `pgoff`, at `start`. */
+export interface VmaEnv {
+  id: number;
+  mm: number;
+  file: number;
+  start: number;
+  pgoff: number;
+  pages: number;
+  /** Per page of the VMA: index into Env.ptls of the page table holding its PTE. */
+  ptl: number[];
+}
+
+/** One page table (one PMD entry's worth of PTEs) and its lock. */
+export interface PtlEnv {
+  mm: number;
+  pmd: number;
+  /** `ptl:mm1:0` */
+  loc: string;
+}
+
+export interface Env {
+  files: FileEnv[];
+  mms: MmEnv[];
+  vmas: VmaEnv[];
+  ptls: PtlEnv[];
+  threads: ThreadInfo[];
+}
+
+export function vmaAddress(v: VmaEnv, i: number): number {
+  return v.start + i * PAGE_SIZE;
+}
+
+/** `pte:mm1:0x10000` */
+export function pteLoc(env: Env, v: VmaEnv, i: number): string {
+  return `pte:${env.mms[v.mm]!.name}:0x${vmaAddress(v, i).toString(16)}`;
+}
+
+/** The VMA and page slot covering `address` in mm `mm`, or undefined. */
+export function findVma(env: Env, mm: number, address: number): { vma: VmaEnv; i: number } | undefined {
+  for (const v of env.vmas) {
+    if (v.mm !== mm) continue;
+    if (address >= v.start && address < v.start + v.pages * PAGE_SIZE) {
+      return { vma: v, i: Math.floor((address - v.start) / PAGE_SIZE) };
+    }
+  }
+  return undefined;
+}
+
+/** Page-table number of an address (the PMD slot): PTRS_PER_PTE pages share one ptl. */
+export function pmdOf(address: number): number {
+  return Math.floor(address / (PAGE_SIZE * PTRS_PER_PTE));
+}

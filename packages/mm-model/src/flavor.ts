@@ -1,0 +1,90 @@
+/**
+ * A kernel flavor: one kernel version (or a patched kernel) as a set of step programs over
+ * the shared state. Built-in flavors and a user's own (`--flavor ./my-flavor.js`) implement
+ * the same interface; the machine (model.ts) knows nothing about any particular flavor.
+ * docs/flavors.md documents it with linux-2.6.23 as the worked example.
+ */
+import type { Env } from './env.js';
+import type { Proc, Program, StepDef } from './program.js';
+import type { MmState } from './state.js';
+
+export interface Flavor {
+  /** `linux-2.6.15`; what `--flavor` and a scenario's `flavor:` name. */
+  name: string;
+  /** One line: which kernel, which patch. */
+  description: string;
+  /** Kernel version cited in every step's `where` (`2.6.15`). */
+  version: string;
+  /** Every procedure, by name: entry points and the helpers they call. */
+  procs: Readonly<Record<string, Proc>>;
+  /** What a scenario thread may run (`fault`, `truncate`, ...), by name. */
+  programs: Readonly<Record<string, Program>>;
+  /** Optional: adjust the initial state built from the scenario (a patch's new field, say). */
+  initialState?: (s: MmState, env: Env) => MmState;
+}
+
+/** Changes a derived flavor makes to its base. */
+export interface FlavorPatch {
+  name: string;
+  description: string;
+  version?: string;
+  /** Procedures added or replaced whole. */
+  procs?: Readonly<Record<string, Proc>>;
+  /** Individual steps replaced (or added) inside existing procedures: proc → pc → step. */
+  steps?: Readonly<Record<string, Readonly<Record<string, StepDef>>>>;
+  /** Programs added or replaced; `null` removes one. */
+  programs?: Readonly<Record<string, Program | null>>;
+  initialState?: (s: MmState, env: Env) => MmState;
+}
+
+/**
+ * A new flavor from `base` with some procedures, steps or programs replaced. This is how the
+ * seed flavor is built from linux-2.6.15, and how a user's flavor patches one step.
+ */
+export function extendFlavor(base: Flavor, patch: FlavorPatch): Flavor {
+  const procs: Record<string, Proc> = { ...base.procs, ...(patch.procs ?? {}) };
+  for (const [proc, steps] of Object.entries(patch.steps ?? {})) {
+    const p = procs[proc];
+    if (!p) throw new Error(`flavor ${patch.name}: cannot patch steps of unknown procedure ${proc} (base ${base.name})`);
+    procs[proc] = { ...p, steps: { ...p.steps, ...steps } };
+  }
+  const programs: Record<string, Program> = { ...base.programs };
+  for (const [name, prog] of Object.entries(patch.programs ?? {})) {
+    if (prog === null) delete programs[name];
+    else programs[name] = prog;
+  }
+  const initialState = patch.initialState ?? base.initialState;
+  const out: Flavor = {
+    name: patch.name,
+    description: patch.description,
+    version: patch.version ?? base.version,
+    procs,
+    programs,
+  };
+  if (initialState) out.initialState = initialState;
+  return out;
+}
+
+/**
+ * Structural check of a flavor (built-in or loaded from a user's module): every program's
+ * entry procedure exists and every procedure has its entry step. Returns problems in words.
+ */
+export function checkFlavor(f: Partial<Flavor>): string[] {
+  const out: string[] = [];
+  if (typeof f.name !== 'string' || f.name === '') out.push('name must be a non-empty string');
+  if (typeof f.description !== 'string') out.push('description must be a string');
+  if (typeof f.version !== 'string') out.push('version must be a string (the kernel version steps cite)');
+  if (!f.procs || typeof f.procs !== 'object') out.push('procs must be an object of procedures');
+  if (!f.programs || typeof f.programs !== 'object') out.push('programs must be an object of programs');
+  if (out.length) return out;
+  for (const [name, p] of Object.entries(f.procs!)) {
+    if (!p || typeof p.entry !== 'string' || !p.steps || !p.steps[p.entry]) {
+      out.push(`procedure ${name} has no entry step`);
+    }
+  }
+  for (const [name, prog] of Object.entries(f.programs!)) {
+    if (!prog || typeof prog.start !== 'function') out.push(`program ${name} has no start(args, env)`);
+    else if (!f.procs![prog.proc]) out.push(`program ${name} starts in unknown procedure ${prog.proc}`);
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+/**
+ * linux-2.6.15 file fault: handle_pte_fault → do_no_page → filemap_nopage (mm/memory.c,
+ * mm/filemap.c). The page comes back from ->nopage unlocked, with a reference, its mapping
+ * never rechecked; do_no_page relies on the truncate_count sample taken before ->nopage and
+ * rechecked under the PTE lock (kernel-paths.md "linux-2.6.15", steps 1-8).
+ * Readahead is off (the VM_RandomReadHint path): a miss goes straight to page_cache_read.
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { NONE, hex } from '../../state.js';
+import { FAULT_OK, FAULT_SIGBUS, faultBegin, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { addToPageCache, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
+
+/** ->nopage's NOPAGE_SIGBUS. */
+export const NOPAGE_SIGBUS = -1;
+
+/** Call filemap_nopage for the fault's file page; its result lands in local `rv`. */
+export function callNopage(c: Ctx, then: string): void {
+  c.call('filemap_nopage', 'isize', { file: c.num('file'), index: c.num('index'), pfn: NONE }, then);
+}
+
+/** handle_pte_fault's lockless `entry = *pte`: a present PTE means there is nothing to do. */
+export function handlePteFault(next: (c: Ctx) => void): StepDef {
+  return {
+    label: 'handle_pte_fault: entry = *pte; pte_none(entry) → do_no_page',
+    where: 'mm/memory.c handle_pte_fault()',
+    acc: (c) => [pteAcc(c, 'read')],
+    run: (c) => {
+      faultBegin(c);
+      const { vma, i } = faultSite(c);
+      if (c.pte(vma.id, i) !== NONE) {
+        c.effect('PTE already present');
+        faultEnd(c, FAULT_OK);
+        return;
+      }
+      next(c);
+    },
+  };
+}
+
+/** Under ptl: `if (pte_none(*page_table)) set_pte_at(...)`, else a sibling won: back out. */
+export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
+  return {
+    label: 'if (pte_none(*page_table)) set_pte_at(mm, address, page_table, entry)',
+    acc: (c) => [pteAcc(c, 'read'), pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file'))],
+    run: (c) => {
+      const { vma, i } = faultSite(c);
+      if (c.pte(vma.id, i) !== NONE) {
+        c.effect('a sibling thread mapped it first');
+        backout(c);
+        return;
+      }
+      c.setPte(vma, i, c.num('pfn'));
+      c.goto(rmap);
+    },
+  };
+}
+
+/** page_add_file_rmap (mapcount +1) then pte_unmap_unlock: the fault is done. */
+export function addFileRmapAndUnlock(then: (c: Ctx) => void, label = 'page_add_file_rmap(page); pte_unmap_unlock(page_table, ptl)'): StepDef {
+  return {
+    label,
+    acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), release(ptlLoc(c))],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      const p = c.page(pfn);
+      c.updPage(pfn, { mapcount: p.mapcount + 1 });
+      const { vma, i, ptl, address } = faultSite(c);
+      c.op({ kind: 'pte_map', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i, address: BigInt(address), mapcount: p.mapcount + 1 });
+      c.setPtl(ptl, NONE);
+      then(c);
+    },
+  };
+}
+
+export function ptlBusy(c: Ctx): string | undefined {
+  const { ptl } = faultSite(c);
+  const owner = c.ptlOwner(ptl);
+  return owner === NONE ? undefined : `${c.env.ptls[ptl]!.loc}, held by ${c.who(owner)}`;
+}
+
+export const doNoPage: Proc = {
+  fn: 'do_no_page',
+  where: 'mm/memory.c',
+  entry: 'pte',
+  steps: {
+    pte: handlePteFault((c) => c.goto('seq')),
+    seq: {
+      label: 'sequence = mapping->truncate_count; smp_rmb(); new_page = vma->vm_ops->nopage()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.truncate_count`)],
+      run: (c) => {
+        c.set('seq', c.map(c.num('file')).truncateCount);
+        callNopage(c, 'ptl');
+      },
+    },
+    ptl: {
+      label: (c) => (c.num('rv') === NOPAGE_SIGBUS ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
+        : 'page_table = pte_offset_map_lock(); if (sequence != mapping->truncate_count)'),
+      acc: (c) => (c.num('rv') === NOPAGE_SIGBUS ? []
+        : [acquire(ptlLoc(c)), r(`${c.M(c.num('file'))}.truncate_count`)]),
+      block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
+      run: (c) => {
+        const pfn = c.num('rv');
+        if (pfn === NOPAGE_SIGBUS) { faultEnd(c, FAULT_SIGBUS); return; }
+        c.set('pfn', pfn);
+        const { ptl } = faultSite(c);
+        c.setPtl(ptl, c.tid);
+        const now = c.map(c.num('file')).truncateCount;
+        if (now !== c.num('seq')) {
+          // pte_unmap_unlock(); page_cache_release(new_page); cond_resched(); then re-sample.
+          c.effect(`truncate_count moved ${c.num('seq')}→${now}: retry`);
+          c.setPtl(ptl, NONE);
+          c.ref(pfn, -1);
+          c.goto('reseq');
+          return;
+        }
+        c.goto('install');
+      },
+    },
+    reseq: {
+      label: 'cond_resched(); sequence = mapping->truncate_count; smp_rmb(); goto retry',
+      acc: (c) => [r(`${c.M(c.num('file'))}.truncate_count`)],
+      run: (c) => {
+        c.set('seq', c.map(c.num('file')).truncateCount);
+        callNopage(c, 'ptl');
+      },
+    },
+    install: installPte('rmap', (c) => {
+      // One of our sibling threads was faster, back out: page_cache_release(); unlock.
+      c.ref(c.num('pfn'), -1);
+      c.setPtl(faultSite(c).ptl, NONE);
+      faultEnd(c, FAULT_OK);
+    }),
+    rmap: addFileRmapAndUnlock((c) => faultEnd(c, FAULT_OK)),
+  },
+};
+
+export const filemapNopage: Proc = {
+  fn: 'filemap_nopage',
+  where: 'mm/filemap.c',
+  entry: 'isize',
+  steps: {
+    isize: {
+      label: 'retry_all: size = i_size_read(inode) >> PAGE_CACHE_SHIFT; if (pgoff >= size) goto outside_data_content',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        const size = Math.ceil(c.map(c.num('file')).isize / 4096);
+        if (c.num('index') >= size) { c.effect(`index ${c.num('index')} ≥ i_size pages ${size}: SIGBUS`); c.ret(NOPAGE_SIGBUS); return; }
+        c.goto('find');
+      },
+    },
+    find: findGetPage((c, pfn) => c.goto(pfn === NONE ? 'add' : 'uptodate')),
+    add: addToPageCache('readio', 'find'),
+    readio: readpageIo('find', true),
+    uptodate: testUptodate('if (!PageUptodate(page)) goto page_not_uptodate', (c, ok) => {
+      if (ok) c.ret(c.num('pfn'));
+      else c.goto('lock');
+    }),
+    lock: lockPage('page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      (c) => {
+        const pfn = c.num('pfn');
+        const p = c.page(pfn);
+        if (p.mapping === NONE) {
+          // Did it get unhashed while we waited for it? unlock_page; page_cache_release; goto retry_all.
+          c.effect(`pfn${pfn} was removed meanwhile: retry_all`);
+          c.unlockPage(pfn);
+          c.ref(pfn, -1);
+          c.goto('isize');
+        } else if (c.testFlag(pfn, 'uptodate')) {
+          c.unlockPage(pfn);
+          c.ret(pfn);
+        } else c.goto('readio2');
+      }),
+    readio2: {
+      label: 'readpage(page); wait_on_page_locked(page): I/O done, SetPageUptodate(); unlock_page(); goto success',
+      where: 'mm/filemap.c readpage I/O completion',
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.setFlag(pfn, 'uptodate', true);
+        c.unlockPage(pfn);
+        c.ret(pfn);
+      },
+    },
+  },
+};
+
+export function pfnText(pfn: number): string {
+  return pfn === NONE ? 'no page' : `pfn ${hex(pfn)}`;
+}

@@ -1,0 +1,328 @@
+/**
+ * linux-2.6.15 mm/truncate.c invalidation: invalidate_inode_pages2_range (the O_DIRECT one:
+ * lock each page, unmap while mapped, drop it) and invalidate_mapping_pages (trylock, skip
+ * dirty/writeback/mapped pages). Both are builders: the seed inserts its seqschedlock write
+ * section through the hooks, 2.6.23 switches on its BUG_ON and invalidate_complete_page2.
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { NONE, PG } from '../../state.js';
+import {
+  EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc,
+} from '../../kernel/lib.js';
+import { callUnmap } from '../../kernel/unmap.js';
+
+export interface Invalidate2Options {
+  /** 2.6.15: `!ret` in both loop conditions (stop at the first failure). */
+  stopOnError: boolean;
+  /** 2.6.15: was_dirty = test_clear_page_dirty(page), restored on failure. */
+  clearDirtyFirst: boolean;
+  /** 2.6.23: BUG_ON(page_mapped(page)) after the unmap loop, then do_launder_page. */
+  bugOnMapped: boolean;
+  /** Procedure that drops the page (invalidate_complete_page / invalidate_complete_page2). */
+  complete: string;
+  /** Extra steps run after wait_on_page_writeback; they must end with goto 'mapped'. */
+  afterWriteback?: { entry: string; steps: Record<string, StepDef> };
+  /** Extra steps run just before unlock_page; they must end with goto 'unlock'. */
+  beforeUnlock?: { entry: string; steps: Record<string, StepDef> };
+  where: string;
+}
+
+const FN2 = 'invalidate_inode_pages2_range' as const;
+
+/** The return: invalidate_end, and on success the range is promised coherent. */
+function finish2(c: Ctx): void {
+  const file = c.num('file'); const ret = c.num('ret');
+  c.op({ kind: 'invalidate_end', fn: FN2, file: c.fileRef(file), ret });
+  if (ret === 0) c.promiseCoherent(file, c.num('start'), c.num('end'), 'invalidate_inode_pages2_range');
+  c.ret(ret);
+}
+
+export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
+  const steps: Record<string, StepDef> = {
+    lookup: {
+      label: 'while (next <= end && !ret && !wrapped && pagevec_lookup(&pvec, mapping, next, min(end - next, PAGEVEC_SIZE - 1) + 1))',
+      acc: (c) => {
+        const pv = lookup2(c, o);
+        return pv.length ? lookupAcc(c, c.num('file'), pv) : [...lookupAcc(c, c.num('file'), []), ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end'))];
+      },
+      run: (c) => {
+        const file = c.num('file');
+        if (c.num('begun') === 0) {
+          c.op({ kind: 'invalidate_begin', fn: FN2, file: c.fileRef(file), start: c.num('start'), end: c.num('end') });
+          c.set('begun', 1);
+        }
+        const pv = lookup2(c, o);
+        if (pv.length === 0) { finish2(c); return; }
+        for (const p of pv) c.ref(p, 1);
+        c.set('pvec', pv); c.set('i', 0);
+        c.goto('lock');
+      },
+    },
+    lock: {
+      label: 'lock_page(page); if (page->mapping != mapping) { unlock_page(page); continue; }; wait_on_page_writeback(page)',
+      acc: (c) => [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.mapping`), r(`${c.P(cur(c))}.flags.writeback`)],
+      block: (c) => c.pageLockHeld(cur(c)),
+      run: (c) => {
+        const pfn = cur(c);
+        c.lockPage(pfn);
+        c.set('pfn', pfn);
+        const p = c.page(pfn);
+        if (p.mapping !== c.num('file')) {
+          c.effect(`pfn${pfn} left the mapping meanwhile: skipped`);
+          c.unlockPage(pfn);
+          advance(c, 'lock', 'release');
+          return;
+        }
+        c.set('next', p.index + 1);
+        if (p.index > c.num('end')) { c.unlockPage(pfn); c.goto('release'); return; }
+        c.goto(o.afterWriteback?.entry ?? 'mapped');
+      },
+    },
+    mapped: {
+      label: (c) => (c.num('didRangeUnmap') === 0
+        ? 'while (page_mapped(page)) { unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
+        : 'while (page_mapped(page)) unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'),
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (!c.mapped(pfn)) { c.goto(o.bugOnMapped ? 'bugon' : 'dirty'); return; }
+        const ix = c.page(pfn).index;
+        if (c.num('didRangeUnmap') === 0) {
+          c.set('didRangeUnmap', 1);
+          callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, c.num('end'), false, 'mapped');
+        } else callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, ix, false, 'mapped');
+      },
+    },
+    result: {
+      label: (c) => (c.num('rv') ? 'invalidate_complete_page() succeeded'
+        : o.clearDirtyFirst ? 'if (was_dirty) set_page_dirty(page); ret = -EIO' : 'ret = -EIO'),
+      acc: (c) => (!c.num('rv') && c.num('wasDirty') ? [w(`${c.P(c.num('pfn'))}.flags.dirty`)] : []),
+      run: (c) => {
+        if (!c.num('rv')) {
+          if (c.num('wasDirty')) c.setFlag(c.num('pfn'), 'dirty', true);
+          c.set('ret', EIO);
+        }
+        c.goto(o.beforeUnlock?.entry ?? 'unlock');
+      },
+    },
+    unlock: {
+      label: 'unlock_page(page)',
+      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        if (o.stopOnError && c.num('ret') !== 0) c.goto('release');
+        else advance(c, 'lock', 'release');
+      },
+    },
+    release: {
+      label: 'pagevec_release(&pvec); cond_resched()',
+      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
+    },
+  };
+  if (o.bugOnMapped) {
+    steps.bugon = {
+      label: 'BUG_ON(page_mapped(page)); ret2 = do_launder_page(mapping, page)',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.flags.dirty`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (c.mapped(pfn)) {
+          c.bug(`invalidate_inode_pages2_range: BUG_ON(page_mapped(page)) for pfn ${pfn}`, { file: c.num('file'), index: c.page(pfn).index, pfn });
+          return;
+        }
+        // No launder_page for the modelled filesystem: do_launder_page returns 0.
+        c.set('wasDirty', 0);
+        c.call(o.complete, 'remove', { file: c.num('file'), pfn }, 'result');
+      },
+    };
+  } else {
+    steps.dirty = {
+      label: o.clearDirtyFirst ? 'was_dirty = test_clear_page_dirty(page); invalidate_complete_page(mapping, page)' : 'invalidate_complete_page2(mapping, page)',
+      acc: (c) => (o.clearDirtyFirst ? [w(`${c.M(c.num('file'))}.tree_lock`), w(`${c.P(c.num('pfn'))}.flags.dirty`)] : []),
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (o.clearDirtyFirst) {
+          c.set('wasDirty', c.testFlag(pfn, 'dirty') ? 1 : 0);
+          c.setFlag(pfn, 'dirty', false);
+        }
+        c.call(o.complete, 'remove', { file: c.num('file'), pfn }, 'result');
+      },
+    };
+  }
+  Object.assign(steps, o.afterWriteback?.steps ?? {}, o.beforeUnlock?.steps ?? {});
+  return { fn: FN2, where: o.where, entry: 'lookup', steps };
+}
+
+function lookup2(c: Ctx, o: Invalidate2Options): number[] {
+  const next = c.num('next'); const end = c.num('end');
+  if (next > end || (o.stopOnError && c.num('ret') !== 0)) return [];
+  return gangLookup(c, c.num('file'), next, end, Math.min(end - next, PAGEVEC_SIZE_2_6 - 1) + 1);
+}
+
+/** Entry locals of invalidate_inode_pages2_range(file, start, end). */
+export function inval2Locals(file: number, start: number, end: number) {
+  return { file, start, end, next: start, pvec: [], i: 0, ret: 0, didRangeUnmap: 0, wasDirty: 0, pfn: NONE, begun: 0 };
+}
+
+export interface CompleteOptions {
+  /** remove_mapping()'s `page_count(page) != 2` test (2.6.23's invalidate_complete_page). */
+  refcountCheck: boolean;
+  /** ClearPageUptodate + page_cache_release after the removal (2.6.15 / complete_page2). */
+  clearUptodate: boolean;
+  fn: string;
+  where: string;
+}
+
+/**
+ * invalidate_complete_page / invalidate_complete_page2 / remove_mapping: mapping check,
+ * buffers released, then under tree_lock (write): refuse a dirty page, remove it.
+ * Returns 1 when the page left the cache, 0 otherwise.
+ */
+export function invalidateCompletePage(o: CompleteOptions): Proc {
+  return {
+    fn: o.fn,
+    where: o.where,
+    entry: 'remove',
+    steps: {
+      remove: {
+        label: o.refcountCheck
+          ? 'if (page->mapping != mapping) return 0; remove_mapping(): write_lock_irq(tree_lock); if (page_count(page) != 2 || PageDirty(page)) fail; __remove_from_page_cache(page)'
+          : 'if (page->mapping != mapping) return 0; write_lock_irq(&mapping->tree_lock); if (PageDirty(page)) fail; __remove_from_page_cache(page)',
+        acc: (c) => {
+          const P = c.P(c.num('pfn'));
+          const a = [r(`${P}.mapping`), w(`${P}.flags.private`), r(`${P}.flags.dirty`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn'))];
+          if (o.refcountCheck) a.push(w(`${P}.refcount`));
+          return a;
+        },
+        run: (c) => {
+          const pfn = c.num('pfn');
+          const p = c.page(pfn);
+          if (p.mapping !== c.num('file')) { c.ret(0); return; }
+          if (p.flags & PG.private) {
+            // try_to_release_page(): buffers go unless the page is dirty.
+            if (p.flags & PG.dirty) { c.ret(0); return; }
+            c.setFlag(pfn, 'private', false);
+          }
+          if (o.refcountCheck && p.refcount !== 2) { c.effect(`page_count ${p.refcount} != 2: busy`); c.ret(0); return; }
+          if (p.flags & PG.dirty) { c.effect('PageDirty: cannot drop'); c.ret(0); return; }
+          c.removeFromCache(pfn);
+          if (o.clearUptodate) c.goto('uptodate');
+          else { c.ref(pfn, -1); c.ret(1); }
+        },
+      },
+      uptodate: {
+        label: 'ClearPageUptodate(page); page_cache_release(page)',
+        acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.setFlag(pfn, 'uptodate', false);
+          c.ref(pfn, -1);
+          c.ret(1);
+        },
+      },
+    },
+  };
+}
+
+export interface InvalidateMappingOptions {
+  /** Extra steps after the dirty/writeback test; they end with goto 'mapped'. */
+  afterCheck?: { entry: string; steps: Record<string, StepDef> };
+  /** Extra steps after invalidate_complete_page returned; they end with goto 'unlock'. */
+  afterComplete?: { entry: string; steps: Record<string, StepDef> };
+  complete: string;
+  where: string;
+}
+
+const FNM = 'invalidate_mapping_pages' as const;
+
+export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
+  const steps: Record<string, StepDef> = {
+    lookup: {
+      label: 'while (next <= end && pagevec_lookup(&pvec, mapping, next, PAGEVEC_SIZE))',
+      acc: (c) => lookupAcc(c, c.num('file'), lookupM(c)),
+      run: (c) => {
+        const file = c.num('file');
+        if (c.num('begun') === 0) {
+          c.op({ kind: 'invalidate_begin', fn: FNM, file: c.fileRef(file), start: c.num('start'), end: c.num('end') });
+          c.set('begun', 1);
+        }
+        const pv = lookupM(c);
+        if (pv.length === 0) {
+          c.op({ kind: 'invalidate_end', fn: FNM, file: c.fileRef(file), ret: c.num('ret') });
+          c.ret(c.num('ret'));
+          return;
+        }
+        for (const p of pv) c.ref(p, 1);
+        c.set('pvec', pv); c.set('i', 0);
+        c.goto('trylock');
+      },
+    },
+    trylock: {
+      label: 'if (TestSetPageLocked(page)) { next++; continue; }',
+      acc: (c) => [acquire(`lock:${c.P(cur(c))}`)],
+      run: (c) => {
+        const pfn = cur(c);
+        if (c.page(pfn).locker !== NONE) {
+          c.effect(`pfn${pfn} is locked: skipped`);
+          c.set('next', c.num('next') + 1);
+          advance(c, 'trylock', 'release');
+          return;
+        }
+        c.lockPage(pfn);
+        c.set('pfn', pfn);
+        const ix = c.page(pfn).index;
+        c.set('next', Math.max(c.num('next'), ix) + 1);
+        c.goto('check');
+      },
+    },
+    check: {
+      label: 'if (PageDirty(page) || PageWriteback(page)) goto unlock',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.dirty`), r(`${c.P(c.num('pfn'))}.flags.writeback`)],
+      run: (c) => {
+        const f = c.page(c.num('pfn')).flags;
+        if (f & (PG.dirty | PG.writeback)) { c.goto('unlock'); return; }
+        c.goto(o.afterCheck?.entry ?? 'mapped');
+      },
+    },
+    mapped: {
+      label: 'if (page_mapped(page)) goto unlock; ret += invalidate_complete_page(mapping, page)',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (c.mapped(pfn)) { c.effect(`pfn${pfn} is mapped: goto unlock`); c.goto('unlock'); return; }
+        c.call(o.complete, 'remove', { file: c.num('file'), pfn }, 'counted');
+      },
+    },
+    counted: {
+      label: 'ret += invalidate_complete_page(...)',
+      run: (c) => { c.set('ret', c.num('ret') + c.num('rv')); c.goto(o.afterComplete?.entry ?? 'unlock'); },
+    },
+    unlock: {
+      label: 'unlock: unlock_page(page); if (next > end) break',
+      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        if (c.num('next') > c.num('end')) c.goto('release');
+        else advance(c, 'trylock', 'release');
+      },
+    },
+    release: {
+      label: 'pagevec_release(&pvec); cond_resched()',
+      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
+    },
+  };
+  Object.assign(steps, o.afterCheck?.steps ?? {}, o.afterComplete?.steps ?? {});
+  return { fn: FNM, where: o.where, entry: 'lookup', steps };
+}
+
+function lookupM(c: Ctx): number[] {
+  const next = c.num('next');
+  if (next > c.num('end')) return [];
+  return gangLookup(c, c.num('file'), next, Number.MAX_SAFE_INTEGER, PAGEVEC_SIZE_2_6);
+}
+
+export function invalMappingLocals(file: number, start: number, end: number) {
+  return { file, start, end, next: start, pvec: [], i: 0, ret: 0, pfn: NONE, begun: 0 };
+}

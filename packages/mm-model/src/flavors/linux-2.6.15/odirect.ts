@@ -1,0 +1,95 @@
+/**
+ * The O_DIRECT write, mm/filemap.c generic_file_direct_IO(WRITE): unmap the range if the file
+ * is mapped, write back and wait, ->direct_IO (the disk blocks are new from here on), then
+ * invalidate_inode_pages2_range over the written pages if any are cached. 2.6.23 (and 2.6.20
+ * onward) also invalidates once *before* ->direct_IO and bails out if that fails.
+ */
+import type { Ctx } from '../../ctx.js';
+import { r, w, type Proc, type StepDef } from '../../program.js';
+import { PG } from '../../state.js';
+import { coherentAcc } from '../../kernel/lib.js';
+import { callUnmap } from '../../kernel/unmap.js';
+import { inval2Locals } from './invalidate.js';
+
+function callInval2(c: Ctx, then: string): void {
+  c.call('invalidate_inode_pages2_range', 'lookup', inval2Locals(c.num('file'), c.num('first'), c.num('last')), then);
+}
+
+/** The write returns `retval`; on success its range is promised coherent (stale-after-invalidate). */
+export function odirectReturn(c: Ctx, retval: number): void {
+  if (retval >= 0) c.promiseCoherent(c.num('file'), c.num('first'), c.num('last'), 'the O_DIRECT write');
+  c.ret(retval);
+}
+
+export function returnAcc(c: Ctx): ReturnType<typeof r>[] {
+  return coherentAcc(c, c.num('file'), c.num('first'), c.num('last'));
+}
+
+/** filemap_write_and_wait(mapping): dirty pages written back and waited on (folded into one step). */
+export const writeAndWait = (next: string): StepDef => ({
+  label: 'filemap_write_and_wait(mapping)',
+  where: 'mm/filemap.c filemap_write_and_wait()',
+  acc: (c) => {
+    const file = c.num('file');
+    const dirty = c.map(file).cache.filter((p) => p >= 0 && (c.page(p).flags & PG.dirty));
+    return [r(`${c.M(file)}.tree`), ...dirty.map((p) => w(`${c.P(p)}.flags.dirty`))];
+  },
+  run: (c) => {
+    for (const p of c.map(c.num('file')).cache) if (p >= 0 && (c.page(p).flags & PG.dirty)) c.setFlag(p, 'dirty', false);
+    c.goto(next);
+  },
+});
+
+/** ->direct_IO(WRITE): the disk blocks of the range now hold the new data. */
+export const directIo = (next: string): StepDef => ({
+  label: 'retval = mapping->a_ops->direct_IO(WRITE, iocb, iov, offset, nr_segs)',
+  acc: (c) => [w(`${c.M(c.num('file'))}.disk`)],
+  run: (c) => { c.effect(`disk blocks of pages ${c.num('first')}..${c.num('last')} written`); c.goto(next); },
+});
+
+export function genericFileDirectIo(opts: { invalidateBefore: boolean }): Proc {
+  const steps: Record<string, StepDef> = {
+    mapped: {
+      label: 'if (mapping_mapped(mapping)) unmap_mapping_range(mapping, offset, write_len, 0)',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_mmap`)],
+      run: (c) => {
+        const file = c.num('file');
+        if (c.env.vmas.some((v) => v.file === file)) callUnmap(c, 'unmap_mapping_range', file, c.num('first'), c.num('last'), false, 'wb');
+        else c.goto('wb');
+      },
+    },
+    wb: writeAndWait(opts.invalidateBefore ? 'pre' : 'direct'),
+    direct: directIo('post'),
+    post: {
+      label: 'if (rw == WRITE && mapping->nrpages) invalidate_inode_pages2_range(mapping, offset >> PAGE_CACHE_SHIFT, end)',
+      acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`), ...(c.map(c.num('file')).nrpages ? [] : returnAcc(c))],
+      run: (c) => {
+        if (c.map(c.num('file')).nrpages) callInval2(c, 'done');
+        else odirectReturn(c, c.num('length'));
+      },
+    },
+    done: {
+      label: opts.invalidateBefore ? 'if (err && retval >= 0) retval = err; return retval' : 'if (err) retval = err; return retval',
+      acc: returnAcc,
+      run: (c) => odirectReturn(c, c.num('rv') ? c.num('rv') : c.num('length')),
+    },
+  };
+  if (opts.invalidateBefore) {
+    steps.pre = {
+      label: 'if (rw == WRITE && mapping->nrpages) { retval = invalidate_inode_pages2_range(...); if (retval) goto out; }',
+      acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`)],
+      run: (c) => {
+        if (c.map(c.num('file')).nrpages) callInval2(c, 'precheck');
+        else c.goto('direct');
+      },
+    };
+    steps.precheck = {
+      label: 'if (retval) goto out',
+      run: (c) => {
+        if (c.num('rv')) c.ret(c.num('rv'));
+        else c.goto('direct');
+      },
+    };
+  }
+  return { fn: 'generic_file_direct_IO', where: 'mm/filemap.c', entry: 'mapped', steps };
+}

@@ -1,0 +1,110 @@
+/**
+ * Page cache building blocks shared by several versions' paths: the read-side lookup
+ * (find_get_page), page_cache_read's allocate + add_to_page_cache + readpage, and the
+ * steps that release references. Each returns StepDefs wired to caller-chosen targets.
+ */
+import type { Ctx } from '../ctx.js';
+import { acquire, r, release, w, type StepDef } from '../program.js';
+import { NONE, PG, hex } from '../state.js';
+
+/**
+ * find_get_page(mapping, index) under tree_lock (read): the page with a reference, no page
+ * lock. Stores the pfn (or NONE) in local `pfn`, then runs `then(c, pfn)`.
+ */
+export function findGetPage(then: (c: Ctx, pfn: number) => void, where = 'mm/filemap.c find_get_page()'): StepDef {
+  return {
+    label: 'page = find_get_page(mapping, index)',
+    where,
+    acc: (c) => {
+      const pfn = c.lookup(c.num('file'), c.num('index'));
+      return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+    },
+    run: (c) => {
+      const pfn = c.lookup(c.num('file'), c.num('index'));
+      if (pfn !== NONE) c.ref(pfn, 1);
+      c.set('pfn', pfn);
+      then(c, pfn);
+    },
+  };
+}
+
+/**
+ * page_cache_read() first half: allocate a page and add_to_page_cache_lru() it (inserted
+ * locked, with the cache's reference). On -EEXIST (someone else added one first) the new
+ * page is freed and the caller retries its lookup at `exists`.
+ */
+export function addToPageCache(next: string, exists: string, where = 'mm/filemap.c page_cache_read()'): StepDef {
+  return {
+    label: 'page = page_cache_alloc_cold(); add_to_page_cache_lru(page, mapping, index)',
+    where,
+    acc: (c) => [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
+    run: (c) => {
+      const file = c.num('file'); const index = c.num('index');
+      if (c.lookup(file, index) !== NONE) {
+        c.effect('-EEXIST: someone added the page first');
+        c.goto(exists);
+        return;
+      }
+      const pfn = c.allocPage();
+      c.addToCache(file, index, pfn);
+      c.set('pfn', pfn);
+      c.goto(next);
+    },
+  };
+}
+
+/**
+ * mapping->a_ops->readpage() and its I/O completion: SetPageUptodate, unlock_page. The
+ * completion runs as a step of the thread that submitted the read (documented in
+ * docs/flavors.md). `put` drops the caller's reference afterwards (page_cache_read does).
+ */
+export function readpageIo(then: string, put: boolean, where = 'mm/filemap.c readpage I/O completion'): StepDef {
+  return {
+    label: put ? 'readpage(): I/O done, SetPageUptodate(); unlock_page(); page_cache_release(page)'
+      : 'readpage(): I/O done, SetPageUptodate(); unlock_page()',
+    where,
+    acc: (c) => {
+      const P = c.P(c.num('pfn'));
+      const a = [w(`${P}.flags.uptodate`), release(`lock:${P}`)];
+      if (put) a.push(w(`${P}.refcount`));
+      return a;
+    },
+    run: (c) => {
+      const pfn = c.num('pfn');
+      c.setFlag(pfn, 'uptodate', true);
+      c.unlockPage(pfn);
+      if (put) c.ref(pfn, -1);
+      c.goto(then);
+    },
+  };
+}
+
+/** Lockless PageUptodate(page) test. */
+export function testUptodate(label: string, then: (c: Ctx, uptodate: boolean) => void, where?: string): StepDef {
+  const s: StepDef = {
+    label,
+    acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+    run: (c) => then(c, (c.page(c.num('pfn')).flags & PG.uptodate) !== 0),
+  };
+  if (where) s.where = where;
+  return s;
+}
+
+/** lock_page(page) (sleeps while another thread holds PG_locked), then `then` under the lock. */
+export function lockPage(label: string, extra: (c: Ctx) => ReturnType<typeof r>[], then: (c: Ctx) => void, where?: string): StepDef {
+  const s: StepDef = {
+    label,
+    acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), ...extra(c)],
+    block: (c) => c.pageLockHeld(c.num('pfn')),
+    run: (c) => {
+      c.lockPage(c.num('pfn'));
+      then(c);
+    },
+  };
+  if (where) s.where = where;
+  return s;
+}
+
+export function describePfn(pfn: number): string {
+  return pfn === NONE ? 'none' : `pfn ${hex(pfn)}`;
+}

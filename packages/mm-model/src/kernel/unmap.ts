@@ -1,0 +1,189 @@
+/**
+ * unmap_mapping_range() and its 6.x variants (unmap_mapping_pages, unmap_mapping_folio):
+ * take the mapping's i_mmap lock, (2.6) bump truncate_count, then walk every VMA of the
+ * file over the range and zap its PTEs one page table at a time under that table's ptl:
+ * ptep_get_and_clear, then page_remove_rmap (a separate step: mapcount is read locklessly).
+ */
+import type { Access } from '../machine.js';
+import type { Ctx } from '../ctx.js';
+import { acquire, r, release, w, type Proc } from '../program.js';
+import { pteLoc, vmaAddress, type Env } from '../env.js';
+import { NONE, hex } from '../state.js';
+
+export interface UnmapVariant {
+  /** Procedure name and the kernel function the unmap_range op names. */
+  fn: string;
+  where: string;
+  /** 2.6: `mapping->truncate_count++` under i_mmap_lock (with its restart-address skip). */
+  truncateCount: boolean;
+  /** 2.6: zap_details.check_mapping: without even_cows, skip PTEs whose page->mapping is not this mapping. */
+  checkMapping: boolean;
+  /** 6.x: i_mmap_lock_read (shared) instead of the 2.6 spinlock. */
+  shared: boolean;
+}
+
+/** Call an unmap procedure over file pages [first, last]; continue at `then`. */
+export function callUnmap(c: Ctx, fn: string, file: number, first: number, last: number, evenCows: boolean, then: string): void {
+  c.call(fn, 'lock', { file, first, last, evenCows: evenCows ? 1 : 0, v: 0, i: 0, held: NONE, pfn: NONE }, then);
+}
+
+interface Slot { v: number; i: number }
+
+function nextSlot(env: Env, file: number, first: number, last: number, from: Slot): Slot | null {
+  for (let v = from.v; v < env.vmas.length; v++) {
+    const vma = env.vmas[v]!;
+    if (vma.file !== file) continue;
+    const lo = Math.max(v === from.v ? from.i : 0, first - vma.pgoff, 0);
+    const hi = Math.min(vma.pages - 1, last - vma.pgoff);
+    if (lo <= hi) return { v, i: lo };
+  }
+  return null;
+}
+
+/** What the zap step does from the current cursor: computed once for acc/block/run alike. */
+interface ZapPlan {
+  /** Page table to take first (not held yet). */
+  take?: number;
+  /** Page table to drop (the run of PTEs under it is done). */
+  drop?: number;
+  /** PTEs and page->mapping read while scanning. */
+  reads: Access[];
+  /** The PTE to clear, if one was found. */
+  clear?: { slot: Slot; pfn: number };
+  /** Cursor after this step. */
+  cursor: Slot;
+  /** No PTE left anywhere in the range: release i_mmap_lock and return. */
+  done: boolean;
+}
+
+function plan(c: Ctx, variant: UnmapVariant): ZapPlan {
+  const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
+  const evenCows = c.num('evenCows') === 1;
+  const held = c.num('held');
+  const reads: Access[] = [];
+  const slot = nextSlot(c.env, file, first, last, { v: c.num('v'), i: c.num('i') });
+  if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
+  const vma = c.env.vmas[slot.v]!;
+  const table = vma.ptl[slot.i]!;
+  if (held !== NONE && held !== table) return { drop: held, reads, cursor: slot, done: false };
+  const out: ZapPlan = { reads, cursor: slot, done: false };
+  if (held === NONE) out.take = table;
+  let i = slot.i;
+  const hi = Math.min(vma.pages - 1, last - vma.pgoff);
+  for (; i <= hi && vma.ptl[i] === table; i++) {
+    reads.push(r(pteLoc(c.env, vma, i)));
+    const pfn = c.pte(vma.id, i);
+    if (pfn === NONE) continue;
+    if (variant.checkMapping && !evenCows) {
+      reads.push(r(`${c.P(pfn)}.mapping`));
+      if (c.page(pfn).mapping !== file) continue;
+    }
+    out.clear = { slot: { v: slot.v, i }, pfn };
+    out.cursor = { v: slot.v, i: i + 1 };
+    return out;
+  }
+  out.drop = table;
+  out.cursor = { v: slot.v, i };
+  return out;
+}
+
+export function unmapProc(variant: UnmapVariant): Proc {
+  const immapLoc = (c: Ctx) => `${c.M(c.num('file'))}.i_mmap_lock`;
+  return {
+    fn: variant.fn,
+    where: variant.where,
+    entry: 'lock',
+    steps: {
+      lock: {
+        label: variant.truncateCount
+          ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()'
+          : 'i_mmap_lock_read(mapping)',
+        acc: (c) => {
+          const a = [acquire(immapLoc(c))];
+          if (variant.truncateCount) a.push(w(`${c.M(c.num('file'))}.truncate_count`));
+          return a;
+        },
+        block: (c) => c.lockBusy(c.map(c.num('file')).immap, `${c.M(c.num('file'))}.i_mmap_lock`, variant.shared),
+        run: (c) => {
+          const file = c.num('file');
+          const m = c.map(file);
+          const patch: { immap: typeof m.immap; truncateCount?: number } = { immap: c.takeLock(m.immap, variant.shared) };
+          if (variant.truncateCount) {
+            let tc = m.truncateCount + 1;
+            if ((tc & 4095) === 0) tc++; // is_restart_addr(): skip the values vm_truncate_count uses as restart marks
+            patch.truncateCount = tc;
+            c.updMap(file, patch, `truncate_count ${m.truncateCount}→${tc}`);
+          } else c.updMap(file, patch);
+          c.op({ kind: 'unmap_range', fn: variant.fn, file: c.fileRef(file), start: c.num('first'), end: c.num('last') });
+          c.goto('zap');
+        },
+      },
+      zap: {
+        label: (c) => {
+          const p = plan(c, variant);
+          if (p.clear) {
+            const v = c.env.vmas[p.clear.slot.v]!;
+            return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear(${hex(vmaAddress(v, p.clear.slot.i))})`;
+          }
+          if (p.done) return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}${variant.shared ? 'i_mmap_unlock_read(mapping)' : 'spin_unlock(&mapping->i_mmap_lock)'}`;
+          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
+        },
+        where: `mm/memory.c zap_pte_range()`,
+        acc: (c) => {
+          const p = plan(c, variant);
+          const a: Access[] = [];
+          if (p.take !== undefined) a.push(acquire(c.env.ptls[p.take]!.loc));
+          a.push(...p.reads);
+          if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
+          if (p.drop !== undefined) a.push(release(c.env.ptls[p.drop]!.loc));
+          if (p.done) a.push(release(immapLoc(c)));
+          return a;
+        },
+        block: (c) => {
+          const p = plan(c, variant);
+          if (p.take === undefined) return undefined;
+          const owner = c.ptlOwner(p.take);
+          return owner === NONE ? undefined : `${c.env.ptls[p.take]!.loc}, held by ${c.who(owner)}`;
+        },
+        run: (c) => {
+          const p = plan(c, variant);
+          if (p.take !== undefined) c.setPtl(p.take, c.tid);
+          if (p.clear) {
+            c.setPte(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i, NONE);
+            c.set('pfn', p.clear.pfn);
+          }
+          if (p.drop !== undefined) c.setPtl(p.drop, NONE);
+          c.set('held', p.drop !== undefined ? NONE : (p.take ?? c.num('held')));
+          c.set('v', p.cursor.v);
+          c.set('i', p.cursor.i);
+          if (p.done) {
+            const file = c.num('file');
+            c.updMap(file, { immap: c.dropLock(c.map(file).immap, variant.shared) });
+            c.ret(0);
+          } else c.goto(p.clear ? 'rmap' : 'zap');
+        },
+      },
+      rmap: {
+        label: 'page_remove_rmap(page); tlb_remove_page(page)',
+        where: 'mm/rmap.c page_remove_rmap()',
+        acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          const p = c.page(pfn);
+          c.updPage(pfn, { mapcount: p.mapcount - 1, refcount: p.refcount - 1 });
+          const v = c.env.vmas[c.num('v')]!;
+          const i = c.num('i') - 1;
+          c.op({
+            kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(v.file), index: v.pgoff + i,
+            address: BigInt(vmaAddress(v, i)), mapcount: p.mapcount - 1,
+          });
+          if (p.mapcount - 1 < 0) {
+            c.bug(`page_remove_rmap: BUG_ON(page_mapcount(page) < 0) for pfn ${hex(pfn)}`, { pfn });
+            return;
+          }
+          c.goto('zap');
+        },
+      },
+    },
+  };
+}

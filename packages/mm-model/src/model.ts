@@ -1,0 +1,226 @@
+/**
+ * createMachine: one scenario on one flavor, behind the explorer's `Machine` contract.
+ * Builds the static environment and the initial state from the scenario, then runs the
+ * flavor's steps. Scenario-agnostic and flavor-agnostic.
+ */
+import { InputError } from '@kreplay/ftrace-parser';
+import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from './machine.js';
+import { fileKey } from './rules.js';
+import type { Flavor } from './flavor.js';
+import { ArgError, type StepDef } from './program.js';
+import { Ctx, ModelBug, staleMappings } from './ctx.js';
+import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
+import type { Scenario } from './scenario.js';
+import {
+  NONE, PAGE_SIZE, PG, UNLOCKED, flagNames, hex, stateKey,
+  type MappingS, type MmState, type PageS,
+} from './state.js';
+
+export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string };
+
+export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
+  const env = buildEnv(scenario);
+  const initial0 = buildInitialState(scenario, env);
+  const frames = scenario.threads.map((t, ti) => {
+    const prog = flavor.programs[t.program];
+    const at = (path: (string | number)[]) => ({
+      file: scenario.source?.file, line: scenario.source?.lineOf(['threads', ti, ...path]),
+    });
+    if (!prog) {
+      throw new InputError(`thread ${t.name}: flavor ${flavor.name} has no program ${t.program}`, {
+        ...at(['program']), hint: `programs of ${flavor.name}: ${Object.keys(flavor.programs).sort().join(', ')}`,
+      });
+    }
+    try {
+      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: prog.start(t.args, env) };
+    } catch (e) {
+      if (e instanceof ArgError) {
+        throw new InputError(`thread ${t.name} (${t.program}): ${e.message}`, {
+          ...at(['args', e.arg]), hint: 'docs/scenarios.md lists each program\'s arguments',
+        });
+      }
+      throw e;
+    }
+  });
+  const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
+  let init: MmState = { ...initial0, threads: threads0 };
+  if (flavor.initialState) init = flavor.initialState(init, env);
+  const initial = init;
+
+  const stepOf = (s: MmState, t: number): StepDef | null => {
+    const th = s.threads[t]!;
+    if (th.status !== 'run') return null;
+    const f = th.frames[th.frames.length - 1]!;
+    const step = procOf(flavor, f.proc).steps[f.pc];
+    if (!step) throw new ModelBug(`flavor ${flavor.name}: procedure ${f.proc} has no step ${f.pc}`);
+    return step;
+  };
+  const whereOf = (s: MmState, t: number, step: StepDef): string => {
+    const th = s.threads[t]!;
+    const p = procOf(flavor, th.frames[th.frames.length - 1]!.proc);
+    return `${step.where ?? `${p.where} ${p.fn}()`} ${flavor.version}`;
+  };
+
+  return {
+    flavor: flavor.name,
+    scenario: scenario.name,
+    env,
+    threads: env.threads,
+    initial: () => initial,
+    next(s, t): StepInfo | null {
+      const step = stepOf(s, t);
+      if (!step) return null;
+      const c = new Ctx(env, s, t, false);
+      const blockedOn = step.block?.(c);
+      const info: StepInfo = {
+        label: typeof step.label === 'string' ? step.label : step.label(c),
+        where: whereOf(s, t, step),
+        accesses: step.acc ? step.acc(c) : [],
+        enabled: blockedOn === undefined,
+      };
+      if (blockedOn !== undefined) info.blockedOn = blockedOn;
+      return info;
+    },
+    step(s, t): StepResult<MmState> {
+      const step = stepOf(s, t);
+      if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
+      const c = new Ctx(env, s, t, true);
+      const blockedOn = step.block?.(c);
+      if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
+      step.run(c);
+      return {
+        state: c.finish(),
+        ops: c.ops,
+        violations: c.violations,
+        effect: c.effects.length ? c.effects.join(', ') : '—',
+      };
+    },
+    key: stateKey,
+    final(s): ModelViolation[] {
+      const out: ModelViolation[] = [];
+      s.maps.forEach((m, file) => {
+        for (const [start, end] of m.coherent) {
+          for (const st of staleMappings(env, s, file, start, end)) {
+            out.push({
+              rule: 'stale-after-invalidate',
+              message: `at the end, after an invalidate of ${env.files[file]!.name}[${start}..${end}] returned success: ${st.text}`,
+              file: fileKey(env.files[file]!.ref), index: st.index, pfn: st.pfn,
+            });
+          }
+        }
+      });
+      return out;
+    },
+    describe: (s) => describeState(env, s),
+  };
+}
+
+function procOf(flavor: Flavor, name: string) {
+  const p = flavor.procs[name];
+  if (!p) throw new ModelBug(`flavor ${flavor.name} calls unknown procedure ${name}`);
+  return p;
+}
+
+export function buildEnv(sc: Scenario): Env {
+  const files = sc.files.map((f, id) => ({
+    id, name: f.name, loc: `M${id}`,
+    ref: { dev: f.dev, ino: typeof f.ino === 'number' ? BigInt(f.ino) : BigInt(f.ino.startsWith('0x') ? f.ino : `0x${f.ino}`) },
+  }));
+  const fileId = new Map(files.map((f) => [f.name, f.id]));
+  const mms = sc.processes.map((p, id) => ({ id, name: p.name }));
+  const ptls: PtlEnv[] = [];
+  const ptlId = new Map<string, number>();
+  const vmas: VmaEnv[] = [];
+  sc.processes.forEach((p, mm) => {
+    for (const v of p.vmas) {
+      const ptl: number[] = [];
+      for (let i = 0; i < v.pages; i++) {
+        const pmd = pmdOf(v.start + i * PAGE_SIZE);
+        const k = `${mm}:${pmd}`;
+        let id = ptlId.get(k);
+        if (id === undefined) {
+          id = ptls.length;
+          ptls.push({ mm, pmd, loc: `ptl:${p.name}:${pmd}` });
+          ptlId.set(k, id);
+        }
+        ptl.push(id);
+      }
+      vmas.push({ id: vmas.length, mm, file: fileId.get(v.file)!, start: v.start, pgoff: v.pgoff, pages: v.pages, ptl });
+    }
+  });
+  const threads: ThreadInfo[] = sc.threads.map((t, id) => ({ id, name: t.name, program: t.program, args: t.args }));
+  return { files, mms, vmas, ptls, threads };
+}
+
+function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
+  const pages: (PageS | undefined)[] = [undefined];
+  const used = new Set(sc.files.flatMap((f) => f.pages.map((p) => p.pfn).filter((n): n is number => n !== undefined)));
+  let nextPfn = 1;
+  const maps: MappingS[] = sc.files.map((f, file) => {
+    const span = Math.max(
+      Math.ceil(f.size / PAGE_SIZE),
+      ...f.pages.map((p) => p.index + 1),
+      ...env.vmas.filter((v) => v.file === file).map((v) => v.pgoff + v.pages),
+    );
+    const cache: number[] = new Array<number>(span).fill(NONE);
+    for (const p of f.pages) {
+      let pfn = p.pfn;
+      if (pfn === undefined) {
+        while (used.has(nextPfn)) nextPfn++;
+        pfn = nextPfn++;
+        used.add(pfn);
+      }
+      while (pages.length <= pfn) pages.push(undefined);
+      pages[pfn] = {
+        pfn, mapping: file, index: p.index, refcount: 1, mapcount: 0, locker: NONE,
+        flags: p.flags.reduce((acc, fl) => acc | PG[fl], 0),
+      };
+      cache[p.index] = pfn;
+    }
+    return {
+      cache, isize: f.size, truncateCount: 0, nrpages: f.pages.length, sslWriters: 0, sslSequence: 0,
+      invalidateLock: UNLOCKED, immap: UNLOCKED, coherent: [],
+    };
+  });
+  const ptes = env.vmas.map((v) => new Array<number>(v.pages).fill(NONE));
+  sc.processes.forEach((p, mm) => {
+    const own = env.vmas.filter((v) => v.mm === mm);
+    p.vmas.forEach((sv, k) => {
+      const v = own[k]!;
+      for (const ix of sv.ptes) {
+        const pfn = maps[v.file]!.cache[ix]!;
+        ptes[v.id]![ix - v.pgoff] = pfn;
+        const pg = pages[pfn]!;
+        pages[pfn] = { ...pg, mapcount: pg.mapcount + 1, refcount: pg.refcount + 1 };
+      }
+    });
+  });
+  return { pages, maps, ptes, ptl: env.ptls.map(() => NONE) };
+}
+
+/** A readable dump of a state, for counterexample reports. */
+export function describeState(env: Env, s: MmState): string {
+  const lines: string[] = [];
+  s.maps.forEach((m, file) => {
+    const f = env.files[file]!;
+    const cached = m.cache.map((pfn, ix) => (pfn === NONE ? null : `${ix}:pfn${pfn}`)).filter(Boolean).join(' ');
+    lines.push(`${f.loc} ${f.name} (dev ${f.ref.dev} ino ${f.ref.ino.toString(16)}): i_size=${m.isize} truncate_count=${m.truncateCount}`
+      + ` nrpages=${m.nrpages} seqschedlock={writers ${m.sslWriters}, sequence ${m.sslSequence}} cache=[${cached}]`);
+  });
+  for (const p of s.pages) {
+    if (!p) continue;
+    const owner = p.locker === NONE ? '' : ` locked by T${p.locker}`;
+    lines.push(`pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}`
+      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner}`);
+  }
+  for (const v of env.vmas) {
+    const row = s.ptes[v.id]!;
+    const mapped = row.map((pfn, i) => (pfn === NONE ? null : `${hex(v.start + i * PAGE_SIZE)}→pfn${pfn}`)).filter(Boolean);
+    lines.push(`${env.mms[v.mm]!.name} vma ${hex(v.start)}+${v.pages} ${env.files[v.file]!.name}@${v.pgoff}: ${mapped.join(' ') || 'no PTEs'}`);
+  }
+  s.threads.forEach((t, i) => {
+    const where = t.frames.map((f) => `${f.proc}@${f.pc}`).join(' > ');
+    lines.push(`T${i} ${env.threads[i]!.name}: ${t.status === 'run' ? where : t.status}`);
+  });
+  return lines.join('\n');
+}

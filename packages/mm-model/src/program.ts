@@ -1,0 +1,62 @@
+/**
+ * Step programs: a kernel path is a procedure made of named steps (its program counter
+ * values); each step declares its accesses, may block, and runs against a copy-on-write
+ * context. Procedures call each other (unmap_mapping_range from truncate and invalidate)
+ * through a per-thread call stack kept in the state.
+ */
+import type { Access } from './machine.js';
+import type { Ctx } from './ctx.js';
+import type { Env } from './env.js';
+import type { Locals } from './state.js';
+
+export interface StepDef {
+  /** What the step does, in kernel words. */
+  label: string | ((c: Ctx) => string);
+  /** Overrides the procedure's `where` (another function, e.g. an inlined helper). */
+  where?: string;
+  /** Shared locations the step reads and writes (also when blocked: what it would touch). */
+  acc?: (c: Ctx) => Access[];
+  /** Why the step cannot run now (a held lock), or undefined when it can. */
+  block?: (c: Ctx) => string | undefined;
+  /** The transition: read and update the state through `c`, then goto/call/ret. */
+  run: (c: Ctx) => void;
+}
+
+export interface Proc {
+  /** Kernel function the procedure stands for: `do_no_page`. */
+  fn: string;
+  /** Source file and version: `mm/memory.c 2.6.15`; a step's `where` is `file fn() version`. */
+  where: string;
+  /** First program counter. */
+  entry: string;
+  steps: Readonly<Record<string, StepDef>>;
+}
+
+/** A program a scenario thread can run: an entry procedure plus how its arguments become locals. */
+export interface Program {
+  /** The procedure the thread starts in. */
+  proc: string;
+  description: string;
+  /**
+   * Turns the scenario's `args` into the entry frame's locals. Throws `ArgError` (with the
+   * argument's name) for an argument the scenario got wrong; the caller adds file:line.
+   */
+  start(args: Readonly<Record<string, unknown>>, env: Env): Locals;
+}
+
+export class ArgError extends Error {
+  constructor(readonly arg: string, message: string) {
+    super(message);
+    this.name = 'ArgError';
+  }
+}
+
+export const r = (loc: string): Access => ({ loc, mode: 'read' });
+export const w = (loc: string): Access => ({ loc, mode: 'write' });
+export const acquire = (loc: string): Access => ({ loc, mode: 'write', lock: 'acquire' });
+export const release = (loc: string): Access => ({ loc, mode: 'write', lock: 'release' });
+
+/** A step that touches nothing shared: yield(), cond_resched(), a local decision. */
+export function localStep(label: string, run: (c: Ctx) => void, where?: string): StepDef {
+  return where === undefined ? { label, run } : { label, run, where };
+}

@@ -1,0 +1,184 @@
+/**
+ * Scenario files (docs/scenarios.md): a flavor, an initial state (files with their cached
+ * pages, processes with shared file mappings and PTEs) and threads (program + arguments),
+ * plus optional expectations that tests read and the engine never does. YAML or JSON,
+ * validated with zod; every error names file:line.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { InputError } from '@kreplay/ftrace-parser';
+import { RULES } from './rules.js';
+
+const int = z.number().int();
+const Name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -');
+
+export const ScenarioPageSchema = z.object({
+  index: int.min(0),
+  /** Page frame number; assigned from 1 upward when absent. */
+  pfn: int.min(1).max(65535).optional(),
+  flags: z.array(z.enum(['uptodate', 'dirty', 'writeback', 'private'])).default(['uptodate']),
+}).strict();
+
+export const ScenarioFileSchema = z.object({
+  name: Name,
+  /** `major:minor`, as the filemap tracepoints print it. */
+  dev: z.string().regex(/^\d+:\d+$/, 'write dev as major:minor, e.g. "0:5"').default('0:5'),
+  /** Inode number (an integer, or a hex string like "0x2a"). */
+  ino: z.union([int.min(0), z.string().regex(/^(0x)?[0-9a-fA-F]+$/)]),
+  /** i_size in bytes. */
+  size: int.min(0),
+  /** Pages cached at the start. */
+  pages: z.array(ScenarioPageSchema).default([]),
+}).strict();
+
+export const ScenarioVmaSchema = z.object({
+  file: Name,
+  /** Start address, page aligned. */
+  start: int.min(0).refine((n) => n % 4096 === 0, 'start must be page aligned (a multiple of 4096)'),
+  /** File page index the VMA starts at (vm_pgoff). */
+  pgoff: int.min(0).default(0),
+  pages: int.min(1).max(4096).default(1),
+  /** File page indexes whose PTE is installed at the start (each must be cached). */
+  ptes: z.array(int.min(0)).default([]),
+}).strict();
+
+export const ScenarioProcessSchema = z.object({
+  name: Name,
+  vmas: z.array(ScenarioVmaSchema).min(1),
+}).strict();
+
+export const ScenarioThreadSchema = z.object({
+  /** Task name (the comm of rendered traces), at most 15 characters. */
+  name: Name.max(15),
+  program: z.string().min(1),
+  args: z.record(z.string(), z.unknown()).default({}),
+}).strict();
+
+export const ExpectationSchema = z.union([z.literal('clean'), z.array(z.enum(RULES)).min(1)]);
+
+export const ScenarioSchema = z.object({
+  name: Name.optional(),
+  description: z.string().optional(),
+  /** Flavor the scenario runs on unless overridden (`--flavor`). */
+  flavor: z.string().min(1),
+  files: z.array(ScenarioFileSchema).min(1),
+  processes: z.array(ScenarioProcessSchema).default([]),
+  threads: z.array(ScenarioThreadSchema).min(1),
+  /** Per flavor: the rules exhaustive exploration finds, or `clean`. Read by tests only. */
+  expect: z.record(z.string(), ExpectationSchema).optional(),
+}).strict();
+
+export type ScenarioBody = z.infer<typeof ScenarioSchema>;
+
+export interface Scenario extends ScenarioBody {
+  name: string;
+  /** Where it was read from, to point errors found later (unknown program, bad args) at a line. */
+  source?: { file: string; lineOf: (path: readonly (string | number)[]) => number | undefined };
+}
+
+export async function loadScenario(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read scenario: ${(e as Error).message}`, {
+      file: path, hint: 'pass the path of a scenario file (YAML or JSON), e.g. fixtures/scenarios/odirect-vs-fault.yaml',
+    });
+  }
+  return parseScenario(text, path);
+}
+
+/** Parse and validate a scenario (YAML, or JSON, which is YAML too). */
+export function parseScenario(text: string, file: string): Scenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
+      file, line: lc.linePos(e.pos[0]).line, hint: 'fix the syntax; docs/scenarios.md shows the format',
+    });
+  }
+  const lineOf = (path: readonly (string | number)[]): number | undefined => {
+    let node: unknown = doc.contents;
+    let line = node && (node as YamlNode).range ? lc.linePos((node as YamlNode).range![0]).line : undefined;
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+        if (!pair) break;
+        const k = pair.key as YamlNode | null;
+        if (k?.range) line = lc.linePos(k.range[0]).line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === 'number') {
+        node = node.items[key];
+        const n = node as YamlNode | undefined;
+        if (n?.range) line = lc.linePos(n.range[0]).line;
+      } else break;
+    }
+    return line;
+  };
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const at = path.length ? ` at ${path.join('.')}` : '';
+    throw new InputError(`invalid scenario${at}: ${issue.message}`, {
+      file, line: lineOf(path) ?? 1, hint: 'docs/scenarios.md describes every field',
+    });
+  }
+  const body = parsed.data;
+  checkReferences(body, file, lineOf);
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '');
+  return { ...body, name: body.name ?? base, source: { file, lineOf } };
+}
+
+/** Cross-field checks zod cannot express: names resolve, nothing is declared twice. */
+function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | number)[]) => number | undefined): void {
+  const fail = (path: (string | number)[], msg: string, hint: string): never => {
+    throw new InputError(`invalid scenario at ${path.join('.')}: ${msg}`, { file, line: lineOf(path) ?? 1, hint });
+  };
+  const files = new Map<string, ScenarioBody['files'][number]>();
+  const pfns = new Set<number>();
+  s.files.forEach((f, fi) => {
+    if (files.has(f.name)) fail(['files', fi, 'name'], `file ${f.name} is declared twice`, 'give each file its own name');
+    files.set(f.name, f);
+    const idx = new Set<number>();
+    f.pages.forEach((p, pi) => {
+      if (idx.has(p.index)) fail(['files', fi, 'pages', pi, 'index'], `index ${p.index} is cached twice`, 'one page per index');
+      idx.add(p.index);
+      if (p.pfn !== undefined) {
+        if (pfns.has(p.pfn)) fail(['files', fi, 'pages', pi, 'pfn'], `pfn ${p.pfn} is used twice`, 'every page needs its own pfn');
+        pfns.add(p.pfn);
+      }
+    });
+  });
+  const mms = new Set<string>();
+  s.processes.forEach((p, pi) => {
+    if (mms.has(p.name)) fail(['processes', pi, 'name'], `process ${p.name} is declared twice`, 'give each process its own name');
+    mms.add(p.name);
+    const spans: [number, number][] = [];
+    p.vmas.forEach((v, vi) => {
+      const f = files.get(v.file);
+      if (!f) fail(['processes', pi, 'vmas', vi, 'file'], `unknown file ${v.file}`, `declare it under files: (known: ${[...files.keys()].join(', ')})`);
+      const end = v.start + v.pages * 4096;
+      if (spans.some(([a, b]) => v.start < b && a < end)) {
+        fail(['processes', pi, 'vmas', vi, 'start'], 'this VMA overlaps another VMA of the same process', 'move it to a free address range');
+      }
+      spans.push([v.start, end]);
+      v.ptes.forEach((ix, ti) => {
+        if (ix < v.pgoff || ix >= v.pgoff + v.pages) {
+          fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} is outside the VMA (pgoff ${v.pgoff}, ${v.pages} pages)`, 'list file page indexes the VMA covers');
+        }
+        if (!f!.pages.some((pg) => pg.index === ix)) {
+          fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} of ${v.file} is not cached, so no PTE can map it`, 'add the page under files[].pages');
+        }
+      });
+    });
+  });
+  const names = new Set<string>();
+  s.threads.forEach((t, ti) => {
+    if (names.has(t.name)) fail(['threads', ti, 'name'], `thread ${t.name} is declared twice`, 'give each thread its own name');
+    names.add(t.name);
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * The model's state (DESIGN.md "The model", layer 1): address spaces, pages, page tables,
+ * locks with owners, and per-thread program counters. Every object here is treated as
+ * immutable; `Draft` (draft.ts) copies on write, so a step shares everything it did not touch
+ * with the state it started from.
+ */
+
+/** Page flags (include/linux/page-flags.h names). PG_locked's owner is `PageS.locker`. */
+export const PG = {
+  locked: 1,
+  uptodate: 2,
+  dirty: 4,
+  writeback: 8,
+  private: 16,
+} as const;
+export type PageFlag = keyof typeof PG;
+export const PAGE_FLAGS = Object.keys(PG) as PageFlag[];
+
+export const PAGE_SIZE = 4096;
+/** PTEs per page table (x86-64): one `ptl` guards 512 consecutive pages of one mm. */
+export const PTRS_PER_PTE = 512;
+/** No page, no owner, no mapping. */
+export const NONE = -1;
+
+/** struct page, the fields the modelled code touches. */
+export interface PageS {
+  readonly pfn: number;
+  /** Mapping id (index into `MmState.maps`), NONE when `page->mapping == NULL`. */
+  readonly mapping: number;
+  readonly index: number;
+  /** PG bits. */
+  readonly flags: number;
+  /** page_count(): page cache reference + lookups in flight + one per PTE. */
+  readonly refcount: number;
+  /** page_mapcount() (the kernel stores it minus one; this is the count itself). */
+  readonly mapcount: number;
+  /** Thread holding PG_locked, NONE when unlocked. */
+  readonly locker: number;
+}
+
+/** A sleeping or spinning lock that may be held shared (rwsem, rwlock) or exclusive. */
+export interface LockS {
+  /** Exclusive owner, NONE when not write-held. */
+  readonly writer: number;
+  /** Threads holding it shared, ascending. */
+  readonly readers: readonly number[];
+}
+export const UNLOCKED: LockS = Object.freeze({ writer: NONE, readers: Object.freeze([]) as readonly number[] });
+
+/** struct address_space (plus the inode's i_size). */
+export interface MappingS {
+  /** The page cache: index → pfn, NONE for a hole. */
+  readonly cache: readonly number[];
+  /** i_size in bytes. */
+  readonly isize: number;
+  readonly truncateCount: number;
+  readonly nrpages: number;
+  /** The seed's seqschedlock_t invalidate_lock. */
+  readonly sslWriters: number;
+  readonly sslSequence: number;
+  /** 6.x `mapping->invalidate_lock` (rwsem). */
+  readonly invalidateLock: LockS;
+  /** `i_mmap_lock` (2.6 spinlock, exclusive only) / 6.x `i_mmap_rwsem`. */
+  readonly immap: LockS;
+  /**
+   * Page ranges [start, end] (inclusive) an `invalidate_inode_pages2_range` (or the O_DIRECT
+   * write that called it) returned success for: from then on every PTE in them must map the
+   * page cache's current page (rule stale-after-invalidate).
+   */
+  readonly coherent: readonly (readonly [number, number])[];
+}
+
+/** One frame of a thread's call stack: which procedure, where in it, its locals. */
+export interface Frame {
+  readonly proc: string;
+  readonly pc: string;
+  readonly l: Locals;
+}
+export type LocalValue = number | readonly number[];
+export type Locals = Readonly<Record<string, LocalValue>>;
+
+export type ThreadStatus = 'run' | 'done' | 'oops';
+export interface ThreadS {
+  /** Call stack, innermost last. Empty once finished. */
+  readonly frames: readonly Frame[];
+  /** `oops`: the thread hit a BUG() and is dead, holding whatever it held. */
+  readonly status: ThreadStatus;
+}
+
+export interface MmState {
+  /** Indexed by pfn; holes are pfns never allocated. */
+  readonly pages: readonly (PageS | undefined)[];
+  /** Indexed by mapping id (the scenario's files in order). */
+  readonly maps: readonly MappingS[];
+  /** Per VMA (scenario order), per page of the VMA: the pfn its PTE maps, NONE if pte_none. */
+  readonly ptes: readonly (readonly number[])[];
+  /** Per page table (see Env.ptls): owner of its PTE lock, NONE when free. */
+  readonly ptl: readonly number[];
+  readonly threads: readonly ThreadS[];
+}
+
+/** Canonical key: equal states give equal strings. Cheap string building, no JSON. */
+export function stateKey(s: MmState): string {
+  let k = '';
+  for (const p of s.pages) {
+    if (p === undefined) { k += '_;'; continue; }
+    k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker};`;
+  }
+  k += '|';
+  for (const m of s.maps) {
+    k += `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/`
+      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')};`;
+  }
+  k += '|';
+  for (const v of s.ptes) k += `${v.join(',')};`;
+  k += `|${s.ptl.join(',')}|`;
+  for (const t of s.threads) {
+    k += t.status === 'run' ? '' : t.status;
+    for (const f of t.frames) k += `${f.proc}@${f.pc}${localsKey(f.l)}>`;
+    k += ';';
+  }
+  return k;
+}
+
+function lockKey(l: LockS): string {
+  return l.readers.length === 0 ? `${l.writer}` : `${l.writer}r${l.readers.join('.')}`;
+}
+
+function localsKey(l: Locals): string {
+  const names = Object.keys(l).sort();
+  let k = '{';
+  for (const n of names) {
+    const v = l[n]!;
+    k += `${n}=${typeof v === 'number' ? v : `[${v.join(',')}]`},`;
+  }
+  return `${k}}`;
+}
+
+export function flagNames(flags: number): string[] {
+  return PAGE_FLAGS.filter((f) => (flags & PG[f]) !== 0);
+}
+
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
