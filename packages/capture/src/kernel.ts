@@ -138,6 +138,7 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
 /** Uncompressed vmlinux (ELF) from a bzImage: its xz or gzip payload. */
 export async function extractVmlinux(image: string, outFile: string): Promise<string> {
+  if (existsSync(outFile)) return outFile;
   const data = await readFile(image);
   if (data.readUInt32BE(0) === 0x7f454c46) return image;
   let elf: Buffer | undefined;
@@ -164,7 +165,8 @@ export async function extractVmlinux(image: string, outFile: string): Promise<st
     throw new EnvironmentError(`cannot extract vmlinux from ${image} (payload is neither xz nor gzip)`, 'pass the uncompressed vmlinux as --kernel, or give a declared offsets table (profile offsetsTable)');
   }
   await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(outFile, elf);
+  await writeFile(`${outFile}.tmp${process.pid}`, elf);
+  await rename(`${outFile}.tmp${process.pid}`, outFile);
   return outFile;
 }
 

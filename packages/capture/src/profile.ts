@@ -7,7 +7,9 @@
  * booted kernel's BTF, see offsets.ts). Filters may use run-time variables of the test
  * file: `${ino}` (inode number), `${dev}` (kernel dev_t, major << 20 | minor).
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '@kreplay/ftrace-parser';
@@ -85,22 +87,91 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
   return undefined;
 }
 
-/** Parse and validate a profile's text; errors carry `file:line`. */
-export function parseProfile(text: string, file: string): CaptureProfile {
+interface RawProfile {
+  doc: Document;
+  counter: LineCounter;
+  file: string;
+  data: Record<string, unknown>;
+  /** The profile this one extends (already merged), and how many list entries it brought. */
+  base?: { merged: Record<string, unknown>; file: string; counts: Record<'tracepoints' | 'kprobes', number>; raw: RawProfile };
+}
+
+const LISTS = ['tracepoints', 'kprobes'] as const;
+
+function readRaw(text: string, file: string, seen: readonly string[]): RawProfile {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
-      file, line: e.linePos?.[0]?.line, hint: 'fix the syntax (profiles are YAML or JSON)',
+      file, line: counter.linePos(e.pos[0]).line, hint: 'fix the syntax (profiles are YAML or JSON)',
     });
   }
-  const parsed = CaptureProfileSchema.safeParse(doc.toJS());
+  const js: unknown = doc.toJS();
+  if (typeof js !== 'object' || js === null || Array.isArray(js)) {
+    throw new InputError('a capture profile is a mapping (name:, tracepoints:, kprobes:, ...)', { file, line: 1 });
+  }
+  const data = js as Record<string, unknown>;
+  const raw: RawProfile = { doc, counter, file, data };
+  if (data.extends !== undefined) {
+    const line = lineOf(doc, counter, ['extends']);
+    if (typeof data.extends !== 'string') throw new InputError('extends: expected the path of another profile', { file, line });
+    const baseFile = resolve(dirname(file), data.extends);
+    if (seen.includes(baseFile)) throw new InputError(`extends: ${data.extends} extends this profile back (a cycle)`, { file, line });
+    let baseText: string;
+    try {
+      baseText = readFileSync(baseFile, 'utf8');
+    } catch (e) {
+      throw new InputError(`extends: cannot read ${data.extends}: ${(e as Error).message}`, { file, line });
+    }
+    const baseRaw = readRaw(baseText, baseFile, [...seen, baseFile]);
+    const merged = mergedData(baseRaw);
+    raw.base = {
+      merged, file: baseFile, raw: baseRaw,
+      counts: { tracepoints: (merged.tracepoints as unknown[] | undefined)?.length ?? 0, kprobes: (merged.kprobes as unknown[] | undefined)?.length ?? 0 },
+    };
+  }
+  return raw;
+}
+
+/** A profile's data with its base folded in: keys override, tracepoints/kprobes append. */
+function mergedData(raw: RawProfile): Record<string, unknown> {
+  const own = { ...raw.data };
+  delete own.extends;
+  if (!raw.base) return own;
+  const out: Record<string, unknown> = { ...raw.base.merged, ...own };
+  for (const k of LISTS) {
+    out[k] = [...((raw.base.merged[k] as unknown[] | undefined) ?? []), ...((own[k] as unknown[] | undefined) ?? [])];
+  }
+  return out;
+}
+
+/** File and line of a validation issue in a (possibly extended) profile. */
+function issueWhere(raw: RawProfile, path: readonly PropertyKey[]): { file: string; line?: number } {
+  const [head, index, ...rest] = path;
+  if (raw.base && (LISTS as readonly PropertyKey[]).includes(head) && typeof index === 'number') {
+    const n = raw.base.counts[head as 'tracepoints' | 'kprobes'];
+    if (index < n) return issueWhere(raw.base.raw, path);
+    return { file: raw.file, line: lineOf(raw.doc, raw.counter, [head, index - n, ...rest]) };
+  }
+  if (raw.base && head !== undefined && !(head in raw.data)) return issueWhere(raw.base.raw, path);
+  return { file: raw.file, line: lineOf(raw.doc, raw.counter, path) };
+}
+
+/**
+ * Parse and validate a profile's text; errors carry `file:line`. `extends: other.yaml`
+ * (relative to this file) starts from another profile: keys given here override its,
+ * `tracepoints` and `kprobes` are appended to its lists.
+ */
+export function parseProfile(text: string, file: string): CaptureProfile {
+  const raw = readRaw(text, file, [resolve(file)]);
+  const parsed = CaptureProfileSchema.safeParse(mergedData(raw));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    const at = issueWhere(raw, issue.path);
     throw new InputError(`${where}: ${issue.message}`, {
-      file, line: lineOf(doc, counter, issue.path), hint: 'see kernel-configs/README.md for the profile format',
+      file: at.file, line: at.line, hint: 'see kernel-configs/capture/README.md for the profile format',
     });
   }
   return parsed.data;
@@ -111,7 +182,7 @@ export async function loadProfile(file: string): Promise<CaptureProfile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read capture profile: ${(e as Error).message}`, { file, hint: 'pass --profile kernel-configs/<name>.yaml' });
+    throw new InputError(`cannot read capture profile: ${(e as Error).message}`, { file, hint: 'pass --profile kernel-configs/capture/<name>.yaml' });
   }
   return parseProfile(text, file);
 }

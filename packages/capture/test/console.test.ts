@@ -1,0 +1,51 @@
+import { describe, expect, it } from '@jest/globals';
+import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog } from '../src/console.js';
+
+describe('kernel log scanning', () => {
+  const log = [
+    '[    0.000000] Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org)',
+    '[    3.101010] ------------[ cut here ]------------',
+    '[    3.101011] WARNING: CPU: 1 PID: 150 at mm/filemap.c:1234 filemap_fault+0x5a/0x9b0',
+    '[    3.200000] BUG: Bad page cache in process kr-fault  pfn:1a2b3',
+    '[    3.300000] BUG: kernel NULL pointer dereference, address: 0000000000000008',
+    '[    3.300001] Oops: 0000 [#1] PREEMPT SMP NOPTI',
+    '[    3.400000] kernel BUG at mm/truncate.c:653!',
+    '[    3.500000] Kernel panic - not syncing: Fatal exception',
+    '[    3.600000] BUG: workqueue lockup - pool cpus=0',
+    'ordinary line mentioning WARNINGS and BUGS in passing',
+  ].join('\n');
+
+  it('finds WARN, Bad page cache, oops, BUG and panic lines with their line numbers', () => {
+    expect(scanKernelLog(log).map((f) => [f.kind, f.line])).toEqual([
+      ['warn', 3], ['bad-page-cache', 4], ['oops', 5], ['oops', 6], ['oops', 7], ['panic', 8], ['bug', 9],
+    ]);
+    expect(scanKernelLog(log)[1].text).toBe('BUG: Bad page cache in process kr-fault  pfn:1a2b3');
+  });
+
+  it('finds nothing in a clean boot', () => {
+    expect(scanKernelLog('[    0.1] Booting\n[    2.0] EXT4-fs (vda): mounted filesystem\n')).toEqual([]);
+  });
+});
+
+describe('workload result line', () => {
+  it('reads counters as numbers and names as strings', () => {
+    const out = 'noise\nKREPLAY_RESULT workload=odirect-race duration_ms=2003 writes=304 mismatches=0 sigbus=0\n';
+    expect(parseResultLine(out)).toEqual({ workload: 'odirect-race', duration_ms: 2003, writes: 304, mismatches: 0, sigbus: 0 });
+    expect(parseResultLine('KREPLAY_ERROR open O_DIRECT: Invalid argument\n')).toBeUndefined();
+  });
+});
+
+describe('per-CPU ring buffer stats', () => {
+  it('sums overruns, commit overruns and dropped events over CPUs', () => {
+    const stats = parsePerCpuStats([
+      '== cpu0', 'entries: 9363', 'overrun: 0', 'commit overrun: 0', 'bytes: 428540', 'oldest event ts:     8.837817',
+      'now ts:    12.017386', 'dropped events: 0', 'read events: 0',
+      '== cpu1', 'entries: 51594', 'overrun: 17', 'commit overrun: 2', 'bytes: 2434924', 'dropped events: 1', 'read events: 0',
+    ].join('\n'));
+    expect(stats).toEqual([
+      { cpu: 0, entries: 9363, overrun: 0, commitOverrun: 0, dropped: 0, readEvents: 0, bytes: 428540 },
+      { cpu: 1, entries: 51594, overrun: 17, commitOverrun: 2, dropped: 1, readEvents: 0, bytes: 2434924 },
+    ]);
+    expect(lostEvents(stats)).toBe(20);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseProfile } from '../src/profile.js';
+import { guestScript, tracefsPlan } from '../src/guest-script.js';
+import { shQuote, shTemplate } from '../src/shell.js';
+import type { OffsetsTable } from '../src/offsets.js';
+
+const profile = parseProfile(`name: t
+faultAroundBytes: 4096
+tracepoints:
+  - event: filemap:mm_filemap_add_to_page_cache
+    filter: "i_ino == \${ino} && s_dev == \${dev}"
+kprobes:
+  - function: page_add_file_rmap
+    fetch:
+      page: "$arg1:x64"
+      ino: "+{inode.i_ino}(+{address_space.host}(+{page.mapping}($arg1))):u64"
+    filter: "ino == \${ino}"
+  - function: filemap_fault
+    type: kretprobe
+    fetch: { ret: "$retval:x64" }
+    filter: 'comm ~ "kr-*"'
+`, 't.yaml');
+const offsets: OffsetsTable = { release: '6.1.0-56-amd64', source: 'test', offsets: { 'inode.i_ino': 64, 'address_space.host': 0, 'page.mapping': 24 }, sizes: { page: 64 } };
+
+describe('guest tracefs plan', () => {
+  it('defines kprobes with offsets filled in, then filters, then enables', () => {
+    expect(tracefsPlan(profile, offsets)).toEqual([
+      { label: 'kprobe page_add_file_rmap', file: 'kprobe_events', append: true, value: 'p:kreplay/page_add_file_rmap page_add_file_rmap page=$arg1:x64 ino=+64(+0(+24($arg1))):u64' },
+      { label: 'kprobe filemap_fault_ret', file: 'kprobe_events', append: true, value: 'r:kreplay/filemap_fault_ret filemap_fault ret=$retval:x64' },
+      { label: 'filter of filemap:mm_filemap_add_to_page_cache', file: 'events/filemap/mm_filemap_add_to_page_cache/filter', value: 'i_ino == ${ino} && s_dev == ${dev}' },
+      { label: 'filter of kprobe page_add_file_rmap', file: 'events/kreplay/page_add_file_rmap/filter', value: 'ino == ${ino}' },
+      { label: 'filter of kprobe filemap_fault_ret', file: 'events/kreplay/filemap_fault_ret/filter', value: 'comm ~ "kr-*"' },
+      { label: 'enable filemap:mm_filemap_add_to_page_cache', file: 'events/filemap/mm_filemap_add_to_page_cache/enable', value: '1' },
+      { label: 'enable kprobe page_add_file_rmap', file: 'events/kreplay/page_add_file_rmap/enable', value: '1' },
+      { label: 'enable kprobe filemap_fault_ret', file: 'events/kreplay/filemap_fault_ret/enable', value: '1' },
+    ]);
+  });
+
+  it('writes a script that checks kallsyms, every tracefs write, and dumps text per run', () => {
+    const s = guestScript({ profile, offsets, workloadBinary: 'kr-odirect-race', durationMs: 1500, runs: 2, functions: ['filemap_fault', 'page_add_file_rmap'], traceCmd: false });
+    expect(s).toContain("grep -E ' [tTwW] (filemap_fault|page_add_file_rmap)( |$)' /proc/kallsyms");
+    expect(s).toContain("tw 'filter of kprobe page_add_file_rmap' $T/events/kreplay/page_add_file_rmap/filter \"ino == ${KR_INO}\"");
+    expect(s).toContain("tw 'fault_around_bytes' /sys/kernel/debug/fault_around_bytes 4096");
+    expect(s).toContain('/bin/kr-odirect-race $F 16 1500');
+    expect(s).toContain('while [ $i -le 2 ]');
+    expect(s.indexOf('cat $T/trace > $D/trace.txt')).toBeGreaterThan(s.indexOf('echo 0 > $T/tracing_on'));
+    expect(s).not.toContain('trace-cmd');
+  });
+
+  it('quotes values for the guest shell', () => {
+    expect(shQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shTemplate('comm ~ "kr-*" && ino == ${ino}')).toBe('"comm ~ \\"kr-*\\" && ino == ${KR_INO}"');
+    expect(shTemplate('$arg1 `x`')).toBe('"\\$arg1 \\`x\\`"');
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProbeMapSchema } from '@kreplay/mm-model';
+import { loadProfile, parseProfile, profileFunctions, profileOffsetKeys, profileProbeMap } from '../src/profile.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const profilesDir = path.join(repo, 'kernel-configs/capture');
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-profile-'));
+
+function expectInputError(f: () => unknown, message: RegExp, file: string, line: number): void {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toMatchObject({ name: 'InputError', file, line });
+    expect((e as Error).message).toMatch(message);
+    return;
+  }
+  throw new Error('expected an InputError');
+}
+
+const minimal = `name: t
+tracepoints:
+  - event: filemap:mm_filemap_add_to_page_cache
+    filter: "i_ino == \${ino}"
+kprobes:
+  - function: filemap_fault
+    fetch:
+      ino: "+{inode.i_ino}(+{file.f_inode}(+{vm_area_struct.vm_file}(+{vm_fault.vma}($arg1)))):u64"
+    meaning: { op: fault_begin, args: { ino: ino } }
+  - function: filemap_fault
+    type: kretprobe
+    fetch: { ret: "$retval:x64" }
+`;
+
+describe('capture profiles', () => {
+  it('fills defaults: nokaslr, 32 MiB per-CPU buffer, global clock, fault-around untouched', () => {
+    const p = parseProfile(minimal, 'min.yaml');
+    expect(p).toMatchObject({ nokaslr: true, bufferSizeKb: 32768, traceClock: 'global', faultAroundBytes: 'default', filePages: 16 });
+    expect(p.kprobes[0].type).toBe('kprobe');
+    expect(profileFunctions(p)).toEqual(['filemap_fault']);
+    expect(profileOffsetKeys(p)).toEqual(['file.f_inode', 'inode.i_ino', 'vm_area_struct.vm_file', 'vm_fault.vma']);
+  });
+
+  it('every shipped profile validates, and its meanings form a valid probe map', async () => {
+    const files = readdirSync(profilesDir).filter((f) => f.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['odirect-race.yaml', 'odirect-dropper.yaml', 'truncate-racer.yaml', 'odirect-race-faultaround.yaml', 'read-invalidate.yaml']));
+    for (const f of files) {
+      const p = await loadProfile(path.join(profilesDir, f));
+      const map = profileProbeMap(p, '0xffffea0000000000', 64);
+      expect(ProbeMapSchema.parse(map)).toEqual(map);
+      expect(map.probes['kprobe:filemap_fault']?.op).toBe('fault_begin');
+    }
+  });
+
+  it('extends another profile: keys override, probe lists append', async () => {
+    const fa = await loadProfile(path.join(profilesDir, 'odirect-race-faultaround.yaml'));
+    const base = await loadProfile(path.join(profilesDir, 'odirect-race.yaml'));
+    expect(fa.name).toBe('odirect-race-faultaround');
+    expect(base.faultAroundBytes).toBe(4096);
+    expect(fa.faultAroundBytes).toBe('default');
+    const tr = await loadProfile(path.join(profilesDir, 'truncate-racer.yaml'));
+    expect(tr.kprobes.slice(0, base.kprobes.length)).toEqual(base.kprobes);
+    expect(profileFunctions(tr)).toEqual(expect.arrayContaining(['truncate_pagecache', 'truncate_inode_pages_range', 'filemap_fault']));
+  });
+
+  it('a wrong value is reported at its file and line', () => {
+    const bad = minimal.replace('type: kretprobe', 'type: uprobe');
+    expectInputError(() => parseProfile(bad, 'bad.yaml'), /kprobes\.1\.type: Invalid option/, 'bad.yaml', 11);
+    expectInputError(() => parseProfile('name: t\nbufferSizeKb: 10\n', 'small.yaml'), /bufferSizeKb/, 'small.yaml', 2);
+    expectInputError(() => parseProfile('name: t\nfaultAroundBytes: 1000\n', 'fa.yaml'), /faultAroundBytes/, 'fa.yaml', 2);
+    expectInputError(() => parseProfile('name: t\nkprobez: []\n', 'typo.yaml'), /Unrecognized key/, 'typo.yaml', 1);
+  });
+
+  it('rejects unknown filter variables, argument fetches on kretprobes and duplicate event names', () => {
+    expectInputError(() => parseProfile(minimal.replace('${ino}', '${inode}'), 'v.yaml'), /unknown \$\{variable\} in filter/, 'v.yaml', 4);
+    expectInputError(() => parseProfile(minimal.replace('"$retval:x64"', '"$arg1:x64"'), 'r.yaml'), /a kretprobe cannot fetch arguments/, 'r.yaml', 12);
+    const dup = `${minimal}  - function: filemap_fault\n`;
+    expectInputError(() => parseProfile(dup, 'd.yaml'), /event name filemap_fault is used twice/, 'd.yaml', 13);
+  });
+
+  it('reports YAML syntax errors and errors inside an extended profile at their own file', () => {
+    expectInputError(() => parseProfile('name: [unclosed\n', 's.yaml'), /not valid YAML/, 's.yaml', 2);
+    const base = path.join(tmp, 'base.yaml');
+    writeFileSync(base, 'name: base\nkprobes:\n  - function: "bad name"\n');
+    const child = path.join(tmp, 'child.yaml');
+    writeFileSync(child, 'extends: base.yaml\nname: child\nkprobes:\n  - function: ok_fn\n    type: nope\n');
+    expectInputError(() => parseProfile('extends: base.yaml\nname: c\n', path.join(tmp, 'c.yaml')), /kprobes\.0\.function/, base, 3);
+    writeFileSync(base, 'name: base\n');
+    expectInputError(() => parseProfile('extends: base.yaml\nname: c\nkprobes:\n  - function: f\n    type: nope\n', path.join(tmp, 'c.yaml')), /kprobes\.0\.type/, path.join(tmp, 'c.yaml'), 5);
+    expectInputError(() => parseProfile('extends: missing.yaml\nname: c\n', path.join(tmp, 'm.yaml')), /cannot read missing.yaml/, path.join(tmp, 'm.yaml'), 1);
+  });
+});
