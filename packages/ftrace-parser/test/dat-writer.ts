@@ -1,0 +1,175 @@
+/**
+ * A small trace.dat v6 writer for tests: event formats, kallsyms, saved cmdlines, options
+ * and hand-built ring-buffer pages (time extends, absolute timestamps, padding, missed
+ * events). It writes what trace-cmd's Documentation/trace-cmd/trace-cmd.dat.v6.5.txt
+ * describes, little-endian with 8-byte longs, so `trace-cmd report` reads its output too.
+ */
+
+const PAGE = 4096;
+const DATA_OFFSET = 16;
+
+export const HEADER_PAGE =
+  '\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n' +
+  '\tfield: local_t commit;\toffset:8;\tsize:8;\tsigned:1;\n' +
+  '\tfield: int overwrite;\toffset:8;\tsize:1;\tsigned:1;\n' +
+  '\tfield: char data;\toffset:16;\tsize:4080;\tsigned:0;\n';
+
+export const HEADER_EVENT =
+  '# compressed entry header\n\ttype_len    :    5 bits\n\ttime_delta  :   27 bits\n\tarray       :   32 bits\n\n' +
+  '\tpadding     : type == 29\n\ttime_extend : type == 30\n\ttime_stamp : type == 31\n\tdata max type_len  == 28\n';
+
+const COMMON =
+  '\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n' +
+  '\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n' +
+  '\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n' +
+  '\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n';
+
+/** A format file: `fields` are `[decl, offset, size, signed]`. */
+export function formatText(name: string, id: number, fields: [string, number, number, 0 | 1][], printFmt: string): string {
+  const body = fields.map(([decl, off, size, signed]) => `\tfield:${decl};\toffset:${off};\tsize:${size};\tsigned:${signed};\n`).join('');
+  return `name: ${name}\nID: ${id}\nformat:\n${COMMON}${body}\nprint fmt: ${printFmt}\n`;
+}
+
+/** One event's payload: the common header, then `body` (the event's own fields). */
+export function payload(id: number, pid: number, body: Buffer, flags = 0, preempt = 0): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16LE(id, 0);
+  h.writeUInt8(flags, 2);
+  h.writeUInt8(preempt, 3);
+  h.writeInt32LE(pid, 4);
+  return Buffer.concat([h, body]);
+}
+
+export function u64(v: bigint | number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(v));
+  return b;
+}
+
+export function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+/** Builds one ring-buffer page event by event. */
+export class PageBuilder {
+  private readonly parts: Buffer[] = [];
+  private used = 0;
+
+  constructor(readonly timestamp: bigint) {}
+
+  private header(typeLen: number, delta: number): Buffer {
+    return u32(((delta & 0x7ffffff) << 5) | typeLen);
+  }
+
+  private push(b: Buffer): this {
+    this.parts.push(b);
+    this.used += b.length;
+    return this;
+  }
+
+  /** A data event `delta` ns after the previous one (delta < 2^27). */
+  event(delta: number, data: Buffer): this {
+    const len = (data.length + 3) & ~3;
+    const padded = Buffer.concat([data, Buffer.alloc(len - data.length)]);
+    if (len <= 28 * 4 && len > 0) return this.push(Buffer.concat([this.header(len / 4, delta), padded]));
+    return this.push(Buffer.concat([this.header(0, delta), u32(len + 4), padded]));
+  }
+
+  /** A time extend: the next delta is `delta` (≥ 2^27) ns. */
+  extend(delta: bigint): this {
+    return this.push(Buffer.concat([this.header(30, Number(delta & 0x7ffffffn)), u32(Number(delta >> 27n))]));
+  }
+
+  /** An absolute timestamp. */
+  absolute(ts: bigint): this {
+    return this.push(Buffer.concat([this.header(31, Number(ts & 0x7ffffffn)), u32(Number((ts >> 27n) & 0xffffffffn))]));
+  }
+
+  /** A discarded event turned into padding (`len` bytes of body). */
+  padding(delta: number, len: number): this {
+    return this.push(Buffer.concat([this.header(29, delta), u32(len), Buffer.alloc(len - 4)]));
+  }
+
+  /** The page; `missed` sets RB_MISSED_EVENTS (and stores the count when given). */
+  build(opts: { missed?: number | true; commit?: number } = {}): Buffer {
+    const page = Buffer.alloc(PAGE);
+    page.writeBigUInt64LE(this.timestamp, 0);
+    Buffer.concat(this.parts).copy(page, DATA_OFFSET);
+    let commit = opts.commit ?? this.used;
+    if (opts.missed !== undefined) {
+      commit |= 0x80000000;
+      if (opts.missed !== true) {
+        commit |= 0x40000000;
+        page.writeBigUInt64LE(BigInt(opts.missed), DATA_OFFSET + this.used);
+      }
+    }
+    page.writeUInt32LE(commit >>> 0, 8);
+    page.writeUInt32LE(opts.missed !== undefined ? 0xffffffff : 0, 12);
+    return page;
+  }
+}
+
+export interface DatSpec {
+  ftrace?: string[];
+  systems: Record<string, string[]>;
+  kallsyms?: string;
+  printk?: string;
+  cmdlines?: string;
+  /** Extra options (id, data), written before the TRACECLOCK option. */
+  options?: [number, Buffer][];
+  clock?: string;
+  /** Pages per CPU. */
+  cpus: Buffer[][];
+}
+
+function sized8(text: string): Buffer {
+  const b = Buffer.from(text);
+  return Buffer.concat([u64(b.length), b]);
+}
+
+function sized4(text: string): Buffer {
+  const b = Buffer.from(text);
+  return Buffer.concat([u32(b.length), b]);
+}
+
+/** A complete v6 trace.dat. */
+export function writeDatV6(spec: DatSpec): Buffer {
+  const parts: Buffer[] = [];
+  const head = Buffer.alloc(10 + 2 + 1 + 1 + 4);
+  Buffer.from([0x17, 0x08, 0x44]).copy(head, 0);
+  head.write('tracing', 3, 'latin1');
+  head.write('6\0', 10, 'latin1');
+  head.writeUInt8(0, 12);
+  head.writeUInt8(8, 13);
+  head.writeUInt32LE(PAGE, 14);
+  parts.push(head);
+  parts.push(Buffer.from('header_page\0'), sized8(HEADER_PAGE), Buffer.from('header_event\0'), sized8(HEADER_EVENT));
+  const ftrace = spec.ftrace ?? [];
+  parts.push(u32(ftrace.length), ...ftrace.map(sized8));
+  const systems = Object.entries(spec.systems);
+  parts.push(u32(systems.length));
+  for (const [name, formats] of systems) parts.push(Buffer.from(`${name}\0`), u32(formats.length), ...formats.map(sized8));
+  parts.push(sized4(spec.kallsyms ?? ''), sized4(spec.printk ?? ''), sized8(spec.cmdlines ?? ''));
+  parts.push(u32(spec.cpus.length), Buffer.from('options  \0'));
+  const clock = Buffer.from(`${spec.clock ?? '[local] global counter'}\n\0`);
+  for (const [id, data] of [...(spec.options ?? []), [4, clock] as [number, Buffer]]) {
+    const idb = Buffer.alloc(2);
+    idb.writeUInt16LE(id);
+    parts.push(idb, u32(data.length), data);
+  }
+  parts.push(Buffer.alloc(2), Buffer.from('flyrecord\0'));
+  const headerLength = parts.reduce((n, b) => n + b.length, 0) + spec.cpus.length * 16;
+  let at = Math.ceil(headerLength / PAGE) * PAGE;
+  const table: Buffer[] = [];
+  for (const pages of spec.cpus) {
+    const size = pages.length * PAGE;
+    table.push(u64(size > 0 ? at : 0), u64(size));
+    at += size;
+  }
+  parts.push(...table);
+  const meta = Buffer.concat(parts);
+  const pad = Buffer.alloc(Math.ceil(meta.length / PAGE) * PAGE - meta.length);
+  return Buffer.concat([meta, pad, ...spec.cpus.flat()]);
+}

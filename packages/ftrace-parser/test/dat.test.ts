@@ -1,0 +1,253 @@
+/**
+ * trace.dat: files recorded on a real kernel with trace-cmd 3.1.6 (fixtures/dat, made by
+ * make-fixtures.sh) read exactly as `trace-cmd report -R -t` reads them, the same run read
+ * as kernel text and as trace.dat gives the same events, and a synthetic file covers what
+ * the host cannot record (kprobes) and what must never crash the reader.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openTrace, parseTraceString } from '../src/index.js';
+import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
+import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../src/types.js';
+import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.dat')).sort();
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-'));
+
+async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+async function report(file: string): Promise<string> {
+  let text = '';
+  for await (const lines of reportTraceDat(file)) text += `${lines.join('\n')}\n`;
+  return text;
+}
+
+const events = (rs: TraceRecord[]): TraceEvent[] => rs.filter((r): r is TraceEvent => r.type === 'event');
+const gaps = (rs: TraceRecord[]): Gap[] => rs.filter((r): r is Gap => r.type === 'gap');
+const meta = (rs: TraceRecord[], key: string): TraceMeta['value'] | undefined => rs.find((r): r is TraceMeta => r.type === 'meta' && r.key === key)?.value;
+
+function writeTmp(name: string, bytes: Buffer): string {
+  const p = path.join(tmp, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+function traceCmd(): boolean {
+  try {
+    execFileSync('trace-cmd', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    // trace-cmd --version exits non-zero on some versions but still runs
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as { status?: number }).status !== undefined;
+  }
+}
+
+describe('trace.dat recorded by trace-cmd: golden reports', () => {
+  it('covers v6, v7 uncompressed, v7 zlib, v7 zstd and missed events', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['mixed-v6.dat', 'mixed-v7-none.dat', 'mixed-v7-zlib.dat', 'mixed-v7-zstd.dat', 'missed-v7-zstd.dat']));
+  });
+
+  for (const name of fixtures) {
+    it(`${name} renders exactly as trace-cmd report -R -t printed it`, async () => {
+      const golden = readFileSync(path.join(dir, name.replace(/\.dat$/, '.report.txt')), 'utf8');
+      expect(await report(path.join(dir, name))).toBe(golden);
+    });
+  }
+});
+
+describe('trace.dat records', () => {
+  it('every container form of one capture holds the same records', async () => {
+    const strip = (rs: TraceRecord[]): unknown[] => rs.filter((r) => r.type !== 'meta').map((r) => ({ ...r, source: '' }));
+    const base = strip(await collect(readTraceDat(path.join(dir, 'mixed-v6.dat'))));
+    expect(base.length).toBeGreaterThan(40);
+    for (const f of ['mixed-v7-none.dat', 'mixed-v7-zstd.dat', 'mixed-v7-zlib.dat']) {
+      expect(strip(await collect(readTraceDat(path.join(dir, f))))).toEqual(base);
+    }
+  });
+
+  it('reports the container as metadata', async () => {
+    const rs = await collect(readTraceDat(path.join(dir, 'mixed-v7-zstd.dat')));
+    expect(meta(rs, 'trace.dat.version')).toBe(7);
+    expect(meta(rs, 'compression')).toMatch(/^zstd /);
+    expect(meta(rs, 'clock')).toBe('local');
+    expect(meta(rs, 'cpus')).toBe(2);
+    expect(String(meta(rs, 'uname'))).toMatch(/^Linux /);
+    expect(meta(rs, 'trace-cmd.version')).toMatch(/^3\./);
+  });
+
+  it('decodes filemap events into the fields the text parser gives them', async () => {
+    const ev = events(await collect(readTraceDat(path.join(dir, 'mixed-v6.dat')))).find((e) => e.event === 'mm_filemap_add_to_page_cache')!;
+    expect(ev.system).toBe('filemap');
+    expect(Object.keys(ev.fields)).toEqual(['dev', 'ino', 'pfn', 'ofs', 'index', 'order']);
+    expect(ev.fields.dev).toMatch(/^\d+:\d+$/);
+    expect(ev.fields.ofs).toBe((ev.fields.index as number) * 4096);
+  });
+
+  it('turns the page header missed-events bits into a lost-events gap before the first event kept', async () => {
+    const rs = (await collect(readTraceDat(path.join(dir, 'missed-v7-zstd.dat')))).filter((r) => r.type !== 'meta');
+    const g = rs[0] as Gap;
+    expect(g).toMatchObject({ type: 'gap', kind: 'lost-events', lost: 185 });
+    expect(g.ts).toBe((rs[1] as TraceEvent).ts);
+    expect((rs[1] as TraceEvent).cpu).toBe(g.cpu);
+    expect(gaps(rs)).toHaveLength(1);
+  });
+
+  it('merges the CPUs by timestamp and numbers records in output order', async () => {
+    const rs = await collect(readTraceDat(path.join(dir, 'mixed-v6.dat')));
+    const evs = events(rs);
+    expect(new Set(evs.map((e) => e.cpu))).toEqual(new Set([0, 1]));
+    for (let i = 1; i < evs.length; i++) expect(evs[i]!.ts >= evs[i - 1]!.ts).toBe(true);
+    expect(rs.map((r) => r.line)).toEqual(rs.map((_, i) => i + 1));
+  });
+});
+
+describe('the same run as kernel text and as trace.dat', () => {
+  it('decodes to the same events, field for field, the .dat exact to the nanosecond', async () => {
+    const text = events(await collect(openTrace(path.join(dir, 'same-run.trace'))));
+    const dat = events(await collect(readTraceDat(path.join(dir, 'same-run.dat'))));
+    expect(dat.length).toBe(text.length);
+    expect(dat.length).toBeGreaterThan(20);
+    const exact = new Set(['mm_filemap_add_to_page_cache', 'mm_filemap_delete_from_page_cache', 'print', 'sched_process_exec']);
+    dat.forEach((d, i) => {
+      const t = text[i]!;
+      // the kernel prints microseconds, rounded: ns2usecs() adds 500 before dividing
+      expect(t.ts).toBe(((d.ts + 500n) / 1000n) * 1000n);
+      expect({ cpu: d.cpu, pid: d.pid, comm: d.comm, flags: d.flags, event: d.event, system: d.system })
+        .toEqual({ cpu: t.cpu, pid: t.pid, comm: t.comm, flags: t.flags, event: t.event, system: t.system });
+      if (exact.has(d.event)) expect(d.fields).toEqual(t.fields);
+    });
+    expect(dat.filter((d) => d.event === 'print').map((d) => d.fields.buf)).toContain('kreplay:step label="two\nlines"');
+  });
+});
+
+describe('synthetic trace.dat (test writer)', () => {
+  const file = writeTmp('synthetic.dat', syntheticDat());
+
+  it('resolves kprobe and kretprobe sites from kallsyms and names arguments as the format does', async () => {
+    const evs = events(await collect(readTraceDat(file)));
+    const kp = evs.find((e) => e.event === 'p_filemap_fault_0')!;
+    expect(kp).toMatchObject({ system: 'kprobes', pid: 1234, comm: 'racer', cpu: 0, ts: T0 + 100n, flags: 'd..1.' });
+    expect(kp.probe).toEqual({ kind: 'kprobe', func: 'filemap_fault', offset: 0, size: 0x5a0 });
+    expect(kp.fields).toEqual({ ino: 0x2a, index: 3, comm: 'racer', delta: -16 });
+    const kr = evs.find((e) => e.event === 'r_filemap_fault_0')!;
+    expect(kr.probe).toEqual({ kind: 'kretprobe', func: 'filemap_fault', caller: '__do_fault+0x3c/0x140' });
+    expect(kr.fields).toEqual({ ret: 0x200 });
+    expect(kr.ts).toBe(ABSOLUTE);
+  });
+
+  it('gives kprobe events the same site and fields the text parser reads from the kernel text', async () => {
+    const dat = events(await collect(readTraceDat(file))).filter((e) => e.system === 'kprobes');
+    // what the kernel's trace file prints for these two events (print fmt of the formats above)
+    const text = events(parseTraceString([
+      '           racer-1234    [000] d..1.  1000.000000: p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=0x2a index=3 comm="racer" delta=-16',
+      '           racer-1234    [000] .....  1002.000000: r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) ret=0x200',
+    ].join('\n')));
+    expect(dat.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags })))
+      .toEqual(text.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags })));
+  });
+
+  it('applies deltas, time extends, padding and absolute timestamps as the ring buffer does', async () => {
+    const evs = events(await collect(readTraceDat(file))).filter((e) => e.cpu === 0);
+    expect(evs.map((e) => e.ts)).toEqual([T0 + 100n, T0 + 150n, T0 + 150n + EXTEND, ABSOLUTE]);
+    const fm = evs[1]!;
+    expect(fm.fields).toEqual({ dev: '254:3', ino: 0x2a, pfn: 0x1234, ofs: 4096, index: 1, order: 0 });
+    expect(fm.flags).toBe('dnh12');
+    expect(evs[2]!.fields).toEqual({ ip: 'tracing_mark_write', buf: 'kreplay:step label="two\nlines"' });
+  });
+
+  it('keeps reading past a page whose commit overruns it, and says so in a gap', async () => {
+    const rs = (await collect(readTraceDat(file))).filter((r) => r.type !== 'meta' && r.cpu === 1);
+    expect(rs.map((r) => (r.type === 'gap' ? `gap:${r.kind}:${r.lost ?? ''}` : (r as TraceEvent).fields.buf))).toEqual([
+      'gap:lost-events:7', 'after the loss', 'gap:unparseable:', 'gap:lost-events:', 'after the bad page',
+    ]);
+    const bad = gaps(rs).find((g) => g.kind === 'unparseable')!;
+    expect(bad.reason).toMatch(/commit length 5000 overruns/);
+    await expect(collect(readTraceDat(file, { strict: true }))).rejects.toMatchObject({ name: 'InputError' });
+  });
+
+  it('reports every option it does not know as metadata, not silently', async () => {
+    const spec = syntheticSpec();
+    spec.options = [[77, Buffer.from('future\0')]];
+    const rs = await collect(readTraceDat(writeTmp('unknown-option.dat', syntheticDat(spec))));
+    expect(meta(rs, 'unknown-option')).toMatch(/^id 77 \(7 bytes\)/);
+    expect(events(rs)).toHaveLength(events(await collect(readTraceDat(file))).length);
+  });
+});
+
+describe('broken trace.dat files', () => {
+  const good = readFileSync(path.join(dir, 'mixed-v6.dat'));
+  const zstd = readFileSync(path.join(dir, 'mixed-v7-zstd.dat'));
+
+  it('a wrong magic is an input error that says what the file is not', async () => {
+    const bad = Buffer.from(good);
+    bad[1] = 0;
+    await expect(collect(readTraceDat(writeTmp('magic.dat', bad)))).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(/magic/) });
+  });
+
+  it('a file cut inside its metadata is an input error naming the section', async () => {
+    for (const cut of [16, 200, 3000]) {
+      const p = writeTmp(`cut-${cut}.dat`, good.subarray(0, cut));
+      await expect(collect(readTraceDat(p))).rejects.toMatchObject({ name: 'InputError', hint: expect.stringMatching(/truncated/) });
+    }
+  });
+
+  it('a file cut inside its CPU data keeps the events before the cut and ends with a truncated gap', async () => {
+    const full = events(await collect(readTraceDat(path.join(dir, 'mixed-v6.dat'))));
+    const p = writeTmp('cut-data.dat', good.subarray(0, good.length - 4096 - 100));
+    const rs = await collect(readTraceDat(p));
+    const t = gaps(rs).filter((g) => g.kind === 'truncated');
+    expect(t.length).toBeGreaterThan(0);
+    expect(t[0]!.reason).toMatch(/CPU \d/);
+    expect(events(rs).length).toBeLessThan(full.length);
+    await expect(collect(readTraceDat(p, { strict: true }))).rejects.toMatchObject({ name: 'InputError' });
+  });
+
+  it('an unsupported compression algorithm is an input error with a way out', async () => {
+    const bad = Buffer.from(zstd);
+    const at = bad.indexOf('zstd\0');
+    bad.write('lz4x', at, 'latin1');
+    await expect(collect(readTraceDat(writeTmp('lz4.dat', bad)))).rejects.toMatchObject({
+      name: 'InputError', message: expect.stringMatching(/"lz4x" is not supported/), hint: expect.stringMatching(/trace-cmd convert/),
+    });
+  });
+
+  it('a version it does not read is an input error', async () => {
+    const bad = Buffer.from(good);
+    bad.write('5', 10, 'latin1');
+    await expect(collect(readTraceDat(writeTmp('v5.dat', bad)))).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(/version "5"/) });
+  });
+
+  it('random corruption of the CPU data never throws: what cannot be decoded becomes gaps', async () => {
+    const dataStart = good.length - 2 * 4096;
+    let seed = 12345;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let round = 0; round < 30; round++) {
+      const bad = Buffer.from(good);
+      for (let k = 0; k < 40; k++) bad[dataStart + (rand() % 8192)] = rand() & 0xff;
+      const rs = await collect(readTraceDat(writeTmp('fuzz.dat', bad)));
+      expect(rs.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+const live = traceCmd() ? describe : describe.skip;
+live('beside trace-cmd on this machine', () => {
+  it('reads every fixture and the synthetic file exactly as the installed trace-cmd does', async () => {
+    // (trace-cmd gives up on a CPU at a corrupt page, where kreplay reads on: that page is left out here)
+    const synthetic = writeTmp('synthetic-live.dat', syntheticDat(syntheticSpec({ corrupt: false })));
+    const files = [...fixtures.filter((f) => !f.includes('zlib')).map((f) => path.join(dir, f)), synthetic];
+    for (const f of files) {
+      const theirs = execFileSync('trace-cmd', ['report', '-R', '-t', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      expect(await report(f)).toBe(theirs);
+    }
+  });
+});
