@@ -8,10 +8,10 @@
  */
 import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, mannWhitney, mergeHistograms, type Distribution } from './stats.js';
+import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution } from './stats.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
-  LATENCY_OPS,
+  LATENCY_OPS, type LatencyOp,
   type BehaviourRow, type DiffResult, type FindingEntry, type LatencyRow, type RunData,
   type SideInfo, type ThresholdCheck, type WorkloadRow, type WorkloadValue,
 } from './types.js';
@@ -119,22 +119,34 @@ function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo:
   });
 }
 
+/**
+ * Latency rows. Percentiles come from replay's histograms (every call, within 1/16 of the
+ * true value), or exactly from the raw samples when replay kept all of them. The test runs
+ * on raw samples when both sides have them (all, or replay's fixed-seed reservoir), on the
+ * histograms otherwise (a bucket's samples count as ties).
+ */
 function latency(base: readonly RunData[], patched: readonly RunData[]): LatencyRow[] {
-  const pool = (runs: readonly RunData[], op: (typeof LATENCY_OPS)[number]) => mergeHistograms(runs.flatMap((r) => r.latency[op] ?? []));
+  const pool = (runs: readonly RunData[], op: LatencyOp) => mergeHistograms(runs.flatMap((r) => r.latency[op] ?? []));
+  const raw = (runs: readonly RunData[], op: LatencyOp): number[] | undefined =>
+    runs.every((r) => !r.latency[op] || r.samples?.[op]) ? runs.flatMap((r) => r.samples?.[op] ?? []) : undefined;
   const rows: LatencyRow[] = [];
   for (const op of LATENCY_OPS) {
-    const bs = pool(base, op);
-    const ps = pool(patched, op);
-    if (bs.count === 0 && ps.count === 0) continue;
-    const bd = distribution(bs);
-    const pd = distribution(ps);
+    let bh = pool(base, op);
+    let ph = pool(patched, op);
+    if (bh.count === 0 && ph.count === 0) continue;
+    const bs = raw(base, op);
+    const ps = raw(patched, op);
+    if (bs && bs.length === bh.count) bh = histogramOf(bs);
+    if (ps && ps.length === ph.count) ph = histogramOf(ps);
+    const bd = distribution(bh);
+    const pd = distribution(ph);
     rows.push({
       op, base: bd, patched: pd,
       changePct: {
         p50: changePct(bd.p50, pd.p50), p90: changePct(bd.p90, pd.p90),
         p99: changePct(bd.p99, pd.p99), max: changePct(bd.max, pd.max),
       },
-      significance: mannWhitney(bs, ps),
+      significance: bs && ps && bs.length && ps.length ? mannWhitney(histogramOf(bs), histogramOf(ps)) : mannWhitney(bh, ph),
     });
   }
   return rows;

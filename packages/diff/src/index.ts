@@ -17,3 +17,5 @@ export * from './render/html.js';
 export * from './render/perfetto.js';
 export * from './replayer.js';
 export * from './report-model.js';
+export * from './ci-config.js';
+export * from './ci.js';

@@ -63,6 +63,8 @@ export const ReplayJsonSchema = z.looseObject({
     lastTs: Int.optional(),
   }).optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
+  /** Raw entry→return samples, ns, per span. */
+  latencyNs: z.record(z.string(), z.array(z.number().nonnegative())).optional(),
 });
 export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
 

@@ -3,10 +3,12 @@
  * from replay JSON), the events around each finding from a second pass over its trace,
  * and the diff when the inputs come as two sides.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { MmOp } from '@kreplay/mm-model';
 import { diffRuns, type DiffOptions } from './diff.js';
 import { collectWindows, type WindowOptions } from './evidence.js';
 import type { ReportModel, ReportRun } from './render/html.js';
+import { PerfettoWriter } from './render/perfetto.js';
 import { replayFile } from '@kreplay/replay';
 import { replayOptions, type ReplayerOptions } from './replayer.js';
 import { isReplayJsonPath, loadRun, type TraceReplayer } from './run.js';
@@ -50,4 +52,37 @@ export async function buildReport(req: ReportRequest): Promise<ReportModel> {
     });
   }
   return model;
+}
+
+/**
+ * Perfetto files for the trace inputs of a report: one streaming writer per input (the
+ * replayed ops go straight to disk), findings added and the JSON closed by `finish`.
+ */
+export class PerfettoFiles {
+  readonly files: string[] = [];
+  private readonly streams: WriteStream[] = [];
+  private readonly writers: PerfettoWriter[] = [];
+
+  constructor(private readonly fileFor: (input: string, index: number) => string) {}
+
+  /** Pass as ReportRequest.opsFor. */
+  readonly opsFor = (input: string, index: number): ((op: MmOp) => void) => {
+    const file = this.fileFor(input, index);
+    const stream = createWriteStream(file);
+    const w = new PerfettoWriter((s) => stream.write(s));
+    this.files.push(file);
+    this.streams.push(stream);
+    this.writers.push(w);
+    return (op) => w.op(op);
+  };
+
+  /** Add each trace input's findings as global instants and close every file. */
+  async finish(model: ReportModel): Promise<void> {
+    const traced = model.runs.filter((r) => !isReplayJsonPath(r.label));
+    this.writers.forEach((w, i) => {
+      for (const f of traced[i]?.run.findings ?? []) w.finding(f);
+      w.end();
+    });
+    await Promise.all(this.streams.map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
+  }
 }

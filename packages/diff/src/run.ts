@@ -23,6 +23,8 @@ export interface ReplayLike {
   };
   trace?: { source?: string; firstTs?: bigint; lastTs?: bigint };
   meta?: Record<string, unknown>;
+  /** Raw latency samples per span (ReplayResult.latencyNs). */
+  latencyNs?: Partial<Record<string, number[]>>;
 }
 
 /** Replays one trace file (the CLI passes @kreplay/replay's replayFile). */
@@ -36,9 +38,12 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
   const first = r.trace?.firstTs;
   const last = r.trace?.lastTs;
   const latency: RunData['latency'] = {};
+  const samples: NonNullable<RunData['samples']> = {};
   for (const op of LATENCY_OPS) {
     const h = r.stats.latency?.[op];
     if (h && h.count > 0) latency[op] = h;
+    const raw = r.latencyNs?.[op];
+    if (raw && raw.length > 0) samples[op] = raw;
   }
   const run: RunData = {
     source,
@@ -46,6 +51,7 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     durationNs: first !== undefined && last !== undefined && last > first ? Number(last - first) : 0,
     counts: countsFromStats(r.stats),
     latency,
+    ...(Object.keys(samples).length ? { samples } : {}),
     stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
   };
   if (tracePath) run.trace = tracePath;
@@ -70,6 +76,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       stats: j.stats as ReplayLike['stats'],
       trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },
       ...(j.meta ? { meta: j.meta } : {}),
+      ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
     };
     run = runFromReplay(like, input, tracePath);
   } else {

@@ -23,8 +23,10 @@ export interface RunData {
   durationNs: number;
   /** Behaviour counters by metric name (see BEHAVIOUR_METRICS). */
   counts: Record<string, number>;
-  /** Entry→return latencies, ns (replay's histograms). */
+  /** Entry→return latencies, ns (replay's histograms: every call). */
   latency: Partial<Record<LatencyOp, Histogram>>;
+  /** Raw entry→return samples, ns, when replay kept them (all, or a fixed-seed reservoir of 10000). */
+  samples?: Partial<Record<LatencyOp, number[]>>;
   stats: { events: number; ops: number; gaps: number; unknown: number };
   /** Workload result counters from the trace's meta.json. */
   workload?: Record<string, WorkloadValue>;

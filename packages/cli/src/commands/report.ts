@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { buildReport, expandInputs, parseThreshold, PerfettoWriter, reportToHtml, type DiffResult } from '@kreplay/diff';
-import type { MmOp } from '@kreplay/mm-model';
+import { buildReport, expandInputs, parseThreshold, PerfettoFiles, reportToHtml, type DiffResult } from '@kreplay/diff';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /** `out.json` for the first trace, `out-2.json`, `out-3.json` ... for the next ones. */
@@ -53,9 +51,7 @@ The HTML file needs nothing else: no network, no scripts, no fonts. It holds a s
       this.note('error: --base and --patched go together\n  hint: give both sides, or plain inputs without a side');
       this.exit(EXIT.input);
     }
-    const streams: WriteStream[] = [];
-    const writers: PerfettoWriter[] = [];
-    let perfettoIndex = 0;
+    const perfetto = flags.perfetto ? new PerfettoFiles((_input, i) => numbered(flags.perfetto!, i)) : undefined;
     const model = await buildReport({
       runs, base, patched,
       replay: { kernel: flags.kernel, probesFile: flags.probes },
@@ -64,25 +60,10 @@ The HTML file needs nothing else: no network, no scripts, no fonts. It holds a s
       onInput: (input) => {
         if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
       },
-      opsFor: flags.perfetto
-        ? (input) => {
-          const file = numbered(flags.perfetto!, perfettoIndex++);
-          const stream = createWriteStream(file);
-          const w = new PerfettoWriter((s) => stream.write(s));
-          streams.push(stream);
-          writers.push(w);
-          this.note(`perfetto: ${input} → ${file}`);
-          return (op: MmOp) => w.op(op);
-        }
-        : undefined,
+      ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
     });
-    // Findings go into each Perfetto file as global instants (trace inputs only, in order).
-    const traced = model.runs.filter((r) => r.run.trace && !/\.json$/i.test(r.label));
-    writers.forEach((w, i) => {
-      for (const f of traced[i]?.run.findings ?? []) w.finding(f);
-      w.end();
-    });
-    await Promise.all(streams.map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
+    await perfetto?.finish(model);
+    for (const f of perfetto?.files ?? []) this.note(`wrote ${f}`);
     await writeFile(flags.html, reportToHtml(model));
     const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
     this.note(`wrote ${flags.html}: ${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${model.diff.regression ? 'REGRESSION' : 'no regression'}` : ''}`);

@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core';
+import { relative } from 'node:path';
+import { capture, defaultProfilePath, findWorkload, loadProfile, parseDuration, userKernel } from '@kreplay/capture';
+import { ciSummaryText, expandInput, loadCiConfig, parseShard, runCi, type CaptureSide } from '@kreplay/diff';
+import { EXIT, KreplayCommand } from '../base.js';
+
+/** Captures one side's runs of one workload with @kreplay/capture; returns their traces. */
+const captureSide: CaptureSide = async (req) => {
+  const workload = findWorkload(req.workload);
+  const profileFile = req.profile ?? relative(process.cwd(), defaultProfilePath(workload));
+  const result = await capture({
+    kernel: req.kernel === 'debian' ? undefined : await userKernel(req.kernel, req.modules),
+    profile: await loadProfile(profileFile), profileFile,
+    workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
+    accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,
+    onProgress: req.onProgress, ...(req.signal ? { signal: req.signal } : {}),
+  });
+  return result.runs.flatMap((r) => expandInput(r.dir));
+};
+
+export default class Ci extends KreplayCommand {
+  static override summary = 'Capture → replay → diff → reports for a base and a patched kernel, from one config file';
+  static override description = `Reads kreplay.config.json (zod-validated; see kreplay.config.example.json and docs/ci.md): the base and patched kernels to capture from (Debian's packaged kernel or a bzImage) or traces already captured, the capture profile and workloads, runs per side, replay choices and thresholds. For each workload it captures both sides (when kernels are given), replays every run, diffs them and writes every report into the output folder: <workload>/diff.txt, diff.json, diff.junit.xml, diff.sarif, diff.github.txt, report.html (and perfetto-*.json when asked), plus summary.txt and summary.json.
+
+Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). Exit 1 when any workload regressed, 0 when none did, 2 for a bad config, 3 when capture cannot run on this machine.`;
+
+  static override examples = [
+    '<%= config.bin %> ci --config kreplay.config.json',
+    'CI=true <%= config.bin %> ci --config kreplay.config.json --shard 1/2',
+  ];
+
+  static override flags = {
+    config: Flags.string({ default: 'kreplay.config.json', description: 'config file' }),
+    output: Flags.string({ description: 'output folder (overrides the config\'s "output")' }),
+    shard: Flags.string({ description: 'i/n: run only every n-th workload, starting at the i-th (fan out over CI jobs)' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Ci);
+    const loaded = await loadCiConfig(flags.config);
+    if (flags.output) loaded.config.output = flags.output;
+    const shard = flags.shard ? parseShard(flags.shard) : undefined;
+    const live = process.stderr.isTTY && !process.env.CI;
+    const t0 = Date.now();
+    const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
+    const onProgress = (m: string) => {
+      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${m.length > 110 ? `${m.slice(0, 107)}...` : m}`);
+      else this.note(`[kreplay ci ${stamp()}] ${m}`);
+    };
+    const result = await runCi(loaded, { capture: captureSide, onProgress, ...(shard ? { shard } : {}) });
+    if (live) process.stderr.write('\r\x1b[K');
+    this.out(ciSummaryText(result).trimEnd());
+    const rel = relative(process.cwd(), result.output);
+    this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
+    this.exit(result.regression ? EXIT.findings : EXIT.clean);
+  }
+}

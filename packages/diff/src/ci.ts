@@ -1,0 +1,156 @@
+/**
+ * `kreplay ci`: capture (when a side names a kernel) → replay → diff → reports, for each
+ * workload, with every report written into one output folder:
+ *
+ *   OUT/<group>/diff.txt diff.json diff.junit.xml diff.sarif diff.github.txt report.html
+ *   OUT/<group>/perfetto-*.json   (when asked)
+ *   OUT/captures/<side>/<workload>/...   (captured traces)
+ *   OUT/summary.txt summary.json
+ *
+ * A group is one workload when kernels are captured, or `traces` when both sides are given
+ * as traces. The library never prints: progress goes to `onProgress`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
+import { expandInputs } from './inputs.js';
+import { reportToHtml } from './render/html.js';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './render/machine.js';
+import { diffToText } from './render/text.js';
+import { buildReport, PerfettoFiles } from './report-model.js';
+import type { DiffResult } from './types.js';
+
+/** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
+export type CaptureSide = (req: {
+  side: 'base' | 'patched';
+  kernel: string;
+  modules?: string;
+  workload: string;
+  profile?: string;
+  duration: string;
+  accel: CiConfig['capture']['accel'];
+  allowLost: boolean;
+  runs: number;
+  outDir: string;
+  onProgress: (message: string) => void;
+  signal?: AbortSignal;
+}) => Promise<string[]>;
+
+export interface CiOptions {
+  /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
+  capture?: CaptureSide;
+  onProgress?: (message: string) => void;
+  /** `i/n`: this job runs only every n-th group, starting at the i-th (1-based). */
+  shard?: { index: number; count: number };
+  signal?: AbortSignal;
+}
+
+export interface CiGroupResult {
+  name: string;
+  regression: boolean;
+  reasons: string[];
+  findings: { new: number; fixed: number; unchanged: number };
+  files: string[];
+}
+
+export interface CiResult {
+  output: string;
+  groups: CiGroupResult[];
+  regression: boolean;
+}
+
+const DIFF_FILES: Record<string, [string, (d: DiffResult) => string]> = {
+  text: ['diff.txt', diffToText],
+  json: ['diff.json', diffToJson],
+  junit: ['diff.junit.xml', diffToJunit],
+  sarif: ['diff.sarif', diffToSarif],
+  github: ['diff.github.txt', diffToGithub],
+};
+
+export function parseShard(spec: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new InputError(`--shard ${spec}: expected i/n with 1 ≤ i ≤ n`, { hint: 'e.g. --shard 2/4 runs the second quarter of the groups' });
+  }
+  return { index, count };
+}
+
+async function sideInputs(sideName: 'base' | 'patched', side: CiSide, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
+  if (side.traces) return expandInputs(side.traces);
+  if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
+  const outDir = path.join(cfg.output, 'captures', sideName, workload);
+  return opts.capture({
+    side: sideName, kernel: side.kernel!, ...(side.modules ? { modules: side.modules } : {}), workload,
+    ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
+    duration: cfg.capture.duration, accel: cfg.capture.accel, allowLost: cfg.capture.allowLost,
+    runs: cfg.runs, outDir, onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
+  const cfg = loaded.config;
+  const capturing = cfg.base.kernel !== undefined || cfg.patched.kernel !== undefined;
+  let groups = capturing ? cfg.capture.workloads : ['traces'];
+  if (opts.shard) groups = groups.filter((_, i) => i % opts.shard!.count === opts.shard!.index - 1);
+  const progress = (m: string) => opts.onProgress?.(m);
+  await mkdir(cfg.output, { recursive: true });
+  const results: CiGroupResult[] = [];
+  for (const group of groups) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    const dir = path.join(cfg.output, group);
+    await mkdir(dir, { recursive: true });
+    const base = await sideInputs('base', cfg.base, group, cfg, opts);
+    const patched = await sideInputs('patched', cfg.patched, group, cfg, opts);
+    const perfetto = cfg.formats.includes('perfetto')
+      ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
+      : undefined;
+    const model = await buildReport({
+      base, patched,
+      replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+      diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
+      title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
+      onInput: (input) => progress(`replay ${group}: ${path.relative(process.cwd(), input) || input}`),
+      ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
+    });
+    await perfetto?.finish(model);
+    const files: string[] = [...(perfetto?.files ?? [])];
+    const d = model.diff!;
+    for (const fmt of cfg.formats) {
+      const entry = DIFF_FILES[fmt];
+      if (!entry) continue;
+      const file = path.join(dir, entry[0]);
+      await writeFile(file, entry[1](d));
+      files.push(file);
+    }
+    if (cfg.formats.includes('html')) {
+      const file = path.join(dir, 'report.html');
+      await writeFile(file, reportToHtml(model));
+      files.push(file);
+    }
+    files.sort();
+    progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    results.push({
+      name: group, regression: d.regression, reasons: d.reasons,
+      findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
+      files: files.map((f) => path.relative(cfg.output, f)),
+    });
+  }
+  const result: CiResult = { output: cfg.output, groups: results, regression: results.some((g) => g.regression) };
+  await writeFile(path.join(cfg.output, 'summary.json'), `${stringifyJson(result, 2)}\n`);
+  await writeFile(path.join(cfg.output, 'summary.txt'), ciSummaryText(result));
+  return result;
+}
+
+export function ciSummaryText(r: CiResult): string {
+  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'})`];
+  for (const g of r.groups) {
+    lines.push(`  ${g.regression ? 'REGRESSION' : 'ok        '} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`);
+    for (const reason of g.reasons) lines.push(`      - ${reason}`);
+    lines.push(`      reports: ${g.files.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
