@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildKernel, localVersion, type KernelBuildOptions } from '../src/build/index.js';
+import { buildKernel, kernelImageFromBuild, loadBuildResult, localVersion, type KernelBuildOptions } from '../src/build/index.js';
 import { FAKE_PATCH, makeFakeTree } from './build-fake-tree.js';
 
 // The whole `kreplay kernel build` pipeline on a fake kernel tree (build-fake-tree.ts):
@@ -54,6 +54,19 @@ describe('kernel build on a fake tree', () => {
     expect(again.key).toBe(first.key);
     expect(again.files.bzImage).toBe(path.join(work, 'copy', 'bzImage'));
     await expect(fs.access(again.files.offsets)).resolves.toBeUndefined();
+  });
+
+  it('hands capture the image, release and identity of a build, from its --out folder', async () => {
+    const r = await buildKernel(opts({ patches: [patch], out: path.join(work, 'for-capture') }));
+    const loaded = await loadBuildResult(path.join(work, 'for-capture'));
+    expect(loaded.key).toBe(r.key);
+    expect(loaded.files.vmlinux).toBe(path.join(work, 'for-capture', 'vmlinux'));
+    const k = kernelImageFromBuild(loaded);
+    expect(k).toMatchObject({ image: loaded.files.vmlinux, release: r.kernelRelease, source: expect.stringMatching(new RegExp(`^build:${r.key} dir:`)) });
+    expect(k.configFragment).toMatch(/^tinyconfig \+ capture\.config@sha256:[0-9a-f]{64}$/);
+    expect(k.patches).toEqual([`drop.patch@sha256:${r.identity.patches[0]!.sha256}`]);
+    expect(kernelImageFromBuild(loaded, 'bzImage').image).toBe(path.join(work, 'for-capture', 'bzImage'));
+    await expect(loadBuildResult(work)).rejects.toThrow(/no kernel build result here/);
   });
 
   it('builds a patched kernel in the same tree, leaving the user\'s tree alone, and reverts patches another build does not want', async () => {

@@ -9,3 +9,4 @@ export { PROBED_FIELDS, offsetsSource, parseOffsetsAsm, compileCommandFrom, deri
 export { parseKbuildStep, isCompileStep, summarizeBuildFailure, type BuildFailure } from './kbuild-output.js';
 export { cacheRoot, kernelVersionFromMakefile, fingerprintTree, DEBIAN_SOURCE_PACKAGE } from './source.js';
 export { KernelBuildError } from './errors.js';
+export { kernelImageFromBuild, loadBuildResult, describeConfig } from './for-capture.js';

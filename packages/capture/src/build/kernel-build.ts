@@ -121,8 +121,8 @@ async function readResult(dir: string): Promise<KernelBuildResult | undefined> {
   }
 }
 
-/** Copy a finished build's files into `dest` (for --out), returning their new paths. */
-async function copyOutputs(files: KernelBuildFiles, dest: string): Promise<KernelBuildFiles> {
+/** Copy a finished build's files and its result.json into `dest` (for --out), returning the files' new paths. */
+async function copyOutputs(outDir: string, files: KernelBuildFiles, dest: string): Promise<KernelBuildFiles> {
   await fs.mkdir(dest, { recursive: true });
   const copied = {} as KernelBuildFiles;
   for (const [k, src] of Object.entries(files) as [keyof KernelBuildFiles, string][]) {
@@ -130,6 +130,7 @@ async function copyOutputs(files: KernelBuildFiles, dest: string): Promise<Kerne
     await fs.cp(src, to, { recursive: true, force: true });
     copied[k] = to;
   }
+  await fs.copyFile(path.join(outDir, 'result.json'), path.join(dest, 'result.json'));
   return copied;
 }
 
@@ -228,7 +229,7 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
 
   const done = await readResult(outDir);
   if (done) {
-    const files = opts.out ? await copyOutputs(done.files, opts.out) : done.files;
+    const files = opts.out ? await copyOutputs(outDir, done.files, opts.out) : done.files;
     return { ...done, cached: true, files, timings: { total: Date.now() - t0 } };
   }
 
@@ -302,7 +303,7 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       await fs.writeFile(path.join(building, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
       await fs.rm(outDir, { recursive: true, force: true });
       await fs.rename(building, outDir);
-      return opts.out ? { ...result, files: await copyOutputs(files, opts.out) } : result;
+      return opts.out ? { ...result, files: await copyOutputs(outDir, files, opts.out) } : result;
     } finally {
       if (!log.closed) log.end();
     }
