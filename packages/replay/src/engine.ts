@@ -22,7 +22,7 @@ import {
 import { GapTracker, type GapMark } from './certainty.js';
 import { at, cite, during, hex, pageText, plural, who } from './cite.js';
 import { LatencyRecorder } from './latency.js';
-import { OK_INVALIDATES_KEPT, Shadow, type FileState, type MapCite, type OpenCall, type PageRec, type TaskState } from './shadow.js';
+import { PROMISES_KEPT, Shadow, type FileState, type MapCite, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 const MAX_ORDER = 10;
 const KERNEL_CHECK = 'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
@@ -34,6 +34,7 @@ export interface EngineCounters {
   nestedDuplicates: number;
   mapcountResyncs: number;
   uncheckedInvalidates: number;
+  promisesForgotten: number;
   returns: Record<string, Record<string, number>>;
   findingsDropped: number;
 }
@@ -61,7 +62,7 @@ export class ReplayEngine {
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
     ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0 }, nestedDuplicates: 0,
-    mapcountResyncs: 0, uncheckedInvalidates: 0, returns: {}, findingsDropped: 0,
+    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0, returns: {}, findingsDropped: 0,
   };
   private seq = 0;
   /** Pages already reported stale (one stale-after-invalidate per page life). */
@@ -90,7 +91,7 @@ export class ReplayEngine {
       case 'pte_map': this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq); break;
       case 'pte_unmap': this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq); break;
       case 'fault_begin': case 'invalidate_begin': case 'truncate_begin': this.callBegin(t, op, seq); break;
-      case 'fault_end': case 'invalidate_end': case 'truncate_end': this.callEnd(t, op, seq); break;
+      case 'fault_end': case 'invalidate_end': case 'truncate_end': this.callEnd(t, op); break;
       default: break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
     }
   }
@@ -208,8 +209,12 @@ export class ReplayEngine {
         this.counters.adopted.reused++;
       } else {
         this.shadow.touch(rec, ev.cpu);
-        this.orphanMapped(t, rec, ev);
+        this.orphanMapped(t, rec, ev, f ?? rec.file, index ?? rec.index);
       }
+    } else if (f && rec.file && index !== undefined && (f !== rec.file || index !== rec.index)) {
+      // the PTE's own index names another slot than the one this page is the cache's page for
+      this.shadow.touch(rec, ev.cpu);
+      this.orphanMapped(t, rec, ev, f, index);
     }
     if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
     this.shadow.touch(rec, ev.cpu);
@@ -264,7 +269,7 @@ export class ReplayEngine {
     t.calls.set(fk.key, { op, seq, nested });
   }
 
-  private callEnd(t: TaskState, op: MmOp, seq: number): void {
+  private callEnd(t: TaskState, op: MmOp): void {
     const fk = familyKey(op)!;
     const ev = op.event!;
     const ret = 'ret' in op ? op.ret : undefined;
@@ -284,22 +289,36 @@ export class ReplayEngine {
     }
     if (op.kind === 'invalidate_end' && call.op.kind === 'invalidate_begin') {
       op.file ??= call.op.file;
-      if (op.fn === 'invalidate_inode_pages2_range' && op.ret === 0) this.invalidateReturned(call, ev, seq);
+      if (op.fn === 'invalidate_inode_pages2_range' && op.ret === 0) this.invalidateReturned(call, ev);
     }
   }
 
-  /** invalidate_inode_pages2_range returned 0: nothing in its range may stay mapped but stale. */
-  private invalidateReturned(call: OpenCall, end: TraceEvent, seq: number): void {
+  /**
+   * invalidate_inode_pages2_range returned 0: its range is promised coherent — judged now,
+   * and again at the end of the trace (`finish`), as the model's invariant does.
+   */
+  private invalidateReturned(call: OpenCall, ret: TraceEvent): void {
     const b = call.op.kind === 'invalidate_begin' ? call.op : undefined;
     if (!b?.file || b.start === undefined) { this.counters.uncheckedInvalidates++; return; }
     const f = this.shadow.file(b.file);
-    const last = b.end ?? Number.MAX_SAFE_INTEGER;
-    const ok = { seq, start: b.start, end: last, begin: b.event, end_: end };
-    for (const g of f.mappedGhosts) {
-      if (g.index !== undefined && g.index >= b.start && g.index <= last && !this.staleReported.has(g)) this.staleMapped(g, f, ok, undefined);
+    const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
+    for (const g of f.mappedGhosts) if (covers(promise, g)) this.staleMapped(g, f, promise, false);
+    if (!f.promised.some((p) => p.start <= promise.start && promise.end <= p.end)) {
+      f.promised.push(promise);
+      if (f.promised.length > PROMISES_KEPT) { f.promised.shift(); this.counters.promisesForgotten++; }
     }
-    f.okInvalidates.push(ok);
-    if (f.okInvalidates.length > OK_INVALIDATES_KEPT) f.okInvalidates.shift();
+  }
+
+  /** End of trace: PTEs still mapping a removed page inside a promised range are stale. */
+  finish(): void {
+    for (const f of this.shadow.files.values()) {
+      if (f.promised.length === 0) continue;
+      for (const g of f.mappedGhosts) {
+        if (this.staleReported.has(g)) continue;
+        const p = f.promised.find((x) => covers(x, g));
+        if (p) this.staleMapped(g, f, p, true);
+      }
+    }
   }
 
   // ---- findings ------------------------------------------------------------------------
@@ -312,40 +331,41 @@ export class ReplayEngine {
       [...(call?.op.event ? [call.op.event] : []), ...mapEvents(rec.maps)]);
   }
 
-  private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent): void {
+  /** A PTE for index `index` of `f` installed for rec, which is not the cache's page there. */
+  private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent, f: FileState | undefined, index: number | undefined): void {
     const fault = t.fault;
-    const del = rec.del;
-    const cur = rec.file && rec.index !== undefined ? rec.file.cache.get(rec.index) : undefined;
+    const del = rec.inCache ? undefined : rec.del;
+    const cur = f && index !== undefined ? f.cache.get(index) : undefined;
     const race = fault && del && fault.ts <= del.ts
       ? ` Its fault began at ${at(fault)}, before the removal, found the page still cached and installed the PTE without rechecking page->mapping.`
       : fault ? ` It was in a fault that began at ${at(fault)}.` : '';
+    const why = rec.inCache
+      ? `but the PTE is for index ${index} of ino ${hex(f!.ref.ino)}, where the page cache holds ${cur ? `pfn ${hex(cur.pfn)}` : 'no page'}`
+      : `but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, undefined)}` : 'it had left the page cache'}`;
+    const after = rec.inCache
+      ? ' The PTE maps a page that is not the file\'s page for that index: reads through it see another page\'s data.'
+      : ` The new PTE maps a page whose mapping is NULL${cur && cur !== rec ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`;
     this.report('orphan-page-mapped', rec, ev,
-      `PTE installed for ${pageText(rec)} after it left the page cache`,
-      `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, undefined)}` : 'it had left the page cache'}.${race} The new PTE maps a page whose mapping is NULL${cur ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`,
-      [...(fault ? [fault] : []), ...(del ? [del] : []), ...(rec.delCall ? [rec.delCall] : []), ...(cur?.add ? [cur.add] : [])]);
-    // mapped after a successful invalidate had already promised the range was clean?
-    const f = rec.file;
-    if (f && rec.index !== undefined && rec.delSeq !== undefined && !this.staleReported.has(rec)) {
-      const ok = [...f.okInvalidates].reverse().find((o) => o.seq > rec.delSeq! && o.start <= rec.index! && rec.index! <= o.end);
-      if (ok) this.staleMapped(rec, f, ok, ev);
-    }
+      `PTE installed for ${pageText(rec)} ${rec.inCache ? `at index ${index}, which the page cache does not hold it for` : 'after it left the page cache'}`,
+      `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, ${why}.${race}${after}`,
+      [...(fault ? [fault] : []), ...(del ? [del] : []), ...(del && rec.delCall ? [rec.delCall] : []), ...(cur?.add && cur !== rec ? [cur.add] : [])]);
   }
 
-  private staleMapped(g: PageRec, f: FileState, ok: { start: number; end: number; begin?: TraceEvent; end_: TraceEvent }, mapEv: TraceEvent | undefined): void {
+  private staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): void {
     this.staleReported.add(g);
     const cur = g.index !== undefined ? f.cache.get(g.index) : undefined;
-    const range = `indexes ${ok.start}..${ok.end === Number.MAX_SAFE_INTEGER ? 'end' : ok.end} of ino ${hex(f.ref.ino)}`;
-    const inv = `${who(ok.end_)}: invalidate_inode_pages2_range over ${range}${ok.begin ? ` (entered at ${at(ok.begin)})` : ''} returned 0 at ${at(ok.end_)}`;
+    const range = `indexes ${p.start}..${p.end === Number.MAX_SAFE_INTEGER ? 'end' : p.end} of ino ${hex(f.ref.ino)}`;
+    const inv = `${who(p.ret)} returned 0 from invalidate_inode_pages2_range over ${range}${p.begin ? ` (entered at ${at(p.begin)})` : ''} at ${at(p.ret)}`;
     const removed = g.del ? `removed from the page cache by ${who(g.del)} at ${at(g.del)}` : 'no longer in the page cache';
     const now = cur ? `the cache's page for index ${g.index} is pfn ${hex(cur.pfn)}${cur.add ? ` (added at ${at(cur.add)})` : ''}` : `the cache holds no page for index ${g.index}`;
-    const ev = mapEv ?? ok.end_;
-    const what = mapEv
-      ? `${inv}, then ${who(mapEv)} mapped ${pageText(g)} at ${at(mapEv)} — a page ${removed}.`
+    const what = atEnd
+      ? `When the trace ends, ${pageText(g)}, ${removed}, is still mapped (${mapsText(g.maps)}), though ${inv}.`
       : `${inv}, yet ${pageText(g)}, ${removed}, is still mapped: ${mapsText(g.maps)}.`;
-    this.report('stale-after-invalidate', g, ev,
+    const anchor = atEnd ? g.maps[g.maps.length - 1]?.ev ?? p.ret : p.ret;
+    this.report('stale-after-invalidate', g, anchor,
       `${pageText(g)} stays mapped after invalidate_inode_pages2_range returned 0`,
-      `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data), though the invalidate reported success.`,
-      [...(ok.begin ? [ok.begin] : []), ok.end_, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])]);
+      `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data)${atEnd ? '' : ', though the invalidate reported success'}.`,
+      [...(p.begin ? [p.begin] : []), p.ret, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])]);
   }
 
   private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
@@ -369,6 +389,10 @@ export class ReplayEngine {
     if (rec.index !== undefined) finding.index = rec.index;
     this.findings.push(finding);
   }
+}
+
+function covers(p: Promise_, g: PageRec): boolean {
+  return g.index !== undefined && p.start <= g.index && g.index <= p.end;
 }
 
 function openCall(t: TaskState, family: Family): OpenCall | undefined {

@@ -54,7 +54,7 @@ async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string
   const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
   const file = shippedMapPath(mapKernel);
   const maps: ProbeMap[] = [await loadProbeMap(file)];
-  sources.push(file);
+  sources.push(`kernel-configs/probes/${mapKernel}.yaml`);
   if (opts.meta?.probes !== undefined) {
     maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
     sources.unshift(`${opts.metaSource ?? 'meta.json'} (probes)`);
@@ -177,6 +177,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (chosen.warning) warnings.push(chosen.warning);
   }
   sorter.drain();
+  engine.finish();
 
   const ms = performance.now() - t0;
   const c = engine.counters;
@@ -197,7 +198,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     byOp: sortKeys(c.byOp), usedEvents: sortKeys(usedEvents), unknownEvents: unknown, unknownByEvent: sortKeys(unknownByEvent),
     unusableEvents: sortKeys(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: sortKeys(c.returns),
-    uncheckedInvalidates: c.uncheckedInvalidates,
+    uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
     findingsDropped: c.findingsDropped,
   };

@@ -47,13 +47,15 @@ export interface PageRec {
   cpus: number[];
 }
 
-/** A successful invalidate_inode_pages2_range, kept (newest few per file) to judge later maps. */
-export interface OkInvalidate {
-  seq: number;
+/**
+ * A range an invalidate_inode_pages2_range returned 0 for: from then on every PTE in it must
+ * map the page cache's current page (the model's `coherent` ranges).
+ */
+export interface Promise_ {
   start: number;
   end: number;
   begin?: TraceEvent;
-  end_: TraceEvent;
+  ret: TraceEvent;
 }
 
 export interface FileState {
@@ -63,11 +65,11 @@ export interface FileState {
   cache: Map<number, PageRec>;
   /** Removed pages that PTEs still map (candidates for stale-after-invalidate). */
   mappedGhosts: Set<PageRec>;
-  /** Newest successful invalidate_inode_pages2_range calls (at most OK_INVALIDATES_KEPT). */
-  okInvalidates: OkInvalidate[];
+  /** Ranges promised coherent, each kept once (a range inside a kept one adds nothing), at most PROMISES_KEPT. */
+  promised: Promise_[];
 }
 
-export const OK_INVALIDATES_KEPT = 64;
+export const PROMISES_KEPT = 256;
 const MAP_CITES_KEPT = 4;
 const CPUS_KEPT = 64;
 
@@ -108,7 +110,7 @@ export class Shadow {
     const key = fileKey(ref);
     let f = this.files.get(key);
     if (!f) {
-      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), okInvalidates: [] };
+      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), promised: [] };
       this.files.set(key, f);
       if (ref.dev !== UNKNOWN_DEV) {
         const list = this.byIno.get(ref.ino);

@@ -90,6 +90,8 @@ export interface ReplayStats {
   returns: Record<string, Record<string, number>>;
   /** Invalidates whose range or file was unknown, so stale-after-invalidate could not be judged. */
   uncheckedInvalidates: number;
+  /** Promised-coherent ranges dropped because a file had more than 256 distinct ones (bounded memory). */
+  promisesForgotten: number;
   /** Entry→return latencies (ns) of paired calls. */
   latency: { fault: LatencyHistogram; invalidate: LatencyHistogram; truncate: LatencyHistogram };
   /** Findings beyond `maxFindings`, counted and not kept. */
