@@ -98,6 +98,12 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   if (config.capture.profile) config.capture.profile = abs(config.capture.profile);
   if (config.replay.probes) config.replay.probes = abs(config.replay.probes);
   config.output = abs(config.output);
-  const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => parseThreshold(`${k}=${v}`, `${file}: thresholds.maxRegression`));
+  const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => {
+    try {
+      return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');
+    } catch (e) {
+      throw new InputError((e as Error).message, { file, line: lineOfPath(text, ['thresholds', 'maxRegression', k]), hint: (e as InputError).hint });
+    }
+  });
   return { config, file, thresholds };
 }

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot, runCli } from './run-cli.js';
+
+describe('kreplay ci', () => {
+  let dir: string;
+  const config = (name: string, body: unknown) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
+    return file;
+  };
+  const fx = (name: string) => path.join(repoRoot, 'fixtures/diff', name);
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ci-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replays, diffs and writes every report into one folder; exit 1 on a regression', async () => {
+    const file = config('regress.json', {
+      base: { name: 'clean', traces: [fx('clean-1'), fx('clean-2')] },
+      patched: { name: 'racy', traces: [fx('race'), fx('race-2')] },
+      thresholds: { maxRegression: { 'workload.mismatches': 0 } },
+      output: 'out-regress',
+      formats: ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto'],
+    });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('REGRESSION traces: 2 new, 0 fixed, 0 unchanged findings');
+    expect(r.stdout).toContain('workload.mismatches 0 → 3');
+    // Plain progress lines in CI, one per step.
+    expect(r.stderr).toMatch(/^\[kreplay ci +[\d.]+s\] replay traces: /m);
+    expect(r.stderr).not.toContain('\x1b[K');
+    const out = path.join(dir, 'out-regress'); // relative to the config file
+    expect(readdirSync(path.join(out, 'traces')).sort()).toEqual([
+      'diff.github.txt', 'diff.json', 'diff.junit.xml', 'diff.sarif', 'diff.txt',
+      'perfetto-base-1.json', 'perfetto-base-2.json', 'perfetto-patched-1.json', 'perfetto-patched-2.json', 'report.html',
+    ]);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ regression: true, groups: [{ name: 'traces', findings: { new: 2, fixed: 0, unchanged: 0 } }] });
+    const d = JSON.parse(readFileSync(path.join(out, 'traces/diff.json'), 'utf8'));
+    expect(d.base.runs).toHaveLength(2);
+    expect(readFileSync(path.join(out, 'traces/report.html'), 'utf8')).toContain('kreplay ci: clean vs racy (traces)');
+  });
+
+  it('exits 0 when the patched runs match the base runs', async () => {
+    const file = config('same.json', { base: { traces: [fx('race')] }, patched: { traces: [fx('race-2')] }, output: 'out-same', formats: ['json'] });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(path.join(dir, 'out-same/traces/diff.json'))).toBe(true);
+    expect(existsSync(path.join(dir, 'out-same/traces/report.html'))).toBe(false);
+  });
+
+  it('rejects a bad config with file:line and exit 2', async () => {
+    const both = config('both.json', '{\n  "base": { "traces": ["x"] },\n  "patched": { "kernel": "debian", "traces": ["y"] }\n}\n');
+    const r = await runCli(['ci', '--config', both]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${both}:3: config patched: give either "kernel"`);
+    const typo = config('typo.json', '{\n  "base": { "traces": ["x"] },\n  "patched": { "traces": ["y"] },\n  "runz": 3\n}\n');
+    const t = await runCli(['ci', '--config', typo]);
+    expect(t.exitCode).toBe(2);
+    expect(t.stderr).toMatch(/typo\.json:\d+: config .*runz/);
+    const metric = config('metric.json', { base: { traces: ['x'] }, patched: { traces: ['y'] }, thresholds: { maxRegression: { 'fault.p42': 1 } } });
+    expect((await runCli(['ci', '--config', metric])).stderr).toContain('unknown metric "fault.p42"');
+    expect((await runCli(['ci', '--config', path.join(dir, 'missing.json')])).exitCode).toBe(2);
+  });
+
+  it('says which kernel it cannot read before booting anything (exit 2)', async () => {
+    const file = config('kernel.json', { base: { traces: [fx('clean-1')] }, patched: { kernel: 'nope/bzImage' }, capture: { workloads: ['odirect-race'], duration: '1s' }, output: 'out-k' });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(path.join(dir, 'nope/bzImage'));
+  });
+});
