@@ -1,0 +1,203 @@
+/**
+ * Replay behaviour on small in-memory traces: adapters (probe names, pairing, conversions),
+ * adoption, certainty, the explorer's traces, and the errors a user can cause.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { isInputError, parseTraceString } from '@kreplay/ftrace-parser';
+import { parseProbeMap, percentile, replay, type ReplayOptions } from '@kreplay/replay';
+
+const VM = 0xffffea0000000000n;
+const page = (pfn: number) => `0x${(VM + BigInt(pfn) * 64n).toString(16)}`;
+const vmemmapBase = VM;
+
+function line(task: string, cpu: number, ts: string, body: string): string {
+  return `${task.padStart(22)} [${String(cpu).padStart(3, '0')}] ..... ${ts.padStart(12)}: ${body}`;
+}
+function text(lines: string[], header: string[] = []): string {
+  return ['# tracer: nop', '#', ...header, '#', ...lines].join('\n') + '\n';
+}
+async function run(lines: string[], opts: ReplayOptions = {}, header: string[] = []) {
+  return replay(parseTraceString(text(lines, header), { source: 't.txt' }), { source: 't.txt', vmemmapBase, ...opts });
+}
+
+const add = (pfn: number, idx = 0, ino = '2a') => `mm_filemap_add_to_page_cache: dev 8:16 ino ${ino} pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
+const del = (pfn: number, idx = 0, ino = '2a') => `mm_filemap_delete_from_page_cache: dev 8:16 ino ${ino} pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
+const rmapAdd = (pfn: number, name = 'p_page_add_file_rmap_0') => `${name}: (page_add_file_rmap+0x0/0x150) arg1=${page(pfn)} arg2=0xffff888003b00000 arg3=0x0`;
+const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x1c0) arg1=${page(pfn)} arg2=0xffff888003b00000 arg3=0x0`;
+
+/** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
+const race = [
+  line('reader-10', 0, '1.000001', add(0x10)),
+  line('mapper-11', 0, '1.000002', rmapAdd(0x10)),
+  line('dropper-12', 1, '1.000003', del(0x10)),
+];
+
+describe('linux-6.1 adapter', () => {
+  it('lifts kprobes by function whatever their names: auto-generated, user-chosen, or a bare auto name', async () => {
+    for (const name of ['p_page_add_file_rmap_0', 'my_rmap_add']) {
+      const r = await run([race[0]!, line('mapper-11', 0, '1.000002', rmapAdd(0x10, name)), race[2]!]);
+      expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
+    }
+    // perf/trace-cmd may print no probe site: the auto-generated name still says which function
+    const bare = `p_page_add_file_rmap_0: arg1=${page(0x10)}`;
+    const r = await run([race[0]!, line('mapper-11', 0, '1.000002', bare), race[2]!]);
+    expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
+  });
+
+  it('converts struct page * to a pfn with the vmemmap base, and says clearly when that base is unknown', async () => {
+    const r = await run(race);
+    expect(r.findings[0]!.message).toContain('pfn 0x10');
+    const e = await run(race, { vmemmapBase: undefined }).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    const err = e as { message: string; line?: number; hint?: string };
+    expect(err.message).toMatch(/vmemmap base .* unknown/);
+    expect(err.line).toBe(5); // the first struct page * (line 5: the header is lines 1-3)
+    expect(err.hint).toContain('--vmemmap-base');
+  });
+
+  it('pairs kretprobe returns with their entries by pid, keeps signed return values and latencies', async () => {
+    const r = await run([
+      line('w-20', 1, '1.000010', 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff8880 arg2=0x0 arg3=0x3 ino=42 dev=8388624'),
+      line('w-21', 0, '1.000011', 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0'),
+      line('w-20', 1, '1.000030', 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0xfffffffffffffff0'),
+    ]);
+    expect(r.stats.returns.invalidate_inode_pages2_range).toEqual({ '-16': 1, 0: 1 });
+    expect(r.stats.adopted.calls).toBe(1); // w-21's entry predates the trace
+    expect(r.stats.latency.invalidate.count).toBe(1);
+    expect(percentile(r.stats.latency.invalidate, 50)).toBe(20000);
+    expect(r.latencyNs.invalidate).toEqual([20000]);
+  });
+
+  it('counts nested probes of one mapping once (do_set_pte calls page_add_file_rmap)', async () => {
+    const r = await run([
+      race[0]!,
+      line('mapper-11', 0, '1.000002', `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(0x10)} arg3=0x7f0000000000`),
+      line('mapper-11', 0, '1.000002', rmapAdd(0x10)),
+      line('mapper-11', 0, '1.000003', rmapDel(0x10)),
+      line('dropper-12', 1, '1.000004', del(0x10)),
+    ]);
+    expect(r.findings).toEqual([]);
+    expect(r.stats.byOp.pte_map).toBe(1);
+    expect(r.stats.nestedDuplicates).toBe(1);
+  });
+
+  it('passes unknown events through and counts them; counts known events it cannot use', async () => {
+    const r = await run([
+      line('a-1', 0, '1.000001', 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120'),
+      line('a-1', 0, '1.000002', 'p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=(fault)'),
+      line('a-1', 0, '1.000003', 'irq_handler_entry: irq=1 name=x'),
+    ]);
+    expect(r.stats.unknownEvents).toBe(2);
+    expect(r.stats.unknownByEvent).toEqual({ irq_handler_entry: 1, sched_switch: 1 });
+    expect(Object.keys(r.stats.unusableEvents)).toEqual(['p_page_add_file_rmap_0: arg1=(fault) is not a page']);
+    expect(r.warnings.join('\n')).toMatch(/unusable/);
+  });
+
+  it('gives a large folio\'s subpages their own pfns and indexes', async () => {
+    const r = await run([
+      line('r-1', 0, '1.000001', 'mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x100 ofs=0 order=2'),
+      line('m-2', 0, '1.000002', rmapAdd(0x103)),
+      line('d-3', 1, '1.000003', 'mm_filemap_delete_from_page_cache: dev 8:16 ino 2a pfn=0x100 ofs=0 order=2'),
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.index])).toEqual([['mapped-page-removed', 3]]);
+  });
+
+  it('takes probe meanings from a --probes map over the shipped defaults', async () => {
+    const probes = parseProbeMap('probes:\n  zap: { op: pte_unmap, args: { pfn: { field: pg, as: page } } }\n', 'p.yaml');
+    const r = await run([...race.slice(0, 2), line('mapper-11', 0, '1.0000025', `zap: pg=${page(0x10)}`), race[2]!], { probes, probesSource: 'p.yaml' });
+    expect(r.findings).toEqual([]);
+    expect(r.trace.probeSources[0]).toBe('p.yaml');
+  });
+});
+
+describe('adoption', () => {
+  it('adopts pages removed or mapped before the trace showed them added', async () => {
+    const r = await run([
+      line('m-1', 0, '1.000001', rmapDel(0x20)),
+      line('d-2', 1, '1.000002', del(0x21)),
+      line('m-1', 0, '1.000003', rmapAdd(0x22)),
+      line('m-1', 0, '1.000004', rmapDel(0x22)),
+      line('m-1', 0, '1.000005', rmapDel(0x22)),
+    ]);
+    expect(r.findings).toEqual([]);
+    expect(r.stats.adopted).toEqual({ pages: 2, mappings: 2, calls: 0, reused: 0 });
+  });
+
+  it('but a page born in the trace cannot lose a mapping it never had', async () => {
+    const r = await run([race[0]!, line('m-1', 0, '1.000004', rmapDel(0x10))]);
+    expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['trace-inconsistent', 'warning']]);
+  });
+});
+
+describe('certainty', () => {
+  it('a gap on an involved CPU after the page\'s sync point makes a finding uncertain', async () => {
+    const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
+    expect(r.findings[0]!.certainty).toBe('uncertain');
+    expect(r.findings[0]!.explanation).toContain('t.txt:6');
+  });
+
+  it('a gap on a CPU the finding does not involve, or before the sync point, does not', async () => {
+    expect((await run([race[0]!, race[1]!, 'CPU:3 [LOST 4 EVENTS]', race[2]!])).findings[0]!.certainty).toBe('certain');
+    expect((await run(['CPU:1 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
+  });
+
+  it('an unparseable line may hide any CPU\'s events', async () => {
+    const r = await run([race[0]!, race[1]!, 'this is not a trace line', race[2]!]);
+    expect(r.stats.gaps).toBe(1);
+    expect(r.findings[0]!.certainty).toBe('uncertain');
+  });
+});
+
+describe('explorer traces', () => {
+  const header = ['# kreplay: explore scenario=odirect-vs-fault flavor=linux-2.6.15 schedule=0,1,1,0'];
+  const ex = (t: number, name: string, k: number, body: string) =>
+    `${name.padStart(16)}-${String(100 + t).padEnd(7)} [${String(t).padStart(3, '0')}] ..... ${(1 + k / 1e6).toFixed(6).padStart(11)}: ${body}`;
+  const cex = [
+    ex(0, 'fault', 1, 'tracing_mark_write: kreplay:fault_begin dev=0:5 ino=2a index=0 addr=0x10000'),
+    ex(1, 'odirect', 2, 'tracing_mark_write: kreplay:invalidate_begin fn=invalidate_inode_pages2_range dev=0:5 ino=2a start=0 end=0'),
+    ex(1, 'odirect', 3, 'tracing_mark_write: kreplay:step label="lock_page(page) \\"P0\\""'),
+    ex(1, 'odirect', 4, 'mm_filemap_delete_from_page_cache: dev 0:5 ino 2a pfn=0x3 ofs=0 order=0'),
+    ex(1, 'odirect', 5, 'tracing_mark_write: kreplay:invalidate_end fn=invalidate_inode_pages2_range dev=0:5 ino=2a ret=0'),
+    ex(0, 'fault', 6, 'tracing_mark_write: kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000'),
+    ex(0, 'fault', 7, 'tracing_mark_write: kreplay:fault_end dev=0:5 ino=2a index=0 ret=0'),
+  ];
+
+  it('are recognised by their header and replay to the race they show', async () => {
+    const r = await run(cex, { vmemmapBase: undefined }, header);
+    expect(r.trace.kernel).toBe('explore');
+    expect(r.trace.kernelReason).toMatch(/header/);
+    expect(r.findings.map((f) => [f.rule, f.file, f.index, f.certainty])).toEqual([
+      ['orphan-page-mapped', '0:5/2a', 0, 'certain'],
+      ['stale-after-invalidate', '0:5/2a', 0, 'certain'],
+    ]);
+    expect(r.stats.byOp.marker).toBe(1);
+    expect(r.findings[0]!.explanation).toContain('fault-100 on CPU 0');
+  });
+
+  it('--kernel linux-6.1 on an explorer trace does not know its markers', async () => {
+    const r = await run(cex, { kernel: 'linux-6.1' }, header);
+    expect(r.findings).toEqual([]);
+    expect(r.stats.unknownByEvent.print).toBe(6);
+  });
+});
+
+describe('input errors', () => {
+  it('an unknown --kernel names the choices', async () => {
+    const e = await run(race, { kernel: 'linux-9.9' }).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect((e as { hint: string }).hint).toContain('linux-6.1');
+  });
+
+  it('a bad probe map names its file and line', () => {
+    let e: unknown;
+    try { parseProbeMap('probes:\n  x:\n    op: not_an_op\n', 'bad.yaml'); } catch (x) { e = x; }
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: 'bad.yaml', line: 3 });
+  });
+
+  it('meta.json naming a kernel without a probe map falls back to linux-6.1 and says so', async () => {
+    const r = await run(race, { meta: { kernel: { release: '5.10.0-30-amd64' } } });
+    expect(r.trace.kernel).toBe('linux-6.1');
+    expect(r.warnings[0]).toContain('no probe map ships for kernel 5.10.0-30-amd64');
+  });
+});
