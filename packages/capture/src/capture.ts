@@ -124,7 +124,7 @@ async function readOpt(path: string): Promise<string | undefined> {
 /** Turn a guest that did not finish into the error a user can act on. */
 function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string): EnvironmentError {
   const where = `console: ${join(workDir, 'console.log')}`;
-  const last = `last console lines:\n${tail(b.lines)}`;
+  const last = b.lines.length ? `last console lines:\n${tail(b.lines)}` : 'the console stayed empty';
   switch (b.ended) {
     case 'init-timeout':
       return new EnvironmentError(`the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
@@ -136,8 +136,8 @@ function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: 
     case 'aborted':
       return new EnvironmentError('capture aborted');
     default:
-      return new EnvironmentError(`QEMU exited with code ${b.exitCode} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
-        'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
+      return new EnvironmentError(`QEMU ${b.signal ? `died of ${b.signal}` : `exited with code ${b.exitCode}`} under ${accel} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
+        accel === 'kvm' ? 'KVM failed on this machine: try --accel tcg' : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
   }
 }
 
@@ -238,9 +238,16 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     let accelNote = 'TCG requested';
     if (accelWanted !== 'tcg') {
       const kvm = await probeKvm();
-      if (kvm.usable) { accel = 'kvm'; accelNote = kvm.reason; } else if (accelWanted === 'kvm') {
-        throw new EnvironmentError(`--accel kvm: ${kvm.reason}`, 'use --accel tcg (or auto)');
-      } else accelNote = `${kvm.reason}: using TCG`;
+      if (kvm.usable) {
+        accel = 'kvm';
+        accelNote = kvm.reason;
+      } else if (accelWanted === 'kvm') {
+        if (!kvm.openable) throw new EnvironmentError(`--accel kvm: ${kvm.reason}`, 'use --accel tcg (or auto)');
+        accel = 'kvm';
+        accelNote = `KVM requested although ${kvm.reason}`;
+      } else {
+        accelNote = `${kvm.reason}: using TCG`;
+      }
     }
     const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
     const timeoutMs = opts.timeoutMs ?? 90_000 + 6 * opts.durationMs * runs;
@@ -254,8 +261,10 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       });
     };
     let b = await timer.time('qemu', () => boot(accel));
-    if (accel === 'kvm' && b.ended === 'init-timeout' && accelWanted === 'auto') {
-      accelNote = `KVM did not reach init in ${Math.round(b.wallMs / 1000)} s (kvm_pvm or a broken KVM): retried with TCG`;
+    if (accel === 'kvm' && b.initMs === undefined && b.ended !== 'aborted' && accelWanted === 'auto') {
+      accelNote = b.ended === 'init-timeout'
+        ? `KVM did not reach init in ${Math.round(b.wallMs / 1000)} s (kvm_pvm or a broken KVM): retried with TCG`
+        : `QEMU failed under KVM before init (${b.stderr.trim().split('\n').pop() || b.signal || `exit ${b.exitCode}`}): retried with TCG`;
       accel = 'tcg';
       b = await timer.time('qemu-tcg-retry', () => boot('tcg'));
     }

@@ -17,7 +17,10 @@ import { SHARE_TAG } from './initramfs.js';
 export type Accel = 'auto' | 'kvm' | 'tcg';
 
 export interface KvmProbe {
+  /** Worth trying under `auto`. */
   usable: boolean;
+  /** /dev/kvm can be opened at all (an explicit `--accel kvm` tries it even when not `usable`). */
+  openable: boolean;
   reason: string;
 }
 
@@ -26,14 +29,14 @@ export async function probeKvm(): Promise<KvmProbe> {
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
-    return { usable: false, reason: existsSync('/dev/kvm') ? '/dev/kvm is not accessible to this user' : 'no /dev/kvm' };
+    return { usable: false, openable: false, reason: existsSync('/dev/kvm') ? '/dev/kvm is not accessible to this user' : 'no /dev/kvm' };
   }
   let modules = '';
   try { modules = readFileSync('/proc/modules', 'utf8'); } catch { /* not Linux, or hidden */ }
   if (/^kvm_pvm\s/m.test(modules) || existsSync('/sys/module/kvm_pvm')) {
-    return { usable: false, reason: '/dev/kvm is kvm_pvm (this machine is itself a PVM guest); stock kernels hang under it' };
+    return { usable: false, openable: true, reason: '/dev/kvm is kvm_pvm (this machine is itself a PVM guest); stock kernels hang under it' };
   }
-  return { usable: true, reason: '/dev/kvm is usable' };
+  return { usable: true, openable: true, reason: '/dev/kvm is usable' };
 }
 
 export interface BootSpec {
@@ -64,6 +67,8 @@ export type BootEnd = 'exit' | 'init-timeout' | 'timeout' | 'panic' | 'aborted';
 export interface BootOutcome {
   ended: BootEnd;
   exitCode?: number;
+  /** Signal that ended QEMU (an assertion in QEMU itself ends it with SIGABRT). */
+  signal?: string;
   /** ms from QEMU start to the guest's KREPLAY_INIT line */
   initMs?: number;
   lines: ConsoleLine[];
@@ -76,7 +81,7 @@ const MAX_LINES = 50000;
 
 export function qemuArgs(spec: BootSpec): string[] {
   return [
-    '-accel', spec.accel, ...(spec.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    '-accel', spec.accel,
     '-smp', String(spec.smp), '-m', String(spec.memMb),
     '-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append,
     '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults', '-no-reboot',
@@ -133,6 +138,7 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   return {
     ended: ended ?? 'exit',
     exitCode: r.exitCode,
+    signal: r.signal ?? undefined,
     initMs,
     lines,
     stderr: String(r.stderr ?? ''),

@@ -1,0 +1,97 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openTrace, type TraceEvent } from '@kreplay/ftrace-parser';
+import { repoRoot, runCli } from './run-cli.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-cli-'));
+
+describe('kreplay capture: input errors (no QEMU needed)', () => {
+  it('a bad profile is exit 2 with file:line', async () => {
+    const bad = path.join(tmp, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nbufferSizeKb: 1\n');
+    const r = await runCli(['capture', '--profile', bad, '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${bad}:2: bufferSizeKb`);
+  });
+
+  it('an unknown workload and a malformed duration are usage errors', async () => {
+    expect((await runCli(['capture', '--workload', 'nope'])).exitCode).toBe(2);
+    const r = await runCli(['capture', '--duration', 'soon', '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--duration "soon" is not a duration/);
+  });
+
+  it('a missing kernel image is exit 2 naming the file', async () => {
+    const r = await runCli(['capture', '--kernel', path.join(tmp, 'no-bzImage'), '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/no-bzImage: cannot read kernel image/);
+  });
+});
+
+const skip = process.env.KREPLAY_SKIP_QEMU === '1';
+
+function big(v: unknown): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return BigInt(String(v));
+}
+
+(skip ? describe.skip : describe)('kreplay capture: Debian 6.1 under QEMU (set KREPLAY_SKIP_QEMU=1 to skip)', () => {
+  it('boots the packaged kernel, traces odirect-race and writes a trace that parses, with its meaning', async () => {
+    const out = path.join(tmp, 'odirect-race');
+    const r = await runCli(['capture', '--workload', 'odirect-race', '--duration', '1s', '--out', out, '--json']);
+    if (r.exitCode !== 0) {
+      throw new Error(`kreplay capture failed (exit ${r.exitCode}); QEMU, the Debian kernel or a tool is missing or broken:\n${r.stderr}\n(set KREPLAY_SKIP_QEMU=1 to skip this test where QEMU cannot run)`);
+    }
+    const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8'));
+    expect(meta.kernel.release).toMatch(/^6\.1\./);
+    expect(meta.kernel.source).toMatch(/^debian:linux-image-/);
+    expect(meta.workload.result).toMatchObject({ workload: 'odirect-race', mismatches: 0 });
+    expect(meta.workload.result.writes).toBeGreaterThan(0);
+    expect(meta.buffer.lost).toBe(0);
+    expect(meta.faultAroundBytes).toBe(4096);
+    expect(meta.vmemmapBase).toBe('0xffffea0000000000');
+    expect(meta.offsets.offsets['vm_fault.pgoff']).toBe(16);
+    expect(meta.probes.probes['kprobe:page_add_file_rmap']).toMatchObject({ op: 'pte_map' });
+    expect(meta.kernelLog.findings.filter((f: { kind: string }) => f.kind !== 'warn')).toEqual([]);
+    expect(readFileSync(path.join(out, 'kernel.log'), 'utf8')).toContain('Linux version 6.1');
+
+    // Every event of the profile is there, nothing is unparseable, and the page pointers
+    // the rmap probes fetched convert (with the vmemmap base) to pfns the cache tracepoint saw.
+    const counts = new Map<string, number>();
+    const cached = new Set<bigint>();
+    const rmapPfns: bigint[] = [];
+    let gaps = 0;
+    const base = big(meta.vmemmapBase);
+    for await (const rec of openTrace(path.join(out, 'trace.txt.gz'))) {
+      if (rec.type === 'gap') gaps++;
+      if (rec.type !== 'event') continue;
+      const ev = rec as TraceEvent;
+      counts.set(ev.event, (counts.get(ev.event) ?? 0) + 1);
+      if (ev.event === 'mm_filemap_add_to_page_cache') cached.add(big(ev.fields.pfn));
+      if (ev.event === 'page_add_file_rmap') rmapPfns.push((big(ev.fields.page) - base) / 64n);
+    }
+    expect(gaps).toBe(0);
+    for (const e of ['mm_filemap_add_to_page_cache', 'mm_filemap_delete_from_page_cache', 'filemap_fault', 'filemap_fault_ret',
+      'page_add_file_rmap', 'page_remove_rmap', 'invalidate_inode_pages2_range', 'invalidate_inode_pages2_range_ret']) {
+      expect([e, counts.get(e) ?? 0]).toEqual([e, expect.any(Number)]);
+      expect(counts.get(e) ?? 0).toBeGreaterThan(0);
+    }
+    expect(counts.get('print')).toBeGreaterThanOrEqual(3); // the workload's phase markers
+    expect(rmapPfns.length).toBeGreaterThan(0);
+    expect(rmapPfns.filter((p) => cached.has(p)).length).toBe(rmapPfns.length);
+    expect(r.stdout).toContain('"runs"');
+  }, 240_000);
+});
+
+describe('shipped traces', () => {
+  it('each has a meta.json that names its workload and lost no events', () => {
+    for (const t of ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround']) {
+      const meta = JSON.parse(readFileSync(path.join(repoRoot, 'traces', t, 'meta.json'), 'utf8'));
+      expect([t, meta.buffer.lost, meta.kernel.release]).toEqual([t, 0, '6.1.0-56-amd64']);
+      expect(meta.workload.result.workload).toBe(t === 'odirect-race-faultaround' ? 'odirect-race' : t);
+    }
+  });
+});
