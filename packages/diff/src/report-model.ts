@@ -5,9 +5,10 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { MmOp } from '@kreplay/mm-model';
-import { diffRuns, type DiffOptions } from './diff.js';
+import { diffRuns, findingKey, type DiffOptions } from './diff.js';
 import { collectWindows, type WindowOptions } from './evidence.js';
-import type { ReportModel, ReportRun } from './render/html.js';
+import type { FindingClass, ReportModel, ReportRun } from './render/html.js';
+import type { RunData } from './types.js';
 import { PerfettoWriter } from './render/perfetto.js';
 import { replayFile } from '@kreplay/replay';
 import { replayOptions, type ReplayerOptions } from './replayer.js';
@@ -29,6 +30,25 @@ export interface ReportRequest {
   onInput?: (input: string) => void;
 }
 
+/** Group a run's findings by rule and page, and read the events around each class's first occurrence. */
+export async function findingClasses(run: RunData, window?: WindowOptions): Promise<FindingClass[]> {
+  const byKey = new Map<string, FindingClass>();
+  for (const f of run.findings) {
+    const key = findingKey(f);
+    const c = byKey.get(key);
+    if (c) c.count++;
+    else byKey.set(key, { key, finding: f, count: 1 });
+  }
+  const classes = [...byKey.values()];
+  if (run.trace) {
+    const windows = await collectWindows(run.trace, classes.map((c) => c.finding), window);
+    windows.forEach((w, i) => {
+      if (w) classes[i]!.window = w;
+    });
+  }
+  return classes;
+}
+
 export async function buildReport(req: ReportRequest): Promise<ReportModel> {
   const ropts = await replayOptions(req.replay ?? {});
   const inputs: Array<{ input: string; side?: 'base' | 'patched' }> = [
@@ -42,8 +62,7 @@ export async function buildReport(req: ReportRequest): Promise<ReportModel> {
     const sink = isReplayJsonPath(input) ? undefined : req.opsFor?.(input, i);
     const replayer: TraceReplayer = (p) => replayFile(p, sink ? { ...ropts, onOp: sink } : ropts);
     const run = await loadRun(input, replayer);
-    const windows = run.trace ? await collectWindows(run.trace, run.findings, req.window) : run.findings.map(() => undefined);
-    runs.push({ label: input, ...(side ? { side } : {}), run, windows });
+    runs.push({ label: input, ...(side ? { side } : {}), run, classes: await findingClasses(run, req.window) });
   }
   const model: ReportModel = { title: req.title ?? 'kreplay report', runs };
   if (req.base?.length && req.patched?.length) {

@@ -4,7 +4,6 @@
  * with its explanation, cited trace lines and a per-CPU timeline, and latency histograms.
  */
 import type { Finding } from '@kreplay/mm-model';
-import { findingKey } from '../diff.js';
 import type { FindingWindow } from '../evidence.js';
 import { BEHAVIOUR_METRICS } from '../metrics.js';
 import { mergeHistograms, type Histogram } from '../stats.js';
@@ -12,19 +11,29 @@ import { LATENCY_OPS, type DiffResult, type FindingEntry, type RunData } from '.
 import { esc, histogramSvg, timelineSvg } from './svg.js';
 import { fmtChange, fmtNs, fmtRate, where } from './util.js';
 
+/** The findings of one run that share rule and page (file, index): shown once, counted. */
+export interface FindingClass {
+  key: string;
+  /** The first occurrence, shown in full. */
+  finding: Finding;
+  count: number;
+  /** Events around the first occurrence (absent past the window cap or without the trace). */
+  window?: FindingWindow;
+}
+
 export interface ReportRun {
   label: string;
   side?: 'base' | 'patched';
   run: RunData;
-  /** Events around each finding (index-aligned with run.findings). */
-  windows: Array<FindingWindow | undefined>;
+  /** Finding classes in order of first occurrence. */
+  classes: FindingClass[];
 }
 
 export interface ReportModel {
   title: string;
   runs: ReportRun[];
   diff?: DiffResult;
-  /** Findings listed in full per run; the rest are counted (default 200). */
+  /** Finding classes listed in full per run; the rest are counted (default 200). */
   maxFindingsShown?: number;
 }
 
@@ -104,23 +113,17 @@ function diffTables(d: DiffResult): string {
   return parts.join('\n');
 }
 
-function findingState(d: DiffResult | undefined, f: Finding): string | undefined {
-  if (!d) return undefined;
-  const k = findingKey(f);
-  if (d.findings.new.some((e) => e.key === k)) return 'new';
-  if (d.findings.fixed.some((e) => e.key === k)) return 'fixed';
-  return 'unchanged';
-}
-
-function findingHtml(f: Finding, n: string, w: FindingWindow | undefined, state: string | undefined): string {
+function findingHtml(id: string, c: FindingClass, state: string | undefined, extra = ''): string {
+  const f = c.finding;
+  const w = c.window;
   const cites = f.events.map((e) => `<li>${esc(`${e.source}:${e.line}`)}${e.comm ? `  ${esc(`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`)}` : ''}${e.summary ? `  ${esc(e.summary)}` : ''}</li>`).join('\n');
   const title = `${f.rule}${f.file !== undefined ? ` on ${f.file}` : ''}${f.index !== undefined ? ` index ${f.index}` : ''}`;
   const timeline = w
     ? `<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`)}<figcaption>Events around the finding, one lane per CPU; racing tasks in colour, numbered circles are the cited lines above${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
-    : '<p class="muted">No timeline: the trace these lines come from was not available to read.</p>';
-  return `<article class="finding ${esc(f.severity)}" id="finding-${esc(n)}">
+    : '<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>';
+  return `<article class="finding ${esc(f.severity)}" id="finding-${esc(id)}">
 <h3>${state ? `<span class="badge ${state}">${state}</span>` : ''}<span class="badge ${esc(f.severity)}">${esc(f.severity)}</span>${f.certainty === 'uncertain' ? '<span class="badge uncertain">uncertain</span>' : ''}${esc(title)}</h3>
-<p><b>${esc(f.message)}</b></p>
+<p><b>${esc(f.message)}</b>${c.count > 1 ? ` <span class="muted">(${c.count} occurrences of this rule on this page; the first is shown)</span>` : ''}${extra}</p>
 <p class="expl">${esc(f.explanation)}</p>
 <ol class="cited">
 ${cites}
@@ -129,14 +132,35 @@ ${timeline}
 </article>`;
 }
 
+/** With a diff: each finding class once, under new / fixed / unchanged. */
+function diffFindingsSection(m: ReportModel, d: DiffResult): string {
+  const classOf = (e: FindingEntry): FindingClass => {
+    for (const r of m.runs) {
+      const c = r.classes.find((x) => x.finding === e.example);
+      if (c) return { ...c, count: e.base + e.patched };
+    }
+    return { key: e.key, finding: e.example, count: e.base + e.patched };
+  };
+  const parts = ['<section id="findings"><h2>Findings</h2>'];
+  for (const [state, heading, entries] of [['new', 'New in patched', d.findings.new], ['fixed', 'Fixed by patched', d.findings.fixed], ['unchanged', 'In both', d.findings.unchanged]] as const) {
+    parts.push(`<h3 class="run">${heading} — ${entries.length}</h3>`);
+    if (entries.length === 0) parts.push('<p class="muted">None.</p>');
+    entries.forEach((e, i) => parts.push(findingHtml(`${state}-${i + 1}`, classOf(e), state,
+      ` <span class="muted">base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s); shown from ${esc(e.exampleRun)}</span>`)));
+  }
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
 function findingsSection(m: ReportModel): string {
+  if (m.diff) return diffFindingsSection(m, m.diff);
   const max = m.maxFindingsShown ?? 200;
   const parts = ['<section id="findings"><h2>Findings</h2>'];
   m.runs.forEach((r, ri) => {
-    parts.push(`<h3 class="run">${r.side ? `${esc(r.side)}: ` : ''}${esc(r.label)} — ${r.run.findings.length} finding(s)</h3>`);
+    parts.push(`<h3 class="run">${esc(r.label)} — ${r.run.findings.length} finding(s)${r.classes.length < r.run.findings.length ? ` in ${r.classes.length} class(es) (rule and page)` : ''}</h3>`);
     if (r.run.findings.length === 0) parts.push('<p class="muted">No findings.</p>');
-    r.run.findings.slice(0, max).forEach((f, fi) => parts.push(findingHtml(f, `${ri + 1}-${fi + 1}`, r.windows[fi], findingState(m.diff, f))));
-    if (r.run.findings.length > max) parts.push(`<p class="muted">${r.run.findings.length - max} more finding(s) not shown (see the JSON output).</p>`);
+    r.classes.slice(0, max).forEach((c, ci) => parts.push(findingHtml(`${ri + 1}-${ci + 1}`, c, undefined)));
+    if (r.classes.length > max) parts.push(`<p class="muted">${r.classes.length - max} more finding class(es) not shown (see the JSON output).</p>`);
   });
   parts.push('</section>');
   return parts.join('\n');

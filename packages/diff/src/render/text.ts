@@ -12,12 +12,20 @@ export function citeLines(f: Finding, indent: string): string[] {
   return f.events.map((e) => `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`);
 }
 
+function counts(e: FindingEntry): string {
+  return `base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s)`;
+}
+
+function headline(tag: string, e: FindingEntry): string {
+  return `  ${pad(tag, 9)} ${pad(e.severity, 7)} ${e.rule}${where(e)}${e.certainty === 'uncertain' ? ' (uncertain: lost events nearby)' : ''}`;
+}
+
+/** New findings in full: what, who raced with whom, the cited lines. */
 function entry(tag: string, e: FindingEntry): string[] {
-  const counts = `base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s)`;
   return [
-    `  ${pad(tag, 9)} ${pad(e.severity, 7)} ${e.rule}${where(e)}${e.certainty === 'uncertain' ? ' (uncertain: lost events nearby)' : ''}`,
+    headline(tag, e),
     `            ${e.example.message}`,
-    `            ${counts}; example from ${e.exampleRun}:`,
+    `            ${counts(e)}; example from ${e.exampleRun}:`,
     ...e.example.explanation.split('\n').map((l) => `            ${l}`),
     ...citeLines(e.example, '              '),
   ];
@@ -39,8 +47,12 @@ export function diffToText(d: DiffResult): string {
   const f = d.findings;
   out.push(`Findings: ${f.new.length} new, ${f.fixed.length} fixed, ${f.unchanged.length} unchanged`);
   for (const e of f.new) out.push(...entry('NEW', e));
-  for (const e of f.fixed) out.push(...entry('FIXED', e));
-  for (const e of f.unchanged) out.push(...entry('UNCHANGED', e));
+  // Fixed and unchanged ones briefly: the message and where the base run showed it.
+  for (const e of f.fixed) {
+    const c = e.example.events[e.example.events.length - 1];
+    out.push(headline('FIXED', e), `            ${e.example.message}`, `            ${counts(e)}${c ? `; last seen at ${c.source}:${c.line}` : ''}`);
+  }
+  for (const e of f.unchanged) out.push(`${headline('UNCHANGED', e)}  (${counts(e)})`);
   out.push('');
   out.push('Behaviour (count, and per second of trace)');
   out.push(`  ${pad('metric', 20)} ${pad('base', 18, true)} ${pad('patched', 18, true)} ${pad('change', 9, true)}`);

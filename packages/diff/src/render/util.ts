@@ -16,6 +16,8 @@ export function fmtRate(perSec: number | null): string {
 /** Percent change; `new` when the base was 0 and the patched side is not. */
 export function fmtChange(pct: number | null, base = 0, patched = 0): string {
   if (pct === null) return patched > base ? 'new' : 'n/a';
+  // Beyond +1000 % a factor reads better than a percentage.
+  if (pct >= 1000) return `×${(1 + pct / 100).toFixed(0)}`;
   const s = pct.toFixed(1);
   return `${pct > 0 ? '+' : ''}${s === '-0.0' ? '0.0' : s}%`;
 }

@@ -1,0 +1,123 @@
+import { describe, expect, it } from '@jest/globals';
+import type { TraceEvent } from '@kreplay/ftrace-parser';
+import type { Finding, MmOp } from '@kreplay/mm-model';
+import { loadCiConfig } from '../src/ci-config.js';
+import { collectWindows } from '../src/evidence.js';
+import { lineOfPath } from '../src/json-lines.js';
+import { countsFromStats, emptyCounts } from '../src/metrics.js';
+import { reportToHtml } from '../src/render/html.js';
+import { PerfettoWriter } from '../src/render/perfetto.js';
+import { timelineSvg } from '../src/render/svg.js';
+
+const ev = (ts: bigint, pid: number, line: number): TraceEvent => ({
+  type: 'event', ts, cpu: pid % 2, pid, comm: `t${pid}`, event: 'x', fields: {}, line, source: 't.txt',
+});
+const file = { dev: '8:0', ino: 12n };
+
+function perfetto(ops: MmOp[], findings: Finding[] = []): { traceEvents: Array<Record<string, unknown>> } {
+  let text = '';
+  const w = new PerfettoWriter((s) => { text += s; });
+  for (const op of ops) w.op(op);
+  for (const f of findings) w.finding(f);
+  w.end();
+  return JSON.parse(text);
+}
+
+describe('Perfetto export', () => {
+  it('writes a slice per entry/return pair, instants for page-cache events, exact microseconds', () => {
+    const t = perfetto([
+      { kind: 'fault_begin', file, index: 0, event: ev(1_000_000_123n, 7, 1) },
+      { kind: 'cache_add', file, index: 0, pfn: 0x10n, order: 0, event: ev(1_000_000_500n, 7, 2) },
+      { kind: 'fault_end', file, index: 0, ret: 0x200, event: ev(1_000_002_000n, 7, 3) },
+    ]);
+    const e = t.traceEvents;
+    expect(e.filter((x) => x.ph === 'B')).toEqual([expect.objectContaining({ name: 'fault', tid: 7, ts: 1000000.123 })]);
+    expect(e.filter((x) => x.ph === 'E')).toHaveLength(1);
+    expect(e.find((x) => x.name === 'cache_add')).toMatchObject({ ph: 'i', s: 't', args: { file: '8:0/c', index: 0, pfn: '0x10', line: 't.txt:2' } });
+    expect(e.find((x) => x.name === 'process_name' && x.pid === 7)).toMatchObject({ args: { name: 't7 (7)' } });
+  });
+
+  it('skips a return whose entry predates the trace and closes spans left open at the end', () => {
+    const t = perfetto([
+      { kind: 'invalidate_end', fn: 'invalidate_inode_pages2_range', ret: -16, event: ev(10_000n, 3, 1) },
+      { kind: 'truncate_begin', fn: 'truncate_pagecache', event: ev(20_000n, 3, 2) },
+    ]);
+    const e = t.traceEvents;
+    expect(e.filter((x) => x.ph === 'B').map((x) => x.name)).toEqual(['truncate_pagecache']);
+    expect(e.filter((x) => x.ph === 'E')).toEqual([expect.objectContaining({ ts: 20, args: { note: 'still running when the trace ended' } })]);
+  });
+
+  it('puts findings on a global track', () => {
+    const f: Finding = { rule: 'orphan-page-mapped', severity: 'error', certainty: 'uncertain', message: 'm', ts: 5_000n, cpu: 0, pid: 1, events: [], explanation: 'e' };
+    const e = perfetto([], [f]).traceEvents;
+    expect(e.find((x) => x.s === 'g')).toMatchObject({ name: 'error: orphan-page-mapped', pid: 0, ts: 5, args: { certainty: 'uncertain' } });
+  });
+});
+
+describe('behaviour counters from replay stats', () => {
+  it('counts fault retries from VM_FAULT_RETRY returns and -EBUSY invalidates', () => {
+    const c = countsFromStats({
+      byOp: { fault_begin: 10, invalidate_begin: 4, pte_map: 9 },
+      returns: { filemap_fault: { '0x200': 6, '0x400': 3, '0x2': 1 }, invalidate_inode_pages2_range: { '0': 2, '-16': 1, '-5': 1 } },
+    });
+    expect(c).toMatchObject({ faults: 10, fault_retries: 3, fault_errors: 1, invalidates: 4, invalidate_failures: 2, invalidate_ebusy: 1, pte_maps: 9 });
+  });
+});
+
+describe('the per-finding timeline', () => {
+  it('reads the events around a finding from its trace, numbering the cited ones', async () => {
+    const src = new URL('../../../fixtures/diff/race/trace.txt', import.meta.url).pathname;
+    const finding: Finding = {
+      rule: 'mapped-page-removed', severity: 'error', certainty: 'certain', message: 'm', ts: 100000500000n, cpu: 0, pid: 301,
+      events: [
+        { line: 15, source: src, ts: 100000260000n, cpu: 1, pid: 302, comm: 'kr_fault', summary: '' },
+        { line: 18, source: src, ts: 100000500000n, cpu: 0, pid: 301, comm: 'kr_dio', summary: '' },
+      ],
+      explanation: 'e',
+    };
+    const [w] = await collectWindows(src, [finding], { marginNs: 160_000n });
+    expect(w!.racing).toEqual([{ pid: 302, comm: 'kr_fault' }, { pid: 301, comm: 'kr_dio' }]);
+    expect(w!.events.map((e) => [e.line, e.cited])).toEqual([[13, 0], [14, 0], [15, 1], [16, 0], [17, 0], [18, 2], [19, 0]]);
+    const svg = timelineSvg(w!, 'race');
+    expect(svg).toContain('kr_fault-302 (racing)');
+    expect(svg).toContain('>CPU 0<');
+    expect(svg).toContain('>CPU 1<');
+  });
+
+  it('keeps a bounded number of events on each side of the finding', async () => {
+    const path = new URL('../../../fixtures/diff/race/trace.txt', import.meta.url).pathname;
+    const f: Finding = { rule: 'mapped-page-removed', severity: 'error', certainty: 'certain', message: 'm', ts: 0n, cpu: 0, pid: 301,
+      events: [{ line: 17, source: path, ts: 100000400000n, cpu: 0, pid: 301, comm: 'kr_dio', summary: '' }], explanation: 'e' };
+    const [w] = await collectWindows(path, [f], { perSide: 1 });
+    expect(w!.events.map((e) => e.line)).toEqual([16, 17, 18]);
+    expect(w!.dropped).toBe(3);
+  });
+});
+
+describe('the HTML report', () => {
+  it('escapes what the trace says and needs nothing from the network', () => {
+    const f: Finding = { rule: 'bug-on', severity: 'error', certainty: 'certain', message: '<script>alert(1)</script>', ts: 0n, cpu: 0, pid: 1, events: [], explanation: 'a & b' };
+    const run = { source: 'x', findings: [f], durationNs: 0, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } };
+    const html = reportToHtml({ title: 'T <1>', runs: [{ label: 'x', run, classes: [{ key: 'k', finding: f, count: 1 }] }] });
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('a &amp; b');
+    expect(html).toContain('<title>T &lt;1&gt;</title>');
+  });
+});
+
+describe('config and JSON positions', () => {
+  it('the shipped example config is valid', async () => {
+    const { config } = await loadCiConfig(new URL('../../../kreplay.config.example.json', import.meta.url).pathname);
+    expect(config.base.kernel).toBe('debian');
+    expect(config.patched.kernel).toMatch(/\/build\/patched\/bzImage$/);
+    expect(config.capture.workloads.length).toBeGreaterThan(0);
+  });
+
+  it('finds the line of a value by its path', () => {
+    const text = '{\n  "a": [\n    1,\n    { "b": "x" }\n  ],\n  "c": 2\n}\n';
+    expect(lineOfPath(text, ['a', 1, 'b'])).toBe(4);
+    expect(lineOfPath(text, ['c'])).toBe(6);
+    expect(lineOfPath(text, ['missing'])).toBe(1);
+  });
+});
