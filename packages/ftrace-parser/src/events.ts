@@ -6,15 +6,16 @@
  */
 import type { Fields, ProbeSite } from './types.js';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
-import { decodeFields, decodeHexDigits, decodeInteger } from './values.js';
+import { names } from './intern.js';
+import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange } from './values.js';
 
 export interface DecodedEvent {
   event: string;
-  system?: string;
+  system: string | undefined;
   fields: Fields;
-  probe?: ProbeSite;
+  probe: ProbeSite | undefined;
   /** `<stack trace>` events: the frames follow on ` => ` lines. */
-  stackHeader?: boolean;
+  stackHeader: boolean | undefined;
 }
 
 const EXACT_SYSTEMS: Record<string, string> = {
@@ -36,12 +37,24 @@ const PREFIX_SYSTEMS: [string, string][] = [
   ['rcu_', 'rcu'], ['signal_', 'signal'], ['task_', 'task'], ['mm_compaction_', 'compaction'],
 ];
 
-/** The system a kernel event belongs to, for the events kreplay knows. */
-export function systemOf(event: string): string | undefined {
+function lookupSystem(event: string): string | undefined {
   const exact = EXACT_SYSTEMS[event];
   if (exact) return exact;
   for (const [prefix, system] of PREFIX_SYSTEMS) if (event.startsWith(prefix)) return system;
   return undefined;
+}
+
+/** Known systems by event name, memoized (a trace has few distinct event names). */
+const systemCache = new Map<string, string | null>();
+
+/** The system a kernel event belongs to, for the events kreplay knows. */
+export function systemOf(event: string): string | undefined {
+  let sys = systemCache.get(event);
+  if (sys === undefined) {
+    sys = lookupSystem(event) ?? null;
+    if (systemCache.size < 4096) systemCache.set(event, sys);
+  }
+  return sys ?? undefined;
 }
 
 const PAGE_SIZE = 4096;
@@ -58,36 +71,39 @@ function narrow(b: bigint): number | bigint {
  */
 export function decodeFilemap(s: string, start: number, fields: Fields): boolean {
   if (!s.startsWith('dev ', start)) return false;
-  let i = start + 4;
-  const sp = s.indexOf(' ', i);
+  const i0 = start + 4;
+  const sp = s.indexOf(' ', i0);
   if (sp < 0) return false;
-  const dev = s.slice(i, sp);
-  const colon = dev.indexOf(':');
-  if (colon <= 0 || decodeInteger(dev.slice(0, colon)) === undefined || decodeInteger(dev.slice(colon + 1)) === undefined) return false;
-  i = sp + 1;
+  const colon = s.indexOf(':', i0);
+  if (colon <= i0 || colon >= sp - 1 || decodeIntegerRange(s, i0, colon) === undefined || decodeIntegerRange(s, colon + 1, sp) === undefined) return false;
+  let i = sp + 1;
   if (!s.startsWith('ino ', i)) return false;
   i += 4;
   let inoEnd = s.indexOf(' ', i);
   if (inoEnd < 0) inoEnd = s.length;
   const ino = decodeHexDigits(s, i, inoEnd);
   if (ino === undefined) return false;
-  fields.dev = dev;
+  fields.dev = s.slice(i0, sp);
   fields.ino = ino;
   i = inoEnd;
-  while (i < s.length) {
-    while (i < s.length && s.charCodeAt(i) === 32) i++;
-    if (i >= s.length) break;
+  const n = s.length;
+  while (i < n) {
+    while (i < n && s.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
     const eq = s.indexOf('=', i);
     let end = s.indexOf(' ', i);
-    if (end < 0) end = s.length;
+    if (end < 0) end = n;
     if (eq < 0 || eq > end) return false;
-    const name = s.slice(i, eq);
-    const text = s.slice(eq + 1, end);
-    const value = name === 'page' ? decodeHexDigits(text.startsWith('0x') ? text.slice(2) : text) : decodeInteger(text);
-    if (value === undefined) {
-      if (name === 'page') fields.page = text; // `page=(____ptrval____)` on hashed-pointer kernels
-      else return false;
+    const name = names.get(s, i, eq);
+    let value: number | bigint | undefined;
+    if (name === 'page') {
+      const h = s.startsWith('0x', eq + 1) ? eq + 3 : eq + 1;
+      value = decodeHexDigits(s, h, end);
+      // `page=(____ptrval____)` on hashed-pointer kernels
+      fields.page = value ?? s.slice(eq + 1, end);
     } else {
+      value = decodeIntegerRange(s, eq + 1, end);
+      if (value === undefined) return false;
       fields[name] = value;
       if (name === 'ofs') fields.index = typeof value === 'bigint' ? narrow(value / BigInt(PAGE_SIZE)) : Math.floor(value / PAGE_SIZE);
     }
@@ -100,26 +116,44 @@ export function decodeFilemap(s: string, start: number, fields: Fields): boolean
  * kprobe/kretprobe location `(filemap_fault+0x0/0x5a0)`, `(__do_fault+0x3c/0x140 <- filemap_fault)`,
  * or perf's `(ffffffff812a3b40)` / `(ffffffff8123 <- ffffffff8145)`. Returns the index after `)`.
  */
-export function decodeProbeSite(s: string, start: number, event: string): { site: ProbeSite; end: number } | undefined {
+/** Probe sites by their printed text and event (`(filemap_fault+0x0/0x5a0)` repeats millions of times). */
+const siteCache = new Map<string, Map<string, ProbeSite | null>>();
+
+export function decodeProbeSite(s: string, start: number, event: string, end = s.length): { site: ProbeSite; end: number } | undefined {
   const close = s.indexOf(')', start);
-  if (close < 0) return undefined;
-  const inner = s.slice(start + 1, close);
+  if (close < 0 || close >= end) return undefined;
+  const inner = names.get(s, start + 1, close);
+  let byEvent = siteCache.get(event);
+  if (byEvent === undefined) {
+    if (siteCache.size > 4096) siteCache.clear();
+    siteCache.set(event, (byEvent = new Map()));
+  }
+  let site = byEvent.get(inner);
+  if (site === undefined) {
+    site = parseProbeSite(inner, event) ?? null;
+    if (site) Object.freeze(site);
+    if (byEvent.size < 1024) byEvent.set(inner, site);
+  }
+  return site ? { site, end: close + 1 } : undefined;
+}
+
+function parseProbeSite(inner: string, event: string): ProbeSite | undefined {
   const arrow = inner.indexOf(' <- ');
   if (arrow >= 0) {
     const func = inner.slice(arrow + 4).trim();
     const caller = inner.slice(0, arrow).trim();
     if (!func) return undefined;
-    return { site: { kind: 'kretprobe', func: symbolOrEventName(func, event), caller }, end: close + 1 };
+    return { kind: 'kretprobe', func: symbolOrEventName(func, event), caller };
   }
   const plus = inner.indexOf('+');
   if (plus < 0) {
     // perf prints the bare address; the probe is named after its function
     if (!isAddress(inner)) {
       if (!/^[A-Za-z_][\w.]*$/.test(inner)) return undefined;
-      return { site: { kind: 'kprobe', func: inner }, end: close + 1 };
+      return { kind: 'kprobe', func: inner };
     }
     const kind = event.endsWith('__return') ? 'kretprobe' : 'kprobe';
-    return { site: { kind, func: event.replace(/__return$/, '') }, end: close + 1 };
+    return { kind, func: event.replace(/__return$/, '') };
   }
   const func = inner.slice(0, plus);
   const slash = inner.indexOf('/', plus);
@@ -131,7 +165,7 @@ export function decodeProbeSite(s: string, start: number, event: string): { site
     const size = decodeInteger(inner.slice(slash + 1));
     if (size !== undefined) site.size = Number(size);
   }
-  return { site, end: close + 1 };
+  return site;
 }
 
 /** perf prints probe sites as bare addresses (`ffffffff812a3b40`), not symbols. */
@@ -193,16 +227,24 @@ function isEventNameChar(c: number): boolean {
   return c !== 58 && c !== 32 && c !== 9;
 }
 
+/** A decoded event; one object shape for all (monomorphic in the hot path). */
+function decoded(event: string, system: string | undefined, fields: Fields, probe?: ProbeSite, stackHeader?: boolean): DecodedEvent {
+  return { event, system, fields, probe, stackHeader };
+}
+
 /**
  * Decode the event part of a line (`name: payload`, `sys:name: payload`, `func <-parent`,
- * `<stack trace>`), from index `start`. A string says why it is not an event.
+ * `<stack trace>`), from index `start`. A string says why it is not an event. With
+ * `payload` false the fields are left empty (for passes that only count events): whether
+ * a line parses, its event name, system and probe site are the same either way.
  */
-export function decodeEvent(s: string, start: number): DecodedEvent | string {
-  const n = s.length;
+export function decodeEvent(s: string, start: number, payload = true, end = s.length): DecodedEvent | string {
+  // payload decoders read to the end of s: with payload, s must be the line itself
+  const n = payload ? s.length : end;
   if (start >= n) return 'no event after the timestamp';
   if (s.charCodeAt(start) === 60) {
-    if (s.startsWith('<stack trace>', start)) return { event: 'kernel_stack', system: 'ftrace', fields: {}, stackHeader: true };
-    if (s.startsWith('<user stack trace>', start)) return { event: 'user_stack', system: 'ftrace', fields: {}, stackHeader: true };
+    if (s.startsWith('<stack trace>', start)) return decoded('kernel_stack', 'ftrace', {}, undefined, true);
+    if (s.startsWith('<user stack trace>', start)) return decoded('user_stack', 'ftrace', {}, undefined, true);
   }
   let i = start;
   while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
@@ -211,7 +253,7 @@ export function decodeEvent(s: string, start: number): DecodedEvent | string {
   let nameStart = start;
   if (i < n && s.charCodeAt(i) === 58 && i + 1 < n && s.charCodeAt(i + 1) !== 32) {
     // perf `system:event:`
-    system = s.slice(start, i);
+    system = names.get(s, start, i);
     nameStart = i + 1;
     i = nameStart;
     while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
@@ -225,42 +267,48 @@ export function decodeEvent(s: string, start: number): DecodedEvent | string {
     while (j < n && s.charCodeAt(j) === 32) j++;
     if (j < n && !s.startsWith('<-', j)) return 'no ":" after the event name';
     if (!isSymbolStart(s.charCodeAt(start))) return 'no event name after the timestamp';
-    decodeFunction(s, start, i, fields);
-    return { event: 'function', system: 'ftrace', fields };
+    if (payload) decodeFunction(s, start, i, fields);
+    return decoded('function', 'ftrace', fields);
   }
-  const event = s.slice(nameStart, i);
+  const event = names.get(s, nameStart, i);
   i++;
   if (event === 'tracing_mark_write') {
     // `": %s"`: the message starts after exactly one space and is kept verbatim
-    decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields);
-    return { event: 'print', system: 'ftrace', fields };
+    if (payload) decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields);
+    return decoded('print', 'ftrace', fields);
   }
   while (i < n && s.charCodeAt(i) === 32) i++;
   if (event === 'print') {
-    decodeMarker(event, s, i, fields);
-    return { event: 'print', system: 'ftrace', fields };
+    if (payload) decodeMarker(event, s, i, fields);
+    return decoded('print', 'ftrace', fields);
   }
   if (event === 'function' || event === 'func_repeats') {
     // trace-cmd prints the function tracer's records as events
     let end = i;
     while (end < n && s.charCodeAt(end) !== 32) end++;
-    decodeFunction(s, i, end, fields);
-    return { event: 'function', system: 'ftrace', fields };
+    if (payload) decodeFunction(s, i, end, fields);
+    return decoded('function', 'ftrace', fields);
   }
   if (event === 'funcgraph_entry' || event === 'funcgraph_exit') {
-    const g = decodeGraphPayload(s.slice(i));
+    const g = decodeGraphPayload(s.slice(i, n));
     if (typeof g === 'string') return g;
     if (g.kind !== 'comment') return graphEvent(g);
   }
   if (i < n && s.charCodeAt(i) === 40) {
-    const probe = decodeProbeSite(s, i, event);
+    const probe = decodeProbeSite(s, i, event, n);
     if (probe) {
-      if (!decodeFields(s, fields, probe.end)) fields.raw = s.slice(probe.end).trim();
-      return { event, system: system ?? 'kprobes', fields, probe: probe.site };
+      if (payload && !decodeFields(s, fields, probe.end)) fields.raw = s.slice(probe.end).trim();
+      return decoded(event, system ?? 'kprobes', fields, probe.site);
     }
   }
   const sys = system ?? systemOf(event);
-  if (sys === 'filemap' && decodeFilemap(s, i, fields)) return { event, system: sys, fields };
+  if (!payload) return decoded(event, sys, fields);
+  if (sys === 'filemap') {
+    if (decodeFilemap(s, i, fields)) return decoded(event, sys, fields);
+    const generic: Fields = {};
+    if (!decodeFields(s, generic, i)) generic.raw = s.slice(i);
+    return decoded(event, sys, generic);
+  }
   if (!decodeFields(s, fields, i)) fields.raw = s.slice(i);
-  return sys === undefined ? { event, fields } : { event, system: sys, fields };
+  return decoded(event, sys, fields);
 }

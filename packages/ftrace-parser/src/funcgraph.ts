@@ -188,9 +188,9 @@ export function decodeGraphPayload(payload: string): GraphLine | string {
 export function graphEvent(l: Exclude<GraphLine, { kind: 'comment' }>): DecodedEvent {
   switch (l.kind) {
     case 'switch':
-      return { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid } };
+      return { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid }, probe: undefined, stackHeader: undefined };
     case 'irq':
-      return { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction } };
+      return { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction }, probe: undefined, stackHeader: undefined };
     default: {
       const fields: Fields = {};
       if (l.func !== undefined) fields.func = l.func;
@@ -198,7 +198,7 @@ export function graphEvent(l: Exclude<GraphLine, { kind: 'comment' }>): DecodedE
       if (l.durationNs !== undefined) fields.duration_ns = l.durationNs;
       if (l.retval !== undefined) fields.retval = decodeValue(l.retval);
       if (l.kind === 'leaf') fields.leaf = true;
-      return { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields };
+      return { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields, probe: undefined, stackHeader: undefined };
     }
   }
 }

@@ -9,15 +9,19 @@
  * spaces, dashes, colons, slashes and digits survive) and the optional flags column and the
  * timestamp to its right. The tgid column (`record-tgid`) and flags of any width are optional.
  */
-import { parseTimestamp, type TimestampForm } from './timestamp.js';
+import { Interner } from './intern.js';
+import { lastTimestamp, scanTimestamp, type TimestampForm } from './timestamp.js';
+
+const comms = new Interner(256);
+const flagColumns = new Interner(256);
 
 export interface LineHead {
   layout: 'ftrace' | 'perf';
   comm: string;
   pid: number;
-  tgid?: number;
+  tgid: number | undefined;
   cpu: number;
-  flags?: string;
+  flags: string | undefined;
   ts: bigint;
   tsForm: TimestampForm;
   /** Index of the first character after `ts:` and its spaces. */
@@ -31,92 +35,114 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Find `[digits]` preceded by a space (or at column 0 of the right part); returns index of '['. */
-function findCpuColumn(s: string): number {
-  let from = 0;
+/** Find `[digits]` preceded by a space in s[start, end); returns the index of '[' or -1. */
+function findCpuColumn(s: string, start: number, end: number): number {
+  let from = start;
   for (;;) {
     const b = s.indexOf('[', from);
-    if (b < 0) return -1;
+    if (b < 0 || b >= end) return -1;
     let i = b + 1;
-    while (i < s.length && isDigit(s.charCodeAt(i))) i++;
-    if (i > b + 1 && s.charCodeAt(i) === 93 && b > 0 && s.charCodeAt(b - 1) === 32) return b;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    if (i > b + 1 && i < end && s.charCodeAt(i) === 93 && b > start && s.charCodeAt(b - 1) === 32) return b;
     from = b + 1;
   }
 }
 
-/** Scan the context columns of an event line; a string says why it is not one. */
-export function scanHead(s: string): LineHead | HeadFailure {
-  const b = findCpuColumn(s);
+/** Index of the next space in s[i, end), or end. */
+function spaceOrEnd(s: string, i: number, end: number): number {
+  const j = s.indexOf(' ', i);
+  return j < 0 || j > end ? end : j;
+}
+
+/** The comm last seen for each pid (most lines repeat one): reused without a new string. */
+const commByPid = new Map<number, string>();
+
+/** The result of the last scanHead call: one reused object, valid until the next call. */
+const head: LineHead = { layout: 'ftrace', comm: '', pid: 0, tgid: undefined, cpu: 0, flags: undefined, ts: 0n, tsForm: 'usec', rest: 0 };
+
+/**
+ * Scan the context columns of an event line; a string says why it is not one. The returned
+ * object is reused by the next call: copy what you keep.
+ */
+export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadFailure {
+  const b = findCpuColumn(s, start, end);
   if (b < 0) return 'no [cpu] column';
-  const close = s.indexOf(']', b);
-  const cpu = parseInt(s.slice(b + 1, close), 10);
+  let close = b + 1;
+  let cpu = 0;
+  for (let c = s.charCodeAt(close); c !== 93; c = s.charCodeAt(++close)) cpu = cpu * 10 + c - 48;
 
   // ---- left: task (and tgid) ----
   let e = b - 1;
-  while (e >= 0 && s.charCodeAt(e) === 32) e--;
+  while (e >= start && s.charCodeAt(e) === 32) e--;
   let tgid: number | undefined;
-  if (e >= 0 && s.charCodeAt(e) === 41) {
+  if (e >= start && s.charCodeAt(e) === 41) {
     const open = s.lastIndexOf('(', e);
-    if (open < 0) return 'unbalanced tgid column';
+    if (open < start) return 'unbalanced tgid column';
     const inner = s.slice(open + 1, e).trim();
     if (inner.length > 0 && isDigit(inner.charCodeAt(0))) {
       tgid = parseInt(inner, 10);
       if (String(tgid) !== inner) return `bad tgid "${inner}"`;
     } else if (!/^-+$/.test(inner)) return `bad tgid "${inner}"`;
     e = open - 1;
-    while (e >= 0 && s.charCodeAt(e) === 32) e--;
+    while (e >= start && s.charCodeAt(e) === 32) e--;
   }
   const pidEnd = e + 1;
-  while (e >= 0 && isDigit(s.charCodeAt(e))) e--;
+  let pid = 0;
+  let scale = 1;
+  for (let c = s.charCodeAt(e); e >= start && c >= 48 && c <= 57; c = s.charCodeAt(--e)) {
+    pid += (c - 48) * scale;
+    scale *= 10;
+  }
   if (e + 1 === pidEnd) return 'no pid before the [cpu] column';
-  const pid = parseInt(s.slice(e + 1, pidEnd), 10);
   let layout: 'ftrace' | 'perf';
-  let commEnd: number;
-  const sep = e >= 0 ? s.charCodeAt(e) : -1;
-  let finalPid = pid;
+  let commEnd = e;
+  const sep = e >= start ? s.charCodeAt(e) : -1;
   if (sep === 45) {
     layout = 'ftrace';
-    commEnd = e;
   } else if (sep === 32 || sep === 47) {
     layout = 'perf';
-    commEnd = e;
     if (sep === 47) {
       // perf `pid/tid`: the task is the tid; the pid is the thread group
       let p = e - 1;
-      const pe = e;
-      while (p >= 0 && isDigit(s.charCodeAt(p))) p--;
-      if (p + 1 === pe) return 'bad pid/tid column';
-      tgid = parseInt(s.slice(p + 1, pe), 10);
+      while (p >= start && isDigit(s.charCodeAt(p))) p--;
+      if (p + 1 === e) return 'bad pid/tid column';
+      tgid = parseInt(s.slice(p + 1, e), 10);
       commEnd = p;
     }
-    while (commEnd > 0 && s.charCodeAt(commEnd - 1) === 32) commEnd--;
+    while (commEnd > start && s.charCodeAt(commEnd - 1) === 32) commEnd--;
   } else return 'no comm-pid before the [cpu] column';
-  let commStart = 0;
+  let commStart = start;
   while (commStart < commEnd && s.charCodeAt(commStart) === 32) commStart++;
-  const comm = s.slice(commStart, commEnd);
 
   // ---- right: flags and timestamp ----
   let i = close + 1;
-  const n = s.length;
-  while (i < n && s.charCodeAt(i) === 32) i++;
-  let tokEnd = s.indexOf(' ', i);
-  if (tokEnd < 0) tokEnd = n;
+  while (i < end && s.charCodeAt(i) === 32) i++;
+  let tokEnd = spaceOrEnd(s, i, end);
   let flags: string | undefined;
-  let ts = s.charCodeAt(tokEnd - 1) === 58 ? parseTimestamp(s, i, tokEnd - 1) : undefined;
-  if (!ts) {
-    flags = s.slice(i, tokEnd);
+  if (!(s.charCodeAt(tokEnd - 1) === 58 && scanTimestamp(s, i, tokEnd - 1))) {
+    flags = flagColumns.get(s, i, tokEnd);
     i = tokEnd;
-    while (i < n && s.charCodeAt(i) === 32) i++;
-    tokEnd = s.indexOf(' ', i);
-    if (tokEnd < 0) tokEnd = n;
-    if (s.charCodeAt(tokEnd - 1) !== 58) return 'no "timestamp:" after the [cpu] column';
-    ts = parseTimestamp(s, i, tokEnd - 1);
-    if (!ts) return `bad timestamp "${s.slice(i, tokEnd - 1)}"`;
+    while (i < end && s.charCodeAt(i) === 32) i++;
+    tokEnd = spaceOrEnd(s, i, end);
+    if (tokEnd === i || s.charCodeAt(tokEnd - 1) !== 58) return 'no "timestamp:" after the [cpu] column';
+    if (!scanTimestamp(s, i, tokEnd - 1)) return `bad timestamp "${s.slice(i, tokEnd - 1)}"`;
   }
   i = tokEnd;
-  while (i < n && s.charCodeAt(i) === 32) i++;
-  const head: LineHead = { layout, comm, pid: finalPid, cpu, ts: ts.ts, tsForm: ts.form, rest: i };
-  if (tgid !== undefined) head.tgid = tgid;
-  if (flags !== undefined) head.flags = flags;
+  while (i < end && s.charCodeAt(i) === 32) i++;
+  let comm = commByPid.get(pid);
+  if (comm === undefined || comm.length !== commEnd - commStart || !s.startsWith(comm, commStart)) {
+    comm = comms.get(s, commStart, commEnd);
+    if (commByPid.size > 65536) commByPid.clear();
+    commByPid.set(pid, comm);
+  }
+  head.layout = layout;
+  head.comm = comm;
+  head.pid = pid;
+  head.tgid = tgid;
+  head.cpu = cpu;
+  head.flags = flags;
+  head.ts = lastTimestamp.ts;
+  head.tsForm = lastTimestamp.form;
+  head.rest = i;
   return head;
 }

@@ -11,7 +11,7 @@ import { readTraceDat } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
 import type { TraceRecord } from './types.js';
 
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 16;
 
 async function readHead(path: string): Promise<{ head: Uint8Array; size: number }> {
   let fh: fsp.FileHandle;

@@ -23,6 +23,8 @@ export interface LineParserOptions {
   source: string;
   format?: TraceFormat;
   strict?: boolean;
+  /** false: leave event fields empty (counting passes); everything else is unchanged. */
+  fields?: boolean;
 }
 
 /** Longest input text kept in a Gap's `text`. */
@@ -41,6 +43,7 @@ export class TraceLineParser {
   readonly source: string;
   private readonly format: TraceFormat;
   private readonly strict: boolean;
+  private readonly payload: boolean;
   /** The last event, held for its continuation lines. */
   private pending: TraceEvent | undefined;
   private pendingIsMarker = false;
@@ -57,6 +60,7 @@ export class TraceLineParser {
     this.source = opts.source;
     this.format = opts.format ?? 'auto';
     this.strict = opts.strict ?? false;
+    this.payload = opts.fields ?? true;
   }
 
   /**
@@ -64,9 +68,41 @@ export class TraceLineParser {
    * a last line that had no newline: if it does not parse it is a truncated record.
    */
   line(text: string, lineNo: number, out: TraceRecord[], unterminated = false): void {
-    const n = text.length;
-    if (n > 0 && text.charCodeAt(n - 1) === 13) text = text.slice(0, n - 1);
-    if (text.length === 0) return;
+    this.lineAt(text, 0, text.length, lineNo, out, unterminated);
+  }
+
+  /**
+   * Parse the line s[start, end) without cutting it out of s first: the common event line
+   * is scanned in place (no per-line string); anything else takes the general path.
+   */
+  lineAt(s: string, start: number, end: number, lineNo: number, out: TraceRecord[], unterminated = false): void {
+    if (end > start && s.charCodeAt(end - 1) === 13) end--;
+    if (end === start) return;
+    const c0 = s.charCodeAt(start);
+    if (c0 === 32 && !unterminated) {
+      let i = start + 1;
+      while (i < end && s.charCodeAt(i) === 32) i++;
+      const c = s.charCodeAt(i);
+      if (i < end && c !== 61 && (c < 48 || c > 57)) {
+        // `   comm-pid [cpu] ...`: not a stack frame (` => `), not a function_graph line (` 0) `)
+        const head = scanHead(s, start, end);
+        if (typeof head !== 'string' && (this.format === 'auto' || head.layout === this.format)) {
+          const ev = this.payload
+            ? decodeEvent(start === 0 && end === s.length ? s : s.slice(start, end), head.rest - start)
+            : decodeEvent(s, head.rest, false, end);
+          if (typeof ev !== 'string') {
+            this.tsForm ??= head.tsForm;
+            const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
+            return this.emitEvent(rec, ev, out);
+          }
+        }
+      }
+    }
+    this.slowLine(start === 0 && end === s.length ? s : s.slice(start, end), lineNo, out, unterminated);
+  }
+
+  /** Every kind of line, checked in order (a cut-out line without its CR). */
+  private slowLine(text: string, lineNo: number, out: TraceRecord[], unterminated: boolean): void {
     const c0 = text.charCodeAt(0);
     if (c0 === 35) return this.comment(text, lineNo, out);
     if (c0 === 9) return this.callchainFrame(text, lineNo, out);
@@ -75,7 +111,9 @@ export class TraceLineParser {
       let i = 1;
       while (i < text.length && text.charCodeAt(i) === 32) i++;
       if (i === text.length) return;
-      if (text.startsWith('=> ', i) || (text.endsWith('=>') && text.length === i + 2)) return this.stackFrame(text, i, lineNo, out);
+      if (text.charCodeAt(i) === 61 && text.charCodeAt(i + 1) === 62 && (i + 2 === text.length || text.charCodeAt(i + 2) === 32)) {
+        return this.stackFrame(text, i, lineNo, out);
+      }
     }
     if (c0 === 67 && text.startsWith('CPU')) {
       if (this.cpuLine(text, lineNo, out)) return;
@@ -89,7 +127,7 @@ export class TraceLineParser {
       if (this.format !== 'auto' && head.layout !== this.format) {
         return this.unparseable(text, lineNo, out, `a ${head.layout} line, but --format ${this.format} was given`, unterminated);
       }
-      const ev = decodeEvent(text, head.rest);
+      const ev = decodeEvent(text, head.rest, this.payload);
       if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
       this.tsForm ??= head.tsForm;
       const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
@@ -104,7 +142,7 @@ export class TraceLineParser {
     if (this.pendingIsMarker && this.pending && !unterminated && !text.includes('\u0000') && !text.includes('\ufffd')) {
       // the next line of a multi-line trace marker
       const f = this.pending.fields;
-      f.buf = `${f.buf as string}\n${text}`;
+      if (typeof f.buf === 'string') f.buf = `${f.buf}\n${text}`;
       return;
     }
     this.unparseable(text, lineNo, out, head, unterminated);
@@ -281,8 +319,8 @@ export class TraceLineParser {
     const l = g.line;
     let ev: DecodedEvent;
     if (l.kind === 'comment') {
-      const inner = decodeEvent(l.text, 0);
-      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: { buf: l.text } } : inner;
+      const inner = decodeEvent(l.text, 0, this.payload);
+      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: this.payload ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined } : inner;
     } else {
       if (l.kind === 'switch') {
         task = { comm: l.nextComm, pid: l.nextPid };

@@ -44,7 +44,7 @@ export class TraceStatsCollector {
   private truncated = 0;
   private lost = 0;
   private readonly gapsByKind: Partial<Record<GapKind, number>> = {};
-  private readonly byEvent = new Map<string, number>();
+  private readonly byEvent = new Map<string, Map<string, number>>();
   private readonly byCpu = new Map<number, number>();
   private first: bigint | null = null;
   private last: bigint | null = null;
@@ -56,8 +56,11 @@ export class TraceStatsCollector {
   add(r: TraceRecord): void {
     if (r.type === 'event') {
       this.events++;
-      const key = r.system === undefined ? r.event : `${r.system}:${r.event}`;
-      this.byEvent.set(key, (this.byEvent.get(key) ?? 0) + 1);
+      // counted per event name, then per system, so no key string is built per event
+      let bySystem = this.byEvent.get(r.event);
+      if (bySystem === undefined) this.byEvent.set(r.event, (bySystem = new Map()));
+      const sys = r.system ?? '';
+      bySystem.set(sys, (bySystem.get(sys) ?? 0) + 1);
       this.byCpu.set(r.cpu, (this.byCpu.get(r.cpu) ?? 0) + 1);
       const ts = r.ts;
       if (this.first === null || ts < this.first) this.first = ts;
@@ -82,7 +85,14 @@ export class TraceStatsCollector {
 
   finish(totals: Partial<ParseTotals> = {}, seconds?: number): TraceStats {
     const byEvent: Record<string, number> = {};
-    for (const k of [...this.byEvent.keys()].sort()) byEvent[k] = this.byEvent.get(k)!;
+    const flat = new Map<string, number>();
+    for (const [event, bySystem] of this.byEvent) {
+      for (const [sys, n] of bySystem) {
+        const key = sys === '' ? event : `${sys}:${event}`;
+        flat.set(key, (flat.get(key) ?? 0) + n);
+      }
+    }
+    for (const k of [...flat.keys()].sort()) byEvent[k] = flat.get(k)!;
     const byCpu: Record<string, number> = {};
     for (const k of [...this.byCpu.keys()].sort((a, b) => a - b)) byCpu[String(k)] = this.byCpu.get(k)!;
     const lines = totals.lines ?? 0;

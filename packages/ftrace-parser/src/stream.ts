@@ -17,6 +17,12 @@ export interface ParseOptions {
   source?: string;
   /** Unparseable lines and truncated records throw an InputError instead of becoming gaps. */
   strict?: boolean;
+  /**
+   * false: leave every event's `fields` empty (payloads are not decoded). For passes that
+   * only count events (`kreplay parse --stats`); which lines parse, event names, systems,
+   * probe sites, gaps and metadata are exactly the same. Default true.
+   */
+  fields?: boolean;
   signal?: AbortSignal;
   /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
   onProgress?: (bytesRead: number, totalBytes?: number) => void;
@@ -80,7 +86,7 @@ export async function* parseTraceBatches(
   bytesRead?: () => number,
 ): AsyncGenerator<TraceRecord[]> {
   const source = opts.source ?? '-';
-  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict });
+  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict, fields: opts.fields });
   const decoder = new StringDecoder('utf8');
   let carry = '';
   let lineNo = 0;
@@ -119,7 +125,7 @@ export async function* parseTraceBatches(
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      parser.line(text.slice(start, nl), ++lineNo, out);
+      parser.lineAt(text, start, nl, ++lineNo, out);
       start = nl + 1;
     }
     carry = start === 0 ? text : text.slice(start);
@@ -192,7 +198,7 @@ export function parseTrace(
 export function parseTraceString(text: string, opts: ParseOptions = {}): TraceRecord[] {
   const source = opts.source ?? '<string>';
   sniffBinary(Buffer.from(text.slice(0, 4096), 'latin1'), source);
-  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict });
+  const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict, fields: opts.fields });
   const out: TraceRecord[] = [];
   let start = 0;
   let lineNo = 0;
@@ -200,7 +206,7 @@ export function parseTraceString(text: string, opts: ParseOptions = {}): TraceRe
     const nl = text.indexOf('\n', start);
     if (nl < 0) break;
     if (nl - start > MAX_LINE) parser.overlong(cutText(text.slice(start, start + MAX_LINE)), nl - start, ++lineNo, out);
-    else parser.line(text.slice(start, nl), ++lineNo, out);
+    else parser.lineAt(text, start, nl, ++lineNo, out);
     start = nl + 1;
   }
   if (start < text.length) parser.line(text.slice(start), ++lineNo, out, true);

@@ -9,7 +9,7 @@
 export type TimestampForm = 'usec' | 'nsec' | 'counter' | 'other';
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
-/** Seconds below this times 1e9 plus a fraction stay below 2^53: exact as a number. */
+/** Seconds below this, times 1e9 plus a fraction, stay below 2^53: exact as a number. */
 const SAFE_SECONDS = 9007199;
 
 export interface ParsedTimestamp {
@@ -17,31 +17,52 @@ export interface ParsedTimestamp {
   form: TimestampForm;
 }
 
-/** Parse s[start, end) as a timestamp; undefined if it is not one. */
-export function parseTimestamp(s: string, start: number, end: number): ParsedTimestamp | undefined {
-  if (end <= start || end - start > 40) return undefined;
-  let dot = -1;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (dot >= 0) return undefined;
-      dot = i;
-    } else if (c < 48 || c > 57) return undefined;
+/** The result of the last scanTimestamp call (a reused object: the hot path allocates nothing else). */
+export const lastTimestamp: ParsedTimestamp = { ts: 0n, form: 'usec' };
+
+/**
+ * Scan s[start, end) as a timestamp into `lastTimestamp`; false if it is not one.
+ * Digits are accumulated by hand; one BigInt is made per timestamp.
+ */
+export function scanTimestamp(s: string, start: number, end: number): boolean {
+  const len = end - start;
+  if (len <= 0 || len > 40) return false;
+  let sec = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    sec = sec * 10 + d;
   }
-  if (dot < 0) {
-    const text = s.slice(start, end);
-    return { ts: end - start <= 15 ? BigInt(parseInt(text, 10)) : BigInt(text), form: 'counter' };
+  const intDigits = i - start;
+  if (i === end) {
+    // a raw counter: exact as a number up to 15 digits
+    if (intDigits === 0) return false;
+    lastTimestamp.ts = intDigits <= 15 ? BigInt(sec) : BigInt(s.slice(start, end));
+    lastTimestamp.form = 'counter';
+    return true;
+  }
+  if (s.charCodeAt(i) !== 46 || intDigits === 0) return false;
+  const dot = i;
+  let frac = 0;
+  for (i = dot + 1; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    frac = frac * 10 + d;
   }
   const fracLen = end - dot - 1;
-  if (dot === start || fracLen === 0 || fracLen > 9) return undefined;
-  const secText = s.slice(start, dot);
-  const frac = parseInt(s.slice(dot + 1, end), 10) * POW10[9 - fracLen]!;
-  const form: TimestampForm = fracLen === 6 ? 'usec' : fracLen === 9 ? 'nsec' : 'other';
-  if (dot - start <= 7) {
-    const sec = parseInt(secText, 10);
-    if (sec < SAFE_SECONDS) return { ts: BigInt(sec * 1e9 + frac), form };
-  }
-  return { ts: BigInt(secText) * 1_000_000_000n + BigInt(frac), form };
+  if (fracLen === 0 || fracLen > 9) return false;
+  frac *= POW10[9 - fracLen]!;
+  lastTimestamp.form = fracLen === 6 ? 'usec' : fracLen === 9 ? 'nsec' : 'other';
+  lastTimestamp.ts = intDigits <= 7 && sec < SAFE_SECONDS
+    ? BigInt(sec * 1e9 + frac)
+    : BigInt(s.slice(start, dot)) * 1_000_000_000n + BigInt(frac);
+  return true;
+}
+
+/** Parse s[start, end) as a timestamp; undefined if it is not one. */
+export function parseTimestamp(s: string, start: number, end: number): ParsedTimestamp | undefined {
+  return scanTimestamp(s, start, end) ? { ts: lastTimestamp.ts, form: lastTimestamp.form } : undefined;
 }
 
 /** Format exact nanoseconds the way the kernel prints them (`sec.usec`), for messages. */

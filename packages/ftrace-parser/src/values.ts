@@ -3,6 +3,7 @@
  * integers (number when exact, bigint when wider than 2^53, never a float), quoted strings,
  * `{...}` / `[...]` arrays, and the generic `name=value name=value` payload.
  */
+import { names } from './intern.js';
 import type { FieldValue, Fields } from './types.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -16,37 +17,58 @@ function narrow(b: bigint): number | bigint {
   return b <= MAX_SAFE && b >= MIN_SAFE ? Number(b) : b;
 }
 
-/** Hex digits without a `0x` prefix (`ino %lx`, `page=%p`) → exact integer; undefined if not hex. */
+/** Hex digits s[start, end) without a `0x` prefix (`ino %lx`, `page=%p`) → exact integer; undefined if not hex. */
 export function decodeHexDigits(s: string, start = 0, end = s.length): number | bigint | undefined {
   if (end <= start) return undefined;
+  if (end - start <= 13) {
+    let v = 0;
+    for (let i = start; i < end; i++) {
+      const c = s.charCodeAt(i);
+      const d = c <= 57 ? c - 48 : (c | 32) - 87;
+      if (d < 0 || d > 15 || (c > 57 && (c | 32) < 97)) return undefined;
+      v = v * 16 + d;
+    }
+    return v;
+  }
   for (let i = start; i < end; i++) if (!isHexDigit(s.charCodeAt(i))) return undefined;
-  const digits = start === 0 && end === s.length ? s : s.slice(start, end);
-  if (end - start <= 13) return parseInt(digits, 16);
-  return narrow(BigInt(`0x${digits}`));
+  return narrow(BigInt(`0x${s.slice(start, end)}`));
+}
+
+/** `123`, `-16`, `0x1f` in s[start, end) → exact integer; anything else → undefined. */
+export function decodeIntegerRange(s: string, start: number, end: number): number | bigint | undefined {
+  const n = end - start;
+  if (n <= 0) return undefined;
+  let i = start;
+  const c0 = s.charCodeAt(i);
+  if (c0 === 48 && n > 2 && (s.charCodeAt(i + 1) | 32) === 120) return decodeHexDigits(s, i + 2, end);
+  let neg = false;
+  if (c0 === 45) {
+    if (n === 1) return undefined;
+    neg = true;
+    i++;
+  }
+  // `%p` prints a (hashed) pointer as 16 hex digits without 0x; no decimal format pads
+  // with that many zeros, so a long zero-led run of digits is a pointer, not a count.
+  if (!neg && n >= 8 && c0 === 48) return decodeHexDigits(s, start, end);
+  if (end - i > 15) {
+    for (let j = i; j < end; j++) {
+      const d = s.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) return undefined;
+    }
+    return narrow(BigInt(s.slice(start, end)));
+  }
+  let v = 0;
+  for (; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return neg && v !== 0 ? -v : v;
 }
 
 /** `123`, `-16`, `0x1f` → exact integer; anything else → undefined. */
 export function decodeInteger(s: string): number | bigint | undefined {
-  const n = s.length;
-  if (n === 0) return undefined;
-  let i = 0;
-  let c = s.charCodeAt(0);
-  if (c === 48 && n > 2 && (s.charCodeAt(1) === 120 || s.charCodeAt(1) === 88)) {
-    return decodeHexDigits(s, 2, n);
-  }
-  if (c === 45) {
-    if (n === 1) return undefined;
-    i = 1;
-  }
-  for (; i < n; i++) {
-    c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  // `%p` prints a (hashed) pointer as 16 hex digits without 0x; no decimal format pads
-  // with that many zeros, so a long zero-led run of digits is a pointer, not a count.
-  if (n >= 8 && s.charCodeAt(0) === 48) return decodeHexDigits(s);
-  if (n <= 15) return parseInt(s, 10);
-  return narrow(BigInt(s));
+  return decodeIntegerRange(s, 0, s.length);
 }
 
 /** Split `a,b,{c,d}` at top-level commas. */
@@ -76,7 +98,7 @@ export function decodeValue(s: string): FieldValue {
   if (n === 0) return '';
   const c = s.charCodeAt(0);
   if ((c >= 48 && c <= 57) || c === 45) {
-    const v = decodeInteger(s);
+    const v = decodeIntegerRange(s, 0, n);
     if (v !== undefined) return v;
   }
   if (n >= 2) {
@@ -155,11 +177,12 @@ export function decodeFields(s: string, fields: Fields, start = 0): boolean {
       while (i < n && s.charCodeAt(i) !== 32) i++;
       continue;
     }
-    const name = s.slice(nameStart, i);
+    const name = names.get(s, nameStart, i);
     i++;
     const vStart = i;
     let vEnd: number;
     const c = i < n ? s.charCodeAt(i) : 32;
+    let value: FieldValue | undefined;
     if (c === 34 || c === 123 || c === 91) {
       vEnd = endOfGroup(s, i);
       // `{...}` followed by more text without a space: take the rest of the word
@@ -167,7 +190,8 @@ export function decodeFields(s: string, fields: Fields, start = 0): boolean {
     } else {
       vEnd = s.indexOf(' ', i);
       if (vEnd < 0) vEnd = n;
-      if (decodeInteger(s.slice(vStart, vEnd)) === undefined) {
+      value = (c >= 48 && c <= 57) || c === 45 ? decodeIntegerRange(s, vStart, vEnd) : undefined;
+      if (value === undefined) {
         // extend over following plain words (`comm=Web Content`)
         for (;;) {
           let w = vEnd;
@@ -178,9 +202,10 @@ export function decodeFields(s: string, fields: Fields, start = 0): boolean {
           if (!hasAlnum(s, w, we)) break;
           vEnd = we;
         }
+        value = s.slice(vStart, vEnd);
       }
     }
-    fields[name] = decodeValue(s.slice(vStart, vEnd));
+    fields[name] = value ?? decodeValue(s.slice(vStart, vEnd));
     i = vEnd;
   }
   return clean;

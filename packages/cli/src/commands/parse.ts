@@ -45,6 +45,8 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     const records = openTraceBatches(file, {
       format: flags.format as 'auto' | 'ftrace' | 'perf',
       strict: flags.strict,
+      // statistics need no payloads: skip decoding them unless records are printed
+      fields: flags.jsonl === true,
       onProgress: progress?.update,
       onDone: (t) => {
         totals = t;
