@@ -46,11 +46,21 @@ export interface EngineOptions {
 
 type Family = 'fault' | 'invalidate' | 'truncate';
 
-function familyKey(op: MmOp): { family: Family; key: string } | undefined {
+interface CallKey { family: Family; key: string }
+const FAULT_KEY: CallKey = { family: 'fault', key: 'fault' };
+const CALL_KEYS: Record<Family, Map<string, CallKey>> = { fault: new Map(), invalidate: new Map(), truncate: new Map() };
+function callKey(family: Family, fn: string): CallKey {
+  let c = CALL_KEYS[family].get(fn);
+  if (!c) { c = { family, key: `${family}:${fn}` }; CALL_KEYS[family].set(fn, c); }
+  return c;
+}
+
+/** Which call an entry/return op belongs to (per task: one open call per key). */
+function familyKey(op: MmOp): CallKey | undefined {
   switch (op.kind) {
-    case 'fault_begin': case 'fault_end': return { family: 'fault', key: 'fault' };
-    case 'invalidate_begin': case 'invalidate_end': return { family: 'invalidate', key: `invalidate:${op.fn}` };
-    case 'truncate_begin': case 'truncate_end': return { family: 'truncate', key: `truncate:${op.fn}` };
+    case 'fault_begin': case 'fault_end': return FAULT_KEY;
+    case 'invalidate_begin': case 'invalidate_end': return callKey('invalidate', op.fn);
+    case 'truncate_begin': case 'truncate_end': return callKey('truncate', op.fn);
     default: return undefined;
   }
 }
@@ -115,7 +125,7 @@ export class ReplayEngine {
       p.index ??= op.index;
       if (p.mapcount === undefined && op.mapcount !== undefined) {
         // read before this very mapping change, which has been applied already
-        const rec = this.shadow.pages.get(op.pfn);
+        const rec = this.shadow.page(op.pfn);
         if (rec) this.resync(rec, op.mapcount + 1 + (op.kind === 'pte_map' ? 1 : -1), this.seq);
       }
     } else if (op.kind === 'fault_begin') {
@@ -139,7 +149,7 @@ export class ReplayEngine {
 
   private cacheAdd(ref: FileRef, index: number, pfn: bigint, ev: TraceEvent, seq: number): void {
     const f = this.shadow.file(ref);
-    const old = this.shadow.pages.get(pfn);
+    const old = this.shadow.page(pfn);
     if (old?.inCache) {
       if (old.born) {
         this.inconsistent(old, ev, `${pageText(old)} added to the page cache again without being removed`,
@@ -168,7 +178,7 @@ export class ReplayEngine {
 
   private cacheDelete(t: TaskState, ref: FileRef, index: number, pfn: bigint, ev: TraceEvent, seq: number): void {
     const f = this.shadow.file(ref);
-    let rec = this.shadow.pages.get(pfn);
+    let rec = this.shadow.page(pfn);
     if (!rec) {
       rec = this.shadow.newPage(pfn, seq, false, f, index);
       this.counters.adopted.pages++;
@@ -198,7 +208,7 @@ export class ReplayEngine {
 
   private pteMap(t: TaskState, pfn: bigint, ref: FileRef | undefined, index: number | undefined, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
     const f = ref ? this.shadow.file(ref) : undefined;
-    let rec = this.shadow.pages.get(pfn);
+    let rec = this.shadow.page(pfn);
     if (!rec) {
       rec = this.adoptMapped(pfn, f, index, seq);
       this.counters.adopted.pages++;
@@ -229,7 +239,7 @@ export class ReplayEngine {
   }
 
   private pteUnmap(pfn: bigint, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
-    const rec = this.shadow.pages.get(pfn);
+    const rec = this.shadow.page(pfn);
     if (!rec) { this.counters.adopted.mappings++; return; }
     if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
     this.shadow.touch(rec, ev.cpu);
@@ -265,8 +275,8 @@ export class ReplayEngine {
     const fk = familyKey(op)!;
     if (op.kind === 'fault_begin') t.fault = op.event;
     let nested = false;
-    for (const [k, c] of t.calls) if (k !== fk.key && familyKey(c.op)!.family === fk.family) nested = true;
-    t.calls.set(fk.key, { op, seq, nested });
+    if (t.calls.size) for (const c of t.calls.values()) if (c.family === fk.family && c.key !== fk.key) nested = true;
+    t.calls.set(fk.key, { op, seq, nested, family: fk.family, key: fk.key });
   }
 
   private callEnd(t: TaskState, op: MmOp): void {
@@ -302,20 +312,24 @@ export class ReplayEngine {
     if (!b?.file || b.start === undefined) { this.counters.uncheckedInvalidates++; return; }
     const f = this.shadow.file(b.file);
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
-    for (const g of f.mappedGhosts) if (covers(promise, g)) this.staleMapped(g, f, promise, false);
-    if (!f.promised.some((p) => p.start <= promise.start && promise.end <= p.end)) {
-      f.promised.push(promise);
-      if (f.promised.length > PROMISES_KEPT) { f.promised.shift(); this.counters.promisesForgotten++; }
+    if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g)) this.staleMapped(g, f, promise, false);
+    const key = `${promise.start}:${promise.end}`;
+    f.promised.delete(key); // the newest promise of a range is the one cited
+    f.promised.set(key, promise);
+    if (f.promised.size > PROMISES_KEPT) {
+      f.promised.delete(f.promised.keys().next().value!);
+      this.counters.promisesForgotten++;
     }
   }
 
   /** End of trace: PTEs still mapping a removed page inside a promised range are stale. */
   finish(): void {
     for (const f of this.shadow.files.values()) {
-      if (f.promised.length === 0) continue;
+      if (f.promised.size === 0) continue;
+      const promises = [...f.promised.values()].reverse(); // newest first
       for (const g of f.mappedGhosts) {
         if (this.staleReported.has(g)) continue;
-        const p = f.promised.find((x) => covers(x, g));
+        const p = promises.find((x) => covers(x, g));
         if (p) this.staleMapped(g, f, p, true);
       }
     }
@@ -397,7 +411,7 @@ function covers(p: Promise_, g: PageRec): boolean {
 
 function openCall(t: TaskState, family: Family): OpenCall | undefined {
   let found: OpenCall | undefined;
-  for (const c of t.calls.values()) if (familyKey(c.op)!.family === family && (!found || c.seq < found.seq)) found = c;
+  if (t.calls.size) for (const c of t.calls.values()) if (c.family === family && (!found || c.seq < found.seq)) found = c;
   return found;
 }
 

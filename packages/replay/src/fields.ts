@@ -1,65 +1,91 @@
 /**
  * Field conversions of the probe-map schema (packages/mm-model/src/probe-map.ts): how a
- * decoded trace field becomes an MmOp field. Every function returns `undefined` when the
- * value cannot be read as asked, so the adapter can say which field was unusable.
+ * decoded trace field becomes an MmOp field. Integers stay JS numbers while they are exact
+ * (the reader gives numbers up to 2^53) and become bigints only beyond — replay converts
+ * millions of fields a second. Every function returns `undefined` when the value cannot be
+ * read as asked, so the adapter can say which field was unusable.
  */
 import type { FieldValue } from '@kreplay/ftrace-parser';
 
+/** An exact integer: a number while it fits, a bigint beyond. */
+export type Int = number | bigint;
+
 const U64 = 1n << 64n;
 const I64_MAX = (1n << 63n) - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+
+/** A bigint as a number when exact. */
+export function narrow(b: bigint): Int {
+  return b <= MAX_SAFE && b >= MIN_SAFE ? Number(b) : b;
+}
 
 /** An integer as printed: number, bigint, or a decimal / 0x-hex / negative string. */
-export function toBigInt(v: FieldValue | undefined): bigint | undefined {
+export function toInt(v: FieldValue | undefined): Int | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : undefined;
   if (typeof v === 'string') {
     const s = v.trim();
-    if (/^-?\d+$/.test(s)) return BigInt(s);
-    if (/^0x[0-9a-f]+$/i.test(s)) return BigInt(s);
-    if (/^-0x[0-9a-f]+$/i.test(s)) return -BigInt(s.slice(1));
+    if (/^-?\d+$/.test(s)) return narrow(BigInt(s));
+    if (/^0x[0-9a-f]+$/i.test(s)) return narrow(BigInt(s));
+    if (/^-0x[0-9a-f]+$/i.test(s)) return narrow(-BigInt(s.slice(1)));
   }
   return undefined;
 }
 
+export function toBigInt(v: FieldValue | undefined): bigint | undefined {
+  const i = toInt(v);
+  return i === undefined ? undefined : BigInt(i);
+}
+
 /**
- * Hex printed without `0x` (`%lx`, the filemap tracepoints' `ino 2a`). A reader may have
- * decoded `10` as the decimal number 10; its digits are re-read as hex, which is exact
- * because `%lx` prints no leading zeros and the reader keeps integers exact.
+ * Hex printed without `0x` (`%lx`, the filemap tracepoints' `ino 2a`): a string is read as
+ * hex digits; a number the trace reader already decoded (ftrace-parser decodes the filemap
+ * tracepoints' `ino` exactly) is taken as it is.
  */
-export function hexDigits(v: FieldValue | undefined): bigint | undefined {
-  if (typeof v === 'bigint' || typeof v === 'number') {
-    if (typeof v === 'number' && !Number.isInteger(v)) return undefined;
-    const s = v.toString();
-    return /^\d+$/.test(s) ? BigInt(`0x${s}`) : undefined;
-  }
+export function hexDigits(v: FieldValue | undefined): Int | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v === 'bigint') return v;
   if (typeof v === 'string') {
     const s = v.trim().replace(/^0x/i, '');
-    return /^[0-9a-f]+$/i.test(s) ? BigInt(`0x${s}`) : undefined;
+    return /^[0-9a-f]+$/i.test(s) ? narrow(BigInt(`0x${s}`)) : undefined;
   }
   return undefined;
 }
 
 /** A u64 as printed, reinterpreted as signed (kretprobe `$retval`: 0xfffffffffffffff0 → -16). */
-export function toSigned(v: FieldValue | undefined): bigint | undefined {
-  const b = toBigInt(v);
+export function toSigned(v: FieldValue | undefined): Int | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  const b = typeof v === 'bigint' ? v : toBigInt(v);
   if (b === undefined) return undefined;
-  if (b > I64_MAX && b < U64) return b - U64;
-  return b;
+  return narrow(b > I64_MAX && b < U64 ? b - U64 : b);
 }
 
 /** Kernel dev_t (`major << 20 | minor`) or an already printed `major:minor`. */
 export function toDev(v: FieldValue | undefined): string | undefined {
   if (typeof v === 'string' && /^\d+:\d+$/.test(v.trim())) return v.trim();
-  const b = toBigInt(v);
-  if (b === undefined || b < 0n) return undefined;
+  const i = toInt(v);
+  if (i === undefined || i < 0) return undefined;
+  const b = BigInt(i);
   return `${b >> 20n}:${b & 0xfffffn}`;
 }
 
-/** A number that fits a JS number exactly (page indexes, return values, counts). */
-export function toSafeNumber(b: bigint | undefined): number | undefined {
-  if (b === undefined) return undefined;
-  if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) return undefined;
-  return Number(b);
+/** A byte offset as a page index (`ofs` / 4096). */
+export function bytesToIndex(v: FieldValue | undefined): Int | undefined {
+  const i = toInt(v);
+  if (i === undefined) return undefined;
+  return typeof i === 'number' ? Math.floor(i / 4096) : narrow(i >> 12n);
 }
 
-export const PAGE_SHIFT = 12n;
+/** A number that fits a JS number exactly (page indexes, return values, counts). */
+export function toNumber(v: Int | string | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') { const n = narrow(v); return typeof n === 'number' ? n : undefined; }
+  return undefined;
+}
+
+export function toBig(v: Int | string | undefined): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return BigInt(v);
+  return undefined;
+}

@@ -18,9 +18,13 @@ const SUB = 1 << SUB_BITS;
 
 function bucketOf(v: number): number {
   if (v < SUB) return v;
-  let e = Math.floor(Math.log2(v));
-  if (2 ** e > v) e--; // log2 rounds up just below a power of two
-  else if (2 ** (e + 1) <= v) e++;
+  let e: number;
+  if (v < 0x80000000) e = 31 - Math.clz32(v);
+  else {
+    e = Math.floor(Math.log2(v));
+    if (2 ** e > v) e--; // log2 rounds up just below a power of two
+    else if (2 ** (e + 1) <= v) e++;
+  }
   const sub = Math.floor(v / 2 ** (e - SUB_BITS)) - SUB;
   return (e - SUB_BITS + 1) * SUB + sub;
 }

@@ -19,6 +19,7 @@ export interface Ordered {
 class Fifo<T> {
   items: T[] = [];
   head = 0;
+  cpu = 0;
   get size(): number { return this.items.length - this.head; }
   push(x: T): void { this.items.push(x); }
   peek(): T { return this.items[this.head]!; }
@@ -33,8 +34,9 @@ class Fifo<T> {
   }
 }
 
-export class ReorderBuffer<T extends Ordered> {
-  private readonly queues = new Map<number, Fifo<T>>();
+export class ReorderBuffer<T> {
+  /** By CPU + 1 (CPU -1: records of no particular CPU). */
+  private readonly queues: Array<Fifo<T> | undefined> = [];
   /** Non-empty queues, scanned for the smallest head (a trace has few CPUs). */
   private active: Fifo<T>[] = [];
   private size = 0;
@@ -42,13 +44,20 @@ export class ReorderBuffer<T extends Ordered> {
   /** Records replayed after a later timestamp had already been replayed. */
   late = 0;
 
-  constructor(private readonly window: number, private readonly emit: (x: T, late: boolean) => void) {
+  /** `tsOf`/`cpuOf` read a record's timestamp and CPU (defaults: its `ts` and `cpu`). */
+  constructor(
+    private readonly window: number,
+    private readonly emit: (x: T, late: boolean) => void,
+    private readonly tsOf: (x: T) => bigint = (x) => (x as Ordered).ts,
+    private readonly cpuOf: (x: T) => number = (x) => (x as Ordered).cpu,
+  ) {
     if (!(window >= 1)) throw new RangeError('reorder window must be at least 1');
   }
 
   push(x: T): void {
-    let q = this.queues.get(x.cpu);
-    if (!q) { q = new Fifo<T>(); this.queues.set(x.cpu, q); }
+    const cpu = this.cpuOf(x);
+    let q = this.queues[cpu + 1];
+    if (!q) { q = new Fifo<T>(); q.cpu = cpu; this.queues[cpu + 1] = q; }
     if (q.size === 0) this.active.push(q);
     q.push(x);
     if (++this.size > this.window) this.popOne();
@@ -61,19 +70,21 @@ export class ReorderBuffer<T extends Ordered> {
 
   private popOne(): void {
     const act = this.active;
+    const tsOf = this.tsOf;
     let bi = 0;
-    let best = act[0]!.peek();
+    let best = act[0]!;
+    let bestTs = tsOf(best.peek());
     for (let i = 1; i < act.length; i++) {
-      const h = act[i]!.peek();
-      if (h.ts < best.ts || (h.ts === best.ts && h.cpu < best.cpu)) { best = h; bi = i; }
+      const q = act[i]!;
+      const ts = tsOf(q.peek());
+      if (ts < bestTs || (ts === bestTs && q.cpu < best.cpu)) { best = q; bestTs = ts; bi = i; }
     }
-    const q = act[bi]!;
-    q.shift();
-    if (q.size === 0) { act[bi] = act[act.length - 1]!; act.pop(); }
+    const x = best.shift();
+    if (best.size === 0) { act[bi] = act[act.length - 1]!; act.pop(); }
     this.size--;
-    const late = this.lastTs !== undefined && best.ts < this.lastTs;
+    const late = this.lastTs !== undefined && bestTs < this.lastTs;
     if (late) this.late++;
-    else this.lastTs = best.ts;
-    this.emit(best, late);
+    else this.lastTs = bestTs;
+    this.emit(x, late);
   }
 }

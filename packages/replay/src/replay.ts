@@ -23,8 +23,20 @@ export const DEFAULT_MAX_FINDINGS = 10000;
 const NONNNKASLR_HINT = 'x86-64 booted with nokaslr: 0xffffea0000000000';
 
 interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
-interface OpItem { kind: 'op'; ts: bigint; cpu: number; op: MmOp }
-type Item = GapItem | OpItem;
+/** What the sorter holds: ops (their event has ts and cpu) and gaps. */
+type Item = MmOp | GapItem;
+const tsOf = (x: Item): bigint => (x.kind === 'gap' ? x.ts : x.event!.ts);
+const cpuOf = (x: Item): number => (x.kind === 'gap' ? x.cpu : x.event!.cpu);
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function sortedRecord(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
+  return out;
+}
 
 /** Which adapter, and why. */
 function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): { kernel: string; reason: string; warning?: string } {
@@ -84,7 +96,7 @@ async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string
     vmemmapBase: vmemmap, structPageSize: map.structPageSize,
     missingHint: `pass --vmemmap-base HEX (${NONNNKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
-  const adapter = kernel === 'explore' ? new ExploreAdapter(probeAdapter) : probeAdapter;
+  const adapter = kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
   return { adapter, vmemmap, vmemmapSource };
 }
 
@@ -110,9 +122,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const header: Record<string, string | number> = {};
   const warnings: string[] = [];
   const probeSources: string[] = [];
-  const usedEvents: Record<string, number> = {};
-  const unknownByEvent: Record<string, number> = {};
-  const unusableEvents: Record<string, number> = {};
+  const usedEvents = new Map<string, number>();
+  const unknownByEvent = new Map<string, number>();
+  const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
@@ -121,12 +133,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   const sorter = new ReorderBuffer<Item>(window, (it, late) => {
     if (late) {
-      engine.gap({ cpu: it.cpu < 0 ? undefined : it.cpu, line: it.kind === 'op' ? it.op.event!.line : it.gap.line, source,
+      const cpu = cpuOf(it);
+      engine.gap({ cpu: cpu < 0 ? undefined : cpu, line: it.kind === 'gap' ? it.gap.line : it.event!.line, source,
         reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
     }
-    if (it.kind === 'op') engine.apply(it.op);
-    else engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
-  });
+    if (it.kind === 'gap') engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
+    else engine.apply(it);
+  }, tsOf, cpuOf);
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
 
@@ -158,13 +171,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       const lifted = adapter.lift(ev);
       if (lifted === null) {
         unknown++;
-        unknownByEvent[ev.event] = (unknownByEvent[ev.event] ?? 0) + 1;
+        bump(unknownByEvent, ev.event);
       } else if (typeof lifted === 'string') {
-        const k = `${ev.event}: ${lifted}`;
-        unusableEvents[k] = (unusableEvents[k] ?? 0) + 1;
+        bump(unusableEvents, `${ev.event}: ${lifted}`);
       } else {
-        usedEvents[ev.event] = (usedEvents[ev.event] ?? 0) + 1;
-        sorter.push({ kind: 'op', ts: ev.ts, cpu: ev.cpu, op: lifted });
+        bump(usedEvents, ev.event);
+        sorter.push(lifted);
       }
     }
     if (opts.onProgress && events >= nextProgress) {
@@ -188,15 +200,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   }
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
-  const unusable = Object.values(unusableEvents).reduce((a, b) => a + b, 0);
+  const unusable = [...unusableEvents.values()].reduce((a, b) => a + b, 0);
   if (unusable) warnings.push(`${unusable} events were known but unusable (see --stats: unusableEvents)`);
   if (c.findingsDropped) warnings.push(`${c.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
 
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
     ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
-    byOp: sortKeys(c.byOp), usedEvents: sortKeys(usedEvents), unknownEvents: unknown, unknownByEvent: sortKeys(unknownByEvent),
-    unusableEvents: sortKeys(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
+    byOp: sortKeys(c.byOp), usedEvents: sortedRecord(usedEvents), unknownEvents: unknown, unknownByEvent: sortedRecord(unknownByEvent),
+    unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: sortKeys(c.returns),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },

@@ -65,8 +65,8 @@ export interface FileState {
   cache: Map<number, PageRec>;
   /** Removed pages that PTEs still map (candidates for stale-after-invalidate). */
   mappedGhosts: Set<PageRec>;
-  /** Ranges promised coherent, each kept once (a range inside a kept one adds nothing), at most PROMISES_KEPT. */
-  promised: Promise_[];
+  /** Ranges promised coherent, by `start:end` (the newest promise of each), at most PROMISES_KEPT, oldest dropped first. */
+  promised: Map<string, Promise_>;
 }
 
 export const PROMISES_KEPT = 256;
@@ -79,6 +79,9 @@ export interface OpenCall {
   seq: number;
   /** Another call of the same family was open on this task when it began (truncate_pagecache → truncate_inode_pages_range). */
   nested: boolean;
+  family: 'fault' | 'invalidate' | 'truncate';
+  /** `fault`, `invalidate:<fn>`, `truncate:<fn>`. */
+  key: string;
 }
 
 export interface TaskState {
@@ -94,15 +97,23 @@ export interface TaskState {
 }
 
 export class Shadow {
-  readonly pages = new Map<bigint, PageRec>();
+  /** By pfn (a number: pfns are below 2^52, so exact, and number keys hash fast). */
+  private readonly pages = new Map<number, PageRec>();
   readonly files = new Map<FileKey, FileState>();
+  private readonly byRef = new Map<FileRef, FileState>();
   private readonly byIno = new Map<bigint, FileState[]>();
   readonly tasks = new Map<number, TaskState>();
   /** Distinct pfns ever tracked. */
   pfnsSeen = 0;
 
+  page(pfn: bigint): PageRec | undefined {
+    return this.pages.get(Number(pfn));
+  }
+
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
   file(ref: FileRef): FileState {
+    const known = this.byRef.get(ref);
+    if (known) return known;
     if (ref.dev === UNKNOWN_DEV) {
       const same = this.byIno.get(ref.ino);
       if (same && same.length === 1) return same[0]!;
@@ -110,13 +121,14 @@ export class Shadow {
     const key = fileKey(ref);
     let f = this.files.get(key);
     if (!f) {
-      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), promised: [] };
+      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), promised: new Map() };
       this.files.set(key, f);
       if (ref.dev !== UNKNOWN_DEV) {
         const list = this.byIno.get(ref.ino);
         if (list) list.push(f); else this.byIno.set(ref.ino, [f]);
       }
     }
+    if (ref.dev !== UNKNOWN_DEV) this.byRef.set(ref, f);
     return f;
   }
 
@@ -129,7 +141,7 @@ export class Shadow {
 
   /** Start a new life for pfn (cache_add or adoption). */
   newPage(pfn: bigint, seq: number, born: boolean, file?: FileState, index?: number): PageRec {
-    const old = this.pages.get(pfn);
+    const old = this.pages.get(Number(pfn));
     if (old) {
       old.file?.mappedGhosts.delete(old);
       if (old.inCache && old.index !== undefined && old.file?.cache.get(old.index) === old) old.file.cache.delete(old.index);
@@ -137,7 +149,7 @@ export class Shadow {
       this.pfnsSeen++;
     }
     const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], syncSeq: seq, cpus: [] };
-    this.pages.set(pfn, rec);
+    this.pages.set(Number(pfn), rec);
     return rec;
   }
 

@@ -6,24 +6,24 @@
 import type { TraceEvent } from '@kreplay/ftrace-parser';
 import { PROBE_OPS, type ProbeMeaning } from '@kreplay/mm-model';
 import type { Adapter, Lifted } from './adapter.js';
-import { makeOp } from './probe-adapter.js';
-import { hexDigits, toBigInt, toDev } from '../fields.js';
+import { FileRefs, makeOp, type Values } from './probe-adapter.js';
+import { hexDigits, toDev, toInt } from '../fields.js';
 
 const MARK = 'kreplay:';
 const OPS = new Set<string>(PROBE_OPS);
 
 /** Marker keys → MmOp targets, with how their values are printed. */
-const KEYS: Record<string, { target: string; read: (s: string) => bigint | string | undefined }> = {
+const KEYS: Record<string, { target: keyof Values; read: (s: string) => Values[keyof Values] }> = {
   dev: { target: 'dev', read: toDev },
   ino: { target: 'ino', read: hexDigits },
-  index: { target: 'index', read: toBigInt },
-  pfn: { target: 'pfn', read: toBigInt },
-  addr: { target: 'address', read: toBigInt },
-  start: { target: 'start', read: toBigInt },
-  end: { target: 'end', read: toBigInt },
-  size: { target: 'size', read: toBigInt },
-  ret: { target: 'ret', read: toBigInt },
-  mapcount: { target: 'mapcount', read: toBigInt },
+  index: { target: 'index', read: toInt },
+  pfn: { target: 'pfn', read: toInt },
+  addr: { target: 'address', read: toInt },
+  start: { target: 'start', read: toInt },
+  end: { target: 'end', read: toInt },
+  size: { target: 'size', read: toInt },
+  ret: { target: 'ret', read: toInt },
+  mapcount: { target: 'mapcount', read: toInt },
 };
 
 /** `a=1 b="x y" c=0x2` → pairs; values with spaces are double-quoted. */
@@ -37,8 +37,8 @@ export function splitMarker(text: string): Array<[string, string]> {
 export class ExploreAdapter implements Adapter {
   readonly name = 'explore';
 
-  /** `tracepoints` lifts the filemap tracepoints (the kernel map's adapter). */
-  constructor(private readonly tracepoints: Adapter) {}
+  /** `tracepoints` lifts the filemap tracepoints (the kernel map's adapter); `files` interns FileRefs with it. */
+  constructor(private readonly tracepoints: Adapter, private readonly files: FileRefs) {}
 
   lift(ev: TraceEvent): Lifted {
     if (ev.event !== 'print') return this.tracepoints.lift(ev);
@@ -54,7 +54,7 @@ export class ExploreAdapter implements Adapter {
       return { kind: 'marker', text: label, event: ev };
     }
     if (!OPS.has(op)) return `unknown kreplay op "${op}"`;
-    const values: Record<string, bigint | string> = {};
+    const values: Values = {};
     let fn: string | undefined;
     for (const [k, raw] of splitMarker(rest)) {
       if (k === 'fn') { fn = raw; continue; }
@@ -64,6 +64,6 @@ export class ExploreAdapter implements Adapter {
       if (v === undefined) return `${k}=${raw} is not readable`;
       values[key.target] = v;
     }
-    return makeOp(op as ProbeMeaning['op'], fn, values, ev);
+    return makeOp(op as ProbeMeaning['op'], fn, values, ev, this.files);
   }
 }

@@ -12,10 +12,11 @@ import type { FieldValue, TraceEvent } from '@kreplay/ftrace-parser';
 import { InputError } from '@kreplay/ftrace-parser';
 import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/mm-model';
 import type { Adapter, Lifted } from './adapter.js';
-import { hexDigits, toBigInt, toDev, toSafeNumber, toSigned } from '../fields.js';
+import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 
 type Target = keyof ProbeMeaning['args'];
 type Conversion = NonNullable<Exclude<FieldSpec, string>['as']>;
+type Value = Int | string;
 
 /** The conversion a target gets when the map names only a field. */
 const DEFAULT_AS: Record<Target, Conversion> = {
@@ -26,8 +27,10 @@ const DEFAULT_AS: Record<Target, Conversion> = {
 /** Unknown device: the probe fetched an inode number but no `s_dev`; replay matches by ino. */
 export const UNKNOWN_DEV = '?';
 
-interface Arg { target: Target; field: string; as: Conversion }
-type Values = Partial<Record<Target, bigint | string>>;
+/** Converted values of one event, by target (one reused object per meaning: no allocation per event). */
+export type Values = Partial<Record<Target, Value>>;
+
+interface Arg { target: Target; field: string; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
 type Compiled = (ev: TraceEvent) => Lifted;
 
 export interface PageConversion {
@@ -38,14 +41,32 @@ export interface PageConversion {
   missingHint: string;
 }
 
+/** FileRefs interned by (dev, ino), so ops of one file share one object (the shadow keys files by it). */
+export class FileRefs {
+  private readonly byDev = new Map<string, Map<Int, FileRef>>();
+
+  get(dev: string, ino: Int): FileRef {
+    let m = this.byDev.get(dev);
+    if (!m) { m = new Map(); this.byDev.set(dev, m); }
+    let f = m.get(ino);
+    if (!f) { f = { dev, ino: BigInt(ino) }; m.set(ino, f); }
+    return f;
+  }
+}
+
 export class ProbeMapAdapter implements Adapter {
   private readonly compiled = new Map<string, Compiled | null>();
+  private readonly devs = new Map<FieldValue, string | undefined>();
+  readonly files: FileRefs;
 
   constructor(
     readonly name: string,
     private readonly map: ProbeMap,
     private readonly pages: PageConversion,
-  ) {}
+    files?: FileRefs,
+  ) {
+    this.files = files ?? new FileRefs();
+  }
 
   lift(ev: TraceEvent): Lifted {
     let c = this.compiled.get(ev.event);
@@ -71,104 +92,100 @@ export class ProbeMapAdapter implements Adapter {
   }
 
   private build(meaning: ProbeMeaning, fn: string | undefined): Compiled {
-    const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => ({
-      target: target as Target,
-      field: typeof spec === 'string' ? spec : spec!.field,
-      as: (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target],
-    }));
+    const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
+      const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
+      return { target: target as Target, field: typeof spec === 'string' ? spec : spec!.field, as, read: this.reader(as) };
+    });
     const op = meaning.op;
+    const v: Values = {};
     return (ev) => {
-      const v: Values = {};
       for (const a of args) {
         const raw = ev.fields[a.field];
-        if (raw === undefined) continue;
-        const conv = this.convert(raw, a.as, ev);
+        if (raw === undefined) { v[a.target] = undefined; continue; }
+        const conv = a.read(raw, ev);
         if (conv === undefined) return `${a.field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
         v[a.target] = conv;
       }
-      return makeOp(op, fn, v, ev);
+      return makeOp(op, fn, v, ev, this.files);
     };
   }
 
-  private convert(raw: FieldValue, as: Conversion, ev: TraceEvent): bigint | string | undefined {
+  private reader(as: Conversion): Arg['read'] {
     switch (as) {
-      case 'number': case 'pfn': return toBigInt(raw);
-      case 'signed': return toSigned(raw);
-      case 'hex': return hexDigits(raw);
-      case 'kdev': return toDev(raw);
-      case 'string': return raw === null ? undefined : String(raw);
-      case 'bytes-to-index': { const b = toBigInt(raw); return b === undefined ? undefined : b >> 12n; }
-      case 'page': {
-        const p = toBigInt(raw);
-        if (p === undefined) return undefined;
+      case 'number': case 'pfn': return toInt;
+      case 'signed': return toSigned;
+      case 'hex': return hexDigits;
+      case 'bytes-to-index': return bytesToIndex;
+      case 'string': return (raw) => (raw === null ? undefined : String(raw));
+      case 'kdev': return (raw) => {
+        let d = this.devs.get(raw);
+        if (d === undefined && !this.devs.has(raw)) { d = toDev(raw); this.devs.set(raw, d); }
+        return d;
+      };
+      case 'page': return (raw, ev) => {
         const base = this.pages.vmemmapBase;
         if (base === undefined) {
           throw new InputError(`${ev.event} carries a struct page * but the vmemmap base of the traced kernel is unknown, so it cannot become a pfn`, {
             file: ev.source, line: ev.line, hint: this.pages.missingHint,
           });
         }
+        const p = typeof raw === 'bigint' ? raw : toBig(toInt(raw));
+        if (p === undefined) return undefined;
         const off = p - base;
         const size = BigInt(this.pages.structPageSize);
         if (off < 0n || off % size !== 0n) return undefined;
-        return off / size;
-      }
+        return narrow(off / size);
+      };
     }
   }
 }
 
-function num(v: bigint | string | undefined): number | undefined {
-  return typeof v === 'bigint' ? toSafeNumber(v) : undefined;
-}
-function big(v: bigint | string | undefined): bigint | undefined {
-  return typeof v === 'bigint' ? v : undefined;
-}
-
-function fileOf(v: Values): FileRef | undefined {
-  const ino = big(v.ino);
-  if (ino === undefined) return undefined;
-  return { dev: typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino };
-}
-
 /** Build the MmOp of `kind` from converted values; a string when a required value is missing. */
-export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent): MmOp | string {
-  const file = fileOf(v);
-  const index = num(v.index);
-  const pfn = big(v.pfn);
+export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
+  const ino = v.ino;
+  const file = ino === undefined || typeof ino === 'string' ? undefined : files.get(typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino);
+  const index = toNumber(v.index);
   switch (kind) {
-    case 'cache_add': case 'cache_delete':
+    case 'cache_add': case 'cache_delete': {
+      const pfn = toBig(v.pfn);
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
       if (pfn === undefined) return 'no pfn';
-      return { kind, file, index, pfn, order: num(v.order) ?? 0, event };
-    case 'pte_map': case 'pte_unmap':
+      return { kind, file, index, pfn, order: toNumber(v.order) ?? 0, event };
+    }
+    case 'pte_map': case 'pte_unmap': {
+      const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
-      return { kind, pfn, file, index, address: big(v.address), mapcount: num(v.mapcount), event };
+      return { kind, pfn, file, index, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
+    }
     case 'fault_begin':
-      return { kind, file, index, address: big(v.address), event };
+      return { kind, file, index, address: toBig(v.address), event };
     case 'fault_end':
-      return { kind, file, index, ret: num(v.ret), event };
+      return { kind, file, index, ret: toNumber(v.ret), event };
     case 'invalidate_begin':
       if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      return { kind, fn, file, start: num(v.start), end: num(v.end), event };
+      return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), event };
     case 'invalidate_end':
       if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      return { kind, fn, file, ret: num(v.ret), event };
+      return { kind, fn, file, ret: toNumber(v.ret), event };
     case 'truncate_begin':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      return { kind, fn, file, start: num(v.start), end: num(v.end), size: big(v.size), event };
+      return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), size: toBig(v.size), event };
     case 'truncate_end':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      return { kind, fn, file, ret: num(v.ret), event };
+      return { kind, fn, file, ret: toNumber(v.ret), event };
     case 'unmap_range':
-      return { kind, fn: fn ?? 'unmap_mapping_range', file, start: num(v.start), end: num(v.end), pfn, event };
+      return { kind, fn: fn ?? 'unmap_mapping_range', file, start: toNumber(v.start), end: toNumber(v.end), pfn: toBig(v.pfn), event };
     case 'isize_set': {
-      const size = big(v.size);
+      const size = toBig(v.size);
       if (!file) return 'no ino';
       if (size === undefined) return 'no size';
       return { kind, file, size, event };
     }
-    case 'page_lock': case 'page_unlock':
+    case 'page_lock': case 'page_unlock': {
+      const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
       return { kind, pfn, event };
+    }
   }
 }

@@ -1,0 +1,197 @@
+/**
+ * `kreplay replay` end to end (parsing included) on a large generated Linux 6.1 trace.
+ *
+ * The trace is what `kreplay capture` brings back from the odirect-race workload on a
+ * correct kernel, scaled up: the same event names, probe names, fetch arguments and
+ * meta.json probes section, from a small simulation of the page cache (faults that add and
+ * map pages, zaps, O_DIRECT writes that unmap, remove and invalidate, truncates), with
+ * sched/irq noise on both CPUs. Because it follows the kernel's rules, the replay must come
+ * out clean — the bench checks that, so it measures real replay work, not error paths.
+ *
+ * Reports, for BENCH_REPLAY_EVENTS events (default 2,000,000):
+ *   - the CLI end to end: wall time, events/s, peak RSS (text output to /dev/null)
+ *   - in-process: parse only, and parse + replay (the library without CLI start-up)
+ * Target: ≥ 1 M events/s end to end.
+ *
+ *   npm run bench replay      (BENCH_REPLAY_EVENTS=N to change the size)
+ *   node bench/replay.bench.js --generate OUT.txt [EVENTS]   (just write the trace and its meta.json)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'packages/cli/bin/run.js');
+const probe = path.join(root, 'bench/rss-probe.cjs');
+const VMEMMAP = 0xffffea0000000000n;
+const DEV_T = (254 << 20) | 0; // 254:0 as the kernel's dev_t
+
+/** xorshift32, seeded: the same trace every time. */
+function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+}
+
+/** The probes section `kreplay capture` writes for the odirect-race profile. */
+export const PROBES = {
+  vmemmapBase: '0xffffea0000000000',
+  structPageSize: 64,
+  probes: {
+    'kprobe:filemap_fault': { op: 'fault_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', index: 'pgoff', address: 'address' } },
+    'kretprobe:filemap_fault': { op: 'fault_end', args: { ret: { field: 'ret', as: 'number' } } },
+    'kprobe:page_add_file_rmap': { op: 'pte_map', args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' } },
+    'kprobe:page_remove_rmap': { op: 'pte_unmap', args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' } },
+    'kprobe:invalidate_inode_pages2_range': { op: 'invalidate_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', start: 'start', end: 'end' } },
+    'kretprobe:invalidate_inode_pages2_range': { op: 'invalidate_end', args: { ret: { field: 'ret', as: 'signed' } } },
+    'kprobe:truncate_inode_pages_range': { op: 'truncate_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', start: { field: 'lstart', as: 'bytes-to-index' } } },
+    'kretprobe:truncate_inode_pages_range': { op: 'truncate_end' },
+  },
+};
+
+const HEADER = `# tracer: nop
+#
+# entries-in-buffer/entries-written: N/N   #P:2
+#
+#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
+#                              |||| /     delay
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+`;
+
+/**
+ * Write a consistent 6.1 trace of about `events` events to `out` (and `meta.json` beside
+ * it). Returns the number of events written.
+ */
+export function generate(out, events, seed = 61) {
+  const rand = rng(seed);
+  const FILES = [12, 13, 14, 15];
+  const PAGES = 64;
+  const cache = FILES.map(() => new Array(PAGES).fill(-1)); // pfn per index, -1: none
+  const mapped = FILES.map(() => new Array(PAGES).fill(false));
+  let nextPfn = 0x40000;
+  const freePfns = [];
+  let usec = 8_000_000;
+  let n = 0;
+  const fd = openSync(out, 'w');
+  const lines = [];
+  const flush = () => { writeSync(fd, `${lines.join('\n')}\n`); lines.length = 0; };
+  writeSync(fd, HEADER);
+  const emit = (comm, pid, cpu, body, flags = '.....') => {
+    usec += 1 + Math.floor(rand() * 2);
+    const ts = `${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, '0')}`;
+    lines.push(`${`${comm}-${pid}`.padStart(22)}     [${String(cpu).padStart(3, '0')}] ${flags} ${ts.padStart(12)}: ${body}`);
+    n++;
+    if (lines.length >= 8192) flush();
+  };
+  const pg = (pfn) => `0x${(VMEMMAP + BigInt(pfn) * 64n).toString(16)}`;
+  const ids = (f) => `dev=${DEV_T} ino=${FILES[f]}`;
+  const add = (f, i) => { const pfn = freePfns.pop() ?? nextPfn++; cache[f][i] = pfn; return `mm_filemap_add_to_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`; };
+  const del = (f, i) => { const pfn = cache[f][i]; cache[f][i] = -1; freePfns.unshift(pfn); return `mm_filemap_delete_from_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`; };
+  const unmap = (comm, pid, cpu, f, i) => {
+    emit(comm, pid, cpu, `page_remove_rmap: (page_remove_rmap+0x0/0x520) page=${pg(cache[f][i])} mapcount=0 index=${i} ${ids(f)}`, '...1.');
+    mapped[f][i] = false;
+  };
+  while (n < events) {
+    const r = rand();
+    const f = Math.floor(rand() * FILES.length);
+    const i = Math.floor(rand() * PAGES);
+    if (r < 0.55) {
+      // a fault on a MAP_SHARED read mapping (fault_around_bytes=4096: one page per fault)
+      const [comm, pid, cpu] = ['kr-fault', 148, 0];
+      if (mapped[f][i]) unmap(comm, pid, cpu, f, i); // MADV_DONTNEED before touching again
+      emit(comm, pid, cpu, `filemap_fault: (filemap_fault+0x0/0x910) ${ids(f)} pgoff=${i} address=0x7fa4c${(0x5788000 + i * 4096).toString(16)}`);
+      const major = cache[f][i] < 0;
+      if (major) emit(comm, pid, cpu, add(f, i));
+      emit(comm, pid, cpu, `filemap_fault_ret: (__do_fault+0x33/0x110 <- filemap_fault) ret=0x${major ? '204' : '200'}`);
+      emit(comm, pid, cpu, `page_add_file_rmap: (page_add_file_rmap+0x0/0x2f0) page=${pg(cache[f][i])} mapcount=-1 index=${i} ${ids(f)}`, '...1.');
+      mapped[f][i] = true;
+    } else if (r < 0.8) {
+      // an O_DIRECT write of one page: unmap, remove, invalidate returns 0
+      const [comm, pid, cpu] = ['kr-write', 147, 1];
+      emit(comm, pid, cpu, `invalidate_inode_pages2_range: (invalidate_inode_pages2_range+0x0/0x3b0) ${ids(f)} start=${i} end=${i}`);
+      if (cache[f][i] >= 0) {
+        if (mapped[f][i]) unmap(comm, pid, cpu, f, i);
+        emit(comm, pid, cpu, del(f, i), 'dN.2.');
+      }
+      emit(comm, pid, cpu, 'invalidate_inode_pages2_range_ret: (__iomap_dio_rw+0x432/0x7e0 <- invalidate_inode_pages2_range) ret=0');
+    } else if (r < 0.82) {
+      // truncate to half and back: unmap and drop the upper half
+      const [comm, pid, cpu] = ['kr-trunc', 149, 1];
+      const from = PAGES / 2;
+      emit(comm, pid, cpu, `truncate_inode_pages_range: (truncate_inode_pages_range+0x0/0x4f0) ${ids(f)} lstart=${from * 4096}`);
+      for (let j = from; j < PAGES; j++) {
+        if (cache[f][j] < 0) continue;
+        if (mapped[f][j]) unmap(comm, pid, cpu, f, j);
+        emit(comm, pid, cpu, del(f, j));
+      }
+      emit(comm, pid, cpu, 'truncate_inode_pages_range_ret: (truncate_pagecache+0x3b/0x60 <- truncate_inode_pages_range) arg1=0x0');
+    } else {
+      // noise the adapter passes through
+      const cpu = rand() < 0.5 ? 0 : 1;
+      if (rand() < 0.7) emit('<idle>', 0, cpu, `sched_switch: prev_comm=swapper/${cpu} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kr-fault next_pid=148 next_prio=120`, 'd..2.');
+      else emit('<idle>', 0, cpu, 'irq_handler_entry: irq=24 name=virtio1-req.0', 'd.h1.');
+    }
+  }
+  flush();
+  closeSync(fd);
+  writeFileSync(path.join(path.dirname(out), 'meta.json'), JSON.stringify({
+    schema: 'kreplay-capture-meta/1', kernel: { release: '6.1.0-56-amd64' }, vmemmapBase: PROBES.vmemmapBase, probes: PROBES,
+  }, null, 2));
+  return n;
+}
+
+function timed(args, env = {}) {
+  const rssFile = path.join(tmpdir(), `kreplay-rss-${process.pid}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--require', probe, ...args], {
+    env: { ...process.env, ...env, KREPLAY_BENCH_RSS: rssFile }, maxBuffer: 1 << 30, encoding: 'utf8',
+  });
+  const ms = performance.now() - t0;
+  let rssKb;
+  try { rssKb = Number(readFileSync(rssFile, 'utf8')); rmSync(rssFile); } catch { rssKb = undefined; }
+  return { ms, rssKb, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const mps = (events, ms) => `${(events / (ms / 1000) / 1e6).toFixed(2)} M events/s`;
+
+export default async function bench() {
+  const events = Number(process.env.BENCH_REPLAY_EVENTS ?? 2_000_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-replay-bench-'));
+  try {
+    const trace = path.join(dir, 'trace.txt');
+    const t0 = performance.now();
+    const n = generate(trace, events);
+    const mb = statSync(trace).size / 1e6;
+    console.log(`generated ${n} events (${mb.toFixed(0)} MB of 6.1 text) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const e2e = timed([cli, 'replay', trace, '--format', 'json', '--no-timing', '--out', path.join(dir, 'out.json')]);
+    if (e2e.status !== 0) throw new Error(`kreplay replay exited ${e2e.status}: ${e2e.stderr}`);
+    const result = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
+    if (result.findings.length !== 0) throw new Error(`a consistent trace replayed to ${result.findings.length} findings: ${result.findings[0].message}`);
+    console.log(`kreplay replay (CLI, end to end): ${(e2e.ms / 1000).toFixed(2)} s, ${mps(result.stats.events, e2e.ms)}, peak RSS ${(e2e.rssKb / 1024).toFixed(0)} MiB, ${result.stats.ops} ops, ${result.stats.pages} pages, 0 findings`);
+
+    const lib = pathToFileURL(path.join(root, 'packages/replay/dist/index.js')).href;
+    const parser = pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href;
+    const inproc = (body) => timed(['--input-type=module', '-e', `${body}`]);
+    const p = inproc(`import { openTraceBatches } from '${parser}'; const t=performance.now(); let n=0; for await (const b of openTraceBatches(${JSON.stringify(trace)})) n+=b.length; console.log(n, performance.now()-t);`);
+    const [pn, pms] = p.stdout.trim().split(' ').map(Number);
+    const rp = inproc(`import { replayFile } from '${lib}'; const t=performance.now(); const r=await replayFile(${JSON.stringify(trace)}); console.log(r.stats.events, performance.now()-t);`);
+    const [rn, rms] = rp.stdout.trim().split(' ').map(Number);
+    console.log(`in-process: parse only ${(pms / 1000).toFixed(2)} s (${mps(pn, pms)}); parse + replay ${(rms / 1000).toFixed(2)} s (${mps(rn, rms)}), peak RSS ${(rp.rssKb / 1024).toFixed(0)} MiB`);
+    console.log(`target ≥ 1.00 M events/s end to end: ${result.stats.events / (e2e.ms / 1000) >= 1e6 ? 'met' : 'NOT met'}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--generate') {
+  const out = process.argv[3];
+  const n = generate(out, Number(process.argv[4] ?? 2_000_000));
+  process.stdout.write(`${out}: ${n} events (meta.json beside it)\n`);
+}
