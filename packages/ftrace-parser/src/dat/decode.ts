@@ -159,7 +159,14 @@ export class EventDecoder {
   raw = false;
   /** When set, every event's raw view (`trace-cmd report -R` fields) is kept in `rendered`. */
   renderers?: Map<number, RawRenderer>;
-  readonly rendered = new WeakMap<TraceEvent, string>();
+  /** The raw view of each event decoded since the consumer last took it (see takeRendered). */
+  private readonly rendered = new Map<TraceEvent, string>();
+
+  takeRendered(ev: TraceEvent): string | undefined {
+    const s = this.rendered.get(ev);
+    this.rendered.delete(ev);
+    return s;
+  }
 
   constructor(private readonly file: DatFile, private readonly source: string) {
     this.r = new PayloadReader(file.littleEndian);
@@ -194,7 +201,9 @@ export class EventDecoder {
     const flags = latencyFlags((r.int(this.flagsAt, 1, false) as number | undefined) ?? 0, (r.int(this.preemptAt, 1, false) as number | undefined) ?? 0);
     let c = this.compiled.get(fmt.id);
     if (!c) {
-      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
+      // the raw view replaces the fields (reportTraceDat reads only the rendered text)
+      if (this.renderers) c = () => ({ fields: {} });
+      else c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
       this.compiled.set(fmt.id, c);
     }
     const d = c(r);

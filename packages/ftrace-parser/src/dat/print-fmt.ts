@@ -9,9 +9,17 @@
 import type { EventFormat, FormatField, PayloadReader } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
 
-type Segment =
-  | { lit: string }
-  | { conv: string; spec: string; ls: number; field?: string };
+/** A conversion as printf reads it: flags, width, precision, and the value's width in bits. */
+interface Conv {
+  conv: string;
+  flags: string;
+  width: number;
+  prec?: number;
+  bits: number;
+  field?: string;
+}
+
+type Segment = { lit: string } | Conv;
 
 /** `"fmt", arg, arg` → literal and conversion segments, each conversion with its argument. */
 export function parsePrintFmt(printFmt: string): Segment[] {
@@ -62,7 +70,11 @@ export function parsePrintFmt(printFmt: string): Segment[] {
       segs.push({ lit: `>${conv}<` });
       continue;
     }
-    segs.push({ conv, spec, ls, field: plainField(args[ai++]) });
+    const m = /^%([#0\-+ ]*)(\d*)(?:\.(\d+))?/.exec(spec)!;
+    segs.push({
+      conv, flags: m[1]!, width: Number(m[2] || 0), prec: m[3] === undefined ? undefined : Number(m[3]),
+      bits: ls <= -2 ? 8 : ls === -1 ? 16 : ls === 0 ? 32 : 64, field: plainField(args[ai++]),
+    });
   }
   flush();
   return segs;
@@ -119,33 +131,37 @@ function matchingParen(s: string, at: number): number {
   return -1;
 }
 
-/** C printf of one integer conversion (`%08lx`, `%-5d`, `%u`, `%c`). */
-function printfInt(spec: string, conv: string, ls: number, raw: bigint): string {
-  const bits = ls <= -2 ? 8 : ls === -1 ? 16 : ls === 0 ? 32 : 64;
-  const m = /^%([#0\-+ ]*)(\d*)(?:\.(\d+))?/.exec(spec)!;
-  const flags = m[1]!;
-  const width = Number(m[2] || 0);
+/** C printf of one integer conversion (`%08lx`, `%-5d`, `%u`, `%c`) of the unsigned value `raw`. */
+function printfInt(c: Conv, raw: number | bigint): string {
+  const { conv, flags } = c;
   let body: string;
-  if (conv === 'c') body = String.fromCharCode(Number(BigInt.asUintN(8, raw)));
-  else if (conv === 'd' || conv === 'i') body = BigInt.asIntN(bits, raw).toString();
-  else {
-    const u = BigInt.asUintN(bits, raw);
-    body = conv === 'x' ? u.toString(16) : conv === 'X' ? u.toString(16).toUpperCase() : conv === 'o' ? u.toString(8) : u.toString();
-    if (flags.includes('#') && u !== 0n && (conv === 'x' || conv === 'X')) body = `0${conv}${body}`;
+  if (typeof raw === 'number' && (c.bits === 64 || raw < 2 ** (c.bits - 1)) && conv !== 'c') {
+    // the common case: a value that is the same signed or unsigned, no BigInt needed
+    body = conv === 'x' ? raw.toString(16) : conv === 'X' ? raw.toString(16).toUpperCase() : conv === 'o' ? raw.toString(8) : String(raw);
+  } else {
+    const b = BigInt(raw);
+    if (conv === 'c') body = String.fromCharCode(Number(BigInt.asUintN(8, b)));
+    else if (conv === 'd' || conv === 'i') body = BigInt.asIntN(c.bits, b).toString();
+    else {
+      const u = BigInt.asUintN(c.bits, b);
+      body = conv === 'x' ? u.toString(16) : conv === 'X' ? u.toString(16).toUpperCase() : conv === 'o' ? u.toString(8) : u.toString();
+    }
   }
-  if (m[3] !== undefined) {
+  if (flags === '' && c.width === 0 && c.prec === undefined) return body;
+  if (flags.includes('#') && body !== '0' && (conv === 'x' || conv === 'X')) body = `0${conv}${body}`;
+  if (c.prec !== undefined) {
     const neg = body.startsWith('-');
     const digits = neg ? body.slice(1) : body;
-    body = (neg ? '-' : '') + digits.padStart(Number(m[3]), '0');
+    body = (neg ? '-' : '') + digits.padStart(c.prec, '0');
   }
   if (flags.includes('+') && !body.startsWith('-') && (conv === 'd' || conv === 'i')) body = `+${body}`;
-  if (body.length >= width) return body;
-  if (flags.includes('-')) return body.padEnd(width);
-  if (flags.includes('0') && m[3] === undefined) {
+  if (body.length >= c.width) return body;
+  if (flags.includes('-')) return body.padEnd(c.width);
+  if (flags.includes('0') && c.prec === undefined) {
     const sign = /^[-+]/.test(body) ? body[0]! : '';
-    return sign + body.slice(sign.length).padStart(width - sign.length, '0');
+    return sign + body.slice(sign.length).padStart(c.width - sign.length, '0');
   }
-  return body.padStart(width);
+  return body.padStart(c.width);
 }
 
 function isPrintable(s: string): boolean {
@@ -194,7 +210,12 @@ export class RawRenderer {
       for (let i = 0; i < len; i++) bytes.push(((r.int(off + i, 1, false) as number | undefined) ?? 0).toString(16).padStart(2, '0'));
       return `ARRAY[${bytes.join(', ')}]`;
     }
-    const val = this.unsigned(f, r);
+    const v = r.int(f.offset, f.size, false) ?? 0;
+    if (typeof v === 'number' && (!f.signed || v < 2 ** (f.size * 8 - 1))) {
+      const hexed = f.type.includes('*') || (isLong && (!f.signed || f.size === 4));
+      return hexed ? `0x${v.toString(16)}` : f.signed && f.size === 2 ? String(v).padStart(2) : String(v);
+    }
+    const val = BigInt(v);
     if (f.type.includes('*')) return hex(val);
     if (f.signed) {
       switch (f.size) {
@@ -207,9 +228,10 @@ export class RawRenderer {
     return isLong ? hex(val) : val.toString();
   }
 
-  private convValue(seg: Extract<Segment, { conv: string }>, f: FormatField, r: PayloadReader): string {
+  private convValue(seg: Conv, f: FormatField, r: PayloadReader): string {
+    if (!seg.conv.startsWith('p')) return printfInt(seg, r.int(f.offset, f.size, false) ?? 0);
     const val = this.unsigned(f, r);
-    if (seg.conv.startsWith('p')) {
+    {
       const ext = seg.conv[1];
       if (ext === 'S' || ext === 's' || ext === 'F' || ext === 'f') {
         const hit = this.ks.lookup(val);
@@ -218,20 +240,19 @@ export class RawRenderer {
       }
       return hex(val);
     }
-    return printfInt(seg.spec, seg.conv, seg.ls, val);
   }
 
-  /** ` name=value` for every field of the event. */
-  render(r: PayloadReader): string {
+  /**
+   * Which conversion prints each field: libtraceevent searches the conversions cyclically
+   * from after the last one used, so the answer depends only on the format — worked out
+   * once here instead of per event.
+   */
+  private plan(): { prefix: string; f: FormatField; conv?: Conv }[] {
     const segs = this.segs;
     let cursor: number | undefined = segs.length > 0 ? 0 : undefined;
-    let out = '';
-    for (const f of this.fmt.fields) {
-      out += ` ${f.name}=`;
-      if (cursor === undefined || f.kind !== 'int') {
-        out += this.rawValue(f, r);
-        continue;
-      }
+    return this.fmt.fields.map((f) => {
+      const step = { prefix: ` ${f.name}=`, f };
+      if (cursor === undefined || f.kind !== 'int') return step;
       let has0x = false;
       let found = -1;
       let i = cursor;
@@ -244,13 +265,24 @@ export class RawRenderer {
         } else has0x = false;
         i = i + 1 < segs.length ? i + 1 : 0;
       } while (i !== cursor);
-      if (found < 0) {
-        out += this.rawValue(f, r);
-        continue;
-      }
-      out += (has0x ? '0x' : '') + this.convValue(segs[found] as Extract<Segment, { conv: string }>, f, r);
+      if (found < 0) return step;
       cursor = found + 1 < segs.length ? found + 1 : undefined;
+      return { prefix: `${step.prefix}${has0x ? '0x' : ''}`, f, conv: segs[found] as Conv };
+    });
+  }
+
+  private steps?: { prefix: string; f: FormatField; conv?: Conv }[];
+
+  /** ` name=value` for every field of the event. */
+  render(r: PayloadReader): string {
+    this.steps ??= this.plan();
+    let out = '';
+    let last = '';
+    for (const st of this.steps) {
+      last = st.conv ? this.convValue(st.conv, st.f, r) : this.rawValue(st.f, r);
+      out += st.prefix + last;
     }
-    return out;
+    // trace-cmd drops the newline that ends a line (a trace marker's buf ends with one)
+    return last.endsWith('\n') ? out.slice(0, -1) : out;
   }
 }

@@ -10,13 +10,34 @@ import { readTraceDatBatches, type DatOptions } from './reader.js';
 
 const NAME_COLUMN = 20;
 
-function eventLine(ev: TraceEvent, info: string): string {
-  const secs = ev.ts / 1_000_000_000n;
-  const nsec = (ev.ts % 1_000_000_000n).toString().padStart(9, '0');
-  const name = ev.event;
-  const pad = name.length < NAME_COLUMN ? ' '.repeat(NAME_COLUMN - name.length) : '';
-  const line = `${ev.comm.padStart(16)}-${String(ev.pid).padEnd(5)} [${String(ev.cpu).padStart(3, '0')}] ${secs.toString().padStart(5)}.${nsec}: ${name}: ${pad}${info}`;
-  return line.endsWith('\n') ? line.slice(0, -1) : line;
+/** `comm-pid [cpu]` and ` name: ` padded, cached: they repeat on almost every line. */
+class LineParts {
+  private readonly heads = new Map<string, string>();
+  private readonly names = new Map<string, string>();
+
+  head(ev: TraceEvent): string {
+    const key = `${ev.pid}/${ev.cpu}/${ev.comm}`;
+    let h = this.heads.get(key);
+    if (h === undefined) {
+      h = `${ev.comm.padStart(16)}-${String(ev.pid).padEnd(5)} [${String(ev.cpu).padStart(3, '0')}] `;
+      if (this.heads.size < 100_000) this.heads.set(key, h);
+    }
+    return h;
+  }
+
+  name(event: string): string {
+    let n = this.names.get(event);
+    if (n === undefined) {
+      n = `: ${event}: ${event.length < NAME_COLUMN ? ' '.repeat(NAME_COLUMN - event.length) : ''}`;
+      this.names.set(event, n);
+    }
+    return n;
+  }
+
+  line(ev: TraceEvent, info: string): string {
+    const t = ev.ts.toString().padStart(10, '0');
+    return `${this.head(ev)}${t.slice(0, -9).padStart(5)}.${t.slice(-9)}${this.name(ev.event)}${info}`;
+  }
 }
 
 /** Lines in `trace-cmd report -R -t` form, in batches. */
@@ -24,6 +45,7 @@ export async function* reportTraceDat(path: string, opts: DatOptions = {}): Asyn
   let decoder: EventDecoder | undefined;
   let file: DatFile | undefined;
   let header = false;
+  const parts = new LineParts();
   for await (const batch of readTraceDatBatches(path, opts, {
     onFile: (f) => (file = f),
     onDecoder: (d) => {
@@ -38,7 +60,7 @@ export async function* reportTraceDat(path: string, opts: DatOptions = {}): Asyn
       header = true;
     }
     for (const r of batch as TraceRecord[]) {
-      if (r.type === 'event') lines.push(eventLine(r, decoder?.rendered.get(r) ?? ''));
+      if (r.type === 'event') lines.push(parts.line(r, decoder?.takeRendered(r) ?? ''));
       else if (r.type === 'gap') {
         if (r.kind === 'lost-events') lines.push(r.lost === undefined ? `CPU:${r.cpu} [EVENTS DROPPED]` : `CPU:${r.cpu} [${r.lost} EVENTS DROPPED]`);
         else lines.push(`CPU:${r.cpu ?? '?'} [${r.kind}: ${r.reason}]`);

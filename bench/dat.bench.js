@@ -1,0 +1,156 @@
+/**
+ * trace.dat reading speed beside `trace-cmd report`, on the same large file, in one run.
+ *
+ * The file is made from fixtures/dat/mixed-v6.dat (recorded on a real kernel): its
+ * ring-buffer pages are repeated, each copy's page timestamp moved past the previous one,
+ * until the file holds BENCH_DAT_EVENTS events (default 2 million); `trace-cmd convert`
+ * (when installed) makes the same data v7 zstd. For each file it reports wall time,
+ * events/s and peak RSS of:
+ *   - trace-cmd report        (its default output, print fmt evaluated)  > /dev/null
+ *   - trace-cmd report -R -t  (raw fields, ns timestamps)                > /dev/null
+ *   - kreplay parse FILE --stats --json   (every record decoded, statistics out)
+ *   - kreplay parse FILE --pretty         (the trace-cmd report -R -t lines)  > /dev/null
+ * and the ratio of trace-cmd's time to kreplay's (> 1: kreplay is faster).
+ *
+ *   npm run bench dat          (BENCH_DAT_EVENTS=N to change the size)
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'packages/cli/bin/run.js');
+const probe = path.join(root, 'bench/rss-probe.cjs');
+const seed = path.join(root, 'fixtures/dat/mixed-v6.dat');
+const PAGE = 4096;
+
+/** The flyrecord table of a little-endian v6 file: [{offset, size}] per CPU, and where it is. */
+function flyrecordTable(buf) {
+  const at = buf.indexOf('flyrecord\0', 0, 'latin1') + 10;
+  const cpus = [];
+  for (let p = at; ; p += 16) {
+    const offset = Number(buf.readBigUInt64LE(p));
+    const size = Number(buf.readBigUInt64LE(p + 8));
+    if (offset % PAGE !== 0 || (size === 0 && offset !== 0) || size % PAGE !== 0) break;
+    cpus.push({ offset, size });
+    if (cpus.length === 2) break; // the seed was recorded on a 2-CPU machine
+  }
+  return { at, cpus };
+}
+
+/** Events on one page (data events only), to size the file. */
+function countEvents(page) {
+  const size = page.readUInt32LE(8) & ((1 << 27) - 1);
+  let n = 0;
+  for (let p = 16; p < 16 + size;) {
+    const h = page.readUInt32LE(p);
+    const type = h & 31;
+    if (type === 0) { n++; p += 4 + page.readUInt32LE(p + 4); }
+    else if (type <= 28) { n++; p += 4 + type * 4; }
+    else if (type === 29) { if (p + 8 > 16 + size) break; p += 4 + page.readUInt32LE(p + 4); }
+    else p += 8;
+  }
+  return n;
+}
+
+/** Repeat the seed's pages until `events` events; returns the event count written. */
+export function makeBigDat(out, events) {
+  const src = readFileSync(seed);
+  const { at, cpus } = flyrecordTable(src);
+  const pages = cpus.map(({ offset, size }) => {
+    const list = [];
+    for (let p = offset; p < offset + size; p += PAGE) list.push(src.subarray(p, p + PAGE));
+    return list;
+  });
+  const perRound = pages.flat().reduce((n, pg) => n + countEvents(pg), 0);
+  const rounds = Math.ceil(events / perRound);
+  const stamps = pages.flat().map((pg) => pg.readBigUInt64LE(0));
+  const first = stamps.reduce((a, b) => (b < a ? b : a));
+  const last = stamps.reduce((a, b) => (b > a ? b : a));
+  const step = last - first + 10_000_000n; // each round starts 10 ms after the previous one's last page
+  const head = Buffer.from(src.subarray(0, cpus[0].offset));
+  let offset = cpus[0].offset;
+  pages.forEach((list, cpu) => {
+    const size = list.length * PAGE * rounds;
+    head.writeBigUInt64LE(BigInt(offset), at + cpu * 16);
+    head.writeBigUInt64LE(BigInt(size), at + cpu * 16 + 8);
+    offset += size;
+  });
+  const fd = openSync(out, 'w');
+  writeSync(fd, head);
+  for (const list of pages) {
+    for (let r = 0; r < rounds; r++) {
+      const chunk = Buffer.concat(list.map((pg) => {
+        const copy = Buffer.from(pg);
+        copy.writeBigUInt64LE(pg.readBigUInt64LE(0) + step * BigInt(r), 0);
+        return copy;
+      }));
+      writeSync(fd, chunk);
+    }
+  }
+  closeSync(fd);
+  return perRound * rounds;
+}
+
+/** Wall time and peak RSS (KiB) of a command, its stdout to /dev/null or returned. */
+function measure(cmd, args, { keepStdout = false, env = {} } = {}) {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+    encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...env },
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  const rssKb = Number(r.stderr.trim().split('\n').pop());
+  return { seconds, rssKb, stdout: r.stdout };
+}
+
+function have(cmd) {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+function best(runs) {
+  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+}
+
+function row(label, r, events) {
+  const rate = events / r.seconds;
+  console.log(`${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(6)} s  ${(rate / 1e6).toFixed(2)} M events/s  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+}
+
+export default async function run() {
+  const target = Number(process.env.BENCH_DAT_EVENTS ?? 2_000_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-bench-'));
+  const tc = have('trace-cmd');
+  if (!have('/usr/bin/time')) throw new Error('needs /usr/bin/time (Debian: apt-get install time) for peak RSS');
+  try {
+    const v6 = path.join(dir, 'big-v6.dat');
+    const events = makeBigDat(v6, target);
+    const files = [['v6', v6]];
+    if (tc) {
+      const v7 = path.join(dir, 'big-v7-zstd.dat');
+      spawnSync('trace-cmd', ['convert', '-i', v6, '-o', v7, '--file-version', '7', '--compression', 'zstd'], { stdio: 'ignore' });
+      files.push(['v7 zstd', v7]);
+    } else console.log('trace-cmd is not installed: kreplay figures only (Debian: apt-get install trace-cmd)');
+    for (const [form, file] of files) {
+      console.log(`\n${form}: ${events.toLocaleString('en')} events, ${(statSync(file).size / 1e6).toFixed(1)} MB (${path.basename(seed)} pages repeated)`);
+      const stats = best([0, 1].map(() => measure(process.execPath, [cli, 'parse', file, '--stats', '--json'], { keepStdout: true })));
+      const st = JSON.parse(stats.stdout);
+      if (st.events !== events) throw new Error(`kreplay decoded ${st.events} events, the file holds ${events}`);
+      const pretty = best([0, 1].map(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])));
+      row('kreplay parse --stats --json', stats, events);
+      row('kreplay parse --pretty', pretty, events);
+      if (!tc) continue;
+      const report = best([0, 1].map(() => measure('trace-cmd', ['report', file])));
+      const raw = best([0, 1].map(() => measure('trace-cmd', ['report', '-R', '-t', file])));
+      row('trace-cmd report', report, events);
+      row('trace-cmd report -R -t', raw, events);
+      console.log(`ratio trace-cmd report / kreplay parse --stats: ${(report.seconds / stats.seconds).toFixed(2)}x`);
+      console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${(raw.seconds / pretty.seconds).toFixed(2)}x`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
