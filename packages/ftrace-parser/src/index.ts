@@ -6,4 +6,4 @@ export { parseTrace, parseTraceString, parseTraceBatches, MAX_LINE, type ParseOp
 export { summarize, formatStats, TraceStatsCollector, type TraceStats } from './stats.js';
 export { decodeFields, decodeValue, decodeInteger, decodeHexDigits } from './values.js';
 export { parseTimestamp, formatTimestamp, type TimestampForm } from './timestamp.js';
-export { readTraceDat } from './dat/index.js';
+export { readTraceDat, readTraceDatBatches, reportTraceDat, type DatOptions } from './dat/index.js';

@@ -7,7 +7,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from './errors.js';
-import { readTraceDat } from './dat/index.js';
+import { readTraceDatBatches } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
 import type { TraceRecord } from './types.js';
 
@@ -65,15 +65,7 @@ export async function* openTraceBatches(path: string, opts: ParseOptions = {}): 
   }
   const { head, size } = await readHead(path);
   if (isTraceDatMagic(head)) {
-    let batch: TraceRecord[] = [];
-    for await (const r of readTraceDat(path, o)) {
-      batch.push(r);
-      if (batch.length >= 4096) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
+    yield* readTraceDatBatches(path, o);
     return;
   }
   const file = createReadStream(path, { highWaterMark: CHUNK });

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
-  formatStats, openTraceBatches, stringifyJson, TraceStatsCollector,
+  formatStats, InputError, openTraceBatches, reportTraceDat, stringifyJson, TraceStatsCollector,
   type Gap, type ParseTotals, type TraceRecord,
 } from '@kreplay/ftrace-parser';
 import { KreplayCommand } from '../base.js';
@@ -21,6 +21,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     '<%= config.bin %> parse trace.txt --stats --json | jq .byEvent',
     'cat /sys/kernel/tracing/trace_pipe | <%= config.bin %> parse - --jsonl',
     '<%= config.bin %> parse perf.txt --format perf --strict',
+    '<%= config.bin %> parse trace.dat --pretty | less',
   ];
 
   static override args = {
@@ -33,11 +34,13 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate' }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
+    pretty: Flags.boolean({ description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Parse);
     const file = args.file;
+    if (flags.pretty) return this.pretty(file, flags.strict);
     const progress = this.progress(file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
     let totals: ParseTotals | undefined;
     const collector = new TraceStatsCollector(file);
@@ -68,6 +71,17 @@ Without --jsonl the statistics are printed (the same as --stats).`;
       return;
     }
     this.out(flags.json ? stringifyJson(stats, 2) : formatStats(stats));
+  }
+
+  /** --pretty: the trace.dat's events as text lines (print fmt is not evaluated). */
+  private async pretty(file: string, strict: boolean): Promise<void> {
+    if (file === '-' || !(await isTraceDat(file))) {
+      throw new InputError('--pretty reads trace.dat files', { file, hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records' });
+    }
+    for await (const lines of reportTraceDat(file, { strict })) {
+      const text = `${lines.join('\n')}\n`;
+      if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    }
   }
 
   private async writeJsonl(batch: TraceRecord[]): Promise<void> {
@@ -104,5 +118,17 @@ Without --jsonl the statistics are printed (the same as --stats).`;
         if (last > 0) process.stderr.write('\r\x1b[K');
       },
     };
+  }
+}
+
+async function isTraceDat(file: string): Promise<boolean> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const head = Buffer.alloc(10);
+    await fh.read(head, 0, 10, 0);
+    return head.equals(Buffer.from([0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67]));
+  } finally {
+    await fh.close();
   }
 }

@@ -222,7 +222,8 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
       }
     }
     if (out.length > 0) yield out;
-    opts.onDone?.({ lines: n, bytes: file.fileSize });
+    const counter = file.clock === 'counter' || file.clock === 'x86-tsc';
+    opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: counter ? 'counter' : 'nsec' });
   } finally {
     await src.close();
   }
