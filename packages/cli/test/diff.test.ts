@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringifyJson } from '@kreplay/ftrace-parser';
-import { replayFile } from '@kreplay/replay';
 import { runCli } from './run-cli.js';
 
 const fx = (name: string) => `fixtures/diff/${name}`;
@@ -70,12 +68,28 @@ describe('kreplay diff on fixture pairs', () => {
   });
 });
 
+describe('kreplay diff on shipped traces (offline)', () => {
+  it('replays two real captures, compares behaviour and workload results, and exits by its verdict', async () => {
+    const r = await runCli(['diff', 'traces/odirect-race', 'traces/odirect-race-faultaround', '--format', 'json']);
+    expect(r.stderr).not.toMatch(/internal error/);
+    const d = JSON.parse(r.stdout);
+    expect(r.exitCode).toBe(d.regression ? 1 : 0);
+    const faults = d.behaviour.find((b: { name: string }) => b.name === 'faults');
+    expect(faults.base.count).toBeGreaterThan(0);
+    expect(faults.patched.count).toBeGreaterThan(0);
+    expect(d.latency.map((l: { op: string }) => l.op)).toContain('fault');
+    expect(d.workload.map((w: { name: string }) => w.name)).toContain('mismatches');
+  });
+});
+
 describe('kreplay diff on replay results', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-'));
+    // What a user feeds back: `kreplay replay --format json` output.
     for (const name of ['clean-1', 'race']) {
-      writeFileSync(path.join(dir, `${name}.json`), stringifyJson(await replayFile(fx(`${name}/trace.txt`)), 2));
+      const r = await runCli(['replay', fx(`${name}/trace.txt`), '--format', 'json', '--out', path.join(dir, `${name}.json`)]);
+      expect([0, 1]).toContain(r.exitCode);
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -81,6 +81,7 @@ export class PerfettoFiles {
   readonly files: string[] = [];
   private readonly streams: WriteStream[] = [];
   private readonly writers: PerfettoWriter[] = [];
+  private readonly flushes: Array<() => void> = [];
 
   constructor(private readonly fileFor: (input: string, index: number) => string) {}
 
@@ -88,10 +89,22 @@ export class PerfettoFiles {
   readonly opsFor = (input: string, index: number): ((op: MmOp) => void) => {
     const file = this.fileFor(input, index);
     const stream = createWriteStream(file);
-    const w = new PerfettoWriter((s) => stream.write(s));
+    // Batched writes: one stream write per 256 KiB instead of one per op.
+    let buf = '';
+    const w = new PerfettoWriter((s) => {
+      buf += s;
+      if (buf.length >= 1 << 18) {
+        stream.write(buf);
+        buf = '';
+      }
+    });
     this.files.push(file);
     this.streams.push(stream);
     this.writers.push(w);
+    this.flushes.push(() => {
+      if (buf) stream.write(buf);
+      buf = '';
+    });
     return (op) => w.op(op);
   };
 
@@ -101,6 +114,7 @@ export class PerfettoFiles {
     this.writers.forEach((w, i) => {
       for (const f of traced[i]?.run.findings ?? []) w.finding(f);
       w.end();
+      this.flushes[i]!();
     });
     await Promise.all(this.streams.map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
   }
