@@ -1,0 +1,142 @@
+/**
+ * `kreplay replay` as a user (and a CI job) runs it: exit codes, every output format,
+ * determinism, and the errors a user can cause.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { copyFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot, runCli } from './run-cli.js';
+
+const fx = (name: string) => `fixtures/replay/${name}/trace.txt`;
+
+describe('kreplay replay: exit codes', () => {
+  it('exits 1 on a race and lists it with its explanation and cited lines', async () => {
+    const r = await runCli(['replay', fx('orphan-page-mapped')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('1 finding: 1 error, 0 warnings');
+    expect(r.stdout).toContain('error orphan-page-mapped (certain)');
+    expect(r.stdout).toContain('mmapper-210 on CPU 0 mapped pfn 0x1234');
+    expect(r.stdout).toContain(`${fx('orphan-page-mapped')}:19`);
+  });
+
+  it('exits 0 on a clean trace', async () => {
+    const r = await runCli(['replay', fx('clean-odirect')]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('no findings');
+  });
+
+  it('--fail-on decides which severities fail the run', async () => {
+    expect((await runCli(['replay', fx('orphan-page-mapped'), '--fail-on', 'never'])).exitCode).toBe(0);
+    expect((await runCli(['replay', fx('trace-inconsistent')])).exitCode).toBe(0); // warnings only
+    expect((await runCli(['replay', fx('trace-inconsistent'), '--fail-on', 'warning'])).exitCode).toBe(1);
+  });
+
+  it('replays a real gzip-compressed 6.1 capture clean, with its meta.json found beside it', async () => {
+    const trace = 'traces/odirect-race/trace.txt.gz';
+    if (!existsSync(path.join(repoRoot, trace))) return;
+    const r = await runCli(['replay', trace, '--stats', '--no-timing']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('meta.json kernel 6.1.0-56-amd64');
+    expect(r.stdout).toContain('mapcount resyncs: 0');
+  });
+});
+
+describe('kreplay replay: formats', () => {
+  it('json carries findings with cited lines and the stats', async () => {
+    const r = await runCli(['replay', fx('stale-after-invalidate'), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.findings.map((f: { rule: string }) => f.rule)).toEqual(['orphan-page-mapped', 'stale-after-invalidate']);
+    const f = j.findings[1];
+    expect(Object.keys(f).slice(0, 9)).toEqual(['rule', 'severity', 'certainty', 'message', 'ts', 'cpu', 'pid', 'events', 'explanation']);
+    expect(f.events.map((e: { line: number }) => e.line)).toEqual([14, 16, 17, 19, 21]);
+    expect(f).toMatchObject({ file: '8:16/2a', index: 0, ts: 100000130000, cpu: 1, pid: 220 });
+    expect(j.stats).toMatchObject({ events: 9, ops: 7, pages: 1, gaps: 0 }); // do_set_pte + page_add_file_rmap: one mapping
+    expect(typeof j.stats.ms).toBe('number');
+  });
+
+  it('the same input gives byte-identical output (text always; json with --no-timing)', async () => {
+    const a = await runCli(['replay', fx('stale-after-invalidate-noise')]);
+    const b = await runCli(['replay', fx('stale-after-invalidate-noise')]);
+    expect(a.stdout).toBe(b.stdout);
+    const c = await runCli(['replay', fx('stale-after-invalidate-noise'), '--format', 'json', '--no-timing']);
+    const d = await runCli(['replay', fx('stale-after-invalidate-noise'), '--format', 'json', '--no-timing']);
+    expect(c.stdout).toBe(d.stdout);
+    expect(JSON.parse(c.stdout).stats.ms).toBeUndefined();
+  });
+
+  it('sarif 2.1.0 locates each finding at its trace line, with every cited event related', async () => {
+    const r = await runCli(['replay', fx('mapped-page-removed'), '--format', 'sarif']);
+    const s = JSON.parse(r.stdout);
+    expect(s.version).toBe('2.1.0');
+    const run = s.runs[0];
+    expect(run.tool.driver.rules.map((x: { id: string }) => x.id)).toContain('mapped-page-removed');
+    const res = run.results[0];
+    expect(res).toMatchObject({ ruleId: 'mapped-page-removed', level: 'error' });
+    expect(res.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: fx('mapped-page-removed') }, region: { startLine: 20 } });
+    expect(res.relatedLocations.map((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine)).toEqual([13, 17, 19, 20]);
+  });
+
+  it('junit has a testcase per rule and a failure per finding at --fail-on', async () => {
+    const r = await runCli(['replay', fx('stale-after-invalidate'), '--format', 'junit']);
+    expect(r.stdout).toMatch(/^<\?xml/);
+    expect(r.stdout.match(/<testcase /g)).toHaveLength(4);
+    expect(r.stdout.match(/<failure /g)).toHaveLength(2);
+    expect(r.stdout).toContain('failures="2"');
+    const w = await runCli(['replay', fx('trace-inconsistent'), '--format', 'junit']);
+    expect(w.stdout).toContain('failures="0"');
+    expect(w.stdout).toContain('<system-out>');
+  });
+
+  it('github prints one workflow annotation per finding at its line', async () => {
+    const r = await runCli(['replay', fx('orphan-page-mapped'), '--format', 'github']);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^::error file=fixtures\/replay\/orphan-page-mapped\/trace\.txt,line=24,title=kreplay orphan-page-mapped \(certain\)::PTE installed/);
+    expect(lines[0]).toContain('%0A');
+  });
+
+  it('--out writes the report to a file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-replay-'));
+    const out = path.join(dir, 'r.sarif');
+    const r = await runCli(['replay', fx('orphan-page-mapped'), '--format', 'sarif', '--out', out]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(readFileSync(out, 'utf8')).version).toBe('2.1.0');
+  });
+});
+
+describe('kreplay replay: input', () => {
+  it('reads stdin with -, and takes the vmemmap base from a flag', async () => {
+    const text = readFileSync(path.join(repoRoot, fx('mapped-page-removed')), 'utf8');
+    const r = await runCli(['replay', '-', '--vmemmap-base', '0xffffea0000000000'], { input: text });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('mapped-page-removed');
+  });
+
+  it('says clearly when the vmemmap base is missing: exit 2, file:line and what to do', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-replay-'));
+    const trace = path.join(dir, 'trace.txt');
+    copyFileSync(path.join(repoRoot, fx('mapped-page-removed')), trace);
+    const r = await runCli(['replay', trace]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${trace}:17:`);
+    expect(r.stderr).toContain('--vmemmap-base');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+  });
+
+  it('rejects a bad flag value, a missing file and a bad probe map with exit 2', async () => {
+    const bad = await runCli(['replay', fx('clean-odirect'), '--vmemmap-base', 'zzz']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--vmemmap-base zzz is not a hex address');
+    const missing = await runCli(['replay', 'no/such/trace.txt']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('no such file');
+    const kernel = await runCli(['replay', fx('clean-odirect'), '--kernel', 'linux-0.1']);
+    expect(kernel.exitCode).toBe(2);
+    expect(kernel.stderr).toContain('unknown kernel "linux-0.1"');
+    const probes = await runCli(['replay', fx('clean-odirect'), '--probes', 'fixtures/replay/clean-odirect/trace.txt']);
+    expect(probes.exitCode).toBe(2);
+    expect(probes.stderr).toMatch(/trace\.txt(:\d+)?: (bad probe map|not valid YAML)/);
+  });
+});
