@@ -25,7 +25,7 @@ import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine } from './qemu.js';
 import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS } from './console.js';
 import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
-import { isStaticElf, requireTool, run } from './tools.js';
+import { isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
 export interface CaptureOptions {
   /** The kernel to boot; Debian's packaged linux-image-amd64 when omitted. */
@@ -155,10 +155,12 @@ function guestTimings(b: BootOutcome, runs: number): Record<string, number> {
   for (let i = 1; i <= runs; i++) {
     const w = at((s) => s === `KREPLAY_PHASE workload run=${i}`);
     const d = at((s) => s === `KREPLAY_PHASE dump run=${i}`);
-    const next = at((s) => s === `KREPLAY_PHASE workload run=${i + 1}`) ?? at((s) => s === 'KREPLAY_PHASE trace-cmd run=' + i) ?? done;
+    const tc = at((s) => s === `KREPLAY_PHASE trace-cmd run=${i}`);
+    const next = at((s) => s === `KREPLAY_PHASE workload run=${i + 1}`) ?? done;
     const sfx = runs > 1 ? `-${i}` : '';
     if (w !== undefined && d !== undefined) t[`workload${sfx}`] = d - w;
-    if (d !== undefined && next !== undefined) t[`dump${sfx}`] = next - d;
+    if (d !== undefined && (tc ?? next) !== undefined) t[`dump${sfx}`] = (tc ?? next)! - d;
+    if (tc !== undefined && next !== undefined) t[`trace-cmd-extract${sfx}`] = next - tc;
   }
   if (done !== undefined) t['guest-shutdown'] = b.wallMs - done;
   t['qemu-wall'] = b.wallMs;
@@ -215,10 +217,15 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   try {
     const initrd = join(workDir, 'initramfs.cpio.gz');
     await timer.time('initramfs', async () => {
-      const img = await buildInitramfs({
-        busybox, modules, modulesDir: kernel.modulesDir,
-        binaries: new Map([[workloadBinary(workload), bins.get(workload.name)!]]),
-      });
+      const binaries = new Map([[workloadBinary(workload), bins.get(workload.name)!]]);
+      const extraFiles = new Map<string, string>();
+      if (opts.traceCmd) {
+        // trace-cmd is dynamic: bring its libraries and loader along at their host paths.
+        const tc = await requireTool('trace-cmd');
+        binaries.set('trace-cmd', tc);
+        for (const lib of await sharedLibraries(tc)) extraFiles.set(lib, lib);
+      }
+      const img = await buildInitramfs({ busybox, modules, modulesDir: kernel.modulesDir, binaries, extraFiles });
       await writeFile(initrd, img);
     });
     const disk = join(workDir, 'disk.img');

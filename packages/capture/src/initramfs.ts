@@ -47,6 +47,8 @@ export interface InitramfsInput {
   binaries: ReadonlyMap<string, string>;
   modules: readonly ModuleLoad[];
   modulesDir?: string;
+  /** Further files at absolute guest paths (trace-cmd's shared libraries) → host path. */
+  extraFiles?: ReadonlyMap<string, string>;
 }
 
 /** The file list, sorted by path (what tests check), before contents are read. */
@@ -60,6 +62,16 @@ export function initramfsLayout(input: InitramfsInput): Array<{ path: string; ki
   for (const [name, from] of input.binaries) items.push({ path: `bin/${name}`, kind: 'file', from, mode: 0o755 });
   for (const m of input.modules) {
     items.push({ path: `lib/modules/${m.name}.ko`, kind: 'file', from: join(input.modulesDir ?? '', m.path) });
+  }
+  const have = new Set(items.map((i) => i.path));
+  for (const [guestPath, from] of input.extraFiles ?? []) {
+    const rel = guestPath.replace(/^\/+/, '');
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!have.has(d)) { have.add(d); items.push({ path: d, kind: 'dir' }); }
+    }
+    if (!have.has(rel)) { have.add(rel); items.push({ path: rel, kind: 'file', from, mode: 0o755 }); }
   }
   return items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -74,3 +74,21 @@ export async function isStaticElf(path: string): Promise<boolean> {
     await fh.close();
   }
 }
+
+/**
+ * Shared libraries (and the ELF interpreter) a dynamic binary loads, as `ldd` resolves
+ * them on this host: absolute paths, sorted.
+ */
+export async function sharedLibraries(binary: string): Promise<string[]> {
+  const text = await run('ldd', [binary], { what: `ldd ${binary}` });
+  return parseLdd(text);
+}
+
+export function parseLdd(text: string): string[] {
+  const libs = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
+    if (m) libs.add(m[1]);
+  }
+  return [...libs].sort();
+}

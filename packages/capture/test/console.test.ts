@@ -1,5 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog } from '../src/console.js';
+import { parseLdd } from '../src/tools.js';
+
+describe('ldd output', () => {
+  it('lists the libraries and the loader, not the vDSO', () => {
+    expect(parseLdd([
+      '\tlinux-vdso.so.1 (0x00007fc4b5e2a000)',
+      '\tlibtracefs.so.1 => /lib/x86_64-linux-gnu/libtracefs.so.1 (0x00007fc4b5d53000)',
+      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fc4b5ab5000)',
+      '\t/lib64/ld-linux-x86-64.so.2 (0x00007fc4b5e2c000)',
+    ].join('\n'))).toEqual(['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libtracefs.so.1', '/lib64/ld-linux-x86-64.so.2']);
+  });
+});
 
 describe('kernel log scanning', () => {
   const log = [

@@ -40,6 +40,17 @@ describe('initramfs', () => {
     expect(layout.find((e) => e.path === 'lib/modules/ext4.ko')!.from).toBe('/m/kernel/fs/ext4/ext4.ko');
   });
 
+  it('brings extra files (trace-cmd\'s libraries) at their absolute paths, with their parent folders', () => {
+    const layout = initramfsLayout({
+      busybox: '/bin/busybox', binaries: new Map([['trace-cmd', '/usr/bin/trace-cmd']]), modules: [],
+      extraFiles: new Map([['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['/lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2']]),
+    }).map((e) => `${e.kind} ${e.path}`);
+    expect(layout.filter((l) => /lib64|x86_64/.test(l))).toEqual([
+      'dir lib/x86_64-linux-gnu', 'file lib/x86_64-linux-gnu/libc.so.6', 'dir lib64', 'file lib64/ld-linux-x86-64.so.2',
+    ]);
+    expect(layout.indexOf('dir lib')).toBeLessThan(layout.indexOf('dir lib/x86_64-linux-gnu'));
+  });
+
   it('keeps the module load order (and which are optional) in etc/kreplay-modules', () => {
     expect(modulesList(modules)).toBe('virtio_ring required\ncrc32c_generic optional\next4 required\n');
     expect(initScript()).toMatch(/insmod \/lib\/modules\/\$name\.ko/);
