@@ -29,8 +29,17 @@ export interface DiffOptions {
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
 const FAIL_RANK: Record<FailOn, number> = { error: 3, warning: 2, note: 1, never: Infinity };
 
-export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>): string {
-  return `${f.rule} ${f.file ?? '-'} ${f.index ?? '-'}`;
+/** Stands for the workload's test file in keys, whatever its dev and ino were in that run. */
+export const TEST_FILE = 'test-file';
+
+/**
+ * The identity a finding is matched by: rule and page-cache page (file, index). The
+ * workload's test file (named by the run's meta.json) is `test-file`, so two kernels that
+ * number the disk differently (virtio-blk majors are dynamic) still match.
+ */
+export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>, testFile?: string): string {
+  const file = f.file === undefined ? '-' : f.file === testFile ? TEST_FILE : f.file;
+  return `${f.rule} ${file} ${f.index ?? '-'}`;
 }
 
 interface Tally { first: Finding; firstRun: string; count: number; runs: number }
@@ -40,7 +49,7 @@ function tally(runs: readonly RunData[]): Map<string, Tally> {
   for (const run of runs) {
     const seen = new Set<string>();
     for (const f of run.findings) {
-      const key = findingKey(f);
+      const key = findingKey(f, run.testFile);
       const t = out.get(key);
       if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1 });
       else {

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '@kreplay/ftrace-parser';
+import { fileKey } from '@kreplay/mm-model';
 import { lineOfPath, syntaxErrorLine } from './json-lines.js';
 import type { WorkloadValue } from './types.js';
 
@@ -52,6 +53,17 @@ function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, 
 export interface WorkloadMeta {
   path: string;
   counters: Record<string, WorkloadValue>;
+  testFile?: string;
+}
+
+/** `workload.testFile {dev: "254:0", ino: 12}` of a capture's meta.json as a FileKey. */
+export function testFileKey(meta: Record<string, unknown>): string | undefined {
+  const wl = meta.workload as { testFile?: { dev?: unknown; ino?: unknown } } | undefined;
+  const tf = wl && typeof wl === 'object' ? wl.testFile : undefined;
+  if (!tf || typeof tf.dev !== 'string' || !/^\d+:\d+$/.test(tf.dev)) return undefined;
+  const ino = typeof tf.ino === 'number' && Number.isInteger(tf.ino) ? BigInt(tf.ino)
+    : typeof tf.ino === 'string' && /^(\d+|0x[0-9a-f]+)$/i.test(tf.ino) ? BigInt(tf.ino) : undefined;
+  return ino === undefined ? undefined : fileKey({ dev: tf.dev, ino });
 }
 
 export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> {
@@ -71,7 +83,8 @@ export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> 
       file: metaPath, line: lineOfPath(text, issue.path), hint: 'it is written by `kreplay capture`; recapture or fix the file',
     });
   }
-  return { path: metaPath, counters: workloadCounters(r.data) };
+  const testFile = testFileKey(r.data);
+  return { path: metaPath, counters: workloadCounters(r.data), ...(testFile ? { testFile } : {}) };
 }
 
 /** The workload's result counters of a parsed meta.json (empty when it has none). */

@@ -34,7 +34,7 @@ export interface ReportRequest {
 export async function findingClasses(run: RunData, window?: WindowOptions): Promise<FindingClass[]> {
   const byKey = new Map<string, FindingClass>();
   for (const f of run.findings) {
-    const key = findingKey(f);
+    const key = findingKey(f, run.testFile);
     const c = byKey.get(key);
     if (c) c.count++;
     else byKey.set(key, { key, finding: f, count: 1 });

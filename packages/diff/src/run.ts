@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Finding } from '@kreplay/mm-model';
 import { countsFromStats, type OpStats } from './metrics.js';
-import { metaPathFor, readWorkloadMeta, workloadCounters } from './meta.js';
+import { metaPathFor, readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
 import { findingFromJson, readReplayJson } from './replay-json.js';
 import type { Histogram } from './stats.js';
 import { LATENCY_OPS, type RunData } from './types.js';
@@ -55,7 +55,11 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
   };
   if (tracePath) run.trace = tracePath;
-  if (r.meta) run.workload = workloadCounters(r.meta);
+  if (r.meta) {
+    run.workload = workloadCounters(r.meta);
+    const tf = testFileKey(r.meta);
+    if (tf) run.testFile = tf;
+  }
   return run;
 }
 
@@ -89,6 +93,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       const m = await readWorkloadMeta(metaPath);
       run.workload = m.counters;
       run.metaPath = m.path;
+      if (m.testFile) run.testFile = m.testFile;
     }
   }
   return run;

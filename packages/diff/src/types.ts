@@ -32,6 +32,8 @@ export interface RunData {
   workload?: Record<string, WorkloadValue>;
   /** meta.json path the workload results came from. */
   metaPath?: string;
+  /** The workload's test file as a FileKey (`254:0/c`), from meta.json, when it says. */
+  testFile?: string;
 }
 
 export interface SideInfo {

@@ -46,6 +46,16 @@ describe('diffRuns: findings', () => {
     expect(d.regression).toBe(false);
   });
 
+  it('the workload\'s test file matches across kernels that number the disk differently', () => {
+    const d = diffRuns(
+      [run('a', [finding({ file: '254:0/c' })], { testFile: '254:0/c' })],
+      [run('b', [finding({ file: '253:0/d' })], { testFile: '253:0/d' })],
+    );
+    expect(d.findings.unchanged.map((e) => e.key)).toEqual(['mapped-page-removed test-file 3']);
+    // Another file on that disk stays itself.
+    expect(diffRuns([run('a', [finding({ file: '254:0/e' })], { testFile: '254:0/c' })], [run('b', [finding({ file: '253:0/e' })], { testFile: '253:0/d' })]).findings.new).toHaveLength(1);
+  });
+
   it('a different index or rule is a different finding', () => {
     const d = diffRuns([run('a', [finding()])], [run('b', [finding({ index: 4 }), finding({ rule: 'orphan-page-mapped' })])]);
     expect(d.findings.new.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4', 'orphan-page-mapped 8:0/c 3']);
