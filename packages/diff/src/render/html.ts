@@ -7,7 +7,7 @@ import type { Finding } from '@kreplay/mm-model';
 import type { FindingWindow } from '../evidence.js';
 import { BEHAVIOUR_METRICS } from '../metrics.js';
 import { mergeHistograms, type Histogram } from '../stats.js';
-import { LATENCY_OPS, type DiffResult, type FindingEntry, type RunData } from '../types.js';
+import { LATENCY_OPS, type DiffResult, type FindingEntry, type RunData, type WorkloadRow } from '../types.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
 import { fmtChange, fmtNs, fmtRate, where } from './util.js';
 
@@ -102,7 +102,14 @@ function diffTables(d: DiffResult): string {
     behaviour.length ? table(['operation', 'base', 'patched', 'change'], behaviour, [1, 2, 3]) : '<p>No page-cache operations on either side.</p>',
   ];
   if (lat.length) parts.push('<h3>Latency (entry → return; p50 / p90 / p99 / max)</h3>', table(['span', 'base n', 'base', 'patched n', 'patched', 'change p50 / p99', 'significance'], lat, [1, 3]));
-  if (d.workload.length) parts.push('<h3>Workload results (meta.json, one value per run)</h3>', table(['counter', 'base', 'patched'], d.workload.map((w) => [esc(w.name), esc(w.base.map(String).join(' ')), esc(w.patched.map(String).join(' '))])));
+  if (d.workload.length) {
+    // Counters whose values differ between the sides are bold.
+    const cell = (w: WorkloadRow, vs: WorkloadRow['base']) => {
+      const text = esc(vs.map(String).join(' '));
+      return new Set([...w.base, ...w.patched].map(String)).size > 1 ? `<b>${text}</b>` : text;
+    };
+    parts.push('<h3>Workload results (meta.json, one value per run)</h3>', table(['counter', 'base', 'patched'], d.workload.map((w) => [esc(w.name), cell(w, w.base), cell(w, w.patched)])));
+  }
   if (d.thresholds.length) {
     parts.push('<h3>Thresholds</h3>', table(['metric', 'allowed', 'base', 'patched', 'change', 'verdict'], d.thresholds.map((t) => [
       esc(t.metric), `+${t.maxPct}%`, t.base === null ? 'n/a' : String(t.base), t.patched === null ? 'n/a' : String(t.patched), fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),

@@ -76,8 +76,14 @@ export function diffToText(d: DiffResult): string {
   }
   if (d.workload.length) {
     out.push('');
-    out.push('Workload results (meta.json, one value per run)');
-    for (const w of d.workload) out.push(`  ${pad(w.name, 24)} base ${pad(w.base.map(String).join(' '), 16)} patched ${w.patched.map(String).join(' ')}`);
+    out.push('Workload results (meta.json, one value per run; * where the sides differ)');
+    const nameW = Math.max(7, ...d.workload.map((w) => w.name.length));
+    const baseW = Math.max(4, ...d.workload.map((w) => w.base.map(String).join(' ').length));
+    out.push(`  ${pad('counter', nameW)}  ${pad('base', baseW)}  patched`);
+    for (const w of d.workload) {
+      const changed = new Set([...w.base, ...w.patched].map(String)).size > 1;
+      out.push(`  ${pad(w.name, nameW)}  ${pad(w.base.map(String).join(' '), baseW)}  ${w.patched.map(String).join(' ')}${changed ? '   *' : ''}`);
+    }
   }
   if (d.thresholds.length) {
     out.push('');
