@@ -76,8 +76,11 @@ export function timelineSvg(w: FindingWindow, title: string): string {
     const tip = esc(`${e.source}:${e.line}  ${e.comm}-${e.pid} [${e.cpu}] ${fmtNs(Number(e.ts - w.startTs))}: ${e.name} ${e.detail}`);
     if (e.cited) {
       const xx = x(e.ts), yy = y(e.cpu);
-      const dy = placeLabel(e.cpu, xx, e.name);
-      out.push(`<g class="cited"><circle cx="${xx}" cy="${yy}" r="9" fill="${c}" stroke="#222" stroke-width="1.5"><title>${tip}</title></circle><text x="${xx}" y="${yy + 4}" text-anchor="middle" class="num">${e.cited}</text>${dy === undefined ? '' : `<text x="${xx}" y="${yy + dy}" text-anchor="middle" class="evname" fill="${c}">${esc(e.name)}</text>`}</g>`);
+      // Near an edge the label hangs inward instead of being cut off.
+      const half = e.name.length * 3.1;
+      const [lx, anchor] = xx + half > W - 4 ? [r1(xx + 9), 'end'] : xx - half < 4 ? [r1(xx - 9), 'start'] : [xx, 'middle'];
+      const dy = placeLabel(e.cpu, anchor === 'end' ? xx - half : anchor === 'start' ? xx + half : xx, e.name);
+      out.push(`<g class="cited"><circle cx="${xx}" cy="${yy}" r="9" fill="${c}" stroke="#222" stroke-width="1.5"><title>${tip}</title></circle><text x="${xx}" y="${yy + 4}" text-anchor="middle" class="num">${e.cited}</text>${dy === undefined ? '' : `<text x="${lx}" y="${yy + dy}" text-anchor="${anchor}" class="evname" fill="${c}">${esc(e.name)}</text>`}</g>`);
     } else {
       out.push(`<rect x="${r1(x(e.ts) - 1.5)}" y="${y(e.cpu) - 6}" width="3" height="12" fill="${c}"><title>${tip}</title></rect>`);
     }
