@@ -199,15 +199,14 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
   const workload = findWorkload(opts.workload);
 
-  const qemu = await requireTool('qemu-system-x86_64');
-  const busybox = await requireTool('busybox');
-  if (!(await isStaticElf(busybox))) throw new EnvironmentError(`${busybox} is not a static binary`, 'apt-get install busybox-static');
-
   const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
   const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
   const modules = await timer.time('module-order', () => guestModules(kernel));
   const bins = await timer.time('workload-build', () => compileWorkloads([workload], cacheDir));
+  const qemu = await requireTool('qemu-system-x86_64');
+  const busybox = await requireTool('busybox');
+  if (!(await isStaticElf(busybox))) throw new EnvironmentError(`${busybox} is not a static binary`, 'apt-get install busybox-static');
 
   await mkdir(cacheDir, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), 'kreplay-capture-'));

@@ -30,6 +30,31 @@ describe('kreplay capture: input errors (no QEMU needed)', () => {
   });
 });
 
+describe('kreplay capture: declared offsets (no QEMU needed)', () => {
+  it('refuses an offsets table read from another kernel release', async () => {
+    // The smallest thing that passes for a bzImage: the setup header magic and a version string.
+    const img = Buffer.alloc(0x400);
+    img.write('HdrS', 0x202, 'latin1');
+    img.writeUInt16LE(0x300 - 0x200, 0x20e);
+    img.write('6.1.0-99-fake (someone@example) #1 SMP\0', 0x300, 'latin1');
+    const bz = path.join(tmp, 'bzImage');
+    writeFileSync(bz, img);
+    const table = path.join(tmp, 'offsets.json');
+    writeFileSync(table, JSON.stringify({ release: '6.1.0-56-amd64', source: 'BTF', offsets: { 'inode.i_ino': 64 }, sizes: {} }));
+    const r = await runCli(['capture', '--kernel', bz, '--offsets', table, '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/offsets table is for kernel 6\.1\.0-56-amd64, but the booted kernel is 6\.1\.0-99-fake/);
+  });
+
+  it('names a malformed offsets table entry with its line', async () => {
+    const table = path.join(tmp, 'bad-offsets.json');
+    writeFileSync(table, '{\n  "release": "x",\n  "source": "y",\n  "offsets": { "inode": -1 }\n}\n');
+    const r = await runCli(['capture', '--offsets', table, '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${table}:4: offsets`);
+  });
+});
+
 const skip = process.env.KREPLAY_SKIP_QEMU === '1';
 
 function big(v: unknown): bigint {

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
+import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, parseDuration, userKernel,
-  WORKLOADS, type CaptureResult,
+  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
+  parseDuration, userKernel, WORKLOADS, type CaptureResult, type KernelImage,
 } from '@kreplay/capture';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -18,10 +19,11 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     '<%= config.bin %> capture --workload odirect-race --out traces/odirect-race',
     '<%= config.bin %> capture --workload truncate-racer --duration 2s --runs 3 --out /tmp/trunc',
     '<%= config.bin %> capture --kernel linux/arch/x86/boot/bzImage --modules /tmp/mods/lib/modules/6.1.0 --profile kernel-configs/capture/odirect-race.yaml',
+    '<%= config.bin %> capture --kernel out/patched-build --workload odirect-race --out traces/patched/odirect-race',
   ];
 
   static override flags = {
-    kernel: Flags.string({ default: 'debian', description: 'debian (the packaged linux-image-amd64) or the path of a bzImage/vmlinux' }),
+    kernel: Flags.string({ default: 'debian', description: 'debian (the packaged linux-image-amd64), the path of a bzImage/vmlinux, or the --out folder of `kreplay kernel build`' }),
     modules: Flags.string({ description: 'the kernel\'s /lib/modules/<release> folder (with modules.dep); omit when drivers are built in' }),
     profile: Flags.string({ description: 'capture profile (YAML/JSON); default kernel-configs/capture/<workload>.yaml' }),
     offsets: Flags.string({ description: 'declared struct offsets table (JSON/YAML) for exactly this kernel release, instead of its BTF' }),
@@ -46,12 +48,22 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     const workload = findWorkload(flags.workload);
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
     const profile = await loadProfile(profileFile);
-    const kernel = flags.kernel === 'debian' ? undefined : await userKernel(flags.kernel, flags.modules);
     if (flags.kernel === 'debian' && flags.modules) {
       this.note('error: --modules goes with --kernel PATH (Debian\'s kernel brings its own)');
       this.exit(EXIT.input);
     }
-    const offsets = flags.offsets ? await loadOffsetsTable(flags.offsets) : undefined;
+    let kernel: KernelImage | undefined;
+    let offsetsFile = flags.offsets;
+    if (flags.kernel !== 'debian' && existsSync(flags.kernel) && statSync(flags.kernel).isDirectory()) {
+      // A `kreplay kernel build --out` folder: its image, modules, identity and offsets.json.
+      const build = await loadBuildResult(flags.kernel);
+      kernel = kernelImageFromBuild(build);
+      if (flags.modules) kernel.modulesDir = (await userKernel(kernel.image, flags.modules)).modulesDir;
+      if (!offsetsFile && existsSync(build.files.offsets)) offsetsFile = build.files.offsets;
+    } else if (flags.kernel !== 'debian') {
+      kernel = await userKernel(flags.kernel, flags.modules);
+    }
+    const offsets = offsetsFile ? await loadOffsetsTable(offsetsFile) : undefined;
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
       kernel, offsets, profile, profileFile, workload: workload.name,
