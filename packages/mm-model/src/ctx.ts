@@ -205,6 +205,19 @@ export class Ctx {
   ref(pfn: number, delta: number): void {
     const p = this.page(pfn);
     this.updPage(pfn, { refcount: p.refcount + delta });
+    if (p.refcount + delta === 0) this.freePage(pfn);
+  }
+
+  /** The last reference went: the page returns to the allocator (its pfn may be reused). */
+  private freePage(pfn: number): void {
+    const p = this.page(pfn);
+    if (p.mapping !== NONE || p.mapcount !== 0 || p.locker !== NONE) {
+      throw new ModelBug(`pfn ${pfn} reached refcount 0 while still in use (mapping ${p.mapping}, mapcount ${p.mapcount}, locker ${p.locker})`);
+    }
+    const pages = this.pagesW();
+    pages[pfn] = undefined;
+    while (pages.length > 1 && pages[pages.length - 1] === undefined) pages.pop();
+    this.effect(`free pfn${pfn}`);
   }
 
   // ---------------------------------------------------------------- kernel primitives
@@ -237,11 +250,12 @@ export class Ctx {
     return l.readers.length === 0 ? UNLOCKED : { writer: NONE, readers: l.readers };
   }
 
-  /** A fresh page from the allocator: refcount 1, no flags, no mapping. Returns its pfn. */
+  /** A fresh page from the allocator (the lowest free pfn): refcount 1, no flags, no mapping. */
   allocPage(): number {
     const pages = this.pagesW();
-    const pfn = pages.length;
-    pages.push({ pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE });
+    let pfn = 1;
+    while (pfn < pages.length && pages[pfn] !== undefined) pfn++;
+    pages[pfn] = { pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE };
     this.effect(`alloc pfn${pfn}`);
     return pfn;
   }

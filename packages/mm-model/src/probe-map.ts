@@ -25,7 +25,7 @@ export const FIELD_CONVERSIONS = [
   'kdev',     // kernel dev_t (major << 20 | minor) → "major:minor"
   'bytes-to-index', // byte offset → page index (/ 4096)
   'string',
-  'hex',      // hex printed without 0x (`%lx`: the filemap tracepoints' `ino 2a`)
+  'hex',      // hex printed without 0x (`%lx`: `ino 2a`): a string is read as hex digits, a value the reader already decoded is kept
 ] as const;
 
 export const FieldSpecSchema = z.union([

@@ -12,8 +12,10 @@ import * as programKit from './program.js';
 import * as kernelLib from './kernel/lib.js';
 import { NONE, PG } from './state.js';
 import { linux2615 } from './flavors/linux-2.6.15/index.js';
+import { linux2615Seqschedlock } from './flavors/linux-2.6.15-seqschedlock/index.js';
+import { linux2623 } from './flavors/linux-2.6.23/index.js';
 
-const BUILTIN: readonly Flavor[] = [linux2615];
+const BUILTIN: readonly Flavor[] = [linux2615, linux2615Seqschedlock, linux2623];
 
 export function builtinFlavors(): readonly Flavor[] {
   return BUILTIN;

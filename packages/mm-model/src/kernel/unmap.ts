@@ -170,7 +170,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
         run: (c) => {
           const pfn = c.num('pfn');
           const p = c.page(pfn);
-          c.updPage(pfn, { mapcount: p.mapcount - 1, refcount: p.refcount - 1 });
+          c.updPage(pfn, { mapcount: p.mapcount - 1 });
+          c.ref(pfn, -1);
           const v = c.env.vmas[c.num('v')]!;
           const i = c.num('i') - 1;
           c.op({

@@ -26,7 +26,7 @@ export interface SearchResult {
   ends: number;
 }
 
-export function search<S>(m: Machine<S>, maxStates = 500_000): SearchResult {
+export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
   const ids = new Map<string, number>();
   const states: S[] = [];
   const parent: { from: number; t: number }[] = [];

@@ -1,0 +1,40 @@
+/**
+ * linux-2.6.23: the fault keeps the page locked across the PTE install; invalidate unmaps
+ * under the page lock and BUG()s if the page is still mapped; truncate unmaps a
+ * still-mapped page under its lock; the O_DIRECT write invalidates before and after
+ * ->direct_IO. docs/flavors.md walks through this file as the worked example.
+ */
+import type { Flavor } from '../../flavor.js';
+import { programs26, unmapMappingRange26 } from '../linux-2.6.15/index.js';
+import { truncateCompletePage, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
+import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
+import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
+import { doGenericMappingRead } from '../linux-2.6.15/read.js';
+import { doFault2623 } from './fault.js';
+
+export const linux2623: Flavor = {
+  name: 'linux-2.6.23',
+  description: 'Linux 2.6.23: the fault holds the page lock across the PTE install (the fix mainline took in 2007)',
+  version: '2.6.23',
+  procs: {
+    __do_fault: doFault2623,
+    unmap_mapping_range: unmapMappingRange26,
+    vmtruncate,
+    truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
+    truncate_complete_page: truncateCompletePage,
+    invalidate_inode_pages2_range: invalidateInodePages2Range({
+      stopOnError: false, clearDirtyFirst: false, bugOnMapped: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
+    }),
+    invalidate_complete_page2: invalidateCompletePage({
+      refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page2', where: 'mm/truncate.c',
+    }),
+    invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c' }),
+    invalidate_complete_page: invalidateCompletePage({
+      refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c + mm/vmscan.c remove_mapping()',
+    }),
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true }),
+    do_generic_mapping_read: doGenericMappingRead,
+  },
+  programs: programs26('__do_fault'),
+};
+
