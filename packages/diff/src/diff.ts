@@ -8,7 +8,8 @@
  */
 import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution } from './stats.js';
+import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './stats.js';
+import { fmtNs } from './render/util.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
   LATENCY_OPS, type LatencyOp,
@@ -155,10 +156,42 @@ function latency(base: readonly RunData[], patched: readonly RunData[]): Latency
         p50: changePct(bd.p50, pd.p50), p90: changePct(bd.p90, pd.p90),
         p99: changePct(bd.p99, pd.p99), max: changePct(bd.max, pd.max),
       },
-      significance: bs && ps && bs.length && ps.length ? mannWhitney(histogramOf(bs), histogramOf(ps)) : mannWhitney(bh, ph),
+      significance: acrossRuns(
+        bs && ps && bs.length && ps.length ? mannWhitney(histogramOf(bs), histogramOf(ps)) : mannWhitney(bh, ph),
+        runMedians(base, op), runMedians(patched, op),
+      ),
     });
   }
   return rows;
+}
+
+/** p50 of each run that has samples of this span. */
+function runMedians(runs: readonly RunData[], op: LatencyOp): number[] {
+  return runs.flatMap((r) => {
+    const h = r.latency[op];
+    if (!h || h.count === 0) return [];
+    const raw = r.samples?.[op];
+    return [distribution(raw && raw.length === h.count ? histogramOf(raw) : h).p50!];
+  });
+}
+
+/**
+ * Samples of one run are not independent of each other: a run's timing (TCG, host load,
+ * how the race happened to go) moves all of them together. So with several runs per side a
+ * difference only counts when the runs agree: every patched run's p50 lies on the same
+ * side of every base run's p50. With one run per side the note says that run-to-run
+ * variation was not measured.
+ */
+function acrossRuns(s: Significance, base: number[], patched: number[]): Significance {
+  if (s.verdict !== 'significant') return s;
+  if (base.length < 2 || patched.length < 2) {
+    return { ...s, note: `${s.note}; one run on a side, so run-to-run variation is not measured (use several runs per side)` };
+  }
+  const fmt = (xs: number[]) => xs.map((x) => fmtNs(x)).join(' ');
+  const separated = Math.min(...patched) > Math.max(...base) || Math.max(...patched) < Math.min(...base);
+  return separated
+    ? { ...s, note: `${s.note}; every run agrees (p50 per run: base ${fmt(base)}, patched ${fmt(patched)})` }
+    : { ...s, verdict: 'not-significant', note: `runs disagree, so not significant: p50 per run base ${fmt(base)}, patched ${fmt(patched)} (pooled Mann-Whitney U alone said ${s.p !== undefined && s.p < 0.0001 ? 'p<0.0001' : `p=${s.p?.toFixed(4)}`})` };
 }
 
 function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {

@@ -116,6 +116,17 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(many.regression).toBe(true);
   });
 
+  it('with several runs per side a latency shift counts only when every run agrees', () => {
+    const lat = (from: number) => ({ latency: { fault: histogramOf(Array.from({ length: 40 }, (_, i) => from + i)) } });
+    const agree = diffRuns([run('a1', [], lat(100)), run('a2', [], lat(110))], [run('b1', [], lat(200)), run('b2', [], lat(190))]);
+    expect(agree.latency[0]!.significance.verdict).toBe('significant');
+    expect(agree.latency[0]!.significance.note).toContain('every run agrees');
+    // Pooled, patched looks slower; but one patched run is as fast as the base runs.
+    const disagree = diffRuns([run('a1', [], lat(100)), run('a2', [], lat(110))], [run('b1', [], lat(105)), run('b2', [], lat(400))]);
+    expect(disagree.latency[0]!.significance.verdict).toBe('not-significant');
+    expect(disagree.latency[0]!.significance.note).toMatch(/runs disagree/);
+  });
+
   it('workload counters from meta.json sit side by side and can carry a threshold', () => {
     const d = diffRuns(
       [run('a', [], { workload: { mismatches: 0, writes: 100 } })],
