@@ -293,7 +293,7 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
     const cver = await section('initial header', () => r.cstring());
     const firstOptions = await section('initial header', () => r.u64());
     if (name !== 'none') {
-      const d = decompressorFor(name);
+      const d = await decompressorFor(name);
       if (!d) throw new DatFormatError(`compression algorithm "${name}" is not supported (${SUPPORTED_COMPRESSION.join(', ')} are)`, hr.offset, `recompress it with \`trace-cmd convert --compression zstd\` (or none)`);
       file.compression = { name, version: cver };
       file.decompress = d;
