@@ -68,6 +68,12 @@ const DIFF_FILES: Record<string, [string, (d: DiffResult) => string]> = {
   github: ['diff.github.txt', diffToGithub],
 };
 
+/** A path as the user would write it: relative below the working folder, absolute elsewhere. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
 export function parseShard(spec: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(spec);
   const index = m ? Number(m[1]) : NaN;
@@ -113,7 +119,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
       diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
       title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
-      onInput: (input) => progress(`replay ${group}: ${path.relative(process.cwd(), input) || input}`),
+      onInput: (input) => progress(`replay ${group}: ${shown(input)}`),
       ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
     });
     await perfetto?.finish(model);
