@@ -6,7 +6,7 @@
  */
 import type { Fields, ProbeSite } from './types.js';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
-import { names } from './intern.js';
+import { Interner, names } from './intern.js';
 import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange } from './values.js';
 
 export interface DecodedEvent {
@@ -44,17 +44,30 @@ function lookupSystem(event: string): string | undefined {
   return undefined;
 }
 
-/** Known systems by event name, memoized (a trace has few distinct event names). */
-const systemCache = new Map<string, string | null>();
+/** How decodeEvent treats an event name. */
+const enum Kind { Generic, MarkWrite, Print, Function, Graph }
+
+interface EventInfo {
+  name: string;
+  kind: Kind;
+  system: string | undefined;
+}
+
+function eventInfo(name: string): EventInfo {
+  const kind = name === 'tracing_mark_write' ? Kind.MarkWrite
+    : name === 'print' ? Kind.Print
+      : name === 'function' || name === 'func_repeats' ? Kind.Function
+        : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
+          : Kind.Generic;
+  return { name, kind, system: lookupSystem(name) };
+}
+
+/** Event names seen so far, each with its kind and system: one lookup per line. */
+const eventNames = new Interner<EventInfo>(eventInfo, 128);
 
 /** The system a kernel event belongs to, for the events kreplay knows. */
 export function systemOf(event: string): string | undefined {
-  let sys = systemCache.get(event);
-  if (sys === undefined) {
-    sys = lookupSystem(event) ?? null;
-    if (systemCache.size < 4096) systemCache.set(event, sys);
-  }
-  return sys ?? undefined;
+  return eventNames.entry(event, 0, event.length).system;
 }
 
 const PAGE_SIZE = 4096;
@@ -69,30 +82,29 @@ function narrow(b: bigint): number | bigint {
  * pfn decimal), `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (get_pages/map_pages). `ino` and
  * `page` are hex without 0x. Adds `index` = ofs / PAGE_SIZE. False if the payload is not one.
  */
-export function decodeFilemap(s: string, start: number, fields: Fields): boolean {
+export function decodeFilemap(s: string, start: number, fields: Fields, n = s.length): boolean {
   if (!s.startsWith('dev ', start)) return false;
   const i0 = start + 4;
   const sp = s.indexOf(' ', i0);
-  if (sp < 0) return false;
+  if (sp < 0 || sp >= n) return false;
   const colon = s.indexOf(':', i0);
   if (colon <= i0 || colon >= sp - 1 || decodeIntegerRange(s, i0, colon) === undefined || decodeIntegerRange(s, colon + 1, sp) === undefined) return false;
   let i = sp + 1;
-  if (!s.startsWith('ino ', i)) return false;
+  if (!s.startsWith('ino ', i) || i + 4 > n) return false;
   i += 4;
   let inoEnd = s.indexOf(' ', i);
-  if (inoEnd < 0) inoEnd = s.length;
+  if (inoEnd < 0 || inoEnd > n) inoEnd = n;
   const ino = decodeHexDigits(s, i, inoEnd);
   if (ino === undefined) return false;
   fields.dev = s.slice(i0, sp);
   fields.ino = ino;
   i = inoEnd;
-  const n = s.length;
   while (i < n) {
     while (i < n && s.charCodeAt(i) === 32) i++;
     if (i >= n) break;
     const eq = s.indexOf('=', i);
     let end = s.indexOf(' ', i);
-    if (end < 0) end = n;
+    if (end < 0 || end > n) end = n;
     if (eq < 0 || eq > end) return false;
     const name = names.get(s, i, eq);
     let value: number | bigint | undefined;
@@ -178,40 +190,40 @@ function symbolOrEventName(func: string, event: string): string {
 }
 
 /** A trace marker: fields `ip` (the writer, `tracing_mark_write`) and `buf` (the message). */
-export function decodeMarker(event: string, s: string, start: number, fields: Fields): void {
+export function decodeMarker(event: string, s: string, start: number, fields: Fields, end = s.length): void {
   let ip = 'tracing_mark_write';
   let bufStart = start;
   if (event === 'print') {
     // `print: tracing_mark_write: msg` (trace-cmd, perf) — the ip symbol comes first
     const colon = s.indexOf(': ', start);
-    if (colon > start && !s.slice(start, colon).includes(' ')) {
-      ip = s.slice(start, colon);
+    if (colon > start && colon < end && !s.slice(start, colon).includes(' ')) {
+      ip = names.get(s, start, colon);
       bufStart = colon + 2;
     }
   }
   fields.ip = ip;
-  fields.buf = s.slice(bufStart);
+  fields.buf = s.slice(bufStart, end);
 }
 
 /**
  * Function tracer: `func <-parent` with an optional `(repeats: N, last_ts: T)` tail
  * (func-repeats). Fields `ip`, `parent_ip` as the kernel names them, plus `repeats`, `last_ts`.
  */
-export function decodeFunction(s: string, start: number, nameEnd: number, fields: Fields): void {
+export function decodeFunction(s: string, start: number, nameEnd: number, fields: Fields, n = s.length): void {
   fields.ip = s.slice(start, nameEnd);
   let i = nameEnd;
-  while (i < s.length && s.charCodeAt(i) === 32) i++;
-  if (s.startsWith('<-', i)) {
+  while (i < n && s.charCodeAt(i) === 32) i++;
+  if (i + 1 < n && s.startsWith('<-', i)) {
     i += s.startsWith('<--', i) ? 3 : 2; // trace-cmd prints `<--`
-    while (i < s.length && s.charCodeAt(i) === 32) i++;
+    while (i < n && s.charCodeAt(i) === 32) i++;
     let end = s.indexOf(' ', i);
-    if (end < 0) end = s.length;
+    if (end < 0 || end > n) end = n;
     fields.parent_ip = s.slice(i, end);
     i = end;
   }
-  const rep = s.indexOf('(repeats:', i);
-  if (rep >= 0) {
-    const m = /^\(repeats:\s*(\d+)(?:,\s*last_ts:\s*([\d.]+))?\)/.exec(s.slice(rep));
+  const rep = i < n ? s.indexOf('(repeats:', i) : -1;
+  if (rep >= 0 && rep < n) {
+    const m = /^\(repeats:\s*(\d+)(?:,\s*last_ts:\s*([\d.]+))?\)/.exec(s.slice(rep, n));
     if (m) {
       fields.repeats = Number(m[1]);
       if (m[2]) fields.last_ts = m[2];
@@ -227,20 +239,27 @@ function isEventNameChar(c: number): boolean {
   return c !== 58 && c !== 32 && c !== 9;
 }
 
-/** A decoded event; one object shape for all (monomorphic in the hot path). */
+/** decodeEvent's result: one reused object (the hot path allocates no result per line). */
+const result: DecodedEvent = { event: '', system: undefined, fields: {}, probe: undefined, stackHeader: undefined };
+
 function decoded(event: string, system: string | undefined, fields: Fields, probe?: ProbeSite, stackHeader?: boolean): DecodedEvent {
-  return { event, system, fields, probe, stackHeader };
+  result.event = event;
+  result.system = system;
+  result.fields = fields;
+  result.probe = probe;
+  result.stackHeader = stackHeader;
+  return result;
 }
 
 /**
  * Decode the event part of a line (`name: payload`, `sys:name: payload`, `func <-parent`,
  * `<stack trace>`), from index `start`. A string says why it is not an event. With
  * `payload` false the fields are left empty (for passes that only count events): whether
- * a line parses, its event name, system and probe site are the same either way.
+ * a line parses, its event name, system and probe site are the same either way. The result
+ * object is reused by the next call: copy what you keep.
  */
 export function decodeEvent(s: string, start: number, payload = true, end = s.length): DecodedEvent | string {
-  // payload decoders read to the end of s: with payload, s must be the line itself
-  const n = payload ? s.length : end;
+  const n = end;
   if (start >= n) return 'no event after the timestamp';
   if (s.charCodeAt(start) === 60) {
     if (s.startsWith('<stack trace>', start)) return decoded('kernel_stack', 'ftrace', {}, undefined, true);
@@ -267,29 +286,31 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     while (j < n && s.charCodeAt(j) === 32) j++;
     if (j < n && !s.startsWith('<-', j)) return 'no ":" after the event name';
     if (!isSymbolStart(s.charCodeAt(start))) return 'no event name after the timestamp';
-    if (payload) decodeFunction(s, start, i, fields);
+    if (payload) decodeFunction(s, start, i, fields, n);
     return decoded('function', 'ftrace', fields);
   }
-  const event = names.get(s, nameStart, i);
+  const info = eventNames.entry(s, nameStart, i);
+  const event = info.name;
   i++;
-  if (event === 'tracing_mark_write') {
+  const kind = info.kind;
+  if (kind === Kind.MarkWrite) {
     // `": %s"`: the message starts after exactly one space and is kept verbatim
-    if (payload) decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields);
+    if (payload) decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields, n);
     return decoded('print', 'ftrace', fields);
   }
   while (i < n && s.charCodeAt(i) === 32) i++;
-  if (event === 'print') {
-    if (payload) decodeMarker(event, s, i, fields);
+  if (kind === Kind.Print) {
+    if (payload) decodeMarker(event, s, i, fields, n);
     return decoded('print', 'ftrace', fields);
   }
-  if (event === 'function' || event === 'func_repeats') {
+  if (kind === Kind.Function) {
     // trace-cmd prints the function tracer's records as events
     let end = i;
     while (end < n && s.charCodeAt(end) !== 32) end++;
-    if (payload) decodeFunction(s, i, end, fields);
+    if (payload) decodeFunction(s, i, end, fields, n);
     return decoded('function', 'ftrace', fields);
   }
-  if (event === 'funcgraph_entry' || event === 'funcgraph_exit') {
+  if (kind === Kind.Graph) {
     const g = decodeGraphPayload(s.slice(i, n));
     if (typeof g === 'string') return g;
     if (g.kind !== 'comment') return graphEvent(g);
@@ -297,18 +318,18 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
   if (i < n && s.charCodeAt(i) === 40) {
     const probe = decodeProbeSite(s, i, event, n);
     if (probe) {
-      if (payload && !decodeFields(s, fields, probe.end)) fields.raw = s.slice(probe.end).trim();
+      if (payload && !decodeFields(s, fields, probe.end, n)) fields.raw = s.slice(probe.end, n).trim();
       return decoded(event, system ?? 'kprobes', fields, probe.site);
     }
   }
-  const sys = system ?? systemOf(event);
+  const sys = system ?? info.system;
   if (!payload) return decoded(event, sys, fields);
   if (sys === 'filemap') {
-    if (decodeFilemap(s, i, fields)) return decoded(event, sys, fields);
+    if (decodeFilemap(s, i, fields, n)) return decoded(event, sys, fields);
     const generic: Fields = {};
-    if (!decodeFields(s, generic, i)) generic.raw = s.slice(i);
+    if (!decodeFields(s, generic, i, n)) generic.raw = s.slice(i, n);
     return decoded(event, sys, generic);
   }
-  if (!decodeFields(s, fields, i)) fields.raw = s.slice(i);
+  if (!decodeFields(s, fields, i, n)) fields.raw = s.slice(i, n);
   return decoded(event, sys, fields);
 }

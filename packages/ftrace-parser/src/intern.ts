@@ -4,20 +4,21 @@
  * avoids a slice per occurrence (less garbage, less memory held by consumers) and keeps
  * field keys internalized, so decoded `fields` objects share hidden classes.
  */
-export class Interner {
-  /** Strings by length; each bucket is scanned with startsWith, most recent first. */
-  private readonly buckets = new Map<number, string[]>();
+export class Interner<T extends { name: string } = { name: string }> {
+  /** Entries by name length; each bucket is scanned with startsWith, most recent first. */
+  private readonly buckets = new Map<number, T[]>();
 
-  constructor(private readonly perLength = 64) {}
+  /** `make` builds the entry for a new name (the name is a fresh slice). */
+  constructor(private readonly make: (name: string) => T, private readonly perLength = 64) {}
 
-  /** s[start, end) as a shared string. */
-  get(s: string, start: number, end: number): string {
+  /** The entry named s[start, end). */
+  entry(s: string, start: number, end: number): T {
     const len = end - start;
     let bucket = this.buckets.get(len);
     if (bucket === undefined) this.buckets.set(len, (bucket = []));
     for (let k = 0; k < bucket.length; k++) {
       const cand = bucket[k]!;
-      if (s.startsWith(cand, start)) {
+      if (s.startsWith(cand.name, start)) {
         if (k > 0) {
           // move towards the front: the next lookup of it is cheaper
           bucket[k] = bucket[k - 1]!;
@@ -26,11 +27,21 @@ export class Interner {
         return cand;
       }
     }
-    const str = s.slice(start, end);
-    if (bucket.length < this.perLength) bucket.push(str);
-    return str;
+    const e = this.make(s.slice(start, end));
+    if (bucket.length < this.perLength) bucket.push(e);
+    return e;
+  }
+
+  /** s[start, end) as a shared string. */
+  get(s: string, start: number, end: number): string {
+    return this.entry(s, start, end).name;
   }
 }
 
+/** An interner of plain strings. */
+export function stringInterner(perLength = 64): Interner {
+  return new Interner((name) => ({ name }), perLength);
+}
+
 /** Process-wide interners for names that are the kernel's (event, field names). */
-export const names = new Interner(128);
+export const names = stringInterner(128);

@@ -9,11 +9,11 @@
  * spaces, dashes, colons, slashes and digits survive) and the optional flags column and the
  * timestamp to its right. The tgid column (`record-tgid`) and flags of any width are optional.
  */
-import { Interner } from './intern.js';
+import { stringInterner } from './intern.js';
 import { lastTimestamp, scanTimestamp, type TimestampForm } from './timestamp.js';
 
-const comms = new Interner(256);
-const flagColumns = new Interner(256);
+const comms = stringInterner(256);
+const flagColumns = stringInterner(256);
 
 export interface LineHead {
   layout: 'ftrace' | 'perf';

@@ -87,9 +87,7 @@ export class TraceLineParser {
         // `   comm-pid [cpu] ...`: not a stack frame (` => `), not a function_graph line (` 0) `)
         const head = scanHead(s, start, end);
         if (typeof head !== 'string' && (this.format === 'auto' || head.layout === this.format)) {
-          const ev = this.payload
-            ? decodeEvent(start === 0 && end === s.length ? s : s.slice(start, end), head.rest - start)
-            : decodeEvent(s, head.rest, false, end);
+          const ev = decodeEvent(s, head.rest, this.payload, end);
           if (typeof ev !== 'string') {
             this.tsForm ??= head.tsForm;
             const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);

@@ -39,6 +39,9 @@ export interface ParseTotals {
   tsForm?: TimestampForm;
 }
 
+/** Input characters per batch of records (small batches: records die young, GC stays cheap). */
+const BATCH = 1 << 16;
+
 /** Longest line kept; longer lines are cut and reported (bounded memory). */
 export const MAX_LINE = 1 << 20;
 
@@ -95,23 +98,24 @@ export async function* parseTraceBatches(
   /** A line over MAX_LINE being skipped: its head, its length so far, its number. */
   let skipping: { head: string; length: number; line: number } | undefined;
 
-  const feed = (text: string, out: TraceRecord[]): void => {
-    let start = 0;
+  /** Parse the lines of text[from, to); a line without its newline yet is carried over. */
+  const feed = (text: string, from: number, to: number, out: TraceRecord[]): void => {
+    let start = from;
     if (skipping) {
-      const nl = text.indexOf('\n');
-      if (nl < 0) {
-        skipping.length += text.length;
+      const nl = text.indexOf('\n', from);
+      if (nl < 0 || nl >= to) {
+        skipping.length += to - from;
         return;
       }
-      skipping.length += nl;
+      skipping.length += nl - from;
       parser.overlong(skipping.head, skipping.length, skipping.line, out);
       skipping = undefined;
       start = nl + 1;
     }
     if (carry.length > 0) {
       const nl = text.indexOf('\n', start);
-      if (nl < 0) {
-        carry += start === 0 ? text : text.slice(start);
+      if (nl < 0 || nl >= to) {
+        carry += text.slice(start, to);
         if (carry.length > MAX_LINE) {
           skipping = { head: cutText(carry), length: carry.length, line: ++lineNo };
           carry = '';
@@ -124,11 +128,11 @@ export async function* parseTraceBatches(
     }
     for (;;) {
       const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
+      if (nl < 0 || nl >= to) break;
       parser.lineAt(text, start, nl, ++lineNo, out);
       start = nl + 1;
     }
-    carry = start === 0 ? text : text.slice(start);
+    if (start < to) carry = text.slice(start, to);
     if (carry.length > MAX_LINE) {
       skipping = { head: cutText(carry), length: carry.length, line: ++lineNo };
       carry = '';
@@ -137,23 +141,33 @@ export async function* parseTraceBatches(
 
   for await (const chunk of input as AsyncIterable<Uint8Array | string>) {
     opts.signal?.throwIfAborted();
-    const out: TraceRecord[] = [];
+    let text: string;
     if (typeof chunk === 'string') {
       if (first) sniffBinary(Buffer.from(chunk.slice(0, 4096), 'latin1'), source);
-      bytes += chunk.length;
-      feed(chunk, out);
+      text = chunk;
     } else {
       if (first) sniffBinary(chunk, source);
-      bytes += chunk.length;
-      feed(decoder.write(chunk as Buffer), out);
+      text = decoder.write(chunk as Buffer);
     }
+    bytes += chunk.length;
     first = false;
+    // records go out in batches of about BATCH characters of input, so they die young
+    for (let from = 0; from < text.length;) {
+      let to = text.length;
+      if (to - from > BATCH) {
+        const nl = text.indexOf('\n', from + BATCH);
+        if (nl >= 0) to = nl + 1;
+      }
+      const out: TraceRecord[] = [];
+      feed(text, from, to, out);
+      if (out.length > 0) yield out;
+      from = to;
+    }
     opts.onProgress?.(bytesRead ? bytesRead() : bytes, totalBytes);
-    if (out.length > 0) yield out;
   }
   const out: TraceRecord[] = [];
   const tail = decoder.end();
-  if (tail) feed(tail, out);
+  if (tail) feed(tail, 0, tail.length, out);
   if (skipping) parser.overlong(skipping.head, skipping.length, skipping.line, out);
   if (carry.length > 0) parser.line(carry, ++lineNo, out, true);
   parser.end(out);

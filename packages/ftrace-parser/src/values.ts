@@ -126,21 +126,19 @@ function hasAlnum(s: string, start: number, end: number): boolean {
 }
 
 /** Does a `name=` start at i? */
-function pairStartsAt(s: string, i: number): boolean {
-  const n = s.length;
+function pairStartsAt(s: string, i: number, n: number): boolean {
   const start = i;
   while (i < n && isNameChar(s.charCodeAt(i))) i++;
   return i > start && i < n && s.charCodeAt(i) === 61;
 }
 
 /** Index just past the bracketed/quoted value starting at i (or n when unclosed). */
-function endOfGroup(s: string, i: number): number {
-  const n = s.length;
+function endOfGroup(s: string, i: number, n: number): number {
   const open = s.charCodeAt(i);
   if (open === 34) {
     let j = s.indexOf('"', i + 1);
     while (j >= 0 && j + 1 < n && s.charCodeAt(j + 1) !== 32) j = s.indexOf('"', j + 1);
-    return j < 0 ? n : j + 1;
+    return j < 0 || j >= n ? n : j + 1;
   }
   let depth = 0;
   let quoted = false;
@@ -162,8 +160,8 @@ function endOfGroup(s: string, i: number): number {
  * Words that are not pairs (`==>` in sched_switch, `dev 8,1` styles) are not dropped:
  * the whole payload is then also kept as `fields.raw`. Returns whether everything was pairs.
  */
-export function decodeFields(s: string, fields: Fields, start = 0): boolean {
-  const n = s.length;
+export function decodeFields(s: string, fields: Fields, start = 0, end = s.length): boolean {
+  const n = end;
   let i = start;
   let clean = true;
   while (i < n) {
@@ -184,21 +182,21 @@ export function decodeFields(s: string, fields: Fields, start = 0): boolean {
     const c = i < n ? s.charCodeAt(i) : 32;
     let value: FieldValue | undefined;
     if (c === 34 || c === 123 || c === 91) {
-      vEnd = endOfGroup(s, i);
+      vEnd = endOfGroup(s, i, n);
       // `{...}` followed by more text without a space: take the rest of the word
       while (vEnd < n && s.charCodeAt(vEnd) !== 32) vEnd++;
     } else {
       vEnd = s.indexOf(' ', i);
-      if (vEnd < 0) vEnd = n;
+      if (vEnd < 0 || vEnd > n) vEnd = n;
       value = (c >= 48 && c <= 57) || c === 45 ? decodeIntegerRange(s, vStart, vEnd) : undefined;
       if (value === undefined) {
         // extend over following plain words (`comm=Web Content`)
         for (;;) {
           let w = vEnd;
           while (w < n && s.charCodeAt(w) === 32) w++;
-          if (w >= n || pairStartsAt(s, w)) break;
+          if (w >= n || pairStartsAt(s, w, n)) break;
           let we = s.indexOf(' ', w);
-          if (we < 0) we = n;
+          if (we < 0 || we > n) we = n;
           if (!hasAlnum(s, w, we)) break;
           vEnd = we;
         }
