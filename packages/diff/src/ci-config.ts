@@ -14,7 +14,7 @@ import { parseThreshold, type Threshold } from './thresholds.js';
 const SideSchema = z.object({
   /** Label in reports (`v6.1`, `with-seqschedlock`). */
   name: z.string().min(1).optional(),
-  /** `debian` (the packaged linux-image-amd64) or the path of a bzImage/vmlinux to capture from. */
+  /** `debian` (the packaged linux-image-amd64), a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
   kernel: z.string().min(1).optional(),
   /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
   modules: z.string().min(1).optional(),

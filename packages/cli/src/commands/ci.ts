@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core';
+import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import { capture, defaultProfilePath, findWorkload, loadProfile, parseDuration, userKernel } from '@kreplay/capture';
+import {
+  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile, parseDuration,
+  userKernel, type KernelImage, type OffsetsTable,
+} from '@kreplay/capture';
 import { ciSummaryText, expandInput, loadCiConfig, parseShard, runCi, type CaptureSide } from '@kreplay/diff';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -8,8 +12,19 @@ import { EXIT, KreplayCommand } from '../base.js';
 const captureSide: CaptureSide = async (req) => {
   const workload = findWorkload(req.workload);
   const profileFile = req.profile ?? relative(process.cwd(), defaultProfilePath(workload));
+  let kernel: KernelImage | undefined;
+  let offsets: OffsetsTable | undefined;
+  if (req.kernel !== 'debian' && existsSync(req.kernel) && statSync(req.kernel).isDirectory()) {
+    // A `kreplay kernel build --out` folder brings its image, modules and struct offsets.
+    const build = await loadBuildResult(req.kernel);
+    kernel = kernelImageFromBuild(build);
+    if (req.modules) kernel.modulesDir = (await userKernel(kernel.image, req.modules)).modulesDir;
+    if (existsSync(build.files.offsets)) offsets = await loadOffsetsTable(build.files.offsets);
+  } else if (req.kernel !== 'debian') {
+    kernel = await userKernel(req.kernel, req.modules);
+  }
   const result = await capture({
-    kernel: req.kernel === 'debian' ? undefined : await userKernel(req.kernel, req.modules),
+    kernel, ...(offsets ? { offsets } : {}),
     profile: await loadProfile(profileFile), profileFile,
     workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
     accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,
