@@ -22,7 +22,7 @@ import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap,
 import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
-import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine } from './qemu.js';
+import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
 import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS } from './console.js';
 import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
 import { isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
@@ -55,6 +55,8 @@ export interface CaptureOptions {
   onProgress?: (message: string) => void;
   onConsole?: (line: ConsoleLine) => void;
   signal?: AbortSignal;
+  /** How to judge /dev/kvm (default probeKvm; tests substitute their own). */
+  kvmProbe?: () => Promise<KvmProbe>;
 }
 
 export interface CaptureRun {
@@ -243,7 +245,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     let accel: 'kvm' | 'tcg' = 'tcg';
     let accelNote = 'TCG requested';
     if (accelWanted !== 'tcg') {
-      const kvm = await probeKvm();
+      const kvm = await (opts.kvmProbe ?? probeKvm)();
       if (kvm.usable) {
         accel = 'kvm';
         accelNote = kvm.reason;

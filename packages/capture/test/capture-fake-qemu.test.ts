@@ -1,0 +1,137 @@
+/**
+ * capture() end to end against a stand-in for qemu-system-x86_64 (a shell script on PATH
+ * that plays the guest: it hangs under KVM like kvm_pvm does, and under TCG writes what
+ * the real guest script writes into the 9p share). Needs the host tools capture uses
+ * besides QEMU (gcc, busybox-static, mkfs.ext4); skipped with KREPLAY_SKIP_QEMU=1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { capture, type CaptureOptions } from '../src/capture.js';
+import { parseProfile } from '../src/profile.js';
+import { CaptureMetaSchema } from '../src/meta.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-fake-'));
+const bin = path.join(tmp, 'bin');
+const savedPath = process.env.PATH;
+
+const FAKE_QEMU = `#!/bin/sh
+accel=; share=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) echo "QEMU emulator version 0.0-fake"; exit 0;;
+    -accel) accel=$2; shift;;
+    -virtfs) share=$(echo "$2" | sed 's/^local,path=\\([^,]*\\),.*/\\1/'); shift;;
+  esac
+  shift
+done
+if [ "$accel" = kvm ]; then echo "KASLR disabled"; exec sleep 60; fi
+O=$share/out; mkdir -p $O/run-1
+echo "KREPLAY_INIT release=6.1.0-fake"
+echo "KREPLAY_PHASE setup"
+if [ "$FAKE_MODE" = tracefs ]; then
+  printf 'label=kprobe filemap_fault\\nfile=/sys/kernel/tracing/kprobe_events\\nvalue=p:kreplay/filemap_fault filemap_fault x=+16($arg1):u99\\nerror=cat: write error: Invalid argument\\nerror_log:\\n[ 1.0] trace_kprobe: error: Unknown type is specified\\n' > $O/tracefs-error.txt
+  echo "tracefs write refused: kprobe filemap_fault" > $O/failure.txt
+  echo "KREPLAY_FAIL tracefs write refused: kprobe filemap_fault"; echo "KREPLAY_EXIT rc=1"; exit 0
+fi
+echo 6.1.0-fake > $O/release
+echo 'ino=12 dev=254:0 kdev=266338304' > $O/testfile.txt
+echo 0xffffea0000000000 > $O/vmemmap_base
+echo 4096 > $O/fault_around_bytes
+echo 'p:kreplay/filemap_fault filemap_fault' > $O/kprobe_events.txt
+echo "KREPLAY_PHASE setup-done"
+echo "KREPLAY_PHASE workload run=1"
+[ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=3 mismatches=0" > $O/run-1/workload.out
+echo "KREPLAY_WORKLOAD_RC run=1 rc=0"
+printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-1/stats.txt
+printf '# tracer: nop\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' > $O/run-1/trace.txt
+echo "KREPLAY_PHASE dump run=1"
+printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
+echo "KREPLAY_PHASE done"
+echo "KREPLAY_EXIT rc=0"
+exit 0
+`;
+
+const kernelImage = path.join(tmp, 'bzImage');
+
+beforeAll(() => {
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path.join(bin, 'qemu-system-x86_64'), FAKE_QEMU);
+  chmodSync(path.join(bin, 'qemu-system-x86_64'), 0o755);
+  writeFileSync(kernelImage, 'not booted by the fake');
+  process.env.PATH = `${bin}:${savedPath}`;
+});
+afterAll(() => {
+  process.env.PATH = savedPath;
+  rmSync(tmp, { recursive: true, force: true });
+  delete process.env.FAKE_MODE;
+  delete process.env.FAKE_OVERRUN;
+});
+
+/** Await a failing capture, check the error, and remove the work folder it kept for the user. */
+async function expectFailure(p: Promise<unknown>, match: Record<string, unknown>): Promise<void> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toMatchObject(match);
+  const kept = /work folder kept: (\S+)\)/.exec(String((e as { hint?: string }).hint))?.[1];
+  expect(kept).toBeDefined();
+  rmSync(kept!, { recursive: true, force: true });
+}
+
+const profile = parseProfile('name: fake\nkprobes:\n  - function: filemap_fault\n    meaning: { op: fault_begin }\n', 'fake.yaml');
+const base = (out: string): CaptureOptions => ({
+  kernel: { image: kernelImage, release: '6.1.0-fake', source: 'path:fake', configFragment: 'kreplay.config@sha256:00', patches: ['fix.patch@sha256:11'] },
+  offsets: { release: '6.1.0-fake', source: 'test', offsets: {}, sizes: { page: 64 } },
+  profile, profileFile: 'fake.yaml', workload: 'odirect-race', durationMs: 500, outDir: path.join(tmp, out),
+  cacheDir: path.join(tmp, 'cache'), accel: 'auto', initTimeoutMs: 1500, timeoutMs: 10_000,
+  kvmProbe: async () => ({ usable: true, openable: true, reason: 'test says KVM works' }),
+});
+
+(process.env.KREPLAY_SKIP_QEMU === '1' ? describe.skip : describe)('capture() with a stand-in QEMU', () => {
+  it('falls back from a KVM that never reaches init to TCG and writes trace.txt.gz, meta.json and kernel.log', async () => {
+    delete process.env.FAKE_MODE;
+    const r = await capture(base('ok'));
+    const m = CaptureMetaSchema.parse(JSON.parse(readFileSync(path.join(tmp, 'ok', 'meta.json'), 'utf8')));
+    expect(m.accel).toMatchObject({ requested: 'auto', used: 'tcg' });
+    expect(m.accel.note).toMatch(/KVM did not reach init in \d+ s .*retried with TCG/);
+    expect(m.kernel).toMatchObject({ release: '6.1.0-fake', configFragment: 'kreplay.config@sha256:00', patches: ['fix.patch@sha256:11'] });
+    expect(m.workload).toMatchObject({ name: 'odirect-race', result: { writes: 3, mismatches: 0 }, testFile: { ino: 12, dev: '254:0' }, exitCode: 0 });
+    expect(m.vmemmapBase).toBe('0xffffea0000000000');
+    expect(m.probes).toEqual({ vmemmapBase: '0xffffea0000000000', structPageSize: 64, probes: { 'kprobe:filemap_fault': { op: 'fault_begin', args: {} } } });
+    expect(m.trace).toMatchObject({ events: 2, file: 'trace.txt.gz' });
+    expect(m.kernelLog.findings).toEqual([{ kind: 'warn', line: 2, text: 'WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x' }]);
+    expect(Object.keys(m.timings)).toEqual(expect.arrayContaining(['qemu', 'qemu-tcg-retry', 'boot-to-init', 'workload', 'dump', 'initramfs', 'disk-image']));
+    expect(gunzipSync(readFileSync(path.join(tmp, 'ok', 'trace.txt.gz'))).toString()).toContain('phase=race end');
+    expect(readFileSync(path.join(tmp, 'ok', 'kernel.log'), 'utf8')).toContain('Linux version 6.1.0-fake');
+    expect(r.workDir).toBeUndefined();
+  }, 60_000);
+
+  it('under --accel kvm the same hang is an environment error that says to try TCG', async () => {
+    await expectFailure(capture({ ...base('kvm'), accel: 'kvm' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/did not reach init under kvm/), hint: expect.stringMatching(/--accel tcg/),
+    });
+  }, 60_000);
+
+  it('lost events fail the capture unless allowed', async () => {
+    process.env.FAKE_OVERRUN = '7';
+    await expectFailure(capture({ ...base('lost'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/7 trace events were lost/), hint: expect.stringMatching(/--allow-lost/),
+    });
+    const r = await capture({ ...base('lost-ok'), accel: 'tcg', allowLost: true });
+    expect(r.runs[0].meta.buffer).toMatchObject({ lost: 7, allowLost: true });
+    delete process.env.FAKE_OVERRUN;
+  }, 60_000);
+
+  it('a refused probe is an input error naming the probe and the kernel message; a missing result line is an environment error', async () => {
+    process.env.FAKE_MODE = 'tracefs';
+    await expectFailure(capture({ ...base('tracefs'), accel: 'tcg' }), {
+      name: 'InputError', file: 'fake.yaml', message: expect.stringMatching(/tracefs refused kprobe filemap_fault: Invalid argument[\s\S]*Unknown type is specified/),
+    });
+    process.env.FAKE_MODE = 'noresult';
+    await expectFailure(capture({ ...base('noresult'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/printed no KREPLAY_RESULT line/),
+    });
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bootGuest, qemuArgs, type BootSpec } from '../src/qemu.js';
+
+// A stand-in for qemu-system-x86_64: a shell script that prints a console and then
+// behaves like a guest that boots, hangs or panics.
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-fakeqemu-'));
+function fakeQemu(name: string, body: string): string {
+  const p = path.join(tmp, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+const spec = (qemu: string, over: Partial<BootSpec> = {}): BootSpec => ({
+  qemu, accel: 'tcg', kernel: 'bzImage', initrd: 'initrd', append: 'console=ttyS0', disk: 'disk.img', share: tmp,
+  smp: 2, memMb: 2048, initTimeoutMs: 1500, timeoutMs: 5000, ...over,
+});
+
+describe('bounded guest boots', () => {
+  it('a guest that powers off: exit, init time, console streamed with timestamps', async () => {
+    const q = fakeQemu('ok', 'echo "[    0.1] Booting"\necho KREPLAY_INIT release=6.1.0-56-amd64\necho "KREPLAY_PHASE done\\r"\nexit 0');
+    const seen: string[] = [];
+    const b = await bootGuest(spec(q, { consoleFile: path.join(tmp, 'ok.log'), onLine: (l) => seen.push(l.text) }));
+    expect(b.ended).toBe('exit');
+    expect(b.exitCode).toBe(0);
+    expect(b.initMs).toBeGreaterThanOrEqual(0);
+    expect(seen).toEqual(['[    0.1] Booting', 'KREPLAY_INIT release=6.1.0-56-amd64', 'KREPLAY_PHASE done']);
+    expect(readFileSync(path.join(tmp, 'ok.log'), 'utf8')).toMatch(/^\[\s*\d+\.\d{3}\] \[    0\.1\] Booting\n/);
+  });
+
+  it('a guest that never reaches init (the kvm_pvm hang) is killed at the init timeout', async () => {
+    const q = fakeQemu('hang', 'echo "KASLR disabled"\nexec sleep 60');
+    const t0 = Date.now();
+    const b = await bootGuest(spec(q));
+    expect(b.ended).toBe('init-timeout');
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(b.lines.map((l) => l.text)).toEqual(['KASLR disabled']);
+  });
+
+  it('a guest that hangs after init is killed at the overall timeout', async () => {
+    const q = fakeQemu('stuck', 'echo KREPLAY_INIT\nexec sleep 60');
+    const b = await bootGuest(spec(q, { timeoutMs: 2000 }));
+    expect(b.ended).toBe('timeout');
+    expect(b.wallMs).toBeLessThan(4000);
+  });
+
+  it('a panic ends the boot even if QEMU does not exit by itself', async () => {
+    const q = fakeQemu('panic', 'echo KREPLAY_INIT\necho "[    9.9] Kernel panic - not syncing: Fatal exception"\nexec sleep 60');
+    const b = await bootGuest(spec(q, { timeoutMs: 20000 }));
+    expect(b.ended).toBe('panic');
+    expect(b.wallMs).toBeLessThan(6000);
+  });
+
+  it('passes the disk, the 9p share and the accelerator to QEMU', () => {
+    const a = qemuArgs(spec('q', { accel: 'kvm' }));
+    expect(a.slice(0, 2)).toEqual(['-accel', 'kvm']);
+    expect(a).toContain('file=disk.img,if=virtio,format=raw,cache=none');
+    expect(a).toContain(`local,path=${tmp},mount_tag=kreplay,security_model=none,id=kreplay`);
+    expect(a).toContain('-no-reboot');
+  });
+});
