@@ -2,8 +2,7 @@
  * Trace inputs are replayed on the fly through @kreplay/replay, with the same choices
  * `kreplay replay` offers (adapter, probe map).
  */
-import type { MmOp } from '@kreplay/mm-model';
-import { loadProbeMap, replayFile, type ReplayOptions, type ReplayResult } from '@kreplay/replay';
+import { loadProbeMap, replayFile, type ReplayOptions } from '@kreplay/replay';
 import type { TraceReplayer } from './run.js';
 
 export interface ReplayerOptions {
@@ -28,9 +27,4 @@ export async function replayOptions(o: ReplayerOptions): Promise<ReplayOptions> 
 export async function replayerFor(o: ReplayerOptions): Promise<TraceReplayer> {
   const opts = await replayOptions(o);
   return (tracePath) => replayFile(tracePath, opts);
-}
-
-/** Replay one trace and also hand every replayed op, in replay order, to `onOp` (Perfetto export). */
-export async function replayWithOps(tracePath: string, o: ReplayerOptions, onOp: (op: MmOp) => void): Promise<ReplayResult> {
-  return replayFile(tracePath, { ...(await replayOptions(o)), onOp });
 }

@@ -1,7 +1,7 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/mm-model';
 import type { DiffResult, FindingEntry, SideInfo } from '../types.js';
-import { fmtChange, fmtCount, fmtNs, fmtRate, pad, where } from './util.js';
+import { fmtChange, fmtNs, fmtRate, pad, where } from './util.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -58,7 +58,7 @@ export function diffToText(d: DiffResult): string {
   out.push(`  ${pad('metric', 20)} ${pad('base', 18, true)} ${pad('patched', 18, true)} ${pad('change', 9, true)}`);
   for (const r of d.behaviour) {
     if (r.base.count === 0 && r.patched.count === 0) continue;
-    out.push(`  ${pad(r.name, 20)} ${pad(`${fmtCount(r.base.count)} ${fmtRate(r.base.perSec)}`, 18, true)} ${pad(`${fmtCount(r.patched.count)} ${fmtRate(r.patched.perSec)}`, 18, true)} ${pad(fmtChange(r.changePct, r.base.count, r.patched.count), 9, true)}`);
+    out.push(`  ${pad(r.name, 20)} ${pad(`${r.base.count} ${fmtRate(r.base.perSec)}`, 18, true)} ${pad(`${r.patched.count} ${fmtRate(r.patched.perSec)}`, 18, true)} ${pad(fmtChange(r.changePct, r.base.count, r.patched.count), 9, true)}`);
   }
   if (d.behaviour.every((r) => r.base.count === 0 && r.patched.count === 0)) out.push('  (no page-cache operations on either side)');
   if (d.latency.length) {

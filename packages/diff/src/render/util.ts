@@ -5,10 +5,6 @@ export function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
 }
 
-export function fmtCount(n: number): string {
-  return String(n);
-}
-
 export function fmtRate(perSec: number | null): string {
   return perSec === null ? '' : `(${perSec < 10 ? perSec.toFixed(2) : perSec.toFixed(0)}/s)`;
 }
@@ -29,10 +25,6 @@ export function fmtNs(ns: number | null): string {
   if (ns < 1e6) return `${(ns / 1e3).toFixed(1)}µs`;
   if (ns < 1e9) return `${(ns / 1e6).toFixed(2)}ms`;
   return `${(ns / 1e9).toFixed(3)}s`;
-}
-
-export function fmtSeconds(ns: number): string {
-  return `${(ns / 1e9).toFixed(3)} s`;
 }
 
 /** ` on 8:0/c index 3` for a finding class with page-cache identity. */
