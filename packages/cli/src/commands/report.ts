@@ -16,7 +16,9 @@ export default class Report extends KreplayCommand {
 
 The HTML file needs nothing else: no network, no scripts, no fonts. It holds a summary, each finding with its explanation and cited trace lines, a per-CPU timeline (SVG) of the events around each finding with the racing tasks highlighted, the diff tables, and latency histograms.
 
---perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on.`;
+--perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on.
+
+Exit 0 once the report is written, whatever it shows (gate a build with \`kreplay diff\` or \`kreplay ci\`); 2 on bad input.`;
 
   static override examples = [
     '<%= config.bin %> report traces/odirect-race/trace.txt.gz --html race.html --perfetto race.perfetto.json',
