@@ -124,9 +124,9 @@ export class ReplayEngine {
       p.file ??= op.file;
       p.index ??= op.index;
       if (p.mapcount === undefined && op.mapcount !== undefined) {
-        // read before this very mapping change, which has been applied already
+        // the count after this very mapping change, which has been applied already
         const rec = this.shadow.page(op.pfn);
-        if (rec) this.resync(rec, op.mapcount + 1 + (op.kind === 'pte_map' ? 1 : -1), this.seq);
+        if (rec) this.resync(rec, op.mapcount, this.seq);
       }
     } else if (op.kind === 'fault_begin') {
       const p = prev as typeof op;
@@ -226,7 +226,7 @@ export class ReplayEngine {
       this.shadow.touch(rec, ev.cpu);
       this.orphanMapped(t, rec, ev, f, index);
     }
-    if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
+    if (mapcount !== undefined) this.resync(rec, mapcount - 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     this.shadow.mapped(rec, { ev, fault: t.fault, address });
   }
@@ -241,7 +241,7 @@ export class ReplayEngine {
   private pteUnmap(pfn: bigint, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
     const rec = this.shadow.page(pfn);
     if (!rec) { this.counters.adopted.mappings++; return; }
-    if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq);
+    if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     if (rec.mapcount === 0) {
       if (rec.born) {
@@ -256,7 +256,7 @@ export class ReplayEngine {
     this.shadow.unmapped(rec, address);
   }
 
-  /** A probe read `_mapcount`: the kernel's count replaces the replayed one (a sync point). */
+  /** The trace says how many PTEs map the page: the kernel's count replaces the replayed one (a sync point). */
   private resync(rec: PageRec, mappedBefore: number, seq: number): void {
     const n = Math.max(0, mappedBefore);
     if (rec.mapcount !== n) {

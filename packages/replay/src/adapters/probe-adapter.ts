@@ -97,6 +97,9 @@ export class ProbeMapAdapter implements Adapter {
       return { target: target as Target, field: typeof spec === 'string' ? spec : spec!.field, as, read: this.reader(as) };
     });
     const op = meaning.op;
+    // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
+    // the op's is the number of PTEs after the change, as the model counts
+    const mapcountAfter = op === 'pte_map' ? 2 : op === 'pte_unmap' ? 0 : undefined;
     const v: Values = {};
     return (ev) => {
       for (const a of args) {
@@ -106,6 +109,7 @@ export class ProbeMapAdapter implements Adapter {
         if (conv === undefined) return `${a.field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
         v[a.target] = conv;
       }
+      if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
       return makeOp(op, fn, v, ev, this.files);
     };
   }
