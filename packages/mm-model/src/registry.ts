@@ -14,8 +14,9 @@ import { NONE, PG } from './state.js';
 import { linux2615 } from './flavors/linux-2.6.15/index.js';
 import { linux2615Seqschedlock } from './flavors/linux-2.6.15-seqschedlock/index.js';
 import { linux2623 } from './flavors/linux-2.6.23/index.js';
+import { linux61 } from './flavors/linux-6.1/index.js';
 
-const BUILTIN: readonly Flavor[] = [linux2615, linux2615Seqschedlock, linux2623];
+const BUILTIN: readonly Flavor[] = [linux2615, linux2615Seqschedlock, linux2623, linux61];
 
 export function builtinFlavors(): readonly Flavor[] {
   return BUILTIN;

@@ -1,0 +1,220 @@
+/**
+ * linux-6.1 read fault on a shared file mapping: handle_pte_fault → do_read_fault, which
+ * first tries fault-around (filemap_map_pages, map_pages.ts) and then __do_fault →
+ * filemap_fault (mm/filemap.c) → finish_fault (mm/memory.c). filemap_fault returns the folio
+ * locked, its mapping and i_size rechecked under the folio lock; finish_fault installs the
+ * PTE under ptl (page_add_file_rmap, then set_pte_at) and the folio is unlocked afterwards.
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc } from '../../program.js';
+import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
+import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { lockPage } from '../../kernel/pagecache.js';
+import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
+
+/** fault_around_bytes >> PAGE_SHIFT (the default 64 KiB). */
+export const FAULT_AROUND_PAGES = 16;
+/** filemap_map_pages mapped the faulting address: VM_FAULT_NOPAGE. */
+export const VM_FAULT_NOPAGE = 1;
+
+const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+
+/** do_fault_around(): the window of file pages to try, clipped to the VMA and the page table. */
+export function faultAroundWindow(c: Ctx): { start: number; end: number } {
+  const { vma, address } = faultSite(c);
+  const nr = FAULT_AROUND_PAGES;
+  const mask = ~(nr * PAGE_SIZE - 1);
+  const from = Math.max(address & mask, vma.start);
+  const off = ((address - from) / PAGE_SIZE) & (PTRS_PER_PTE - 1);
+  const start = c.num('index') - off;
+  let end = start - ((from / PAGE_SIZE) & (PTRS_PER_PTE - 1)) + PTRS_PER_PTE - 1;
+  end = Math.min(end, vma.pgoff + vma.pages - 1, start + nr - 1);
+  return { start, end };
+}
+
+/** retry_find: take invalidate_lock shared first if we do not hold it yet. */
+function retryFind(c: Ctx): void {
+  c.goto(c.num('ml') ? 'create' : 'ilock');
+}
+
+export const doReadFault61: Proc = {
+  fn: 'do_read_fault',
+  where: 'mm/memory.c',
+  entry: 'pte',
+  steps: {
+    pte: handlePteFault((c) => {
+      const { start, end } = faultAroundWindow(c);
+      c.call('filemap_map_pages', 'next', {
+        vma: c.num('vma'), file: c.num('file'), start, end, fidx: c.num('index'), xi: start, pfn: NONE, held: NONE, ret: 0,
+      }, 'around');
+    }),
+    around: {
+      label: 'if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }',
+      run: (c) => {
+        if (c.num('rv') === VM_FAULT_NOPAGE) { faultEnd(c, FAULT_OK); return; }
+        c.goto('isize');
+      },
+    },
+    isize: {
+      label: 'filemap_fault: max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (index >= max_off) return VM_FAULT_SIGBUS',
+      where: 'mm/filemap.c filemap_fault()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { faultEnd(c, FAULT_SIGBUS); return; }
+        c.goto('get');
+      },
+    },
+    get: {
+      label: 'folio = filemap_get_folio(mapping, index) [RCU lookup, folio_try_get_rcu]',
+      where: 'mm/filemap.c filemap_get_entry()',
+      acc: (c) => {
+        const pfn = c.lookup(c.num('file'), c.num('index'));
+        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+      },
+      run: (c) => {
+        const pfn = c.lookup(c.num('file'), c.num('index'));
+        c.set('pfn', pfn);
+        if (pfn === NONE) { c.goto('ilock'); return; }
+        c.ref(pfn, 1);
+        c.goto('uptodate');
+      },
+    },
+    uptodate: {
+      label: 'if (unlikely(!folio_test_uptodate(folio))) { filemap_invalidate_lock_shared(mapping); mapping_locked = true; }',
+      where: 'mm/filemap.c filemap_fault()',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'lock' : 'ilock'),
+    },
+    ilock: {
+      label: 'filemap_invalidate_lock_shared(mapping); mapping_locked = true',
+      where: 'mm/filemap.c filemap_fault()',
+      acc: (c) => [acquire(invLockLoc(c))],
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+        c.set('ml', 1);
+        c.goto(c.num('pfn') === NONE ? 'create' : 'lock');
+      },
+    },
+    create: {
+      label: 'retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)',
+      where: 'mm/filemap.c __filemap_get_folio()',
+      acc: (c) => {
+        const pfn = c.lookup(c.num('file'), c.num('index'));
+        return pfn === NONE ? [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]
+          : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+      },
+      run: (c) => {
+        const file = c.num('file'); const index = c.num('index');
+        const found = c.lookup(file, index);
+        if (found !== NONE) { c.ref(found, 1); c.set('pfn', found); c.goto('lock'); return; }
+        const pfn = c.allocPage();
+        c.addToCache(file, index, pfn); // filemap_add_folio: inserted locked, with the cache's reference; the allocation's is ours
+        c.set('pfn', pfn);
+        c.goto('create_unlock');
+      },
+    },
+    create_unlock: {
+      label: '/* filemap_add_folio locks the page, and for mmap we expect an unlocked page */ folio_unlock(folio)',
+      where: 'mm/filemap.c __filemap_get_folio()',
+      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => { c.unlockPage(c.num('pfn')); c.goto('lock'); },
+    },
+    lock: lockPage('folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
+      (c) => {
+        const pfn = c.num('pfn');
+        if (c.page(pfn).mapping !== c.num('file')) {
+          c.effect(`pfn${pfn} got truncated: retry_find`);
+          c.unlockPage(pfn);
+          c.ref(pfn, -1);
+          c.set('pfn', NONE);
+          retryFind(c);
+          return;
+        }
+        if (!(c.page(pfn).flags & PG.uptodate)) {
+          if (!c.num('ml')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('ilock'); return; }
+          c.goto('read');
+          return;
+        }
+        if (c.num('ml')) {
+          const file = c.num('file');
+          c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+          c.set('ml', 0);
+        }
+        c.goto('isize2');
+      }, 'mm/filemap.c filemap_fault()'),
+    read: {
+      label: 'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
+      where: 'mm/filemap.c filemap_read_folio()',
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.setFlag(pfn, 'uptodate', true);
+        c.unlockPage(pfn);
+        c.ref(pfn, -1);
+        c.set('pfn', NONE);
+        c.goto('create');
+      },
+    },
+    isize2: {
+      label: 'max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_off)) { folio_unlock; folio_put; return VM_FAULT_SIGBUS; }',
+      where: 'mm/filemap.c filemap_fault()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
+          c.unlockPage(pfn);
+          c.ref(pfn, -1);
+          faultEnd(c, FAULT_SIGBUS);
+          return;
+        }
+        c.goto('ptl');
+      },
+    },
+    ptl: {
+      label: 'finish_fault: pte_offset_map_lock(); if (!vmf_pte_changed(vmf)) do_set_pte(): page_add_file_rmap(page)',
+      where: 'mm/memory.c finish_fault()',
+      acc: (c) => [acquire(ptlLoc(c)), pteAcc(c, 'read'), w(`${c.P(c.num('pfn'))}.mapcount`)],
+      block: ptlBusy,
+      run: (c) => {
+        const { vma, i, ptl, address } = faultSite(c);
+        c.setPtl(ptl, c.tid);
+        if (c.pte(vma.id, i) !== NONE) {
+          c.effect('PTE changed: VM_FAULT_NOPAGE');
+          c.setPtl(ptl, NONE);
+          c.set('backout', 1);
+          c.goto('unlock');
+          return;
+        }
+        const pfn = c.num('pfn');
+        const p = c.page(pfn);
+        c.updPage(pfn, { mapcount: p.mapcount + 1 });
+        c.op({ kind: 'pte_map', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i, address: BigInt(address), mapcount: p.mapcount + 1 });
+        c.goto('setpte');
+      },
+    },
+    setpte: {
+      label: 'do_set_pte(): set_pte_at(vma->vm_mm, addr, vmf->pte, entry); pte_unmap_unlock(vmf->pte, vmf->ptl)',
+      where: 'mm/memory.c do_set_pte()',
+      acc: (c) => [pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file')), release(ptlLoc(c))],
+      run: (c) => {
+        const { vma, i, ptl } = faultSite(c);
+        c.setPte(vma, i, c.num('pfn'));
+        c.setPtl(ptl, NONE);
+        c.goto('unlock');
+      },
+    },
+    unlock: {
+      label: (c) => (c.l.backout ? 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)' : 'do_read_fault: unlock_page(vmf->page)'),
+      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.l.backout ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.unlockPage(pfn);
+        if (c.l.backout) c.ref(pfn, -1);
+        faultEnd(c, FAULT_OK);
+      },
+    },
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * linux-6.1 buffered read of one page, mm/filemap.c filemap_read → filemap_get_pages:
+ * filemap_get_read_batch (RCU lookup with a reference); on a miss filemap_create_folio
+ * (invalidate_lock shared, add the folio locked, read it); a folio that is not uptodate goes
+ * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); then
+ * i_size is rechecked, the data copied, the folio put.
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc } from '../../program.js';
+import { NONE, PAGE_SIZE, PG } from '../../state.js';
+
+const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+
+function upRead(c: Ctx): void {
+  const file = c.num('file');
+  c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+}
+
+export const filemapRead61: Proc = {
+  fn: 'filemap_read',
+  where: 'mm/filemap.c',
+  entry: 'get',
+  steps: {
+    get: {
+      label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
+      acc: (c) => {
+        const pfn = c.lookup(c.num('file'), c.num('index'));
+        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+      },
+      run: (c) => {
+        const pfn = c.lookup(c.num('file'), c.num('index'));
+        c.set('pfn', pfn);
+        if (pfn === NONE) {
+          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.ret(0); return; }
+          c.goto('create');
+          return;
+        }
+        c.ref(pfn, 1);
+        c.goto('uptodate');
+      },
+    },
+    create: {
+      label: 'filemap_create_folio(): folio = filemap_alloc_folio(); filemap_invalidate_lock_shared(mapping); filemap_add_folio(mapping, folio, index)',
+      acc: (c) => [acquire(invLockLoc(c)), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
+      run: (c) => {
+        const file = c.num('file'); const index = c.num('index');
+        if (c.lookup(file, index) !== NONE) { c.effect('-EEXIST: retry the lookup'); c.goto('get'); return; }
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+        const pfn = c.allocPage();
+        c.addToCache(file, index, pfn);
+        c.set('pfn', pfn);
+        c.goto('readio');
+      },
+    },
+    readio: {
+      label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.setFlag(pfn, 'uptodate', true);
+        c.unlockPage(pfn);
+        upRead(c);
+        c.goto('copy');
+      },
+    },
+    uptodate: {
+      label: 'if (!folio_test_uptodate(folio)) filemap_update_page()',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'copy' : 'update'),
+    },
+    update: {
+      label: 'filemap_update_page(): filemap_invalidate_lock_shared(mapping)',
+      acc: (c) => [acquire(invLockLoc(c))],
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+        c.goto('update_lock');
+      },
+    },
+    update_lock: {
+      label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
+      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      block: (c) => c.pageLockHeld(c.num('pfn')),
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.lockPage(pfn);
+        const p = c.page(pfn);
+        if (p.mapping === NONE) { c.unlockPage(pfn); upRead(c); c.ref(pfn, -1); c.goto('get'); return; }
+        if (p.flags & PG.uptodate) { c.unlockPage(pfn); upRead(c); c.goto('copy'); return; }
+        c.goto('readio');
+      },
+    },
+    copy: {
+      label: 'isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.ref(pfn, -1);
+        c.effect(`copied pfn${pfn} to user`);
+        c.ret(0);
+      },
+    },
+  },
+};

@@ -1,0 +1,204 @@
+/**
+ * linux-6.1 truncate as ext4_setattr does it: filemap_invalidate_lock (exclusive) around
+ * truncate_setsize → i_size_write + truncate_pagecache: unmap_mapping_range(even_cows),
+ * truncate_inode_pages_range (find_lock_entries batches: truncate_cleanup_folio unmaps a
+ * still-mapped folio, then delete_from_page_cache_batch; then a lock-and-remove pass that
+ * repeats until nothing is left), unmap_mapping_range again for private COWed pages.
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc } from '../../program.js';
+import { NONE, PG } from '../../state.js';
+import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { callUnmap } from '../../kernel/unmap.js';
+import { callFindLockEntries } from './invalidate.js';
+
+const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+const folio = (c: Ctx) => c.list('batch')[c.num('j')]!;
+
+function nextFolio(c: Ctx, nextPc: string, donePc: string): void {
+  const j = c.num('j') + 1;
+  c.set('j', j);
+  c.goto(j < c.list('batch').length ? nextPc : donePc);
+}
+
+export const truncateSetsize61: Proc = {
+  fn: 'truncate_setsize',
+  where: 'mm/truncate.c',
+  entry: 'ilock',
+  steps: {
+    ilock: {
+      label: 'ext4_setattr: filemap_invalidate_lock(inode->i_mapping)',
+      where: 'fs/ext4/inode.c ext4_setattr()',
+      acc: (c) => [acquire(invLockLoc(c))],
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        c.goto('isize');
+      },
+    },
+    isize: {
+      label: 'i_size_write(inode, newsize); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
+      acc: (c) => [w(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        const file = c.num('file'); const size = c.num('size');
+        c.op({ kind: 'truncate_begin', fn: 'truncate_pagecache', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
+        c.updMap(file, { isize: size }, `i_size ${c.map(file).isize}→${size}`);
+        c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
+        callUnmap(c, 'unmap_mapping_pages', file, pagesFrom(size), END, true, 'pages');
+      },
+    },
+    pages: {
+      label: 'truncate_inode_pages(mapping, newsize)',
+      run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
+        file: c.num('file'), start: pagesFrom(c.num('size')), end: END, index: pagesFrom(c.num('size')), batch: [], j: 0, pfn: NONE,
+      }, 'unmap2'),
+    },
+    unmap2: {
+      label: 'unmap_mapping_range(mapping, holebegin, 0, 1)',
+      run: (c) => callUnmap(c, 'unmap_mapping_pages', c.num('file'), pagesFrom(c.num('size')), END, true, 'done'),
+    },
+    done: {
+      label: 'ext4_setattr: filemap_invalidate_unlock(inode->i_mapping)',
+      where: 'fs/ext4/inode.c ext4_setattr()',
+      acc: (c) => [release(invLockLoc(c))],
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        c.op({ kind: 'truncate_end', fn: 'truncate_pagecache', file: c.fileRef(file), ret: 0 });
+        c.ret(0);
+      },
+    },
+  },
+};
+
+/** truncate_cleanup_folio(): `if (folio_mapped(folio)) unmap_mapping_folio(folio)`. */
+function cleanupMapped(next: string) {
+  return {
+    label: 'truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
+    acc: (c: Ctx) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+    run: (c: Ctx) => {
+      const pfn = c.num('pfn');
+      if (c.mapped(pfn)) {
+        const ix = c.page(pfn).index;
+        callUnmap(c, 'unmap_mapping_folio', c.num('file'), ix, ix, false, next);
+      } else c.goto(next);
+    },
+  };
+}
+
+/** folio_invalidate() of private data, folio_cancel_dirty(). */
+function cancelDirty(run: (c: Ctx) => void) {
+  return {
+    label: 'truncate_cleanup_folio(): if (folio_has_private(folio)) folio_invalidate(); folio_cancel_dirty(folio)',
+    acc: (c: Ctx) => [w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.P(c.num('pfn'))}.flags.dirty`)],
+    run: (c: Ctx) => {
+      const pfn = c.num('pfn');
+      c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+      run(c);
+    },
+  };
+}
+
+function lookup2(c: Ctx): number[] {
+  return gangLookup(c, c.num('file'), c.num('index'), c.num('end'), PAGEVEC_SIZE_6_1);
+}
+
+export const truncateInodePagesRange61: Proc = {
+  fn: 'truncate_inode_pages_range',
+  where: 'mm/truncate.c',
+  entry: 'lookup1',
+  steps: {
+    lookup1: {
+      label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
+      run: (c) => callFindLockEntries(c, c.num('index'), c.num('end'), 'got1'),
+    },
+    got1: {
+      label: 'for (i = 0; i < folio_batch_count(&fbatch); i++) truncate_cleanup_folio(fbatch.folios[i])',
+      run: (c) => {
+        const b = c.list('rv');
+        if (b.length === 0) { c.set('index', c.num('start')); c.goto('lookup2'); return; }
+        c.set('batch', b); c.set('j', 0);
+        c.set('index', c.page(b[b.length - 1]!).index + 1);
+        c.set('pfn', b[0]!);
+        c.goto('cleanup');
+      },
+    },
+    cleanup: cleanupMapped('cancel'),
+    cancel: cancelDirty((c) => {
+      const j = c.num('j') + 1;
+      c.set('j', j);
+      if (j < c.list('batch').length) { c.set('pfn', c.list('batch')[j]!); c.goto('cleanup'); } else c.goto('delete');
+    }),
+    delete: {
+      label: 'delete_from_page_cache_batch(mapping, &fbatch) [xa_lock]; filemap_free_folio() each',
+      acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...c.list('batch').flatMap((p) => [...removeAcc(c, p), w(`${c.P(p)}.refcount`)])],
+      run: (c) => {
+        for (const p of c.list('batch')) {
+          if (c.page(p).mapping !== c.num('file')) continue;
+          c.removeFromCache(p);
+          c.ref(p, -1);
+        }
+        c.goto('unlockall');
+      },
+    },
+    unlockall: {
+      label: 'folio_unlock() each; folio_batch_release(&fbatch); cond_resched()',
+      acc: (c) => c.list('batch').flatMap((p) => [release(`lock:${c.P(p)}`), w(`${c.P(p)}.refcount`)]),
+      run: (c) => {
+        for (const p of c.list('batch')) c.unlockPage(p);
+        putAll(c, c.list('batch'));
+        c.set('batch', []);
+        if (c.num('index') < c.num('end')) c.goto('lookup1');
+        else { c.set('index', c.num('start')); c.goto('lookup2'); }
+      },
+    },
+    lookup2: {
+      label: 'cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; }',
+      acc: (c) => lookupAcc(c, c.num('file'), lookup2(c)),
+      run: (c) => {
+        const b = lookup2(c);
+        if (b.length === 0) {
+          if (c.num('index') === c.num('start')) { c.ret(0); return; }
+          c.set('index', c.num('start'));
+          c.goto('lookup2');
+          return;
+        }
+        for (const p of b) c.ref(p, 1);
+        c.set('batch', b); c.set('j', 0);
+        c.set('index', c.page(b[b.length - 1]!).index + 1);
+        c.goto('lock2');
+      },
+    },
+    lock2: {
+      label: 'folio_lock(folio); folio_wait_writeback(folio); truncate_inode_folio(): if (folio->mapping != mapping) return -EIO',
+      acc: (c) => [acquire(`lock:${c.P(folio(c))}`), r(`${c.P(folio(c))}.flags.writeback`), r(`${c.P(folio(c))}.mapping`)],
+      block: (c) => c.pageLockHeld(folio(c)),
+      run: (c) => {
+        const pfn = folio(c);
+        c.lockPage(pfn);
+        c.set('pfn', pfn);
+        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); nextFolio(c, 'lock2', 'release2'); return; }
+        c.goto('mapped2');
+      },
+    },
+    mapped2: cleanupMapped('cancel2'),
+    cancel2: cancelDirty((c) => c.goto('remove2')),
+    remove2: {
+      label: 'filemap_remove_folio(folio) [xa_lock]; filemap_free_folio(); folio_unlock(folio)',
+      acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), w(`${c.P(c.num('pfn'))}.refcount`), release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.removeFromCache(pfn);
+        c.ref(pfn, -1);
+        c.unlockPage(pfn);
+        nextFolio(c, 'lock2', 'release2');
+      },
+    },
+    release2: {
+      label: 'folio_batch_release(&fbatch)',
+      acc: (c) => c.list('batch').map((p) => w(`${c.P(p)}.refcount`)),
+      run: (c) => { putAll(c, c.list('batch')); c.set('batch', []); c.goto('lookup2'); },
+    },
+  },
+};
