@@ -41,6 +41,8 @@ export interface CiOptions {
   /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
   capture?: CaptureSide;
   onProgress?: (message: string) => void;
+  /** Called when a group's reports are written. */
+  onGroup?: (group: CiGroupResult) => void;
   /** `i/n`: this job runs only every n-th group, starting at the i-th (1-based). */
   shard?: { index: number; count: number };
   signal?: AbortSignal;
@@ -139,11 +141,13 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     }
     files.sort();
     progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
-    results.push({
+    const done: CiGroupResult = {
       name: group, regression: d.regression, reasons: d.reasons,
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
-    });
+    };
+    results.push(done);
+    opts.onGroup?.(done);
   }
   const result: CiResult = { output: cfg.output, groups: results, regression: results.some((g) => g.regression) };
   await writeFile(path.join(cfg.output, 'summary.json'), `${stringifyJson(result, 2)}\n`);

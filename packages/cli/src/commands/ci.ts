@@ -5,7 +5,7 @@ import {
   capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile, parseDuration,
   userKernel, type KernelImage, type OffsetsTable,
 } from '@kreplay/capture';
-import { ciSummaryText, expandInput, loadCiConfig, parseShard, runCi, type CaptureSide } from '@kreplay/diff';
+import { ciSummaryText, expandInput, loadCiConfig, parseShard, runCi, type CaptureSide, type CiGroupResult } from '@kreplay/diff';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /** Captures one side's runs of one workload with @kreplay/capture; returns their traces. */
@@ -55,15 +55,30 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
     const loaded = await loadCiConfig(flags.config);
     if (flags.output) loaded.config.output = flags.output;
     const shard = flags.shard ? parseShard(flags.shard) : undefined;
+    // A terminal gets one status line, redrawn every second so the clock moves during a
+    // long capture, and a lasting line per finished workload; CI logs get plain lines.
     const live = process.stderr.isTTY && !process.env.CI;
     const t0 = Date.now();
     const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s`;
+    let status = 'starting';
+    const draw = () => process.stderr.write(`\r\x1b[K${stamp()} ${status.length > 110 ? `${status.slice(0, 107)}...` : status}`);
+    const ticker = live ? setInterval(draw, 1000) : undefined;
+    ticker?.unref();
     const onProgress = (m: string) => {
-      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${m.length > 110 ? `${m.slice(0, 107)}...` : m}`);
+      status = m;
+      if (live) draw();
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };
-    const result = await runCi(loaded, { capture: captureSide, onProgress, ...(shard ? { shard } : {}) });
-    if (live) process.stderr.write('\r\x1b[K');
+    const onGroup = (g: CiGroupResult) => {
+      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${g.regression ? 'REGRESSION' : 'no regression'} (${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged)\n`);
+    };
+    let result;
+    try {
+      result = await runCi(loaded, { capture: captureSide, onProgress, onGroup, ...(shard ? { shard } : {}) });
+    } finally {
+      clearInterval(ticker);
+      if (live) process.stderr.write('\r\x1b[K');
+    }
     this.out(ciSummaryText(result).trimEnd());
     const rel = relative(process.cwd(), result.output);
     this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
