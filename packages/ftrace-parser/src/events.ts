@@ -239,6 +239,9 @@ function isEventNameChar(c: number): boolean {
   return c !== 58 && c !== 32 && c !== 9;
 }
 
+/** The fields of every event when payloads are not decoded (shared, frozen). */
+const NO_FIELDS: Fields = Object.freeze({}) as Fields;
+
 /** decodeEvent's result: one reused object (the hot path allocates no result per line). */
 const result: DecodedEvent = { event: '', system: undefined, fields: {}, probe: undefined, stackHeader: undefined };
 
@@ -278,7 +281,7 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
     if (i === nameStart) return 'no event name after the system';
   }
-  const fields: Fields = {};
+  const fields: Fields = payload ? {} : NO_FIELDS;
   if (i >= n || s.charCodeAt(i) !== 58) {
     // function tracer: `func <-parent`, or a bare `func` with print-parent off
     if (system !== undefined) return 'no ":" after the event name';

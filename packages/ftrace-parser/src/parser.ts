@@ -85,7 +85,7 @@ export class TraceLineParser {
       const c = s.charCodeAt(i);
       if (i < end && c !== 61 && (c < 48 || c > 57)) {
         // `   comm-pid [cpu] ...`: not a stack frame (` => `), not a function_graph line (` 0) `)
-        const head = scanHead(s, start, end);
+        const head = scanHead(s, i, end);
         if (typeof head !== 'string' && (this.format === 'auto' || head.layout === this.format)) {
           const ev = decodeEvent(s, head.rest, this.payload, end);
           if (typeof ev !== 'string') {

@@ -44,8 +44,8 @@ export class TraceStatsCollector {
   private truncated = 0;
   private lost = 0;
   private readonly gapsByKind: Partial<Record<GapKind, number>> = {};
-  private readonly byEvent = new Map<string, Map<string, number>>();
-  private readonly byCpu = new Map<number, number>();
+  private readonly byEvent = new Map<string, Map<string, { n: number }>>();
+  private readonly byCpu = new Map<number, { n: number }>();
   private first: bigint | null = null;
   private last: bigint | null = null;
   private readonly meta: Record<string, string | number> = {};
@@ -60,8 +60,12 @@ export class TraceStatsCollector {
       let bySystem = this.byEvent.get(r.event);
       if (bySystem === undefined) this.byEvent.set(r.event, (bySystem = new Map()));
       const sys = r.system ?? '';
-      bySystem.set(sys, (bySystem.get(sys) ?? 0) + 1);
-      this.byCpu.set(r.cpu, (this.byCpu.get(r.cpu) ?? 0) + 1);
+      const counter = bySystem.get(sys);
+      if (counter === undefined) bySystem.set(sys, { n: 1 });
+      else counter.n++;
+      const perCpu = this.byCpu.get(r.cpu);
+      if (perCpu === undefined) this.byCpu.set(r.cpu, { n: 1 });
+      else perCpu.n++;
       const ts = r.ts;
       if (this.first === null || ts < this.first) this.first = ts;
       if (this.last === null || ts > this.last) this.last = ts;
@@ -87,14 +91,14 @@ export class TraceStatsCollector {
     const byEvent: Record<string, number> = {};
     const flat = new Map<string, number>();
     for (const [event, bySystem] of this.byEvent) {
-      for (const [sys, n] of bySystem) {
+      for (const [sys, { n }] of bySystem) {
         const key = sys === '' ? event : `${sys}:${event}`;
         flat.set(key, (flat.get(key) ?? 0) + n);
       }
     }
     for (const k of [...flat.keys()].sort()) byEvent[k] = flat.get(k)!;
     const byCpu: Record<string, number> = {};
-    for (const k of [...this.byCpu.keys()].sort((a, b) => a - b)) byCpu[String(k)] = this.byCpu.get(k)!;
+    for (const k of [...this.byCpu.keys()].sort((a, b) => a - b)) byCpu[String(k)] = this.byCpu.get(k)!.n;
     const lines = totals.lines ?? 0;
     const bytes = totals.bytes ?? 0;
     const stats: TraceStats = {
