@@ -197,7 +197,9 @@ function acrossRuns(s: Significance, base: number[], patched: number[]): Signifi
 function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {
   const names: string[] = [];
   for (const r of [...base, ...patched]) for (const k of Object.keys(r.workload ?? {})) if (!names.includes(k)) names.push(k);
-  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) => r.workload?.[k] ?? null);
+  // A kernel-log kind one run has and another has not is 0 there, not unknown.
+  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) =>
+    r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null));
   return names.map((name) => ({ name, base: values(base, name), patched: values(patched, name) }));
 }
 

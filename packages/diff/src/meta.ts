@@ -93,5 +93,12 @@ export function workloadCounters(meta: Record<string, unknown>): Record<string, 
   if (!r.success) return {};
   const m = r.data;
   const wl = typeof m.workload === 'object' ? m.workload : undefined;
-  return flatten(wl?.result ?? wl?.counters ?? m.workloadResult ?? m.result ?? {});
+  const counters = flatten(wl?.result ?? wl?.counters ?? m.workloadResult ?? m.result ?? {});
+  // What the kernel itself reported (WARN, BUG, "Bad page cache", oops) during the capture.
+  const log = (meta.kernelLog as { findings?: Array<{ kind?: unknown }> } | undefined)?.findings;
+  if (Array.isArray(log)) {
+    counters.kernel_log_lines = log.length;
+    for (const kind of [...new Set(log.map((f) => String(f.kind)))].sort()) counters[`kernel_log.${kind}`] = log.filter((f) => String(f.kind) === kind).length;
+  }
+  return counters;
 }

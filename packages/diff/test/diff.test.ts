@@ -4,6 +4,7 @@ import { diffRuns } from '../src/diff.js';
 import { emptyCounts } from '../src/metrics.js';
 import { parseThreshold } from '../src/thresholds.js';
 import { histogramOf } from '../src/stats.js';
+import { workloadCounters } from '../src/meta.js';
 import type { RunData } from '../src/types.js';
 
 function finding(over: Partial<Finding> = {}): Finding {
@@ -134,6 +135,15 @@ describe('diffRuns: behaviour and thresholds', () => {
       { thresholds: [parseThreshold('workload.mismatches=0')] },
     );
     expect(d.workload).toEqual([{ name: 'mismatches', base: [0], patched: [3] }, { name: 'writes', base: [100], patched: [100] }]);
+    expect(d.regression).toBe(true);
+  });
+
+  it('counts what the kernel log reported during each capture', () => {
+    const quiet = workloadCounters({ workload: { result: { mismatches: 0 } }, kernelLog: { file: 'kernel.log', findings: [] } });
+    const loud = workloadCounters({ workload: { result: { mismatches: 0 } }, kernelLog: { file: 'kernel.log', findings: [{ kind: 'bad-page-cache', text: 'BUG: Bad page cache in process kr-fault pfn:29c9' }] } });
+    expect(loud).toEqual({ mismatches: 0, kernel_log_lines: 1, 'kernel_log.bad-page-cache': 1 });
+    const d = diffRuns([run('a', [], { workload: quiet })], [run('b', [], { workload: loud })], { thresholds: [parseThreshold('workload.kernel_log_lines=0')] });
+    expect(d.workload).toContainEqual({ name: 'kernel_log.bad-page-cache', base: [0], patched: [1] });
     expect(d.regression).toBe(true);
   });
 
