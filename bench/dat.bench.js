@@ -3,14 +3,15 @@
  *
  * The file is made from fixtures/dat/mixed-v6.dat (recorded on a real kernel): its
  * ring-buffer pages are repeated, each copy's page timestamp moved past the previous one,
- * until the file holds BENCH_DAT_EVENTS events (default 2 million); `trace-cmd convert`
+ * until the file holds BENCH_DAT_EVENTS events (default 1 million, ~140 MB); `trace-cmd convert`
  * (when installed) makes the same data v7 zstd. For each file it reports wall time,
  * events/s and peak RSS of:
  *   - trace-cmd report        (its default output, print fmt evaluated)  > /dev/null
  *   - trace-cmd report -R -t  (raw fields, ns timestamps)                > /dev/null
  *   - kreplay parse FILE --stats --json   (every record decoded, statistics out)
  *   - kreplay parse FILE --pretty         (the trace-cmd report -R -t lines)  > /dev/null
- * and the ratio of trace-cmd's time to kreplay's (> 1: kreplay is faster).
+ * and the ratio of trace-cmd's time to kreplay's (> 1: kreplay is faster), in wall time and in
+ * CPU time (user + sys: steadier than wall time on a shared machine).
  *
  *   npm run bench dat          (BENCH_DAT_EVENTS=N to change the size)
  */
@@ -94,17 +95,17 @@ export function makeBigDat(out, events) {
   return perRound * rounds;
 }
 
-/** Wall time and peak RSS (KiB) of a command, its stdout to /dev/null or returned. */
+/** Wall time, CPU time (user + sys) and peak RSS (KiB) of a command, its stdout to /dev/null or returned. */
 function measure(cmd, args, { keepStdout = false, env = {} } = {}) {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
     encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...env },
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  const rssKb = Number(r.stderr.trim().split('\n').pop());
-  return { seconds, rssKb, stdout: r.stdout };
+  const [rssKb, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { seconds, cpu: user + sys, rssKb, stdout: r.stdout };
 }
 
 function have(cmd) {
@@ -117,11 +118,11 @@ function best(runs) {
 
 function row(label, r, events) {
   const rate = events / r.seconds;
-  console.log(`${label.padEnd(34)} ${r.seconds.toFixed(2).padStart(6)} s  ${(rate / 1e6).toFixed(2)} M events/s  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+  console.log(`${label.padEnd(30)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU  ${(rate / 1e6).toFixed(2)} M events/s  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
 }
 
 export default async function run() {
-  const target = Number(process.env.BENCH_DAT_EVENTS ?? 2_000_000);
+  const target = Number(process.env.BENCH_DAT_EVENTS ?? 1_000_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-bench-'));
   const tc = have('trace-cmd');
   if (!have('/usr/bin/time')) throw new Error('needs /usr/bin/time (Debian: apt-get install time) for peak RSS');
@@ -147,8 +148,9 @@ export default async function run() {
       const raw = best([0, 1].map(() => measure('trace-cmd', ['report', '-R', '-t', file])));
       row('trace-cmd report', report, events);
       row('trace-cmd report -R -t', raw, events);
-      console.log(`ratio trace-cmd report / kreplay parse --stats: ${(report.seconds / stats.seconds).toFixed(2)}x`);
-      console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${(raw.seconds / pretty.seconds).toFixed(2)}x`);
+      const ratio = (a, b) => `${(a.seconds / b.seconds).toFixed(2)}x wall, ${(a.cpu / b.cpu).toFixed(2)}x CPU`;
+      console.log(`ratio trace-cmd report / kreplay parse --stats: ${ratio(report, stats)}  (> 1: kreplay faster)`);
+      console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${ratio(raw, pretty)}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

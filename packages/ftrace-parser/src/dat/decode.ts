@@ -155,6 +155,8 @@ export class EventDecoder {
   private readonly flagsAt: number;
   private readonly preemptAt: number;
   private readonly pidAt: number;
+  /** latencyFlags() of every (common_flags, common_preempt_count) pair seen. */
+  private readonly flagStrings: string[] = new Array<string>(1 << 16);
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
   /** When set, every event's raw view (`trace-cmd report -R` fields) is kept in `rendered`. */
@@ -198,7 +200,8 @@ export class EventDecoder {
     const r = this.r;
     r.set(page, start, end);
     const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
-    const flags = latencyFlags((r.int(this.flagsAt, 1, false) as number | undefined) ?? 0, (r.int(this.preemptAt, 1, false) as number | undefined) ?? 0);
+    const key = (((r.int(this.flagsAt, 1, false) as number | undefined) ?? 0) << 8) | ((r.int(this.preemptAt, 1, false) as number | undefined) ?? 0);
+    const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff));
     let c = this.compiled.get(fmt.id);
     if (!c) {
       // the raw view replaces the fields (reportTraceDat reads only the rendered text)
