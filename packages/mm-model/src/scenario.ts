@@ -123,6 +123,9 @@ export function parseScenario(text: string, file: string): Scenario {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const at = path.length ? ` at ${path.join('.')}` : '';
+    // An unrecognized key is reported on its parent; point the line at the key itself.
+    const keys = (issue as { keys?: string[] }).keys;
+    if (issue.code === 'unrecognized_keys' && keys?.length) path.push(keys[0]!);
     throw new InputError(`invalid scenario${at}: ${issue.message}`, {
       file, line: lineOf(path) ?? 1, hint: 'docs/scenarios.md describes every field',
     });

@@ -1,0 +1,108 @@
+/** Flavors: the built-ins, a user's module by path, composition, and what a bad module gets. */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMachine, extendFlavor, listFlavors, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
+import { FLAVORS, machineOf, onePage } from './helpers/scenarios.js';
+import { safetyRules, search } from './helpers/dfs.js';
+
+let dir = '';
+beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'kreplay-flavor-')); });
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+describe('built-in flavors', () => {
+  test('listFlavors names the four kernels with a description each', () => {
+    const l = listFlavors();
+    expect(l.map((f) => f.name)).toEqual(['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1']);
+    for (const f of l) expect(f.description.length).toBeGreaterThan(20);
+  });
+
+  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around)', async () => {
+    for (const { name } of listFlavors()) {
+      const f = await resolveFlavor(name);
+      const progs = Object.keys(f.programs).sort();
+      const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'odirect_write', 'read', 'truncate'];
+      expect(progs).toEqual(name === 'linux-6.1' ? [...base.slice(0, 1), 'fault_around', ...base.slice(1)] : base);
+    }
+  });
+
+  test('an unknown name is an input error listing the built-ins', async () => {
+    await expect(resolveFlavor('linux-9.9')).rejects.toMatchObject({
+      name: 'InputError', message: 'unknown flavor linux-9.9', hint: expect.stringContaining('linux-2.6.23'),
+    });
+  });
+
+  test('the seed flavor is linux-2.6.15 with only the patched procedures replaced', async () => {
+    const base = await resolveFlavor('linux-2.6.15');
+    const seed = await resolveFlavor('linux-2.6.15-seqschedlock');
+    const changed = Object.keys(seed.procs).filter((p) => seed.procs[p] !== base.procs[p]).sort();
+    expect(changed).toEqual(['do_no_page', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages']);
+  });
+});
+
+describe('flavor modules by path', () => {
+  test('the mutation fixture composes linux-2.6.15 with one step replaced', async () => {
+    const base = await resolveFlavor('linux-2.6.15');
+    const f = await resolveFlavor(join(FLAVORS, 'no-truncate-count-recheck.js'));
+    expect(f.name).toBe('linux-2.6.15-no-truncate-count-recheck');
+    expect(f.procs.filemap_nopage).toBe(base.procs.filemap_nopage);
+    expect(f.procs.do_no_page!.steps.seq).toBe(base.procs.do_no_page!.steps.seq);
+    expect(f.procs.do_no_page!.steps.ptl).not.toBe(base.procs.do_no_page!.steps.ptl);
+  });
+
+  test('a module may export a whole Flavor object of its own; it runs without any engine change', async () => {
+    const path = join(dir, 'tiny.mjs');
+    await writeFile(path, `
+export default {
+  name: 'tiny', description: 'bumps i_size', version: 'tiny-1',
+  procs: { grow: { fn: 'grow', where: 'tiny.c', entry: 'go', steps: {
+    go: { label: 'i_size_write(inode, i_size + 4096)', acc: (c) => [{ loc: c.M(0) + '.i_size', mode: 'write' }],
+          run: (c) => { c.updMap(0, { isize: c.map(0).isize + 4096 }, 'i_size grown'); c.ret(0); } } } } },
+  programs: { grow: { proc: 'grow', description: 'grow the file', start: () => ({}) } },
+};`);
+    const m = await machineOf(onePage({ threads: '  - { name: g, program: grow }' }), path);
+    const info = m.next(m.initial(), 0)!;
+    expect(info).toMatchObject({ label: 'i_size_write(inode, i_size + 4096)', where: 'tiny.c grow() tiny-1', enabled: true });
+    const r = m.step(m.initial(), 0);
+    expect(r.state.maps[0]!.isize).toBe(8192);
+    expect(r.effect).toBe('M0.i_size grown');
+  });
+
+  test.each([
+    ['a missing file', 'nope.js', '', /flavor module not found/],
+    ['a non-JavaScript file', 'flavor.ts', 'export default {}', /must be a \.js or \.mjs file/],
+    ['a module without a default export', 'nodefault.mjs', 'export const x = 1;', /no default export/],
+    ['a module that does not load', 'broken.mjs', 'export default {', /cannot load flavor module/],
+    ['an object that is not a flavor', 'notflavor.mjs', 'export default { name: "x" }', /does not implement the Flavor interface: description/],
+    ['a program starting in an unknown procedure', 'badprog.mjs',
+      'export default { name: "x", description: "d", version: "1", procs: {}, programs: { p: { proc: "q", start: () => ({}) } } }', /starts in unknown procedure q/],
+  ])('%s is an input error', async (_what, file, body, msg) => {
+    const path = join(dir, file);
+    if (body) await writeFile(path, body);
+    await expect(resolveFlavor(path)).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(msg), file: path });
+  });
+});
+
+describe('extendFlavor', () => {
+  test('patching a step of a procedure the base lacks is refused', async () => {
+    const base = await resolveFlavor('linux-6.1');
+    expect(() => extendFlavor(base, { name: 'x', description: 'x', steps: { do_no_page: {} } })).toThrow(/unknown procedure do_no_page/);
+  });
+
+  test('6.1 BUG_ON(folio_mapped) fires when unmap_mapping_folio is made a no-op', async () => {
+    const base = await resolveFlavor('linux-6.1');
+    const broken: Flavor = extendFlavor(base, {
+      name: 'linux-6.1-no-unmap', description: '6.1 whose unmap_mapping_folio does nothing',
+      procs: { unmap_mapping_folio: { fn: 'unmap_mapping_folio', where: 'mm/memory.c', entry: 'lock', steps: { lock: { label: 'nothing', run: (c) => c.ret(0) } } } },
+      steps: { invalidate_inode_pages2_range: { premap: { ...base.procs.invalidate_inode_pages2_range!.steps.premap!, run: (c) => { c.set('pfn', c.list('batch')[c.num('j')]!); c.goto('lock'); } } } },
+    });
+    const text = onePage({ mapped: true, threads: '  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }' });
+    const m = createMachine(parseScenario(text, 'x.yaml'), base);
+    const m2 = createMachine(parseScenario(text, 'x.yaml'), broken);
+    expect(safetyRules(search(m))).toEqual([]);
+    const r = search(m2);
+    expect(safetyRules(r)).toEqual(['bug-on']);
+    expect(r.found.get('bug-on')!.message).toMatch(/BUG_ON\(folio_mapped\(folio\)\)/);
+  });
+});

@@ -1,0 +1,39 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMachine, parseScenario, resolveFlavor, type MmMachine } from '@kreplay/mm-model';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const SCENARIOS = resolve(ROOT, 'fixtures/scenarios');
+export const FLAVORS = resolve(ROOT, 'fixtures/flavors');
+
+/** A machine from an inline YAML scenario. */
+export async function machineOf(yaml: string, flavor: string): Promise<MmMachine> {
+  return createMachine(parseScenario(yaml, 'inline.yaml'), await resolveFlavor(flavor));
+}
+
+/** Run thread ids in order from the initial state; returns every step's result. */
+export function run<S>(m: { initial(): S; step(s: S, t: number): { state: S; ops: unknown[]; violations: { rule: string }[]; effect: string } }, schedule: number[]) {
+  let s = m.initial();
+  const steps = [];
+  for (const t of schedule) {
+    const r = m.step(s, t);
+    steps.push(r);
+    s = r.state;
+  }
+  return { state: s, steps };
+}
+
+/** One cached uptodate page at index 0 of `data`, mapped by `mapper` when `mapped`. */
+export function onePage(opts: { mapped?: boolean; threads: string }): string {
+  return `
+flavor: linux-2.6.15
+files:
+  - { name: data, dev: "8:1", ino: 0x2a, size: 4096, pages: [{ index: 0, pfn: 7 }] }
+processes:
+  - name: mapper
+    vmas:
+      - { file: data, start: 0x10000, pages: 1${opts.mapped ? ', ptes: [0]' : ''} }
+threads:
+${opts.threads}
+`;
+}

@@ -1,0 +1,109 @@
+/** Scenario files: what loads, and the file:line a user sees for what does not. */
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { join } from 'node:path';
+import { createMachine, loadScenario, parseScenario, resolveFlavor } from '@kreplay/mm-model';
+import { isInputError, type InputError } from '@kreplay/ftrace-parser';
+import { SCENARIOS } from './helpers/scenarios.js';
+
+function inputError(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (e) {
+    if (isInputError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+
+const GOOD = `flavor: linux-2.6.15
+files:
+  - name: data
+    ino: 0x2a
+    size: 4096
+    pages:
+      - { index: 0 }
+processes:
+  - name: reader
+    vmas:
+      - { file: data, start: 0x10000 }
+threads:
+  - { name: fault, program: fault, args: { mm: reader, address: 0x10000 } }
+`;
+
+describe('parseScenario', () => {
+  test('fills defaults: dev 0:5, uptodate pages, one-page VMAs, the name from the file', () => {
+    const s = parseScenario(GOOD, 'dir/my-case.yaml');
+    expect(s.name).toBe('my-case');
+    expect(s.files[0]).toMatchObject({ dev: '0:5', ino: 0x2a, pages: [{ index: 0, flags: ['uptodate'] }] });
+    expect(s.processes[0]!.vmas[0]).toMatchObject({ pgoff: 0, pages: 1, ptes: [] });
+  });
+
+  test('JSON is accepted too', () => {
+    const s = parseScenario(JSON.stringify({ flavor: 'linux-6.1', files: [{ name: 'f', ino: 1, size: 0 }], threads: [{ name: 't', program: 'read' }] }), 'x.json');
+    expect(s.threads[0]!.args).toEqual({});
+  });
+
+  test.each([
+    ['a YAML syntax error', GOOD.replace('size: 4096', 'size: [4096'), 6, /not valid YAML/],
+    ['an unknown key', GOOD.replace('    size: 4096', '    size: 4096\n    sise: 1'), 6, /files\.0: Unrecognized key: "sise"/],
+    ['a negative index', GOOD.replace('{ index: 0 }', '{ index: -1 }'), 7, /files\.0\.pages\.0\.index/],
+    ['an unaligned VMA', GOOD.replace('start: 0x10000 }', 'start: 0x10001 }'), 11, /page aligned/],
+    ['a VMA of an unknown file', GOOD.replace('{ file: data,', '{ file: nope,'), 11, /unknown file nope/],
+    ['a PTE on an uncached page', GOOD.replace('start: 0x10000 }', 'start: 0x10000, pages: 2, ptes: [1] }'), 11, /not cached/],
+    ['a thread name longer than a comm', GOOD.replace('name: fault,', 'name: a-very-long-thread-name,'), 13, /threads\.0\.name/],
+    ['two threads with one name', `${GOOD}  - { name: fault, program: read }\n`, 14, /declared twice/],
+    ['no threads', GOOD.replace(/threads:[^]*$/, 'threads: []\n'), 12, /threads/],
+  ])('%s is an input error at its line', (_what, text, line, msg) => {
+    const e = inputError(() => parseScenario(text, 'bad.yaml'));
+    expect(e.file).toBe('bad.yaml');
+    expect(e.line).toBe(line);
+    expect(e.message).toMatch(msg);
+    expect(e.hint).toBeTruthy();
+  });
+});
+
+describe('createMachine checks what depends on the flavor', () => {
+  test('an unknown program points at the thread\'s program line and lists the flavor\'s programs', async () => {
+    const s = parseScenario(GOOD.replace('program: fault', 'program: nopage'), 'bad.yaml');
+    const e2 = inputError(() => createMachine(s, resolveFlavorSync()));
+    expect(e2.line).toBe(13);
+    expect(e2.message).toMatch(/has no program nopage/);
+    expect(e2.hint).toMatch(/fault, invalidate_inode_pages2_range, invalidate_mapping_pages, odirect_write, read, truncate/);
+  });
+
+  test('a bad argument points at the argument', async () => {
+    const text = GOOD.replace('  - { name: fault, program: fault, args: { mm: reader, address: 0x10000 } }',
+      '  - name: fault\n    program: fault\n    args:\n      mm: reader\n      address: 0x90000');
+    const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
+    expect(e.message).toMatch(/address 0x90000 is not inside a VMA of reader/);
+    expect(e.line).toBe(17);
+  });
+
+  test('an unknown argument is refused', () => {
+    const text = GOOD.replace('address: 0x10000', 'adress: 0x10000');
+    const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
+    expect(e.message).toMatch(/unknown argument adress/);
+  });
+});
+
+describe('loadScenario', () => {
+  test('loads every shipped scenario, each naming a flavor and expectations', async () => {
+    for (const f of ['odirect-vs-fault', 'invalidate-mapping-pages-vs-fault', 'truncate-vs-fault', 'fault-vs-fault',
+      'odirect-vs-fault-uncached', 'odirect-vs-fault-multipage']) {
+      const s = await loadScenario(join(SCENARIOS, `${f}.yaml`));
+      expect(s.name).toBe(f);
+      expect(s.expect).toBeDefined();
+    }
+  });
+
+  test('a missing file is an input error naming it', async () => {
+    await expect(loadScenario('/nonexistent/scenario.yaml')).rejects.toMatchObject({ name: 'InputError', file: '/nonexistent/scenario.yaml' });
+  });
+});
+
+let cached: Awaited<ReturnType<typeof resolveFlavor>> | undefined;
+function resolveFlavorSync() {
+  if (!cached) throw new Error('flavor not loaded');
+  return cached;
+}
+beforeAll(async () => { cached = await resolveFlavor('linux-2.6.15'); });
