@@ -9,7 +9,7 @@
 import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
 import { BEHAVIOUR_METRICS } from './metrics.js';
 import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './stats.js';
-import { fmtNs } from './render/util.js';
+import { fmtNs } from './units.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
   LATENCY_OPS, type LatencyOp,

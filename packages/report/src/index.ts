@@ -28,3 +28,5 @@ const RENDER: Record<ReplayFormat, (r: ReplayResult, o: RenderOptions) => string
 export function renderReplay(r: ReplayResult, format: ReplayFormat, opts: RenderOptions = {}): string {
   return RENDER[format](r, opts);
 }
+
+export * from './reports.js';

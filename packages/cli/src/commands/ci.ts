@@ -5,7 +5,8 @@ import {
   capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile, parseDuration,
   userKernel, type KernelImage, type OffsetsTable,
 } from '@kreplay/capture';
-import { ciSummaryText, expandInput, loadCiConfig, parseShard, runCi, type CaptureSide, type CiGroupResult } from '@kreplay/diff';
+import { expandInput } from '@kreplay/diff';
+import { ciSummaryText, loadCiConfig, parseShard, runCi, type CaptureSide, type CiGroupResult } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /** Captures one side's runs of one workload with @kreplay/capture; returns their traces. */

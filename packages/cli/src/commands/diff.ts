@@ -1,9 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import {
-  diffRuns, diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, expandInputs, loadSide,
-  parseThreshold, replayerFor, type DiffResult,
-} from '@kreplay/diff';
+import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
 const FORMATS = { text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub } as const;

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { buildReport, expandInputs, parseThreshold, PerfettoFiles, reportToHtml, type DiffResult } from '@kreplay/diff';
+import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
+import { buildReport, PerfettoFiles, reportToHtml } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /** `out.json` for the first trace, `out-2.json`, `out-3.json` ... for the next ones. */

@@ -4,8 +4,9 @@
  * workflow commands.
  */
 import { stringifyJson } from '@kreplay/ftrace-parser';
-import type { DiffResult, FindingEntry } from '../types.js';
-import { fmtChange, where, xmlEscape } from './util.js';
+import type { DiffResult, FindingEntry } from '@kreplay/diff';
+import { fmtChange, where, xmlEscape } from './diff-fmt.js';
+import { escapeData, escapeProperty } from './github.js';
 
 export function diffToJson(d: DiffResult): string {
   return `${stringifyJson(d, 2)}\n`;
@@ -100,26 +101,18 @@ export function diffToSarif(d: DiffResult): string {
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
 
-function ghData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-function ghProp(s: string): string {
-  return ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
-
 export function diffToGithub(d: DiffResult): string {
   const lines: string[] = [];
   const annotate = (cmd: string, e: FindingEntry, prefix: string) => {
     const c = e.example.events[0];
-    const loc = c ? `file=${ghProp(c.source)},line=${c.line},` : '';
-    lines.push(`::${cmd} ${loc}title=${ghProp(`${prefix}: ${title(e)}`)}::${ghData(`${e.example.message}\n${e.example.explanation}`)}`);
+    const loc = c ? `file=${escapeProperty(c.source)},line=${c.line},` : '';
+    lines.push(`::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}`)}::${escapeData(`${e.example.message}\n${e.example.explanation}`)}`);
   };
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
   for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
-    lines.push(`::error title=${ghProp(`kreplay diff threshold ${t.metric}`)}::${ghData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
+    lines.push(`::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
   }
-  lines.push(`::notice title=kreplay diff::${ghData(`${d.regression ? 'REGRESSION' : 'no regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings`)}`);
+  lines.push(`::notice title=kreplay diff::${escapeData(`${d.regression ? 'REGRESSION' : 'no regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings`)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,12 +4,13 @@
  * with its explanation, cited trace lines and a per-CPU timeline, and latency histograms.
  */
 import type { Finding } from '@kreplay/mm-model';
-import type { FindingWindow } from '../evidence.js';
-import { BEHAVIOUR_METRICS } from '../metrics.js';
-import { mergeHistograms, type Histogram } from '../stats.js';
-import { LATENCY_OPS, type DiffResult, type FindingEntry, type RunData, type WorkloadRow } from '../types.js';
+import {
+  BEHAVIOUR_METRICS, fmtNs, LATENCY_OPS, mergeHistograms,
+  type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
+} from '@kreplay/diff';
+import { fmtChange, fmtRate, where } from '../diff-fmt.js';
+import type { FindingWindow } from './evidence.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
-import { fmtChange, fmtNs, fmtRate, where } from './util.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */
 export interface FindingClass {

@@ -8,8 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '@kreplay/ftrace-parser';
-import { lineOfPath, syntaxErrorLine } from './json-lines.js';
-import { parseThreshold, type Threshold } from './thresholds.js';
+import { lineOfPath, parseThreshold, syntaxErrorLine, type Threshold } from '@kreplay/diff';
 
 const SideSchema = z.object({
   /** Label in reports (`v6.1`, `with-seqschedlock`). */

@@ -1,13 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { TraceEvent } from '@kreplay/ftrace-parser';
 import type { Finding, MmOp } from '@kreplay/mm-model';
+import { emptyCounts } from '@kreplay/diff';
 import { loadCiConfig } from '../src/ci-config.js';
-import { collectWindows } from '../src/evidence.js';
-import { lineOfPath } from '../src/json-lines.js';
-import { countsFromStats, emptyCounts } from '../src/metrics.js';
-import { reportToHtml } from '../src/render/html.js';
-import { PerfettoWriter } from '../src/render/perfetto.js';
-import { timelineSvg } from '../src/render/svg.js';
+import { collectWindows } from '../src/html/evidence.js';
+import { reportToHtml } from '../src/html/report.js';
+import { timelineSvg } from '../src/html/svg.js';
+import { PerfettoWriter } from '../src/perfetto.js';
 
 const ev = (ts: bigint, pid: number, line: number): TraceEvent => ({
   type: 'event', ts, cpu: pid % 2, pid, comm: `t${pid}`, event: 'x', fields: {}, line, source: 't.txt',
@@ -54,16 +53,6 @@ describe('Perfetto export', () => {
   });
 });
 
-describe('behaviour counters from replay stats', () => {
-  it('counts fault retries from VM_FAULT_RETRY returns and -EBUSY invalidates', () => {
-    const c = countsFromStats({
-      byOp: { fault_begin: 10, invalidate_begin: 4, pte_map: 9 },
-      returns: { filemap_fault: { '0x200': 6, '0x400': 3, '0x2': 1 }, invalidate_inode_pages2_range: { '0': 2, '-16': 1, '-5': 1 } },
-    });
-    expect(c).toMatchObject({ faults: 10, fault_retries: 3, fault_errors: 1, invalidates: 4, invalidate_failures: 2, invalidate_ebusy: 1, pte_maps: 9 });
-  });
-});
-
 describe('the per-finding timeline', () => {
   it('reads the events around a finding from its trace, numbering the cited ones', async () => {
     const src = new URL('../../../fixtures/diff/race/trace.txt', import.meta.url).pathname;
@@ -106,7 +95,7 @@ describe('the HTML report', () => {
   });
 });
 
-describe('config and JSON positions', () => {
+describe('the ci config', () => {
   it('the shipped example config is valid', async () => {
     const { config } = await loadCiConfig(new URL('../../../kreplay.config.example.json', import.meta.url).pathname);
     expect(config.base.kernel).toBe('debian');
@@ -114,10 +103,4 @@ describe('config and JSON positions', () => {
     expect(config.capture.workloads.length).toBeGreaterThan(0);
   });
 
-  it('finds the line of a value by its path', () => {
-    const text = '{\n  "a": [\n    1,\n    { "b": "x" }\n  ],\n  "c": 2\n}\n';
-    expect(lineOfPath(text, ['a', 1, 'b'])).toBe(4);
-    expect(lineOfPath(text, ['c'])).toBe(6);
-    expect(lineOfPath(text, ['missing'])).toBe(1);
-  });
 });

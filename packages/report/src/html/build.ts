@@ -5,14 +5,14 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { MmOp } from '@kreplay/mm-model';
-import { diffRuns, findingKey, type DiffOptions } from './diff.js';
-import { collectWindows, type WindowOptions } from './evidence.js';
-import type { FindingClass, ReportModel, ReportRun } from './render/html.js';
-import type { RunData } from './types.js';
-import { PerfettoWriter } from './render/perfetto.js';
+import {
+  diffRuns, findingKey, isReplayJsonPath, loadRun, replayOptions,
+  type DiffOptions, type ReplayerOptions, type RunData, type TraceReplayer,
+} from '@kreplay/diff';
 import { replayFile } from '@kreplay/replay';
-import { replayOptions, type ReplayerOptions } from './replayer.js';
-import { isReplayJsonPath, loadRun, type TraceReplayer } from './run.js';
+import { PerfettoWriter } from '../perfetto.js';
+import { collectWindows, type WindowOptions } from './evidence.js';
+import type { FindingClass, ReportModel, ReportRun } from './report.js';
 
 export interface ReportRequest {
   /** Inputs without a side (a plain report). */

@@ -3,9 +3,8 @@
  * tasks in colour, everyone else grey, cited events numbered) and latency histograms.
  * Pure functions of their inputs; coordinates are rounded so output is byte-stable.
  */
-import type { FindingWindow, TimelineEvent } from '../evidence.js';
-import type { Histogram } from '../stats.js';
-import { fmtNs } from './util.js';
+import { fmtNs, type Histogram } from '@kreplay/diff';
+import type { FindingWindow, TimelineEvent } from './evidence.js';
 
 export const RACING_COLOURS = ['#c0392b', '#1f6fb4', '#2e8b3a', '#8e44ad', '#d35400', '#16a085'];
 const OTHER = '#a0a0a0';

@@ -1,5 +1,5 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
-import type { FindingEntry } from '../types.js';
+import type { FindingEntry } from '@kreplay/diff';
 
 export function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
@@ -16,15 +16,6 @@ export function fmtChange(pct: number | null, base = 0, patched = 0): string {
   if (pct >= 1000) return `×${(1 + pct / 100).toFixed(0)}`;
   const s = pct.toFixed(1);
   return `${pct > 0 ? '+' : ''}${s === '-0.0' ? '0.0' : s}%`;
-}
-
-/** A duration in ns as the largest readable unit. */
-export function fmtNs(ns: number | null): string {
-  if (ns === null) return '-';
-  if (ns < 1e3) return `${ns.toFixed(0)}ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)}µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(2)}ms`;
-  return `${(ns / 1e9).toFixed(3)}s`;
 }
 
 /** ` on 8:0/c index 3` for a finding class with page-cache identity. */

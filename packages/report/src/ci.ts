@@ -14,12 +14,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
-import { expandInputs } from './inputs.js';
-import { reportToHtml } from './render/html.js';
-import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './render/machine.js';
-import { diffToText } from './render/text.js';
-import { buildReport, PerfettoFiles } from './report-model.js';
-import type { DiffResult } from './types.js';
+import { expandInputs, type DiffResult } from '@kreplay/diff';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './diff-formats.js';
+import { diffToText } from './diff-text.js';
+import { buildReport, PerfettoFiles } from './html/build.js';
+import { reportToHtml } from './html/report.js';
 
 /** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
 export type CaptureSide = (req: {

@@ -1,7 +1,7 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/mm-model';
-import type { DiffResult, FindingEntry, SideInfo } from '../types.js';
-import { fmtChange, fmtNs, fmtRate, pad, where } from './util.js';
+import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
+import { fmtChange, fmtRate, pad, where } from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
