@@ -6,7 +6,7 @@
  */
 import type { Fields, ProbeSite } from './types.js';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
-import { Interner, names } from './intern.js';
+import { DirectInterner, names } from './intern.js';
 import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange } from './values.js';
 
 export interface DecodedEvent {
@@ -63,7 +63,7 @@ function eventInfo(name: string): EventInfo {
 }
 
 /** Event names seen so far, each with its kind and system: one lookup per line. */
-const eventNames = new Interner<EventInfo>(eventInfo, 128);
+const eventNames = new DirectInterner<EventInfo>(eventInfo, 10);
 
 /** The system a kernel event belongs to, for the events kreplay knows. */
 export function systemOf(event: string): string | undefined {

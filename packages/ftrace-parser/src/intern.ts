@@ -43,5 +43,44 @@ export function stringInterner(perLength = 64): Interner {
   return new Interner((name) => ({ name }), perLength);
 }
 
-/** Process-wide interners for names that are the kernel's (event, field names). */
-export const names = stringInterner(128);
+
+/**
+ * A direct-mapped cache of entries by name: the slot is a hash of the characters, a hit is
+ * confirmed character by character. No builtin calls on the hit path, so it beats
+ * Interner for the short, few-valued columns of every line (flags, event names). A
+ * collision only costs a fresh entry.
+ */
+export class DirectInterner<T extends { name: string }> {
+  private readonly table: (T | undefined)[];
+  private readonly mask: number;
+
+  constructor(private readonly make: (name: string) => T, bits = 10) {
+    this.mask = (1 << bits) - 1;
+    this.table = new Array<T | undefined>(1 << bits).fill(undefined);
+  }
+
+  entry(s: string, start: number, end: number): T {
+    const len = end - start;
+    let h = len;
+    for (let k = start; k < end; k++) h = (h * 31 + s.charCodeAt(k)) & this.mask;
+    const cand = this.table[h];
+    if (cand !== undefined) {
+      const name = cand.name;
+      if (name.length === len) {
+        let k = 0;
+        while (k < len && name.charCodeAt(k) === s.charCodeAt(start + k)) k++;
+        if (k === len) return cand;
+      }
+    }
+    const e = this.make(s.slice(start, end));
+    this.table[h] = e;
+    return e;
+  }
+
+  get(s: string, start: number, end: number): string {
+    return this.entry(s, start, end).name;
+  }
+}
+
+/** Process-wide interner for names that are the kernel's (field names, print ips). */
+export const names = new DirectInterner((name: string) => ({ name }), 10);

@@ -9,11 +9,11 @@
  * spaces, dashes, colons, slashes and digits survive) and the optional flags column and the
  * timestamp to its right. The tgid column (`record-tgid`) and flags of any width are optional.
  */
-import { stringInterner } from './intern.js';
+import { DirectInterner, stringInterner } from './intern.js';
 import { lastTimestamp, scanTimestamp, type TimestampForm } from './timestamp.js';
 
 const comms = stringInterner(256);
-const flagColumns = stringInterner(256);
+const flagColumns = new DirectInterner((name) => ({ name }), 8);
 
 export interface LineHead {
   layout: 'ftrace' | 'perf';
