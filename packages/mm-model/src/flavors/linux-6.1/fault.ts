@@ -8,6 +8,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
+import type { VmaEnv } from '../../env.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
 import { lockPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
@@ -20,16 +21,21 @@ export const VM_FAULT_NOPAGE = 1;
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
 /** do_fault_around(): the window of file pages to try, clipped to the VMA and the page table. */
-export function faultAroundWindow(c: Ctx): { start: number; end: number } {
-  const { vma, address } = faultSite(c);
+export function faultAroundWindow(vma: VmaEnv, index: number, address: number): { start: number; end: number } {
   const nr = FAULT_AROUND_PAGES;
   const mask = ~(nr * PAGE_SIZE - 1);
   const from = Math.max(address & mask, vma.start);
   const off = ((address - from) / PAGE_SIZE) & (PTRS_PER_PTE - 1);
-  const start = c.num('index') - off;
+  const start = index - off;
   let end = start - ((from / PAGE_SIZE) & (PTRS_PER_PTE - 1)) + PTRS_PER_PTE - 1;
   end = Math.min(end, vma.pgoff + vma.pages - 1, start + nr - 1);
   return { start, end };
+}
+
+/** filemap_map_pages' entry locals for the fault-around window of (vma, index). */
+export function mapPagesLocals(vma: VmaEnv, index: number) {
+  const { start, end } = faultAroundWindow(vma, index, vma.start + (index - vma.pgoff) * PAGE_SIZE);
+  return { vma: vma.id, file: vma.file, start, end, fidx: index, xi: start, pfn: NONE, held: NONE, ret: 0 };
 }
 
 /** retry_find: take invalidate_lock shared first if we do not hold it yet. */
@@ -43,10 +49,7 @@ export const doReadFault61: Proc = {
   entry: 'pte',
   steps: {
     pte: handlePteFault((c) => {
-      const { start, end } = faultAroundWindow(c);
-      c.call('filemap_map_pages', 'next', {
-        vma: c.num('vma'), file: c.num('file'), start, end, fidx: c.num('index'), xi: start, pfn: NONE, held: NONE, ret: 0,
-      }, 'around');
+      c.call('filemap_map_pages', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');
     }),
     around: {
       label: 'if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }',

@@ -6,7 +6,7 @@ import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
-import { doReadFault61 } from './fault.js';
+import { doReadFault61, mapPagesLocals } from './fault.js';
 import { filemapMapPages61 } from './map-pages.js';
 import {
   findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61,
@@ -23,11 +23,7 @@ const programs: Record<string, Program> = {
     proc: 'filemap_map_pages', description: 'fault-around alone: filemap_map_pages over the 16-page window of the address (args: mm, address | index)',
     start: (a, env) => {
       const l = faultArgs(a, env);
-      const vma = env.vmas[l.vma as number]!;
-      const index = l.index as number;
-      const start = Math.max(vma.pgoff, index - (index % 16));
-      const end = Math.min(vma.pgoff + vma.pages - 1, start + 15);
-      return { vma: vma.id, file: vma.file, start, end, fidx: index, xi: start, pfn: -1, held: -1, ret: 0 };
+      return mapPagesLocals(env.vmas[l.vma as number]!, l.index as number);
     },
   },
   truncate: { proc: 'truncate_setsize', description: 'ftruncate to size bytes, as ext4_setattr does it (args: file, size)', start: truncateArgs },
