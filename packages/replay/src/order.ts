@@ -1,14 +1,14 @@
 /**
- * The sorter between reading and replaying: a streaming k-way merge of per-CPU FIFO queues
- * with a bounded reorder window.
+ * The sorter between reading and replaying: a streaming merge with a bounded reorder window.
  *
- * Order: timestamp, then CPU, then input order. Each CPU's records stay in input order
- * whatever their timestamps say (a CPU's queue is FIFO and only its head competes), so
- * per-CPU order is never broken. Text traces are already merged by the kernel's iterator,
- * so the window only has to absorb small disorder (trace-cmd's per-CPU streams, clock
- * jitter). At most `window` records wait; when one more arrives, the smallest head is
- * replayed. A record that arrives after the replay has already moved past its timestamp is
- * replayed in arrival order and reported as late (the caller treats its CPU as uncertain).
+ * Order: timestamp, then CPU, then input order — and each CPU's records stay in input order
+ * whatever their timestamps say. The buffer is kept sorted; a record is placed after every
+ * buffered record that sorts before it, but never before a buffered record of its own CPU.
+ * Text traces are already merged by the kernel's iterator, so nearly every record goes to
+ * the end after one comparison. At most `window` records wait; when one more arrives the
+ * first is replayed. A record that arrives after the replay has already moved past its
+ * timestamp is replayed in arrival order and reported as late (the caller treats its CPU as
+ * uncertain).
  */
 export interface Ordered {
   ts: bigint;
@@ -16,75 +16,56 @@ export interface Ordered {
   cpu: number;
 }
 
-class Fifo<T> {
-  items: T[] = [];
-  head = 0;
-  cpu = 0;
-  get size(): number { return this.items.length - this.head; }
-  push(x: T): void { this.items.push(x); }
-  peek(): T { return this.items[this.head]!; }
-  shift(): T {
-    const x = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-}
-
 export class ReorderBuffer<T> {
-  /** By CPU + 1 (CPU -1: records of no particular CPU). */
-  private readonly queues: Array<Fifo<T> | undefined> = [];
-  /** Non-empty queues, scanned for the smallest head (a trace has few CPUs). */
-  private active: Fifo<T>[] = [];
-  private size = 0;
+  // parallel arrays: the sorter never reads its records, only the keys it was given
+  private items: T[] = [];
+  private tss: bigint[] = [];
+  private cpus: number[] = [];
+  private head = 0;
   private lastTs: bigint | undefined;
   /** Records replayed after a later timestamp had already been replayed. */
   late = 0;
 
-  /** `tsOf`/`cpuOf` read a record's timestamp and CPU (defaults: its `ts` and `cpu`). */
-  constructor(
-    private readonly window: number,
-    private readonly emit: (x: T, late: boolean) => void,
-    private readonly tsOf: (x: T) => bigint = (x) => (x as Ordered).ts,
-    private readonly cpuOf: (x: T) => number = (x) => (x as Ordered).cpu,
-  ) {
+  constructor(private readonly window: number, private readonly emit: (x: T, late: boolean) => void) {
     if (!(window >= 1)) throw new RangeError('reorder window must be at least 1');
   }
 
-  push(x: T): void {
-    const cpu = this.cpuOf(x);
-    let q = this.queues[cpu + 1];
-    if (!q) { q = new Fifo<T>(); q.cpu = cpu; this.queues[cpu + 1] = q; }
-    if (q.size === 0) this.active.push(q);
-    q.push(x);
-    if (++this.size > this.window) this.popOne();
+  push(x: T, ts: bigint, cpu: number): void {
+    const n = this.items.length;
+    if (n === this.head || ts > this.tss[n - 1]! || (ts === this.tss[n - 1]! && cpu >= this.cpus[n - 1]!)) {
+      this.items.push(x);
+      this.tss.push(ts);
+      this.cpus.push(cpu);
+    } else {
+      // walk back past the records that sort after x, stopping at one of x's own CPU
+      let j = n - 1;
+      while (j >= this.head && this.cpus[j] !== cpu && (ts < this.tss[j]! || (ts === this.tss[j]! && cpu < this.cpus[j]!))) j--;
+      this.items.splice(j + 1, 0, x);
+      this.tss.splice(j + 1, 0, ts);
+      this.cpus.splice(j + 1, 0, cpu);
+    }
+    if (this.items.length - this.head > this.window) this.popOne();
   }
 
   /** Replay everything still waiting (end of input). */
   drain(): void {
-    while (this.size > 0) this.popOne();
+    while (this.items.length > this.head) this.popOne();
   }
 
   private popOne(): void {
-    const act = this.active;
-    const tsOf = this.tsOf;
-    let bi = 0;
-    let best = act[0]!;
-    let bestTs = tsOf(best.peek());
-    for (let i = 1; i < act.length; i++) {
-      const q = act[i]!;
-      const ts = tsOf(q.peek());
-      if (ts < bestTs || (ts === bestTs && q.cpu < best.cpu)) { best = q; bestTs = ts; bi = i; }
+    const h = this.head++;
+    const x = this.items[h]!;
+    const ts = this.tss[h]!;
+    this.items[h] = undefined as T;
+    if (this.head >= 4096 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.tss = this.tss.slice(this.head);
+      this.cpus = this.cpus.slice(this.head);
+      this.head = 0;
     }
-    const x = best.shift();
-    if (best.size === 0) { act[bi] = act[act.length - 1]!; act.pop(); }
-    this.size--;
-    const late = this.lastTs !== undefined && bestTs < this.lastTs;
+    const late = this.lastTs !== undefined && ts < this.lastTs;
     if (late) this.late++;
-    else this.lastTs = bestTs;
+    else this.lastTs = ts;
     this.emit(x, late);
   }
 }

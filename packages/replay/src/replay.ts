@@ -18,15 +18,14 @@ import { loadProbeMap, mergeProbeMaps, probeMapFromMeta, shippedKernels, shipped
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
 
 export const DEFAULT_KERNEL = 'linux-6.1';
-export const DEFAULT_REORDER_WINDOW = 16384;
+/** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
+export const DEFAULT_REORDER_WINDOW = 4096;
 export const DEFAULT_MAX_FINDINGS = 10000;
 const NONNNKASLR_HINT = 'x86-64 booted with nokaslr: 0xffffea0000000000';
 
 interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
-/** What the sorter holds: ops (their event has ts and cpu) and gaps. */
+/** What the sorter holds: ops and gaps. */
 type Item = MmOp | GapItem;
-const tsOf = (x: Item): bigint => (x.kind === 'gap' ? x.ts : x.event!.ts);
-const cpuOf = (x: Item): number => (x.kind === 'gap' ? x.cpu : x.event!.cpu);
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
@@ -133,13 +132,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   const sorter = new ReorderBuffer<Item>(window, (it, late) => {
     if (late) {
-      const cpu = cpuOf(it);
-      engine.gap({ cpu: cpu < 0 ? undefined : cpu, line: it.kind === 'gap' ? it.gap.line : it.event!.line, source,
+      const cpu = it.kind === 'gap' ? it.gap.cpu : it.event!.cpu;
+      engine.gap({ cpu, line: it.kind === 'gap' ? it.gap.line : it.event!.line, source,
         reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
     }
     if (it.kind === 'gap') engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
     else engine.apply(it);
-  }, tsOf, cpuOf);
+  });
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
 
@@ -160,14 +159,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       if (r.type === 'gap') {
         gaps++;
         lost += r.lost ?? 0;
-        sorter.push({ kind: 'gap', ts: r.ts ?? inputTs, cpu: r.cpu ?? -1, gap: r });
+        const ts = r.ts ?? inputTs;
+        const cpu = r.cpu ?? -1;
+        sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
         continue;
       }
       const ev: TraceEvent = r;
       events++;
-      inputTs = ev.ts;
-      if (firstTs === undefined || ev.ts < firstTs) firstTs = ev.ts;
-      if (lastTs === undefined || ev.ts > lastTs) lastTs = ev.ts;
+      const ts = ev.ts;
+      inputTs = ts;
+      if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
+      else if (ts > lastTs) lastTs = ts;
+      else if (ts < firstTs!) firstTs = ts;
       const lifted = adapter.lift(ev);
       if (lifted === null) {
         unknown++;
@@ -176,7 +179,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         bump(unusableEvents, `${ev.event}: ${lifted}`);
       } else {
         bump(usedEvents, ev.event);
-        sorter.push(lifted);
+        sorter.push(lifted, ts, ev.cpu);
       }
     }
     if (opts.onProgress && events >= nextProgress) {

@@ -22,7 +22,7 @@ export interface ReplayOptions {
   metaSource?: string;
   /** `vmemmap_base` override (`--vmemmap-base`). */
   vmemmapBase?: bigint;
-  /** Events the reorder buffer holds before it must emit (default 16384). */
+  /** Events the reorder buffer holds before it must emit (default 4096). */
   reorderWindow?: number;
   /** Findings kept at most (default 10000); the rest are counted in `findingsDropped`. */
   maxFindings?: number;

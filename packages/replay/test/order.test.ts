@@ -7,7 +7,7 @@ interface Rec { ts: bigint; cpu: number; seq: number }
 function sort(recs: Rec[], window: number): { out: Rec[]; late: number } {
   const out: Rec[] = [];
   const b = new ReorderBuffer<Rec>(window, (r) => out.push(r));
-  for (const r of recs) b.push(r);
+  for (const r of recs) b.push(r, r.ts, r.cpu);
   b.drain();
   return { out, late: b.late };
 }

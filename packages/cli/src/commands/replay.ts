@@ -40,7 +40,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
     'fail-on': Flags.string({ options: ['error', 'warning', 'never'], default: 'error', description: 'lowest severity that makes the exit code 1' }),
     stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run' }),
-    'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 16384)' }),
+    'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
   };
 
   async run(): Promise<void> {
