@@ -8,6 +8,8 @@ import type { CpuData, DatFile } from './container.js';
 import type { FileSource } from './source.js';
 
 const BLOCK_PAGES = 64;
+/** Bytes of compressed CPU data read at once. */
+const WINDOW = 1 << 20;
 
 export type CpuBlock =
   | { kind: 'pages'; data: Buffer; /** file offset of the block, or -1 inside a compressed chunk */ fileOffset: number; chunk?: number }
@@ -32,10 +34,23 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
     return;
   }
   const decompress = file.decompress!;
+  // compressed chunks are small (trace-cmd writes ~10 pages each): read the stream through a
+  // window so that every chunk does not cost two reads
+  const end = Math.min(cd.offset + cd.size, src.size);
+  let win: Buffer = Buffer.alloc(0);
+  let winAt = 0;
+  const bytes = async (pos: number, n: number): Promise<Buffer> => {
+    if (pos < winAt || pos + n > winAt + win.length) {
+      win = await src.readUpTo(pos, Math.max(n, Math.min(WINDOW, end - pos)));
+      winAt = pos;
+      if (win.length < n) throw new ShortRead(pos, n, pos + win.length);
+    }
+    return win.subarray(pos - winAt, pos - winAt + n);
+  };
   let pos = cd.offset;
   let count: number;
   try {
-    count = new ByteReader(await src.readAt(pos, 4), file.littleEndian).u32();
+    count = new ByteReader(await bytes(pos, 4), file.littleEndian).u32();
   } catch (e) {
     if (e instanceof ShortRead) {
       yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed data starts past the end of the file (byte ${pos})` };
@@ -48,10 +63,10 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
     let data: Buffer;
     let usize: number;
     try {
-      const h = new ByteReader(await src.readAt(pos, 8), file.littleEndian);
+      const h = new ByteReader(await bytes(pos, 8), file.littleEndian);
       const csize = h.u32();
       usize = h.u32();
-      data = await src.readAt(pos + 8, csize);
+      data = await bytes(pos + 8, csize);
       pos += 8 + csize;
     } catch (e) {
       if (e instanceof ShortRead) {
