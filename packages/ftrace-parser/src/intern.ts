@@ -4,6 +4,15 @@
  * avoids a slice per occurrence (less garbage, less memory held by consumers) and keeps
  * field keys internalized, so decoded `fields` objects share hidden classes.
  */
+/**
+ * A copy of s[start, end) that does not keep s alive. V8 represents a slice of 13 or more
+ * characters as a view into its parent; an interned name lives for the whole run, and must
+ * not pin the 256 KiB chunk of input it was first seen in.
+ */
+export function detachedSlice(s: string, start: number, end: number): string {
+  return JSON.parse(JSON.stringify(s.slice(start, end))) as string;
+}
+
 export class Interner<T extends { name: string } = { name: string }> {
   /** Entries by name length; each bucket is scanned with startsWith, most recent first. */
   private readonly buckets = new Map<number, T[]>();
@@ -27,7 +36,7 @@ export class Interner<T extends { name: string } = { name: string }> {
         return cand;
       }
     }
-    const e = this.make(s.slice(start, end));
+    const e = this.make(detachedSlice(s, start, end));
     if (bucket.length < this.perLength) bucket.push(e);
     return e;
   }
@@ -72,7 +81,7 @@ export class DirectInterner<T extends { name: string }> {
         if (k === len) return cand;
       }
     }
-    const e = this.make(s.slice(start, end));
+    const e = this.make(detachedSlice(s, start, end));
     this.table[h] = e;
     return e;
   }
