@@ -7,6 +7,7 @@ import { stringifyJson } from '@kreplay/ftrace-parser';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { fmtChange, where, xmlEscape } from './diff-fmt.js';
 import { escapeData, escapeProperty } from './github.js';
+import { RULE_HELP } from './rules.js';
 
 export function diffToJson(d: DiffResult): string {
   return `${stringifyJson(d, 2)}\n`;
@@ -58,10 +59,10 @@ export function diffToJunit(d: DiffResult): string {
 const SARIF_LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
 
 export function diffToSarif(d: DiffResult): string {
-  const rules = new Map<string, { id: string; shortDescription: { text: string } }>();
+  const rules = new Map<string, { id: string; shortDescription: { text: string }; fullDescription?: { text: string } }>();
   const results: unknown[] = [];
   const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent') => {
-    rules.set(e.rule, { id: e.rule, shortDescription: { text: e.rule } });
+    rules.set(e.rule, { id: e.rule, shortDescription: { text: RULE_HELP[e.rule].short }, fullDescription: { text: RULE_HELP[e.rule].full } });
     results.push({
       ruleId: e.rule,
       level: baselineState === 'absent' ? 'none' : SARIF_LEVEL[e.severity],

@@ -9,6 +9,7 @@ import {
   type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
+import { RULE_HELP } from '../rules.js';
 import type { FindingWindow } from './evidence.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
 
@@ -131,6 +132,7 @@ function findingHtml(id: string, c: FindingClass, state: string | undefined, ext
     : '<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>';
   return `<article class="finding ${esc(f.severity)}" id="finding-${esc(id)}">
 <h3>${state ? `<span class="badge ${state}">${state}</span>` : ''}<span class="badge ${esc(f.severity)}">${esc(f.severity)}</span>${f.certainty === 'uncertain' ? '<span class="badge uncertain">uncertain</span>' : ''}${esc(title)}</h3>
+<p class="muted">${esc(RULE_HELP[f.rule].full)}</p>
 <p><b>${esc(f.message)}</b>${c.count > 1 ? ` <span class="muted">(${c.count} occurrences of this rule on this page; the first is shown)</span>` : ''}${extra}</p>
 <p class="expl">${esc(f.explanation)}</p>
 <ol class="cited">
