@@ -126,20 +126,23 @@ export class ProbeMapAdapter implements Adapter {
         if (d === undefined && !this.devs.has(raw)) { d = toDev(raw); this.devs.set(raw, d); }
         return d;
       };
-      case 'page': return (raw, ev) => {
-        const base = this.pages.vmemmapBase;
-        if (base === undefined) {
-          throw new InputError(`${ev.event} carries a struct page * but the vmemmap base of the traced kernel is unknown, so it cannot become a pfn`, {
-            file: ev.source, line: ev.line, hint: this.pages.missingHint,
-          });
-        }
-        const p = typeof raw === 'bigint' ? raw : toBig(toInt(raw));
-        if (p === undefined) return undefined;
-        const off = p - base;
-        const size = BigInt(this.pages.structPageSize);
-        if (off < 0n || off % size !== 0n) return undefined;
-        return narrow(off / size);
-      };
+      case 'page': {
+        const size = this.pages.structPageSize;
+        return (raw, ev) => {
+          const base = this.pages.vmemmapBase;
+          if (base === undefined) {
+            throw new InputError(`${ev.event} carries a struct page * but the vmemmap base of the traced kernel is unknown, so it cannot become a pfn`, {
+              file: ev.source, line: ev.line, hint: this.pages.missingHint,
+            });
+          }
+          const p = typeof raw === 'bigint' ? raw : toBig(toInt(raw));
+          if (p === undefined || p < base) return undefined;
+          // one bigint subtraction; the offset (pfn × sizeof(struct page)) is exact as a number
+          const off = narrow(p - base);
+          if (typeof off !== 'number' || off % size !== 0) return undefined;
+          return off / size;
+        };
+      }
     }
   }
 }
