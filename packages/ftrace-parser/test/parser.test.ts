@@ -158,6 +158,33 @@ describe('bad input ends with a clear message', () => {
   });
 });
 
+describe('streaming', () => {
+  it('stops with the reason of an aborted signal', async () => {
+    const ac = new AbortController();
+    async function* endless(): AsyncGenerator<string> {
+      for (let i = 0; ; i++) {
+        if (i === 3) ac.abort(new Error('stop here'));
+        yield `${line(`tracing_mark_write: ${i}`)}\n`;
+      }
+    }
+    await expect(collect(parseTrace(endless(), { signal: ac.signal }))).rejects.toThrow('stop here');
+  });
+
+  it('reports progress and the totals at the end', async () => {
+    const seen: number[] = [];
+    let totals;
+    const text = `${line('tracing_mark_write: a')}\n${line('tracing_mark_write: b')}\n`;
+    await collect(parseTrace([Buffer.from(text)], { onProgress: (n) => seen.push(n), onDone: (t) => { totals = t; } }));
+    expect(seen).toEqual([text.length]);
+    expect(totals).toEqual({ lines: 2, bytes: text.length, tsForm: 'usec' });
+  });
+
+  it('yields records in input order, whatever their timestamps', () => {
+    const rs = events(parseTraceString([line('tracing_mark_write: later', '9.000000'), line('tracing_mark_write: earlier', '1.000000')].join('\n')));
+    expect(rs.map((r) => r.fields.buf)).toEqual(['later', 'earlier']);
+  });
+});
+
 describe('summarize', () => {
   it('counts events per event and per CPU, gaps and the time span', async () => {
     let totals;
