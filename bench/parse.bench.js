@@ -68,6 +68,7 @@ export default async function run() {
     console.log(`kreplay parse --stats:    ${best.wall.toFixed(2)} s wall  ${mbs(size, best.wall)} MB/s  ${meps(st.events, best.wall)} M events/s  (best of ${runs.length}, incl. node/oclif start-up)`);
     console.log(`                          ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${meps(st.events, best.cpu)} M events/s  peak RSS ${rssMb.toFixed(0)} MB`);
     console.log(`  ${st.events.toLocaleString('en')} events, ${st.gaps} gaps, ${st.lines.toLocaleString('en')} lines; wall ${(best.wall / wcSeconds).toFixed(1)}x wc -l`);
+    console.log(`  the command's own clock (parsing only, no start-up): ${st.rate.seconds.toFixed(2)} s  ${st.rate.mbPerSec} MB/s  ${(st.rate.eventsPerSec / 1e6).toFixed(2)} M events/s`);
 
     const full = measured(['--input-type=module', '-e', FULL_DECODE, file], dir);
     console.log(`parser, every field decoded (in-process): ${full.wall.toFixed(2)} s wall, ${full.cpu.toFixed(2)} s CPU = ${mbs(size, full.cpu)} MB/s  ${meps(st.events, full.cpu)} M events/s  peak RSS ${full.rssMb.toFixed(0)} MB`);
