@@ -23,7 +23,7 @@ import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
-import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS } from './console.js';
+import { kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS, type KprobeHits } from './console.js';
 import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
 import { isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
@@ -169,25 +169,54 @@ function guestTimings(b: BootOutcome, runs: number): Record<string, number> {
   return t;
 }
 
-/** gzip a trace, counting events and hashing the text. */
-async function gzipTrace(src: string, dst: string): Promise<{ bytes: number; gzipBytes: number; events: number; sha256: string }> {
+export interface TraceSummary {
+  bytes: number;
+  gzipBytes: number;
+  events: number;
+  sha256: string;
+  /** Consecutive events of different CPUs with the same timestamp: their order is unknown. */
+  crossCpuTies: number;
+}
+
+/** Counts events and cross-CPU timestamp ties, line by line. */
+export class TraceLineCounter {
+  events = 0;
+  crossCpuTies = 0;
+  private prevTs = '';
+  private prevCpu = '';
+  line(l: string): void {
+    if (l === '' || l.startsWith('#')) return;
+    this.events++;
+    const m = /\[(\d+)\][^:]*?\s(\d+\.\d+):\s/.exec(l);
+    if (!m) return;
+    if (m[2] === this.prevTs && m[1] !== this.prevCpu) this.crossCpuTies++;
+    this.prevTs = m[2];
+    this.prevCpu = m[1];
+  }
+}
+
+/** gzip a trace, counting events and ties and hashing the text. */
+async function gzipTrace(src: string, dst: string): Promise<TraceSummary> {
   const hash = createHash('sha256');
-  let events = 0;
+  const counter = new TraceLineCounter();
   let bytes = 0;
-  let atLineStart = true;
+  let carry = '';
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
       bytes += chunk.length;
-      for (let i = 0; i < chunk.length; i++) {
-        if (atLineStart && chunk[i] !== 0x23 /* # */ && chunk[i] !== 0x0a) events++;
-        atLineStart = chunk[i] === 0x0a;
-      }
+      const lines = (carry + chunk.toString('latin1')).split('\n');
+      carry = lines.pop()!;
+      for (const l of lines) counter.line(l);
       cb(null, chunk);
+    },
+    flush(cb) {
+      if (carry) counter.line(carry);
+      cb();
     },
   });
   await pipeline(createReadStream(src), count, createGzip({ level: 9 }), createWriteStream(dst));
-  return { bytes, gzipBytes: (await stat(dst)).size, events, sha256: hash.digest('hex') };
+  return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
 }
 
 export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
@@ -322,6 +351,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const cmdline = ((await readOpt(join(out, 'cmdline'))) ?? append).trim();
     const qv = await qemuVersion(qemu);
     const results: CaptureRun[] = [];
+    let kprobesBefore: KprobeHits[] = [];
     for (let i = 1; i <= runs; i++) {
       const rdir = join(out, `run-${i}`);
       const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
@@ -333,10 +363,19 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       }
       const perCpu = parsePerCpuStats((await readOpt(join(rdir, 'stats.txt'))) ?? '');
       const lost = lostEvents(perCpu);
+      const profileNow = parseKprobeProfile((await readOpt(join(rdir, 'kprobe_profile.txt'))) ?? '');
+      const kprobes = kprobeDelta(profileNow, kprobesBefore);
+      kprobesBefore = profileNow;
+      const probeMisses = kprobes.reduce((n, k) => n + k.misses, 0);
       if (lost > 0 && !opts.allowLost) {
         keep = true;
         throw new EnvironmentError(`run ${i}: ${lost} trace events were lost to ring-buffer overruns (${perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
           'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost');
+      }
+      if (probeMisses > 0 && !opts.allowLost) {
+        keep = true;
+        throw new EnvironmentError(`run ${i}: ${probeMisses} kprobe hits were missed by the kernel (${kprobes.filter((k) => k.misses > 0).map((k) => `${k.event}: ${k.misses} of ${k.hits + k.misses}`).join('; ')})`,
+          'a probe fired inside another probe\'s handler; drop the nested probe from the profile, or pass --allow-lost');
       }
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
       await mkdir(dest, { recursive: true });
@@ -369,8 +408,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         run: { index: i, of: runs },
         accel: { requested: accelWanted, used: accel, note: accelNote },
         qemu: { version: qv, smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048 },
-        buffer: { sizeKb: profile.bufferSizeKb, clock: profile.traceClock, perCpu, lost, allowLost: opts.allowLost ?? false },
-        trace: { file: 'trace.txt.gz', bytes: tr.bytes, gzipBytes: tr.gzipBytes, events: tr.events, sha256: tr.sha256, traceDat },
+        buffer: { sizeKb: profile.bufferSizeKb, clock: profile.traceClock, perCpu, lost, kprobes, probeMisses, allowLost: opts.allowLost ?? false },
+        trace: { file: 'trace.txt.gz', bytes: tr.bytes, gzipBytes: tr.gzipBytes, events: tr.events, crossCpuTies: tr.crossCpuTies, sha256: tr.sha256, traceDat },
         kernelLog: { file: 'kernel.log', findings },
         timings: { ...timer.timings, ...gt, collect: Date.now() - collect, total: timer.total() },
         kreplay: { version: opts.kreplayVersion ?? '0.1.0' },

@@ -101,3 +101,27 @@ export function parsePerCpuStats(text: string): CpuStats[] {
 export function lostEvents(stats: readonly CpuStats[]): number {
   return stats.reduce((n, s) => n + s.overrun + s.commitOverrun + s.dropped, 0);
 }
+
+export interface KprobeHits {
+  /** `group/event` as kprobe_profile names it */
+  event: string;
+  hits: number;
+  /** Hits the kernel could not record (a probe fired while another probe's handler ran). */
+  misses: number;
+}
+
+/** /sys/kernel/tracing/kprobe_profile: `group/event  hits  misses` per line. */
+export function parseKprobeProfile(text: string): KprobeHits[] {
+  const out: KprobeHits[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) out.push({ event: m[1], hits: Number(m[2]), misses: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Per-run counts from cumulative profiles (kprobe_profile counts since each probe was created). */
+export function kprobeDelta(now: readonly KprobeHits[], before: readonly KprobeHits[]): KprobeHits[] {
+  const prev = new Map(before.map((k) => [k.event, k]));
+  return now.map((k) => ({ event: k.event, hits: k.hits - (prev.get(k.event)?.hits ?? 0), misses: k.misses - (prev.get(k.event)?.misses ?? 0) }));
+}

@@ -154,6 +154,7 @@ export function guestScript(spec: GuestRunSpec): string {
     '  cat $D/workload.out',
     '  echo "KREPLAY_WORKLOAD_RC run=$i rc=$rc"',
     '  for c in $T/per_cpu/cpu*; do echo "== ${c##*/}"; cat $c/stats; done > $D/stats.txt',
+    '  cat $T/kprobe_profile > $D/kprobe_profile.txt',
     '  phase dump run=$i',
     '  cat $T/trace > $D/trace.txt || fail "cannot copy the trace to the share"',
   );

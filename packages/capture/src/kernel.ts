@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '@kreplay/ftrace-parser';
 import { EnvironmentError } from './errors.js';
-import { requireTool, run } from './tools.js';
+import { requireTool, run, which } from './tools.js';
 import { execa } from 'execa';
 
 export interface KernelImage {
@@ -37,8 +37,24 @@ export function defaultCacheDir(): string {
   return process.env.KREPLAY_CACHE ? resolve(process.env.KREPLAY_CACHE) : join(homedir(), '.cache', 'kreplay');
 }
 
+/** The newest kernel a previous run unpacked into the cache, if any. */
+async function newestCachedKernel(cacheDir: string): Promise<{ pkg: string; version: string } | undefined> {
+  const dir = join(cacheDir, 'kernels');
+  const found: Array<{ pkg: string; version: string; mtime: number }> = [];
+  for (const d of existsSync(dir) ? await readdir(dir) : []) {
+    const done = join(dir, d, 'complete.json');
+    if (!existsSync(done)) continue;
+    const j = JSON.parse(await readFile(done, 'utf8')) as { pkg: string; version: string };
+    found.push({ pkg: j.pkg, version: j.version, mtime: (await stat(done)).mtimeMs });
+  }
+  return found.sort((a, b) => b.mtime - a.mtime)[0];
+}
+
 /** The image package `linux-image-amd64` currently depends on, and its version. */
 export async function debianImagePackage(meta = 'linux-image-amd64'): Promise<{ pkg: string; version: string }> {
+  if (!(await which('apt-cache'))) {
+    throw new EnvironmentError('apt-cache is not available, so Debian\'s kernel cannot be fetched', 'on a non-Debian host pass --kernel PATH (a bzImage or vmlinux) and --modules DIR');
+  }
   const deps = await run('apt-cache', ['depends', meta], { what: `apt-cache depends ${meta}` });
   const pkg = /Depends:\s*(linux-image-\S+)/.exec(deps)?.[1];
   if (!pkg) {
@@ -55,7 +71,17 @@ export async function debianImagePackage(meta = 'linux-image-amd64'): Promise<{ 
  * its modules.dep with depmod, and reuse that folder next time.
  */
 export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: string) => void): Promise<KernelImage> {
-  const { pkg, version } = await debianImagePackage();
+  let chosen: { pkg: string; version: string };
+  try {
+    chosen = await debianImagePackage();
+  } catch (e) {
+    // Offline, or apt lists gone: a kernel fetched earlier still boots.
+    const cached = await newestCachedKernel(cacheDir);
+    if (!cached) throw e;
+    onProgress?.(`apt-cache could not name the current kernel (${(e as Error).message}); using the cached ${cached.pkg} ${cached.version}`);
+    chosen = cached;
+  }
+  const { pkg, version } = chosen;
   const release = pkg.replace(/^linux-image-/, '').replace(/-unsigned$/, '');
   const dir = join(cacheDir, 'kernels', `${pkg}_${version}`);
   const root = join(dir, 'root');

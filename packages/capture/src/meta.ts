@@ -63,7 +63,12 @@ export const CaptureMetaSchema = z.object({
     sizeKb: z.number().int(),
     clock: z.string(),
     perCpu: z.array(CpuStatsSchema),
+    /** Events lost to ring-buffer overruns, summed over CPUs. */
     lost: z.number().int().nonnegative(),
+    /** Per kprobe of the run: hits and misses (kprobe_profile). */
+    kprobes: z.array(z.object({ event: z.string(), hits: z.number().int().nonnegative(), misses: z.number().int().nonnegative() }).strict()),
+    /** Probe hits the kernel could not record, summed over kprobes. */
+    probeMisses: z.number().int().nonnegative(),
     allowLost: z.boolean(),
   }).strict(),
   trace: z.object({
@@ -71,6 +76,8 @@ export const CaptureMetaSchema = z.object({
     bytes: z.number().int().nonnegative(),
     gzipBytes: z.number().int().nonnegative(),
     events: z.number().int().nonnegative(),
+    /** Consecutive events of different CPUs with equal timestamps (their true order is unknown). */
+    crossCpuTies: z.number().int().nonnegative(),
     sha256: z.string(),
     traceDat: z.string().nullable(),
   }).strict(),

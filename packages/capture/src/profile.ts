@@ -50,7 +50,12 @@ export const CaptureProfileSchema = z.object({
   nokaslr: z.boolean().default(true),
   /** Per-CPU ring buffer size (buffer_size_kb). */
   bufferSizeKb: z.number().int().min(64).max(1 << 20).default(32768),
-  traceClock: z.enum(TRACE_CLOCKS).default('global'),
+  /**
+   * trace_clock. `mono` by default: `global` clamps a CPU whose clock lags to the last
+   * timestamp handed out, which under TCG (unsynchronized TSCs) gives events of different
+   * CPUs equal timestamps and loses their order.
+   */
+  traceClock: z.enum(TRACE_CLOCKS).default('mono'),
   /** /sys/kernel/debug/fault_around_bytes: 4096 = one filemap_fault per page; `default` leaves the kernel's 64 KiB. */
   faultAroundBytes: z.union([z.number().int().positive().multipleOf(4096), z.literal('default')]).default('default'),
   /** Pages in the test file the workload races on. */

@@ -61,3 +61,19 @@ describe('per-CPU ring buffer stats', () => {
     expect(lostEvents(stats)).toBe(20);
   });
 });
+
+describe('trace line counter', () => {
+  it('counts events and consecutive equal timestamps on different CPUs (unknown order)', async () => {
+    const { TraceLineCounter } = await import('../src/capture.js');
+    const c = new TraceLineCounter();
+    for (const l of [
+      '# tracer: nop', '#',
+      '        kr-fault-209     [001] ...1.    10.202794: page_add_file_rmap: (page_add_file_rmap+0x0/0x2f0) page=0xffffea00000a6cc0',
+      '        kr-fault-209     [001] ...1.    10.202794: page_remove_rmap: (page_remove_rmap+0x0/0x520) page=0xffffea00000a6cc0',
+      '        kr-write-208     [000] d..2.    10.202794: mm_filemap_delete_from_page_cache: dev 254:0 ino c pfn=0x29b3 ofs=12288 order=0',
+      '        kr-fault-209     [001] ...1.    10.203107: page_remove_rmap: (page_remove_rmap+0x0/0x520) page=0xffffea00000a6cc0',
+      '',
+    ]) c.line(l);
+    expect([c.events, c.crossCpuTies]).toEqual([4, 1]);
+  });
+});

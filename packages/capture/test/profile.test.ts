@@ -36,9 +36,9 @@ kprobes:
 `;
 
 describe('capture profiles', () => {
-  it('fills defaults: nokaslr, 32 MiB per-CPU buffer, global clock, fault-around untouched', () => {
+  it('fills defaults: nokaslr, 32 MiB per-CPU buffer, mono clock, fault-around untouched', () => {
     const p = parseProfile(minimal, 'min.yaml');
-    expect(p).toMatchObject({ nokaslr: true, bufferSizeKb: 32768, traceClock: 'global', faultAroundBytes: 'default', filePages: 16 });
+    expect(p).toMatchObject({ nokaslr: true, bufferSizeKb: 32768, traceClock: 'mono', faultAroundBytes: 'default', filePages: 16 });
     expect(p.kprobes[0].type).toBe('kprobe');
     expect(profileFunctions(p)).toEqual(['filemap_fault']);
     expect(profileOffsetKeys(p)).toEqual(['file.f_inode', 'inode.i_ino', 'vm_area_struct.vm_file', 'vm_fault.vma']);
