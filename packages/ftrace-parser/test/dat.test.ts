@@ -102,6 +102,12 @@ describe('trace.dat records', () => {
     expect(gaps(rs)).toHaveLength(1);
   });
 
+  it('a consumer may stop early: the file is closed and nothing is left failing', async () => {
+    let n = 0;
+    for await (const r of readTraceDat(path.join(dir, 'missed-v7-zstd.dat'))) if (r.type === 'event' && ++n === 3) break;
+    expect(n).toBe(3);
+  });
+
   it('merges the CPUs by timestamp and numbers records in output order', async () => {
     const rs = await collect(readTraceDat(path.join(dir, 'mixed-v6.dat')));
     const evs = events(rs);

@@ -30,6 +30,7 @@ class CpuStream implements PageSink {
   private pageTs = 0n;
   private where = '';
   private readonly blocks: AsyncGenerator<CpuBlock>;
+  private ahead?: Promise<IteratorResult<CpuBlock>>;
 
   constructor(
     readonly cpu: number,
@@ -56,11 +57,15 @@ class CpuStream implements PageSink {
     this.i = 0;
     while (this.batch.length === 0 && !this.done) {
       this.opts.signal?.throwIfAborted();
-      const r = await this.blocks.next();
+      const r = await (this.ahead ?? this.blocks.next());
+      this.ahead = undefined;
       if (r.done) {
         this.done = true;
         break;
       }
+      // read the next block while this one is decoded (one block ahead per CPU)
+      this.ahead = this.blocks.next();
+      this.ahead.catch(() => undefined); // surfaces at the next fill; not unhandled if reading stops first
       const b = r.value;
       if (b.kind === 'truncated') {
         this.gap('truncated', b.reason, this.lastTs);
