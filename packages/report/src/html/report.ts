@@ -156,7 +156,7 @@ function diffFindingsSection(m: ReportModel, d: DiffResult): string {
     parts.push(`<h3 class="run">${heading} — ${entries.length}</h3>`);
     if (entries.length === 0) parts.push('<p class="muted">None.</p>');
     entries.forEach((e, i) => parts.push(findingHtml(`${state}-${i + 1}`, classOf(e), state,
-      ` <span class="muted">base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s); shown from ${esc(e.exampleRun)}</span>`)));
+      `<br><span class="muted">base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s); shown from ${esc(e.exampleRun)}</span>`)));
   }
   parts.push('</section>');
   return parts.join('\n');
