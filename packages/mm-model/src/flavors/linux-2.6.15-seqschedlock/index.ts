@@ -17,7 +17,7 @@ export const linux2615Seqschedlock: Flavor = extendFlavor(linux2615, {
   procs: {
     do_no_page: doNoPageSeqschedlock,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
+      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, unmapOnce: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
       afterWriteback: { entry: 'wsl', steps: { wsl: writeSeqschedlock('mapped') } },
       beforeUnlock: { entry: 'wsu1', steps: writeSeqschedunlock('wsu', 'unlock') },
     }),

@@ -47,11 +47,11 @@ export const linux2615: Flavor = {
     do_no_page: doNoPage,
     filemap_nopage: filemapNopage,
     unmap_mapping_range: unmapMappingRange26,
-    vmtruncate,
+    vmtruncate: vmtruncate({ unmapAfter: false }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: false }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
+      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, unmapOnce: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
     }),
     invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c' }),
     invalidate_complete_page: invalidateCompletePage({

@@ -17,8 +17,10 @@ export interface Invalidate2Options {
   stopOnError: boolean;
   /** 2.6.15: was_dirty = test_clear_page_dirty(page), restored on failure. */
   clearDirtyFirst: boolean;
-  /** 2.6.23: BUG_ON(page_mapped(page)) after the unmap loop, then do_launder_page. */
+  /** 2.6.23: BUG_ON(page_mapped(page)) after the unmap, then do_launder_page. */
   bugOnMapped: boolean;
+  /** 2.6.23: `if (page_mapped(page))` unmaps once (the page lock keeps faults out); 2.6.15 loops `while`. */
+  unmapOnce: boolean;
   /** Procedure that drops the page (invalidate_complete_page / invalidate_complete_page2). */
   complete: string;
   /** Extra steps run after wait_on_page_writeback; they must end with goto 'mapped'. */
@@ -80,18 +82,20 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       },
     },
     mapped: {
-      label: (c) => (c.num('didRangeUnmap') === 0
-        ? 'while (page_mapped(page)) { unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
-        : 'while (page_mapped(page)) unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'),
+      label: (c) => `${o.unmapOnce ? 'if' : 'while'} (page_mapped(page)) ${c.num('didRangeUnmap') === 0
+        ? '{ unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
+        : 'unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'}`,
       acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
       run: (c) => {
         const pfn = c.num('pfn');
-        if (!c.mapped(pfn)) { c.goto(o.bugOnMapped ? 'bugon' : 'dirty'); return; }
+        const after = o.bugOnMapped ? 'bugon' : 'dirty';
+        if (!c.mapped(pfn)) { c.goto(after); return; }
         const ix = c.page(pfn).index;
+        const then = o.unmapOnce ? after : 'mapped';
         if (c.num('didRangeUnmap') === 0) {
           c.set('didRangeUnmap', 1);
-          callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, c.num('end'), false, 'mapped');
-        } else callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, ix, false, 'mapped');
+          callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, c.num('end'), false, then);
+        } else callUnmap(c, 'unmap_mapping_range', c.num('file'), ix, ix, false, then);
       },
     },
     result: {

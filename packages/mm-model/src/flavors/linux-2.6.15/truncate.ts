@@ -11,44 +11,54 @@ import { NONE, PG } from '../../state.js';
 import { END, PAGEVEC_SIZE_2_6, advance, cur, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 
-export const vmtruncate: Proc = {
-  fn: 'vmtruncate',
-  where: 'mm/memory.c',
-  entry: 'isize',
-  steps: {
-    isize: {
-      label: (c) => (c.map(c.num('file')).isize < c.num('size') ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
-        : 'i_size_write(inode, offset)'),
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.i_size`)],
-      run: (c) => {
-        const file = c.num('file'); const size = c.num('size');
-        const old = c.map(file).isize;
-        c.op({ kind: 'truncate_begin', fn: 'vmtruncate', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
-        c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
-        c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
-        if (old < size) { // do_expand: nothing to unmap or drop
-          c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
+/**
+ * vmtruncate. `unmapAfter` (2.6.23): a second unmap_mapping_range after
+ * truncate_inode_pages, for private pages COWed meanwhile.
+ */
+export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
+  return {
+    fn: 'vmtruncate',
+    where: 'mm/memory.c',
+    entry: 'isize',
+    steps: {
+      isize: {
+        label: (c) => (c.map(c.num('file')).isize < c.num('size') ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
+          : 'i_size_write(inode, offset)'),
+        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.i_size`)],
+        run: (c) => {
+          const file = c.num('file'); const size = c.num('size');
+          const old = c.map(file).isize;
+          c.op({ kind: 'truncate_begin', fn: 'vmtruncate', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
+          c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
+          c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
+          if (old < size) { // do_expand: nothing to unmap or drop
+            c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
+            c.ret(0);
+            return;
+          }
+          callUnmap(c, 'unmap_mapping_range', file, pagesFrom(size), END, true, 'pages');
+        },
+      },
+      pages: {
+        label: 'truncate_inode_pages(mapping, offset)',
+        run: (c) => c.call('truncate_inode_pages', 'nrpages', {
+          file: c.num('file'), start: pagesFrom(c.num('size')), end: END, next: 0, pvec: [], i: 0, pfn: NONE,
+        }, opts.unmapAfter ? 'unmap2' : 'done'),
+      },
+      unmap2: {
+        label: 'unmap_mapping_range(mapping, offset + PAGE_SIZE - 1, 0, 1)',
+        run: (c) => callUnmap(c, 'unmap_mapping_range', c.num('file'), pagesFrom(c.num('size')), END, true, 'done'),
+      },
+      done: {
+        label: 'return 0',
+        run: (c) => {
+          c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(c.num('file')), ret: 0 });
           c.ret(0);
-          return;
-        }
-        callUnmap(c, 'unmap_mapping_range', file, pagesFrom(size), END, true, 'pages');
+        },
       },
     },
-    pages: {
-      label: 'truncate_inode_pages(mapping, offset)',
-      run: (c) => c.call('truncate_inode_pages', 'nrpages', {
-        file: c.num('file'), start: pagesFrom(c.num('size')), end: END, next: 0, pvec: [], i: 0, pfn: NONE,
-      }, 'done'),
-    },
-    done: {
-      label: 'return 0',
-      run: (c) => {
-        c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(c.num('file')), ret: 0 });
-        c.ret(0);
-      },
-    },
-  },
-};
+  };
+}
 
 /** `if (page_mapped(page)) unmap_mapping_range(mapping, index, PAGE_CACHE_SIZE, 0)` (2.6.23). */
 function unmapIfMapped(then: string): StepDef {

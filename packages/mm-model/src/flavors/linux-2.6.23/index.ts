@@ -19,11 +19,11 @@ export const linux2623: Flavor = {
   procs: {
     __do_fault: doFault2623,
     unmap_mapping_range: unmapMappingRange26,
-    vmtruncate,
+    vmtruncate: vmtruncate({ unmapAfter: true }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: false, clearDirtyFirst: false, bugOnMapped: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
+      stopOnError: false, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
     }),
     invalidate_complete_page2: invalidateCompletePage({
       refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page2', where: 'mm/truncate.c',
