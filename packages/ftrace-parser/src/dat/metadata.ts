@@ -1,0 +1,257 @@
+/**
+ * What a trace.dat's metadata says, gathered while the container is read (container.ts,
+ * v6.ts, v7.ts): the types every other module uses, the option ids and their decoding, the
+ * header page/event checks, saved cmdlines and the trace clock.
+ */
+import { ByteReader, ShortRead } from './bytes.js';
+import type { Decompressor } from './compress.js';
+import { parseEventFormat, type EventFormat } from './format.js';
+import type { Kallsyms } from './kallsyms.js';
+
+
+/** Option ids (trace-cmd's enum tracecmd_file_options). */
+export const OPT = {
+  DONE: 0, DATE: 1, CPUSTAT: 2, BUFFER: 3, TRACECLOCK: 4, UNAME: 5, HOOK: 6, OFFSET: 7,
+  CPUCOUNT: 8, VERSION: 9, PROCMAPS: 10, TRACEID: 11, TIME_SHIFT: 12, GUEST: 13, TSC2NSEC: 14,
+  STRINGS: 15, HEADER_INFO: 16, FTRACE_EVENTS: 17, EVENT_FORMATS: 18, KALLSYMS: 19, PRINTK: 20,
+  CMDLINES: 21, BUFFER_TEXT: 22, BTF_FILE: 23, LAST_BOOT_INFO: 24, MODULES_FILE: 25,
+} as const;
+const KNOWN_OPTIONS = new Set<number>(Object.values(OPT));
+
+/** Where one CPU's ring-buffer pages are. */
+export interface CpuData {
+  cpu: number;
+  offset: number;
+  size: number;
+}
+
+/** One ring buffer (the top instance is named ""). */
+export interface DatBuffer {
+  name: string;
+  clock?: string;
+  pageSize: number;
+  /** CPU data stored as compressed chunks (v7). */
+  compressed: boolean;
+  cpus: CpuData[];
+  /** A latency (text) buffer: the trace file as ASCII, which kreplay does not read here. */
+  latency?: boolean;
+  /** Where the buffer's flyrecord block (v6) or section (v7) starts. */
+  sectionOffset?: number;
+}
+
+/** Ring-buffer page layout, from `events/header_page`. */
+export interface PageHeader {
+  /** Size of the `commit` word: the kernel's long. */
+  commitSize: number;
+  /** Offset of `data` in a page. */
+  dataOffset: number;
+}
+
+export interface DatFile {
+  path: string;
+  fileSize: number;
+  version: number;
+  littleEndian: boolean;
+  /** User-space long size of the recording machine (the header's byte). */
+  longSize: number;
+  pageSize: number;
+  compression?: { name: string; version: string };
+  pageHeader: PageHeader;
+  formats: Map<number, EventFormat>;
+  kallsyms: Kallsyms;
+  printk: string;
+  cmdlines: Map<number, string>;
+  buffers: DatBuffer[];
+  clock?: string;
+  /** Added to every timestamp (OFFSET and DATE options), as trace-cmd report does. */
+  tsOffset: bigint;
+  /** Metadata for TraceMeta records, in file order. */
+  meta: [string, string | number][];
+  decompress?: Decompressor;
+}
+
+/** A problem with the file's structure; readTraceDat turns it into an InputError. */
+export class DatFormatError extends Error {
+  constructor(message: string, readonly offset?: number, readonly hint?: string) {
+    super(message);
+    this.name = 'DatFormatError';
+  }
+}
+
+export const TRUNCATED_HINT = 'the file is truncated or corrupt; re-copy it, or re-record with `trace-cmd record`';
+
+/** Wraps a section read so a short read names the section. */
+export async function section<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ShortRead) throw new DatFormatError(`the ${what} ends early: ${e.message}`, e.at, TRUNCATED_HINT);
+    throw e;
+  }
+}
+
+export function parseHeaderPage(text: string): PageHeader {
+  const commit = /field:\s*local_t commit;\s*offset:(\d+);\s*size:(\d+);/.exec(text);
+  const data = /field:\s*char data;\s*offset:(\d+);/.exec(text);
+  if (!commit || !data) throw new DatFormatError('the header_page description has no commit or data field', undefined, 'this trace.dat comes from a kernel whose ring-buffer layout kreplay does not know');
+  return { commitSize: Number(commit[2]), dataOffset: Number(data[1]) };
+}
+
+export function checkHeaderEvent(text: string): void {
+  if (!/type_len\s*:\s*5 bits/.test(text) || !/time_delta\s*:\s*27 bits/.test(text)) {
+    throw new DatFormatError('the header_event description is not the 5-bit type_len / 27-bit time_delta layout', undefined, 'this trace.dat comes from a kernel older than 2.6.31, which kreplay does not read');
+  }
+}
+
+export function parseCmdlines(text: string, into: Map<number, string>): void {
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const pid = Number(line.slice(0, sp));
+    if (Number.isInteger(pid)) into.set(pid, line.slice(sp + 1));
+  }
+}
+
+/** `[local] global counter` → `local`. */
+function selectedClock(text: string): string | undefined {
+  const m = /\[([^\]]+)\]/.exec(text);
+  return m ? m[1] : text.trim().split(/\s+/)[0] || undefined;
+}
+
+/** Collects the metadata as the container is read. */
+export class Builder {
+  readonly formats = new Map<number, EventFormat>();
+  readonly cmdlines = new Map<number, string>();
+  readonly meta: [string, string | number][] = [];
+  readonly buffers: DatBuffer[] = [];
+  kallsymsText = '';
+  printk = '';
+  pageHeader?: PageHeader;
+  clock?: string;
+  tsOffset = 0n;
+  cpuCount?: number;
+
+  constructor(readonly little: boolean, readonly longSize: number) {}
+
+  /** v7 header info section: "header_page\0" size data "header_event\0" size data. */
+  headerInfo(r: ByteReader): void {
+    const tag1 = r.cstring();
+    if (tag1 !== 'header_page') throw new DatFormatError(`expected "header_page", found "${tag1.slice(0, 20)}"`, r.offset);
+    this.pageHeader = parseHeaderPage(r.bytes(r.u64()).toString('latin1'));
+    const tag2 = r.cstring();
+    if (tag2 !== 'header_event') throw new DatFormatError(`expected "header_event", found "${tag2.slice(0, 20)}"`, r.offset);
+    checkHeaderEvent(r.bytes(r.u64()).toString('latin1'));
+  }
+
+  addFormat(text: string, system: string, at: number): void {
+    let fmt: EventFormat;
+    try {
+      fmt = parseEventFormat(text, system, this.longSize);
+    } catch (e) {
+      throw new DatFormatError(`event format of system ${system}: ${(e as Error).message}`, at);
+    }
+    this.formats.set(fmt.id, fmt);
+  }
+
+  ftraceEvents(r: ByteReader): void {
+    const n = r.u32();
+    for (let i = 0; i < n; i++) {
+      const at = r.offset;
+      this.addFormat(r.bytes(r.u64()).toString('utf8'), 'ftrace', at);
+    }
+  }
+
+  eventFormats(r: ByteReader): void {
+    const systems = r.u32();
+    for (let s = 0; s < systems; s++) {
+      const system = r.cstring();
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
+        const at = r.offset;
+        this.addFormat(r.bytes(r.u64()).toString('utf8'), system, at);
+      }
+    }
+  }
+
+  /** One option; `v7` decides the BUFFER layout. Unknown ids are kept as metadata. */
+  option(id: number, data: Buffer, v7: boolean, at: number): void {
+    const r = new ByteReader(data, this.little, 0, at);
+    const str = (): string => {
+      const z = data.indexOf(0);
+      return data.toString('utf8', 0, z < 0 ? data.length : z);
+    };
+    switch (id) {
+      case OPT.DATE: {
+        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0')) * 1000n;
+        this.meta.push(['date-offset', str().trim()]);
+        break;
+      }
+      case OPT.OFFSET:
+        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0'));
+        this.meta.push(['ts-offset', str().trim()]);
+        break;
+      case OPT.CPUSTAT:
+        this.meta.push(['cpustat', str()]);
+        break;
+      case OPT.BUFFER:
+      case OPT.BUFFER_TEXT: {
+        const offset = r.u64();
+        const name = r.cstring();
+        if (!v7) {
+          this.buffers.push({ name, pageSize: 0, compressed: false, cpus: [], sectionOffset: offset });
+          break;
+        }
+        const clock = r.cstring();
+        if (id === OPT.BUFFER_TEXT) {
+          this.buffers.push({ name, clock, pageSize: 0, compressed: false, cpus: [], latency: true, sectionOffset: offset });
+          break;
+        }
+        const pageSize = r.u32();
+        const n = r.u32();
+        const cpus: CpuData[] = [];
+        for (let i = 0; i < n; i++) cpus.push({ cpu: r.u32(), offset: r.u64(), size: r.u64() });
+        this.buffers.push({ name, clock, pageSize, compressed: false, cpus, sectionOffset: offset });
+        break;
+      }
+      case OPT.TRACECLOCK:
+        this.clock = selectedClock(str());
+        break;
+      case OPT.UNAME:
+        this.meta.push(['uname', str()]);
+        break;
+      case OPT.VERSION:
+        this.meta.push(['trace-cmd.version', str()]);
+        break;
+      case OPT.CPUCOUNT:
+        this.cpuCount = r.u32();
+        break;
+      case OPT.TRACEID:
+        this.meta.push(['trace-id', r.u64Big().toString()]);
+        break;
+      case OPT.TSC2NSEC: {
+        const mult = r.u32();
+        const shift = r.u32();
+        const offset = r.u64Big();
+        this.meta.push(['tsc2nsec', `mult=${mult} shift=${shift} offset=${offset}`]);
+        break;
+      }
+      case OPT.HOOK:
+        this.meta.push(['hook', str()]);
+        break;
+      case OPT.LAST_BOOT_INFO:
+        this.meta.push(['last-boot-info', str()]);
+        break;
+      case OPT.GUEST:
+        this.meta.push(['guest', r.cstring()]);
+        break;
+      case OPT.PROCMAPS:
+      case OPT.TIME_SHIFT:
+      case OPT.STRINGS:
+      case OPT.BTF_FILE:
+      case OPT.MODULES_FILE:
+        break; // understood, not needed for events
+      default:
+        if (!KNOWN_OPTIONS.has(id)) this.meta.push(['unknown-option', `id ${id} (${data.length} bytes) at offset ${at}, skipped`]);
+    }
+  }
+}
