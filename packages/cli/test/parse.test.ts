@@ -32,7 +32,7 @@ describe('kreplay parse', () => {
   it('reads stdin given as -', async () => {
     const r = await runCli(['parse', '-', '--jsonl'], { input: readFileSync(fixture('perf-script.txt'), 'utf8') });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toHaveLength(7);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(8);
     expect(JSON.parse(r.stdout.split('\n')[0]!).source).toBe('-');
   });
 

@@ -268,6 +268,18 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     if (s.startsWith('<stack trace>', start)) return decoded('kernel_stack', 'ftrace', {}, undefined, true);
     if (s.startsWith('<user stack trace>', start)) return decoded('user_stack', 'ftrace', {}, undefined, true);
   }
+  let period: number | undefined;
+  const d0 = s.charCodeAt(start);
+  if (d0 >= 48 && d0 <= 57) {
+    // perf script for sampled events prints the sample period first: `  250000 cpu-clock:`
+    let j = start;
+    while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    if (j < n && s.charCodeAt(j) === 32) {
+      period = Number(s.slice(start, j));
+      while (j < n && s.charCodeAt(j) === 32) j++;
+      start = j;
+    }
+  }
   let i = start;
   while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
   if (i === start) return 'no event name after the timestamp';
@@ -326,6 +338,7 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     }
   }
   const sys = system ?? info.system;
+  if (period !== undefined && payload) fields.period = period;
   if (!payload) return decoded(event, sys, fields);
   if (sys === 'filemap') {
     if (decodeFilemap(s, i, fields, n)) return decoded(event, sys, fields);
