@@ -27,6 +27,12 @@ export interface LineParserOptions {
   fields?: boolean;
 }
 
+/** The most a single trace_marker write carries (TRACE_MARKER_MAX_SIZE, and a margin for the prefix). */
+const TRACE_MARKER_MAX = 4096 + 64;
+
+/** Gap lines held for the next event's timestamp at most; beyond that they go out without one. */
+const MAX_HELD = 1024;
+
 /** Longest input text kept in a Gap's `text`. */
 export const GAP_TEXT_MAX = 200;
 
@@ -47,6 +53,8 @@ export class TraceLineParser {
   /** The last event, held for its continuation lines. */
   private pending: TraceEvent | undefined;
   private pendingIsMarker = false;
+  /** Characters of the pending marker's message so far. */
+  private markerChars = 0;
   /** Gap lines waiting for the event they precede. */
   private held: Gap[] = [];
   /** Timestamp of the last event (function_graph lines without abstime take it). */
@@ -138,10 +146,15 @@ export class TraceLineParser {
       return this.graphEvent(g, text, lineNo, out, unterminated);
     }
     if (this.pendingIsMarker && this.pending && !unterminated && !text.includes('\u0000') && !text.includes('\ufffd')) {
-      // the next line of a multi-line trace marker
-      const f = this.pending.fields;
-      if (typeof f.buf === 'string') f.buf = `${f.buf}\n${text}`;
-      return;
+      // the next line of a multi-line trace marker, as long as the message still fits what
+      // one trace_marker write can hold (so a marker never swallows the rest of a bad file)
+      this.markerChars += text.length + 1;
+      if (this.markerChars <= TRACE_MARKER_MAX) {
+        const f = this.pending.fields;
+        if (typeof f.buf === 'string') f.buf = `${f.buf}\n${text}`;
+        return;
+      }
+      this.pendingIsMarker = false;
     }
     this.unparseable(text, lineNo, out, head, unterminated);
   }
@@ -170,6 +183,7 @@ export class TraceLineParser {
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
     this.pendingIsMarker = ev.event === 'print';
+    if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }
 
@@ -192,6 +206,7 @@ export class TraceLineParser {
     this.flushPending(out);
     const gap: Gap = { type: 'gap', kind: g.kind, cpu: g.cpu, lost: g.lost, ts: undefined, line: g.line, source: this.source, reason: g.reason };
     this.held.push(gap);
+    if (this.held.length > MAX_HELD) this.flushHeld(out, undefined);
   }
 
   private meta(out: TraceRecord[], key: string, value: string | number, line: number): void {

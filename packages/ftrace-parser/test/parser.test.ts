@@ -158,6 +158,16 @@ describe('bad input ends with a clear message', () => {
   });
 });
 
+describe('multi-line markers', () => {
+  it('join their later lines, but never grow past what one trace_marker write holds', () => {
+    const rs = parseTraceString([line('tracing_mark_write: first'), 'second', ...Array.from({ length: 100 }, () => 'x'.repeat(100))].join('\n'));
+    const [ev] = events(rs);
+    expect((ev!.fields.buf as string).startsWith('first\nsecond\nxxx')).toBe(true);
+    expect((ev!.fields.buf as string).length).toBeLessThanOrEqual(4096 + 64);
+    expect(gaps(rs).length).toBeGreaterThan(50);
+  });
+});
+
 describe('streaming', () => {
   it('stops with the reason of an aborted signal', async () => {
     const ac = new AbortController();
