@@ -51,6 +51,8 @@ interface EventInfo {
   name: string;
   kind: Kind;
   system: string | undefined;
+  /** The probe site this event printed last (kprobe events print one site). */
+  lastSite: { text: string; site: ProbeSite | undefined } | undefined;
 }
 
 function eventInfo(name: string): EventInfo {
@@ -59,7 +61,7 @@ function eventInfo(name: string): EventInfo {
       : name === 'function' || name === 'func_repeats' ? Kind.Function
         : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
           : Kind.Generic;
-  return { name, kind, system: lookupSystem(name) };
+  return { name, kind, system: lookupSystem(name), lastSite: undefined };
 }
 
 /** Event names seen so far, each with its kind and system: one lookup per line. */
@@ -131,9 +133,20 @@ export function decodeFilemap(s: string, start: number, fields: Fields, n = s.le
 /** Probe sites by their printed text and event (`(filemap_fault+0x0/0x5a0)` repeats millions of times). */
 const siteCache = new Map<string, Map<string, ProbeSite | null>>();
 
-export function decodeProbeSite(s: string, start: number, event: string, end = s.length): { site: ProbeSite; end: number } | undefined {
+/** Index just past the `)` of the site the last decodeProbeSite call read. */
+let siteEnd = 0;
+
+/**
+ * The probe site at s[start] (`(`), or undefined if it is not one. `info`, the event's
+ * entry, remembers its last site: a kprobe prints the same site every time, so the common
+ * case is one comparison.
+ */
+export function decodeProbeSite(s: string, start: number, event: string, end = s.length, info?: EventInfo): ProbeSite | undefined {
   const close = s.indexOf(')', start);
   if (close < 0 || close >= end) return undefined;
+  siteEnd = close + 1;
+  const last = info?.lastSite;
+  if (last !== undefined && last.text.length === close - start - 1 && s.startsWith(last.text, start + 1)) return last.site;
   const inner = names.get(s, start + 1, close);
   let byEvent = siteCache.get(event);
   if (byEvent === undefined) {
@@ -146,7 +159,8 @@ export function decodeProbeSite(s: string, start: number, event: string, end = s
     if (site) Object.freeze(site);
     if (byEvent.size < 1024) byEvent.set(inner, site);
   }
-  return site ? { site, end: close + 1 } : undefined;
+  if (info) info.lastSite = { text: inner, site: site ?? undefined };
+  return site ?? undefined;
 }
 
 function parseProbeSite(inner: string, event: string): ProbeSite | undefined {
@@ -331,10 +345,10 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     if (g.kind !== 'comment') return graphEvent(g);
   }
   if (i < n && s.charCodeAt(i) === 40) {
-    const probe = decodeProbeSite(s, i, event, n);
+    const probe = decodeProbeSite(s, i, event, n, info);
     if (probe) {
-      if (payload && !decodeFields(s, fields, probe.end, n)) fields.raw = s.slice(probe.end, n).trim();
-      return decoded(event, system ?? 'kprobes', fields, probe.site);
+      if (payload && !decodeFields(s, fields, siteEnd, n)) fields.raw = s.slice(siteEnd, n).trim();
+      return decoded(event, system ?? 'kprobes', fields, probe);
     }
   }
   const sys = system ?? info.system;
