@@ -87,7 +87,11 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       this.out(`${relative(process.cwd(), r.dir) || '.'}: ${m.trace.events} events, ${(m.trace.bytes / 1e6).toFixed(1)} MB text, ${(m.trace.gzipBytes / 1e6).toFixed(2)} MB gz, lost ${m.buffer.lost}`);
       this.out(`  kernel ${m.kernel.release} (${m.kernel.source}) under ${m.accel.used}; vmemmap_base ${m.vmemmapBase ?? 'unknown'}; fault_around_bytes ${m.faultAroundBytes ?? '?'}`);
       this.out(`  workload ${m.workload.name}: ${Object.entries(res).filter(([k]) => k !== 'workload').map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      if (m.trace.crossCpuTies > 0) this.out(`  warning: ${m.trace.crossCpuTies} pairs of events on different CPUs share a timestamp (trace clock ${m.buffer.clock}); their order is unknown — traceClock: mono avoids this under TCG`);
+      if (m.trace.crossCpuTies > 0 && m.buffer.clock === 'global') {
+        this.out(`  warning: ${m.trace.crossCpuTies} pairs of events on different CPUs share a timestamp under the global clock, which clamps lagging CPUs: their true order is lost (traceClock: mono avoids this under TCG)`);
+      } else if (m.trace.crossCpuTies > 0) {
+        this.out(`  note: ${m.trace.crossCpuTies} pairs of events on different CPUs share a printed (µs) timestamp; the file keeps the kernel's nanosecond merge order`);
+      }
       if (m.kernelLog.findings.length) this.out(`  kernel log: ${m.kernelLog.findings.map((f) => `${f.kind}: ${f.text}`).join('\n              ')}`);
     }
     this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
