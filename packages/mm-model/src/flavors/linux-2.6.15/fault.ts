@@ -42,7 +42,11 @@ export function handlePteFault(next: (c: Ctx) => void): StepDef {
 export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
   return {
     label: 'if (pte_none(*page_table)) set_pte_at(mm, address, page_table, entry)',
-    acc: (c) => [pteAcc(c, 'read'), pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file'))],
+    acc: (c) => {
+      const { vma, i } = faultSite(c);
+      if (c.pte(vma.id, i) !== NONE) return [pteAcc(c, 'read'), w(`${c.P(c.num('pfn'))}.refcount`), release(ptlLoc(c))];
+      return [pteAcc(c, 'read'), pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file'))];
+    },
     run: (c) => {
       const { vma, i } = faultSite(c);
       if (c.pte(vma.id, i) !== NONE) {
@@ -96,8 +100,13 @@ export const doNoPage: Proc = {
     ptl: {
       label: (c) => (c.num('rv') === NOPAGE_SIGBUS ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
         : 'page_table = pte_offset_map_lock(); if (sequence != mapping->truncate_count)'),
-      acc: (c) => (c.num('rv') === NOPAGE_SIGBUS ? []
-        : [acquire(ptlLoc(c)), r(`${c.M(c.num('file'))}.truncate_count`)]),
+      acc: (c) => {
+        if (c.num('rv') === NOPAGE_SIGBUS) return [];
+        const a = [acquire(ptlLoc(c)), r(`${c.M(c.num('file'))}.truncate_count`)];
+        // sequence != truncate_count: pte_unmap_unlock(); page_cache_release(new_page)
+        if (c.map(c.num('file')).truncateCount !== c.num('seq')) a.push(release(ptlLoc(c)), w(`${c.P(c.num('rv'))}.refcount`));
+        return a;
+      },
       block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
       run: (c) => {
         const pfn = c.num('rv');
@@ -157,7 +166,7 @@ export const filemapNopage: Proc = {
       else c.goto('lock');
     }),
     lock: lockPage('page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
       (c) => {
         const pfn = c.num('pfn');
         const p = c.page(pfn);

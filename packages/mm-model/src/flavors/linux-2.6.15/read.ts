@@ -26,7 +26,7 @@ export const doGenericMappingRead: Proc = {
     readio: readpageIo('isize2', false),
     uptodate: testUptodate('if (!PageUptodate(page)) goto page_not_up_to_date', (c, ok) => c.goto(ok ? 'isize2' : 'lock')),
     lock: lockPage('page_not_up_to_date: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
       (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).mapping === NONE) {

@@ -51,7 +51,7 @@ export const doFault2623: Proc = {
       },
     },
     lock: lockPage('__lock_page(page); if (unlikely(page->mapping != mapping)) { unlock_page(page); page_cache_release(page); goto repeat; }',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
       (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).mapping !== c.num('file')) {
@@ -69,7 +69,8 @@ export const doFault2623: Proc = {
     isize2: {
       label: '/* Must recheck i_size under page lock */ if (unlikely(vmf->pgoff >= size)) { unlock_page(page); page_cache_release(page); goto outside_data_content; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)
+        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) {

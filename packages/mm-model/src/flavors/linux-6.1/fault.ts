@@ -125,7 +125,8 @@ export const doReadFault61: Proc = {
       run: (c) => { c.unlockPage(c.num('pfn')); c.goto('lock'); },
     },
     lock: lockPage('folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`),
+        ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
       (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).mapping !== c.num('file')) {
@@ -164,7 +165,8 @@ export const doReadFault61: Proc = {
     isize2: {
       label: 'max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_off)) { folio_unlock; folio_put; return VM_FAULT_SIGBUS; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {

@@ -171,7 +171,7 @@ export const findLockEntries61: Proc = {
     },
     trylock: {
       label: 'if (!folio_trylock(folio)) goto put; if (folio->mapping != mapping || folio_test_writeback(folio)) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.writeback`)],
+      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.writeback`), w(`${c.P(c.num('pfn'))}.refcount`)],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).locker !== NONE) { c.ref(pfn, -1); c.goto('get'); return; }

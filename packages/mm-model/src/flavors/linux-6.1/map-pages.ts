@@ -71,7 +71,7 @@ export const filemapMapPages61: Proc = {
     },
     uptodate: {
       label: 'if (!folio_test_uptodate(folio) || folio_test_readahead(folio)) goto skip',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`), ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [w(`${c.P(c.num('pfn'))}.refcount`)])],
       run: (c) => {
         if (!c.testFlag(c.num('pfn'), 'uptodate')) { skip(c, false); return; }
         c.goto('trylock');
@@ -79,7 +79,7 @@ export const filemapMapPages61: Proc = {
     },
     trylock: {
       label: 'if (!folio_trylock(folio)) goto skip; if (folio->mapping != mapping) goto unlock; if (!folio_test_uptodate(folio)) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).locker !== NONE) { skip(c, false); return; }
@@ -91,7 +91,8 @@ export const filemapMapPages61: Proc = {
     },
     isize: {
       label: 'max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (xas->xa_index >= max_idx) goto unlock',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
       run: (c) => {
         if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { skip(c, true); return; }
         c.goto('map');
@@ -104,7 +105,8 @@ export const filemapMapPages61: Proc = {
         const pfn = c.num('pfn');
         const a = [];
         if (c.num('held') === NONE) a.push(acquire(c.env.ptls[ptl]!.loc));
-        a.push(r(pteLoc(c.env, vma, i)), w(pteLoc(c.env, vma, i)), w(`${c.P(pfn)}.mapcount`), ...installAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`));
+        a.push(r(pteLoc(c.env, vma, i)), w(pteLoc(c.env, vma, i)), w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`),
+          ...installAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`));
         return a;
       },
       block: (c) => {

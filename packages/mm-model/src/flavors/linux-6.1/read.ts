@@ -81,7 +81,8 @@ export const filemapRead61: Proc = {
     },
     update_lock: {
       label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+        release(invLockLoc(c)), w(`${c.P(c.num('pfn'))}.refcount`)],
       block: (c) => c.pageLockHeld(c.num('pfn')),
       run: (c) => {
         const pfn = c.num('pfn');
