@@ -294,8 +294,14 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
       start = j;
     }
   }
+  // scan the name, hashing it on the way for the event-name table
   let i = start;
-  while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
+  let h = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!isEventNameChar(c)) break;
+    h = (h * 31 + c) | 0;
+  }
   if (i === start) return 'no event name after the timestamp';
   let system: string | undefined;
   let nameStart = start;
@@ -303,8 +309,12 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     // perf `system:event:`
     system = names.get(s, start, i);
     nameStart = i + 1;
-    i = nameStart;
-    while (i < n && isEventNameChar(s.charCodeAt(i))) i++;
+    h = 0;
+    for (i = nameStart; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (!isEventNameChar(c)) break;
+      h = (h * 31 + c) | 0;
+    }
     if (i === nameStart) return 'no event name after the system';
   }
   const fields: Fields = payload ? {} : NO_FIELDS;
@@ -318,7 +328,7 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     if (payload) decodeFunction(s, start, i, fields, n);
     return decoded('function', 'ftrace', fields);
   }
-  const info = eventNames.entry(s, nameStart, i);
+  const info = eventNames.entryHashed(s, nameStart, i, h);
   const event = info.name;
   i++;
   const kind = info.kind;

@@ -69,9 +69,15 @@ export class DirectInterner<T extends { name: string }> {
   }
 
   entry(s: string, start: number, end: number): T {
+    let h = 0;
+    for (let k = start; k < end; k++) h = (h * 31 + s.charCodeAt(k)) | 0;
+    return this.entryHashed(s, start, end, h);
+  }
+
+  /** entry() when the caller already computed `h = (h * 31 + c) | 0` over the name's characters from 0. */
+  entryHashed(s: string, start: number, end: number, hash: number): T {
     const len = end - start;
-    let h = len;
-    for (let k = start; k < end; k++) h = (h * 31 + s.charCodeAt(k)) & this.mask;
+    const h = hash & this.mask;
     const cand = this.table[h];
     if (cand !== undefined) {
       const name = cand.name;
