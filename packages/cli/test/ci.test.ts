@@ -28,29 +28,43 @@ describe('kreplay ci', () => {
     });
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toContain('REGRESSION traces: 2 new, 0 fixed, 0 unchanged findings');
+    // The fixtures' meta.json name their workload: that is the group.
+    expect(r.stdout).toContain('REGRESSION odirect-race: 2 new, 0 fixed, 0 unchanged findings');
     expect(r.stdout).toContain('workload.mismatches 0 → 3');
     // Plain progress lines in CI, one per step.
-    expect(r.stderr).toMatch(/^\[kreplay ci +[\d.]+s\] replay traces: /m);
+    expect(r.stderr).toMatch(/^\[kreplay ci +[\d.]+s\] replay odirect-race: /m);
     expect(r.stderr).not.toContain('\x1b[K');
     const out = path.join(dir, 'out-regress'); // relative to the config file
-    expect(readdirSync(path.join(out, 'traces')).sort()).toEqual([
+    expect(readdirSync(path.join(out, 'odirect-race')).sort()).toEqual([
       'diff.github.txt', 'diff.json', 'diff.junit.xml', 'diff.sarif', 'diff.txt',
       'perfetto-base-1.json', 'perfetto-base-2.json', 'perfetto-patched-1.json', 'perfetto-patched-2.json', 'report.html',
     ]);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ regression: true, groups: [{ name: 'traces', findings: { new: 2, fixed: 0, unchanged: 0 } }] });
-    const d = JSON.parse(readFileSync(path.join(out, 'traces/diff.json'), 'utf8'));
+    expect(summary).toMatchObject({ regression: true, groups: [{ name: 'odirect-race', findings: { new: 2, fixed: 0, unchanged: 0 } }] });
+    const d = JSON.parse(readFileSync(path.join(out, 'odirect-race/diff.json'), 'utf8'));
     expect(d.base.runs).toHaveLength(2);
-    expect(readFileSync(path.join(out, 'traces/report.html'), 'utf8')).toContain('kreplay ci: clean vs racy (traces)');
+    expect(readFileSync(path.join(out, 'odirect-race/report.html'), 'utf8')).toContain('kreplay ci: clean vs racy (odirect-race)');
   });
 
   it('exits 0 when the patched runs match the base runs', async () => {
     const file = config('same.json', { base: { traces: [fx('race')] }, patched: { traces: [fx('race-2')] }, output: 'out-same', formats: ['json'] });
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(0);
-    expect(existsSync(path.join(dir, 'out-same/traces/diff.json'))).toBe(true);
-    expect(existsSync(path.join(dir, 'out-same/traces/report.html'))).toBe(false);
+    expect(existsSync(path.join(dir, 'out-same/odirect-race/diff.json'))).toBe(true);
+    expect(existsSync(path.join(dir, 'out-same/odirect-race/report.html'))).toBe(false);
+  });
+
+  it('groups traces by the workload their meta.json names, and says when a side lacks one', async () => {
+    const file = config('mixed.json', {
+      base: { traces: [fx('clean-1'), path.join(repoRoot, 'traces/truncate-racer')] },
+      patched: { traces: [fx('race')] },
+      output: 'out-mixed', formats: ['json'],
+    });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('patched.traces has no run of workload truncate-racer');
+    // Checked before any work: no group was written.
+    expect(existsSync(path.join(dir, 'out-mixed/odirect-race'))).toBe(false);
   });
 
   it('rejects a bad config with file:line and exit 2', async () => {

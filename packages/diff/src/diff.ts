@@ -213,7 +213,7 @@ function fmtNum(x: number | null): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3);
 }
 
-function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
+function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
   let b: number | null = null, p: number | null = null, note = '', judged = true;
   switch (ref.kind) {
@@ -255,6 +255,19 @@ function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regres
   return { metric: t.metric, maxPct: t.maxPct, base: b, patched: p, changePct: change, exceeded, note };
 }
 
+/** Behaviour rates and workload counters only compare like with like. */
+function workloadWarnings(base: readonly RunData[], patched: readonly RunData[]): string[] {
+  const names = (runs: readonly RunData[]) => [...new Set(runs.map((r) => r.workloadName ?? '(unknown)'))].sort();
+  const b = names(base);
+  const p = names(patched);
+  const out: string[] = [];
+  for (const [side, ns] of [['base', b], ['patched', p]] as const) {
+    if (ns.length > 1) out.push(`the ${side} side mixes workloads (${ns.join(', ')}): behaviour rates and latencies pool them; diff one workload at a time (or use kreplay ci, which does)`);
+  }
+  if (b.length === 1 && p.length === 1 && b[0] !== p[0]) out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
+  return out;
+}
+
 export function diffRuns(base: readonly RunData[], patched: readonly RunData[], opts: DiffOptions = {}): DiffResult {
   const failOn = opts.failOn ?? 'error';
   const bInfo = sideInfo(opts.baseLabel ?? 'base', base);
@@ -280,5 +293,5 @@ export function diffRuns(base: readonly RunData[], patched: readonly RunData[], 
       reasons.push(`${t.metric} ${fmtNum(t.base)} → ${fmtNum(t.patched)} (${ch}, allowed +${t.maxPct}%)`);
     }
   }
-  return { ...partial, thresholds, regression: reasons.length > 0, reasons };
+  return { ...partial, thresholds, regression: reasons.length > 0, reasons, warnings: workloadWarnings(base, patched) };
 }

@@ -1,7 +1,8 @@
 /**
  * What a side's input names: a trace file, a replay result JSON, or a folder. A folder that
- * holds a trace (`trace.txt`, `trace.txt.gz`, `trace.dat`) is that run; a folder of such
- * folders (what `kreplay capture --runs N` writes) is every run in it, in name order.
+ * holds a trace (`trace.txt`, `trace.txt.gz`, `trace.dat`) is that run; otherwise every
+ * trace in the folders below it (up to three levels: `pair/base/odirect-race/run-1/`, what
+ * `kreplay capture --runs N` writes) is a run, in name order.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,18 @@ function traceIn(dir: string): string | undefined {
   return undefined;
 }
 
+/** Trace files in `dir` and the folders below it (up to `depth` levels), in name order. */
+function tracesUnder(dir: string, depth: number): string[] {
+  const own = traceIn(dir);
+  if (own) return [own];
+  if (depth === 0) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .flatMap((n) => tracesUnder(path.join(dir, n), depth - 1));
+}
+
 /** Expand one command-line input into the run inputs it stands for. */
 export function expandInput(input: string): string[] {
   if (input === '-') throw new InputError('diff reads files, not stdin', { hint: 'save the trace or replay result to a file first' });
@@ -24,17 +37,10 @@ export function expandInput(input: string): string[] {
     throw new InputError(`no such file or folder: ${input}`, { file: input, hint: 'give a trace, a replay result (.json) or a folder of runs' });
   }
   if (!statSync(input).isDirectory()) return [input];
-  const own = traceIn(input);
-  if (own) return [own];
-  const runs = readdirSync(input, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()
-    .map((n) => traceIn(path.join(input, n)))
-    .filter((p): p is string => p !== undefined);
+  const runs = tracesUnder(input, 3);
   if (runs.length === 0) {
     throw new InputError(`folder holds no trace: ${input}`, {
-      file: input, hint: `expected ${TRACE_NAMES.join(' / ')} in it or in its sub-folders (one per run)`,
+      file: input, hint: `expected ${TRACE_NAMES.join(' / ')} in it or in the folders below it (one per run)`,
     });
   }
   return runs;

@@ -54,6 +54,8 @@ export interface WorkloadMeta {
   path: string;
   counters: Record<string, WorkloadValue>;
   testFile?: string;
+  /** The workload that ran. */
+  name?: string;
 }
 
 /** `workload.testFile {dev: "254:0", ino: 12}` of a capture's meta.json as a FileKey. */
@@ -84,7 +86,38 @@ export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> 
     });
   }
   const testFile = testFileKey(r.data);
-  return { path: metaPath, counters: workloadCounters(r.data), ...(testFile ? { testFile } : {}) };
+  const name = workloadName(r.data);
+  return { path: metaPath, counters: workloadCounters(r.data), ...(testFile ? { testFile } : {}), ...(name ? { name } : {}) };
+}
+
+/** The workload a capture ran (`workload.name`, or `workload` when it is a string). */
+export function workloadName(meta: Record<string, unknown>): string | undefined {
+  const wl = meta.workload;
+  if (typeof wl === 'string') return wl;
+  const name = wl && typeof wl === 'object' ? (wl as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * The workload of one input without replaying it: from the meta.json beside a trace, or
+ * the `meta` a replay result carries. Undefined when nothing says.
+ */
+export async function workloadNameOf(input: string): Promise<string | undefined> {
+  const read = async (file: string) => {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined; // unreadable here; loading the run reports it properly
+    }
+  };
+  if (/\.json$/i.test(input)) {
+    const j = await read(input);
+    const meta = j?.meta;
+    return meta && typeof meta === 'object' ? workloadName(meta as Record<string, unknown>) : undefined;
+  }
+  const metaPath = metaPathFor(input);
+  const meta = metaPath ? await read(metaPath) : undefined;
+  return meta ? workloadName(meta) : undefined;
 }
 
 /** The workload's result counters of a parsed meta.json (empty when it has none). */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Finding } from '@kreplay/mm-model';
 import { countsFromStats, type OpStats } from './metrics.js';
-import { metaPathFor, readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
+import { metaPathFor, readWorkloadMeta, testFileKey, workloadCounters, workloadName } from './meta.js';
 import { findingFromJson, readReplayJson } from './replay-json.js';
 import type { Histogram } from './stats.js';
 import { LATENCY_OPS, type RunData } from './types.js';
@@ -59,6 +59,8 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     run.workload = workloadCounters(r.meta);
     const tf = testFileKey(r.meta);
     if (tf) run.testFile = tf;
+    const name = workloadName(r.meta);
+    if (name) run.workloadName = name;
   }
   return run;
 }
@@ -94,6 +96,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       run.workload = m.counters;
       run.metaPath = m.path;
       if (m.testFile) run.testFile = m.testFile;
+      if (m.name) run.workloadName = m.name;
     }
   }
   return run;

@@ -32,6 +32,8 @@ export interface RunData {
   workload?: Record<string, WorkloadValue>;
   /** meta.json path the workload results came from. */
   metaPath?: string;
+  /** The workload that ran (meta.json `workload.name`). */
+  workloadName?: string;
   /** The workload's test file as a FileKey (`254:0/c`), from meta.json, when it says. */
   testFile?: string;
 }
@@ -124,4 +126,6 @@ export interface DiffResult {
   regression: boolean;
   /** One line per reason the diff is a regression. */
   reasons: string[];
+  /** What makes the comparison less meaningful (mixed workloads, ...). */
+  warnings: string[];
 }

@@ -7,14 +7,14 @@
  *   OUT/captures/<side>/<workload>/...   (captured traces)
  *   OUT/summary.txt summary.json
  *
- * A group is one workload when kernels are captured, or `traces` when both sides are given
- * as traces. The library never prints: progress goes to `onProgress`.
+ * A group is one workload: the configured ones when kernels are captured; with traces on
+ * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
-import { expandInputs, type DiffResult } from '@kreplay/diff';
+import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './diff-formats.js';
 import { diffToText } from './diff-text.js';
 import { buildReport, PerfettoFiles } from './html/build.js';
@@ -85,8 +85,32 @@ export function parseShard(spec: string): { index: number; count: number } {
   return { index, count };
 }
 
-async function sideInputs(sideName: 'base' | 'patched', side: CiSide, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
-  if (side.traces) return expandInputs(side.traces);
+/** A side's traces by the workload their meta.json names (`traces` when it names none). */
+async function byWorkload(side: CiSide): Promise<Map<string, string[]> | undefined> {
+  if (!side.traces) return undefined;
+  const groups = new Map<string, string[]>();
+  for (const input of expandInputs(side.traces)) {
+    const name = (await workloadNameOf(input)) ?? UNNAMED;
+    groups.set(name, [...(groups.get(name) ?? []), input]);
+  }
+  return groups;
+}
+
+const UNNAMED = 'traces';
+
+/** The traces of one workload on one side; an input error when there are none. */
+function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, workload: string): string[] {
+  const runs = traces.get(workload) ?? traces.get(UNNAMED) ?? [];
+  if (runs.length === 0) {
+    throw new InputError(`${sideName}.traces has no run of workload ${workload}`, {
+      hint: `its traces ran ${[...traces.keys()].join(', ')}; give both sides traces of the same workloads`,
+    });
+  }
+  return runs;
+}
+
+async function sideInputs(sideName: 'base' | 'patched', side: CiSide, traces: Map<string, string[]> | undefined, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
+  if (traces) return tracesOf(sideName, traces, workload);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
   const outDir = path.join(cfg.output, 'captures', sideName, workload);
   return opts.capture({
@@ -101,8 +125,17 @@ async function sideInputs(sideName: 'base' | 'patched', side: CiSide, workload: 
 export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
   const cfg = loaded.config;
   const capturing = cfg.base.kernel !== undefined || cfg.patched.kernel !== undefined;
-  let groups = capturing ? cfg.capture.workloads : ['traces'];
+  // Captures: one group per configured workload. Traces on both sides: one group per
+  // workload their meta.json files name, so rates and latencies compare like with like.
+  const baseTraces = await byWorkload(cfg.base);
+  const patchedTraces = await byWorkload(cfg.patched);
+  let groups = capturing ? cfg.capture.workloads : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
   if (opts.shard) groups = groups.filter((_, i) => i % opts.shard!.count === opts.shard!.index - 1);
+  // Every group's traces are there before anything is replayed or captured.
+  for (const group of groups) {
+    if (baseTraces) tracesOf('base', baseTraces, group);
+    if (patchedTraces) tracesOf('patched', patchedTraces, group);
+  }
   const progress = (m: string) => opts.onProgress?.(m);
   await mkdir(cfg.output, { recursive: true });
   const results: CiGroupResult[] = [];
@@ -110,8 +143,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     if (opts.signal?.aborted) throw opts.signal.reason;
     const dir = path.join(cfg.output, group);
     await mkdir(dir, { recursive: true });
-    const base = await sideInputs('base', cfg.base, group, cfg, opts);
-    const patched = await sideInputs('patched', cfg.patched, group, cfg, opts);
+    const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
+    const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
     const perfetto = cfg.formats.includes('perfetto')
       ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
       : undefined;

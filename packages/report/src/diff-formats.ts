@@ -114,6 +114,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(`::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
   }
+  for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   lines.push(`::notice title=kreplay diff::${escapeData(`${d.regression ? 'REGRESSION' : 'no regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings`)}`);
   return `${lines.join('\n')}\n`;
 }

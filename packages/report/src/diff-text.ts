@@ -36,6 +36,7 @@ export function diffToText(d: DiffResult): string {
   out.push(`kreplay diff`);
   out.push(`  base:    ${side(d.base)}`);
   out.push(`  patched: ${side(d.patched)}`);
+  for (const w of d.warnings) out.push(`  warning: ${w}`);
   out.push('');
   if (d.regression) {
     out.push(`REGRESSION (${d.reasons.length} reason${d.reasons.length === 1 ? '' : 's'}):`);

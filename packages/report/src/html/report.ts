@@ -54,6 +54,7 @@ th{background:#f0f0f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .badge.new{background:#c0392b;color:#fff}.badge.fixed{background:#2e8b3a;color:#fff}.badge.unchanged{background:#7f8c8d;color:#fff}
 .badge.error{background:#fde2e1}.badge.warning{background:#fdebd0}.badge.uncertain{background:#fff3c4}
 .expl{white-space:pre-wrap;margin:6px 0}
+ul.warnings{background:#fff7d6;border:1px solid #e6cf7a;border-radius:6px;padding:8px 8px 8px 28px}
 ol.cited{font:12.5px/1.5 ui-monospace,Menlo,Consolas,monospace;background:#f6f6f8;padding:6px 6px 6px 34px;margin:6px 0;overflow-x:auto}
 .muted{color:#666}
 svg text{font:11px system-ui,sans-serif}svg .lane{font-weight:600;fill:#333}svg .num{fill:#fff;font-weight:700;font-size:10px}
@@ -81,7 +82,8 @@ function summary(m: ReportModel): string {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     html = `<div class="verdict ${total ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)</div>\n${html}`;
   }
-  return `<section id="summary"><h2>Summary</h2>\n${html}</section>`;
+  const warnings = m.diff?.warnings.length ? `<ul class="warnings">${m.diff.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>\n` : '';
+  return `<section id="summary"><h2>Summary</h2>\n${warnings}${html}</section>`;
 }
 
 function diffTables(d: DiffResult): string {
