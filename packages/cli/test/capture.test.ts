@@ -113,7 +113,7 @@ function big(v: unknown): bigint {
 
 describe('shipped traces', () => {
   it('each has a meta.json that names its workload and lost no events', () => {
-    for (const t of ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround']) {
+    for (const t of ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate']) {
       const meta = JSON.parse(readFileSync(path.join(repoRoot, 'traces', t, 'meta.json'), 'utf8'));
       expect([t, meta.buffer.lost, meta.kernel.release]).toEqual([t, 0, '6.1.0-56-amd64']);
       expect(meta.workload.result.workload).toBe(t === 'odirect-race-faultaround' ? 'odirect-race' : t);
