@@ -117,10 +117,17 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
   // ---- right: flags and timestamp ----
   let i = close + 1;
   while (i < end && s.charCodeAt(i) === 32) i++;
-  let tokEnd = spaceOrEnd(s, i, end);
+  // the first token is the flags column or the timestamp; hash it on the way
+  let tokEnd = i;
+  let h = 0;
+  for (; tokEnd < end; tokEnd++) {
+    const c = s.charCodeAt(tokEnd);
+    if (c === 32) break;
+    h = (h * 31 + c) | 0;
+  }
   let flags: string | undefined;
   if (!(s.charCodeAt(tokEnd - 1) === 58 && scanTimestamp(s, i, tokEnd - 1))) {
-    flags = flagColumns.get(s, i, tokEnd);
+    flags = flagColumns.entryHashed(s, i, tokEnd, h).name;
     i = tokEnd;
     while (i < end && s.charCodeAt(i) === 32) i++;
     tokEnd = spaceOrEnd(s, i, end);
