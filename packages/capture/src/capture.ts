@@ -25,7 +25,7 @@ import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
 import { kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS, type KprobeHits } from './console.js';
 import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
-import { isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
+import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
 export interface CaptureOptions {
   /** The kernel to boot; Debian's packaged linux-image-amd64 when omitted. */
@@ -43,6 +43,8 @@ export interface CaptureOptions {
   allowLost?: boolean;
   traceCmd?: boolean;
   cacheDir?: string;
+  /** What QEMU boots: the image, its vmlinux via PVH, or `auto` (the vmlinux when it can; default). */
+  boot?: 'auto' | 'image' | 'vmlinux';
   /** Keep the work folder (initramfs, disk, share) even on success. */
   keepWork?: boolean;
   smp?: number;
@@ -97,11 +99,34 @@ export async function resolveOffsets(
     return table;
   }
   const keys = [...profileOffsetKeys(profile), 'page'];
-  const vmlinux = kernel.vmlinux ?? await extractVmlinux(kernel.image, join(opts.cacheDir, 'vmlinux', await fileKey(kernel.image), 'vmlinux'));
+  const vmlinux = await kernelVmlinux(kernel, opts.cacheDir);
   const structs = [...new Set(keys.map((k) => k.split('.')[0]))].sort();
   await requireTool('pahole');
   const text = await run('pahole', ['-C', structs.join(','), vmlinux], { what: 'pahole (struct layouts from BTF)' });
   return offsetsFromLayouts(parsePahole(text), keys, kernel.release ?? 'unknown', `BTF of ${kernel.source} via pahole`);
+}
+
+/** The kernel's uncompressed vmlinux: given, or extracted from the bzImage into the cache. */
+export async function kernelVmlinux(kernel: KernelImage, cacheDir: string): Promise<string> {
+  return kernel.vmlinux ?? extractVmlinux(kernel.image, join(cacheDir, 'vmlinux', await fileKey(kernel.image), 'vmlinux'));
+}
+
+/**
+ * What QEMU's -kernel gets: `image` as given, or its vmlinux through PVH (`vmlinux`, which
+ * must carry the PVH note), or `auto`: the vmlinux when it has the note, else the image.
+ */
+export async function bootImage(kernel: KernelImage, boot: 'auto' | 'image' | 'vmlinux', cacheDir: string): Promise<string> {
+  if (boot === 'image') return kernel.image;
+  let vmlinux: string;
+  try {
+    vmlinux = await kernelVmlinux(kernel, cacheDir);
+  } catch (e) {
+    if (boot === 'auto') return kernel.image;
+    throw e;
+  }
+  if (await hasPvhNote(vmlinux)) return vmlinux;
+  if (boot === 'auto') return kernel.image;
+  throw new InputError(`${vmlinux} has no PVH entry note, so QEMU cannot boot it directly`, { hint: 'build with CONFIG_PVH=y, or use --boot image' });
 }
 
 /** The modules the guest loads, in order, from the kernel's modules.dep. */
@@ -234,6 +259,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   progress(`kernel: ${kernel.source} (${kernel.image})`);
   const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
   const modules = await timer.time('module-order', () => guestModules(kernel));
+  const bootFile = await timer.time('boot-image', () => bootImage(kernel, opts.boot ?? 'auto', cacheDir));
   const bins = await timer.time('workload-build', () => compileWorkloads([workload], cacheDir));
   const qemu = await requireTool('qemu-system-x86_64');
   const busybox = await requireTool('busybox');
@@ -291,7 +317,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
       progress(`booting ${kernel.release ?? kernel.image} under ${a} (${accelNote})`);
       return bootGuest({
-        qemu, accel: a, kernel: kernel.image, initrd, append, disk, share,
+        qemu, accel: a, kernel: bootFile, initrd, append, disk, share,
         smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048,
         initTimeoutMs: opts.initTimeoutMs ?? (a === 'kvm' ? 20_000 : 60_000), timeoutMs,
         consoleFile: join(workDir, 'console.log'), onLine: opts.onConsole, signal: opts.signal,
@@ -388,6 +414,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         schema: META_SCHEMA_ID,
         kernel: {
           release, source: kernel.source, image: kernel.image.split('/').pop(),
+          booted: bootFile === kernel.image ? 'image' : 'vmlinux (PVH)',
           configFragment: kernel.configFragment ?? null, patches: kernel.patches ?? [], cmdline,
         },
         profile: { file: opts.profileFile ?? null, resolved: profile, kprobeEvents },

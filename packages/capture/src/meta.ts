@@ -33,6 +33,8 @@ export const CaptureMetaSchema = z.object({
     /** `debian:<package>=<version>` or `path:<image>`. */
     source: z.string(),
     image: z.string(),
+    /** What QEMU booted: the image itself, or its vmlinux through the PVH entry. */
+    booted: z.enum(['image', 'vmlinux (PVH)']),
     configFragment: z.string().nullable(),
     patches: z.array(z.string()),
     cmdline: z.string(),

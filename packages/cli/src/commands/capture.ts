@@ -24,6 +24,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
 
   static override flags = {
     kernel: Flags.string({ default: 'debian', description: 'debian (the packaged linux-image-amd64), the path of a bzImage/vmlinux, or the --out folder of `kreplay kernel build`' }),
+    boot: Flags.string({ default: 'auto', options: ['auto', 'image', 'vmlinux'], description: 'what QEMU boots: the image, its vmlinux through PVH (about 2 s faster under TCG), or auto (the vmlinux when it has the PVH note)' }),
     modules: Flags.string({ description: 'the kernel\'s /lib/modules/<release> folder (with modules.dep); omit when drivers are built in' }),
     profile: Flags.string({ description: 'capture profile (YAML/JSON); default kernel-configs/capture/<workload>.yaml' }),
     offsets: Flags.string({ description: 'declared struct offsets table (JSON/YAML) for exactly this kernel release, instead of its BTF' }),
@@ -69,7 +70,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       kernel, offsets, profile, profileFile, workload: workload.name,
       durationMs: parseDuration(flags.duration), runs: flags.runs,
       accel: flags.accel as 'auto' | 'kvm' | 'tcg', outDir: flags.out ?? `traces/${workload.name}`,
-      allowLost: flags['allow-lost'], traceCmd: flags['trace-cmd'], keepWork: flags['keep-work'],
+      boot: flags.boot as 'auto' | 'image' | 'vmlinux', allowLost: flags['allow-lost'], traceCmd: flags['trace-cmd'], keepWork: flags['keep-work'],
       smp: flags.smp, memMb: flags.memory,
       initTimeoutMs: flags['init-timeout'] ? parseDuration(flags['init-timeout'], '--init-timeout') : undefined,
       timeoutMs: flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined,
@@ -85,7 +86,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       const m = r.meta;
       const res = m.workload.result;
       this.out(`${relative(process.cwd(), r.dir) || '.'}: ${m.trace.events} events, ${(m.trace.bytes / 1e6).toFixed(1)} MB text, ${(m.trace.gzipBytes / 1e6).toFixed(2)} MB gz, lost ${m.buffer.lost}`);
-      this.out(`  kernel ${m.kernel.release} (${m.kernel.source}) under ${m.accel.used}; vmemmap_base ${m.vmemmapBase ?? 'unknown'}; fault_around_bytes ${m.faultAroundBytes ?? '?'}`);
+      this.out(`  kernel ${m.kernel.release} (${m.kernel.source}, booted ${m.kernel.booted}) under ${m.accel.used}; vmemmap_base ${m.vmemmapBase ?? 'unknown'}; fault_around_bytes ${m.faultAroundBytes ?? '?'}`);
       this.out(`  workload ${m.workload.name}: ${Object.entries(res).filter(([k]) => k !== 'workload').map(([k, v]) => `${k}=${v}`).join(' ')}`);
       if (m.trace.crossCpuTies > 0 && m.buffer.clock === 'global') {
         this.out(`  warning: ${m.trace.crossCpuTies} pairs of events on different CPUs share a timestamp under the global clock, which clamps lagging CPUs: their true order is lost (traceClock: mono avoids this under TCG)`);
