@@ -63,11 +63,14 @@ function tally(runs: readonly RunData[]): Map<string, Tally> {
   return out;
 }
 
+/** Code-unit order (not the locale's), so every machine sorts alike. */
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 function entryOrder(a: FindingEntry, b: FindingEntry): number {
   return RULES.indexOf(a.rule) - RULES.indexOf(b.rule)
-    || (a.file ?? '').localeCompare(b.file ?? '')
+    || cmp(a.file ?? '', b.file ?? '')
     || (a.index ?? -1) - (b.index ?? -1)
-    || a.key.localeCompare(b.key);
+    || cmp(a.key, b.key);
 }
 
 function matchFindings(base: readonly RunData[], patched: readonly RunData[]): DiffResult['findings'] {
