@@ -34,7 +34,7 @@ export const CaptureMetaSchema = z.object({
     source: z.string(),
     image: z.string(),
     /** What QEMU booted: the image itself, or its vmlinux through the PVH entry. */
-    booted: z.enum(['image', 'vmlinux (PVH)']),
+    booted: z.enum(['image', 'vmlinux (PVH)']).optional(),
     configFragment: z.string().nullable(),
     patches: z.array(z.string()),
     cmdline: z.string(),

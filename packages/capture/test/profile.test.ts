@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,5 +91,20 @@ describe('capture profiles', () => {
     writeFileSync(base, 'name: base\n');
     expectInputError(() => parseProfile('extends: base.yaml\nname: c\nkprobes:\n  - function: f\n    type: nope\n', path.join(tmp, 'c.yaml')), /kprobes\.0\.type/, path.join(tmp, 'c.yaml'), 5);
     expectInputError(() => parseProfile('extends: missing.yaml\nname: c\n', path.join(tmp, 'm.yaml')), /cannot read missing.yaml/, path.join(tmp, 'm.yaml'), 1);
+  });
+});
+
+describe('shipped traces', () => {
+  it('every meta.json under traces/ validates against the capture meta schema', async () => {
+    const { CaptureMetaSchema } = await import('../src/meta.js');
+    const traces = path.join(repo, 'traces');
+    const metas = readdirSync(traces, { withFileTypes: true }).filter((d) => d.isDirectory())
+      .map((d) => path.join(traces, d.name, 'meta.json'))
+      .filter((f) => { try { return JSON.parse(readFileSync(f, 'utf8')).schema === 'kreplay-capture-meta/1'; } catch { return false; } });
+    expect(metas.length).toBeGreaterThanOrEqual(5);
+    for (const f of metas) {
+      const r = CaptureMetaSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+      expect([f, r.success ? 'ok' : r.error.issues[0]]).toEqual([f, 'ok']);
+    }
   });
 });
