@@ -4,12 +4,14 @@
  * MB/s, events/s and the child's peak RSS, and the same rates over the child's CPU time
  * (the machine is shared: wall time measures the neighbours too). Also measures the
  * parser with every payload decoded (what replay pays), in-process.
- * Targets: ≥ 150 MB/s, ≥ 1.5 M events/s on one core, peak RSS < 200 MB whatever the size.
+ * Targets: ≥ 150 MB/s, ≥ 1.5 M events/s on one core, peak RSS < 200 MB whatever the size;
+ * the verdict is given for the whole command and net of the CLI start-up (measured on an
+ * empty trace), per CPU second.
  *
  *   npm run bench parse            (BENCH_LINES=N to change the size)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,14 +71,18 @@ export default async function run() {
     console.log(`                          ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${meps(st.events, best.cpu)} M events/s  peak RSS ${rssMb.toFixed(0)} MB`);
     console.log(`  ${st.events.toLocaleString('en')} events, ${st.gaps} gaps, ${st.lines.toLocaleString('en')} lines; wall ${(best.wall / wcSeconds).toFixed(1)}x wc -l`);
     console.log(`  the command's own clock (parsing only, no start-up): ${st.rate.seconds.toFixed(2)} s  ${st.rate.mbPerSec} MB/s  ${(st.rate.eventsPerSec / 1e6).toFixed(2)} M events/s`);
+    const emptyFile = path.join(dir, 'empty.trace');
+    writeFileSync(emptyFile, '');
+    const startup = Math.min(...[0, 1, 2].map(() => measured([cli, 'parse', emptyFile, '--stats', '--json'], dir).cpu));
+    const net = best.cpu - startup;
+    console.log(`  CLI start-up alone (empty trace): ${startup.toFixed(2)} s CPU; net of it: ${mbs(size, net)} MB/s  ${meps(st.events, net)} M events/s per CPU second`);
 
     const full = measured(['--input-type=module', '-e', FULL_DECODE, file], dir);
     console.log(`parser, every field decoded (in-process): ${full.wall.toFixed(2)} s wall, ${full.cpu.toFixed(2)} s CPU = ${mbs(size, full.cpu)} MB/s  ${meps(st.events, full.cpu)} M events/s  peak RSS ${full.rssMb.toFixed(0)} MB`);
 
-    const mb = Number(mbs(size, best.cpu));
-    const ev = st.events / best.cpu;
     const verdict = (ok) => (ok ? 'met' : 'MISSED');
-    console.log(`targets (--stats, per CPU second on one core): ≥150 MB/s ${verdict(mb >= 150)}, ≥1.5 M events/s ${verdict(ev >= 1.5e6)}, peak RSS <200 MB ${verdict(rssMb < 200)}`);
+    const targets = (cpu) => `≥150 MB/s ${verdict(size / 1e6 / cpu >= 150)}, ≥1.5 M events/s ${verdict(st.events / cpu >= 1.5e6)}`;
+    console.log(`targets per CPU second on one core: whole command ${targets(best.cpu)}; parsing (net of start-up) ${targets(net)}; peak RSS <200 MB ${verdict(rssMb < 200)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
