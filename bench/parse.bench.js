@@ -8,7 +8,7 @@
  * the verdict is given for the whole command and net of the CLI start-up (measured on an
  * empty trace), per CPU second.
  *
- *   npm run bench parse            (BENCH_LINES=N to change the size)
+ *   npm run bench -- parse         (BENCH_LINES=N to change the size)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
