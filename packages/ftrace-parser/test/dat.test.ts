@@ -27,9 +27,9 @@ async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {
 }
 
 async function report(file: string): Promise<string> {
-  let text = '';
-  for await (const lines of reportTraceDat(file)) text += `${lines.join('\n')}\n`;
-  return text;
+  const chunks: Buffer[] = [];
+  for await (const chunk of reportTraceDat(file)) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const events = (rs: TraceRecord[]): TraceEvent[] => rs.filter((r): r is TraceEvent => r.type === 'event');

@@ -78,9 +78,8 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     if (file === '-' || !(await isTraceDat(file))) {
       throw new InputError('--pretty reads trace.dat files', { file, hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records' });
     }
-    for await (const lines of reportTraceDat(file, { strict })) {
-      const text = `${lines.join('\n')}\n`;
-      if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    for await (const chunk of reportTraceDat(file, { strict })) {
+      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   }
 

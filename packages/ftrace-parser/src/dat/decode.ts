@@ -10,6 +10,7 @@ import type { Fields, ProbeSite, TraceEvent } from '../types.js';
 import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
+import type { ByteSink } from './byte-sink.js';
 import { RawRenderer } from './print-fmt.js';
 
 const PAGE_SHIFT = 12n;
@@ -159,16 +160,10 @@ export class EventDecoder {
   private readonly flagStrings: string[] = new Array<string>(1 << 16);
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
-  /** When set, every event's raw view (`trace-cmd report -R` fields) is kept in `rendered`. */
-  renderers?: Map<number, RawRenderer>;
-  /** The raw view of each event decoded since the consumer last took it (see takeRendered). */
-  private readonly rendered = new Map<TraceEvent, string>();
-
-  takeRendered(ev: TraceEvent): string | undefined {
-    const s = this.rendered.get(ev);
-    this.rendered.delete(ev);
-    return s;
-  }
+  private readonly renderers = new Map<number, RawRenderer>();
+  /** `comm-pid [cpu] ` and `: name: ` of the raw view, as bytes, built once each. */
+  private readonly heads = new Map<number, Buffer>();
+  private readonly names = new Map<number, Buffer>();
 
   constructor(private readonly file: DatFile, private readonly source: string) {
     this.r = new PayloadReader(file.littleEndian);
@@ -204,22 +199,57 @@ export class EventDecoder {
     const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff));
     let c = this.compiled.get(fmt.id);
     if (!c) {
-      // the raw view replaces the fields (reportTraceDat reads only the rendered text)
-      if (this.renderers) c = () => ({ fields: {} });
-      else c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
+      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
       this.compiled.set(fmt.id, c);
     }
     const d = c(r);
     const ev: TraceEvent = { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
     if (d.probe) ev.probe = d.probe;
-    if (this.renderers) {
-      let rr = this.renderers.get(fmt.id);
-      if (!rr) {
-        rr = new RawRenderer(fmt, this.file.kallsyms, this.file.longSize);
-        this.renderers.set(fmt.id, rr);
-      }
-      this.rendered.set(ev, rr.render(r));
-    }
     return ev;
+  }
+
+  /**
+   * The event as one `trace-cmd report -R -t` line, newline included, written into `out`:
+   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the raw fields; like
+   * trace-cmd, a newline ending the fields (a trace marker's) is dropped.
+   */
+  renderLine(fmt: EventFormat, cpu: number, ts: bigint, page: Buffer, start: number, end: number, out: ByteSink): void {
+    const r = this.r;
+    r.set(page, start, end);
+    const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
+    const key = pid * 4096 + cpu;
+    let head = this.heads.get(key);
+    if (!head) {
+      head = Buffer.from(`${this.comm(pid).padStart(16)}-${String(pid).padEnd(5)} [${String(cpu).padStart(3, '0')}] `, 'utf8');
+      if (this.heads.size < 100_000) this.heads.set(key, head);
+    }
+    out.copy(head, 0, head.length);
+    if (ts <= MAX_SAFE) {
+      const n = Number(ts);
+      const secs = Math.floor(n / 1e9);
+      let digits = 1;
+      for (let v = secs; v >= 10; v = Math.floor(v / 10)) digits++;
+      for (; digits < 5; digits++) out.byte(32);
+      out.uint(secs, 10);
+      out.byte(46);
+      out.padded(n - secs * 1e9, 9);
+    } else {
+      const t = ts.toString();
+      out.text(`${t.slice(0, -9).padStart(5)}.${t.slice(-9)}`);
+    }
+    let name = this.names.get(fmt.id);
+    if (!name) {
+      name = Buffer.from(`: ${fmt.name}: ${fmt.name.length < 20 ? ' '.repeat(20 - fmt.name.length) : ''}`, 'utf8');
+      this.names.set(fmt.id, name);
+    }
+    out.copy(name, 0, name.length);
+    let rr = this.renderers.get(fmt.id);
+    if (!rr) {
+      rr = new RawRenderer(fmt, this.file.kallsyms, this.file.longSize);
+      this.renderers.set(fmt.id, rr);
+    }
+    rr.renderTo(out, r);
+    if (out.buf[out.len - 1] === 10) out.len--;
+    out.byte(10);
   }
 }

@@ -7,6 +7,7 @@
  * is not evaluated, but the fields read the way trace-cmd shows them.
  */
 import type { EventFormat, FormatField, PayloadReader } from './format.js';
+import type { ByteSink } from './byte-sink.js';
 import type { Kallsyms } from './kallsyms.js';
 
 /** A conversion as printf reads it: flags, width, precision, and the value's width in bits. */
@@ -164,13 +165,30 @@ function printfInt(c: Conv, raw: number | bigint): string {
   return body.padStart(c.width);
 }
 
-function isPrintable(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 && !(c >= 9 && c <= 13)) return false;
-    if (c === 127) return false;
+/** libtraceevent's is_printable_array(): isprint() or isspace() up to the NUL (C locale: ASCII only). */
+function printableBytes(data: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = data[i]!;
+    if ((c < 32 && !(c >= 9 && c <= 13)) || c >= 127) return false;
   }
   return true;
+}
+
+/** Where a string field's bytes are: [start, NUL or end) in the payload buffer. */
+function stringSpan(f: FormatField, r: PayloadReader): [number, number] | undefined {
+  let off = f.offset;
+  let len = f.size;
+  if (f.kind === 'dynamic') {
+    const loc = r.loc(f);
+    if (!loc) return undefined;
+    [off, len] = loc;
+  } else if (f.size === 0) len = r.end - r.start - f.offset;
+  const p = r.start + off;
+  const stop = Math.min(p + len, r.end);
+  if (p >= stop) return [p, p];
+  let z = r.data.indexOf(0, p);
+  if (z < 0 || z > stop) z = stop;
+  return [p, z];
 }
 
 function hex(v: bigint): string {
@@ -201,10 +219,9 @@ export class RawRenderer {
         if (!loc) return '';
         [off, len] = loc;
       } else if (f.size === 0) len = r.end - r.start - f.offset;
-      const stringy = /char|u8|s8/.test(f.type);
-      if (stringy) {
-        const s = r.str(off, len);
-        if (isPrintable(s)) return s;
+      if (/char|u8|s8/.test(f.type)) {
+        const span = stringSpan(f, r);
+        if (span && printableBytes(r.data, span[0], span[1])) return r.data.toString('utf8', span[0], span[1]);
       }
       const bytes: string[] = [];
       for (let i = 0; i < len; i++) bytes.push(((r.int(off + i, 1, false) as number | undefined) ?? 0).toString(16).padStart(2, '0'));
@@ -247,11 +264,11 @@ export class RawRenderer {
    * from after the last one used, so the answer depends only on the format — worked out
    * once here instead of per event.
    */
-  private plan(): { prefix: string; f: FormatField; conv?: Conv }[] {
+  private plan(): Step[] {
     const segs = this.segs;
     let cursor: number | undefined = segs.length > 0 ? 0 : undefined;
     return this.fmt.fields.map((f) => {
-      const step = { prefix: ` ${f.name}=`, f };
+      const step: Step = { prefix: Buffer.from(` ${f.name}=`, 'utf8'), f, stringy: f.kind !== 'int' && /char|u8|s8/.test(f.type) };
       if (cursor === undefined || f.kind !== 'int') return step;
       let has0x = false;
       let found = -1;
@@ -267,22 +284,50 @@ export class RawRenderer {
       } while (i !== cursor);
       if (found < 0) return step;
       cursor = found + 1 < segs.length ? found + 1 : undefined;
-      return { prefix: `${step.prefix}${has0x ? '0x' : ''}`, f, conv: segs[found] as Conv };
+      return { ...step, prefix: Buffer.from(` ${f.name}=${has0x ? '0x' : ''}`, 'utf8'), conv: segs[found] as Conv };
     });
   }
 
-  private steps?: { prefix: string; f: FormatField; conv?: Conv }[];
+  private steps?: Step[];
 
-  /** ` name=value` for every field of the event. */
-  render(r: PayloadReader): string {
+  /** ` name=value` for every field of the event, written into `out` as bytes (common values skip string building). */
+  renderTo(out: ByteSink, r: PayloadReader): void {
     this.steps ??= this.plan();
-    let out = '';
-    let last = '';
     for (const st of this.steps) {
-      last = st.conv ? this.convValue(st.conv, st.f, r) : this.rawValue(st.f, r);
-      out += st.prefix + last;
+      out.copy(st.prefix, 0, st.prefix.length);
+      const f = st.f;
+      if (st.conv) {
+        const c = st.conv;
+        if (c.flags === '' && c.width === 0 && c.prec === undefined && (c.conv === 'x' || c.conv === 'u' || c.conv === 'd' || c.conv === 'i')) {
+          const v = r.int(f.offset, f.size, false) ?? 0;
+          if (typeof v === 'number' && (c.bits === 64 || v < 2 ** (c.bits - 1))) {
+            out.uint(v, c.conv === 'x' ? 16 : 10);
+            continue;
+          }
+        }
+        out.text(this.convValue(c, f, r));
+      } else if (f.kind === 'int') {
+        const v = r.int(f.offset, f.size, false) ?? 0;
+        if (typeof v === 'number' && (!f.signed || v < 2 ** (f.size * 8 - 1)) && !(f.signed && f.size === 2 && v < 10)) {
+          if (f.type.includes('*') || (f.type.includes('long') && (!f.signed || f.size === 4))) {
+            out.byte(48);
+            out.byte(120);
+            out.uint(v, 16);
+          } else out.uint(v, 10);
+        } else out.text(this.rawValue(f, r));
+      } else if (st.stringy) {
+        const span = stringSpan(f, r);
+        if (span && printableBytes(r.data, span[0], span[1])) out.copy(r.data, span[0], span[1]);
+        else out.text(this.rawValue(f, r));
+      } else out.text(this.rawValue(f, r));
     }
-    // trace-cmd drops the newline that ends a line (a trace marker's buf ends with one)
-    return last.endsWith('\n') ? out.slice(0, -1) : out;
   }
+}
+
+interface Step {
+  /** ` name=`, plus the `0x` the print fmt puts before the conversion. */
+  prefix: Buffer;
+  f: FormatField;
+  stringy: boolean;
+  conv?: Conv;
 }

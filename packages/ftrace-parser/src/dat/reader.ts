@@ -9,6 +9,7 @@ import type { ParseOptions } from '../stream.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../types.js';
 import { cpuBlocks, type CpuBlock } from './cpu-data.js';
 import { DatFormatError, readContainer, type CpuData, type DatBuffer, type DatFile } from './container.js';
+import { ByteSink } from './byte-sink.js';
 import { EventDecoder } from './decode.js';
 import { PageDecoder, type PageSink } from './ring-buffer.js';
 import { FileSource } from './source.js';
@@ -20,9 +21,24 @@ export interface DatOptions extends ParseOptions {
   rawFields?: boolean;
 }
 
+/** An event already rendered as a `trace-cmd report -R -t` line: `sink.buf[start, end)`. */
+export interface RawLine {
+  type: 'line';
+  ts: bigint;
+  cpu: number;
+  line: number;
+  sink: ByteSink;
+  start: number;
+  end: number;
+}
+
+export type DatRecord = TraceRecord | RawLine;
+
 /** Records decoded from one CPU's pages, refilled a block at a time. */
 class CpuStream implements PageSink {
-  batch: TraceRecord[] = [];
+  batch: DatRecord[] = [];
+  /** Lines mode: events are rendered into this block's sink instead of decoded. */
+  private sink?: ByteSink;
   i = 0;
   done = false;
   lastTs = 0n;
@@ -43,18 +59,20 @@ class CpuStream implements PageSink {
     private readonly pageSize: number,
     private readonly opts: DatOptions,
     private readonly progress: (n: number) => void,
+    private readonly lines: boolean,
   ) {
     this.blocks = cpuBlocks(src, file, cd, buffer.compressed, pageSize);
   }
 
   get headTs(): bigint {
-    return (this.batch[this.i] as TraceEvent | Gap).ts!;
+    return (this.batch[this.i] as TraceEvent | Gap | RawLine).ts!;
   }
 
   /** Decode blocks until there is something to merge or the CPU's data ends. */
   async fill(): Promise<void> {
     this.batch = [];
     this.i = 0;
+    if (this.lines) this.sink = new ByteSink(); // the previous block's lines stay with their records
     while (this.batch.length === 0 && !this.done) {
       this.opts.signal?.throwIfAborted();
       const r = await (this.ahead ?? this.blocks.next());
@@ -112,6 +130,12 @@ class CpuStream implements PageSink {
       this.gap('unparseable', id === undefined ? `an event of ${end - start} bytes too short to hold an event id (${this.where})` : `event id ${id} has no format in the file (${this.where})`, t);
       return;
     }
+    if (this.sink) {
+      const at = this.sink.len;
+      this.decoder.renderLine(fmt, this.cpu, t, page, start, end, this.sink);
+      this.batch.push({ type: 'line', ts: t, cpu: this.cpu, line: 0, sink: this.sink, start: at, end: this.sink.len });
+      return;
+    }
     this.batch.push(this.decoder.decode(fmt, this.cpu, t, page, start, end));
   }
 
@@ -140,12 +164,16 @@ function toInputError(e: unknown, path: string): unknown {
 }
 
 /** The merged record batches of a trace.dat (see readTraceDat). */
-export interface DatHooks {
-  onFile?: (f: DatFile) => void;
-  onDecoder?: (d: EventDecoder) => void;
+/** The merged record batches of a trace.dat (see readTraceDat). */
+export function readTraceDatBatches(path: string, opts: DatOptions = {}): AsyncGenerator<TraceRecord[]> {
+  return readDat(path, opts, false) as AsyncGenerator<TraceRecord[]>;
 }
 
-export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, hooks: DatHooks = {}): AsyncGenerator<TraceRecord[]> {
+/**
+ * Metadata, then events merged by timestamp: as TraceEvents, or with `lines` as rendered
+ * `trace-cmd report -R -t` lines (RawLine); `onFile` sees the container first.
+ */
+export async function* readDat(path: string, opts: DatOptions, lines: boolean, onFile?: (f: DatFile) => void): AsyncGenerator<DatRecord[]> {
   let src: FileSource;
   try {
     src = await FileSource.open(path);
@@ -159,7 +187,7 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
     } catch (e) {
       throw toInputError(e, path);
     }
-    hooks.onFile?.(file);
+    onFile?.(file);
     const source = opts.source ?? path;
     let n = 0;
     const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: ++n, source }));
@@ -172,7 +200,6 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
     if (!buffer) return;
     const decoder = new EventDecoder(file, source);
     decoder.raw = opts.rawFields === true;
-    hooks.onDecoder?.(decoder);
     const pageSize = buffer.pageSize || file.pageSize;
     const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
     let bytesRead = 0;
@@ -182,10 +209,10 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
     };
     const streams = buffer.cpus
       .filter((cd) => cd.size > 0)
-      .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress));
+      .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress, lines));
     await Promise.all(streams.map((s) => s.fill()));
     let live = streams.filter((s) => s.batch.length > 0);
-    let out: TraceRecord[] = [];
+    let out: DatRecord[] = [];
     while (live.length > 0) {
       // the stream with the oldest head; ties go to the lower CPU (streams are in CPU order)
       let best = live[0]!;
@@ -213,7 +240,7 @@ export async function* readTraceDatBatches(path: string, opts: DatOptions = {}, 
           if (i >= batch.length) break;
           continue;
         }
-        const t = (batch[i] as TraceEvent).ts;
+        const t = (batch[i] as TraceEvent | Gap | RawLine).ts!;
         if (t > second || (t === second && !yieldsTie)) break;
       }
       best.i = i;

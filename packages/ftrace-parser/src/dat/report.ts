@@ -1,71 +1,48 @@
 /**
  * The `--pretty` view of a trace.dat: the lines `trace-cmd report -R -t` prints (comm-pid,
  * CPU, timestamp to the nanosecond, event name, every raw field), `CPU:N [N EVENTS
- * DROPPED]` for lost events, and a bracketed note for any other gap.
+ * DROPPED]` before a page that lost events, and a bracketed note for any other gap. The
+ * lines are rendered as bytes while the pages are decoded and come out in chunks.
  */
-import type { TraceEvent, TraceRecord } from '../types.js';
 import type { DatFile } from './container.js';
-import type { EventDecoder } from './decode.js';
-import { readTraceDatBatches, type DatOptions } from './reader.js';
+import { readDat, type DatOptions } from './reader.js';
 
-const NAME_COLUMN = 20;
-
-/** `comm-pid [cpu]` and ` name: ` padded, cached: they repeat on almost every line. */
-class LineParts {
-  private readonly heads = new Map<string, string>();
-  private readonly names = new Map<string, string>();
-
-  head(ev: TraceEvent): string {
-    const key = `${ev.pid}/${ev.cpu}/${ev.comm}`;
-    let h = this.heads.get(key);
-    if (h === undefined) {
-      h = `${ev.comm.padStart(16)}-${String(ev.pid).padEnd(5)} [${String(ev.cpu).padStart(3, '0')}] `;
-      if (this.heads.size < 100_000) this.heads.set(key, h);
-    }
-    return h;
-  }
-
-  name(event: string): string {
-    let n = this.names.get(event);
-    if (n === undefined) {
-      n = `: ${event}: ${event.length < NAME_COLUMN ? ' '.repeat(NAME_COLUMN - event.length) : ''}`;
-      this.names.set(event, n);
-    }
-    return n;
-  }
-
-  line(ev: TraceEvent, info: string): string {
-    const t = ev.ts.toString().padStart(10, '0');
-    return `${this.head(ev)}${t.slice(0, -9).padStart(5)}.${t.slice(-9)}${this.name(ev.event)}${info}`;
-  }
-}
-
-/** Lines in `trace-cmd report -R -t` form, in batches. */
-export async function* reportTraceDat(path: string, opts: DatOptions = {}): AsyncGenerator<string[]> {
-  let decoder: EventDecoder | undefined;
+/** `trace-cmd report -R -t` output, as UTF-8 chunks of whole lines. */
+export async function* reportTraceDat(path: string, opts: DatOptions = {}): AsyncGenerator<Buffer> {
   let file: DatFile | undefined;
   let header = false;
-  const parts = new LineParts();
-  for await (const batch of readTraceDatBatches(path, opts, {
-    onFile: (f) => (file = f),
-    onDecoder: (d) => {
-      decoder = d;
-      d.renderers = new Map();
-    },
-  })) {
-    const lines: string[] = [];
+  for await (const batch of readDat(path, opts, true, (f) => (file = f))) {
+    const parts: Buffer[] = [];
     if (!header && file) {
       const cpus = file.meta.find(([k]) => k === 'cpus')?.[1];
-      lines.push(`cpus=${cpus ?? 0}`);
+      parts.push(Buffer.from(`cpus=${cpus ?? 0}\n`));
       header = true;
     }
-    for (const r of batch as TraceRecord[]) {
-      if (r.type === 'event') lines.push(parts.line(r, decoder?.takeRendered(r) ?? ''));
-      else if (r.type === 'gap') {
-        if (r.kind === 'lost-events') lines.push(r.lost === undefined ? `CPU:${r.cpu} [EVENTS DROPPED]` : `CPU:${r.cpu} [${r.lost} EVENTS DROPPED]`);
-        else lines.push(`CPU:${r.cpu ?? '?'} [${r.kind}: ${r.reason}]`);
+    // consecutive lines of one sink are copied in one piece
+    let sink: Buffer | undefined;
+    let from = 0;
+    let to = 0;
+    const flush = (): void => {
+      if (sink && to > from) parts.push(sink.subarray(from, to));
+      sink = undefined;
+    };
+    for (const r of batch) {
+      if (r.type === 'line') {
+        if (sink !== r.sink.buf || r.start !== to) {
+          flush();
+          sink = r.sink.buf;
+          from = r.start;
+        }
+        to = r.end;
+        continue;
+      }
+      flush();
+      if (r.type === 'gap') {
+        if (r.kind === 'lost-events') parts.push(Buffer.from(r.lost === undefined ? `CPU:${r.cpu} [EVENTS DROPPED]\n` : `CPU:${r.cpu} [${r.lost} EVENTS DROPPED]\n`));
+        else parts.push(Buffer.from(`CPU:${r.cpu ?? '?'} [${r.kind}: ${r.reason}]\n`));
       }
     }
-    if (lines.length > 0) yield lines;
+    flush();
+    if (parts.length > 0) yield Buffer.concat(parts);
   }
 }
