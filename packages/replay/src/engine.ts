@@ -35,7 +35,6 @@ export interface EngineCounters {
   mapcountResyncs: number;
   uncheckedInvalidates: number;
   promisesForgotten: number;
-  returns: Record<string, Record<string, number>>;
   findingsDropped: number;
 }
 
@@ -72,9 +71,11 @@ export class ReplayEngine {
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
     ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0 }, nestedDuplicates: 0,
-    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0, returns: {}, findingsDropped: 0,
+    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0, findingsDropped: 0,
   };
   private seq = 0;
+  /** Return values per function, counted as numbers (rendered once, in `returns()`). */
+  private readonly rets = new Map<string, Map<number, number>>();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
   private readonly staleReported = new WeakSet<PageRec>();
 
@@ -285,9 +286,9 @@ export class ReplayEngine {
     const ret = 'ret' in op ? op.ret : undefined;
     const fn = 'fn' in op ? op.fn : (ev.probe?.func ?? 'fault');
     if (ret !== undefined) {
-      const r = (this.counters.returns[fn] ??= {});
-      const key = fk.family === 'fault' ? (ret < 0 ? String(ret) : hex(ret)) : String(ret);
-      r[key] = (r[key] ?? 0) + 1;
+      let r = this.rets.get(fn);
+      if (!r) { r = new Map(); this.rets.set(fn, r); }
+      r.set(ret, (r.get(ret) ?? 0) + 1);
     }
     const call = t.calls.get(fk.key);
     if (!call) { this.counters.adopted.calls++; return; }
@@ -320,6 +321,18 @@ export class ReplayEngine {
       f.promised.delete(f.promised.keys().next().value!);
       this.counters.promisesForgotten++;
     }
+  }
+
+  /** Return values per function: `filemap_fault` (and other faults) as hex vm_fault_t bits, the rest decimal; keys sorted. */
+  returns(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const fn of [...this.rets.keys()].sort()) {
+      const fault = fn === 'fault' || fn === 'filemap_fault' || fn.endsWith('_fault');
+      const r: Record<string, number> = {};
+      for (const [ret, n] of [...this.rets.get(fn)!.entries()].sort((a, b) => a[0] - b[0])) r[fault && ret >= 0 ? hex(ret) : String(ret)] = n;
+      out[fn] = r;
+    }
+    return out;
   }
 
   /** End of trace: PTEs still mapping a removed page inside a promised range are stale. */

@@ -61,7 +61,9 @@ export function metaRelease(meta: TraceMetaJson | undefined): string | undefined
 export function metaClock(meta: TraceMetaJson | undefined): string | undefined {
   if (!meta) return undefined;
   for (const key of ['clock', 'traceClock', 'trace_clock']) if (typeof meta[key] === 'string') return meta[key] as string;
-  const p = meta.profile as { clock?: unknown; traceClock?: unknown } | undefined;
-  if (p && typeof p === 'object') for (const v of [p.clock, p.traceClock]) if (typeof v === 'string') return v;
+  for (const section of [meta.buffer, meta.profile]) {
+    const p = section as { clock?: unknown; traceClock?: unknown } | undefined;
+    if (p && typeof p === 'object') for (const v of [p.clock, p.traceClock]) if (typeof v === 'string') return v;
+  }
   return undefined;
 }

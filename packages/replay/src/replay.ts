@@ -212,7 +212,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
     byOp: sortKeys(c.byOp), usedEvents: sortedRecord(usedEvents), unknownEvents: unknown, unknownByEvent: sortedRecord(unknownByEvent),
     unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
-    nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: sortKeys(c.returns),
+    nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
     findingsDropped: c.findingsDropped,
