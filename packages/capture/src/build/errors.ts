@@ -5,16 +5,7 @@
  * EnvironmentError (exit 3). The CLI maps both by `name`.
  */
 import { InputError, type InputErrorOptions } from '@kreplay/ftrace-parser';
-
-export class EnvironmentError extends Error {
-  readonly hint?: string;
-  readonly exitCode: number = 3;
-  constructor(message: string, hint?: string, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'EnvironmentError';
-    this.hint = hint;
-  }
-}
+import { EnvironmentError } from '../errors.js';
 
 /** A kernel build (or another build step) failed; `quote` holds the lines that say why. */
 export class KernelBuildError extends InputError {
@@ -27,4 +18,4 @@ export class KernelBuildError extends InputError {
   }
 }
 
-export { InputError };
+export { EnvironmentError, InputError };

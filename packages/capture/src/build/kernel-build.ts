@@ -209,11 +209,11 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const fragments = await readFragments(opts.fragments);
   const patches: PatchFile[] = [];
   for (const p of opts.patches) patches.push(await readPatch(p));
+  // a directory that is not a kernel tree is the user's to fix, whatever the machine lacks
+  const dirSource = opts.source === 'debian' ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));
   await requireTools(BUILD_TOOLS, 'to build a kernel');
-
-  const source: ResolvedSource = await timed('source', () => (opts.source === 'debian'
-    ? resolveDebianSource({ ...runOpts, cache, onStep: (s) => progress('source', s) })
-    : resolveDirSource(opts.source, runOpts)));
+  const source: ResolvedSource = dirSource
+    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, onStep: (s) => progress('source', s) }));
   const identity: BuildIdentity = {
     source: source.identity,
     arch: ARCH,
@@ -256,7 +256,9 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       const finalConfig = await fs.readFile(path.join(tree, '.config'), 'utf8');
       const hasModules = /^CONFIG_\w+=m$/m.test(finalConfig);
       const state = await readTreeState(tree);
-      const compiledUnits = await timed('compile', () => compile(tree, hasModules ? ['bzImage', 'modules'] : ['bzImage'], jobs, localVersion(key), logLine, {
+      const targets = hasModules ? ['bzImage', 'modules'] : ['bzImage'];
+      progress('compile', `make -j${jobs} ${targets.join(' ')}`);
+      const compiledUnits = await timed('compile', () => compile(tree, targets, jobs, localVersion(key), logLine, {
         ...runOpts,
         onUnit: (n, target) => progress('compile', target, { units: n, expectedUnits: state?.coldUnits }),
       }).catch((e: unknown) => {
