@@ -4,6 +4,7 @@
  * fail to parse); a line longer than MAX_LINE characters is never buffered whole — it is cut,
  * skipped to its end and reported as a gap. Records come out in input order, in batches.
  */
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from './errors.js';
 import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
@@ -91,6 +92,7 @@ export async function* parseTraceBatches(
   const source = opts.source ?? '-';
   const parser = new TraceLineParser({ source, format: opts.format as TraceFormat, strict: opts.strict, fields: opts.fields });
   const decoder = new StringDecoder('utf8');
+  let utf8Pending = false;
   let carry = '';
   let lineNo = 0;
   let bytes = 0;
@@ -147,7 +149,14 @@ export async function* parseTraceBatches(
       text = chunk;
     } else {
       if (first) sniffBinary(chunk, source);
-      text = decoder.write(chunk as Buffer);
+      // plain ASCII (nearly every trace) skips UTF-8 decoding, unless the decoder still
+      // holds the start of a character cut at the end of the previous chunk
+      const buf = chunk instanceof Buffer ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (!utf8Pending && isAscii(buf)) text = buf.toString('latin1');
+      else {
+        text = decoder.write(buf);
+        utf8Pending = buf.length > 0 && buf[buf.length - 1]! >= 0x80;
+      }
     }
     bytes += chunk.length;
     first = false;
