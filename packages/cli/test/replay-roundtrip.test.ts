@@ -101,7 +101,7 @@ describe('explore → trace → replay round trip', () => {
       expect((e as Error).message).toMatch(/has no program/);
       return;
     }
-    const result = await explore(m, { timeoutMs: 4000 }); // large scenarios: the shortest violations found in time
+    const result = await explore(m, { maxExecutions: 2000, timeoutMs: 4000 }); // large scenarios: the shortest violations found within the budget
     const header = { scenario: scenario.name, flavor: flavor.name };
     for (const v of result.violations.filter((x) => REPLAYABLE.includes(x.rule))) {
       const direct = await replayed(m, v, runSchedule(m, v), header);
