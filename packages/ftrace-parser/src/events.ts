@@ -188,7 +188,9 @@ function parseProbeSite(inner: string, event: string): ProbeSite | undefined {
   if (!func || offset === undefined) return undefined;
   const site: ProbeSite = { kind: 'kprobe', func, offset: Number(offset) };
   if (slash >= 0) {
-    const size = decodeInteger(inner.slice(slash + 1));
+    // a module symbol prints as `sym+0x0/0x80 [ext4]`
+    const sp = inner.indexOf(' ', slash);
+    const size = decodeInteger(inner.slice(slash + 1, sp < 0 ? inner.length : sp));
     if (size !== undefined) site.size = Number(size);
   }
   return site;

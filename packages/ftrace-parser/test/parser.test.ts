@@ -61,6 +61,12 @@ describe('probes and markers', () => {
     expect(rs.map((r) => r.system)).toEqual(['kprobes', 'kprobes']);
   });
 
+  it('reads probes on module symbols', () => {
+    const [ev] = events(parseTraceString(line('p_ext4_file_write_iter_0: (ext4_file_write_iter+0x0/0x80 [ext4]) pos=0x1000')));
+    expect(ev!.probe).toEqual({ kind: 'kprobe', func: 'ext4_file_write_iter', offset: 0, size: 0x80 });
+    expect(ev!.fields).toEqual({ pos: 0x1000 });
+  });
+
   it('normalizes tracing_mark_write and print to event print with buf and ip', () => {
     const rs = events(parseTraceString([
       line('tracing_mark_write: hello world'),
