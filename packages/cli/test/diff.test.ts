@@ -69,6 +69,19 @@ describe('kreplay diff on fixture pairs', () => {
 });
 
 describe('kreplay diff on shipped traces (offline)', () => {
+  it('flags the shipped regression pair: the patch that drops filemap_fault\'s mapping recheck maps orphan pages', async () => {
+    const pair = 'traces/pair-filemap-recheck';
+    const r = await runCli(['diff', `${pair}/base/odirect-race`, `${pair}/patched/odirect-race`, '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const d = JSON.parse(r.stdout);
+    expect(d.base.runs.length).toBeGreaterThanOrEqual(2);
+    expect(d.warnings).toEqual([]);
+    const orphans = d.findings.new.filter((e: { rule: string }) => e.rule === 'orphan-page-mapped');
+    expect(orphans.length).toBeGreaterThan(0);
+    expect(d.findings.fixed.concat(d.findings.unchanged).some((e: { rule: string }) => e.rule === 'orphan-page-mapped')).toBe(false);
+    expect(d.reasons[0]).toMatch(/^new error orphan-page-mapped/);
+  });
+
   it('replays two real captures, compares behaviour and workload results, and exits by its verdict', async () => {
     const r = await runCli(['diff', 'traces/odirect-race', 'traces/odirect-race-faultaround', '--format', 'json']);
     expect(r.stderr).not.toMatch(/internal error/);
