@@ -1,0 +1,275 @@
+/**
+ * Stateless model checking with dynamic partial-order reduction and sleep sets
+ * (Flanagan & Godefroid, POPL 2005, with Godefroid's sleep sets): one execution per
+ * Mazurkiewicz trace class, and fewer where sleep sets prune.
+ *
+ * - Dependency: `dependence.ts` (same loc, at least one write), from declared accesses only.
+ * - Happens-before: vector clocks over the current execution.
+ * - Races: for every thread p (enabled or blocked) at every state, the last step i of another
+ *   thread that is dependent with p's next step and not happens-before p; a backtrack point is
+ *   added at the state before i (p itself if enabled there, else a thread whose later step
+ *   happens-before p, else every enabled thread — the conservative rule, which also covers a
+ *   blocked lock acquire racing with the holder's acquire).
+ * - Visited-state hashing (Machine.key) is used for cycles and statistics only, never to prune:
+ *   pruning a visited state in stateless DPOR loses the backtrack points its subtree would have
+ *   added (the known unsoundness of naive DPOR + caching). A step that returns to a state already
+ *   on the current path closes a cycle: that execution stops there (its continuation is the one
+ *   explored from the earlier occurrence) after its races are recorded, and the edge goes into the
+ *   state graph where livelock is judged.
+ */
+import type { Machine, StepInfo } from '@kreplay/mm-model';
+import { dependent, LocTable, type Footprint } from './dependence.js';
+import type { RunContext } from './context.js';
+import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
+import { deadlockSighting } from './deadlock.js';
+import type { ExploreOptions } from './types.js';
+
+interface Frame<S> {
+  state: S;
+  key: string;
+  /** True when this frame entered `key` into the on-path map (false for a frame closing a cycle). */
+  ownsKey: boolean;
+  node: number;
+  next: (StepInfo | null)[];
+  fp: (Footprint | null)[];
+  enabled: number;
+  finished: number;
+  backtrack: number;
+  done: number;
+  sleep: number;
+  /** Thread clocks after the steps before this frame (index+1 of the latest step of each thread known). */
+  clocks: Int32Array[];
+  preemptions: number;
+  /** Thread of the step that led here (-1 at the root). */
+  last: number;
+  /** Thread stepped from this frame (-1 until one is). */
+  chosen: number;
+}
+
+const bit = (t: number): number => 1 << t;
+
+export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, ctx: RunContext): Promise<StateGraph> {
+  const graph = StateGraph.forMachine(machine as Machine<unknown>);
+  const T = graph.threadCount;
+  const locs = new LocTable();
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const bound = opts.preemptionBound;
+
+  const frames: Frame<S>[] = [];
+  /** Step i of the current execution: its thread, footprint and vector clock. */
+  const evThread: number[] = [];
+  const evFp: Footprint[] = [];
+  const evClock: Int32Array[] = [];
+  const onPath = new Map<string, number>();
+  const schedule: number[] = [];
+
+  const makeFrame = (state: S, key: string, clocks: Int32Array[], preemptions: number, last: number): Frame<S> => {
+    const next: (StepInfo | null)[] = [];
+    const fp: (Footprint | null)[] = [];
+    let enabled = 0;
+    let finished = 0;
+    for (let t = 0; t < T; t++) {
+      const n = machine.next(state, t);
+      next.push(n);
+      fp.push(n ? locs.footprint(n) : null);
+      if (!n) finished |= bit(t);
+      else if (n.enabled) enabled |= bit(t);
+    }
+    return { state, key, ownsKey: false, node: 0, next, fp, enabled, finished, backtrack: 0, done: 0, sleep: 0, clocks, preemptions, last, chosen: -1 };
+  };
+
+  /** Add backtrack points for every race of a next step at the top frame (index n). */
+  const analyzeRaces = (n: number): void => {
+    const top = frames[n]!;
+    for (let p = 0; p < T; p++) {
+      const fpP = top.fp[p];
+      if (!fpP) continue;
+      const C = top.clocks[p]!;
+      let i = n - 1;
+      for (; i >= 0; i--) {
+        const q = evThread[i]!;
+        if (q === p || C[q]! >= i + 1) continue;
+        if (dependent(evFp[i]!, fpP)) break;
+      }
+      if (i < 0) continue;
+      const pre = frames[i]!;
+      let cands: number;
+      if (pre.enabled & bit(p)) cands = bit(p);
+      else {
+        cands = 0;
+        for (let q = 0; q < T; q++) if (pre.enabled & bit(q) && C[q]! >= i + 2) cands |= bit(q);
+      }
+      if (cands === 0) {
+        pre.backtrack |= pre.enabled & ~pre.sleep;
+      } else if ((pre.backtrack & cands) === 0) {
+        const awake = cands & ~pre.sleep;
+        if (awake !== 0) pre.backtrack |= awake & -awake;
+      }
+    }
+  };
+
+  /**
+   * Source-DPOR's race reversal (Abdulla et al., POPL 2014) for a step just taken (index n, thread
+   * p): for every earlier step i it races with directly (dependent, and not ordered through some
+   * other step), the threads that can start the reversed order from the state before i — the
+   * initials of notdep(i).n — get a backtrack point there unless one already has. Considering
+   * every race, not only the last, is what keeps this complete together with sleep sets.
+   */
+  const analyzeExecutedRaces = (n: number, p: number, fpP: Footprint, before: Int32Array, vc: Int32Array): void => {
+    const J = Int32Array.from(before);
+    for (let i = n - 1; i >= 0; i--) {
+      const q = evThread[i]!;
+      if (q === p || !dependent(evFp[i]!, fpP)) continue;
+      if (J[q]! < i + 1) addInitials(i, n, vc);
+      const c = evClock[i]!;
+      for (let u = 0; u < T; u++) if (c[u]! > J[u]!) J[u] = c[u]!;
+    }
+  };
+
+  /** Backtrack at the state before step i for an initial of notdep(i).n (the steps after i not ordered after it, then n). */
+  const addInitials = (i: number, n: number, vcN: Int32Array): void => {
+    const qi = evThread[i]!;
+    const v: number[] = [];
+    for (let j = i + 1; j < n; j++) if (evClock[j]![qi]! < i + 1) v.push(j);
+    v.push(n);
+    let seen = 0;
+    let initials = 0;
+    for (let a = 0; a < v.length; a++) {
+      const j = v[a]!;
+      const t = j === n ? evThreadOf(n) : evThread[j]!;
+      if (seen & bit(t)) continue;
+      seen |= bit(t);
+      const c = j === n ? vcN : evClock[j]!;
+      let hasPred = false;
+      for (let b = 0; b < a && !hasPred; b++) {
+        const k = v[b]!;
+        if (c[evThread[k]!]! >= k + 1) hasPred = true;
+      }
+      if (!hasPred) initials |= bit(t);
+    }
+    const pre = frames[i]!;
+    if (pre.backtrack & initials) return;
+    const cands = initials & pre.enabled & ~pre.sleep;
+    if (cands !== 0) pre.backtrack |= cands & -cands;
+  };
+  const evThreadOf = (n: number): number => frames[n]!.chosen;
+
+  /** Decide what happens at the top frame: an end, a cycle, or the first thread to run. */
+  const settle = (n: number, isCycle: boolean): void => {
+    const top = frames[n]!;
+    if (isCycle) {
+      // The state repeats an earlier one on this path (a spin or retry loop). Its future is the
+      // earlier state's future, so this execution stops; but a thread that never got to run
+      // because the loop came first must still run from there: the earlier state is expanded
+      // fully (every awake enabled thread), which makes it trivially persistent.
+      const first = frames[onPath.get(top.key)!]!;
+      first.backtrack |= first.enabled & ~first.sleep;
+      ctx.cycles++;
+      ctx.endExecution();
+      return;
+    }
+    if (top.finished === (1 << T) - 1) {
+      ctx.book.addAll(machine.final?.(top.state) ?? [], [...schedule], 'final');
+      opts.onEnd?.(machine.key(top.state), 'terminal');
+      ctx.endExecution();
+      return;
+    }
+    if (top.enabled === 0) {
+      ctx.book.add(deadlockSighting(machine, top.next, [...schedule]));
+      opts.onEnd?.(machine.key(top.state), 'deadlock');
+      ctx.endExecution();
+      return;
+    }
+    if (n >= maxDepth) {
+      ctx.incomplete.add('max-depth');
+      ctx.endExecution();
+      return;
+    }
+    const awake = top.enabled & ~top.sleep;
+    if (awake === 0) {
+      ctx.sleepBlocked++;
+      ctx.endExecution();
+      return;
+    }
+    // Keep running the thread that just ran when it can (no preemption), else the lowest id.
+    top.backtrack |= top.last >= 0 && awake & bit(top.last) ? bit(top.last) : awake & -awake;
+  };
+
+  const s0 = machine.initial();
+  const k0 = machine.key(s0);
+  const clocks0 = Array.from({ length: T }, () => new Int32Array(T));
+  const root = makeFrame(s0, k0, clocks0, 0, -1);
+  root.node = graph.node(k0, root.finished, -1, -1).id;
+  ctx.visit(k0, 0);
+  frames.push(root);
+  onPath.set(k0, 0);
+  root.ownsKey = true;
+  settle(0, false);
+
+  while (frames.length > 0 && ctx.stopped === null) {
+    if (ctx.yieldDue) {
+      await ctx.pause();
+      continue;
+    }
+    const n = frames.length - 1;
+    const top = frames[n]!;
+    const todo = top.backtrack & ~top.done & ~top.sleep;
+    if (todo === 0) {
+      frames.pop();
+      if (top.ownsKey) onPath.delete(top.key);
+      if (n > 0) {
+        schedule.pop();
+        evThread.length = evFp.length = evClock.length = n - 1;
+      }
+      continue;
+    }
+    // Lowest thread id first, but the continuing thread before any other.
+    const p = top.last >= 0 && todo & bit(top.last) ? top.last : 31 - Math.clz32(todo & -todo);
+    top.done |= bit(p);
+    const preempt = top.last >= 0 && p !== top.last && (top.enabled & bit(top.last)) !== 0 ? 1 : 0;
+    if (bound !== undefined && top.preemptions + preempt > bound) {
+      ctx.incomplete.add('preemption-bound');
+      continue;
+    }
+    top.chosen = p;
+    const r = machine.step(top.state, p);
+    const key = machine.key(r.state);
+    schedule.push(p);
+    ctx.visit(key, n + 1);
+    if (r.violations.length > 0) ctx.book.addAll(r.violations, [...schedule], 'step');
+
+    // The step's vector clock: program order plus every earlier dependent step.
+    const fpP = top.fp[p]!;
+    const vc = Int32Array.from(top.clocks[p]!);
+    for (let i = 0; i < n; i++) {
+      if (evThread[i] !== p && dependent(evFp[i]!, fpP)) {
+        const c = evClock[i]!;
+        for (let q = 0; q < T; q++) if (c[q]! > vc[q]!) vc[q] = c[q]!;
+      }
+    }
+    vc[p] = n + 1;
+    analyzeExecutedRaces(n, p, fpP, top.clocks[p]!, vc);
+    evThread.push(p);
+    evFp.push(fpP);
+    evClock.push(vc);
+    const clocks = top.clocks.slice();
+    clocks[p] = vc;
+
+    const child = makeFrame(r.state, key, clocks, top.preemptions + preempt, p);
+    child.node = graph.node(key, child.finished, top.node, p).id;
+    // Sleep set: what slept here or was already explored here, if independent of p's step.
+    const carry = (top.sleep | (top.done & ~bit(p))) & ~bit(p);
+    for (let q = 0; q < T; q++) {
+      if (carry & bit(q) && child.next[q] && !dependent(top.fp[q]!, fpP)) child.sleep |= bit(q);
+    }
+    const isCycle = onPath.has(key);
+    frames.push(child);
+    if (!isCycle) {
+      onPath.set(key, n + 1);
+      child.ownsKey = true;
+    }
+    analyzeRaces(n + 1);
+    settle(n + 1, isCycle);
+  }
+  return graph;
+}

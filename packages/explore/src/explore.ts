@@ -1,0 +1,74 @@
+/**
+ * The explorer's front door: run a strategy over a Machine, judge liveness on the state
+ * graph it explored, and return one ExploreResult. Knows threads, steps and accesses —
+ * nothing about pages or kernels.
+ *
+ * Verdict: `violation` when any rule broke; `clean` only when the exploration was
+ * exhaustive (every interleaving up to equivalence, no bound, cap or timeout cut anything);
+ * `incomplete` otherwise (random mode is always incomplete when nothing is found).
+ */
+import type { Machine } from '@kreplay/mm-model';
+import { InputError } from '@kreplay/ftrace-parser';
+import { RunContext } from './context.js';
+import { canFinishFrom, stateAfter } from './confirm.js';
+import { exploreDpor } from './dpor.js';
+import { exploreExhaustive } from './exhaustive.js';
+import { findLivelocks } from './liveness.js';
+import { exploreRandom } from './random.js';
+import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
+
+const CONFIRM_MAX_STATES = 200_000;
+
+export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {}): Promise<ExploreResult> {
+  const strategy = opts.strategy ?? 'dpor';
+  if (strategy === 'exhaustive' && opts.preemptionBound !== undefined) {
+    throw new InputError('a preemption bound applies to the dpor and random strategies, not to exhaustive state-graph search', {
+      hint: 'drop the preemption bound, or use the default dpor strategy',
+    });
+  }
+  const ctx = new RunContext(opts);
+  ctx.checkBudget();
+  const graph =
+    strategy === 'dpor' ? await exploreDpor(machine, opts, ctx)
+    : strategy === 'exhaustive' ? await exploreExhaustive(machine, opts, ctx)
+    : await exploreRandom(machine, opts, ctx);
+
+  // Liveness. The full graph of a finished exhaustive search needs no confirmation; a graph
+  // reduced by DPOR, cut by a bound, or sampled at random does: a candidate is reported only
+  // when an unreduced search from it shows the thread cannot finish.
+  const outOfTime = ctx.stopped === 'timeout' || ctx.stopped === 'aborted';
+  if (!outOfTime) {
+    const fullGraph = strategy === 'exhaustive' && ctx.incomplete.size === 0;
+    const max = opts.maxStates ?? CONFIRM_MAX_STATES;
+    const confirm = (node: number, t: number): boolean | 'limit' => {
+      const can = canFinishFrom(machine, stateAfter(machine, graph.path(node)), t, max);
+      return can === 'limit' ? 'limit' : !can;
+    };
+    const { sightings, limited } = findLivelocks(graph, machine, fullGraph ? {} : { confirm });
+    for (const s of sightings) ctx.book.add(s);
+    if (limited) ctx.incomplete.add('max-states');
+  }
+
+  const violations = ctx.book.list();
+  const incomplete = sortedReasons(ctx.incomplete);
+  const exhaustive = strategy !== 'random' && incomplete.length === 0;
+  const result: ExploreResult = {
+    verdict: violations.length > 0 ? 'violation' : exhaustive ? 'clean' : 'incomplete',
+    strategy,
+    exhaustive,
+    incomplete,
+    violations,
+    stats: ctx.stats(),
+  };
+  if (strategy === 'random') {
+    result.seed = opts.seed ?? 0;
+    result.runs = opts.runs ?? 100;
+  }
+  return result;
+}
+
+const ORDER: Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random'];
+
+function sortedReasons(set: Set<Incompleteness>): Incompleteness[] {
+  return ORDER.filter((r) => set.has(r));
+}

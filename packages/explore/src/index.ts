@@ -1,0 +1,10 @@
+export * from './types.js';
+export { explore } from './explore.js';
+export { compareSchedules } from './context.js';
+export { dependent, LocTable, type Footprint } from './dependence.js';
+export { SplitMix32 } from './prng.js';
+export { runSchedule, type ScheduledStep } from './run-schedule.js';
+export { renderTable } from './render/table.js';
+export { renderFtrace, type FtraceHeader } from './render/ftrace.js';
+export { renderPerfetto } from './render/perfetto.js';
+export { counterexample, exploreJson, formatExploreText, formatStats, type Counterexample } from './report.js';

@@ -1,0 +1,107 @@
+/**
+ * The explorer's one result object. Every output format (text table, ftrace trace, Perfetto
+ * JSON, `--json`) is a function of an ExploreResult plus the Machine it came from.
+ */
+import type { ModelViolation, RuleId } from '@kreplay/mm-model';
+
+/** A schedule: the thread id that runs at each step, in order. */
+export type Schedule = number[];
+
+export type Strategy = 'dpor' | 'exhaustive' | 'random';
+
+export type Verdict = 'violation' | 'clean' | 'incomplete';
+
+/** One violated rule, with the shortest schedule found that breaks it. */
+export interface FoundViolation {
+  rule: RuleId;
+  message: string;
+  /** Steps from the initial state to (and including) the step that broke the rule. */
+  schedule: Schedule;
+  /** livelock only: the steps of the cycle the thread is stuck in, repeated forever after `schedule`. */
+  cycle?: Schedule;
+  /** livelock/deadlock: the thread(s) that can no longer finish. */
+  threads?: number[];
+  /** Where it was detected: after a step, in the final state, in a state (deadlock), or on the state graph (livelock). */
+  at: 'step' | 'final' | 'state' | 'graph';
+  file?: string;
+  index?: number;
+  pfn?: number;
+}
+
+export interface ExploreStats {
+  /** Executions run (dpor, random) or end states of the state graph (exhaustive). */
+  executions: number;
+  /** Steps taken (each one produces a state, repeats included). */
+  states: number;
+  /** Distinct states by Machine.key. */
+  distinctStates: number;
+  timeMs: number;
+  statesPerSec: number;
+  /** Deepest schedule seen. */
+  maxDepth: number;
+  /** dpor: executions cut because they returned to a state already on the current path. */
+  cycles: number;
+  /** dpor: executions ended because every enabled thread was asleep (covered elsewhere). */
+  sleepBlocked: number;
+}
+
+/** Why a run is incomplete (only when no violation was found, the verdict says `incomplete`). */
+export type Incompleteness =
+  | 'preemption-bound'
+  | 'max-executions'
+  | 'max-depth'
+  | 'max-states'
+  | 'timeout'
+  | 'aborted'
+  | 'random';
+
+export interface ExploreResult {
+  verdict: Verdict;
+  strategy: Strategy;
+  /** Whether every interleaving (up to equivalence) was explored. */
+  exhaustive: boolean;
+  incomplete: Incompleteness[];
+  violations: FoundViolation[];
+  stats: ExploreStats;
+  /** random mode: the seed and runs used, so the run can be repeated. */
+  seed?: number;
+  runs?: number;
+}
+
+export interface ProgressInfo {
+  executions: number;
+  states: number;
+  distinctStates: number;
+  elapsedMs: number;
+}
+
+export interface ExploreOptions {
+  /** dpor (default): DPOR with sleep sets; exhaustive: full state graph (BFS); random: PCT walks. */
+  strategy?: Strategy;
+  /** At most N preemptions (switching away from a thread that could continue) per schedule. */
+  preemptionBound?: number;
+  maxExecutions?: number;
+  /** Longest schedule explored (guards against a model that never stops). Default 10000. */
+  maxDepth?: number;
+  /** Largest state graph kept (exhaustive strategy, livelock confirmation). Default 2_000_000. */
+  maxStates?: number;
+  /** Wall-clock budget in milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  progress?: (p: ProgressInfo) => void;
+  /** Random mode: seed and number of runs; PCT depth (priority change points + 1). */
+  seed?: number;
+  runs?: number;
+  pctDepth?: number;
+  /** Called for each end of an execution (tests use it to compare strategies). */
+  onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
+}
+
+/** A ModelViolation seen at a given schedule, before the per-rule shortest is kept. */
+export interface Sighting {
+  violation: ModelViolation;
+  schedule: Schedule;
+  at: FoundViolation['at'];
+  cycle?: Schedule;
+  threads?: number[];
+}
