@@ -102,11 +102,15 @@ export class Ctx {
   set(name: string, v: LocalValue): void {
     this.mustWrite();
     if (!this.locals) this.locals = { ...this.top().l };
+    if (!(name in this.locals)) this.newLocal = true;
     this.locals[name] = v;
   }
+  private newLocal = false;
   private commitFrame(pc: string): void {
     const f = this.top();
-    const nf: Frame = { proc: f.proc, pc, l: this.locals ?? f.l };
+    let l: Locals = this.locals ?? f.l;
+    if (this.newLocal) { l = sortLocals(l); this.newLocal = false; }
+    const nf: Frame = { proc: f.proc, pc, l };
     this.frames = [...this.frames.slice(0, -1), nf];
     this.locals = null;
   }
@@ -119,7 +123,7 @@ export class Ctx {
   call(proc: string, entry: string, locals: Locals, then: string): void {
     this.mustWrite();
     this.commitFrame(then);
-    this.frames = [...this.frames, { proc, pc: entry, l: locals }];
+    this.frames = [...this.frames, { proc, pc: entry, l: sortLocals(locals) }];
     this.moved = true;
   }
   /** Return from the current procedure (the thread finishes when it was the last frame). */
@@ -130,7 +134,7 @@ export class Ctx {
     if (this.frames.length === 0) this.status = 'done';
     else {
       const f = this.top();
-      this.frames = [...this.frames.slice(0, -1), { proc: f.proc, pc: f.pc, l: { ...f.l, rv: value } }];
+      this.frames = [...this.frames.slice(0, -1), { proc: f.proc, pc: f.pc, l: 'rv' in f.l ? { ...f.l, rv: value } : sortLocals({ ...f.l, rv: value }) }];
     }
     this.moved = true;
   }
@@ -365,6 +369,13 @@ export class Ctx {
     threads[this.tid] = { frames: this.frames, status: this.status };
     return { ...this.s, threads };
   }
+}
+
+/** Locals with their names in sorted order, so a state key can list them without sorting. */
+export function sortLocals(l: Locals): Locals {
+  const out: Record<string, LocalValue> = {};
+  for (const k of Object.keys(l).sort()) out[k] = l[k]!;
+  return out;
 }
 
 /** PTEs in [start, end] of `file` that do not map the page cache's current page. */

@@ -8,7 +8,7 @@ import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from '
 import { fileKey } from './rules.js';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
-import { Ctx, ModelBug, staleMappings } from './ctx.js';
+import { Ctx, ModelBug, sortLocals, staleMappings } from './ctx.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import {
@@ -32,7 +32,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       });
     }
     try {
-      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: prog.start(t.args, env) };
+      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: sortLocals(prog.start(t.args, env)) };
     } catch (e) {
       if (e instanceof ArgError) {
         throw new InputError(`thread ${t.name} (${t.program}): ${e.message}`, {

@@ -126,10 +126,10 @@ function lockKey(l: LockS): string {
   return l.readers.length === 0 ? `${l.writer}` : `${l.writer}r${l.readers.join('.')}`;
 }
 
+/** Frames keep their locals in sorted name order (Ctx.sortLocals), so no sort here. */
 function localsKey(l: Locals): string {
-  const names = Object.keys(l).sort();
   let k = '{';
-  for (const n of names) {
+  for (const n in l) {
     const v = l[n]!;
     k += `${n}=${typeof v === 'number' ? v : `[${v.join(',')}]`},`;
   }
