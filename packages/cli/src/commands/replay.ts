@@ -36,6 +36,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
     probes: Flags.string({ description: 'probe map (YAML/JSON) saying what user-named probes mean; wins over meta.json and the shipped map' }),
     'vmemmap-base': Flags.string({ description: 'vmemmap_base of the traced kernel as hex (x86-64 with nokaslr: 0xffffea0000000000); wins over meta.json' }),
     format: Flags.string({ options: [...REPLAY_FORMATS], default: 'text', description: 'output format' }),
+    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: ['error', 'warning', 'never'], default: 'error', description: 'lowest severity that makes the exit code 1' }),
     stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
@@ -64,7 +65,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
     if (process.stderr.isTTY && result.stats.events >= (1 << 20)) process.stderr.write('\r\x1b[K');
 
     const failOn = flags['fail-on'] as FailOn;
-    const format = flags.format as ReplayFormat;
+    const format = (flags.json ? 'json' : flags.format) as ReplayFormat;
     const text = renderReplay(result, format, { failOn, stats: flags.stats, timing: flags.timing });
     if (flags.out) {
       await writeFile(flags.out, text);
