@@ -7,7 +7,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createMachine, loadScenario, resolveFlavor, type MmOp } from '@kreplay/mm-model';
-import { SCENARIOS, run } from './helpers/scenarios.js';
+import { FLAVORS, SCENARIOS, run } from './helpers/scenarios.js';
 import { safetyRules, search } from './helpers/dfs.js';
 
 /** Too large for a plain search inside the unit suite; the explorer (DPOR) and `npm run bench mm-model` cover it. */
@@ -59,5 +59,26 @@ describe('odirect-vs-fault on linux-2.6.15: both orderings of the race', () => {
     const r = search(createMachine(sc, await resolveFlavor('linux-2.6.23')));
     expect(r.found.size).toBe(0);
     expect(r.ends).toBeGreaterThan(1); // several distinct outcomes, all coherent
+  });
+});
+
+describe('truncate-vs-fault and the mutation check', () => {
+  test('linux-2.6.15 is clean: i_size, then truncate_count++, against the fault\'s sample and recheck', async () => {
+    const sc = await loadScenario(join(SCENARIOS, 'truncate-vs-fault.yaml'));
+    const r = search(createMachine(sc, await resolveFlavor('linux-2.6.15')));
+    expect(r.found.size).toBe(0);
+    expect(r.stuck).toBe(0);
+  });
+
+  test('deleting the fault path\'s truncate_count recheck makes it map a truncated page', async () => {
+    const sc = await loadScenario(join(SCENARIOS, 'truncate-vs-fault.yaml'));
+    const mutant = await resolveFlavor(join(FLAVORS, 'no-truncate-count-recheck.js'));
+    const m = createMachine(sc, mutant);
+    const r = search(m);
+    expect(safetyRules(r)).toContain('orphan-page-mapped');
+    const { steps } = run(m, r.found.get('orphan-page-mapped')!.schedule);
+    const effects = steps.map((s) => s.effect).join(' | ');
+    // truncate wrote i_size and removed the page after the fault found it; the fault mapped it anyway
+    expect(effects.indexOf('i_size 4096→0')).toBeLessThan(effects.indexOf('pte reader:0x10000 → pfn1'));
   });
 });
