@@ -86,7 +86,7 @@ describe('kreplay report', () => {
   });
 
   it('writes the replayed trace as Chrome trace JSON: tasks, spans, page-cache instants, findings', () => {
-    const p = JSON.parse(readFileSync(path.join(dir, 'p-2.json'), 'utf8'));
+    const p = JSON.parse(readFileSync(path.join(dir, 'p-patched-1.json'), 'utf8'));
     const ev = p.traceEvents as Array<Record<string, unknown>>;
     expect(ev.filter((e) => e.name === 'thread_name').map((e) => (e.args as { name: string }).name).sort()).toEqual(['kr_dio-301', 'kr_fault-302']);
     expect(ev.filter((e) => e.ph === 'B').map((e) => e.name)).toEqual(['fault', 'invalidate_inode_pages2_range']);
@@ -95,7 +95,7 @@ describe('kreplay report', () => {
     expect(ev.filter((e) => e.s === 'g').map((e) => e.name)).toEqual(['error: mapped-page-removed', 'error: stale-after-invalidate']);
     expect(ev.find((e) => e.name === 'cache_add')!.ts).toBe(100000100);
     // The base side gets its own file.
-    expect(JSON.parse(readFileSync(path.join(dir, 'p.json'), 'utf8')).traceEvents.some((e: { s?: string }) => e.s === 'g')).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(dir, 'p-base-1.json'), 'utf8')).traceEvents.some((e: { s?: string }) => e.s === 'g')).toBe(false);
   });
 
   it('is byte-identical when run twice on the same input', async () => {

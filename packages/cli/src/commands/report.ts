@@ -4,11 +4,16 @@ import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { buildReport, PerfettoFiles, reportToHtml } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
-/** `out.json` for the first trace, `out-2.json`, `out-3.json` ... for the next ones. */
-function numbered(file: string, i: number): string {
-  if (i === 0) return file;
-  const m = /^(.*?)(\.[^./]+)?$/.exec(file)!;
-  return `${m[1]}-${i + 1}${m[2] ?? ''}`;
+/**
+ * Where each trace input's Perfetto JSON goes: OUT itself for a single input; otherwise
+ * OUT-2.json, OUT-3.json ... after the first, or OUT-base-1.json / OUT-patched-1.json ...
+ * when the inputs come as two sides.
+ */
+function perfettoFile(out: string, index: number, sides: { base: number } | undefined): string {
+  const m = /^(.*?)(\.[^./]+)?$/.exec(out)!;
+  const [stem, ext] = [m[1], m[2] ?? ''];
+  if (sides) return index < sides.base ? `${stem}-base-${index + 1}${ext}` : `${stem}-patched-${index - sides.base + 1}${ext}`;
+  return index === 0 ? out : `${stem}-${index + 1}${ext}`;
 }
 
 export default class Report extends KreplayCommand {
@@ -17,7 +22,7 @@ export default class Report extends KreplayCommand {
 
 The HTML file needs nothing else: no network, no scripts, no fonts. It holds a summary, each finding with its explanation and cited trace lines, a per-CPU timeline (SVG) of the events around each finding with the racing tasks highlighted, the diff tables, and latency histograms.
 
---perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on.
+--perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on; with --base/--patched, to OUT-base-1.json ... OUT-patched-1.json ...
 
 Exit 0 once the report is written, whatever it shows (gate a build with \`kreplay diff\` or \`kreplay ci\`); 2 on bad input.`;
 
@@ -50,11 +55,16 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
       this.note('error: report needs at least one input\n  hint: kreplay report TRACE --html out.html, or --base A --patched B --html out.html');
       this.exit(EXIT.input);
     }
+    if (base.length && runs.length) {
+      this.note('error: give inputs either as --base/--patched sides or as plain arguments, not both\n  see: kreplay report --help');
+      this.exit(EXIT.input);
+    }
     if ((base.length === 0) !== (patched.length === 0)) {
       this.note('error: --base and --patched go together\n  hint: give both sides, or plain inputs without a side');
       this.exit(EXIT.input);
     }
-    const perfetto = flags.perfetto ? new PerfettoFiles((_input, i) => numbered(flags.perfetto!, i)) : undefined;
+    const sides = base.length ? { base: base.length } : undefined;
+    const perfetto = flags.perfetto ? new PerfettoFiles((_input, i) => perfettoFile(flags.perfetto!, i, sides)) : undefined;
     const model = await buildReport({
       runs, base, patched,
       replay: { kernel: flags.kernel, probesFile: flags.probes },
