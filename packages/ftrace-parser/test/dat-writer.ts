@@ -122,6 +122,8 @@ export interface DatSpec {
   clock?: string;
   /** Pages per CPU. */
   cpus: Buffer[][];
+  /** Instance buffers (`trace-cmd record -B name`): pages per CPU, as many CPUs as the top. */
+  instances?: { name: string; cpus: Buffer[][] }[];
 }
 
 function sized8(text: string): Buffer {
@@ -154,22 +156,40 @@ export function writeDatV6(spec: DatSpec): Buffer {
   parts.push(sized4(spec.kallsyms ?? ''), sized4(spec.printk ?? ''), sized8(spec.cmdlines ?? ''));
   parts.push(u32(spec.cpus.length), Buffer.from('options  \0'));
   const clock = Buffer.from(`${spec.clock ?? '[local] global counter'}\n\0`);
-  for (const [id, data] of [...(spec.options ?? []), [4, clock] as [number, Buffer]]) {
+  const instances = spec.instances ?? [];
+  // BUFFER options point at each instance's own `flyrecord` block, written after the top's data
+  const bufferOptions = instances.map((inst) => Buffer.concat([u64(0), Buffer.from(`${inst.name}\0`)]));
+  for (const [id, data] of [...(spec.options ?? []), ...bufferOptions.map((b) => [3, b] as [number, Buffer]), [4, clock] as [number, Buffer]]) {
     const idb = Buffer.alloc(2);
     idb.writeUInt16LE(id);
     parts.push(idb, u32(data.length), data);
   }
   parts.push(Buffer.alloc(2), Buffer.from('flyrecord\0'));
+  const table = (cpus: Buffer[][], from: number): { table: Buffer; end: number } => {
+    let at = from;
+    const rows: Buffer[] = [];
+    for (const pages of cpus) {
+      const size = pages.length * PAGE;
+      rows.push(u64(size > 0 ? at : 0), u64(size));
+      at += size;
+    }
+    return { table: Buffer.concat(rows), end: at };
+  };
+  const pageUp = (n: number): number => Math.ceil(n / PAGE) * PAGE;
   const headerLength = parts.reduce((n, b) => n + b.length, 0) + spec.cpus.length * 16;
-  let at = Math.ceil(headerLength / PAGE) * PAGE;
-  const table: Buffer[] = [];
-  for (const pages of spec.cpus) {
-    const size = pages.length * PAGE;
-    table.push(u64(size > 0 ? at : 0), u64(size));
-    at += size;
-  }
-  parts.push(...table);
+  const top = table(spec.cpus, pageUp(headerLength));
+  parts.push(top.table);
+  const tail: Buffer[] = [];
+  let end = top.end;
+  instances.forEach((inst, i) => {
+    bufferOptions[i]!.writeBigUInt64LE(BigInt(end), 0);
+    const blockLength = 10 + inst.cpus.length * 16;
+    const t = table(inst.cpus, pageUp(end + blockLength));
+    const block = Buffer.concat([Buffer.from('flyrecord\0'), t.table]);
+    tail.push(block, Buffer.alloc(pageUp(end + blockLength) - end - blockLength), ...inst.cpus.flat());
+    end = t.end;
+  });
   const meta = Buffer.concat(parts);
-  const pad = Buffer.alloc(Math.ceil(meta.length / PAGE) * PAGE - meta.length);
-  return Buffer.concat([meta, pad, ...spec.cpus.flat()]);
+  const pad = Buffer.alloc(pageUp(meta.length) - meta.length);
+  return Buffer.concat([meta, pad, ...spec.cpus.flat(), ...tail]);
 }

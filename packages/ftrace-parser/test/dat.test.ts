@@ -206,6 +206,20 @@ describe('synthetic trace.dat (test writer)', () => {
     await expect(collect(readTraceDat(file, { strict: true }))).rejects.toMatchObject({ name: 'InputError' });
   });
 
+  it('reads the top buffer, names the instances beside it, and reads one on request', async () => {
+    const spec = syntheticSpec({ corrupt: false });
+    const marker = spec.cpus[1]![0]!; // any page: the instance holds a copy of CPU 1's first page
+    spec.instances = [{ name: 'kreplay-inst', cpus: [[], [Buffer.from(marker)]] }];
+    const p = writeTmp('instances.dat', syntheticDat(spec));
+    const top = await collect(readTraceDat(p));
+    expect(meta(top, 'buffer-not-read')).toMatch(/^instance "kreplay-inst" \(2 CPUs\)/);
+    expect(events(top)).toHaveLength(events(await collect(readTraceDat(writeTmp('no-instances.dat', syntheticDat(syntheticSpec({ corrupt: false })))))).length);
+    const inst = await collect(readTraceDat(p, { buffer: 'kreplay-inst' }));
+    expect(meta(inst, 'buffer')).toBe('kreplay-inst');
+    expect(events(inst).map((e) => e.fields.buf)).toEqual(['after the loss']);
+    await expect(collect(readTraceDat(p, { buffer: 'nope' }))).rejects.toMatchObject({ name: 'InputError', hint: expect.stringMatching(/"kreplay-inst"/) });
+  });
+
   it('reports every option it does not know as metadata, not silently', async () => {
     const spec = syntheticSpec();
     spec.options = [[77, Buffer.from('future\0')]];
