@@ -7,7 +7,7 @@
 import type { Fields, ProbeSite } from './types.js';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { DirectInterner, names } from './intern.js';
-import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange } from './values.js';
+import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange, setField } from './values.js';
 
 export interface DecodedEvent {
   event: string;
@@ -118,7 +118,7 @@ export function decodeFilemap(s: string, start: number, fields: Fields, n = s.le
     } else {
       value = decodeIntegerRange(s, eq + 1, end);
       if (value === undefined) return false;
-      fields[name] = value;
+      setField(fields, name, value);
       if (name === 'ofs') fields.index = typeof value === 'bigint' ? narrow(value / BigInt(PAGE_SIZE)) : Math.floor(value / PAGE_SIZE);
     }
     i = end;

@@ -113,6 +113,12 @@ export function decodeValue(s: string): FieldValue {
   return s;
 }
 
+/** fields[name] = value, also for a payload that names a field `__proto__`. */
+export function setField(fields: Fields, name: string, value: FieldValue): void {
+  if (name === '__proto__') Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
+}
+
 function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46;
 }
@@ -203,7 +209,7 @@ export function decodeFields(s: string, fields: Fields, start = 0, end = s.lengt
         value = s.slice(vStart, vEnd);
       }
     }
-    fields[name] = value ?? decodeValue(s.slice(vStart, vEnd));
+    setField(fields, name, value ?? decodeValue(s.slice(vStart, vEnd)));
     i = vEnd;
   }
   return clean;

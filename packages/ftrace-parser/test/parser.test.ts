@@ -164,6 +164,19 @@ describe('bad input ends with a clear message', () => {
   });
 });
 
+describe('generic payloads', () => {
+  it('decode integers exactly, strings, arrays, and keep words that are not pairs in raw', () => {
+    const [ev] = events(parseTraceString(line('foo: a=-12 b=0x1f big=18446744073709551615 s="x y" arr={1,0x2,"z"} comm=Web Content ==> x')));
+    expect(ev!.fields).toEqual({ a: -12, b: 31, big: 18446744073709551615n, s: 'x y', arr: [1, 2, 'z'], comm: 'Web Content', raw: 'a=-12 b=0x1f big=18446744073709551615 s="x y" arr={1,0x2,"z"} comm=Web Content ==> x' });
+  });
+
+  it('a field named __proto__ is an ordinary field', () => {
+    const [ev] = events(parseTraceString(line('foo: __proto__={1,2} a=1')));
+    expect(Object.getPrototypeOf(ev!.fields)).toBe(Object.prototype);
+    expect(Object.keys(ev!.fields)).toEqual(['__proto__', 'a']);
+  });
+});
+
 describe('multi-line markers', () => {
   it('join their later lines, but never grow past what one trace_marker write holds', () => {
     const rs = parseTraceString([line('tracing_mark_write: first'), 'second', ...Array.from({ length: 100 }, () => 'x'.repeat(100))].join('\n'));
