@@ -5,14 +5,10 @@
  * what happened and what to try (EnvironmentError for the machine, InputError for the
  * profile). The library never prints: progress goes to `onProgress`.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { InputError } from '@kreplay/ftrace-parser';
 import { EnvironmentError } from './errors.js';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
@@ -22,8 +18,9 @@ import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap,
 import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
-import { bootGuest, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
-import { kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog, FATAL_KINDS, type KprobeHits } from './console.js';
+import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
+import { scanKernelLog, type KprobeHits } from './console.js';
+import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
 import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
@@ -140,110 +137,6 @@ export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
   return resolveModuleOrder(idx, GUEST_MODULES);
 }
 
-function tail(lines: readonly ConsoleLine[], n = 25): string {
-  return lines.slice(-n).map((l) => `    ${l.text}`).join('\n');
-}
-
-async function readOpt(path: string): Promise<string | undefined> {
-  try { return await readFile(path, 'utf8'); } catch { return undefined; }
-}
-
-/** Turn a guest that did not finish into the error a user can act on. */
-function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string): EnvironmentError {
-  const where = `console: ${join(workDir, 'console.log')}`;
-  const last = b.lines.length ? `last console lines:\n${tail(b.lines)}` : 'the console stayed empty';
-  switch (b.ended) {
-    case 'init-timeout':
-      return new EnvironmentError(`the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
-        accel === 'kvm' ? 'KVM may be unusable here (kvm_pvm hangs stock kernels): try --accel tcg' : `check the kernel boots with console=ttyS0 (${where}); a slow host may need --init-timeout`);
-    case 'timeout':
-      return new EnvironmentError(`the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`, `shorten --duration, raise --timeout, or read ${where}`);
-    case 'panic':
-      return new EnvironmentError(`the guest kernel panicked\n${last}`, `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`);
-    case 'aborted':
-      return new EnvironmentError('capture aborted');
-    default:
-      return new EnvironmentError(`QEMU ${b.signal ? `died of ${b.signal}` : `exited with code ${b.exitCode}`} under ${accel} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
-        accel === 'kvm' ? 'KVM failed on this machine: try --accel tcg' : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
-  }
-}
-
-/** Phase timings from the guest's console protocol. */
-function guestTimings(b: BootOutcome, runs: number): Record<string, number> {
-  const at = (pred: (t: string) => boolean): number | undefined => b.lines.find((l) => pred(l.text))?.ms;
-  const t: Record<string, number> = {};
-  const init = b.initMs;
-  const setup = at((s) => s === 'KREPLAY_PHASE setup');
-  const setupDone = at((s) => s === 'KREPLAY_PHASE setup-done');
-  const done = at((s) => s === 'KREPLAY_PHASE done');
-  if (init !== undefined) t['boot-to-init'] = init;
-  if (init !== undefined && setup !== undefined) t['guest-modules-and-mounts'] = setup - init;
-  if (setup !== undefined && setupDone !== undefined) t['guest-tracefs-setup'] = setupDone - setup;
-  for (let i = 1; i <= runs; i++) {
-    const w = at((s) => s === `KREPLAY_PHASE workload run=${i}`);
-    const d = at((s) => s === `KREPLAY_PHASE dump run=${i}`);
-    const tc = at((s) => s === `KREPLAY_PHASE trace-cmd run=${i}`);
-    const next = at((s) => s === `KREPLAY_PHASE workload run=${i + 1}`) ?? done;
-    const sfx = runs > 1 ? `-${i}` : '';
-    if (w !== undefined && d !== undefined) t[`workload${sfx}`] = d - w;
-    if (d !== undefined && (tc ?? next) !== undefined) t[`dump${sfx}`] = (tc ?? next)! - d;
-    if (tc !== undefined && next !== undefined) t[`trace-cmd-extract${sfx}`] = next - tc;
-  }
-  if (done !== undefined) t['guest-shutdown'] = b.wallMs - done;
-  t['qemu-wall'] = b.wallMs;
-  return t;
-}
-
-export interface TraceSummary {
-  bytes: number;
-  gzipBytes: number;
-  events: number;
-  sha256: string;
-  /** Consecutive events of different CPUs with the same timestamp: their order is unknown. */
-  crossCpuTies: number;
-}
-
-/** Counts events and cross-CPU timestamp ties, line by line. */
-export class TraceLineCounter {
-  events = 0;
-  crossCpuTies = 0;
-  private prevTs = '';
-  private prevCpu = '';
-  line(l: string): void {
-    if (l === '' || l.startsWith('#')) return;
-    this.events++;
-    const m = /\[(\d+)\][^:]*?\s(\d+\.\d+):\s/.exec(l);
-    if (!m) return;
-    if (m[2] === this.prevTs && m[1] !== this.prevCpu) this.crossCpuTies++;
-    this.prevTs = m[2];
-    this.prevCpu = m[1];
-  }
-}
-
-/** gzip a trace, counting events and ties and hashing the text. */
-async function gzipTrace(src: string, dst: string): Promise<TraceSummary> {
-  const hash = createHash('sha256');
-  const counter = new TraceLineCounter();
-  let bytes = 0;
-  let carry = '';
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      const lines = (carry + chunk.toString('latin1')).split('\n');
-      carry = lines.pop()!;
-      for (const l of lines) counter.line(l);
-      cb(null, chunk);
-    },
-    flush(cb) {
-      if (carry) counter.line(carry);
-      cb();
-    },
-  });
-  await pipeline(createReadStream(src), count, createGzip({ level: 9 }), createWriteStream(dst));
-  return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
-}
-
 export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const timer = new Timer();
   const progress = opts.onProgress ?? (() => undefined);
@@ -297,21 +190,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     }));
 
     // Accelerator: KVM first when it can work, TCG otherwise or when KVM never reaches init.
-    let accel: 'kvm' | 'tcg' = 'tcg';
-    let accelNote = 'TCG requested';
-    if (accelWanted !== 'tcg') {
-      const kvm = await (opts.kvmProbe ?? probeKvm)();
-      if (kvm.usable) {
-        accel = 'kvm';
-        accelNote = kvm.reason;
-      } else if (accelWanted === 'kvm') {
-        if (!kvm.openable) throw new EnvironmentError(`--accel kvm: ${kvm.reason}`, 'use --accel tcg (or auto)');
-        accel = 'kvm';
-        accelNote = `KVM requested although ${kvm.reason}`;
-      } else {
-        accelNote = `${kvm.reason}: using TCG`;
-      }
-    }
+    let { accel, note: accelNote } = await chooseAccel(accelWanted, opts.kvmProbe ?? probeKvm);
     const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
     const timeoutMs = opts.timeoutMs ?? 90_000 + 6 * opts.durationMs * runs;
     const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
@@ -333,32 +212,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     }
     const out = join(share, 'out');
     const gt = guestTimings(b, runs);
-    // What the guest said about itself comes first: it is more precise than "it ended".
-    const tracefsErr = await readOpt(join(out, 'tracefs-error.txt'));
-    if (tracefsErr) {
-      keep = true;
-      const f = Object.fromEntries(tracefsErr.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-      const log = tracefsErr.split('error_log:')[1]?.trim();
-      throw new InputError(`tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
-        { file: opts.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' });
-    }
-    const missing = await readOpt(join(out, 'missing-symbols.txt'));
-    if (missing) {
-      keep = true;
-      throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${kernel.release ?? 'this kernel'})`,
-        { file: opts.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
-    }
-    const guestFail = await readOpt(join(out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
-    const consoleFindings = scanKernelLog(b.lines.map((l) => l.text).join('\n'));
-    const fatal = consoleFindings.find((f) => FATAL_KINDS.includes(f.kind));
-    if (b.ended !== 'exit' || guestFail || fatal || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) {
-      keep = true;
-      if (b.ended === 'exit' && (guestFail || fatal)) {
-        throw new EnvironmentError(`${guestFail ? `the guest failed: ${guestFail}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
-          `read ${join(workDir, 'console.log')}; the guest's files are in ${out}`);
-      }
-      throw bootFailure(b, accel, timeoutMs, workDir);
-    }
+    await checkGuestOutcome(b, { out, workDir, accel, timeoutMs, profileFile: opts.profileFile, release: kernel.release });
     const release = (await readOpt(join(out, 'release')))?.trim() ?? 'unknown';
     if (kernel.release && release !== kernel.release) {
       throw new EnvironmentError(`the guest runs ${release}, not ${kernel.release}`, 'pass the modules folder that belongs to this image');
@@ -380,29 +234,9 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     let kprobesBefore: KprobeHits[] = [];
     for (let i = 1; i <= runs; i++) {
       const rdir = join(out, `run-${i}`);
-      const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
-      const result = parseResultLine(wout);
-      const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
-      if (!result) {
-        throw new EnvironmentError(`workload ${workload.name} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
-          'the workload failed inside the guest: its output is above');
-      }
-      const perCpu = parsePerCpuStats((await readOpt(join(rdir, 'stats.txt'))) ?? '');
-      const lost = lostEvents(perCpu);
-      const profileNow = parseKprobeProfile((await readOpt(join(rdir, 'kprobe_profile.txt'))) ?? '');
-      const kprobes = kprobeDelta(profileNow, kprobesBefore);
+      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore);
       kprobesBefore = profileNow;
-      const probeMisses = kprobes.reduce((n, k) => n + k.misses, 0);
-      if (lost > 0 && !opts.allowLost) {
-        keep = true;
-        throw new EnvironmentError(`run ${i}: ${lost} trace events were lost to ring-buffer overruns (${perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
-          'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost');
-      }
-      if (probeMisses > 0 && !opts.allowLost) {
-        keep = true;
-        throw new EnvironmentError(`run ${i}: ${probeMisses} kprobe hits were missed by the kernel (${kprobes.filter((k) => k.misses > 0).map((k) => `${k.event}: ${k.misses} of ${k.hits + k.misses}`).join('; ')})`,
-          'a probe fired inside another probe\'s handler; drop the nested probe from the profile, or pass --allow-lost');
-      }
+      checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
       await mkdir(dest, { recursive: true });
       const tr = await gzipTrace(join(rdir, 'trace.txt'), join(dest, 'trace.txt.gz'));
@@ -447,7 +281,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     timer.timings.collect = Date.now() - collect;
     return { outDir: resolve(opts.outDir), runs: results, timings: { ...timer.timings, ...gt, total: timer.total() }, workDir: keep ? workDir : undefined };
   } catch (e) {
-    keep = true;
+    keep = true; // what the user needs to see what went wrong
     if (e instanceof Error && !/work folder/.test(e.message) && (e as { hint?: string }).hint !== undefined) {
       (e as { hint?: string }).hint = `${(e as { hint?: string }).hint} (work folder kept: ${workDir})`;
     }

@@ -12,6 +12,7 @@ export * from './console.js';
 export * from './qemu.js';
 export * from './meta.js';
 export * from './capture.js';
+export * from './outcome.js';
 export * from './tools.js';
 export * from './duration.js';
 export * from './build/index.js';

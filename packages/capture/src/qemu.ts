@@ -13,6 +13,7 @@ import { access, constants } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { SHARE_TAG } from './initramfs.js';
+import { EnvironmentError } from './errors.js';
 
 export type Accel = 'auto' | 'kvm' | 'tcg';
 
@@ -37,6 +38,20 @@ export async function probeKvm(): Promise<KvmProbe> {
     return { usable: false, openable: true, reason: '/dev/kvm is kvm_pvm (this machine is itself a PVM guest); stock kernels hang under it' };
   }
   return { usable: true, openable: true, reason: '/dev/kvm is usable' };
+}
+
+/**
+ * The accelerator to boot with first: KVM when it looks usable (or is asked for and can be
+ * opened), TCG otherwise. A KVM boot that never reaches init is retried with TCG by the
+ * caller under `auto`.
+ */
+export async function chooseAccel(wanted: Accel, probe: () => Promise<KvmProbe>): Promise<{ accel: 'kvm' | 'tcg'; note: string }> {
+  if (wanted === 'tcg') return { accel: 'tcg', note: 'TCG requested' };
+  const kvm = await probe();
+  if (kvm.usable) return { accel: 'kvm', note: kvm.reason };
+  if (wanted === 'auto') return { accel: 'tcg', note: `${kvm.reason}: using TCG` };
+  if (!kvm.openable) throw new EnvironmentError(`--accel kvm: ${kvm.reason}`, 'use --accel tcg (or auto)');
+  return { accel: 'kvm', note: `KVM requested although ${kvm.reason}` };
 }
 
 export interface BootSpec {

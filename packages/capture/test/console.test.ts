@@ -64,7 +64,7 @@ describe('per-CPU ring buffer stats', () => {
 
 describe('trace line counter', () => {
   it('counts events and consecutive equal timestamps on different CPUs (unknown order)', async () => {
-    const { TraceLineCounter } = await import('../src/capture.js');
+    const { TraceLineCounter } = await import('../src/outcome.js');
     const c = new TraceLineCounter();
     for (const l of [
       '# tracer: nop', '#',

@@ -62,3 +62,15 @@ describe('bounded guest boots', () => {
     expect(a).toContain('-no-reboot');
   });
 });
+
+describe('accelerator choice', () => {
+  const probe = (usable: boolean, openable: boolean) => async () => ({ usable, openable, reason: usable ? 'ok' : 'kvm_pvm' });
+  it('auto takes KVM when usable, TCG otherwise; kvm insists unless /dev/kvm cannot be opened', async () => {
+    const { chooseAccel } = await import('../src/qemu.js');
+    expect((await chooseAccel('auto', probe(true, true))).accel).toBe('kvm');
+    expect(await chooseAccel('auto', probe(false, true))).toEqual({ accel: 'tcg', note: 'kvm_pvm: using TCG' });
+    expect((await chooseAccel('kvm', probe(false, true))).accel).toBe('kvm');
+    await expect(chooseAccel('kvm', probe(false, false))).rejects.toMatchObject({ name: 'EnvironmentError', hint: 'use --accel tcg (or auto)' });
+    expect((await chooseAccel('tcg', probe(true, true))).accel).toBe('tcg');
+  });
+});

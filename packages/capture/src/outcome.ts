@@ -1,0 +1,202 @@
+/**
+ * Reading a finished guest: whether it did what run.sh asked (and if not, the error that
+ * says why and what to try), each run's files, the phase timings from the console, and
+ * the trace itself (gzip, event count, cross-CPU timestamp ties).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { InputError } from '@kreplay/ftrace-parser';
+import { EnvironmentError } from './errors.js';
+import type { BootOutcome, ConsoleLine } from './qemu.js';
+import {
+  FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog,
+  type CpuStats, type KprobeHits,
+} from './console.js';
+
+export function tail(lines: readonly ConsoleLine[], n = 25): string {
+  return lines.slice(-n).map((l) => `    ${l.text}`).join('\n');
+}
+
+export async function readOpt(path: string): Promise<string | undefined> {
+  try { return await readFile(path, 'utf8'); } catch { return undefined; }
+}
+
+/** Turn a guest that did not finish into the error a user can act on. */
+export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string): EnvironmentError {
+  const where = `console: ${join(workDir, 'console.log')}`;
+  const last = b.lines.length ? `last console lines:\n${tail(b.lines)}` : 'the console stayed empty';
+  switch (b.ended) {
+    case 'init-timeout':
+      return new EnvironmentError(`the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
+        accel === 'kvm' ? 'KVM may be unusable here (kvm_pvm hangs stock kernels): try --accel tcg' : `check the kernel boots with console=ttyS0 (${where}); a slow host may need --init-timeout`);
+    case 'timeout':
+      return new EnvironmentError(`the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`, `shorten --duration, raise --timeout, or read ${where}`);
+    case 'panic':
+      return new EnvironmentError(`the guest kernel panicked\n${last}`, `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`);
+    case 'aborted':
+      return new EnvironmentError('capture aborted');
+    default:
+      return new EnvironmentError(`QEMU ${b.signal ? `died of ${b.signal}` : `exited with code ${b.exitCode}`} under ${accel} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
+        accel === 'kvm' ? 'KVM failed on this machine: try --accel tcg' : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
+  }
+}
+
+/** Phase timings from the guest's console protocol. */
+export function guestTimings(b: BootOutcome, runs: number): Record<string, number> {
+  const at = (pred: (t: string) => boolean): number | undefined => b.lines.find((l) => pred(l.text))?.ms;
+  const t: Record<string, number> = {};
+  const init = b.initMs;
+  const setup = at((s) => s === 'KREPLAY_PHASE setup');
+  const setupDone = at((s) => s === 'KREPLAY_PHASE setup-done');
+  const done = at((s) => s === 'KREPLAY_PHASE done');
+  if (init !== undefined) t['boot-to-init'] = init;
+  if (init !== undefined && setup !== undefined) t['guest-modules-and-mounts'] = setup - init;
+  if (setup !== undefined && setupDone !== undefined) t['guest-tracefs-setup'] = setupDone - setup;
+  for (let i = 1; i <= runs; i++) {
+    const w = at((s) => s === `KREPLAY_PHASE workload run=${i}`);
+    const d = at((s) => s === `KREPLAY_PHASE dump run=${i}`);
+    const tc = at((s) => s === `KREPLAY_PHASE trace-cmd run=${i}`);
+    const next = at((s) => s === `KREPLAY_PHASE workload run=${i + 1}`) ?? done;
+    const sfx = runs > 1 ? `-${i}` : '';
+    if (w !== undefined && d !== undefined) t[`workload${sfx}`] = d - w;
+    if (d !== undefined && (tc ?? next) !== undefined) t[`dump${sfx}`] = (tc ?? next)! - d;
+    if (tc !== undefined && next !== undefined) t[`trace-cmd-extract${sfx}`] = next - tc;
+  }
+  if (done !== undefined) t['guest-shutdown'] = b.wallMs - done;
+  t['qemu-wall'] = b.wallMs;
+  return t;
+}
+
+export interface TraceSummary {
+  bytes: number;
+  gzipBytes: number;
+  events: number;
+  sha256: string;
+  /** Consecutive events of different CPUs with the same timestamp: their order is unknown. */
+  crossCpuTies: number;
+}
+
+/** Counts events and cross-CPU timestamp ties, line by line. */
+export class TraceLineCounter {
+  events = 0;
+  crossCpuTies = 0;
+  private prevTs = '';
+  private prevCpu = '';
+  line(l: string): void {
+    if (l === '' || l.startsWith('#')) return;
+    this.events++;
+    const m = /\[(\d+)\][^:]*?\s(\d+\.\d+):\s/.exec(l);
+    if (!m) return;
+    if (m[2] === this.prevTs && m[1] !== this.prevCpu) this.crossCpuTies++;
+    this.prevTs = m[2];
+    this.prevCpu = m[1];
+  }
+}
+
+/** gzip a trace, counting events and ties and hashing the text. */
+export async function gzipTrace(src: string, dst: string): Promise<TraceSummary> {
+  const hash = createHash('sha256');
+  const counter = new TraceLineCounter();
+  let bytes = 0;
+  let carry = '';
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const lines = (carry + chunk.toString('latin1')).split('\n');
+      carry = lines.pop()!;
+      for (const l of lines) counter.line(l);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      if (carry) counter.line(carry);
+      cb();
+    },
+  });
+  await pipeline(createReadStream(src), count, createGzip({ level: 9 }), createWriteStream(dst));
+  return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
+}
+
+export interface GuestContext {
+  /** The share's out/ folder. */
+  out: string;
+  workDir: string;
+  accel: 'kvm' | 'tcg';
+  timeoutMs: number;
+  profileFile?: string;
+  /** The release the caller expected, if known. */
+  release?: string;
+}
+
+/**
+ * Throw the most precise error for a guest that did not finish its run.sh: a refused
+ * tracefs write or a missing symbol (the profile's fault: InputError), a failure the guest
+ * reported, an oops or panic, a hang, or QEMU dying (EnvironmentError).
+ */
+export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promise<void> {
+  const tracefsErr = await readOpt(join(c.out, 'tracefs-error.txt'));
+  if (tracefsErr) {
+    const f = Object.fromEntries(tracefsErr.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const log = tracefsErr.split('error_log:')[1]?.trim();
+    throw new InputError(`tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
+      { file: c.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' });
+  }
+  const missing = await readOpt(join(c.out, 'missing-symbols.txt'));
+  if (missing) {
+    throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${c.release ?? 'this kernel'})`,
+      { file: c.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
+  }
+  const guestFail = await readOpt(join(c.out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
+  const fatal = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => FATAL_KINDS.includes(f.kind));
+  if (b.ended === 'exit' && (guestFail || fatal)) {
+    throw new EnvironmentError(`${guestFail ? `the guest failed: ${guestFail.trim()}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
+      `read ${join(c.workDir, 'console.log')}; the guest's files are in ${c.out}`);
+  }
+  if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir);
+}
+
+export interface RunFiles {
+  result: Record<string, number | string>;
+  /** The workload's exit code, when the console said. */
+  rc?: string;
+  perCpu: CpuStats[];
+  lost: number;
+  /** This run's kprobe hits and misses. */
+  kprobes: KprobeHits[];
+  probeMisses: number;
+  /** The cumulative kprobe_profile after this run (the next run's baseline). */
+  profileNow: KprobeHits[];
+}
+
+/** What run `i` left in out/run-<i>/; no result line is an environment error quoting the workload. */
+export async function readRun(rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[]): Promise<RunFiles> {
+  const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
+  const result = parseResultLine(wout);
+  const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
+  if (!result) {
+    throw new EnvironmentError(`workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
+      'the workload failed inside the guest: its output is above');
+  }
+  const perCpu = parsePerCpuStats((await readOpt(join(rdir, 'stats.txt'))) ?? '');
+  const profileNow = parseKprobeProfile((await readOpt(join(rdir, 'kprobe_profile.txt'))) ?? '');
+  const kprobes = kprobeDelta(profileNow, kprobesBefore);
+  return { result, rc, perCpu, lost: lostEvents(perCpu), kprobes, probeMisses: kprobes.reduce((n, k) => n + k.misses, 0), profileNow };
+}
+
+/** Lost ring-buffer events or missed kprobe hits fail the run unless the user allowed them. */
+export function checkLost(i: number, r: Pick<RunFiles, 'perCpu' | 'lost' | 'kprobes' | 'probeMisses'>, allowLost: boolean): void {
+  if (allowLost) return;
+  if (r.lost > 0) {
+    throw new EnvironmentError(`run ${i}: ${r.lost} trace events were lost to ring-buffer overruns (${r.perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
+      'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost');
+  }
+  if (r.probeMisses > 0) {
+    throw new EnvironmentError(`run ${i}: ${r.probeMisses} kprobe hits were missed by the kernel (${r.kprobes.filter((k) => k.misses > 0).map((k) => `${k.event}: ${k.misses} of ${k.hits + k.misses}`).join('; ')})`,
+      'a probe fired inside another probe\'s handler; drop the nested probe from the profile, or pass --allow-lost');
+  }
+}
