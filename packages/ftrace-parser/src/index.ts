@@ -1,3 +1,7 @@
+/**
+ * @kreplay/ftrace-parser: every trace format kreplay reads, as one record stream
+ * (TraceEvent | Gap | TraceMeta). Entry point: openTrace(path | '-'). See README.md.
+ */
 export * from './types.js';
 export * from './errors.js';
 export * from './json.js';
