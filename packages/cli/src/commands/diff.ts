@@ -10,12 +10,12 @@ export default class Diff extends KreplayCommand {
   static override summary = 'What a patch changed: findings, behaviour and workload results, base vs patched';
   static override description = `Each side is a trace (replayed now), a replay result written by \`kreplay replay --format json\`, or a folder of runs (one trace per sub-folder, as \`kreplay capture --runs N\` writes). Several runs per side (--base/--patched repeated, or a folder) aggregate.
 
-Findings are matched by rule and page-cache page (file, index), never by timestamp or pfn, and reported new / fixed / unchanged. Behaviour is compared per operation kind as counts and rates per second of trace; latencies (fault, invalidate, truncate entry→return) as p50/p90/p99/max with a significance note: too few samples (under 20 per side) cannot tell; otherwise a two-sided Mann-Whitney U test at p < 0.01 (deterministic, no random draws), and with several runs per side a shift counts only when every run's p50 agrees (samples of one run move together). Workload results come from each trace's meta.json.
+Findings are matched by rule and page-cache page (file, index), never by timestamp or pfn, and reported new / fixed / unchanged. Behaviour is compared per operation kind as counts and rates per second of trace; latencies (fault, invalidate, truncate entry→return) as p50/p90/p99/max with a significance note: too few samples (under 20 per side) cannot tell; otherwise a two-sided Mann-Whitney U test at p < 0.01 (deterministic, no random draws), and with several runs per side a shift counts only when every run's p50 agrees (samples of one run move together). Workload results (and the kernel log's WARN/BUG lines) come from each trace's meta.json. Details: docs/diff.md.
 
 Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-regression), 0 otherwise, 2 on bad input.`;
 
   static override examples = [
-    '<%= config.bin %> diff traces/pair-odirect/base traces/pair-odirect/patched',
+    '<%= config.bin %> diff traces/pair-filemap-recheck/base/odirect-race traces/pair-filemap-recheck/patched/odirect-race',
     '<%= config.bin %> diff base.json patched.json --format sarif --out diff.sarif',
     '<%= config.bin %> diff --base run1/trace.txt --base run2/trace.txt --patched p1/trace.txt --patched p2/trace.txt',
     '<%= config.bin %> diff base/ patched/ --max-regression fault.p99=20 --max-regression invalidate_ebusy=0',
