@@ -1,0 +1,63 @@
+/**
+ * The output formats as pure functions of a ReplayResult: escaping, fail-on, and the
+ * shapes CI systems parse.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { parseTraceString } from '@kreplay/ftrace-parser';
+import type { Finding } from '@kreplay/mm-model';
+import { replay, type ReplayResult } from '@kreplay/replay';
+import { escapeData, escapeProperty, failing, renderReplay, REPLAY_FORMATS, seconds } from '@kreplay/report';
+
+async function result(): Promise<ReplayResult> {
+  const text = [
+    '# tracer: nop', '#',
+    '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
+    '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0',
+  ].join('\n');
+  return replay(parseTraceString(text, { source: 'a<b>&"c".txt' }), { source: 'a<b>&"c".txt' });
+}
+
+function withFinding(r: ReplayResult, f: Partial<Finding>): ReplayResult {
+  return { ...r, findings: [{ ...r.findings[0]!, ...f }] };
+}
+
+describe('report formats', () => {
+  it('every format renders the same result deterministically', async () => {
+    const r = await result();
+    for (const format of REPLAY_FORMATS) {
+      expect(renderReplay(r, format, { timing: false })).toBe(renderReplay(r, format, { timing: false }));
+    }
+  });
+
+  it('junit and sarif stay well-formed whatever the explanation holds', async () => {
+    const r = withFinding(await result(), { rule: 'orphan-page-mapped', severity: 'error', message: 'a < b & "c"', explanation: 'x]]>y\u0001z' });
+    const xml = renderReplay(r, 'junit');
+    expect(xml).toContain('a &lt; b &amp; &quot;c&quot;');
+    expect(xml).not.toContain(']]>y');
+    expect(xml).not.toMatch(/[\u0000-\u0008]/);
+    expect(xml).toContain('<failure ');
+    const sarif = JSON.parse(renderReplay(r, 'sarif'));
+    expect(sarif.runs[0].results[0].message.text).toContain('a < b & "c"');
+  });
+
+  it('github annotations escape what the runner would split on', () => {
+    expect(escapeData('50% done\nnext')).toBe('50%25 done%0Anext');
+    expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
+  });
+
+  it('fail-on: warnings fail only at --fail-on warning, nothing at never', async () => {
+    const r = await result();
+    expect(r.findings.map((f) => f.severity)).toEqual(['warning']);
+    expect(failing(r.findings, 'error')).toBe(false);
+    expect(failing(r.findings, 'warning')).toBe(true);
+    expect(failing(r.findings, 'never')).toBe(false);
+    const xml = renderReplay(r, 'junit', { failOn: 'error' });
+    expect(xml).toContain('failures="0"');
+    expect(renderReplay(r, 'junit', { failOn: 'warning' })).toContain('failures="1"');
+  });
+
+  it('prints timestamps as ftrace does, with nanoseconds only when they matter', () => {
+    expect(seconds(100000122000n)).toBe('100.000122');
+    expect(seconds(100000122345n)).toBe('100.000122345');
+  });
+});
