@@ -141,6 +141,24 @@ describe('certainty', () => {
     expect((await run(['CPU:1 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
   });
 
+  it('an event later than the reorder window is replayed in arrival order, counted, and makes its CPU uncertain', async () => {
+    const late = [
+      race[0]!, race[1]!,
+      line('x-1', 0, '1.000010', 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120'),
+      line('r-9', 0, '1.000011', add(0x30, 1)),
+      line('r-9', 0, '1.000012', add(0x31, 2)),
+      line('dropper-12', 1, '1.000003', del(0x10)), // printed after CPU 0 moved on by more than the window
+    ];
+    const r = await run(late, { reorderWindow: 1 });
+    expect(r.stats.lateEvents).toBe(1);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toContain('reorder window');
+    expect(r.warnings.join('\n')).toContain('arrived after the reorder window');
+    const wide = await run(late);
+    expect(wide.stats.lateEvents).toBe(0);
+    expect(wide.findings.map((f) => f.certainty)).toEqual(['certain']);
+  });
+
   it('an unparseable line may hide any CPU\'s events', async () => {
     const r = await run([race[0]!, race[1]!, 'this is not a trace line', race[2]!]);
     expect(r.stats.gaps).toBe(1);
