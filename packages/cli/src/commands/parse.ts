@@ -31,7 +31,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
   static override flags = {
     format: Flags.string({ options: ['auto', 'ftrace', 'perf'], default: 'auto', description: 'line layout; auto detects it line by line' }),
     jsonl: Flags.boolean({ description: 'print every record as one JSON line ({"type":"event",...} / {"type":"gap",...})' }),
-    stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate' }),
+    stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate (on stderr with --jsonl)' }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
     pretty: Flags.boolean({ description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics' }),
