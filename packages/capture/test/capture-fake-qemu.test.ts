@@ -31,6 +31,16 @@ if [ "$accel" = kvm ]; then echo "KASLR disabled"; exec sleep 60; fi
 O=$share/out; mkdir -p $O/run-1
 echo "KREPLAY_INIT release=6.1.0-fake"
 echo "KREPLAY_PHASE setup"
+if [ "$FAKE_MODE" = panic ]; then
+  echo "[    9.1] kernel BUG at mm/truncate.c:653!"
+  echo "[    9.1] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI"
+  echo "[    9.2] Kernel panic - not syncing: Fatal exception"
+  exit 0
+fi
+if [ "$FAKE_MODE" = oops ]; then
+  echo "[    9.1] BUG: kernel NULL pointer dereference, address: 0000000000000008"
+  echo "[    9.1] Oops: 0000 [#1] PREEMPT SMP NOPTI"
+fi
 if [ "$FAKE_MODE" = tracefs ]; then
   printf 'label=kprobe filemap_fault\\nfile=/sys/kernel/tracing/kprobe_events\\nvalue=p:kreplay/filemap_fault filemap_fault x=+16($arg1):u99\\nerror=cat: write error: Invalid argument\\nerror_log:\\n[ 1.0] trace_kprobe: error: Unknown type is specified\\n' > $O/tracefs-error.txt
   echo "tracefs write refused: kprobe filemap_fault" > $O/failure.txt
@@ -121,6 +131,18 @@ const base = (out: string): CaptureOptions => ({
     const r = await capture({ ...base('lost-ok'), accel: 'tcg', allowLost: true });
     expect(r.runs[0].meta.buffer).toMatchObject({ lost: 7, allowLost: true });
     delete process.env.FAKE_OVERRUN;
+  }, 60_000);
+
+  it('a panic and an oops end the capture with an environment error quoting the console', async () => {
+    process.env.FAKE_MODE = 'panic';
+    await expectFailure(capture({ ...base('panic'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/the guest kernel panicked[\s\S]*kernel BUG at mm\/truncate.c:653/),
+    });
+    process.env.FAKE_MODE = 'oops';
+    await expectFailure(capture({ ...base('oops'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/the guest kernel oopsed: BUG: kernel NULL pointer dereference/),
+    });
+    delete process.env.FAKE_MODE;
   }, 60_000);
 
   it('a refused probe is an input error naming the probe and the kernel message; a missing result line is an environment error', async () => {
