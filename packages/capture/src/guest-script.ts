@@ -105,7 +105,8 @@ export function guestScript(spec: GuestRunSpec): string {
     // One pass over /proc/kallsyms with fixed strings (slow to generate under TCG), then exact checks.
     `grep -w -F ${[...fns, 'vmemmap_base'].map((f) => `-e ${f}`).join(' ')} /proc/kallsyms > $O/kallsyms.txt`,
     'missing=""',
-    `for fn in ${fns.join(' ')}; do grep -qE " [tTwW] $fn( |\\$)" $O/kallsyms.txt || missing="$missing $fn"; done`,
+    // (a module's symbol is followed by a tab and [module])
+    `for fn in ${fns.join(' ')}; do grep -qE " [tTwW] $fn([[:space:]]|\\$)" $O/kallsyms.txt || missing="$missing $fn"; done`,
     '[ -z "$missing" ] || { echo "$missing" > $O/missing-symbols.txt; fail "functions not in /proc/kallsyms:$missing"; }',
     'phase kallsyms-checked',
     // The test file, and its identity for the filters.

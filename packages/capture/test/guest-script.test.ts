@@ -39,6 +39,8 @@ describe('guest tracefs plan', () => {
   it('writes a script that checks kallsyms, every tracefs write, and dumps text per run', () => {
     const s = guestScript({ profile, offsets, workloadBinary: 'kr-odirect-race', durationMs: 1500, runs: 2, functions: ['filemap_fault', 'page_add_file_rmap'], traceCmd: false });
     expect(s).toContain('grep -w -F -e filemap_fault -e page_add_file_rmap -e vmemmap_base /proc/kallsyms');
+    // exact name, text symbol, in the kernel or a module (`name\t[module]`), not `name.cold`
+    expect(s).toContain('grep -qE " [tTwW] $fn([[:space:]]|\\$)" $O/kallsyms.txt');
     expect(s).toContain("tw 'filter of kprobe page_add_file_rmap' $T/events/kreplay/page_add_file_rmap/filter \"ino == ${KR_INO}\"");
     expect(s).toContain("tw 'fault_around_bytes' /sys/kernel/debug/fault_around_bytes 4096");
     expect(s).toContain('/bin/kr-odirect-race $F 16 1500');
