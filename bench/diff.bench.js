@@ -58,7 +58,7 @@ export default async function bench() {
     const perfetto = path.join(dir, 'trace.json');
     const r = run(['report', '--base', path.dirname(sides[0].trace), '--patched', path.dirname(sides[1].trace), '--html', html, '--perfetto', perfetto]);
     if (r.status !== 0) throw new Error(`kreplay report exited ${r.status}: ${r.stderr.slice(-2000)}`);
-    const pmb = (statSync(perfetto).size + statSync(perfetto.replace(/\.json$/, '-2.json')).size) / 1e6;
+    const pmb = ['base-1', 'patched-1'].reduce((n, s) => n + statSync(perfetto.replace(/\.json$/, `-${s}.json`)).size, 0) / 1e6;
     console.log(`kreplay report --html --perfetto (both sides): ${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${(total / (r.ms / 1000) / 1e6).toFixed(2)} M events/s wall, peak RSS ${r.rssMiB.toFixed(0)} MiB; HTML ${(statSync(html).size / 1e3).toFixed(0)} kB, Perfetto ${pmb.toFixed(0)} MB`);
     console.log(`target ≥ 1.00 M events/s for diff (wall; on a busy machine compare the per-CPU-second figure): ${total / (d.ms / 1000) >= 1e6 ? 'met' : 'NOT met'}`);
   } finally {
