@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTrace, parseTraceString, stringifyJson } from '../src/index.js';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
+import { readContainer } from '../src/dat/container.js';
+import { FileSource } from '../src/dat/source.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../src/types.js';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
 
@@ -264,6 +266,17 @@ describe('broken trace.dat files', () => {
     await expect(collect(readTraceDat(writeTmp('lz4.dat', bad)))).rejects.toMatchObject({
       name: 'InputError', message: expect.stringMatching(/"lz4x" is not supported/), hint: expect.stringMatching(/trace-cmd convert/),
     });
+  });
+
+  it('a compressed chunk claiming an absurd size is a truncated gap, not a 4 GB allocation', async () => {
+    const src = await FileSource.open(path.join(dir, 'mixed-v7-zstd.dat'));
+    const file = await readContainer(src, 'mixed-v7-zstd.dat');
+    await src.close();
+    const cd = file.buffers[0]!.cpus.find((c) => c.size > 0)!;
+    const bad = Buffer.from(zstd);
+    bad.writeUInt32LE(0xffffffff, cd.offset + 4 + 4); // chunk 1's uncompressed size
+    const rs = await collect(readTraceDat(writeTmp('huge-chunk.dat', bad)));
+    expect(gaps(rs).find((g) => g.kind === 'truncated' && g.cpu === cd.cpu)?.reason).toMatch(/claims 4294967295 bytes/);
   });
 
   it('a version it does not read is an input error', async () => {

@@ -8,6 +8,8 @@ import type { CpuData, DatFile } from './container.js';
 import type { FileSource } from './source.js';
 
 const BLOCK_PAGES = 64;
+/** Largest uncompressed CPU-data chunk believed. */
+const MAX_CHUNK = 1 << 28;
 /** Bytes of compressed CPU data read at once. */
 const WINDOW = 1 << 20;
 
@@ -74,6 +76,10 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
         return;
       }
       throw e;
+    }
+    if (usize > MAX_CHUNK) {
+      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} claims ${usize} bytes uncompressed (trace-cmd writes chunks of a few pages)` };
+      return;
     }
     let pages: Buffer;
     try {

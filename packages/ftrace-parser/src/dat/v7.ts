@@ -7,6 +7,9 @@ import { ByteReader } from './bytes.js';
 import { Builder, DatFormatError, OPT, parseCmdlines, section, TRUNCATED_HINT, type DatFile } from './metadata.js';
 import type { FileSource } from './source.js';
 
+/** Largest uncompressed metadata section believed (kallsyms of a big kernel is ~20 MB). */
+const MAX_SECTION = 1 << 30;
+
 async function readSection(src: FileSource, b: Builder, at: number, what: string, file: Pick<DatFile, 'decompress'>): Promise<{ id: number; flags: number; body: ByteReader }> {
   return section(what, async () => {
     const h = new ByteReader(await src.readAt(at, 16), b.little, 0, at);
@@ -22,6 +25,7 @@ async function readSection(src: FileSource, b: Builder, at: number, what: string
       const csize = cr.u32();
       const usize = cr.u32();
       const data = cr.bytes(csize);
+      if (usize > MAX_SECTION) throw new DatFormatError(`the ${what} section claims ${usize} bytes uncompressed, more than any trace.dat section holds`, at, TRUNCATED_HINT);
       try {
         body = file.decompress(data, usize);
       } catch (e) {
