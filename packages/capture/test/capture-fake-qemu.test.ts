@@ -52,12 +52,18 @@ echo 0xffffea0000000000 > $O/vmemmap_base
 echo 4096 > $O/fault_around_bytes
 echo 'p:kreplay/filemap_fault filemap_fault' > $O/kprobe_events.txt
 echo "KREPLAY_PHASE setup-done"
-echo "KREPLAY_PHASE workload run=1"
-[ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=3 mismatches=0" > $O/run-1/workload.out
-echo "KREPLAY_WORKLOAD_RC run=1 rc=0"
-printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-1/stats.txt
-printf '# tracer: nop\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' > $O/run-1/trace.txt
-echo "KREPLAY_PHASE dump run=1"
+runs=$(sed -n 's/.*while \\[ \\$i -le \\([0-9]*\\) \\].*/\\1/p' $share/run.sh)
+i=1; while [ $i -le $runs ]; do
+  mkdir -p $O/run-$i
+  echo "KREPLAY_PHASE workload run=$i"
+  [ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
+  echo "KREPLAY_WORKLOAD_RC run=$i rc=0"
+  printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-$i/stats.txt
+  printf '  filemap_fault %d 0\\n' $((i * i * 10)) > $O/run-$i/kprobe_profile.txt
+  printf '# tracer: nop\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' > $O/run-$i/trace.txt
+  echo "KREPLAY_PHASE dump run=$i"
+  i=$((i + 1))
+done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
 echo "KREPLAY_PHASE done"
 echo "KREPLAY_EXIT rc=0"
@@ -115,6 +121,16 @@ const base = (out: string): CaptureOptions => ({
     expect(gunzipSync(readFileSync(path.join(tmp, 'ok', 'trace.txt.gz'))).toString()).toContain('phase=race end');
     expect(readFileSync(path.join(tmp, 'ok', 'kernel.log'), 'utf8')).toContain('Linux version 6.1.0-fake');
     expect(r.workDir).toBeUndefined();
+  }, 60_000);
+
+  it('--runs 2 writes one complete folder per run, with per-run kprobe counts', async () => {
+    const r = await capture({ ...base('runs'), accel: 'tcg', runs: 2 });
+    expect(r.runs.map((x) => path.relative(tmp, x.dir))).toEqual(['runs/run-1', 'runs/run-2']);
+    expect(r.runs.map((x) => x.meta.workload.result.writes)).toEqual([3, 6]);
+    expect(r.runs.map((x) => x.meta.buffer.kprobes)).toEqual([[{ event: 'filemap_fault', hits: 10, misses: 0 }], [{ event: 'filemap_fault', hits: 30, misses: 0 }]]);
+    expect(r.runs.map((x) => x.meta.run)).toEqual([{ index: 1, of: 2 }, { index: 2, of: 2 }]);
+    expect(Object.keys(r.runs[1].meta.timings)).toEqual(expect.arrayContaining(['workload-1', 'dump-1', 'workload-2', 'dump-2']));
+    for (const f of ['trace.txt.gz', 'meta.json', 'kernel.log', 'console.log']) expect(readFileSync(path.join(tmp, 'runs', 'run-2', f)).length).toBeGreaterThan(0);
   }, 60_000);
 
   it('under --accel kvm the same hang is an environment error that says to try TCG', async () => {
