@@ -108,6 +108,10 @@ function big(v: unknown): bigint {
     expect(rmapPfns.length).toBeGreaterThan(0);
     expect(rmapPfns.filter((p) => cached.has(p)).length).toBe(rmapPfns.length);
     expect(r.stdout).toContain('"runs"');
+
+    // 6.1 is the fixed kernel: replay, reading the probe meanings from meta.json, finds nothing.
+    const replay = await runCli(['replay', path.join(out, 'trace.txt.gz')]);
+    expect([replay.exitCode, replay.stdout]).toEqual([0, expect.stringMatching(/0 gaps — no findings/)]);
   }, 240_000);
 });
 
