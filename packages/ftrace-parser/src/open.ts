@@ -3,7 +3,7 @@
  * detected by its magic bytes and decompressed on the fly; a trace.dat is handed to the
  * binary reader.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from './errors.js';
@@ -15,7 +15,8 @@ const CHUNK = 1 << 16;
 /** Plain files are read 256 KiB at a time (records still go out per 64 KiB of text). */
 const READ_CHUNK = 1 << 18;
 
-async function readHead(path: string): Promise<{ head: Uint8Array; size: number }> {
+/** Open a trace file, with the errors a user can fix as InputErrors. */
+async function openFile(path: string): Promise<{ fh: fsp.FileHandle; size: number; seekable: boolean }> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
@@ -27,34 +28,32 @@ async function readHead(path: string): Promise<{ head: Uint8Array; size: number 
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
-    const buf = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(buf, 0, 16, 0);
-    return { head: buf.subarray(0, bytesRead), size: st.size };
+    // pipes, FIFOs and files that report no size (tracefs `trace_pipe`, /proc) are read once,
+    // front to back: peeking at them would consume what it read
+    return { fh, size: st.size, seekable: st.isFile() && st.size > 0 };
   } catch (e) {
+    await fh.close();
     if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
     throw e;
-  } finally {
-    await fh.close();
   }
 }
 
-/** stdin, gunzipped when it starts with the gzip magic. */
-async function* stdinChunks(): AsyncGenerator<Uint8Array> {
-  const it = process.stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+/** A byte stream, gunzipped when it starts with the gzip magic (stdin, pipes). */
+async function* maybeGunzip(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = input[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done) return;
   const rest = { [Symbol.asyncIterator]: () => it };
   if (!isGzipMagic(first.value)) {
     yield first.value;
-    yield* rest as AsyncIterable<Buffer>;
+    yield* rest as AsyncIterable<Uint8Array>;
     return;
   }
-  const gunzip = createGunzip();
   const raw = Readable.from((async function* () {
     yield first.value;
-    yield* rest as AsyncIterable<Buffer>;
+    yield* rest as AsyncIterable<Uint8Array>;
   })());
-  yield* raw.pipe(gunzip) as AsyncIterable<Buffer>;
+  yield* raw.pipe(createGunzip()) as AsyncIterable<Buffer>;
 }
 
 /**
@@ -62,8 +61,7 @@ async function* stdinChunks(): AsyncGenerator<Uint8Array> {
  * the parser works on the current chunk (which it decodes to a string before asking for the
  * next, so each of the two buffers is free again when it is reused).
  */
-async function* fileChunks(path: string, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
-  const fh = await fsp.open(path, 'r');
+async function* fileChunks(fh: fsp.FileHandle, counter: { bytes: number }, copy = false): AsyncGenerator<Uint8Array> {
   const bufs = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
   let k = 0;
   let pending: Promise<{ bytesRead: number }> | undefined = fh.read(bufs[0]!, 0, READ_CHUNK, null);
@@ -76,11 +74,11 @@ async function* fileChunks(path: string, counter: { bytes: number }): AsyncGener
       const current = bufs[k]!;
       k ^= 1;
       pending = fh.read(bufs[k]!, 0, READ_CHUNK, null);
-      yield current.subarray(0, bytesRead);
+      // a consumer that buffers chunks (a pipe into zlib) gets copies
+      yield copy ? Buffer.from(current.subarray(0, bytesRead)) : current.subarray(0, bytesRead);
     }
   } finally {
     await pending?.catch(() => undefined);
-    await fh.close();
   }
 }
 
@@ -89,32 +87,40 @@ export async function* openTraceBatches(path: string, opts: ParseOptions = {}): 
   const source = opts.source ?? path;
   const o = { ...opts, source };
   if (path === '-') {
-    yield* parseTraceBatches(stdinChunks(), o);
+    yield* parseTraceBatches(maybeGunzip(process.stdin), o);
     return;
   }
-  const { head, size } = await readHead(path);
-  if (isTraceDatMagic(head)) {
-    yield* readTraceDatBatches(path, o);
-    return;
-  }
-  if (!isGzipMagic(head)) {
-    const counter = { bytes: 0 };
-    yield* parseTraceBatches(fileChunks(path, counter), o, size, () => counter.bytes);
-    return;
-  }
-  const file = createReadStream(path, { highWaterMark: CHUNK });
-  const bytesRead = (): number => file.bytesRead;
+  const { fh, size, seekable } = await openFile(path);
   try {
-    const gunzip = createGunzip({ chunkSize: CHUNK });
-    file.on('error', (e) => gunzip.destroy(e));
-    yield* parseTraceBatches(file.pipe(gunzip), o, size, bytesRead);
-  } catch (e) {
-    if ((e as { code?: string }).code?.startsWith('Z_')) {
-      throw new InputError(`the gzip data is corrupt or cut: ${(e as Error).message}`, { file: path, hint: 'check the file with `gzip -t`', cause: e });
+    if (!seekable) {
+      yield* parseTraceBatches(maybeGunzip(fh.createReadStream({ highWaterMark: CHUNK, autoClose: false })), o);
+      return;
     }
-    throw e;
+    const headBuf = Buffer.alloc(16);
+    const { bytesRead: headLength } = await fh.read(headBuf, 0, 16, 0);
+    const head = headBuf.subarray(0, headLength);
+    if (isTraceDatMagic(head)) {
+      yield* readTraceDatBatches(path, o);
+      return;
+    }
+    const counter = { bytes: 0 };
+    if (!isGzipMagic(head)) {
+      yield* parseTraceBatches(fileChunks(fh, counter), o, size, () => counter.bytes);
+      return;
+    }
+    try {
+      const gunzip = createGunzip({ chunkSize: CHUNK });
+      const compressed = Readable.from(fileChunks(fh, counter, true), { objectMode: false });
+      compressed.on('error', (e) => gunzip.destroy(e));
+      yield* parseTraceBatches(compressed.pipe(gunzip), o, size, () => counter.bytes);
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('Z_')) {
+        throw new InputError(`the gzip data is corrupt or cut: ${(e as Error).message}`, { file: path, hint: 'check the file with `gzip -t`', cause: e });
+      }
+      throw e;
+    }
   } finally {
-    file.destroy();
+    await fh.close();
   }
 }
 

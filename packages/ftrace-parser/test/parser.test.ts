@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -154,6 +156,28 @@ describe('bad input ends with a clear message', () => {
     expect(g[0]!.text!.length).toBeLessThan(300);
     expect(events(rs).map((e) => e.fields.buf)).toEqual(['before', 'after']);
     expect(MAX_LINE).toBeLessThan(10 << 20);
+  });
+
+  it('a multi-megabyte gzip-compressed trace reads the same as the plain one', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const lines = Array.from({ length: 40000 }, (_, i) => line(`p_x_0: (x+0x0/0x10) a=0x${Math.floor(rand() * 2 ** 48).toString(16)} n=${i}`));
+    const text = `${lines.join('\n')}\n`;
+    const f = path.join(tmp, 'big.gz');
+    writeFileSync(f, gzipSync(text, { level: 1 }));
+    const rs = await collect(openTrace(f, { source: 'x' }));
+    expect(rs).toHaveLength(40000);
+    expect(rs).toEqual(parseTraceString(text, { source: 'x' }));
+  });
+
+  it('a pipe (FIFO) is read once, front to back', async () => {
+    const fifo = path.join(tmp, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const text = [line('tracing_mark_write: a'), line('tracing_mark_write: b')].join('\n');
+    const writer = writeFile(fifo, text);
+    const rs = await collect(openTrace(fifo, { source: 'x' }));
+    await writer;
+    expect(events(rs).map((e) => e.fields.buf)).toEqual(['a', 'b']);
   });
 
   it('a gzip-compressed trace reads the same as the plain one', async () => {
