@@ -28,6 +28,11 @@ export class ViolationBook {
     for (const v of violations) this.add({ violation: v, schedule, at });
   }
 
+  /** Every sighting kept (the shortest per rule). */
+  sightings(): Sighting[] {
+    return [...this.best.values()];
+  }
+
   has(rule: string): boolean {
     return this.best.has(rule);
   }

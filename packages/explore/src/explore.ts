@@ -33,18 +33,31 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
     : strategy === 'exhaustive' ? await exploreExhaustive(machine, opts, ctx)
     : await exploreRandom(machine, opts, ctx);
 
-  // Liveness. The full graph of a finished exhaustive search needs no confirmation; a graph
-  // reduced by DPOR, cut by a bound, or sampled at random does: a candidate is reported only
-  // when an unreduced search from it shows the thread cannot finish.
+  // Liveness (livelock) needs a cycle. The full graph of a finished exhaustive search is judged
+  // as it is. DPOR's graph is reduced (a pruned path could make a thread look stuck), so when
+  // DPOR closed any cycle the full state graph is built to judge it (and its shortest schedules
+  // replace DPOR's where shorter). Graphs cut by a cap or sampled at random are judged with
+  // confirmation: a candidate is reported only when an unreduced search from it shows the
+  // thread cannot finish.
   const outOfTime = ctx.stopped === 'timeout' || ctx.stopped === 'aborted';
   if (!outOfTime) {
-    const fullGraph = strategy === 'exhaustive' && ctx.incomplete.size === 0;
+    let judged = graph;
+    let full = strategy === 'exhaustive' && ctx.incomplete.size === 0;
+    if (strategy === 'dpor' && ctx.cycles > 0 && ctx.incomplete.size === 0) {
+      const sub = new RunContext({ maxStates: opts.maxStates, timeoutMs: opts.timeoutMs, signal: opts.signal });
+      judged = await exploreExhaustive(machine, { maxStates: opts.maxStates, maxDepth: opts.maxDepth }, sub);
+      for (const k of sub.seen) ctx.seen.add(k);
+      ctx.states += sub.states;
+      for (const s of sub.book.sightings()) ctx.book.add(s);
+      for (const r of sub.incomplete) ctx.incomplete.add(r);
+      full = sub.incomplete.size === 0;
+    }
     const max = opts.maxStates ?? CONFIRM_MAX_STATES;
     const confirm = (node: number, t: number): boolean | 'limit' => {
-      const can = canFinishFrom(machine, stateAfter(machine, graph.path(node)), t, max);
+      const can = canFinishFrom(machine, stateAfter(machine, judged.path(node)), t, max);
       return can === 'limit' ? 'limit' : !can;
     };
-    const { sightings, limited } = findLivelocks(graph, machine, fullGraph ? {} : { confirm });
+    const { sightings, limited } = findLivelocks(judged, machine, full ? {} : { confirm });
     for (const s of sightings) ctx.book.add(s);
     if (limited) ctx.incomplete.add('max-states');
   }

@@ -18,14 +18,15 @@ export interface Counterexample {
   perfetto: string;
 }
 
-export function counterexample(machine: Machine<unknown>, v: FoundViolation, h: FtraceHeader): Counterexample {
+export function counterexample<S>(machine: Machine<S>, v: FoundViolation, h: FtraceHeader): Counterexample {
   const steps = runSchedule(machine, v);
+  const run = runSchedule(machine, v, { finish: true });
   return {
     violation: v,
     steps,
     table: renderTable(machine, v, steps),
-    ftrace: renderFtrace(machine, v, steps, h),
-    perfetto: renderPerfetto(machine, v, steps, h),
+    ftrace: renderFtrace(machine, v, run, h),
+    perfetto: renderPerfetto(machine, v, run, h),
   };
 }
 
@@ -43,7 +44,7 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
   return `incomplete: ${what}: no violation found, but not every interleaving was explored (${r.incomplete.join(', ')})`;
 }
 
-export function formatExploreText(machine: Machine<unknown>, r: ExploreResult, h: FtraceHeader): string {
+export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
   const lines = [verdictLine(r, h), formatStats(r.stats)];
   if (r.seed !== undefined) lines.push(`random: seed ${r.seed}, ${r.runs} runs (same seed, same runs)`);
   for (const v of r.violations) {
@@ -54,7 +55,7 @@ export function formatExploreText(machine: Machine<unknown>, r: ExploreResult, h
 }
 
 /** The `--json` object: `{verdict, violations:[{rule, message, schedule, ...}], stats}` plus context. */
-export function exploreJson(machine: Machine<unknown>, r: ExploreResult, h: FtraceHeader): Record<string, unknown> {
+export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): Record<string, unknown> {
   const out: Record<string, unknown> = {
     verdict: r.verdict,
     scenario: h.scenario,

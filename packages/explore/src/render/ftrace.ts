@@ -1,7 +1,9 @@
 /**
  * A counterexample as an ftrace text trace, exactly as docs/trace-format.md specifies (the
- * contract with `kreplay replay`): nop-tracer header, `# kreplay: explore key=value` metadata,
- * thread i as task `<name>-<100+i>` on CPU i, step k at 1.000000 s + k µs, page-cache
+ * contract with `kreplay replay`): nop-tracer header, `# kreplay: explore key=value` metadata
+ * (scenario, flavor, schedule; `cycle` for a livelock; `then` for the steps that finish the
+ * run after the counterexample; `rule`), thread index t (from 0) as task `<name>-<101+t>` on
+ * CPU t as in the doc's example (`fault-101 [000]`), step k at 1.000000 s + k µs, page-cache
  * insertions/removals in the real 6.1 tracepoint formats, everything else as
  * `tracing_mark_write: kreplay:<op> key=value` markers.
  */
@@ -83,17 +85,19 @@ function timestamp(k: number): string {
   return `${String(Math.floor(us / 1_000_000)).padStart(5)}.${String(us % 1_000_000).padStart(6, '0')}`;
 }
 
-export function renderFtrace(machine: Machine<unknown>, v: FoundViolation, steps: readonly ScheduledStep[], h: FtraceHeader): string {
+export function renderFtrace<S>(machine: Machine<S>, v: FoundViolation, steps: readonly ScheduledStep[], h: FtraceHeader): string {
   const lines: string[] = [];
   const threads = machine.threads;
   const meta = [kv('scenario', h.scenario), kv('flavor', h.flavor), `schedule=${v.schedule.join(',')}`];
   if (v.cycle && v.cycle.length > 0) meta.push(`cycle=${v.cycle.join(',')}`);
+  const after = steps.filter((st) => st.after).map((st) => st.thread);
+  if (after.length > 0) meta.push(`then=${after.join(',')}`);
   meta.push(kv('rule', v.rule));
   const body: string[] = [];
   for (const st of steps) {
     const th = threads[st.thread]!;
     const comm = th.name.slice(0, 15);
-    const prefix = `${comm.padStart(16)}-${String(100 + st.thread).padEnd(7)} [${String(st.thread).padStart(3, '0')}] ..... ${timestamp(st.n)}: `;
+    const prefix = `${comm.padStart(16)}-${String(101 + st.thread).padEnd(7)} [${String(st.thread).padStart(3, '0')}] ..... ${timestamp(st.n)}: `;
     const events = st.ops.length > 0 ? st.ops.map(opEvent) : [{ name: 'tracing_mark_write', body: `kreplay:step ${kv('label', st.label)}` }];
     for (const e of events) body.push(`${prefix}${e.name}: ${e.body}`);
   }

@@ -33,8 +33,8 @@ function lockUses(st: ScheduledStep, held: Map<string, number>): LockUse[] {
   return uses;
 }
 
-export function renderPerfetto(machine: Machine<unknown>, v: FoundViolation, steps: readonly ScheduledStep[], h: FtraceHeader): string {
-  const tid = (t: number): number => 100 + t;
+export function renderPerfetto<S>(machine: Machine<S>, v: FoundViolation, steps: readonly ScheduledStep[], h: FtraceHeader): string {
+  const tid = (t: number): number => 101 + t;
   const events: Record<string, unknown>[] = [
     { ph: 'M', name: 'process_name', pid: PID, tid: 0, args: { name: `kreplay explore ${h.scenario} on ${h.flavor}` } },
   ];
@@ -52,6 +52,7 @@ export function renderPerfetto(machine: Machine<unknown>, v: FoundViolation, ste
     if (st.where) args['where'] = st.where;
     if (st.ops.length > 0) args['ops'] = st.ops.map((op) => { const e = opEvent(op); return `${e.name}: ${e.body}`; });
     if (st.inCycle) args['cycle'] = true;
+    if (st.after) args['afterCounterexample'] = true;
     events.push({ ph: 'X', cat: 'step', name: st.label, pid: PID, tid: tid(st.thread), ts, dur: DUR, args });
     for (const u of lockUses(st, held)) {
       if (u.kind === 'acquire') {
@@ -71,9 +72,8 @@ export function renderPerfetto(machine: Machine<unknown>, v: FoundViolation, ste
       events.push({ ph: 'i', s: 't', cat: 'violation', name: x.rule, pid: PID, tid: tid(st.thread), ts: ts + DUR, args: { message: x.message } });
     }
   }
-  const end = (steps.length + 1) * SLOT;
   if (v.at !== 'step') {
-    const at = v.at === 'graph' && v.cycle ? (v.schedule.length + 1) * SLOT : end;
+    const at = (v.schedule.length + 1) * SLOT;
     events.push({ ph: 'i', s: 'g', cat: 'violation', name: v.rule, pid: PID, tid: 0, ts: at, args: { message: v.message } });
   }
   return `${stringifyJson({ traceEvents: events, displayTimeUnit: 'ns', otherData: { scenario: h.scenario, flavor: h.flavor, rule: v.rule, schedule: v.schedule.join(',') } }, 1)}\n`;

@@ -6,7 +6,7 @@ import type { Machine } from '@kreplay/mm-model';
 import type { ScheduledStep } from '../run-schedule.js';
 import type { FoundViolation } from '../types.js';
 
-export function renderTable(machine: Machine<unknown>, v: FoundViolation, steps: readonly ScheduledStep[]): string {
+export function renderTable<S>(machine: Machine<S>, v: FoundViolation, steps: readonly ScheduledStep[]): string {
   const T = machine.threads.length;
   const header = ['#', ...machine.threads.map((th) => `${th.name} (T${th.id})`), 'effect'];
   const rows: string[][] = steps.map((st) => {

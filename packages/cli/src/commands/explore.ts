@@ -1,0 +1,135 @@
+import { Args, Flags } from '@oclif/core';
+import { writeFile } from 'node:fs/promises';
+import { parseDuration } from '@kreplay/capture';
+import {
+  counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
+} from '@kreplay/explore';
+import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { EXIT, KreplayCommand } from '../base.js';
+
+export default class Explore extends KreplayCommand {
+  static override summary = 'Explore every interleaving of a scenario on a kernel flavor and report races';
+  static override description = `Runs the scenario's threads (the model's step programs of the chosen kernel flavor) in every order that matters and checks the model's invariants after every step, in the final state, and on the state graph (deadlock, livelock).
+
+Strategies: exhaustive (default) searches the full state graph breadth-first with visited-state hashing, so every schedule it reports is a shortest one; dpor is stateless model checking with dynamic partial-order reduction and sleep sets (one execution per class of equivalent interleavings; use it when states are too many to keep, or with --preemption-bound); --random runs seeded PCT walks for scenarios too large to exhaust.
+
+Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete (exit 0: nothing found, but a bound, a cap, a timeout or random mode left interleavings unexplored; the output says which).
+
+For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.`;
+
+  static override examples = [
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --flavor linux-2.6.23',
+    '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --trace-out cex.trace',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
+    '<%= config.bin %> explore --list-flavors',
+  ];
+
+  static override args = {
+    scenario: Args.string({ required: false, description: 'scenario file (YAML or JSON, docs/scenarios.md)' }),
+  };
+
+  static override flags = {
+    flavor: Flags.string({ description: 'kernel flavor name or flavor module path (overrides the scenario\'s flavor)' }),
+    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
+    'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
+    'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
+    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first)' }),
+    strategy: Flags.string({ options: ['exhaustive', 'dpor'], description: 'exhaustive state graph (default) or stateless DPOR with sleep sets (default with --preemption-bound)' }),
+    'preemption-bound': Flags.integer({ min: 0, description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)' }),
+    'max-executions': Flags.integer({ min: 1, description: 'stop after N executions (dpor, random)' }),
+    'max-states': Flags.integer({ min: 1, description: 'stop when the state graph holds N states (exhaustive; default 2000000)' }),
+    timeout: Flags.string({ description: 'stop after this long (30s, 500ms, 2m); the verdict is then incomplete unless a violation was found' }),
+    random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
+    seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
+    runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
+    'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
+    check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
+    'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Explore);
+    if (flags['list-flavors']) {
+      const all = listFlavors();
+      if (flags.json) this.out(stringifyJson(all, 2));
+      else for (const f of all) this.out(`${f.name.padEnd(28)} ${f.description}`);
+      return;
+    }
+    if (!args.scenario) {
+      throw new InputError('no scenario given', { hint: 'kreplay explore fixtures/scenarios/odirect-vs-fault.yaml (or --list-flavors)' });
+    }
+    const scenario = await loadScenario(args.scenario);
+    const flavor = await resolveFlavor(flags.flavor ?? scenario.flavor);
+    const machine = createMachine(scenario, flavor);
+    const header = { scenario: scenario.name, flavor: flavor.name };
+    if (flags.check) {
+      this.out(`ok: ${args.scenario}: scenario ${scenario.name}, ${machine.threads.length} threads (${machine.threads.map((t) => `${t.name}=${t.program}`).join(', ')}) on ${flavor.name}`);
+      return;
+    }
+
+    const opts = this.options(flags);
+    const ac = new AbortController();
+    const onSigint = (): void => ac.abort();
+    process.once('SIGINT', onSigint);
+    opts.signal = ac.signal;
+    let result;
+    try {
+      result = await explore(machine, opts);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      if (opts.progress) process.stderr.write('\r\x1b[K');
+    }
+
+    if (flags['trace-out'] || flags['perfetto-out']) {
+      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : result.violations[0];
+      if (!v) {
+        this.note(flags.rule && result.violations.length > 0
+          ? `warning: no ${flags.rule} violation was found (found: ${result.violations.map((x) => x.rule).join(', ')}); nothing written`
+          : 'note: no violation, so no counterexample trace was written');
+      } else {
+        const ce = counterexample(machine, v, header);
+        if (flags['trace-out']) await writeFile(flags['trace-out'], ce.ftrace);
+        if (flags['perfetto-out']) await writeFile(flags['perfetto-out'], ce.perfetto);
+        this.note(`wrote the ${v.rule} counterexample (${v.schedule.length} steps) to ${[flags['trace-out'], flags['perfetto-out']].filter(Boolean).join(' and ')}`);
+      }
+    }
+
+    if (flags.json) this.out(stringifyJson(exploreJson(machine, result, header), 2));
+    else process.stdout.write(formatExploreText(machine, result, header));
+    if (result.verdict === 'violation') this.exit(EXIT.findings);
+  }
+
+  private options(flags: {
+    strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number;
+    'max-executions'?: number; 'max-states'?: number; timeout?: string;
+  }): ExploreOptions {
+    if (flags.random && flags.seed === undefined) {
+      throw new InputError('--random needs an explicit --seed', { hint: 'add --seed 1 (any integer); the same seed gives the same runs' });
+    }
+    if (!flags.random && flags.seed !== undefined) {
+      throw new InputError('--seed applies to --random', { hint: 'add --random, or drop --seed' });
+    }
+    if (flags.strategy === 'exhaustive' && flags['preemption-bound'] !== undefined) {
+      throw new InputError('--preemption-bound needs --strategy dpor', { hint: 'drop --strategy exhaustive (the bound selects dpor by itself)' });
+    }
+    const strategy: Strategy = flags.random ? 'random' : (flags.strategy as Strategy | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
+    const opts: ExploreOptions = { strategy };
+    if (flags['preemption-bound'] !== undefined) opts.preemptionBound = flags['preemption-bound'];
+    if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
+    if (flags['max-states'] !== undefined) opts.maxStates = flags['max-states'];
+    if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
+    if (flags.random) {
+      opts.seed = flags.seed;
+      opts.runs = flags.runs;
+      opts.pctDepth = flags['pct-depth'];
+    }
+    if (process.stderr.isTTY) {
+      opts.progress = (p: ProgressInfo) => {
+        process.stderr.write(`\rexploring: ${p.executions} executions, ${p.states} states (${p.distinctStates} distinct), ${(p.elapsedMs / 1000).toFixed(1)} s `);
+      };
+    }
+    return opts;
+  }
+}
