@@ -222,6 +222,14 @@ describe('synthetic trace.dat (test writer)', () => {
     await expect(collect(readTraceDat(p, { buffer: 'nope' }))).rejects.toMatchObject({ name: 'InputError', hint: expect.stringMatching(/"kreplay-inst"/) });
   });
 
+  it('prints 4 flag columns for a kernel older than 5.13, as its trace file does', async () => {
+    const spec = syntheticSpec({ corrupt: false });
+    spec.options = [[5, Buffer.from('Linux box 5.10.0-28-amd64 x86_64\0')]];
+    const evs = events(await collect(readTraceDat(writeTmp('old-kernel.dat', syntheticDat(spec)))));
+    expect(evs.find((e) => e.event === 'p_filemap_fault_0')!.flags).toBe('d..1');
+    expect(evs.find((e) => e.event === 'mm_filemap_add_to_page_cache')!.flags).toBe('dnh1');
+  });
+
   it('reports every option it does not know as metadata, not silently', async () => {
     const spec = syntheticSpec();
     spec.options = [[77, Buffer.from('future\0')]];

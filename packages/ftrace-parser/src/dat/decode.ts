@@ -26,27 +26,40 @@ function big(v: unknown): bigint {
   return typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : 0n;
 }
 
-/** Trace flags as the kernel's trace_print_lat_fmt() prints them (5 columns, 6.x). */
-export function latencyFlags(flags: number, preempt: number): string {
-  const IRQS_OFF = 0x01, RESCHED_LAZY = 0x02, NEED_RESCHED = 0x04, HARDIRQ = 0x08;
+/** How a kernel prints its trace flags (trace_print_lat_fmt()). */
+export interface FlagStyle {
+  /** 5 columns since 5.13 (the migrate-disable count), 4 before. */
+  columns: 4 | 5;
+  /** Bit 0x02 is NEED_RESCHED_LAZY since 6.13; before, TRACE_FLAG_IRQS_NOSUPPORT (`X`). */
+  lazy: boolean;
+}
+
+/** Trace flags as the kernel's trace_print_lat_fmt() prints them. */
+export function latencyFlags(flags: number, preempt: number, style: FlagStyle = { columns: 5, lazy: true }): string {
+  const IRQS_OFF = 0x01, HARDIRQ = 0x08, NEED_RESCHED = 0x04;
   const SOFTIRQ = 0x10, PREEMPT_RESCHED = 0x20, NMI = 0x40, BH_OFF = 0x80;
-  const irqsOff = flags & IRQS_OFF ? (flags & BH_OFF ? 'D' : 'd') : flags & BH_OFF ? 'b' : '.';
-  let resched: string;
-  switch (flags & (NEED_RESCHED | RESCHED_LAZY | PREEMPT_RESCHED)) {
-    case NEED_RESCHED | RESCHED_LAZY | PREEMPT_RESCHED: resched = 'B'; break;
-    case NEED_RESCHED | PREEMPT_RESCHED: resched = 'N'; break;
-    case RESCHED_LAZY | PREEMPT_RESCHED: resched = 'L'; break;
-    case NEED_RESCHED | RESCHED_LAZY: resched = 'b'; break;
-    case NEED_RESCHED: resched = 'n'; break;
-    case PREEMPT_RESCHED: resched = 'p'; break;
-    case RESCHED_LAZY: resched = 'l'; break;
-    default: resched = '.';
-  }
+  const RESCHED_LAZY = style.lazy ? 0x02 : 0;
+  const noSupport = !style.lazy && flags & 0x02;
+  const irqsOff = flags & IRQS_OFF ? (flags & BH_OFF ? 'D' : 'd') : flags & BH_OFF ? 'b' : noSupport ? 'X' : '.';
+  const need = (flags & NEED_RESCHED) !== 0;
+  const lazy = (flags & RESCHED_LAZY) !== 0;
+  const pre = (flags & PREEMPT_RESCHED) !== 0;
+  const resched = need && lazy && pre ? 'B' : need && pre ? 'N' : lazy && pre ? 'L' : need && lazy ? 'b'
+    : need ? 'n' : pre ? 'p' : lazy ? 'l' : '.';
   const nmi = flags & NMI, hard = flags & HARDIRQ, soft = flags & SOFTIRQ;
   const irq = nmi && hard ? 'Z' : nmi ? 'z' : hard && soft ? 'H' : hard ? 'h' : soft ? 's' : '.';
   const depth = preempt & 0xf ? (preempt & 0xf).toString(16) : '.';
   const migrate = preempt & 0xf0 ? (preempt >> 4).toString(16) : '.';
-  return `${irqsOff}${resched}${irq}${depth}${migrate}`;
+  return style.columns === 4 ? `${irqsOff}${resched}${irq}${depth}` : `${irqsOff}${resched}${irq}${depth}${migrate}`;
+}
+
+/** The flag style of the kernel the file's uname names (the newest when it names none). */
+function flagStyle(file: DatFile): FlagStyle {
+  const uname = file.meta.find(([k]) => k === 'uname')?.[1];
+  const m = typeof uname === 'string' ? /\s(\d+)\.(\d+)/.exec(uname) : null;
+  if (!m) return { columns: 5, lazy: true };
+  const version = Number(m[1]) * 1000 + Number(m[2]);
+  return { columns: version < 5013 ? 4 : 5, lazy: version >= 6013 };
 }
 
 type Decoded = { fields: Fields; probe?: ProbeSite };
@@ -158,6 +171,7 @@ export class EventDecoder {
   private readonly pidAt: number;
   /** latencyFlags() of every (common_flags, common_preempt_count) pair seen. */
   private readonly flagStrings: string[] = new Array<string>(1 << 16);
+  private readonly flagStyle: FlagStyle;
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
   private readonly renderers = new Map<number, RawRenderer>();
@@ -173,6 +187,7 @@ export class EventDecoder {
     this.flagsAt = at('common_flags', 2);
     this.preemptAt = at('common_preempt_count', 3);
     this.pidAt = at('common_pid', 4);
+    this.flagStyle = flagStyle(file);
   }
 
   format(id: number): EventFormat | undefined {
@@ -196,7 +211,7 @@ export class EventDecoder {
     r.set(page, start, end);
     const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
     const key = (((r.int(this.flagsAt, 1, false) as number | undefined) ?? 0) << 8) | ((r.int(this.preemptAt, 1, false) as number | undefined) ?? 0);
-    const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff));
+    const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff, this.flagStyle));
     let c = this.compiled.get(fmt.id);
     if (!c) {
       c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
