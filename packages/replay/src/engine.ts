@@ -97,8 +97,14 @@ export class ReplayEngine {
     c.byOp[op.kind] = (c.byOp[op.kind] ?? 0) + 1;
     this.opts.onOp?.(op);
     switch (op.kind) {
-      case 'cache_add': this.forEachSubpage(op.order, (j) => this.cacheAdd(op.file, op.index + j, op.pfn + BigInt(j), ev, seq)); break;
-      case 'cache_delete': this.forEachSubpage(op.order, (j) => this.cacheDelete(t, op.file, op.index + j, op.pfn + BigInt(j), ev, seq)); break;
+      case 'cache_add':
+        if (op.order === 0) this.cacheAdd(op.file, op.index, op.pfn, ev, seq);
+        else this.forEachSubpage(op.order, (j) => this.cacheAdd(op.file, op.index + j, op.pfn + BigInt(j), ev, seq));
+        break;
+      case 'cache_delete':
+        if (op.order === 0) this.cacheDelete(t, op.file, op.index, op.pfn, ev, seq);
+        else this.forEachSubpage(op.order, (j) => this.cacheDelete(t, op.file, op.index + j, op.pfn + BigInt(j), ev, seq));
+        break;
       case 'pte_map': this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq); break;
       case 'pte_unmap': this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq); break;
       case 'fault_begin': case 'invalidate_begin': case 'truncate_begin': this.callBegin(t, op, seq); break;

@@ -31,6 +31,20 @@ function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
 
+/** Per-event-name use counters: one lookup and an increment per event. */
+class Counter {
+  private readonly m = new Map<string, { n: number }>();
+  add(k: string): void {
+    const c = this.m.get(k);
+    if (c) c.n++; else this.m.set(k, { n: 1 });
+  }
+  sorted(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const k of [...this.m.keys()].sort()) out[k] = this.m.get(k)!.n;
+    return out;
+  }
+}
+
 function sortedRecord(m: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of [...m.keys()].sort()) out[k] = m.get(k)!;
@@ -121,8 +135,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const header: Record<string, string | number> = {};
   const warnings: string[] = [];
   const probeSources: string[] = [];
-  const usedEvents = new Map<string, number>();
-  const unknownByEvent = new Map<string, number>();
+  const usedEvents = new Counter();
+  const unknownByEvent = new Counter();
   const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
@@ -174,11 +188,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       const lifted = adapter.lift(ev);
       if (lifted === null) {
         unknown++;
-        bump(unknownByEvent, ev.event);
+        unknownByEvent.add(ev.event);
       } else if (typeof lifted === 'string') {
         bump(unusableEvents, `${ev.event}: ${lifted}`);
       } else {
-        bump(usedEvents, ev.event);
+        usedEvents.add(ev.event);
         sorter.push(lifted, ts, ev.cpu);
       }
     }
@@ -210,7 +224,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
     ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
-    byOp: sortKeys(c.byOp), usedEvents: sortedRecord(usedEvents), unknownEvents: unknown, unknownByEvent: sortedRecord(unknownByEvent),
+    byOp: sortKeys(c.byOp), usedEvents: usedEvents.sorted(), unknownEvents: unknown, unknownByEvent: unknownByEvent.sorted(),
     unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
