@@ -1,0 +1,94 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from './run-cli.js';
+
+const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
+const mutation = 'fixtures/flavors/no-truncate-count-recheck.js';
+
+describe('kreplay explore', () => {
+  it('finds the O_DIRECT vs fault race on linux-2.6.15 and exits 1, with the interleaving table', async () => {
+    const r = await runCli(['explore', sc('odirect-vs-fault')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^violation: odirect-vs-fault on linux-2\.6\.15: .*mapped-page-removed.*orphan-page-mapped/);
+    expect(r.stdout).toMatch(/\nexecutions \d+ · states \d+ \(\d+ distinct\)/);
+    expect(r.stdout).toContain('| fault (T0)');
+    expect(r.stdout).toContain('| odirect (T1)');
+  });
+
+  it('calls the same scenario clean on linux-2.6.23 and exits 0', async () => {
+    const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^clean: odirect-vs-fault on linux-2\.6\.23: every interleaving explored/);
+  });
+
+  it('prints {verdict, violations, stats} with --json', async () => {
+    const r = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--json']);
+    expect(r.exitCode).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.verdict).toBe('violation');
+    expect(j.flavor).toBe('linux-2.6.15-no-truncate-count-recheck');
+    expect(j.violations.map((v: { rule: string }) => v.rule)).toContain('orphan-page-mapped');
+    for (const v of j.violations) {
+      expect(v.schedule.length).toBeGreaterThan(0);
+      expect(v.steps).toHaveLength(v.schedule.length);
+      expect(typeof v.message).toBe('string');
+    }
+    expect(Object.keys(j.stats)).toEqual(expect.arrayContaining(['executions', 'states', 'distinctStates', 'timeMs', 'statesPerSec']));
+  });
+
+  it('writes a counterexample trace that kreplay replay accepts and flags, and a Perfetto JSON', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
+    const trace = path.join(dir, 'cex.trace');
+    const perfetto = path.join(dir, 'cex.json');
+    const r = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
+    expect(r.exitCode).toBe(1);
+    const text = readFileSync(trace, 'utf8');
+    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
+    expect(text).toContain('mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x');
+    const replay = await runCli(['replay', trace]);
+    expect(replay.exitCode).toBe(1);
+    expect(replay.stdout).toContain('orphan-page-mapped');
+    const p = JSON.parse(readFileSync(perfetto, 'utf8'));
+    expect(p.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'i' && e.name === 'orphan-page-mapped')).toBe(true);
+  });
+
+  it('gives the same runs for the same seed in random mode, and never says clean', async () => {
+    const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
+    const a = JSON.parse((await runCli(args)).stdout);
+    const b = JSON.parse((await runCli(args)).stdout);
+    for (const j of [a, b]) j.stats.timeMs = j.stats.statesPerSec = 0;
+    expect(a).toEqual(b);
+    expect(a.verdict).toBe('incomplete');
+    expect(a.seed).toBe(3);
+  });
+
+  it('says incomplete, not clean, when an execution cap cuts the search', async () => {
+    const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--strategy', 'dpor', '--max-executions', '1']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^incomplete: .*max-executions/);
+  });
+
+  it('lists the flavors and validates a scenario with --check', async () => {
+    const l = await runCli(['explore', '--list-flavors']);
+    expect(l.exitCode).toBe(0);
+    for (const f of ['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1']) expect(l.stdout).toContain(f);
+    const c = await runCli(['explore', sc('fault-vs-fault'), '--check']);
+    expect(c.exitCode).toBe(0);
+    expect(c.stdout).toMatch(/^ok: .*fault-vs-fault/);
+  });
+
+  it.each([
+    [['explore', 'no/such/scenario.yaml'], /cannot read scenario/],
+    [['explore', sc('odirect-vs-fault'), '--flavor', 'linux-9.9'], /unknown flavor linux-9\.9/],
+    [['explore', sc('odirect-vs-fault'), '--random'], /--random needs an explicit --seed/],
+    [['explore', sc('odirect-vs-fault'), '--timeout', 'soon'], /--timeout "soon" is not a duration/],
+    [['explore'], /no scenario given/],
+  ])('exits 2 with a clear message on bad input: %j', async (args, message) => {
+    const r = await runCli(args as string[]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Explorer verdicts over the shipped scenarios (fixtures/scenarios) on the kernel flavors.
+ * The engine knows nothing about any of them; these are the answers the model gives.
+ */
+import { describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMachine, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { explore, type Strategy } from '../src/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const scenario = (name: string): string => path.join(root, 'fixtures/scenarios', `${name}.yaml`);
+
+async function verdict(name: string, flavor: string, strategy: Strategy = 'exhaustive') {
+  const sc = await loadScenario(scenario(name));
+  const r = await explore(createMachine(sc, await resolveFlavor(flavor)), { strategy });
+  return { r, rules: r.violations.map((v) => v.rule) };
+}
+
+describe.each(['exhaustive', 'dpor'] as const)('shipped scenarios (%s)', (strategy) => {
+  it('odirect-vs-fault on linux-2.6.15 yields both orderings of the race', async () => {
+    const { r, rules } = await verdict('odirect-vs-fault', 'linux-2.6.15', strategy);
+    expect(r.verdict).toBe('violation');
+    expect(rules).toEqual(expect.arrayContaining(['orphan-page-mapped', 'mapped-page-removed']));
+  });
+
+  it.each(['linux-2.6.23', 'linux-6.1'])('odirect-vs-fault on %s is exhaustively clean', async (flavor) => {
+    const { r } = await verdict('odirect-vs-fault', flavor, strategy);
+    expect(r).toMatchObject({ verdict: 'clean', exhaustive: true, violations: [] });
+  });
+
+  it('truncate-vs-fault on linux-2.6.15 is clean (the truncate_count/i_size protocol holds)', async () => {
+    const { r } = await verdict('truncate-vs-fault', 'linux-2.6.15', strategy);
+    expect(r).toMatchObject({ verdict: 'clean', exhaustive: true });
+  });
+
+  it('truncate-vs-fault fails once the fault path loses its truncate_count recheck (mutation flavor)', async () => {
+    const { r, rules } = await verdict('truncate-vs-fault', path.join(root, 'fixtures/flavors/no-truncate-count-recheck.js'), strategy);
+    expect(r.verdict).toBe('violation');
+    expect(rules).toContain('orphan-page-mapped');
+  });
+});
+
+describe('shortest schedules', () => {
+  it('are no longer than any DPOR finds, and replay to the same violation', async () => {
+    const e = await verdict('odirect-vs-fault', 'linux-2.6.15', 'exhaustive');
+    const d = await verdict('odirect-vs-fault', 'linux-2.6.15', 'dpor');
+    for (const v of e.r.violations) {
+      const other = d.r.violations.find((x) => x.rule === v.rule)!;
+      expect(v.schedule.length).toBeLessThanOrEqual(other.schedule.length);
+    }
+  });
+});
