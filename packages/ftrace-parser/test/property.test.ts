@@ -106,6 +106,37 @@ describe('printed events parse back to the same record', () => {
   });
 });
 
+describe('function_graph lines parse back', () => {
+  const call = fc.record({
+    cpu: fc.integer({ min: 0, max: 63 }), depth: fc.integer({ min: 0, max: 12 }),
+    func: fc.stringMatching(/^[a-z_][a-z0-9_.]{0,24}$/), kind: fc.constantFrom('entry', 'leaf', 'exit'),
+    us: fc.integer({ min: 0, max: 9_999_999 }), frac: fc.integer({ min: 0, max: 999 }),
+    abstime: fc.option(fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 999_999 })), { nil: undefined }),
+  });
+  // print_graph_duration: the overhead mark, then the duration in µs with 3 decimals
+  const mark = (ns: number) => (ns > 1e9 ? '$' : ns > 1e8 ? '@' : ns > 1e7 ? '*' : ns > 1e6 ? '#' : ns > 1e5 ? '!' : ns > 1e4 ? '+' : ' ');
+
+  it('entries, leaves and exits with their depth and exact duration', () => {
+    fc.assert(fc.property(call, (c) => {
+      const ns = c.us * 1000 + c.frac;
+      const dur = c.kind === 'entry' ? '               ' : `${mark(ns)} ${`${c.us}.${String(c.frac).padStart(3, '0')} us`.padEnd(13)}`;
+      const body = c.kind === 'entry' ? `${c.func}() {` : c.kind === 'leaf' ? `${c.func}();` : `} /* ${c.func} */`;
+      const time = c.abstime ? `${String(c.abstime[0]).padStart(5)}.${String(c.abstime[1]).padStart(6, '0')} |  ` : '';
+      const text = `${time}${String(c.cpu).padStart(2)}) ${dur} |  ${'  '.repeat(c.depth)}${body}`;
+      const [r] = parseTraceString(text) as TraceEvent[];
+      expect(r).toMatchObject({
+        type: 'event', cpu: c.cpu, system: 'ftrace',
+        event: c.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry',
+        ts: c.abstime ? BigInt(c.abstime[0]) * 1_000_000_000n + BigInt(c.abstime[1]) * 1000n : 0n,
+      });
+      const f: Fields = { func: c.func, depth: c.depth };
+      if (c.kind !== 'entry') f.duration_ns = ns;
+      if (c.kind === 'leaf') f.leaf = true;
+      expect(r!.fields).toEqual(f);
+    }), { numRuns: 300 });
+  });
+});
+
 describe('garbage never crashes the parser', () => {
   const onlyInputErrors = (f: () => unknown) => {
     try {
