@@ -13,7 +13,8 @@
  * violating step, in between — so the trace never shows the PTE the violation is about. For
  * such a violation the test asserts exactly that (the model installed a PTE in a step that
  * emitted no pte_map for it), and that the same schedule, with the op emitted where the
- * PTE is installed, replays to the same rule.
+ * PTE is installed, replays to the same rule. (Finishing the run, as --trace-out does, shows
+ * the late rmap — after the page's removal — so the trace then reads as orphan-page-mapped.)
  */
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
@@ -43,7 +44,7 @@ async function replayed(m: MmMachine, v: FoundViolation, steps: ScheduledStep[],
  * Returns the steps and how many installs had no op of their own.
  */
 function pteMapAtInstall(m: MmMachine, v: FoundViolation): { steps: ScheduledStep[]; silent: number } {
-  const steps = runSchedule(m, v).map((st) => ({ ...st, ops: [...st.ops] }));
+  const steps = runSchedule(m, v, { finish: true }).map((st) => ({ ...st, ops: [...st.ops] }));
   const moved = new Set<string>();
   /** pte_map ops already shown for a PTE not set yet (6.1: page_add_file_rmap runs before set_pte_at). */
   const ahead = new Set<string>();
@@ -104,7 +105,8 @@ describe('explore → trace → replay round trip', () => {
     const result = await explore(m, { maxExecutions: 2000, timeoutMs: 4000 }); // large scenarios: the shortest violations found within the budget
     const header = { scenario: scenario.name, flavor: flavor.name };
     for (const v of result.violations.filter((x) => REPLAYABLE.includes(x.rule))) {
-      const direct = await replayed(m, v, runSchedule(m, v), header);
+      // what `kreplay explore --trace-out` writes: the counterexample, then the run finished
+      const direct = await replayed(m, v, runSchedule(m, v, { finish: true }), header);
       if (direct.rules.includes(v.rule)) {
         expect(direct.certain).toBe(true);
         continue;
