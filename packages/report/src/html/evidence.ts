@@ -45,10 +45,24 @@ export interface WindowOptions {
 
 function eventName(ev: TraceEvent): { name: string; phase: TimelineEvent['phase'] } {
   if (ev.probe) return { name: ev.probe.kind === 'kretprobe' ? `${ev.probe.func} ret` : ev.probe.func, phase: ev.probe.kind === 'kretprobe' ? 'end' : 'begin' };
+  // trace_marker lines: the explorer's `kreplay:<op> key=value ...` (docs/trace-format.md) and workload phase markers.
+  const buf = ev.event === 'print' || ev.event === 'tracing_mark_write' ? ev.fields.buf : undefined;
+  if (typeof buf === 'string') {
+    const m = /^kreplay:(\w+)(?:.*\bfn=(\w+))?/.exec(buf);
+    if (!m) return { name: 'marker', phase: 'point' };
+    const span = /^(\w+)_(begin|end)$/.exec(m[1]!);
+    if (span) return { name: `${m[2] ?? span[1]}${span[2] === 'end' ? ' ret' : ''}`, phase: span[2] === 'end' ? 'end' : 'begin' };
+    return { name: m[1]!, phase: 'point' };
+  }
   return { name: ev.event.replace(/^mm_filemap_/, ''), phase: 'point' };
 }
 
 function detailOf(ev: TraceEvent): string {
+  const buf = ev.event === 'print' || ev.event === 'tracing_mark_write' ? ev.fields.buf : undefined;
+  if (typeof buf === 'string') {
+    const rest = buf.replace(/^kreplay:\w+\s*/, '');
+    return rest.length > 90 ? `${rest.slice(0, 87)}...` : rest;
+  }
   const parts: string[] = [];
   for (const [k, v] of Object.entries(ev.fields)) {
     parts.push(`${k}=${typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' && Number.isInteger(v) && v > 4095 ? `0x${v.toString(16)}` : String(v)}`);
