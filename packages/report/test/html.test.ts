@@ -73,6 +73,17 @@ describe('the per-finding timeline', () => {
     expect(svg).toContain('>CPU 1<');
   });
 
+  it('names explorer trace markers by their op', async () => {
+    const src = new URL('../../../fixtures/parser/kreplay-explore.trace', import.meta.url).pathname;
+    const f: Finding = { rule: 'orphan-page-mapped', severity: 'error', certainty: 'certain', message: 'm', ts: 1000004000n, cpu: 0, pid: 100,
+      events: [{ line: 13, source: src, ts: 1000001000n, cpu: 0, pid: 100, comm: 'fault', summary: '' }, { line: 16, source: src, ts: 1000004000n, cpu: 0, pid: 100, comm: 'fault', summary: '' }], explanation: 'e' };
+    const [w] = await collectWindows(src, [f]);
+    expect(w!.events.map((e) => [e.name, e.phase])).toEqual([
+      ['fault', 'begin'], ['invalidate_inode_pages2_range', 'begin'], ['delete_from_page_cache', 'point'], ['pte_map', 'point'], ['step', 'point'],
+    ]);
+    expect(w!.events[0]!.detail).toBe('dev=0:5 ino=2a index=0 addr=0x10000');
+  });
+
   it('keeps a bounded number of events on each side of the finding', async () => {
     const path = new URL('../../../fixtures/diff/race/trace.txt', import.meta.url).pathname;
     const f: Finding = { rule: 'mapped-page-removed', severity: 'error', certainty: 'certain', message: 'm', ts: 0n, cpu: 0, pid: 301,
