@@ -17,15 +17,16 @@
  */
 import type { TraceEvent } from '@kreplay/ftrace-parser';
 import {
-  DEFAULT_SEVERITY, type CitedEvent, type FileRef, type Finding, type MmOp, type MmOpKind, type RuleId,
+  type FileRef, type Finding, type MmOp, type MmOpKind,
 } from '@kreplay/mm-model';
 import { GapTracker, type GapMark } from './certainty.js';
-import { at, cite, during, hex, pageText, plural, who } from './cite.js';
+import { at, hex, pageText, plural, who } from './cite.js';
+import { mappedPageRemoved, mapsText, orphanMapped, staleMapped } from './explain.js';
+import { FindingLog } from './findings.js';
 import { LatencyRecorder } from './latency.js';
-import { PROMISES_KEPT, Shadow, type FileState, type MapCite, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
+import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 const MAX_ORDER = 10;
-const KERNEL_CHECK = 'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
 
 export interface EngineCounters {
   ops: number;
@@ -35,7 +36,6 @@ export interface EngineCounters {
   mapcountResyncs: number;
   uncheckedInvalidates: number;
   promisesForgotten: number;
-  findingsDropped: number;
 }
 
 export interface EngineOptions {
@@ -67,11 +67,11 @@ function familyKey(op: MmOp): CallKey | undefined {
 export class ReplayEngine {
   readonly shadow = new Shadow();
   readonly gaps = new GapTracker();
-  readonly findings: Finding[] = [];
+  private readonly log: FindingLog;
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
     ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0 }, nestedDuplicates: 0,
-    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0, findingsDropped: 0,
+    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0,
   };
   private seq = 0;
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
@@ -79,7 +79,19 @@ export class ReplayEngine {
   /** Pages already reported stale (one stale-after-invalidate per page life). */
   private readonly staleReported = new WeakSet<PageRec>();
 
-  constructor(private readonly opts: EngineOptions) {}
+  constructor(private readonly opts: EngineOptions) {
+    this.log = new FindingLog(this.gaps, opts.maxFindings);
+  }
+
+  /** Findings so far, in replay order. */
+  get findings(): Finding[] {
+    return this.log.list;
+  }
+
+  /** Findings beyond `maxFindings`, counted and not kept. */
+  get findingsDropped(): number {
+    return this.log.dropped;
+  }
 
   /** A gap (or a late event) at the current point of the replay. */
   gap(mark: Omit<GapMark, 'seq'>): void {
@@ -205,7 +217,7 @@ export class ReplayEngine {
     }
     this.shadow.touch(rec, ev.cpu);
     const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
-    if (rec.mapcount > 0) this.mappedPageRemoved(rec, ev, call);
+    if (rec.mapcount > 0) this.log.add(mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
     rec.delCall = call?.op.event;
     this.shadow.remove(rec, seq);
@@ -356,71 +368,17 @@ export class ReplayEngine {
 
   // ---- findings ------------------------------------------------------------------------
 
-  private mappedPageRemoved(rec: PageRec, ev: TraceEvent, call: OpenCall | undefined): void {
-    const mappers = rec.maps.length ? mapsText(rec.maps) : 'the mappings were made before the trace shows';
-    this.report('mapped-page-removed', rec, ev,
-      `${pageText(rec)} removed from the page cache while mapped by ${plural(rec.mapcount, 'PTE')}`,
-      `${who(ev)} removed ${pageText(rec)} from the page cache at ${at(ev)}${during(call?.op.event, fnOf(call))} while ${plural(rec.mapcount, 'PTE')} still mapped it: ${mappers}. Nothing unmapped it in between, so those tasks keep reading and writing a page the file no longer owns. ${KERNEL_CHECK}`,
-      [...(call?.op.event ? [call.op.event] : []), ...mapEvents(rec.maps)]);
-  }
-
-  /** A PTE for index `index` of `f` installed for rec, which is not the cache's page there. */
   private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent, f: FileState | undefined, index: number | undefined): void {
-    const fault = t.fault;
-    const del = rec.inCache ? undefined : rec.del;
-    const cur = f && index !== undefined ? f.cache.get(index) : undefined;
-    const race = fault && del && fault.ts <= del.ts
-      ? ` Its fault began at ${at(fault)}, before the removal, found the page still cached and installed the PTE without rechecking page->mapping.`
-      : fault ? ` It was in a fault that began at ${at(fault)}.` : '';
-    const why = rec.inCache
-      ? `but the PTE is for index ${index} of ino ${hex(f!.ref.ino)}, where the page cache holds ${cur ? `pfn ${hex(cur.pfn)}` : 'no page'}`
-      : `but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, undefined)}` : 'it had left the page cache'}`;
-    const after = rec.inCache
-      ? ' The PTE maps a page that is not the file\'s page for that index: reads through it see another page\'s data.'
-      : ` The new PTE maps a page whose mapping is NULL${cur && cur !== rec ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`;
-    this.report('orphan-page-mapped', rec, ev,
-      `PTE installed for ${pageText(rec)} ${rec.inCache ? `at index ${index}, which the page cache does not hold it for` : 'after it left the page cache'}`,
-      `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, ${why}.${race}${after}`,
-      [...(fault ? [fault] : []), ...(del ? [del] : []), ...(del && rec.delCall ? [rec.delCall] : []), ...(cur?.add && cur !== rec ? [cur.add] : [])]);
+    this.log.add(orphanMapped(rec, ev, t.fault, f, index));
   }
 
   private staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): void {
     this.staleReported.add(g);
-    const cur = g.index !== undefined ? f.cache.get(g.index) : undefined;
-    const range = `indexes ${p.start}..${p.end === Number.MAX_SAFE_INTEGER ? 'end' : p.end} of ino ${hex(f.ref.ino)}`;
-    const inv = `${who(p.ret)} returned 0 from invalidate_inode_pages2_range over ${range}${p.begin ? ` (entered at ${at(p.begin)})` : ''} at ${at(p.ret)}`;
-    const removed = g.del ? `removed from the page cache by ${who(g.del)} at ${at(g.del)}` : 'no longer in the page cache';
-    const now = cur ? `the cache's page for index ${g.index} is pfn ${hex(cur.pfn)}${cur.add ? ` (added at ${at(cur.add)})` : ''}` : `the cache holds no page for index ${g.index}`;
-    const what = atEnd
-      ? `When the trace ends, ${pageText(g)}, ${removed}, is still mapped (${mapsText(g.maps)}), though ${inv}.`
-      : `${inv}, yet ${pageText(g)}, ${removed}, is still mapped: ${mapsText(g.maps)}.`;
-    const anchor = atEnd ? g.maps[g.maps.length - 1]?.ev ?? p.ret : p.ret;
-    this.report('stale-after-invalidate', g, anchor,
-      `${pageText(g)} stays mapped after invalidate_inode_pages2_range returned 0`,
-      `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data)${atEnd ? '' : ', though the invalidate reported success'}.`,
-      [...(p.begin ? [p.begin] : []), p.ret, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])]);
+    this.log.add(staleMapped(g, f, p, atEnd));
   }
 
   private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
-    this.report('trace-inconsistent', rec, ev, message, explanation, others);
-  }
-
-  private report(rule: RuleId, rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
-    if (this.findings.length >= this.opts.maxFindings) { this.counters.findingsDropped++; return; }
-    const events = uniqueCites([ev, ...others]);
-    const cpus = new Set<number>(rec.cpus);
-    for (const e of events) cpus.add(e.cpu);
-    const gap = this.gaps.since(cpus, rec.syncSeq);
-    const uncertain = gap
-      ? ` Uncertain: ${gap.reason} (${gap.source}:${gap.line}) after this page was last in a known state, so events that would explain this may be missing.`
-      : '';
-    const finding: Finding = {
-      rule, severity: DEFAULT_SEVERITY[rule], certainty: gap ? 'uncertain' : 'certain', message,
-      ts: ev.ts, cpu: ev.cpu, pid: ev.pid, events, explanation: explanation + uncertain,
-    };
-    if (rec.file) finding.file = rec.file.key;
-    if (rec.index !== undefined) finding.index = rec.index;
-    this.findings.push(finding);
+    this.log.add({ rule: 'trace-inconsistent', rec, ev, message, explanation, others });
   }
 }
 
@@ -438,23 +396,5 @@ function fnOf(call: OpenCall | undefined): string | undefined {
   return call && 'fn' in call.op ? call.op.fn : undefined;
 }
 
-function mapsText(maps: MapCite[]): string {
-  if (maps.length === 0) return 'mapped before the trace shows';
-  return maps.map((m) => `${who(m.ev)} mapped it at ${at(m.ev)}${m.fault ? ` in a fault that began at ${at(m.fault)}` : ''}`).join('; ');
-}
 
-function mapEvents(maps: MapCite[]): TraceEvent[] {
-  return maps.flatMap((m) => (m.fault ? [m.fault, m.ev] : [m.ev]));
-}
 
-/** Cited events, each once, in replay order (timestamp, CPU, line). */
-function uniqueCites(evs: TraceEvent[]): CitedEvent[] {
-  const seen = new Set<string>();
-  const out: TraceEvent[] = [];
-  for (const e of evs) {
-    const k = `${e.source}:${e.line}`;
-    if (!seen.has(k)) { seen.add(k); out.push(e); }
-  }
-  out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu || a.line - b.line));
-  return out.map(cite);
-}

@@ -219,7 +219,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
   const unusable = [...unusableEvents.values()].reduce((a, b) => a + b, 0);
   if (unusable) warnings.push(`${unusable} events were known but unusable (see --stats: unusableEvents)`);
-  if (c.findingsDropped) warnings.push(`${c.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
+  if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
 
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
@@ -229,7 +229,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
-    findingsDropped: c.findingsDropped,
+    findingsDropped: engine.findingsDropped,
   };
   const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
   return {
