@@ -88,7 +88,7 @@ function summary(m: ReportModel): string {
 
 function diffTables(d: DiffResult): string {
   const fRows = ([['new', d.findings.new], ['fixed', d.findings.fixed], ['unchanged', d.findings.unchanged]] as Array<[string, FindingEntry[]]>)
-    .flatMap(([state, es]) => es.map((e) => [`<span class="badge ${state}">${state}</span>`, esc(e.rule), esc(where(e).trim() || '—'), esc(e.severity), String(e.base), String(e.patched)]));
+    .flatMap(([state, es]) => es.map((e, i) => [`<span class="badge ${state}">${state}</span>`, `<a href="#finding-${state}-${i + 1}">${esc(e.rule)}</a>`, esc(where(e).trim() || '—'), esc(e.severity), String(e.base), String(e.patched)]));
   const behaviour = d.behaviour.filter((r) => r.base.count || r.patched.count).map((r) => [
     `<span title="${esc(r.description)}">${esc(r.name)}</span>`, `${r.base.count} ${fmtRate(r.base.perSec)}`, `${r.patched.count} ${fmtRate(r.patched.perSec)}`, fmtChange(r.changePct, r.base.count, r.patched.count),
   ]);
