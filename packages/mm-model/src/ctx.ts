@@ -282,8 +282,8 @@ export class Ctx {
 
   /**
    * __remove_from_page_cache / __filemap_remove_folio: the page leaves the tree, its mapping
-   * becomes NULL. Judges `mapped-page-removed` (the seed's WARN_ON(page_mapped(page)), 6.1's
-   * "BUG: Bad page cache"): the page must not be mapped by any PTE or count a mapping.
+   * becomes NULL. Judges `mapped-page-removed` as the kernel's own checks do (the seed's
+   * WARN_ON(page_mapped(page)), 6.1's "BUG: Bad page cache"): the page's mapcount is not 0.
    */
   removeFromCache(pfn: number): void {
     const p = this.page(pfn);
@@ -296,8 +296,8 @@ export class Ctx {
     this.effect(`${this.M(file)}[${p.index}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
     this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: 0 });
-    const ptes = this.ptesMapping(pfn);
-    if (p.mapcount > 0 || ptes.length > 0) {
+    if (p.mapcount > 0) {
+      const ptes = this.ptesMapping(pfn);
       const by = ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
       this.violate('mapped-page-removed',
         `pfn ${hex(pfn)} (index ${p.index}) left the page cache of ${this.env.files[file]!.name} while mapped`
@@ -317,10 +317,7 @@ export class Ctx {
     return out;
   }
 
-  /**
-   * set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE). Installing judges
-   * `orphan-page-mapped`: the page must be the page cache's current page for its index.
-   */
+  /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE. */
   setPte(vma: VmaEnv, i: number, pfn: number): void {
     this.mustWrite();
     if (!this.own.ptes.has(vma.id)) {
@@ -334,14 +331,28 @@ export class Ctx {
     row[i] = pfn;
     const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
-    if (pfn === NONE) return;
+  }
+
+  /**
+   * page_add_file_rmap() for the PTE (vma, i): mapcount +1 and the pte_map a traced kernel
+   * shows (its kprobe). Judges `orphan-page-mapped`: the page must be the page cache's
+   * current page for that index — a mapping that starts here for a page already removed is
+   * one no invalidate or truncate will find.
+   */
+  addRmap(vma: VmaEnv, i: number, pfn: number): void {
     const p = this.page(pfn);
+    this.updPage(pfn, { mapcount: p.mapcount + 1 });
     const index = vma.pgoff + i;
-    if (p.mapping !== vma.file || this.lookup(vma.file, index) !== pfn) {
+    this.op({
+      kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index,
+      address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
+    });
+    const cur = this.lookup(vma.file, index);
+    if (p.mapping !== vma.file || cur !== pfn) {
+      const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
       const why = p.mapping === NONE ? 'page->mapping is NULL (it already left the page cache)'
-        : `the page cache holds ${this.lookup(vma.file, index) === NONE ? 'no page' : `pfn ${hex(this.lookup(vma.file, index))}`} at index ${index}`;
-      this.violate('orphan-page-mapped', `PTE ${where} installed for pfn ${hex(pfn)}, but ${why}`,
-        { file: vma.file, index, pfn });
+        : `the page cache holds ${cur === NONE ? 'no page' : `pfn ${hex(cur)}`} at index ${index}`;
+      this.violate('orphan-page-mapped', `PTE ${where} mapped pfn ${hex(pfn)}, but ${why}`, { file: vma.file, index, pfn });
     }
   }
 

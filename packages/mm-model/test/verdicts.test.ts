@@ -49,8 +49,9 @@ describe('odirect-vs-fault on linux-2.6.15: both orderings of the race', () => {
     };
     const removed = order('mapped-page-removed');
     const orphan = order('orphan-page-mapped');
-    expect(removed.effects.indexOf('pte reader:0x10000 → pfn1')).toBeLessThan(removed.effects.indexOf('M0[0] = ∅'));
-    expect(orphan.effects.indexOf('M0[0] = ∅')).toBeLessThan(orphan.effects.indexOf('pte reader:0x10000 → pfn1'));
+    // mapped-page-removed: page_add_file_rmap (mapcount 0→1) before the removal; orphan: after it.
+    expect(removed.effects.indexOf('pfn1.mapcount 0→1')).toBeLessThan(removed.effects.indexOf('M0[0] = ∅'));
+    expect(orphan.effects.indexOf('M0[0] = ∅')).toBeLessThan(orphan.effects.indexOf('pfn1.mapcount 0→1'));
     expect(removed.deleted).toBeGreaterThan(-1);
   });
 
@@ -79,6 +80,6 @@ describe('truncate-vs-fault and the mutation check', () => {
     const { steps } = run(m, r.found.get('orphan-page-mapped')!.schedule);
     const effects = steps.map((s) => s.effect).join(' | ');
     // truncate wrote i_size and removed the page after the fault found it; the fault mapped it anyway
-    expect(effects.indexOf('i_size 4096→0')).toBeLessThan(effects.indexOf('pte reader:0x10000 → pfn1'));
+    expect(effects.indexOf('i_size 4096→0')).toBeLessThan(effects.indexOf('pfn1.mapcount 0→1'));
   });
 });

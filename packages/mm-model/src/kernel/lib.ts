@@ -162,26 +162,19 @@ export function pagesFrom(size: number): number {
 }
 
 /**
- * What the orphan-page-mapped judgement of a PTE install reads (page->mapping and the
- * cache slot): declared with the install so DPOR orders it against removals.
+ * What the orphan-page-mapped judgement of page_add_file_rmap reads (page->mapping and the
+ * cache slot): declared with the rmap so DPOR orders it against removals.
  */
 export function installAcc(c: Ctx, pfn: number, file: number): Access[] {
-  return [r(`${c.P(pfn)}.mapping`), r(`${c.M(file)}.tree`)];
+  return [w(`${c.P(pfn)}.mapcount`), r(`${c.P(pfn)}.mapping`), r(`${c.M(file)}.tree`)];
 }
 
-/**
- * What a page-cache removal writes (tree, mapping, nrpages) and what its
- * mapped-page-removed judgement reads (mapcount, the PTEs that could map it).
- */
+/** What a page-cache removal writes (tree, mapping, nrpages) and its mapped-page-removed judgement reads (mapcount). */
 export function removeAcc(c: Ctx, pfn: number): Access[] {
   const p = c.page(pfn);
   const file = p.mapping;
   if (file === NONE) return [r(`${c.P(pfn)}.mapping`)];
-  const a: Access[] = [w(`${c.M(file)}.tree`), w(`${c.M(file)}.nrpages`), w(`${c.P(pfn)}.mapping`), r(`${c.P(pfn)}.mapcount`)];
-  for (const v of c.env.vmas) {
-    if (v.file === file && p.index >= v.pgoff && p.index < v.pgoff + v.pages) a.push(r(pteLoc(c.env, v, p.index - v.pgoff)));
-  }
-  return a;
+  return [w(`${c.M(file)}.tree`), w(`${c.M(file)}.nrpages`), w(`${c.P(pfn)}.mapping`), r(`${c.P(pfn)}.mapcount`)];
 }
 
 /** What judging stale-after-invalidate over [start, end] reads: the PTEs there and the tree. */

@@ -45,7 +45,7 @@ export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
     acc: (c) => {
       const { vma, i } = faultSite(c);
       if (c.pte(vma.id, i) !== NONE) return [pteAcc(c, 'read'), w(`${c.P(c.num('pfn'))}.refcount`), release(ptlLoc(c))];
-      return [pteAcc(c, 'read'), pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file'))];
+      return [pteAcc(c, 'read'), pteAcc(c, 'write')];
     },
     run: (c) => {
       const { vma, i } = faultSite(c);
@@ -64,13 +64,10 @@ export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
 export function addFileRmapAndUnlock(then: (c: Ctx) => void, label = 'page_add_file_rmap(page); pte_unmap_unlock(page_table, ptl)'): StepDef {
   return {
     label,
-    acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), release(ptlLoc(c))],
+    acc: (c) => [...installAcc(c, c.num('pfn'), c.num('file')), release(ptlLoc(c))],
     run: (c) => {
-      const pfn = c.num('pfn');
-      const p = c.page(pfn);
-      c.updPage(pfn, { mapcount: p.mapcount + 1 });
-      const { vma, i, ptl, address } = faultSite(c);
-      c.op({ kind: 'pte_map', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i, address: BigInt(address), mapcount: p.mapcount + 1 });
+      const { vma, i, ptl } = faultSite(c);
+      c.addRmap(vma, i, c.num('pfn'));
       c.setPtl(ptl, NONE);
       then(c);
     },

@@ -7,7 +7,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
 import { addToPageCache, lockPage, readpageIo } from '../../kernel/pagecache.js';
 import { addFileRmapAndUnlock, handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
@@ -84,7 +84,7 @@ export const doFault2623: Proc = {
     },
     ptl: {
       label: 'page_table = pte_offset_map_lock(); if (likely(pte_same(*page_table, orig_pte))) set_pte_at(...)',
-      acc: (c) => [acquire(ptlLoc(c)), pteAcc(c, 'read'), pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file'))],
+      acc: (c) => [acquire(ptlLoc(c)), pteAcc(c, 'read'), pteAcc(c, 'write')],
       block: ptlBusy,
       run: (c) => {
         const { vma, i, ptl } = faultSite(c);

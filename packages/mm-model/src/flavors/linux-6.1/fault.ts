@@ -181,10 +181,14 @@ export const doReadFault61: Proc = {
     ptl: {
       label: 'finish_fault: pte_offset_map_lock(); if (!vmf_pte_changed(vmf)) do_set_pte(): page_add_file_rmap(page)',
       where: 'mm/memory.c finish_fault()',
-      acc: (c) => [acquire(ptlLoc(c)), pteAcc(c, 'read'), w(`${c.P(c.num('pfn'))}.mapcount`)],
+      acc: (c) => {
+        const { vma, i } = faultSite(c);
+        return c.pte(vma.id, i) !== NONE ? [acquire(ptlLoc(c)), pteAcc(c, 'read'), release(ptlLoc(c))]
+          : [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...installAcc(c, c.num('pfn'), c.num('file'))];
+      },
       block: ptlBusy,
       run: (c) => {
-        const { vma, i, ptl, address } = faultSite(c);
+        const { vma, i, ptl } = faultSite(c);
         c.setPtl(ptl, c.tid);
         if (c.pte(vma.id, i) !== NONE) {
           c.effect('PTE changed: VM_FAULT_NOPAGE');
@@ -193,17 +197,14 @@ export const doReadFault61: Proc = {
           c.goto('unlock');
           return;
         }
-        const pfn = c.num('pfn');
-        const p = c.page(pfn);
-        c.updPage(pfn, { mapcount: p.mapcount + 1 });
-        c.op({ kind: 'pte_map', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i, address: BigInt(address), mapcount: p.mapcount + 1 });
+        c.addRmap(vma, i, c.num('pfn'));
         c.goto('setpte');
       },
     },
     setpte: {
       label: 'do_set_pte(): set_pte_at(vma->vm_mm, addr, vmf->pte, entry); pte_unmap_unlock(vmf->pte, vmf->ptl)',
       where: 'mm/memory.c do_set_pte()',
-      acc: (c) => [pteAcc(c, 'write'), ...installAcc(c, c.num('pfn'), c.num('file')), release(ptlLoc(c))],
+      acc: (c) => [pteAcc(c, 'write'), release(ptlLoc(c))],
       run: (c) => {
         const { vma, i, ptl } = faultSite(c);
         c.setPte(vma, i, c.num('pfn'));

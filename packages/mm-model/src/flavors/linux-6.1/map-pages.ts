@@ -8,7 +8,7 @@
  */
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
-import { pteLoc, vmaAddress } from '../../env.js';
+import { pteLoc } from '../../env.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
 import { installAcc } from '../../kernel/lib.js';
 import { VM_FAULT_NOPAGE } from './fault.js';
@@ -105,7 +105,7 @@ export const filemapMapPages61: Proc = {
         const pfn = c.num('pfn');
         const a = [];
         if (c.num('held') === NONE) a.push(acquire(c.env.ptls[ptl]!.loc));
-        a.push(r(pteLoc(c.env, vma, i)), w(pteLoc(c.env, vma, i)), w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`),
+        a.push(r(pteLoc(c.env, vma, i)), w(pteLoc(c.env, vma, i)), w(`${c.P(pfn)}.refcount`),
           ...installAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`));
         return a;
       },
@@ -121,9 +121,7 @@ export const filemapMapPages61: Proc = {
         const pfn = c.num('pfn');
         if (c.pte(vma.id, i) !== NONE) { skip(c, true); return; }
         if (c.num('idx') === c.num('fidx')) c.set('ret', VM_FAULT_NOPAGE);
-        const p = c.page(pfn);
-        c.updPage(pfn, { mapcount: p.mapcount + 1 });
-        c.op({ kind: 'pte_map', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i, address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1 });
+        c.addRmap(vma, i, pfn); // do_set_pte: page_add_file_rmap, then set_pte_at
         c.setPte(vma, i, pfn);
         c.unlockPage(pfn);
         c.set('pfn', NONE);
