@@ -84,46 +84,76 @@ function narrow(b: bigint): number | bigint {
  * pfn decimal), `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (get_pages/map_pages). `ino` and
  * `page` are hex without 0x. Adds `index` = ofs / PAGE_SIZE. False if the payload is not one.
  */
-export function decodeFilemap(s: string, start: number, fields: Fields, n = s.length): boolean {
-  if (!s.startsWith('dev ', start)) return false;
+export function decodeFilemap(s: string, start: number, n = s.length): Fields | undefined {
+  if (!s.startsWith('dev ', start)) return undefined;
   const i0 = start + 4;
   const sp = s.indexOf(' ', i0);
-  if (sp < 0 || sp >= n) return false;
+  if (sp < 0 || sp >= n) return undefined;
   const colon = s.indexOf(':', i0);
-  if (colon <= i0 || colon >= sp - 1 || decodeIntegerRange(s, i0, colon) === undefined || decodeIntegerRange(s, colon + 1, sp) === undefined) return false;
+  if (colon <= i0 || colon >= sp - 1 || decodeIntegerRange(s, i0, colon) === undefined || decodeIntegerRange(s, colon + 1, sp) === undefined) return undefined;
   let i = sp + 1;
-  if (!s.startsWith('ino ', i) || i + 4 > n) return false;
+  if (!s.startsWith('ino ', i) || i + 4 > n) return undefined;
   i += 4;
   let inoEnd = s.indexOf(' ', i);
   if (inoEnd < 0 || inoEnd > n) inoEnd = n;
   const ino = decodeHexDigits(s, i, inoEnd);
-  if (ino === undefined) return false;
-  fields.dev = s.slice(i0, sp);
-  fields.ino = ino;
-  i = inoEnd;
+  if (ino === undefined) return undefined;
+  const dev = s.slice(i0, sp);
+  return filemap6(s, dev, ino, inoEnd, n) ?? filemapPairs(s, dev, ino, inoEnd, n);
+}
+
+/** Index of the next space in s[i, n), or n. */
+function wordEnd(s: string, i: number, n: number): number {
+  const j = s.indexOf(' ', i);
+  return j < 0 || j > n ? n : j;
+}
+
+/**
+ * The 5.16+ form ` pfn=0x%lx ofs=%lu[ order=%u]` after the inode, built as one object
+ * literal (one shape for every such event); undefined for any other form.
+ */
+function filemap6(s: string, dev: string, ino: number | bigint, i: number, n: number): Fields | undefined {
+  if (!s.startsWith(' pfn=0x', i)) return undefined;
+  let e = wordEnd(s, i + 7, n);
+  const pfn = decodeHexDigits(s, i + 7, e);
+  if (pfn === undefined || !s.startsWith(' ofs=', e)) return undefined;
+  i = e + 5;
+  e = wordEnd(s, i, n);
+  const ofs = decodeIntegerRange(s, i, e);
+  if (ofs === undefined) return undefined;
+  const index = typeof ofs === 'bigint' ? narrow(ofs / BigInt(PAGE_SIZE)) : Math.floor(ofs / PAGE_SIZE);
+  if (e === n) return { dev, ino, pfn, ofs, index };
+  if (!s.startsWith(' order=', e)) return undefined;
+  i = e + 7;
+  e = wordEnd(s, i, n);
+  const order = decodeIntegerRange(s, i, e);
+  if (order === undefined || e !== n) return undefined;
+  return { dev, ino, pfn, ofs, index, order };
+}
+
+/** Every other form: `name=value` pairs after the inode (`page=` is hex without 0x). */
+function filemapPairs(s: string, dev: string, ino: number | bigint, i: number, n: number): Fields | undefined {
+  const fields: Fields = { dev, ino };
   while (i < n) {
     while (i < n && s.charCodeAt(i) === 32) i++;
     if (i >= n) break;
     const eq = s.indexOf('=', i);
-    let end = s.indexOf(' ', i);
-    if (end < 0 || end > n) end = n;
-    if (eq < 0 || eq > end) return false;
+    const end = wordEnd(s, i, n);
+    if (eq < 0 || eq > end) return undefined;
     const name = names.get(s, i, eq);
-    let value: number | bigint | undefined;
     if (name === 'page') {
       const h = s.startsWith('0x', eq + 1) ? eq + 3 : eq + 1;
-      value = decodeHexDigits(s, h, end);
       // `page=(____ptrval____)` on hashed-pointer kernels
-      fields.page = value ?? s.slice(eq + 1, end);
+      fields.page = decodeHexDigits(s, h, end) ?? s.slice(eq + 1, end);
     } else {
-      value = decodeIntegerRange(s, eq + 1, end);
-      if (value === undefined) return false;
+      const value = decodeIntegerRange(s, eq + 1, end);
+      if (value === undefined) return undefined;
       setField(fields, name, value);
       if (name === 'ofs') fields.index = typeof value === 'bigint' ? narrow(value / BigInt(PAGE_SIZE)) : Math.floor(value / PAGE_SIZE);
     }
     i = end;
   }
-  return true;
+  return fields;
 }
 
 /**
@@ -367,10 +397,8 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
   if (period !== undefined && payload) fields.period = period;
   if (!payload) return decoded(event, sys, fields);
   if (sys === 'filemap') {
-    if (decodeFilemap(s, i, fields, n)) return decoded(event, sys, fields);
-    const generic: Fields = {};
-    if (!decodeFields(s, generic, i, n)) generic.raw = s.slice(i, n);
-    return decoded(event, sys, generic);
+    const fm = decodeFilemap(s, i, n);
+    if (fm) return decoded(event, sys, fm);
   }
   if (!decodeFields(s, fields, i, n)) fields.raw = s.slice(i, n);
   return decoded(event, sys, fields);
