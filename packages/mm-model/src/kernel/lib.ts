@@ -58,6 +58,8 @@ export function faultArgs(args: Readonly<Record<string, unknown>>, env: Env): Lo
     const m = env.mms.find((x) => x.name === args.mm);
     if (!m) throw new ArgError('mm', `unknown process ${JSON.stringify(args.mm)} (processes: ${env.mms.map((x) => x.name).join(', ') || 'none'})`);
     mm = m.id;
+  } else if (env.mms.length === 0) {
+    throw new ArgError('mm', 'a fault needs a process that maps the file: declare one under processes: with a VMA');
   } else if (env.mms.length !== 1) {
     throw new ArgError('mm', 'argument mm (the faulting process) is required when the scenario has several processes');
   }
