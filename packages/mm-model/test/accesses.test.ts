@@ -45,11 +45,15 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
   return out;
 }
 
+/** `file function() version`: every step cites the kernel function it stands for. */
+const WHERE = /^[a-z0-9_/.-]+\.[ch] [A-Za-z0-9_]+\(\)/;
+const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|ptl:[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
+
 const SLOW = new Set(['odirect-vs-fault-multipage.yaml']);
 const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml') && !SLOW.has(f)).sort();
 
 describe.each(files)('%s', (f) => {
-  test('every state change is a declared write', async () => {
+  test('every step cites its source and every state change is a declared write', async () => {
     const file = join(SCENARIOS, f);
     const sc = await loadScenario(file);
     const missing = new Set<string>();
@@ -62,7 +66,10 @@ describe.each(files)('%s', (f) => {
         const s = queue[i]!;
         for (let t = 0; t < m.threads.length; t++) {
           const info = m.next(s, t);
-          if (!info?.enabled) continue;
+          if (!info) continue;
+          if (!WHERE.test(info.where ?? '') || !info.where!.endsWith(` ${flavor.version}`)) missing.add(`${flavor.name}: "${info.label}" cites "${info.where}"`);
+          for (const a of info.accesses) if (!LOC.test(a.loc)) missing.add(`${flavor.name}: "${info.label}" names location ${a.loc}`);
+          if (!info.enabled) continue;
           const r = m.step(s, t);
           const declared = new Set(info.accesses.filter((a) => a.mode === 'write').map((a) => a.loc));
           for (const loc of changedLocs(m.env, s, r.state)) {

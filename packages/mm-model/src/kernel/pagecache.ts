@@ -58,7 +58,7 @@ export function addToPageCache(next: string, exists: string, where = 'mm/filemap
  * completion runs as a step of the thread that submitted the read (documented in
  * docs/flavors.md). `put` drops the caller's reference afterwards (page_cache_read does).
  */
-export function readpageIo(then: string, put: boolean, where = 'mm/filemap.c readpage I/O completion'): StepDef {
+export function readpageIo(then: string, put: boolean, where = 'mm/filemap.c page_cache_read() readpage'): StepDef {
   return {
     label: put ? 'readpage(): I/O done, SetPageUptodate(); unlock_page(); page_cache_release(page)'
       : 'readpage(): I/O done, SetPageUptodate(); unlock_page()',

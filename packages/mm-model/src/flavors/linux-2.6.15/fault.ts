@@ -180,7 +180,7 @@ export const filemapNopage: Proc = {
       }),
     readio2: {
       label: 'readpage(page); wait_on_page_locked(page): I/O done, SetPageUptodate(); unlock_page(); goto success',
-      where: 'mm/filemap.c readpage I/O completion',
+      where: 'mm/filemap.c filemap_nopage() page_not_uptodate: readpage',
       acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`)],
       run: (c) => {
         const pfn = c.num('pfn');

@@ -23,7 +23,7 @@ export const doGenericMappingRead: Proc = {
     },
     find: findGetPage((c, pfn) => c.goto(pfn === NONE ? 'add' : 'uptodate')),
     add: addToPageCache('readio', 'find', 'mm/filemap.c do_generic_mapping_read() no_cached_page'),
-    readio: readpageIo('isize2', false),
+    readio: readpageIo('isize2', false, 'mm/filemap.c do_generic_mapping_read() readpage'),
     uptodate: testUptodate('if (!PageUptodate(page)) goto page_not_up_to_date', (c, ok) => c.goto(ok ? 'isize2' : 'lock')),
     lock: lockPage('page_not_up_to_date: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
       (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],

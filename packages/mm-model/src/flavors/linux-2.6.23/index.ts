@@ -30,7 +30,7 @@ export const linux2623: Flavor = {
     }),
     invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c' }),
     invalidate_complete_page: invalidateCompletePage({
-      refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c + mm/vmscan.c remove_mapping()',
+      refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
     }),
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true }),
     do_generic_mapping_read: doGenericMappingRead,
