@@ -248,7 +248,7 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       progress('tree', `build tree ${tkey}`);
       const { tree } = await timed('tree', () => ensureTree(trees, tkey, source.dir, logged));
       const { reverted, applied } = await timed('patch', async () => {
-        progress('patch', patches.length ? `applying ${patches.map((p) => p.name).join(', ')}` : 'no patches');
+        progress('patch', patches.length ? `patches: ${patches.map((p) => p.name).join(', ')}` : 'no patches (reverting any an earlier build applied)');
         return reconcilePatches(tree, patches, logged);
       });
       progress('config', `${base} + ${fragments.map((f) => path.basename(f.file)).join(' + ') || 'no fragments'} + olddefconfig`);
