@@ -84,6 +84,15 @@ describe('the per-finding timeline', () => {
     expect(w!.events[0]!.detail).toBe('dev=0:5 ino=2a index=0 addr=0x10000');
   });
 
+  it('shows lost events on a CPU inside the window, the reason a finding is uncertain', async () => {
+    const src = new URL('../../../fixtures/replay/mapped-page-removed-lost/trace.txt', import.meta.url).pathname;
+    const f: Finding = { rule: 'mapped-page-removed', severity: 'error', certainty: 'uncertain', message: 'm', ts: 100000210000n, cpu: 1, pid: 211,
+      events: [{ line: 17, source: src, ts: 100000152000n, cpu: 0, pid: 210, comm: 'mmapper', summary: '' }, { line: 21, source: src, ts: 100000210000n, cpu: 1, pid: 211, comm: 'fadvise', summary: '' }], explanation: 'e' };
+    const [w] = await collectWindows(src, [f]);
+    expect(w!.events.filter((e) => e.phase === 'gap')).toEqual([expect.objectContaining({ cpu: 1, line: 19, name: 'lost 3 events' })]);
+    expect(timelineSvg(w!, 't')).toContain('lost 3 events on CPU 1 (line 19)');
+  });
+
   it('keeps a bounded number of events on each side of the finding', async () => {
     const path = new URL('../../../fixtures/diff/race/trace.txt', import.meta.url).pathname;
     const f: Finding = { rule: 'mapped-page-removed', severity: 'error', certainty: 'certain', message: 'm', ts: 0n, cpu: 0, pid: 301,

@@ -13,8 +13,8 @@ export interface TimelineEvent {
   comm: string;
   /** Short event name: `add_to_page_cache`, `filemap_fault`, `filemap_fault ret`. */
   name: string;
-  /** Entry (kprobe), return (kretprobe) or a point event. */
-  phase: 'begin' | 'end' | 'point';
+  /** Entry (kprobe), return (kretprobe), a point event, or a gap (lost events on that CPU). */
+  phase: 'begin' | 'end' | 'point' | 'gap';
   /** The event's fields as `k=v`, cut to a readable length. */
   detail: string;
   line: number;
@@ -106,17 +106,24 @@ export async function collectWindows(tracePath: string, findings: readonly Findi
   const maxEnd = live.reduce((a, c) => (c.end > a ? c.end : a), live[0]!.end);
   for await (const rec of openTrace(tracePath)) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    if (rec.type !== 'event' || rec.ts < minStart) continue;
+    // Events, and the gaps that make a finding uncertain (lost events on a CPU).
+    if (rec.type === 'meta' || rec.ts === undefined || rec.ts < minStart) continue;
+    if (rec.type === 'gap' && rec.cpu === undefined) continue;
     if (rec.ts > maxEnd) break;
     let made: TimelineEvent | undefined;
     for (const c of live) {
       if (rec.ts < c.start || rec.ts > c.end) continue;
       if (!made) {
-        const { name, phase } = eventName(rec);
-        made = { ts: rec.ts, cpu: rec.cpu, pid: rec.pid, comm: rec.comm, name, phase, detail: detailOf(rec), line: rec.line, source: rec.source, cited: 0 };
+        if (rec.type === 'gap') {
+          made = { ts: rec.ts, cpu: rec.cpu!, pid: -1, comm: '', name: rec.lost ? `lost ${rec.lost} events` : 'lost events', phase: 'gap', detail: rec.reason, line: rec.line, source: rec.source, cited: 0 };
+        } else {
+          const { name, phase } = eventName(rec);
+          made = { ts: rec.ts, cpu: rec.cpu, pid: rec.pid, comm: rec.comm, name, phase, detail: detailOf(rec), line: rec.line, source: rec.source, cited: 0 };
+        }
       }
-      const k = c.citedLines.get(`${rec.line}`) ?? 0;
+      const k = rec.type === 'event' ? c.citedLines.get(`${rec.line}`) ?? 0 : 0;
       if (k) c.cited.push({ ...made, cited: k });
+      else if (made.phase === 'gap') c.cited.push(made); // always shown, like the cited events
       else if (rec.ts < c.firstCited) {
         c.before.push(made);
         if (c.before.length > perSide) { c.before.shift(); c.dropped++; }

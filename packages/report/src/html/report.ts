@@ -130,7 +130,7 @@ function findingHtml(id: string, c: FindingClass, state: string | undefined, ext
   const cites = f.events.map((e) => `<li>${esc(`${e.source}:${e.line}`)}${e.comm ? `  ${esc(`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`)}` : ''}${e.summary ? `  ${esc(e.summary)}` : ''}</li>`).join('\n');
   const title = `${f.rule}${f.file !== undefined ? ` on ${f.file}` : ''}${f.index !== undefined ? ` index ${f.index}` : ''}`;
   const timeline = w
-    ? `<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`)}<figcaption>Events around the finding, one lane per CPU; racing tasks in colour, numbered circles are the cited lines above${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
+    ? `<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`)}<figcaption>Events around the finding, one lane per CPU; racing tasks in colour, numbered circles are the cited lines above${w.events.some((e) => e.phase === 'gap') ? '; dark dashed bars mark lost events on that CPU, why the finding may be uncertain' : ''}${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
     : '<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>';
   return `<article class="finding ${esc(f.severity)}" id="finding-${esc(id)}">
 <h3>${state ? `<span class="badge ${state}">${state}</span>` : ''}<span class="badge ${esc(f.severity)}">${esc(f.severity)}</span>${f.certainty === 'uncertain' ? '<span class="badge uncertain">uncertain</span>' : ''}${esc(title)}</h3>

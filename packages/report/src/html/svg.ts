@@ -24,7 +24,7 @@ function colourOf(pid: number, racing: FindingWindow['racing']): string {
 export function timelineSvg(w: FindingWindow, title: string): string {
   const cpus = [...new Set(w.events.map((e) => e.cpu))].sort((a, b) => a - b);
   const W = 960, left = 70, right = 20, lane = 56, top = 26;
-  const legendRows = Math.ceil((w.racing.length + 1) / 3);
+  const legendRows = Math.ceil((w.racing.length + 1 + w.events.filter((e) => e.phase === 'gap').length) / 3);
   const H = top + cpus.length * lane + 34 + legendRows * 20;
   const span = Number(w.endTs - w.startTs) || 1;
   const x = (ts: bigint) => r1(left + ((Number(ts - w.startTs)) / span) * (W - left - right));
@@ -71,6 +71,12 @@ export function timelineSvg(w: FindingWindow, title: string): string {
     return undefined;
   };
   for (const e of sorted) {
+    if (e.phase === 'gap') {
+      // The events were lost before this point on that CPU: the bar sits just left of it.
+      const xx = Math.max(left, x(e.ts) - 14), yy = y(e.cpu);
+      out.push(`<g class="gap"><rect x="${r1(xx - 3)}" y="${yy - 16}" width="6" height="32" fill="#222" fill-opacity="0.3" stroke="#222" stroke-dasharray="2 2"><title>${esc(`${e.source}:${e.line}  CPU ${e.cpu}: ${e.detail}`)}</title></rect></g>`);
+      continue;
+    }
     const c = colourOf(e.pid, w.racing);
     const tip = esc(`${e.source}:${e.line}  ${e.comm}-${e.pid} [${e.cpu}] ${fmtNs(Number(e.ts - w.startTs))}: ${e.name} ${e.detail}`);
     if (e.cited) {
@@ -92,7 +98,12 @@ export function timelineSvg(w: FindingWindow, title: string): string {
     out.push(`<line x1="${xx}" y1="${axisY}" x2="${xx}" y2="${axisY + 4}" stroke="#888"/><text x="${xx}" y="${axisY + 16}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}" class="tick">+${fmtNs((span * i) / 4)}</text>`);
   }
   // Legend: the racing tasks, then everyone else.
-  const legend = [...w.racing.map((r, i) => ({ label: `${r.comm}-${r.pid} (racing)`, colour: RACING_COLOURS[i % RACING_COLOURS.length]! })), { label: 'other tasks', colour: OTHER }];
+  const gaps = w.events.filter((e) => e.phase === 'gap');
+  const legend = [
+    ...w.racing.map((r, i) => ({ label: `${r.comm}-${r.pid} (racing)`, colour: RACING_COLOURS[i % RACING_COLOURS.length]! })),
+    { label: 'other tasks', colour: OTHER },
+    ...gaps.map((g) => ({ label: `${g.name} on CPU ${g.cpu} (line ${g.line})`, colour: '#555' })),
+  ];
   legend.forEach((l, i) => {
     const lx = left + (i % 3) * 290, ly = axisY + 30 + Math.floor(i / 3) * 20;
     out.push(`<g class="legend"><rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${l.colour}"/><text x="${lx + 18}" y="${ly}" class="task">${esc(l.label)}</text></g>`);
