@@ -93,6 +93,14 @@ export class Ctx {
     return undefined;
   }
 
+  private memos: Map<string, unknown> | undefined;
+  /** Compute once per step: label, accesses, block and run of one step share the result. */
+  memo<T>(key: string, make: () => T): T {
+    this.memos ??= new Map();
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
+  }
+
   // ---------------------------------------------------------------- control flow
 
   private top(): Frame { return this.frames[this.frames.length - 1]!; }

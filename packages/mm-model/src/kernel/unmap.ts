@@ -57,6 +57,10 @@ interface ZapPlan {
 }
 
 function plan(c: Ctx, variant: UnmapVariant): ZapPlan {
+  return c.memo('zap', () => makePlan(c, variant));
+}
+
+function makePlan(c: Ctx, variant: UnmapVariant): ZapPlan {
   const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
   const evenCows = c.num('evenCows') === 1;
   const held = c.num('held');

@@ -31,8 +31,8 @@ export const writeAndWait = (next: string): StepDef => ({
   where: 'mm/filemap.c filemap_write_and_wait()',
   acc: (c) => {
     const file = c.num('file');
-    const dirty = c.map(file).cache.filter((p) => p >= 0 && (c.page(p).flags & PG.dirty));
-    return [r(`${c.M(file)}.tree`), ...dirty.map((p) => w(`${c.P(p)}.flags.dirty`))];
+    const cached = c.map(file).cache.filter((p) => p >= 0);
+    return [r(`${c.M(file)}.tree`), ...cached.map((p) => ((c.page(p).flags & PG.dirty) ? w : r)(`${c.P(p)}.flags.dirty`))];
   },
   run: (c) => {
     for (const p of c.map(c.num('file')).cache) if (p >= 0 && (c.page(p).flags & PG.dirty)) c.setFlag(p, 'dirty', false);
