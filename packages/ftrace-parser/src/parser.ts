@@ -12,6 +12,7 @@
 import { InputError } from './errors.js';
 import { decodeEvent, type DecodedEvent } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
+import { scanLatencyLine } from './latency.js';
 import { scanHead } from './line-head.js';
 import type { TimestampForm } from './timestamp.js';
 import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from './types.js';
@@ -138,6 +139,16 @@ export class TraceLineParser {
       this.tsForm ??= head.tsForm;
       const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
       return this.emitEvent(rec, ev, out);
+    }
+    if (this.format !== 'perf') {
+      const lat = scanLatencyLine(text);
+      if (lat) {
+        const ev = decodeEvent(text, lat.rest, this.payload);
+        if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
+        this.tsForm ??= lat.unit === 'usec' ? 'latency' : 'counter';
+        const rec = this.makeEvent(lat.ts, lat.cpu, lat.pid, undefined, lat.comm, lat.flags, ev, lineNo);
+        return this.emitEvent(rec, ev, out);
+      }
     }
     if (this.format !== 'perf' && (isGraphRule(text) || looksLikeGraphLine(text))) {
       if (isGraphRule(text)) return;
