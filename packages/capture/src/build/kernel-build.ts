@@ -192,6 +192,30 @@ async function compile(tree: string, targets: string[], jobs: number, localVersi
   return units;
 }
 
+/** Copy a finished build's outputs from the tree into its (still `.building`) output folder. */
+async function installOutputs(o: {
+  tree: string; building: string; outDir: string; key: string; finalConfig: string;
+  offsets: BuildOffsetsTable; hasModules: boolean; run: RunOptions;
+}): Promise<KernelBuildFiles> {
+  const { tree, building, outDir } = o;
+  const f: KernelBuildFiles = {
+    bzImage: path.join(outDir, 'bzImage'), vmlinux: path.join(outDir, 'vmlinux'), systemMap: path.join(outDir, 'System.map'),
+    config: path.join(outDir, 'config'), offsets: path.join(outDir, 'offsets.json'), log: path.join(outDir, 'build.log'),
+  };
+  await fs.copyFile(path.join(tree, 'arch/x86/boot/bzImage'), path.join(building, 'bzImage'));
+  await fs.copyFile(path.join(tree, 'vmlinux'), path.join(building, 'vmlinux'));
+  await fs.copyFile(path.join(tree, 'System.map'), path.join(building, 'System.map'));
+  await fs.writeFile(path.join(building, 'config'), o.finalConfig);
+  await fs.writeFile(path.join(building, 'offsets.json'), `${JSON.stringify(o.offsets, null, 2)}\n`);
+  if (o.hasModules) {
+    const r = await run('make', [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion(o.key)}`, `INSTALL_MOD_PATH=${path.join(building, 'modules')}`, 'modules_install'], { ...o.run, cwd: tree });
+    if (r.exitCode !== 0) throw new KernelBuildError('make modules_install failed:', summarizeBuildFailure(r.lines).quote, { file: tree });
+    f.modules = path.join(outDir, 'modules');
+  }
+  await fs.rm(path.join(building, 'offsets-work'), { recursive: true, force: true });
+  return f;
+}
+
 export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuildResult> {
   const t0 = Date.now();
   const timings: KernelBuildResult['timings'] = {};
@@ -275,24 +299,9 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
         offsets: markers.offsets,
         sizes: markers.sizes,
       };
-      const files = await timed('install', async () => {
+      const files = await timed('install', () => {
         progress('install', `copying outputs to ${outDir}`);
-        const f: KernelBuildFiles = {
-          bzImage: path.join(outDir, 'bzImage'), vmlinux: path.join(outDir, 'vmlinux'), systemMap: path.join(outDir, 'System.map'),
-          config: path.join(outDir, 'config'), offsets: path.join(outDir, 'offsets.json'), log: path.join(outDir, 'build.log'),
-        };
-        await fs.copyFile(path.join(tree, 'arch/x86/boot/bzImage'), path.join(building, 'bzImage'));
-        await fs.copyFile(path.join(tree, 'vmlinux'), path.join(building, 'vmlinux'));
-        await fs.copyFile(path.join(tree, 'System.map'), path.join(building, 'System.map'));
-        await fs.writeFile(path.join(building, 'config'), finalConfig);
-        await fs.writeFile(path.join(building, 'offsets.json'), `${JSON.stringify(offsets, null, 2)}\n`);
-        if (hasModules) {
-          const r = await run('make', [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion(key)}`, `INSTALL_MOD_PATH=${path.join(building, 'modules')}`, 'modules_install'], { ...logged, cwd: tree });
-          if (r.exitCode !== 0) throw new KernelBuildError('make modules_install failed:', summarizeBuildFailure(r.lines).quote, { file: tree });
-          f.modules = path.join(outDir, 'modules');
-        }
-        await fs.rm(path.join(building, 'offsets-work'), { recursive: true, force: true });
-        return f;
+        return installOutputs({ tree, building, outDir, key, finalConfig, offsets, hasModules, run: logged });
       });
       timings.total = Date.now() - t0;
       const result: KernelBuildResult = {
