@@ -108,3 +108,46 @@ export function lockPage(label: string, extra: (c: Ctx) => ReturnType<typeof r>[
 export function describePfn(pfn: number): string {
   return pfn === NONE ? 'none' : `pfn ${hex(pfn)}`;
 }
+
+/** The end of a buffered read: recheck i_size, copy to the user, drop the reference. */
+export function copyToUser(label: string): StepDef {
+  return {
+    label,
+    acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.P(c.num('pfn'))}.refcount`)],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      c.ref(pfn, -1);
+      c.effect(`copied pfn${pfn} to user`);
+      c.ret(0);
+    },
+  };
+}
+
+/** The fault's last step when the page was locked across the PTE install (2.6.23, 6.x). */
+export function unlockFaultPage(label: string, backoutLabel: string, end: (c: Ctx) => void): StepDef {
+  return {
+    label: (c) => (c.l.backout ? backoutLabel : label),
+    acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.l.backout ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      c.unlockPage(pfn);
+      if (c.l.backout) c.ref(pfn, -1);
+      end(c);
+    },
+  };
+}
+
+/** filemap_invalidate_lock_shared(mapping): down_read on 6.x's invalidate_lock, then `next`. */
+export function invalidateLockShared(label: string, next: (c: Ctx) => void): StepDef {
+  const loc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+  return {
+    label,
+    acc: (c) => [acquire(loc(c))],
+    block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, loc(c), true),
+    run: (c) => {
+      const file = c.num('file');
+      c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+      next(c);
+    },
+  };
+}

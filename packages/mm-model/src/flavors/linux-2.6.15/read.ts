@@ -5,7 +5,7 @@
  */
 import { r, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
-import { addToPageCache, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
+import { addToPageCache, copyToUser, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
 
 export const doGenericMappingRead: Proc = {
   fn: 'do_generic_mapping_read',
@@ -38,15 +38,6 @@ export const doGenericMappingRead: Proc = {
           c.goto('isize2');
         } else c.goto('readio');
       }),
-    isize2: {
-      label: 'page_ok: isize = i_size_read(inode); ...; actor(desc, page, offset, nr); page_cache_release(page)',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.P(c.num('pfn'))}.refcount`)],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.ref(pfn, -1);
-        c.effect(`copied pfn${pfn} to user`);
-        c.ret(0);
-      },
-    },
+    isize2: copyToUser('page_ok: isize = i_size_read(inode); ...; actor(desc, page, offset, nr); page_cache_release(page)'),
   },
 };

@@ -8,7 +8,7 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
-import { addToPageCache, lockPage, readpageIo } from '../../kernel/pagecache.js';
+import { addToPageCache, lockPage, readpageIo, unlockFaultPage } from '../../kernel/pagecache.js';
 import { addFileRmapAndUnlock, handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
 /** Under the page lock: uptodate → recheck i_size, else page_not_uptodate. */
@@ -101,15 +101,7 @@ export const doFault2623: Proc = {
       },
     },
     rmap: addFileRmapAndUnlock((c) => c.goto('unlock')),
-    unlock: {
-      label: (c) => (c.l.backout ? 'out: unlock_page(vmf.page); page_cache_release(vmf.page)' : 'out: unlock_page(vmf.page)'),
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.l.backout ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.unlockPage(pfn);
-        if (c.l.backout) c.ref(pfn, -1);
-        faultEnd(c, FAULT_OK);
-      },
-    },
+    unlock: unlockFaultPage('out: unlock_page(vmf.page)', 'out: unlock_page(vmf.page); page_cache_release(vmf.page)',
+      (c) => faultEnd(c, FAULT_OK)),
   },
 };

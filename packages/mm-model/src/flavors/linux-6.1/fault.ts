@@ -10,7 +10,7 @@ import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
 import type { VmaEnv } from '../../env.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
-import { lockPage } from '../../kernel/pagecache.js';
+import { invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
 /** fault_around_bytes >> PAGE_SHIFT (the default 64 KiB). */
@@ -89,16 +89,11 @@ export const doReadFault61: Proc = {
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'lock' : 'ilock'),
     },
     ilock: {
-      label: 'filemap_invalidate_lock_shared(mapping); mapping_locked = true',
-      where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [acquire(invLockLoc(c))],
-      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
-      run: (c) => {
-        const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+      ...invalidateLockShared('filemap_invalidate_lock_shared(mapping); mapping_locked = true', (c) => {
         c.set('ml', 1);
         c.goto(c.num('pfn') === NONE ? 'create' : 'lock');
-      },
+      }),
+      where: 'mm/filemap.c filemap_fault()',
     },
     create: {
       label: 'retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)',
@@ -212,15 +207,7 @@ export const doReadFault61: Proc = {
         c.goto('unlock');
       },
     },
-    unlock: {
-      label: (c) => (c.l.backout ? 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)' : 'do_read_fault: unlock_page(vmf->page)'),
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.l.backout ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.unlockPage(pfn);
-        if (c.l.backout) c.ref(pfn, -1);
-        faultEnd(c, FAULT_OK);
-      },
-    },
+    unlock: unlockFaultPage('do_read_fault: unlock_page(vmf->page)', 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)',
+      (c) => faultEnd(c, FAULT_OK)),
   },
 };

@@ -12,18 +12,10 @@ import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import { EBUSY, PAGEVEC_SIZE_6_1, coherentAcc, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
+import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
 
 const FN2 = 'invalidate_inode_pages2_range' as const;
 const FNM = 'invalidate_mapping_pages' as const;
-
-/** The folio under the batch cursor `j`. */
-const folio = (c: Ctx) => c.list('batch')[c.num('j')]!;
-
-function nextFolio(c: Ctx, nextPc: string, donePc: string): void {
-  const j = c.num('j') + 1;
-  c.set('j', j);
-  c.goto(j < c.list('batch').length ? nextPc : donePc);
-}
 
 export function inval2Locals61(file: number, start: number, end: number) {
   return { file, start, end, index: start, batch: [], j: 0, ret: 0, didRangeUnmap: 0, pfn: NONE, begun: 0 };
@@ -60,10 +52,7 @@ export const invalidateInodePages2Range61: Proc = {
           c.ret(ret);
           return;
         }
-        for (const p of b) c.ref(p, 1);
-        c.set('batch', b); c.set('j', 0);
-        c.set('index', c.page(b[b.length - 1]!).index + 1);
-        c.goto('premap');
+        takeBatch(c, b, 'premap');
       },
     },
     premap: {

@@ -8,6 +8,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
+import { copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -69,16 +70,7 @@ export const filemapRead61: Proc = {
       acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'copy' : 'update'),
     },
-    update: {
-      label: 'filemap_update_page(): filemap_invalidate_lock_shared(mapping)',
-      acc: (c) => [acquire(invLockLoc(c))],
-      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
-      run: (c) => {
-        const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
-        c.goto('update_lock');
-      },
-    },
+    update: invalidateLockShared('filemap_update_page(): filemap_invalidate_lock_shared(mapping)', (c) => c.goto('update_lock')),
     update_lock: {
       label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
       acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`),
@@ -93,15 +85,6 @@ export const filemapRead61: Proc = {
         c.goto('readio');
       },
     },
-    copy: {
-      label: 'isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.P(c.num('pfn'))}.refcount`)],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.ref(pfn, -1);
-        c.effect(`copied pfn${pfn} to user`);
-        c.ret(0);
-      },
-    },
+    copy: copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'),
   },
 };

@@ -11,15 +11,9 @@ import { NONE, PG } from '../../state.js';
 import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { callFindLockEntries } from './invalidate.js';
+import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
-const folio = (c: Ctx) => c.list('batch')[c.num('j')]!;
-
-function nextFolio(c: Ctx, nextPc: string, donePc: string): void {
-  const j = c.num('j') + 1;
-  c.set('j', j);
-  c.goto(j < c.list('batch').length ? nextPc : donePc);
-}
 
 export const truncateSetsize61: Proc = {
   fn: 'truncate_setsize',
@@ -164,10 +158,7 @@ export const truncateInodePagesRange61: Proc = {
           c.goto('lookup2');
           return;
         }
-        for (const p of b) c.ref(p, 1);
-        c.set('batch', b); c.set('j', 0);
-        c.set('index', c.page(b[b.length - 1]!).index + 1);
-        c.goto('lock2');
+        takeBatch(c, b, 'lock2');
       },
     },
     lock2: {
