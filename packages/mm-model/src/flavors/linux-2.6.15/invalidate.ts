@@ -230,6 +230,11 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
 }
 
 export interface InvalidateMappingOptions {
+  /**
+   * 2.6.2x: `lock_failed = TestSetPageLocked(page)` and the `next` update from page->index come
+   * before the `continue`; 2.6.15 only does `next++` when the trylock fails.
+   */
+  indexBeforeTrylock?: boolean;
   /** Extra steps after the dirty/writeback test; they end with goto 'mapped'. */
   afterCheck?: { entry: string; steps: Record<string, StepDef> };
   /** Extra steps after invalidate_complete_page returned; they end with goto 'unlock'. */
@@ -269,7 +274,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
         const pfn = cur(c);
         if (c.page(pfn).locker !== NONE) {
           c.effect(`pfn${pfn} is locked: skipped`);
-          c.set('next', c.num('next') + 1);
+          c.set('next', o.indexBeforeTrylock ? Math.max(c.num('next'), c.page(pfn).index) + 1 : c.num('next') + 1);
           advance(c, 'trylock', 'release');
           return;
         }

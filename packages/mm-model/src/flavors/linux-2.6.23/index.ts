@@ -23,12 +23,12 @@ export const linux2623: Flavor = {
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: false, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
+      stopOnError: true, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
     }),
     invalidate_complete_page2: invalidateCompletePage({
       refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page2', where: 'mm/truncate.c',
     }),
-    invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c' }),
+    invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c', indexBeforeTrylock: true }),
     invalidate_complete_page: invalidateCompletePage({
       refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
     }),
