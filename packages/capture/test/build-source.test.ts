@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cacheRoot, fingerprintTree, kernelVersionFromMakefile } from '../src/build/index.js';
+import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/build/index.js';
 import { makeFakeTree } from './build-fake-tree.js';
 
 let tree: string;
@@ -43,5 +43,25 @@ describe('a user\'s kernel tree as a build source', () => {
   it('keeps its cache under $KREPLAY_CACHE, else ~/.cache/kreplay', () => {
     expect(cacheRoot({ KREPLAY_CACHE: '/x/cache' })).toBe('/x/cache');
     expect(cacheRoot({})).toMatch(/\.cache\/kreplay$/);
+  });
+});
+
+describe('Debian\'s linux-source-6.1 as a build source', () => {
+  it('reads "debian" and "debian:<version>"; anything else is a directory', () => {
+    expect(parseDebianSource('debian')).toEqual({});
+    expect(parseDebianSource('debian:6.1.192-2')).toEqual({ version: '6.1.192-2' });
+    expect(parseDebianSource('./debian')).toBeUndefined();
+    expect(parseDebianSource('debian:')).toBeUndefined();
+  });
+
+  it('reuses a pinned version from the cache without apt', async () => {
+    const cache = await fs.mkdtemp(path.join(path.dirname(tree), 'kreplay-cache-'));
+    const base = path.join(cache, 'kernel-source', 'debian-linux-source-6.1_6.1.192-2');
+    await fs.cp(tree, path.join(base, 'linux-source-6.1'), { recursive: true });
+    await fs.writeFile(path.join(base, '.complete'), '6.1.192-2\n');
+    const r = await resolveDebianSource({ cache, version: '6.1.192-2', env: { PATH: '/nonexistent' } });
+    expect(r.dir).toBe(path.join(base, 'linux-source-6.1'));
+    expect(r.identity).toEqual({ kind: 'debian', kernelVersion: '6.1.192', package: 'linux-source-6.1', packageVersion: '6.1.192-2' });
+    await fs.rm(cache, { recursive: true, force: true });
   });
 });

@@ -7,6 +7,6 @@ export { readPatch, reconcilePatches, readApplied, patchFailureLines, type Patch
 export { buildKey, treeKey, buildMeta, canonicalJson, sha256, type BaseConfig, type BuildIdentity, type BuildMeta, type HashedInput, type SourceIdentity } from './identity.js';
 export { PROBED_FIELDS, offsetsSource, parseOffsetsAsm, compileCommandFrom, deriveOffsets, type BuildOffsetsTable, type OffsetsMarkers } from './offsets.js';
 export { parseKbuildStep, isCompileStep, summarizeBuildFailure, type BuildFailure } from './kbuild-output.js';
-export { cacheRoot, kernelVersionFromMakefile, fingerprintTree, DEBIAN_SOURCE_PACKAGE } from './source.js';
+export { cacheRoot, kernelVersionFromMakefile, fingerprintTree, parseDebianSource, resolveDebianSource, DEBIAN_SOURCE_PACKAGE } from './source.js';
 export { KernelBuildError } from './errors.js';
 export { kernelImageFromBuild, loadBuildResult, describeConfig } from './for-capture.js';

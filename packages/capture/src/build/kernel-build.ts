@@ -19,7 +19,7 @@ import { isCompileStep, parseKbuildStep, summarizeBuildFailure } from './kbuild-
 import { deriveOffsets, type BuildOffsetsTable } from './offsets.js';
 import { readPatch, reconcilePatches, type PatchFile } from './patches.js';
 import { requireTools, run, type RunOptions } from './run.js';
-import { cacheRoot, resolveDebianSource, resolveDirSource, type ResolvedSource } from './source.js';
+import { cacheRoot, parseDebianSource, resolveDebianSource, resolveDirSource, type ResolvedSource } from './source.js';
 import { ensureTree, lockTree, readTreeState, writeTreeState } from './tree.js';
 
 export type BuildPhase = 'source' | 'tree' | 'patch' | 'config' | 'compile' | 'offsets' | 'install';
@@ -33,7 +33,7 @@ export interface BuildProgress {
 }
 
 export interface KernelBuildOptions {
-  /** 'debian' or a kernel source directory. */
+  /** 'debian' (apt's candidate linux-source-6.1), 'debian:<version>' (pinned), or a kernel source directory. */
   source: string;
   fragments: string[];
   patches: string[];
@@ -234,10 +234,11 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const patches: PatchFile[] = [];
   for (const p of opts.patches) patches.push(await readPatch(p));
   // a directory that is not a kernel tree is the user's to fix, whatever the machine lacks
-  const dirSource = opts.source === 'debian' ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));
+  const debian = parseDebianSource(opts.source);
+  const dirSource = debian ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));
   await requireTools(BUILD_TOOLS, 'to build a kernel');
   const source: ResolvedSource = dirSource
-    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, onStep: (s) => progress('source', s) }));
+    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, version: debian?.version, onStep: (s) => progress('source', s) }));
   const identity: BuildIdentity = {
     source: source.identity,
     arch: ARCH,

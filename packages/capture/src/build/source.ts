@@ -21,6 +21,13 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 export interface ResolvedSource { identity: SourceIdentity; dir: string }
 
+/** `debian` or `debian:<package version>`: Debian's source package; anything else is a directory. */
+export function parseDebianSource(source: string): { version?: string } | undefined {
+  if (source === 'debian') return {};
+  const m = /^debian:([0-9][A-Za-z0-9.+~:-]*)$/.exec(source);
+  return m ? { version: m[1]! } : undefined;
+}
+
 async function exists(p: string): Promise<boolean> {
   return fs.access(p).then(() => true, () => false);
 }
@@ -84,7 +91,7 @@ export async function resolveDirSource(given: string, opts: RunOptions = {}): Pr
   return { dir, identity: { kind: 'dir', kernelVersion, path: dir, fingerprint: await fingerprintTree(dir, opts) } };
 }
 
-/** The version apt would download (Candidate), or the one the user pinned. */
+/** The version apt would download (its Candidate). */
 async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> {
   await requireTools(['apt-cache'], `to find ${pkg} (--source debian)`);
   const r = await run('apt-cache', ['policy', pkg], opts);
@@ -98,10 +105,12 @@ async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> 
 /**
  * Debian's linux-source package, unpacked into <cache>/kernel-source/debian-<pkg>_<version>/.
  * A complete unpack is marked by `.complete`, so an interrupted one is redone, not reused.
+ * The version is apt's candidate, or `version` when the user pins one.
  */
-export async function resolveDebianSource(opts: RunOptions & { cache: string; onStep?: (s: string) => void }): Promise<ResolvedSource> {
+export async function resolveDebianSource(opts: RunOptions & { cache: string; version?: string; onStep?: (s: string) => void }): Promise<ResolvedSource> {
   const pkg = DEBIAN_SOURCE_PACKAGE;
-  const packageVersion = await candidateVersion(pkg, opts);
+  // a pinned version (--source debian:6.1.192-2) needs no apt at all once it is cached
+  const packageVersion = opts.version ?? await candidateVersion(pkg, opts);
   const base = path.join(opts.cache, 'kernel-source', `debian-${pkg}_${packageVersion}`);
   const dir = path.join(base, pkg);
   if (!(await exists(path.join(base, '.complete')))) {
