@@ -93,12 +93,9 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
       }
       if (i < 0) continue;
       const pre = frames[i]!;
-      let cands: number;
-      if (pre.enabled & bit(p)) cands = bit(p);
-      else {
-        cands = 0;
-        for (let q = 0; q < T; q++) if (pre.enabled & bit(q) && C[q]! >= i + 2) cands |= bit(q);
-      }
+      // FG's E: p itself, or a thread whose later step happens-before p's next one.
+      let cands = pre.enabled & bit(p);
+      for (let q = 0; q < T; q++) if (pre.enabled & bit(q) && C[q]! >= i + 2) cands |= bit(q);
       if (cands === 0) {
         pre.backtrack |= pre.enabled & ~pre.sleep;
       } else if ((pre.backtrack & cands) === 0) {
@@ -149,6 +146,12 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
     }
     const pre = frames[i]!;
     if (pre.backtrack & initials) return;
+    if ((initials & pre.enabled) === 0) {
+      // Every thread that could start the reversed order is blocked there (a held lock): some
+      // other thread must run first to unblock it, and which one is not known — expand fully.
+      pre.backtrack |= pre.enabled & ~pre.sleep;
+      return;
+    }
     const cands = initials & pre.enabled & ~pre.sleep;
     if (cands !== 0) pre.backtrack |= cands & -cands;
   };
