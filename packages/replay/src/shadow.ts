@@ -70,6 +70,11 @@ export interface FileState {
 }
 
 export const PROMISES_KEPT = 256;
+
+/** The address space an event's task maps in: its thread group when the trace shows it, else the task itself. */
+function mmOf(ev: TraceEvent): number {
+  return ev.tgid ?? ev.pid;
+}
 const MAP_CITES_KEPT = 4;
 const CPUS_KEPT = 64;
 
@@ -103,6 +108,8 @@ export class Shadow {
   private readonly byRef = new Map<FileRef, FileState>();
   private readonly byIno = new Map<bigint, FileState[]>();
   readonly tasks = new Map<number, TaskState>();
+  /** Live PTEs by `process:address`, where the trace gives the address (see `mapped`). */
+  private readonly ptes = new Map<string, PageRec>();
   /** Distinct pfns ever tracked. */
   pfnsSeen = 0;
 
@@ -167,14 +174,38 @@ export class Shadow {
     if (rec.mapcount > 0) rec.file?.mappedGhosts.add(rec);
   }
 
-  mapped(rec: PageRec, cite: MapCite): void {
+  /**
+   * A PTE now maps rec. A PTE is only installed into an empty slot, so when the trace gives
+   * the address and the same process's slot last held another mapping — the only one its
+   * page had — that one was removed where the trace could not see it (a probe that finds
+   * a page's file through page->mapping cannot see a removed page). Returns 1 then, else 0.
+   */
+  mapped(rec: PageRec, cite: MapCite): number {
+    let replaced = 0;
+    if (cite.address !== undefined) {
+      const key = `${mmOf(cite.ev)}:${cite.address}`;
+      const prev = this.ptes.get(key);
+      const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
+      if (prev && only && only.address === cite.address && mmOf(only.ev) === mmOf(cite.ev)) {
+        prev.maps.length = 0;
+        prev.mapcount = 0;
+        prev.file?.mappedGhosts.delete(prev);
+        replaced = 1;
+      }
+      this.ptes.set(key, rec);
+    }
     rec.mapcount++;
     rec.maps.push(cite);
     if (rec.maps.length > MAP_CITES_KEPT) rec.maps.shift();
     if (!rec.inCache) rec.file?.mappedGhosts.add(rec);
+    return replaced;
   }
 
-  unmapped(rec: PageRec, address: bigint | undefined): void {
+  unmapped(rec: PageRec, address: bigint | undefined, ev: TraceEvent): void {
+    if (address !== undefined) {
+      const key = `${mmOf(ev)}:${address}`;
+      if (this.ptes.get(key) === rec) this.ptes.delete(key);
+    }
     rec.mapcount--;
     const i = address === undefined ? -1 : rec.maps.findIndex((m) => m.address === address);
     if (i >= 0) rec.maps.splice(i, 1);

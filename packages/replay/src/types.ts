@@ -78,6 +78,12 @@ export interface ReplayStats {
     calls: number;
     /** Pages re-used by a cache the trace does not show (pte_map of a removed pfn under another file). */
     reused: number;
+    /**
+     * PTEs whose removal the trace did not show, known gone because the pfn was added to the
+     * cache again or a new PTE took their address in the same process (a probe that names a
+     * page's file through page->mapping cannot see a page whose mapping is NULL).
+     */
+    unseenUnmaps: number;
   };
   /** Events that arrived after the reorder window had already moved past their timestamp. */
   lateEvents: number;

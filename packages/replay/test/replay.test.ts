@@ -120,7 +120,30 @@ describe('adoption', () => {
       line('m-1', 0, '1.000005', rmapDel(0x22)),
     ]);
     expect(r.findings).toEqual([]);
-    expect(r.stats.adopted).toEqual({ pages: 2, mappings: 2, calls: 0, reused: 0 });
+    expect(r.stats.adopted).toEqual({ pages: 2, mappings: 2, calls: 0, reused: 0, unseenUnmaps: 0 });
+  });
+
+  it('a removed page\'s PTEs that went away unseen are known gone when its pfn is reused or its address remapped', async () => {
+    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
+    const orphan = [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      line('w-20', 1, '1.000002', 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0x1 arg2=0x0 arg3=0x0 ino=42 dev=8388624'),
+      line('w-20', 1, '1.000003', del(0x10)),
+      line('w-20', 1, '1.000004', 'r_invalidate_inode_pages2_range_0: (x+0x1/0x2 <- invalidate_inode_pages2_range) arg1=0x0'),
+      line('mapper-11', 0, '1.000005', setPte(0x10)), // orphan, mapped after the invalidate returned
+    ];
+    // nothing says the orphan PTE went away: stale when the trace ends
+    const kept = await run(orphan);
+    expect(kept.findings.map((f) => f.rule)).toEqual(['orphan-page-mapped', 'stale-after-invalidate']);
+    // its zap is not in the trace (the probe could not name a removed page's file), but the
+    // same process installing another PTE at the same address shows the slot was emptied
+    const remapped = await run([...orphan, line('reader-10', 0, '1.000006', add(0x11)), line('mapper-11', 0, '1.000007', setPte(0x11))]);
+    expect(remapped.findings.map((f) => f.rule)).toEqual(['orphan-page-mapped']);
+    expect(remapped.stats.adopted.unseenUnmaps).toBe(1);
+    // and a mapped page cannot be freed: its pfn in the cache again means its PTEs are gone
+    const reused = await run([...orphan, line('reader-10', 0, '1.000008', add(0x10, 3))]);
+    expect(reused.findings.map((f) => f.rule)).toEqual(['orphan-page-mapped']);
+    expect(reused.stats.adopted.unseenUnmaps).toBe(1);
   });
 
   it('but a page born in the trace cannot lose a mapping it never had', async () => {

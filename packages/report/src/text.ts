@@ -52,7 +52,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
     `  events used: ${count(s.usedEvents)}`,
     `  events unknown (passed through): ${s.unknownEvents}${s.unknownEvents ? ` — ${count(s.unknownByEvent)}` : ''}`,
     `  events unusable: ${count(s.unusableEvents)}`,
-    `  adopted mid-life: ${s.adopted.pages} pages, ${s.adopted.mappings} mappings, ${s.adopted.calls} returns without entry, ${s.adopted.reused} pfns reused by untraced caches`,
+    `  adopted mid-life: ${s.adopted.pages} pages, ${s.adopted.mappings} mappings, ${s.adopted.calls} returns without entry, ${s.adopted.reused} pfns reused by untraced caches, ${s.adopted.unseenUnmaps} PTEs of removed pages gone unseen`,
     `  nested probes merged: ${s.nestedDuplicates}; mapcount resyncs: ${s.mapcountResyncs}; invalidates not judged: ${s.uncheckedInvalidates}`,
   ];
   for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);
