@@ -71,7 +71,8 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
       await writeFile(flags.out, text);
       this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);
     } else {
-      process.stdout.write(text);
+      // a pipe takes large writes asynchronously: let it drain before exit() ends the process
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
     }
     if (format !== 'text' || flags.out) for (const w of result.warnings) this.note(`warning: ${w}`);
     this.exit(failing(result.findings, failOn) ? EXIT.findings : EXIT.clean);
