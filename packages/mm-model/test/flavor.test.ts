@@ -90,6 +90,19 @@ describe('extendFlavor', () => {
     expect(() => extendFlavor(base, { name: 'x', description: 'x', steps: { do_no_page: {} } })).toThrow(/unknown procedure do_no_page/);
   });
 
+  test('initialState adjusts the state a scenario builds: a seqschedlock writer left running makes the seed\'s fault spin', async () => {
+    const seed = await resolveFlavor('linux-2.6.15-seqschedlock');
+    const stuck = extendFlavor(seed, {
+      name: 'seed-writer-left', description: 'the seed with one writer that never unlocks',
+      initialState: (s) => ({ ...s, maps: s.maps.map((m) => ({ ...m, sslWriters: 1 })) }),
+    });
+    const text = onePage({ threads: '  - { name: fault, program: fault, args: { mm: mapper, address: 0x10000 } }' });
+    expect(search(createMachine(parseScenario(text, 'x.yaml'), seed)).found.size).toBe(0);
+    const r = search(createMachine(parseScenario(text, 'x.yaml'), stuck));
+    expect([...r.found.keys()]).toEqual(['livelock']);
+    expect(r.ends).toBe(0);
+  });
+
   test('6.1 BUG_ON(folio_mapped) fires when unmap_mapping_folio is made a no-op', async () => {
     const base = await resolveFlavor('linux-6.1');
     const broken: Flavor = extendFlavor(base, {
