@@ -42,6 +42,23 @@ describe('kreplay replay: exit codes', () => {
   });
 });
 
+describe('kreplay replay: a real regression', () => {
+  const pair = 'traces/pair-filemap-recheck';
+  it('flags the orphan PTEs of a 6.1 kernel without the filemap_fault mapping recheck, and not the unpatched one', async () => {
+    if (!existsSync(path.join(repoRoot, pair))) return;
+    const patched = await runCli(['replay', `${pair}/patched/odirect-race/run-3/trace.txt.gz`, '--json', '--no-timing']);
+    expect(patched.exitCode).toBe(1);
+    const j = JSON.parse(patched.stdout); // far beyond a pipe's 64 KiB: all of it arrives
+    expect(patched.stdout.length).toBeGreaterThan(65536);
+    expect(j.findings.length).toBeGreaterThan(10);
+    expect(new Set(j.findings.map((f: { rule: string }) => f.rule))).toEqual(new Set(['orphan-page-mapped']));
+    expect(j.findings.every((f: { certainty: string; explanation: string }) => f.certainty === 'certain' && /kr-fault-\d+ on CPU \d mapped pfn/.test(f.explanation))).toBe(true);
+    const base = await runCli(['replay', `${pair}/base/odirect-race/run-3/trace.txt.gz`]);
+    expect(base.exitCode).toBe(0);
+    expect(base.stdout).toContain('no findings');
+  });
+});
+
 describe('kreplay replay: formats', () => {
   it('json carries findings with cited lines and the stats', async () => {
     const r = await runCli(['replay', fx('stale-after-invalidate'), '--format', 'json']);
