@@ -16,4 +16,3 @@ export * from './outcome.js';
 export * from './tools.js';
 export * from './duration.js';
 export * from './build/index.js';
-export * from './build/index.js';
