@@ -155,7 +155,7 @@ export function findLivelocks<S>(g: StateGraph, machine: Machine<S>, search: Liv
         violation: {
           rule: 'livelock',
           message:
-            `${threadLabel(machine as Machine<unknown>, t)} can no longer reach its end under any schedule; ` +
+            `${threadLabel(machine as Machine<unknown>, t)} can no longer reach its end under any schedule, whatever the other threads do; ` +
             `the run is stuck in a ${cycle.length}-step cycle (${describeCycle(machine as Machine<unknown>, cycle)})`,
         },
         schedule: g.path(c),
