@@ -9,7 +9,7 @@ import type { ModelViolation } from './machine.js';
 import type { RuleId, FileRef } from './rules.js';
 import { fileKey } from './rules.js';
 import type { Env, VmaEnv } from './env.js';
-import { vmaAddress } from './env.js';
+import { pteLoc, vmaAddress } from './env.js';
 import {
   NONE, PG, UNLOCKED, flagNames, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
@@ -34,7 +34,12 @@ export class Ctx {
   private status: ThreadS['status'] = 'run';
   private moved = false;
 
-  constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean) {
+  /**
+   * @param audit test hook: called with the location of every read a step makes through the
+   *   public accessors (page fields, mapping fields, PTEs, locks), to check declared accesses.
+   */
+  constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
+    private readonly audit?: (loc: string) => void) {
     this.s = state;
     this.frames = state.threads[tid]!.frames as Frame[];
   }
@@ -55,21 +60,45 @@ export class Ctx {
     return v;
   }
   page(pfn: number): PageS {
+    const p = this.rawPage(pfn);
+    return this.audit ? auditedPage(p, this.audit) : p;
+  }
+  map(file: number): MappingS {
+    const m = this.rawMap(file);
+    return this.audit ? auditedMap(m, this.env.files[file]!.loc, this.audit) : m;
+  }
+  pte(vma: number, i: number): number {
+    this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
+    return this.s.ptes[vma]![i]!;
+  }
+  ptlOwner(ptl: number): number {
+    this.audit?.(this.env.ptls[ptl]!.loc);
+    return this.s.ptl[ptl]!;
+  }
+  testFlag(pfn: number, f: PageFlag): boolean {
+    this.audit?.(f === 'locked' ? `lock:pfn${pfn}` : `pfn${pfn}.flags.${f}`);
+    return (this.rawPage(pfn).flags & PG[f]) !== 0;
+  }
+  /** find_get_page without the reference: the pfn at index, NONE if none. */
+  lookup(file: number, index: number): number {
+    this.audit?.(`${this.env.files[file]!.loc}.tree`);
+    return this.rawLookup(file, index);
+  }
+  /** page_mapped(): the lockless mapcount test. */
+  mapped(pfn: number): boolean {
+    this.audit?.(`pfn${pfn}.mapcount`);
+    return this.rawPage(pfn).mapcount > 0;
+  }
+  private rawPage(pfn: number): PageS {
     const p = this.s.pages[pfn];
     if (!p) throw new ModelBug(`no page with pfn ${pfn}`);
     return p;
   }
-  map(file: number): MappingS { return this.s.maps[file]!; }
-  pte(vma: number, i: number): number { return this.s.ptes[vma]![i]!; }
-  ptlOwner(ptl: number): number { return this.s.ptl[ptl]!; }
-  testFlag(pfn: number, f: PageFlag): boolean { return (this.page(pfn).flags & PG[f]) !== 0; }
-  /** find_get_page without the reference: the pfn at index, NONE if none. */
-  lookup(file: number, index: number): number {
-    const c = this.map(file).cache;
+  private rawMap(file: number): MappingS { return this.s.maps[file]!; }
+  private rawLookup(file: number, index: number): number {
+    const c = this.s.maps[file]!.cache;
     return index < c.length ? c[index]! : NONE;
   }
-  /** page_mapped(): the lockless mapcount test. */
-  mapped(pfn: number): boolean { return this.page(pfn).mapcount > 0; }
   fileRef(file: number): FileRef { return this.env.files[file]!.ref; }
 
   /** `M0` */
@@ -79,7 +108,7 @@ export class Ctx {
 
   /** Who holds PG_locked of pfn, for blockedOn messages; undefined when it is free. */
   pageLockHeld(pfn: number): string | undefined {
-    const o = this.page(pfn).locker;
+    const o = this.rawPage(pfn).locker;
     return o === NONE ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(o)}`;
   }
   who(tid: number): string {
@@ -182,7 +211,7 @@ export class Ctx {
     return this.s.maps as MappingS[];
   }
   updPage(pfn: number, patch: Partial<PageS>): void {
-    const old = this.page(pfn);
+    const old = this.rawPage(pfn);
     const nw = { ...old, ...patch };
     this.pagesW()[pfn] = nw;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
@@ -200,7 +229,7 @@ export class Ctx {
     }
   }
   setFlag(pfn: number, f: PageFlag, on: boolean): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     this.updPage(pfn, { flags: on ? p.flags | PG[f] : p.flags & ~PG[f] });
   }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
@@ -215,14 +244,14 @@ export class Ctx {
   }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
   ref(pfn: number, delta: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     this.updPage(pfn, { refcount: p.refcount + delta });
     if (p.refcount + delta === 0) this.freePage(pfn);
   }
 
   /** The last reference went: the page returns to the allocator (its pfn may be reused). */
   private freePage(pfn: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     if (p.mapping !== NONE || p.mapcount !== 0 || p.locker !== NONE) {
       throw new ModelBug(`pfn ${pfn} reached refcount 0 while still in use (mapping ${p.mapping}, mapcount ${p.mapcount}, locker ${p.locker})`);
     }
@@ -236,14 +265,14 @@ export class Ctx {
 
   /** lock_page() / TestSetPageLocked() succeeding: PG_locked is ours. */
   lockPage(pfn: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     if (p.locker !== NONE) throw new ModelBug(`lock_page(pfn ${pfn}) ran while held by T${p.locker}`);
     this.updPage(pfn, { flags: p.flags | PG.locked, locker: this.tid });
     this.effect(`lock pfn${pfn}`);
     this.op({ kind: 'page_lock', pfn: BigInt(pfn) });
   }
   unlockPage(pfn: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     this.updPage(pfn, { flags: p.flags & ~PG.locked, locker: NONE });
     this.effect(`unlock pfn${pfn}`);
     this.op({ kind: 'page_unlock', pfn: BigInt(pfn) });
@@ -277,13 +306,13 @@ export class Ctx {
    * PG_locked (owned by this thread), mapping, index, nrpages.
    */
   addToCache(file: number, index: number, pfn: number): void {
-    const m = this.map(file);
+    const m = this.rawMap(file);
     const cache = m.cache.slice();
     while (cache.length <= index) cache.push(NONE);
     cache[index] = pfn;
     this.updMap(file, { cache, nrpages: m.nrpages + 1 });
     this.effect(`${this.M(file)}[${index}] = pfn${pfn}`);
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     this.updPage(pfn, { mapping: file, index, refcount: p.refcount + 1, flags: p.flags | PG.locked, locker: this.tid });
     this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: 0 });
   }
@@ -294,10 +323,10 @@ export class Ctx {
    * WARN_ON(page_mapped(page)), 6.1's "BUG: Bad page cache"): the page's mapcount is not 0.
    */
   removeFromCache(pfn: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     const file = p.mapping;
     if (file === NONE) throw new ModelBug(`removing pfn ${pfn}, which is not in a page cache`);
-    const m = this.map(file);
+    const m = this.rawMap(file);
     const cache = m.cache.slice();
     if (cache[p.index] === pfn) cache[p.index] = NONE;
     this.updMap(file, { cache, nrpages: m.nrpages - 1 });
@@ -348,14 +377,14 @@ export class Ctx {
    * one no invalidate or truncate will find.
    */
   addRmap(vma: VmaEnv, i: number, pfn: number): void {
-    const p = this.page(pfn);
+    const p = this.rawPage(pfn);
     this.updPage(pfn, { mapcount: p.mapcount + 1 });
     const index = vma.pgoff + i;
     this.op({
       kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index,
       address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
     });
-    const cur = this.lookup(vma.file, index);
+    const cur = this.rawLookup(vma.file, index);
     if (p.mapping !== vma.file || cur !== pfn) {
       const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
       const why = p.mapping === NONE ? 'page->mapping is NULL (it already left the page cache)'
@@ -369,7 +398,7 @@ export class Ctx {
    * success) and judge `stale-after-invalidate` on every PTE in it right now.
    */
   promiseCoherent(file: number, start: number, end: number, by: string): void {
-    const m = this.map(file);
+    const m = this.rawMap(file);
     if (!m.coherent.some(([a, b]) => a <= start && end <= b)) {
       this.updMap(file, { coherent: [...m.coherent, [start, end] as const].sort((x, y) => x[0] - y[0] || x[1] - y[1]) });
     }
@@ -418,4 +447,39 @@ export function staleMappings(env: Env, s: MmState, file: number, start: number,
     }
   }
   return out;
+}
+
+const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
+  mapping: (p) => `pfn${p}.mapping`,
+  refcount: (p) => `pfn${p}.refcount`,
+  mapcount: (p) => `pfn${p}.mapcount`,
+  locker: (p) => `lock:pfn${p}`,
+  flags: (p) => `pfn${p}.flags.*`,
+};
+
+/** A page whose field reads are reported (`pfn3.flags.*` stands for "some flag of pfn 3"). */
+function auditedPage(p: PageS, audit: (loc: string) => void): PageS {
+  return new Proxy(p, {
+    get(t, k) {
+      const loc = PAGE_FIELD_LOC[k as keyof PageS];
+      if (loc) audit(loc(t.pfn));
+      return t[k as keyof PageS];
+    },
+  });
+}
+
+const MAP_FIELD_LOC: Partial<Record<keyof MappingS, string>> = {
+  cache: 'tree', isize: 'i_size', truncateCount: 'truncate_count', nrpages: 'nrpages',
+  sslWriters: 'seqschedlock.writers', sslSequence: 'seqschedlock.sequence',
+  invalidateLock: 'invalidate_lock', immap: 'i_mmap_lock',
+};
+
+function auditedMap(m: MappingS, M: string, audit: (loc: string) => void): MappingS {
+  return new Proxy(m, {
+    get(t, k) {
+      const f = MAP_FIELD_LOC[k as keyof MappingS];
+      if (f) audit(`${M}.${f}`);
+      return t[k as keyof MappingS];
+    },
+  });
 }

@@ -6,7 +6,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PAGE_FLAGS, PG, createMachine, loadScenario, pteLoc, resolveFlavor, type Env, type MmState } from '@kreplay/mm-model';
+import { Ctx, PAGE_FLAGS, PG, createMachine, loadScenario, pteLoc, resolveFlavor, type Access, type Env, type Flavor, type MmState } from '@kreplay/mm-model';
 import { SCENARIOS } from './helpers/scenarios.js';
 
 /** Locations whose value differs between two states. */
@@ -49,11 +49,29 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
 const WHERE = /^[a-z0-9_/.-]+\.[ch] [A-Za-z0-9_]+\(\)/;
 const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|ptl:[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
 
+/** Locations `step` reads through the Ctx accessors, by running the step again with the audit hook. */
+function readsOf(flavor: Flavor, env: Env, s: MmState, t: number): Set<string> {
+  const frames = s.threads[t]!.frames;
+  const f = frames[frames.length - 1]!;
+  const reads = new Set<string>();
+  const c = new Ctx(env, s, t, true, (loc) => reads.add(loc));
+  flavor.procs[f.proc]!.steps[f.pc]!.run(c);
+  return reads;
+}
+
+function covered(loc: string, acc: readonly Access[]): boolean {
+  if (loc.endsWith('.flags.*')) {
+    const pfn = loc.slice(0, -'.flags.*'.length);
+    return acc.some((a) => a.loc.startsWith(`${pfn}.flags.`) || a.loc === `lock:${pfn}`);
+  }
+  return acc.some((a) => a.loc === loc);
+}
+
 const SLOW = new Set(['odirect-vs-fault-multipage.yaml']);
 const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml') && !SLOW.has(f)).sort();
 
 describe.each(files)('%s', (f) => {
-  test('every step cites its source and every state change is a declared write', async () => {
+  test('every step cites its source, declares what it reads, and every state change is a declared write', async () => {
     const file = join(SCENARIOS, f);
     const sc = await loadScenario(file);
     const missing = new Set<string>();
@@ -71,6 +89,9 @@ describe.each(files)('%s', (f) => {
           for (const a of info.accesses) if (!LOC.test(a.loc)) missing.add(`${flavor.name}: "${info.label}" names location ${a.loc}`);
           if (!info.enabled) continue;
           const r = m.step(s, t);
+          for (const loc of readsOf(flavor, m.env, s, t)) {
+            if (!covered(loc, info.accesses)) missing.add(`${flavor.name}: "${info.label}" reads ${loc.replace(/\d+/g, 'N')}`);
+          }
           const declared = new Set(info.accesses.filter((a) => a.mode === 'write').map((a) => a.loc));
           for (const loc of changedLocs(m.env, s, r.state)) {
             if (!declared.has(loc)) missing.add(`${flavor.name}: "${info.label}" changes ${loc.replace(/\d+/g, 'N')}`);

@@ -26,7 +26,8 @@ export const filemapRead61: Proc = {
       label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`), r(`${c.M(c.num('file'))}.i_size`)]
+          : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
