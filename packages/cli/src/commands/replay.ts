@@ -5,6 +5,22 @@ import { loadProbeMap, replayFile, shippedKernels, type ReplayOptions } from '@k
 import { REPLAY_FORMATS, failing, renderReplay, type FailOn, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
+/**
+ * A pipe takes large writes asynchronously: wait until the text is out before exit() ends
+ * the process. A reader that went away (`| head`) is not an error.
+ */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error | null): void => {
+      process.stdout.off('error', done);
+      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(e);
+      else resolve();
+    };
+    process.stdout.on('error', done);
+    process.stdout.write(text, done);
+  });
+}
+
 export default class Replay extends KreplayCommand {
   static override summary = 'Replay a kernel trace against the page-cache model and flag what a correct kernel could not have done';
   static override description = `Reads an ftrace text trace (also trace_pipe, trace-cmd report, perf script, trace.dat; gzip is fine; - reads stdin), lifts its events to page-cache operations with the adapter of the traced kernel, replays them in timestamp order against a shadow of the page cache and the PTEs that map it, and reports:
@@ -71,8 +87,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
       await writeFile(flags.out, text);
       this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);
     } else {
-      // a pipe takes large writes asynchronously: let it drain before exit() ends the process
-      await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+      await writeStdout(text);
     }
     if (format !== 'text' || flags.out) for (const w of result.warnings) this.note(`warning: ${w}`);
     this.exit(failing(result.findings, failOn) ? EXIT.findings : EXIT.clean);
