@@ -69,7 +69,8 @@ export class RunContext {
   maxDepth = 0;
   cycles = 0;
   sleepBlocked = 0;
-  readonly seen = new Set<string>();
+  /** Distinct states so far: the strategy points this at its state graph's size. */
+  distinct: () => number = () => 0;
   readonly book = new ViolationBook();
   readonly incomplete = new Set<Incompleteness>();
   /** Set when the run must stop now (timeout, abort, execution cap). */
@@ -86,9 +87,8 @@ export class RunContext {
   constructor(private readonly opts: ExploreOptions) {}
 
   /** Count a visited state; returns false when the run must stop. */
-  visit(key: string, depth: number): boolean {
+  visit(depth: number): boolean {
     this.states++;
-    this.seen.add(key);
     if (depth > this.maxDepth) this.maxDepth = depth;
     if (--this.untilCheck <= 0) {
       this.untilCheck = CHECK_EVERY;
@@ -120,7 +120,7 @@ export class RunContext {
       this.opts.progress({
         executions: this.executions,
         states: this.states,
-        distinctStates: this.seen.size,
+        distinctStates: this.distinct(),
         elapsedMs: Math.round(now - this.start),
       });
     }
@@ -143,7 +143,7 @@ export class RunContext {
     return {
       executions,
       states: this.states,
-      distinctStates: this.seen.size,
+      distinctStates: this.distinct(),
       timeMs: Math.round(timeMs * 10) / 10,
       statesPerSec: timeMs > 0 ? Math.round((this.states * 1000) / timeMs) : 0,
       maxDepth: this.maxDepth,

@@ -51,6 +51,7 @@ const bit = (t: number): number => 1 << t;
 export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, ctx: RunContext): Promise<StateGraph> {
   const graph = StateGraph.forMachine(machine as Machine<unknown>);
   const T = graph.threadCount;
+  ctx.distinct = () => graph.size;
   const locs = new LocTable();
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const bound = opts.preemptionBound;
@@ -203,7 +204,7 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
   const clocks0 = Array.from({ length: T }, () => new Int32Array(T));
   const root = makeFrame(s0, k0, clocks0, 0, -1);
   root.node = graph.node(k0, root.finished, -1, -1).id;
-  ctx.visit(k0, 0);
+  ctx.visit(0);
   frames.push(root);
   onPath.set(k0, 0);
   root.ownsKey = true;
@@ -238,7 +239,7 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
     const r = machine.step(top.state, p);
     const key = machine.key(r.state);
     schedule.push(p);
-    ctx.visit(key, n + 1);
+    ctx.visit(n + 1);
     if (r.violations.length > 0) ctx.book.addAll(r.violations, [...schedule], 'step');
 
     // The step's vector clock: program order plus every earlier dependent step.

@@ -15,13 +15,14 @@ import type { ExploreOptions } from './types.js';
 export async function exploreExhaustive<S>(machine: Machine<S>, opts: ExploreOptions, ctx: RunContext): Promise<StateGraph> {
   const graph = StateGraph.forMachine(machine as Machine<unknown>);
   const T = graph.threadCount;
+  ctx.distinct = () => graph.size;
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? 2_000_000;
   const frontier = new Map<number, S>();
   const s0 = machine.initial();
   const k0 = machine.key(s0);
   graph.node(k0, 0, -1, -1);
-  ctx.visit(k0, 0);
+  ctx.visit(0);
   frontier.set(0, s0);
   const queue = [0];
   for (let qi = 0; qi < queue.length && ctx.stopped === null; qi++) {
@@ -58,7 +59,7 @@ export async function exploreExhaustive<S>(machine: Machine<S>, opts: ExploreOpt
       if (!(enabled & (1 << t))) continue;
       const r = machine.step(s, t);
       const key = machine.key(r.state);
-      if (!ctx.visit(key, depth + 1)) break;
+      if (!ctx.visit(depth + 1)) break;
       if (r.violations.length > 0) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
       const { id: child, fresh } = graph.node(key, 0, id, t);
       if (fresh) {

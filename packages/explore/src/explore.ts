@@ -45,8 +45,9 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
     let full = strategy === 'exhaustive' && ctx.incomplete.size === 0;
     if (strategy === 'dpor' && ctx.cycles > 0 && ctx.incomplete.size === 0) {
       const sub = new RunContext({ maxStates: opts.maxStates, timeoutMs: opts.timeoutMs, signal: opts.signal });
-      judged = await exploreExhaustive(machine, { maxStates: opts.maxStates, maxDepth: opts.maxDepth }, sub);
-      for (const k of sub.seen) ctx.seen.add(k);
+      const whole = await exploreExhaustive(machine, { maxStates: opts.maxStates, maxDepth: opts.maxDepth }, sub);
+      judged = whole;
+      ctx.distinct = () => Math.max(graph.size, whole.size);
       ctx.states += sub.states;
       for (const s of sub.book.sightings()) ctx.book.add(s);
       for (const r of sub.incomplete) ctx.incomplete.add(r);

@@ -19,7 +19,6 @@ export class StateGraph {
   readonly finished: number[] = [];
   /** Outgoing edges, flattened pairs [thread, dst, thread, dst, ...]. */
   readonly out: number[][] = [];
-  private readonly edgeSeen = new Set<number>();
 
   constructor(readonly threadCount: number) {}
 
@@ -68,10 +67,10 @@ export class StateGraph {
   }
 
   private edge(from: number, thread: number, to: number): void {
-    const k = from * this.threadCount + thread;
-    if (this.edgeSeen.has(k)) return;
-    this.edgeSeen.add(k);
-    this.out[from]!.push(thread, to);
+    const out = this.out[from]!;
+    // At most one edge per thread (the model is deterministic): a short scan, no hashing.
+    for (let e = 0; e < out.length; e += 2) if (out[e] === thread) return;
+    out.push(thread, to);
   }
 
   /** The shortest schedule found from the initial state to node `id`. */

@@ -17,6 +17,7 @@ import type { ExploreOptions } from './types.js';
 export async function exploreRandom<S>(machine: Machine<S>, opts: ExploreOptions, ctx: RunContext): Promise<StateGraph> {
   const graph = StateGraph.forMachine(machine as Machine<unknown>);
   const T = graph.threadCount;
+  ctx.distinct = () => graph.size;
   const seed = opts.seed ?? 0;
   const runs = opts.runs ?? 100;
   const d = Math.max(1, opts.pctDepth ?? 3);
@@ -39,7 +40,7 @@ export async function exploreRandom<S>(machine: Machine<S>, opts: ExploreOptions
     let s = machine.initial();
     let key = machine.key(s);
     let node = graph.node(key, 0, -1, -1).id;
-    ctx.visit(key, 0);
+    ctx.visit(0);
     const onPath = new Set<string>([key]);
     const schedule: number[] = [];
     for (;;) {
@@ -70,7 +71,7 @@ export async function exploreRandom<S>(machine: Machine<S>, opts: ExploreOptions
       s = r.state;
       key = machine.key(s);
       node = graph.node(key, 0, node, pick).id;
-      if (!ctx.visit(key, schedule.length)) break;
+      if (!ctx.visit(schedule.length)) break;
       if (r.violations.length > 0) ctx.book.addAll(r.violations, [...schedule], 'step');
       const low = change.get(schedule.length);
       if (low !== undefined) prio[pick] = low;
