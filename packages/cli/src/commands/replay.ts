@@ -38,6 +38,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
 
   static override examples = [
     '<%= config.bin %> replay traces/odirect-race/trace.txt.gz',
+    '<%= config.bin %> replay traces/pair-filemap-recheck/patched/odirect-race/run-1/trace.txt.gz   # a 6.1 build without the filemap_fault recheck',
     '<%= config.bin %> replay trace.txt --vmemmap-base 0xffffea0000000000 --stats',
     '<%= config.bin %> replay trace.txt --probes my-probes.yaml --format sarif --out replay.sarif',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --trace-out cex.txt; <%= config.bin %> replay cex.txt',
