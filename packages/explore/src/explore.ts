@@ -77,6 +77,7 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
   if (strategy === 'random') {
     result.seed = opts.seed ?? 0;
     result.runs = opts.runs ?? 100;
+    if (opts.shard) result.shard = opts.shard;
   }
   return result;
 }

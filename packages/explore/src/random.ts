@@ -5,7 +5,8 @@
  * always runs, and at the i-th change point the running thread drops to priority i, below
  * every initial one. A thread that brings the run back to a state already on its path is
  * spinning: it drops below everyone (as a yield would), so spin loops do not eat the run.
- * Run r uses SplitMix32 stream (seed, r): the same seed always gives the same runs.
+ * Run r uses SplitMix32 stream (seed, r): the same seed always gives the same runs, and a
+ * shard i/n runs exactly the runs r ≡ i (mod n) of them.
  */
 import type { Machine } from '@kreplay/mm-model';
 import type { RunContext } from './context.js';
@@ -22,10 +23,14 @@ export async function exploreRandom<S>(machine: Machine<S>, opts: ExploreOptions
   const runs = opts.runs ?? 100;
   const d = Math.max(1, opts.pctDepth ?? 3);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  let k = 8 * T; // expected run length, refined by every run
+  // PCT's change points fall in [1, k], k the expected run length: measured once on a
+  // deterministic run, so that every run (and every shard) draws from the same range.
+  const k = Math.max(8 * T, probeLength(machine, Math.min(maxDepth, 2000)));
   ctx.incomplete.add('random');
 
+  const shard = opts.shard ?? { index: 0, count: 1 };
   for (let run = 0; run < runs && ctx.stopped === null; run++) {
+    if (run % shard.count !== shard.index) continue;
     if (ctx.yieldDue) await ctx.pause();
     const rng = SplitMix32.forStream(seed, run);
     const prio = Array.from({ length: T }, (_, t) => d + t);
@@ -78,8 +83,29 @@ export async function exploreRandom<S>(machine: Machine<S>, opts: ExploreOptions
       if (onPath.has(key)) prio[pick] = --lowest;
       else onPath.add(key);
     }
-    k = Math.max(k, schedule.length);
     ctx.endExecution();
   }
   return graph;
+}
+
+/** Length of one run that keeps running the same thread while it can (lowest id otherwise). */
+function probeLength<S>(machine: Machine<S>, maxDepth: number): number {
+  let s = machine.initial();
+  const seen = new Set<string>([machine.key(s)]);
+  let last = 0;
+  for (let n = 0; n < maxDepth; n++) {
+    const T = machine.threads.length;
+    let t = machine.next(s, last)?.enabled ? last : -1;
+    for (let u = 0; u < T && t < 0; u++) if (machine.next(s, u)?.enabled) t = u;
+    if (t < 0) return n;
+    s = machine.step(s, t).state;
+    last = t;
+    const key = machine.key(s);
+    if (seen.has(key)) {
+      // a spin: let the next thread run, as the PCT runs themselves do
+      last = (t + 1) % T;
+    }
+    seen.add(key);
+  }
+  return maxDepth;
 }

@@ -46,7 +46,9 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
   const lines = [verdictLine(r, h), formatStats(r.stats)];
-  if (r.seed !== undefined) lines.push(`random: seed ${r.seed}, ${r.runs} runs (same seed, same runs)`);
+  if (r.seed !== undefined) {
+    lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${r.shard.index}/${r.shard.count}` : ''} (same seed, same runs)`);
+  }
   for (const v of r.violations) {
     const ce = counterexample(machine, v, h);
     lines.push('', `${v.rule}: ${v.message}`, `schedule (${v.schedule.length} steps${v.cycle ? `, then a ${v.cycle.length}-step cycle` : ''}): ${v.schedule.join(',')}${v.cycle ? ` ↻ ${v.cycle.join(',')}` : ''}`, '', ce.table);
@@ -73,6 +75,7 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
   if (r.seed !== undefined) {
     out['seed'] = r.seed;
     out['runs'] = r.runs;
+    if (r.shard) out['shard'] = r.shard;
   }
   return out;
 }

@@ -66,6 +66,7 @@ export interface ExploreResult {
   /** random mode: the seed and runs used, so the run can be repeated. */
   seed?: number;
   runs?: number;
+  shard?: { index: number; count: number };
 }
 
 export interface ProgressInfo {
@@ -93,6 +94,8 @@ export interface ExploreOptions {
   seed?: number;
   runs?: number;
   pctDepth?: number;
+  /** Random mode: run only the runs r with r % count === index (CI fans one seed out over n jobs). */
+  shard?: { index: number; count: number };
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
 }

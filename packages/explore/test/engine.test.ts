@@ -133,6 +133,15 @@ describe('random (PCT)', () => {
     expect(clean.seed).toBe(7);
   });
 
+  it('splits the runs of one seed exactly over shards', async () => {
+    const all = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40 });
+    const a = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: { index: 0, count: 2 } });
+    const b = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: { index: 1, count: 2 } });
+    expect(a.stats.executions + b.stats.executions).toBe(40);
+    expect(a.stats.states + b.stats.states).toBe(all.stats.states);
+    expect(a.shard).toEqual({ index: 0, count: 2 });
+  });
+
   it('does not spin forever in a spin loop', async () => {
     const r = await explore(toyMachine(spinThenFinish()), { strategy: 'random', seed: 1, runs: 20 });
     expect(r.violations).toEqual([]);

@@ -44,6 +44,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
+    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, from 0) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -102,7 +103,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
   }
 
   private options(flags: {
-    strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number;
+    strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number; shard?: string;
     'max-executions'?: number; 'max-states'?: number; timeout?: string;
   }): ExploreOptions {
     if (flags.random && flags.seed === undefined) {
@@ -124,6 +125,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       opts.seed = flags.seed;
       opts.runs = flags.runs;
       opts.pctDepth = flags['pct-depth'];
+      if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
+    } else if (flags.shard !== undefined) {
+      throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
     }
     if (process.stderr.isTTY) {
       opts.progress = (p: ProgressInfo) => {
@@ -132,4 +136,14 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
     return opts;
   }
+}
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new InputError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'write it as i/n with 0 <= i < n, e.g. --shard 0/4' });
+  }
+  return { index, count };
 }
