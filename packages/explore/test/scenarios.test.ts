@@ -3,6 +3,7 @@
  * The engine knows nothing about any of them; these are the answers the model gives.
  */
 import { describe, expect, it } from '@jest/globals';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMachine, loadScenario, resolveFlavor } from '@kreplay/mm-model';
@@ -48,6 +49,22 @@ describe('shortest schedules', () => {
     for (const v of e.r.violations) {
       const other = d.r.violations.find((x) => x.rule === v.rule)!;
       expect(v.schedule.length).toBeLessThanOrEqual(other.schedule.length);
+    }
+  });
+});
+
+describe('every shipped scenario meets the expectations it records', () => {
+  // The multipage scenario takes seconds per flavor (up to ~10^6 states): bench/explore.bench.js covers it.
+  const dir = path.join(root, 'fixtures/scenarios');
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.includes('multipage')).sort();
+  it.each(files)('%s', async (f) => {
+    const sc = await loadScenario(path.join(dir, f));
+    for (const [flavor, expected] of Object.entries(sc.expect ?? {})) {
+      // A flavor module named by path is relative to the scenario file.
+      const where = /[\\/]/.test(flavor) ? path.resolve(dir, flavor) : flavor;
+      const r = await explore(createMachine(sc, await resolveFlavor(where)));
+      const got = r.verdict === 'clean' ? 'clean' : r.violations.map((v) => v.rule).sort();
+      expect({ flavor, got }).toEqual({ flavor, got: expected === 'clean' ? 'clean' : [...expected].sort() });
     }
   });
 });
