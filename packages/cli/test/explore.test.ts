@@ -54,6 +54,15 @@ describe('kreplay explore', () => {
     expect(p.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'i' && e.name === 'orphan-page-mapped')).toBe(true);
   });
 
+  it.each(['mapped-page-removed', 'orphan-page-mapped'])('renders the %s ordering of the O_DIRECT race as a trace replay flags with the same rule', async (rule) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
+    const trace = path.join(dir, `${rule}.trace`);
+    expect((await runCli(['explore', sc('odirect-vs-fault'), '--rule', rule, '--trace-out', trace])).exitCode).toBe(1);
+    const replay = await runCli(['replay', trace]);
+    expect(replay.exitCode).toBe(1);
+    expect(replay.stdout).toMatch(new RegExp(`error ${rule} \\(certain\\)`));
+  });
+
   it('gives the same runs for the same seed in random mode, and never says clean', async () => {
     const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
     const a = JSON.parse((await runCli(args)).stdout);
