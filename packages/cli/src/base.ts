@@ -16,10 +16,63 @@ export function isEnvironmentError(e: unknown): e is Error & { hint?: string } {
   return e instanceof Error && (e as { name?: string }).name === 'EnvironmentError';
 }
 
+/**
+ * Write to stdout and resolve once the text is handed to the OS. A pipe takes large writes
+ * asynchronously, so this is what keeps output from being cut when the command exits.
+ * A reader that went away (`| head`) is not an error.
+ */
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error | null): void => {
+      process.stdout.off('error', done);
+      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(e);
+      else resolve();
+    };
+    process.stdout.on('error', done);
+    process.stdout.write(text, done);
+  });
+}
+
+/**
+ * Streaming output: write a chunk, waiting for a full pipe to drain. Resolves false once the
+ * reader has gone away (`| head`), so the caller can stop producing instead of hanging.
+ */
+export async function writeStdoutChunk(text: string | Uint8Array): Promise<boolean> {
+  const out = process.stdout;
+  if (out.destroyed) return false;
+  if (out.write(text)) return true;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+    out.on('close', done);
+  });
+  return !out.destroyed;
+}
+
 export abstract class KreplayCommand extends Command {
-  /** Write a line to stdout (results). */
+  /** Write a line to stdout (results). Flushed before the command exits (see `finally`). */
   protected out(text: string): void {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  override async init(): Promise<void> {
+    // `kreplay ... | head`: the reader closing early is the reader's choice, not our error.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+    await super.init();
+  }
+
+  /** Runs after run()/catch(), before oclif exits the process: let queued stdout drain first. */
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    await writeStdout('');
+    return super.finally(err);
   }
 
   /** Write a line to stderr (diagnostics, progress). */

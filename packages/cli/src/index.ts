@@ -1,1 +1,1 @@
-export { KreplayCommand, EXIT } from './base.js';
+export { KreplayCommand, EXIT, writeStdout, writeStdoutChunk } from './base.js';

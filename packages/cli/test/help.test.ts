@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from './run-cli.js';
+import { repoRoot, runCli } from './run-cli.js';
 
 describe('kreplay', () => {
   it('prints its usage and exits 0', async () => {
@@ -11,5 +11,18 @@ describe('kreplay', () => {
   it('rejects an unknown command with a usage error', async () => {
     const r = await runCli(['no-such-command']);
     expect(r.exitCode).toBe(2);
+  });
+});
+
+describe('output to a pipe', () => {
+  it('is not cut short, and a reader that leaves early (| head) is not an error', async () => {
+    const { execa } = await import('execa');
+    const bin = 'node packages/cli/bin/run.js parse traces/truncate-racer/trace.txt.gz --jsonl';
+    const whole = await execa('bash', ['-c', `${bin} | wc -l; exit \${PIPESTATUS[0]}`], { cwd: repoRoot, reject: false });
+    expect(whole.exitCode).toBe(0);
+    expect(Number(String(whole.stdout).trim())).toBeGreaterThan(70000);
+    const head = await execa('bash', ['-c', `${bin} | head -1 >/dev/null; exit \${PIPESTATUS[0]}`], { cwd: repoRoot, reject: false });
+    expect(head.exitCode).toBe(0);
+    expect(String(head.stderr)).not.toContain('internal error');
   });
 });

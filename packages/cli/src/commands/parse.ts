@@ -5,7 +5,7 @@ import {
   formatStats, InputError, openTraceBatches, reportTraceDat, stringifyJson, TraceStatsCollector,
   type Gap, type ParseTotals, type TraceRecord,
 } from '@kreplay/ftrace-parser';
-import { KreplayCommand } from '../base.js';
+import { KreplayCommand, writeStdoutChunk } from '../base.js';
 
 /** Files smaller than this finish before a progress bar is worth drawing. */
 const PROGRESS_MIN_BYTES = 16 << 20;
@@ -58,7 +58,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     try {
       for await (const batch of records) {
         collector.addBatch(batch);
-        if (flags.jsonl) await this.writeJsonl(batch);
+        if (flags.jsonl && !(await this.writeJsonl(batch))) return;
       }
     } finally {
       progress?.done();
@@ -79,14 +79,15 @@ Without --jsonl the statistics are printed (the same as --stats).`;
       throw new InputError('--pretty reads trace.dat files', { file, hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records' });
     }
     for await (const chunk of reportTraceDat(file, { strict })) {
-      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (!(await writeStdoutChunk(chunk))) return;
     }
   }
 
-  private async writeJsonl(batch: TraceRecord[]): Promise<void> {
+  /** False once stdout's reader has gone away. */
+  private async writeJsonl(batch: TraceRecord[]): Promise<boolean> {
     let text = '';
     for (const r of batch) text += `${stringifyJson(r)}\n`;
-    if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    return writeStdoutChunk(text);
   }
 
   private showProblems(first: Gap[], total: number): void {

@@ -3,23 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { InputError } from '@kreplay/ftrace-parser';
 import { loadProbeMap, replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type FailOn, type ReplayFormat } from '@kreplay/report';
-import { EXIT, KreplayCommand } from '../base.js';
-
-/**
- * A pipe takes large writes asynchronously: wait until the text is out before exit() ends
- * the process. A reader that went away (`| head`) is not an error.
- */
-function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (e?: Error | null): void => {
-      process.stdout.off('error', done);
-      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(e);
-      else resolve();
-    };
-    process.stdout.on('error', done);
-    process.stdout.write(text, done);
-  });
-}
+import { EXIT, KreplayCommand, writeStdout } from '../base.js';
 
 export default class Replay extends KreplayCommand {
   static override summary = 'Replay a kernel trace against the page-cache model and flag what a correct kernel could not have done';
