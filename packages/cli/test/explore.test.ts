@@ -12,7 +12,7 @@ describe('kreplay explore', () => {
     const r = await runCli(['explore', sc('odirect-vs-fault')]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^violation: odirect-vs-fault on linux-2\.6\.15: .*mapped-page-removed.*orphan-page-mapped/);
-    expect(r.stdout).toMatch(/\nexecutions \d+ · states \d+ \(\d+ distinct\)/);
+    expect(r.stdout).toMatch(/\nend states \d+ · states \d+ \(\d+ distinct\)/);
     expect(r.stdout).toContain('| fault (T0)');
     expect(r.stdout).toContain('| odirect (T1)');
   });

@@ -20,7 +20,9 @@ import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 const CONFIRM_MAX_STATES = 200_000;
 
 export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {}): Promise<ExploreResult> {
-  const strategy = opts.strategy ?? 'dpor';
+  // Exhaustive state-graph search by default (states are small, schedules come out shortest);
+  // a preemption bound only makes sense for DPOR.
+  const strategy = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
   if (strategy === 'exhaustive' && opts.preemptionBound !== undefined) {
     throw new InputError('a preemption bound applies to the dpor and random strategies, not to exhaustive state-graph search', {
       hint: 'drop the preemption bound, or use the default dpor strategy',

@@ -30,9 +30,10 @@ export function counterexample<S>(machine: Machine<S>, v: FoundViolation, h: Ftr
   };
 }
 
-export function formatStats(s: ExploreStats): string {
+/** One line of figures; the exhaustive search runs no executions, so it counts end states instead. */
+export function formatStats(s: ExploreStats, strategy: ExploreResult['strategy'] = 'dpor'): string {
   const rate = s.statesPerSec >= 10_000 ? `${(s.statesPerSec / 1000).toFixed(0)}k` : String(s.statesPerSec);
-  return `executions ${s.executions} · states ${s.states} (${s.distinctStates} distinct) · max depth ${s.maxDepth} · ${s.timeMs} ms · ${rate} states/s`;
+  return `${strategy === 'exhaustive' ? 'end states' : 'executions'} ${s.executions} · states ${s.states} (${s.distinctStates} distinct) · max depth ${s.maxDepth} · ${s.timeMs} ms · ${rate} states/s`;
 }
 
 function verdictLine(r: ExploreResult, h: FtraceHeader): string {
@@ -45,7 +46,7 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 }
 
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
-  const lines = [verdictLine(r, h), formatStats(r.stats)];
+  const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy)];
   if (r.seed !== undefined) {
     lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${r.shard.index}/${r.shard.count}` : ''} (same seed, same runs)`);
   }

@@ -29,7 +29,7 @@ export interface FoundViolation {
 }
 
 export interface ExploreStats {
-  /** Executions run (dpor, random) or end states of the state graph (exhaustive). */
+  /** Executions run (dpor, random), or end states (all finished, or deadlocked) of the state graph (exhaustive). */
   executions: number;
   /** Steps taken (each one produces a state, repeats included). */
   states: number;
@@ -77,7 +77,7 @@ export interface ProgressInfo {
 }
 
 export interface ExploreOptions {
-  /** dpor (default): DPOR with sleep sets; exhaustive: full state graph (BFS); random: PCT walks. */
+  /** exhaustive (default; dpor when a preemption bound is given): full state graph (BFS); dpor: DPOR with sleep sets; random: PCT walks. */
   strategy?: Strategy;
   /** At most N preemptions (switching away from a thread that could continue) per schedule. */
   preemptionBound?: number;

@@ -96,7 +96,7 @@ describe('DPOR', () => {
   });
 
   it('stops at maxExecutions with an incomplete verdict', async () => {
-    const r = await explore(toyMachine(lockedCounter()), { maxExecutions: 1 });
+    const r = await explore(toyMachine(lockedCounter()), { strategy: 'dpor', maxExecutions: 1 });
     expect(r.verdict).toBe('incomplete');
     expect(r.incomplete).toEqual(['max-executions']);
     expect(r.stats.executions).toBe(1);

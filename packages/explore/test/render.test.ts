@@ -81,7 +81,7 @@ describe('counterexample renderings', () => {
     const text = formatExploreText(m, r, header);
     const lines = text.split('\n');
     expect(lines[0]).toBe('violation: toy race on toy: orphan-page-mapped');
-    expect(lines[1]).toMatch(/^executions \d+ · states \d+ \(\d+ distinct\) · max depth \d+ · [\d.]+ ms · \d+k? states\/s$/);
+    expect(lines[1]).toMatch(/^end states \d+ · states \d+ \(\d+ distinct\) · max depth \d+ · [\d.]+ ms · \d+k? states\/s$/);
     expect(text).toContain([
       '# | fault (T0) | odirect (T1) | effect',
       '--+------------+--------------+----------',
