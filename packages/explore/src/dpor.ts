@@ -98,10 +98,31 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
       let cands = pre.enabled & bit(p);
       for (let q = 0; q < T; q++) if (pre.enabled & bit(q) && C[q]! >= i + 2) cands |= bit(q);
       if (cands === 0) {
-        pre.backtrack |= pre.enabled & ~pre.sleep;
+        addBacktrack(i, pre.enabled & ~pre.sleep);
       } else if ((pre.backtrack & cands) === 0) {
         const awake = cands & ~pre.sleep;
-        if (awake !== 0) pre.backtrack |= awake & -awake;
+        if (awake !== 0) addBacktrack(i, awake & -awake);
+      }
+    }
+  };
+
+  /**
+   * Add threads to the backtrack set of frame i. Under a preemption bound, switching there may
+   * cost a preemption the bound forbids; as in bounded partial-order reduction (Coons, Musuvathi
+   * and McKinley, OOPSLA 2013) each thread is then also added at the latest earlier frame where
+   * switching to it is free (the thread before it had finished or blocked, or the root).
+   */
+  const addBacktrack = (i: number, threads: number): void => {
+    frames[i]!.backtrack |= threads;
+    if (bound === undefined) return;
+    for (let q = 0; q < T; q++) {
+      if (!(threads & bit(q))) continue;
+      for (let j = i; j >= 0; j--) {
+        const f = frames[j]!;
+        if (f.last < 0 || !(f.enabled & bit(f.last)) || f.last === q) {
+          if (j < i && f.enabled & bit(q) & ~f.sleep) f.backtrack |= bit(q);
+          break;
+        }
       }
     }
   };
@@ -150,11 +171,11 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
     if ((initials & pre.enabled) === 0) {
       // Every thread that could start the reversed order is blocked there (a held lock): some
       // other thread must run first to unblock it, and which one is not known — expand fully.
-      pre.backtrack |= pre.enabled & ~pre.sleep;
+      addBacktrack(i, pre.enabled & ~pre.sleep);
       return;
     }
     const cands = initials & pre.enabled & ~pre.sleep;
-    if (cands !== 0) pre.backtrack |= cands & -cands;
+    if (cands !== 0) addBacktrack(i, cands & -cands);
   };
   const evThreadOf = (n: number): number => frames[n]!.chosen;
 

@@ -88,8 +88,10 @@ describe('DPOR', () => {
   });
 
   it('honours a preemption bound and never calls the bounded run clean', async () => {
-    const r0 = await explore(toyMachine(counterRace()), { preemptionBound: 0 });
+    const ends: string[] = [];
+    const r0 = await explore(toyMachine(counterRace()), { preemptionBound: 0, onEnd: (k) => ends.push(k) });
     expect(r0.verdict).toBe('incomplete');
+    expect(ends).toHaveLength(2); // both non-preemptive orders: t0 then t1, t1 then t0
     expect(r0.incomplete).toEqual(['preemption-bound']);
     const r1 = await explore(toyMachine(counterRace()), { preemptionBound: 1 });
     expect(r1.violations[0]).toMatchObject({ rule: 'bug-on', schedule: [0, 1, 1, 0] });
