@@ -1,21 +1,25 @@
 /**
- * Stateless model checking with dynamic partial-order reduction and sleep sets
- * (Flanagan & Godefroid, POPL 2005, with Godefroid's sleep sets): one execution per
- * Mazurkiewicz trace class, and fewer where sleep sets prune.
+ * Stateless model checking with dynamic partial-order reduction and sleep sets: at least
+ * one execution per Mazurkiewicz trace class (equivalence under commuting independent steps),
+ * far fewer than all interleavings.
  *
  * - Dependency: `dependence.ts` (same loc, at least one write), from declared accesses only.
  * - Happens-before: vector clocks over the current execution.
- * - Races: for every thread p (enabled or blocked) at every state, the last step i of another
+ * - Races among executed steps: source-DPOR's reversal (Abdulla et al., POPL 2014) of every
+ *   race, with the initials of the reversed order as the backtrack candidates.
+ * - Races of blocked steps: for every blocked thread p at every state, the last step i of another
  *   thread that is dependent with p's next step and not happens-before p; a backtrack point is
- *   added at the state before i (p itself if enabled there, else a thread whose later step
- *   happens-before p, else every enabled thread — the conservative rule, which also covers a
- *   blocked lock acquire racing with the holder's acquire).
+ *   added at the state before i (p itself if enabled there, or a thread whose later step
+ *   happens-before p, else every enabled thread — the conservative rule). This is what makes a
+ *   blocked lock acquire race with the holder's acquire, so both lock orders are explored.
  * - Visited-state hashing (Machine.key) is used for cycles and statistics only, never to prune:
  *   pruning a visited state in stateless DPOR loses the backtrack points its subtree would have
  *   added (the known unsoundness of naive DPOR + caching). A step that returns to a state already
  *   on the current path closes a cycle: that execution stops there (its continuation is the one
  *   explored from the earlier occurrence) after its races are recorded, and the edge goes into the
- *   state graph where livelock is judged.
+ *   state graph where livelock is judged. The earlier state is then expanded fully, so a thread
+ *   the loop kept from running still runs from there.
+ * Checked against a naive enumeration of every interleaving by test/agreement.test.ts.
  */
 import type { Machine, StepInfo } from '@kreplay/mm-model';
 import { dependent, LocTable, type Footprint } from './dependence.js';
@@ -79,12 +83,17 @@ export async function exploreDpor<S>(machine: Machine<S>, opts: ExploreOptions, 
     return { state, key, ownsKey: false, node: 0, next, fp, enabled, finished, backtrack: 0, done: 0, sleep: 0, clocks, preemptions, last, chosen: -1 };
   };
 
-  /** Add backtrack points for every race of a next step at the top frame (index n). */
+  /**
+   * Flanagan–Godefroid's race check for the next step of every *blocked* thread at the top
+   * frame (index n): a blocked lock acquire never executes until the holder releases, so the
+   * executed-race reversal below cannot see it race with the holder's acquire; this check does.
+   * Enabled next steps need no check here: their races are reversed when they execute.
+   */
   const analyzeRaces = (n: number): void => {
     const top = frames[n]!;
     for (let p = 0; p < T; p++) {
       const fpP = top.fp[p];
-      if (!fpP) continue;
+      if (!fpP || top.enabled & bit(p)) continue;
       const C = top.clocks[p]!;
       let i = n - 1;
       for (; i >= 0; i--) {
