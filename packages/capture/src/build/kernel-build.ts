@@ -87,6 +87,18 @@ export interface KernelBuildResult {
 const ARCH = 'x86_64';
 
 /**
+ * What kbuild would otherwise take from the clock, the user, the host and its own build
+ * counter (Documentation/kbuild/reproducible-builds.rst), so the same identity builds the
+ * same image on any machine.
+ */
+const REPRODUCIBLE_ENV = {
+  KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 1970',
+  KBUILD_BUILD_USER: 'kreplay',
+  KBUILD_BUILD_HOST: 'kreplay',
+  KBUILD_BUILD_VERSION: '1',
+};
+
+/**
  * `uname -r` names the exact build (6.1.192-kreplay-<key>), so a trace's meta.json and a
  * declared offsets table can never be matched with another build of the same version.
  * Changing it recompiles only the few files that include utsrelease.h.
@@ -169,6 +181,7 @@ async function compile(tree: string, targets: string[], jobs: number, localVersi
   const tail: string[] = [];
   const r = await run('make', [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion}`, `-j${jobs}`, ...targets], {
     ...opts,
+    env: { ...opts.env, ...REPRODUCIBLE_ENV },
     cwd: tree,
     keep: false,
     onLine: (l) => {
