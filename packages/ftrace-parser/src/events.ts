@@ -7,6 +7,7 @@
 import type { Fields, ProbeSite } from './types.js';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { DirectInterner, names } from './intern.js';
+import { decodeWithLayout, learnLayout, type PairLayout } from './layout.js';
 import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange, setField } from './values.js';
 
 export interface DecodedEvent {
@@ -53,7 +54,25 @@ interface EventInfo {
   system: string | undefined;
   /** The probe site this event printed last (kprobe events print one site). */
   lastSite: { text: string; site: ProbeSite | undefined } | undefined;
+  /** The `name=value` pairs its payload printed last (see layout.ts). */
+  layout: PairLayout | undefined;
+  /** Layouts learned so far (an event whose payload keeps changing stops being learned). */
+  learned: number;
+  /** The FieldsWanted predicate `want` was computed for. */
+  wantFor: FieldsWanted | undefined;
+  want: boolean;
 }
+
+/**
+ * Which events get their payload decoded, asked once per event name (with the probe site
+ * of its first line): consumers that use a few events skip the cost of the others. Events
+ * it declines still parse, count and carry their name, system and probe site; their
+ * `fields` are empty.
+ */
+export type FieldsWanted = (event: string, probe: ProbeSite | undefined) => boolean;
+
+/** Layouts learned per event at most (each costs a generic decode and a compiled builder). */
+const MAX_LEARNED = 8;
 
 function eventInfo(name: string): EventInfo {
   const kind = name === 'tracing_mark_write' ? Kind.MarkWrite
@@ -61,7 +80,7 @@ function eventInfo(name: string): EventInfo {
       : name === 'function' || name === 'func_repeats' ? Kind.Function
         : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
           : Kind.Generic;
-  return { name, kind, system: lookupSystem(name), lastSite: undefined };
+  return { name, kind, system: lookupSystem(name), lastSite: undefined, layout: undefined, learned: 0, wantFor: undefined, want: true };
 }
 
 /** Event names seen so far, each with its kind and system: one lookup per line. */
@@ -303,11 +322,12 @@ function decoded(event: string, system: string | undefined, fields: Fields, prob
 /**
  * Decode the event part of a line (`name: payload`, `sys:name: payload`, `func <-parent`,
  * `<stack trace>`), from index `start`. A string says why it is not an event. With
- * `payload` false the fields are left empty (for passes that only count events): whether
- * a line parses, its event name, system and probe site are the same either way. The result
- * object is reused by the next call: copy what you keep.
+ * `fieldsOpt` false (or a FieldsWanted that declines the event) the fields are left empty
+ * (for passes that only count events, or use a few): whether a line parses, its event
+ * name, system and probe site are the same either way. The result object is reused by the
+ * next call: copy what you keep.
  */
-export function decodeEvent(s: string, start: number, payload = true, end = s.length): DecodedEvent | string {
+export function decodeEvent(s: string, start: number, fieldsOpt: boolean | FieldsWanted = true, end = s.length): DecodedEvent | string {
   const n = end;
   if (start >= n) return 'no event after the timestamp';
   if (s.charCodeAt(start) === 60) {
@@ -349,7 +369,6 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     }
     if (i === nameStart) return 'no event name after the system';
   }
-  const fields: Fields = payload ? {} : NO_FIELDS;
   if (i >= n || s.charCodeAt(i) !== 58) {
     // function tracer: `func <-parent`, or a bare `func` with print-parent off
     if (system !== undefined) return 'no ":" after the event name';
@@ -357,28 +376,31 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
     while (j < n && s.charCodeAt(j) === 32) j++;
     if (j < n && !s.startsWith('<-', j)) return 'no ":" after the event name';
     if (!isSymbolStart(s.charCodeAt(start))) return 'no event name after the timestamp';
-    if (payload) decodeFunction(s, start, i, fields, n);
+    if (!wanted(fieldsOpt, FUNCTION_INFO, undefined)) return decoded('function', 'ftrace', NO_FIELDS);
+    const fields: Fields = {};
+    decodeFunction(s, start, i, fields, n);
     return decoded('function', 'ftrace', fields);
   }
   const info = eventNames.entryHashed(s, nameStart, i, h);
   const event = info.name;
   i++;
   const kind = info.kind;
-  if (kind === Kind.MarkWrite) {
-    // `": %s"`: the message starts after exactly one space and is kept verbatim
-    if (payload) decodeMarker(event, s, i < n && s.charCodeAt(i) === 32 ? i + 1 : i, fields, n);
+  if (kind === Kind.MarkWrite || kind === Kind.Print) {
+    // tracing_mark_write `": %s"`: the message starts after exactly one space and is kept verbatim
+    if (kind === Kind.MarkWrite) { if (i < n && s.charCodeAt(i) === 32) i++; } else while (i < n && s.charCodeAt(i) === 32) i++;
+    if (!wanted(fieldsOpt, PRINT_INFO, undefined)) return decoded('print', 'ftrace', NO_FIELDS);
+    const fields: Fields = {};
+    decodeMarker(event, s, i, fields, n);
     return decoded('print', 'ftrace', fields);
   }
   while (i < n && s.charCodeAt(i) === 32) i++;
-  if (kind === Kind.Print) {
-    if (payload) decodeMarker(event, s, i, fields, n);
-    return decoded('print', 'ftrace', fields);
-  }
   if (kind === Kind.Function) {
     // trace-cmd prints the function tracer's records as events
     let end = i;
     while (end < n && s.charCodeAt(end) !== 32) end++;
-    if (payload) decodeFunction(s, i, end, fields, n);
+    if (!wanted(fieldsOpt, FUNCTION_INFO, undefined)) return decoded('function', 'ftrace', NO_FIELDS);
+    const fields: Fields = {};
+    decodeFunction(s, i, end, fields, n);
     return decoded('function', 'ftrace', fields);
   }
   if (kind === Kind.Graph) {
@@ -389,17 +411,59 @@ export function decodeEvent(s: string, start: number, payload = true, end = s.le
   if (i < n && s.charCodeAt(i) === 40) {
     const probe = decodeProbeSite(s, i, event, n, info);
     if (probe) {
-      if (payload && !decodeFields(s, fields, siteEnd, n)) fields.raw = s.slice(siteEnd, n).trim();
-      return decoded(event, system ?? 'kprobes', fields, probe);
+      const sys = system ?? 'kprobes';
+      if (!wanted(fieldsOpt, info, probe)) return decoded(event, sys, NO_FIELDS, probe);
+      return decoded(event, sys, pairs(s, siteEnd, n, info, true), probe);
     }
   }
   const sys = system ?? info.system;
-  if (period !== undefined && payload) fields.period = period;
-  if (!payload) return decoded(event, sys, fields);
+  if (!wanted(fieldsOpt, info, undefined)) return decoded(event, sys, NO_FIELDS);
   if (sys === 'filemap') {
     const fm = decodeFilemap(s, i, n);
     if (fm) return decoded(event, sys, fm);
   }
-  if (!decodeFields(s, fields, i, n)) fields.raw = s.slice(i, n);
-  return decoded(event, sys, fields);
+  if (period !== undefined) {
+    const fields: Fields = { period };
+    if (!decodeFields(s, fields, i, n)) fields.raw = s.slice(i, n);
+    return decoded(event, sys, fields);
+  }
+  return decoded(event, sys, pairs(s, i, n, info, false));
+}
+
+/** Entries that only cache the FieldsWanted answer for the events named after their kind. */
+const FUNCTION_INFO = eventInfo('function');
+const PRINT_INFO = eventInfo('print');
+
+/** Does the caller want this event's fields? Asked once per event name and predicate. */
+function wanted(opt: boolean | FieldsWanted, info: EventInfo, probe: ProbeSite | undefined): boolean {
+  if (typeof opt === 'boolean') return opt;
+  if (info.wantFor !== opt) {
+    info.want = opt(info.name, probe);
+    info.wantFor = opt;
+  }
+  return info.want;
+}
+
+/**
+ * The `name=value` payload s[i, n) of `info`'s event: through its learned layout when the
+ * line matches it, else generically (and the layout learned from the result). Words that
+ * are not pairs are kept whole in `raw` (trimmed after a probe site).
+ */
+function pairs(s: string, i: number, n: number, info: EventInfo, trimRaw: boolean): Fields {
+  const layout = info.layout;
+  if (layout !== undefined) {
+    const f = decodeWithLayout(s, i, n, layout);
+    if (f !== undefined) return f;
+  }
+  const fields: Fields = {};
+  if (!decodeFields(s, fields, i, n)) {
+    fields.raw = trimRaw ? s.slice(i, n).trim() : s.slice(i, n);
+  } else if (info.learned < MAX_LEARNED) {
+    const learnt = learnLayout(fields);
+    if (learnt !== undefined) {
+      info.layout = learnt;
+      info.learned++;
+    }
+  }
+  return fields;
 }

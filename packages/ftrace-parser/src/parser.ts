@@ -10,7 +10,7 @@
  * event's timestamp when it is on the same CPU.
  */
 import { InputError } from './errors.js';
-import { decodeEvent, type DecodedEvent } from './events.js';
+import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
 import { scanHead } from './line-head.js';
@@ -24,8 +24,8 @@ export interface LineParserOptions {
   source: string;
   format?: TraceFormat;
   strict?: boolean;
-  /** false: leave event fields empty (counting passes); everything else is unchanged. */
-  fields?: boolean;
+  /** false: leave event fields empty (counting passes); a FieldsWanted: only for the events it wants. Everything else is unchanged. */
+  fields?: boolean | FieldsWanted;
 }
 
 /** The most a single trace_marker write carries (TRACE_MARKER_MAX_SIZE, and a margin for the prefix). */
@@ -50,7 +50,7 @@ export class TraceLineParser {
   readonly source: string;
   private readonly format: TraceFormat;
   private readonly strict: boolean;
-  private readonly payload: boolean;
+  private readonly payload: boolean | FieldsWanted;
   /** The last event, held for its continuation lines. */
   private pending: TraceEvent | undefined;
   private pendingIsMarker = false;
@@ -344,7 +344,7 @@ export class TraceLineParser {
     let ev: DecodedEvent;
     if (l.kind === 'comment') {
       const inner = decodeEvent(l.text, 0, this.payload);
-      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: this.payload ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined } : inner;
+      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: this.payload !== false ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined } : inner;
     } else {
       if (l.kind === 'switch') {
         task = { comm: l.nextComm, pid: l.nextPid };

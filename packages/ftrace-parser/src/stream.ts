@@ -9,6 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { InputError } from './errors.js';
 import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
 import type { TimestampForm } from './timestamp.js';
+import type { FieldsWanted } from './events.js';
 import type { TraceRecord } from './types.js';
 
 export interface ParseOptions {
@@ -21,9 +22,11 @@ export interface ParseOptions {
   /**
    * false: leave every event's `fields` empty (payloads are not decoded). For passes that
    * only count events (`kreplay parse --stats`); which lines parse, event names, systems,
-   * probe sites, gaps and metadata are exactly the same. Default true.
+   * probe sites, gaps and metadata are exactly the same. Default true. A FieldsWanted
+   * predicate decodes the payloads of the events it accepts only (asked once per event
+   * name, with its probe site): for consumers that use a few events of many.
    */
-  fields?: boolean;
+  fields?: boolean | FieldsWanted;
   signal?: AbortSignal;
   /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
   onProgress?: (bytesRead: number, totalBytes?: number) => void;

@@ -79,6 +79,41 @@ describe('probes and markers', () => {
   });
 });
 
+describe('a payload that repeats its layout', () => {
+  const probe = (args: string) => line(`rmap_add: (page_add_file_rmap+0x0/0x2b0) ${args}`);
+  const fieldsOf = (text: string) => events(parseTraceString(text)).map((e) => e.fields);
+  it('decodes every line exactly as a fresh decode would, when the next line differs in any way', () => {
+    const lines = [
+      'page=0xffffea0001000040 mapcount=-1 index=5',
+      'page=0xffffea0001000080 mapcount=0 index=6',
+      'page=0xffffea0001000080  mapcount=0 index=6 ', // extra spaces
+      'page=0xffffea0001000080 mapcount=0 index=6 extra=1', // one pair more
+      'page=0xffffea0001000080 mapcount=0', // one pair less
+      'page=0xffffea0001000080 mapcount=x index=6', // not an integer
+      'page=0xffffea0001000080 mapcounts=0 index=6', // another name
+      'page=0xffffea0001000080 mapcount=0 index=6 index=7', // a name twice
+      'page=0xffffea0001000080 mapcount=0 index=6 ==>', // a word that is not a pair
+      'page=0xffffea0001000080 mapcount=0 index=',
+    ];
+    const together = fieldsOf(lines.map(probe).join('\n'));
+    const alone = lines.map((l) => fieldsOf(probe(l))[0]);
+    expect(together).toEqual(alone);
+    expect(together.map((f) => Object.keys(f))).toEqual(alone.map((f) => Object.keys(f!)));
+    expect(together[1]).toEqual({ page: 0xffffea0001000080n, mapcount: 0, index: 6 });
+    expect(together[3]).toEqual({ page: 0xffffea0001000080n, mapcount: 0, index: 6, extra: 1 });
+  });
+
+  it('a FieldsWanted predicate decodes only the events it wants; the others still parse, count and keep their probe site', () => {
+    const text = [probe('page=0x1 mapcount=0'), line('sched_switch: prev_comm=a prev_pid=1'), line('tracing_mark_write: hi'), probe('page=0x2 mapcount=1')].join('\n');
+    const asked: string[] = [];
+    const rs = events(parseTraceString(text, { fields: (event, site) => { asked.push(`${event}:${site?.func ?? ''}`); return event === 'rmap_add'; } }));
+    expect(rs.map((e) => e.event)).toEqual(['rmap_add', 'sched_switch', 'print', 'rmap_add']);
+    expect(rs.map((e) => e.fields)).toEqual([{ page: 1, mapcount: 0 }, {}, {}, { page: 2, mapcount: 1 }]);
+    expect(rs[3]!.probe).toEqual({ kind: 'kprobe', func: 'page_add_file_rmap', offset: 0, size: 0x2b0 });
+    expect(asked).toEqual(['rmap_add:page_add_file_rmap', 'sched_switch:', 'print:']);
+  });
+});
+
 describe('gaps', () => {
   it('a lost-events line takes the timestamp of the next event on its CPU', () => {
     const rs = parseTraceString(['CPU:1 [LOST 12 EVENTS]', line('tracing_mark_write: after')].join('\n'));
