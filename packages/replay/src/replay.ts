@@ -5,11 +5,11 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, openTraceBatches, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
+import { InputError, openTraceBatches, type FieldsWanted, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
 import type { MmOp, ProbeMap } from '@kreplay/mm-model';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter } from './adapters/explore.js';
-import { ProbeMapAdapter } from './adapters/probe-adapter.js';
+import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { ReplayEngine } from './engine.js';
 import { toBigInt } from './fields.js';
 import { findMeta, metaCandidates, metaClock, metaRelease, readMeta } from './meta.js';
@@ -64,8 +64,7 @@ function chooseKernel(opts: ReplayOptions, header: Record<string, string | numbe
   if (header.kreplay === 'explore') return { kernel: 'explore', reason: '# kreplay: explore header' };
   const release = metaRelease(opts.meta);
   if (release) {
-    const m = /^(\d+)\.(\d+)/.exec(release);
-    const name = m ? `linux-${m[1]}.${m[2]}` : undefined;
+    const name = releaseKernel(release);
     if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
     return {
       kernel: DEFAULT_KERNEL, reason: `default (no probe map for meta.json kernel ${release})`,
@@ -75,10 +74,15 @@ function chooseKernel(opts: ReplayOptions, header: Record<string, string | numbe
   return { kernel: DEFAULT_KERNEL, reason: 'default' };
 }
 
-async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string }> {
-  const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
-  const file = shippedMapPath(mapKernel);
-  const maps: ProbeMap[] = [await loadProbeMap(file)];
+/** `linux-6.1` for a release `6.1.0-56-amd64`. */
+function releaseKernel(release: string): string | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? `linux-${m[1]}.${m[2]}` : undefined;
+}
+
+/** The probe map of `mapKernel`: the shipped file, overridden by meta.json's probes, then by --probes. */
+async function mergedMap(mapKernel: string, opts: ReplayOptions, sources: string[] = []): Promise<ProbeMap> {
+  const maps: ProbeMap[] = [await loadProbeMap(shippedMapPath(mapKernel))];
   sources.push(`kernel-configs/probes/${mapKernel}.yaml`);
   if (opts.meta?.probes !== undefined) {
     maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
@@ -88,7 +92,32 @@ async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string
     maps.push(opts.probes);
     sources.unshift(opts.probesSource ?? '--probes');
   }
-  const map = mergeProbeMaps(maps);
+  return mergeProbeMaps(maps);
+}
+
+/**
+ * The events whose fields replay reads: those a probe map that may apply to this trace
+ * gives a meaning, and trace markers (the explorer's ops). The parser leaves the payloads
+ * of the others (sched, irq, function lines, unmapped probes) undecoded; they are counted
+ * as before. Undefined (decode everything) when the maps cannot be built: replay() then
+ * says why, at the point it always has.
+ */
+async function fieldsWanted(opts: ReplayOptions): Promise<FieldsWanted | undefined> {
+  const asked = opts.kernel ?? 'auto';
+  const release = metaRelease(opts.meta);
+  const candidates = new Set([DEFAULT_KERNEL, asked, release ? releaseKernel(release) : undefined]);
+  const shipped = shippedKernels();
+  try {
+    const maps = await Promise.all([...candidates].filter((k): k is string => k !== undefined && shipped.includes(k)).map((k) => mergedMap(k, opts)));
+    return (event, probe) => event === 'print' || maps.some((m) => meaningOf(m, event, probe) !== undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string }> {
+  const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
+  const map = await mergedMap(mapKernel, opts, sources);
   let vmemmap: bigint | undefined;
   let vmemmapSource: string | undefined;
   const candidates: Array<[unknown, string]> = [
@@ -261,5 +290,6 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
       o.metaSource = metaFile;
     }
   }
-  return replay(openTraceBatches(file, { source: o.source, signal: o.signal }), o);
+  const fields = await fieldsWanted(o);
+  return replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields }), o);
 }

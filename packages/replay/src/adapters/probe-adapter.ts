@@ -8,7 +8,7 @@
  * probe site the reader decoded, then from an auto-generated name (`p_<func>_<n>`,
  * `r_<func>_<n>`) when the reader printed no site.
  */
-import type { FieldValue, TraceEvent } from '@kreplay/ftrace-parser';
+import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/ftrace-parser';
 import { InputError } from '@kreplay/ftrace-parser';
 import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/mm-model';
 import type { Adapter, Lifted } from './adapter.js';
@@ -78,17 +78,8 @@ export class ProbeMapAdapter implements Adapter {
   }
 
   private compile(ev: TraceEvent): Compiled | null {
-    const probes = this.map.probes;
-    let func = ev.probe?.func;
-    let kind: string | undefined = ev.probe?.kind;
-    if (!func) {
-      const m = /^([pr])_(.+)_\d+$/.exec(ev.event);
-      if (m) { kind = m[1] === 'p' ? 'kprobe' : 'kretprobe'; func = m[2]; }
-    }
-    const meaning = Object.hasOwn(probes, ev.event) ? probes[ev.event]
-      : func && Object.hasOwn(probes, `${kind}:${func}`) ? probes[`${kind}:${func}`] : undefined;
-    if (!meaning) return null;
-    return this.build(meaning, meaning.fn ?? func);
+    const found = meaningOf(this.map, ev.event, ev.probe);
+    return found ? this.build(found.meaning, found.meaning.fn ?? found.func) : null;
   }
 
   private build(meaning: ProbeMeaning, fn: string | undefined): Compiled {
@@ -145,6 +136,24 @@ export class ProbeMapAdapter implements Adapter {
       }
     }
   }
+}
+
+/**
+ * What `map` says an event means: by its exact name, else by `kprobe:<func>` /
+ * `kretprobe:<func>` from its probe site or its auto-generated name; undefined when the
+ * map does not know it.
+ */
+export function meaningOf(map: ProbeMap, event: string, probe: ProbeSite | undefined): { meaning: ProbeMeaning; func: string | undefined } | undefined {
+  const probes = map.probes;
+  let func = probe?.func;
+  let kind: string | undefined = probe?.kind;
+  if (!func) {
+    const m = /^([pr])_(.+)_\d+$/.exec(event);
+    if (m) { kind = m[1] === 'p' ? 'kprobe' : 'kretprobe'; func = m[2]; }
+  }
+  const meaning = Object.hasOwn(probes, event) ? probes[event]
+    : func && Object.hasOwn(probes, `${kind}:${func}`) ? probes[`${kind}:${func}`] : undefined;
+  return meaning ? { meaning, func } : undefined;
 }
 
 /** Build the MmOp of `kind` from converted values; a string when a required value is missing. */
