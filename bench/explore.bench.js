@@ -1,7 +1,8 @@
 // explore: time to exhaust every shipped scenario on every built-in flavor that has its
 // programs, and the rate (states/s), for the exhaustive state-graph search (the default)
 // and stateless DPOR with sleep sets. Prints verdict, rules, executions, states (distinct),
-// time and states/s per run. Needs a build (`npm run build`).
+// time and states/s per run ("ends" for the exhaustive search: the end states it reached, it
+// runs no executions). Needs a build (`npm run build`).
 //   npm run bench explore [-- scenario-substring [dpor-timeout-seconds]]
 //   node bench/explore.bench.js [scenario-substring [dpor-timeout-seconds]]
 import { readdirSync } from 'node:fs';
@@ -37,7 +38,7 @@ export default async function run(args = []) {
         }
         const what = r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
         console.log(
-          `${sc.name.padEnd(38)} ${name.padEnd(26)} ${strategy.padEnd(10)} ${String(s.executions).padStart(7)} exec ${String(s.states).padStart(8)} states ${String(s.distinctStates).padStart(7)} distinct ${(s.timeMs / 1000).toFixed(2).padStart(7)} s ${String(s.statesPerSec).padStart(7)} states/s  ${what}`,
+          `${sc.name.padEnd(38)} ${name.padEnd(26)} ${strategy.padEnd(10)} ${String(s.executions).padStart(7)} ${strategy === 'exhaustive' ? 'ends' : 'exec'} ${String(s.states).padStart(8)} states ${String(s.distinctStates).padStart(7)} distinct ${(s.timeMs / 1000).toFixed(2).padStart(7)} s ${String(s.statesPerSec).padStart(7)} states/s  ${what}`,
         );
       }
     }

@@ -94,6 +94,7 @@ describe('kreplay explore', () => {
     [['explore', sc('odirect-vs-fault'), '--random'], /--random needs an explicit --seed/],
     [['explore', sc('odirect-vs-fault'), '--timeout', 'soon'], /--timeout "soon" is not a duration/],
     [['explore'], /no scenario given/],
+    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--preemption-bound', '2'], /--preemption-bound needs the dpor strategy/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '2/2'], /--shard "2\/2" is not a shard/],
   ])('exits 2 with a clear message on bad input: %j', async (args, message) => {
     const r = await runCli(args as string[]);

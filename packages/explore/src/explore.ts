@@ -23,9 +23,9 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
   // Exhaustive state-graph search by default (states are small, schedules come out shortest);
   // a preemption bound only makes sense for DPOR.
   const strategy = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
-  if (strategy === 'exhaustive' && opts.preemptionBound !== undefined) {
-    throw new InputError('a preemption bound applies to the dpor and random strategies, not to exhaustive state-graph search', {
-      hint: 'drop the preemption bound, or use the default dpor strategy',
+  if (strategy !== 'dpor' && opts.preemptionBound !== undefined) {
+    throw new InputError(`a preemption bound applies to the dpor strategy, not to ${strategy === 'random' ? 'random walks' : 'the exhaustive state-graph search'}`, {
+      hint: 'drop the preemption bound, or use --strategy dpor',
     });
   }
   const ctx = new RunContext(opts);

@@ -112,8 +112,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     if (!flags.random && flags.seed !== undefined) {
       throw new InputError('--seed applies to --random', { hint: 'add --random, or drop --seed' });
     }
-    if (flags.strategy === 'exhaustive' && flags['preemption-bound'] !== undefined) {
-      throw new InputError('--preemption-bound needs --strategy dpor', { hint: 'drop --strategy exhaustive (the bound selects dpor by itself)' });
+    if ((flags.strategy === 'exhaustive' || flags.random) && flags['preemption-bound'] !== undefined) {
+      throw new InputError('--preemption-bound needs the dpor strategy', { hint: 'drop --strategy exhaustive / --random (the bound selects dpor by itself)' });
     }
     const strategy: Strategy = flags.random ? 'random' : (flags.strategy as Strategy | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
     const opts: ExploreOptions = { strategy };
