@@ -26,3 +26,20 @@ describe('output to a pipe', () => {
     expect(String(head.stderr)).not.toContain('internal error');
   });
 });
+
+describe('command discovery', () => {
+  it('lists every command in src/commands (no stale manifest hides one)', async () => {
+    const { readdirSync } = await import('node:fs');
+    const path = await import('node:path');
+    const dir = path.join(repoRoot, 'packages/cli/src/commands');
+    const ids = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, '').split(path.sep).join(' '));
+    expect(ids.length).toBeGreaterThan(5);
+    for (const id of ids) {
+      const r = await runCli([...id.split(' '), '--help']);
+      expect({ id, exitCode: r.exitCode }).toEqual({ id, exitCode: 0 });
+      expect(r.stdout).toContain(`kreplay ${id}`);
+    }
+  });
+});
