@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { existsSync, statSync } from 'node:fs';
-import { relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import {
   capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
   parseDuration, userKernel, WORKLOADS, type CaptureResult, type KernelImage,
@@ -55,10 +55,12 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     }
     let kernel: KernelImage | undefined;
     let offsetsFile = flags.offsets;
-    if (flags.kernel !== 'debian' && existsSync(flags.kernel) && statSync(flags.kernel).isDirectory()) {
-      // A `kreplay kernel build --out` folder: its image, modules, identity and offsets.json.
-      const build = await loadBuildResult(flags.kernel);
-      kernel = kernelImageFromBuild(build);
+    const buildDir = flags.kernel === 'debian' ? undefined : kernelBuildFolder(flags.kernel);
+    if (buildDir) {
+      // A `kreplay kernel build --out` folder (or an image inside one): its image, modules,
+      // identity (source, fragments, patch hashes for meta.json) and offsets.json.
+      const build = await loadBuildResult(buildDir);
+      kernel = kernelImageFromBuild(build, basename(flags.kernel) === 'bzImage' ? 'bzImage' : 'vmlinux');
       if (flags.modules) kernel.modulesDir = (await userKernel(kernel.image, flags.modules)).modulesDir;
       if (!offsetsFile && existsSync(build.files.offsets)) offsetsFile = build.files.offsets;
     } else if (flags.kernel !== 'debian') {
@@ -97,4 +99,12 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     }
     this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
+}
+
+/** The `kreplay kernel build` output folder `kernel` names: the folder itself, or the folder of an image in it. */
+function kernelBuildFolder(kernel: string): string | undefined {
+  if (!existsSync(kernel)) return undefined;
+  if (statSync(kernel).isDirectory()) return kernel;
+  const dir = dirname(kernel);
+  return existsSync(join(dir, 'result.json')) ? dir : undefined;
 }
