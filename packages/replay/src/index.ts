@@ -1,5 +1,5 @@
 export * from './types.js';
-export { replay, replayFile, DEFAULT_KERNEL, DEFAULT_REORDER_WINDOW, DEFAULT_MAX_FINDINGS } from './replay.js';
+export { replay, replayFile, replayFieldsWanted, DEFAULT_KERNEL, DEFAULT_REORDER_WINDOW, DEFAULT_MAX_FINDINGS } from './replay.js';
 export { percentile, LatencyRecorder, type LatencyHistogram } from './latency.js';
 export { loadProbeMap, parseProbeMap, mergeProbeMaps, shippedKernels, shippedMapPath, PROBE_MAP_DIR } from './probe-maps.js';
 export { findMeta, readMeta, metaCandidates } from './meta.js';

@@ -102,7 +102,7 @@ async function mergedMap(mapKernel: string, opts: ReplayOptions, sources: string
  * as before. Undefined (decode everything) when the maps cannot be built: replay() then
  * says why, at the point it always has.
  */
-async function fieldsWanted(opts: ReplayOptions): Promise<FieldsWanted | undefined> {
+export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWanted | undefined> {
   const asked = opts.kernel ?? 'auto';
   const release = metaRelease(opts.meta);
   const candidates = new Set([DEFAULT_KERNEL, asked, release ? releaseKernel(release) : undefined]);
@@ -290,6 +290,6 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
       o.metaSource = metaFile;
     }
   }
-  const fields = await fieldsWanted(o);
+  const fields = await replayFieldsWanted(o);
   return replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields }), o);
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { isInputError, parseTraceString } from '@kreplay/ftrace-parser';
-import { parseProbeMap, percentile, replay, type ReplayOptions } from '@kreplay/replay';
+import { parseProbeMap, percentile, replay, replayFieldsWanted, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
 const page = (pfn: number) => `0x${(VM + BigInt(pfn) * 64n).toString(16)}`;
@@ -240,5 +240,21 @@ describe('input errors', () => {
     const r = await run(race, { meta: { kernel: { release: '5.10.0-30-amd64' } } });
     expect(r.trace.kernel).toBe('linux-6.1');
     expect(r.warnings[0]).toContain('no probe map ships for kernel 5.10.0-30-amd64');
+  });
+});
+
+describe('replayFile decodes only the payloads replay reads', () => {
+  it('wants the events a probe map gives a meaning (by name, by probe site, by auto-generated name) and markers, not the rest', async () => {
+    const want = await replayFieldsWanted({ probes: parseProbeMap('probes:\n  my_rmap:\n    op: pte_map\n    args: { pfn: { field: p, as: page } }\n', 'p.yaml') });
+    expect(want).toBeDefined();
+    const site = (kind: 'kprobe' | 'kretprobe', func: string) => ({ kind, func });
+    expect(want!('mm_filemap_add_to_page_cache', undefined)).toBe(true);
+    expect(want!('my_rmap', undefined)).toBe(true);
+    expect(want!('rmap_add', site('kprobe', 'page_add_file_rmap'))).toBe(true);
+    expect(want!('r_filemap_fault_0', undefined)).toBe(true);
+    expect(want!('print', undefined)).toBe(true);
+    expect(want!('sched_switch', undefined)).toBe(false);
+    expect(want!('p_schedule_0', undefined)).toBe(false);
+    expect(want!('rmap_add', site('kprobe', 'do_wp_page'))).toBe(false);
   });
 });
