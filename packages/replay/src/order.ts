@@ -17,55 +17,92 @@ export interface Ordered {
 }
 
 export class ReorderBuffer<T> {
-  // parallel arrays: the sorter never reads its records, only the keys it was given
-  private items: T[] = [];
-  private tss: bigint[] = [];
-  private cpus: number[] = [];
+  // a ring of parallel arrays (the sorter never reads its records, only the keys it was
+  // given): slots are reused, so records only ever move when one arrives out of order
+  private items: (T | undefined)[];
+  private tss: bigint[];
+  private cpus: number[];
+  private mask: number;
+  /** Physical slot of the first waiting record, and how many wait. */
   private head = 0;
+  private count = 0;
   private lastTs: bigint | undefined;
   /** Records replayed after a later timestamp had already been replayed. */
   late = 0;
 
   constructor(private readonly window: number, private readonly emit: (x: T, late: boolean) => void) {
     if (!(window >= 1)) throw new RangeError('reorder window must be at least 1');
+    // window + 1 records wait at most; start small for huge windows and grow when full
+    let cap = 16;
+    while (cap < window + 2 && cap < 8192) cap *= 2;
+    this.items = new Array<T | undefined>(cap).fill(undefined);
+    this.tss = new Array<bigint>(cap).fill(0n);
+    this.cpus = new Array<number>(cap).fill(0);
+    this.mask = cap - 1;
   }
 
   push(x: T, ts: bigint, cpu: number): void {
-    const n = this.items.length;
-    if (n === this.head || ts > this.tss[n - 1]! || (ts === this.tss[n - 1]! && cpu >= this.cpus[n - 1]!)) {
-      this.items.push(x);
-      this.tss.push(ts);
-      this.cpus.push(cpu);
-    } else {
-      // walk back past the records that sort after x, stopping at one of x's own CPU
-      let j = n - 1;
-      while (j >= this.head && this.cpus[j] !== cpu && (ts < this.tss[j]! || (ts === this.tss[j]! && cpu < this.cpus[j]!))) j--;
-      this.items.splice(j + 1, 0, x);
-      this.tss.splice(j + 1, 0, ts);
-      this.cpus.splice(j + 1, 0, cpu);
+    if (this.count === this.mask + 1) this.grow();
+    const mask = this.mask;
+    const n = this.count;
+    const last = (this.head + n - 1) & mask;
+    let at = (this.head + n) & mask;
+    if (n > 0 && !(ts > this.tss[last]! || (ts === this.tss[last]! && cpu >= this.cpus[last]!))) {
+      // walk back past the records that sort after x, stopping at one of x's own CPU,
+      // moving each one slot up
+      let k = n - 1;
+      for (; k >= 0; k--) {
+        const j = (this.head + k) & mask;
+        const tj = this.tss[j]!;
+        const cj = this.cpus[j]!;
+        if (cj === cpu || !(ts < tj || (ts === tj && cpu < cj))) break;
+        this.items[at] = this.items[j];
+        this.tss[at] = tj;
+        this.cpus[at] = cj;
+        at = j;
+      }
     }
-    if (this.items.length - this.head > this.window) this.popOne();
+    this.items[at] = x;
+    this.tss[at] = ts;
+    this.cpus[at] = cpu;
+    this.count = n + 1;
+    if (this.count > this.window) this.popOne();
   }
 
   /** Replay everything still waiting (end of input). */
   drain(): void {
-    while (this.items.length > this.head) this.popOne();
+    while (this.count > 0) this.popOne();
   }
 
   private popOne(): void {
-    const h = this.head++;
-    const x = this.items[h]!;
+    const h = this.head;
+    const x = this.items[h] as T;
     const ts = this.tss[h]!;
-    this.items[h] = undefined as T;
-    if (this.head >= 4096 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.tss = this.tss.slice(this.head);
-      this.cpus = this.cpus.slice(this.head);
-      this.head = 0;
-    }
+    this.items[h] = undefined;
+    this.head = (h + 1) & this.mask;
+    this.count--;
     const late = this.lastTs !== undefined && ts < this.lastTs;
     if (late) this.late++;
     else this.lastTs = ts;
     this.emit(x, late);
+  }
+
+  /** Double the ring, its records first in order. */
+  private grow(): void {
+    const cap = (this.mask + 1) * 2;
+    const items = new Array<T | undefined>(cap).fill(undefined);
+    const tss = new Array<bigint>(cap).fill(0n);
+    const cpus = new Array<number>(cap).fill(0);
+    for (let k = 0; k < this.count; k++) {
+      const j = (this.head + k) & this.mask;
+      items[k] = this.items[j];
+      tss[k] = this.tss[j]!;
+      cpus[k] = this.cpus[j]!;
+    }
+    this.items = items;
+    this.tss = tss;
+    this.cpus = cpus;
+    this.mask = cap - 1;
+    this.head = 0;
   }
 }
