@@ -30,6 +30,18 @@ export const UNKNOWN_DEV = '?';
 /** Converted values of one event, by target (one reused object per meaning: no allocation per event). */
 export type Values = Partial<Record<Target, Value>>;
 
+/**
+ * A Values object with every target present (undefined), always in the same order: every
+ * meaning's object then has one hidden class, so makeOp's reads of it stay monomorphic
+ * (objects grown in each map's argument order made them megamorphic).
+ */
+function emptyValues(): Values {
+  return {
+    dev: undefined, ino: undefined, index: undefined, pfn: undefined, address: undefined, start: undefined,
+    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined,
+  };
+}
+
 interface Arg { target: Target; field: string; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
 type Compiled = (ev: TraceEvent) => Lifted;
 
@@ -91,7 +103,7 @@ export class ProbeMapAdapter implements Adapter {
     // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
     // the op's is the number of PTEs after the change, as the model counts
     const mapcountAfter = op === 'pte_map' ? 2 : op === 'pte_unmap' ? 0 : undefined;
-    const v: Values = {};
+    const v = emptyValues();
     return (ev) => {
       for (const a of args) {
         const raw = ev.fields[a.field];
