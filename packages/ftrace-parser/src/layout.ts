@@ -35,10 +35,24 @@ export function learnLayout(fields: Fields): PairLayout | undefined {
     const v = fields[k];
     if (k === '__proto__' || !PLAIN_NAME.test(k) || (typeof v !== 'number' && typeof v !== 'bigint')) return undefined;
   }
-  // the keys are plain identifiers-with-dots, quoted by JSON.stringify: nothing else reaches the code
-  const body = names.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ');
-  const make = new Function('v', `return { ${body} };`) as PairLayout['make'];
-  return { names, values: new Array<FieldValue>(names.length).fill(0), make };
+  return { names, values: new Array<FieldValue>(names.length).fill(0), make: builder(names) };
+}
+
+/** Builders by their names (`dev ino pgoff`): one compiled function per distinct layout in the process. */
+const builders = new Map<string, PairLayout['make']>();
+const MAX_BUILDERS = 1024;
+
+function builder(names: string[]): PairLayout['make'] {
+  const key = names.join(' ');
+  let make = builders.get(key);
+  if (make === undefined) {
+    // the keys are plain identifiers-with-dots, quoted by JSON.stringify: nothing else reaches the code
+    const body = names.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ');
+    make = new Function('v', `return { ${body} };`) as PairLayout['make'];
+    if (builders.size >= MAX_BUILDERS) builders.clear();
+    builders.set(key, make);
+  }
+  return make;
 }
 
 /**
