@@ -27,9 +27,10 @@ const TASKS = [
   ['Web Content', 31337], ['jbd2/vda-8', 201], ['systemd-journal', 300], ['<...>', 4242], ['kswapd0', 61],
 ];
 const FUNCS = ['filemap_fault', 'filemap_map_pages', '__filemap_add_folio', 'filemap_get_entry', 'page_add_file_rmap', 'page_remove_rmap', 'unmap_mapping_range', 'invalidate_inode_pages2_range', '_raw_spin_lock', 'folio_unlock'];
-const HEADER = `# tracer: nop
+/** The tracefs `trace` header (nop tracer, 5-char flags) for a trace of `cpus` CPUs. */
+export const ftraceHeader = (cpus) => `# tracer: nop
 #
-# entries-in-buffer/entries-written: 0/0   #P:4
+# entries-in-buffer/entries-written: 0/0   #P:${cpus}
 #
 #                                _-----=> irqs-off/BH-disabled
 #                               / _----=> need-resched
@@ -40,6 +41,7 @@ const HEADER = `# tracer: nop
 #           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
 #              | |         |   |||||     |         |
 `;
+const HEADER = ftraceHeader(4);
 
 export async function generateTrace(out, lines, seed = 42) {
   const rand = rng(seed);

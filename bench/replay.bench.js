@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, w
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ftraceHeader } from './gen-trace.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'packages/cli/bin/run.js');
@@ -50,19 +51,7 @@ export const PROBES = {
   },
 };
 
-const HEADER = `# tracer: nop
-#
-# entries-in-buffer/entries-written: N/N   #P:2
-#
-#                                _-----=> irqs-off/BH-disabled
-#                               / _----=> need-resched
-#                              | / _---=> hardirq/softirq
-#                              || / _--=> preempt-depth
-#                              ||| / _-=> migrate-disable
-#                              |||| /     delay
-#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
-#              | |         |   |||||     |         |
-`;
+const HEADER = ftraceHeader(2);
 
 /**
  * Write a consistent 6.1 trace of about `events` events to `out` (and `meta.json` beside
