@@ -18,4 +18,5 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 60000,
+  setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
 };

@@ -245,9 +245,12 @@ function parseProbeSite(inner: string, event: string): ProbeSite | undefined {
   return site;
 }
 
-/** perf prints probe sites as bare addresses (`ffffffff812a3b40`), not symbols. */
+/**
+ * perf prints probe sites as bare addresses (`ffffffff812a3b40`), not symbols: on 64-bit
+ * kernels always 16 hex digits. A shorter all-hex word (`a000000a`, `dead`) is a symbol.
+ */
 function isAddress(s: string): boolean {
-  return s.length >= 8 && decodeHexDigits(s) !== undefined;
+  return s.length >= 16 && decodeHexDigits(s) !== undefined;
 }
 
 function symbolOrEventName(func: string, event: string): string {
