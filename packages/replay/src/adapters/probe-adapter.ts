@@ -10,7 +10,7 @@
  */
 import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/ftrace-parser';
 import { InputError } from '@kreplay/ftrace-parser';
-import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/mm-model';
+import type { FieldSpec, FileRef, InvalidateFn, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/mm-model';
 import type { Adapter, Lifted } from './adapter.js';
 import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 
@@ -21,8 +21,15 @@ type Value = Int | string;
 /** The conversion a target gets when the map names only a field. */
 const DEFAULT_AS: Record<Target, Conversion> = {
   dev: 'kdev', ino: 'number', index: 'number', pfn: 'pfn', address: 'number', start: 'number',
-  end: 'number', ret: 'signed', size: 'number', mapcount: 'signed', order: 'number',
+  end: 'number', ret: 'signed', size: 'number', mapcount: 'signed', order: 'number', nr: 'number', folio: 'pfn',
 };
+
+/**
+ * The largest folio order a page-cache event can carry: PUD_ORDER, x86-64's 1 GiB hugetlb
+ * folio (hugetlb_add_to_page_cache adds it at a base-page index, 6.7+). Page-cache folios of
+ * regular files stop at MAX_PAGECACHE_ORDER (HPAGE_PMD_ORDER, 9).
+ */
+export const MAX_FOLIO_ORDER = 18;
 
 /** Unknown device: the probe fetched an inode number but no `s_dev`; replay matches by ino. */
 export const UNKNOWN_DEV = '?';
@@ -38,7 +45,7 @@ export type Values = Partial<Record<Target, Value>>;
 function emptyValues(): Values {
   return {
     dev: undefined, ino: undefined, index: undefined, pfn: undefined, address: undefined, start: undefined,
-    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined,
+    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined, nr: undefined, folio: undefined,
   };
 }
 
@@ -168,6 +175,11 @@ export function meaningOf(map: ProbeMap, event: string, probe: ProbeSite | undef
   return meaning ? { meaning, func } : undefined;
 }
 
+const INVALIDATE_FNS: ReadonlySet<string> = new Set<InvalidateFn>(['invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'mapping_try_invalidate']);
+function isInvalidateFn(fn: string | undefined): fn is InvalidateFn {
+  return fn !== undefined && INVALIDATE_FNS.has(fn);
+}
+
 /** Build the MmOp of `kind` from converted values; a string when a required value is missing. */
 export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
   const ino = v.ino;
@@ -179,22 +191,41 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
       if (pfn === undefined) return 'no pfn';
-      return { kind, file, index, pfn, order: toNumber(v.order) ?? 0, event };
+      const order = toNumber(v.order) ?? 0;
+      // a folio of order n covers 2^n indexes and 2^n pfns, both aligned to 2^n
+      // (VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)) in __filemap_add_folio, 6.12
+      // mm/filemap.c; the buddy allocator hands out naturally aligned compound pages)
+      if (!Number.isInteger(order) || order < 0 || order > MAX_FOLIO_ORDER) return `order ${v.order} is not a folio order (0..${MAX_FOLIO_ORDER})`;
+      if (order > 0) {
+        const n = 2 ** order;
+        if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
+        if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
+      }
+      return { kind, file, index, pfn, order, event };
     }
     case 'pte_map': case 'pte_unmap': {
       const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
-      return { kind, pfn, file, index, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
+      const nr = v.nr === undefined ? undefined : toNumber(v.nr);
+      if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
+      let pageIndex = index;
+      if (v.folio !== undefined) {
+        const folio = toBig(v.folio)!;
+        const sub = pfn - folio;
+        if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
+        if (pageIndex !== undefined) pageIndex += Number(sub);
+      }
+      return { kind, pfn, nr, file, index: pageIndex, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
     }
     case 'fault_begin':
       return { kind, file, index, address: toBig(v.address), event };
     case 'fault_end':
       return { kind, file, index, ret: toNumber(v.ret), event };
     case 'invalidate_begin':
-      if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
       return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), event };
     case 'invalidate_end':
-      if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
       return { kind, fn, file, ret: toNumber(v.ret), event };
     case 'truncate_begin':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
