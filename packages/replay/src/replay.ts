@@ -5,10 +5,11 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, openTraceBatches, type FieldsWanted, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
+import { InputError, openTraceBatches, type FieldsWanted, type Gap, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
 import type { MmOp, ProbeMap } from '@kreplay/mm-model';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter } from './adapters/explore.js';
+import { KernelEvidence, type KernelChoice } from './evidence.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { ReplayEngine } from './engine.js';
 import { toBigInt } from './fields.js';
@@ -33,10 +34,14 @@ function bump(m: Map<string, number>, k: string): void {
 
 /** Per-event-name use counters: one lookup and an increment per event. */
 class Counter {
-  private readonly m = new Map<string, { n: number }>();
-  add(k: string): void {
+  private readonly m = new Map<string, { n: number; probe: ProbeSite | undefined }>();
+  /** Count `k`; `probe` is kept from its first occurrence. */
+  add(k: string, probe?: ProbeSite): void {
     const c = this.m.get(k);
-    if (c) c.n++; else this.m.set(k, { n: 1 });
+    if (c) c.n++; else this.m.set(k, { n: 1, probe });
+  }
+  entries(): Array<[string, number, ProbeSite | undefined]> {
+    return [...this.m.entries()].map(([k, c]) => [k, c.n, c.probe]);
   }
   sorted(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -51,8 +56,11 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-/** Which adapter, and why. */
-function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): { kernel: string; reason: string; warning?: string } {
+/** chooseKernel's answer when only the trace's own events can tell (see evidence.ts). */
+const EVIDENCE = 'evidence' as const;
+
+/** Which adapter, and why; EVIDENCE when nothing but the trace's events can say. */
+function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): KernelChoice | typeof EVIDENCE {
   const asked = opts.kernel ?? 'auto';
   const kernels = shippedKernels();
   if (asked !== 'auto') {
@@ -63,6 +71,7 @@ function chooseKernel(opts: ReplayOptions, header: Record<string, string | numbe
   }
   if (header.kreplay === 'explore') return { kernel: 'explore', reason: '# kreplay: explore header' };
   const release = metaRelease(opts.meta);
+  if (!release && kernels.length > 1) return EVIDENCE;
   if (release) {
     const name = releaseKernel(release);
     if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
@@ -105,8 +114,9 @@ async function mergedMap(mapKernel: string, opts: ReplayOptions, sources: string
 export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWanted | undefined> {
   const asked = opts.kernel ?? 'auto';
   const release = metaRelease(opts.meta);
-  const candidates = new Set([DEFAULT_KERNEL, asked, release ? releaseKernel(release) : undefined]);
   const shipped = shippedKernels();
+  // without a release, the trace's own events choose among all shipped maps
+  const candidates = new Set([DEFAULT_KERNEL, asked, ...(release ? [releaseKernel(release)] : asked === 'auto' ? shipped : [])]);
   try {
     const maps = await Promise.all([...candidates].filter((k): k is string => k !== undefined && shipped.includes(k)).map((k) => mergedMap(k, opts)));
     return (event, probe) => event === 'print' || maps.some((m) => meaningOf(m, event, probe) !== undefined);
@@ -115,7 +125,14 @@ export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWan
   }
 }
 
-async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string }> {
+/** Every shipped kernel's map as replay would use it (meta.json's probes and --probes merged in). */
+async function shippedMaps(opts: ReplayOptions): Promise<Map<string, ProbeMap>> {
+  const out = new Map<string, ProbeMap>();
+  for (const k of shippedKernels()) out.set(k, await mergedMap(k, opts));
+  return out;
+}
+
+async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string; map: ProbeMap }> {
   const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
   const map = await mergedMap(mapKernel, opts, sources);
   let vmemmap: bigint | undefined;
@@ -139,7 +156,7 @@ async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string
     missingHint: `pass --vmemmap-base HEX (${NONNNKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
-  return { adapter, vmemmap, vmemmapSource };
+  return { adapter, vmemmap, vmemmapSource, map };
 }
 
 async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord[]> {
@@ -170,8 +187,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
-  let chosen: ReturnType<typeof chooseKernel> | undefined;
-  let vm: { vmemmap?: bigint; vmemmapSource?: string } = {};
+  let chosen: KernelChoice | undefined;
+  let evidence: KernelEvidence | undefined;
+  /** Records held while the trace's events choose the kernel (at most EVIDENCE_WINDOW events). */
+  let pending: TraceRecord[] | undefined;
+  let vm: { vmemmap?: bigint; vmemmapSource?: string; map?: ProbeMap } = {};
 
   const sorter = new ReorderBuffer<Item>(window, (it, late) => {
     if (late) {
@@ -185,6 +205,44 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
 
+  const setUp = async (c: KernelChoice): Promise<Adapter> => {
+    chosen = c;
+    if (c.warning) warnings.push(c.warning);
+    const built = await buildAdapter(c.kernel, opts, probeSources);
+    vm = built;
+    return built.adapter;
+  };
+
+  /** One gap or event, once the adapter is known. */
+  const take = (a: Adapter, r: TraceRecord): void => {
+    if (r.type === 'gap') {
+      gaps++;
+      lost += r.lost ?? 0;
+      const ts = r.ts ?? inputTs;
+      const cpu = r.cpu ?? -1;
+      sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
+      return;
+    }
+    if (r.type !== 'event') return;
+    const ev: TraceEvent = r;
+    events++;
+    const ts = ev.ts;
+    inputTs = ts;
+    if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
+    else if (ts > lastTs) lastTs = ts;
+    else if (ts < firstTs!) firstTs = ts;
+    const lifted = a.lift(ev);
+    if (lifted === null) {
+      unknown++;
+      unknownByEvent.add(ev.event, ev.probe);
+    } else if (typeof lifted === 'string') {
+      bump(unusableEvents, `${ev.event}: ${lifted}`);
+    } else {
+      usedEvents.add(ev.event);
+      sorter.push(lifted, ts, ev.cpu);
+    }
+  };
+
   for await (const batch of asBatches(records)) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     for (const r of batch) {
@@ -192,57 +250,60 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         header[r.key] = r.value;
         continue;
       }
-      if (!adapter) {
-        chosen = chooseKernel(opts, header);
-        if (chosen.warning) warnings.push(chosen.warning);
-        const built = await buildAdapter(chosen.kernel, opts, probeSources);
-        adapter = built.adapter;
-        vm = built;
-      }
-      if (r.type === 'gap') {
-        gaps++;
-        lost += r.lost ?? 0;
-        const ts = r.ts ?? inputTs;
-        const cpu = r.cpu ?? -1;
-        sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
+      if (adapter) {
+        take(adapter, r);
         continue;
       }
-      const ev: TraceEvent = r;
-      events++;
-      const ts = ev.ts;
-      inputTs = ts;
-      if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
-      else if (ts > lastTs) lastTs = ts;
-      else if (ts < firstTs!) firstTs = ts;
-      const lifted = adapter.lift(ev);
-      if (lifted === null) {
-        unknown++;
-        unknownByEvent.add(ev.event);
-      } else if (typeof lifted === 'string') {
-        bump(unusableEvents, `${ev.event}: ${lifted}`);
-      } else {
-        usedEvents.add(ev.event);
-        sorter.push(lifted, ts, ev.cpu);
+      if (!evidence) {
+        const c = chooseKernel(opts, header);
+        if (c !== EVIDENCE) {
+          adapter = await setUp(c);
+          take(adapter, r);
+          continue;
+        }
+        evidence = new KernelEvidence(await shippedMaps(opts));
+        pending = [];
       }
+      pending!.push(r);
+      if (r.type === 'event') evidence.see(r.event, r.probe);
+      if (!evidence.done) continue;
+      adapter = await setUp(evidence.choose(DEFAULT_KERNEL));
+      for (const p of pending!) take(adapter, p);
+      pending = undefined;
     }
     if (opts.onProgress && events >= nextProgress) {
       opts.onProgress(events);
       nextProgress = events + progressEvery;
     }
   }
+  if (!adapter && evidence) {
+    adapter = await setUp(evidence.choose(DEFAULT_KERNEL));
+    for (const p of pending!) take(adapter, p);
+    pending = undefined;
+  }
   if (!chosen) {
-    chosen = chooseKernel(opts, header);
+    const c = chooseKernel(opts, header);
+    chosen = c === EVIDENCE ? { kernel: DEFAULT_KERNEL, reason: 'default (the trace holds no events)' } : c;
     if (chosen.warning) warnings.push(chosen.warning);
   }
   sorter.drain();
   engine.finish();
+
+  if (evidence) {
+    // the events after the choice: one the chosen map does not know but another does
+    for (const [name, n, probe] of unknownByEvent.entries()) {
+      const others = evidence.knownElsewhere(name, probe, chosen.kernel);
+      if (others.length) warnings.push(`${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`);
+    }
+  }
 
   const ms = performance.now() - t0;
   const c = engine.counters;
   if (events === 0) warnings.push('the trace holds no events');
   else if (c.ops === 0) warnings.push(`no event in this trace is one the ${chosen.kernel} adapter knows, so nothing was replayed (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
   if ((c.byOp.cache_delete ?? 0) > 0 && !c.byOp.pte_map && !c.byOp.pte_unmap) {
-    warnings.push('the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte), so mapped-page-removed and orphan-page-mapped cannot be judged');
+    const pteProbes = Object.entries(vm.map?.probes ?? {}).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
+    warnings.push(`the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'}), so mapped-page-removed and orphan-page-mapped cannot be judged`);
   }
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
