@@ -11,7 +11,7 @@
  *   <series spec>:<pin>    capture: a kernel release (`6.1.0-56-amd64`, `6.12.107+deb12-amd64`);
  *                          build: a source package version (`6.1.192-2`, `6.12.117-1~deb12u1`)
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 
 export interface DebianSeries {
   /** `6.1`, `6.12`. */

@@ -7,7 +7,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type { CaptureProfile } from './profile.js';
 import { readOpt } from './outcome.js';
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError } from '@kreplay/core';
 import { requireTool } from './tools.js';
 import { cpioNewc, gzipDeterministic, type CpioEntry } from './cpio.js';
 import type { ModuleLoad } from './modules.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/build/index.js';
 import { makeFakeTree } from './build-fake-tree.js';
 

@@ -5,8 +5,7 @@
  * `folio_add_file_rmap_ptes` or `mm_filemap_fault`) narrows the candidates to the maps
  * that know it. Events every map knows (the page-cache tracepoints) say nothing.
  */
-import type { ProbeSite } from '@kreplay/ftrace-parser';
-import type { ProbeMap } from '@kreplay/mm-model';
+import type { ProbeMap, ProbeSite } from '@kreplay/core';
 import { meaningOf } from './adapters/probe-adapter.js';
 
 /** Events looked at before the choice is made with what was seen. */
