@@ -31,7 +31,8 @@ export const FIELD_CONVERSIONS = [
 export const FieldSpecSchema = z.union([
   z.string().min(1),
   z.object({
-    field: z.string().min(1),
+    /** The trace field; or a list of them, the first one the event has being read (`[page, arg2]`). */
+    field: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     as: z.enum(FIELD_CONVERSIONS).optional(),
   }).strict(),
 ]);

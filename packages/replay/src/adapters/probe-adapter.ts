@@ -49,7 +49,8 @@ function emptyValues(): Values {
   };
 }
 
-interface Arg { target: Target; field: string; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
+/** `field`: read first; `alt`: the fields tried in order when the event lacks it. */
+interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
 type Compiled = (ev: TraceEvent) => Lifted;
 
 export interface PageConversion {
@@ -104,7 +105,8 @@ export class ProbeMapAdapter implements Adapter {
   private build(meaning: ProbeMeaning, fn: string | undefined): Compiled {
     const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
       const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
-      return { target: target as Target, field: typeof spec === 'string' ? spec : spec!.field, as, read: this.reader(as) };
+      const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
+      return { target: target as Target, field: fields[0]!, alt: fields.length > 1 ? fields.slice(1) : undefined, as, read: this.reader(as) };
     });
     const op = meaning.op;
     // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
@@ -113,10 +115,14 @@ export class ProbeMapAdapter implements Adapter {
     const v = emptyValues();
     return (ev) => {
       for (const a of args) {
-        const raw = ev.fields[a.field];
+        let field = a.field;
+        let raw = ev.fields[field];
+        if (raw === undefined && a.alt) {
+          for (const f of a.alt) { raw = ev.fields[f]; if (raw !== undefined) { field = f; break; } }
+        }
         if (raw === undefined) { v[a.target] = undefined; continue; }
         const conv = a.read(raw, ev);
-        if (conv === undefined) return `${a.field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
+        if (conv === undefined) return `${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
         v[a.target] = conv;
       }
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
