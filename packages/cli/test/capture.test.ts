@@ -116,6 +116,52 @@ function big(v: unknown): bigint {
   }, 240_000);
 });
 
+(skip ? describe.skip : describe)('kreplay capture: Debian 6.12 under QEMU (set KREPLAY_SKIP_QEMU=1 to skip)', () => {
+  it('boots linux-image-6.12, traces odirect-race with the 6.12 profile, and replays it clean with the 6.12 map', async () => {
+    const out = path.join(tmp, 'odirect-race-6.12');
+    const r = await runCli(['capture', '--kernel', 'debian-6.12', '--workload', 'odirect-race', '--duration', '1s', '--out', out, '--json']);
+    if (r.exitCode !== 0) {
+      throw new Error(`kreplay capture --kernel debian-6.12 failed (exit ${r.exitCode}); QEMU, Debian's 6.12 kernel (bookworm-security) or a tool is missing or broken:\n${r.stderr}\n(set KREPLAY_SKIP_QEMU=1 to skip this test where QEMU cannot run)`);
+    }
+    const meta = JSON.parse(readFileSync(path.join(out, 'meta.json'), 'utf8'));
+    expect(meta.kernel.release).toMatch(/^6\.12\.\d+\+deb12-amd64$/);
+    expect(meta.kernel.source).toMatch(/^debian:linux-image-6\.12\./);
+    // the default profile follows the kernel
+    expect(meta.profile.file).toBe(path.join('kernel-configs', 'capture', 'linux-6.12', 'odirect-race.yaml'));
+    expect(meta.workload.result).toMatchObject({ workload: 'odirect-race', mismatches: 0 });
+    expect(meta.buffer.lost).toBe(0);
+    expect(meta.vmemmapBase).toBe('0xffffea0000000000');
+    expect(meta.probes.probes['kprobe:folio_add_file_rmap_ptes']).toMatchObject({ op: 'pte_map' });
+    // the booted kernel's own tracepoint formats travel with the trace
+    expect(meta.tracepointFormats['filemap:mm_filemap_fault']).toContain('print fmt: "dev=%d:%d ino=%lx ofs=%lld"');
+    expect(meta.kernelLog.findings.filter((f: { kind: string }) => f.kind !== 'warn')).toEqual([]);
+
+    const counts = new Map<string, number>();
+    const cached = new Set<bigint>();
+    const rmapPfns: bigint[] = [];
+    const base = big(meta.vmemmapBase);
+    for await (const rec of openTrace(path.join(out, 'trace.txt.gz'))) {
+      if (rec.type !== 'event') continue;
+      const ev = rec as TraceEvent;
+      counts.set(ev.event, (counts.get(ev.event) ?? 0) + 1);
+      if (ev.event === 'mm_filemap_add_to_page_cache') cached.add(big(ev.fields.pfn));
+      if (ev.event === 'folio_add_file_rmap_ptes') rmapPfns.push((big(ev.fields.page) - base) / 64n);
+    }
+    for (const e of ['mm_filemap_add_to_page_cache', 'mm_filemap_fault', 'filemap_fault_ret', 'folio_add_file_rmap_ptes', 'folio_remove_rmap_ptes',
+      'invalidate_inode_pages2_range', 'invalidate_inode_pages2_range_ret']) {
+      expect([e, (counts.get(e) ?? 0) > 0]).toEqual([e, true]);
+    }
+    expect(rmapPfns.length).toBeGreaterThan(0);
+    expect(rmapPfns.filter((p) => cached.has(p)).length).toBe(rmapPfns.length);
+
+    const replay = await runCli(['replay', path.join(out, 'trace.txt.gz'), '--json', '--no-timing']);
+    expect(replay.exitCode).toBe(0);
+    const res = JSON.parse(replay.stdout);
+    expect([res.trace.kernel, res.findings, res.stats.unusableEvents, res.stats.gaps]).toEqual(['linux-6.12', [], {}, 0]);
+    expect(res.stats.byOp.pte_map).toBeGreaterThan(0);
+  }, 360_000);
+});
+
 describe('shipped traces', () => {
   it('each has a meta.json that names its workload and lost no events', () => {
     for (const t of ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate']) {
