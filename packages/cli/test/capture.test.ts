@@ -169,5 +169,10 @@ describe('shipped traces', () => {
       expect([t, meta.buffer.lost, meta.kernel.release]).toEqual([t, 0, '6.1.0-56-amd64']);
       expect(meta.workload.result.workload).toBe(t === 'odirect-race-faultaround' ? 'odirect-race' : t);
     }
+    for (const w of ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate', 'remap-truncate']) {
+      const meta = JSON.parse(readFileSync(path.join(repoRoot, 'traces', `${w}-6.12`, 'meta.json'), 'utf8'));
+      expect([w, meta.buffer.lost, meta.kernel.release, meta.profile.file]).toEqual([w, 0, '6.12.117+deb12-amd64', `kernel-configs/capture/linux-6.12/${w}.yaml`]);
+      expect(meta.workload.result.workload).toBe(w === 'odirect-race-faultaround' ? 'odirect-race' : w);
+    }
   });
 });
