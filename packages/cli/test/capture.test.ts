@@ -24,6 +24,13 @@ describe('kreplay capture: input errors (no QEMU needed)', () => {
     expect(r.stderr).toMatch(/--duration "soon" is not a duration/);
   });
 
+  it('a Debian pin of another series is exit 2, before anything is fetched', async () => {
+    const r = await runCli(['capture', '--kernel', 'debian-6.12:6.1.0-56-amd64', '--out', path.join(tmp, 'never')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/6\.1\.0-56-amd64 is not a release of Debian's 6\.12 amd64 kernel/);
+    expect(r.stderr).toMatch(/debian-6\.12:6\.12\.\d+\+deb12-amd64/);
+  });
+
   it('a missing kernel image is exit 2 naming the file', async () => {
     const r = await runCli(['capture', '--kernel', path.join(tmp, 'no-bzImage'), '--out', path.join(tmp, 'never')]);
     expect(r.exitCode).toBe(2);
