@@ -58,10 +58,17 @@ async function requireAptCache(): Promise<void> {
   }
 }
 
-/** apt's version of an image package (its candidate). */
+/** apt's version of an image package (its candidate); a package apt does not know is the user's pin to fix. */
 async function imagePackageVersion(pkg: string): Promise<string> {
   await requireAptCache();
-  const show = await run('apt-cache', ['show', '--no-all-versions', pkg], { what: `apt-cache show ${pkg}` });
+  const show = await run('apt-cache', ['show', '--no-all-versions', pkg], { what: `apt-cache show ${pkg}` }).catch((e: unknown) => {
+    if (e instanceof Error && /No packages found/.test(e.message)) {
+      throw new InputError(`apt knows no package ${pkg}, so ${releaseOfImagePackage(pkg)} is not a release it can fetch`, {
+        hint: 'list the releases apt knows with apt-cache search --names-only linux-image-6 (after apt-get update)',
+      });
+    }
+    throw e;
+  });
   const version = /^Version:\s*(\S+)/m.exec(show)?.[1];
   if (!version) throw new EnvironmentError(`apt-cache shows no version for ${pkg}`, 'run apt-get update (Debian 12 bookworm and bookworm-security carry the kernels)');
   return version;
