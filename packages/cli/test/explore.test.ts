@@ -45,7 +45,7 @@ describe('kreplay explore', () => {
     const r = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
     expect(r.exitCode).toBe(1);
     const text = readFileSync(trace, 'utf8');
-    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
+    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore format=1 scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
     expect(text).toContain('mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x');
     const replay = await runCli(['replay', trace]);
     expect(replay.exitCode).toBe(1);

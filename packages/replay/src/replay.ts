@@ -9,7 +9,7 @@ import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import { InputError, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import type { MmOp, ProbeMap } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
-import { ExploreAdapter } from './adapters/explore.js';
+import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { ReplayEngine } from './engine.js';
 import { toBigInt } from './fields.js';
@@ -54,6 +54,7 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
 
 /** Which adapter, and why. */
 function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): { kernel: string; reason: string; warning?: string } {
+  checkExploreTrace(header, opts.source);
   const asked = opts.kernel ?? 'auto';
   const kernels = shippedKernels();
   if (asked !== 'auto') {
