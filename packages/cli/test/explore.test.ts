@@ -73,6 +73,16 @@ describe('kreplay explore', () => {
     expect(a.seed).toBe(3);
   });
 
+  it('splits the random runs of one seed over 1-based shards i/n', async () => {
+    const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
+    const [all, one, two] = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map(async (x) => JSON.parse((await runCli([...args, ...x])).stdout)));
+    expect(one.shard).toEqual({ index: 1, count: 2 });
+    expect(one.stats.executions + two.stats.executions).toBe(all.stats.executions);
+    expect(one.stats.states + two.stats.states).toBe(all.stats.states);
+    const text = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--shard', '2/2']);
+    expect(text.stdout).toContain('random: seed 3, 30 runs, shard 2/2 (same seed, same runs)');
+  });
+
   it('says incomplete, not clean, when an execution cap cuts the search', async () => {
     const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--strategy', 'dpor', '--max-executions', '1']);
     expect(r.exitCode).toBe(0);
@@ -95,7 +105,8 @@ describe('kreplay explore', () => {
     [['explore', sc('odirect-vs-fault'), '--timeout', 'soon'], /--timeout "soon" is not a duration/],
     [['explore'], /no scenario given/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--preemption-bound', '2'], /--preemption-bound needs the dpor strategy/],
-    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '2/2'], /--shard "2\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '0/2'], /--shard "0\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '3/2'], /--shard "3\/2" is not a shard/],
   ])('exits 2 with a clear message on bad input: %j', async (args, message) => {
     const r = await runCli(args as string[]);
     expect(r.exitCode).toBe(2);

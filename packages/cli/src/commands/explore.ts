@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import {
   counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
 } from '@kreplay/explore';
-import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { InputError, parseDuration, parseShard, stringifyJson } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -22,6 +22,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --flavor linux-2.6.23',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --trace-out cex.trace',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
     '<%= config.bin %> explore --list-flavors',
   ];
 
@@ -43,7 +44,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, from 0) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -114,7 +115,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     if ((flags.strategy === 'exhaustive' || flags.random) && flags['preemption-bound'] !== undefined) {
       throw new InputError('--preemption-bound needs the dpor strategy', { hint: 'drop --strategy exhaustive / --random (the bound selects dpor by itself)' });
     }
-    const strategy: Strategy = flags.random ? 'random' : (flags.strategy as Strategy | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
+    const strategy = flags.random ? 'random' : (flags.strategy as Exclude<Strategy, 'schedule'> | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
     const opts: ExploreOptions = { strategy };
     if (flags['preemption-bound'] !== undefined) opts.preemptionBound = flags['preemption-bound'];
     if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
@@ -135,14 +136,4 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
     return opts;
   }
-}
-
-function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new InputError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'write it as i/n with 0 <= i < n, e.g. --shard 0/4' });
-  }
-  return { index, count };
 }
