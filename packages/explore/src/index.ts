@@ -5,6 +5,7 @@ export { DporSearch } from './dpor.js';
 export { ExhaustiveSearch } from './exhaustive.js';
 export { RandomWalks } from './random.js';
 export { ScheduleReplay } from './schedule-replay.js';
+export { parseScheduleFile, type ScheduleFile } from './schedule-file.js';
 export { compareSchedules } from './context.js';
 export { dependent, LocTable, type Footprint } from './dependence.js';
 export { SplitMix32 } from './prng.js';
