@@ -6,16 +6,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { InputError, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/core';
-import type { MmOp, ProbeMap } from '@kreplay/core';
+import type { Gap, TraceEvent, TraceRecord } from '@kreplay/core';
+import { InputError, findTraceMeta, metaCandidates, metaClock, metaRelease, readTraceMeta, loadProbeMap, probeMapFromMeta, type MmOp, type ProbeMap } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { ReplayEngine } from './engine.js';
 import { toBigInt } from './fields.js';
-import { findMeta, metaCandidates, metaClock, metaRelease, readMeta } from './meta.js';
 import { ReorderBuffer } from './order.js';
-import { loadProbeMap, mergeProbeMaps, probeMapFromMeta, shippedKernels, shippedMapPath } from './probe-maps.js';
+import { mergeProbeMaps, shippedKernels, shippedMapPath } from './probe-maps.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
 
 export const DEFAULT_KERNEL = 'linux-6.1';
@@ -285,9 +284,9 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const o: ReplayOptions = { ...opts, source: opts.source ?? file };
   if (!o.meta) {
-    const metaFile = findMeta(file);
+    const metaFile = findTraceMeta(file);
     if (metaFile) {
-      o.meta = await readMeta(metaFile);
+      o.meta = await readTraceMeta(metaFile);
       o.metaSource = metaFile;
     }
   }

@@ -4,11 +4,11 @@
  * profile and workloads, runs per side, replay choices, thresholds and the output folder.
  * Relative paths are relative to the config file's folder.
  */
-import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError } from '@kreplay/core';
-import { lineOfPath, parseThreshold, syntaxErrorLine, type Threshold } from '@kreplay/diff';
+import { InputError, loadDocument } from '@kreplay/core';
+import { parseThreshold, type Threshold } from '@kreplay/diff';
 
 const SideSchema = z.object({
   /** Label in reports (`v6.1`, `with-seqschedlock`). */
@@ -64,29 +64,11 @@ export interface LoadedCiConfig {
 
 /** Read and validate a config; relative paths become relative to its folder. */
 export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read the config: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-      file, hint: 'copy kreplay.config.example.json to kreplay.config.json and edit it',
-    });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`config is not valid JSON: ${(e as Error).message}`, { file, line: syntaxErrorLine(text, e), hint: 'fix the JSON syntax' });
-  }
-  const r = CiConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = issue.path.map(String).join('.') || '(top level)';
-    throw new InputError(`config ${where}: ${issue.message}`, {
-      file, line: lineOfPath(text, issue.path), hint: 'see kreplay.config.example.json and docs/ci.md for every key',
-    });
-  }
-  const config = r.data;
+  const opts = { what: 'config', hint: 'see kreplay.config.example.json and docs/ci.md for every key' };
+  await stat(file).catch(() => {
+    throw new InputError('cannot read the config: no such file', { file, hint: 'copy kreplay.config.example.json to kreplay.config.json and edit it' });
+  });
+  const { value: config, doc } = await loadDocument(file, CiConfigSchema, opts);
   const dir = path.dirname(file);
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
   for (const side of [config.base, config.patched]) {
@@ -101,7 +83,7 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
     try {
       return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');
     } catch (e) {
-      throw new InputError((e as Error).message, { file, line: lineOfPath(text, ['thresholds', 'maxRegression', k]), hint: (e as InputError).hint });
+      throw new InputError((e as Error).message, { file, line: doc.lineOf(['thresholds', 'maxRegression', k]), hint: (e as InputError).hint });
     }
   });
   return { config, file, thresholds };
