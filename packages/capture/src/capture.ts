@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
-import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './offsets.js';
+import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
 import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
 import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';

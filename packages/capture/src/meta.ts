@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { META_SCHEMA_ID, ProbeMapSchema } from '@kreplay/core';
 import { CaptureProfileSchema } from './profile.js';
-import { OffsetsTableSchema } from './offsets.js';
+import { OffsetsTableSchema } from './fetch-offsets.js';
 
 const LogFindingSchema = z.object({
   kind: z.enum(['panic', 'oops', 'bug', 'bad-page-cache', 'warn', 'hung-task', 'rcu-stall']),

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import {
   InputError, ProbeMeaningSchema, issuePath, loadDocument, parseDocumentText, readDocumentFile, type DocPath, type ParsedDoc, type ProbeMap, type ProbeMeaning,
 } from '@kreplay/core';
-import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './offsets.js';
+import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './fetch-offsets.js';
 
 export const TRACE_CLOCKS = ['global', 'mono', 'mono_raw', 'boot', 'local', 'counter', 'x86-tsc', 'perf', 'uptime'] as const;
 export const FILTER_VARIABLES = ['ino', 'dev'] as const;

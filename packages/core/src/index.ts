@@ -14,3 +14,4 @@ export * from './args.js';
 export * from './document.js';
 export * from './output.js';
 export * from './contracts/meta.js';
+export * from './contracts/kernel-build.js';

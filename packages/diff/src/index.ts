@@ -1,5 +1,5 @@
 export * from './types.js';
-export * from './stats.js';
+export * from './significance.js';
 export * from './metrics.js';
 export * from './thresholds.js';
 export * from './diff.js';

@@ -9,7 +9,7 @@ import { countsFromStats, type OpStats } from './metrics.js';
 import { findTraceMeta, metaWorkloadName, type MetaJson } from '@kreplay/core';
 import { findingFromJson, readReplayJson } from '@kreplay/replay';
 import { readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
-import type { Histogram } from './stats.js';
+import type { Histogram } from './significance.js';
 import { LATENCY_OPS, type RunData } from './types.js';
 
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */

@@ -4,7 +4,7 @@
  */
 import type { TraceRecord } from '@kreplay/core';
 import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap } from '@kreplay/core';
-import type { LatencyHistogram } from './latency.js';
+import type { LatencyHistogram } from './latency-histogram.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
 export type KernelChoice = string;

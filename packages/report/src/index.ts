@@ -13,7 +13,7 @@ export { formatText } from './text.js';
 export { formatJunit, REPLAY_RULES } from './junit.js';
 export { formatSarif, sarifLog } from './sarif.js';
 export { formatGithub, escapeData, escapeProperty } from './github.js';
-export { RULE_HELP, reaches, failing, type FailOn } from './rules.js';
+export { RULE_HELP, reaches, failing } from './rules.js';
 export { seconds, type RenderOptions } from './util.js';
 
 export const REPLAY_FORMATS = ['text', 'json', 'junit', 'sarif', 'github'] as const;

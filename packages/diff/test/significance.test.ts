@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { distribution, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/stats.js';
+import { distribution, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
 
 describe('latency statistics', () => {
   it('pooling runs adds their histograms up', () => {

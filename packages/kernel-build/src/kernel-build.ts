@@ -8,15 +8,16 @@
  *                             build.log, result.json (a complete build; reused as is)
  *   out/<buildKey>.building/  a build under way (its log stays here when it fails)
  */
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { buildResultPath, readBuildResult, writeBuildResult } from '@kreplay/core';
 import { effectiveRequests, findLostOptions, describeActual, mergeConfig, parseConfigFragment, parseDotConfig, type ConfigFragment } from './config.js';
 import { EnvironmentError, InputError, KernelBuildError } from './errors.js';
 import { buildKey, buildMeta, sha256, treeKey, type BaseConfig, type BuildIdentity, type BuildMeta } from './identity.js';
 import { explainLoss, findDefinitions } from './kconfig.js';
 import { isCompileStep, parseKbuildStep, summarizeBuildFailure } from './kbuild-output.js';
-import { deriveOffsets, type BuildOffsetsTable } from './offsets.js';
+import { deriveOffsets, type BuildOffsetsTable } from './offsetof.js';
 import { readPatch, reconcilePatches, type PatchFile } from './patches.js';
 import { requireTools, run, type RunOptions } from './run.js';
 import { cacheRoot, parseDebianSource, resolveDebianSource, resolveDirSource, type ResolvedSource } from './source.js';
@@ -125,11 +126,13 @@ async function readFragments(files: string[]): Promise<ConfigFragment[]> {
   return out;
 }
 
+/** The result of an earlier complete build in `dir` (the builder wrote it: its full shape). */
 async function readResult(dir: string): Promise<KernelBuildResult | undefined> {
+  if (!existsSync(buildResultPath(dir))) return undefined;
   try {
-    return JSON.parse(await fs.readFile(path.join(dir, 'result.json'), 'utf8')) as KernelBuildResult;
+    return (await readBuildResult(dir)) as unknown as KernelBuildResult;
   } catch {
-    return undefined;
+    return undefined; // a result of another version, or damaged: build again
   }
 }
 
@@ -325,7 +328,7 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       };
       logLine(`# done in ${timings.total} ms, ${compiledUnits} objects compiled`);
       await new Promise<void>((resolve) => log.end(resolve));
-      await fs.writeFile(path.join(building, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+      await writeBuildResult(path.join(building, 'result.json'), result);
       await fs.rm(outDir, { recursive: true, force: true });
       await fs.rename(building, outDir);
       return opts.out ? { ...result, files: await copyOutputs(outDir, files, opts.out) } : result;

@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildKernel, kernelImageFromBuild, loadBuildResult, localVersion, type KernelBuildOptions } from '../src/build/index.js';
-import { FAKE_PATCH, makeFakeTree } from './build-fake-tree.js';
+import { readBuildResult } from '@kreplay/core';
+import { kernelImageFromBuild, resolveKernel } from '@kreplay/capture';
+import { buildKernel, localVersion, type KernelBuildOptions } from '../src/index.js';
+import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
 
 // The whole `kreplay kernel build` pipeline on a fake kernel tree (build-fake-tree.ts):
 // copy into the cache, patches, config merge + verification, make, offsets, outputs, cache.
@@ -58,7 +60,8 @@ describe('kernel build on a fake tree', () => {
 
   it('hands capture the image, release and identity of a build, from its --out folder', async () => {
     const r = await buildKernel(opts({ patches: [patch], out: path.join(work, 'for-capture') }));
-    const loaded = await loadBuildResult(path.join(work, 'for-capture'));
+    const loaded = await readBuildResult(path.join(work, 'for-capture'));
+    expect(loaded.schema).toBe('kreplay-kernel-build/1');
     expect(loaded.key).toBe(r.key);
     expect(loaded.files.vmlinux).toBe(path.join(work, 'for-capture', 'vmlinux'));
     const k = kernelImageFromBuild(loaded);
@@ -66,7 +69,12 @@ describe('kernel build on a fake tree', () => {
     expect(k.configFragment).toMatch(/^tinyconfig \+ capture\.config@sha256:[0-9a-f]{64}$/);
     expect(k.patches).toEqual([`drop.patch@sha256:${r.identity.patches[0]!.sha256}`]);
     expect(kernelImageFromBuild(loaded, 'bzImage').image).toBe(path.join(work, 'for-capture', 'bzImage'));
-    await expect(loadBuildResult(work)).rejects.toThrow(/no kernel build result here/);
+    await expect(readBuildResult(work)).rejects.toThrow(/cannot read kernel build result: no such file/);
+    // capture's one resolution of --kernel takes the folder, or an image inside it
+    expect((await resolveKernel(path.join(work, 'for-capture'))).kernel?.image).toBe(loaded.files.vmlinux);
+    const viaImage = await resolveKernel(path.join(work, 'for-capture', 'bzImage'));
+    expect(viaImage.kernel?.image).toBe(loaded.files.bzImage);
+    expect(viaImage.offsetsFile).toBe(path.join(work, 'for-capture', 'offsets.json'));
   });
 
   it('builds a patched kernel in the same tree, leaving the user\'s tree alone, and reverts patches another build does not want', async () => {

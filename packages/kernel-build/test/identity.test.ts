@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildKey, buildMeta, canonicalJson, treeKey, type BuildIdentity } from '../src/build/index.js';
+import { buildKey, buildMeta, canonicalJson, treeKey, type BuildIdentity } from '../src/index.js';
 
 const base: BuildIdentity = {
   source: { kind: 'debian', kernelVersion: '6.1.192', package: 'linux-source-6.1', packageVersion: '6.1.192-2' },

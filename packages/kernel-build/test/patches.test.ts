@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readApplied, readPatch, reconcilePatches } from '../src/build/index.js';
-import { FAKE_PATCH, makeFakeTree } from './build-fake-tree.js';
+import { readApplied, readPatch, reconcilePatches } from '../src/index.js';
+import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURE_PATCH = path.join(repo, 'kernel-configs/patches/0001-filemap_fault-drop-truncated-folio-recheck.patch');

@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   effectiveRequests, explainLoss, findDefinitions, findLostOptions, mergeConfig, parseConfigFragment, parseDotConfig, scanKconfig,
-} from '../src/build/index.js';
-import { FAKE_KCONFIG, makeFakeTree } from './build-fake-tree.js';
+} from '../src/index.js';
+import { FAKE_KCONFIG, makeFakeTree } from './fake-tree.js';
 
 describe('config fragments', () => {
   it('reads assignments, "is not set" lines and =n, skipping comments', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isCompileStep, parseKbuildStep, summarizeBuildFailure } from '../src/build/index.js';
+import { isCompileStep, parseKbuildStep, summarizeBuildFailure } from '../src/index.js';
 
 describe('kbuild output', () => {
   it('recognises compile steps for progress', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { compileCommandFrom, deriveOffsets, offsetsSource, parseOffsetsAsm, PROBED_FIELDS } from '../src/build/index.js';
-import { makeFakeTree } from './build-fake-tree.js';
+import { compileCommandFrom, deriveOffsets, offsetsSource, parseOffsetsAsm, PROBED_FIELDS } from '../src/index.js';
+import { makeFakeTree } from './fake-tree.js';
 
 const CMD_6_1 = `cmd_mm/filemap.o := gcc -Wp,-MMD,mm/.filemap.o.d -nostdinc -I./arch/x86/include -I./include -include ./include/linux/kconfig.h -D__KERNEL__ -O2    -DKBUILD_MODFILE='"mm/filemap"' -DKBUILD_BASENAME='"filemap"' -DKBUILD_MODNAME='"filemap"' -D__KBUILD_MODNAME=kmod_filemap -c -o mm/filemap.o mm/filemap.c   ; ./tools/objtool/objtool --orc   mm/filemap.o
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyOffsets, checkTableRelease, offsetKeys, offsetsFromLayouts, parsePahole } from '../src/offsets.js';
+import { applyOffsets, checkTableRelease, offsetKeys, offsetsFromLayouts, parsePahole } from '../src/fetch-offsets.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 // `pahole -C vm_fault,page,file,inode,vm_area_struct,address_space,kiocb,super_block vmlinux`

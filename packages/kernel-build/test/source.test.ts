@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/build/index.js';
-import { makeFakeTree } from './build-fake-tree.js';
+import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/index.js';
+import { makeFakeTree } from './fake-tree.js';
 
 let tree: string;
 beforeEach(async () => { tree = await makeFakeTree(); });

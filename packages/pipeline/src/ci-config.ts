@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError, loadDocument } from '@kreplay/core';
+import { FAIL_ON, InputError, loadDocument } from '@kreplay/core';
 import { parseThreshold, type Threshold } from '@kreplay/diff';
 
 const SideSchema = z.object({
@@ -44,7 +44,7 @@ export const CiConfigSchema = z.object({
     probes: z.string().optional(),
   }).strict().default({ kernel: 'auto' }),
   thresholds: z.object({
-    failOn: z.enum(['error', 'warning', 'note', 'never']).default('error'),
+    failOn: z.enum(FAIL_ON).default('error'),
     /** Metric → largest allowed increase in percent (as `--max-regression name=pct`). */
     maxRegression: z.record(z.string(), z.number().nonnegative()).default({}),
   }).strict().default({ failOn: 'error', maxRegression: {} }),

@@ -3,36 +3,9 @@
  * pass over the trace that keeps, per finding, the events in a time window around its
  * cited events (a bounded number before and after, cited events always), nothing else.
  */
+import type { Finding, TraceEvent } from '@kreplay/core';
 import { openTrace } from '@kreplay/ftrace-parser';
-import { type TraceEvent } from '@kreplay/core';
-import type { Finding } from '@kreplay/core';
-
-export interface TimelineEvent {
-  ts: bigint;
-  cpu: number;
-  pid: number;
-  comm: string;
-  /** Short event name: `add_to_page_cache`, `filemap_fault`, `filemap_fault ret`. */
-  name: string;
-  /** Entry (kprobe), return (kretprobe), a point event, or a gap (lost events on that CPU). */
-  phase: 'begin' | 'end' | 'point' | 'gap';
-  /** The event's fields as `k=v`, cut to a readable length. */
-  detail: string;
-  line: number;
-  source: string;
-  /** 1-based position in the finding's cited events, 0 when not cited. */
-  cited: number;
-}
-
-export interface FindingWindow {
-  startTs: bigint;
-  endTs: bigint;
-  events: TimelineEvent[];
-  /** Tasks named by the finding's cited events: the ones that raced. */
-  racing: Array<{ pid: number; comm: string }>;
-  /** Events in the window beyond what was kept. */
-  dropped: number;
-}
+import type { FindingWindow, TimelineEvent } from '@kreplay/report';
 
 export interface WindowOptions {
   /** Time kept before the first and after the last cited event, ns (default 200 µs). */

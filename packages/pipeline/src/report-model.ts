@@ -10,9 +10,8 @@ import {
   type DiffOptions, type ReplayerOptions, type RunData, type TraceReplayer,
 } from '@kreplay/diff';
 import { replayFile } from '@kreplay/replay';
-import { PerfettoWriter } from '../perfetto.js';
+import { PerfettoWriter, type FindingClass, type ReportModel, type ReportRun } from '@kreplay/report';
 import { collectWindows, type WindowOptions } from './evidence.js';
-import type { FindingClass, ReportModel, ReportRun } from './report.js';
 
 export interface ReportRequest {
   /** Inputs without a side (a plain report). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { requireTools, run } from '../src/build/run.js';
+import { requireTools, run } from '../src/run.js';
 
 describe('tools a kernel build needs', () => {
   it('names every missing tool and the package to install, as an environment error', async () => {

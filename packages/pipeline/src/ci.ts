@@ -12,13 +12,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, stringifyJson } from '@kreplay/core';
+import { InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
-import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './diff-formats.js';
-import { diffToText } from './diff-text.js';
-import { buildReport, PerfettoFiles } from './html/build.js';
-import { reportToHtml } from './html/report.js';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, reportToHtml } from '@kreplay/report';
+import { buildReport, PerfettoFiles } from './report-model.js';
 
 /** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
 export type CaptureSide = (req: {
@@ -42,8 +40,8 @@ export interface CiOptions {
   onProgress?: (message: string) => void;
   /** Called when a group's reports are written. */
   onGroup?: (group: CiGroupResult) => void;
-  /** `i/n`: this job runs only every n-th group, starting at the i-th (1-based). */
-  shard?: { index: number; count: number };
+  /** This job runs only the groups of its shard (core's one `i/n` convention). */
+  shard?: Shard;
   signal?: AbortSignal;
 }
 
@@ -73,16 +71,6 @@ const DIFF_FILES: Record<string, [string, (d: DiffResult) => string]> = {
 function shown(p: string): string {
   const rel = path.relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
-}
-
-export function parseShard(spec: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(spec);
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new InputError(`--shard ${spec}: expected i/n with 1 ≤ i ≤ n`, { hint: 'e.g. --shard 2/4 runs the second quarter of the groups' });
-  }
-  return { index, count };
 }
 
 /** A side's traces by the workload their meta.json names (`traces` when it names none). */
@@ -130,7 +118,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   const baseTraces = await byWorkload(cfg.base);
   const patchedTraces = await byWorkload(cfg.patched);
   let groups = capturing ? cfg.capture.workloads : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
-  if (opts.shard) groups = groups.filter((_, i) => i % opts.shard!.count === opts.shard!.index - 1);
+  groups = groups.filter((_, i) => inShard(i, opts.shard));
   // Every group's traces are there before anything is replayed or captured.
   for (const group of groups) {
     if (baseTraces) tracesOf('base', baseTraces, group);
