@@ -6,6 +6,7 @@
 export { diffToText } from './diff-text.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
+export { triageSection, type TriageView, type TriageSplatView } from './html/triage.js';
 export { timelineSvg, histogramSvg, RACING_COLOURS, type HistogramSeries } from './html/svg.js';
 export { collectWindows, type FindingWindow, type TimelineEvent, type WindowOptions } from './html/evidence.js';
 export { buildReport, findingClasses, PerfettoFiles, type ReportRequest } from './html/build.js';
