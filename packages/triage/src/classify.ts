@@ -20,15 +20,20 @@ const REMOVAL_CALLER = /^(?:truncate_complete_page|truncate_inode_page|truncate_
 /** Waiting for a page (folio) lock, or for the invalidate lock. */
 const LOCK_WAIT = /^(?:__lock_page|__lock_page_killable|__lock_page_or_retry|__folio_lock|__folio_lock_killable|__folio_lock_or_retry|folio_wait_bit_common|wait_on_page_bit\w*|sync_page|lock_page|folio_lock|filemap_invalidate_lock\w*|wait_on_page_locked\w*)$/;
 
-/** Kernel functions the built-in flavors model: procedure names and the functions their steps cite. */
-export function modelledFunctions(flavors: readonly Flavor[]): Set<string> {
-  const out = new Set<string>();
+/** Kernel functions the flavors model (procedure names and the functions their steps cite) → the flavors that do. */
+export function modelledFunctions(flavors: readonly Flavor[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (fn: string, flavor: string): void => {
+    const l = out.get(fn) ?? [];
+    if (!l.includes(flavor)) l.push(flavor);
+    out.set(fn, l);
+  };
   for (const f of flavors) {
     for (const [name, p] of Object.entries(f.procs)) {
-      out.add(name);
-      out.add(p.fn);
+      add(name, f.name);
+      add(p.fn, f.name);
       for (const step of Object.values(p.steps)) {
-        if (typeof step.where === 'string') for (const m of step.where.matchAll(/(\w+)\(\)/g)) out.add(m[1]!);
+        if (typeof step.where === 'string') for (const m of step.where.matchAll(/(\w+)\(\)/g)) add(m[1]!, f.name);
       }
     }
   }
@@ -45,7 +50,7 @@ function fnOf(s: Splat): string | null {
 }
 
 /** The rule a splat is evidence of, and why (or why none). */
-export function ruleOf(s: Splat, modelled: ReadonlySet<string>): RuleEvidence {
+export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]>): RuleEvidence {
   const reason = s.page?.reason ?? '';
   const fn = fnOf(s);
   const base = fn ? baseName(fn) : null;
@@ -73,14 +78,14 @@ export function ruleOf(s: Splat, modelled: ReadonlySet<string>): RuleEvidence {
     return { rule: 'mapped-page-removed', because: `WARN_ON(page_mapped(page)) in ${baseName(warnFn)} (the check the seed patch resurrected)` };
   }
   if (s.kind === 'bug' && base && modelled.has(base)) {
-    return { rule: 'bug-on', because: `kernel BUG in ${base}, a function the model has: the model reports bug-on where it models that function's BUG_ON` };
+    return { rule: 'bug-on', because: `kernel BUG in ${base}, a function the model has (${modelled.get(base)!.join(', ')}): the model reports bug-on where it models that function's BUG_ON` };
   }
   if (s.kind === 'hung-task' && s.culprit && LOCK_WAIT.test(baseName(s.culprit.function))) {
     return { rule: 'deadlock', because: `the task is blocked in ${s.culprit.function} (a page lock or the invalidate lock) past the hung-task timeout: what a deadlock or a lock never released looks like` };
   }
   if (s.kind === 'other' && (s.style === 'soft-lockup' || s.style === 'rcu-stall') && s.culprit && modelled.has(baseName(s.culprit.function))
     && !stuckElsewhere(s)) {
-    return { rule: 'livelock', because: `the CPU is stuck in ${s.culprit.function}, a function the model has: a retry loop that never ends is a livelock` };
+    return { rule: 'livelock', because: `the CPU is stuck in ${s.culprit.function}, a function the model has (${modelled.get(baseName(s.culprit.function))!.join(', ')}): a retry loop that never ends is a livelock` };
   }
   switch (s.kind) {
     case 'kasan': return { rule: null, because: 'KASAN reports a memory-safety bug; the model has no memory-safety rule' };
@@ -114,7 +119,11 @@ export interface SplatPaths {
 }
 
 export function pathsOf(s: Splat): SplatPaths {
-  const reporter = pathOf(withIp(s));
+  // Reporting machinery above the culprit (an OOM report, printk) is not the task's path.
+  const frames = withIp(s);
+  const c = s.culprit;
+  const at = c && (c.from === 'frames' || c.from === 'ip') ? frames.findIndex((f) => f.line === c.line && f.function === c.function) : -1;
+  const reporter = pathOf(at > 0 ? frames.slice(at) : frames);
   const concurrent: Stack[] = s.kind === 'kcsan' ? s.stacks.filter((x) => x.label === 'access').slice(1) : [];
   return { reporter, others: concurrent.map((x) => pathOf(x.frames)).filter((p): p is PathHit => p !== null) };
 }

@@ -26,6 +26,10 @@ function kernelText(s: SplatTriage, r: TriageResult): string {
 function splatText(s: SplatTriage, r: TriageResult): string[] {
   const L: string[] = [];
   L.push(`[${s.index}] ${s.title}    (lines ${s.lines.first}–${s.lines.last})`);
+  if (s.duplicateOf !== null) {
+    L.push(kv('same as', `splat ${s.duplicateOf} (the same title and call trace printed again: a quoted copy or a repeat)`));
+    return L;
+  }
   L.push(kv('kind', `${s.kind}: ${s.header.text.slice(0, 110)}`));
   L.push(kv('kernel', kernelText(s, r)));
   const task = s.task ? `${s.task.comm ?? '?'}${s.task.pid !== null ? ` pid ${s.task.pid}` : ''}` : '-';

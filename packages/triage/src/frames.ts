@@ -40,15 +40,15 @@ export interface Frame {
 const ADDRS = String.raw`(?:\[<?(?:0x)?[0-9a-f]{6,16}>?\]\s*|<[0-9a-f]{6,16}>\s*)*`;
 const FN = String.raw`([A-Za-z_][\w.$]*)`;
 const OFFSIZE = String.raw`\+0x([0-9a-f]+)\/0x([0-9a-f]+)`;
-/** One `fn+0xoff/0xsize` frame with what may surround it. */
+/** One `fn+0xoff/0xsize` frame with what may surround it (`:mod:fn+..` is 2.6 x86-64's module form). */
 const ENTRY = new RegExp(
-  String.raw`${ADDRS}(\?\s+)?(?:\[[\w.]+\+\d+\/\d+\]\s+)?(?<![\w.$])${FN}${OFFSIZE}` +
-  String.raw`(?:\s+\[([\w.-]+)(?:[ \t][^\]]*)?\])?(?:\s+([\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?)?(\s+\[inline\])?`,
+  String.raw`${ADDRS}(?<q>\?\s+)?(?:\[[\w.]+\+\d+\/\d+\]\s+)?(?::(?<premod>[\w-]+):)?(?<![\w.$])(?<fn>[A-Za-z_][\w.$]*)\+0x(?<off>[0-9a-f]+)\/0x(?<size>[0-9a-f]+)` +
+  String.raw`(?:\s+\[(?<mod>[\w.-]+)(?:[ \t][^\]]*)?\])?(?:\s+(?<src>[\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?)?(?<inl>\s+\[inline\])?`,
   'g',
 );
 const INLINE = new RegExp(String.raw`^${FN}\s+([\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?\s+\[inline\]$`);
 /** How a frame line begins (after leading space). */
-const FRAME_START = new RegExp(String.raw`^(?:\[<?(?:0x)?[0-9a-f]{6,16}>?\]|<[0-9a-f]{6,16}>|\?\s|\[[\w.]+\+\d+\/\d+\]\s|${FN}${OFFSIZE}|[A-Za-z_][\w.$]*\s+[\w./-]+\.[A-Za-z]+:\d+(?::\d+)?\s+\[inline\]$)`);
+const FRAME_START = new RegExp(String.raw`^(?:\[<?(?:0x)?[0-9a-f]{6,16}>?\]|<[0-9a-f]{6,16}>|\?\s|\[[\w.]+\+\d+\/\d+\]\s|:[\w-]+:${FN}${OFFSIZE}|${FN}${OFFSIZE}|[A-Za-z_][\w.$]*\s+[\w./-]+\.[A-Za-z]+:\d+(?::\d+)?\s+\[inline\]$)`);
 /** `<IRQ>`, `<EOI>` ... printed at the start of a frame line (2.6–4.x). */
 export const CONTEXT_MARK = /^(?:<\/?(?:IRQ|NMI|EOI|TASK|SOFTIRQ)>\s*)+/;
 /** Lines that look like frames but are registers or code. */
@@ -70,17 +70,18 @@ export function parseFrameLine(text: string, line: number): Frame[] | null {
   ENTRY.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = ENTRY.exec(t)) !== null) {
+    const g = m.groups!;
     const after = t.slice(ENTRY.lastIndex, ENTRY.lastIndex + 16);
     const f: Frame = {
-      function: m[2]!,
-      offset: hex(m[3]),
-      size: hex(m[4]),
-      module: m[5] ?? null,
-      unreliable: m[1] !== undefined || /^\s*\(unreliable\)/.test(after),
+      function: g['fn']!,
+      offset: hex(g['off']),
+      size: hex(g['size']),
+      module: g['mod'] ?? g['premod'] ?? null,
+      unreliable: g['q'] !== undefined || /^\s*\(unreliable\)/.test(after),
       line,
     };
-    if (m[6]) f.source = m[6];
-    if (m[7]) f.inline = true;
+    if (g['src']) f.source = g['src'];
+    if (g['inl']) f.inline = true;
     out.push(f);
   }
   // An address alone (`[<001cf410>] 0x1cf410`, a user-space return) is a frame line with no kernel frame.

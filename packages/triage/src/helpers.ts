@@ -12,7 +12,7 @@
  * keeps them, because they are the paths its model is about (docs/triage.md).
  */
 
-export type HelperRole = 'report' | 'sanitizer' | 'alloc' | 'free' | 'sched';
+export type HelperRole = 'report' | 'sanitizer' | 'library' | 'alloc' | 'free' | 'sched';
 
 /** mm/filemap.c, mm/truncate.c and the fault path: never skipped. */
 export const PAGE_CACHE_FN = new RegExp(
@@ -33,7 +33,13 @@ const ROLE: Record<HelperRole, RegExp> = {
     + '|dump_header|oom_kill_process|out_of_memory|show_mem|check_panic_on_warn|trace_hardirqs_\\w+|lockdep_\\w+|console_unlock|console_flush_all'
     + '|sched_show_task|show_state_filter|rcu_\\w*stall\\w*|print_cpu_stall\\w*|print_other_cpu_stall|rcu_check_callbacks\\w*|rcu_sched_clock_irq'
     + '|update_process_times|tick_sched_\\w+|hrtimer_\\w+|__hrtimer_\\w+|local_apic_timer_interrupt|smp_apic_timer_interrupt|apic_timer_interrupt'
-    + '|sysvec_apic_timer_interrupt|asm_sysvec_\\w+|watchdog_timer_fn|irq_exit\\w*|irqentry_exit\\w*|preempt_schedule_irq))$'),
+    + '|sysvec_apic_timer_interrupt|asm_sysvec_\\w+|watchdog_timer_fn|irq_exit\\w*|irqentry_exit\\w*|preempt_schedule_irq'
+    + '|lock_acquire|lock_release|lock_acquired|lock_contended|mark_lock\\w*|validate_chain|check_prev_add\\w*|lock_is_held\\w*|__schedule_bug|__might_sleep|__might_resched|___might_sleep'
+    + '|__x86_indirect_thunk_\\w+|__x86_return_thunk|srso_\\w*return_thunk|__indirect_thunk_\\w+))$'),
+  // Generic library code a crash is caught in while the bug is its caller's: locking primitives, rbtrees, lists.
+  library: new RegExp('^_*(?:raw_spin_\\w+|raw_read_\\w+|raw_write_\\w+|spin_lock\\w*|spin_unlock\\w*|spin_trylock\\w*|do_raw_spin_\\w+'
+    + '|queued_spin_\\w+|native_queued_spin_\\w+|read_lock\\w*|read_unlock\\w*|write_lock\\w*|write_unlock\\w*|rb_\\w+'
+    + '|list_(?:add|del|replace|move|splice)\\w*|list_\\w+_valid\\w*|refcount_\\w+|kref_\\w+)$'),
   sanitizer: new RegExp('^_*(?:kasan\\w*|asan_\\w+|check_memory_region\\w*|print_address_description\\w*|print_report|kmsan\\w*|msan_\\w+'
     + '|kcsan\\w*|tsan_\\w+|ubsan\\w*|kfence\\w*|memcpy|memmove|memset|memcmp|memchr|strlen|strnlen|strcpy|strncpy|strscpy'
     + '|strcmp|strncmp|copy_to_user|copy_from_user|_copy_to_user|_copy_from_user|copy_\\w+_user\\w*|raw_copy_\\w+|copy_user_\\w+'
@@ -48,7 +54,7 @@ const ROLE: Record<HelperRole, RegExp> = {
     + '|tlb_flush_mmu\\w*|tlb_finish_mmu|tlb_batch_pages_flush|put_pages_list|folio_batch_move_lru|lru_add\\w*|folio_add_lru\\w*'
     + '|check_new_pages?|check_free_page\\w*|free_page_check\\w*|free_page_is_bad\\w*|bad_page)$'),
   sched: new RegExp('^_*(?:schedule\\w*|io_schedule\\w*|context_switch|switch_to\\w*|preempt_schedule\\w*|do_nanosleep|hrtimer_nanosleep'
-    + '|mutex_lock\\w*|mutex_unlock|rt_mutex_\\w+|rwsem_down_\\w+|rwsem_\\w+|down_read\\w*|down_write\\w*|down\\w*|percpu_down_\\w+'
+    + '|mutex_lock\\w*|mutex_unlock|rt_mutex_\\w+|rwsem_down_\\w+|rwsem_\\w+|call_rwsem_\\w+|down_read\\w*|down_write\\w*|down\\w*|percpu_down_\\w+'
     + '|percpu_rwsem_wait|wait_for_completion\\w*|wait_for_common\\w*|do_wait_for_common|wait_on_bit\\w*|out_of_line_wait_on_bit\\w*'
     + '|bit_wait\\w*|wait_event\\w*|prepare_to_wait\\w*|finish_wait|rwbase_\\w+|osq_lock|freezable_schedule\\w*|refrigerator'
     + '|do_signal_stop|ptrace_stop|schedule_hrtimeout\\w*)$'),

@@ -106,9 +106,15 @@ export function notText(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
+/** A line that starts something of its own (a header, a frame, a section): never a wrapped tail. */
+const OWN_LINE = /^(?:\s*(?:\[<|<[0-9a-f]{6}|\?\s|[A-Za-z_][\w.]*\+0x[0-9a-f]+\/)|(?:BUG|WARNING|INFO|Call Trace|Call trace|kernel BUG|Kernel panic|general protection|Oops|RIP|Code|Modules linked in|CPU|Hardware name|page|flags|raw|---|===|<\/?[A-Z]+>))/;
+
 /**
  * Chunks in, numbered ConsoleLines out. `push` returns the lines a chunk completed; `end`
- * the last one. The first bytes are checked for binary data (InputError).
+ * the last one. The first bytes are checked for binary data (InputError). Two mail
+ * artefacts are undone on the way: quoted-printable (`=3D`, soft breaks `=` at the end of a
+ * line), when the first KiB shows it; and lines a mailer wrapped — in a log whose lines
+ * carry timestamps, a line without one that follows one with one is the tail of that line.
  */
 export class LineSource {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
@@ -117,6 +123,11 @@ export class LineSource {
   private sniffed = false;
   private sniffBuf: Uint8Array[] = [];
   private sniffLen = 0;
+  private qp = false;
+  private qpSoft = '';
+  private qpStart = 0;
+  private held: ConsoleLine | null = null;
+  private prefixedSeen = 0;
   bytes = 0;
 
   constructor(private readonly file: string) {}
@@ -137,7 +148,13 @@ export class LineSource {
     const out = this.sniffed ? [] : this.releaseSniffed();
     const rest = this.carry + this.decoder.decode();
     this.carry = '';
-    if (rest.length > 0) out.push(normalizeLine(rest.replace(/\r$/, ''), ++this.n));
+    if (rest.length > 0) this.raw(rest.replace(/\r$/, ''), out);
+    if (this.qpSoft) {
+      this.emit(normalizeLine(decodeQp(this.qpSoft), this.qpStart), out);
+      this.qpSoft = '';
+    }
+    if (this.held) out.push(this.held);
+    this.held = null;
     return out;
   }
 
@@ -161,15 +178,52 @@ export class LineSource {
         file: this.file, hint: 'triage reads console text (dmesg, a serial log, a mail); pass the log, not a binary (a vmcore, trace.dat, an image)',
       });
     }
-    return this.lines(this.decoder.decode(all, { stream: true }));
+    const head = this.decoder.decode(all, { stream: true });
+    this.qp = /=3D|=20\r?\n/.test(head) && /=\r?\n/.test(head);
+    return this.lines(head);
   }
 
   private lines(text: string): ConsoleLine[] {
     const parts = (this.carry + text).split('\n');
     this.carry = parts.pop()!;
     if (this.carry.length > MAX_LINE * 4) this.carry = this.carry.slice(0, MAX_LINE); // a runaway line
-    return parts.map((p) => normalizeLine(p.endsWith('\r') ? p.slice(0, -1) : p, ++this.n));
+    const out: ConsoleLine[] = [];
+    for (const p of parts) this.raw(p.endsWith('\r') ? p.slice(0, -1) : p, out);
+    return out;
   }
+
+  /** One raw line: quoted-printable soft breaks joined, then normalized and maybe joined to the line before. */
+  private raw(p: string, out: ConsoleLine[]): void {
+    const n = ++this.n;
+    if (this.qp) {
+      if (this.qpSoft === '') this.qpStart = n;
+      if (p.endsWith('=') && this.qpSoft.length < MAX_LINE) {
+        this.qpSoft += p.slice(0, -1);
+        return;
+      }
+      p = decodeQp(this.qpSoft + p);
+      this.qpSoft = '';
+      this.emit(normalizeLine(p, this.qpStart), out);
+      return;
+    }
+    this.emit(normalizeLine(p, n), out);
+  }
+
+  private emit(l: ConsoleLine, out: ConsoleLine[]): void {
+    const h = this.held;
+    if (h && h.prefixed && !l.prefixed && this.prefixedSeen >= 3 && l.text.trim() !== '' && !OWN_LINE.test(l.text)
+      && h.text.length + l.text.length < MAX_LINE) {
+      h.text = `${h.text} ${l.text.trim()}`;
+      return;
+    }
+    if (l.prefixed) this.prefixedSeen++;
+    if (h) out.push(h);
+    this.held = l;
+  }
+}
+
+function decodeQp(s: string): string {
+  return s.replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 }
 
 /** All lines of a text (tests, `-` read whole). */

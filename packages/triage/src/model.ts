@@ -45,6 +45,8 @@ export interface ModelRequest {
   splat: Splat;
   rule: RuleId | null;
   paths: SplatPaths;
+  /** Other tasks of the report racing this one (the other hung tasks of a deadlock). */
+  concurrent?: ReadonlyArray<PathHit & { task: string | null; why: string }>;
   logPaths: ReadonlyArray<PathHit & { task: string | null }>;
   source: string;
   /** Registry order. */
@@ -85,7 +87,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     title: splat.title, source: req.source, flavor, rule,
     reporter: reporter as PathHit & { program: string },
     comm: splat.task?.comm ?? null,
-    others: paths.others.filter((p): p is PathHit & { program: string } => p.program !== null),
+    others: [...paths.others, ...(req.concurrent ?? [])].filter((p): p is PathHit & { program: string } => p.program !== null),
     logPaths: req.logPaths.filter((p): p is PathHit & { program: string; task: string | null } => p.program !== null),
     pageIndex: splat.page?.index ?? null,
   });

@@ -94,6 +94,8 @@ export function startsPageDump(text: string): boolean {
 export class PageDumpReader {
   private readonly d: PageDump;
   private done = false;
+  /** Consecutive lines that were not the dump's (another task's line printed in the middle). */
+  private misses = 0;
 
   constructor(line: number) {
     this.d = {
@@ -106,9 +108,20 @@ export class PageDumpReader {
     return this.d;
   }
 
+  /** Whether the reader still expects dump lines (it gives up after two foreign lines in a row). */
+  get active(): boolean {
+    return !this.done;
+  }
+
   feed(text: string): boolean {
     if (this.done) return false;
-    const t = text.trim();
+    const ok = this.line(text.trim());
+    if (ok) this.misses = 0;
+    else if (this.d.layout === 'unknown' || ++this.misses >= 2) this.done = true;
+    return ok;
+  }
+
+  private line(t: string): boolean {
     const d = this.d;
     let m: RegExpExecArray | null;
     if ((m = /^page:\s*([0-9a-f]+)?\s*(.*)$/.exec(t)) && d.layout === 'unknown') {
@@ -187,7 +200,6 @@ export class PageDumpReader {
       || /^Trying to fix it up, but a reboot is needed/.test(t)) {
       return true;
     }
-    this.done = true;
     return false;
   }
 }

@@ -53,7 +53,7 @@ export interface PathHit {
 }
 
 const UNMODELLED: Partial<Record<FrameClass, string>> = {
-  evict: 'inode eviction', shmem: 'shmem (its own truncate and fault paths)', hugetlb: 'hugetlbfs', reclaim: 'page reclaim',
+  evict: 'inode eviction', shmem: 'shmem', hugetlb: 'hugetlbfs', reclaim: 'page reclaim',
   migrate: 'page migration', writeback: 'writeback', munmap: 'munmap / exit (unmapping)', write: 'a buffered write',
 };
 
@@ -86,8 +86,9 @@ export function pathOf(frames: readonly Frame[]): PathHit | null {
   if (i < 0) return null;
   const c = cls[i]!;
   const f = fs[i]!;
+  // The first caller (outward) of one of the classes wanted, skipping more frames of c's own class.
   const outer = (want: readonly FrameClass[]): number => {
-    for (let j = i + 1; j < fs.length; j++) if (cls[j] !== undefined && want.includes(cls[j]!)) return j;
+    for (let j = i + 1; j < fs.length; j++) if (cls[j] !== undefined && cls[j] !== c && want.includes(cls[j]!)) return j;
     return -1;
   };
   switch (c) {

@@ -40,6 +40,8 @@ const RECENT = 24;
 const MAX_SPLATS = 500;
 const MAX_STACKS = 200;
 /** A page dump's lines before a `kernel BUG at` (VM_BUG_ON_PAGE/FOLIO prints the page first). */
+/** Splats whose page dump comes after their header. */
+const OWNS_DUMP: ReadonlySet<string> = new Set(['bad-page-cache', 'bad-page-state', 'kasan']);
 const DUMP_LINE = /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
 
 export class ReportScanner {
@@ -79,6 +81,9 @@ export class ReportScanner {
         this.close('end-trace');
       } else if (end === 'rule' && open.lines.length > 1 && open.accepts(l)) {
         this.close('rule');
+      } else if (startsPageDump(t) && open.accepts(l) && !OWNS_DUMP.has(open.header.kind)) {
+        // A page dump after the splat is under way starts the next one (VM_BUG_ON prints the page first).
+        this.close('next');
       } else if (isFollowUp(t) && open.accepts(l)) {
         open.add(l);
       } else {
@@ -121,21 +126,18 @@ export class ReportScanner {
     this.looseLine(l, t);
   }
 
-  /** `cut here` and a page dump printed right before the header belong to the splat. */
+  /** `cut here` and a page dump printed right before the header belong to the splat (adjacent lines). */
   private preamble(header: ConsoleLine): ConsoleLine[] {
     const out: ConsoleLine[] = [];
     let i = this.recent.length - 1;
-    let expect = header.n - 1;
     const same = (l: ConsoleLine): boolean => l.caller === header.caller || l.caller === undefined || header.caller === undefined;
-    if (i >= 0 && this.recent[i]!.n === expect && isCutHere(this.recent[i]!.text) && same(this.recent[i]!)) {
+    if (i >= 0 && isCutHere(this.recent[i]!.text) && same(this.recent[i]!)) {
       out.unshift(this.recent[i]!);
       i--;
-      expect--;
     }
     const dump: ConsoleLine[] = [];
-    while (i >= 0 && this.recent[i]!.n >= expect - 1 && DUMP_LINE.test(this.recent[i]!.text.trim()) && same(this.recent[i]!)) {
+    while (i >= 0 && DUMP_LINE.test(this.recent[i]!.text.trim()) && same(this.recent[i]!)) {
       dump.unshift(this.recent[i]!);
-      expect = this.recent[i]!.n - 1;
       i--;
     }
     const startAt = dump.findIndex((l) => startsPageDump(l.text));
@@ -161,6 +163,8 @@ export class ReportScanner {
       const t = this.recent[i]!.text.trim();
       let m = /^task:(\S+)\s+state:(\w)\b.*?\bpid:\s*(\d+)/.exec(t);
       if (m) return { comm: m[1]!, state: m[2]!, pid: Number(m[3]) };
+      m = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (.+?) (?:Not tainted|Tainted)/.exec(t);
+      if (m) return { comm: m[2]!, state: null, pid: Number(m[1]) };
       m = /^(\S{1,16})\s+([RSDTtXZ])\s+(?:[0-9a-f]{8,16}|running)\s+\d+\s+(\d+)\s/i.exec(t);
       if (m) return { comm: m[1]!, state: m[2]!, pid: Number(m[3]) };
     }
@@ -192,7 +196,9 @@ export class ReportScanner {
       return;
     }
     if (this.release) return;
-    m = /\b(?:Linux|kernel) (?:version )?(\d+\.\d+(?:\.\d+){1,2}(?:-[\w.+~-]+)?)\b/.exec(t) ?? /\b(?:Linux|kernel) (?:version )?v?(\d\.\d+(?:-rc\d+)?)\b/.exec(t);
+    m = /\b(?:Linux|kernel) (?:version )?(\d+\.\d+(?:\.\d+){1,2}(?:-[\w.+~-]+)?)\b/.exec(t) ?? /\b(?:Linux|kernel) (?:version )?v?(\d\.\d+(?:-rc\d+)?)\b/.exec(t)
+      // A bare version in prose only when it cannot be anything else: 2.6.x, or an -rc tag.
+      ?? /(?<![\w.])(2\.6\.\d+(?:\.\d+)?(?:-rc\d+)?(?:-(?:mm|git)\d+)?|\d\.\d+(?:\.\d+)?-rc\d+(?:-[\w.]+)?)(?![\w.])/.exec(t);
     if (m && !l.prefixed) this.release = { value: m[1]!, line: l.n, from: 'text' };
   }
 }

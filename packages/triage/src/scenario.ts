@@ -39,8 +39,8 @@ export interface ScenarioRequest {
   reporter: PathHit & { program: string };
   /** The reporting task's name (comm). */
   comm: string | null;
-  /** Concurrent paths the splat itself shows (KCSAN's other access). */
-  others: ReadonlyArray<PathHit & { program: string }>;
+  /** Concurrent paths the report shows for this splat (KCSAN's other access, the other hung tasks). */
+  others: ReadonlyArray<PathHit & { program: string; task?: string | null; why?: string }>;
   /** Modelled paths of other stacks in the log, with their task names. */
   logPaths: ReadonlyArray<PathHit & { program: string; task: string | null }>;
   /** The reported page's index (hex as printed), when the report has a page dump. */
@@ -97,7 +97,7 @@ export function buildScenario(req: ScenarioRequest): ScenarioPlan | { cannot: st
     threads.push({ name: n, program, from, because });
   };
   add(req.comm ?? req.reporter.program, req.reporter.program, 'report', `${req.reporter.label}: ${req.reporter.because}`);
-  for (const o of req.others) add(o.program, o.program, 'report', `the splat's other access: ${o.because}`);
+  for (const o of req.others) add(o.task ?? o.program, o.program, 'report', `${o.why ?? 'the splat\'s other access'}: ${o.because}`);
   const imp = implied(req.rule, req.reporter.program);
   if (imp && !threads.some((t) => t.program === imp.program)) {
     const seen = req.logPaths.find((p) => p.program === imp.program);

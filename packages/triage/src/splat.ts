@@ -73,7 +73,7 @@ const LABELS: Array<{ re: RegExp; label: StackLabel; task?: (m: RegExpExecArray)
 ];
 
 /** Lines inside a stack that are neither frames nor its end. */
-const STACK_MARKERS = /^(?:<\/?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|<EOI>|\.\.\.|-+ interrupt:|\[ END \]|Exception stack\(.*\)|irq event stamp|hardirqs|softirqs)/;
+const STACK_MARKERS = /^(?:<\/?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|<EOI>|\.\.\.|-+ interrupt:|\[ END \]|Exception stack\(.*\)|irq event stamp|hardirqs|softirqs|DWARF2 unwinder stuck at)/;
 
 const VERSION = String.raw`(\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)`;
 const RELEASE_RES = [
@@ -137,6 +137,7 @@ export function readSplat(b: SplatBuilder): Splat {
   let pid: number | null = h.fields['pid'] !== undefined ? Number(h.fields['pid']) : null;
   let access: Splat['access'] = null;
   let irq = false;
+  let inexact = false;
 
   for (const l of b.lines) {
     const t = l.text.trim();
@@ -146,8 +147,10 @@ export function readSplat(b: SplatBuilder): Splat {
     }
     if (dump) {
       if (dump.feed(t)) continue;
-      page ??= dump.dump;
-      dump = null;
+      if (!dump.active) {
+        page ??= dump.dump;
+        dump = null;
+      }
     }
     if (startsPageDump(t) && page === null) {
       dump = new PageDumpReader(l.n);
@@ -155,8 +158,13 @@ export function readSplat(b: SplatBuilder): Splat {
       continue;
     }
     if (!sawHeader) continue;
+    if (/^Leftover inexact backtrace:/.test(t)) {
+      inexact = true; // the unwinder gave up: what follows is a scan of the stack, not a chain of callers
+      continue;
+    }
     const label = LABELS.find((x) => x.re.test(t));
     if (label) {
+      inexact = false;
       const m = label.re.exec(t)!;
       current = { label: label.label, frames: [], line: l.n };
       if (label.label !== 'call trace') current.title = t;
@@ -170,6 +178,7 @@ export function readSplat(b: SplatBuilder): Splat {
     const frames = parseFrameLine(t, l.n);
     if (frames) {
       if (irq) for (const f of frames) f.irq = true;
+      if (inexact) for (const f of frames) f.unreliable = true;
       if (!current) {
         current = { label: stacks.some((s) => s.label === 'call trace') ? 'unlabelled' : 'call trace', frames: [], line: l.n };
         stacks.push(current);
@@ -201,7 +210,7 @@ export function readSplat(b: SplatBuilder): Splat {
       cpu ??= Number(m[1]);
     } else if ((m = /^Hardware name: (.*)$/.exec(t))) {
       hardware ??= m[1]!;
-    } else if ((m = /^(Read|Write) of size (\d+) at addr [0-9a-f]+ by task (.+?)\/(\d+)/.exec(t))) {
+    } else if ((m = /^(Read|Write) of size (\d+) (?:at addr [0-9a-f]+ )?by task (.+?)\/(\d+)/.exec(t))) {
       access ??= { type: m[1] as 'Read' | 'Write', size: Number(m[2]) };
       comm ??= m[3]!;
       pid ??= Number(m[4]);

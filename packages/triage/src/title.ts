@@ -19,7 +19,7 @@ function firstOf(frames: readonly Frame[], roles: readonly HelperRole[], from: C
   return null;
 }
 
-const ALL: HelperRole[] = ['report', 'sanitizer'];
+const ALL: HelperRole[] = ['report', 'sanitizer', 'library'];
 
 /** The culprit of a splat, by its kind. */
 export function culpritOf(s: Splat): Culprit | null {
@@ -51,7 +51,8 @@ export function culpritOf(s: Splat): Culprit | null {
         return (s.style === 'soft-lockup' ? ip : null) ?? firstOf(task, [...ALL, 'alloc', 'sched'], 'frames');
       }
       if (s.style === 'with-frame' && headerFn && !isHelper(headerFn, ALL)) return { function: headerFn, from: 'header', line: s.header.line };
-      return ip ?? firstOf(s.frames, ALL, 'frames');
+      // "scheduling while atomic", "sleeping function called": the scheduler frames are where it was caught.
+      return ip ?? firstOf(s.frames, s.style === 'with-frame' ? [...ALL, 'sched'] : ALL, 'frames');
     case 'warning':
       return ip ?? firstOf(s.frames, ALL, 'frames') ?? (headerFn ? { function: headerFn, from: 'header', line: s.header.line } : null);
     default:
@@ -69,9 +70,19 @@ export function truncation(s: Splat, endedBy: string | null): string | null {
   return null;
 }
 
+/** System-call wrappers one architecture or version adds to the call's name (as syzkaller strips them). */
+const SYSCALL_PREFIX = /^(?:__x64_sys_|__ia32_sys_|__arm64_sys_|__riscv_sys_|__se_sys_|__do_sys_|__se_|ksys_|SyS_|SYSC_|sys_|compat_SyS_|compat_SYSC_|____sys_|___sys_|__sys_)/;
+
+/** The name a title uses for a function: compiler clone suffixes and syscall wrapper prefixes off. */
+export function titleName(fn: string): string {
+  const b = baseName(fn);
+  const stripped = b.replace(SYSCALL_PREFIX, '');
+  return stripped.length > 0 ? stripped : b;
+}
+
 /** The syzkaller-style title. */
 export function titleOf(s: Splat): string {
-  const fn = s.culprit ? baseName(s.culprit.function) : 'corrupted';
+  const fn = s.culprit ? titleName(s.culprit.function) : 'corrupted';
   const f = s.fields;
   switch (s.kind) {
     case 'bad-page-cache':

@@ -38,6 +38,8 @@ export interface SplatTriage {
   truncated: string | null;
   panicked: boolean;
   noise: number;
+  /** The same splat printed again (a quoted copy, a repeated WARN): the index of the first one. Not modelled again. */
+  duplicateOf: number | null;
   rule: RuleId | null;
   ruleBecause: string;
   paths: { reporter: PathHit | null; others: PathHit[] };
@@ -90,7 +92,11 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
   const modelled = modelledFunctions(flavors);
   const lp = logPaths(r);
   const splats: SplatTriage[] = [];
+  const seen = new Map<string, number>();
   for (const [i, s] of r.splats.entries()) {
+    const key = `${s.title}\n${s.frames.map((f) => f.function).join(',')}`;
+    const duplicateOf = s.frames.length > 0 ? seen.get(key) ?? null : null;
+    if (!seen.has(key)) seen.set(key, i + 1);
     if (opts.splats && !opts.splats.includes(i + 1)) continue;
     const ev = ruleOf(s, modelled);
     const paths = pathsOf(s);
@@ -100,11 +106,18 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       release = r.release.value;
       kernelFrom = r.release.from;
     }
+    // A deadlock's other party: the other tasks the same report shows hung.
+    const concurrent = ev.rule === 'deadlock'
+      ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').flatMap((o) => {
+        const p = pathsOf(o).reporter;
+        return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
+      })
+      : [];
     let model: ModelResult | null = null;
-    if (opts.model !== false) {
+    if (opts.model !== false && duplicateOf === null) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
       model = await modelSplat({
-        splat: s, rule: ev.rule, paths, logPaths: lp, source: r.source, flavors, release,
+        splat: s, rule: ev.rule, paths, concurrent, logPaths: lp, source: r.source, flavors, release,
         ...(opts.flavor ? { flavor: opts.flavor } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
@@ -116,7 +129,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       kernel: release ?? null, kernelFrom: release ? kernelFrom : null, tainted: s.tainted, task: s.task, cpu: s.cpu, at: s.at,
       ip: s.ip, culprit: s.culprit, frames: s.frames,
       stacks: s.stacks.map((x) => ({ label: x.label, ...(x.title ? { title: x.title } : {}), ...(x.task ? { task: x.task } : {}), line: x.line, frames: x.frames })),
-      page: s.page, access: s.access, truncated: s.truncated, panicked: s.panicked, noise: s.noise,
+      page: s.page, access: s.access, truncated: s.truncated, panicked: s.panicked, noise: s.noise, duplicateOf,
       rule: ev.rule, ruleBecause: ev.because, paths, model,
     });
   }
