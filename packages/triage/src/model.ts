@@ -90,6 +90,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     others: [...paths.others, ...(req.concurrent ?? [])].filter((p): p is PathHit & { program: string } => p.program !== null),
     logPaths: req.logPaths.filter((p): p is PathHit & { program: string; task: string | null } => p.program !== null),
     pageIndex: splat.page?.index ?? null,
+    pageOrder: splat.page?.head?.order ?? null,
   });
   if ('cannot' in built) return notModelled(built.cannot, fl);
   const machine = createMachine(built.scenario, flavor);

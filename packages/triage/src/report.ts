@@ -136,8 +136,18 @@ export class ReportScanner {
       i--;
     }
     const dump: ConsoleLine[] = [];
-    while (i >= 0 && DUMP_LINE.test(this.recent[i]!.text.trim()) && same(this.recent[i]!)) {
-      dump.unshift(this.recent[i]!);
+    // In a quoted log, a reply written between quoted lines is not the log's: step over it.
+    let replyLines = 0;
+    while (i >= 0) {
+      const l = this.recent[i]!;
+      if (header.quoted && !l.quoted && replyLines < 8) {
+        replyLines++;
+        i--;
+        continue;
+      }
+      if (!DUMP_LINE.test(l.text.trim()) || !same(l)) break;
+      dump.unshift(l);
+      replyLines = 0;
       i--;
     }
     const startAt = dump.findIndex((l) => startsPageDump(l.text));

@@ -6,7 +6,8 @@
  * that caught nothing says nothing about the kernel — it is never "clean".
  *
  * The capture profile is chosen from the profiles themselves: the one whose probed functions
- * cover what replay needs for the paths, with the fewest probes.
+ * cover what replay needs for the paths, with the fewest probes, a base profile before a
+ * variant that `extends` it, then by file name.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,15 +40,17 @@ export interface ProfileChoice {
 /** The capture profile (of `dir`) that covers `programs`, with the fewest kprobes. */
 export async function chooseProfile(programs: readonly string[], dir = join(KERNEL_CONFIGS_DIR, 'capture')): Promise<ProfileChoice> {
   const need = [...new Set(programs.flatMap((p) => NEEDS[p] ?? []))].sort();
-  const rated: Array<ProfileChoice & { covered: number; probes: number }> = [];
+  const rated: Array<ProfileChoice & { covered: number; probes: number; derived: boolean }> = [];
   for (const f of (await readdir(dir)).filter((x) => /\.ya?ml$/.test(x)).sort()) {
     const file = join(dir, f);
-    const profile = parseProfile(await readFile(file, 'utf8'), file);
+    const text = await readFile(file, 'utf8');
+    const profile = parseProfile(text, file);
     const fns = new Set(profileFunctions(profile));
     const covered = need.filter((n) => fns.has(n)).length;
-    rated.push({ profile, file, because: '', covered, probes: profile.kprobes.length });
+    // A profile that `extends` another is a variant of it for one experiment: the base first.
+    rated.push({ profile, file, because: '', covered, probes: profile.kprobes.length, derived: /^extends:/m.test(text) });
   }
-  rated.sort((a, b) => b.covered - a.covered || a.probes - b.probes || a.file.localeCompare(b.file));
+  rated.sort((a, b) => b.covered - a.covered || a.probes - b.probes || Number(a.derived) - Number(b.derived) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const best = rated[0]!;
   const missing = need.filter((n) => !profileFunctions(best.profile).includes(n));
   best.because = missing.length

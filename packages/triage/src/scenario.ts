@@ -45,6 +45,8 @@ export interface ScenarioRequest {
   logPaths: ReadonlyArray<PathHit & { program: string; task: string | null }>;
   /** The reported page's index (hex as printed), when the report has a page dump. */
   pageIndex: string | null;
+  /** The reported folio's order (a `head: order:N` line), when printed. */
+  pageOrder?: number | null;
 }
 
 const REMOVERS = new Set(['truncate', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'odirect_write']);
@@ -63,7 +65,7 @@ function implied(rule: RuleId, reporter: string): { program: string; because: st
 
 /** Scenario names: letters, digits, `_ . -`; thread names at most 15 of them. */
 export function safeName(text: string, max: number): string {
-  const s = text.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+|[_.-]+$/g, '').slice(0, max);
+  const s = text.replace(/\+/g, 'p').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+|[_.-]+$/g, '').slice(0, max);
   return s.length > 0 ? s : 'task';
 }
 
@@ -87,6 +89,9 @@ export function buildScenario(req: ScenarioRequest): ScenarioPlan | { cannot: st
     const v = /^(?:0x)?[0-9a-f]+$/i.test(req.pageIndex) ? Number.parseInt(req.pageIndex.replace(/^0x/i, ''), 16) : NaN;
     if (Number.isSafeInteger(v) && v <= MAX_INDEX) index = v;
     else notes.push(`the reported page's index ${req.pageIndex} is modelled as index 0 (the race does not depend on it; small indexes keep the state small)`);
+  }
+  if (req.pageOrder) {
+    notes.push(`the reported page is a large folio (order ${req.pageOrder}, ${2 ** Math.min(req.pageOrder, 20)} pages); the model's pages are single pages, so races that need a large folio (a PMD mapping, a split) are not in it`);
   }
   const threads: ThreadPlan[] = [];
   const used = new Set<string>();
