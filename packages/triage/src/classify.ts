@@ -8,6 +8,7 @@
  * without a change here.
  */
 import type { Flavor, RuleId } from '@kreplay/mm-model';
+import { compareSeries, releaseSeries } from './flavor-choice.js';
 import { baseName, type Frame } from './frames.js';
 import { pathOf, type PathHit } from './paths.js';
 import type { ParsedReport } from './report.js';
@@ -63,8 +64,9 @@ export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]
   if (/^VM_BUG_ON_(?:PAGE|FOLIO)\((?:page|folio)_mapped\((?:page|folio)\)\)/.test(reason) && base && REMOVAL_FN.test(base)) {
     return { rule: 'mapped-page-removed', because: `${reason} in ${base}: the page was still mapped when it was removed from the page cache` };
   }
-  if (s.kind === 'bug' && base && REMOVAL_FN.test(base) && !reason && /mm\/filemap\.c$/.test(s.fields['file'] ?? '')) {
-    return { rule: 'mapped-page-removed', because: `kernel BUG in ${base} with no page dump: the BUG_ON there (2.6.24–4.4) is BUG_ON(page_mapped(page)), the page was still mapped when removed` };
+  if (s.kind === 'bug' && base && !reason && /mm\/filemap\.c$/.test(s.fields['file'] ?? '')) {
+    const mapped = mappedCheckWithoutDump(base, s.kernel);
+    if (mapped) return { rule: 'mapped-page-removed', because: `kernel BUG in ${base} with no page dump: ${mapped}, the page was still mapped when removed` };
   }
   const warnFn = s.fields['fn'] ?? base;
   if (s.kind === 'warning' && warnFn && baseName(warnFn) === 'cancel_dirty_page' && /mm\/truncate\.c$/.test(s.fields['file'] ?? '')) {
@@ -97,6 +99,23 @@ export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]
     case 'hung-task': return { rule: null, because: `the task waits in ${s.culprit?.function ?? 'an unknown place'}, not on a page lock or the invalidate lock` };
     default: return { rule: null, because: `${s.title}: not a check a kreplay rule stands for` };
   }
+}
+
+/**
+ * The BUG in a page-cache removal function that can only be the page-still-mapped check,
+ * when no page dump says so: the function's only BUG_ON is that one. 2.6.24–4.4's
+ * `__remove_from_page_cache`/`__delete_from_page_cache` have `BUG_ON(page_mapped(page))`
+ * (4.5 turned it into VM_BUG_ON_PAGE, which dumps the page); 5.16+'s
+ * `filemap_unaccount_folio` has only `VM_BUG_ON_FOLIO(folio_mapped(folio))` (the dump was
+ * left out of the paste). Others (`delete_from_page_cache`, `page_cache_delete`) also check
+ * the page lock, so without the dump the check is unknown.
+ */
+function mappedCheckWithoutDump(fn: string, kernel: string | null): string | null {
+  if (fn === 'filemap_unaccount_folio') return 'its only check is VM_BUG_ON_FOLIO(folio_mapped(folio)) (the page dump is not in the report)';
+  if (fn !== '__remove_from_page_cache' && fn !== '__delete_from_page_cache') return null;
+  const v = kernel ? releaseSeries(kernel) : null;
+  const inRange = v === null || (compareSeries(v, [2, 6, 24]) >= 0 && compareSeries(v, [4, 4]) <= 0);
+  return inRange ? `its only check (2.6.24–4.4) is BUG_ON(page_mapped(page))${v === null ? ' (the report names no kernel; assumed in that range)' : ''}` : null;
 }
 
 /** The frames above a stall's culprit show it waiting for something else (reclaim, the OOM killer, the console). */

@@ -20,7 +20,8 @@ export function releaseSeries(version: string): number[] | null {
   return [major, minor];
 }
 
-function cmp(a: readonly number[], b: readonly number[]): number {
+/** Order of two release series (negative: a is older). */
+export function compareSeries(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const d = (a[i] ?? 0) - (b[i] ?? 0);
     if (d !== 0) return d;
@@ -43,12 +44,12 @@ export function chooseFlavor(release: string | null, flavors: readonly Flavor[])
     .filter((x): x is { f: Flavor; i: number; s: number[]; stock: boolean } => x.s !== null);
   if (rated.length === 0) return { flavor: null, because: 'no flavor declares a kernel version' };
   const order = (a: typeof rated[number], b: typeof rated[number]): number =>
-    cmp(b.s, a.s) || Number(b.stock) - Number(a.stock) || a.i - b.i;
-  const atOrBelow = rated.filter((x) => cmp(x.s, want) <= 0).sort(order);
+    compareSeries(b.s, a.s) || Number(b.stock) - Number(a.stock) || a.i - b.i;
+  const atOrBelow = rated.filter((x) => compareSeries(x.s, want) <= 0).sort(order);
   const series = want.join('.');
   if (atOrBelow.length > 0) {
     const best = atOrBelow[0]!;
-    const exact = cmp(best.s, want) === 0;
+    const exact = compareSeries(best.s, want) === 0;
     return {
       flavor: best.f,
       because: exact
@@ -56,7 +57,7 @@ export function chooseFlavor(release: string | null, flavors: readonly Flavor[])
         : `the report's kernel ${release} is ${series}; ${best.f.name} (version ${best.f.version}) is the newest flavor not newer than it — code changed since ${best.f.version} is not in the model`,
     };
   }
-  const oldest = [...rated].sort((a, b) => cmp(a.s, b.s) || Number(b.stock) - Number(a.stock) || a.i - b.i)[0]!;
+  const oldest = [...rated].sort((a, b) => compareSeries(a.s, b.s) || Number(b.stock) - Number(a.stock) || a.i - b.i)[0]!;
   return {
     flavor: oldest.f,
     because: `the report's kernel ${release} is older than every flavor; ${oldest.f.name} (version ${oldest.f.version}) is the oldest — it may have fixes ${release} lacks`,

@@ -66,6 +66,9 @@ export function truncation(s: Splat, endedBy: string | null): string | null {
   if (s.frames.length === 0 && !s.ip && !stackless) {
     return endedBy === 'eof' ? 'the log ends before the call trace' : 'no call trace follows the header';
   }
+  if (endedBy === 'eof' && s.frames.length === 0 && s.stacks.some((x) => x.label === 'call trace')) {
+    return 'the log ends where the call trace starts (no frame of it)';
+  }
   if ((s.kind === 'bad-page-cache' || s.kind === 'bad-page-state') && s.page === null) return 'the page dump is missing';
   return null;
 }

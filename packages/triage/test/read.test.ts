@@ -6,8 +6,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { isInputError } from '@kreplay/ftrace-parser';
+import { builtinFlavors } from '@kreplay/mm-model';
 import {
-  checkReport, normalizeLine, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,
+  checkReport, modelledFunctions, normalizeLine, ruleOf, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,
 } from '@kreplay/triage';
 
 function dump(text: string) {
@@ -178,6 +179,23 @@ describe('splats: kinds and titles', () => {
     expect(s.frames.map((f) => f.function)).toEqual(['netfs_perform_write']);
     expect(s.noise).toBe(2);
     expect(s.task?.pid).toBe(10);
+  });
+});
+
+describe('rules from a BUG without its page dump', () => {
+  const modelled = modelledFunctions(builtinFlavors());
+  const bug = (fn: string, release: string) => parseReport([
+    'kernel BUG at mm/filemap.c:128!', 'invalid opcode: 0000 [#1] SMP',
+    `CPU: 0 PID: 1 Comm: t Not tainted ${release} #1`, `RIP: 0010:${fn}+0x10/0x80`, 'Call Trace:', ' truncate_inode_pages_range+0x1a0/0x540',
+  ].join('\n')).splats[0]!;
+  it.each([
+    ['__remove_from_page_cache', '2.6.35.10', 'mapped-page-removed'],
+    ['__delete_from_page_cache', '4.4.0', 'mapped-page-removed'],
+    ['__delete_from_page_cache', '4.9.0', null],
+    ['filemap_unaccount_folio', '6.1.0', 'mapped-page-removed'],
+    ['delete_from_page_cache', '3.10.0', null],
+  ])('kernel BUG in %s on %s → %s', (fn, release, rule) => {
+    expect(ruleOf(bug(fn, release), modelled).rule).toBe(rule);
   });
 });
 
