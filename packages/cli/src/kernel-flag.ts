@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { kernelImageFromBuild, loadBuildResult, loadOffsetsTable, userKernel, type KernelImage, type OffsetsTable } from '@kreplay/capture';
 
 export interface KernelChoice {

@@ -7,7 +7,8 @@
  * kernel functions their steps cite), so a new flavor widens what `bug-on` can match
  * without a change here.
  */
-import type { Flavor, RuleId } from '@kreplay/mm-model';
+import type { RuleId } from '@kreplay/core';
+import type { Flavor } from '@kreplay/mm-model';
 import { compareSeries, releaseSeries } from './flavor-choice.js';
 import { baseName, type Frame } from './frames.js';
 import { pathOf, type PathHit } from './paths.js';

@@ -8,7 +8,7 @@
  * any size is read with bounded memory. A file that is not text (binary data in its first
  * KiB) is an InputError; stray bytes later in a long log are dropped as noise.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 
 export interface ConsoleLine {
   /** 1-based line number in the input. */

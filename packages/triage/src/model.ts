@@ -5,7 +5,8 @@
  * (every interleaving explored), or that the search was cut short (never "cannot").
  */
 import { counterexample, explore, runSchedule, type ExploreResult, type FoundViolation } from '@kreplay/explore';
-import { createMachine, type Flavor, type RuleId } from '@kreplay/mm-model';
+import type { RuleId } from '@kreplay/core';
+import { createMachine, type Flavor } from '@kreplay/mm-model';
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';

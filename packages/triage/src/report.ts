@@ -6,7 +6,7 @@
  * other tasks) are kept as loose stacks: evidence of who else was running.
  */
 import { createReadStream } from 'node:fs';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { LineSource, type ConsoleLine } from './input.js';
 import { parseFrameLine, type Frame } from './frames.js';
 import { isCutHere, isEndMarker, isFollowUp, matchHeader } from './headers.js';

@@ -16,7 +16,7 @@ import {
   type CaptureOptions, type CaptureProfile, type CaptureResult, type KernelImage, type OffsetsTable,
 } from '@kreplay/capture';
 import { replayFile, type ReplayResult } from '@kreplay/replay';
-import type { RuleId } from '@kreplay/mm-model';
+import type { RuleId } from '@kreplay/core';
 import { parseReport } from './report.js';
 import type { SplatTriage } from './triage.js';
 

@@ -10,7 +10,8 @@
  * machine is built, so `--scenario-out` writes exactly the scenario whose result is shown.
  */
 import { stringify } from 'yaml';
-import { parseScenario, type Flavor, type RuleId, type Scenario } from '@kreplay/mm-model';
+import type { RuleId } from '@kreplay/core';
+import { parseScenario, type Flavor, type Scenario } from '@kreplay/mm-model';
 import type { PathHit } from './paths.js';
 import { sanitize } from './title.js';
 

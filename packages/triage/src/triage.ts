@@ -3,8 +3,8 @@
  * and (when asked) what the model says about it. Every output format (text, JSON, the HTML
  * section) is a function of this object.
  */
-import { builtinFlavors, type Flavor, type RuleId } from '@kreplay/mm-model';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError, type RuleId } from '@kreplay/core';
+import { builtinFlavors, type Flavor } from '@kreplay/mm-model';
 import type { Frame } from './frames.js';
 import type { PageDump } from './page-dump.js';
 import { pathOf, type PathHit } from './paths.js';

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isInputError } from '@kreplay/ftrace-parser';
+import { isInputError } from '@kreplay/core';
 import { LineSource, parseReport, scanReportFile, triage } from '@kreplay/triage';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/reports');

@@ -5,7 +5,7 @@
  * the others are written in the format the cited kernel code prints.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isInputError } from '@kreplay/ftrace-parser';
+import { isInputError } from '@kreplay/core';
 import { builtinFlavors } from '@kreplay/mm-model';
 import {
   checkReport, modelledFunctions, normalizeLine, ruleOf, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, loadProfile, parseDuration, WORKLOADS, type CaptureResult,
+  capture, defaultProfilePath, findWorkload, loadProfile, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
+import { parseDuration } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { kernelFromFlags } from '../kernel-flag.js';
 

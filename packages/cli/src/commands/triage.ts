@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { parseDuration } from '@kreplay/capture';
-import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import { resolveFlavor } from '@kreplay/mm-model';
 import { buildReport, reportToHtml } from '@kreplay/report';
 import {
