@@ -42,9 +42,10 @@ const KERNEL_TAG = /^kernel:\s?/;
 /** Split one raw line (no newline) into its kernel text and what its prefixes said. */
 export function normalizeLine(raw: string, n: number): ConsoleLine {
   let s = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw;
-  // Control characters (other than tab) are never kernel text: drop them.
+  // Control characters (other than tab; C1 included) are never kernel text, and escape
+  // sequences must not reach the user's terminal: drop them.
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x08\x0b-\x1f\x7f]/.test(s)) s = s.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+  if (/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(s)) s = s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
   let quoted = false;
   const q = MAIL_QUOTE.exec(s);
   if (q) {

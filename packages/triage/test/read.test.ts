@@ -51,6 +51,11 @@ describe('console prefixes', () => {
     expect(lines.map((l) => l.n)).toEqual([1, 2, 3, 4, 6]);
   });
 
+  it('drops control characters, so escape sequences in a report never reach the terminal', () => {
+    const log = `${'[    1.000000] an ordinary line of a kernel log\n'.repeat(4)}[    2.000000] \u001b[2J\u001b]0;owned\u0007kernel BUG at mm/filemap.c:128!\u009b31m`;
+    expect(textLines(log)[4]!.text).toBe('[2J]0;ownedkernel BUG at mm/filemap.c:128!31m');
+  });
+
   it('refuses binary data with an InputError naming the file', () => {
     let err: unknown;
     try {
