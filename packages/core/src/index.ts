@@ -12,3 +12,4 @@ export * from './machine.js';
 export * from './probe-map.js';
 export * from './args.js';
 export * from './document.js';
+export * from './shipped.js';

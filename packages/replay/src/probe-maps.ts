@@ -5,15 +5,14 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '@kreplay/core';
+import { InputError, shippedPath } from '@kreplay/core';
 import { ProbeMapSchema, ProbeMeaningSchema, type ProbeMap } from '@kreplay/core';
 
-/** kernel-configs/probes/ of this checkout (the same depth from src/ and dist/). */
-export const PROBE_MAP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kernel-configs/probes');
+/** kernel-configs/probes/: the repository's in a clone, the package's own when installed. */
+export const PROBE_MAP_DIR = shippedPath(import.meta.url, 'kernel-configs/probes');
 
 /** Kernels with a shipped probe map (`linux-6.1`, ...), sorted. */
 export function shippedKernels(dir = PROBE_MAP_DIR): string[] {
