@@ -4,6 +4,7 @@
 // promises passed where a value is expected) run on the packages' src/, the code each
 // package's tsconfig covers; tests and scripts get the syntactic rules.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
@@ -14,7 +15,7 @@ const nodeGlobals = Object.fromEntries(
     .map((g) => [g, 'readonly']),
 );
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'out/**', 'tmp/**', 'release/**', 'fixtures/**', 'traces/**'],
   },
@@ -23,7 +24,7 @@ export default tseslint.config(
     languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: nodeGlobals },
   },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     rules: {
       // `_`-prefixed names are deliberately unused (a callback's position, a destructured rest)
