@@ -12,4 +12,7 @@ export * from './machine.js';
 export * from './probe-map.js';
 export * from './args.js';
 export * from './document.js';
+export * from './output.js';
+export * from './contracts/meta.js';
+export * from './contracts/kernel-build.js';
 export * from './shipped.js';

@@ -21,7 +21,7 @@ import { GapTracker, type GapMark } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
 import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';
 import { FindingLog } from './findings.js';
-import { LatencyRecorder } from './latency.js';
+import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 const MAX_ORDER = 10;

@@ -10,7 +10,7 @@ import {
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
 import { RULE_HELP } from '../rules.js';
-import type { FindingWindow } from './evidence.js';
+import type { FindingWindow } from './window.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */
