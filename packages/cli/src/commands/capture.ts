@@ -4,7 +4,7 @@ import {
   capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, resolveKernel, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
 import { parseDuration } from '@kreplay/core';
-import { EXIT, KreplayCommand } from '../base.js';
+import { KreplayCommand } from '../base.js';
 
 export default class Capture extends KreplayCommand {
   static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
