@@ -34,10 +34,11 @@ export const FLOORS = {
   '@kreplay/capture': { imports: ['@kreplay/core'] },
   '@kreplay/kernel-build': { imports: ['@kreplay/core'] },
   '@kreplay/lkmm': { imports: ['@kreplay/core'] },
-  '@kreplay/triage': { imports: ['@kreplay/core'] },
   '@kreplay/replay': { imports: ['@kreplay/core', '@kreplay/ftrace-parser'] },
   '@kreplay/diff': { imports: ['@kreplay/core', '@kreplay/replay', '@kreplay/ftrace-parser'] },
   '@kreplay/report': { imports: ['@kreplay/core', '@kreplay/replay', '@kreplay/diff'] },
+  // report → scenario and schedule (mm-model), explored (explore), captured (capture), replayed (replay)
+  '@kreplay/triage': { imports: ['@kreplay/core', '@kreplay/mm-model', '@kreplay/explore', '@kreplay/capture', '@kreplay/replay'] },
   '@kreplay/pipeline': { imports: LIBRARIES },
   kreplay: { imports: LIBRARIES, prints: true },
 };
