@@ -31,8 +31,6 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       // `x!` after a check the compiler cannot follow is a documented idiom here
       '@typescript-eslint/no-non-null-assertion': 'off',
-      // control characters in regular expressions are what the trace and JUnit escapers match
-      'no-control-regex': 'off',
       'no-restricted-imports': ['error', {
         paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: `import 'node:${name}'` })),
       }],
