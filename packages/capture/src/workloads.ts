@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '@kreplay/core';
+import { InputError, shippedPath } from '@kreplay/core';
 import { run } from './tools.js';
 
 /** packages/capture/c, from src/ (tests) and dist/ (built) alike. */
@@ -34,8 +34,8 @@ export function findWorkload(name: string): Workload {
   return w;
 }
 
-/** The repository's kernel-configs/ folder (capture profiles live in kernel-configs/capture/). */
-export const KERNEL_CONFIGS_DIR = fileURLToPath(new URL('../../../kernel-configs/', import.meta.url));
+/** kernel-configs/ (capture profiles live in kernel-configs/capture/): the repository's in a clone, the package's own when installed. */
+export const KERNEL_CONFIGS_DIR = dirname(shippedPath(import.meta.url, 'kernel-configs/capture'));
 
 /** The profile a workload is traced with by default. */
 export function defaultProfilePath(w: Workload): string {

@@ -170,7 +170,7 @@ export class PageDumpReader {
       if (m[1]) d.head.address = m[1];
       return true;
     }
-    if ((m = /^(?:compound_mapcount|compound_pincount):\s*(\S+)/.exec(t))) {
+    if (/^(?:compound_mapcount|compound_pincount):\s*\S+/.test(t)) {
       d.head = { order: d.head?.order ?? null, fields: { ...(d.head?.fields ?? {}), ...tokens(t) } };
       return true;
     }
