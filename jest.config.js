@@ -19,4 +19,8 @@ export default {
   },
   testTimeout: 60000,
   setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
+  // Tests that need a system tool skip with one summary at the end, or fail under
+  // KREPLAY_STRICT_TOOLS=1 (test-support/tools.ts).
+  globalSetup: '<rootDir>/test-support/global-setup.js',
+  reporters: ['default', '<rootDir>/test-support/skip-reporter.js'],
 };
