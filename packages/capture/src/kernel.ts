@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
-import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from './debian.js';
+import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
 import { execa } from 'execa';
 

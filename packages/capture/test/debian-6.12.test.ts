@@ -9,10 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  debianImageForRelease, defaultProfilePath, extractVmlinux, fetchDebianKernel, findWorkload, parseDebianSpec,
-  parseFormat, readableFields, readModule,
-} from '../src/index.js';
+import { debianImageForRelease, parseDebianSpec } from '@kreplay/core';
+import { defaultProfilePath, extractVmlinux, fetchDebianKernel, findWorkload, parseFormat, readableFields, readModule } from '../src/index.js';
+import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-debian612-'));
 const repo = path.resolve(import.meta.dirname, '../../..');
@@ -66,7 +65,7 @@ describe('Debian kernel specs', () => {
 });
 
 describe('6.12 images and modules', () => {
-  it('reads .ko.xz and .ko.gz modules decompressed (busybox insmod passes the file to init_module as it is)', async () => {
+  itWithTools([TOOLS.xz], 'reads .ko.xz and .ko.gz modules decompressed (busybox insmod passes the file to init_module as it is)', async () => {
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(60, 7)]);
     writeFileSync(path.join(tmp, 'm.ko'), elf);
     execFileSync('xz', ['-k', '-f', path.join(tmp, 'm.ko')]);
@@ -76,7 +75,7 @@ describe('6.12 images and modules', () => {
     expect(await readModule(path.join(tmp, 'm.ko'))).toEqual(elf);
   });
 
-  it('extracts the vmlinux of a zstd-compressed bzImage (CONFIG_KERNEL_ZSTD, as Debian builds 6.12)', async () => {
+  itWithTools([TOOLS.zstd], 'extracts the vmlinux of a zstd-compressed bzImage (CONFIG_KERNEL_ZSTD, as Debian builds 6.12)', async () => {
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.alloc(4096, 3)]);
     writeFileSync(path.join(tmp, 'vmlinux.bin'), elf);
     execFileSync('zstd', ['-q', '-f', path.join(tmp, 'vmlinux.bin'), '-o', path.join(tmp, 'vmlinux.bin.zst')]);

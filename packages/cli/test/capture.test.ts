@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openTrace } from '@kreplay/ftrace-parser';
 import { type TraceEvent } from '@kreplay/core';
 import { repoRoot, runCli } from './run-cli.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-cli-'));
 
@@ -14,7 +15,7 @@ describe('kreplay capture: input errors (no QEMU needed)', () => {
     writeFileSync(bad, 'name: bad\nbufferSizeKb: 1\n');
     const r = await runCli(['capture', '--profile', bad, '--out', path.join(tmp, 'never')]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${bad}:2: bufferSizeKb`);
+    expect(r.stderr).toContain(`${bad}:2: invalid capture profile: bufferSizeKb`);
   });
 
   it('an unknown workload and a malformed duration are usage errors', async () => {
@@ -59,11 +60,10 @@ describe('kreplay capture: declared offsets (no QEMU needed)', () => {
     writeFileSync(table, '{\n  "release": "x",\n  "source": "y",\n  "offsets": { "inode": -1 }\n}\n');
     const r = await runCli(['capture', '--offsets', table, '--out', path.join(tmp, 'never')]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${table}:4: offsets`);
+    expect(r.stderr).toContain(`${table}:4: invalid offsets table: offsets`);
   });
 });
 
-const skip = process.env.KREPLAY_SKIP_QEMU === '1';
 
 function big(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
@@ -71,7 +71,7 @@ function big(v: unknown): bigint {
   return BigInt(String(v));
 }
 
-(skip ? describe.skip : describe)('kreplay capture: Debian 6.1 under QEMU (set KREPLAY_SKIP_QEMU=1 to skip)', () => {
+describeWithTools([TOOLS.qemu, TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4, TOOLS.pahole, TOOLS.xz], 'kreplay capture: Debian 6.1 under QEMU (KREPLAY_SKIP_QEMU=1 skips it)', () => {
   it('boots the packaged kernel, traces odirect-race and writes a trace that parses, with its meaning', async () => {
     const out = path.join(tmp, 'odirect-race');
     // --timeout: a shared CI machine under TCG can take minutes; a hang still ends the run
@@ -124,7 +124,8 @@ function big(v: unknown): bigint {
   }, 600_000);
 });
 
-(skip ? describe.skip : describe)('kreplay capture: Debian 6.12 under QEMU (set KREPLAY_SKIP_QEMU=1 to skip)', () => {
+// Debian's 6.12 bzImage is zstd-compressed (its vmlinux is read for BTF offsets) and its modules are .ko.xz
+describeWithTools([TOOLS.qemu, TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4, TOOLS.pahole, TOOLS.xz, TOOLS.zstd], 'kreplay capture: Debian 6.12 under QEMU (KREPLAY_SKIP_QEMU=1 skips it)', () => {
   it('boots linux-image-6.12, traces odirect-race with the 6.12 profile, and replays it clean with the 6.12 map', async () => {
     const out = path.join(tmp, 'odirect-race-6.12');
     const r = await runCli(['capture', '--kernel', 'debian-6.12', '--workload', 'odirect-race', '--duration', '1s', '--timeout', '480s', '--out', out, '--json']);

@@ -1,12 +1,11 @@
 import { Flags } from '@oclif/core';
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
-  parseDebianSpec, userKernel, WORKLOADS, type CaptureResult, type KernelImage,
+  capture, defaultProfilePath, findWorkload, loadProfile, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
 import { parseDuration } from '@kreplay/core';
-import { EXIT, KreplayCommand } from '../base.js';
+import { KreplayCommand } from '../base.js';
+import { kernelFromFlags } from '../kernel-flag.js';
 
 export default class Capture extends KreplayCommand {
   static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
@@ -50,31 +49,10 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
   async run(): Promise<void> {
     const { flags } = await this.parse(Capture);
     const workload = findWorkload(flags.workload);
-    const debian = parseDebianSpec(flags.kernel);
-    if (debian && flags.modules) {
-      this.note('error: --modules goes with --kernel PATH (Debian\'s kernel brings its own)');
-      this.exit(EXIT.input);
-    }
-    let kernel: KernelImage | undefined;
-    let offsetsFile = flags.offsets;
-    const buildDir = debian ? undefined : kernelBuildFolder(flags.kernel);
-    let release: string | undefined = debian ? debian.pin ?? `${debian.series.name}.` : undefined;
-    if (buildDir) {
-      // A `kreplay kernel build --out` folder (or an image inside one): its image, modules,
-      // identity (source, fragments, patch hashes for meta.json) and offsets.json.
-      const build = await loadBuildResult(buildDir);
-      kernel = kernelImageFromBuild(build, basename(flags.kernel) === 'bzImage' ? 'bzImage' : 'vmlinux');
-      if (flags.modules) kernel.modulesDir = (await userKernel(kernel.image, flags.modules)).modulesDir;
-      if (!offsetsFile && existsSync(build.files.offsets)) offsetsFile = build.files.offsets;
-      release = build.kernelRelease;
-    } else if (!debian) {
-      kernel = await userKernel(flags.kernel, flags.modules);
-      release = kernel.release;
-    }
+    const { kernel, debian, release, offsets } = await kernelFromFlags(flags);
     // the default profile follows the kernel: 6.12 probes other functions than 6.1
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload, release));
     const profile = await loadProfile(profileFile);
-    const offsets = offsetsFile ? await loadOffsetsTable(offsetsFile) : undefined;
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
       kernel, debian, offsets, profile, profileFile, workload: workload.name,
@@ -107,12 +85,4 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     }
     this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
-}
-
-/** The `kreplay kernel build` output folder `kernel` names: the folder itself, or the folder of an image in it. */
-function kernelBuildFolder(kernel: string): string | undefined {
-  if (!existsSync(kernel)) return undefined;
-  if (statSync(kernel).isDirectory()) return kernel;
-  const dir = dirname(kernel);
-  return existsSync(join(dir, 'result.json')) ? dir : undefined;
 }
