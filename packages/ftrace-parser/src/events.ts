@@ -47,7 +47,7 @@ function lookupSystem(event: string): string | undefined {
 }
 
 /** How decodeEvent treats an event name. */
-const enum Kind { Generic, MarkWrite, Print, Function, Graph, CtxWake, Syscall }
+const enum Kind { Generic, MarkWrite, Print, Function, Graph, CtxWake, Syscall, Bprint }
 
 interface EventInfo {
   name: string;
@@ -78,6 +78,7 @@ const MAX_LEARNED = 8;
 function eventInfo(name: string): EventInfo {
   const kind = name === 'tracing_mark_write' ? Kind.MarkWrite
     : name === 'print' ? Kind.Print
+      : name === 'bprint' || name === 'bputs' ? Kind.Bprint
       : name === 'function' || name === 'func_repeats' ? Kind.Function
         : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
           : name === 'wakeup' || name === 'context_switch' ? Kind.CtxWake
@@ -470,6 +471,14 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
     const fields: Fields = {};
     decodeMarker(event, s, i, fields, n);
     return decoded('print', 'ftrace', fields);
+  }
+  if (kind === Kind.Bprint) {
+    // trace_printk as trace-cmd prints it: `bprint: func: message` (`ip`, `buf` as for markers)
+    while (i < n && s.charCodeAt(i) === 32) i++;
+    if (!wanted(fieldsOpt, info, undefined)) return decoded(event, 'ftrace', NO_FIELDS);
+    const fields: Fields = {};
+    decodeMarker('print', s, i, fields, n);
+    return decoded(event, 'ftrace', fields);
   }
   while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
   if (kind === Kind.Function) {

@@ -76,18 +76,23 @@ function parseTask(text: string): { comm: string; pid: number } | undefined {
   return m ? { comm: m[1]!, pid: Number(m[2]) } : undefined;
 }
 
-function parseFunctionText(text: string, duration: RegExpExecArray | null): GraphLine | string {
-  const line = parseFunctionBody(text);
+/**
+ * The function column; `lead` is how many spaces the column before it leaves ahead of the
+ * indentation: 2 after the duration's `|  `, 1 after `N) ` or `... | ` when
+ * funcgraph-duration is off.
+ */
+function parseFunctionText(text: string, duration: RegExpExecArray | null, lead = 2): GraphLine | string {
+  const line = parseFunctionBody(text, lead);
   if (duration && typeof line !== 'string' && (line.kind === 'entry' || line.kind === 'leaf' || line.kind === 'exit')) {
     line.durationNs = parseDurationNs(duration);
   }
   return line;
 }
 
-function parseFunctionBody(text: string): GraphLine | string {
+function parseFunctionBody(text: string, lead: number): GraphLine | string {
   let spaces = 0;
   while (spaces < text.length && text.charCodeAt(spaces) === 32) spaces++;
-  const depth = Math.max(0, (spaces - 2) >> 1);
+  const depth = Math.max(0, (spaces - lead) >> 1);
   const body = text.slice(spaces).trimEnd();
   if (body.startsWith('/*')) {
     const inner = body.slice(2, body.endsWith('*/') ? -2 : undefined).trim();
@@ -165,7 +170,14 @@ export function scanGraphLine(s: string): GraphHead | string {
   }
   for (;;) {
     const bar = rest.indexOf('|');
-    if (bar < 0) return 'no "|" before the function column';
+    if (bar < 0) {
+      // nofuncgraph-duration: the function column follows the cpu (or task) column directly
+      if (rest.trim() === '') return 'no function column';
+      const line = parseFunctionText(rest, null, 1);
+      if (typeof line === 'string') return line;
+      head.line = line;
+      return head;
+    }
     const seg = rest.slice(0, bar);
     rest = rest.slice(bar + 1);
     if (seg.includes('==========>')) {

@@ -43,6 +43,8 @@ const DROPPED = /^\[(\d+) EVENTS DROPPED\]\s*$/;
 const BUFFER_STARTED = /^#{5} CPU (\d+) buffer started #{4}\s*$/;
 /** A perf callchain frame: an address, then the symbol (`  ffffffff810a1b2c native_safe_halt ([kernel.kallsyms])`). */
 const CALLCHAIN_FRAME = /^\s+[0-9a-fA-F]+\s+\S/;
+/** An unindented perf frame: `ffffffff8103d0ca native_write_msr_safe ([kernel.kallsyms])`. */
+const BARE_FRAME = /^[0-9a-fA-F]{4,16}\s+\S.*\(.*\)\s*$/;
 const ENTRIES = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
 
 export function cutText(text: string): string {
@@ -57,6 +59,8 @@ export class TraceLineParser {
   /** The last event, held for its continuation lines. */
   private pending: TraceEvent | undefined;
   private pendingIsMarker = false;
+  /** The pending event is a perf sample (its callchain frames may follow unindented). */
+  private pendingIsPerf = false;
   /** Characters of the pending marker's message so far. */
   private markerChars = 0;
   /** Gap lines waiting for the event they precede. */
@@ -103,7 +107,7 @@ export class TraceLineParser {
           if (typeof ev !== 'string') {
             this.tsForm ??= head.tsForm;
             const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
-            return this.emitEvent(rec, ev, out);
+            return this.emitEvent(rec, ev, out, head.layout === 'perf');
           }
         }
       }
@@ -149,7 +153,7 @@ export class TraceLineParser {
           const ts = p.hasTime ? p.ts : this.lastTs;
           this.tsForm ??= p.tsForm;
           const rec = this.makeEvent(ts, -1, p.pid, p.tgid, p.comm, undefined, ev, lineNo);
-          return this.emitEvent(rec, ev, out);
+          return this.emitEvent(rec, ev, out, true);
         }
       }
     }
@@ -169,8 +173,9 @@ export class TraceLineParser {
       if (typeof g === 'string') return this.unparseable(text, lineNo, out, g, unterminated);
       return this.graphEvent(g, text, lineNo, out, unterminated);
     }
-    if (this.pending && !this.pendingIsMarker && c0 === 32 && CALLCHAIN_FRAME.test(text)) {
-      // perf callchain frames indented with spaces (simpleperf, older perf, pasted output)
+    if (this.pending && !this.pendingIsMarker && ((c0 === 32 && CALLCHAIN_FRAME.test(text)) || (this.pendingIsPerf && BARE_FRAME.test(text)))) {
+      // perf callchain frames indented with spaces (simpleperf, older perf, pasted output), or
+      // not indented at all (old perf script): an address, a symbol, the object in parentheses
       return this.callchainFrame(text, lineNo, out);
     }
     if (this.pendingIsMarker && this.pending && !unterminated && !text.includes('\u0000') && !text.includes('\ufffd')) {
@@ -196,7 +201,7 @@ export class TraceLineParser {
     if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
     this.tsForm ??= head.tsForm;
     const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
-    return this.emitEvent(rec, ev, out);
+    return this.emitEvent(rec, ev, out, head.layout === 'perf');
   }
 
   /** End of input: flush what is held. */
@@ -218,11 +223,12 @@ export class TraceLineParser {
     return rec;
   }
 
-  private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[]): void {
+  private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[], perf = false): void {
+    this.pendingIsPerf = perf;
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
-    this.pendingIsMarker = ev.event === 'print';
+    this.pendingIsMarker = ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs';
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }

@@ -97,7 +97,8 @@ export function scanPerfHeadNoCpu(s: string, start = 0, end = s.length): (LineHe
     if (e >= n || !isEventWord(s, w[2 * e]!, w[2 * e + 1]!)) return undefined;
     return fill(s, w[0]!, w[2 * k - 3]!, p, ts, form, w[2 * (k + 1)]!, true);
   }
-  // no time: `comm pid event:`
+  // no time: `comm pid event:` (never a comment: `# trace ... for PID 1182 only:`)
+  if (s.charCodeAt(w[0]!) === 35) return undefined;
   for (let k = 1; k + 1 < n; k++) {
     const p = pidTid(s, w[2 * k]!, w[2 * k + 1]!);
     if (!p || !isEventWord(s, w[2 * k + 2]!, w[2 * k + 3]!)) continue;

@@ -38,6 +38,12 @@ export class ByteSink {
     this.len += n;
   }
 
+  /** A byte string: each character's code is one byte. */
+  latin1(s: string): void {
+    this.reserve(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+
   text(s: string): void {
     this.reserve(s.length * 3);
     this.len += this.buf.write(s, this.len, 'utf8');

@@ -3,7 +3,7 @@
  * ahead), decoded into TraceEvents — or rendered as report lines — with the page header's
  * lost events, corrupt pages and a truncated tail turned into Gaps.
  */
-import { InputError } from '../errors.js';
+import { InputError, isInputError } from '../errors.js';
 import type { Gap, TraceEvent, TraceRecord } from '../types.js';
 import { ByteSink } from './byte-sink.js';
 import { cpuBlocks, type CpuBlock } from './cpu-data.js';
@@ -122,13 +122,19 @@ export class CpuStream implements PageSink {
       this.gap('unparseable', id === undefined ? `an event of ${end - start} bytes too short to hold an event id (${this.where})` : `event id ${id} has no format in the file (${this.where})`, t);
       return;
     }
-    if (this.sink) {
-      const at = this.sink.len;
-      this.decoder.renderLine(fmt, this.cpu, t, page, start, end, this.sink);
-      this.batch.push({ type: 'line', ts: t, cpu: this.cpu, line: 0, sink: this.sink, start: at, end: this.sink.len });
-      return;
+    const sink = this.sink;
+    const at = sink?.len ?? 0;
+    try {
+      if (sink) {
+        this.decoder.renderLine(fmt, this.cpu, t, page, start, end, sink, this.opts.rendered === true);
+        this.batch.push({ type: 'line', ts: t, cpu: this.cpu, line: 0, sink, start: at, end: sink.len });
+      } else this.batch.push(this.decoder.decode(fmt, this.cpu, t, page, start, end));
+    } catch (e) {
+      if (isInputError(e)) throw e;
+      // a payload this reader cannot decode must not end the file: it is a gap, said loudly
+      if (sink) sink.len = at;
+      this.gap('unparseable', `event ${fmt.system}:${fmt.name} (id ${fmt.id}, ${end - start} bytes, ${this.where}) could not be decoded: ${(e as Error).message ?? String(e)} — a kreplay bug, please report it with the file`, t);
     }
-    this.batch.push(this.decoder.decode(fmt, this.cpu, t, page, start, end));
   }
 
   missed(lost: number | undefined, pageTs: bigint): void {

@@ -11,7 +11,8 @@ import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
 import type { ByteSink } from './byte-sink.js';
-import { RawRenderer } from './print-fmt.js';
+import { EventPrinter, type FmtContext } from './print-fmt.js';
+import { PrintkFormats, TepSymbols } from './tep-symbols.js';
 
 const PAGE_SHIFT = 12n;
 const MINORBITS = 20;
@@ -130,8 +131,29 @@ function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   return undefined;
 }
 
-function compileFtrace(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
+function compileFtrace(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats): Compiled | undefined {
   const ip = field(fmt, 'ip');
+  if (fmt.name === 'bprint') {
+    // trace_printk: the format by its address, its arguments from the binary buffer
+    if (!ip) return undefined;
+    return (r) => {
+      const m = printer().bprintMessage(r);
+      let text = m.message;
+      if (text.endsWith('\n')) text = text.slice(0, -1);
+      return { fields: { ip: formatSym(ks, big(r.value(ip))), fmt: m.fmt, buf: text } };
+    };
+  }
+  if (fmt.name === 'bputs') {
+    // trace_puts: a pointer to a constant string in the printk formats
+    const str = field(fmt, 'str');
+    if (!ip || !str) return undefined;
+    return (r) => {
+      const addr = big(r.value(str));
+      let text = printk.get(addr) ?? null;
+      if (text?.endsWith('\\n')) text = text.slice(0, -2);
+      return { fields: { ip: formatSym(ks, big(r.value(ip))), str: text } };
+    };
+  }
   if (fmt.name === 'print') {
     const buf = field(fmt, 'buf');
     if (!ip || !buf) return undefined;
@@ -149,14 +171,14 @@ function compileFtrace(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   return undefined;
 }
 
-function compile(fmt: EventFormat, ks: Kallsyms): Compiled {
+function compile(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats): Compiled {
   let c: Compiled | undefined;
   if (fmt.system === 'filemap' && fmt.printFmt.startsWith('"dev %d:%d ino %lx')) {
     c = /max_ofs=/.test(fmt.printFmt) ? compileFilemapRange(fmt) : compileFilemapPage(fmt);
   } else if (fmt.fields.some((f) => f.name.startsWith('__probe_'))) {
     c = compileKprobe(fmt, ks);
   } else if (fmt.system === 'ftrace') {
-    c = compileFtrace(fmt, ks);
+    c = compileFtrace(fmt, ks, printer, printk);
   }
   return c ?? ((r) => ({ fields: rawFields(fmt, r) }));
 }
@@ -174,7 +196,8 @@ export class EventDecoder {
   private readonly flagStyle: FlagStyle;
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
-  private readonly renderers = new Map<number, RawRenderer>();
+  private readonly printers = new Map<number, EventPrinter>();
+  private fmtContext?: FmtContext;
   /** `comm-pid [cpu] ` and `: name: ` of the raw view, as bytes, built once each. */
   private readonly heads = new Map<number, Buffer>();
   private readonly names = new Map<number, Buffer>();
@@ -214,7 +237,7 @@ export class EventDecoder {
     const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff, this.flagStyle));
     let c = this.compiled.get(fmt.id);
     if (!c) {
-      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
+      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms, () => this.printer(fmt), this.context().printk);
       this.compiled.set(fmt.id, c);
     }
     const d = c(r);
@@ -223,12 +246,32 @@ export class EventDecoder {
     return ev;
   }
 
+  /** What the text views need to know about the file (built on first use). */
+  private context(): FmtContext {
+    return (this.fmtContext ??= {
+      symbols: new TepSymbols(this.file.kallsyms.text),
+      printk: new PrintkFormats(this.file.printk),
+      longSize: this.file.longSize,
+      little: this.file.littleEndian,
+    });
+  }
+
+  private printer(fmt: EventFormat): EventPrinter {
+    let p = this.printers.get(fmt.id);
+    if (!p) {
+      p = new EventPrinter(fmt, this.context());
+      this.printers.set(fmt.id, p);
+    }
+    return p;
+  }
+
   /**
-   * The event as one `trace-cmd report -R -t` line, newline included, written into `out`:
-   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the raw fields; like
-   * trace-cmd, a newline ending the fields (a trace marker's) is dropped.
+   * The event as one `trace-cmd report -R -t` line (or, `rendered`, one `trace-cmd report
+   * -N -t` line: the print fmt evaluated), newline included, written into `out`:
+   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the payload; like
+   * trace-cmd, a newline ending the payload (a trace marker's) is dropped.
    */
-  renderLine(fmt: EventFormat, cpu: number, ts: bigint, page: Buffer, start: number, end: number, out: ByteSink): void {
+  renderLine(fmt: EventFormat, cpu: number, ts: bigint, page: Buffer, start: number, end: number, out: ByteSink, rendered = false): void {
     const r = this.r;
     r.set(page, start, end);
     const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
@@ -258,12 +301,9 @@ export class EventDecoder {
       this.names.set(fmt.id, name);
     }
     out.copy(name, 0, name.length);
-    let rr = this.renderers.get(fmt.id);
-    if (!rr) {
-      rr = new RawRenderer(fmt, this.file.kallsyms, this.file.longSize);
-      this.renderers.set(fmt.id, rr);
-    }
-    rr.renderTo(out, r);
+    const p = this.printer(fmt);
+    if (rendered) out.latin1(p.renderPretty(r));
+    else p.renderRaw(out, r);
     if (out.buf[out.len - 1] === 10) out.len--;
     out.byte(10);
   }

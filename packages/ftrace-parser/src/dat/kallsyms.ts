@@ -20,7 +20,8 @@ export class Kallsyms {
   private parsed = false;
   private cache = new Map<bigint, SymbolHit | null>();
 
-  constructor(private readonly text: string) {}
+  /** `text`: the file's kallsyms section as it is stored. */
+  constructor(readonly text: string) {}
 
   get empty(): boolean {
     return this.text.trim().length === 0;

@@ -20,6 +20,11 @@ export interface DatOptions extends ParseOptions {
   buffer?: string;
   /** Every event's raw format fields instead of the text parser's decoded fields. */
   rawFields?: boolean;
+  /**
+   * reportTraceDat: print each event's `print fmt` evaluated (`trace-cmd report -N -t`)
+   * instead of its raw fields (`trace-cmd report -R -t`).
+   */
+  rendered?: boolean;
 }
 
 function toInputError(e: unknown, path: string): unknown {
@@ -33,7 +38,6 @@ function toInputError(e: unknown, path: string): unknown {
   return e;
 }
 
-/** The merged record batches of a trace.dat (see readTraceDat). */
 /** The merged record batches of a trace.dat (see readTraceDat). */
 export function readTraceDatBatches(path: string, opts: DatOptions = {}): AsyncGenerator<TraceRecord[]> {
   return readDat(path, opts, false) as AsyncGenerator<TraceRecord[]>;
