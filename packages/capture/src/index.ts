@@ -1,5 +1,4 @@
 // @kreplay/capture: boot a kernel under QEMU, run a racing workload, collect its ftrace trace.
-export * from './errors.js';
 export * from './cpio.js';
 export * from './modules.js';
 export * from './offsets.js';
@@ -14,5 +13,4 @@ export * from './meta.js';
 export * from './capture.js';
 export * from './outcome.js';
 export * from './tools.js';
-export * from './duration.js';
 export * from './build/index.js';

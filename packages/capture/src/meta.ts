@@ -3,7 +3,7 @@
  * replayed and compared without guessing (zod schema; replay and diff read it).
  */
 import { z } from 'zod';
-import { ProbeMapSchema } from '@kreplay/mm-model';
+import { ProbeMapSchema } from '@kreplay/core';
 import { CaptureProfileSchema } from './profile.js';
 import { OffsetsTableSchema } from './offsets.js';
 

@@ -7,7 +7,7 @@
  * its vmlinux) or from a declared table for that exact release — never from another build.
  */
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 
 export const OffsetsTableSchema = z.object({
   /** `uname -r` of the kernel these offsets were read from. */

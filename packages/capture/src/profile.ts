@@ -12,8 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
-import { ProbeMeaningSchema, type ProbeMap, type ProbeMeaning } from '@kreplay/mm-model';
+import { InputError } from '@kreplay/core';
+import { ProbeMeaningSchema, type ProbeMap, type ProbeMeaning } from '@kreplay/core';
 import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './offsets.js';
 
 export const TRACE_CLOCKS = ['global', 'mono', 'mono_raw', 'boot', 'local', 'counter', 'x86-tsc', 'perf', 'uptime'] as const;

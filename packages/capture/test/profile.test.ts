@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProbeMapSchema } from '@kreplay/mm-model';
+import { ProbeMapSchema } from '@kreplay/core';
 import { loadProfile, parseProfile, profileFunctions, profileOffsetKeys, profileProbeMap } from '../src/profile.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

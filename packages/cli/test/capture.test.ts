@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openTrace, type TraceEvent } from '@kreplay/ftrace-parser';
+import { openTrace } from '@kreplay/ftrace-parser';
+import { type TraceEvent } from '@kreplay/core';
 import { repoRoot, runCli } from './run-cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-cli-'));

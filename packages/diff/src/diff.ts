@@ -6,7 +6,7 @@
  * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
-import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
+import { RULES, type Finding, type Severity } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
 import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './stats.js';
 import { fmtNs } from './units.js';

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
-import { fileKey } from '@kreplay/mm-model';
+import { InputError } from '@kreplay/core';
+import { fileKey } from '@kreplay/core';
 import { lineOfPath, syntaxErrorLine } from './json-lines.js';
 import type { WorkloadValue } from './types.js';
 

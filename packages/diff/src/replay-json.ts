@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
-import { RULES, type CitedEvent, type Finding } from '@kreplay/mm-model';
+import { InputError } from '@kreplay/core';
+import { RULES, type CitedEvent, type Finding } from '@kreplay/core';
 import { lineOfPath, syntaxErrorLine } from './json-lines.js';
 
 const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);

@@ -4,7 +4,7 @@
  * trace span and the workload's result counters from meta.json.
  */
 import { existsSync } from 'node:fs';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
 import { metaPathFor, readWorkloadMeta, testFileKey, workloadCounters, workloadName } from './meta.js';
 import { findingFromJson, readReplayJson } from './replay-json.js';

@@ -2,7 +2,7 @@
  * The one result object of a diff. Every output format (text, json, junit, sarif, github,
  * html) is a function of a DiffResult; no format recomputes anything.
  */
-import type { Finding, Severity } from '@kreplay/mm-model';
+import type { Finding, Severity } from '@kreplay/core';
 import type { Distribution, Histogram, Significance } from './stats.js';
 
 /** Spans replay measures from entry/return pairs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { diffRuns } from '../src/diff.js';
 import { emptyCounts } from '../src/metrics.js';
 import { parseThreshold } from '../src/thresholds.js';

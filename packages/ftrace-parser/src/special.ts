@@ -5,7 +5,7 @@
  * it prints (`syscalls:sys_enter_ioctl`, `ftrace:wakeup`, `ftrace:context_switch`,
  * `ftrace:hwlat`), with the kernel's field names.
  */
-import type { Fields } from './types.js';
+import type { Fields } from '@kreplay/core';
 import { decodeHexDigits, decodeIntegerRange } from './values.js';
 
 export interface SpecialEvent {

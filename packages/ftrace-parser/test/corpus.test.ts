@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { openTrace } from '../src/index.js';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
-import type { Gap, TraceEvent, TraceRecord } from '../src/types.js';
+import type { Gap, TraceEvent, TraceRecord } from '@kreplay/core';
 import { countText } from './corpus-count.js';
 import { hasTraceCmd, missingTool } from './tools.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
-import type { TraceEvent, TraceRecord } from '../src/types.js';
+import type { TraceEvent, TraceRecord } from '@kreplay/core';
 import { formatText, PageBuilder, payload, u32, u64, writeDatV6 } from './dat-writer.js';
 import { hasTraceCmd, missingTool } from './tools.js';
 

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { InputError } from '@kreplay/ftrace-parser';
-import { RULES } from './rules.js';
+import { InputError } from '@kreplay/core';
+import { RULES } from '@kreplay/core';
 
 const int = z.number().int();
 const Name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -');

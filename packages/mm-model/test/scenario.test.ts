@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { createMachine, loadScenario, parseScenario, resolveFlavor } from '@kreplay/mm-model';
-import { isInputError, type InputError } from '@kreplay/ftrace-parser';
+import { isInputError, type InputError } from '@kreplay/core';
 import { SCENARIOS } from './helpers/scenarios.js';
 
 function inputError(f: () => unknown): InputError {

@@ -15,10 +15,8 @@
  * when it is removed or mapped was cached before tracing began; a PTE removal of a page with
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import {
-  type FileRef, type Finding, type MmOp, type MmOpKind,
-} from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
 import { GapTracker, type GapMark } from './certainty.js';
 import { at, hex, pageText, plural, who } from './cite.js';
 import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type { TraceMetaJson } from './types.js';
 
 /** Candidate meta.json paths for a trace, in the order they are tried. */

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
-import { ProbeMapSchema, ProbeMeaningSchema, type ProbeMap } from '@kreplay/mm-model';
+import { InputError } from '@kreplay/core';
+import { ProbeMapSchema, ProbeMeaningSchema, type ProbeMap } from '@kreplay/core';
 
 /** kernel-configs/probes/ of this checkout (the same depth from src/ and dist/). */
 export const PROBE_MAP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kernel-configs/probes');

@@ -5,8 +5,9 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, openTraceBatches, type FieldsWanted, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
-import type { MmOp, ProbeMap } from '@kreplay/mm-model';
+import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
+import { InputError, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import type { MmOp, ProbeMap } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';

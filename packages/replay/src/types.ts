@@ -2,8 +2,8 @@
  * The public shapes of a replay: its options and its one result object, from which every
  * output format (packages/report) and the diff are computed without replaying again.
  */
-import type { TraceRecord } from '@kreplay/ftrace-parser';
-import type { Finding, MmOp, MmOpKind, ProbeMap } from '@kreplay/mm-model';
+import type { TraceRecord } from '@kreplay/core';
+import type { Finding, MmOp, MmOpKind, ProbeMap } from '@kreplay/core';
 import type { LatencyHistogram } from './latency.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */

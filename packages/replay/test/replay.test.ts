@@ -3,7 +3,8 @@
  * adoption, certainty, the explorer's traces, and the errors a user can cause.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isInputError, parseTraceString } from '@kreplay/ftrace-parser';
+import { parseTraceString } from '@kreplay/ftrace-parser';
+import { isInputError } from '@kreplay/core';
 import { parseProbeMap, percentile, replay, replayFieldsWanted, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;

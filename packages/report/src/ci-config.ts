@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { lineOfPath, parseThreshold, syntaxErrorLine, type Threshold } from '@kreplay/diff';
 
 const SideSchema = z.object({

@@ -12,7 +12,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import { InputError, stringifyJson } from '@kreplay/core';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToSarif } from './diff-formats.js';

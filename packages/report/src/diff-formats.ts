@@ -3,7 +3,7 @@
  * JSON (the DiffResult itself), JUnit XML, SARIF 2.1.0 (with baselineState), and GitHub
  * workflow commands.
  */
-import { stringifyJson } from '@kreplay/ftrace-parser';
+import { stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { fmtChange, where, xmlEscape } from './diff-fmt.js';
 import { escapeData, escapeProperty } from './github.js';

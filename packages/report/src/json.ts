@@ -6,8 +6,8 @@
  * (stringifyJson). Keys come in a fixed order; without timing the bytes are identical run
  * to run. `kreplay diff` reads this back.
  */
-import { stringifyJson } from '@kreplay/ftrace-parser';
-import type { Finding } from '@kreplay/mm-model';
+import { stringifyJson } from '@kreplay/core';
+import type { Finding } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import type { RenderOptions } from './util.js';
 

@@ -1,7 +1,7 @@
 /**
  * What each rule means, in a sentence (SARIF rule metadata, JUnit test names, text legends).
  */
-import type { Finding, RuleId, Severity } from '@kreplay/mm-model';
+import type { Finding, RuleId, Severity } from '@kreplay/core';
 
 export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   'mapped-page-removed': {

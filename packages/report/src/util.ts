@@ -1,5 +1,5 @@
 /** Small shared helpers of the output formats. */
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import type { FailOn } from './rules.js';
 
 export interface RenderOptions {

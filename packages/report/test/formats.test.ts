@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { replay, type ReplayResult } from '@kreplay/replay';
 import { escapeData, escapeProperty, failing, renderReplay, REPLAY_FORMATS, seconds } from '@kreplay/report';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import type { Finding, MmOp } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import type { Finding, MmOp } from '@kreplay/core';
 import { emptyCounts } from '@kreplay/diff';
 import { loadCiConfig } from '../src/ci-config.js';
 import { collectWindows } from '../src/html/evidence.js';

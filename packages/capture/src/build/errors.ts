@@ -4,8 +4,7 @@
  * is an InputError (exit 2); what the machine lacks (a tool, apt, disk) is an
  * EnvironmentError (exit 3). The CLI maps both by `name`.
  */
-import { InputError, type InputErrorOptions } from '@kreplay/ftrace-parser';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, InputError, type InputErrorOptions } from '@kreplay/core';
 
 /** A kernel build (or another build step) failed; `quote` holds the lines that say why. */
 export class KernelBuildError extends InputError {

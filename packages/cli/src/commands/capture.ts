@@ -3,8 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import {
   capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
-  parseDuration, userKernel, WORKLOADS, type CaptureResult, type KernelImage,
+  userKernel, WORKLOADS, type CaptureResult, type KernelImage,
 } from '@kreplay/capture';
+import { parseDuration } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 export default class Capture extends KreplayCommand {

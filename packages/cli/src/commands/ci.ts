@@ -2,11 +2,12 @@ import { Flags } from '@oclif/core';
 import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile, parseDuration,
+  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
   userKernel, type KernelImage, type OffsetsTable,
 } from '@kreplay/capture';
 import { expandInput } from '@kreplay/diff';
 import { ciSummaryText, loadCiConfig, parseShard, runCi, type CaptureSide, type CiGroupResult } from '@kreplay/report';
+import { parseDuration } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /** Captures one side's runs of one workload with @kreplay/capture; returns their traces. */

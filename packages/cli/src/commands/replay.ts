@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { loadProbeMap, replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type FailOn, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand, writeStdout } from '../base.js';

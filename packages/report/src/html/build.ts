@@ -4,7 +4,7 @@
  * and the diff when the inputs come as two sides.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { MmOp } from '@kreplay/mm-model';
+import type { MmOp } from '@kreplay/core';
 import {
   diffRuns, findingKey, isReplayJsonPath, loadRun, replayOptions,
   type DiffOptions, type ReplayerOptions, type RunData, type TraceReplayer,

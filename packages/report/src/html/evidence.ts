@@ -3,8 +3,9 @@
  * pass over the trace that keeps, per finding, the events in a time window around its
  * cited events (a bounded number before and after, cited events always), nothing else.
  */
-import { openTrace, type TraceEvent } from '@kreplay/ftrace-parser';
-import type { Finding } from '@kreplay/mm-model';
+import { openTrace } from '@kreplay/ftrace-parser';
+import { type TraceEvent } from '@kreplay/core';
+import type { Finding } from '@kreplay/core';
 
 export interface TimelineEvent {
   ts: bigint;

@@ -3,7 +3,7 @@
  * no fonts, no network). Summary, the diff tables when there are two sides, every finding
  * with its explanation, cited trace lines and a per-CPU timeline, and latency histograms.
  */
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import {
   BEHAVIOUR_METRICS, fmtNs, LATENCY_OPS, mergeHistograms,
   type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError, isInputError, stringifyJson } from '../src/index.js';
+import { InputError, isInputError, stringifyJson } from '@kreplay/core';
 
 describe('stringifyJson', () => {
   it('writes bigints as exact bare integers', () => {

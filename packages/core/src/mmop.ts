@@ -3,7 +3,7 @@
  * Adapters lift TraceEvents into MmOps; the model's steps emit the MmOps a traced kernel
  * would show; replay drives state with them. Pages are identified by pfn, files by FileRef.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
+import type { TraceEvent } from './records.js';
 import type { FileRef } from './rules.js';
 
 interface OpBase {
