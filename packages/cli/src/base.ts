@@ -7,7 +7,7 @@
  * 2 usage or input error, 3 environment error (QEMU, kernel, tools missing), 70 internal bug.
  */
 import { Command, Errors } from '@oclif/core';
-import { isInputError } from '@kreplay/core';
+import { isInputError } from '@kreplay/core/errors';
 
 export const EXIT = { clean: 0, findings: 1, input: 2, environment: 3, internal: 70 } as const;
 

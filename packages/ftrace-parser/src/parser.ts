@@ -9,7 +9,7 @@
  * printed by the kernel right before the first event after the loss, so they take that
  * event's timestamp when it is on the same CPU.
  */
-import { InputError } from '@kreplay/core';
+import { InputError } from '@kreplay/core/errors';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';

@@ -2,7 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, type ParseTotals } from '@kreplay/ftrace-parser';
-import { InputError, stringifyJson, type Gap, type TraceRecord } from '@kreplay/core';
+// the core's leaf modules, not its index: `parse` starts without loading zod and yaml
+import { InputError } from '@kreplay/core/errors';
+import { stringifyJson } from '@kreplay/core/json';
+import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
 
 /** Files smaller than this finish before a progress bar is worth drawing. */

@@ -71,7 +71,7 @@ function castValue(val: bigint, type: string, pointer: boolean): bigint {
 
 /** Reads the payload the way libtraceevent reads a record. */
 class Eval {
-  constructor(private readonly ctx: FmtContext, private readonly r: PayloadReader) {}
+  constructor(private readonly ctx: FmtContext, readonly r: PayloadReader) {}
 
   get size(): number {
     return this.r.end - this.r.start;
@@ -425,7 +425,13 @@ interface Step {
   prefix: Buffer;
   seg?: Extract<Segment, { t: 'digit' | 'pointer' | 'string' }>;
   /** `%u`/`%x`/`%d`-like on the bare field: print the number directly when it needs no narrowing. */
-  fast?: { base: 10 | 16; bits: number };
+  fast?: { base: 10 | 16; bits: number; below: number };
+  /**
+   * A scalar field no conversion prints: its raw form is the plain number (`0x` hex for
+   * pointers and longs) for values below `below` (signed values below their sign bit,
+   * and a signed short at least 10: libtraceevent prints those with `%2d`).
+   */
+  num?: { hex: boolean; below: number; min: number };
 }
 
 /** The field a conversion prints directly: its argument with the casts taken off. */
@@ -455,6 +461,10 @@ export class EventPrinter {
     let cursor: number | undefined = segs.length > 0 ? 0 : undefined;
     return this.fmt.fields.map((f): Step => {
       const step: Step = { f, prefix: Buffer.from(` ${f.name}=`, 'utf8') };
+      if (!f.array && [1, 2, 4, 8].includes(f.size)) {
+        const hex = f.type.includes('*') || (f.type.includes('long') && (!f.signed || f.size === 4));
+        step.num = { hex, below: f.signed ? 2 ** (f.size * 8 - 1) : 2 ** Math.min(f.size * 8, 53), min: f.signed && f.size === 2 ? 10 : 0 };
+      }
       if (cursor === undefined || f.array) return step;
       let has0x = false;
       let i = cursor;
@@ -469,7 +479,8 @@ export class EventPrinter {
             const conv = s.spec[s.spec.length - 1]!;
             const bits = s.ls <= -2 ? 8 : s.ls === -1 ? 16 : s.ls === 0 ? 32 : 64;
             // a signed conversion prints the same digits as long as the value stays below the sign bit
-            step.fast = { base: conv === 'x' ? 16 : 10, bits: conv === 'd' ? bits - 1 : bits };
+            const b = conv === 'd' ? bits - 1 : bits;
+            step.fast = { base: conv === 'x' ? 16 : 10, bits: b, below: 2 ** Math.min(b, 53) };
           }
           return step;
         } else has0x = false;
@@ -479,33 +490,47 @@ export class EventPrinter {
     });
   }
 
+  /** The evaluator, kept for the payload reader it was made for (the decoder reuses one). */
+  private ev?: Eval;
+
+  private evalFor(r: PayloadReader): Eval {
+    let e = this.ev;
+    if (!e || e.r !== r) this.ev = e = new Eval(this.ctx, r);
+    return e;
+  }
+
   /** ` name=value` for every field (trace-cmd report -R), written into `out`. */
   renderRaw(out: ByteSink, r: PayloadReader): void {
     const steps = (this.steps ??= this.plan());
-    const e = new Eval(this.ctx, r);
-    for (const st of steps) {
+    const e = this.evalFor(r);
+    const size = r.end - r.start;
+    for (let k = 0; k < steps.length; k++) {
+      const st = steps[k]!;
       out.copy(st.prefix, 0, st.prefix.length);
       const f = st.f;
       if (st.seg) {
-        if (st.fast) {
+        const fast = st.fast;
+        if (fast && f.offset + f.size <= size) {
           const v = r.int(f.offset, f.size, false);
-          if (typeof v === 'number' && (st.fast.bits >= 53 || v < 2 ** st.fast.bits) && f.offset + f.size <= e.size) {
-            out.uint(v, st.fast.base);
+          if (typeof v === 'number' && (fast.bits >= 53 || v < fast.below)) {
+            out.uint(v, fast.base);
             continue;
           }
         }
         out.latin1(conversion(st.seg, e, this.ctx));
         continue;
       }
-      if (!f.array) {
-        const v = r.int(f.offset, f.size, false);
-        if (typeof v === 'number' && f.offset + f.size <= e.size && (!f.signed || v < 2 ** (f.size * 8 - 1)) && !(f.signed && f.size === 2 && v < 10)) {
-          if (f.type.includes('*') || (f.type.includes('long') && (!f.signed || f.size === 4))) {
-            out.byte(48);
-            out.byte(120);
-            out.uint(v, 16);
-          } else out.uint(v, 10);
-          continue;
+      if (st.num !== undefined) {
+        if (f.offset + f.size <= size) {
+          const v = r.int(f.offset, f.size, false);
+          if (typeof v === 'number' && v < st.num.below && v >= st.num.min) {
+            if (st.num.hex) {
+              out.byte(48);
+              out.byte(120);
+              out.uint(v, 16);
+            } else out.uint(v, 10);
+            continue;
+          }
         }
       } else if (f.kind === 'string' || (f.kind === 'dynamic' && f.elemSize === 0)) {
         let off = f.offset;

@@ -12,6 +12,7 @@
  * (The event fields, by contrast, use kallsyms.ts: the kernel's own `%pS`, whose sizes
  * run to the next symbol and which knows every symbol.)
  */
+import { scanKallsyms } from './kallsyms.js';
 
 export interface TepSymbol {
   name: string;
@@ -20,35 +21,58 @@ export interface TepSymbol {
 }
 
 export class TepSymbols {
-  private addrs: bigint[] = [];
+  /** Addresses as (high 32 bits, low 32 bits), in search order; names beside them. */
+  private hi = new Float64Array(0);
+  private lo = new Float64Array(0);
   private names: string[] = [];
   private parsed = false;
   private readonly cache = new Map<bigint, TepSymbol | null>();
 
-  constructor(private readonly text: string) {}
+  constructor(private readonly data: Buffer) {}
 
+  /** The kallsyms as trace-cmd loads it (see the class comment). */
   private parse(): void {
     this.parsed = true;
-    const entries: { addr: bigint; name: string }[] = [];
-    for (const line of this.text.split('\n')) {
-      if (line === '') continue;
-      // `%16llx %c %s`: up to 16 hex digits, one type letter, the name up to white space
-      const m = /^\s*([0-9a-fA-F]{1,16})\s+(\S)\s+(\S+)/.exec(line);
-      if (!m) break; // trace-cmd stops reading kallsyms at a line it cannot parse
-      const type = m[2]!;
-      const name = m[3]!;
-      if (name.startsWith('$') || type === 'A' || type === 'a') continue;
-      entries.push({ addr: BigInt(`0x${m[1]}`), name });
-    }
-    // registered one by one onto the head of a list, then sorted stably by address
-    entries.reverse();
-    const order = entries.map((_, i) => i);
-    order.sort((a, b) => {
-      const x = entries[a]!.addr, y = entries[b]!.addr;
-      return x < y ? -1 : x > y ? 1 : a - b;
+    const d = this.data;
+    const hi: number[] = [];
+    const lo: number[] = [];
+    const names: string[] = [];
+    scanKallsyms(d, (l) => {
+      if (!l) return false; // trace-cmd stops reading kallsyms at a line it cannot read
+      if (d[l.nameStart] === 36 || l.type === 65 || l.type === 97) return; // `$x`, `A`, `a`
+      hi.push(l.hi);
+      lo.push(l.lo);
+      names.push(d.toString('latin1', l.nameStart, l.nameEnd));
     });
-    this.addrs = order.map((i) => entries[i]!.addr);
-    this.names = order.map((i) => entries[i]!.name);
+    // registered one by one onto the head of a list, then sorted stably by address: equal
+    // addresses end up last-registered first
+    const n = hi.length;
+    let ascending = true;
+    for (let k = 1; k < n && ascending; k++) ascending = hi[k - 1]! < hi[k]! || (hi[k - 1] === hi[k] && lo[k - 1]! <= lo[k]!);
+    const order = new Array<number>(n);
+    if (ascending) {
+      // the file is in address order (kallsyms is, but for modules): file order, with each
+      // run of equal addresses reversed
+      for (let k = 0; k < n;) {
+        let e = k + 1;
+        while (e < n && hi[e] === hi[k] && lo[e] === lo[k]) e++;
+        for (let j = k; j < e; j++) order[j] = e - 1 - (j - k);
+        k = e;
+      }
+    } else {
+      for (let k = 0; k < n; k++) order[k] = k;
+      order.sort((x, y) => hi[x]! - hi[y]! || lo[x]! - lo[y]! || y - x);
+    }
+    const n2 = order.length;
+    this.hi = new Float64Array(n2);
+    this.lo = new Float64Array(n2);
+    this.names = new Array<string>(n2);
+    for (let j = 0; j < n2; j++) {
+      const k = order[j]!;
+      this.hi[j] = hi[k]!;
+      this.lo[j] = lo[k]!;
+      this.names[j] = names[k]!;
+    }
   }
 
   /** The symbol `%ps`/`%pS` prints for `addr`, or undefined (then the address is printed). */
@@ -56,26 +80,28 @@ export class TepSymbols {
     const hit = this.cache.get(addr);
     if (hit !== undefined) return hit ?? undefined;
     if (!this.parsed) this.parse();
-    const a = this.addrs;
-    const n = a.length;
+    const { hi, lo } = this;
+    const n = hi.length;
+    const ah = Number(addr >> 32n);
+    const al = Number(addr & 0xffffffffn);
+    const lt = (k: number): boolean => ah < hi[k]! || (ah === hi[k] && al < lo[k]!);
+    const eq = (k: number): boolean => ah === hi[k] && al === lo[k];
     // a binary search that stops at the first probe that matches: `addr` equals the
     // probed symbol's address, or lies strictly between it and the next one (the entry
-    // after the last is a sentinel at address 0)
-    let lo = 0;
-    let hi = n;
+    // after the last is a sentinel at address 0, which nothing lies below)
+    let a = 0;
+    let b = n;
     let found = -1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const p = a[mid]!;
-      const next = mid + 1 < n ? a[mid + 1]! : 0n;
-      if (addr === p || (addr > p && addr < next)) {
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (eq(mid) || (!lt(mid) && mid + 1 < n && lt(mid + 1))) {
         found = mid;
         break;
       }
-      if (addr < p) hi = mid;
-      else lo = mid + 1;
+      if (lt(mid)) b = mid;
+      else a = mid + 1;
     }
-    const result = found < 0 ? null : { name: this.names[found]!, offset: addr - a[found]! };
+    const result = found < 0 ? null : { name: this.names[found]!, offset: addr - ((BigInt(hi[found]!) << 32n) | BigInt(lo[found]!)) };
     if (this.cache.size < 65536) this.cache.set(addr, result);
     return result ?? undefined;
   }
