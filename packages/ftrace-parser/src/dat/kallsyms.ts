@@ -95,6 +95,19 @@ export function scanKallsyms(b: Uint8Array, visit: (line: KallsymsLine | undefin
   }
 }
 
+/** The symbol table's columns rearranged into `order` (addresses as typed arrays). */
+export function inOrder(order: number[], hi: number[], lo: number[], names: string[]): { hi: Float64Array; lo: Float64Array; names: string[] } {
+  const n = order.length;
+  const out = { hi: new Float64Array(n), lo: new Float64Array(n), names: new Array<string>(n) };
+  for (let j = 0; j < n; j++) {
+    const k = order[j]!;
+    out.hi[j] = hi[k]!;
+    out.lo[j] = lo[k]!;
+    out.names[j] = names[k]!;
+  }
+  return out;
+}
+
 export class Kallsyms {
   /** Addresses as (high 32 bits, low 32 bits), sorted; names and modules beside them. */
   private hi = new Float64Array(0);
@@ -131,16 +144,7 @@ export class Kallsyms {
     for (let i = 1; i < hi.length && sorted; i++) sorted = hi[i - 1]! < hi[i]! || (hi[i - 1] === hi[i] && lo[i - 1]! <= lo[i]!);
     const order = hi.map((_, i) => i);
     if (!sorted) order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
-    const n2 = order.length;
-    this.hi = new Float64Array(n2);
-    this.lo = new Float64Array(n2);
-    this.names = new Array<string>(n2);
-    for (let j = 0; j < n2; j++) {
-      const i = order[j]!;
-      this.hi[j] = hi[i]!;
-      this.lo[j] = lo[i]!;
-      this.names[j] = names[i]!;
-    }
+    ({ hi: this.hi, lo: this.lo, names: this.names } = inOrder(order, hi, lo, names));
     this.modules = order.map((k) => modules[k]);
   }
 

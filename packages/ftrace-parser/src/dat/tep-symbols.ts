@@ -12,7 +12,7 @@
  * (The event fields, by contrast, use kallsyms.ts: the kernel's own `%pS`, whose sizes
  * run to the next symbol and which knows every symbol.)
  */
-import { scanKallsyms } from './kallsyms.js';
+import { inOrder, scanKallsyms } from './kallsyms.js';
 
 export interface TepSymbol {
   name: string;
@@ -63,16 +63,7 @@ export class TepSymbols {
       for (let k = 0; k < n; k++) order[k] = k;
       order.sort((x, y) => hi[x]! - hi[y]! || lo[x]! - lo[y]! || y - x);
     }
-    const n2 = order.length;
-    this.hi = new Float64Array(n2);
-    this.lo = new Float64Array(n2);
-    this.names = new Array<string>(n2);
-    for (let j = 0; j < n2; j++) {
-      const k = order[j]!;
-      this.hi[j] = hi[k]!;
-      this.lo[j] = lo[k]!;
-      this.names[j] = names[k]!;
-    }
+    ({ hi: this.hi, lo: this.lo, names: this.names } = inOrder(order, hi, lo, names));
   }
 
   /** The symbol `%ps`/`%pS` prints for `addr`, or undefined (then the address is printed). */
