@@ -536,10 +536,21 @@ export class EventPrinter {
         let off = f.offset;
         let len = f.size;
         if (f.kind === 'dynamic') [off, len] = e.loc(f);
-        if (printable(e.bytes(off, len))) {
-          const b = e.bytes(off, e.size - off);
-          const z = b.indexOf(0);
-          out.copy(b, 0, z < 0 ? b.length : z);
+        // printable up to its NUL within its length: copied as a C string (to the NUL, even
+        // past the length), straight from the payload
+        const data = r.data;
+        const a = r.start + off;
+        const lim = Math.min(a + len, r.end);
+        let z = a;
+        let ok = a <= r.end;
+        for (; ok && z < lim; z++) {
+          const c = data[z]!;
+          if (c === 0) break;
+          if ((c < 32 && !(c >= 9 && c <= 13)) || c >= 127) ok = false;
+        }
+        if (ok) {
+          if (z === lim) while (z < r.end && data[z] !== 0) z++;
+          out.copy(data, a, z);
           continue;
         }
       }
