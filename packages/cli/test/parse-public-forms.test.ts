@@ -4,10 +4,21 @@
  * The records themselves are pinned by the goldens in fixtures/parser/*.jsonl.
  */
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { repoRoot, runCli } from './run-cli.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'fixtures/parser', name);
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-public-'));
+
+/** A gzip-stored corpus trace.dat, unpacked (trace.dat is read by name, not through gzip). */
+function corpusDat(name: string): string {
+  const out = path.join(tmp, name.replace(/\.gz$/, ''));
+  writeFileSync(out, gunzipSync(readFileSync(path.join(repoRoot, 'fixtures/corpus/dat', name))));
+  return out;
+}
 
 async function stats(args: string[], input?: string): Promise<Record<string, unknown> & { events: number; gaps: number; byEvent: Record<string, number>; byCpu: Record<string, number> }> {
   const r = await runCli(['parse', ...args, '--stats', '--json'], input === undefined ? {} : { input });
@@ -58,6 +69,30 @@ describe('kreplay parse: forms found in public traces', () => {
     expect(evs[3]).toMatchObject({ event: 'funcgraph_exit', fields: { depth: 1, overrun: 0 } });
     const l = await stats([fixture('trace-cmd-report-l.trace'), '--strict']);
     expect(l).toMatchObject({ events: 13, gaps: 0, byCpu: { 0: 11, 1: 2 } });
+  });
+
+  it('a trace.dat whose ftrace:print format says `char buf; size:0` reads (it crashed, exit 70) and --pretty shows the text', async () => {
+    const file = corpusDat('trappy-arm-thermal-print.dat.gz');
+    const st = await stats([file, '--strict']);
+    expect(st).toMatchObject({ events: 1411, gaps: 0 });
+    const r = await runCli(['parse', file, '--pretty']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('print:                 ip=0xc00a081c buf=TRACE_MARKER_START\n');
+  });
+
+  it('trace.dat --pretty leaves user addresses alone and prints bprint raw; --render evaluates print fmts and trace_printk', async () => {
+    const file = path.join(repoRoot, 'fixtures/dat/print-fmt.dat');
+    const pretty = await runCli(['parse', file, '--pretty']);
+    expect(pretty.exitCode).toBe(0);
+    expect(pretty.stdout).toBe(readFileSync(path.join(repoRoot, 'fixtures/dat/print-fmt.report.txt'), 'latin1'));
+    expect(pretty.stdout).toContain('address=0x7f0012345678 ip=0x55d0c0ffee00');
+    const rendered = await runCli(['parse', file, '--render']);
+    expect(rendered.exitCode).toBe(0);
+    expect(rendered.stdout).toBe(readFileSync(path.join(repoRoot, 'fixtures/dat/print-fmt.render.txt'), 'latin1'));
+    expect(rendered.stdout).toContain('bprint:               my_driver_probe: hello -5 world from my_driver_probe\n');
+    const jsonl = await runCli(['parse', file, '--jsonl']);
+    const bprint = jsonl.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.event === 'bprint');
+    expect(bprint.fields.buf).toBe('hello -5 world from my_driver_probe');
   });
 
   it('function_graph return-address comments, latency tracers (wake/switch records, display-graph) and hwlat are events', async () => {

@@ -112,6 +112,8 @@ function spec(): Parameters<typeof writeDatV6>[0] {
 
 const file = path.join(tmp, 'print-fmt.dat');
 writeFileSync(file, writeDatV6(spec()));
+// the same file is committed (fixtures/dat/print-fmt.dat) for the CLI's end-to-end tests
+if (update) writeFileSync(path.join(fixtures, 'print-fmt.dat'), readFileSync(file));
 
 async function text(opts: { rendered?: boolean } = {}): Promise<string> {
   const parts: Buffer[] = [];
@@ -156,6 +158,10 @@ describe('trace.dat text views and decoded fields (issue 17, points 1, 9, 10)', 
     const run = (args: string[]): string => execFileSync('trace-cmd', ['report', ...args, file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
     expect(await text()).toBe(run(['-R', '-t']));
     expect(await text({ rendered: true })).toBe(run(['-N', '-t']));
+  });
+
+  it('is the file committed as fixtures/dat/print-fmt.dat', () => {
+    expect(readFileSync(path.join(fixtures, 'print-fmt.dat')).equals(readFileSync(file))).toBe(true);
   });
 
   it('decodes the old marker format and trace_printk records into fields, without crashing', async () => {
