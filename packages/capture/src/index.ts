@@ -1,7 +1,7 @@
 // @kreplay/capture: boot a kernel under QEMU, run a racing workload, collect its ftrace trace.
 export * from './cpio.js';
 export * from './modules.js';
-export * from './offsets.js';
+export * from './fetch-offsets.js';
 export * from './profile.js';
 export * from './guest-script.js';
 export * from './initramfs.js';
@@ -13,4 +13,4 @@ export * from './meta.js';
 export * from './capture.js';
 export * from './outcome.js';
 export * from './tools.js';
-export * from './build/index.js';
+export * from './built-kernel.js';

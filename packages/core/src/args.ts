@@ -3,6 +3,7 @@
  * one `--fail-on` value set.
  */
 import { InputError } from './errors.js';
+import type { Severity } from './rules.js';
 
 /** `3s`, `500ms`, `2m`, or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string, flag = '--duration'): number {
@@ -48,3 +49,10 @@ export function formatShard(shard: Shard): string {
 /** `--fail-on`: the lowest severity that makes a command exit 1; `never` never does. */
 export const FAIL_ON = ['error', 'warning', 'note', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
+
+const RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
+
+/** Does a finding of this severity reach `--fail-on`? (Uncertain findings count: an uncertain error is still an error.) */
+export function reachesFailOn(severity: Severity, failOn: FailOn): boolean {
+  return failOn !== 'never' && RANK[severity] >= RANK[failOn];
+}

@@ -67,14 +67,41 @@ function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc
   return { file, data: doc.toJS({ maxAliasCount: 100 }), lineOf: yamlLineOf(doc, counter) };
 }
 
+function lineAt(text: string, pos: number): number {
+  let line = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** A JSON syntax error as JSON.parse words it (clearer for JSON than a YAML parser's), at its line. */
+function jsonSyntaxError(text: string, file: string, e: unknown, opts: DocumentOptions): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /position (\d+)/.exec(msg);
+  // Without a position in the message (V8 often leaves it out), the YAML parser's first error
+  // is where the JSON goes wrong; "Unexpected end of JSON input" is at the end.
+  const yamlPos = m ? undefined : parseDocument(text, { prettyErrors: false }).errors[0]?.pos[0];
+  const pos = m ? Number(m[1]) : /end of JSON/i.test(msg) || yamlPos === undefined ? text.trimEnd().length : yamlPos;
+  const line = lineAt(text, pos);
+  return new InputError(`not valid JSON: ${msg}`, { file, line, hint: opts.hint });
+}
+
 /** Parse YAML or JSON text; syntax errors and duplicate keys become InputErrors with file:line. */
 export function parseDocumentText(text: string, file: string, opts: DocumentOptions): ParsedDoc {
+  const looksJson = /^\s*[[{]/.test(text);
+  if (looksJson && !opts.fastJson && text.length <= FAST_JSON_BYTES) {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      throw jsonSyntaxError(text, file, e, opts);
+    }
+  }
   if (opts.fastJson || text.length > FAST_JSON_BYTES) {
     let data: unknown;
     try {
       data = JSON.parse(text);
-    } catch {
-      return parseYaml(text, file, opts); // names the line of the syntax error
+    } catch (e) {
+      if (looksJson) throw jsonSyntaxError(text, file, e, opts);
+      return parseYaml(text, file, opts);
     }
     let located: ParsedDoc | undefined;
     return {
@@ -108,7 +135,7 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDoc, schema: S,
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = issuePath(issue);
-  const where = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+  const where = path.length ? path.join('.') : '(top level)';
   throw new InputError(`invalid ${opts.what}: ${where}: ${issue.message}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
 }
 

@@ -12,3 +12,8 @@ export * from './machine.js';
 export * from './probe-map.js';
 export * from './args.js';
 export * from './document.js';
+export * from './output.js';
+export * from './contracts/meta.js';
+export * from './contracts/kernel-build.js';
+export * from './contracts/explore-trace.js';
+export * from './shipped.js';

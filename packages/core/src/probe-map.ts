@@ -15,6 +15,8 @@
  *       { op: invalidate_end, fn: invalidate_inode_pages2_range, args: { ret: { field: arg1, as: signed } } }
  */
 import { z } from 'zod';
+import { loadDocument, parseDocumentWith } from './document.js';
+import { InputError } from './errors.js';
 
 /** How a trace field converts into an MmOp field. */
 export const FIELD_CONVERSIONS = [
@@ -56,7 +58,11 @@ export const ProbeMeaningSchema = z.object({
 }).strict();
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
+/** The version field of a probe map file (optional: a map without one is read as this version). */
+export const PROBE_MAP_SCHEMA_ID = 'kreplay-probes/1';
+
 export const ProbeMapSchema = z.object({
+  schema: z.literal(PROBE_MAP_SCHEMA_ID, { message: `this probe map is for another version of kreplay (this one reads ${PROBE_MAP_SCHEMA_ID})` }).optional(),
   /** `vmemmap_base` of the traced kernel as 0x-hex (nokaslr x86-64: 0xffffea0000000000). */
   vmemmapBase: z.string().regex(/^0x[0-9a-fA-F]+$/).optional(),
   /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
@@ -64,3 +70,32 @@ export const ProbeMapSchema = z.object({
   probes: z.record(z.string().min(1), ProbeMeaningSchema),
 }).strict();
 export type ProbeMap = z.infer<typeof ProbeMapSchema>;
+
+const DOC = {
+  what: 'probe map',
+  hint: 'a probe map is YAML or JSON: { vmemmapBase?, probes: { <event or kprobe:func>: { op, fn?, args } } }; see kernel-configs/probes/linux-6.1.yaml',
+};
+
+/** Parse YAML or JSON text into a ProbeMap; errors name file:line. */
+export function parseProbeMap(text: string, file: string): ProbeMap {
+  return parseDocumentWith(text, file, ProbeMapSchema, DOC).value;
+}
+
+/** Read a probe map file (`kreplay replay --probes FILE`, kernel-configs/probes/*.yaml). */
+export async function loadProbeMap(file: string): Promise<ProbeMap> {
+  return (await loadDocument(file, ProbeMapSchema, DOC)).value;
+}
+
+const BareProbes = z.record(z.string().min(1), ProbeMeaningSchema);
+
+/** meta.json's `probes`: a full ProbeMap or just its `probes` record. */
+export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
+  const full = ProbeMapSchema.safeParse(value);
+  if (full.success) return full.data;
+  const bare = BareProbes.safeParse(value);
+  if (bare.success) return { structPageSize: 64, probes: bare.data };
+  const issue = full.error.issues[0]!;
+  throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
+    file, hint: 'meta.json is written by `kreplay capture`; recapture, or replay with --probes FILE to override it',
+  });
+}

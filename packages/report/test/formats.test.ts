@@ -34,6 +34,7 @@ describe('report formats', () => {
     const xml = renderReplay(r, 'junit');
     expect(xml).toContain('a &lt; b &amp; &quot;c&quot;');
     expect(xml).not.toContain(']]>y');
+    // eslint-disable-next-line no-control-regex -- no character XML 1.0 forbids
     expect(xml).not.toMatch(/[\u0000-\u0008]/);
     expect(xml).toContain('<failure ');
     const sarif = JSON.parse(renderReplay(r, 'sarif'));
@@ -59,5 +60,22 @@ describe('report formats', () => {
   it('prints timestamps as ftrace does, with nanoseconds only when they matter', () => {
     expect(seconds(100000122000n)).toBe('100.000122');
     expect(seconds(100000122345n)).toBe('100.000122345');
+  });
+});
+
+describe('the diff JUnit', () => {
+  it('carries control characters from a trace as visible escapes, as the replay JUnit does (one XML escaper)', async () => {
+    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffToJunit } = await import('../src/reports.js');
+    const f = {
+      rule: 'mapped-page-removed' as const, severity: 'error' as const, certainty: 'certain' as const,
+      message: 'comm "a\u0001b" <x> & y', ts: 1n, cpu: 0, pid: 10, events: [], explanation: 'bell \u0007', file: '8:0/c', index: 3,
+    };
+    const run = (findings: typeof f[]) => ({ source: 's', findings, durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } });
+    const xml = diffToJunit(diffRuns([run([])], [run([f])]));
+    expect(xml).toContain('comm &quot;a\\x01b&quot; &lt;x&gt; &amp; y');
+    expect(xml).toContain('bell \\x07');
+    // eslint-disable-next-line no-control-regex -- no character XML 1.0 forbids
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
   });
 });

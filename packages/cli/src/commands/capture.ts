@@ -1,12 +1,11 @@
 import { Flags } from '@oclif/core';
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
-  userKernel, WORKLOADS, type CaptureResult, type KernelImage,
+  capture, defaultProfilePath, findWorkload, loadProfile, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
 import { parseDuration } from '@kreplay/core';
-import { EXIT, KreplayCommand } from '../base.js';
+import { KreplayCommand } from '../base.js';
+import { kernelFromFlags } from '../kernel-flag.js';
 
 export default class Capture extends KreplayCommand {
   static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
@@ -50,24 +49,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     const workload = findWorkload(flags.workload);
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
     const profile = await loadProfile(profileFile);
-    if (flags.kernel === 'debian' && flags.modules) {
-      this.note('error: --modules goes with --kernel PATH (Debian\'s kernel brings its own)');
-      this.exit(EXIT.input);
-    }
-    let kernel: KernelImage | undefined;
-    let offsetsFile = flags.offsets;
-    const buildDir = flags.kernel === 'debian' ? undefined : kernelBuildFolder(flags.kernel);
-    if (buildDir) {
-      // A `kreplay kernel build --out` folder (or an image inside one): its image, modules,
-      // identity (source, fragments, patch hashes for meta.json) and offsets.json.
-      const build = await loadBuildResult(buildDir);
-      kernel = kernelImageFromBuild(build, basename(flags.kernel) === 'bzImage' ? 'bzImage' : 'vmlinux');
-      if (flags.modules) kernel.modulesDir = (await userKernel(kernel.image, flags.modules)).modulesDir;
-      if (!offsetsFile && existsSync(build.files.offsets)) offsetsFile = build.files.offsets;
-    } else if (flags.kernel !== 'debian') {
-      kernel = await userKernel(flags.kernel, flags.modules);
-    }
-    const offsets = offsetsFile ? await loadOffsetsTable(offsetsFile) : undefined;
+    const { kernel, offsets } = await kernelFromFlags(flags);
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
       kernel, offsets, profile, profileFile, workload: workload.name,
@@ -100,12 +82,4 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     }
     this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
-}
-
-/** The `kreplay kernel build` output folder `kernel` names: the folder itself, or the folder of an image in it. */
-function kernelBuildFolder(kernel: string): string | undefined {
-  if (!existsSync(kernel)) return undefined;
-  if (statSync(kernel).isDirectory()) return kernel;
-  const dir = dirname(kernel);
-  return existsSync(join(dir, 'result.json')) ? dir : undefined;
 }
