@@ -16,7 +16,7 @@ const traces = path.join(repo, 'traces');
 const formats = path.join(repo, 'kernel-configs', 'probes', 'formats', 'linux-6.12');
 const WORKLOADS = ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate', 'remap-truncate'];
 const shipped612 = WORKLOADS.map((w) => `${w}-6.12`);
-const shipped61 = ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate'];
+const shipped61 = ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect-race-faultaround', 'read-invalidate', 'remap-truncate'];
 
 describe('shipped Linux 6.12 traces', () => {
   it('one per workload, each with its meta.json', () => {
@@ -48,6 +48,19 @@ describe('shipped Linux 6.12 traces', () => {
         expect(text).toBe(readFileSync(file, 'utf8'));
       }
     }
+  });
+});
+
+describe('remap-truncate on Debian\'s own 6.1.192 (the kernel without the 74207de2ba10 backport, docs/backport-6.1.md)', () => {
+  it('replays clean with the linux-6.1 map: every PTE the remapper got was removed before truncate removed its page', async () => {
+    const r = await replayFile(path.join(traces, 'remap-truncate', 'trace.txt.gz'), { maxFindings: 100 });
+    const meta = r.meta as { kernel: { release: string }; buffer: { lost: number }; workload: { result: Record<string, number> } };
+    expect([meta.kernel.release, r.trace.kernel]).toEqual(['6.1.0-57-amd64', 'linux-6.1']);
+    expect(r.findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([]);
+    expect([r.stats.unusableEvents, r.stats.gaps, r.stats.lostEvents, meta.buffer.lost]).toEqual([{}, 0, 0, 0]);
+    expect(r.stats.byOp.pte_map).toBe(r.stats.byOp.pte_unmap);
+    expect(r.stats.byOp.pte_map).toBeGreaterThan(50);
+    expect(meta.workload.result.remaps).toBeGreaterThan(50);
   });
 });
 
