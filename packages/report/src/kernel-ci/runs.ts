@@ -82,6 +82,8 @@ const num = (n: number | null): string => (n === null ? 'n/a' : String(Number(n.
 export interface DiffTestOptions {
   /** The workload (or group) the diff is about; default `diff`. */
   workload?: string;
+  /** Files the test's output is in, the first its log (default: the patched side's runs). */
+  files?: readonly string[];
 }
 
 /**
@@ -117,7 +119,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     name: testName(workload),
     diagnostics: [`base ${side(d.base)}`, `patched ${side(d.patched)}`, ...d.reasons.map((r) => `regression: ${r}`), ...d.warnings.map((w) => `warning: ${w}`)],
     children,
-    files: d.patched.runs,
+    files: [...(opts.files ?? d.patched.runs)],
   };
   return {
     tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
