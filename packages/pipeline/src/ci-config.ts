@@ -84,7 +84,7 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   }
   if (config.capture.profile) config.capture.profile = abs(config.capture.profile);
   if (config.replay.probes) config.replay.probes = abs(config.replay.probes);
-  config.output = abs(config.output);
+  config.output = path.resolve(abs(config.output));
   const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => {
     try {
       return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');

@@ -65,7 +65,7 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const identity = configIdentity(cfg);
   const out = path.resolve(cfg.output);
   const shards = await Promise.all(dirs.map(async (dir) => ({ dir, summary: await readSummary(dir) })));
-  const found = new Map<string, { dir: string; group: CiGroupResult }>();
+  const found = new Map<string, { dir: string; wrote: string; group: CiGroupResult }>();
   for (const { dir, summary } of shards) {
     if (summary.config !== identity) {
       throw new InputError(`${dir} holds a run of another config than ${loaded.file} (config ${summary.config}, this one ${identity})`, {
@@ -75,7 +75,7 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     for (const group of summary.groups) {
       const seen = found.get(group.name);
       if (seen) throw new InputError(`workload ${group.name} is in both ${seen.dir} and ${dir}`, { hint: 'give each shard\'s folder once; shards of one plan never share a workload' });
-      found.set(group.name, { dir, group });
+      found.set(group.name, { dir, wrote: summary.output, group });
     }
   }
   const planned = shards[0]?.summary.planned ?? [];
@@ -88,11 +88,11 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const groups: CiGroupResult[] = [];
   await mkdir(out, { recursive: true });
   for (const name of planned) {
-    const { dir, group } = found.get(name)!;
+    const { dir, wrote, group } = found.get(name)!;
     const from = path.resolve(dir);
     if (from !== out) {
       await cp(path.join(from, name), path.join(out, name), { recursive: true });
-      await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: from }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
+      await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
       for (const side of ['base', 'patched']) {
         const captures = path.join(from, 'captures', side, name);
         if (await exists(captures)) await cp(captures, path.join(out, 'captures', side, name), { recursive: true });

@@ -153,8 +153,10 @@ describe('KCIDB output against the KCIDB v5 schema (packages/report/schema)', ()
 /** What kunit_parser.py made of a KTAP text: the overall status, the counts, and each test's name and status. */
 interface Parsed {
   status: string;
+  /** The plan (1..N) the parser read; null when it found none where KTAP puts it. */
+  plan: number | null;
   counts: Record<string, number>;
-  tests: Array<{ name: string; status: string; subtests: Array<{ name: string; status: string }> }>;
+  tests: Array<{ name: string; status: string; plan: number | null; subtests: Array<{ name: string; status: string }> }>;
 }
 
 const DRIVER = `
@@ -162,12 +164,12 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 import kunit_parser
 def node(t):
-    return {"name": t.name, "status": t.status.name, "subtests": [node(s) for s in t.subtests]}
+    return {"name": t.name, "status": t.status.name, "plan": t.expected_count, "subtests": [node(s) for s in t.subtests]}
 out = []
 for f in sys.argv[2:]:
     test = kunit_parser.parse_run_tests(open(f).read().splitlines(True))
     c = test.counts
-    out.append({"status": test.status.name, "counts": {"passed": c.passed, "failed": c.failed, "crashed": c.crashed, "skipped": c.skipped, "errors": c.errors}, "tests": [node(s) for s in test.subtests]})
+    out.append({"status": test.status.name, "plan": test.expected_count, "counts": {"passed": c.passed, "failed": c.failed, "crashed": c.crashed, "skipped": c.skipped, "errors": c.errors}, "tests": [node(s) for s in test.subtests]})
 print(json.dumps(out))
 `;
 
@@ -210,7 +212,8 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const name of outputs.keys()) {
       const p = parse(name);
-      expect({ name, status: p.status, errors: p.counts['errors'] }).toEqual({ name, status: expected[name], errors: 0 });
+      expect({ name, status: p.status, errors: p.counts['errors'], plan: p.plan }).toEqual({ name, status: expected[name], errors: 0, plan: p.tests.length });
+      for (const t of p.tests) if (t.subtests.length > 0) expect({ name, test: t.name, plan: t.plan }).toEqual({ name, test: t.name, plan: t.subtests.length });
     }
   });
 

@@ -3,8 +3,8 @@
  * tools/testing/kunit/kunit_parser.py (`kunit.py parse`), reads it:
  *
  *   KTAP version 1
- *   # kreplay replay
  *   1..1
+ *   # kreplay replay …
  *       KTAP version 1
  *       # Subtest: 6_1_0-56-amd64.odirect-race
  *       1..4
@@ -64,7 +64,8 @@ function emit(node: TestNode, n: number, indent: string, out: string[]): void {
 }
 
 export function formatKtap(run: TestRun): string {
-  const out = ['KTAP version 1', ...run.header.map(diagnostic), `1..${run.tests.length}`];
+  // the plan right after the version line: kunit_parser reads it only there
+  const out = ['KTAP version 1', `1..${run.tests.length}`, ...run.header.map(diagnostic)];
   run.tests.forEach((t, i) => emit(t, i + 1, '', out));
   return `${out.join('\n')}\n`;
 }
