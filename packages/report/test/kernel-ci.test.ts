@@ -131,8 +131,11 @@ describe('KTAP and KCIDB goldens', () => {
 describe('KCIDB output against the KCIDB v5 schema (packages/report/schema)', () => {
   const schema = JSON.parse(readFileSync(path.join(here, '../schema/kcidb-io.schema.v5.3.json'), 'utf8')) as Record<string, unknown>;
   const ajv = new Ajv({ strict: false, allErrors: true });
-  // kcidb-io validates "format": "uri" with jsonschema's checker: an absolute URI.
+  // The schema's formats, checked (kcidb-io checks them with jsonschema's format checker):
+  // uri an absolute URI; date-time RFC 3339; email an address.
   ajv.addFormat('uri', (s: string) => URL.canParse(s));
+  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)));
+  ajv.addFormat('email', (s: string) => /^[^\s@]+@[^\s@]+$/.test(s));
   const validate = ajv.compile(schema);
 
   it('the schema rejects what KCIDB rejects (so the check can fail)', () => {
