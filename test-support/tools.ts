@@ -80,7 +80,7 @@ function findKunitParser(): string | undefined {
 }
 
 /** /usr/src/linux-source-<v>.tar.xz, as Debian's linux-source package installs it. */
-export function linuxSourceTarball(): string | undefined {
+function linuxSourceTarball(): string | undefined {
   const tars = (existsSync('/usr/src') ? readdirSync('/usr/src') : []).filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort();
   return tars.length ? path.join('/usr/src', tars[tars.length - 1]!) : undefined;
 }

@@ -19,7 +19,7 @@ import {
   ciToKcidb, ciToKtap, diffToKcidb, diffToKtap, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
   type CiSummary, type ExploreSummary,
 } from '@kreplay/report';
-import { describeWithTools, findTool, linuxSourceTarball, TOOLS } from '../../../test-support/tools.js';
+import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const here = new URL('.', import.meta.url).pathname;
