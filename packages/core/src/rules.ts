@@ -10,6 +10,9 @@ export const RULES = [
   'deadlock',
   'bug-on',
   'trace-inconsistent',
+  'mapped-beyond-eof',
+  'freed-while-unmapped-direct',
+  'stale-after-punch',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
@@ -69,4 +72,7 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   deadlock: 'error',
   'bug-on': 'error',
   'trace-inconsistent': 'warning',
+  'mapped-beyond-eof': 'error',
+  'freed-while-unmapped-direct': 'error',
+  'stale-after-punch': 'error',
 };
