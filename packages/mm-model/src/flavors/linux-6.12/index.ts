@@ -21,6 +21,7 @@ import { filemapMapPages612, mapPagesLocals612 } from './map-pages.js';
 import { findLockEntries612, truncateInodePagesRange612, truncateSetsize612 } from './truncate.js';
 import { unmapProc612 } from './unmap.js';
 import { secretmemSteps } from './secretmem.js';
+import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs } from './punch.js';
 import { NONE } from '../../state.js';
 
 /** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
@@ -33,10 +34,12 @@ export interface Linux612Fixes {
   'f58df566524e': boolean;
   /** mm/secretmem: fix use-after-free race in fault handler (Oct 2025). */
   '6f86d0534fdd': boolean;
+  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side. */
+  '730633f0b7f9': boolean;
 }
 
 export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
-  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true,
+  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true,
 });
 
 /** Override `where` of some steps (the 6.12 line numbers of code shared with 6.1). */
@@ -58,6 +61,7 @@ const programs: Record<string, Program> = {
     },
   },
   truncate: { ...programs61.truncate!, description: 'ftruncate to size bytes, as ext4_setattr / xfs_setattr_size do it (args: file, size)' },
+  punch_hole: { proc: 'ext4_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 (args: file, offset, length in bytes, page aligned)', start: punchArgs },
   secretmem_fault: {
     proc: 'secretmem_fault', description: 'a read fault on a memfd_secret mapping (args: mm, address | index)',
     start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, np: NONE }),
@@ -106,7 +110,13 @@ export function buildLinux612(b: Linux612Build): Flavor {
         precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:681-740 __iomap_dio_rw()',
         post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
       }),
-      filemap_read: filemapRead61,
+      filemap_read: fx['730633f0b7f9'] ? cite(filemapRead61, {
+        get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()', create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
+        readio: 'mm/filemap.c:2361-2380 filemap_read_folio()', uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
+        update: 'mm/filemap.c:2421 filemap_update_page()', update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
+        copy: 'mm/filemap.c:2661-2700 filemap_read()',
+      }) : filemapReadNoInvalidateLock(),
+      ext4_punch_hole: ext4PunchHole612,
     },
     programs,
     initialState: initialPmds,

@@ -27,10 +27,11 @@ import { extendFlavor } from '../../flavor.js';
 import { mappedBeyondEof } from '../../invariants.js';
 import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, folioNr } from '../../state.js';
-import { END, PAGEVEC_SIZE_6_1, gangLookup, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
+import { takeBatch } from '../../kernel/batch.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { truncateInodePagesRange61, truncateSetsize61 } from '../linux-6.1/truncate.js';
-import { findLockEntries61 } from '../linux-6.1/invalidate.js';
+import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.js';
 
 export interface TruncateOptions {
   /** fa04f5b60fda: a large folio whose split failed is unmapped (unless shmem). */
@@ -56,7 +57,7 @@ export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsi
     label: 'truncate_inode_pages(mapping, newsize)',
     where: 'mm/truncate.c:749 truncate_pagecache()',
     run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
-      file: c.num('file'), lstart: c.num('size'), start: pagesFrom(c.num('size')), end: END, index: pagesFrom(c.num('size')), batch: [], j: 0, pfn: NONE, split: 0,
+      ...truncateLocals(c.num('file'), c.num('size'), -1),
     }, 'unmap2'),
   },
   done: {
@@ -72,6 +73,16 @@ export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsi
     },
   },
 });
+
+/**
+ * truncate_inode_pages_range(mapping, lstart, lend)'s locals: `lend` inclusive, -1 for "to
+ * EOF"; `start`/`end` the whole pages (end exclusive, END for -1), mm/truncate.c:350-359.
+ */
+export function truncateLocals(file: number, lstart: number, lend: number) {
+  const start = Math.ceil(lstart / PAGE_SIZE);
+  const end = lend < 0 ? END : Math.floor((lend + 1) / PAGE_SIZE);
+  return { file, lstart, lend, start, end, index: start, batch: [], j: 0, pfn: NONE, phase: 1, same: 0, send: 0 };
+}
 
 /** What judging mapped-beyond-eof reads: the file's PTEs. */
 function ptesReadAcc(c: Ctx) {
@@ -117,28 +128,64 @@ export const findLockEntries612: Proc = {
   },
 };
 
-/** The partial folio is done: folio_unlock(folio); folio_put(folio); then pass 3 from `start`. */
+/**
+ * The partial folio is done: folio_unlock(folio); folio_put(folio); then the folio at `lend`
+ * unless it was the same one (mm/truncate.c:385-398), then pass 3 from `start`.
+ */
 function partialDone(c: Ctx): void {
   const pfn = c.num('pfn');
-  c.unlockPage(pfn);
-  c.ref(pfn, -1);
-  c.set('pfn', NONE);
+  if (pfn !== NONE) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); }
+  if (c.num('phase') === 1 && !c.num('same')) { c.set('phase', 2); c.goto('pget'); return; }
   c.set('index', c.num('start'));
   c.goto('lookup2');
+}
+
+/** The index __filemap_get_folio looks up: lstart's page, then lend's ((pgoff_t)-1 for lend = -1). */
+function partialIndex(c: Ctx): number {
+  if (c.num('phase') === 1) return Math.floor(c.num('lstart') / PAGE_SIZE);
+  return c.num('lend') < 0 ? END : Math.floor(c.num('lend') / PAGE_SIZE);
+}
+
+/** find_get_entries(mapping, &index, end - 1, ...) of pass 3. */
+function pass3(c: Ctx): number[] {
+  return c.num('index') >= c.num('end') ? [] : gangLookup(c, c.num('file'), c.num('index'), c.num('end') - 1, PAGEVEC_SIZE_6_1);
 }
 
 function folioPos(c: Ctx) {
   const p = c.page(c.num('pfn'));
   const pos = p.index * PAGE_SIZE;
   const size = folioNr(p) * PAGE_SIZE;
-  const lstart = c.num('lstart');
+  const lstart = c.num('lstart'); const lend = c.num('lend');
   const offset = pos < lstart ? lstart - pos : 0;
-  return { pos, size, offset, length: size - offset };
+  const length = lend < 0 || pos + size <= lend ? size - offset : lend + 1 - pos - offset;
+  return { pos, size, offset, length };
 }
 
 export function truncateInodePagesRange612(o: TruncateOptions): Proc {
   const lockLoc = (c: Ctx) => `lock:${c.P(c.num('pfn'))}`;
   return asProc('truncate_inode_pages_range', truncateInodePagesRange61, {
+    lookup1: {
+      label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
+      where: 'mm/truncate.c:363 truncate_inode_pages_range()',
+      run: (c) => (c.num('index') < c.num('end') ? callFindLockEntries(c, c.num('index'), c.num('end') - 1, 'got1') : c.goto('pget')),
+    },
+    lookup2: {
+      label: 'index = start; while (index < end) { cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; } }',
+      where: 'mm/truncate.c:400-413 truncate_inode_pages_range()',
+      acc: (c) => lookupAcc(c, c.num('file'), pass3(c)),
+      run: (c) => {
+        const b = pass3(c);
+        if (b.length === 0) {
+          if (c.num('index') === c.num('start') || c.num('index') >= c.num('end')) { c.ret(0); return; }
+          c.set('index', c.num('start'));
+          c.goto('lookup2');
+          return;
+        }
+        takeBatch(c, b, 'lock2');
+        const last = c.page(b[b.length - 1]!);
+        c.set('index', last.index + folioNr(last));
+      },
+    },
     got1: {
       label: 'for (i = 0; i < folio_batch_count(&fbatch); i++) truncate_cleanup_folio(fbatch.folios[i])',
       where: 'mm/truncate.c:364-368 truncate_inode_pages_range()',
@@ -163,15 +210,26 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
       },
     },
     pget: {
-      label: 'folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0) [lookup + folio_try_get]',
-      where: 'mm/truncate.c:375 truncate_inode_pages_range()',
+      label: (c) => (c.num('phase') === 1 ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
+        : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)'),
+      where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
       acc: (c) => {
-        const pfn = c.lookup(c.num('file'), Math.floor(c.num('lstart') / PAGE_SIZE));
+        const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
         return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
       },
       run: (c) => {
-        const pfn = c.lookup(c.num('file'), Math.floor(c.num('lstart') / PAGE_SIZE));
-        if (pfn === NONE) { c.set('index', c.num('start')); c.goto('lookup2'); return; }
+        const ix = partialIndex(c);
+        const pfn = ix >= END ? NONE : c.lookup(c.num('file'), ix);
+        if (c.num('phase') === 1) {
+          const lend = c.num('lend');
+          // with lend = -1, (loff_t)-1 >> PAGE_SHIFT is -1 (never lstart's page), and -1 < folio_pos + folio_size
+          c.set('same', lend >= 0 && Math.floor(c.num('lstart') / PAGE_SIZE) === Math.floor(lend / PAGE_SIZE) ? 1 : 0);
+          if (pfn !== NONE) {
+            const p = c.page(pfn);
+            c.set('same', lend < (p.index + folioNr(p)) * PAGE_SIZE ? 1 : 0); // same_folio = lend < folio_pos(folio) + folio_size(folio) (lend -1: true)
+          }
+        }
+        if (pfn === NONE) { c.set('pfn', NONE); partialDone(c); return; }
         c.ref(pfn, 1);
         c.set('pfn', pfn);
         c.goto('plock');
@@ -276,8 +334,14 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
       run: (c) => {
         if (c.testFlag(c.num('pfn'), 'dirty')) {
           const p = c.page(c.num('pfn'));
-          c.effect('split failed on a dirty folio: kept whole; start = folio_next_index(folio)');
-          c.set('start', p.index + folioNr(p));
+          if (c.num('phase') === 1) {
+            c.effect('split failed on a dirty folio: kept whole; start = folio_next_index(folio)');
+            c.set('start', p.index + folioNr(p));
+            if (c.num('same')) c.set('end', p.index);
+          } else {
+            c.effect('split failed on a dirty folio: kept whole; end = folio->index');
+            c.set('end', p.index);
+          }
           partialDone(c);
           return;
         }
