@@ -19,7 +19,7 @@ export interface FileEnv {
   fs: FsKind;
 }
 
-export const FS_KINDS = ['ext4', 'xfs', 'tmpfs', 'secretmem'] as const;
+export const FS_KINDS = ['ext4', 'xfs', 'tmpfs', 'secretmem', 'hugetlbfs'] as const;
 export type FsKind = (typeof FS_KINDS)[number];
 
 export interface MmEnv {

@@ -33,7 +33,8 @@ export const ScenarioFileSchema = z.object({
   /**
    * The filesystem: ext4 (order-0 folios only on 6.12), xfs (large folios), tmpfs
    * (shmem mounted huge=always: large folios, PMD mappings across i_size allowed), secretmem
-   * (memfd_secret: order-0 folios removed from the kernel direct map).
+   * (memfd_secret: order-0 folios removed from the kernel direct map), hugetlbfs (2 MiB huge
+   * pages: order-9 folios mapped by huge PMDs).
    */
   fs: z.enum(FS_KINDS).default('ext4'),
 }).strict();

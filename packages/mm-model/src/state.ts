@@ -89,6 +89,8 @@ export interface MappingS {
    * map an index at or past ceil(i_size / PAGE_SIZE) (rule mapped-beyond-eof). Absent = unset.
    */
   readonly eofSettled?: boolean;
+  /** hugetlb_fault_mutex_table[hash] of this file's huge pages (the model hashes every index of a file to one mutex). */
+  readonly faultMutex?: LockS;
 }
 
 /** One frame of a thread's call stack: which procedure, where in it, its locals. */
@@ -139,7 +141,7 @@ export function stateKey(s: MmState): string {
   k += '|';
   for (const m of s.maps) {
     k += `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/`
-      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''};`;
+      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''};`;
   }
   k += '|';
   for (const v of s.ptes) k += `${v.join(',')};`;

@@ -21,6 +21,7 @@ import { filemapMapPages612, mapPagesLocals612 } from './map-pages.js';
 import { findLockEntries612, truncateInodePagesRange612, truncateSetsize612 } from './truncate.js';
 import { unmapProc612 } from './unmap.js';
 import { secretmemSteps } from './secretmem.js';
+import { hugetlbFault612, hugetlbPunchArgs, hugetlbfsPunchHole612, migrateArgs, unmapAndMoveHugePage612 } from './hugetlb.js';
 import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs } from './punch.js';
 import { NONE } from '../../state.js';
 
@@ -36,10 +37,12 @@ export interface Linux612Fixes {
   '6f86d0534fdd': boolean;
   /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side. */
   '730633f0b7f9': boolean;
+  /** mm/hugetlb: fix folio is still mapped when deleted (Sep 2025). */
+  '7b7387650dcf': boolean;
 }
 
 export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
-  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true,
+  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true,
 });
 
 /** Override `where` of some steps (the 6.12 line numbers of code shared with 6.1). */
@@ -62,6 +65,9 @@ const programs: Record<string, Program> = {
   },
   truncate: { ...programs61.truncate!, description: 'ftruncate to size bytes, as ext4_setattr / xfs_setattr_size do it (args: file, size)' },
   punch_hole: { proc: 'ext4_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 (args: file, offset, length in bytes, page aligned)', start: punchArgs },
+  hugetlb_fault: { proc: 'hugetlb_fault', description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)', start: (a, env) => faultArgs(a, env) },
+  hugetlb_punch: { proc: 'hugetlbfs_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on hugetlbfs (args: file, offset, length in bytes, huge page aligned)', start: hugetlbPunchArgs },
+  migrate_hugetlb: { proc: 'unmap_and_move_huge_page', description: 'migrate the huge page cached at index (args: file, index)', start: migrateArgs },
   secretmem_fault: {
     proc: 'secretmem_fault', description: 'a read fault on a memfd_secret mapping (args: mm, address | index)',
     start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, np: NONE }),
@@ -117,6 +123,9 @@ export function buildLinux612(b: Linux612Build): Flavor {
         copy: 'mm/filemap.c:2661-2700 filemap_read()',
       }) : filemapReadNoInvalidateLock(),
       ext4_punch_hole: ext4PunchHole612,
+      hugetlb_fault: hugetlbFault612,
+      hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
+      unmap_and_move_huge_page: unmapAndMoveHugePage612,
     },
     programs,
     initialState: initialPmds,
