@@ -22,7 +22,8 @@ import { findLockEntries612, truncateInodePagesRange612, truncateSetsize612 } fr
 import { unmapProc612 } from './unmap.js';
 import { secretmemSteps } from './secretmem.js';
 import { hugetlbFault612, hugetlbPunchArgs, hugetlbfsPunchHole612, migrateArgs, unmapAndMoveHugePage612 } from './hugetlb.js';
-import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs } from './punch.js';
+import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate612, xfsFreeFileSpace612 } from './punch.js';
+import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
 import { NONE } from '../../state.js';
 
 /** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
@@ -39,10 +40,12 @@ export interface Linux612Fixes {
   '730633f0b7f9': boolean;
   /** mm/hugetlb: fix folio is still mapped when deleted (Sep 2025). */
   '7b7387650dcf': boolean;
+  /** filemap: Fix serialization adding transparent huge pages to page cache (v5.19-rc4, 2022). */
+  '00fa15e0d564': boolean;
 }
 
 export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
-  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true,
+  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true, '00fa15e0d564': true,
 });
 
 /** Override `where` of some steps (the 6.12 line numbers of code shared with 6.1). */
@@ -64,7 +67,8 @@ const programs: Record<string, Program> = {
     },
   },
   truncate: { ...programs61.truncate!, description: 'ftruncate to size bytes, as ext4_setattr / xfs_setattr_size do it (args: file, size)' },
-  punch_hole: { proc: 'ext4_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 (args: file, offset, length in bytes, page aligned)', start: punchArgs },
+  punch_hole: { proc: 'vfs_fallocate', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)', start: punchArgs },
+  readahead: { proc: 'page_cache_ra_order', description: 'readahead of one large folio (args: file, index, order)', start: readaheadArgs },
   hugetlb_fault: { proc: 'hugetlb_fault', description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)', start: (a, env) => faultArgs(a, env) },
   hugetlb_punch: { proc: 'hugetlbfs_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on hugetlbfs (args: file, offset, length in bytes, huge page aligned)', start: hugetlbPunchArgs },
   migrate_hugetlb: { proc: 'unmap_and_move_huge_page', description: 'migrate the huge page cached at index (args: file, index)', start: migrateArgs },
@@ -122,7 +126,10 @@ export function buildLinux612(b: Linux612Build): Flavor {
         update: 'mm/filemap.c:2421 filemap_update_page()', update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
         copy: 'mm/filemap.c:2661-2700 filemap_read()',
       }) : filemapReadNoInvalidateLock(),
+      vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
+      xfs_free_file_space: xfsFreeFileSpace612,
+      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'] }),
       hugetlb_fault: hugetlbFault612,
       hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
       unmap_and_move_huge_page: unmapAndMoveHugePage612,

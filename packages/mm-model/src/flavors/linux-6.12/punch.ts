@@ -50,57 +50,101 @@ function staleIn(c: Ctx): number[] {
   return out;
 }
 
-export const ext4PunchHole612: Proc = {
-  fn: 'ext4_punch_hole',
-  where: 'fs/ext4/inode.c',
-  entry: 'ilock',
+/** Where each step of a hole punch is, per filesystem. */
+const PUNCH_WHERE = {
+  ext4: {
+    fn: 'ext4_punch_hole', file: 'fs/ext4/inode.c',
+    ilock: ['ext4_fallocate: filemap_invalidate_lock(mapping); ext4_break_layouts(inode)', 'fs/ext4/extents.c:4821-4823 ext4_fallocate()'],
+    unmap: ['ext4_truncate_page_cache_block_range() → truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)', 'mm/truncate.c:843-863 truncate_pagecache_range()'],
+    blocks: ['ext4_es_remove_extent(inode, start_lblk, hole_len); ext4_ext_remove_space(inode, start_lblk, end_lblk - 1): the range\'s blocks are freed', 'fs/ext4/inode.c:4095-4101 ext4_punch_hole()'],
+    unlock: ['ext4_fallocate: out_invalidate_lock: filemap_invalidate_unlock(mapping)', 'fs/ext4/extents.c:4838-4839 ext4_fallocate()'],
+  },
+  xfs: {
+    fn: 'xfs_free_file_space', file: 'fs/xfs/xfs_bmap_util.c',
+    ilock: ['xfs_file_fallocate: xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL) /* MMAPLOCK is mapping->invalidate_lock */; xfs_break_layouts()', 'fs/xfs/xfs_file.c:1086-1100 xfs_file_fallocate()'],
+    unmap: ['xfs_free_file_space → xfs_flush_unmap_range(): truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)', 'fs/xfs/xfs_bmap_util.c:807-828 xfs_flush_unmap_range()'],
+    blocks: ['while (!done) xfs_unmap_extent(ip, startoffset_fsb, endoffset_fsb - startoffset_fsb, &done): the range\'s blocks are freed', 'fs/xfs/xfs_bmap_util.c:870-880 xfs_free_file_space()'],
+    unlock: ['xfs_file_fallocate: out_unlock: xfs_iunlock(ip, iolock)', 'fs/xfs/xfs_file.c:1138-1139 xfs_file_fallocate()'],
+  },
+} as const;
+
+/** The hole punch of `fs` (ext4: ext4_fallocate → ext4_punch_hole; xfs: xfs_file_fallocate → xfs_free_file_space). */
+function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
+  const W = PUNCH_WHERE[fs];
+  return {
+    fn: W.fn,
+    where: W.file,
+    entry: 'ilock',
+    steps: {
+      ilock: {
+        label: W.ilock[0],
+        where: W.ilock[1],
+        acc: (c) => [acquire(ilockLoc(c))],
+        block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c)),
+        run: (c) => {
+          const file = c.num('file');
+          c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+          c.goto('unmap');
+        },
+      },
+      unmap: {
+        label: W.unmap[0],
+        where: W.unmap[1],
+        run: (c) => {
+          c.op({ kind: 'truncate_begin', fn: 'truncate_inode_pages_range', file: c.fileRef(c.num('file')), start: c.num('first'), end: c.num('last') });
+          callUnmap(c, 'unmap_mapping_pages', c.num('file'), c.num('first'), c.num('last'), false, 'pages');
+        },
+      },
+      pages: {
+        label: 'truncate_inode_pages_range(mapping, lstart, lend)',
+        where: 'mm/truncate.c:864 truncate_pagecache_range()',
+        run: (c) => c.call('truncate_inode_pages_range', 'lookup1',
+          truncateLocals(c.num('file'), c.num('offset'), c.num('offset') + c.num('length') - 1), 'blocks'),
+      },
+      blocks: {
+        label: W.blocks[0],
+        where: W.blocks[1],
+        acc: (c) => [r(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.disk`), ...staleIn(c).map((p) => r(`${c.P(p)}.flags.uptodate`))],
+        run: (c) => {
+          c.effect(`${c.M(c.num('file'))}[${c.num('first')}..${c.num('last')}] blocks freed`);
+          c.judge(staleAfterPunch(c.env, c.state, c.num('file'), c.num('first'), c.num('last'), staleIn(c)));
+          c.goto('unlock');
+        },
+      },
+      unlock: {
+        label: W.unlock[0],
+        where: W.unlock[1],
+        acc: (c) => [release(ilockLoc(c))],
+        run: (c) => {
+          const file = c.num('file');
+          c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+          c.op({ kind: 'truncate_end', fn: 'truncate_inode_pages_range', file: c.fileRef(file), ret: 0 });
+          c.ret(0);
+        },
+      },
+    },
+  };
+}
+
+export const ext4PunchHole612 = punchHole612('ext4');
+export const xfsFreeFileSpace612 = punchHole612('xfs');
+
+/** vfs_fallocate(FALLOC_FL_PUNCH_HOLE) → file->f_op->fallocate: the file's filesystem decides. */
+export const vfsFallocate612: Proc = {
+  fn: 'vfs_fallocate',
+  where: 'fs/open.c',
+  entry: 'fallocate',
   steps: {
-    ilock: {
-      label: 'ext4_fallocate: filemap_invalidate_lock(mapping); ext4_break_layouts(inode)',
-      where: 'fs/ext4/extents.c:4821-4823 ext4_fallocate()',
-      acc: (c) => [acquire(ilockLoc(c))],
-      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c)),
+    fallocate: {
+      label: 'ret = file->f_op->fallocate(file, mode, offset, len)',
+      where: 'fs/open.c:333 vfs_fallocate()',
       run: (c) => {
-        const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
-        c.goto('unmap');
+        const fs = c.env.files[c.num('file')]!.fs;
+        if (fs !== 'ext4' && fs !== 'xfs') { c.effect(`no hole punch modelled for ${fs}: -EOPNOTSUPP`); c.ret(-95); return; }
+        c.call(fs === 'ext4' ? 'ext4_punch_hole' : 'xfs_free_file_space', 'ilock', c.l, 'done');
       },
     },
-    unmap: {
-      label: 'ext4_truncate_page_cache_block_range() → truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
-      where: 'mm/truncate.c:843-863 truncate_pagecache_range()',
-      run: (c) => {
-        c.op({ kind: 'truncate_begin', fn: 'truncate_inode_pages_range', file: c.fileRef(c.num('file')), start: c.num('first'), end: c.num('last') });
-        callUnmap(c, 'unmap_mapping_pages', c.num('file'), c.num('first'), c.num('last'), false, 'pages');
-      },
-    },
-    pages: {
-      label: 'truncate_inode_pages_range(mapping, lstart, lend)',
-      where: 'mm/truncate.c:864 truncate_pagecache_range()',
-      run: (c) => c.call('truncate_inode_pages_range', 'lookup1',
-        truncateLocals(c.num('file'), c.num('offset'), c.num('offset') + c.num('length') - 1), 'blocks'),
-    },
-    blocks: {
-      label: 'ext4_es_remove_extent(inode, start_lblk, hole_len); ext4_ext_remove_space(inode, start_lblk, end_lblk - 1): the range\'s blocks are freed',
-      where: 'fs/ext4/inode.c:4095-4101 ext4_punch_hole()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.disk`), ...staleIn(c).map((p) => r(`${c.P(p)}.flags.uptodate`))],
-      run: (c) => {
-        c.effect(`${c.M(c.num('file'))}[${c.num('first')}..${c.num('last')}] blocks freed`);
-        c.judge(staleAfterPunch(c.env, c.state, c.num('file'), c.num('first'), c.num('last'), staleIn(c)));
-        c.goto('unlock');
-      },
-    },
-    unlock: {
-      label: 'ext4_fallocate: out_invalidate_lock: filemap_invalidate_unlock(mapping)',
-      where: 'fs/ext4/extents.c:4838-4839 ext4_fallocate()',
-      acc: (c) => [release(ilockLoc(c))],
-      run: (c) => {
-        const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
-        c.op({ kind: 'truncate_end', fn: 'truncate_inode_pages_range', file: c.fileRef(file), ret: 0 });
-        c.ret(0);
-      },
-    },
+    done: { label: 'return ret', where: 'fs/open.c:333 vfs_fallocate()', run: (c) => c.ret(c.num('rv')) },
   },
 };
 
