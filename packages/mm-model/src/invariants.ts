@@ -49,7 +49,9 @@ export function warnOnPageMapped(env: Env, s: MmState, page: PageS): ModelViolat
   if (page.mapcount === 0) return [];
   const file = page.mapping;
   const ptes = ptesMapping(env, s, page.pfn);
-  const by = ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
+  // a PMD maps 512 PTE slots of one folio: name the first few
+  const by = ptes.length > 8 ? ` by ${ptes.slice(0, 8).join(', ')} and ${ptes.length - 8} more PTE slots`
+    : ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
   return [violation(env, 'mapped-page-removed',
     `pfn ${hex(page.pfn)} (index ${page.index}) left the page cache of ${env.files[file]!.name} while mapped`
     + ` (mapcount ${page.mapcount})${by}`, file, page.index, page.pfn)];

@@ -352,7 +352,11 @@ export const unmapAndMoveHugePage612: Proc = {
     move: {
       label: 'if (!folio_mapped(src)) rc = move_to_new_folio(dst, src, mode): migrate_huge_page_move_mapping(): if (folio_ref_count(src) != expected_count) return -EAGAIN; replace src by dst in the page cache',
       where: MW('1527-1530, 656-690', 'unmap_and_move_huge_page'),
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`), w(`${c.M(c.num('file'))}.tree`), w(`${c.P(c.num('pfn'))}.mapping`), w(`${c.P(c.num('dst'))}.mapping`)],
+      acc: (c) => {
+        const P = c.P(c.num('pfn')); const D = c.P(c.num('dst'));
+        return [r(`${P}.mapcount`), w(`${P}.refcount`), r(`${P}.flags.uptodate`), w(`${c.M(c.num('file'))}.tree`), w(`${P}.mapping`),
+          w(`${D}.mapping`), w(`${D}.refcount`), w(`${D}.flags.uptodate`)];
+      },
       run: (c) => {
         const pfn = c.num('pfn'); const dst = c.num('dst');
         const p = c.page(pfn);

@@ -40,6 +40,16 @@ export function punchArgs(args: Readonly<Record<string, unknown>>, env: Env): Lo
   return { file: fileArg(args, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
 }
 
+/** Pages cached in [first, last]. */
+function cachedIn(c: Ctx): number[] {
+  const out: number[] = [];
+  for (let ix = c.num('first'); ix <= c.num('last'); ix++) {
+    const pfn = c.lookup(c.num('file'), ix);
+    if (pfn !== NONE && !out.includes(pfn)) out.push(pfn);
+  }
+  return out;
+}
+
 /** Uptodate pages cached in [first, last]: read from the blocks being freed. */
 function staleIn(c: Ctx): number[] {
   const out: number[] = [];
@@ -104,7 +114,7 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
       blocks: {
         label: W.blocks[0],
         where: W.blocks[1],
-        acc: (c) => [r(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.disk`), ...staleIn(c).map((p) => r(`${c.P(p)}.flags.uptodate`))],
+        acc: (c) => [r(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.disk`), ...cachedIn(c).map((p) => r(`${c.P(p)}.flags.uptodate`))],
         run: (c) => {
           c.effect(`${c.M(c.num('file'))}[${c.num('first')}..${c.num('last')}] blocks freed`);
           c.judge(staleAfterPunch(c.env, c.state, c.num('file'), c.num('first'), c.num('last'), staleIn(c)));

@@ -105,7 +105,10 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
     sm_add: {
       label: '__folio_mark_uptodate(folio); err = filemap_add_folio(mapping, folio, offset, gfp)',
       where: W('150-151'),
-      acc: (c) => [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w(`${c.P(c.num('np'))}.flags.uptodate`)],
+      acc: (c) => {
+        const P = c.P(c.num('np'));
+        return [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w(`${P}.flags.uptodate`), w(`${P}.mapping`), w(`${P}.refcount`), acquire(`lock:${P}`)];
+      },
       run: (c) => {
         const file = c.num('file'); const np = c.num('np');
         c.setFlag(np, 'uptodate', true);

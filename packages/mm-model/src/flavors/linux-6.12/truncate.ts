@@ -140,6 +140,12 @@ function partialDone(c: Ctx): void {
   c.goto('lookup2');
 }
 
+/** What partialDone writes: the folio's lock and our reference on it. */
+function doneAcc(c: Ctx) {
+  const pfn = c.num('pfn');
+  return pfn === NONE ? [] : [release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+}
+
 /** The index __filemap_get_folio looks up: lstart's page, then lend's ((pgoff_t)-1 for lend = -1). */
 function partialIndex(c: Ctx): number {
   if (c.num('phase') === 1) return Math.floor(c.num('lstart') / PAGE_SIZE);
@@ -285,8 +291,9 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
       where: 'mm/huge_memory.c:3607-3660 split_huge_page_to_list_to_order()',
       acc: (c) => {
         const p = c.page(c.num('pfn'));
-        return [w(`${c.P(c.num('pfn'))}.refcount`), r(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc'),
-          ...(p.refcount === 2 ? [w(`${c.P(c.num('pfn'))}.mapping`)] : [])];
+        const P = c.P(c.num('pfn'));
+        return [w(`${P}.refcount`), w(`${P}.mapcount`), r(`${P}.flags.uptodate`), r(`${P}.flags.dirty`), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc'),
+          ...(p.refcount === 2 ? [w(`${P}.mapping`), ...doneAcc(c)] : [])];
       },
       run: (c) => {
         const pfn = c.num('pfn');
@@ -330,7 +337,7 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
     dirty: {
       label: 'if (folio_test_dirty(folio)) return false; truncate_inode_folio(folio->mapping, folio); return true',
       where: 'mm/truncate.c:252-256 truncate_inode_partial_folio()',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.dirty`)],
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.dirty`), ...doneAcc(c)],
       run: (c) => {
         if (c.testFlag(c.num('pfn'), 'dirty')) {
           const p = c.page(c.num('pfn'));
@@ -362,7 +369,7 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
     wremove: {
       label: 'folio_invalidate(); folio_cancel_dirty(folio); filemap_remove_folio(folio)',
       where: 'mm/truncate.c:162-179 truncate_inode_folio()',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.dirty`), w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.dirty`), w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), ...doneAcc(c)],
       run: (c) => {
         const pfn = c.num('pfn');
         c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
