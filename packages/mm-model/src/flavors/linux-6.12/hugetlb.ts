@@ -29,7 +29,7 @@ import type { Ctx } from '../../ctx.js';
 import { ArgError, acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, type Locals } from '../../state.js';
 import { pteLoc, type Env } from '../../env.js';
-import { faultArgs, faultBegin, faultEnd, faultSite, fileArg, removeAcc } from '../../kernel/lib.js';
+import { faultBegin, faultEnd, faultSite, fileArg, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange } from './folio.js';
 

@@ -21,7 +21,7 @@ import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { pteLoc, type VmaEnv } from '../../env.js';
-import { NONE, PAGE_SIZE, PG, PMD_TABLE, folioNr } from '../../state.js';
+import { NONE, PAGE_SIZE, PMD_TABLE, folioNr } from '../../state.js';
 import { END } from '../../kernel/lib.js';
 import { VM_FAULT_NOPAGE, mapPagesLocals } from '../linux-6.1/fault.js';
 import { filemapMapPages61 } from '../linux-6.1/map-pages.js';
