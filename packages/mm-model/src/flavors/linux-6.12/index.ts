@@ -111,13 +111,13 @@ export function buildLinux612(b: Linux612Build): Flavor {
         release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
       }),
       mapping_try_invalidate: cite(invalidateMappingPages61, {
-        lookup: 'mm/truncate.c:497-511 mapping_try_invalidate()', got: 'mm/truncate.c:512-520 mapping_try_invalidate()',
-        evict: 'mm/truncate.c:288-303 mapping_evict_folio()', remove: 'mm/vmscan.c:711-800 __remove_mapping()',
-        unlock: 'mm/truncate.c:540-545 mapping_try_invalidate()', release: 'mm/truncate.c:550-556 mapping_try_invalidate()',
+        lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()', got: 'mm/truncate.c:510-520 mapping_try_invalidate()',
+        evict: 'mm/truncate.c:288-303 mapping_evict_folio()', remove: 'mm/vmscan.c:720-800 __remove_mapping()',
+        unlock: 'mm/truncate.c:522-528 mapping_try_invalidate()', release: 'mm/truncate.c:540-541 mapping_try_invalidate()',
       }),
       __iomap_dio_rw: cite(iomapDioWrite61, {
         wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()', pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
-        precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:681-740 __iomap_dio_rw()',
+        precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
         post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
       }),
       filemap_read: fx['730633f0b7f9'] ? cite(filemapRead61, {
