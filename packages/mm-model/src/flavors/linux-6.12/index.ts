@@ -48,10 +48,14 @@ export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
   '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true, '00fa15e0d564': true,
 });
 
-/** Override `where` of some steps (the 6.12 line numbers of code shared with 6.1). */
-function cite(p: Proc, wheres: Record<string, string>): Proc {
+/** Override `where` (and, where 6.12 names the code differently, the label) of steps shared with 6.1. */
+function cite(p: Proc, wheres: Record<string, string>, labels: Record<string, string> = {}): Proc {
   const steps: Record<string, StepDef> = {};
-  for (const [pc, st] of Object.entries(p.steps)) steps[pc] = wheres[pc] ? { ...st, where: wheres[pc] } : st;
+  for (const [pc, st] of Object.entries(p.steps)) {
+    let out = wheres[pc] ? { ...st, where: wheres[pc] } : st;
+    if (labels[pc]) out = { ...out, label: labels[pc] };
+    steps[pc] = out;
+  }
   return { ...p, steps };
 }
 
@@ -119,6 +123,11 @@ export function buildLinux612(b: Linux612Build): Flavor {
         wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()', pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
         precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
         post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
+      }, {
+        pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
+        precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
+        post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
+        done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
       }),
       filemap_read: fx['730633f0b7f9'] ? cite(filemapRead61, {
         get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()', create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
