@@ -6,13 +6,13 @@ export const RULES = [
   'mapped-page-removed',
   'orphan-page-mapped',
   'stale-after-invalidate',
+  'stale-data',
+  'mapped-beyond-eof',
   'livelock',
   'deadlock',
   'bug-on',
   'trace-inconsistent',
-  'mapped-beyond-eof',
   'freed-while-unmapped-direct',
-  'stale-after-punch',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
@@ -72,7 +72,7 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   deadlock: 'error',
   'bug-on': 'error',
   'trace-inconsistent': 'warning',
+  'stale-data': 'error',
   'mapped-beyond-eof': 'error',
   'freed-while-unmapped-direct': 'error',
-  'stale-after-punch': 'error',
 };

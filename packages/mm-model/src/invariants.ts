@@ -20,7 +20,7 @@
  *   FreedWhileUnmappedDirect [action: a page's last reference is dropped]
  *       the page is in the kernel direct map                           rule freed-while-unmapped-direct
  *   StaleAfterPunch       [action: a hole punch updates the block map]
- *       no page cached in the hole was read from the blocks it freed   rule stale-after-punch
+ *       no page cached in the hole was read from the blocks it freed   rule stale-data
  *
  * The step context (ctx.ts) judges each action invariant inside the primitive that performs
  * the action, so every flavor — built in or a user's — gets them without asking;
@@ -184,7 +184,7 @@ export function staleAfterPunch(env: Env, s: MmState, file: number, start: numbe
   for (let ix = start; ix <= end && ix < m.cache.length; ix++) {
     const pfn = m.cache[ix]!;
     if (pfn === NONE || !stale.includes(pfn)) continue;
-    out.push(violation(env, 'stale-after-punch',
+    out.push(violation(env, 'stale-data',
       `the hole punch of ${env.files[file]!.name}[${start}..${end}] freed the blocks, yet pfn ${hex(pfn)} at index ${ix}`
       + ' holds data read from them after the punch emptied the page cache', file, ix, pfn));
   }

@@ -34,9 +34,9 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
     short: 'A page went back to the allocator while absent from the kernel direct map',
     full: 'A page whose kernel direct-map entry had been removed (secretmem) was freed before the entry was restored: its next owner oopses on the first kernel access to it (6f86d0534fdd, CVE-2025-40272).',
   },
-  'stale-after-punch': {
-    short: 'A page read from blocks a hole punch freed stayed in the page cache',
-    full: 'A hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
+  'stale-data': {
+    short: 'The page cache holds data the file no longer has',
+    full: 'A page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
   },
 };
 

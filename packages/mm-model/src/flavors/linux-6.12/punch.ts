@@ -7,7 +7,7 @@
  * truncate_inode_pages_range) and then removes the range's blocks from the extent tree
  * (ext4_es_remove_extent + ext4_ext_remove_space, fs/ext4/inode.c:4095-4101). A page that a
  * read or fault filled from those blocks in between holds data the file no longer has (rule
- * stale-after-punch); the invalidate_lock, taken shared by every path that adds pages
+ * stale-data); the invalidate_lock, taken shared by every path that adds pages
  * (730633f0b7f9), is what keeps them out.
  *
  * 730633f0b7f9's read side is the builder's option `readInvalidateLock`: without it
