@@ -6,7 +6,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { PROBE_OPS, type ProbeMeaning } from '@kreplay/core';
 import type { Adapter, Lifted } from './adapter.js';
-import { FileRefs, makeOp, type Values } from './probe-adapter.js';
+import { FileRefs, makeOp, subpages, type Values } from './probe-adapter.js';
 import { hexDigits, toDev, toInt } from '../fields.js';
 
 const MARK = 'kreplay:';
@@ -53,7 +53,7 @@ export class ExploreAdapter implements Adapter {
       const label = splitMarker(rest).find(([k]) => k === 'label')?.[1] ?? rest;
       return { kind: 'marker', text: label, event: ev };
     }
-    if (!OPS.has(op)) return `unknown kreplay op "${op}"`;
+    if (!OPS.has(op)) return { unusable: `unknown kreplay op "${op}"` };
     const values: Values = {};
     let fn: string | undefined;
     for (const [k, raw] of splitMarker(rest)) {
@@ -61,9 +61,12 @@ export class ExploreAdapter implements Adapter {
       const key = KEYS[k];
       if (!key) continue;
       const v = key.read(raw);
-      if (v === undefined) return `${k}=${raw} is not readable`;
+      if (v === undefined) return { unusable: `${k}=${raw} is not readable` };
       values[key.target] = v;
     }
-    return makeOp(op as ProbeMeaning['op'], fn, values, ev, this.files);
+    const made = makeOp(op as ProbeMeaning['op'], fn, values, ev, this.files);
+    if (typeof made !== 'string') return made;
+    const pfn = typeof values.pfn === 'string' ? undefined : values.pfn;
+    return pfn === undefined ? { unusable: made } : { unusable: made, pfns: subpages(BigInt(pfn), 0) };
   }
 }
