@@ -22,6 +22,7 @@ import { scanKernelLog, type KprobeHits } from './console.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
+import { removeStale, staleOutputs } from './out-dir.js';
 
 export interface CaptureOptions {
   /** The kernel to boot; Debian's packaged linux-image-amd64 when omitted. */
@@ -146,6 +147,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new InputError(`--runs must be 1..100, not ${runs}`);
   if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
   const workload = findWorkload(opts.workload);
+  // what an earlier capture into the same folder left: refused now if it is not a capture's, removed once this one has succeeded
+  const stale = staleOutputs(resolve(opts.outDir));
 
   const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
@@ -236,6 +239,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore);
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
+      if (i === 1) await removeStale(stale);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
       await mkdir(dest, { recursive: true });
       const tr = await gzipTrace(join(rdir, 'trace.txt'), join(dest, 'trace.txt.gz'));
