@@ -15,7 +15,7 @@ import path from 'node:path';
 import { InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
-import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, reportToHtml } from '@kreplay/report';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, reportToHtml, verdictWord } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
 
 /** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
@@ -47,8 +47,14 @@ export interface CiOptions {
 
 export interface CiGroupResult {
   name: string;
+  /** The group's diff verdict: `inconclusive` when a side had no run that saw anything to judge. */
+  verdict: DiffResult['verdict'];
   regression: boolean;
   reasons: string[];
+  /** Why the group is inconclusive (empty otherwise). */
+  inconclusive: string[];
+  /** Known events replay could not use, per side. */
+  unusableEvents: { base: number; patched: number };
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -56,6 +62,8 @@ export interface CiGroupResult {
 export interface CiResult {
   output: string;
   groups: CiGroupResult[];
+  /** `regression` when any group regressed; else `inconclusive` when any group is; else `no-regression`. */
+  verdict: DiffResult['verdict'];
   regression: boolean;
 }
 
@@ -160,25 +168,31 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       files.push(file);
     }
     files.sort();
-    progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    progress(`diff ${group}: ${verdictWord(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
-      name: group, regression: d.regression, reasons: d.reasons,
+      name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
+      unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };
     results.push(done);
     opts.onGroup?.(done);
   }
-  const result: CiResult = { output: cfg.output, groups: results, regression: results.some((g) => g.regression) };
+  const regression = results.some((g) => g.regression);
+  const verdict = regression ? 'regression' : results.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';
+  const result: CiResult = { output: cfg.output, groups: results, verdict, regression };
   await writeFile(path.join(cfg.output, 'summary.json'), `${stringifyJson(result, 2)}\n`);
   await writeFile(path.join(cfg.output, 'summary.txt'), ciSummaryText(result));
   return result;
 }
 
 export function ciSummaryText(r: CiResult): string {
-  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'})`];
+  const lines = [`kreplay ci: ${verdictWord(r)} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'})`];
   for (const g of r.groups) {
-    lines.push(`  ${g.regression ? 'REGRESSION' : 'ok        '} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`);
+    const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'ok';
+    const unusable = g.unusableEvents.base + g.unusableEvents.patched;
+    lines.push(`  ${tag.padEnd(12)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
+    for (const why of g.inconclusive) lines.push(`      - ${why}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
   }

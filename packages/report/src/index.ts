@@ -9,7 +9,7 @@ import { formatSarif } from './sarif.js';
 import { formatText } from './text.js';
 import type { RenderOptions } from './util.js';
 
-export { formatText } from './text.js';
+export { formatText, citedLine } from './text.js';
 export { formatJunit, REPLAY_RULES } from './junit.js';
 export { formatSarif, sarifLog } from './sarif.js';
 export { formatGithub, escapeData, escapeProperty } from './github.js';
