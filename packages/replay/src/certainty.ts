@@ -3,9 +3,10 @@
  * leads to it. It is `uncertain` when one of the facts it rests on may be wrong:
  *
  * - a gap (lost or dropped events, a wrapped ring buffer, an unparseable or truncated line,
- *   a late event the reorder window could not place, or a known event replay could not use
- *   and that names no page) on a CPU involved in the finding, after the sync point of a fact
- *   the finding rests on;
+ *   or a late event the reorder window could not place) on a CPU involved in the finding, or
+ *   a known event replay could not use and that names no page (on any CPU), that may hide
+ *   events after the sync point of a fact the finding rests on: a gap lasts until its CPU's
+ *   next event;
  * - a page fact marked unsure: an unusable event named the page, or events whose order the
  *   clock cannot decide left the page in a state that depends on that order;
  * - the finding itself depends on such an order (ties.ts): it does not arise in every order

@@ -108,12 +108,14 @@ export class ReplayEngine {
   /**
    * A known event replay could not use (a required field missing or unreadable). When it
    * names its pages, their facts become unsure until the trace re-establishes them; when it
-   * does not, it is a gap on its CPU: it may have changed any page that CPU touches.
+   * does not, it is a gap on no particular CPU: it may have changed any page, whichever CPUs
+   * touched it before (its own CPU is no bound on the pages it names), so every fact known
+   * before it is in doubt.
    */
   unusable(ev: TraceEvent, reason: string, pfns: readonly bigint[] | undefined): void {
     const note: Note = { reason: `${ev.event} at line ${ev.line} could not be used (${reason})`, source: ev.source, line: ev.line };
     if (!pfns) {
-      this.gap({ cpu: ev.cpu, line: ev.line, source: ev.source, reason: note.reason });
+      this.gap({ line: ev.line, source: ev.source, reason: note.reason });
       return;
     }
     ++this.seq;
