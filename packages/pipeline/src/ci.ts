@@ -191,7 +191,7 @@ export function ciSummaryText(r: CiResult): string {
   for (const g of r.groups) {
     const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
-    lines.push(`  ${tag.padEnd(12)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
+    lines.push(`  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
