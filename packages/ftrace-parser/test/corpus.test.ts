@@ -23,7 +23,7 @@ import { openTrace } from '../src/index.js';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import type { Gap, TraceEvent, TraceRecord } from '@kreplay/core';
 import { countText } from './corpus-count.js';
-import { hasTraceCmd, missingTool } from './tools.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const sample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/corpus');
 const dir = process.env.KREPLAY_CORPUS_DIR ?? sample;
@@ -47,8 +47,6 @@ const isDat = (f: string): boolean => {
 };
 const dats = files.filter(isDat);
 const texts = files.filter((f) => !dats.includes(f));
-
-const traceCmd = hasTraceCmd();
 
 /** A trace.dat as a plain file (samples are stored gzip-compressed). */
 function plainDat(f: string): string {
@@ -111,54 +109,55 @@ describe(`public traces (${path.relative(process.cwd(), dir) || dir}): ${dats.le
     expect(texts.length).toBeGreaterThan(0);
   });
 
-  if (!traceCmd) {
-    const missing = missingTool('trace-cmd', 'trace-cmd');
-    it(`${dats.length} trace.dat files against trace-cmd: ${missing.title}`, () => {
-      if (missing.fail) throw new Error(missing.title);
-    });
-  }
-
-  for (const f of traceCmd ? dats : []) {
-    const name = path.relative(dir, f);
-    it(`${name}: the same events per name and per CPU as trace-cmd report, and the same text views`, async () => {
-      const file = plainDat(f);
-      const records = await collect(readTraceDat(file));
-      const events = records.filter((r): r is TraceEvent => r.type === 'event');
-      const gaps = records.filter((r): r is Gap => r.type === 'gap');
-      const byEvent = new Map<string, number>();
-      const byCpu = new Map<string, number>();
-      for (const e of events) {
-        tally(byEvent, e.event);
-        tally(byCpu, String(e.cpu));
-      }
-      const raw = execFileSync('trace-cmd', ['report', '-R', '-t', file], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
-      const tc = traceCmdCounts(raw);
-      const notes: string[] = [];
-      const ok = (what: string, a: unknown, b: unknown): boolean => {
-        const same = JSON.stringify(a) === JSON.stringify(b);
-        if (!same) notes.push(`${what} differ`);
-        return same;
-      };
-      const pretty = await text(reportTraceDat(file));
-      const rendered = await text(reportTraceDat(file, { rendered: true }));
-      const renderedTc = execFileSync('trace-cmd', ['report', '-N', '-t', file], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
-      const agrees = [
-        ok('events per name', sorted(byEvent), sorted(tc.byEvent)),
-        ok('events per CPU', sorted(byCpu), sorted(tc.byCpu)),
-        ok('lost pages', gaps.filter((g) => g.kind === 'lost-events').length, tc.dropped),
-        ok('gaps other than lost events', gaps.filter((g) => g.kind !== 'lost-events').map((g) => g.reason), []),
-        ok('--pretty (trace-cmd report -R -t)', pretty === raw, true),
-        ok('--render (trace-cmd report -N -t)', rendered === renderedTc, true),
-      ].every(Boolean);
-      summary.push({ file: name, kind: 'dat', agrees, events: events.length, notes });
-      expect(sorted(byEvent)).toEqual(sorted(tc.byEvent));
-      expect(sorted(byCpu)).toEqual(sorted(tc.byCpu));
-      expect(gaps.filter((g) => g.kind !== 'lost-events').map((g) => g.reason)).toEqual([]);
-      expect(gaps.filter((g) => g.kind === 'lost-events')).toHaveLength(tc.dropped);
-      expect(pretty === raw).toBe(true);
-      expect(rendered === renderedTc).toBe(true);
-    });
-  }
+  describeWithTools([TOOLS.traceCmd], `${dats.length} trace.dat files against trace-cmd`, () => {
+    for (const f of dats) {
+      const name = path.relative(dir, f);
+      it(`${name}: the same events per name and per CPU as trace-cmd report, and the same text views`, async () => {
+        const file = plainDat(f);
+        const records = await collect(readTraceDat(file));
+        const events = records.filter((r): r is TraceEvent => r.type === 'event');
+        const gaps = records.filter((r): r is Gap => r.type === 'gap');
+        const byEvent = new Map<string, number>();
+        const byCpu = new Map<string, number>();
+        for (const e of events) {
+          tally(byEvent, e.event);
+          tally(byCpu, String(e.cpu));
+        }
+        const raw = execFileSync('trace-cmd', ['report', '-R', '-t', file], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
+        const tc = traceCmdCounts(raw);
+        const notes: string[] = [];
+        const ok = (what: string, a: unknown, b: unknown): boolean => {
+          const same = JSON.stringify(a) === JSON.stringify(b);
+          if (!same) notes.push(`${what} differ`);
+          return same;
+        };
+        const pretty = await text(reportTraceDat(file));
+        const rendered = await text(reportTraceDat(file, { rendered: true }));
+        const renderedTc = execFileSync('trace-cmd', ['report', '-N', '-t', file], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] }).toString(
+          'latin1',
+        );
+        const agrees = [
+          ok('events per name', sorted(byEvent), sorted(tc.byEvent)),
+          ok('events per CPU', sorted(byCpu), sorted(tc.byCpu)),
+          ok('lost pages', gaps.filter((g) => g.kind === 'lost-events').length, tc.dropped),
+          ok(
+            'gaps other than lost events',
+            gaps.filter((g) => g.kind !== 'lost-events').map((g) => g.reason),
+            [],
+          ),
+          ok('--pretty (trace-cmd report -R -t)', pretty === raw, true),
+          ok('--render (trace-cmd report -N -t)', rendered === renderedTc, true),
+        ].every(Boolean);
+        summary.push({ file: name, kind: 'dat', agrees, events: events.length, notes });
+        expect(sorted(byEvent)).toEqual(sorted(tc.byEvent));
+        expect(sorted(byCpu)).toEqual(sorted(tc.byCpu));
+        expect(gaps.filter((g) => g.kind !== 'lost-events').map((g) => g.reason)).toEqual([]);
+        expect(gaps.filter((g) => g.kind === 'lost-events')).toHaveLength(tc.dropped);
+        expect(pretty === raw).toBe(true);
+        expect(rendered === renderedTc).toBe(true);
+      });
+    }
+  });
 
   for (const f of texts) {
     const name = path.relative(dir, f);
@@ -179,7 +178,8 @@ describe(`public traces (${path.relative(process.cwd(), dir) || dir}): ${dats.le
       for (const [line, c] of count.events) {
         const e = evByLine.get(line);
         if (!e) mismatched.push(`line ${line}: counted ${c.name} on CPU ${c.cpu}, kreplay has ${gapLines.has(line) ? 'a gap' : 'nothing'}`);
-        else if (e.cpu !== c.cpu || e.event !== c.name) mismatched.push(`line ${line}: counted ${c.name} on CPU ${c.cpu}, kreplay read ${e.event} on CPU ${e.cpu}`);
+        else if (e.cpu !== c.cpu || e.event !== c.name)
+          mismatched.push(`line ${line}: counted ${c.name} on CPU ${c.cpu}, kreplay read ${e.event} on CPU ${e.cpu}`);
       }
       for (const line of evByLine.keys()) if (!count.events.has(line)) mismatched.push(`line ${line}: kreplay read an event the count does not see`);
       const silent = [...count.other].filter((l) => !gapLines.has(l) && !metaLines.has(l));

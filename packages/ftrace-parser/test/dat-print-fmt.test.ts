@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import type { TraceEvent, TraceRecord } from '@kreplay/core';
 import { formatText, PageBuilder, payload, u32, u64, writeDatV6 } from './dat-writer.js';
-import { hasTraceCmd, missingTool } from './tools.js';
+import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-printfmt-'));
@@ -148,13 +148,7 @@ describe('trace.dat text views and decoded fields (issue 17, points 1, 9, 10)', 
     expect(rendered).toContain('[FAILED TO PARSE]');
   });
 
-  const live = hasTraceCmd();
-  const missing = missingTool('trace-cmd', 'trace-cmd');
-  it(live ? 'matches trace-cmd live' : `matches trace-cmd live: ${missing.title}`, async () => {
-    if (!live) {
-      if (missing.fail) throw new Error(missing.title);
-      return;
-    }
+  itWithTools([TOOLS.traceCmd], 'matches trace-cmd live', async () => {
     const run = (args: string[]): string => execFileSync('trace-cmd', ['report', ...args, file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString('latin1');
     expect(await text()).toBe(run(['-R', '-t']));
     expect(await text({ rendered: true })).toBe(run(['-N', '-t']));

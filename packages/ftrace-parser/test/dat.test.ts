@@ -18,7 +18,7 @@ import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
-import { hasTraceCmd, missingTool } from './tools.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.dat')).sort();
@@ -299,13 +299,7 @@ describe('broken trace.dat files', () => {
   });
 });
 
-const missing = missingTool('trace-cmd', 'trace-cmd');
-if (!hasTraceCmd()) {
-  it(`beside trace-cmd on this machine: ${missing.title}`, () => {
-    if (missing.fail) throw new Error(missing.title);
-  });
-}
-(hasTraceCmd() ? describe : describe.skip)('beside trace-cmd on this machine', () => {
+describeWithTools([TOOLS.traceCmd], 'beside trace-cmd on this machine', () => {
   it('reads every fixture and the synthetic file exactly as the installed trace-cmd does', async () => {
     // (trace-cmd gives up on a CPU at a corrupt page, where kreplay reads on: that page is left out here)
     const synthetic = writeTmp('synthetic-live.dat', syntheticDat(syntheticSpec({ corrupt: false })));

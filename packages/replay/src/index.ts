@@ -11,3 +11,4 @@ export { ExploreAdapter } from './adapters/explore.js';
 export { interleavings, MAX_TIE_ORDERS, type TieStats } from './ties.js';
 export { citeVerbatim, readLines, MAX_CITED_CHARS } from './verbatim.js';
 export type { Unusable } from './adapters/adapter.js';
+export { KernelEvidence, compareKernels, EVIDENCE_WINDOW, type KernelChoice } from './evidence.js';
