@@ -7,6 +7,10 @@
 export { diffToText } from './diff-text.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
-export { timelineSvg, histogramSvg, RACING_COLOURS, type HistogramSeries } from './html/svg.js';
+export { timelineSvg, histogramSvg, type HistogramSeries } from './html/svg.js';
+export { html, trusted, escapeHtml, isolateBidi, type Html } from './html/html.js';
+export { raceSections, rolesOf, pagesOf, certaintyOf, TaskColours, TASK_COLOURS, type RaceGroup, type RaceSection, type RaceMember } from './race-groups.js';
+export { reportToText, verdictReasons } from './report-text.js';
+export { reportToJson } from './report-json.js';
 export type { FindingWindow, TimelineEvent } from './html/window.js';
 export { PerfettoWriter } from './perfetto.js';
