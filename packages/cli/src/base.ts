@@ -4,12 +4,21 @@
  * on stderr and exit code 2; everything else is a bug and says so.
  *
  * Exit codes (docs/exit-codes.md): 0 clean, 1 findings / violation / regression,
- * 2 usage or input error, 3 environment error (QEMU, kernel, tools missing), 70 internal bug.
+ * 2 usage or input error, 3 environment error (QEMU, kernel, tools missing, an output that
+ * cannot be written), 70 internal bug; 130/143 when SIGINT/SIGTERM stopped the command.
  */
 import { Command, Errors } from '@oclif/core';
-import { EXIT, isEnvironmentError, isInputError } from '@kreplay/core';
+import { EnvironmentError, EXIT, isEnvironmentError, isInputError, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core';
+import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
+import { Progress } from './progress.js';
+import { formatUsage, usageProblem } from './usage.js';
 
 export { EXIT };
+
+/** A failed write to stdout (`> /dev/full`) is an environment error; a reader that left (EPIPE) is not an error. */
+function stdoutError(e: NodeJS.ErrnoException): EnvironmentError {
+  return outputError('standard output', e);
+}
 
 /**
  * Write to stdout and resolve once the text is handed to the OS. A pipe takes large writes
@@ -20,7 +29,7 @@ export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (e?: Error | null): void => {
       process.stdout.off('error', done);
-      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(e);
+      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(stdoutError(e));
       else resolve();
     };
     process.stdout.on('error', done);
@@ -51,22 +60,69 @@ export async function writeStdoutChunk(text: string | Uint8Array): Promise<boole
 }
 
 export abstract class KreplayCommand extends Command {
+  /** A write to stdout that failed (not EPIPE): reported once the command has run. */
+  private stdoutFailure?: NodeJS.ErrnoException;
+  private interruptHandler?: Interrupt;
+  private progressShown?: Progress;
+
   /** Write a line to stdout (results). Flushed before the command exits (see `finally`). */
   protected out(text: string): void {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * The result of a command: written to `file` atomically (temp name + rename; a failure is
+   * exit 3 naming the file), or to stdout when no file is given.
+   */
+  protected async emit(text: string, file: string | undefined): Promise<void> {
+    if (file) await writeFileAtomic(file, text);
+    else await writeStdout(text);
+  }
+
+  /**
+   * SIGINT/SIGTERM abort the returned signal instead of killing the process: pass it to the
+   * library, which stops and cleans up; the command then exits 130/143 (see catch()).
+   */
+  protected interruptible(): AbortSignal {
+    this.interruptHandler ??= new Interrupt((sig) => {
+      this.progressShown?.line(`${sig}: stopping, cleaning up ... (${sig} again exits at once)`);
+    });
+    return this.interruptHandler.signal;
+  }
+
+  /**
+   * Progress on stderr: a redrawn line on a terminal, periodic plain lines in CI logs and
+   * pipes (`eager`: every step too, for the long jobs).
+   */
+  protected progress(eager = false): Progress {
+    this.progressShown ??= new Progress({ label: `kreplay ${this.id?.replace(/:/g, ' ') ?? ''}`.trim(), eager });
+    return this.progressShown;
+  }
+
   override async init(): Promise<void> {
     // `kreplay ... | head`: the reader closing early is the reader's choice, not our error.
+    // Any other failure (`> /dev/full`) is reported once the command has run.
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') throw e;
+      if (e.code !== 'EPIPE') this.stdoutFailure ??= e;
     });
     await super.init();
   }
 
   /** Runs after run()/catch(), before oclif exits the process: let queued stdout drain first. */
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    await writeStdout('');
+    this.progressShown?.done();
+    this.interruptHandler?.dispose();
+    try {
+      await writeStdout('');
+    } catch (e) {
+      this.stdoutFailure ??= (e as EnvironmentError).cause as NodeJS.ErrnoException;
+    }
+    if (this.stdoutFailure && !(err instanceof Errors.ExitError && err.oclif.exit !== EXIT.clean && err.oclif.exit !== EXIT.findings)) {
+      const e = stdoutError(this.stdoutFailure);
+      this.stdoutFailure = undefined;
+      this.note(`error: ${e.message}\n  hint: ${e.hint}`);
+      this.exit(EXIT.environment);
+    }
     return super.finally(err);
   }
 
@@ -77,6 +133,13 @@ export abstract class KreplayCommand extends Command {
 
   protected override async catch(error: unknown): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
+    this.progressShown?.done();
+    // A signal stopped the command: whatever the library threw on its way out, say so.
+    const sig = this.interruptHandler?.received;
+    if (sig) {
+      this.note(`kreplay ${this.id?.replace(/:/g, ' ')}: interrupted by ${sig}; stopped and cleaned up (exit ${INTERRUPT_EXIT[sig]})`);
+      return this.exit(INTERRUPT_EXIT[sig]);
+    }
     if (isInputError(error)) {
       this.note(`error: ${error.describe()}`);
       return this.exit(EXIT.input);
@@ -86,12 +149,21 @@ export abstract class KreplayCommand extends Command {
       return this.exit(EXIT.environment);
     }
     const err = error instanceof Error ? error : new Error(String(error));
-    // oclif's own flag/argument errors are usage errors: exit 2.
+    // oclif's own flag/argument errors are usage errors: exit 2, in the house format.
     if (err instanceof Errors.CLIError || (err as { oclif?: unknown }).oclif) {
-      this.note(`error: ${err.message}\n  see: kreplay ${this.id ?? ''} --help`);
+      const id = this.id?.replace(/:/g, ' ') ?? '';
+      this.note(formatUsage(usageProblem(err, id, this.ctor), id));
       return this.exit(EXIT.input);
     }
-    this.note(`internal error (a bug in kreplay, please report it): ${err.stack ?? err.message}`);
+    // A write that failed on a full or read-only disk, from a path not routed through
+    // core's output helpers: still the machine's doing, not a bug.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && WRITE_ERROR_CODES.has(code)) {
+      const e = outputError((err as NodeJS.ErrnoException).path ?? 'an output', err);
+      this.note(`error: ${e.message}\n  hint: ${e.hint}`);
+      return this.exit(EXIT.environment);
+    }
+    this.note(`internal error (a bug in kreplay, please report it with the command line): ${err.stack ?? err.message}`);
     return this.exit(EXIT.internal);
   }
 }

@@ -48,7 +48,8 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
   const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy)];
   if (r.seed !== undefined) {
-    lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${r.shard.index}/${r.shard.count}` : ''} (same seed, same runs)`);
+    // Shown as the CLI's one --shard convention (core's parseShard): 1-based i/n.
+    lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count}` : ''} (same seed, same runs)`);
   }
   for (const v of r.violations) {
     const ce = counterexample(machine, v, h);
@@ -76,7 +77,7 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
   if (r.seed !== undefined) {
     out['seed'] = r.seed;
     out['runs'] = r.runs;
-    if (r.shard) out['shard'] = r.shard;
+    if (r.shard) out['shard'] = { index: r.shard.index + 1, count: r.shard.count }; // 1-based, as --shard
   }
   return out;
 }

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } from '@kreplay/report';
-import { FAIL_ON } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 const FORMATS = { text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub } as const;
@@ -31,6 +30,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     base: Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
     patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
     format: Flags.string({ options: Object.keys(FORMATS), default: 'text', description: 'output format' }),
+    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
@@ -47,25 +47,22 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       this.exit(EXIT.input);
     }
     const thresholds = (flags['max-regression'] ?? []).map((s) => parseThreshold(s));
+    if (flags.out) await checkOutputPath(flags.out);
     const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes });
-    const progress = (input: string) => {
-      if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
-    };
+    const shown = this.progress();
+    const progress = (input: string) => shown.step(`replaying ${input}`);
     const base = await loadSide(expandInputs(baseInputs), replay, progress);
     const patched = await loadSide(expandInputs(patchedInputs), replay, progress);
+    shown.done();
     const result: DiffResult = diffRuns(base, patched, {
       failOn: flags['fail-on'] as DiffResult['failOn'],
       thresholds,
       baseLabel: baseInputs.join(' '),
       patchedLabel: patchedInputs.join(' '),
     });
-    const text = FORMATS[flags.format as keyof typeof FORMATS](result);
-    if (flags.out) {
-      await writeFile(flags.out, text);
-      this.note(`${result.regression ? 'REGRESSION' : 'no regression'}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
-    } else {
-      process.stdout.write(text);
-    }
+    const text = FORMATS[(flags.json ? 'json' : flags.format) as keyof typeof FORMATS](result);
+    await this.emit(text, flags.out);
+    if (flags.out) this.note(`${result.regression ? 'REGRESSION' : 'no regression'}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
     this.exit(result.regression ? EXIT.findings : EXIT.clean);
   }
 }

@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
 } from '@kreplay/explore';
-import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { checkOutputPath, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -15,7 +16,9 @@ Strategies: exhaustive (default) searches the full state graph breadth-first wit
 
 Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete (exit 0: nothing found, but a bound, a cap, a timeout or random mode left interleavings unexplored; the output says which).
 
-For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.`;
+For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
+
+A flavor module is code: kreplay imports and runs it. --flavor PATH is your explicit choice to run one; a scenario file's own \`flavor:\` may name a built-in flavor, and names a module only with --allow-scenario-code (the path is then relative to the scenario file). SIGINT or SIGTERM stops the search and prints what was explored (verdict incomplete).`;
 
   static override examples = [
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml',
@@ -30,7 +33,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
   };
 
   static override flags = {
-    flavor: Flags.string({ description: 'kernel flavor name or flavor module path (overrides the scenario\'s flavor)' }),
+    flavor: Flags.string({ description: 'kernel flavor name, or the path of a flavor module to run (a module is code: this flag is your choice to run it); overrides the scenario\'s flavor' }),
+    'allow-scenario-code': Flags.boolean({ description: 'let the scenario\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file); without it a scenario may only name a built-in flavor' }),
     json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
@@ -43,7 +47,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, from 0) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1 <= i <= n, as kreplay ci --shard) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -60,8 +64,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     if (!args.scenario) {
       throw new InputError('no scenario given', { hint: 'kreplay explore fixtures/scenarios/odirect-vs-fault.yaml (or --list-flavors)' });
     }
+    for (const f of [flags['trace-out'], flags['perfetto-out']]) if (f) await checkOutputPath(f);
     const scenario = await loadScenario(args.scenario);
-    const flavor = await resolveFlavor(flags.flavor ?? scenario.flavor);
+    const flavor = await resolveFlavor(flags.flavor ?? await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']));
     const machine = createMachine(scenario, flavor);
     const header = { scenario: scenario.name, flavor: flavor.name };
     if (flags.check) {
@@ -70,17 +75,10 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
 
     const opts = this.options(flags);
-    const ac = new AbortController();
-    const onSigint = (): void => ac.abort();
-    process.once('SIGINT', onSigint);
-    opts.signal = ac.signal;
-    let result;
-    try {
-      result = await explore(machine, opts);
-    } finally {
-      process.removeListener('SIGINT', onSigint);
-      if (opts.progress) process.stderr.write('\r\x1b[K');
-    }
+    // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
+    opts.signal = this.interruptible();
+    const result = await explore(machine, opts);
+    this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
       const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : result.violations[0];
@@ -90,14 +88,13 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
           : 'note: no violation, so no counterexample trace was written');
       } else {
         const ce = counterexample(machine, v, header);
-        if (flags['trace-out']) await writeFile(flags['trace-out'], ce.ftrace);
-        if (flags['perfetto-out']) await writeFile(flags['perfetto-out'], ce.perfetto);
+        if (flags['trace-out']) await writeFileAtomic(flags['trace-out'], ce.ftrace);
+        if (flags['perfetto-out']) await writeFileAtomic(flags['perfetto-out'], ce.perfetto);
         this.note(`wrote the ${v.rule} counterexample (${v.schedule.length} steps) to ${[flags['trace-out'], flags['perfetto-out']].filter(Boolean).join(' and ')}`);
       }
     }
 
-    if (flags.json) this.out(stringifyJson(exploreJson(machine, result, header), 2));
-    else process.stdout.write(formatExploreText(machine, result, header));
+    await this.emit(flags.json ? `${stringifyJson(exploreJson(machine, result, header), 2)}\n` : formatExploreText(machine, result, header), undefined);
     if (result.verdict === 'violation') this.exit(EXIT.findings);
   }
 
@@ -124,25 +121,37 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       opts.seed = flags.seed;
       opts.runs = flags.runs;
       opts.pctDepth = flags['pct-depth'];
-      if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
+      if (flags.shard !== undefined) {
+        // One --shard convention (core): 1-based i/n; the explorer counts its shards from 0.
+        const shard = parseShard(flags.shard);
+        opts.shard = { index: shard.index - 1, count: shard.count };
+      }
     } else if (flags.shard !== undefined) {
       throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
     }
-    if (process.stderr.isTTY) {
-      opts.progress = (p: ProgressInfo) => {
-        process.stderr.write(`\rexploring: ${p.executions} executions, ${p.states} states (${p.distinctStates} distinct), ${(p.elapsedMs / 1000).toFixed(1)} s `);
-      };
-    }
+    const shown = this.progress();
+    opts.progress = (p: ProgressInfo) => {
+      shown.update(`exploring: ${p.executions} executions, ${p.states} states (${p.distinctStates} distinct), ${(p.elapsedMs / 1000).toFixed(1)} s`);
+    };
     return opts;
   }
 }
 
-function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new InputError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'write it as i/n with 0 <= i < n, e.g. --shard 0/4' });
+/**
+ * The flavor a scenario file names. A built-in name is data; a module path is code, which a
+ * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
+ * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
+ */
+async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
+  if (listFlavors().some((f) => f.name === flavor)) return flavor;
+  const line = await readFile(file, 'utf8').then((t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1, () => 0) || undefined;
+  const looksLikePath = /[\\/]/.test(flavor) || /\.m?js$/.test(flavor);
+  if (!looksLikePath) return flavor; // an unknown name: resolveFlavor says which names exist
+  if (!allowCode) {
+    throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
+      file, line,
+      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors().map((f) => f.name).join(', ')})`,
+    });
   }
-  return { index, count };
+  return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
 }
