@@ -2,7 +2,7 @@
 // so tests never depend on a stale dist/; the CLI end-to-end tests spawn the built CLI.
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages'],
+  roots: ['<rootDir>/packages', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   extensionsToTreatAsEsm: ['.ts'],

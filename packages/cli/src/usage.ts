@@ -83,6 +83,7 @@ export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
   // "The following error occurred:\n  --json=true cannot also be provided when using --format"
   const reasons = /^The following errors? occurred:\s*\n([\s\S]*)$/.exec(raw);
   if (reasons) {
+    // eslint-disable-next-line no-control-regex -- oclif colours these lines; the escapes are what is removed
     const lines = reasons[1]!.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
     return { what: lines.map((l) => l.replace(/=true\b/g, '')).join('; '), hint: `${help} says which flags go together` };
   }

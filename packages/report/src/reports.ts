@@ -12,5 +12,6 @@ export { html, trusted, escapeHtml, isolateBidi, type Html } from './html/html.j
 export { raceSections, rolesOf, pagesOf, certaintyOf, TaskColours, TASK_COLOURS, type RaceGroup, type RaceSection, type RaceMember } from './race-groups.js';
 export { reportToText, verdictReasons } from './report-text.js';
 export { reportToJson } from './report-json.js';
+export { triageSection, type TriageView, type TriageSplatView } from './html/triage.js';
 export type { FindingWindow, TimelineEvent } from './html/window.js';
 export { PerfettoWriter } from './perfetto.js';

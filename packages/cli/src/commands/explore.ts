@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
+  ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
+  type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
 import { checkOutputPath, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
@@ -18,6 +19,8 @@ Verdict: violation (exit 1), clean (exit 0, only when every interleaving was exp
 
 For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
 
+--schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.
+
 A flavor module is code: kreplay imports and runs it. --flavor PATH is your explicit choice to run one; a scenario file's own \`flavor:\` may name a built-in flavor, and names a module only with --allow-scenario-code (the path is then relative to the scenario file). SIGINT or SIGTERM stops the search and prints what was explored (verdict incomplete).`;
 
   static override examples = [
@@ -25,6 +28,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --flavor linux-2.6.23',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --trace-out cex.trace',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
+    '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --schedule cex.trace',
     '<%= config.bin %> explore --list-flavors',
   ];
 
@@ -38,7 +43,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
-    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first)' }),
+    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
+    schedule: Flags.string({ description: 're-run one recorded schedule: an explorer trace, the --json output of a run, or a line of thread ids (docs/explore.md)' }),
     strategy: Flags.string({ options: ['exhaustive', 'dpor'], description: 'exhaustive state graph (default) or stateless DPOR with sleep sets (default with --preemption-bound)' }),
     'preemption-bound': Flags.integer({ min: 0, description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)' }),
     'max-executions': Flags.integer({ min: 1, description: 'stop after N executions (dpor, random)' }),
@@ -47,7 +53,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1 <= i <= n, as kreplay ci --shard) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -74,14 +80,31 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       return;
     }
 
-    const opts = this.options(flags);
+    if (flags.schedule !== undefined) {
+      const searchFlags = ['strategy', 'random', 'seed', 'shard', 'preemption-bound', 'max-executions', 'max-states'] as const;
+      const given = searchFlags.filter((f) => flags[f] !== undefined && flags[f] !== false).map((f) => `--${f}`);
+      if (given.length > 0) {
+        throw new InputError(`--schedule runs one recorded schedule; ${given.join(', ')} ${given.length > 1 ? 'choose searches' : 'chooses a search'}`, {
+          hint: `drop ${given.join(', ')}, or drop --schedule to search`,
+        });
+      }
+    }
+    const scheduled = flags.schedule !== undefined ? await readSchedule(flags.schedule, flags.rule) : undefined;
+    if (scheduled) {
+      for (const [what, recorded, used] of [['scenario', scheduled.scenario, scenario.name], ['flavor', scheduled.flavor, flavor.name]] as const) {
+        if (recorded !== undefined && recorded !== used) this.note(`note: ${flags.schedule} was recorded on ${what} ${recorded}; running it on ${used}`);
+      }
+    }
+    const opts = this.options(flags, scheduled && flags.schedule !== undefined ? { file: flags.schedule, schedule: scheduled } : undefined);
     // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
     opts.signal = this.interruptible();
     const result = await explore(machine, opts);
     this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
-      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : result.violations[0];
+      // with --schedule, the violation the file was recorded for when the schedule reaches it
+      const recorded = scheduled?.rule !== undefined ? result.violations.find((x) => x.rule === scheduled.rule) : undefined;
+      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : recorded ?? result.violations[0];
       if (!v) {
         this.note(flags.rule && result.violations.length > 0
           ? `warning: no ${flags.rule} violation was found (found: ${result.violations.map((x) => x.rule).join(', ')}); nothing written`
@@ -101,7 +124,13 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
   private options(flags: {
     strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number; shard?: string;
     'max-executions'?: number; 'max-states'?: number; timeout?: string;
-  }): ExploreOptions {
+  }, scheduled?: { file: string; schedule: ScheduleFile }): ExploreOptions {
+    if (scheduled) {
+      const { schedule, cycle } = scheduled.schedule;
+      const opts: ExploreOptions = { strategy: new ScheduleReplay(cycle ? { schedule, cycle } : { schedule }, { source: scheduled.file }) };
+      if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
+      return opts;
+    }
     if (flags.random && flags.seed === undefined) {
       throw new InputError('--random needs an explicit --seed', { hint: 'add --seed 1 (any integer); the same seed gives the same runs' });
     }
@@ -111,7 +140,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if ((flags.strategy === 'exhaustive' || flags.random) && flags['preemption-bound'] !== undefined) {
       throw new InputError('--preemption-bound needs the dpor strategy', { hint: 'drop --strategy exhaustive / --random (the bound selects dpor by itself)' });
     }
-    const strategy: Strategy = flags.random ? 'random' : (flags.strategy as Strategy | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
+    const strategy = flags.random ? 'random' : (flags.strategy as Exclude<Strategy, 'schedule'> | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
     const opts: ExploreOptions = { strategy };
     if (flags['preemption-bound'] !== undefined) opts.preemptionBound = flags['preemption-bound'];
     if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
@@ -121,11 +150,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       opts.seed = flags.seed;
       opts.runs = flags.runs;
       opts.pctDepth = flags['pct-depth'];
-      if (flags.shard !== undefined) {
-        // One --shard convention (core): 1-based i/n; the explorer counts its shards from 0.
-        const shard = parseShard(flags.shard);
-        opts.shard = { index: shard.index - 1, count: shard.count };
-      }
+      if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
     } else if (flags.shard !== undefined) {
       throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
     }
@@ -154,4 +179,17 @@ async function scenarioFlavor(file: string, flavor: string, allowCode: boolean):
     });
   }
   return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
+}
+
+/** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */
+async function readSchedule(file: string, rule: string | undefined): Promise<ScheduleFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read schedule file: ${(e as Error).message}`, {
+      file, hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
+    });
+  }
+  return parseScheduleFile(text, file, rule === undefined ? {} : { rule });
 }

@@ -19,6 +19,7 @@ import { RULE_HELP } from '../rules.js';
 import { html, join, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
 import { histogramSvg, timelineSvg } from './svg.js';
+import { triageSection, type TriageView } from './triage.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */
 export interface FindingClass {
@@ -44,6 +45,8 @@ export interface ReportModel {
   diff?: DiffResult;
   /** Race groups listed in full per section; the rest are counted (default 200). */
   maxFindingsShown?: number;
+  /** Bug reports triaged (`kreplay triage --html`), shown first. */
+  triage?: TriageView[];
 }
 
 const CSS = trusted(`
@@ -253,11 +256,12 @@ export function reportToHtml(m: ReportModel): string {
 <main>
 <h1>${m.title}</h1>
 <p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? ', base vs patched' : ''}.</p>
-${summary(m, sections)}
+${triageSection(m.triage ?? [])}
+${m.runs.length === 0 && m.triage?.length ? '' : html`${summary(m, sections)}
 ${m.diff ? diffTables(m.diff, cardOf) : ''}
 ${findingsSection(sections, m, colours)}
 ${behaviourSection(m)}
-${latencySection(m)}
+${latencySection(m)}`}
 </main>
 </body>
 </html>
