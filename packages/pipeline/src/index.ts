@@ -4,8 +4,8 @@
  * report` (each input replayed, the events around each finding read from its trace, the
  * diff of two sides). The formats themselves are @kreplay/report's pure functions.
  */
-export { loadCiConfig, CiConfigSchema, CI_FORMATS, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
-export { runCi, ciSummaryText, type CaptureSide, type CiOptions, type CiResult, type CiGroupResult } from './ci.js';
-export { captureSide } from './capture-side.js';
+export { loadCiConfig, CiConfigSchema, CI_FORMATS, CI_CONFIG_SCHEMA_ID, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
+export { runCi, ciSummaryText, checkGroupName, type CaptureSide, type CheckCaptureSide, type CiOptions, type CiResult, type CiGroupResult } from './ci.js';
+export { captureSide, checkCaptureSide } from './capture-side.js';
 export { buildReport, findingClasses, PerfettoFiles, type ReportRequest } from './report-model.js';
 export { collectWindows, type WindowOptions } from './evidence.js';
