@@ -10,7 +10,7 @@ import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
-import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta } from '@kreplay/core';
+import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -150,6 +150,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const accelWanted = opts.accel ?? 'auto';
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new InputError(`--runs must be 1..100, not ${runs}`);
   if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
+  // An output folder that cannot be made fails now (exit 3), not after the boot.
+  await checkOutputFolder(resolve(opts.outDir));
   const workload: Workload = opts.repro
     ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
     : findWorkload(opts.workload);

@@ -15,6 +15,13 @@ import { formatUsage, usageProblem } from './usage.js';
 
 export { EXIT };
 
+/** Set on `process` once a write to stdout failed (bin/run.js reads it: no flush then). */
+export const STDOUT_FAILED = Symbol.for('kreplay.stdoutFailed');
+
+function stdoutFailed(e: Error): void {
+  (process as unknown as Record<symbol, Error>)[STDOUT_FAILED] ??= e;
+}
+
 /** A failed write to stdout (`> /dev/full`) is an environment error; a reader that left (EPIPE) is not an error. */
 function stdoutError(e: NodeJS.ErrnoException): EnvironmentError {
   return outputError('standard output', e);
@@ -26,14 +33,28 @@ function stdoutError(e: NodeJS.ErrnoException): EnvironmentError {
  * A reader that went away (`| head`) is not an error.
  */
 export function writeStdout(text: string): Promise<void> {
+  // A stream that already failed buffers writes forever and never calls back: say so now.
+  const failed = (process as unknown as Record<symbol, NodeJS.ErrnoException | undefined>)[STDOUT_FAILED] ?? process.stdout.errored as NodeJS.ErrnoException | null;
+  if (failed) return failed.code === 'EPIPE' ? Promise.resolve() : Promise.reject(stdoutError(failed));
+  if (process.stdout.destroyed) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (e?: Error | null): void => {
       process.stdout.off('error', done);
-      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') reject(stdoutError(e));
-      else resolve();
+      if (e && (e as NodeJS.ErrnoException).code !== 'EPIPE') {
+        // Nothing more can be written (and a stdio stream cannot be destroyed): later writes,
+        // and bin/run.js's flush, which would wait for a 'drain' that never comes, skip it.
+        stdoutFailed(e);
+        reject(stdoutError(e));
+      } else {
+        resolve();
+      }
     };
     process.stdout.on('error', done);
-    process.stdout.write(text, done);
+    try {
+      process.stdout.write(text, done);
+    } catch (e) {
+      done(e as Error); // the write failed synchronously
+    }
   });
 }
 
@@ -62,6 +83,8 @@ export async function writeStdoutChunk(text: string | Uint8Array): Promise<boole
 export abstract class KreplayCommand extends Command {
   /** A write to stdout that failed (not EPIPE): reported once the command has run. */
   private stdoutFailure?: NodeJS.ErrnoException;
+  /** An error was reported (catch): finally() adds no second one. */
+  private reported = false;
   private interruptHandler?: Interrupt;
   private progressShown?: Progress;
 
@@ -101,9 +124,14 @@ export abstract class KreplayCommand extends Command {
 
   override async init(): Promise<void> {
     // `kreplay ... | head`: the reader closing early is the reader's choice, not our error.
-    // Any other failure (`> /dev/full`) is reported once the command has run.
+    // Any other failure (`> /dev/full`) is reported once the command has run. oclif's own
+    // listener rethrows such an error as an uncaught exception (a stack, exit 1): replaced.
+    process.stdout.removeAllListeners('error');
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EPIPE') this.stdoutFailure ??= e;
+      if (e.code !== 'EPIPE') {
+        this.stdoutFailure ??= e;
+        stdoutFailed(e);
+      }
     });
     await super.init();
   }
@@ -117,7 +145,7 @@ export abstract class KreplayCommand extends Command {
     } catch (e) {
       this.stdoutFailure ??= (e as EnvironmentError).cause as NodeJS.ErrnoException;
     }
-    if (this.stdoutFailure && !(err instanceof Errors.ExitError && err.oclif.exit !== EXIT.clean && err.oclif.exit !== EXIT.findings)) {
+    if (this.stdoutFailure && !this.reported && !(err instanceof Errors.ExitError && err.oclif.exit !== EXIT.clean && err.oclif.exit !== EXIT.findings)) {
       const e = stdoutError(this.stdoutFailure);
       this.stdoutFailure = undefined;
       this.note(`error: ${e.message}\n  hint: ${e.hint}`);
@@ -131,39 +159,53 @@ export abstract class KreplayCommand extends Command {
     process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * Report an error and exit: the house format on stderr (what, where, `hint:`), and with
+   * --json also one object on stdout, `{"error": {kind, exit, message, file?, line?, hint?}}`,
+   * so that a script reading the JSON result reads an error as JSON too.
+   */
+  private fail(exit: number, kind: string, text: string, fields: { message: string; file?: string; line?: number; hint?: string }): never {
+    this.reported = true;
+    this.note(text);
+    if (this.argv.includes('--json') && !this.stdoutFailure) {
+      const error = { kind, exit, message: fields.message, ...(fields.file ? { file: fields.file } : {}), ...(fields.line ? { line: fields.line } : {}), ...(fields.hint ? { hint: fields.hint } : {}) };
+      process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+    }
+    return this.exit(exit);
+  }
+
   protected override async catch(error: unknown): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     this.progressShown?.done();
+    const id = this.id?.replace(/:/g, ' ') ?? '';
     // A signal stopped the command: whatever the library threw on its way out, say so.
     const sig = this.interruptHandler?.received;
     if (sig) {
-      this.note(`kreplay ${this.id?.replace(/:/g, ' ')}: interrupted by ${sig}; stopped and cleaned up (exit ${INTERRUPT_EXIT[sig]})`);
-      return this.exit(INTERRUPT_EXIT[sig]);
+      const message = `kreplay ${id}: interrupted by ${sig}; stopped and cleaned up (exit ${INTERRUPT_EXIT[sig]})`;
+      return this.fail(INTERRUPT_EXIT[sig], 'interrupted', message, { message });
     }
     if (isInputError(error)) {
-      this.note(`error: ${error.describe()}`);
-      return this.exit(EXIT.input);
+      return this.fail(EXIT.input, 'input', `error: ${error.describe()}`, { message: error.message, file: error.file, line: error.line, hint: error.hint });
     }
     if (isEnvironmentError(error)) {
-      this.note(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
-      return this.exit(EXIT.environment);
+      return this.fail(EXIT.environment, 'environment', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, { message: error.message, hint: error.hint });
     }
     const err = error instanceof Error ? error : new Error(String(error));
     // oclif's own flag/argument errors are usage errors: exit 2, in the house format.
     if (err instanceof Errors.CLIError || (err as { oclif?: unknown }).oclif) {
-      const id = this.id?.replace(/:/g, ' ') ?? '';
-      this.note(formatUsage(usageProblem(err, id, this.ctor), id));
-      return this.exit(EXIT.input);
+      const p = usageProblem(err, id, this.ctor);
+      return this.fail(EXIT.input, 'usage', formatUsage(p, id), { message: p.what, hint: p.hint });
     }
     // A write that failed on a full or read-only disk, from a path not routed through
     // core's output helpers: still the machine's doing, not a bug.
     const code = (err as NodeJS.ErrnoException).code;
     if (code && WRITE_ERROR_CODES.has(code)) {
       const e = outputError((err as NodeJS.ErrnoException).path ?? 'an output', err);
-      this.note(`error: ${e.message}\n  hint: ${e.hint}`);
-      return this.exit(EXIT.environment);
+      return this.fail(EXIT.environment, 'environment', `error: ${e.message}\n  hint: ${e.hint}`, { message: e.message, hint: e.hint });
     }
-    this.note(`internal error (a bug in kreplay, please report it with the command line): ${err.stack ?? err.message}`);
-    return this.exit(EXIT.internal);
+    // A bug: say so, without a stack a user has to read (KREPLAY_DEBUG=1 prints it for the report).
+    const message = `internal error in kreplay ${id}: ${err.message}`;
+    const hint = process.env.KREPLAY_DEBUG ? `stack:\n${err.stack ?? ''}` : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
+    return this.fail(EXIT.internal, 'internal', `error: ${message}\n  hint: ${hint}`, { message, hint });
   }
 }
