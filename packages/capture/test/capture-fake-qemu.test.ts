@@ -6,7 +6,7 @@
  * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -67,6 +67,8 @@ i=1; while [ $i -le $runs ]; do
   i=$((i + 1))
 done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
+# The malicious guest: kernel.log made a link to a host file, hoping capture copies it out.
+if [ "$FAKE_MODE" = symlink ]; then rm -f $O/kernel.log; ln -s "$FAKE_SECRET" $O/kernel.log; fi
 echo "KREPLAY_PHASE done"
 echo "KREPLAY_EXIT rc=0"
 exit 0
@@ -174,4 +176,50 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
+
+  it('a guest that links kernel.log to a host file gets nothing out: an environment error, no host byte in the output', async () => {
+    const secret = path.join(tmp, 'host-secret');
+    writeFileSync(secret, 'HOST-SECRET-LINE');
+    process.env.FAKE_MODE = 'symlink';
+    process.env.FAKE_SECRET = secret;
+    await expectFailure(capture({ ...base('symlink'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/the guest left out\/kernel\.log in the share as a symbolic link; refusing to read it/),
+    });
+    const out = path.join(tmp, 'symlink');
+    const written = existsSync(out) ? readdirSync(out, { recursive: true }).map(String) : [];
+    for (const f of written) {
+      const p = path.join(out, f);
+      if (statSync(p).isFile()) expect(readFileSync(p, 'utf8')).not.toContain('HOST-SECRET-LINE');
+    }
+    delete process.env.FAKE_MODE;
+    delete process.env.FAKE_SECRET;
+  }, 60_000);
+
+  it('an abort (SIGINT/SIGTERM in the CLI) kills QEMU and removes the work folder with its disk image', async () => {
+    delete process.env.FAKE_MODE;
+    const work = path.join(tmp, 'tmpdir-abort');
+    mkdirSync(work, { recursive: true });
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = work; // capture's work folder goes here
+    const ac = new AbortController();
+    try {
+      // Under --accel kvm the stand-in hangs like a guest that boots for minutes.
+      const p = capture({ ...base('abort'), accel: 'kvm', initTimeoutMs: 30_000, timeoutMs: 60_000, signal: ac.signal });
+      const t0 = Date.now();
+      // Abort once QEMU runs (its console log exists): the initramfs is built by then.
+      while (!readdirSync(work).some((n) => n.startsWith('kreplay-capture-') && existsSync(path.join(work, n, 'console.log'))) && Date.now() - t0 < 90_000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(readdirSync(work)).toHaveLength(1);
+      const aborted = Date.now();
+      ac.abort(new Error('interrupted by SIGTERM'));
+      await expect(p).rejects.toThrow();
+      expect(Date.now() - aborted).toBeLessThan(15_000); // not the 30 s init timeout
+      expect(readdirSync(work)).toEqual([]);
+      expect(existsSync(path.join(tmp, 'abort', 'meta.json'))).toBe(false);
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+  }, 150_000);
 });

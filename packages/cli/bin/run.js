@@ -54,7 +54,12 @@ try {
   if (m) {
     const { unknownCommand } = await import('../dist/usage.js');
     const config = await Config.load(import.meta.url);
-    process.stderr.write(`${unknownCommand(m[1], config.commands.map((c) => c.id.replace(/:/g, ' ')))}\n`);
+    // oclif joins the words after an unknown command into its id (`replya:trace.txt`): name
+    // only what was typed as a command (a topic's word and the next: `kernel bild`).
+    const ids = config.commands.map((c) => c.id.replace(/:/g, ' '));
+    const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+    const typed = ids.some((id) => id.startsWith(`${words[0]} `)) ? words.slice(0, 2).join(' ') : words[0] ?? m[1];
+    process.stderr.write(`${unknownCommand(typed, ids)}\n`);
     process.exit(2);
   }
   const hint = process.env.KREPLAY_DEBUG ? `stack:\n${err?.stack ?? err}` : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';

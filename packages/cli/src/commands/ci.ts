@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { relative } from 'node:path';
 import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
-import { parseShard } from '@kreplay/core';
+import { parseShard, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 export default class Ci extends KreplayCommand {
@@ -20,6 +20,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config, 3 when 
   static override flags = {
     config: Flags.string({ default: 'kreplay.config.json', description: 'config file' }),
     output: Flags.string({ description: 'output folder (overrides the config\'s "output")' }),
+    json: Flags.boolean({ description: 'print the summary (summary.json) as JSON instead of text' }),
     shard: Flags.string({ description: 'i/n: run only every n-th workload, starting at the i-th (fan out over CI jobs)' }),
   };
 
@@ -51,6 +52,10 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config, 3 when 
     } finally {
       clearInterval(ticker);
       if (live) process.stderr.write('\r\x1b[K');
+    }
+    if (flags.json) {
+      this.out(stringifyJson(result, 2));
+      this.exit(result.regression ? EXIT.findings : EXIT.clean);
     }
     this.out(ciSummaryText(result).trimEnd());
     const rel = relative(process.cwd(), result.output);
