@@ -1,4 +1,5 @@
-import { Args, Help } from '@oclif/core';
+import { Args } from '@oclif/core';
+import KreplayHelp from '../help-class.js';
 import { KreplayCommand } from '../base.js';
 import { unknownCommand } from '../usage.js';
 
@@ -18,6 +19,9 @@ export default class HelpCommand extends KreplayCommand {
       this.note(unknownCommand(id, this.config.commands.map((c) => c.id.replace(/:/g, ' ')).filter((c) => c !== 'help')));
       this.exit(2);
     }
-    await new Help(this.config, { stripAnsi: true }).showHelp(id ? [id] : []);
+    const cmd = id ? this.config.findCommand(id) : undefined;
+    const help = new KreplayHelp(this.config, { stripAnsi: true });
+    if (cmd) await help.showCommandHelp(cmd);
+    else await help.showHelp(id ? [id] : []);
   }
 }
