@@ -7,7 +7,9 @@ import {
 } from '@kreplay/explore';
 import { checkOutputPath, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
+import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Explore extends KreplayCommand {
   static override summary = 'Explore every interleaving of a scenario on a kernel flavor and report races';
@@ -40,7 +42,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
   static override flags = {
     flavor: Flags.string({ description: 'kernel flavor name, or the path of a flavor module to run (a module is code: this flag is your choice to run it); overrides the scenario\'s flavor' }),
     'allow-scenario-code': Flags.boolean({ description: 'let the scenario\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file); without it a scenario may only name a built-in flavor' }),
-    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
+    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)', exclusive: ['format'] }),
+    format: Flags.string({ options: ['text', 'json', 'ktap', 'kcidb'], default: 'text', description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)' }),
+    ...KERNEL_CI_FLAGS,
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
     rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
@@ -117,7 +121,16 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       }
     }
 
-    await this.emit(flags.json ? `${stringifyJson(exploreJson(machine, result, header), 2)}\n` : formatExploreText(machine, result, header), undefined);
+    const format = flags.json ? 'json' : flags.format;
+    if (format === 'json') await this.emit(`${stringifyJson(exploreJson(machine, result, header), 2)}\n`, undefined);
+    else if (format === 'ktap' || format === 'kcidb') {
+      const summary: ExploreSummary = {
+        verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
+        incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
+      };
+      await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
+    }
+    else await this.emit(formatExploreText(machine, result, header), undefined);
     if (result.verdict === 'violation') this.exit(EXIT.findings);
   }
 
