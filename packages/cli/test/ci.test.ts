@@ -79,7 +79,7 @@ describe('kreplay ci', () => {
     const metric = config('metric.json', { base: { traces: ['x'] }, patched: { traces: ['y'] }, thresholds: { maxRegression: { 'fault.p42': 1 } } });
     expect((await runCli(['ci', '--config', metric])).stderr).toContain('unknown metric "fault.p42"');
     expect((await runCli(['ci', '--config', path.join(dir, 'missing.json')])).exitCode).toBe(2);
-  });
+  }, 180_000); // four CLI runs: slow on a loaded two-core machine
 
   it('says which kernel it cannot read, at its file:line, before capturing anything (exit 2)', async () => {
     // The base side captures from Debian's kernel: a check that only ran at the patched side's
