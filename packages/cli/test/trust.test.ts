@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,7 @@ describe('SIGTERM', () => {
     const dir = mkdtempSync(path.join(tmp, 'sigterm-'));
     const fifo = path.join(dir, 'trace.txt');
     execFileSync('mkfifo', [fifo]);
+    copyFileSync(path.join(path.dirname(trace), 'meta.json'), path.join(dir, 'meta.json')); // the kernel's vmemmap base
     const child = execa('node', [bin, 'report', fifo, '--perfetto', path.join(dir, 'out.json'), '--html', path.join(dir, 'out.html'), '--kernel', 'linux-6.1'], {
       reject: false, cwd: dir, env: { FORCE_COLOR: '0', KREPLAY_PROGRESS_SECONDS: '0.2' },
     });
@@ -102,7 +103,7 @@ describe('SIGTERM', () => {
     const r = await child;
     expect(r.exitCode).toBe(143);
     expect(String(r.stderr)).toContain('kreplay report: interrupted by SIGTERM; stopped and cleaned up (exit 143)');
-    expect(readdirSync(dir).sort()).toEqual(['trace.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['meta.json', 'trace.txt']);
   }, 60_000);
 });
 
