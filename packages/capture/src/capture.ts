@@ -5,11 +5,12 @@
  * what happened and what to try (EnvironmentError for the machine, InputError for the
  * profile). The library never prints: progress goes to `onProgress`.
  */
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
-import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta, type DebianSpec } from '@kreplay/core';
+import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta, type DebianSpec } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -19,6 +20,7 @@ import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
 import { scanKernelLog, type KprobeHits } from './console.js';
+import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
@@ -152,6 +154,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const accelWanted = opts.accel ?? 'auto';
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new InputError(`--runs must be 1..100, not ${runs}`);
   if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
+  // An output folder that cannot be made fails now (exit 3), not after the boot.
+  await checkOutputFolder(resolve(opts.outDir));
   const workload: Workload = opts.repro
     ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
     : findWorkload(opts.workload);
@@ -222,41 +226,49 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       accel = 'tcg';
       b = await timer.time('qemu-tcg-retry', () => boot('tcg'));
     }
+    // SIGINT/SIGTERM (the caller's signal): QEMU is killed by bootGuest; stop here, and the
+    // work folder (a 256 MB disk image) is removed below.
+    if (opts.signal?.aborted) throw opts.signal.reason;
     const out = join(share, 'out');
+    const guest = new GuestShare(share);
     const gt = guestTimings(b, runs);
-    await checkGuestOutcome(b, { out, workDir, accel, timeoutMs, profileFile: opts.profileFile, release: kernel.release });
-    const release = (await readOpt(join(out, 'release')))?.trim() ?? 'unknown';
+    await checkGuestOutcome(b, { out, guest, workDir, accel, timeoutMs, profileFile: opts.profileFile, release: kernel.release });
+    const release = (await readOpt(guest, join(out, 'release')))?.trim() ?? 'unknown';
     if (kernel.release && release !== kernel.release) {
       throw new EnvironmentError(`the guest runs ${release}, not ${kernel.release}`, 'pass the modules folder that belongs to this image');
     }
     if (offsets.release !== 'unknown') checkTableRelease(offsets, release);
     else offsets.release = release;
-    const tracepointFormats = await readFormats(out, profile);
+    const tracepointFormats = await readFormats(guest, out, profile);
     checkMeaningsAgainstFormats(profile, tracepointFormats, opts.profileFile, release);
 
     // Per-run outputs.
     const collect = Date.now();
-    const kernelLog = (await readOpt(join(out, 'kernel.log'))) ?? '';
+    const kernelLog = (await readOpt(guest, join(out, 'kernel.log'))) ?? '';
     const findings = scanKernelLog(kernelLog);
-    const vmemmapBase = (await readOpt(join(out, 'vmemmap_base')))?.trim() || null;
-    const fab = Number((await readOpt(join(out, 'fault_around_bytes')))?.trim());
-    const testFile = (await readOpt(join(out, 'testfile.txt'))) ?? '';
-    const kprobeEvents = ((await readOpt(join(out, 'kprobe_events.txt'))) ?? '').split('\n').filter(Boolean);
-    const cmdline = ((await readOpt(join(out, 'cmdline'))) ?? append).trim();
+    const vmemmapBase = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() || null;
+    const fab = Number((await readOpt(guest, join(out, 'fault_around_bytes')))?.trim());
+    const testFile = (await readOpt(guest, join(out, 'testfile.txt'))) ?? '';
+    const kprobeEvents = ((await readOpt(guest, join(out, 'kprobe_events.txt'))) ?? '').split('\n').filter(Boolean);
+    const cmdline = ((await readOpt(guest, join(out, 'cmdline'))) ?? append).trim();
     const qv = await qemuVersion(qemu);
     const results: CaptureRun[] = [];
     let kprobesBefore: KprobeHits[] = [];
     for (let i = 1; i <= runs; i++) {
+      if (opts.signal?.aborted) throw opts.signal.reason; // runs collected so far stay whole (meta.json last)
       const rdir = join(out, `run-${i}`);
-      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore, !opts.repro);
+      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(guest, rdir, i, b, workload.name, kprobesBefore, !opts.repro);
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       if (i === 1) await removeStale(stale);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
       await mkdir(dest, { recursive: true });
-      const tr = await gzipTrace(join(rdir, 'trace.txt'), join(dest, 'trace.txt.gz'));
+      const traceText = await guest.stream(join(rdir, 'trace.txt'));
+      if (!traceText) throw new EnvironmentError(`run ${i}: the guest wrote no trace.txt`, `read ${join(workDir, 'console.log')} (work folder kept)`);
+      const tr = await gzipTrace(traceText, join(dest, 'trace.txt.gz'));
       let traceDat: string | null = null;
-      if (existsSync(join(rdir, 'trace.dat'))) { await copyFile(join(rdir, 'trace.dat'), join(dest, 'trace.dat')); traceDat = 'trace.dat'; }
+      const dat = await guest.stream(join(rdir, 'trace.dat'));
+      if (dat) { await pipeline(dat, createWriteStream(join(dest, 'trace.dat'))); traceDat = 'trace.dat'; }
       await writeFile(join(dest, 'kernel.log'), kernelLog);
       await copyFile(join(workDir, 'console.log'), join(dest, 'console.log'));
       const meta: CaptureMeta = CaptureMetaSchema.parse({
@@ -297,7 +309,12 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     timer.timings.collect = Date.now() - collect;
     return { outDir: resolve(opts.outDir), runs: results, timings: { ...timer.timings, ...gt, total: timer.total() }, workDir: keep ? workDir : undefined };
   } catch (e) {
-    keep = true; // what the user needs to see what went wrong
+    // What the user needs to see what went wrong; but not after an interrupt, which asked to stop and clean up.
+    if (opts.signal?.aborted) {
+      keep = opts.keepWork ?? false;
+      throw e;
+    }
+    keep = true;
     if (e instanceof Error && !/work folder/.test(e.message) && (e as { hint?: string }).hint !== undefined) {
       (e as { hint?: string }).hint = `${(e as { hint?: string }).hint} (work folder kept: ${workDir})`;
     }

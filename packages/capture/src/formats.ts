@@ -5,6 +5,7 @@
  * so a meaning that names a field a kernel does not print fails the capture instead of
  * yielding a trace whose events replay cannot use.
  */
+import type { GuestShare } from './guest-files.js';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '@kreplay/core';
@@ -56,14 +57,14 @@ export function readableFields(f: TracepointFormat): string[] {
 }
 
 /** The guest files formats are copied to, read back: `system:event` → format text. */
-export async function readFormats(outDir: string, profile: CaptureProfile): Promise<Record<string, string>> {
+export async function readFormats(guest: GuestShare, outDir: string, profile: CaptureProfile): Promise<Record<string, string>> {
   const dir = join(outDir, 'formats');
   const present = new Set(await readdir(dir).catch(() => [] as string[]));
   const out: Record<string, string> = {};
   for (const t of profile.tracepoints) {
     const f = formatFileName(t.event);
     if (!present.has(f)) continue;
-    const text = await readOpt(join(dir, f));
+    const text = await readOpt(guest, join(dir, f));
     if (text !== undefined) out[t.event] = text;
   }
   return out;

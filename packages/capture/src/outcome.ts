@@ -4,14 +4,15 @@
  * the trace itself (gzip, event count, cross-CPU timestamp ties).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { InputError } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
+import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
   FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog,
@@ -22,8 +23,12 @@ export function tail(lines: readonly ConsoleLine[], n = 25): string {
   return lines.slice(-n).map((l) => `    ${l.text}`).join('\n');
 }
 
-export async function readOpt(path: string): Promise<string | undefined> {
-  try { return await readFile(path, 'utf8'); } catch { return undefined; }
+/**
+ * A small file the guest wrote into the share (guest-files.ts: no symbolic links, regular
+ * files only, bounded), or undefined when it did not write it.
+ */
+export async function readOpt(guest: GuestShare, file: string): Promise<string | undefined> {
+  return guest.text(file);
 }
 
 /** Turn a guest that did not finish into the error a user can act on. */
@@ -98,8 +103,8 @@ export class TraceLineCounter {
   }
 }
 
-/** gzip a trace, counting events and ties and hashing the text. */
-export async function gzipTrace(src: string, dst: string): Promise<TraceSummary> {
+/** gzip a trace (a guest file's stream: GuestShare.stream), counting events and ties and hashing the text. */
+export async function gzipTrace(src: Readable, dst: string): Promise<TraceSummary> {
   const hash = createHash('sha256');
   const counter = new TraceLineCounter();
   let bytes = 0;
@@ -118,13 +123,15 @@ export async function gzipTrace(src: string, dst: string): Promise<TraceSummary>
       cb();
     },
   });
-  await pipeline(createReadStream(src), count, createGzip({ level: 9 }), createWriteStream(dst));
+  await pipeline(src, count, createGzip({ level: 9 }), createWriteStream(dst));
   return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
 }
 
 export interface GuestContext {
   /** The share's out/ folder. */
   out: string;
+  /** The share, read only through its checks. */
+  guest: GuestShare;
   workDir: string;
   accel: 'kvm' | 'tcg';
   timeoutMs: number;
@@ -139,24 +146,24 @@ export interface GuestContext {
  * reported, an oops or panic, a hang, or QEMU dying (EnvironmentError).
  */
 export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promise<void> {
-  const tracefsErr = await readOpt(join(c.out, 'tracefs-error.txt'));
+  const tracefsErr = await readOpt(c.guest, join(c.out, 'tracefs-error.txt'));
   if (tracefsErr) {
     const f = Object.fromEntries(tracefsErr.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     const log = tracefsErr.split('error_log:')[1]?.trim();
     throw new InputError(`tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
       { file: c.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' });
   }
-  const missing = await readOpt(join(c.out, 'missing-symbols.txt'));
+  const missing = await readOpt(c.guest, join(c.out, 'missing-symbols.txt'));
   if (missing) {
     throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${c.release ?? 'this kernel'})`,
       { file: c.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
   }
-  const missingTp = await readOpt(join(c.out, 'missing-tracepoints.txt'));
+  const missingTp = await readOpt(c.guest, join(c.out, 'missing-tracepoints.txt'));
   if (missingTp) {
     throw new InputError(`tracepoints not in ${c.release ?? 'this kernel'} (no events/<system>/<event>/format):${missingTp.trim().split(/\s+/).map((s) => ` ${s}`).join('')}`,
       { file: c.profileFile, hint: 'use a profile written for this kernel (kernel-configs/capture/linux-<version>/), or drop the tracepoint' });
   }
-  const guestFail = await readOpt(join(c.out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
+  const guestFail = await readOpt(c.guest, join(c.out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
   const fatal = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => FATAL_KINDS.includes(f.kind));
   if (b.ended === 'exit' && (guestFail || fatal)) {
     throw new EnvironmentError(`${guestFail ? `the guest failed: ${guestFail.trim()}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
@@ -182,16 +189,16 @@ export interface RunFiles {
  * What run `i` left in out/run-<i>/; no result line is an environment error quoting the
  * workload (a user's reproducer need not print one: `requireResult` false).
  */
-export async function readRun(rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true): Promise<RunFiles> {
-  const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
+export async function readRun(guest: GuestShare, rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true): Promise<RunFiles> {
+  const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
   const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
   const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
   if (!result) {
     throw new EnvironmentError(`workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
       'the workload failed inside the guest: its output is above');
   }
-  const perCpu = parsePerCpuStats((await readOpt(join(rdir, 'stats.txt'))) ?? '');
-  const profileNow = parseKprobeProfile((await readOpt(join(rdir, 'kprobe_profile.txt'))) ?? '');
+  const perCpu = parsePerCpuStats((await readOpt(guest, join(rdir, 'stats.txt'))) ?? '');
+  const profileNow = parseKprobeProfile((await readOpt(guest, join(rdir, 'kprobe_profile.txt'))) ?? '');
   const kprobes = kprobeDelta(profileNow, kprobesBefore);
   return { result, rc, perCpu, lost: lostEvents(perCpu), kprobes, probeMisses: kprobes.reduce((n, k) => n + k.misses, 0), profileNow };
 }

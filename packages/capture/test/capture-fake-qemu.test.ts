@@ -6,7 +6,7 @@
  * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -74,6 +74,8 @@ i=1; while [ $i -le $runs ]; do
   i=$((i + 1))
 done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
+# The malicious guest: kernel.log made a link to a host file, hoping capture copies it out.
+if [ "$FAKE_MODE" = symlink ]; then rm -f $O/kernel.log; ln -s "$FAKE_SECRET" $O/kernel.log; fi
 echo "KREPLAY_PHASE done"
 echo "KREPLAY_EXIT rc=0"
 exit 0
@@ -216,4 +218,46 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
+
+  it('a guest that links kernel.log to a host file gets nothing out: an environment error, no host byte in the output', async () => {
+    const secret = path.join(tmp, 'host-secret');
+    writeFileSync(secret, 'HOST-SECRET-LINE');
+    process.env.FAKE_MODE = 'symlink';
+    process.env.FAKE_SECRET = secret;
+    await expectFailure(capture({ ...base('symlink'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/the guest left out\/kernel\.log in the share as a symbolic link; refusing to read it/),
+    });
+    const out = path.join(tmp, 'symlink');
+    const written = existsSync(out) ? readdirSync(out, { recursive: true }).map(String) : [];
+    for (const f of written) {
+      const p = path.join(out, f);
+      if (statSync(p).isFile()) expect(readFileSync(p, 'utf8')).not.toContain('HOST-SECRET-LINE');
+    }
+    delete process.env.FAKE_MODE;
+    delete process.env.FAKE_SECRET;
+  }, 60_000);
+
+  it('an abort (SIGINT/SIGTERM in the CLI) kills QEMU and removes the work folder with its disk image', async () => {
+    delete process.env.FAKE_MODE;
+    // capture's work folder is a fresh kreplay-capture-* in the system's temporary folder.
+    const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('kreplay-capture-')));
+    const ac = new AbortController();
+    // Under --accel kvm the stand-in hangs like a guest that boots for minutes.
+    const p = capture({ ...base('abort'), accel: 'kvm', initTimeoutMs: 120_000, timeoutMs: 150_000, signal: ac.signal });
+    const t0 = Date.now();
+    let work: string | undefined;
+    // Abort once QEMU runs (its console log exists): the initramfs and disk image are made by then.
+    while (!work && Date.now() - t0 < 100_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      work = readdirSync(tmpdir()).filter((n) => n.startsWith('kreplay-capture-') && !before.has(n)).map((n) => path.join(tmpdir(), n))
+        .find((d) => existsSync(path.join(d, 'console.log')) && existsSync(path.join(d, 'disk.img')));
+    }
+    expect(work).toBeDefined();
+    const aborted = Date.now();
+    ac.abort(new Error('interrupted by SIGTERM'));
+    await expect(p).rejects.toThrow();
+    expect(Date.now() - aborted).toBeLessThan(20_000); // not the 120 s init timeout
+    expect(existsSync(work!)).toBe(false);
+    expect(existsSync(path.join(tmp, 'abort', 'meta.json'))).toBe(false);
+  }, 200_000);
 });

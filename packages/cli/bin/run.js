@@ -2,7 +2,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execute } from '@oclif/core';
+import { Config, Errors, flush, run } from '@oclif/core';
 
 // oclif trusts oclif.manifest.json blindly: a manifest older than a compiled command
 // would hide that command or show stale flags. `npm run build` regenerates it; a
@@ -18,4 +18,51 @@ try {
   // no manifest (or no dist yet): oclif finds the commands itself
 }
 
-await execute({ dir: import.meta.url });
+// Errors that reach here happened outside a command (commands report their own through
+// KreplayCommand.catch): an unknown command is a usage error in the house format (exit 2);
+// anything else is a bug and says so (exit 70). Never oclif's own "›   Error:" wording.
+// oclif's flush waits for a 'drain' that a failed stdout (`> /dev/full`) never emits.
+// oclif's own stdout 'error' listener rethrows (a stack, exit 1): a reader that left (EPIPE)
+// is fine, any other failure (`kreplay --help > /dev/full`) is an environment error (exit 3).
+const FAILED = Symbol.for('kreplay.stdoutFailed');
+process.stdout.removeAllListeners('error');
+process.stdout.on('error', (e) => {
+  if (e.code !== 'EPIPE') process[FAILED] ??= e;
+});
+const stdoutCheck = () => {
+  // stdout a file: a write that threw (console.log swallows it: oclif's help) leaves it
+  // holding the unwritten text, which a synchronous stream never does otherwise.
+  if (!process[FAILED] && process.stdout.constructor.name === 'SyncWriteStream' && process.stdout.writableLength > 0) {
+    process[FAILED] = Object.assign(new Error('the write failed'), { code: 'EIO' });
+  }
+  const e = process[FAILED];
+  if (!e || e.code === 'EPIPE') return;
+  process.stderr.write(`error: cannot write standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}\n  hint: free some space or write elsewhere\n`);
+  process.exit(3);
+};
+const flushStdout = () => (process[Symbol.for('kreplay.stdoutFailed')] || process.stdout.destroyed || process.stdout.errored ? Promise.resolve() : flush().catch(() => undefined));
+try {
+  await run(process.argv.slice(2), import.meta.url);
+  await flushStdout();
+  stdoutCheck();
+} catch (err) {
+  if (err instanceof Errors.ExitError) {
+    await flushStdout();
+    process.exit(err.oclif.exit);
+  }
+  const m = /^command (\S+) not found$/.exec(err?.message ?? '');
+  if (m) {
+    const { unknownCommand } = await import('../dist/usage.js');
+    const config = await Config.load(import.meta.url);
+    // oclif joins the words after an unknown command into its id (`replya:trace.txt`): name
+    // only what was typed as a command (a topic's word and the next: `kernel bild`).
+    const ids = config.commands.map((c) => c.id.replace(/:/g, ' '));
+    const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+    const typed = ids.some((id) => id.startsWith(`${words[0]} `)) ? words.slice(0, 2).join(' ') : words[0] ?? m[1];
+    process.stderr.write(`${unknownCommand(typed, ids)}\n`);
+    process.exit(2);
+  }
+  const hint = process.env.KREPLAY_DEBUG ? `stack:\n${err?.stack ?? err}` : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
+  process.stderr.write(`error: internal error in kreplay: ${err?.message ?? err}\n  hint: ${hint}\n`);
+  process.exit(70);
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -8,7 +8,7 @@ describe('kreplay ci', () => {
   let dir: string;
   const config = (name: string, body: unknown) => {
     const file = path.join(dir, name);
-    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body, null, 2));
+    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify({ schema: 'kreplay-ci/1', ...(body as object) }, null, 2));
     return file;
   };
   const fx = (name: string) => path.join(repoRoot, 'fixtures/diff', name);
@@ -68,23 +68,66 @@ describe('kreplay ci', () => {
   });
 
   it('rejects a bad config with file:line and exit 2', async () => {
-    const both = config('both.json', '{\n  "base": { "traces": ["x"] },\n  "patched": { "kernel": "debian", "traces": ["y"] }\n}\n');
+    const both = config('both.json', '{\n  "schema": "kreplay-ci/1",\n  "base": { "traces": ["x"] },\n  "patched": { "kernel": "debian", "traces": ["y"] }\n}\n');
     const r = await runCli(['ci', '--config', both]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${both}:3: invalid config: patched: give either "kernel"`);
-    const typo = config('typo.json', '{\n  "base": { "traces": ["x"] },\n  "patched": { "traces": ["y"] },\n  "runz": 3\n}\n');
+    expect(r.stderr).toContain(`${both}:4: invalid config: patched: give either "kernel"`);
+    const typo = config('typo.json', '{\n  "schema": "kreplay-ci/1",\n  "base": { "traces": ["x"] },\n  "patched": { "traces": ["y"] },\n  "runz": 3\n}\n');
     const t = await runCli(['ci', '--config', typo]);
     expect(t.exitCode).toBe(2);
     expect(t.stderr).toMatch(/typo\.json:\d+: invalid config: runz: Unrecognized key/);
     const metric = config('metric.json', { base: { traces: ['x'] }, patched: { traces: ['y'] }, thresholds: { maxRegression: { 'fault.p42': 1 } } });
     expect((await runCli(['ci', '--config', metric])).stderr).toContain('unknown metric "fault.p42"');
     expect((await runCli(['ci', '--config', path.join(dir, 'missing.json')])).exitCode).toBe(2);
-  });
+  }, 180_000); // four CLI runs: slow on a loaded two-core machine
 
-  it('says which kernel it cannot read before booting anything (exit 2)', async () => {
-    const file = config('kernel.json', { base: { traces: [fx('clean-1')] }, patched: { kernel: 'nope/bzImage' }, capture: { workloads: ['odirect-race'], duration: '1s' }, output: 'out-k' });
+  it('says which kernel it cannot read, at its file:line, before capturing anything (exit 2)', async () => {
+    // The base side captures from Debian's kernel: a check that only ran at the patched side's
+    // turn would fail after a whole base capture. Nothing may be captured or written.
+    const file = config('kernel.json', { base: { kernel: 'debian' }, patched: { kernel: 'nope/bzImage' }, capture: { workloads: ['odirect-race'], duration: '1s' }, output: 'out-k' });
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(path.join(dir, 'nope/bzImage'));
+    expect(r.stderr).toContain(`${file}:`);
+    expect(r.stderr).toMatch(/kernel\.json:\d+: invalid config: patched\.kernel: .*nope\/bzImage/);
+    expect(r.stderr).not.toMatch(/capture base|booting/);
+    expect(existsSync(path.join(dir, 'out-k'))).toBe(false);
+  });
+
+  it('refuses a config that does not say which kreplay it was written for, and an unknown workload, at file:line', async () => {
+    const unpinned = path.join(dir, 'unpinned.json');
+    writeFileSync(unpinned, '{\n  "base": { "traces": ["x"] },\n  "patched": { "traces": ["y"] }\n}\n');
+    const r = await runCli(['ci', '--config', unpinned]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${unpinned}:1: invalid config: schema: the config must say which kreplay config format it was written for: "schema": "kreplay-ci/1"`);
+    const wl = config('workload.json', { base: { kernel: 'debian' }, patched: { kernel: 'debian' }, capture: { workloads: ['odirect-race', '../../escape'] }, output: 'out-wl' });
+    const w = await runCli(['ci', '--config', wl]);
+    expect(w.exitCode).toBe(2);
+    expect(w.stderr).toMatch(/workload\.json:\d+: invalid config: capture\.workloads\.1: workload name "\.\.\/\.\.\/escape" cannot name a folder/);
+  });
+
+  it('never writes outside its output folder, whatever workload name a meta.json holds', async () => {
+    // A trace whose meta.json names its workload ../../x (hand-edited, or written by a hostile guest).
+    const evil = path.join(dir, 'evil', 'run');
+    mkdirSync(evil, { recursive: true });
+    copyFileSync(path.join(fx('race'), 'trace.txt'), path.join(evil, 'trace.txt'));
+    const meta = JSON.parse(readFileSync(path.join(fx('race'), 'meta.json'), 'utf8'));
+    meta.workload.name = '../../escaped';
+    writeFileSync(path.join(evil, 'meta.json'), JSON.stringify(meta));
+    const file = config('evil.json', { base: { traces: [fx('race')] }, patched: { traces: [evil] }, output: 'out/evil', formats: ['json'] });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('workload name "../../escaped" cannot name a folder of the ci output');
+    expect(existsSync(path.join(dir, 'escaped'))).toBe(false);
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+
+  it('an output folder that cannot be made is an environment error (exit 3), not a regression', async () => {
+    writeFileSync(path.join(dir, 'a-file'), '');
+    const file = config('blocked.json', { base: { traces: [fx('race')] }, patched: { traces: [fx('race-2')] }, output: 'a-file/out', formats: ['json'] });
+    const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/^error: cannot write .*a-file\/out/m);
+    expect(r.stderr).toContain('hint: ');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

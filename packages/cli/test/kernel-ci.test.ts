@@ -55,7 +55,7 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
       const meta = JSON.parse(readFileSync(path.join(to, 'meta.json'), 'utf8'));
       writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }));
     }
-    writeFileSync(path.join(dir, 'kreplay.config.json'), JSON.stringify({
+    writeFileSync(path.join(dir, 'kreplay.config.json'), JSON.stringify({ schema: 'kreplay-ci/1',
       base: { traces: ['traces/base'] }, patched: { traces: ['traces/patched'] },
       output: 'kreplay-ci', formats: ['text', 'json', 'html', 'ktap', 'kcidb'],
     }));

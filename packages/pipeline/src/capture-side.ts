@@ -6,7 +6,7 @@ import path from 'node:path';
 import { capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, resolveKernel } from '@kreplay/capture';
 import { parseDuration } from '@kreplay/core';
 import { expandInput } from '@kreplay/diff';
-import type { CaptureSide } from './ci.js';
+import type { CaptureSide, CheckCaptureSide } from './ci.js';
 
 export const captureSide: CaptureSide = async (req) => {
   const workload = findWorkload(req.workload);
@@ -22,4 +22,11 @@ export const captureSide: CaptureSide = async (req) => {
     onProgress: req.onProgress, ...(req.signal ? { signal: req.signal } : {}),
   });
   return result.runs.flatMap((r) => expandInput(r.dir));
+};
+
+/** What a capture of one side will need, checked before any work: the kernel, its modules, the workload and the profile. */
+export const checkCaptureSide: CheckCaptureSide = async (req) => {
+  const workload = findWorkload(req.workload);
+  await resolveKernel(req.kernel, req.modules);
+  await loadProfile(req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload)));
 };

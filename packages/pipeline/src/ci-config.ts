@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { FAIL_ON, InputError, loadDocument } from '@kreplay/core';
+import { FAIL_ON, InputError, loadDocument, parseDuration } from '@kreplay/core';
 import { parseThreshold, type Threshold } from '@kreplay/diff';
 
 const SideSchema = z.object({
@@ -25,7 +25,16 @@ const SideSchema = z.object({
 
 export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'] as const;
 
+/**
+ * The version field every config carries: which kreplay config format it was written for,
+ * so a CI job never runs a config this kreplay would read differently from its author's.
+ */
+export const CI_CONFIG_SCHEMA_ID = 'kreplay-ci/1';
+
 export const CiConfigSchema = z.object({
+  schema: z.literal(CI_CONFIG_SCHEMA_ID, {
+    message: `the config must say which kreplay config format it was written for: "schema": "${CI_CONFIG_SCHEMA_ID}" (this kreplay reads ${CI_CONFIG_SCHEMA_ID})`,
+  }),
   $schema: z.string().optional(),
   base: SideSchema,
   patched: SideSchema,
@@ -66,6 +75,13 @@ export interface LoadedCiConfig {
   config: CiConfig;
   file: string;
   thresholds: Threshold[];
+  /** The line of a key in the config file (for errors found after loading). */
+  lineOf?: (path: Array<string | number>) => number | undefined;
+}
+
+/** An input error about one key of the config, at its file:line. */
+export function configError(loaded: LoadedCiConfig, key: Array<string | number>, message: string, hint?: string): InputError {
+  return new InputError(`invalid config: ${key.join('.')}: ${message}`, { file: loaded.file, line: loaded.lineOf?.(key) ?? 1, ...(hint ? { hint } : {}) });
 }
 
 /** Read and validate a config; relative paths become relative to its folder. */
@@ -94,5 +110,24 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
       throw new InputError((e as Error).message, { file, line: doc.lineOf(['thresholds', 'maxRegression', k]), hint: (e as InputError).hint });
     }
   });
-  return { config, file, thresholds };
+  const loaded: LoadedCiConfig = { config, file, thresholds, lineOf: (p) => doc.lineOf(p) };
+  try {
+    parseDuration(config.capture.duration, 'capture.duration');
+  } catch (e) {
+    throw configError(loaded, ['capture', 'duration'], (e as Error).message, (e as InputError).hint);
+  }
+  // Files the config names must exist now, not after the first side's capture.
+  const named: Array<[Array<string | number>, string | undefined]> = [
+    [['capture', 'profile'], config.capture.profile], [['replay', 'probes'], config.replay.probes],
+    [['base', 'modules'], config.base.modules], [['patched', 'modules'], config.patched.modules],
+  ];
+  for (const [key, p] of named) {
+    if (p !== undefined && !(await stat(p).then(() => true, () => false))) throw configError(loaded, key, `${p}: no such file or folder`, 'paths are relative to the config file\'s folder');
+  }
+  for (const side of ['base', 'patched'] as const) {
+    for (const [i, t] of (config[side].traces ?? []).entries()) {
+      if (!(await stat(t).then(() => true, () => false))) throw configError(loaded, [side, 'traces', i], `${t}: no such file or folder`, 'paths are relative to the config file\'s folder');
+    }
+  }
+  return loaded;
 }

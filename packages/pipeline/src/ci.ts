@@ -10,12 +10,11 @@
  * A group is one workload: the configured ones when kernels are captured; with traces on
  * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { formatShard, InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
-import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
+import { checkOutputFolder, formatShard, InputError, inShard, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
+import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
   ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, reportToHtml, verdictWord,
@@ -39,9 +38,14 @@ export type CaptureSide = (req: {
   signal?: AbortSignal;
 }) => Promise<string[]>;
 
+/** Checks, before any work, what a capture of one side will need (kernel, modules, workload, profile); throws an InputError. */
+export type CheckCaptureSide = (req: { kernel: string; modules?: string; workload: string; profile?: string }) => Promise<void>;
+
 export interface CiOptions {
   /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
   capture?: CaptureSide;
+  /** Run before any capture for each side and workload, so a bad kernel path fails in the first second. */
+  checkCapture?: CheckCaptureSide;
   onProgress?: (message: string) => void;
   /** Called when a group's reports are written. */
   onGroup?: (group: CiGroupResult) => void;
@@ -115,12 +119,36 @@ function shown(p: string): string {
   return rel && !rel.startsWith('..') ? rel : p;
 }
 
+/**
+ * A group's name becomes a folder under the output folder, and it comes from data (a
+ * meta.json's workload name, which a guest or a hand-edited file may set to `../../x`): one
+ * plain path component, or an input error naming where it came from.
+ */
+export function checkGroupName(name: string, from: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:+-]{0,99}$/.test(name) || name === 'captures' || /^summary\./.test(name)) {
+    throw new InputError(`workload name ${JSON.stringify(name)} cannot name a folder of the ci output`, {
+      file: from,
+      hint: 'a workload name is letters, digits and . _ : + - (not starting with . or -, not "captures" or "summary.*"); fix the workload name in meta.json',
+    });
+  }
+  return name;
+}
+
+/** `dir` joined with `name`, refusing anything that would land outside `dir`. */
+function under(dir: string, name: string): string {
+  const p = path.join(dir, name);
+  const rel = path.relative(dir, p);
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw new InputError(`${name} would be written outside ${dir}`, { hint: 'a bug if you see this: names are checked first' });
+  return p;
+}
+
 /** A side's traces by the workload their meta.json names (`traces` when it names none). */
 async function byWorkload(side: CiSide): Promise<Map<string, string[]> | undefined> {
   if (!side.traces) return undefined;
   const groups = new Map<string, string[]>();
   for (const input of expandInputs(side.traces)) {
-    const name = (await workloadNameOf(input)) ?? UNNAMED;
+    const named = await workloadNameOf(input);
+    const name = named === undefined ? UNNAMED : checkGroupName(named, input);
     groups.set(name, [...(groups.get(name) ?? []), input]);
   }
   return groups;
@@ -142,7 +170,7 @@ function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, w
 async function sideInputs(sideName: 'base' | 'patched', side: CiSide, traces: Map<string, string[]> | undefined, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
   if (traces) return tracesOf(sideName, traces, workload);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
-  const outDir = path.join(cfg.output, 'captures', sideName, workload);
+  const outDir = under(path.join(cfg.output, 'captures', sideName), workload);
   return opts.capture({
     side: sideName, kernel: side.kernel!, ...(side.modules ? { modules: side.modules } : {}), workload,
     ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
@@ -176,31 +204,61 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   const cfg = loaded.config;
   const { groups: planned, baseTraces, patchedTraces } = await ciGroups(cfg);
   const groups = planned.filter((_, i) => inShard(i, opts.shard));
-  // Every group's traces are there before anything is replayed or captured.
+  // Every group's traces are there, and every capture can start, before anything is replayed or captured.
   for (const group of groups) {
     if (baseTraces) tracesOf('base', baseTraces, group);
     if (patchedTraces) tracesOf('patched', patchedTraces, group);
   }
+  for (const [i, w] of (baseTraces && patchedTraces ? [] : cfg.capture.workloads).entries()) {
+    try {
+      checkGroupName(w, loaded.file);
+    } catch (e) {
+      throw configError(loaded, ['capture', 'workloads', i], (e as Error).message, (e as InputError).hint);
+    }
+  }
+  if (opts.checkCapture) {
+    for (const sideName of ['base', 'patched'] as const) {
+      const side = cfg[sideName];
+      if (side.kernel === undefined) continue;
+      for (const workload of groups) {
+        try {
+          await opts.checkCapture({ kernel: side.kernel, ...(side.modules ? { modules: side.modules } : {}), workload, ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}) });
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          // Which key the error is about, for its line: the workload, the profile, the modules folder or the kernel.
+          const key = /workload/.test(e.message) ? ['capture', 'workloads'] : /profile/.test(e.message) && cfg.capture.profile ? ['capture', 'profile']
+            : /modules/.test(e.message) && side.modules ? [sideName, 'modules'] : [sideName, 'kernel'];
+          throw configError(loaded, key, e.message, e.hint);
+        }
+      }
+    }
+  }
   const progress = (m: string) => opts.onProgress?.(m);
-  await mkdir(cfg.output, { recursive: true });
+  await checkOutputFolder(cfg.output);
   const results: CiGroupResult[] = [];
   for (const group of groups) {
     if (opts.signal?.aborted) throw opts.signal.reason;
-    const dir = path.join(cfg.output, group);
-    await mkdir(dir, { recursive: true });
+    const dir = under(cfg.output, group);
+    await checkOutputFolder(dir);
     const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
     const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
     const perfetto = cfg.formats.includes('perfetto')
       ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
       : undefined;
-    const model = await buildReport({
-      base, patched,
-      replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
-      diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
-      title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
-      onInput: (input) => progress(`replay ${group}: ${shown(input)}`),
-      ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
-    });
+    let model;
+    try {
+      model = await buildReport({
+        base, patched,
+        replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+        diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
+        title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
+        onInput: (input) => progress(`replay ${group}: ${shown(input)}`),
+        ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
+      });
+    } catch (e) {
+      await perfetto?.abort(); // no half-written Perfetto JSON is left
+      throw e;
+    }
     await perfetto?.finish(model);
     const d = model.diff!;
     const rendered = cfg.formats.flatMap((fmt) => (DIFF_FILES[fmt] ? [DIFF_FILES[fmt]] : []));
@@ -210,8 +268,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       ...(cfg.formats.includes('html') ? [path.join(dir, 'report.html')] : []),
     ].sort();
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
-    for (const [name, render] of rendered) await writeFile(path.join(dir, name), render(d, view));
-    if (cfg.formats.includes('html')) await writeFile(path.join(dir, 'report.html'), reportToHtml(model));
+    for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
+    if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
     progress(`diff ${group}: ${verdictWord(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
       name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
@@ -238,10 +296,10 @@ const sideName = (cfg: CiConfig, side: 'base' | 'patched') => cfg[side].name ?? 
 /** The summary files of a run (or of merged shards): summary.json and .txt, and summary.ktap / summary.kcidb.json when asked. */
 export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {
   const out = result.output;
-  await writeFile(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
-  await writeFile(path.join(out, 'summary.txt'), ciSummaryText(result));
-  if (cfg.formats.includes('ktap')) await writeFile(path.join(out, 'summary.ktap'), ciToKtap(result));
-  if (cfg.formats.includes('kcidb')) await writeFile(path.join(out, 'summary.kcidb.json'), ciToKcidb(result, kcidbOf({ ...cfg, output: out })));
+  await writeFileAtomic(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
+  await writeFileAtomic(path.join(out, 'summary.txt'), ciSummaryText(result));
+  if (cfg.formats.includes('ktap')) await writeFileAtomic(path.join(out, 'summary.ktap'), ciToKtap(result));
+  if (cfg.formats.includes('kcidb')) await writeFileAtomic(path.join(out, 'summary.kcidb.json'), ciToKcidb(result, kcidbOf({ ...cfg, output: out })));
 }
 
 export function ciSummaryText(r: CiResult): string {

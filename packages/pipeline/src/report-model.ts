@@ -3,8 +3,7 @@
  * from replay JSON), the events around each finding from a second pass over its trace,
  * and the diff when the inputs come as two sides.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import type { MmOp } from '@kreplay/core';
+import { createAtomicWriteStream, type AtomicWriteStream, type MmOp } from '@kreplay/core';
 import {
   diffRuns, findingKey, isReplayJsonPath, loadRun, replayOptions,
   type DiffOptions, type ReplayerOptions, type RunData, type TraceReplayer,
@@ -74,11 +73,13 @@ export async function buildReport(req: ReportRequest): Promise<ReportModel> {
 
 /**
  * Perfetto files for the trace inputs of a report: one streaming writer per input (the
- * replayed ops go straight to disk), findings added and the JSON closed by `finish`.
+ * replayed ops go straight to disk, under a temporary name), findings added and the JSON
+ * closed and renamed into place by `finish`; `abort` removes them all, so a failed or
+ * interrupted report leaves no half-written JSON.
  */
 export class PerfettoFiles {
   readonly files: string[] = [];
-  private readonly streams: WriteStream[] = [];
+  private readonly streams: AtomicWriteStream[] = [];
   private readonly writers: PerfettoWriter[] = [];
   private readonly flushes: Array<() => void> = [];
 
@@ -87,7 +88,7 @@ export class PerfettoFiles {
   /** Pass as ReportRequest.opsFor. */
   readonly opsFor = (input: string, index: number): ((op: MmOp) => void) => {
     const file = this.fileFor(input, index);
-    const stream = createWriteStream(file);
+    const stream = createAtomicWriteStream(file);
     // Batched writes: one stream write per 256 KiB instead of one per op.
     let buf = '';
     const w = new PerfettoWriter((s) => {
@@ -107,7 +108,7 @@ export class PerfettoFiles {
     return (op) => w.op(op);
   };
 
-  /** Add each trace input's findings as global instants and close every file. */
+  /** Add each trace input's findings as global instants, close every file and rename it into place. */
   async finish(model: ReportModel): Promise<void> {
     const traced = model.runs.filter((r) => !isReplayJsonPath(r.label));
     this.writers.forEach((w, i) => {
@@ -115,6 +116,16 @@ export class PerfettoFiles {
       w.end();
       this.flushes[i]!();
     });
-    await Promise.all(this.streams.map((s) => new Promise<void>((resolve, reject) => s.end((e?: Error | null) => (e ? reject(e) : resolve())))));
+    try {
+      for (const s of this.streams) await s.commit();
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** Remove every file not yet committed (a failed or interrupted report). */
+  async abort(): Promise<void> {
+    await Promise.all(this.streams.map((s) => s.abort()));
   }
 }

@@ -60,7 +60,7 @@ describe('ci --shard, ci merge and ci plan', () => {
       }
     }
     config = path.join(dir, 'kreplay.config.json');
-    writeFileSync(config, JSON.stringify({
+    writeFileSync(config, JSON.stringify({ schema: 'kreplay-ci/1',
       base: { name: 'debian-6.1', traces: ['traces/base'] },
       patched: { name: '6.1+fix', traces: ['traces/patched'] },
       thresholds: { maxRegression: { 'workload.mismatches': 0 } },

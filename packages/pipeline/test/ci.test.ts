@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCiConfig } from '../src/ci-config.js';
 import { runCi, type CaptureSide } from '../src/ci.js';
-import { parseShard } from '@kreplay/core';
+import { InputError, parseShard } from '@kreplay/core';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -17,7 +17,7 @@ describe('the ci pipeline (library)', () => {
 
   const configFile = (name: string, body: unknown) => {
     const file = path.join(dir, name);
-    writeFileSync(file, JSON.stringify(body));
+    writeFileSync(file, JSON.stringify({ schema: 'kreplay-ci/1', ...(body as object) }));
     return file;
   };
 
@@ -58,9 +58,24 @@ describe('the ci pipeline (library)', () => {
     expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
   }, 60_000);
 
-  it('writes nothing for a config whose traces are missing', async () => {
+  it('writes nothing for a config whose traces are missing: found when it is loaded, at file:line', async () => {
     const file = configFile('missing.json', { base: { traces: ['nope'] }, patched: { traces: ['nope-either'] }, output: 'out-missing' });
-    await expect(runCi(await loadCiConfig(file))).rejects.toThrow(/no such file or folder/);
+    await expect(loadCiConfig(file)).rejects.toMatchObject({ message: expect.stringMatching(/base\.traces\.0: .*nope: no such file or folder/), file, line: 1 });
     expect(existsSync(path.join(dir, 'out-missing'))).toBe(false);
+  });
+
+  it('checks every capture before the first one starts', async () => {
+    const file = configFile('check.json', { base: { kernel: 'debian' }, patched: { kernel: 'build/missing' }, capture: { workloads: ['odirect-race'] }, output: 'out-check' });
+    const asked: string[] = [];
+    const capture: CaptureSide = async (req) => {
+      asked.push(req.side);
+      return [];
+    };
+    const checkCapture = async (req: { kernel: string }) => {
+      if (req.kernel.endsWith('missing')) throw new InputError(`cannot read kernel ${req.kernel}`);
+    };
+    await expect(runCi(await loadCiConfig(file), { capture, checkCapture })).rejects.toThrow(/patched\.kernel: cannot read kernel/);
+    expect(asked).toEqual([]);
+    expect(existsSync(path.join(dir, 'out-check'))).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ describe('the per-finding timeline', () => {
     const [w] = await collectWindows(src, [finding], { marginNs: 160_000n });
     expect(w!.racing).toEqual([{ pid: 302, comm: 'kr_fault' }, { pid: 301, comm: 'kr_dio' }]);
     expect(w!.events.map((e) => [e.line, e.cited])).toEqual([[13, 0], [14, 0], [15, 1], [16, 0], [17, 0], [18, 2], [19, 0]]);
-    const svg = timelineSvg(w!, 'race');
+    const svg = timelineSvg(w!, 'race').text;
     expect(svg).toContain('kr_fault-302 (racing)');
     expect(svg).toContain('>CPU 0<');
     expect(svg).toContain('>CPU 1<');
@@ -40,7 +40,7 @@ describe('the per-finding timeline', () => {
       events: [{ line: 17, source: src, ts: 100000152000n, cpu: 0, pid: 210, comm: 'mmapper', summary: '' }, { line: 21, source: src, ts: 100000210000n, cpu: 1, pid: 211, comm: 'fadvise', summary: '' }], explanation: 'e' };
     const [w] = await collectWindows(src, [f]);
     expect(w!.events.filter((e) => e.phase === 'gap')).toEqual([expect.objectContaining({ cpu: 1, line: 19, name: 'lost 3 events' })]);
-    expect(timelineSvg(w!, 't')).toContain('lost 3 events on CPU 1 (line 19)');
+    expect(timelineSvg(w!, 't').text).toContain('lost 3 events on CPU 1 (line 19)');
   });
 
   it('keeps a bounded number of events on each side of the finding', async () => {

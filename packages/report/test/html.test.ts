@@ -1,9 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import type { TraceEvent } from '@kreplay/core';
-import type { Finding, MmOp } from '@kreplay/core';
-import { emptyCounts } from '@kreplay/diff';
-import { reportToHtml } from '../src/html/report.js';
+import type { CitedEvent, Finding, MmOp } from '@kreplay/core';
+import { diffRuns, emptyCounts, type RunData } from '@kreplay/diff';
+import { html, isHtml, trusted } from '../src/html/html.js';
+import { reportToHtml, type ReportModel } from '../src/html/report.js';
 import { PerfettoWriter } from '../src/perfetto.js';
+import { raceSections, TaskColours } from '../src/race-groups.js';
+import { reportToText } from '../src/report-text.js';
 
 const ev = (ts: bigint, pid: number, line: number): TraceEvent => ({
   type: 'event', ts, cpu: pid % 2, pid, comm: `t${pid}`, event: 'x', fields: {}, line, source: 't.txt',
@@ -59,5 +63,86 @@ describe('the HTML report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('a &amp; b');
     expect(html).toContain('<title>T &lt;1&gt;</title>');
+  });
+});
+
+describe('the html template (structural escaping)', () => {
+  it('escapes every interpolated string; only html`` and trusted() markup passes through', () => {
+    const evil = '<img src=x onerror="alert(1)">&\'';
+    const cell = html`<td title="${evil}">${evil}</td>`;
+    expect(isHtml(cell)).toBe(true);
+    expect(cell.text).toBe('<td title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;</td>');
+    // Nested markup is kept, lists are joined, nothing renders as nothing.
+    expect(html`<tr>${[cell, evil]}${null}${undefined}${false}${3}${5n}</tr>`.text).toBe(`<tr>${cell.text}&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;35</tr>`);
+    // A string that looks like markup built elsewhere is still a string.
+    const built = `<b>${evil}</b>`;
+    expect(html`${built}`.text).not.toContain('<b>');
+    expect(html`${trusted('<b>ok</b>')}`.text).toBe('<b>ok</b>');
+    // Forged markup objects (without the module's private symbol) are escaped as strings.
+    expect(html`${{ text: '<i>' } as unknown as string}`.text).not.toContain('<i>');
+  });
+
+  it('removes bidi controls and isolates right-to-left runs in every context', () => {
+    const comm = '\u202Eabc\u05E9\u05DC\u05D5\u05DD\u2066x';
+    expect(html`<p title="${comm}">${comm}</p>`.text).toBe('<p title="abc\u2068\u05E9\u05DC\u05D5\u05DD\u2069x">abc\u2068\u05E9\u05DC\u05D5\u05DD\u2069x</p>');
+  });
+});
+
+const cited = (line: number, pid: number, comm: string, summary: string, ts: bigint): CitedEvent => ({ line, source: 't.txt', ts, cpu: pid % 2, pid, comm, summary });
+function finding(rule: Finding['rule'], index: number, pids: [number, string, string][], ts: bigint): Finding {
+  return {
+    rule, severity: 'error', certainty: 'certain', message: `m ${index}`, ts, cpu: 0, pid: pids[0]![0],
+    events: pids.map(([pid, comm, fn], i) => cited(10 + i, pid, comm, `${fn} x=1`, ts + BigInt(i))), explanation: 'e',
+    file: '8:0/c', index,
+  };
+}
+const run = (source: string, findings: Finding[]): RunData => ({ source, findings, durationNs: 1000, counts: emptyCounts(), latency: {}, stats: { events: 10, ops: 10, gaps: 0, unknown: 0 } });
+
+describe('race groups', () => {
+  const race = (i: number, pidBase: number, t: bigint) => finding('orphan-page-mapped', i, [[pidBase, 'kr-write', 'invalidate_inode_pages2_range'], [pidBase + 1, 'kr-fault', 'filemap_fault']], t);
+
+  it('one race on many pages, across runs with other pids, is one group listing the pages; other tasks or paths are another', () => {
+    const p1 = run('p1', [race(0, 100, 1000n), race(1, 100, 2000n), race(2, 100, 3000n)]);
+    const p2 = run('p2', [race(3, 200, 1000n), finding('orphan-page-mapped', 7, [[201, 'kr-fault', 'filemap_fault'], [200, 'kr-write', 'invalidate_inode_pages2_range']], 5000n)]);
+    const other = run('p3', [finding('orphan-page-mapped', 9, [[300, 'kr-trunc', 'truncate_pagecache'], [301, 'kr-fault', 'filemap_fault']], 100n)]);
+    const d = diffRuns([run('b', [])], [p1, p2, other]);
+    const m: ReportModel = { title: 't', runs: [], diff: d };
+    const [fresh, fixed, same] = raceSections(m);
+    expect(fixed!.groups).toEqual([]);
+    expect(same!.groups).toEqual([]);
+    expect(fresh!.groups.map((g) => ({ id: g.id, roles: g.roles.map((r) => `${r.comm}@${r.fn}`), pages: g.members.map((x) => x.index) }))).toEqual([
+      { id: 'finding-new-1', roles: ['kr-write@invalidate_inode_pages2_range', 'kr-fault@filemap_fault'], pages: [0, 1, 2, 3, 7] },
+      { id: 'finding-new-2', roles: ['kr-trunc@truncate_pagecache', 'kr-fault@filemap_fault'], pages: [9] },
+    ]);
+    const text = reportToText(m);
+    expect(text).toContain('pages:  8:0/c index 0-3, 7 (5 pages)');
+    expect(text.match(/^ {2}\d+\. /gm)).toHaveLength(2);
+    const page = reportToHtml(m);
+    expect(page.match(/<article class="finding/g)).toHaveLength(2);
+  });
+
+  it('gives a task one colour across the report, telling same-named racers apart by pid', () => {
+    const c = new TaskColours();
+    const a = c.colour(1, 'kr-write', [{ pid: 1, comm: 'kr-write' }, { pid: 2, comm: 'kr-fault' }]);
+    const b = c.colour(2, 'kr-fault', [{ pid: 1, comm: 'kr-write' }, { pid: 2, comm: 'kr-fault' }]);
+    expect(c.colour(9, 'kr-fault', [{ pid: 9, comm: 'kr-fault' }, { pid: 8, comm: 'kr-write' }])).toBe(b);
+    expect(c.colour(8, 'kr-write', [{ pid: 9, comm: 'kr-fault' }, { pid: 8, comm: 'kr-write' }])).toBe(a);
+    const twins = [{ pid: 5, comm: 'kr-fault' }, { pid: 6, comm: 'kr-fault' }];
+    expect(c.colour(5, 'kr-fault', twins)).not.toBe(c.colour(6, 'kr-fault', twins));
+    expect(c.colour(7, 'bystander', twins)).toBe('#a0a0a0');
+  });
+
+  it('never lets trace text become markup or carry bidi controls, whatever it holds (property)', () => {
+    const hostile = fc.string({ unit: fc.constantFrom('<', '>', '&', '"', "'", '\u202E', '\u2066', '\u200F', 'a', ' ', '=', '/', '\u05E9', 'x') });
+    fc.assert(fc.property(hostile, hostile, hostile, (comm, msg, label) => {
+      const f = { ...race(0, 100, 1000n), message: `<x-evil>${msg}`, explanation: `<x-evil>${msg}` };
+      f.events = f.events.map((e) => ({ ...e, comm: `<x-evil>${comm}`, summary: `<x-evil>${msg}` }));
+      const r = run(`<x-evil>${label}`, [f]);
+      const m: ReportModel = { title: `<x-evil>${label}`, runs: [{ label: `<x-evil>${label}`, run: r, classes: [{ key: 'k', finding: f, count: 1 }] }] };
+      const out = reportToHtml(m);
+      expect(out).not.toContain('<x-evil');
+      expect(out).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
+      expect(reportToText(m)).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
+    }), { numRuns: 60 });
   });
 });

@@ -63,6 +63,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       initTimeoutMs: flags['init-timeout'] ? parseDuration(flags['init-timeout'], '--init-timeout') : undefined,
       timeoutMs: flags.timeout ? parseDuration(flags.timeout, '--timeout') : undefined,
       kreplayVersion: this.config.version,
+      signal: this.interruptible(), // SIGINT/SIGTERM: QEMU killed, work folder removed, exit 130/143
       onProgress: (m) => { if (!quiet || flags.console) this.note(m); },
       onConsole: flags.console ? (l) => this.note(`[${(l.ms / 1000).toFixed(2).padStart(7)}] ${l.text}`) : undefined,
     });

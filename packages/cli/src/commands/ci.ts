@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { relative, resolve } from 'node:path';
-import { captureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
-import { parseShard } from '@kreplay/core';
+import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
+import { parseShard, stringifyJson } from '@kreplay/core';
 import { verdictWord } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -9,7 +9,9 @@ export default class Ci extends KreplayCommand {
   static override summary = 'Capture → replay → diff → reports for a base and a patched kernel, from one config file';
   static override description = `Reads kreplay.config.json (zod-validated; see kreplay.config.example.json and docs/ci.md): the base and patched kernels to capture from (Debian's packaged kernel or a bzImage) or traces already captured, the capture profile and workloads, runs per side, replay choices and thresholds. For each workload it captures both sides (when kernels are given), replays every run, diffs them and writes every report into the output folder: <workload>/diff.txt, diff.json, diff.junit.xml, diff.sarif, diff.github.txt, report.html (and perfetto-*.json when asked), plus summary.txt and summary.json.
 
-Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations) and none regressed, 3 when capture cannot run on this machine.`;
+Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). The config states the format it was written for ("schema": "kreplay-ci/1") and is checked whole before any work: every key, every file it names, each side's kernel, modules, workloads and profile, each error at its file:line. Outputs are written under a temporary name and renamed; SIGINT/SIGTERM stop QEMU, remove the work folders and half-written files, and exit 130/143.
+
+Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations) and none regressed, 3 when capture cannot run on this machine or an output cannot be written.`;
 
   static override examples = [
     '<%= config.bin %> ci --config kreplay.config.json',
@@ -19,6 +21,7 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
   static override flags = {
     config: Flags.string({ default: 'kreplay.config.json', description: 'config file' }),
     output: Flags.string({ description: 'output folder (overrides the config\'s "output")' }),
+    json: Flags.boolean({ description: 'print the summary (summary.json) as JSON instead of text' }),
     shard: Flags.string({ description: 'i/n: run only every n-th workload, starting at the i-th (fan out over CI jobs)' }),
   };
 
@@ -46,14 +49,19 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
     };
     let result;
     try {
-      result = await runCi(loaded, { capture: captureSide, onProgress, onGroup, ...(shard ? { shard } : {}) });
+      result = await runCi(loaded, { capture: captureSide, checkCapture: checkCaptureSide, signal: this.interruptible(), onProgress, onGroup, ...(shard ? { shard } : {}) });
     } finally {
       clearInterval(ticker);
       if (live) process.stderr.write('\r\x1b[K');
     }
+    const code = result.verdict === 'regression' ? EXIT.findings : result.verdict === 'inconclusive' ? EXIT.input : EXIT.clean;
+    if (flags.json) {
+      this.out(stringifyJson(result, 2));
+      this.exit(code);
+    }
     this.out(ciSummaryText(result).trimEnd());
     const rel = relative(process.cwd(), result.output);
     this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
-    this.exit(result.verdict === 'regression' ? EXIT.findings : result.verdict === 'inconclusive' ? EXIT.input : EXIT.clean);
+    this.exit(code);
   }
 }

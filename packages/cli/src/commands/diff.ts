@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, verdictWord } from '@kreplay/report';
-import { FAIL_ON } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
@@ -33,6 +32,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     base: Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
     patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
     format: Flags.string({ options: [...FORMATS], default: 'text', description: 'output format' }),
+    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
@@ -50,12 +50,13 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       this.exit(EXIT.input);
     }
     const thresholds = (flags['max-regression'] ?? []).map((s) => parseThreshold(s));
+    if (flags.out) await checkOutputPath(flags.out);
     const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes });
-    const progress = (input: string) => {
-      if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
-    };
+    const shown = this.progress();
+    const progress = (input: string) => shown.step(`replaying ${input}`);
     const base = await loadSide(expandInputs(baseInputs), replay, progress);
     const patched = await loadSide(expandInputs(patchedInputs), replay, progress);
+    shown.done();
     const result: DiffResult = diffRuns(base, patched, {
       failOn: flags['fail-on'] as DiffResult['failOn'],
       thresholds,
@@ -70,13 +71,11 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       ktap: (d: DiffResult) => diffToKtap(d, workload),
       kcidb: (d: DiffResult) => diffToKcidb(d, { ...workload, ...kcidbOptions(flags) }),
     } satisfies Record<(typeof FORMATS)[number], (d: DiffResult) => string>;
-    const text = render[flags.format as (typeof FORMATS)[number]](result);
+    const text = render[(flags.json ? 'json' : flags.format) as (typeof FORMATS)[number]](result);
+    await this.emit(text, flags.out);
     if (flags.out) {
-      await writeFile(flags.out, text);
       this.note(`${verdictWord(result)}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
       for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
-    } else {
-      process.stdout.write(text);
     }
     this.exit(result.verdict === 'inconclusive' ? EXIT.input : result.regression ? EXIT.findings : EXIT.clean);
   }

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
-import { InputError, parseDuration, parseShard, stringifyJson } from '@kreplay/core';
+import { checkOutputPath, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
 import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -20,7 +21,9 @@ Verdict: violation (exit 1), clean (exit 0, only when every interleaving was exp
 
 For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
 
---schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.`;
+--schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.
+
+A flavor module is code: kreplay imports and runs it. --flavor PATH is your explicit choice to run one; a scenario file's own \`flavor:\` may name a built-in flavor, and names a module only with --allow-scenario-code (the path is then relative to the scenario file). SIGINT or SIGTERM stops the search and prints what was explored (verdict incomplete).`;
 
   static override examples = [
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml',
@@ -37,7 +40,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
   };
 
   static override flags = {
-    flavor: Flags.string({ description: 'kernel flavor name or flavor module path (overrides the scenario\'s flavor)' }),
+    flavor: Flags.string({ description: 'kernel flavor name, or the path of a flavor module to run (a module is code: this flag is your choice to run it); overrides the scenario\'s flavor' }),
+    'allow-scenario-code': Flags.boolean({ description: 'let the scenario\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file); without it a scenario may only name a built-in flavor' }),
     json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)', exclusive: ['format'] }),
     format: Flags.string({ options: ['text', 'json', 'ktap', 'kcidb'], default: 'text', description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)' }),
     ...KERNEL_CI_FLAGS,
@@ -70,8 +74,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     if (!args.scenario) {
       throw new InputError('no scenario given', { hint: 'kreplay explore fixtures/scenarios/odirect-vs-fault.yaml (or --list-flavors)' });
     }
+    for (const f of [flags['trace-out'], flags['perfetto-out']]) if (f) await checkOutputPath(f);
     const scenario = await loadScenario(args.scenario);
-    const flavor = await resolveFlavor(flags.flavor ?? scenario.flavor);
+    const flavor = await resolveFlavor(flags.flavor ?? await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']));
     const machine = createMachine(scenario, flavor);
     const header = { scenario: scenario.name, flavor: flavor.name };
     if (flags.check) {
@@ -95,17 +100,10 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       }
     }
     const opts = this.options(flags, scheduled && flags.schedule !== undefined ? { file: flags.schedule, schedule: scheduled } : undefined);
-    const ac = new AbortController();
-    const onSigint = (): void => ac.abort();
-    process.once('SIGINT', onSigint);
-    opts.signal = ac.signal;
-    let result;
-    try {
-      result = await explore(machine, opts);
-    } finally {
-      process.removeListener('SIGINT', onSigint);
-      if (opts.progress) process.stderr.write('\r\x1b[K');
-    }
+    // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
+    opts.signal = this.interruptible();
+    const result = await explore(machine, opts);
+    this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
       // with --schedule, the violation the file was recorded for when the schedule reaches it
@@ -117,22 +115,22 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
           : 'note: no violation, so no counterexample trace was written');
       } else {
         const ce = counterexample(machine, v, header);
-        if (flags['trace-out']) await writeFile(flags['trace-out'], ce.ftrace);
-        if (flags['perfetto-out']) await writeFile(flags['perfetto-out'], ce.perfetto);
+        if (flags['trace-out']) await writeFileAtomic(flags['trace-out'], ce.ftrace);
+        if (flags['perfetto-out']) await writeFileAtomic(flags['perfetto-out'], ce.perfetto);
         this.note(`wrote the ${v.rule} counterexample (${v.schedule.length} steps) to ${[flags['trace-out'], flags['perfetto-out']].filter(Boolean).join(' and ')}`);
       }
     }
 
     const format = flags.json ? 'json' : flags.format;
-    if (format === 'json') this.out(stringifyJson(exploreJson(machine, result, header), 2));
+    if (format === 'json') await this.emit(`${stringifyJson(exploreJson(machine, result, header), 2)}\n`, undefined);
     else if (format === 'ktap' || format === 'kcidb') {
       const summary: ExploreSummary = {
         verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
         incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
       };
-      process.stdout.write(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)));
+      await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
     }
-    else process.stdout.write(formatExploreText(machine, result, header));
+    else await this.emit(formatExploreText(machine, result, header), undefined);
     if (result.verdict === 'violation') this.exit(EXIT.findings);
   }
 
@@ -169,13 +167,31 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     } else if (flags.shard !== undefined) {
       throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
     }
-    if (process.stderr.isTTY) {
-      opts.progress = (p: ProgressInfo) => {
-        process.stderr.write(`\rexploring: ${p.executions} executions, ${p.states} states (${p.distinctStates} distinct), ${(p.elapsedMs / 1000).toFixed(1)} s `);
-      };
-    }
+    const shown = this.progress();
+    opts.progress = (p: ProgressInfo) => {
+      shown.update(`exploring: ${p.executions} executions, ${p.states} states (${p.distinctStates} distinct), ${(p.elapsedMs / 1000).toFixed(1)} s`);
+    };
     return opts;
   }
+}
+
+/**
+ * The flavor a scenario file names. A built-in name is data; a module path is code, which a
+ * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
+ * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
+ */
+async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
+  if (listFlavors().some((f) => f.name === flavor)) return flavor;
+  const line = await readFile(file, 'utf8').then((t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1, () => 0) || undefined;
+  const looksLikePath = /[\\/]/.test(flavor) || /\.m?js$/.test(flavor);
+  if (!looksLikePath) return flavor; // an unknown name: resolveFlavor says which names exist
+  if (!allowCode) {
+    throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
+      file, line,
+      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors().map((f) => f.name).join(', ')})`,
+    });
+  }
+  return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
 }
 
 /** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */

@@ -44,7 +44,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     const { args, flags } = await this.parse(Parse);
     const file = args.file;
     if (flags.pretty || flags.render) return this.pretty(file, flags.strict, flags.render);
-    const progress = this.progress(file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
+    const progress = this.parseProgress(file, file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
     let totals: ParseTotals | undefined;
     const collector = new TraceStatsCollector(file);
     const started = performance.now();
@@ -100,26 +100,24 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     if (total > first.length) this.note(`warning: ... and ${total - first.length} more unparseable lines (--jsonl lists them all as gaps)`);
   }
 
-  /** A one-line progress bar on stderr, only when stderr is a terminal and the file is large. */
-  private progress(size: number | undefined): { update: (read: number, total?: number) => void; done: () => void } | undefined {
-    if (!process.stderr.isTTY || size === undefined || size < PROGRESS_MIN_BYTES) return undefined;
+  /**
+   * Progress of a large file: a bar redrawn on a terminal, a plain line every
+   * KREPLAY_PROGRESS_SECONDS in a CI log (src/progress.ts); nothing for a small file.
+   */
+  private parseProgress(file: string, size: number | undefined): { update: (read: number, total?: number) => void; done: () => void } | undefined {
+    if (size === undefined || size < PROGRESS_MIN_BYTES) return undefined;
+    const shown = this.progress();
     const t0 = performance.now();
-    let last = 0;
     return {
       update: (read, total) => {
-        const now = performance.now();
-        if (now - last < 200) return;
-        last = now;
         const all = total ?? size;
         const frac = Math.min(1, read / all);
         const width = 30;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-        const mbs = read / 1e6 / ((now - t0) / 1000);
-        process.stderr.write(`\rparsing [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(0)}/${(all / 1e6).toFixed(0)} MB ${mbs.toFixed(0)} MB/s `);
+        const mbs = read / 1e6 / Math.max(1e-3, (performance.now() - t0) / 1000);
+        shown.update(`parsing ${file} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(0)}/${(all / 1e6).toFixed(0)} MB ${mbs.toFixed(0)} MB/s`);
       },
-      done: () => {
-        if (last > 0) process.stderr.write('\r\x1b[K');
-      },
+      done: () => shown.done(),
     };
   }
 }

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
-import { FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
-import { EXIT, KreplayCommand, writeStdout } from '../base.js';
+import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Replay extends KreplayCommand {
@@ -49,6 +48,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay);
+    if (flags.out) await checkOutputPath(flags.out);
     const opts: ReplayOptions = { kernel: flags.kernel };
     if (flags.probes) {
       opts.probes = await loadProbeMap(flags.probes);
@@ -62,20 +62,18 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       opts.vmemmapBase = BigInt(v.startsWith('0x') || v.startsWith('0X') ? v : `0x${v}`);
     }
     if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
-    if (process.stderr.isTTY) opts.onProgress = (n) => process.stderr.write(`\r${(n / 1e6).toFixed(1)} M events…`);
+    const progress = this.progress();
+    progress.step(`replaying ${args.trace}`);
+    opts.onProgress = (n) => progress.update(`replaying ${args.trace}: ${(n / 1e6).toFixed(1)} M events`);
 
     const result = await replayFile(args.trace, opts);
-    if (process.stderr.isTTY && result.stats.events >= (1 << 20)) process.stderr.write('\r\x1b[K');
+    progress.done();
 
     const failOn = flags['fail-on'] as FailOn;
     const format = (flags.json ? 'json' : flags.format) as ReplayFormat;
     const text = renderReplay(result, format, { failOn, stats: flags.stats, timing: flags.timing, kcidb: kcidbOptions(flags) });
-    if (flags.out) {
-      await writeFile(flags.out, text);
-      this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);
-    } else {
-      await writeStdout(text);
-    }
+    await this.emit(text, flags.out);
+    if (flags.out) this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);
     if (format !== 'text' || flags.out) for (const w of result.warnings) this.note(`warning: ${w}`);
     if (result.verdict.status === 'inconclusive') {
       // a trace that saw nothing is never a pass, whatever --fail-on says (docs/exit-codes.md)

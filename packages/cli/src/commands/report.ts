@@ -1,11 +1,10 @@
 import { Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
-import { reportToHtml, verdictWord } from '@kreplay/report';
-import { FAIL_ON } from '@kreplay/core';
+import { reportToHtml, reportToJson, reportToText, verdictWord } from '@kreplay/report';
+import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { KreplayCommand } from '../base.js';
 import { shippedKernels } from '@kreplay/replay';
-import { EXIT, KreplayCommand } from '../base.js';
 
 /**
  * Where each trace input's Perfetto JSON goes: OUT itself for a single input; otherwise
@@ -20,25 +19,33 @@ function perfettoFile(out: string, index: number, sides: { base: number } | unde
 }
 
 export default class Report extends KreplayCommand {
-  static override summary = 'Write a self-contained HTML report (and optionally Perfetto JSON) of replayed traces';
+  static override summary = 'Report replayed traces: a summary to paste into a mail, a self-contained HTML report, Perfetto JSON';
   static override description = `Inputs are traces (replayed now), replay results from \`kreplay replay --format json\`, or folders of runs. Given --base and --patched, the report includes the diff tables (what the patch changed).
 
-The HTML file needs nothing else: no network, no scripts, no fonts. It holds a summary, each finding with its explanation and cited trace lines, a per-CPU timeline (SVG) of the events around each finding with the racing tasks highlighted, the diff tables, and latency histograms.
+Findings that are one race — the same rule, the same racing tasks (by name) in the same code paths — are shown once, listing the pages they hit.
+
+--format text (the default when no file is asked for) prints a plain-text summary a kernel developer can paste into a mail: the verdict, each race with its tasks, code paths, pages, counts and the first occurrence's cited trace lines. --json prints the same as JSON.
+
+--html writes one file that needs nothing else: no network, no scripts, no fonts. It holds the mail summary, each race with its explanation and cited trace lines, a per-CPU timeline (SVG) of the events around it with each racing task in one colour across the whole report, the diff tables, and latency histograms.
 
 --perfetto writes the replayed trace as Chrome trace JSON for https://ui.perfetto.dev (open it there with "Open trace file"; it stays on your machine): a track per task, slices for fault/invalidate/truncate, instants for page-cache events, findings as global instants. With several trace inputs the second one goes to OUT-2.json, and so on; with --base/--patched, to OUT-base-1.json ... OUT-patched-1.json ...
 
-Exit 0 once the report is written, whatever it shows (gate a build with \`kreplay diff\` or \`kreplay ci\`); 2 on bad input.`;
+Exit 0 once the report is written, whatever it shows (gate a build with \`kreplay diff\` or \`kreplay ci\`); 2 on bad input; 3 when an output cannot be written (nothing half-written is left).`;
 
   static override examples = [
     '<%= config.bin %> report traces/odirect-race/trace.txt.gz --html race.html --perfetto race.perfetto.json',
     '<%= config.bin %> report --base traces/pair-odirect/base --patched traces/pair-odirect/patched --html diff.html',
+    '<%= config.bin %> report --base base/ --patched patched/ --format text > mail.txt',
   ];
 
   static override strict = false;
   static override args = {};
 
   static override flags = {
-    html: Flags.string({ required: true, description: 'write the HTML report here' }),
+    html: Flags.string({ description: 'write the HTML report here' }),
+    format: Flags.string({ options: ['text', 'json'], description: 'print the summary as text (to paste into a mail; the default when no --html/--perfetto is given) or JSON' }),
+    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
+    out: Flags.string({ description: 'write the --format output to this file instead of stdout' }),
     perfetto: Flags.string({ description: 'write the replayed trace(s) as Chrome trace JSON here' }),
     base: Flags.string({ multiple: true, description: 'base (unpatched) run: trace, replay JSON or folder (repeatable)' }),
     patched: Flags.string({ multiple: true, description: 'patched run: trace, replay JSON or folder (repeatable)' }),
@@ -55,33 +62,49 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     const base = expandInputs(flags.base ?? []);
     const patched = expandInputs(flags.patched ?? []);
     if (runs.length + base.length + patched.length === 0) {
-      this.note('error: report needs at least one input\n  hint: kreplay report TRACE --html out.html, or --base A --patched B --html out.html');
-      this.exit(EXIT.input);
+      throw new InputError('report needs at least one input', { hint: 'kreplay report TRACE, or --base A --patched B (add --html out.html for the HTML report)' });
     }
     if (base.length && runs.length) {
-      this.note('error: give inputs either as --base/--patched sides or as plain arguments, not both\n  see: kreplay report --help');
-      this.exit(EXIT.input);
+      throw new InputError('give inputs either as --base/--patched sides or as plain arguments, not both', { hint: 'kreplay report --base A --patched B, or kreplay report TRACE...' });
     }
     if ((base.length === 0) !== (patched.length === 0)) {
-      this.note('error: --base and --patched go together\n  hint: give both sides, or plain inputs without a side');
-      this.exit(EXIT.input);
+      throw new InputError('--base and --patched go together', { hint: 'give both sides, or plain inputs without a side' });
     }
+    const format = flags.json ? 'json' : flags.format ?? (flags.html || flags.perfetto ? undefined : 'text');
+    if (flags.out && !format) throw new InputError('--out writes the --format output', { hint: 'add --format text or --json, or write the HTML with --html FILE' });
+    // Every output is checked before anything is replayed: a folder or a missing one fails now.
+    for (const f of [flags.html, flags.perfetto, flags.out]) if (f) await checkOutputPath(f);
     const sides = base.length ? { base: base.length } : undefined;
     const perfetto = flags.perfetto ? new PerfettoFiles((_input, i) => perfettoFile(flags.perfetto!, i, sides)) : undefined;
-    const model = await buildReport({
-      runs, base, patched,
-      replay: { kernel: flags.kernel, probesFile: flags.probes },
-      diff: { failOn: flags['fail-on'] as DiffResult['failOn'], thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)) },
-      ...(flags.title ? { title: flags.title } : {}),
-      onInput: (input) => {
-        if (process.stderr.isTTY && !process.env.CI) this.note(`replaying ${input} ...`);
-      },
-      ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
-    });
-    await perfetto?.finish(model);
-    for (const f of perfetto?.files ?? []) this.note(`wrote ${f}`);
-    await writeFile(flags.html, reportToHtml(model));
-    const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
-    this.note(`wrote ${flags.html}: ${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${verdictWord(model.diff)}` : ''}`);
+    const signal = this.interruptible();
+    const progress = this.progress();
+    try {
+      const model = await buildReport({
+        runs, base, patched,
+        replay: { kernel: flags.kernel, probesFile: flags.probes, signal },
+        diff: {
+          failOn: flags['fail-on'] as DiffResult['failOn'], thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)),
+          ...(sides ? { baseLabel: flags.base!.join(' '), patchedLabel: flags.patched!.join(' ') } : {}),
+        },
+        ...(flags.title ? { title: flags.title } : {}),
+        onInput: (input) => progress.step(`replaying ${input}`),
+        ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
+      });
+      progress.done();
+      await perfetto?.finish(model);
+      const written = [...(perfetto?.files ?? [])];
+      if (flags.html) {
+        await writeFileAtomic(flags.html, reportToHtml(model));
+        written.push(flags.html);
+      }
+      if (format === 'json') await this.emit(`${stringifyJson({ ...reportToJson(model), files: written }, 2)}\n`, flags.out);
+      else if (format === 'text') await this.emit(reportToText(model), flags.out);
+      const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
+      for (const f of written) this.note(`wrote ${f}`);
+      if (!format || flags.out) this.note(`${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${verdictWord(model.diff)}` : ''}`);
+    } catch (e) {
+      await perfetto?.abort();
+      throw e;
+    }
   }
 }

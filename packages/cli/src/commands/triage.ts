@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
-import { DEFAULT_DEBIAN_SERIES, InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { checkOutputPath, DEFAULT_DEBIAN_SERIES, InputError, parseDuration, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { resolveFlavor } from '@kreplay/mm-model';
 import { buildReport } from '@kreplay/pipeline';
 import { reportToHtml } from '@kreplay/report';
@@ -60,6 +59,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     const files = argv as string[];
     if (files.length === 0) throw new InputError('no report given', { hint: 'kreplay triage report.txt (or - to read stdin)' });
     if (flags.repro && files.length !== 1) throw new InputError('--repro goes with one report', { hint: 'triage the reports one at a time' });
+    for (const f of [flags.html, flags['scenario-out']]) if (f) await checkOutputPath(f);
     const flavor = flags.flavor ? await resolveFlavor(flags.flavor) : undefined;
     const timeoutMs = parseDuration(flags.timeout, '--timeout');
     const progress = process.stderr.isTTY && !flags.json ? (m: string) => this.note(m) : undefined;
@@ -82,7 +82,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
       const runs = results[0]?.repro?.runs.map((r) => r.dir) ?? [];
       const model = await buildReport({ runs, title: `kreplay triage: ${files.join(', ')}` });
       model.triage = results.map((r) => triageView(r.result, r.repro));
-      await writeFile(flags.html, reportToHtml(model));
+      await writeFileAtomic(flags.html, reportToHtml(model));
       this.note(`wrote ${flags.html}`);
     }
     if (flags.json) {
@@ -105,7 +105,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     const m = /^(.*?)(\.[^./]+)?$/.exec(file)!;
     for (const [i, { s, yaml }] of yamls.entries()) {
       const out = i === 0 ? file : `${m[1]}-${i + 1}${m[2] ?? '.yaml'}`;
-      await writeFile(out, yaml);
+      await writeFileAtomic(out, yaml);
       this.note(`wrote the scenario of splat ${s.index} (${s.title}) to ${out}`);
     }
   }

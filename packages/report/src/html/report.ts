@@ -1,7 +1,11 @@
 /**
  * `kreplay report --html`: one self-contained HTML file (inline CSS and SVG, no scripts,
- * no fonts, no network). Summary, the diff tables when there are two sides, every finding
- * with its explanation, cited trace lines and a per-CPU timeline, and latency histograms.
+ * no fonts, no network). At the top the summary to paste into a mail (report-text.ts), then
+ * the verdict, the diff tables when there are two sides, each race once — findings that
+ * are one race (same rule, same tasks, same code paths: race-groups.ts) in one card that
+ * lists its pages, with the first occurrence's explanation, cited trace lines and per-CPU
+ * timeline, a task keeping one colour across the whole report — and latency histograms.
+ * All markup is built with the escaping `html` template (html.ts).
  */
 import type { Finding } from '@kreplay/core';
 import {
@@ -9,10 +13,13 @@ import {
   type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
+import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
+import { reportToText, verdictReasons } from '../report-text.js';
 import { seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
+import { html, join, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
-import { esc, histogramSvg, timelineSvg } from './svg.js';
+import { histogramSvg, timelineSvg } from './svg.js';
 import { triageSection, type TriageView } from './triage.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */
@@ -37,13 +44,13 @@ export interface ReportModel {
   title: string;
   runs: ReportRun[];
   diff?: DiffResult;
-  /** Finding classes listed in full per run; the rest are counted (default 200). */
+  /** Race groups listed in full per section; the rest are counted (default 200). */
   maxFindingsShown?: number;
   /** Bug reports triaged (`kreplay triage --html`), shown first. */
   triage?: TriageView[];
 }
 
-const CSS = `
+const CSS = trusted(`
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
 main{max-width:1040px;margin:0 auto;padding:16px 24px 48px}
 h1{font-size:24px;margin:8px 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -65,169 +72,201 @@ svg text{font:11px system-ui,sans-serif}svg .lane{font-weight:600;fill:#333}svg 
 svg .evname{font-size:10.5px;font-weight:600}svg .tick{fill:#555;font-size:10px}svg .task{fill:#222}svg .htitle{font-weight:600}
 figure{margin:8px 0}figcaption{font-size:12px;color:#555}
 .hists{display:flex;flex-wrap:wrap;gap:12px}
-`;
+pre.mail{font:12.5px/1.45 ui-monospace,Menlo,Consolas,monospace;background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 14px;white-space:pre-wrap;overflow-wrap:anywhere}
+details{margin:6px 0}summary{cursor:pointer;color:#333}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 2px;vertical-align:baseline}
+`);
 
-function table(head: string[], rows: string[][], numeric: number[] = []): string {
-  const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
+function table(head: string[], rows: HtmlValue[][], numeric: number[] = []): Html {
+  return html`<table><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>
+${join(rows.map((r) => html`<tr>${r.map((c, i) => (numeric.includes(i) ? html`<td class="n">${c}</td>` : html`<td>${c}</td>`))}</tr>`), html`\n`)}
+</tbody></table>`;
 }
 
-function summary(m: ReportModel): string {
+/** The summary to paste into a mail, then the verdict and the inputs. */
+function summary(m: ReportModel, sections: RaceSection[]): Html {
   const rows = m.runs.map((r) => {
     const bySev = (s: string) => r.run.findings.filter((f) => f.severity === s).length;
-    return [esc(r.side ?? '—'), esc(r.label), String(r.run.stats.events), fmtNs(r.run.durationNs), String(r.run.stats.gaps), String(r.run.unusableEvents ?? 0), String(bySev('error')), String(bySev('warning')),
-      r.run.inconclusive?.length ? `<b>inconclusive</b> <span class="muted">${esc(r.run.inconclusive.join('; '))}</span>` : ''];
+    return [r.side ?? '—', r.label, r.run.stats.events, fmtNs(r.run.durationNs), r.run.stats.gaps, r.run.unusableEvents ?? 0, bySev('error'), bySev('warning'),
+      r.run.inconclusive?.length ? html`<b>inconclusive</b> <span class="muted">${r.run.inconclusive.join('; ')}</span>` : ''];
   });
-  let html = table(['side', 'input', 'events', 'trace span', 'gaps', 'unusable events', 'errors', 'warnings', 'verdict'], rows, [2, 3, 4, 5, 6, 7]);
+  const inputs = table(['side', 'input', 'events', 'trace span', 'gaps', 'unusable events', 'errors', 'warnings', 'verdict'], rows, [2, 3, 4, 5, 6, 7]);
+  let verdict: Html;
   if (m.diff) {
     const d = m.diff;
-    const why = d.verdict === 'inconclusive' ? d.inconclusive : d.reasons;
-    html = `<div class="verdict ${d.verdict === 'no-regression' ? 'good' : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${why.length ? `<ul>${why.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}</div>\n${html}`;
+    const reasons = d.verdict === 'inconclusive' ? d.inconclusive : verdictReasons(d, sections[0]!);
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? 'good' : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     const blind = m.runs.filter((r) => r.run.inconclusive?.length).length;
-    html = `<div class="verdict ${total || blind ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}</div>\n${html}`;
+    verdict = html`<div class="verdict ${total || blind ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}</div>`;
   }
-  const warnings = m.diff?.warnings.length ? `<ul class="warnings">${m.diff.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>\n` : '';
-  return `<section id="summary"><h2>Summary</h2>\n${warnings}${html}</section>`;
+  const warnings = m.diff?.warnings.length ? html`<ul class="warnings">${m.diff.warnings.map((w) => html`<li>${w}</li>`)}</ul>\n` : '';
+  return html`<section id="summary"><h2>Summary</h2>
+<p class="muted">As plain text, to paste into a mail (also <code>kreplay report --format text</code>):</p>
+<pre class="mail">${reportToText(m)}</pre>
+${warnings}${verdict}
+${inputs}</section>`;
 }
 
-function diffTables(d: DiffResult): string {
+function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
   const fRows = ([['new', d.findings.new], ['fixed', d.findings.fixed], ['unchanged', d.findings.unchanged]] as Array<[string, FindingEntry[]]>)
-    .flatMap(([state, es]) => es.map((e, i) => [`<span class="badge ${state}">${state}</span>`, `<a href="#finding-${state}-${i + 1}">${esc(e.rule)}</a>`, esc(where(e).trim() || '—'), esc(e.severity), String(e.base), String(e.patched)]));
+    .flatMap(([state, es]) => es.map((e) => [html`<span class="badge ${state}">${state}</span>`, html`<a href="#${cardOf.get(e) ?? ''}">${e.rule}</a>`, where(e).trim() || '—', e.severity, e.base, e.patched]));
   const behaviour = d.behaviour.filter((r) => r.base.count || r.patched.count).map((r) => [
-    `<span title="${esc(r.description)}">${esc(r.name)}</span>`, `${r.base.count} ${fmtRate(r.base.perSec)}`, `${r.patched.count} ${fmtRate(r.patched.perSec)}`, fmtChange(r.changePct, r.base.count, r.patched.count),
+    html`<span title="${r.description}">${r.name}</span>`, `${r.base.count} ${fmtRate(r.base.perSec)}`, `${r.patched.count} ${fmtRate(r.patched.perSec)}`, fmtChange(r.changePct, r.base.count, r.patched.count),
   ]);
   const lat = d.latency.map((r) => [
-    esc(r.op), `${r.base.n}`, `${fmtNs(r.base.p50)} / ${fmtNs(r.base.p90)} / ${fmtNs(r.base.p99)} / ${fmtNs(r.base.max)}`,
-    `${r.patched.n}`, `${fmtNs(r.patched.p50)} / ${fmtNs(r.patched.p90)} / ${fmtNs(r.patched.p99)} / ${fmtNs(r.patched.max)}`,
-    `${fmtChange(r.changePct.p50)} / ${fmtChange(r.changePct.p99)}`, esc(r.significance.note),
+    r.op, r.base.n, `${fmtNs(r.base.p50)} / ${fmtNs(r.base.p90)} / ${fmtNs(r.base.p99)} / ${fmtNs(r.base.max)}`,
+    r.patched.n, `${fmtNs(r.patched.p50)} / ${fmtNs(r.patched.p90)} / ${fmtNs(r.patched.p99)} / ${fmtNs(r.patched.max)}`,
+    `${fmtChange(r.changePct.p50)} / ${fmtChange(r.changePct.p99)}`, r.significance.note,
   ]);
-  const parts = [
-    '<section id="diff"><h2>What the patch changed</h2>',
-    `<p class="muted">base: ${esc(d.base.runs.join(', '))}<br>patched: ${esc(d.patched.runs.join(', '))}</p>`,
-    '<h3>Findings (matched by rule and page-cache page, never by timestamp or pfn)</h3>',
-    fRows.length ? table(['state', 'rule', 'page', 'severity', 'base ×', 'patched ×'], fRows, [4, 5]) : '<p>No findings on either side.</p>',
-    '<h3>Behaviour (count and rate per second of trace)</h3>',
-    behaviour.length ? table(['operation', 'base', 'patched', 'change'], behaviour, [1, 2, 3]) : '<p>No page-cache operations on either side.</p>',
+  const parts: Html[] = [
+    html`<section id="diff"><h2>What the patch changed</h2>`,
+    html`<p class="muted">base: ${d.base.runs.join(', ')}<br>patched: ${d.patched.runs.join(', ')}</p>`,
+    html`<h3>Findings (matched by rule and page-cache page, never by timestamp or pfn)</h3>`,
+    fRows.length ? table(['state', 'rule', 'page', 'severity', 'base ×', 'patched ×'], fRows, [4, 5]) : html`<p>No findings on either side.</p>`,
+    html`<h3>Behaviour (count and rate per second of trace)</h3>`,
+    behaviour.length ? table(['operation', 'base', 'patched', 'change'], behaviour, [1, 2, 3]) : html`<p>No page-cache operations on either side.</p>`,
   ];
-  if (lat.length) parts.push('<h3>Latency (entry → return; p50 / p90 / p99 / max)</h3>', table(['span', 'base n', 'base', 'patched n', 'patched', 'change p50 / p99', 'significance'], lat, [1, 3]));
+  if (lat.length) parts.push(html`<h3>Latency (entry → return; p50 / p90 / p99 / max)</h3>`, table(['span', 'base n', 'base', 'patched n', 'patched', 'change p50 / p99', 'significance'], lat, [1, 3]));
   if (d.workload.length) {
     // Counters whose values differ between the sides are bold.
-    const cell = (w: WorkloadRow, vs: WorkloadRow['base']) => {
-      const text = esc(vs.map(String).join(' '));
-      return new Set([...w.base, ...w.patched].map(String)).size > 1 ? `<b>${text}</b>` : text;
+    const cell = (w: WorkloadRow, vs: WorkloadRow['base']): Html => {
+      const text = vs.map(String).join(' ');
+      return new Set([...w.base, ...w.patched].map(String)).size > 1 ? html`<b>${text}</b>` : html`${text}`;
     };
-    parts.push('<h3>Workload results (meta.json, one value per run)</h3>', table(['counter', 'base', 'patched'], d.workload.map((w) => [esc(w.name), cell(w, w.base), cell(w, w.patched)])));
+    parts.push(html`<h3>Workload results (meta.json, one value per run)</h3>`, table(['counter', 'base', 'patched'], d.workload.map((w) => [w.name, cell(w, w.base), cell(w, w.patched)])));
   }
   if (d.thresholds.length) {
-    parts.push('<h3>Thresholds</h3>', table(['metric', 'allowed', 'base', 'patched', 'change', 'verdict'], d.thresholds.map((t) => [
-      esc(t.metric), `+${t.maxPct}%`, t.base === null ? 'n/a' : String(t.base), t.patched === null ? 'n/a' : String(t.patched), fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),
-      `${t.exceeded ? '<b>EXCEEDED</b>' : 'ok'} <span class="muted">${esc(t.note)}</span>`,
+    parts.push(html`<h3>Thresholds</h3>`, table(['metric', 'allowed', 'base', 'patched', 'change', 'verdict'], d.thresholds.map((t) => [
+      t.metric, `+${t.maxPct}%`, t.base === null ? 'n/a' : t.base, t.patched === null ? 'n/a' : t.patched, fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),
+      html`${t.exceeded ? html`<b>EXCEEDED</b>` : 'ok'} <span class="muted">${t.note}</span>`,
     ])));
   }
-  parts.push('</section>');
-  return parts.join('\n');
+  parts.push(html`</section>`);
+  return join(parts, html`\n`);
 }
 
-function findingHtml(id: string, c: FindingClass, state: string | undefined, extra = ''): string {
-  const f = c.finding;
-  const w = c.window;
-  const cites = f.events.map((e) => `<li>${esc(`${e.source}:${e.line}`)}${e.text !== undefined ? `  ${esc(e.text.trim())}` : `${e.comm ? `  ${esc(`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`)}` : ''}  ${esc(seconds(e.ts))}${e.summary ? `  ${esc(e.summary)}` : ''}`}</li>`).join('\n');
-  const title = `${f.rule}${f.file !== undefined ? ` on ${f.file}` : ''}${f.index !== undefined ? ` index ${f.index}` : ''}`;
+/** `kr-write` with its colour swatch, as the timelines draw it. */
+function task(comm: string, pid: number, racing: FindingWindow['racing'], colours: TaskColours): Html {
+  return html`<span class="swatch" style="background:${colours.colour(pid, comm, racing)}"></span>${comm}`;
+}
+
+/** One page of a group: a row of the card's page table. */
+function memberRow(m: RaceMember): HtmlValue[] {
+  const page = where(m).trim() || '—';
+  if (m.entry) return [m.finding.rule, page, m.entry.base, m.entry.patched, `${m.entry.baseRuns} / ${m.entry.patchedRuns}`, m.certainty];
+  return [m.finding.rule, page, m.count, m.certainty];
+}
+
+/** One race: its tasks and paths, its pages and counts, and the first occurrence in full. */
+function raceCard(g: RaceGroup, colours: TaskColours): Html {
+  const shown = g.members[0]!;
+  const f = shown.finding;
+  const w = shown.window;
+  const racing = w?.racing ?? [...new Map(f.events.map((e) => [e.pid, { pid: e.pid, comm: e.comm }])).values()];
+  const pidOf = (comm: string): number => racing.find((r) => r.comm === comm)?.pid ?? -1;
+  const tasks = g.roles.length
+    ? join(g.roles.map((r) => html`${task(r.comm, pidOf(r.comm), racing, colours)} in <code>${r.fn}</code>`), html` vs `)
+    : html`no task named`;
+  const total = g.members.reduce((k, m) => k + m.count, 0);
+  const cites = f.events.map((e) => html`<li>${`${e.source}:${e.line}`}${e.text !== undefined ? html`  ${e.text.trim()}` : html`${e.comm ? html`  ${`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`}` : ''}  ${seconds(e.ts)}${e.summary ? html`  ${e.summary}` : ''}`}</li>`);
+  const title = `${g.rules.join(', ')}: ${rolesText(g.roles)}`;
   const timeline = w
-    ? `<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`)}<figcaption>Events around the finding, one lane per CPU; racing tasks in colour, numbered circles are the cited lines above${w.events.some((e) => e.phase === 'gap') ? '; dark dashed bars mark lost events on that CPU, why the finding may be uncertain' : ''}${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
-    : '<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>';
-  return `<article class="finding ${esc(f.severity)}" id="finding-${esc(id)}">
-<h3>${state ? `<span class="badge ${state}">${state}</span>` : ''}<span class="badge ${esc(f.severity)}">${esc(f.severity)}</span>${f.certainty === 'uncertain' ? '<span class="badge uncertain">uncertain</span>' : ''}${esc(title)}</h3>
-<p class="muted">${esc(RULE_HELP[f.rule].full)}</p>
-<p><b>${esc(f.message)}</b>${c.count > 1 ? ` <span class="muted">(${c.count} occurrences of this rule on this page; the first is shown)</span>` : ''}${extra}</p>
-<p class="expl">${esc(f.explanation)}</p>
+    ? html`<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`, colours)}<figcaption>Events around the first occurrence, one lane per CPU; each racing task in its colour (the same in every finding of this report), numbered circles are the cited lines above${w.events.some((e) => e.phase === 'gap') ? '; dark dashed bars mark lost events on that CPU, why the finding may be uncertain' : ''}${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
+    : html`<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>`;
+  const pageTable = g.members.length > 1
+    ? html`<details><summary>${g.members.length} findings (rule and page), one row each</summary>${table(shown.entry ? ['rule', 'page', 'base ×', 'patched ×', 'runs (base / patched)', 'certainty'] : ['rule', 'page', 'occurrences', 'certainty'], g.members.map(memberRow), shown.entry ? [2, 3] : [2])}</details>`
+    : '';
+  const seen = shown.entry
+    ? (() => {
+      const es = g.members.map((m) => m.entry!);
+      return `${total} time(s): base ${es.reduce((k, e) => k + e.base, 0)}, patched ${es.reduce((k, e) => k + e.patched, 0)}; shown from ${shown.run}`;
+    })()
+    : `${total} time(s)${g.members.length > 1 || total > 1 ? '; the first is shown' : ''}`;
+  return html`<article class="finding ${g.severity}" id="${g.id}">
+<h3>${g.state ? html`<span class="badge ${g.state}">${g.state}</span>` : ''}<span class="badge ${g.severity}">${g.severity}</span>${certaintyOf(g) !== 'certain' ? html`<span class="badge uncertain">${certaintyOf(g)}</span>` : ''}${g.rules.join(', ')} on ${pagesOf(g)}</h3>
+<p class="tasks">${tasks}</p>
+${g.rules.map((rule) => html`<p class="muted">${g.rules.length > 1 ? html`<b>${rule}</b>: ` : ''}${RULE_HELP[rule].full}</p>`)}
+<p><b>${f.message}</b> <span class="muted">(${seen})</span></p>
+${pageTable}
+<p class="expl">${f.explanation}</p>
 <ol class="cited">
-${cites}
+${join(cites, html`\n`)}
 </ol>
 ${timeline}
 </article>`;
 }
 
-/** With a diff: each finding class once, under new / fixed / unchanged. */
-function diffFindingsSection(m: ReportModel, d: DiffResult): string {
-  const classOf = (e: FindingEntry): FindingClass => {
-    for (const r of m.runs) {
-      const c = r.classes.find((x) => x.finding === e.example);
-      if (c) return { ...c, count: e.base + e.patched };
-    }
-    return { key: e.key, finding: e.example, count: e.base + e.patched };
-  };
-  const parts = ['<section id="findings"><h2>Findings</h2>'];
-  for (const [state, heading, entries] of [['new', 'New in patched', d.findings.new], ['fixed', 'Fixed by patched', d.findings.fixed], ['unchanged', 'In both', d.findings.unchanged]] as const) {
-    parts.push(`<h3 class="run">${heading} — ${entries.length}</h3>`);
-    if (entries.length === 0) parts.push('<p class="muted">None.</p>');
-    entries.forEach((e, i) => parts.push(findingHtml(`${state}-${i + 1}`, classOf(e), state,
-      `<br><span class="muted">base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s); shown from ${esc(e.exampleRun)}</span>`)));
-  }
-  parts.push('</section>');
-  return parts.join('\n');
+function sectionHtml(s: RaceSection, max: number, colours: TaskColours): Html {
+  const pages = s.groups.reduce((k, g) => k + g.members.length, 0);
+  const head = s.state
+    ? html`<h3 class="run">${s.heading} — ${s.findings} finding class(es)${s.groups.length ? ` in ${s.groups.length} race(s)` : ''}</h3>`
+    : html`<h3 class="run">${s.heading} — ${s.findings} finding(s)${s.groups.length ? ` on ${pages} page(s) in ${s.groups.length} race(s)` : ''}</h3>`;
+  const body = s.groups.length === 0
+    ? html`<p class="muted">${s.state ? 'None.' : 'No findings.'}</p>`
+    : join(s.groups.slice(0, max).map((g) => raceCard(g, colours)), html`\n`);
+  const more = s.groups.length > max ? html`<p class="muted">${s.groups.length - max} more race(s) not shown (see the JSON output).</p>` : '';
+  return html`${head}\n${body}${more}`;
 }
 
-function findingsSection(m: ReportModel): string {
-  if (m.diff) return diffFindingsSection(m, m.diff);
+function findingsSection(sections: RaceSection[], m: ReportModel, colours: TaskColours): Html {
   const max = m.maxFindingsShown ?? 200;
-  const parts = ['<section id="findings"><h2>Findings</h2>'];
-  m.runs.forEach((r, ri) => {
-    parts.push(`<h3 class="run">${esc(r.label)} — ${r.run.findings.length} finding(s)${r.classes.length < r.run.findings.length ? ` in ${r.classes.length} class(es) (rule and page)` : ''}</h3>`);
-    if (r.run.findings.length === 0) parts.push('<p class="muted">No findings.</p>');
-    r.classes.slice(0, max).forEach((c, ci) => parts.push(findingHtml(`${ri + 1}-${ci + 1}`, c, undefined)));
-    if (r.classes.length > max) parts.push(`<p class="muted">${r.classes.length - max} more finding class(es) not shown (see the JSON output).</p>`);
-  });
-  parts.push('</section>');
-  return parts.join('\n');
+  return html`<section id="findings"><h2>Findings</h2>
+${join(sections.map((s) => sectionHtml(s, max, colours)), html`\n`)}
+</section>`;
 }
 
-function behaviourSection(m: ReportModel): string {
-  if (m.diff) return '';
-  const rows = BEHAVIOUR_METRICS.map((def) => [esc(def.name), ...m.runs.map((r) => String(r.run.counts[def.name] ?? 0))]).filter((row) => row.slice(1).some((c) => c !== '0'));
-  if (!rows.length) return '';
-  return `<section id="behaviour"><h2>Behaviour</h2>${table(['operation', ...m.runs.map((r) => r.label)], rows, m.runs.map((_, i) => i + 1))}</section>`;
+function behaviourSection(m: ReportModel): Html {
+  if (m.diff) return html``;
+  const rows = BEHAVIOUR_METRICS.map((def) => [def.name, ...m.runs.map((r) => String(r.run.counts[def.name] ?? 0))]).filter((row) => row.slice(1).some((c) => c !== '0'));
+  if (!rows.length) return html``;
+  return html`<section id="behaviour"><h2>Behaviour</h2>${table(['operation', ...m.runs.map((r) => r.label)], rows, m.runs.map((_, i) => i + 1))}</section>`;
 }
 
-function latencySection(m: ReportModel): string {
+function latencySection(m: ReportModel): Html {
   const sides: Array<{ label: string; colour: string; runs: ReportRun[] }> = m.diff
     ? [{ label: 'base', colour: '#1f6fb4', runs: m.runs.filter((r) => r.side === 'base') }, { label: 'patched', colour: '#c0392b', runs: m.runs.filter((r) => r.side === 'patched') }]
     : m.runs.map((r, i) => ({ label: r.label, colour: ['#1f6fb4', '#c0392b', '#2e8b3a', '#8e44ad'][i % 4]!, runs: [r] }));
-  const charts: string[] = [];
+  const charts: Html[] = [];
   for (const op of LATENCY_OPS) {
     const series = sides.map((s) => ({ label: s.label, colour: s.colour, h: mergeHistograms(s.runs.flatMap((r) => (r.run.latency[op] ? [r.run.latency[op] as Histogram] : []))) }))
       .filter((s) => s.h.count > 0);
     if (series.length) charts.push(histogramSvg(`${op} latency (entry → return)`, series));
   }
-  if (!charts.length) return '<section id="latency"><h2>Latency</h2><p class="muted">No entry/return pairs in these traces.</p></section>';
-  return `<section id="latency"><h2>Latency</h2><div class="hists">\n${charts.join('\n')}\n</div></section>`;
+  if (!charts.length) return html`<section id="latency"><h2>Latency</h2><p class="muted">No entry/return pairs in these traces.</p></section>`;
+  return html`<section id="latency"><h2>Latency</h2><div class="hists">
+${join(charts, html`\n`)}
+</div></section>`;
 }
 
 export function reportToHtml(m: ReportModel): string {
-  return `<!DOCTYPE html>
+  const sections = raceSections(m);
+  // Diff table rows link to the card of their race.
+  const cardOf = new Map<FindingEntry, string>();
+  for (const s of sections) for (const g of s.groups) for (const mem of g.members) if (mem.entry) cardOf.set(mem.entry, g.id);
+  const colours = new TaskColours();
+  return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(m.title)}</title>
+<title>${m.title}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
-<h1>${esc(m.title)}</h1>
-<p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? `, base vs patched` : ''}.</p>
+<h1>${m.title}</h1>
+<p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? ', base vs patched' : ''}.</p>
 ${triageSection(m.triage ?? [])}
-${m.runs.length === 0 && m.triage?.length ? '' : `${summary(m)}
-${m.diff ? diffTables(m.diff) : ''}
-${findingsSection(m)}
+${m.runs.length === 0 && m.triage?.length ? '' : html`${summary(m, sections)}
+${m.diff ? diffTables(m.diff, cardOf) : ''}
+${findingsSection(sections, m, colours)}
 ${behaviourSection(m)}
 ${latencySection(m)}`}
 </main>
 </body>
 </html>
-`;
+`.text;
 }

@@ -1,10 +1,10 @@
 /**
  * The triage section of the HTML report (`kreplay triage --html`): each splat of a bug
  * report with its rule, path, frames and page, what the model says (the schedule as a
- * table), and how the reproducer runs went. Plain data in; the report package does not
- * depend on the triage package.
+ * table), and how the reproducer runs went. Plain data in (the report package does not
+ * depend on the triage package); markup only through the escaping html`` template.
  */
-import { esc } from './svg.js';
+import { html, type Html } from './html.js';
 
 export interface TriageSplatView {
   title: string;
@@ -26,37 +26,28 @@ export interface TriageView {
   repro?: { summary: string; runs: string[] };
 }
 
-function scheduleTable(s: NonNullable<NonNullable<TriageSplatView['model']>['schedule']>): string {
-  const head = ['#', ...s.threads, 'effect'].map((h) => `<th>${esc(h)}</th>`).join('');
-  const rows = s.steps.map((st) => {
-    const cells = s.threads.map((_, t) => `<td>${t === st.thread ? esc(st.label) : ''}</td>`).join('');
-    return `<tr><td class="n">${st.n}</td>${cells}<td>${esc(st.effect ?? '')}</td></tr>`;
-  }).join('\n');
-  return `<table><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+function scheduleTable(s: NonNullable<NonNullable<TriageSplatView['model']>['schedule']>): Html {
+  const head = ['#', ...s.threads, 'effect'].map((h) => html`<th>${h}</th>`);
+  const rows = s.steps.map((st) => html`<tr><td class="n">${st.n}</td>${s.threads.map((_, t) => html`<td>${t === st.thread ? st.label : ''}</td>`)}<td>${st.effect ?? ''}</td></tr>\n`);
+  return html`<table><thead><tr>${head}</tr></thead><tbody>\n${rows}</tbody></table>`;
 }
 
-export function triageSection(views: readonly TriageView[]): string {
+function splatCard(s: TriageSplatView): Html {
+  const m = s.model;
+  return html`<div class="${m?.status === 'schedule' ? 'finding' : 'finding note'}"><h3>${s.title} <span class="badge">${s.kind}</span></h3>
+<table><tbody>${s.facts.map(([k, val]) => html`<tr><th>${k}</th><td>${val}</td></tr>`)}</tbody></table>
+${s.frames.length ? html`<ol class="cited">${s.frames.map((f) => html`<li>${f}</li>`)}</ol>` : ''}
+${m ? html`<p class="expl"><b>model: ${m.status}</b> — ${m.because}</p>
+${m.threads.length ? html`<ul>${m.threads.map((t) => html`<li>${t}</li>`)}</ul>` : ''}
+${m.schedule ? scheduleTable(m.schedule) : ''}` : ''}
+</div>`;
+}
+
+export function triageSection(views: readonly TriageView[]): Html | '' {
   if (views.length === 0) return '';
-  const parts: string[] = ['<section id="triage"><h2>Bug report triage</h2>'];
-  for (const v of views) {
-    parts.push(`<p class="muted">${esc(v.source)}: ${v.splats.length} splat(s)</p>`);
-    for (const s of v.splats) {
-      const m = s.model;
-      const cls = m?.status === 'schedule' ? 'finding' : 'finding note';
-      parts.push(`<div class="${cls}"><h3>${esc(s.title)} <span class="badge">${esc(s.kind)}</span></h3>`);
-      parts.push(`<table><tbody>${s.facts.map(([k, val]) => `<tr><th>${esc(k)}</th><td>${esc(val)}</td></tr>`).join('')}</tbody></table>`);
-      if (s.frames.length) parts.push(`<ol class="cited">${s.frames.map((f) => `<li>${esc(f)}</li>`).join('')}</ol>`);
-      if (m) {
-        parts.push(`<p class="expl"><b>model: ${esc(m.status)}</b> — ${esc(m.because)}</p>`);
-        if (m.threads.length) parts.push(`<ul>${m.threads.map((t) => `<li>${esc(t)}</li>`).join('')}</ul>`);
-        if (m.schedule) parts.push(scheduleTable(m.schedule));
-      }
-      parts.push('</div>');
-    }
-    if (v.repro) {
-      parts.push(`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${esc(v.repro.summary)}<ul>${v.repro.runs.map((r) => `<li>${esc(r)}</li>`).join('')}</ul></div>`);
-    }
-  }
-  parts.push('</section>');
-  return parts.join('\n');
+  return html`<section id="triage"><h2>Bug report triage</h2>
+${views.map((v) => html`<p class="muted">${v.source}: ${v.splats.length} splat(s)</p>
+${v.splats.map(splatCard)}
+${v.repro ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>` : ''}
+`)}</section>`;
 }

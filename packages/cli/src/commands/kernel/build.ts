@@ -42,6 +42,7 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
         nice: flags.nice,
         out: flags.out,
         onProgress: progress.update,
+        signal: this.interruptible(), // SIGINT/SIGTERM stop make and exit 130/143
       });
     } finally {
       progress.done();

@@ -1,0 +1,174 @@
+/**
+ * What CI relies on in every command (issue 12): an output that cannot be written is an
+ * environment error (exit 3) with a hint and nothing half-written; SIGTERM stops and cleans
+ * up (exit 143); oclif's own errors in the house format, as JSON with --json; `help CMD`;
+ * a scenario file runs no code without an explicit opt-in.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { repoRoot, runCli } from './run-cli.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-trust-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const bin = path.join(repoRoot, 'packages/cli/bin/run.js');
+const trace = path.join(repoRoot, 'traces/odirect-race/trace.txt.gz');
+const clean = path.join(repoRoot, 'fixtures/diff/clean-1');
+const race = path.join(repoRoot, 'fixtures/diff/race');
+const scenario = path.join(repoRoot, 'fixtures/scenarios/truncate-vs-fault.yaml');
+const STACK = /\n\s+at .+[:(]\d+:\d+\)?\s*$/m;
+
+/** The CLI with its stdout opened on `file` (a device such as /dev/full), as a shell's `> file` does. */
+function toFile(args: string[], file: string): Promise<{ exitCode: number; stderr: string }> {
+  const fd = openSync(file, 'w');
+  const child = spawn('node', [bin, ...args], { cwd: repoRoot, stdio: ['ignore', fd, 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  closeSync(fd);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ exitCode: code ?? -1, stderr })));
+}
+
+const leftovers = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+
+describe('an output that cannot be written', () => {
+  const missing = path.join(tmp, 'no', 'such', 'folder');
+  mkdirSync(path.join(tmp, 'a-folder'), { recursive: true });
+  it.each([
+    ['replay --out into a missing folder', ['replay', trace, '--out', path.join(missing, 'r.txt')], /cannot write .*r\.txt: its folder does not exist/],
+    ['replay --out naming a folder', ['replay', trace, '--out', path.join(tmp, 'a-folder')], /cannot write .*a-folder: it is a folder/],
+    ['diff --out into a missing folder', ['diff', clean, race, '--out', path.join(missing, 'd.txt')], /its folder does not exist/],
+    ['report --html into a missing folder', ['report', race, '--html', path.join(missing, 'r.html')], /its folder does not exist/],
+    ['report --perfetto naming a folder', ['report', race, '--perfetto', path.join(tmp, 'a-folder')], /it is a folder/],
+    ['explore --trace-out into a missing folder', ['explore', scenario, '--flavor', 'fixtures/flavors/no-truncate-count-recheck.js', '--trace-out', path.join(missing, 'c.trace')], /its folder does not exist/],
+    ['triage --html into a missing folder', ['triage', path.join(repoRoot, 'fixtures/reports/syzkaller-linux-report-85/report.txt'), '--html', path.join(missing, 't.html')], /its folder does not exist/],
+  ])('%s: exit 3 with a hint, no stack, nothing left behind', async (_what, args, message) => {
+    const r = await runCli(args as string[]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/\n {2}hint: /);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(existsSync(missing)).toBe(false);
+    expect(leftovers(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ['replay', ['replay', trace]],
+    ['replay --json', ['replay', trace, '--json']],
+    ['diff', ['diff', clean, race]],
+    ['report --format text', ['report', race]],
+    ['explore', ['explore', scenario]],
+    ['parse --jsonl', ['parse', trace, '--jsonl']],
+    ['--help', ['--help']],
+    ['help replay', ['help', 'replay']],
+  ])('%s > /dev/full: exit 3, "the disk is full" or "the write failed", no stack, no hang', async (_what, args) => {
+    const r = await toFile(args as string[], '/dev/full');
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/^error: cannot write standard output: (the disk is full|the write failed)\n {2}hint: /m);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('stops a report mid-replay: exit 143, says so, and leaves no half-written output', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'sigterm-'));
+    const fifo = path.join(dir, 'trace.txt');
+    execFileSync('mkfifo', [fifo]);
+    copyFileSync(path.join(path.dirname(trace), 'meta.json'), path.join(dir, 'meta.json')); // the kernel's vmemmap base
+    const child = execa('node', [bin, 'report', fifo, '--perfetto', path.join(dir, 'out.json'), '--html', path.join(dir, 'out.html'), '--kernel', 'linux-6.1'], {
+      reject: false, cwd: dir, env: { FORCE_COLOR: '0', KREPLAY_PROGRESS_SECONDS: '0.2' },
+    });
+    // A slow trace: the real one, a few lines at a time, so the replay is under way when the signal comes.
+    const w = await open(fifo, 'w');
+    const lines = createInterface({ input: createReadStream(trace).pipe(createGunzip()) });
+    let sent = 0;
+    let signalled = false;
+    for await (const line of lines) {
+      await w.write(`${line}\n`).catch(() => undefined);
+      if (++sent % 50 === 0) await new Promise((r) => setTimeout(r, 20));
+      if (!signalled && sent === 2000) {
+        child.kill('SIGTERM');
+        signalled = true;
+      }
+      if (child.exitCode !== null || sent > 20_000) break;
+    }
+    lines.close();
+    await w.close().catch(() => undefined);
+    const r = await child;
+    expect(r.exitCode).toBe(143);
+    expect(String(r.stderr)).toContain('kreplay report: interrupted by SIGTERM; stopped and cleaned up (exit 143)');
+    expect(readdirSync(dir).sort()).toEqual(['meta.json', 'trace.txt']);
+  }, 60_000);
+});
+
+describe('command-line errors in the house format', () => {
+  it.each([
+    [['replay', trace, '--fial-on', 'error'], /^error: kreplay replay: unknown flag --fial-on\n {2}hint: did you mean --fail-on\? /],
+    [['replay'], /^error: kreplay replay: missing argument TRACE/],
+    [['replay', trace, '--fail-on', 'eror'], /^error: kreplay replay: --fail-on "eror" is not one of error, warning, note, never\n {2}hint: did you mean --fail-on error\?/],
+    [['diff', clean, race, '--format', 'json', '--json'], /^error: kreplay diff: .*--format/],
+    [['replya', trace], /^error: kreplay: unknown command "replya"\n {2}hint: did you mean kreplay replay\?/],
+    [['help', 'replya'], /^error: kreplay: unknown command "replya"/],
+  ])('%j: exit 2, what and hint, no oclif wording, no stack', async (args, message) => {
+    const r = await runCli(args as string[]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/See more help with|›|Error:/);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('with --json, an error is also one JSON object on stdout', async () => {
+    const usage = await runCli(['replay', trace, '--json', '--fial-on', 'error']);
+    expect(usage.exitCode).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { kind: 'usage', exit: 2, message: 'unknown flag --fial-on', hint: expect.stringContaining('did you mean --fail-on?') } });
+    const input = await runCli(['diff', path.join(tmp, 'nope'), race, '--json']);
+    expect(input.exitCode).toBe(2);
+    expect(JSON.parse(input.stdout).error).toMatchObject({ kind: 'input', exit: 2, message: expect.stringContaining('nope') });
+    const env = await runCli(['replay', trace, '--json', '--out', path.join(tmp, 'missing', 'x.json')]);
+    expect(env.exitCode).toBe(3);
+    expect(JSON.parse(env.stdout).error).toMatchObject({ kind: 'environment', exit: 3, hint: expect.any(String) });
+  });
+
+  it('help CMD, -h and CMD --help show the same help', async () => {
+    const a = await runCli(['help', 'replay']);
+    const b = await runCli(['replay', '-h']);
+    const c = await runCli(['replay', '--help']);
+    for (const r of [a, b, c]) expect(r.exitCode).toBe(0);
+    expect(a.stdout).toContain('USAGE');
+    expect(b.stdout).toBe(c.stdout);
+    expect(a.stdout).toBe(c.stdout);
+    const topic = await runCli(['help', 'kernel', 'build']);
+    expect(topic.exitCode).toBe(0);
+    expect(topic.stdout).toContain('kernel build');
+  }, 180_000);
+});
+
+describe('a scenario file runs no code without an explicit choice', () => {
+  const dir = mkdtempSync(path.join(tmp, 'flavor-'));
+  // The module sits beside the scenario; a marker file proves whether it ran.
+  const marker = path.join(dir, 'ran');
+  writeFileSync(path.join(dir, 'evil.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default ({ flavors }) => flavors['linux-2.6.15'];\n`);
+  writeFileSync(path.join(dir, 'scenario.yaml'), readFileSync(scenario, 'utf8').replace(/^flavor: .*$/m, 'flavor: ./evil.js'));
+
+  it('refuses a flavor module named by the scenario, even under --check (exit 2, at the flavor line)', async () => {
+    for (const extra of [[], ['--check']]) {
+      const r = await runCli(['explore', path.join(dir, 'scenario.yaml'), ...extra]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/scenario\.yaml:\d+: the scenario names a flavor module \(\.\/evil\.js\): a flavor module is code/);
+      expect(r.stderr).toContain('--allow-scenario-code');
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
+  it('loads it with --allow-scenario-code, relative to the scenario file, not the working folder', async () => {
+    const r = await runCli(['explore', path.join(dir, 'scenario.yaml'), '--check', '--allow-scenario-code']);
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The report's summary as plain text a kernel developer can paste into a mail: the verdict,
+ * each race once (rule, certainty, the racing tasks and their code paths, the pages, how
+ * often, and the first occurrence's trace lines quoted as they are cited), nothing else.
+ * `kreplay report --format text` prints it; the HTML report shows it at the top.
+ * A pure function of the ReportModel; untrusted text is bidi-isolated as in the HTML.
+ */
+import { reachesFailOn } from '@kreplay/core';
+import { fmtNs, type DiffResult } from '@kreplay/diff';
+import { isolateBidi } from './html/html.js';
+import type { ReportModel } from './html/report.js';
+import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
+import { RULE_HELP } from './rules.js';
+import { verdictWord } from './diff-fmt.js';
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** `1 new race (16 pages, 83 findings)` */
+function sectionCount(s: RaceSection, what: string): string {
+  const findings = s.groups.reduce((n, g) => n + g.members.reduce((k, m) => k + m.count, 0), 0);
+  const pages = s.groups.reduce((n, g) => n + g.members.length, 0);
+  return `${plural(s.groups.length, `${what}race`.trim())}${s.groups.length ? ` (${plural(pages, 'page')}, ${plural(findings, 'finding')})` : ''}`;
+}
+
+function groupLines(g: RaceGroup, n: number): string[] {
+  const shown = g.members[0]!;
+  const f = shown.finding;
+  const total = g.members.reduce((k, m) => k + m.count, 0);
+  const lines = [
+    ...(g.rules.length === 1
+      ? [`  ${n}. ${g.rules[0]} [${g.severity}, ${certaintyOf(g)}]: ${RULE_HELP[g.rules[0]!].short}`]
+      : [`  ${n}. ${g.rules.join(', ')} [${g.severity}, ${certaintyOf(g)}]`, ...g.rules.map((rule) => `     ${rule}: ${RULE_HELP[rule].short}`)]),
+    `     tasks:  ${rolesText(g.roles)}`,
+    `     pages:  ${pagesOf(g)}`,
+  ];
+  const e = g.members.map((m) => m.entry).filter((x) => x !== undefined);
+  if (e.length) {
+    const base = e.reduce((k, x) => k + x.base, 0);
+    const patched = e.reduce((k, x) => k + x.patched, 0);
+    const baseRuns = Math.max(...e.map((x) => x.baseRuns));
+    const patchedRuns = Math.max(...e.map((x) => x.patchedRuns));
+    lines.push(`     seen:   ${plural(total, 'time')}: base ${base} (in ${plural(baseRuns, 'run')}), patched ${patched} (in ${plural(patchedRuns, 'run')})`);
+  } else {
+    lines.push(`     seen:   ${plural(total, 'time')}`);
+  }
+  lines.push(`     first:  ${f.message}`);
+  for (const c of f.events) {
+    lines.push(`       ${c.source}:${c.line}  ${c.comm ? `${c.comm}-${c.pid} [${String(c.cpu).padStart(3, '0')}] ` : ''}${c.summary}`);
+  }
+  return lines;
+}
+
+function sectionLines(s: RaceSection): string[] {
+  const head = s.state ? `${s.heading}:` : `${s.heading}: ${plural(s.findings, 'finding')}${s.groups.length ? ` in ${plural(s.groups.length, 'race')}` : ''}`;
+  if (s.groups.length === 0) return [`${head}${s.state ? ' none' : ''}`];
+  return [head, ...s.groups.flatMap((g, i) => groupLines(g, i + 1))];
+}
+
+/**
+ * Why a diff is a regression, one line per race rather than per page: the new races that
+ * reach --fail-on, then each threshold exceeded (as the diff words it).
+ */
+export function verdictReasons(d: DiffResult, fresh: RaceSection): string[] {
+  const out: string[] = [];
+  for (const g of fresh.groups) {
+    const failing = g.members.filter((m) => m.entry && reachesFailOn(m.entry.severity, d.failOn));
+    if (failing.length) out.push(`new ${g.severity} ${g.rules.join(', ')} (${rolesText(g.roles)}) on ${pagesOf(g)}`);
+  }
+  for (const t of d.thresholds) {
+    if (!t.exceeded) continue;
+    const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;
+    out.push(`${t.metric} ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${ch}, allowed +${t.maxPct}%)`);
+  }
+  return out;
+}
+
+export function reportToText(m: ReportModel): string {
+  const sections = raceSections(m);
+  const lines: string[] = [];
+  const d = m.diff;
+  if (d) {
+    const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
+    lines.push(`kreplay: ${verdictWord(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}`);
+    for (const side of ['base', 'patched'] as const) {
+      lines.push(`  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`);
+    }
+    for (const r of verdictReasons(d, fresh)) lines.push(`  why: ${r}`);
+    for (const w of d.warnings) lines.push(`  warning: ${w}`);
+  } else {
+    const findings = m.runs.reduce((k, r) => k + r.run.findings.length, 0);
+    const races = sections.reduce((k, s) => k + s.groups.length, 0);
+    lines.push(`kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}`);
+    for (const r of m.runs) lines.push(`  ${r.label}: ${plural(r.run.stats.events, 'event')} over ${fmtNs(r.run.durationNs)}, ${plural(r.run.stats.gaps, 'gap')}`);
+  }
+  for (const s of sections) lines.push('', ...sectionLines(s));
+  return `${lines.map(isolateBidi).join('\n')}\n`;
+}
