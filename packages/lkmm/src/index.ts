@@ -1,0 +1,9 @@
+/**
+ * @kreplay/lkmm: C litmus tests checked against the Linux-kernel memory model. The model
+ * is the kernel's own tools/memory-model files (shipped as data, see models/), run by a
+ * small interpreter of the cat language. See README.md and docs/memory-model.md.
+ */
+export { parseLitmus, findExpectation } from './litmus/parse.js';
+export type { LitmusTest, Expectation } from './litmus/ast.js';
+export { loadModel, listModels, describeModel, DEFAULT_MODEL, MODELS_DIR, type LoadedModel, type ModelInfo } from './model.js';
+export { checkLitmus, CheckTimeout, type LitmusResult, type StateBinding, type Observation, type CheckOptions } from './check.js';
