@@ -94,8 +94,9 @@ function initVal(v: InitValue | null): Val {
   return v.t === 'int' ? v.v : v.name;
 }
 
+/** A location or register as herd7 prints it in states and conditions: [x], 0:r0. */
 function refText(r: StateRef): string {
-  return r.thread === null ? r.name : `${r.thread}:${r.name}`;
+  return r.thread === null ? `[${r.name}]` : `${r.thread}:${r.name}`;
 }
 
 /** Orders state keys as herd7 prints them: registers by thread, then locations. */
@@ -161,7 +162,7 @@ export function evalProp(p: Prop, get: (r: StateRef) => Val): boolean {
 /** The condition as herd7 prints it on its Condition line. */
 export function printCondition(kind: LitmusTest['condition']['kind'], p: Prop): string {
   const head = kind === 'exists' ? 'exists' : kind === 'forall' ? 'forall' : '~exists';
-  return `${head} ${printProp(p, 0)}`;
+  return `${head} (${printProp(p, 0)})`;
 }
 
 function printValue(v: InitValue): string {
@@ -802,6 +803,9 @@ function runExecutions(
       const key = state.map((s) => `${s.ref}=${s.value}`).join(';');
       run.bump(evaluated ? LEVEL_FINAL : LEVEL_RF);
       const failedAt = guardCat(() => run.run({
+        tick: () => {
+          if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.deadline - ctx.t0);
+        },
         accept: (_G, flags) => {
           ctx.out.executions++;
           if (holds) ctx.out.pos++;

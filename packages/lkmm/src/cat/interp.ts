@@ -615,6 +615,13 @@ function fixLocal(binds: Bind[], codes: Code[], G: Value[], L: Locals | null, po
   throw new CatError('recursive definition does not reach a fixpoint', pos);
 }
 
+/** Equal sets or relations (other values: only the same object). */
+function sameValue(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if ((a.k === 'set' && b.k === 'set') || (a.k === 'rel' && b.k === 'rel')) return equalBits(a.b, b.b);
+  return (a.k === 'empty' && b.k === 'empty') || (a.k === 'unv' && b.k === 'unv') || (a.k === 'tag' && b.k === 'tag' && a.name === b.name);
+}
+
 /** herd7's stabilisation test: the new value is included in the old one. */
 function includedIn(w: Value, v: Value, G: Value[]): boolean {
   if (w.k === 'empty' || v.k === 'unv') return true;
@@ -638,6 +645,8 @@ function includedIn(w: Value, v: Value, G: Value[]): boolean {
 export interface RunHooks {
   /** Called for each execution that passes every check, with the raised flags. */
   accept(G: Value[], flags: string[]): void;
+  /** Called for each value a `with` statement tries (a place to stop a long run). */
+  tick?(): void;
 }
 
 /** Levels of the native names: 0 static, 1 reads-from, 2 final writes; `with` stages follow. */
@@ -659,6 +668,8 @@ export class ModelRun {
   private readonly stmtLevel: number[];
   private readonly flagOn: boolean[];
   private readonly computedAt: number[];
+  /** The values a statement read when it was last evaluated (to skip it when none changed). */
+  private readonly lastIn: Array<Value[] | null>;
   /** For each level L: the last tick at which any level <= L changed. */
   private readonly changedUpTo: number[];
   private tick = 1;
@@ -676,12 +687,16 @@ export class ModelRun {
     });
     this.flagOn = new Array<boolean>(model.stmts.length).fill(false);
     this.computedAt = new Array<number>(model.stmts.length).fill(0);
+    this.lastIn = new Array<Value[] | null>(model.stmts.length).fill(null);
     this.changedUpTo = new Array<number>(model.stages + 1).fill(1);
   }
 
+  /** Sets a native value; an equal value keeps the old object, so what reads it need not be evaluated again. */
   setNative(name: string, v: Value): void {
     const slot = this.model.natives.get(name);
-    if (slot !== undefined) this.G[slot] = v;
+    if (slot === undefined) return;
+    const old = this.G[slot];
+    if (old === undefined || !sameValue(old, v)) this.G[slot] = v;
   }
 
   /** Records that the values at `level` changed (a new rf, new final writes, a new `with` choice). */
@@ -717,6 +732,7 @@ export class ModelRun {
         const items = elements(set);
         if (!items) throw new CatError(`with ${this.model.slotNames[s.slot]} from: needs a set, found a ${typeName(set)}`, s.pos);
         for (const v of items) {
+          hooks.tick?.();
           G[s.slot] = v;
           this.bump(s.stage);
           const r = this.run(hooks, i + 1);
@@ -743,12 +759,34 @@ export class ModelRun {
   /** Evaluates a let or a test; false when a check fails. flagOn holds a test's last result. */
   private evalStmt(i: number, s: CLet | CTest): boolean {
     this.computedAt[i] = this.tick;
+    const G = this.G;
+    const last = this.lastIn[i];
+    const refs = s.refs;
+    if (last) {
+      // nothing it reads changed (equal values keep their objects): the result stands
+      let same = true;
+      for (let k = 0; k < refs.length; k++) {
+        if (G[refs[k]!] !== last[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return s.t === 'let' || s.mode === 'flag' || this.flagOn[i]!;
+    }
+    const inputs = refs.map((r) => G[r]!);
     if (s.t === 'let') {
+      const old = s.slots.map((slot) => G[slot]);
       this.evalLet(s);
+      s.slots.forEach((slot, k) => {
+        const o = old[k];
+        if (o !== undefined && sameValue(o, G[slot]!)) G[slot] = o;
+      });
+      this.lastIn[i] = inputs;
       return true;
     }
     const ok = this.test(s);
     this.flagOn[i] = ok;
+    this.lastIn[i] = inputs;
     return s.mode === 'flag' || ok;
   }
 
