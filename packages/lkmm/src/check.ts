@@ -21,12 +21,16 @@ import { Expander } from './litmus/kernel.js';
 import { describeModel, type LoadedModel } from './model.js';
 import { Space, type Bits } from './rel.js';
 import { nextCombination } from './text.js';
-import { evalSym, symReads, ThreadSemantics, ValueError, type EventKind, type PathEvent, type Sym, type ThreadPath, type Val } from './sem.js';
+import {
+  copiedRead, evalSym, isSymbolic, symReads, SYMBOLIC, ThreadSemantics, Unsolved, ValueError, type EventKind, type PathEvent, type Sym, type ThreadPath, type Val,
+} from './sem.js';
 
 export interface StateBinding {
-  /** `x` for a location, `0:r0` for a register. */
+  /** `[x]` for a location, `0:r0` for a register. */
   ref: string;
   value: string;
+  /** An undetermined value (an out-of-thin-air cycle of copies), printed S<n>. */
+  symbolic?: true;
 }
 
 export type Observation = 'Never' | 'Sometimes' | 'Always';
@@ -86,7 +90,8 @@ interface GEvent {
 }
 
 function valText(v: Val): string {
-  return typeof v === 'number' ? String(v) : v;
+  if (typeof v === 'number') return String(v);
+  return isSymbolic(v) ? v.slice(SYMBOLIC.length) : v;
 }
 
 function initVal(v: InitValue | null): Val {
@@ -300,17 +305,21 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
   };
 }
 
-/** herd7 orders states by their values, location by location (integers numerically, before addresses). */
+/**
+ * herd7 orders states by their values, location by location: undetermined values first,
+ * then integers (numerically), then addresses (by name).
+ */
 function compareStates(a: StateBinding[], b: StateBinding[]): number {
+  const rank = (v: StateBinding): number => (v.symbolic ? 0 : /^-?\d+$/.test(v.value) ? 1 : 2);
   for (let k = 0; k < Math.min(a.length, b.length); k++) {
-    const x = a[k]!.value;
-    const y = b[k]!.value;
-    if (x === y) continue;
-    const nx = /^-?\d+$/.test(x);
-    const ny = /^-?\d+$/.test(y);
-    if (nx && ny) return Number(x) - Number(y);
-    if (nx !== ny) return nx ? -1 : 1;
-    return x < y ? -1 : 1;
+    const x = a[k]!;
+    const y = b[k]!;
+    if (x.value === y.value) continue;
+    const rx = rank(x);
+    const ry = rank(y);
+    if (rx !== ry) return rx - ry;
+    if (rx === 1) return Number(x.value) - Number(y.value);
+    return x.value < y.value ? -1 : 1;
   }
   return a.length - b.length;
 }
@@ -418,24 +427,70 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     return true;
   };
 
+  /**
+   * Reads still without a value after propagation read, in a cycle, copies of each other's
+   * values (out of thin air). Like herd7, give each such cycle one undetermined value; any
+   * other unsolved read (a cycle through arithmetic) means no execution.
+   */
+  const giveCyclesAValue = (): boolean => {
+    const parent = new Map<number, number>();
+    const find = (x: number): number => {
+      let r = x;
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      return r;
+    };
+    for (const r of reads) if (vals[r] === undefined) parent.set(r, r);
+    if (parent.size === 0) return true;
+    for (const r of parent.keys()) {
+      const w = events[rf[r]!]!;
+      const src = w.value ? copiedRead(w.value) : null;
+      if (src === null || !parent.has(src + w.offset)) return false;
+      parent.set(find(r), find(src + w.offset));
+    }
+    const top = new Map<number, number>();
+    for (const r of parent.keys()) top.set(find(r), Math.max(top.get(find(r)) ?? -1, r));
+    for (const r of parent.keys()) vals[r] = `${SYMBOLIC}S${top.get(find(r))!}`;
+    return true;
+  };
+
   const leaf = (): void => {
     ctx.out.rfCandidates++;
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.deadline - ctx.t0);
-    for (const r of reads) if (vals[r] === undefined) return; // a value cycle: no solution
-    for (const c of constraints) if (safeEval(() => evalSym(c.sym, vals, c.offset), test) === undefined) return;
+    if (!giveCyclesAValue()) return;
+    try {
+      for (const c of constraints) {
+        const v = safeEval(() => evalSym(c.sym, vals, c.offset), test);
+        if (v === undefined || v === 0) return; // unsolved, or a branch this path did not take
+      }
+    } catch (e) {
+      if (e instanceof Unsolved) return; // a branch on an undetermined value: herd7 cannot solve it either
+      throw e;
+    }
     const loc: Array<Val | undefined> = staticLoc ?? events.map((_, i) => safeEval(() => locOf(i), test));
     for (let i = 0; i < n; i++) {
       const l = loc[i];
+      if (events[i]!.loc && typeof l === 'string' && isSymbolic(l)) return; // an address out of thin air
       if (events[i]!.loc && typeof l !== 'string') {
         throw new InputError(`P${events[i]!.thread} accesses memory at ${l === undefined ? 'an unknown address' : String(l)}, not at a location`, {
           file: test.file, line: events[i]!.line, hint: 'a pointer read from memory must hold a location\'s address (initialise it: { int *p = &x; })',
         });
       }
     }
-    const evVals = events.map((_, i) => safeEval(() => valueOf(i), test));
+    let evVals: Array<Val | undefined>;
+    try {
+      evVals = events.map((_, i) => safeEval(() => valueOf(i), test));
+    } catch (e) {
+      if (e instanceof Unsolved) return;
+      throw e;
+    }
     exec.values = evVals;
     exec.locs = loc;
-    runExecutions(ctx, run, sp, events, paths, pathOffset, rf, exec, vals, staticLoc === null);
+    try {
+      runExecutions(ctx, run, sp, events, paths, pathOffset, rf, exec, vals, staticLoc === null);
+    } catch (e) {
+      if (e instanceof Unsolved) return; // a final register value computed from an undetermined one
+      throw e;
+    }
   };
 
   const dfs = (k: number): void => {
@@ -799,7 +854,10 @@ function runExecutions(
     if (!test.filter || evalProp(test.filter, get)) {
       run.setNative('FW', { k: 'set', b: sp.setOf(fw) });
       const holds = evalProp(test.condition.prop, get);
-      const state = ctx.displayed.map((r) => ({ ref: refText(r), value: valText(get(r)) }));
+      const state = ctx.displayed.map((r): StateBinding => {
+        const v = get(r);
+        return isSymbolic(v) ? { ref: refText(r), value: valText(v), symbolic: true } : { ref: refText(r), value: valText(v) };
+      });
       const key = state.map((s) => `${s.ref}=${s.value}`).join(';');
       run.bump(evaluated ? LEVEL_FINAL : LEVEL_RF);
       const failedAt = guardCat(() => run.run({

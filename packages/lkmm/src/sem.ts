@@ -108,7 +108,12 @@ export class ThreadSemantics {
 
   paths(body: KStmt[]): ThreadPath[] {
     const st0: St = { events: [], regs: new Map(), cons: [], instr: 0, ctrl: NONE };
-    const ends = this.stmts(body, 0, [st0]);
+    // a path whose conditions are false whatever the reads give is no path (a trylock's
+    // constant result tested by an if)
+    const ends = this.stmts(body, 0, [st0]).filter((st) => st.cons.every((c) => {
+      const v = evalSym(c, []);
+      return v === undefined || v !== 0;
+    }));
     return ends.map((st) => {
       const regs = new Map<string, Sym>();
       for (const [name, v] of this.initRegs) regs.set(name, c(v));
@@ -444,7 +449,30 @@ export function evalSym(s: Sym, vals: ArrayLike<Val | undefined>, offset = 0): V
 
 export class ValueError extends Error {}
 
+/**
+ * An undetermined value: herd7 keeps an execution whose reads form a cycle of pure copies
+ * (r1 = *x; *y = r1 against r2 = *y; *x = r2, each reading the other's write: out of thin
+ * air) with a free variable as the value, printed S<n>. kreplay names it ?S<k>.
+ */
+export const SYMBOLIC = '?';
+
+export function isSymbolic(v: Val): v is string {
+  return typeof v === 'string' && v.startsWith(SYMBOLIC);
+}
+
+/** Thrown when a computation needs the value of an undetermined (symbolic) value. */
+export class Unsolved extends Error {}
+
 export function applyOp(o: string, a: Val, b: Val): Val {
+  if (isSymbolic(a) || isSymbolic(b)) {
+    // herd7's solver sees through x+0 and the like; anything else leaves an unsolved equation
+    if ((o === '+' || o === '-' || o === '|' || o === '^') && b === 0) return a;
+    if ((o === '+' || o === '|' || o === '^') && a === 0) return b;
+    if (o === '*' && b === 1) return a;
+    if (o === '*' && a === 1) return b;
+    if ((o === '==' || o === '!=') && a === b) return o === '==' ? 1 : 0;
+    throw new Unsolved();
+  }
   if (o === '==') return a === b ? 1 : 0;
   if (o === '!=') return a !== b ? 1 : 0;
   if (typeof a !== 'number' || typeof b !== 'number') {
@@ -487,6 +515,21 @@ export function applyOp(o: string, a: Val, b: Val): Val {
       return a !== 0 || b !== 0 ? 1 : 0;
   }
   throw new ValueError(`unknown operator ${o}`);
+}
+
+/**
+ * The read a value is a plain copy of (through x+0 and the like), or null: the edges along
+ * which a cycle of copies shares one undetermined value.
+ */
+export function copiedRead(s: Sym): number | null {
+  if (s.k === 'r') return s.ev;
+  if (s.k !== 'op') return null;
+  const isConst = (x: Sym, v: number): boolean => x.k === 'c' && x.v === v;
+  if ((s.op === '+' || s.op === '-' || s.op === '|' || s.op === '^') && isConst(s.b, 0)) return copiedRead(s.a);
+  if ((s.op === '+' || s.op === '|' || s.op === '^') && isConst(s.a, 0)) return copiedRead(s.b);
+  if (s.op === '*' && isConst(s.b, 1)) return copiedRead(s.a);
+  if (s.op === '*' && isConst(s.a, 1)) return copiedRead(s.b);
+  return null;
 }
 
 /** The reads a symbolic value depends on. */

@@ -341,7 +341,8 @@ export function parseLitmus(text: string, file: string): LitmusTest {
       file, line: firstLine, hint: 'C litmus tests start with "C name" (see the kernel\'s tools/memory-model/litmus-tests/)',
     });
   }
-  const name = header[2]!.split(/\s+/)[0]!;
+  // herd7 drops a .litmus suffix from the name
+  const name = header[2]!.split(/\s+/)[0]!.replace(/\.litmus$/, '');
   if (!name) throw new InputError('the test has no name', { file, line: firstLine, hint: 'the first line is "C name"' });
 
   // the init block: the first { after the header, OCaml comments skipped
@@ -407,7 +408,8 @@ export function parseLitmus(text: string, file: string): LitmusTest {
       tail.fail('expected locations, filter, exists, ~exists or forall after the threads', 'the test ends with a condition such as exists (0:r0=1 /\\ 1:r0=0)');
     }
   }
-  if (!condition) throw new InputError('the test has no final condition', { file, line: tail.peek().line, hint: 'end the test with exists (...), ~exists (...) or forall (...)' });
+  // no condition: herd7 takes forall (true)
+  condition ??= { kind: 'forall', prop: { t: 'true' }, line: tail.peek().line };
   return { file, name, init, threads, locations, filter, condition, expectation: findExpectation(text), text };
 }
 
