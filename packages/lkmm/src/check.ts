@@ -60,8 +60,8 @@ export interface LitmusResult {
 }
 
 export interface CheckOptions {
-  /** Stop with an error after this many milliseconds (the caller's timeout). */
-  deadline?: number;
+  /** Give up (CheckTimeout) after this many milliseconds. */
+  timeoutMs?: number;
 }
 
 export class CheckTimeout extends Error {
@@ -270,7 +270,8 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
   const observedLocs = uniqRefs([...displayed, ...propRefs(test.filter, [])]).filter((r) => r.thread === null).map((r) => r.name);
 
   const out: Outcome = { pos: 0, neg: 0, states: new Map(), flags: new Set(), executions: 0, rfCandidates: 0 };
-  const ctx = { test, model, locs, displayed, observedLocs, out, deadline: opts.deadline, t0 };
+  const deadline = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? t0 + opts.timeoutMs : undefined;
+  const ctx = { test, model, locs, displayed, observedLocs, out, deadline, timeoutMs: opts.timeoutMs ?? 0 };
   let combos = 0;
   const choice = threadPaths.map(() => 0);
   if (threadPaths.every((p) => p.length > 0)) {
@@ -332,7 +333,7 @@ interface Ctx {
   observedLocs: string[];
   out: Outcome;
   deadline: number | undefined;
-  t0: number;
+  timeoutMs: number;
 }
 
 function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
@@ -455,7 +456,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
 
   const leaf = (): void => {
     ctx.out.rfCandidates++;
-    if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.deadline - ctx.t0);
+    if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     if (!giveCyclesAValue()) return;
     try {
       for (const c of constraints) {
@@ -755,7 +756,7 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
     rfSrc.set(r, list);
   }
   const readers = sp.members(R);
-  const perLoc: Bits[][] = [];
+  const perLoc: Array<{ ws: number[]; before: number[][] }> = [];
   for (const [l, ws] of byLoc) {
     const idx = new Map(ws.map((w, k) => [w, k] as const));
     const before: number[][] = ws.map(() => []);
@@ -783,10 +784,24 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
         for (const w1 of srcs) for (const w2 of rfSrc.get(r2) ?? []) if (w1 !== w2) add(w1, w2);
       }
     }
-    perLoc.push([...linearExtensions(sp, ws, before)]);
-    if (perLoc[perLoc.length - 1]!.length === 0) return;
+    perLoc.push({ ws, before });
   }
-  yield* unions(sp, perLoc);
+  // one location after the other, each location's orders enumerated lazily (a lock with
+  // many lockers has factorially many)
+  const acc = sp.emptyRel();
+  function* product(k: number): Generator<Value> {
+    if (k === perLoc.length) {
+      yield { k: 'rel', b: acc.slice() };
+      return;
+    }
+    for (const order of linearExtensions(sp, perLoc[k]!.ws, perLoc[k]!.before)) {
+      const saved = acc.slice();
+      for (let j = 0; j < acc.length; j++) acc[j]! |= order[j]!;
+      yield* product(k + 1);
+      acc.set(saved);
+    }
+  }
+  yield* product(0);
 }
 
 /** Total orders (as strict relations) of ws in which every before[k] precedes ws[k]. */
@@ -862,7 +877,7 @@ function runExecutions(
       run.bump(evaluated ? LEVEL_FINAL : LEVEL_RF);
       const failedAt = guardCat(() => run.run({
         tick: () => {
-          if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.deadline - ctx.t0);
+          if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
         },
         accept: (_G, flags) => {
           ctx.out.executions++;

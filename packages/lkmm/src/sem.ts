@@ -460,6 +460,13 @@ export function isSymbolic(v: Val): v is string {
   return typeof v === 'string' && v.startsWith(SYMBOLIC);
 }
 
+function offsetAddress(addr: string, by: number): string {
+  const m = /^(.*?)(?:\+(\d+))?$/.exec(addr)!;
+  const off = Number(m[2] ?? 0) + by;
+  if (off < 0) throw new ValueError(`address ${addr} ${by < 0 ? '-' : '+'} ${Math.abs(by)} is before the location`);
+  return off === 0 ? m[1]! : `${m[1]!}+${off}`;
+}
+
 /** Thrown when a computation needs the value of an undetermined (symbolic) value. */
 export class Unsolved extends Error {}
 
@@ -475,6 +482,9 @@ export function applyOp(o: string, a: Val, b: Val): Val {
   }
   if (o === '==') return a === b ? 1 : 0;
   if (o === '!=') return a !== b ? 1 : 0;
+  // an address plus an integer is another location (herd7: an offset into the symbol)
+  if (typeof a === 'string' && typeof b === 'number' && (o === '+' || o === '-')) return offsetAddress(a, o === '+' ? b : -b);
+  if (typeof a === 'number' && typeof b === 'string' && o === '+') return offsetAddress(b, a);
   if (typeof a !== 'number' || typeof b !== 'number') {
     throw new ValueError(`arithmetic on an address (${String(a)} ${o} ${String(b)})`);
   }

@@ -61,6 +61,26 @@ const simpleOps: Op[] = [
   (t, p) => [`${reg(t)} = spin_is_locked(l);`],
   (t, p) => ['rcu_read_lock();', ...simpleOps[3 + p(2)]!(t, p), 'rcu_read_unlock();'],
   () => ['synchronize_rcu();'],
+  // pointers: publish one of x, y through p; follow p (an address dependency)
+  (_t, p) => [`${['rcu_assign_pointer(*p, ', 'WRITE_ONCE(*p, ', 'smp_store_release(p, '][p(3)]}${['x', 'y'][p(2)]});`],
+  (t, p) => {
+    const r = reg(t);
+    return [`${r} = ${['rcu_dereference(*p)', 'READ_ONCE(*p)', 'smp_load_acquire(p)'][p(3)]};`, p(2) ? `${reg(t)} = READ_ONCE(*${r});` : `WRITE_ONCE(*${r}, ${val(p)});`];
+  },
+  // SRCU
+  (t, p) => {
+    const idx = reg(t);
+    return [`${idx} = srcu_read_lock(s);`, ...simpleOps[p(6)]!(t, p), `srcu_read_unlock(s, ${idx});`];
+  },
+  () => ['synchronize_srcu(s);'],
+  (_t, p) => [`smp_store_mb(${loc(p)}, ${val(p)});`],
+  (t, p) => [`${reg(t)} = atomic_add_unless(${loc(p)}, 1, ${val(p)});`],
+  (t, p) => ['spin_lock(l);', ['smp_mb__after_spinlock();', 'smp_mb__after_unlock_lock();'][p(2)]!, ...simpleOps[p(6)]!(t, p), 'spin_unlock(l);'],
+  (t, p) => ['spin_lock(l);', `${reg(t)} = spin_is_locked(l);`, 'spin_unlock(l);'],
+  (t, p) => {
+    const r = someReg(t, p);
+    return r ? [`if (${r}) {`, '\tspin_lock(l);', `\tWRITE_ONCE(*${loc(p)}, 1);`, '\tspin_unlock(l);', '}'] : ['spin_lock(l);', 'spin_unlock(l);'];
+  },
 ];
 
 export interface GeneratedTest {
@@ -85,7 +105,7 @@ export function generateLitmus(seed: number[], name: string): GeneratedTest {
     const nOps = 1 + pick(3);
     for (let i = 0; i < nOps; i++) lines.push(...simpleOps[pick(simpleOps.length)]!(ctx, pick));
     threads.push([
-      `P${t}(int *x, int *y, int *z, spinlock_t *l)`,
+      `P${t}(int *x, int *y, int *z, int **p, spinlock_t *l, struct srcu_struct *s)`,
       '{',
       ...ctx.regs.map((r) => `\tint ${r};`),
       ...(ctx.regs.length ? [''] : []),
@@ -108,7 +128,7 @@ export function generateLitmus(seed: number[], name: string): GeneratedTest {
   const extra: string[] = [];
   if (pick(5) === 0) extra.push(`locations [${LOCS[pick(3)]};]`);
   if (pick(6) === 0) extra.push(`filter (${atom()})`);
-  const text = [`C ${name}`, '', '{', '}', '', threads.join('\n\n'), '', ...extra, `${kind} (${prop})`, ''].join('\n');
+  const text = [`C ${name}`, '', '{', '\tint *p = &z;', '}', '', threads.join('\n\n'), '', ...extra, `${kind} (${prop})`, ''].join('\n');
   return { name, text };
 }
 
