@@ -110,7 +110,7 @@ export class ThreadSemantics {
     const st0: St = { events: [], regs: new Map(), cons: [], instr: 0, ctrl: NONE };
     // a path whose conditions are false whatever the reads give is no path (a trylock's
     // constant result tested by an if)
-    const ends = this.stmts(body, 0, [st0]).filter((st) => st.cons.every((c) => {
+    const ends = this.stmts(body, [st0], true).filter((st) => st.cons.every((c) => {
       const v = evalSym(c, []);
       return v === undefined || v !== 0;
     }));
@@ -122,29 +122,38 @@ export class ThreadSemantics {
     });
   }
 
-  private stmts(list: KStmt[], from: number, sts: St[]): St[] {
+  /** `top`: the thread's own statement list, where herd7 drops bare declarations. */
+  private stmts(list: KStmt[], sts: St[], top = false): St[] {
     let cur = sts;
-    for (let k = from; k < list.length; k++) {
+    for (const s of list) {
       const next: St[] = [];
-      for (const st of cur) next.push(...this.stmt(list[k]!, st));
-      if (next.length > MAX_PATHS) this.fail(list[k]!.line, `P${this.thread} has more than ${MAX_PATHS} paths`, 'split the test: every if, trylock and cmpxchg doubles the paths of a thread');
+      for (const st of cur) next.push(...this.stmt(s, st, top));
+      if (next.length > MAX_PATHS) this.fail(s.line, `P${this.thread} has more than ${MAX_PATHS} paths`, 'split the test: every if, trylock and cmpxchg doubles the paths of a thread');
       cur = next;
     }
     return cur;
   }
 
-  private stmt(s: KStmt, st0: St): St[] {
+  /**
+   * One statement. Statement numbers follow herd7's program-order index (herd/CSem.ml):
+   * every statement takes the next one, a block takes one and then its statements theirs, an
+   * if's branch starts one further, and a bare declaration at a thread's top takes none.
+   * (Visible only in herd7's srcu_read_lock() index values of the 6.1 model.)
+   */
+  private stmt(s: KStmt, st0: St, top: boolean): St[] {
     const st = clone(st0);
+    if (s.t === 'decl' && !s.e) {
+      // herd7: a declaration does nothing to the register
+      if (!top) st.instr++;
+      return [st];
+    }
     st.instr++;
     switch (s.t) {
       case 'decl':
-        if (!s.e) {
-          st.regs.delete(s.name);
-          return [st];
-        }
-        return this.assign(s.name, s.e, st);
       case 'assign':
-        return this.assign(s.name, s.e, st);
+        return this.assign(s.name, s.e!, st);
+      case 'seq':
+        return this.stmts(s.body, [st]);
       case 'eval':
         return this.expr(s.e, st).map(([x]) => x);
       case 'store': {
@@ -198,7 +207,14 @@ export class ThreadSemantics {
             const b = clone(s1);
             b.cons.push(taken ? test : op('==', test, c(0)));
             b.ctrl = ctrl;
-            for (const end of this.stmts(taken ? s.then : s.else, 0, [b])) {
+            const branch = taken ? s.then : s.else;
+            // a branch starts one index further; a missing else continues from the if's
+            let ends: St[];
+            if (branch) {
+              b.instr = s1.instr + 1;
+              ends = this.stmts([branch], [b]);
+            } else ends = [b];
+            for (const end of ends) {
               end.ctrl = st0.ctrl;
               out.push(end);
             }

@@ -73,7 +73,7 @@ const simpleOps: Op[] = [
     return [`${idx} = srcu_read_lock(s);`, ...simpleOps[p(6)]!(t, p), `srcu_read_unlock(s, ${idx});`];
   },
   () => ['synchronize_srcu(s);'],
-  (_t, p) => [`smp_store_mb(${loc(p)}, ${val(p)});`],
+  (_t, p) => [`smp_store_mb(*${loc(p)}, ${val(p)});`],
   (t, p) => [`${reg(t)} = atomic_add_unless(${loc(p)}, 1, ${val(p)});`],
   (t, p) => ['spin_lock(l);', ['smp_mb__after_spinlock();', 'smp_mb__after_unlock_lock();'][p(2)]!, ...simpleOps[p(6)]!(t, p), 'spin_unlock(l);'],
   (t, p) => ['spin_lock(l);', `${reg(t)} = spin_is_locked(l);`, 'spin_unlock(l);'],

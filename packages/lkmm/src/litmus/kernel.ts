@@ -76,13 +76,33 @@ export type KStmt =
   | { t: 'atomicOp'; loc: KExpr; op: AtomicOp; v: KExpr; line: number }
   | { t: 'srcu'; loc: KExpr; v: KExpr | null; annots: string[]; line: number }
   | { t: 'eval'; e: KExpr; line: number }
-  | { t: 'if'; cond: KExpr; then: KStmt[]; else: KStmt[]; line: number };
+  /** A block, or a statement macro's body: one statement to herd7 (it takes a program-order index). */
+  | { t: 'seq'; body: KStmt[]; line: number }
+  | { t: 'if'; cond: KExpr; then: KStmt; else: KStmt | null; line: number };
 
 export class Expander {
+  /** Inside a macro's body: the line of the test's call, which every node and error takes. */
+  private site: number | null = null;
+
   constructor(private readonly macros: Macros, private readonly file: string, private readonly modelName: string) {}
 
   private fail(line: number, msg: string, hint: string): never {
-    throw new InputError(msg, { file: this.file, line, hint });
+    throw new InputError(msg, { file: this.file, line: this.site ?? line, hint });
+  }
+
+  private ln(line: number): number {
+    return this.site ?? line;
+  }
+
+  /** Expands a macro's body with every line set to the call's. */
+  private inMacro<T>(line: number, f: () => T): T {
+    const outer = this.site;
+    this.site ??= line;
+    try {
+      return f();
+    } finally {
+      this.site = outer;
+    }
   }
 
   stmts(list: CStmt[], env: Map<string, CExpr> = new Map()): KStmt[] {
@@ -93,34 +113,37 @@ export class Expander {
 
   private stmt(s: CStmt, env: Map<string, CExpr>, out: KStmt[]): void {
     switch (s.t) {
-      case 'block':
-        for (const x of s.body) this.stmt(x, env, out);
+      case 'block': {
+        const body: KStmt[] = [];
+        for (const x of s.body) this.stmt(x, env, body);
+        out.push({ t: 'seq', body, line: this.ln(s.line) });
         return;
+      }
       case 'decl':
-        out.push({ t: 'decl', name: s.name, e: s.init ? this.expr(s.init, env) : null, line: s.line });
+        out.push({ t: 'decl', name: s.name, e: s.init ? this.expr(s.init, env) : null, line: this.ln(s.line) });
         return;
       case 'assign': {
         const target = env.get(s.name);
         if (target) {
           // a macro parameter on the left of =: herd7 turns *p = v into a store
-          if (target.t === 'name') out.push({ t: 'assign', name: target.name, e: this.expr(s.e, env), line: s.line });
-          else if (target.t === 'deref') out.push({ t: 'store', addr: this.expr(target.e, env), v: this.expr(s.e, env), annots: [], line: s.line });
+          if (target.t === 'name') out.push({ t: 'assign', name: target.name, e: this.expr(s.e, env), line: this.ln(s.line) });
+          else if (target.t === 'deref') out.push({ t: 'store', addr: this.expr(target.e, env), v: this.expr(s.e, env), annots: [], line: this.ln(s.line) });
           else this.fail(s.line, `bad left-hand side for macro parameter ${s.name}`, 'the argument must be a variable or *pointer');
           return;
         }
-        out.push({ t: 'assign', name: s.name, e: this.expr(s.e, env), line: s.line });
+        out.push({ t: 'assign', name: s.name, e: this.expr(s.e, env), line: this.ln(s.line) });
         return;
       }
       case 'store':
-        out.push({ t: 'store', addr: this.expr(s.target, env), v: this.expr(s.e, env), annots: [], line: s.line });
+        out.push({ t: 'store', addr: this.expr(s.target, env), v: this.expr(s.e, env), annots: [], line: this.ln(s.line) });
         return;
       case 'if':
         out.push({
           t: 'if',
           cond: this.expr(s.cond, env),
-          then: this.stmts([s.then], env),
-          else: s.else ? this.stmts([s.else], env) : [],
-          line: s.line,
+          then: this.one(s.then, env),
+          else: s.else ? this.one(s.else, env) : null,
+          line: this.ln(s.line),
         });
         return;
       case 'while':
@@ -132,34 +155,41 @@ export class Expander {
     }
   }
 
+  /** One statement as one statement (a macro call expands to a seq). */
+  private one(s: CStmt, env: Map<string, CExpr>): KStmt {
+    const out: KStmt[] = [];
+    this.stmt(s, env, out);
+    return out.length === 1 ? out[0]! : { t: 'seq', body: out, line: this.ln(s.line) };
+  }
+
   private exprStmt(e: CExpr, env: Map<string, CExpr>, out: KStmt[], line: number): void {
     if (e.t === 'call') {
       const args = e.args;
       switch (e.name) {
         case '__store': {
           this.arity(e, 2);
-          out.push({ t: 'store', addr: this.lvalue(args[0]!, env, e), v: this.expr(args[1]!, env), annots: e.annots ?? [], line });
+          out.push({ t: 'store', addr: this.lvalue(args[0]!, env, e), v: this.expr(args[1]!, env), annots: e.annots ?? [], line: this.ln(line) });
           return;
         }
         case '__fence':
-          out.push({ t: 'fence', annots: e.annots ?? [], line });
+          out.push({ t: 'fence', annots: e.annots ?? [], line: this.ln(line) });
           return;
         case '__lock':
           this.arity(e, 1);
-          out.push({ t: 'lock', loc: this.expr(args[0]!, env), line });
+          out.push({ t: 'lock', loc: this.expr(args[0]!, env), line: this.ln(line) });
           return;
         case '__unlock':
           this.arity(e, 1);
-          out.push({ t: 'unlock', loc: this.expr(args[0]!, env), line });
+          out.push({ t: 'unlock', loc: this.expr(args[0]!, env), line: this.ln(line) });
           return;
         case '__atomic_op': {
           this.arity(e, 3);
-          out.push({ t: 'atomicOp', loc: this.expr(args[0]!, env), op: this.opArg(args[1]!, env, e), v: this.expr(args[2]!, env), line });
+          out.push({ t: 'atomicOp', loc: this.expr(args[0]!, env), op: this.opArg(args[1]!, env, e), v: this.expr(args[2]!, env), line: this.ln(line) });
           return;
         }
         case '__srcu': {
           if (args.length !== 1 && args.length !== 2) this.arity(e, 2);
-          out.push({ t: 'srcu', loc: this.expr(args[0]!, env), v: args[1] ? this.expr(args[1], env) : null, annots: e.annots ?? [], line });
+          out.push({ t: 'srcu', loc: this.expr(args[0]!, env), v: args[1] ? this.expr(args[1], env) : null, annots: e.annots ?? [], line: this.ln(line) });
           return;
         }
         default: {
@@ -168,13 +198,17 @@ export class Expander {
             if (args.length !== m.params.length) this.fail(line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
             const frame = new Map<string, CExpr>();
             m.params.forEach((p, k) => frame.set(p, substitute(args[k]!, env)));
-            for (const x of m.body) this.stmt(x, frame, out);
+            const body: KStmt[] = [];
+            this.inMacro(line, () => {
+              for (const x of m.body!) this.stmt(x, frame, body);
+            });
+            out.push({ t: 'seq', body, line: this.ln(line) });
             return;
           }
         }
       }
     }
-    out.push({ t: 'eval', e: this.expr(e, env), line });
+    out.push({ t: 'eval', e: this.expr(e, env), line: this.ln(line) });
   }
 
   private arity(e: Extract<CExpr, { t: 'call' }>, n: number): void {
@@ -203,21 +237,21 @@ export class Expander {
       case 'name': {
         const a = env.get(e.name);
         if (a) return this.expr(a, new Map());
-        return { t: 'reg', name: e.name, line: e.line };
+        return { t: 'reg', name: e.name, line: this.ln(e.line) };
       }
       case 'deref':
-        return { t: 'load', addr: this.expr(e.e, env), annots: [], line: e.line };
+        return { t: 'load', addr: this.expr(e.e, env), annots: [], line: this.ln(e.line) };
       case 'bin':
         if ((e.op === '&&' || e.op === '||') && (hasEffects(e.a) || hasEffects(e.b))) {
           this.fail(e.line, `${e.op} with a memory access in an operand is not supported`, 'herd7 has no short-circuit operators; read into a local variable first, then test it');
         }
-        return { t: 'op', op: e.op, a: this.expr(e.a, env), b: this.expr(e.b, env), line: e.line };
+        return { t: 'op', op: e.op, a: this.expr(e.a, env), b: this.expr(e.b, env), line: this.ln(e.line) };
       case 'not':
-        return { t: 'op', op: '==', a: this.expr(e.e, env), b: { t: 'const', v: 0 }, line: e.line };
+        return { t: 'op', op: '==', a: this.expr(e.e, env), b: { t: 'const', v: 0 }, line: this.ln(e.line) };
       case 'neg':
-        return { t: 'op', op: '-', a: { t: 'const', v: 0 }, b: this.expr(e.e, env), line: e.line };
+        return { t: 'op', op: '-', a: { t: 'const', v: 0 }, b: this.expr(e.e, env), line: this.ln(e.line) };
       case 'bitnot':
-        return { t: 'op', op: '^', a: this.expr(e.e, env), b: { t: 'const', v: -1 }, line: e.line };
+        return { t: 'op', op: '^', a: this.expr(e.e, env), b: { t: 'const', v: -1 }, line: this.ln(e.line) };
       case 'opArg':
         return this.fail(e.line, `operator ${e.op} where a value was expected`, 'operators are arguments of __atomic_op only');
       case 'call':
@@ -231,32 +265,32 @@ export class Expander {
     switch (e.name) {
       case '__load':
         this.arity(e, 1);
-        return { t: 'load', addr: this.lvalue(args[0]!, env, e), annots, line: e.line };
+        return { t: 'load', addr: this.lvalue(args[0]!, env, e), annots, line: this.ln(e.line) };
       case '__xchg':
         this.arity(e, 2);
-        return { t: 'xchg', loc: this.expr(args[0]!, env), v: this.expr(args[1]!, env), annots, line: e.line };
+        return { t: 'xchg', loc: this.expr(args[0]!, env), v: this.expr(args[1]!, env), annots, line: this.ln(e.line) };
       case '__cmpxchg':
         this.arity(e, 3);
-        return { t: 'cmpxchg', loc: this.expr(args[0]!, env), old: this.expr(args[1]!, env), new: this.expr(args[2]!, env), annots, line: e.line };
+        return { t: 'cmpxchg', loc: this.expr(args[0]!, env), old: this.expr(args[1]!, env), new: this.expr(args[2]!, env), annots, line: this.ln(e.line) };
       case '__atomic_op_return':
       case '__atomic_fetch_op':
         this.arity(e, 3);
         return {
           t: 'atomicRet', loc: this.expr(args[0]!, env), op: this.opArg(args[1]!, env, e), v: this.expr(args[2]!, env),
-          fetch: e.name === '__atomic_fetch_op', annots, line: e.line,
+          fetch: e.name === '__atomic_fetch_op', annots, line: this.ln(e.line),
         };
       case '__atomic_add_unless':
         this.arity(e, 3);
-        return { t: 'addUnless', loc: this.expr(args[0]!, env), a: this.expr(args[1]!, env), u: this.expr(args[2]!, env), line: e.line };
+        return { t: 'addUnless', loc: this.expr(args[0]!, env), a: this.expr(args[1]!, env), u: this.expr(args[2]!, env), line: this.ln(e.line) };
       case '__trylock':
         this.arity(e, 1);
-        return { t: 'trylock', loc: this.expr(args[0]!, env), line: e.line };
+        return { t: 'trylock', loc: this.expr(args[0]!, env), line: this.ln(e.line) };
       case '__islocked':
         this.arity(e, 1);
-        return { t: 'islocked', loc: this.expr(args[0]!, env), line: e.line };
+        return { t: 'islocked', loc: this.expr(args[0]!, env), line: this.ln(e.line) };
       case '__srcu':
         this.arity(e, 1);
-        return { t: 'srcu', loc: this.expr(args[0]!, env), annots, line: e.line };
+        return { t: 'srcu', loc: this.expr(args[0]!, env), annots, line: this.ln(e.line) };
       default:
         break;
     }
@@ -265,12 +299,12 @@ export class Expander {
       if (args.length !== m.params.length) this.fail(e.line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
       const frame = new Map<string, CExpr>();
       m.params.forEach((p, k) => frame.set(p, substitute(args[k]!, env)));
-      return this.expr(m.expr, frame);
+      return this.inMacro(e.line, () => this.expr(m.expr!, frame));
     }
     if (m?.body) this.fail(e.line, `${e.name} does not return a value`, `call it as a statement: ${e.name}(...);`);
     // herd7 knows this one without a macro (its "legacy" atomic_add_unless)
     if (e.name === 'atomic_add_unless' && args.length === 3) {
-      return { t: 'addUnless', loc: this.expr(args[0]!, env), a: this.expr(args[1]!, env), u: this.expr(args[2]!, env), line: e.line };
+      return { t: 'addUnless', loc: this.expr(args[0]!, env), a: this.expr(args[1]!, env), u: this.expr(args[2]!, env), line: this.ln(e.line) };
     }
     return this.fail(e.line, `unknown primitive ${e.name}: the ${this.modelName} memory model does not define it`, `kreplay reads the primitives from the model's linux-kernel.def; ${e.name} is not there (herd7 would say "Unknown macro ${e.name}")`);
   }
