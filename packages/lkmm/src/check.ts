@@ -760,10 +760,14 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
   for (const [l, ws] of byLoc) {
     const idx = new Map(ws.map((w, k) => [w, k] as const));
     const before: number[][] = ws.map(() => []);
+    let selfLoop = false;
     const add = (a: number, b: number): void => {
       const ia = idx.get(a);
       const ib = idx.get(b);
-      if (ia !== undefined && ib !== undefined && ia !== ib) before[ib]!.push(ia);
+      if (ia === undefined || ib === undefined) return;
+      // a write forced before itself (it is read by a po-earlier read): no order is coherent
+      if (ia === ib) selfLoop = true;
+      else before[ib]!.push(ia);
     };
     const samePoLoc = (a: number, b: number): boolean => sp.hasPair(po, a, b) && loc[a] === loc[b];
     for (const a of ws) {
@@ -784,6 +788,7 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
         for (const w1 of srcs) for (const w2 of rfSrc.get(r2) ?? []) if (w1 !== w2) add(w1, w2);
       }
     }
+    if (selfLoop) return;
     perLoc.push({ ws, before });
   }
   // one location after the other, each location's orders enumerated lazily (a lock with
@@ -804,26 +809,39 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
   yield* product(0);
 }
 
-/** Total orders (as strict relations) of ws in which every before[k] precedes ws[k]. */
+/**
+ * Total orders (as strict relations) of ws in which every before[k] precedes ws[k], built
+ * in place: placing a write adds the edges from every write placed before it.
+ */
 function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generator<Bits> {
   const m = ws.length;
+  const w = sp.w;
   const placed = new Array<boolean>(m).fill(false);
-  const order: number[] = [];
-  const ready = (k: number): boolean => !placed[k] && before[k]!.every((p) => placed[p]);
+  const order = sp.emptyRel();
+  let count = 0;
+  const ready = (k: number): boolean => {
+    if (placed[k]) return false;
+    for (const p of before[k]!) if (!placed[p]) return false;
+    return true;
+  };
   function* go(): Generator<Bits> {
-    if (order.length === m) {
-      const pairs: Array<[number, number]> = [];
-      for (let a = 0; a < m; a++) for (let b = a + 1; b < m; b++) pairs.push([ws[order[a]!]!, ws[order[b]!]!]);
-      yield sp.relOf(pairs);
+    if (count === m) {
+      yield order.slice();
       return;
     }
     for (let k = 0; k < m; k++) {
       if (!ready(k)) continue;
+      const e = ws[k]!;
+      const word = e >>> 5;
+      const bit = 1 << (e & 31);
+      // every write placed so far comes before e
+      for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! |= bit;
       placed[k] = true;
-      order.push(k);
+      count++;
       yield* go();
-      order.pop();
+      count--;
       placed[k] = false;
+      for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! &= ~bit;
     }
   }
   yield* go();
