@@ -172,9 +172,10 @@ export default async function bench() {
 
     const lib = pathToFileURL(path.join(root, 'packages/replay/dist/index.js')).href;
     const parser = pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href;
+    const core = pathToFileURL(path.join(root, 'packages/core/dist/index.js')).href;
     const inproc = (body) => timed(['--input-type=module', '-e', `${body}`]);
     // parse only, decoding the payloads replay decodes (replayFile asks for the events its probe maps use)
-    const p = inproc(`import { openTraceBatches } from '${parser}'; import { readMeta, replayFieldsWanted } from '${lib}'; const meta=await readMeta(${JSON.stringify(path.join(dir, 'meta.json'))}); const fields=await replayFieldsWanted({ meta }); const t=performance.now(); let n=0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) n+=b.length; console.log(n, performance.now()-t);`);
+    const p = inproc(`import { openTraceBatches } from '${parser}'; import { readTraceMeta } from '${core}'; import { replayFieldsWanted } from '${lib}'; const meta=await readTraceMeta(${JSON.stringify(path.join(dir, 'meta.json'))}); const fields=await replayFieldsWanted({ meta }); const t=performance.now(); let n=0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) n+=b.length; console.log(n, performance.now()-t);`);
     const [pn, pms] = p.stdout.trim().split(' ').map(Number);
     const rp = inproc(`import { replayFile } from '${lib}'; const t=performance.now(); const r=await replayFile(${JSON.stringify(trace)}); console.log(r.stats.events, performance.now()-t);`);
     const [rn, rms] = rp.stdout.trim().split(' ').map(Number);

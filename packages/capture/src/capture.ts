@@ -9,10 +9,9 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
-import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './offsets.js';
+import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
 import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
 import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
@@ -21,7 +20,7 @@ import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
 import { scanKernelLog, type KprobeHits } from './console.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
-import { CaptureMetaSchema, META_SCHEMA_ID, type CaptureMeta } from './meta.js';
+import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
 export interface CaptureOptions {
@@ -275,7 +274,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         timings: { ...timer.timings, ...gt, collect: Date.now() - collect, total: timer.total() },
         kreplay: { version: opts.kreplayVersion ?? '0.1.0' },
       });
-      await writeFile(join(dest, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+      await writeTraceMeta(join(dest, 'meta.json'), meta);
       results.push({ dir: dest, meta });
     }
     timer.timings.collect = Date.now() - collect;

@@ -10,7 +10,7 @@
  */
 import type { CaptureProfile } from './profile.js';
 import { kprobeEventName } from './profile.js';
-import { applyOffsets, type OffsetsTable } from './offsets.js';
+import { applyOffsets, type OffsetsTable } from './fetch-offsets.js';
 import { shQuote, shTemplate } from './shell.js';
 
 /** Where things are inside the guest. */

@@ -1,8 +1,7 @@
 // @kreplay/capture: boot a kernel under QEMU, run a racing workload, collect its ftrace trace.
-export * from './errors.js';
 export * from './cpio.js';
 export * from './modules.js';
-export * from './offsets.js';
+export * from './fetch-offsets.js';
 export * from './profile.js';
 export * from './guest-script.js';
 export * from './initramfs.js';
@@ -14,5 +13,4 @@ export * from './meta.js';
 export * from './capture.js';
 export * from './outcome.js';
 export * from './tools.js';
-export * from './duration.js';
-export * from './build/index.js';
+export * from './built-kernel.js';

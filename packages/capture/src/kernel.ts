@@ -9,8 +9,8 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '@kreplay/ftrace-parser';
-import { EnvironmentError } from './errors.js';
+import { InputError } from '@kreplay/core';
+import { EnvironmentError } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
 import { execa } from 'execa';
 

@@ -1,13 +1,13 @@
 /**
- * meta.json: everything about how a trace was captured, next to it, so a trace can be
- * replayed and compared without guessing (zod schema; replay and diff read it).
+ * meta.json as `kreplay capture` writes it: everything about how a trace was captured, next
+ * to it, so a trace can be replayed and compared without guessing. The strict schema of the
+ * capture side of the contract in @kreplay/core (contracts/meta.ts): core's reader reads
+ * what this writes (test: capture's meta round trip).
  */
 import { z } from 'zod';
-import { ProbeMapSchema } from '@kreplay/mm-model';
+import { META_SCHEMA_ID, ProbeMapSchema } from '@kreplay/core';
 import { CaptureProfileSchema } from './profile.js';
-import { OffsetsTableSchema } from './offsets.js';
-
-export const META_SCHEMA_ID = 'kreplay-capture-meta/1';
+import { OffsetsTableSchema } from './fetch-offsets.js';
 
 const LogFindingSchema = z.object({
   kind: z.enum(['panic', 'oops', 'bug', 'bad-page-cache', 'warn', 'hung-task', 'rcu-stall']),

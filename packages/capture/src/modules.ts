@@ -6,7 +6,7 @@
  * busybox `insmod` loads one file and knows no dependencies, so the order matters:
  * every module comes after everything it depends on (depth-first, modules.dep order).
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 
 /** What the guest needs: virtio PCI transport, the disk, ext4 and the 9p share. */
 export const GUEST_MODULES = ['virtio_pci', 'virtio_blk', 'ext4', '9p', '9pnet_virtio'] as const;

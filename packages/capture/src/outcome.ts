@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { InputError } from '@kreplay/ftrace-parser';
-import { EnvironmentError } from './errors.js';
+import { InputError } from '@kreplay/core';
+import { EnvironmentError } from '@kreplay/core';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
   FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog,

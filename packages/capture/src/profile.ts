@@ -8,13 +8,12 @@
  * file: `${ino}` (inode number), `${dev}` (kernel dev_t, major << 20 | minor).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '@kreplay/ftrace-parser';
-import { ProbeMeaningSchema, type ProbeMap, type ProbeMeaning } from '@kreplay/mm-model';
-import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './offsets.js';
+import {
+  InputError, ProbeMeaningSchema, issuePath, loadDocument, parseDocumentText, readDocumentFile, type DocPath, type ParsedDoc, type ProbeMap, type ProbeMeaning,
+} from '@kreplay/core';
+import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './fetch-offsets.js';
 
 export const TRACE_CLOCKS = ['global', 'mono', 'mono_raw', 'boot', 'local', 'counter', 'x86-tsc', 'perf', 'uptime'] as const;
 export const FILTER_VARIABLES = ['ino', 'dev'] as const;
@@ -83,18 +82,10 @@ export function kprobeEventName(k: Pick<KprobeSpec, 'name' | 'type' | 'function'
   return k.name ?? (k.type === 'kretprobe' ? `${k.function}_ret` : k.function).replace(/\./g, '_');
 }
 
-/** The 1-based line of the value at `path` (or of its nearest existing parent). */
-function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
+const DOC = { what: 'capture profile', hint: 'see kernel-configs/capture/README.md for the profile format' };
 
 interface RawProfile {
-  doc: Document;
-  counter: LineCounter;
+  doc: ParsedDoc;
   file: string;
   data: Record<string, unknown>;
   /** The profile this one extends (already merged), and how many list entries it brought. */
@@ -104,22 +95,15 @@ interface RawProfile {
 const LISTS = ['tracepoints', 'kprobes'] as const;
 
 function readRaw(text: string, file: string, seen: readonly string[]): RawProfile {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
-      file, line: counter.linePos(e.pos[0]).line, hint: 'fix the syntax (profiles are YAML or JSON)',
-    });
-  }
-  const js: unknown = doc.toJS();
+  const doc = parseDocumentText(text, file, { ...DOC, hint: 'fix the syntax (profiles are YAML or JSON)' });
+  const js = doc.data;
   if (typeof js !== 'object' || js === null || Array.isArray(js)) {
     throw new InputError('a capture profile is a mapping (name:, tracepoints:, kprobes:, ...)', { file, line: 1 });
   }
   const data = js as Record<string, unknown>;
-  const raw: RawProfile = { doc, counter, file, data };
+  const raw: RawProfile = { doc, file, data };
   if (data.extends !== undefined) {
-    const line = lineOf(doc, counter, ['extends']);
+    const line = doc.lineOf(['extends']);
     if (typeof data.extends !== 'string') throw new InputError('extends: expected the path of another profile', { file, line });
     const baseFile = resolve(dirname(file), data.extends);
     if (seen.includes(baseFile)) throw new InputError(`extends: ${data.extends} extends this profile back (a cycle)`, { file, line });
@@ -157,10 +141,10 @@ function issueWhere(raw: RawProfile, path: readonly PropertyKey[]): { file: stri
   if (raw.base && (LISTS as readonly PropertyKey[]).includes(head) && typeof index === 'number') {
     const n = raw.base.counts[head as 'tracepoints' | 'kprobes'];
     if (index < n) return issueWhere(raw.base.raw, path);
-    return { file: raw.file, line: lineOf(raw.doc, raw.counter, [head, index - n, ...rest]) };
+    return { file: raw.file, line: raw.doc.lineOf([head, index - n, ...rest] as DocPath) };
   }
   if (raw.base && head !== undefined && !(head in raw.data)) return issueWhere(raw.base.raw, path);
-  return { file: raw.file, line: lineOf(raw.doc, raw.counter, path) };
+  return { file: raw.file, line: raw.doc.lineOf(path as DocPath) };
 }
 
 /**
@@ -174,39 +158,19 @@ export function parseProfile(text: string, file: string): CaptureProfile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    const at = issueWhere(raw, issue.path);
-    throw new InputError(`${where}: ${issue.message}`, {
-      file: at.file, line: at.line, hint: 'see kernel-configs/capture/README.md for the profile format',
-    });
+    const at = issueWhere(raw, issuePath(issue));
+    throw new InputError(`invalid capture profile: ${where}: ${issue.message}`, { file: at.file, line: at.line, hint: DOC.hint });
   }
   return parsed.data;
 }
 
 export async function loadProfile(file: string): Promise<CaptureProfile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read capture profile: ${(e as Error).message}`, { file, hint: 'pass --profile kernel-configs/capture/<name>.yaml' });
-  }
+  const text = await readDocumentFile(file, { what: 'capture profile', hint: 'pass --profile kernel-configs/capture/<name>.yaml' });
   return parseProfile(text, file);
 }
 
 export async function loadOffsetsTable(file: string): Promise<OffsetsTable> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read offsets table: ${(e as Error).message}`, { file });
-  }
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter });
-  const parsed = OffsetsTableSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InputError(`${issue.path.join('.') || '(top level)'}: ${issue.message}`, { file, line: lineOf(doc, counter, issue.path) });
-  }
-  return parsed.data;
+  return (await loadDocument(file, OffsetsTableSchema, { what: 'offsets table', hint: 'it is written by `kreplay kernel build` (offsets.json); rebuild or fix it' })).value;
 }
 
 /** Every `struct.member` the profile's fetch arguments need, plus sizeof(struct page). */

@@ -13,7 +13,7 @@ import { access, constants } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { SHARE_TAG } from './initramfs.js';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError } from '@kreplay/core';
 
 export type Accel = 'auto' | 'kvm' | 'tcg';
 

@@ -2,7 +2,7 @@
 import { access, constants, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from './errors.js';
+import { EnvironmentError } from '@kreplay/core';
 
 export const TOOL_PACKAGES: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86',

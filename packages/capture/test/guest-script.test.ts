@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseProfile } from '../src/profile.js';
 import { guestScript, tracefsPlan } from '../src/guest-script.js';
 import { shQuote, shTemplate } from '../src/shell.js';
-import type { OffsetsTable } from '../src/offsets.js';
+import type { OffsetsTable } from '../src/fetch-offsets.js';
 
 const profile = parseProfile(`name: t
 faultAroundBytes: 4096

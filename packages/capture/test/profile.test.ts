@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProbeMapSchema } from '@kreplay/mm-model';
+import { ProbeMapSchema } from '@kreplay/core';
 import { loadProfile, parseProfile, profileFunctions, profileOffsetKeys, profileProbeMap } from '../src/profile.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -71,7 +71,7 @@ describe('capture profiles', () => {
     expectInputError(() => parseProfile(bad, 'bad.yaml'), /kprobes\.1\.type: Invalid option/, 'bad.yaml', 11);
     expectInputError(() => parseProfile('name: t\nbufferSizeKb: 10\n', 'small.yaml'), /bufferSizeKb/, 'small.yaml', 2);
     expectInputError(() => parseProfile('name: t\nfaultAroundBytes: 1000\n', 'fa.yaml'), /faultAroundBytes/, 'fa.yaml', 2);
-    expectInputError(() => parseProfile('name: t\nkprobez: []\n', 'typo.yaml'), /Unrecognized key/, 'typo.yaml', 1);
+    expectInputError(() => parseProfile('name: t\nkprobez: []\n', 'typo.yaml'), /Unrecognized key/, 'typo.yaml', 2); // the unknown key's own line
   });
 
   it('rejects unknown filter variables, argument fetches on kretprobes and duplicate event names', () => {
@@ -95,8 +95,10 @@ describe('capture profiles', () => {
 });
 
 describe('shipped traces', () => {
-  it('every meta.json under traces/ validates against the capture meta schema', async () => {
+  it('every meta.json under traces/ validates against the capture meta schema, and reads back through the core reader unchanged', async () => {
     const { CaptureMetaSchema } = await import('../src/meta.js');
+    const { readTraceMeta, writeTraceMeta } = await import('@kreplay/core');
+    const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-meta-'));
     const traces = path.join(repo, 'traces');
     const metas = readdirSync(traces, { withFileTypes: true }).filter((d) => d.isDirectory())
       .map((d) => path.join(traces, d.name, 'meta.json'))
@@ -105,6 +107,12 @@ describe('shipped traces', () => {
     for (const f of metas) {
       const r = CaptureMetaSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
       expect([f, r.success ? 'ok' : r.error.issues[0]]).toEqual([f, 'ok']);
+      // The capture side writes what the reading side reads: write it as capture does, read it back.
+      const out = path.join(tmp, 'meta.json');
+      await writeTraceMeta(out, r.data!);
+      expect(await readTraceMeta(out)).toEqual(JSON.parse(readFileSync(f, 'utf8')));
+      expect(readFileSync(out, 'utf8')).toBe(readFileSync(f, 'utf8'));
     }
+    rmSync(tmp, { recursive: true, force: true });
   });
 });

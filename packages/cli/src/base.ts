@@ -7,14 +7,9 @@
  * 2 usage or input error, 3 environment error (QEMU, kernel, tools missing), 70 internal bug.
  */
 import { Command, Errors } from '@oclif/core';
-import { isInputError } from '@kreplay/ftrace-parser';
+import { EXIT, isEnvironmentError, isInputError } from '@kreplay/core';
 
-export const EXIT = { clean: 0, findings: 1, input: 2, environment: 3, internal: 70 } as const;
-
-/** An error caused by the machine rather than the input (no QEMU, no KVM, apt failed). */
-export function isEnvironmentError(e: unknown): e is Error & { hint?: string } {
-  return e instanceof Error && (e as { name?: string }).name === 'EnvironmentError';
-}
+export { EXIT };
 
 /**
  * Write to stdout and resolve once the text is handed to the OS. A pipe takes large writes

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openTrace, type TraceEvent } from '@kreplay/ftrace-parser';
+import { openTrace } from '@kreplay/ftrace-parser';
+import { type TraceEvent } from '@kreplay/core';
 import { repoRoot, runCli } from './run-cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-cli-'));
@@ -13,7 +14,7 @@ describe('kreplay capture: input errors (no QEMU needed)', () => {
     writeFileSync(bad, 'name: bad\nbufferSizeKb: 1\n');
     const r = await runCli(['capture', '--profile', bad, '--out', path.join(tmp, 'never')]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${bad}:2: bufferSizeKb`);
+    expect(r.stderr).toContain(`${bad}:2: invalid capture profile: bufferSizeKb`);
   });
 
   it('an unknown workload and a malformed duration are usage errors', async () => {
@@ -51,7 +52,7 @@ describe('kreplay capture: declared offsets (no QEMU needed)', () => {
     writeFileSync(table, '{\n  "release": "x",\n  "source": "y",\n  "offsets": { "inode": -1 }\n}\n');
     const r = await runCli(['capture', '--offsets', table, '--out', path.join(tmp, 'never')]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${table}:4: offsets`);
+    expect(r.stderr).toContain(`${table}:4: invalid offsets table: offsets`);
   });
 });
 

@@ -123,7 +123,7 @@ describe('kreplay diff on replay results', () => {
     expect(cut.stderr).toContain('fixtures/diff/bad/truncated.json:6: not valid JSON');
     const wrong = await runCli(['diff', fx('bad/wrong-rule.json'), fx('race')]);
     expect(wrong.exitCode).toBe(2);
-    expect(wrong.stderr).toContain('fixtures/diff/bad/wrong-rule.json:4: not a kreplay replay result: findings[0].rule');
+    expect(wrong.stderr).toContain('fixtures/diff/bad/wrong-rule.json:4: invalid kreplay replay result: findings.0.rule');
     expect(wrong.stderr).toContain('hint:');
   });
 

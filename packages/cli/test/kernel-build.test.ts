@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
-import { FAKE_PATCH, makeFakeTree } from '../../capture/test/build-fake-tree.js';
+import { FAKE_PATCH, makeFakeTree } from '../../kernel-build/test/fake-tree.js';
 
 // `kreplay kernel build` end to end on a fake kernel tree (no kernel source, no network).
 let src: string;

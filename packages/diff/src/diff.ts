@@ -6,9 +6,9 @@
  * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
-import { RULES, type Finding, type Severity } from '@kreplay/mm-model';
+import { RULES, reachesFailOn, type FailOn, type Finding, type Severity } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './stats.js';
+import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
@@ -17,7 +17,6 @@ import {
   type SideInfo, type ThresholdCheck, type WorkloadRow, type WorkloadValue,
 } from './types.js';
 
-export type FailOn = DiffResult['failOn'];
 
 export interface DiffOptions {
   /** Severity at or above which a new finding is a regression (default `error`). */
@@ -27,8 +26,6 @@ export interface DiffOptions {
   patchedLabel?: string;
 }
 
-const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, note: 1 };
-const FAIL_RANK: Record<FailOn, number> = { error: 3, warning: 2, note: 1, never: Infinity };
 
 /** Stands for the workload's test file in keys, whatever its dev and ino were in that run. */
 export const TEST_FILE = 'test-file';
@@ -286,7 +283,7 @@ export function diffRuns(base: readonly RunData[], patched: readonly RunData[], 
   const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched));
   const reasons: string[] = [];
   for (const e of partial.findings.new) {
-    if (SEVERITY_RANK[e.severity] >= FAIL_RANK[failOn]) {
+    if (reachesFailOn(e.severity, failOn)) {
       reasons.push(`new ${e.severity} ${e.rule}${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''} (${e.patched}× in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'})`);
     }
   }

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 
 const TRACE_NAMES = ['trace.txt', 'trace.txt.gz', 'trace.dat'];
 

@@ -2,7 +2,8 @@
  * Trace inputs are replayed on the fly through @kreplay/replay, with the same choices
  * `kreplay replay` offers (adapter, probe map).
  */
-import { loadProbeMap, replayFile, type ReplayOptions } from '@kreplay/replay';
+import { loadProbeMap } from '@kreplay/core';
+import { replayFile, type ReplayOptions } from '@kreplay/replay';
 import type { TraceReplayer } from './run.js';
 
 export interface ReplayerOptions {

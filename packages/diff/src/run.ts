@@ -4,11 +4,12 @@
  * trace span and the workload's result counters from meta.json.
  */
 import { existsSync } from 'node:fs';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
-import { metaPathFor, readWorkloadMeta, testFileKey, workloadCounters, workloadName } from './meta.js';
-import { findingFromJson, readReplayJson } from './replay-json.js';
-import type { Histogram } from './stats.js';
+import { findTraceMeta, metaWorkloadName, type MetaJson } from '@kreplay/core';
+import { findingFromJson, readReplayJson } from '@kreplay/replay';
+import { readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
+import type { Histogram } from './significance.js';
 import { LATENCY_OPS, type RunData } from './types.js';
 
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
@@ -22,7 +23,7 @@ export interface ReplayLike {
     latency?: Partial<Record<string, Histogram>>;
   };
   trace?: { source?: string; firstTs?: bigint; lastTs?: bigint };
-  meta?: Record<string, unknown>;
+  meta?: MetaJson;
   /** Raw latency samples per span (ReplayResult.latencyNs). */
   latencyNs?: Partial<Record<string, number[]>>;
 }
@@ -59,7 +60,7 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     run.workload = workloadCounters(r.meta);
     const tf = testFileKey(r.meta);
     if (tf) run.testFile = tf;
-    const name = workloadName(r.meta);
+    const name = metaWorkloadName(r.meta);
     if (name) run.workloadName = name;
   }
   return run;
@@ -81,7 +82,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       findings: j.findings.map((f) => findingFromJson(f, traceSource ?? input)),
       stats: j.stats as ReplayLike['stats'],
       trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },
-      ...(j.meta ? { meta: j.meta } : {}),
+      ...(j.meta ? { meta: j.meta as MetaJson } : {}),
       ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
     };
     run = runFromReplay(like, input, tracePath);
@@ -90,7 +91,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
   }
   // meta.json beside the trace, when the replay result did not carry it.
   if (run.workload === undefined) {
-    const metaPath = metaPathFor(run.trace ?? input);
+    const metaPath = findTraceMeta(run.trace ?? input);
     if (metaPath) {
       const m = await readWorkloadMeta(metaPath);
       run.workload = m.counters;

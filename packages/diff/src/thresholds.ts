@@ -5,7 +5,7 @@
  * judged only when the latency test calls the difference significant), a workload counter
  * from meta.json (`workload.mismatches`: mean per run) or `findings` (occurrences per run).
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { METRIC_NAMES } from './metrics.js';
 import { LATENCY_OPS, type LatencyOp } from './types.js';
 

@@ -2,8 +2,8 @@
  * The one result object of a diff. Every output format (text, json, junit, sarif, github,
  * html) is a function of a DiffResult; no format recomputes anything.
  */
-import type { Finding, Severity } from '@kreplay/mm-model';
-import type { Distribution, Histogram, Significance } from './stats.js';
+import type { FailOn, Finding, Severity } from '@kreplay/core';
+import type { Distribution, Histogram, Significance } from './significance.js';
 
 /** Spans replay measures from entry/return pairs. */
 export const LATENCY_OPS = ['fault', 'invalidate', 'truncate'] as const;
@@ -115,7 +115,7 @@ export interface ThresholdCheck {
 export interface DiffResult {
   tool: 'kreplay diff';
   version: 1;
-  failOn: 'error' | 'warning' | 'note' | 'never';
+  failOn: FailOn;
   base: SideInfo;
   patched: SideInfo;
   findings: { new: FindingEntry[]; fixed: FindingEntry[]; unchanged: FindingEntry[] };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { diffRuns } from '../src/diff.js';
 import { emptyCounts } from '../src/metrics.js';
 import { parseThreshold } from '../src/thresholds.js';
-import { histogramOf } from '../src/stats.js';
+import { histogramOf } from '../src/significance.js';
 import { workloadCounters } from '../src/meta.js';
 import type { RunData } from '../src/types.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { RULES, type Finding } from '@kreplay/mm-model';
+import { RULES, type Finding } from '@kreplay/core';
 import { diffRuns } from '../src/diff.js';
 import { emptyCounts } from '../src/metrics.js';
 import type { RunData } from '../src/types.js';

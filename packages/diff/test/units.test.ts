@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { lineOfPath } from '../src/json-lines.js';
 import { countsFromStats } from '../src/metrics.js';
 
 describe('behaviour counters from replay stats', () => {
@@ -9,14 +8,5 @@ describe('behaviour counters from replay stats', () => {
       returns: { filemap_fault: { '0x200': 6, '0x400': 3, '0x2': 1 }, invalidate_inode_pages2_range: { '0': 2, '-16': 1, '-5': 1 } },
     });
     expect(c).toMatchObject({ faults: 10, fault_retries: 3, fault_errors: 1, invalidates: 4, invalidate_failures: 2, invalidate_ebusy: 1, pte_maps: 9 });
-  });
-});
-
-describe('JSON positions', () => {
-  it('finds the line of a value by its path', () => {
-    const text = '{\n  "a": [\n    1,\n    { "b": "x" }\n  ],\n  "c": 2\n}\n';
-    expect(lineOfPath(text, ['a', 1, 'b'])).toBe(4);
-    expect(lineOfPath(text, ['c'])).toBe(6);
-    expect(lineOfPath(text, ['missing'])).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * unreduced search of the full state graph from it (used to confirm livelock candidates
  * found on a reduced or partial graph, so a pruned path never turns into a false livelock).
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
 
 export function stateAfter<S>(machine: Machine<S>, schedule: Schedule): S {

@@ -2,7 +2,7 @@
  * What every strategy shares: counters, the wall-clock/abort budget, progress reports, and
  * the book of violations that keeps, per rule, the shortest schedule found.
  */
-import type { ModelViolation } from '@kreplay/mm-model';
+import type { ModelViolation } from '@kreplay/core';
 import type { ExploreOptions, ExploreStats, FoundViolation, Incompleteness, Schedule, Sighting } from './types.js';
 
 /** Shorter first; equal lengths ordered lexicographically by thread id (a deterministic tie-break). */

@@ -1,5 +1,5 @@
 /** The `deadlock` rule: every live (unfinished) thread is blocked. */
-import type { Machine, StepInfo } from '@kreplay/mm-model';
+import type { Machine, StepInfo } from '@kreplay/core';
 import type { Sighting } from './types.js';
 
 export function threadLabel(machine: Machine<unknown>, t: number): string {

@@ -5,7 +5,7 @@
  * and a release both write the lock's loc), so the two orders of a lock hand-off are
  * always explored. Steps of one thread are ordered by program order, not by this relation.
  */
-import type { StepInfo } from '@kreplay/mm-model';
+import type { StepInfo } from '@kreplay/core';
 
 /** A step's accesses as interned location ids: what it reads only, and what it writes. */
 export interface Footprint {

@@ -21,7 +21,7 @@
  *   the loop kept from running still runs from there.
  * Checked against a naive enumeration of every interleaving by test/agreement.test.ts.
  */
-import type { Machine, StepInfo } from '@kreplay/mm-model';
+import type { Machine, StepInfo } from '@kreplay/core';
 import { dependent, LocTable, type Footprint } from './dependence.js';
 import type { RunContext } from './context.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';

@@ -6,7 +6,7 @@
  * id). The reference the DPOR strategy is tested against, and the graph livelock is judged
  * on without any confirmation.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { deadlockSighting } from './deadlock.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';

@@ -7,8 +7,8 @@
  * exhaustive (every interleaving up to equivalence, no bound, cap or timeout cut anything);
  * `incomplete` otherwise (random mode is always incomplete when nothing is found).
  */
-import type { Machine } from '@kreplay/mm-model';
-import { InputError } from '@kreplay/ftrace-parser';
+import type { Machine } from '@kreplay/core';
+import { InputError } from '@kreplay/core';
 import { RunContext } from './context.js';
 import { canFinishFrom, stateAfter } from './confirm.js';
 import { exploreDpor } from './dpor.js';

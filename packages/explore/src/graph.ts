@@ -4,7 +4,7 @@
  * shortest path found to it (parent pointer, thread, depth), so schedules to any state can
  * be rebuilt without keeping states.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
 
 /** Longest schedule a strategy follows unless told otherwise (a guard against models that never stop). */

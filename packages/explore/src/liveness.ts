@@ -6,7 +6,7 @@
  * could repeat forever while t can still finish is therefore not a livelock. Stuck states
  * with no cycle at all end in deadlocks, which the `deadlock` rule reports.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { StateGraph } from './graph.js';
 import { threadLabel } from './deadlock.js';
 import type { Schedule, Sighting } from './types.js';

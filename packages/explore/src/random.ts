@@ -8,7 +8,7 @@
  * Run r uses SplitMix32 stream (seed, r): the same seed always gives the same runs, and a
  * shard i/n runs exactly the runs r ≡ i (mod n) of them.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { deadlockSighting } from './deadlock.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';

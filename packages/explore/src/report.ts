@@ -3,7 +3,7 @@
  * each violation's message and interleaving table), the `--json` object, and the files of a
  * counterexample (ftrace text, Perfetto JSON). All are functions of one ExploreResult.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import { renderFtrace, type FtraceHeader } from './render/ftrace.js';
 import { renderPerfetto } from './render/perfetto.js';
 import { renderTable } from './render/table.js';

@@ -2,7 +2,7 @@
  * Replays a schedule on a Machine and keeps what each step did: every rendering of a
  * counterexample (table, ftrace, Perfetto) is drawn from this list, never recomputed.
  */
-import type { Access, Machine, MmOp, ModelViolation } from '@kreplay/mm-model';
+import type { Access, Machine, MmOp, ModelViolation } from '@kreplay/core';
 import type { FoundViolation } from './types.js';
 
 export interface ScheduledStep {

@@ -2,7 +2,7 @@
  * The explorer's one result object. Every output format (text table, ftrace trace, Perfetto
  * JSON, `--json`) is a function of an ExploreResult plus the Machine it came from.
  */
-import type { ModelViolation, RuleId } from '@kreplay/mm-model';
+import type { ModelViolation, RuleId } from '@kreplay/core';
 
 /** A schedule: the thread id that runs at each step, in order. */
 export type Schedule = number[];

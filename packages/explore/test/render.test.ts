@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseTraceString, type TraceRecord } from '@kreplay/ftrace-parser';
-import type { MmOp } from '@kreplay/mm-model';
+import { parseTraceString } from '@kreplay/ftrace-parser';
+import { type TraceRecord } from '@kreplay/core';
+import type { MmOp } from '@kreplay/core';
 import { counterexample, explore, exploreJson, formatExploreText } from '../src/index.js';
 import { abba, lockOrderCheck, toyMachine, trueLivelock, type ToySpec } from './toy.js';
 

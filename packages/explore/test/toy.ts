@@ -3,7 +3,7 @@
  * programs over shared variables and locks. Each instruction is one step that declares
  * exactly what it touches, as the real model's steps do.
  */
-import type { Access, Machine, MmOp, ModelViolation, RuleId, StepInfo, StepResult, ThreadInfo } from '@kreplay/mm-model';
+import type { Access, Machine, MmOp, ModelViolation, RuleId, StepInfo, StepResult, ThreadInfo } from '@kreplay/core';
 
 type Regs = Readonly<Record<string, number>>;
 type Vars = Readonly<Record<string, number>>;

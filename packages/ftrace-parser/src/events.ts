@@ -4,7 +4,7 @@
  * kretprobes, trace markers, the function tracer); a generic `name=value` decoder for
  * everything else.
  */
-import type { Fields, ProbeSite } from './types.js';
+import type { Fields, ProbeSite } from '@kreplay/core';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { DirectInterner, names } from './intern.js';
 import { decodeWithLayout, learnLayout, type PairLayout } from './layout.js';

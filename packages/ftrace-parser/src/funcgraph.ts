@@ -13,7 +13,7 @@
  */
 import type { DecodedEvent } from './events.js';
 import { parseTimestamp, type TimestampForm } from './timestamp.js';
-import type { Fields } from './types.js';
+import type { Fields } from '@kreplay/core';
 import { decodeValue } from './values.js';
 
 export type GraphLine =

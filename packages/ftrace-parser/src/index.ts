@@ -2,9 +2,6 @@
  * @kreplay/ftrace-parser: every trace format kreplay reads, as one record stream
  * (TraceEvent | Gap | TraceMeta). Entry point: openTrace(path | '-'). See README.md.
  */
-export * from './types.js';
-export * from './errors.js';
-export * from './json.js';
 export { openTrace, openTraceBatches } from './open.js';
 export { parseTrace, parseTraceString, parseTraceBatches, MAX_LINE, type ParseOptions, type ParseTotals } from './stream.js';
 export { summarize, formatStats, TraceStatsCollector, type TraceStats } from './stats.js';

@@ -8,7 +8,7 @@
  * a non-integer value, extra words) goes back to the generic decoder, so the fields are
  * always the ones decodeFields would make.
  */
-import type { FieldValue, Fields } from './types.js';
+import type { FieldValue, Fields } from '@kreplay/core';
 import { decodeIntegerRange } from './values.js';
 
 export interface PairLayout {

@@ -6,10 +6,10 @@
 import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from './errors.js';
+import { InputError } from '@kreplay/core';
 import { readTraceDatBatches } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
-import type { TraceRecord } from './types.js';
+import type { TraceRecord } from '@kreplay/core';
 
 const CHUNK = 1 << 16;
 /** Plain files are read 256 KiB at a time (records still go out per 64 KiB of text). */

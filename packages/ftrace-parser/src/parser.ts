@@ -9,13 +9,13 @@
  * printed by the kernel right before the first event after the loss, so they take that
  * event's timestamp when it is on the same CPU.
  */
-import { InputError } from './errors.js';
+import { InputError } from '@kreplay/core';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
 import { scanHead } from './line-head.js';
 import type { TimestampForm } from './timestamp.js';
-import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from './types.js';
+import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { decodeFields, decodeValue } from './values.js';
 
 export type TraceFormat = 'auto' | 'ftrace' | 'perf';

@@ -2,7 +2,7 @@
  * Trace statistics (`kreplay parse --stats`): one object, printed as text or JSON by the CLI.
  */
 import type { ParseTotals } from './stream.js';
-import type { Gap, GapKind, TraceRecord } from './types.js';
+import type { Gap, GapKind, TraceRecord } from '@kreplay/core';
 
 export interface TraceStats {
   source: string;

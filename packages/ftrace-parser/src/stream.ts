@@ -6,11 +6,11 @@
  */
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { InputError } from './errors.js';
+import { InputError } from '@kreplay/core';
 import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
 import type { TimestampForm } from './timestamp.js';
 import type { FieldsWanted } from './events.js';
-import type { TraceRecord } from './types.js';
+import type { TraceRecord } from '@kreplay/core';
 
 export interface ParseOptions {
   /** `auto` (default) detects every line's layout; `ftrace`/`perf` accept only that one. */

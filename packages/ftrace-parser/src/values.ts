@@ -4,7 +4,7 @@
  * `{...}` / `[...]` arrays, and the generic `name=value name=value` payload.
  */
 import { names } from './intern.js';
-import type { FieldValue, Fields } from './types.js';
+import type { FieldValue, Fields } from '@kreplay/core';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = -MAX_SAFE;

@@ -11,11 +11,12 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openTrace, parseTraceString, stringifyJson } from '../src/index.js';
+import { openTrace, parseTraceString } from '../src/index.js';
+import { stringifyJson } from '@kreplay/core';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
-import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../src/types.js';
+import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');

@@ -7,7 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openTrace, parseTrace, parseTraceString, stringifyJson, type TraceRecord } from '../src/index.js';
+import { openTrace, parseTrace, parseTraceString } from '../src/index.js';
+import { stringifyJson, type TraceRecord } from '@kreplay/core';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/parser');
 const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.jsonl')).sort();

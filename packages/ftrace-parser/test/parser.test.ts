@@ -5,10 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import {
-  InputError, MAX_LINE, openTrace, parseTrace, parseTraceString, summarize,
-  type Gap, type TraceEvent, type TraceRecord,
-} from '../src/index.js';
+import { MAX_LINE, openTrace, parseTrace, parseTraceString, summarize } from '../src/index.js';
+import { InputError, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/core';
 
 const line = (body: string, ts = '612.403517', flags = '.....') => `             fio-2231    [001] ${flags} ${ts}: ${body}`;
 const events = (rs: TraceRecord[]) => rs.filter((r): r is TraceEvent => r.type === 'event');

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isInputError, parseTrace, parseTraceString, type Fields, type TraceEvent, type TraceRecord } from '../src/index.js';
+import { parseTrace, parseTraceString } from '../src/index.js';
+import { isInputError, type Fields, type TraceEvent, type TraceRecord } from '@kreplay/core';
 
 const U64 = (1n << 64n) - 1n;
 const exact = (b: bigint): number | bigint => (b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b);

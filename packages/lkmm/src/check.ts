@@ -13,7 +13,7 @@
  *    coherence orders itself (`with ... from`), then the axioms. Every execution that
  *    passes gives a final state, its flags, and counts for or against the condition.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { applyValue, CatError, LEVEL_FINAL, LEVEL_RF, LEVEL_STATIC, ModelRun, capitalize } from './cat/interp.js';
 import { EMPTY, elements, makeVset, typeName, type Value } from './cat/values.js';
 import type { InitValue, LitmusTest, Prop, StateRef } from './litmus/ast.js';

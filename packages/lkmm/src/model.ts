@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type { CatFile, Pos } from './cat/ast.js';
 import { compileModel, type CompiledModel } from './cat/interp.js';
 import { parseCat } from './cat/parse.js';

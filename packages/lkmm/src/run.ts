@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isInputError } from '@kreplay/ftrace-parser';
+import { isInputError } from '@kreplay/core';
 import { checkLitmus, CheckTimeout, type LitmusResult } from './check.js';
 import { parseLitmus } from './litmus/parse.js';
 import { loadModel } from './model.js';

@@ -11,7 +11,7 @@
  * Program order inside one statement is herd7's too: the operands of an operator are
  * unordered, an access comes after the computation of its address and value.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type { AtomicOp, KExpr, KStmt } from './litmus/kernel.js';
 
 /** A value: an integer, or the address of a location (its name). */

@@ -4,10 +4,10 @@
  * page lock, references). The invariants of DESIGN.md are judged here, at the transition
  * that breaks them, so every flavor (built-in or a user's) gets them for free.
  */
-import type { MmOp } from './mmop.js';
-import type { ModelViolation } from './machine.js';
-import type { RuleId, FileRef } from './rules.js';
-import { fileKey } from './rules.js';
+import type { MmOp } from '@kreplay/core';
+import type { ModelViolation } from '@kreplay/core';
+import type { RuleId, FileRef } from '@kreplay/core';
+import { fileKey } from '@kreplay/core';
 import type { Env, VmaEnv } from './env.js';
 import { pteLoc, vmaAddress } from './env.js';
 import {

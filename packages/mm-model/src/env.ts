@@ -2,8 +2,8 @@
  * The static part of a scenario instantiated for the model: files, mms, VMAs and page
  * tables never change during a run, so they live here rather than in the state.
  */
-import type { FileRef } from './rules.js';
-import type { ThreadInfo } from './machine.js';
+import type { FileRef } from '@kreplay/core';
+import type { ThreadInfo } from '@kreplay/core';
 import { PAGE_SIZE, PTRS_PER_PTE } from './state.js';
 
 export interface FileEnv {

@@ -1,7 +1,3 @@
-export * from './rules.js';
-export * from './mmop.js';
-export * from './machine.js';
-export * from './probe-map.js';
 export * from './state.js';
 export * from './env.js';
 export * from './program.js';

@@ -3,9 +3,9 @@
  * Builds the static environment and the initial state from the scenario, then runs the
  * flavor's steps. Scenario-agnostic and flavor-agnostic.
  */
-import { InputError } from '@kreplay/ftrace-parser';
-import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from './machine.js';
-import { fileKey } from './rules.js';
+import { InputError } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from '@kreplay/core';
+import { fileKey } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals, staleMappings } from './ctx.js';

@@ -4,7 +4,7 @@
  * context. Procedures call each other (unmap_mapping_range from truncate and invalidate)
  * through a per-thread call stack kept in the state.
  */
-import type { Access } from './machine.js';
+import type { Access } from '@kreplay/core';
 import type { Ctx } from './ctx.js';
 import type { Env } from './env.js';
 import type { Locals } from './state.js';

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { checkFlavor, extendFlavor, type Flavor } from './flavor.js';
 import * as programKit from './program.js';
 import * as kernelLib from './kernel/lib.js';

@@ -4,11 +4,8 @@
  * plus optional expectations that tests read and the engine never does. YAML or JSON,
  * validated with zod; every error names file:line.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { LineCounter, isMap, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { InputError } from '@kreplay/ftrace-parser';
-import { RULES } from './rules.js';
+import { InputError, RULES, parseDocumentText, readDocumentFile, validateDocument } from '@kreplay/core';
 
 const int = z.number().int();
 const Name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -');
@@ -77,69 +74,28 @@ export interface Scenario extends ScenarioBody {
   source?: { file: string; lineOf: (path: readonly (string | number)[]) => number | undefined };
 }
 
+const DOC = { what: 'scenario', hint: 'docs/scenarios.md describes every field' };
+
 export async function loadScenario(path: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read scenario: ${(e as Error).message}`, {
-      file: path, hint: 'pass the path of a scenario file (YAML or JSON), e.g. fixtures/scenarios/odirect-vs-fault.yaml',
-    });
-  }
+  const text = await readDocumentFile(path, {
+    what: 'scenario', hint: 'pass the path of a scenario file (YAML or JSON), e.g. fixtures/scenarios/odirect-vs-fault.yaml',
+  });
   return parseScenario(text, path);
 }
 
 /** Parse and validate a scenario (YAML, or JSON, which is YAML too). */
 export function parseScenario(text: string, file: string): Scenario {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new InputError(`not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
-      file, line: lc.linePos(e.pos[0]).line, hint: 'fix the syntax; docs/scenarios.md shows the format',
-    });
-  }
-  const lineOf = (path: readonly (string | number)[]): number | undefined => {
-    let node: unknown = doc.contents;
-    let line = node && (node as YamlNode).range ? lc.linePos((node as YamlNode).range![0]).line : undefined;
-    for (const key of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-        if (!pair) break;
-        const k = pair.key as YamlNode | null;
-        if (k?.range) line = lc.linePos(k.range[0]).line;
-        node = pair.value;
-      } else if (isSeq(node) && typeof key === 'number') {
-        node = node.items[key];
-        const n = node as YamlNode | undefined;
-        if (n?.range) line = lc.linePos(n.range[0]).line;
-      } else break;
-    }
-    return line;
-  };
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  const parsed = ScenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    const at = path.length ? ` at ${path.join('.')}` : '';
-    // An unrecognized key is reported on its parent; point the line at the key itself.
-    const keys = (issue as { keys?: string[] }).keys;
-    if (issue.code === 'unrecognized_keys' && keys?.length) path.push(keys[0]!);
-    throw new InputError(`invalid scenario${at}: ${issue.message}`, {
-      file, line: lineOf(path) ?? 1, hint: 'docs/scenarios.md describes every field',
-    });
-  }
-  const body = parsed.data;
-  checkReferences(body, file, lineOf);
+  const doc = parseDocumentText(text, file, DOC);
+  const body = validateDocument(doc, ScenarioSchema, DOC);
+  checkReferences(body, file, doc.lineOf);
   const base = file.replace(/^.*[\\/]/, '').replace(/\.(ya?ml|json)$/i, '');
-  return { ...body, name: body.name ?? base, source: { file, lineOf } };
+  return { ...body, name: body.name ?? base, source: { file, lineOf: doc.lineOf } };
 }
 
 /** Cross-field checks zod cannot express: names resolve, nothing is declared twice. */
 function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | number)[]) => number | undefined): void {
   const fail = (path: (string | number)[], msg: string, hint: string): never => {
-    throw new InputError(`invalid scenario at ${path.join('.')}: ${msg}`, { file, line: lineOf(path) ?? 1, hint });
+    throw new InputError(`invalid scenario: ${path.join('.')}: ${msg}`, { file, line: lineOf(path) ?? 1, hint });
   };
   const files = new Map<string, ScenarioBody['files'][number]>();
   const pfns = new Set<number>();

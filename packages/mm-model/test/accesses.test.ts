@@ -6,7 +6,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Ctx, PAGE_FLAGS, PG, createMachine, loadScenario, pteLoc, resolveFlavor, type Access, type Env, type Flavor, type MmState } from '@kreplay/mm-model';
+import { Ctx, PAGE_FLAGS, PG, createMachine, loadScenario, pteLoc, resolveFlavor, type Env, type Flavor, type MmState } from '@kreplay/mm-model';
+import { type Access } from '@kreplay/core';
 import { SCENARIOS } from './helpers/scenarios.js';
 
 /** Locations whose value differs between two states. */

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { createMachine, loadScenario, parseScenario, resolveFlavor } from '@kreplay/mm-model';
-import { isInputError, type InputError } from '@kreplay/ftrace-parser';
+import { isInputError, type InputError } from '@kreplay/core';
 import { SCENARIOS } from './helpers/scenarios.js';
 
 function inputError(f: () => unknown): InputError {
@@ -45,7 +45,7 @@ describe('parseScenario', () => {
 
   test.each([
     ['a YAML syntax error', GOOD.replace('size: 4096', 'size: [4096'), 6, /not valid YAML/],
-    ['an unknown key', GOOD.replace('    size: 4096', '    size: 4096\n    sise: 1'), 6, /files\.0: Unrecognized key: "sise"/],
+    ['an unknown key', GOOD.replace('    size: 4096', '    size: 4096\n    sise: 1'), 6, /files\.0\.sise: Unrecognized key: "sise"/],
     ['a negative index', GOOD.replace('{ index: 0 }', '{ index: -1 }'), 7, /files\.0\.pages\.0\.index/],
     ['an unaligned VMA', GOOD.replace('start: 0x10000 }', 'start: 0x10001 }'), 11, /page aligned/],
     ['a VMA of an unknown file', GOOD.replace('{ file: data,', '{ file: nope,'), 11, /unknown file nope/],

@@ -6,7 +6,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createMachine, loadScenario, resolveFlavor, type MmOp } from '@kreplay/mm-model';
+import { createMachine, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { type MmOp } from '@kreplay/core';
 import { FLAVORS, SCENARIOS, run } from './helpers/scenarios.js';
 import { safetyRules, search } from './helpers/dfs.js';
 

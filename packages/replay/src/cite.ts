@@ -2,8 +2,8 @@
  * How findings name things: tasks as `comm-pid`, events by input line, pages by pfn and
  * page-cache identity. Every event an explanation mentions is also cited.
  */
-import type { FieldValue, TraceEvent } from '@kreplay/ftrace-parser';
-import type { CitedEvent } from '@kreplay/mm-model';
+import type { FieldValue, TraceEvent } from '@kreplay/core';
+import type { CitedEvent } from '@kreplay/core';
 import type { PageRec } from './shadow.js';
 
 export const task = (ev: TraceEvent): string => `${ev.comm}-${ev.pid}`;

@@ -15,15 +15,13 @@
  * when it is removed or mapped was cached before tracing began; a PTE removal of a page with
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import {
-  type FileRef, type Finding, type MmOp, type MmOpKind,
-} from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
 import { GapTracker, type GapMark } from './certainty.js';
 import { at, hex, pageText, plural, who } from './cite.js';
 import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';
 import { FindingLog } from './findings.js';
-import { LatencyRecorder } from './latency.js';
+import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 const MAX_ORDER = 10;

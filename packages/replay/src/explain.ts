@@ -3,8 +3,8 @@
  * to a draft (message, explanation, the events it cites). Every event the explanation
  * mentions is cited; tasks are named `comm-pid on CPU n`.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import type { RuleId } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import type { RuleId } from '@kreplay/core';
 import { at, during, hex, pageText, plural, who } from './cite.js';
 import type { FileState, MapCite, PageRec, Promise_ } from './shadow.js';
 

@@ -5,7 +5,7 @@
  * millions of fields a second. Every function returns `undefined` when the value cannot be
  * read as asked, so the adapter can say which field was unusable.
  */
-import type { FieldValue } from '@kreplay/ftrace-parser';
+import type { FieldValue } from '@kreplay/core';
 
 /** An exact integer: a number while it fits, a bigint beyond. */
 export type Int = number | bigint;

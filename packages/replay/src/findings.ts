@@ -3,8 +3,8 @@
  * events (each once, in replay order) and the page-cache identity diff matches on; at most
  * `max` are kept, the rest counted.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import { DEFAULT_SEVERITY, type CitedEvent, type Finding } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import { DEFAULT_SEVERITY, type CitedEvent, type Finding } from '@kreplay/core';
 import type { GapTracker } from './certainty.js';
 import { cite } from './cite.js';
 import type { Draft } from './explain.js';

@@ -1,8 +1,9 @@
 export * from './types.js';
-export { replay, replayFile, replayFieldsWanted, DEFAULT_KERNEL, DEFAULT_REORDER_WINDOW, DEFAULT_MAX_FINDINGS } from './replay.js';
-export { percentile, LatencyRecorder, type LatencyHistogram } from './latency.js';
-export { loadProbeMap, parseProbeMap, mergeProbeMaps, shippedKernels, shippedMapPath, PROBE_MAP_DIR } from './probe-maps.js';
-export { findMeta, readMeta, metaCandidates } from './meta.js';
+export { replay, replayFile, replayFieldsWanted, DEFAULT_REORDER_WINDOW, DEFAULT_MAX_FINDINGS } from './replay.js';
+export { resolveReplayConfig, DEFAULT_KERNEL, type ReplayConfig, type ChosenAdapter } from './config.js';
+export { percentile, LatencyRecorder, type LatencyHistogram } from './latency-histogram.js';
+export { mergeProbeMaps, shippedKernels, shippedMapPath, PROBE_MAP_DIR } from './probe-maps.js';
+export * from './result-json.js';
 export { ReorderBuffer } from './order.js';
 export type { Adapter, Lifted } from './adapters/adapter.js';
 export { ProbeMapAdapter } from './adapters/probe-adapter.js';

@@ -5,23 +5,17 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { InputError, openTraceBatches, type FieldsWanted, type Gap, type TraceEvent, type TraceRecord } from '@kreplay/ftrace-parser';
-import type { MmOp, ProbeMap } from '@kreplay/mm-model';
+import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
+import { findTraceMeta, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
-import { ExploreAdapter } from './adapters/explore.js';
-import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
+import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { ReplayEngine } from './engine.js';
-import { toBigInt } from './fields.js';
-import { findMeta, metaCandidates, metaClock, metaRelease, readMeta } from './meta.js';
 import { ReorderBuffer } from './order.js';
-import { loadProbeMap, mergeProbeMaps, probeMapFromMeta, shippedKernels, shippedMapPath } from './probe-maps.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
 
-export const DEFAULT_KERNEL = 'linux-6.1';
 /** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
 export const DEFAULT_REORDER_WINDOW = 4096;
 export const DEFAULT_MAX_FINDINGS = 10000;
-const NONNNKASLR_HINT = 'x86-64 booted with nokaslr: 0xffffea0000000000';
 
 interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
 /** What the sorter holds: ops and gaps. */
@@ -51,97 +45,6 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
-/** Which adapter, and why. */
-function chooseKernel(opts: ReplayOptions, header: Record<string, string | number>): { kernel: string; reason: string; warning?: string } {
-  const asked = opts.kernel ?? 'auto';
-  const kernels = shippedKernels();
-  if (asked !== 'auto') {
-    if (asked === 'explore' || kernels.includes(asked)) return { kernel: asked, reason: '--kernel' };
-    throw new InputError(`unknown kernel "${asked}"`, {
-      hint: `choose one of: auto, explore, ${kernels.join(', ')} (a new kernel is a probe map file in kernel-configs/probes/)`,
-    });
-  }
-  if (header.kreplay === 'explore') return { kernel: 'explore', reason: '# kreplay: explore header' };
-  const release = metaRelease(opts.meta);
-  if (release) {
-    const name = releaseKernel(release);
-    if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
-    return {
-      kernel: DEFAULT_KERNEL, reason: `default (no probe map for meta.json kernel ${release})`,
-      warning: `no probe map ships for kernel ${release}; replaying with ${DEFAULT_KERNEL}'s (add kernel-configs/probes/${name ?? 'linux-X.Y'}.yaml or pass --probes)`,
-    };
-  }
-  return { kernel: DEFAULT_KERNEL, reason: 'default' };
-}
-
-/** `linux-6.1` for a release `6.1.0-56-amd64`. */
-function releaseKernel(release: string): string | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? `linux-${m[1]}.${m[2]}` : undefined;
-}
-
-/** The probe map of `mapKernel`: the shipped file, overridden by meta.json's probes, then by --probes. */
-async function mergedMap(mapKernel: string, opts: ReplayOptions, sources: string[] = []): Promise<ProbeMap> {
-  const maps: ProbeMap[] = [await loadProbeMap(shippedMapPath(mapKernel))];
-  sources.push(`kernel-configs/probes/${mapKernel}.yaml`);
-  if (opts.meta?.probes !== undefined) {
-    maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
-    sources.unshift(`${opts.metaSource ?? 'meta.json'} (probes)`);
-  }
-  if (opts.probes) {
-    maps.push(opts.probes);
-    sources.unshift(opts.probesSource ?? '--probes');
-  }
-  return mergeProbeMaps(maps);
-}
-
-/**
- * The events whose fields replay reads: those a probe map that may apply to this trace
- * gives a meaning, and trace markers (the explorer's ops). The parser leaves the payloads
- * of the others (sched, irq, function lines, unmapped probes) undecoded; they are counted
- * as before. Undefined (decode everything) when the maps cannot be built: replay() then
- * says why, at the point it always has.
- */
-export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWanted | undefined> {
-  const asked = opts.kernel ?? 'auto';
-  const release = metaRelease(opts.meta);
-  const candidates = new Set([DEFAULT_KERNEL, asked, release ? releaseKernel(release) : undefined]);
-  const shipped = shippedKernels();
-  try {
-    const maps = await Promise.all([...candidates].filter((k): k is string => k !== undefined && shipped.includes(k)).map((k) => mergedMap(k, opts)));
-    return (event, probe) => event === 'print' || maps.some((m) => meaningOf(m, event, probe) !== undefined);
-  } catch {
-    return undefined;
-  }
-}
-
-async function buildAdapter(kernel: string, opts: ReplayOptions, sources: string[]): Promise<{ adapter: Adapter; vmemmap?: bigint; vmemmapSource?: string }> {
-  const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
-  const map = await mergedMap(mapKernel, opts, sources);
-  let vmemmap: bigint | undefined;
-  let vmemmapSource: string | undefined;
-  const candidates: Array<[unknown, string]> = [
-    [opts.vmemmapBase, '--vmemmap-base'],
-    [opts.meta?.vmemmapBase, `${opts.metaSource ?? 'meta.json'} vmemmapBase`],
-    [map.vmemmapBase, 'probe map vmemmapBase'],
-  ];
-  for (const [v, where] of candidates) {
-    if (v === undefined) continue;
-    const b = typeof v === 'bigint' ? v : typeof v === 'string' ? toBigInt(v) : undefined;
-    if (b === undefined) throw new InputError(`${where} is not a hex address: ${String(v)}`, { file: opts.metaSource, hint: `write it as 0x-hex (${NONNNKASLR_HINT})` });
-    vmemmap = b;
-    vmemmapSource = where;
-    break;
-  }
-  const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
-  const probeAdapter = new ProbeMapAdapter(mapKernel, map, {
-    vmemmapBase: vmemmap, structPageSize: map.structPageSize,
-    missingHint: `pass --vmemmap-base HEX (${NONNNKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
-  });
-  const adapter = kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
-  return { adapter, vmemmap, vmemmapSource };
-}
-
 async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord[]> {
   let batch: TraceRecord[] = [];
   for await (const r of src as AsyncIterable<TraceRecord | TraceRecord[]>) {
@@ -156,22 +59,21 @@ async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): Asy
  * Replay records (in input order, as a reader yields them) and return the one result every
  * output format is computed from. Throws InputError for what the user can fix.
  */
-export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]>, opts: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]>, opts: ReplayOptions = {}, config?: ReplayConfig): Promise<ReplayResult> {
+  const cfg = config ?? await resolveReplayConfig(opts);
   const t0 = performance.now();
   const source = opts.source ?? '-';
   const window = opts.reorderWindow ?? DEFAULT_REORDER_WINDOW;
   const engine = new ReplayEngine({ maxFindings: opts.maxFindings ?? DEFAULT_MAX_FINDINGS, onOp: opts.onOp });
   const header: Record<string, string | number> = {};
   const warnings: string[] = [];
-  const probeSources: string[] = [];
   const usedEvents = new Counter();
   const unknownByEvent = new Counter();
   const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
-  let chosen: ReturnType<typeof chooseKernel> | undefined;
-  let vm: { vmemmap?: bigint; vmemmapSource?: string } = {};
+  let chosen: ChosenAdapter | undefined;
 
   const sorter = new ReorderBuffer<Item>(window, (it, late) => {
     if (late) {
@@ -193,11 +95,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         continue;
       }
       if (!adapter) {
-        chosen = chooseKernel(opts, header);
+        // The header lines come first: they may name the explorer's traces.
+        chosen = cfg.choose(header);
         if (chosen.warning) warnings.push(chosen.warning);
-        const built = await buildAdapter(chosen.kernel, opts, probeSources);
-        adapter = built.adapter;
-        vm = built;
+        adapter = chosen.adapter;
       }
       if (r.type === 'gap') {
         gaps++;
@@ -231,7 +132,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
   }
   if (!chosen) {
-    chosen = chooseKernel(opts, header);
+    chosen = cfg.choose(header);
     if (chosen.warning) warnings.push(chosen.warning);
   }
   sorter.drain();
@@ -266,7 +167,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     stats,
     trace: {
       source, kernel: chosen.kernel, kernelReason: chosen.reason, release: metaRelease(opts.meta), clock, firstTs, lastTs,
-      header, probeSources, vmemmapBase: vm.vmemmap, vmemmapSource: vm.vmemmapSource, metaSource: opts.metaSource,
+      header, probeSources: chosen.probeSources, vmemmapBase: chosen.vmemmap, vmemmapSource: chosen.vmemmapSource, metaSource: opts.metaSource,
     },
     warnings,
     meta: opts.meta,
@@ -280,16 +181,24 @@ function sortKeys<T>(o: Record<string, T>): Record<string, T> {
   return out;
 }
 
-/** Replay a trace file (or `-` for stdin), with its meta.json found next to it unless given. */
+/**
+ * The events whose fields replay reads (the parser leaves the payloads of the others —
+ * sched, irq, function lines, unmapped probes — undecoded; they are still counted).
+ */
+export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWanted> {
+  return (await resolveReplayConfig(opts)).fieldsWanted;
+}
+
+/** Replay a trace file (or `-` for stdin), with its meta.json read once, found next to it unless given. */
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const o: ReplayOptions = { ...opts, source: opts.source ?? file };
   if (!o.meta) {
-    const metaFile = findMeta(file);
+    const metaFile = findTraceMeta(file);
     if (metaFile) {
-      o.meta = await readMeta(metaFile);
+      o.meta = await readTraceMeta(metaFile);
       o.metaSource = metaFile;
     }
   }
-  const fields = await replayFieldsWanted(o);
-  return replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields }), o);
+  const config = await resolveReplayConfig(o);
+  return replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted }), o, config);
 }

@@ -9,8 +9,8 @@
  * complete (locks, flags, i_size); this one only knows what a trace can show and is
  * mutated in place millions of times a second. docs/replay.md relates the two.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import { fileKey, type FileKey, type FileRef, type MmOp } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import { fileKey, type FileKey, type FileRef, type MmOp } from '@kreplay/core';
 import { UNKNOWN_DEV } from './adapters/probe-adapter.js';
 
 /** A mapping the trace showed being made, for citation (the newest few per page). */

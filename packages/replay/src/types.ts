@@ -2,9 +2,9 @@
  * The public shapes of a replay: its options and its one result object, from which every
  * output format (packages/report) and the diff are computed without replaying again.
  */
-import type { TraceRecord } from '@kreplay/ftrace-parser';
-import type { Finding, MmOp, MmOpKind, ProbeMap } from '@kreplay/mm-model';
-import type { LatencyHistogram } from './latency.js';
+import type { TraceRecord } from '@kreplay/core';
+import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap } from '@kreplay/core';
+import type { LatencyHistogram } from './latency-histogram.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
 export type KernelChoice = string;
@@ -17,7 +17,7 @@ export interface ReplayOptions {
   /** Where `probes` came from, for messages. */
   probesSource?: string;
   /** The trace's meta.json content (replayFile finds it next to the trace). */
-  meta?: TraceMetaJson;
+  meta?: MetaJson;
   /** Where `meta` came from, for messages. */
   metaSource?: string;
   /** `vmemmap_base` override (`--vmemmap-base`). */
@@ -35,14 +35,6 @@ export interface ReplayOptions {
   /** Called every `progressEvery` records with the count so far. */
   onProgress?: (events: number) => void;
   progressEvery?: number;
-}
-
-/** What replay reads from a trace's meta.json (capture writes more; the rest is kept as is). */
-export interface TraceMetaJson {
-  kernel?: { release?: string; [k: string]: unknown } | string;
-  vmemmapBase?: string;
-  probes?: ProbeMap | ProbeMap['probes'];
-  [k: string]: unknown;
 }
 
 export interface ReplayStats {
@@ -132,7 +124,7 @@ export interface ReplayResult {
   /** Things the user should know that are not findings (missing vmemmap base, late events, ...). */
   warnings: string[];
   /** The trace's meta.json as read (workload counters, profile), for diff and reports. */
-  meta?: TraceMetaJson;
+  meta?: MetaJson;
   /**
    * Raw entry→return latencies (ns) of outermost calls, per span: every sample up to
    * 10000, a deterministic uniform reservoir beyond (`stats.latency` has the full histograms).

@@ -7,8 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringifyJson } from '@kreplay/ftrace-parser';
-import type { Finding } from '@kreplay/mm-model';
+import { stringifyJson } from '@kreplay/core';
+import type { Finding } from '@kreplay/core';
 import { replayFile } from '@kreplay/replay';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/replay');

@@ -3,8 +3,9 @@
  * adoption, certainty, the explorer's traces, and the errors a user can cause.
  */
 import { describe, expect, it } from '@jest/globals';
-import { isInputError, parseTraceString } from '@kreplay/ftrace-parser';
-import { parseProbeMap, percentile, replay, replayFieldsWanted, type ReplayOptions } from '@kreplay/replay';
+import { parseTraceString } from '@kreplay/ftrace-parser';
+import { isInputError, parseProbeMap } from '@kreplay/core';
+import { findingFromJson, formatJson, parseReplayJson, percentile, replay, replayFieldsWanted, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
 const page = (pfn: number) => `0x${(VM + BigInt(pfn) * 64n).toString(16)}`;
@@ -256,5 +257,23 @@ describe('replayFile decodes only the payloads replay reads', () => {
     expect(want!('sched_switch', undefined)).toBe(false);
     expect(want!('p_schedule_0', undefined)).toBe(false);
     expect(want!('rmap_add', site('kprobe', 'do_wp_page'))).toBe(false);
+  });
+});
+
+describe('the replay-JSON contract', () => {
+  it('what the writer writes, the reader reads back: findings, counters, span and meta', async () => {
+    const r = await run(race, { meta: { kernel: { release: '6.1.0-56-amd64' }, workload: { name: 'w', result: { mismatches: 2 } } } });
+    expect(r.findings.length).toBeGreaterThan(0);
+    const j = parseReplayJson(formatJson(r, { timing: false }), 'r.json');
+    expect(j.version).toBe(1);
+    expect(j.findings.map((f) => findingFromJson(f, 't.txt'))).toEqual(r.findings);
+    expect(j.stats.events).toBe(r.stats.events);
+    expect(BigInt(j.trace!.firstTs!)).toBe(r.trace.firstTs);
+    expect(j.meta).toEqual(r.meta);
+  });
+
+  it('refuses replay JSON of another contract version, with its line', () => {
+    expect(() => parseReplayJson('{\n  "tool": "kreplay replay",\n  "version": 2,\n  "findings": [],\n  "stats": { "events": 0 }\n}\n', 'v2.json'))
+      .toThrow(expect.objectContaining({ line: 3, message: expect.stringContaining('another version of kreplay') }));
   });
 });

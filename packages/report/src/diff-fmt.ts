@@ -22,7 +22,3 @@ export function fmtChange(pct: number | null, base = 0, patched = 0): string {
 export function where(e: Pick<FindingEntry, 'file' | 'index'>): string {
   return `${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''}`;
 }
-
-export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}

@@ -3,9 +3,10 @@
  * JSON (the DiffResult itself), JUnit XML, SARIF 2.1.0 (with baselineState), and GitHub
  * workflow commands.
  */
-import { stringifyJson } from '@kreplay/ftrace-parser';
+import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { fmtChange, where, xmlEscape } from './diff-fmt.js';
+import { fmtChange, where } from './diff-fmt.js';
+import { escapeXml } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
 
@@ -13,8 +14,7 @@ export function diffToJson(d: DiffResult): string {
   return `${stringifyJson(d, 2)}\n`;
 }
 
-const FAIL_RANK = { error: 3, warning: 2, note: 1, never: Infinity } as const;
-const failing = (d: DiffResult, e: FindingEntry) => FAIL_RANK[e.severity] >= FAIL_RANK[d.failOn];
+const failing = (d: DiffResult, e: FindingEntry) => reachesFailOn(e.severity, d.failOn);
 
 function title(e: FindingEntry): string {
   return `${e.rule}${where(e)}`;
@@ -26,19 +26,19 @@ export function diffToJunit(d: DiffResult): string {
   let failures = 0;
   for (const [state, entries] of groups) {
     for (const e of entries) {
-      const name = xmlEscape(`${state}: ${title(e)}`);
-      const body = xmlEscape(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.summary}`).join('\n')}`);
+      const name = escapeXml(`${state}: ${title(e)}`);
+      const body = escapeXml(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.summary}`).join('\n')}`);
       if (state === 'new' && failing(d, e)) {
         failures++;
-        cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${xmlEscape(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`);
+        cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`);
       } else {
         cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`);
       }
     }
   }
   for (const t of d.thresholds) {
-    const name = xmlEscape(`${t.metric} at most +${t.maxPct}%`);
-    const msg = xmlEscape(`${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}); ${t.note}`);
+    const name = escapeXml(`${t.metric} at most +${t.maxPct}%`);
+    const msg = escapeXml(`${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}); ${t.note}`);
     if (t.exceeded) failures++;
     cases.push(t.exceeded
       ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
@@ -48,7 +48,7 @@ export function diffToJunit(d: DiffResult): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kreplay diff" tests="${cases.length}" failures="${failures}">`,
-    `  <testsuite name="kreplay diff ${xmlEscape(d.base.label)} vs ${xmlEscape(d.patched.label)}" tests="${cases.length}" failures="${failures}">`,
+    `  <testsuite name="kreplay diff ${escapeXml(d.base.label)} vs ${escapeXml(d.patched.label)}" tests="${cases.length}" failures="${failures}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

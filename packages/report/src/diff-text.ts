@@ -1,5 +1,5 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
 import { fmtChange, fmtRate, pad, where } from './diff-fmt.js';
 

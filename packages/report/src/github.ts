@@ -3,7 +3,7 @@
  * finding, anchored at the trace line of its own event, so a workflow run shows findings
  * on the file. Property and message values are escaped as the runner requires.
  */
-import type { Finding, Severity } from '@kreplay/mm-model';
+import type { Finding, Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { findingLine, type RenderOptions } from './util.js';
 

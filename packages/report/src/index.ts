@@ -2,20 +2,18 @@
  * @kreplay/report: every output format of a replay result, each a pure function of the
  * ReplayResult (no format recomputes anything).
  */
-import type { ReplayResult } from '@kreplay/replay';
+import { formatJson, type ReplayResult } from '@kreplay/replay';
 import { formatGithub } from './github.js';
-import { formatJson } from './json.js';
 import { formatJunit } from './junit.js';
 import { formatSarif } from './sarif.js';
 import { formatText } from './text.js';
 import type { RenderOptions } from './util.js';
 
 export { formatText } from './text.js';
-export { formatJson, replayJson } from './json.js';
 export { formatJunit, REPLAY_RULES } from './junit.js';
 export { formatSarif, sarifLog } from './sarif.js';
 export { formatGithub, escapeData, escapeProperty } from './github.js';
-export { RULE_HELP, reaches, failing, type FailOn } from './rules.js';
+export { RULE_HELP, reaches, failing } from './rules.js';
 export { seconds, type RenderOptions } from './util.js';
 
 export const REPLAY_FORMATS = ['text', 'json', 'junit', 'sarif', 'github'] as const;

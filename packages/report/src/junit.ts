@@ -4,7 +4,7 @@
  * listed in the testcase's <system-out>. CI systems (GitLab, Jenkins, GitHub test
  * reporters) show failing rules where they show failing tests.
  */
-import type { Finding, RuleId } from '@kreplay/mm-model';
+import type { Finding, RuleId } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { RULE_HELP, reaches } from './rules.js';
 import { escapeXml, findingLine, findingTask, seconds, type RenderOptions } from './util.js';

@@ -7,7 +7,7 @@
  * Streaming: every op is written as it arrives; memory holds only the open spans and the
  * task names. Timestamps are written exactly (µs with three decimals from integer ns).
  */
-import type { Finding, MmOp } from '@kreplay/mm-model';
+import type { Finding, MmOp } from '@kreplay/core';
 
 type Write = (chunk: string) => void;
 

@@ -1,7 +1,7 @@
 /**
  * What each rule means, in a sentence (SARIF rule metadata, JUnit test names, text legends).
  */
-import type { Finding, RuleId, Severity } from '@kreplay/mm-model';
+import { reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 
 export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   'mapped-page-removed': {
@@ -28,14 +28,9 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   },
 };
 
-export type FailOn = 'error' | 'warning' | 'never';
-
-const RANK: Record<Severity, number> = { error: 2, warning: 1, note: 0 };
-
 /** Does this finding reach `--fail-on`? Uncertain findings count: an uncertain error is still an error. */
 export function reaches(f: Finding, failOn: FailOn): boolean {
-  if (failOn === 'never') return false;
-  return RANK[f.severity] >= RANK[failOn];
+  return reachesFailOn(f.severity, failOn);
 }
 
 export function failing(findings: readonly Finding[], failOn: FailOn): boolean {

@@ -5,8 +5,8 @@
  * partial fingerprint is rule + page-cache identity, which is stable across runs (pfns and
  * timestamps are not), so a code-scanning service tracks one race across traces.
  */
-import { stringifyJson } from '@kreplay/ftrace-parser';
-import type { Finding, Severity } from '@kreplay/mm-model';
+import { stringifyJson } from '@kreplay/core';
+import type { Finding, Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { REPLAY_RULES } from './junit.js';
 import { RULE_HELP } from './rules.js';

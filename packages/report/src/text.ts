@@ -2,7 +2,7 @@
  * Text: a summary, then each finding with its explanation and the cited lines, then
  * warnings; `--stats` appends what the replay used and skipped.
  */
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { percentile, type LatencyHistogram, type ReplayResult } from '@kreplay/replay';
 import { reaches } from './rules.js';
 import { findingTask, plural, seconds, type RenderOptions } from './util.js';

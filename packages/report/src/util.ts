@@ -1,6 +1,6 @@
 /** Small shared helpers of the output formats. */
-import type { Finding } from '@kreplay/mm-model';
-import type { FailOn } from './rules.js';
+import type { Finding } from '@kreplay/core';
+import type { FailOn } from '@kreplay/core';
 
 export interface RenderOptions {
   /** Findings at or above this severity fail (JUnit failures; the CLI's exit code). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import { replay, type ReplayResult } from '@kreplay/replay';
 import { escapeData, escapeProperty, failing, renderReplay, REPLAY_FORMATS, seconds } from '@kreplay/report';
 
@@ -59,5 +59,21 @@ describe('report formats', () => {
   it('prints timestamps as ftrace does, with nanoseconds only when they matter', () => {
     expect(seconds(100000122000n)).toBe('100.000122');
     expect(seconds(100000122345n)).toBe('100.000122345');
+  });
+});
+
+describe('the diff JUnit', () => {
+  it('carries control characters from a trace as visible escapes, as the replay JUnit does (one XML escaper)', async () => {
+    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffToJunit } = await import('../src/reports.js');
+    const f = {
+      rule: 'mapped-page-removed' as const, severity: 'error' as const, certainty: 'certain' as const,
+      message: 'comm "a\u0001b" <x> & y', ts: 1n, cpu: 0, pid: 10, events: [], explanation: 'bell \u0007', file: '8:0/c', index: 3,
+    };
+    const run = (findings: typeof f[]) => ({ source: 's', findings, durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } });
+    const xml = diffToJunit(diffRuns([run([])], [run([f])]));
+    expect(xml).toContain('comm &quot;a\\x01b&quot; &lt;x&gt; &amp; y');
+    expect(xml).toContain('bell \\x07');
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
   });
 });

@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile,
-  parseDuration, userKernel, WORKLOADS, type CaptureResult, type KernelImage,
+  capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, resolveKernel, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
+import { parseDuration } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 export default class Capture extends KreplayCommand {
@@ -49,23 +48,10 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     const workload = findWorkload(flags.workload);
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
     const profile = await loadProfile(profileFile);
-    if (flags.kernel === 'debian' && flags.modules) {
-      this.note('error: --modules goes with --kernel PATH (Debian\'s kernel brings its own)');
-      this.exit(EXIT.input);
-    }
-    let kernel: KernelImage | undefined;
-    let offsetsFile = flags.offsets;
-    const buildDir = flags.kernel === 'debian' ? undefined : kernelBuildFolder(flags.kernel);
-    if (buildDir) {
-      // A `kreplay kernel build --out` folder (or an image inside one): its image, modules,
-      // identity (source, fragments, patch hashes for meta.json) and offsets.json.
-      const build = await loadBuildResult(buildDir);
-      kernel = kernelImageFromBuild(build, basename(flags.kernel) === 'bzImage' ? 'bzImage' : 'vmlinux');
-      if (flags.modules) kernel.modulesDir = (await userKernel(kernel.image, flags.modules)).modulesDir;
-      if (!offsetsFile && existsSync(build.files.offsets)) offsetsFile = build.files.offsets;
-    } else if (flags.kernel !== 'debian') {
-      kernel = await userKernel(flags.kernel, flags.modules);
-    }
+    // --kernel: debian, a `kreplay kernel build --out` folder (or an image inside one: its
+    // image, modules, identity and offsets.json), or an image of the user's.
+    const { kernel, offsetsFile: buildOffsets } = await resolveKernel(flags.kernel, flags.modules);
+    const offsetsFile = flags.offsets ?? buildOffsets;
     const offsets = offsetsFile ? await loadOffsetsTable(offsetsFile) : undefined;
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
@@ -99,12 +85,4 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     }
     this.out(`timings (ms): ${Object.entries(result.timings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
-}
-
-/** The `kreplay kernel build` output folder `kernel` names: the folder itself, or the folder of an image in it. */
-function kernelBuildFolder(kernel: string): string | undefined {
-  if (!existsSync(kernel)) return undefined;
-  if (statSync(kernel).isDirectory()) return kernel;
-  const dir = dirname(kernel);
-  return existsSync(join(dir, 'result.json')) ? dir : undefined;
 }

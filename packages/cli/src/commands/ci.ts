@@ -1,38 +1,8 @@
 import { Flags } from '@oclif/core';
-import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import {
-  capture, defaultProfilePath, findWorkload, kernelImageFromBuild, loadBuildResult, loadOffsetsTable, loadProfile, parseDuration,
-  userKernel, type KernelImage, type OffsetsTable,
-} from '@kreplay/capture';
-import { expandInput } from '@kreplay/diff';
-import { ciSummaryText, loadCiConfig, parseShard, runCi, type CaptureSide, type CiGroupResult } from '@kreplay/report';
+import { captureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
+import { parseShard } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
-
-/** Captures one side's runs of one workload with @kreplay/capture; returns their traces. */
-const captureSide: CaptureSide = async (req) => {
-  const workload = findWorkload(req.workload);
-  const profileFile = req.profile ?? relative(process.cwd(), defaultProfilePath(workload));
-  let kernel: KernelImage | undefined;
-  let offsets: OffsetsTable | undefined;
-  if (req.kernel !== 'debian' && existsSync(req.kernel) && statSync(req.kernel).isDirectory()) {
-    // A `kreplay kernel build --out` folder brings its image, modules and struct offsets.
-    const build = await loadBuildResult(req.kernel);
-    kernel = kernelImageFromBuild(build);
-    if (req.modules) kernel.modulesDir = (await userKernel(kernel.image, req.modules)).modulesDir;
-    if (existsSync(build.files.offsets)) offsets = await loadOffsetsTable(build.files.offsets);
-  } else if (req.kernel !== 'debian') {
-    kernel = await userKernel(req.kernel, req.modules);
-  }
-  const result = await capture({
-    kernel, ...(offsets ? { offsets } : {}),
-    profile: await loadProfile(profileFile), profileFile,
-    workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
-    accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,
-    onProgress: req.onProgress, ...(req.signal ? { signal: req.signal } : {}),
-  });
-  return result.runs.flatMap((r) => expandInput(r.dir));
-};
 
 export default class Ci extends KreplayCommand {
   static override summary = 'Capture → replay → diff → reports for a base and a patched kernel, from one config file';

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } from '@kreplay/report';
+import { FAIL_ON } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 const FORMATS = { text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub } as const;
@@ -31,7 +32,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
     format: Flags.string({ options: Object.keys(FORMATS), default: 'text', description: 'output format' }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
-    'fail-on': Flags.string({ options: ['error', 'warning', 'note', 'never'], default: 'error', description: 'severity at which a new finding is a regression' }),
+    'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
     kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
     probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),

@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { parseDuration } from '@kreplay/capture';
 import {
   counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
 } from '@kreplay/explore';
-import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
 import { EXIT, KreplayCommand } from '../base.js';
 

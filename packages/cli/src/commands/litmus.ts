@@ -1,12 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import { InputError, stringifyJson } from '@kreplay/ftrace-parser';
+import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import {
   checkFiles, DEFAULT_MODEL, describeModel, expandLitmusPaths, formatHerd, judge, listModels, loadModel, resultJson,
   type FileOutcome, type Judgement,
 } from '@kreplay/lkmm';
 import { EXIT, KreplayCommand, writeStdoutChunk } from '../base.js';
-import { parseDuration } from '@kreplay/capture';
 
 export default class Litmus extends KreplayCommand {
   static override summary = 'Check C litmus tests against the Linux-kernel memory model (as herd7 does)';

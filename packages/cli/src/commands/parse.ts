@@ -1,10 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import {
-  formatStats, InputError, openTraceBatches, reportTraceDat, stringifyJson, TraceStatsCollector,
-  type Gap, type ParseTotals, type TraceRecord,
-} from '@kreplay/ftrace-parser';
+import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, type ParseTotals } from '@kreplay/ftrace-parser';
+import { InputError, stringifyJson, type Gap, type TraceRecord } from '@kreplay/core';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
 
 /** Files smaller than this finish before a progress bar is worth drawing. */

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { InputError } from '@kreplay/ftrace-parser';
-import { loadProbeMap, replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
-import { REPLAY_FORMATS, failing, renderReplay, type FailOn, type ReplayFormat } from '@kreplay/report';
+import { FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
+import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
+import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand, writeStdout } from '../base.js';
 
 export default class Replay extends KreplayCommand {
@@ -39,7 +39,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
     format: Flags.string({ options: [...REPLAY_FORMATS], default: 'text', description: 'output format' }),
     json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
-    'fail-on': Flags.string({ options: ['error', 'warning', 'never'], default: 'error', description: 'lowest severity that makes the exit code 1' }),
+    'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'lowest severity that makes the exit code 1' }),
     stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run' }),
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),

@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
-import { buildReport, PerfettoFiles, reportToHtml } from '@kreplay/report';
+import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
+import { reportToHtml } from '@kreplay/report';
+import { FAIL_ON } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /**
@@ -40,7 +42,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     base: Flags.string({ multiple: true, description: 'base (unpatched) run: trace, replay JSON or folder (repeatable)' }),
     patched: Flags.string({ multiple: true, description: 'patched run: trace, replay JSON or folder (repeatable)' }),
     title: Flags.string({ description: 'report title' }),
-    'fail-on': Flags.string({ options: ['error', 'warning', 'note', 'never'], default: 'error', description: 'severity at which a new finding is a regression (diff tables)' }),
+    'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression (diff tables)' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT thresholds shown in the diff tables, as in kreplay diff' }),
     kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
     probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),

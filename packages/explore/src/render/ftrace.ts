@@ -7,7 +7,7 @@
  * insertions/removals in the real 6.1 tracepoint formats, everything else as
  * `tracing_mark_write: kreplay:<op> key=value` markers.
  */
-import type { Machine, MmOp } from '@kreplay/mm-model';
+import type { Machine, MmOp } from '@kreplay/core';
 import type { ScheduledStep } from '../run-schedule.js';
 import type { FoundViolation } from '../types.js';
 

@@ -5,8 +5,8 @@
  * one thread followed by the next acquire of it by another (Access.lock tags them; untagged
  * writes to a loc named `lock:*` count as acquire/release in turn).
  */
-import type { Machine } from '@kreplay/mm-model';
-import { stringifyJson } from '@kreplay/ftrace-parser';
+import type { Machine } from '@kreplay/core';
+import { stringifyJson } from '@kreplay/core';
 import type { ScheduledStep } from '../run-schedule.js';
 import type { FoundViolation } from '../types.js';
 import { opEvent } from './ftrace.js';

@@ -2,7 +2,7 @@
  * A counterexample as a per-thread interleaving table: one column per thread, one row per
  * step, the state change beside it, the violation where it happened.
  */
-import type { Machine } from '@kreplay/mm-model';
+import type { Machine } from '@kreplay/core';
 import type { ScheduledStep } from '../run-schedule.js';
 import type { FoundViolation } from '../types.js';
 

@@ -3,8 +3,8 @@
  * ahead), decoded into TraceEvents — or rendered as report lines — with the page header's
  * lost events, corrupt pages and a truncated tail turned into Gaps.
  */
-import { InputError } from '../errors.js';
-import type { Gap, TraceEvent, TraceRecord } from '../types.js';
+import { InputError } from '@kreplay/core';
+import type { Gap, TraceEvent, TraceRecord } from '@kreplay/core';
 import { ByteSink } from './byte-sink.js';
 import { cpuBlocks, type CpuBlock } from './cpu-data.js';
 import type { CpuData, DatBuffer, DatFile } from './container.js';

@@ -6,7 +6,7 @@
  * (`ip`, `buf`), function-tracer `ip`/`parent_ip` as symbols. Every other event gets its
  * raw format fields (print fmt is not evaluated).
  */
-import type { Fields, ProbeSite, TraceEvent } from '../types.js';
+import type { Fields, ProbeSite, TraceEvent } from '@kreplay/core';
 import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';

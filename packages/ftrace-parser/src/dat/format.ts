@@ -3,7 +3,7 @@
  * and decoding an event's payload by them: every scalar, fixed array, `char[]` string and
  * `__data_loc`/`__rel_loc` dynamic field.
  */
-import type { FieldValue, Fields } from '../types.js';
+import type { FieldValue, Fields } from '@kreplay/core';
 import { s64From, u64From } from './bytes.js';
 
 export type FieldKind = 'int' | 'string' | 'array' | 'dynamic';

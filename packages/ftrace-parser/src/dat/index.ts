@@ -4,7 +4,7 @@
  * produces. docs/trace-dat.md describes the format and the mapping.
  */
 import { flatten, type ParseOptions } from '../stream.js';
-import type { TraceRecord } from '../types.js';
+import type { TraceRecord } from '@kreplay/core';
 import { readTraceDatBatches, type DatOptions } from './reader.js';
 
 export { readTraceDatBatches, type DatOptions } from './reader.js';

@@ -4,9 +4,9 @@
  * first, as trace-cmd report orders them), with bounded memory per CPU. Lost events,
  * corrupt pages and a truncated tail become Gaps; a broken container is an InputError.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '@kreplay/core';
 import type { ParseOptions } from '../stream.js';
-import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '../types.js';
+import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { DatFormatError, readContainer, type DatBuffer, type DatFile } from './container.js';
 import { CpuStream, type DatRecord, type RawLine } from './cpu-stream.js';
 import { EventDecoder } from './decode.js';

@@ -12,7 +12,7 @@
  * rf of those events at once: that is the early pruning, and it needs no knowledge of the
  * model's meaning.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { Space, diffBits, equalBits, interBits, isEmptyBits, unionBits, type Bits } from '../rel.js';
 import type { Bind, CatFile, Cond, Expr, Formal, Pos, Stmt, TestKind, TestMode, VariantCond } from './ast.js';
 import { EMPTY, UNV, elements, makeVset, typeName, valueKey, type Locals, type Value } from './values.js';

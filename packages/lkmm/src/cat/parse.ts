@@ -4,7 +4,7 @@
  * grammar (lowest first): `|`, `++`, `;`, `\`, `&`, then `*` (cartesian and closure),
  * `+`, `?`, `~`, then `^-1`. Function application is juxtaposition.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { skipOcamlComment } from '../text.js';
 import type { Bind, CatFile, Cond, Expr, Formal, Op2, Pos, Stmt, TestKind, TestMode, VariantCond } from './ast.js';
 

@@ -7,7 +7,7 @@
  * `__srcu`). A new primitive in a later kernel's .def is a data change; a call that is
  * neither in the .def nor built in is named in the error, never skipped.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type { CExpr, CStmt } from './ast.js';
 import { lexC } from './lexer.js';
 import { CParser, TokStream } from './parse.js';

@@ -4,7 +4,7 @@
  * OCaml comments `(* *)` only where herd7 allows them (outside the thread code), which the
  * caller asks for with `ocamlComments`.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import { skipOcamlComment } from '../text.js';
 
 export type TokKind = 'id' | 'num' | 'punct' | 'eof';

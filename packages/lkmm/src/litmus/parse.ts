@@ -13,7 +13,7 @@
  * Errors carry file:line and a hint. Kernel macros (READ_ONCE, spin_lock, ...) are not
  * interpreted here: they are calls, expanded later with the model's linux-kernel.def.
  */
-import { InputError } from '@kreplay/ftrace-parser';
+import { InputError } from '@kreplay/core';
 import type {
   BinOp, CExpr, CStmt, CondKind, Condition, Expectation, InitItem, InitValue, LitmusTest, Param, Prop, StateRef, Thread,
 } from './ast.js';

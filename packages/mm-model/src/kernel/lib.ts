@@ -2,7 +2,7 @@
  * Helpers the kernel programs share: argument parsing for the scenario-facing programs,
  * radix-tree gang lookups, access lists. Nothing here is version specific.
  */
-import type { Access } from '../machine.js';
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
 import { ArgError, r, w } from '../program.js';
 import { findVma, pteLoc, type Env } from '../env.js';

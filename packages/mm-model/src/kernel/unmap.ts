@@ -4,7 +4,7 @@
  * file over the range and zap its PTEs one page table at a time under that table's ptl:
  * ptep_get_and_clear, then page_remove_rmap (a separate step: mapcount is read locklessly).
  */
-import type { Access } from '../machine.js';
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
 import { acquire, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';

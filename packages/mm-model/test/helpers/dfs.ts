@@ -4,7 +4,7 @@
  * of every thread from every state. No DPOR: the scenarios are small. Liveness is judged
  * on the state graph like the explorer does: a state from which no end state is reachable.
  */
-import type { Machine, ModelViolation } from '@kreplay/mm-model';
+import type { Machine, ModelViolation } from '@kreplay/core';
 
 export interface Found {
   rule: string;

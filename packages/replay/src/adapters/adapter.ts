@@ -2,8 +2,8 @@
  * An adapter lifts one kernel's TraceEvents to MmOps. It knows event names and field
  * formats, nothing about state or rules; the replay engine is the same for every kernel.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import type { MmOp } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import type { MmOp } from '@kreplay/core';
 
 /**
  * What `lift` makes of an event: the op; `null` when the adapter does not know the event

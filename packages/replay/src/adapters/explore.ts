@@ -3,8 +3,8 @@
  * removals are real 6.1 filemap tracepoints (lifted by the kernel map's adapter), everything
  * else is a `tracing_mark_write: kreplay:<op> key=value ...` marker.
  */
-import type { TraceEvent } from '@kreplay/ftrace-parser';
-import { PROBE_OPS, type ProbeMeaning } from '@kreplay/mm-model';
+import type { TraceEvent } from '@kreplay/core';
+import { PROBE_OPS, type ProbeMeaning } from '@kreplay/core';
 import type { Adapter, Lifted } from './adapter.js';
 import { FileRefs, makeOp, type Values } from './probe-adapter.js';
 import { hexDigits, toDev, toInt } from '../fields.js';

@@ -8,9 +8,9 @@
  * probe site the reader decoded, then from an auto-generated name (`p_<func>_<n>`,
  * `r_<func>_<n>`) when the reader printed no site.
  */
-import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/ftrace-parser';
-import { InputError } from '@kreplay/ftrace-parser';
-import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/mm-model';
+import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/core';
+import { InputError } from '@kreplay/core';
+import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
 import type { Adapter, Lifted } from './adapter.js';
 import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 

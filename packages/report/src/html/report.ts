@@ -3,14 +3,14 @@
  * no fonts, no network). Summary, the diff tables when there are two sides, every finding
  * with its explanation, cited trace lines and a per-CPU timeline, and latency histograms.
  */
-import type { Finding } from '@kreplay/mm-model';
+import type { Finding } from '@kreplay/core';
 import {
   BEHAVIOUR_METRICS, fmtNs, LATENCY_OPS, mergeHistograms,
   type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
 import { RULE_HELP } from '../rules.js';
-import type { FindingWindow } from './evidence.js';
+import type { FindingWindow } from './window.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */

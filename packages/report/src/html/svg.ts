@@ -4,7 +4,7 @@
  * Pure functions of their inputs; coordinates are rounded so output is byte-stable.
  */
 import { fmtNs, type Histogram } from '@kreplay/diff';
-import type { FindingWindow, TimelineEvent } from './evidence.js';
+import type { FindingWindow, TimelineEvent } from './window.js';
 
 export const RACING_COLOURS = ['#c0392b', '#1f6fb4', '#2e8b3a', '#8e44ad', '#d35400', '#16a085'];
 const OTHER = '#a0a0a0';

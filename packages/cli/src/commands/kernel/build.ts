@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { buildKernel, type BuildProgress, type KernelBuildResult } from '@kreplay/capture';
+import { buildKernel, type BuildProgress, type KernelBuildResult } from '@kreplay/kernel-build';
 import { KreplayCommand } from '../../base.js';
 
 export default class KernelBuild extends KreplayCommand {

@@ -1,6 +1,6 @@
 /**
  * linux-2.6.15-seqschedlock: linux-2.6.15 with the seed patch applied exactly as posted
- * (../shared/seed/000_1af2b07b78ffb19b.txt). Built from linux-2.6.15 by replacing the fault
+ * (docs/seed/2005-12-13-arcangeli-seqschedlock.txt). Built from linux-2.6.15 by replacing the fault
  * and inserting the write sections where the patch's hunks put them, including the
  * invalidate_mapping_pages hunk whose `if (page_mapped(page)) goto unlock;` jumps past
  * write_seqschedunlock().

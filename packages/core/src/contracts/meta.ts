@@ -1,0 +1,107 @@
+/**
+ * The meta.json contract: what a trace's meta.json may say, one finder, one reader, one
+ * writer. `kreplay capture` writes it beside every trace (its full, strict schema is
+ * packages/capture/src/meta.ts, tested to read back through this one); a user may hand-write a small one for a trace
+ * captured elsewhere (`{"kernel": {"release": "6.1.0-56-amd64"}, "vmemmapBase": "0x..."}`).
+ * Replay reads the kernel, vmemmapBase and probes; diff reads the workload and the kernel
+ * log. docs/trace-format.md ("meta.json") documents every field.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadDocument } from '../document.js';
+import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../output.js';
+
+/** The version field capture writes (`schema`); a hand-written file without one is read as this version. */
+export const META_SCHEMA_ID = 'kreplay-capture-meta/1';
+
+const HINT = 'meta.json is written by `kreplay capture` (docs/trace-format.md describes it); fix or remove it, and pass --kernel/--vmemmap-base/--probes instead';
+
+/** A workload counter as the workload printed it; nested objects are flattened by readers. */
+const Counters = z.record(z.string(), z.unknown());
+
+export const MetaJsonSchema = z.looseObject({
+  /** Version of this contract. */
+  schema: z.string().refine((s) => s === META_SCHEMA_ID, {
+    message: `this meta.json was written by another version of kreplay (this one reads ${META_SCHEMA_ID})`,
+  }).optional(),
+  kernel: z.union([
+    z.string(),
+    z.looseObject({
+      /** `uname -r` of the traced kernel (`6.1.0-56-amd64`). */
+      release: z.string().optional(),
+      source: z.string().optional(),
+    }),
+  ]).optional(),
+  /** `vmemmap_base` of the traced kernel as 0x-hex (x86-64 with nokaslr: 0xffffea0000000000). */
+  vmemmapBase: z.string().nullable().optional(),
+  /**
+   * What each traced probe means: a full probe map or just its `probes` record. Checked by
+   * probeMapFromMeta where replay uses it, so that the message can name the probe at fault.
+   */
+  probes: z.unknown().optional(),
+  workload: z.union([
+    z.string(),
+    z.looseObject({
+      name: z.string().optional(),
+      /** The counters the workload printed in its result line. */
+      result: Counters.optional(),
+      testFile: z.looseObject({ dev: z.string(), ino: z.union([z.number().int(), z.string()]) }).optional(),
+    }),
+  ]).optional(),
+  buffer: z.looseObject({ clock: z.string().optional(), lost: z.number().int().nonnegative().optional() }).optional(),
+  kernelLog: z.looseObject({
+    findings: z.array(z.looseObject({ kind: z.string() })).optional(),
+  }).optional(),
+});
+export type MetaJson = z.infer<typeof MetaJsonSchema>;
+
+/** Candidate meta.json paths for a trace or a replay result, in the order they are tried. */
+export function metaCandidates(inputPath: string): string[] {
+  const out = [`${inputPath}.meta.json`];
+  let base = inputPath;
+  for (;;) {
+    const stripped = base.replace(/\.(gz|zst|txt|trace|dat|json)$/, '');
+    if (stripped === base) break;
+    base = stripped;
+    out.push(`${base}.meta.json`);
+  }
+  out.push(path.join(path.dirname(inputPath), 'meta.json'));
+  return [...new Set(out)].filter((p) => p !== inputPath);
+}
+
+/** The meta.json that belongs to a trace (or replay result), if any. */
+export function findTraceMeta(inputPath: string): string | undefined {
+  if (inputPath === '-') return undefined;
+  return metaCandidates(inputPath).find((p) => existsSync(p));
+}
+
+/** Read and validate a meta.json; errors name file:line. */
+export async function readTraceMeta(file: string): Promise<MetaJson> {
+  const { value } = await loadDocument(file, MetaJsonSchema, { what: 'meta.json', hint: HINT });
+  if (typeof value !== 'object' || value === null) throw new InputError('meta.json is not a JSON object', { file, hint: HINT });
+  return value;
+}
+
+/** Write a meta.json (2-space JSON, newline), atomically: a reader never sees half a file. */
+export async function writeTraceMeta(file: string, meta: MetaJson): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** The kernel release meta.json names (`6.1.0-56-amd64`). */
+export function metaRelease(meta: MetaJson | undefined): string | undefined {
+  const k = meta?.kernel;
+  return typeof k === 'string' ? k : k?.release;
+}
+
+/** The trace clock meta.json names (`global`, `mono`, ...). */
+export function metaClock(meta: MetaJson | undefined): string | undefined {
+  return meta?.buffer?.clock;
+}
+
+/** The workload a capture ran. */
+export function metaWorkloadName(meta: MetaJson | undefined): string | undefined {
+  const wl = meta?.workload;
+  return typeof wl === 'string' ? wl : wl?.name;
+}

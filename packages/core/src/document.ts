@@ -1,0 +1,162 @@
+/**
+ * The one document loader: YAML or JSON text (JSON is read as YAML 1.2, so one parser
+ * serves both) validated by a zod schema, with every error naming file:line and a hint.
+ * Duplicate keys are errors, not silently "last one wins". Scenarios, capture profiles,
+ * probe maps, ci configs, meta.json and replay JSON all come through here.
+ *
+ * Large machine-written JSON (replay results) takes JSON.parse's fast path; yaml is then
+ * only asked where a problem is, to find its line.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isMap, isNode, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { InputError } from './errors.js';
+
+export type DocPath = readonly (string | number)[];
+
+/** A parsed document: its plain value and where each of its parts is. */
+export interface ParsedDoc {
+  file: string;
+  data: unknown;
+  /** 1-based line of the value at `path`, or of its nearest existing parent. */
+  lineOf(path: DocPath): number | undefined;
+}
+
+export interface DocumentOptions {
+  /** What the document is, for messages (`scenario`, `probe map`, `meta.json`). */
+  what: string;
+  /** What the user can do when it is wrong (where the format is described). */
+  hint: string;
+  /** Machine-written JSON (possibly large): parse with JSON.parse and locate errors lazily. */
+  fastJson?: boolean;
+}
+
+/** Texts above this size are read with JSON.parse first even when not declared fastJson. */
+const FAST_JSON_BYTES = 4 << 20;
+
+function yamlLineOf(doc: Document, counter: LineCounter): (path: DocPath) => number | undefined {
+  return (path) => {
+    let node: unknown = doc.contents;
+    let line = isNode(node) && node.range ? counter.linePos(node.range[0]).line : undefined;
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value) === String(key));
+        if (!pair) break;
+        const k = pair.key as YamlNode | null;
+        if (k?.range) line = counter.linePos(k.range[0]).line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === 'number') {
+        node = node.items[key];
+        if (isNode(node) && node.range) line = counter.linePos(node.range[0]).line;
+      } else break;
+    }
+    return line;
+  };
+}
+
+function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const dup = /Map keys must be unique/.test(e.message);
+    throw new InputError(dup ? `duplicate key in ${opts.what}` : `not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
+      file, line: counter.linePos(e.pos[0]).line, hint: dup ? 'each key may appear once in a mapping; remove or rename the repeated one' : opts.hint,
+    });
+  }
+  return { file, data: doc.toJS({ maxAliasCount: 100 }), lineOf: yamlLineOf(doc, counter) };
+}
+
+function lineAt(text: string, pos: number): number {
+  let line = 1;
+  for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** A JSON syntax error as JSON.parse words it (clearer for JSON than a YAML parser's), at its line. */
+function jsonSyntaxError(text: string, file: string, e: unknown, opts: DocumentOptions): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /position (\d+)/.exec(msg);
+  // Without a position in the message (V8 often leaves it out), the YAML parser's first error
+  // is where the JSON goes wrong; "Unexpected end of JSON input" is at the end.
+  const yamlPos = m ? undefined : parseDocument(text, { prettyErrors: false }).errors[0]?.pos[0];
+  const pos = m ? Number(m[1]) : /end of JSON/i.test(msg) || yamlPos === undefined ? text.trimEnd().length : yamlPos;
+  const line = lineAt(text, pos);
+  return new InputError(`not valid JSON: ${msg}`, { file, line, hint: opts.hint });
+}
+
+/** Parse YAML or JSON text; syntax errors and duplicate keys become InputErrors with file:line. */
+export function parseDocumentText(text: string, file: string, opts: DocumentOptions): ParsedDoc {
+  const looksJson = /^\s*[[{]/.test(text);
+  if (looksJson && !opts.fastJson && text.length <= FAST_JSON_BYTES) {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      throw jsonSyntaxError(text, file, e, opts);
+    }
+  }
+  if (opts.fastJson || text.length > FAST_JSON_BYTES) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      if (looksJson) throw jsonSyntaxError(text, file, e, opts);
+      return parseYaml(text, file, opts);
+    }
+    let located: ParsedDoc | undefined;
+    return {
+      file, data,
+      lineOf: (path) => {
+        located ??= (() => {
+          try {
+            return parseYaml(text, file, opts);
+          } catch {
+            return undefined;
+          }
+        })();
+        return located?.lineOf(path);
+      },
+    };
+  }
+  return parseYaml(text, file, opts);
+}
+
+/** A zod issue's path as document keys; an unrecognised key points at the key itself. */
+export function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const keys = (issue as { keys?: string[] }).keys;
+  if (issue.code === 'unrecognized_keys' && keys?.length) path.push(keys[0]!);
+  return path;
+}
+
+/** Validate a parsed document; the first issue becomes an InputError at its line. */
+export function validateDocument<S extends z.ZodType>(doc: ParsedDoc, schema: S, opts: DocumentOptions): z.output<S> {
+  const r = schema.safeParse(doc.data);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = issuePath(issue);
+  const where = path.length ? path.join('.') : '(top level)';
+  throw new InputError(`invalid ${opts.what}: ${where}: ${issue.message}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
+}
+
+/** Parse and validate text in one call. */
+export function parseDocumentWith<S extends z.ZodType>(text: string, file: string, schema: S, opts: DocumentOptions): { value: z.output<S>; doc: ParsedDoc } {
+  const doc = parseDocumentText(text, file, opts);
+  return { value: validateDocument(doc, schema, opts), doc };
+}
+
+/** Read a file as text; a missing or unreadable file is an InputError naming it. */
+export async function readDocumentFile(file: string, opts: Pick<DocumentOptions, 'what' | 'hint'>): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
+    throw new InputError(`cannot read ${opts.what}: ${why}`, { file, hint: opts.hint, cause: e });
+  }
+}
+
+/** Read, parse and validate a YAML/JSON file. */
+export async function loadDocument<S extends z.ZodType>(file: string, schema: S, opts: DocumentOptions): Promise<{ value: z.output<S>; doc: ParsedDoc }> {
+  return parseDocumentWith(await readDocumentFile(file, opts), file, schema, opts);
+}

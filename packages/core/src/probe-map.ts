@@ -1,0 +1,101 @@
+/**
+ * What each traced probe means to replay: the `probes` section of a capture profile
+ * (kernel-configs/) and the standalone file `kreplay replay --probes FILE` reads.
+ * Capture writes it into each trace's meta.json, so a trace and its meaning travel together.
+ *
+ * Keys are either the event name exactly as it appears in the trace (`p_filemap_fault_0`,
+ * `my_rmap_add`) or `kprobe:<func>` / `kretprobe:<func>`, which match any probe event on
+ * that function whatever its name (auto-generated names included).
+ *
+ * Example (YAML):
+ *   vmemmapBase: "0xffffea0000000000"
+ *   probes:
+ *     kprobe:page_add_file_rmap: { op: pte_map, args: { pfn: { field: page, as: page } } }
+ *     kretprobe:invalidate_inode_pages2_range:
+ *       { op: invalidate_end, fn: invalidate_inode_pages2_range, args: { ret: { field: arg1, as: signed } } }
+ */
+import { z } from 'zod';
+import { loadDocument, parseDocumentWith } from './document.js';
+import { InputError } from './errors.js';
+
+/** How a trace field converts into an MmOp field. */
+export const FIELD_CONVERSIONS = [
+  'number',   // integer as printed (decimal or 0x-hex)
+  'signed',   // integer reinterpreted as a signed 64-bit value (kretprobe return values: 0xfffffffffffffff0 → -16)
+  'page',     // struct page * → pfn, using vmemmapBase (pfn = (page - vmemmapBase) / 64)
+  'pfn',      // already a pfn
+  'kdev',     // kernel dev_t (major << 20 | minor) → "major:minor"
+  'bytes-to-index', // byte offset → page index (/ 4096)
+  'string',
+  'hex',      // hex printed without 0x (`%lx`: `ino 2a`): a string is read as hex digits, a value the reader already decoded is kept
+] as const;
+
+export const FieldSpecSchema = z.union([
+  z.string().min(1),
+  z.object({
+    field: z.string().min(1),
+    as: z.enum(FIELD_CONVERSIONS).optional(),
+  }).strict(),
+]);
+export type FieldSpec = z.infer<typeof FieldSpecSchema>;
+
+/** MmOp fields a probe argument can fill. `dev`/`ino` fill the op's FileRef. */
+export const PROBE_ARG_TARGETS = [
+  'dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order',
+] as const;
+
+export const PROBE_OPS = [
+  'fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap',
+  'invalidate_begin', 'invalidate_end', 'truncate_begin', 'truncate_end', 'unmap_range',
+  'isize_set', 'page_lock', 'page_unlock',
+] as const;
+
+export const ProbeMeaningSchema = z.object({
+  op: z.enum(PROBE_OPS),
+  /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
+  fn: z.string().optional(),
+  args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
+}).strict();
+export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
+
+/** The version field of a probe map file (optional: a map without one is read as this version). */
+export const PROBE_MAP_SCHEMA_ID = 'kreplay-probes/1';
+
+export const ProbeMapSchema = z.object({
+  schema: z.literal(PROBE_MAP_SCHEMA_ID, { message: `this probe map is for another version of kreplay (this one reads ${PROBE_MAP_SCHEMA_ID})` }).optional(),
+  /** `vmemmap_base` of the traced kernel as 0x-hex (nokaslr x86-64: 0xffffea0000000000). */
+  vmemmapBase: z.string().regex(/^0x[0-9a-fA-F]+$/).optional(),
+  /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
+  structPageSize: z.number().int().positive().default(64),
+  probes: z.record(z.string().min(1), ProbeMeaningSchema),
+}).strict();
+export type ProbeMap = z.infer<typeof ProbeMapSchema>;
+
+const DOC = {
+  what: 'probe map',
+  hint: 'a probe map is YAML or JSON: { vmemmapBase?, probes: { <event or kprobe:func>: { op, fn?, args } } }; see kernel-configs/probes/linux-6.1.yaml',
+};
+
+/** Parse YAML or JSON text into a ProbeMap; errors name file:line. */
+export function parseProbeMap(text: string, file: string): ProbeMap {
+  return parseDocumentWith(text, file, ProbeMapSchema, DOC).value;
+}
+
+/** Read a probe map file (`kreplay replay --probes FILE`, kernel-configs/probes/*.yaml). */
+export async function loadProbeMap(file: string): Promise<ProbeMap> {
+  return (await loadDocument(file, ProbeMapSchema, DOC)).value;
+}
+
+const BareProbes = z.record(z.string().min(1), ProbeMeaningSchema);
+
+/** meta.json's `probes`: a full ProbeMap or just its `probes` record. */
+export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
+  const full = ProbeMapSchema.safeParse(value);
+  if (full.success) return full.data;
+  const bare = BareProbes.safeParse(value);
+  if (bare.success) return { structPageSize: 64, probes: bare.data };
+  const issue = full.error.issues[0]!;
+  throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
+    file, hint: 'meta.json is written by `kreplay capture`; recapture, or replay with --probes FILE to override it',
+  });
+}

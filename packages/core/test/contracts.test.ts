@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  EnvironmentError, findTraceMeta, isInputError, loadProbeMap, metaCandidates, metaRelease, parseProbeMap, probeMapFromMeta,
+  readTraceMeta, writeFileAtomic, writeTraceMeta, type ProbeMap,
+} from '@kreplay/core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-contracts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function metaFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('meta.json')).map((f) => path.join(dir, f));
+}
+
+describe('the meta.json contract', () => {
+  it('finds a trace\'s meta.json in one order: beside the file by name, then the folder\'s', () => {
+    expect(metaCandidates('d/run.trace.gz')).toEqual(['d/run.trace.gz.meta.json', 'd/run.trace.meta.json', 'd/run.meta.json', 'd/meta.json']);
+    expect(metaCandidates('d/meta.json')).toEqual(['d/meta.json.meta.json', 'd/meta.meta.json']);
+    const dir = path.join(tmp, 'find');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'meta.json'), '{}');
+    expect(findTraceMeta(path.join(dir, 'trace.txt.gz'))).toBe(path.join(dir, 'meta.json'));
+    writeFileSync(path.join(dir, 'trace.meta.json'), '{}');
+    expect(findTraceMeta(path.join(dir, 'trace.txt.gz'))).toBe(path.join(dir, 'trace.meta.json'));
+    expect(findTraceMeta('-')).toBeUndefined();
+  });
+
+  it('reads every shipped meta.json, captured or hand-written, and what it writes reads back the same', async () => {
+    const files = [...metaFiles(path.join(repo, 'traces')), ...metaFiles(path.join(repo, 'fixtures'))];
+    expect(files.length).toBeGreaterThan(30);
+    for (const f of files) {
+      const meta = await readTraceMeta(f);
+      expect(metaRelease(meta)).toMatch(/^\d+\.\d+/);
+      expect(meta).toEqual(JSON.parse(readFileSync(f, 'utf8')));
+      const out = path.join(tmp, 'rt.json');
+      await writeTraceMeta(out, meta);
+      expect(await readTraceMeta(out)).toEqual(meta);
+    }
+  });
+
+  it('refuses a meta.json of another contract version, with its line', async () => {
+    const f = path.join(tmp, 'v2.json');
+    writeFileSync(f, '{\n  "kernel": { "release": "6.1.0" },\n  "schema": "kreplay-capture-meta/2"\n}\n');
+    const e = await readTraceMeta(f).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: f, line: 3 });
+    expect((e as Error).message).toContain('another version of kreplay');
+  });
+});
+
+describe('the probe-map contract', () => {
+  it('loads every shipped probe map, and a map survives meta.json and JSON round trips', async () => {
+    const dir = path.join(repo, 'kernel-configs/probes');
+    const maps = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(maps.length).toBeGreaterThan(0);
+    for (const f of maps) {
+      const map = await loadProbeMap(path.join(dir, f));
+      expect(Object.keys(map.probes).length).toBeGreaterThan(0);
+      expect(parseProbeMap(JSON.stringify(map), 'rt.json')).toEqual(map);
+      const meta = path.join(tmp, `${f}.meta.json`);
+      await writeTraceMeta(meta, { kernel: { release: '6.1.0' }, probes: map });
+      expect(probeMapFromMeta((await readTraceMeta(meta)).probes, meta)).toEqual(map);
+    }
+  });
+
+  it('takes a bare probes record in meta.json, and names the probe at fault in a bad one', () => {
+    const bare: ProbeMap['probes'] = { my_rmap: { op: 'pte_map', args: { pfn: { field: 'p', as: 'page' } } } };
+    expect(probeMapFromMeta(bare, 'm.json')).toEqual({ structPageSize: 64, probes: bare });
+    expect(() => probeMapFromMeta({ probes: { x: { op: 'nope' } } }, 'm.json')).toThrow(/bad probes section: probes\.probes\.x\.op/);
+  });
+
+  it('refuses a probe map of another contract version', () => {
+    expect(() => parseProbeMap('schema: kreplay-probes/9\nprobes: {}\n', 'p.yaml')).toThrow(/another version of kreplay/);
+  });
+});
+
+describe('writing an output', () => {
+  it('replaces a file whole or not at all, and a failed write is an environment error naming the file', async () => {
+    const f = path.join(tmp, 'out.txt');
+    await writeFileAtomic(f, 'one');
+    await writeFileAtomic(f, 'two');
+    expect(readFileSync(f, 'utf8')).toBe('two');
+    expect(readdirSync(tmp).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const missing = path.join(tmp, 'no-such-dir', 'x.txt');
+    const e = await writeFileAtomic(missing, 'x').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EnvironmentError);
+    expect((e as Error).message).toBe(`cannot write ${missing}: its folder does not exist`);
+    const dirAsFile = path.join(tmp, 'find');
+    expect(statSync(dirAsFile).isDirectory()).toBe(true);
+    await expect(writeFileAtomic(dirAsFile, 'x')).rejects.toThrow(/it is a folder|cannot write/);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
+import { isInputError, parseDocumentText, parseDocumentWith, type InputError } from '@kreplay/core';
+
+const OPTS = { what: 'test document', hint: 'see the docs' };
+
+function fails(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (e) {
+    if (isInputError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('the document loader', () => {
+  const json = '{\n  "a": [\n    1,\n    { "b": "x" }\n  ],\n  "c": 2\n}\n';
+
+  it('finds the line of a value by its path, in JSON and YAML alike', () => {
+    for (const fastJson of [false, true]) {
+      const doc = parseDocumentText(json, 'f.json', { ...OPTS, fastJson });
+      expect(doc.data).toEqual({ a: [1, { b: 'x' }], c: 2 });
+      expect(doc.lineOf(['a', 1, 'b'])).toBe(4);
+      expect(doc.lineOf(['c'])).toBe(6);
+      expect(doc.lineOf(['missing'])).toBe(1);
+    }
+    const yaml = parseDocumentText('a:\n  - 1\n  - b: x\nc: 2\n', 'f.yaml', OPTS);
+    expect(yaml.lineOf(['a', 1, 'b'])).toBe(3);
+    expect(yaml.lineOf(['c'])).toBe(4);
+  });
+
+  it('names the line of a syntax error, in JSON read either way', () => {
+    for (const fastJson of [false, true]) {
+      const e = fails(() => parseDocumentText('{\n  "a": 1,\n  "b": ]\n}\n', 'bad.json', { ...OPTS, fastJson }));
+      expect(e.file).toBe('bad.json');
+      expect(e.line).toBe(3);
+      expect(e.hint).toBe('see the docs');
+    }
+  });
+
+  it('refuses duplicate keys instead of keeping the last one', () => {
+    const e = fails(() => parseDocumentText('a: 1\nb: 2\na: 3\n', 'dup.yaml', OPTS));
+    expect(e.message).toBe('duplicate key in test document');
+    expect(e.line).toBe(3);
+    const j = fails(() => parseDocumentText('{\n "x": 1,\n "x": 2\n}', 'dup.json', OPTS));
+    expect(j.line).toBe(3);
+  });
+
+  it('puts a schema violation at the line of the offending value, and an unknown key at the key', () => {
+    const schema = z.object({ name: z.string(), n: z.number().int() }).strict();
+    const bad = fails(() => parseDocumentWith('name: x\nn: 1.5\n', 'v.yaml', schema, OPTS));
+    expect(bad.message).toMatch(/^invalid test document: n: /);
+    expect(bad.line).toBe(2);
+    const extra = fails(() => parseDocumentWith('name: x\nn: 1\nbogus: 2\n', 'v.yaml', schema, OPTS));
+    expect(extra.line).toBe(3);
+    expect(parseDocumentWith('name: x\nn: 1\n', 'v.yaml', schema, OPTS).value).toEqual({ name: 'x', n: 1 });
+  });
+});

@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readApplied, readPatch, reconcilePatches } from '../src/index.js';
+import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const FIXTURE_PATCH = path.join(repo, 'kernel-configs/patches/0001-filemap_fault-drop-truncated-folio-recheck.patch');
+
+/** The lines of Debian 6.1.192's mm/filemap.c around the recheck the fixture patch removes. */
+const FILEMAP_6_1_EXCERPT = `	}
+
+	if (!lock_folio_maybe_drop_mmap(vmf, folio, &fpin))
+		goto out_retry;
+
+	/* Did it get truncated? */
+	if (unlikely(folio->mapping != mapping)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		goto retry_find;
+	}
+	VM_BUG_ON_FOLIO(!folio_contains(folio, index), folio);
+
+	/*
+	 * We have a locked page in the page cache, now we need to check
+`;
+
+let tree: string;
+let tmp: string;
+beforeEach(async () => {
+  tree = await makeFakeTree();
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kreplay-patches-'));
+});
+afterEach(async () => {
+  await fs.rm(tree, { recursive: true, force: true });
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const file = path.join(tmp, name);
+  await fs.writeFile(file, text);
+  return file;
+}
+
+describe('patches', () => {
+  it('applies a patch after a dry run and records it in the tree', async () => {
+    const p = await readPatch(await write('drop.patch', FAKE_PATCH));
+    expect(p.header).toBe('Drop the check (a test patch).');
+    expect(await reconcilePatches(tree, [p])).toEqual({ reverted: [], applied: ['drop.patch'] });
+    expect(await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8')).toContain('(void)vmf;');
+    expect((await readApplied(tree)).map((a) => a.sha256)).toEqual([p.sha256]);
+    // the same patch set again: nothing to do
+    expect(await reconcilePatches(tree, [p])).toEqual({ reverted: [], applied: [] });
+  });
+
+  it('reverts what an earlier build applied when the next build does not want it', async () => {
+    const p = await readPatch(await write('drop.patch', FAKE_PATCH));
+    await reconcilePatches(tree, [p]);
+    expect(await reconcilePatches(tree, [])).toEqual({ reverted: ['drop.patch'], applied: [] });
+    expect(await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8')).toContain('return 1;');
+    expect(await readApplied(tree)).toEqual([]);
+  });
+
+  it('quotes patch\'s failure, names the patch file and leaves the tree untouched', async () => {
+    const bad = FAKE_PATCH.replace('-\tif (vmf->pgoff != 0)', '-\tif (vmf->pgoff != 7)');
+    const p = await readPatch(await write('stale.patch', bad));
+    const before = await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8');
+    const err = await reconcilePatches(tree, [p]).catch((e: unknown) => e) as Error & { file?: string };
+    expect(err.name).toBe('InputError');
+    expect(err.file).toBe(p.file);
+    expect(err.message).toMatch(/does not apply cleanly/);
+    expect(err.message).toMatch(/Hunk #1 FAILED at 2/);
+    expect(await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8')).toBe(before);
+    expect(await readApplied(tree)).toEqual([]);
+  });
+
+  it('names a file the patch expects but the tree lacks', async () => {
+    const p = await readPatch(await write('elsewhere.patch', FAKE_PATCH.replaceAll('mm/filemap.c', 'mm/nowhere.c')));
+    await expect(reconcilePatches(tree, [p])).rejects.toThrow(/can't find file|No file to patch|No such file/);
+  });
+
+  it('refuses a file that is not a unified diff', async () => {
+    await expect(readPatch(await write('notes.patch', 'just some text\n'))).rejects.toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/not a unified diff/) }));
+    await expect(readPatch(path.join(tmp, 'missing.patch'))).rejects.toThrow(/cannot read patch/);
+  });
+
+  it('ships a fixture patch that says what it is and removes the 6.1 mapping recheck', async () => {
+    const p = await readPatch(FIXTURE_PATCH);
+    expect(p.header).toMatch(/regression fixture for kreplay, not a fix/);
+    expect(p.header).toMatch(/Debian's linux-source-6.1 \(6\.1\.192\)/);
+    await fs.writeFile(path.join(tree, 'mm/filemap.c'), FILEMAP_6_1_EXCERPT);
+    await reconcilePatches(tree, [p]);
+    const after = await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8');
+    expect(after).not.toContain('folio->mapping != mapping');
+    expect(after).toContain('VM_BUG_ON_FOLIO(!folio_contains(folio, index), folio);');
+  });
+});

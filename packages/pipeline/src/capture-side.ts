@@ -1,0 +1,24 @@
+/**
+ * How `kreplay ci` captures one side's runs of one workload: with @kreplay/capture, the
+ * kernel resolved exactly as `kreplay capture --kernel` resolves it.
+ */
+import path from 'node:path';
+import { capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, resolveKernel } from '@kreplay/capture';
+import { parseDuration } from '@kreplay/core';
+import { expandInput } from '@kreplay/diff';
+import type { CaptureSide } from './ci.js';
+
+export const captureSide: CaptureSide = async (req) => {
+  const workload = findWorkload(req.workload);
+  // the default profile as `kreplay capture` records it in meta.json: relative to the working folder
+  const profileFile = req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload));
+  const { kernel, offsetsFile } = await resolveKernel(req.kernel, req.modules);
+  const result = await capture({
+    kernel, ...(offsetsFile ? { offsets: await loadOffsetsTable(offsetsFile) } : {}),
+    profile: await loadProfile(profileFile), profileFile,
+    workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
+    accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,
+    onProgress: req.onProgress, ...(req.signal ? { signal: req.signal } : {}),
+  });
+  return result.runs.flatMap((r) => expandInput(r.dir));
+};

@@ -1,0 +1,90 @@
+/**
+ * `kreplay.config.json`: what `kreplay ci` compares. Each side names a kernel to capture
+ * from (Debian's packaged kernel or a bzImage) or traces already captured; the capture
+ * profile and workloads, runs per side, replay choices, thresholds and the output folder.
+ * Relative paths are relative to the config file's folder.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { FAIL_ON, InputError, loadDocument } from '@kreplay/core';
+import { parseThreshold, type Threshold } from '@kreplay/diff';
+
+const SideSchema = z.object({
+  /** Label in reports (`v6.1`, `with-seqschedlock`). */
+  name: z.string().min(1).optional(),
+  /** `debian` (the packaged linux-image-amd64), a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
+  kernel: z.string().min(1).optional(),
+  /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
+  modules: z.string().min(1).optional(),
+  /** Traces, replay results or folders of runs already captured (instead of a kernel). */
+  traces: z.array(z.string().min(1)).min(1).optional(),
+}).strict().refine((s) => (s.kernel === undefined) !== (s.traces === undefined), {
+  message: 'give either "kernel" (capture now) or "traces" (already captured), not both and not neither',
+});
+
+export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto'] as const;
+
+export const CiConfigSchema = z.object({
+  $schema: z.string().optional(),
+  base: SideSchema,
+  patched: SideSchema,
+  capture: z.object({
+    /** Capture profile; default kernel-configs/capture/<workload>.yaml. */
+    profile: z.string().min(1).optional(),
+    workloads: z.array(z.string().min(1)).min(1).default(['odirect-race']),
+    duration: z.string().default('3s'),
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+    allowLost: z.boolean().default(false),
+  }).strict().default({ workloads: ['odirect-race'], duration: '3s', accel: 'auto', allowLost: false }),
+  /** Workload runs per side (captured kernels). */
+  runs: z.number().int().min(1).max(100).default(1),
+  replay: z.object({
+    kernel: z.string().default('auto'),
+    probes: z.string().optional(),
+  }).strict().default({ kernel: 'auto' }),
+  thresholds: z.object({
+    failOn: z.enum(FAIL_ON).default('error'),
+    /** Metric → largest allowed increase in percent (as `--max-regression name=pct`). */
+    maxRegression: z.record(z.string(), z.number().nonnegative()).default({}),
+  }).strict().default({ failOn: 'error', maxRegression: {} }),
+  /** Folder every report goes into. */
+  output: z.string().min(1).default('kreplay-ci'),
+  formats: z.array(z.enum(CI_FORMATS)).min(1).default(['text', 'json', 'junit', 'sarif', 'github', 'html']),
+}).strict();
+
+export type CiConfig = z.infer<typeof CiConfigSchema>;
+export type CiSide = z.infer<typeof SideSchema>;
+
+export interface LoadedCiConfig {
+  config: CiConfig;
+  file: string;
+  thresholds: Threshold[];
+}
+
+/** Read and validate a config; relative paths become relative to its folder. */
+export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
+  const opts = { what: 'config', hint: 'see kreplay.config.example.json and docs/ci.md for every key' };
+  await stat(file).catch(() => {
+    throw new InputError('cannot read the config: no such file', { file, hint: 'copy kreplay.config.example.json to kreplay.config.json and edit it' });
+  });
+  const { value: config, doc } = await loadDocument(file, CiConfigSchema, opts);
+  const dir = path.dirname(file);
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
+  for (const side of [config.base, config.patched]) {
+    if (side.traces) side.traces = side.traces.map(abs);
+    if (side.kernel && side.kernel !== 'debian') side.kernel = abs(side.kernel);
+    if (side.modules) side.modules = abs(side.modules);
+  }
+  if (config.capture.profile) config.capture.profile = abs(config.capture.profile);
+  if (config.replay.probes) config.replay.probes = abs(config.replay.probes);
+  config.output = abs(config.output);
+  const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => {
+    try {
+      return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');
+    } catch (e) {
+      throw new InputError((e as Error).message, { file, line: doc.lineOf(['thresholds', 'maxRegression', k]), hint: (e as InputError).hint });
+    }
+  });
+  return { config, file, thresholds };
+}

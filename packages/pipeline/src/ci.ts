@@ -1,0 +1,186 @@
+/**
+ * `kreplay ci`: capture (when a side names a kernel) → replay → diff → reports, for each
+ * workload, with every report written into one output folder:
+ *
+ *   OUT/<group>/diff.txt diff.json diff.junit.xml diff.sarif diff.github.txt report.html
+ *   OUT/<group>/perfetto-*.json   (when asked)
+ *   OUT/captures/<side>/<workload>/...   (captured traces)
+ *   OUT/summary.txt summary.json
+ *
+ * A group is one workload: the configured ones when kernels are captured; with traces on
+ * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
+import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
+import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
+import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, reportToHtml } from '@kreplay/report';
+import { buildReport, PerfettoFiles } from './report-model.js';
+
+/** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
+export type CaptureSide = (req: {
+  side: 'base' | 'patched';
+  kernel: string;
+  modules?: string;
+  workload: string;
+  profile?: string;
+  duration: string;
+  accel: CiConfig['capture']['accel'];
+  allowLost: boolean;
+  runs: number;
+  outDir: string;
+  onProgress: (message: string) => void;
+  signal?: AbortSignal;
+}) => Promise<string[]>;
+
+export interface CiOptions {
+  /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
+  capture?: CaptureSide;
+  onProgress?: (message: string) => void;
+  /** Called when a group's reports are written. */
+  onGroup?: (group: CiGroupResult) => void;
+  /** This job runs only the groups of its shard (core's one `i/n` convention). */
+  shard?: Shard;
+  signal?: AbortSignal;
+}
+
+export interface CiGroupResult {
+  name: string;
+  regression: boolean;
+  reasons: string[];
+  findings: { new: number; fixed: number; unchanged: number };
+  files: string[];
+}
+
+export interface CiResult {
+  output: string;
+  groups: CiGroupResult[];
+  regression: boolean;
+}
+
+const DIFF_FILES: Record<string, [string, (d: DiffResult) => string]> = {
+  text: ['diff.txt', diffToText],
+  json: ['diff.json', diffToJson],
+  junit: ['diff.junit.xml', diffToJunit],
+  sarif: ['diff.sarif', diffToSarif],
+  github: ['diff.github.txt', diffToGithub],
+};
+
+/** A path as the user would write it: relative below the working folder, absolute elsewhere. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
+/** A side's traces by the workload their meta.json names (`traces` when it names none). */
+async function byWorkload(side: CiSide): Promise<Map<string, string[]> | undefined> {
+  if (!side.traces) return undefined;
+  const groups = new Map<string, string[]>();
+  for (const input of expandInputs(side.traces)) {
+    const name = (await workloadNameOf(input)) ?? UNNAMED;
+    groups.set(name, [...(groups.get(name) ?? []), input]);
+  }
+  return groups;
+}
+
+const UNNAMED = 'traces';
+
+/** The traces of one workload on one side; an input error when there are none. */
+function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, workload: string): string[] {
+  const runs = traces.get(workload) ?? traces.get(UNNAMED) ?? [];
+  if (runs.length === 0) {
+    throw new InputError(`${sideName}.traces has no run of workload ${workload}`, {
+      hint: `its traces ran ${[...traces.keys()].join(', ')}; give both sides traces of the same workloads`,
+    });
+  }
+  return runs;
+}
+
+async function sideInputs(sideName: 'base' | 'patched', side: CiSide, traces: Map<string, string[]> | undefined, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
+  if (traces) return tracesOf(sideName, traces, workload);
+  if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
+  const outDir = path.join(cfg.output, 'captures', sideName, workload);
+  return opts.capture({
+    side: sideName, kernel: side.kernel!, ...(side.modules ? { modules: side.modules } : {}), workload,
+    ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
+    duration: cfg.capture.duration, accel: cfg.capture.accel, allowLost: cfg.capture.allowLost,
+    runs: cfg.runs, outDir, onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+}
+
+export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
+  const cfg = loaded.config;
+  const capturing = cfg.base.kernel !== undefined || cfg.patched.kernel !== undefined;
+  // Captures: one group per configured workload. Traces on both sides: one group per
+  // workload their meta.json files name, so rates and latencies compare like with like.
+  const baseTraces = await byWorkload(cfg.base);
+  const patchedTraces = await byWorkload(cfg.patched);
+  let groups = capturing ? cfg.capture.workloads : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
+  groups = groups.filter((_, i) => inShard(i, opts.shard));
+  // Every group's traces are there before anything is replayed or captured.
+  for (const group of groups) {
+    if (baseTraces) tracesOf('base', baseTraces, group);
+    if (patchedTraces) tracesOf('patched', patchedTraces, group);
+  }
+  const progress = (m: string) => opts.onProgress?.(m);
+  await mkdir(cfg.output, { recursive: true });
+  const results: CiGroupResult[] = [];
+  for (const group of groups) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    const dir = path.join(cfg.output, group);
+    await mkdir(dir, { recursive: true });
+    const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
+    const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
+    const perfetto = cfg.formats.includes('perfetto')
+      ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
+      : undefined;
+    const model = await buildReport({
+      base, patched,
+      replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+      diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
+      title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
+      onInput: (input) => progress(`replay ${group}: ${shown(input)}`),
+      ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
+    });
+    await perfetto?.finish(model);
+    const files: string[] = [...(perfetto?.files ?? [])];
+    const d = model.diff!;
+    for (const fmt of cfg.formats) {
+      const entry = DIFF_FILES[fmt];
+      if (!entry) continue;
+      const file = path.join(dir, entry[0]);
+      await writeFile(file, entry[1](d));
+      files.push(file);
+    }
+    if (cfg.formats.includes('html')) {
+      const file = path.join(dir, 'report.html');
+      await writeFile(file, reportToHtml(model));
+      files.push(file);
+    }
+    files.sort();
+    progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    const done: CiGroupResult = {
+      name: group, regression: d.regression, reasons: d.reasons,
+      findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
+      files: files.map((f) => path.relative(cfg.output, f)),
+    };
+    results.push(done);
+    opts.onGroup?.(done);
+  }
+  const result: CiResult = { output: cfg.output, groups: results, regression: results.some((g) => g.regression) };
+  await writeFile(path.join(cfg.output, 'summary.json'), `${stringifyJson(result, 2)}\n`);
+  await writeFile(path.join(cfg.output, 'summary.txt'), ciSummaryText(result));
+  return result;
+}
+
+export function ciSummaryText(r: CiResult): string {
+  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'})`];
+  for (const g of r.groups) {
+    lines.push(`  ${g.regression ? 'REGRESSION' : 'ok        '} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`);
+    for (const reason of g.reasons) lines.push(`      - ${reason}`);
+    lines.push(`      reports: ${g.files.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,11 @@
+/**
+ * @kreplay/pipeline: the jobs that gather what the formats show — `kreplay ci` (capture →
+ * replay → diff → every report, from one config file) and the report model of `kreplay
+ * report` (each input replayed, the events around each finding read from its trace, the
+ * diff of two sides). The formats themselves are @kreplay/report's pure functions.
+ */
+export { loadCiConfig, CiConfigSchema, CI_FORMATS, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
+export { runCi, ciSummaryText, type CaptureSide, type CiOptions, type CiResult, type CiGroupResult } from './ci.js';
+export { captureSide } from './capture-side.js';
+export { buildReport, findingClasses, PerfettoFiles, type ReportRequest } from './report-model.js';
+export { collectWindows, type WindowOptions } from './evidence.js';

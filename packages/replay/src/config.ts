@@ -1,0 +1,135 @@
+/**
+ * Everything a replay needs decided before the first event streams: which adapter (kernel
+ * probe map or the explorer's markers), its merged probe map (the shipped file, overridden
+ * by meta.json's probes, then by --probes), the vmemmap base, and which payloads the parser
+ * must decode. Each probe map is loaded once; the streaming loop only asks `choose` once,
+ * with the trace's header lines, and decides nothing after that.
+ */
+import type { FieldsWanted } from '@kreplay/ftrace-parser';
+import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap } from '@kreplay/core';
+import type { Adapter } from './adapters/adapter.js';
+import { ExploreAdapter } from './adapters/explore.js';
+import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
+import { toBigInt } from './fields.js';
+import { mergeProbeMaps, shippedKernels, shippedMapPath } from './probe-maps.js';
+import type { ReplayOptions } from './types.js';
+
+export const DEFAULT_KERNEL = 'linux-6.1';
+const NOKASLR_HINT = 'x86-64 booted with nokaslr: 0xffffea0000000000';
+
+/** The adapter a trace is replayed with, and why. */
+export interface ChosenAdapter {
+  /** `linux-6.1`, `explore`, ... */
+  kernel: string;
+  reason: string;
+  warning?: string;
+  adapter: Adapter;
+  vmemmap?: bigint;
+  vmemmapSource?: string;
+  /** Where the probe meanings came from, most specific first. */
+  probeSources: string[];
+}
+
+export interface ReplayConfig {
+  /** The adapter for a trace with these header lines (`# kreplay: explore` picks the explorer's). */
+  choose(header: Readonly<Record<string, string | number>>): ChosenAdapter;
+  /** The events whose payloads replay reads: those a candidate probe map gives a meaning, and trace markers. */
+  fieldsWanted: FieldsWanted;
+}
+
+interface Choice { kernel: string; reason: string; warning?: string }
+
+/** `linux-6.1` for a release `6.1.0-56-amd64`. */
+function releaseKernel(release: string): string | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? `linux-${m[1]}.${m[2]}` : undefined;
+}
+
+/** The adapter for a trace without an explorer header: --kernel, else meta.json's kernel, else the default. */
+function traceChoice(opts: ReplayOptions, kernels: readonly string[]): Choice {
+  const asked = opts.kernel ?? 'auto';
+  if (asked !== 'auto') {
+    if (asked === 'explore' || kernels.includes(asked)) return { kernel: asked, reason: '--kernel' };
+    throw new InputError(`unknown kernel "${asked}"`, {
+      hint: `choose one of: auto, explore, ${kernels.join(', ')} (a new kernel is a probe map file in kernel-configs/probes/)`,
+    });
+  }
+  const release = metaRelease(opts.meta);
+  if (release) {
+    const name = releaseKernel(release);
+    if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
+    return {
+      kernel: DEFAULT_KERNEL, reason: `default (no probe map for meta.json kernel ${release})`,
+      warning: `no probe map ships for kernel ${release}; replaying with ${DEFAULT_KERNEL}'s (add kernel-configs/probes/${name ?? 'linux-X.Y'}.yaml or pass --probes)`,
+    };
+  }
+  return { kernel: DEFAULT_KERNEL, reason: 'default' };
+}
+
+/** The probe map of `mapKernel`: the shipped file, overridden by meta.json's probes, then by --probes. */
+async function mergedMap(mapKernel: string, opts: ReplayOptions): Promise<{ map: ProbeMap; sources: string[] }> {
+  const maps: ProbeMap[] = [await loadProbeMap(shippedMapPath(mapKernel))];
+  const sources = [`kernel-configs/probes/${mapKernel}.yaml`];
+  if (opts.meta?.probes !== undefined) {
+    maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
+    sources.unshift(`${opts.metaSource ?? 'meta.json'} (probes)`);
+  }
+  if (opts.probes) {
+    maps.push(opts.probes);
+    sources.unshift(opts.probesSource ?? '--probes');
+  }
+  return { map: mergeProbeMaps(maps), sources };
+}
+
+/** The vmemmap base: --vmemmap-base, else meta.json's, else the probe map's. */
+function vmemmapOf(opts: ReplayOptions, map: ProbeMap): { vmemmap?: bigint; vmemmapSource?: string } {
+  const candidates: Array<[unknown, string]> = [
+    [opts.vmemmapBase, '--vmemmap-base'],
+    [opts.meta?.vmemmapBase ?? undefined, `${opts.metaSource ?? 'meta.json'} vmemmapBase`],
+    [map.vmemmapBase, 'probe map vmemmapBase'],
+  ];
+  for (const [v, where] of candidates) {
+    if (v === undefined) continue;
+    const b = typeof v === 'bigint' ? v : typeof v === 'string' ? toBigInt(v) : undefined;
+    if (b === undefined) throw new InputError(`${where} is not a hex address: ${String(v)}`, { file: opts.metaSource, hint: `write it as 0x-hex (${NOKASLR_HINT})` });
+    return { vmemmap: b, vmemmapSource: where };
+  }
+  return {};
+}
+
+function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }, opts: ReplayOptions): ChosenAdapter {
+  const mapKernel = choice.kernel === 'explore' ? DEFAULT_KERNEL : choice.kernel;
+  const vm = vmemmapOf(opts, merged.map);
+  const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
+  const probeAdapter = new ProbeMapAdapter(mapKernel, merged.map, {
+    vmemmapBase: vm.vmemmap, structPageSize: merged.map.structPageSize,
+    missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
+  });
+  const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
+  return { ...choice, adapter, ...vm, probeSources: [...merged.sources] };
+}
+
+/** Resolve a replay's whole configuration once, before streaming. Throws InputError for what the user can fix. */
+export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayConfig> {
+  const kernels = shippedKernels();
+  const maps = new Map<string, Promise<{ map: ProbeMap; sources: string[] }>>();
+  const mapOf = (kernel: string) => {
+    const mapKernel = kernel === 'explore' ? DEFAULT_KERNEL : kernel;
+    if (!maps.has(mapKernel)) maps.set(mapKernel, mergedMap(mapKernel, opts));
+    return maps.get(mapKernel)!;
+  };
+  const plain = traceChoice(opts, kernels);
+  // Only with --kernel auto can a trace's own header pick the explorer's adapter.
+  const explore: Choice | undefined = (opts.kernel ?? 'auto') === 'auto' ? { kernel: 'explore', reason: '# kreplay: explore header' } : undefined;
+  const plainMap = await mapOf(plain.kernel);
+  const exploreMap = explore ? await mapOf(explore.kernel) : undefined;
+  let chosen: ChosenAdapter | undefined;
+  const candidateMaps = [plainMap.map, ...(exploreMap ? [exploreMap.map] : [])];
+  return {
+    choose(header) {
+      chosen ??= explore && exploreMap && header.kreplay === 'explore' ? adapterFor(explore, exploreMap, opts) : adapterFor(plain, plainMap, opts);
+      return chosen;
+    },
+    fieldsWanted: (event, probe) => event === 'print' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The replay-JSON contract: the one writer (`kreplay replay --format json`) and the one
+ * reader (`kreplay diff` and `kreplay ci` take such files as runs) of a ReplayResult as JSON.
+ *
+ * `{tool, version, source, trace, findings:[{rule, severity, certainty, message, ts,
+ * cpu, pid, events:[{line, source, ts, cpu, pid, comm, summary}], explanation, file?,
+ * index?}], stats:{events, ops, pages, gaps, ms, ...}, opCounts, latencyNs, warnings, meta}`.
+ * `version` is this contract's version (REPLAY_JSON_VERSION); a reader refuses another.
+ * Integers wider than 2^53 (timestamps in ns, addresses) are bare JSON integers
+ * (stringifyJson). Keys come in a fixed order; without timing the bytes are identical run
+ * to run.
+ */
+import { z } from 'zod';
+import { RULES, loadDocument, parseDocumentWith, stringifyJson, type CitedEvent, type Finding } from '@kreplay/core';
+import type { ReplayResult } from './types.js';
+
+export const REPLAY_JSON_TOOL = 'kreplay replay';
+export const REPLAY_JSON_VERSION = 1;
+
+export interface ReplayJsonOptions {
+  /** Include wall-clock figures (ms, events/s); without them the output is byte-identical run to run. */
+  timing?: boolean;
+}
+
+const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);
+
+const CitedEventSchema = z.looseObject({
+  line: z.number().int(),
+  source: z.string().optional(),
+  ts: Int.optional(),
+  cpu: z.number().int().optional(),
+  pid: z.number().int().optional(),
+  comm: z.string().optional(),
+  summary: z.string().optional(),
+});
+
+export const ReplayFindingSchema = z.looseObject({
+  rule: z.enum(RULES),
+  severity: z.enum(['error', 'warning', 'note']),
+  certainty: z.enum(['certain', 'uncertain']),
+  message: z.string(),
+  ts: Int,
+  cpu: z.number().int(),
+  pid: z.number().int(),
+  events: z.array(z.union([z.number().int(), CitedEventSchema])),
+  explanation: z.string(),
+  file: z.string().optional(),
+  index: z.number().int().optional(),
+});
+
+const Counts = z.record(z.string(), z.number());
+const HistogramSchema = z.looseObject({
+  count: z.number().int().nonnegative(),
+  sumNs: z.number(),
+  minNs: z.number(),
+  maxNs: z.number(),
+  buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative()])),
+});
+
+/** The replay result as `kreplay replay --format json` writes it (ReplayResult of @kreplay/replay). */
+export const ReplayJsonSchema = z.looseObject({
+  tool: z.literal(REPLAY_JSON_TOOL).optional(),
+  version: z.literal(REPLAY_JSON_VERSION, { message: `written by another version of kreplay (this one reads replay JSON version ${REPLAY_JSON_VERSION})` }).optional(),
+  findings: z.array(ReplayFindingSchema),
+  stats: z.looseObject({
+    events: z.number().int().nonnegative(),
+    ops: z.number().int().nonnegative().optional(),
+    pages: z.number().int().nonnegative().optional(),
+    gaps: z.number().int().nonnegative().optional(),
+    unknownEvents: z.number().int().nonnegative().optional(),
+    ms: z.number().optional(),
+    byOp: Counts.optional(),
+    returns: z.record(z.string(), Counts).optional(),
+    latency: z.record(z.string(), HistogramSchema).optional(),
+  }),
+  trace: z.looseObject({
+    source: z.string().optional(),
+    firstTs: Int.optional(),
+    lastTs: Int.optional(),
+  }).optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+  /** Raw entry→return samples, ns, per span. */
+  latencyNs: z.record(z.string(), z.array(z.number().nonnegative())).optional(),
+});
+export type ReplayJson = z.infer<typeof ReplayJsonSchema>;
+
+function big(x: number | bigint | string | undefined): bigint {
+  if (x === undefined) return 0n;
+  return typeof x === 'bigint' ? x : BigInt(typeof x === 'number' ? Math.trunc(x) : x);
+}
+
+export function findingFromJson(f: z.infer<typeof ReplayFindingSchema>, source: string): Finding {
+  const events: CitedEvent[] = f.events.map((e) => typeof e === 'number'
+    ? { line: e, source, ts: 0n, cpu: f.cpu, pid: f.pid, comm: '', summary: '' }
+    : {
+      line: e.line, source: e.source ?? source, ts: big(e.ts), cpu: e.cpu ?? f.cpu,
+      pid: e.pid ?? f.pid, comm: e.comm ?? '', summary: e.summary ?? '',
+    });
+  return {
+    rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
+    ts: big(f.ts), cpu: f.cpu, pid: f.pid, events, explanation: f.explanation,
+    ...(f.file !== undefined ? { file: f.file } : {}),
+    ...(f.index !== undefined ? { index: f.index } : {}),
+  };
+}
+
+const OPTS = {
+  what: 'kreplay replay result',
+  hint: 'write it with `kreplay replay TRACE --format json --out FILE`, or pass the trace itself',
+  fastJson: true,
+};
+
+/** Parse and validate replay JSON text; `file` names it in errors. */
+export function parseReplayJson(text: string, file: string): ReplayJson {
+  return parseDocumentWith(text, file, ReplayJsonSchema, OPTS).value;
+}
+
+export async function readReplayJson(file: string): Promise<ReplayJson> {
+  return (await loadDocument(file, ReplayJsonSchema, OPTS)).value;
+}
+
+function findingJson(f: Finding) {
+  return {
+    rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
+    ts: f.ts, cpu: f.cpu, pid: f.pid,
+    events: f.events.map((e) => ({ line: e.line, source: e.source, ts: e.ts, cpu: e.cpu, pid: e.pid, comm: e.comm, summary: e.summary })),
+    explanation: f.explanation,
+    ...(f.file !== undefined ? { file: f.file } : {}),
+    ...(f.index !== undefined ? { index: f.index } : {}),
+  };
+}
+
+/** The JSON document as an object (before serialisation). */
+export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
+  const timing = opts.timing ?? true;
+  const s = r.stats;
+  const t = r.trace;
+  const durationNs = t.firstTs !== undefined && t.lastTs !== undefined ? Number(t.lastTs - t.firstTs) : undefined;
+  return {
+    tool: REPLAY_JSON_TOOL,
+    version: REPLAY_JSON_VERSION,
+    source: t.source,
+    trace: {
+      source: t.source, kernel: t.kernel, kernelReason: t.kernelReason, release: t.release, clock: t.clock,
+      firstTs: t.firstTs, lastTs: t.lastTs, header: t.header, probeSources: t.probeSources,
+      vmemmapBase: t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)}` : undefined,
+      vmemmapSource: t.vmemmapSource, metaSource: t.metaSource,
+    },
+    findings: r.findings.map(findingJson),
+    stats: {
+      events: s.events, ops: s.ops, pages: s.pages, gaps: s.gaps,
+      ...(timing ? { ms: s.ms, eventsPerSec: s.eventsPerSec } : {}),
+      lostEvents: s.lostEvents, unknown: s.unknownEvents,
+      firstTs: t.firstTs, lastTs: t.lastTs, durationNs,
+      byOp: s.byOp, usedEvents: s.usedEvents, unknownEvents: s.unknownEvents, unknownByEvent: s.unknownByEvent,
+      unusableEvents: s.unusableEvents, adopted: s.adopted, lateEvents: s.lateEvents, reorderWindow: s.reorderWindow,
+      nestedDuplicates: s.nestedDuplicates, mapcountResyncs: s.mapcountResyncs, returns: s.returns,
+      uncheckedInvalidates: s.uncheckedInvalidates, findingsDropped: s.findingsDropped, latency: s.latency,
+    },
+    opCounts: s.byOp,
+    latencyNs: r.latencyNs,
+    warnings: r.warnings,
+    ...(r.meta !== undefined ? { meta: r.meta } : {}),
+  };
+}
+
+export function formatJson(r: ReplayResult, opts: ReplayJsonOptions = {}): string {
+  return `${stringifyJson(replayJson(r, opts), 2)}\n`;
+}
