@@ -93,6 +93,17 @@ exists (1:r0=1)
     expect(judge({ ...deadlock, expectation: { outcome: 'Never', datarace: false, line: 2 } }).message).toBe('!!! Unexpected non-Never deadlock');
   });
 
+  it('a thread register named like a macro parameter (X, V) is the thread\'s, not the macro\'s', () => {
+    // READ_ONCE(X) is __load{once}(X): the argument *X must not be expanded a second time
+    const r = check(`C dynticks
+{ DYNTICKS=0; }
+P0(int *X, int *DYNTICKS) { int d; int x; d = READ_ONCE(*DYNTICKS); smp_store_release(DYNTICKS, d + 1); smp_mb(); x = READ_ONCE(*X); }
+P1(int *X, int *DYNTICKS) { int d; WRITE_ONCE(*X, 1); smp_mb(); d = smp_load_acquire(DYNTICKS); }
+exists (1:d=0 /\\ 0:x=0);
+`);
+    expect([r.observation, r.pos, r.neg]).toEqual(['Never', 0, 3]);
+  });
+
   it('the same test gives the same result object every time', () => {
     const text = 'C t\n{}\nP0(int *x, int *y) { WRITE_ONCE(*x, 1); smp_wmb(); WRITE_ONCE(*y, 1); }\nP1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); smp_rmb(); r1 = READ_ONCE(*x); }\nexists (1:r0=1 /\\ 1:r1=0)\n';
     const strip = (r: ReturnType<typeof check>) => ({ ...r, stats: { ...r.stats, timeMs: 0 } });

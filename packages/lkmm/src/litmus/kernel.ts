@@ -223,11 +223,14 @@ export class Expander {
 
   /** `*e` as the target of __load/__store: the address e. */
   private lvalue(e: CExpr, env: Map<string, CExpr>, call: Extract<CExpr, { t: 'call' }>): KExpr {
-    const x = e.t === 'name' && env.has(e.name) ? env.get(e.name)! : e;
+    // a macro's argument is the caller's expression: its names are the caller's, not the
+    // macro's parameters (a thread may well have a register called X)
+    const fromArg = e.t === 'name' && env.has(e.name);
+    const x = fromArg ? env.get(e.name)! : e;
     if (x.t !== 'deref') {
       this.fail(call.line, `${call.name === '__load' ? 'a load' : 'a store'} needs a pointer dereference (*p) as its location`, 'pass *p: READ_ONCE(*x), WRITE_ONCE(*x, 1); smp_load_acquire(x) and smp_store_release(x, 1) take the pointer itself');
     }
-    return this.expr((x as { e: CExpr }).e, env);
+    return this.expr((x as { e: CExpr }).e, fromArg ? new Map() : env);
   }
 
   expr(e: CExpr, env: Map<string, CExpr>): KExpr {

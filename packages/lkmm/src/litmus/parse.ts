@@ -382,6 +382,10 @@ export function parseLitmus(text: string, file: string): LitmusTest {
   let condition: Condition | null = null;
   while (tail.peek().k !== 'eof') {
     const t = tail.peek();
+    if (condition && t.k === 'punct' && t.v === ';') {
+      tail.next(); // herd7 accepts a ; after the condition
+      continue;
+    }
     if (condition) tail.fail('unexpected text after the final condition', 'the condition (exists/~exists/forall) comes last');
     if (t.k === 'id' && t.v === 'locations') {
       tail.next();
