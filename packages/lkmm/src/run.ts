@@ -75,26 +75,22 @@ export async function* checkFiles(files: string[], opts: { model: string; timeou
     done.set(id, o);
     wake?.();
   };
-  for (let k = 0; k < Math.min(opts.jobs, files.length); k++) {
+  const spawn = (): void => {
     const w = new Worker(workerUrl());
     workers.push(w);
     w.on('message', (m: { id: number; outcome: FileOutcome }) => {
       finish(m.id, m.outcome);
       assign(w);
     });
+    // a worker that dies is an internal error for its file; a new one takes the rest
     w.on('error', (e) => {
       const id = (w as Worker & { current?: number }).current;
       if (id !== undefined && !done.has(id)) finish(id, { file: files[id]!, ok: false, error: { kind: 'internal', message: `worker failed: ${e.message}`, stack: e.stack } });
-      const repl = new Worker(workerUrl());
-      workers.push(repl);
-      repl.on('message', (m: { id: number; outcome: FileOutcome }) => {
-        finish(m.id, m.outcome);
-        assign(repl);
-      });
-      assign(repl);
+      spawn();
     });
     assign(w);
-  }
+  };
+  for (let k = 0; k < Math.min(opts.jobs, files.length); k++) spawn();
   try {
     for (let id = 0; id < files.length; id++) {
       while (!done.has(id)) await new Promise<void>((resolve) => (wake = resolve));
