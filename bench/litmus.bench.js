@@ -23,6 +23,8 @@ function findHerd7() {
   return null;
 }
 
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+
 const cpuMs = (since) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
@@ -40,33 +42,33 @@ export default async function run(args = []) {
   const model = loadModel(modelName);
   console.log(`corpus: ${corpus.map((c) => path.relative(root, c) || c).join(', ')} (${files.length} files), model ${modelName}, timeout ${timeoutMs / 1000} s`);
 
-  // warm up the interpreter (JIT) on one small test, as a long run would be
-  checkLitmus(parseLitmus(readFileSync(files[0], 'utf8'), files[0]), model);
-
-  const rows = [];
-  let errors = 0;
-  let timeouts = 0;
-  const wall0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  for (const f of files) {
-    const c0 = process.cpuUsage();
-    try {
-      const t = parseLitmus(readFileSync(f, 'utf8'), f);
-      const r = checkLitmus(t, model, { timeoutMs });
-      rows.push({ f, name: r.name, ms: cpuMs(c0), threads: t.threads.length, execs: r.stats.executions, verdict: r.observation });
-    } catch (e) {
-      if (e?.name === 'CheckTimeout') timeouts++;
-      else errors++;
-      rows.push({ f, name: path.basename(f, '.litmus'), ms: cpuMs(c0), threads: threadCount(f), execs: 0, verdict: e?.name === 'CheckTimeout' ? 'timeout' : 'error' });
+  // Two passes: the first as one `kreplay litmus` run sees it (the JIT warms up as it
+  // goes), the second warm, as the later files of a long run are.
+  let rows = [];
+  for (const pass of ['first pass (cold)', 'second pass (warm)']) {
+    rows = [];
+    let errors = 0;
+    let timeouts = 0;
+    const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    for (const f of files) {
+      const c0 = process.cpuUsage();
+      try {
+        const t = parseLitmus(readFileSync(f, 'utf8'), f);
+        const r = checkLitmus(t, model, { timeoutMs });
+        rows.push({ f, name: r.name, ms: cpuMs(c0), threads: t.threads.length, execs: r.stats.executions, verdict: r.observation });
+      } catch (e) {
+        if (e?.name === 'CheckTimeout') timeouts++;
+        else errors++;
+        rows.push({ f, name: path.basename(f, '.litmus'), ms: cpuMs(c0), threads: threadCount(f), execs: 0, verdict: e?.name === 'CheckTimeout' ? 'timeout' : 'error' });
+      }
     }
+    const cpu = cpuMs(cpu0);
+    const wall = performance.now() - wall0;
+    const checked = rows.filter((r) => r.verdict !== 'error' && r.verdict !== 'timeout');
+    const small = rows.filter((r) => r.threads <= 3 && r.verdict !== 'error');
+    console.log(`kreplay, ${pass}: ${checked.length} tests in ${(cpu / 1000).toFixed(2)} s CPU (${(wall / 1000).toFixed(2)} s wall) = ${((files.length * 1000) / cpu).toFixed(1)} tests/s CPU; ${errors} errors, ${timeouts} timeouts; 2-3-thread tests: ${small.length}, median ${median(small.map((r) => r.ms)).toFixed(1)} ms, max ${Math.max(...small.map((r) => r.ms)).toFixed(1)} ms`);
   }
-  const cpu = cpuMs(cpu0);
-  const wall = performance.now() - wall0;
-  const checked = rows.filter((r) => r.verdict !== 'error' && r.verdict !== 'timeout');
-  console.log(`kreplay: ${checked.length} tests in ${(cpu / 1000).toFixed(2)} s CPU (${(wall / 1000).toFixed(2)} s wall) = ${((files.length * 1000) / cpu).toFixed(1)} tests/s CPU; ${errors} errors, ${timeouts} timeouts`);
-  const small = rows.filter((r) => r.threads <= 3 && r.verdict !== 'error');
-  const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
-  console.log(`kreplay, 2-3-thread tests: ${small.length}, median ${median(small.map((r) => r.ms)).toFixed(1)} ms, max ${Math.max(...small.map((r) => r.ms)).toFixed(1)} ms`);
 
   const herd7 = findHerd7();
   const herdTime = new Map();
@@ -82,13 +84,13 @@ export default async function run(args = []) {
     for (const m of r.stdout.matchAll(/^Time (\S+) ([\d.]+)$/gm)) herdTime.set(m[1], Number(m[2]) * 1000);
     const total = [...herdTime.values()].reduce((a, b) => a + b, 0);
     console.log(`herd7 (${execFileSync(herd7, ['-version'], { encoding: 'utf8' }).trim()}): ${herdTime.size} tests in ${(total / 1000).toFixed(2)} s inside herd7 (${(hwall / 1000).toFixed(2)} s wall for the process) = ${((herdTime.size * 1000) / Math.max(total, 1)).toFixed(1)} tests/s`);
-    const hsmall = small.map((s) => herdTime.get(s.name)).filter((x) => x !== undefined);
+    const hsmall = rows.filter((r) => r.threads <= 3).map((s) => herdTime.get(s.name)).filter((x) => x !== undefined);
     console.log(`herd7, 2-3-thread tests: ${hsmall.length}, median ${median(hsmall).toFixed(1)} ms, max ${Math.max(...hsmall).toFixed(1)} ms`);
   } else {
     console.log('herd7: not found (set KREPLAY_HERD7 or put herd7 on PATH to see it beside kreplay)');
   }
 
-  console.log('slowest tests (kreplay CPU ms | herd7 ms | threads | executions | verdict):');
+  console.log('slowest tests, warm (kreplay CPU ms | herd7 ms | threads | executions | verdict):');
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
     const h = herdTime.get(r.name);
     console.log(`  ${r.ms.toFixed(1).padStart(9)} | ${h === undefined ? '        -' : h.toFixed(1).padStart(9)} | ${String(r.threads).padStart(2)} | ${String(r.execs).padStart(6)} | ${r.verdict.padEnd(9)} ${path.relative(root, r.f)}`);
