@@ -338,6 +338,7 @@ interface Ctx {
 
 function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   const { test, model } = ctx;
+  if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
   // ---- events: initial writes (one per location, by name), then the threads'
   const events: GEvent[] = [];
   const locNames = [...ctx.locs.keys()].sort();
