@@ -2,7 +2,7 @@
 // so tests never depend on a stale dist/; the CLI end-to-end tests spawn the built CLI.
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages'],
+  roots: ['<rootDir>/packages', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
@@ -19,4 +19,8 @@ export default {
   },
   testTimeout: 60000,
   setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
+  // Tests that need a system tool skip with one summary at the end, or fail under
+  // KREPLAY_STRICT_TOOLS=1 (test-support/tools.ts).
+  globalSetup: '<rootDir>/test-support/global-setup.js',
+  reporters: ['default', '<rootDir>/test-support/skip-reporter.js'],
 };

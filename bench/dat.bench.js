@@ -23,7 +23,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'packages/cli/bin/run.js');
-const probe = path.join(root, 'bench/rss-probe.cjs');
 const seed = path.join(root, 'fixtures/dat/mixed-v6.dat');
 const PAGE = 4096;
 

@@ -23,7 +23,7 @@ const probe = path.join(root, 'bench/rss-probe.cjs');
 const parserDist = pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href;
 
 /** Run a child with the RSS/CPU probe preloaded; wall seconds, CPU seconds, peak RSS MB. */
-function measured(args, dir) {
+export function measured(args, dir) {
   const rssFile = path.join(dir, 'probe.json');
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--require', probe, ...args], {

@@ -14,7 +14,7 @@ import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type Kerne
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
 import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
-import { compileWorkloads, findWorkload, workloadBinary } from './workloads.js';
+import { compileUserProgram, compileWorkloads, findWorkload, workloadBinary, type Workload } from './workloads.js';
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
@@ -31,7 +31,10 @@ export interface CaptureOptions {
   profile: CaptureProfile;
   /** Where the profile came from (meta.json; relative offsetsTable paths). */
   profileFile?: string;
+  /** A built-in workload (workloads.ts); ignored when `repro` is given. */
   workload: string;
+  /** A user's C program to run instead of a built-in workload (`kreplay triage --repro`). */
+  repro?: { source: string };
   durationMs: number;
   runs?: number;
   accel?: Accel;
@@ -145,14 +148,18 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const accelWanted = opts.accel ?? 'auto';
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new InputError(`--runs must be 1..100, not ${runs}`);
   if (!(opts.durationMs >= 100 && opts.durationMs <= 600_000)) throw new InputError(`--duration must be between 100ms and 10m, not ${opts.durationMs} ms`);
-  const workload = findWorkload(opts.workload);
+  const workload: Workload = opts.repro
+    ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
+    : findWorkload(opts.workload);
 
   const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
   const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
   const modules = await timer.time('module-order', () => guestModules(kernel));
   const bootFile = await timer.time('boot-image', () => bootImage(kernel, opts.boot ?? 'auto', cacheDir));
-  const bins = await timer.time('workload-build', () => compileWorkloads([workload], cacheDir));
+  const bins = await timer.time('workload-build', async () => (opts.repro
+    ? new Map([[workload.name, await compileUserProgram(opts.repro.source, cacheDir)]])
+    : compileWorkloads([workload], cacheDir)));
   const qemu = await requireTool('qemu-system-x86_64');
   const busybox = await requireTool('busybox');
   if (!(await isStaticElf(busybox))) throw new EnvironmentError(`${busybox} is not a static binary`, 'apt-get install busybox-static');
@@ -233,7 +240,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     let kprobesBefore: KprobeHits[] = [];
     for (let i = 1; i <= runs; i++) {
       const rdir = join(out, `run-${i}`);
-      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore);
+      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore, !opts.repro);
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
@@ -256,7 +263,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         vmemmapBase,
         faultAroundBytes: Number.isFinite(fab) ? fab : null,
         workload: {
-          name: workload.name, durationMs: opts.durationMs, filePages: profile.filePages,
+          name: opts.repro ? `repro:${opts.repro.source.split('/').pop()}` : workload.name, durationMs: opts.durationMs, filePages: profile.filePages,
           testFile: {
             path: GUEST.testFile,
             ino: Number(/ino=(\d+)/.exec(testFile)?.[1] ?? -1),

@@ -173,11 +173,14 @@ export interface RunFiles {
   profileNow: KprobeHits[];
 }
 
-/** What run `i` left in out/run-<i>/; no result line is an environment error quoting the workload. */
-export async function readRun(rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[]): Promise<RunFiles> {
+/**
+ * What run `i` left in out/run-<i>/; no result line is an environment error quoting the
+ * workload (a user's reproducer need not print one: `requireResult` false).
+ */
+export async function readRun(rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true): Promise<RunFiles> {
   const wout = (await readOpt(join(rdir, 'workload.out'))) ?? '';
-  const result = parseResultLine(wout);
   const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
+  const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
   if (!result) {
     throw new EnvironmentError(`workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
       'the workload failed inside the guest: its output is above');

@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '@kreplay/core';
+import { InputError, shippedPath } from '@kreplay/core';
 import { run } from './tools.js';
 
 /** packages/capture/c, from src/ (tests) and dist/ (built) alike. */
@@ -34,8 +34,8 @@ export function findWorkload(name: string): Workload {
   return w;
 }
 
-/** The repository's kernel-configs/ folder (capture profiles live in kernel-configs/capture/). */
-export const KERNEL_CONFIGS_DIR = fileURLToPath(new URL('../../../kernel-configs/', import.meta.url));
+/** kernel-configs/ (capture profiles live in kernel-configs/capture/): the repository's in a clone, the package's own when installed. */
+export const KERNEL_CONFIGS_DIR = dirname(shippedPath(import.meta.url, 'kernel-configs/capture'));
 
 /** The profile a workload is traced with by default. */
 export function defaultProfilePath(w: Workload): string {
@@ -45,6 +45,36 @@ export function defaultProfilePath(w: Workload): string {
 /** Binary name inside the guest. */
 export function workloadBinary(w: Workload): string {
   return `kr-${w.name}`;
+}
+
+/**
+ * Compile (or reuse) a user's C program — a bug report's reproducer — statically with the
+ * host gcc, as the guest runs workloads: `<binary> FILE PAGES DURATION_MS`, where FILE is
+ * the traced test file. It may include `kr.h`. Cached by a hash of its text and gcc's version.
+ */
+export async function compileUserProgram(source: string, cacheDir: string): Promise<string> {
+  let text: Buffer;
+  try {
+    text = await readFile(source);
+  } catch (e) {
+    throw new InputError(`cannot read the reproducer: ${(e as Error).message}`, { file: source, hint: 'pass the path of a C source file (--repro prog.c)' });
+  }
+  const gccVersion = (await run('gcc', ['--version'], { what: 'gcc --version' })).split('\n')[0];
+  const dir = join(cacheDir, 'workloads');
+  await mkdir(dir, { recursive: true });
+  const bin = join(dir, `kr-repro-${createHash('sha256').update(gccVersion).update(text).digest('hex').slice(0, 12)}`);
+  if (!existsSync(bin)) {
+    const tmp = `${bin}.tmp${process.pid}`;
+    try {
+      await run('gcc', ['-static', '-O2', '-pthread', '-w', '-I', C_DIR, '-x', 'c', '-o', tmp, source], { what: `gcc ${source}` });
+    } catch (e) {
+      throw new InputError(`the reproducer does not compile: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`, {
+        file: source, hint: 'it is built with gcc -static -pthread for the guest; fix the errors above',
+      });
+    }
+    await rename(tmp, bin);
+  }
+  return bin;
 }
 
 /** Compile (or reuse) the static binary of each workload; returns name → path. */

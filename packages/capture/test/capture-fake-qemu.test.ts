@@ -2,7 +2,8 @@
  * capture() end to end against a stand-in for qemu-system-x86_64 (a shell script on PATH
  * that plays the guest: it hangs under KVM like kvm_pvm does, and under TCG writes what
  * the real guest script writes into the 9p share). Needs the host tools capture uses
- * besides QEMU (gcc, busybox-static, mkfs.ext4); skipped with KREPLAY_SKIP_QEMU=1.
+ * besides QEMU (gcc, busybox-static, mkfs.ext4): skipped without them, with one summary
+ * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { capture, type CaptureOptions } from '../src/capture.js';
 import { parseProfile } from '../src/profile.js';
 import { CaptureMetaSchema } from '../src/meta.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-fake-'));
 const bin = path.join(tmp, 'bin');
@@ -104,7 +106,7 @@ const base = (out: string): CaptureOptions => ({
   kvmProbe: async () => ({ usable: true, openable: true, reason: 'test says KVM works' }),
 });
 
-(process.env.KREPLAY_SKIP_QEMU === '1' ? describe.skip : describe)('capture() with a stand-in QEMU', () => {
+describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a stand-in QEMU', () => {
   it('falls back from a KVM that never reaches init to TCG and writes trace.txt.gz, meta.json and kernel.log', async () => {
     delete process.env.FAKE_MODE;
     const r = await capture(base('ok'));

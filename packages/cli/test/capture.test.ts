@@ -5,6 +5,7 @@ import path from 'node:path';
 import { openTrace } from '@kreplay/ftrace-parser';
 import { type TraceEvent } from '@kreplay/core';
 import { repoRoot, runCli } from './run-cli.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-capture-cli-'));
 
@@ -56,7 +57,6 @@ describe('kreplay capture: declared offsets (no QEMU needed)', () => {
   });
 });
 
-const skip = process.env.KREPLAY_SKIP_QEMU === '1';
 
 function big(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
@@ -64,7 +64,7 @@ function big(v: unknown): bigint {
   return BigInt(String(v));
 }
 
-(skip ? describe.skip : describe)('kreplay capture: Debian 6.1 under QEMU (set KREPLAY_SKIP_QEMU=1 to skip)', () => {
+describeWithTools([TOOLS.qemu, TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4, TOOLS.pahole], 'kreplay capture: Debian 6.1 under QEMU (KREPLAY_SKIP_QEMU=1 skips it)', () => {
   it('boots the packaged kernel, traces odirect-race and writes a trace that parses, with its meaning', async () => {
     const out = path.join(tmp, 'odirect-race');
     const r = await runCli(['capture', '--workload', 'odirect-race', '--duration', '1s', '--out', out, '--json']);

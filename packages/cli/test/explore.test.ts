@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
@@ -45,7 +45,7 @@ describe('kreplay explore', () => {
     const r = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
     expect(r.exitCode).toBe(1);
     const text = readFileSync(trace, 'utf8');
-    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
+    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore format=1 scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
     expect(text).toContain('mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x');
     const replay = await runCli(['replay', trace]);
     expect(replay.exitCode).toBe(1);
@@ -73,6 +73,16 @@ describe('kreplay explore', () => {
     expect(a.seed).toBe(3);
   });
 
+  it('splits the random runs of one seed over 1-based shards i/n', async () => {
+    const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
+    const [all, one, two] = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map(async (x) => JSON.parse((await runCli([...args, ...x])).stdout)));
+    expect(one.shard).toEqual({ index: 1, count: 2 });
+    expect(one.stats.executions + two.stats.executions).toBe(all.stats.executions);
+    expect(one.stats.states + two.stats.states).toBe(all.stats.states);
+    const text = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--shard', '2/2']);
+    expect(text.stdout).toContain('random: seed 3, 30 runs, shard 2/2 (same seed, same runs)');
+  });
+
   it('says incomplete, not clean, when an execution cap cuts the search', async () => {
     const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--strategy', 'dpor', '--max-executions', '1']);
     expect(r.exitCode).toBe(0);
@@ -95,11 +105,62 @@ describe('kreplay explore', () => {
     [['explore', sc('odirect-vs-fault'), '--timeout', 'soon'], /--timeout "soon" is not a duration/],
     [['explore'], /no scenario given/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--preemption-bound', '2'], /--preemption-bound needs the dpor strategy/],
-    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '2/2'], /--shard "2\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '0/2'], /--shard "0\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '3/2'], /--shard "3\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--schedule', 'no/such/file'], /cannot read schedule file/],
+    [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml'], /is not a list of thread ids/],
+    [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml', '--strategy', 'dpor'], /--schedule runs one recorded schedule; --strategy chooses a search/],
   ])('exits 2 with a clear message on bad input: %j', async (args, message) => {
     const r = await runCli(args as string[]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  describe('--schedule re-runs one recorded schedule', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-schedule-'));
+    const mut = ['--flavor', mutation];
+
+    it('from an explorer trace: the same violation, table and trace again', async () => {
+      const first = path.join(dir, 'first.trace');
+      const again = path.join(dir, 'again.trace');
+      const found = await runCli(['explore', sc('truncate-vs-fault'), ...mut, '--rule', 'orphan-page-mapped', '--trace-out', first]);
+      const r = await runCli(['explore', sc('truncate-vs-fault'), ...mut, '--schedule', first, '--trace-out', again, '--perfetto-out', path.join(dir, 'again.json')]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/^violation: truncate-vs-fault on linux-2\.6\.15-no-truncate-count-recheck: .*orphan-page-mapped.* \(reached by the recorded schedule\)\n/);
+      const section = (out: string): string => out.slice(out.indexOf('\norphan-page-mapped: '), out.indexOf('\n\n', out.indexOf('\n#  |', out.indexOf('\norphan-page-mapped: '))));
+      expect(section(r.stdout)).toBe(section(found.stdout));
+      expect(readFileSync(again, 'utf8')).toBe(readFileSync(first, 'utf8'));
+    });
+
+    it('from the --json output (--rule picks the violation), or a line of thread ids', async () => {
+      const json = path.join(dir, 'run.json');
+      const found = await runCli(['explore', sc('odirect-vs-fault'), '--json']);
+      writeFileSync(json, found.stdout);
+      const recorded = JSON.parse(found.stdout).violations.find((v: { rule: string }) => v.rule === 'mapped-page-removed');
+      const r = JSON.parse((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', json, '--rule', 'mapped-page-removed', '--json'])).stdout);
+      expect(r).toMatchObject({ verdict: 'violation', strategy: 'schedule', incomplete: ['schedule'], replayed: { schedule: recorded.schedule } });
+      expect(r.violations.find((v: { rule: string }) => v.rule === 'mapped-page-removed')).toEqual(recorded);
+      const list = path.join(dir, 'list.txt');
+      writeFileSync(list, `# the mapped-page-removed ordering\n${recorded.schedule.join(',')}\n`);
+      const t = await runCli(['explore', sc('odirect-vs-fault'), '--schedule', list]);
+      expect(t.exitCode).toBe(1);
+      expect(t.stdout).toContain(`mapped-page-removed: ${recorded.message}`);
+    });
+
+    it('says what it does not know: a schedule that reaches nothing is incomplete (exit 0), one that does not fit is exit 2', async () => {
+      const short = path.join(dir, 'short.txt');
+      writeFileSync(short, '0,1,1\n');
+      const r = await runCli(['explore', sc('odirect-vs-fault'), '--schedule', short]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^incomplete: odirect-vs-fault on linux-2\.6\.15: the recorded schedule reaches no violation/);
+      const long = path.join(dir, 'long.txt');
+      writeFileSync(long, `${Array(200).fill(1).join(',')}\n`);
+      const bad = await runCli(['explore', sc('odirect-vs-fault'), '--schedule', long]);
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toMatch(/^error: step \d+ of the schedule \(.*long\.txt\) runs odirect \(T1\), which is finished there/);
+      writeFileSync(short, '0,5\n');
+      expect((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', short])).stderr).toMatch(/step 2 of the schedule .* runs thread 5, but the scenario has threads 0\.\.1/);
+    });
   });
 });

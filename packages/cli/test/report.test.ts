@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
+import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 /** Debian's `chromium` package (installed by .ci/run); KREPLAY_CHROMIUM names another binary. */
 const CHROMIUM = process.env.KREPLAY_CHROMIUM ?? 'chromium';
@@ -62,7 +63,7 @@ describe('kreplay report', () => {
     expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
   });
 
-  it('renders in headless Chromium with the findings listed and the racing tasks on the timeline', async () => {
+  itWithTools([TOOLS.chromium], 'renders in headless Chromium with the findings listed and the racing tasks on the timeline', async () => {
     const probePage = path.join(dir, 'probe.html');
     writeFileSync(probePage, html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</body>', `${PROBE}\n</body>`));
     const seen = probeOf(await chromium(dir, ['--dump-dom', `file://${probePage}`]));

@@ -15,3 +15,5 @@ export * from './document.js';
 export * from './output.js';
 export * from './contracts/meta.js';
 export * from './contracts/kernel-build.js';
+export * from './contracts/explore-trace.js';
+export * from './shipped.js';

@@ -6,7 +6,7 @@
  * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
-import { RULES, reachesFailOn, type FailOn, type Finding, type Severity } from '@kreplay/core';
+import { RULES, reachesFailOn, type FailOn, type Finding } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
 import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';

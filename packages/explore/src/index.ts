@@ -1,5 +1,11 @@
 export * from './types.js';
-export { explore } from './explore.js';
+export { explore, searchStrategy } from './explore.js';
+export type { GraphCoverage, SearchStrategy } from './strategy.js';
+export { DporSearch } from './dpor.js';
+export { ExhaustiveSearch } from './exhaustive.js';
+export { RandomWalks } from './random.js';
+export { ScheduleReplay } from './schedule-replay.js';
+export { parseScheduleFile, type ScheduleFile } from './schedule-file.js';
 export { compareSchedules } from './context.js';
 export { dependent, LocTable, type Footprint } from './dependence.js';
 export { SplitMix32 } from './prng.js';
@@ -7,4 +13,4 @@ export { runSchedule, type ScheduledStep } from './run-schedule.js';
 export { renderTable } from './render/table.js';
 export { renderFtrace, type FtraceHeader } from './render/ftrace.js';
 export { renderPerfetto } from './render/perfetto.js';
-export { counterexample, exploreJson, formatExploreText, formatStats, type Counterexample } from './report.js';
+export { counterexample, exploreJson, formatExploreText, formatStats, type Counterexample } from './render/result.js';

@@ -8,7 +8,7 @@
  */
 import type { Machine } from '@kreplay/core';
 import type { StateGraph } from './graph.js';
-import { threadLabel } from './deadlock.js';
+import { threadLabel } from './ends.js';
 import type { Schedule, Sighting } from './types.js';
 
 /** Strongly connected components (iterative Tarjan); returns the component id of each node. */

@@ -2,12 +2,20 @@
  * The explorer's one result object. Every output format (text table, ftrace trace, Perfetto
  * JSON, `--json`) is a function of an ExploreResult plus the Machine it came from.
  */
-import type { ModelViolation, RuleId } from '@kreplay/core';
+import type { ModelViolation, RuleId, Shard } from '@kreplay/core';
+import type { SearchStrategy } from './strategy.js';
 
 /** A schedule: the thread id that runs at each step, in order. */
 export type Schedule = number[];
 
-export type Strategy = 'dpor' | 'exhaustive' | 'random';
+/** A strategy's name (strategy.ts): the built-in searches, and `schedule` for one recorded schedule replayed. */
+export type Strategy = 'dpor' | 'exhaustive' | 'random' | 'schedule';
+
+/** A schedule a run reported, to run again: its steps, then (a livelock) its cycle once. */
+export interface RecordedSchedule {
+  schedule: Schedule;
+  cycle?: Schedule;
+}
 
 export type Verdict = 'violation' | 'clean' | 'incomplete';
 
@@ -53,7 +61,9 @@ export type Incompleteness =
   | 'max-states'
   | 'timeout'
   | 'aborted'
-  | 'random';
+  | 'random'
+  /** One recorded schedule was run (`--schedule`), not every interleaving. */
+  | 'schedule';
 
 export interface ExploreResult {
   verdict: Verdict;
@@ -66,7 +76,10 @@ export interface ExploreResult {
   /** random mode: the seed and runs used, so the run can be repeated. */
   seed?: number;
   runs?: number;
-  shard?: { index: number; count: number };
+  /** 1-based, as core's `parseShard` reads it. */
+  shard?: Shard;
+  /** `schedule` strategy: the schedule that was run. */
+  replayed?: RecordedSchedule;
 }
 
 export interface ProgressInfo {
@@ -77,8 +90,12 @@ export interface ProgressInfo {
 }
 
 export interface ExploreOptions {
-  /** exhaustive (default; dpor when a preemption bound is given): full state graph (BFS); dpor: DPOR with sleep sets; random: PCT walks. */
-  strategy?: Strategy;
+  /**
+   * exhaustive (default; dpor when a preemption bound is given): full state graph (BFS); dpor:
+   * DPOR with sleep sets; random: PCT walks — or a strategy object (strategy.ts), such as a
+   * ScheduleReplay of one recorded schedule.
+   */
+  strategy?: Exclude<Strategy, 'schedule'> | SearchStrategy;
   /** At most N preemptions (switching away from a thread that could continue) per schedule. */
   preemptionBound?: number;
   maxExecutions?: number;
@@ -94,8 +111,8 @@ export interface ExploreOptions {
   seed?: number;
   runs?: number;
   pctDepth?: number;
-  /** Random mode: run only the runs r with r % count === index (CI fans one seed out over n jobs). */
-  shard?: { index: number; count: number };
+  /** Random mode: run only shard i/n of the runs (1-based: run r, from 0, when r mod n = i-1), so CI fans one seed out over n jobs. */
+  shard?: Shard;
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
 }

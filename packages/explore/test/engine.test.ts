@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { parseShard } from '@kreplay/core';
 import { explore, type ExploreOptions, type Strategy } from '../src/index.js';
 import { abba, counterRace, independent, lockedCounter, lockOrderCheck, naiveEnumerate, spinThenFinish, toyMachine, trueLivelock, type ToySpec } from './toy.js';
 
@@ -135,13 +136,15 @@ describe('random (PCT)', () => {
     expect(clean.seed).toBe(7);
   });
 
-  it('splits the runs of one seed exactly over shards', async () => {
+  it('splits the runs of one seed exactly over shards (1-based i/n, core\'s one convention)', async () => {
     const all = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40 });
-    const a = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: { index: 0, count: 2 } });
-    const b = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: { index: 1, count: 2 } });
+    const a = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: parseShard('1/2') });
+    const b = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: parseShard('2/2') });
     expect(a.stats.executions + b.stats.executions).toBe(40);
     expect(a.stats.states + b.stats.states).toBe(all.stats.states);
-    expect(a.shard).toEqual({ index: 0, count: 2 });
+    expect(a.shard).toEqual({ index: 1, count: 2 });
+    const one = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: parseShard('1/1') });
+    expect(one.stats.states).toBe(all.stats.states);
   });
 
   it('does not spin forever in a spin loop', async () => {

@@ -33,7 +33,7 @@ describe('counterexample renderings', () => {
     expect(lines.slice(0, 6)).toEqual([
       '# tracer: nop',
       '#',
-      '# kreplay: explore scenario="toy race" flavor=toy schedule=0,1,1,1 rule=orphan-page-mapped',
+      '# kreplay: explore format=1 scenario="toy race" flavor=toy schedule=0,1,1,1 rule=orphan-page-mapped',
       '#',
       '# entries-in-buffer/entries-written: 4/4   #P:2',
       '#',

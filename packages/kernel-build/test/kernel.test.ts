@@ -6,6 +6,7 @@ import { readBuildResult } from '@kreplay/core';
 import { kernelImageFromBuild, resolveKernel } from '@kreplay/capture';
 import { buildKernel, localVersion, type KernelBuildOptions } from '../src/index.js';
 import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 // The whole `kreplay kernel build` pipeline on a fake kernel tree (build-fake-tree.ts):
 // copy into the cache, patches, config merge + verification, make, offsets, outputs, cache.
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 const opts = (o: Partial<KernelBuildOptions>): KernelBuildOptions => ({ source: src, fragments: [fragment], patches: [], cache, nice: 0, ...o });
 
-describe('kernel build on a fake tree', () => {
+describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, TOOLS.bc], 'kernel build on a fake tree', () => {
   it('builds, verifies the config, derives offsets and records the identity', async () => {
     const r = await buildKernel(opts({}));
     expect(r.cached).toBe(false);

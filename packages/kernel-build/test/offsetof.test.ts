@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { compileCommandFrom, deriveOffsets, offsetsSource, parseOffsetsAsm, PROBED_FIELDS } from '../src/index.js';
 import { makeFakeTree } from './fake-tree.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const CMD_6_1 = `cmd_mm/filemap.o := gcc -Wp,-MMD,mm/.filemap.o.d -nostdinc -I./arch/x86/include -I./include -include ./include/linux/kconfig.h -D__KERNEL__ -O2    -DKBUILD_MODFILE='"mm/filemap"' -DKBUILD_BASENAME='"filemap"' -DKBUILD_MODNAME='"filemap"' -D__KBUILD_MODNAME=kmod_filemap -c -o mm/filemap.o mm/filemap.c   ; ./tools/objtool/objtool --orc   mm/filemap.o
 
@@ -34,7 +35,7 @@ describe('struct offsets by offsetof()', () => {
     });
   });
 
-  describe('against a tree (fake headers, real gcc)', () => {
+  describeWithTools([TOOLS.gcc], 'against a tree (fake headers, real gcc)', () => {
     let tree: string;
     beforeAll(async () => {
       tree = await makeFakeTree();

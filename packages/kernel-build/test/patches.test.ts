@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readApplied, readPatch, reconcilePatches } from '../src/index.js';
 import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURE_PATCH = path.join(repo, 'kernel-configs/patches/0001-filemap_fault-drop-truncated-folio-recheck.patch');
@@ -44,7 +45,7 @@ async function write(name: string, text: string): Promise<string> {
   return file;
 }
 
-describe('patches', () => {
+describeWithTools([TOOLS.patch], 'patches', () => {
   it('applies a patch after a dry run and records it in the tree', async () => {
     const p = await readPatch(await write('drop.patch', FAKE_PATCH));
     expect(p.header).toBe('Drop the check (a test patch).');

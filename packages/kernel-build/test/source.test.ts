@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/index.js';
 import { makeFakeTree } from './fake-tree.js';
+import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 let tree: string;
 beforeEach(async () => { tree = await makeFakeTree(); });
@@ -26,7 +27,7 @@ describe('a user\'s kernel tree as a build source', () => {
     expect(await fingerprintTree(tree)).not.toBe(a);
   });
 
-  it('fingerprints a git checkout by HEAD plus its uncommitted changes', async () => {
+  itWithTools([TOOLS.git], 'fingerprints a git checkout by HEAD plus its uncommitted changes', async () => {
     const git = (...args: string[]) => execFileSync('git', ['-C', tree, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { stdio: 'pipe' });
     git('init', '-q');
     git('add', '-A');

@@ -1,15 +1,17 @@
 /**
  * The context a step runs in: a copy-on-write view of one state for one thread, with the
  * kernel primitives the programs are written in (page cache insert/remove, PTE install,
- * page lock, references). The invariants of DESIGN.md are judged here, at the transition
- * that breaks them, so every flavor (built-in or a user's) gets them for free.
+ * page lock, references). The primitives that can break an invariant (invariants.ts) judge
+ * it as they act, so every flavor (built-in or a user's) gets the checks for free.
  */
 import type { MmOp } from '@kreplay/core';
 import type { ModelViolation } from '@kreplay/core';
 import type { RuleId, FileRef } from '@kreplay/core';
 import { fileKey } from '@kreplay/core';
+import { auditedMap, auditedPage, flagLoc, type ReadAudit } from './audit.js';
 import type { Env, VmaEnv } from './env.js';
-import { pteLoc, vmaAddress } from './env.js';
+import { pteLoc, pteName, vmaAddress } from './env.js';
+import { orphanPageMapped, staleAfterInvalidate, warnOnPageMapped } from './invariants.js';
 import {
   NONE, PG, UNLOCKED, flagNames, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
@@ -35,11 +37,11 @@ export class Ctx {
   private moved = false;
 
   /**
-   * @param audit test hook: called with the location of every read a step makes through the
-   *   public accessors (page fields, mapping fields, PTEs, locks), to check declared accesses.
+   * @param audit test hook (audit.ts): called with the location of every read a step makes
+   *   through the public accessors (page fields, mapping fields, PTEs, locks), to check declared accesses.
    */
   constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
-    private readonly audit?: (loc: string) => void) {
+    private readonly audit?: ReadAudit) {
     this.s = state;
     this.frames = state.threads[tid]!.frames as Frame[];
   }
@@ -76,7 +78,7 @@ export class Ctx {
     return this.s.ptl[ptl]!;
   }
   testFlag(pfn: number, f: PageFlag): boolean {
-    this.audit?.(f === 'locked' ? `lock:pfn${pfn}` : `pfn${pfn}.flags.${f}`);
+    this.audit?.(flagLoc(pfn, f));
     return (this.rawPage(pfn).flags & PG[f]) !== 0;
   }
   /** find_get_page without the reference: the pfn at index, NONE if none. */
@@ -187,6 +189,10 @@ export class Ctx {
     if (where.index !== undefined) v.index = where.index;
     if (where.pfn !== undefined) v.pfn = where.pfn;
     this.violations.push(v);
+  }
+  /** What an invariant (invariants.ts) found broken by this step. */
+  private judged(found: readonly ModelViolation[]): void {
+    for (const v of found) this.violations.push(v);
   }
   /** BUG()/BUG_ON()/VM_BUG_ON() fired: report it and kill the thread, holding what it holds. */
   bug(message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
@@ -319,8 +325,7 @@ export class Ctx {
 
   /**
    * __remove_from_page_cache / __filemap_remove_folio: the page leaves the tree, its mapping
-   * becomes NULL. Judges `mapped-page-removed` as the kernel's own checks do (the seed's
-   * WARN_ON(page_mapped(page)), 6.1's "BUG: Bad page cache"): the page's mapcount is not 0.
+   * becomes NULL. Judges WarnOnPageMapped (rule mapped-page-removed).
    */
   removeFromCache(pfn: number): void {
     const p = this.rawPage(pfn);
@@ -333,25 +338,7 @@ export class Ctx {
     this.effect(`${this.M(file)}[${p.index}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
     this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: 0 });
-    if (p.mapcount > 0) {
-      const ptes = this.ptesMapping(pfn);
-      const by = ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
-      this.violate('mapped-page-removed',
-        `pfn ${hex(pfn)} (index ${p.index}) left the page cache of ${this.env.files[file]!.name} while mapped`
-        + ` (mapcount ${p.mapcount})${by}`, { file, index: p.index, pfn });
-    }
-  }
-
-  /** `mm1:0x10000` for every PTE that maps pfn. */
-  ptesMapping(pfn: number): string[] {
-    const out: string[] = [];
-    for (const v of this.env.vmas) {
-      const row = this.s.ptes[v.id]!;
-      for (let i = 0; i < row.length; i++) {
-        if (row[i] === pfn) out.push(`${this.env.mms[v.mm]!.name}:${hex(vmaAddress(v, i))}`);
-      }
-    }
-    return out;
+    this.judged(warnOnPageMapped(this.env, this.s, p));
   }
 
   /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE. */
@@ -366,45 +353,34 @@ export class Ctx {
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
     row[i] = pfn;
-    const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
+    const where = pteName(this.env, vma, i);
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
   }
 
   /**
    * page_add_file_rmap() for the PTE (vma, i): mapcount +1 and the pte_map a traced kernel
-   * shows (its kprobe). Judges `orphan-page-mapped`: the page must be the page cache's
-   * current page for that index — a mapping that starts here for a page already removed is
-   * one no invalidate or truncate will find.
+   * shows (its kprobe). Judges OrphanPageMapped (rule orphan-page-mapped).
    */
   addRmap(vma: VmaEnv, i: number, pfn: number): void {
     const p = this.rawPage(pfn);
     this.updPage(pfn, { mapcount: p.mapcount + 1 });
-    const index = vma.pgoff + i;
     this.op({
-      kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index,
+      kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index: vma.pgoff + i,
       address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
     });
-    const cur = this.rawLookup(vma.file, index);
-    if (p.mapping !== vma.file || cur !== pfn) {
-      const where = `${this.env.mms[vma.mm]!.name}:${hex(vmaAddress(vma, i))}`;
-      const why = p.mapping === NONE ? 'page->mapping is NULL (it already left the page cache)'
-        : `the page cache holds ${cur === NONE ? 'no page' : `pfn ${hex(cur)}`} at index ${index}`;
-      this.violate('orphan-page-mapped', `PTE ${where} mapped pfn ${hex(pfn)}, but ${why}`, { file: vma.file, index, pfn });
-    }
+    this.judged(orphanPageMapped(this.env, this.s, vma, i, pfn));
   }
 
   /**
    * Record that [start, end] of a file was just promised coherent (an invalidate returned
-   * success) and judge `stale-after-invalidate` on every PTE in it right now.
+   * success) and judge StaleAfterInvalidate on every PTE in it right now.
    */
   promiseCoherent(file: number, start: number, end: number, by: string): void {
     const m = this.rawMap(file);
     if (!m.coherent.some(([a, b]) => a <= start && end <= b)) {
       this.updMap(file, { coherent: [...m.coherent, [start, end] as const].sort((x, y) => x[0] - y[0] || x[1] - y[1]) });
     }
-    for (const msg of staleMappings(this.env, this.s, file, start, end)) {
-      this.violate('stale-after-invalidate', `${by} returned success, yet ${msg.text}`, { file, index: msg.index, pfn: msg.pfn });
-    }
+    this.judged(staleAfterInvalidate(this.env, this.s, file, start, end, by));
   }
 
   // ---------------------------------------------------------------- result
@@ -424,62 +400,4 @@ export function sortLocals(l: Locals): Locals {
   const out: Record<string, LocalValue> = {};
   for (const k of Object.keys(l).sort()) out[k] = l[k]!;
   return out;
-}
-
-/** PTEs in [start, end] of `file` that do not map the page cache's current page. */
-export function staleMappings(env: Env, s: MmState, file: number, start: number, end: number):
-  { text: string; index: number; pfn: number }[] {
-  const out: { text: string; index: number; pfn: number }[] = [];
-  for (const v of env.vmas) {
-    if (v.file !== file) continue;
-    const row = s.ptes[v.id]!;
-    for (let i = 0; i < row.length; i++) {
-      const index = v.pgoff + i;
-      const pfn = row[i]!;
-      if (pfn === NONE || index < start || index > end) continue;
-      const cur = s.maps[file]!.cache[index] ?? NONE;
-      if (cur === pfn) continue;
-      out.push({
-        index, pfn,
-        text: `PTE ${env.mms[v.mm]!.name}:${hex(vmaAddress(v, i))} (index ${index}) maps pfn ${hex(pfn)}, `
-          + `not the page cache's ${cur === NONE ? 'empty slot' : `pfn ${hex(cur)}`}`,
-      });
-    }
-  }
-  return out;
-}
-
-const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
-  mapping: (p) => `pfn${p}.mapping`,
-  refcount: (p) => `pfn${p}.refcount`,
-  mapcount: (p) => `pfn${p}.mapcount`,
-  locker: (p) => `lock:pfn${p}`,
-  flags: (p) => `pfn${p}.flags.*`,
-};
-
-/** A page whose field reads are reported (`pfn3.flags.*` stands for "some flag of pfn 3"). */
-function auditedPage(p: PageS, audit: (loc: string) => void): PageS {
-  return new Proxy(p, {
-    get(t, k) {
-      const loc = PAGE_FIELD_LOC[k as keyof PageS];
-      if (loc) audit(loc(t.pfn));
-      return t[k as keyof PageS];
-    },
-  });
-}
-
-const MAP_FIELD_LOC: Partial<Record<keyof MappingS, string>> = {
-  cache: 'tree', isize: 'i_size', truncateCount: 'truncate_count', nrpages: 'nrpages',
-  sslWriters: 'seqschedlock.writers', sslSequence: 'seqschedlock.sequence',
-  invalidateLock: 'invalidate_lock', immap: 'i_mmap_lock',
-};
-
-function auditedMap(m: MappingS, M: string, audit: (loc: string) => void): MappingS {
-  return new Proxy(m, {
-    get(t, k) {
-      const f = MAP_FIELD_LOC[k as keyof MappingS];
-      if (f) audit(`${M}.${f}`);
-      return t[k as keyof MappingS];
-    },
-  });
 }

@@ -4,7 +4,7 @@
  */
 import type { FileRef } from '@kreplay/core';
 import type { ThreadInfo } from '@kreplay/core';
-import { PAGE_SIZE, PTRS_PER_PTE } from './state.js';
+import { PAGE_SIZE, PTRS_PER_PTE, hex } from './state.js';
 
 export interface FileEnv {
   id: number;
@@ -51,9 +51,14 @@ export function vmaAddress(v: VmaEnv, i: number): number {
   return v.start + i * PAGE_SIZE;
 }
 
-/** `pte:mm1:0x10000` */
+/** `mm1:0x10000`: a PTE named by its mm and virtual address, in messages and effects. */
+export function pteName(env: Env, v: VmaEnv, i: number): string {
+  return `${env.mms[v.mm]!.name}:${hex(vmaAddress(v, i))}`;
+}
+
+/** `pte:mm1:0x10000`: a PTE as an access location. */
 export function pteLoc(env: Env, v: VmaEnv, i: number): string {
-  return `pte:${env.mms[v.mm]!.name}:0x${vmaAddress(v, i).toString(16)}`;
+  return `pte:${pteName(env, v, i)}`;
 }
 
 /** The VMA and page slot covering `address` in mm `mm`, or undefined. */

@@ -1,7 +1,9 @@
 export * from './state.js';
 export * from './env.js';
 export * from './program.js';
-export { Ctx, ModelBug, staleMappings } from './ctx.js';
+export { Ctx, ModelBug } from './ctx.js';
+export * from './invariants.js';
+export { type ReadAudit } from './audit.js';
 export * from './flavor.js';
 export * from './scenario.js';
 export { createMachine, describeState, type MmMachine } from './model.js';

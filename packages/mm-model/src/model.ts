@@ -5,10 +5,10 @@
  */
 import { InputError } from '@kreplay/core';
 import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from '@kreplay/core';
-import { fileKey } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
-import { Ctx, ModelBug, sortLocals, staleMappings } from './ctx.js';
+import { Ctx, ModelBug, sortLocals } from './ctx.js';
+import { staleAtEnd } from './invariants.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import {
@@ -96,21 +96,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       };
     },
     key: stateKey,
-    final(s): ModelViolation[] {
-      const out: ModelViolation[] = [];
-      s.maps.forEach((m, file) => {
-        for (const [start, end] of m.coherent) {
-          for (const st of staleMappings(env, s, file, start, end)) {
-            out.push({
-              rule: 'stale-after-invalidate',
-              message: `at the end, after an invalidate of ${env.files[file]!.name}[${start}..${end}] returned success: ${st.text}`,
-              file: fileKey(env.files[file]!.ref), index: st.index, pfn: st.pfn,
-            });
-          }
-        }
-      });
-      return out;
-    },
+    final: (s): ModelViolation[] => staleAtEnd(env, s),
     describe: (s) => describeState(env, s),
   };
 }

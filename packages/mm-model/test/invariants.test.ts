@@ -3,7 +3,9 @@
  * discipline the explorer relies on (immutable states, canonical keys, explicit blocking).
  */
 import { describe, expect, test } from '@jest/globals';
-import { Ctx, NONE, type MmState } from '@kreplay/mm-model';
+import {
+  Ctx, NONE, orphanPageMapped, staleAfterInvalidate, staleAtEnd, warnOnPageMapped, type MmState,
+} from '@kreplay/mm-model';
 import { machineOf, onePage, run } from './helpers/scenarios.js';
 
 const READER = '  - { name: reader, program: read, args: { file: data, index: 0 } }';
@@ -87,6 +89,42 @@ describe('stale-after-invalidate', () => {
   test('a range nobody promised coherent is not judged', async () => {
     const m = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
     expect(m.final!(m.initial())).toEqual([]);
+  });
+});
+
+describe('the named predicates (invariants.ts) judge a state without a step context', () => {
+  test('WarnOnPageMapped fires on a mapped page, naming the PTEs, and is quiet on an unmapped one', async () => {
+    const mapped = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
+    const s = mapped.initial();
+    expect(warnOnPageMapped(mapped.env, s, s.pages[7]!)).toEqual([{
+      rule: 'mapped-page-removed', file: '8:1/2a', index: 0, pfn: 7,
+      message: 'pfn 0x7 (index 0) left the page cache of data while mapped (mapcount 1) by mapper:0x10000',
+    }]);
+    const unmapped = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
+    expect(warnOnPageMapped(unmapped.env, unmapped.initial(), unmapped.initial().pages[7]!)).toEqual([]);
+  });
+
+  test('OrphanPageMapped holds for the cache\'s current page and names what the cache holds otherwise', async () => {
+    const m = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
+    const s = m.initial();
+    const vma = m.env.vmas[0]!;
+    expect(orphanPageMapped(m.env, s, vma, 0, 7)).toEqual([]);
+    const emptied: MmState = { ...s, maps: [{ ...s.maps[0]!, cache: [NONE] }] };
+    expect(orphanPageMapped(m.env, emptied, vma, 0, 7)[0]!.message)
+      .toBe('PTE mapper:0x10000 mapped pfn 0x7, but the page cache holds no page at index 0');
+  });
+
+  test('StaleAfterInvalidate and StaleAtEnd look only inside promised ranges', async () => {
+    const m = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
+    const s = m.initial();
+    const stale: MmState = { ...s, maps: [{ ...s.maps[0]!, cache: [NONE] }] };
+    expect(staleAfterInvalidate(m.env, s, 0, 0, 0, 'invalidate_inode_pages2_range')).toEqual([]);
+    expect(staleAfterInvalidate(m.env, stale, 0, 1, 5, 'invalidate_inode_pages2_range')).toEqual([]);
+    expect(staleAfterInvalidate(m.env, stale, 0, 0, 0, 'the O_DIRECT write').map((v) => v.message))
+      .toEqual(['the O_DIRECT write returned success, yet PTE mapper:0x10000 (index 0) maps pfn 0x7, not the page cache\'s empty slot']);
+    expect(staleAtEnd(m.env, stale)).toEqual([]);
+    expect(staleAtEnd(m.env, { ...stale, maps: [{ ...stale.maps[0]!, coherent: [[0, 0]] }] }).map((v) => v.rule))
+      .toEqual(['stale-after-invalidate']);
   });
 });
 

@@ -8,7 +8,7 @@
 import type { FieldsWanted } from '@kreplay/ftrace-parser';
 import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
-import { ExploreAdapter } from './adapters/explore.js';
+import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { toBigInt } from './fields.js';
 import { mergeProbeMaps, shippedKernels, shippedMapPath } from './probe-maps.js';
@@ -127,6 +127,7 @@ export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayCo
   const candidateMaps = [plainMap.map, ...(exploreMap ? [exploreMap.map] : [])];
   return {
     choose(header) {
+      checkExploreTrace(header, opts.source); // an explorer trace of a format this kreplay does not read is refused first
       chosen ??= explore && exploreMap && header.kreplay === 'explore' ? adapterFor(explore, exploreMap, opts) : adapterFor(plain, plainMap, opts);
       return chosen;
     },

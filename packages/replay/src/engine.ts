@@ -18,7 +18,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
 import { GapTracker, type GapMark } from './certainty.js';
-import { at, hex, pageText, plural, who } from './cite.js';
+import { at, hex, pageText, who } from './cite.js';
 import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';
 import { FindingLog } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';

@@ -4,12 +4,11 @@
  * same schema (ProbeMapSchema), merged key by key, most specific last.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { ProbeMap } from '@kreplay/core';
+import { shippedPath, type ProbeMap } from '@kreplay/core';
 
-/** kernel-configs/probes/ of this checkout (the same depth from src/ and dist/). */
-export const PROBE_MAP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kernel-configs/probes');
+/** kernel-configs/probes/: the repository's in a clone, the package's own when installed. */
+export const PROBE_MAP_DIR = shippedPath(import.meta.url, 'kernel-configs/probes');
 
 /** Kernels with a shipped probe map (`linux-6.1`, ...), sorted. */
 export function shippedKernels(dir = PROBE_MAP_DIR): string[] {

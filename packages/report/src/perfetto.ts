@@ -102,7 +102,7 @@ export class PerfettoWriter {
 
   /** Close spans still open at the end of the trace, name the processes, and finish the JSON. */
   end(): void {
-    for (const [key, depth] of [...this.open.entries()].sort()) {
+    for (const [key, depth] of [...this.open.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const pid = Number(key.split('/')[0]);
       const tgid = this.tasks.get(pid)?.tgid ?? pid;
       for (let i = 0; i < depth; i++) this.emit({ pid: tgid, tid: pid, cat: 'mm', ph: 'E', args: { note: 'still running when the trace ended' } }, this.lastTs);

@@ -7,6 +7,7 @@
 export { diffToText } from './diff-text.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
+export { triageSection, type TriageView, type TriageSplatView } from './html/triage.js';
 export { timelineSvg, histogramSvg, RACING_COLOURS, type HistogramSeries } from './html/svg.js';
 export type { FindingWindow, TimelineEvent } from './html/window.js';
 export { PerfettoWriter } from './perfetto.js';

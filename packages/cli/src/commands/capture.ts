@@ -1,10 +1,11 @@
 import { Flags } from '@oclif/core';
 import { relative } from 'node:path';
 import {
-  capture, defaultProfilePath, findWorkload, loadOffsetsTable, loadProfile, resolveKernel, WORKLOADS, type CaptureResult,
+  capture, defaultProfilePath, findWorkload, loadProfile, WORKLOADS, type CaptureResult,
 } from '@kreplay/capture';
 import { parseDuration } from '@kreplay/core';
-import { EXIT, KreplayCommand } from '../base.js';
+import { KreplayCommand } from '../base.js';
+import { kernelFromFlags } from '../kernel-flag.js';
 
 export default class Capture extends KreplayCommand {
   static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
@@ -48,11 +49,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     const workload = findWorkload(flags.workload);
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
     const profile = await loadProfile(profileFile);
-    // --kernel: debian, a `kreplay kernel build --out` folder (or an image inside one: its
-    // image, modules, identity and offsets.json), or an image of the user's.
-    const { kernel, offsetsFile: buildOffsets } = await resolveKernel(flags.kernel, flags.modules);
-    const offsetsFile = flags.offsets ?? buildOffsets;
-    const offsets = offsetsFile ? await loadOffsetsTable(offsetsFile) : undefined;
+    const { kernel, offsets } = await kernelFromFlags(flags);
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
       kernel, offsets, profile, profileFile, workload: workload.name,

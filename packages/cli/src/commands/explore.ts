@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import {
-  counterexample, explore, exploreJson, formatExploreText, type ExploreOptions, type ProgressInfo, type Strategy,
+  ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
+  type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
-import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { InputError, parseDuration, parseShard, stringifyJson } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
 import { EXIT, KreplayCommand } from '../base.js';
 
@@ -15,13 +16,17 @@ Strategies: exhaustive (default) searches the full state graph breadth-first wit
 
 Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete (exit 0: nothing found, but a bound, a cap, a timeout or random mode left interleavings unexplored; the output says which).
 
-For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.`;
+For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
+
+--schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.`;
 
   static override examples = [
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --flavor linux-2.6.23',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --trace-out cex.trace',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
+    '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --schedule cex.trace',
     '<%= config.bin %> explore --list-flavors',
   ];
 
@@ -34,7 +39,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
-    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first)' }),
+    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
+    schedule: Flags.string({ description: 're-run one recorded schedule: an explorer trace, the --json output of a run, or a line of thread ids (docs/explore.md)' }),
     strategy: Flags.string({ options: ['exhaustive', 'dpor'], description: 'exhaustive state graph (default) or stateless DPOR with sleep sets (default with --preemption-bound)' }),
     'preemption-bound': Flags.integer({ min: 0, description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)' }),
     'max-executions': Flags.integer({ min: 1, description: 'stop after N executions (dpor, random)' }),
@@ -43,7 +49,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, from 0) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -69,7 +75,22 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       return;
     }
 
-    const opts = this.options(flags);
+    if (flags.schedule !== undefined) {
+      const searchFlags = ['strategy', 'random', 'seed', 'shard', 'preemption-bound', 'max-executions', 'max-states'] as const;
+      const given = searchFlags.filter((f) => flags[f] !== undefined && flags[f] !== false).map((f) => `--${f}`);
+      if (given.length > 0) {
+        throw new InputError(`--schedule runs one recorded schedule; ${given.join(', ')} ${given.length > 1 ? 'choose searches' : 'chooses a search'}`, {
+          hint: `drop ${given.join(', ')}, or drop --schedule to search`,
+        });
+      }
+    }
+    const scheduled = flags.schedule !== undefined ? await readSchedule(flags.schedule, flags.rule) : undefined;
+    if (scheduled) {
+      for (const [what, recorded, used] of [['scenario', scheduled.scenario, scenario.name], ['flavor', scheduled.flavor, flavor.name]] as const) {
+        if (recorded !== undefined && recorded !== used) this.note(`note: ${flags.schedule} was recorded on ${what} ${recorded}; running it on ${used}`);
+      }
+    }
+    const opts = this.options(flags, scheduled && flags.schedule !== undefined ? { file: flags.schedule, schedule: scheduled } : undefined);
     const ac = new AbortController();
     const onSigint = (): void => ac.abort();
     process.once('SIGINT', onSigint);
@@ -83,7 +104,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
 
     if (flags['trace-out'] || flags['perfetto-out']) {
-      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : result.violations[0];
+      // with --schedule, the violation the file was recorded for when the schedule reaches it
+      const recorded = scheduled?.rule !== undefined ? result.violations.find((x) => x.rule === scheduled.rule) : undefined;
+      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : recorded ?? result.violations[0];
       if (!v) {
         this.note(flags.rule && result.violations.length > 0
           ? `warning: no ${flags.rule} violation was found (found: ${result.violations.map((x) => x.rule).join(', ')}); nothing written`
@@ -104,7 +127,13 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
   private options(flags: {
     strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number; shard?: string;
     'max-executions'?: number; 'max-states'?: number; timeout?: string;
-  }): ExploreOptions {
+  }, scheduled?: { file: string; schedule: ScheduleFile }): ExploreOptions {
+    if (scheduled) {
+      const { schedule, cycle } = scheduled.schedule;
+      const opts: ExploreOptions = { strategy: new ScheduleReplay(cycle ? { schedule, cycle } : { schedule }, { source: scheduled.file }) };
+      if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
+      return opts;
+    }
     if (flags.random && flags.seed === undefined) {
       throw new InputError('--random needs an explicit --seed', { hint: 'add --seed 1 (any integer); the same seed gives the same runs' });
     }
@@ -114,7 +143,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     if ((flags.strategy === 'exhaustive' || flags.random) && flags['preemption-bound'] !== undefined) {
       throw new InputError('--preemption-bound needs the dpor strategy', { hint: 'drop --strategy exhaustive / --random (the bound selects dpor by itself)' });
     }
-    const strategy: Strategy = flags.random ? 'random' : (flags.strategy as Strategy | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
+    const strategy = flags.random ? 'random' : (flags.strategy as Exclude<Strategy, 'schedule'> | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
     const opts: ExploreOptions = { strategy };
     if (flags['preemption-bound'] !== undefined) opts.preemptionBound = flags['preemption-bound'];
     if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
@@ -137,12 +166,15 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
   }
 }
 
-function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new InputError(`--shard ${JSON.stringify(text)} is not a shard`, { hint: 'write it as i/n with 0 <= i < n, e.g. --shard 0/4' });
+/** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */
+async function readSchedule(file: string, rule: string | undefined): Promise<ScheduleFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read schedule file: ${(e as Error).message}`, {
+      file, hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
+    });
   }
-  return { index, count };
+  return parseScheduleFile(text, file, rule === undefined ? {} : { rule });
 }

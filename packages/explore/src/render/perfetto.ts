@@ -6,10 +6,9 @@
  * writes to a loc named `lock:*` count as acquire/release in turn).
  */
 import type { Machine } from '@kreplay/core';
-import { stringifyJson } from '@kreplay/core';
+import { encodeOpEvent, stringifyJson } from '@kreplay/core';
 import type { ScheduledStep } from '../run-schedule.js';
 import type { FoundViolation } from '../types.js';
-import { opEvent } from './ftrace.js';
 import type { FtraceHeader } from './ftrace.js';
 
 const PID = 1;
@@ -50,7 +49,7 @@ export function renderPerfetto<S>(machine: Machine<S>, v: FoundViolation, steps:
     const ts = st.n * SLOT;
     const args: Record<string, unknown> = { step: st.n, effect: st.effect };
     if (st.where) args['where'] = st.where;
-    if (st.ops.length > 0) args['ops'] = st.ops.map((op) => { const e = opEvent(op); return `${e.name}: ${e.body}`; });
+    if (st.ops.length > 0) args['ops'] = st.ops.map((op) => { const e = encodeOpEvent(op); return `${e.name}: ${e.body}`; });
     if (st.inCycle) args['cycle'] = true;
     if (st.after) args['afterCounterexample'] = true;
     events.push({ ph: 'X', cat: 'step', name: st.label, pid: PID, tid: tid(st.thread), ts, dur: DUR, args });

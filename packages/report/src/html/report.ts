@@ -12,6 +12,7 @@ import { fmtChange, fmtRate, where } from '../diff-fmt.js';
 import { RULE_HELP } from '../rules.js';
 import type { FindingWindow } from './window.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
+import { triageSection, type TriageView } from './triage.js';
 
 /** The findings of one run that share rule and page (file, index): shown once, counted. */
 export interface FindingClass {
@@ -37,6 +38,8 @@ export interface ReportModel {
   diff?: DiffResult;
   /** Finding classes listed in full per run; the rest are counted (default 200). */
   maxFindingsShown?: number;
+  /** Bug reports triaged (`kreplay triage --html`), shown first. */
+  triage?: TriageView[];
 }
 
 const CSS = `
@@ -213,11 +216,12 @@ export function reportToHtml(m: ReportModel): string {
 <main>
 <h1>${esc(m.title)}</h1>
 <p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? `, base vs patched` : ''}.</p>
-${summary(m)}
+${triageSection(m.triage ?? [])}
+${m.runs.length === 0 && m.triage?.length ? '' : `${summary(m)}
 ${m.diff ? diffTables(m.diff) : ''}
 ${findingsSection(m)}
 ${behaviourSection(m)}
-${latencySection(m)}
+${latencySection(m)}`}
 </main>
 </body>
 </html>

@@ -1,14 +1,14 @@
 /**
- * The result object rendered for people and programs: the text report (verdict, stats,
+ * One ExploreResult rendered for people and programs: the text report (verdict, stats,
  * each violation's message and interleaving table), the `--json` object, and the files of a
- * counterexample (ftrace text, Perfetto JSON). All are functions of one ExploreResult.
+ * counterexample (ftrace text, Perfetto JSON). All are functions of the result and its Machine.
  */
-import type { Machine } from '@kreplay/core';
-import { renderFtrace, type FtraceHeader } from './render/ftrace.js';
-import { renderPerfetto } from './render/perfetto.js';
-import { renderTable } from './render/table.js';
-import { runSchedule, type ScheduledStep } from './run-schedule.js';
-import type { ExploreResult, ExploreStats, FoundViolation } from './types.js';
+import { formatShard, type Machine } from '@kreplay/core';
+import { renderFtrace, type FtraceHeader } from './ftrace.js';
+import { renderPerfetto } from './perfetto.js';
+import { renderTable } from './table.js';
+import { runSchedule, type ScheduledStep } from '../run-schedule.js';
+import type { ExploreResult, ExploreStats, FoundViolation } from '../types.js';
 
 export interface Counterexample {
   violation: FoundViolation;
@@ -38,6 +38,12 @@ export function formatStats(s: ExploreStats, strategy: ExploreResult['strategy']
 
 function verdictLine(r: ExploreResult, h: FtraceHeader): string {
   const what = `${h.scenario} on ${h.flavor}`;
+  if (r.strategy === 'schedule') {
+    // One recorded schedule: what it reaches, never a claim about the other interleavings.
+    return r.verdict === 'violation'
+      ? `violation: ${what}: ${r.violations.map((v) => v.rule).join(', ')} (reached by the recorded schedule)`
+      : `incomplete: ${what}: the recorded schedule reaches no violation (one schedule, not every interleaving)`;
+  }
   if (r.verdict === 'clean') return `clean: ${what}: every interleaving explored (${r.strategy}), no violation`;
   if (r.verdict === 'violation') {
     return `violation: ${what}: ${r.violations.map((v) => v.rule).join(', ')}${r.exhaustive ? '' : ` (search incomplete: ${r.incomplete.join(', ')})`}`;
@@ -48,13 +54,19 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
   const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy)];
   if (r.seed !== undefined) {
-    lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${r.shard.index}/${r.shard.count}` : ''} (same seed, same runs)`);
+    lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${formatShard(r.shard)}` : ''} (same seed, same runs)`);
   }
+  if (r.replayed) lines.push(`recorded schedule: ${scheduleText(r.replayed.schedule, r.replayed.cycle)}`);
   for (const v of r.violations) {
     const ce = counterexample(machine, v, h);
-    lines.push('', `${v.rule}: ${v.message}`, `schedule (${v.schedule.length} steps${v.cycle ? `, then a ${v.cycle.length}-step cycle` : ''}): ${v.schedule.join(',')}${v.cycle ? ` ↻ ${v.cycle.join(',')}` : ''}`, '', ce.table);
+    lines.push('', `${v.rule}: ${v.message}`, `schedule (${v.schedule.length} steps${v.cycle ? `, then a ${v.cycle.length}-step cycle` : ''}): ${scheduleText(v.schedule, v.cycle)}`, '', ce.table);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `0,1,1` or, with a livelock's cycle, `0,1 ↻ 0,0`. */
+function scheduleText(schedule: readonly number[], cycle: readonly number[] | undefined): string {
+  return `${schedule.join(',')}${cycle ? ` ↻ ${cycle.join(',')}` : ''}`;
 }
 
 /** The `--json` object: `{verdict, violations:[{rule, message, schedule, ...}], stats}` plus context. */
@@ -78,5 +90,6 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
     out['runs'] = r.runs;
     if (r.shard) out['shard'] = r.shard;
   }
+  if (r.replayed) out['replayed'] = r.replayed;
   return out;
 }

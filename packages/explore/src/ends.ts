@@ -1,0 +1,68 @@
+/**
+ * The ends of an execution, the same for every strategy: every thread has finished (the
+ * machine's final invariants are judged), or every live thread is blocked (the `deadlock`
+ * rule).
+ */
+import type { Machine, StepInfo } from '@kreplay/core';
+import type { RunContext } from './context.js';
+import type { ExploreOptions, Schedule, Sighting } from './types.js';
+
+export function threadLabel(machine: Machine<unknown>, t: number): string {
+  const th = machine.threads[t];
+  return th ? `${th.name} (T${t})` : `T${t}`;
+}
+
+export function deadlockSighting<S>(machine: Machine<S>, next: readonly (StepInfo | null)[], schedule: number[]): Sighting {
+  const blocked: number[] = [];
+  const why: string[] = [];
+  next.forEach((n, t) => {
+    if (n && !n.enabled) {
+      blocked.push(t);
+      why.push(`${threadLabel(machine as Machine<unknown>, t)} at "${n.label}"${n.blockedOn ? ` waits for ${n.blockedOn}` : ''}`);
+    }
+  });
+  return {
+    violation: { rule: 'deadlock', message: `every live thread is blocked: ${why.join('; ')}` },
+    schedule,
+    at: 'state',
+    threads: blocked,
+  };
+}
+
+/** Every thread's next step in `state` (null once finished), and as bitmasks who has finished and who can step. */
+export function survey<S>(machine: Machine<S>, state: S): { next: (StepInfo | null)[]; finished: number; enabled: number } {
+  const next: (StepInfo | null)[] = [];
+  let finished = 0;
+  let enabled = 0;
+  for (let t = 0; t < machine.threads.length; t++) {
+    const n = machine.next(state, t);
+    next.push(n);
+    if (!n) finished |= 1 << t;
+    else if (n.enabled) enabled |= 1 << t;
+  }
+  return { next, finished, enabled };
+}
+
+/**
+ * Judge `state` if no thread can step there: with every thread finished (bit t of `finished`
+ * set for each) the machine's final invariants, with none enabled (`enabled` = 0) a deadlock.
+ * The sightings go into the run's book with the schedule that led there (built only when
+ * something is recorded); `onEnd` hears of the end. Null when some thread can still step.
+ */
+export function judgeEnd<S>(
+  machine: Machine<S>, ctx: RunContext, state: S, next: readonly (StepInfo | null)[], finished: number, enabled: number,
+  schedule: () => Schedule, onEnd: ExploreOptions['onEnd'],
+): 'terminal' | 'deadlock' | null {
+  if (finished === (1 << machine.threads.length) - 1) {
+    const found = machine.final?.(state) ?? [];
+    if (found.length > 0) ctx.book.addAll(found, schedule(), 'final');
+    onEnd?.(machine.key(state), 'terminal');
+    return 'terminal';
+  }
+  if (enabled === 0) {
+    ctx.book.add(deadlockSighting(machine, next, schedule()));
+    onEnd?.(machine.key(state), 'deadlock');
+    return 'deadlock';
+  }
+  return null;
+}

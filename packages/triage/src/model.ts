@@ -1,0 +1,134 @@
+/**
+ * Report → schedule: for a splat whose rule and paths the model covers, choose the flavor
+ * for its kernel, build the scenario, explore every interleaving, and keep the shortest
+ * schedule that reaches the reported rule — or say plainly that the model cannot reach it
+ * (every interleaving explored), or that the search was cut short (never "cannot").
+ */
+import { counterexample, explore, runSchedule, type ExploreResult, type FoundViolation } from '@kreplay/explore';
+import type { RuleId } from '@kreplay/core';
+import { createMachine, type Flavor } from '@kreplay/mm-model';
+import { baseName } from './frames.js';
+import type { PathHit } from './paths.js';
+import { buildScenario, type ThreadPlan } from './scenario.js';
+import { chooseFlavor } from './flavor-choice.js';
+import type { SplatPaths } from './classify.js';
+import type { Splat } from './splat.js';
+
+export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
+
+export interface ScheduleStep {
+  n: number;
+  thread: string;
+  label: string;
+  effect?: string;
+}
+
+export interface ModelResult {
+  status: ModelStatus;
+  /** One sentence: what the model says, or why it was not asked. */
+  because: string;
+  flavor: { name: string; version: string; because: string } | null;
+  scenario?: { name: string; threads: ThreadPlan[]; yaml: string; notes: string[] };
+  explore?: {
+    verdict: ExploreResult['verdict'];
+    strategy: ExploreResult['strategy'];
+    incomplete: ExploreResult['incomplete'];
+    /** Every rule the exploration reached (the reported one or not). */
+    reached: RuleId[];
+    states: number;
+    distinctStates: number;
+    timeMs: number;
+  };
+  schedule?: { rule: RuleId; message: string; steps: ScheduleStep[]; table: string };
+}
+
+export interface ModelRequest {
+  splat: Splat;
+  rule: RuleId | null;
+  paths: SplatPaths;
+  /** Other tasks of the report racing this one (the other hung tasks of a deadlock). */
+  concurrent?: ReadonlyArray<PathHit & { task: string | null; why: string }>;
+  logPaths: ReadonlyArray<PathHit & { task: string | null }>;
+  source: string;
+  /** Registry order. */
+  flavors: readonly Flavor[];
+  /** A flavor chosen by the user (overrides the release). */
+  flavor?: Flavor;
+  /** The report's release (the splat's, else the log's), or the user's. */
+  release: string | null;
+  timeoutMs?: number;
+  maxStates?: number;
+  signal?: AbortSignal;
+}
+
+const notModelled = (because: string, flavor: ModelResult['flavor'] = null): ModelResult => ({ status: 'not-modelled', because, flavor });
+
+/** Does a found violation stand for the reported check? */
+function matches(v: FoundViolation, rule: RuleId, s: Splat): boolean {
+  if (v.rule !== rule) return false;
+  if (rule !== 'bug-on') return true;
+  // bug-on: the model's BUG must be in the function the kernel's was (messages start with it).
+  const fn = s.ip?.function ?? s.culprit?.function;
+  return fn !== undefined && v.message.startsWith(`${baseName(fn)}:`);
+}
+
+export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
+  const { splat, rule, paths } = req;
+  if (rule === null) return notModelled('the splat is not evidence of a kreplay rule');
+  const reporter = paths.reporter;
+  if (!reporter) return notModelled('no frame of the reporting task belongs to a path kreplay knows');
+  if (reporter.program === null) return notModelled(`the reporting task is in ${reporter.label} (${reporter.because})`);
+  const choice = req.flavor
+    ? { flavor: req.flavor, because: `--flavor ${req.flavor.name}` }
+    : chooseFlavor(req.release, req.flavors);
+  if (!choice.flavor) return notModelled(choice.because);
+  const flavor = choice.flavor;
+  const fl = { name: flavor.name, version: flavor.version, because: choice.because };
+  const built = buildScenario({
+    title: splat.title, source: req.source, flavor, rule,
+    reporter: reporter as PathHit & { program: string },
+    comm: splat.task?.comm ?? null,
+    others: [...paths.others, ...(req.concurrent ?? [])].filter((p): p is PathHit & { program: string } => p.program !== null),
+    logPaths: req.logPaths.filter((p): p is PathHit & { program: string; task: string | null } => p.program !== null),
+    pageIndex: splat.page?.index ?? null,
+    pageOrder: splat.page?.head?.order ?? null,
+  });
+  if ('cannot' in built) return notModelled(built.cannot, fl);
+  const machine = createMachine(built.scenario, flavor);
+  const result = await explore(machine, {
+    strategy: 'exhaustive', maxStates: req.maxStates ?? 2_000_000, ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+  const scenario = { name: built.scenario.name, threads: built.threads, yaml: built.yaml, notes: built.notes };
+  const reached = [...new Set(result.violations.map((v) => v.rule))];
+  const ex: NonNullable<ModelResult['explore']> = {
+    verdict: result.verdict, strategy: result.strategy, incomplete: result.incomplete, reached,
+    states: result.stats.states, distinctStates: result.stats.distinctStates, timeMs: result.stats.timeMs,
+  };
+  const threads = built.threads.map((t) => `${t.name} (${t.program})`).join(' vs ');
+  const hit = result.violations
+    .filter((v) => matches(v, rule, splat))
+    .sort((a, b) => a.schedule.length - b.schedule.length)[0];
+  if (hit) {
+    const ce = counterexample(machine, hit, { scenario: built.scenario.name, flavor: flavor.name });
+    const steps = runSchedule(machine, hit).map((s) => ({
+      n: s.n, thread: machine.threads[s.thread]?.name ?? String(s.thread), label: s.label, ...(s.effect ? { effect: s.effect } : {}),
+    }));
+    return {
+      status: 'schedule', flavor: fl, scenario, explore: ex,
+      because: `on ${flavor.name}, ${threads} reaches ${rule} in ${hit.schedule.length} steps (the shortest schedule)`,
+      schedule: { rule, message: hit.message, steps, table: ce.table },
+    };
+  }
+  const others = reached.length ? ` (it reaches ${reached.join(', ')} instead)` : '';
+  if (result.exhaustive) {
+    return {
+      status: 'unreachable', flavor: fl, scenario, explore: ex,
+      because: `the model cannot reach ${rule} on ${flavor.name} with ${threads}: every interleaving explored${others} — the model or the report is missing something`,
+    };
+  }
+  return {
+    status: 'incomplete', flavor: fl, scenario, explore: ex,
+    because: `no ${rule} found on ${flavor.name} with ${threads}, but the search stopped early (${result.incomplete.join(', ')})${others}: this is not a proof that it cannot happen`,
+  };
+}

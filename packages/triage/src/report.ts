@@ -1,0 +1,245 @@
+/**
+ * A console log in, its splats out. `ReportScanner` reads numbered lines once, keeping a
+ * few recent lines (a `VM_BUG_ON_FOLIO` dump and `cut here` come before `kernel BUG at`)
+ * and the splat being read; splats are finished as they end, so a log of any length is
+ * read with bounded memory. Call traces outside any splat (a SysRq-T or hung-task dump of
+ * other tasks) are kept as loose stacks: evidence of who else was running.
+ */
+import { createReadStream } from 'node:fs';
+import { InputError } from '@kreplay/core';
+import { LineSource, type ConsoleLine } from './input.js';
+import { parseFrameLine, type Frame } from './frames.js';
+import { isCutHere, isEndMarker, isFollowUp, matchHeader } from './headers.js';
+import { startsPageDump } from './page-dump.js';
+import { readSplat, SplatBuilder, type Splat } from './splat.js';
+import { culpritOf, titleOf, truncation } from './title.js';
+
+export interface LooseStack {
+  task: { comm: string; pid: number | null; state: string | null } | null;
+  frames: Frame[];
+  line: number;
+}
+
+export interface ParsedReport {
+  source: string;
+  /** Lines and bytes read. */
+  lines: number;
+  bytes: number;
+  splats: Splat[];
+  /** Call traces outside any splat. */
+  stacks: LooseStack[];
+  /** A kernel release the log states outside the splats (`Linux version ...`, or prose: `Linux 2.6.19.1`). */
+  release: { value: string; line: number; from: 'log' | 'text' } | null;
+  /** Things the reader should know (splats cut by the line cap, more splats than kept). */
+  warnings: string[];
+}
+
+/** Lines a splat may span (a long lockdep or KASAN report fits). */
+const SPLAT_CAP = 3000;
+const RECENT = 24;
+const MAX_SPLATS = 500;
+const MAX_STACKS = 200;
+/** A page dump's lines before a `kernel BUG at` (VM_BUG_ON_PAGE/FOLIO prints the page first). */
+/** Splats whose page dump comes after their header. */
+const OWNS_DUMP: ReadonlySet<string> = new Set(['bad-page-cache', 'bad-page-state', 'kasan']);
+const DUMP_LINE = /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
+
+export class ReportScanner {
+  private readonly recent: ConsoleLine[] = [];
+  private open: SplatBuilder | null = null;
+  private lastClosed: { splat: Splat; line: number } | null = null;
+  private loose: LooseStack | null = null;
+  private readonly splats: Splat[] = [];
+  private readonly stacks: LooseStack[] = [];
+  private readonly warnings: string[] = [];
+  private release: ParsedReport['release'] = null;
+  private dropped = 0;
+  private n = 0;
+
+  constructor(private readonly source: string) {}
+
+  push(lines: readonly ConsoleLine[]): void {
+    for (const l of lines) this.line(l);
+  }
+
+  finish(bytes: number): ParsedReport {
+    this.closeLoose();
+    if (this.open) this.close('eof');
+    if (this.dropped > 0) this.warnings.push(`${this.dropped} more splat(s) after the first ${MAX_SPLATS} were counted, not read`);
+    return { source: this.source, lines: this.n, bytes, splats: this.splats, stacks: this.stacks, release: this.release, warnings: this.warnings };
+  }
+
+  private line(l: ConsoleLine): void {
+    this.n = l.n;
+    const t = l.text.trim();
+    this.noteRelease(l, t);
+    const open = this.open;
+    if (open) {
+      const end = isEndMarker(t);
+      if (end === 'end-trace') {
+        open.add(l);
+        this.close('end-trace');
+      } else if (end === 'rule' && open.lines.length > 1 && open.accepts(l)) {
+        this.close('rule');
+      } else if (startsPageDump(t) && open.accepts(l) && !OWNS_DUMP.has(open.header.kind)) {
+        // A page dump after the splat is under way starts the next one (VM_BUG_ON prints the page first).
+        this.close('next');
+      } else if (isFollowUp(t) && open.accepts(l)) {
+        open.add(l);
+      } else {
+        // A header starts the next splat (also one of another task: concurrent oopses are rare).
+        const h = open.accepts(l) || l.caller !== undefined ? matchHeader(t) : undefined;
+        if (h && !(h.kind === 'gpf' && l.n - open.headerLine.n < 12 && (open.header.kind === 'bug' || open.header.kind === 'other'))) {
+          this.close('next');
+          this.start(l);
+        } else if (open.lines.length >= SPLAT_CAP) {
+          this.close('cap');
+          this.warnings.push(`the splat at line ${open.headerLine.n} runs over ${SPLAT_CAP} lines; read up to line ${open.last}`);
+        } else {
+          open.add(l);
+        }
+      }
+    } else {
+      this.start(l);
+    }
+    this.recent.push(l);
+    if (this.recent.length > RECENT) this.recent.shift();
+  }
+
+  /** A line outside any splat: maybe a header, a panic line, or a loose stack. */
+  private start(l: ConsoleLine): void {
+    const t = l.text.trim();
+    const h = matchHeader(t);
+    if (h && h.style === 'panic' && this.lastClosed && l.n - this.lastClosed.line < 80) {
+      this.lastClosed.splat.panicked = true;
+      return;
+    }
+    if (h) {
+      this.closeLoose();
+      if (this.splats.length >= MAX_SPLATS) {
+        this.dropped++;
+        return;
+      }
+      this.open = new SplatBuilder(h, l, this.preamble(l));
+      return;
+    }
+    this.looseLine(l, t);
+  }
+
+  /** `cut here` and a page dump printed right before the header belong to the splat (adjacent lines). */
+  private preamble(header: ConsoleLine): ConsoleLine[] {
+    const out: ConsoleLine[] = [];
+    let i = this.recent.length - 1;
+    const same = (l: ConsoleLine): boolean => l.caller === header.caller || l.caller === undefined || header.caller === undefined;
+    if (i >= 0 && isCutHere(this.recent[i]!.text) && same(this.recent[i]!)) {
+      out.unshift(this.recent[i]!);
+      i--;
+    }
+    const dump: ConsoleLine[] = [];
+    // In a quoted log, a reply written between quoted lines is not the log's: step over it.
+    let replyLines = 0;
+    while (i >= 0) {
+      const l = this.recent[i]!;
+      if (header.quoted && !l.quoted && replyLines < 8) {
+        replyLines++;
+        i--;
+        continue;
+      }
+      if (!DUMP_LINE.test(l.text.trim()) || !same(l)) break;
+      dump.unshift(l);
+      replyLines = 0;
+      i--;
+    }
+    const startAt = dump.findIndex((l) => startsPageDump(l.text));
+    if (startAt >= 0) out.unshift(...dump.slice(startAt));
+    return out;
+  }
+
+  private looseLine(l: ConsoleLine, t: string): void {
+    if (/^(?:Call Trace|Call trace)\s*:?\s*$/.test(t)) {
+      this.closeLoose();
+      this.loose = { task: this.taskBefore(), frames: [], line: l.n };
+      return;
+    }
+    if (!this.loose) return;
+    const frames = parseFrameLine(t, l.n);
+    if (frames) this.loose.frames.push(...frames);
+    else if (!/^(?:<\/?(?:TASK|IRQ|NMI|EOI)>|\.\.\.)$/.test(t)) this.closeLoose();
+  }
+
+  /** The task line a SysRq-T / hung-task dump prints before its call trace. */
+  private taskBefore(): LooseStack['task'] {
+    for (let i = this.recent.length - 1; i >= Math.max(0, this.recent.length - 4); i--) {
+      const t = this.recent[i]!.text.trim();
+      let m = /^task:(\S+)\s+state:(\w)\b.*?\bpid:\s*(\d+)/.exec(t);
+      if (m) return { comm: m[1]!, state: m[2]!, pid: Number(m[3]) };
+      m = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (.+?) (?:Not tainted|Tainted)/.exec(t);
+      if (m) return { comm: m[2]!, state: null, pid: Number(m[1]) };
+      m = /^(\S{1,16})\s+([RSDTtXZ])\s+(?:[0-9a-f]{8,16}|running)\s+\d+\s+(\d+)\s/i.exec(t);
+      if (m) return { comm: m[1]!, state: m[2]!, pid: Number(m[3]) };
+    }
+    return null;
+  }
+
+  private closeLoose(): void {
+    if (this.loose && this.loose.frames.length > 0 && this.stacks.length < MAX_STACKS) this.stacks.push(this.loose);
+    this.loose = null;
+  }
+
+  private close(endedBy: NonNullable<SplatBuilder['endedBy']>): void {
+    const b = this.open!;
+    this.open = null;
+    b.endedBy = endedBy;
+    const s = readSplat(b);
+    s.culprit = culpritOf(s);
+    s.title = titleOf(s);
+    s.truncated = truncation(s, endedBy);
+    this.splats.push(s);
+    this.lastClosed = { splat: s, line: b.last };
+  }
+
+  private noteRelease(l: ConsoleLine, t: string): void {
+    if (this.release?.from === 'log') return;
+    let m = /^Linux version (\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)/.exec(t);
+    if (m) {
+      this.release = { value: m[1]!, line: l.n, from: 'log' };
+      return;
+    }
+    if (this.release) return;
+    m = /\b(?:Linux|kernel) (?:version )?(\d+\.\d+(?:\.\d+){1,2}(?:-[\w.+~-]+)?)\b/.exec(t) ?? /\b(?:Linux|kernel) (?:version )?v?(\d\.\d+(?:-rc\d+)?)\b/.exec(t)
+      // A bare version in prose only when it cannot be anything else: 2.6.x, or an -rc tag.
+      ?? /(?<![\w.])(2\.6\.\d+(?:\.\d+)?(?:-rc\d+)?(?:-(?:mm|git)\d+)?|\d\.\d+(?:\.\d+)?-rc\d+(?:-[\w.]+)?)(?![\w.])/.exec(t);
+    if (m && !l.prefixed) this.release = { value: m[1]!, line: l.n, from: 'text' };
+  }
+}
+
+/** Parse a whole text (a string already in memory). */
+export function parseReport(text: string, source = '<text>'): ParsedReport {
+  const src = new LineSource(source);
+  const sc = new ReportScanner(source);
+  sc.push(src.push(text));
+  sc.push(src.end());
+  return sc.finish(src.bytes);
+}
+
+/** Stream a file (or `-` for stdin) through the scanner. */
+export async function scanReportFile(file: string, opts: { signal?: AbortSignal } = {}): Promise<ParsedReport> {
+  const src = new LineSource(file);
+  const sc = new ReportScanner(file);
+  const stream = file === '-' ? process.stdin : createReadStream(file);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      sc.push(src.push(chunk));
+    }
+  } catch (e) {
+    if ((e as InputError).name === 'InputError') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      throw new InputError(`cannot read report: ${(e as Error).message}`, { file, hint: 'pass a file with the kernel log (or - for stdin)' });
+    }
+    throw e;
+  }
+  sc.push(src.end());
+  return sc.finish(src.bytes);
+}

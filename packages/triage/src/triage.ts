@@ -1,0 +1,144 @@
+/**
+ * `triage()`: one parsed report in, one TriageResult out — each splat with its rule, paths
+ * and (when asked) what the model says about it. Every output format (text, JSON, the HTML
+ * section) is a function of this object.
+ */
+import { InputError, type RuleId } from '@kreplay/core';
+import { builtinFlavors, type Flavor } from '@kreplay/mm-model';
+import type { Frame } from './frames.js';
+import type { PageDump } from './page-dump.js';
+import { pathOf, type PathHit } from './paths.js';
+import type { ParsedReport } from './report.js';
+import type { Splat, StackLabel } from './splat.js';
+import { logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
+import { modelSplat, type ModelResult } from './model.js';
+import type { SplatKind } from './headers.js';
+
+export interface SplatTriage {
+  /** 1-based position in the report. */
+  index: number;
+  title: string;
+  kind: SplatKind;
+  header: { text: string; line: number };
+  lines: { first: number; last: number };
+  kernel: string | null;
+  kernelFrom: Splat['kernelFrom'];
+  tainted: string | null;
+  task: Splat['task'];
+  cpu: number | null;
+  at: string | null;
+  ip: Frame | null;
+  culprit: Splat['culprit'];
+  /** The main call trace, innermost first. */
+  frames: Frame[];
+  /** The other stacks (labels and sizes; their frames in `frames` of each). */
+  stacks: Array<{ label: StackLabel; title?: string; task?: { comm?: string; pid?: number }; line: number; frames: Frame[] }>;
+  page: PageDump | null;
+  access: Splat['access'];
+  truncated: string | null;
+  panicked: boolean;
+  noise: number;
+  /** The same splat printed again (a quoted copy, a repeated WARN): the index of the first one. Not modelled again. */
+  duplicateOf: number | null;
+  rule: RuleId | null;
+  ruleBecause: string;
+  paths: { reporter: PathHit | null; others: PathHit[] };
+  model: ModelResult | null;
+}
+
+export interface TriageResult {
+  source: string;
+  lines: number;
+  bytes: number;
+  /** A release stated outside the splats. */
+  release: ParsedReport['release'];
+  splats: SplatTriage[];
+  /** Call traces outside any splat, with their paths. */
+  logStacks: Array<{ task: string | null; line: number; path: PathHit | null; frames: Frame[] }>;
+  warnings: string[];
+}
+
+export interface TriageOptions {
+  /** Run the model (default true). */
+  model?: boolean;
+  /** Only these splats (1-based). */
+  splats?: number[];
+  /** A flavor for every splat (overrides the release). */
+  flavor?: Flavor;
+  /** The kernel release to use when the report's is missing or wrong. */
+  release?: string;
+  flavors?: readonly Flavor[];
+  timeoutMs?: number;
+  maxStates?: number;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+/** The report has something to triage, or an InputError that says what it is instead. */
+export function checkReport(r: ParsedReport): void {
+  if (r.bytes === 0 || r.lines === 0) {
+    throw new InputError('the report is empty', { file: r.source, hint: 'paste the kernel log (dmesg, the serial console, the mail) into the file, or pipe it to `kreplay triage -`' });
+  }
+  if (r.splats.length === 0) {
+    throw new InputError(`no kernel splat in ${r.lines} line(s): no "BUG:", "WARNING:", "kernel BUG at", "general protection fault", "INFO: task ... blocked", "Bad page state" header`, {
+      file: r.source, hint: 'give the part of the log with the oops/warning (from its header to its call trace); docs/triage.md lists the headers triage reads',
+    });
+  }
+}
+
+export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise<TriageResult> {
+  checkReport(r);
+  const flavors = opts.flavors ?? builtinFlavors();
+  const modelled = modelledFunctions(flavors);
+  const lp = logPaths(r);
+  const splats: SplatTriage[] = [];
+  const seen = new Map<string, number>();
+  for (const [i, s] of r.splats.entries()) {
+    const key = `${s.title}\n${s.frames.map((f) => f.function).join(',')}`;
+    const duplicateOf = s.frames.length > 0 ? seen.get(key) ?? null : null;
+    if (!seen.has(key)) seen.set(key, i + 1);
+    if (opts.splats && !opts.splats.includes(i + 1)) continue;
+    const ev = ruleOf(s, modelled);
+    const paths = pathsOf(s);
+    let release = opts.release ?? s.kernel;
+    let kernelFrom = opts.release ? 'option' as const : s.kernelFrom;
+    if (!release && r.release) {
+      release = r.release.value;
+      kernelFrom = r.release.from;
+    }
+    // A deadlock's other party: the other tasks the same report shows hung.
+    const concurrent = ev.rule === 'deadlock'
+      ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').flatMap((o) => {
+        const p = pathsOf(o).reporter;
+        return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
+      })
+      : [];
+    let model: ModelResult | null = null;
+    if (opts.model !== false && duplicateOf === null) {
+      opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
+      model = await modelSplat({
+        splat: s, rule: ev.rule, paths, concurrent, logPaths: lp, source: r.source, flavors, release,
+        ...(opts.flavor ? { flavor: opts.flavor } : {}),
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    }
+    splats.push({
+      index: i + 1, title: s.title, kind: s.kind, header: s.header, lines: s.lines,
+      kernel: release ?? null, kernelFrom: release ? kernelFrom : null, tainted: s.tainted, task: s.task, cpu: s.cpu, at: s.at,
+      ip: s.ip, culprit: s.culprit, frames: s.frames,
+      stacks: s.stacks.map((x) => ({ label: x.label, ...(x.title ? { title: x.title } : {}), ...(x.task ? { task: x.task } : {}), line: x.line, frames: x.frames })),
+      page: s.page, access: s.access, truncated: s.truncated, panicked: s.panicked, noise: s.noise, duplicateOf,
+      rule: ev.rule, ruleBecause: ev.because, paths, model,
+    });
+  }
+  if (opts.splats && splats.length === 0) {
+    throw new InputError(`--splat ${opts.splats.join(',')}: the report has ${r.splats.length} splat(s)`, { file: r.source, hint: `choose 1..${r.splats.length}` });
+  }
+  return {
+    source: r.source, lines: r.lines, bytes: r.bytes, release: r.release, splats,
+    logStacks: r.stacks.map((st) => ({ task: st.task?.comm ?? null, line: st.line, path: pathOf(st.frames), frames: st.frames })),
+    warnings: r.warnings,
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Report → schedule and report → trace, piece by piece: the flavor chosen from the flavors'
+ * declared versions (a flavor added later is picked up without a table of names), the
+ * scenario built from the paths (valid for `kreplay explore`), the three answers of the
+ * model (schedule, cannot reach, search cut short), the capture profile chosen from the
+ * profiles' probed functions, and reproduce() counting catches over replayed traces.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor } from '@kreplay/mm-model';
+import { explore } from '@kreplay/explore';
+import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
+import {
+  chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage,
+} from '@kreplay/triage';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const xfs = path.join(root, 'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/report.txt');
+const flavors = builtinFlavors();
+const byName = (n: string): Flavor => flavors.find((f) => f.name === n)!;
+
+describe('flavor choice (from declared versions, never names)', () => {
+  it.each([
+    ['2.6.19.1', [2, 6, 19]], ['6.1.0-13-amd64', [6, 1]], ['v6.14-rc3', [6, 14]], ['3.10.0-957.el7.x86_64', [3, 10]], ['2.6', [2, 6]], ['linux', null],
+  ])('release series of %s', (v, want) => {
+    expect(releaseSeries(v)).toEqual(want);
+  });
+
+  it.each([
+    ['2.6.19.1', 'linux-2.6.15'],
+    ['2.6.15.7', 'linux-2.6.15'],
+    ['2.6.23-rc4', 'linux-2.6.23'],
+    ['2.6.24', 'linux-2.6.23'],
+    ['5.15.0-91-generic', 'linux-2.6.23'],
+    ['6.1.0-13-amd64', 'linux-6.1'],
+    ['6.14.0-rc3', 'linux-6.1'],
+    ['2.6.9', 'linux-2.6.15'],
+  ])('%s → %s (the newest flavor not newer than the release; stock before a patched one)', (release, name) => {
+    expect(chooseFlavor(release, flavors).flavor?.name).toBe(name);
+  });
+
+  it('picks up a flavor added later (a linux-6.12 built on 6.1) by its version alone', () => {
+    const later = extendFlavor(byName('linux-6.1'), { name: 'linux-6.12', description: 'test stand-in', version: '6.12' });
+    const withLater = [...flavors, later];
+    expect(chooseFlavor('6.14.0-rc3', withLater)).toMatchObject({ flavor: { name: 'linux-6.12' }, because: expect.stringMatching(/newest flavor not newer/) });
+    expect(chooseFlavor('6.12.9', withLater)).toMatchObject({ flavor: { name: 'linux-6.12' }, because: expect.stringMatching(/models \(version 6\.12\)/) });
+    expect(chooseFlavor('6.10.0', withLater).flavor?.name).toBe('linux-6.1');
+    // Named unlike any convention: still chosen by its version.
+    const odd = extendFlavor(byName('linux-6.1'), { name: 'my-kernel', description: 'test stand-in', version: '6.12' });
+    expect(chooseFlavor('6.13', [...flavors, odd]).flavor?.name).toBe('my-kernel');
+  });
+
+  it('says why when it cannot choose, or when every flavor is newer', () => {
+    expect(chooseFlavor(null, flavors)).toMatchObject({ flavor: null, because: expect.stringMatching(/names no kernel release/) });
+    expect(chooseFlavor('unknown', flavors)).toMatchObject({ flavor: null, because: expect.stringMatching(/cannot read a kernel version/) });
+    expect(chooseFlavor('2.4.20', flavors)).toMatchObject({ flavor: { name: 'linux-2.6.15' }, because: expect.stringMatching(/older than every flavor/) });
+  });
+});
+
+describe('report → schedule', () => {
+  it('builds a scenario from the stack paths that explores to the reported rule, and prints the shortest schedule', async () => {
+    const t = await triage(await scanReportFile(xfs));
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' }, schedule: { rule: 'mapped-page-removed' } });
+    expect(m.scenario!.threads.map((x) => [x.program, x.from])).toEqual([['odirect_write', 'report'], ['fault', 'log']]);
+    // The YAML stands alone: parsed and explored again it reaches the same rule.
+    const sc = parseScenario(m.scenario!.yaml, 'out.yaml');
+    const again = await explore(createMachine(sc, byName(sc.flavor!)), { strategy: 'exhaustive' });
+    expect(again.violations.map((v) => v.rule)).toContain('mapped-page-removed');
+    expect(Math.min(...again.violations.filter((v) => v.rule === 'mapped-page-removed').map((v) => v.schedule.length))).toBe(m.schedule!.steps.length);
+    const text = formatTriageText([{ result: t }]);
+    expect(text).toMatch(/SCHEDULE/);
+    expect(text).toMatch(/mapped-page-removed/);
+  }, 60_000);
+
+  it('says plainly that the model cannot reach it when every interleaving was explored', async () => {
+    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23') });
+    expect(t.splats[0]!.model).toMatchObject({ status: 'unreachable', explore: { verdict: expect.any(String), incomplete: [] } });
+    expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
+  }, 60_000);
+
+  it('never says "cannot" when the search was cut short', async () => {
+    const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
+    expect(t.splats[0]!.model).toMatchObject({ status: 'incomplete', because: expect.stringMatching(/not a proof/) });
+  });
+
+  it('keeps the report\'s words out of the scenario but for a sanitized title and names', () => {
+    expect(safeName('kr-fault; rm -rf /', 15)).toBe('kr-fault_rm_-rf');
+    expect(safeName('../../etc/passwd', 80)).toBe('etc_passwd');
+    expect(safeName('\u0000\u0001', 15)).toBe('task');
+  });
+});
+
+describe('report → trace', () => {
+  it('chooses the capture profile whose probes cover the paths, the base before a variant', async () => {
+    expect((await chooseProfile(['odirect_write', 'fault'])).profile.name).toBe('odirect-race');
+    expect((await chooseProfile(['truncate', 'fault'])).profile.name).toBe('truncate-racer');
+    expect((await chooseProfile(['invalidate_mapping_pages'])).profile.name).toBe('odirect-dropper');
+  });
+
+  it('replays every run and counts the runs whose replay reports the rule (shipped traces stand in for the guest)', async () => {
+    const t = await triage(await scanReportFile(xfs), { model: false });
+    // The shipped traces: one (a kernel with a fix reverted) where replay finds orphan-page-mapped, one where it finds nothing.
+    const runs = ['traces/pair-filemap-recheck/patched/odirect-race/run-1', 'traces/odirect-race'].map((d) => path.join(root, d));
+    let asked: CaptureOptions | undefined;
+    const out = await mkdtemp(path.join(tmpdir(), 'kreplay-triage-repro-'));
+    try {
+      const r = await reproduce({
+        splat: { ...t.splats[0]!, rule: 'orphan-page-mapped' }, programs: ['odirect_write', 'fault'], source: '/somewhere/repro.c',
+        runs: 2, durationMs: 1000, outDir: out,
+        capture: async (o) => {
+          asked = o;
+          return { outDir: out, timings: {}, runs: runs.map((dir) => ({ dir, meta: { kernel: { release: '6.1.192-test' } } as unknown as CaptureMeta })) } satisfies CaptureResult;
+        },
+      });
+      expect(asked).toMatchObject({ workload: 'repro', repro: { source: '/somewhere/repro.c' }, runs: 2, durationMs: 1000, profile: { name: 'odirect-race' } });
+      expect(r).toMatchObject({ caught: 1, kernel: '6.1.192-test', profile: 'odirect-race' });
+      expect(r.runs.map((x) => x.caught)).toEqual([true, false]);
+      expect(r.runs[0]!.ops).toBeGreaterThan(1000);
+      expect(r.summary).toBe('the race was caught in 1 of 2 run(s) on 6.1.192-test (orphan-page-mapped in the replay)');
+      const text = formatTriageText([{ result: t, repro: r }]);
+      expect(text).toMatch(/caught in 1 of 2/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
