@@ -3,31 +3,24 @@
  * litmus tests (gen-litmus.ts, seeded like every property test here: KREPLAY_PROP_SEED;
  * KREPLAY_PROP_RUNS sets how many) and the kernel's litmus-tests folder, under both models.
  *
- * herd7 is found as $KREPLAY_HERD7, `herd7` on PATH, or ~/.local/herdtools7/bin/herd7.
- * Without it the suite is skipped, and it stays skipped under KREPLAY_STRICT_TOOLS=1: CI does
- * not install herd7 (it builds from source in about 11 minutes, docs/memory-model.md), so
- * this comparison is optional by design; the recorded goldens (golden.test.ts) run always.
+ * herd7 is found as $KREPLAY_HERD7, `herd7` on PATH, or ~/.local/herdtools7/bin/herd7
+ * (TOOLS.herd7). Without it the suite is skipped with the one tool summary, and it stays
+ * skipped under KREPLAY_STRICT_TOOLS=1: herd7 is an *optional* tool, CI does not build it
+ * (about 11 minutes from source, docs/memory-model.md); the recorded goldens (golden.test.ts)
+ * run always.
  */
-import { describe, expect, it } from '@jest/globals';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { checkLitmus, formatHerd, loadModel, MODELS_DIR, parseLitmus } from '../src/index.js';
 import { generateLitmus, seedArb } from './gen-litmus.js';
 import { comparable, FIXTURES, litmusFiles, MODELS } from './herd-output.js';
+import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
 
-function findHerd7(): string | null {
-  const candidates = [process.env.KREPLAY_HERD7, 'herd7', path.join(homedir(), '.local/herdtools7/bin/herd7')].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    const r = spawnSync(c, ['-version'], { encoding: 'utf8' });
-    if (r.status === 0) return c;
-  }
-  return null;
-}
-
-const herd7 = findHerd7();
+const herd7 = findTool(TOOLS.herd7);
 
 /** herd7's output for several files in one run, by test name. */
 function runHerd7(modelName: string, files: string[]): Map<string, string> {
@@ -42,12 +35,7 @@ function runHerd7(modelName: string, files: string[]): Map<string, string> {
   return byName;
 }
 
-if (!herd7) {
-  // the one line a run without herd7 shows about this suite
-  console.info('herd7 not found: the live herd7 comparison is skipped (optional; golden.test.ts still checks the recorded outputs)');
-}
-const suite = herd7 ? describe : describe.skip;
-suite(herd7 ? `beside herd7 (${herd7})` : 'beside herd7: skipped, herd7 not found (set KREPLAY_HERD7 or put herd7 on PATH; optional, see the file header)', () => {
+describeWithTools([TOOLS.herd7], 'beside herd7 (optional live comparison)', () => {
   const runs = Number(process.env.KREPLAY_PROP_RUNS ?? 25);
 
   it.each(MODELS)(`random litmus tests give herd7's output under %s`, (modelName) => {
