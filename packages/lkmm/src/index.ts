@@ -11,3 +11,5 @@ export { judge, type Judgement, type JudgeVerdict } from './judge.js';
 export { formatHerd, resultJson } from './format.js';
 export { expandLitmusPaths } from './files.js';
 export { checkFile, checkFiles, type FileJob, type FileOutcome } from './run.js';
+export { deriveLitmus, type DerivedLitmus, type DeriveOptions, type DeriveResult, type PathAccess, type Shape } from './derive.js';
+export { judgeDerived, loadScModel, type WeakJudgement, type WeakVerdict } from './weak.js';
