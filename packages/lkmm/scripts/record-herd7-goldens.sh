@@ -16,4 +16,10 @@ for model in linux-6.1 linux-6.12; do
       (cd "$here/models/$model" && "$HERD7" -conf linux-kernel.cfg "$fix/$set/${rel#./}") > "$out"
     done
   done
+  # the seed patch's seqschedlock set (fixtures/litmus/seqschedlock, gen-seqschedlock.mjs)
+  ssl=$here/../../fixtures/litmus/seqschedlock
+  mkdir -p "$fix/herd7/$model/seqschedlock"
+  for f in "$ssl"/*.litmus; do
+    (cd "$here/models/$model" && "$HERD7" -conf linux-kernel.cfg "$f") > "$fix/herd7/$model/seqschedlock/$(basename "$f").out"
+  done
 done

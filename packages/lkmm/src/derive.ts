@@ -245,19 +245,28 @@ function litmusText(name: string, paths: [PathAccess[], PathAccess[]], threadNam
     const lines: string[] = [];
     let depth = 1;
     const pad = (): string => '\t'.repeat(depth);
-    path.forEach((a) => {
-      for (const f of a.lkmm.before ?? []) lines.push(`${pad()}${f}();`);
-      const reg = isRead(a) ? `r${regs.length}` : undefined;
-      if (reg) regs.push(reg);
-      lines.push(`${pad()}${statement(a, ids.get(a.loc)!, reg)}`);
-      header.push(` * P${p} ${statement(a, ids.get(a.loc)!, reg)}  ${a.lkmm.cite}`);
-      if (reg) {
-        cond.push(`${p}:${reg}=${expected(a)}`);
-        lines.push(`${pad()}if (${reg} == ${expected(a)}) {`);
+    // a guard opens only when a statement follows it (herd7 rejects an empty block)
+    const pending: string[] = [];
+    const emit = (line: string): void => {
+      for (const g of pending.splice(0)) {
+        lines.push(`${pad()}${g}`);
         depth++;
       }
-      if (a.lkmm.op === 'plain-inc') lines.push(`${pad()}*${ids.get(a.loc)!} = ${a.lkmm.value + 1};`);
-      for (const f of a.lkmm.after ?? []) lines.push(`${pad()}${f}();`);
+      lines.push(`${pad()}${line}`);
+    };
+    path.forEach((a) => {
+      for (const f of a.lkmm.before ?? []) emit(`${f}();`);
+      const reg = isRead(a) ? `r${regs.length}` : undefined;
+      if (reg) regs.push(reg);
+      emit(statement(a, ids.get(a.loc)!, reg));
+      // herd7's (* comments *) nest: no "(*" inside the header
+      header.push(` * P${p} ${statement(a, ids.get(a.loc)!, reg).replaceAll('(*', '( *')}  ${a.lkmm.cite.replaceAll('(*', '( *').replaceAll('*)', '* )')}`);
+      if (reg) {
+        cond.push(`${p}:${reg}=${expected(a)}`);
+        pending.push(`if (${reg} == ${expected(a)}) {`);
+      }
+      if (a.lkmm.op === 'plain-inc') emit(`*${ids.get(a.loc)!} = ${a.lkmm.value + 1};`);
+      for (const f of a.lkmm.after ?? []) emit(`${f}();`);
     });
     while (depth > 1) {
       depth--;
