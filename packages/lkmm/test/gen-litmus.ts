@@ -58,7 +58,7 @@ const simpleOps: Op[] = [
     const r = reg(t);
     return [`${r} = spin_trylock(l);`, `if (${r}) {`, `\tWRITE_ONCE(*${loc(p)}, 1);`, '\tspin_unlock(l);', '}'];
   },
-  (t, p) => [`${reg(t)} = spin_is_locked(l);`],
+  (t) => [`${reg(t)} = spin_is_locked(l);`],
   (t, p) => ['rcu_read_lock();', ...simpleOps[3 + p(2)]!(t, p), 'rcu_read_unlock();'],
   () => ['synchronize_rcu();'],
   // pointers: publish one of x, y through p; follow p (an address dependency)
@@ -76,7 +76,7 @@ const simpleOps: Op[] = [
   (_t, p) => [`smp_store_mb(*${loc(p)}, ${val(p)});`],
   (t, p) => [`${reg(t)} = atomic_add_unless(${loc(p)}, 1, ${val(p)});`],
   (t, p) => ['spin_lock(l);', ['smp_mb__after_spinlock();', 'smp_mb__after_unlock_lock();'][p(2)]!, ...simpleOps[p(6)]!(t, p), 'spin_unlock(l);'],
-  (t, p) => ['spin_lock(l);', `${reg(t)} = spin_is_locked(l);`, 'spin_unlock(l);'],
+  (t) => ['spin_lock(l);', `${reg(t)} = spin_is_locked(l);`, 'spin_unlock(l);'],
   (t, p) => {
     const r = someReg(t, p);
     return r ? [`if (${r}) {`, '\tspin_lock(l);', `\tWRITE_ONCE(*${loc(p)}, 1);`, '\tspin_unlock(l);', '}'] : ['spin_lock(l);', 'spin_unlock(l);'];
