@@ -16,14 +16,16 @@
  * Why a verdict on such a test is about the kernel code: a thread's step program is
  * deterministic given the values its reads return, so an execution in which every read
  * returns the value it returned in the serial run follows the same path and makes the same
- * stores — the straight-line litmus test IS that path. Every read is followed by
- * `if (r == v) {` around the rest of the thread, so every later store is control-dependent on
- * every earlier read: at least the ordering the kernel code has (the kernel may have fewer
- * dependencies, never more). An outcome the kernel's model allows on the derived test and
- * the SC model forbids is therefore an outcome the kernel code can reach under the LKMM and
- * not under SC. The converse is not claimed: accesses without a mark, address dependencies
- * between reads and outcomes in which a thread reads values no serial run gives it are not
- * derived, so "no LKMM-only outcome" is never "clean".
+ * stores — the straight-line litmus test IS that path. A pair gets no test unless every
+ * location both threads touch (one of them storing) is marked in every access, so every
+ * communication is in the test. What the test adds only orders more than the code: every
+ * read guards the rest of its thread (`if (r == v) {`: every later store control-dependent
+ * on every earlier read), and a step with unmarked accesses becomes smp_mb() (an unmarked
+ * lock hand-off or fully ordered RMW orders at most that much). So an outcome the kernel's
+ * model allows on the test and the SC model forbids is one the kernel code reaches under the
+ * LKMM and not under SC. The converse is not claimed (the extra ordering may be what forbids
+ * it; outcomes in which a thread reads values no serial run gives it are not derived), so
+ * "no LKMM-only outcome" is never "clean".
  */
 import type { Access, LkmmAccess, Machine } from '@kreplay/core';
 
@@ -38,9 +40,18 @@ export interface DeriveOptions {
 
 /** One thread's serial run: its marked accesses in order, and the locations it touched without a mark. */
 interface ThreadRun {
-  path: PathAccess[];
-  unmarked: Set<string>;
+  /** Marked accesses, and `fence` entries where the thread made unmarked accesses between them. */
+  path: PathEntry[];
+  /** Every location the thread touched (marked or not), with whether it wrote it. */
+  touched: Map<string, { write: boolean; unmarked: boolean }>;
 }
+
+/** Where a step made unmarked accesses: they may order (a lock hand-off, a fully ordered RMW), so the test gets smp_mb(). */
+interface UnmarkedFence {
+  fence: true;
+}
+type PathEntry = PathAccess | UnmarkedFence;
+const isFence = (e: PathEntry): e is UnmarkedFence => 'fence' in e;
 
 /** A marked access as one thread made it in a serial run. */
 export interface PathAccess {
@@ -93,15 +104,15 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
         }
         const ti = (ri as Map<number, ThreadRun>).get(i)!;
         const tj = (rj as Map<number, ThreadRun>).get(j)!;
-        const a = ti.path;
-        const b = tj.path;
-        // a location marked in one thread and touched unmarked by the other would lose that access
-        // (a lock's exclusion, a store) from the test: no verdict rather than a wrong one
-        const half = [...unmarkedShared(ti, b), ...unmarkedShared(tj, a)];
-        if (half.length > 0) {
-          skipped.push(`${name(i)} + ${name(j)} (${shape}): ${half.join(', ')} marked in one thread but accessed unmarked in the other`);
+        // a location both threads touch, one of them writing, must be marked wherever it is
+        // touched: an unmarked one would lose a store or a lock's exclusion from the test
+        const unmarked = sharedUnmarked(ti, tj);
+        if (unmarked.length > 0) {
+          skipped.push(`${name(i)} + ${name(j)} (${shape}): ${unmarked.join(', ')} shared but not marked in every access`);
           continue;
         }
+        const a = ti.path;
+        const b = tj.path;
         if (!readsWhatOtherWrites(a, b) || !readsWhatOtherWrites(b, a)) {
           skipped.push(`${name(i)} + ${name(j)} (${shape}): the marked accesses do not conflict both ways, so every outcome is a serial one`);
           continue;
@@ -125,20 +136,28 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
   const out = new Map<number, ThreadRun>();
   const how = order.length === 1 ? 'alone' : `after ${order.slice(0, -1).map((t) => m.threads[t]!.name).join(', ')}`;
   for (const t of order) {
-    const acc: PathAccess[] = [];
-    const unmarked = new Set<string>();
+    const acc: PathEntry[] = [];
+    const touched = new Map<string, { write: boolean; unmarked: boolean }>();
     for (let n = 0; ; n++) {
       const info = m.next(s, t);
       if (info === null) break;
       if (!info.enabled) return `${m.threads[t]!.name} blocks when it runs ${how} (${info.blockedOn ?? 'blocked'})`;
       if (n >= maxSteps) return `${m.threads[t]!.name} does not finish within ${maxSteps} steps when it runs ${how}`;
+      const unmarkedHere = info.accesses.some((a) => !a.lkmm);
+      // over-order rather than under-order: smp_mb() on both sides of a step with unmarked accesses
+      if (unmarkedHere) pushFence(acc);
       for (const a of info.accesses) {
+        const seen = touched.get(a.loc) ?? { write: false, unmarked: false };
+        touched.set(a.loc, { write: seen.write || a.mode === 'write', unmarked: seen.unmarked || !a.lkmm });
         if (a.lkmm) acc.push({ loc: a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label });
-        else unmarked.add(a.loc);
       }
+      if (unmarkedHere) pushFence(acc);
       s = m.step(s, t).state;
     }
-    out.set(t, { path: acc, unmarked });
+    // fences before the first or after the last marked access order nothing in the test
+    while (acc.length > 0 && isFence(acc[0]!)) acc.shift();
+    while (acc.length > 0 && isFence(acc[acc.length - 1]!)) acc.pop();
+    out.set(t, { path: acc, touched });
   }
   return out;
 }
@@ -148,20 +167,31 @@ const READS = new Set<LkmmAccess['op']>(['plain-read', 'plain-inc', 'READ_ONCE',
 const isRead = (a: PathAccess): boolean => READS.has(a.lkmm.op);
 const isWrite = (a: PathAccess): boolean => !isLock(a) && a.lkmm.op !== 'atomic_read' && a.lkmm.op !== 'READ_ONCE' && a.lkmm.op !== 'plain-read' && a.lkmm.op !== 'smp_load_acquire';
 
-function unmarkedShared(run: ThreadRun, other: PathAccess[]): string[] {
-  return [...new Set(other.map((a) => a.loc))].filter((l) => run.unmarked.has(l)).sort();
+function pushFence(path: PathEntry[]): void {
+  if (path.length === 0 || !isFence(path[path.length - 1]!)) path.push({ fence: true });
 }
 
-function readsWhatOtherWrites(reader: PathAccess[], writer: PathAccess[]): boolean {
-  const written = new Set(writer.filter(isWrite).map((a) => a.loc));
-  return reader.some((a) => isRead(a) && written.has(a.loc));
+function sharedUnmarked(x: ThreadRun, y: ThreadRun): string[] {
+  const out: string[] = [];
+  for (const [loc, u] of x.touched) {
+    const v = y.touched.get(loc);
+    if (v && (u.write || v.write) && (u.unmarked || v.unmarked)) out.push(loc);
+  }
+  return out.sort();
+}
+
+const accesses = (path: PathEntry[]): PathAccess[] => path.filter((e): e is PathAccess => !isFence(e));
+
+function readsWhatOtherWrites(reader: PathEntry[], writer: PathEntry[]): boolean {
+  const written = new Set(accesses(writer).filter(isWrite).map((a) => a.loc));
+  return accesses(reader).some((a) => isRead(a) && written.has(a.loc));
 }
 
 /** Each location's value in the initial state: what the first marked read or RMW of it saw in a thread's run alone. */
 function initialValues(ri: Map<number, ThreadRun> | string, rj: Map<number, ThreadRun> | string, i: number, j: number): Map<string, number> {
   const init = new Map<string, number>();
   const seen = new Set<string>();
-  for (const path of [typeof ri === 'string' ? [] : ri.get(i)!.path, typeof rj === 'string' ? [] : rj.get(j)!.path]) {
+  for (const path of [typeof ri === 'string' ? [] : accesses(ri.get(i)!.path), typeof rj === 'string' ? [] : accesses(rj.get(j)!.path)]) {
     seen.clear();
     for (const a of path) {
       if (isLock(a) || seen.has(a.loc)) continue;
@@ -221,7 +251,8 @@ function statement(a: PathAccess, x: string, reg: string | undefined): string {
   }
 }
 
-function litmusText(name: string, paths: [PathAccess[], PathAccess[]], threadNames: [string, string], shape: Shape, opts: DeriveOptions, init: Map<string, number>): string {
+function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNames: [string, string], shape: Shape, opts: DeriveOptions, init: Map<string, number>): string {
+  const paths = entries.map(accesses);
   const locs = [...new Set(paths.flatMap((p) => p.map((a) => a.loc)))].sort();
   const ids = identifiers(locs);
   const lockLocs = new Set(paths.flatMap((p) => p.filter(isLock).map((a) => a.loc)));
@@ -238,7 +269,8 @@ function litmusText(name: string, paths: [PathAccess[], PathAccess[]], threadNam
   ];
   const body: string[] = [];
   const cond: string[] = [];
-  paths.forEach((path, p) => {
+  entries.forEach((entry, p) => {
+    const path = accesses(entry);
     const used = [...new Set(path.map((a) => a.loc))].sort();
     const params = used.map((l) => `${lockLocs.has(l) ? 'spinlock_t' : 'int'} *${ids.get(l)!}`);
     const regs: string[] = [];
@@ -254,7 +286,11 @@ function litmusText(name: string, paths: [PathAccess[], PathAccess[]], threadNam
       }
       lines.push(`${pad()}${line}`);
     };
-    path.forEach((a) => {
+    entry.forEach((a) => {
+      if (isFence(a)) {
+        emit('smp_mb(); /* unmarked accesses here */');
+        return;
+      }
       for (const f of a.lkmm.before ?? []) emit(`${f}();`);
       const reg = isRead(a) ? `r${regs.length}` : undefined;
       if (reg) regs.push(reg);

@@ -217,7 +217,7 @@ interface Weak {
 const VERDICT_TEXT = {
   'lkmm-only': 'REACHABLE under the LKMM, forbidden under SC',
   both: 'reachable under SC too (the interleavings above cover it)',
-  neither: 'forbidden under the LKMM',
+  neither: 'not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code',
 } as const;
 
 /** The memory-model section of the text output: one line per derived test, then what was not derived. */
