@@ -9,7 +9,9 @@ import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@krepla
 import { deriveLitmus, describeModel, judgeDerived, loadModel, loadScModel, type WeakJudgement } from '@kreplay/lkmm';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
+import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Explore extends KreplayCommand {
   static override summary = 'Explore every interleaving of a scenario on a kernel flavor and report races';
@@ -41,7 +43,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
 
   static override flags = {
     flavor: Flags.string({ description: 'kernel flavor name or flavor module path (overrides the scenario\'s flavor)' }),
-    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
+    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)', exclusive: ['format'] }),
+    format: Flags.string({ options: ['text', 'json', 'ktap', 'kcidb'], default: 'text', description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)' }),
+    ...KERNEL_CI_FLAGS,
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
     rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
@@ -82,6 +86,10 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       return;
     }
 
+    if (flags['memory-model'] === 'lkmm' && (flags.format === 'ktap' || flags.format === 'kcidb') && !flags.json) {
+      // KTAP and KCIDB carry the SC verdict only: refuse rather than drop the memory-model findings
+      throw new InputError(`--memory-model lkmm reports in text or json, not ${flags.format}`, { hint: 'drop --format, or use --json' });
+    }
     if (flags['litmus-out'] !== undefined && flags['memory-model'] !== 'lkmm') {
       throw new InputError('--litmus-out writes the litmus tests --memory-model lkmm derives', { hint: 'add --memory-model lkmm' });
     }
@@ -130,7 +138,15 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
 
     const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out']) : undefined;
-    if (flags.json) this.out(stringifyJson({ ...exploreJson(machine, result, header), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2));
+    const format = flags.json ? 'json' : flags.format;
+    if (format === 'json') this.out(stringifyJson({ ...exploreJson(machine, result, header), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2));
+    else if (format === 'ktap' || format === 'kcidb') {
+      const summary: ExploreSummary = {
+        verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
+        incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
+      };
+      process.stdout.write(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)));
+    }
     else process.stdout.write(formatExploreText(machine, result, header) + (weak ? formatWeak(weak) : ''));
     if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
   }
