@@ -10,9 +10,11 @@ export function skipSummary(lines) {
   const byReason = new Map();
   const packages = new Set();
   for (const e of entries) {
+    const optional = e.missing.length > 0 && e.missing.every((t) => t.optional);
     const reason = e.optedOut ? `skipped on request (${e.optedOut})`
-      : `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => t.apt).join(' ')})`;
-    for (const t of e.missing) for (const p of t.apt.split(' ')) packages.add(p);
+      : optional ? `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => `${t.optional}; to run it: ${t.apt}`).join('; ')})`
+        : `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => t.apt).join(' ')})`;
+    for (const t of e.missing) if (!t.optional) for (const p of t.apt.split(' ')) packages.add(p);
     if (!byReason.has(reason)) byReason.set(reason, []);
     byReason.get(reason).push(`${e.title}${e.file ? ` [${e.file}]` : ''}`);
   }
@@ -23,6 +25,7 @@ export function skipSummary(lines) {
   }
   if (packages.size) out.push(`  install them: apt-get install ${[...packages].sort().join(' ')}   (bash .ci/run installs everything)`);
   out.push('  KREPLAY_STRICT_TOOLS=1 turns a missing tool into a failure (.ci/run runs strict).');
+  if (entries.some((e) => e.missing.length > 0 && e.missing.every((t) => t.optional))) out.push('  An optional live comparison stays skipped under KREPLAY_STRICT_TOOLS=1: its committed goldens ran.');
   return `${out.join('\n')}\n`;
 }
 

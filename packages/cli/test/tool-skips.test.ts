@@ -54,4 +54,18 @@ describe('tests that need a missing system tool', () => {
       '',
     ].join('\n'));
   });
+
+  it('an optional live comparison is skipped, not failed, under KREPLAY_STRICT_TOOLS=1, and the summary says it is optional', () => {
+    const text = skipSummary([
+      JSON.stringify({ title: 'beside herd7', file: 'h.test.ts', missing: [{ name: 'herd7', apt: 'build it (docs)', optional: 'optional live comparison' }] }),
+    ]);
+    expect(text).toBe([
+      'kreplay: 1 group(s) of tests SKIPPED (system tools missing here, or skipped on request):',
+      '  herd7 not installed (optional live comparison; to run it: build it (docs)):',
+      '    - beside herd7 [h.test.ts]',
+      '  KREPLAY_STRICT_TOOLS=1 turns a missing tool into a failure (.ci/run runs strict).',
+      '  An optional live comparison stays skipped under KREPLAY_STRICT_TOOLS=1: its committed goldens ran.',
+      '',
+    ].join('\n'));
+  });
 });

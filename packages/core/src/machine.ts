@@ -20,6 +20,32 @@ export interface Access {
    * Perfetto traces. Optional; the dependency relation never needs it.
    */
   lock?: 'acquire' | 'release';
+  /**
+   * How the kernel code makes this access under the Linux-kernel memory model, when the step
+   * program says so (`explore --memory-model lkmm` derives litmus tests from these; the SC
+   * explorer ignores them). Accesses without it are left out of derived litmus tests.
+   */
+  lkmm?: LkmmAccess;
+}
+
+/** A fence as the kernel code writes it. */
+export type LkmmFence = 'smp_mb' | 'smp_rmb' | 'smp_wmb' | 'smp_mb__before_atomic' | 'smp_mb__after_atomic' | 'smp_mb__after_spinlock';
+
+/** The kernel primitive an access is made with (`plain` = a C access without READ_ONCE/WRITE_ONCE; `plain-inc` = `x++`). */
+export type LkmmOp =
+  | 'plain-read' | 'plain-write' | 'READ_ONCE' | 'WRITE_ONCE' | 'smp_load_acquire' | 'smp_store_release'
+  | 'atomic_read' | 'atomic_set' | 'atomic_inc' | 'atomic_dec' | 'atomic_inc_return' | 'atomic_dec_return'
+  | 'plain-inc' | 'spin_lock' | 'spin_unlock';
+
+export interface LkmmAccess {
+  op: LkmmOp;
+  /** The value read (reads), the value before (atomic read-modify-writes), the value stored (stores); 0 for locks. */
+  value: number;
+  /** Fences the code has just before / just after the access, in program order. */
+  before?: readonly LkmmFence[];
+  after?: readonly LkmmFence[];
+  /** Where the kind comes from: `include/linux/seqschedlock.h:41 (seed patch)`, `mm/memory.c do_no_page() 2.6.15`. */
+  cite: string;
 }
 
 export interface StepInfo {

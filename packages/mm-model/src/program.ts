@@ -4,7 +4,7 @@
  * context. Procedures call each other (unmap_mapping_range from truncate and invalidate)
  * through a per-thread call stack kept in the state.
  */
-import type { Access } from '@kreplay/core';
+import type { Access, LkmmAccess } from '@kreplay/core';
 import type { Ctx } from './ctx.js';
 import type { Env } from './env.js';
 import type { Locals } from './state.js';
@@ -55,6 +55,14 @@ export const r = (loc: string): Access => ({ loc, mode: 'read' });
 export const w = (loc: string): Access => ({ loc, mode: 'write' });
 export const acquire = (loc: string): Access => ({ loc, mode: 'write', lock: 'acquire' });
 export const release = (loc: string): Access => ({ loc, mode: 'write', lock: 'release' });
+
+/**
+ * Marks an access with its Linux-kernel memory model kind (the primitive the kernel code uses,
+ * the value, the fences around it, and the source it comes from); see docs/memory-model.md.
+ */
+export function lk(a: Access, op: LkmmAccess['op'], value: number, cite: string, fences: Pick<LkmmAccess, 'before' | 'after'> = {}): Access {
+  return { ...a, lkmm: { op, value, cite, ...fences } };
+}
 
 /** A step that touches nothing shared: yield(), cond_resched(), a local decision. */
 export function localStep(label: string, run: (c: Ctx) => void, where?: string): StepDef {

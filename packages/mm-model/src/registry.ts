@@ -35,6 +35,8 @@ export interface FlavorKit {
   w: typeof programKit.w;
   acquire: typeof programKit.acquire;
   release: typeof programKit.release;
+  /** Marks an access with its LKMM kind (explore --memory-model lkmm, docs/memory-model.md). */
+  lk: typeof programKit.lk;
   lib: typeof kernelLib;
   NONE: typeof NONE;
   PG: typeof PG;
@@ -46,7 +48,7 @@ export function flavorKit(): FlavorKit {
   return {
     flavors: Object.fromEntries(BUILTIN.map((f) => [f.name, f])),
     extendFlavor,
-    r: programKit.r, w: programKit.w, acquire: programKit.acquire, release: programKit.release,
+    r: programKit.r, w: programKit.w, acquire: programKit.acquire, release: programKit.release, lk: programKit.lk,
     lib: kernelLib,
     NONE, PG,
     builders: { linux612: buildLinux612, linux612Fixes: LINUX_612_FIXES },

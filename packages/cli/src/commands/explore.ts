@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
-import { checkOutputPath, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { deriveLitmus, describeModel, judgeDerived, loadModel, loadScModel, type WeakJudgement } from '@kreplay/lkmm';
 import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
@@ -20,6 +21,8 @@ Strategies: exhaustive (default) searches the full state graph breadth-first wit
 Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete (exit 0: nothing found, but a bound, a cap, a timeout or random mode left interleavings unexplored; the output says which).
 
 For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
+
+--memory-model lkmm also derives litmus tests from the scenario — for each pair of threads, their marked accesses (READ_ONCE, atomic_*, plain, locks, with the barriers the kernel code has) on the paths they take when each runs first or last — and checks each under the Linux-kernel memory model and under SC: an outcome the LKMM allows and SC forbids is reported (exit 1). --litmus-out DIR writes those tests, runnable by herd7 unchanged (docs/memory-model.md).
 
 --schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.
 
@@ -59,6 +62,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
     shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
+    'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
+    'litmus-out': Flags.string({ description: 'with --memory-model lkmm: write the derived litmus tests into this folder (herd7 runs them unchanged)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
   };
@@ -84,6 +89,13 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       return;
     }
 
+    if (flags['memory-model'] === 'lkmm' && (flags.format === 'ktap' || flags.format === 'kcidb') && !flags.json) {
+      // KTAP and KCIDB carry the SC verdict only: refuse rather than drop the memory-model findings
+      throw new InputError(`--memory-model lkmm reports in text or json, not ${flags.format}`, { hint: 'drop --format, or use --json' });
+    }
+    if (flags['litmus-out'] !== undefined && flags['memory-model'] !== 'lkmm') {
+      throw new InputError('--litmus-out writes the litmus tests --memory-model lkmm derives', { hint: 'add --memory-model lkmm' });
+    }
     if (flags.schedule !== undefined) {
       const searchFlags = ['strategy', 'random', 'seed', 'shard', 'preemption-bound', 'max-executions', 'max-states'] as const;
       const given = searchFlags.filter((f) => flags[f] !== undefined && flags[f] !== false).map((f) => `--${f}`);
@@ -121,8 +133,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       }
     }
 
+    const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out']) : undefined;
     const format = flags.json ? 'json' : flags.format;
-    if (format === 'json') await this.emit(`${stringifyJson(exploreJson(machine, result, header), 2)}\n`, undefined);
+    if (format === 'json') await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
     else if (format === 'ktap' || format === 'kcidb') {
       const summary: ExploreSummary = {
         verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
@@ -130,8 +143,26 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       };
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
     }
-    else await this.emit(formatExploreText(machine, result, header), undefined);
-    if (result.verdict === 'violation') this.exit(EXIT.findings);
+    else await this.emit(formatExploreText(machine, result, header) + (weak ? formatWeak(weak) : ''), undefined);
+    if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
+  }
+
+  /** --memory-model lkmm: the derived litmus tests, each judged under the LKMM and SC; --litmus-out writes them. */
+  private async weakMemory(machine: Parameters<typeof deriveLitmus>[0], header: { scenario: string; flavor: string }, out: string | undefined): Promise<Weak> {
+    const derived = deriveLitmus(machine, header);
+    const model = loadModel();
+    const sc = loadScModel();
+    const judgements = derived.tests.map((t) => judgeDerived(t, model, sc));
+    if (out !== undefined) {
+      try {
+        await mkdir(out, { recursive: true });
+        for (const t of derived.tests) await writeFileAtomic(path.join(out, `${t.name}.litmus`), t.text);
+      } catch (e) {
+        throw new EnvironmentError(`cannot write the litmus tests to ${out}: ${(e as Error).message}`, 'pass a folder you can write to');
+      }
+      this.note(`wrote ${derived.tests.length} litmus test(s) to ${out}`);
+    }
+    return { model: describeModel(model.info), judgements, skipped: derived.skipped };
   }
 
   private options(flags: {
@@ -205,4 +236,46 @@ async function readSchedule(file: string, rule: string | undefined): Promise<Sch
     });
   }
   return parseScheduleFile(text, file, rule === undefined ? {} : { rule });
+}
+
+interface Weak {
+  model: string;
+  judgements: WeakJudgement[];
+  skipped: string[];
+}
+
+const VERDICT_TEXT = {
+  'lkmm-only': 'REACHABLE under the LKMM, forbidden under SC',
+  both: 'reachable under SC too (the interleavings above cover it)',
+  neither: 'not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code',
+} as const;
+
+/** The memory-model section of the text output: one line per derived test, then what was not derived. */
+function formatWeak(w: Weak): string {
+  const lines = ['', `memory model: ${w.model} (and SC, for comparison), on litmus tests derived from the scenario`];
+  for (const j of w.judgements) {
+    const flags = j.lkmm.flags.length ? ` [Flag ${j.lkmm.flags.join(', ')}]` : '';
+    lines.push(`  ${j.test.name}: ${VERDICT_TEXT[j.verdict]} (LKMM ${j.lkmm.observation} ${j.lkmm.pos} ${j.lkmm.neg}, SC ${j.sc.observation} ${j.sc.pos} ${j.sc.neg})${flags}`);
+  }
+  for (const s of w.skipped) lines.push(`  not derived: ${s}`);
+  const found = w.judgements.filter((j) => j.verdict === 'lkmm-only').length;
+  lines.push(found > 0
+    ? `lkmm: ${found} outcome(s) the LKMM allows and SC forbids`
+    : `lkmm: no LKMM-only outcome among ${w.judgements.length} derived test(s) — not a proof: only marked accesses, and outcomes where each thread reads what a serial run gives it, are derived`);
+  return `${lines.join('\n')}\n`;
+}
+
+function weakJson(w: Weak): unknown {
+  return {
+    model: w.model,
+    tests: w.judgements.map((j) => ({
+      name: j.test.name,
+      threads: j.test.threads,
+      shape: j.test.shape,
+      verdict: j.verdict,
+      lkmm: { observation: j.lkmm.observation, positive: j.lkmm.pos, negative: j.lkmm.neg, flags: j.lkmm.flags },
+      sc: { observation: j.sc.observation, positive: j.sc.pos, negative: j.sc.neg },
+    })),
+    notDerived: w.skipped,
+  };
 }

@@ -6,7 +6,7 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
-import { acquire, r, release, w, type Proc } from '../program.js';
+import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, hex } from '../state.js';
 
@@ -103,9 +103,13 @@ export function unmapProc(variant: UnmapVariant): Proc {
           ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()'
           : 'i_mmap_lock_read(mapping)',
         acc: (c) => {
-          const a = [acquire(immapLoc(c))];
-          if (variant.truncateCount) a.push(w(`${c.M(c.num('file'))}.truncate_count`));
-          return a;
+          if (!variant.truncateCount) return [acquire(immapLoc(c))];
+          // mm/memory.c unmap_mapping_range() 2.6.15: spin_lock(); smp_wmb(); truncate_count++ (plain); smp_mb() (the label)
+          const cite = 'mm/memory.c unmap_mapping_range() 2.6.15';
+          return [
+            lk(acquire(immapLoc(c)), 'spin_lock', 0, `${cite}: spin_lock(&mapping->i_mmap_lock)`),
+            lk(w(`${c.M(c.num('file'))}.truncate_count`), 'plain-inc', c.map(c.num('file')).truncateCount, `${cite}: mapping->truncate_count++`, { before: ['smp_wmb'], after: ['smp_mb'] }),
+          ];
         },
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, `${c.M(c.num('file'))}.i_mmap_lock`, variant.shared),
         run: (c) => {
@@ -136,11 +140,12 @@ export function unmapProc(variant: UnmapVariant): Proc {
         acc: (c) => {
           const p = plan(c, variant);
           const a: Access[] = [];
-          if (p.take !== undefined) a.push(acquire(c.env.ptls[p.take]!.loc));
+          const cite = `${variant.where} unmap_mapping_range_vma()`;
+          if (p.take !== undefined) a.push(lk(acquire(c.env.ptls[p.take]!.loc), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`));
           a.push(...p.reads);
           if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
-          if (p.drop !== undefined) a.push(release(c.env.ptls[p.drop]!.loc));
-          if (p.done) a.push(release(immapLoc(c)));
+          if (p.drop !== undefined) a.push(lk(release(c.env.ptls[p.drop]!.loc), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`));
+          if (p.done) a.push(variant.truncateCount ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`) : release(immapLoc(c)));
           return a;
         },
         block: (c) => {

@@ -7,7 +7,7 @@
  * still holding the PTE lock — and falls into `goto race_failure`.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, ptlLoc } from '../../kernel/lib.js';
 import { NOPAGE_SIGBUS, addFileRmapAndUnlock, callNopage, handlePteFault, installPte, ptlBusy } from '../linux-2.6.15/fault.js';
@@ -41,7 +41,8 @@ export const doNoPageSeqschedlock: Proc = {
     pte: handlePteFault((c) => c.goto('seq')),
     seq: {
       label: 'retry: sequence = mapping->truncate_count',
-      acc: (c) => [r(`${c.M(c.num('file'))}.truncate_count`)],
+      // a plain load; the patch drops the smp_rmb() after it ("Implicit smb_rmb()", seed text:130-134)
+      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:130)')],
       run: (c) => { c.set('seq', c.map(c.num('file')).truncateCount); c.goto('rsl1'); },
     },
     ...readSeqschedlock('rsl', afterReadLock),
@@ -50,7 +51,10 @@ export const doNoPageSeqschedlock: Proc = {
     ptl: {
       label: (c) => (c.num('rv') === NOPAGE_SIGBUS ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
         : 'page_table = pte_offset_map_lock(); if (unlikely(sequence != mapping->truncate_count)) goto race_failure'),
-      acc: (c) => (c.num('rv') === NOPAGE_SIGBUS ? [] : [acquire(ptlLoc(c)), r(`${c.M(c.num('file'))}.truncate_count`)]),
+      acc: (c) => (c.num('rv') === NOPAGE_SIGBUS ? [] : [
+        lk(acquire(ptlLoc(c)), 'spin_lock', 0, 'mm/memory.c do_no_page() 2.6.15: pte_offset_map_lock() is spin_lock(ptl)'),
+        lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:165)'),
+      ]),
       block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
       run: (c) => {
         const pfn = c.num('rv');
@@ -68,7 +72,7 @@ export const doNoPageSeqschedlock: Proc = {
     },
     race_failure: {
       label: 'race_failure: pte_unmap_unlock(page_table, ptl); page_cache_release(new_page)',
-      acc: (c) => [release(ptlLoc(c)), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c do_no_page() 2.6.15 + seed patch: race_failure: pte_unmap_unlock() (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:167)'), w(`${c.P(c.num('pfn'))}.refcount`)],
       run: (c) => {
         c.setPtl(faultSite(c).ptl, NONE);
         c.ref(c.num('pfn'), -1);

@@ -6,7 +6,7 @@
  * Readahead is off (the VM_RandomReadHint path): a miss goes straight to page_cache_read.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, hex } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultBegin, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
 import { addToPageCache, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
@@ -64,7 +64,12 @@ export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
 export function addFileRmapAndUnlock(then: (c: Ctx) => void, label = 'page_add_file_rmap(page); pte_unmap_unlock(page_table, ptl)'): StepDef {
   return {
     label,
-    acc: (c) => [...installAcc(c, c.num('pfn'), c.num('file')), release(ptlLoc(c))],
+    acc: (c) => [
+      // page_add_file_rmap(): atomic_inc_and_test(&page->_mapcount), a fully ordered value-returning RMW
+      // (mm/rmap.c 2.6.15); the model's mapcount is _mapcount + 1
+      ...installAcc(c, c.num('pfn'), c.num('file')).map((a) => (a.loc.endsWith('.mapcount') ? lk(a, 'atomic_inc_return', c.page(c.num('pfn')).mapcount, 'mm/rmap.c page_add_file_rmap() 2.6.15: atomic_inc_and_test(&page->_mapcount)') : a)),
+      lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c do_no_page() 2.6.15: pte_unmap_unlock() is spin_unlock(ptl)'),
+    ],
     run: (c) => {
       const { vma, i, ptl } = faultSite(c);
       c.addRmap(vma, i, c.num('pfn'));
@@ -88,7 +93,7 @@ export const doNoPage: Proc = {
     pte: handlePteFault((c) => c.goto('seq')),
     seq: {
       label: 'sequence = mapping->truncate_count; smp_rmb(); new_page = vma->vm_ops->nopage()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.truncate_count`)],
+      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()', { after: ['smp_rmb'] })],
       run: (c) => {
         c.set('seq', c.map(c.num('file')).truncateCount);
         callNopage(c, 'ptl');
@@ -99,9 +104,10 @@ export const doNoPage: Proc = {
         : 'page_table = pte_offset_map_lock(); if (sequence != mapping->truncate_count)'),
       acc: (c) => {
         if (c.num('rv') === NOPAGE_SIGBUS) return [];
-        const a = [acquire(ptlLoc(c)), r(`${c.M(c.num('file'))}.truncate_count`)];
+        const cite = 'mm/memory.c do_no_page() 2.6.15';
+        const a = [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`), lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, `${cite}: sequence != mapping->truncate_count`)];
         // sequence != truncate_count: pte_unmap_unlock(); page_cache_release(new_page)
-        if (c.map(c.num('file')).truncateCount !== c.num('seq')) a.push(release(ptlLoc(c)), w(`${c.P(c.num('rv'))}.refcount`));
+        if (c.map(c.num('file')).truncateCount !== c.num('seq')) a.push(lk(release(ptlLoc(c)), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`), w(`${c.P(c.num('rv'))}.refcount`));
         return a;
       },
       block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
@@ -125,7 +131,7 @@ export const doNoPage: Proc = {
     },
     reseq: {
       label: 'cond_resched(); sequence = mapping->truncate_count; smp_rmb(); goto retry',
-      acc: (c) => [r(`${c.M(c.num('file'))}.truncate_count`)],
+      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()', { after: ['smp_rmb'] })],
       run: (c) => {
         c.set('seq', c.map(c.num('file')).truncateCount);
         callNopage(c, 'ptl');
@@ -148,7 +154,8 @@ export const filemapNopage: Proc = {
   steps: {
     isize: {
       label: 'retry_all: size = i_size_read(inode) >> PAGE_CACHE_SHIFT; if (pgoff >= size) goto outside_data_content',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      // i_size_read() is a plain load on 64-bit SMP (include/linux/fs.h 2.6.15)
+      acc: (c) => [lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/filemap.c filemap_nopage() 2.6.15: i_size_read(inode)')],
       run: (c) => {
         const size = Math.ceil(c.map(c.num('file')).isize / 4096);
         if (c.num('index') >= size) { c.effect(`index ${c.num('index')} ≥ i_size pages ${size}: SIGBUS`); c.ret(NOPAGE_SIGBUS); return; }

@@ -4,13 +4,17 @@
  * dirty/writeback/mapped pages). Both are builders: the seed inserts its seqschedlock write
  * section through the hooks, 2.6.23 switches on its BUG_ON and invalidate_complete_page2.
  */
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import {
   EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc,
 } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
+
+/** page_mapped(page): atomic_read(&page->_mapcount) >= 0, a lockless marked load (include/linux/mm.h 2.6.15; model mapcount = _mapcount + 1). */
+const pageMapped = (c: Ctx): Access => lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'include/linux/mm.h page_mapped() 2.6.15: atomic_read(&page->_mapcount)');
 
 export interface Invalidate2Options {
   /** 2.6.15: `!ret` in both loop conditions (stop at the first failure). */
@@ -85,7 +89,7 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       label: (c) => `${o.unmapOnce ? 'if' : 'while'} (page_mapped(page)) ${c.num('didRangeUnmap') === 0
         ? '{ unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
         : 'unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'}`,
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+      acc: (c) => [pageMapped(c)],
       run: (c) => {
         const pfn = c.num('pfn');
         const after = o.bugOnMapped ? 'bugon' : 'dirty';
@@ -296,7 +300,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     mapped: {
       label: 'if (page_mapped(page)) goto unlock; ret += invalidate_complete_page(mapping, page)',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+      acc: (c) => [pageMapped(c)],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.mapped(pfn)) { c.effect(`pfn${pfn} is mapped: goto unlock`); c.goto('unlock'); return; }

@@ -6,7 +6,7 @@
  * under its lock" to both passes.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import { END, PAGEVEC_SIZE_2_6, advance, cur, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
@@ -24,7 +24,11 @@ export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
       isize: {
         label: (c) => (c.map(c.num('file')).isize < c.num('size') ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
           : 'i_size_write(inode, offset)'),
-        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.i_size`)],
+        acc: (c) => [
+          lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: if (inode->i_size < offset)'),
+          // i_size_write() is a plain store on 64-bit SMP (include/linux/fs.h 2.6.15)
+          lk(w(`${c.M(c.num('file'))}.i_size`), 'plain-write', c.num('size'), 'mm/memory.c vmtruncate() 2.6.15: i_size_write(inode, offset)'),
+        ],
         run: (c) => {
           const file = c.num('file'); const size = c.num('size');
           const old = c.map(file).isize;

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Re-records test/fixtures/derived/ and its herd7 outputs (herd7/<model>/derived/): the
+// store-buffering test deriveLitmus writes for the two-thread machine test/derive.test.ts
+// builds (the same machine, in plain JS). Needs a build (npm run build) and herd7 7.58:
+//   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deriveLitmus, MODELS_DIR } from '@kreplay/lkmm';
+
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const herd7 = process.argv[2] ?? 'herd7';
+const threads = [
+  [{ loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'y', op: 'READ_ONCE' }],
+  [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'x', op: 'READ_ONCE' }],
+];
+const isRead = (o) => o.op === 'READ_ONCE';
+const machine = {
+  flavor: 'toy',
+  threads: threads.map((_, id) => ({ id, name: `T${id}`, program: 'toy', args: {} })),
+  initial: () => ({ mem: {}, pc: threads.map(() => 0) }),
+  next(s, t) {
+    const o = threads[t][s.pc[t]];
+    if (!o) return null;
+    const lkmm = { op: o.op, value: isRead(o) ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test' };
+    return { label: `${o.op} ${o.loc}`, accesses: [{ loc: o.loc, mode: isRead(o) ? 'read' : 'write', lkmm }], enabled: true };
+  },
+  step(s, t) {
+    const o = threads[t][s.pc[t]];
+    const pc = [...s.pc];
+    pc[t]++;
+    return { state: { mem: isRead(o) ? s.mem : { ...s.mem, [o.loc]: o.value ?? 0 }, pc }, ops: [], violations: [], effect: '' };
+  },
+  key: (s) => JSON.stringify(s),
+};
+const [test] = deriveLitmus(machine, { scenario: 'toy', flavor: 'toy' }).tests;
+const file = path.join(here, 'test/fixtures/derived', `${test.name}.litmus`);
+mkdirSync(path.dirname(file), { recursive: true });
+writeFileSync(file, test.text);
+for (const model of ['linux-6.12', 'sc']) {
+  const out = path.join(here, 'test/fixtures/herd7', model, 'derived', `${test.name}.litmus.out`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', file], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8' }));
+}
+console.log(`recorded ${test.name}`);

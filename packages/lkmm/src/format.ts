@@ -1,0 +1,37 @@
+/**
+ * Renderings of a LitmusResult. The text is herd7's output for the LKMM, line for line,
+ * without the two lines that cannot be reproduced byte for byte: `Time` (it varies) and
+ * herd7's `Hash=` digest.
+ */
+import type { LitmusResult } from './check.js';
+import type { Judgement } from './judge.js';
+
+export function formatHerd(r: LitmusResult): string {
+  const lines = [`Test ${r.name} ${r.kind}`, `States ${r.states.length}`];
+  for (const s of r.states) lines.push(s.map((b) => `${b.ref}=${b.value};`).join(' '));
+  lines.push(r.ok ? 'Ok' : 'No');
+  lines.push('Witnesses', `Positive: ${r.witnesses.positive} Negative: ${r.witnesses.negative}`);
+  for (const f of r.flags) lines.push(`Flag ${f}`);
+  lines.push(`Condition ${r.condition}`);
+  lines.push(`Observation ${r.name} ${r.observation} ${r.pos} ${r.neg}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The JSON form of one result (and its judgement, when asked for). */
+export function resultJson(r: LitmusResult, j?: Judgement): Record<string, unknown> {
+  return {
+    name: r.name,
+    file: r.file,
+    model: r.model,
+    kind: r.kind,
+    condition: r.condition,
+    states: r.states.map((s) => Object.fromEntries(s.map((b) => [b.ref, b.value]))),
+    ok: r.ok,
+    witnesses: r.witnesses,
+    observation: { verdict: r.observation, positive: r.pos, negative: r.neg },
+    flags: r.flags,
+    expected: r.expectation ? { result: r.expectation.outcome, datarace: r.expectation.datarace } : null,
+    ...(j ? { judgement: { verdict: j.verdict, message: j.message } } : {}),
+    stats: { pathCombinations: r.stats.pathCombinations, rfCandidates: r.stats.rfCandidates, executions: r.stats.executions },
+  };
+}

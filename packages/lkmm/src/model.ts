@@ -1,0 +1,104 @@
+/**
+ * Loading a memory model: the kernel's tools/memory-model files, shipped unchanged under
+ * models/linux-<release>/ with a model.json that pins where they come from, or any
+ * directory with a linux-kernel.cfg (a newer kernel's tools/memory-model/).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '@kreplay/core';
+import type { CatFile, Pos } from './cat/ast.js';
+import { compileModel, type CompiledModel } from './cat/interp.js';
+import { parseCat } from './cat/parse.js';
+import { parseDef, type Macros } from './litmus/kernel.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The package's models/ folder (next to src/ and dist/). */
+export const MODELS_DIR = path.resolve(here, '..', 'models');
+const LIB_DIR = path.join(MODELS_DIR, 'lib');
+
+/** The model used when none is named: the newest kernel release shipped. */
+export const DEFAULT_MODEL = 'linux-6.12';
+
+export interface ModelInfo {
+  name: string;
+  /** Kernel release the files come from (e.g. 6.12.117), or null for a user's directory. */
+  release: string | null;
+  origin: string;
+  dir: string;
+  /** The files read, in order. */
+  files: string[];
+}
+
+export interface LoadedModel {
+  info: ModelInfo;
+  compiled: CompiledModel;
+  macros: Macros;
+}
+
+export function listModels(): ModelInfo[] {
+  return ['linux-6.1', 'linux-6.12'].map((n) => readInfo(path.join(MODELS_DIR, n)));
+}
+
+function readInfo(dir: string): ModelInfo {
+  const metaPath = path.join(dir, 'model.json');
+  if (existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { name: string; release: string; origin: string; files: Record<string, string> };
+    return { name: meta.name, release: meta.release, origin: meta.origin, dir, files: Object.keys(meta.files) };
+  }
+  return { name: path.basename(dir), release: null, origin: dir, dir, files: [] };
+}
+
+const cache = new Map<string, LoadedModel>();
+
+/**
+ * A shipped model by name (linux-6.1, linux-6.12, or 6.1/6.12), or a directory holding
+ * linux-kernel.cfg and the files it names.
+ */
+export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
+  const short = /^(?:linux-)?(6\.1|6\.12)$/.exec(nameOrDir);
+  const dir = short ? path.join(MODELS_DIR, `linux-${short[1]}`) : path.resolve(nameOrDir);
+  const hit = cache.get(dir);
+  if (hit) return hit;
+  const cfgPath = path.join(dir, 'linux-kernel.cfg');
+  if (!existsSync(cfgPath)) {
+    throw new InputError(`no memory model "${nameOrDir}": ${cfgPath} does not exist`, {
+      hint: 'name a shipped model (linux-6.1, linux-6.12) or a directory such as a kernel tree\'s tools/memory-model/',
+    });
+  }
+  const cfg = readFileSync(cfgPath, 'utf8');
+  const entry = (key: string): string => {
+    const m = new RegExp(`^${key}\\s+(\\S+)`, 'm').exec(cfg);
+    if (!m) throw new InputError(`${key} is not set in ${cfgPath}`, { file: cfgPath, hint: 'linux-kernel.cfg names the macros, bell and model files' });
+    return m[1]!;
+  };
+  const info = readInfo(dir);
+  const read = (name: string): [string, string] => {
+    for (const d of [dir, LIB_DIR]) {
+      const p = path.join(d, name);
+      if (existsSync(p)) return [p, readFileSync(p, 'utf8')];
+    }
+    throw new InputError(`the model includes ${name}, which is in neither ${dir} nor kreplay's model library`, { hint: 'kreplay provides stdlib.cat, cross.cat and cos-opt.cat; other herd7 library files are not supported' });
+  };
+  const files: string[] = [];
+  const parseFile = (name: string): CatFile => {
+    const [p, text] = read(name);
+    files.push(p);
+    return parseCat(text, p);
+  };
+  const [defPath, defText] = read(entry('macros'));
+  files.push(defPath);
+  const macros = parseDef(defText, defPath);
+  const prelude = parseFile('stdlib.cat');
+  const bell = parseFile(entry('bell'));
+  const cat = parseFile(entry('model'));
+  const compiled = compileModel([prelude, bell, cat], { include: (name: string, _from: Pos) => parseFile(name) }, () => false);
+  const loaded: LoadedModel = { info: { ...info, files }, compiled, macros };
+  cache.set(dir, loaded);
+  return loaded;
+}
+
+/** "Linux 6.12.117 tools/memory-model" or the directory, for reports. */
+export function describeModel(info: ModelInfo): string {
+  return info.release ? `Linux ${info.release} tools/memory-model (${info.name})` : `${info.dir}`;
+}

@@ -1,0 +1,104 @@
+/**
+ * Checking many litmus files, in this thread or in worker threads, with results handed
+ * back in the order of the files (so output is the same whatever the number of workers).
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { isInputError } from '@kreplay/core';
+import { checkLitmus, CheckTimeout, type LitmusResult } from './check.js';
+import { parseLitmus } from './litmus/parse.js';
+import { loadModel } from './model.js';
+
+export interface FileJob {
+  file: string;
+  /** Model name or directory (loadModel). */
+  model: string;
+  /** Give up on one test after this long (0: never). */
+  timeoutMs: number;
+}
+
+export type FileOutcome =
+  | { file: string; ok: true; result: LitmusResult }
+  | { file: string; ok: false; error: { kind: 'input' | 'timeout' | 'internal'; message: string; line?: number; hint?: string; stack?: string } };
+
+export async function checkFile(job: FileJob): Promise<FileOutcome> {
+  try {
+    let text: string;
+    try {
+      text = await readFile(job.file, 'utf8');
+    } catch (e) {
+      return { file: job.file, ok: false, error: { kind: 'input', message: `cannot read ${job.file}: ${(e as Error).message}`, hint: 'check the path and its permissions' } };
+    }
+    const model = loadModel(job.model);
+    const test = parseLitmus(text, job.file);
+    return { file: job.file, ok: true, result: checkLitmus(test, model, { timeoutMs: job.timeoutMs }) };
+  } catch (e) {
+    if (e instanceof CheckTimeout) return { file: job.file, ok: false, error: { kind: 'timeout', message: `no verdict: ${e.message}`, hint: 'raise --timeout (herd7 also takes minutes on some lock-heavy tests)' } };
+    if (isInputError(e)) return { file: job.file, ok: false, error: { kind: 'input', message: e.message, line: e.line, hint: e.hint } };
+    const err = e instanceof Error ? e : new Error(String(e));
+    return { file: job.file, ok: false, error: { kind: 'internal', message: err.message, stack: err.stack } };
+  }
+}
+
+/** The compiled worker script (dist/worker.js, also when this module runs from src/ under a test runner). */
+function workerUrl(): URL {
+  const own = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(own))) return own;
+  return new URL('../dist/worker.js', import.meta.url);
+}
+
+/**
+ * Checks the files with `jobs` workers (1: in this thread) and yields the outcomes in file
+ * order. A worker that dies is an internal error for its file; the others go on.
+ */
+export async function* checkFiles(files: string[], opts: { model: string; timeoutMs: number; jobs: number }): AsyncGenerator<FileOutcome> {
+  if (opts.jobs <= 1 || files.length <= 1) {
+    for (const file of files) yield await checkFile({ file, model: opts.model, timeoutMs: opts.timeoutMs });
+    return;
+  }
+  const done = new Map<number, FileOutcome>();
+  let wake: (() => void) | null = null;
+  let next = 0;
+  const workers: Worker[] = [];
+  const assign = (w: Worker): void => {
+    if (next >= files.length) {
+      void w.terminate();
+      return;
+    }
+    const id = next++;
+    (w as Worker & { current?: number }).current = id;
+    w.postMessage({ id, job: { file: files[id]!, model: opts.model, timeoutMs: opts.timeoutMs } satisfies FileJob });
+  };
+  const finish = (id: number, o: FileOutcome): void => {
+    done.set(id, o);
+    wake?.();
+  };
+  const spawn = (): void => {
+    const w = new Worker(workerUrl());
+    workers.push(w);
+    w.on('message', (m: { id: number; outcome: FileOutcome }) => {
+      finish(m.id, m.outcome);
+      assign(w);
+    });
+    // a worker that dies is an internal error for its file; a new one takes the rest
+    w.on('error', (e) => {
+      const id = (w as Worker & { current?: number }).current;
+      if (id !== undefined && !done.has(id)) finish(id, { file: files[id]!, ok: false, error: { kind: 'internal', message: `worker failed: ${e.message}`, stack: e.stack } });
+      spawn();
+    });
+    assign(w);
+  };
+  for (let k = 0; k < Math.min(opts.jobs, files.length); k++) spawn();
+  try {
+    for (let id = 0; id < files.length; id++) {
+      while (!done.has(id)) await new Promise<void>((resolve) => (wake = resolve));
+      const o = done.get(id)!;
+      done.delete(id);
+      yield o;
+    }
+  } finally {
+    for (const w of workers) void w.terminate();
+  }
+}

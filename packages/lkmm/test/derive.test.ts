@@ -1,0 +1,124 @@
+/**
+ * Litmus tests derived from a Machine (explore --memory-model lkmm), on small machines built
+ * here from the core contract alone: each thread is a list of marked accesses on a shared
+ * memory, run one access per step. The derivation must find the store-buffering outcome
+ * without a fence and not with smp_mb(), the load-buffering one never (the guards are
+ * control dependencies), refuse a pair whose shared accesses are not all marked, put
+ * smp_mb() where a thread made unmarked accesses of its own, and write
+ * tests herd7 reads unchanged (herd7's verdict: recorded golden, and live where installed).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Access, LkmmAccess, Machine } from '@kreplay/core';
+import { deriveLitmus, formatHerd, judgeDerived, loadModel, loadScModel, MODELS_DIR } from '../src/index.js';
+import { comparable, FIXTURES } from './herd-output.js';
+import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
+
+interface Op { loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean }
+interface S { mem: Record<string, number>; pc: number[] }
+
+/** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`. */
+function toyMachine(threads: Op[][]): Machine<S> {
+  const READ = new Set(['READ_ONCE', 'atomic_read', 'plain-read', 'smp_load_acquire']);
+  return {
+    flavor: 'toy',
+    threads: threads.map((_, id) => ({ id, name: `T${id}`, program: 'toy', args: {} })),
+    initial: () => ({ mem: {}, pc: threads.map(() => 0) }),
+    next(s, t) {
+      const o = threads[t]![s.pc[t]!];
+      if (!o) return null;
+      const read = READ.has(o.op);
+      const a: Access = { loc: o.loc, mode: read ? 'read' : 'write' };
+      const lkmm: LkmmAccess = { op: o.op, value: read ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test', ...(o.after ? { after: o.after } : {}) };
+      return { label: `${o.op} ${o.loc}`, accesses: [o.unmarked ? a : { ...a, lkmm }], enabled: true };
+    },
+    step(s, t) {
+      const o = threads[t]![s.pc[t]!]!;
+      const mem = READ.has(o.op) ? s.mem : { ...s.mem, [o.loc]: o.value ?? 0 };
+      const pc = [...s.pc];
+      pc[t]!++;
+      return { state: { mem, pc }, ops: [], violations: [], effect: '' };
+    },
+    key: (s) => JSON.stringify(s),
+  };
+}
+
+const sb = (after?: LkmmAccess['after']): Op[][] => [
+  [{ loc: 'x', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) }, { loc: 'y', op: 'READ_ONCE' }],
+  [{ loc: 'y', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) }, { loc: 'x', op: 'READ_ONCE' }],
+];
+const lb: Op[][] = [
+  [{ loc: 'x', op: 'READ_ONCE' }, { loc: 'y', op: 'WRITE_ONCE', value: 1 }],
+  [{ loc: 'y', op: 'READ_ONCE' }, { loc: 'x', op: 'WRITE_ONCE', value: 1 }],
+];
+
+const model = loadModel();
+const sc = loadScModel();
+const verdicts = (threads: Op[][]): string[] =>
+  deriveLitmus(toyMachine(threads), { scenario: 'toy', flavor: 'toy' }).tests.map((t) => `${t.shape}: ${judgeDerived(t, model, sc).verdict}`);
+
+describe('litmus tests derived from a machine', () => {
+  it('store buffering: both threads reading what they read alone is LKMM-only without a fence, forbidden with smp_mb()', () => {
+    expect(verdicts(sb())).toEqual(['first: lkmm-only', 'after: both']);
+    expect(verdicts(sb(['smp_mb']))).toEqual(['first: neither', 'after: both']);
+  });
+
+  it('load buffering: each read guards the rest of its thread, so the LKMM forbids it as the kernel code would', () => {
+    expect(verdicts(lb)).toEqual(['first: both', 'after: neither']);
+  });
+
+  it('a location marked in one thread but accessed unmarked in the other gives no test, and says why', () => {
+    const half = sb();
+    half[1]![1] = { ...half[1]![1]!, unmarked: true };
+    const d = deriveLitmus(toyMachine(half), { scenario: 'toy', flavor: 'toy' });
+    expect(d.tests).toEqual([]);
+    expect(d.skipped[0]).toBe('T0 + T1 (first): x shared but not marked in every access');
+  });
+
+  it('an unmarked access of a thread\'s own between marked ones becomes smp_mb() in the test: over-ordered, never under-ordered', () => {
+    const own = sb();
+    own[0]!.splice(1, 0, { loc: 'private0', op: 'plain-write', value: 1, unmarked: true });
+    own[1]!.splice(1, 0, { loc: 'private1', op: 'plain-write', value: 1, unmarked: true });
+    const [first] = deriveLitmus(toyMachine(own), { scenario: 'toy', flavor: 'toy' }).tests;
+    expect(first!.text).toContain('\tWRITE_ONCE(*x, 1);\n\tsmp_mb(); /* unmarked accesses here */\n\tr0 = READ_ONCE(*y);');
+    expect(first!.text).not.toContain('private');
+    expect(judgeDerived(first!, model, sc).verdict).toBe('neither');
+  });
+
+  it('writes the same test for the same machine (deterministic), as herd7 recorded it', () => {
+    const [first] = deriveLitmus(toyMachine(sb()), { scenario: 'toy', flavor: 'toy' }).tests;
+    expect(first!.text).toBe(deriveLitmus(toyMachine(sb()), { scenario: 'toy', flavor: 'toy' }).tests[0]!.text);
+    expect(first!.text).toBe(readFileSync(path.join(FIXTURES, 'derived', `${first!.name}.litmus`), 'utf8'));
+    for (const m of ['linux-6.12', 'sc'] as const) {
+      const golden = readFileSync(path.join(FIXTURES, 'herd7', m, 'derived', `${first!.name}.litmus.out`), 'utf8');
+      const r = judgeDerived(first!, model, sc);
+      const ours = m === 'sc' ? r.sc : r.lkmm;
+      expect(comparable(formatHerd(ours))).toBe(comparable(golden));
+    }
+  });
+});
+
+describeWithTools([TOOLS.herd7], 'derived litmus tests beside herd7 (optional live comparison)', () => {
+  it('herd7 runs each derived test unchanged and agrees under the LKMM and under the SC model', () => {
+    const herd7 = findTool(TOOLS.herd7)!;
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-derived-'));
+    try {
+      for (const threads of [sb(), sb(['smp_mb']), lb]) {
+        for (const t of deriveLitmus(toyMachine(threads), { scenario: 'toy', flavor: 'toy' }).tests) {
+          const file = path.join(dir, `${t.name}.litmus`);
+          writeFileSync(file, t.text);
+          const j = judgeDerived(t, model, sc);
+          for (const [m, ours] of [['linux-6.12', j.lkmm], ['sc', j.sc]] as const) {
+            const theirs = execFileSync(herd7, ['-conf', 'linux-kernel.cfg', file], { cwd: path.join(MODELS_DIR, m), encoding: 'utf8' });
+            expect(comparable(formatHerd(ours))).toBe(comparable(theirs));
+          }
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

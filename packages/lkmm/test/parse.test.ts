@@ -1,0 +1,69 @@
+/** Reading C litmus tests: what is accepted, and errors a user can act on (file:line, hint). */
+import { describe, expect, it } from '@jest/globals';
+import { checkLitmus, loadModel, parseLitmus } from '../src/index.js';
+
+const model = loadModel('linux-6.12');
+
+function errorOf(text: string, file = 't.litmus'): { message: string; line?: number; hint?: string } {
+  try {
+    checkLitmus(parseLitmus(text, file), model);
+  } catch (e) {
+    const err = e as { name: string; message: string; line?: number; hint?: string };
+    expect(err.name).toBe('InputError');
+    return { message: err.message, line: err.line, hint: err.hint };
+  }
+  throw new Error('expected an input error');
+}
+
+const wrap = (body: string, cond = 'exists (x=1)'): string => `C t\n{}\nP0(int *x, int *y)\n{\n${body}\n}\n${cond}\n`;
+
+describe('parseLitmus', () => {
+  it('reads the header, the initial state, threads, locations, filter and the condition', () => {
+    const t = parseLitmus([
+      'C MP+test.litmus', '(*', ' * Result: Sometimes DATARACE', ' *)', '{', '\tx=1; int *p = &y; 0:r1=2; atomic_t v = ATOMIC_INIT(3); spinlock_t s;', '}',
+      'P0(int *x, int **p) // a comment', '{', '\tint r0 = READ_ONCE(*x);', '\t/* block */ if (r0 == 1) { WRITE_ONCE(*x, 2); } else *x = 3;', '}',
+      'void P1(spinlock_t *s) { spin_lock(s); }',
+      'locations [x; 0:r1;]', 'filter (0:r0=1)', '~exists (0:r0=1 /\\ [x]=2)',
+    ].join('\n').replace('[x]=2', 'x=2'), 'mp.litmus');
+    expect(t.name).toBe('MP+test');
+    expect(t.expectation).toEqual({ outcome: 'Sometimes', datarace: true, line: 3 });
+    expect(t.init.map((i) => [i.thread, i.name, i.value])).toEqual([
+      [null, 'x', { t: 'int', v: 1 }], [null, 'p', { t: 'addr', name: 'y' }], [0, 'r1', { t: 'int', v: 2 }], [null, 'v', { t: 'int', v: 3 }], [null, 's', null],
+    ]);
+    expect(t.threads.map((th) => [th.id, th.params.map((p) => p.name)])).toEqual([[0, ['x', 'p']], [1, ['s']]]);
+    expect(t.locations).toEqual([{ thread: null, name: 'x' }, { thread: 0, name: 'r1' }]);
+    expect(t.filter).not.toBeNull();
+    expect(t.condition.kind).toBe('not exists');
+  });
+
+  it('takes forall (true) when there is no condition, as herd7 does', () => {
+    const r = checkLitmus(parseLitmus('C t\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n', 't'), model);
+    expect(r.condition).toBe('forall (true)');
+    expect(r.observation).toBe('Always');
+  });
+
+  it('refuses other architectures by name', () => {
+    expect(() => parseLitmus('PPC t\n{}\n P0 ;\n', 'ppc.litmus')).toThrow(/this is a PPC litmus test; kreplay checks C tests/);
+  });
+
+  it.each([
+    [wrap('\tWRITE_ONCE(*x, 1)'), 6, /expected ";"/, /a statement ends with ;/],
+    [wrap('\tint r0, r1;'), 5, /declare one variable per declaration/, /int r0; int r1;/],
+    [wrap('\tint r0;\n\twhile (r0 == 0) r0 = READ_ONCE(*x);'), 6, /while loops are not supported/, /write the iterations out/],
+    [wrap('\tsmp_memb();'), 5, /unknown primitive smp_memb: the linux-6.12 memory model does not define it/, /Unknown macro smp_memb/],
+    [wrap('\tint r0 = READ_ONCE(x);'), 5, /a load needs a pointer dereference \(\*p\)/, /READ_ONCE\(\*x\)/],
+    [wrap('\tint *r0 = &y;'), 5, /taking an address \(&\) in thread code is not supported/, /initialise pointers in the init block/],
+    [wrap('\tint r0;\n\tif (READ_ONCE(*x) && READ_ONCE(*y)) r0 = 1;'), 6, /&& with a memory access in an operand is not supported/, /read into a local variable first/],
+    [wrap('\tWRITE_ONCE(*x, 1);', 'exists (2:r0=1)'), 7, /names P2, which this test does not have/, /P0..P0/],
+    [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x[1]=1)'), 7, /array locations are not supported/, /one location per variable/],
+    [wrap('\tWRITE_ONCE(*x, 1);', 'bogus (x=1)'), 7, /expected locations, filter, exists/, /ends with a condition/],
+    ['C t\n{}\nP0(int x)\n{\n}\nexists (x=1)\n', 3, /parameter x is not a pointer/, /P0\(int \*x/],
+    ['C t\n{}\nP1(int *x)\n{\n}\nexists (x=1)\n', 3, /threads must be P0, P1, ... in order; found P1/, /without gaps/],
+    ['C t\n{ x=1; \nP0(int *x)\n{\n}\nexists (x=1)\n', 2, /missing } to close this block/, /every \{ needs its \}/],
+  ])('an error names the line and gives a hint (%#)', (text, line, message, hint) => {
+    const e = errorOf(text);
+    expect(e.message).toMatch(message);
+    expect(e.line).toBe(line);
+    expect(e.hint).toMatch(hint);
+  });
+});
