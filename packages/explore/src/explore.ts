@@ -36,6 +36,9 @@ export function searchStrategy(opts: ExploreOptions = {}): SearchStrategy {
       hint: 'drop the preemption bound, or use --strategy dpor',
     });
   }
+  if (name === 'dpor' && opts.shard !== undefined) {
+    throw new InputError('--shard splits the exhaustive search and random walks, not dpor', { hint: 'drop --shard, or use the exhaustive strategy' });
+  }
   if (typeof asked !== 'string') return asked;
   switch (asked) {
     case 'dpor': return new DporSearch(opts);
@@ -98,7 +101,7 @@ async function judgeLiveness<S>(machine: Machine<S>, strategy: SearchStrategy, g
   if (limited) ctx.incomplete.add('max-states');
 }
 
-const ORDER: Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random', 'schedule'];
+const ORDER: Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random', 'schedule', 'shard'];
 
 function sortedReasons(set: Set<Incompleteness>): Incompleteness[] {
   return ORDER.filter((r) => set.has(r));

@@ -69,8 +69,19 @@ function scheduleText(schedule: readonly number[], cycle: readonly number[] | un
   return `${schedule.join(',')}${cycle ? ` ↻ ${cycle.join(',')}` : ''}`;
 }
 
+export interface ExploreJsonOptions {
+  /** Leave out `timeMs` and `statesPerSec` (`--no-timing`): the same input then gives byte-identical JSON. */
+  noTiming?: boolean;
+}
+
+/** The stats without the figures that depend on the clock. */
+export function timingFree(s: ExploreStats): Omit<ExploreStats, 'timeMs' | 'statesPerSec'> {
+  const { timeMs: _t, statesPerSec: _r, ...rest } = s;
+  return rest;
+}
+
 /** The `--json` object: `{verdict, violations:[{rule, message, schedule, ...}], stats}` plus context. */
-export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): Record<string, unknown> {
+export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader, o: ExploreJsonOptions = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {
     verdict: r.verdict,
     scenario: h.scenario,
@@ -83,12 +94,16 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
       ...v,
       steps: runSchedule(machine, v).map((s) => ({ n: s.n, thread: s.thread, label: s.label, effect: s.effect, ...(s.inCycle ? { cycle: true } : {}) })),
     })),
-    stats: r.stats,
+    stats: o.noTiming ? timingFree(r.stats) : r.stats,
   };
   if (r.seed !== undefined) {
     out['seed'] = r.seed;
     out['runs'] = r.runs;
     if (r.shard) out['shard'] = r.shard;
+  }
+  if (r.part) {
+    out['shard'] = r.shard;
+    out['part'] = r.part;
   }
   if (r.replayed) out['replayed'] = r.replayed;
   return out;
