@@ -23,7 +23,7 @@ import { inShard } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { judgeEnd, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
-import { ShardRecorder, splitWidth } from './shard.js';
+import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -35,14 +35,15 @@ type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd'
 export class ExhaustiveSearch implements SearchStrategy {
   readonly name = 'exhaustive' as const;
   readonly exhaustive: boolean;
-  readonly coverage: 'full' | 'sampled';
-  private recorder: ShardRecorder | undefined;
+  readonly coverage: 'full' | 'merged';
+  private part: ShardPart | undefined;
+  wholeGraph = false;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
-    // clean, and a livelock it sees must be confirmed (its graph stops at other shards' states).
+    // clean, and livelock is judged by the merge on the union of the shards' graphs.
     this.exhaustive = opts.shard === undefined;
-    this.coverage = opts.shard === undefined ? 'full' : 'sampled';
+    this.coverage = opts.shard === undefined ? 'full' : 'merged';
   }
 
   async search<S>(machine: Machine<S>, ctx: RunContext): Promise<StateGraph> {
@@ -52,7 +53,7 @@ export class ExhaustiveSearch implements SearchStrategy {
     const maxDepth = this.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxStates = this.opts.maxStates ?? DEFAULT_MAX_STATES;
     const shard: Shard | undefined = this.opts.shard;
-    const rec = shard ? (this.recorder = new ShardRecorder(shard)) : undefined;
+    const rec = shard ? new ShardRecorder(shard) : undefined;
     const pending: (S | undefined)[] = [machine.initial()];
     graph.reach(machine.key(pending[0]!), -1, -1);
     ctx.visit(0);
@@ -66,7 +67,7 @@ export class ExhaustiveSearch implements SearchStrategy {
       if (depth !== level) {
         level = depth;
         levelStart = id;
-        if (rec && !rec.split && graph.size - levelStart >= splitWidth(shard!.count)) rec.splitAt(ctx, level, levelStart, graph.size);
+        if (rec && !rec.split && graph.size - levelStart >= splitWidth(shard!.count)) rec.splitAt(level, levelStart, graph.size);
       }
       if (rec?.split && id < rec.split.end && !inShard(id - rec.split.start, shard)) {
         pending[id] = undefined;
@@ -76,10 +77,9 @@ export class ExhaustiveSearch implements SearchStrategy {
       pending[id] = undefined;
       const { next, finished, enabled } = survey(machine, s);
       graph.setFinished(id, finished);
-      const statesBefore = ctx.states;
       if (judgeEnd(machine, ctx, s, next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
         ctx.executions++;
-        rec?.expanded(id, depth, 0, true);
+        rec?.expanded(id, true);
         continue;
       }
       if (depth >= maxDepth) {
@@ -102,19 +102,19 @@ export class ExhaustiveSearch implements SearchStrategy {
           rec?.discovered(key);
         }
       }
-      rec?.expanded(id, depth, ctx.states - statesBefore, false);
+      rec?.expanded(id, false);
     }
     if (rec) {
-      if (!rec.split) rec.unsplit(ctx, graph.size);
-      rec.judgeGraph(graph);
       ctx.incomplete.add('shard');
+      this.part = rec.part(graph);
+      this.wholeGraph = rec.split === null && !ctx.incomplete.has('max-states') && !ctx.incomplete.has('max-depth') && ctx.stopped === null;
     }
     return graph;
   }
 
   annotate(result: ExploreResult): void {
-    if (!this.opts.shard || !this.recorder) return;
+    if (!this.opts.shard || !this.part) return;
     result.shard = this.opts.shard;
-    result.part = this.recorder.part(result);
+    result.part = this.part;
   }
 }

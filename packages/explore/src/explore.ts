@@ -53,7 +53,10 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
   ctx.checkBudget();
   const graph = await strategy.search(machine, ctx);
   const outOfTime = ctx.stopped === 'timeout' || ctx.stopped === 'aborted';
-  if (!outOfTime) await judgeLiveness(machine, strategy, graph, ctx, opts);
+  if (!outOfTime) {
+    if (strategy.coverage !== 'merged') await judgeLiveness(machine, strategy, graph, ctx, opts);
+    else if (strategy.wholeGraph) for (const s of findLivelocks(graph, machine).sightings) ctx.book.add(s);
+  }
 
   const violations = ctx.book.list();
   const incomplete = sortedReasons(ctx.incomplete);

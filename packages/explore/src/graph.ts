@@ -176,3 +176,55 @@ export class StateGraph {
     return s.reverse();
   }
 }
+
+/** Sort each node's edges by thread (a node has at most one edge per thread, so rows are short: insertion sort). */
+export function sortRowsByThread(start: Int32Array, thread: Int32Array, to: Int32Array): void {
+  for (let v = 0; v + 1 < start.length; v++) {
+    for (let i = start[v]! + 1; i < start[v + 1]!; i++) {
+      const t = thread[i]!;
+      const d = to[i]!;
+      let j = i - 1;
+      for (; j >= start[v]! && thread[j]! > t; j--) {
+        thread[j + 1] = thread[j]!;
+        to[j + 1] = to[j]!;
+      }
+      thread[j + 1] = t;
+      to[j + 1] = d;
+    }
+  }
+}
+
+/**
+ * A state graph put together from parts searched elsewhere (worker threads, shards), numbered
+ * as the one-core breadth-first search numbers it: what livelock is judged on and schedules
+ * are rebuilt from.
+ */
+export class RebuiltGraph {
+  constructor(
+    readonly threadCount: number,
+    readonly size: number,
+    private readonly parent: Int32Array,
+    private readonly via: Int32Array,
+    private readonly depth: Int32Array,
+    private readonly finished: Int32Array,
+    private readonly edgeRows: EdgeRows,
+  ) {}
+
+  rows(): EdgeRows {
+    return this.edgeRows;
+  }
+
+  depthOf(id: number): number {
+    return this.depth[id]!;
+  }
+
+  finishedOf(id: number): number {
+    return this.finished[id]!;
+  }
+
+  path(id: number): Schedule {
+    const s: number[] = [];
+    for (let n = id; this.parent[n]! >= 0; n = this.parent[n]!) s.push(this.via[n]!);
+    return s.reverse();
+  }
+}

@@ -18,8 +18,8 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { ViolationBook } from './context.js';
-import type { EdgeRows } from './graph.js';
-import { findLivelocks, type LiveGraph } from './liveness.js';
+import { RebuiltGraph, sortRowsByThread } from './graph.js';
+import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
 import type { MachineSource, WorkerInit, WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
@@ -78,37 +78,6 @@ function workerUrl(): URL {
   // From the sources (tests compile src/ on the fly) the worker still runs from the build.
   const here = new URL('.', import.meta.url);
   return here.pathname.endsWith('/src/') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
-}
-
-/** A canonical state graph rebuilt from the workers' parts, for paths and livelock. */
-class CanonicalGraph implements LiveGraph {
-  constructor(
-    readonly threadCount: number,
-    readonly size: number,
-    private readonly parent: Int32Array,
-    private readonly via: Int32Array,
-    private readonly depth: Int32Array,
-    private readonly finished: Int32Array,
-    private readonly edgeRows: EdgeRows,
-  ) {}
-
-  rows(): EdgeRows {
-    return this.edgeRows;
-  }
-
-  depthOf(id: number): number {
-    return this.depth[id]!;
-  }
-
-  finishedOf(id: number): number {
-    return this.finished[id]!;
-  }
-
-  path(id: number): number[] {
-    const s: number[] = [];
-    for (let n = id; this.parent[n]! >= 0; n = this.parent[n]!) s.push(this.via[n]!);
-    return s.reverse();
-  }
 }
 
 /**
@@ -231,21 +200,8 @@ function assemble(
       eTo[k] = canon[w]![e[i + 2]!]!;
     }
   });
-  for (let v = 0; v < N; v++) {
-    // insertion sort by thread: a node has at most T edges
-    for (let i = start0[v]! + 1; i < start0[v + 1]!; i++) {
-      const t = eThread[i]!;
-      const d = eTo[i]!;
-      let j = i - 1;
-      for (; j >= start0[v]! && eThread[j]! > t; j--) {
-        eThread[j + 1] = eThread[j]!;
-        eTo[j + 1] = eTo[j]!;
-      }
-      eThread[j + 1] = t;
-      eTo[j + 1] = d;
-    }
-  }
-  const graph = new CanonicalGraph(T, N, parent, via, depth, finished, { start: start0, thread: eThread, to: eTo });
+  sortRowsByThread(start0, eThread, eTo);
+  const graph = new RebuiltGraph(T, N, parent, via, depth, finished, { start: start0, thread: eThread, to: eTo });
 
   const sightings = reports.flatMap((r, w) => (r['sightings'] as WorkerSighting[]).map((s) => ({ s, w })));
   sightings.sort((a, b) => a.s.length - b.s.length || a.s.key - b.s.key || a.s.kind - b.s.kind);
