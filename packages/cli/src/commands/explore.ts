@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
-  ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
+  ScheduleReplay, counterexample, defaultWorkers, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
 import { InputError, parseDuration, parseShard, stringifyJson } from '@kreplay/core';
@@ -27,6 +28,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --schedule cex.trace',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --flavor linux-2.6.15-seqschedlock --workers 2',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --shard 1/2 --json --no-timing > shard-1.json',
     '<%= config.bin %> explore --list-flavors',
   ];
 
@@ -49,7 +52,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search\'s schedule tree (then merge every shard\'s --json with kreplay merge)' }),
+    workers: Flags.integer({ min: 1, description: 'threads the exhaustive search runs on (default: the cores); the result is the same for any number' }),
+    timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -96,8 +101,14 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     process.once('SIGINT', onSigint);
     opts.signal = ac.signal;
     let result;
+    const workers = flags.workers ?? defaultWorkers();
+    const source = {
+      module: new URL('../explore-machine.js', import.meta.url).href,
+      name: 'exploreMachine',
+      args: { scenario: resolve(args.scenario), flavor: flavorSpec(flags.flavor ?? scenario.flavor) },
+    };
     try {
-      result = await explore(machine, opts);
+      result = await exploreOnCores(machine, source, workers, opts);
     } finally {
       process.removeListener('SIGINT', onSigint);
       if (opts.progress) process.stderr.write('\r\x1b[K');
@@ -119,8 +130,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       }
     }
 
-    if (flags.json) this.out(stringifyJson(exploreJson(machine, result, header), 2));
-    else process.stdout.write(formatExploreText(machine, result, header));
+    const shown = { noTiming: !flags.timing };
+    if (flags.json) this.out(stringifyJson(exploreJson(machine, result, header, shown), 2));
+    else process.stdout.write(formatExploreText(machine, result, header, shown));
     if (result.verdict === 'violation') this.exit(EXIT.findings);
   }
 
@@ -155,7 +167,8 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       opts.pctDepth = flags['pct-depth'];
       if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
     } else if (flags.shard !== undefined) {
-      throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
+      if (strategy !== 'exhaustive') throw new InputError('--shard splits the exhaustive search or random walks, not dpor', { hint: 'drop --shard, or drop --strategy dpor / --preemption-bound' });
+      opts.shard = parseShard(flags.shard);
     }
     if (process.stderr.isTTY) {
       opts.progress = (p: ProgressInfo) => {
@@ -164,6 +177,11 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     }
     return opts;
   }
+}
+
+/** A flavor as a worker thread resolves it again: a built-in name as it is, a module path made absolute. */
+function flavorSpec(spec: string): string {
+  return /[\\/]/.test(spec) || /\.(m?js)$/.test(spec) ? resolve(spec) : spec;
 }
 
 /** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */
