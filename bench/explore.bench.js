@@ -86,7 +86,7 @@ export default async function run(args = []) {
   const mm = await import(pathToFileURL(path.join(root, 'packages/mm-model/dist/index.js')).href);
   const ex = await import(pathToFileURL(path.join(root, 'packages/explore/dist/index.js')).href);
   const before = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/explore/dist/index.js')).href) : undefined;
-  const source = (file, flavor) => ({ module: pathToFileURL(path.join(root, 'packages/cli/dist/explore-machine.js')).href, name: 'exploreMachine', args: { scenario: file, flavor } });
+  const source = (file, flavor) => ({ module: path.join(root, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario: file, flavor } });
   const dir = path.join(root, 'fixtures/scenarios');
   const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(o.filter)).sort();
   console.log(`explore: one core vs --workers ${o.workers}${o.base ? ` vs ${o.base} (before)` : ''}; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -58,16 +58,15 @@ export class ExhaustiveSearch implements SearchStrategy {
     graph.reach(machine.key(pending[0]!), -1, -1);
     ctx.visit(0);
     rec?.discovered(machine.key(pending[0]!));
-    // Split bookkeeping: the first node of the current level, and (once split) the split level's node range.
-    let levelStart = 0;
+    // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
       if (ctx.yieldDue) await ctx.pause();
       const depth = graph.depthOf(id);
       if (depth !== level) {
+        // the first node of a new level: every node of the level is known by now (breadth-first)
         level = depth;
-        levelStart = id;
-        if (rec && !rec.split && graph.size - levelStart >= splitWidth(shard!.count)) rec.splitAt(level, levelStart, graph.size);
+        if (rec && !rec.split && graph.size - id >= splitWidth(shard!.count)) rec.splitAt(level, id, graph.size);
       }
       if (rec?.split && id < rec.split.end && !inShard(id - rec.split.start, shard)) {
         pending[id] = undefined;

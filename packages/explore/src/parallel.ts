@@ -115,27 +115,32 @@ export async function exploreParallel(source: MachineSource, workers: number, op
     // canon[w][local] = the node's number in the one-core search.
     const canon: number[][] = Array.from({ length: W }, () => []);
     let total = 0;
-    const rank = async (lists: { order: Float64Array; locals: Int32Array }[]): Promise<number> => {
-      const all: [number, number, number][] = [];
-      lists.forEach((l, w) => l.order.forEach((o, i) => all.push([o, w, i])));
-      all.sort((a, b) => a[0] - b[0]);
-      const ranks = lists.map((l) => new Int32Array(l.order.length));
-      all.forEach(([, w, i], r) => {
-        ranks[w]![i] = r;
-      });
-      lists.forEach((l, w) => l.locals.forEach((_local, i) => canon[w]!.push(total + ranks[w]![i]!)));
-      total += all.length;
-      peers.forEach((p, w) => p.worker.postMessage({ type: 'rank', locals: lists[w]!.locals, ranks: ranks[w]! }));
-      await Promise.all(peers.map((p) => p.next('ranked')));
-      return all.length;
-    };
-    await rank(started.map((m) => ({ order: new Float64Array(m['count'] as number), locals: new Int32Array(m['count'] as number) })));
+    // The root: numbered and held by its owner.
+    const rootOwner = started.findIndex((m) => m['count'] === 1);
+    canon[rootOwner]!.push(0);
+    total = 1;
+    let next: Entry[][] = peers.map((_p, w) => (w === rootOwner ? [{ gid: rootOwner, rank: 0, order: 0 }] : []));
     let lastProgress = start;
-    for (let depth = 1; ; depth++) {
-      peers.forEach((p) => p.worker.postMessage({ type: 'expand', depth }));
+    for (let depth = 0; ; depth++) {
+      await level(peers, next, depth);
+      peers.forEach((p) => p.worker.postMessage({ type: 'expand' }));
       const settled = await Promise.all(peers.map((p) => p.next('settled')));
-      const added = await rank(settled.map((m) => ({ order: m['order'] as Float64Array, locals: m['locals'] as Int32Array })));
-      if (added === 0) break;
+      await Promise.all(peers.map((p) => p.next('kept')));
+      // Rank the new states by order key: the one-core numbering of the level.
+      const all: [number, number, number][] = [];
+      settled.forEach((m, w) => (m['order'] as Float64Array).forEach((o, i) => all.push([o, w, i])));
+      all.sort((x, y) => x[0] - y[0]);
+      next = peers.map(() => []);
+      const ranks = settled.map((m) => new Int32Array((m['order'] as Float64Array).length));
+      all.forEach(([o, w, i], r) => {
+        ranks[w]![i] = r;
+        const m = settled[w]!;
+        const local = (m['locals'] as Int32Array)[i]!;
+        next[(m['holders'] as Int32Array)[i]!]!.push({ gid: local * W + w, rank: r, order: o });
+      });
+      settled.forEach((m, w) => (m['locals'] as Int32Array).forEach((_l, i) => canon[w]!.push(total + ranks[w]![i]!)));
+      total += all.length;
+      if (all.length === 0) break;
       const now = performance.now();
       if (opts.signal?.aborted) incomplete.add('aborted');
       else if (opts.timeoutMs !== undefined && now - start >= opts.timeoutMs) incomplete.add('timeout');
@@ -152,6 +157,46 @@ export async function exploreParallel(source: MachineSource, workers: number, op
   } finally {
     await Promise.all(peers.map((p) => p.worker.terminate()));
   }
+}
+
+/** A state to expand at the next level: its global id, its rank in the level, its order key. */
+interface Entry {
+  gid: number;
+  rank: number;
+  order: number;
+}
+
+/**
+ * Hand each worker the states it expands at this level, after moving some from the most to the
+ * least loaded holder when they drift apart (a moved state is copied: keep moves few).
+ */
+async function level(peers: Peer[], lists: Entry[][], depth: number): Promise<void> {
+  const W = peers.length;
+  const give: { to: number; gids: Int32Array }[][] = peers.map(() => []);
+  const expect = new Array<number>(W).fill(0);
+  const total = lists.reduce((t, l) => t + l.length, 0);
+  for (let round = 0; round < W; round++) {
+    let hi = 0;
+    let lo = 0;
+    lists.forEach((l, w) => {
+      if (l.length > lists[hi]!.length) hi = w;
+      if (l.length < lists[lo]!.length) lo = w;
+    });
+    const gap = lists[hi]!.length - lists[lo]!.length;
+    if (gap <= Math.max(16, total / (4 * W))) break;
+    const moved = lists[hi]!.splice(lists[hi]!.length - Math.floor(gap / 2));
+    lists[lo]!.push(...moved);
+    give[hi]!.push({ to: lo, gids: Int32Array.from(moved, (e) => e.gid) });
+    expect[lo]!++;
+  }
+  peers.forEach((p, w) => {
+    const l = lists[w]!;
+    p.worker.postMessage({
+      type: 'level', depth, give: give[w], expect: expect[w],
+      gids: Int32Array.from(l, (e) => e.gid), ranks: Int32Array.from(l, (e) => e.rank), orders: Float64Array.from(l, (e) => e.order),
+    });
+  });
+  await Promise.all(peers.map((p) => p.next('leveled')));
 }
 
 function assemble(
@@ -174,8 +219,9 @@ function assemble(
       parent[id] = p[l]! < 0 ? -1 : toCanon(p[l]!);
       via[id] = (r['via'] as Int32Array)[l]!;
       depth[id] = (r['depth'] as Int32Array)[l]!;
-      finished[id] = (r['finished'] as Int32Array)[l]!;
     }
+    const fin = r['finished'] as Int32Array;
+    for (let i = 0; i < fin.length; i += 2) finished[toCanon(fin[i]!)] = fin[i + 1]!;
     states += r['states'] as number;
     executions += r['executions'] as number;
     maxDepth = Math.max(maxDepth, r['maxDepth'] as number);

@@ -48,7 +48,7 @@ export async function shippedCases(): Promise<ShippedCase[]> {
       if (SLOW.test(name)) continue;
       out.push({
         name, file, flavor, machine,
-        source: { module: new URL('./support/machine-source.mjs', import.meta.url).href, name: 'machine', args: { scenario: path.join(dir, file), flavor: where } },
+        source: { module: fileURLToPath(new URL('./support/machine-source.mjs', import.meta.url)), name: 'machine', args: { scenario: path.join(dir, file), flavor: where } },
       });
     }
   }

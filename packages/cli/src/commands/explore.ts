@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ScheduleReplay, counterexample, defaultWorkers, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
@@ -103,7 +104,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
     let result;
     const workers = flags.workers ?? defaultWorkers();
     const source = {
-      module: new URL('../explore-machine.js', import.meta.url).href,
+      module: fileURLToPath(new URL('../explore-machine.js', import.meta.url)),
       name: 'exploreMachine',
       args: { scenario: resolve(args.scenario), flavor: flavorSpec(flags.flavor ?? scenario.flavor) },
     };
