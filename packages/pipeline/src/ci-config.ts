@@ -23,7 +23,7 @@ const SideSchema = z.object({
   message: 'give either "kernel" (capture now) or "traces" (already captured), not both and not neither',
 });
 
-export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto'] as const;
+export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'] as const;
 
 export const CiConfigSchema = z.object({
   $schema: z.string().optional(),
@@ -51,6 +51,12 @@ export const CiConfigSchema = z.object({
   /** Folder every report goes into. */
   output: z.string().min(1).default('kreplay-ci'),
   formats: z.array(z.enum(CI_FORMATS)).min(1).default(['text', 'json', 'junit', 'sarif', 'github', 'html']),
+  /** With "kcidb" in formats: the CI system's name and where the output folder is published. */
+  kcidb: z.object({
+    origin: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only (KCIDB origin)').default('kreplay'),
+    /** URL the output folder is published under (a CI job's artifacts); default: file: URLs of the output folder. */
+    artifactsUrl: z.url().optional(),
+  }).strict().default({ origin: 'kreplay' }),
 }).strict();
 
 export type CiConfig = z.infer<typeof CiConfigSchema>;
@@ -78,7 +84,7 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   }
   if (config.capture.profile) config.capture.profile = abs(config.capture.profile);
   if (config.replay.probes) config.replay.probes = abs(config.replay.probes);
-  config.output = abs(config.output);
+  config.output = path.resolve(abs(config.output));
   const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => {
     try {
       return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');
