@@ -23,14 +23,15 @@ async function shards(c: ShippedCase, n: number, timing = false): Promise<unknow
 }
 
 describe('sharded exhaustive search, merged', () => {
-  // The multipage case (26 777 states, each shard searches most of it) in 2 shards only, to keep the suite short.
-  it.each(cases.map((c) => [c.name, c] as const))('%s: merge of 2 and of 3 shards = one run, byte for byte', async (_name, c) => {
+  // Not the multipage scenario: each shard searches most of its 26 777 states again, which takes
+  // minutes on a busy machine; test/golden/record.mjs and the CLI test of --workers cover it.
+  it.each(cases.filter((c) => !c.file.includes('multipage')).map((c) => [c.name, c] as const))('%s: merge of 2 and of 3 shards = one run, byte for byte', async (_name, c) => {
     const want = await whole(c);
-    for (const n of c.file.includes('multipage') ? [2] : [2, 3]) {
+    for (const n of [2, 3]) {
       const parts = await shards(c, n);
       expect(stringifyJson(await mergeShards(parts.reverse()), 2)).toBe(want);
     }
-  }, 300_000);
+  }, 120_000);
 
   it('splits a large graph, and a lone shard never calls it clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
