@@ -9,7 +9,9 @@
 // taken, repeats included), wall time, distinct states/s and steps/s on the wall clock, and
 // CPU seconds (user+sys of the whole process, workers included: the clock of a shared machine
 // lies). pan prints its own stored states, transitions and rate (-A: assertions off, so it
-// explores everything, as kreplay's search does). Needs a build (`npm run build`).
+// explores everything, as kreplay's search does). Then the race corpus (fixtures/races/,
+// docs/races.md): each race's scenario on the kernel before the fix (before.js) and after it,
+// one core. Needs a build (`npm run build`).
 //   npm run bench explore [-- [scenario-substring] [--workers N] [--base DIR] [--dpor SECONDS]]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
@@ -123,6 +125,17 @@ export default async function run(args = []) {
     }
   }
   console.log(`one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps per CPU second); --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall`);
+
+  const races = path.join(root, 'fixtures/races');
+  for (const d of readdirSync(races).filter((x) => x.includes(o.filter)).sort()) {
+    const sc = await mm.loadScenario(path.join(races, d, 'scenario.yaml'));
+    for (const [label, ref] of [['before.js', path.join(races, d, 'before.js')], [sc.flavor, sc.flavor]]) {
+      const machine = mm.createMachine(sc, await mm.resolveFlavor(ref));
+      console.log(`race ${d} on ${label}`);
+      const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
+      console.log(row('1 core', one.r, one.wall, one.cpu));
+    }
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv.slice(2));

@@ -58,6 +58,8 @@ export const TOOLS = {
   git: tool('git', 'git'),
   traceCmd: tool('trace-cmd', 'trace-cmd'),
   pahole: tool('pahole', 'dwarves'),
+  xz: tool('xz', 'xz-utils'),
+  zstd: tool('zstd', 'zstd'),
   python3: tool('python3', 'python3'),
   kunitParser: tool('kunit_parser.py', 'linux-source-6.1', { find: findKunitParser }),
 } satisfies Record<string, Tool>;

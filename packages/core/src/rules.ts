@@ -6,10 +6,13 @@ export const RULES = [
   'mapped-page-removed',
   'orphan-page-mapped',
   'stale-after-invalidate',
+  'stale-data',
+  'mapped-beyond-eof',
   'livelock',
   'deadlock',
   'bug-on',
   'trace-inconsistent',
+  'freed-while-unmapped-direct',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
@@ -69,4 +72,7 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   deadlock: 'error',
   'bug-on': 'error',
   'trace-inconsistent': 'warning',
+  'stale-data': 'error',
+  'mapped-beyond-eof': 'error',
+  'freed-while-unmapped-direct': 'error',
 };

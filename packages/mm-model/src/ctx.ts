@@ -11,9 +11,9 @@ import { fileKey } from '@kreplay/core';
 import { auditedMap, auditedPage, flagLoc, type ReadAudit } from './audit.js';
 import type { Env, VmaEnv } from './env.js';
 import { pteLoc, pteName, vmaAddress } from './env.js';
-import { orphanPageMapped, staleAfterInvalidate, warnOnPageMapped } from './invariants.js';
+import { freedWhileUnmappedDirect, orphanPageMapped, staleAfterInvalidate, warnOnPageMapped } from './invariants.js';
 import {
-  NONE, PG, UNLOCKED, flagNames, hex,
+  NONE, PG, UNLOCKED, flagNames, folioNr, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
   type PageFlag, type ThreadS,
 } from './state.js';
@@ -72,6 +72,11 @@ export class Ctx {
   pte(vma: number, i: number): number {
     this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
     return this.s.ptes[vma]![i]!;
+  }
+  /** The PMD entry above page table `ptl` (large-folio flavors): NONE (pmd_none), PMD_TABLE, or the pfn a huge PMD maps. */
+  pmd(ptl: number): number {
+    this.audit?.(this.env.ptls[ptl]!.loc.replace(/^ptl:/, 'pmd:'));
+    return this.s.pmds?.[ptl] ?? NONE;
   }
   ptlOwner(ptl: number): number {
     this.audit?.(this.env.ptls[ptl]!.loc);
@@ -190,6 +195,8 @@ export class Ctx {
     if (where.pfn !== undefined) v.pfn = where.pfn;
     this.violations.push(v);
   }
+  /** A flavor step reports what an invariant (invariants.ts) finds broken by it. */
+  judge(found: readonly ModelViolation[]): void { this.judged(found); }
   /** What an invariant (invariants.ts) found broken by this step. */
   private judged(found: readonly ModelViolation[]): void {
     for (const v of found) this.violations.push(v);
@@ -248,6 +255,14 @@ export class Ctx {
     if (!this.own.ptl) { this.s = { ...this.s, ptl: this.s.ptl.slice() }; this.own.ptl = true; }
     (this.s.ptl as number[])[ptl] = owner;
   }
+  /** Set the PMD entry above page table `ptl` (see `pmd`). */
+  setPmd(ptl: number, value: number): void {
+    this.mustWrite();
+    const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
+    pmds[ptl] = value;
+    this.s = { ...this.s, pmds };
+    this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
+  }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
   ref(pfn: number, delta: number): void {
     const p = this.rawPage(pfn);
@@ -261,6 +276,7 @@ export class Ctx {
     if (p.mapping !== NONE || p.mapcount !== 0 || p.locker !== NONE) {
       throw new ModelBug(`pfn ${pfn} reached refcount 0 while still in use (mapping ${p.mapping}, mapcount ${p.mapcount}, locker ${p.locker})`);
     }
+    this.judged(freedWhileUnmappedDirect(this.env, p));
     const pages = this.pagesW();
     pages[pfn] = undefined;
     while (pages.length > 1 && pages[pages.length - 1] === undefined) pages.pop();
@@ -314,13 +330,14 @@ export class Ctx {
   addToCache(file: number, index: number, pfn: number): void {
     const m = this.rawMap(file);
     const cache = m.cache.slice();
-    while (cache.length <= index) cache.push(NONE);
-    cache[index] = pfn;
-    this.updMap(file, { cache, nrpages: m.nrpages + 1 });
-    this.effect(`${this.M(file)}[${index}] = pfn${pfn}`);
     const p = this.rawPage(pfn);
+    const nr = folioNr(p); // a large folio fills every slot it covers; its nr cache references count as one in the model
+    while (cache.length < index + nr) cache.push(NONE);
+    for (let k = 0; k < nr; k++) cache[index + k] = pfn;
+    this.updMap(file, { cache, nrpages: m.nrpages + nr });
+    this.effect(nr === 1 ? `${this.M(file)}[${index}] = pfn${pfn}` : `${this.M(file)}[${index}..${index + nr - 1}] = pfn${pfn}`);
     this.updPage(pfn, { mapping: file, index, refcount: p.refcount + 1, flags: p.flags | PG.locked, locker: this.tid });
-    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: 0 });
+    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: p.order ?? 0 });
   }
 
   /**
@@ -333,16 +350,17 @@ export class Ctx {
     if (file === NONE) throw new ModelBug(`removing pfn ${pfn}, which is not in a page cache`);
     const m = this.rawMap(file);
     const cache = m.cache.slice();
-    if (cache[p.index] === pfn) cache[p.index] = NONE;
-    this.updMap(file, { cache, nrpages: m.nrpages - 1 });
-    this.effect(`${this.M(file)}[${p.index}] = ∅`);
+    const nr = folioNr(p);
+    for (let k = 0; k < nr; k++) if (cache[p.index + k] === pfn) cache[p.index + k] = NONE;
+    this.updMap(file, { cache, nrpages: m.nrpages - nr });
+    this.effect(nr === 1 ? `${this.M(file)}[${p.index}] = ∅` : `${this.M(file)}[${p.index}..${p.index + nr - 1}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
-    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: 0 });
+    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: p.order ?? 0 });
     this.judged(warnOnPageMapped(this.env, this.s, p));
   }
 
-  /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE. */
-  setPte(vma: VmaEnv, i: number, pfn: number): void {
+  /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE; `quiet`: the caller describes a batch (a PMD) itself. */
+  setPte(vma: VmaEnv, i: number, pfn: number, quiet = false): void {
     this.mustWrite();
     if (!this.own.ptes.has(vma.id)) {
       const ptes = this.s.ptes.slice();
@@ -353,6 +371,7 @@ export class Ctx {
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
     row[i] = pfn;
+    if (quiet) return;
     const where = pteName(this.env, vma, i);
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
   }

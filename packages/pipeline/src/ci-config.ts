@@ -13,7 +13,7 @@ import { parseThreshold, type Threshold } from '@kreplay/diff';
 const SideSchema = z.object({
   /** Label in reports (`v6.1`, `with-seqschedlock`). */
   name: z.string().min(1).optional(),
-  /** `debian` (the packaged linux-image-amd64), a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
+  /** `debian` (the packaged linux-image-amd64, 6.1), `debian-6.12`, either `:RELEASE`-pinned, a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
   kernel: z.string().min(1).optional(),
   /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
   modules: z.string().min(1).optional(),
@@ -76,10 +76,12 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   });
   const { value: config, doc } = await loadDocument(file, CiConfigSchema, opts);
   const dir = path.dirname(file);
+  /** A Debian kernel spec (`debian`, `debian-6.12`, `debian-6.12:6.12.117+deb12-amd64`), not a path. */
+  const DEBIAN_KERNEL = /^debian(?:-\d+\.\d+)?(?::.+)?$/;
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
   for (const side of [config.base, config.patched]) {
     if (side.traces) side.traces = side.traces.map(abs);
-    if (side.kernel && side.kernel !== 'debian') side.kernel = abs(side.kernel);
+    if (side.kernel && !DEBIAN_KERNEL.test(side.kernel)) side.kernel = abs(side.kernel);
     if (side.modules) side.modules = abs(side.modules);
   }
   if (config.capture.profile) config.capture.profile = abs(config.capture.profile);

@@ -26,6 +26,18 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
     short: 'The trace contradicts the page-cache state it implies',
     full: 'The trace contradicts the state its own earlier events imply (a page added twice, removed twice, unmapped more often than mapped) with no gap to explain it.',
   },
+  'mapped-beyond-eof': {
+    short: 'A PTE or PMD maps a page past EOF after the truncate returned',
+    full: 'After a truncate that shrank i_size returned, a page table entry (often a PMD of a large folio) still maps a page at or past ceil(i_size / PAGE_SIZE) of a regular file: an access there succeeds instead of raising SIGBUS (74207de2ba10, fa04f5b60fda). tmpfs is exempt.',
+  },
+  'freed-while-unmapped-direct': {
+    short: 'A page went back to the allocator while absent from the kernel direct map',
+    full: 'A page whose kernel direct-map entry had been removed (secretmem) was freed before the entry was restored: its next owner oopses on the first kernel access to it (6f86d0534fdd, CVE-2025-40272).',
+  },
+  'stale-data': {
+    short: 'The page cache holds data the file no longer has',
+    full: 'A page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
+  },
 };
 
 /** Does this finding reach `--fail-on`? Uncertain findings count: an uncertain error is still an error. */

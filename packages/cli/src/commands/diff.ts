@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
 import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText } from '@kreplay/report';
 import { FAIL_ON } from '@kreplay/core';
+import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
@@ -35,7 +36,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
-    kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
+    kernel: Flags.string({ default: 'auto', description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
     probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
     ...KERNEL_CI_FLAGS,
   };

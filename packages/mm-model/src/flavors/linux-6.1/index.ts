@@ -17,7 +17,7 @@ import { filemapRead61 } from './read.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
-const programs: Record<string, Program> = {
+export const programs61: Record<string, Program> = {
   fault: { proc: 'do_read_fault', description: 'a read fault on a shared file mapping, fault-around first (args: mm, address | index)', start: (a, env) => ({ ...faultArgs(a, env), ml: 0 }) },
   fault_around: {
     proc: 'filemap_map_pages', description: 'fault-around alone: filemap_map_pages over the 16-page window of the address (args: mm, address | index)',
@@ -59,5 +59,5 @@ export const linux61: Flavor = {
     __iomap_dio_rw: iomapDioWrite61,
     filemap_read: filemapRead61,
   },
-  programs,
+  programs: programs61,
 };
