@@ -23,6 +23,7 @@ import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
+import { removeStale, staleOutputs } from './out-dir.js';
 
 export interface CaptureOptions {
   /** The kernel to boot; Debian's packaged kernel (`debian`) when omitted. */
@@ -154,6 +155,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const workload: Workload = opts.repro
     ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
     : findWorkload(opts.workload);
+  // what an earlier capture into the same folder left: refused now if it is not a capture's, removed once this one has succeeded
+  const stale = staleOutputs(resolve(opts.outDir));
 
   const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress, opts.debian));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
@@ -248,6 +251,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(rdir, i, b, workload.name, kprobesBefore, !opts.repro);
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
+      if (i === 1) await removeStale(stale);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
       await mkdir(dest, { recursive: true });
       const tr = await gzipTrace(join(rdir, 'trace.txt'), join(dest, 'trace.txt.gz'));

@@ -15,3 +15,4 @@ export * from './capture.js';
 export * from './outcome.js';
 export * from './tools.js';
 export * from './built-kernel.js';
+export * from './out-dir.js';

@@ -6,7 +6,7 @@
  * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -141,6 +141,25 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     expect(Object.keys(r.runs[1].meta.timings)).toEqual(expect.arrayContaining(['workload-1', 'dump-1', 'workload-2', 'dump-2']));
     for (const f of ['trace.txt.gz', 'meta.json', 'kernel.log', 'console.log']) expect(readFileSync(path.join(tmp, 'runs', 'run-2', f)).length).toBeGreaterThan(0);
   }, 60_000);
+
+  it('a capture into a folder an earlier capture used leaves none of the old runs beside the new ones', async () => {
+    const out = path.join(tmp, 'again');
+    const files = () => readdirSync(out).sort();
+    await capture({ ...base('again'), accel: 'tcg' });
+    expect(files()).toEqual(['console.log', 'kernel.log', 'meta.json', 'trace.txt.gz']);
+    await capture({ ...base('again'), accel: 'tcg', runs: 3 });
+    expect(files()).toEqual(['run-1', 'run-2', 'run-3']); // no stale top-level trace beside the runs
+    await capture({ ...base('again'), accel: 'tcg', runs: 2 });
+    expect(files()).toEqual(['run-1', 'run-2']); // no stale run-3
+    await capture({ ...base('again'), accel: 'tcg' });
+    expect(files()).toEqual(['console.log', 'kernel.log', 'meta.json', 'trace.txt.gz']);
+    // a trace no capture wrote is never removed: refused before anything boots
+    const foreign = path.join(tmp, 'foreign');
+    mkdirSync(path.join(foreign, 'run-1'), { recursive: true });
+    writeFileSync(path.join(foreign, 'run-1', 'trace.txt'), '# tracer: nop\n');
+    await expect(capture({ ...base('foreign'), accel: 'tcg', runs: 2 })).rejects.toMatchObject({ name: 'InputError', message: expect.stringContaining('no kreplay capture wrote') });
+    expect(readdirSync(path.join(foreign, 'run-1'))).toEqual(['trace.txt']);
+  }, 120_000);
 
   it('under --accel kvm the same hang is an environment error that says to try TCG', async () => {
     await expectFailure(capture({ ...base('kvm'), accel: 'kvm' }), {

@@ -32,6 +32,8 @@ export interface CitedEvent {
   comm: string;
   /** The event in a few words (`mm_filemap_delete_from_page_cache pfn=0x1234`). */
   summary: string;
+  /** The line exactly as the trace printed it, when the trace could be read again (not stdin, not trace.dat). */
+  text?: string;
 }
 
 export interface Finding {

@@ -95,15 +95,17 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[]): D
   return result;
 }
 
-function sideInfo(label: string, runs: readonly RunData[]): SideInfo {
-  let durationNs = 0, events = 0, ops = 0, gaps = 0;
+function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData[]): SideInfo {
+  let durationNs = 0, events = 0, ops = 0, gaps = 0, unusableEvents = 0;
   for (const r of runs) {
     durationNs += r.durationNs;
     events += r.stats.events;
     ops += r.stats.ops;
     gaps += r.stats.gaps;
+    unusableEvents += r.unusableEvents ?? 0;
   }
-  return { label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps };
+  const inconclusiveRuns = all.filter((r) => r.inconclusive?.length).map((r) => ({ run: r.source, reasons: r.inconclusive! }));
+  return { label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps, unusableEvents, inconclusiveRuns };
 }
 
 /** Percent change from a to b; null when a is 0 (or either is missing). */
@@ -213,7 +215,7 @@ function fmtNum(x: number | null): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3);
 }
 
-function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
+function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
   let b: number | null = null, p: number | null = null, note = '', judged = true;
   switch (ref.kind) {
@@ -268,10 +270,18 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
   return out;
 }
 
-export function diffRuns(base: readonly RunData[], patched: readonly RunData[], opts: DiffOptions = {}): DiffResult {
+/**
+ * Compare two sides. Runs that cannot count (`RunData.inconclusive`: nothing traced, no
+ * page-cache operation, a failed workload) take no part; they are listed in the sides'
+ * `inconclusiveRuns`. A side left with no run makes the diff `inconclusive`: it never
+ * passes for want of evidence.
+ */
+export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunData[], opts: DiffOptions = {}): DiffResult {
   const failOn = opts.failOn ?? 'error';
-  const bInfo = sideInfo(opts.baseLabel ?? 'base', base);
-  const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched);
+  const base = allBase.filter((r) => !r.inconclusive?.length);
+  const patched = allPatched.filter((r) => !r.inconclusive?.length);
+  const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase);
+  const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched);
   const partial = {
     tool: 'kreplay diff' as const, version: 1 as const, failOn,
     base: bInfo, patched: pInfo,
@@ -293,5 +303,16 @@ export function diffRuns(base: readonly RunData[], patched: readonly RunData[], 
       reasons.push(`${t.metric} ${fmtNum(t.base)} → ${fmtNum(t.patched)} (${ch}, allowed +${t.maxPct}%)`);
     }
   }
-  return { ...partial, thresholds, regression: reasons.length > 0, reasons, warnings: workloadWarnings(base, patched) };
+  const inconclusive: string[] = [];
+  for (const [name, runs, info] of [['base', base, bInfo], ['patched', patched, pInfo]] as const) {
+    if (runs.length) continue;
+    const why = info.inconclusiveRuns.map((x) => `${x.run}: ${x.reasons.join('; ')}`);
+    inconclusive.push(`the ${name} side has no run to compare${why.length ? ` (${why.join(' | ')})` : ''}`);
+  }
+  const warnings = workloadWarnings(base, patched);
+  for (const [name, info] of [['base', bInfo], ['patched', pInfo]] as const) {
+    if (info.runs.length) for (const x of info.inconclusiveRuns) warnings.push(`${name} run ${x.run} left out: ${x.reasons.join('; ')}`);
+  }
+  const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
+  return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
 }

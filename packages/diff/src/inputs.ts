@@ -2,7 +2,9 @@
  * What a side's input names: a trace file, a replay result JSON, or a folder. A folder that
  * holds a trace (`trace.txt`, `trace.txt.gz`, `trace.dat`) is that run; otherwise every
  * trace in the folders below it (up to three levels: `pair/base/odirect-race/run-1/`, what
- * `kreplay capture --runs N` writes) is a run, in name order.
+ * `kreplay capture --runs N` writes) is a run, in name order. A folder that holds a trace
+ * *and* runs below it (`capture --out X` then `capture --runs 2 --out X` with an older
+ * kreplay) is refused: which of them is the side is the user's call, not a guess.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,13 +23,18 @@ function traceIn(dir: string): string | undefined {
 /** Trace files in `dir` and the folders below it (up to `depth` levels), in name order. */
 function tracesUnder(dir: string, depth: number): string[] {
   const own = traceIn(dir);
-  if (own) return [own];
-  if (depth === 0) return [];
-  return readdirSync(dir, { withFileTypes: true })
+  const below = depth === 0 ? [] : readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort()
     .flatMap((n) => tracesUnder(path.join(dir, n), depth - 1));
+  if (own && below.length) {
+    throw new InputError(`folder holds a trace and runs below it: ${own} and ${below.length} more (${below.slice(0, 2).join(', ')}${below.length > 2 ? ', …' : ''})`, {
+      file: dir,
+      hint: 'one of them is left over from an earlier capture into the same folder: remove it, or name the runs you mean (--base/--patched per trace)',
+    });
+  }
+  return own ? [own] : below;
 }
 
 /** Expand one command-line input into the run inputs it stands for. */

@@ -14,10 +14,13 @@ import { LATENCY_OPS, type RunData } from './types.js';
 
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
 export interface ReplayLike {
+  /** Absent in replay JSON written before the verdict existed: derived from the stats then. */
+  verdict?: { status: string; inconclusive: string[]; unusableEvents: number };
   findings: Finding[];
   stats: OpStats & {
     events: number;
     ops?: number;
+    unusableEvents?: Record<string, number>;
     gaps?: number;
     unknownEvents?: number;
     latency?: Partial<Record<string, Histogram>>;
@@ -54,6 +57,8 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     latency,
     ...(Object.keys(samples).length ? { samples } : {}),
     stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
+    unusableEvents: r.verdict?.unusableEvents ?? Object.values(r.stats.unusableEvents ?? {}).reduce((a, b) => a + b, 0),
+    inconclusive: [...inconclusiveOf(r)],
   };
   if (tracePath) run.trace = tracePath;
   if (r.meta) {
@@ -64,6 +69,15 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     if (name) run.workloadName = name;
   }
   return run;
+}
+
+/** Why a replayed run cannot count: its own verdict, or (replay JSON without one) its stats; and a workload that failed. */
+function inconclusiveOf(r: ReplayLike): string[] {
+  const out = r.verdict ? [...r.verdict.inconclusive]
+    : r.stats.events === 0 ? ['the trace holds no events'] : (r.stats.ops ?? 1) === 0 ? ['none of its events is a page-cache operation'] : [];
+  const rc = typeof r.meta?.workload === 'object' ? r.meta.workload.exitCode : undefined;
+  if (typeof rc === 'number' && rc !== 0) out.push(`its workload exited with code ${rc} (meta.json), so the run did not do what it was meant to`);
+  return out;
 }
 
 function big(x: number | bigint | string | undefined): bigint | undefined {
@@ -79,6 +93,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
     const traceSource = j.trace?.source;
     const tracePath = traceSource && existsSync(traceSource) ? traceSource : undefined;
     const like: ReplayLike = {
+      ...(j.verdict ? { verdict: j.verdict } : {}),
       findings: j.findings.map((f) => findingFromJson(f, traceSource ?? input)),
       stats: j.stats as ReplayLike['stats'],
       trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },

@@ -28,6 +28,14 @@ export interface RunData {
   /** Raw entry→return samples, ns, when replay kept them (all, or a fixed-seed reservoir of 10000). */
   samples?: Partial<Record<LatencyOp, number[]>>;
   stats: { events: number; ops: number; gaps: number; unknown: number };
+  /** Known events replay could not use (findings on what they may have changed are uncertain). */
+  unusableEvents?: number;
+  /**
+   * Why this run cannot count (empty when it can): its trace held no events or no page-cache
+   * operation, or its workload failed. Such a run takes no part in the comparison; a side
+   * with no other run makes the diff inconclusive. Absent: it counts.
+   */
+  inconclusive?: string[];
   /** Workload result counters from the trace's meta.json. */
   workload?: Record<string, WorkloadValue>;
   /** meta.json path the workload results came from. */
@@ -46,6 +54,10 @@ export interface SideInfo {
   events: number;
   ops: number;
   gaps: number;
+  /** Known events replay could not use, over the side's runs. */
+  unusableEvents: number;
+  /** Runs that cannot count (and why); they are left out of everything else. */
+  inconclusiveRuns: Array<{ run: string; reasons: string[] }>;
 }
 
 /** A finding class: the same rule on the same page-cache page (file, index). */
@@ -123,8 +135,17 @@ export interface DiffResult {
   latency: LatencyRow[];
   workload: WorkloadRow[];
   thresholds: ThresholdCheck[];
+  /**
+   * `inconclusive` when a side has no run that saw page-cache operations to judge (never
+   * exit 0); else `regression` when a new finding reaches --fail-on or a metric exceeds its
+   * threshold; else `no-regression`.
+   */
+  verdict: 'regression' | 'no-regression' | 'inconclusive';
+  /** Why the diff is inconclusive (empty otherwise). */
+  inconclusive: string[];
+  /** verdict === 'regression'. */
   regression: boolean;
-  /** One line per reason the diff is a regression. */
+  /** One line per new finding or exceeded threshold (listed even when the diff is inconclusive). */
   reasons: string[];
   /** What makes the comparison less meaningful (mixed workloads, ...). */
   warnings: string[];

@@ -21,11 +21,15 @@ const SummarySchema = z.object({
   shard: z.string().optional(),
   groups: z.array(z.object({
     name: z.string(),
+    verdict: z.enum(['regression', 'no-regression', 'inconclusive']),
     regression: z.boolean(),
     reasons: z.array(z.string()),
+    inconclusive: z.array(z.string()),
+    unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
     findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
     files: z.array(z.string()),
   }).strict()),
+  verdict: z.enum(['regression', 'no-regression', 'inconclusive']),
   regression: z.boolean(),
 }).strict();
 
@@ -101,9 +105,10 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     groups.push(group);
   }
   const first = shards[0]!.summary;
+  const regression = groups.some((g) => g.regression);
   const result: CiResult = {
     output: out, base: first.base, patched: first.patched, config: identity, planned,
-    groups, regression: groups.some((g) => g.regression),
+    groups, verdict: regression ? 'regression' : groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression', regression,
   };
   await writeSummary(result, cfg);
   return result;

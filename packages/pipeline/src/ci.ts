@@ -18,7 +18,7 @@ import { formatShard, InputError, inShard, stringifyJson, type Shard } from '@kr
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
-  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, reportToHtml,
+  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, reportToHtml, verdictWord,
   type KcidbOptions,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
@@ -52,8 +52,14 @@ export interface CiOptions {
 
 export interface CiGroupResult {
   name: string;
+  /** The group's diff verdict: `inconclusive` when a side had no run that saw anything to judge. */
+  verdict: DiffResult['verdict'];
   regression: boolean;
   reasons: string[];
+  /** Why the group is inconclusive (empty otherwise). */
+  inconclusive: string[];
+  /** Known events replay could not use, per side. */
+  unusableEvents: { base: number; patched: number };
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -70,6 +76,8 @@ export interface CiResult {
   /** Set in a shard's result (`i/n`); absent in an unsharded run and in merged shards. */
   shard?: string;
   groups: CiGroupResult[];
+  /** `regression` when any group regressed; else `inconclusive` when any group is; else `no-regression`. */
+  verdict: DiffResult['verdict'];
   regression: boolean;
 }
 
@@ -204,19 +212,22 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
     for (const [name, render] of rendered) await writeFile(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFile(path.join(dir, 'report.html'), reportToHtml(model));
-    progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    progress(`diff ${group}: ${verdictWord(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
-      name: group, regression: d.regression, reasons: d.reasons,
+      name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
+      unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };
     results.push(done);
     opts.onGroup?.(done);
   }
+  const regression = results.some((g) => g.regression);
+  const verdict = regression ? 'regression' : results.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';
   const result: CiResult = {
     output: cfg.output, base: sideName(cfg, 'base'), patched: sideName(cfg, 'patched'), config: configIdentity(cfg), planned,
     ...(opts.shard ? { shard: formatShard(opts.shard) } : {}),
-    groups: results, regression: results.some((g) => g.regression),
+    groups: results, verdict, regression,
   };
   await writeSummary(result, cfg);
   return result;
@@ -234,9 +245,12 @@ export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<voi
 }
 
 export function ciSummaryText(r: CiResult): string {
-  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
+  const lines = [`kreplay ci: ${verdictWord(r)} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
   for (const g of r.groups) {
-    lines.push(`  ${g.regression ? 'REGRESSION' : 'ok        '} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`);
+    const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'ok';
+    const unusable = g.unusableEvents.base + g.unusableEvents.patched;
+    lines.push(`  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
+    for (const why of g.inconclusive) lines.push(`      - ${why}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCiConfig } from '../src/ci-config.js';
@@ -42,6 +42,20 @@ describe('the ci pipeline (library)', () => {
     expect(asked[1]).toMatchObject({ kernel: path.join(dir, 'build/patched'), runs: 2, outDir: path.join(dir, 'out-capture/captures/patched/odirect-race') });
     expect(r.groups.map((g) => [g.name, g.regression])).toEqual([['odirect-race', true], ['read-invalidate', true]]);
     expect(readdirSync(path.join(dir, 'out-capture')).sort()).toEqual(['odirect-race', 'read-invalidate', 'summary.json', 'summary.txt']);
+  }, 60_000);
+
+  it('a workload whose patched capture traced nothing is inconclusive, never ok: in the result and the summary', async () => {
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(path.join(empty, 'trace.txt'), '# tracer: nop\n#\n');
+    writeFileSync(path.join(empty, 'meta.json'), readFileSync(path.join(root, 'fixtures/diff/race/meta.json')));
+    const file = configFile('blind.json', { base: { kernel: 'debian' }, patched: { kernel: 'build/patched' }, capture: { workloads: ['odirect-race'] }, output: 'out-blind', formats: ['json'] });
+    const capture: CaptureSide = async (req) => [req.side === 'base' ? path.join(root, 'fixtures/diff/clean-1/trace.txt') : path.join(empty, 'trace.txt')];
+    const r = await runCi(await loadCiConfig(file), { capture });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.regression).toBe(false);
+    expect(r.groups[0]).toMatchObject({ verdict: 'inconclusive', inconclusive: [expect.stringContaining('the patched side has no run to compare')] });
+    expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
   }, 60_000);
 
   it('writes nothing for a config whose traces are missing', async () => {

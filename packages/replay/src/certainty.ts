@@ -1,24 +1,52 @@
 /**
- * Certainty. A finding is `uncertain` when events may be missing where it matters: a gap
- * (lost or dropped events, a wrapped ring buffer, an unparseable or truncated line, or a
- * late event the reorder window could not place) on a CPU involved in the finding, after
- * the last sync point of the page it is about.
+ * Certainty. A finding is `certain` only when every event and every order the trace allows
+ * leads to it. It is `uncertain` when one of the facts it rests on may be wrong:
  *
- * - Involved CPUs: the CPUs of every event the finding cites, and every CPU whose events
- *   touched the page since its sync point. A gap that names no CPU involves all of them.
- * - Sync point of a page: the replayed event from which its state is known from the trace
- *   alone — its cache_add, its adoption (first sighting mid-life), or a probe that read
- *   its `_mapcount` from the kernel. Before it the page's state was assumed, not replayed,
- *   so gaps before it cannot change the verdict.
+ * - a gap (lost or dropped events, a wrapped ring buffer, an unparseable or truncated line,
+ *   or a late event the reorder window could not place) on a CPU involved in the finding, or
+ *   a known event replay could not use and that names no page (on any CPU), that may hide
+ *   events after the sync point of a fact the finding rests on: a gap lasts until its CPU's
+ *   next event;
+ * - a page fact marked unsure: an unusable event named the page, or events whose order the
+ *   clock cannot decide left the page in a state that depends on that order;
+ * - the finding itself depends on such an order (ties.ts): it does not arise in every order
+ *   the timestamps and each CPU's own order allow.
+ *
+ * Facts, and what re-establishes each (docs/replay.md, *Certainty*):
+ *
+ * - `cache`: whether the page is in the page cache, and as which (file, index). Known from
+ *   its cache_add, its adoption (first sighting), and the cache_delete that removes it. An
+ *   event that carries the page's mapcount says nothing about it.
+ * - `map`: how many PTEs map the page. Known from its cache_add (a page entering the cache
+ *   is mapped nowhere), its adoption, and any event that carries the kernel's `_mapcount`.
+ *
+ * Involved CPUs: the CPUs of every event the finding cites, and every CPU whose events
+ * touched this life of the page. A gap that names no CPU involves all of them.
  */
 export interface GapMark {
   /** Replay sequence number of the gap. */
   seq: number;
+  /**
+   * Replay sequence number of the next event on the gap's CPU (for a gap that names no CPU,
+   * the next event on any): the events the gap hides ran somewhere before it, so the gap
+   * matters to a fact established before this point. Undefined while no such event came.
+   */
+  end?: number;
   line: number;
   source: string;
   reason: string;
   cpu?: number;
 }
+
+/** Why something is not known: the words, and the trace line they point at. */
+export interface Note {
+  reason: string;
+  source: string;
+  line: number;
+}
+
+/** The facts a finding can rest on. */
+export type Fact = 'cache' | 'map';
 
 export class GapTracker {
   private readonly perCpu = new Map<number, GapMark>();
@@ -29,13 +57,45 @@ export class GapTracker {
     else this.perCpu.set(mark.cpu, mark);
   }
 
-  /** The newest gap on any of `cpus` (or on no particular CPU) after sequence number `since`. */
+  /**
+   * An event on `cpu` was replayed at `seq`: a gap still open on that CPU (and one on no
+   * CPU) ends there. Until then the events it hides may have run at any later point, after
+   * any sync point in between (a cache_delete on another CPU, say).
+   */
+  event(cpu: number, seq: number): void {
+    const g = this.perCpu.get(cpu);
+    if (g && g.end === undefined) this.perCpu.set(cpu, { ...g, end: seq });
+    if (this.anyCpu && this.anyCpu.end === undefined) this.anyCpu = { ...this.anyCpu, end: seq };
+  }
+
+  /**
+   * The newest gap on any of `cpus` (or on no particular CPU) that may hide events after
+   * sequence number `since`: one that ends (its CPU's next event) after it, or has not ended.
+   */
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
-    let best = this.anyCpu && this.anyCpu.seq > since ? this.anyCpu : undefined;
+    const after = (g: GapMark | undefined) => g !== undefined && (g.end ?? Infinity) > since;
+    let best = after(this.anyCpu) ? this.anyCpu : undefined;
     for (const c of cpus) {
       const g = this.perCpu.get(c);
-      if (g && g.seq > since && (!best || g.seq > best.seq)) best = g;
+      if (after(g) && (!best || g!.seq > best.seq)) best = g;
     }
     return best;
+  }
+
+  /** The marks as text (the tie search's self-check). */
+  text(): string {
+    const one = (g: GapMark | undefined) => (g ? `${g.seq}-${g.end ?? ''}@${g.line}` : '-');
+    return `gaps any ${one(this.anyCpu)} ${[...this.perCpu.keys()].sort((a, b) => a - b).map((c) => `${c}:${one(this.perCpu.get(c))}`).join(' ')}`;
+  }
+
+  /** The marks as they are now (the tie search puts them back after each order it tries). */
+  save(): () => void {
+    const perCpu = new Map(this.perCpu);
+    const anyCpu = this.anyCpu;
+    return () => {
+      this.perCpu.clear();
+      for (const [c, g] of perCpu) this.perCpu.set(c, g);
+      this.anyCpu = anyCpu;
+    };
   }
 }

@@ -11,7 +11,7 @@ export const who = (ev: TraceEvent): string => `${task(ev)} on CPU ${ev.cpu}`;
 export const at = (ev: TraceEvent): string => `line ${ev.line}`;
 export const hex = (b: bigint | number): string => `0x${b.toString(16)}`;
 
-const HEX_FIELDS = new Set(['pfn', 'page', 'address', 'addr', 'ip', 'arg1', 'arg2', 'arg3', 'arg4']);
+const HEX_FIELDS = new Set(['pfn', 'page', 'mapping', 'address', 'addr', 'ip', 'ino', 'arg1', 'arg2', 'arg3', 'arg4']);
 const SUMMARY_FIELDS = 6;
 
 function show(name: string, v: FieldValue): string {
@@ -20,14 +20,20 @@ function show(name: string, v: FieldValue): string {
   return Array.isArray(v) ? `[${v.map((x) => String(x)).join(',')}]` : String(v);
 }
 
-/** The event in a few words: `mm_filemap_delete_from_page_cache dev=0:5 ino=42 pfn=0x3 ...`. */
+/**
+ * The event in a few words, from its decoded fields: `mm_filemap_delete_from_page_cache
+ * dev=0:5 ino=0x2a pfn=0x3 ...`. Not what the trace printed (a kprobe's `ino=12` and a
+ * tracepoint's `ino c` are one number): addresses and inode numbers are written with `0x`
+ * so none reads as another base. Reports quote the line itself where replay could read it
+ * again (CitedEvent.text, verbatim.ts); this is for the rest (stdin).
+ */
 export function summarize(ev: TraceEvent): string {
   if (typeof ev.fields.buf === 'string') return ev.fields.buf.trim();
   const name = ev.probe ? `${ev.event} (${ev.probe.kind === 'kretprobe' ? 'return of ' : ''}${ev.probe.func})` : ev.event;
   const parts: string[] = [];
   for (const [k, v] of Object.entries(ev.fields)) {
     if (k === 'index' && 'ofs' in ev.fields) continue;
-    parts.push(k === 'ino' && typeof v !== 'string' ? `ino=${(v as number | bigint).toString(16)}` : `${k}=${show(k, v)}`);
+    parts.push(`${k}=${show(k, v)}`);
     if (parts.length >= SUMMARY_FIELDS) break;
   }
   return parts.length ? `${name} ${parts.join(' ')}` : name;

@@ -17,13 +17,14 @@
  */
 import type { TraceEvent } from '@kreplay/core';
 import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
-import { GapTracker, type GapMark } from './certainty.js';
+import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
-import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';
-import { FindingLog } from './findings.js';
+import { FACTS, mappedPageRemoved, orphanMapped, staleMapped, type Draft } from './explain.js';
+import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
+export const MAX_ORDER = 10;
 
 export interface EngineCounters {
   ops: number;
@@ -70,11 +71,20 @@ export class ReplayEngine {
     ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
     mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0,
   };
-  private seq = 0;
+  /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
+  seq = 0;
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
   private readonly rets = new Map<string, Map<number, number>>();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
-  private readonly staleReported = new WeakSet<PageRec>();
+  readonly staleReported = new WeakSet<PageRec>();
+  /**
+   * While the tie search (ties.ts) tries an order: the drafts it raises go here instead of
+   * the findings, and nothing leaves the engine (no onOp, latencies or return counts); the
+   * search puts the state back afterwards.
+   */
+  trial: { drafts: Draft[]; keys: string[]; doubts: Array<string | undefined>; stale: PageRec[] } | undefined;
+  /** While the tie search commits its order: why a draft (by draftKey) is uncertain because of another order. */
+  tieNote: ((key: string) => string | undefined) | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -95,16 +105,53 @@ export class ReplayEngine {
     this.gaps.record({ ...mark, seq: ++this.seq });
   }
 
+  /**
+   * A known event replay could not use (a required field missing or unreadable). When it
+   * names its pages, their facts become unsure until the trace re-establishes them; when it
+   * does not, it is a gap on no particular CPU: it may have changed any page, whichever CPUs
+   * touched it before (its own CPU is no bound on the pages it names), so every fact known
+   * before it is in doubt.
+   */
+  unusable(ev: TraceEvent, reason: string, pfns: readonly bigint[] | undefined): void {
+    const note: Note = { reason: `${ev.event} at line ${ev.line} could not be used (${reason})`, source: ev.source, line: ev.line };
+    if (!pfns) {
+      this.gap({ line: ev.line, source: ev.source, reason: note.reason });
+      return;
+    }
+    ++this.seq;
+    for (const pfn of pfns) {
+      const rec = this.shadow.page(pfn);
+      if (!rec) continue; // first seen later: adopted then, from what it shows
+      rec.cacheUnsure = note;
+      rec.mapUnsure = note;
+      this.shadow.touch(rec, ev.cpu);
+    }
+  }
+
+  /** A finding: to the log, or to the order being tried. */
+  private report(d: Draft): void {
+    if (this.trial) {
+      this.trial.drafts.push(d);
+      this.trial.keys.push(draftKey(d));
+      this.trial.doubts.push(uncertainty(d, [], this.gaps));
+      return;
+    }
+    const note = this.tieNote?.(draftKey(d));
+    if (note) d.tie = note;
+    this.log.add(d);
+  }
+
   apply(op: MmOp): void {
     const ev = op.event!;
     const seq = ++this.seq;
+    this.gaps.event(ev.cpu, seq);
     const t = this.shadow.task(ev);
     if (this.mergeNested(t, op)) return;
     t.last = op;
     const c = this.counters;
     c.ops++;
     c.byOp[op.kind] = (c.byOp[op.kind] ?? 0) + 1;
-    this.opts.onOp?.(op);
+    if (!this.trial) this.opts.onOp?.(op);
     switch (op.kind) {
       // a folio of order n is 2^n pages: indexes index … index+2^n−1 at pfns pfn … pfn+2^n−1
       // (the adapter refused orders beyond MAX_FOLIO_ORDER and unaligned folios)
@@ -174,7 +221,7 @@ export class ReplayEngine {
       if (old.born) {
         this.inconsistent(old, ev, `${pageText(old)} added to the page cache again without being removed`,
           `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`,
-          old.add ? [old.add] : []);
+          old.add ? [old.add] : [], FACTS.cache);
       } else {
         this.counters.adopted.reused++;
       }
@@ -187,7 +234,7 @@ export class ReplayEngine {
     if (slot && slot !== old && slot.inCache) {
       this.inconsistent(slot, ev, `index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
         `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`,
-        slot.add ? [slot.add] : []);
+        slot.add ? [slot.add] : [], FACTS.cache);
       this.shadow.remove(slot, seq);
     }
     const rec = this.shadow.newPage(pfn, seq, true, f, index);
@@ -203,25 +250,45 @@ export class ReplayEngine {
       rec = this.shadow.newPage(pfn, seq, false, f, index);
       this.counters.adopted.pages++;
     } else if (!rec.inCache) {
+      this.shadow.touch(rec, ev.cpu);
       this.inconsistent(rec, ev, `${pageText(rec)} removed from the page cache twice`,
         `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${rec.del ? `${who(rec.del)} had already removed it at ${at(rec.del)}` : 'it was not in the page cache'} and it was not added again in between.`,
-        rec.del ? [rec.del] : []);
-      this.shadow.touch(rec, ev.cpu);
-      return;
+        rec.del ? [rec.del] : [], FACTS.cache);
+      // the trace's word: it was (f, index) in the page cache until now (judged below as any removal)
+      this.reidentify(rec, f, index);
     } else if (!rec.file) {
       rec.file = f;
       rec.index = index;
     } else if (rec.file !== f || rec.index !== index) {
       this.inconsistent(rec, ev, `pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(rec)}`,
         `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${rec.add ? `${who(rec.add)} added it as ${pageText(rec)} at ${at(rec.add)}` : `it is ${pageText(rec)}`}.`,
-        rec.add ? [rec.add] : []);
+        rec.add ? [rec.add] : [], FACTS.cache);
+      // the trace's word: this page was (f, index) until now
+      this.reidentify(rec, f, index);
     }
     this.shadow.touch(rec, ev.cpu);
     const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
-    if (rec.mapcount > 0) this.log.add(mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
+    if (rec.mapcount > 0) this.report(mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
     rec.delCall = call?.op.event;
     this.shadow.remove(rec, seq);
+    this.knowCache(rec, seq);
+  }
+
+  /** The trace names the page as (f, index): it leaves the slot it was replayed in (a removal follows). */
+  private reidentify(rec: PageRec, f: FileState, index: number): void {
+    if (rec.file === f && rec.index === index) return;
+    if (rec.file && rec.index !== undefined && rec.file.cache.get(rec.index) === rec) rec.file.cache.delete(rec.index);
+    rec.file?.mappedGhosts.delete(rec);
+    rec.file = f;
+    rec.index = index;
+    if (!rec.inCache && rec.mapcount > 0) f.mappedGhosts.add(rec);
+  }
+
+  /** The trace has just said where the page stands in the page cache (a removal): that fact is known from here on. */
+  private knowCache(rec: PageRec, seq: number): void {
+    rec.cacheSync = seq;
+    rec.cacheUnsure = undefined;
   }
 
   // ---- PTEs ----------------------------------------------------------------------------
@@ -267,7 +334,7 @@ export class ReplayEngine {
       if (rec.born) {
         this.inconsistent(rec, ev, `PTE of ${pageText(rec)} removed though no PTE maps it`,
           `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`,
-          rec.add ? [rec.add] : []);
+          rec.add ? [rec.add] : [], FACTS.both);
       } else {
         this.counters.adopted.mappings++;
       }
@@ -276,7 +343,11 @@ export class ReplayEngine {
     this.shadow.unmapped(rec, address, ev);
   }
 
-  /** The trace says how many PTEs map the page: the kernel's count replaces the replayed one (a sync point). */
+  /**
+   * The trace says how many PTEs map the page: the kernel's count replaces the replayed one,
+   * and the map fact is known from here on. Whether the page is still in the page cache is
+   * not: a mapcount says nothing about that (docs/replay.md, *Certainty*).
+   */
   private resync(rec: PageRec, mappedBefore: number, seq: number): void {
     const n = Math.max(0, mappedBefore);
     if (rec.mapcount !== n) {
@@ -285,8 +356,8 @@ export class ReplayEngine {
       if (!rec.inCache && n > 0) rec.file?.mappedGhosts.add(rec);
       if (n === 0) rec.file?.mappedGhosts.delete(rec);
     }
-    rec.syncSeq = seq;
-    rec.cpus.length = 0;
+    rec.mapSync = seq;
+    rec.mapUnsure = undefined;
   }
 
   // ---- calls ---------------------------------------------------------------------------
@@ -304,7 +375,7 @@ export class ReplayEngine {
     const ev = op.event!;
     const ret = 'ret' in op ? op.ret : undefined;
     const fn = 'fn' in op ? op.fn : (ev.probe?.func ?? 'fault');
-    if (ret !== undefined) {
+    if (ret !== undefined && !this.trial) {
       let r = this.rets.get(fn);
       if (!r) { r = new Map(); this.rets.set(fn, r); }
       r.set(ret, (r.get(ret) ?? 0) + 1);
@@ -312,7 +383,7 @@ export class ReplayEngine {
     const call = t.calls.get(fk.key);
     if (!call) { this.counters.adopted.calls++; return; }
     t.calls.delete(fk.key);
-    if (!call.nested) this.latency[fk.family].add(ev.ts - call.op.event!.ts);
+    if (!call.nested && !this.trial) this.latency[fk.family].add(ev.ts - call.op.event!.ts);
     if (op.kind === 'fault_end' && call.op.kind === 'fault_begin') {
       op.file ??= call.op.file;
       op.index ??= call.op.index;
@@ -370,17 +441,23 @@ export class ReplayEngine {
   // ---- findings ------------------------------------------------------------------------
 
   private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent, f: FileState | undefined, index: number | undefined): void {
-    this.log.add(orphanMapped(rec, ev, t.fault, f, index));
+    this.report(orphanMapped(rec, ev, t.fault, f, index));
   }
 
   private staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): void {
     this.staleReported.add(g);
-    this.log.add(staleMapped(g, f, p, atEnd));
+    this.trial?.stale.push(g);
+    this.report(staleMapped(g, f, p, atEnd));
   }
 
-  private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[]): void {
-    this.log.add({ rule: 'trace-inconsistent', rec, ev, message, explanation, others });
+  private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[], needs: readonly Fact[]): void {
+    this.report({ rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs });
   }
+}
+
+/** What makes two drafts the same finding across orders of tied events: rule, the event that broke it, the page (pfn, file, index). */
+export function draftKey(d: Draft): string {
+  return `${d.rule}|${d.ev.source}:${d.ev.line}|${d.rec.pfn}|${d.rec.file?.key}|${d.rec.index}`;
 }
 
 function covers(p: Promise_, g: PageRec): boolean {

@@ -5,6 +5,7 @@
  */
 import type { TraceEvent } from '@kreplay/core';
 import type { RuleId } from '@kreplay/core';
+import type { Fact } from './certainty.js';
 import { at, during, hex, pageText, plural, who } from './cite.js';
 import type { FileState, MapCite, PageRec, Promise_ } from './shadow.js';
 
@@ -19,7 +20,16 @@ export interface Draft {
   explanation: string;
   /** Other events the explanation mentions. */
   others: TraceEvent[];
+  /** The page facts the finding rests on (certainty.ts): a gap or an unsure mark on one makes it uncertain. */
+  needs: readonly Fact[];
+  /** Set by the tie search (ties.ts) when the finding does not arise, or is uncertain, in another order the timestamps allow: why. */
+  tie?: string;
 }
+
+const CACHE: readonly Fact[] = ['cache'];
+const MAP: readonly Fact[] = ['map'];
+const BOTH: readonly Fact[] = ['cache', 'map'];
+export const FACTS = { cache: CACHE, map: MAP, both: BOTH } as const;
 
 const KERNEL_CHECK = 'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
 
@@ -40,6 +50,7 @@ export function mappedPageRemoved(rec: PageRec, ev: TraceEvent, call: TraceEvent
     message: `${pageText(rec)} removed from the page cache while mapped by ${plural(rec.mapcount, 'PTE')}`,
     explanation: `${who(ev)} removed ${pageText(rec)} from the page cache at ${at(ev)}${during(call, fn)} while ${plural(rec.mapcount, 'PTE')} still mapped it: ${mappers}. Nothing unmapped it in between, so those tasks keep reading and writing a page the file no longer owns. ${KERNEL_CHECK}`,
     others: [...(call ? [call] : []), ...mapEvents(rec.maps)],
+    needs: MAP,
   };
 }
 
@@ -61,6 +72,7 @@ export function orphanMapped(rec: PageRec, ev: TraceEvent, fault: TraceEvent | u
     message: `PTE installed for ${pageText(rec)} ${rec.inCache ? `at index ${index}, which the page cache does not hold it for` : 'after it left the page cache'}`,
     explanation: `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, ${why}.${race}${after}`,
     others: [...(fault ? [fault] : []), ...(del ? [del] : []), ...(del && rec.delCall ? [rec.delCall] : []), ...(cur?.add && cur !== rec ? [cur.add] : [])],
+    needs: CACHE,
   };
 }
 
@@ -79,5 +91,6 @@ export function staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolea
     message: `${pageText(g)} stays mapped after invalidate_inode_pages2_range returned 0`,
     explanation: `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data)${atEnd ? '' : ', though the invalidate reported success'}.`,
     others: [...(p.begin ? [p.begin] : []), p.ret, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])],
+    needs: BOTH,
   };
 }

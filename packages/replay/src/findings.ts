@@ -18,21 +18,44 @@ export class FindingLog {
   add(d: Draft): void {
     if (this.list.length >= this.max) { this.dropped++; return; }
     const events = uniqueCites([d.ev, ...d.others]);
-    const cpus = new Set<number>(d.rec.cpus);
-    for (const e of events) cpus.add(e.cpu);
-    const gap = this.gaps.since(cpus, d.rec.syncSeq);
-    const uncertain = gap
-      ? ` Uncertain: ${gap.reason} (${gap.source}:${gap.line}) after this page was last in a known state, so events that would explain this may be missing.`
-      : '';
+    const why = uncertainty(d, events.map((e) => e.cpu), this.gaps) ?? d.tie;
     const finding: Finding = {
-      rule: d.rule, severity: DEFAULT_SEVERITY[d.rule], certainty: gap ? 'uncertain' : 'certain', message: d.message,
-      ts: d.ev.ts, cpu: d.ev.cpu, pid: d.ev.pid, events, explanation: d.explanation + uncertain,
+      rule: d.rule, severity: DEFAULT_SEVERITY[d.rule], certainty: why ? 'uncertain' : 'certain', message: d.message,
+      ts: d.ev.ts, cpu: d.ev.cpu, pid: d.ev.pid, events, explanation: d.explanation + (why ? ` Uncertain: ${why}` : ''),
     };
     if (d.rec.file) finding.file = d.rec.file.key;
     if (d.rec.index !== undefined) finding.index = d.rec.index;
     this.list.push(finding);
   }
 }
+
+/**
+ * Why the draft is uncertain from what the replay knows now, or undefined: a gap on an
+ * involved CPU (`cited`: the CPUs of its cited events) after the sync point of a fact it
+ * rests on, or an unsure mark on such a fact. (An order of tied events in which it does
+ * not arise, or is uncertain, comes as `d.tie`: ties.ts.)
+ */
+export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker): string | undefined {
+  const rec = d.rec;
+  const cpus = new Set<number>(rec.cpus);
+  for (const c of cited) cpus.add(c);
+  cpus.add(d.ev.cpu);
+  for (const e of d.others) cpus.add(e.cpu);
+  for (const fact of d.needs) {
+    const gap = gaps.since(cpus, fact === 'cache' ? rec.cacheSync : rec.mapSync);
+    if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after ${FACT_WORDS[fact]} was last known, so events that would explain this may be missing.`;
+  }
+  for (const fact of d.needs) {
+    const unsure = fact === 'cache' ? rec.cacheUnsure : rec.mapUnsure;
+    if (unsure) return `${FACT_WORDS[fact]} is not known since ${unsure.source}:${unsure.line}: ${unsure.reason}.`;
+  }
+  if (d.rule === 'stale-after-invalidate' && rec.staleUnsure) {
+    return `in another order of ${rec.staleUnsure.reason.replace(/, so the trace.*$/, '')} (${rec.staleUnsure.source}:${rec.staleUnsure.line}), this page was reported stale at another point.`;
+  }
+  return undefined;
+}
+
+const FACT_WORDS = { cache: 'whether this page was in the page cache', map: 'how many PTEs mapped this page' } as const;
 
 /** Cited events, each once, in replay order (timestamp, CPU, line). */
 function uniqueCites(evs: TraceEvent[]): CitedEvent[] {

@@ -8,4 +8,7 @@ export { ReorderBuffer } from './order.js';
 export type { Adapter, Lifted } from './adapters/adapter.js';
 export { ProbeMapAdapter } from './adapters/probe-adapter.js';
 export { ExploreAdapter } from './adapters/explore.js';
+export { interleavings, MAX_TIE_ORDERS, type TieStats } from './ties.js';
+export { citeVerbatim, readLines, MAX_CITED_CHARS } from './verbatim.js';
+export type { Unusable } from './adapters/adapter.js';
 export { KernelEvidence, compareKernels, EVIDENCE_WINDOW, type KernelChoice } from './evidence.js';

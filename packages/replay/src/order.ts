@@ -1,18 +1,20 @@
 /**
  * The sorter between reading and replaying: a streaming merge with a bounded reorder window.
  *
- * Order: timestamp, then CPU, then input order — and each CPU's records stay in input order
- * whatever their timestamps say. The buffer is kept sorted; a record is placed after every
- * buffered record that sorts before it, but never before a buffered record of its own CPU.
- * Text traces are already merged by the kernel's iterator, so nearly every record goes to
- * the end after one comparison. At most `window` records wait; when one more arrives the
- * first is replayed. A record that arrives after the replay has already moved past its
- * timestamp is replayed in arrival order and reported as late (the caller treats its CPU as
- * uncertain).
+ * Order: timestamp, then input order — and each CPU's records stay in input order whatever
+ * their timestamps say. The buffer is kept sorted; a record is placed after every buffered
+ * record that sorts before it, but never before a buffered record of its own CPU. Records
+ * with one timestamp keep their input order: tracefs merges its per-CPU buffers by the
+ * kernel's own clock, finer than the printed one. Which of them ran first the trace cannot
+ * say, and replay does not assume it (ties.ts searches their orders). Text traces are
+ * already merged by the kernel's iterator, so nearly every record goes to the end after
+ * one comparison. At most `window` records wait; when one more arrives the first is
+ * replayed. A record that arrives after the replay has already moved past its timestamp is
+ * replayed in arrival order and reported as late (the caller treats its CPU as uncertain).
  */
 export interface Ordered {
   ts: bigint;
-  /** -1 for records that belong to no CPU (they sort before CPU 0 at equal timestamps). */
+  /** -1 for records that belong to no CPU. */
   cpu: number;
 }
 
@@ -30,7 +32,7 @@ export class ReorderBuffer<T> {
   /** Records replayed after a later timestamp had already been replayed. */
   late = 0;
 
-  constructor(private readonly window: number, private readonly emit: (x: T, late: boolean) => void) {
+  constructor(private readonly window: number, private readonly emit: (x: T, late: boolean, ts: bigint) => void) {
     if (!(window >= 1)) throw new RangeError('reorder window must be at least 1');
     // window + 1 records wait at most; start small for huge windows and grow when full
     let cap = 16;
@@ -47,7 +49,7 @@ export class ReorderBuffer<T> {
     const n = this.count;
     const last = (this.head + n - 1) & mask;
     let at = (this.head + n) & mask;
-    if (n > 0 && !(ts > this.tss[last]! || (ts === this.tss[last]! && cpu >= this.cpus[last]!))) {
+    if (n > 0 && ts < this.tss[last]!) {
       // walk back past the records that sort after x, stopping at one of x's own CPU,
       // moving each one slot up
       let k = n - 1;
@@ -55,7 +57,7 @@ export class ReorderBuffer<T> {
         const j = (this.head + k) & mask;
         const tj = this.tss[j]!;
         const cj = this.cpus[j]!;
-        if (cj === cpu || !(ts < tj || (ts === tj && cpu < cj))) break;
+        if (cj === cpu || !(ts < tj)) break;
         this.items[at] = this.items[j];
         this.tss[at] = tj;
         this.cpus[at] = cj;
@@ -84,7 +86,7 @@ export class ReorderBuffer<T> {
     const late = this.lastTs !== undefined && ts < this.lastTs;
     if (late) this.late++;
     else this.lastTs = ts;
-    this.emit(x, late);
+    this.emit(x, late, ts);
   }
 
   /** Double the ring, its records first in order. */

@@ -1,26 +1,34 @@
 /**
  * replay(): records in, one ReplayResult out. The pipeline (Perfetto's importer shape):
  * reader (packages/ftrace-parser) → adapter (lifts each event to an MmOp, stateless) →
- * sorter (ReorderBuffer: timestamp, CPU, input order) → engine (shadow state + rules).
+ * sorter (ReorderBuffer: timestamp, input order) → ties (events on several CPUs with one
+ * timestamp: their orders searched, ties.ts) → engine (shadow state + rules).
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { findTraceMeta, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
+import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
 import type { KernelEvidence } from './evidence.js';
 import { ReorderBuffer } from './order.js';
-import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
+import { emptyTieStats, replayTied } from './ties.js';
+import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
+import { citeVerbatim } from './verbatim.js';
 
 /** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
 export const DEFAULT_REORDER_WINDOW = 4096;
 export const DEFAULT_MAX_FINDINGS = 10000;
 
 interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
-/** What the sorter holds: ops and gaps. */
-type Item = MmOp | GapItem;
+/** A known event replay could not use, with the pages it names when it names them. */
+interface UnusableItem { kind: 'unusable'; ev: TraceEvent; reason: string; pfns?: bigint[] }
+/** What the sorter holds: ops, gaps and unusable events. */
+type Item = MmOp | GapItem | UnusableItem;
+
+const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusable';
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
@@ -75,7 +83,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const usedEvents = new Counter();
   const unknownByEvent = new Counter();
   const unusableEvents = new Map<string, number>();
-  let events = 0; let unknown = 0; let gaps = 0; let lost = 0;
+  let events = 0; let unknown = 0; let gaps = 0; let lost = 0; let unusable = 0;
+  let unparseable: Gap | undefined;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
   let chosen: ChosenAdapter | undefined;
@@ -83,14 +92,47 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Records held while the trace's events choose the kernel (at most EVIDENCE_WINDOW events). */
   let pending: TraceRecord[] | undefined;
 
-  const sorter = new ReorderBuffer<Item>(window, (it, late) => {
-    if (late) {
-      const cpu = it.kind === 'gap' ? it.gap.cpu : it.event!.cpu;
-      engine.gap({ cpu, line: it.kind === 'gap' ? it.gap.line : it.event!.line, source,
-        reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
-    }
+  const applyItem = (it: Item): void => {
     if (it.kind === 'gap') engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
+    else if (it.kind === 'unusable') engine.unusable(it.ev, it.reason, it.pfns);
     else engine.apply(it);
+  };
+  // Items the sorter replays with one timestamp wait here: when they come from two or more
+  // CPUs, the trace cannot say in which order they ran (ties.ts).
+  const ties = emptyTieStats();
+  const group: Item[] = [];
+  let groupTs = 0n;
+  const flush = (): void => {
+    if (group.length === 1) applyItem(group[0]!);
+    else if (group.length > 1) {
+      let cpu = -2;
+      let several = false;
+      for (const it of group) {
+        if (!isOp(it)) continue;
+        const c = it.event!.cpu;
+        if (cpu === -2) cpu = c;
+        else if (c !== cpu) { several = true; break; }
+      }
+      if (!several) for (const it of group) applyItem(it);
+      else {
+        for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
+        replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
+      }
+    }
+    group.length = 0;
+  };
+  const sorter = new ReorderBuffer<Item>(window, (it, late, ts) => {
+    if (late) {
+      flush();
+      const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
+      engine.gap({ cpu, line: it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line, source,
+        reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
+      applyItem(it);
+      return;
+    }
+    if (group.length && ts !== groupTs) flush();
+    groupTs = ts;
+    group.push(it);
   });
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
@@ -106,6 +148,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (r.type === 'gap') {
       gaps++;
       lost += r.lost ?? 0;
+      if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
       const ts = r.ts ?? inputTs;
       const cpu = r.cpu ?? -1;
       sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
@@ -123,8 +166,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (lifted === null) {
       unknown++;
       unknownByEvent.add(ev.event, ev.probe);
-    } else if (typeof lifted === 'string') {
-      bump(unusableEvents, `${ev.event}: ${lifted}`);
+    } else if ('unusable' in lifted) {
+      unusable++;
+      bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
+      sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
     } else {
       usedEvents.add(ev.event);
       sorter.push(lifted, ts, ev.cpu);
@@ -172,6 +217,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (!adapter) decide();
   chosen ??= cfg.choose(header);
   sorter.drain();
+  flush();
   engine.finish();
 
   if (evidence) {
@@ -184,16 +230,26 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   const ms = performance.now() - t0;
   const c = engine.counters;
-  if (events === 0) warnings.push('the trace holds no events');
-  else if (c.ops === 0) warnings.push(`no event in this trace is one the ${chosen.kernel} adapter knows, so nothing was replayed (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
+  if (events === 0 && unparseable) {
+    throw new InputError(`not a trace: no line of it is a trace event (${plural(gaps, 'line')} could not be read as one)`, {
+      file: unparseable.source, line: unparseable.line,
+      hint: 'give a tracefs trace or trace_pipe capture, `trace-cmd report` or `perf script` output, or a trace.dat (docs/trace-format.md)',
+    });
+  }
+  const inconclusive: string[] = [];
+  if (events === 0) inconclusive.push('the trace holds no events: nothing was traced, so nothing can be judged');
+  else if (c.ops === 0) {
+    inconclusive.push(unusable
+      ? `none of its ${plural(events, 'event')} became a page-cache operation: the ${plural(unusable, 'known event')} were unusable (see --stats: unusableEvents)`
+      : `none of its ${plural(events, 'event')} is one the ${chosen.kernel} adapter knows as a page-cache operation (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
+  }
   if ((c.byOp.cache_delete ?? 0) > 0 && !c.byOp.pte_map && !c.byOp.pte_unmap) {
     const pteProbes = Object.entries(chosen.map.probes).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
     warnings.push(`the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'}), so mapped-page-removed and orphan-page-mapped cannot be judged`);
   }
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
-  const unusable = [...unusableEvents.values()].reduce((a, b) => a + b, 0);
-  if (unusable) warnings.push(`${unusable} events were known but unusable (see --stats: unusableEvents)`);
+  if (unusable) warnings.push(`${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`);
   if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
 
   const stats: ReplayStats = {
@@ -204,11 +260,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
-    findingsDropped: engine.findingsDropped,
+    findingsDropped: engine.findingsDropped, ties,
+  };
+  const findings = engine.findings;
+  const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
+  const verdict: ReplayVerdict = {
+    status: inconclusive.length ? 'inconclusive' : findings.length || engine.findingsDropped ? 'findings' : 'clean',
+    inconclusive, certain: findings.length - uncertain, uncertain, unusableEvents: unusable, gaps, lostEvents: lost, tiedGroups: ties.groups,
   };
   const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
   return {
-    findings: engine.findings,
+    verdict,
+    findings,
     stats,
     trace: {
       source, kernel: chosen.kernel, kernelReason: chosen.reason, release: metaRelease(opts.meta), clock, firstTs, lastTs,
@@ -245,5 +308,7 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
     }
   }
   const config = await resolveReplayConfig(o);
-  return replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted }), o, config);
+  const result = await replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted }), o, config);
+  if (file !== '-') await citeVerbatim(file, result.findings, o.signal);
+  return result;
 }

@@ -2,9 +2,11 @@
  * The replay-JSON contract: the one writer (`kreplay replay --format json`) and the one
  * reader (`kreplay diff` and `kreplay ci` take such files as runs) of a ReplayResult as JSON.
  *
- * `{tool, version, source, trace, findings:[{rule, severity, certainty, message, ts,
- * cpu, pid, events:[{line, source, ts, cpu, pid, comm, summary}], explanation, file?,
- * index?}], stats:{events, ops, pages, gaps, ms, ...}, opCounts, latencyNs, warnings, meta}`.
+ * `{tool, version, source, verdict:{status, inconclusive, certain, uncertain,
+ * unusableEvents, gaps, lostEvents, tiedGroups}, trace, findings:[{rule, severity,
+ * certainty, message, ts, cpu, pid, events:[{line, source, ts, cpu, pid, comm, summary,
+ * text?}], explanation, file?, index?}], stats:{events, ops, pages, gaps, ms, ...},
+ * opCounts, latencyNs, warnings, meta}`.
  * `version` is this contract's version (REPLAY_JSON_VERSION); a reader refuses another.
  * Integers wider than 2^53 (timestamps in ns, addresses) are bare JSON integers
  * (stringifyJson). Keys come in a fixed order; without timing the bytes are identical run
@@ -32,6 +34,7 @@ const CitedEventSchema = z.looseObject({
   pid: z.number().int().optional(),
   comm: z.string().optional(),
   summary: z.string().optional(),
+  text: z.string().optional(),
 });
 
 export const ReplayFindingSchema = z.looseObject({
@@ -57,10 +60,23 @@ const HistogramSchema = z.looseObject({
   buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative()])),
 });
 
+export const ReplayVerdictSchema = z.looseObject({
+  status: z.enum(['clean', 'findings', 'inconclusive']),
+  inconclusive: z.array(z.string()),
+  certain: z.number().int().nonnegative().optional(),
+  uncertain: z.number().int().nonnegative().optional(),
+  unusableEvents: z.number().int().nonnegative(),
+  gaps: z.number().int().nonnegative().optional(),
+  lostEvents: z.number().int().nonnegative().optional(),
+  tiedGroups: z.number().int().nonnegative().optional(),
+});
+
 /** The replay result as `kreplay replay --format json` writes it (ReplayResult of @kreplay/replay). */
 export const ReplayJsonSchema = z.looseObject({
   tool: z.literal(REPLAY_JSON_TOOL).optional(),
   version: z.literal(REPLAY_JSON_VERSION, { message: `written by another version of kreplay (this one reads replay JSON version ${REPLAY_JSON_VERSION})` }).optional(),
+  /** Absent in results written before the verdict existed (read as derived from the stats). */
+  verdict: ReplayVerdictSchema.optional(),
   findings: z.array(ReplayFindingSchema),
   stats: z.looseObject({
     events: z.number().int().nonnegative(),
@@ -95,6 +111,7 @@ export function findingFromJson(f: z.infer<typeof ReplayFindingSchema>, source: 
     : {
       line: e.line, source: e.source ?? source, ts: big(e.ts), cpu: e.cpu ?? f.cpu,
       pid: e.pid ?? f.pid, comm: e.comm ?? '', summary: e.summary ?? '',
+      ...(e.text !== undefined ? { text: e.text } : {}),
     });
   return {
     rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
@@ -123,7 +140,7 @@ function findingJson(f: Finding) {
   return {
     rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
     ts: f.ts, cpu: f.cpu, pid: f.pid,
-    events: f.events.map((e) => ({ line: e.line, source: e.source, ts: e.ts, cpu: e.cpu, pid: e.pid, comm: e.comm, summary: e.summary })),
+    events: f.events.map((e) => ({ line: e.line, source: e.source, ts: e.ts, cpu: e.cpu, pid: e.pid, comm: e.comm, summary: e.summary, ...(e.text !== undefined ? { text: e.text } : {}) })),
     explanation: f.explanation,
     ...(f.file !== undefined ? { file: f.file } : {}),
     ...(f.index !== undefined ? { index: f.index } : {}),
@@ -140,6 +157,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
     tool: REPLAY_JSON_TOOL,
     version: REPLAY_JSON_VERSION,
     source: t.source,
+    verdict: r.verdict,
     trace: {
       source: t.source, kernel: t.kernel, kernelReason: t.kernelReason, release: t.release, clock: t.clock,
       firstTs: t.firstTs, lastTs: t.lastTs, header: t.header, probeSources: t.probeSources,
@@ -155,7 +173,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       byOp: s.byOp, usedEvents: s.usedEvents, unknownEvents: s.unknownEvents, unknownByEvent: s.unknownByEvent,
       unusableEvents: s.unusableEvents, adopted: s.adopted, lateEvents: s.lateEvents, reorderWindow: s.reorderWindow,
       nestedDuplicates: s.nestedDuplicates, mapcountResyncs: s.mapcountResyncs, returns: s.returns,
-      uncheckedInvalidates: s.uncheckedInvalidates, findingsDropped: s.findingsDropped, latency: s.latency,
+      uncheckedInvalidates: s.uncheckedInvalidates, findingsDropped: s.findingsDropped, ties: s.ties, latency: s.latency,
     },
     opCounts: s.byOp,
     latencyNs: r.latencyNs,

@@ -12,6 +12,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { fileKey, type FileKey, type FileRef, type MmOp } from '@kreplay/core';
 import { UNKNOWN_DEV } from './adapters/probe-adapter.js';
+import type { Note } from './certainty.js';
 
 /** A mapping the trace showed being made, for citation (the newest few per page). */
 export interface MapCite {
@@ -41,9 +42,27 @@ export interface PageRec {
   /** Replay sequence number of the delete (to compare with invalidates that follow it). */
   delSeq?: number;
   maps: MapCite[];
-  /** Replay sequence number of the last sync point: cache_add, adoption, or a probe-read `_mapcount`. */
-  syncSeq: number;
-  /** CPUs that touched this page since its sync point. */
+  /**
+   * Replay sequence number from which the page's *cache facts* — in the page cache or not,
+   * and as which (file, index) — are known from the trace alone: its cache_add or adoption,
+   * or the cache_delete that removed it. A mapcount says nothing about them.
+   */
+  cacheSync: number;
+  /**
+   * Replay sequence number from which the number of PTEs mapping the page is known: its
+   * cache_add or adoption, or an event that carried the kernel's own `_mapcount`.
+   */
+  mapSync: number;
+  /**
+   * Why a fact is not known even after its sync point: an event the trace showed but replay
+   * could not use named this page, or events whose order the clock cannot decide left it in
+   * a state that depends on that order. Cleared when the trace re-establishes the fact.
+   */
+  cacheUnsure?: Note;
+  mapUnsure?: Note;
+  /** Whether this life was already reported stale depends on an order of tied events (one stale-after-invalidate per life). */
+  staleUnsure?: Note;
+  /** CPUs whose events touched this life of the page (a gap on one of them may hide more). */
   cpus: number[];
 }
 
@@ -117,6 +136,24 @@ export class Shadow {
     return this.pages.get(Number(pfn));
   }
 
+  /** Put back what `page(pfn)` returned before (the tie search undoing an order it tried). */
+  restorePage(pfn: number, rec: PageRec | undefined): void {
+    if (rec) this.pages.set(pfn, rec); else this.pages.delete(pfn);
+  }
+
+  /** The key of the PTE a process's event installs at `address` (see `mapped`). */
+  pteKey(ev: TraceEvent, address: bigint): string {
+    return `${mmOf(ev)}:${address}`;
+  }
+
+  pteAt(key: string): PageRec | undefined {
+    return this.ptes.get(key);
+  }
+
+  restorePte(key: string, rec: PageRec | undefined): void {
+    if (rec) this.ptes.set(key, rec); else this.ptes.delete(key);
+  }
+
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
   file(ref: FileRef): FileState {
     const known = this.byRef.get(ref);
@@ -155,7 +192,7 @@ export class Shadow {
     } else {
       this.pfnsSeen++;
     }
-    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], syncSeq: seq, cpus: [] };
+    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], cacheSync: seq, mapSync: seq, cpus: [] };
     this.pages.set(Number(pfn), rec);
     return rec;
   }
@@ -183,7 +220,7 @@ export class Shadow {
   mapped(rec: PageRec, cite: MapCite): number {
     let replaced = 0;
     if (cite.address !== undefined) {
-      const key = `${mmOf(cite.ev)}:${cite.address}`;
+      const key = this.pteKey(cite.ev, cite.address);
       const prev = this.ptes.get(key);
       const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
       if (prev && only && only.address === cite.address && mmOf(only.ev) === mmOf(cite.ev)) {
@@ -203,7 +240,7 @@ export class Shadow {
 
   unmapped(rec: PageRec, address: bigint | undefined, ev: TraceEvent): void {
     if (address !== undefined) {
-      const key = `${mmOf(ev)}:${address}`;
+      const key = this.pteKey(ev, address);
       if (this.ptes.get(key) === rec) this.ptes.delete(key);
     }
     rec.mapcount--;
@@ -211,6 +248,23 @@ export class Shadow {
     if (i >= 0) rec.maps.splice(i, 1);
     else if (rec.maps.length > rec.mapcount) rec.maps.shift();
     if (rec.mapcount === 0) rec.file?.mappedGhosts.delete(rec);
+  }
+
+  /** Every entry as text, in a fixed order (the tie search's self-check compares two of these). */
+  dump(rec: (r: PageRec) => string, id: (o: object | undefined) => string, json: (v: unknown) => string): string {
+    const out: string[] = [`pfnsSeen ${this.pfnsSeen}`];
+    for (const pfn of [...this.pages.keys()].sort((a, b) => a - b)) out.push(`page ${pfn} ${rec(this.pages.get(pfn)!)}`);
+    for (const key of [...this.files.keys()].sort()) {
+      const f = this.files.get(key)!;
+      const slots = [...f.cache.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => `${i}=${id(r)}`);
+      out.push(`file ${key} cache ${slots.join(' ')} ghosts ${[...f.mappedGhosts].map(id).sort().join(' ')} promised ${json([...f.promised.entries()].map(([k, p]) => [k, p.begin?.line, p.ret.line]))}`);
+    }
+    for (const key of [...this.ptes.keys()].sort()) out.push(`pte ${key} ${id(this.ptes.get(key))}`);
+    for (const pid of [...this.tasks.keys()].sort((a, b) => a - b)) {
+      const t = this.tasks.get(pid)!;
+      out.push(`task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'}`);
+    }
+    return out.join('\n');
   }
 
   touch(rec: PageRec, cpu: number): void {

@@ -5,6 +5,7 @@
 import type { TraceRecord } from '@kreplay/core';
 import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap } from '@kreplay/core';
 import type { LatencyHistogram } from './latency-histogram.js';
+import type { TieStats } from './ties.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
 export type KernelChoice = string;
@@ -35,6 +36,8 @@ export interface ReplayOptions {
   /** Called every `progressEvery` records with the count so far. */
   onProgress?: (events: number) => void;
   progressEvery?: number;
+  /** Check after every search of tied events that the state it tried orders on was put back exactly (slow: for tests). */
+  selfCheck?: boolean;
 }
 
 export interface ReplayStats {
@@ -94,6 +97,28 @@ export interface ReplayStats {
   latency: { fault: LatencyHistogram; invalidate: LatencyHistogram; truncate: LatencyHistogram };
   /** Findings beyond `maxFindings`, counted and not kept. */
   findingsDropped: number;
+  /** Events on several CPUs that print one timestamp, and what searching their orders did (ties.ts). */
+  ties: TieStats;
+}
+
+/**
+ * What the replay concluded, in one place every format shows: `inconclusive` when the trace
+ * cannot support a verdict (no events, or none that is a page-cache operation) — never
+ * clean; `findings` when there are any; `clean` otherwise. The counts say how far the
+ * verdict can be trusted.
+ */
+export interface ReplayVerdict {
+  status: 'clean' | 'findings' | 'inconclusive';
+  /** Why no verdict could be reached (empty unless inconclusive). */
+  inconclusive: string[];
+  certain: number;
+  uncertain: number;
+  /** Known events replay could not use: findings on what they may have changed are uncertain. */
+  unusableEvents: number;
+  gaps: number;
+  lostEvents: number;
+  /** Groups of events on several CPUs that print one timestamp (their order was searched). */
+  tiedGroups: number;
 }
 
 export interface ReplayTraceInfo {
@@ -118,6 +143,7 @@ export interface ReplayTraceInfo {
 }
 
 export interface ReplayResult {
+  verdict: ReplayVerdict;
   findings: Finding[];
   stats: ReplayStats;
   trace: ReplayTraceInfo;

@@ -12,14 +12,16 @@ function sort(recs: Rec[], window: number): { out: Rec[]; late: number } {
   return { out, late: b.late };
 }
 
-describe('ReorderBuffer: timestamp, then CPU, then input order', () => {
-  it('merges per-CPU streams by timestamp, ties by CPU, and keeps each CPU in input order', () => {
+describe('ReorderBuffer: timestamp, then input order', () => {
+  it('merges per-CPU streams by timestamp, keeps ties in input order, and keeps each CPU in input order', () => {
     const recs: Rec[] = [
       { ts: 5n, cpu: 1, seq: 0 }, { ts: 3n, cpu: 0, seq: 1 }, { ts: 5n, cpu: 0, seq: 2 }, { ts: 4n, cpu: 1, seq: 3 },
     ];
-    // CPU 1 printed 5 before 4: its order stands, so its 4 comes after the 5s and is late
+    // CPU 1 printed 5 before 4: its order stands, so its 4 comes right after its own 5 and
+    // is late; the 5s keep the order the trace printed them in (not CPU order: replay
+    // searches the orders of such ties, ties.ts)
     const { out, late } = sort(recs, 10);
-    expect(out.map((r) => r.seq)).toEqual([1, 2, 0, 3]);
+    expect(out.map((r) => r.seq)).toEqual([1, 0, 3, 2]);
     expect(late).toBe(1);
   });
 
@@ -50,7 +52,7 @@ describe('ReorderBuffer: timestamp, then CPU, then input order', () => {
         expect(late).toBe(0);
         for (let i = 1; i < out.length; i++) {
           const a = out[i - 1]!; const b = out[i]!;
-          expect(a.ts < b.ts || (a.ts === b.ts && a.cpu <= b.cpu)).toBe(true);
+          expect(a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq)).toBe(true);
         }
       },
     ));
@@ -78,7 +80,7 @@ describe('ReorderBuffer keeps its order when its ring wraps and grows', () => {
     };
     for (const r of recs) {
       let j = buf.length - 1;
-      while (j >= 0 && buf[j]!.cpu !== r.cpu && (r.ts < buf[j]!.ts || (r.ts === buf[j]!.ts && r.cpu < buf[j]!.cpu))) j--;
+      while (j >= 0 && buf[j]!.cpu !== r.cpu && r.ts < buf[j]!.ts) j--;
       buf.splice(j + 1, 0, r);
       if (buf.length > window) pop();
     }

@@ -160,9 +160,39 @@ describe('certainty', () => {
     expect(r.findings[0]!.explanation).toContain('t.txt:6');
   });
 
-  it('a gap on a CPU the finding does not involve, or before the sync point, does not', async () => {
+  it('a gap on a CPU the finding does not involve, or that ends before the sync point, does not', async () => {
     expect((await run([race[0]!, race[1]!, 'CPU:3 [LOST 4 EVENTS]', race[2]!])).findings[0]!.certainty).toBe('certain');
-    expect((await run(['CPU:1 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
+    // CPU 0 lost events before its add: they ran before the page's state became known
+    expect((await run(['CPU:0 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
+  });
+
+  it('a gap lasts until its CPU\'s next event: events lost before the trace\'s first line may still have run after the sync point', async () => {
+    // CPU 1 shows nothing before its removal, so the lost events may lie anywhere before it:
+    // after the map, say, unmapping the page (each CPU's ring buffer wraps on its own)
+    const r = await run(['CPU:1 [LOST 4 EVENTS]', ...race]);
+    expect(r.findings[0]!.certainty).toBe('uncertain');
+  });
+
+  it('per fact: a removal after the lost events re-establishes that the page left the cache, a mapcount does not', async () => {
+    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
+    // CPU 1 lost events, then removed the page; CPU 0 maps it afterwards: orphan, certain
+    const removedAfterGap = await run([
+      line('reader-10', 0, '1.000001', add(0x10)),
+      'CPU:1 [LOST 4 EVENTS]',
+      line('w-20', 1, '1.000003', del(0x10)),
+      line('mapper-11', 0, '1.000005', setPte(0x10)),
+    ]);
+    expect(removedAfterGap.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+    // CPU 0 lost events after the removal, then an event carries the page's mapcount: the
+    // mapcount says nothing about whether the lost events re-added the pfn to the cache
+    const mapcountAfterGap = await run([
+      line('reader-10', 0, '1.000001', add(0x10)),
+      line('w-20', 1, '1.000003', del(0x10)),
+      'CPU:0 [LOST 4 EVENTS]',
+      line('mapper-11', 0, '1.000005', `${rmapAdd(0x10)} mapcount=-1`),
+    ]);
+    expect(mapcountAfterGap.findings.map((f) => f.certainty)).toEqual(mapcountAfterGap.findings.map(() => 'uncertain'));
+    expect(mapcountAfterGap.findings.some((f) => f.rule === 'orphan-page-mapped')).toBe(true);
   });
 
   it('an event later than the reorder window is replayed in arrival order, counted, and makes its CPU uncertain', async () => {

@@ -1,5 +1,10 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
-import type { FindingEntry } from '@kreplay/diff';
+import type { DiffResult, FindingEntry } from '@kreplay/diff';
+
+/** The diff's verdict in one word, as every format prints it. */
+export function verdictWord(d: Pick<DiffResult, 'verdict'>): string {
+  return d.verdict === 'inconclusive' ? 'INCONCLUSIVE' : d.verdict === 'regression' ? 'REGRESSION' : 'no regression';
+}
 
 export function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);

@@ -5,7 +5,7 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { fmtChange, where } from './diff-fmt.js';
+import { fmtChange, verdictWord, where } from './diff-fmt.js';
 import { escapeXml } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -27,7 +27,7 @@ export function diffToJunit(d: DiffResult): string {
   for (const [state, entries] of groups) {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
-      const body = escapeXml(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.summary}`).join('\n')}`);
+      const body = escapeXml(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`);
       if (state === 'new' && failing(d, e)) {
         failures++;
         cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`);
@@ -44,11 +44,19 @@ export function diffToJunit(d: DiffResult): string {
       ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
       : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`);
   }
+  // a side that saw nothing is an error of the run, never a pass
+  const errors = d.verdict === 'inconclusive' ? 1 : 0;
+  if (errors) cases.unshift(`    <testcase classname="kreplay.diff" name="verdict: both sides have runs to compare">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${d.inconclusive[0] ?? ''}`)}">${escapeXml(d.inconclusive.join('\n'))}</error>\n    </testcase>`);
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
+  const props = [['verdict', d.verdict], ['baseUnusableEvents', d.base.unusableEvents], ['patchedUnusableEvents', d.patched.unusableEvents]]
+    .map(([k, v]) => `      <property name="${k}" value="${escapeXml(String(v))}"/>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="kreplay diff" tests="${cases.length}" failures="${failures}">`,
-    `  <testsuite name="kreplay diff ${escapeXml(d.base.label)} vs ${escapeXml(d.patched.label)}" tests="${cases.length}" failures="${failures}">`,
+    `<testsuites name="kreplay diff" tests="${cases.length}" failures="${failures}" errors="${errors}">`,
+    `  <testsuite name="kreplay diff ${escapeXml(d.base.label)} vs ${escapeXml(d.patched.label)}" tests="${cases.length}" failures="${failures}" errors="${errors}">`,
+    '    <properties>',
+    ...props,
+    '    </properties>',
     ...cases,
     '  </testsuite>',
     '</testsuites>',
@@ -73,7 +81,7 @@ export function diffToSarif(d: DiffResult): string {
       })),
       relatedLocations: e.example.events.slice(1).map((c, i) => ({
         id: i + 1,
-        message: { text: c.summary || `${c.comm}-${c.pid}` },
+        message: { text: c.text?.trim() || c.summary || `${c.comm}-${c.pid}` },
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
       })),
       partialFingerprints: { 'kreplayFinding/v1': e.key },
@@ -96,7 +104,12 @@ export function diffToSarif(d: DiffResult): string {
     version: '2.1.0',
     runs: [{
       tool: { driver: { name: 'kreplay diff', informationUri: 'https://github.com/kreplay/kreplay', rules: [...rules.values()] } },
+      invocations: [{
+        executionSuccessful: d.verdict !== 'inconclusive',
+        ...(d.verdict === 'inconclusive' ? { toolExecutionNotifications: d.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) } : {}),
+      }],
       results,
+      properties: { verdict: d.verdict, baseUnusableEvents: d.base.unusableEvents, patchedUnusableEvents: d.patched.unusableEvents },
     }],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
@@ -114,7 +127,9 @@ export function diffToGithub(d: DiffResult): string {
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(`::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
   }
+  for (const why of d.inconclusive) lines.push(`::error title=kreplay diff inconclusive::${escapeData(why)}`);
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
-  lines.push(`::notice title=kreplay diff::${escapeData(`${d.regression ? 'REGRESSION' : 'no regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings`)}`);
+  const unusable = d.base.unusableEvents + d.patched.unusableEvents;
+  lines.push(`::notice title=kreplay diff::${escapeData(`${verdictWord(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,15 +1,19 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import { fmtChange, fmtRate, pad, where } from './diff-fmt.js';
+import { fmtChange, fmtRate, pad, verdictWord, where } from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
-  return `${runs} (${fmtNs(s.durationNs)} of trace, ${s.events} events${s.gaps ? `, ${s.gaps} gaps` : ''})`;
+  const left = s.inconclusiveRuns.length ? `, ${s.inconclusiveRuns.length} run(s) left out` : '';
+  return `${runs} (${fmtNs(s.durationNs)} of trace, ${s.events} events${s.gaps ? `, ${s.gaps} gaps` : ''}${s.unusableEvents ? `, ${s.unusableEvents} unusable events` : ''}${left})`;
 }
 
+/** Cited lines: the trace's own text where replay read it again. */
 export function citeLines(f: Finding, indent: string): string[] {
-  return f.events.map((e) => `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`);
+  return f.events.map((e) => (e.text !== undefined
+    ? `${indent}${e.source}:${e.line}  ${e.text.trim()}`
+    : `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`));
 }
 
 function counts(e: FindingEntry): string {
@@ -38,8 +42,12 @@ export function diffToText(d: DiffResult): string {
   out.push(`  patched: ${side(d.patched)}`);
   for (const w of d.warnings) out.push(`  warning: ${w}`);
   out.push('');
-  if (d.regression) {
-    out.push(`REGRESSION (${d.reasons.length} reason${d.reasons.length === 1 ? '' : 's'}):`);
+  if (d.verdict === 'inconclusive') {
+    out.push(`${verdictWord(d)}: nothing to compare, so no verdict (not a pass):`);
+    for (const r of d.inconclusive) out.push(`  - ${r}`);
+    if (d.reasons.length) out.push('  the patched side alone shows:', ...d.reasons.map((r) => `  - ${r}`));
+  } else if (d.regression) {
+    out.push(`${verdictWord(d)} (${d.reasons.length} reason${d.reasons.length === 1 ? '' : 's'}):`);
     for (const r of d.reasons) out.push(`  - ${r}`);
   } else {
     out.push(`no regression (fail-on ${d.failOn}${d.thresholds.length ? `, ${d.thresholds.length} threshold(s) held` : ''})`);

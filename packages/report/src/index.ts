@@ -12,7 +12,7 @@ import { formatKcidb } from './kernel-ci/kcidb.js';
 import { formatKtap } from './kernel-ci/ktap.js';
 import { replayTests } from './kernel-ci/runs.js';
 
-export { formatText } from './text.js';
+export { formatText, citedLine } from './text.js';
 export { formatJunit, REPLAY_RULES } from './junit.js';
 export { formatSarif, sarifLog } from './sarif.js';
 export { formatGithub, escapeData, escapeProperty } from './github.js';

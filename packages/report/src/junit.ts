@@ -7,13 +7,14 @@
 import type { Finding, RuleId } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { RULE_HELP, reaches } from './rules.js';
+import { citedLine } from './text.js';
 import { escapeXml, findingLine, findingTask, seconds, type RenderOptions } from './util.js';
 
 /** The rules a trace replay judges (explore-only rules have no testcase here). */
 export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent'];
 
 function body(f: Finding): string {
-  const cited = f.events.map((e) => `  ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`);
+  const cited = f.events.map((e) => `  ${citedLine(e)}`);
   return [`${f.severity} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}`, f.explanation, 'cited:', ...cited].join('\n');
 }
 
@@ -37,10 +38,23 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
     cases.push(inner.length ? `${open}\n${inner.join('\n')}\n    </testcase>` : `${open}</testcase>`);
   }
   const timeAttr = opts.timing === false ? '' : ` time="${(r.stats.ms / 1000).toFixed(3)}"`;
+  const v = r.verdict;
+  // a trace that saw nothing is an error of the run, not a pass: one testcase says so
+  const errors = v.status === 'inconclusive' ? 1 : 0;
+  if (errors) {
+    const why = v.inconclusive.join('\n');
+    cases.unshift(`    <testcase classname="kreplay.replay.${escapeXml(source)}" name="verdict: the trace shows page-cache operations to judge" file="${escapeXml(source)}">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${v.inconclusive[0] ?? ''}`)}">${escapeXml(why)}</error>\n    </testcase>`);
+  }
+  const tests = REPLAY_RULES.length + errors;
+  const props = [['verdict', v.status], ['certain', v.certain], ['uncertain', v.uncertain], ['unusableEvents', v.unusableEvents], ['gaps', v.gaps], ['tiedTimestamps', v.tiedGroups]]
+    .map(([k, x]) => `      <property name="${k}" value="${escapeXml(String(x))}"/>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="kreplay replay" tests="${REPLAY_RULES.length}" failures="${failures}" errors="0"${timeAttr}>`,
-    `  <testsuite name="kreplay replay ${escapeXml(source)}" tests="${REPLAY_RULES.length}" failures="${failures}" errors="0" skipped="0"${timeAttr}>`,
+    `<testsuites name="kreplay replay" tests="${tests}" failures="${failures}" errors="${errors}"${timeAttr}>`,
+    `  <testsuite name="kreplay replay ${escapeXml(source)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0"${timeAttr}>`,
+    '    <properties>',
+    ...props,
+    '    </properties>',
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -5,6 +5,7 @@
  * (replaying, diffing, reading the events around a finding) is @kreplay/pipeline's.
  */
 export { diffToText } from './diff-text.js';
+export { verdictWord } from './diff-fmt.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
 export { triageSection, type TriageView, type TriageSplatView } from './html/triage.js';

@@ -27,8 +27,8 @@ function result(f: Finding, source: string) {
     }],
     relatedLocations: f.events.map((e, i) => ({
       id: i + 1,
-      physicalLocation: { artifactLocation: { uri: e.source }, region: { startLine: e.line } },
-      message: { text: `${e.comm}-${e.pid} on CPU ${e.cpu}: ${e.summary}` },
+      physicalLocation: { artifactLocation: { uri: e.source }, region: { startLine: e.line, ...(e.text !== undefined ? { snippet: { text: e.text } } : {}) } },
+      message: { text: e.text !== undefined ? e.text.trim() : `${e.comm}-${e.pid} on CPU ${e.cpu}: ${e.summary}` },
     })),
     partialFingerprints: { 'kreplayPage/v1': `${f.rule}:${f.file ?? '-'}:${f.index ?? '-'}` },
     properties: {
@@ -56,9 +56,14 @@ export function sarifLog(r: ReplayResult, _opts: RenderOptions = {}) {
           })),
         },
       },
+      // a trace that saw nothing did not run to a verdict: the invocation says so
+      invocations: [{
+        executionSuccessful: r.verdict.status !== 'inconclusive',
+        ...(r.verdict.status === 'inconclusive' ? { toolExecutionNotifications: r.verdict.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) } : {}),
+      }],
       artifacts: [{ location: { uri: source } }],
       results: r.findings.filter((f) => REPLAY_RULES.includes(f.rule)).map((f) => result(f, source)),
-      properties: { kernel: r.trace.kernel, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
+      properties: { kernel: r.trace.kernel, verdict: r.verdict, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
     }],
   };
 }

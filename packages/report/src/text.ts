@@ -9,13 +9,24 @@ import { findingTask, plural, seconds, type RenderOptions } from './util.js';
 
 function summaryLine(r: ReplayResult): string {
   const f = r.findings;
+  const v = r.verdict;
   const by = (sev: string) => f.filter((x) => x.severity === sev).length;
   const uncertain = f.filter((x) => x.certainty === 'uncertain').length;
   const parts = [plural(by('error'), 'error'), plural(by('warning'), 'warning')];
   if (by('note')) parts.push(plural(by('note'), 'note'));
-  const verdict = f.length === 0 ? 'no findings' : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
+  const verdict = v.status === 'inconclusive' ? `INCONCLUSIVE: ${v.inconclusive.join('; ')}`
+    : f.length === 0 ? 'no findings' : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
   const s = r.stats;
-  return `${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.pages, 'page')}, ${plural(s.gaps, 'gap')} — ${verdict}`;
+  const doubts = [
+    ...(v.unusableEvents ? [plural(v.unusableEvents, 'unusable event')] : []),
+    ...(v.tiedGroups ? [plural(v.tiedGroups, 'tied timestamp')] : []),
+  ];
+  return `${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.pages, 'page')}, ${plural(s.gaps, 'gap')}${doubts.map((d) => `, ${d}`).join('')} — ${verdict}`;
+}
+
+/** A cited line: the trace's own text when replay could read it again, else the event in a few words. */
+export function citedLine(e: Finding['events'][number]): string {
+  return e.text !== undefined ? `${e.source}:${e.line}  ${e.text.trim()}` : `${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`;
 }
 
 function findingText(f: Finding, i: number): string {
@@ -25,7 +36,7 @@ function findingText(f: Finding, i: number): string {
     `    ${f.explanation}`,
     '    cited:',
   ];
-  for (const e of f.events) lines.push(`      ${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`);
+  for (const e of f.events) lines.push(`      ${citedLine(e)}`);
   return lines.join('\n');
 }
 
@@ -52,6 +63,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
     `  events used: ${count(s.usedEvents)}`,
     `  events unknown (passed through): ${s.unknownEvents}${s.unknownEvents ? ` — ${count(s.unknownByEvent)}` : ''}`,
     `  events unusable: ${count(s.unusableEvents)}`,
+    `  tied timestamps: ${s.ties.groups} groups on several CPUs, ${s.ties.searched} sets searched (${s.ties.orders} orders), ${s.ties.unsearched} beyond the search bound, ${s.ties.cleanOrderChosen} replayed in a clean order, ${s.ties.uncertainFindings} findings uncertain`,
     `  adopted mid-life: ${s.adopted.pages} pages, ${s.adopted.mappings} mappings, ${s.adopted.calls} returns without entry, ${s.adopted.reused} pfns reused by untraced caches, ${s.adopted.unseenUnmaps} PTEs of removed pages gone unseen`,
     `  nested probes merged: ${s.nestedDuplicates}; mapcount resyncs: ${s.mapcountResyncs}; invalidates not judged: ${s.uncheckedInvalidates}`,
   ];

@@ -29,6 +29,21 @@ describe('report formats', () => {
     }
   });
 
+  it('the verdict and the count of unusable events are in every format, not only a trailing warning', async () => {
+    // the second add's order is unreadable: a known event replay cannot use
+    const text = ['# tracer: nop', '#',
+      '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
+      '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0 extra'].join('\n');
+    const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
+    expect(r.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
+    const out = (format: (typeof REPLAY_FORMATS)[number]) => renderReplay({ ...r, warnings: [] }, format, { timing: false });
+    expect(out('text')).toMatch(/1 unusable event — no findings/);
+    expect(JSON.parse(out('json')).verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
+    expect(JSON.parse(out('sarif')).runs[0].properties.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
+    expect(out('junit')).toContain('<property name="unusableEvents" value="1"/>');
+    expect(out('github')).toMatch(/::notice .*: clean: .*1 unusable events/);
+  });
+
   it('junit and sarif stay well-formed whatever the explanation holds', async () => {
     const r = withFinding(await result(), { rule: 'orphan-page-mapped', severity: 'error', message: 'a < b & "c"', explanation: 'x]]>y\u0001z' });
     const xml = renderReplay(r, 'junit');
@@ -77,5 +92,23 @@ describe('the diff JUnit', () => {
     expect(xml).toContain('bell \\x07');
     // eslint-disable-next-line no-control-regex -- no character XML 1.0 forbids
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+  });
+});
+
+describe('the diff verdict in every format', () => {
+  it('an inconclusive diff says so in text, json, junit, sarif and github, with each side\'s unusable events', async () => {
+    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
+    const run = (source: string, events: number, unusableEvents: number) => ({
+      source, findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, unusableEvents,
+      stats: { events, ops: events, gaps: 0, unknown: 0 }, inconclusive: events ? [] : ['the trace holds no events'],
+    });
+    const d = diffRuns([run('b', 5, 2)], [run('p', 0, 0)]);
+    expect(d.verdict).toBe('inconclusive');
+    expect(diffToText(d)).toContain('INCONCLUSIVE');
+    expect(JSON.parse(diffToJson(d))).toMatchObject({ verdict: 'inconclusive', base: { unusableEvents: 2 } });
+    expect(diffToJunit(d)).toMatch(/name="verdict" value="inconclusive"[\s\S]*name="baseUnusableEvents" value="2"/);
+    expect(JSON.parse(diffToSarif(d)).runs[0].properties).toMatchObject({ verdict: 'inconclusive', baseUnusableEvents: 2 });
+    expect(diffToGithub(d)).toMatch(/inconclusive/i);
   });
 });

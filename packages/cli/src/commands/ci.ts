@@ -2,13 +2,14 @@ import { Flags } from '@oclif/core';
 import { relative, resolve } from 'node:path';
 import { captureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
 import { parseShard } from '@kreplay/core';
+import { verdictWord } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 
 export default class Ci extends KreplayCommand {
   static override summary = 'Capture → replay → diff → reports for a base and a patched kernel, from one config file';
   static override description = `Reads kreplay.config.json (zod-validated; see kreplay.config.example.json and docs/ci.md): the base and patched kernels to capture from (Debian's packaged kernel or a bzImage) or traces already captured, the capture profile and workloads, runs per side, replay choices and thresholds. For each workload it captures both sides (when kernels are given), replays every run, diffs them and writes every report into the output folder: <workload>/diff.txt, diff.json, diff.junit.xml, diff.sarif, diff.github.txt, report.html (and perfetto-*.json when asked), plus summary.txt and summary.json.
 
-Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). Exit 1 when any workload regressed, 0 when none did, 2 for a bad config, 3 when capture cannot run on this machine.`;
+Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations) and none regressed, 3 when capture cannot run on this machine.`;
 
   static override examples = [
     '<%= config.bin %> ci --config kreplay.config.json',
@@ -41,7 +42,7 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };
     const onGroup = (g: CiGroupResult) => {
-      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${g.regression ? 'REGRESSION' : 'no regression'} (${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged)\n`);
+      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g)} (${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged)\n`);
     };
     let result;
     try {
@@ -53,6 +54,6 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
     this.out(ciSummaryText(result).trimEnd());
     const rel = relative(process.cwd(), result.output);
     this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
-    this.exit(result.regression ? EXIT.findings : EXIT.clean);
+    this.exit(result.verdict === 'regression' ? EXIT.findings : result.verdict === 'inconclusive' ? EXIT.input : EXIT.clean);
   }
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
-import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText } from '@kreplay/report';
+import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, verdictWord } from '@kreplay/report';
 import { FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -15,7 +15,7 @@ export default class Diff extends KreplayCommand {
 
 Findings are matched by rule and page-cache page (file, index), never by timestamp or pfn, and reported new / fixed / unchanged. Behaviour is compared per operation kind as counts and rates per second of trace; latencies (fault, invalidate, truncate entry→return) as p50/p90/p99/max with a significance note: too few samples (under 20 per side) cannot tell; otherwise a two-sided Mann-Whitney U test at p < 0.01 (deterministic, no random draws), and with several runs per side a shift counts only when every run's p50 agrees (samples of one run move together). Workload results (and the kernel log's WARN/BUG lines) come from each trace's meta.json. Details: docs/diff.md.
 
-Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-regression), 0 otherwise, 2 on bad input.`;
+Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-regression), 0 otherwise, 2 on bad input — and 2 when the diff is inconclusive (a side with no run that saw page-cache operations), after writing the output.`;
 
   static override examples = [
     '<%= config.bin %> diff traces/pair-filemap-recheck/base/odirect-race traces/pair-filemap-recheck/patched/odirect-race',
@@ -73,10 +73,11 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     const text = render[flags.format as (typeof FORMATS)[number]](result);
     if (flags.out) {
       await writeFile(flags.out, text);
-      this.note(`${result.regression ? 'REGRESSION' : 'no regression'}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
+      this.note(`${verdictWord(result)}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
+      for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
     } else {
       process.stdout.write(text);
     }
-    this.exit(result.regression ? EXIT.findings : EXIT.clean);
+    this.exit(result.verdict === 'inconclusive' ? EXIT.input : result.regression ? EXIT.findings : EXIT.clean);
   }
 }

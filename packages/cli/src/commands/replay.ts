@@ -19,7 +19,7 @@ Each finding cites the trace lines it rests on and names the racing tasks and CP
 
 The adapter: --kernel auto (default) takes explorer traces by their "# kreplay: explore" header, else the kernel release in the trace's meta.json (found as <trace>.meta.json or meta.json beside it), else linux-6.1. What each probe means comes from kernel-configs/probes/<kernel>.yaml, overridden by meta.json's probes section and by --probes FILE. struct page pointers become pfns with the vmemmap base from --vmemmap-base or meta.json.
 
-Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/replay.md.`;
+Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 when the trace is inconclusive (no events, or none that is a page-cache operation), after writing the output, whatever --fail-on says. See docs/replay.md.`;
 
   static override examples = [
     '<%= config.bin %> replay traces/odirect-race/trace.txt.gz',
@@ -77,6 +77,11 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
       await writeStdout(text);
     }
     if (format !== 'text' || flags.out) for (const w of result.warnings) this.note(`warning: ${w}`);
+    if (result.verdict.status === 'inconclusive') {
+      // a trace that saw nothing is never a pass, whatever --fail-on says (docs/exit-codes.md)
+      if (format !== 'text' || flags.out) for (const why of result.verdict.inconclusive) this.note(`inconclusive: ${why}`);
+      this.exit(EXIT.input);
+    }
     this.exit(failing(result.findings, failOn) ? EXIT.findings : EXIT.clean);
   }
 }

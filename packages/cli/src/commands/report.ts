@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
-import { reportToHtml } from '@kreplay/report';
+import { reportToHtml, verdictWord } from '@kreplay/report';
 import { FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -82,6 +82,6 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     for (const f of perfetto?.files ?? []) this.note(`wrote ${f}`);
     await writeFile(flags.html, reportToHtml(model));
     const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
-    this.note(`wrote ${flags.html}: ${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${model.diff.regression ? 'REGRESSION' : 'no regression'}` : ''}`);
+    this.note(`wrote ${flags.html}: ${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${verdictWord(model.diff)}` : ''}`);
   }
 }

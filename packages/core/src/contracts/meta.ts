@@ -48,6 +48,8 @@ export const MetaJsonSchema = z.looseObject({
       /** The counters the workload printed in its result line. */
       result: Counters.optional(),
       testFile: z.looseObject({ dev: z.string(), ino: z.union([z.number().int(), z.string()]) }).optional(),
+      /** The workload's exit code in the guest (null: unknown); not 0 means the run failed. */
+      exitCode: z.number().int().nullable().optional(),
     }),
   ]).optional(),
   buffer: z.looseObject({ clock: z.string().optional(), lost: z.number().int().nonnegative().optional() }).optional(),

@@ -6,11 +6,20 @@ import type { TraceEvent } from '@kreplay/core';
 import type { MmOp } from '@kreplay/core';
 
 /**
- * What `lift` makes of an event: the op; `null` when the adapter does not know the event
- * (sched, irq, ...: passed through and counted); or a string saying why a known event
- * could not be used (a required field missing).
+ * A known event that could not be used (a required field missing or unreadable): why, and
+ * the pages it names when its pfn (and, for a folio, its order) could be read — findings on
+ * those pages become uncertain; without them, findings on every page its CPU touches do.
  */
-export type Lifted = MmOp | null | string;
+export interface Unusable {
+  unusable: string;
+  pfns?: bigint[];
+}
+
+/**
+ * What `lift` makes of an event: the op; `null` when the adapter does not know the event
+ * (sched, irq, ...: passed through and counted); or why a known event could not be used.
+ */
+export type Lifted = MmOp | null | Unusable;
 
 export interface Adapter {
   /** `linux-6.1`, `explore`, ... */

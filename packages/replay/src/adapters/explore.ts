@@ -8,7 +8,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { decodeMarker, exploreTraceFormat } from '@kreplay/core';
 import type { Adapter, Lifted } from './adapter.js';
-import { FileRefs, makeOp, type Values } from './probe-adapter.js';
+import { FileRefs, makeOp, subpages, type Values } from './probe-adapter.js';
 import { hexDigits, toDev, toInt } from '../fields.js';
 
 /** The conversions the contract's marker keys use, by their probe-map names. */
@@ -34,14 +34,18 @@ export class ExploreAdapter implements Adapter {
     const buf = ev.fields.buf;
     if (typeof buf !== 'string') return null;
     const m = decodeMarker(buf);
-    if (m === null || typeof m === 'string') return m;
+    if (m === null) return m;
+    if (typeof m === 'string') return { unusable: m };
     if (m.op === 'step') return { kind: 'marker', text: m.label, event: ev };
     const values: Values = {};
     for (const { key, target, as, raw } of m.values) {
       const v = READ[as]!(raw);
-      if (v === undefined) return `${key}=${raw} is not readable`;
+      if (v === undefined) return { unusable: `${key}=${raw} is not readable` };
       values[target] = v;
     }
-    return makeOp(m.op, m.fn, values, ev, this.files);
+    const made = makeOp(m.op, m.fn, values, ev, this.files);
+    if (typeof made !== 'string') return made;
+    const pfn = typeof values.pfn === 'string' ? undefined : values.pfn;
+    return pfn === undefined ? { unusable: made } : { unusable: made, pfns: subpages(BigInt(pfn), 0) };
   }
 }

@@ -11,7 +11,7 @@
 import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/core';
 import { InputError } from '@kreplay/core';
 import type { FieldSpec, FileRef, InvalidateFn, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
-import type { Adapter, Lifted } from './adapter.js';
+import type { Adapter, Lifted, Unusable } from './adapter.js';
 import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 
 type Target = keyof ProbeMeaning['args'];
@@ -113,6 +113,19 @@ export class ProbeMapAdapter implements Adapter {
     // the op's is the number of PTEs after the change, as the model counts
     const mapcountAfter = op === 'pte_map' ? 2 : op === 'pte_unmap' ? 0 : undefined;
     const v = emptyValues();
+    const pfnArg = args.find((a) => a.target === 'pfn');
+    const orderArg = args.find((a) => a.target === 'order');
+    // the pages an unusable event names, when its pfn (and order) can be read
+    const unusable = (reason: string, ev: TraceEvent): Unusable => {
+      const rawOf = (a: Arg | undefined) => (a ? [a.field, ...(a.alt ?? [])].map((f) => ev.fields[f]).find((x) => x !== undefined) : undefined);
+      const read = (a: Arg | undefined) => {
+        const raw = rawOf(a);
+        return raw === undefined ? undefined : a!.read(raw, ev);
+      };
+      const pfn = toBig(read(pfnArg));
+      const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
+      return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
+    };
     return (ev) => {
       for (const a of args) {
         let field = a.field;
@@ -122,11 +135,12 @@ export class ProbeMapAdapter implements Adapter {
         }
         if (raw === undefined) { v[a.target] = undefined; continue; }
         const conv = a.read(raw, ev);
-        if (conv === undefined) return `${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
+        if (conv === undefined) return unusable(`${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`, ev);
         v[a.target] = conv;
       }
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
-      return makeOp(op, fn, v, ev, this.files);
+      const made = makeOp(op, fn, v, ev, this.files);
+      return typeof made === 'string' ? unusable(made, ev) : made;
     };
   }
 
@@ -161,6 +175,14 @@ export class ProbeMapAdapter implements Adapter {
       }
     }
   }
+}
+
+/** The pfns of a folio of 2^order pages (order capped as replay caps it). */
+export function subpages(pfn: bigint, order: number): bigint[] {
+  const n = 1 << Math.min(Math.max(order, 0), 10);
+  const out: bigint[] = [];
+  for (let j = 0; j < n; j++) out.push(pfn + BigInt(j));
+  return out;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
+import { seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
 import type { FindingWindow } from './window.js';
 import { esc, histogramSvg, timelineSvg } from './svg.js';
@@ -75,15 +76,18 @@ function table(head: string[], rows: string[][], numeric: number[] = []): string
 function summary(m: ReportModel): string {
   const rows = m.runs.map((r) => {
     const bySev = (s: string) => r.run.findings.filter((f) => f.severity === s).length;
-    return [esc(r.side ?? '—'), esc(r.label), String(r.run.stats.events), fmtNs(r.run.durationNs), String(r.run.stats.gaps), String(bySev('error')), String(bySev('warning'))];
+    return [esc(r.side ?? '—'), esc(r.label), String(r.run.stats.events), fmtNs(r.run.durationNs), String(r.run.stats.gaps), String(r.run.unusableEvents ?? 0), String(bySev('error')), String(bySev('warning')),
+      r.run.inconclusive?.length ? `<b>inconclusive</b> <span class="muted">${esc(r.run.inconclusive.join('; '))}</span>` : ''];
   });
-  let html = table(['side', 'input', 'events', 'trace span', 'gaps', 'errors', 'warnings'], rows, [2, 3, 4, 5, 6]);
+  let html = table(['side', 'input', 'events', 'trace span', 'gaps', 'unusable events', 'errors', 'warnings', 'verdict'], rows, [2, 3, 4, 5, 6, 7]);
   if (m.diff) {
     const d = m.diff;
-    html = `<div class="verdict ${d.regression ? 'bad' : 'good'}">${d.regression ? 'REGRESSION' : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${d.reasons.length ? `<ul>${d.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}</div>\n${html}`;
+    const why = d.verdict === 'inconclusive' ? d.inconclusive : d.reasons;
+    html = `<div class="verdict ${d.verdict === 'no-regression' ? 'good' : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${why.length ? `<ul>${why.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : ''}</div>\n${html}`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
-    html = `<div class="verdict ${total ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)</div>\n${html}`;
+    const blind = m.runs.filter((r) => r.run.inconclusive?.length).length;
+    html = `<div class="verdict ${total || blind ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}</div>\n${html}`;
   }
   const warnings = m.diff?.warnings.length ? `<ul class="warnings">${m.diff.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>\n` : '';
   return `<section id="summary"><h2>Summary</h2>\n${warnings}${html}</section>`;
@@ -130,7 +134,7 @@ function diffTables(d: DiffResult): string {
 function findingHtml(id: string, c: FindingClass, state: string | undefined, extra = ''): string {
   const f = c.finding;
   const w = c.window;
-  const cites = f.events.map((e) => `<li>${esc(`${e.source}:${e.line}`)}${e.comm ? `  ${esc(`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`)}` : ''}${e.summary ? `  ${esc(e.summary)}` : ''}</li>`).join('\n');
+  const cites = f.events.map((e) => `<li>${esc(`${e.source}:${e.line}`)}${e.text !== undefined ? `  ${esc(e.text.trim())}` : `${e.comm ? `  ${esc(`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`)}` : ''}  ${esc(seconds(e.ts))}${e.summary ? `  ${esc(e.summary)}` : ''}`}</li>`).join('\n');
   const title = `${f.rule}${f.file !== undefined ? ` on ${f.file}` : ''}${f.index !== undefined ? ` index ${f.index}` : ''}`;
   const timeline = w
     ? `<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`)}<figcaption>Events around the finding, one lane per CPU; racing tasks in colour, numbered circles are the cited lines above${w.events.some((e) => e.phase === 'gap') ? '; dark dashed bars mark lost events on that CPU, why the finding may be uncertain' : ''}${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`

@@ -15,7 +15,7 @@ function findingLines(f: Finding, prefix = ''): string[] {
   return [
     `${prefix}${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${page}: ${f.message}`,
     ...lines(f.explanation).map((l) => `  ${l}`),
-    ...f.events.map((e) => `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`),
+    ...f.events.map((e) => (e.text !== undefined ? `  cited ${e.source}:${e.line} ${e.text.trim()}` : `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`)),
   ];
 }
 
@@ -44,6 +44,8 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
   const diagnostics = [
     `trace ${r.trace.source}: ${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.gaps, 'gap')}${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`,
     `adapter ${r.trace.kernel} (${r.trace.kernelReason})`,
+    `verdict ${r.verdict.status}: ${r.verdict.certain} certain, ${r.verdict.uncertain} uncertain, ${plural(r.verdict.unusableEvents, 'unusable event')}, ${plural(r.verdict.tiedGroups, 'tied timestamp group')}`,
+    ...r.verdict.inconclusive.map((w) => `inconclusive: ${w}`),
     ...r.warnings.map((w) => `warning: ${w}`),
   ];
   const files = r.trace.source === '-' ? [] : [r.trace.source];
@@ -121,6 +123,11 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     children,
     files: [...(opts.files ?? d.patched.runs)],
   };
+  if (d.verdict === 'inconclusive') {
+    // no verdict is never a pass (as replay's MISS when nothing was replayed)
+    top.status = 'MISS';
+    top.reason = `inconclusive: ${d.inconclusive.join('; ')}`;
+  }
   return {
     tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
     header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${d.regression ? 'REGRESSION' : 'no regression'} (fail on ${d.failOn})`],
@@ -179,8 +186,10 @@ export interface CiSummary {
   patched: string;
   groups: ReadonlyArray<{
     name: string;
+    verdict?: string;
     regression: boolean;
     reasons: readonly string[];
+    inconclusive?: readonly string[];
     findings: { new: number; fixed: number; unchanged: number };
     /** Relative to the output folder. */
     files: readonly string[];
@@ -204,8 +213,9 @@ export function ciTests(c: CiSummary): TestRun {
     tests: c.groups.map((g) => ({
       build: 1,
       name: testName(g.name),
-      status: g.regression ? 'FAIL' : 'PASS',
-      diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`)],
+      status: g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : 'PASS',
+      ...(!g.regression && g.verdict === 'inconclusive' ? { reason: `inconclusive: ${(g.inconclusive ?? []).join('; ')}` } : {}),
+      diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
       files: order(g.files),
     })),
   };

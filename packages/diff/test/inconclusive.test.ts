@@ -1,0 +1,76 @@
+/**
+ * A side that saw nothing never passes (issue 12): runs with no events, no page-cache
+ * operation or a failed workload take no part, a side left with none makes the diff
+ * inconclusive; a folder holding a trace and runs below it is refused, not half read.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Finding } from '@kreplay/core';
+import { diffRuns } from '../src/diff.js';
+import { expandInputs } from '../src/inputs.js';
+import { emptyCounts } from '../src/metrics.js';
+import { runFromReplay } from '../src/run.js';
+import type { RunData } from '../src/types.js';
+
+function run(source: string, over: Partial<RunData> = {}): RunData {
+  return { source, findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, inconclusive: [], ...over };
+}
+
+const finding: Finding = {
+  rule: 'orphan-page-mapped', severity: 'error', certainty: 'certain', message: 'm', ts: 1n, cpu: 0, pid: 1,
+  events: [], explanation: 'e', file: '8:0/c', index: 3,
+};
+
+describe('diff: a side that saw nothing', () => {
+  it('a side whose only run traced nothing is inconclusive, never no-regression', () => {
+    const blind = run('p', { stats: { events: 0, ops: 0, gaps: 0, unknown: 0 }, inconclusive: ['the trace holds no events'] });
+    const d = diffRuns([run('b')], [blind]);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.regression).toBe(false);
+    expect(d.inconclusive.join('\n')).toMatch(/the patched side has no run to compare \(p: the trace holds no events\)/);
+    expect(d.patched.inconclusiveRuns).toEqual([{ run: 'p', reasons: ['the trace holds no events'] }]);
+  });
+
+  it('a side whose every run failed its workload is inconclusive; one good run left is compared and the others named', () => {
+    const failed = (s: string) => runFromReplay({
+      findings: [], stats: { events: 10, ops: 5, byOp: {} } as never, trace: {},
+      meta: { workload: { name: 'odirect-race', exitCode: 1 } } as never,
+    }, s);
+    expect(failed('p1').inconclusive).toEqual([expect.stringContaining('exited with code 1')]);
+    expect(diffRuns([run('b')], [failed('p1'), failed('p2')]).verdict).toBe('inconclusive');
+    const mixed = diffRuns([run('b')], [failed('p1'), run('p2', { findings: [finding] })]);
+    expect(mixed.verdict).toBe('regression');
+    expect(mixed.warnings.join('\n')).toContain('patched run p1 left out');
+  });
+
+  it('replay JSON written before the verdict existed is judged from its stats', () => {
+    const r = runFromReplay({ findings: [], stats: { events: 7, ops: 0 } as never, trace: {} }, 'old.json');
+    expect(r.inconclusive).toEqual(['none of its events is a page-cache operation']);
+  });
+
+  it('the unusable events of each side are counted', () => {
+    const d = diffRuns([run('b', { unusableEvents: 2 })], [run('p', { unusableEvents: 3 }), run('q', { unusableEvents: 4 })]);
+    expect([d.base.unusableEvents, d.patched.unusableEvents]).toEqual([2, 7]);
+  });
+});
+
+describe('diff inputs: a folder with a top-level trace and run-N/ folders', () => {
+  it('is refused with the files named and a hint, not read as the old top-level trace only', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ambiguous-'));
+    writeFileSync(path.join(dir, 'trace.txt.gz'), '');
+    for (const r of ['run-1', 'run-2']) {
+      mkdirSync(path.join(dir, r));
+      writeFileSync(path.join(dir, r, 'trace.txt.gz'), '');
+    }
+    expect(() => expandInputs([dir])).toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/holds a trace and runs below it/) }));
+    // the runs alone are read as runs
+    const runs = mkdtempSync(path.join(tmpdir(), 'kreplay-runs-'));
+    for (const r of ['run-1', 'run-2']) {
+      mkdirSync(path.join(runs, r));
+      writeFileSync(path.join(runs, r, 'trace.txt.gz'), '');
+    }
+    expect(expandInputs([runs]).map((p) => path.relative(runs, p))).toEqual(['run-1/trace.txt.gz', 'run-2/trace.txt.gz']);
+  });
+});
