@@ -1,74 +1,141 @@
-// explore: time to exhaust every shipped scenario on every built-in flavor that has its
-// programs, and the rate (states/s), for the exhaustive state-graph search (the default)
-// and stateless DPOR with sleep sets. Prints verdict, rules, executions, states (distinct),
-// time and states/s per run ("ends" for the exhaustive search: the end states it reached, it
-// runs no executions). Then the race corpus (fixtures/races/, docs/races.md): each race's
-// scenario on the kernel before the fix (before.js) and after it, exhaustive and DPOR.
-// Needs a build (`npm run build`).
-//   npm run bench explore [-- scenario-substring [dpor-timeout-seconds]]
-//   node bench/explore.bench.js [scenario-substring [dpor-timeout-seconds]]
-import { readdirSync } from 'node:fs';
+// explore: the exhaustive state-graph search on every shipped scenario × built-in flavor that
+// has its programs — on one core, on worker threads (--workers), and, with --base DIR, the
+// same search of another checkout's build (DIR/packages/*/dist: "before") in the same run —
+// beside SPIN's compiled verifier (pan) on a Promela model of the same race
+// (bench/promela/odirect-vs-fault.pml: odirect-vs-fault, and with NPAGES=2 NFAULTS=2 the
+// multipage scenario's shape; spin and gcc needed, else those rows say so).
+//
+// Figures per run: verdict, distinct states, steps ("states" in kreplay's stats: every step
+// taken, repeats included), wall time, distinct states/s and steps/s on the wall clock, and
+// CPU seconds (user+sys of the whole process, workers included: the clock of a shared machine
+// lies). pan prints its own stored states, transitions and rate (-A: assertions off, so it
+// explores everything, as kreplay's search does). Then the race corpus (fixtures/races/,
+// docs/races.md): each race's scenario on the kernel before the fix (before.js) and after it,
+// one core. Needs a build (`npm run build`).
+//   npm run bench explore [-- [scenario-substring] [--workers N] [--base DIR] [--dpor SECONDS]]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createMachine, listFlavors, loadScenario, resolveFlavor } from '../packages/mm-model/dist/index.js';
-import { explore } from '../packages/explore/dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+function parseArgs(args) {
+  const o = { filter: '', workers: 2, base: undefined, dpor: 0 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--workers') o.workers = Number(args[++i]);
+    else if (a === '--base') o.base = path.resolve(args[++i]);
+    else if (a === '--dpor') o.dpor = Number(args[++i]);
+    else o.filter = a;
+  }
+  return o;
+}
+
+/** CPU of the whole process (worker threads included). */
+const procCpu = () => {
+  const r = process.resourceUsage();
+  return (r.userCPUTime + r.systemCPUTime) / 1e6;
+};
+
+async function timed(fn) {
+  const c0 = procCpu();
+  const t0 = performance.now();
+  const r = await fn();
+  return { r, wall: (performance.now() - t0) / 1000, cpu: procCpu() - c0 };
+}
+
+function row(label, r, wall, cpu) {
+  const s = r.stats;
+  const what = r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
+  return `  ${label.padEnd(16)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s  ${what}`;
+}
+
+/** spin -a, gcc, ./pan -A on the Promela model; returns pan's figures, or why it could not run. */
+function pan(defines) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-pan-'));
+  try {
+    copyFileSync(path.join(root, 'bench/promela/odirect-vs-fault.pml'), path.join(dir, 'm.pml'));
+    const t0 = performance.now();
+    execFileSync('spin', ['-a', ...defines.map((d) => `-D${d}`), 'm.pml'], { cwd: dir, stdio: 'pipe' });
+    execFileSync('gcc', ['-O2', '-w', '-DSAFETY', '-o', 'pan', 'pan.c'], { cwd: dir, stdio: 'pipe' });
+    const t1 = performance.now();
+    const out = execFileSync('./pan', ['-A'], { cwd: dir, encoding: 'utf8' });
+    const t2 = performance.now();
+    const num = (re) => Number((re.exec(out) ?? [])[1] ?? NaN);
+    return {
+      stored: num(/(\d+) states, stored/), matched: num(/(\d+) states, matched/), transitions: num(/(\d+) transitions/),
+      elapsed: num(/elapsed time ([\d.e+-]+) seconds/), rate: num(/rate\s+([\d.]+) states\/second/),
+      build: (t1 - t0) / 1000, run: (t2 - t1) / 1000,
+    };
+  } catch (e) {
+    return { error: e.code === 'ENOENT' ? 'spin or gcc not installed (apt-get install spin gcc)' : String(e.message).split('\n')[0] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function panRow(defines) {
+  const p = pan(defines);
+  if (p.error) return `  ${'SPIN pan'.padEnd(16)} ${p.error}`;
+  const rate = p.rate || (p.elapsed > 0 ? p.stored / p.elapsed : NaN);
+  return `  ${'SPIN pan -A'.padEnd(16)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${String(Math.round(rate)).padStart(8)} stored/s (pan's clock; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
+}
+
 export default async function run(args = []) {
-  const filter = args[0] ?? '';
-  const dporTimeoutMs = Number(args[1] ?? 60) * 1000;
+  const o = parseArgs(args);
+  const mm = await import(pathToFileURL(path.join(root, 'packages/mm-model/dist/index.js')).href);
+  const ex = await import(pathToFileURL(path.join(root, 'packages/explore/dist/index.js')).href);
+  const before = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/explore/dist/index.js')).href) : undefined;
+  const source = (file, flavor) => ({ module: path.join(root, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario: file, flavor } });
   const dir = path.join(root, 'fixtures/scenarios');
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(filter)).sort();
-  let totalStates = 0;
-  let totalMs = 0;
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(o.filter)).sort();
+  console.log(`explore: one core vs --workers ${o.workers}${o.base ? ` vs ${o.base} (before)` : ''}; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const totals = { one: { states: 0, wall: 0, cpu: 0 }, par: { wall: 0 } };
   for (const f of files) {
-    const sc = await loadScenario(path.join(dir, f));
-    for (const { name } of listFlavors()) {
+    const sc = await mm.loadScenario(path.join(dir, f));
+    for (const { name } of mm.listFlavors()) {
       let machine;
       try {
-        machine = createMachine(sc, await resolveFlavor(name));
+        machine = mm.createMachine(sc, await mm.resolveFlavor(name));
       } catch {
         continue; // the flavor lacks one of the scenario's programs (fault_around before 6.1)
       }
-      for (const strategy of ['exhaustive', 'dpor']) {
-        const r = await explore(machine, strategy === 'dpor' ? { strategy, timeoutMs: dporTimeoutMs } : { strategy });
-        const s = r.stats;
-        if (strategy === 'exhaustive') {
-          totalStates += s.states;
-          totalMs += s.timeMs;
-        }
-        const what = r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
-        console.log(
-          `${sc.name.padEnd(38)} ${name.padEnd(26)} ${strategy.padEnd(10)} ${String(s.executions).padStart(7)} ${strategy === 'exhaustive' ? 'ends' : 'exec'} ${String(s.states).padStart(8)} states ${String(s.distinctStates).padStart(7)} distinct ${(s.timeMs / 1000).toFixed(2).padStart(7)} s ${String(s.statesPerSec).padStart(7)} states/s  ${what}`,
-        );
+      console.log(`${sc.name} on ${name}`);
+      if (before) {
+        const b = await timed(() => before.explore(machine, { strategy: 'exhaustive' }));
+        console.log(row('before, 1 core', b.r, b.wall, b.cpu));
+      }
+      const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
+      console.log(row('1 core', one.r, one.wall, one.cpu));
+      totals.one.states += one.r.stats.states;
+      totals.one.wall += one.wall;
+      totals.one.cpu += one.cpu;
+      const par = await timed(() => ex.exploreOnCores(machine, source(path.join(dir, f), name), o.workers, { strategy: 'exhaustive' }));
+      console.log(row(`--workers ${o.workers}`, par.r, par.wall, par.cpu));
+      totals.par.wall += par.wall;
+      if (o.dpor > 0) {
+        const d = await timed(() => ex.explore(machine, { strategy: 'dpor', timeoutMs: o.dpor * 1000 }));
+        console.log(row('dpor', d.r, d.wall, d.cpu));
+      }
+      if (name === 'linux-2.6.15' && (f === 'odirect-vs-fault.yaml' || f === 'odirect-vs-fault-multipage.yaml')) {
+        console.log(panRow(f === 'odirect-vs-fault.yaml' ? [] : ['NPAGES=2', 'NFAULTS=2']));
       }
     }
   }
-  console.log(`exhaustive, all scenarios: ${totalStates} states in ${(totalMs / 1000).toFixed(2)} s = ${Math.round((totalStates * 1000) / Math.max(totalMs, 1))} states/s`);
+  console.log(`one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps per CPU second); --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall`);
 
   const races = path.join(root, 'fixtures/races');
-  let raceStates = 0;
-  let raceMs = 0;
-  for (const d of readdirSync(races).filter((x) => x.includes(filter)).sort()) {
-    const sc = await loadScenario(path.join(races, d, 'scenario.yaml'));
+  for (const d of readdirSync(races).filter((x) => x.includes(o.filter)).sort()) {
+    const sc = await mm.loadScenario(path.join(races, d, 'scenario.yaml'));
     for (const [label, ref] of [['before.js', path.join(races, d, 'before.js')], [sc.flavor, sc.flavor]]) {
-      const machine = createMachine(sc, await resolveFlavor(ref));
-      for (const strategy of ['exhaustive', 'dpor']) {
-        const r = await explore(machine, strategy === 'dpor' ? { strategy, timeoutMs: dporTimeoutMs } : { strategy });
-        const s = r.stats;
-        if (strategy === 'exhaustive') {
-          raceStates += s.states;
-          raceMs += s.timeMs;
-        }
-        const what = r.verdict === 'violation' ? [...new Set(r.violations.map((v) => v.rule))].join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
-        console.log(
-          `${d.padEnd(46)} ${label.padEnd(11)} ${strategy.padEnd(10)} ${String(s.states).padStart(8)} states ${String(s.distinctStates).padStart(7)} distinct ${(s.timeMs / 1000).toFixed(2).padStart(7)} s ${String(s.statesPerSec).padStart(7)} states/s  ${what}`,
-        );
-      }
+      const machine = mm.createMachine(sc, await mm.resolveFlavor(ref));
+      console.log(`race ${d} on ${label}`);
+      const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
+      console.log(row('1 core', one.r, one.wall, one.cpu));
     }
   }
-  console.log(`exhaustive, race corpus: ${raceStates} states in ${(raceMs / 1000).toFixed(2)} s`);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await run(process.argv.slice(2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run(process.argv.slice(2));

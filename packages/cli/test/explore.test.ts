@@ -118,6 +118,10 @@ describe('kreplay explore', () => {
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--preemption-bound', '2'], /--preemption-bound needs the dpor strategy/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '0/2'], /--shard "0\/2" is not a shard/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '3/2'], /--shard "3\/2" is not a shard/],
+    [['explore', sc('odirect-vs-fault'), '--strategy', 'dpor', '--shard', '1/2'], /--shard splits the exhaustive search or random walks, not dpor/],
+    [['explore', sc('odirect-vs-fault'), '--workers', '0'], /Expected an integer greater than or equal to 1/],
+    [['merge', 'no/such/shard.json'], /cannot read shard result/],
+    [['merge', sc('odirect-vs-fault')], /not JSON/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'no/such/file'], /cannot read schedule file/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml'], /is not a list of thread ids/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml', '--strategy', 'dpor'], /--schedule runs one recorded schedule; --strategy chooses a search/],
@@ -173,5 +177,44 @@ describe('kreplay explore', () => {
       writeFileSync(short, '0,5\n');
       expect((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', short])).stderr).toMatch(/step 2 of the schedule .* runs thread 5, but the scenario has threads 0\.\.1/);
     });
+  });
+
+  describe('the exhaustive search split over jobs, and on threads', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-shards-'));
+
+    it('merges --shard i/n outputs into the unsharded --json --no-timing, byte for byte, exit 1 on the violation', async () => {
+      const args = ['explore', sc('odirect-vs-fault'), '--json', '--no-timing'];
+      const files: string[] = [];
+      for (const i of [1, 2, 3]) {
+        const r = await runCli([...args, '--shard', `${i}/3`]);
+        expect(r.exitCode).toBe(1); // each shard found the race in its part
+        expect(JSON.parse(r.stdout)).toMatchObject({ shard: { index: i, count: 3 }, incomplete: ['shard'] });
+        files.push(path.join(dir, `shard-${i}.json`));
+        writeFileSync(files[i - 1]!, r.stdout);
+      }
+      const whole = await runCli(args);
+      const merged = await runCli(['merge', files[2]!, files[0]!, files[1]!]);
+      expect(merged.exitCode).toBe(1);
+      expect(merged.stdout).toBe(whole.stdout);
+      expect(JSON.parse(whole.stdout).stats).not.toHaveProperty('timeMs');
+      const missing = await runCli(['merge', files[0]!, files[1]!]);
+      expect(missing.exitCode).toBe(2);
+      expect(missing.stderr).toMatch(/shard 3\/3 missing/);
+    });
+
+    it('says a lone shard is not the whole search', async () => {
+      const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-6.1', '--shard', '1/2']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toMatch(/^incomplete: .*\(shard\)/);
+      expect(r.stdout).toContain('merge every shard');
+    });
+
+    it('gives the same --json --no-timing with --workers 2 as with --workers 1 (a graph large enough for workers)', async () => {
+      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.23', '--json', '--no-timing'];
+      const [one, two] = [await runCli([...args, '--workers', '1']), await runCli([...args, '--workers', '2'])];
+      expect(one.exitCode).toBe(0);
+      expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(20_000);
+      expect(two.stdout).toBe(one.stdout);
+    }, 300_000);
   });
 });

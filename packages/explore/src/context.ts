@@ -37,6 +37,20 @@ export class ViolationBook {
     return this.best.has(rule);
   }
 
+  /**
+   * True when a sighting of `length` steps (cycle included) cannot replace what is kept for any
+   * of these violations' rules: each already has a strictly shorter one. Lets a search skip
+   * building the schedule of a violation it sees again and again (a broken invariant stays
+   * broken in every later state).
+   */
+  beaten(violations: readonly ModelViolation[], length: number): boolean {
+    for (const v of violations) {
+      const old = this.best.get(v.rule);
+      if (!old || old.schedule.length + (old.cycle?.length ?? 0) >= length) return false;
+    }
+    return true;
+  }
+
   get size(): number {
     return this.best.size;
   }

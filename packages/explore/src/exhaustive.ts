@@ -2,26 +2,49 @@
  * Exhaustive exploration of the full state graph, breadth-first, with visited-state hashing
  * (Machine.key) to prune. Sound with caching by construction: a state's future does not
  * depend on how it was reached, and every enabled step of every distinct state is taken.
- * Breadth-first order makes every schedule it reports a shortest one (ties broken by thread
- * id). The reference the DPOR strategy is tested against, and the graph livelock is judged
- * on without any confirmation.
+ * Breadth-first order makes every schedule it reports a shortest one, and among the shortest
+ * the least in thread-id order: nodes are numbered in discovery order, which is the order of
+ * their (length, thread ids) first paths, because every level is expanded in node order and
+ * each state's threads in id order. The reference the DPOR strategy is tested against, and the
+ * graph livelock is judged on without any confirmation.
+ *
+ * The inner loop allocates nothing per state but what the model returns: node ids are the
+ * queue (a node is expanded when the loop reaches its id), pending states sit in one array
+ * slot until expanded, and the graph is flat typed arrays (graph.ts).
+ *
+ * Sharded (`shard: i/n`, shard.ts): the search splits the schedule tree at the first level
+ * that holds at least SPLIT_PER_SHARD × n states; shard i expands every level above it (the
+ * same in every shard) and then only the subtrees of the split-level states k with
+ * k mod n = i - 1. Each state past the split is reported with a fingerprint so that
+ * `mergeShards` can count the union exactly as one unsharded run counts it.
  */
-import type { Machine } from '@kreplay/core';
+import type { Machine, Shard } from '@kreplay/core';
+import { inShard } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { judgeEnd, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
+import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
 import type { SearchStrategy } from './strategy.js';
-import type { ExploreOptions } from './types.js';
+import type { ExploreOptions, ExploreResult } from './types.js';
 
 /** Largest state graph the search keeps unless told otherwise. */
 export const DEFAULT_MAX_STATES = 2_000_000;
 
+type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard'>;
+
 export class ExhaustiveSearch implements SearchStrategy {
   readonly name = 'exhaustive' as const;
-  readonly exhaustive = true;
-  readonly coverage = 'full' as const;
+  readonly exhaustive: boolean;
+  readonly coverage: 'full' | 'merged';
+  private part: ShardPart | undefined;
+  wholeGraph = false;
 
-  constructor(private readonly opts: Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd'> = {}) {}
+  constructor(private readonly opts: ExhaustiveOptions = {}) {
+    // One shard alone covers part of the tree: only the merge of all shards can call a scenario
+    // clean, and livelock is judged by the merge on the union of the shards' graphs.
+    this.exhaustive = opts.shard === undefined;
+    this.coverage = opts.shard === undefined ? 'full' : 'merged';
+  }
 
   async search<S>(machine: Machine<S>, ctx: RunContext): Promise<StateGraph> {
     const graph = StateGraph.forMachine(machine as Machine<unknown>);
@@ -29,25 +52,35 @@ export class ExhaustiveSearch implements SearchStrategy {
     ctx.distinct = () => graph.size;
     const maxDepth = this.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxStates = this.opts.maxStates ?? DEFAULT_MAX_STATES;
-    const frontier = new Map<number, S>();
-    const s0 = machine.initial();
-    const k0 = machine.key(s0);
-    graph.node(k0, 0, -1, -1);
+    const shard: Shard | undefined = this.opts.shard;
+    const rec = shard ? new ShardRecorder(shard) : undefined;
+    const pending: (S | undefined)[] = [machine.initial()];
+    graph.reach(machine.key(pending[0]!), -1, -1);
     ctx.visit(0);
-    frontier.set(0, s0);
-    const queue = [0];
-    for (let qi = 0; qi < queue.length && ctx.stopped === null; qi++) {
+    rec?.discovered(machine.key(pending[0]!));
+    // Split bookkeeping: the current level; once split, the split level's node range.
+    let level = 0;
+    for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
       if (ctx.yieldDue) await ctx.pause();
-      const id = queue[qi]!;
-      const s = frontier.get(id)!;
-      frontier.delete(id);
+      const depth = graph.depthOf(id);
+      if (depth !== level) {
+        // the first node of a new level: every node of the level is known by now (breadth-first)
+        level = depth;
+        if (rec && !rec.split && graph.size - id >= splitWidth(shard!.count)) rec.splitAt(level, id, graph.size);
+      }
+      if (rec?.split && id < rec.split.end && !inShard(id - rec.split.start, shard)) {
+        pending[id] = undefined;
+        continue; // another shard's subtree
+      }
+      const s = pending[id]!;
+      pending[id] = undefined;
       const { next, finished, enabled } = survey(machine, s);
-      graph.finished[id] = finished;
+      graph.setFinished(id, finished);
       if (judgeEnd(machine, ctx, s, next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
         ctx.executions++;
+        rec?.expanded(id, true);
         continue;
       }
-      const depth = graph.depth[id]!;
       if (depth >= maxDepth) {
         ctx.incomplete.add('max-depth');
         continue;
@@ -57,18 +90,30 @@ export class ExhaustiveSearch implements SearchStrategy {
         const r = machine.step(s, t);
         const key = machine.key(r.state);
         if (!ctx.visit(depth + 1)) break;
-        if (r.violations.length > 0) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
-        const { id: child, fresh } = graph.node(key, 0, id, t);
-        if (fresh) {
+        if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
+        const child = graph.reach(key, id, t);
+        if (child >= 0) {
           if (graph.size > maxStates) {
             ctx.stop('max-states');
             break;
           }
-          frontier.set(child, r.state);
-          queue.push(child);
+          pending[child] = r.state;
+          rec?.discovered(key);
         }
       }
+      rec?.expanded(id, false);
+    }
+    if (rec) {
+      ctx.incomplete.add('shard');
+      this.part = rec.part(graph);
+      this.wholeGraph = rec.split === null && !ctx.incomplete.has('max-states') && !ctx.incomplete.has('max-depth') && ctx.stopped === null;
     }
     return graph;
+  }
+
+  annotate(result: ExploreResult): void {
+    if (!this.opts.shard || !this.part) return;
+    result.shard = this.opts.shard;
+    result.part = this.part;
   }
 }

@@ -13,7 +13,8 @@ import { InputError } from '@kreplay/core';
 import { RunContext } from './context.js';
 import { canFinishFrom, stateAfter } from './confirm.js';
 import { DporSearch } from './dpor.js';
-import { ExhaustiveSearch } from './exhaustive.js';
+import { DEFAULT_MAX_STATES, ExhaustiveSearch } from './exhaustive.js';
+import { exploreParallel, type MachineSource } from './parallel.js';
 import type { StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import { RandomWalks } from './random.js';
@@ -21,6 +22,28 @@ import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 
 const CONFIRM_MAX_STATES = 200_000;
+
+/**
+ * States the exhaustive search runs on one core before it starts workers: a search that ends
+ * below this costs less than starting threads (each loads the model), and its result is the
+ * answer as it stands.
+ */
+export const SINGLE_CORE_STATES = 20_000;
+
+/**
+ * The exhaustive search on up to `workers` cores (parallel.ts): on this thread when the graph
+ * turns out small (SINGLE_CORE_STATES) or workers ≤ 1, else on worker threads that build their
+ * machine from `source`. The result is the same either way, node for node.
+ */
+export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
+  const asked = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
+  if (workers <= 1 || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
+  const cap = opts.maxStates ?? DEFAULT_MAX_STATES;
+  if (cap <= SINGLE_CORE_STATES) return explore(machine, opts);
+  const probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });
+  if (!probe.incomplete.includes('max-states')) return probe;
+  return exploreParallel(source, workers, opts);
+}
 
 /**
  * The strategy `opts` asks for: a strategy object as it is, else by name — exhaustive by
@@ -36,6 +59,9 @@ export function searchStrategy(opts: ExploreOptions = {}): SearchStrategy {
       hint: 'drop the preemption bound, or use --strategy dpor',
     });
   }
+  if (name === 'dpor' && opts.shard !== undefined) {
+    throw new InputError('--shard splits the exhaustive search and random walks, not dpor', { hint: 'drop --shard, or use the exhaustive strategy' });
+  }
   if (typeof asked !== 'string') return asked;
   switch (asked) {
     case 'dpor': return new DporSearch(opts);
@@ -50,7 +76,10 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
   ctx.checkBudget();
   const graph = await strategy.search(machine, ctx);
   const outOfTime = ctx.stopped === 'timeout' || ctx.stopped === 'aborted';
-  if (!outOfTime) await judgeLiveness(machine, strategy, graph, ctx, opts);
+  if (!outOfTime) {
+    if (strategy.coverage !== 'merged') await judgeLiveness(machine, strategy, graph, ctx, opts);
+    else if (strategy.wholeGraph) for (const s of findLivelocks(graph, machine).sightings) ctx.book.add(s);
+  }
 
   const violations = ctx.book.list();
   const incomplete = sortedReasons(ctx.incomplete);
@@ -98,7 +127,7 @@ async function judgeLiveness<S>(machine: Machine<S>, strategy: SearchStrategy, g
   if (limited) ctx.incomplete.add('max-states');
 }
 
-const ORDER: Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random', 'schedule'];
+const ORDER: Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random', 'schedule', 'shard'];
 
 function sortedReasons(set: Set<Incompleteness>): Incompleteness[] {
   return ORDER.filter((r) => set.has(r));

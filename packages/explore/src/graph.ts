@@ -3,6 +3,10 @@
  * (state, thread) step taken. Liveness (livelock) is judged on it. Each node keeps the
  * shortest path found to it (parent pointer, thread, depth), so schedules to any state can
  * be rebuilt without keeping states.
+ *
+ * Storage is flat and typed (growable Int32Arrays, edges as per-node linked lists in three
+ * parallel arrays): a search adds a node or an edge without allocating an object, which is
+ * what keeps the garbage collector out of the exhaustive search's inner loop.
  */
 import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
@@ -10,15 +14,45 @@ import type { Schedule } from './types.js';
 /** Longest schedule a strategy follows unless told otherwise (a guard against models that never stop). */
 export const DEFAULT_MAX_DEPTH = 10_000;
 
+/** A growable Int32Array: amortised O(1) push, indexed reads without bounds objects. */
+export class IntVec {
+  a: Int32Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.a = new Int32Array(capacity);
+  }
+
+  push(v: number): number {
+    if (this.length === this.a.length) {
+      const b = new Int32Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.length] = v;
+    return this.length++;
+  }
+}
+
+/** Out-edges in compressed rows: node v's edges are `thread[i]`, `to[i]` for start[v] ≤ i < start[v+1], in the order they were added. */
+export interface EdgeRows {
+  start: Int32Array;
+  thread: Int32Array;
+  to: Int32Array;
+}
+
 export class StateGraph {
   private readonly ids = new Map<string, number>();
-  readonly parent: number[] = [];
-  readonly via: number[] = [];
-  readonly depth: number[] = [];
-  /** Bit t set when thread t has finished in that state. */
-  readonly finished: number[] = [];
-  /** Outgoing edges, flattened pairs [thread, dst, thread, dst, ...]. */
-  readonly out: number[][] = [];
+  private readonly parentV = new IntVec();
+  private readonly viaV = new IntVec();
+  private readonly depthV = new IntVec();
+  private readonly finishedV = new IntVec();
+  /** Per node: its first and last edge (-1: none). Per edge: thread, destination, next edge of the same node. */
+  private readonly headV = new IntVec();
+  private readonly tailV = new IntVec();
+  private readonly eThread = new IntVec(4096);
+  private readonly eTo = new IntVec(4096);
+  private readonly eNext = new IntVec(4096);
 
   constructor(readonly threadCount: number) {}
 
@@ -30,11 +64,36 @@ export class StateGraph {
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.parentV.length;
+  }
+
+  get edgeCount(): number {
+    return this.eTo.length;
   }
 
   idOf(key: string): number | undefined {
     return this.ids.get(key);
+  }
+
+  parentOf(id: number): number {
+    return this.parentV.a[id]!;
+  }
+
+  viaOf(id: number): number {
+    return this.viaV.a[id]!;
+  }
+
+  depthOf(id: number): number {
+    return this.depthV.a[id]!;
+  }
+
+  /** Bit t set when thread t has finished in that state. */
+  finishedOf(id: number): number {
+    return this.finishedV.a[id]!;
+  }
+
+  setFinished(id: number, mask: number): void {
+    this.finishedV.a[id] = mask;
   }
 
   /**
@@ -42,38 +101,127 @@ export class StateGraph {
    * state). Keeps the shortest path seen. Returns the id and whether the node is new.
    */
   node(key: string, finishedMask: number, from: number, thread: number): { id: number; fresh: boolean } {
-    const d = from < 0 ? 0 : this.depth[from]! + 1;
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.ids.size;
+    const r = this.reach(key, from, thread);
+    if (r >= 0) {
+      this.finishedV.a[r] = finishedMask;
+      return { id: r, fresh: true };
+    }
+    return { id: ~r, fresh: false };
+  }
+
+  /**
+   * `node` without the result object: the id of a new node, or `~id` (negative) of a known one.
+   * Finished bits of a new node start at 0 (set them with `setFinished` when it is expanded).
+   */
+  reach(key: string, from: number, thread: number): number {
+    const d = from < 0 ? 0 : this.depthV.a[from]! + 1;
+    const known = this.ids.get(key);
+    if (known === undefined) {
+      const id = this.parentV.length;
       this.ids.set(key, id);
-      this.parent.push(from);
-      this.via.push(thread);
-      this.depth.push(d);
-      this.finished.push(finishedMask);
-      this.out.push([]);
+      this.parentV.push(from);
+      this.viaV.push(thread);
+      this.depthV.push(d);
+      this.finishedV.push(0);
+      this.headV.push(-1);
+      this.tailV.push(-1);
       if (from >= 0) this.edge(from, thread, id);
-      return { id, fresh: true };
+      return id;
     }
     if (from >= 0) {
-      this.edge(from, thread, id);
-      if (d < this.depth[id]!) {
-        this.parent[id] = from;
-        this.via[id] = thread;
-        this.depth[id] = d;
+      this.edge(from, thread, known);
+      if (d < this.depthV.a[known]!) {
+        this.parentV.a[known] = from;
+        this.viaV.a[known] = thread;
+        this.depthV.a[known] = d;
       }
     }
-    return { id, fresh: false };
+    return ~known;
   }
 
   private edge(from: number, thread: number, to: number): void {
-    const out = this.out[from]!;
     // At most one edge per thread (the model is deterministic): a short scan, no hashing.
-    for (let e = 0; e < out.length; e += 2) if (out[e] === thread) return;
-    out.push(thread, to);
+    for (let e = this.headV.a[from]!; e >= 0; e = this.eNext.a[e]!) if (this.eThread.a[e] === thread) return;
+    const e = this.eTo.push(to);
+    this.eThread.push(thread);
+    this.eNext.push(-1);
+    const tail = this.tailV.a[from]!;
+    if (tail < 0) this.headV.a[from] = e;
+    else this.eNext.a[tail] = e;
+    this.tailV.a[from] = e;
+  }
+
+  /** Every node's out-edges as compressed rows, in the order they were added. */
+  rows(): EdgeRows {
+    const n = this.size;
+    const start = new Int32Array(n + 1);
+    const thread = new Int32Array(this.edgeCount);
+    const to = new Int32Array(this.edgeCount);
+    let i = 0;
+    for (let v = 0; v < n; v++) {
+      start[v] = i;
+      for (let e = this.headV.a[v]!; e >= 0; e = this.eNext.a[e]!) {
+        thread[i] = this.eThread.a[e]!;
+        to[i++] = this.eTo.a[e]!;
+      }
+    }
+    start[n] = i;
+    return { start, thread, to };
   }
 
   /** The shortest schedule found from the initial state to node `id`. */
+  path(id: number): Schedule {
+    const s: number[] = [];
+    for (let n = id; this.parentV.a[n]! >= 0; n = this.parentV.a[n]!) s.push(this.viaV.a[n]!);
+    return s.reverse();
+  }
+}
+
+/** Sort each node's edges by thread (a node has at most one edge per thread, so rows are short: insertion sort). */
+export function sortRowsByThread(start: Int32Array, thread: Int32Array, to: Int32Array): void {
+  for (let v = 0; v + 1 < start.length; v++) {
+    for (let i = start[v]! + 1; i < start[v + 1]!; i++) {
+      const t = thread[i]!;
+      const d = to[i]!;
+      let j = i - 1;
+      for (; j >= start[v]! && thread[j]! > t; j--) {
+        thread[j + 1] = thread[j]!;
+        to[j + 1] = to[j]!;
+      }
+      thread[j + 1] = t;
+      to[j + 1] = d;
+    }
+  }
+}
+
+/**
+ * A state graph put together from parts searched elsewhere (worker threads, shards), numbered
+ * as the one-core breadth-first search numbers it: what livelock is judged on and schedules
+ * are rebuilt from.
+ */
+export class RebuiltGraph {
+  constructor(
+    readonly threadCount: number,
+    readonly size: number,
+    private readonly parent: Int32Array,
+    private readonly via: Int32Array,
+    private readonly depth: Int32Array,
+    private readonly finished: Int32Array,
+    private readonly edgeRows: EdgeRows,
+  ) {}
+
+  rows(): EdgeRows {
+    return this.edgeRows;
+  }
+
+  depthOf(id: number): number {
+    return this.depth[id]!;
+  }
+
+  finishedOf(id: number): number {
+    return this.finished[id]!;
+  }
+
   path(id: number): Schedule {
     const s: number[] = [];
     for (let n = id; this.parent[n]! >= 0; n = this.parent[n]!) s.push(this.via[n]!);

@@ -1,5 +1,6 @@
 export * from './types.js';
-export { explore, searchStrategy } from './explore.js';
+export { explore, exploreOnCores, searchStrategy, SINGLE_CORE_STATES } from './explore.js';
+export { defaultWorkers, exploreParallel, type MachineSource } from './parallel.js';
 export type { GraphCoverage, SearchStrategy } from './strategy.js';
 export { DporSearch } from './dpor.js';
 export { ExhaustiveSearch } from './exhaustive.js';
@@ -13,4 +14,6 @@ export { runSchedule, type ScheduledStep } from './run-schedule.js';
 export { renderTable } from './render/table.js';
 export { renderFtrace, type FtraceHeader } from './render/ftrace.js';
 export { renderPerfetto } from './render/perfetto.js';
-export { counterexample, exploreJson, formatExploreText, formatStats, type Counterexample } from './render/result.js';
+export { counterexample, exploreJson, formatExploreText, formatStats, timingFree, violationJson, type Counterexample, type ExploreJsonOptions } from './render/result.js';
+export { fingerprint, mergeShards, splitWidth, type ShardPart } from './shard.js';
+export { StateGraph, IntVec, type EdgeRows } from './graph.js';

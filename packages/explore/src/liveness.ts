@@ -7,12 +7,22 @@
  * with no cycle at all end in deadlocks, which the `deadlock` rule reports.
  */
 import type { Machine } from '@kreplay/core';
-import type { StateGraph } from './graph.js';
+import type { EdgeRows } from './graph.js';
+
+/** What livelock is judged on: a state graph's nodes (numbered in discovery order), their paths and edges. */
+export interface LiveGraph {
+  readonly size: number;
+  readonly threadCount: number;
+  rows(): EdgeRows;
+  depthOf(id: number): number;
+  finishedOf(id: number): number;
+  path(id: number): number[];
+}
 import { threadLabel } from './ends.js';
 import type { Schedule, Sighting } from './types.js';
 
 /** Strongly connected components (iterative Tarjan); returns the component id of each node. */
-export function sccs(g: StateGraph): { comp: Int32Array; cyclic: Uint8Array } {
+export function sccs(g: LiveGraph, rows: EdgeRows = g.rows()): { comp: Int32Array; cyclic: Uint8Array } {
   const n = g.size;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
@@ -34,11 +44,11 @@ export function sccs(g: StateGraph): { comp: Int32Array; cyclic: Uint8Array } {
         stack.push(v);
         onStack[v] = 1;
       }
-      const out = g.out[v]!;
+      const end = rows.start[v + 1]! - rows.start[v]!;
       let descended = false;
-      while (e < out.length) {
-        const w = out[e + 1]!;
-        e += 2;
+      while (e < end) {
+        const w = rows.to[rows.start[v]! + e]!;
+        e += 1;
         if (w === v) cyclic[v] = 1;
         if (index[w] === -1) {
           work[work.length - 1] = e;
@@ -72,15 +82,14 @@ export function sccs(g: StateGraph): { comp: Int32Array; cyclic: Uint8Array } {
 }
 
 /** The shortest cycle from c back to c inside its component, as the threads that step. */
-function shortestCycle(g: StateGraph, comp: Int32Array, c: number): Schedule {
+function shortestCycle(rows: EdgeRows, comp: Int32Array, c: number): Schedule {
   const prev = new Map<number, [number, number]>();
   const queue = [c];
   for (let qi = 0; qi < queue.length; qi++) {
     const v = queue[qi]!;
-    const out = g.out[v]!;
-    for (let e = 0; e < out.length; e += 2) {
-      const t = out[e]!;
-      const w = out[e + 1]!;
+    for (let e = rows.start[v]!; e < rows.start[v + 1]!; e++) {
+      const t = rows.thread[e]!;
+      const w = rows.to[e]!;
       if (comp[w] !== comp[c]) continue;
       if (w === c) {
         const cyc = [t];
@@ -105,24 +114,25 @@ export interface LivelockSearch {
   maxConfirmations?: number;
 }
 
-export function findLivelocks<S>(g: StateGraph, machine: Machine<S>, search: LivelockSearch = {}): { sightings: Sighting[]; limited: boolean } {
+export function findLivelocks<S>(g: LiveGraph, machine: Machine<S>, search: LivelockSearch = {}): { sightings: Sighting[]; limited: boolean } {
   const sightings: Sighting[] = [];
   let limited = false;
   const n = g.size;
-  const { comp, cyclic } = sccs(g);
+  const rows = g.rows();
+  const { comp, cyclic } = sccs(g, rows);
   if (!cyclic.includes(1)) return { sightings, limited };
 
   const inStart = new Int32Array(n + 1);
-  for (let v = 0; v < n; v++) for (let e = 1; e < g.out[v]!.length; e += 2) inStart[g.out[v]![e]! + 1]!++;
+  for (let e = 0; e < rows.to.length; e++) inStart[rows.to[e]! + 1]!++;
   for (let v = 0; v < n; v++) inStart[v + 1]! += inStart[v]!;
   const fill = inStart.slice(0, n);
   const preds = new Int32Array(inStart[n]!);
-  for (let v = 0; v < n; v++) for (let e = 1; e < g.out[v]!.length; e += 2) preds[fill[g.out[v]![e]!]!++] = v;
+  for (let v = 0; v < n; v++) for (let e = rows.start[v]!; e < rows.start[v + 1]!; e++) preds[fill[rows.to[e]!]!++] = v;
 
   for (let t = 0; t < g.threadCount; t++) {
     const canFinish = new Uint8Array(n);
     const queue: number[] = [];
-    for (let v = 0; v < n; v++) if (g.finished[v]! & (1 << t)) {
+    for (let v = 0; v < n; v++) if (g.finishedOf(v) & (1 << t)) {
       canFinish[v] = 1;
       queue.push(v);
     }
@@ -138,7 +148,7 @@ export function findLivelocks<S>(g: StateGraph, machine: Machine<S>, search: Liv
     }
     const cands: number[] = [];
     for (let v = 0; v < n; v++) if (cyclic[v] && !canFinish[v]) cands.push(v);
-    cands.sort((a, b) => g.depth[a]! - g.depth[b]! || a - b);
+    cands.sort((a, b) => g.depthOf(a) - g.depthOf(b) || a - b);
     let tries = 0;
     for (const c of cands) {
       if (search.confirm) {
@@ -150,7 +160,7 @@ export function findLivelocks<S>(g: StateGraph, machine: Machine<S>, search: Liv
         if (ok === 'limit') limited = true;
         if (ok !== true) continue;
       }
-      const cycle = shortestCycle(g, comp, c);
+      const cycle = shortestCycle(rows, comp, c);
       sightings.push({
         violation: {
           rule: 'livelock',

@@ -60,7 +60,7 @@ export class RandomWalks implements SearchStrategy {
       const schedule: number[] = [];
       for (;;) {
         const { next, finished, enabled } = survey(machine, s);
-        graph.finished[node] = finished;
+        graph.setFinished(node, finished);
         if (judgeEnd(machine, ctx, s, next, finished, enabled, () => [...schedule], this.opts.onEnd)) break;
         if (schedule.length >= maxDepth) {
           ctx.incomplete.add('max-depth');

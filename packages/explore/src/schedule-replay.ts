@@ -31,7 +31,7 @@ export class ScheduleReplay implements SearchStrategy {
     const ran: number[] = [];
     const look = (): ReturnType<typeof survey> => {
       const seen = survey(machine, s);
-      graph.finished[node] = seen.finished;
+      graph.setFinished(node, seen.finished);
       return seen;
     };
     for (const t of [...this.recorded.schedule, ...(this.recorded.cycle ?? [])]) {

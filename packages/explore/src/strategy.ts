@@ -22,7 +22,7 @@ import type { ExploreResult, Strategy } from './types.js';
  * - `sampled`: some executions only — a livelock candidate is reported only when an
  *   unreduced search from it confirms that the thread cannot finish.
  */
-export type GraphCoverage = 'full' | 'reduced' | 'sampled';
+export type GraphCoverage = 'full' | 'reduced' | 'sampled' | 'merged';
 
 export interface SearchStrategy {
   /** The name the result carries (`ExploreResult.strategy`). */
@@ -33,6 +33,8 @@ export interface SearchStrategy {
    */
   readonly exhaustive: boolean;
   readonly coverage: GraphCoverage;
+  /** `merged` coverage only: set by a search that turned out to hold the whole graph after all (a shard that never split), so livelock is judged on it as on a full one. */
+  readonly wholeGraph?: boolean;
   /**
    * Run the machine's threads in the orders this strategy chooses. Every step's violations,
    * every end (final invariants, deadlock), the counters and the reasons the search is

@@ -3,6 +3,7 @@
  * JSON, `--json`) is a function of an ExploreResult plus the Machine it came from.
  */
 import type { ModelViolation, RuleId, Shard } from '@kreplay/core';
+import type { ShardPart } from './shard.js';
 import type { SearchStrategy } from './strategy.js';
 
 /** A schedule: the thread id that runs at each step, in order. */
@@ -63,7 +64,9 @@ export type Incompleteness =
   | 'aborted'
   | 'random'
   /** One recorded schedule was run (`--schedule`), not every interleaving. */
-  | 'schedule';
+  | 'schedule'
+  /** One shard of a split exhaustive search (`--shard i/n`): the merge of every shard is the whole search. */
+  | 'shard';
 
 export interface ExploreResult {
   verdict: Verdict;
@@ -80,6 +83,8 @@ export interface ExploreResult {
   shard?: Shard;
   /** `schedule` strategy: the schedule that was run. */
   replayed?: RecordedSchedule;
+  /** A shard of the exhaustive search: what `mergeShards` needs beyond the result (shard.ts). */
+  part?: ShardPart;
 }
 
 export interface ProgressInfo {
@@ -111,7 +116,10 @@ export interface ExploreOptions {
   seed?: number;
   runs?: number;
   pctDepth?: number;
-  /** Random mode: run only shard i/n of the runs (1-based: run r, from 0, when r mod n = i-1), so CI fans one seed out over n jobs. */
+  /**
+   * Random mode: run only shard i/n of the runs (1-based: run r, from 0, when r mod n = i-1), so CI fans one seed out over n jobs.
+   * Exhaustive search: only shard i/n of the schedule tree (shard.ts); `mergeShards` combines the shards' results.
+   */
   shard?: Shard;
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;

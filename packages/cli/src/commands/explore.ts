@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
-  ScheduleReplay, counterexample, explore, exploreJson, formatExploreText, parseScheduleFile,
+  ScheduleReplay, counterexample, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
 import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
@@ -35,6 +36,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --schedule cex.trace',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --flavor linux-2.6.15-seqschedlock --workers 2',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --shard 1/2 --json --no-timing > shard-1.json',
     '<%= config.bin %> explore --list-flavors',
   ];
 
@@ -60,7 +63,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'random mode: run only shard i of n (i/n, 1-based: 1/4 is the first of four) of the runs, so CI jobs split one seed' }),
+    shard: Flags.string({ description: 'run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search\'s schedule tree (then merge every shard\'s --json with kreplay merge)' }),
+    workers: Flags.integer({ min: 1, default: 1, description: 'threads the exhaustive search runs on; the result is the same for any number (default 1: on the shipped scenarios workers do not yet pay for their overhead, docs/explore.md)' }),
+    timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
     'litmus-out': Flags.string({ description: 'with --memory-model lkmm: write the derived litmus tests into this folder (herd7 runs them unchanged)' }),
@@ -81,7 +86,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     }
     for (const f of [flags['trace-out'], flags['perfetto-out']]) if (f) await checkOutputPath(f);
     const scenario = await loadScenario(args.scenario);
-    const flavor = await resolveFlavor(flags.flavor ?? await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']));
+    const flavorChoice = flags.flavor ?? await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']);
+    const flavor = await resolveFlavor(flavorChoice);
     const machine = createMachine(scenario, flavor);
     const header = { scenario: scenario.name, flavor: flavor.name };
     if (flags.check) {
@@ -114,7 +120,12 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     const opts = this.options(flags, scheduled && flags.schedule !== undefined ? { file: flags.schedule, schedule: scheduled } : undefined);
     // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
     opts.signal = this.interruptible();
-    const result = await explore(machine, opts);
+    const source = {
+      module: fileURLToPath(new URL('../explore-machine.js', import.meta.url)),
+      name: 'exploreMachine',
+      args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice) },
+    };
+    const result = await exploreOnCores(machine, source, flags.workers, opts);
     this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
@@ -134,8 +145,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     }
 
     const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out']) : undefined;
+    const shown = { noTiming: !flags.timing };
     const format = flags.json ? 'json' : flags.format;
-    if (format === 'json') await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
+    if (format === 'json') await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header, shown), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
     else if (format === 'ktap' || format === 'kcidb') {
       const summary: ExploreSummary = {
         verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
@@ -143,7 +155,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       };
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
     }
-    else await this.emit(formatExploreText(machine, result, header) + (weak ? formatWeak(weak) : ''), undefined);
+    else await this.emit(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : ''), undefined);
     if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
   }
 
@@ -196,7 +208,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       opts.pctDepth = flags['pct-depth'];
       if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
     } else if (flags.shard !== undefined) {
-      throw new InputError('--shard applies to --random', { hint: 'add --random --seed S, or drop --shard' });
+      if (strategy !== 'exhaustive') throw new InputError('--shard splits the exhaustive search or random walks, not dpor', { hint: 'drop --shard, or drop --strategy dpor / --preemption-bound' });
+      opts.shard = parseShard(flags.shard);
     }
     const shown = this.progress();
     opts.progress = (p: ProgressInfo) => {
@@ -223,6 +236,11 @@ async function scenarioFlavor(file: string, flavor: string, allowCode: boolean):
     });
   }
   return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
+}
+
+/** A flavor as a worker thread resolves it again: a built-in name as it is, a module path made absolute. */
+function flavorSpec(spec: string): string {
+  return /[\\/]/.test(spec) || /\.(m?js)$/.test(spec) ? path.resolve(spec) : spec;
 }
 
 /** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */

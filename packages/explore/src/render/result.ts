@@ -30,10 +30,16 @@ export function counterexample<S>(machine: Machine<S>, v: FoundViolation, h: Ftr
   };
 }
 
+export interface ExploreJsonOptions {
+  /** Leave out `timeMs` and `statesPerSec` (`--no-timing`): the same input then gives byte-identical JSON. */
+  noTiming?: boolean;
+}
+
 /** One line of figures; the exhaustive search runs no executions, so it counts end states instead. */
-export function formatStats(s: ExploreStats, strategy: ExploreResult['strategy'] = 'dpor'): string {
+export function formatStats(s: ExploreStats, strategy: ExploreResult['strategy'] = 'dpor', o: ExploreJsonOptions = {}): string {
   const rate = s.statesPerSec >= 10_000 ? `${(s.statesPerSec / 1000).toFixed(0)}k` : String(s.statesPerSec);
-  return `${strategy === 'exhaustive' ? 'end states' : 'executions'} ${s.executions} · states ${s.states} (${s.distinctStates} distinct) · max depth ${s.maxDepth} · ${s.timeMs} ms · ${rate} states/s`;
+  const counts = `${strategy === 'exhaustive' ? 'end states' : 'executions'} ${s.executions} · states ${s.states} (${s.distinctStates} distinct) · max depth ${s.maxDepth}`;
+  return o.noTiming ? counts : `${counts} · ${s.timeMs} ms · ${rate} states/s`;
 }
 
 function verdictLine(r: ExploreResult, h: FtraceHeader): string {
@@ -51,8 +57,9 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
   return `incomplete: ${what}: no violation found, but not every interleaving was explored (${r.incomplete.join(', ')})`;
 }
 
-export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): string {
-  const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy)];
+export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader, o: ExploreJsonOptions = {}): string {
+  const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy, o)];
+  if (r.part) lines.push(`shard ${formatShard(r.shard!)} of the exhaustive search: merge every shard's --json output with kreplay merge for the verdict of the whole search`);
   if (r.seed !== undefined) {
     lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${formatShard(r.shard)}` : ''} (same seed, same runs)`);
   }
@@ -69,8 +76,22 @@ function scheduleText(schedule: readonly number[], cycle: readonly number[] | un
   return `${schedule.join(',')}${cycle ? ` ↻ ${cycle.join(',')}` : ''}`;
 }
 
+/** The stats without the figures that depend on the clock. */
+export function timingFree(s: ExploreStats): Omit<ExploreStats, 'timeMs' | 'statesPerSec'> {
+  const { timeMs: _t, statesPerSec: _r, ...rest } = s;
+  return rest;
+}
+
+/** One violation as `--json` shows it: the violation and the steps of its schedule. */
+export function violationJson<S>(machine: Machine<S>, v: FoundViolation): Record<string, unknown> {
+  return {
+    ...v,
+    steps: runSchedule(machine, v).map((s) => ({ n: s.n, thread: s.thread, label: s.label, effect: s.effect, ...(s.inCycle ? { cycle: true } : {}) })),
+  };
+}
+
 /** The `--json` object: `{verdict, violations:[{rule, message, schedule, ...}], stats}` plus context. */
-export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader): Record<string, unknown> {
+export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader, o: ExploreJsonOptions = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {
     verdict: r.verdict,
     scenario: h.scenario,
@@ -79,16 +100,17 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
     exhaustive: r.exhaustive,
     incomplete: r.incomplete,
     threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program })),
-    violations: r.violations.map((v) => ({
-      ...v,
-      steps: runSchedule(machine, v).map((s) => ({ n: s.n, thread: s.thread, label: s.label, effect: s.effect, ...(s.inCycle ? { cycle: true } : {}) })),
-    })),
-    stats: r.stats,
+    violations: r.violations.map((v) => violationJson(machine, v)),
+    stats: o.noTiming ? timingFree(r.stats) : r.stats,
   };
   if (r.seed !== undefined) {
     out['seed'] = r.seed;
     out['runs'] = r.runs;
     if (r.shard) out['shard'] = r.shard;
+  }
+  if (r.part) {
+    out['shard'] = r.shard;
+    out['part'] = r.part;
   }
   if (r.replayed) out['replayed'] = r.replayed;
   return out;

@@ -1,0 +1,62 @@
+import { Args, Flags } from '@oclif/core';
+import { readFile } from 'node:fs/promises';
+import { mergeShards, violationJson } from '@kreplay/explore';
+import { InputError, stringifyJson } from '@kreplay/core';
+import { EXIT, KreplayCommand } from '../base.js';
+import { exploreMachine } from '../explore-machine.js';
+
+export default class Merge extends KreplayCommand {
+  static override summary = 'Merge the shards of an exhaustive explore run into the result of one unsharded run';
+  static override description = `Reads the --json output of every shard of \`kreplay explore --shard i/n\` (the exhaustive search; any order) and prints the --json result one unsharded run gives: the same verdict, violations, shortest schedules and counters. With shards run under --no-timing the output is byte-identical to \`kreplay explore --json --no-timing\` of the whole scenario (docs/explore.md).
+
+Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation.
+
+A livelock is judged on the union of the shards' graphs; when no shard holds its whole counterexample, --scenario (and --flavor, if the run used one) rebuild the model to render its steps.
+
+\`kreplay ci merge\` is a different command: it gathers the jobs of \`kreplay ci --shard\`.`;
+
+  static override examples = [
+    'for i in 1 2 3; do <%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --shard $i/3 --json --no-timing > shard-$i.json; done',
+    '<%= config.bin %> merge shard-1.json shard-2.json shard-3.json',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    shards: Args.string({ required: true, description: 'the --json output of each shard (explore --shard i/n --json)' }),
+  };
+
+  static override flags = {
+    scenario: Flags.string({ description: 'the scenario file the shards explored (only needed to render a livelock no shard holds)' }),
+    flavor: Flags.string({ description: 'the flavor the shards explored, if not the scenario\'s (with --scenario)' }),
+  };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Merge);
+    const files = argv as string[];
+    const inputs: unknown[] = [];
+    for (const f of files) {
+      let text: string;
+      try {
+        text = await readFile(f, 'utf8');
+      } catch (e) {
+        throw new InputError(`cannot read shard result: ${(e as Error).message}`, { file: f, hint: 'give the files explore --shard i/n --json wrote' });
+      }
+      try {
+        inputs.push(JSON.parse(text));
+      } catch (e) {
+        throw new InputError(`not JSON: ${(e as Error).message}`, { file: f, hint: 'give the --json output of kreplay explore --shard i/n' });
+      }
+    }
+    const merged = await mergeShards(inputs, files, async (v) => {
+      if (!flags.scenario) {
+        throw new InputError('the merged graph has a livelock whose counterexample no shard holds', {
+          hint: 'add --scenario FILE (and --flavor F if the run used one) so the merge can render it, or run the scenario unsharded',
+        });
+      }
+      return violationJson(await exploreMachine({ scenario: flags.scenario, flavor: flags.flavor }), v)['steps'] as unknown[];
+    });
+    this.out(stringifyJson(merged, 2));
+    if (merged['verdict'] === 'violation') this.exit(EXIT.findings);
+  }
+}

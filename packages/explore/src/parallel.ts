@@ -1,0 +1,284 @@
+/**
+ * The exhaustive search on several cores (`explore --workers N`): the same breadth-first
+ * search as exhaustive.ts, level by level, with the states spread over worker_threads by a
+ * hash of their key (each state has one owner, which deduplicates it and later expands it).
+ *
+ * Determinism: workers run at their own pace, but nothing they decide depends on it. After
+ * each level the coordinator ranks the level's new states by (rank of the parent that first
+ * reached them in the previous level, thread) — exactly the order the one-core search numbers
+ * them in — so node numbers, shortest schedules (least in thread-id order among the shortest),
+ * counters, the violation kept per rule, and the state graph livelock is judged on are the
+ * one-core search's, node for node. test/parallel.test.ts checks this on every shipped scenario.
+ *
+ * Cost: a successor whose owner is another worker travels by structured clone (about the cost
+ * of a model step), so N workers do not give N times the speed.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { Machine, ThreadInfo } from '@kreplay/core';
+import { EnvironmentError } from '@kreplay/core';
+import { ViolationBook } from './context.js';
+import { RebuiltGraph, sortRowsByThread } from './graph.js';
+import { findLivelocks } from './liveness.js';
+import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
+import type { MachineSource, WorkerInit, WorkerSighting } from './worker.js';
+import { DEFAULT_MAX_DEPTH } from './graph.js';
+import { DEFAULT_MAX_STATES } from './exhaustive.js';
+
+export type { MachineSource } from './worker.js';
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+type Msg = { type: string; [k: string]: unknown };
+
+/** One worker thread and a queue of the messages it sent. */
+class Peer {
+  private queue: Msg[] = [];
+  private waiting: ((m: Msg) => void) | null = null;
+  private failed: Error | null = null;
+
+  constructor(readonly worker: Worker) {
+    worker.on('message', (m: Msg) => {
+      if (m.type === 'error') this.fail(new Error(String(m['message'])));
+      else this.push(m);
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+  }
+
+  private push(m: Msg): void {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(m);
+    } else this.queue.push(m);
+  }
+
+  private fail(e: Error): void {
+    if (!this.failed) this.failed = e;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ type: 'failed' });
+    }
+  }
+
+  async next(type: string): Promise<Msg> {
+    const m = this.queue.shift() ?? (this.failed ? { type: 'failed' } : await new Promise<Msg>((r) => (this.waiting = r)));
+    if (m.type === 'failed' || m.type !== type) {
+      throw new EnvironmentError(`an explorer worker failed: ${this.failed?.message ?? `expected ${type}, got ${m.type}`}`, 'run with --workers 1 to search on one core');
+    }
+    return m;
+  }
+}
+
+function workerUrl(): URL {
+  // From the sources (tests compile src/ on the fly) the worker still runs from the build.
+  const here = new URL('.', import.meta.url);
+  return here.pathname.endsWith('/src/') ? new URL('../dist/worker.js', here) : new URL('./worker.js', here);
+}
+
+/**
+ * Search `source`'s machine exhaustively on `workers` threads. The machine is built in each
+ * worker by `source` (a module exporting an async factory), since a Machine's code cannot be
+ * sent to a thread. Options: maxDepth, maxStates, timeoutMs, signal, progress.
+ */
+export async function exploreParallel(source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
+  const start = performance.now();
+  const W = Math.max(1, workers);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
+  const peers: Peer[] = [];
+  for (let me = 0; me < W; me++) {
+    const init: WorkerInit = { source, me, workers: W, maxDepth };
+    peers.push(new Peer(new Worker(workerUrl(), { workerData: init })));
+  }
+  const incomplete = new Set<Incompleteness>();
+  try {
+    const ready = await Promise.all(peers.map((p) => p.next('ready')));
+    const threads = ready[0]!['threads'] as ThreadInfo[];
+    const T = threads.length;
+    // Direct ports between every pair of workers.
+    const ports: [number, unknown][][] = Array.from({ length: W }, () => []);
+    const transfer: unknown[][] = Array.from({ length: W }, () => []);
+    for (let i = 0; i < W; i++) for (let j = i + 1; j < W; j++) {
+      const ch = new MessageChannel();
+      ports[i]!.push([j, ch.port1]);
+      ports[j]!.push([i, ch.port2]);
+      transfer[i]!.push(ch.port1);
+      transfer[j]!.push(ch.port2);
+    }
+    peers.forEach((p, i) => p.worker.postMessage({ type: 'peers', ports: ports[i] }, transfer[i] as never));
+    const started = await Promise.all(peers.map((p) => p.next('started')));
+    // canon[w][local] = the node's number in the one-core search.
+    const canon: number[][] = Array.from({ length: W }, () => []);
+    let total = 0;
+    // The root: numbered and held by its owner.
+    const rootOwner = started.findIndex((m) => m['count'] === 1);
+    canon[rootOwner]!.push(0);
+    total = 1;
+    let next: Entry[][] = peers.map((_p, w) => (w === rootOwner ? [{ gid: rootOwner, rank: 0, order: 0 }] : []));
+    let lastProgress = start;
+    for (let depth = 0; ; depth++) {
+      await level(peers, next, depth);
+      peers.forEach((p) => p.worker.postMessage({ type: 'expand' }));
+      const settled = await Promise.all(peers.map((p) => p.next('settled')));
+      await Promise.all(peers.map((p) => p.next('kept')));
+      // Rank the new states by order key: the one-core numbering of the level.
+      const all: [number, number, number][] = [];
+      settled.forEach((m, w) => (m['order'] as Float64Array).forEach((o, i) => all.push([o, w, i])));
+      all.sort((x, y) => x[0] - y[0]);
+      next = peers.map(() => []);
+      const ranks = settled.map((m) => new Int32Array((m['order'] as Float64Array).length));
+      all.forEach(([o, w, i], r) => {
+        ranks[w]![i] = r;
+        const m = settled[w]!;
+        const local = (m['locals'] as Int32Array)[i]!;
+        next[(m['holders'] as Int32Array)[i]!]!.push({ gid: local * W + w, rank: r, order: o });
+      });
+      settled.forEach((m, w) => (m['locals'] as Int32Array).forEach((_l, i) => canon[w]!.push(total + ranks[w]![i]!)));
+      total += all.length;
+      if (all.length === 0) break;
+      const now = performance.now();
+      if (opts.signal?.aborted) incomplete.add('aborted');
+      else if (opts.timeoutMs !== undefined && now - start >= opts.timeoutMs) incomplete.add('timeout');
+      else if (total > maxStates) incomplete.add('max-states');
+      if (incomplete.size > 0) break;
+      if (opts.progress && now - lastProgress >= 250) {
+        lastProgress = now;
+        opts.progress({ executions: 0, states: 0, distinctStates: total, elapsedMs: Math.round(now - start) });
+      }
+    }
+    peers.forEach((p) => p.worker.postMessage({ type: 'report' }));
+    const reports = await Promise.all(peers.map((p) => p.next('report')));
+    return assemble(reports, canon, total, W, T, threads, incomplete, start);
+  } finally {
+    await Promise.all(peers.map((p) => p.worker.terminate()));
+  }
+}
+
+/** A state to expand at the next level: its global id, its rank in the level, its order key. */
+interface Entry {
+  gid: number;
+  rank: number;
+  order: number;
+}
+
+/**
+ * Hand each worker the states it expands at this level, after moving some from the most to the
+ * least loaded holder when they drift apart (a moved state is copied: keep moves few).
+ */
+async function level(peers: Peer[], lists: Entry[][], depth: number): Promise<void> {
+  const W = peers.length;
+  const give: { to: number; gids: Int32Array }[][] = peers.map(() => []);
+  const expect = new Array<number>(W).fill(0);
+  const total = lists.reduce((t, l) => t + l.length, 0);
+  for (let round = 0; round < W; round++) {
+    let hi = 0;
+    let lo = 0;
+    lists.forEach((l, w) => {
+      if (l.length > lists[hi]!.length) hi = w;
+      if (l.length < lists[lo]!.length) lo = w;
+    });
+    const gap = lists[hi]!.length - lists[lo]!.length;
+    if (gap <= Math.max(16, total / (4 * W))) break;
+    const moved = lists[hi]!.splice(lists[hi]!.length - Math.floor(gap / 2));
+    lists[lo]!.push(...moved);
+    give[hi]!.push({ to: lo, gids: Int32Array.from(moved, (e) => e.gid) });
+    expect[lo]!++;
+  }
+  peers.forEach((p, w) => {
+    const l = lists[w]!;
+    p.worker.postMessage({
+      type: 'level', depth, give: give[w], expect: expect[w],
+      gids: Int32Array.from(l, (e) => e.gid), ranks: Int32Array.from(l, (e) => e.rank), orders: Float64Array.from(l, (e) => e.order),
+    });
+  });
+  await Promise.all(peers.map((p) => p.next('leveled')));
+}
+
+function assemble(
+  reports: Msg[], canon: number[][], N: number, W: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
+): ExploreResult {
+  const parent = new Int32Array(N);
+  const via = new Int32Array(N);
+  const depth = new Int32Array(N);
+  const finished = new Int32Array(N);
+  const toCanon = (gid: number): number => canon[gid % W]![Math.floor(gid / W)]!;
+  let states = 1; // the initial state counts as visited, as in the one-core search
+  let executions = 0;
+  let maxDepth = 0;
+  let edgeCount = 0;
+  reports.forEach((r, w) => {
+    const p = r['parent'] as Int32Array;
+    const c = canon[w]!;
+    for (let l = 0; l < c.length; l++) {
+      const id = c[l]!;
+      parent[id] = p[l]! < 0 ? -1 : toCanon(p[l]!);
+      via[id] = (r['via'] as Int32Array)[l]!;
+      depth[id] = (r['depth'] as Int32Array)[l]!;
+    }
+    const fin = r['finished'] as Int32Array;
+    for (let i = 0; i < fin.length; i += 2) finished[toCanon(fin[i]!)] = fin[i + 1]!;
+    states += r['states'] as number;
+    executions += r['executions'] as number;
+    maxDepth = Math.max(maxDepth, r['maxDepth'] as number);
+    edgeCount += (r['edges'] as Int32Array).length / 3;
+    if (r['depthCut']) incomplete.add('max-depth');
+  });
+  // Edges grouped by source, each node's in thread order (the order the one-core search adds them).
+  const start0 = new Int32Array(N + 1);
+  reports.forEach((r) => {
+    const e = r['edges'] as Int32Array;
+    for (let i = 0; i < e.length; i += 3) start0[toCanon(e[i]!) + 1]!++;
+  });
+  for (let v = 0; v < N; v++) start0[v + 1]! += start0[v]!;
+  const fill = start0.slice(0, N);
+  const eThread = new Int32Array(edgeCount);
+  const eTo = new Int32Array(edgeCount);
+  reports.forEach((r, w) => {
+    const e = r['edges'] as Int32Array;
+    for (let i = 0; i < e.length; i += 3) {
+      const k = fill[toCanon(e[i]!)]!++;
+      eThread[k] = e[i + 1]!;
+      eTo[k] = canon[w]![e[i + 2]!]!;
+    }
+  });
+  sortRowsByThread(start0, eThread, eTo);
+  const graph = new RebuiltGraph(T, N, parent, via, depth, finished, { start: start0, thread: eThread, to: eTo });
+
+  const sightings = reports.flatMap((r, w) => (r['sightings'] as WorkerSighting[]).map((s) => ({ s, w })));
+  sightings.sort((a, b) => a.s.length - b.s.length || a.s.key - b.s.key || a.s.kind - b.s.kind);
+  const book = new ViolationBook();
+  for (const { s } of sightings) {
+    const node = toCanon(s.node);
+    const schedule = s.thread >= 0 ? [...graph.path(node), s.thread] : graph.path(node);
+    const seen: Sighting = { violation: s.violation, schedule, at: s.at };
+    if (s.threads) seen.threads = s.threads;
+    book.add(seen);
+  }
+  if (incomplete.size === 0 || (incomplete.size === 1 && incomplete.has('max-depth'))) {
+    const full = incomplete.size === 0;
+    // A cut graph (max-depth) is judged like the one-core search judges it: without confirmation only when full.
+    if (full) for (const s of findLivelocks(graph, { threads } as unknown as Machine<unknown>).sightings) book.add(s);
+  }
+  const violations = book.list();
+  const reasons = (['max-depth', 'max-states', 'timeout', 'aborted'] as const).filter((r) => incomplete.has(r));
+  const exhaustive = reasons.length === 0;
+  const timeMs = performance.now() - start;
+  return {
+    verdict: violations.length > 0 ? 'violation' : exhaustive ? 'clean' : 'incomplete',
+    strategy: 'exhaustive',
+    exhaustive,
+    incomplete: reasons,
+    violations,
+    stats: {
+      executions, states, distinctStates: N,
+      timeMs: Math.round(timeMs * 10) / 10,
+      statesPerSec: timeMs > 0 ? Math.round((states * 1000) / timeMs) : 0,
+      maxDepth, cycles: 0, sleepBlocked: 0,
+    },
+  };
+}

@@ -1,0 +1,405 @@
+/**
+ * The exhaustive search split over independent jobs (`explore --shard i/n`), and the merge
+ * that turns the shards' results into exactly the result of one unsharded run.
+ *
+ * Partition: breadth-first, the search runs level by level until a level holds at least
+ * `splitWidth(n)` states (the split level). Every shard expands every level above it — the
+ * same small top of the graph in each — and then only the subtrees of the split-level states
+ * it owns: state k of the level (in node order, which is the order of their shortest
+ * schedules) belongs to shard i when k mod n = i - 1, core's one shard convention. A state
+ * past the split level that another shard also reaches is searched by both (shards share no
+ * memory; interleavings of a few threads meet again a lot, so expect most of the graph past
+ * the split in every shard: sharding spreads CI jobs, it does not divide the work by n).
+ * Nothing is searched by none: every state's least shortest schedule passes through exactly
+ * one split-level state, and its owner reaches it along that schedule.
+ *
+ * Merge (`mergeShards`): each shard reports the graph it expanded — per state a 64-bit
+ * fingerprint of its key, its finished threads, whether it is an end, and its edges — and the
+ * merge rebuilds the union and numbers it breadth-first from the initial state, which is the
+ * unsharded search's numbering: the counters, the shortest schedules and the livelock judged
+ * on it are the unsharded run's. A violation found by a step or at an end is the least
+ * (length, thread ids) schedule any shard found for its rule, which is the unsharded run's
+ * by the argument above. A fingerprint collision (two different states with the same 64 bits:
+ * about n²/2⁶⁵, 3·10⁻⁸ for a million states) would merge two states of the union.
+ */
+import type { Shard } from '@kreplay/core';
+import { InputError } from '@kreplay/core';
+import type { Machine } from '@kreplay/core';
+import { compareSchedules, ViolationBook } from './context.js';
+import { IntVec, RebuiltGraph, sortRowsByThread, type StateGraph } from './graph.js';
+import { findLivelocks } from './liveness.js';
+import type { FoundViolation, Incompleteness } from './types.js';
+
+/** Split-level width per shard: enough states that round-robin ownership spreads the work. */
+export const SPLIT_PER_SHARD = 8;
+
+export function splitWidth(count: number): number {
+  return count <= 1 ? Number.POSITIVE_INFINITY : SPLIT_PER_SHARD * count;
+}
+
+/** What one shard reports beyond the ordinary result, for the merge. */
+export interface ShardPart {
+  version: 2;
+  /** The split level and its width; null when the whole graph was searched before a level was wide enough (every shard then searched all of it). */
+  split: null | { depth: number; width: number };
+  /**
+   * Every state the shard expanded, in its node order (the initial state first), as little-endian
+   * int32s, base64: fingerprint (2 words), finished-thread mask, 1 for an end (all finished or
+   * deadlocked) else 0, edge count, then per edge its thread and the fingerprint of its target.
+   */
+  records: string;
+}
+
+/** Two independent 32-bit hashes of a key (FNV-1a and a multiply-rotate hash): its 64-bit fingerprint. */
+export function fingerprint(key: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul((b ^ c) + 0x7f4a7c15, 0x85ebca6b);
+    b = (b << 13) | (b >>> 19);
+  }
+  b = Math.imul(b ^ (b >>> 16), 0xc2b2ae35);
+  return [a >>> 0, (b ^ (b >>> 13)) >>> 0];
+}
+
+/** Collects, during a sharded search, what the merge needs. */
+export class ShardRecorder {
+  split: { depth: number; start: number; end: number } | null = null;
+  private readonly fpA = new IntVec();
+  private readonly fpB = new IntVec();
+  /** Per node: 0 not expanded here, 1 expanded, 2 an end. */
+  private readonly status = new IntVec();
+
+  constructor(readonly shard: Shard) {}
+
+  /** A new node, in id order: keep its fingerprint. */
+  discovered(key: string): void {
+    const [a, b] = fingerprint(key);
+    this.fpA.push(a | 0);
+    this.fpB.push(b | 0);
+    this.status.push(0);
+  }
+
+  /** The split level starts at node `start`; its nodes are start..end-1. */
+  splitAt(depth: number, start: number, end: number): void {
+    this.split = { depth, start, end };
+  }
+
+  /** Node `id` was expanded here (end: every thread finished, or none can step). */
+  expanded(id: number, end: boolean): void {
+    this.status.a[id] = end ? 2 : 1;
+  }
+
+  part(graph: StateGraph): ShardPart {
+    const rows = graph.rows();
+    const out = new IntVec(1 << 16);
+    for (let id = 0; id < graph.size; id++) {
+      const st = this.status.a[id]!;
+      if (st === 0) continue;
+      out.push(this.fpA.a[id]!);
+      out.push(this.fpB.a[id]!);
+      out.push(graph.finishedOf(id));
+      out.push(st === 2 ? 1 : 0);
+      out.push(rows.start[id + 1]! - rows.start[id]!);
+      for (let e = rows.start[id]!; e < rows.start[id + 1]!; e++) {
+        out.push(rows.thread[e]!);
+        out.push(this.fpA.a[rows.to[e]!]!);
+        out.push(this.fpB.a[rows.to[e]!]!);
+      }
+    }
+    const s = this.split;
+    return {
+      version: 2,
+      split: s ? { depth: s.depth, width: s.end - s.start } : null,
+      records: Buffer.from(out.a.buffer, 0, out.length * 4).toString('base64'),
+    };
+  }
+}
+
+/** Fingerprints to dense indices (open addressing on the two words). */
+class FingerprintIndex {
+  private keys: Int32Array;
+  private idx: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(expected: number) {
+    const cap = 1 << Math.max(4, Math.ceil(Math.log2(expected * 2 + 2)));
+    this.keys = new Int32Array(cap * 2);
+    this.idx = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  get(a: number, b: number): number {
+    if (this.size * 2 >= this.idx.length) this.grow();
+    let i = (Math.imul(a ^ (b >>> 7), 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const v = this.idx[i]!;
+      if (v < 0) {
+        this.keys[2 * i] = a;
+        this.keys[2 * i + 1] = b;
+        this.idx[i] = this.size;
+        return this.size++;
+      }
+      if (this.keys[2 * i] === a && this.keys[2 * i + 1] === b) return v;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const { keys, idx } = this;
+    const cap = idx.length * 2;
+    this.keys = new Int32Array(cap * 2);
+    this.idx = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    for (let i = 0; i < idx.length; i++) {
+      const v = idx[i]!;
+      if (v < 0) continue;
+      let j = (Math.imul(keys[2 * i]! ^ (keys[2 * i + 1]! >>> 7), 0x9e3779b1) >>> 0) & this.mask;
+      while (this.idx[j]! >= 0) j = (j + 1) & this.mask;
+      this.keys[2 * j] = keys[2 * i]!;
+      this.keys[2 * j + 1] = keys[2 * i + 1]!;
+      this.idx[j] = v;
+    }
+  }
+}
+
+const ALL_REASONS: readonly Incompleteness[] = ['preemption-bound', 'max-executions', 'max-depth', 'max-states', 'timeout', 'aborted', 'random', 'schedule'];
+
+interface JsonViolation {
+  rule: string;
+  schedule: number[];
+  cycle?: number[];
+  threads?: number[];
+  [k: string]: unknown;
+}
+
+/** The `--json` object of one shard, as `exploreJson` writes it (the fields the merge reads). */
+interface ShardJson {
+  verdict: string;
+  scenario: string;
+  flavor: string;
+  strategy: string;
+  exhaustive: boolean;
+  incomplete: string[];
+  threads: { id: number; name: string; program: string }[];
+  violations: JsonViolation[];
+  stats: Record<string, number>;
+  shard?: Shard;
+  part?: ShardPart;
+}
+
+function bad(what: string, file: string | undefined, hint: string): InputError {
+  return new InputError(what, file === undefined ? { hint } : { file, hint });
+}
+
+/** Shorter first, then lexicographic by thread id (context.ts's order, on JSON schedules). */
+function lessSchedule(a: JsonViolation, b: JsonViolation): boolean {
+  return compareSchedules(a.cycle ? [...a.schedule, ...a.cycle] : a.schedule, b.cycle ? [...b.schedule, ...b.cycle] : b.schedule) < 0;
+}
+
+function checkPart(x: unknown, file: string | undefined): ShardJson {
+  const p = x as ShardJson;
+  const hint = 'give the --json output of kreplay explore --shard i/n (exhaustive search)';
+  if (typeof p !== 'object' || p === null || !Array.isArray(p.violations) || typeof p.stats !== 'object' || !Array.isArray(p.incomplete) || !Array.isArray(p.threads)) {
+    throw bad('not the --json output of kreplay explore', file, hint);
+  }
+  if (p.strategy !== 'exhaustive' || !p.shard || !p.part) throw bad(`not a shard of an exhaustive search (strategy ${String(p.strategy)}${p.shard ? '' : ', no shard'})`, file, hint);
+  if (p.part.version !== 2 || typeof p.part.records !== 'string') throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 2`, file, 'merge with the kreplay that wrote the shards');
+  return p;
+}
+
+/**
+ * Combine the `--json` results of every shard i/n of one exhaustive search (any order) into the
+ * `--json` result one unsharded run gives: the same verdict, violations, schedules and counters.
+ * Timing (`timeMs`, `statesPerSec`) is kept only when every shard has it: the sum of the shards'
+ * times (the work they did) and the rate over it. `files` name the inputs in error messages.
+ */
+export async function mergeShards(
+  inputs: readonly unknown[], files: readonly string[] = [],
+  render?: (v: FoundViolation, scenario: string, flavor: string) => Promise<unknown[]> | unknown[],
+): Promise<Record<string, unknown>> {
+  if (inputs.length === 0) throw bad('nothing to merge', undefined, 'kreplay merge shard-1.json shard-2.json ... (the --json output of explore --shard i/n)');
+  const parts = inputs.map((x, k) => checkPart(x, files[k]));
+  const first = parts[0]!;
+  const n = first.shard!.count;
+  const seen = new Array<boolean>(n).fill(false);
+  parts.forEach((p, k) => {
+    for (const f of ['scenario', 'flavor'] as const) {
+      if (p[f] !== first[f]) throw bad(`shards of different runs: ${f} ${JSON.stringify(p[f])} here, ${JSON.stringify(first[f])} in the first`, files[k], 'merge the shards of one scenario and flavor');
+    }
+    if (p.shard!.count !== n) throw bad(`shard ${p.shard!.index}/${p.shard!.count} does not belong to a run in ${n} shards`, files[k], 'merge the shards of one run');
+    if (seen[p.shard!.index - 1]) throw bad(`shard ${p.shard!.index}/${n} given twice`, files[k], 'give each shard once');
+    seen[p.shard!.index - 1] = true;
+    if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
+      throw bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
+    }
+  });
+  const missing = seen.flatMap((s, i) => (s ? [] : [`${i + 1}/${n}`]));
+  if (missing.length > 0) throw bad(`shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, undefined, 'merge every shard of the run; an incomplete set cannot stand for the whole search');
+
+  let pendingLivelock: FoundViolation | undefined;
+  const exhaustive = (): boolean => incomplete.length === 0;
+  const reasons = new Set<string>(parts.flatMap((p) => p.incomplete));
+  const incomplete = ALL_REASONS.filter((r) => reasons.has(r));
+  const { graph, stats } = union(parts, files);
+  // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union.
+  const best = new Map<string, JsonViolation>();
+  for (const p of parts) for (const v of p.violations) {
+    if (v.rule === 'livelock') continue;
+    const old = best.get(v.rule);
+    if (!old || lessSchedule(v, old)) best.set(v.rule, v);
+  }
+  if (incomplete.length === 0) {
+    const book = new ViolationBook();
+    for (const s of findLivelocks(graph, { threads: first.threads } as unknown as Machine<unknown>).sightings) book.add(s);
+    for (const l of book.list()) {
+      const same = parts.flatMap((p) => p.violations).find((v) => v.rule === 'livelock' && JSON.stringify([v.schedule, v.cycle, v.threads]) === JSON.stringify([l.schedule, l.cycle, l.threads]));
+      if (same) best.set('livelock', same);
+      else if (render) pendingLivelock = l;
+      else {
+        throw bad(`the merged state graph has a livelock (${l.schedule.join(',')} ↻ ${(l.cycle ?? []).join(',')}) that no shard rendered`, files[0], 'run this scenario unsharded (kreplay explore without --shard) to get its counterexample');
+      }
+    }
+  }
+  if (pendingLivelock) {
+    const l = pendingLivelock;
+    const steps = await render!(l, first.scenario, first.flavor);
+    best.set('livelock', { ...l, steps } as unknown as JsonViolation);
+  }
+  return finish();
+  function finish(): Record<string, unknown> {
+  const violations = [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((r) => best.get(r)!);
+  const timed = parts.every((p) => typeof p.stats['timeMs'] === 'number');
+  const timeMs = parts.reduce((t, p) => t + (p.stats['timeMs'] ?? 0), 0);
+  const outStats: Record<string, number> = { executions: stats.executions, states: stats.states, distinctStates: stats.distinct };
+  if (timed) {
+    outStats['timeMs'] = Math.round(timeMs * 10) / 10;
+    outStats['statesPerSec'] = timeMs > 0 ? Math.round((stats.states * 1000) / timeMs) : 0;
+  }
+  Object.assign(outStats, { maxDepth: stats.maxDepth, cycles: 0, sleepBlocked: 0 });
+  return {
+    verdict: violations.length > 0 ? 'violation' : exhaustive() ? 'clean' : 'incomplete',
+    scenario: first.scenario,
+    flavor: first.flavor,
+    strategy: first.strategy,
+    exhaustive: exhaustive(),
+    incomplete,
+    threads: first.threads,
+    violations,
+    stats: outStats,
+  };
+  }
+}
+
+/** The union of the shards' graphs, numbered breadth-first from the initial state as the unsharded search numbers it. */
+function union(parts: readonly ShardJson[], files: readonly string[]): {
+  graph: RebuiltGraph;
+  stats: { executions: number; states: number; distinct: number; maxDepth: number };
+} {
+  const recs = parts.map((p) => {
+    const b = Buffer.from(p.part!.records, 'base64');
+    return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + (b.byteLength & ~3)));
+  });
+  const fps = new FingerprintIndex(recs.reduce((t, r) => t + r.length / 8, 16));
+  const finished = new IntVec();
+  const end = new IntVec();
+  const eStart = new IntVec();
+  const eLen = new IntVec();
+  const eThread = new IntVec(1 << 16);
+  const eTo = new IntVec(1 << 16);
+  const ensure = (i: number): void => {
+    while (finished.length <= i) {
+      finished.push(0);
+      end.push(0);
+      eStart.push(-1);
+      eLen.push(0);
+    }
+  };
+  let root = -1;
+  recs.forEach((r, k) => {
+    let i = 0;
+    while (i < r.length) {
+      if (i + 5 > r.length || i + 5 + 3 * r[i + 4]! > r.length) throw bad('shard records end in the middle of a state', files[k], 'the shard file is truncated: run that shard again');
+      const u = fps.get(r[i]!, r[i + 1]!);
+      ensure(u);
+      if (root < 0) root = u;
+      const m = r[i + 4]!;
+      if (eStart.a[u]! < 0) {
+        finished.a[u] = r[i + 2]!;
+        end.a[u] = r[i + 3]!;
+        eStart.a[u] = eTo.length;
+        eLen.a[u] = m;
+        for (let e = 0; e < m; e++) {
+          const v = fps.get(r[i + 5 + 3 * e + 1]!, r[i + 5 + 3 * e + 2]!);
+          ensure(v);
+          eThread.push(r[i + 5 + 3 * e]!);
+          eTo.push(v);
+        }
+      }
+      i += 5 + 3 * m;
+    }
+  });
+  const T = parts[0]!.threads.length;
+  const total = fps.size;
+  ensure(total - 1);
+  // Breadth-first from the initial state, each state's edges in thread order.
+  const id = new Int32Array(Math.max(total, 1)).fill(-1);
+  const order: number[] = [];
+  const parent: number[] = [];
+  const via: number[] = [];
+  const depth: number[] = [];
+  if (root >= 0) {
+    id[root] = 0;
+    order.push(root);
+    parent.push(-1);
+    via.push(-1);
+    depth.push(0);
+  }
+  let executions = 0;
+  let states = root >= 0 ? 1 : 0;
+  let maxDepth = 0;
+  let edges = 0;
+  for (let q = 0; q < order.length; q++) {
+    const u = order[q]!;
+    if (end.a[u]) executions++;
+    const s = eStart.a[u]!;
+    const m = s < 0 ? 0 : eLen.a[u]!;
+    if (m > 0) maxDepth = Math.max(maxDepth, depth[q]! + 1);
+    states += m;
+    edges += m;
+    for (let e = s; e < s + m; e++) {
+      const v = eTo.a[e]!;
+      if (id[v]! < 0) {
+        id[v] = order.length;
+        order.push(v);
+        parent.push(q);
+        via.push(eThread.a[e]!);
+        depth.push(depth[q]! + 1);
+      }
+    }
+  }
+  const N = order.length;
+  const start = new Int32Array(N + 1);
+  const thread = new Int32Array(edges);
+  const to = new Int32Array(edges);
+  let k = 0;
+  for (let q = 0; q < N; q++) {
+    start[q] = k;
+    const u = order[q]!;
+    const s = eStart.a[u]!;
+    const m = s < 0 ? 0 : eLen.a[u]!;
+    for (let e = s; e < s + m; e++) {
+      thread[k] = eThread.a[e]!;
+      to[k++] = id[eTo.a[e]!]!;
+    }
+  }
+  start[N] = k;
+  sortRowsByThread(start, thread, to);
+  const fin = new Int32Array(N);
+  for (let q = 0; q < N; q++) fin[q] = finished.a[order[q]!]!;
+  const graph = new RebuiltGraph(T, N, Int32Array.from(parent), Int32Array.from(via), Int32Array.from(depth), fin, { start, thread, to });
+  return { graph, stats: { executions, states, distinct: N, maxDepth } };
+}

@@ -1,0 +1,68 @@
+/**
+ * `explore --shard i/n` + `kreplay merge`: every shard of the exhaustive search run in one
+ * test, merged, is byte for byte the --json (--no-timing) of one unsharded run — on every
+ * shipped scenario, in 2 and 3 shards — and a merge of a wrong set of shards says what is wrong.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { stringifyJson } from '@kreplay/core';
+import { explore, exploreJson, mergeShards } from '../src/index.js';
+import { shippedCases, type ShippedCase } from './shipped.js';
+
+const cases = await shippedCases();
+
+const header = (c: ShippedCase) => ({ scenario: c.file, flavor: c.flavor });
+const whole = async (c: ShippedCase): Promise<string> => stringifyJson(exploreJson(c.machine, await explore(c.machine), header(c), { noTiming: true }), 2);
+async function shards(c: ShippedCase, n: number, timing = false): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 1; i <= n; i++) {
+    const r = await explore(c.machine, { shard: { index: i, count: n } });
+    // as a file: through JSON text
+    out.push(JSON.parse(stringifyJson(exploreJson(c.machine, r, header(c), { noTiming: !timing }))));
+  }
+  return out;
+}
+
+describe('sharded exhaustive search, merged', () => {
+  // Not the multipage scenario: each shard searches most of its 26 777 states again, which takes
+  // minutes on a busy machine; test/golden/record.mjs and the CLI test of --workers cover it.
+  it.each(cases.filter((c) => !c.file.includes('multipage')).map((c) => [c.name, c] as const))('%s: merge of 2 and of 3 shards = one run, byte for byte', async (_name, c) => {
+    const want = await whole(c);
+    for (const n of [2, 3]) {
+      const parts = await shards(c, n);
+      expect(stringifyJson(await mergeShards(parts.reverse()), 2)).toBe(want);
+    }
+  }, 120_000);
+
+  it('splits a large graph, and a lone shard never calls it clean', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
+    const r = await explore(c.machine, { shard: { index: 2, count: 2 } });
+    expect(r.part?.split).not.toBeNull();
+    expect(r).toMatchObject({ verdict: 'incomplete', exhaustive: false, incomplete: ['shard'] });
+  });
+
+  it('keeps timing when every shard has it (the sum of their times)', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    const parts = await shards(c, 2, true);
+    const m = await mergeShards(parts);
+    const times = parts.map((p) => (p as { stats: { timeMs: number } }).stats.timeMs);
+    expect((m['stats'] as { timeMs: number }).timeMs).toBeCloseTo(times[0]! + times[1]!, 0);
+  });
+
+  it('refuses an incomplete, repeated or mixed set of shards', async () => {
+    const a = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    const b = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
+    const pa = await shards(a, 3);
+    const pb = await shards(b, 3);
+    await expect(mergeShards(pa.slice(0, 2))).rejects.toThrow('shard 3/3 missing');
+    await expect(mergeShards([pa[0], pa[0], pa[1], pa[2]])).rejects.toThrow('shard 1/3 given twice');
+    await expect(mergeShards([pa[0], pb[1], pa[2]], ['a.json', 'b.json', 'c.json'])).rejects.toThrow(/different runs: flavor/);
+    await expect(mergeShards([{ verdict: 'clean' }], ['x.json'])).rejects.toThrow('not the --json output of kreplay explore');
+    await expect(mergeShards([])).rejects.toThrow('nothing to merge');
+    const unsharded = JSON.parse(await whole(a));
+    await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
+  });
+
+  it('rejects --shard for dpor', async () => {
+    await expect(explore(cases[0]!.machine, { strategy: 'dpor', shard: { index: 1, count: 2 } })).rejects.toThrow('--shard splits the exhaustive search');
+  });
+});

@@ -1,0 +1,8 @@
+// A Machine factory the parallel explorer's workers import in tests: a scenario file and a
+// flavor (name or module path), loaded with the built mm-model.
+import { createMachine, loadScenario, resolveFlavor } from '../../../mm-model/dist/index.js';
+
+export async function machine({ scenario, flavor }) {
+  const sc = await loadScenario(scenario);
+  return createMachine(sc, await resolveFlavor(flavor ?? sc.flavor));
+}
