@@ -14,6 +14,10 @@
  *                                                                        rule stale-after-invalidate
  *   StaleAtEnd            [state: every thread has finished]
  *       StaleAfterInvalidate again over every range promised coherent   rule stale-after-invalidate
+ *   StaleData             [action: a user read of (file, index) that started with floor F observes tag T]
+ *       T is data of (file, index) /\ gen(T) >= F                        rule stale-data
+ *   MappedBeyondEof       [action: truncate returns]  and  [state: every thread has finished, after a truncate]
+ *       \A PTE of file at index i: i < DIV_ROUND_UP(i_size, PAGE_SIZE)  rule mapped-beyond-eof
  *
  * The step context (ctx.ts) judges each action invariant inside the primitive that performs
  * the action, so every flavor — built in or a user's — gets them without asking;
@@ -24,7 +28,8 @@
 import type { ModelViolation } from '@kreplay/core';
 import { fileKey } from '@kreplay/core';
 import { pteName, type Env, type VmaEnv } from './env.js';
-import { NONE, hex, type MmState, type PageS } from './state.js';
+import { NONE, PAGE_SIZE, hex, type MmState, type PageS } from './state.js';
+import { staleTag, tagText } from './data.js';
 
 /**
  * WarnOnPageMapped: a page leaving the page cache is not mapped by any PTE.
@@ -100,6 +105,61 @@ export function staleAtEnd(env: Env, s: MmState): ModelViolation[] {
       }
     }
   });
+  return out;
+}
+
+/**
+ * StaleData: a user read (read(), a load through a mapping) that started after a write to
+ * the same bytes had returned observes that write's data or newer — never an older
+ * generation, never another file's or index's data (a reused block). What the seed's mail
+ * asks of O_DIRECT ("once the read/write O_DIRECT call returned [faults] definitely should
+ * not see the old data anymore"), and what truncate and hole punch promise for the zeros
+ * they leave. No kernel check exists.
+ *
+ * @param obs the read: [file, index, floor] (ThreadS.obs)
+ * @param tag what it observed (data.ts)
+ */
+export function staleData(env: Env, obs: readonly number[], tag: number, how: string): ModelViolation[] {
+  const file = obs[0]!; const index = obs[1]!; const floor = obs[2]!;
+  if (!staleTag(tag, file, index, floor)) return [];
+  const name = env.files[file]!.name;
+  const loc = (f: number) => env.files[f]?.loc ?? `M${f}`;
+  const want = `${loc(file)}[${index}]v${floor} or newer`;
+  return [{
+    rule: 'stale-data',
+    message: `${how} of ${name} index ${index} saw ${tagText(tag, loc)}, but a write of those bytes had returned before it started (${want})`,
+    file: fileKey(env.files[file]!.ref), index,
+  }];
+}
+
+/**
+ * MappedBeyondEof: when truncate returns, no PTE maps a page of the file at an index at or
+ * past the new end of file (an access there must raise SIGBUS: 2.6.23 mm/filemap.c
+ * filemap_fault "Must recheck i_size under page lock", 6.1 mm/filemap.c:3295). Judged at
+ * the return and again when every thread has finished (a racing fault may map such a page
+ * after the return, as one without the i_size recheck does). No kernel check exists.
+ */
+export function mappedBeyondEof(env: Env, s: MmState, file: number, by: string): ModelViolation[] {
+  const eof = Math.ceil(s.maps[file]!.isize / PAGE_SIZE);
+  const out: ModelViolation[] = [];
+  for (const v of env.vmas) {
+    if (v.file !== file) continue;
+    const row = s.ptes[v.id]!;
+    for (let i = 0; i < row.length; i++) {
+      const index = v.pgoff + i;
+      if (row[i] === NONE || index < eof) continue;
+      out.push(violation(env, 'mapped-beyond-eof',
+        `${by}: PTE ${pteName(env, v, i)} maps pfn ${hex(row[i]!)} at index ${index}, past the end of file (i_size ${s.maps[file]!.isize}: ${eof} pages)`,
+        file, index, row[i]!));
+    }
+  }
+  return out;
+}
+
+/** MappedBeyondEof in the final state, for every file a truncate returned on. */
+export function mappedBeyondEofAtEnd(env: Env, s: MmState): ModelViolation[] {
+  const out: ModelViolation[] = [];
+  s.maps.forEach((m, file) => { if (m.shrunk) out.push(...mappedBeyondEof(env, s, file, 'at the end, after truncate returned')); });
   return out;
 }
 

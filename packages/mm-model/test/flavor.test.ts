@@ -18,12 +18,13 @@ describe('built-in flavors', () => {
     for (const f of l) expect(f.description.length).toBeGreaterThan(20);
   });
 
-  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around)', async () => {
+  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around and punch_hole)', async () => {
     for (const { name } of listFlavors()) {
       const f = await resolveFlavor(name);
       const progs = Object.keys(f.programs).sort();
-      const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'odirect_write', 'read', 'truncate'];
-      expect(progs).toEqual(name === 'linux-6.1' ? [...base.slice(0, 1), 'fault_around', ...base.slice(1)] : base);
+      const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'read', 'truncate'];
+      expect(progs).toEqual(name === 'linux-6.1'
+        ? ['fault', 'fault_around', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'punch_hole', 'read', 'truncate'] : base);
     }
   });
 

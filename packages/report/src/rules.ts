@@ -16,6 +16,14 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
     short: 'An invalidate returned success while a stale page stayed mapped',
     full: 'invalidate_inode_pages2_range returned 0 for a range, yet a PTE in that range maps a page that is not the page cache\'s current page for its index: mmap readers see data from before an O_DIRECT write.',
   },
+  'stale-data': {
+    short: 'A read that started after a write returned saw older data',
+    full: 'A read (read(), a load through a mapping, or a page fault serving one) that started after a write to the same bytes had returned observed an older version of them: an O_DIRECT write, a buffered write, a truncate or a hole punch was undone for that reader.',
+  },
+  'mapped-beyond-eof': {
+    short: 'A PTE maps a page past end of file after truncate returned',
+    full: 'When truncate (or a hole punch) returned, a page table entry still mapped a page at an index past the new end of file: an access there must raise SIGBUS, and the mapping shows data the file no longer has.',
+  },
   livelock: {
     short: 'A thread can no longer finish under any schedule',
     full: 'A reachable state from which some thread can no longer reach its end under any schedule.',

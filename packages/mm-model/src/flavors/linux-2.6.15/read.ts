@@ -5,19 +5,25 @@
  */
 import { r, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
-import { addToPageCache, copyToUser, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
+import { addToPageCache, beginReadAcc, copyToUser, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
 
 export const doGenericMappingRead: Proc = {
   fn: 'do_generic_mapping_read',
   where: 'mm/filemap.c',
-  entry: 'isize',
+  entry: 'start',
   steps: {
+    start: {
+      label: 'read(fd, buf, PAGE_SIZE) at index: generic_file_aio_read → do_generic_mapping_read',
+      where: 'mm/filemap.c generic_file_aio_read()',
+      acc: (c) => [beginReadAcc(c)],
+      run: (c) => { c.beginRead(c.num('file'), c.num('index')); c.goto('isize'); },
+    },
     isize: {
       label: 'isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_CACHE_SHIFT; if (index > end_index) goto out',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
       run: (c) => {
         const isize = c.map(c.num('file')).isize;
-        if (isize === 0 || c.num('index') > Math.floor((isize - 1) / 4096)) { c.effect('past EOF'); c.ret(0); return; }
+        if (isize === 0 || c.num('index') > Math.floor((isize - 1) / 4096)) { c.effect('past EOF'); c.endRead(); c.ret(0); return; }
         c.goto('find');
       },
     },

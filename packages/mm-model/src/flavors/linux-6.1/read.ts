@@ -8,7 +8,8 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
-import { copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
+import { beginReadAcc, copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
+import { readIoAcc } from '../../kernel/lib.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -20,8 +21,13 @@ function upRead(c: Ctx): void {
 export const filemapRead61: Proc = {
   fn: 'filemap_read',
   where: 'mm/filemap.c',
-  entry: 'get',
+  entry: 'start',
   steps: {
+    start: {
+      label: 'read(fd, buf, PAGE_SIZE) at index: filemap_read()',
+      acc: (c) => [beginReadAcc(c)],
+      run: (c) => { c.beginRead(c.num('file'), c.num('index')); c.goto('get'); },
+    },
     get: {
       label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
       acc: (c) => {
@@ -33,7 +39,7 @@ export const filemapRead61: Proc = {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         c.set('pfn', pfn);
         if (pfn === NONE) {
-          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.ret(0); return; }
+          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.endRead(); c.ret(0); return; }
           c.goto('create');
           return;
         }
@@ -57,7 +63,7 @@ export const filemapRead61: Proc = {
     },
     readio: {
       label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
