@@ -226,7 +226,7 @@ export class Ctx {
     const nw = { ...old, ...patch };
     this.pagesW()[pfn] = nw;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
-      if (old[k] === nw[k] || k === 'locker') continue;
+      if (old[k] === nw[k] || k === 'locker' || k === 'data') continue;
       if (k === 'flags') {
         const set = flagNames(nw.flags & ~old.flags).filter((f) => f !== 'locked');
         const clr = flagNames(old.flags & ~nw.flags).filter((f) => f !== 'locked');

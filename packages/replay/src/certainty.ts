@@ -29,6 +29,11 @@ export class GapTracker {
     else this.perCpu.set(mark.cpu, mark);
   }
 
+  /** The newest gap on any CPU at all after sequence number `since` (nothing lost since then: undefined). */
+  sinceAny(since: number): GapMark | undefined {
+    return this.since(this.perCpu.keys(), since);
+  }
+
   /** The newest gap on any of `cpus` (or on no particular CPU) after sequence number `since`. */
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
     let best = this.anyCpu && this.anyCpu.seq > since ? this.anyCpu : undefined;

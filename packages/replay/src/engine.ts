@@ -19,7 +19,7 @@ import type { TraceEvent } from '@kreplay/core';
 import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
 import { GapTracker, type GapMark } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
-import { mappedPageRemoved, orphanMapped, staleMapped } from './explain.js';
+import { mappedPageRemoved, orphanMapped, staleDataServed, staleMapped } from './explain.js';
 import { FindingLog } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
@@ -246,6 +246,10 @@ export class ReplayEngine {
     if (mapcount !== undefined) this.resync(rec, mapcount - 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address });
+    if (rec.survived && !rec.survived.reported && rec.inCache && rec.file) {
+      rec.survived.reported = true;
+      this.log.add(staleDataServed(rec, rec.file, ev, t.fault));
+    }
   }
 
   private adoptMapped(pfn: bigint, f: FileState | undefined, index: number | undefined, seq: number): PageRec {
@@ -330,6 +334,11 @@ export class ReplayEngine {
     const f = this.shadow.file(b.file);
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
+    // stale-data: a page cached before the invalidate began and still cached now survived it.
+    for (const [index, rec] of f.cache) {
+      if (index < promise.start || index > promise.end || !rec.inCache || rec.bornSeq >= call.seq || rec.survived) continue;
+      rec.survived = { begin: b.event, ret, reported: false };
+    }
     const key = `${promise.start}:${promise.end}`;
     f.promised.delete(key); // the newest promise of a range is the one cited
     f.promised.set(key, promise);

@@ -20,7 +20,7 @@ export class FindingLog {
     const events = uniqueCites([d.ev, ...d.others]);
     const cpus = new Set<number>(d.rec.cpus);
     for (const e of events) cpus.add(e.cpu);
-    const gap = this.gaps.since(cpus, d.rec.syncSeq);
+    const gap = d.sinceAnyCpu !== undefined ? this.gaps.sinceAny(d.sinceAnyCpu) : this.gaps.since(cpus, d.rec.syncSeq);
     const uncertain = gap
       ? ` Uncertain: ${gap.reason} (${gap.source}:${gap.line}) after this page was last in a known state, so events that would explain this may be missing.`
       : '';

@@ -43,6 +43,14 @@ export interface PageRec {
   maps: MapCite[];
   /** Replay sequence number of the last sync point: cache_add, adoption, or a probe-read `_mapcount`. */
   syncSeq: number;
+  /** Replay sequence number of this life's first sighting (its cache_add, or its adoption). */
+  bornSeq: number;
+  /**
+   * A successful invalidate_inode_pages2_range over this page's index began after the page
+   * was cached and returned with the page still cached: whoever is served from it later
+   * gets data from before the invalidate (rule stale-data).
+   */
+  survived?: { begin?: TraceEvent; ret: TraceEvent; reported: boolean };
   /** CPUs that touched this page since its sync point. */
   cpus: number[];
 }
@@ -155,7 +163,7 @@ export class Shadow {
     } else {
       this.pfnsSeen++;
     }
-    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], syncSeq: seq, cpus: [] };
+    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], syncSeq: seq, bornSeq: seq, cpus: [] };
     this.pages.set(Number(pfn), rec);
     return rec;
   }
