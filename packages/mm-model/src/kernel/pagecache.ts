@@ -158,6 +158,24 @@ export function inodeLock(label: string, shared: (c: Ctx) => boolean, next: (c: 
   return s;
 }
 
+/**
+ * The inode lock taken in the same step as the path's first access (docs/flavors.md
+ * "Accesses and granularity": an acquire is folded into the step's first access): `inner`
+ * runs with the lock held.
+ */
+export function withInodeLock(label: string, shared: (c: Ctx) => boolean, inner: StepDef,
+  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
+  const lock = inodeLock(label, shared, (c) => inner.run(c), undefined, sharedReads);
+  const s: StepDef = {
+    label: (c) => `${label}; ${typeof inner.label === 'string' ? inner.label : inner.label(c)}`,
+    acc: (c) => [...lock.acc!(c), ...(inner.acc?.(c) ?? [])],
+    block: (c) => lock.block!(c) ?? inner.block?.(c),
+    run: lock.run,
+  };
+  if (inner.where) s.where = inner.where;
+  return s;
+}
+
 /** Drop the inode lock taken by inodeLock (inside a step that declares release of ilockLoc). */
 export function inodeUnlock(c: Ctx): void {
   const file = c.num('file');

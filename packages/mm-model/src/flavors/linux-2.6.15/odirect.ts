@@ -8,7 +8,7 @@ import type { Ctx } from '../../ctx.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { PG } from '../../state.js';
 import { coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
-import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
+import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inval2Locals } from './invalidate.js';
 
@@ -80,8 +80,6 @@ export interface DirectIoOptions {
 
 export function genericFileDirectIo(opts: DirectIoOptions): Proc {
   const steps: Record<string, StepDef> = {
-    ilock: inodeLock(opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
-      () => false, (c) => c.goto('mapped'), 'mm/filemap.c generic_file_aio_write()'),
     mapped: {
       label: 'if (mapping_mapped(mapping)) unmap_mapping_range(mapping, offset, write_len, 0)',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_mmap`)],
@@ -132,5 +130,8 @@ export function genericFileDirectIo(opts: DirectIoOptions): Proc {
       run: (c) => odirectReturn(c, c.num('length')),
     };
   }
-  return { fn: 'generic_file_direct_IO', where: 'mm/filemap.c', entry: 'ilock', steps };
+  // generic_file_aio_write takes the inode lock (2.6.23.17 mm/filemap.c:2132), folded into the first step.
+  steps.mapped = withInodeLock(opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
+    () => false, steps.mapped!);
+  return { fn: 'generic_file_direct_IO', where: 'mm/filemap.c', entry: 'mapped', steps };
 }

@@ -10,7 +10,7 @@ import { acquire, r, release, w, type Proc, type StepDef } from '../../program.j
 import { NONE, PG } from '../../state.js';
 import { END, PAGEVEC_SIZE_2_6, advance, cur, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
-import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
+import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { coherentAcc } from '../../kernel/lib.js';
 
 /**
@@ -18,14 +18,11 @@ import { coherentAcc } from '../../kernel/lib.js';
  * truncate_inode_pages, for private pages COWed meanwhile.
  */
 export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
-  return {
+  const p: Proc = {
     fn: 'vmtruncate',
     where: 'mm/memory.c',
-    entry: 'ilock',
+    entry: 'isize',
     steps: {
-      // do_truncate() (fs/open.c; 2.6.23 fs/open.c:217) holds the inode lock around notify_change → vmtruncate.
-      ilock: inodeLock(opts.ilock === 'i_sem' ? 'do_truncate: down(&dentry->d_inode->i_sem)' : 'do_truncate: mutex_lock(&dentry->d_inode->i_mutex)',
-        () => false, (c) => c.goto('isize'), 'fs/open.c do_truncate()'),
       isize: {
         label: (c) => (c.map(c.num('file')).isize < c.num('size') ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
           : 'i_size_write(inode, offset)'),
@@ -76,6 +73,10 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
       },
     },
   };
+  // do_truncate() (2.6.23.17 fs/open.c:217) holds the inode lock around notify_change → vmtruncate: folded into its first step.
+  const isize = withInodeLock(opts.ilock === 'i_sem' ? 'do_truncate: down(&dentry->d_inode->i_sem)' : 'do_truncate: mutex_lock(&dentry->d_inode->i_mutex)',
+    () => false, p.steps.isize!);
+  return { ...p, steps: { ...p.steps, isize } };
 }
 
 /** What judging mapped-beyond-eof at truncate's return reads: i_size and every PTE of the file. */

@@ -8,7 +8,7 @@
 import type { Ctx } from '../../ctx.js';
 import { r, type Proc } from '../../program.js';
 import { ENOTBLK, pagesFrom } from '../../kernel/lib.js';
-import { inodeLock } from '../../kernel/pagecache.js';
+import { withInodeLock } from '../../kernel/pagecache.js';
 import { NONE } from '../../state.js';
 import { directIo, odirectReturn, returnAcc, writeAndWait } from '../linux-2.6.15/odirect.js';
 import { inval2Locals61 } from './invalidate.js';
@@ -28,14 +28,14 @@ function callInval2(c: Ctx, then: string): void {
 export const iomapDioWrite61: Proc = {
   fn: '__iomap_dio_rw',
   where: 'fs/iomap/direct-io.c',
-  entry: 'ilock',
+  entry: 'wb',
   steps: {
     // fs/ext4/file.c:460-498 ext4_dio_write_iter (6.1.192): i_rwsem shared for an aligned
-    // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise.
-    ilock: inodeLock('ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)', overwrite,
-      (c) => c.goto('wb'), 'fs/ext4/file.c ext4_dio_write_iter()',
+    // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise;
+    // folded into the first step.
+    wb: withInodeLock('ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)', overwrite,
+      { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
       (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)]),
-    wb: { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
     pre: {
       label: 'if (invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)) { ret = -ENOTBLK; goto out_free_dio; }',
       run: (c) => callInval2(c, 'precheck'),

@@ -18,16 +18,11 @@ function upRead(c: Ctx): void {
   c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
 }
 
-export const filemapRead61: Proc = {
+const filemapRead61Steps: Proc = {
   fn: 'filemap_read',
   where: 'mm/filemap.c',
   entry: 'start',
   steps: {
-    start: {
-      label: 'read(fd, buf, PAGE_SIZE) at index: filemap_read()',
-      acc: (c) => [beginReadAcc(c)],
-      run: (c) => { c.beginRead(c.num('file'), c.num('index')); c.goto('get'); },
-    },
     get: {
       label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
       acc: (c) => {
@@ -93,5 +88,19 @@ export const filemapRead61: Proc = {
       },
     },
     copy: copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'),
+  },
+};
+
+/** The read starts (its floor is sampled) in its first step, filemap_get_read_batch's lookup. */
+export const filemapRead61: Proc = {
+  ...filemapRead61Steps,
+  steps: {
+    ...filemapRead61Steps.steps,
+    start: {
+      ...filemapRead61Steps.steps.get!,
+      label: 'read(): filemap_read(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
+      acc: (c) => [beginReadAcc(c), ...filemapRead61Steps.steps.get!.acc!(c)],
+      run: (c) => { c.beginRead(c.num('file'), c.num('index')); filemapRead61Steps.steps.get!.run(c); },
+    },
   },
 };
