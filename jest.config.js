@@ -15,6 +15,7 @@ export default {
   },
   moduleNameMapper: {
     '^@kreplay/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@kreplay/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 60000,

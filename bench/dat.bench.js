@@ -11,7 +11,10 @@
  *   - kreplay parse FILE --stats --json   (every record decoded, statistics out)
  *   - kreplay parse FILE --pretty         (the trace-cmd report -R -t lines)  > /dev/null
  * and the ratio of trace-cmd's time to kreplay's (> 1: kreplay is faster), in wall time and in
- * CPU time (user + sys: steadier than wall time on a shared machine).
+ * CPU time (user + sys: steadier than wall time on a shared machine); then the same on two
+ * small real files, where start-up dominates. Each figure is the least of BENCH_DAT_RUNS
+ * runs (default 3). BENCH_BASELINE=/path/to/checkout (built) measures that checkout's CLI
+ * beside this one, for before/after figures in one run.
  *
  *   npm run bench dat          (BENCH_DAT_EVENTS=N to change the size)
  */
@@ -111,13 +114,37 @@ function have(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
+/** The best of the runs: the least wall time and the least CPU time (each its own minimum; the machine may be shared). */
 function best(runs) {
-  return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  return {
+    seconds: Math.min(...runs.map((r) => r.seconds)),
+    cpu: Math.min(...runs.map((r) => r.cpu)),
+    rssKb: Math.max(...runs.map((r) => r.rssKb)),
+    stdout: runs[0].stdout,
+  };
 }
 
+const RUNS = Number(process.env.BENCH_DAT_RUNS ?? 3);
+const repeat = (fn) => best(Array.from({ length: RUNS }, fn));
+
 function row(label, r, events) {
-  const rate = events / r.seconds;
-  console.log(`${label.padEnd(30)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU  ${(rate / 1e6).toFixed(2)} M events/s  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+  const rate = events / r.cpu;
+  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU  ${(rate / 1e6).toFixed(2)} M events/s of CPU  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+}
+
+/** Another checkout to measure beside this one (BENCH_BASELINE=/path/to/checkout, built), e.g. main before a change. */
+const baseline = process.env.BENCH_BASELINE ? path.join(path.resolve(process.env.BENCH_BASELINE), 'packages/cli/bin/run.js') : undefined;
+
+/** Small real files: what start-up costs against trace-cmd's (a C program that starts in milliseconds). */
+function startup(tc) {
+  const small = [path.join(root, 'fixtures/dat/mixed-v6.dat'), path.join(root, 'fixtures/dat/qemu-6.1/trace.dat')];
+  console.log('\nsmall real files (start-up dominates):');
+  for (const file of small) {
+    row(`kreplay parse --pretty ${path.basename(path.dirname(file))}/${path.basename(file)}`, repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])), 1);
+    if (baseline) row('  baseline', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), 1);
+    if (tc) row('trace-cmd report -R -t', repeat(() => measure('trace-cmd', ['report', '-R', '-t', file])), 1);
+  }
+  row('node -e 0 (the runtime alone)', repeat(() => measure(process.execPath, ['-e', '0'])), 1);
 }
 
 export default async function run() {
@@ -136,21 +163,26 @@ export default async function run() {
     } else console.log('trace-cmd is not installed: kreplay figures only (Debian: apt-get install trace-cmd)');
     for (const [form, file] of files) {
       console.log(`\n${form}: ${events.toLocaleString('en')} events, ${(statSync(file).size / 1e6).toFixed(1)} MB (${path.basename(seed)} pages repeated)`);
-      const stats = best([0, 1].map(() => measure(process.execPath, [cli, 'parse', file, '--stats', '--json'], { keepStdout: true })));
+      const stats = repeat(() => measure(process.execPath, [cli, 'parse', file, '--stats', '--json'], { keepStdout: true }));
       const st = JSON.parse(stats.stdout);
       if (st.events !== events) throw new Error(`kreplay decoded ${st.events} events, the file holds ${events}`);
-      const pretty = best([0, 1].map(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])));
+      const pretty = repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty']));
       row('kreplay parse --stats --json', stats, events);
       row('kreplay parse --pretty', pretty, events);
+      if (baseline) {
+        row('  baseline parse --stats --json', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--stats', '--json'])), events);
+        row('  baseline parse --pretty', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), events);
+      }
       if (!tc) continue;
-      const report = best([0, 1].map(() => measure('trace-cmd', ['report', file])));
-      const raw = best([0, 1].map(() => measure('trace-cmd', ['report', '-R', '-t', file])));
+      const report = repeat(() => measure('trace-cmd', ['report', file]));
+      const raw = repeat(() => measure('trace-cmd', ['report', '-R', '-t', file]));
       row('trace-cmd report', report, events);
       row('trace-cmd report -R -t', raw, events);
       const ratio = (a, b) => `${(a.seconds / b.seconds).toFixed(2)}x wall, ${(a.cpu / b.cpu).toFixed(2)}x CPU`;
       console.log(`ratio trace-cmd report / kreplay parse --stats: ${ratio(report, stats)}  (> 1: kreplay faster)`);
       console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${ratio(raw, pretty)}`);
     }
+    startup(tc);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
  * besides QEMU (gcc, busybox-static, mkfs.ext4): skipped without them, with one summary
  * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

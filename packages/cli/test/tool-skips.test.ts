@@ -23,7 +23,7 @@ describe('tests that need a missing system tool', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toMatch(/1 skipped, 1 passed/);
     const summary = r.stderr.slice(r.stderr.indexOf('kreplay: '));
-    expect(summary).toMatch(/^kreplay: 1 group\(s\) of tests SKIPPED \(system tools missing here, or skipped on request\):\n  kreplay-test-no-such-tool not installed \(kreplay-test-pkg\):\n    - a group that needs a missing tool \[test-support\/fixtures\/needs-tool\.fixture\.ts\]\n  install them: apt-get install kreplay-test-pkg/);
+    expect(summary).toMatch(/^kreplay: 1 group\(s\) of tests SKIPPED \(system tools missing here, or skipped on request\):\n {2}kreplay-test-no-such-tool not installed \(kreplay-test-pkg\):\n {4}- a group that needs a missing tool \[test-support\/fixtures\/needs-tool\.fixture\.ts\]\n {2}install them: apt-get install kreplay-test-pkg/);
     expect(r.stderr.match(/SKIPPED/g)).toHaveLength(1);
   }, 120_000);
 

@@ -8,7 +8,8 @@ import type { Fields, ProbeSite } from '@kreplay/core';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { DirectInterner, names } from './intern.js';
 import { decodeWithLayout, learnLayout, type PairLayout } from './layout.js';
-import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange, setField } from './values.js';
+import { decodeCtxWake, decodeHwlat, decodeSyscall, type SpecialEvent } from './special.js';
+import { decodeFields, decodeHexDigits, decodeInteger, decodeIntegerRange, decodeValue, pairStartsAt, setField } from './values.js';
 
 export interface DecodedEvent {
   event: string;
@@ -46,7 +47,7 @@ function lookupSystem(event: string): string | undefined {
 }
 
 /** How decodeEvent treats an event name. */
-const enum Kind { Generic, MarkWrite, Print, Function, Graph }
+const enum Kind { Generic, MarkWrite, Print, Function, Graph, CtxWake, Syscall, Bprint }
 
 interface EventInfo {
   name: string;
@@ -77,9 +78,12 @@ const MAX_LEARNED = 8;
 function eventInfo(name: string): EventInfo {
   const kind = name === 'tracing_mark_write' ? Kind.MarkWrite
     : name === 'print' ? Kind.Print
+      : name === 'bprint' || name === 'bputs' ? Kind.Bprint
       : name === 'function' || name === 'func_repeats' ? Kind.Function
         : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
-          : Kind.Generic;
+          : name === 'wakeup' || name === 'context_switch' ? Kind.CtxWake
+            : name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? Kind.Syscall
+              : Kind.Generic;
   return { name, kind, system: lookupSystem(name), lastSite: undefined, layout: undefined, learned: 0, wantFor: undefined, want: true };
 }
 
@@ -307,6 +311,55 @@ function isEventNameChar(c: number): boolean {
   return c !== 58 && c !== 32 && c !== 9;
 }
 
+/** perf event modifiers (`:u`, `:k`, `:ppp`, `:uhH`, ...): tools/perf/util/parse-events.l. */
+const PERF_MODIFIERS = /^[ukhIGHpPSDWebRr]+$/;
+
+/** An event recognised by its printed shape (special.ts), as decodeEvent's result. */
+function special(sp: SpecialEvent): DecodedEvent {
+  return decoded(sp.event, sp.system, sp.fields);
+}
+
+/** Whether any fields are wanted for an event known only by name (slow paths). */
+function wantsAny(opt: boolean | FieldsWanted, event: string): boolean {
+  return typeof opt === 'boolean' ? opt : opt(event, undefined);
+}
+
+/** `name=value` pairs with every value kept as printed (symbols and bare hex addresses). */
+function stringPairs(s: string, i: number, n: number): Fields {
+  const fields: Fields = {};
+  for (const word of s.slice(i, n).trim().split(/\s+/)) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) {
+      fields.raw = s.slice(i, n);
+      continue;
+    }
+    setField(fields, word.slice(0, eq), word.slice(eq + 1));
+  }
+  return fields;
+}
+
+/**
+ * trace-cmd's rendering of syscall events: `sys_enter_ioctl: fd: 0x000000ff, cmd: 0x00005410`
+ * (print fmt `"fd: 0x%08lx, ..."`) and `sys_exit_ioctl: 0x0`. Undefined for anything else.
+ */
+function syscallPayload(event: string, s: string, i: number, n: number): Fields | undefined {
+  const text = s.slice(i, n).trim();
+  if (event.startsWith('sys_exit_')) {
+    const v = decodeValue(text);
+    return typeof v === 'number' || typeof v === 'bigint' ? { ret: v } : undefined;
+  }
+  const fields: Fields = {};
+  if (text === '') return fields;
+  for (const part of text.split(', ')) {
+    const colon = part.indexOf(': ');
+    if (colon <= 0) return undefined;
+    const v = decodeValue(part.slice(colon + 2));
+    if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
+    setField(fields, part.slice(0, colon), v);
+  }
+  return fields;
+}
+
 /** The fields of every event when payloads are not decoded (shared, frozen). */
 const NO_FIELDS: Fields = Object.freeze({}) as Fields;
 
@@ -343,10 +396,26 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
     // perf script for sampled events prints the sample period first: `  250000 cpu-clock:`
     let j = start;
     while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-    if (j < n && s.charCodeAt(j) === 32) {
+    const c = s.charCodeAt(j);
+    if (j < n && (c === 32 || c === 9)) {
       period = Number(s.slice(start, j));
-      while (j < n && s.charCodeAt(j) === 32) j++;
+      while (j < n && (s.charCodeAt(j) === 32 || s.charCodeAt(j) === 9)) j++;
       start = j;
+    } else if (c === 58) {
+      // the wakeup tracers' records: `   0:120:R   + [003]  2389: 94:R sleep`
+      const sp = decodeCtxWake(s, start, n, wantsAny(fieldsOpt, 'wakeup'));
+      if (sp) return special(sp);
+    }
+  } else if (d0 === 35) {
+    // hwlat: `#1     inner/outer(us):   11/12    ts:1581527483.343962693 count:6`
+    const sp = decodeHwlat(s, start, n, wantsAny(fieldsOpt, 'hwlat'));
+    if (sp) return special(sp);
+  } else if (d0 === 115 && s.startsWith('sys_', start)) {
+    // syscalls: `sys_ioctl(fd: ff, cmd: 5410, arg: 7ffe0babe8fc)`, `sys_getpid()`, `sys_ioctl -> 0x0`
+    const sp = decodeSyscall(s, start, n, fieldsOpt !== false);
+    if (sp) {
+      if (typeof fieldsOpt === 'function' && !fieldsOpt(sp.event, undefined)) sp.fields = NO_FIELDS;
+      return special(sp);
     }
   }
   // scan the name, hashing it on the way for the event-name table
@@ -360,9 +429,10 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
   if (i === start) return 'no event name after the timestamp';
   let system: string | undefined;
   let nameStart = start;
-  if (i < n && s.charCodeAt(i) === 58 && i + 1 < n && s.charCodeAt(i + 1) !== 32) {
-    // perf `system:event:`
-    system = names.get(s, start, i);
+  if (i < n && s.charCodeAt(i) === 58 && i + 1 < n && s.charCodeAt(i + 1) !== 32 && s.charCodeAt(i + 1) !== 9) {
+    // perf `system:event:`, or an event with modifiers (`cycles:uppp:`, `cpu-clock:uhH:`)
+    const colon = i;
+    const h0 = h;
     nameStart = i + 1;
     h = 0;
     for (i = nameStart; i < n; i++) {
@@ -371,6 +441,12 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
       h = (h * 31 + c) | 0;
     }
     if (i === nameStart) return 'no event name after the system';
+    if (PERF_MODIFIERS.test(s.slice(nameStart, i))) {
+      // the modifiers are part of the event's name as perf prints it
+      h = h0;
+      for (let k = colon; k < i; k++) h = (h * 31 + s.charCodeAt(k)) | 0;
+      nameStart = start;
+    } else system = names.get(s, start, colon);
   }
   if (i >= n || s.charCodeAt(i) !== 58) {
     // function tracer: `func <-parent`, or a bare `func` with print-parent off
@@ -396,9 +472,21 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
     decodeMarker(event, s, i, fields, n);
     return decoded('print', 'ftrace', fields);
   }
-  while (i < n && s.charCodeAt(i) === 32) i++;
+  if (kind === Kind.Bprint) {
+    // trace_printk as trace-cmd prints it: `bprint: func: message` (`ip`, `buf` as for markers)
+    while (i < n && s.charCodeAt(i) === 32) i++;
+    if (!wanted(fieldsOpt, info, undefined)) return decoded(event, 'ftrace', NO_FIELDS);
+    const fields: Fields = {};
+    decodeMarker('print', s, i, fields, n);
+    return decoded(event, 'ftrace', fields);
+  }
+  while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
   if (kind === Kind.Function) {
-    // trace-cmd prints the function tracer's records as events
+    // trace-cmd prints the function tracer's records as events; `-R` as `ip=... parent_ip=...`
+    if (s.startsWith('ip=', i)) {
+      if (!wanted(fieldsOpt, FUNCTION_INFO, undefined)) return decoded('function', 'ftrace', NO_FIELDS);
+      return decoded('function', 'ftrace', stringPairs(s, i, n));
+    }
     let end = i;
     while (end < n && s.charCodeAt(end) !== 32) end++;
     if (!wanted(fieldsOpt, FUNCTION_INFO, undefined)) return decoded('function', 'ftrace', NO_FIELDS);
@@ -406,10 +494,16 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
     decodeFunction(s, i, end, fields, n);
     return decoded('function', 'ftrace', fields);
   }
-  if (kind === Kind.Graph) {
+  if (kind === Kind.Graph && !pairStartsAt(s, i, n)) {
+    // `funcgraph_entry:   0.345 us |  func();`; `trace-cmd report -R` prints the raw
+    // fields instead (`func=0xffffffff8107f6d0 depth=0`), decoded as pairs below
     const g = decodeGraphPayload(s.slice(i, n));
     if (typeof g === 'string') return g;
     if (g.kind !== 'comment') return graphEvent(g);
+  }
+  if (kind === Kind.CtxWake) {
+    const sp = decodeCtxWake(s, i, n, wanted(fieldsOpt, info, undefined));
+    if (sp) return special(sp);
   }
   if (i < n && s.charCodeAt(i) === 40) {
     const probe = decodeProbeSite(s, i, event, n, info);
@@ -421,6 +515,10 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
   }
   const sys = system ?? info.system;
   if (!wanted(fieldsOpt, info, undefined)) return decoded(event, sys, NO_FIELDS);
+  if (kind === Kind.Syscall && !pairStartsAt(s, i, n)) {
+    const f = syscallPayload(event, s, i, n);
+    if (f) return decoded(event, sys, f);
+  }
   if (sys === 'filemap') {
     const fm = decodeFilemap(s, i, n);
     if (fm) return decoded(event, sys, fm);

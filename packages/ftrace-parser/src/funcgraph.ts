@@ -17,7 +17,7 @@ import type { Fields } from '@kreplay/core';
 import { decodeValue } from './values.js';
 
 export type GraphLine =
-  | { kind: 'entry' | 'leaf' | 'exit'; func?: string; depth: number; durationNs?: number; retval?: string }
+  | { kind: 'entry' | 'leaf' | 'exit'; func?: string; depth: number; durationNs?: number; retval?: string; caller?: string }
   | { kind: 'comment'; text: string; depth: number }
   | { kind: 'irq'; direction: 'enter' | 'exit' }
   | { kind: 'switch'; prevComm: string; prevPid: number; nextComm: string; nextPid: number };
@@ -32,6 +32,10 @@ export interface GraphHead {
   line: GraphLine;
 }
 
+/** The return-address comment funcgraph-retaddr adds after an entry (print_graph_retaddr). */
+const RETADDR = /\s*\/\*\s*<-(\S+)\s*\*\/\s*$/;
+/** The relative time column of latency tracers with display-graph (print_graph_rel_time: `%9llu us |  `). */
+const REL_TIME = /^\s*(\d+) us\s*$/;
 const DURATION = /^\s*([+!#*@$])?\s*(\d+)(?:\.(\d{1,3}))?\s+us\s*$/;
 const TASK = /^\s*(.*\S)-(\d+)\s*$/;
 
@@ -52,9 +56,12 @@ export function looksLikeGraphLine(s: string): boolean {
   while (i < s.length && isDigit(s.charCodeAt(i))) i++;
   if (i === d) return false;
   if (s.charCodeAt(i) === 41) return true;
-  if (s.charCodeAt(i) !== 46) return false;
-  i++;
-  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  if (s.startsWith(' us', i)) i += 3; // `       12 us |  0) ...` (latency tracers' relative time)
+  else {
+    if (s.charCodeAt(i) !== 46) return false;
+    i++;
+    while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  }
   while (i < s.length && s.charCodeAt(i) === 32) i++;
   return s.charCodeAt(i) === 124;
 }
@@ -69,18 +76,23 @@ function parseTask(text: string): { comm: string; pid: number } | undefined {
   return m ? { comm: m[1]!, pid: Number(m[2]) } : undefined;
 }
 
-function parseFunctionText(text: string, duration: RegExpExecArray | null): GraphLine | string {
-  const line = parseFunctionBody(text);
+/**
+ * The function column; `lead` is how many spaces the column before it leaves ahead of the
+ * indentation: 2 after the duration's `|  `, 1 after `N) ` or `... | ` when
+ * funcgraph-duration is off.
+ */
+function parseFunctionText(text: string, duration: RegExpExecArray | null, lead = 2): GraphLine | string {
+  const line = parseFunctionBody(text, lead);
   if (duration && typeof line !== 'string' && (line.kind === 'entry' || line.kind === 'leaf' || line.kind === 'exit')) {
     line.durationNs = parseDurationNs(duration);
   }
   return line;
 }
 
-function parseFunctionBody(text: string): GraphLine | string {
+function parseFunctionBody(text: string, lead: number): GraphLine | string {
   let spaces = 0;
   while (spaces < text.length && text.charCodeAt(spaces) === 32) spaces++;
-  const depth = Math.max(0, (spaces - 2) >> 1);
+  const depth = Math.max(0, (spaces - lead) >> 1);
   const body = text.slice(spaces).trimEnd();
   if (body.startsWith('/*')) {
     const inner = body.slice(2, body.endsWith('*/') ? -2 : undefined).trim();
@@ -96,11 +108,20 @@ function parseFunctionBody(text: string): GraphLine | string {
   const paren = body.indexOf('(');
   if (paren <= 0) return `unknown function_graph entry "${body}"`;
   const func = body.slice(0, paren);
-  if (body.endsWith('{')) return { kind: 'entry', func, depth };
-  if (body.includes(');')) {
+  // funcgraph-retaddr (6.14+): `func() { /* <-caller+0x121/0x780 */`, `func(); /* <-caller+0x1c/0x40 */`
+  let caller: string | undefined;
+  let code = body;
+  const ret = RETADDR.exec(body);
+  if (ret) {
+    caller = ret[1];
+    code = body.slice(0, ret.index).trimEnd();
+  }
+  if (code.endsWith('{')) return caller === undefined ? { kind: 'entry', func, depth } : { kind: 'entry', func, depth, caller };
+  if (code.includes(');')) {
     const line: GraphLine = { kind: 'leaf', func, depth };
-    const r = /\/\*\s*=\s*([^\s*]+)\s*\*\//.exec(body);
+    const r = /\/\*\s*=\s*([^\s*]+)\s*\*\//.exec(code);
     if (r) line.retval = r[1];
+    if (caller !== undefined) line.caller = caller;
     return line;
   }
   return `unknown function_graph entry "${body}"`;
@@ -115,10 +136,17 @@ export function scanGraphLine(s: string): GraphHead | string {
   const firstBar = rest.indexOf('|');
   if (firstBar >= 0 && (firstParen < 0 || firstBar < firstParen)) {
     const text = rest.slice(0, firstBar).trim();
-    const p = parseTimestamp(text, 0, text.length);
-    if (!p) return `bad function_graph timestamp "${text}"`;
-    ts = p.ts;
-    tsForm = p.form;
+    const rel = REL_TIME.exec(text);
+    if (rel) {
+      // µs since the trace's start (latency tracers): the latency format's time line
+      ts = BigInt(rel[1]!) * 1000n;
+      tsForm = 'latency';
+    } else {
+      const p = parseTimestamp(text, 0, text.length);
+      if (!p) return `bad function_graph timestamp "${text}"`;
+      ts = p.ts;
+      tsForm = p.form;
+    }
     rest = rest.slice(firstBar + 1);
   }
   const cp = rest.indexOf(')');
@@ -142,7 +170,14 @@ export function scanGraphLine(s: string): GraphHead | string {
   }
   for (;;) {
     const bar = rest.indexOf('|');
-    if (bar < 0) return 'no "|" before the function column';
+    if (bar < 0) {
+      // nofuncgraph-duration: the function column follows the cpu (or task) column directly
+      if (rest.trim() === '') return 'no function column';
+      const line = parseFunctionText(rest, null, 1);
+      if (typeof line === 'string') return line;
+      head.line = line;
+      return head;
+    }
     const seg = rest.slice(0, bar);
     rest = rest.slice(bar + 1);
     if (seg.includes('==========>')) {
@@ -197,6 +232,7 @@ export function graphEvent(l: Exclude<GraphLine, { kind: 'comment' }>): DecodedE
       fields.depth = l.depth;
       if (l.durationNs !== undefined) fields.duration_ns = l.durationNs;
       if (l.retval !== undefined) fields.retval = decodeValue(l.retval);
+      if (l.caller !== undefined) fields.caller = l.caller;
       if (l.kind === 'leaf') fields.leaf = true;
       return { event: l.kind === 'exit' ? 'funcgraph_exit' : 'funcgraph_entry', system: 'ftrace', fields, probe: undefined, stackHeader: undefined };
     }

@@ -9,8 +9,9 @@
  * time since the start of the trace in microseconds and a mark for the delta to the next
  * line (` %4lldus%c: `), or a bare counter (` %4lld: `) when the clock is not in ns. The
  * time is relative: a record's `ts` is that many µs in ns, on the trace's own time line.
+ * `trace-cmd report -l` prints the same columns with the absolute time (`1356.806298:`).
  */
-const LATENCY = /^ *(\S.{0,7}?)-(\d+) +(\d+)([^ ]{3,6}) +(\d+)(us.)?: /;
+const LATENCY = /^ *(\S.{0,7}?)-(\d+) +(\d+)([^ ]{3,6}) +(\d+)(?:(us.)|\.(\d{1,9})):? /;
 
 export interface LatencyHead {
   comm: string;
@@ -18,8 +19,11 @@ export interface LatencyHead {
   cpu: number;
   flags: string;
   ts: bigint;
-  /** `us` when the time is in microseconds, `counter` for a bare count. */
-  unit: 'usec' | 'counter';
+  /**
+   * `usec`: µs since the trace's start; `counter`: a bare count; `absolute` / `nsec`: the
+   * time of day `sec.usec` / `sec.nsec` that `trace-cmd report -l` prints.
+   */
+  unit: 'usec' | 'counter' | 'absolute' | 'nsec';
   /** Index of the first character after `: `. */
   rest: number;
 }
@@ -28,8 +32,15 @@ export function scanLatencyLine(s: string): LatencyHead | undefined {
   const m = LATENCY.exec(s);
   if (!m) return undefined;
   const t = BigInt(m[5]!);
-  return {
-    comm: m[1]!, pid: Number(m[2]), cpu: Number(m[3]), flags: m[4]!,
-    ts: m[6] ? t * 1000n : t, unit: m[6] ? 'usec' : 'counter', rest: m[0].length,
-  };
+  let rest = m[0].length;
+  while (rest < s.length && s.charCodeAt(rest) === 32) rest++;
+  const head = { comm: m[1]!, pid: Number(m[2]), cpu: Number(m[3]), flags: m[4]!, rest };
+  const frac = m[7];
+  if (frac !== undefined) {
+    // `trace-cmd report -l`: the same columns with the absolute time `1356.806298:`
+    if (!m[0].endsWith(': ')) return undefined;
+    return { ...head, ts: t * 1_000_000_000n + BigInt(frac.padEnd(9, '0')), unit: frac.length === 9 ? 'nsec' : 'absolute' };
+  }
+  if (!m[0].endsWith(': ')) return undefined;
+  return { ...head, ts: m[6] ? t * 1000n : t, unit: m[6] ? 'usec' : 'counter' };
 }

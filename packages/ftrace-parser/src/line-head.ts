@@ -31,6 +31,11 @@ export interface LineHead {
 /** Why a line that looked like an event did not scan (for the Gap's reason). */
 export type HeadFailure = string;
 
+/** Column separators: spaces, and the tabs simpleperf and pasted traces use. */
+function isSp(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -43,15 +48,9 @@ function findCpuColumn(s: string, start: number, end: number): number {
     if (b < 0 || b >= end) return -1;
     let i = b + 1;
     while (i < end && isDigit(s.charCodeAt(i))) i++;
-    if (i > b + 1 && i < end && s.charCodeAt(i) === 93 && b > start && s.charCodeAt(b - 1) === 32) return b;
+    if (i > b + 1 && i < end && s.charCodeAt(i) === 93 && b > start && isSp(s.charCodeAt(b - 1))) return b;
     from = b + 1;
   }
-}
-
-/** Index of the next space in s[i, end), or end. */
-function spaceOrEnd(s: string, i: number, end: number): number {
-  const j = s.indexOf(' ', i);
-  return j < 0 || j > end ? end : j;
 }
 
 /** The comm last seen for each pid (most lines repeat one): reused without a new string. */
@@ -73,7 +72,7 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
 
   // ---- left: task (and tgid) ----
   let e = b - 1;
-  while (e >= start && s.charCodeAt(e) === 32) e--;
+  while (e >= start && isSp(s.charCodeAt(e))) e--;
   let tgid: number | undefined;
   if (e >= start && s.charCodeAt(e) === 41) {
     const open = s.lastIndexOf('(', e);
@@ -84,7 +83,7 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
       if (String(tgid) !== inner) return `bad tgid "${inner}"`;
     } else if (!/^-+$/.test(inner)) return `bad tgid "${inner}"`;
     e = open - 1;
-    while (e >= start && s.charCodeAt(e) === 32) e--;
+    while (e >= start && isSp(s.charCodeAt(e))) e--;
   }
   const pidEnd = e + 1;
   let pid = 0;
@@ -99,7 +98,7 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
   const sep = e >= start ? s.charCodeAt(e) : -1;
   if (sep === 45) {
     layout = 'ftrace';
-  } else if (sep === 32 || sep === 47) {
+  } else if (sep === 32 || sep === 9 || sep === 47) {
     layout = 'perf';
     if (sep === 47) {
       // perf `pid/tid`: the task is the tid; the pid is the thread group
@@ -109,33 +108,34 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
       tgid = parseInt(s.slice(p + 1, e), 10);
       commEnd = p;
     }
-    while (commEnd > start && s.charCodeAt(commEnd - 1) === 32) commEnd--;
+    while (commEnd > start && isSp(s.charCodeAt(commEnd - 1))) commEnd--;
   } else return 'no comm-pid before the [cpu] column';
   let commStart = start;
-  while (commStart < commEnd && s.charCodeAt(commStart) === 32) commStart++;
+  while (commStart < commEnd && isSp(s.charCodeAt(commStart))) commStart++;
 
   // ---- right: flags and timestamp ----
   let i = close + 1;
-  while (i < end && s.charCodeAt(i) === 32) i++;
+  while (i < end && isSp(s.charCodeAt(i))) i++;
   // the first token is the flags column or the timestamp; hash it on the way
   let tokEnd = i;
   let h = 0;
   for (; tokEnd < end; tokEnd++) {
     const c = s.charCodeAt(tokEnd);
-    if (c === 32) break;
+    if (c === 32 || c === 9) break;
     h = (h * 31 + c) | 0;
   }
   let flags: string | undefined;
   if (!(s.charCodeAt(tokEnd - 1) === 58 && scanTimestamp(s, i, tokEnd - 1))) {
     flags = flagColumns.entryHashed(s, i, tokEnd, h).name;
     i = tokEnd;
-    while (i < end && s.charCodeAt(i) === 32) i++;
-    tokEnd = spaceOrEnd(s, i, end);
+    while (i < end && isSp(s.charCodeAt(i))) i++;
+    tokEnd = i;
+    while (tokEnd < end && !isSp(s.charCodeAt(tokEnd))) tokEnd++;
     if (tokEnd === i || s.charCodeAt(tokEnd - 1) !== 58) return 'no "timestamp:" after the [cpu] column';
     if (!scanTimestamp(s, i, tokEnd - 1)) return `bad timestamp "${s.slice(i, tokEnd - 1)}"`;
   }
   i = tokEnd;
-  while (i < end && s.charCodeAt(i) === 32) i++;
+  while (i < end && isSp(s.charCodeAt(i))) i++;
   let comm = commByPid.get(pid);
   if (comm === undefined || comm.length !== commEnd - commStart || !s.startsWith(comm, commStart)) {
     comm = comms.get(s, commStart, commEnd);

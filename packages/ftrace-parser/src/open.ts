@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '@kreplay/core';
+import { InputError } from '@kreplay/core/errors';
 import { readTraceDatBatches } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
 import type { TraceRecord } from '@kreplay/core';

@@ -9,11 +9,12 @@
  * printed by the kernel right before the first event after the loss, so they take that
  * event's timestamp when it is on the same CPU.
  */
-import { InputError } from '@kreplay/core';
+import { InputError } from '@kreplay/core/errors';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
-import { scanHead } from './line-head.js';
+import { scanHead, type LineHead } from './line-head.js';
+import { scanPerfHeadNoCpu } from './perf-head.js';
 import type { TimestampForm } from './timestamp.js';
 import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { decodeFields, decodeValue } from './values.js';
@@ -40,6 +41,10 @@ export const GAP_TEXT_MAX = 200;
 const LOST = /^CPU:(\d+) \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]\s*$/;
 const DROPPED = /^\[(\d+) EVENTS DROPPED\]\s*$/;
 const BUFFER_STARTED = /^#{5} CPU (\d+) buffer started #{4}\s*$/;
+/** A perf callchain frame: an address, then the symbol (`  ffffffff810a1b2c native_safe_halt ([kernel.kallsyms])`). */
+const CALLCHAIN_FRAME = /^\s+[0-9a-fA-F]+\s+\S/;
+/** An unindented perf frame: `ffffffff8103d0ca native_write_msr_safe ([kernel.kallsyms])`. */
+const BARE_FRAME = /^[0-9a-fA-F]{4,16}\s+\S.*\(.*\)\s*$/;
 const ENTRIES = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
 
 export function cutText(text: string): string {
@@ -54,6 +59,8 @@ export class TraceLineParser {
   /** The last event, held for its continuation lines. */
   private pending: TraceEvent | undefined;
   private pendingIsMarker = false;
+  /** The pending event is a perf sample (its callchain frames may follow unindented). */
+  private pendingIsPerf = false;
   /** Characters of the pending marker's message so far. */
   private markerChars = 0;
   /** Gap lines waiting for the event they precede. */
@@ -100,7 +107,7 @@ export class TraceLineParser {
           if (typeof ev !== 'string') {
             this.tsForm ??= head.tsForm;
             const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
-            return this.emitEvent(rec, ev, out);
+            return this.emitEvent(rec, ev, out, head.layout === 'perf');
           }
         }
       }
@@ -112,7 +119,13 @@ export class TraceLineParser {
   private slowLine(text: string, lineNo: number, out: TraceRecord[], unterminated: boolean): void {
     const c0 = text.charCodeAt(0);
     if (c0 === 35) return this.comment(text, lineNo, out);
-    if (c0 === 9) return this.callchainFrame(text, lineNo, out);
+    if (c0 === 9) {
+      // an event line indented with a tab (trace-cmd/kernelshark-era text) is an event; any
+      // other tab-led line after an event is one of perf's callchain frames
+      const head = scanHead(text);
+      if (typeof head !== 'string') return this.headEvent(text, head, lineNo, out, unterminated);
+      return this.callchainFrame(text, lineNo, out);
+    }
     if (c0 === 32) {
       // cheap checks for the continuation and function_graph lines before the event scanner
       let i = 1;
@@ -130,22 +143,26 @@ export class TraceLineParser {
     } else if ((c0 === 118 || c0 === 99) && this.preamble(text, lineNo, out)) return;
 
     const head = scanHead(text);
-    if (typeof head !== 'string') {
-      if (this.format !== 'auto' && head.layout !== this.format) {
-        return this.unparseable(text, lineNo, out, `a ${head.layout} line, but --format ${this.format} was given`, unterminated);
+    if (typeof head !== 'string') return this.headEvent(text, head, lineNo, out, unterminated);
+    if (this.format !== 'ftrace') {
+      // perf script without the [cpu] column (perf record -p PID / perf record cmd)
+      const p = scanPerfHeadNoCpu(text);
+      if (p) {
+        const ev = decodeEvent(text, p.rest, this.payload);
+        if (typeof ev !== 'string') {
+          const ts = p.hasTime ? p.ts : this.lastTs;
+          this.tsForm ??= p.tsForm;
+          const rec = this.makeEvent(ts, -1, p.pid, p.tgid, p.comm, undefined, ev, lineNo);
+          return this.emitEvent(rec, ev, out, true);
+        }
       }
-      const ev = decodeEvent(text, head.rest, this.payload);
-      if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
-      this.tsForm ??= head.tsForm;
-      const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
-      return this.emitEvent(rec, ev, out);
     }
     if (this.format !== 'perf') {
       const lat = scanLatencyLine(text);
       if (lat) {
         const ev = decodeEvent(text, lat.rest, this.payload);
         if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
-        this.tsForm ??= lat.unit === 'usec' ? 'latency' : 'counter';
+        this.tsForm ??= lat.unit === 'usec' ? 'latency' : lat.unit === 'absolute' ? 'usec' : lat.unit;
         const rec = this.makeEvent(lat.ts, lat.cpu, lat.pid, undefined, lat.comm, lat.flags, ev, lineNo);
         return this.emitEvent(rec, ev, out);
       }
@@ -155,6 +172,11 @@ export class TraceLineParser {
       const g = scanGraphLine(text);
       if (typeof g === 'string') return this.unparseable(text, lineNo, out, g, unterminated);
       return this.graphEvent(g, text, lineNo, out, unterminated);
+    }
+    if (this.pending && !this.pendingIsMarker && ((c0 === 32 && CALLCHAIN_FRAME.test(text)) || (this.pendingIsPerf && BARE_FRAME.test(text)))) {
+      // perf callchain frames indented with spaces (simpleperf, older perf, pasted output), or
+      // not indented at all (old perf script): an address, a symbol, the object in parentheses
+      return this.callchainFrame(text, lineNo, out);
     }
     if (this.pendingIsMarker && this.pending && !unterminated && !text.includes('\u0000') && !text.includes('\ufffd')) {
       // the next line of a multi-line trace marker, as long as the message still fits what
@@ -168,6 +190,18 @@ export class TraceLineParser {
       this.pendingIsMarker = false;
     }
     this.unparseable(text, lineNo, out, head, unterminated);
+  }
+
+  /** An event line whose context columns scanned (`head`); its event part decides. */
+  private headEvent(text: string, head: LineHead, lineNo: number, out: TraceRecord[], unterminated: boolean): void {
+    if (this.format !== 'auto' && head.layout !== this.format) {
+      return this.unparseable(text, lineNo, out, `a ${head.layout} line, but --format ${this.format} was given`, unterminated);
+    }
+    const ev = decodeEvent(text, head.rest, this.payload);
+    if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
+    this.tsForm ??= head.tsForm;
+    const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
+    return this.emitEvent(rec, ev, out, head.layout === 'perf');
   }
 
   /** End of input: flush what is held. */
@@ -189,11 +223,12 @@ export class TraceLineParser {
     return rec;
   }
 
-  private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[]): void {
+  private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[], perf = false): void {
+    this.pendingIsPerf = perf;
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
-    this.pendingIsMarker = ev.event === 'print';
+    this.pendingIsMarker = ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs';
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }

@@ -6,7 +6,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
-import { InputError } from '@kreplay/core';
+import { InputError } from '@kreplay/core/errors';
 import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
 import type { TimestampForm } from './timestamp.js';
 import type { FieldsWanted } from './events.js';

@@ -5,8 +5,11 @@
  * kept as the raw counter value.
  */
 
-/** How the timestamps of a trace are printed (`latency`: µs since the trace's start, latency format). */
-export type TimestampForm = 'usec' | 'nsec' | 'counter' | 'latency' | 'other';
+/**
+ * How the timestamps of a trace are printed (`latency`: µs since the trace's start, latency
+ * format; `none`: the lines carry no time, e.g. `perf script -F comm,pid,event`).
+ */
+export type TimestampForm = 'usec' | 'nsec' | 'counter' | 'latency' | 'other' | 'none';
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 /** Seconds below this, times 1e9 plus a fraction, stay below 2^53: exact as a number. */

@@ -132,7 +132,7 @@ function hasAlnum(s: string, start: number, end: number): boolean {
 }
 
 /** Does a `name=` start at i? */
-function pairStartsAt(s: string, i: number, n: number): boolean {
+export function pairStartsAt(s: string, i: number, n: number): boolean {
   const start = i;
   while (i < n && isNameChar(s.charCodeAt(i))) i++;
   return i > start && i < n && s.charCodeAt(i) === 61;

@@ -18,6 +18,7 @@ import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.dat')).sort();
@@ -45,15 +46,6 @@ function writeTmp(name: string, bytes: Buffer): string {
   return p;
 }
 
-function traceCmd(): boolean {
-  try {
-    execFileSync('trace-cmd', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (e) {
-    // trace-cmd --version exits non-zero on some versions but still runs
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as { status?: number }).status !== undefined;
-  }
-}
 
 describe('trace.dat recorded by trace-cmd: golden reports', () => {
   it('covers v6, v7 uncompressed, v7 zlib, v7 zstd and missed events', () => {
@@ -307,8 +299,7 @@ describe('broken trace.dat files', () => {
   });
 });
 
-const live = traceCmd() ? describe : describe.skip;
-live('beside trace-cmd on this machine', () => {
+describeWithTools([TOOLS.traceCmd], 'beside trace-cmd on this machine', () => {
   it('reads every fixture and the synthetic file exactly as the installed trace-cmd does', async () => {
     // (trace-cmd gives up on a CPU at a corrupt page, where kreplay reads on: that page is left out here)
     const synthetic = writeTmp('synthetic-live.dat', syntheticDat(syntheticSpec({ corrupt: false })));

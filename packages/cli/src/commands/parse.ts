@@ -2,7 +2,10 @@ import { Args, Flags } from '@oclif/core';
 import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, type ParseTotals } from '@kreplay/ftrace-parser';
-import { InputError, stringifyJson, type Gap, type TraceRecord } from '@kreplay/core';
+// the core's leaf modules, not its index: `parse` starts without loading zod and yaml
+import { InputError } from '@kreplay/core/errors';
+import { stringifyJson } from '@kreplay/core/json';
+import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
 
 /** Files smaller than this finish before a progress bar is worth drawing. */
@@ -20,6 +23,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     'cat /sys/kernel/tracing/trace_pipe | <%= config.bin %> parse - --jsonl',
     '<%= config.bin %> parse perf.txt --format perf --strict',
     '<%= config.bin %> parse trace.dat --pretty | less',
+    '<%= config.bin %> parse trace.dat --render | less',
   ];
 
   static override args = {
@@ -33,12 +37,13 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
     pretty: Flags.boolean({ description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics' }),
+    render: Flags.boolean({ description: 'trace.dat: print every event with its print fmt evaluated, the way `trace-cmd report -N -t` does (implies --pretty)' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Parse);
     const file = args.file;
-    if (flags.pretty) return this.pretty(file, flags.strict);
+    if (flags.pretty || flags.render) return this.pretty(file, flags.strict, flags.render);
     const progress = this.progress(file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
     let totals: ParseTotals | undefined;
     const collector = new TraceStatsCollector(file);
@@ -71,12 +76,12 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     this.out(flags.json ? stringifyJson(stats, 2) : formatStats(stats));
   }
 
-  /** --pretty: the trace.dat's events as text lines (print fmt is not evaluated). */
-  private async pretty(file: string, strict: boolean): Promise<void> {
+  /** --pretty: the trace.dat's events as text lines (raw fields, or with --render the print fmt evaluated). */
+  private async pretty(file: string, strict: boolean, rendered: boolean): Promise<void> {
     if (file === '-' || !(await isTraceDat(file))) {
       throw new InputError('--pretty reads trace.dat files', { file, hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records' });
     }
-    for await (const chunk of reportTraceDat(file, { strict })) {
+    for await (const chunk of reportTraceDat(file, { strict, rendered })) {
       if (!(await writeStdoutChunk(chunk))) return;
     }
   }

@@ -79,9 +79,11 @@ export function findTraceMeta(inputPath: string): string | undefined {
 
 /** Read and validate a meta.json; errors name file:line. */
 export async function readTraceMeta(file: string): Promise<MetaJson> {
-  const { value } = await loadDocument(file, MetaJsonSchema, { what: 'meta.json', hint: HINT });
+  const { value, doc } = await loadDocument(file, MetaJsonSchema, { what: 'meta.json', hint: HINT });
   if (typeof value !== 'object' || value === null) throw new InputError('meta.json is not a JSON object', { file, hint: HINT });
-  return value;
+  // The schema only checks (no defaults, no transforms), so the file's own value is returned:
+  // its keys keep the order the writer gave them, and a result that echoes meta.json echoes it as written.
+  return doc.data as MetaJson;
 }
 
 /** Write a meta.json (2-space JSON, newline), atomically: a reader never sees half a file. */

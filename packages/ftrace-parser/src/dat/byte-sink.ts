@@ -38,6 +38,12 @@ export class ByteSink {
     this.len += n;
   }
 
+  /** A byte string: each character's code is one byte. */
+  latin1(s: string): void {
+    this.reserve(s.length);
+    this.len += this.buf.write(s, this.len, 'latin1');
+  }
+
   text(s: string): void {
     this.reserve(s.length * 3);
     this.len += this.buf.write(s, this.len, 'utf8');
@@ -69,6 +75,27 @@ export class ByteSink {
       this.byte(45);
       this.uint(-n, 10);
     } else this.uint(n, 10);
+  }
+
+  /** `n` nanoseconds (0 ≤ n < 2^53) as `%5llu.%09llu`: seconds right-aligned to 5, nanoseconds to 9 digits. */
+  timestamp(n: number): void {
+    this.reserve(32);
+    const b = this.buf;
+    const secs = Math.floor(n / 1e9);
+    let ns = n - secs * 1e9;
+    let digits = 1;
+    for (let v = secs; v >= 10; v = Math.floor(v / 10)) digits++;
+    let at = this.len;
+    for (let k = digits; k < 5; k++) b[at++] = 32;
+    let end = at + digits;
+    for (let v = secs, k = end; k > at; v = Math.floor(v / 10)) b[--k] = 48 + (v % 10);
+    b[end++] = 46;
+    for (let k = end + 8; k >= end; k--) {
+      const q = Math.floor(ns / 10);
+      b[k] = 48 + (ns - q * 10);
+      ns = q;
+    }
+    this.len = end + 9;
   }
 
   /** `n` in base 10, zero-padded to `width` digits. */

@@ -5,7 +5,7 @@
  * docs/trace-dat.md for the choice.
  */
 import { inflateSync } from 'node:zlib';
-import { ZSTDDecoder } from 'zstddec';
+import type { ZSTDDecoder } from 'zstddec';
 
 /** Decompress `data` into exactly `size` bytes; throws when the data is corrupt. */
 export type Decompressor = (data: Buffer, size: number) => Buffer;
@@ -21,7 +21,9 @@ export async function decompressorFor(name: string): Promise<Decompressor | unde
       return (data, size) => inflateSync(data, { maxOutputLength: Math.max(size, 1) });
     case 'zstd': {
       if (!zstd) {
-        const d = new ZSTDDecoder();
+        // loaded on first use: most files are not zstd-compressed, and every start pays for a module
+        const { ZSTDDecoder: Decoder } = await import('zstddec');
+        const d = new Decoder();
         await d.init();
         zstd = d;
       }

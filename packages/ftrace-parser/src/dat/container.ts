@@ -62,7 +62,7 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
   if (!b.pageHeader) throw new DatFormatError('the file has no header_page section', undefined, TRUNCATED_HINT);
   if (b.clock) b.meta.push(['clock', b.clock]);
   if (b.cpuCount !== undefined) b.meta.push(['cpus', b.cpuCount]);
-  return { ...file, pageHeader: b.pageHeader, kallsyms: new Kallsyms(b.kallsymsText), printk: b.printk, clock: b.clock ?? b.buffers[0]?.clock, tsOffset: b.tsOffset };
+  return { ...file, pageHeader: b.pageHeader, kallsyms: new Kallsyms(b.kallsymsData), printk: b.printk, clock: b.clock ?? b.buffers[0]?.clock, tsOffset: b.tsOffset };
 }
 
 /** v6: everything in a fixed order after the initial header. */

@@ -7,6 +7,7 @@ import { ByteReader, ShortRead } from './bytes.js';
 import type { CpuData, DatFile } from './container.js';
 import type { FileSource } from './source.js';
 
+/** Pages read at once (1 MiB of 4 KiB pages): few reads, bounded memory (two blocks per CPU). */
 const BLOCK_PAGES = 64;
 /** Largest uncompressed CPU-data chunk believed. */
 const MAX_CHUNK = 1 << 28;
@@ -23,10 +24,15 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
     const end = cd.offset + cd.size;
     const avail = Math.min(end, src.size);
     const block = pageSize * BLOCK_PAGES;
+    // two buffers in turn: a block is decoded completely before the read after the next
+    // one starts (one block is read ahead), and nothing decoded refers to its bytes
+    const bufs = [Buffer.allocUnsafe(Math.min(block, cd.size)), Buffer.allocUnsafe(Math.min(block, cd.size))];
+    let k = 0;
     for (let pos = cd.offset; pos < avail; pos += block) {
       const n = Math.min(block, avail - pos);
       const whole = n - (n % pageSize);
-      if (whole > 0) yield { kind: 'pages', data: await src.readAt(pos, whole), fileOffset: pos };
+      k ^= 1;
+      if (whole > 0) yield { kind: 'pages', data: await src.readAt(pos, whole, bufs[k]), fileOffset: pos };
       if (whole < n) {
         yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s data ends in the middle of a page at byte ${pos + n}` };
         return;

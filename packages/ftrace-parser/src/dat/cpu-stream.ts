@@ -1,49 +1,49 @@
 /**
  * One CPU's records: its ring-buffer pages read a block at a time (one more block read
- * ahead), decoded into TraceEvents — or rendered as report lines — with the page header's
- * lost events, corrupt pages and a truncated tail turned into Gaps.
+ * ahead), decoded into TraceEvents — or, in lines mode, rendered as report lines — with
+ * the page header's lost events, corrupt pages and a truncated tail turned into Gaps.
+ *
+ * Lines mode keeps no object per event: a block's lines are bytes in one sink, with two
+ * parallel arrays (each line's timestamp and end offset) for the merge; a gap is a line of
+ * its own (`CPU:1 [12 EVENTS DROPPED]`).
  */
-import { InputError } from '@kreplay/core';
-import type { Gap, TraceEvent, TraceRecord } from '@kreplay/core';
+import { InputError, isInputError } from '@kreplay/core/errors';
+import type { Gap, TraceRecord } from '@kreplay/core';
 import { ByteSink } from './byte-sink.js';
 import { cpuBlocks, type CpuBlock } from './cpu-data.js';
 import type { CpuData, DatBuffer, DatFile } from './container.js';
 import type { EventDecoder } from './decode.js';
 import type { DatOptions } from './reader.js';
-import type { PageDecoder, PageSink } from './ring-buffer.js';
+import type { PageDecoder, PageSink, Ts } from './ring-buffer.js';
 import type { FileSource } from './source.js';
 
-/** An event already rendered as a `trace-cmd report -R -t` line: `sink.buf[start, end)`. */
-export interface RawLine {
-  type: 'line';
-  ts: bigint;
-  cpu: number;
-  line: number;
-  sink: ByteSink;
-  start: number;
-  end: number;
-}
+const SAFE = 2 ** 53;
 
-export type DatRecord = TraceRecord | RawLine;
-
-/** Records decoded from one CPU's pages, refilled a block at a time. */
+/** Records (or lines) decoded from one CPU's pages, refilled a block at a time. */
 export class CpuStream implements PageSink {
-  batch: DatRecord[] = [];
-  /** Lines mode: events are rendered into this block's sink instead of decoded. */
-  private sink?: ByteSink;
+  /** Records mode: the block's records. */
+  batch: TraceRecord[] = [];
+  /** Lines mode: the block's lines, their timestamps and where each ends in `sink`. */
+  sink = new ByteSink(0);
+  lineTs: Ts[] = [];
+  lineEnd: number[] = [];
+  /** The next record (or line) to merge. */
   i = 0;
   done = false;
-  lastTs = 0n;
+  lastTs: Ts = 0;
   private pendingGap?: Gap;
-  private pageTs = 0n;
+  /** Lines mode: the index of a lost-events line waiting for the next event's timestamp. */
+  private pendingLine = -1;
+  private pageTs: Ts = 0;
   private where = '';
   private readonly blocks: AsyncGenerator<CpuBlock>;
   private ahead?: Promise<IteratorResult<CpuBlock>>;
+  private readonly offset: bigint;
 
   constructor(
     readonly cpu: number,
-    private readonly cd: CpuData,
-    private readonly src: FileSource,
+    cd: CpuData,
+    src: FileSource,
     private readonly file: DatFile,
     buffer: DatBuffer,
     private readonly pages: PageDecoder,
@@ -54,18 +54,37 @@ export class CpuStream implements PageSink {
     private readonly lines: boolean,
   ) {
     this.blocks = cpuBlocks(src, file, cd, buffer.compressed, pageSize);
+    this.offset = file.tsOffset;
   }
 
-  get headTs(): bigint {
-    return (this.batch[this.i] as TraceEvent | Gap | RawLine).ts!;
+  /** Records or lines left in the current block. */
+  get left(): number {
+    return (this.lines ? this.lineTs.length : this.batch.length) - this.i;
+  }
+
+  get headTs(): Ts {
+    return this.lines ? this.lineTs[this.i]! : this.batch[this.i]!.type === 'meta' ? 0n : (this.batch[this.i] as { ts: bigint }).ts;
+  }
+
+  /** The timestamp on the file's time line (the OFFSET/DATE options added). */
+  private shift(ts: Ts): Ts {
+    if (this.offset === 0n) return ts;
+    const t = BigInt(ts) + this.offset;
+    return t < BigInt(SAFE) && t > -BigInt(SAFE) ? Number(t) : t;
   }
 
   /** Decode blocks until there is something to merge or the CPU's data ends. */
   async fill(): Promise<void> {
     this.batch = [];
     this.i = 0;
-    if (this.lines) this.sink = new ByteSink(); // the previous block's lines stay with their records
-    while (this.batch.length === 0 && !this.done) {
+    if (this.lines) {
+      // every line of the previous block has been copied out: its sink is reused
+      if (this.sink.buf.length === 0) this.sink = new ByteSink(1 << 16);
+      this.sink.len = 0;
+      this.lineTs.length = 0;
+      this.lineEnd.length = 0;
+    }
+    while (this.left === 0 && !this.done) {
       this.opts.signal?.throwIfAborted();
       const r = await (this.ahead ?? this.blocks.next());
       this.ahead = undefined;
@@ -84,59 +103,88 @@ export class CpuStream implements PageSink {
       this.progress(b.fileOffset >= 0 ? b.data.length : 0);
       for (let at = 0; at < b.data.length; at += this.pageSize) {
         this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
-        this.pageTs = 0n;
+        this.pageTs = 0;
         this.pages.decode(b.data, at, this);
-        if (this.pendingGap) {
-          this.pendingGap.ts = this.pageTs;
-          this.pendingGap = undefined;
-        }
+        this.settle(this.pageTs);
       }
     }
   }
 
-  private gap(kind: Gap['kind'], reason: string, ts: bigint | undefined, lost?: number): Gap {
+  /** A lost-events gap waiting for a timestamp gets `ts` (the next event's, or its page's). */
+  private settle(ts: Ts): void {
+    if (this.pendingGap) {
+      this.pendingGap.ts = BigInt(ts);
+      this.pendingGap = undefined;
+    }
+    if (this.pendingLine >= 0) {
+      this.lineTs[this.pendingLine] = ts;
+      this.pendingLine = -1;
+    }
+  }
+
+  private gap(kind: Gap['kind'], reason: string, ts: Ts | undefined, lost?: number): void {
     if (this.opts.strict && kind !== 'lost-events') {
       throw new InputError(`CPU ${this.cpu}: ${reason}`, { file: this.file.path, hint: 'without --strict this becomes a gap in the trace and reading goes on' });
     }
+    if (this.lines) {
+      const text = kind === 'lost-events'
+        ? (lost === undefined ? `CPU:${this.cpu} [EVENTS DROPPED]\n` : `CPU:${this.cpu} [${lost} EVENTS DROPPED]\n`)
+        : `CPU:${this.cpu} [${kind}: ${reason}]\n`;
+      this.sink.text(text);
+      if (ts === undefined) this.pendingLine = this.lineTs.length;
+      this.lineTs.push(ts ?? 0);
+      this.lineEnd.push(this.sink.len);
+      return;
+    }
     const g: Gap = { type: 'gap', kind, cpu: this.cpu, line: 0, source: this.source, reason };
     if (lost !== undefined) g.lost = lost;
-    if (ts !== undefined) g.ts = ts;
+    if (ts !== undefined) g.ts = BigInt(ts);
+    else this.pendingGap = g;
     this.batch.push(g);
-    return g;
   }
 
   private get source(): string {
     return this.opts.source ?? this.file.path;
   }
 
-  event(ts: bigint, page: Buffer, start: number, end: number): void {
-    const t = this.file.tsOffset === 0n ? ts : ts + this.file.tsOffset;
-    if (this.pendingGap) {
-      this.pendingGap.ts = t;
-      this.pendingGap = undefined;
-    }
+  event(ts: Ts, page: Buffer, start: number, end: number): void {
+    const t = this.offset === 0n ? ts : this.shift(ts);
+    this.settle(t);
     this.lastTs = t;
     const id = this.decoder.eventId(page, start, end);
-    const fmt = id === undefined ? undefined : this.decoder.format(id);
+    let fmt;
+    try {
+      fmt = id === undefined ? undefined : this.decoder.format(id);
+    } catch (e) {
+      this.gap('unparseable', `event id ${id}: ${(e as Error).message} (${this.where})`, t);
+      return;
+    }
     if (!fmt) {
       this.gap('unparseable', id === undefined ? `an event of ${end - start} bytes too short to hold an event id (${this.where})` : `event id ${id} has no format in the file (${this.where})`, t);
       return;
     }
-    if (this.sink) {
-      const at = this.sink.len;
-      this.decoder.renderLine(fmt, this.cpu, t, page, start, end, this.sink);
-      this.batch.push({ type: 'line', ts: t, cpu: this.cpu, line: 0, sink: this.sink, start: at, end: this.sink.len });
-      return;
+    const sink = this.sink;
+    const at = sink.len;
+    try {
+      if (this.lines) {
+        this.decoder.renderLine(fmt, this.cpu, t, page, start, end, sink, this.opts.rendered === true);
+        this.lineTs.push(t);
+        this.lineEnd.push(sink.len);
+      } else this.batch.push(this.decoder.decode(fmt, this.cpu, typeof t === 'bigint' ? t : BigInt(t), page, start, end));
+    } catch (e) {
+      if (isInputError(e)) throw e;
+      // a payload this reader cannot decode must not end the file: it is a gap, said loudly
+      if (this.lines) sink.len = at;
+      this.gap('unparseable', `event ${fmt.system}:${fmt.name} (id ${fmt.id}, ${end - start} bytes, ${this.where}) could not be decoded: ${(e as Error).message ?? String(e)} — a kreplay bug, please report it with the file`, t);
     }
-    this.batch.push(this.decoder.decode(fmt, this.cpu, t, page, start, end));
   }
 
-  missed(lost: number | undefined, pageTs: bigint): void {
-    this.pageTs = this.file.tsOffset === 0n ? pageTs : pageTs + this.file.tsOffset;
+  missed(lost: number | undefined, pageTs: Ts): void {
+    this.pageTs = this.shift(pageTs);
     const reason = lost === undefined
       ? `the ring buffer lost events on CPU ${this.cpu} before this page (count not recorded)`
       : `the ring buffer lost ${lost} events on CPU ${this.cpu} before this page`;
-    this.pendingGap = this.gap('lost-events', reason, undefined, lost);
+    this.gap('lost-events', reason, undefined, lost);
   }
 
   bad(reason: string): void {

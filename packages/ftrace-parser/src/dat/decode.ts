@@ -11,7 +11,10 @@ import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
 import type { ByteSink } from './byte-sink.js';
-import { RawRenderer } from './print-fmt.js';
+import { EventPrinter, type FmtContext } from './print-fmt.js';
+import { PrintkFormats, TepSymbols } from './tep-symbols.js';
+import type { Ts } from './ring-buffer.js';
+import type { FieldsWanted } from '../events.js';
 
 const PAGE_SHIFT = 12n;
 const MINORBITS = 20;
@@ -63,6 +66,10 @@ function flagStyle(file: DatFile): FlagStyle {
 }
 
 type Decoded = { fields: Fields; probe?: ProbeSite };
+
+/** The fields of every event whose payload is not decoded (shared, frozen), as the text parser does. */
+const NO_FIELDS: Fields = Object.freeze({}) as Fields;
+const NO_DECODED: Decoded = Object.freeze({ fields: NO_FIELDS }) as Decoded;
 type Compiled = (r: PayloadReader) => Decoded;
 
 function field(fmt: EventFormat, name: string): FormatField | undefined {
@@ -130,8 +137,29 @@ function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   return undefined;
 }
 
-function compileFtrace(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
+function compileFtrace(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats): Compiled | undefined {
   const ip = field(fmt, 'ip');
+  if (fmt.name === 'bprint') {
+    // trace_printk: the format by its address, its arguments from the binary buffer
+    if (!ip) return undefined;
+    return (r) => {
+      const m = printer().bprintMessage(r);
+      let text = m.message;
+      if (text.endsWith('\n')) text = text.slice(0, -1);
+      return { fields: { ip: formatSym(ks, big(r.value(ip))), fmt: m.fmt, buf: text } };
+    };
+  }
+  if (fmt.name === 'bputs') {
+    // trace_puts: a pointer to a constant string in the printk formats
+    const str = field(fmt, 'str');
+    if (!ip || !str) return undefined;
+    return (r) => {
+      const addr = big(r.value(str));
+      let text = printk.get(addr) ?? null;
+      if (text?.endsWith('\\n')) text = text.slice(0, -2);
+      return { fields: { ip: formatSym(ks, big(r.value(ip))), str: text } };
+    };
+  }
   if (fmt.name === 'print') {
     const buf = field(fmt, 'buf');
     if (!ip || !buf) return undefined;
@@ -149,14 +177,14 @@ function compileFtrace(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   return undefined;
 }
 
-function compile(fmt: EventFormat, ks: Kallsyms): Compiled {
+function compile(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats): Compiled {
   let c: Compiled | undefined;
   if (fmt.system === 'filemap' && fmt.printFmt.startsWith('"dev %d:%d ino %lx')) {
     c = /max_ofs=/.test(fmt.printFmt) ? compileFilemapRange(fmt) : compileFilemapPage(fmt);
   } else if (fmt.fields.some((f) => f.name.startsWith('__probe_'))) {
     c = compileKprobe(fmt, ks);
   } else if (fmt.system === 'ftrace') {
-    c = compileFtrace(fmt, ks);
+    c = compileFtrace(fmt, ks, printer, printk);
   }
   return c ?? ((r) => ({ fields: rawFields(fmt, r) }));
 }
@@ -174,14 +202,22 @@ export class EventDecoder {
   private readonly flagStyle: FlagStyle;
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
-  private readonly renderers = new Map<number, RawRenderer>();
+  /** Which events get their fields decoded (ParseOptions.fields). */
+  fields: boolean | FieldsWanted = true;
+  private readonly printers = new Map<number, EventPrinter>();
+  private fmtContext?: FmtContext;
   /** `comm-pid [cpu] ` and `: name: ` of the raw view, as bytes, built once each. */
   private readonly heads = new Map<number, Buffer>();
-  private readonly names = new Map<number, Buffer>();
+  /** By event id (ids are small numbers): the printer and name bytes of each format. */
+  private readonly entries: ({ printer: EventPrinter; name: Buffer } | undefined)[] = [];
+  /** The last line's task and CPU and its `comm-pid [cpu] ` bytes (most lines repeat them). */
+  private lastPid = NaN;
+  private lastCpu = NaN;
+  private lastHead: Buffer | undefined;
 
   constructor(private readonly file: DatFile, private readonly source: string) {
     this.r = new PayloadReader(file.littleEndian);
-    const common = file.formats.values().next().value?.common ?? [];
+    const common = file.formats.first()?.common ?? [];
     const at = (name: string, dflt: number): number => common.find((f) => f.name === name)?.offset ?? dflt;
     this.typeAt = at('common_type', 0);
     this.flagsAt = at('common_flags', 2);
@@ -214,7 +250,7 @@ export class EventDecoder {
     const flags = (this.flagStrings[key] ??= latencyFlags(key >> 8, key & 0xff, this.flagStyle));
     let c = this.compiled.get(fmt.id);
     if (!c) {
-      c = this.raw ? (rr: PayloadReader) => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms);
+      c = this.compileFor(fmt);
       this.compiled.set(fmt.id, c);
     }
     const d = c(r);
@@ -224,47 +260,90 @@ export class EventDecoder {
   }
 
   /**
-   * The event as one `trace-cmd report -R -t` line, newline included, written into `out`:
-   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the raw fields; like
-   * trace-cmd, a newline ending the fields (a trace marker's) is dropped.
+   * How events of `fmt` decode: raw format fields, the text parser's fields, or — when the
+   * caller wants no fields (`fields: false`, or a FieldsWanted that declines the event) —
+   * none, still with the probe site of a probe.
    */
-  renderLine(fmt: EventFormat, cpu: number, ts: bigint, page: Buffer, start: number, end: number, out: ByteSink): void {
+  private compileFor(fmt: EventFormat): Compiled {
+    const full = this.raw ? (rr: PayloadReader): Decoded => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms, () => this.printer(fmt), this.context().printk);
+    const want = this.fields;
+    if (want === true) return full;
+    const isProbe = fmt.fields.some((f) => f.name.startsWith('__probe_'));
+    if (want === false) return isProbe ? (rr) => ({ fields: NO_FIELDS, probe: full(rr).probe }) : () => NO_DECODED;
+    // asked once per event name, with the probe site of its first event, as the text parser asks
+    let answer: boolean | undefined;
+    return (rr) => {
+      const d = full(rr);
+      answer ??= want(fmt.name, d.probe);
+      return answer ? d : { fields: NO_FIELDS, probe: d.probe };
+    };
+  }
+
+  /** What the text views need to know about the file (built on first use). */
+  private context(): FmtContext {
+    return (this.fmtContext ??= {
+      symbols: new TepSymbols(this.file.kallsyms.data),
+      printk: new PrintkFormats(this.file.printk),
+      longSize: this.file.longSize,
+      little: this.file.littleEndian,
+    });
+  }
+
+  private printer(fmt: EventFormat): EventPrinter {
+    let p = this.printers.get(fmt.id);
+    if (!p) {
+      p = new EventPrinter(fmt, this.context());
+      this.printers.set(fmt.id, p);
+    }
+    return p;
+  }
+
+  /**
+   * The event as one `trace-cmd report -R -t` line (or, `rendered`, one `trace-cmd report
+   * -N -t` line: the print fmt evaluated), newline included, written into `out`:
+   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the payload; like
+   * trace-cmd, a newline ending the payload (a trace marker's) is dropped.
+   */
+  renderLine(fmt: EventFormat, cpu: number, ts: Ts, page: Buffer, start: number, end: number, out: ByteSink, rendered = false): void {
     const r = this.r;
     r.set(page, start, end);
     const pid = (r.int(this.pidAt, 4, true) as number | undefined) ?? -1;
-    const key = pid * 4096 + cpu;
-    let head = this.heads.get(key);
-    if (!head) {
-      head = Buffer.from(`${this.comm(pid).padStart(16)}-${String(pid).padEnd(5)} [${String(cpu).padStart(3, '0')}] `, 'utf8');
-      if (this.heads.size < 100_000) this.heads.set(key, head);
+    let head: Buffer;
+    if (pid === this.lastPid && cpu === this.lastCpu) head = this.lastHead!;
+    else {
+      const key = pid * 4096 + cpu;
+      let h = this.heads.get(key);
+      if (!h) {
+        h = Buffer.from(`${this.comm(pid).padStart(16)}-${String(pid).padEnd(5)} [${String(cpu).padStart(3, '0')}] `, 'utf8');
+        if (this.heads.size < 100_000) this.heads.set(key, h);
+      }
+      head = h;
+      this.lastPid = pid;
+      this.lastCpu = cpu;
+      this.lastHead = h;
     }
     out.copy(head, 0, head.length);
-    if (ts <= MAX_SAFE) {
-      const n = Number(ts);
-      const secs = Math.floor(n / 1e9);
-      let digits = 1;
-      for (let v = secs; v >= 10; v = Math.floor(v / 10)) digits++;
-      for (; digits < 5; digits++) out.byte(32);
-      out.uint(secs, 10);
-      out.byte(46);
-      out.padded(n - secs * 1e9, 9);
-    } else {
-      const t = ts.toString();
+    if (typeof ts === 'number' && ts >= 0) out.timestamp(ts);
+    else {
+      const t = ts.toString().padStart(10, '0');
       out.text(`${t.slice(0, -9).padStart(5)}.${t.slice(-9)}`);
     }
-    let name = this.names.get(fmt.id);
-    if (!name) {
-      name = Buffer.from(`: ${fmt.name}: ${fmt.name.length < 20 ? ' '.repeat(20 - fmt.name.length) : ''}`, 'utf8');
-      this.names.set(fmt.id, name);
-    }
-    out.copy(name, 0, name.length);
-    let rr = this.renderers.get(fmt.id);
-    if (!rr) {
-      rr = new RawRenderer(fmt, this.file.kallsyms, this.file.longSize);
-      this.renderers.set(fmt.id, rr);
-    }
-    rr.renderTo(out, r);
+    const entry = this.entry(fmt);
+    out.copy(entry.name, 0, entry.name.length);
+    if (rendered) out.latin1(entry.printer.renderPretty(r));
+    else entry.printer.renderRaw(out, r);
     if (out.buf[out.len - 1] === 10) out.len--;
     out.byte(10);
+  }
+
+  /** The printer and the `: name: ` bytes of a format (looked up once per event, by id). */
+  private entry(fmt: EventFormat): { printer: EventPrinter; name: Buffer } {
+    let e = this.entries[fmt.id];
+    if (!e) {
+      const name = Buffer.from(`: ${fmt.name}: ${fmt.name.length < 20 ? ' '.repeat(20 - fmt.name.length) : ''}`, 'utf8');
+      e = { printer: this.printer(fmt), name };
+      this.entries[fmt.id] = e;
+    }
+    return e;
   }
 }

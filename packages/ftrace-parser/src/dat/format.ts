@@ -20,6 +20,12 @@ export interface FormatField {
   relative: boolean;
   /** Element size for arrays and dynamic arrays; 0 for strings. */
   elemSize: number;
+  /**
+   * Declared with brackets (`char comm[16]`, `u64 args[6]`, `__data_loc char[] name`): what
+   * libtraceevent calls an array. A `char buf;` of size 0 (old ftrace:print formats) is a
+   * string to the end of the payload, but not an array.
+   */
+  array: boolean;
 }
 
 export interface EventFormat {
@@ -88,8 +94,11 @@ function parseField(line: string, longSize: number): FormatField | undefined {
       const len = Number(bracket.slice(1, -1));
       elemSize = len > 0 ? size / len : scalarSize(type, longSize) || 1;
     }
+  } else if (char && size === 0) {
+    // `field:char buf; offset:16; size:0;` (ftrace:print before 4.x kernels wrote `char buf[]`)
+    kind = 'string';
   }
-  return { name, type, offset, size, signed, kind, relative, elemSize };
+  return { name, type, offset, size, signed, kind, relative, elemSize, array: dynamic || bracket !== undefined || typeArray };
 }
 
 /** Parse one format file. `system` comes from where the file sits (the format has no system). */

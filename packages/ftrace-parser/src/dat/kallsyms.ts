@@ -11,6 +11,103 @@ export interface SymbolHit {
   module?: string;
 }
 
+/** One kallsyms line as scanKallsyms reads it (offsets into the scanned buffer). */
+export interface KallsymsLine {
+  /** The address as two 32-bit halves. */
+  hi: number;
+  lo: number;
+  /** The type letter's character code (`T` = 84). */
+  type: number;
+  nameStart: number;
+  nameEnd: number;
+  /** `[module]` after a TAB: the name's bounds inside the brackets, or -1. */
+  modStart: number;
+  modEnd: number;
+}
+
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/**
+ * Scan kallsyms text (`ffffffff81000000 T _stext`, `ffffffffc0000000 t foo\t[mod]`) line by
+ * line over its bytes: `visit` gets each readable line, or undefined for a line it cannot
+ * read; it returns false to stop. Byte by byte, no string per line (a kernel has 100 000
+ * and more symbols).
+ */
+export function scanKallsyms(b: Uint8Array, visit: (line: KallsymsLine | undefined) => boolean | void): void {
+  const line: KallsymsLine = { hi: 0, lo: 0, type: 0, nameStart: 0, nameEnd: 0, modStart: -1, modEnd: -1 };
+  const n = b.length;
+  const blank = (c: number): boolean => c === 32 || c === 9;
+  for (let pos = 0; pos < n;) {
+    let nl = b.indexOf(10, pos);
+    if (nl < 0) nl = n;
+    let i = pos;
+    pos = nl + 1;
+    let end = nl;
+    if (end > i && b[end - 1] === 13) end--;
+    while (i < end && blank(b[i]!)) i++;
+    if (i === end) continue;
+    const a = i;
+    while (i < end && i - a < 16 && hexDigit(b[i]!) >= 0) i++;
+    if (i === a || i >= end || !blank(b[i]!)) {
+      if (visit(undefined) === false) return;
+      continue;
+    }
+    const split = Math.max(a, i - 8);
+    let hi = 0;
+    let lo = 0;
+    for (let k = a; k < split; k++) hi = hi * 16 + hexDigit(b[k]!);
+    for (let k = split; k < i; k++) lo = lo * 16 + hexDigit(b[k]!);
+    while (i < end && blank(b[i]!)) i++;
+    const type = b[i]!;
+    i++;
+    if (i >= end || !blank(b[i]!)) {
+      if (visit(undefined) === false) return;
+      continue;
+    }
+    while (i < end && blank(b[i]!)) i++;
+    const nameStart = i;
+    while (i < end && !blank(b[i]!)) i++;
+    if (i === nameStart) {
+      if (visit(undefined) === false) return;
+      continue;
+    }
+    line.hi = hi;
+    line.lo = lo;
+    line.type = type;
+    line.nameStart = nameStart;
+    line.nameEnd = i;
+    line.modStart = -1;
+    line.modEnd = -1;
+    if (b[i] === 9) {
+      // `\t[module]`: looked for within the line only
+      let open = i + 1;
+      while (open < end && b[open] !== 91) open++;
+      let close = open + 1;
+      while (close < end && b[close] !== 93) close++;
+      if (open < end && close < end) {
+        line.modStart = open + 1;
+        line.modEnd = close;
+      }
+    }
+    if (visit(line) === false) return;
+  }
+}
+
+/** The symbol table's columns rearranged into `order` (addresses as typed arrays). */
+export function inOrder(order: number[], hi: number[], lo: number[], names: string[]): { hi: Float64Array<ArrayBuffer>; lo: Float64Array<ArrayBuffer>; names: string[] } {
+  const n = order.length;
+  const out = { hi: new Float64Array(n), lo: new Float64Array(n), names: new Array<string>(n) };
+  for (let j = 0; j < n; j++) {
+    const k = order[j]!;
+    out.hi[j] = hi[k]!;
+    out.lo[j] = lo[k]!;
+    out.names[j] = names[k]!;
+  }
+  return out;
+}
+
 export class Kallsyms {
   /** Addresses as (high 32 bits, low 32 bits), sorted; names and modules beside them. */
   private hi = new Float64Array(0);
@@ -20,47 +117,35 @@ export class Kallsyms {
   private parsed = false;
   private cache = new Map<bigint, SymbolHit | null>();
 
-  constructor(private readonly text: string) {}
+  /** `data`: the file's kallsyms section as it is stored. */
+  constructor(readonly data: Buffer) {}
 
   get empty(): boolean {
-    return this.text.trim().length === 0;
+    return this.data.toString('latin1').trim().length === 0;
   }
 
   /** `ffffffff81000000 T _stext` / `ffffffffc0000000 t foo\t[mod]`, one per line. */
   private parse(): void {
     this.parsed = true;
-    const text = this.text;
+    const d = this.data;
     const hi: number[] = [];
     const lo: number[] = [];
     const names: string[] = [];
     const modules: (string | undefined)[] = [];
-    for (let pos = 0; pos < text.length;) {
-      let nl = text.indexOf('\n', pos);
-      if (nl < 0) nl = text.length;
-      const line = text.slice(pos, nl);
-      pos = nl + 1;
-      const sp = line.indexOf(' ');
-      if (sp <= 0 || sp > 16 || sp + 3 >= line.length) continue;
-      const split = Math.max(0, sp - 8);
-      const h = split > 0 ? parseInt(line.slice(0, split), 16) : 0;
-      const l = parseInt(line.slice(split, sp), 16);
-      if (Number.isNaN(h) || Number.isNaN(l) || (h === 0 && l === 0)) continue; // zeros: kptr_restrict hid them
-      const tab = line.indexOf('\t', sp + 3);
-      hi.push(h);
-      lo.push(l);
-      names.push((tab < 0 ? line.slice(sp + 3) : line.slice(sp + 3, tab)).trimEnd());
-      const open = tab < 0 ? -1 : line.indexOf('[', tab);
-      modules.push(open < 0 ? undefined : line.slice(open + 1, line.indexOf(']', open) >>> 0));
-    }
+    scanKallsyms(d, (l) => {
+      if (!l || (l.hi === 0 && l.lo === 0)) return; // unreadable, or zeros: kptr_restrict hid them
+      hi.push(l.hi);
+      lo.push(l.lo);
+      names.push(d.toString('utf8', l.nameStart, l.nameEnd));
+      modules.push(l.modStart < 0 ? undefined : d.toString('utf8', l.modStart, l.modEnd));
+    });
     // /proc/kallsyms is sorted but for modules; a stable sort keeps the first alias first
-    const order = hi.map((_, i) => i);
     let sorted = true;
     for (let i = 1; i < hi.length && sorted; i++) sorted = hi[i - 1]! < hi[i]! || (hi[i - 1] === hi[i] && lo[i - 1]! <= lo[i]!);
+    const order = hi.map((_, i) => i);
     if (!sorted) order.sort((a, b) => hi[a]! - hi[b]! || lo[a]! - lo[b]! || a - b);
-    this.hi = Float64Array.from(order, (i) => hi[i]!);
-    this.lo = Float64Array.from(order, (i) => lo[i]!);
-    this.names = order.map((i) => names[i]!);
-    this.modules = order.map((i) => modules[i]);
+    ({ hi: this.hi, lo: this.lo, names: this.names } = inOrder(order, hi, lo, names));
+    this.modules = order.map((k) => modules[k]);
   }
 
   /** The symbol containing `addr`, or undefined when the file has none below it. */

@@ -57,7 +57,7 @@ export interface DatFile {
   pageSize: number;
   compression?: { name: string; version: string };
   pageHeader: PageHeader;
-  formats: Map<number, EventFormat>;
+  formats: FormatTable;
   kallsyms: Kallsyms;
   printk: string;
   cmdlines: Map<number, string>;
@@ -68,6 +68,56 @@ export interface DatFile {
   /** Metadata for TraceMeta records, in file order. */
   meta: [string, string | number][];
   decompress?: Decompressor;
+}
+
+/**
+ * The file's event formats by id, parsed on first use: a kernel's trace.dat carries a
+ * format for every event it has (a thousand and more), a trace uses a few. A format whose
+ * text cannot be read fails when its event is met (a gap for that event), not the file.
+ */
+export class FormatTable {
+  private readonly texts = new Map<number, { text: string; system: string; at: number }>();
+  private readonly parsed = new Map<number, EventFormat>();
+
+  constructor(private readonly longSize: number) {}
+
+  add(text: string, system: string, at: number): void {
+    const id = /^ID:\s*(\d+)/m.exec(text);
+    if (!id) throw new DatFormatError(`event format of system ${system}: an event format without an ID line`, at);
+    this.texts.set(Number(id[1]), { text, system, at });
+    this.parsed.delete(Number(id[1]));
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+
+  /** The format of event `id` (undefined when the file has none). */
+  get(id: number): EventFormat | undefined {
+    let f = this.parsed.get(id);
+    if (f) return f;
+    const t = this.texts.get(id);
+    if (!t) return undefined;
+    try {
+      f = parseEventFormat(t.text, t.system, this.longSize);
+    } catch (e) {
+      throw new DatFormatError(`event format of system ${t.system}: ${(e as Error).message}`, t.at);
+    }
+    this.parsed.set(id, f);
+    return f;
+  }
+
+  /** The first format in the file (for the common fields every event shares). */
+  first(): EventFormat | undefined {
+    for (const id of this.texts.keys()) {
+      try {
+        return this.get(id);
+      } catch {
+        // an unreadable format: the next one has the same common fields
+      }
+    }
+    return undefined;
+  }
 }
 
 /** A problem with the file's structure; readTraceDat turns it into an InputError. */
@@ -120,18 +170,20 @@ function selectedClock(text: string): string | undefined {
 
 /** Collects the metadata as the container is read. */
 export class Builder {
-  readonly formats = new Map<number, EventFormat>();
+  readonly formats: FormatTable;
   readonly cmdlines = new Map<number, string>();
   readonly meta: [string, string | number][] = [];
   readonly buffers: DatBuffer[] = [];
-  kallsymsText = '';
+  kallsymsData: Buffer = Buffer.alloc(0);
   printk = '';
   pageHeader?: PageHeader;
   clock?: string;
   tsOffset = 0n;
   cpuCount?: number;
 
-  constructor(readonly little: boolean, readonly longSize: number) {}
+  constructor(readonly little: boolean, readonly longSize: number) {
+    this.formats = new FormatTable(longSize);
+  }
 
   /** v7 header info section: "header_page\0" size data "header_event\0" size data. */
   headerInfo(r: ByteReader): void {
@@ -144,13 +196,7 @@ export class Builder {
   }
 
   addFormat(text: string, system: string, at: number): void {
-    let fmt: EventFormat;
-    try {
-      fmt = parseEventFormat(text, system, this.longSize);
-    } catch (e) {
-      throw new DatFormatError(`event format of system ${system}: ${(e as Error).message}`, at);
-    }
-    this.formats.set(fmt.id, fmt);
+    this.formats.add(text, system, at);
   }
 
   ftraceEvents(r: ByteReader): void {

@@ -1,333 +1,669 @@
 /**
- * The raw view of an event, as `trace-cmd report -R` prints it (libtraceevent's
- * print_selected_fields): ` name=value` for every field, where a field that a `print fmt`
- * conversion prints directly (`REC->name`, casts aside) is printed with that conversion
- * (and a `0x` that precedes it), searching the conversions from after the last one used;
- * every other field gets the default raw form. This is the `--pretty` fallback: print fmt
- * is not evaluated, but the fields read the way trace-cmd shows them.
+ * An event's payload printed the way `trace-cmd report` prints it, from its parsed `print
+ * fmt` (print-fmt-parse.ts):
+ *
+ * - the raw view (`-R`, libtraceevent's print_selected_fields): ` name=value` for every
+ *   field, where a field that a conversion prints directly (`REC->name`, casts aside) is
+ *   printed by that conversion (with a `0x` that precedes it), searching the conversions
+ *   cyclically from after the last one used; every other field, and every field of an
+ *   event whose print fmt libtraceevent cannot parse, in libtraceevent's raw form;
+ * - the rendered view (default, without plugins: `-N`): the print fmt evaluated — the
+ *   argument expressions on the payload's fields, `__print_flags`/`__print_symbolic`
+ *   tables, strings, hex dumps, arrays, bitmasks, `%ps` symbols — or `[FAILED TO PARSE]`
+ *   and the raw fields where libtraceevent gives up;
+ * - `trace_printk` records (`ftrace:bprint`): the format found by its address in the
+ *   file's printk formats and its arguments read from the binary buffer, as
+ *   libtraceevent reads them.
+ *
+ * Text is handled as byte strings (one character per byte, latin1) from the payload to the
+ * output, so bytes that are not UTF-8 come out as trace-cmd writes them.
  */
-import type { EventFormat, FormatField, PayloadReader } from './format.js';
 import type { ByteSink } from './byte-sink.js';
-import type { Kallsyms } from './kallsyms.js';
+import { printfInt, printfString } from './cprintf.js';
+import type { EventFormat, FormatField, PayloadReader } from './format.js';
+import { cNumber, constOp, FmtFailure, parsePrintFmt, segmentsOf, type Node, type ParsedPrintFmt, type Segment } from './print-fmt-parse.js';
+import type { PrintkFormats, TepSymbols } from './tep-symbols.js';
 
-/** A conversion as printf reads it: flags, width, precision, and the value's width in bits. */
-interface Conv {
-  conv: string;
-  flags: string;
-  width: number;
-  prec?: number;
-  bits: number;
-  field?: string;
+/** What rendering needs to know about the file. */
+export interface FmtContext {
+  symbols: TepSymbols;
+  printk: PrintkFormats;
+  /** The recording kernel's long size (4 or 8). */
+  longSize: number;
+  little: boolean;
 }
 
-type Segment = { lit: string } | Conv;
+const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 
-/** `"fmt", arg, arg` → literal and conversion segments, each conversion with its argument. */
-export function parsePrintFmt(printFmt: string): Segment[] {
-  const m = /^\s*"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?$/s.exec(printFmt);
-  if (!m) return [];
-  const fmt = m[1]!;
-  const args = splitArgs(m[2] ?? '');
-  const segs: Segment[] = [];
-  let lit = '';
-  let ai = 0;
-  const flush = (): void => {
-    if (lit) segs.push({ lit });
-    lit = '';
-  };
-  for (let i = 0; i < fmt.length; i++) {
-    const c = fmt[i]!;
-    if (c === '\\') {
-      const e = fmt[++i];
-      lit += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : (e ?? '');
-      continue;
+/** libtraceevent's element size of an array field (`type_size` of a dynamic array's type, else size / length). */
+function tepTypeSize(type: string): number {
+  switch (type) {
+    case 'u8': case 's8': case 'char': return 1;
+    case 'u16': case 's16': return 2;
+    case 'u32': case 's32': return 4;
+    case 'u64': case 's64': return 8;
+    default: return 0;
+  }
+}
+
+/** A cast applied to a value (libtraceevent's eval_type_str: casts mask, they never sign-extend). */
+function castValue(val: bigint, type: string, pointer: boolean): bigint {
+  let t = type;
+  if (t.length < 2) return val;
+  if (pointer) {
+    if (!t.endsWith('*')) return val;
+    t = t.slice(0, -2);
+  }
+  if (t.endsWith('*') || t.startsWith('struct')) return val;
+  switch (t) {
+    case 'u8': case 's8': return val & 0xffn;
+    case 'u16': case 's16': return val & 0xffffn;
+    case 'u32': case 's32': return val & 0xffffffffn;
+    case 'u64': case 's64': return val;
+    default:
+  }
+  if (t.startsWith('unsigned ')) t = t.slice(9);
+  if (t === 'char') return val & 0xffn;
+  if (t === 'short') return val & 0xffffn;
+  if (t === 'int') return val & 0xffffffffn;
+  return val;
+}
+
+/** Reads the payload the way libtraceevent reads a record. */
+class Eval {
+  constructor(private readonly ctx: FmtContext, readonly r: PayloadReader) {}
+
+  get size(): number {
+    return this.r.end - this.r.start;
+  }
+
+  /** An unsigned number of `size` bytes at payload offset `off` (0 past the payload, or for odd sizes). */
+  num(off: number, size: number): bigint {
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return 0n;
+    if (off < 0 || off + size > this.size) return 0n;
+    const v = this.r.int(off, size, false);
+    return v === undefined ? 0n : BigInt(v);
+  }
+
+  /** `__data_loc` / `__rel_loc`: [offset, length] in the payload, clamped like libtraceevent. */
+  loc(f: FormatField): [number, number] {
+    if (f.offset + f.size > this.size) return [0, 0];
+    const v = Number(this.num(f.offset, f.size));
+    const o = v & 0xffff;
+    let l = f.size === 2 ? this.size - o : (v >>> 16) & 0xffff;
+    let off = o > this.size ? 0 : o;
+    if (o + l > this.size) l = 0;
+    if (f.relative) off += f.offset + f.size;
+    return [off, l];
+  }
+
+  /** Bytes [off, off + len) of the payload, cut at the payload's end. */
+  bytes(off: number, len: number): Buffer {
+    const a = this.r.start + Math.max(0, off);
+    const b = Math.min(this.r.end, a + Math.max(0, len));
+    return this.r.data.subarray(a, Math.max(a, b));
+  }
+
+  /** `len` bytes at payload offset `off`, read on past the payload into the page (zeros past the buffer). */
+  beyond(off: number, len: number): Uint8Array {
+    const out = new Uint8Array(Math.max(0, len));
+    const a = this.r.start + off;
+    for (let i = 0; i < len; i++) {
+      const k = a + i;
+      out[i] = k >= 0 && k < this.r.data.length ? this.r.data[k]! : 0;
     }
-    if (c !== '%') {
-      lit += c;
-      continue;
+    return out;
+  }
+
+  /** A C string at payload offset `off`, at most `len` bytes, up to its NUL. */
+  cstr(off: number, len: number): string {
+    const b = this.bytes(off, len);
+    const z = b.indexOf(0);
+    return b.toString('latin1', 0, z < 0 ? b.length : z);
+  }
+
+  /** eval_num_arg: the value of an argument as an unsigned 64-bit number. */
+  value(n: Node): bigint {
+    switch (n.k) {
+      case 'atom':
+        return cNumber(n.text);
+      case 'field':
+        return n.f ? this.num(n.f.offset, n.f.size) : 0n;
+      case 'cast':
+        return castValue(this.value(n.item), n.type, false);
+      case 'op':
+        return this.op(n);
+      case 'dynlen':
+        return n.f ? BigInt(this.loc(n.f)[1]) : 0n;
+      default:
+        return 0n;
     }
-    if (fmt[i + 1] === '%') {
-      lit += '%';
-      i++;
-      continue;
+  }
+
+  private op(n: Extract<Node, { k: 'op' }>): bigint {
+    if (n.op === '[') {
+      const index = this.value(n.right!);
+      let l = n.left!;
+      let cast: Extract<Node, { k: 'cast' }> | undefined;
+      while (l.k === 'cast') {
+        cast ??= l;
+        l = l.item;
+      }
+      let off: number;
+      let size = this.ctx.longSize;
+      if (l.k === 'dynarray' && l.f) {
+        off = this.loc(l.f)[0] + Number(index);
+        const es = tepTypeSize(l.f.type);
+        if (es) size = es;
+      } else if (l.k === 'field' && l.f) {
+        const es = l.f.array ? (l.f.kind === 'array' ? l.f.elemSize : 1) : l.f.size;
+        size = es;
+        off = l.f.offset + Number(index) * es;
+      } else return 0n;
+      const v = this.num(off, size);
+      return cast ? castValue(v, cast.type, true) : v;
     }
-    flush();
-    let j = i + 1;
-    let ls = 0;
-    for (; j < fmt.length; j++) {
-      const d = fmt[j]!;
-      if (d === 'h') ls--;
-      else if (d === 'l') ls++;
-      else if (d === 'L') ls = 2;
-      else if (d === 'z' || d === 'Z') ls = 1;
-      else if (d === '*') ai++; // the length argument
-      else if (!/[#.0-9+\- ]/.test(d)) break;
+    if (n.op === '?') {
+      const c = this.value(n.left!);
+      const branches = n.right as Extract<Node, { k: 'op' }>;
+      return this.value(c !== 0n ? branches.left! : branches.right!);
     }
-    let conv = fmt[j] ?? '';
-    if (conv === 'p' && /[FSfsMmIiUh]/.test(fmt[j + 1] ?? '')) conv += fmt[++j];
-    const spec = fmt.slice(i, j + 1);
+    const left = n.left === undefined ? 0n : this.value(n.left);
+    const right = n.right === undefined ? 0n : this.value(n.right);
+    return constOp(n.op, left, right);
+  }
+
+  /** A pointer value `%ps`/`%pS` prints: the symbol (`+0xoff` for S/F), or the address. */
+  symbol(val: bigint, withOffset: boolean): string {
+    const hit = this.ctx.symbols.lookup(val);
+    if (hit) return withOffset ? `${hit.name}+0x${hit.offset.toString(16)}` : hit.name;
+    return `0x${val.toString(16)}`;
+  }
+}
+
+/** Narrow `val` to what a conversion with length `ls` reads: char/short/int/long/long long, signed for d/i. */
+function narrow(val: bigint, ls: number, signed: boolean): bigint {
+  const bits = ls <= -2 ? 8 : ls === -1 ? 16 : ls === 0 ? 32 : 64;
+  return signed ? BigInt.asIntN(bits, val) : BigInt.asUintN(bits, val);
+}
+
+/** print_bitmask_to_seq: hex, most significant byte first, a comma every 32 bits. */
+function bitmaskText(b: Buffer, little: boolean): string {
+  const size = b.length;
+  const nrBits = size * 8;
+  let strSize = ((nrBits + 3) >> 2) + Math.floor((nrBits - 1) / 32);
+  if (size === 0) strSize = 0;
+  const out = new Array<string>(strSize).fill('');
+  let len = 0;
+  for (let i = strSize - 2; i >= 0; i -= 2) {
+    const index = little ? len : size - (len + 1);
+    const hex = b[index]!.toString(16).padStart(2, '0');
+    out[i] = hex[0]!;
+    out[i + 1] = hex[1]!;
+    len++;
+    if (!(len & 3) && i > 0) {
+      i--;
+      out[i] = ',';
+    }
+  }
+  return out.join('');
+}
+
+/** print_cpumask_to_seq: the set bits as ranges (`0-3,5`). */
+function cpumaskText(b: Buffer, little: boolean): string {
+  const bits: boolean[] = [];
+  for (let i = 0; i < b.length; i++) {
+    const byte = b[little ? i : b.length - (i + 1)]!;
+    for (let k = 0; k < 8; k++) bits.push(((byte >> k) & 1) === 1);
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < bits.length; i++) {
+    if (!bits[i]) continue;
+    let j = i;
+    while (j + 1 < bits.length && bits[j + 1]) j++;
+    parts.push(j > i ? `${i}-${j}` : `${i}`);
     i = j;
-    if (!/^(p|[cduixXos])/.test(conv)) {
-      segs.push({ lit: `>${conv}<` });
-      continue;
-    }
-    const m = /^%([#0\-+ ]*)(\d*)(?:\.(\d+))?/.exec(spec)!;
-    segs.push({
-      conv, flags: m[1]!, width: Number(m[2] || 0), prec: m[3] === undefined ? undefined : Number(m[3]),
-      bits: ls <= -2 ? 8 : ls === -1 ? 16 : ls === 0 ? 32 : 64, field: plainField(args[ai++]),
-    });
   }
-  flush();
-  return segs;
+  return parts.join(',');
 }
 
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === '"') quote = false;
-    } else if (c === '"') quote = true;
-    else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i).trim());
-      start = i + 1;
+/** A field's value in libtraceevent's raw form (print_field_raw). */
+function rawField(f: FormatField, e: Eval): string {
+  if (f.array) {
+    let off = f.offset;
+    let len = f.size;
+    if (f.kind === 'dynamic') [off, len] = e.loc(f);
+    const b = e.bytes(off, len);
+    // printable up to its NUL within its length: printed as a C string (to the NUL, even past the length)
+    if (/char|u8|s8/.test(f.type) && printable(b)) return e.cstr(off, e.size - off);
+    // libtraceevent prints the declared length even when the record is shorter (a
+    // kernel_stack with fewer frames): the bytes that follow the record in the page
+    const raw = e.beyond(off, len);
+    const bytes: string[] = [];
+    for (let i = 0; i < len; i++) bytes.push(raw[i]!.toString(16).padStart(2, '0'));
+    return `ARRAY[${bytes.join(', ')}]`;
+  }
+  const val = e.num(f.offset, f.size);
+  const isLong = f.type.includes('long');
+  if (f.type.includes('*')) return `0x${val.toString(16)}`;
+  if (f.signed) {
+    switch (f.size) {
+      case 4: return isLong ? `0x${BigInt.asUintN(32, val).toString(16)}` : BigInt.asIntN(32, val).toString();
+      case 2: return BigInt.asIntN(16, val).toString().padStart(2);
+      case 1: return BigInt.asIntN(8, val).toString();
+      default: return BigInt.asIntN(64, val).toString();
     }
   }
-  if (s.trim()) out.push(s.slice(start).trim());
-  return out;
+  return isLong ? `0x${val.toString(16)}` : val.toString();
 }
 
-/** `REC->x`, `(type)REC->x`, `((type)(REC->x))` → `x`; anything else → undefined. */
-function plainField(arg: string | undefined): string | undefined {
-  let a = arg?.trim();
-  while (a) {
-    const f = /^REC->(\w+)$/.exec(a);
-    if (f) return f[1];
-    if (a.startsWith('(') && matchingParen(a, 0) === a.length - 1) {
-      a = a.slice(1, -1).trim();
-      continue;
-    }
-    const cast = /^\(\s*[A-Za-z_][\w\s]*\**\s*\)/.exec(a);
-    if (cast) {
-      a = a.slice(cast[0].length).trim();
-      continue;
-    }
-    return undefined;
-  }
-  return undefined;
-}
-
-function matchingParen(s: string, at: number): number {
-  let depth = 0;
-  for (let i = at; i < s.length; i++) {
-    if (s[i] === '(') depth++;
-    else if (s[i] === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** C printf of one integer conversion (`%08lx`, `%-5d`, `%u`, `%c`) of the unsigned value `raw`. */
-function printfInt(c: Conv, raw: number | bigint): string {
-  const { conv, flags } = c;
-  let body: string;
-  if (typeof raw === 'number' && (c.bits === 64 || raw < 2 ** (c.bits - 1)) && conv !== 'c') {
-    // the common case: a value that is the same signed or unsigned, no BigInt needed
-    body = conv === 'x' ? raw.toString(16) : conv === 'X' ? raw.toString(16).toUpperCase() : conv === 'o' ? raw.toString(8) : String(raw);
-  } else {
-    const b = BigInt(raw);
-    if (conv === 'c') body = String.fromCharCode(Number(BigInt.asUintN(8, b)));
-    else if (conv === 'd' || conv === 'i') body = BigInt.asIntN(c.bits, b).toString();
-    else {
-      const u = BigInt.asUintN(c.bits, b);
-      body = conv === 'x' ? u.toString(16) : conv === 'X' ? u.toString(16).toUpperCase() : conv === 'o' ? u.toString(8) : u.toString();
-    }
-  }
-  if (flags === '' && c.width === 0 && c.prec === undefined) return body;
-  if (flags.includes('#') && body !== '0' && (conv === 'x' || conv === 'X')) body = `0${conv}${body}`;
-  if (c.prec !== undefined) {
-    const neg = body.startsWith('-');
-    const digits = neg ? body.slice(1) : body;
-    body = (neg ? '-' : '') + digits.padStart(c.prec, '0');
-  }
-  if (flags.includes('+') && !body.startsWith('-') && (conv === 'd' || conv === 'i')) body = `+${body}`;
-  if (body.length >= c.width) return body;
-  if (flags.includes('-')) return body.padEnd(c.width);
-  if (flags.includes('0') && c.prec === undefined) {
-    const sign = /^[-+]/.test(body) ? body[0]! : '';
-    return sign + body.slice(sign.length).padStart(c.width - sign.length, '0');
-  }
-  return body.padStart(c.width);
-}
-
-/** libtraceevent's is_printable_array(): isprint() or isspace() up to the NUL (C locale: ASCII only). */
-function printableBytes(data: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = data[i]!;
+/** libtraceevent's is_printable_array(): isprint() or isspace() up to the NUL (C locale). */
+function printable(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0) return true;
     if ((c < 32 && !(c >= 9 && c <= 13)) || c >= 127) return false;
   }
   return true;
 }
 
-/** Where a string field's bytes are: [start, NUL or end) in the payload buffer. */
-function stringSpan(f: FormatField, r: PayloadReader): [number, number] | undefined {
-  let off = f.offset;
-  let len = f.size;
-  if (f.kind === 'dynamic') {
-    const loc = r.loc(f);
-    if (!loc) return undefined;
-    [off, len] = loc;
-  } else if (f.size === 0) len = r.end - r.start - f.offset;
-  const p = r.start + off;
-  const stop = Math.min(p + len, r.end);
-  if (p >= stop) return [p, p];
-  let z = r.data.indexOf(0, p);
-  if (z < 0 || z > stop) z = stop;
-  return [p, z];
+/** The text one conversion prints (print_parse_data). */
+function conversion(seg: Extract<Segment, { t: 'digit' | 'pointer' | 'string' }>, e: Eval, ctx: FmtContext): string {
+  const lenArg = seg.lenArg ? Number(BigInt.asIntN(32, e.value(seg.lenArg))) : undefined;
+  switch (seg.t) {
+    case 'digit': {
+      const conv = seg.spec[seg.spec.length - 1]!;
+      return printfInt(seg.spec, narrow(e.value(seg.arg), seg.ls, conv === 'd' || conv === 'i'), lenArg);
+    }
+    case 'pointer':
+      return pointer(seg.spec, seg.arg, e);
+    case 'string':
+      return str(seg.spec, seg.arg, e, ctx, lenArg);
+  }
 }
 
-function hex(v: bigint): string {
-  return `0x${v.toString(16)}`;
+function uncast(n: Node): Node {
+  let a = n;
+  while (a.k === 'cast') a = a.item;
+  return a;
 }
 
-/** Renders events of one format in the raw view; one per format, built once. */
-export class RawRenderer {
-  private readonly segs: Segment[];
-
-  constructor(private readonly fmt: EventFormat, private readonly ks: Kallsyms, private readonly longSize: number) {
-    this.segs = parsePrintFmt(fmt.printFmt);
+/** print_arg_pointer. */
+function pointer(spec: string, arg: Node, e: Eval): string {
+  if (arg.k === 'bstring') return arg.text;
+  const ext = spec[spec.indexOf('p') + 1];
+  switch (ext) {
+    case 'F': case 'f': case 'S': case 's':
+      return e.symbol(e.value(arg), ext === 'F' || ext === 'S');
+    case 'M': case 'm': {
+      const a = uncast(arg);
+      if (a.k !== 'field' || !a.f) return `ARG TYPE NOT FIELD BUT ${a.k}`;
+      const b = e.bytes(a.f.offset, 6);
+      const hex = [...b].map((x) => x.toString(16).padStart(2, '0'));
+      if (spec.includes('R')) hex.reverse();
+      return hex.join(ext === 'M' ? ':' : '');
+    }
+    case 'h': {
+      const a = uncast(arg);
+      if (a.k !== 'field' || !a.f) return '';
+      const sep = spec.endsWith('C') ? ':' : spec.endsWith('D') ? '-' : spec.endsWith('N') ? '' : ' ';
+      return [...e.bytes(a.f.offset, a.f.size)].map((x) => x.toString(16).padStart(2, '0')).join(sep);
+    }
+    default: {
+      const v = e.value(arg);
+      return v === 0n ? '(nil)' : `0x${v.toString(16)}`;
+    }
   }
+}
 
-  private unsigned(f: FormatField, r: PayloadReader): bigint {
-    const v = r.int(f.offset, f.size, false);
-    return v === undefined ? 0n : BigInt(v);
-  }
-
-  /** libtraceevent's print_field_raw(). */
-  private rawValue(f: FormatField, r: PayloadReader): string {
-    const isLong = f.type.includes('long');
-    if (f.kind !== 'int') {
-      let off = f.offset;
-      let len = f.size;
-      if (f.kind === 'dynamic') {
-        const loc = r.loc(f);
-        if (!loc) return '';
-        [off, len] = loc;
-      } else if (f.size === 0) len = r.end - r.start - f.offset;
-      if (/char|u8|s8/.test(f.type)) {
-        const span = stringSpan(f, r);
-        if (span && printableBytes(r.data, span[0], span[1])) return r.data.toString('utf8', span[0], span[1]);
+/** print_str_arg: what a `%s` prints for an argument. */
+function str(spec: string, n: Node, e: Eval, ctx: FmtContext, lenArg: number | undefined): string {
+  switch (n.k) {
+    case 'atom':
+    case 'bstring':
+      return printfString(spec, n.text, lenArg);
+    case 'field': {
+      const f = n.f;
+      if (!f) return '';
+      const len = f.size || e.size - f.offset;
+      if (!f.array && f.size === ctx.longSize) {
+        // a pointer: the string the file's printk formats hold for it
+        const addr = e.num(f.offset, f.size);
+        return ctx.printk.get(addr) ?? addr.toString(16);
       }
-      const bytes: string[] = [];
-      for (let i = 0; i < len; i++) bytes.push(((r.int(off + i, 1, false) as number | undefined) ?? 0).toString(16).padStart(2, '0'));
-      return `ARRAY[${bytes.join(', ')}]`;
+      return printfString(spec, e.cstr(f.offset, len), lenArg);
     }
-    const v = r.int(f.offset, f.size, false) ?? 0;
-    if (typeof v === 'number' && (!f.signed || v < 2 ** (f.size * 8 - 1))) {
-      const hexed = f.type.includes('*') || (isLong && (!f.signed || f.size === 4));
-      return hexed ? `0x${v.toString(16)}` : f.signed && f.size === 2 ? String(v).padStart(2) : String(v);
-    }
-    const val = BigInt(v);
-    if (f.type.includes('*')) return hex(val);
-    if (f.signed) {
-      switch (f.size) {
-        case 4: return isLong ? hex(BigInt.asUintN(32, val)) : BigInt.asIntN(32, val).toString();
-        case 2: return BigInt.asIntN(16, val).toString().padStart(2);
-        case 1: return BigInt.asIntN(8, val).toString();
-        default: return BigInt.asIntN(64, val).toString();
+    case 'flags': {
+      let val = e.value(n.value);
+      let out = '';
+      let printed = false;
+      for (const sym of n.syms) {
+        const fval = BigInt.asIntN(64, cNumber(sym.value));
+        if (val === 0n && fval < 0n) {
+          out += printfString(spec, sym.str, lenArg);
+          break;
+        }
+        const fv = U64(fval);
+        if (fval > 0n && (val & fv) === fv) {
+          if (printed && n.delim !== undefined) out += n.delim;
+          out += printfString(spec, sym.str, lenArg);
+          printed = true;
+          val &= ~fv;
+        }
       }
-    }
-    return isLong ? hex(val) : val.toString();
-  }
-
-  private convValue(seg: Conv, f: FormatField, r: PayloadReader): string {
-    if (!seg.conv.startsWith('p')) return printfInt(seg, r.int(f.offset, f.size, false) ?? 0);
-    const val = this.unsigned(f, r);
-    {
-      const ext = seg.conv[1];
-      if (ext === 'S' || ext === 's' || ext === 'F' || ext === 'f') {
-        const hit = this.ks.lookup(val);
-        if (hit) return ext === 'S' || ext === 'F' ? `${hit.name}+0x${hit.offset.toString(16)}` : hit.name;
-        return hex(this.longSize === 4 ? BigInt.asUintN(32, val) : val);
+      if (val !== 0n) {
+        if (printed && n.delim !== undefined) out += n.delim;
+        out += `0x${val.toString(16)}`;
       }
-      return hex(val);
+      return out;
     }
+    case 'symbols': {
+      const val = e.value(n.value);
+      for (const sym of n.syms) if (U64(cNumber(sym.value)) === val) return printfString(spec, sym.str, lenArg);
+      return `0x${val.toString(16)}`;
+    }
+    case 'hex':
+    case 'hexstr': {
+      const at = arrayStart(n.field, e);
+      if (at === undefined) return '';
+      const len = Number(e.value(n.size));
+      const b = e.bytes(at, len);
+      const parts: string[] = [];
+      for (let i = 0; i < len; i++) parts.push((i < b.length ? b[i]! : 0).toString(16).padStart(2, '0'));
+      return parts.join(n.k === 'hex' ? ' ' : '');
+    }
+    case 'intarray': {
+      const at = arrayStart(n.field, e);
+      if (at === undefined) return '';
+      const count = Number(e.value(n.count));
+      let el = Number(e.value(n.elSize));
+      const parts: string[] = [];
+      let off = at;
+      for (let i = 0; i < count; i++) {
+        if (el === 1 || el === 2 || el === 4 || el === 8) parts.push(e.num(off, el).toString());
+        else {
+          parts.push(`BAD SIZE:${el} 0x${e.num(off, 1).toString(16)}`);
+          el = 1;
+        }
+        off += el;
+      }
+      return parts.join(' ');
+    }
+    case 'str': {
+      if (!n.f) return '';
+      const [off, len] = e.loc(n.f);
+      if (!len) return '';
+      return printfString(spec, e.cstr(off, e.size - off), lenArg);
+    }
+    case 'bitmask':
+    case 'cpumask': {
+      if (!n.f) return '';
+      const [off, len] = e.loc(n.f);
+      const b = e.bytes(off, len);
+      return printfString(spec, n.k === 'bitmask' ? bitmaskText(b, ctx.little) : cpumaskText(b, ctx.little), lenArg);
+    }
+    case 'op': {
+      if (n.op !== '?') return '';
+      const branches = n.right as Extract<Node, { k: 'op' }>;
+      return str(spec, e.value(n.left!) !== 0n ? branches.left! : branches.right!, e, ctx, lenArg);
+    }
+    default:
+      return '';
   }
+}
 
+/** Where the array a hex dump or `__print_array` reads starts. */
+function arrayStart(n: Node, e: Eval): number | undefined {
+  if (n.k === 'dynarray') return n.f ? e.loc(n.f)[0] : undefined;
+  if (n.k === 'field') return n.f?.offset;
+  return undefined;
+}
+
+/** A plan step of the raw view: the field, ` name=`, and the conversion that prints it (if one does). */
+interface Step {
+  f: FormatField;
+  prefix: Buffer;
+  seg?: Extract<Segment, { t: 'digit' | 'pointer' | 'string' }>;
+  /** `%u`/`%x`/`%d`-like on the bare field: print the number directly when it needs no narrowing. */
+  fast?: { base: 10 | 16; bits: number; below: number };
   /**
-   * Which conversion prints each field: libtraceevent searches the conversions cyclically
-   * from after the last one used, so the answer depends only on the format — worked out
-   * once here instead of per event.
+   * A scalar field no conversion prints: its raw form is the plain number (`0x` hex for
+   * pointers and longs) for values below `below` (signed values below their sign bit,
+   * and a signed short at least 10: libtraceevent prints those with `%2d`).
    */
+  num?: { hex: boolean; below: number; min: number };
+}
+
+/** The field a conversion prints directly: its argument with the casts taken off. */
+function directField(n: Node): FormatField | undefined {
+  const a = uncast(n);
+  return a.k === 'field' ? a.f : undefined;
+}
+
+/** Renders events of one format, in either view; built once per format. */
+export class EventPrinter {
+  private parsedRaw?: ParsedPrintFmt;
+  private parsedPretty?: ParsedPrintFmt;
+  private steps?: Step[];
+  /** bprint: once a record's format lacks arguments, libtraceevent marks the event failed for good. */
+  private bprintFailed = false;
+
+  constructor(private readonly fmt: EventFormat, private readonly ctx: FmtContext) {}
+
+  private get isBprint(): boolean {
+    return this.fmt.system === 'ftrace' && this.fmt.name === 'bprint';
+  }
+
+  /** The raw view's plan (trace-cmd -R loads its plugins, whose helpers then parse). */
   private plan(): Step[] {
-    const segs = this.segs;
+    const parsed = (this.parsedRaw ??= parsePrintFmt(this.fmt, { plugins: true, longSize: this.ctx.longSize }));
+    const segs = this.isBprint || parsed.failed !== undefined ? [] : parsed.segments!;
     let cursor: number | undefined = segs.length > 0 ? 0 : undefined;
-    return this.fmt.fields.map((f) => {
-      const step: Step = { prefix: Buffer.from(` ${f.name}=`, 'utf8'), f, stringy: f.kind !== 'int' && /char|u8|s8/.test(f.type) };
-      if (cursor === undefined || f.kind !== 'int') return step;
+    return this.fmt.fields.map((f): Step => {
+      const step: Step = { f, prefix: Buffer.from(` ${f.name}=`, 'utf8') };
+      if (!f.array && [1, 2, 4, 8].includes(f.size)) {
+        const hex = f.type.includes('*') || (f.type.includes('long') && (!f.signed || f.size === 4));
+        step.num = { hex, below: f.signed ? 2 ** (f.size * 8 - 1) : 2 ** Math.min(f.size * 8, 53), min: f.signed && f.size === 2 ? 10 : 0 };
+      }
+      if (cursor === undefined || f.array) return step;
       let has0x = false;
-      let found = -1;
       let i = cursor;
       do {
         const s = segs[i]!;
-        if ('lit' in s) has0x = s.lit.length > 1 && s.lit.endsWith('0x');
-        else if (s.field === f.name && s.conv !== 's') {
-          found = i;
-          break;
+        if (s.t === 'text') has0x = s.text.length > 1 && s.text.endsWith('0x');
+        else if (directField(s.arg) === f) {
+          cursor = i + 1 < segs.length ? i + 1 : undefined;
+          step.prefix = Buffer.from(` ${f.name}=${has0x ? '0x' : ''}`, 'utf8');
+          step.seg = s;
+          if (s.t === 'digit' && s.arg.k === 'field' && !s.lenArg && /^%(l{0,2})[uxd]$/.test(s.spec)) {
+            const conv = s.spec[s.spec.length - 1]!;
+            const bits = s.ls <= -2 ? 8 : s.ls === -1 ? 16 : s.ls === 0 ? 32 : 64;
+            // a signed conversion prints the same digits as long as the value stays below the sign bit
+            const b = conv === 'd' ? bits - 1 : bits;
+            step.fast = { base: conv === 'x' ? 16 : 10, bits: b, below: 2 ** Math.min(b, 53) };
+          }
+          return step;
         } else has0x = false;
         i = i + 1 < segs.length ? i + 1 : 0;
       } while (i !== cursor);
-      if (found < 0) return step;
-      cursor = found + 1 < segs.length ? found + 1 : undefined;
-      return { ...step, prefix: Buffer.from(` ${f.name}=${has0x ? '0x' : ''}`, 'utf8'), conv: segs[found] as Conv };
+      return step;
     });
   }
 
-  private steps?: Step[];
+  /** The evaluator, kept for the payload reader it was made for (the decoder reuses one). */
+  private ev?: Eval;
 
-  /** ` name=value` for every field of the event, written into `out` as bytes (common values skip string building). */
-  renderTo(out: ByteSink, r: PayloadReader): void {
-    this.steps ??= this.plan();
-    for (const st of this.steps) {
+  private evalFor(r: PayloadReader): Eval {
+    let e = this.ev;
+    if (!e || e.r !== r) this.ev = e = new Eval(this.ctx, r);
+    return e;
+  }
+
+  /** ` name=value` for every field (trace-cmd report -R), written into `out`. */
+  renderRaw(out: ByteSink, r: PayloadReader): void {
+    const steps = (this.steps ??= this.plan());
+    const e = this.evalFor(r);
+    const size = r.end - r.start;
+    for (let k = 0; k < steps.length; k++) {
+      const st = steps[k]!;
       out.copy(st.prefix, 0, st.prefix.length);
       const f = st.f;
-      if (st.conv) {
-        const c = st.conv;
-        if (c.flags === '' && c.width === 0 && c.prec === undefined && (c.conv === 'x' || c.conv === 'u' || c.conv === 'd' || c.conv === 'i')) {
-          const v = r.int(f.offset, f.size, false) ?? 0;
-          if (typeof v === 'number' && (c.bits === 64 || v < 2 ** (c.bits - 1))) {
-            out.uint(v, c.conv === 'x' ? 16 : 10);
+      if (st.seg) {
+        const fast = st.fast;
+        if (fast && f.offset + f.size <= size) {
+          const v = r.int(f.offset, f.size, false);
+          if (typeof v === 'number' && (fast.bits >= 53 || v < fast.below)) {
+            out.uint(v, fast.base);
             continue;
           }
         }
-        out.text(this.convValue(c, f, r));
-      } else if (f.kind === 'int') {
-        const v = r.int(f.offset, f.size, false) ?? 0;
-        if (typeof v === 'number' && (!f.signed || v < 2 ** (f.size * 8 - 1)) && !(f.signed && f.size === 2 && v < 10)) {
-          if (f.type.includes('*') || (f.type.includes('long') && (!f.signed || f.size === 4))) {
-            out.byte(48);
-            out.byte(120);
-            out.uint(v, 16);
-          } else out.uint(v, 10);
-        } else out.text(this.rawValue(f, r));
-      } else if (st.stringy) {
-        const span = stringSpan(f, r);
-        if (span && printableBytes(r.data, span[0], span[1])) out.copy(r.data, span[0], span[1]);
-        else out.text(this.rawValue(f, r));
-      } else out.text(this.rawValue(f, r));
+        out.latin1(conversion(st.seg, e, this.ctx));
+        continue;
+      }
+      if (st.num !== undefined) {
+        if (f.offset + f.size <= size) {
+          const v = r.int(f.offset, f.size, false);
+          if (typeof v === 'number' && v < st.num.below && v >= st.num.min) {
+            if (st.num.hex) {
+              out.byte(48);
+              out.byte(120);
+              out.uint(v, 16);
+            } else out.uint(v, 10);
+            continue;
+          }
+        }
+      } else if (f.kind === 'string' || (f.kind === 'dynamic' && f.elemSize === 0)) {
+        let off = f.offset;
+        let len = f.size;
+        if (f.kind === 'dynamic') [off, len] = e.loc(f);
+        // printable up to its NUL within its length: copied as a C string (to the NUL, even
+        // past the length), straight from the payload
+        const data = r.data;
+        const a = r.start + off;
+        const lim = Math.min(a + len, r.end);
+        let z = a;
+        let ok = a <= r.end;
+        for (; ok && z < lim; z++) {
+          const c = data[z]!;
+          if (c === 0) break;
+          if ((c < 32 && !(c >= 9 && c <= 13)) || c >= 127) ok = false;
+        }
+        if (ok) {
+          if (z === lim) while (z < r.end && data[z] !== 0) z++;
+          out.copy(data, a, z);
+          continue;
+        }
+      }
+      out.latin1(rawField(f, e));
     }
+  }
+
+  /** The rendered payload (trace-cmd report -N), the print fmt evaluated. */
+  renderPretty(r: PayloadReader): string {
+    const e = new Eval(this.ctx, r);
+    if (this.isBprint) return this.bprint(e, r);
+    const parsed = (this.parsedPretty ??= parsePrintFmt(this.fmt, { plugins: false, longSize: this.ctx.longSize }));
+    if (parsed.failed !== undefined) return this.failed(e);
+    return this.print(parsed.segments!, e);
+  }
+
+  private print(segs: readonly Segment[], e: Eval): string {
+    let out = '';
+    for (const s of segs) out += s.t === 'text' ? s.text : conversion(s, e, this.ctx);
+    return out;
+  }
+
+  /** `[FAILED TO PARSE]` and every field raw. */
+  private failed(e: Eval): string {
+    let out = '[FAILED TO PARSE]';
+    for (const f of this.fmt.fields) out += ` ${f.name}=${rawField(f, e)}`;
+    return out;
+  }
+
+  /** The trace_printk message of a bprint record: `%ps: ` and its format, evaluated. */
+  private bprint(e: Eval, r: PayloadReader): string {
+    if (this.bprintFailed) return this.failed(e);
+    const { format, args } = bprintArgs(this.fmt, e, r, this.ctx);
+    const segs = segmentsOf(format, args, () => {
+      this.bprintFailed = true;
+    });
+    return this.print(segs, e);
+  }
+
+  /** The message of a bprint record (its format evaluated, without the `ip: ` prefix), and the format. */
+  bprintMessage(r: PayloadReader): { fmt: string | null; message: string } {
+    const e = new Eval(this.ctx, r);
+    const { format, args, found } = bprintArgs(this.fmt, e, r, this.ctx);
+    const segs = segmentsOf(format.slice(5), args.slice(1), () => undefined);
+    const utf8 = (t: string): string => Buffer.from(t, 'latin1').toString('utf8');
+    return { fmt: found ? utf8(format.slice(5)) : null, message: utf8(this.print(segs, e)) };
   }
 }
 
-interface Step {
-  /** ` name=`, plus the `0x` the print fmt puts before the conversion. */
-  prefix: Buffer;
-  f: FormatField;
-  stringy: boolean;
-  conv?: Conv;
+/** get_bprint_format + make_bprint_args: the format by its address, the arguments from `buf`. */
+function bprintArgs(fmt: EventFormat, e: Eval, r: PayloadReader, ctx: FmtContext): { format: string; args: Node[]; found: boolean } {
+  const fmtField = fmt.fields.find((f) => f.name === 'fmt');
+  const ipField = fmt.fields.find((f) => f.name === 'ip');
+  const bufField = fmt.fields.find((f) => f.name === 'buf');
+  const addr = fmtField ? e.num(fmtField.offset, fmtField.size) : 0n;
+  const printk = ctx.printk.get(addr);
+  const format = printk === undefined ? `%ps: (NO FORMAT FOUND at ${addr.toString(16)})\n` : `%ps: ${printk}`;
+  const ip = ipField ? e.num(ipField.offset, ipField.size) : 0n;
+  const args: Node[] = [{ k: 'atom', text: ip.toString() }];
+  if (!bufField) return { format, args, found: printk !== undefined };
+  const size = r.end - r.start;
+  let p = bufField.offset;
+  const push = (vsize: number): void => {
+    p = (p + 3) & ~3; // the arguments are 4-byte aligned
+    const v = p + vsize <= size ? e.num(p, vsize) : 0n;
+    p += vsize;
+    args.push({ k: 'atom', text: BigInt.asIntN(64, v).toString() });
+  };
+  const pushString = (): void => {
+    const b = e.bytes(p, size - p);
+    const z = b.indexOf(0);
+    const end = z < 0 ? b.length : z;
+    args.push({ k: 'bstring', text: b.toString('latin1', 0, end) });
+    p += end + 1;
+  };
+  for (let i = 5; i < format.length && p < size; i++) {
+    if (format[i] !== '%') continue;
+    let ls = 0;
+    for (;;) {
+      const c = format[++i];
+      if (c === undefined) break;
+      if (c === '%') break;
+      if (c === 'l') { ls++; continue; }
+      if (c === 'L') { ls = 2; continue; }
+      if ((c >= '0' && c <= '9') || c === '.' || c === '#') continue;
+      if (c === 'z' || c === 'Z') { ls = 1; continue; }
+      if (c === '*') {
+        push(4);
+        continue;
+      }
+      if (c === 'p') {
+        ls = 1;
+        const x = format[i + 1] ?? '';
+        if (/[A-Za-z0-9]/.test(x)) {
+          i++;
+          const plain = x === 's' || x === 'S' || x === 'x' || ((x === 'f' || x === 'F') && format[i + 1] !== 'w');
+          if (!plain) {
+            // newer kernels store what a dereferencing %p points to as a string
+            const first = p < size ? r.data[r.start + p]! : 0;
+            if (first >= 32 && first < 127) {
+              pushString();
+              break;
+            }
+          }
+        }
+      }
+      if (c === 'p' || 'duixXo'.includes(c)) {
+        push(ls === 0 ? 4 : ls === 1 ? ctx.longSize : ls === 2 ? 8 : ls);
+      } else if (c === 's') pushString();
+      break; // any other character ends the conversion without an argument
+    }
+  }
+  return { format, args, found: printk !== undefined };
 }
+
+export { FmtFailure };

@@ -4,22 +4,25 @@
  * first, as trace-cmd report orders them), with bounded memory per CPU. Lost events,
  * corrupt pages and a truncated tail become Gaps; a broken container is an InputError.
  */
-import { InputError } from '@kreplay/core';
+import { InputError } from '@kreplay/core/errors';
 import type { ParseOptions } from '../stream.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { DatFormatError, readContainer, type DatBuffer, type DatFile } from './container.js';
-import { CpuStream, type DatRecord, type RawLine } from './cpu-stream.js';
+import { CpuStream } from './cpu-stream.js';
 import { EventDecoder } from './decode.js';
-import { PageDecoder } from './ring-buffer.js';
+import { PageDecoder, type Ts } from './ring-buffer.js';
 import { FileSource } from './source.js';
-
-export type { DatRecord, RawLine } from './cpu-stream.js';
 
 export interface DatOptions extends ParseOptions {
   /** Which ring buffer to read: "" is the top instance (default: the top one, else the first). */
   buffer?: string;
   /** Every event's raw format fields instead of the text parser's decoded fields. */
   rawFields?: boolean;
+  /**
+   * reportTraceDat: print each event's `print fmt` evaluated (`trace-cmd report -N -t`)
+   * instead of its raw fields (`trace-cmd report -R -t`).
+   */
+  rendered?: boolean;
 }
 
 function toInputError(e: unknown, path: string): unknown {
@@ -34,16 +37,110 @@ function toInputError(e: unknown, path: string): unknown {
 }
 
 /** The merged record batches of a trace.dat (see readTraceDat). */
-/** The merged record batches of a trace.dat (see readTraceDat). */
-export function readTraceDatBatches(path: string, opts: DatOptions = {}): AsyncGenerator<TraceRecord[]> {
-  return readDat(path, opts, false) as AsyncGenerator<TraceRecord[]>;
+export async function* readTraceDatBatches(path: string, opts: DatOptions = {}): AsyncGenerator<TraceRecord[]> {
+  const session = await openSession(path, opts, false);
+  try {
+    let n = 0;
+    for (const m of session.meta) m.line = ++n;
+    yield session.meta;
+    await Promise.all(session.streams.map((s) => s.fill()));
+    const live = session.streams.filter((s) => s.left > 0);
+    let out: TraceRecord[] = [];
+    for (;;) {
+      const pick = nextRun(live);
+      if (!pick) break;
+      const { best, limit, yieldsTie } = pick;
+      // take from it while it stays older than every other head
+      const batch = best.batch;
+      let i = best.i;
+      for (;;) {
+        const rec = batch[i++]!;
+        rec.line = ++n;
+        out.push(rec);
+        if (i >= batch.length) break;
+        if (limit === undefined) continue;
+        const t = (batch[i] as TraceEvent | Gap).ts!;
+        if (t > limit || (t === limit && !yieldsTie)) break;
+      }
+      best.i = i;
+      if (out.length >= 4096) {
+        yield out;
+        out = [];
+      }
+      if (best.left === 0) await refill(live, best);
+    }
+    if (out.length > 0) yield out;
+    session.done(n);
+  } finally {
+    await session.src.close();
+  }
 }
 
 /**
- * Metadata, then events merged by timestamp: as TraceEvents, or with `lines` as rendered
- * `trace-cmd report -R -t` lines (RawLine); `onFile` sees the container first.
+ * The file rendered as `trace-cmd report -R -t` lines (`rendered`: `-N -t`), as chunks of
+ * whole lines: `cpus=N`, then every CPU's lines merged by timestamp. No record object is
+ * made per event: lines are copied from each CPU's block straight into the output.
  */
-export async function* readDat(path: string, opts: DatOptions, lines: boolean, onFile?: (f: DatFile) => void): AsyncGenerator<DatRecord[]> {
+export async function* readDatLines(path: string, opts: DatOptions = {}): AsyncGenerator<Buffer> {
+  const session = await openSession(path, opts, true);
+  try {
+    const cpus = session.file.meta.find(([k]) => k === 'cpus')?.[1];
+    let out = Buffer.allocUnsafe(1 << 18);
+    let len = out.write(`cpus=${cpus ?? 0}\n`, 0, 'latin1');
+    await Promise.all(session.streams.map((s) => s.fill()));
+    const live = session.streams.filter((s) => s.left > 0);
+    let lines = 0;
+    for (;;) {
+      const pick = nextRun(live);
+      if (!pick) break;
+      const { best, limit, yieldsTie } = pick;
+      const ts = best.lineTs;
+      const ends = best.lineEnd;
+      let i = best.i;
+      const from = i === 0 ? 0 : ends[i - 1]!;
+      // the run of lines older than every other head, copied in one piece
+      for (;;) {
+        i++;
+        if (i >= ts.length || limit === undefined) {
+          if (i >= ts.length) break;
+          continue;
+        }
+        const t = ts[i]!;
+        if (t > limit || (t === limit && !yieldsTie)) break;
+      }
+      const to = ends[i - 1]!;
+      lines += i - best.i;
+      best.i = i;
+      if (len + (to - from) > out.length) {
+        if (len > 0) yield out.subarray(0, len);
+        out = Buffer.allocUnsafe(Math.max(1 << 18, to - from));
+        len = 0;
+      }
+      const src = best.sink.buf;
+      if (to - from < 512) {
+        // most runs are a line or two (the CPUs interleave): a loop beats Buffer#copy's call
+        for (let k = from; k < to; k++) out[len++] = src[k]!;
+      } else len += src.copy(out, len, from, to);
+      if (best.left === 0) await refill(live, best);
+    }
+    if (len > 0) yield out.subarray(0, len);
+    session.done(lines);
+  } finally {
+    await session.src.close();
+  }
+}
+
+/** An open trace.dat: its container, metadata records and one stream per CPU with data. */
+interface Session {
+  file: DatFile;
+  src: FileSource;
+  meta: TraceRecord[];
+  streams: CpuStream[];
+  /** Report the totals (onDone). */
+  done(lines: number): void;
+}
+
+async function openSession(path: string, opts: DatOptions, lines: boolean): Promise<Session> {
   let src: FileSource;
   try {
     src = await FileSource.open(path);
@@ -57,78 +154,66 @@ export async function* readDat(path: string, opts: DatOptions, lines: boolean, o
     } catch (e) {
       throw toInputError(e, path);
     }
-    onFile?.(file);
     const source = opts.source ?? path;
-    let n = 0;
-    const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: ++n, source }));
+    const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: 0, source }));
     const buffer = pickBuffer(file, opts.buffer);
     for (const other of file.buffers) {
-      if (other !== buffer) meta.push({ type: 'meta', key: 'buffer-not-read', value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`, line: ++n, source });
+      if (other !== buffer) meta.push({ type: 'meta', key: 'buffer-not-read', value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`, line: 0, source });
     }
-    if (buffer && buffer.name !== '') meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: ++n, source });
-    yield meta;
-    if (!buffer) return;
-    const decoder = new EventDecoder(file, source);
-    decoder.raw = opts.rawFields === true;
-    const pageSize = buffer.pageSize || file.pageSize;
-    const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
-    let bytesRead = 0;
-    const progress = (k: number): void => {
-      bytesRead += k;
-      opts.onProgress?.(bytesRead, file.fileSize);
-    };
-    const streams = buffer.cpus
-      .filter((cd) => cd.size > 0)
-      .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress, lines));
-    await Promise.all(streams.map((s) => s.fill()));
-    let live = streams.filter((s) => s.batch.length > 0);
-    let out: DatRecord[] = [];
-    while (live.length > 0) {
-      // the stream with the oldest head; ties go to the lower CPU (streams are in CPU order)
-      let best = live[0]!;
-      for (let k = 1; k < live.length; k++) if (live[k]!.headTs < best.headTs) best = live[k]!;
-      // the next-oldest head among the others, and the lowest CPU holding it
-      let second: bigint | undefined;
-      let secondCpu = 0;
-      for (const s of live) {
-        if (s === best) continue;
-        const t = s.headTs;
-        if (second === undefined || t < second || (t === second && s.cpu < secondCpu)) {
-          second = t;
-          secondCpu = s.cpu;
-        }
-      }
-      const yieldsTie = best.cpu < secondCpu;
-      // take from it while it stays older than every other head
-      const batch = best.batch;
-      let i = best.i;
-      for (;;) {
-        const rec = batch[i++]!;
-        rec.line = ++n;
-        out.push(rec);
-        if (i >= batch.length || second === undefined) {
-          if (i >= batch.length) break;
-          continue;
-        }
-        const t = (batch[i] as TraceEvent | Gap | RawLine).ts!;
-        if (t > second || (t === second && !yieldsTie)) break;
-      }
-      best.i = i;
-      if (out.length >= 4096) {
-        yield out;
-        out = [];
-      }
-      if (best.i >= best.batch.length) {
-        await best.fill();
-        if (best.batch.length === 0) live = live.filter((s) => s !== best);
-      }
+    if (buffer && buffer.name !== '') meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: 0, source });
+    let streams: CpuStream[] = [];
+    if (buffer) {
+      const decoder = new EventDecoder(file, source);
+      decoder.raw = opts.rawFields === true;
+      decoder.fields = opts.fields ?? true;
+      const pageSize = buffer.pageSize || file.pageSize;
+      const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
+      let bytesRead = 0;
+      const progress = (k: number): void => {
+        bytesRead += k;
+        opts.onProgress?.(bytesRead, file.fileSize);
+      };
+      streams = buffer.cpus
+        .filter((cd) => cd.size > 0)
+        .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress, lines));
     }
-    if (out.length > 0) yield out;
     const counter = file.clock === 'counter' || file.clock === 'x86-tsc';
-    opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: counter ? 'counter' : 'nsec' });
-  } finally {
+    return {
+      file, src, meta, streams,
+      done: (n) => opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: counter ? 'counter' : 'nsec' }),
+    };
+  } catch (e) {
     await src.close();
+    throw e;
   }
+}
+
+/**
+ * The stream whose head is oldest (ties: the lower CPU, as trace-cmd orders them), and the
+ * head it may run up to: the next-oldest head among the others (`yieldsTie`: it may take
+ * records at exactly that time too, being the lower CPU). Undefined when all are drained.
+ */
+function nextRun(live: CpuStream[]): { best: CpuStream; limit: Ts | undefined; yieldsTie: boolean } | undefined {
+  if (live.length === 0) return undefined;
+  let best = live[0]!;
+  for (let k = 1; k < live.length; k++) if (live[k]!.headTs < best.headTs) best = live[k]!;
+  let limit: Ts | undefined;
+  let limitCpu = 0;
+  for (const s of live) {
+    if (s === best) continue;
+    const t = s.headTs;
+    if (limit === undefined || t < limit || (t === limit && s.cpu < limitCpu)) {
+      limit = t;
+      limitCpu = s.cpu;
+    }
+  }
+  return { best, limit, yieldsTie: best.cpu < limitCpu };
+}
+
+/** Refill a drained stream; drop it from `live` when its data has ended. */
+async function refill(live: CpuStream[], s: CpuStream): Promise<void> {
+  await s.fill();
+  if (s.left === 0) live.splice(live.indexOf(s), 1);
 }
 
 function pickBuffer(file: DatFile, name: string | undefined): DatBuffer | undefined {

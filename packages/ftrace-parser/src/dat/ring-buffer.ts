@@ -14,15 +14,33 @@ const RB_MISSED_EVENTS = 0x80000000;
 const RB_MISSED_STORED = 0x40000000;
 const COMMIT_MASK = (1 << 27) - 1;
 const TS_MSB = 0xf8n << 56n;
+/** A high word below this keeps hi·2^32 + lo below 2^53 with room for a page's deltas. */
+const SAFE_HI = 2 ** 20;
+const SAFE_TS = 2 ** 52;
+
+/** ts + delta, staying a number while the sum stays far below 2^53. */
+function add(ts: Ts, delta: number): Ts {
+  if (typeof ts === 'number') {
+    const t = ts + delta;
+    return t < SAFE_TS ? t : BigInt(ts) + BigInt(delta);
+  }
+  return ts + BigInt(delta);
+}
 const TYPE_PADDING = 29;
 const TYPE_TIME_EXTEND = 30;
 const TYPE_TIME_STAMP = 31;
 
+/**
+ * A timestamp: a number while it is below 2^53 (exact, and no allocation per event — the
+ * common case, nanoseconds of uptime), a bigint beyond.
+ */
+export type Ts = number | bigint;
+
 export interface PageSink {
   /** A data event: its payload is `page[start, end)`. */
-  event(ts: bigint, page: Buffer, start: number, end: number): void;
+  event(ts: Ts, page: Buffer, start: number, end: number): void;
   /** The page header says events were lost before this page (count when stored). */
-  missed(lost: number | undefined, pageTs: bigint): void;
+  missed(lost: number | undefined, pageTs: Ts): void;
   /** The page is corrupt from here on; `reason` says how. */
   bad(reason: string): void;
 }
@@ -34,8 +52,11 @@ export class PageDecoder {
     this.u32 = little ? (b, at) => b.readUInt32LE(at) : (b, at) => b.readUInt32BE(at);
   }
 
-  private u64(b: Buffer, at: number): bigint {
-    return this.little ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at);
+  /** The page timestamp: a number when exact, else a bigint. */
+  private u64(b: Buffer, at: number): Ts {
+    const lo = this.little ? b.readUInt32LE(at) : b.readUInt32BE(at + 4);
+    const hi = this.little ? b.readUInt32LE(at + 4) : b.readUInt32BE(at);
+    return hi < SAFE_HI ? hi * 2 ** 32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /** The long at `at` (commit words and the stored missed count are kernel longs). */
@@ -76,7 +97,7 @@ export class PageDecoder {
       switch (typeLen) {
         case TYPE_PADDING: {
           if (pos + 8 > end) return n; // the null padding that ends a page
-          ts += BigInt(delta);
+          ts = add(ts, delta);
           pos += 4 + u32(page, pos + 4);
           break;
         }
@@ -86,8 +107,14 @@ export class PageDecoder {
             sink.bad(`a time extend at page offset ${pos - at} runs past the commit length`);
             return n;
           }
-          const ext = (BigInt(u32(page, pos + 4)) << 27n) + BigInt(delta);
-          ts = typeLen === TYPE_TIME_STAMP ? ext | (ts & TS_MSB) : ts + ext;
+          const hi = u32(page, pos + 4);
+          if (typeLen === TYPE_TIME_EXTEND) {
+            ts = hi < 2 ** 20 ? add(ts, hi * 2 ** 27 + delta) : BigInt(ts) + ((BigInt(hi) << 27n) + BigInt(delta));
+          } else {
+            const ext = (BigInt(hi) << 27n) + BigInt(delta);
+            const abs = ext | (BigInt(ts) & TS_MSB);
+            ts = abs < BigInt(SAFE_TS) ? Number(abs) : abs;
+          }
           pos += 8;
           break;
         }
@@ -102,7 +129,7 @@ export class PageDecoder {
             sink.bad(`an event of ${len} bytes at page offset ${pos - at} runs past the commit length`);
             return n;
           }
-          ts += BigInt(delta);
+          ts = add(ts, delta);
           sink.event(ts, page, start, start + len);
           n++;
           pos = start + len;
@@ -115,7 +142,7 @@ export class PageDecoder {
             sink.bad(`an event of ${typeLen * 4} bytes at page offset ${pos - at} runs past the commit length`);
             return n;
           }
-          ts += BigInt(delta);
+          ts = add(ts, delta);
           sink.event(ts, page, start, stop);
           n++;
           pos = stop;

@@ -16,10 +16,10 @@ export class FileSource {
     }
   }
 
-  /** Exactly `n` bytes at `pos`; ShortRead if the file ends first. */
-  async readAt(pos: number, n: number): Promise<Buffer> {
+  /** Exactly `n` bytes at `pos` (into `into` when it is big enough); ShortRead if the file ends first. */
+  async readAt(pos: number, n: number, into?: Buffer): Promise<Buffer> {
     if (pos < 0 || pos + n > this.size) throw new ShortRead(pos, n, this.size);
-    const buf = Buffer.allocUnsafe(n);
+    const buf = into !== undefined && into.length >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
       const { bytesRead } = await this.fh.read(buf, got, n - got, pos + got);

@@ -58,7 +58,7 @@ export async function readV6(src: FileSource, b: Builder, start: number, file: P
       b.addFormat((await blob('event formats', 8)).toString('utf8'), system, at);
     }
   }
-  b.kallsymsText = (await blob('kallsyms', 4)).toString('utf8');
+  b.kallsymsData = await blob('kallsyms', 4);
   b.printk = (await blob('printk formats', 4)).toString('utf8');
   parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines);
   const cpus = await u32('CPU count');

@@ -81,7 +81,7 @@ export async function readV7(src: FileSource, b: Builder, firstOptions: number, 
   const ks = at(OPT.KALLSYMS);
   if (ks !== undefined) {
     const { body } = await readSection(src, b, ks, 'kallsyms', file);
-    b.kallsymsText = await section('kallsyms', () => body.bytes(body.u32()).toString('utf8'));
+    b.kallsymsData = await section('kallsyms', () => body.bytes(body.u32()));
   }
   const pk = at(OPT.PRINTK);
   if (pk !== undefined) {
