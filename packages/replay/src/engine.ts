@@ -150,6 +150,13 @@ export class ReplayEngine {
       p.file ??= op.file;
       p.index ??= op.index;
       p.address ??= op.address;
+    } else if (op.kind === 'invalidate_begin' || op.kind === 'invalidate_end') {
+      // 6.1's invalidate_mapping_pages is a wrapper of invalidate_mapping_pagevec (which
+      // fadvise(DONTNEED) calls directly): with both probed, one call shows twice.
+      const p = prev as typeof op;
+      if (p.fn !== op.fn) return false;
+      p.file ??= op.file;
+      if (op.kind === 'invalidate_begin' && p.kind === 'invalidate_begin') { p.start ??= op.start; p.end ??= op.end; }
     } else {
       return false;
     }
