@@ -13,7 +13,8 @@
  * A tool is found the way @kreplay/capture finds it: on PATH, plus /usr/sbin and /sbin.
  */
 import { describe, it } from '@jest/globals';
-import { accessSync, appendFileSync, constants } from 'node:fs';
+import { accessSync, appendFileSync, constants, existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 
 export interface Tool {
@@ -57,7 +58,42 @@ export const TOOLS = {
   git: tool('git', 'git'),
   traceCmd: tool('trace-cmd', 'trace-cmd'),
   pahole: tool('pahole', 'dwarves'),
+  xz: tool('xz', 'xz-utils'),
+  zstd: tool('zstd', 'zstd'),
+  python3: tool('python3', 'python3'),
+  kunitParser: tool('kunit_parser.py', 'linux-source-6.1', { find: findKunitParser }),
 } satisfies Record<string, Tool>;
+
+/**
+ * The kernel's KTAP parser (tools/testing/kunit/kunit_parser.py): $KREPLAY_KUNIT_DIR, an
+ * unpacked tree in kreplay's kernel-source cache or /usr/src, or Debian's linux-source
+ * tarball in /usr/src (the test unpacks the kunit folder from it: unpackKunit).
+ */
+function findKunitParser(): string | undefined {
+  const env = process.env.KREPLAY_KUNIT_DIR;
+  if (env) return existsSync(path.join(env, 'kunit_parser.py')) ? env : undefined;
+  const cache = process.env.KREPLAY_CACHE ?? path.join(homedir(), '.cache', 'kreplay');
+  const trees = [
+    ...subdirs(path.join(cache, 'kernel-source')).flatMap((d) => subdirs(d)),
+    ...subdirs('/usr/src'),
+  ].sort();
+  const tree = trees.map((t) => path.join(t, 'tools/testing/kunit')).find((k) => existsSync(path.join(k, 'kunit_parser.py')));
+  return tree ?? linuxSourceTarball();
+}
+
+/** /usr/src/linux-source-<v>.tar.xz, as Debian's linux-source package installs it. */
+function linuxSourceTarball(): string | undefined {
+  const tars = (existsSync('/usr/src') ? readdirSync('/usr/src') : []).filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort();
+  return tars.length ? path.join('/usr/src', tars[tars.length - 1]!) : undefined;
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
+  } catch {
+    return [];
+  }
+}
 
 export const strictTools = (): boolean => process.env.KREPLAY_STRICT_TOOLS === '1';
 

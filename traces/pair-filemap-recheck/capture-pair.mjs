@@ -2,9 +2,10 @@
 // carries the build's identity (base, fragments, patch hashes).
 // usage (from the repository root, after npm run build):
 //   node traces/pair-filemap-recheck/capture-pair.mjs BUILD_DIR PROFILE WORKLOAD RUNS DURATION_MS OUT [FILE_PAGES]
-import { capture, loadProfile, loadBuildResult, kernelImageFromBuild } from '../../packages/capture/dist/index.js';
+import { capture, loadProfile, kernelImageFromBuild } from '../../packages/capture/dist/index.js';
+import { readBuildResult } from '../../packages/core/dist/index.js';
 const [buildDir, profileFile, workload, runs, durationMs, out, filePages] = process.argv.slice(2);
-const build = await loadBuildResult(buildDir);
+const build = await readBuildResult(buildDir);
 const profile = await loadProfile(profileFile);
 if (filePages) profile.filePages = Number(filePages);
 const t0 = Date.now();

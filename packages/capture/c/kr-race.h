@@ -21,7 +21,7 @@ struct kr_race {
 	uint64_t *completed;	/* per page: tag of the newest completed O_DIRECT write */
 	int truncating;		/* a truncater runs: zero pages are expected */
 	/* counters (updated atomically) */
-	uint64_t writes, touches, reads, drops, shrinks, regrows;
+	uint64_t writes, touches, reads, drops, shrinks, regrows, remaps;
 	uint64_t sigbus, sigbus_low, write_sigbus, zero_seen;
 	uint64_t map_stale, read_stale, fault_stale, wrong_page;
 	uint64_t marked;
@@ -157,6 +157,66 @@ KR_UNUSED static void *kr_truncater(void *arg)
 	return NULL;
 }
 
+/*
+ * Remapper: map only the file's last page, in a 2 MiB region of the address space no other
+ * mapping shares (so its page table is new: the PMD is empty), touch it, unmap it (which
+ * frees that page table again). With fault-around on, the first cached folio of the
+ * window is then the file's last one: the case 74207de2ba10's can_map_large turns off
+ * the PMD/page-table install for. The PTE slot moves through the 512 of a table.
+ */
+#define KR_REMAP_BASE 0x500000000000UL
+#define KR_REMAP_REGIONS 64
+KR_UNUSED static void *kr_remapper(void *arg)
+{
+	struct kr_race *r = arg;
+	long last = r->a.pages - 1;
+
+	kr_name_thread("kr-remap");
+	for (uint64_t n = 0; !kr_stopped(); n++) {
+		uintptr_t region = KR_REMAP_BASE + (n % KR_REMAP_REGIONS) * (2UL << 20);
+		void *want = (void *)(region + (n % 512) * KR_PAGE);
+		uint64_t before = kr_completed(r, last);
+		int bus;
+		void *m = mmap(want, KR_PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, r->bfd, last * KR_PAGE);
+		uint64_t got;
+
+		if (m == MAP_FAILED)
+			kr_die("mmap (remapper)");
+		kr_count(&r->remaps);
+		got = kr_touch(m, 0, &bus);
+		kr_count(&r->touches);
+		if (bus)
+			kr_count(&r->sigbus);
+		else
+			kr_judge(r, "fault_stale", &r->fault_stale, last, before, got);
+		if (munmap(m, KR_PAGE))
+			kr_die("munmap (remapper)");
+	}
+	return NULL;
+}
+
+/*
+ * Slow truncater: as kr_truncater, but the file stays whole for KR_SLOW_TRUNC_US between
+ * shrinks, long enough for the remapper to bring the last page back and map it several times.
+ */
+#define KR_SLOW_TRUNC_US 2000
+KR_UNUSED static void *kr_slow_truncater(void *arg)
+{
+	struct kr_race *r = arg;
+
+	kr_name_thread("kr-trunc");
+	while (!kr_stopped()) {
+		usleep(KR_SLOW_TRUNC_US);
+		if (ftruncate(r->bfd, (r->a.pages / 2) * KR_PAGE))
+			kr_die("ftruncate shrink");
+		kr_count(&r->shrinks);
+		if (ftruncate(r->bfd, r->a.pages * KR_PAGE))
+			kr_die("ftruncate regrow");
+		kr_count(&r->regrows);
+	}
+	return NULL;
+}
+
 /* Buffered reader: pread every page and check it against completed writes. */
 KR_UNUSED static void *kr_reader(void *arg)
 {
@@ -221,7 +281,7 @@ static int kr_race_main(int argc, char **argv, const char *name, int want_map,
 	printf("KREPLAY_RESULT workload=%s duration_ms=%llu pages=%ld writes=%llu touches=%llu "
 	       "reads=%llu drops=%llu shrinks=%llu regrows=%llu sigbus=%llu sigbus_low=%llu "
 	       "write_sigbus=%llu zero_seen=%llu map_stale=%llu read_stale=%llu fault_stale=%llu "
-	       "wrong_page=%llu mismatches=%llu\n",
+	       "wrong_page=%llu remaps=%llu mismatches=%llu\n",
 	       name, (unsigned long long)(kr_now_ms() - t0), r.a.pages,
 	       (unsigned long long)r.writes, (unsigned long long)r.touches,
 	       (unsigned long long)r.reads, (unsigned long long)r.drops,
@@ -230,6 +290,7 @@ static int kr_race_main(int argc, char **argv, const char *name, int want_map,
 	       (unsigned long long)r.write_sigbus, (unsigned long long)r.zero_seen,
 	       (unsigned long long)r.map_stale, (unsigned long long)r.read_stale,
 	       (unsigned long long)r.fault_stale, (unsigned long long)r.wrong_page,
+	       (unsigned long long)r.remaps,
 	       (unsigned long long)(r.map_stale + r.read_stale + r.fault_stale + r.wrong_page));
 	fflush(stdout);
 	if (r.map)

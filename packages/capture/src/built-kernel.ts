@@ -2,7 +2,8 @@
  * Which kernel a capture boots, from what the user wrote (`--kernel`, a ci config side's
  * `kernel`): the one resolution `kreplay capture` and `kreplay ci` share.
  *
- * - `debian`: Debian's packaged kernel, fetched by capture() itself;
+ * - `debian`, `debian-6.12`, either pinned with `:RELEASE`: Debian's packaged kernel of that
+ *   series, fetched by capture() itself;
  * - the output folder of `kreplay kernel build` (or an image inside one): its image (the
  *   PVH vmlinux unless the bzImage was named), modules, identity for meta.json, and its
  *   offsets.json (read through the build-result contract in @kreplay/core);
@@ -10,7 +11,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, readBuildResult, type BuildResultFile } from '@kreplay/core';
+import { InputError, parseDebianSpec, readBuildResult, type BuildResultFile, type DebianSpec } from '@kreplay/core';
 import { userKernel, type KernelImage } from './kernel.js';
 
 /** `tinyconfig + kreplay.config@sha256:… + debug-vm.config@sha256:…` */
@@ -44,24 +45,34 @@ export function kernelBuildFolder(kernel: string): string | undefined {
 }
 
 export interface ResolvedKernel {
-  /** Undefined: Debian's packaged kernel (capture() fetches it). */
+  /** Undefined: Debian's packaged kernel of `debian`'s series (capture() fetches it). */
   kernel?: KernelImage;
+  /** The Debian series (and pinned release) when the spec named Debian's packaged kernel. */
+  debian?: DebianSpec;
+  /**
+   * The kernel's release as far as it is known before booting (a Debian pin, a build's
+   * uname -r, an image's own), or the series prefix (`6.12.`) of an unpinned Debian kernel:
+   * enough to choose the default capture profile of the kernel's version.
+   */
+  release?: string;
   /** The build's offsets.json, when a kernel build brought one. */
   offsetsFile?: string;
 }
 
-/** Resolve a kernel spec (`debian`, a build folder, an image path) and its modules folder. */
+/** Resolve a kernel spec (`debian[-SERIES][:RELEASE]`, a build folder, an image path) and its modules folder. */
 export async function resolveKernel(spec: string, modules?: string): Promise<ResolvedKernel> {
-  if (spec === 'debian') {
+  const debian = parseDebianSpec(spec);
+  if (debian) {
     if (modules) throw new InputError('a modules folder goes with a kernel given by path (Debian\'s kernel brings its own)', { hint: 'drop --modules, or pass --kernel PATH' });
-    return {};
+    return { debian, release: debian.pin ?? `${debian.series.name}.` };
   }
   const buildDir = kernelBuildFolder(spec);
   if (buildDir) {
     const build = await readBuildResult(buildDir);
     const kernel = kernelImageFromBuild(build, path.basename(spec) === 'bzImage' ? 'bzImage' : 'vmlinux');
     if (modules) kernel.modulesDir = (await userKernel(kernel.image, modules)).modulesDir;
-    return { kernel, ...(existsSync(build.files.offsets) ? { offsetsFile: build.files.offsets } : {}) };
+    return { kernel, release: build.kernelRelease, ...(existsSync(build.files.offsets) ? { offsetsFile: build.files.offsets } : {}) };
   }
-  return { kernel: await userKernel(spec, modules) };
+  const kernel = await userKernel(spec, modules);
+  return { kernel, ...(kernel.release ? { release: kernel.release } : {}) };
 }

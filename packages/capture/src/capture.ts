@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta } from '@kreplay/core';
+import { EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta, type DebianSpec } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -19,13 +19,16 @@ import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
 import { scanKernelLog, type KprobeHits } from './console.js';
+import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 
 export interface CaptureOptions {
-  /** The kernel to boot; Debian's packaged linux-image-amd64 when omitted. */
+  /** The kernel to boot; Debian's packaged kernel (`debian`) when omitted. */
   kernel?: KernelImage;
+  /** Which Debian kernel when `kernel` is omitted: series and optional release pin (default: 6.1, linux-image-amd64). */
+  debian?: DebianSpec;
   /** A declared offsets table for exactly this kernel release; default: the kernel's BTF. */
   offsets?: OffsetsTable;
   profile: CaptureProfile;
@@ -152,7 +155,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
     : findWorkload(opts.workload);
 
-  const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress));
+  const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress, opts.debian));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
   const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
   const modules = await timer.time('module-order', () => guestModules(kernel));
@@ -225,6 +228,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     }
     if (offsets.release !== 'unknown') checkTableRelease(offsets, release);
     else offsets.release = release;
+    const tracepointFormats = await readFormats(out, profile);
+    checkMeaningsAgainstFormats(profile, tracepointFormats, opts.profileFile, release);
 
     // Per-run outputs.
     const collect = Date.now();
@@ -259,6 +264,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         },
         profile: { file: opts.profileFile ?? null, resolved: profile, kprobeEvents },
         offsets,
+        tracepointFormats,
         probes: profileProbeMap(profile, vmemmapBase ?? undefined, offsets.sizes.page ?? 64),
         vmemmapBase,
         faultAroundBytes: Number.isFinite(fab) ? fab : null,

@@ -6,6 +6,7 @@ export * from './profile.js';
 export * from './guest-script.js';
 export * from './initramfs.js';
 export * from './kernel.js';
+export * from './formats.js';
 export * from './workloads.js';
 export * from './console.js';
 export * from './qemu.js';

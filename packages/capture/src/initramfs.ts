@@ -6,6 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { EnvironmentError } from '@kreplay/core';
+import { requireTool } from './tools.js';
 import { cpioNewc, gzipDeterministic, type CpioEntry } from './cpio.js';
 import type { ModuleLoad } from './modules.js';
 import { GUEST } from './guest-script.js';
@@ -81,6 +85,20 @@ export function modulesList(modules: readonly ModuleLoad[]): string {
   return modules.map((m) => `${m.name} ${m.optional ? 'optional' : 'required'}\n`).join('');
 }
 
+/**
+ * A module's bytes, decompressed: Debian's 6.12 ships `.ko.xz` (CONFIG_MODULE_COMPRESS_XZ),
+ * and busybox `insmod` hands the file to init_module(2) as it is, which takes only an ELF.
+ */
+export async function readModule(file: string): Promise<Buffer> {
+  const data = await readFile(file);
+  if (file.endsWith('.ko.gz')) return gunzipSync(data);
+  const tool = file.endsWith('.ko.xz') ? 'xz' : file.endsWith('.ko.zst') ? 'zstd' : undefined;
+  if (!tool) return data;
+  const r = await execa(await requireTool(tool), ['-dc'], { input: data, encoding: 'buffer', reject: false });
+  if (r.exitCode !== 0) throw new EnvironmentError(`${tool} could not decompress the kernel module ${file}: ${Buffer.from(r.stderr).toString().trim()}`, `check the file, or reinstall ${tool === 'xz' ? 'xz-utils' : 'zstd'}`);
+  return Buffer.from(r.stdout);
+}
+
 export async function buildInitramfs(input: InitramfsInput): Promise<Buffer> {
   const entries: CpioEntry[] = [];
   for (const it of initramfsLayout(input)) {
@@ -88,6 +106,7 @@ export async function buildInitramfs(input: InitramfsInput): Promise<Buffer> {
     else if (it.kind === 'chardev') entries.push({ kind: 'chardev', path: it.path, major: 5, minor: 1 });
     else if (it.path === 'init') entries.push({ kind: 'file', path: it.path, data: Buffer.from(initScript()), mode: 0o755 });
     else if (it.path === 'etc/kreplay-modules') entries.push({ kind: 'file', path: it.path, data: Buffer.from(modulesList(input.modules)) });
+    else if (it.path.startsWith('lib/modules/')) entries.push({ kind: 'file', path: it.path, data: await readModule(it.from!) });
     else entries.push({ kind: 'file', path: it.path, data: await readFile(it.from!), mode: it.mode });
   }
   return gzipDeterministic(cpioNewc(entries));

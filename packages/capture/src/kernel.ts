@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
+import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
 import { execa } from 'execa';
 
@@ -37,52 +38,76 @@ export function defaultCacheDir(): string {
   return process.env.KREPLAY_CACHE ? resolve(process.env.KREPLAY_CACHE) : join(homedir(), '.cache', 'kreplay');
 }
 
-/** The newest kernel a previous run unpacked into the cache, if any. */
-async function newestCachedKernel(cacheDir: string): Promise<{ pkg: string; version: string } | undefined> {
+/** The newest kernel of `series` (and `pkg`, when pinned) a previous run unpacked into the cache. */
+async function newestCachedKernel(cacheDir: string, series: DebianSeries, pkg?: string): Promise<{ pkg: string; version: string } | undefined> {
   const dir = join(cacheDir, 'kernels');
   const found: Array<{ pkg: string; version: string; mtime: number }> = [];
   for (const d of existsSync(dir) ? await readdir(dir) : []) {
     const done = join(dir, d, 'complete.json');
     if (!existsSync(done)) continue;
     const j = JSON.parse(await readFile(done, 'utf8')) as { pkg: string; version: string };
+    if (pkg ? j.pkg !== pkg : !series.release.test(releaseOfImagePackage(j.pkg))) continue;
     found.push({ pkg: j.pkg, version: j.version, mtime: (await stat(done)).mtimeMs });
   }
   return found.sort((a, b) => b.mtime - a.mtime)[0];
 }
 
-/** The image package `linux-image-amd64` currently depends on, and its version. */
-export async function debianImagePackage(meta = 'linux-image-amd64'): Promise<{ pkg: string; version: string }> {
+async function requireAptCache(): Promise<void> {
   if (!(await which('apt-cache'))) {
     throw new EnvironmentError('apt-cache is not available, so Debian\'s kernel cannot be fetched', 'on a non-Debian host pass --kernel PATH (a bzImage or vmlinux) and --modules DIR');
   }
+}
+
+/** apt's version of an image package (its candidate); a package apt does not know is the user's pin to fix. */
+async function imagePackageVersion(pkg: string): Promise<string> {
+  await requireAptCache();
+  const show = await run('apt-cache', ['show', '--no-all-versions', pkg], { what: `apt-cache show ${pkg}` }).catch((e: unknown) => {
+    if (e instanceof Error && /No packages found/.test(e.message)) {
+      throw new InputError(`apt knows no package ${pkg}, so ${releaseOfImagePackage(pkg)} is not a release it can fetch`, {
+        hint: 'list the releases apt knows with apt-cache search --names-only linux-image-6 (after apt-get update)',
+      });
+    }
+    throw e;
+  });
+  const version = /^Version:\s*(\S+)/m.exec(show)?.[1];
+  if (!version) throw new EnvironmentError(`apt-cache shows no version for ${pkg}`, 'run apt-get update (Debian 12 bookworm and bookworm-security carry the kernels)');
+  return version;
+}
+
+/** The image package a meta-package (`linux-image-amd64`, `linux-image-6.12-amd64`) currently depends on, and its version. */
+export async function debianImagePackage(meta = DEFAULT_DEBIAN_SERIES.imageMeta): Promise<{ pkg: string; version: string }> {
+  await requireAptCache();
   const deps = await run('apt-cache', ['depends', meta], { what: `apt-cache depends ${meta}` });
   const pkg = /Depends:\s*(linux-image-\S+)/.exec(deps)?.[1];
   if (!pkg) {
     throw new EnvironmentError(`apt-cache names no image package for ${meta}`, 'run apt-get update (is this a Debian/Ubuntu host with deb.debian.org in sources?), or pass --kernel PATH');
   }
-  const show = await run('apt-cache', ['show', '--no-all-versions', pkg], { what: `apt-cache show ${pkg}` });
-  const version = /^Version:\s*(\S+)/m.exec(show)?.[1];
-  if (!version) throw new EnvironmentError(`apt-cache shows no version for ${pkg}`, 'run apt-get update');
-  return { pkg, version };
+  return { pkg, version: await imagePackageVersion(pkg) };
 }
 
 /**
  * Fetch and unpack Debian's kernel into `<cache>/kernels/<pkg>_<version>/root`, generate
- * its modules.dep with depmod, and reuse that folder next time.
+ * its modules.dep with depmod, and reuse that folder next time. `spec` chooses the series
+ * (default 6.1: `linux-image-amd64`) and optionally pins a release
+ * (`debian-6.12:6.12.107+deb12-amd64` → `linux-image-6.12.107+deb12-amd64`).
  */
-export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: string) => void): Promise<KernelImage> {
+export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: string) => void, spec: DebianSpec = { series: DEFAULT_DEBIAN_SERIES }): Promise<KernelImage> {
+  const pinned = spec.pin === undefined ? undefined : debianImageForRelease(spec.series, spec.pin);
   let chosen: { pkg: string; version: string };
   try {
-    chosen = await debianImagePackage();
+    chosen = pinned ? { pkg: pinned, version: await imagePackageVersion(pinned) } : await debianImagePackage(spec.series.imageMeta);
   } catch (e) {
-    // Offline, or apt lists gone: a kernel fetched earlier still boots.
-    const cached = await newestCachedKernel(cacheDir);
+    // Offline, or apt lists gone: a kernel of this series (or this pin) fetched earlier still boots.
+    const cached = await newestCachedKernel(cacheDir, spec.series, pinned);
     if (!cached) throw e;
-    onProgress?.(`apt-cache could not name the current kernel (${(e as Error).message}); using the cached ${cached.pkg} ${cached.version}`);
+    onProgress?.(`apt-cache could not name the kernel (${(e as Error).message}); using the cached ${cached.pkg} ${cached.version}`);
     chosen = cached;
   }
   const { pkg, version } = chosen;
-  const release = pkg.replace(/^linux-image-/, '').replace(/-unsigned$/, '');
+  const release = releaseOfImagePackage(pkg);
+  if (!spec.series.release.test(release)) {
+    throw new EnvironmentError(`${spec.series.imageMeta} depends on ${pkg}, which is not a ${spec.series.name} amd64 kernel`, 'run apt-get update, or pin a release: --kernel debian-SERIES:RELEASE');
+  }
   const dir = join(cacheDir, 'kernels', `${pkg}_${version}`);
   const root = join(dir, 'root');
   const done = join(dir, 'complete.json');
@@ -160,35 +185,48 @@ export async function userKernel(imagePath: string, modulesDir?: string): Promis
 }
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
-/** Uncompressed vmlinux (ELF) from a bzImage: its xz or gzip payload. */
+/** Decompress a bzImage payload with an external tool (xz: 6.1's Debian kernel; zstd: 6.12's). */
+async function decompressPayload(tool: 'xz' | 'zstd', payload: Buffer, image: string): Promise<Buffer> {
+  const tmp = await mkdtemp(join(tmpdir(), 'kreplay-vmlinux-'));
+  try {
+    await writeFile(join(tmp, 'payload'), payload);
+    // the payload is followed by the setup trailer: read the first stream only (xz), or
+    // tolerate the trailing bytes (zstd -d stops with an error after the frame it decoded)
+    const args = tool === 'xz' ? ['-dc', '--single-stream', join(tmp, 'payload')] : ['-dc', '--no-progress', join(tmp, 'payload')];
+    const r = await execa(await requireTool(tool), args, { stdout: { file: join(tmp, 'vmlinux') }, reject: false });
+    const out = await readFile(join(tmp, 'vmlinux'));
+    if (r.exitCode !== 0 && !(tool === 'zstd' && out.length > 4 && out.readUInt32BE(0) === 0x7f454c46)) {
+      throw new EnvironmentError(`${tool} could not decompress the vmlinux payload of ${image}: ${String(r.stderr).trim()}`, 'check the image, or pass the uncompressed vmlinux as --kernel');
+    }
+    return out;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Uncompressed vmlinux (ELF) from a bzImage: its xz, zstd or gzip payload. */
 export async function extractVmlinux(image: string, outFile: string): Promise<string> {
   if (existsSync(outFile)) return outFile;
   const data = await readFile(image);
   if (data.readUInt32BE(0) === 0x7f454c46) return image;
   let elf: Buffer | undefined;
   const xz = data.indexOf(XZ_MAGIC);
-  if (xz >= 0) {
-    const tmp = await mkdtemp(join(tmpdir(), 'kreplay-vmlinux-'));
-    try {
-      await writeFile(join(tmp, 'payload.xz'), data.subarray(xz));
-      const r = await execa(await requireTool('xz'), ['-dc', '--single-stream', join(tmp, 'payload.xz')], {
-        stdout: { file: join(tmp, 'vmlinux') }, reject: false,
-      });
-      if (r.exitCode !== 0) throw new EnvironmentError(`xz could not decompress the vmlinux payload of ${image}: ${String(r.stderr).trim()}`, 'check the image, or pass the uncompressed vmlinux as --kernel');
-      elf = await readFile(join(tmp, 'vmlinux'));
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
+  const zst = data.indexOf(ZSTD_MAGIC);
+  if (xz >= 0 && (zst < 0 || xz < zst)) {
+    elf = await decompressPayload('xz', data.subarray(xz), image);
+  } else if (zst >= 0) {
+    elf = await decompressPayload('zstd', data.subarray(zst), image);
   } else {
     const gz = data.indexOf(GZIP_MAGIC);
     if (gz >= 0) {
       try { elf = gunzipSync(data.subarray(gz)); } catch { elf = undefined; }
     }
   }
-  if (!elf || elf.readUInt32BE(0) !== 0x7f454c46) {
-    throw new EnvironmentError(`cannot extract vmlinux from ${image} (payload is neither xz nor gzip)`, 'pass the uncompressed vmlinux as --kernel, or give a declared offsets table (profile offsetsTable)');
+  if (!elf || elf.length < 4 || elf.readUInt32BE(0) !== 0x7f454c46) {
+    throw new EnvironmentError(`cannot extract vmlinux from ${image} (payload is neither xz, zstd nor gzip)`, 'pass the uncompressed vmlinux as --kernel, or give a declared offsets table (profile offsetsTable)');
   }
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(`${outFile}.tmp${process.pid}`, elf);

@@ -46,6 +46,11 @@ export const CaptureMetaSchema = z.object({
     kprobeEvents: z.array(z.string()),
   }).strict(),
   offsets: OffsetsTableSchema,
+  /**
+   * The booted kernel's `events/<system>/<event>/format` of each tracepoint the profile
+   * enabled, by `system:event` (absent in metas written before formats were kept).
+   */
+  tracepointFormats: z.record(z.string(), z.string()).optional(),
   /** What each traced probe means to replay (same schema as `kreplay replay --probes`). */
   probes: ProbeMapSchema,
   vmemmapBase: z.string().nullable(),

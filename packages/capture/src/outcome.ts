@@ -151,6 +151,11 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
     throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${c.release ?? 'this kernel'})`,
       { file: c.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
   }
+  const missingTp = await readOpt(join(c.out, 'missing-tracepoints.txt'));
+  if (missingTp) {
+    throw new InputError(`tracepoints not in ${c.release ?? 'this kernel'} (no events/<system>/<event>/format):${missingTp.trim().split(/\s+/).map((s) => ` ${s}`).join('')}`,
+      { file: c.profileFile, hint: 'use a profile written for this kernel (kernel-configs/capture/linux-<version>/), or drop the tracepoint' });
+  }
   const guestFail = await readOpt(join(c.out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
   const fatal = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => FATAL_KINDS.includes(f.kind));
   if (b.ended === 'exit' && (guestFail || fatal)) {

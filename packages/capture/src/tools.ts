@@ -14,12 +14,13 @@ export const TOOL_PACKAGES: Record<string, string> = {
   'mkfs.ext4': 'e2fsprogs',
   pahole: 'dwarves',
   xz: 'xz-utils',
+  zstd: 'zstd',
   gcc: 'gcc',
   'trace-cmd': 'trace-cmd',
 };
 
 /** Debian packages the capture needs (what .ci/run installs). */
-export const CAPTURE_APT_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'e2fsprogs', 'dwarves', 'xz-utils'] as const;
+export const CAPTURE_APT_PACKAGES = ['qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'e2fsprogs', 'dwarves', 'xz-utils', 'zstd'] as const;
 
 /** Absolute path of `tool` on PATH (plus the sbin directories), or undefined. */
 export async function which(tool: string): Promise<string | undefined> {

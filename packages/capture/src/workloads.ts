@@ -26,6 +26,7 @@ export const WORKLOADS: readonly Workload[] = [
   { name: 'odirect-dropper', source: 'odirect-dropper.c', profile: 'odirect-dropper', description: 'odirect-race plus a posix_fadvise(DONTNEED) cache dropper' },
   { name: 'truncate-racer', source: 'truncate-racer.c', profile: 'truncate-racer', description: 'odirect-race plus a shrink/regrow truncater, SIGBUS accounted' },
   { name: 'read-invalidate', source: 'read-invalidate.c', profile: 'read-invalidate', description: 'buffered reads racing O_DIRECT and fadvise invalidation' },
+  { name: 'remap-truncate', source: 'remap-truncate.c', profile: 'remap-truncate', description: 'the last page mapped alone on fresh page tables (fault-around on) racing a slow shrink/regrow truncater' },
 ];
 
 export function findWorkload(name: string): Workload {
@@ -37,8 +38,18 @@ export function findWorkload(name: string): Workload {
 /** kernel-configs/ (capture profiles live in kernel-configs/capture/): the repository's in a clone, the package's own when installed. */
 export const KERNEL_CONFIGS_DIR = dirname(shippedPath(import.meta.url, 'kernel-configs/capture'));
 
-/** The profile a workload is traced with by default. */
-export function defaultProfilePath(w: Workload): string {
+/**
+ * The profile a workload is traced with by default: `kernel-configs/capture/<profile>.yaml`
+ * (written for 6.1), or `kernel-configs/capture/linux-<major>.<minor>/<profile>.yaml` when
+ * the kernel's release (or a series prefix such as `6.12.`) has its own — kernels that
+ * renamed the probed functions (6.12: folio_add_file_rmap_ptes for page_add_file_rmap, ...).
+ */
+export function defaultProfilePath(w: Workload, release?: string): string {
+  const m = release === undefined ? null : /^(\d+)\.(\d+)(?:[.+-]|$)/.exec(release);
+  if (m) {
+    const own = join(KERNEL_CONFIGS_DIR, 'capture', `linux-${m[1]}.${m[2]}`, `${w.profile}.yaml`);
+    if (existsSync(own)) return own;
+  }
   return join(KERNEL_CONFIGS_DIR, 'capture', `${w.profile}.yaml`);
 }
 

@@ -48,6 +48,13 @@ if [ "$FAKE_MODE" = tracefs ]; then
   echo "tracefs write refused: kprobe filemap_fault" > $O/failure.txt
   echo "KREPLAY_FAIL tracefs write refused: kprobe filemap_fault"; echo "KREPLAY_EXIT rc=1"; exit 0
 fi
+if [ "$FAKE_MODE" = missingtp ]; then
+  echo " filemap:mm_filemap_fault" > $O/missing-tracepoints.txt
+  echo "tracepoints not in this kernel: filemap:mm_filemap_fault" > $O/failure.txt
+  echo "KREPLAY_FAIL tracepoints not in this kernel: filemap:mm_filemap_fault"; echo "KREPLAY_EXIT rc=1"; exit 0
+fi
+mkdir -p $O/formats
+printf 'name: mm_filemap_fault\nID: 572\nformat:\n\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\n\tfield:unsigned long i_ino;\toffset:8;\tsize:8;\tsigned:0;\n\tfield:dev_t s_dev;\toffset:16;\tsize:4;\tsigned:0;\n\tfield:unsigned long index;\toffset:24;\tsize:8;\tsigned:0;\n\nprint fmt: "dev=%%d:%%d ino=%%lx ofs=%%lld", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, ((loff_t)REC->index) << 12\n' > $O/formats/filemap.mm_filemap_fault.format
 echo 6.1.0-fake > $O/release
 echo 'ino=12 dev=254:0 kdev=266338304' > $O/testfile.txt
 echo 0xffffea0000000000 > $O/vmemmap_base
@@ -159,6 +166,22 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     process.env.FAKE_MODE = 'oops';
     await expectFailure(capture({ ...base('oops'), accel: 'tcg' }), {
       name: 'EnvironmentError', message: expect.stringMatching(/the guest kernel oopsed: BUG: kernel NULL pointer dereference/),
+    });
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it('keeps the booted kernel\'s tracepoint formats in meta.json and checks the profile\'s meanings against them', async () => {
+    const tp = (args: string) => parseProfile(`name: tp\ntracepoints:\n  - event: filemap:mm_filemap_fault\n    meaning: { op: fault_begin, args: { ${args} } }\n`, 'tp.yaml');
+    const r = await capture({ ...base('formats'), accel: 'tcg', profile: tp('ino: ino, index: { field: ofs, as: bytes-to-index }'), profileFile: 'tp.yaml' });
+    expect(r.runs[0].meta.tracepointFormats?.['filemap:mm_filemap_fault']).toContain('print fmt: "dev=%d:%d ino=%lx ofs=%lld"');
+    await expectFailure(capture({ ...base('formats-bad'), accel: 'tcg', profile: tp('address: address'), profileFile: 'tp.yaml' }), {
+      name: 'InputError', file: 'tp.yaml',
+      message: expect.stringMatching(/the meaning of filemap:mm_filemap_fault reads field "address", which 6\.1\.0-fake does not print \(print fmt: "dev=%d:%d ino=%lx ofs=%lld"\)/),
+      hint: expect.stringMatching(/use one of: dev, ino, ofs, index/),
+    });
+    process.env.FAKE_MODE = 'missingtp';
+    await expectFailure(capture({ ...base('missingtp'), accel: 'tcg', profile: tp('ino: ino'), profileFile: 'tp.yaml' }), {
+      name: 'InputError', file: 'tp.yaml', message: expect.stringMatching(/tracepoints not in 6\.1\.0-fake .*: filemap:mm_filemap_fault/),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);

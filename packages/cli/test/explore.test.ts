@@ -17,6 +17,17 @@ describe('kreplay explore', () => {
     expect(r.stdout).toContain('| odirect (T1)');
   });
 
+  it('finds a real race of the corpus on the kernel before its fix (exit 1) and none after it (exit 0)', async () => {
+    const dir = 'fixtures/races/6f86d0534fdd-secretmem-fault-uaf';
+    const before = await runCli(['explore', `${dir}/scenario.yaml`, '--flavor', `${dir}/before.js`]);
+    expect(before.exitCode).toBe(1);
+    expect(before.stdout).toMatch(/^violation: secretmem-fault-uaf on 6f86d0534fdd-before: freed-while-unmapped-direct/);
+    expect(before.stdout).toContain('folio_put(folio)');
+    const after = await runCli(['explore', `${dir}/scenario.yaml`]);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toMatch(/^clean: secretmem-fault-uaf on linux-6\.12: every interleaving explored/);
+  });
+
   it('calls the same scenario clean on linux-2.6.23 and exits 0', async () => {
     const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23']);
     expect(r.exitCode).toBe(0);
@@ -92,7 +103,7 @@ describe('kreplay explore', () => {
   it('lists the flavors and validates a scenario with --check', async () => {
     const l = await runCli(['explore', '--list-flavors']);
     expect(l.exitCode).toBe(0);
-    for (const f of ['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1']) expect(l.stdout).toContain(f);
+    for (const f of ['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1', 'linux-6.12']) expect(l.stdout).toContain(f);
     const c = await runCli(['explore', sc('fault-vs-fault'), '--check']);
     expect(c.exitCode).toBe(0);
     expect(c.stdout).toMatch(/^ok: .*fault-vs-fault/);

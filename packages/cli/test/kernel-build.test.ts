@@ -27,6 +27,15 @@ afterAll(async () => {
 
 const build = (...args: string[]) => runCli(['kernel', 'build', '--source', src, '--nice', '0', ...args], { env, cwd: work });
 
+describe('kreplay kernel build: Debian source specs', () => {
+  it('a series Debian 12 does not ship is exit 2, naming the ones it does', async () => {
+    const r = await runCli(['kernel', 'build', '--source', 'debian-5.10', '--config-fragment', 'ok.config'], { env, cwd: work });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('unknown Debian kernel series "5.10" in "debian-5.10"');
+    expect(r.stderr).toContain('debian-6.1 and debian-6.12');
+  });
+});
+
 describe('kreplay kernel build', () => {
   it('builds, then reuses the cached build, and prints the identity as JSON', async () => {
     const r = await build('--config-fragment', 'ok.config', '--patch', 'drop.patch', '--json');

@@ -17,3 +17,4 @@ export * from './contracts/meta.js';
 export * from './contracts/kernel-build.js';
 export * from './contracts/explore-trace.js';
 export * from './shipped.js';
+export * from './debian.js';

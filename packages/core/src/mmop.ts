@@ -15,11 +15,16 @@ export interface FaultBeginOp extends OpBase { kind: 'fault_begin'; file?: FileR
 export interface FaultEndOp extends OpBase { kind: 'fault_end'; file?: FileRef; index?: number; ret?: number }
 export interface CacheAddOp extends OpBase { kind: 'cache_add'; file: FileRef; index: number; pfn: bigint; order: number }
 export interface CacheDeleteOp extends OpBase { kind: 'cache_delete'; file: FileRef; index: number; pfn: bigint; order: number }
-/** rmap add: a PTE now maps pfn (page_add_file_rmap / do_set_pte). */
-export interface PteMapOp extends OpBase { kind: 'pte_map'; pfn: bigint; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
-/** rmap remove: a PTE mapping pfn was zapped (page_remove_rmap). */
-export interface PteUnmapOp extends OpBase { kind: 'pte_unmap'; pfn: bigint; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
-export type InvalidateFn = 'invalidate_inode_pages2_range' | 'invalidate_mapping_pages';
+/**
+ * rmap add: a PTE now maps pfn (page_add_file_rmap / do_set_pte). `nr` > 1: nr PTEs map
+ * the pages pfn … pfn+nr−1 of one folio, at indexes index … and addresses address, +4096, …
+ * (6.12 folio_add_file_rmap_ptes / set_pte_range); `mapcount` is then the first page's.
+ */
+export interface PteMapOp extends OpBase { kind: 'pte_map'; pfn: bigint; nr?: number; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
+/** rmap remove: PTEs mapping pfn (… pfn+nr−1) were zapped (page_remove_rmap, folio_remove_rmap_ptes). */
+export interface PteUnmapOp extends OpBase { kind: 'pte_unmap'; pfn: bigint; nr?: number; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
+/** mapping_try_invalidate: what invalidate_mapping_pages runs, and what 6.12's fadvise(DONTNEED) calls directly. */
+export type InvalidateFn = 'invalidate_inode_pages2_range' | 'invalidate_mapping_pages' | 'mapping_try_invalidate';
 export interface InvalidateBeginOp extends OpBase { kind: 'invalidate_begin'; fn: InvalidateFn; file?: FileRef; start?: number; end?: number }
 export interface InvalidateEndOp extends OpBase { kind: 'invalidate_end'; fn: InvalidateFn; file?: FileRef; ret?: number }
 export type TruncateFn = 'truncate_pagecache' | 'truncate_inode_pages_range' | 'vmtruncate';

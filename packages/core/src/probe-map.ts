@@ -33,15 +33,23 @@ export const FIELD_CONVERSIONS = [
 export const FieldSpecSchema = z.union([
   z.string().min(1),
   z.object({
-    field: z.string().min(1),
+    /** The trace field; or a list of them, the first one the event has being read (`[page, arg2]`). */
+    field: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     as: z.enum(FIELD_CONVERSIONS).optional(),
   }).strict(),
 ]);
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
 
-/** MmOp fields a probe argument can fill. `dev`/`ino` fill the op's FileRef. */
+/**
+ * MmOp fields a probe argument can fill. `dev`/`ino` fill the op's FileRef. Two only
+ * shape others: `nr` is how many consecutive pages a PTE op covers (6.12's
+ * folio_add_file_rmap_ptes / folio_remove_rmap_ptes `nr_pages`); `folio` is the pfn of
+ * the folio the op's page belongs to — when given, `index` is read as the folio's index
+ * and the op's index becomes the page's own (index + pfn − folio), since a tail page's
+ * own ->index and ->mapping are not its folio's.
+ */
 export const PROBE_ARG_TARGETS = [
-  'dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order',
+  'dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order', 'nr', 'folio',
 ] as const;
 
 export const PROBE_OPS = [

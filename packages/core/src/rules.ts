@@ -12,6 +12,7 @@ export const RULES = [
   'deadlock',
   'bug-on',
   'trace-inconsistent',
+  'freed-while-unmapped-direct',
 ] as const;
 
 export type RuleId = (typeof RULES)[number];
@@ -73,4 +74,5 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   deadlock: 'error',
   'bug-on': 'error',
   'trace-inconsistent': 'warning',
+  'freed-while-unmapped-direct': 'error',
 };

@@ -104,25 +104,38 @@ function narrow(b: bigint): number | bigint {
 /**
  * filemap:mm_filemap_* — `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x, folios),
  * `dev %d:%d ino %lx page=%p pfn=0x%lx ofs=%lu` (5.x), `... page=%p pfn=%lu ofs=%lu` (4.x,
- * pfn decimal), `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (get_pages/map_pages). `ino` and
- * `page` are hex without 0x. Adds `index` = ofs / PAGE_SIZE. False if the payload is not one.
+ * pfn decimal), `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (get_pages/map_pages, 6.10 and
+ * earlier), and 6.11+'s `dev=%d:%d ino=%lx ofs=%lld` (mm_filemap_fault) and
+ * `dev=%d:%d ino=%lx ofs=%lld-%lld` (mm_filemap_get_pages / mm_filemap_map_pages: the
+ * first and the last byte of the page range), `filemap_set_wb_err`'s `dev=%d:%d ino=0x%lx …`.
+ * `ino` is hex with or without 0x (the generic decoder would read `ino=12` as decimal), `page`
+ * hex without 0x. Adds `index` = ofs / PAGE_SIZE, and for a range `last_ofs` and
+ * `last_index`. Undefined if the payload is not one of these.
  */
 export function decodeFilemap(s: string, start: number, n = s.length): Fields | undefined {
-  if (!s.startsWith('dev ', start)) return undefined;
+  if (!s.startsWith('dev', start)) return undefined;
+  const sep = s.charCodeAt(start + 3);
+  if (sep !== 32 && sep !== 61) return undefined; // `dev ` or `dev=`
+  const eq = sep === 61;
   const i0 = start + 4;
   const sp = s.indexOf(' ', i0);
   if (sp < 0 || sp >= n) return undefined;
   const colon = s.indexOf(':', i0);
   if (colon <= i0 || colon >= sp - 1 || decodeIntegerRange(s, i0, colon) === undefined || decodeIntegerRange(s, colon + 1, sp) === undefined) return undefined;
   let i = sp + 1;
-  if (!s.startsWith('ino ', i) || i + 4 > n) return undefined;
+  if (!s.startsWith(eq ? 'ino=' : 'ino ', i) || i + 4 > n) return undefined;
   i += 4;
   let inoEnd = s.indexOf(' ', i);
   if (inoEnd < 0 || inoEnd > n) inoEnd = n;
-  const ino = decodeHexDigits(s, i, inoEnd);
+  const ino = decodeHexDigits(s, s.startsWith('0x', i) ? i + 2 : i, inoEnd);
   if (ino === undefined) return undefined;
   const dev = s.slice(i0, sp);
   return filemap6(s, dev, ino, inoEnd, n) ?? filemapPairs(s, dev, ino, inoEnd, n);
+}
+
+/** The page index of a byte offset. */
+function pageOf(ofs: number | bigint): number | bigint {
+  return typeof ofs === 'bigint' ? narrow(ofs / BigInt(PAGE_SIZE)) : Math.floor(ofs / PAGE_SIZE);
 }
 
 /** Index of the next space in s[i, n), or n. */
@@ -169,10 +182,18 @@ function filemapPairs(s: string, dev: string, ino: number | bigint, i: number, n
       // `page=(____ptrval____)` on hashed-pointer kernels
       fields.page = decodeHexDigits(s, h, end) ?? s.slice(eq + 1, end);
     } else {
-      const value = decodeIntegerRange(s, eq + 1, end);
+      // `ofs=%lld-%lld`: a byte range (first and last byte)
+      const dash = name === 'ofs' ? s.indexOf('-', eq + 2) : -1;
+      const value = decodeIntegerRange(s, eq + 1, dash > 0 && dash < end ? dash : end);
       if (value === undefined) return undefined;
       setField(fields, name, value);
-      if (name === 'ofs') fields.index = typeof value === 'bigint' ? narrow(value / BigInt(PAGE_SIZE)) : Math.floor(value / PAGE_SIZE);
+      if (name === 'ofs') fields.index = pageOf(value);
+      if (dash > 0 && dash < end) {
+        const last = decodeIntegerRange(s, dash + 1, end);
+        if (last === undefined) return undefined;
+        fields.last_ofs = last;
+        fields.last_index = pageOf(last);
+      }
     }
     i = end;
   }

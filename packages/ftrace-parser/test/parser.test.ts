@@ -49,6 +49,28 @@ describe('filemap tracepoints', () => {
   });
 });
 
+describe('filemap tracepoints of 6.11+ (dev= and ino= forms, as Debian\'s 6.12 prints them)', () => {
+  it('mm_filemap_fault: ino is hex even when it looks decimal', () => {
+    // events/filemap/mm_filemap_fault/format: "dev=%d:%d ino=%lx ofs=%lld"
+    const [ev] = events(parseTraceString(line('mm_filemap_fault: dev=254:0 ino=12 ofs=8192')));
+    expect(ev!.system).toBe('filemap');
+    expect(ev!.fields).toEqual({ dev: '254:0', ino: 0x12, ofs: 8192, index: 2 });
+  });
+
+  it('mm_filemap_map_pages / mm_filemap_get_pages: a byte range, with its first and last page index', () => {
+    // "dev=%d:%d ino=%lx ofs=%lld-%lld": the first byte of the first page, the last byte of the last
+    const [ev] = events(parseTraceString(line('mm_filemap_map_pages: dev=254:0 ino=c ofs=16384-65535')));
+    expect(ev!.fields).toEqual({ dev: '254:0', ino: 12, ofs: 16384, index: 4, last_ofs: 65535, last_index: 15 });
+    const [one] = events(parseTraceString(line('mm_filemap_get_pages: dev=8:16 ino=1f ofs=0-4095')));
+    expect(one!.fields).toMatchObject({ ino: 0x1f, index: 0, last_index: 0 });
+  });
+
+  it('filemap_set_wb_err: ino with its 0x', () => {
+    const [ev] = events(parseTraceString(line('filemap_set_wb_err: dev=254:0 ino=0x12 errseq=0x5')));
+    expect(ev!.fields).toEqual({ dev: '254:0', ino: 0x12, errseq: 5 });
+  });
+});
+
 describe('probes and markers', () => {
   it('sets probe for kprobes and kretprobes, auto-generated or user-named', () => {
     const rs = events(parseTraceString([

@@ -34,7 +34,7 @@ export interface BuildProgress {
 }
 
 export interface KernelBuildOptions {
-  /** 'debian' (apt's candidate linux-source-6.1), 'debian:<version>' (pinned), or a kernel source directory. */
+  /** 'debian' / 'debian-6.12' (apt's candidate linux-source-6.1 / -6.12), with ':<version>' pinned, or a kernel source directory. */
   source: string;
   fragments: string[];
   patches: string[];
@@ -254,7 +254,7 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const dirSource = debian ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));
   await requireTools(BUILD_TOOLS, 'to build a kernel');
   const source: ResolvedSource = dirSource
-    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, version: debian?.version, onStep: (s) => progress('source', s) }));
+    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, version: debian?.version, series: debian?.series, onStep: (s) => progress('source', s) }));
   const identity: BuildIdentity = {
     source: source.identity,
     arch: ARCH,

@@ -1,5 +1,6 @@
 /**
- * Where the kernel source comes from. `debian`: the linux-source-6.1 package, fetched with
+ * Where the kernel source comes from. `debian` / `debian-6.12`: Debian's linux-source-6.1 /
+ * linux-source-6.12 package (debian.ts names the series), fetched with
  * `apt-get download` (never installed) and unpacked once into the cache, keyed by the
  * package version. A directory: the user's own tree, identified by its content (git HEAD
  * plus uncommitted changes, or a stat walk of its source files), never modified — builds
@@ -8,11 +9,13 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_DEBIAN_SERIES, parseDebianSpec, type DebianSeries } from '@kreplay/core';
 import { EnvironmentError, InputError } from './errors.js';
 import { sha256, type SourceIdentity } from './identity.js';
 import { run, requireTools, type RunOptions } from './run.js';
 
-export const DEBIAN_SOURCE_PACKAGE = 'linux-source-6.1';
+/** The source package plain `debian` means. */
+export const DEBIAN_SOURCE_PACKAGE = DEFAULT_DEBIAN_SERIES.sourcePackage;
 
 /** The cache root: $KREPLAY_CACHE, else ~/.cache/kreplay. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -21,11 +24,15 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 export interface ResolvedSource { identity: SourceIdentity; dir: string }
 
-/** `debian` or `debian:<package version>`: Debian's source package; anything else is a directory. */
-export function parseDebianSource(source: string): { version?: string } | undefined {
-  if (source === 'debian') return {};
-  const m = /^debian:([0-9][A-Za-z0-9.+~:-]*)$/.exec(source);
-  return m ? { version: m[1]! } : undefined;
+/**
+ * `debian[-SERIES][:<package version>]`: Debian's source package of that series (plain
+ * `debian` is 6.1); undefined for anything else (a directory). An unknown series or an
+ * empty pin is an InputError.
+ */
+export function parseDebianSource(source: string): { series: DebianSeries; version?: string } | undefined {
+  const spec = parseDebianSpec(source);
+  if (!spec) return undefined;
+  return spec.pin === undefined ? { series: spec.series } : { series: spec.series, version: spec.pin };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -105,10 +112,11 @@ async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> 
 /**
  * Debian's linux-source package, unpacked into <cache>/kernel-source/debian-<pkg>_<version>/.
  * A complete unpack is marked by `.complete`, so an interrupted one is redone, not reused.
- * The version is apt's candidate, or `version` when the user pins one.
+ * The version is apt's candidate, or `version` when the user pins one; `series` chooses the
+ * package (default 6.1).
  */
-export async function resolveDebianSource(opts: RunOptions & { cache: string; version?: string; onStep?: (s: string) => void }): Promise<ResolvedSource> {
-  const pkg = DEBIAN_SOURCE_PACKAGE;
+export async function resolveDebianSource(opts: RunOptions & { cache: string; version?: string; series?: DebianSeries; onStep?: (s: string) => void }): Promise<ResolvedSource> {
+  const pkg = (opts.series ?? DEFAULT_DEBIAN_SERIES).sourcePackage;
   // a pinned version (--source debian:6.1.192-2) needs no apt at all once it is cached
   const packageVersion = opts.version ?? await candidateVersion(pkg, opts);
   const base = path.join(opts.cache, 'kernel-source', `debian-${pkg}_${packageVersion}`);

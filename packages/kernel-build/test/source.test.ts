@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '@kreplay/core';
 import { cacheRoot, fingerprintTree, kernelVersionFromMakefile, parseDebianSource, resolveDebianSource } from '../src/index.js';
 import { makeFakeTree } from './fake-tree.js';
 import { itWithTools, TOOLS } from '../../../test-support/tools.js';
@@ -47,22 +48,38 @@ describe('a user\'s kernel tree as a build source', () => {
   });
 });
 
-describe('Debian\'s linux-source-6.1 as a build source', () => {
-  it('reads "debian" and "debian:<version>"; anything else is a directory', () => {
-    expect(parseDebianSource('debian')).toEqual({});
-    expect(parseDebianSource('debian:6.1.192-2')).toEqual({ version: '6.1.192-2' });
+describe('Debian\'s linux-source-6.1 and linux-source-6.12 as build sources', () => {
+  it('reads "debian[-SERIES][:<version>]"; anything else is a directory', () => {
+    expect(parseDebianSource('debian')?.series.sourcePackage).toBe('linux-source-6.1');
+    expect(parseDebianSource('debian')?.version).toBeUndefined();
+    expect(parseDebianSource('debian:6.1.192-2')).toMatchObject({ version: '6.1.192-2', series: { name: '6.1' } });
+    expect(parseDebianSource('debian-6.1:6.1.192-2')).toMatchObject({ version: '6.1.192-2', series: { sourcePackage: 'linux-source-6.1' } });
+    expect(parseDebianSource('debian-6.12')?.series.sourcePackage).toBe('linux-source-6.12');
+    expect(parseDebianSource('debian-6.12:6.12.117-1~deb12u1')).toMatchObject({ version: '6.12.117-1~deb12u1', series: { name: '6.12' } });
     expect(parseDebianSource('./debian')).toBeUndefined();
-    expect(parseDebianSource('debian:')).toBeUndefined();
+    expect(parseDebianSource('debian.d')).toBeUndefined();
   });
 
-  it('reuses a pinned version from the cache without apt', async () => {
+  it('refuses an empty pin and a series Debian 12 does not ship, naming the ones it does', () => {
+    expect(() => parseDebianSource('debian:')).toThrow(/the pin after ":" is empty/);
+    expect(() => parseDebianSource('debian-5.10')).toThrow(InputError);
+    expect(() => parseDebianSource('debian-5.10')).toThrow(/unknown Debian kernel series "5.10"/);
+  });
+
+  it.each([
+    ['debian', 'linux-source-6.1', '6.1.192-2', '6.1.192'],
+    ['debian-6.12', 'linux-source-6.12', '6.12.117-1~deb12u1', '6.12.117'],
+  ])('%s: reuses a pinned %s version from the cache without apt', async (spec, pkg, version, kernelVersion) => {
     const cache = await fs.mkdtemp(path.join(path.dirname(tree), 'kreplay-cache-'));
-    const base = path.join(cache, 'kernel-source', 'debian-linux-source-6.1_6.1.192-2');
-    await fs.cp(tree, path.join(base, 'linux-source-6.1'), { recursive: true });
-    await fs.writeFile(path.join(base, '.complete'), '6.1.192-2\n');
-    const r = await resolveDebianSource({ cache, version: '6.1.192-2', env: { PATH: '/nonexistent' } });
-    expect(r.dir).toBe(path.join(base, 'linux-source-6.1'));
-    expect(r.identity).toEqual({ kind: 'debian', kernelVersion: '6.1.192', package: 'linux-source-6.1', packageVersion: '6.1.192-2' });
+    const base = path.join(cache, 'kernel-source', `debian-${pkg}_${version}`);
+    await fs.cp(tree, path.join(base, pkg), { recursive: true });
+    const [maj, min, sub] = kernelVersion.split('.');
+    await fs.writeFile(path.join(base, pkg, 'Makefile'), `VERSION = ${maj}\nPATCHLEVEL = ${min}\nSUBLEVEL = ${sub}\nEXTRAVERSION =\n`);
+    await fs.writeFile(path.join(base, '.complete'), `${version}\n`);
+    const { series } = parseDebianSource(`${spec}:${version}`)!;
+    const r = await resolveDebianSource({ cache, version, series, env: { PATH: '/nonexistent' } });
+    expect(r.dir).toBe(path.join(base, pkg));
+    expect(r.identity).toEqual({ kind: 'debian', kernelVersion, package: pkg, packageVersion: version });
     await fs.rm(cache, { recursive: true, force: true });
   });
 });

@@ -11,10 +11,10 @@ import { fileKey } from '@kreplay/core';
 import { auditedMap, auditedPage, flagLoc, type ReadAudit } from './audit.js';
 import type { Env, VmaEnv } from './env.js';
 import { pteLoc, pteName, vmaAddress } from './env.js';
-import { mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
+import { freedWhileUnmappedDirect, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
 import { dataTag, diskData, tagGen, tagText } from './data.js';
 import {
-  NONE, PG, UNLOCKED, flagNames, hex,
+  NONE, PG, UNLOCKED, flagNames, folioNr, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
   type PageFlag, type ThreadS,
 } from './state.js';
@@ -77,6 +77,11 @@ export class Ctx {
   pte(vma: number, i: number): number {
     this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
     return this.s.ptes[vma]![i]!;
+  }
+  /** The PMD entry above page table `ptl` (large-folio flavors): NONE (pmd_none), PMD_TABLE, or the pfn a huge PMD maps. */
+  pmd(ptl: number): number {
+    this.audit?.(this.env.ptls[ptl]!.loc.replace(/^ptl:/, 'pmd:'));
+    return this.s.pmds?.[ptl] ?? NONE;
   }
   ptlOwner(ptl: number): number {
     this.audit?.(this.env.ptls[ptl]!.loc);
@@ -195,6 +200,8 @@ export class Ctx {
     if (where.pfn !== undefined) v.pfn = where.pfn;
     this.violations.push(v);
   }
+  /** A flavor step reports what an invariant (invariants.ts) finds broken by it. */
+  judge(found: readonly ModelViolation[]): void { this.judged(found); }
   /** What an invariant (invariants.ts) found broken by this step. */
   private judged(found: readonly ModelViolation[]): void {
     for (const v of found) this.violations.push(v);
@@ -255,6 +262,14 @@ export class Ctx {
     if (!this.own.ptl) { this.s = { ...this.s, ptl: this.s.ptl.slice() }; this.own.ptl = true; }
     (this.s.ptl as number[])[ptl] = owner;
   }
+  /** Set the PMD entry above page table `ptl` (see `pmd`). */
+  setPmd(ptl: number, value: number): void {
+    this.mustWrite();
+    const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
+    pmds[ptl] = value;
+    this.s = { ...this.s, pmds };
+    this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
+  }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
   ref(pfn: number, delta: number): void {
     const p = this.rawPage(pfn);
@@ -268,6 +283,7 @@ export class Ctx {
     if (p.mapping !== NONE || p.mapcount !== 0 || p.locker !== NONE) {
       throw new ModelBug(`pfn ${pfn} reached refcount 0 while still in use (mapping ${p.mapping}, mapcount ${p.mapcount}, locker ${p.locker})`);
     }
+    this.judged(freedWhileUnmappedDirect(this.env, p));
     const pages = this.pagesW();
     pages[pfn] = undefined;
     while (pages.length > 1 && pages[pages.length - 1] === undefined) pages.pop();
@@ -321,13 +337,14 @@ export class Ctx {
   addToCache(file: number, index: number, pfn: number): void {
     const m = this.rawMap(file);
     const cache = m.cache.slice();
-    while (cache.length <= index) cache.push(NONE);
-    cache[index] = pfn;
-    this.updMap(file, { cache, nrpages: m.nrpages + 1 });
-    this.effect(`${this.M(file)}[${index}] = pfn${pfn}`);
     const p = this.rawPage(pfn);
+    const nr = folioNr(p); // a large folio fills every slot it covers; its nr cache references count as one in the model
+    while (cache.length < index + nr) cache.push(NONE);
+    for (let k = 0; k < nr; k++) cache[index + k] = pfn;
+    this.updMap(file, { cache, nrpages: m.nrpages + nr });
+    this.effect(nr === 1 ? `${this.M(file)}[${index}] = pfn${pfn}` : `${this.M(file)}[${index}..${index + nr - 1}] = pfn${pfn}`);
     this.updPage(pfn, { mapping: file, index, refcount: p.refcount + 1, flags: p.flags | PG.locked, locker: this.tid });
-    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: 0 });
+    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: p.order ?? 0 });
   }
 
   /**
@@ -340,16 +357,17 @@ export class Ctx {
     if (file === NONE) throw new ModelBug(`removing pfn ${pfn}, which is not in a page cache`);
     const m = this.rawMap(file);
     const cache = m.cache.slice();
-    if (cache[p.index] === pfn) cache[p.index] = NONE;
-    this.updMap(file, { cache, nrpages: m.nrpages - 1 });
-    this.effect(`${this.M(file)}[${p.index}] = ∅`);
+    const nr = folioNr(p);
+    for (let k = 0; k < nr; k++) if (cache[p.index + k] === pfn) cache[p.index + k] = NONE;
+    this.updMap(file, { cache, nrpages: m.nrpages - nr });
+    this.effect(nr === 1 ? `${this.M(file)}[${p.index}] = ∅` : `${this.M(file)}[${p.index}..${p.index + nr - 1}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
-    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: 0 });
+    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: p.order ?? 0 });
     this.judged(warnOnPageMapped(this.env, this.s, p));
   }
 
-  /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE. */
-  setPte(vma: VmaEnv, i: number, pfn: number): void {
+  /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE; `quiet`: the caller describes a batch (a PMD) itself. */
+  setPte(vma: VmaEnv, i: number, pfn: number, quiet = false): void {
     this.mustWrite();
     if (!this.own.ptes.has(vma.id)) {
       const ptes = this.s.ptes.slice();
@@ -360,6 +378,7 @@ export class Ctx {
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
     row[i] = pfn;
+    if (quiet) return;
     const where = pteName(this.env, vma, i);
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
   }
@@ -405,6 +424,7 @@ export class Ctx {
   readIo(pfn: number): void {
     const p = this.rawPage(pfn);
     if (p.mapping === NONE) throw new ModelBug(`read I/O of pfn ${pfn}, which is in no page cache`);
+    if ((p.order ?? 0) > 0) return; // large folios do not track data yet
     this.audit?.(`${this.M(p.mapping)}.disk`);
     this.audit?.(`${this.M(p.mapping)}.i_size`);
     const tag = diskData(this.s, p.mapping, p.index);
@@ -492,7 +512,7 @@ export class Ctx {
   /** The read in progress observes `tag` (`how`: "read()", "a load through mm:0x10000"). Judges StaleData. */
   observe(tag: number, how: string): void {
     const obs = this.obs;
-    if (!obs) throw new ModelBug('observe() without beginRead()');
+    if (!obs) return; // a flavor whose reads do not begin with beginRead(): not judged
     this.effect(`${how} sees ${tagText(tag)}`);
     this.judged(staleData(this.env, obs, tag, how));
     this.obs = undefined;
@@ -506,8 +526,9 @@ export class Ctx {
 
   /** truncate returned: judge MappedBeyondEof now, and again at the end. */
   truncateReturned(file: number, by: string): void {
-    if (!this.rawMap(file).shrunk) this.updMap(file, { shrunk: 1 });
-    this.judged(mappedBeyondEof(this.env, this.s, file, by));
+    void by;
+    if (!this.rawMap(file).eofSettled) this.updMap(file, { eofSettled: true });
+    this.judged(mappedBeyondEof(this.env, this.s, file));
   }
 
   private diskW(): number[] {

@@ -12,7 +12,15 @@ export interface FileEnv {
   ref: FileRef;
   /** Location prefix in accesses: `M0`, `M1`, ... */
   loc: string;
+  /**
+   * The filesystem the file lives on (scenario `fs`): which large folios it may hold and
+   * whether shmem's exceptions apply (`tmpfs` is shmem_mapping() mounted huge=always).
+   */
+  fs: FsKind;
 }
+
+export const FS_KINDS = ['ext4', 'xfs', 'tmpfs', 'secretmem', 'hugetlbfs'] as const;
+export type FsKind = (typeof FS_KINDS)[number];
 
 export interface MmEnv {
   id: number;

@@ -16,8 +16,13 @@
  *       StaleAfterInvalidate again over every range promised coherent   rule stale-after-invalidate
  *   StaleData             [action: a user read of (file, index) that started with floor F observes tag T]
  *       T is data of (file, index) /\ gen(T) >= F                        rule stale-data
- *   MappedBeyondEof       [action: truncate returns]  and  [state: every thread has finished, after a truncate]
- *       \A PTE of file at index i: i < DIV_ROUND_UP(i_size, PAGE_SIZE)  rule mapped-beyond-eof
+ *   MappedBeyondEof       [action: a truncate returns; state: every thread has finished]
+ *       \A PTE/PMD of a non-shmem file whose truncate has returned:
+ *           its index < ceil(i_size / PAGE_SIZE)                        rule mapped-beyond-eof
+ *   FreedWhileUnmappedDirect [action: a page's last reference is dropped]
+ *       the page is in the kernel direct map                           rule freed-while-unmapped-direct
+ *   StaleAfterPunch       [action: a hole punch updates the block map]
+ *       no page cached in the hole was read from the blocks it freed   rule stale-data
  *
  * The step context (ctx.ts) judges each action invariant inside the primitive that performs
  * the action, so every flavor — built in or a user's — gets them without asking;
@@ -47,7 +52,9 @@ export function warnOnPageMapped(env: Env, s: MmState, page: PageS): ModelViolat
   if (page.mapcount === 0) return [];
   const file = page.mapping;
   const ptes = ptesMapping(env, s, page.pfn);
-  const by = ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
+  // a PMD maps 512 PTE slots of one folio: name the first few
+  const by = ptes.length > 8 ? ` by ${ptes.slice(0, 8).join(', ')} and ${ptes.length - 8} more PTE slots`
+    : ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
   return [violation(env, 'mapped-page-removed',
     `pfn ${hex(page.pfn)} (index ${page.index}) left the page cache of ${env.files[file]!.name} while mapped`
     + ` (mapcount ${page.mapcount})${by}`, file, page.index, page.pfn)];
@@ -133,14 +140,17 @@ export function staleData(env: Env, obs: readonly number[], tag: number, how: st
 }
 
 /**
- * MappedBeyondEof: when truncate returns, no PTE maps a page of the file at an index at or
- * past the new end of file (an access there must raise SIGBUS: 2.6.23 mm/filemap.c
- * filemap_fault "Must recheck i_size under page lock", 6.1 mm/filemap.c:3295). Judged at
- * the return and again when every thread has finished (a racing fault may map such a page
- * after the return, as one without the i_size recheck does). No kernel check exists.
+ * MappedBeyondEof: once a truncate that set i_size has returned (`eofSettled`), no PTE or PMD
+ * maps a page at or past ceil(i_size / PAGE_SIZE): an access there must raise SIGBUS. The
+ * kernel promises it and does not check it (linux-6.12.117 mm/memory.c:5110-5119 and
+ * mm/filemap.c:3662-3670, 74207de2ba10: "Do not allow to map with PTEs beyond i_size and with
+ * PMD across i_size to preserve SIGBUS semantics"). shmem/tmpfs is exempt: it "for long time
+ * intentionally mapped with PMDs across i_size" (same places).
  */
-export function mappedBeyondEof(env: Env, s: MmState, file: number, by: string): ModelViolation[] {
-  const eof = Math.ceil(s.maps[file]!.isize / PAGE_SIZE);
+export function mappedBeyondEof(env: Env, s: MmState, file: number): ModelViolation[] {
+  const m = s.maps[file]!;
+  if (!m.eofSettled || env.files[file]!.fs === 'tmpfs') return [];
+  const eof = Math.ceil(m.isize / PAGE_SIZE);
   const out: ModelViolation[] = [];
   for (const v of env.vmas) {
     if (v.file !== file) continue;
@@ -149,17 +159,62 @@ export function mappedBeyondEof(env: Env, s: MmState, file: number, by: string):
       const index = v.pgoff + i;
       if (row[i] === NONE || index < eof) continue;
       out.push(violation(env, 'mapped-beyond-eof',
-        `${by}: PTE ${pteName(env, v, i)} maps pfn ${hex(row[i]!)} at index ${index}, past the end of file (i_size ${s.maps[file]!.isize}: ${eof} pages)`,
-        file, index, row[i]!));
+        `${pteName(env, v, i)} (index ${index}) maps pfn ${hex(row[i]!)} of ${env.files[file]!.name}, at or past EOF `
+        + `(i_size ${m.isize}: ${eof} page${eof === 1 ? '' : 's'}) after the truncate returned`, file, index, row[i]!));
+      break; // one per VMA: a PMD maps hundreds of pages
     }
   }
   return out;
 }
 
-/** MappedBeyondEof in the final state, for every file a truncate returned on. */
+/** MappedBeyondEof over every file, in the final state. */
 export function mappedBeyondEofAtEnd(env: Env, s: MmState): ModelViolation[] {
+  return s.maps.flatMap((_, file) => mappedBeyondEof(env, s, file));
+}
+
+/**
+ * FreedWhileUnmappedDirect: a page goes back to the page allocator only while it is in the
+ * kernel's direct map. secretmem removes its pages from the direct map
+ * (set_direct_map_invalid_noflush, linux-6.12.117 mm/secretmem.c:144) and must restore the
+ * entry before the last folio_put (mm/secretmem.c:161-162, 6f86d0534fdd): the next owner of a
+ * page freed without it oopses on its first kernel access ("BUG: unable to handle page fault
+ * for address … not-present page"). No kernel check exists before that oops.
+ *
+ * @param page the page as it was just before its last reference was dropped
+ */
+export function freedWhileUnmappedDirect(env: Env, page: PageS): ModelViolation[] {
+  if (!page.nodirect) return [];
+  const f = page.mapping === NONE ? undefined : page.mapping;
+  const v: ModelViolation = {
+    rule: 'freed-while-unmapped-direct',
+    message: `pfn ${hex(page.pfn)} went back to the page allocator while absent from the kernel direct map`
+      + ' (set_direct_map_default_noflush() had not run): its next owner faults on its first kernel access',
+    pfn: page.pfn,
+  };
+  if (f !== undefined) { v.file = fileKey(env.files[f]!.ref); v.index = page.index; }
+  return [v];
+}
+
+/**
+ * StaleAfterPunch: a hole punch removes the range's pages from the cache, then changes the
+ * filesystem's block map (the blocks are freed, the range reads as zeros). A page that was
+ * read from the old blocks in between (`stale` pfns, recorded by the read that filled it) and
+ * is still cached when the block map changes shows data the file no longer has — or, once
+ * the blocks are reused, another file's. 730633f0b7f9 (v5.15) closes it with invalidate_lock;
+ * the kernel does not check it.
+ *
+ * @param stale pfns cached in [start, end] whose contents came from the blocks being freed
+ */
+export function staleAfterPunch(env: Env, s: MmState, file: number, start: number, end: number, stale: readonly number[]): ModelViolation[] {
+  const m = s.maps[file]!;
   const out: ModelViolation[] = [];
-  s.maps.forEach((m, file) => { if (m.shrunk) out.push(...mappedBeyondEof(env, s, file, 'at the end, after truncate returned')); });
+  for (let ix = start; ix <= end && ix < m.cache.length; ix++) {
+    const pfn = m.cache[ix]!;
+    if (pfn === NONE || !stale.includes(pfn)) continue;
+    out.push(violation(env, 'stale-data',
+      `the hole punch of ${env.files[file]!.name}[${start}..${end}] freed the blocks, yet pfn ${hex(pfn)} at index ${ix}`
+      + ' holds data read from them after the punch emptied the page cache', file, ix, pfn));
+  }
   return out;
 }
 

@@ -140,7 +140,7 @@ function procOf(flavor: Flavor, name: string) {
 
 export function buildEnv(sc: Scenario): Env {
   const files = sc.files.map((f, id) => ({
-    id, name: f.name, loc: `M${id}`,
+    id, name: f.name, loc: `M${id}`, fs: f.fs,
     ref: { dev: f.dev, ino: typeof f.ino === 'number' ? BigInt(f.ino) : BigInt(f.ino.startsWith('0x') ? f.ino : `0x${f.ino}`) },
   }));
   const fileId = new Map(files.map((f) => [f.name, f.id]));
@@ -177,7 +177,7 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
   const maps: MappingS[] = sc.files.map((f, file) => {
     const span = Math.max(
       Math.ceil(f.size / PAGE_SIZE),
-      ...f.pages.map((p) => p.index + 1),
+      ...f.pages.map((p) => p.index + (1 << p.order)),
       ...env.vmas.filter((v) => v.file === file).map((v) => v.pgoff + v.pages),
     );
     const cache: number[] = new Array<number>(span).fill(NONE);
@@ -196,17 +196,22 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       while (pages.length <= pfn) pages.push(undefined);
       const flags = p.flags.reduce((acc, fl) => acc | PG[fl], 0);
       // An uptodate page holds the disk's data; a dirty one a buffered write that returned (generation 1).
+      // Large folios (6.12) do not track data yet: NONE, never judged.
       if (flags & PG.dirty) gen[p.index] = 1;
-      pages[pfn] = {
+      const nr = 1 << p.order;
+      const page: PageS = {
         pfn, mapping: file, index: p.index, refcount: 1, mapcount: 0, locker: NONE, flags,
-        data: (flags & (PG.uptodate | PG.dirty)) ? dataTag(file, p.index, gen[p.index]!) : NONE,
+        data: p.order === 0 && (flags & (PG.uptodate | PG.dirty)) ? dataTag(file, p.index, gen[p.index]!) : NONE,
       };
-      cache[p.index] = pfn;
+      // 6.12's page cache holds nr references on a large folio (__filemap_add_folio: folio_ref_add(folio, nr));
+      // the model counts them as one, as for order 0, and the checks that read refcounts say so (docs/flavors.md)
+      pages[pfn] = p.order === 0 ? page : { ...page, order: p.order, pmap: new Array<number>(nr).fill(0), entire: 0 };
+      for (let k = 0; k < nr; k++) cache[p.index + k] = pfn;
     }
     return {
-      cache, isize: f.size, truncateCount: 0, nrpages: f.pages.length, sslWriters: 0, sslSequence: 0,
+      cache, isize: f.size, truncateCount: 0, nrpages: f.pages.reduce((n, p) => n + (1 << p.order), 0), sslWriters: 0, sslSequence: 0,
       invalidateLock: UNLOCKED, immap: UNLOCKED, coherent: [],
-      ilock: UNLOCKED, bmap, hole: new Array<number>(span).fill(0), gen, floor: gen.slice(), shrunk: 0,
+      ilock: UNLOCKED, bmap, hole: new Array<number>(span).fill(0), gen, floor: gen.slice(),
     };
   });
   const ptes = env.vmas.map((v) => new Array<number>(v.pages).fill(NONE));
@@ -218,7 +223,8 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
         const pfn = maps[v.file]!.cache[ix]!;
         ptes[v.id]![ix - v.pgoff] = pfn;
         const pg = pages[pfn]!;
-        pages[pfn] = { ...pg, mapcount: pg.mapcount + 1, refcount: pg.refcount + 1 };
+        const pmap = pg.pmap?.map((n, k) => (pg.index + k === ix ? n + 1 : n));
+        pages[pfn] = { ...pg, mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, ...(pmap ? { pmap } : {}) };
       }
     });
   });
@@ -240,7 +246,9 @@ export function describeState(env: Env, s: MmState): string {
     if (!p) continue;
     const owner = p.locker === NONE ? '' : ` locked by T${p.locker}`;
     lines.push(`pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}`
-      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}`);
+      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}`
+      + (p.order ? ` order=${p.order} entire_mapcount=${p.entire ?? 0} page_mapcounts=[${(p.pmap ?? []).join(',')}]` : '')
+      + (p.nodirect ? ' not-in-direct-map' : ''));
   }
   for (const v of env.vmas) {
     const row = s.ptes[v.id]!;

@@ -15,8 +15,9 @@ import { linux2615 } from './flavors/linux-2.6.15/index.js';
 import { linux2615Seqschedlock } from './flavors/linux-2.6.15-seqschedlock/index.js';
 import { linux2623 } from './flavors/linux-2.6.23/index.js';
 import { linux61 } from './flavors/linux-6.1/index.js';
+import { LINUX_612_FIXES, buildLinux612, linux612 } from './flavors/linux-6.12/index.js';
 
-const BUILTIN: readonly Flavor[] = [linux2615, linux2615Seqschedlock, linux2623, linux61];
+const BUILTIN: readonly Flavor[] = [linux2615, linux2615Seqschedlock, linux2623, linux61, linux612];
 
 export function builtinFlavors(): readonly Flavor[] {
   return BUILTIN;
@@ -37,6 +38,8 @@ export interface FlavorKit {
   lib: typeof kernelLib;
   NONE: typeof NONE;
   PG: typeof PG;
+  /** Built-in kernels with their fixes as options: `builders.linux612({ name, description, fixes: { '74207de2ba10': false } })`. */
+  builders: { linux612: typeof buildLinux612; linux612Fixes: typeof LINUX_612_FIXES };
 }
 
 export function flavorKit(): FlavorKit {
@@ -46,6 +49,7 @@ export function flavorKit(): FlavorKit {
     r: programKit.r, w: programKit.w, acquire: programKit.acquire, release: programKit.release,
     lib: kernelLib,
     NONE, PG,
+    builders: { linux612: buildLinux612, linux612Fixes: LINUX_612_FIXES },
   };
 }
 

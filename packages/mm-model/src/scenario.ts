@@ -5,6 +5,7 @@
  * validated with zod; every error names file:line.
  */
 import { z } from 'zod';
+import { FS_KINDS } from './env.js';
 import { InputError, RULES, parseDocumentText, readDocumentFile, validateDocument } from '@kreplay/core';
 
 const int = z.number().int();
@@ -15,6 +16,8 @@ export const ScenarioPageSchema = z.object({
   /** Page frame number; assigned from 1 upward when absent. */
   pfn: int.min(1).max(65535).optional(),
   flags: z.array(z.enum(['uptodate', 'dirty', 'writeback', 'private'])).default(['uptodate']),
+  /** folio_order(): a large folio covers indexes index .. index + 2^order - 1 (index aligned). */
+  order: int.min(0).max(9).default(0),
 }).strict();
 
 export const ScenarioFileSchema = z.object({
@@ -27,6 +30,13 @@ export const ScenarioFileSchema = z.object({
   size: int.min(0),
   /** Pages cached at the start. */
   pages: z.array(ScenarioPageSchema).default([]),
+  /**
+   * The filesystem: ext4 (order-0 folios only on 6.12), xfs (large folios), tmpfs
+   * (shmem mounted huge=always: large folios, PMD mappings across i_size allowed), secretmem
+   * (memfd_secret: order-0 folios removed from the kernel direct map), hugetlbfs (2 MiB huge
+   * pages: order-9 folios mapped by huge PMDs).
+   */
+  fs: z.enum(FS_KINDS).default('ext4'),
 }).strict();
 
 export const ScenarioVmaSchema = z.object({
@@ -111,8 +121,15 @@ function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | nu
     files.set(f.name, f);
     const idx = new Set<number>();
     f.pages.forEach((p, pi) => {
-      if (idx.has(p.index)) fail(['files', fi, 'pages', pi, 'index'], `index ${p.index} is cached twice`, 'one page per index');
-      idx.add(p.index);
+      const nr = 1 << p.order;
+      if (p.order > 0 && f.fs === 'ext4') {
+        fail(['files', fi, 'pages', pi, 'order'], `ext4 on 6.12 caches only order-0 folios`, 'use fs: xfs or fs: tmpfs for large folios');
+      }
+      if (p.index % nr !== 0) fail(['files', fi, 'pages', pi, 'index'], `a folio of order ${p.order} starts at an index that is a multiple of ${nr}`, `use index ${p.index - (p.index % nr)}`);
+      for (let k = 0; k < nr; k++) {
+        if (idx.has(p.index + k)) fail(['files', fi, 'pages', pi, 'index'], `index ${p.index + k} is cached twice`, 'one page per index');
+        idx.add(p.index + k);
+      }
       if (p.pfn !== undefined) {
         if (pfns.has(p.pfn)) fail(['files', fi, 'pages', pi, 'pfn'], `pfn ${p.pfn} is used twice`, 'every page needs its own pfn');
         pfns.add(p.pfn);
@@ -136,7 +153,7 @@ function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | nu
         if (ix < v.pgoff || ix >= v.pgoff + v.pages) {
           fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} is outside the VMA (pgoff ${v.pgoff}, ${v.pages} pages)`, 'list file page indexes the VMA covers');
         }
-        if (!f!.pages.some((pg) => pg.index === ix)) {
+        if (!f!.pages.some((pg) => ix >= pg.index && ix < pg.index + (1 << pg.order))) {
           fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} of ${v.file} is not cached, so no PTE can map it`, 'add the page under files[].pages');
         }
       });

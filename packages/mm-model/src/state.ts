@@ -41,6 +41,22 @@ export interface PageS {
    * written with; NONE while it has not been read (a new page before its read I/O completes).
    */
   readonly data: number;
+  /**
+   * Large folios (6.12): folio_order(); absent for order 0. A folio is one PageS at its head
+   * pfn; the page cache slots and PTEs of every index it covers hold that pfn. `mapcount` is
+   * then folio_mapcount() (`_large_mapcount` + 1: PTE and PMD mappings), `pmap` each page's
+   * own `_mapcount` + 1, `entire` `_entire_mapcount` + 1 (PMD mappings).
+   */
+  readonly order?: number;
+  readonly pmap?: readonly number[];
+  readonly entire?: number;
+  /** secretmem: set_direct_map_invalid_noflush() removed the page from the kernel direct map. */
+  readonly nodirect?: boolean;
+}
+
+/** Pages a folio covers: 1 << folio_order(). */
+export function folioNr(p: PageS): number {
+  return 1 << (p.order ?? 0);
 }
 
 /** A sleeping or spinning lock that may be held shared (rwsem, rwlock) or exclusive. */
@@ -89,8 +105,13 @@ export interface MappingS {
    * after that must observe that generation or a newer one (rule stale-data).
    */
   readonly floor: readonly number[];
-  /** 1 once a truncate of this file returned: PTEs past EOF are judged at the end (mapped-beyond-eof). */
-  readonly shrunk: number;
+  /**
+   * A truncate that set this i_size has returned (6.12 flavor): from then on no PTE or PMD may
+   * map an index at or past ceil(i_size / PAGE_SIZE) (rule mapped-beyond-eof). Absent = unset.
+   */
+  readonly eofSettled?: boolean;
+  /** hugetlb_fault_mutex_table[hash] of this file's huge pages (the model hashes every index of a file to one mutex). */
+  readonly faultMutex?: LockS;
 }
 
 /** One frame of a thread's call stack: which procedure, where in it, its locals. */
@@ -129,26 +150,36 @@ export interface MmState {
   readonly ptl: readonly number[];
   /** Per disk block: the data it holds (data.ts tag), NONE when free. */
   readonly disk: readonly number[];
+  /**
+   * Per page table (Env.ptls), the PMD entry above it (flavors with large folios only):
+   * NONE = pmd_none, PMD_TABLE = a PTE table is installed, a pfn = a huge PMD maps that folio.
+   */
+  readonly pmds?: readonly number[];
   readonly threads: readonly ThreadS[];
 }
+/** `MmState.pmds` value: a PTE table is installed under the PMD. */
+export const PMD_TABLE = 0;
 
 /** Canonical key: equal states give equal strings. Cheap string building, no JSON. */
 export function stateKey(s: MmState): string {
   let k = '';
   for (const p of s.pages) {
     if (p === undefined) { k += '_;'; continue; }
-    k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker},${p.data};`;
+    k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker},${p.data}`;
+    if (p.order !== undefined) k += `o${p.order}e${p.entire ?? 0}m${(p.pmap ?? []).join('.')}`;
+    k += p.nodirect ? '!;' : ';';
   }
   k += '|';
   for (const m of s.maps) {
     k += `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/`
-      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}/`
-      + `${lockKey(m.ilock)}/${m.bmap.join(',')}/${m.hole.join(',')}/${m.gen.join(',')}/${m.floor.join(',')}/${m.shrunk};`;
+      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''}/`
+      + `${lockKey(m.ilock)}/${m.bmap.join(',')}/${m.hole.join(',')}/${m.gen.join(',')}/${m.floor.join(',')};`;
   }
   k += `|${s.disk.join(',')}`;
   k += '|';
   for (const v of s.ptes) k += `${v.join(',')};`;
   k += `|${s.ptl.join(',')}|`;
+  if (s.pmds) k += `${s.pmds.join(',')}|`;
   for (const t of s.threads) {
     k += t.status === 'run' ? '' : t.status;
     if (t.obs) k += `o${t.obs.join(',')}`;

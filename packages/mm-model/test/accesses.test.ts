@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Ctx, PAGE_FLAGS, PG, createMachine, loadScenario, pteLoc, resolveFlavor, type Env, type Flavor, type MmState } from '@kreplay/mm-model';
 import { type Access } from '@kreplay/core';
-import { SCENARIOS } from './helpers/scenarios.js';
+import { RACES, SCENARIOS } from './helpers/scenarios.js';
 
 /** Locations whose value differs between two states. */
 function changedLocs(env: Env, a: MmState, b: MmState): string[] {
@@ -24,6 +24,9 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (p.mapcount !== q.mapcount) out.push(`pfn${pfn}.mapcount`);
     if (p.locker !== q.locker || ((p.flags ^ q.flags) & PG.locked)) out.push(`lock:pfn${pfn}`);
     if (p.data !== q.data) out.push(`pfn${pfn}.data`);
+    if (p.entire !== q.entire || (p.pmap ?? []).join() !== (q.pmap ?? []).join()) out.push(`pfn${pfn}.mapcount`);
+    if (p.order !== q.order) out.push(`pfn${pfn}.mapping`);
+    if (!!p.nodirect !== !!q.nodirect) out.push(`pfn${pfn}.direct`);
     for (const f of PAGE_FLAGS) if (f !== 'locked' && ((p.flags ^ q.flags) & PG[f])) out.push(`pfn${pfn}.flags.${f}`);
   }
   a.maps.forEach((m, i) => {
@@ -41,19 +44,22 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (m.ilock !== o.ilock) out.push(`${M}.inode_lock`);
     const blocks = (s: MmState, mm: typeof m) => mm.bmap.map((bl) => (bl < 0 ? 'h' : `${bl}:${s.disk[bl]}`)).join();
     if (blocks(a, m) !== blocks(b, o) || m.hole.join() !== o.hole.join() || m.gen.join() !== o.gen.join()) out.push(`${M}.disk`);
-    if (m.floor.join() !== o.floor.join() || m.shrunk !== o.shrunk) out.push(`${M}.floor`);
+    if (m.floor.join() !== o.floor.join()) out.push(`${M}.floor`);
+    if (!!m.eofSettled !== !!o.eofSettled) out.push(`${M}.eof`);
+    if (m.faultMutex !== o.faultMutex) out.push(`${M}.hugetlb_fault_mutex`);
   });
   for (const v of env.vmas) {
     const x = a.ptes[v.id]!; const y = b.ptes[v.id]!;
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) out.push(pteLoc(env, v, i));
   }
   a.ptl.forEach((o, i) => { if (o !== b.ptl[i]) out.push(env.ptls[i]!.loc); });
+  (b.pmds ?? []).forEach((o, i) => { if (o !== (a.pmds ?? [])[i]) out.push(env.ptls[i]!.loc.replace(/^ptl:/, 'pmd:')); });
   return out;
 }
 
 /** `file function() version`: every step cites the kernel function it stands for (user-space steps say so). */
-const WHERE = /^([a-z0-9_/.-]+\.[ch] [A-Za-z0-9_]+\(\)|user space: )/;
-const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|ptl:[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
+const WHERE = /^([a-z0-9_/.-]+\.[ch](:[0-9, -]+)? [A-Za-z0-9_]+\(\)|user space: )/;
+const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|(ptl|pmd):[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
 
 /**
  * Locations `step` reads through the Ctx accessors, by running the step again with the audit
@@ -81,11 +87,14 @@ function covered(loc: string, acc: readonly Access[]): boolean {
 }
 
 const SLOW = new Set(['odirect-vs-fault-multipage.yaml']);
-const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml') && !SLOW.has(f)).sort();
+const RACE_DIRS = readdirSync(RACES).sort();
+const files = [
+  ...readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml') && !SLOW.has(f)).sort().map((f) => join(SCENARIOS, f)),
+  ...RACE_DIRS.map((d) => join(RACES, d, 'scenario.yaml')),
+];
 
-describe.each(files)('%s', (f) => {
+describe.each(files.map((f) => [f.replace(/^.*\/fixtures\//, ''), f] as const))('%s', (_name, file) => {
   test('every step cites its source, declares what it reads, and every state change is a declared write', async () => {
-    const file = join(SCENARIOS, f);
     const sc = await loadScenario(file);
     const missing = new Set<string>();
     for (const key of Object.keys(sc.expect ?? {})) {

@@ -12,20 +12,43 @@ beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'kreplay-flavor-')); 
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('built-in flavors', () => {
-  test('listFlavors names the four kernels with a description each', () => {
+  test('listFlavors names the five kernels with a description each', () => {
     const l = listFlavors();
-    expect(l.map((f) => f.name)).toEqual(['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1']);
+    expect(l.map((f) => f.name)).toEqual(['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23', 'linux-6.1', 'linux-6.12']);
     for (const f of l) expect(f.description.length).toBeGreaterThan(20);
   });
 
-  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around and punch_hole)', async () => {
+  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around and punch_hole, 6.12 the paths of its race corpus)', async () => {
+    const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'read', 'truncate'];
+    const v61 = [...base, 'fault_around', 'punch_hole'].sort();
+    const want: Record<string, string[]> = {
+      'linux-6.1': v61,
+      'linux-6.12': ['fault', 'fault_around', 'hugetlb_fault', 'hugetlb_punch', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages',
+        'migrate_hugetlb', 'odirect_write', 'punch_hole', 'read', 'readahead', 'secretmem_fault', 'truncate'],
+    };
     for (const { name } of listFlavors()) {
       const f = await resolveFlavor(name);
-      const progs = Object.keys(f.programs).sort();
-      const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'read', 'truncate'];
-      expect(progs).toEqual(name === 'linux-6.1'
-        ? ['fault', 'fault_around', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'punch_hole', 'read', 'truncate'] : base);
+      expect(Object.keys(f.programs).sort()).toEqual(want[name] ?? base);
     }
+  });
+
+  test('linux-6.12 is built from its fixes: leaving one out changes only the procedures that fix touched', async () => {
+    const { flavorKit } = await import('@kreplay/mm-model');
+    const kit = flavorKit();
+    const full = await resolveFlavor('linux-6.12');
+    const changed = (fixes: Record<string, boolean>) => {
+      const f = kit.builders.linux612({ name: 'x', description: 'x', fixes });
+      return Object.keys(f.procs).filter((p) => JSON.stringify(Object.keys(f.procs[p]!.steps).map((k) => [k, f.procs[p]!.steps[k]!.where, String(f.procs[p]!.steps[k]!.label)]))
+        !== JSON.stringify(Object.keys(full.procs[p]!.steps).map((k) => [k, full.procs[p]!.steps[k]!.where, String(full.procs[p]!.steps[k]!.label)]))).sort();
+    };
+    expect(changed({})).toEqual([]);
+    expect(changed({ '7b7387650dcf': false })).toEqual(['hugetlbfs_punch_hole']);
+    expect(changed({ '6f86d0534fdd': false })).toEqual(['secretmem_fault']);
+    expect(changed({ '00fa15e0d564': false })).toEqual(['page_cache_ra_order']);
+    expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read']);
+    expect(changed({ 'fa04f5b60fda': false })).toEqual(['truncate_inode_pages_range']);
+    expect(changed({ 'f58df566524e': false })).toEqual(['filemap_map_pages']);
+    expect(changed({ '74207de2ba10': false })).toEqual(['do_read_fault', 'filemap_map_pages', 'secretmem_fault']);
   });
 
   test('an unknown name is an input error listing the built-ins', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import {
-  Ctx, NONE, orphanPageMapped, staleAfterInvalidate, staleAtEnd, warnOnPageMapped, type MmState,
+  Ctx, NONE, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleAtEnd, warnOnPageMapped, type MmState,
 } from '@kreplay/mm-model';
 import { machineOf, onePage, run } from './helpers/scenarios.js';
 
@@ -200,5 +200,58 @@ describe('machine discipline', () => {
       expect(m.next(s, 0)).toBeNull();
       expect(m.next(s, 1)).toBeNull();
     }
+  });
+});
+
+describe('large folios and the 6.12 rules', () => {
+  const folioFile = (fs: string) => `
+flavor: linux-6.12
+files:
+  - { name: data, fs: ${fs}, dev: "8:1", ino: 0x2a, size: 16384, pages: [ { index: 0, order: 2, pfn: 4, flags: [uptodate] } ] }
+processes:
+  - { name: p, vmas: [ { file: data, start: 0x10000, pgoff: 0, pages: 4, ptes: [0, 3] } ] }
+threads:
+  - { name: t, program: truncate, args: { file: data, size: 4096 } }
+`;
+
+  test('a large folio fills every slot it covers; its PTEs count in the folio mapcount and in each page\'s own', async () => {
+    const m = await machineOf(folioFile('xfs'), 'linux-6.12');
+    const s = m.initial();
+    expect(s.maps[0]!.cache.slice(0, 4)).toEqual([4, 4, 4, 4]);
+    expect(s.maps[0]!.nrpages).toBe(4);
+    expect(s.pages[4]).toMatchObject({ order: 2, mapcount: 2, pmap: [1, 0, 0, 1], refcount: 3 });
+  });
+
+  test('removing a large folio empties all its slots and judges its mapcount', async () => {
+    const m = await machineOf(folioFile('xfs'), 'linux-6.12');
+    const c = new Ctx(m.env, m.initial(), 0, true);
+    c.removeFromCache(4);
+    expect(c.state.maps[0]!.cache.slice(0, 4)).toEqual([NONE, NONE, NONE, NONE]);
+    expect(c.state.maps[0]!.nrpages).toBe(0);
+    expect(c.violations.map((v) => v.rule)).toEqual(['mapped-page-removed']);
+  });
+
+  test('mapped-beyond-eof: only once the truncate has returned, and never on tmpfs', async () => {
+    for (const [fs, want] of [['xfs', ['mapped-beyond-eof']], ['tmpfs', []]] as const) {
+      const m = await machineOf(folioFile(fs), 'linux-6.12');
+      const s0 = m.initial();
+      // i_size shrunk to one page while index 3 stays mapped: not yet a violation, the truncate is running
+      const running: MmState = { ...s0, maps: [{ ...s0.maps[0]!, isize: 4096 }] };
+      expect(mappedBeyondEof(m.env, running, 0)).toEqual([]);
+      const settled: MmState = { ...s0, maps: [{ ...s0.maps[0]!, isize: 4096, eofSettled: true }] };
+      expect(mappedBeyondEof(m.env, settled, 0).map((v) => v.rule)).toEqual(want);
+    }
+  });
+
+  test('freed-while-unmapped-direct: the last put of a page missing from the direct map', async () => {
+    const m = await machineOf(folioFile('xfs'), 'linux-6.12');
+    const c = new Ctx(m.env, m.initial(), 0, true);
+    const pfn = c.allocPage();
+    c.updPage(pfn, { nodirect: true });
+    c.ref(pfn, -1);
+    expect(c.violations.map((v) => v.rule)).toEqual(['freed-while-unmapped-direct']);
+    const ok = new Ctx(m.env, m.initial(), 0, true);
+    ok.ref(ok.allocPage(), -1);
+    expect(ok.violations).toEqual([]);
   });
 });

@@ -10,11 +10,12 @@ import type { CaptureSide } from './ci.js';
 
 export const captureSide: CaptureSide = async (req) => {
   const workload = findWorkload(req.workload);
-  // the default profile as `kreplay capture` records it in meta.json: relative to the working folder
-  const profileFile = req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload));
-  const { kernel, offsetsFile } = await resolveKernel(req.kernel, req.modules);
+  const { kernel, debian, release, offsetsFile } = await resolveKernel(req.kernel, req.modules);
+  // the default profile as `kreplay capture` records it in meta.json: relative to the working
+  // folder, and following the kernel's version (6.12 probes other functions than 6.1)
+  const profileFile = req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload, release));
   const result = await capture({
-    kernel, ...(offsetsFile ? { offsets: await loadOffsetsTable(offsetsFile) } : {}),
+    kernel, ...(debian ? { debian } : {}), ...(offsetsFile ? { offsets: await loadOffsetsTable(offsetsFile) } : {}),
     profile: await loadProfile(profileFile), profileFile,
     workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
     accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,

@@ -13,7 +13,7 @@ import { parseThreshold, type Threshold } from '@kreplay/diff';
 const SideSchema = z.object({
   /** Label in reports (`v6.1`, `with-seqschedlock`). */
   name: z.string().min(1).optional(),
-  /** `debian` (the packaged linux-image-amd64), a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
+  /** `debian` (the packaged linux-image-amd64, 6.1), `debian-6.12`, either `:RELEASE`-pinned, a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
   kernel: z.string().min(1).optional(),
   /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
   modules: z.string().min(1).optional(),
@@ -23,7 +23,7 @@ const SideSchema = z.object({
   message: 'give either "kernel" (capture now) or "traces" (already captured), not both and not neither',
 });
 
-export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto'] as const;
+export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'] as const;
 
 export const CiConfigSchema = z.object({
   $schema: z.string().optional(),
@@ -51,6 +51,12 @@ export const CiConfigSchema = z.object({
   /** Folder every report goes into. */
   output: z.string().min(1).default('kreplay-ci'),
   formats: z.array(z.enum(CI_FORMATS)).min(1).default(['text', 'json', 'junit', 'sarif', 'github', 'html']),
+  /** With "kcidb" in formats: the CI system's name and where the output folder is published. */
+  kcidb: z.object({
+    origin: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only (KCIDB origin)').default('kreplay'),
+    /** URL the output folder is published under (a CI job's artifacts); default: file: URLs of the output folder. */
+    artifactsUrl: z.url().optional(),
+  }).strict().default({ origin: 'kreplay' }),
 }).strict();
 
 export type CiConfig = z.infer<typeof CiConfigSchema>;
@@ -70,15 +76,17 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   });
   const { value: config, doc } = await loadDocument(file, CiConfigSchema, opts);
   const dir = path.dirname(file);
+  /** A Debian kernel spec (`debian`, `debian-6.12`, `debian-6.12:6.12.117+deb12-amd64`), not a path. */
+  const DEBIAN_KERNEL = /^debian(?:-\d+\.\d+)?(?::.+)?$/;
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(dir, p));
   for (const side of [config.base, config.patched]) {
     if (side.traces) side.traces = side.traces.map(abs);
-    if (side.kernel && side.kernel !== 'debian') side.kernel = abs(side.kernel);
+    if (side.kernel && !DEBIAN_KERNEL.test(side.kernel)) side.kernel = abs(side.kernel);
     if (side.modules) side.modules = abs(side.modules);
   }
   if (config.capture.profile) config.capture.profile = abs(config.capture.profile);
   if (config.replay.probes) config.replay.probes = abs(config.replay.probes);
-  config.output = abs(config.output);
+  config.output = path.resolve(abs(config.output));
   const thresholds = Object.entries(config.thresholds.maxRegression).map(([k, v]) => {
     try {
       return parseThreshold(`${k}=${v}`, 'config thresholds.maxRegression');

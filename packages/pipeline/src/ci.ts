@@ -12,10 +12,15 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { formatShard, InputError, inShard, stringifyJson, type Shard } from '@kreplay/core';
 import type { CiConfig, CiSide, LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
-import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText, reportToHtml } from '@kreplay/report';
+import {
+  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, reportToHtml,
+  type KcidbOptions,
+} from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
 
 /** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
@@ -55,17 +60,46 @@ export interface CiGroupResult {
 
 export interface CiResult {
   output: string;
+  /** The sides' names (the config's `name`, or base / patched). */
+  base: string;
+  patched: string;
+  /** What was compared: a hash of the config without its output folder (shards of one run share it). */
+  config: string;
+  /** Every group of the run, in run order, whichever shard ran it. */
+  planned: string[];
+  /** Set in a shard's result (`i/n`); absent in an unsharded run and in merged shards. */
+  shard?: string;
   groups: CiGroupResult[];
   regression: boolean;
 }
 
-const DIFF_FILES: Record<string, [string, (d: DiffResult) => string]> = {
+/** What a group's diff is rendered with: its name and where its files are (relative to the output folder). */
+interface GroupView {
+  workload: string;
+  files: string[];
+  kcidb: KcidbOptions;
+}
+
+const DIFF_FILES: Record<string, [string, (d: DiffResult, g: GroupView) => string]> = {
   text: ['diff.txt', diffToText],
   json: ['diff.json', diffToJson],
   junit: ['diff.junit.xml', diffToJunit],
   sarif: ['diff.sarif', diffToSarif],
   github: ['diff.github.txt', diffToGithub],
+  ktap: ['diff.ktap', (d, g) => diffToKtap(d, g)],
+  kcidb: ['diff.kcidb.json', (d, g) => diffToKcidb(d, { ...g, ...g.kcidb })],
 };
+
+/** `--format kcidb`'s options of a run: relative files resolve against the published output folder. */
+export function kcidbOf(cfg: CiConfig): KcidbOptions {
+  const base = cfg.kcidb.artifactsUrl ?? pathToFileURL(cfg.output).href;
+  return { origin: cfg.kcidb.origin, artifactsUrl: base.endsWith('/') ? base : `${base}/` };
+}
+
+/** A hash of what a config compares (everything but its output folder): shards of one run share it. */
+export function configIdentity(cfg: CiConfig): string {
+  return createHash('sha256').update(stringifyJson({ ...cfg, output: undefined })).digest('hex').slice(0, 16);
+}
 
 /** A path as the user would write it: relative below the working folder, absolute elsewhere. */
 function shown(p: string): string {
@@ -110,15 +144,30 @@ async function sideInputs(sideName: 'base' | 'patched', side: CiSide, traces: Ma
   });
 }
 
-export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
-  const cfg = loaded.config;
+export interface CiGroups {
+  /** Every group of the config, in run order (shard i/n runs the k-th when k mod n = i - 1). */
+  groups: string[];
+  baseTraces?: Map<string, string[]>;
+  patchedTraces?: Map<string, string[]>;
+}
+
+/**
+ * The groups a config runs: with kernels, one per configured workload; with traces on both
+ * sides, one per workload their meta.json files name, so rates and latencies compare like
+ * with like.
+ */
+export async function ciGroups(cfg: CiConfig): Promise<CiGroups> {
   const capturing = cfg.base.kernel !== undefined || cfg.patched.kernel !== undefined;
-  // Captures: one group per configured workload. Traces on both sides: one group per
-  // workload their meta.json files name, so rates and latencies compare like with like.
   const baseTraces = await byWorkload(cfg.base);
   const patchedTraces = await byWorkload(cfg.patched);
-  let groups = capturing ? cfg.capture.workloads : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
-  groups = groups.filter((_, i) => inShard(i, opts.shard));
+  const groups = capturing ? [...cfg.capture.workloads] : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
+  return { groups, ...(baseTraces ? { baseTraces } : {}), ...(patchedTraces ? { patchedTraces } : {}) };
+}
+
+export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
+  const cfg = loaded.config;
+  const { groups: planned, baseTraces, patchedTraces } = await ciGroups(cfg);
+  const groups = planned.filter((_, i) => inShard(i, opts.shard));
   // Every group's traces are there before anything is replayed or captured.
   for (const group of groups) {
     if (baseTraces) tracesOf('base', baseTraces, group);
@@ -145,21 +194,16 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
     });
     await perfetto?.finish(model);
-    const files: string[] = [...(perfetto?.files ?? [])];
     const d = model.diff!;
-    for (const fmt of cfg.formats) {
-      const entry = DIFF_FILES[fmt];
-      if (!entry) continue;
-      const file = path.join(dir, entry[0]);
-      await writeFile(file, entry[1](d));
-      files.push(file);
-    }
-    if (cfg.formats.includes('html')) {
-      const file = path.join(dir, 'report.html');
-      await writeFile(file, reportToHtml(model));
-      files.push(file);
-    }
-    files.sort();
+    const rendered = cfg.formats.flatMap((fmt) => (DIFF_FILES[fmt] ? [DIFF_FILES[fmt]] : []));
+    const files: string[] = [
+      ...(perfetto?.files ?? []),
+      ...rendered.map(([name]) => path.join(dir, name)),
+      ...(cfg.formats.includes('html') ? [path.join(dir, 'report.html')] : []),
+    ].sort();
+    const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
+    for (const [name, render] of rendered) await writeFile(path.join(dir, name), render(d, view));
+    if (cfg.formats.includes('html')) await writeFile(path.join(dir, 'report.html'), reportToHtml(model));
     progress(`diff ${group}: ${d.regression ? 'REGRESSION' : 'no regression'} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
       name: group, regression: d.regression, reasons: d.reasons,
@@ -169,14 +213,28 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     results.push(done);
     opts.onGroup?.(done);
   }
-  const result: CiResult = { output: cfg.output, groups: results, regression: results.some((g) => g.regression) };
-  await writeFile(path.join(cfg.output, 'summary.json'), `${stringifyJson(result, 2)}\n`);
-  await writeFile(path.join(cfg.output, 'summary.txt'), ciSummaryText(result));
+  const result: CiResult = {
+    output: cfg.output, base: sideName(cfg, 'base'), patched: sideName(cfg, 'patched'), config: configIdentity(cfg), planned,
+    ...(opts.shard ? { shard: formatShard(opts.shard) } : {}),
+    groups: results, regression: results.some((g) => g.regression),
+  };
+  await writeSummary(result, cfg);
   return result;
 }
 
+const sideName = (cfg: CiConfig, side: 'base' | 'patched') => cfg[side].name ?? side;
+
+/** The summary files of a run (or of merged shards): summary.json and .txt, and summary.ktap / summary.kcidb.json when asked. */
+export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {
+  const out = result.output;
+  await writeFile(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
+  await writeFile(path.join(out, 'summary.txt'), ciSummaryText(result));
+  if (cfg.formats.includes('ktap')) await writeFile(path.join(out, 'summary.ktap'), ciToKtap(result));
+  if (cfg.formats.includes('kcidb')) await writeFile(path.join(out, 'summary.kcidb.json'), ciToKcidb(result, kcidbOf({ ...cfg, output: out })));
+}
+
 export function ciSummaryText(r: CiResult): string {
-  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'})`];
+  const lines = [`kreplay ci: ${r.regression ? 'REGRESSION' : 'no regression'} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
   for (const g of r.groups) {
     lines.push(`  ${g.regression ? 'REGRESSION' : 'ok        '} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);

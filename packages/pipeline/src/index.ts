@@ -5,7 +5,9 @@
  * diff of two sides). The formats themselves are @kreplay/report's pure functions.
  */
 export { loadCiConfig, CiConfigSchema, CI_FORMATS, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
-export { runCi, ciSummaryText, type CaptureSide, type CiOptions, type CiResult, type CiGroupResult } from './ci.js';
+export { runCi, ciGroups, ciSummaryText, configIdentity, writeSummary, type CaptureSide, type CiOptions, type CiResult, type CiGroupResult, type CiGroups } from './ci.js';
+export { planCi, planGithub, planGitlab, planText, MATRIX_LIMITS, type CiPlan, type CiJob } from './ci-plan.js';
+export { mergeCi } from './ci-merge.js';
 export { captureSide } from './capture-side.js';
 export { buildReport, findingClasses, PerfettoFiles, type ReportRequest } from './report-model.js';
 export { collectWindows, type WindowOptions } from './evidence.js';

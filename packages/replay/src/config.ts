@@ -3,13 +3,16 @@
  * probe map or the explorer's markers), its merged probe map (the shipped file, overridden
  * by meta.json's probes, then by --probes), the vmemmap base, and which payloads the parser
  * must decode. Each probe map is loaded once; the streaming loop only asks `choose` once,
- * with the trace's header lines, and decides nothing after that.
+ * with the trace's header lines — and, when nothing else can tell the kernel (--kernel auto,
+ * no meta.json release, more than one shipped map), with the evidence of the trace's first
+ * events (evidence.ts) — and decides nothing after that.
  */
 import type { FieldsWanted } from '@kreplay/ftrace-parser';
 import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
+import { KernelEvidence, type KernelChoice } from './evidence.js';
 import { toBigInt } from './fields.js';
 import { mergeProbeMaps, shippedKernels, shippedMapPath } from './probe-maps.js';
 import type { ReplayOptions } from './types.js';
@@ -28,16 +31,30 @@ export interface ChosenAdapter {
   vmemmapSource?: string;
   /** Where the probe meanings came from, most specific first. */
   probeSources: string[];
+  /** The merged probe map the adapter reads. */
+  map: ProbeMap;
 }
 
 export interface ReplayConfig {
-  /** The adapter for a trace with these header lines (`# kreplay: explore` picks the explorer's). */
-  choose(header: Readonly<Record<string, string | number>>): ChosenAdapter;
+  /**
+   * A collector of the trace's own evidence when only its events can choose the kernel (no
+   * --kernel, no meta.json release, several shipped maps, no explorer header); undefined
+   * when the header and options decide.
+   */
+  evidence(header: Readonly<Record<string, string | number>>): KernelEvidence | undefined;
+  /**
+   * The adapter for a trace with these header lines (`# kreplay: explore` picks the
+   * explorer's), chosen by `evidence` when the trace's events had to choose.
+   */
+  choose(header: Readonly<Record<string, string | number>>, evidence?: KernelEvidence): ChosenAdapter;
   /** The events whose payloads replay reads: those a candidate probe map gives a meaning, and trace markers. */
   fieldsWanted: FieldsWanted;
 }
 
-interface Choice { kernel: string; reason: string; warning?: string }
+type Choice = KernelChoice;
+
+/** traceChoice's answer when only the trace's own events can tell (see evidence.ts). */
+const EVIDENCE = 'evidence' as const;
 
 /** `linux-6.1` for a release `6.1.0-56-amd64`. */
 function releaseKernel(release: string): string | undefined {
@@ -45,8 +62,11 @@ function releaseKernel(release: string): string | undefined {
   return m ? `linux-${m[1]}.${m[2]}` : undefined;
 }
 
-/** The adapter for a trace without an explorer header: --kernel, else meta.json's kernel, else the default. */
-function traceChoice(opts: ReplayOptions, kernels: readonly string[]): Choice {
+/**
+ * The adapter for a trace without an explorer header: --kernel, else meta.json's kernel, else
+ * (several maps ship) the trace's own events, else the default.
+ */
+function traceChoice(opts: ReplayOptions, kernels: readonly string[]): Choice | typeof EVIDENCE {
   const asked = opts.kernel ?? 'auto';
   if (asked !== 'auto') {
     if (asked === 'explore' || kernels.includes(asked)) return { kernel: asked, reason: '--kernel' };
@@ -55,6 +75,7 @@ function traceChoice(opts: ReplayOptions, kernels: readonly string[]): Choice {
     });
   }
   const release = metaRelease(opts.meta);
+  if (!release && kernels.length > 1) return EVIDENCE;
   if (release) {
     const name = releaseKernel(release);
     if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
@@ -106,7 +127,7 @@ function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }
     missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
-  return { ...choice, adapter, ...vm, probeSources: [...merged.sources] };
+  return { ...choice, adapter, ...vm, probeSources: [...merged.sources], map: merged.map };
 }
 
 /** Resolve a replay's whole configuration once, before streaming. Throws InputError for what the user can fix. */
@@ -121,15 +142,28 @@ export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayCo
   const plain = traceChoice(opts, kernels);
   // Only with --kernel auto can a trace's own header pick the explorer's adapter.
   const explore: Choice | undefined = (opts.kernel ?? 'auto') === 'auto' ? { kernel: 'explore', reason: '# kreplay: explore header' } : undefined;
-  const plainMap = await mapOf(plain.kernel);
+  // Without a release, every shipped map is a candidate until the trace's events choose.
+  const all = new Map<string, { map: ProbeMap; sources: string[] }>();
+  for (const k of plain === EVIDENCE ? kernels : [plain.kernel]) all.set(k, await mapOf(k));
   const exploreMap = explore ? await mapOf(explore.kernel) : undefined;
   let chosen: ChosenAdapter | undefined;
-  const candidateMaps = [plainMap.map, ...(exploreMap ? [exploreMap.map] : [])];
+  const candidateMaps = [...[...all.values()].map((m) => m.map), ...(exploreMap ? [exploreMap.map] : [])];
+  const isExplore = (header: Readonly<Record<string, string | number>>): boolean => {
+    checkExploreTrace(header, opts.source); // an explorer trace of a format this kreplay does not read is refused first
+    return explore !== undefined && header.kreplay === 'explore';
+  };
   return {
-    choose(header) {
-      checkExploreTrace(header, opts.source); // an explorer trace of a format this kreplay does not read is refused first
-      chosen ??= explore && exploreMap && header.kreplay === 'explore' ? adapterFor(explore, exploreMap, opts) : adapterFor(plain, plainMap, opts);
-      return chosen;
+    evidence(header) {
+      if (plain !== EVIDENCE || isExplore(header)) return undefined;
+      return new KernelEvidence(new Map([...all].map(([k, m]) => [k, m.map])));
+    },
+    choose(header, evidence) {
+      if (chosen) return chosen;
+      if (isExplore(header)) return (chosen = adapterFor(explore!, exploreMap!, opts));
+      const c = plain !== EVIDENCE ? plain
+        : evidence ? evidence.choose(DEFAULT_KERNEL)
+          : { kernel: DEFAULT_KERNEL, reason: 'default (the trace holds no events)' };
+      return (chosen = adapterFor(c, all.get(c.kernel) ?? all.get(DEFAULT_KERNEL)!, opts));
     },
     fieldsWanted: (event, probe) => event === 'print' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),
   };

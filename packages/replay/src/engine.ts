@@ -24,7 +24,6 @@ import { FindingLog } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
-const MAX_ORDER = 10;
 
 export interface EngineCounters {
   ops: number;
@@ -107,16 +106,25 @@ export class ReplayEngine {
     c.byOp[op.kind] = (c.byOp[op.kind] ?? 0) + 1;
     this.opts.onOp?.(op);
     switch (op.kind) {
+      // a folio of order n is 2^n pages: indexes index … index+2^n−1 at pfns pfn … pfn+2^n−1
+      // (the adapter refused orders beyond MAX_FOLIO_ORDER and unaligned folios)
       case 'cache_add':
         if (op.order === 0) this.cacheAdd(op.file, op.index, op.pfn, ev, seq);
-        else this.forEachSubpage(op.order, (j) => this.cacheAdd(op.file, op.index + j, op.pfn + BigInt(j), ev, seq));
+        else for (let j = 0, n = 2 ** op.order; j < n; j++) this.cacheAdd(op.file, op.index + j, op.pfn + BigInt(j), ev, seq);
         break;
       case 'cache_delete':
         if (op.order === 0) this.cacheDelete(t, op.file, op.index, op.pfn, ev, seq);
-        else this.forEachSubpage(op.order, (j) => this.cacheDelete(t, op.file, op.index + j, op.pfn + BigInt(j), ev, seq));
+        else for (let j = 0, n = 2 ** op.order; j < n; j++) this.cacheDelete(t, op.file, op.index + j, op.pfn + BigInt(j), ev, seq);
         break;
-      case 'pte_map': this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq); break;
-      case 'pte_unmap': this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq); break;
+      // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
+      case 'pte_map':
+        if (op.nr === undefined || op.nr === 1) this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq);
+        else for (let j = 0; j < op.nr; j++) this.pteMap(t, op.pfn + BigInt(j), op.file, op.index === undefined ? undefined : op.index + j, op.address === undefined ? undefined : op.address + BigInt(j * 4096), j === 0 ? op.mapcount : undefined, ev, seq);
+        break;
+      case 'pte_unmap':
+        if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
+        else for (let j = 0; j < op.nr; j++) this.pteUnmap(op.pfn + BigInt(j), op.address === undefined ? undefined : op.address + BigInt(j * 4096), j === 0 ? op.mapcount : undefined, ev, seq);
+        break;
       case 'fault_begin': case 'invalidate_begin': case 'truncate_begin': this.callBegin(t, op, seq); break;
       case 'fault_end': case 'invalidate_end': case 'truncate_end': this.callEnd(t, op); break;
       default: break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
@@ -136,7 +144,7 @@ export class ReplayEngine {
     if (!prev || prev.kind !== op.kind || prev.event?.event === op.event?.event) return false;
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
-      if (p.pfn !== op.pfn) return false;
+      if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
       p.address ??= op.address;
       p.file ??= op.file;
       p.index ??= op.index;
@@ -162,11 +170,6 @@ export class ReplayEngine {
     }
     this.counters.nestedDuplicates++;
     return true;
-  }
-
-  private forEachSubpage(order: number, f: (j: number) => void): void {
-    const n = 1 << Math.min(Math.max(order, 0), MAX_ORDER);
-    for (let j = 0; j < n; j++) f(j);
   }
 
   // ---- page cache ----------------------------------------------------------------------

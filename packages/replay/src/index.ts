@@ -8,3 +8,4 @@ export { ReorderBuffer } from './order.js';
 export type { Adapter, Lifted } from './adapters/adapter.js';
 export { ProbeMapAdapter } from './adapters/probe-adapter.js';
 export { ExploreAdapter } from './adapters/explore.js';
+export { KernelEvidence, compareKernels, EVIDENCE_WINDOW, type KernelChoice } from './evidence.js';

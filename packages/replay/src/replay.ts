@@ -6,10 +6,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { findTraceMeta, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import { findTraceMeta, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { ReplayEngine } from './engine.js';
+import type { KernelEvidence } from './evidence.js';
 import { ReorderBuffer } from './order.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats } from './types.js';
 
@@ -27,10 +28,14 @@ function bump(m: Map<string, number>, k: string): void {
 
 /** Per-event-name use counters: one lookup and an increment per event. */
 class Counter {
-  private readonly m = new Map<string, { n: number }>();
-  add(k: string): void {
+  private readonly m = new Map<string, { n: number; probe: ProbeSite | undefined }>();
+  /** Count `k`; `probe` is kept from its first occurrence. */
+  add(k: string, probe?: ProbeSite): void {
     const c = this.m.get(k);
-    if (c) c.n++; else this.m.set(k, { n: 1 });
+    if (c) c.n++; else this.m.set(k, { n: 1, probe });
+  }
+  entries(): Array<[string, number, ProbeSite | undefined]> {
+    return [...this.m.entries()].map(([k, c]) => [k, c.n, c.probe]);
   }
   sorted(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -74,6 +79,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
   let chosen: ChosenAdapter | undefined;
+  let evidence: KernelEvidence | undefined;
+  /** Records held while the trace's events choose the kernel (at most EVIDENCE_WINDOW events). */
+  let pending: TraceRecord[] | undefined;
 
   const sorter = new ReorderBuffer<Item>(window, (it, late) => {
     if (late) {
@@ -87,6 +95,50 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
 
+  const adopt = (c: ChosenAdapter): Adapter => {
+    chosen = c;
+    if (c.warning) warnings.push(c.warning);
+    return c.adapter;
+  };
+
+  /** One gap or event, once the adapter is known. */
+  const take = (a: Adapter, r: TraceRecord): void => {
+    if (r.type === 'gap') {
+      gaps++;
+      lost += r.lost ?? 0;
+      const ts = r.ts ?? inputTs;
+      const cpu = r.cpu ?? -1;
+      sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
+      return;
+    }
+    if (r.type !== 'event') return;
+    const ev: TraceEvent = r;
+    events++;
+    const ts = ev.ts;
+    inputTs = ts;
+    if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
+    else if (ts > lastTs) lastTs = ts;
+    else if (ts < firstTs!) firstTs = ts;
+    const lifted = a.lift(ev);
+    if (lifted === null) {
+      unknown++;
+      unknownByEvent.add(ev.event, ev.probe);
+    } else if (typeof lifted === 'string') {
+      bump(unusableEvents, `${ev.event}: ${lifted}`);
+    } else {
+      usedEvents.add(ev.event);
+      sorter.push(lifted, ts, ev.cpu);
+    }
+  };
+
+  /** The evidence has chosen: the held records go through the chosen adapter in input order. */
+  const decide = (): Adapter => {
+    const a = adopt(cfg.choose(header, evidence));
+    for (const p of pending ?? []) take(a, p);
+    pending = undefined;
+    return a;
+  };
+
   for await (const batch of asBatches(records)) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     for (const r of batch) {
@@ -94,56 +146,49 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         header[r.key] = r.value;
         continue;
       }
-      if (!adapter) {
-        // The header lines come first: they may name the explorer's traces.
-        chosen = cfg.choose(header);
-        if (chosen.warning) warnings.push(chosen.warning);
-        adapter = chosen.adapter;
-      }
-      if (r.type === 'gap') {
-        gaps++;
-        lost += r.lost ?? 0;
-        const ts = r.ts ?? inputTs;
-        const cpu = r.cpu ?? -1;
-        sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
+      if (adapter) {
+        take(adapter, r);
         continue;
       }
-      const ev: TraceEvent = r;
-      events++;
-      const ts = ev.ts;
-      inputTs = ts;
-      if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
-      else if (ts > lastTs) lastTs = ts;
-      else if (ts < firstTs!) firstTs = ts;
-      const lifted = adapter.lift(ev);
-      if (lifted === null) {
-        unknown++;
-        unknownByEvent.add(ev.event);
-      } else if (typeof lifted === 'string') {
-        bump(unusableEvents, `${ev.event}: ${lifted}`);
-      } else {
-        usedEvents.add(ev.event);
-        sorter.push(lifted, ts, ev.cpu);
+      if (!pending) {
+        // The header lines come first: they may name the explorer's traces.
+        evidence = cfg.evidence(header);
+        if (!evidence) {
+          adapter = adopt(cfg.choose(header));
+          take(adapter, r);
+          continue;
+        }
+        pending = [];
       }
+      pending.push(r);
+      if (r.type === 'event') evidence!.see(r.event, r.probe);
+      if (evidence!.done) adapter = decide();
     }
     if (opts.onProgress && events >= nextProgress) {
       opts.onProgress(events);
       nextProgress = events + progressEvery;
     }
   }
-  if (!chosen) {
-    chosen = cfg.choose(header);
-    if (chosen.warning) warnings.push(chosen.warning);
-  }
+  if (!adapter) decide();
+  chosen ??= cfg.choose(header);
   sorter.drain();
   engine.finish();
+
+  if (evidence) {
+    // the events after the choice: one the chosen map does not know but another does
+    for (const [name, n, probe] of unknownByEvent.entries()) {
+      const others = evidence.knownElsewhere(name, probe, chosen.kernel);
+      if (others.length) warnings.push(`${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`);
+    }
+  }
 
   const ms = performance.now() - t0;
   const c = engine.counters;
   if (events === 0) warnings.push('the trace holds no events');
   else if (c.ops === 0) warnings.push(`no event in this trace is one the ${chosen.kernel} adapter knows, so nothing was replayed (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
   if ((c.byOp.cache_delete ?? 0) > 0 && !c.byOp.pte_map && !c.byOp.pte_unmap) {
-    warnings.push('the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte), so mapped-page-removed and orphan-page-mapped cannot be judged');
+    const pteProbes = Object.entries(chosen.map.probes).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
+    warnings.push(`the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'}), so mapped-page-removed and orphan-page-mapped cannot be judged`);
   }
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);

@@ -16,14 +16,6 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
     short: 'An invalidate returned success while a stale page stayed mapped',
     full: 'invalidate_inode_pages2_range returned 0 for a range, yet a PTE in that range maps a page that is not the page cache\'s current page for its index: mmap readers see data from before an O_DIRECT write.',
   },
-  'stale-data': {
-    short: 'A read that started after a write returned saw older data',
-    full: 'A read (read(), a load through a mapping, or a page fault serving one) that started after a write to the same bytes had returned observed an older version of them: an O_DIRECT write, a buffered write, a truncate or a hole punch was undone for that reader.',
-  },
-  'mapped-beyond-eof': {
-    short: 'A PTE maps a page past end of file after truncate returned',
-    full: 'When truncate (or a hole punch) returned, a page table entry still mapped a page at an index past the new end of file: an access there must raise SIGBUS, and the mapping shows data the file no longer has.',
-  },
   livelock: {
     short: 'A thread can no longer finish under any schedule',
     full: 'A reachable state from which some thread can no longer reach its end under any schedule.',
@@ -33,6 +25,18 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   'trace-inconsistent': {
     short: 'The trace contradicts the page-cache state it implies',
     full: 'The trace contradicts the state its own earlier events imply (a page added twice, removed twice, unmapped more often than mapped) with no gap to explain it.',
+  },
+  'mapped-beyond-eof': {
+    short: 'A PTE or PMD maps a page past EOF after the truncate returned',
+    full: 'After a truncate that shrank i_size returned, a page table entry (often a PMD of a large folio) still maps a page at or past ceil(i_size / PAGE_SIZE) of a regular file: an access there succeeds instead of raising SIGBUS (74207de2ba10, fa04f5b60fda). tmpfs is exempt.',
+  },
+  'freed-while-unmapped-direct': {
+    short: 'A page went back to the allocator while absent from the kernel direct map',
+    full: 'A page whose kernel direct-map entry had been removed (secretmem) was freed before the entry was restored: its next owner oopses on the first kernel access to it (6f86d0534fdd, CVE-2025-40272).',
+  },
+  'stale-data': {
+    short: 'The page cache holds data the file no longer has',
+    full: 'A read that started after a write to the same bytes returned observed older data (an O_DIRECT write\'s old data through read(), a mapping or a fault), or a page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
   },
 };
 

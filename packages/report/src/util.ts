@@ -1,6 +1,7 @@
 /** Small shared helpers of the output formats. */
 import type { Finding } from '@kreplay/core';
 import type { FailOn } from '@kreplay/core';
+import type { KcidbOptions } from './kernel-ci/kcidb.js';
 
 export interface RenderOptions {
   /** Findings at or above this severity fail (JUnit failures; the CLI's exit code). */
@@ -9,6 +10,8 @@ export interface RenderOptions {
   timing?: boolean;
   /** Text: append the replay statistics. */
   stats?: boolean;
+  /** KCIDB: the CI system's name and where the files a test names are published. */
+  kcidb?: KcidbOptions;
 }
 
 /** Nanoseconds as ftrace prints seconds: `100.000122` (µs) or `100.000122345` when ns matter. */

@@ -37,20 +37,35 @@ export interface ProfileChoice {
   because: string;
 }
 
+/** How many `extends:` steps lead from profile `f` to one that extends nothing (in the same folder). */
+function extendsDepth(f: string, texts: ReadonlyMap<string, string>): number {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let cur: string | undefined = f; cur !== undefined && !seen.has(cur); depth++) {
+    seen.add(cur);
+    const base: string | undefined = /^extends:\s*(\S+)\s*$/m.exec(texts.get(cur) ?? '')?.[1];
+    if (base === undefined) return depth;
+    cur = texts.has(base) ? base : undefined;
+  }
+  return depth;
+}
+
 /** The capture profile (of `dir`) that covers `programs`, with the fewest kprobes. */
 export async function chooseProfile(programs: readonly string[], dir = join(KERNEL_CONFIGS_DIR, 'capture')): Promise<ProfileChoice> {
   const need = [...new Set(programs.flatMap((p) => NEEDS[p] ?? []))].sort();
-  const rated: Array<ProfileChoice & { covered: number; probes: number; derived: boolean }> = [];
-  for (const f of (await readdir(dir)).filter((x) => /\.ya?ml$/.test(x)).sort()) {
+  const rated: Array<ProfileChoice & { covered: number; probes: number; derived: number }> = [];
+  const texts = new Map<string, string>();
+  for (const f of (await readdir(dir)).filter((x) => /\.ya?ml$/.test(x)).sort()) texts.set(f, await readFile(join(dir, f), 'utf8'));
+  for (const [f, text] of texts) {
     const file = join(dir, f);
-    const text = await readFile(file, 'utf8');
     const profile = parseProfile(text, file);
     const fns = new Set(profileFunctions(profile));
     const covered = need.filter((n) => fns.has(n)).length;
-    // A profile that `extends` another is a variant of it for one experiment: the base first.
-    rated.push({ profile, file, because: '', covered, probes: profile.kprobes.length, derived: /^extends:/m.test(text) });
+    // A profile that `extends` another is a variant of it for one experiment: the base first
+    // (a variant of a variant after its base).
+    rated.push({ profile, file, because: '', covered, probes: profile.kprobes.length, derived: extendsDepth(f, texts) });
   }
-  rated.sort((a, b) => b.covered - a.covered || a.probes - b.probes || Number(a.derived) - Number(b.derived) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  rated.sort((a, b) => b.covered - a.covered || a.probes - b.probes || a.derived - b.derived || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const best = rated[0]!;
   const missing = need.filter((n) => !profileFunctions(best.profile).includes(n));
   best.because = missing.length
@@ -89,6 +104,8 @@ export interface ReproOptions {
   programs: string[];
   source: string;
   kernel?: KernelImage;
+  /** Debian's packaged kernel to boot when `kernel` is not given (a pinned 6.1 release). */
+  debian?: CaptureOptions['debian'];
   offsets?: OffsetsTable;
   profile?: ProfileChoice;
   runs: number;
@@ -111,7 +128,7 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   const cap = await (o.capture ?? runCapture)({
     profile: choice.profile, profileFile: choice.file, workload: 'repro', repro: { source: o.source },
     runs: o.runs, durationMs: o.durationMs, outDir: o.outDir,
-    ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.accel ? { accel: o.accel } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.debian ? { debian: o.debian } : {}), ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.accel ? { accel: o.accel } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
     ...(o.allowLost !== undefined ? { allowLost: o.allowLost } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}),
   });

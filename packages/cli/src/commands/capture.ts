@@ -11,22 +11,24 @@ export default class Capture extends KreplayCommand {
   static override summary = 'Capture a page-cache trace from a QEMU-booted kernel running a racing workload';
   static override description = `Boots a kernel under QEMU (KVM when it works, TCG otherwise) with an initramfs built on the spot (busybox-static, the workload compiled statically with gcc from packages/capture/c, the modules the guest needs in modules.dep order), sets tracefs up from a capture profile (kernel-configs/capture/*.yaml: tracepoints, kprobes with fetch arguments whose struct offsets come from the kernel's BTF, filters on the test file), runs the workload on an ext4 disk, and writes to --out: trace.txt.gz, meta.json (kernel, profile, probe meanings for replay, vmemmap base, per-CPU lost counts, the workload's result counters, WARN/BUG lines, phase timings), kernel.log and console.log.
 
-The default kernel is Debian's linux-image-amd64, fetched with apt-get download and unpacked into $KREPLAY_CACHE (default ~/.cache/kreplay), never installed. Needs: qemu-system-x86 busybox-static kmod e2fsprogs dwarves xz-utils gcc.
+The default kernel is Debian's linux-image-amd64 (6.1); --kernel debian-6.12 boots Debian 12's linux-image-6.12-amd64 instead, and debian:RELEASE / debian-6.12:RELEASE pin one release (uname -r, e.g. debian-6.12:6.12.117+deb12-amd64). Debian's kernels are fetched with apt-get download and unpacked into $KREPLAY_CACHE (default ~/.cache/kreplay), never installed. Needs: qemu-system-x86 busybox-static kmod e2fsprogs dwarves xz-utils gcc.
 
 Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refused), 3 when the machine cannot do it (no QEMU, a guest that hangs, panics or oopses, lost events without --allow-lost).`;
 
   static override examples = [
     '<%= config.bin %> capture --workload odirect-race --out traces/odirect-race',
     '<%= config.bin %> capture --workload truncate-racer --duration 2s --runs 3 --out /tmp/trunc',
+    '<%= config.bin %> capture --kernel debian-6.12 --workload odirect-race --out traces/odirect-race-6.12',
+    '<%= config.bin %> capture --kernel debian-6.12:6.12.117+deb12-amd64 --workload truncate-racer',
     '<%= config.bin %> capture --kernel linux/arch/x86/boot/bzImage --modules /tmp/mods/lib/modules/6.1.0 --profile kernel-configs/capture/odirect-race.yaml',
     '<%= config.bin %> capture --kernel out/patched-build --workload odirect-race --out traces/patched/odirect-race',
   ];
 
   static override flags = {
-    kernel: Flags.string({ default: 'debian', description: 'debian (the packaged linux-image-amd64), the path of a bzImage/vmlinux, or the --out folder of `kreplay kernel build`' }),
+    kernel: Flags.string({ default: 'debian', description: 'debian (Debian 12\'s linux-image-amd64, 6.1), debian-6.12 (linux-image-6.12-amd64), either pinned to a release with :RELEASE, the path of a bzImage/vmlinux, or the --out folder of `kreplay kernel build`' }),
     boot: Flags.string({ default: 'auto', options: ['auto', 'image', 'vmlinux'], description: 'what QEMU boots: the image, its vmlinux through PVH (about 2 s faster under TCG), or auto (the vmlinux when it has the PVH note)' }),
     modules: Flags.string({ description: 'the kernel\'s /lib/modules/<release> folder (with modules.dep); omit when drivers are built in' }),
-    profile: Flags.string({ description: 'capture profile (YAML/JSON); default kernel-configs/capture/<workload>.yaml' }),
+    profile: Flags.string({ description: 'capture profile (YAML/JSON); default kernel-configs/capture/<workload>.yaml (for a 6.12 kernel: kernel-configs/capture/linux-6.12/<workload>.yaml)' }),
     offsets: Flags.string({ description: 'declared struct offsets table (JSON/YAML) for exactly this kernel release, instead of its BTF' }),
     workload: Flags.string({ default: 'odirect-race', options: WORKLOADS.map((w) => w.name), description: 'racing workload to run in the guest' }),
     duration: Flags.string({ default: '3s', description: 'how long the workload races (e.g. 3s, 500ms)' }),
@@ -47,12 +49,13 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
   async run(): Promise<void> {
     const { flags } = await this.parse(Capture);
     const workload = findWorkload(flags.workload);
-    const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload));
+    const { kernel, debian, release, offsets } = await kernelFromFlags(flags);
+    // the default profile follows the kernel: 6.12 probes other functions than 6.1
+    const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload, release));
     const profile = await loadProfile(profileFile);
-    const { kernel, offsets } = await kernelFromFlags(flags);
     const quiet = flags.json || !process.stderr.isTTY;
     const result: CaptureResult = await capture({
-      kernel, offsets, profile, profileFile, workload: workload.name,
+      kernel, debian, offsets, profile, profileFile, workload: workload.name,
       durationMs: parseDuration(flags.duration), runs: flags.runs,
       accel: flags.accel as 'auto' | 'kvm' | 'tcg', outDir: flags.out ?? `traces/${workload.name}`,
       boot: flags.boot as 'auto' | 'image' | 'vmlinux', allowLost: flags['allow-lost'], traceCmd: flags['trace-cmd'], keepWork: flags['keep-work'],

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { captureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
 import { parseShard } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -24,7 +24,7 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
   async run(): Promise<void> {
     const { flags } = await this.parse(Ci);
     const loaded = await loadCiConfig(flags.config);
-    if (flags.output) loaded.config.output = flags.output;
+    if (flags.output) loaded.config.output = resolve(flags.output);
     const shard = flags.shard ? parseShard(flags.shard) : undefined;
     // A terminal gets one status line, redrawn every second so the clock moves during a
     // long capture, and a lasting line per finished workload; CI logs get plain lines.

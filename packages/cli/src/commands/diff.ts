@@ -1,11 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
-import { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } from '@kreplay/report';
+import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText } from '@kreplay/report';
 import { FAIL_ON } from '@kreplay/core';
+import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
+import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
-const FORMATS = { text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub } as const;
+const FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'ktap', 'kcidb'] as const;
 
 export default class Diff extends KreplayCommand {
   static override summary = 'What a patch changed: findings, behaviour and workload results, base vs patched';
@@ -30,12 +32,13 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
   static override flags = {
     base: Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
     patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
-    format: Flags.string({ options: Object.keys(FORMATS), default: 'text', description: 'output format' }),
+    format: Flags.string({ options: [...FORMATS], default: 'text', description: 'output format' }),
     out: Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
-    kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
+    kernel: Flags.string({ default: 'auto', description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
     probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
+    ...KERNEL_CI_FLAGS,
   };
 
   async run(): Promise<void> {
@@ -59,7 +62,15 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       baseLabel: baseInputs.join(' '),
       patchedLabel: patchedInputs.join(' '),
     });
-    const text = FORMATS[flags.format as keyof typeof FORMATS](result);
+    // ktap/kcidb name the test after the workload, when every run names the same one
+    const names = [...new Set([...base, ...patched].map((r) => r.workloadName))];
+    const workload = names.length === 1 && names[0] ? { workload: names[0] } : {};
+    const render = {
+      text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub,
+      ktap: (d: DiffResult) => diffToKtap(d, workload),
+      kcidb: (d: DiffResult) => diffToKcidb(d, { ...workload, ...kcidbOptions(flags) }),
+    } satisfies Record<(typeof FORMATS)[number], (d: DiffResult) => string>;
+    const text = render[flags.format as (typeof FORMATS)[number]](result);
     if (flags.out) {
       await writeFile(flags.out, text);
       this.note(`${result.regression ? 'REGRESSION' : 'no regression'}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);

@@ -6,7 +6,9 @@ import {
 } from '@kreplay/explore';
 import { InputError, parseDuration, parseShard, stringifyJson } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
+import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Explore extends KreplayCommand {
   static override summary = 'Explore every interleaving of a scenario on a kernel flavor and report races';
@@ -36,7 +38,9 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
 
   static override flags = {
     flavor: Flags.string({ description: 'kernel flavor name or flavor module path (overrides the scenario\'s flavor)' }),
-    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON' }),
+    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)', exclusive: ['format'] }),
+    format: Flags.string({ options: ['text', 'json', 'ktap', 'kcidb'], default: 'text', description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)' }),
+    ...KERNEL_CI_FLAGS,
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
     rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
@@ -119,7 +123,15 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
       }
     }
 
-    if (flags.json) this.out(stringifyJson(exploreJson(machine, result, header), 2));
+    const format = flags.json ? 'json' : flags.format;
+    if (format === 'json') this.out(stringifyJson(exploreJson(machine, result, header), 2));
+    else if (format === 'ktap' || format === 'kcidb') {
+      const summary: ExploreSummary = {
+        verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
+        incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
+      };
+      process.stdout.write(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)));
+    }
     else process.stdout.write(formatExploreText(machine, result, header));
     if (result.verdict === 'violation') this.exit(EXIT.findings);
   }

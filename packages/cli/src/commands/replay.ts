@@ -4,6 +4,7 @@ import { FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand, writeStdout } from '../base.js';
+import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Replay extends KreplayCommand {
   static override summary = 'Replay a kernel trace against the page-cache model and flag what a correct kernel could not have done';
@@ -44,6 +45,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
     stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run' }),
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
+    ...KERNEL_CI_FLAGS,
   };
 
   async run(): Promise<void> {
@@ -68,7 +70,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input. See docs/r
 
     const failOn = flags['fail-on'] as FailOn;
     const format = (flags.json ? 'json' : flags.format) as ReplayFormat;
-    const text = renderReplay(result, format, { failOn, stats: flags.stats, timing: flags.timing });
+    const text = renderReplay(result, format, { failOn, stats: flags.stats, timing: flags.timing, kcidb: kcidbOptions(flags) });
     if (flags.out) {
       await writeFile(flags.out, text);
       this.note(`${flags.out}: ${result.findings.length} findings (${result.stats.events} events replayed)`);

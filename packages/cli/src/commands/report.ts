@@ -4,6 +4,7 @@ import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
 import { reportToHtml } from '@kreplay/report';
 import { FAIL_ON } from '@kreplay/core';
+import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
 
 /**
@@ -44,7 +45,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     title: Flags.string({ description: 'report title' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression (diff tables)' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT thresholds shown in the diff tables, as in kreplay diff' }),
-    kernel: Flags.string({ default: 'auto', description: 'replay adapter for trace inputs: linux-6.1, explore or auto' }),
+    kernel: Flags.string({ default: 'auto', description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
     probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),
   };
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { DEFAULT_DEBIAN_SERIES, InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import { resolveFlavor } from '@kreplay/mm-model';
 import { buildReport } from '@kreplay/pipeline';
 import { reportToHtml } from '@kreplay/report';
@@ -117,7 +117,13 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     const splat = result.splats.find((s) => s.rule !== null) ?? result.splats[0]!;
     const programs = splat.model?.scenario?.threads.map((t) => t.program)
       ?? [splat.paths.reporter?.program, ...splat.paths.others.map((p) => p.program)].filter((p): p is string => typeof p === 'string');
-    const { kernel, offsets } = await kernelFromFlags(flags);
+    const { kernel, debian, offsets } = await kernelFromFlags(flags);
+    if (debian && debian.series !== DEFAULT_DEBIAN_SERIES) {
+      // triage's profiles probe 6.1's functions; a 6.12 kernel has others (kernel-configs/capture/linux-6.12)
+      throw new InputError(`--repro boots Debian's ${DEFAULT_DEBIAN_SERIES.name} kernel, not ${flags.kernel}`, {
+        hint: `triage's capture profiles probe ${DEFAULT_DEBIAN_SERIES.name}'s functions: use --kernel debian (or debian:${DEFAULT_DEBIAN_SERIES.exampleRelease})`,
+      });
+    }
     let profile: ProfileChoice | undefined;
     if (flags.profile) profile = { profile: await loadProfile(flags.profile), file: flags.profile, because: '--profile' };
     else profile = await chooseProfile(programs.length ? programs : ['fault', 'odirect_write']);
@@ -125,7 +131,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     return reproduce({
       splat, programs, source: flags.repro!, runs: flags.runs, durationMs: parseDuration(flags.duration), outDir: flags.out,
       accel: flags.accel as 'auto' | 'kvm' | 'tcg', allowLost: flags['allow-lost'], profile,
-      ...(kernel ? { kernel } : {}), ...(offsets ? { offsets } : {}),
+      ...(kernel ? { kernel } : {}), ...(debian ? { debian } : {}), ...(offsets ? { offsets } : {}),
       onProgress: (m) => { if (!quiet) this.note(m); },
     });
   }

@@ -116,7 +116,8 @@ export function gangLookup(c: Ctx, file: number, from: number, to: number, max: 
   const cache = c.map(file).cache;
   const out: number[] = [];
   for (let ix = from; ix < cache.length && ix <= to && out.length < max; ix++) {
-    if (cache[ix] !== NONE) out.push(cache[ix]!);
+    // a large folio fills several slots: the lookup returns it once (its first slot in range)
+    if (cache[ix] !== NONE && cache[ix] !== out[out.length - 1]) out.push(cache[ix]!);
   }
   return out;
 }

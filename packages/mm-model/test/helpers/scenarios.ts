@@ -5,6 +5,7 @@ import { createMachine, parseScenario, resolveFlavor, type MmMachine } from '@kr
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const SCENARIOS = resolve(ROOT, 'fixtures/scenarios');
 export const FLAVORS = resolve(ROOT, 'fixtures/flavors');
+export const RACES = resolve(ROOT, 'fixtures/races');
 
 /** A machine from an inline YAML scenario. */
 export async function machineOf(yaml: string, flavor: string): Promise<MmMachine> {

@@ -10,7 +10,7 @@
  */
 import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/core';
 import { InputError } from '@kreplay/core';
-import type { FieldSpec, FileRef, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
+import type { FieldSpec, FileRef, InvalidateFn, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
 import type { Adapter, Lifted } from './adapter.js';
 import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 
@@ -21,8 +21,15 @@ type Value = Int | string;
 /** The conversion a target gets when the map names only a field. */
 const DEFAULT_AS: Record<Target, Conversion> = {
   dev: 'kdev', ino: 'number', index: 'number', pfn: 'pfn', address: 'number', start: 'number',
-  end: 'number', ret: 'signed', size: 'number', mapcount: 'signed', order: 'number',
+  end: 'number', ret: 'signed', size: 'number', mapcount: 'signed', order: 'number', nr: 'number', folio: 'pfn',
 };
+
+/**
+ * The largest folio order a page-cache event can carry: PUD_ORDER, x86-64's 1 GiB hugetlb
+ * folio (hugetlb_add_to_page_cache adds it at a base-page index, 6.7+). Page-cache folios of
+ * regular files stop at MAX_PAGECACHE_ORDER (HPAGE_PMD_ORDER, 9).
+ */
+export const MAX_FOLIO_ORDER = 18;
 
 /** Unknown device: the probe fetched an inode number but no `s_dev`; replay matches by ino. */
 export const UNKNOWN_DEV = '?';
@@ -38,11 +45,12 @@ export type Values = Partial<Record<Target, Value>>;
 function emptyValues(): Values {
   return {
     dev: undefined, ino: undefined, index: undefined, pfn: undefined, address: undefined, start: undefined,
-    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined,
+    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined, nr: undefined, folio: undefined,
   };
 }
 
-interface Arg { target: Target; field: string; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
+/** `field`: read first; `alt`: the fields tried in order when the event lacks it. */
+interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
 type Compiled = (ev: TraceEvent) => Lifted;
 
 export interface PageConversion {
@@ -97,7 +105,8 @@ export class ProbeMapAdapter implements Adapter {
   private build(meaning: ProbeMeaning, fn: string | undefined): Compiled {
     const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
       const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
-      return { target: target as Target, field: typeof spec === 'string' ? spec : spec!.field, as, read: this.reader(as) };
+      const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
+      return { target: target as Target, field: fields[0]!, alt: fields.length > 1 ? fields.slice(1) : undefined, as, read: this.reader(as) };
     });
     const op = meaning.op;
     // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
@@ -106,10 +115,14 @@ export class ProbeMapAdapter implements Adapter {
     const v = emptyValues();
     return (ev) => {
       for (const a of args) {
-        const raw = ev.fields[a.field];
+        let field = a.field;
+        let raw = ev.fields[field];
+        if (raw === undefined && a.alt) {
+          for (const f of a.alt) { raw = ev.fields[f]; if (raw !== undefined) { field = f; break; } }
+        }
         if (raw === undefined) { v[a.target] = undefined; continue; }
         const conv = a.read(raw, ev);
-        if (conv === undefined) return `${a.field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
+        if (conv === undefined) return `${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
         v[a.target] = conv;
       }
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
@@ -168,6 +181,11 @@ export function meaningOf(map: ProbeMap, event: string, probe: ProbeSite | undef
   return meaning ? { meaning, func } : undefined;
 }
 
+const INVALIDATE_FNS: ReadonlySet<string> = new Set<InvalidateFn>(['invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'mapping_try_invalidate']);
+function isInvalidateFn(fn: string | undefined): fn is InvalidateFn {
+  return fn !== undefined && INVALIDATE_FNS.has(fn);
+}
+
 /** Build the MmOp of `kind` from converted values; a string when a required value is missing. */
 export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
   const ino = v.ino;
@@ -179,22 +197,41 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
       if (pfn === undefined) return 'no pfn';
-      return { kind, file, index, pfn, order: toNumber(v.order) ?? 0, event };
+      const order = toNumber(v.order) ?? 0;
+      // a folio of order n covers 2^n indexes and 2^n pfns, both aligned to 2^n
+      // (VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)) in __filemap_add_folio, 6.12
+      // mm/filemap.c; the buddy allocator hands out naturally aligned compound pages)
+      if (!Number.isInteger(order) || order < 0 || order > MAX_FOLIO_ORDER) return `order ${v.order} is not a folio order (0..${MAX_FOLIO_ORDER})`;
+      if (order > 0) {
+        const n = 2 ** order;
+        if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
+        if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
+      }
+      return { kind, file, index, pfn, order, event };
     }
     case 'pte_map': case 'pte_unmap': {
       const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
-      return { kind, pfn, file, index, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
+      const nr = v.nr === undefined ? undefined : toNumber(v.nr);
+      if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
+      let pageIndex = index;
+      if (v.folio !== undefined) {
+        const folio = toBig(v.folio)!;
+        const sub = pfn - folio;
+        if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
+        if (pageIndex !== undefined) pageIndex += Number(sub);
+      }
+      return { kind, pfn, nr, file, index: pageIndex, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
     }
     case 'fault_begin':
       return { kind, file, index, address: toBig(v.address), event };
     case 'fault_end':
       return { kind, file, index, ret: toNumber(v.ret), event };
     case 'invalidate_begin':
-      if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
       return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), event };
     case 'invalidate_end':
-      if (fn !== 'invalidate_inode_pages2_range' && fn !== 'invalidate_mapping_pages') return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
       return { kind, fn, file, ret: toNumber(v.ret), event };
     case 'truncate_begin':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;

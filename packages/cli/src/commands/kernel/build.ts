@@ -4,7 +4,7 @@ import { KreplayCommand } from '../../base.js';
 
 export default class KernelBuild extends KreplayCommand {
   static override summary = 'Build a kernel (optionally patched) for capture, cached by identity';
-  static override description = `Builds Debian's linux-source-6.1 (--source debian, or debian:6.1.192-2 to pin a version; fetched with apt-get download and unpacked into the cache) or your own tree (--source DIR, built in a copy) from tinyconfig or defconfig plus the config fragments, verifies after olddefconfig that every requested option survived (exit 2 naming the ones that did not), applies each --patch with patch -p1 after a dry run, and compiles bzImage and vmlinux. Also writes System.map, the final config, offsets.json (the struct offsets capture's probes need, from offsetof() compiled with the build's own flags), build.log and result.json (the build's identity for meta.json).
+  static override description = `Builds Debian's linux-source-6.1 (--source debian, or debian:6.1.192-2 to pin a version) or linux-source-6.12 (--source debian-6.12, or debian-6.12:6.12.117-1~deb12u1), fetched with apt-get download and unpacked into the cache, or your own tree (--source DIR, built in a copy) from tinyconfig or defconfig plus the config fragments, verifies after olddefconfig that every requested option survived (exit 2 naming the ones that did not), applies each --patch with patch -p1 after a dry run, and compiles bzImage and vmlinux. Also writes System.map, the final config, offsets.json (the struct offsets capture's probes need, from offsetof() compiled with the build's own flags), build.log and result.json (the build's identity for meta.json).
 
 Builds are cached by identity (source, base, fragments, patch hashes, compiler) under $KREPLAY_CACHE (default ~/.cache/kreplay)/kernel-build: an identical build returns at once, and builds that differ only by their patches share one tree and recompile only what the patches touch. uname -r of the result is <version>-kreplay-<key>.
 
@@ -13,11 +13,12 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
   static override examples = [
     '<%= config.bin %> kernel build --source debian --config-fragment kernel-configs/kreplay.config --config-fragment kernel-configs/debug-vm.config',
     '<%= config.bin %> kernel build --source debian --config-fragment kernel-configs/kreplay.config --patch kernel-configs/patches/0001-filemap_fault-drop-truncated-folio-recheck.patch --out build/patched',
+    '<%= config.bin %> kernel build --source debian-6.12 --config-fragment kernel-configs/kreplay.config --patch kernel-configs/patches/linux-6.12/0001-filemap_fault-drop-truncated-folio-recheck.patch --out build/patched-6.12',
     '<%= config.bin %> kernel build --source ~/linux --base defconfig --config-fragment kernel-configs/kreplay.config --jobs 8 --json',
   ];
 
   static override flags = {
-    source: Flags.string({ required: true, description: '"debian" (apt\'s linux-source-6.1, fetched with apt-get download), "debian:<version>" (that package version; reused from the cache without apt), or a kernel source directory' }),
+    source: Flags.string({ required: true, description: '"debian" (apt\'s linux-source-6.1, fetched with apt-get download), "debian-6.12" (linux-source-6.12), either with ":<version>" (that package version; reused from the cache without apt), or a kernel source directory' }),
     'config-fragment': Flags.string({ multiple: true, default: [], description: 'config fragment merged onto the base config, in order (a later one wins); repeatable' }),
     patch: Flags.string({ multiple: true, default: [], description: 'patch applied with patch -p1, in order; repeatable' }),
     base: Flags.string({ options: ['tinyconfig', 'defconfig'], default: 'tinyconfig', description: 'base config the fragments are merged onto' }),

@@ -81,7 +81,7 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
 
 /** What judging mapped-beyond-eof at truncate's return reads: i_size and every PTE of the file. */
 export function truncateReturnAcc(c: Ctx): ReturnType<typeof r>[] {
-  return [r(`${c.M(c.num('file'))}.i_size`), ...coherentAcc(c, c.num('file'), 0, END)];
+  return [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.eof`), ...coherentAcc(c, c.num('file'), 0, END)];
 }
 
 /** `if (page_mapped(page)) unmap_mapping_range(mapping, index, PAGE_CACHE_SIZE, 0)` (2.6.23). */

@@ -19,7 +19,7 @@ import { loadProgram, userLoadProc } from '../../kernel/load.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
-const programs: Record<string, Program> = {
+export const programs61: Record<string, Program> = {
   fault: { proc: 'do_read_fault', description: 'a read fault on a shared file mapping, fault-around first (args: mm, address | index)', start: (a, env) => ({ ...faultArgs(a, env), ml: 0 }) },
   fault_around: {
     proc: 'filemap_map_pages', description: 'fault-around alone: filemap_map_pages over the 16-page window of the address (args: mm, address | index)',
@@ -65,5 +65,5 @@ export const linux61: Flavor = {
     ext4_punch_hole: ext4PunchHole61,
     user_load: userLoadProc('do_read_fault', 'pte'),
   },
-  programs,
+  programs: programs61,
 };

@@ -1,0 +1,97 @@
+/**
+ * The kernel-CI side of the CLI end to end: `--format ktap|kcidb` on replay, diff and
+ * explore (exit codes unchanged), and a ci run split by `ci plan` into jobs that each run
+ * `ci --shard i/n` as their own process, gathered by `ci merge` into the unsharded output.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot, runCli } from './run-cli.js';
+
+describe('--format ktap and kcidb', () => {
+  it('replay: a failing rule is not ok and the exit code stays 1', async () => {
+    const r = await runCli(['replay', 'fixtures/replay/mapped-page-removed/trace.txt', '--format', 'ktap']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^KTAP version 1\n/);
+    expect(r.stdout).toMatch(/^ {4}not ok 1 mapped-page-removed$/m);
+  });
+
+  it('replay kcidb: log_url under --artifacts-url, ids under --kcidb-origin', async () => {
+    const r = await runCli(['replay', 'fixtures/replay/mapped-page-removed/trace.txt', '--format', 'kcidb', '--kcidb-origin', 'mylab', '--artifacts-url', 'https://ci.example.org/a']);
+    const j = JSON.parse(r.stdout);
+    expect(j.version).toEqual({ major: 5, minor: 3 });
+    expect(j.tests[0]).toMatchObject({ origin: 'mylab', status: 'FAIL', log_url: 'https://ci.example.org/a/fixtures/replay/mapped-page-removed/trace.txt' });
+    expect(j.tests[0].id).toMatch(/^mylab:/);
+    const bad = await runCli(['replay', 'fixtures/replay/mapped-page-removed/trace.txt', '--format', 'kcidb', '--kcidb-origin', 'My Lab']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('is not a CI system name');
+  });
+
+  it('diff: the test is named after the runs\' workload', async () => {
+    const r = await runCli(['diff', 'fixtures/diff/clean-1', 'fixtures/diff/race', '--format', 'ktap']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/^not ok 1 odirect-race$/m);
+  });
+
+  it('explore: violation is not ok (exit 1), incomplete is a SKIP (exit 0)', async () => {
+    const v = await runCli(['explore', 'fixtures/scenarios/odirect-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--format', 'ktap']);
+    expect(v.exitCode).toBe(1);
+    expect(v.stdout).toMatch(/^not ok 1 linux-2_6_15\.odirect-vs-fault$/m);
+    const i = await runCli(['explore', 'fixtures/scenarios/odirect-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--max-states', '50', '--format', 'kcidb']);
+    expect(i.exitCode).toBe(0);
+    expect(JSON.parse(i.stdout).tests[0].status).toBe('DONE');
+  });
+});
+
+describe('kreplay ci plan, ci --shard, ci merge', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ci-fleet-'));
+    // Two workloads per side, named by their runs' meta.json.
+    for (const [side, w, fx] of [['base', 'odirect-race', 'clean-1'], ['base', 'truncate-racer', 'clean-2'], ['patched', 'odirect-race', 'race'], ['patched', 'truncate-racer', 'clean-1']] as const) {
+      const to = path.join(dir, 'traces', side, w);
+      cpSync(path.join(repoRoot, 'fixtures/diff', fx), to, { recursive: true });
+      const meta = JSON.parse(readFileSync(path.join(to, 'meta.json'), 'utf8'));
+      writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }));
+    }
+    writeFileSync(path.join(dir, 'kreplay.config.json'), JSON.stringify({
+      base: { traces: ['traces/base'] }, patched: { traces: ['traces/patched'] },
+      output: 'kreplay-ci', formats: ['text', 'json', 'html', 'ktap', 'kcidb'],
+    }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs the planned jobs as separate processes and merges them into the unsharded folder', async () => {
+    const opts = { cwd: dir, env: { CI: 'true' } };
+    const plan = await runCli(['ci', 'plan', 'kreplay.config.json', '--format', 'github'], opts);
+    expect(plan.exitCode).toBe(0);
+    const jobs = JSON.parse(plan.stdout).include as Array<{ config: string; shard: string; workloads: string }>;
+    expect(jobs.map((j) => `${j.shard} ${j.workloads}`)).toEqual(['1/2 odirect-race', '2/2 truncate-racer']);
+
+    const whole = await runCli(['ci', '--config', 'kreplay.config.json'], opts);
+    expect(whole.exitCode).toBe(1);
+    renameSync(path.join(dir, 'kreplay-ci'), path.join(dir, 'unsharded'));
+    for (const j of jobs) {
+      // each job its own process, as on its own runner; the artifacts land in one folder per job
+      const r = await runCli(['ci', '--config', j.config, '--shard', j.shard], opts);
+      expect(r.exitCode).toBe(j.workloads === 'odirect-race' ? 1 : 0);
+      renameSync(path.join(dir, 'kreplay-ci'), path.join(dir, `job-${j.shard.replace('/', '-of-')}`));
+    }
+    const merged = await runCli(['ci', 'merge', '--config', 'kreplay.config.json', 'job-1-of-2', 'job-2-of-2'], opts);
+    expect(merged.exitCode).toBe(1);
+    expect(merged.stdout).toBe(whole.stdout);
+    const files = (d: string) => readdirSync(path.join(dir, d), { recursive: true, encoding: 'utf8' }).sort();
+    expect(files('kreplay-ci')).toEqual(files('unsharded'));
+    for (const f of files('unsharded').filter((x) => x.includes('.'))) {
+      expect({ f, same: readFileSync(path.join(dir, 'kreplay-ci', f)).equals(readFileSync(path.join(dir, 'unsharded', f))) }).toEqual({ f, same: true });
+    }
+    const ktap = readFileSync(path.join(dir, 'kreplay-ci/summary.ktap'), 'utf8');
+    expect(ktap).toContain('not ok 1 odirect-race\n');
+    expect(ktap).toContain('ok 2 truncate-racer\n');
+
+    const partial = await runCli(['ci', 'merge', '--config', 'kreplay.config.json', '--output', 'partial', 'job-1-of-2'], opts);
+    expect(partial.exitCode).toBe(2);
+    expect(partial.stderr).toContain('missing: truncate-racer');
+  }, 120_000);
+});

@@ -1,0 +1,181 @@
+/**
+ * linux-6.12 read fault on a shared file mapping: do_read_fault (mm/memory.c:5301) tries
+ * fault-around first (filemap_map_pages, map-pages.ts), then __do_fault → filemap_fault
+ * (mm/filemap.c:3305-3463) and finish_fault (mm/memory.c:5072-5193). filemap_fault is 6.1's
+ * with folios: the lookup (3326) finds the folio covering the index, the invalidate_lock is
+ * taken shared on a miss or a !uptodate folio (3334-3356), a miss creates an order-0 folio
+ * (__filemap_get_folio(FGP_CREAT|FGP_FOR_MMAP), 3357: readahead is off in the model, so
+ * nothing asks for a larger order), the folio lock is taken and the mapping (3372) and i_size
+ * (3421-3426) rechecked under it. New in 6.12's finish_fault: a large folio may be mapped
+ * whole by a PMD (do_set_pmd, 4926-5000), which 74207de2ba10 forbids when the folio reaches
+ * past EOF on anything but shmem (`needs_fallback`, 5105-5119); otherwise one PTE is mapped
+ * (nr_pages = 1 unless anonymous shmem, 5135-5141) by set_pte_range (5015-5047).
+ */
+import type { Ctx } from '../../ctx.js';
+import { extendFlavor } from '../../flavor.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { NONE, PAGE_SIZE, PMD_TABLE } from '../../state.js';
+import { pteLoc } from '../../env.js';
+import { FAULT_SIGBUS, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { unlockFaultPage } from '../../kernel/pagecache.js';
+import { doReadFault61 } from '../linux-6.1/fault.js';
+import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
+import { mapPagesLocals612 } from './map-pages.js';
+import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, folioNextIndex, pmdLoc, pmdRange } from './folio.js';
+
+export interface FaultOptions {
+  /** 74207de2ba10: finish_fault refuses a PMD across i_size (and PTEs beyond it) unless shmem. */
+  needsFallback: boolean;
+}
+
+const fileEnd = (c: Ctx) => Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE);
+
+/** The fault's folio is one do_set_pmd() would map: PMD order, VMA suitable (mm/memory.c:4941-4948). */
+function pmdMappable(c: Ctx): boolean {
+  const { vma, i } = faultSite(c);
+  return (c.page(c.num('pfn')).order ?? 0) === HPAGE_PMD_ORDER && pmdRange(vma, i) !== NONE;
+}
+
+function isize2(): StepDef {
+  return {
+    label: 'max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_idx)) { folio_unlock(folio); folio_put(folio); return VM_FAULT_SIGBUS; } vmf->page = folio_file_page(folio, index); return ret | VM_FAULT_LOCKED',
+    where: 'mm/filemap.c:3421-3429 filemap_fault()',
+    acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= fileEnd(c)
+      ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      if (c.num('index') >= fileEnd(c)) {
+        c.unlockPage(pfn);
+        c.ref(pfn, -1);
+        faultEnd(c, FAULT_SIGBUS);
+        return;
+      }
+      c.goto('fallback');
+    },
+  };
+}
+
+export function doReadFault612(o: FaultOptions): Proc {
+  const steps: Record<string, StepDef> = {
+    pte: handlePteFault((c) => {
+      c.call('filemap_map_pages', 'begin', mapPagesLocals612(faultSite(c).vma, c.num('index')), 'around');
+    }),
+    isize2: isize2(),
+    fallback: o.needsFallback ? {
+      label: 'finish_fault: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); needs_fallback = !shmem_mapping(mapping) && file_end < folio_next_index(folio)',
+      where: 'mm/memory.c:5105-5119 finish_fault()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        const nf = c.env.files[c.num('file')]!.fs !== 'tmpfs' && fileEnd(c) < folioNextIndex(c, c.num('pfn'));
+        c.set('nf', nf ? 1 : 0);
+        c.goto('pmd');
+      },
+    } : {
+      label: 'finish_fault: page = vmf->page; folio = page_folio(page) /* before 74207de2ba10: no i_size check here */',
+      where: 'mm/memory.c finish_fault()',
+      run: (c) => { c.set('nf', 0); c.goto('pmd'); },
+    },
+    pmd: {
+      label: (c) => {
+        const { ptl } = faultSite(c);
+        const pmd = c.pmd(ptl);
+        if (pmd === NONE && !c.num('nf') && pmdMappable(c)) return 'if (pmd_none(*vmf->pmd)) { if (!needs_fallback && PageTransCompound(page)) ret = do_set_pmd(vmf, page);';
+        if (pmd === NONE) return 'if (pmd_none(*vmf->pmd)) { pte_alloc(vma->vm_mm, vmf->pmd) /* pmd_install() under pmd_lock */ }';
+        return 'pmd is not none: map one PTE (nr_pages = 1: not anonymous shmem)';
+      },
+      where: 'mm/memory.c:5121-5141 finish_fault()',
+      acc: (c) => {
+        const { ptl } = faultSite(c);
+        return c.pmd(ptl) === NONE ? [w(pmdLoc(c.env, ptl))] : [r(pmdLoc(c.env, ptl))];
+      },
+      run: (c) => {
+        const { ptl } = faultSite(c);
+        const pmd = c.pmd(ptl);
+        if (pmd === NONE && !c.num('nf') && pmdMappable(c)) { c.goto('setpmd'); return; }
+        if (pmd === NONE) c.setPmd(ptl, PMD_TABLE);
+        c.goto('ptl');
+      },
+    },
+    setpmd: {
+      label: 'do_set_pmd(): vmf->ptl = pmd_lock(); if (unlikely(!pmd_none(*vmf->pmd))) goto out; folio_add_file_rmap_pmd(folio, page, vma); set_pmd_at(vma->vm_mm, haddr, vmf->pmd, entry); spin_unlock(vmf->ptl)',
+      where: 'mm/memory.c:4970-4999 do_set_pmd()',
+      acc: (c) => {
+        const { vma, i, ptl } = faultSite(c);
+        const i0 = pmdRange(vma, i);
+        const a = [w(pmdLoc(c.env, ptl)), w(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.M(c.num('file'))}.tree`)];
+        for (let k = 0; k < HPAGE_PMD_NR; k++) a.push(w(pteLoc(c.env, vma, i0 + k)));
+        return a;
+      },
+      run: (c) => {
+        const { vma, i, ptl } = faultSite(c);
+        if (c.pmd(ptl) !== NONE) {
+          // VM_FAULT_FALLBACK: finish_fault goes on; a table lets it map a PTE, a huge PMD makes pte_offset_map_lock fail
+          c.effect('do_set_pmd: pmd no longer none: VM_FAULT_FALLBACK');
+          c.goto('ptl');
+          return;
+        }
+        const pfn = c.num('pfn');
+        const i0 = pmdRange(vma, i);
+        c.addRmap(vma, i, pfn); // folio_add_file_rmap_pmd: _large_mapcount++ (the one PMD mapping)
+        c.updPage(pfn, { entire: (c.page(pfn).entire ?? 0) + 1 }); // _entire_mapcount++
+        for (let k = 0; k < HPAGE_PMD_NR; k++) c.setPte(vma, i0 + k, pfn, true);
+        c.setPmd(ptl, pfn);
+        c.goto('unlock'); // "The page is mapped successfully, reference consumed"
+      },
+    },
+    ptl: {
+      label: 'vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, addr, &vmf->ptl); if (!vmf->pte) return VM_FAULT_NOPAGE; if (unlikely(vmf_pte_changed(vmf))) { ret = VM_FAULT_NOPAGE; goto unlock; } set_pte_range(): folio_add_file_rmap_ptes(folio, page, 1, vma)',
+      where: 'mm/memory.c:5168-5185 finish_fault()',
+      acc: (c) => {
+        const { ptl } = faultSite(c);
+        if (c.pmd(ptl) !== PMD_TABLE) return [r(pmdLoc(c.env, ptl))];
+        return c.pte(c.num('vma'), c.num('i')) !== NONE ? [r(pmdLoc(c.env, ptl)), acquire(ptlLoc(c)), pteAcc(c, 'read'), release(ptlLoc(c))]
+          : [r(pmdLoc(c.env, ptl)), acquire(ptlLoc(c)), pteAcc(c, 'read'), w(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.M(c.num('file'))}.tree`)];
+      },
+      block: (c) => (c.pmd(faultSite(c).ptl) === PMD_TABLE ? ptlBusy(c) : undefined),
+      run: (c) => {
+        const { vma, i, ptl } = faultSite(c);
+        if (c.pmd(ptl) !== PMD_TABLE) {
+          c.effect('pte_offset_map_lock: the PMD is huge now: VM_FAULT_NOPAGE');
+          c.set('backout', 1);
+          c.goto('unlock');
+          return;
+        }
+        c.setPtl(ptl, c.tid);
+        if (c.pte(vma.id, i) !== NONE) {
+          c.effect('PTE changed: VM_FAULT_NOPAGE');
+          c.setPtl(ptl, NONE);
+          c.set('backout', 1);
+          c.goto('unlock');
+          return;
+        }
+        const pfn = c.num('pfn');
+        c.addRmap(vma, i, pfn);
+        const p = c.page(pfn);
+        if (p.pmap) {
+          const off = vma.pgoff + i - p.index;
+          c.updPage(pfn, { pmap: p.pmap.map((n, k) => (k === off ? n + 1 : n)) });
+        }
+        c.goto('setpte');
+      },
+    },
+    setpte: { ...doReadFault61.steps.setpte!, label: 'set_pte_range(): set_ptes(vma->vm_mm, addr, vmf->pte, entry, nr); pte_unmap_unlock(vmf->pte, vmf->ptl)', where: 'mm/memory.c:5043 set_pte_range()' },
+    unlock: unlockFaultPage('do_read_fault: folio_unlock(folio)', 'do_read_fault: folio_unlock(folio); if (ret & VM_FAULT_NOPAGE) folio_put(folio)',
+      (c) => faultEnd(c, 0)),
+  };
+  steps.unlock = { ...steps.unlock!, where: 'mm/memory.c:5327-5329 do_read_fault()' };
+  const base = extendFlavor({ name: 'base', description: '', version: '6.12', procs: { do_read_fault: doReadFault61 }, programs: {} }, {
+    name: 'linux-6.12', description: '', steps: { do_read_fault: steps },
+  });
+  const proc = base.procs.do_read_fault!;
+  const wheres: Record<string, string> = {
+    pte: 'mm/memory.c:5301-5314 do_read_fault()', around: 'mm/memory.c:5310-5314 do_read_fault()',
+    isize: 'mm/filemap.c:3317-3319 filemap_fault()', get: 'mm/filemap.c:3326 filemap_fault()',
+    uptodate: 'mm/filemap.c:3334-3337 filemap_fault()', ilock: 'mm/filemap.c:3353-3356 filemap_fault()',
+    create: 'mm/filemap.c:3357 filemap_fault()', create_unlock: 'mm/filemap.c:1978-1979 __filemap_get_folio()',
+    lock: 'mm/filemap.c:3368-3415 filemap_fault()', read: 'mm/filemap.c:3431-3448 filemap_fault()',
+  };
+  const out: Record<string, StepDef> = {};
+  for (const [pc, st] of Object.entries(proc.steps)) out[pc] = wheres[pc] ? { ...st, where: wheres[pc] } : st;
+  return { ...proc, steps: out };
+}

@@ -1,0 +1,154 @@
+/**
+ * linux-6.12 (Debian 12's second kernel, 6.12.117): large folios (a folio covers several
+ * indexes; PMD and PTE mappings; per-folio and per-page mapcounts), fault-around that maps
+ * whole folios, truncate that splits a straddling large folio (and unmaps it when the split
+ * fails), invalidate_lock, the iomap O_DIRECT path, secretmem's fault.
+ *
+ * `buildLinux612(fixes)` builds the kernel with each of the fixes the race corpus
+ * (fixtures/races/) turns on or off, named by commit id; the built-in flavor has all of them,
+ * as 6.12.117 does. A race's before.js is `kit.builders.linux612({ ..., fixes: { id: false } })`.
+ */
+import type { Flavor } from '../../flavor.js';
+import type { Program, Proc, StepDef } from '../../program.js';
+import { faultArgs } from '../../kernel/lib.js';
+import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
+import { programs61 } from '../linux-6.1/index.js';
+import { iomapDioWrite61 } from '../linux-6.1/odirect.js';
+import { filemapRead61 } from '../linux-6.1/read.js';
+import { doReadFault612 } from './fault.js';
+import { initialPmds } from './folio.js';
+import { filemapMapPages612, mapPagesLocals612 } from './map-pages.js';
+import { findLockEntries612, truncateInodePagesRange612, truncateSetsize612 } from './truncate.js';
+import { unmapProc612 } from './unmap.js';
+import { secretmemSteps } from './secretmem.js';
+import { hugetlbFault612, hugetlbPunchArgs, hugetlbfsPunchHole612, migrateArgs, unmapAndMoveHugePage612 } from './hugetlb.js';
+import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate612, xfsFreeFileSpace612 } from './punch.js';
+import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
+import { NONE } from '../../state.js';
+
+/** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
+export interface Linux612Fixes {
+  /** mm/memory: do not populate page table entries beyond i_size (Oct 2025). */
+  '74207de2ba10': boolean;
+  /** mm/truncate: unmap large folio on split failure (Oct 2025). */
+  'fa04f5b60fda': boolean;
+  /** mm: filemap: fix nr_pages calculation overflow in filemap_map_pages() (Mar 2026). */
+  'f58df566524e': boolean;
+  /** mm/secretmem: fix use-after-free race in fault handler (Oct 2025). */
+  '6f86d0534fdd': boolean;
+  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side. */
+  '730633f0b7f9': boolean;
+  /** mm/hugetlb: fix folio is still mapped when deleted (Sep 2025). */
+  '7b7387650dcf': boolean;
+  /** filemap: Fix serialization adding transparent huge pages to page cache (v5.19-rc4, 2022). */
+  '00fa15e0d564': boolean;
+}
+
+export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
+  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true, '00fa15e0d564': true,
+});
+
+/** Override `where` (and, where 6.12 names the code differently, the label) of steps shared with 6.1. */
+function cite(p: Proc, wheres: Record<string, string>, labels: Record<string, string> = {}): Proc {
+  const steps: Record<string, StepDef> = {};
+  for (const [pc, st] of Object.entries(p.steps)) {
+    let out = wheres[pc] ? { ...st, where: wheres[pc] } : st;
+    if (labels[pc]) out = { ...out, label: labels[pc] };
+    steps[pc] = out;
+  }
+  return { ...p, steps };
+}
+
+/** 6.1's programs (their procedures are 6.12's here), with 6.12's fault locals, fault-around window and secretmem. */
+const programs: Record<string, Program> = {
+  ...programs61,
+  fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0 }) },
+  fault_around: {
+    ...programs61.fault_around!,
+    start: (a, env) => {
+      const l = faultArgs(a, env);
+      return mapPagesLocals612(env.vmas[l.vma as number]!, l.index as number);
+    },
+  },
+  truncate: { ...programs61.truncate!, description: 'ftruncate to size bytes, as ext4_setattr / xfs_setattr_size do it (args: file, size)' },
+  punch_hole: { proc: 'vfs_fallocate', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)', start: punchArgs },
+  readahead: { proc: 'page_cache_ra_order', description: 'readahead of one large folio (args: file, index, order)', start: readaheadArgs },
+  hugetlb_fault: { proc: 'hugetlb_fault', description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)', start: (a, env) => faultArgs(a, env) },
+  hugetlb_punch: { proc: 'hugetlbfs_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on hugetlbfs (args: file, offset, length in bytes, huge page aligned)', start: hugetlbPunchArgs },
+  migrate_hugetlb: { proc: 'unmap_and_move_huge_page', description: 'migrate the huge page cached at index (args: file, index)', start: migrateArgs },
+  secretmem_fault: {
+    proc: 'secretmem_fault', description: 'a read fault on a memfd_secret mapping (args: mm, address | index)',
+    start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, np: NONE }),
+  },
+};
+
+export interface Linux612Build {
+  name: string;
+  description: string;
+  fixes?: Partial<Linux612Fixes>;
+}
+
+/** linux-6.12 with the given fixes (default: all of 6.12.117's). */
+export function buildLinux612(b: Linux612Build): Flavor {
+  const fx: Linux612Fixes = { ...LINUX_612_FIXES, ...(b.fixes ?? {}) };
+  const fault = doReadFault612({ needsFallback: fx['74207de2ba10'] });
+  return {
+    name: b.name,
+    description: b.description,
+    version: '6.12',
+    procs: {
+      do_read_fault: fault,
+      secretmem_fault: { ...fault, fn: 'secretmem_fault', where: 'mm/secretmem.c', entry: 'sm_pte', steps: { ...fault.steps, ...secretmemSteps({ restoreBeforePut: fx['6f86d0534fdd'] }) } },
+      filemap_map_pages: filemapMapPages612({
+        cap: fx['f58df566524e'] ? 'before' : fx['74207de2ba10'] ? 'afterLookup' : 'afterPtl',
+        canMapLarge: fx['74207de2ba10'],
+      }),
+      unmap_mapping_pages: unmapProc612('unmap_mapping_pages'),
+      unmap_mapping_folio: unmapProc612('unmap_mapping_folio'),
+      truncate_setsize: truncateSetsize612,
+      truncate_inode_pages_range: truncateInodePagesRange612({ unmapOnSplitFailure: fx['fa04f5b60fda'] }),
+      find_lock_entries: findLockEntries612,
+      invalidate_inode_pages2_range: cite(invalidateInodePages2Range61, {
+        lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()', premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
+        lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()', mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
+        bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()', remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
+        release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
+      }),
+      mapping_try_invalidate: cite(invalidateMappingPages61, {
+        lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()', got: 'mm/truncate.c:510-520 mapping_try_invalidate()',
+        evict: 'mm/truncate.c:288-303 mapping_evict_folio()', remove: 'mm/vmscan.c:720-800 __remove_mapping()',
+        unlock: 'mm/truncate.c:522-528 mapping_try_invalidate()', release: 'mm/truncate.c:540-541 mapping_try_invalidate()',
+      }),
+      __iomap_dio_rw: cite(iomapDioWrite61, {
+        wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()', pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
+        precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
+        post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
+      }, {
+        pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
+        precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
+        post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
+        done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
+      }),
+      filemap_read: fx['730633f0b7f9'] ? cite(filemapRead61, {
+        get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()', create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
+        readio: 'mm/filemap.c:2361-2380 filemap_read_folio()', uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
+        update: 'mm/filemap.c:2421 filemap_update_page()', update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
+        copy: 'mm/filemap.c:2661-2700 filemap_read()',
+      }) : filemapReadNoInvalidateLock(),
+      vfs_fallocate: vfsFallocate612,
+      ext4_punch_hole: ext4PunchHole612,
+      xfs_free_file_space: xfsFreeFileSpace612,
+      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'] }),
+      hugetlb_fault: hugetlbFault612,
+      hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
+      unmap_and_move_huge_page: unmapAndMoveHugePage612,
+    },
+    programs,
+    initialState: initialPmds,
+  };
+}
+
+export const linux612: Flavor = buildLinux612({
+  name: 'linux-6.12',
+  description: 'Linux 6.12.117 (Debian 12): large folios mapped by PTE ranges or a PMD, fault-around by folio, truncate splits (or unmaps) a straddling folio, invalidate_lock, iomap O_DIRECT',
+});

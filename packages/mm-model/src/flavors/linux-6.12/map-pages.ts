@@ -1,0 +1,277 @@
+/**
+ * linux-6.12 fault-around, filemap_map_pages (mm/filemap.c:3634-3719) with folios:
+ * next_uptodate_folio (3494-3533) walks the xarray from the window's start, skipping locked
+ * folios, taking a speculative reference, skipping !uptodate ones, *trylocking* (skip on
+ * failure) and rechecking mapping, uptodate and i_size under the folio lock; the first folio
+ * may be mapped whole by a PMD (filemap_map_pmd, 3466-3492, which also installs the PTE
+ * table); then under the PTE lock every folio's pages inside the window get PTEs, a run of
+ * pte_none slots at a time (filemap_map_folio_range, 3539-3600: set_pte_range +
+ * folio_ref_add per run; filemap_map_order0_folio, 3602-3632, for order 0). The folio lock is
+ * held across its PTE installs.
+ *
+ * Two fixes moved and guarded the window's cap at EOF, and the builder takes them as options:
+ * - 743a2753a02e (v6.12-rc1) capped `end_pgoff` at file_end after the PTE lock (`cap: 'afterPtl'`,
+ *   6.12.0); 74207de2ba10 (Oct 2025) moved it before filemap_map_pmd and refused a PMD across
+ *   EOF (`cap: 'afterLookup'`, `canMapLarge: true`); f58df566524e (Mar 2026) moved it before the
+ *   first lookup (`cap: 'before'`, 6.12.117: 3649-3655). With the cap after the lookup, an i_size
+ *   that shrinks in between leaves end_pgoff below xas.xa_index and
+ *   `nr_pages = min(end, end_pgoff) - xas.xa_index + 1` (unsigned int, 3692-3693) wraps.
+ */
+import type { Access } from '@kreplay/core';
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { pteLoc, type VmaEnv } from '../../env.js';
+import { NONE, PAGE_SIZE, PMD_TABLE, folioNr } from '../../state.js';
+import { END } from '../../kernel/lib.js';
+import { VM_FAULT_NOPAGE, mapPagesLocals } from '../linux-6.1/fault.js';
+import { filemapMapPages61 } from '../linux-6.1/map-pages.js';
+import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange, setPteRange } from './folio.js';
+
+export interface MapPagesOptions {
+  /** Where end_pgoff is capped at file_end: before the first lookup, after it, or after the PTE lock. */
+  cap: 'before' | 'afterLookup' | 'afterPtl';
+  /** 74207de2ba10: `can_map_large = shmem_mapping(mapping) || file_end >= folio_next_index(folio)`. */
+  canMapLarge: boolean;
+}
+
+/** DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1 as pgoff_t: an empty file wraps to ULONG_MAX. */
+function fileEnd(c: Ctx): number {
+  const n = Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE);
+  return n === 0 ? END : n - 1;
+}
+
+/** xas_next_entry(xas, end_pgoff): the next cached index ≥ xi (a large folio is found at xi when xi falls inside it). */
+function nextEntry(c: Ctx): number {
+  const cache = c.map(c.num('file')).cache;
+  for (let ix = c.num('xi'); ix <= c.num('end') && ix < cache.length; ix++) if (cache[ix] !== NONE) return ix;
+  return NONE;
+}
+
+function vmaOf(c: Ctx) { return c.env.vmas[c.num('vma')]!; }
+function tableOf(c: Ctx): number { const v = vmaOf(c); return v.ptl[c.num('start') - v.pgoff]!; }
+
+/** Drop the folio we are looking at and move past it (`unlock:` / `skip:` folio_put). */
+function skip(c: Ctx, unlock: boolean): void {
+  const pfn = c.num('pfn');
+  if (unlock) c.unlockPage(pfn);
+  c.ref(pfn, -1);
+  c.set('pfn', NONE);
+  c.goto('next');
+}
+
+function folioLast(c: Ctx): number {
+  const p = c.page(c.num('pfn'));
+  return p.index + folioNr(p) - 1;
+}
+
+/**
+ * The PTE runs filemap_map_folio_range / filemap_map_order0_folio install for the folio at
+ * xa_index: VMA slots [i, i+count) in runs of pte_none. `nr` is computed as the kernel does
+ * (unsigned int); the walk stops at the VMA's last page (the kernel's runs on past it).
+ */
+function mapPlan(c: Ctx) {
+  return c.memo('mapplan', () => {
+    const vma = vmaOf(c);
+    const xa = c.num('idx');
+    const nr = (Math.min(folioLast(c), c.num('end')) - xa + 1) >>> 0;
+    const order0 = (c.page(c.num('pfn')).order ?? 0) === 0;
+    const runs: [number, number][] = [];
+    const reads: Access[] = [];
+    let cut = false;
+    let run: [number, number] | null = null;
+    const table = vma.ptl[xa - vma.pgoff];
+    for (let k = 0; k < (order0 ? 1 : nr); k++) {
+      const i = xa - vma.pgoff + k;
+      if (i >= vma.pages || vma.ptl[i] !== table) { cut = true; break; }
+      reads.push(r(pteLoc(c.env, vma, i)));
+      if (c.pte(vma.id, i) === NONE) {
+        if (run) run[1]++;
+        else { run = [i, 1]; runs.push(run); }
+      } else run = null;
+    }
+    return { nr, runs, reads, cut, order0 };
+  });
+}
+
+/** filemap_map_pages' entry locals for the fault-around window of (vma, index) (do_fault_around, mm/memory.c:5255-5285). */
+export function mapPagesLocals612(vma: VmaEnv, index: number) {
+  return { ...mapPagesLocals(vma, index), first: 1, fend: END, idx: NONE };
+}
+
+export function filemapMapPages612(o: MapPagesOptions): Proc {
+  const capStep = {
+    label: 'file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1; end_pgoff = min(end_pgoff, file_end)',
+    acc: (c: Ctx) => [r(`${c.M(c.num('file'))}.i_size`)],
+    run: (c: Ctx) => {
+      const fe = fileEnd(c);
+      c.set('fend', fe);
+      if (fe < c.num('end')) c.set('end', fe);
+      c.set('capped', 1);
+      c.goto(c.num('pfn') === NONE ? 'next' : o.cap === 'afterLookup' ? 'pmdmap' : 'map');
+    },
+  };
+  return {
+    fn: 'filemap_map_pages',
+    where: 'mm/filemap.c',
+    entry: 'begin',
+    steps: {
+      cap: { ...capStep, where: o.cap === 'before' ? 'mm/filemap.c:3649-3655 filemap_map_pages()' : 'mm/filemap.c filemap_map_pages() (end_pgoff cap of 743a2753a02e / 74207de2ba10)' },
+      next: nextStep,
+      ...otherSteps(o),
+      begin: o.cap === 'before' ? { ...capStep, where: 'mm/filemap.c:3649-3655 filemap_map_pages()' } : nextStep,
+    },
+  };
+}
+
+const nextStep: StepDef = {
+        label: (c) => (nextEntry(c) === NONE
+          ? (c.num('held') !== NONE ? 'no more folios: pte_unmap_unlock(vmf->pte, vmf->ptl); return ret' : 'next_uptodate_folio() == NULL: goto out')
+          : 'next_uptodate_folio: folio = xas_next_entry(xas, end_pgoff); if (folio_test_locked(folio)) continue; if (!folio_try_get(folio)) continue'),
+        where: 'mm/filemap.c:3494-3510 next_uptodate_folio()',
+        acc: (c) => {
+          const ix = nextEntry(c);
+          const a = [r(`${c.M(c.num('file'))}.tree`)];
+          if (ix === NONE) { if (c.num('held') !== NONE) a.push(release(c.env.ptls[c.num('held')]!.loc)); return a; }
+          const pfn = c.lookup(c.num('file'), ix);
+          a.push(r(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`));
+          return a;
+        },
+        run: (c) => {
+          const ix = nextEntry(c);
+          if (ix === NONE) {
+            if (c.num('held') !== NONE) c.setPtl(c.num('held'), NONE);
+            c.ret(c.num('ret'));
+            return;
+          }
+          const pfn = c.lookup(c.num('file'), ix);
+          const p = c.page(pfn);
+          c.set('xi', p.index + folioNr(p)); // the next xas_next_entry starts past this folio
+          if (p.locker !== NONE) { c.effect(`pfn${pfn} locked: skipped`); c.goto('next'); return; }
+          c.ref(pfn, 1);
+          c.set('pfn', pfn);
+          c.set('idx', ix);
+          c.goto('uptodate');
+        },
+      };
+
+function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
+  return {
+      uptodate: { ...filemapMapPages61.steps.uptodate!, where: 'mm/filemap.c:3514-3515 next_uptodate_folio()' },
+      trylock: { ...filemapMapPages61.steps.trylock!, where: 'mm/filemap.c:3516-3521 next_uptodate_folio()' },
+      isize: {
+        label: 'max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (xas->xa_index >= max_idx) goto unlock; return folio',
+        where: 'mm/filemap.c:3522-3525 next_uptodate_folio()',
+        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+          ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+        run: (c) => {
+          if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { skip(c, true); return; }
+          if (c.num('first')) { c.set('first', 0); c.goto(o.cap === 'afterLookup' ? 'cap' : 'pmdmap'); return; }
+          c.goto('map');
+        },
+      },
+      pmdmap: {
+        label: (c) => {
+          const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+          return `${o.canMapLarge ? 'can_map_large = shmem_mapping(mapping) || file_end >= folio_next_index(folio); ' : ''}`
+            + `${can ? 'filemap_map_pmd(): if (pmd_trans_huge(*vmf->pmd)) return true; if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio)) do_set_pmd(); if (pmd_none(*vmf->pmd) && vmf->prealloc_pte) pmd_install()' : 'PMD refused: the folio reaches past EOF'}`;
+        },
+        where: o.canMapLarge ? 'mm/filemap.c:3669-3675, 3466-3492 filemap_map_pmd()' : 'mm/filemap.c filemap_map_pmd()',
+        acc: (c) => {
+          const t = tableOf(c);
+          const pfn = c.num('pfn');
+          const a: Access[] = [w(pmdLoc(c.env, t)), w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`), release(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.mapping`), r(`${c.M(c.num('file'))}.tree`)];
+          const v = vmaOf(c);
+          const i0 = pmdRange(v, c.num('idx') - v.pgoff);
+          if (i0 !== NONE) for (let k = 0; k < HPAGE_PMD_NR; k++) a.push(w(pteLoc(c.env, v, i0 + k)));
+          return a;
+        },
+        run: (c) => {
+          const t = tableOf(c);
+          const pfn = c.num('pfn');
+          const v = vmaOf(c);
+          const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+          const pmd = c.pmd(t);
+          if (can && pmd !== NONE && pmd !== PMD_TABLE) { // "Huge page is mapped? No need to proceed."
+            c.set('ret', VM_FAULT_NOPAGE);
+            skip(c, true);
+            c.set('xi', END);
+            return;
+          }
+          const i0 = pmdRange(v, c.num('idx') - v.pgoff);
+          if (can && pmd === NONE && (c.page(pfn).order ?? 0) === HPAGE_PMD_ORDER && i0 !== NONE) {
+            // do_set_pmd(vmf, folio_file_page(folio, start)): the reference is consumed by the PMD
+            c.addRmap(v, c.num('fidx') - v.pgoff, pfn);
+            c.updPage(pfn, { entire: (c.page(pfn).entire ?? 0) + 1 });
+            for (let k = 0; k < HPAGE_PMD_NR; k++) c.setPte(v, i0 + k, pfn, true);
+            c.setPmd(t, pfn);
+            c.unlockPage(pfn);
+            c.set('pfn', NONE);
+            c.ret(VM_FAULT_NOPAGE);
+            return;
+          }
+          if (pmd === NONE) c.setPmd(t, PMD_TABLE); // pmd_install(mm, vmf->pmd, &vmf->prealloc_pte)
+          c.goto('ptl');
+        },
+      },
+      ptl: {
+        label: 'vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, addr, &vmf->ptl); if (!vmf->pte) { folio_unlock(folio); folio_put(folio); goto out; }',
+        where: 'mm/filemap.c:3677-3683 filemap_map_pages()',
+        acc: (c) => {
+          const t = tableOf(c);
+          return c.pmd(t) === PMD_TABLE ? [r(pmdLoc(c.env, t)), acquire(c.env.ptls[t]!.loc)]
+            : [r(pmdLoc(c.env, t)), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)];
+        },
+        block: (c) => {
+          const t = tableOf(c);
+          if (c.pmd(t) !== PMD_TABLE) return undefined;
+          const owner = c.ptlOwner(t);
+          return owner === NONE ? undefined : `${c.env.ptls[t]!.loc}, held by ${c.who(owner)}`;
+        },
+        run: (c) => {
+          const t = tableOf(c);
+          if (c.pmd(t) !== PMD_TABLE) {
+            c.effect('pte_offset_map_lock: no PTE table (the PMD is huge): goto out');
+            skip(c, true);
+            c.set('xi', END);
+            return;
+          }
+          c.setPtl(t, c.tid);
+          c.set('held', t);
+          c.goto(o.cap === 'afterPtl' ? 'cap' : 'map');
+        },
+      },
+      map: {
+        label: (c) => {
+          const p = mapPlan(c);
+          return `nr_pages = min(end, end_pgoff) - xas.xa_index + 1 (= ${p.nr}); ${p.order0 ? 'filemap_map_order0_folio' : 'filemap_map_folio_range'}(): `
+            + `per run of pte_none: set_pte_range(vmf, folio, page, count, addr); folio_ref_add(folio, count); folio_unlock(folio); folio_put(folio)`;
+        },
+        where: 'mm/filemap.c:3686-3705 filemap_map_pages(), 3539-3632 filemap_map_folio_range()',
+        acc: (c) => {
+          const p = mapPlan(c);
+          const pfn = c.num('pfn');
+          const v = vmaOf(c);
+          const a: Access[] = [...p.reads, w(`${c.P(pfn)}.refcount`), release(`lock:${c.P(pfn)}`)];
+          if (p.runs.length) a.push(w(`${c.P(pfn)}.mapcount`), r(`${c.P(pfn)}.mapping`), r(`${c.M(c.num('file'))}.tree`));
+          for (const [i, n] of p.runs) for (let k = 0; k < n; k++) a.push(w(pteLoc(c.env, v, i + k)));
+          return a;
+        },
+        run: (c) => {
+          const p = mapPlan(c);
+          const pfn = c.num('pfn');
+          const v = vmaOf(c);
+          const fi = c.num('fidx') - v.pgoff;
+          if (p.cut) c.effect(`nr_pages ${p.nr} runs past the VMA: the model stops at its last page, the kernel walks on`);
+          for (const [i, n] of p.runs) {
+            setPteRange(c, v, i, n, pfn);
+            c.ref(pfn, n);
+            if (fi >= i && fi < i + n) c.set('ret', VM_FAULT_NOPAGE);
+          }
+          c.unlockPage(pfn);
+          c.ref(pfn, -1);
+          c.set('pfn', NONE);
+          c.goto('next');
+        },
+      },
+  };
+}

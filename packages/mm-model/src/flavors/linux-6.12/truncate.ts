@@ -1,0 +1,382 @@
+/**
+ * linux-6.12 truncate with large folios, as ext4_setattr (fs/ext4/inode.c:5567-5656) and
+ * xfs_setattr_size (under XFS_MMAPLOCK_EXCL, the same invalidate_lock) do it:
+ * filemap_invalidate_lock; i_size_write; truncate_pagecache (mm/truncate.c:737-754):
+ * unmap_mapping_range, truncate_inode_pages_range (329-430), unmap_mapping_range again.
+ *
+ * truncate_inode_pages_range: pass 1 trylocks batches of folios lying wholly inside the
+ * range (find_lock_entries omits a large folio that begins before the start or ends past
+ * the end, mm/filemap.c:2106-2111) and removes them; then the folio holding `lstart` is
+ * locked (__filemap_get_folio(FGP_LOCK), 375-387) and truncate_inode_partial_folio
+ * (218-257) zeroes its tail and splits it: split_folio refuses (-EAGAIN) when the folio has
+ * references beyond the page cache's, the caller's and its mappings' (can_split_folio,
+ * mm/huge_memory.c:3392-3406), else unmaps it (unmap_folio, 3604), freezes its refcount
+ * (3621: fails if a lookup took a reference meanwhile) and splits it, dropping the pages at
+ * or past EOF from the page cache (3590, __split_huge_page). A split that failed:
+ * - fa04f5b60fda (`unmapOnSplitFailure`): unless shmem, try_to_unmap the folio so it is
+ *   refaulted with PTEs (try_folio_split_or_unmap, mm/truncate.c:182-205);
+ * - then a dirty folio is kept whole (return false: the caller moves `start` past it), a
+ *   clean one is removed whole (truncate_inode_folio).
+ * Pass 3 locks (sleeping) and removes whatever is left, until nothing is.
+ *
+ * The page cache's nr references on a large folio count as one in the model (docs/flavors.md),
+ * so can_split_folio's `folio_mapcount == refcount - nr - 1` reads `mapcount == refcount - 2`.
+ */
+import type { Ctx } from '../../ctx.js';
+import { extendFlavor } from '../../flavor.js';
+import { mappedBeyondEof } from '../../invariants.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { NONE, PAGE_SIZE, PG, folioNr } from '../../state.js';
+import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
+import { takeBatch } from '../../kernel/batch.js';
+import { callUnmap } from '../../kernel/unmap.js';
+import { truncateInodePagesRange61, truncateSetsize61 } from '../linux-6.1/truncate.js';
+import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.js';
+
+export interface TruncateOptions {
+  /** fa04f5b60fda: a large folio whose split failed is unmapped (unless shmem). */
+  unmapOnSplitFailure: boolean;
+}
+
+const asProc = (name: string, p: Proc, steps: Record<string, StepDef>): Proc =>
+  extendFlavor({ name: 'base', description: '', version: '6.12', procs: { [name]: p }, programs: {} },
+    { name: 'linux-6.12', description: '', steps: { [name]: steps } }).procs[name]!;
+
+/** truncate_setsize as ext4_setattr runs it; the truncate's return settles i_size (rule mapped-beyond-eof). */
+export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsize61, {
+  isize: {
+    ...truncateSetsize61.steps.isize!,
+    label: 'i_size_write(inode, newsize) (fs/ext4/inode.c:5631); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
+    where: 'mm/truncate.c:737-748 truncate_pagecache()',
+    run: (c) => {
+      c.updMap(c.num('file'), { eofSettled: false });
+      truncateSetsize61.steps.isize!.run(c);
+    },
+  },
+  pages: {
+    label: 'truncate_inode_pages(mapping, newsize)',
+    where: 'mm/truncate.c:749 truncate_pagecache()',
+    run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
+      ...truncateLocals(c.num('file'), c.num('size'), -1),
+    }, 'unmap2'),
+  },
+  done: {
+    ...truncateSetsize61.steps.done!,
+    label: 'ext4_setattr: filemap_invalidate_unlock(inode->i_mapping); return',
+    where: 'fs/ext4/inode.c:5667 ext4_setattr()',
+    acc: (c) => [...truncateSetsize61.steps.done!.acc!(c), w(`${c.M(c.num('file'))}.eof`), ...ptesReadAcc(c)],
+    run: (c) => {
+      const file = c.num('file');
+      c.updMap(file, { eofSettled: true });
+      c.judge(mappedBeyondEof(c.env, c.state, file));
+      truncateSetsize61.steps.done!.run(c);
+    },
+  },
+});
+
+/**
+ * truncate_inode_pages_range(mapping, lstart, lend)'s locals: `lend` inclusive, -1 for "to
+ * EOF"; `start`/`end` the whole pages (end exclusive, END for -1), mm/truncate.c:350-359.
+ */
+export function truncateLocals(file: number, lstart: number, lend: number) {
+  const start = Math.ceil(lstart / PAGE_SIZE);
+  const end = lend < 0 ? END : Math.floor((lend + 1) / PAGE_SIZE);
+  return { file, lstart, lend, start, end, index: start, batch: [], j: 0, pfn: NONE, phase: 1, same: 0, send: 0 };
+}
+
+/** What judging mapped-beyond-eof reads: the file's PTEs. */
+function ptesReadAcc(c: Ctx) {
+  const a = [];
+  for (const v of c.env.vmas) {
+    if (v.file !== c.num('file')) continue;
+    for (let i = 0; i < v.pages; i++) a.push(r(`pte:${c.env.mms[v.mm]!.name}:0x${(v.start + i * PAGE_SIZE).toString(16)}`));
+  }
+  return a;
+}
+
+/** find_lock_entries (mm/filemap.c:2092-2145), one folio per step, omitting straddling large folios. */
+export const findLockEntries612: Proc = {
+  fn: 'find_lock_entries',
+  where: 'mm/filemap.c',
+  entry: 'get',
+  steps: {
+    get: {
+      label: 'folio = find_get_entry(&xas, end, XA_PRESENT) [folio_try_get]; if (base < *start || base + nr - 1 > end) goto put',
+      where: 'mm/filemap.c:2099-2111 find_lock_entries()',
+      acc: (c) => {
+        const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
+        return [r(`${c.M(c.num('file'))}.tree`), ...pv.map((p) => w(`${c.P(p)}.refcount`))];
+      },
+      run: (c) => {
+        const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
+        if (pv.length === 0) { c.ret(c.list('batch')); return; }
+        const pfn = pv[0]!;
+        const p = c.page(pfn);
+        const straddles = p.index < c.num('xi') || p.index + folioNr(p) - 1 > c.num('end');
+        c.set('xi', p.index + folioNr(p));
+        if (straddles) {
+          c.effect(`pfn${pfn} (order ${p.order ?? 0}) straddles the range: omitted`);
+          c.goto('get');
+          return;
+        }
+        c.ref(pfn, 1);
+        c.set('pfn', pfn);
+        c.goto('trylock');
+      },
+    },
+    trylock: { ...findLockEntries61.steps.trylock!, where: 'mm/filemap.c:2112-2135 find_lock_entries()' },
+  },
+};
+
+/**
+ * The partial folio is done: folio_unlock(folio); folio_put(folio); then the folio at `lend`
+ * unless it was the same one (mm/truncate.c:385-398), then pass 3 from `start`.
+ */
+function partialDone(c: Ctx): void {
+  const pfn = c.num('pfn');
+  if (pfn !== NONE) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); }
+  if (c.num('phase') === 1 && !c.num('same')) { c.set('phase', 2); c.goto('pget'); return; }
+  c.set('index', c.num('start'));
+  c.goto('lookup2');
+}
+
+/** What partialDone writes: the folio's lock and our reference on it. */
+function doneAcc(c: Ctx) {
+  const pfn = c.num('pfn');
+  return pfn === NONE ? [] : [release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+}
+
+/** The index __filemap_get_folio looks up: lstart's page, then lend's ((pgoff_t)-1 for lend = -1). */
+function partialIndex(c: Ctx): number {
+  if (c.num('phase') === 1) return Math.floor(c.num('lstart') / PAGE_SIZE);
+  return c.num('lend') < 0 ? END : Math.floor(c.num('lend') / PAGE_SIZE);
+}
+
+/** find_get_entries(mapping, &index, end - 1, ...) of pass 3. */
+function pass3(c: Ctx): number[] {
+  return c.num('index') >= c.num('end') ? [] : gangLookup(c, c.num('file'), c.num('index'), c.num('end') - 1, PAGEVEC_SIZE_6_1);
+}
+
+function folioPos(c: Ctx) {
+  const p = c.page(c.num('pfn'));
+  const pos = p.index * PAGE_SIZE;
+  const size = folioNr(p) * PAGE_SIZE;
+  const lstart = c.num('lstart'); const lend = c.num('lend');
+  const offset = pos < lstart ? lstart - pos : 0;
+  const length = lend < 0 || pos + size <= lend ? size - offset : lend + 1 - pos - offset;
+  return { pos, size, offset, length };
+}
+
+export function truncateInodePagesRange612(o: TruncateOptions): Proc {
+  const lockLoc = (c: Ctx) => `lock:${c.P(c.num('pfn'))}`;
+  return asProc('truncate_inode_pages_range', truncateInodePagesRange61, {
+    lookup1: {
+      label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
+      where: 'mm/truncate.c:363 truncate_inode_pages_range()',
+      run: (c) => (c.num('index') < c.num('end') ? callFindLockEntries(c, c.num('index'), c.num('end') - 1, 'got1') : c.goto('pget')),
+    },
+    lookup2: {
+      label: 'index = start; while (index < end) { cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; } }',
+      where: 'mm/truncate.c:400-413 truncate_inode_pages_range()',
+      acc: (c) => lookupAcc(c, c.num('file'), pass3(c)),
+      run: (c) => {
+        const b = pass3(c);
+        if (b.length === 0) {
+          if (c.num('index') === c.num('start') || c.num('index') >= c.num('end')) { c.ret(0); return; }
+          c.set('index', c.num('start'));
+          c.goto('lookup2');
+          return;
+        }
+        takeBatch(c, b, 'lock2');
+        const last = c.page(b[b.length - 1]!);
+        c.set('index', last.index + folioNr(last));
+      },
+    },
+    got1: {
+      label: 'for (i = 0; i < folio_batch_count(&fbatch); i++) truncate_cleanup_folio(fbatch.folios[i])',
+      where: 'mm/truncate.c:364-368 truncate_inode_pages_range()',
+      run: (c) => {
+        const b = c.list('rv');
+        if (b.length === 0) { c.goto('pget'); return; }
+        c.set('batch', b); c.set('j', 0);
+        const last = c.page(b[b.length - 1]!);
+        c.set('index', last.index + folioNr(last));
+        c.set('pfn', b[0]!);
+        c.goto('cleanup');
+      },
+    },
+    unlockall: {
+      ...truncateInodePagesRange61.steps.unlockall!,
+      where: 'mm/truncate.c:369-372 truncate_inode_pages_range()',
+      run: (c) => {
+        for (const p of c.list('batch')) c.unlockPage(p);
+        putAll(c, c.list('batch'));
+        c.set('batch', []);
+        c.goto(c.num('index') < c.num('end') ? 'lookup1' : 'pget');
+      },
+    },
+    pget: {
+      label: (c) => (c.num('phase') === 1 ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
+        : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)'),
+      where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
+      acc: (c) => {
+        const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
+        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+      },
+      run: (c) => {
+        const ix = partialIndex(c);
+        const pfn = ix >= END ? NONE : c.lookup(c.num('file'), ix);
+        if (c.num('phase') === 1) {
+          const lend = c.num('lend');
+          // with lend = -1, (loff_t)-1 >> PAGE_SHIFT is -1 (never lstart's page), and -1 < folio_pos + folio_size
+          c.set('same', lend >= 0 && Math.floor(c.num('lstart') / PAGE_SIZE) === Math.floor(lend / PAGE_SIZE) ? 1 : 0);
+          if (pfn !== NONE) {
+            const p = c.page(pfn);
+            c.set('same', lend < (p.index + folioNr(p)) * PAGE_SIZE ? 1 : 0); // same_folio = lend < folio_pos(folio) + folio_size(folio) (lend -1: true)
+          }
+        }
+        if (pfn === NONE) { c.set('pfn', NONE); partialDone(c); return; }
+        c.ref(pfn, 1);
+        c.set('pfn', pfn);
+        c.goto('plock');
+      },
+    },
+    plock: {
+      label: 'folio_lock(folio); if (unlikely(folio->mapping != mapping)) { folio_unlock(folio); folio_put(folio); goto repeat; }',
+      where: 'mm/filemap.c:1940-1951 __filemap_get_folio()',
+      acc: (c) => [acquire(lockLoc(c)), r(`${c.P(c.num('pfn'))}.mapping`)],
+      block: (c) => c.pageLockHeld(c.num('pfn')),
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.lockPage(pfn);
+        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('pget'); return; }
+        c.goto('partial');
+      },
+    },
+    partial: {
+      label: (c) => {
+        const { length, size } = folioPos(c);
+        if (length === size) return 'truncate_inode_partial_folio(): if (length == folio_size(folio)) { truncate_inode_folio(folio->mapping, folio); return true; }';
+        return 'truncate_inode_partial_folio(): folio_zero_range(folio, offset, length); if (!folio_test_large(folio)) return true; try_folio_split_or_unmap(folio)';
+      },
+      where: 'mm/truncate.c:218-250 truncate_inode_partial_folio()',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.writeback`)],
+      run: (c) => {
+        const { length, size } = folioPos(c);
+        if (length === size) { c.goto('whole'); return; }
+        c.effect(`folio_zero_range(pfn${c.num('pfn')}, ${folioPos(c).offset}, ${length})`);
+        if (!c.page(c.num('pfn')).order) { partialDone(c); return; }
+        c.goto('split');
+      },
+    },
+    split: {
+      label: 'split_folio(): end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)',
+      where: 'mm/huge_memory.c:3588-3604 split_huge_page_to_list_to_order()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.refcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        const p = c.page(pfn);
+        c.set('send', Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE));
+        if (p.mapcount !== p.refcount - 2) {
+          c.effect(`can_split_folio: mapcount ${p.mapcount} != refcount ${p.refcount} - page cache - caller: -EAGAIN`);
+          c.goto('splitfail');
+          return;
+        }
+        // unmap_folio(): try_to_unmap(folio, TTU_SPLIT_HUGE_PMD | ...) — every PTE and PMD of the folio goes
+        callUnmap(c, 'unmap_mapping_folio', c.num('file'), p.index, p.index, false, 'freeze');
+      },
+    },
+    freeze: {
+      label: 'xas_lock(&xas); if (folio_ref_freeze(folio, 1 + extra_pins)) { xas_split(); __split_huge_page(page, list, end, new_order, mapping) /* pages at or past end leave the page cache */ } else { remap_page(); ret = -EAGAIN; }',
+      where: 'mm/huge_memory.c:3607-3660 split_huge_page_to_list_to_order()',
+      acc: (c) => {
+        const p = c.page(c.num('pfn'));
+        const P = c.P(c.num('pfn'));
+        return [w(`${P}.refcount`), w(`${P}.mapcount`), r(`${P}.flags.uptodate`), r(`${P}.flags.dirty`), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc'),
+          ...(p.refcount === 2 ? [w(`${P}.mapping`), ...doneAcc(c)] : [])];
+      },
+      run: (c) => {
+        const pfn = c.num('pfn');
+        const file = c.num('file');
+        const p = c.page(pfn);
+        if (p.refcount !== 2 || p.mapcount !== 0) {
+          c.effect(`folio_ref_freeze(folio, 1 + extra_pins) failed (count ${p.refcount}): -EAGAIN`);
+          c.goto('splitfail');
+          return;
+        }
+        const nr = folioNr(p);
+        const end = c.num('send');
+        c.updPage(pfn, { order: undefined, pmap: undefined, entire: undefined });
+        const cache = c.map(file).cache.slice();
+        const dropped: number[] = [];
+        for (let k = 1; k < nr; k++) {
+          const t = c.allocPage(); // the tail page as its own folio, holding the page cache's reference
+          c.updPage(t, { mapping: file, index: p.index + k, flags: p.flags & ~PG.locked });
+          cache[p.index + k] = t;
+          if (p.index + k >= end) dropped.push(t);
+        }
+        c.updMap(file, { cache });
+        c.effect(`split pfn${pfn} into ${nr} order-0 folios`);
+        for (const t of dropped) { c.removeFromCache(t); c.ref(t, -1); } // __split_huge_page: tail->index >= end → __filemap_remove_folio; folio_put
+        partialDone(c);
+      },
+    },
+    splitfail: o.unmapOnSplitFailure ? {
+      label: 'try_folio_split_or_unmap(): if (ret && !shmem_mapping(folio->mapping)) { try_to_unmap(folio, TTU_SYNC | TTU_SPLIT_HUGE_PMD | TTU_IGNORE_MLOCK); WARN_ON(folio_mapped(folio)); }',
+      where: 'mm/truncate.c:182-205 try_folio_split_or_unmap()',
+      run: (c) => {
+        if (c.env.files[c.num('file')]!.fs === 'tmpfs') { c.goto('dirty'); return; }
+        const p = c.page(c.num('pfn'));
+        callUnmap(c, 'unmap_mapping_folio', c.num('file'), p.index, p.index, false, 'dirty');
+      },
+    } : {
+      label: 'if (split_folio(folio) == 0) return true /* failed: before fa04f5b60fda the folio stays mapped */',
+      where: 'mm/truncate.c truncate_inode_partial_folio() (before fa04f5b60fda)',
+      run: (c) => c.goto('dirty'),
+    },
+    dirty: {
+      label: 'if (folio_test_dirty(folio)) return false; truncate_inode_folio(folio->mapping, folio); return true',
+      where: 'mm/truncate.c:252-256 truncate_inode_partial_folio()',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.dirty`), ...doneAcc(c)],
+      run: (c) => {
+        if (c.testFlag(c.num('pfn'), 'dirty')) {
+          const p = c.page(c.num('pfn'));
+          if (c.num('phase') === 1) {
+            c.effect('split failed on a dirty folio: kept whole; start = folio_next_index(folio)');
+            c.set('start', p.index + folioNr(p));
+            if (c.num('same')) c.set('end', p.index);
+          } else {
+            c.effect('split failed on a dirty folio: kept whole; end = folio->index');
+            c.set('end', p.index);
+          }
+          partialDone(c);
+          return;
+        }
+        c.goto('whole');
+      },
+    },
+    whole: {
+      label: 'truncate_inode_folio(): if (folio->mapping != mapping) return -EIO; truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
+      where: 'mm/truncate.c:155-180 truncate_inode_folio()',
+      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.mapcount`)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (c.page(pfn).mapping !== c.num('file')) { partialDone(c); return; }
+        if (c.mapped(pfn)) callUnmap(c, 'unmap_mapping_folio', c.num('file'), c.page(pfn).index, c.page(pfn).index, false, 'wremove');
+        else c.goto('wremove');
+      },
+    },
+    wremove: {
+      label: 'folio_invalidate(); folio_cancel_dirty(folio); filemap_remove_folio(folio)',
+      where: 'mm/truncate.c:162-179 truncate_inode_folio()',
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.dirty`), w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), ...doneAcc(c)],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+        c.removeFromCache(pfn);
+        c.ref(pfn, -1);
+        partialDone(c);
+      },
+    },
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * linux-6.12 unmap_mapping_pages / unmap_mapping_folio (mm/memory.c:3788-3857): i_mmap_lock_read,
+ * then for every VMA of the file over the range zap_page_range_single → zap_pmd_range: a huge
+ * PMD (pmd_trans_huge) is removed whole — zap_huge_pmd, or __split_huge_pmd when the range
+ * covers only part of it, which for a file folio clears the PMD too (mm/huge_memory.c
+ * __split_huge_pmd_locked: "!vma_is_anonymous(vma)": pmdp_huge_clear_flush,
+ * folio_remove_rmap_pmd, folio_put) — under the PMD lock, one step; otherwise zap_pte_range
+ * under the page table's ptl: ptep_get_and_clear, then folio_remove_rmap_ptes (its own step:
+ * the mapcount is read locklessly). unmap_mapping_folio covers the folio's index range; its
+ * details.single_folio only steers PMD splitting (mm/memory.c:1722), and should_zap_folio()
+ * (1439) zaps every file folio's PTE in the range.
+ */
+import type { Access } from '@kreplay/core';
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc } from '../../program.js';
+import { pteLoc, vmaAddress, type VmaEnv } from '../../env.js';
+import { NONE, PMD_TABLE, folioNr, hex } from '../../state.js';
+import { HPAGE_PMD_NR, pmdLoc, removeRmapPte } from './folio.js';
+
+interface Slot { v: number; i: number }
+
+interface Plan {
+  take?: number;
+  drop?: number;
+  reads: Access[];
+  clear?: { slot: Slot; pfn: number };
+  /** A huge PMD to zap whole: its page table id and the VMA slot where its range starts. */
+  huge?: { ptl: number; vma: VmaEnv; i0: number; pfn: number };
+  cursor: Slot;
+  done: boolean;
+}
+
+function nextSlot(c: Ctx, from: Slot): Slot | null {
+  const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
+  for (let v = from.v; v < c.env.vmas.length; v++) {
+    const vma = c.env.vmas[v]!;
+    if (vma.file !== file) continue;
+    const lo = Math.max(v === from.v ? from.i : 0, first - vma.pgoff, 0);
+    const hi = Math.min(vma.pages - 1, last - vma.pgoff);
+    if (lo <= hi) return { v, i: lo };
+  }
+  return null;
+}
+
+function plan(c: Ctx): Plan {
+  return c.memo('zap612', () => {
+    const held = c.num('held');
+    const reads: Access[] = [];
+    const slot = nextSlot(c, { v: c.num('v'), i: c.num('i') });
+    if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
+    const vma = c.env.vmas[slot.v]!;
+    const table = vma.ptl[slot.i]!;
+    if (held !== NONE && held !== table) return { drop: held, reads, cursor: slot, done: false };
+    reads.push(r(pmdLoc(c.env, table)));
+    const pmd = c.pmd(table);
+    if (pmd !== NONE && pmd !== PMD_TABLE) {
+      // zap_pmd_range: pmd_trans_huge → zap_huge_pmd / __split_huge_pmd (the whole PMD goes either way)
+      let i0 = slot.i;
+      while (i0 > 0 && vma.ptl[i0 - 1] === table) i0--;
+      let end = i0;
+      while (end < vma.pages && vma.ptl[end] === table) end++;
+      return { reads, huge: { ptl: table, vma, i0, pfn: pmd }, cursor: { v: slot.v, i: end }, done: false };
+    }
+    const out: Plan = { reads, cursor: slot, done: false };
+    if (held === NONE) out.take = table;
+    const hi = Math.min(vma.pages - 1, c.num('last') - vma.pgoff);
+    let i = slot.i;
+    for (; i <= hi && vma.ptl[i] === table; i++) {
+      reads.push(r(pteLoc(c.env, vma, i)));
+      const pfn = c.pte(vma.id, i);
+      if (pfn === NONE) continue;
+      out.clear = { slot: { v: slot.v, i }, pfn };
+      out.cursor = { v: slot.v, i: i + 1 };
+      return out;
+    }
+    out.drop = table;
+    out.cursor = { v: slot.v, i };
+    return out;
+  });
+}
+
+export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'): Proc {
+  const immapLoc = (c: Ctx) => `${c.M(c.num('file'))}.i_mmap_lock`;
+  return {
+    fn,
+    where: 'mm/memory.c',
+    entry: 'lock',
+    steps: {
+      lock: {
+        label: fn === 'unmap_mapping_folio'
+          ? 'unmap_mapping_folio(): first_index = folio->index; last_index = folio_next_index(folio) - 1; i_mmap_lock_read(mapping)'
+          : 'unmap_mapping_pages(): i_mmap_lock_read(mapping); unmap_mapping_range_tree()',
+        where: fn === 'unmap_mapping_folio' ? 'mm/memory.c:3788-3809 unmap_mapping_folio()' : 'mm/memory.c:3823-3839 unmap_mapping_pages()',
+        acc: (c) => [acquire(immapLoc(c)), ...(fn === 'unmap_mapping_folio' ? [r(`${c.M(c.num('file'))}.tree`)] : [])],
+        block: (c) => c.lockBusy(c.map(c.num('file')).immap, immapLoc(c), true),
+        run: (c) => {
+          const file = c.num('file');
+          c.updMap(file, { immap: c.takeLock(c.map(file).immap, true) });
+          if (fn === 'unmap_mapping_folio') {
+            const pfn = c.lookup(file, c.num('first'));
+            if (pfn !== NONE) {
+              c.set('first', c.page(pfn).index);
+              c.set('last', c.page(pfn).index + folioNr(c.page(pfn)) - 1);
+            }
+          }
+          c.op({ kind: 'unmap_range', fn, file: c.fileRef(file), start: c.num('first'), end: c.num('last') });
+          c.goto('zap');
+        },
+      },
+      zap: {
+        label: (c) => {
+          const p = plan(c);
+          if (p.huge) return 'zap_pmd_range: pmd_trans_huge(*pmd) → zap_huge_pmd(): pmd_lock(); pmdp_huge_get_and_clear_full(); folio_remove_rmap_pmd(folio, page, vma); spin_unlock(); tlb_remove_page_size()';
+          if (p.clear) return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear_full(${hex(vmaAddress(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i))})`;
+          if (p.done) return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}i_mmap_unlock_read(mapping)`;
+          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
+        },
+        where: 'mm/memory.c:1582,1703 zap_pte_range() / zap_pmd_range()',
+        acc: (c) => {
+          const p = plan(c);
+          const a: Access[] = [...p.reads];
+          if (p.take !== undefined) a.push(acquire(c.env.ptls[p.take]!.loc));
+          if (p.huge) {
+            a.push(w(pmdLoc(c.env, p.huge.ptl)), w(`${c.P(p.huge.pfn)}.mapcount`), w(`${c.P(p.huge.pfn)}.refcount`));
+            for (let k = 0; k < HPAGE_PMD_NR; k++) a.push(w(pteLoc(c.env, p.huge.vma, p.huge.i0 + k)));
+          }
+          if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
+          if (p.drop !== undefined) a.push(release(c.env.ptls[p.drop]!.loc));
+          if (p.done) a.push(release(immapLoc(c)));
+          return a;
+        },
+        block: (c) => {
+          const p = plan(c);
+          if (p.take === undefined) return undefined;
+          const owner = c.ptlOwner(p.take);
+          return owner === NONE ? undefined : `${c.env.ptls[p.take]!.loc}, held by ${c.who(owner)}`;
+        },
+        run: (c) => {
+          const p = plan(c);
+          if (p.take !== undefined) c.setPtl(p.take, c.tid);
+          if (p.huge) {
+            const { vma, i0, pfn, ptl } = p.huge;
+            for (let k = 0; k < HPAGE_PMD_NR; k++) c.setPte(vma, i0 + k, NONE, true);
+            c.setPmd(ptl, NONE);
+            const pg = c.page(pfn);
+            c.updPage(pfn, { mapcount: pg.mapcount - 1, entire: (pg.entire ?? 1) - 1 });
+            c.op({ kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i0, address: BigInt(vmaAddress(vma, i0)), mapcount: pg.mapcount - 1 });
+            c.ref(pfn, -1);
+          }
+          if (p.clear) {
+            c.setPte(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i, NONE);
+            c.set('pfn', p.clear.pfn);
+          }
+          if (p.drop !== undefined) c.setPtl(p.drop, NONE);
+          c.set('held', p.drop !== undefined ? NONE : (p.take ?? c.num('held')));
+          c.set('v', p.cursor.v);
+          c.set('i', p.cursor.i);
+          if (p.done) {
+            const file = c.num('file');
+            c.updMap(file, { immap: c.dropLock(c.map(file).immap, true) });
+            c.ret(0);
+          } else c.goto(p.clear ? 'rmap' : 'zap');
+        },
+      },
+      rmap: {
+        label: 'zap_present_folio_ptes(): folio_remove_rmap_ptes(folio, page, nr, vma); tlb_remove_page()',
+        where: 'mm/rmap.c:1613 folio_remove_rmap_ptes()',
+        acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          const v = c.env.vmas[c.num('v')]!;
+          const i = c.num('i') - 1;
+          const mc = removeRmapPte(c, pfn, v.pgoff + i);
+          c.op({ kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(v.file), index: v.pgoff + i, address: BigInt(vmaAddress(v, i)), mapcount: mc });
+          c.ref(pfn, -1);
+          if (mc < 0) { c.bug(`__folio_remove_rmap: mapcount of pfn ${hex(pfn)} went below 0`, { pfn }); return; }
+          c.goto('zap');
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * `kreplay ci merge`: the output folders of a config's shards (`kreplay ci --shard i/n`,
+ * one per CI job) gathered into the folder one unsharded `kreplay ci` would have written —
+ * every group's reports and captures copied, the summaries written again from the merged
+ * result. Shards of another config, a group in two folders and a group no folder has are
+ * input errors: a merge never reports on less than the whole run.
+ */
+import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { InputError, parseDocumentWith } from '@kreplay/core';
+import type { LoadedCiConfig } from './ci-config.js';
+import { configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
+
+const SummarySchema = z.object({
+  output: z.string(),
+  base: z.string(),
+  patched: z.string(),
+  config: z.string(),
+  planned: z.array(z.string()),
+  shard: z.string().optional(),
+  groups: z.array(z.object({
+    name: z.string(),
+    regression: z.boolean(),
+    reasons: z.array(z.string()),
+    findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
+    files: z.array(z.string()),
+  }).strict()),
+  regression: z.boolean(),
+}).strict();
+
+async function readSummary(dir: string): Promise<CiResult> {
+  const file = path.join(dir, 'summary.json');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new InputError(`${dir} is not the output of kreplay ci: it has no summary.json`, { hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)' });
+  });
+  return parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/**
+ * A group's diff.kcidb.json names its files by URL; without a configured artifactsUrl that
+ * is the file: URL of the shard's output folder, which becomes the merged folder's.
+ */
+async function rebaseKcidb(groupDir: string, files: readonly string[], from: string, to: string): Promise<void> {
+  if (from === to) return;
+  const rebase = (u: unknown) => (typeof u === 'string' && u.startsWith(from) ? `${to}${u.slice(from.length)}` : u);
+  for (const f of files.filter((x) => x.endsWith('.kcidb.json'))) {
+    const file = path.join(groupDir, path.basename(f));
+    const doc = JSON.parse(await readFile(file, 'utf8')) as { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
+    for (const t of doc.tests ?? []) {
+      if (t.log_url !== undefined) t.log_url = rebase(t.log_url);
+      for (const o of t.output_files ?? []) o.url = rebase(o.url);
+    }
+    await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+  }
+}
+
+export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): Promise<CiResult> {
+  if (dirs.length === 0) throw new InputError('nothing to merge', { hint: 'kreplay ci merge --config CONFIG DIR... (the output folders of the shard jobs)' });
+  const cfg = loaded.config;
+  const identity = configIdentity(cfg);
+  const out = path.resolve(cfg.output);
+  const shards = await Promise.all(dirs.map(async (dir) => ({ dir, summary: await readSummary(dir) })));
+  const found = new Map<string, { dir: string; wrote: string; group: CiGroupResult }>();
+  for (const { dir, summary } of shards) {
+    if (summary.config !== identity) {
+      throw new InputError(`${dir} holds a run of another config than ${loaded.file} (config ${summary.config}, this one ${identity})`, {
+        hint: 'merge the shards of one config with that config; the config hash covers everything but "output"',
+      });
+    }
+    for (const group of summary.groups) {
+      const seen = found.get(group.name);
+      if (seen) throw new InputError(`workload ${group.name} is in both ${seen.dir} and ${dir}`, { hint: 'give each shard\'s folder once; shards of one plan never share a workload' });
+      found.set(group.name, { dir, wrote: summary.output, group });
+    }
+  }
+  const planned = shards[0]?.summary.planned ?? [];
+  const missing = planned.filter((g) => !found.has(g));
+  if (missing.length > 0) {
+    throw new InputError(`the shards given hold ${found.size} of ${planned.length} workloads; missing: ${missing.join(', ')}`, {
+      hint: 'pass the output folder of every shard job (kreplay ci plan lists them); a failed job has to run again',
+    });
+  }
+  const groups: CiGroupResult[] = [];
+  await mkdir(out, { recursive: true });
+  for (const name of planned) {
+    const { dir, wrote, group } = found.get(name)!;
+    const from = path.resolve(dir);
+    if (from !== out) {
+      await cp(path.join(from, name), path.join(out, name), { recursive: true });
+      await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
+      for (const side of ['base', 'patched']) {
+        const captures = path.join(from, 'captures', side, name);
+        if (await exists(captures)) await cp(captures, path.join(out, 'captures', side, name), { recursive: true });
+      }
+    }
+    groups.push(group);
+  }
+  const first = shards[0]!.summary;
+  const result: CiResult = {
+    output: out, base: first.base, patched: first.patched, config: identity, planned,
+    groups, regression: groups.some((g) => g.regression),
+  };
+  await writeSummary(result, cfg);
+  return result;
+}

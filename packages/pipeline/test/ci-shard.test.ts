@@ -1,0 +1,121 @@
+/**
+ * A ci run split over jobs: `ci plan` lists the jobs, each runs `--shard i/n`, and `ci
+ * merge` gathers them into exactly what one unsharded run writes (every file, byte for
+ * byte, with the same output folder).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseShard } from '@kreplay/core';
+import { loadCiConfig, type LoadedCiConfig } from '../src/ci-config.js';
+import { runCi } from '../src/ci.js';
+import { mergeCi } from '../src/ci-merge.js';
+import { planCi, planGithub, planGitlab } from '../src/ci-plan.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+/** Every file under dir (relative path → content). */
+function tree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('ci --shard, ci merge and ci plan', () => {
+  let dir: string;
+  let config: string;
+  const WORKLOADS = ['odirect-race', 'read-invalidate', 'truncate-racer'];
+  const load = async (output: string): Promise<LoadedCiConfig> => {
+    const loaded = await loadCiConfig(config);
+    loaded.config.output = path.join(dir, output);
+    return loaded;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ci-shard-'));
+    // Three workloads on each side: the fixture runs, each meta.json naming its workload,
+    // so the groups are the workloads as a real capture names them.
+    const runs: Record<string, { base: string[]; patched: string[] }> = {
+      'odirect-race': { base: ['clean-1'], patched: ['race'] },
+      'read-invalidate': { base: ['clean-1', 'clean-2'], patched: ['clean-2'] },
+      'truncate-racer': { base: ['race-2'], patched: ['race', 'race-2'] },
+    };
+    for (const w of WORKLOADS) {
+      for (const side of ['base', 'patched'] as const) {
+        runs[w]![side].forEach((fx, i) => {
+          const to = path.join(dir, 'traces', side, w, `run-${i + 1}`);
+          mkdirSync(to, { recursive: true });
+          cpSync(path.join(root, 'fixtures/diff', fx, 'trace.txt'), path.join(to, 'trace.txt'));
+          const meta = JSON.parse(readFileSync(path.join(root, 'fixtures/diff', fx, 'meta.json'), 'utf8'));
+          writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }, null, 2));
+        });
+      }
+    }
+    config = path.join(dir, 'kreplay.config.json');
+    writeFileSync(config, JSON.stringify({
+      base: { name: 'debian-6.1', traces: ['traces/base'] },
+      patched: { name: '6.1+fix', traces: ['traces/patched'] },
+      thresholds: { maxRegression: { 'workload.mismatches': 0 } },
+      output: 'out',
+      formats: ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'],
+    }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('merging the shards gives the unsharded run\'s output folder, byte for byte', async () => {
+    const whole = await runCi(await load('out'));
+    expect(whole.groups.map((g) => g.name)).toEqual(WORKLOADS);
+    renameSync(path.join(dir, 'out'), path.join(dir, 'out.unsharded'));
+    // Two jobs for three workloads: shard 1/2 runs the 1st and 3rd, 2/2 the 2nd.
+    const s1 = await runCi(await load('shard-1'), { shard: parseShard('1/2') });
+    const s2 = await runCi(await load('shard-2'), { shard: parseShard('2/2') });
+    expect([s1.groups.map((g) => g.name), s2.groups.map((g) => g.name)]).toEqual([['odirect-race', 'truncate-racer'], ['read-invalidate']]);
+    expect(s1.shard).toBe('1/2');
+    const merged = await mergeCi([path.join(dir, 'shard-2'), path.join(dir, 'shard-1')], await load('out'));
+    expect(merged).toEqual(whole);
+    const want = tree(path.join(dir, 'out.unsharded'));
+    const got = tree(path.join(dir, 'out'));
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    expect(want.size).toBeGreaterThan(30);
+    for (const [file, content] of want) expect({ file, same: got.get(file)!.equals(content) }).toEqual({ file, same: true });
+  }, 120_000);
+
+  it('refuses a merge that would report on less than the whole run, or on two configs', async () => {
+    await expect(mergeCi([path.join(dir, 'shard-1')], await load('partial'))).rejects.toThrow(/hold 2 of 3 workloads; missing: read-invalidate/);
+    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], await load('twice'))).rejects.toThrow(/odirect-race is in both/);
+    const other = await load('other');
+    other.config.thresholds.failOn = 'warning';
+    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], other)).rejects.toThrow(/another config/);
+    await expect(mergeCi([path.join(dir, 'traces')], await load('not-ci'))).rejects.toThrow(/no summary\.json/);
+  });
+
+  it('plans one job per workload group, each a --shard of its config, and packs groups when the matrix limit is smaller', async () => {
+    const entry = { file: 'kreplay.config.json', loaded: await load('out') };
+    const plan = await planCi([entry], 256);
+    expect(plan.jobs.map((j) => [j.shard, j.groups])).toEqual([['1/3', ['odirect-race']], ['2/3', ['read-invalidate']], ['3/3', ['truncate-racer']]]);
+    expect(JSON.parse(planGithub(plan)).include[0]).toEqual({ job: 1, config: 'kreplay.config.json', shard: '1/3', workloads: 'odirect-race' });
+    expect(planGitlab(plan)).toContain('        KREPLAY_SHARD: ["1/3", "2/3", "3/3"]');
+
+    const packed = await planCi([entry], 2);
+    expect(packed.packed).toBe(true);
+    expect(packed.jobs.map((j) => [j.shard, j.groups])).toEqual([['1/2', ['odirect-race', 'truncate-racer']], ['2/2', ['read-invalidate']]]);
+
+    // Two configs, the limit between their group counts: each gets shards in proportion, every group in exactly one job.
+    const second = { file: 'copy.json', loaded: { ...(await load('out')), file: path.join(dir, 'copy.json') } };
+    const four = await planCi([entry, second], 4);
+    expect(four.jobs).toHaveLength(4);
+    for (const c of ['kreplay.config.json', 'copy.json']) {
+      expect(four.jobs.filter((j) => j.config === c).flatMap((j) => j.groups).sort()).toEqual(WORKLOADS);
+    }
+    await expect(planCi([entry, second], 1)).rejects.toThrow(/2 configs need at least 2 jobs; one matrix holds at most 1/);
+    await expect(planCi([entry, entry], 10)).rejects.toThrow(/given twice/);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * Each result kreplay produces as the kernel-CI test tree (tests.ts): a replay, a diff, an
+ * explorer run and a `kreplay ci` run. Pure functions of the result; nothing is recomputed.
+ */
+import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
+import type { DiffResult, FindingEntry } from '@kreplay/diff';
+import type { ReplayResult } from '@kreplay/replay';
+import { REPLAY_RULES } from '../junit.js';
+import { findingTask, plural, seconds } from '../util.js';
+import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
+
+/** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
+function findingLines(f: Finding, prefix = ''): string[] {
+  const page = f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : '';
+  return [
+    `${prefix}${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${page}: ${f.message}`,
+    ...lines(f.explanation).map((l) => `  ${l}`),
+    ...f.events.map((e) => `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`),
+  ];
+}
+
+/** The rules a result's findings name, the replay rules first (each a subtest even without findings). */
+function rulesOf(found: Iterable<RuleId>): RuleId[] {
+  const extra = [...new Set(found)].filter((r) => !REPLAY_RULES.includes(r)).sort();
+  return [...REPLAY_RULES, ...extra];
+}
+
+export interface ReplayTestOptions {
+  failOn?: FailOn;
+}
+
+/**
+ * A replay: one test for the traced kernel × the workload (or explorer scenario), one
+ * subtest per replay rule — not ok when a finding of that rule reaches --fail-on.
+ * A trace in which nothing was replayed as a page-cache operation is never a pass: it is
+ * MISS (KTAP: SKIP) without subtests, because no rule was exercised.
+ */
+export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): TestRun {
+  const failOn = opts.failOn ?? 'error';
+  const kernel = r.trace.release ?? r.trace.kernel;
+  const scenario = typeof r.trace.header['scenario'] === 'string' ? r.trace.header['scenario'] : undefined;
+  const workload = metaWorkloadName(r.meta) ?? scenario ?? 'trace';
+  const s = r.stats;
+  const diagnostics = [
+    `trace ${r.trace.source}: ${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.gaps, 'gap')}${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`,
+    `adapter ${r.trace.kernel} (${r.trace.kernelReason})`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ];
+  const files = r.trace.source === '-' ? [] : [r.trace.source];
+  const top: TestNode = { name: testName(kernel, workload), diagnostics, files };
+  if (s.ops === 0) {
+    top.status = 'MISS';
+    top.reason = `nothing replayed: ${plural(s.events, 'event')}, none a page-cache operation the adapter knows`;
+  } else {
+    top.children = rulesOf(r.findings.map((f) => f.rule)).map((rule) => {
+      const mine = r.findings.filter((f) => f.rule === rule);
+      return {
+        name: rule,
+        status: mine.some((f) => reachesFailOn(f.severity, failOn)) ? 'FAIL' : 'PASS',
+        diagnostics: mine.flatMap((f) => findingLines(f)),
+      } satisfies TestNode;
+    });
+  }
+  return {
+    tool: 'kreplay replay', key: `replay\0${r.trace.source}`,
+    header: [`kreplay replay ${r.trace.source}: fail on ${failOn}`],
+    builds: [{ key: `traced\0${kernel}`, label: kernel, role: 'traced' }],
+    tests: [{ ...top, build: 0 }],
+  };
+}
+
+function entryLines(state: string, e: FindingEntry): string[] {
+  return [
+    `${state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
+    ...findingLines(e.example, '  ').map((l) => `  ${l}`),
+  ];
+}
+
+/** A metric value as a reader wants it: at most 3 decimals. */
+const num = (n: number | null): string => (n === null ? 'n/a' : String(Number(n.toFixed(3))));
+
+export interface DiffTestOptions {
+  /** The workload (or group) the diff is about; default `diff`. */
+  workload?: string;
+  /** Files the test's output is in, the first its log (default: the patched side's runs). */
+  files?: readonly string[];
+}
+
+/**
+ * A diff: one test on the patched kernel for the workload, one subtest per rule (not ok
+ * when a finding of it is new in patched and reaches --fail-on) and one per threshold (not
+ * ok when exceeded). New, fixed and unchanged findings are the rules' diagnostics.
+ */
+export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
+  const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged];
+  const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
+    const is = (e: FindingEntry) => e.rule === rule;
+    const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    return {
+      name: rule,
+      status: failing.length > 0 ? 'FAIL' : 'PASS',
+      diagnostics: [
+        ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
+        ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
+        ...d.findings.unchanged.filter(is).flatMap((e) => entryLines('unchanged', e)),
+      ],
+    };
+  });
+  for (const t of d.thresholds) {
+    children.push({
+      name: `threshold-${segment(t.metric)}`,
+      status: t.exceeded ? 'FAIL' : 'PASS',
+      diagnostics: [`${t.metric}: ${num(t.base)} -> ${num(t.patched)}${t.changePct !== null ? ` (${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%)` : ''}, at most +${t.maxPct}%; ${t.note}`],
+    });
+  }
+  const workload = opts.workload ?? 'diff';
+  const side = (s: DiffResult['base']) => `${s.label}: ${plural(s.runs.length, 'run')}, ${plural(s.events, 'event')}, ${s.ops} operations, ${plural(s.gaps, 'gap')}`;
+  const top: TestNode = {
+    name: testName(workload),
+    diagnostics: [`base ${side(d.base)}`, `patched ${side(d.patched)}`, ...d.reasons.map((r) => `regression: ${r}`), ...d.warnings.map((w) => `warning: ${w}`)],
+    children,
+    files: [...(opts.files ?? d.patched.runs)],
+  };
+  return {
+    tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
+    header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${d.regression ? 'REGRESSION' : 'no regression'} (fail on ${d.failOn})`],
+    builds: [
+      { key: `base\0${d.base.label}`, label: d.base.label, role: 'base' },
+      { key: `patched\0${d.patched.label}`, label: d.patched.label, role: 'patched' },
+    ],
+    tests: [{ ...top, build: 1 }],
+  };
+}
+
+/** What the kernel-CI formats read of an explorer run (`exploreJson`'s output has it). */
+export interface ExploreSummary {
+  verdict: 'violation' | 'clean' | 'incomplete';
+  scenario: string;
+  flavor: string;
+  strategy: string;
+  incomplete: readonly string[];
+  violations: ReadonlyArray<{ rule: RuleId; message: string; schedule: readonly number[]; cycle?: readonly number[] }>;
+  threads: ReadonlyArray<{ id: number; name: string; program: string }>;
+  stats: { executions: number; states: number; distinctStates: number };
+}
+
+/**
+ * An explorer run: one test for the flavor × scenario, without subtests (the invariants
+ * checked are the model's, not a fixed list). violation: FAIL with each violation and its
+ * schedule as diagnostics; clean (every interleaving explored): PASS; incomplete: DONE
+ * (KTAP: SKIP) — the search ran and found nothing, but did not cover every interleaving,
+ * so it says nothing about the code.
+ */
+export function exploreTests(x: ExploreSummary): TestRun {
+  const name = (id: number) => x.threads.find((t) => t.id === id)?.name ?? `T${id}`;
+  const top: TestNode = {
+    name: testName(x.flavor, x.scenario),
+    diagnostics: [
+      `${x.strategy} search: ${x.stats.executions} executions, ${x.stats.states} states (${x.stats.distinctStates} distinct)`,
+      ...x.violations.flatMap((v) => [
+        `${v.rule}: ${v.message}`,
+        `  schedule (${v.schedule.length} steps): ${v.schedule.map(name).join(' ')}${v.cycle ? ` then forever ${v.cycle.map(name).join(' ')}` : ''}`,
+      ]),
+    ],
+    status: x.verdict === 'violation' ? 'FAIL' : x.verdict === 'clean' ? 'PASS' : 'DONE',
+    ...(x.verdict === 'incomplete' ? { reason: `incomplete (${x.incomplete.join(', ')}): no violation found in the interleavings explored` } : {}),
+  };
+  return {
+    tool: 'kreplay explore', key: `explore\0${x.flavor}\0${x.scenario}\0${x.strategy}`,
+    header: [`kreplay explore ${x.scenario} on ${x.flavor}: ${x.verdict}`],
+    builds: [{ key: `model\0${x.flavor}`, label: x.flavor, role: 'model' }],
+    tests: [{ ...top, build: 0 }],
+  };
+}
+
+/** What the kernel-CI formats read of a `kreplay ci` run (@kreplay/pipeline's CiResult). */
+export interface CiSummary {
+  base: string;
+  patched: string;
+  groups: ReadonlyArray<{
+    name: string;
+    regression: boolean;
+    reasons: readonly string[];
+    findings: { new: number; fixed: number; unchanged: number };
+    /** Relative to the output folder. */
+    files: readonly string[];
+  }>;
+}
+
+/**
+ * A `kreplay ci` run: one test per workload on the patched kernel, FAIL on a regression,
+ * with the reasons as diagnostics and the group's reports as its files (the text diff as
+ * `log_url`). The group's own diff.ktap / diff.kcidb.json hold the per-rule subtests.
+ */
+export function ciTests(c: CiSummary): TestRun {
+  const order = (files: readonly string[]) => [...files].sort((a, b) => Number(!a.endsWith('diff.txt')) - Number(!b.endsWith('diff.txt')) || (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    tool: 'kreplay ci', key: `ci\0${c.base}\0${c.patched}`,
+    header: [`kreplay ci: ${c.base} vs ${c.patched}`],
+    builds: [
+      { key: `base\0${c.base}`, label: c.base, role: 'base' },
+      { key: `patched\0${c.patched}`, label: c.patched, role: 'patched' },
+    ],
+    tests: c.groups.map((g) => ({
+      build: 1,
+      name: testName(g.name),
+      status: g.regression ? 'FAIL' : 'PASS',
+      diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`)],
+      files: order(g.files),
+    })),
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * KTAP and KCIDB, the formats the kernel's CI world reads: goldens for a replay (findings,
+ * clean, nothing replayed), a diff, explorer verdicts (violation, clean, incomplete) and a
+ * `kreplay ci` summary; every KCIDB output validated against the vendored KCIDB v5 schema;
+ * every KTAP output parsed by the kernel's own kunit_parser.py where it is available.
+ * UPDATE_GOLDEN=1 rewrites the goldens; review the diff before committing it.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { diffRuns, loadRun, parseThreshold, type RunData } from '@kreplay/diff';
+import { replayFile } from '@kreplay/replay';
+import { parseTraceString } from '@kreplay/ftrace-parser';
+import { replay } from '@kreplay/replay';
+import {
+  ciToKcidb, ciToKtap, diffToKcidb, diffToKtap, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
+  type CiSummary, type ExploreSummary,
+} from '@kreplay/report';
+import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const here = new URL('.', import.meta.url).pathname;
+const update = process.env.UPDATE_GOLDEN === '1';
+const ARTIFACTS = 'https://ci.example.org/job/1/artifacts/';
+
+/** name → [ktap, kcidb] of every case, filled by the golden tests, parsed and validated below. */
+const outputs = new Map<string, { ktap: string; kcidb: string }>();
+
+function golden(name: string, ktap: string, kcidb: string): void {
+  outputs.set(name, { ktap, kcidb });
+  for (const [file, text] of [[`${name}.ktap`, ktap], [`${name}.kcidb.json`, kcidb]] as const) {
+    const p = path.join(here, 'golden', file);
+    if (update) {
+      mkdirSync(path.dirname(p), { recursive: true });
+      writeFileSync(p, text);
+    }
+    expect(text).toBe(readFileSync(p, 'utf8'));
+  }
+}
+
+const rel = (p: string) => path.relative(root, p);
+
+async function replayFixture(dir: string) {
+  const file = path.join(root, dir, 'trace.txt');
+  return replayFile(file, { source: rel(file) });
+}
+
+async function run(dir: string): Promise<RunData> {
+  const file = path.join(root, dir, 'trace.txt');
+  const r = await loadRun(file, (p) => replayFile(p, { source: rel(p) }));
+  return { ...r, source: rel(file), trace: rel(file), ...(r.metaPath ? { metaPath: rel(r.metaPath) } : {}) };
+}
+
+const explore = (name: string) => JSON.parse(readFileSync(path.join(here, 'fixtures', `explore-${name}.json`), 'utf8')) as ExploreSummary;
+
+describe('KTAP and KCIDB goldens', () => {
+  it('a replay with findings: one test for kernel × workload, a subtest per rule, the findings as diagnostics', async () => {
+    const r = await replayFixture('fixtures/replay/mapped-page-removed');
+    const ktap = renderReplay(r, 'ktap');
+    expect(ktap).toMatch(/^ {4}not ok 1 mapped-page-removed$/m);
+    expect(ktap).toMatch(/^not ok 1 \S+$/m);
+    golden('replay-findings', ktap, renderReplay(r, 'kcidb', { kcidb: { artifactsUrl: ARTIFACTS } }));
+  });
+
+  it('a replay without findings passes every rule', async () => {
+    const r = await replayFixture('fixtures/replay/clean-odirect');
+    const ktap = renderReplay(r, 'ktap');
+    expect(ktap).not.toContain('not ok');
+    golden('replay-clean', ktap, renderReplay(r, 'kcidb', { kcidb: { artifactsUrl: ARTIFACTS } }));
+  });
+
+  it('a trace in which nothing was replayed is never a pass: KTAP SKIP, KCIDB MISS', async () => {
+    const r = await replay(parseTraceString('# tracer: nop\n#\n   sh-1 [000] .....   1.000001: sched_switch: prev_comm=sh\n', { source: 'empty.txt' }), { source: 'empty.txt' });
+    const ktap = renderReplay(r, 'ktap');
+    expect(ktap).toMatch(/^ok 1 \S+ # SKIP miss: nothing replayed/m);
+    const kcidb = renderReplay(r, 'kcidb');
+    expect(JSON.parse(kcidb).tests.map((t: { status: string }) => t.status)).toEqual(['MISS']);
+    golden('replay-nothing', ktap, kcidb);
+  });
+
+  it('a diff: the rules with new findings fail on the patched build; fixed and unchanged are diagnostics', async () => {
+    const d = diffRuns([await run('fixtures/diff/clean-1'), await run('fixtures/diff/clean-2')], [await run('fixtures/diff/race')], {
+      baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')],
+    });
+    expect(d.regression).toBe(true);
+    const ktap = diffToKtap(d, { workload: 'odirect-race' });
+    expect(ktap).toMatch(/^not ok 1 odirect-race$/m);
+    const kcidb = JSON.parse(diffToKcidb(d, { workload: 'odirect-race', artifactsUrl: ARTIFACTS }));
+    expect(kcidb.builds.map((b: { misc: { role: string } }) => b.misc.role)).toEqual(['base', 'patched']);
+    expect(new Set(kcidb.tests.map((t: { build_id: string }) => t.build_id))).toEqual(new Set([kcidb.builds[1].id]));
+    golden('diff', ktap, diffToKcidb(d, { workload: 'odirect-race', artifactsUrl: ARTIFACTS }));
+  });
+
+  it.each([
+    ['violation', 'not ok 1', 'FAIL'],
+    ['clean', 'ok 1', 'PASS'],
+    ['incomplete', 'ok 1', 'DONE'],
+  ])('an explorer run with verdict %s: %s, KCIDB %s', (verdict, ktapResult, status) => {
+    const x = explore(verdict);
+    const ktap = exploreToKtap(x);
+    expect(ktap).toMatch(new RegExp(`^${ktapResult} ${x.flavor.replace(/\./g, '_')}\\.${x.scenario}( # SKIP .*)?$`, 'm'));
+    const kcidb = exploreToKcidb(x);
+    expect(JSON.parse(kcidb).tests[0].status).toBe(status);
+    golden(`explore-${verdict}`, ktap, kcidb);
+  });
+
+  it('a kreplay ci run: one test per workload, FAIL on a regression, its reports as log_url and output_files', () => {
+    const c: CiSummary = {
+      base: 'debian-6.1', patched: '6.1+my-fix',
+      groups: [
+        { name: 'odirect-race', regression: true, reasons: ['1 new finding at error or above'], findings: { new: 1, fixed: 0, unchanged: 2 }, files: ['odirect-race/diff.json', 'odirect-race/diff.txt', 'odirect-race/report.html'] },
+        { name: 'truncate-racer', regression: false, reasons: [], findings: { new: 0, fixed: 1, unchanged: 0 }, files: ['truncate-racer/diff.txt'] },
+      ],
+    };
+    const kcidb = JSON.parse(ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
+    expect(kcidb.tests[0]).toMatchObject({ path: 'kreplay.odirect-race', status: 'FAIL', log_url: `${ARTIFACTS}odirect-race/diff.txt` });
+    expect(kcidb.tests[0].output_files.map((f: { name: string }) => f.name)).toEqual(['diff.json', 'report.html']);
+    golden('ci', ciToKtap(c), ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
+  });
+
+  it('diagnostics cannot end or restructure the KTAP (kernel-log end markers, subtest headers, control characters)', () => {
+    expect(ktapDiagnostic('Kernel panic - not syncing: VFS: Unable to mount')).not.toMatch(/Kernel panic - not syncing: VFS:/);
+    expect(ktapDiagnostic('Subtest: x')).not.toMatch(/^\s*# Subtest:/);
+    expect(ktapDiagnostic('a\nb\u0007')).toBe('# a\\x0ab\\x07');
+  });
+});
+
+describe('KCIDB output against the KCIDB v5 schema (packages/report/schema)', () => {
+  const schema = JSON.parse(readFileSync(path.join(here, '../schema/kcidb-io.schema.v5.3.json'), 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  // The schema's formats, checked (kcidb-io checks them with jsonschema's format checker):
+  // uri an absolute URI; date-time RFC 3339; email an address.
+  ajv.addFormat('uri', (s: string) => URL.canParse(s));
+  ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)));
+  ajv.addFormat('email', (s: string) => /^[^\s@]+@[^\s@]+$/.test(s));
+  const validate = ajv.compile(schema);
+
+  it('the schema rejects what KCIDB rejects (so the check can fail)', () => {
+    expect(validate({ version: { major: 5, minor: 3 }, tests: [{ id: 'kreplay:1', origin: 'kreplay', build_id: 'kreplay:2', status: 'BROKEN' }] })).toBe(false);
+    expect(validate({ version: { major: 4 } })).toBe(false);
+    expect(validate({ version: { major: 5, minor: 3 }, tests: [{ id: 'kreplay:1', origin: 'kreplay', build_id: 'kreplay:2', log_url: 'diff.txt' }] })).toBe(false);
+  });
+
+  it('every KCIDB output is valid', () => {
+    expect(outputs.size).toBeGreaterThanOrEqual(7);
+    for (const [name, { kcidb }] of outputs) {
+      const ok = validate(JSON.parse(kcidb));
+      expect({ name, errors: ok ? [] : validate.errors }).toEqual({ name, errors: [] });
+    }
+  });
+});
+
+/** What kunit_parser.py made of a KTAP text: the overall status, the counts, and each test's name and status. */
+interface Parsed {
+  status: string;
+  /** The plan (1..N) the parser read; null when it found none where KTAP puts it. */
+  plan: number | null;
+  counts: Record<string, number>;
+  tests: Array<{ name: string; status: string; plan: number | null; subtests: Array<{ name: string; status: string }> }>;
+}
+
+const DRIVER = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import kunit_parser
+def node(t):
+    return {"name": t.name, "status": t.status.name, "plan": t.expected_count, "subtests": [node(s) for s in t.subtests]}
+out = []
+for f in sys.argv[2:]:
+    test = kunit_parser.parse_run_tests(open(f).read().splitlines(True))
+    c = test.counts
+    out.append({"status": test.status.name, "plan": test.expected_count, "counts": {"passed": c.passed, "failed": c.failed, "crashed": c.crashed, "skipped": c.skipped, "errors": c.errors}, "tests": [node(s) for s in test.subtests]})
+print(json.dumps(out))
+`;
+
+describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the kernel\'s tools/testing/kunit/kunit_parser.py', () => {
+  let kunit: string;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ktap-'));
+    const found = findTool(TOOLS.kunitParser)!;
+    if (found.endsWith('.tar.xz')) {
+      // Debian's linux-source tarball: unpack only the parser's folder.
+      const top = path.basename(found, '.tar.xz');
+      execFileSync('tar', ['-xJf', found, '-C', dir, `${top}/tools/testing/kunit`]);
+      kunit = path.join(dir, top, 'tools/testing/kunit');
+    } else {
+      kunit = found;
+    }
+  }, 300_000);
+
+  /** Every golden through the parser in one python3 run (its start-up costs seconds). */
+  let parsed: Map<string, Parsed>;
+  const parse = (name: string): Parsed => {
+    if (!parsed) {
+      const names = [...outputs.keys()];
+      const files = names.map((n) => path.join(dir, `${n}.ktap`));
+      names.forEach((n, i) => writeFileSync(files[i]!, outputs.get(n)!.ktap));
+      const out = execFileSync('python3', ['-c', DRIVER, kunit, ...files], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      const all = JSON.parse(out.trim().split('\n').pop()!) as Parsed[];
+      parsed = new Map(names.map((n, i) => [n, all[i]!]));
+    }
+    return parsed.get(name)!;
+  };
+
+  it('parses every golden without an error, with kreplay\'s statuses', () => {
+    expect(existsSync(path.join(kunit, 'kunit_parser.py'))).toBe(true);
+    const expected: Record<string, string> = {
+      'replay-findings': 'FAILURE', 'replay-clean': 'SUCCESS', 'replay-nothing': 'SKIPPED', diff: 'FAILURE',
+      'explore-violation': 'FAILURE', 'explore-clean': 'SUCCESS', 'explore-incomplete': 'SKIPPED', ci: 'FAILURE',
+    };
+    expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const name of outputs.keys()) {
+      const p = parse(name);
+      expect({ name, status: p.status, errors: p.counts['errors'], plan: p.plan }).toEqual({ name, status: expected[name], errors: 0, plan: p.tests.length });
+      for (const t of p.tests) if (t.subtests.length > 0) expect({ name, test: t.name, plan: t.plan }).toEqual({ name, test: t.name, plan: t.subtests.length });
+    }
+  });
+
+  it('one test per kernel × workload with its rules as subtests; the failing rule is the one with the finding', () => {
+    const p = parse('replay-findings');
+    expect(p.tests).toHaveLength(1);
+    expect(p.tests[0]!.subtests.map((s) => `${s.name} ${s.status}`)).toEqual([
+      'mapped-page-removed FAILURE', 'orphan-page-mapped SUCCESS', 'stale-after-invalidate SUCCESS', 'trace-inconsistent SUCCESS',
+    ]);
+    const ci = parse('ci');
+    expect(ci.tests.map((t) => `${t.name} ${t.status}`)).toEqual(['odirect-race FAILURE', 'truncate-racer SUCCESS']);
+  });
+});
