@@ -67,9 +67,9 @@ describe('mapped-beyond-eof', () => {
   test('a PTE at or past EOF when truncate returns', async () => {
     const m = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
     const s = m.initial();
-    expect(mappedBeyondEof(m.env, s, 0, 'truncate returned')).toEqual([]);
-    const cut: MmState = { ...s, maps: [{ ...s.maps[0]!, isize: 0 }] };
-    expect(mappedBeyondEof(m.env, cut, 0, 'truncate returned').map((v) => v.rule)).toEqual(['mapped-beyond-eof']);
+    expect(mappedBeyondEof(m.env, { ...s, maps: [{ ...s.maps[0]!, eofSettled: true }] }, 0)).toEqual([]);
+    const cut: MmState = { ...s, maps: [{ ...s.maps[0]!, isize: 0, eofSettled: true }] };
+    expect(mappedBeyondEof(m.env, cut, 0).map((v) => v.rule)).toEqual(['mapped-beyond-eof']);
   });
 });
 
