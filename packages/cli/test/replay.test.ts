@@ -98,7 +98,7 @@ describe('kreplay replay: formats', () => {
   it('junit has a testcase per rule and a failure per finding at --fail-on', async () => {
     const r = await runCli(['replay', fx('stale-after-invalidate'), '--format', 'junit']);
     expect(r.stdout).toMatch(/^<\?xml/);
-    expect(r.stdout.match(/<testcase /g)).toHaveLength(4);
+    expect(r.stdout.match(/<testcase /g)).toHaveLength(5);
     expect(r.stdout.match(/<failure /g)).toHaveLength(2);
     expect(r.stdout).toContain('failures="2"');
     const w = await runCli(['replay', fx('trace-inconsistent'), '--format', 'junit']);

@@ -70,11 +70,11 @@ export const DEFAULT_SEVERITY: Record<RuleId, Severity> = {
   'mapped-page-removed': 'error',
   'orphan-page-mapped': 'error',
   'stale-after-invalidate': 'error',
+  'stale-data': 'error',
+  'mapped-beyond-eof': 'error',
   livelock: 'error',
   deadlock: 'error',
   'bug-on': 'error',
   'trace-inconsistent': 'warning',
-  'stale-data': 'error',
-  'mapped-beyond-eof': 'error',
   'freed-while-unmapped-direct': 'error',
 };

@@ -21,6 +21,7 @@ const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
   mapcount: (p) => `pfn${p}.mapcount`,
   locker: (p) => `lock:pfn${p}`,
   flags: (p) => `pfn${p}.flags.*`,
+  data: (p) => `pfn${p}.data`,
 };
 
 /** A page whose field reads are reported (`pfn3.flags.*` stands for "some flag of pfn 3"). */
@@ -38,6 +39,7 @@ const MAP_FIELD_LOC: Partial<Record<keyof MappingS, string>> = {
   cache: 'tree', isize: 'i_size', truncateCount: 'truncate_count', nrpages: 'nrpages',
   sslWriters: 'seqschedlock.writers', sslSequence: 'seqschedlock.sequence',
   invalidateLock: 'invalidate_lock', immap: 'i_mmap_lock',
+  ilock: 'inode_lock', bmap: 'disk', hole: 'disk', gen: 'disk', floor: 'floor',
 };
 
 /** A mapping (location prefix `M`, e.g. `M0`) whose field reads are reported. */

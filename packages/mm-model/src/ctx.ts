@@ -11,7 +11,8 @@ import { fileKey } from '@kreplay/core';
 import { auditedMap, auditedPage, flagLoc, type ReadAudit } from './audit.js';
 import type { Env, VmaEnv } from './env.js';
 import { pteLoc, pteName, vmaAddress } from './env.js';
-import { freedWhileUnmappedDirect, orphanPageMapped, staleAfterInvalidate, warnOnPageMapped } from './invariants.js';
+import { freedWhileUnmappedDirect, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
+import { dataTag, diskData, tagGen, tagText } from './data.js';
 import {
   NONE, PG, UNLOCKED, flagNames, folioNr, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
@@ -30,7 +31,9 @@ export class Ctx {
   readonly violations: ModelViolation[] = [];
   readonly effects: string[] = [];
   private s: MmState;
-  private own = { pages: false, maps: false, ptes: new Set<number>(), ptl: false };
+  private own = { pages: false, maps: false, ptes: new Set<number>(), ptl: false, disk: false };
+  private obs: readonly number[] | undefined;
+  private wrote: readonly number[] | undefined;
   private frames: Frame[];
   private locals: Record<string, LocalValue> | null = null;
   private status: ThreadS['status'] = 'run';
@@ -44,6 +47,8 @@ export class Ctx {
     private readonly audit?: ReadAudit) {
     this.s = state;
     this.frames = state.threads[tid]!.frames as Frame[];
+    this.obs = state.threads[tid]!.obs;
+    this.wrote = state.threads[tid]!.wrote;
   }
 
   // ---------------------------------------------------------------- reading
@@ -228,7 +233,7 @@ export class Ctx {
     const nw = { ...old, ...patch };
     this.pagesW()[pfn] = nw;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
-      if (old[k] === nw[k] || k === 'locker') continue;
+      if (old[k] === nw[k] || k === 'locker' || k === 'data') continue;
       if (k === 'flags') {
         const set = flagNames(nw.flags & ~old.flags).filter((f) => f !== 'locked');
         const clr = flagNames(old.flags & ~nw.flags).filter((f) => f !== 'locked');
@@ -243,7 +248,9 @@ export class Ctx {
   }
   setFlag(pfn: number, f: PageFlag, on: boolean): void {
     const p = this.rawPage(pfn);
-    this.updPage(pfn, { flags: on ? p.flags | PG[f] : p.flags & ~PG[f] });
+    // A page becoming uptodate without data is a read I/O completing: it gets what the disk holds.
+    if (f === 'uptodate' && on && p.data === NONE && p.mapping !== NONE) this.readIo(pfn);
+    this.updPage(pfn, { flags: on ? this.rawPage(pfn).flags | PG[f] : this.rawPage(pfn).flags & ~PG[f] });
   }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
     const maps = this.mapsW();
@@ -318,7 +325,7 @@ export class Ctx {
     const pages = this.pagesW();
     let pfn = 1;
     while (pfn < pages.length && pages[pfn] !== undefined) pfn++;
-    pages[pfn] = { pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE };
+    pages[pfn] = { pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE, data: NONE };
     this.effect(`alloc pfn${pfn}`);
     return pfn;
   }
@@ -402,6 +409,144 @@ export class Ctx {
     this.judged(staleAfterInvalidate(this.env, this.s, file, start, end, by));
   }
 
+  // ---------------------------------------------------------------- data (data.ts)
+
+  /** The data a page holds (its tag), NONE before its read completed. */
+  pageData(pfn: number): number {
+    this.audit?.(`pfn${pfn}.data`);
+    return this.rawPage(pfn).data;
+  }
+
+  /**
+   * The read I/O of a page completes: it holds what the disk has for its (file, index) now
+   * (zeros past EOF or in a hole). Reads `M.disk` and `M.i_size`; writes `pfnN.data`.
+   */
+  readIo(pfn: number): void {
+    const p = this.rawPage(pfn);
+    if (p.mapping === NONE) throw new ModelBug(`read I/O of pfn ${pfn}, which is in no page cache`);
+    if ((p.order ?? 0) > 0) return; // large folios do not track data yet
+    this.audit?.(`${this.M(p.mapping)}.disk`);
+    this.audit?.(`${this.M(p.mapping)}.i_size`);
+    const tag = diskData(this.s, p.mapping, p.index);
+    this.updPage(pfn, { data: tag });
+    this.effect(`pfn${pfn} ← ${tagText(tag)}`);
+  }
+
+  /** A write to (file, index) takes its next generation; the thread returns it as the floor later (writesReturned). */
+  mintWrite(file: number, index: number): number {
+    const m = this.rawMap(file);
+    const g = (index < m.gen.length ? m.gen[index]! : 0) + 1;
+    this.updMap(file, { gen: setAt(m.gen, index, g, 0) });
+    this.wrote = [...(this.wrote ?? []), file, index, g];
+    return dataTag(file, index, g);
+  }
+
+  /** The disk block of (file, index) now holds `tag` (a block is allocated for a hole: the lowest free one). */
+  writeDisk(file: number, index: number, tag: number): void {
+    const m = this.rawMap(file);
+    let b = index < m.bmap.length ? m.bmap[index]! : NONE;
+    if (b === NONE) {
+      b = this.freeBlock();
+      this.updMap(file, { bmap: setAt(m.bmap, index, b, NONE) });
+    }
+    this.diskW()[b] = tag;
+    this.effect(`disk ${this.M(file)}[${index}] ← ${tagText(tag)}`);
+  }
+
+  /**
+   * Truncate or a hole punch: the bytes of [first, last] become zeros of a new generation
+   * (what a read of a hole, or past EOF, returns from now on); with `free`, their blocks
+   * are freed too (a freed block may be reused by the next allocation).
+   */
+  zeroRange(file: number, first: number, last: number, free: boolean): void {
+    const m = this.rawMap(file);
+    const span = Math.max(m.bmap.length, m.hole.length);
+    let { bmap, hole } = m;
+    for (let ix = first; ix <= last && ix < span; ix++) {
+      if (free && bmap[ix] !== undefined && bmap[ix] !== NONE) {
+        this.diskW()[bmap[ix]!] = NONE;
+        bmap = setAt(bmap, ix, NONE, NONE);
+      }
+      hole = setAt(hole, ix, tagGen(this.mintWrite(file, ix)), 0);
+    }
+    this.updMap(file, { bmap, hole });
+    this.effect(`${this.M(file)}[${first}..${last >= span ? 'EOF' : last}] zeroed${free ? ', blocks freed' : ''}`);
+  }
+
+  /** Blocks of [first, last] go back to the allocator (the bytes were zeroed before by zeroRange). */
+  freeBlocks(file: number, first: number, last: number): void {
+    const m = this.rawMap(file);
+    let bmap = m.bmap;
+    for (let ix = first; ix <= last && ix < bmap.length; ix++) {
+      if (bmap[ix] === NONE) continue;
+      this.diskW()[bmap[ix]!] = NONE;
+      bmap = setAt(bmap, ix, NONE, NONE);
+    }
+    if (bmap !== m.bmap) {
+      this.updMap(file, { bmap });
+      this.effect(`${this.M(file)} blocks of ${first}..${last >= bmap.length ? 'EOF' : last} freed`);
+    }
+  }
+
+  /** Every write this thread made returned: from now on a read must see them (MappingS.floor). */
+  writesReturned(): void {
+    const wr = this.wrote;
+    if (!wr) return;
+    for (let i = 0; i < wr.length; i += 3) {
+      const file = wr[i]!; const ix = wr[i + 1]!; const g = wr[i + 2]!;
+      const m = this.rawMap(file);
+      const cur = ix < m.floor.length ? m.floor[ix]! : 0;
+      if (g > cur) this.updMap(file, { floor: setAt(m.floor, ix, g, 0) });
+    }
+    this.wrote = undefined;
+  }
+
+  /** A user read of (file, index) starts: it must observe the newest write returned by now. */
+  beginRead(file: number, index: number): void {
+    this.mustWrite();
+    this.audit?.(`${this.M(file)}.floor`);
+    const m = this.rawMap(file);
+    this.obs = [file, index, index < m.floor.length ? m.floor[index]! : 0];
+  }
+
+  /** The read in progress observes `tag` (`how`: "read()", "a load through mm:0x10000"). Judges StaleData. */
+  observe(tag: number, how: string): void {
+    const obs = this.obs;
+    if (!obs) return; // a flavor whose reads do not begin with beginRead(): not judged
+    this.effect(`${how} sees ${tagText(tag)}`);
+    this.judged(staleData(this.env, obs, tag, how));
+    this.obs = undefined;
+  }
+
+  /** The read in progress ends without data (EOF, SIGBUS). */
+  endRead(): void {
+    this.mustWrite();
+    this.obs = undefined;
+  }
+
+  /** truncate returned: judge MappedBeyondEof now, and again at the end. */
+  truncateReturned(file: number, by: string): void {
+    void by;
+    if (!this.rawMap(file).eofSettled) this.updMap(file, { eofSettled: true });
+    this.judged(mappedBeyondEof(this.env, this.s, file));
+  }
+
+  private diskW(): number[] {
+    this.mustWrite();
+    if (!this.own.disk) { this.s = { ...this.s, disk: this.s.disk.slice() }; this.own.disk = true; }
+    return this.s.disk as number[];
+  }
+
+  private freeBlock(): number {
+    const used = new Set<number>();
+    for (const m of this.s.maps) for (const b of m.bmap) if (b !== NONE) used.add(b);
+    let b = 0;
+    while (used.has(b)) b++;
+    const disk = this.diskW();
+    while (disk.length <= b) disk.push(NONE);
+    return b;
+  }
+
   // ---------------------------------------------------------------- result
 
   /** The next state; only meaningful after the step moved (goto/call/ret/bug). */
@@ -409,9 +554,20 @@ export class Ctx {
     if (!this.moved) throw new ModelBug(`step ${this.top().proc}@${this.top().pc} did not say where to go`);
     if (this.locals && this.frames.length > 0) this.commitFrame(this.top().pc);
     const threads = this.s.threads.slice();
-    threads[this.tid] = { frames: this.frames, status: this.status };
+    const t: { -readonly [K in keyof ThreadS]: ThreadS[K] } = { frames: this.frames, status: this.status };
+    if (this.obs && this.status === 'run') t.obs = this.obs;
+    if (this.wrote && this.status === 'run') t.wrote = this.wrote;
+    threads[this.tid] = t;
     return { ...this.s, threads };
   }
+}
+
+/** `arr` with `arr[i] = v`, grown with `fill` as needed (copy). */
+function setAt(arr: readonly number[], i: number, v: number, fill: number): readonly number[] {
+  const out = arr.slice();
+  while (out.length <= i) out.push(fill);
+  out[i] = v;
+  return out;
 }
 
 /** Locals with their names in sorted order, so a state key can list them without sorting. */

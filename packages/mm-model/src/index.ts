@@ -9,3 +9,4 @@ export * from './scenario.js';
 export { createMachine, describeState, type MmMachine } from './model.js';
 export { listFlavors, resolveFlavor, builtinFlavors, flavorKit, type FlavorKit } from './registry.js';
 export * as kernelLib from './kernel/lib.js';
+export * from './data.js';

@@ -14,6 +14,8 @@
  *                                                                        rule stale-after-invalidate
  *   StaleAtEnd            [state: every thread has finished]
  *       StaleAfterInvalidate again over every range promised coherent   rule stale-after-invalidate
+ *   StaleData             [action: a user read of (file, index) that started with floor F observes tag T]
+ *       T is data of (file, index) /\ gen(T) >= F                        rule stale-data
  *   MappedBeyondEof       [action: a truncate returns; state: every thread has finished]
  *       \A PTE/PMD of a non-shmem file whose truncate has returned:
  *           its index < ceil(i_size / PAGE_SIZE)                        rule mapped-beyond-eof
@@ -32,6 +34,7 @@ import type { ModelViolation } from '@kreplay/core';
 import { fileKey } from '@kreplay/core';
 import { pteName, type Env, type VmaEnv } from './env.js';
 import { NONE, PAGE_SIZE, hex, type MmState, type PageS } from './state.js';
+import { staleTag, tagText } from './data.js';
 
 /**
  * WarnOnPageMapped: a page leaving the page cache is not mapped by any PTE.
@@ -110,6 +113,30 @@ export function staleAtEnd(env: Env, s: MmState): ModelViolation[] {
     }
   });
   return out;
+}
+
+/**
+ * StaleData: a user read (read(), a load through a mapping) that started after a write to
+ * the same bytes had returned observes that write's data or newer — never an older
+ * generation, never another file's or index's data (a reused block). What the seed's mail
+ * asks of O_DIRECT ("once the read/write O_DIRECT call returned [faults] definitely should
+ * not see the old data anymore"), and what truncate and hole punch promise for the zeros
+ * they leave. No kernel check exists.
+ *
+ * @param obs the read: [file, index, floor] (ThreadS.obs)
+ * @param tag what it observed (data.ts)
+ */
+export function staleData(env: Env, obs: readonly number[], tag: number, how: string): ModelViolation[] {
+  const file = obs[0]!; const index = obs[1]!; const floor = obs[2]!;
+  if (!staleTag(tag, file, index, floor)) return [];
+  const name = env.files[file]!.name;
+  const loc = (f: number) => env.files[f]?.loc ?? `M${f}`;
+  const want = `${loc(file)}[${index}]v${floor} or newer`;
+  return [{
+    rule: 'stale-data',
+    message: `${how} of ${name} index ${index} saw ${tagText(tag, loc)}, but a write of those bytes had returned before it started (${want})`,
+    file: fileKey(env.files[file]!.ref), index,
+  }];
 }
 
 /**

@@ -9,6 +9,8 @@ import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
+import { canonicalData, dataTag, tagText } from './data.js';
+import type { Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import {
@@ -21,26 +23,49 @@ export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenari
 export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const env = buildEnv(scenario);
   const initial0 = buildInitialState(scenario, env);
-  const frames = scenario.threads.map((t, ti) => {
-    const prog = flavor.programs[t.program];
-    const at = (path: (string | number)[]) => ({
-      file: scenario.source?.file, line: scenario.source?.lineOf(['threads', ti, ...path]),
+  /** One program call of thread ti (path: where it is in the scenario, for errors). */
+  const entryFrame = (ti: number, name: string, program: string, args: Readonly<Record<string, unknown>>, path: (string | number)[]) => {
+    const prog = flavor.programs[program];
+    const at = (p: (string | number)[]) => ({
+      file: scenario.source?.file, line: scenario.source?.lineOf(['threads', ti, ...path, ...p]),
     });
     if (!prog) {
-      throw new InputError(`thread ${t.name}: flavor ${flavor.name} has no program ${t.program}`, {
+      throw new InputError(`thread ${name}: flavor ${flavor.name} has no program ${program}`, {
         ...at(['program']), hint: `programs of ${flavor.name}: ${Object.keys(flavor.programs).sort().join(', ')}`,
       });
     }
     try {
-      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: sortLocals(prog.start(t.args, env)) };
+      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: sortLocals(prog.start(args, env)) };
     } catch (e) {
       if (e instanceof ArgError) {
-        throw new InputError(`thread ${t.name} (${t.program}): ${e.message}`, {
+        throw new InputError(`thread ${name} (${program}): ${e.message}`, {
           ...at(['args', e.arg]), hint: 'docs/scenarios.md lists each program\'s arguments',
         });
       }
       throw e;
     }
+  };
+  // A thread with `then:` runs a sequence: a machine-level frame (SEQ) calls each program in turn.
+  const sequences: { proc: string; pc: string; l: Locals; program: string }[][] = [];
+  const frames = scenario.threads.map((t, ti) => {
+    const first = entryFrame(ti, t.name, t.program, t.args, []);
+    if (!t.then?.length) return first;
+    sequences[ti] = [{ ...first, program: t.program },
+      ...t.then.map((c, k) => ({ ...entryFrame(ti, t.name, c.program, c.args, ['then', k]), program: c.program }))];
+    return { proc: SEQ, pc: 'next', l: { k: 0 } };
+  });
+  const seqStep = (t: number): StepDef => ({
+    label: (c) => {
+      const k = c.num('k'); const seq = sequences[t]!;
+      return k < seq.length ? `${k === 0 ? '' : 'return to user; '}${seq[k]!.program}()` : 'return to user';
+    },
+    run: (c) => {
+      const k = c.num('k'); const seq = sequences[t]!;
+      if (k >= seq.length) { c.ret(0); return; }
+      c.set('k', k + 1);
+      const f = seq[k]!;
+      c.call(f.proc, f.pc, f.l, 'next');
+    },
   });
   const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   let init: MmState = { ...initial0, threads: threads0 };
@@ -51,13 +76,16 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     const th = s.threads[t]!;
     if (th.status !== 'run') return null;
     const f = th.frames[th.frames.length - 1]!;
+    if (f.proc === SEQ) return seqStep(t);
     const step = procOf(flavor, f.proc).steps[f.pc];
     if (!step) throw new ModelBug(`flavor ${flavor.name}: procedure ${f.proc} has no step ${f.pc}`);
     return step;
   };
   const whereOf = (s: MmState, t: number, step: StepDef): string => {
     const th = s.threads[t]!;
-    const p = procOf(flavor, th.frames[th.frames.length - 1]!.proc);
+    const proc = th.frames[th.frames.length - 1]!.proc;
+    if (proc === SEQ) return `user space: the scenario thread's next system call ${flavor.version}`;
+    const p = procOf(flavor, proc);
     return `${step.where ?? `${p.where} ${p.fn}()`} ${flavor.version}`;
   };
 
@@ -89,7 +117,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
       step.run(c);
       return {
-        state: c.finish(),
+        state: canonicalData(c.finish()),
         ops: c.ops,
         violations: c.violations,
         effect: c.effects.length ? c.effects.join(', ') : '—',
@@ -100,6 +128,9 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     describe: (s) => describeState(env, s),
   };
 }
+
+/** The machine-level procedure of a thread that runs several programs in turn (scenario `then:`). */
+const SEQ = '(thread)';
 
 function procOf(flavor: Flavor, name: string) {
   const p = flavor.procs[name];
@@ -140,6 +171,7 @@ export function buildEnv(sc: Scenario): Env {
 
 function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
   const pages: (PageS | undefined)[] = [undefined];
+  const disk: number[] = [];
   const used = new Set(sc.files.flatMap((f) => f.pages.map((p) => p.pfn).filter((n): n is number => n !== undefined)));
   let nextPfn = 1;
   const maps: MappingS[] = sc.files.map((f, file) => {
@@ -149,6 +181,11 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       ...env.vmas.filter((v) => v.file === file).map((v) => v.pgoff + v.pages),
     );
     const cache: number[] = new Array<number>(span).fill(NONE);
+    // A file without holes: every index below EOF has a block holding generation 0.
+    const eofPages = Math.ceil(f.size / PAGE_SIZE);
+    const bmap: number[] = new Array<number>(span).fill(NONE);
+    for (let ix = 0; ix < eofPages; ix++) { bmap[ix] = disk.length; disk.push(dataTag(file, ix, 0)); }
+    const gen: number[] = new Array<number>(span).fill(0);
     for (const p of f.pages) {
       let pfn = p.pfn;
       if (pfn === undefined) {
@@ -157,10 +194,14 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
         used.add(pfn);
       }
       while (pages.length <= pfn) pages.push(undefined);
+      const flags = p.flags.reduce((acc, fl) => acc | PG[fl], 0);
+      // An uptodate page holds the disk's data; a dirty one a buffered write that returned (generation 1).
+      // Large folios (6.12) do not track data yet: NONE, never judged.
+      if (flags & PG.dirty) gen[p.index] = 1;
       const nr = 1 << p.order;
       const page: PageS = {
-        pfn, mapping: file, index: p.index, refcount: 1, mapcount: 0, locker: NONE,
-        flags: p.flags.reduce((acc, fl) => acc | PG[fl], 0),
+        pfn, mapping: file, index: p.index, refcount: 1, mapcount: 0, locker: NONE, flags,
+        data: p.order === 0 && (flags & (PG.uptodate | PG.dirty)) ? dataTag(file, p.index, gen[p.index]!) : NONE,
       };
       // 6.12's page cache holds nr references on a large folio (__filemap_add_folio: folio_ref_add(folio, nr));
       // the model counts them as one, as for order 0, and the checks that read refcounts say so (docs/flavors.md)
@@ -170,6 +211,7 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
     return {
       cache, isize: f.size, truncateCount: 0, nrpages: f.pages.reduce((n, p) => n + (1 << p.order), 0), sslWriters: 0, sslSequence: 0,
       invalidateLock: UNLOCKED, immap: UNLOCKED, coherent: [],
+      ilock: UNLOCKED, bmap, hole: new Array<number>(span).fill(0), gen, floor: gen.slice(),
     };
   });
   const ptes = env.vmas.map((v) => new Array<number>(v.pages).fill(NONE));
@@ -186,7 +228,7 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       }
     });
   });
-  return { pages, maps, ptes, ptl: env.ptls.map(() => NONE) };
+  return { pages, maps, ptes, ptl: env.ptls.map(() => NONE), disk };
 }
 
 /** A readable dump of a state, for counterexample reports. */
@@ -196,13 +238,15 @@ export function describeState(env: Env, s: MmState): string {
     const f = env.files[file]!;
     const cached = m.cache.map((pfn, ix) => (pfn === NONE ? null : `${ix}:pfn${pfn}`)).filter(Boolean).join(' ');
     lines.push(`${f.loc} ${f.name} (dev ${f.ref.dev} ino ${f.ref.ino.toString(16)}): i_size=${m.isize} truncate_count=${m.truncateCount}`
-      + ` nrpages=${m.nrpages} seqschedlock={writers ${m.sslWriters}, sequence ${m.sslSequence}} cache=[${cached}]`);
+      + ` nrpages=${m.nrpages} seqschedlock={writers ${m.sslWriters}, sequence ${m.sslSequence}} cache=[${cached}]`
+      + ` disk=[${m.bmap.map((b, ix) => `${ix}:${b === NONE ? `hole v${m.hole[ix]}` : tagText(s.disk[b]!)}`).join(' ')}]`
+      + ` floor=[${m.floor.join(',')}]`);
   });
   for (const p of s.pages) {
     if (!p) continue;
     const owner = p.locker === NONE ? '' : ` locked by T${p.locker}`;
     lines.push(`pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}`
-      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner}`
+      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}`
       + (p.order ? ` order=${p.order} entire_mapcount=${p.entire ?? 0} page_mapcounts=[${(p.pmap ?? []).join(',')}]` : '')
       + (p.nodirect ? ' not-in-direct-map' : ''));
   }

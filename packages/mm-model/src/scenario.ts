@@ -55,11 +55,18 @@ export const ScenarioProcessSchema = z.object({
   vmas: z.array(ScenarioVmaSchema).min(1),
 }).strict();
 
+export const ScenarioCallSchema = z.object({
+  program: z.string().min(1),
+  args: z.record(z.string(), z.unknown()).default({}),
+}).strict();
+
 export const ScenarioThreadSchema = z.object({
   /** Task name (the comm of rendered traces), at most 15 characters. */
   name: Name.max(15),
   program: z.string().min(1),
   args: z.record(z.string(), z.unknown()).default({}),
+  /** Programs the same thread runs after `program` returns, in order (a task's later system calls). */
+  then: z.array(ScenarioCallSchema).optional(),
 }).strict();
 
 export const ExpectationSchema = z.union([z.literal('clean'), z.array(z.enum(RULES)).min(1)]);

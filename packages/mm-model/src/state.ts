@@ -37,6 +37,11 @@ export interface PageS {
   /** Thread holding PG_locked, NONE when unlocked. */
   readonly locker: number;
   /**
+   * The contents the page holds (data.ts): the version it was read from disk with or last
+   * written with; NONE while it has not been read (a new page before its read I/O completes).
+   */
+  readonly data: number;
+  /**
    * Large folios (6.12): folio_order(); absent for order 0. A folio is one PageS at its head
    * pfn; the page cache slots and PTEs of every index it covers hold that pfn. `mapcount` is
    * then folio_mapcount() (`_large_mapcount` + 1: PTE and PMD mappings), `pmap` each page's
@@ -85,6 +90,22 @@ export interface MappingS {
    */
   readonly coherent: readonly (readonly [number, number])[];
   /**
+   * The inode lock: `i_sem` (2.6.15), `i_mutex` (2.6.23), `i_rwsem` (6.x, shared or
+   * exclusive). Truncate, hole punch and O_DIRECT writes take it; faults and reads do not.
+   */
+  readonly ilock: LockS;
+  /** Per page index: the disk block holding it (an index into MmState.disk), NONE for a hole. */
+  readonly bmap: readonly number[];
+  /** Per page index: the generation of the zeros a read of a hole (or past EOF) returns (data.ts). */
+  readonly hole: readonly number[];
+  /** Per page index: the newest generation written (the next write takes gen + 1). */
+  readonly gen: readonly number[];
+  /**
+   * Per page index: the generation of the newest write that *returned* — a read that starts
+   * after that must observe that generation or a newer one (rule stale-data).
+   */
+  readonly floor: readonly number[];
+  /**
    * A truncate that set this i_size has returned (6.12 flavor): from then on no PTE or PMD may
    * map an index at or past ceil(i_size / PAGE_SIZE) (rule mapped-beyond-eof). Absent = unset.
    */
@@ -108,6 +129,14 @@ export interface ThreadS {
   readonly frames: readonly Frame[];
   /** `oops`: the thread hit a BUG() and is dead, holding whatever it held. */
   readonly status: ThreadStatus;
+  /**
+   * The user read in progress (read(), a load through a mapping): [file, index, floor], the
+   * floor being MappingS.floor at the index when the read started. Kept in the state, not in
+   * locals, because generations are renumbered (data.ts canonicalData).
+   */
+  readonly obs?: readonly number[];
+  /** The write in progress: [file, index, gen] triples it wrote; each becomes the floor when it returns. */
+  readonly wrote?: readonly number[];
 }
 
 export interface MmState {
@@ -119,6 +148,8 @@ export interface MmState {
   readonly ptes: readonly (readonly number[])[];
   /** Per page table (see Env.ptls): owner of its PTE lock, NONE when free. */
   readonly ptl: readonly number[];
+  /** Per disk block: the data it holds (data.ts tag), NONE when free. */
+  readonly disk: readonly number[];
   /**
    * Per page table (Env.ptls), the PMD entry above it (flavors with large folios only):
    * NONE = pmd_none, PMD_TABLE = a PTE table is installed, a pfn = a huge PMD maps that folio.
@@ -134,21 +165,25 @@ export function stateKey(s: MmState): string {
   let k = '';
   for (const p of s.pages) {
     if (p === undefined) { k += '_;'; continue; }
-    k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker}`;
+    k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker},${p.data}`;
     if (p.order !== undefined) k += `o${p.order}e${p.entire ?? 0}m${(p.pmap ?? []).join('.')}`;
     k += p.nodirect ? '!;' : ';';
   }
   k += '|';
   for (const m of s.maps) {
     k += `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/`
-      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''};`;
+      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''}/`
+      + `${lockKey(m.ilock)}/${m.bmap.join(',')}/${m.hole.join(',')}/${m.gen.join(',')}/${m.floor.join(',')};`;
   }
+  k += `|${s.disk.join(',')}`;
   k += '|';
   for (const v of s.ptes) k += `${v.join(',')};`;
   k += `|${s.ptl.join(',')}|`;
   if (s.pmds) k += `${s.pmds.join(',')}|`;
   for (const t of s.threads) {
     k += t.status === 'run' ? '' : t.status;
+    if (t.obs) k += `o${t.obs.join(',')}`;
+    if (t.wrote) k += `w${t.wrote.join(',')}`;
     for (const f of t.frames) k += `${f.proc}@${f.pc}${localsKey(f.l)}>`;
     k += ';';
   }

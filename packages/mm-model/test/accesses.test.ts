@@ -23,6 +23,7 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (p.refcount !== q.refcount) out.push(`pfn${pfn}.refcount`);
     if (p.mapcount !== q.mapcount) out.push(`pfn${pfn}.mapcount`);
     if (p.locker !== q.locker || ((p.flags ^ q.flags) & PG.locked)) out.push(`lock:pfn${pfn}`);
+    if (p.data !== q.data) out.push(`pfn${pfn}.data`);
     if (p.entire !== q.entire || (p.pmap ?? []).join() !== (q.pmap ?? []).join()) out.push(`pfn${pfn}.mapcount`);
     if (p.order !== q.order) out.push(`pfn${pfn}.mapping`);
     if (!!p.nodirect !== !!q.nodirect) out.push(`pfn${pfn}.direct`);
@@ -40,6 +41,10 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (m.sslSequence !== o.sslSequence) out.push(`${M}.seqschedlock.sequence`);
     if (m.invalidateLock !== o.invalidateLock) out.push(`${M}.invalidate_lock`);
     if (m.immap !== o.immap) out.push(`${M}.i_mmap_lock`);
+    if (m.ilock !== o.ilock) out.push(`${M}.inode_lock`);
+    const blocks = (s: MmState, mm: typeof m) => mm.bmap.map((bl) => (bl < 0 ? 'h' : `${bl}:${s.disk[bl]}`)).join();
+    if (blocks(a, m) !== blocks(b, o) || m.hole.join() !== o.hole.join() || m.gen.join() !== o.gen.join()) out.push(`${M}.disk`);
+    if (m.floor.join() !== o.floor.join()) out.push(`${M}.floor`);
     if (!!m.eofSettled !== !!o.eofSettled) out.push(`${M}.eof`);
     if (m.faultMutex !== o.faultMutex) out.push(`${M}.hugetlb_fault_mutex`);
   });
@@ -52,18 +57,25 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
   return out;
 }
 
-/** `file function() version`: every step cites the kernel function it stands for. */
-const WHERE = /^[a-z0-9_/.-]+\.[ch](:[0-9, -]+)? [A-Za-z0-9_]+\(\)/;
+/** `file function() version`: every step cites the kernel function it stands for (user-space steps say so). */
+const WHERE = /^([a-z0-9_/.-]+\.[ch](:[0-9, -]+)? [A-Za-z0-9_]+\(\)|user space: )/;
 const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|(ptl|pmd):[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
 
-/** Locations `step` reads through the Ctx accessors, by running the step again with the audit hook. */
-function readsOf(flavor: Flavor, env: Env, s: MmState, t: number): Set<string> {
+/**
+ * Locations `step` reads through the Ctx accessors, by running the step again with the audit
+ * hook, and the state it leaves before the machine renumbers data generations (data.ts), so
+ * changes are compared as the step made them. A machine-level step (a thread's program
+ * sequence) touches nothing shared: undefined.
+ */
+function readsOf(flavor: Flavor, env: Env, s: MmState, t: number): { reads: Set<string>; next: MmState } | undefined {
   const frames = s.threads[t]!.frames;
   const f = frames[frames.length - 1]!;
+  const proc = flavor.procs[f.proc];
+  if (!proc) return undefined;
   const reads = new Set<string>();
   const c = new Ctx(env, s, t, true, (loc) => reads.add(loc));
-  flavor.procs[f.proc]!.steps[f.pc]!.run(c);
-  return reads;
+  proc.steps[f.pc]!.run(c);
+  return { reads, next: c.finish() };
 }
 
 function covered(loc: string, acc: readonly Access[]): boolean {
@@ -99,11 +111,12 @@ describe.each(files.map((f) => [f.replace(/^.*\/fixtures\//, ''), f] as const))(
           for (const a of info.accesses) if (!LOC.test(a.loc)) missing.add(`${flavor.name}: "${info.label}" names location ${a.loc}`);
           if (!info.enabled) continue;
           const r = m.step(s, t);
-          for (const loc of readsOf(flavor, m.env, s, t)) {
+          const raw = readsOf(flavor, m.env, s, t);
+          for (const loc of raw?.reads ?? []) {
             if (!covered(loc, info.accesses)) missing.add(`${flavor.name}: "${info.label}" reads ${loc.replace(/\d+/g, 'N')}`);
           }
           const declared = new Set(info.accesses.filter((a) => a.mode === 'write').map((a) => a.loc));
-          for (const loc of changedLocs(m.env, s, r.state)) {
+          for (const loc of changedLocs(m.env, s, raw?.next ?? r.state)) {
             if (!declared.has(loc)) missing.add(`${flavor.name}: "${info.label}" changes ${loc.replace(/\d+/g, 'N')}`);
           }
           const k = m.key(r.state);

@@ -68,6 +68,11 @@ export class GapTracker {
     if (this.anyCpu && this.anyCpu.end === undefined) this.anyCpu = { ...this.anyCpu, end: seq };
   }
 
+  /** The newest gap on any CPU at all that may hide events after sequence number `since` (nothing lost since then: undefined). */
+  sinceAny(since: number): GapMark | undefined {
+    return this.since(this.perCpu.keys(), since);
+  }
+
   /**
    * The newest gap on any of `cpus` (or on no particular CPU) that may hide events after
    * sequence number `since`: one that ends (its CPU's next event) after it, or has not ended.

@@ -19,7 +19,7 @@ import type { TraceEvent } from '@kreplay/core';
 import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
-import { FACTS, mappedPageRemoved, orphanMapped, staleMapped, type Draft } from './explain.js';
+import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
@@ -205,6 +205,13 @@ export class ReplayEngine {
       p.file ??= op.file;
       p.index ??= op.index;
       p.address ??= op.address;
+    } else if (op.kind === 'invalidate_begin' || op.kind === 'invalidate_end') {
+      // 6.1's invalidate_mapping_pages is a wrapper of invalidate_mapping_pagevec (which
+      // fadvise(DONTNEED) calls directly): with both probed, one call shows twice.
+      const p = prev as typeof op;
+      if (p.fn !== op.fn) return false;
+      p.file ??= op.file;
+      if (op.kind === 'invalidate_begin' && p.kind === 'invalidate_begin') { p.start ??= op.start; p.end ??= op.end; }
     } else {
       return false;
     }
@@ -316,6 +323,10 @@ export class ReplayEngine {
     if (mapcount !== undefined) this.resync(rec, mapcount - 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address });
+    if (rec.survived && !rec.survived.reported && rec.inCache && rec.file) {
+      rec.survived = { ...rec.survived, reported: true }; // a new object: the tie search's snapshot keeps the old one
+      this.log.add(staleDataServed(rec, rec.file, ev, t.fault));
+    }
   }
 
   private adoptMapped(pfn: bigint, f: FileState | undefined, index: number | undefined, seq: number): PageRec {
@@ -404,6 +415,11 @@ export class ReplayEngine {
     const f = this.shadow.file(b.file);
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
+    // stale-data: a page cached before the invalidate began and still cached now survived it.
+    for (const [index, rec] of f.cache) {
+      if (index < promise.start || index > promise.end || !rec.inCache || rec.bornSeq >= call.seq || rec.survived) continue;
+      rec.survived = { begin: b.event, ret, reported: false };
+    }
     const key = `${promise.start}:${promise.end}`;
     f.promised.delete(key); // the newest promise of a range is the one cited
     f.promised.set(key, promise);

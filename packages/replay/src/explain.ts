@@ -24,6 +24,8 @@ export interface Draft {
   needs: readonly Fact[];
   /** Set by the tie search (ties.ts) when the finding does not arise, or is uncertain, in another order the timestamps allow: why. */
   tie?: string;
+  /** Certain only if no events were lost on any CPU after this sequence number (instead of the page's sync point and CPUs). */
+  sinceAnyCpu?: number;
 }
 
 const CACHE: readonly Fact[] = ['cache'];
@@ -77,6 +79,24 @@ export function orphanMapped(rec: PageRec, ev: TraceEvent, fault: TraceEvent | u
 }
 
 /** Removed page g is still mapped inside range `p`, promised coherent; `atEnd`: judged at the end of the trace. */
+/**
+ * A fault mapped `g` (served the load from it) after an invalidate_inode_pages2_range over its
+ * index returned 0 with `g` still cached — `g` was cached before that invalidate began, so it
+ * holds data from before the O_DIRECT write the invalidate served.
+ */
+export function staleDataServed(g: PageRec, f: FileState, map: TraceEvent, fault: TraceEvent | undefined): Draft {
+  const s = g.survived!;
+  const range = `index ${g.index} of ino ${hex(f.ref.ino)}`;
+  return {
+    rule: 'stale-data', rec: g, ev: map, sinceAnyCpu: g.bornSeq, needs: FACTS.cache,
+    message: `${pageText(g)} served a fault after an invalidate of it returned 0 with the page still cached`,
+    explanation: `${pageText(g)} was cached${g.add ? ` (added by ${who(g.add)} at ${at(g.add)})` : ''} before ${who(s.ret)} entered invalidate_inode_pages2_range over ${range}${s.begin ? ` at ${at(s.begin)}` : ''}, `
+      + `and was still the cache's page when that returned 0 at ${at(s.ret)}. ${who(map)} then mapped it at ${at(map)}${fault ? ` (in the fault entered at ${at(fault)})` : ''}: `
+      + 'the load it serves reads data from before the invalidate — an O_DIRECT write\'s old data, though the write was promised coherence.',
+    others: [...(g.add ? [g.add] : []), ...(s.begin ? [s.begin] : []), s.ret, ...(fault ? [fault] : [])],
+  };
+}
+
 export function staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): Draft {
   const cur = g.index !== undefined ? f.cache.get(g.index) : undefined;
   const range = `indexes ${p.start}..${p.end === Number.MAX_SAFE_INTEGER ? 'end' : p.end} of ino ${hex(f.ref.ino)}`;

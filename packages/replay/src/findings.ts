@@ -41,6 +41,10 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
   for (const c of cited) cpus.add(c);
   cpus.add(d.ev.cpu);
   for (const e of d.others) cpus.add(e.cpu);
+  if (d.sinceAnyCpu !== undefined) {
+    const gap = gaps.sinceAny(d.sinceAnyCpu);
+    if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after this page was first seen, so events that would explain this may be missing.`;
+  }
   for (const fact of d.needs) {
     const gap = gaps.since(cpus, fact === 'cache' ? rec.cacheSync : rec.mapSync);
     if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after ${FACT_WORDS[fact]} was last known, so events that would explain this may be missing.`;

@@ -62,6 +62,14 @@ export interface PageRec {
   mapUnsure?: Note;
   /** Whether this life was already reported stale depends on an order of tied events (one stale-after-invalidate per life). */
   staleUnsure?: Note;
+  /** Replay sequence number of this life's first sighting (its cache_add, or its adoption). */
+  bornSeq: number;
+  /**
+   * A successful invalidate_inode_pages2_range over this page's index began after the page
+   * was cached and returned with the page still cached: whoever is served from it later
+   * gets data from before the invalidate (rule stale-data).
+   */
+  survived?: { begin?: TraceEvent; ret: TraceEvent; reported: boolean };
   /** CPUs whose events touched this life of the page (a gap on one of them may hide more). */
   cpus: number[];
 }
@@ -192,7 +200,7 @@ export class Shadow {
     } else {
       this.pfnsSeen++;
     }
-    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], cacheSync: seq, mapSync: seq, cpus: [] };
+    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], cacheSync: seq, mapSync: seq, bornSeq: seq, cpus: [] };
     this.pages.set(Number(pfn), rec);
     return rec;
   }

@@ -250,6 +250,8 @@ class Snapshot {
         this.tasks.set(pid, task ? { task, fields: { ...task }, calls: new Map(task.calls) } : { task });
       }
       for (const op of t.ops) if (!this.ops.has(op)) this.ops.set(op, { ...op });
+      // an invalidate's return marks the cached pages of the range it judged (stale-data: survived)
+      for (const f of t.reads) for (const rec of f.cache.values()) saveRec(rec);
     }
   }
 
@@ -313,7 +315,7 @@ function outcome(engine: ReplayEngine, drafts: Draft[], keys: string[], doubts: 
   const known = (rec: PageRec, sync: number, unsure: unknown) => (unsure || engine.gaps.since(rec.cpus, sync) ? '?' : '');
   for (const pfn of pfns) {
     const rec = sh.page(BigInt(pfn));
-    cache.set(pfn, rec ? `${rec.inCache}|${rec.file?.key}|${rec.index}|${rec.born}${known(rec, rec.cacheSync, rec.cacheUnsure)}` : '-');
+    cache.set(pfn, rec ? `${rec.inCache}|${rec.file?.key}|${rec.index}|${rec.born}|${rec.survived ? `survived${rec.survived.reported ? ' reported' : ''}` : ''}${known(rec, rec.cacheSync, rec.cacheUnsure)}` : '-');
     map.set(pfn, rec ? `${rec.mapcount}${known(rec, rec.mapSync, rec.mapUnsure)}` : '-');
     stale.set(pfn, rec ? `${engine.staleReported.has(rec)}${rec.staleUnsure ? '?' : ''}` : '-');
   }
@@ -491,7 +493,7 @@ export function dumpEngine(engine: ReplayEngine): string {
   const rec = (r: PageRec) => json({
     id: id(r), pfn: r.pfn, file: r.file?.key, index: r.index, inCache: r.inCache, mapcount: r.mapcount, born: r.born,
     add: r.add?.line, del: r.del?.line, delCall: r.delCall?.line, delSeq: r.delSeq,
-    maps: r.maps.map((m) => [m.ev.line, m.fault?.line, m.address]), cacheSync: r.cacheSync, mapSync: r.mapSync,
+    maps: r.maps.map((m) => [m.ev.line, m.fault?.line, m.address]), cacheSync: r.cacheSync, mapSync: r.mapSync, bornSeq: r.bornSeq, survived: r.survived && [r.survived.begin?.line, r.survived.ret.line, r.survived.reported],
     cacheUnsure: r.cacheUnsure?.reason, mapUnsure: r.mapUnsure?.reason, staleUnsure: r.staleUnsure?.reason, cpus: r.cpus,
   });
   return engine.shadow.dump(rec, id, json) + `\nseq ${engine.seq}\n${engine.gaps.text()}\ncounters ${json(engine.counters)}`;

@@ -34,6 +34,27 @@ const race = [
 ];
 
 describe('linux-6.1 adapter', () => {
+  it('sees fadvise(DONTNEED)\'s invalidate_mapping_pagevec, and merges it into one call when its wrapper invalidate_mapping_pages is probed too', async () => {
+    const inv = (fn: string) => `p_${fn}_0: (${fn}+0x0/0x20) arg1=0xffff888003a1c0f8 arg2=0x0 arg3=0x0 ino=42 dev=8388624`;
+    const ret = (fn: string, site: string) => `r_${fn}_0: (${site}+0x1c/0x20 <- ${fn}) arg1=0x1`;
+    const r = await run([
+      line('reader-212', 1, '1.000001', add(0x10)),
+      line('fadvise-211', 1, '1.000002', inv('invalidate_mapping_pages')),
+      line('fadvise-211', 1, '1.000003', inv('invalidate_mapping_pagevec')),
+      line('fadvise-211', 1, '1.000004', del(0x10)),
+      line('fadvise-211', 1, '1.000005', ret('invalidate_mapping_pagevec', 'invalidate_mapping_pages')),
+      line('fadvise-211', 1, '1.000006', ret('invalidate_mapping_pages', 'generic_fadvise')),
+    ]);
+    expect(r.stats.byOp).toMatchObject({ invalidate_begin: 1, invalidate_end: 1 });
+    expect(r.stats.returns).toEqual({ invalidate_mapping_pages: { 1: 1 } });
+    expect(r.stats.adopted.calls).toBe(0);
+    const alone = await run([
+      line('fadvise-211', 1, '1.000003', inv('invalidate_mapping_pagevec')),
+      line('fadvise-211', 1, '1.000005', ret('invalidate_mapping_pagevec', 'generic_fadvise')),
+    ]);
+    expect(alone.stats.byOp).toMatchObject({ invalidate_begin: 1, invalidate_end: 1 });
+  });
+
   it('lifts kprobes by function whatever their names: auto-generated, user-chosen, or a bare auto name', async () => {
     for (const name of ['p_page_add_file_rmap_0', 'my_rmap_add']) {
       const r = await run([race[0]!, line('mapper-11', 0, '1.000002', rmapAdd(0x10, name)), race[2]!]);

@@ -11,7 +11,7 @@ import { citedLine } from './text.js';
 import { escapeXml, findingLine, findingTask, seconds, type RenderOptions } from './util.js';
 
 /** The rules a trace replay judges (explore-only rules have no testcase here). */
-export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent'];
+export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data', 'trace-inconsistent'];
 
 function body(f: Finding): string {
   const cited = f.events.map((e) => `  ${citedLine(e)}`);

@@ -36,7 +36,7 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   },
   'stale-data': {
     short: 'The page cache holds data the file no longer has',
-    full: 'A page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
+    full: 'A read that started after a write to the same bytes returned observed older data (an O_DIRECT write\'s old data through read(), a mapping or a fault), or a page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
   },
 };
 

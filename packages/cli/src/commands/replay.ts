@@ -12,6 +12,7 @@ export default class Replay extends KreplayCommand {
   mapped-page-removed     a page left the page cache while a PTE still mapped it
   orphan-page-mapped      a PTE was installed for a page no longer in the page cache
   stale-after-invalidate  invalidate_inode_pages2_range returned 0 with a stale page still mapped in its range
+  stale-data              a fault was served from a page that survived a successful invalidate of its index
   trace-inconsistent      the trace contradicts the state its own events imply
 
 Each finding cites the trace lines it rests on and names the racing tasks and CPUs; it is uncertain when events were lost on an involved CPU. Pages and mappings that predate the trace are adopted, not flagged.

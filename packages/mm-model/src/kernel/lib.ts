@@ -204,3 +204,18 @@ export function advance(c: Ctx, nextPc: string, donePc: string): void {
 export function cur(c: Ctx): number {
   return c.list('pvec')[c.num('i')]!;
 }
+
+/** What a read I/O completing on pfn reads (the disk and i_size of its file: data.ts diskData) and writes (its data). */
+export function readIoAcc(c: Ctx, pfn: number, file: number): Access[] {
+  return [r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.data`)];
+}
+
+/** What a write's return reads and writes: the floor of its file (a read starting later must see it). */
+export function floorAcc(c: Ctx, file: number): Access {
+  return w(`${c.M(file)}.floor`);
+}
+
+/** The inode lock's access location (`M0.i_rwsem`: i_sem, i_mutex, i_rwsem alike). */
+export function ilockLoc(c: Ctx, file: number): string {
+  return `${c.M(file)}.inode_lock`;
+}

@@ -5,7 +5,8 @@
  */
 import type { Ctx } from '../ctx.js';
 import { acquire, r, release, w, type StepDef } from '../program.js';
-import { NONE, PG, hex } from '../state.js';
+import { NONE, PG, hex, type LockS } from '../state.js';
+import { ilockLoc, readIoAcc } from './lib.js';
 
 /**
  * find_get_page(mapping, index) under tree_lock (read): the page with a reference, no page
@@ -65,7 +66,7 @@ export function readpageIo(then: string, put: boolean, where = 'mm/filemap.c pag
     where,
     acc: (c) => {
       const P = c.P(c.num('pfn'));
-      const a = [w(`${P}.flags.uptodate`), release(`lock:${P}`)];
+      const a = [w(`${P}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${P}`)];
       if (put) a.push(w(`${P}.refcount`));
       return a;
     },
@@ -109,18 +110,78 @@ export function describePfn(pfn: number): string {
   return pfn === NONE ? 'none' : `pfn ${hex(pfn)}`;
 }
 
-/** The end of a buffered read: recheck i_size, copy to the user, drop the reference. */
+/**
+ * The end of a buffered read: recheck i_size (past it: nothing is copied), copy to the user
+ * (the read observes the page's data: rule stale-data), drop the reference.
+ */
 export function copyToUser(label: string): StepDef {
   return {
     label,
-    acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.P(c.num('pfn'))}.refcount`)],
+    acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.P(c.num('pfn'))}.data`), w(`${c.P(c.num('pfn'))}.refcount`)],
     run: (c) => {
       const pfn = c.num('pfn');
+      const isize = c.map(c.num('file')).isize;
+      if (c.num('index') >= Math.ceil(isize / 4096)) {
+        c.effect('past EOF now: nothing copied');
+        c.endRead();
+      } else c.observe(c.pageData(pfn), 'read()');
       c.ref(pfn, -1);
-      c.effect(`copied pfn${pfn} to user`);
       c.ret(0);
     },
   };
+}
+
+/** The first step of a user read: it starts now (its floor is sampled), then `next`. */
+export function beginReadAcc(c: Ctx): ReturnType<typeof r> {
+  return r(`${c.M(c.num('file'))}.floor`);
+}
+
+/**
+ * Take the inode lock (i_sem, i_mutex, i_rwsem) of local `file`, exclusive or, when
+ * `shared(c)`, shared; then `next`. Sets local `ishared` so the release knows which.
+ */
+export function inodeLock(label: string, shared: (c: Ctx) => boolean, next: (c: Ctx) => void, where?: string,
+  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
+  const s: StepDef = {
+    label,
+    acc: (c) => [acquire(ilockLoc(c, c.num('file'))), ...sharedReads(c)],
+    block: (c) => c.lockBusy(c.map(c.num('file')).ilock, `${ilockLoc(c, c.num('file'))}`, shared(c)),
+    run: (c) => {
+      const file = c.num('file');
+      const sh = shared(c);
+      c.set('ishared', sh ? 1 : 0);
+      c.updMap(file, { ilock: c.takeLock(c.map(file).ilock, sh) }, `inode lock +${sh ? 'shared' : 'exclusive'}`);
+      next(c);
+    },
+  };
+  if (where) s.where = where;
+  return s;
+}
+
+/**
+ * The inode lock taken in the same step as the path's first access (docs/flavors.md
+ * "Accesses and granularity": an acquire is folded into the step's first access): `inner`
+ * runs with the lock held.
+ */
+export function withInodeLock(label: string, shared: (c: Ctx) => boolean, inner: StepDef,
+  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
+  const lock = inodeLock(label, shared, (c) => inner.run(c), undefined, sharedReads);
+  const s: StepDef = {
+    label: (c) => `${label}; ${typeof inner.label === 'string' ? inner.label : inner.label(c)}`,
+    acc: (c) => [...lock.acc!(c), ...(inner.acc?.(c) ?? [])],
+    block: (c) => lock.block!(c) ?? inner.block?.(c),
+    run: lock.run,
+  };
+  if (inner.where) s.where = inner.where;
+  return s;
+}
+
+/** Drop the inode lock taken by inodeLock (inside a step that declares release of ilockLoc). */
+export function inodeUnlock(c: Ctx): void {
+  const file = c.num('file');
+  const l: LockS = c.map(file).ilock;
+  const sh = c.l.ishared === 1;
+  c.updMap(file, { ilock: c.dropLock(l, sh) }, `inode lock -${sh ? 'shared' : 'exclusive'}`);
 }
 
 /** The fault's last step when the page was locked across the PTE install (2.6.23, 6.x). */

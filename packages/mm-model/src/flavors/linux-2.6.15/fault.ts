@@ -8,7 +8,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, hex } from '../../state.js';
-import { FAULT_OK, FAULT_SIGBUS, faultBegin, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { FAULT_OK, FAULT_SIGBUS, faultBegin, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc } from '../../kernel/lib.js';
 import { addToPageCache, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
 
 /** ->nopage's NOPAGE_SIGBUS. */
@@ -188,7 +188,7 @@ export const filemapNopage: Proc = {
     readio2: {
       label: 'readpage(page); wait_on_page_locked(page): I/O done, SetPageUptodate(); unlock_page(); goto success',
       where: 'mm/filemap.c filemap_nopage() page_not_uptodate: readpage',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);

@@ -13,6 +13,7 @@ import {
 } from './invalidate.js';
 import { genericFileDirectIo } from './odirect.js';
 import { doGenericMappingRead } from './read.js';
+import { loadProgram, userLoadProc } from '../../kernel/load.js';
 
 /** The scenario-facing programs every 2.6 flavor offers (entry procedures by name). */
 export function programs26(fault: string): Record<string, Program> {
@@ -32,6 +33,7 @@ export function programs26(fault: string): Record<string, Program> {
       start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
     },
     read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
+    load: loadProgram(),
   };
 }
 
@@ -47,7 +49,7 @@ export const linux2615: Flavor = {
     do_no_page: doNoPage,
     filemap_nopage: filemapNopage,
     unmap_mapping_range: unmapMappingRange26,
-    vmtruncate: vmtruncate({ unmapAfter: false }),
+    vmtruncate: vmtruncate({ unmapAfter: false, ilock: 'i_sem' }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: false }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
@@ -57,8 +59,9 @@ export const linux2615: Flavor = {
     invalidate_complete_page: invalidateCompletePage({
       refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
     }),
-    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false }),
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem' }),
     do_generic_mapping_read: doGenericMappingRead,
+    user_load: userLoadProc('do_no_page', 'pte'),
   },
   programs: programs26('do_no_page'),
 };

@@ -19,6 +19,8 @@ const pageMapped = (c: Ctx): Access => lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'a
 export interface Invalidate2Options {
   /** 2.6.15: `!ret` in both loop conditions (stop at the first failure). */
   stopOnError: boolean;
+  /** 2.6.23: `ret` is set again for every page (do_launder_page's 0 or -EIO): the last page decides. */
+  retPerPage?: boolean;
   /** 2.6.15: was_dirty = test_clear_page_dirty(page), restored on failure. */
   clearDirtyFirst: boolean;
   /** 2.6.23: BUG_ON(page_mapped(page)) after the unmap, then do_launder_page. */
@@ -110,7 +112,7 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
         if (!c.num('rv')) {
           if (c.num('wasDirty')) c.setFlag(c.num('pfn'), 'dirty', true);
           c.set('ret', EIO);
-        }
+        } else if (o.retPerPage) c.set('ret', 0);
         c.goto(o.beforeUnlock?.entry ?? 'unlock');
       },
     },
@@ -154,7 +156,8 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
           c.set('wasDirty', c.testFlag(pfn, 'dirty') ? 1 : 0);
           c.setFlag(pfn, 'dirty', false);
         }
-        c.call(o.complete, 'remove', { file: c.num('file'), pfn }, 'result');
+        // The page's buffers stay dirty when only the page's dirty bit was cleared (bufDirty).
+        c.call(o.complete, 'remove', { file: c.num('file'), pfn, bufDirty: c.num('wasDirty') }, 'result');
       },
     };
   }
@@ -208,8 +211,12 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
           const p = c.page(pfn);
           if (p.mapping !== c.num('file')) { c.ret(0); return; }
           if (p.flags & PG.private) {
-            // try_to_release_page(): buffers go unless the page is dirty.
-            if (p.flags & PG.dirty) { c.ret(0); return; }
+            // try_to_release_page() → try_to_free_buffers() → drop_buffers(): a buffer_busy()
+            // buffer (b_count, BH_Dirty or BH_Lock: 2.6.23.17 fs/buffer.c:2809-2813, unchanged
+            // since 2.6.x) keeps the buffers. test_clear_page_dirty() in 2.6.15's
+            // invalidate_inode_pages2_range cleared only the *page's* dirty bit, so a page
+            // that was dirty still has dirty buffers: the release fails, -EIO.
+            if ((p.flags & PG.dirty) || c.l.bufDirty === 1) { c.effect('try_to_release_page: dirty buffers: busy'); c.ret(0); return; }
             c.setFlag(pfn, 'private', false);
           }
           if (o.refcountCheck && p.refcount !== 2) { c.effect(`page_count ${p.refcount} != 2: busy`); c.ret(0); return; }

@@ -5,9 +5,10 @@
  * onward) also invalidates once *before* ->direct_IO and bails out if that fails.
  */
 import type { Ctx } from '../../ctx.js';
-import { r, w, type Proc, type StepDef } from '../../program.js';
+import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { PG } from '../../state.js';
-import { coherentAcc } from '../../kernel/lib.js';
+import { coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
+import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inval2Locals } from './invalidate.js';
 
@@ -15,14 +16,20 @@ function callInval2(c: Ctx, then: string): void {
   c.call('invalidate_inode_pages2_range', 'lookup', inval2Locals(c.num('file'), c.num('first'), c.num('last')), then);
 }
 
-/** The write returns `retval`; on success its range is promised coherent (stale-after-invalidate). */
+/**
+ * The write returns `retval`: its data is what reads starting from now must see (the floor),
+ * the inode lock is dropped (generic_file_aio_write's up/mutex_unlock; 6.1 ext4_dio_write_iter's
+ * inode_unlock[_shared]), and on success its range is promised coherent (stale-after-invalidate).
+ */
 export function odirectReturn(c: Ctx, retval: number): void {
+  c.writesReturned();
+  inodeUnlock(c);
   if (retval >= 0) c.promiseCoherent(c.num('file'), c.num('first'), c.num('last'), 'the O_DIRECT write');
   c.ret(retval);
 }
 
 export function returnAcc(c: Ctx): ReturnType<typeof r>[] {
-  return coherentAcc(c, c.num('file'), c.num('first'), c.num('last'));
+  return [...coherentAcc(c, c.num('file'), c.num('first'), c.num('last')), floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file')))];
 }
 
 /** filemap_write_and_wait(mapping): dirty pages written back and waited on (folded into one step). */
@@ -32,22 +39,46 @@ export const writeAndWait = (next: string): StepDef => ({
   acc: (c) => {
     const file = c.num('file');
     const cached = c.map(file).cache.filter((p) => p >= 0);
-    return [r(`${c.M(file)}.tree`), ...cached.map((p) => ((c.page(p).flags & PG.dirty) ? w : r)(`${c.P(p)}.flags.dirty`))];
+    const dirty = cached.filter((p) => c.page(p).flags & PG.dirty);
+    return [r(`${c.M(file)}.tree`), ...cached.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
+      ...dirty.map((p) => r(`${c.P(p)}.data`)), ...(dirty.length ? [w(`${c.M(file)}.disk`)] : [])];
   },
   run: (c) => {
-    for (const p of c.map(c.num('file')).cache) if (p >= 0 && (c.page(p).flags & PG.dirty)) c.setFlag(p, 'dirty', false);
+    const file = c.num('file');
+    for (const p of c.map(file).cache) {
+      if (p < 0 || !(c.page(p).flags & PG.dirty)) continue;
+      c.writeDisk(file, c.page(p).index, c.pageData(p)); // writeback: the page's data reaches its block
+      c.setFlag(p, 'dirty', false);
+    }
     c.goto(next);
   },
 });
 
-/** ->direct_IO(WRITE): the disk blocks of the range now hold the new data. */
+/** ->direct_IO(WRITE): the disk blocks of the range now hold the new data (a new generation of each page index). */
 export const directIo = (next: string): StepDef => ({
   label: 'retval = mapping->a_ops->direct_IO(WRITE, iocb, iov, offset, nr_segs)',
   acc: (c) => [w(`${c.M(c.num('file'))}.disk`)],
-  run: (c) => { c.effect(`disk blocks of pages ${c.num('first')}..${c.num('last')} written`); c.goto(next); },
+  run: (c) => {
+    const file = c.num('file');
+    for (let ix = c.num('first'); ix <= c.num('last'); ix++) c.writeDisk(file, ix, c.mintWrite(file, ix));
+    c.goto(next);
+  },
 });
 
-export function genericFileDirectIo(opts: { invalidateBefore: boolean }): Proc {
+export interface DirectIoOptions {
+  /** 2.6.20+: invalidate_inode_pages2_range before ->direct_IO too, bailing out if it fails. */
+  invalidateBefore: boolean;
+  /**
+   * 2.6.23 mm/filemap.c:2191-2193: `retval = mapping->a_ops->direct_IO(...); if (retval) goto out;`
+   * — ->direct_IO returns the bytes written, so after a successful write the second
+   * invalidate (mm/filemap.c:2202-2207) never runs.
+   */
+  skipPostOnSuccess?: boolean;
+  /** The inode lock's name in labels: `i_sem` (2.6.15), `i_mutex` (2.6.23). */
+  ilock: string;
+}
+
+export function genericFileDirectIo(opts: DirectIoOptions): Proc {
   const steps: Record<string, StepDef> = {
     mapped: {
       label: 'if (mapping_mapped(mapping)) unmap_mapping_range(mapping, offset, write_len, 0)',
@@ -59,7 +90,7 @@ export function genericFileDirectIo(opts: { invalidateBefore: boolean }): Proc {
       },
     },
     wb: writeAndWait(opts.invalidateBefore ? 'pre' : 'direct'),
-    direct: directIo('post'),
+    direct: directIo(opts.skipPostOnSuccess ? 'out' : 'post'),
     post: {
       label: 'if (rw == WRITE && mapping->nrpages) invalidate_inode_pages2_range(mapping, offset >> PAGE_CACHE_SHIFT, end)',
       acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`), ...(c.map(c.num('file')).nrpages ? [] : returnAcc(c))],
@@ -85,11 +116,22 @@ export function genericFileDirectIo(opts: { invalidateBefore: boolean }): Proc {
     };
     steps.precheck = {
       label: 'if (retval) goto out',
+      acc: (c) => (c.num('rv') ? returnAcc(c) : []),
       run: (c) => {
-        if (c.num('rv')) c.ret(c.num('rv'));
+        if (c.num('rv')) odirectReturn(c, c.num('rv'));
         else c.goto('direct');
       },
     };
   }
+  if (opts.skipPostOnSuccess) {
+    steps.out = {
+      label: 'if (retval) goto out; out: return retval /* the second invalidate is skipped */',
+      acc: returnAcc,
+      run: (c) => odirectReturn(c, c.num('length')),
+    };
+  }
+  // generic_file_aio_write takes the inode lock (2.6.23.17 mm/filemap.c:2132), folded into the first step.
+  steps.mapped = withInodeLock(opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
+    () => false, steps.mapped!);
   return { fn: 'generic_file_direct_IO', where: 'mm/filemap.c', entry: 'mapped', steps };
 }

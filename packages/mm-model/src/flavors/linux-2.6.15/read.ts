@@ -3,23 +3,32 @@
  * what the model sees through 2.6.23): find_get_page, or allocate + add_to_page_cache +
  * readpage; lock and recheck a page that is not uptodate; recheck i_size; copy; release.
  */
+import type { Ctx } from '../../ctx.js';
 import { r, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
-import { addToPageCache, copyToUser, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
+import { addToPageCache, beginReadAcc, copyToUser, findGetPage, lockPage, readpageIo, testUptodate } from '../../kernel/pagecache.js';
+
+function isizeCheck(c: Ctx): void {
+  const isize = c.map(c.num('file')).isize;
+  if (isize === 0 || c.num('index') > Math.floor((isize - 1) / 4096)) { c.effect('past EOF'); c.endRead(); c.ret(0); return; }
+  c.goto('find');
+}
 
 export const doGenericMappingRead: Proc = {
   fn: 'do_generic_mapping_read',
   where: 'mm/filemap.c',
-  entry: 'isize',
+  entry: 'start',
   steps: {
+    start: {
+      // The read starts (its floor is sampled) in its first step.
+      label: 'read(): do_generic_mapping_read: isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_CACHE_SHIFT; if (index > end_index) goto out',
+      acc: (c) => [beginReadAcc(c), r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => { c.beginRead(c.num('file'), c.num('index')); isizeCheck(c); },
+    },
     isize: {
       label: 'isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_CACHE_SHIFT; if (index > end_index) goto out',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
-      run: (c) => {
-        const isize = c.map(c.num('file')).isize;
-        if (isize === 0 || c.num('index') > Math.floor((isize - 1) / 4096)) { c.effect('past EOF'); c.ret(0); return; }
-        c.goto('find');
-      },
+      run: (c) => isizeCheck(c),
     },
     find: findGetPage((c, pfn) => c.goto(pfn === NONE ? 'add' : 'uptodate')),
     add: addToPageCache('readio', 'find', 'mm/filemap.c do_generic_mapping_read() no_cached_page'),

@@ -8,15 +8,17 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { END, PAGEVEC_SIZE_2_6, advance, cur, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { END, PAGEVEC_SIZE_2_6, advance, cur, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
+import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
+import { coherentAcc } from '../../kernel/lib.js';
 
 /**
  * vmtruncate. `unmapAfter` (2.6.23): a second unmap_mapping_range after
  * truncate_inode_pages, for private pages COWed meanwhile.
  */
-export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
-  return {
+export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
+  const p: Proc = {
     fn: 'vmtruncate',
     where: 'mm/memory.c',
     entry: 'isize',
@@ -28,6 +30,7 @@ export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
           lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: if (inode->i_size < offset)'),
           // i_size_write() is a plain store on 64-bit SMP (include/linux/fs.h 2.6.15)
           lk(w(`${c.M(c.num('file'))}.i_size`), 'plain-write', c.num('size'), 'mm/memory.c vmtruncate() 2.6.15: i_size_write(inode, offset)'),
+          w(`${c.M(c.num('file'))}.disk`),
         ],
         run: (c) => {
           const file = c.num('file'); const size = c.num('size');
@@ -35,11 +38,9 @@ export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
           c.op({ kind: 'truncate_begin', fn: 'vmtruncate', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
           c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
           c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
-          if (old < size) { // do_expand: nothing to unmap or drop
-            c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
-            c.ret(0);
-            return;
-          }
+          if (old < size) { c.goto('fstrunc'); return; } // do_expand: nothing to unmap or drop
+          // From the i_size write on, the bytes past EOF are zeros (readpage clamps to i_size).
+          c.zeroRange(file, pagesFrom(size), END, false);
           callUnmap(c, 'unmap_mapping_range', file, pagesFrom(size), END, true, 'pages');
         },
       },
@@ -47,21 +48,45 @@ export function vmtruncate(opts: { unmapAfter: boolean }): Proc {
         label: 'truncate_inode_pages(mapping, offset)',
         run: (c) => c.call('truncate_inode_pages', 'nrpages', {
           file: c.num('file'), start: pagesFrom(c.num('size')), end: END, next: 0, pvec: [], i: 0, pfn: NONE,
-        }, opts.unmapAfter ? 'unmap2' : 'done'),
+        }, opts.unmapAfter ? 'unmap2' : 'fstrunc'),
       },
       unmap2: {
         label: 'unmap_mapping_range(mapping, offset + PAGE_SIZE - 1, 0, 1)',
-        run: (c) => callUnmap(c, 'unmap_mapping_range', c.num('file'), pagesFrom(c.num('size')), END, true, 'done'),
+        run: (c) => callUnmap(c, 'unmap_mapping_range', c.num('file'), pagesFrom(c.num('size')), END, true, 'fstrunc'),
+      },
+      fstrunc: {
+        // 2.6.23 mm/memory.c:2054-2055 out_truncate: the filesystem frees the blocks past EOF.
+        label: 'out_truncate: if (inode->i_op && inode->i_op->truncate) inode->i_op->truncate(inode)',
+        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
+        run: (c) => {
+          const file = c.num('file');
+          c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
+          c.goto('done');
+        },
       },
       done: {
-        label: 'return 0',
+        label: 'return 0; do_truncate: up/mutex_unlock(&inode->i_sem|i_mutex)',
+        acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file'))), ...truncateReturnAcc(c)],
         run: (c) => {
-          c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(c.num('file')), ret: 0 });
+          const file = c.num('file');
+          c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
+          c.writesReturned();
+          inodeUnlock(c);
+          c.truncateReturned(file, 'truncate returned');
           c.ret(0);
         },
       },
     },
   };
+  // do_truncate() (2.6.23.17 fs/open.c:217) holds the inode lock around notify_change → vmtruncate: folded into its first step.
+  const isize = withInodeLock(opts.ilock === 'i_sem' ? 'do_truncate: down(&dentry->d_inode->i_sem)' : 'do_truncate: mutex_lock(&dentry->d_inode->i_mutex)',
+    () => false, p.steps.isize!);
+  return { ...p, steps: { ...p.steps, isize } };
+}
+
+/** What judging mapped-beyond-eof at truncate's return reads: i_size and every PTE of the file. */
+export function truncateReturnAcc(c: Ctx): ReturnType<typeof r>[] {
+  return [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.eof`), ...coherentAcc(c, c.num('file'), 0, END)];
 }
 
 /** `if (page_mapped(page)) unmap_mapping_range(mapping, index, PAGE_CACHE_SIZE, 0)` (2.6.23). */

@@ -11,6 +11,7 @@ import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPa
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
 import { doGenericMappingRead } from '../linux-2.6.15/read.js';
 import { doFault2623 } from './fault.js';
+import { userLoadProc } from '../../kernel/load.js';
 
 export const linux2623: Flavor = {
   name: 'linux-2.6.23',
@@ -19,11 +20,12 @@ export const linux2623: Flavor = {
   procs: {
     __do_fault: doFault2623,
     unmap_mapping_range: unmapMappingRange26,
-    vmtruncate: vmtruncate({ unmapAfter: true }),
+    vmtruncate: vmtruncate({ unmapAfter: true, ilock: 'i_mutex' }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: true, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
+      // mm/truncate.c:398-446 (2.6.23.17): no `!ret` in the loops; `ret = do_launder_page(); if (ret == 0 && !invalidate_complete_page2()) ret = -EIO;` per page.
+      stopOnError: false, retPerPage: true, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
     }),
     invalidate_complete_page2: invalidateCompletePage({
       refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page2', where: 'mm/truncate.c',
@@ -32,8 +34,10 @@ export const linux2623: Flavor = {
     invalidate_complete_page: invalidateCompletePage({
       refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
     }),
-    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true }),
+    // mm/filemap.c:2183-2193 (2.6.23.17): invalidate before ->direct_IO; `if (retval) goto out` after it.
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex' }),
     do_generic_mapping_read: doGenericMappingRead,
+    user_load: userLoadProc('__do_fault', 'pte'),
   },
   programs: programs26('__do_fault'),
 };

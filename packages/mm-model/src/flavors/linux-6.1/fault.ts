@@ -9,7 +9,7 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
 import type { VmaEnv } from '../../env.js';
-import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc } from '../../kernel/lib.js';
 import { invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
@@ -147,7 +147,7 @@ export const doReadFault61: Proc = {
     read: {
       label: 'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
       where: 'mm/filemap.c filemap_read_folio()',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
@@ -158,6 +158,7 @@ export const doReadFault61: Proc = {
       },
     },
     isize2: {
+      // mm/filemap.c:3321-3327 (6.1.192): /* Found the page and have a reference on it. We must recheck i_size under page lock. */
       label: 'max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_off)) { folio_unlock; folio_put; return VM_FAULT_SIGBUS; }',
       where: 'mm/filemap.c filemap_fault()',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)

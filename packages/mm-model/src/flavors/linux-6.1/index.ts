@@ -14,6 +14,8 @@ import {
 import { truncateInodePagesRange61, truncateSetsize61 } from './truncate.js';
 import { iomapDioWrite61 } from './odirect.js';
 import { filemapRead61 } from './read.js';
+import { ext4PunchHole61, punchHoleProgram } from './punch.js';
+import { loadProgram, userLoadProc } from '../../kernel/load.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
@@ -40,6 +42,8 @@ export const programs61: Record<string, Program> = {
     start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
   },
   read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
+  load: loadProgram({ ml: 0 }),
+  punch_hole: punchHoleProgram,
 };
 
 export const linux61: Flavor = {
@@ -58,6 +62,8 @@ export const linux61: Flavor = {
     mapping_try_invalidate: invalidateMappingPages61,
     __iomap_dio_rw: iomapDioWrite61,
     filemap_read: filemapRead61,
+    ext4_punch_hole: ext4PunchHole61,
+    user_load: userLoadProc('do_read_fault', 'pte'),
   },
   programs: programs61,
 };

@@ -8,7 +8,8 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
-import { copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
+import { beginReadAcc, copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
+import { readIoAcc } from '../../kernel/lib.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -17,10 +18,10 @@ function upRead(c: Ctx): void {
   c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
 }
 
-export const filemapRead61: Proc = {
+const filemapRead61Steps: Proc = {
   fn: 'filemap_read',
   where: 'mm/filemap.c',
-  entry: 'get',
+  entry: 'start',
   steps: {
     get: {
       label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
@@ -33,7 +34,7 @@ export const filemapRead61: Proc = {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         c.set('pfn', pfn);
         if (pfn === NONE) {
-          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.ret(0); return; }
+          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.endRead(); c.ret(0); return; }
           c.goto('create');
           return;
         }
@@ -57,7 +58,7 @@ export const filemapRead61: Proc = {
     },
     readio: {
       label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
@@ -87,5 +88,19 @@ export const filemapRead61: Proc = {
       },
     },
     copy: copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'),
+  },
+};
+
+/** The read starts (its floor is sampled) in its first step, filemap_get_read_batch's lookup. */
+export const filemapRead61: Proc = {
+  ...filemapRead61Steps,
+  steps: {
+    ...filemapRead61Steps.steps,
+    start: {
+      ...filemapRead61Steps.steps.get!,
+      label: 'read(): filemap_read(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
+      acc: (c) => [beginReadAcc(c), ...filemapRead61Steps.steps.get!.acc!(c)],
+      run: (c) => { c.beginRead(c.num('file'), c.num('index')); filemapRead61Steps.steps.get!.run(c); },
+    },
   },
 };

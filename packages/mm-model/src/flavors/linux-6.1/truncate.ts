@@ -8,7 +8,9 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { END, PAGEVEC_SIZE_6_1, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
+import { truncateReturnAcc } from '../linux-2.6.15/truncate.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { callFindLockEntries } from './invalidate.js';
 import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
@@ -20,25 +22,33 @@ export const truncateSetsize61: Proc = {
   where: 'mm/truncate.c',
   entry: 'ilock',
   steps: {
-    ilock: {
-      label: 'ext4_setattr: filemap_invalidate_lock(inode->i_mapping)',
+    // fs/open.c do_truncate(): inode_lock(dentry->d_inode) around notify_change → ext4_setattr.
+    ilock: inodeLock('do_truncate: inode_lock(dentry->d_inode)', () => false, (c) => c.goto('invlock'), 'fs/open.c do_truncate()'),
+    invlock: {
+      // fs/ext4/inode.c:5622-5624 (6.1.192): `if (shrink) filemap_invalidate_lock(inode->i_mapping);`
+      label: 'ext4_setattr: if (shrink) filemap_invalidate_lock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => [acquire(invLockLoc(c))],
-      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), acquire(invLockLoc(c))],
+      block: (c) => (c.num('size') < c.map(c.num('file')).isize ? c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)) : undefined),
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        const shrink = c.num('size') < c.map(file).isize;
+        c.set('shrink', shrink ? 1 : 0);
+        if (shrink) c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
         c.goto('isize');
       },
     },
     isize: {
+      // fs/ext4/inode.c:5676 i_size_write, 5695 truncate_pagecache (mm/truncate.c:761).
       label: 'i_size_write(inode, newsize); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
-      acc: (c) => [w(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
       run: (c) => {
         const file = c.num('file'); const size = c.num('size');
+        const old = c.map(file).isize;
         c.op({ kind: 'truncate_begin', fn: 'truncate_pagecache', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
-        c.updMap(file, { isize: size }, `i_size ${c.map(file).isize}→${size}`);
+        c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
         c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
+        if (size < old) c.zeroRange(file, pagesFrom(size), END, false); // past EOF reads zeros from now on
         callUnmap(c, 'unmap_mapping_pages', file, pagesFrom(size), END, true, 'pages');
       },
     },
@@ -50,16 +60,40 @@ export const truncateSetsize61: Proc = {
     },
     unmap2: {
       label: 'unmap_mapping_range(mapping, holebegin, 0, 1)',
-      run: (c) => callUnmap(c, 'unmap_mapping_pages', c.num('file'), pagesFrom(c.num('size')), END, true, 'done'),
+      run: (c) => callUnmap(c, 'unmap_mapping_pages', c.num('file'), pagesFrom(c.num('size')), END, true, 'fstrunc'),
     },
-    done: {
-      label: 'ext4_setattr: filemap_invalidate_unlock(inode->i_mapping)',
-      where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => [release(invLockLoc(c))],
+    fstrunc: {
+      // fs/ext4/inode.c:5700-5701: `if (attr->ia_size <= oldsize) rc = ext4_truncate(inode);` — the blocks past EOF are freed.
+      label: 'ext4_setattr: if (shrink) ext4_truncate(inode): free the blocks past EOF',
+      where: 'fs/ext4/inode.c ext4_truncate()',
+      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        if (c.num('shrink')) c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
+        c.goto('done');
+      },
+    },
+    done: {
+      // fs/ext4/inode.c:5705-5706: out_mmap_sem: if (shrink) filemap_invalidate_unlock(inode->i_mapping).
+      label: 'ext4_setattr: if (shrink) filemap_invalidate_unlock(inode->i_mapping)',
+      where: 'fs/ext4/inode.c ext4_setattr()',
+      acc: (c) => (c.num('shrink') ? [release(invLockLoc(c))] : []),
+      run: (c) => {
+        const file = c.num('file');
+        if (c.num('shrink')) c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        c.goto('iunlock');
+      },
+    },
+    iunlock: {
+      label: 'do_truncate: inode_unlock(dentry->d_inode)',
+      where: 'fs/open.c do_truncate()',
+      acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file'))), ...truncateReturnAcc(c)],
+      run: (c) => {
+        const file = c.num('file');
         c.op({ kind: 'truncate_end', fn: 'truncate_pagecache', file: c.fileRef(file), ret: 0 });
+        c.writesReturned();
+        inodeUnlock(c);
+        c.truncateReturned(file, 'truncate returned');
         c.ret(0);
       },
     },

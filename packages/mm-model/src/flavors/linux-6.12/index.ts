@@ -81,6 +81,8 @@ const programs: Record<string, Program> = {
     start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, np: NONE }),
   },
 };
+// `load` (a user load that observes data) is not offered until 6.12's fault declares its data accesses.
+delete programs.load;
 
 export interface Linux612Build {
   name: string;

@@ -20,7 +20,7 @@ import { staleAfterPunch } from '../../invariants.js';
 import { ArgError, acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, type Locals } from '../../state.js';
 import type { Env } from '../../env.js';
-import { fileArg } from '../../kernel/lib.js';
+import { fileArg, readIoAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { filemapRead61 } from '../linux-6.1/read.js';
 import { truncateLocals } from './truncate.js';
@@ -180,7 +180,7 @@ export function filemapReadNoInvalidateLock(): Proc {
   const readio: StepDef = {
     label: 'filemap_read_page(): I/O done, SetPageUptodate(); unlock_page()',
     where: 'mm/filemap.c filemap_read_page() (before 730633f0b7f9)',
-    acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), release(`lock:${c.P(c.num('pfn'))}`)],
+    acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
     run: (c) => {
       const pfn = c.num('pfn');
       c.setFlag(pfn, 'uptodate', true);

@@ -1,0 +1,88 @@
+/**
+ * linux-6.1 hole punch as ext4 does it: fallocate(FALLOC_FL_PUNCH_HOLE) → ext4_punch_hole
+ * (fs/ext4/inode.c:4026, 6.1.192): write back the range (4045), inode_lock (4051),
+ * filemap_invalidate_lock (4098), truncate_pagecache_range (4112; mm/truncate.c:869: unmap
+ * the range without even_cows, then truncate_inode_pages_range), remove the blocks
+ * (ext4_ext_remove_space, 4150: from here a read of the range gets zeros),
+ * filemap_invalidate_unlock (4171), inode_unlock. Page-aligned ranges only.
+ */
+import type { Ctx } from '../../ctx.js';
+import { ArgError, acquire, release, w, type Proc, type Program } from '../../program.js';
+import { NONE, PAGE_SIZE } from '../../state.js';
+import { fileArg, floorAcc, ilockLoc } from '../../kernel/lib.js';
+import { callUnmap } from '../../kernel/unmap.js';
+import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
+import { writeAndWait } from '../linux-2.6.15/odirect.js';
+
+const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+
+export const ext4PunchHole61: Proc = {
+  fn: 'ext4_punch_hole',
+  where: 'fs/ext4/inode.c',
+  entry: 'wb',
+  steps: {
+    wb: { ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' },
+    ilock: inodeLock('inode_lock(inode)', () => false, (c) => c.goto('invlock')),
+    invlock: {
+      label: 'filemap_invalidate_lock(mapping)',
+      acc: (c) => [acquire(invLockLoc(c))],
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        c.goto('unmap');
+      },
+    },
+    unmap: {
+      label: 'truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
+      where: 'mm/truncate.c truncate_pagecache_range()',
+      run: (c) => callUnmap(c, 'unmap_mapping_pages', c.num('file'), c.num('first'), c.num('last'), false, 'pages'),
+    },
+    pages: {
+      label: 'truncate_pagecache_range(): truncate_inode_pages_range(mapping, lstart, lend)',
+      where: 'mm/truncate.c truncate_pagecache_range()',
+      run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
+        file: c.num('file'), start: c.num('first'), end: c.num('last'), index: c.num('first'), batch: [], j: 0, pfn: NONE,
+      }, 'remove'),
+    },
+    remove: {
+      label: 'ext4_ext_remove_space(inode, first_block, stop_block - 1): the blocks are freed, the range reads zeros',
+      where: 'fs/ext4/extents.c ext4_ext_remove_space()',
+      acc: (c) => [w(`${c.M(c.num('file'))}.disk`)],
+      run: (c) => { c.zeroRange(c.num('file'), c.num('first'), c.num('last'), true); c.goto('invunlock'); },
+    },
+    invunlock: {
+      label: 'filemap_invalidate_unlock(mapping)',
+      acc: (c) => [release(invLockLoc(c))],
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        c.goto('iunlock');
+      },
+    },
+    iunlock: {
+      label: 'inode_unlock(inode); return 0',
+      acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file')))],
+      run: (c) => { c.writesReturned(); inodeUnlock(c); c.ret(0); },
+    },
+  },
+};
+
+export const punchHoleProgram: Program = {
+  proc: 'ext4_punch_hole',
+  description: 'fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of whole pages (args: file, offset, length in bytes, page aligned)',
+  start: (a, env) => {
+    for (const k of Object.keys(a)) if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
+    const num = (k: string, d?: number): number => {
+      const v = a[k] ?? d;
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ArgError(k, `argument ${k} must be a non-negative integer`);
+      return v;
+    };
+    const offset = num('offset', 0); const length = num('length', PAGE_SIZE);
+    if (offset % PAGE_SIZE || length % PAGE_SIZE || length === 0) {
+      throw new ArgError(offset % PAGE_SIZE ? 'offset' : 'length', 'the model punches whole pages: offset and length must be multiples of 4096 (length > 0)');
+    }
+    return { file: fileArg(a, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
+  },
+};
+
