@@ -119,7 +119,7 @@ describe('kreplay explore', () => {
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '0/2'], /--shard "0\/2" is not a shard/],
     [['explore', sc('odirect-vs-fault'), '--random', '--seed', '1', '--shard', '3/2'], /--shard "3\/2" is not a shard/],
     [['explore', sc('odirect-vs-fault'), '--strategy', 'dpor', '--shard', '1/2'], /--shard splits the exhaustive search or random walks, not dpor/],
-    [['explore', sc('odirect-vs-fault'), '--workers', '0'], /Expected an integer greater than or equal to 1/],
+    [['explore', sc('odirect-vs-fault'), '--workers', '0'], /expected an integer greater than or equal to 1/i],
     [['merge', 'no/such/shard.json'], /cannot read shard result/],
     [['merge', sc('odirect-vs-fault')], /not JSON/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'no/such/file'], /cannot read schedule file/],
@@ -210,9 +210,10 @@ describe('kreplay explore', () => {
     });
 
     it('gives the same --json --no-timing with --workers 2 as with --workers 1 (a graph large enough for workers)', async () => {
-      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.23', '--json', '--no-timing'];
+      // 2.6.15 (41,283 states, a violation): since issue 11's inode locks, 2.6.23's multipage graph is too small for workers
+      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing'];
       const [one, two] = [await runCli([...args, '--workers', '1']), await runCli([...args, '--workers', '2'])];
-      expect(one.exitCode).toBe(0);
+      expect(one.exitCode).toBe(1);
       expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(20_000);
       expect(two.stdout).toBe(one.stdout);
     }, 300_000);
