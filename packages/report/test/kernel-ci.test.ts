@@ -224,7 +224,7 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     const p = parse('replay-findings');
     expect(p.tests).toHaveLength(1);
     expect(p.tests[0]!.subtests.map((s) => `${s.name} ${s.status}`)).toEqual([
-      'mapped-page-removed FAILURE', 'orphan-page-mapped SUCCESS', 'stale-after-invalidate SUCCESS', 'trace-inconsistent SUCCESS',
+      'mapped-page-removed FAILURE', 'orphan-page-mapped SUCCESS', 'stale-after-invalidate SUCCESS', 'stale-data SUCCESS', 'trace-inconsistent SUCCESS',
     ]);
     const ci = parse('ci');
     expect(ci.tests.map((t) => `${t.name} ${t.status}`)).toEqual(['odirect-race FAILURE', 'truncate-racer SUCCESS']);
