@@ -325,7 +325,7 @@ export class ReplayEngine {
     this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address });
     if (rec.survived && !rec.survived.reported && rec.inCache && rec.file) {
       rec.survived = { ...rec.survived, reported: true }; // a new object: the tie search's snapshot keeps the old one
-      this.log.add(staleDataServed(rec, rec.file, ev, t.fault));
+      this.report(staleDataServed(rec, rec.file, ev, t.fault));
     }
   }
 
