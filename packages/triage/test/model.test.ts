@@ -36,21 +36,23 @@ describe('flavor choice (from declared versions, never names)', () => {
     ['2.6.24', 'linux-2.6.23'],
     ['5.15.0-91-generic', 'linux-2.6.23'],
     ['6.1.0-13-amd64', 'linux-6.1'],
-    ['6.14.0-rc3', 'linux-6.1'],
+    ['6.10.0', 'linux-6.1'],
+    ['6.14.0-rc3', 'linux-6.12'],
     ['2.6.9', 'linux-2.6.15'],
   ])('%s → %s (the newest flavor not newer than the release; stock before a patched one)', (release, name) => {
     expect(chooseFlavor(release, flavors).flavor?.name).toBe(name);
   });
 
-  it('picks up a flavor added later (a linux-6.12 built on 6.1) by its version alone', () => {
-    const later = extendFlavor(byName('linux-6.1'), { name: 'linux-6.12', description: 'test stand-in', version: '6.12' });
+  it('picks up a flavor added later (a linux-6.13 built on 6.12) by its version alone', () => {
+    const later = extendFlavor(byName('linux-6.12'), { name: 'linux-6.13', description: 'test stand-in', version: '6.13' });
     const withLater = [...flavors, later];
-    expect(chooseFlavor('6.14.0-rc3', withLater)).toMatchObject({ flavor: { name: 'linux-6.12' }, because: expect.stringMatching(/newest flavor not newer/) });
-    expect(chooseFlavor('6.12.9', withLater)).toMatchObject({ flavor: { name: 'linux-6.12' }, because: expect.stringMatching(/models \(version 6\.12\)/) });
+    expect(chooseFlavor('6.14.0-rc3', withLater)).toMatchObject({ flavor: { name: 'linux-6.13' }, because: expect.stringMatching(/newest flavor not newer/) });
+    expect(chooseFlavor('6.13.9', withLater)).toMatchObject({ flavor: { name: 'linux-6.13' }, because: expect.stringMatching(/models \(version 6\.13\)/) });
+    expect(chooseFlavor('6.12.9', withLater).flavor?.name).toBe('linux-6.12');
     expect(chooseFlavor('6.10.0', withLater).flavor?.name).toBe('linux-6.1');
     // Named unlike any convention: still chosen by its version.
-    const odd = extendFlavor(byName('linux-6.1'), { name: 'my-kernel', description: 'test stand-in', version: '6.12' });
-    expect(chooseFlavor('6.13', [...flavors, odd]).flavor?.name).toBe('my-kernel');
+    const odd = extendFlavor(byName('linux-6.12'), { name: 'my-kernel', description: 'test stand-in', version: '6.13' });
+    expect(chooseFlavor('6.14', [...flavors, odd]).flavor?.name).toBe('my-kernel');
   });
 
   it('says why when it cannot choose, or when every flavor is newer', () => {
