@@ -72,7 +72,7 @@ const list = (tgz: string): string[] => execFileSync('tar', ['-tzf', tgz], { enc
 
   it('replays a trace with the probe maps and finds the capture profiles and workloads it ships', () => {
     const help = cli(['replay', '--help'], work);
-    expect(help.stdout).toMatch(/with a probe map \(linux-6\.1\)/);
+    expect(help.stdout).toMatch(/with a probe map \(linux-6\.1, linux-6\.12\)/);
     const r = cli(['replay', path.join(repo, 'traces/odirect-race/trace.txt.gz')], work);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('(linux-6.1: meta.json kernel 6.1.0-56-amd64)');

@@ -19,7 +19,7 @@ const herdBlock = (out: string): string => out.split('\n').filter((l) => l !== '
 describe('kreplay explore --memory-model lkmm', () => {
   it('reports the outcome the LKMM allows and SC forbids (exit 1), writes the tests, and they give herd7\'s recorded verdicts', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-'));
-    const r = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--memory-model', 'lkmm', '--litmus-out', dir]);
+    const r = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js', '--memory-model', 'lkmm', '--litmus-out', dir]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('memory model: Linux 6.12.117 tools/memory-model (linux-6.12) (and SC, for comparison), on litmus tests derived from the scenario');
     expect(r.stdout).toContain('  kreplay-lkmm-store-buffering-left-right-first: REACHABLE under the LKMM, forbidden under SC (LKMM Sometimes 1 3, SC Never 0 3)');
@@ -48,10 +48,10 @@ describe('kreplay explore --memory-model lkmm', () => {
   }, 120_000);
 
   it('sc (the default) prints no memory-model section; --litmus-out without lkmm is a usage error', async () => {
-    const sc = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml']);
+    const sc = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js']);
     expect(sc.exitCode).toBe(0);
     expect(sc.stdout).not.toContain('memory model:');
-    const bad = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--litmus-out', '/tmp/x']);
+    const bad = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js', '--litmus-out', '/tmp/x']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--litmus-out writes the litmus tests --memory-model lkmm derives');
   }, 120_000);
