@@ -18,9 +18,9 @@ describe('built-in flavors', () => {
     for (const f of l) expect(f.description.length).toBeGreaterThan(20);
   });
 
-  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around and punch_hole, 6.12 the paths of its race corpus)', async () => {
-    const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'read', 'truncate'];
-    const v61 = [...base, 'fault_around', 'punch_hole'].sort();
+  test('every built-in flavor offers the same scenario programs (6.1 adds fault_around, punch_hole, write and fadvise, 6.12 the paths of its race corpus)', async () => {
+    const base = ['fault', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'load', 'odirect_write', 'read', 'store', 'truncate'];
+    const v61 = [...base, 'fadvise', 'fault_around', 'punch_hole', 'write'].sort();
     const want: Record<string, string[]> = {
       'linux-6.1': v61,
       'linux-6.12': ['fault', 'fault_around', 'hugetlb_fault', 'hugetlb_punch', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages',

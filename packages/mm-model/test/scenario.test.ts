@@ -68,7 +68,7 @@ describe('createMachine checks what depends on the flavor', () => {
     const e2 = inputError(() => createMachine(s, resolveFlavorSync()));
     expect(e2.line).toBe(13);
     expect(e2.message).toMatch(/has no program nopage/);
-    expect(e2.hint).toMatch(/fault, invalidate_inode_pages2_range, invalidate_mapping_pages, load, odirect_write, read, truncate/);
+    expect(e2.hint).toMatch(/fault, invalidate_inode_pages2_range, invalidate_mapping_pages, load, odirect_write, read, store, truncate/);
   });
 
   test('a bad argument points at the argument', async () => {

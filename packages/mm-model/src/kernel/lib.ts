@@ -105,6 +105,20 @@ export function odirectArgs(args: Readonly<Record<string, unknown>>, env: Env): 
   return { file: fileArg(args, env), offset, length, first, last };
 }
 
+/**
+ * `{ file, offset, length }` in bytes, whole pages only (punch_hole, write): the locals
+ * file, offset, length and the page indexes first..last. `what` names the operation in errors.
+ */
+export function pageRangeArgs(args: Readonly<Record<string, unknown>>, env: Env, what: string): Locals {
+  known(args, ['file', 'offset', 'length']);
+  const offset = intArg(args, 'offset', 0);
+  const length = intArg(args, 'length', PAGE_SIZE);
+  if (offset % PAGE_SIZE || length % PAGE_SIZE || length === 0) {
+    throw new ArgError(offset % PAGE_SIZE ? 'offset' : 'length', `the model ${what} whole pages: offset and length must be multiples of 4096 (length > 0)`);
+  }
+  return { file: fileArg(args, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
+}
+
 /** read: `{ file, index }`. */
 export function readArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
   known(args, ['file', 'index']);

@@ -212,3 +212,29 @@ export function invalidateLockShared(label: string, next: (c: Ctx) => void): Ste
     },
   };
 }
+
+/**
+ * __filemap_get_folio(mapping, index, FGP_CREAT | ...): the cached folio with a reference
+ * (then `found`), or a new one added locked with the cache's reference, the allocation's
+ * being ours (then `created`). Sets local `pfn`.
+ */
+export function getFolioCreat(label: string, found: string, created: string, where = 'mm/filemap.c __filemap_get_folio()'): StepDef {
+  return {
+    label,
+    where,
+    acc: (c) => {
+      const pfn = c.lookup(c.num('file'), c.num('index'));
+      return pfn === NONE ? [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]
+        : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+    },
+    run: (c) => {
+      const file = c.num('file'); const index = c.num('index');
+      const hit = c.lookup(file, index);
+      if (hit !== NONE) { c.ref(hit, 1); c.set('pfn', hit); c.goto(found); return; }
+      const pfn = c.allocPage();
+      c.addToCache(file, index, pfn); // filemap_add_folio: inserted locked, with the cache's reference; the allocation's is ours
+      c.set('pfn', pfn);
+      c.goto(created);
+    },
+  };
+}

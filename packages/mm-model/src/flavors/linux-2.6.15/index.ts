@@ -14,6 +14,7 @@ import {
 import { genericFileDirectIo } from './odirect.js';
 import { doGenericMappingRead } from './read.js';
 import { loadProgram, userLoadProc } from '../../kernel/load.js';
+import { storeProgram, userStoreProc } from '../../kernel/store.js';
 
 /** The scenario-facing programs every 2.6 flavor offers (entry procedures by name). */
 export function programs26(fault: string): Record<string, Program> {
@@ -34,6 +35,8 @@ export function programs26(fault: string): Record<string, Program> {
     },
     read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
     load: loadProgram(),
+    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store faults like a read and dirties the page it writes (kernel/store.ts)
+    store: storeProgram(),
   };
 }
 
@@ -62,6 +65,7 @@ export const linux2615: Flavor = {
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem' }),
     do_generic_mapping_read: doGenericMappingRead,
     user_load: userLoadProc('do_no_page', 'pte'),
+    user_store: userStoreProc({ fault: 'do_no_page', entry: 'pte' }),
   },
   programs: programs26('do_no_page'),
 };

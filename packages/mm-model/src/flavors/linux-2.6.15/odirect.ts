@@ -4,6 +4,7 @@
  * invalidate_inode_pages2_range over the written pages if any are cached. 2.6.23 (and 2.6.20
  * onward) also invalidates once *before* ->direct_IO and bails out if that fails.
  */
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { PG } from '../../state.js';
@@ -33,23 +34,28 @@ export function returnAcc(c: Ctx): ReturnType<typeof r>[] {
 }
 
 /** filemap_write_and_wait(mapping): dirty pages written back and waited on (folded into one step). */
+/** What writing back `pages` (cached pages of `file`) reads and writes: each dirty page's flag and data, the disk. */
+export function writebackAcc(c: Ctx, file: number, pages: readonly number[]): Access[] {
+  const dirty = pages.filter((p) => c.page(p).flags & PG.dirty);
+  return [r(`${c.M(file)}.tree`), ...pages.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
+    ...dirty.map((p) => r(`${c.P(p)}.data`)), ...(dirty.length ? [w(`${c.M(file)}.disk`)] : [])];
+}
+
+/** Writeback of the dirty ones among `pages`, completing at once: each page's data reaches its block (a hole gets one), the page is clean. */
+export function writeback(c: Ctx, file: number, pages: readonly number[]): void {
+  for (const p of pages) {
+    if (p < 0 || !(c.page(p).flags & PG.dirty)) continue;
+    c.writeDisk(file, c.page(p).index, c.pageData(p));
+    c.setFlag(p, 'dirty', false);
+  }
+}
+
 export const writeAndWait = (next: string): StepDef => ({
   label: 'filemap_write_and_wait(mapping)',
   where: 'mm/filemap.c filemap_write_and_wait()',
-  acc: (c) => {
-    const file = c.num('file');
-    const cached = c.map(file).cache.filter((p) => p >= 0);
-    const dirty = cached.filter((p) => c.page(p).flags & PG.dirty);
-    return [r(`${c.M(file)}.tree`), ...cached.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
-      ...dirty.map((p) => r(`${c.P(p)}.data`)), ...(dirty.length ? [w(`${c.M(file)}.disk`)] : [])];
-  },
+  acc: (c) => writebackAcc(c, c.num('file'), c.map(c.num('file')).cache.filter((p) => p >= 0)),
   run: (c) => {
-    const file = c.num('file');
-    for (const p of c.map(file).cache) {
-      if (p < 0 || !(c.page(p).flags & PG.dirty)) continue;
-      c.writeDisk(file, c.page(p).index, c.pageData(p)); // writeback: the page's data reaches its block
-      c.setFlag(p, 'dirty', false);
-    }
+    writeback(c, c.num('file'), c.map(c.num('file')).cache);
     c.goto(next);
   },
 });

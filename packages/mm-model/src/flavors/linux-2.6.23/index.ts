@@ -12,6 +12,7 @@ import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
 import { doGenericMappingRead } from '../linux-2.6.15/read.js';
 import { doFault2623 } from './fault.js';
 import { userLoadProc } from '../../kernel/load.js';
+import { userStoreProc } from '../../kernel/store.js';
 
 export const linux2623: Flavor = {
   name: 'linux-2.6.23',
@@ -38,6 +39,7 @@ export const linux2623: Flavor = {
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex' }),
     do_generic_mapping_read: doGenericMappingRead,
     user_load: userLoadProc('__do_fault', 'pte'),
+    user_store: userStoreProc({ fault: '__do_fault', entry: 'pte' }),
   },
   programs: programs26('__do_fault'),
 };

@@ -10,7 +10,7 @@ import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
 import type { VmaEnv } from '../../env.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc } from '../../kernel/lib.js';
-import { invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
+import { getFolioCreat, invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
 /** fault_around_bytes >> PAGE_SHIFT (the default 64 KiB). */
@@ -95,24 +95,7 @@ export const doReadFault61: Proc = {
       }),
       where: 'mm/filemap.c filemap_fault()',
     },
-    create: {
-      label: 'retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)',
-      where: 'mm/filemap.c __filemap_get_folio()',
-      acc: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]
-          : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
-      },
-      run: (c) => {
-        const file = c.num('file'); const index = c.num('index');
-        const found = c.lookup(file, index);
-        if (found !== NONE) { c.ref(found, 1); c.set('pfn', found); c.goto('lock'); return; }
-        const pfn = c.allocPage();
-        c.addToCache(file, index, pfn); // filemap_add_folio: inserted locked, with the cache's reference; the allocation's is ours
-        c.set('pfn', pfn);
-        c.goto('create_unlock');
-      },
-    },
+    create: getFolioCreat('retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)', 'lock', 'create_unlock'),
     create_unlock: {
       label: '/* filemap_add_folio locks the page, and for mmap we expect an unlocked page */ folio_unlock(folio)',
       where: 'mm/filemap.c __filemap_get_folio()',

@@ -182,6 +182,11 @@ export function invalMappingLocals61(file: number, start: number, end: number) {
   return { file, start, end, index: start, batch: [], j: 0, count: 0, pfn: NONE, begun: 0 };
 }
 
+/** mapping_evict_folio() returned 0: `if (nr_pagevec) (*nr_pagevec)++` (mm/truncate.c:561-562, 6.1.192) when the caller asked. */
+function failed(c: Ctx): void {
+  if ('nrpv' in c.l) c.set('nrpv', c.num('nrpv') + 1);
+}
+
 export const invalidateMappingPages61: Proc = {
   fn: 'mapping_try_invalidate',
   where: 'mm/truncate.c',
@@ -203,7 +208,8 @@ export const invalidateMappingPages61: Proc = {
         const b = c.list('rv');
         if (b.length === 0) {
           c.op({ kind: 'invalidate_end', fn: FNM, file: c.fileRef(c.num('file')), ret: c.num('count') });
-          c.ret(c.num('count'));
+          // invalidate_mapping_pagevec's out parameter *nr_pagevec (fadvise's call, local `nrpv`) is what its caller reads
+          c.ret('nrpv' in c.l ? c.num('nrpv') : c.num('count'));
           return;
         }
         c.set('batch', b); c.set('j', 0);
@@ -224,6 +230,7 @@ export const invalidateMappingPages61: Proc = {
         const priv = (p.flags & PG.private) ? 1 : 0;
         if ((p.flags & (PG.dirty | PG.writeback)) || p.refcount > 1 + priv + 1) {
           c.effect(`pfn${pfn} busy (count ${p.refcount}): kept`);
+          failed(c);
           c.goto('unlock');
           return;
         }
@@ -245,7 +252,7 @@ export const invalidateMappingPages61: Proc = {
           c.removeFromCache(pfn);
           c.ref(pfn, -1); // the frozen cache reference: unfrozen at 1, ours
           c.set('count', c.num('count') + 1);
-        } else c.effect(`folio_ref_freeze(2) failed (count ${p.refcount})`);
+        } else { c.effect(`folio_ref_freeze(2) failed (count ${p.refcount})`); failed(c); }
         c.unlockPage(pfn);
         nextFolio(c, 'evict', 'release');
       },

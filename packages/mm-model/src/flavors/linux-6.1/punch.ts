@@ -7,9 +7,9 @@
  * filemap_invalidate_unlock (4171), inode_unlock. Page-aligned ranges only.
  */
 import type { Ctx } from '../../ctx.js';
-import { ArgError, acquire, release, w, type Proc, type Program } from '../../program.js';
-import { NONE, PAGE_SIZE } from '../../state.js';
-import { fileArg, floorAcc, ilockLoc } from '../../kernel/lib.js';
+import { acquire, release, w, type Proc, type Program } from '../../program.js';
+import { NONE } from '../../state.js';
+import { floorAcc, ilockLoc, pageRangeArgs } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { writeAndWait } from '../linux-2.6.15/odirect.js';
@@ -71,18 +71,6 @@ export const ext4PunchHole61: Proc = {
 export const punchHoleProgram: Program = {
   proc: 'ext4_punch_hole',
   description: 'fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of whole pages (args: file, offset, length in bytes, page aligned)',
-  start: (a, env) => {
-    for (const k of Object.keys(a)) if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
-    const num = (k: string, d?: number): number => {
-      const v = a[k] ?? d;
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ArgError(k, `argument ${k} must be a non-negative integer`);
-      return v;
-    };
-    const offset = num('offset', 0); const length = num('length', PAGE_SIZE);
-    if (offset % PAGE_SIZE || length % PAGE_SIZE || length === 0) {
-      throw new ArgError(offset % PAGE_SIZE ? 'offset' : 'length', 'the model punches whole pages: offset and length must be multiples of 4096 (length > 0)');
-    }
-    return { file: fileArg(a, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
-  },
+  start: (a, env) => pageRangeArgs(a, env, 'punches'),
 };
 

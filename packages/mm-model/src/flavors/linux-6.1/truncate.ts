@@ -25,16 +25,16 @@ export const truncateSetsize61: Proc = {
     // fs/open.c do_truncate(): inode_lock(dentry->d_inode) around notify_change → ext4_setattr.
     ilock: inodeLock('do_truncate: inode_lock(dentry->d_inode)', () => false, (c) => c.goto('invlock'), 'fs/open.c do_truncate()'),
     invlock: {
-      // fs/ext4/inode.c:5622-5624 (6.1.192): `if (shrink) filemap_invalidate_lock(inode->i_mapping);`
-      label: 'ext4_setattr: if (shrink) filemap_invalidate_lock(inode->i_mapping)',
+      // fs/ext4/inode.c:5624 (6.1.192): `filemap_invalidate_lock(inode->i_mapping);` — taken
+      // for every size change (after the `if (shrink)` block of 5610-5622 that waits for DIO).
+      label: 'ext4_setattr: oldsize = inode->i_size; filemap_invalidate_lock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), acquire(invLockLoc(c))],
-      block: (c) => (c.num('size') < c.map(c.num('file')).isize ? c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)) : undefined),
+      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
       run: (c) => {
         const file = c.num('file');
-        const shrink = c.num('size') < c.map(file).isize;
-        c.set('shrink', shrink ? 1 : 0);
-        if (shrink) c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        c.set('oldsize', c.map(file).isize);
+        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
         c.goto('isize');
       },
     },
@@ -64,23 +64,23 @@ export const truncateSetsize61: Proc = {
     },
     fstrunc: {
       // fs/ext4/inode.c:5700-5701: `if (attr->ia_size <= oldsize) rc = ext4_truncate(inode);` — the blocks past EOF are freed.
-      label: 'ext4_setattr: if (shrink) ext4_truncate(inode): free the blocks past EOF',
+      label: 'ext4_setattr: if (attr->ia_size <= oldsize) ext4_truncate(inode): free the blocks past EOF',
       where: 'fs/ext4/inode.c ext4_truncate()',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
       run: (c) => {
         const file = c.num('file');
-        if (c.num('shrink')) c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
+        if (c.num('size') <= c.num('oldsize')) c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
         c.goto('done');
       },
     },
     done: {
-      // fs/ext4/inode.c:5705-5706: out_mmap_sem: if (shrink) filemap_invalidate_unlock(inode->i_mapping).
-      label: 'ext4_setattr: if (shrink) filemap_invalidate_unlock(inode->i_mapping)',
+      // fs/ext4/inode.c:5705-5706: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping).
+      label: 'ext4_setattr: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => (c.num('shrink') ? [release(invLockLoc(c))] : []),
+      acc: (c) => [release(invLockLoc(c))],
       run: (c) => {
         const file = c.num('file');
-        if (c.num('shrink')) c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
         c.goto('iunlock');
       },
     },

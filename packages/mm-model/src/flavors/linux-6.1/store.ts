@@ -1,0 +1,152 @@
+/**
+ * linux-6.1 write faults on a shared ext4 mapping (6.1.192 line numbers):
+ *
+ * - a missing PTE: handle_pte_fault → do_fault → do_shared_fault (mm/memory.c:4680): __do_fault
+ *   → filemap_fault (the read fault's steps, fault.ts: the folio comes back locked, i_size
+ *   rechecked); `unlock_page(vmf->page); do_page_mkwrite(vmf)` (4694-4695); finish_fault
+ *   (4703); fault_dirty_shared_page (4711: set_page_dirty, unlock_page).
+ * - a present, write-protected PTE: do_wp_page → wp_page_shared (3347): get_page,
+ *   pte_unmap_unlock, do_page_mkwrite, finish_mkwrite_fault (3307: PTE unchanged? make it
+ *   writable), fault_dirty_shared_page, put_page.
+ *
+ * ->page_mkwrite is ext4_page_mkwrite (fs/ext4/inode.c:6298) with ext4's default delalloc:
+ * sb_start_pagefault, file_update_time, filemap_invalidate_lock_shared(mapping) (6319), then
+ * block_page_mkwrite(vma, vmf, ext4_da_get_block_prep) (6338; fs/buffer.c:2486): lock_page,
+ * `if (page->mapping != inode->i_mapping || page_offset(page) > size)` → -EFAULT (truncated:
+ * VM_FAULT_NOPAGE), else the delayed-allocation reservation of the page's blocks (no block
+ * is allocated: writeback allocates it, as the model's writeback does for a hole),
+ * set_page_dirty, return with the page locked; out: filemap_invalidate_unlock_shared (6434).
+ */
+import type { Ctx } from '../../ctx.js';
+import { acquire, r, release, w, type Proc } from '../../program.js';
+import { NONE, PAGE_SIZE, PG } from '../../state.js';
+import { FAULT_OK, faultBegin, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
+import { invalidateLockShared } from '../../kernel/pagecache.js';
+import { doReadFault61 } from './fault.js';
+import { withFaultRetry } from './retry.js';
+
+const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+
+/** block_page_mkwrite's truncation test: `page->mapping != inode->i_mapping || page_offset(page) > size`. */
+function truncatedUnder(c: Ctx): boolean {
+  const p = c.page(c.num('pfn'));
+  return p.mapping !== c.num('file') || p.index * PAGE_SIZE > c.map(c.num('file')).isize;
+}
+
+const read = doReadFault61.steps;
+
+const sharedFault: Proc = {
+  fn: 'do_shared_fault',
+  where: 'mm/memory.c',
+  entry: 'pte',
+  steps: {
+    // filemap_fault, as the read fault runs it (fault.ts), without fault-around (do_fault
+    // calls do_shared_fault for FAULT_FLAG_WRITE on a VM_SHARED mapping: mm/memory.c:4763).
+    // Its last step, isize2 (the i_size recheck under the folio lock), continues at `ptl`: here
+    // that is do_shared_fault's page_mkwrite call, and finish_fault is `finish`.
+    isize: read.isize!, get: read.get!, uptodate: read.uptodate!, ilock: read.ilock!, create: read.create!,
+    create_unlock: read.create_unlock!, lock: read.lock!, read: read.read!, isize2: read.isize2!,
+    finish: read.ptl!, setpte: read.setpte!,
+    pte: handlePteFault((c) => { c.set('wp', 0); c.goto('isize'); }),
+    ptl: {
+      label: 'do_shared_fault: unlock_page(vmf->page); do_page_mkwrite(vmf) → ext4_page_mkwrite(): sb_start_pagefault(); file_update_time()',
+      where: 'mm/memory.c do_shared_fault()',
+      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      run: (c) => { c.unlockPage(c.num('pfn')); c.goto('mkw_ilock'); },
+    },
+    wp: {
+      label: 'handle_pte_fault: pte present, write-protected → do_wp_page(): pte_offset_map_lock(); vmf->page = vm_normal_page(); wp_page_shared(): get_page(vmf->page); pte_unmap_unlock()',
+      where: 'mm/memory.c wp_page_shared()',
+      acc: (c) => {
+        const { vma, i } = faultSite(c);
+        const pfn = c.pte(vma.id, i);
+        return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(pfn === NONE ? [] : [w(`${c.P(pfn)}.refcount`)]), release(ptlLoc(c))];
+      },
+      block: ptlBusy,
+      run: (c) => {
+        faultBegin(c);
+        const { vma, i } = faultSite(c);
+        const pfn = c.pte(vma.id, i);
+        c.set('wp', 1);
+        if (pfn === NONE) { c.effect('the PTE went away: the store walks again'); faultEnd(c, FAULT_OK); return; }
+        c.ref(pfn, 1);
+        c.set('pfn', pfn);
+        c.set('orig', pfn);
+        c.goto('mkw_ilock');
+      },
+    },
+    mkw_ilock: {
+      ...invalidateLockShared('ext4_page_mkwrite: filemap_invalidate_lock_shared(mapping)', (c) => c.goto('mkw_lock')),
+      where: 'fs/ext4/inode.c ext4_page_mkwrite()',
+    },
+    mkw_lock: {
+      label: (c) => `block_page_mkwrite(vma, vmf, ext4_da_get_block_prep): lock_page(page); size = i_size_read(inode); if (page->mapping != inode->i_mapping || page_offset(page) > size) ${
+        truncatedUnder(c) ? 'return -EFAULT (truncated)' : '...; __block_write_begin(); block_commit_write(); set_page_dirty(page)'}`,
+      where: 'fs/buffer.c block_page_mkwrite()',
+      acc: (c) => {
+        const P = c.P(c.num('pfn'));
+        return [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${c.M(c.num('file'))}.i_size`), w(`${P}.flags.dirty`)];
+      },
+      block: (c) => c.pageLockHeld(c.num('pfn')),
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.lockPage(pfn);
+        if (truncatedUnder(c)) {
+          c.effect('page truncated under us: -EFAULT → VM_FAULT_NOPAGE');
+          c.unlockPage(pfn);
+          c.set('nopage', 1);
+        } else {
+          c.setFlag(pfn, 'dirty', true);
+          c.set('nopage', 0);
+        }
+        c.goto('mkw_out');
+      },
+    },
+    mkw_out: {
+      label: (c) => `ext4_page_mkwrite out: filemap_invalidate_unlock_shared(mapping); sb_end_pagefault()${c.num('nopage') ? '; put_page(vmf->page); return VM_FAULT_NOPAGE' : ''}`,
+      where: 'fs/ext4/inode.c ext4_page_mkwrite()',
+      acc: (c) => [release(invLockLoc(c)), ...(c.num('nopage') ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+      run: (c) => {
+        const file = c.num('file');
+        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+        if (c.num('nopage')) { c.ref(c.num('pfn'), -1); faultEnd(c, FAULT_OK); return; }
+        c.goto(c.num('wp') ? 'mkwrite_fin' : 'finish');
+      },
+    },
+    mkwrite_fin: {
+      label: 'finish_mkwrite_fault(): pte_offset_map_lock(); if (!pte_same(*vmf->pte, vmf->orig_pte)) return VM_FAULT_NOPAGE; wp_page_reuse(): the PTE becomes writable; pte_unmap_unlock()',
+      where: 'mm/memory.c finish_mkwrite_fault()',
+      acc: (c) => {
+        const { vma, i } = faultSite(c);
+        const same = c.pte(vma.id, i) === c.num('orig');
+        return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(same ? [pteAcc(c, 'write')] : []), release(ptlLoc(c))];
+      },
+      block: ptlBusy,
+      run: (c) => {
+        const { vma, i } = faultSite(c);
+        if (c.pte(vma.id, i) !== c.num('orig')) { c.effect('PTE changed: VM_FAULT_NOPAGE'); c.set('backout', 1); }
+        c.goto('unlock');
+      },
+    },
+    unlock: {
+      label: (c) => (c.l.backout ? 'unlock_page(vmf->page); put_page(vmf->page); return VM_FAULT_NOPAGE'
+        : `fault_dirty_shared_page(): set_page_dirty(page); unlock_page(page)${c.num('wp') ? '; wp_page_shared: put_page(vmf->page)' : ''}`),
+      where: 'mm/memory.c fault_dirty_shared_page()',
+      acc: (c) => {
+        const P = c.P(c.num('pfn'));
+        return [release(`lock:${P}`), ...(c.l.backout || c.num('wp') ? [w(`${P}.refcount`)] : []), ...(c.l.backout ? [] : [w(`${P}.flags.dirty`)])];
+      },
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (!c.l.backout && !(c.page(pfn).flags & PG.dirty)) c.setFlag(pfn, 'dirty', true);
+        c.unlockPage(pfn);
+        if (c.l.backout || c.num('wp')) c.ref(pfn, -1);
+        faultEnd(c, FAULT_OK);
+      },
+    },
+  },
+};
+
+/** With 6.1's VM_FAULT_RETRY (retry.ts): a retried write fault walks the PTE again and runs filemap_fault anew. */
+export const doSharedFault61: Proc = withFaultRetry(sharedFault, (c) => c.goto('isize'));
