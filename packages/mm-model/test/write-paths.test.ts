@@ -1,10 +1,10 @@
 /**
- * 6.1's write paths and fault retry, one thread at a time (the races are in the shipped
+ * 6.1's write paths, one thread at a time (the races are in the shipped
  * scenarios and verdicts.test.ts): what a user relies on each path to do.
  */
 import { describe, expect, test } from '@jest/globals';
 import type { MmState } from '@kreplay/mm-model';
-import { machineOf, run } from './helpers/scenarios.js';
+import { machineOf } from './helpers/scenarios.js';
 
 /** Run thread `t` alone until it finishes; the labels and effects of its steps. */
 function solo(m: Awaited<ReturnType<typeof machineOf>>, t = 0) {
@@ -39,7 +39,6 @@ threads:
   - { name: r, program: read, args: { file: data, index: 0 } }`, 'linux-6.1');
     const w = solo(m, 0);
     expect(w.labels.some((l) => l.startsWith('ext4_page_mkwrite: filemap_invalidate_lock_shared'))).toBe(true);
-    expect(w.labels.some((l) => l.startsWith('VM_FAULT_RETRY'))).toBe(true); // the first try read the page and retried
     expect(w.effects).toContain('a store through p:0x10000 writes M0[0]v1 into pfn1');
     const page = w.state.pages[1]!;
     expect(page.data % 2 ** 32).toBe(0); // M0[0]
@@ -78,40 +77,6 @@ threads:
     const w = solo(m);
     expect(w.labels[w.labels.length - 1]).toBe('SIGBUS: the store does not complete');
     expect(w.state.maps[0]!.gen[1] ?? 0).toBe(0);
-  });
-});
-
-describe('linux-6.1 VM_FAULT_RETRY', () => {
-  test('a read fault on an uncached page drops the mmap_lock, reads it, retries, and the retry maps it through fault-around', async () => {
-    const m = await machineOf(`${file('')}
-threads:
-  - { name: f, program: fault, args: { mm: p, index: 0 } }`, 'linux-6.1');
-    const f = solo(m);
-    const at = (re: RegExp) => f.labels.findIndex((l) => re.test(l));
-    expect(at(/^out_retry/)).toBeGreaterThan(at(/^page_not_uptodate/));
-    expect(at(/^VM_FAULT_RETRY/)).toBe(at(/^out_retry/) + 1);
-    expect(f.labels.slice(at(/^VM_FAULT_RETRY/)).some((l) => l.includes('do_set_pte(): page_add_file_rmap(); set_pte_at()'))).toBe(true); // filemap_map_pages
-    expect(f.state.ptes[0]![0]).toBe(1);
-    expect(f.state.maps[0]!.invalidateLock.readers).toEqual([]);
-  });
-
-  test('a contended folio lock on the first try drops the mmap_lock; after waiting, the fault returns VM_FAULT_RETRY', async () => {
-    // T1 locks the page first (a buffered write), T0 faults on it.
-    const m = await machineOf(`
-flavor: linux-6.1
-files:
-  - { name: data, dev: "8:1", ino: 0x2a, size: 4096, pages: [{ index: 0 }] }
-processes:
-  - name: p
-    vmas:
-      - { file: data, start: 0x10000, pages: 1 }
-threads:
-  - { name: f, program: fault, args: { mm: p, index: 0 } }
-  - { name: w, program: write, args: { file: data } }`, 'linux-6.1');
-    // w: inode lock, find the page, lock it; f: pte, fault-around (skips the locked page, returns), i_size, get, uptodate, trylock fails
-    const { steps, state } = run(m, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
-    expect(steps[steps.length - 1]!.effect).toContain('mmap_read_unlock(): the fault will return VM_FAULT_RETRY');
-    expect(m.next(state, 0)!.enabled).toBe(false); // now it sleeps on the folio lock
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
-import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
+import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
 import { doReadFault61, mapPagesLocals } from './fault.js';
 import { filemapMapPages61 } from './map-pages.js';
@@ -20,7 +20,6 @@ import { storeProgram, userStoreProc } from '../../kernel/store.js';
 import { doSharedFault61 } from './store.js';
 import { ext4BufferedWrite61, writeProgram } from './write.js';
 import { fadviseProgram, genericFadvise61 } from './fadvise.js';
-import { withFaultRetry } from './retry.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
@@ -51,18 +50,12 @@ export const programs61: Record<string, Program> = {
   punch_hole: punchHoleProgram,
 };
 
-/** A fault's entry locals on 6.1: mapping_locked, FAULT_FLAG_TRIED, the mmap_lock dropped (retry.ts). */
-const RETRY_LOCALS = { ml: 0, tried: 0, fpin: 0 };
-
 export const linux61: Flavor = {
   name: 'linux-6.1',
   description: 'Linux 6.1 (Debian 12): folio lock held across finish_fault, fault-around by trylock, invalidate_lock',
   version: '6.1',
   procs: {
-    // VM_FAULT_RETRY (retry.ts) is 6.1's own: linux-6.12 builds its fault from doReadFault61 without it
-    do_read_fault: withFaultRetry(doReadFault61, (c) => {
-      c.call('filemap_map_pages', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');
-    }),
+    do_read_fault: doReadFault61,
     filemap_map_pages: filemapMapPages61,
     unmap_mapping_pages: unmap61('unmap_mapping_pages'),
     unmap_mapping_folio: unmap61('unmap_mapping_folio'),
@@ -83,9 +76,7 @@ export const linux61: Flavor = {
   // write faults, buffered writes and fadvise are 6.1's own (not in programs61, which 6.12 reuses)
   programs: {
     ...programs61,
-    fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...RETRY_LOCALS }) },
-    load: loadProgram(RETRY_LOCALS),
-    store: storeProgram(RETRY_LOCALS),
+    store: storeProgram({ ml: 0 }),
     write: writeProgram,
     fadvise: fadviseProgram,
   },

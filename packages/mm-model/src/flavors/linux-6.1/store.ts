@@ -24,7 +24,6 @@ import { FAULT_OK, faultBegin, faultEnd, faultSite, pteAcc, ptlLoc } from '../..
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 import { invalidateLockShared } from '../../kernel/pagecache.js';
 import { doReadFault61 } from './fault.js';
-import { withFaultRetry } from './retry.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -36,7 +35,7 @@ function truncatedUnder(c: Ctx): boolean {
 
 const read = doReadFault61.steps;
 
-const sharedFault: Proc = {
+export const doSharedFault61: Proc = {
   fn: 'do_shared_fault',
   where: 'mm/memory.c',
   entry: 'pte',
@@ -147,6 +146,3 @@ const sharedFault: Proc = {
     },
   },
 };
-
-/** With 6.1's VM_FAULT_RETRY (retry.ts): a retried write fault walks the PTE again and runs filemap_fault anew. */
-export const doSharedFault61: Proc = withFaultRetry(sharedFault, (c) => c.goto('isize'));
