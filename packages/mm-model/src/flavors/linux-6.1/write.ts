@@ -13,7 +13,6 @@
  * here: writeback allocates it (the model's writeback writes a page's data to its block,
  * allocating one for a hole).
  */
-import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc, type Program } from '../../program.js';
 import { NONE, PAGE_SIZE } from '../../state.js';
 import { floorAcc, ilockLoc, pageRangeArgs } from '../../kernel/lib.js';
