@@ -17,6 +17,7 @@ import { ReorderBuffer } from './order.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
+import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type WorkloadMismatch } from './workload-marks.js';
 
 /** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
 export const DEFAULT_REORDER_WINDOW = 4096;
@@ -85,6 +86,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0; let unusable = 0;
   let unparseable: Gap | undefined;
+  /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
+  const observed: WorkloadMismatch[] = [];
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
   let chosen: ChosenAdapter | undefined;
@@ -167,6 +170,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
     else if (ts > lastTs) lastTs = ts;
     else if (ts < firstTs!) firstTs = ts;
+    if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
+      const m = workloadMismatch(ev);
+      if (m) observed.push(m);
+    }
     const lifted = a.lift(ev);
     if (lifted === null) {
       unknown++;
@@ -267,7 +274,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
     findingsDropped: engine.findingsDropped, ties,
   };
-  const findings = engine.findings;
+  observed.sort((x, y) => (x.ev.ts < y.ev.ts ? -1 : x.ev.ts > y.ev.ts ? 1 : x.ev.cpu - y.ev.cpu || x.ev.line - y.ev.line));
+  const findings = mergeByTime(engine.findings, observed.map((m) => mismatchFinding(m, opts.meta)));
+  const counted = countedMismatches(opts.meta);
+  if (counted !== undefined && counted > observed.length) {
+    warnings.push(`the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`);
+  }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {
     status: inconclusive.length ? 'inconclusive' : findings.length || engine.findingsDropped ? 'findings' : 'clean',
