@@ -12,7 +12,7 @@ import {
   EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc,
 } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
-import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
+import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, notOnThisPath, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
 
 const CITE_IMP = 'mm/truncate.c invalidate_mapping_pages() 2.6.15';
 
@@ -55,7 +55,11 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       label: 'while (next <= end && !ret && !wrapped && pagevec_lookup(&pvec, mapping, next, min(end - next, PAGEVEC_SIZE - 1) + 1))',
       acc: (c) => {
         const pv = lookup2(c, o);
-        return pv.length ? lookupAcc(c, c.num('file'), pv) : [...lookupAcc(c, c.num('file'), []), ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end'))];
+        const next = c.num('next'); const end = c.num('end');
+        const looks = !(next > end || (o.stopOnError && c.num('ret') !== 0));
+        const max = Math.min(end - next, PAGEVEC_SIZE_2_6 - 1) + 1;
+        const lookup = looks ? gangLookupMarks(c, c.num('file'), next, end, pv, max) : lookupAcc(c, c.num('file'), pv).map((a) => notOnThisPath(a, 'the loop condition ends before pagevec_lookup'));
+        return pv.length ? lookup : [...lookup, ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end')).map((a) => ghost(a, 'the stale-after-invalidate judgement'))];
       },
       run: (c) => {
         const file = c.num('file');
@@ -72,7 +76,13 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     },
     lock: {
       label: 'lock_page(page); if (page->mapping != mapping) { unlock_page(page); continue; }; wait_on_page_writeback(page)',
-      acc: (c) => [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.mapping`), r(`${c.P(cur(c))}.flags.writeback`)],
+      acc: (c) => {
+        const pfn = cur(c);
+        const cite = `mm/truncate.c invalidate_inode_pages2_range() ${o.bugOnMapped ? '2.6.23' : '2.6.15'}`;
+        const mine = c.page(pfn).mapping === c.num('file') && c.page(pfn).index <= c.num('end');
+        return [pageLockMark(acquire(`lock:${c.P(pfn)}`), `${cite}: lock_page(page)`), mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+          mine ? flagRead(c, pfn, 'writeback', `${cite}: wait_on_page_writeback(page): PageWriteback(page)`) : notOnThisPath(r(`${c.P(pfn)}.flags.writeback`), 'the page left the mapping')];
+      },
       block: (c) => c.pageLockHeld(cur(c)),
       run: (c) => {
         const pfn = cur(c);
@@ -121,7 +131,7 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     },
     unlock: {
       label: 'unlock_page(page)',
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), 'mm/truncate.c invalidate_inode_pages2_range() 2.6.15')],
       run: (c) => {
         c.unlockPage(c.num('pfn'));
         if (o.stopOnError && c.num('ret') !== 0) c.goto('release');
@@ -152,7 +162,11 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   } else {
     steps.dirty = {
       label: o.clearDirtyFirst ? 'was_dirty = test_clear_page_dirty(page); invalidate_complete_page(mapping, page)' : 'invalidate_complete_page2(mapping, page)',
-      acc: (c) => (o.clearDirtyFirst ? [w(`${c.M(c.num('file'))}.tree_lock`), w(`${c.P(c.num('pfn'))}.flags.dirty`)] : []),
+      acc: (c) => (o.clearDirtyFirst ? [
+        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: write_lock_irqsave(&mapping->tree_lock): the access under it carries it (under)'),
+        // TestClearPageDirty() is test_and_clear_bit(), fully ordered (the radix-tree dirty tag it clears is not modelled)
+        lk(w(`${c.P(c.num('pfn'))}.flags.dirty`), 'xchg', (c.page(c.num('pfn')).flags & PG.dirty) ? 1 : 0, 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: TestClearPageDirty(page) under tree_lock', { under: treeLock(c, c.num('file')) }),
+      ] : []),
       run: (c) => {
         const pfn = c.num('pfn');
         if (o.clearDirtyFirst) {
