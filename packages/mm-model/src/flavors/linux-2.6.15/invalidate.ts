@@ -147,7 +147,8 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   if (o.bugOnMapped) {
     steps.bugon = {
       label: 'BUG_ON(page_mapped(page)); ret2 = do_launder_page(mapping, page)',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.flags.dirty`)],
+      acc: (c) => [lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'mm/truncate.c invalidate_inode_pages2_range() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/truncate.c:438)'),
+        flagRead(c, c.num('pfn'), 'dirty', 'mm/truncate.c do_launder_page() 2.6.23: if (!PageDirty(page)) (2.6.23.17 mm/truncate.c:367)')],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.mapped(pfn)) {
