@@ -3,29 +3,30 @@
 // or the kernel's tools/memory-model/litmus-tests), judged by the kernel's judgelitmus.sh
 // rule (packages/lkmm/src/judge.ts). The corpus is not part of the repository: pass its path.
 //
-//   npm run build && node scripts/litmus-corpus.mjs PATH [--model linux-6.12] [--timeout 30] [-j 1] [--json OUT]
+//   npm run build && node scripts/litmus-corpus.mjs PATH [--model linux-6.12] [--timeout 30] [-j 1] [--every K] [--json OUT]
 //
 // Prints: files, tests with a Result: line, checked, agree (pass + forgiven), disagree (each
 // listed with its verdict and the predicted one), unsupported by missing construct (counts),
 // timeouts, internal errors. --json OUT writes one row per test for later reading.
 // Exit status: 0 when nothing disagrees and nothing failed internally, 1 otherwise.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkFiles, expandLitmusPaths, findExpectation, judge } from '../packages/lkmm/dist/index.js';
 
 function parseArgs(argv) {
-  const o = { paths: [], model: 'linux-6.12', timeout: 30, jobs: 1, json: null };
+  const o = { paths: [], model: 'linux-6.12', timeout: 30, jobs: 1, json: null, every: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--model') o.model = argv[++i];
     else if (a === '--timeout') o.timeout = Number(argv[++i]);
     else if (a === '-j' || a === '--jobs') o.jobs = Number(argv[++i]);
     else if (a === '--json') o.json = argv[++i];
+    else if (a === '--every') o.every = Number(argv[++i]);
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.paths.push(a);
   }
-  if (o.paths.length === 0 || !(o.timeout > 0) || !(o.jobs >= 1)) {
-    throw new Error('usage: node scripts/litmus-corpus.mjs PATH... [--model NAME|DIR] [--timeout SECONDS] [-j N] [--json OUT]');
+  if (o.paths.length === 0 || !(o.timeout > 0) || !(o.jobs >= 1) || !Number.isInteger(o.every) || o.every < 1) {
+    throw new Error('usage: node scripts/litmus-corpus.mjs PATH... [--model NAME|DIR] [--timeout SECONDS] [-j N] [--every K] [--json OUT]');
   }
   return o;
 }
@@ -45,7 +46,8 @@ export function construct(message) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const files = expandLitmusPaths(o.paths);
-  const withResult = files.filter((f) => findExpectation(readFileSync(f, 'utf8')) !== null);
+  // --every K: a systematic sample (every K-th test with a Result: line, in name order)
+  const withResult = files.filter((f) => findExpectation(readFileSync(f, 'utf8')) !== null).filter((_, k) => k % o.every === 0);
   const rows = [];
   const t0 = process.cpuUsage();
   const w0 = performance.now();
@@ -57,6 +59,7 @@ async function main() {
       const j = judge(out.result);
       rows.push({ file, status: j.verdict, expected: j.expected, observation: out.result.observation, flags: out.result.flags, message: j.message, ms: Math.round(out.result.stats.timeMs) });
     }
+    if (o.json) appendFileSync(`${o.json}l`, `${JSON.stringify(rows[rows.length - 1])}\n`); // one line per test as it ends
     if (++n % 250 === 0) process.stderr.write(`${n}/${withResult.length}\n`);
   }
   const cpu = process.cpuUsage(t0);
@@ -66,7 +69,7 @@ async function main() {
   for (const r of unsupported) byConstruct.set(construct(r.message), (byConstruct.get(construct(r.message)) ?? 0) + 1);
   const checked = count('pass') + count('forgiven') + count('fail');
   console.log(`corpus: ${o.paths.join(', ')}; model ${o.model}; timeout ${o.timeout} s per test; -j ${o.jobs}`);
-  console.log(`files: ${files.length}; with a Result: line: ${withResult.length}`);
+  console.log(`files: ${files.length}; with a Result: line${o.every > 1 ? ` (every ${o.every}th)` : ''}: ${withResult.length}`);
   console.log(`checked: ${checked}; agree: ${count('pass') + count('forgiven')} (${count('pass')} pass, ${count('forgiven')} forgiven by a data race); disagree: ${count('fail')}`);
   console.log(`unsupported: ${unsupported.length}; timeouts: ${count('timeout')}; internal errors: ${count('internal')}`);
   console.log(`time: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (workers not included), ${((performance.now() - w0) / 1000).toFixed(1)} s wall`);
