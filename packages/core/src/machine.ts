@@ -35,7 +35,19 @@ export type LkmmFence = 'smp_mb' | 'smp_rmb' | 'smp_wmb' | 'smp_mb__before_atomi
 export type LkmmOp =
   | 'plain-read' | 'plain-write' | 'READ_ONCE' | 'WRITE_ONCE' | 'smp_load_acquire' | 'smp_store_release'
   | 'atomic_read' | 'atomic_set' | 'atomic_inc' | 'atomic_dec' | 'atomic_inc_return' | 'atomic_dec_return'
-  | 'plain-inc' | 'spin_lock' | 'spin_unlock';
+  | 'plain-inc' | 'plain-dec' | 'spin_lock' | 'spin_unlock'
+  /** A fully ordered exchange (`xchg(x, 0)`: ptep_get_and_clear on x86-64); `value` is the value before. */
+  | 'xchg'
+  /** `set_bit`/`clear_bit` on one flag (an unordered RMW storing 1 / 0; `value` is the bit after). */
+  | 'set_bit' | 'clear_bit'
+  /**
+   * Not a memory access of the kernel: a model judgement's read (what an invariant looks at) or
+   * the bookkeeping of a lock whose critical section the step's other accesses carry (`under`).
+   * Derived litmus tests leave it out; its `cite` says why it is not kernel memory.
+   */
+  | 'ghost'
+  /** The page allocator handing out a new page (the model names pages by allocation order). */
+  | 'alloc';
 
 export interface LkmmAccess {
   op: LkmmOp;
@@ -46,6 +58,19 @@ export interface LkmmAccess {
   after?: readonly LkmmFence[];
   /** Where the kind comes from: `include/linux/seqschedlock.h:41 (seed patch)`, `mm/memory.c do_no_page() 2.6.15`. */
   cite: string;
+  /**
+   * The memory word, when finer than the model's location: one slot of the page-cache tree
+   * (`M0.tree[3]` of the model's `M0.tree`). Default: the access's `loc`.
+   */
+  word?: string;
+  /**
+   * A spin lock the code holds around this access within the same step (the model folds the
+   * lock into the step: `read_lock_irq(&mapping->tree_lock)` in find_get_page). Consecutive
+   * accesses of one step with the same `under` share one critical section in a derived test.
+   */
+  under?: string;
+  /** The value read is a pointer the code dereferences afterwards (an address dependency). */
+  addr?: boolean;
 }
 
 export interface StepInfo {
