@@ -33,11 +33,21 @@ export class WordTable {
    * there, or `~id` (negative) when it was.
    */
   add(words: Int32Array, n: number): number {
-    const len = this.pack(words, n);
+    // pack (zigzag LEB128 into `packed`) and hash the words in one pass
+    if (this.packed.length < n * 5) this.packed = new Uint8Array(n * 5);
+    const p = this.packed;
+    let len = 0;
     let h = 0x811c9dc5 ^ n;
     for (let i = 0; i < n; i++) {
-      h = Math.imul(h ^ words[i]!, 0x01000193);
+      const w = words[i]!;
+      h = Math.imul(h ^ w, 0x01000193);
       h ^= h >>> 13;
+      let z = ((w << 1) ^ (w >> 31)) >>> 0;
+      while (z >= 0x80) {
+        p[len++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      p[len++] = z;
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
@@ -89,23 +99,6 @@ export class WordTable {
     const p = this.packed;
     for (let i = 0; i < len; i++) if (a[s + i] !== p[i]) return false;
     return true;
-  }
-
-  /** words[0..n) as zigzag LEB128 into `packed`; returns the byte count. */
-  private pack(words: Int32Array, n: number): number {
-    if (this.packed.length < n * 5) this.packed = new Uint8Array(n * 5);
-    const p = this.packed;
-    let j = 0;
-    for (let i = 0; i < n; i++) {
-      const w = words[i]!;
-      let z = ((w << 1) ^ (w >> 31)) >>> 0;
-      while (z >= 0x80) {
-        p[j++] = (z & 0x7f) | 0x80;
-        z >>>= 7;
-      }
-      p[j++] = z;
-    }
-    return j;
   }
 }
 
