@@ -118,6 +118,12 @@ export interface ThreadInfo {
   args: Readonly<Record<string, unknown>>;
 }
 
+/** `Machine.readiness`: thread finished / can step / blocked. */
+export const THREAD_DONE = 0;
+export const THREAD_ENABLED = 1;
+export const THREAD_BLOCKED = 2;
+export type ThreadReadiness = typeof THREAD_DONE | typeof THREAD_ENABLED | typeof THREAD_BLOCKED;
+
 export interface Machine<S = unknown> {
   readonly flavor: string;
   readonly threads: readonly ThreadInfo[];
@@ -128,6 +134,20 @@ export interface Machine<S = unknown> {
   step(s: S, t: number): StepResult<S>;
   /** Canonical key: equal states give equal keys (visited-state hashing, cycle detection). */
   key(s: S): string;
+  /**
+   * Optional compact form of `key`: writes the canonical state into `out` as 32-bit words and
+   * returns how many words it takes. When that is more than `out.length` nothing past the end
+   * is written: call again with a buffer at least that long. Two states must give equal words
+   * exactly when `key` gives them equal strings (explore's visited set hashes these words
+   * instead of building a string per state when a machine has this).
+   */
+  encode?(s: S, out: Int32Array): number;
+  /**
+   * Optional cheap form of `next` for searches that only need to know who can step: thread t
+   * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or
+   * is blocked (`THREAD_BLOCKED`). Must agree with `next`; it builds no label and no accesses.
+   */
+  readiness?(s: S, t: number): ThreadReadiness;
   /** Invariants judged when every thread has finished (e.g. stale data left mapped). */
   final?(s: S): ModelViolation[];
   /** A human-readable dump of the state, for counterexample reports. */
