@@ -302,6 +302,17 @@ export function pointer(spec: string, arg: Node, e: Eval): string {
   }
 }
 
+/**
+ * The length of a hex dump or `__print_array` as the record gives it, bounded: no record
+ * is longer than a ring-buffer page, and libtraceevent reads on past the record for any
+ * length (into whatever memory follows); a corrupt length of billions must not hang the
+ * reader or exhaust its memory, so past 64 KiB the dump stops.
+ */
+const MAX_DUMP = 1 << 16;
+function dumpLength(v: bigint): number {
+  return v > BigInt(MAX_DUMP) ? MAX_DUMP : Number(v);
+}
+
 /** print_str_arg: what a `%s` prints for an argument. */
 export function str(spec: string, n: Node, e: Eval, ctx: FmtContext, lenArg: number | undefined): string {
   switch (n.k) {
@@ -352,7 +363,7 @@ export function str(spec: string, n: Node, e: Eval, ctx: FmtContext, lenArg: num
     case 'hexstr': {
       const at = arrayStart(n.field, e);
       if (at === undefined) return '';
-      const len = Number(e.value(n.size));
+      const len = dumpLength(e.value(n.size));
       const b = e.bytes(at, len);
       const parts: string[] = [];
       for (let i = 0; i < len; i++) parts.push((i < b.length ? b[i]! : 0).toString(16).padStart(2, '0'));
@@ -361,7 +372,7 @@ export function str(spec: string, n: Node, e: Eval, ctx: FmtContext, lenArg: num
     case 'intarray': {
       const at = arrayStart(n.field, e);
       if (at === undefined) return '';
-      const count = Number(e.value(n.count));
+      const count = dumpLength(e.value(n.count));
       let el = Number(e.value(n.elSize));
       const parts: string[] = [];
       let off = at;
