@@ -20,6 +20,7 @@
  */
 import type { ByteSink } from './byte-sink.js';
 import type { EventFormat, FormatField, PayloadReader } from './format.js';
+import { compileSegments, type Writer } from './print-fmt-compile.js';
 import { conversion, Eval, rawField, uncast, type FmtContext } from './print-fmt-eval.js';
 import { FmtFailure, parsePrintFmt, segmentsOf, type Node, type ParsedPrintFmt, type Segment } from './print-fmt-parse.js';
 
@@ -164,7 +165,25 @@ export class EventPrinter {
     }
   }
 
-  /** The rendered payload (trace-cmd report -N), the print fmt evaluated. */
+  /** The rendered view's compiled plan; null where it is renderPretty's (trace_printk, a failed print fmt). */
+  private writers?: Writer[] | null;
+
+  /** The rendered payload (renderPretty's text, byte for byte) written into `out` by the compiled plan. */
+  writePretty(out: ByteSink, r: PayloadReader): void {
+    let w = this.writers;
+    if (w === undefined) {
+      const parsed = this.isBprint ? undefined : (this.parsedPretty ??= parsePrintFmt(this.fmt, { plugins: false, longSize: this.ctx.longSize }));
+      w = this.writers = parsed?.failed === undefined && parsed?.segments ? compileSegments(parsed.segments, this.ctx) : null;
+    }
+    if (w === null) {
+      out.latin1(this.renderPretty(r));
+      return;
+    }
+    const e = this.evalFor(r);
+    for (let k = 0; k < w.length; k++) w[k]!(e, out);
+  }
+
+  /** The rendered payload (trace-cmd report -N), the print fmt evaluated by walking its trees. */
   renderPretty(r: PayloadReader): string {
     const e = new Eval(this.ctx, r);
     if (this.isBprint) return this.bprint(e, r);
