@@ -27,11 +27,20 @@ export type Writer = (e: Eval, out: ByteSink) => void;
 interface NumCode {
   run: (e: Eval) => bigint;
   constant?: bigint;
+  /** The value as a number, where it is always below 2^32 (no BigInt made per record). */
+  small?: (e: Eval) => number;
+  /** The value modulo 2^32, as an unsigned number (all an AND with a small value needs). */
+  low?: (e: Eval) => number;
 }
 
 type Conv = Extract<Segment, { t: 'digit' | 'pointer' | 'string' }>;
 
-const konst = (c: bigint): NumCode => ({ run: () => c, constant: c });
+const TWO_32 = 2 ** 32;
+
+function konst(c: bigint): NumCode {
+  const lo = Number(c & 0xffffffffn);
+  return { run: () => c, constant: c, small: c < BigInt(TWO_32) ? () => lo : undefined, low: () => lo };
+}
 
 /** eval_num_arg of `n`, compiled (Eval.value walks the same tree per record). */
 export function compileNum(n: Node, ctx: FmtContext): NumCode {
@@ -42,7 +51,15 @@ export function compileNum(n: Node, ctx: FmtContext): NumCode {
       const f = n.f;
       if (!f) return konst(0n);
       const { offset, size } = f;
-      return { run: (e) => e.num(offset, size) };
+      const code: NumCode = { run: (e) => e.num(offset, size) };
+      if (size === 1 || size === 2 || size === 4) {
+        // the whole field, or 0 when it runs past the record (as Eval.num)
+        code.small = code.low = (e) => (offset + size <= e.size ? (e.r.int(offset, size, false) as number) : 0);
+      } else if (size === 8) {
+        const lowAt = ctx.little ? offset : offset + 4;
+        code.low = (e) => (offset + 8 <= e.size ? (e.r.int(lowAt, 4, false) as number) : 0);
+      }
+      return code;
     }
     case 'cast': {
       const inner = compileNum(n.item, ctx);
@@ -71,17 +88,50 @@ function compileOp(n: Extract<Node, { k: 'op' }>, ctx: FmtContext): NumCode {
     const a = compileNum(branches.left!, ctx);
     const b = compileNum(branches.right!, ctx);
     if (c.constant !== undefined) return c.constant !== 0n ? a : b;
-    const cond = c.run, then = a.run, otherwise = b.run;
-    return { run: (e) => (cond(e) !== 0n ? then(e) : otherwise(e)) };
+    const cond = truth(c), then = a.run, otherwise = b.run;
+    const code: NumCode = { run: (e) => (cond(e) ? then(e) : otherwise(e)) };
+    if (a.small && b.small) {
+      const x = a.small, y = b.small;
+      code.small = (e) => (cond(e) ? x(e) : y(e));
+    }
+    return code;
   }
   const l = n.left === undefined ? konst(0n) : compileNum(n.left, ctx);
   const r = n.right === undefined ? konst(0n) : compileNum(n.right, ctx);
   const op = n.op;
   if (l.constant !== undefined && r.constant !== undefined) return konst(constOp(op, l.constant, r.constant));
   const left = l.run, right = r.run;
-  if (op === '&') return { run: (e) => left(e) & right(e) };
-  if (op === '|') return { run: (e) => left(e) | right(e) };
+  if (op === '&') {
+    const code: NumCode = { run: (e) => left(e) & right(e) };
+    // below 2^32 when either side is: the other side's low 32 bits are all that count
+    const exact = l.small && r.low ? [l.small, r.low] : r.small && l.low ? [r.small, l.low] : undefined;
+    if (exact) {
+      const [x, y] = exact as [(e: Eval) => number, (e: Eval) => number];
+      code.small = code.low = (e) => (x(e) & y(e)) >>> 0;
+    } else if (l.low && r.low) {
+      const x = l.low, y = r.low;
+      code.low = (e) => (x(e) & y(e)) >>> 0;
+    }
+    return code;
+  }
+  if (op === '|') {
+    const code: NumCode = { run: (e) => left(e) | right(e) };
+    if (l.low && r.low) {
+      const x = l.low, y = r.low;
+      code.low = (e) => (x(e) | y(e)) >>> 0;
+      if (l.small && r.small) code.small = code.low;
+    }
+    return code;
+  }
   return { run: (e) => constOp(op, left(e), right(e)) };
+}
+
+/** Whether the value is not zero (a condition), without a BigInt where the value is small. */
+function truth(c: NumCode): (e: Eval) => boolean {
+  const small = c.small;
+  if (small) return (e) => small(e) !== 0;
+  const run = c.run;
+  return (e) => run(e) !== 0n;
 }
 
 /** `x[i]` (Eval's `[` case): an element of a dynamic array or of an array field. */
@@ -171,6 +221,19 @@ function compileDigit(seg: Conv, ctx: FmtContext): Writer {
       else out.int(bits <= 32 && x >= half ? x - full : x);
     };
   }
+  if (value.small) {
+    // a value below 2^32 narrowed to the conversion's width: the low bits, the top one a sign for d/i
+    const small = value.small;
+    const mask = bits >= 32 ? undefined : 2 ** bits - 1;
+    const half = 2 ** (Math.min(bits, 32) - 1);
+    const full = 2 ** Math.min(bits, 32);
+    return (e, out) => {
+      let x = small(e);
+      if (mask !== undefined) x &= mask;
+      if (!signed) out.uint(x, base);
+      else out.int(bits <= 32 && x >= half ? x - full : x);
+    };
+  }
   const v = value.run;
   return (e, out) => {
     const x = narrow(v(e), ls, signed);
@@ -226,8 +289,8 @@ function compileString(spec: string, n: Node, ctx: FmtContext): Writer | undefin
       const a = compileString(spec, branches.left!, ctx) ?? ((e: Eval, out: ByteSink) => out.latin1(str(spec, branches.left!, e, ctx, undefined)));
       const b = compileString(spec, branches.right!, ctx) ?? ((e: Eval, out: ByteSink) => out.latin1(str(spec, branches.right!, e, ctx, undefined)));
       if (cond.constant !== undefined) return cond.constant !== 0n ? a : b;
-      const c = cond.run;
-      return (e, out) => (c(e) !== 0n ? a(e, out) : b(e, out));
+      const c = truth(cond);
+      return (e, out) => (c(e) ? a(e, out) : b(e, out));
     }
     default:
       return undefined;
@@ -236,12 +299,35 @@ function compileString(spec: string, n: Node, ctx: FmtContext): Writer | undefin
 
 /** __print_flags: each set flag's name, `delim` between, leftover bits as hex (print_str_arg's PRINT_FLAGS). */
 function compileFlags(spec: string, n: Extract<Node, { k: 'flags' }>, ctx: FmtContext): Writer {
-  const value = compileNum(n.value, ctx).run;
+  const code = compileNum(n.value, ctx);
+  const value = code.run;
   const syms = n.syms.map((s) => {
     const fval = BigInt.asIntN(64, cNumber(s.value));
-    return { fval, fv: U64(fval), text: Buffer.from(printfString(spec, s.str), 'latin1') };
+    return { fval, fv: U64(fval), n: Number(fval), text: Buffer.from(printfString(spec, s.str), 'latin1') };
   });
   const delim = n.delim === undefined ? undefined : Buffer.from(n.delim, 'latin1');
+  const small = code.small;
+  if (small && syms.every((sym) => sym.fval >= 0n && sym.fval < BigInt(TWO_32))) {
+    // a value and flags below 2^32 (no negative "when zero" entry): the same loop on numbers
+    return (e, out) => {
+      let val = small(e);
+      let printed = false;
+      for (const sym of syms) {
+        if (sym.n > 0 && (val & sym.n) >>> 0 === sym.n) {
+          if (printed && delim) out.copy(delim, 0, delim.length);
+          out.copy(sym.text, 0, sym.text.length);
+          printed = true;
+          val = (val & ~sym.n) >>> 0;
+        }
+      }
+      if (val !== 0) {
+        if (printed && delim) out.copy(delim, 0, delim.length);
+        out.byte(48);
+        out.byte(120);
+        out.uint(val, 16);
+      }
+    };
+  }
   return (e, out) => {
     let val = value(e);
     let printed = false;
@@ -266,8 +352,26 @@ function compileFlags(spec: string, n: Extract<Node, { k: 'flags' }>, ctx: FmtCo
 
 /** __print_symbolic: the name of the first entry equal to the value, else the value as hex. */
 function compileSymbols(spec: string, n: Extract<Node, { k: 'symbols' }>, ctx: FmtContext): Writer {
-  const value = compileNum(n.value, ctx).run;
+  const code = compileNum(n.value, ctx);
+  const value = code.run;
   const syms = n.syms.map((s) => ({ v: U64(cNumber(s.value)), text: Buffer.from(printfString(spec, s.str), 'latin1') }));
+  const small = code.small;
+  if (small) {
+    // a value below 2^32 can only equal an entry below 2^32
+    const byNumber = syms.filter((sym) => sym.v < BigInt(TWO_32)).map((sym) => ({ v: Number(sym.v), text: sym.text }));
+    return (e, out) => {
+      const val = small(e);
+      for (const sym of byNumber) {
+        if (sym.v === val) {
+          out.copy(sym.text, 0, sym.text.length);
+          return;
+        }
+      }
+      out.byte(48);
+      out.byte(120);
+      out.uint(val, 16);
+    };
+  }
   return (e, out) => {
     const val = value(e);
     for (const sym of syms) {
