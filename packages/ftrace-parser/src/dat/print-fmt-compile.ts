@@ -297,6 +297,13 @@ function compileString(spec: string, n: Node, ctx: FmtContext): Writer | undefin
   }
 }
 
+/** `0x` and `n` in hex. */
+function hex(out: ByteSink, n: number): void {
+  out.byte(48);
+  out.byte(120);
+  out.uint(n, 16);
+}
+
 /** __print_flags: each set flag's name, `delim` between, leftover bits as hex (print_str_arg's PRINT_FLAGS). */
 function compileFlags(spec: string, n: Extract<Node, { k: 'flags' }>, ctx: FmtContext): Writer {
   const code = compileNum(n.value, ctx);
@@ -322,9 +329,7 @@ function compileFlags(spec: string, n: Extract<Node, { k: 'flags' }>, ctx: FmtCo
       }
       if (val !== 0) {
         if (printed && delim) out.copy(delim, 0, delim.length);
-        out.byte(48);
-        out.byte(120);
-        out.uint(val, 16);
+        hex(out, val);
       }
     };
   }
@@ -367,9 +372,7 @@ function compileSymbols(spec: string, n: Extract<Node, { k: 'symbols' }>, ctx: F
           return;
         }
       }
-      out.byte(48);
-      out.byte(120);
-      out.uint(val, 16);
+      hex(out, val);
     };
   }
   return (e, out) => {
@@ -403,10 +406,8 @@ function compilePointer(seg: Conv, ctx: FmtContext): Writer {
         const x = v(e);
         if (x === 0n) out.latin1('(nil)');
         else {
-          out.byte(48);
-          out.byte(120);
-          if (x <= MAX_SAFE) out.uint(Number(x), 16);
-          else out.latin1(x.toString(16));
+          if (x <= MAX_SAFE) hex(out, Number(x));
+          else out.latin1(`0x${x.toString(16)}`);
         }
       };
     }
