@@ -32,6 +32,7 @@ import { pteLoc, type Env } from '../../env.js';
 import { faultBegin, faultEnd, faultSite, fileArg, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange } from './folio.js';
+import { findLockSteps } from './lock-folio.js';
 
 export interface HugetlbOptions {
   /** 7b7387650dcf: remove_inode_single_folio takes the folio lock before testing folio_mapped(). */
@@ -93,33 +94,16 @@ export const hugetlbFault612: Proc = {
         c.goto('find');
       },
     },
-    find: {
-      label: 'hugetlb_no_page: folio = filemap_lock_hugetlb_folio(h, mapping, vmf->pgoff) [lookup + folio_try_get]',
-      where: HW('6138', 'hugetlb_no_page'),
-      acc: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`), release(mutexLoc(c))] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
-      },
-      run: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        if (pfn === NONE) { c.effect('no folio cached: allocation not modelled; return'); dropMutex(c); faultEnd(c, 0); return; }
-        c.ref(pfn, 1);
-        c.set('pfn', pfn);
-        c.goto('lock');
-      },
-    },
-    lock: {
-      label: 'filemap_lock_hugetlb_folio: folio_lock(folio); if (folio->mapping != mapping) { unlock; put; repeat }',
-      where: 'mm/filemap.c:1940-1951 __filemap_get_folio()',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`)],
-      block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.lockPage(pfn);
-        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('find'); return; }
-        c.goto('map');
-      },
-    },
+    ...findLockSteps({
+      find: 'find',
+      lock: 'lock',
+      next: 'map',
+      findLabel: 'hugetlb_no_page: folio = filemap_lock_hugetlb_folio(h, mapping, vmf->pgoff) [lookup + folio_try_get]',
+      findWhere: HW('6138', 'hugetlb_no_page'),
+      lockCaller: 'filemap_lock_hugetlb_folio',
+      missAcc: (c) => [release(mutexLoc(c))],
+      miss: (c) => { c.effect('no folio cached: allocation not modelled; return'); dropMutex(c); faultEnd(c, 0); },
+    }),
     map: {
       label: 'vmf->ptl = huge_pte_lock(); if (!pte_same(huge_ptep_get(vmf->pte), vmf->orig_pte)) goto backout; hugetlb_add_file_rmap(folio); set_huge_pte_at(); spin_unlock(vmf->ptl)',
       where: HW('6264-6292', 'hugetlb_no_page'),

@@ -13,6 +13,7 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type StepDef } from '../../program.js';
 import { NONE } from '../../state.js';
 import { faultBegin, faultEnd, faultSite, pteAcc } from '../../kernel/lib.js';
+import { findLockSteps } from './lock-folio.js';
 
 export interface SecretmemOptions {
   /** 6f86d0534fdd: set_direct_map_default_noflush() before folio_put() on the -EEXIST path. */
@@ -63,33 +64,16 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
         c.goto('sm_find');
       },
     },
-    sm_find: {
-      label: 'retry: page = find_lock_page(mapping, offset) [lookup + folio_try_get]',
-      where: W('128-129'),
-      acc: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
-      },
-      run: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        if (pfn === NONE) { c.goto('sm_alloc'); return; }
-        c.ref(pfn, 1);
-        c.set('pfn', pfn);
-        c.goto('sm_lock');
-      },
-    },
-    sm_lock: {
-      label: 'find_lock_page: folio_lock(folio); if (folio->mapping != mapping) { folio_unlock; folio_put; goto repeat; }',
-      where: 'mm/filemap.c:1940-1951 __filemap_get_folio()',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`)],
-      block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.lockPage(pfn);
-        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('sm_find'); return; }
-        c.goto('sm_out');
-      },
-    },
+    ...findLockSteps({
+      find: 'sm_find',
+      lock: 'sm_lock',
+      next: 'sm_out',
+      findLabel: 'retry: page = find_lock_page(mapping, offset) [lookup + folio_try_get]',
+      findWhere: W('128-129'),
+      lockCaller: 'find_lock_page',
+      missAcc: () => [],
+      miss: (c) => c.goto('sm_alloc'),
+    }),
     sm_alloc: {
       label: 'folio = folio_alloc(gfp | __GFP_ZERO, 0); page = &folio->page',
       where: W('131-146'),

@@ -25,13 +25,14 @@
 import type { Ctx } from '../../ctx.js';
 import { extendFlavor } from '../../flavor.js';
 import { mappedBeyondEof } from '../../invariants.js';
-import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, folioNr } from '../../state.js';
 import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
 import { takeBatch } from '../../kernel/batch.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { truncateInodePagesRange61, truncateSetsize61 } from '../linux-6.1/truncate.js';
 import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.js';
+import { lockRecheckStep } from './lock-folio.js';
 
 export interface TruncateOptions {
   /** fa04f5b60fda: a large folio whose split failed is unmapped (unless shmem). */
@@ -168,7 +169,6 @@ function folioPos(c: Ctx) {
 }
 
 export function truncateInodePagesRange612(o: TruncateOptions): Proc {
-  const lockLoc = (c: Ctx) => `lock:${c.P(c.num('pfn'))}`;
   return asProc('truncate_inode_pages_range', truncateInodePagesRange61, {
     lookup1: {
       label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
@@ -241,18 +241,7 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
         c.goto('plock');
       },
     },
-    plock: {
-      label: 'folio_lock(folio); if (unlikely(folio->mapping != mapping)) { folio_unlock(folio); folio_put(folio); goto repeat; }',
-      where: 'mm/filemap.c:1940-1951 __filemap_get_folio()',
-      acc: (c) => [acquire(lockLoc(c)), r(`${c.P(c.num('pfn'))}.mapping`)],
-      block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.lockPage(pfn);
-        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('pget'); return; }
-        c.goto('partial');
-      },
-    },
+    plock: lockRecheckStep('', 'pget', 'partial'),
     partial: {
       label: (c) => {
         const { length, size } = folioPos(c);
