@@ -132,8 +132,9 @@ const RUNS = Number(process.env.BENCH_DAT_RUNS ?? 3);
 const repeat = (fn) => best(Array.from({ length: RUNS }, fn));
 
 function row(label, r, events) {
-  const rate = events / r.cpu;
-  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU  ${(rate / 1e6).toFixed(2)} M events/s of CPU  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+  // a small file's rate says nothing (start-up is the time; trace-cmd's CPU time rounds to 0)
+  const rate = events > 1 ? `  ${(events / r.cpu / 1e6).toFixed(2)} M events/s of CPU` : '';
+  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU${rate}  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
 }
 
 /** Another checkout to measure beside this one (--base DIR or BENCH_BASELINE=DIR, built), e.g. main before a change. */
