@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
-import type { Adapter } from './adapters/adapter.js';
+import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
@@ -98,28 +98,32 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     else engine.apply(it);
   };
   // Items the sorter replays with one timestamp wait here: when they come from two or more
-  // CPUs, the trace cannot say in which order they ran (ties.ts).
+  // CPUs, the trace cannot say in which order they ran (ties.ts). Nearly every timestamp
+  // holds one item: it waits alone in `first`, and only a second one starts the array.
   const ties = emptyTieStats();
-  const group: Item[] = [];
+  let first: Item | undefined;
+  const rest: Item[] = [];
   let groupTs = 0n;
   const flush = (): void => {
-    if (group.length === 1) applyItem(group[0]!);
-    else if (group.length > 1) {
-      let cpu = -2;
-      let several = false;
-      for (const it of group) {
-        if (!isOp(it)) continue;
-        const c = it.event!.cpu;
-        if (cpu === -2) cpu = c;
-        else if (c !== cpu) { several = true; break; }
-      }
-      if (!several) for (const it of group) applyItem(it);
-      else {
-        for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
-        replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
-      }
+    if (first === undefined) return;
+    const one = first;
+    first = undefined;
+    if (rest.length === 0) { applyItem(one); return; }
+    const group = [one, ...rest];
+    rest.length = 0;
+    let cpu = -2;
+    let several = false;
+    for (const it of group) {
+      if (!isOp(it)) continue;
+      const c = it.event!.cpu;
+      if (cpu === -2) cpu = c;
+      else if (c !== cpu) { several = true; break; }
     }
-    group.length = 0;
+    if (!several) for (const it of group) applyItem(it);
+    else {
+      for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
+      replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
+    }
   };
   const sorter = new ReorderBuffer<Item>(window, (it, late, ts) => {
     if (late) {
@@ -130,9 +134,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       applyItem(it);
       return;
     }
-    if (group.length && ts !== groupTs) flush();
+    if (first === undefined) first = it;
+    else if (ts !== groupTs) { flush(); first = it; }
+    else rest.push(it);
     groupTs = ts;
-    group.push(it);
   });
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
@@ -166,7 +171,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (lifted === null) {
       unknown++;
       unknownByEvent.add(ev.event, ev.probe);
-    } else if ('unusable' in lifted) {
+    } else if (isUnusable(lifted)) {
       unusable++;
       bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
       sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
