@@ -10,17 +10,21 @@
  *   - trace-cmd report -R -t  (raw fields, ns timestamps)                > /dev/null
  *   - kreplay parse FILE --stats --json   (every record decoded, statistics out)
  *   - kreplay parse FILE --pretty         (the trace-cmd report -R -t lines)  > /dev/null
+ *   - trace-cmd report -N -t  (print fmts evaluated, no plugins, ns timestamps) > /dev/null
+ *   - kreplay parse FILE --render         (the trace-cmd report -N -t lines)  > /dev/null
  * and the ratio of trace-cmd's time to kreplay's (> 1: kreplay is faster), in wall time and in
- * CPU time (user + sys: steadier than wall time on a shared machine); then the same on two
- * small real files, where start-up dominates. Each figure is the least of BENCH_DAT_RUNS
- * runs (default 3). BENCH_BASELINE=/path/to/checkout (built) measures that checkout's CLI
- * beside this one, for before/after figures in one run.
+ * CPU time (user + sys: steadier than wall time on a shared machine; the load average is
+ * printed with the figures); then the same on two small real files, where start-up
+ * dominates. Each figure is the least of BENCH_DAT_RUNS runs (default 3), the commands on a
+ * large file run in rounds (each once per round) so that a changing load falls on all alike.
+ * `--base DIR` (or BENCH_BASELINE=DIR) measures another built checkout's CLI — e.g. main
+ * before a change — beside this one, for before/after figures in one run.
  *
- *   npm run bench dat          (BENCH_DAT_EVENTS=N to change the size)
+ *   npm run bench -- dat [--base DIR]        (BENCH_DAT_EVENTS=N to change the size)
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,12 +132,26 @@ const RUNS = Number(process.env.BENCH_DAT_RUNS ?? 3);
 const repeat = (fn) => best(Array.from({ length: RUNS }, fn));
 
 function row(label, r, events) {
-  const rate = events / r.cpu;
-  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU  ${(rate / 1e6).toFixed(2)} M events/s of CPU  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+  // a small file's rate says nothing (start-up is the time; trace-cmd's CPU time rounds to 0)
+  const rate = events > 1 ? `  ${(events / r.cpu / 1e6).toFixed(2)} M events/s of CPU` : '';
+  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU${rate}  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
 }
 
-/** Another checkout to measure beside this one (BENCH_BASELINE=/path/to/checkout, built), e.g. main before a change. */
-const baseline = process.env.BENCH_BASELINE ? path.join(path.resolve(process.env.BENCH_BASELINE), 'packages/cli/bin/run.js') : undefined;
+/** Another checkout to measure beside this one (--base DIR or BENCH_BASELINE=DIR, built), e.g. main before a change. */
+let baseline;
+
+function options(args) {
+  let base = process.env.BENCH_BASELINE;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--base') base = args[++i];
+    else throw new Error(`dat bench: unknown argument ${args[i]} (it takes --base DIR)`);
+  }
+  if (base === undefined) return;
+  baseline = path.join(path.resolve(base), 'packages/cli/bin/run.js');
+  if (spawnSync(process.execPath, [baseline, '--version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error(`--base ${base}: no built kreplay CLI at ${baseline} (run npm ci && npm run build there)`);
+  }
+}
 
 /** Small real files: what start-up costs against trace-cmd's (a C program that starts in milliseconds). */
 function startup(tc) {
@@ -141,13 +159,14 @@ function startup(tc) {
   console.log('\nsmall real files (start-up dominates):');
   for (const file of small) {
     row(`kreplay parse --pretty ${path.basename(path.dirname(file))}/${path.basename(file)}`, repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])), 1);
-    if (baseline) row('  baseline', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), 1);
+    if (baseline) row('  before', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), 1);
     if (tc) row('trace-cmd report -R -t', repeat(() => measure('trace-cmd', ['report', '-R', '-t', file])), 1);
   }
   row('node -e 0 (the runtime alone)', repeat(() => measure(process.execPath, ['-e', '0'])), 1);
 }
 
-export default async function run() {
+export default async function run(args = []) {
+  options(args);
   const target = Number(process.env.BENCH_DAT_EVENTS ?? 1_000_000);
   const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-bench-'));
   const tc = have('trace-cmd');
@@ -161,26 +180,42 @@ export default async function run() {
       spawnSync('trace-cmd', ['convert', '-i', v6, '-o', v7, '--file-version', '7', '--compression', 'zstd'], { stdio: 'ignore' });
       files.push(['v7 zstd', v7]);
     } else console.log('trace-cmd is not installed: kreplay figures only (Debian: apt-get install trace-cmd)');
+    console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs (CPU time is what compares; wall time shows the wait)${baseline ? `; baseline: ${path.dirname(path.dirname(path.dirname(path.dirname(baseline))))}` : ''}`);
     for (const [form, file] of files) {
       console.log(`\n${form}: ${events.toLocaleString('en')} events, ${(statSync(file).size / 1e6).toFixed(1)} MB (${path.basename(seed)} pages repeated)`);
-      const stats = repeat(() => measure(process.execPath, [cli, 'parse', file, '--stats', '--json'], { keepStdout: true }));
-      const st = JSON.parse(stats.stdout);
+      const kreplay = (label, bin, flags) => ({ label, cmd: process.execPath, args: [bin, 'parse', file, ...flags] });
+      const cmds = [
+        { key: 'stats', ...kreplay('kreplay parse --stats --json', cli, ['--stats', '--json']), keepStdout: true },
+        { key: 'pretty', ...kreplay('kreplay parse --pretty', cli, ['--pretty']) },
+        { key: 'render', ...kreplay('kreplay parse --render', cli, ['--render']) },
+        ...(baseline ? [
+          kreplay('  before: parse --stats --json', baseline, ['--stats', '--json']),
+          kreplay('  before: parse --pretty', baseline, ['--pretty']),
+          kreplay('  before: parse --render', baseline, ['--render']),
+        ] : []),
+        ...(tc ? [
+          { key: 'report', label: 'trace-cmd report', cmd: 'trace-cmd', args: ['report', file] },
+          { key: 'raw', label: 'trace-cmd report -R -t', cmd: 'trace-cmd', args: ['report', '-R', '-t', file] },
+          { key: 'rendered', label: 'trace-cmd report -N -t', cmd: 'trace-cmd', args: ['report', '-N', '-t', file] },
+        ] : []),
+      ];
+      // round by round, every command once per round: a load that changes while the bench
+      // runs falls on all of them alike, not on whichever ran last
+      const runs = cmds.map(() => []);
+      for (let round = 0; round < RUNS; round++) cmds.forEach((c, k) => runs[k].push(measure(c.cmd, c.args, { keepStdout: c.keepStdout })));
+      const r = {};
+      cmds.forEach((c, k) => {
+        const b = best(runs[k]);
+        if (c.key) r[c.key] = b;
+        row(c.label, b, events);
+      });
+      const st = JSON.parse(r.stats.stdout);
       if (st.events !== events) throw new Error(`kreplay decoded ${st.events} events, the file holds ${events}`);
-      const pretty = repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty']));
-      row('kreplay parse --stats --json', stats, events);
-      row('kreplay parse --pretty', pretty, events);
-      if (baseline) {
-        row('  baseline parse --stats --json', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--stats', '--json'])), events);
-        row('  baseline parse --pretty', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), events);
-      }
       if (!tc) continue;
-      const report = repeat(() => measure('trace-cmd', ['report', file]));
-      const raw = repeat(() => measure('trace-cmd', ['report', '-R', '-t', file]));
-      row('trace-cmd report', report, events);
-      row('trace-cmd report -R -t', raw, events);
       const ratio = (a, b) => `${(a.seconds / b.seconds).toFixed(2)}x wall, ${(a.cpu / b.cpu).toFixed(2)}x CPU`;
-      console.log(`ratio trace-cmd report / kreplay parse --stats: ${ratio(report, stats)}  (> 1: kreplay faster)`);
-      console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${ratio(raw, pretty)}`);
+      console.log(`ratio trace-cmd report / kreplay parse --stats: ${ratio(r.report, r.stats)}  (> 1: kreplay faster)`);
+      console.log(`ratio trace-cmd report -R -t / kreplay parse --pretty: ${ratio(r.raw, r.pretty)}`);
+      console.log(`ratio trace-cmd report -N -t / kreplay parse --render: ${ratio(r.rendered, r.render)}`);
     }
     startup(tc);
   } finally {

@@ -1,6 +1,7 @@
 // explore: the exhaustive state-graph search on every shipped scenario × built-in flavor that
 // has its programs — on one core, on worker threads (--workers), and, with --base DIR, the
-// same search of another checkout's build (DIR/packages/*/dist: "before") in the same run —
+// same search of another checkout's build (DIR/packages/*/dist: "before", its model and its
+// search) in the same run —
 // beside SPIN's compiled verifier (pan) on a Promela model of the same race
 // (bench/promela/odirect-vs-fault.pml: odirect-vs-fault, and with NPAGES=2 NFAULTS=2 the
 // multipage scenario's shape; spin and gcc needed, else those rows say so).
@@ -49,7 +50,7 @@ async function timed(fn) {
 function row(label, r, wall, cpu) {
   const s = r.stats;
   const what = r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
-  return `  ${label.padEnd(16)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s  ${what}`;
+  return `  ${label.padEnd(16)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s ${String(Math.round(s.distinctStates / cpu)).padStart(8)} distinct/cpu-s  ${what}`;
 }
 
 /** spin -a, gcc, ./pan -A on the Promela model; returns pan's figures, or why it could not run. */
@@ -88,11 +89,13 @@ export default async function run(args = []) {
   const mm = await import(pathToFileURL(path.join(root, 'packages/mm-model/dist/index.js')).href);
   const ex = await import(pathToFileURL(path.join(root, 'packages/explore/dist/index.js')).href);
   const before = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/explore/dist/index.js')).href) : undefined;
+  // "before" runs the other checkout's model too (its state, key and steps), not only its search
+  const beforeMm = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/mm-model/dist/index.js')).href) : undefined;
   const source = (file, flavor) => ({ module: path.join(root, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario: file, flavor } });
   const dir = path.join(root, 'fixtures/scenarios');
   const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(o.filter)).sort();
   console.log(`explore: one core vs --workers ${o.workers}${o.base ? ` vs ${o.base} (before)` : ''}; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const totals = { one: { states: 0, wall: 0, cpu: 0 }, par: { wall: 0 } };
+  const totals = { one: { states: 0, distinct: 0, wall: 0, cpu: 0 }, par: { wall: 0 }, before: { cpu: 0 } };
   for (const f of files) {
     const sc = await mm.loadScenario(path.join(dir, f));
     for (const { name } of mm.listFlavors()) {
@@ -104,12 +107,15 @@ export default async function run(args = []) {
       }
       console.log(`${sc.name} on ${name}`);
       if (before) {
-        const b = await timed(() => before.explore(machine, { strategy: 'exhaustive' }));
+        const old = beforeMm.createMachine(await beforeMm.loadScenario(path.join(dir, f)), await beforeMm.resolveFlavor(name));
+        const b = await timed(() => before.explore(old, { strategy: 'exhaustive' }));
         console.log(row('before, 1 core', b.r, b.wall, b.cpu));
+        totals.before.cpu += b.cpu;
       }
       const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
       console.log(row('1 core', one.r, one.wall, one.cpu));
       totals.one.states += one.r.stats.states;
+      totals.one.distinct += one.r.stats.distinctStates;
       totals.one.wall += one.wall;
       totals.one.cpu += one.cpu;
       const par = await timed(() => ex.exploreOnCores(machine, source(path.join(dir, f), name), o.workers, { strategy: 'exhaustive' }));
@@ -124,7 +130,7 @@ export default async function run(args = []) {
       }
     }
   }
-  console.log(`one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps per CPU second); --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall`);
+  console.log(`one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 
   const races = path.join(root, 'fixtures/races');
   for (const d of readdirSync(races).filter((x) => x.includes(o.filter)).sort()) {

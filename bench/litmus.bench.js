@@ -35,7 +35,8 @@ function threadCount(file) {
 }
 
 export default async function run(args = []) {
-  const corpus = args[0] ? [args[0]] : [path.join(fixtures, 'kernel-litmus-tests'), path.join(fixtures, 'paulmckrcu-litmus')];
+  // absolute: herd7 runs in the model's folder
+  const corpus = args[0] ? [path.resolve(args[0])] : [path.join(fixtures, 'kernel-litmus-tests'), path.join(fixtures, 'paulmckrcu-litmus')];
   const modelName = args[1] ?? 'linux-6.12';
   const timeoutMs = Number(args[2] ?? 60) * 1000;
   const files = expandLitmusPaths(corpus);

@@ -8,7 +8,9 @@
  * cannot be written), 70 internal bug; 130/143 when SIGINT/SIGTERM stopped the command.
  */
 import { Command, Errors } from '@oclif/core';
-import { EnvironmentError, EXIT, isEnvironmentError, isInputError, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core';
+// leaf modules, not the index (which loads zod and yaml): every command starts through here
+import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
+import { outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
 import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
 import { Progress } from './progress.js';
 import { formatUsage, usageProblem } from './usage.js';

@@ -47,6 +47,19 @@ describe('kreplay explore --memory-model lkmm', () => {
     expect(j.lkmm.notDerived[0]).toMatch(/^fault0 \+ fault1 \(first\): .*M0\.tree.* shared but not marked in every access$/);
   }, 120_000);
 
+  it('derives a shipped scenario from the page cache\'s marks (2.6.15 truncate vs fault): forbidden under both models, a data race, never "clean"', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-'));
+    const r = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--memory-model', 'lkmm', '--litmus-out', dir]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('  kreplay-truncate-vs-fault-fault-truncate-first: not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code (LKMM Never 0 10, SC Never 0 10) [Flag data-race]');
+    expect(r.stdout).toContain('lkmm: no LKMM-only outcome among 1 derived test(s) — not a proof');
+    const text = readFileSync(path.join(dir, 'kreplay-truncate-vs-fault-fault-truncate-first.litmus'), 'utf8');
+    // find_get_page's slot load under tree_lock (a spin lock: lock.cat has no rwlocks), its address dependency, zap's plain PTE read
+    expect(text).toContain('spin_lock(M0_tree_lock);');
+    expect(text).toContain('smp_rmb(); /* address dependency */');
+    expect(text).toContain('mm/memory.c zap_pte_range() 2.6.15: pte_t ptent = *pte');
+  }, 180_000);
+
   it('sc (the default) prints no memory-model section; --litmus-out without lkmm is a usage error', async () => {
     const sc = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js']);
     expect(sc.exitCode).toBe(0);

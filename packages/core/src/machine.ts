@@ -35,7 +35,19 @@ export type LkmmFence = 'smp_mb' | 'smp_rmb' | 'smp_wmb' | 'smp_mb__before_atomi
 export type LkmmOp =
   | 'plain-read' | 'plain-write' | 'READ_ONCE' | 'WRITE_ONCE' | 'smp_load_acquire' | 'smp_store_release'
   | 'atomic_read' | 'atomic_set' | 'atomic_inc' | 'atomic_dec' | 'atomic_inc_return' | 'atomic_dec_return'
-  | 'plain-inc' | 'spin_lock' | 'spin_unlock';
+  | 'plain-inc' | 'plain-dec' | 'spin_lock' | 'spin_unlock'
+  /** A fully ordered exchange (`xchg(x, 0)`: ptep_get_and_clear on x86-64); `value` is the value before. */
+  | 'xchg'
+  /** `set_bit`/`clear_bit` on one flag (an unordered RMW storing 1 / 0; `value` is the bit after). */
+  | 'set_bit' | 'clear_bit'
+  /**
+   * Not a memory access of the kernel: a model judgement's read (what an invariant looks at) or
+   * the bookkeeping of a lock whose critical section the step's other accesses carry (`under`).
+   * Derived litmus tests leave it out; its `cite` says why it is not kernel memory.
+   */
+  | 'ghost'
+  /** The page allocator handing out a new page (the model names pages by allocation order). */
+  | 'alloc';
 
 export interface LkmmAccess {
   op: LkmmOp;
@@ -46,6 +58,19 @@ export interface LkmmAccess {
   after?: readonly LkmmFence[];
   /** Where the kind comes from: `include/linux/seqschedlock.h:41 (seed patch)`, `mm/memory.c do_no_page() 2.6.15`. */
   cite: string;
+  /**
+   * The memory word, when finer than the model's location: one slot of the page-cache tree
+   * (`M0.tree[3]` of the model's `M0.tree`). Default: the access's `loc`.
+   */
+  word?: string;
+  /**
+   * A spin lock the code holds around this access within the same step (the model folds the
+   * lock into the step: `read_lock_irq(&mapping->tree_lock)` in find_get_page). Consecutive
+   * accesses of one step with the same `under` share one critical section in a derived test.
+   */
+  under?: string;
+  /** The value read is a pointer the code dereferences afterwards (an address dependency). */
+  addr?: boolean;
 }
 
 export interface StepInfo {
@@ -93,6 +118,12 @@ export interface ThreadInfo {
   args: Readonly<Record<string, unknown>>;
 }
 
+/** `Machine.readiness`: thread finished / can step / blocked. */
+export const THREAD_DONE = 0;
+export const THREAD_ENABLED = 1;
+export const THREAD_BLOCKED = 2;
+export type ThreadReadiness = typeof THREAD_DONE | typeof THREAD_ENABLED | typeof THREAD_BLOCKED;
+
 export interface Machine<S = unknown> {
   readonly flavor: string;
   readonly threads: readonly ThreadInfo[];
@@ -103,6 +134,20 @@ export interface Machine<S = unknown> {
   step(s: S, t: number): StepResult<S>;
   /** Canonical key: equal states give equal keys (visited-state hashing, cycle detection). */
   key(s: S): string;
+  /**
+   * Optional compact form of `key`: writes the canonical state into `out` as 32-bit words and
+   * returns how many words it takes. When that is more than `out.length` nothing past the end
+   * is written: call again with a buffer at least that long. Two states must give equal words
+   * exactly when `key` gives them equal strings (explore's visited set hashes these words
+   * instead of building a string per state when a machine has this).
+   */
+  encode?(s: S, out: Int32Array): number;
+  /**
+   * Optional cheap form of `next` for searches that only need to know who can step: thread t
+   * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or
+   * is blocked (`THREAD_BLOCKED`). Must agree with `next`; it builds no label and no accesses.
+   */
+  readiness?(s: S, t: number): ThreadReadiness;
   /** Invariants judged when every thread has finished (e.g. stale data left mapped). */
   final?(s: S): ModelViolation[];
   /** A human-readable dump of the state, for counterexample reports. */

@@ -3,6 +3,7 @@
  * machine's final invariants are judged), or every live thread is blocked (the `deadlock`
  * rule).
  */
+import { THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
 import type { Machine, StepInfo } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import type { ExploreOptions, Schedule, Sighting } from './types.js';
@@ -41,6 +42,23 @@ export function survey<S>(machine: Machine<S>, state: S): { next: (StepInfo | nu
     else if (n.enabled) enabled |= 1 << t;
   }
   return { next, finished, enabled };
+}
+
+/**
+ * `survey`'s bitmasks without building any StepInfo (the machine's `readiness` when it has
+ * one): searches that only branch on who can step call this, and `survey` when nobody can
+ * (the deadlock sighting quotes each blocked thread's step).
+ */
+export function readyMasks<S>(machine: Machine<S>, state: S): { finished: number; enabled: number } {
+  if (!machine.readiness) return survey(machine, state);
+  let finished = 0;
+  let enabled = 0;
+  for (let t = 0; t < machine.threads.length; t++) {
+    const r = machine.readiness(state, t);
+    if (r === THREAD_DONE) finished |= 1 << t;
+    else if (r === THREAD_ENABLED) enabled |= 1 << t;
+  }
+  return { finished, enabled };
 }
 
 /**

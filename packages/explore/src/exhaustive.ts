@@ -21,11 +21,29 @@
 import type { Machine, Shard } from '@kreplay/core';
 import { inShard } from '@kreplay/core';
 import type { RunContext } from './context.js';
-import { judgeEnd, survey } from './ends.js';
+import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
+
+/**
+ * How a search finds a state's node: by the machine's words (`encode`) when it has them, else
+ * by its key string. `StateGraph.reach`'s result: a new id, or `~id` of a known node.
+ */
+export function reacher<S>(machine: Machine<S>, graph: StateGraph): (s: S, from: number, thread: number) => number {
+  const encode = machine.encode?.bind(machine);
+  if (!encode) return (s, from, thread) => graph.reach(machine.key(s), from, thread);
+  let words = new Int32Array(1024);
+  return (s, from, thread) => {
+    let n = encode(s, words);
+    if (n > words.length) {
+      words = new Int32Array(Math.max(n, words.length * 2));
+      n = encode(s, words);
+    }
+    return graph.reachWords(words, n, from, thread);
+  };
+}
 
 /** Largest state graph the search keeps unless told otherwise. */
 export const DEFAULT_MAX_STATES = 2_000_000;
@@ -55,7 +73,8 @@ export class ExhaustiveSearch implements SearchStrategy {
     const shard: Shard | undefined = this.opts.shard;
     const rec = shard ? new ShardRecorder(shard) : undefined;
     const pending: (S | undefined)[] = [machine.initial()];
-    graph.reach(machine.key(pending[0]!), -1, -1);
+    const reach = reacher(machine, graph);
+    reach(pending[0]!, -1, -1);
     ctx.visit(0);
     rec?.discovered(machine.key(pending[0]!));
     // Split bookkeeping: the current level; once split, the split level's node range.
@@ -74,9 +93,9 @@ export class ExhaustiveSearch implements SearchStrategy {
       }
       const s = pending[id]!;
       pending[id] = undefined;
-      const { next, finished, enabled } = survey(machine, s);
+      const { finished, enabled } = readyMasks(machine, s);
       graph.setFinished(id, finished);
-      if (judgeEnd(machine, ctx, s, next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
+      if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
         ctx.executions++;
         rec?.expanded(id, true);
         continue;
@@ -88,17 +107,16 @@ export class ExhaustiveSearch implements SearchStrategy {
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
         const r = machine.step(s, t);
-        const key = machine.key(r.state);
         if (!ctx.visit(depth + 1)) break;
         if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
-        const child = graph.reach(key, id, t);
+        const child = reach(r.state, id, t);
         if (child >= 0) {
           if (graph.size > maxStates) {
             ctx.stop('max-states');
             break;
           }
           pending[child] = r.state;
-          rec?.discovered(key);
+          rec?.discovered(machine.key(r.state));
         }
       }
       rec?.expanded(id, false);

@@ -10,6 +10,7 @@
  */
 import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
+import { WordTable } from './visited.js';
 
 /** Longest schedule a strategy follows unless told otherwise (a guard against models that never stop). */
 export const DEFAULT_MAX_DEPTH = 10_000;
@@ -114,21 +115,46 @@ export class StateGraph {
    * Finished bits of a new node start at 0 (set them with `setFinished` when it is expanded).
    */
   reach(key: string, from: number, thread: number): number {
-    const d = from < 0 ? 0 : this.depthV.a[from]! + 1;
     const known = this.ids.get(key);
     if (known === undefined) {
-      const id = this.parentV.length;
-      this.ids.set(key, id);
-      this.parentV.push(from);
-      this.viaV.push(thread);
-      this.depthV.push(d);
-      this.finishedV.push(0);
-      this.headV.push(-1);
-      this.tailV.push(-1);
-      if (from >= 0) this.edge(from, thread, id);
-      return id;
+      this.ids.set(key, this.parentV.length);
+      return this.added(from, thread);
     }
+    return this.again(known, from, thread);
+  }
+
+  /**
+   * `reach` for a machine with `encode`: the state is its words `words[0..n)`. One graph keys
+   * its states one way only (by key strings or by words).
+   */
+  reachWords(words: Int32Array, n: number, from: number, thread: number): number {
+    this.words ??= new WordTable();
+    const r = this.words.add(words, n);
+    return r >= 0 ? this.added(from, thread) : this.again(~r, from, thread);
+  }
+
+  private words: WordTable | undefined;
+
+  /** Bytes the visited set keeps per state when states are keyed by words (0 with key strings). */
+  get visitedBytes(): number {
+    return this.words?.bytes ?? 0;
+  }
+
+  private added(from: number, thread: number): number {
+    const id = this.parentV.length;
+    this.parentV.push(from);
+    this.viaV.push(thread);
+    this.depthV.push(from < 0 ? 0 : this.depthV.a[from]! + 1);
+    this.finishedV.push(0);
+    this.headV.push(-1);
+    this.tailV.push(-1);
+    if (from >= 0) this.edge(from, thread, id);
+    return id;
+  }
+
+  private again(known: number, from: number, thread: number): number {
     if (from >= 0) {
+      const d = this.depthV.a[from]! + 1;
       this.edge(from, thread, known);
       if (d < this.depthV.a[known]!) {
         this.parentV.a[known] = from;

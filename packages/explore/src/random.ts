@@ -10,7 +10,7 @@
  */
 import { inShard, type Machine } from '@kreplay/core';
 import type { RunContext } from './context.js';
-import { judgeEnd, survey } from './ends.js';
+import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { SplitMix32 } from './prng.js';
 import type { SearchStrategy } from './strategy.js';
@@ -59,9 +59,9 @@ export class RandomWalks implements SearchStrategy {
       const onPath = new Set<string>([key]);
       const schedule: number[] = [];
       for (;;) {
-        const { next, finished, enabled } = survey(machine, s);
+        const { finished, enabled } = readyMasks(machine, s);
         graph.setFinished(node, finished);
-        if (judgeEnd(machine, ctx, s, next, finished, enabled, () => [...schedule], this.opts.onEnd)) break;
+        if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => [...schedule], this.opts.onEnd)) break;
         if (schedule.length >= maxDepth) {
           ctx.incomplete.add('max-depth');
           break;

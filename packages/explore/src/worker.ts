@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Machine, ModelViolation } from '@kreplay/core';
-import { deadlockSighting, survey } from './ends.js';
+import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
 import { fingerprint } from './shard.js';
 import type { FoundViolation } from './types.js';
@@ -160,7 +160,7 @@ class SearchWorker<S> {
       const s = this.held.get(gid)!;
       this.held.delete(gid);
       const d = this.levelDepth;
-      const { next, finished, enabled } = survey(this.machine, s);
+      const { finished, enabled } = readyMasks(this.machine, s);
       this.finished.push(gid);
       this.finished.push(finished);
       if (finished === (1 << this.T) - 1) {
@@ -170,7 +170,7 @@ class SearchWorker<S> {
       }
       if (enabled === 0) {
         this.executions++;
-        const dl = deadlockSighting(this.machine, next, []);
+        const dl = deadlockSighting(this.machine, survey(this.machine, s).next, []);
         this.sight({ violation: dl.violation, at: 'state', length: d, key: order, kind: 1, node: gid, thread: -1, threads: dl.threads! });
         continue;
       }

@@ -44,6 +44,8 @@ interface ThreadRun {
   path: PathEntry[];
   /** Every location the thread touched (marked or not), with whether it wrote it. */
   touched: Map<string, { write: boolean; unmarked: boolean }>;
+  /** Where the thread allocated a page (the model names pages by allocation order, so a serial run's names are not the other run's). */
+  allocates?: string;
 }
 
 /** Where a step made unmarked accesses: they may order (a lock hand-off, a fully ordered RMW), so the test gets smp_mb(). */
@@ -55,11 +57,14 @@ const isFence = (e: PathEntry): e is UnmarkedFence => 'fence' in e;
 
 /** A marked access as one thread made it in a serial run. */
 export interface PathAccess {
+  /** The memory word (the mark's `word`, else the model's location). */
   loc: string;
   mode: Access['mode'];
   lkmm: LkmmAccess;
   /** The step's label, for the test's header. */
   step: string;
+  /** The step's number in the thread's run: accesses of one step under one lock share a critical section. */
+  stepNo: number;
 }
 
 export type Shape = 'first' | 'after';
@@ -111,6 +116,13 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
           skipped.push(`${name(i)} + ${name(j)} (${shape}): ${unmarked.join(', ')} shared but not marked in every access`);
           continue;
         }
+        const alloc = [ti, tj].map((t, k) => (t.allocates ? `${name(k === 0 ? i : j)} allocates a page (${t.allocates})` : '')).filter(Boolean);
+        if (alloc.length > 0) {
+          // the model numbers new pages in allocation order within one run: the two serial runs
+          // may give two different pages one name (or one page two), so the test would not be the code
+          skipped.push(`${name(i)} + ${name(j)} (${shape}): ${alloc.join('; ')}: a new page's name depends on the serial run, not derived`);
+          continue;
+        }
         const a = ti.path;
         const b = tj.path;
         if (!readsWhatOtherWrites(a, b) || !readsWhatOtherWrites(b, a)) {
@@ -138,6 +150,7 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
   for (const t of order) {
     const acc: PathEntry[] = [];
     const touched = new Map<string, { write: boolean; unmarked: boolean }>();
+    let allocates: string | undefined;
     for (let n = 0; ; n++) {
       const info = m.next(s, t);
       if (info === null) break;
@@ -149,7 +162,9 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
       for (const a of info.accesses) {
         const seen = touched.get(a.loc) ?? { write: false, unmarked: false };
         touched.set(a.loc, { write: seen.write || a.mode === 'write', unmarked: seen.unmarked || !a.lkmm });
-        if (a.lkmm) acc.push({ loc: a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label });
+        if (a.lkmm?.op === 'alloc') allocates ??= info.label;
+        // a ghost is no memory access of the kernel (a judgement's read, a lock carried by `under`)
+        if (a.lkmm && a.lkmm.op !== 'ghost' && a.lkmm.op !== 'alloc') acc.push({ loc: a.lkmm.word ?? a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label, stepNo: n });
       }
       if (unmarkedHere) pushFence(acc);
       s = m.step(s, t).state;
@@ -157,15 +172,17 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
     // fences before the first or after the last marked access order nothing in the test
     while (acc.length > 0 && isFence(acc[0]!)) acc.shift();
     while (acc.length > 0 && isFence(acc[acc.length - 1]!)) acc.pop();
-    out.set(t, { path: acc, touched });
+    out.set(t, allocates === undefined ? { path: acc, touched } : { path: acc, touched, allocates });
   }
   return out;
 }
 
 const isLock = (a: PathAccess): boolean => a.lkmm.op === 'spin_lock' || a.lkmm.op === 'spin_unlock';
-const READS = new Set<LkmmAccess['op']>(['plain-read', 'plain-inc', 'READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic_inc_return', 'atomic_dec_return']);
+const READS = new Set<LkmmAccess['op']>(['plain-read', 'plain-inc', 'plain-dec', 'xchg', 'READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic_inc_return', 'atomic_dec_return']);
 const isRead = (a: PathAccess): boolean => READS.has(a.lkmm.op);
 const isWrite = (a: PathAccess): boolean => !isLock(a) && a.lkmm.op !== 'atomic_read' && a.lkmm.op !== 'READ_ONCE' && a.lkmm.op !== 'plain-read' && a.lkmm.op !== 'smp_load_acquire';
+/** Read-modify-writes whose value is the one before, and that the test does not condition on. */
+const isBlindRmw = (a: PathAccess): boolean => a.lkmm.op === 'atomic_inc' || a.lkmm.op === 'atomic_dec' || a.lkmm.op === 'set_bit' || a.lkmm.op === 'clear_bit';
 
 function pushFence(path: PathEntry[]): void {
   if (path.length === 0 || !isFence(path[path.length - 1]!)) path.push({ fence: true });
@@ -196,7 +213,7 @@ function initialValues(ri: Map<number, ThreadRun> | string, rj: Map<number, Thre
     for (const a of path) {
       if (isLock(a) || seen.has(a.loc)) continue;
       seen.add(a.loc);
-      if (isRead(a) || a.lkmm.op === 'atomic_inc' || a.lkmm.op === 'atomic_dec' || a.lkmm.op === 'plain-inc') {
+      if (isRead(a) || isBlindRmw(a)) {
         if (!init.has(a.loc)) init.set(a.loc, a.lkmm.value);
       }
     }
@@ -239,7 +256,7 @@ function statement(a: PathAccess, x: string, reg: string | undefined): string {
     case 'atomic_read': return `${reg} = atomic_read(${x});`;
     case 'atomic_inc_return': return `${reg} = atomic_inc_return(${x});`;
     case 'atomic_dec_return': return `${reg} = atomic_dec_return(${x});`;
-    case 'plain-inc': return `${reg} = *${x};`; // the store follows, under the read's guard
+    case 'plain-inc': case 'plain-dec': return `${reg} = *${x};`; // the store follows, under the read's guard
     case 'plain-write': return `*${x} = ${v};`;
     case 'WRITE_ONCE': return `WRITE_ONCE(*${x}, ${v});`;
     case 'smp_store_release': return `smp_store_release(${x}, ${v});`;
@@ -248,14 +265,21 @@ function statement(a: PathAccess, x: string, reg: string | undefined): string {
     case 'atomic_dec': return `atomic_dec(${x});`;
     case 'spin_lock': return `spin_lock(${x});`;
     case 'spin_unlock': return `spin_unlock(${x});`;
+    case 'xchg': return `${reg} = xchg(${x}, 0);`;
+    // one flag as one int: set_bit()/clear_bit() are unordered RMWs storing 1 / 0
+    // (herd7 takes a value-returning primitive only as an expression: its value goes to a register no condition reads)
+    case 'set_bit': return `${reg} = atomic_xchg_relaxed(${x}, 1);`;
+    case 'clear_bit': return `${reg} = atomic_xchg_relaxed(${x}, 0);`;
+    case 'ghost': case 'alloc': throw new Error(`internal: a ${a.lkmm.op} mark is never in a derived test`);
   }
 }
 
 function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNames: [string, string], shape: Shape, opts: DeriveOptions, init: Map<string, number>): string {
   const paths = entries.map(accesses);
-  const locs = [...new Set(paths.flatMap((p) => p.map((a) => a.loc)))].sort();
+  const underOf = (a: PathAccess): string[] => (a.lkmm.under === undefined ? [] : [a.lkmm.under]);
+  const locs = [...new Set(paths.flatMap((p) => p.flatMap((a) => [a.loc, ...underOf(a)])))].sort();
   const ids = identifiers(locs);
-  const lockLocs = new Set(paths.flatMap((p) => p.filter(isLock).map((a) => a.loc)));
+  const lockLocs = new Set(paths.flatMap((p) => [...p.filter(isLock).map((a) => a.loc), ...p.flatMap(underOf)]));
   const header: string[] = [
     `C ${name}`,
     '',
@@ -271,7 +295,7 @@ function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNam
   const cond: string[] = [];
   entries.forEach((entry, p) => {
     const path = accesses(entry);
-    const used = [...new Set(path.map((a) => a.loc))].sort();
+    const used = [...new Set(path.flatMap((a) => [a.loc, ...underOf(a)]))].sort();
     const params = used.map((l) => `${lockLocs.has(l) ? 'spinlock_t' : 'int'} *${ids.get(l)!}`);
     const regs: string[] = [];
     const lines: string[] = [];
@@ -286,24 +310,43 @@ function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNam
       }
       lines.push(`${pad()}${line}`);
     };
+    // the critical section of a lock the model folds into one step (`under`): open across the
+    // step's consecutive accesses under that lock, closed before anything else
+    let held: { lock: string; stepNo: number } | null = null;
+    const close = (): void => {
+      if (held) emit(`spin_unlock(${ids.get(held.lock)!});`);
+      held = null;
+    };
     entry.forEach((a) => {
       if (isFence(a)) {
+        close();
         emit('smp_mb(); /* unmarked accesses here */');
         return;
       }
+      if (held && (held.lock !== a.lkmm.under || held.stepNo !== a.stepNo)) close();
+      if (!held && a.lkmm.under !== undefined) {
+        emit(`spin_lock(${ids.get(a.lkmm.under)!});`);
+        held = { lock: a.lkmm.under, stepNo: a.stepNo };
+      }
       for (const f of a.lkmm.before ?? []) emit(`${f}();`);
-      const reg = isRead(a) ? `r${regs.length}` : undefined;
+      const reg = isRead(a) || a.lkmm.op === 'set_bit' || a.lkmm.op === 'clear_bit' ? `r${regs.length}` : undefined;
       if (reg) regs.push(reg);
       emit(statement(a, ids.get(a.loc)!, reg));
       // herd7's (* comments *) nest: no "(*" inside the header
       header.push(` * P${p} ${statement(a, ids.get(a.loc)!, reg).replaceAll('(*', '( *')}  ${a.lkmm.cite.replaceAll('(*', '( *').replaceAll('*)', '* )')}`);
-      if (reg) {
+      if (reg && isRead(a)) {
         cond.push(`${p}:${reg}=${expected(a)}`);
         pending.push(`if (${reg} == ${expected(a)}) {`);
       }
       if (a.lkmm.op === 'plain-inc') emit(`*${ids.get(a.loc)!} = ${a.lkmm.value + 1};`);
+      if (a.lkmm.op === 'plain-dec') emit(`*${ids.get(a.loc)!} = ${a.lkmm.value - 1};`);
+      // an address dependency (a pointer loaded, then dereferenced) orders the load before the
+      // accesses through it; smp_rmb() orders it before every later load, and the guard above
+      // every later store: at least as much
+      if (a.lkmm.addr) emit('smp_rmb(); /* address dependency */');
       for (const f of a.lkmm.after ?? []) emit(`${f}();`);
     });
+    close();
     while (depth > 1) {
       depth--;
       lines.push(`${pad()}}`);

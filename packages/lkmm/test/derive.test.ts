@@ -17,7 +17,10 @@ import { deriveLitmus, formatHerd, judgeDerived, loadModel, loadScModel, MODELS_
 import { comparable, FIXTURES } from './herd-output.js';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
 
-interface Op { loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean }
+interface Op {
+  loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean;
+  under?: string; addr?: boolean; word?: string; mode?: Access['mode'];
+}
 interface S { mem: Record<string, number>; pc: number[] }
 
 /** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`. */
@@ -31,13 +34,16 @@ function toyMachine(threads: Op[][]): Machine<S> {
       const o = threads[t]![s.pc[t]!];
       if (!o) return null;
       const read = READ.has(o.op);
-      const a: Access = { loc: o.loc, mode: read ? 'read' : 'write' };
-      const lkmm: LkmmAccess = { op: o.op, value: read ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test', ...(o.after ? { after: o.after } : {}) };
+      const a: Access = { loc: o.loc, mode: o.mode ?? (read ? 'read' : 'write') };
+      const lkmm: LkmmAccess = {
+        op: o.op, value: read ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test', ...(o.after ? { after: o.after } : {}),
+        ...(o.under ? { under: o.under } : {}), ...(o.addr ? { addr: true } : {}), ...(o.word ? { word: o.word } : {}),
+      };
       return { label: `${o.op} ${o.loc}`, accesses: [o.unmarked ? a : { ...a, lkmm }], enabled: true };
     },
     step(s, t) {
       const o = threads[t]![s.pc[t]!]!;
-      const mem = READ.has(o.op) ? s.mem : { ...s.mem, [o.loc]: o.value ?? 0 };
+      const mem = READ.has(o.op) || o.op === 'ghost' || o.op === 'alloc' ? s.mem : { ...s.mem, [o.loc]: o.value ?? 0 };
       const pc = [...s.pc];
       pc[t]!++;
       return { state: { mem, pc }, ops: [], violations: [], effect: '' };
@@ -88,6 +94,42 @@ describe('litmus tests derived from a machine', () => {
     expect(judgeDerived(first!, model, sc).verdict).toBe('neither');
   });
 
+  it('a lock the model folds into a step (under) becomes spin_lock/spin_unlock around the access: SB inside one lock is forbidden', () => {
+    const locked = sb().map((t) => t.map((o) => ({ ...o, under: 'L' })));
+    expect(verdicts(locked)).toEqual(['first: neither', 'after: both']);
+    const [first] = deriveLitmus(toyMachine(locked), { scenario: 'toy', flavor: 'toy' }).tests;
+    expect(first!.text).toContain('P0(spinlock_t *L, int *x, int *y)');
+    expect(first!.text).toContain('\tspin_lock(L);\n\tWRITE_ONCE(*x, 1);\n\tspin_unlock(L);\n\tspin_lock(L);\n\tr0 = READ_ONCE(*y);');
+  });
+
+  it('an address dependency becomes smp_rmb() after the load (at least the ordering the dependency gives); a word names the memory word', () => {
+    const dep = sb();
+    dep[0]![1] = { ...dep[0]![1]!, addr: true, word: 'y.slot[0]' };
+    dep[1]![0] = { ...dep[1]![0]!, word: 'y.slot[0]' };
+    const [first] = deriveLitmus(toyMachine(dep), { scenario: 'toy', flavor: 'toy' }).tests;
+    expect(first!.text).toContain('r0 = READ_ONCE(*y_slot_0_);\n\tif (r0 == 0) {\n\t\tsmp_rmb(); /* address dependency */');
+  });
+
+  it('ghost marks (no kernel memory) are left out and count as marked; set_bit is an unordered RMW no condition reads', () => {
+    const g = sb();
+    g[0]!.push({ loc: 'judged', op: 'ghost', mode: 'read' }, { loc: 'f', op: 'set_bit', value: 0 });
+    g[1]!.push({ loc: 'judged', op: 'ghost', mode: 'write' });
+    const d = deriveLitmus(toyMachine(g), { scenario: 'toy', flavor: 'toy' });
+    expect(d.skipped).toEqual([]);
+    expect(d.tests[0]!.text).not.toContain('judged');
+    expect(d.tests[0]!.text).toContain('r1 = atomic_xchg_relaxed(f, 1);');
+    expect(d.tests[0]!.text).not.toContain('0:r1=');
+    expect(verdicts(g)).toEqual(['first: lkmm-only', 'after: both']);
+  });
+
+  it('a thread that allocates a page gives no test (a new page\'s name depends on the serial run), and says so', () => {
+    const a = sb();
+    a[1]!.unshift({ loc: 'alloc', op: 'alloc' });
+    const d = deriveLitmus(toyMachine(a), { scenario: 'toy', flavor: 'toy' });
+    expect(d.tests).toEqual([]);
+    expect(d.skipped[0]).toBe('T0 + T1 (first): T1 allocates a page (alloc alloc): a new page\'s name depends on the serial run, not derived');
+  });
+
   it('writes the same test for the same machine (deterministic), as herd7 recorded it', () => {
     const [first] = deriveLitmus(toyMachine(sb()), { scenario: 'toy', flavor: 'toy' }).tests;
     expect(first!.text).toBe(deriveLitmus(toyMachine(sb()), { scenario: 'toy', flavor: 'toy' }).tests[0]!.text);
@@ -106,7 +148,12 @@ describeWithTools([TOOLS.herd7], 'derived litmus tests beside herd7 (optional li
     const herd7 = findTool(TOOLS.herd7)!;
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-derived-'));
     try {
-      for (const threads of [sb(), sb(['smp_mb']), lb]) {
+      const locked = sb().map((t) => t.map((o) => ({ ...o, under: 'L' })));
+      const bits = sb();
+      bits[0]![1] = { ...bits[0]![1]!, addr: true };
+      bits[0]!.push({ loc: 'f', op: 'set_bit', value: 0 });
+      bits[1]!.push({ loc: 'f', op: 'clear_bit', value: 0 });
+      for (const threads of [sb(), sb(['smp_mb']), lb, locked, bits]) {
         for (const t of deriveLitmus(toyMachine(threads), { scenario: 'toy', flavor: 'toy' }).tests) {
           const file = path.join(dir, `${t.name}.litmus`);
           writeFileSync(file, t.text);

@@ -63,6 +63,58 @@ export function staleTag(tag: number, file: number, index: number, floor: number
  * Returns the state itself when it is already canonical.
  */
 export function canonicalData(s: MmState): MmState {
+  return alreadyCanonical(s) ? s : renumber(s);
+}
+
+/** Per (file, index) of the check below: bit g set when generation g occurs. Reused: no allocation per step. */
+let present = new Int32Array(256);
+let fileBase = new Int32Array(16);
+
+/**
+ * True when every (file, index) has exactly the generations 0..gen[index] somewhere in the
+ * state — the renumbering would change nothing (the common case: most steps write no data).
+ * False also when the bitmask check cannot tell (a generation ≥ 30, an index past `gen`):
+ * `renumber` then decides.
+ */
+function alreadyCanonical(s: MmState): boolean {
+  const maps = s.maps;
+  if (fileBase.length <= maps.length) fileBase = new Int32Array(maps.length * 2 + 1);
+  let total = 0;
+  for (let f = 0; f < maps.length; f++) {
+    fileBase[f] = total;
+    total += maps[f]!.gen.length;
+  }
+  if (present.length < total) present = new Int32Array(total * 2);
+  present.fill(0, 0, total);
+  const mark = (file: number, index: number, gen: number): boolean => {
+    if (file < 0 || file >= maps.length || index >= maps[file]!.gen.length || gen < 0 || gen >= 30) return false;
+    present[fileBase[file]! + index]! |= 1 << gen;
+    return true;
+  };
+  const markTag = (t: number): boolean => t === NONE || mark(tagFile(t), tagIndex(t), tagGen(t));
+  for (const p of s.pages) if (p && !markTag(p.data)) return false;
+  for (const t of s.disk) if (!markTag(t)) return false;
+  for (let f = 0; f < maps.length; f++) {
+    const m = maps[f]!;
+    for (let ix = 0; ix < m.hole.length; ix++) if (!mark(f, ix, m.hole[ix]!)) return false;
+    for (let ix = 0; ix < m.floor.length; ix++) if (!mark(f, ix, m.floor[ix]!)) return false;
+  }
+  for (const t of s.threads) {
+    if (t.obs && !mark(t.obs[0]!, t.obs[1]!, t.obs[2]!)) return false;
+    if (t.wrote) for (let i = 0; i < t.wrote.length; i += 3) if (!mark(t.wrote[i]!, t.wrote[i + 1]!, t.wrote[i + 2]!)) return false;
+  }
+  for (let f = 0; f < maps.length; f++) {
+    const gen = maps[f]!.gen;
+    const base = fileBase[f]!;
+    for (let ix = 0; ix < gen.length; ix++) {
+      const g = gen[ix]!;
+      if (g < 0 || g >= 30 || (present[base + ix]! | (1 << g)) !== (2 << g) - 1) return false;
+    }
+  }
+  return true;
+}
+
+function renumber(s: MmState): MmState {
   const seen = new Map<number, Set<number>>(); // file * MAX_INDEX + index → generations
   const note = (file: number, index: number, gen: number): void => {
     const k = file * MAX_INDEX + index;

@@ -4,12 +4,14 @@
  * flavor's steps. Scenario-agnostic and flavor-agnostic.
  */
 import { InputError } from '@kreplay/core';
-import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo } from '@kreplay/core';
+import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo, ThreadReadiness } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { canonicalData, dataTag, tagText } from './data.js';
+import { StateEncoder } from './encode.js';
 import type { Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
@@ -71,6 +73,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   let init: MmState = { ...initial0, threads: threads0 };
   if (flavor.initialState) init = flavor.initialState(init, env);
   const initial = init;
+  const encoder = new StateEncoder<MmState>(stateKey);
 
   const stepOf = (s: MmState, t: number): StepDef | null => {
     const th = s.threads[t]!;
@@ -95,6 +98,12 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     env,
     threads: env.threads,
     initial: () => initial,
+    readiness(s, t): ThreadReadiness {
+      const step = stepOf(s, t);
+      if (!step) return THREAD_DONE;
+      if (!step.block) return THREAD_ENABLED;
+      return step.block(new Ctx(env, s, t, false)) === undefined ? THREAD_ENABLED : THREAD_BLOCKED;
+    },
     next(s, t): StepInfo | null {
       const step = stepOf(s, t);
       if (!step) return null;
@@ -124,6 +133,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       };
     },
     key: stateKey,
+    encode: (s, out) => encoder.encode(s, out),
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };

@@ -3,12 +3,14 @@
  * one per CI job) gathered into the folder one unsharded `kreplay ci` would have written —
  * every group's reports and captures copied, the summaries written again from the merged
  * result. Shards of another config, a group in two folders and a group no folder has are
- * input errors: a merge never reports on less than the whole run.
+ * input errors: a merge never reports on less than the whole run. Every output is written
+ * through core's atomic writer: a folder that cannot be made or written is an environment
+ * error (exit 3) naming the path, never a half-merged folder that looks whole.
  */
-import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError, parseDocumentWith } from '@kreplay/core';
+import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -59,8 +61,15 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
       if (t.log_url !== undefined) t.log_url = rebase(t.log_url);
       for (const o of t.output_files ?? []) o.url = rebase(o.url);
     }
-    await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
   }
+}
+
+/** A shard's folder copied into the merged output; a failure to write there is an environment error naming it. */
+async function copyOut(from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true }).catch((e: unknown) => {
+    throw outputError(to, e);
+  });
 }
 
 export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): Promise<CiResult> {
@@ -90,16 +99,19 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     });
   }
   const groups: CiGroupResult[] = [];
-  await mkdir(out, { recursive: true });
+  await checkOutputFolder(out);
   for (const name of planned) {
     const { dir, wrote, group } = found.get(name)!;
     const from = path.resolve(dir);
     if (from !== out) {
-      await cp(path.join(from, name), path.join(out, name), { recursive: true });
+      if (!(await exists(path.join(from, name)))) {
+        throw new InputError(`${dir} lists workload ${name} in its summary.json but has no ${name} folder`, { hint: 'pass the shard\'s output folder as its job wrote it' });
+      }
+      await copyOut(path.join(from, name), path.join(out, name));
       await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
       for (const side of ['base', 'patched']) {
         const captures = path.join(from, 'captures', side, name);
-        if (await exists(captures)) await cp(captures, path.join(out, 'captures', side, name), { recursive: true });
+        if (await exists(captures)) await copyOut(captures, path.join(out, 'captures', side, name));
       }
     }
     groups.push(group);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseShard } from '@kreplay/core';
 import { loadCiConfig, type LoadedCiConfig } from '../src/ci-config.js';
@@ -96,6 +97,22 @@ describe('ci --shard, ci merge and ci plan', () => {
     await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], other)).rejects.toThrow(/another config/);
     await expect(mergeCi([path.join(dir, 'traces')], await load('not-ci'))).rejects.toThrow(/no summary\.json/);
   });
+
+  it('a merged output that cannot be written is an environment error (exit 3) naming the path, from the library and the CLI', async () => {
+    const shards = [path.join(dir, 'shard-1'), path.join(dir, 'shard-2')];
+    // a file where the output folder's parent should be: the folder cannot be made
+    writeFileSync(path.join(dir, 'a-file'), '');
+    const under = await load('a-file/out');
+    await expect(mergeCi(shards, under)).rejects.toMatchObject({ name: 'EnvironmentError', exitCode: 3, message: expect.stringMatching(/cannot write into .*a-file\/out: a part of its path is a file/) });
+    // a folder where summary.json should be written
+    mkdirSync(path.join(dir, 'blocked', 'summary.json'), { recursive: true });
+    await expect(mergeCi(shards, await load('blocked'))).rejects.toMatchObject({ name: 'EnvironmentError', exitCode: 3, message: expect.stringMatching(/cannot write .*blocked\/summary\.json: it is a folder/) });
+    // the CLI: exit 3 and the message, no stack trace
+    const r = spawnSync(process.execPath, [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...shards], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/cannot write into .*a-file\/out: a part of its path is a file/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
 
   it('plans one job per workload group, each a --shard of its config, and packs groups when the matrix limit is smaller', async () => {
     const entry = { file: 'kreplay.config.json', loaded: await load('out') };

@@ -51,8 +51,13 @@ export type Fact = 'cache' | 'map';
 export class GapTracker {
   private readonly perCpu = new Map<number, GapMark>();
   private anyCpu: GapMark | undefined;
+  /** Marks not ended yet: while there are none, an event has nothing to end (the common case, one test per event). */
+  private open = 0;
 
   record(mark: GapMark): void {
+    const old = mark.cpu === undefined ? this.anyCpu : this.perCpu.get(mark.cpu);
+    if (old !== undefined && old.end === undefined) this.open--;
+    if (mark.end === undefined) this.open++;
     if (mark.cpu === undefined) this.anyCpu = mark;
     else this.perCpu.set(mark.cpu, mark);
   }
@@ -63,9 +68,10 @@ export class GapTracker {
    * any sync point in between (a cache_delete on another CPU, say).
    */
   event(cpu: number, seq: number): void {
+    if (this.open === 0) return;
     const g = this.perCpu.get(cpu);
-    if (g && g.end === undefined) this.perCpu.set(cpu, { ...g, end: seq });
-    if (this.anyCpu && this.anyCpu.end === undefined) this.anyCpu = { ...this.anyCpu, end: seq };
+    if (g && g.end === undefined) { this.perCpu.set(cpu, { ...g, end: seq }); this.open--; }
+    if (this.anyCpu && this.anyCpu.end === undefined) { this.anyCpu = { ...this.anyCpu, end: seq }; this.open--; }
   }
 
   /** The newest gap on any CPU at all that may hide events after sequence number `since` (nothing lost since then: undefined). */
@@ -97,10 +103,12 @@ export class GapTracker {
   save(): () => void {
     const perCpu = new Map(this.perCpu);
     const anyCpu = this.anyCpu;
+    const open = this.open;
     return () => {
       this.perCpu.clear();
       for (const [c, g] of perCpu) this.perCpu.set(c, g);
       this.anyCpu = anyCpu;
+      this.open = open;
     };
   }
 }

@@ -165,6 +165,6 @@ export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayCo
           : { kernel: DEFAULT_KERNEL, reason: 'default (the trace holds no events)' };
       return (chosen = adapterFor(c, all.get(c.kernel) ?? all.get(DEFAULT_KERNEL)!, opts));
     },
-    fieldsWanted: (event, probe) => event === 'print' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),
+    fieldsWanted: (event, probe) => event === 'print' || event === 'tracing_mark_write' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),
   };
 }

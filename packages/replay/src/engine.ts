@@ -22,7 +22,7 @@ import { at, hex, pageText, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
-import { PROMISES_KEPT, Shadow, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
+import { PROMISES_KEPT, Shadow, cachedInRange, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 export const MAX_ORDER = 10;
 
@@ -416,10 +416,7 @@ export class ReplayEngine {
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
     // stale-data: a page cached before the invalidate began and still cached now survived it.
-    for (const [index, rec] of f.cache) {
-      if (index < promise.start || index > promise.end || !rec.inCache || rec.bornSeq >= call.seq || rec.survived) continue;
-      rec.survived = { begin: b.event, ret, reported: false };
-    }
+    cachedInRange(f, promise.start, promise.end, (rec) => survivedInvalidate(rec, call, ret));
     const key = `${promise.start}:${promise.end}`;
     f.promised.delete(key); // the newest promise of a range is the one cited
     f.promised.set(key, promise);
@@ -474,6 +471,12 @@ export class ReplayEngine {
 /** What makes two drafts the same finding across orders of tied events: rule, the event that broke it, the page (pfn, file, index). */
 export function draftKey(d: Draft): string {
   return `${d.rule}|${d.ev.source}:${d.ev.line}|${d.rec.pfn}|${d.rec.file?.key}|${d.rec.index}`;
+}
+
+/** A page cached before the invalidate `call` began and still cached when it returned (`ret`) survived it (rule stale-data). */
+function survivedInvalidate(rec: PageRec, call: OpenCall, ret: TraceEvent): void {
+  if (!rec.inCache || rec.bornSeq >= call.seq || rec.survived) return;
+  rec.survived = { begin: call.op.event, ret, reported: false };
 }
 
 function covers(p: Promise_, g: PageRec): boolean {

@@ -84,8 +84,24 @@ export function toNumber(v: Int | string | undefined): number | undefined {
   return undefined;
 }
 
+/**
+ * The bigints toBig made last, direct-mapped by the number's low bits: a trace names the same
+ * pfns and addresses over and over (a page's add, maps, unmaps and removal), and a hit costs
+ * a comparison where a miss allocates. Bigints are immutable values, so sharing one is safe.
+ */
+const BIG_SLOTS = 4096;
+const bigNums: number[] = new Array<number>(BIG_SLOTS).fill(-1);
+const bigVals: bigint[] = new Array<bigint>(BIG_SLOTS).fill(-1n);
+
 export function toBig(v: Int | string | undefined): bigint | undefined {
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(v);
+  if (typeof v === 'number') {
+    const slot = v & (BIG_SLOTS - 1);
+    if (bigNums[slot] === v) return bigVals[slot];
+    const b = BigInt(v);
+    bigNums[slot] = v;
+    bigVals[slot] = b;
+    return b;
+  }
   return undefined;
 }

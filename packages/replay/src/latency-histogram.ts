@@ -25,7 +25,8 @@ function bucketOf(v: number): number {
     if (2 ** e > v) e--; // log2 rounds up just below a power of two
     else if (2 ** (e + 1) <= v) e++;
   }
-  const sub = Math.floor(v / 2 ** (e - SUB_BITS)) - SUB;
+  // below 2^31 a shift is the exact floor of the division (and skips a float power)
+  const sub = (v < 0x80000000 ? v >> (e - SUB_BITS) : Math.floor(v / 2 ** (e - SUB_BITS))) - SUB;
   return (e - SUB_BITS + 1) * SUB + sub;
 }
 

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
-import type { Adapter } from './adapters/adapter.js';
+import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
@@ -17,6 +17,7 @@ import { ReorderBuffer } from './order.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
+import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type WorkloadMismatch } from './workload-marks.js';
 
 /** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
 export const DEFAULT_REORDER_WINDOW = 4096;
@@ -85,6 +86,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0; let unusable = 0;
   let unparseable: Gap | undefined;
+  /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
+  const observed: WorkloadMismatch[] = [];
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
   let chosen: ChosenAdapter | undefined;
@@ -98,28 +101,32 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     else engine.apply(it);
   };
   // Items the sorter replays with one timestamp wait here: when they come from two or more
-  // CPUs, the trace cannot say in which order they ran (ties.ts).
+  // CPUs, the trace cannot say in which order they ran (ties.ts). Nearly every timestamp
+  // holds one item: it waits alone in `first`, and only a second one starts the array.
   const ties = emptyTieStats();
-  const group: Item[] = [];
+  let first: Item | undefined;
+  const rest: Item[] = [];
   let groupTs = 0n;
   const flush = (): void => {
-    if (group.length === 1) applyItem(group[0]!);
-    else if (group.length > 1) {
-      let cpu = -2;
-      let several = false;
-      for (const it of group) {
-        if (!isOp(it)) continue;
-        const c = it.event!.cpu;
-        if (cpu === -2) cpu = c;
-        else if (c !== cpu) { several = true; break; }
-      }
-      if (!several) for (const it of group) applyItem(it);
-      else {
-        for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
-        replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
-      }
+    if (first === undefined) return;
+    const one = first;
+    first = undefined;
+    if (rest.length === 0) { applyItem(one); return; }
+    const group = [one, ...rest];
+    rest.length = 0;
+    let cpu = -2;
+    let several = false;
+    for (const it of group) {
+      if (!isOp(it)) continue;
+      const c = it.event!.cpu;
+      if (cpu === -2) cpu = c;
+      else if (c !== cpu) { several = true; break; }
     }
-    group.length = 0;
+    if (!several) for (const it of group) applyItem(it);
+    else {
+      for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
+      replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
+    }
   };
   const sorter = new ReorderBuffer<Item>(window, (it, late, ts) => {
     if (late) {
@@ -130,9 +137,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       applyItem(it);
       return;
     }
-    if (group.length && ts !== groupTs) flush();
+    if (first === undefined) first = it;
+    else if (ts !== groupTs) { flush(); first = it; }
+    else rest.push(it);
     groupTs = ts;
-    group.push(it);
   });
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
@@ -162,11 +170,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
     else if (ts > lastTs) lastTs = ts;
     else if (ts < firstTs!) firstTs = ts;
+    if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
+      const m = workloadMismatch(ev);
+      if (m) observed.push(m);
+    }
     const lifted = a.lift(ev);
     if (lifted === null) {
       unknown++;
       unknownByEvent.add(ev.event, ev.probe);
-    } else if ('unusable' in lifted) {
+    } else if (isUnusable(lifted)) {
       unusable++;
       bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
       sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
@@ -262,7 +274,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
     findingsDropped: engine.findingsDropped, ties,
   };
-  const findings = engine.findings;
+  observed.sort((x, y) => (x.ev.ts < y.ev.ts ? -1 : x.ev.ts > y.ev.ts ? 1 : x.ev.cpu - y.ev.cpu || x.ev.line - y.ev.line));
+  const findings = mergeByTime(engine.findings, observed.map((m) => mismatchFinding(m, opts.meta)));
+  const counted = countedMismatches(opts.meta);
+  if (counted !== undefined && counted > observed.length) {
+    warnings.push(`the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`);
+  }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {
     status: inconclusive.length ? 'inconclusive' : findings.length || engine.findingsDropped ? 'findings' : 'clean',

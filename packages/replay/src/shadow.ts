@@ -128,6 +128,23 @@ export interface TaskState {
   fault?: TraceEvent;
 }
 
+/**
+ * Visit the pages `f`'s cache holds at indexes start..end (inclusive), each once, in no
+ * particular order: by walking the range when it is narrower than the cache (an O_DIRECT
+ * write's invalidate names a page or two of a file that may have thousands cached), else by
+ * scanning the cache (a whole-file invalidate).
+ */
+export function cachedInRange(f: FileState, start: number, end: number, visit: (rec: PageRec) => void): void {
+  if (end - start < f.cache.size) {
+    for (let index = start; index <= end; index++) {
+      const rec = f.cache.get(index);
+      if (rec !== undefined) visit(rec);
+    }
+  } else {
+    for (const [index, rec] of f.cache) if (index >= start && index <= end) visit(rec);
+  }
+}
+
 export class Shadow {
   /** By pfn (a number: pfns are below 2^52, so exact, and number keys hash fast). */
   private readonly pages = new Map<number, PageRec>();

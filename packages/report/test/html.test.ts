@@ -64,6 +64,19 @@ describe('the HTML report', () => {
     expect(html).toContain('a &amp; b');
     expect(html).toContain('<title>T &lt;1&gt;</title>');
   });
+
+  it('leaves no empty line where there is no triage section, nor after a triage section without runs', () => {
+    const run = { source: 'x', findings: [], durationNs: 0, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } };
+    const replay = reportToHtml({ title: 't', runs: [{ label: 'x', run, classes: [] }] });
+    expect(replay).toMatch(/<p class="muted">kreplay report: 1 input\(s\)\.<\/p>\n<section id="summary">/);
+    // no diff table and no behaviour table here: no blank lines for them either (a <pre> keeps its own)
+    const main = (h: string): string => h.slice(h.indexOf('<main>')).replace(/<pre[^]*?<\/pre>/g, '<pre/>');
+    expect(main(replay)).not.toContain('\n\n');
+    const triage = reportToHtml({ title: 't', runs: [], triage: [{ source: 'mail.txt', splats: [] }] });
+    expect(main(triage)).not.toContain('\n\n');
+    expect(triage).toMatch(/<p class="muted">kreplay report: 0 input\(s\)\.<\/p>\n<section id="triage">/);
+    expect(triage).toMatch(/<\/section>\n<\/main>/);
+  });
 });
 
 describe('the html template (structural escaping)', () => {

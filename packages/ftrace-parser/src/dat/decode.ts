@@ -330,7 +330,7 @@ export class EventDecoder {
     }
     const entry = this.entry(fmt);
     out.copy(entry.name, 0, entry.name.length);
-    if (rendered) out.latin1(entry.printer.renderPretty(r));
+    if (rendered) entry.printer.writePretty(out, r);
     else entry.printer.renderRaw(out, r);
     if (out.buf[out.len - 1] === 10) out.len--;
     out.byte(10);

@@ -107,6 +107,11 @@ export class FormatTable {
     return f;
   }
 
+  /** Every event id the file has a format for, in file order. */
+  ids(): number[] {
+    return [...this.texts.keys()];
+  }
+
   /** The first format in the file (for the common fields every event shares). */
   first(): EventFormat | undefined {
     for (const id of this.texts.keys()) {

@@ -74,12 +74,16 @@ function makePlan(c: Ctx, variant: UnmapVariant): ZapPlan {
   if (held === NONE) out.take = table;
   let i = slot.i;
   const hi = Math.min(vma.pages - 1, last - vma.pgoff);
+  // 2.6 (the truncate_count variant): zap_pte_range's `ptent = *pte` and the details->check_mapping
+  // test of page->mapping are plain C (2.6.23.17 mm/memory.c:644 and 659-660, 2.6.15 the same)
+  const mark26 = variant.truncateCount ? (a: Access, v: number, what: string) => lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() 2.6.15: ${what}`) : (a: Access) => a;
   for (; i <= hi && vma.ptl[i] === table; i++) {
-    reads.push(r(pteLoc(c.env, vma, i)));
     const pfn = c.pte(vma.id, i);
+    reads.push(mark26(r(pteLoc(c.env, vma, i)), pfn === NONE ? 0 : pfn, 'pte_t ptent = *pte'));
     if (pfn === NONE) continue;
     if (variant.checkMapping && !evenCows) {
-      reads.push(r(`${c.P(pfn)}.mapping`));
+      const m = c.page(pfn).mapping;
+      reads.push(mark26(r(`${c.P(pfn)}.mapping`), m === NONE ? 0 : m + 1, 'details->check_mapping != page->mapping'));
       if (c.page(pfn).mapping !== file) continue;
     }
     out.clear = { slot: { v: slot.v, i }, pfn };
@@ -143,7 +147,11 @@ export function unmapProc(variant: UnmapVariant): Proc {
           const cite = `${variant.where} unmap_mapping_range_vma()`;
           if (p.take !== undefined) a.push(lk(acquire(c.env.ptls[p.take]!.loc), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`));
           a.push(...p.reads);
-          if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
+          if (p.clear) {
+            const pte = w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i));
+            // x86-64's ptep_get_and_clear is xchg(&ptep->pte, 0), fully ordered (include/asm-x86_64/pgtable.h 2.6.15)
+            a.push(variant.truncateCount ? lk(pte, 'xchg', p.clear.pfn, `${cite}: zap_pte_range(): ptep_get_and_clear_full() → ptep_get_and_clear() is xchg() on x86-64 (2.6.23.17 mm/memory.c:671)`) : pte);
+          }
           if (p.drop !== undefined) a.push(lk(release(c.env.ptls[p.drop]!.loc), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`));
           if (p.done) a.push(variant.truncateCount ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`) : release(immapLoc(c)));
           return a;
@@ -175,7 +183,15 @@ export function unmapProc(variant: UnmapVariant): Proc {
       rmap: {
         label: 'page_remove_rmap(page); tlb_remove_page(page)',
         where: 'mm/rmap.c page_remove_rmap()',
-        acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        acc: (c) => {
+          const a = [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)];
+          if (!variant.truncateCount) return a;
+          // 2.6: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) is a fully ordered value-returning RMW;
+          // the model drops the mapping's page reference here (tlb_remove_page → page_cache_release)
+          const p = c.page(c.num('pfn'));
+          return [lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 2.6.15: atomic_add_negative(-1, &page->_mapcount)'),
+            lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 2.6.15: tlb_remove_page() → page_cache_release(): atomic_dec_and_test()')];
+        },
         run: (c) => {
           const pfn = c.num('pfn');
           const p = c.page(pfn);

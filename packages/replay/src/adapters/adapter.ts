@@ -21,6 +21,14 @@ export interface Unusable {
  */
 export type Lifted = MmOp | null | Unusable;
 
+/**
+ * Whether a non-null Lifted is an Unusable. A named property load (ops come in a dozen
+ * shapes, so an `in` test on them is a megamorphic keyed lookup, once per event).
+ */
+export function isUnusable(l: MmOp | Unusable): l is Unusable {
+  return (l as Partial<Unusable>).unusable !== undefined;
+}
+
 export interface Adapter {
   /** `linux-6.1`, `explore`, ... */
   readonly name: string;

@@ -126,12 +126,15 @@ export class ProbeMapAdapter implements Adapter {
       const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
+    const nargs = args.length;
     return (ev) => {
-      for (const a of args) {
+      const fields = ev.fields;
+      for (let k = 0; k < nargs; k++) {
+        const a = args[k]!;
         let field = a.field;
-        let raw = ev.fields[field];
+        let raw = fields[field];
         if (raw === undefined && a.alt) {
-          for (const f of a.alt) { raw = ev.fields[f]; if (raw !== undefined) { field = f; break; } }
+          for (const f of a.alt) { raw = fields[f]; if (raw !== undefined) { field = f; break; } }
         }
         if (raw === undefined) { v[a.target] = undefined; continue; }
         const conv = a.read(raw, ev);

@@ -73,3 +73,8 @@ export function trusted(constant: string): Html {
 export function join(parts: readonly Html[], sep: Html = markup('')): Html {
   return markup(parts.map((p) => p.text).join(sep.text));
 }
+
+/** Parts one per line; an absent or empty one takes no line, so no blank line stands where it would be. */
+export function lines(parts: ReadonlyArray<Html | ''>): Html {
+  return join(parts.filter((p): p is Html => p !== '' && p.text !== ''), markup('\n'));
+}

@@ -17,7 +17,7 @@ import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGr
 import { reportToText, verdictReasons } from '../report-text.js';
 import { seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
-import { html, join, trusted, type Html, type HtmlValue } from './html.js';
+import { html, join, lines, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
 import { histogramSvg, timelineSvg } from './svg.js';
 import { triageSection, type TriageView } from './triage.js';
@@ -259,12 +259,10 @@ export function reportToHtml(m: ReportModel): string {
 <main>
 <h1>${m.title}</h1>
 <p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? ', base vs patched' : ''}.</p>
-${triageSection(m.triage ?? [])}
-${m.runs.length === 0 && m.triage?.length ? '' : html`${summary(m, sections)}
-${m.diff ? diffTables(m.diff, cardOf) : ''}
-${findingsSection(sections, m, colours)}
-${behaviourSection(m)}
-${latencySection(m)}`}
+${lines([
+  triageSection(m.triage ?? []),
+  ...(m.runs.length === 0 && m.triage?.length ? [] : [summary(m, sections), m.diff ? diffTables(m.diff, cardOf) : '' as const, findingsSection(sections, m, colours), behaviourSection(m), latencySection(m)]),
+])}
 </main>
 </body>
 </html>

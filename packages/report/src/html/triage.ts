@@ -4,7 +4,7 @@
  * table), and how the reproducer runs went. Plain data in (the report package does not
  * depend on the triage package); markup only through the escaping html`` template.
  */
-import { html, type Html } from './html.js';
+import { html, lines, type Html } from './html.js';
 
 export interface TriageSplatView {
   title: string;
@@ -46,8 +46,10 @@ ${m.schedule ? scheduleTable(m.schedule) : ''}` : ''}
 export function triageSection(views: readonly TriageView[]): Html | '' {
   if (views.length === 0) return '';
   return html`<section id="triage"><h2>Bug report triage</h2>
-${views.map((v) => html`<p class="muted">${v.source}: ${v.splats.length} splat(s)</p>
-${v.splats.map(splatCard)}
-${v.repro ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>` : ''}
+${views.map((v) => html`${lines([
+    html`<p class="muted">${v.source}: ${v.splats.length} splat(s)</p>`,
+    ...v.splats.map(splatCard),
+    v.repro ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>` : '',
+  ])}
 `)}</section>`;
 }

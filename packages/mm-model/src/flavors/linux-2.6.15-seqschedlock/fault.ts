@@ -10,7 +10,7 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, lk, r, release, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, ptlLoc } from '../../kernel/lib.js';
-import { NOPAGE_SIGBUS, addFileRmapAndUnlock, callNopage, handlePteFault, installPte, ptlBusy } from '../linux-2.6.15/fault.js';
+import { NOPAGE_SIGBUS, addFileRmapAndUnlock, callNopage, handlePteFault, installPte, pteRead26, ptlBusy } from '../linux-2.6.15/fault.js';
 import {
   SEQSCHEDLOCK_SUCCESS, SEQSCHEDLOCK_WRITER_RACE, SEQSCHEDLOCK_WRITER_RUNNING, readSeqschedlock, readSeqschedunlock,
 } from './seqschedlock.js';
@@ -38,7 +38,7 @@ export const doNoPageSeqschedlock: Proc = {
   where: 'mm/memory.c',
   entry: 'pte',
   steps: {
-    pte: handlePteFault((c) => c.goto('seq')),
+    pte: handlePteFault((c) => c.goto('seq'), pteRead26),
     seq: {
       label: 'retry: sequence = mapping->truncate_count',
       // a plain load; the patch drops the smp_rmb() after it ("Implicit smb_rmb()", seed text:130-134)

@@ -12,6 +12,9 @@ import {
   EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc,
 } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
+import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, notOnThisPath, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
+
+const CITE_IMP = 'mm/truncate.c invalidate_mapping_pages() 2.6.15';
 
 /** page_mapped(page): atomic_read(&page->_mapcount) >= 0, a lockless marked load (include/linux/mm.h 2.6.15; model mapcount = _mapcount + 1). */
 const pageMapped = (c: Ctx): Access => lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'include/linux/mm.h page_mapped() 2.6.15: atomic_read(&page->_mapcount)');
@@ -52,7 +55,11 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       label: 'while (next <= end && !ret && !wrapped && pagevec_lookup(&pvec, mapping, next, min(end - next, PAGEVEC_SIZE - 1) + 1))',
       acc: (c) => {
         const pv = lookup2(c, o);
-        return pv.length ? lookupAcc(c, c.num('file'), pv) : [...lookupAcc(c, c.num('file'), []), ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end'))];
+        const next = c.num('next'); const end = c.num('end');
+        const looks = !(next > end || (o.stopOnError && c.num('ret') !== 0));
+        const max = Math.min(end - next, PAGEVEC_SIZE_2_6 - 1) + 1;
+        const lookup = looks ? gangLookupMarks(c, c.num('file'), next, end, pv, max) : lookupAcc(c, c.num('file'), pv).map((a) => notOnThisPath(a, 'the loop condition ends before pagevec_lookup'));
+        return pv.length ? lookup : [...lookup, ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end')).map((a) => ghost(a, 'the stale-after-invalidate judgement'))];
       },
       run: (c) => {
         const file = c.num('file');
@@ -69,7 +76,13 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     },
     lock: {
       label: 'lock_page(page); if (page->mapping != mapping) { unlock_page(page); continue; }; wait_on_page_writeback(page)',
-      acc: (c) => [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.mapping`), r(`${c.P(cur(c))}.flags.writeback`)],
+      acc: (c) => {
+        const pfn = cur(c);
+        const cite = `mm/truncate.c invalidate_inode_pages2_range() ${o.bugOnMapped ? '2.6.23' : '2.6.15'}`;
+        const mine = c.page(pfn).mapping === c.num('file') && c.page(pfn).index <= c.num('end');
+        return [pageLockMark(acquire(`lock:${c.P(pfn)}`), `${cite}: lock_page(page)`), mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+          mine ? flagRead(c, pfn, 'writeback', `${cite}: wait_on_page_writeback(page): PageWriteback(page)`) : notOnThisPath(r(`${c.P(pfn)}.flags.writeback`), 'the page left the mapping')];
+      },
       block: (c) => c.pageLockHeld(cur(c)),
       run: (c) => {
         const pfn = cur(c);
@@ -118,7 +131,7 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     },
     unlock: {
       label: 'unlock_page(page)',
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), 'mm/truncate.c invalidate_inode_pages2_range() 2.6.15')],
       run: (c) => {
         c.unlockPage(c.num('pfn'));
         if (o.stopOnError && c.num('ret') !== 0) c.goto('release');
@@ -127,14 +140,15 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     },
     release: {
       label: 'pagevec_release(&pvec); cond_resched()',
-      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      acc: (c) => c.list('pvec').map((p) => putPage(c, p, 'mm/swap.c __pagevec_release() 2.6.15: release_pages()')),
       run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
     },
   };
   if (o.bugOnMapped) {
     steps.bugon = {
       label: 'BUG_ON(page_mapped(page)); ret2 = do_launder_page(mapping, page)',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.flags.dirty`)],
+      acc: (c) => [lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'mm/truncate.c invalidate_inode_pages2_range() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/truncate.c:438)'),
+        flagRead(c, c.num('pfn'), 'dirty', 'mm/truncate.c do_launder_page() 2.6.23: if (!PageDirty(page)) (2.6.23.17 mm/truncate.c:367)')],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.mapped(pfn)) {
@@ -149,7 +163,11 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   } else {
     steps.dirty = {
       label: o.clearDirtyFirst ? 'was_dirty = test_clear_page_dirty(page); invalidate_complete_page(mapping, page)' : 'invalidate_complete_page2(mapping, page)',
-      acc: (c) => (o.clearDirtyFirst ? [w(`${c.M(c.num('file'))}.tree_lock`), w(`${c.P(c.num('pfn'))}.flags.dirty`)] : []),
+      acc: (c) => (o.clearDirtyFirst ? [
+        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: write_lock_irqsave(&mapping->tree_lock): the access under it carries it (under)'),
+        // TestClearPageDirty() is test_and_clear_bit(), fully ordered (the radix-tree dirty tag it clears is not modelled)
+        lk(w(`${c.P(c.num('pfn'))}.flags.dirty`), 'xchg', (c.page(c.num('pfn')).flags & PG.dirty) ? 1 : 0, 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: TestClearPageDirty(page) under tree_lock', { under: treeLock(c, c.num('file')) }),
+      ] : []),
       run: (c) => {
         const pfn = c.num('pfn');
         if (o.clearDirtyFirst) {
@@ -201,8 +219,19 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
           ? 'if (page->mapping != mapping) return 0; remove_mapping(): write_lock_irq(tree_lock); if (page_count(page) != 2 || PageDirty(page)) fail; __remove_from_page_cache(page)'
           : 'if (page->mapping != mapping) return 0; write_lock_irq(&mapping->tree_lock); if (PageDirty(page)) fail; __remove_from_page_cache(page)',
         acc: (c) => {
-          const P = c.P(c.num('pfn'));
-          const a = [r(`${P}.mapping`), w(`${P}.flags.private`), r(`${P}.flags.dirty`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn'))];
+          const pfn = c.num('pfn');
+          const P = c.P(pfn);
+          const cite = `mm/truncate.c ${o.fn}() ${o.refcountCheck ? '2.6.23' : '2.6.15'}`;
+          const mine = c.page(pfn).mapping === c.num('file');
+          const priv = (c.page(pfn).flags & PG.private) !== 0;
+          const a = [
+            mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+            // PagePrivate(page) && !try_to_release_page(): ClearPagePrivate only when it had buffers
+            priv ? flagWrite(c, pfn, 'private', false, `${cite}: try_to_release_page() → ClearPagePrivate(page)`) : flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
+            mine ? underTreeLock(c, flagRead(c, pfn, 'dirty', `${cite}: PageDirty(page) under tree_lock`)) : ghost(r(`${P}.flags.dirty`), 'not made on this path: the page left the mapping'),
+            ghost(w(`${c.M(c.num('file'))}.tree_lock`), `${cite}: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)`),
+            ...(removes(c, o, pfn) ? removeMarks(c, pfn) : removeAcc(c, pfn).map((x) => ghost(x, 'not made on this path: the page stays in the cache'))),
+          ];
           if (o.refcountCheck) a.push(w(`${P}.refcount`));
           return a;
         },
@@ -228,7 +257,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
       },
       uptodate: {
         label: 'ClearPageUptodate(page); page_cache_release(page)',
-        acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, `mm/truncate.c ${o.fn}() 2.6.15: ClearPageUptodate(page)`), putPage(c, c.num('pfn'), `mm/truncate.c ${o.fn}() 2.6.15: page_cache_release(page)`)],
         run: (c) => {
           const pfn = c.num('pfn');
           c.setFlag(pfn, 'uptodate', false);
@@ -239,6 +268,17 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
     },
   };
 }
+
+/** Whether invalidate_complete_page's run below removes the page (the same tests, in the same order). */
+function removes(c: Ctx, o: CompleteOptions, pfn: number): boolean {
+  const p = c.page(pfn);
+  if (p.mapping !== c.num('file')) return false;
+  if ((p.flags & PG.private) && ((p.flags & PG.dirty) || c.l.bufDirty === 1)) return false;
+  if (o.refcountCheck && p.refcount !== 2) return false;
+  return (p.flags & PG.dirty) === 0;
+}
+
+const underTreeLock = (c: Ctx, a: Access): Access => ({ ...a, lkmm: { ...a.lkmm!, under: treeLock(c, c.num('file')) } });
 
 export interface InvalidateMappingOptions {
   /**
@@ -260,7 +300,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
   const steps: Record<string, StepDef> = {
     lookup: {
       label: 'while (next <= end && pagevec_lookup(&pvec, mapping, next, PAGEVEC_SIZE))',
-      acc: (c) => lookupAcc(c, c.num('file'), lookupM(c)),
+      acc: (c) => (c.num('next') > c.num('end') ? [] : gangLookupMarks(c, c.num('file'), c.num('next'), Number.MAX_SAFE_INTEGER, lookupM(c), PAGEVEC_SIZE_2_6)),
       run: (c) => {
         const file = c.num('file');
         if (c.num('begun') === 0) {
@@ -280,7 +320,8 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     trylock: {
       label: 'if (TestSetPageLocked(page)) { next++; continue; }',
-      acc: (c) => [acquire(`lock:${c.P(cur(c))}`)],
+      // a failed TestSetPageLocked() is an RMW that takes no lock: left unmarked (smp_mb() in a derived test)
+      acc: (c) => [c.page(cur(c)).locker === NONE ? pageLockMark(acquire(`lock:${c.P(cur(c))}`), CITE_IMP) : acquire(`lock:${c.P(cur(c))}`)],
       run: (c) => {
         const pfn = cur(c);
         if (c.page(pfn).locker !== NONE) {
@@ -298,7 +339,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     check: {
       label: 'if (PageDirty(page) || PageWriteback(page)) goto unlock',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.dirty`), r(`${c.P(c.num('pfn'))}.flags.writeback`)],
+      acc: (c) => [flagRead(c, c.num('pfn'), 'dirty', `${CITE_IMP}: PageDirty(page)`), flagRead(c, c.num('pfn'), 'writeback', `${CITE_IMP}: PageWriteback(page)`)],
       run: (c) => {
         const f = c.page(c.num('pfn')).flags;
         if (f & (PG.dirty | PG.writeback)) { c.goto('unlock'); return; }
@@ -320,7 +361,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     unlock: {
       label: 'unlock: unlock_page(page); if (next > end) break',
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), CITE_IMP)],
       run: (c) => {
         c.unlockPage(c.num('pfn'));
         if (c.num('next') > c.num('end')) c.goto('release');
@@ -329,7 +370,7 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     release: {
       label: 'pagevec_release(&pvec); cond_resched()',
-      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      acc: (c) => c.list('pvec').map((p) => putPage(c, p, 'mm/swap.c __pagevec_release() 2.6.15: release_pages()')),
       run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
     },
   };

@@ -12,6 +12,43 @@ import { coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
 import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inval2Locals } from './invalidate.js';
+import { ghost, marked, treeLock } from '../../kernel/marks.js';
+import { lk } from '../../program.js';
+import type { Access } from '@kreplay/core';
+
+const CITE_DIO = 'mm/filemap.c generic_file_direct_IO() 2.6.15';
+
+/**
+ * The 2.6 O_DIRECT write's marks (explore --memory-model lkmm), by location: mapping_mapped()
+ * and mapping->nrpages are plain C; writeback finding no dirty page reads only the tree's dirty
+ * tags under tree_lock (find_get_pages_tag); the return's coherence and floor are judgements.
+ * The disk write (->direct_IO, writeback) and the inode lock are left unmarked.
+ */
+function mark26(c: Ctx, a: Access): Access {
+  if (a.lkmm) return a;
+  const file = c.num('file');
+  const M = c.M(file);
+  if (a.loc === `${M}.i_mmap`) return lk(a, 'plain-read', c.env.vmas.some((v) => v.file === file) ? 1 : 0, `${CITE_DIO}: mapping_mapped(mapping) reads mapping->i_mmap (plain C)`);
+  if (a.loc === `${M}.nrpages`) return lk(a, 'plain-read', c.map(file).nrpages, `${CITE_DIO}: mapping->nrpages (plain C)`);
+  if (a.loc === `${M}.floor`) return ghost(a, 'the stale-data judgement: a read starting later must see this write');
+  return a;
+}
+
+/** The return's judgement reads (coherence over the range) are ghosts; the rest as mark26. */
+function markReturn(c: Ctx, a: Access): Access {
+  return a.mode === 'read' && !a.lkmm ? ghost(a, 'the stale-after-invalidate judgement at the write\'s return') : mark26(c, a);
+}
+
+/** filemap_write_and_wait with no dirty page: the dirty-tag lookup under tree_lock, no page flag read. */
+function markWriteback(c: Ctx, a: Access): Access {
+  const file = c.num('file');
+  if (c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return a;
+  if (a.loc === `${c.M(file)}.tree`) {
+    return lk(a, 'plain-read', 0, 'mm/filemap.c filemap_write_and_wait() 2.6.15: pagevec_lookup_tag(PAGECACHE_TAG_DIRTY) → radix_tree_gang_lookup_tag() under read_lock_irq(&mapping->tree_lock) finds no tag',
+      { word: `${c.M(file)}.tree.tag_dirty`, under: treeLock(c, file) });
+  }
+  return ghost(a, 'not made on this path: no page is tagged dirty, so writeback reads no page flag');
+}
 
 function callInval2(c: Ctx, then: string): void {
   c.call('invalidate_inode_pages2_range', 'lookup', inval2Locals(c.num('file'), c.num('first'), c.num('last')), then);
@@ -139,5 +176,8 @@ export function genericFileDirectIo(opts: DirectIoOptions): Proc {
   // generic_file_aio_write takes the inode lock (2.6.23.17 mm/filemap.c:2132), folded into the first step.
   steps.mapped = withInodeLock(opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
     () => false, steps.mapped!);
+  for (const k of Object.keys(steps)) {
+    steps[k] = marked(steps[k]!, k === 'wb' ? markWriteback : k === 'mapped' || k === 'direct' ? mark26 : markReturn);
+  }
   return { fn: 'generic_file_direct_IO', where: 'mm/filemap.c', entry: 'mapped', steps };
 }

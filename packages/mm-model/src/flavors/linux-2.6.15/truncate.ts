@@ -8,10 +8,29 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { END, PAGEVEC_SIZE_2_6, advance, cur, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { END, PAGEVEC_SIZE_2_6, advance, cur, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { coherentAcc } from '../../kernel/lib.js';
+import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, notOnThisPath, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
+import type { Access } from '@kreplay/core';
+
+const CITE_TIP = 'mm/truncate.c truncate_inode_pages_range() 2.6.15';
+
+/** pagevec_lookup of truncate's passes, as the run below makes it (or not at all past `end`). */
+function lookupMarks(c: Ctx, checkEnd: boolean): Access[] {
+  const pv = gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6);
+  if (checkEnd && c.num('next') > c.num('end')) return lookupAcc(c, c.num('file'), pv).map((a) => notOnThisPath(a, 'next > end: no lookup'));
+  // the model skips the get/put pair of a lookup whose first page is past `end`: left unmarked (smp_mb() in a derived test)
+  if (!checkEnd && pv.length > 0 && c.page(pv[0]!).index > c.num('end')) return lookupAcc(c, c.num('file'), pv);
+  return gangLookupMarks(c, c.num('file'), c.num('next'), END, pv, PAGEVEC_SIZE_2_6);
+}
+
+/** TestSetPageLocked/lock_page and the PageWriteback test after it, when the run takes the lock. */
+function lockMarks(c: Ctx, a: Access[], takes: boolean, what: string): Access[] {
+  if (!takes) return a.map((x) => notOnThisPath(x, 'the page is past end or locked'));
+  return [pageLockMark(a[0]!, `${CITE_TIP}: ${what}`), flagRead(c, cur(c), 'writeback', `${CITE_TIP}: PageWriteback(page)`)];
+}
 
 /**
  * vmtruncate. `unmapAfter` (2.6.23): a second unmap_mapping_range after
@@ -30,7 +49,7 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
           lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: if (inode->i_size < offset)'),
           // i_size_write() is a plain store on 64-bit SMP (include/linux/fs.h 2.6.15)
           lk(w(`${c.M(c.num('file'))}.i_size`), 'plain-write', c.num('size'), 'mm/memory.c vmtruncate() 2.6.15: i_size_write(inode, offset)'),
-          w(`${c.M(c.num('file'))}.disk`),
+          ghost(w(`${c.M(c.num('file'))}.disk`), 'the model\'s file data past the new EOF reads as zeros from here (readpage zero-fills past i_size): no kernel store'),
         ],
         run: (c) => {
           const file = c.num('file'); const size = c.num('size');
@@ -57,7 +76,8 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
       fstrunc: {
         // 2.6.23 mm/memory.c:2054-2055 out_truncate: the filesystem frees the blocks past EOF.
         label: 'out_truncate: if (inode->i_op && inode->i_op->truncate) inode->i_op->truncate(inode)',
-        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
+        // the filesystem's truncate reads i_size (plain C) and frees the blocks past it (the block map: left unmarked)
+        acc: (c) => [lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: inode->i_op->truncate(inode) reads inode->i_size'), w(`${c.M(c.num('file'))}.disk`)],
         run: (c) => {
           const file = c.num('file');
           c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
@@ -66,7 +86,8 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
       },
       done: {
         label: 'return 0; do_truncate: up/mutex_unlock(&inode->i_sem|i_mutex)',
-        acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file'))), ...truncateReturnAcc(c)],
+        acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'), release(ilockLoc(c, c.num('file'))),
+          ...truncateReturnAcc(c).map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
         run: (c) => {
           const file = c.num('file');
           c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
@@ -93,7 +114,7 @@ export function truncateReturnAcc(c: Ctx): ReturnType<typeof r>[] {
 function unmapIfMapped(then: string): StepDef {
   return {
     label: 'if (page_mapped(page)) unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)',
-    acc: (c) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+    acc: (c) => [lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'mm/truncate.c truncate_inode_pages_range() 2.6.23: page_mapped(page) is atomic_read(&page->_mapcount)')],
     run: (c) => {
       const pfn = c.num('pfn');
       if (c.mapped(pfn)) {
@@ -112,7 +133,7 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
   const steps: Record<string, StepDef> = {
     nrpages: {
       label: 'if (mapping->nrpages == 0) return',
-      acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`)],
+      acc: (c) => [lk(r(`${c.M(c.num('file'))}.nrpages`), 'plain-read', c.map(c.num('file')).nrpages, `${CITE_TIP}: if (mapping->nrpages == 0) (plain C)`)],
       run: (c) => {
         if (c.map(c.num('file')).nrpages === 0) { c.ret(0); return; }
         c.set('next', c.num('start'));
@@ -121,7 +142,7 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     lookup1: {
       label: 'while (next <= end && pagevec_lookup(&pvec, mapping, next, PAGEVEC_SIZE))',
-      acc: (c) => lookupAcc(c, c.num('file'), gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6)),
+      acc: (c) => lookupMarks(c, true),
       run: (c) => {
         const pv = c.num('next') <= c.num('end') ? gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6) : [];
         if (pv.length === 0) { c.set('next', c.num('start')); c.goto('lookup2'); return; }
@@ -132,7 +153,8 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     trylock1: {
       label: 'if (TestSetPageLocked(page)) continue; if (PageWriteback(page)) { unlock_page(page); continue; }',
-      acc: (c) => [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)],
+      acc: (c) => lockMarks(c, [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)],
+        c.page(cur(c)).index <= c.num('end') && c.page(cur(c)).locker === NONE, 'TestSetPageLocked(page)'),
       run: (c) => {
         const pfn = cur(c);
         const ix = c.page(pfn).index;
@@ -148,12 +170,12 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     unlock1: {
       label: 'unlock_page(page)',
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), CITE_TIP)],
       run: (c) => { c.unlockPage(c.num('pfn')); advance(c, 'trylock1', 'release1'); },
     },
     release1: {
       label: 'pagevec_release(&pvec); cond_resched()',
-      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      acc: (c) => c.list('pvec').map((p) => putPage(c, p, `${CITE_TIP}: pagevec_release()`)),
       run: (c) => {
         putAll(c, c.list('pvec'));
         c.set('pvec', []);
@@ -163,7 +185,7 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     lookup2: {
       label: 'for (;;) { cond_resched(); if (!pagevec_lookup(&pvec, mapping, next, PAGEVEC_SIZE)) { if (next == start) break; next = start; continue; } }',
-      acc: (c) => lookupAcc(c, c.num('file'), gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6)),
+      acc: (c) => lookupMarks(c, false),
       run: (c) => {
         const pv = gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6);
         if (pv.length === 0) {
@@ -180,7 +202,7 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     lock2: {
       label: 'lock_page(page); wait_on_page_writeback(page)',
-      acc: (c) => [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)],
+      acc: (c) => lockMarks(c, [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)], c.page(cur(c)).index <= c.num('end'), 'lock_page(page)'),
       block: (c) => (c.page(cur(c)).index > c.num('end') ? undefined : c.pageLockHeld(cur(c))),
       run: (c) => {
         const pfn = cur(c);
@@ -195,12 +217,12 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     },
     unlock2: {
       label: 'unlock_page(page)',
-      acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), CITE_TIP)],
       run: (c) => { c.unlockPage(c.num('pfn')); advance(c, 'lock2', 'release2'); },
     },
     release2: {
       label: 'pagevec_release(&pvec)',
-      acc: (c) => c.list('pvec').map((p) => w(`${c.P(p)}.refcount`)),
+      acc: (c) => c.list('pvec').map((p) => putPage(c, p, `${CITE_TIP}: pagevec_release()`)),
       run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup2'); },
     },
   };
@@ -220,7 +242,20 @@ export const truncateCompletePage: Proc = {
   steps: {
     mapping: {
       label: 'if (page->mapping != mapping) return; if (PagePrivate(page)) do_invalidatepage(page, 0); clear_page_dirty(page)',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapping`), w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.P(c.num('pfn'))}.flags.dirty`)],
+      acc: (c) => {
+        const pfn = c.num('pfn');
+        const cite = 'mm/truncate.c truncate_complete_page() 2.6.15';
+        const a = [r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.flags.private`), w(`${c.P(pfn)}.flags.dirty`)];
+        if (c.page(pfn).mapping !== c.num('file')) return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
+        // do_invalidatepage() on a page with buffers is the filesystem's: left unmarked
+        if (c.page(pfn).flags & PG.private) return a;
+        return [
+          mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+          flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
+          // clear_page_dirty() → test_clear_page_dirty(): write_lock_irqsave(&mapping->tree_lock); TestClearPageDirty() (fully ordered)
+          lk(a[2]!, 'xchg', (c.page(pfn).flags & PG.dirty) ? 1 : 0, `${cite}: clear_page_dirty() → test_clear_page_dirty(): TestClearPageDirty() under tree_lock`, { under: treeLock(c, c.num('file')) }),
+        ];
+      },
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).mapping !== c.num('file')) { c.ret(0); return; }
@@ -230,12 +265,16 @@ export const truncateCompletePage: Proc = {
     },
     uptodate: {
       label: 'ClearPageUptodate(page); ClearPageMappedToDisk(page)',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, 'mm/truncate.c truncate_complete_page() 2.6.15: ClearPageUptodate(page)')],
       run: (c) => { c.setFlag(c.num('pfn'), 'uptodate', false); c.goto('remove'); },
     },
     remove: {
       label: 'remove_from_page_cache(page) [tree_lock]; page_cache_release(page)',
-      acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [
+        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'mm/filemap.c remove_from_page_cache() 2.6.15: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)'),
+        ...removeMarks(c, c.num('pfn')),
+        putPage(c, c.num('pfn'), 'mm/truncate.c truncate_complete_page() 2.6.15: page_cache_release(page)'),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         c.removeFromCache(pfn);

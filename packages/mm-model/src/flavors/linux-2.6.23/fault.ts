@@ -5,11 +5,16 @@
  * PTE unlock; only then unlock_page. No truncate_count in the fault any more.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
 import { addToPageCache, lockPage, readpageIo, unlockFaultPage } from '../../kernel/pagecache.js';
-import { addFileRmapAndUnlock, handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
+import { addFileRmapAndUnlock, allocMark, handlePteFault, pteRead26, ptlBusy } from '../linux-2.6.15/fault.js';
+import { flagRead, getPageLocked, marked, notOnThisPath, pageLockMark, pageUnlockMark, pteMark, putPage, slotRead, treeLock } from '../../kernel/marks.js';
+
+const FAULT = 'mm/filemap.c filemap_fault() 2.6.23';
+const isizeRead = (c: Ctx, line: number): ReturnType<typeof r> =>
+  lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, `${FAULT}: i_size_read(inode) is a plain load on 64-bit (2.6.23.17 mm/filemap.c:${line})`);
 
 /** Under the page lock: uptodate → recheck i_size, else page_not_uptodate. */
 function lockedPage(c: Ctx): void {
@@ -21,11 +26,11 @@ export const doFault2623: Proc = {
   where: 'mm/memory.c',
   entry: 'pte',
   steps: {
-    pte: handlePteFault((c) => c.goto('isize')),
+    pte: handlePteFault((c) => c.goto('isize'), pteRead26),
     isize: {
       label: 'filemap_fault: size = (i_size_read(inode) + PAGE_CACHE_SIZE - 1) >> PAGE_CACHE_SHIFT; if (vmf->pgoff >= size) goto outside_data_content',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [isizeRead(c, 1317)],
       run: (c) => {
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) { faultEnd(c, FAULT_SIGBUS); return; }
         c.goto('find');
@@ -35,10 +40,20 @@ export const doFault2623: Proc = {
       label: 'retry_find: page = find_lock_page(mapping, vmf->pgoff) [tree_lock: lookup, page_cache_get, TestSetPageLocked]',
       where: 'mm/filemap.c find_lock_page()',
       acc: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        const a = [r(`${c.M(c.num('file'))}.tree`)];
-        if (pfn !== NONE) a.push(w(`${c.P(pfn)}.refcount`), acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.flags.uptodate`));
-        return a;
+        const file = c.num('file');
+        const pfn = c.lookup(file, c.num('index'));
+        // find_lock_page (2.6.23.17 mm/filemap.c:628-633): under read_lock_irq(&mapping->tree_lock):
+        // radix_tree_lookup, page_cache_get, TestSetPageLocked; then filemap_fault's PageUptodate
+        const cite = 'mm/filemap.c find_lock_page() 2.6.23 (2.6.23.17 mm/filemap.c:628-633)';
+        const a = [slotRead(c, file, c.num('index'), `${cite}: radix_tree_lookup()`)];
+        if (pfn === NONE) return a;
+        if (c.page(pfn).locker !== NONE) {
+          // TestSetPageLocked fails: __lock_page sleeps (left unmarked: smp_mb() in a derived test)
+          return [...a, getPageLocked(c, file, pfn, `${cite}: page_cache_get(page)`), acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.flags.uptodate`)];
+        }
+        const lock = pageLockMark(acquire(`lock:${c.P(pfn)}`), cite);
+        return [...a, getPageLocked(c, file, pfn, `${cite}: page_cache_get(page)`), { ...lock, lkmm: { ...lock.lkmm!, under: treeLock(c, file) } },
+          flagRead(c, pfn, 'uptodate', `${FAULT}: PageUptodate(page) (2.6.23.17 mm/filemap.c:1388)`)];
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
@@ -63,14 +78,14 @@ export const doFault2623: Proc = {
         }
         lockedPage(c);
       }, 'mm/filemap.c find_lock_page()'),
-    add: addToPageCache('readio', 'find', 'mm/filemap.c page_cache_read()'),
+    add: marked(addToPageCache('readio', 'find', 'mm/filemap.c page_cache_read()'), (_c, a) => allocMark(a)),
     readio: readpageIo('find', true),
     readpage: readpageIo('find', true, 'mm/filemap.c filemap_fault() page_not_uptodate: readpage'),
     isize2: {
       label: '/* Must recheck i_size under page lock */ if (unlikely(vmf->pgoff >= size)) { unlock_page(page); page_cache_release(page); goto outside_data_content; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)
-        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+      acc: (c) => [isizeRead(c, 1392), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)
+        ? [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), FAULT), putPage(c, c.num('pfn'), `${FAULT}: page_cache_release(page)`)] : [])],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) {
@@ -84,7 +99,13 @@ export const doFault2623: Proc = {
     },
     ptl: {
       label: 'page_table = pte_offset_map_lock(); if (likely(pte_same(*page_table, orig_pte))) set_pte_at(...)',
-      acc: (c) => [acquire(ptlLoc(c)), pteAcc(c, 'read'), pteAcc(c, 'write')],
+      acc: (c) => {
+        // __do_fault (2.6.23.17 mm/memory.c:2279-2296): pte_offset_map_lock; pte_same(*page_table, orig_pte); set_pte_at: plain C
+        const cite = 'mm/memory.c __do_fault() 2.6.23 (2.6.23.17 mm/memory.c:2279-2296)';
+        const pte = c.pte(faultSite(c).vma.id, faultSite(c).i);
+        return [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`), pteMark(pteAcc(c, 'read'), pte, `${cite}: pte_same(*page_table, orig_pte)`),
+          pte === NONE ? pteMark(pteAcc(c, 'write'), c.num('pfn'), `${cite}: set_pte_at()`) : notOnThisPath(pteAcc(c, 'write'), 'the PTE changed: back out')];
+      },
       block: ptlBusy,
       run: (c) => {
         const { vma, i, ptl } = faultSite(c);
@@ -101,7 +122,8 @@ export const doFault2623: Proc = {
       },
     },
     rmap: addFileRmapAndUnlock((c) => c.goto('unlock')),
-    unlock: unlockFaultPage('out: unlock_page(vmf.page)', 'out: unlock_page(vmf.page); page_cache_release(vmf.page)',
-      (c) => faultEnd(c, FAULT_OK)),
+    unlock: marked(unlockFaultPage('out: unlock_page(vmf.page)', 'out: unlock_page(vmf.page); page_cache_release(vmf.page)',
+      (c) => faultEnd(c, FAULT_OK)), (c, a) => (a.lock === 'release' ? pageUnlockMark(a, 'mm/memory.c __do_fault() 2.6.23: unlock_page(vmf.page)')
+      : putPage(c, c.num('pfn'), 'mm/memory.c __do_fault() 2.6.23: page_cache_release(vmf.page)'))),
   },
 };

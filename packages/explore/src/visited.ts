@@ -1,0 +1,111 @@
+/**
+ * The visited set over encoded states (`Machine.encode`): an open-addressing hash table of
+ * state ids over one byte arena. A state's words are kept packed (each word zigzagged and
+ * written as LEB128: the model's small numbers take one byte), ids are given in insertion
+ * order (the state graph's node ids), and nothing is allocated per state: no string, no
+ * object — the garbage collector never sees the visited set grow.
+ */
+
+const EMPTY = 0;
+
+export class WordTable {
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  /** Per id: where its bytes start in the arena (they end where the next id's start). */
+  private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private hash: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private count = 0;
+  /** Slots hold id + 1 (0: empty); the table is kept at most half full. */
+  private slots = new Int32Array(2048);
+  private packed = new Uint8Array(1024);
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes the packed states take (the arena's used part). */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /**
+   * The id of the state whose words are `words[0..n)`: a new id (the next one) when it was not
+   * there, or `~id` (negative) when it was.
+   */
+  add(words: Int32Array, n: number): number {
+    // pack (zigzag LEB128 into `packed`) and hash the words in one pass
+    if (this.packed.length < n * 5) this.packed = new Uint8Array(n * 5);
+    const p = this.packed;
+    let len = 0;
+    let h = 0x811c9dc5 ^ n;
+    for (let i = 0; i < n; i++) {
+      const w = words[i]!;
+      h = Math.imul(h ^ w, 0x01000193);
+      h ^= h >>> 13;
+      let z = ((w << 1) ^ (w >> 31)) >>> 0;
+      while (z >= 0x80) {
+        p[len++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      p[len++] = z;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h ^= h >>> 13;
+    const mask = this.slots.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = this.slots[at]!;
+      if (slot === EMPTY) break;
+      const id = slot - 1;
+      if (this.hash[id] === h && this.same(id, len)) return ~id;
+    }
+    const id = this.count++;
+    if (id === this.start.length) {
+      this.start = grown(this.start, id + 1);
+      this.hash = grown(this.hash, id + 1);
+    }
+    if (this.used + len > this.arena.length) {
+      let cap = this.arena.length * 2;
+      while (cap < this.used + len) cap *= 2;
+      const a = new Uint8Array(cap);
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.start[id] = this.used;
+    this.hash[id] = h;
+    this.arena.set(this.packed.subarray(0, len), this.used);
+    this.used += len;
+    if (this.count * 2 > this.slots.length) this.rehash();
+    else this.place(h, id);
+    return id;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let at = h & mask;
+    while (this.slots[at] !== EMPTY) at = (at + 1) & mask;
+    this.slots[at] = id + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let id = 0; id < this.count; id++) this.place(this.hash[id]!, id);
+  }
+
+  private same(id: number, len: number): boolean {
+    const s = this.start[id]!;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    if (e - s !== len) return false;
+    const a = this.arena;
+    const p = this.packed;
+    for (let i = 0; i < len; i++) if (a[s + i] !== p[i]) return false;
+    return true;
+  }
+}
+
+function grown(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
+  let cap = a.length * 2;
+  while (cap < need) cap *= 2;
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
+}

@@ -1,0 +1,178 @@
+/**
+ * The state's words (Machine.encode, src/encode.ts) against its key string (stateKey, the
+ * oracle): two states encode alike exactly when their keys are equal — checked on the states
+ * random walks reach on every shipped scenario × built-in flavor, where different interleavings
+ * meet in equal states. And `readiness` says what `next` says, without building a StepInfo.
+ */
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
+import { createMachine, listFlavors, loadScenario, resolveFlavor, stateKey, type MmMachine, type MmState } from '@kreplay/mm-model';
+import { StateEncoder } from '../src/encode.js';
+import { SCENARIOS } from './helpers/scenarios.js';
+
+const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+
+async function machines(file: string): Promise<MmMachine[]> {
+  const sc = await loadScenario(join(SCENARIOS, file));
+  const out: MmMachine[] = [];
+  for (const { name } of listFlavors()) {
+    try {
+      out.push(createMachine(sc, await resolveFlavor(name)));
+    } catch {
+      // the flavor lacks one of the scenario's programs
+    }
+  }
+  return out;
+}
+
+const words = (m: MmMachine, s: MmState): string => {
+  const out = new Int32Array(4096);
+  const n = m.encode(s, out);
+  expect(n).toBeLessThanOrEqual(out.length);
+  return out.subarray(0, n).join(',');
+};
+
+/** The states of one walk: at each step the enabled thread `choice mod (number enabled)`. */
+function walk(m: MmMachine, choices: readonly number[]): MmState[] {
+  let s = m.initial();
+  const seen = [s];
+  for (const c of choices) {
+    const ready: number[] = [];
+    for (let t = 0; t < m.threads.length; t++) {
+      const n = m.next(s, t);
+      const r = m.readiness(s, t);
+      expect(r).toBe(n === null ? THREAD_DONE : n.enabled ? THREAD_ENABLED : THREAD_BLOCKED);
+      if (n?.enabled) ready.push(t);
+    }
+    if (ready.length === 0) break;
+    s = m.step(s, ready[c % ready.length]!).state;
+    seen.push(s);
+  }
+  return seen;
+}
+
+describe('encode agrees with key on random walks of every shipped scenario', () => {
+  test.each(files)('%s', async (file) => {
+    for (const m of await machines(file)) {
+      fc.assert(
+        fc.property(fc.array(fc.array(fc.nat(7), { maxLength: 80 }), { minLength: 2, maxLength: 6 }), (walks) => {
+          const states = walks.flatMap((w) => walk(m, w));
+          const byKey = new Map<string, string>();
+          const byWords = new Map<string, string>();
+          for (const s of states) {
+            const k = stateKey(s);
+            const w = words(m, s);
+            // equal keys → equal words, and equal words → equal keys
+            expect(byKey.get(k) ?? w).toBe(w);
+            expect(byWords.get(w) ?? k).toBe(k);
+            byKey.set(k, w);
+            byWords.set(w, k);
+          }
+        }),
+        { numRuns: 8 },
+      );
+    }
+  });
+});
+
+type Tree = unknown;
+/** Paths to every number in a state (the leaves a step can change). */
+function leaves(v: Tree, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+  if (typeof v === 'number') out.push(at);
+  else if (Array.isArray(v)) v.forEach((x, i) => leaves(x, [...at, i], out));
+  else if (v && typeof v === 'object') for (const k of Object.keys(v)) leaves((v as Record<string, Tree>)[k], [...at, k], out);
+  return out;
+}
+/** A deep copy with the number at `path` set to `to` (every object's fields in reverse order with `reverse`). */
+function changed(v: Tree, path: readonly (string | number)[], to: number | undefined, reverse = false): Tree {
+  if (path.length === 0 && to !== undefined) return to;
+  const down = (x: Tree, k: string | number) => changed(x, k === path[0] ? path.slice(1) : [], k === path[0] ? to : undefined, reverse);
+  if (Array.isArray(v)) return v.map((x, i) => down(x, i));
+  if (v && typeof v === 'object') {
+    const o: Record<string, Tree> = {};
+    const keys = Object.keys(v);
+    for (const k of reverse ? keys.reverse() : keys) o[k] = down((v as Record<string, Tree>)[k], k);
+    return o;
+  }
+  return v;
+}
+
+describe('encode against key on states one number away from reachable ones', () => {
+  test.each(files)('%s', async (file) => {
+    for (const m of await machines(file)) {
+      fc.assert(
+        fc.property(fc.array(fc.nat(7), { maxLength: 80 }), fc.nat(), fc.integer({ min: -1, max: 4 }), (choices, pick, to) => {
+          const states = walk(m, choices);
+          const s = states[pick % states.length]!;
+          const paths = leaves(s);
+          const path = paths[pick % paths.length]!;
+          const t = changed(s, path, to) as MmState;
+          const same = changed(s, [], undefined, true) as MmState; // the same data, every field order reversed
+          expect(words(m, same)).toBe(words(m, s));
+          // the direction that keeps a search sound: equal words only for equal keys
+          // (the other may not hold here: stateKey leaves out what reachable states imply, e.g. a page's pfn)
+          if (words(m, t) === words(m, s)) expect(stateKey(t)).toBe(stateKey(s));
+          if (stateKey(t) !== stateKey(s)) expect(words(m, t)).not.toBe(words(m, s));
+        }),
+        { numRuns: 40 },
+      );
+    }
+  });
+});
+
+describe('the encoding is generic over the state', () => {
+  const enc = () => new StateEncoder<object>((s) => JSON.stringify(s));
+  const w = (e: StateEncoder<object>, s: object) => {
+    const out = new Int32Array(256);
+    return [...out.subarray(0, e.encode(s, out))];
+  };
+
+  test('a field no encoder knows of is encoded (a field another change adds to the state)', () => {
+    const e = enc();
+    const a = { pages: [undefined, { pfn: 1, refcount: 1 }], maps: [] };
+    const b = { pages: [undefined, { pfn: 1, refcount: 1, newField: 3 }], maps: [] };
+    expect(w(e, a)).not.toEqual(w(e, b));
+    expect(w(e, b)).not.toEqual(w(e, { pages: [undefined, { pfn: 1, refcount: 1, newField: 4 }], maps: [] }));
+  });
+
+  test('field order does not matter; undefined and false are an absent field, as stateKey prints them', () => {
+    const e = enc();
+    expect(w(e, { a: 1, b: [2, 3], c: 'x' })).toEqual(w(e, { c: 'x', b: [2, 3], a: 1 }));
+    expect(w(e, { a: 1, settled: false, o: undefined })).toEqual(w(e, { a: 1 }));
+    expect(w(e, { a: 1, settled: true })).not.toEqual(w(e, { a: 1 }));
+  });
+
+  test('different data never give the same words (self-delimiting)', () => {
+    const e = enc();
+    const values: object[] = [
+      { a: [1, 2], b: [] }, { a: [1], b: [2] }, { a: [[1, 2]] }, { a: [1, 2, undefined] }, { a: [1, 2, null] },
+      { a: 'x' }, { b: 'x' }, { a: 2 ** 40 }, { a: 2 ** 40 + 1 }, { a: -1 }, { a: 0.5 }, { a: [true] }, { a: [false] }, {},
+      { a: { b: 1 } }, { a: { c: 1 } }, { a: [{ b: 1 }, { b: 1 }] }, { a: [{ b: 1 }, { c: 1 }] },
+    ];
+    const seen = new Set(values.map((v) => w(e, v).join(',')));
+    expect(seen.size).toBe(values.length);
+  });
+
+  test('a value it cannot encode generically makes the state fall back to its key, as words', () => {
+    const e = new StateEncoder<{ m: Map<number, number> }>((s) => `m:${[...s.m].join(';')}`);
+    const out = new Int32Array(64);
+    const one = [...out.subarray(0, e.encode({ m: new Map([[1, 2]]) }, out))];
+    expect(one).toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 2]]) }, out))]);
+    expect(one).not.toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 3]]) }, out))]);
+    expect(String.fromCharCode(...one.slice(1))).toBe('m:1,2');
+  });
+
+  test('a buffer too small gets nothing past its end and the count it needs', () => {
+    const e = enc();
+    const s = { a: [1, 2, 3, 4, 5, 6, 7, 8] };
+    const small = new Int32Array(3);
+    const n = e.encode(s, small);
+    expect(n).toBeGreaterThan(3);
+    const big = new Int32Array(n);
+    expect(e.encode(s, big)).toBe(n);
+    expect(w(e, s)).toEqual([...big]);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * The shortcuts replay's hot path takes (issue 16, "replay at parse speed") against the
+ * straightforward code they replaced: each must give exactly what the plain version gave.
+ * (Whole replays are compared end to end by the goldens, the fixtures and the tie search's
+ * oracle test in ties.test.ts.)
+ */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { GapTracker, type GapMark } from '../src/certainty.js';
+import { toBig } from '../src/fields.js';
+import { LatencyRecorder } from '../src/latency-histogram.js';
+import { cachedInRange, type FileState, type PageRec } from '../src/shadow.js';
+
+/** The gap tracker as it was: every event looks its CPU's mark up. */
+class PlainGapTracker {
+  private readonly perCpu = new Map<number, GapMark>();
+  private anyCpu: GapMark | undefined;
+  record(mark: GapMark): void {
+    if (mark.cpu === undefined) this.anyCpu = mark;
+    else this.perCpu.set(mark.cpu, mark);
+  }
+  event(cpu: number, seq: number): void {
+    const g = this.perCpu.get(cpu);
+    if (g && g.end === undefined) this.perCpu.set(cpu, { ...g, end: seq });
+    if (this.anyCpu && this.anyCpu.end === undefined) this.anyCpu = { ...this.anyCpu, end: seq };
+  }
+  since(cpus: Iterable<number>, since: number): GapMark | undefined {
+    const after = (g: GapMark | undefined) => g !== undefined && (g.end ?? Infinity) > since;
+    let best = after(this.anyCpu) ? this.anyCpu : undefined;
+    for (const c of cpus) {
+      const g = this.perCpu.get(c);
+      if (after(g) && (!best || g!.seq > best.seq)) best = g;
+    }
+    return best;
+  }
+  sinceAny(since: number): GapMark | undefined {
+    return this.since(this.perCpu.keys(), since);
+  }
+  save(): () => void {
+    const perCpu = new Map(this.perCpu);
+    const anyCpu = this.anyCpu;
+    return () => {
+      this.perCpu.clear();
+      for (const [c, g] of perCpu) this.perCpu.set(c, g);
+      this.anyCpu = anyCpu;
+    };
+  }
+}
+
+type GapStep =
+  | { t: 'gap'; cpu: number | undefined; ended: boolean }
+  | { t: 'event'; cpu: number }
+  | { t: 'query'; cpus: number[]; back: number }
+  | { t: 'save' }
+  | { t: 'restore' };
+
+const cpu = fc.integer({ min: 0, max: 3 });
+const gapStep: fc.Arbitrary<GapStep> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('gap' as const), cpu: fc.option(cpu, { nil: undefined }), ended: fc.boolean() }) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('event' as const), cpu }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('query' as const), cpus: fc.uniqueArray(cpu, { maxLength: 4 }), back: fc.integer({ min: 0, max: 30 }) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'save' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'restore' as const }) },
+);
+
+describe('replay fast paths give what the plain code gave', () => {
+  it('GapTracker: skipping the per-event lookup while no gap is open changes no answer (with the tie search\'s save/restore)', () => {
+    fc.assert(fc.property(fc.array(gapStep, { maxLength: 120 }), (steps) => {
+      const fast = new GapTracker();
+      const plain = new PlainGapTracker();
+      let seq = 0;
+      let saved: Array<() => void> | undefined;
+      for (const s of steps) {
+        if (s.t === 'gap') {
+          const mark: GapMark = { seq: ++seq, line: seq, source: 't', reason: 'r', cpu: s.cpu, ...(s.ended ? { end: seq } : {}) };
+          fast.record(mark);
+          plain.record(mark);
+        } else if (s.t === 'event') {
+          ++seq;
+          fast.event(s.cpu, seq);
+          plain.event(s.cpu, seq);
+        } else if (s.t === 'query') {
+          expect(fast.since(s.cpus, seq - s.back)).toEqual(plain.since(s.cpus, seq - s.back));
+          expect(fast.sinceAny(seq - s.back)).toEqual(plain.sinceAny(seq - s.back));
+        } else if (s.t === 'save') {
+          saved = [fast.save(), plain.save()];
+        } else if (saved) {
+          for (const r of saved) r();
+        }
+      }
+      for (let c = 0; c < 4; c++) for (let since = 0; since <= seq; since++) expect(fast.since([c], since)).toEqual(plain.since([c], since));
+    }));
+  });
+
+  it('cachedInRange visits exactly the cached pages whose index is in the range, narrow or wide', () => {
+    fc.assert(fc.property(
+      fc.uniqueArray(fc.integer({ min: -5, max: 200 }), { maxLength: 60 }),
+      fc.integer({ min: -10, max: 210 }),
+      fc.oneof(fc.integer({ min: -10, max: 210 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+      (indexes, start, end) => {
+        const cache = new Map<number, PageRec>();
+        for (const i of indexes) cache.set(i, { index: i } as PageRec);
+        const f = { cache } as FileState;
+        const seen: number[] = [];
+        cachedInRange(f, start, end, (rec) => seen.push(rec.index!));
+        const plain = [...cache.keys()].filter((i) => i >= start && i <= end);
+        expect(seen.sort((a, b) => a - b)).toEqual(plain.sort((a, b) => a - b));
+      },
+    ));
+  });
+
+  it('toBig: the cached bigint of a number is BigInt(number), whatever collides in its slot', () => {
+    // numbers that share a slot (equal low 12 bits) come one after another
+    const n = fc.oneof(fc.integer({ min: 0, max: 8192 }), fc.integer({ min: -8192, max: 0 }), fc.maxSafeNat(), fc.integer().map((x) => x * 4096));
+    fc.assert(fc.property(fc.array(n, { maxLength: 200 }), (xs) => {
+      for (const x of xs) {
+        expect(toBig(x)).toBe(BigInt(x));
+        expect(toBig(x + 4096)).toBe(BigInt(x + 4096));
+        expect(toBig(x)).toBe(BigInt(x));
+      }
+    }));
+    expect(toBig(-0)).toBe(0n);
+    expect(toBig(5n)).toBe(5n);
+    expect(toBig(undefined)).toBeUndefined();
+  });
+
+  it('LatencyRecorder: the shift for values below 2^31 puts every value in the bucket the division did', () => {
+    const SUB_BITS = 4;
+    const SUB = 16;
+    const plainBucket = (v: number): number => {
+      if (v < SUB) return v;
+      let e: number;
+      if (v < 0x80000000) e = 31 - Math.clz32(v);
+      else {
+        e = Math.floor(Math.log2(v));
+        if (2 ** e > v) e--;
+        else if (2 ** (e + 1) <= v) e++;
+      }
+      return (e - SUB_BITS + 1) * SUB + (Math.floor(v / 2 ** (e - SUB_BITS)) - SUB);
+    };
+    const plainLower = (b: number): number => {
+      if (b < SUB) return b;
+      const e = Math.floor(b / SUB) + SUB_BITS - 1;
+      return (SUB + (b % SUB)) * 2 ** (e - SUB_BITS);
+    };
+    const value = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 2 ** 31 + 5 }), fc.integer({ min: 2 ** 31 - 40, max: 2 ** 31 + 40 }), fc.maxSafeNat());
+    fc.assert(fc.property(fc.array(value, { minLength: 1, maxLength: 100 }), (vs) => {
+      const r = new LatencyRecorder();
+      const counts = new Map<number, number>();
+      for (const v of vs) {
+        r.add(BigInt(v));
+        const b = plainBucket(v);
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      }
+      const expected = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, k]) => [plainLower(b), k]);
+      expect(r.toJSON().buckets).toEqual(expected);
+    }));
+  });
+});
