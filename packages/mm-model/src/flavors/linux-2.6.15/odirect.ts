@@ -4,7 +4,6 @@
  * invalidate_inode_pages2_range over the written pages if any are cached. 2.6.23 (and 2.6.20
  * onward) also invalidates once *before* ->direct_IO and bails out if that fails.
  */
-import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { PG } from '../../state.js';
