@@ -60,6 +60,15 @@ describe('kreplay explore --memory-model lkmm', () => {
     expect(text).toContain('mm/memory.c zap_pte_range() 2.6.15: pte_t ptent = *pte');
   }, 180_000);
 
+  it('a derived test whose check outlasts --litmus-timeout gets no verdict, said as such, never a hang', async () => {
+    const r = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--memory-model', 'lkmm', '--litmus-timeout', '1ms']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/kreplay-truncate-vs-fault-\S+: NO VERDICT: checking it took longer than 0.001 s/);
+    expect(r.stdout).toContain('among 0 judged derived test(s); 1 derived test(s) timed out, so nothing is said about them');
+    const j = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--memory-model', 'lkmm', '--litmus-timeout', '1ms', '--json']);
+    expect(JSON.parse(j.stdout).lkmm).toMatchObject({ tests: [], timedOut: [expect.stringMatching(/^kreplay-truncate-vs-fault-/)] });
+  });
+
   it('sc (the default) prints no memory-model section; --litmus-out without lkmm is a usage error', async () => {
     const sc = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js']);
     expect(sc.exitCode).toBe(0);

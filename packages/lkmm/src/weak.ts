@@ -24,10 +24,12 @@ export function loadScModel(): LoadedModel {
   return loadModel(path.join(MODELS_DIR, 'sc'));
 }
 
-export function judgeDerived(test: DerivedLitmus, model: LoadedModel, sc: LoadedModel = loadScModel(), file = `${test.name}.litmus`): WeakJudgement {
+/** Throws CheckTimeout when `timeoutMs` is given and checking either model takes longer. */
+export function judgeDerived(test: DerivedLitmus, model: LoadedModel, sc: LoadedModel = loadScModel(), file = `${test.name}.litmus`, timeoutMs?: number): WeakJudgement {
   const parsed = parseLitmus(test.text, file);
-  const lkmm = checkLitmus(parsed, model);
-  const scr = checkLitmus(parsed, sc);
+  const opts = timeoutMs !== undefined ? { timeoutMs } : {};
+  const lkmm = checkLitmus(parsed, model, opts);
+  const scr = checkLitmus(parsed, sc, opts);
   const verdict: WeakVerdict = lkmm.pos === 0 ? 'neither' : scr.pos > 0 ? 'both' : 'lkmm-only';
   return { test, verdict, lkmm, sc: scr };
 }

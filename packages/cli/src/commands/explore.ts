@@ -8,7 +8,7 @@ import {
 } from '@kreplay/explore';
 import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
-import { deriveLitmus, describeModel, judgeDerived, loadModel, loadScModel, type WeakJudgement } from '@kreplay/lkmm';
+import { CheckTimeout, deriveLitmus, describeModel, judgeDerived, loadModel, loadScModel, type DerivedLitmus, type WeakJudgement } from '@kreplay/lkmm';
 import { exploreToKcidb, exploreToKtap, type ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
@@ -68,6 +68,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
+    'litmus-timeout': Flags.string({ default: '60s', description: 'with --memory-model lkmm: give up on one derived litmus test after this long (no verdict on it, said in the output)' }),
     'litmus-out': Flags.string({ description: 'with --memory-model lkmm: write the derived litmus tests into this folder (herd7 runs them unchanged)' }),
     check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
@@ -144,7 +145,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       }
     }
 
-    const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out']) : undefined;
+    const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out'], parseDuration(flags['litmus-timeout'], '--litmus-timeout')) : undefined;
     const shown = { noTiming: !flags.timing };
     const format = flags.json ? 'json' : flags.format;
     if (format === 'json') await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header, shown), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
@@ -160,11 +161,20 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
   }
 
   /** --memory-model lkmm: the derived litmus tests, each judged under the LKMM and SC; --litmus-out writes them. */
-  private async weakMemory(machine: Parameters<typeof deriveLitmus>[0], header: { scenario: string; flavor: string }, out: string | undefined): Promise<Weak> {
+  private async weakMemory(machine: Parameters<typeof deriveLitmus>[0], header: { scenario: string; flavor: string }, out: string | undefined, timeoutMs: number): Promise<Weak> {
     const derived = deriveLitmus(machine, header);
     const model = loadModel();
     const sc = loadScModel();
-    const judgements = derived.tests.map((t) => judgeDerived(t, model, sc));
+    const judgements: WeakJudgement[] = [];
+    const timedOut: DerivedLitmus[] = [];
+    for (const t of derived.tests) {
+      try {
+        judgements.push(judgeDerived(t, model, sc, undefined, timeoutMs));
+      } catch (e) {
+        if (!(e instanceof CheckTimeout)) throw e;
+        timedOut.push(t);
+      }
+    }
     if (out !== undefined) {
       try {
         await mkdir(out, { recursive: true });
@@ -174,7 +184,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       }
       this.note(`wrote ${derived.tests.length} litmus test(s) to ${out}`);
     }
-    return { model: describeModel(model.info), judgements, skipped: derived.skipped };
+    return { model: describeModel(model.info), judgements, timedOut: timedOut.map((t) => t.name), timeoutMs, skipped: derived.skipped };
   }
 
   private options(flags: {
@@ -259,6 +269,9 @@ async function readSchedule(file: string, rule: string | undefined): Promise<Sch
 interface Weak {
   model: string;
   judgements: WeakJudgement[];
+  /** Derived tests whose check took longer than --litmus-timeout: no verdict on them. */
+  timedOut: string[];
+  timeoutMs: number;
   skipped: string[];
 }
 
@@ -275,11 +288,13 @@ function formatWeak(w: Weak): string {
     const flags = j.lkmm.flags.length ? ` [Flag ${j.lkmm.flags.join(', ')}]` : '';
     lines.push(`  ${j.test.name}: ${VERDICT_TEXT[j.verdict]} (LKMM ${j.lkmm.observation} ${j.lkmm.pos} ${j.lkmm.neg}, SC ${j.sc.observation} ${j.sc.pos} ${j.sc.neg})${flags}`);
   }
+  for (const name of w.timedOut) lines.push(`  ${name}: NO VERDICT: checking it took longer than ${w.timeoutMs / 1000} s (raise --litmus-timeout, or run the --litmus-out file in herd7)`);
   for (const s of w.skipped) lines.push(`  not derived: ${s}`);
   const found = w.judgements.filter((j) => j.verdict === 'lkmm-only').length;
+  const unjudged = w.timedOut.length ? `; ${w.timedOut.length} derived test(s) timed out, so nothing is said about them` : '';
   lines.push(found > 0
-    ? `lkmm: ${found} outcome(s) the LKMM allows and SC forbids`
-    : `lkmm: no LKMM-only outcome among ${w.judgements.length} derived test(s) — not a proof: only marked accesses, and outcomes where each thread reads what a serial run gives it, are derived`);
+    ? `lkmm: ${found} outcome(s) the LKMM allows and SC forbids${unjudged}`
+    : `lkmm: no LKMM-only outcome among ${w.judgements.length} ${w.timedOut.length ? 'judged ' : ''}derived test(s)${unjudged} — not a proof: only marked accesses, and outcomes where each thread reads what a serial run gives it, are derived`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -294,6 +309,7 @@ function weakJson(w: Weak): unknown {
       lkmm: { observation: j.lkmm.observation, positive: j.lkmm.pos, negative: j.lkmm.neg, flags: j.lkmm.flags },
       sc: { observation: j.sc.observation, positive: j.sc.pos, negative: j.sc.neg },
     })),
+    timedOut: w.timedOut,
     notDerived: w.skipped,
   };
 }
