@@ -116,7 +116,15 @@ async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> 
  * package (default 6.1).
  */
 export async function resolveDebianSource(opts: RunOptions & { cache: string; version?: string; series?: DebianSeries; onStep?: (s: string) => void }): Promise<ResolvedSource> {
-  const pkg = (opts.series ?? DEFAULT_DEBIAN_SERIES).sourcePackage;
+  const series = opts.series ?? DEFAULT_DEBIAN_SERIES;
+  const pkg = series.sourcePackage;
+  if (opts.version !== undefined && !opts.version.startsWith(`${series.name}.`)) {
+    // `debian:6.12.117-1~deb12u1` names the 6.1 series: say so rather than let apt fail
+    const other = /^(\d+\.\d+)\./.exec(opts.version)?.[1];
+    throw new InputError(`${opts.version} is not a version of ${pkg}`, {
+      hint: other && other !== series.name ? `name the series: --source debian-${other}:${opts.version}` : `pin a ${pkg} version (apt-cache policy ${pkg})`,
+    });
+  }
   // a pinned version (--source debian:6.1.192-2) needs no apt at all once it is cached
   const packageVersion = opts.version ?? await candidateVersion(pkg, opts);
   const base = path.join(opts.cache, 'kernel-source', `debian-${pkg}_${packageVersion}`);

@@ -66,6 +66,14 @@ describe('Debian\'s linux-source-6.1 and linux-source-6.12 as build sources', ()
     expect(() => parseDebianSource('debian-5.10')).toThrow(/unknown Debian kernel series "5.10"/);
   });
 
+  it('refuses a pinned version of another series before asking apt, naming the spec that means it', async () => {
+    const cache = await fs.mkdtemp(path.join(path.dirname(tree), 'kreplay-cache-'));
+    const { series, version } = parseDebianSource('debian:6.12.117-1~deb12u1')!;
+    const r = resolveDebianSource({ cache, version: version!, series, env: { PATH: '/nonexistent' } });
+    await expect(r).rejects.toThrow(InputError);
+    await expect(r).rejects.toMatchObject({ message: '6.12.117-1~deb12u1 is not a version of linux-source-6.1', hint: 'name the series: --source debian-6.12:6.12.117-1~deb12u1' });
+  });
+
   it.each([
     ['debian', 'linux-source-6.1', '6.1.192-2', '6.1.192'],
     ['debian-6.12', 'linux-source-6.12', '6.12.117-1~deb12u1', '6.12.117'],
