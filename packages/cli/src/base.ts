@@ -10,7 +10,7 @@
 import { Command, Errors } from '@oclif/core';
 // leaf modules, not the index (which loads zod and yaml): every command starts through here
 import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
-import { outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
+import { drainedOrGone, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
 import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
 import { Progress } from './progress.js';
 import { formatUsage, usageProblem } from './usage.js';
@@ -68,17 +68,7 @@ export async function writeStdoutChunk(text: string | Uint8Array): Promise<boole
   const out = process.stdout;
   if (out.destroyed) return false;
   if (out.write(text)) return true;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('error', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.on('drain', done);
-    out.on('error', done);
-    out.on('close', done);
-  });
+  await drainedOrGone(out);
   return !out.destroyed;
 }
 

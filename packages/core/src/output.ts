@@ -145,17 +145,7 @@ export function createAtomicWriteStream(file: string): AtomicWriteStream {
     },
     async drained() {
       if (!needDrain || failure !== undefined || settled) return;
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          stream.off('drain', done);
-          stream.off('error', done);
-          stream.off('close', done);
-          resolve();
-        };
-        stream.on('drain', done);
-        stream.on('error', done);
-        stream.on('close', done);
-      });
+      await drainedOrGone(stream);
       needDrain = false;
     },
     async commit() {
@@ -209,4 +199,19 @@ export async function checkOutputFolder(dir: string): Promise<void> {
     const err = outputError(dir, e);
     throw new EnvironmentError(err.message.replace(/^cannot write /, 'cannot write into '), err.hint, { cause: e });
   }
+}
+
+/** Resolves when `stream` drains, fails or closes — whichever comes first (a writer never waits on a gone reader). */
+export function drainedOrGone(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
 }

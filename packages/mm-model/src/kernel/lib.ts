@@ -233,3 +233,13 @@ export function floorAcc(c: Ctx, file: number): Access {
 export function ilockLoc(c: Ctx, file: number): string {
   return `${c.M(file)}.inode_lock`;
 }
+
+/** filemap_invalidate_lock{,_shared}(mapping): take the file's invalidate_lock (6.1+). */
+export function takeInvalidateLock(c: Ctx, file: number, shared: boolean): void {
+  c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, shared) }, `invalidate_lock +${shared ? 'shared' : 'exclusive'}`);
+}
+
+/** filemap_invalidate_unlock{,_shared}(mapping): drop the file's invalidate_lock (6.1+). */
+export function dropInvalidateLock(c: Ctx, file: number, shared: boolean): void {
+  c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, shared) }, `invalidate_lock -${shared ? 'shared' : 'exclusive'}`);
+}

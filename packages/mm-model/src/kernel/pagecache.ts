@@ -6,7 +6,7 @@
 import type { Ctx } from '../ctx.js';
 import { acquire, r, release, w, type StepDef } from '../program.js';
 import { NONE, PG, hex, type LockS } from '../state.js';
-import { ilockLoc, readIoAcc } from './lib.js';
+import { ilockLoc, readIoAcc, takeInvalidateLock } from './lib.js';
 
 /**
  * find_get_page(mapping, index) under tree_lock (read): the page with a reference, no page
@@ -207,7 +207,7 @@ export function invalidateLockShared(label: string, next: (c: Ctx) => void): Ste
     block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, loc(c), true),
     run: (c) => {
       const file = c.num('file');
-      c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+      takeInvalidateLock(c, file, true);
       next(c);
     },
   };

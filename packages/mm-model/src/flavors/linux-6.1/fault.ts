@@ -9,7 +9,7 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PTRS_PER_PTE } from '../../state.js';
 import type { VmaEnv } from '../../env.js';
-import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc } from '../../kernel/lib.js';
+import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc, dropInvalidateLock } from '../../kernel/lib.js';
 import { getFolioCreat, invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 
@@ -122,7 +122,7 @@ export const doReadFault61: Proc = {
         }
         if (c.num('ml')) {
           const file = c.num('file');
-          c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+          dropInvalidateLock(c, file, true);
           c.set('ml', 0);
         }
         c.goto('isize2');

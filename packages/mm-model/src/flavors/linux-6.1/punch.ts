@@ -9,7 +9,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, release, w, type Proc, type Program } from '../../program.js';
 import { NONE } from '../../state.js';
-import { floorAcc, ilockLoc, pageRangeArgs } from '../../kernel/lib.js';
+import { floorAcc, ilockLoc, pageRangeArgs, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { writeAndWait } from '../linux-2.6.15/odirect.js';
@@ -29,7 +29,7 @@ export const ext4PunchHole61: Proc = {
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        takeInvalidateLock(c, file, false);
         c.goto('unmap');
       },
     },
@@ -56,7 +56,7 @@ export const ext4PunchHole61: Proc = {
       acc: (c) => [release(invLockLoc(c))],
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        dropInvalidateLock(c, file, false);
         c.goto('iunlock');
       },
     },

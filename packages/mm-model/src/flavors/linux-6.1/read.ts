@@ -9,13 +9,13 @@ import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
 import { beginReadAcc, copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
-import { readIoAcc } from '../../kernel/lib.js';
+import { readIoAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
 function upRead(c: Ctx): void {
   const file = c.num('file');
-  c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+  dropInvalidateLock(c, file, true);
 }
 
 const filemapRead61Steps: Proc = {
@@ -49,7 +49,7 @@ const filemapRead61Steps: Proc = {
       run: (c) => {
         const file = c.num('file'); const index = c.num('index');
         if (c.lookup(file, index) !== NONE) { c.effect('-EEXIST: retry the lookup'); c.goto('get'); return; }
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+        takeInvalidateLock(c, file, true);
         const pfn = c.allocPage();
         c.addToCache(file, index, pfn);
         c.set('pfn', pfn);

@@ -20,7 +20,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
-import { FAULT_OK, faultBegin, faultEnd, faultSite, pteAcc, ptlLoc } from '../../kernel/lib.js';
+import { FAULT_OK, faultBegin, faultEnd, faultSite, pteAcc, ptlLoc, dropInvalidateLock } from '../../kernel/lib.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
 import { invalidateLockShared } from '../../kernel/pagecache.js';
 import { doReadFault61 } from './fault.js';
@@ -108,7 +108,7 @@ export const doSharedFault61: Proc = {
       acc: (c) => [release(invLockLoc(c)), ...(c.num('nopage') ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+        dropInvalidateLock(c, file, true);
         if (c.num('nopage')) { c.ref(c.num('pfn'), -1); faultEnd(c, FAULT_OK); return; }
         c.goto(c.num('wp') ? 'mkwrite_fin' : 'finish');
       },

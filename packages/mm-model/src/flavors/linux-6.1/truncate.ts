@@ -8,7 +8,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { END, PAGEVEC_SIZE_6_1, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc } from '../../kernel/lib.js';
+import { END, PAGEVEC_SIZE_6_1, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { truncateReturnAcc } from '../linux-2.6.15/truncate.js';
 import { callUnmap } from '../../kernel/unmap.js';
@@ -34,7 +34,7 @@ export const truncateSetsize61: Proc = {
       run: (c) => {
         const file = c.num('file');
         c.set('oldsize', c.map(file).isize);
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+        takeInvalidateLock(c, file, false);
         c.goto('isize');
       },
     },
@@ -80,7 +80,7 @@ export const truncateSetsize61: Proc = {
       acc: (c) => [release(invLockLoc(c))],
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+        dropInvalidateLock(c, file, false);
         c.goto('iunlock');
       },
     },

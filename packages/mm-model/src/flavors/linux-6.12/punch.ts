@@ -20,7 +20,7 @@ import { staleAfterPunch } from '../../invariants.js';
 import { ArgError, acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, type Locals } from '../../state.js';
 import type { Env } from '../../env.js';
-import { fileArg, readIoAcc } from '../../kernel/lib.js';
+import { fileArg, readIoAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { filemapRead61 } from '../linux-6.1/read.js';
 import { truncateLocals } from './truncate.js';
@@ -93,7 +93,7 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
         block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c)),
         run: (c) => {
           const file = c.num('file');
-          c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, false) }, 'invalidate_lock +exclusive');
+          takeInvalidateLock(c, file, false);
           c.goto('unmap');
         },
       },
@@ -127,7 +127,7 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
         acc: (c) => [release(ilockLoc(c))],
         run: (c) => {
           const file = c.num('file');
-          c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, false) }, 'invalidate_lock -exclusive');
+          dropInvalidateLock(c, file, false);
           c.op({ kind: 'truncate_end', fn: 'truncate_inode_pages_range', file: c.fileRef(file), ret: 0 });
           c.ret(0);
         },

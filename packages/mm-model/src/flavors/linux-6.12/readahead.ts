@@ -11,7 +11,7 @@ import type { Ctx } from '../../ctx.js';
 import { ArgError, acquire, release, w, type Proc } from '../../program.js';
 import { NONE, PG, type Locals } from '../../state.js';
 import type { Env } from '../../env.js';
-import { fileArg } from '../../kernel/lib.js';
+import { fileArg, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 
 const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -42,7 +42,7 @@ export function pageCacheRaOrder612(o: { raInvalidateLock: boolean }): Proc {
         block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
         run: (c) => {
           const file = c.num('file');
-          c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+          takeInvalidateLock(c, file, true);
           c.goto('alloc');
         },
       } : { label: 'page_cache_ra_order() /* 5.18: no invalidate_lock */', where: fix(''), run: (c) => c.goto('alloc') },
@@ -80,7 +80,7 @@ export function pageCacheRaOrder612(o: { raInvalidateLock: boolean }): Proc {
         acc: (c) => [release(ilockLoc(c))],
         run: (c) => {
           const file = c.num('file');
-          c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+          dropInvalidateLock(c, file, true);
           c.ret(0);
         },
       } : { label: 'return', where: fix(''), run: (c) => c.ret(0) },

@@ -12,7 +12,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type StepDef } from '../../program.js';
 import { NONE } from '../../state.js';
-import { faultBegin, faultEnd, faultSite, pteAcc } from '../../kernel/lib.js';
+import { faultBegin, faultEnd, faultSite, pteAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { findLockSteps } from './lock-folio.js';
 
 export interface SecretmemOptions {
@@ -60,7 +60,7 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.takeLock(c.map(file).invalidateLock, true) }, 'invalidate_lock +shared');
+        takeInvalidateLock(c, file, true);
         c.goto('sm_find');
       },
     },
@@ -140,7 +140,7 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
       acc: (c) => [release(ilockLoc(c))],
       run: (c) => {
         const file = c.num('file');
-        c.updMap(file, { invalidateLock: c.dropLock(c.map(file).invalidateLock, true) }, 'invalidate_lock -shared');
+        dropInvalidateLock(c, file, true);
         c.goto('fallback');
       },
     },
