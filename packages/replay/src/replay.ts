@@ -88,6 +88,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let unparseable: Gap | undefined;
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
+  /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
+  let marksDropped = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
   let chosen: ChosenAdapter | undefined;
@@ -172,7 +174,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     else if (ts < firstTs!) firstTs = ts;
     if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
       const m = workloadMismatch(ev);
-      if (m) observed.push(m);
+      if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
+      else if (m) marksDropped++;
     }
     const lifted = a.lift(ev);
     if (lifted === null) {
@@ -277,8 +280,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   observed.sort((x, y) => (x.ev.ts < y.ev.ts ? -1 : x.ev.ts > y.ev.ts ? 1 : x.ev.cpu - y.ev.cpu || x.ev.line - y.ev.line));
   const findings = mergeByTime(engine.findings, observed.map((m) => mismatchFinding(m, opts.meta)));
   const counted = countedMismatches(opts.meta);
-  if (counted !== undefined && counted > observed.length) {
-    warnings.push(`the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`);
+  if (marksDropped) warnings.push(`${marksDropped} workload mismatch markers beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
+  if (counted !== undefined && counted > observed.length + marksDropped) {
+    warnings.push(`the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length + marksDropped} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`);
   }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {

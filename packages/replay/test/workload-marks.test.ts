@@ -46,4 +46,13 @@ describe('the workload\'s own mismatch marks', () => {
     expect(other).not.toBe(text);
     expect((await run(other)).findings).toHaveLength(0);
   });
+
+  it('keeps at most --max-findings markers and counts the rest (bounded memory on any trace)', async () => {
+    const line = MARK.exec(text)![0];
+    const many = text.replace(MARK, line.repeat(5));
+    const r = await replay(parseTraceString(many, { source: 't.txt' }), { source: 't.txt', meta, maxFindings: 2 });
+    expect(r.findings.filter((f) => f.rule === 'stale-data')).toHaveLength(2);
+    expect(r.warnings.join('\n')).toMatch(/3 workload mismatch markers beyond the first 2 were counted but not kept/);
+    expect(r.warnings.join('\n')).not.toMatch(/the workload counted/);
+  });
 });
