@@ -128,14 +128,21 @@ export class ReplayEngine {
     }
   }
 
-  /** A finding: to the log, or to the order being tried. */
-  private report(d: Draft): void {
+  /**
+   * A finding: to the log, or to the order being tried. `draft` builds it (its message and
+   * explanation are most of a finding's cost): a finding the log will not keep, beyond
+   * `maxFindings`, is only counted, never written — a trace can hold any number of them.
+   */
+  private report(draft: () => Draft): void {
     if (this.trial) {
+      const d = draft();
       this.trial.drafts.push(d);
       this.trial.keys.push(draftKey(d));
       this.trial.doubts.push(uncertainty(d, [], this.gaps));
       return;
     }
+    if (this.log.full) { this.log.drop(); return; }
+    const d = draft();
     const note = this.tieNote?.(draftKey(d));
     if (note) d.tie = note;
     this.log.add(d);
@@ -226,8 +233,8 @@ export class ReplayEngine {
     const old = this.shadow.page(pfn);
     if (old?.inCache) {
       if (old.born) {
-        this.inconsistent(old, ev, `${pageText(old)} added to the page cache again without being removed`,
-          `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`,
+        this.inconsistent(old, ev, () => [`${pageText(old)} added to the page cache again without being removed`,
+          `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`],
           old.add ? [old.add] : [], FACTS.cache);
       } else {
         this.counters.adopted.reused++;
@@ -239,8 +246,8 @@ export class ReplayEngine {
     }
     const slot = f.cache.get(index);
     if (slot && slot !== old && slot.inCache) {
-      this.inconsistent(slot, ev, `index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
-        `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`,
+      this.inconsistent(slot, ev, () => [`index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
+        `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`],
         slot.add ? [slot.add] : [], FACTS.cache);
       this.shadow.remove(slot, seq);
     }
@@ -258,8 +265,9 @@ export class ReplayEngine {
       this.counters.adopted.pages++;
     } else if (!rec.inCache) {
       this.shadow.touch(rec, ev.cpu);
-      this.inconsistent(rec, ev, `${pageText(rec)} removed from the page cache twice`,
-        `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${rec.del ? `${who(rec.del)} had already removed it at ${at(rec.del)}` : 'it was not in the page cache'} and it was not added again in between.`,
+      const gone = rec;
+      this.inconsistent(rec, ev, () => [`${pageText(gone)} removed from the page cache twice`,
+        `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${gone.del ? `${who(gone.del)} had already removed it at ${at(gone.del)}` : 'it was not in the page cache'} and it was not added again in between.`],
         rec.del ? [rec.del] : [], FACTS.cache);
       // the trace's word: it was (f, index) in the page cache until now (judged below as any removal)
       this.reidentify(rec, f, index);
@@ -267,15 +275,16 @@ export class ReplayEngine {
       rec.file = f;
       rec.index = index;
     } else if (rec.file !== f || rec.index !== index) {
-      this.inconsistent(rec, ev, `pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(rec)}`,
-        `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${rec.add ? `${who(rec.add)} added it as ${pageText(rec)} at ${at(rec.add)}` : `it is ${pageText(rec)}`}.`,
+      const other = rec;
+      this.inconsistent(rec, ev, () => [`pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(other)}`,
+        `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${other.add ? `${who(other.add)} added it as ${pageText(other)} at ${at(other.add)}` : `it is ${pageText(other)}`}.`],
         rec.add ? [rec.add] : [], FACTS.cache);
       // the trace's word: this page was (f, index) until now
       this.reidentify(rec, f, index);
     }
     this.shadow.touch(rec, ev.cpu);
     const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
-    if (rec.mapcount > 0) this.report(mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
+    if (rec.mapcount > 0) this.report(() => mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
     rec.delCall = call?.op.event;
     this.shadow.remove(rec, seq);
@@ -323,9 +332,11 @@ export class ReplayEngine {
     if (mapcount !== undefined) this.resync(rec, mapcount - 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address });
-    if (rec.survived && !rec.survived.reported && rec.inCache && rec.file) {
-      rec.survived = { ...rec.survived, reported: true }; // a new object: the tie search's snapshot keeps the old one
-      this.report(staleDataServed(rec, rec.file, ev, t.fault));
+    const file = rec.file;
+    if (rec.survived && !rec.survived.reported && rec.inCache && file) {
+      const served = rec;
+      served.survived = { ...rec.survived, reported: true }; // a new object: the tie search's snapshot keeps the old one
+      this.report(() => staleDataServed(served, file, ev, t.fault));
     }
   }
 
@@ -343,8 +354,8 @@ export class ReplayEngine {
     this.shadow.touch(rec, ev.cpu);
     if (rec.mapcount === 0) {
       if (rec.born) {
-        this.inconsistent(rec, ev, `PTE of ${pageText(rec)} removed though no PTE maps it`,
-          `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`,
+        this.inconsistent(rec, ev, () => [`PTE of ${pageText(rec)} removed though no PTE maps it`,
+          `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`],
           rec.add ? [rec.add] : [], FACTS.both);
       } else {
         this.counters.adopted.mappings++;
@@ -454,17 +465,21 @@ export class ReplayEngine {
   // ---- findings ------------------------------------------------------------------------
 
   private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent, f: FileState | undefined, index: number | undefined): void {
-    this.report(orphanMapped(rec, ev, t.fault, f, index));
+    this.report(() => orphanMapped(rec, ev, t.fault, f, index));
   }
 
   private staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): void {
     this.staleReported.add(g);
     this.trial?.stale.push(g);
-    this.report(staleMapped(g, f, p, atEnd));
+    this.report(() => staleMapped(g, f, p, atEnd));
   }
 
-  private inconsistent(rec: PageRec, ev: TraceEvent, message: string, explanation: string, others: TraceEvent[], needs: readonly Fact[]): void {
-    this.report({ rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs });
+  /** `text`: the message and the explanation, built only when the finding is kept. */
+  private inconsistent(rec: PageRec, ev: TraceEvent, text: () => [message: string, explanation: string], others: TraceEvent[], needs: readonly Fact[]): void {
+    this.report(() => {
+      const [message, explanation] = text();
+      return { rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs };
+    });
   }
 }
 

@@ -15,8 +15,17 @@ export class FindingLog {
 
   constructor(private readonly gaps: GapTracker, private readonly max: number) {}
 
+  /** No more findings are kept: the next ones are only counted (`drop`). */
+  get full(): boolean {
+    return this.list.length >= this.max;
+  }
+
+  drop(): void {
+    this.dropped++;
+  }
+
   add(d: Draft): void {
-    if (this.list.length >= this.max) { this.dropped++; return; }
+    if (this.full) { this.drop(); return; }
     const events = uniqueCites([d.ev, ...d.others]);
     const why = uncertainty(d, events.map((e) => e.cpu), this.gaps) ?? d.tie;
     const finding: Finding = {

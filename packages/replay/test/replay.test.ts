@@ -328,3 +328,36 @@ describe('the replay-JSON contract', () => {
       .toThrow(expect.objectContaining({ line: 3, message: expect.stringContaining('another version of kreplay') }));
   });
 });
+
+describe('findings beyond maxFindings', () => {
+  // every rule the engine raises, several times over, on two CPUs and with a tie: removed
+  // while mapped, mapped after removal, added twice, removed twice, unmapped more than mapped
+  const many: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    const pfn = 0x100 + k;
+    const t = (n: number) => `2.${String(k * 100 + n).padStart(6, '0')}`;
+    many.push(
+      line('reader-10', 0, t(1), add(pfn, k)),
+      line('mapper-11', 0, t(2), rmapAdd(pfn)),
+      line('dropper-12', 1, t(3), del(pfn, k)),
+      line('mapper-11', 0, t(4), rmapAdd(pfn)),
+      line('dropper-12', 1, t(5), del(pfn, k)),
+      line('reader-10', 0, t(6), add(pfn + 0x40, k + 20)),
+      line('reader-10', 1, t(6), add(pfn + 0x40, k + 20)),
+      line('mapper-11', 0, t(7), rmapDel(pfn + 0x40)),
+    );
+  }
+
+  it('are counted, not written: the kept ones are the first of a run that keeps them all', async () => {
+    const all = await run(many);
+    expect(all.stats.findingsDropped).toBe(0);
+    expect(new Set(all.findings.map((f) => f.rule)).size).toBeGreaterThanOrEqual(3);
+    for (const max of [1, 5, all.findings.length - 1]) {
+      const r = await run(many, { maxFindings: max });
+      expect(r.findings).toEqual(all.findings.slice(0, max));
+      expect(r.stats.findingsDropped).toBe(all.findings.length - max);
+      expect(r.verdict).toEqual({ ...all.verdict, certain: r.findings.filter((f) => f.certainty === 'certain').length, uncertain: r.findings.filter((f) => f.certainty === 'uncertain').length });
+      expect({ ...r.stats, ms: 0, eventsPerSec: 0, findingsDropped: 0 }).toEqual({ ...all.stats, ms: 0, eventsPerSec: 0 });
+    }
+  });
+});
