@@ -10,16 +10,19 @@
  *
  * Reports, for BENCH_REPLAY_EVENTS events (default 1,000,000), in one run:
  *   - the CLI end to end: wall time, CPU time, peak RSS (JSON output to a file)
- *   - in-process, on the text trace and on a trace.dat of the same size: parsing alone
- *     (the payloads replay decodes) and parsing + replay, in CPU time; replay's own work as
- *     a percentage of parsing (issue 16's target: ≤ 30 %); peak RSS of each
- *   - `trace-cmd report -R -t` on the same trace.dat, for reference (when installed)
+ *   - in-process, on the text trace, on the same trace written as a trace.dat (generateDat:
+ *     it must replay to the same ops, clean) and on a trace.dat of a real recording's pages
+ *     repeated (inconsistent by construction: findings by the hundred thousand): parsing
+ *     alone (the payloads replay decodes) and parsing + replay, in CPU time; replay's own
+ *     work as a percentage of parsing (issue 16's target: ≤ 30 %); peak RSS of each
+ *   - `trace-cmd report -R -t` on each trace.dat, for reference (when installed)
  *   - BENCH_BASELINE=/path/to/checkout (built): that checkout's figures beside these (before/after)
  *   - BENCH_REPLAY_LONG=N: the CLI's peak RSS on an N-event trace too (memory stays bounded)
  * Each CPU figure is the least of BENCH_REPLAY_RUNS runs (default 3): the machine may be shared.
  *
  *   npm run bench replay
  *   node bench/replay.bench.js --generate OUT.txt [EVENTS]   (just write the trace and its meta.json)
+ *   node bench/replay.bench.js --generate-dat TRACE.txt OUT.dat   (that trace as a trace.dat, meta.json beside it)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
@@ -140,6 +143,118 @@ export function generate(out, events, seed = 61) {
   return n;
 }
 
+/**
+ * The trace.dat writer of the ftrace-parser tests (packages/ftrace-parser/test/dat-writer.ts,
+ * a v6 writer that `trace-cmd report` reads), transpiled on the fly: the bench writes with the
+ * same code the tests check, not a copy of it.
+ */
+async function datWriter(dir) {
+  const ts = (await import('typescript')).default;
+  const src = readFileSync(path.join(root, 'packages/ftrace-parser/test/dat-writer.ts'), 'utf8');
+  const out = path.join(dir, 'dat-writer.mjs');
+  writeFileSync(out, ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+  return import(pathToFileURL(out).href);
+}
+
+/** Kernel symbols of the probed functions and of the kretprobes' callers (kallsyms: the probe sites of a trace.dat's kprobes). */
+const KALLSYMS = [
+  'ffffffff81200000 T filemap_fault', 'ffffffff81210000 T page_add_file_rmap', 'ffffffff81220000 T page_remove_rmap',
+  'ffffffff81230000 T invalidate_inode_pages2_range', 'ffffffff81240000 T truncate_inode_pages_range', 'ffffffff81250000 T truncate_pagecache',
+  'ffffffff81300000 T __do_fault', 'ffffffff81310000 T __iomap_dio_rw', '',
+].join('\n');
+
+/**
+ * The text trace `txt` (from `generate`) as a trace.dat `out`, event for event: the 6.1
+ * formats of its tracepoints (filemap, sched_switch, irq_handler_entry) and of kprobes with
+ * the capture's fetch args, each CPU's events on its own ring-buffer pages, timestamps in ns.
+ * The events come from kreplay's own text parser, so the two files hold the same trace
+ * (the bench checks that both replay clean, to the same number of ops). Returns the events
+ * written.
+ */
+export async function generateDat(txt, out) {
+  const w = await datWriter(path.dirname(out));
+  const { openTraceBatches } = await import(pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href);
+  const u = (decl, off, size, signed = 0) => [decl, off, size, signed];
+  const probe = (name, id, args, fmt) => w.formatText(name, id, [u('unsigned long __probe_ip', 8, 8), ...args.map(([decl, size, signed], k) => u(decl, 16 + k * 8, size, signed))],
+    `"(%lx) ${fmt}", REC->__probe_ip, ${args.map(([decl]) => `REC->${decl.split(' ')[1]}`).join(', ')}`);
+  const retprobe = (name, id, ret) => w.formatText(name, id, [u('unsigned long __probe_func', 8, 8), u('unsigned long __probe_ret_ip', 16, 8), ...(ret ? [u(`u64 ${ret}`, 24, 8)] : [])], `"(%lx <- %lx)${ret ? ` ${ret}=0x%llx` : ''}", REC->__probe_func, REC->__probe_ret_ip${ret ? `, REC->${ret}` : ''}`);
+  const ids = [['u32 dev', 4], ['u64 ino', 8]];
+  const rmap = [['u64 page', 8], ['s32 mapcount', 4, 1], ['u64 index', 8], ...ids];
+  // [format, id, how an event's fields and probe site become the payload after the common header]
+  const sym = Object.fromEntries(KALLSYMS.split('\n').filter(Boolean).map((l) => [l.split(' ')[2], BigInt(`0x${l.split(' ')[0]}`)]));
+  const caller = (site) => { const m = /^(\w+)\+(0x[0-9a-f]+)/.exec(site?.caller ?? ''); return m && sym[m[1]] !== undefined ? sym[m[1]] + BigInt(m[2]) : 0n; };
+  const events = {
+    filemap_fault: [probe('filemap_fault', 2001, [...ids, ['u64 pgoff', 8], ['u64 address', 8]], 'dev=%u ino=%llu pgoff=%llu address=0x%llx'), (f) => [f.dev, f.ino, f.pgoff, f.address]],
+    filemap_fault_ret: [retprobe('filemap_fault_ret', 2002, 'ret'), (f, p) => [sym.filemap_fault, caller(p), f.ret]],
+    page_add_file_rmap: [probe('page_add_file_rmap', 2003, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'), (f) => [f.page, f.mapcount, f.index, f.dev, f.ino]],
+    page_remove_rmap: [probe('page_remove_rmap', 2004, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'), (f) => [f.page, f.mapcount, f.index, f.dev, f.ino]],
+    invalidate_inode_pages2_range: [probe('invalidate_inode_pages2_range', 2005, [...ids, ['u64 start', 8], ['u64 end', 8]], 'dev=%u ino=%llu start=%llu end=%llu'), (f) => [f.dev, f.ino, f.start, f.end]],
+    invalidate_inode_pages2_range_ret: [retprobe('invalidate_inode_pages2_range_ret', 2006, 'ret'), (f, p) => [sym.invalidate_inode_pages2_range, caller(p), f.ret]],
+    truncate_inode_pages_range: [probe('truncate_inode_pages_range', 2007, [...ids, ['u64 lstart', 8]], 'dev=%u ino=%llu lstart=%llu'), (f) => [f.dev, f.ino, f.lstart]],
+    truncate_inode_pages_range_ret: [retprobe('truncate_inode_pages_range_ret', 2008, 'arg1'), (f, p) => [sym.truncate_inode_pages_range, caller(p), f.arg1]],
+  };
+  const filemap = (name, id) => w.formatText(name, id, [u('unsigned long pfn', 8, 8), u('unsigned long i_ino', 16, 8), u('unsigned long index', 24, 8), u('dev_t s_dev', 32, 4), u('unsigned char order', 36, 1)],
+    '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order');
+  const SCHED_SWITCH = w.formatText('sched_switch', 316, [u('char prev_comm[16]', 8, 16), u('pid_t prev_pid', 24, 4, 1), u('int prev_prio', 28, 4, 1), u('long prev_state', 32, 8, 1), u('char next_comm[16]', 40, 16), u('pid_t next_pid', 56, 4, 1), u('int next_prio', 60, 4, 1)],
+    '"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? "?" : "R", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio');
+  const IRQ = w.formatText('irq_handler_entry', 140, [u('int irq', 8, 4, 1), u('__data_loc char[] name', 12, 4, 1)], '"irq=%d name=%s", REC->irq, __get_str(name)');
+  const dev = (s) => { const [ma, mi] = String(s).split(':').map(Number); return (ma << 20) | mi; };
+  const cstr = (s, n) => { const b = Buffer.alloc(n); b.write(s, 'latin1'); return b; };
+  const body = (ev) => {
+    const f = ev.fields;
+    const known = events[ev.event];
+    // every argument in an 8-byte slot, two's complement (a s32 reads its low half)
+    if (known) {
+      const values = known[0].includes('__probe_ip') ? [sym[ev.probe.func], ...known[1](f)] : known[1](f, ev.probe);
+      return [known[0].match(/^ID: (\d+)/m)[1], Buffer.concat(values.map((v) => w.u64(BigInt.asUintN(64, BigInt(v)))))];
+    }
+    if (ev.event === 'mm_filemap_add_to_page_cache' || ev.event === 'mm_filemap_delete_from_page_cache') {
+      const tail = Buffer.alloc(8); tail.writeUInt32LE(dev(f.dev), 0); tail.writeUInt8(Number(f.order ?? 0), 4);
+      return [ev.event === 'mm_filemap_add_to_page_cache' ? 600 : 601, Buffer.concat([w.u64(BigInt(f.pfn)), w.u64(BigInt(f.ino)), w.u64(BigInt(f.ofs) >> 12n), tail])];
+    }
+    if (ev.event === 'sched_switch') {
+      const b = Buffer.alloc(56); cstr(f.prev_comm, 16).copy(b, 0); b.writeInt32LE(Number(f.prev_pid), 16); b.writeInt32LE(Number(f.prev_prio), 20);
+      cstr(f.next_comm, 16).copy(b, 32); b.writeInt32LE(Number(f.next_pid), 48); b.writeInt32LE(Number(f.next_prio), 52);
+      return [316, b];
+    }
+    if (ev.event === 'irq_handler_entry') {
+      const name = Buffer.from(`${f.name}\0`); const b = Buffer.alloc(8); b.writeInt32LE(Number(f.irq), 0); b.writeUInt32LE((name.length << 16) | 16, 4);
+      return [140, Buffer.concat([b, name])];
+    }
+    throw new Error(`generateDat: no format for ${ev.event}`);
+  };
+  const cpus = [[], []];
+  const open = [undefined, undefined]; // per CPU: the page being filled, its bytes used, its last timestamp
+  let n = 0;
+  for await (const batch of openTraceBatches(txt, { fields: true })) {
+    for (const ev of batch) {
+      if (ev.type !== 'event') continue;
+      const [id, data] = body(ev);
+      const flags = ev.flags ?? '.....';
+      const payload = w.payload(Number(id), ev.pid, data, (flags[0] === 'd' ? 0x01 : 0) | (flags[1] === 'N' ? 0x04 : 0) | (flags[2] === 'h' ? 0x08 : 0), Number(flags[3]) || 0);
+      const len = (payload.length + 3) & ~3;
+      const size = len <= 112 ? 4 + len : 8 + len;
+      const ns = ev.ts; // ns, as the parser reads them
+      let o = open[ev.cpu];
+      if (!o || o.used + size > 4096 - 16) {
+        if (o) cpus[ev.cpu].push(o.page.build());
+        o = open[ev.cpu] = { page: new w.PageBuilder(ns), used: 0, last: ns };
+      }
+      o.page.event(Number(ns - o.last), payload);
+      o.used += size;
+      o.last = ns;
+      n++;
+    }
+  }
+  open.forEach((o, cpu) => { if (o) cpus[cpu].push(o.page.build()); });
+  writeFileSync(out, w.writeDatV6({
+    systems: { filemap: [filemap('mm_filemap_add_to_page_cache', 600), filemap('mm_filemap_delete_from_page_cache', 601)], sched: [SCHED_SWITCH], irq: [IRQ], kprobes: Object.values(events).map(([fmt]) => fmt) },
+    kallsyms: KALLSYMS, cmdlines: '147 kr-write\n148 kr-fault\n149 kr-trunc\n', clock: 'local [global] counter', cpus,
+  }));
+  writeFileSync(path.join(path.dirname(out), 'meta.json'), readFileSync(path.join(path.dirname(txt), 'meta.json')));
+  return n;
+}
+
 /** A child node with the RSS/CPU probe preloaded: wall ms, whole-process CPU ms, peak RSS KiB, output. */
 function timed(args, env = {}) {
   const rssFile = path.join(tmpdir(), `kreplay-rss-${process.pid}`);
@@ -219,6 +334,13 @@ function external(cmd, args) {
   return { cpuMs: (user + sys) * 1000, rssKb };
 }
 
+/** `trace-cmd report -R -t` on a trace.dat, the least CPU of RUNS runs: the reference for reading it. */
+function referenceRow(dat, events) {
+  const tc = Array.from({ length: RUNS }, () => external('trace-cmd', ['report', '-R', '-t', dat]));
+  const cpu = Math.min(...tc.map((r) => r.cpuMs));
+  console.log(`  trace-cmd report -R -t (reference, whole process)  ${(cpu / 1000).toFixed(2)} CPU-s  ${mps(events, cpu)} per CPU-second  peak RSS ${(Math.max(...tc.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`);
+}
+
 export default async function bench() {
   const events = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
   const long = process.env.BENCH_REPLAY_LONG ? Number(process.env.BENCH_REPLAY_LONG) : undefined;
@@ -241,19 +363,30 @@ export default async function bench() {
     const overhead = report('this checkout', parseAndReplay(root, trace));
     if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, trace));
 
-    // a trace.dat: fixtures/dat/mixed-v6.dat's ring-buffer pages repeated (bench/dat.bench.js), beside trace-cmd
+    // the same trace as a trace.dat: it must replay as the text does (clean, the same ops)
+    const same = path.join(dir, 'same-dat', 'trace.dat');
+    mkdirSync(path.dirname(same));
+    const sameEvents = await generateDat(trace, same);
+    console.log(`\nthe same trace as a trace.dat (${sameEvents} events, ${(statSync(same).size / 1e6).toFixed(0)} MB), in-process:`);
+    const sameRuns = parseAndReplay(root, same);
+    if (sameRuns.replay.findings !== 0 || sameRuns.replay.ops !== result.stats.ops) throw new Error(`the trace.dat replayed to ${sameRuns.replay.ops} ops and ${sameRuns.replay.findings} findings, the text to ${result.stats.ops} ops and none`);
+    report('this checkout', sameRuns);
+    if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, same));
+    if (have('trace-cmd')) referenceRow(same, sameEvents);
+
+    // a trace.dat of a real recording: fixtures/dat/mixed-v6.dat's ring-buffer pages repeated
+    // (bench/dat.bench.js). Not a consistent trace: each copy adds the recording's pfns again,
+    // so replay raises trace-inconsistent findings by the hundred thousand (maxFindings kept,
+    // the rest counted) — the cost of findings, beside the clean trace above.
     const { makeBigDat } = await import('./dat.bench.js');
     const dat = path.join(dir, 'dat', 'trace.dat');
     mkdirSync(path.dirname(dat));
     const datEvents = makeBigDat(dat, events);
-    console.log(`\ntrace.dat of ${datEvents} events (${(statSync(dat).size / 1e6).toFixed(0)} MB: fixtures/dat/mixed-v6.dat's pages repeated), in-process:`);
+    console.log(`\ntrace.dat of ${datEvents} events (${(statSync(dat).size / 1e6).toFixed(0)} MB: fixtures/dat/mixed-v6.dat's pages repeated: inconsistent by construction), in-process:`);
     report('this checkout', parseAndReplay(root, dat));
     if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, dat));
-    if (have('trace-cmd')) {
-      const tc = Array.from({ length: RUNS }, () => external('trace-cmd', ['report', '-R', '-t', dat]));
-      const cpu = Math.min(...tc.map((r) => r.cpuMs));
-      console.log(`  trace-cmd report -R -t (reference, whole process)  ${(cpu / 1000).toFixed(2)} CPU-s  ${mps(datEvents, cpu)} per CPU-second  peak RSS ${(Math.max(...tc.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`);
-    } else console.log('  trace-cmd is not installed: no reference figure');
+    if (have('trace-cmd')) referenceRow(dat, datEvents);
+    else console.log('  trace-cmd is not installed: no reference figure');
 
     if (long) {
       const big = path.join(dir, 'long', 'trace.txt');
@@ -266,6 +399,12 @@ export default async function bench() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+if (process.argv[2] === '--generate-dat') {
+  const [txt, out] = process.argv.slice(3);
+  const n = await generateDat(txt, out);
+  process.stdout.write(`${out}: ${n} events (meta.json beside it)\n`);
 }
 
 if (process.argv[2] === '--generate') {
