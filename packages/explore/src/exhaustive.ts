@@ -18,7 +18,7 @@
  * k mod n = i - 1. Each state past the split is reported with a fingerprint so that
  * `mergeShards` can count the union exactly as one unsharded run counts it.
  */
-import type { Machine, Shard } from '@kreplay/core';
+import type { Machine, Shard, StepOutcome } from '@kreplay/core';
 import { inShard } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { judgeEnd, readyMasks, survey } from './ends.js';
@@ -43,6 +43,11 @@ export function reacher<S>(machine: Machine<S>, graph: StateGraph): (s: S, from:
     }
     return graph.reachWords(words, n, from, thread);
   };
+}
+
+/** How a search that keeps only states steps: the machine's `advance` (no ops, no effect text) when it has one. */
+export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutcome<S> {
+  return machine.advance ? machine.advance.bind(machine) : machine.step.bind(machine);
 }
 
 /** Largest state graph the search keeps unless told otherwise. */
@@ -74,6 +79,7 @@ export class ExhaustiveSearch implements SearchStrategy {
     const rec = shard ? new ShardRecorder(shard) : undefined;
     const pending: (S | undefined)[] = [machine.initial()];
     const reach = reacher(machine, graph);
+    const advance = advancer(machine);
     reach(pending[0]!, -1, -1);
     ctx.visit(0);
     rec?.discovered(machine.key(pending[0]!));
@@ -106,7 +112,7 @@ export class ExhaustiveSearch implements SearchStrategy {
       }
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
-        const r = machine.step(s, t);
+        const r = advance(s, t);
         if (!ctx.visit(depth + 1)) break;
         if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
         const child = reach(r.state, id, t);

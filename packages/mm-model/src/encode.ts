@@ -14,13 +14,21 @@
  * Anything else (a Map, a class instance, a bigint, a function) makes the whole state fall back
  * to its key string, as words: such states then compare exactly as `stateKey` compares them.
  *
+ * Parts (SPIN's "collapse" compression): every object or array that is an element of one of the
+ * root's arrays (a page, a mapping, a PTE row, a thread), and every one that is an element of
+ * an array inside such a part (a thread's frames), is encoded once into the encoder's part table,
+ * which numbers parts by their words; the state's words name it by that number. Equal numbers
+ * mean equal words, and whether a value is a part depends only on where it sits, so equal words
+ * still mean equal states. A state is then a few dozen words, whatever its size, and the visited
+ * set hashes and compares those. Parts are found again by identity without a walk: a step shares
+ * what it did not touch with the state it started from (state.ts: objects are never changed once
+ * made), and the states encoded one after the other are siblings, so the object at an element's
+ * place in the last state encoded is usually this very one. (A WeakMap from objects to their
+ * numbers was measured slower than walking; so was caching each object's words and copying them.)
+ *
  * Speed: objects of one kind enumerate their fields in one order, so a trie over field names in
  * enumeration order, whose nodes remember their first child, finds an object's shape with one
- * string comparison per field. Caching words by object identity (a step shares what it did not
- * touch with the state it started from) was measured slower both ways it was tried: a WeakMap
- * from every object to its words, and the last object seen at each field of the root and each
- * element of an array there (multipage on 6.1: 14.7 s CPU against 11.1 s without; the copies
- * of cached words cost the collector more than the walk costs).
+ * string comparison per field.
  */
 
 const TAG_INT = 0;
@@ -32,6 +40,8 @@ const TAG_FLOAT = 4;
 const TAG_CONST = 5;
 /** The fallback: the tag (with the length), then the key string's UTF-16 code units. */
 const TAG_KEY = 6;
+/** A part (an object or array two levels below the root): its number in the encoder's part table. */
+const TAG_PART = 7;
 const C_UNDEFINED = 0;
 const C_NULL = 1;
 const C_TRUE = 2;
@@ -56,6 +66,11 @@ interface Plan {
   order: Int32Array;
 }
 
+interface Inner {
+  seen: unknown[];
+  part: number[];
+}
+
 interface Shape {
   id: number;
   next: Map<number, Shape>;
@@ -75,6 +90,17 @@ export class StateEncoder<S extends object> {
   private readonly walks: Walk = { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
   private readonly f64 = new Float64Array(1);
   private readonly f64w = new Int32Array(this.f64.buffer);
+  /** How deep the walk is: the root object is 0, its fields' values 1, their elements 2 (parts). */
+  private depth = 0;
+  /** Which of the root's values the walk is in (its position in the root's plan). */
+  private row = 0;
+  private readonly parts = new PartTable();
+  /** Per root value and element index: the object last seen there and its part number. */
+  private lastSeen: unknown[][] = [];
+  private lastPart: number[][] = [];
+  /** Per root value and element index: the parts inside the object last seen there (by index), and the part being walked's. */
+  private lastInner: Inner[][] = [];
+  private inner: Inner | undefined;
 
   constructor(private readonly keyOf: (s: S) => string) {}
 
@@ -82,12 +108,14 @@ export class StateEncoder<S extends object> {
   encode(s: S, out: Int32Array): number {
     this.len = 0;
     this.sp = 0;
+    this.depth = 0;
     try {
       this.object(s as Record<string, unknown>);
     } catch (e) {
       if (!(e instanceof Unencodable)) throw e;
       this.len = 0;
       this.sp = 0;
+      this.depth = 0;
       const k = this.keyOf(s);
       this.push(TAG_KEY | (k.length << 3));
       for (let i = 0; i < k.length; i++) this.push(k.charCodeAt(i));
@@ -150,21 +178,66 @@ export class StateEncoder<S extends object> {
 
   /** An array or an object below the root. */
   private nested(o: object): void {
+    this.depth++;
     if (Array.isArray(o)) {
       const n = o.length;
       if (this.len + n + 1 > this.buf.length) this.grow(this.len + n + 1);
       this.buf[this.len++] = n << 3 | TAG_ARRAY;
+      const parts = this.depth === 1 || this.depth === 3;
       for (let i = 0; i < n; i++) {
         const x: unknown = o[i];
         // small integers (most of a state: pfns, counters, cache slots) straight in; the rest through value()
         if (typeof x === 'number' && (x | 0) === x && x > -SMALL && x < SMALL) {
           if (this.len === this.buf.length) this.grow(this.len + 1);
           this.buf[this.len++] = x << 3 | TAG_INT;
-        } else this.value(x);
+        } else if (parts && typeof x === 'object' && x !== null) this.part(x, i);
+        else this.value(x);
       }
     } else {
       this.object(o as Record<string, unknown>);
     }
+    this.depth--;
+  }
+
+  /**
+   * An element of one of the root's arrays that is an object or an array (a page, a mapping,
+   * a PTE row, a thread): its words go into the part table once, and the state's words hold
+   * its number. A step shares what it did not touch with the state it started from, and the
+   * states encoded one after the other are mostly siblings, so the object at the same place
+   * in the last state encoded is usually this very object: its number is known without a walk.
+   */
+  private part(x: object, i: number): void {
+    let id: number;
+    if (this.depth === 1) {
+      const seen = this.lastSeen[this.row] ??= [];
+      if (seen[i] === x) id = this.lastPart[this.row]![i]!;
+      else {
+        // its own parts (a thread's frames) are looked up among those of the object last seen here
+        this.inner = (this.lastInner[this.row] ??= [])[i] ??= { seen: [], part: [] };
+        id = this.partOf(x);
+        seen[i] = x;
+        (this.lastPart[this.row] ??= [])[i] = id;
+      }
+    } else {
+      // a step makes a new top frame and shares the frames below it
+      const inner = this.inner!;
+      if (inner.seen[i] === x) id = inner.part[i]!;
+      else {
+        id = this.partOf(x);
+        inner.seen[i] = x;
+        inner.part[i] = id;
+      }
+    }
+    if (this.len === this.buf.length) this.grow(this.len + 1);
+    this.buf[this.len++] = id << 3 | TAG_PART;
+  }
+
+  private partOf(x: object): number {
+    const mark = this.len;
+    this.nested(x);
+    const id = this.parts.add(this.buf, mark, this.len);
+    this.len = mark;
+    return id;
   }
 
   private object(o: Record<string, unknown>): void {
@@ -185,7 +258,11 @@ export class StateEncoder<S extends object> {
     const plan = node.plan ?? this.planOf(node);
     this.push(plan.shape << 3 | TAG_OBJECT);
     const order = plan.order;
-    for (let i = 0; i < order.length; i++) this.value(this.vals[base + order[i]!]);
+    const root = this.depth === 0;
+    for (let i = 0; i < order.length; i++) {
+      if (root) this.row = i;
+      this.value(this.vals[base + order[i]!]);
+    }
     this.sp = base;
   }
 
@@ -216,4 +293,76 @@ export class StateEncoder<S extends object> {
     node.plan = { shape: shape.id, order: Int32Array.from(order) };
     return node.plan;
   }
+}
+
+/**
+ * The parts of states (StateEncoder.part), numbered by content: equal words get one number.
+ * Open addressing over one word arena; a part's number is its insertion index.
+ */
+class PartTable {
+  private arena: Int32Array<ArrayBuffer> = new Int32Array(1 << 14);
+  private used = 0;
+  private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private hash: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private count = 0;
+  /** Slots hold number + 1 (0: empty); kept at most half full. */
+  private slots = new Int32Array(2048);
+
+  /** The number of the part whose words are `w[from..to)`, added when new. */
+  add(w: Int32Array, from: number, to: number): number {
+    let h = 0x811c9dc5 ^ (to - from);
+    for (let i = from; i < to; i++) {
+      h = Math.imul(h ^ w[i]!, 0x01000193);
+      h ^= h >>> 13;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h ^= h >>> 13;
+    const mask = this.slots.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = this.slots[at]!;
+      if (slot === 0) break;
+      const id = slot - 1;
+      if (this.hash[id] === h && this.same(id, w, from, to)) return id;
+    }
+    const id = this.count++;
+    if (id === this.start.length) {
+      this.start = widened(this.start, id + 1);
+      this.hash = widened(this.hash, id + 1);
+    }
+    const len = to - from;
+    if (this.used + len > this.arena.length) this.arena = widened(this.arena, this.used + len);
+    this.start[id] = this.used;
+    this.hash[id] = h;
+    this.arena.set(w.subarray(from, to), this.used);
+    this.used += len;
+    if (this.count * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let k = 0; k < this.count; k++) this.place(this.hash[k]!, k);
+    } else this.place(h, id);
+    return id;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let at = h & mask;
+    while (this.slots[at] !== 0) at = (at + 1) & mask;
+    this.slots[at] = id + 1;
+  }
+
+  private same(id: number, w: Int32Array, from: number, to: number): boolean {
+    const s = this.start[id]!;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    if (e - s !== to - from) return false;
+    const a = this.arena;
+    for (let i = 0; i < to - from; i++) if (a[s + i] !== w[from + i]) return false;
+    return true;
+  }
+}
+
+function widened(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
+  let cap = a.length * 2;
+  while (cap < need) cap *= 2;
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
 }

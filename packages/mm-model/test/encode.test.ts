@@ -2,7 +2,8 @@
  * The state's words (Machine.encode, src/encode.ts) against its key string (stateKey, the
  * oracle): two states encode alike exactly when their keys are equal — checked on the states
  * random walks reach on every shipped scenario × built-in flavor, where different interleavings
- * meet in equal states. And `readiness` says what `next` says, without building a StepInfo.
+ * meet in equal states. And `readiness` says what `next` says, without building a StepInfo, and
+ * `advance` what `step` says, without ops and effect text.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -48,7 +49,13 @@ function walk(m: MmMachine, choices: readonly number[]): MmState[] {
       if (n?.enabled) ready.push(t);
     }
     if (ready.length === 0) break;
-    s = m.step(s, ready[c % ready.length]!).state;
+    const t = ready[c % ready.length]!;
+    const r = m.step(s, t);
+    // advance (no ops, no effect text) reaches the same state with the same violations
+    const a = m.advance(s, t);
+    expect(stateKey(a.state)).toBe(stateKey(r.state));
+    expect(a.violations).toEqual(r.violations);
+    s = r.state;
     seen.push(s);
   }
   return seen;
@@ -154,6 +161,23 @@ describe('the encoding is generic over the state', () => {
     ];
     const seen = new Set(values.map((v) => w(e, v).join(',')));
     expect(seen.size).toBe(values.length);
+  });
+
+  test('parts (objects two levels down, and their frames) shared between states or rebuilt alike encode alike', () => {
+    const e = enc();
+    const page = { pfn: 1, refcount: 1 };
+    const low = { proc: 'a', pc: 'x', l: { i: 0 } };
+    const th = { frames: [low, { proc: 'b', pc: 'y', l: { j: 1 } }] };
+    const s1 = { pages: [undefined, page], threads: [th] };
+    const s2 = { pages: [undefined, page], threads: [{ frames: [low, { proc: 'b', pc: 'z', l: { j: 1 } }] }] };
+    const s3 = { pages: [undefined, { pfn: 1, refcount: 2 }], threads: [th] };
+    const copy = { pages: [undefined, { pfn: 1, refcount: 1 }], threads: [{ frames: [{ proc: 'a', pc: 'x', l: { i: 0 } }, { proc: 'b', pc: 'y', l: { j: 1 } }] }] };
+    const all = [s1, s2, s3, copy, s2, s1, s3].map((s) => w(e, s).join(','));
+    expect(new Set(all).size).toBe(3);
+    expect(all[3]).toBe(all[0]);
+    expect(all[4]).toBe(all[1]);
+    expect(all[5]).toBe(all[0]);
+    expect(all[6]).toBe(all[2]);
   });
 
   test('a value it cannot encode generically makes the state fall back to its key, as words', () => {
