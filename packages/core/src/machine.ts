@@ -156,6 +156,12 @@ export interface Machine<S = unknown> {
    */
   encode?(s: S, out: Int32Array): number;
   /**
+   * Optional inverse of `encode`: a state equal to the one `encode` wrote `words[0..n)` for (by
+   * this machine). A search that has it keeps the states it has yet to expand as their words
+   * in its visited set, not as objects.
+   */
+  decode?(words: Int32Array, n: number): S;
+  /**
    * Optional cheap form of `next` for searches that only need to know who can step: thread t
    * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or
    * is blocked (`THREAD_BLOCKED`). Must agree with `next`; it builds no label and no accesses.

@@ -77,12 +77,16 @@ export class ExhaustiveSearch implements SearchStrategy {
     const maxStates = this.opts.maxStates ?? DEFAULT_MAX_STATES;
     const shard: Shard | undefined = this.opts.shard;
     const rec = shard ? new ShardRecorder(shard) : undefined;
-    const pending: (S | undefined)[] = [machine.initial()];
+    const s0 = machine.initial();
+    // States yet to expand: kept as objects, or (a machine that decodes its words) only as
+    // their words in the visited set — then the frontier is no garbage for the collector.
+    const decode = machine.encode && machine.decode ? machine.decode.bind(machine) : undefined;
+    const pending: (S | undefined)[] = decode ? [] : [s0];
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
-    reach(pending[0]!, -1, -1);
+    reach(s0, -1, -1);
     ctx.visit(0);
-    rec?.discovered(machine.key(pending[0]!));
+    rec?.discovered(machine.key(s0));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -97,8 +101,14 @@ export class ExhaustiveSearch implements SearchStrategy {
         pending[id] = undefined;
         continue; // another shard's subtree
       }
-      const s = pending[id]!;
-      pending[id] = undefined;
+      let s: S;
+      if (decode) {
+        const w = graph.wordsOf(id)!;
+        s = decode(w, w.length);
+      } else {
+        s = pending[id]!;
+        pending[id] = undefined;
+      }
       const { finished, enabled } = readyMasks(machine, s);
       graph.setFinished(id, finished);
       if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
@@ -121,7 +131,7 @@ export class ExhaustiveSearch implements SearchStrategy {
             ctx.stop('max-states');
             break;
           }
-          pending[child] = r.state;
+          if (!decode) pending[child] = r.state;
           rec?.discovered(machine.key(r.state));
         }
       }

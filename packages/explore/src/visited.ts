@@ -79,6 +79,30 @@ export class WordTable {
     return id;
   }
 
+  /** The words of state `id` into `out` (which must hold at least `bytesOf(id)` words: a word takes one byte or more); returns their count. */
+  wordsOf(id: number, out: Int32Array): number {
+    const a = this.arena;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    let n = 0;
+    for (let i = this.start[id]!; i < e; ) {
+      let z = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        b = a[i++]!;
+        z |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      out[n++] = (z >>> 1) ^ -(z & 1);
+    }
+    return n;
+  }
+
+  /** Bytes state `id`'s words take packed: a bound on their count. */
+  bytesOf(id: number): number {
+    return (id + 1 < this.count ? this.start[id + 1]! : this.used) - this.start[id]!;
+  }
+
   private place(h: number, id: number): void {
     const mask = this.slots.length - 1;
     let at = h & mask;

@@ -117,6 +117,7 @@ export class StateEncoder<S extends object> {
       this.sp = 0;
       this.depth = 0;
       const k = this.keyOf(s);
+      if (!this.byKey.has(k)) this.byKey.set(k, s);
       this.push(TAG_KEY | (k.length << 3));
       for (let i = 0; i < k.length; i++) this.push(k.charCodeAt(i));
     }
@@ -143,8 +144,63 @@ export class StateEncoder<S extends object> {
     if (id === undefined) {
       id = this.ids.size;
       this.ids.set(name, id);
+      this.names.push(name);
     }
     return id;
+  }
+
+  /** Strings by id, and each shape's field names in the order its values are encoded (for decode). */
+  private readonly names: string[] = [];
+  private readonly shapeFields: string[][] = [[]];
+  /** States that fell back to their key string, by key (decode gives them back). */
+  private readonly byKey = new Map<string, S>();
+
+  /**
+   * `Machine.decode`: a state whose words `encode` wrote (into this encoder: numbers are its
+   * own), equal to the state encoded — the parts are the very objects first encoded with those
+   * words, the rest is built anew (field order aside, which no reader of a state depends on).
+   */
+  decode(w: Int32Array, n: number): S {
+    if ((w[0]! & 7) === TAG_KEY) {
+      const len = w[0]! >>> 3;
+      let k = '';
+      for (let i = 1; i <= len; i++) k += String.fromCharCode(w[i]!);
+      const s = this.byKey.get(k);
+      if (s === undefined) throw new Error('decode: words of a key this encoder never gave');
+      return s;
+    }
+    this.at = 0;
+    const s = this.read(w) as S;
+    if (this.at !== n) throw new Error(`decode: ${n} words given, ${this.at} read`);
+    return s;
+  }
+
+  private at = 0;
+
+  private read(w: Int32Array): unknown {
+    const word = w[this.at++]!;
+    const p = word >> 3;
+    switch (word & 7) {
+      case TAG_INT: return p;
+      case TAG_ARRAY: {
+        const a: unknown[] = new Array<unknown>(p >>> 0);
+        for (let i = 0; i < a.length; i++) a[i] = this.read(w);
+        return a;
+      }
+      case TAG_OBJECT: {
+        const o: Record<string, unknown> = {};
+        for (const name of this.shapeFields[p]!) o[name] = this.read(w);
+        return o;
+      }
+      case TAG_STRING: return this.names[p];
+      case TAG_FLOAT:
+        this.f64w[0] = w[this.at++]!;
+        this.f64w[1] = w[this.at++]!;
+        return this.f64[0];
+      case TAG_CONST: return p === C_UNDEFINED ? undefined : p === C_NULL ? null : p === C_TRUE;
+      case TAG_PART: return this.parts.object(p);
+      default: throw new Error(`decode: a word tagged ${word & 7} inside a state`);
+    }
   }
 
   private value(v: unknown): void {
@@ -220,7 +276,7 @@ export class StateEncoder<S extends object> {
       }
     } else {
       // a step makes a new top frame and shares the frames below it
-      const inner = this.inner!;
+      const inner = this.inner ??= { seen: [], part: [] };
       if (inner.seen[i] === x) id = inner.part[i]!;
       else {
         id = this.partOf(x);
@@ -235,7 +291,7 @@ export class StateEncoder<S extends object> {
   private partOf(x: object): number {
     const mark = this.len;
     this.nested(x);
-    const id = this.parts.add(this.buf, mark, this.len);
+    const id = this.parts.add(this.buf, mark, this.len, x);
     this.len = mark;
     return id;
   }
@@ -287,6 +343,7 @@ export class StateEncoder<S extends object> {
       if (nx === undefined) {
         nx = { id: this.shapeCount++, next: new Map() };
         shape.next.set(id, nx);
+        this.shapeFields[nx.id] = [...this.shapeFields[shape.id]!, this.names[id]!];
       }
       shape = nx;
     }
@@ -308,8 +365,15 @@ class PartTable {
   /** Slots hold number + 1 (0: empty); kept at most half full. */
   private slots = new Int32Array(2048);
 
-  /** The number of the part whose words are `w[from..to)`, added when new. */
-  add(w: Int32Array, from: number, to: number): number {
+  /** The first object seen with each part's words. */
+  private readonly objects: object[] = [];
+
+  object(id: number): object {
+    return this.objects[id]!;
+  }
+
+  /** The number of the part whose words are `w[from..to)` (those of `x`), added when new. */
+  add(w: Int32Array, from: number, to: number, x: object): number {
     let h = 0x811c9dc5 ^ (to - from);
     for (let i = from; i < to; i++) {
       h = Math.imul(h ^ w[i]!, 0x01000193);
@@ -335,6 +399,7 @@ class PartTable {
     this.hash[id] = h;
     this.arena.set(w.subarray(from, to), this.used);
     this.used += len;
+    this.objects.push(x);
     if (this.count * 2 > this.slots.length) {
       this.slots = new Int32Array(this.slots.length * 2);
       for (let k = 0; k < this.count; k++) this.place(this.hash[k]!, k);

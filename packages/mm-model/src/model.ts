@@ -144,6 +144,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     },
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),
+    decode: (words, n) => encoder.decode(words, n),
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };

@@ -3,7 +3,7 @@
  * oracle): two states encode alike exactly when their keys are equal — checked on the states
  * random walks reach on every shipped scenario × built-in flavor, where different interleavings
  * meet in equal states. And `readiness` says what `next` says, without building a StepInfo, and
- * `advance` what `step` says, without ops and effect text.
+ * `advance` what `step` says, without ops and effect text; `decode` gives back an equal state.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -72,6 +72,9 @@ describe('encode agrees with key on random walks of every shipped scenario', () 
           for (const s of states) {
             const k = stateKey(s);
             const w = words(m, s);
+            // decode gives back an equal state (a search keeps its frontier as words)
+            const out = new Int32Array(4096);
+            expect(stateKey(m.decode(out, m.encode(s, out)))).toBe(k);
             // equal keys → equal words, and equal words → equal keys
             expect(byKey.get(k) ?? w).toBe(w);
             expect(byWords.get(w) ?? k).toBe(k);
@@ -178,6 +181,13 @@ describe('the encoding is generic over the state', () => {
     expect(all[4]).toBe(all[1]);
     expect(all[5]).toBe(all[0]);
     expect(all[6]).toBe(all[2]);
+    for (const st of [s1, s2, s3]) {
+      const out = new Int32Array(64);
+      expect(e.decode(out, e.encode(st, out))).toEqual(st);
+    }
+    const odd = { a: [1.5, -3, 2 ** 40, 'x', null, true, false, undefined, [{ b: 'y' }]], c: { d: [[-1]] }, e: -7 };
+    const out = new Int32Array(64);
+    expect(e.decode(out, e.encode(odd, out))).toEqual(odd);
   });
 
   test('a value it cannot encode generically makes the state fall back to its key, as words', () => {
@@ -187,6 +197,8 @@ describe('the encoding is generic over the state', () => {
     expect(one).toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 2]]) }, out))]);
     expect(one).not.toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 3]]) }, out))]);
     expect(String.fromCharCode(...one.slice(1))).toBe('m:1,2');
+    const back = e.decode(Int32Array.from(one), one.length);
+    expect([...back.m]).toEqual([[1, 2]]);
   });
 
   test('a buffer too small gets nothing past its end and the count it needs', () => {
