@@ -66,10 +66,13 @@ interface Plan {
   order: Int32Array;
 }
 
-interface Inner {
-  seen: unknown[];
+/** Objects by element index, with their part numbers. */
+interface Seen {
+  obj: unknown[];
   part: number[];
 }
+
+const seen = (): Seen => ({ obj: [], part: [] });
 
 interface Shape {
   id: number;
@@ -95,12 +98,13 @@ export class StateEncoder<S extends object> {
   /** Which of the root's values the walk is in (its position in the root's plan). */
   private row = 0;
   private readonly parts = new PartTable();
-  /** Per root value and element index: the object last seen there and its part number. */
-  private lastSeen: unknown[][] = [];
-  private lastPart: number[][] = [];
-  /** Per root value and element index: the parts inside the object last seen there (by index), and the part being walked's. */
-  private lastInner: Inner[][] = [];
-  private inner: Inner | undefined;
+  /** Per root value: the objects last seen at each element index (and their part numbers). */
+  private readonly last: Seen[] = [];
+  /** Per root value: the objects of the state decoded last (the one a search expands: its successors share them). */
+  private readonly parent: Seen[] = [];
+  /** While a part is walked: where to look its own parts up (those of the part it replaces), and its record of them. */
+  private lookIn: Seen | undefined;
+  private record: Seen | undefined;
 
   constructor(private readonly keyOf: (s: S) => string) {}
 
@@ -169,13 +173,24 @@ export class StateEncoder<S extends object> {
       if (s === undefined) throw new Error('decode: words of a key this encoder never gave');
       return s;
     }
-    this.at = 0;
-    const s = this.read(w) as S;
+    this.at = 1;
+    this.reading = 0;
+    // the root object (as `encode` walks it: its values are at depth 1)
+    const o: Record<string, unknown> = {};
+    const fields = this.shapeFields[w[0]! >> 3]!;
+    for (let i = 0; i < fields.length; i++) {
+      this.readRow = i;
+      o[fields[i]!] = this.read(w);
+    }
+    const s = o as S;
     if (this.at !== n) throw new Error(`decode: ${n} words given, ${this.at} read`);
     return s;
   }
 
   private at = 0;
+  /** How deep `read` is (as `depth` for `encode`), and in which of the root's values. */
+  private reading = 0;
+  private readRow = 0;
 
   private read(w: Int32Array): unknown {
     const word = w[this.at++]!;
@@ -184,12 +199,28 @@ export class StateEncoder<S extends object> {
       case TAG_INT: return p;
       case TAG_ARRAY: {
         const a: unknown[] = new Array<unknown>(p >>> 0);
-        for (let i = 0; i < a.length; i++) a[i] = this.read(w);
+        this.reading++;
+        if (this.reading === 1) {
+          // the successors of the state decoded share its parts: the encoder finds them by identity
+          const par = this.parent[this.readRow] ??= seen();
+          for (let i = 0; i < a.length; i++) {
+            const x = w[this.at]!;
+            a[i] = this.read(w);
+            if ((x & 7) === TAG_PART) {
+              par.obj[i] = a[i];
+              par.part[i] = x >> 3;
+            } else par.obj[i] = undefined;
+          }
+          par.obj.length = a.length;
+        } else for (let i = 0; i < a.length; i++) a[i] = this.read(w);
+        this.reading--;
         return a;
       }
       case TAG_OBJECT: {
         const o: Record<string, unknown> = {};
+        this.reading++;
         for (const name of this.shapeFields[p]!) o[name] = this.read(w);
+        this.reading--;
         return o;
       }
       case TAG_STRING: return this.names[p];
@@ -265,24 +296,28 @@ export class StateEncoder<S extends object> {
   private part(x: object, i: number): void {
     let id: number;
     if (this.depth === 1) {
-      const seen = this.lastSeen[this.row] ??= [];
-      if (seen[i] === x) id = this.lastPart[this.row]![i]!;
+      const last = this.last[this.row] ??= seen();
+      const parent = this.parent[this.row];
+      if (last.obj[i] === x) id = last.part[i]!;
+      else if (parent !== undefined && parent.obj[i] === x) id = parent.part[i]!;
       else {
-        // its own parts (a thread's frames) are looked up among those of the object last seen here
-        this.inner = (this.lastInner[this.row] ??= [])[i] ??= { seen: [], part: [] };
+        // its own parts (a thread's frames) are looked up among those of the part it replaces
+        const was = parent !== undefined && parent.obj[i] !== undefined ? parent.part[i]! : last.part[i];
+        this.lookIn = was === undefined ? undefined : this.parts.inner(was);
+        this.record = undefined;
         id = this.partOf(x);
-        seen[i] = x;
-        (this.lastPart[this.row] ??= [])[i] = id;
+        if (this.record !== undefined) this.parts.setInner(id, this.record);
+        last.obj[i] = x;
+        last.part[i] = id;
       }
     } else {
       // a step makes a new top frame and shares the frames below it
-      const inner = this.inner ??= { seen: [], part: [] };
-      if (inner.seen[i] === x) id = inner.part[i]!;
-      else {
-        id = this.partOf(x);
-        inner.seen[i] = x;
-        inner.part[i] = id;
-      }
+      const look = this.lookIn;
+      if (look !== undefined && look.obj[i] === x) id = look.part[i]!;
+      else id = this.partOf(x);
+      const rec = this.record ??= seen();
+      rec.obj[i] = x;
+      rec.part[i] = id;
     }
     if (this.len === this.buf.length) this.grow(this.len + 1);
     this.buf[this.len++] = id << 3 | TAG_PART;
@@ -367,6 +402,16 @@ class PartTable {
 
   /** The first object seen with each part's words. */
   private readonly objects: object[] = [];
+  /** Per part: its own parts by index (a thread's frames), when it has any. */
+  private readonly inners: (Seen | undefined)[] = [];
+
+  inner(id: number): Seen | undefined {
+    return this.inners[id];
+  }
+
+  setInner(id: number, s: Seen): void {
+    this.inners[id] ??= s;
+  }
 
   object(id: number): object {
     return this.objects[id]!;
