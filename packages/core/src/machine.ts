@@ -99,6 +99,13 @@ export interface ModelViolation {
   pfn?: number;
 }
 
+/** What a search that keeps only states needs of a step (`Machine.advance`). */
+export interface StepOutcome<S> {
+  state: S;
+  /** Invariants broken by this step (checked right after it). */
+  violations: ModelViolation[];
+}
+
 export interface StepResult<S> {
   state: S;
   /** The MmOps a traced kernel would show for this step (rendered into explorer traces). */
@@ -132,6 +139,12 @@ export interface Machine<S = unknown> {
   next(s: S, t: number): StepInfo | null;
   /** Run thread t's next step; only called when `next(s, t)` is enabled. */
   step(s: S, t: number): StepResult<S>;
+  /**
+   * Optional cheap form of `step` for searches that keep only the next state and the violations
+   * (no ops, no effect text: what a counterexample's rendering needs is asked of `step` again).
+   * Must give the state and violations `step` gives.
+   */
+  advance?(s: S, t: number): StepOutcome<S>;
   /** Canonical key: equal states give equal keys (visited-state hashing, cycle detection). */
   key(s: S): string;
   /**
@@ -142,6 +155,12 @@ export interface Machine<S = unknown> {
    * instead of building a string per state when a machine has this).
    */
   encode?(s: S, out: Int32Array): number;
+  /**
+   * Optional inverse of `encode`: a state equal to the one `encode` wrote `words[0..n)` for (by
+   * this machine). A search that has it keeps the states it has yet to expand as their words
+   * in its visited set, not as objects.
+   */
+  decode?(words: Int32Array, n: number): S;
   /**
    * Optional cheap form of `next` for searches that only need to know who can step: thread t
    * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or

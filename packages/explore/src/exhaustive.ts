@@ -18,7 +18,7 @@
  * k mod n = i - 1. Each state past the split is reported with a fingerprint so that
  * `mergeShards` can count the union exactly as one unsharded run counts it.
  */
-import type { Machine, Shard } from '@kreplay/core';
+import type { Machine, Shard, StepOutcome } from '@kreplay/core';
 import { inShard } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import { judgeEnd, readyMasks, survey } from './ends.js';
@@ -43,6 +43,11 @@ export function reacher<S>(machine: Machine<S>, graph: StateGraph): (s: S, from:
     }
     return graph.reachWords(words, n, from, thread);
   };
+}
+
+/** How a search that keeps only states steps: the machine's `advance` (no ops, no effect text) when it has one. */
+export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutcome<S> {
+  return machine.advance ? machine.advance.bind(machine) : machine.step.bind(machine);
 }
 
 /** Largest state graph the search keeps unless told otherwise. */
@@ -72,11 +77,16 @@ export class ExhaustiveSearch implements SearchStrategy {
     const maxStates = this.opts.maxStates ?? DEFAULT_MAX_STATES;
     const shard: Shard | undefined = this.opts.shard;
     const rec = shard ? new ShardRecorder(shard) : undefined;
-    const pending: (S | undefined)[] = [machine.initial()];
+    const s0 = machine.initial();
+    // States yet to expand: kept as objects, or (a machine that decodes its words) only as
+    // their words in the visited set — then the frontier is no garbage for the collector.
+    const decode = machine.encode && machine.decode ? machine.decode.bind(machine) : undefined;
+    const pending: (S | undefined)[] = decode ? [] : [s0];
     const reach = reacher(machine, graph);
-    reach(pending[0]!, -1, -1);
+    const advance = advancer(machine);
+    reach(s0, -1, -1);
     ctx.visit(0);
-    rec?.discovered(machine.key(pending[0]!));
+    rec?.discovered(machine.key(s0));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -91,8 +101,14 @@ export class ExhaustiveSearch implements SearchStrategy {
         pending[id] = undefined;
         continue; // another shard's subtree
       }
-      const s = pending[id]!;
-      pending[id] = undefined;
+      let s: S;
+      if (decode) {
+        const w = graph.wordsOf(id)!;
+        s = decode(w, w.length);
+      } else {
+        s = pending[id]!;
+        pending[id] = undefined;
+      }
       const { finished, enabled } = readyMasks(machine, s);
       graph.setFinished(id, finished);
       if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
@@ -106,7 +122,7 @@ export class ExhaustiveSearch implements SearchStrategy {
       }
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
-        const r = machine.step(s, t);
+        const r = advance(s, t);
         if (!ctx.visit(depth + 1)) break;
         if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
         const child = reach(r.state, id, t);
@@ -115,7 +131,7 @@ export class ExhaustiveSearch implements SearchStrategy {
             ctx.stop('max-states');
             break;
           }
-          pending[child] = r.state;
+          if (!decode) pending[child] = r.state;
           rec?.discovered(machine.key(r.state));
         }
       }

@@ -134,6 +134,19 @@ export class StateGraph {
   }
 
   private words: WordTable | undefined;
+  private out = new Int32Array(1024);
+
+  /**
+   * The words node `id` was reached with (`reachWords`), as a view that the next call
+   * overwrites; undefined when the graph keys its states by key strings.
+   */
+  wordsOf(id: number): Int32Array | undefined {
+    const t = this.words;
+    if (!t) return undefined;
+    const need = t.bytesOf(id);
+    if (need > this.out.length) this.out = new Int32Array(Math.max(need, this.out.length * 2));
+    return this.out.subarray(0, t.wordsOf(id, this.out));
+  }
 
   /** Bytes the visited set keeps per state when states are keyed by words (0 with key strings). */
   get visitedBytes(): number {

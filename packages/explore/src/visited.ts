@@ -13,10 +13,9 @@ export class WordTable {
   private used = 0;
   /** Per id: where its bytes start in the arena (they end where the next id's start). */
   private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  private hash: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private count = 0;
-  /** Slots hold id + 1 (0: empty); the table is kept at most half full. */
-  private slots = new Int32Array(2048);
+  /** Slot k is the pair [2k] = id + 1 (0: empty), [2k + 1] = the state's hash; at most half the slots are used. */
+  private slots = new Int32Array(2 * 2048);
   private packed = new Uint8Array(1024);
 
   get size(): number {
@@ -51,18 +50,17 @@ export class WordTable {
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
-    const mask = this.slots.length - 1;
-    for (let at = h & mask; ; at = (at + 1) & mask) {
-      const slot = this.slots[at]!;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let at = h & mask;
+    for (; ; at = (at + 1) & mask) {
+      const slot = slots[2 * at]!;
       if (slot === EMPTY) break;
-      const id = slot - 1;
-      if (this.hash[id] === h && this.same(id, len)) return ~id;
+      // the hash sits beside the id: a probe that does not match reads no other memory
+      if (slots[2 * at + 1] === h && this.same(slot - 1, len)) return ~(slot - 1);
     }
     const id = this.count++;
-    if (id === this.start.length) {
-      this.start = grown(this.start, id + 1);
-      this.hash = grown(this.hash, id + 1);
-    }
+    if (id === this.start.length) this.start = grown(this.start, id + 1);
     if (this.used + len > this.arena.length) {
       let cap = this.arena.length * 2;
       while (cap < this.used + len) cap *= 2;
@@ -71,24 +69,52 @@ export class WordTable {
       this.arena = a;
     }
     this.start[id] = this.used;
-    this.hash[id] = h;
     this.arena.set(this.packed.subarray(0, len), this.used);
     this.used += len;
-    if (this.count * 2 > this.slots.length) this.rehash();
-    else this.place(h, id);
+    slots[2 * at] = id + 1;
+    slots[2 * at + 1] = h;
+    if (this.count * 4 > slots.length) this.rehash();
     return id;
   }
 
-  private place(h: number, id: number): void {
-    const mask = this.slots.length - 1;
-    let at = h & mask;
-    while (this.slots[at] !== EMPTY) at = (at + 1) & mask;
-    this.slots[at] = id + 1;
+  /** The words of state `id` into `out` (which must hold at least `bytesOf(id)` words: a word takes one byte or more); returns their count. */
+  wordsOf(id: number, out: Int32Array): number {
+    const a = this.arena;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    let n = 0;
+    for (let i = this.start[id]!; i < e; ) {
+      let z = 0;
+      let shift = 0;
+      let b: number;
+      do {
+        b = a[i++]!;
+        z |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      out[n++] = (z >>> 1) ^ -(z & 1);
+    }
+    return n;
   }
 
+  /** Bytes state `id`'s words take packed: a bound on their count. */
+  bytesOf(id: number): number {
+    return (id + 1 < this.count ? this.start[id + 1]! : this.used) - this.start[id]!;
+  }
+
+  /** Twice the slots, every used one placed again (by its hash, kept in the slot). */
   private rehash(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
-    for (let id = 0; id < this.count; id++) this.place(this.hash[id]!, id);
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k] === EMPTY) continue;
+      const h = old[k + 1]!;
+      let at = h & mask;
+      while (slots[2 * at] !== EMPTY) at = (at + 1) & mask;
+      slots[2 * at] = old[k]!;
+      slots[2 * at + 1] = h;
+    }
+    this.slots = slots;
   }
 
   private same(id: number, len: number): boolean {

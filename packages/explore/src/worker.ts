@@ -10,7 +10,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { Machine, ModelViolation } from '@kreplay/core';
+import type { Machine, ModelViolation, StepOutcome } from '@kreplay/core';
+import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
 import { fingerprint } from './shard.js';
@@ -105,7 +106,10 @@ class SearchWorker<S> {
     this.W = init.workers;
     this.me = init.me;
     this.maxDepthCap = init.maxDepth;
+    this.advance = advancer(machine);
   }
+
+  private readonly advance: (s: S, t: number) => StepOutcome<S>;
 
   private readonly maxDepthCap: number;
 
@@ -180,7 +184,7 @@ class SearchWorker<S> {
       }
       for (let t = 0; t < this.T; t++) {
         if (!(enabled & (1 << t))) continue;
-        const res = this.machine.step(s, t);
+        const res = this.advance(s, t);
         const key = this.machine.key(res.state);
         this.states++;
         if (d + 1 > this.maxDepth) this.maxDepth = d + 1;

@@ -31,7 +31,8 @@ export class Ctx {
   readonly violations: ModelViolation[] = [];
   readonly effects: string[] = [];
   private s: MmState;
-  private own = { pages: false, maps: false, ptes: new Set<number>(), ptl: false, disk: false };
+  /** What this step copied already (copy on first write); VMAs whose PTE row it copied, made on the first. */
+  private own = { pages: false, maps: false, ptes: undefined as Set<number> | undefined, ptl: false, disk: false };
   private obs: readonly number[] | undefined;
   private wrote: readonly number[] | undefined;
   private frames: Frame[];
@@ -42,9 +43,11 @@ export class Ctx {
   /**
    * @param audit test hook (audit.ts): called with the location of every read a step makes
    *   through the public accessors (page fields, mapping fields, PTEs, locks), to check declared accesses.
+   * @param silent the step's ops and effect text are not wanted (a search that keeps only the next
+   *   state): `op`, `marker` and `effect` record nothing, and the primitives here build no text for them.
    */
   constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
-    private readonly audit?: ReadAudit) {
+    private readonly audit?: ReadAudit, readonly silent = false) {
     this.s = state;
     this.frames = state.threads[tid]!.frames as Frame[];
     this.obs = state.threads[tid]!.obs;
@@ -190,9 +193,9 @@ export class Ctx {
 
   // ---------------------------------------------------------------- reporting
 
-  op(o: MmOp): void { this.ops.push(o); }
-  marker(text: string): void { this.ops.push({ kind: 'marker', text }); }
-  effect(text: string): void { this.effects.push(text); }
+  op(o: MmOp): void { if (!this.silent) this.ops.push(o); }
+  marker(text: string): void { if (!this.silent) this.ops.push({ kind: 'marker', text }); }
+  effect(text: string): void { if (!this.silent) this.effects.push(text); }
   violate(rule: RuleId, message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
     const v: ModelViolation = { rule, message };
     if (where.file !== undefined) v.file = fileKey(this.fileRef(where.file));
@@ -232,6 +235,7 @@ export class Ctx {
     const old = this.rawPage(pfn);
     const nw = { ...old, ...patch };
     this.pagesW()[pfn] = nw;
+    if (this.silent) return;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
       if (old[k] === nw[k] || k === 'locker' || k === 'data') continue;
       if (k === 'flags') {
@@ -255,7 +259,7 @@ export class Ctx {
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
     const maps = this.mapsW();
     maps[file] = { ...maps[file]!, ...patch };
-    if (effect) this.effect(`${this.M(file)}.${effect}`);
+    if (effect && !this.silent) this.effect(`${this.M(file)}.${effect}`);
   }
   setPtl(ptl: number, owner: number): void {
     this.mustWrite();
@@ -268,7 +272,7 @@ export class Ctx {
     const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
     pmds[ptl] = value;
     this.s = { ...this.s, pmds };
-    this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
+    if (!this.silent) this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
   }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
   ref(pfn: number, delta: number): void {
@@ -287,7 +291,7 @@ export class Ctx {
     const pages = this.pagesW();
     pages[pfn] = undefined;
     while (pages.length > 1 && pages[pages.length - 1] === undefined) pages.pop();
-    this.effect(`free pfn${pfn}`);
+    if (!this.silent) this.effect(`free pfn${pfn}`);
   }
 
   // ---------------------------------------------------------------- kernel primitives
@@ -297,14 +301,14 @@ export class Ctx {
     const p = this.rawPage(pfn);
     if (p.locker !== NONE) throw new ModelBug(`lock_page(pfn ${pfn}) ran while held by T${p.locker}`);
     this.updPage(pfn, { flags: p.flags | PG.locked, locker: this.tid });
-    this.effect(`lock pfn${pfn}`);
-    this.op({ kind: 'page_lock', pfn: BigInt(pfn) });
+    if (!this.silent) this.effect(`lock pfn${pfn}`);
+    if (!this.silent) this.op({ kind: 'page_lock', pfn: BigInt(pfn) });
   }
   unlockPage(pfn: number): void {
     const p = this.rawPage(pfn);
     this.updPage(pfn, { flags: p.flags & ~PG.locked, locker: NONE });
-    this.effect(`unlock pfn${pfn}`);
-    this.op({ kind: 'page_unlock', pfn: BigInt(pfn) });
+    if (!this.silent) this.effect(`unlock pfn${pfn}`);
+    if (!this.silent) this.op({ kind: 'page_unlock', pfn: BigInt(pfn) });
   }
   /** Take a lock (exclusive, or shared when `shared`). Callers check `lockBusy` in `block`. */
   takeLock(l: LockS, shared: boolean): LockS {
@@ -326,7 +330,7 @@ export class Ctx {
     let pfn = 1;
     while (pfn < pages.length && pages[pfn] !== undefined) pfn++;
     pages[pfn] = { pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE, data: NONE };
-    this.effect(`alloc pfn${pfn}`);
+    if (!this.silent) this.effect(`alloc pfn${pfn}`);
     return pfn;
   }
 
@@ -342,9 +346,9 @@ export class Ctx {
     while (cache.length < index + nr) cache.push(NONE);
     for (let k = 0; k < nr; k++) cache[index + k] = pfn;
     this.updMap(file, { cache, nrpages: m.nrpages + nr });
-    this.effect(nr === 1 ? `${this.M(file)}[${index}] = pfn${pfn}` : `${this.M(file)}[${index}..${index + nr - 1}] = pfn${pfn}`);
+    if (!this.silent) this.effect(nr === 1 ? `${this.M(file)}[${index}] = pfn${pfn}` : `${this.M(file)}[${index}..${index + nr - 1}] = pfn${pfn}`);
     this.updPage(pfn, { mapping: file, index, refcount: p.refcount + 1, flags: p.flags | PG.locked, locker: this.tid });
-    this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: p.order ?? 0 });
+    if (!this.silent) this.op({ kind: 'cache_add', file: this.fileRef(file), index, pfn: BigInt(pfn), order: p.order ?? 0 });
   }
 
   /**
@@ -360,25 +364,25 @@ export class Ctx {
     const nr = folioNr(p);
     for (let k = 0; k < nr; k++) if (cache[p.index + k] === pfn) cache[p.index + k] = NONE;
     this.updMap(file, { cache, nrpages: m.nrpages - nr });
-    this.effect(nr === 1 ? `${this.M(file)}[${p.index}] = ∅` : `${this.M(file)}[${p.index}..${p.index + nr - 1}] = ∅`);
+    if (!this.silent) this.effect(nr === 1 ? `${this.M(file)}[${p.index}] = ∅` : `${this.M(file)}[${p.index}..${p.index + nr - 1}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
-    this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: p.order ?? 0 });
+    if (!this.silent) this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: p.order ?? 0 });
     this.judged(warnOnPageMapped(this.env, this.s, p));
   }
 
   /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE; `quiet`: the caller describes a batch (a PMD) itself. */
   setPte(vma: VmaEnv, i: number, pfn: number, quiet = false): void {
     this.mustWrite();
-    if (!this.own.ptes.has(vma.id)) {
+    if (!this.own.ptes?.has(vma.id)) {
       const ptes = this.s.ptes.slice();
       ptes[vma.id] = ptes[vma.id]!.slice();
       this.s = { ...this.s, ptes };
-      this.own.ptes.add(vma.id);
+      (this.own.ptes ??= new Set()).add(vma.id);
     }
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
     row[i] = pfn;
-    if (quiet) return;
+    if (quiet || this.silent) return;
     const where = pteName(this.env, vma, i);
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
   }
@@ -390,10 +394,12 @@ export class Ctx {
   addRmap(vma: VmaEnv, i: number, pfn: number): void {
     const p = this.rawPage(pfn);
     this.updPage(pfn, { mapcount: p.mapcount + 1 });
-    this.op({
-      kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index: vma.pgoff + i,
-      address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
-    });
+    if (!this.silent) {
+      this.op({
+        kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index: vma.pgoff + i,
+        address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
+      });
+    }
     this.judged(orphanPageMapped(this.env, this.s, vma, i, pfn));
   }
 
@@ -429,7 +435,7 @@ export class Ctx {
     this.audit?.(`${this.M(p.mapping)}.i_size`);
     const tag = diskData(this.s, p.mapping, p.index);
     this.updPage(pfn, { data: tag });
-    this.effect(`pfn${pfn} ← ${tagText(tag)}`);
+    if (!this.silent) this.effect(`pfn${pfn} ← ${tagText(tag)}`);
   }
 
   /** A write to (file, index) takes its next generation; the thread returns it as the floor later (writesReturned). */
@@ -450,7 +456,7 @@ export class Ctx {
       this.updMap(file, { bmap: setAt(m.bmap, index, b, NONE) });
     }
     this.diskW()[b] = tag;
-    this.effect(`disk ${this.M(file)}[${index}] ← ${tagText(tag)}`);
+    if (!this.silent) this.effect(`disk ${this.M(file)}[${index}] ← ${tagText(tag)}`);
   }
 
   /**
@@ -470,7 +476,7 @@ export class Ctx {
       hole = setAt(hole, ix, tagGen(this.mintWrite(file, ix)), 0);
     }
     this.updMap(file, { bmap, hole });
-    this.effect(`${this.M(file)}[${first}..${last >= span ? 'EOF' : last}] zeroed${free ? ', blocks freed' : ''}`);
+    if (!this.silent) this.effect(`${this.M(file)}[${first}..${last >= span ? 'EOF' : last}] zeroed${free ? ', blocks freed' : ''}`);
   }
 
   /** Blocks of [first, last] go back to the allocator (the bytes were zeroed before by zeroRange). */
@@ -484,7 +490,7 @@ export class Ctx {
     }
     if (bmap !== m.bmap) {
       this.updMap(file, { bmap });
-      this.effect(`${this.M(file)} blocks of ${first}..${last >= bmap.length ? 'EOF' : last} freed`);
+      if (!this.silent) this.effect(`${this.M(file)} blocks of ${first}..${last >= bmap.length ? 'EOF' : last} freed`);
     }
   }
 
@@ -513,7 +519,7 @@ export class Ctx {
   observe(tag: number, how: string): void {
     const obs = this.obs;
     if (!obs) return; // a flavor whose reads do not begin with beginRead(): not judged
-    this.effect(`${how} sees ${tagText(tag)}`);
+    if (!this.silent) this.effect(`${how} sees ${tagText(tag)}`);
     this.judged(staleData(this.env, obs, tag, how));
     this.obs = undefined;
   }

@@ -14,13 +14,21 @@
  * Anything else (a Map, a class instance, a bigint, a function) makes the whole state fall back
  * to its key string, as words: such states then compare exactly as `stateKey` compares them.
  *
+ * Parts (SPIN's "collapse" compression): every object or array that is an element of one of the
+ * root's arrays (a page, a mapping, a PTE row, a thread), and every one that is an element of
+ * an array inside such a part (a thread's frames), is encoded once into the encoder's part table,
+ * which numbers parts by their words; the state's words name it by that number. Equal numbers
+ * mean equal words, and whether a value is a part depends only on where it sits, so equal words
+ * still mean equal states. A state is then a few dozen words, whatever its size, and the visited
+ * set hashes and compares those. Parts are found again by identity without a walk: a step shares
+ * what it did not touch with the state it started from (state.ts: objects are never changed once
+ * made), and the states encoded one after the other are siblings, so the object at an element's
+ * place in the last state encoded is usually this very one. (A WeakMap from objects to their
+ * numbers was measured slower than walking; so was caching each object's words and copying them.)
+ *
  * Speed: objects of one kind enumerate their fields in one order, so a trie over field names in
  * enumeration order, whose nodes remember their first child, finds an object's shape with one
- * string comparison per field. Caching words by object identity (a step shares what it did not
- * touch with the state it started from) was measured slower both ways it was tried: a WeakMap
- * from every object to its words, and the last object seen at each field of the root and each
- * element of an array there (multipage on 6.1: 14.7 s CPU against 11.1 s without; the copies
- * of cached words cost the collector more than the walk costs).
+ * string comparison per field.
  */
 
 const TAG_INT = 0;
@@ -32,6 +40,8 @@ const TAG_FLOAT = 4;
 const TAG_CONST = 5;
 /** The fallback: the tag (with the length), then the key string's UTF-16 code units. */
 const TAG_KEY = 6;
+/** A part (an object or array two levels below the root): its number in the encoder's part table. */
+const TAG_PART = 7;
 const C_UNDEFINED = 0;
 const C_NULL = 1;
 const C_TRUE = 2;
@@ -56,6 +66,14 @@ interface Plan {
   order: Int32Array;
 }
 
+/** Objects by element index, with their part numbers. */
+interface Seen {
+  obj: unknown[];
+  part: number[];
+}
+
+const seen = (): Seen => ({ obj: [], part: [] });
+
 interface Shape {
   id: number;
   next: Map<number, Shape>;
@@ -75,6 +93,18 @@ export class StateEncoder<S extends object> {
   private readonly walks: Walk = { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
   private readonly f64 = new Float64Array(1);
   private readonly f64w = new Int32Array(this.f64.buffer);
+  /** How deep the walk is: the root object is 0, its fields' values 1, their elements 2 (parts). */
+  private depth = 0;
+  /** Which of the root's values the walk is in (its position in the root's plan). */
+  private row = 0;
+  private readonly parts = new PartTable();
+  /** Per root value: the objects last seen at each element index (and their part numbers). */
+  private readonly last: Seen[] = [];
+  /** Per root value: the objects of the state decoded last (the one a search expands: its successors share them). */
+  private readonly parent: Seen[] = [];
+  /** While a part is walked: where to look its own parts up (those of the part it replaces), and its record of them. */
+  private lookIn: Seen | undefined;
+  private record: Seen | undefined;
 
   constructor(private readonly keyOf: (s: S) => string) {}
 
@@ -82,13 +112,16 @@ export class StateEncoder<S extends object> {
   encode(s: S, out: Int32Array): number {
     this.len = 0;
     this.sp = 0;
+    this.depth = 0;
     try {
       this.object(s as Record<string, unknown>);
     } catch (e) {
       if (!(e instanceof Unencodable)) throw e;
       this.len = 0;
       this.sp = 0;
+      this.depth = 0;
       const k = this.keyOf(s);
+      if (!this.byKey.has(k)) this.byKey.set(k, s);
       this.push(TAG_KEY | (k.length << 3));
       for (let i = 0; i < k.length; i++) this.push(k.charCodeAt(i));
     }
@@ -115,8 +148,90 @@ export class StateEncoder<S extends object> {
     if (id === undefined) {
       id = this.ids.size;
       this.ids.set(name, id);
+      this.names.push(name);
     }
     return id;
+  }
+
+  /** Strings by id, and each shape's field names in the order its values are encoded (for decode). */
+  private readonly names: string[] = [];
+  private readonly shapeFields: string[][] = [[]];
+  /** States that fell back to their key string, by key (decode gives them back). */
+  private readonly byKey = new Map<string, S>();
+
+  /**
+   * `Machine.decode`: a state whose words `encode` wrote (into this encoder: numbers are its
+   * own), equal to the state encoded — the parts are the very objects first encoded with those
+   * words, the rest is built anew (field order aside, which no reader of a state depends on).
+   */
+  decode(w: Int32Array, n: number): S {
+    if ((w[0]! & 7) === TAG_KEY) {
+      const len = w[0]! >>> 3;
+      let k = '';
+      for (let i = 1; i <= len; i++) k += String.fromCharCode(w[i]!);
+      const s = this.byKey.get(k);
+      if (s === undefined) throw new Error('decode: words of a key this encoder never gave');
+      return s;
+    }
+    this.at = 1;
+    this.reading = 0;
+    // the root object (as `encode` walks it: its values are at depth 1)
+    const o: Record<string, unknown> = {};
+    const fields = this.shapeFields[w[0]! >> 3]!;
+    for (let i = 0; i < fields.length; i++) {
+      this.readRow = i;
+      o[fields[i]!] = this.read(w);
+    }
+    const s = o as S;
+    if (this.at !== n) throw new Error(`decode: ${n} words given, ${this.at} read`);
+    return s;
+  }
+
+  private at = 0;
+  /** How deep `read` is (as `depth` for `encode`), and in which of the root's values. */
+  private reading = 0;
+  private readRow = 0;
+
+  private read(w: Int32Array): unknown {
+    const word = w[this.at++]!;
+    const p = word >> 3;
+    switch (word & 7) {
+      case TAG_INT: return p;
+      case TAG_ARRAY: {
+        const a: unknown[] = new Array<unknown>(p >>> 0);
+        this.reading++;
+        if (this.reading === 1) {
+          // the successors of the state decoded share its parts: the encoder finds them by identity
+          const par = this.parent[this.readRow] ??= seen();
+          for (let i = 0; i < a.length; i++) {
+            const x = w[this.at]!;
+            a[i] = this.read(w);
+            if ((x & 7) === TAG_PART) {
+              par.obj[i] = a[i];
+              par.part[i] = x >> 3;
+            } else par.obj[i] = undefined;
+          }
+          par.obj.length = a.length;
+        } else for (let i = 0; i < a.length; i++) a[i] = this.read(w);
+        this.reading--;
+        return a;
+      }
+      case TAG_OBJECT: {
+        const o: Record<string, unknown> = {};
+        this.reading++;
+        for (const name of this.shapeFields[p]!) o[name] = this.read(w);
+        this.reading--;
+        return o;
+      }
+      case TAG_STRING: return this.names[p];
+      case TAG_FLOAT:
+        this.f64w[0] = w[this.at++]!;
+        this.f64w[1] = w[this.at++]!;
+        return this.f64[0];
+      case TAG_CONST: return p === C_UNDEFINED ? undefined : p === C_NULL ? null : p === C_TRUE;
+      case TAG_PART: return this.parts.object(p);
+      default: throw new Error(`decode: a word tagged ${word & 7} inside a state`);
+    }
   }
 
   private value(v: unknown): void {
@@ -150,21 +265,70 @@ export class StateEncoder<S extends object> {
 
   /** An array or an object below the root. */
   private nested(o: object): void {
+    this.depth++;
     if (Array.isArray(o)) {
       const n = o.length;
       if (this.len + n + 1 > this.buf.length) this.grow(this.len + n + 1);
       this.buf[this.len++] = n << 3 | TAG_ARRAY;
+      const parts = this.depth === 1 || this.depth === 3;
       for (let i = 0; i < n; i++) {
         const x: unknown = o[i];
         // small integers (most of a state: pfns, counters, cache slots) straight in; the rest through value()
         if (typeof x === 'number' && (x | 0) === x && x > -SMALL && x < SMALL) {
           if (this.len === this.buf.length) this.grow(this.len + 1);
           this.buf[this.len++] = x << 3 | TAG_INT;
-        } else this.value(x);
+        } else if (parts && typeof x === 'object' && x !== null) this.part(x, i);
+        else this.value(x);
       }
     } else {
       this.object(o as Record<string, unknown>);
     }
+    this.depth--;
+  }
+
+  /**
+   * An element of one of the root's arrays that is an object or an array (a page, a mapping,
+   * a PTE row, a thread): its words go into the part table once, and the state's words hold
+   * its number. A step shares what it did not touch with the state it started from, and the
+   * states encoded one after the other are mostly siblings, so the object at the same place
+   * in the last state encoded is usually this very object: its number is known without a walk.
+   */
+  private part(x: object, i: number): void {
+    let id: number;
+    if (this.depth === 1) {
+      const last = this.last[this.row] ??= seen();
+      const parent = this.parent[this.row];
+      if (last.obj[i] === x) id = last.part[i]!;
+      else if (parent !== undefined && parent.obj[i] === x) id = parent.part[i]!;
+      else {
+        // its own parts (a thread's frames) are looked up among those of the part it replaces
+        const was = parent !== undefined && parent.obj[i] !== undefined ? parent.part[i]! : last.part[i];
+        this.lookIn = was === undefined ? undefined : this.parts.inner(was);
+        this.record = undefined;
+        id = this.partOf(x);
+        if (this.record !== undefined) this.parts.setInner(id, this.record);
+        last.obj[i] = x;
+        last.part[i] = id;
+      }
+    } else {
+      // a step makes a new top frame and shares the frames below it
+      const look = this.lookIn;
+      if (look !== undefined && look.obj[i] === x) id = look.part[i]!;
+      else id = this.partOf(x);
+      const rec = this.record ??= seen();
+      rec.obj[i] = x;
+      rec.part[i] = id;
+    }
+    if (this.len === this.buf.length) this.grow(this.len + 1);
+    this.buf[this.len++] = id << 3 | TAG_PART;
+  }
+
+  private partOf(x: object): number {
+    const mark = this.len;
+    this.nested(x);
+    const id = this.parts.add(this.buf, mark, this.len, x);
+    this.len = mark;
+    return id;
   }
 
   private object(o: Record<string, unknown>): void {
@@ -185,7 +349,11 @@ export class StateEncoder<S extends object> {
     const plan = node.plan ?? this.planOf(node);
     this.push(plan.shape << 3 | TAG_OBJECT);
     const order = plan.order;
-    for (let i = 0; i < order.length; i++) this.value(this.vals[base + order[i]!]);
+    const root = this.depth === 0;
+    for (let i = 0; i < order.length; i++) {
+      if (root) this.row = i;
+      this.value(this.vals[base + order[i]!]);
+    }
     this.sp = base;
   }
 
@@ -210,10 +378,101 @@ export class StateEncoder<S extends object> {
       if (nx === undefined) {
         nx = { id: this.shapeCount++, next: new Map() };
         shape.next.set(id, nx);
+        this.shapeFields[nx.id] = [...this.shapeFields[shape.id]!, this.names[id]!];
       }
       shape = nx;
     }
     node.plan = { shape: shape.id, order: Int32Array.from(order) };
     return node.plan;
   }
+}
+
+/**
+ * The parts of states (StateEncoder.part), numbered by content: equal words get one number.
+ * Open addressing over one word arena; a part's number is its insertion index.
+ */
+class PartTable {
+  private arena: Int32Array<ArrayBuffer> = new Int32Array(1 << 14);
+  private used = 0;
+  private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private hash: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private count = 0;
+  /** Slots hold number + 1 (0: empty); kept at most half full. */
+  private slots = new Int32Array(2048);
+
+  /** The first object seen with each part's words. */
+  private readonly objects: object[] = [];
+  /** Per part: its own parts by index (a thread's frames), when it has any. */
+  private readonly inners: (Seen | undefined)[] = [];
+
+  inner(id: number): Seen | undefined {
+    return this.inners[id];
+  }
+
+  setInner(id: number, s: Seen): void {
+    this.inners[id] ??= s;
+  }
+
+  object(id: number): object {
+    return this.objects[id]!;
+  }
+
+  /** The number of the part whose words are `w[from..to)` (those of `x`), added when new. */
+  add(w: Int32Array, from: number, to: number, x: object): number {
+    let h = 0x811c9dc5 ^ (to - from);
+    for (let i = from; i < to; i++) {
+      h = Math.imul(h ^ w[i]!, 0x01000193);
+      h ^= h >>> 13;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h ^= h >>> 13;
+    const mask = this.slots.length - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = this.slots[at]!;
+      if (slot === 0) break;
+      const id = slot - 1;
+      if (this.hash[id] === h && this.same(id, w, from, to)) return id;
+    }
+    const id = this.count++;
+    if (id === this.start.length) {
+      this.start = widened(this.start, id + 1);
+      this.hash = widened(this.hash, id + 1);
+    }
+    const len = to - from;
+    if (this.used + len > this.arena.length) this.arena = widened(this.arena, this.used + len);
+    this.start[id] = this.used;
+    this.hash[id] = h;
+    this.arena.set(w.subarray(from, to), this.used);
+    this.used += len;
+    this.objects.push(x);
+    if (this.count * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let k = 0; k < this.count; k++) this.place(this.hash[k]!, k);
+    } else this.place(h, id);
+    return id;
+  }
+
+  private place(h: number, id: number): void {
+    const mask = this.slots.length - 1;
+    let at = h & mask;
+    while (this.slots[at] !== 0) at = (at + 1) & mask;
+    this.slots[at] = id + 1;
+  }
+
+  private same(id: number, w: Int32Array, from: number, to: number): boolean {
+    const s = this.start[id]!;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    if (e - s !== to - from) return false;
+    const a = this.arena;
+    for (let i = 0; i < to - from; i++) if (a[s + i] !== w[from + i]) return false;
+    return true;
+  }
+}
+
+function widened(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
+  let cap = a.length * 2;
+  while (cap < need) cap *= 2;
+  const b = new Int32Array(cap);
+  b.set(a);
+  return b;
 }

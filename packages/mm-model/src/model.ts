@@ -5,7 +5,7 @@
  */
 import { InputError } from '@kreplay/core';
 import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
-import type { Machine, ModelViolation, StepInfo, StepResult, ThreadInfo, ThreadReadiness } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
@@ -92,6 +92,17 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     return `${step.where ?? `${p.where} ${p.fn}()`} ${flavor.version}`;
   };
 
+  /** Thread t's step from s, run (silent: without its ops and effect text); the context holds the result. */
+  const run = (s: MmState, t: number, silent: boolean): Ctx => {
+    const step = stepOf(s, t);
+    if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
+    const c = new Ctx(env, s, t, true, undefined, silent);
+    const blockedOn = step.block?.(c);
+    if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
+    step.run(c);
+    return c;
+  };
+
   return {
     flavor: flavor.name,
     scenario: scenario.name,
@@ -119,12 +130,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       return info;
     },
     step(s, t): StepResult<MmState> {
-      const step = stepOf(s, t);
-      if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
-      const c = new Ctx(env, s, t, true);
-      const blockedOn = step.block?.(c);
-      if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
-      step.run(c);
+      const c = run(s, t, false);
       return {
         state: canonicalData(c.finish()),
         ops: c.ops,
@@ -132,8 +138,13 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
         effect: c.effects.length ? c.effects.join(', ') : '—',
       };
     },
+    advance(s, t): StepOutcome<MmState> {
+      const c = run(s, t, true);
+      return { state: canonicalData(c.finish()), violations: c.violations };
+    },
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),
+    decode: (words, n) => encoder.decode(words, n),
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };

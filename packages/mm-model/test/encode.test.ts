@@ -2,7 +2,8 @@
  * The state's words (Machine.encode, src/encode.ts) against its key string (stateKey, the
  * oracle): two states encode alike exactly when their keys are equal — checked on the states
  * random walks reach on every shipped scenario × built-in flavor, where different interleavings
- * meet in equal states. And `readiness` says what `next` says, without building a StepInfo.
+ * meet in equal states. And `readiness` says what `next` says, without building a StepInfo, and
+ * `advance` what `step` says, without ops and effect text; `decode` gives back an equal state.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
@@ -48,7 +49,13 @@ function walk(m: MmMachine, choices: readonly number[]): MmState[] {
       if (n?.enabled) ready.push(t);
     }
     if (ready.length === 0) break;
-    s = m.step(s, ready[c % ready.length]!).state;
+    const t = ready[c % ready.length]!;
+    const r = m.step(s, t);
+    // advance (no ops, no effect text) reaches the same state with the same violations
+    const a = m.advance(s, t);
+    expect(stateKey(a.state)).toBe(stateKey(r.state));
+    expect(a.violations).toEqual(r.violations);
+    s = r.state;
     seen.push(s);
   }
   return seen;
@@ -65,6 +72,9 @@ describe('encode agrees with key on random walks of every shipped scenario', () 
           for (const s of states) {
             const k = stateKey(s);
             const w = words(m, s);
+            // decode gives back an equal state (a search keeps its frontier as words)
+            const out = new Int32Array(4096);
+            expect(stateKey(m.decode(out, m.encode(s, out)))).toBe(k);
             // equal keys → equal words, and equal words → equal keys
             expect(byKey.get(k) ?? w).toBe(w);
             expect(byWords.get(w) ?? k).toBe(k);
@@ -156,6 +166,30 @@ describe('the encoding is generic over the state', () => {
     expect(seen.size).toBe(values.length);
   });
 
+  test('parts (objects two levels down, and their frames) shared between states or rebuilt alike encode alike', () => {
+    const e = enc();
+    const page = { pfn: 1, refcount: 1 };
+    const low = { proc: 'a', pc: 'x', l: { i: 0 } };
+    const th = { frames: [low, { proc: 'b', pc: 'y', l: { j: 1 } }] };
+    const s1 = { pages: [undefined, page], threads: [th] };
+    const s2 = { pages: [undefined, page], threads: [{ frames: [low, { proc: 'b', pc: 'z', l: { j: 1 } }] }] };
+    const s3 = { pages: [undefined, { pfn: 1, refcount: 2 }], threads: [th] };
+    const copy = { pages: [undefined, { pfn: 1, refcount: 1 }], threads: [{ frames: [{ proc: 'a', pc: 'x', l: { i: 0 } }, { proc: 'b', pc: 'y', l: { j: 1 } }] }] };
+    const all = [s1, s2, s3, copy, s2, s1, s3].map((s) => w(e, s).join(','));
+    expect(new Set(all).size).toBe(3);
+    expect(all[3]).toBe(all[0]);
+    expect(all[4]).toBe(all[1]);
+    expect(all[5]).toBe(all[0]);
+    expect(all[6]).toBe(all[2]);
+    for (const st of [s1, s2, s3]) {
+      const out = new Int32Array(64);
+      expect(e.decode(out, e.encode(st, out))).toEqual(st);
+    }
+    const odd = { a: [1.5, -3, 2 ** 40, 'x', null, true, false, undefined, [{ b: 'y' }]], c: { d: [[-1]] }, e: -7 };
+    const out = new Int32Array(64);
+    expect(e.decode(out, e.encode(odd, out))).toEqual(odd);
+  });
+
   test('a value it cannot encode generically makes the state fall back to its key, as words', () => {
     const e = new StateEncoder<{ m: Map<number, number> }>((s) => `m:${[...s.m].join(';')}`);
     const out = new Int32Array(64);
@@ -163,6 +197,8 @@ describe('the encoding is generic over the state', () => {
     expect(one).toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 2]]) }, out))]);
     expect(one).not.toEqual([...out.subarray(0, e.encode({ m: new Map([[1, 3]]) }, out))]);
     expect(String.fromCharCode(...one.slice(1))).toBe('m:1,2');
+    const back = e.decode(Int32Array.from(one), one.length);
+    expect([...back.m]).toEqual([[1, 2]]);
   });
 
   test('a buffer too small gets nothing past its end and the count it needs', () => {
