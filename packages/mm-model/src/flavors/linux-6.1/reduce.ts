@@ -82,7 +82,9 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
       if (!exhausted(c)) return a;
       const vma = c.env.vmas[c.num('vma')]!;
       const ptl = c.num('held') !== none ? c.num('held') : takesPtl ? vma.ptl[c.num('idx') - vma.pgoff]! : none;
-      return ptl === none ? a : [...a, release(c.env.ptls[ptl]!.loc)];
+      // the return's walk looks at the mapping's tree (no index is left to read in it)
+      const tail = [r(`${c.M(c.num('file'))}.tree`), ...(ptl === none ? [] : [release(c.env.ptls[ptl]!.loc)])];
+      return [...a, ...tail];
     },
     run: (c) => {
       const past = exhausted(c);
