@@ -27,7 +27,10 @@
  * `goto retry`: lock_mm_and_find_vma (mmap_read_lock again, 1310), handle_mm_fault →
  * handle_pte_fault → do_fault → do_read_fault, fault-around (filemap_map_pages) first. With
  * FAULT_FLAG_TRIED, fault_flag_allow_retry_first is false (include/linux/mm.h:465-469): the
- * second try keeps the mmap_lock, sleeps on the folio lock and reads in place.
+ * second try keeps the mmap_lock, sleeps on the folio lock and reads in place. A write fault
+ * (do_shared_fault) retries the same way without fault-around; if its retried PTE walk finds
+ * a PTE, the fault ends and the store walks the PTE again (its write-protect fault, if the
+ * page is clean), as a first try that finds a PTE does in the model.
  *
  * The mmap_lock itself is not in the model's state: nothing modelled takes it for writing
  * (no mmap, munmap or mprotect program), and a fault holds it shared, so holding or dropping
