@@ -19,10 +19,15 @@
  * - **A release goes with the step before it.** Once filemap_map_pages has walked past the end
  *   of its window (`xas_next_entry` at `xa_index >= max` reads no entry:
  *   include/linux/xarray.h:1685-1686, lib/xarray.c xas_find), what is left is
- *   `pte_unmap_unlock` and the return (mm/filemap.c:3525-3530): the PTE lock is only ever
+ *   `pte_unmap_unlock` and the return (mm/filemap.c:3529-3534): the PTE lock is only ever
  *   taken by blocking on it (no trylock, no test of it), so its release can move back to the
  *   step before — every thread that ran in between did not touch that lock — and the return
  *   is thread-local.
+ *
+ * A fused step runs the steps it was built from as they were when the flavor was built: a
+ * flavor that extends linux-6.1 and replaces filemap_fault's `lock`, filemap_map_pages'
+ * `trylock`/`next` or do_read_fault's `around` must replace the fused step too (uptodate,
+ * next and the steps before them in do_fault_around).
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
