@@ -4,10 +4,10 @@
  */
 import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
-import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
+import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
 import { doReadFault61, mapPagesLocals } from './fault.js';
-import { filemapMapPages61 } from './map-pages.js';
+import { filemapMapPages61, nextEntry } from './map-pages.js';
 import {
   findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61,
 } from './invalidate.js';
@@ -20,6 +20,12 @@ import { storeProgram, userStoreProc } from '../../kernel/store.js';
 import { doSharedFault61 } from './store.js';
 import { ext4BufferedWrite61, writeProgram } from './write.js';
 import { fadviseProgram, genericFadvise61 } from './fadvise.js';
+import { RETRY_LOCALS, withFaultRetry } from './retry.js';
+import { faultAroundFor, fuseWhen, withStableUptodate } from './reduce.js';
+import { handlePteFault } from '../linux-2.6.15/fault.js';
+import type { Ctx } from '../../ctx.js';
+import type { Proc } from '../../program.js';
+import { NONE } from '../../state.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
@@ -50,13 +56,30 @@ export const programs61: Record<string, Program> = {
   punch_hole: punchHoleProgram,
 };
 
+/** do_read_fault → do_fault_around: filemap_map_pages over the window, returning into do_read_fault's `around`. */
+const faultAround = (c: Ctx) => c.call('do_fault_around', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');
+
+/** A 6.1 fault with VM_FAULT_RETRY (retry.ts) and filemap_fault's uptodate test fused with the folio lock (reduce.ts). */
+function fault61(proc: Proc, again: (c: Ctx) => void): Proc {
+  const p = withFaultRetry(proc, again);
+  return { ...p, steps: { ...p.steps, uptodate: withStableUptodate(p.steps.uptodate!, p.steps.lock!) } };
+}
+
+const doReadFaultRetry61 = fault61({ ...doReadFault61, steps: { ...doReadFault61.steps, pte: handlePteFault(faultAround) } }, faultAround);
+
+/** A fault's entry locals on 6.1: mapping_locked, and FAULT_FLAG_TRIED and fpin for the retry (retry.ts). */
+const FAULT_LOCALS = { ml: 0, ...RETRY_LOCALS };
+
 export const linux61: Flavor = {
   name: 'linux-6.1',
   description: 'Linux 6.1 (Debian 12): folio lock held across finish_fault, fault-around by trylock, invalidate_lock',
   version: '6.1',
   procs: {
-    do_read_fault: doReadFault61,
-    filemap_map_pages: filemapMapPages61,
+    // VM_FAULT_RETRY (retry.ts) and the reductions (reduce.ts) are 6.1's own: linux-6.12 builds
+    // its fault from doReadFault61 without them
+    do_read_fault: doReadFaultRetry61,
+    do_fault_around: faultAroundFor(filemapMapPages61, doReadFaultRetry61, nextEntry, NONE),
+    filemap_map_pages: { ...filemapMapPages61, steps: { ...filemapMapPages61.steps, uptodate: withStableUptodate(filemapMapPages61.steps.uptodate!, filemapMapPages61.steps.trylock!) } },
     unmap_mapping_pages: unmap61('unmap_mapping_pages'),
     unmap_mapping_folio: unmap61('unmap_mapping_folio'),
     truncate_setsize: truncateSetsize61,
@@ -64,11 +87,13 @@ export const linux61: Flavor = {
     invalidate_inode_pages2_range: invalidateInodePages2Range61,
     find_lock_entries: findLockEntries61,
     mapping_try_invalidate: invalidateMappingPages61,
-    __iomap_dio_rw: iomapDioWrite61,
+    // the invalidation succeeded: the test of its result goes with the disk write (reduce.ts)
+    __iomap_dio_rw: { ...iomapDioWrite61, steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) } },
     filemap_read: filemapRead61,
     ext4_punch_hole: ext4PunchHole61,
     user_load: userLoadProc('do_read_fault', 'pte'),
-    do_shared_fault: doSharedFault61,
+    // a retried write fault walks the PTE again and runs filemap_fault anew (no fault-around: mm/memory.c:4763)
+    do_shared_fault: fault61(doSharedFault61, (c) => c.goto('isize')),
     user_store: userStoreProc({ fault: 'do_shared_fault', entry: 'pte', wp: { proc: 'do_shared_fault', entry: 'wp' } }),
     ext4_buffered_write_iter: ext4BufferedWrite61,
     generic_fadvise: genericFadvise61,
@@ -76,7 +101,9 @@ export const linux61: Flavor = {
   // write faults, buffered writes and fadvise are 6.1's own (not in programs61, which 6.12 reuses)
   programs: {
     ...programs61,
-    store: storeProgram({ ml: 0 }),
+    fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...FAULT_LOCALS }) },
+    load: loadProgram(FAULT_LOCALS),
+    store: storeProgram(FAULT_LOCALS),
     write: writeProgram,
     fadvise: fadviseProgram,
   },

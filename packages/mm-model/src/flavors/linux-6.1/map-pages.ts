@@ -14,7 +14,7 @@ import { installAcc } from '../../kernel/lib.js';
 import { VM_FAULT_NOPAGE } from './fault.js';
 
 /** The next cached index ≥ xi within the window, or NONE. */
-function nextEntry(c: Ctx): number {
+export function nextEntry(c: Ctx): number {
   const cache = c.map(c.num('file')).cache;
   for (let ix = c.num('xi'); ix <= c.num('end') && ix < cache.length; ix++) if (cache[ix] !== NONE) return ix;
   return NONE;
