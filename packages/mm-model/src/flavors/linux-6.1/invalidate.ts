@@ -13,6 +13,10 @@ import { NONE, PG } from '../../state.js';
 import { EBUSY, PAGEVEC_SIZE_6_1, coherentAcc, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
+import { notOnThisPath } from '../../kernel/marks.js';
+import { folioFlag, folioLock, folioMapping, xaFindMarks } from '../../kernel/marks6.js';
+
+const FLE = 'mm/filemap.c find_lock_entries() 6.1.192';
 
 const FN2 = 'invalidate_inode_pages2_range' as const;
 const FNM = 'invalidate_mapping_pages' as const;
@@ -145,8 +149,10 @@ export const findLockEntries61: Proc = {
     get: {
       label: 'folio = find_get_entry(&xas, end, XA_PRESENT) [RCU, folio_try_get_rcu]',
       acc: (c) => {
-        const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
-        return lookupAcc(c, c.num('file'), pv);
+        // a full batch ends the loop before the next xas_find (folio_batch_add returned 0: break)
+        if (c.list('batch').length >= PAGEVEC_SIZE_6_1) return lookupAcc(c, c.num('file'), []).map((a) => notOnThisPath(a, 'the batch is full'));
+        const pv = gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
+        return xaFindMarks(c, c.num('file'), c.num('xi'), c.num('end'), pv, lookupAcc(c, c.num('file'), pv).slice(1), `${FLE}: find_get_entry() (mm/filemap.c:2123, 2030-2049)`);
       },
       run: (c) => {
         const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
@@ -160,7 +166,17 @@ export const findLockEntries61: Proc = {
     },
     trylock: {
       label: 'if (!folio_trylock(folio)) goto put; if (folio->mapping != mapping || folio_test_writeback(folio)) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.writeback`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => {
+        const pfn = c.num('pfn'); const P = c.P(pfn);
+        const a = [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${P}.flags.writeback`), w(`${P}.refcount`)];
+        const p = c.page(pfn);
+        // a failed trylock, or a folio that is given back (unlock; put): left unmarked (smp_mb() in a derived test)
+        if (p.locker !== NONE || p.mapping !== c.num('file') || (p.flags & PG.writeback)) return a;
+        return [folioLock(a[0]!, `${FLE}: if (!folio_trylock(folio)) goto put (mm/filemap.c:2129)`),
+          folioMapping(c, a[1]!, pfn, `${FLE}: if (folio->mapping != mapping || (mm/filemap.c:2131)`),
+          folioFlag(c, a[2]!, pfn, 'writeback', `${FLE}: folio_test_writeback(folio)) goto unlock (mm/filemap.c:2132)`),
+          notOnThisPath(a[3]!, 'the folio is kept in the batch: no folio_put')];
+      },
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).locker !== NONE) { c.ref(pfn, -1); c.goto('get'); return; }
