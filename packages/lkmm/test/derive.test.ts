@@ -28,7 +28,7 @@ interface S { mem: Record<string, number>; pc: number[] }
 
 /** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`. */
 function toyMachine(threads: Op[][]): Machine<S> {
-  const READ = new Set(['READ_ONCE', 'atomic_read', 'plain-read', 'smp_load_acquire']);
+  const READ = new Set(['READ_ONCE', 'atomic_read', 'plain-read', 'smp_load_acquire', 'spin_is_locked']);
   return {
     flavor: 'toy',
     threads: threads.map((_, id) => ({ id, name: `T${id}`, program: 'toy', args: {} })),
@@ -123,6 +123,19 @@ describe('litmus tests derived from a machine', () => {
     expect(d.tests[0]!.text).toContain('r1 = atomic_xchg_relaxed(f, 1);');
     expect(d.tests[0]!.text).not.toContain('0:r1=');
     expect(verdicts(g)).toEqual(['first: lkmm-only', 'after: both']);
+  });
+
+  it('spin_is_locked (folio_test_locked on a folio lock the marks make a spin lock) reads the lock itself: a spinlock_t, a register, a guard', () => {
+    const t: Op[][] = [
+      [{ loc: 'L', op: 'spin_lock' }, { loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'L', op: 'spin_unlock' }, { loc: 'y', op: 'READ_ONCE' }],
+      [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'L', op: 'spin_is_locked', mode: 'read' }, { loc: 'x', op: 'READ_ONCE' }],
+    ];
+    const [first] = deriveLitmus(toyMachine(t), { scenario: 'toy', flavor: 'toy' }).tests;
+    expect(first!.text).toContain('P1(spinlock_t *L, int *x, int *y)');
+    expect(first!.text).toContain('\tr0 = spin_is_locked(L);\n\tif (r0 == 0) {');
+    expect(first!.text).not.toMatch(/\bL=0;/); // a lock has no initial value
+    // T1 alone: y stored, L free, x still 0; T0 alone: y still 0 — store buffering through the lock's release
+    expect(judgeDerived(first!, model, sc).verdict).toBe('lkmm-only');
   });
 
   it('a thread that allocates a page gives no test (a new page\'s name depends on the serial run), and says so', () => {
