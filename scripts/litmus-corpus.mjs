@@ -3,7 +3,7 @@
 // or the kernel's tools/memory-model/litmus-tests), judged by the kernel's judgelitmus.sh
 // rule (packages/lkmm/src/judge.ts). The corpus is not part of the repository: pass its path.
 //
-//   npm run build && node scripts/litmus-corpus.mjs PATH [--model linux-6.12] [--timeout 30] [-j 1] [--every K] [--json OUT]
+//   npm run build && node scripts/litmus-corpus.mjs PATH [--model linux-6.12] [--timeout 30] [-j 1] [--every K [--offset R]] [--json OUT]
 //
 // Prints: files, tests with a Result: line, checked, agree (pass + forgiven), disagree (each
 // listed with its verdict and the predicted one), unsupported by missing construct (counts),
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { checkFiles, expandLitmusPaths, findExpectation, judge } from '../packages/lkmm/dist/index.js';
 
 function parseArgs(argv) {
-  const o = { paths: [], model: 'linux-6.12', timeout: 30, jobs: 1, json: null, every: 1 };
+  const o = { paths: [], model: 'linux-6.12', timeout: 30, jobs: 1, json: null, every: 1, offset: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--model') o.model = argv[++i];
@@ -22,11 +22,12 @@ function parseArgs(argv) {
     else if (a === '-j' || a === '--jobs') o.jobs = Number(argv[++i]);
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--every') o.every = Number(argv[++i]);
+    else if (a === '--offset') o.offset = Number(argv[++i]);
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.paths.push(a);
   }
-  if (o.paths.length === 0 || !(o.timeout > 0) || !(o.jobs >= 1) || !Number.isInteger(o.every) || o.every < 1) {
-    throw new Error('usage: node scripts/litmus-corpus.mjs PATH... [--model NAME|DIR] [--timeout SECONDS] [-j N] [--every K] [--json OUT]');
+  if (o.paths.length === 0 || !(o.timeout > 0) || !(o.jobs >= 1) || !Number.isInteger(o.every) || o.every < 1 || !Number.isInteger(o.offset) || o.offset < 0 || o.offset >= o.every) {
+    throw new Error('usage: node scripts/litmus-corpus.mjs PATH... [--model NAME|DIR] [--timeout SECONDS] [-j N] [--every K [--offset R]] [--json OUT]');
   }
   return o;
 }
@@ -46,8 +47,9 @@ export function construct(message) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const files = expandLitmusPaths(o.paths);
-  // --every K: a systematic sample (every K-th test with a Result: line, in name order)
-  const withResult = files.filter((f) => findExpectation(readFileSync(f, 'utf8')) !== null).filter((_, k) => k % o.every === 0);
+  // --every K: a systematic sample (every K-th test with a Result: line, in name order);
+  // --offset R starts it at the R-th, so the runs R = 0..K-1 partition the corpus
+  const withResult = files.filter((f) => findExpectation(readFileSync(f, 'utf8')) !== null).filter((_, k) => k % o.every === o.offset);
   const rows = [];
   const t0 = process.cpuUsage();
   const w0 = performance.now();
@@ -69,7 +71,7 @@ async function main() {
   for (const r of unsupported) byConstruct.set(construct(r.message), (byConstruct.get(construct(r.message)) ?? 0) + 1);
   const checked = count('pass') + count('forgiven') + count('fail');
   console.log(`corpus: ${o.paths.join(', ')}; model ${o.model}; timeout ${o.timeout} s per test; -j ${o.jobs}`);
-  console.log(`files: ${files.length}; with a Result: line${o.every > 1 ? ` (every ${o.every}th)` : ''}: ${withResult.length}`);
+  console.log(`files: ${files.length}; with a Result: line${o.every > 1 ? ` (every ${o.every}th from the ${o.offset}th)` : ''}: ${withResult.length}`);
   console.log(`checked: ${checked}; agree: ${count('pass') + count('forgiven')} (${count('pass')} pass, ${count('forgiven')} forgiven by a data race); disagree: ${count('fail')}`);
   console.log(`unsupported: ${unsupported.length}; timeouts: ${count('timeout')}; internal errors: ${count('internal')}`);
   console.log(`time: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (workers not included), ${((performance.now() - w0) / 1000).toFixed(1)} s wall`);

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Re-records test/fixtures/derived/ and its herd7 outputs (herd7/<model>/derived/): the
 // store-buffering test deriveLitmus writes for the two-thread machine test/derive.test.ts
-// builds (the same machine, in plain JS). Needs a build (npm run build) and herd7 7.58:
+// builds (the same machine, in plain JS), and herd7's output for every test below
+// test/fixtures/derived/linux-6.1/, which explore writes from the shipped scenarios:
+//   for s in truncate-vs-fault fault-around-vs-invalidate invalidate-mapping-pages-vs-fault \
+//     invalidate-mapping-pages-mapped-then-fault odirect-vs-fault odirect-vs-fault-multipage; do kreplay explore fixtures/scenarios/$s.yaml \
+//     --flavor linux-6.1 --memory-model lkmm --litmus-out packages/lkmm/test/fixtures/derived/linux-6.1; done
+// Needs a build (npm run build) and herd7 7.58:
 //   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deriveLitmus, MODELS_DIR } from '@kreplay/lkmm';
@@ -44,3 +49,12 @@ for (const model of ['linux-6.12', 'sc']) {
   writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', file], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8' }));
 }
 console.log(`recorded ${test.name}`);
+const derived61 = path.join(here, 'test/fixtures/derived/linux-6.1');
+for (const name of readdirSync(derived61).filter((f) => f.endsWith('.litmus')).sort()) {
+  for (const model of ['linux-6.12', 'sc']) {
+    const out = path.join(here, 'test/fixtures/herd7', model, 'derived/linux-6.1', `${name}.out`);
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(derived61, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8' }));
+  }
+  console.log(`recorded linux-6.1/${name}`);
+}

@@ -177,8 +177,8 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
   return out;
 }
 
-const isLock = (a: PathAccess): boolean => a.lkmm.op === 'spin_lock' || a.lkmm.op === 'spin_unlock';
-const READS = new Set<LkmmAccess['op']>(['plain-read', 'plain-inc', 'plain-dec', 'xchg', 'READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic_inc_return', 'atomic_dec_return']);
+const isLock = (a: PathAccess): boolean => a.lkmm.op === 'spin_lock' || a.lkmm.op === 'spin_unlock' || a.lkmm.op === 'spin_is_locked';
+const READS = new Set<LkmmAccess['op']>(['spin_is_locked', 'plain-read', 'plain-inc', 'plain-dec', 'xchg', 'READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic_inc_return', 'atomic_dec_return']);
 const isRead = (a: PathAccess): boolean => READS.has(a.lkmm.op);
 const isWrite = (a: PathAccess): boolean => !isLock(a) && a.lkmm.op !== 'atomic_read' && a.lkmm.op !== 'READ_ONCE' && a.lkmm.op !== 'plain-read' && a.lkmm.op !== 'smp_load_acquire';
 /** Read-modify-writes whose value is the one before, and that the test does not condition on. */
@@ -265,6 +265,7 @@ function statement(a: PathAccess, x: string, reg: string | undefined): string {
     case 'atomic_dec': return `atomic_dec(${x});`;
     case 'spin_lock': return `spin_lock(${x});`;
     case 'spin_unlock': return `spin_unlock(${x});`;
+    case 'spin_is_locked': return `${reg} = spin_is_locked(${x});`;
     case 'xchg': return `${reg} = xchg(${x}, 0);`;
     // one flag as one int: set_bit()/clear_bit() are unordered RMWs storing 1 / 0
     // (herd7 takes a value-returning primitive only as an expression: its value goes to a register no condition reads)

@@ -9,6 +9,7 @@ import type { Ctx } from '../ctx.js';
 import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, hex } from '../state.js';
+import { rwsemLock, rwsemUnlock } from './marks6.js';
 
 export interface UnmapVariant {
   /** Procedure name and the kernel function the unmap_range op names. */
@@ -74,9 +75,9 @@ function makePlan(c: Ctx, variant: UnmapVariant): ZapPlan {
   if (held === NONE) out.take = table;
   let i = slot.i;
   const hi = Math.min(vma.pages - 1, last - vma.pgoff);
-  // 2.6 (the truncate_count variant): zap_pte_range's `ptent = *pte` and the details->check_mapping
-  // test of page->mapping are plain C (2.6.23.17 mm/memory.c:644 and 659-660, 2.6.15 the same)
-  const mark26 = variant.truncateCount ? (a: Access, v: number, what: string) => lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() 2.6.15: ${what}`) : (a: Access) => a;
+  // zap_pte_range's `ptent = *pte` and (2.6) the details->check_mapping test of page->mapping are
+  // plain C (2.6.23.17 mm/memory.c:644 and 659-660, 2.6.15 the same; 6.1.192 mm/memory.c:1420)
+  const mark26 = (a: Access, v: number, what: string) => lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() ${variant.truncateCount ? '2.6.15' : '6.1.192 (mm/memory.c:1420)'}: ${what}`);
   for (; i <= hi && vma.ptl[i] === table; i++) {
     const pfn = c.pte(vma.id, i);
     reads.push(mark26(r(pteLoc(c.env, vma, i)), pfn === NONE ? 0 : pfn, 'pte_t ptent = *pte'));
@@ -107,7 +108,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
           ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()'
           : 'i_mmap_lock_read(mapping)',
         acc: (c) => {
-          if (!variant.truncateCount) return [acquire(immapLoc(c))];
+          // 6.1: i_mmap_rwsem, an rw_semaphore: a spin lock in the LKMM (kernel/marks6.ts says why that over-orders)
+          if (!variant.truncateCount) return [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${variant.fn}() 6.1.192: i_mmap_lock_read(mapping) (mm/memory.c:3580, 3610)`)];
           // mm/memory.c unmap_mapping_range() 2.6.15: spin_lock(); smp_wmb(); truncate_count++ (plain); smp_mb() (the label)
           const cite = 'mm/memory.c unmap_mapping_range() 2.6.15';
           return [
@@ -149,11 +151,12 @@ export function unmapProc(variant: UnmapVariant): Proc {
           a.push(...p.reads);
           if (p.clear) {
             const pte = w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i));
-            // x86-64's ptep_get_and_clear is xchg(&ptep->pte, 0), fully ordered (include/asm-x86_64/pgtable.h 2.6.15)
-            a.push(variant.truncateCount ? lk(pte, 'xchg', p.clear.pfn, `${cite}: zap_pte_range(): ptep_get_and_clear_full() → ptep_get_and_clear() is xchg() on x86-64 (2.6.23.17 mm/memory.c:671)`) : pte);
+            // x86-64's ptep_get_and_clear is xchg(&ptep->pte, 0), fully ordered (include/asm-x86_64/pgtable.h 2.6.15;
+            // 6.1.192 arch/x86/include/asm/pgtable_64.h:94 native_ptep_get_and_clear)
+            a.push(lk(pte, 'xchg', p.clear.pfn, `${cite}: zap_pte_range(): ptep_get_and_clear_full() → ptep_get_and_clear() is xchg() on x86-64 (${variant.truncateCount ? '2.6.23.17 mm/memory.c:671' : '6.1.192 mm/memory.c:1433'})`));
           }
           if (p.drop !== undefined) a.push(lk(release(c.env.ptls[p.drop]!.loc), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`));
-          if (p.done) a.push(variant.truncateCount ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`) : release(immapLoc(c)));
+          if (p.done) a.push(variant.truncateCount ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`) : rwsemUnlock(release(immapLoc(c)), `${cite}: i_mmap_unlock_read(mapping) (6.1.192 mm/memory.c:3584, 3614)`));
           return a;
         },
         block: (c) => {
@@ -185,7 +188,13 @@ export function unmapProc(variant: UnmapVariant): Proc {
         where: 'mm/rmap.c page_remove_rmap()',
         acc: (c) => {
           const a = [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)];
-          if (!variant.truncateCount) return a;
+          if (!variant.truncateCount) {
+            // 6.1: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443); the gathered page's
+            // reference is dropped by release_pages' folio_put_testzero (mm/swap.c:1005) after the TLB flush, modelled here
+            const p = c.page(c.num('pfn'));
+            return [lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 6.1.192: atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443), fully ordered'),
+              lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 6.1.192: __tlb_remove_page() (mm/memory.c:1454) → release_pages(): folio_put_testzero() (mm/swap.c:1005), fully ordered')];
+          }
           // 2.6: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) is a fully ordered value-returning RMW;
           // the model drops the mapping's page reference here (tlb_remove_page → page_cache_release)
           const p = c.page(c.num('pfn'));

@@ -12,6 +12,25 @@ import type { VmaEnv } from '../../env.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, installAcc, pteAcc, ptlLoc, readIoAcc, dropInvalidateLock } from '../../kernel/lib.js';
 import { getFolioCreat, invalidateLockShared, lockPage, unlockFaultPage } from '../../kernel/pagecache.js';
 import { handlePteFault, ptlBusy } from '../linux-2.6.15/fault.js';
+import { lk } from '../../program.js';
+import { ghost, marked, notOnThisPath, pteMark } from '../../kernel/marks.js';
+import { folioFlag, folioMapping, folioLock, folioPut, folioUnlock, iSizeRead, rwsemLock, rwsemUnlock, speculativeGet } from '../../kernel/marks6.js';
+import type { Access } from '@kreplay/core';
+
+const FF = 'mm/filemap.c filemap_fault() 6.1.192';
+
+/** filemap_fault's folio lock and what it reads under it (lock_folio_maybe_drop_mmap, the mapping and uptodate tests), by the path the run takes. */
+function lockMarks(c: Ctx, a: Access): Access {
+  const pfn = c.num('pfn'); const p = c.page(pfn);
+  if (a.lock === 'acquire') return folioLock(a, `${FF}: lock_folio_maybe_drop_mmap() → folio_trylock()/__folio_lock_killable() (mm/filemap.c:3276)`);
+  if (a.loc.endsWith('.mapping')) return folioMapping(c, a, pfn, `${FF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:3280)`);
+  // the other tests and drops happen only on the paths where the mapping is still ours
+  if (p.mapping !== c.num('file')) return a.loc.endsWith('.refcount') ? folioPut(c, a, pfn, `${FF}: folio_put(folio) (mm/filemap.c:3282)`) : notOnThisPath(a, 'the folio was truncated: retry_find');
+  if (a.loc.endsWith('.uptodate')) return folioFlag(c, a, pfn, 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3291)`);
+  const uptodate = (p.flags & PG.uptodate) !== 0;
+  if (a.loc.endsWith('.refcount')) return uptodate ? notOnThisPath(a, 'the folio is uptodate: kept') : a; // not uptodate: unlock, put, retry (left unmarked)
+  return uptodate ? rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3316)`) : notOnThisPath(a, 'the folio is not uptodate: the lock is kept for the read');
+}
 
 /** fault_around_bytes >> PAGE_SHIFT (the default 64 KiB). */
 export const FAULT_AROUND_PAGES = 16;
@@ -50,7 +69,7 @@ export const doReadFault61: Proc = {
   steps: {
     pte: handlePteFault((c) => {
       c.call('filemap_map_pages', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');
-    }),
+    }, (c, a) => pteMark(a, c.pte(faultSite(c).vma.id, faultSite(c).i), 'mm/memory.c handle_pte_fault() 6.1.192: vmf->orig_pte = *vmf->pte (mm/memory.c:5008)')),
     around: {
       label: 'if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }',
       run: (c) => {
@@ -61,7 +80,7 @@ export const doReadFault61: Proc = {
     isize: {
       label: 'filemap_fault: max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (index >= max_off) return VM_FAULT_SIGBUS',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3231)`)],
       run: (c) => {
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { faultEnd(c, FAULT_SIGBUS); return; }
         c.goto('get');
@@ -72,7 +91,8 @@ export const doReadFault61: Proc = {
       where: 'mm/filemap.c filemap_get_entry()',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        return speculativeGet(c, c.num('file'), c.num('index'), pfn === NONE ? undefined : w(`${c.P(pfn)}.refcount`),
+          `${FF}: filemap_get_folio() (mm/filemap.c:3238) → mapping_get_entry() (mm/filemap.c:1881-1895)`);
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
@@ -85,14 +105,14 @@ export const doReadFault61: Proc = {
     uptodate: {
       label: 'if (unlikely(!folio_test_uptodate(folio))) { filemap_invalidate_lock_shared(mapping); mapping_locked = true; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3246)`)],
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'lock' : 'ilock'),
     },
     ilock: {
-      ...invalidateLockShared('filemap_invalidate_lock_shared(mapping); mapping_locked = true', (c) => {
+      ...marked(invalidateLockShared('filemap_invalidate_lock_shared(mapping); mapping_locked = true', (c) => {
         c.set('ml', 1);
         c.goto(c.num('pfn') === NONE ? 'create' : 'lock');
-      }),
+      }), (_c, a) => rwsemLock(a, `${FF}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:3247, 3262)`)),
       where: 'mm/filemap.c filemap_fault()',
     },
     create: getFolioCreat('retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)', 'lock', 'create_unlock'),
@@ -102,7 +122,7 @@ export const doReadFault61: Proc = {
       acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
       run: (c) => { c.unlockPage(c.num('pfn')); c.goto('lock'); },
     },
-    lock: lockPage('folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
+    lock: marked(lockPage('folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
       (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`),
         ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
       (c) => {
@@ -126,7 +146,7 @@ export const doReadFault61: Proc = {
           c.set('ml', 0);
         }
         c.goto('isize2');
-      }, 'mm/filemap.c filemap_fault()'),
+      }, 'mm/filemap.c filemap_fault()'), lockMarks),
     read: {
       label: 'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
       where: 'mm/filemap.c filemap_read_folio()',
@@ -144,8 +164,10 @@ export const doReadFault61: Proc = {
       // mm/filemap.c:3321-3327 (6.1.192): /* Found the page and have a reference on it. We must recheck i_size under page lock. */
       label: 'max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_off)) { folio_unlock; folio_put; return VM_FAULT_SIGBUS; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
-        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3322)`),
+        ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+          ? [folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${FF}: folio_unlock(folio) (mm/filemap.c:3324)`),
+            folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3325)`)] : [])],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
@@ -162,8 +184,14 @@ export const doReadFault61: Proc = {
       where: 'mm/memory.c finish_fault()',
       acc: (c) => {
         const { vma, i } = faultSite(c);
-        return c.pte(vma.id, i) !== NONE ? [acquire(ptlLoc(c)), pteAcc(c, 'read'), release(ptlLoc(c))]
-          : [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...installAcc(c, c.num('pfn'), c.num('file'))];
+        const FIN = 'mm/memory.c finish_fault() 6.1.192';
+        const pte = c.pte(vma.id, i);
+        const head = [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${FIN}: vmf->pte = pte_offset_map_lock() (mm/memory.c:4493)`),
+          pteMark(pteAcc(c, 'read'), pte, `${FIN}: vmf_pte_changed(): !pte_none(*vmf->pte) (mm/memory.c:4433)`)];
+        if (pte !== NONE) return [...head, lk(release(ptlLoc(c)), 'spin_unlock', 0, `${FIN}: pte_unmap_unlock(vmf->pte, vmf->ptl)`)];
+        const [mapcount, ...judged] = installAcc(c, c.num('pfn'), c.num('file'));
+        return [...head, lk(mapcount!, 'atomic_inc_return', c.page(c.num('pfn')).mapcount, 'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered'),
+          ...judged.map((x) => ghost(x, 'the orphan-page-mapped judgement (page_add_file_rmap reads neither)'))];
       },
       block: ptlBusy,
       run: (c) => {
@@ -183,7 +211,8 @@ export const doReadFault61: Proc = {
     setpte: {
       label: 'do_set_pte(): set_pte_at(vma->vm_mm, addr, vmf->pte, entry); pte_unmap_unlock(vmf->pte, vmf->ptl)',
       where: 'mm/memory.c do_set_pte()',
-      acc: (c) => [pteAcc(c, 'write'), release(ptlLoc(c))],
+      acc: (c) => [lk(pteAcc(c, 'write'), 'WRITE_ONCE', c.num('pfn'), 'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)'),
+        lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c finish_fault() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl)')],
       run: (c) => {
         const { vma, i, ptl } = faultSite(c);
         c.setPte(vma, i, c.num('pfn'));
@@ -191,7 +220,8 @@ export const doReadFault61: Proc = {
         c.goto('unlock');
       },
     },
-    unlock: unlockFaultPage('do_read_fault: unlock_page(vmf->page)', 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)',
-      (c) => faultEnd(c, FAULT_OK)),
+    unlock: marked(unlockFaultPage('do_read_fault: unlock_page(vmf->page)', 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)',
+      (c) => faultEnd(c, FAULT_OK)), (c, a) => (a.lock === 'release' ? folioUnlock(a, 'mm/memory.c do_read_fault() 6.1.192: unlock_page(vmf->page) (mm/memory.c:4635)')
+      : folioPut(c, a, c.num('pfn'), 'mm/memory.c do_read_fault() 6.1.192: put_page(vmf->page) (mm/memory.c:4637)'))),
   },
 };

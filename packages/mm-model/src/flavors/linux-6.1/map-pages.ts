@@ -12,6 +12,12 @@ import { pteLoc } from '../../env.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
 import { installAcc } from '../../kernel/lib.js';
 import { VM_FAULT_NOPAGE } from './fault.js';
+import { ghost, notOnThisPath, pteMark, slotWord } from '../../kernel/marks.js';
+import { folioFlag, folioLock, folioMapping, folioPut, folioTryGet, folioUnlock, iSizeRead, xaLoad, xaReload } from '../../kernel/marks6.js';
+import { lk } from '../../program.js';
+
+const FMP = 'mm/filemap.c filemap_map_pages() 6.1.192';
+const NUP = 'mm/filemap.c next_uptodate_page() 6.1.192';
 
 /** The next cached index ≥ xi within the window, or NONE. */
 export function nextEntry(c: Ctx): number {
@@ -51,10 +57,21 @@ export const filemapMapPages61: Proc = {
         : 'next_uptodate_page: xas_next_entry(); if (folio_test_locked(folio)) continue; folio_try_get_rcu(folio); xas_reload()'),
       acc: (c) => {
         const ix = nextEntry(c);
-        const a = [r(`${c.M(c.num('file'))}.tree`)];
-        if (ix === NONE) { if (c.num('held') !== NONE) a.push(release(c.env.ptls[c.num('held')]!.loc)); return a; }
-        const pfn = c.lookup(c.num('file'), ix);
-        a.push(r(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`));
+        const file = c.num('file');
+        // xas_find / xas_next_entry: every slot from xi up to the folio found (or to the window's end)
+        const cite = `${FMP}: first_map_page()/next_map_page(): xas_find()/xas_next_entry() (mm/filemap.c:3445, 3453)`;
+        const last = ix === NONE ? Math.min(c.num('end'), c.map(file).cache.length - 1) : ix;
+        const a = [];
+        for (let k = c.num('xi'); k <= last; k++) a.push(xaLoad(c, file, k, cite));
+        // past the cache's last slot: one word stands for the empty slots the model has no entry for (as marks.ts does)
+        if (a.length === 0 && c.num('xi') <= c.num('end')) a.push(lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: finds nothing`, { word: slotWord(c, file, c.num('xi')), addr: true }));
+        if (a.length === 0) a.push(ghost(r(`${c.M(file)}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'));
+        if (ix === NONE) { if (c.num('held') !== NONE) a.push(lk(release(c.env.ptls[c.num('held')]!.loc), 'spin_unlock', 0, `${FMP}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)`)); return a; }
+        const pfn = c.lookup(file, ix);
+        const locked = c.page(pfn).locker !== NONE;
+        a.push(lk(r(`lock:${c.P(pfn)}`), 'spin_is_locked', locked ? 1 : 0, `${NUP}: if (folio_test_locked(folio)) continue (mm/filemap.c:3413): test_bit(PG_locked), a lockless look at the folio lock`));
+        if (locked) a.push(notOnThisPath(w(`${c.P(pfn)}.refcount`), 'the folio is locked: skipped'));
+        else a.push(folioTryGet(c, w(`${c.P(pfn)}.refcount`), pfn, `${NUP} (mm/filemap.c:3415)`), xaReload(c, file, ix, `${NUP} (mm/filemap.c:3418)`));
         return a;
       },
       run: (c) => {
@@ -71,7 +88,8 @@ export const filemapMapPages61: Proc = {
     },
     uptodate: {
       label: 'if (!folio_test_uptodate(folio) || folio_test_readahead(folio)) goto skip',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`), ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [w(`${c.P(c.num('pfn'))}.refcount`)])],
+      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${NUP}: if (!folio_test_uptodate(folio) (mm/filemap.c:3420)`),
+        ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`)])],
       run: (c) => {
         if (!c.testFlag(c.num('pfn'), 'uptodate')) { skip(c, false); return; }
         c.goto('trylock');
@@ -79,7 +97,14 @@ export const filemapMapPages61: Proc = {
     },
     trylock: {
       label: 'if (!folio_trylock(folio)) goto skip; if (folio->mapping != mapping) goto unlock; if (!folio_test_uptodate(folio)) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => {
+        const pfn = c.num('pfn'); const P = c.P(pfn); const p = c.page(pfn);
+        const a = [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${P}.flags.uptodate`), w(`${P}.refcount`)];
+        // a failed trylock or a folio given back (unlock; put): left unmarked (smp_mb() in a derived test)
+        if (p.locker !== NONE || p.mapping !== c.num('file') || !(p.flags & PG.uptodate)) return a;
+        return [folioLock(a[0]!, `${NUP}: if (!folio_trylock(folio)) goto skip (mm/filemap.c:3422)`), folioMapping(c, a[1]!, pfn, `${NUP}: if (folio->mapping != mapping) (mm/filemap.c:3424)`),
+          folioFlag(c, a[2]!, pfn, 'uptodate', `${NUP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:3426)`), notOnThisPath(a[3]!, 'the folio is kept: no folio_put')];
+      },
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.page(pfn).locker !== NONE) { skip(c, false); return; }
@@ -91,8 +116,10 @@ export const filemapMapPages61: Proc = {
     },
     isize: {
       label: 'max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (xas->xa_index >= max_idx) goto unlock',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
-        ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${NUP}: max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/filemap.c:3428)`),
+        ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+          ? [folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${NUP}: unlock: folio_unlock(folio) (mm/filemap.c:3433)`),
+            folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`)] : [])],
       run: (c) => {
         if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { skip(c, true); return; }
         c.goto('map');
@@ -104,9 +131,22 @@ export const filemapMapPages61: Proc = {
         const { vma, i, ptl } = slotOf(c, c.num('idx'));
         const pfn = c.num('pfn');
         const a = [];
-        if (c.num('held') === NONE) a.push(acquire(c.env.ptls[ptl]!.loc));
-        a.push(r(pteLoc(c.env, vma, i)), w(pteLoc(c.env, vma, i)), w(`${c.P(pfn)}.refcount`),
-          ...installAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`));
+        if (c.num('held') === NONE) a.push(lk(acquire(c.env.ptls[ptl]!.loc), 'spin_lock', 0, `${FMP}: vmf->pte = pte_offset_map_lock() (mm/filemap.c:3482)`));
+        const pte = c.pte(vma.id, i);
+        a.push(pteMark(r(pteLoc(c.env, vma, i)), pte, `${FMP}: if (!pte_none(*vmf->pte)) goto unlock (mm/filemap.c:3506)`));
+        if (pte !== NONE) {
+          // the PTE is taken: unlock; folio_put (the rest of the step's accesses are not made)
+          a.push(notOnThisPath(w(pteLoc(c.env, vma, i)), 'the PTE is not none'), folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${FMP}: unlock: folio_put(folio) (mm/filemap.c:3529)`),
+            ...installAcc(c, pfn, c.num('file')).map((x) => notOnThisPath(x, 'the PTE is not none')),
+            folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: unlock: folio_unlock(folio) (mm/filemap.c:3528)`));
+          return a;
+        }
+        const [mapcount, ...judged] = installAcc(c, pfn, c.num('file'));
+        a.push(lk(mapcount!, 'atomic_inc_return', c.page(pfn).mapcount, 'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered'),
+          ...judged.map((x) => ghost(x, 'the orphan-page-mapped judgement (page_add_file_rmap reads neither)')),
+          lk(w(pteLoc(c.env, vma, i)), 'WRITE_ONCE', pfn, 'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)'),
+          notOnThisPath(w(`${c.P(pfn)}.refcount`), 'the PTE keeps the folio\'s reference'),
+          folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: folio_unlock(folio) (mm/filemap.c:3521)`));
         return a;
       },
       block: (c) => {

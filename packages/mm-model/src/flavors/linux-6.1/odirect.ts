@@ -12,6 +12,46 @@ import { withInodeLock } from '../../kernel/pagecache.js';
 import { NONE } from '../../state.js';
 import { directIo, odirectReturn, returnAcc, writeAndWait } from '../linux-2.6.15/odirect.js';
 import { inval2Locals61 } from './invalidate.js';
+import type { Access } from '@kreplay/core';
+import { lk, type StepDef } from '../../program.js';
+import { ghost, marked } from '../../kernel/marks.js';
+import { iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { PG } from '../../state.js';
+
+const DIO = 'fs/ext4/file.c ext4_dio_write_iter() 6.1.192';
+
+/**
+ * The 6.1 O_DIRECT write's marks (explore --memory-model lkmm), by location: i_rwsem is an
+ * rw_semaphore (a spin lock, kernel/marks6.ts), i_size_read plain; filemap_write_and_wait_range
+ * with no dirty folio finds no page tagged dirty (xas_find_marked under RCU: a READ_ONCE of
+ * the tag word) and tests no folio flag; mapping->nrpages is plain C; the return's coherence
+ * and floor are judgements. The disk write and the block map (ext4_overwrite_io's
+ * ext4_map_blocks) are left unmarked.
+ */
+function mark61(c: Ctx, a: Access): Access {
+  if (a.lkmm) return a;
+  const file = c.num('file'); const M = c.M(file);
+  if (a.loc === `${M}.inode_lock`) return a.lock === 'acquire' ? rwsemLock(a, `${DIO}: inode_lock_shared(inode) / inode_lock(inode) (fs/ext4/file.c:497-499)`) : rwsemUnlock(a, `${DIO}: inode_unlock_shared(inode) / inode_unlock(inode) (fs/ext4/file.c:579-581)`);
+  if (a.loc === `${M}.i_size`) return iSizeRead(c, a, file, 'fs/ext4/file.c ext4_overwrite_io() 6.1.192: if (pos + len > i_size_read(inode)) (fs/ext4/file.c:212)');
+  if (a.loc === `${M}.nrpages`) return lk(a, 'plain-read', c.map(file).nrpages, 'mm/filemap.c kiocb_invalidate_post_direct_write() 6.1.192: if (mapping->nrpages && (mm/filemap.c:3762), plain C');
+  if (a.loc === `${M}.floor`) return ghost(a, 'the stale-data judgement: a read starting later must see this write');
+  if (a.mode === 'read' && a.loc !== `${M}.disk`) return ghost(a, 'the stale-after-invalidate judgement at the write\'s return');
+  return a;
+}
+
+/** filemap_write_and_wait_range with no dirty folio: the dirty-tag lookup, no folio flag read. */
+function markWriteback(c: Ctx, a: Access): Access {
+  const file = c.num('file');
+  if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return mark61(c, a);
+  if (a.loc === `${c.M(file)}.tree`) {
+    return lk(a, 'READ_ONCE', 0, 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range() → ext4_writepages(): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU) finds none',
+      { word: `${c.M(file)}.tree.tag_dirty` });
+  }
+  if (a.loc.endsWith('.flags.dirty')) return ghost(a, 'not made on this path: no folio is tagged dirty, so writeback tests no folio flag');
+  return mark61(c, a);
+}
+
+const mark = (s: StepDef): StepDef => marked(s, mark61);
 
 /** ext4_overwrite_io(): the whole range lies inside i_size on allocated blocks. */
 function overwrite(c: Ctx): boolean {
@@ -33,37 +73,37 @@ export const iomapDioWrite61: Proc = {
     // fs/ext4/file.c:460-498 ext4_dio_write_iter (6.1.192): i_rwsem shared for an aligned
     // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise;
     // folded into the first step.
-    wb: withInodeLock('ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)', overwrite,
+    wb: marked(withInodeLock('ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)', overwrite,
       { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
-      (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)]),
+      (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)]), markWriteback),
     pre: {
       label: 'if (invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)) { ret = -ENOTBLK; goto out_free_dio; }',
       run: (c) => callInval2(c, 'precheck'),
     },
-    precheck: {
+    precheck: mark({
       label: 'invalidate failed? fall back to buffered I/O',
       acc: (c) => (c.num('rv') ? returnAcc(c) : []),
       run: (c) => {
         if (c.num('rv')) { c.effect('-ENOTBLK: fall back to a buffered write'); odirectReturn(c, ENOTBLK); return; }
         c.goto('direct');
       },
-    },
+    }),
     direct: { ...directIo('post'), label: 'iomap_dio_submit_bio(): the write reaches the disk' },
-    post: {
+    post: mark({
       label: 'iomap_dio_complete(): if (mapping->nrpages) invalidate_inode_pages2_range(...) /* failure: dio_warn_stale_pagecache */',
       acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`), ...(c.map(c.num('file')).nrpages ? [] : returnAcc(c))],
       run: (c) => {
         if (c.map(c.num('file')).nrpages) callInval2(c, 'done');
         else odirectReturn(c, c.num('length'));
       },
-    },
-    done: {
+    }),
+    done: mark({
       label: 'return dio->size',
       acc: returnAcc,
       run: (c) => {
         if (c.num('rv')) c.effect('dio_warn_stale_pagecache(): "Page cache invalidation failure on direct I/O"');
         odirectReturn(c, c.num('length'));
       },
-    },
+    }),
   },
 };

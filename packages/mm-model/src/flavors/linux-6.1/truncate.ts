@@ -6,7 +6,7 @@
  * repeats until nothing is left), unmap_mapping_range again for private COWed pages.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc } from '../../program.js';
+import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
 import { END, PAGEVEC_SIZE_6_1, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
@@ -14,8 +14,17 @@ import { truncateReturnAcc } from '../linux-2.6.15/truncate.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { callFindLockEntries } from './invalidate.js';
 import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
+import { ghost, marked } from '../../kernel/marks.js';
+import {
+  deleteMarks, flagTestOrStore, folioFlag, folioLock, folioMapped, folioMapping, folioPut, folioUnlock, iSizeRead, iSizeWrite, rwsemLock, rwsemUnlock, xaFindMarks,
+} from '../../kernel/marks6.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
+const SETATTR = 'fs/ext4/inode.c ext4_setattr() 6.1.192';
+const TIPR = 'mm/truncate.c truncate_inode_pages_range() 6.1.192';
+
+/** do_truncate's inode_lock (i_rwsem) taken: an rw_semaphore, a spin lock in the LKMM (marks6.ts). */
+const ilockMarked = (s: StepDef): StepDef => marked(s, (_c, a) => (a.lock === 'acquire' ? rwsemLock(a, 'fs/open.c do_truncate() 6.1.192: inode_lock(dentry->d_inode)') : a));
 
 export const truncateSetsize61: Proc = {
   fn: 'truncate_setsize',
@@ -23,13 +32,14 @@ export const truncateSetsize61: Proc = {
   entry: 'ilock',
   steps: {
     // fs/open.c do_truncate(): inode_lock(dentry->d_inode) around notify_change → ext4_setattr.
-    ilock: inodeLock('do_truncate: inode_lock(dentry->d_inode)', () => false, (c) => c.goto('invlock'), 'fs/open.c do_truncate()'),
+    ilock: ilockMarked(inodeLock('do_truncate: inode_lock(dentry->d_inode)', () => false, (c) => c.goto('invlock'), 'fs/open.c do_truncate()')),
     invlock: {
       // fs/ext4/inode.c:5624 (6.1.192): `filemap_invalidate_lock(inode->i_mapping);` — taken
       // for every size change (after the `if (shrink)` block of 5610-5622 that waits for DIO).
       label: 'ext4_setattr: oldsize = inode->i_size; filemap_invalidate_lock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), acquire(invLockLoc(c))],
+      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${SETATTR}: oldsize = inode->i_size (fs/ext4/inode.c:5580)`),
+        rwsemLock(acquire(invLockLoc(c)), `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5624)`)],
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
       run: (c) => {
         const file = c.num('file');
@@ -41,7 +51,11 @@ export const truncateSetsize61: Proc = {
     isize: {
       // fs/ext4/inode.c:5676 i_size_write, 5695 truncate_pagecache (mm/truncate.c:761).
       label: 'i_size_write(inode, newsize); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
+      acc: (c) => [
+        iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${SETATTR}: if (attr->ia_size == inode->i_size) (fs/ext4/inode.c:5595)`),
+        iSizeWrite(w(`${c.M(c.num('file'))}.i_size`), c.num('size'), `${SETATTR}: i_size_write(inode, attr->ia_size) (fs/ext4/inode.c:5676)`),
+        ghost(w(`${c.M(c.num('file'))}.disk`), 'the model\'s file data past the new EOF reads as zeros from here (read_folio zero-fills past i_size): no kernel store'),
+      ],
       run: (c) => {
         const file = c.num('file'); const size = c.num('size');
         const old = c.map(file).isize;
@@ -66,7 +80,8 @@ export const truncateSetsize61: Proc = {
       // fs/ext4/inode.c:5700-5701: `if (attr->ia_size <= oldsize) rc = ext4_truncate(inode);` — the blocks past EOF are freed.
       label: 'ext4_setattr: if (attr->ia_size <= oldsize) ext4_truncate(inode): free the blocks past EOF',
       where: 'fs/ext4/inode.c ext4_truncate()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), w(`${c.M(c.num('file'))}.disk`)],
+      // ext4_truncate reads i_size (plain C) and frees the blocks past it (the block map: left unmarked)
+      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), 'fs/ext4/inode.c ext4_truncate() 6.1.192: inode->i_size'), w(`${c.M(c.num('file'))}.disk`)],
       run: (c) => {
         const file = c.num('file');
         if (c.num('size') <= c.num('oldsize')) c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
@@ -77,7 +92,7 @@ export const truncateSetsize61: Proc = {
       // fs/ext4/inode.c:5705-5706: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping).
       label: 'ext4_setattr: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => [release(invLockLoc(c))],
+      acc: (c) => [rwsemUnlock(release(invLockLoc(c)), `${SETATTR}: filemap_invalidate_unlock(inode->i_mapping) (fs/ext4/inode.c:5706)`)],
       run: (c) => {
         const file = c.num('file');
         dropInvalidateLock(c, file, false);
@@ -87,7 +102,9 @@ export const truncateSetsize61: Proc = {
     iunlock: {
       label: 'do_truncate: inode_unlock(dentry->d_inode)',
       where: 'fs/open.c do_truncate()',
-      acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file'))), ...truncateReturnAcc(c)],
+      acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'),
+        rwsemUnlock(release(ilockLoc(c, c.num('file'))), 'fs/open.c do_truncate() 6.1.192: inode_unlock(dentry->d_inode)'),
+        ...truncateReturnAcc(c).map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
       run: (c) => {
         const file = c.num('file');
         c.op({ kind: 'truncate_end', fn: 'truncate_pagecache', file: c.fileRef(file), ret: 0 });
@@ -104,7 +121,7 @@ export const truncateSetsize61: Proc = {
 function cleanupMapped(next: string) {
   return {
     label: 'truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
-    acc: (c: Ctx) => [r(`${c.P(c.num('pfn'))}.mapcount`)],
+    acc: (c: Ctx) => [folioMapped(c, r(`${c.P(c.num('pfn'))}.mapcount`), c.num('pfn'), 'mm/truncate.c truncate_cleanup_folio() 6.1.192 (mm/truncate.c:174)')],
     run: (c: Ctx) => {
       const pfn = c.num('pfn');
       if (c.mapped(pfn)) {
@@ -119,7 +136,12 @@ function cleanupMapped(next: string) {
 function cancelDirty(run: (c: Ctx) => void) {
   return {
     label: 'truncate_cleanup_folio(): if (folio_has_private(folio)) folio_invalidate(); folio_cancel_dirty(folio)',
-    acc: (c: Ctx) => [w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.P(c.num('pfn'))}.flags.dirty`)],
+    acc: (c: Ctx) => {
+      const cite = 'mm/truncate.c truncate_cleanup_folio() 6.1.192';
+      const pfn = c.num('pfn');
+      return [flagTestOrStore(c, w(`${c.P(pfn)}.flags.private`), pfn, 'private', `${cite}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:177)`),
+        flagTestOrStore(c, w(`${c.P(pfn)}.flags.dirty`), pfn, 'dirty', `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`)];
+    },
     run: (c: Ctx) => {
       const pfn = c.num('pfn');
       c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
@@ -160,7 +182,10 @@ export const truncateInodePagesRange61: Proc = {
     }),
     delete: {
       label: 'delete_from_page_cache_batch(mapping, &fbatch) [xa_lock]; filemap_free_folio() each',
-      acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...c.list('batch').flatMap((p) => [...removeAcc(c, p), w(`${c.P(p)}.refcount`)])],
+      // xa_lock_irq is carried by the slot store's `under`; the refcounts are filemap_free_folio's folio_put_refs, after the unlock
+      acc: (c) => [ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
+        ...c.list('batch').flatMap((p) => deleteMarks(c, removeAcc(c, p), p, true)),
+        ...c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, 'mm/filemap.c delete_from_page_cache_batch() 6.1.192: filemap_free_folio() → folio_put_refs()'))],
       run: (c) => {
         for (const p of c.list('batch')) {
           if (c.page(p).mapping !== c.num('file')) continue;
@@ -172,7 +197,8 @@ export const truncateInodePagesRange61: Proc = {
     },
     unlockall: {
       label: 'folio_unlock() each; folio_batch_release(&fbatch); cond_resched()',
-      acc: (c) => c.list('batch').flatMap((p) => [release(`lock:${c.P(p)}`), w(`${c.P(p)}.refcount`)]),
+      acc: (c) => [...c.list('batch').map((p) => folioUnlock(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:396)`)),
+        ...c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/swap.c:1005)`))],
       run: (c) => {
         for (const p of c.list('batch')) c.unlockPage(p);
         putAll(c, c.list('batch'));
@@ -183,7 +209,10 @@ export const truncateInodePagesRange61: Proc = {
     },
     lookup2: {
       label: 'cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; }',
-      acc: (c) => lookupAcc(c, c.num('file'), lookup2(c)),
+      acc: (c) => {
+        const b = lookup2(c);
+        return xaFindMarks(c, c.num('file'), c.num('index'), c.num('end'), b, lookupAcc(c, c.num('file'), b).slice(1), `mm/filemap.c find_get_entries() → find_get_entry() 6.1.192 (mm/filemap.c:2030-2049), ${TIPR} (mm/truncate.c:428)`);
+      },
       run: (c) => {
         const b = lookup2(c);
         if (b.length === 0) {
@@ -197,7 +226,12 @@ export const truncateInodePagesRange61: Proc = {
     },
     lock2: {
       label: 'folio_lock(folio); folio_wait_writeback(folio); truncate_inode_folio(): if (folio->mapping != mapping) return -EIO',
-      acc: (c) => [acquire(`lock:${c.P(folio(c))}`), r(`${c.P(folio(c))}.flags.writeback`), r(`${c.P(folio(c))}.mapping`)],
+      acc: (c) => {
+        const pfn = folio(c); const P = c.P(pfn);
+        return [folioLock(acquire(`lock:${P}`), `${TIPR}: folio_lock(folio) (mm/truncate.c:447)`),
+          folioFlag(c, r(`${P}.flags.writeback`), pfn, 'writeback', `${TIPR}: folio_wait_writeback(folio) (mm/truncate.c:449)`),
+          folioMapping(c, r(`${P}.mapping`), pfn, 'mm/truncate.c truncate_inode_folio() 6.1.192: if (folio->mapping != mapping) (mm/truncate.c:191)')];
+      },
       block: (c) => c.pageLockHeld(folio(c)),
       run: (c) => {
         const pfn = folio(c);
@@ -211,7 +245,13 @@ export const truncateInodePagesRange61: Proc = {
     cancel2: cancelDirty((c) => c.goto('remove2')),
     remove2: {
       label: 'filemap_remove_folio(folio) [xa_lock]; filemap_free_folio(); folio_unlock(folio)',
-      acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), w(`${c.P(c.num('pfn'))}.refcount`), release(`lock:${c.P(c.num('pfn'))}`)],
+      acc: (c) => {
+        const pfn = c.num('pfn'); const P = c.P(pfn);
+        return [ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
+          ...deleteMarks(c, removeAcc(c, pfn), pfn, false),
+          folioPut(c, w(`${P}.refcount`), pfn, 'mm/filemap.c filemap_remove_folio() 6.1.192: filemap_free_folio() → folio_put_refs() (mm/filemap.c:237)'),
+          folioUnlock(release(`lock:${P}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:451)`)];
+      },
       run: (c) => {
         const pfn = c.num('pfn');
         c.removeFromCache(pfn);
@@ -222,7 +262,7 @@ export const truncateInodePagesRange61: Proc = {
     },
     release2: {
       label: 'folio_batch_release(&fbatch)',
-      acc: (c) => c.list('batch').map((p) => w(`${c.P(p)}.refcount`)),
+      acc: (c) => c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/truncate.c:455, mm/swap.c:1005)`)),
       run: (c) => { putAll(c, c.list('batch')); c.set('batch', []); c.goto('lookup2'); },
     },
   },
