@@ -57,6 +57,10 @@ export function mapPagesLocals(vma: VmaEnv, index: number) {
   return { vma: vma.id, file: vma.file, start, end, fidx: index, xi: start, pfn: NONE, held: NONE, ret: 0 };
 }
 
+/** handle_pte_fault's read of the PTE, a plain load. */
+export const markOrigPte = (c: Ctx, a: Access): Access =>
+  pteMark(a, c.pte(faultSite(c).vma.id, faultSite(c).i), 'mm/memory.c handle_pte_fault() 6.1.192: vmf->orig_pte = *vmf->pte (mm/memory.c:5008)');
+
 /** retry_find: take invalidate_lock shared first if we do not hold it yet. */
 function retryFind(c: Ctx): void {
   c.goto(c.num('ml') ? 'create' : 'ilock');
@@ -69,7 +73,7 @@ export const doReadFault61: Proc = {
   steps: {
     pte: handlePteFault((c) => {
       c.call('filemap_map_pages', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');
-    }, (c, a) => pteMark(a, c.pte(faultSite(c).vma.id, faultSite(c).i), 'mm/memory.c handle_pte_fault() 6.1.192: vmf->orig_pte = *vmf->pte (mm/memory.c:5008)')),
+    }, markOrigPte),
     around: {
       label: 'if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }',
       run: (c) => {

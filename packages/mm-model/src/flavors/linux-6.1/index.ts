@@ -6,7 +6,7 @@ import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
-import { doReadFault61, mapPagesLocals } from './fault.js';
+import { doReadFault61, mapPagesLocals, markOrigPte } from './fault.js';
 import { filemapMapPages61, nextEntry } from './map-pages.js';
 import {
   findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61,
@@ -65,7 +65,7 @@ function fault61(proc: Proc, again: (c: Ctx) => void): Proc {
   return { ...p, steps: { ...p.steps, uptodate: withStableUptodate(p.steps.uptodate!, p.steps.lock!) } };
 }
 
-const doReadFaultRetry61 = fault61({ ...doReadFault61, steps: { ...doReadFault61.steps, pte: handlePteFault(faultAround) } }, faultAround);
+const doReadFaultRetry61 = fault61({ ...doReadFault61, steps: { ...doReadFault61.steps, pte: handlePteFault(faultAround, markOrigPte) } }, faultAround);
 
 /** A fault's entry locals on 6.1: mapping_locked, and FAULT_FLAG_TRIED and fpin for the retry (retry.ts). */
 const FAULT_LOCALS = { ml: 0, ...RETRY_LOCALS };

@@ -31,7 +31,8 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { r, release, type Proc, type StepDef } from '../../program.js';
+import { lk, r, release, type Proc, type StepDef } from '../../program.js';
+import { ghost } from '../../kernel/marks.js';
 
 const text = (s: StepDef, c: Ctx) => (typeof s.label === 'string' ? s.label : s.label(c));
 
@@ -53,7 +54,8 @@ export function fuseWhen(test: StepDef, next: StepDef, when: (c: Ctx) => boolean
 
 /** The uptodate test on local `pfn` fused with the step it goes to when the flag is set. */
 export function withStableUptodate(test: StepDef, next: StepDef): StepDef {
-  return fuseWhen(test, next, (c) => c.testFlag(c.num('pfn'), 'uptodate'), (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)]);
+  // the test's own declared accesses (its flag read, with the LKMM mark the flavor gave it)
+  return fuseWhen(test, next, (c) => c.testFlag(c.num('pfn'), 'uptodate'), (c) => test.acc?.(c) ?? [r(`${c.P(c.num('pfn'))}.flags.uptodate`)]);
 }
 
 /**
@@ -88,7 +90,9 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
       const vma = c.env.vmas[c.num('vma')]!;
       const ptl = c.num('held') !== none ? c.num('held') : takesPtl ? vma.ptl[c.num('idx') - vma.pgoff]! : none;
       // the return's walk looks at the mapping's tree (no index is left to read in it)
-      const tail = [r(`${c.M(c.num('file'))}.tree`), ...(ptl === none ? [] : [release(c.env.ptls[ptl]!.loc)])];
+      // marked as filemap_map_pages' own last `next` marks them (map-pages.ts)
+      const tail = [ghost(r(`${c.M(c.num('file'))}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'),
+        ...(ptl === none ? [] : [lk(release(c.env.ptls[ptl]!.loc), 'spin_unlock', 0, 'mm/filemap.c filemap_map_pages() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)')])];
       return [...a, ...tail];
     },
     run: (c) => {

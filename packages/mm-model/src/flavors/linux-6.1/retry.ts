@@ -45,6 +45,7 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
+import { markOrigPte } from './fault.js';
 import { FAULT_OK, dropInvalidateLock, faultEnd, faultSite, pteAcc } from '../../kernel/lib.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
@@ -150,7 +151,7 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
     again: {
       label: 'VM_FAULT_RETRY: do_user_addr_fault(): flags |= FAULT_FLAG_TRIED; goto retry: lock_mm_and_find_vma() [mmap_read_lock]; handle_mm_fault() → handle_pte_fault(): entry = *pte; pte_none(entry) → do_fault',
       where: 'arch/x86/mm/fault.c:1309-1364 do_user_addr_fault()',
-      acc: (c) => [pteAcc(c, 'read')],
+      acc: (c) => [markOrigPte(c, pteAcc(c, 'read'))],
       run: (c) => {
         const { vma, i } = faultSite(c);
         if (c.pte(vma.id, i) !== NONE) { c.effect('PTE already present'); faultEnd(c, FAULT_OK); return; }
