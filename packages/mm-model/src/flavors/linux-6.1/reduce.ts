@@ -30,9 +30,10 @@
  * next and the steps before them in do_fault_around).
  */
 import type { Access } from '@kreplay/core';
-import type { Ctx } from '../../ctx.js';
+import { ModelBug, type Ctx } from '../../ctx.js';
 import { lk, r, release, type Proc, type StepDef } from '../../program.js';
 import { ghost } from '../../kernel/marks.js';
+import { PAGE_SIZE, PG } from '../../state.js';
 
 const text = (s: StepDef, c: Ctx) => (typeof s.label === 'string' ? s.label : s.label(c));
 
@@ -81,12 +82,14 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
    * `step` (it never returns), then the return when it leaves the walk at `next` past the
    * window; `takesPtl`: the step takes the PTE lock when the walk does not hold it yet (map).
    */
-  const thenReturn = (step: StepDef, takesPtl = false): StepDef => ({
+  const thenReturn = (step: StepDef, leaves: (c: Ctx) => boolean, takesPtl = false): StepDef => ({
     ...step,
-    label: (c) => (exhausted(c) ? `${text(step, c)}; [past the window] ${text(ret, c)}` : text(step, c)),
+    label: (c) => (exhausted(c) && leaves(c) ? `${text(step, c)}; [past the window] ${text(ret, c)}` : text(step, c)),
     acc: (c) => {
       const a = step.acc?.(c) ?? [];
-      if (!exhausted(c)) return a;
+      // only a step that goes back to `next` makes the return's accesses (a derived litmus test
+      // must not see a PTE-lock release the kernel does not make there)
+      if (!exhausted(c) || !leaves(c)) return a;
       const vma = c.env.vmas[c.num('vma')]!;
       const ptl = c.num('held') !== none ? c.num('held') : takesPtl ? vma.ptl[c.num('idx') - vma.pgoff]! : none;
       // the return's walk looks at the mapping's tree (no index is left to read in it)
@@ -97,20 +100,32 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
     },
     run: (c) => {
       const past = exhausted(c);
+      const declared = past && leaves(c);
       step.run(c);
-      if (past && c.num('pfn') === none) ret.run(c); // pfn is none only at `next`
+      const back = c.num('pfn') === none; // pfn is none only at `next`
+      if (past && back !== declared) throw new ModelBug(`${text(step, c)}: the return's accesses were declared ${declared ? 'made' : 'not made'}, but the step ${back ? 'went back to next' : 'kept its folio'}`);
+      if (past && back) ret.run(c);
     },
   });
   const uptodate = withStableUptodate(s.uptodate!, s.trylock!);
+  // when each step goes back to `next` (map-pages.ts): a folio not uptodate, locked by another
+  // task, or truncated is skipped (the fused uptodate test looks at the lock and the mapping
+  // only when the flag is set, as the trylock it runs then does);
+  // a folio past i_size is unlocked and skipped; `map` always moves on to the next entry
+  const skipsFolio = (c: Ctx) => {
+    const p = c.page(c.num('pfn'));
+    return p.locker !== none || p.mapping !== c.num('file') || !(p.flags & PG.uptodate);
+  };
+  const pastEof = (c: Ctx) => c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE);
   return {
     ...mapPages,
     steps: {
       ...s,
       next: ret,
-      uptodate: thenReturn(uptodate),
-      trylock: thenReturn(s.trylock!),
-      isize: thenReturn(s.isize!),
-      map: thenReturn(s.map!, true),
+      uptodate: thenReturn(uptodate, (c) => !c.testFlag(c.num('pfn'), 'uptodate') || skipsFolio(c)),
+      trylock: thenReturn(s.trylock!, skipsFolio),
+      isize: thenReturn(s.isize!, pastEof),
+      map: thenReturn(s.map!, () => true, true),
     },
   };
 }
