@@ -19,7 +19,7 @@ import { compileUserProgram, compileWorkloads, findWorkload, workloadBinary, typ
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
 import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOutcome, type ConsoleLine, type KvmProbe } from './qemu.js';
-import { scanKernelLog, type KprobeHits } from './console.js';
+import { findingsOfRun, scanKernelLog, type KprobeHits } from './console.js';
 import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
@@ -299,7 +299,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         qemu: { version: qv, smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048 },
         buffer: { sizeKb: profile.bufferSizeKb, clock: profile.traceClock, perCpu, lost, kprobes, probeMisses, allowLost: opts.allowLost ?? false },
         trace: { file: 'trace.txt.gz', bytes: tr.bytes, gzipBytes: tr.gzipBytes, events: tr.events, crossCpuTies: tr.crossCpuTies, sha256: tr.sha256, traceDat },
-        kernelLog: { file: 'kernel.log', findings },
+        kernelLog: { file: 'kernel.log', findings: findingsOfRun(kernelLog, findings, i, runs) },
         timings: { ...timer.timings, ...gt, collect: Date.now() - collect, total: timer.total() },
         kreplay: { version: opts.kreplayVersion ?? '0.1.0' },
       });

@@ -46,6 +46,28 @@ export function scanKernelLog(text: string): LogFinding[] {
   return out;
 }
 
+/**
+ * The findings of run `run` (1-based) of `runs` in one boot's kernel log. The guest script
+ * prints `kreplay: run N begin` to /dev/kmsg before each run, so a run owns the lines from its
+ * marker to the next run's; what the boot printed before the first run is run 1's. Every
+ * finding then belongs to exactly one run, and a diff's per-run `kernel_log.*` counts add up
+ * to the boot's. A log without one ordered marker per run (a capture made before the markers,
+ * or a guest that could not write /dev/kmsg) gives every run the whole boot's findings, as
+ * such captures always did.
+ */
+export function findingsOfRun(log: string, findings: readonly LogFinding[], run: number, runs: number): LogFinding[] {
+  if (runs === 1) return [...findings];
+  const begins: number[] = [];
+  log.split('\n').forEach((raw, i) => {
+    const m = /\bkreplay: run (\d+) begin\s*$/.exec(raw.replace(/\r$/, ''));
+    if (m && Number(m[1]) === begins.length + 1) begins.push(i + 1);
+  });
+  if (begins.length !== runs) return [...findings];
+  const from = run === 1 ? 1 : begins[run - 1]!;
+  const to = run === runs ? Number.POSITIVE_INFINITY : begins[run]!;
+  return findings.filter((f) => f.line >= from && f.line < to);
+}
+
 /** `KREPLAY_RESULT workload=x key=123 ...` → fields (numbers where numeric). */
 export function parseResultLine(text: string): Record<string, number | string> | undefined {
   const line = text.split('\n').map((l) => l.trim()).find((l) => l.startsWith('KREPLAY_RESULT '));

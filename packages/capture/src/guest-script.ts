@@ -154,6 +154,8 @@ export function guestScript(spec: GuestRunSpec): string {
   L.push(
     `i=1; while [ $i -le ${spec.runs} ]; do`,
     '  D=$O/run-$i; mkdir -p $D',
+    '  # the kernel log is one per boot: this line splits it by run (findingsOfRun)',
+    '  echo "kreplay: run $i begin" > /dev/kmsg 2>/dev/null',
     '  sync; echo 3 > /proc/sys/vm/drop_caches',
     "  tw 'clear the ring buffer' $T/trace ''",
     "  tw 'tracing_on' $T/tracing_on 1",

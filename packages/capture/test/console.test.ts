@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog } from '../src/console.js';
+import { findingsOfRun, lostEvents, parsePerCpuStats, parseResultLine, scanKernelLog } from '../src/console.js';
 import { parseLdd } from '../src/tools.js';
 
 describe('ldd output', () => {
@@ -36,6 +36,31 @@ describe('kernel log scanning', () => {
 
   it('finds nothing in a clean boot', () => {
     expect(scanKernelLog('[    0.1] Booting\n[    2.0] EXT4-fs (vda): mounted filesystem\n')).toEqual([]);
+  });
+});
+
+describe('kernel log split by run', () => {
+  const bad = (t: number) => `[ ${t}.0] BUG: Bad page cache in process a  pfn:01234`;
+  const log = [
+    '[ 0.0] Linux version 6.1.0', '[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x',
+    '[ 2.0] kreplay: run 1 begin', bad(3), bad(4),
+    '[ 5.0] kreplay: run 2 begin',
+    '[ 6.0] kreplay: run 3 begin', bad(7),
+  ].join('\n');
+  const all = scanKernelLog(log);
+
+  it('gives each run the lines from its marker to the next run marker, and the boot lines to run 1: the runs add up to the boot', () => {
+    const per = [1, 2, 3].map((r) => findingsOfRun(log, all, r, 3));
+    expect(per.map((f) => f.map((x) => x.line))).toEqual([[2, 4, 5], [], [8]]);
+    expect(per.flat()).toEqual(all);
+  });
+
+  it('gives every run the whole boot when the markers are missing or out of order (captures made before them)', () => {
+    const old = log.replace(/.*kreplay: run \d begin\n/g, '');
+    expect(findingsOfRun(old, scanKernelLog(old), 2, 3)).toEqual(scanKernelLog(old));
+    const swapped = log.replace('run 2 begin', 'run 9 begin');
+    expect(findingsOfRun(swapped, all, 3, 3)).toEqual(all);
+    expect(findingsOfRun(log, all, 1, 1)).toEqual(all);
   });
 });
 
