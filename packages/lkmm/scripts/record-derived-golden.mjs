@@ -7,15 +7,22 @@
 //     invalidate-mapping-pages-mapped-then-fault odirect-vs-fault odirect-vs-fault-multipage; do kreplay explore fixtures/scenarios/$s.yaml \
 //     --flavor linux-6.1 --memory-model lkmm --litmus-out packages/lkmm/test/fixtures/derived/linux-6.1; done
 // Needs a build (npm run build) and herd7 7.58:
-//   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7]
+//   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7] [--missing] [--timeout S]
+// (every folder below test/fixtures/derived/ is recorded; --missing skips recorded outputs,
+// --timeout leaves a test herd7 does not finish in S seconds unrecorded, and says so)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deriveLitmus, MODELS_DIR } from '@kreplay/lkmm';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const herd7 = process.argv[2] ?? 'herd7';
+const argv = process.argv.slice(2);
+// --missing: record only the outputs not yet recorded; --timeout S: give up on a test after S s
+const missing = argv.includes('--missing');
+const timeoutAt = argv.indexOf('--timeout');
+const timeout = timeoutAt >= 0 ? Number(argv[timeoutAt + 1]) * 1000 : undefined;
+const herd7 = argv.find((a, k) => !a.startsWith('--') && argv[k - 1] !== '--timeout') ?? 'herd7';
 const threads = [
   [{ loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'y', op: 'READ_ONCE' }],
   [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'x', op: 'READ_ONCE' }],
@@ -49,12 +56,23 @@ for (const model of ['linux-6.12', 'sc']) {
   writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', file], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8' }));
 }
 console.log(`recorded ${test.name}`);
-const derived61 = path.join(here, 'test/fixtures/derived/linux-6.1');
-for (const name of readdirSync(derived61).filter((f) => f.endsWith('.litmus')).sort()) {
-  for (const model of ['linux-6.12', 'sc']) {
-    const out = path.join(here, 'test/fixtures/herd7', model, 'derived/linux-6.1', `${name}.out`);
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(derived61, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8' }));
+const derivedRoot = path.join(here, 'test/fixtures/derived');
+const kernels = readdirSync(derivedRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+for (const kernel of kernels) {
+  const dir = path.join(derivedRoot, kernel);
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort()) {
+    for (const model of ['linux-6.12', 'sc']) {
+      const out = path.join(here, 'test/fixtures/herd7', model, 'derived', kernel, `${name}.out`);
+      if (missing && existsSync(out)) continue;
+      mkdirSync(path.dirname(out), { recursive: true });
+      const t0 = Date.now();
+      try {
+        writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(dir, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8', timeout }));
+        console.log(`recorded ${model}: ${kernel}/${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      } catch (e) {
+        if (e.signal !== 'SIGTERM') throw e;
+        console.log(`herd7 gave no answer in ${timeout / 1000} s: ${model}: ${kernel}/${name}`);
+      }
+    }
   }
-  console.log(`recorded linux-6.1/${name}`);
 }
