@@ -97,8 +97,8 @@
  *   .def expresses (their floor and data generation are ghosts).
  * - the miss paths that allocate (filemap_create_folio, __filemap_get_folio(FGP_CREAT)): a
  *   pair with an allocation is never derived (the new folio's name depends on the run).
- * - a failed folio_trylock (lock_folio_maybe_drop_mmap's first try): no ordering, but the
- *   model's step is the sleep on the lock.
+ * - a failed folio_trylock (lock_folio_maybe_drop_mmap's first try, mm/filemap.c:3066): a
+ *   test_and_set_bit_lock that fails stores nothing, and a derived test cannot say so.
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
