@@ -6,6 +6,12 @@
 //   for s in truncate-vs-fault fault-around-vs-invalidate invalidate-mapping-pages-vs-fault \
 //     invalidate-mapping-pages-mapped-then-fault odirect-vs-fault odirect-vs-fault-multipage; do kreplay explore fixtures/scenarios/$s.yaml \
 //     --flavor linux-6.1 --memory-model lkmm --litmus-out packages/lkmm/test/fixtures/derived/linux-6.1; done
+// The other shipped scenarios that run on linux-6.1 (read-vs-truncate, truncate-vs-read-extend,
+// odirect-vs-read-data, hole-punch-vs-{load,read,store}, truncate-vs-store, fadvise-vs-store,
+// write-vs-fadvise, fault-vs-fault, odirect-then-load, odirect-vs-fault-uncached,
+// truncate-vs-fault-uncached) derive no test with every 6.1 path marked: each pair still shares
+// an allocation, the disk, page contents, the dirtying or a user access through the MMU
+// (docs/memory-model.md); run them too when the marks change.
 // Needs a build (npm run build) and herd7 7.58:
 //   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7] [--missing] [--timeout S]
 // (every folder below test/fixtures/derived/ is recorded; --missing skips recorded outputs,

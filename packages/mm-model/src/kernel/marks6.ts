@@ -46,6 +46,59 @@
  *   which the code does not promise: that only removes executions and adds ordering, so a
  *   derived test still orders at least as much as the code (an LKMM-only outcome found on it
  *   is one the code has; a "never" is no proof), as for 2.6's tree_lock rwlock in marks.ts.
+ *
+ * linux-6.1's buffered read, buffered write, write fault, hole punch and fadvise (their
+ * flavor files mark them; 6.1.192):
+ * - filemap_read (mm/filemap.c:2725): the i_size test before filemap_get_pages (2756, plain;
+ *   the model declares it on a miss, where it decides EOF), filemap_get_read_batch's
+ *   speculative get (2444-2454), folio_test_uptodate (2685), filemap_update_page's
+ *   invalidate_lock, folio_trylock that succeeds (2545), `!folio->mapping` (2564),
+ *   filemap_range_uptodate's test (2511); after the pages, `isize = i_size_read(inode)` (2771)
+ *   then smp_rmb() (2783: "pairs with a barrier in block_write_end()->mark_buffer_dirty()"),
+ *   and folio_put (2832).
+ * - the read I/O's completion (filemap_read_folio; filemap_fault's page_not_uptodate too):
+ *   SetPageUptodate = folio_mark_uptodate: smp_wmb(); set_bit(PG_uptodate)
+ *   (include/linux/page-flags.h:752-753), a set_bit after smp_wmb(); unlock_page (a release);
+ *   ext4_mpage_readpages' i_size_read (fs/ext4/readpage.c:222, 266).
+ * - the buffered write: i_rwsem (inode_lock, fs/ext4/file.c:279, 296: an rw_semaphore, see
+ *   below); __filemap_get_folio's lookup (mm/filemap.c:1943), folio_lock (1959) and
+ *   `folio->mapping != mapping` (1963); __block_commit_write's SetPageUptodate (fs/buffer.c:
+ *   2081, as above); generic_write_end's `if (pos + copied > inode->i_size)` (plain C, fs/buffer.c:
+ *   2167), i_size_write (2168), unlock_page, put_page (2172-2173).
+ * - the write fault: handle_pte_fault's PTE lock (mm/memory.c:5040) and plain `*vmf->pte`
+ *   (5041); wp_page_shared's get_page = folio_ref_inc = atomic_inc, unordered (3353), its
+ *   pte_unmap_unlock (3358) and put_page (3362, 3376); do_shared_fault's unlock_page (4694);
+ *   ext4_page_mkwrite's invalidate_lock (fs/ext4/inode.c:6319, 6434); block_page_mkwrite's
+ *   lock_page, i_size_read and `page->mapping != inode->i_mapping` (fs/buffer.c:2495-2497);
+ *   finish_mkwrite_fault's PTE lock and plain `*vmf->pte` (mm/memory.c:3310, 3316);
+ *   wp_page_reuse's ptep_set_access_flags → set_pte → native_set_pte, a WRITE_ONCE
+ *   (arch/x86/mm/pgtable.c:493, pgtable_64.h:67); fault_dirty_shared_page's unlock_page (3049).
+ * - ext4_punch_hole: write-back of no dirty folio (the dirty-tag lookup finds none: a
+ *   READ_ONCE of the tag word, as the O_DIRECT write's), inode_lock and invalidate_lock
+ *   (fs/ext4/inode.c:4051, 4098, 4171, 4173); the unmap and truncate_inode_pages_range carry
+ *   their own marks. generic_fadvise: the same write-back lookup (mm/fadvise.c:112) and the
+ *   plain `endbyte != inode->i_size - 1` (130, read only when endbyte does not end a page).
+ * - When a step also unlocks the folio it locked (filemap_update_page on a truncated or
+ *   uptodate folio, __filemap_get_folio on a truncated one, block_page_mkwrite's -EFAULT) the
+ *   step has no access of its own for the unlock, so its lock is left unmarked there
+ *   (smp_mb() in a derived test, no test when shared): never a lock held to the test's end.
+ *
+ * Left unmarked in 6.1, and why (a pair that shares one of them with a store gets no test):
+ * - the dirtying: set_page_dirty → block_dirty_folio's folio_test_set_dirty (fs/buffer.c:
+ *   636) and mark_buffer_dirty's TestSetPageDirty (1102), fully ordered test-and-sets, each
+ *   followed by __folio_mark_dirty's PAGECACHE_TAG_DIRTY under xa_lock (640), which the model
+ *   folds into the flag: a test with the flag but without the tag store would let write-back's
+ *   tag lookup read a tag no store of the test ever sets, an outcome the code may not have.
+ * - page contents (`pfnN.data`): versions the model renumbers (data.ts), written by read I/O
+ *   (DMA) as well as by copies; the disk and the block map (`M0.disk`: read I/O, write-back,
+ *   ext4_truncate, ext4_ext_remove_space, the O_DIRECT write).
+ * - the user load and store's page walk and access (kernel/load.ts, store.ts): the LKMM has
+ *   no MMU, and a TLB may keep a translation until the flush IPI, which no primitive of the
+ *   .def expresses (their floor and data generation are ghosts).
+ * - the miss paths that allocate (filemap_create_folio, __filemap_get_folio(FGP_CREAT)): a
+ *   pair with an allocation is never derived (the new folio's name depends on the run).
+ * - a failed folio_trylock (lock_folio_maybe_drop_mmap's first try, mm/filemap.c:3066): a
+ *   test_and_set_bit_lock that fails stores nothing, and a derived test cannot say so.
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';

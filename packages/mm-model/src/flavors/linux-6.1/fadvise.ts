@@ -16,7 +16,7 @@
  * instead clean and may be dropped — the outcome the kernel reaches when the I/O is fast.
  */
 import type { Ctx } from '../../ctx.js';
-import { ArgError, r, type Proc, type Program } from '../../program.js';
+import { ArgError, lk, r, type Proc, type Program } from '../../program.js';
 import { NONE, PAGE_SIZE } from '../../state.js';
 import { writeback, writebackAcc } from '../linux-2.6.15/odirect.js';
 import { END, fileArg } from '../../kernel/lib.js';
@@ -24,6 +24,12 @@ import { END, fileArg } from '../../kernel/lib.js';
 /** `endbyte = -1` (mm/fadvise.c:75) as the model's byte range: the last byte of page END. */
 const END_BYTE = (END + 1) * PAGE_SIZE - 1;
 import { invalMappingLocals61 } from './invalidate.js';
+import { marked, notOnThisPath } from '../../kernel/marks.js';
+import { markCleanWriteback } from './odirect.js';
+
+// The LKMM marks of fadvise (explore --memory-model lkmm; kernel/marks6.ts), 6.1.192; the
+// folio walk (invalidate_mapping_pagevec) is marked in invalidate.ts.
+const FA = 'mm/fadvise.c generic_fadvise() 6.1.192';
 
 /** Cached pages of the byte range [offset, endbyte]. */
 function rangePages(c: Ctx): number[] {
@@ -39,17 +45,19 @@ export const genericFadvise61: Proc = {
   where: 'mm/fadvise.c',
   entry: 'wb',
   steps: {
-    wb: {
+    wb: marked({
       label: 'POSIX_FADV_DONTNEED: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE)',
       acc: (c) => writebackAcc(c, c.num('file'), rangePages(c)),
       run: (c) => {
         writeback(c, c.num('file'), rangePages(c));
         c.goto('range');
       },
-    },
+    }, (c, a) => markCleanWriteback(c, a, c.num('file'), `${FA}: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE) (mm/fadvise.c:112)`)),
     range: {
       label: 'start_index = (offset+(PAGE_SIZE-1)) >> PAGE_SHIFT; end_index = endbyte >> PAGE_SHIFT; if ((endbyte & ~PAGE_MASK) != ~PAGE_MASK && endbyte != inode->i_size - 1) end_index--',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
+      acc: (c) => [c.num('endbyte') % PAGE_SIZE === PAGE_SIZE - 1
+        ? notOnThisPath(r(`${c.M(c.num('file'))}.i_size`), 'endbyte ends a page: the && does not read i_size')
+        : lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, `${FA}: endbyte != inode->i_size - 1 (mm/fadvise.c:130), plain C`)],
       run: (c) => {
         const endbyte = c.num('endbyte');
         const start = Math.ceil(c.num('offset') / PAGE_SIZE);

@@ -26,6 +26,8 @@ import { handlePteFault } from '../linux-2.6.15/fault.js';
 import type { Ctx } from '../../ctx.js';
 import type { Proc } from '../../program.js';
 import { NONE } from '../../state.js';
+import { ghost, marked } from '../../kernel/marks.js';
+import { markReadFloor } from './read.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
@@ -67,6 +69,26 @@ function fault61(proc: Proc, again: (c: Ctx) => void): Proc {
 
 const doReadFaultRetry61 = fault61({ ...doReadFault61, steps: { ...doReadFault61.steps, pte: handlePteFault(faultAround, markOrigPte) } }, faultAround);
 
+/**
+ * The user load and store (kernel/load.ts, store.ts) under --memory-model lkmm: the floor a
+ * load samples and a store advances is the stale-data judgement's, and the store's `disk` its
+ * data generation (data.ts): ghosts. The CPU's page
+ * walk and the user's access to the page stay unmarked: the LKMM has no MMU (a TLB may use a
+ * translation until the flush IPI, which no primitive of the .def expresses).
+ */
+function markUserAccess(p: Proc): Proc {
+  const steps: Record<string, Proc['steps'][string]> = {};
+  for (const [pc, st] of Object.entries(p.steps)) {
+    steps[pc] = marked(st, (c, a) => {
+      const M = c.M(c.num('file'));
+      if (a.loc === `${M}.disk`) return ghost(a, 'the store\'s data generation (data.ts), declared as its file\'s disk: no kernel access');
+      if (a.loc !== `${M}.floor`) return a;
+      return a.mode === 'read' ? markReadFloor(c, a) : ghost(a, 'the stale-data judgement: a read starting later must see this store');
+    });
+  }
+  return { ...p, steps };
+}
+
 /** A fault's entry locals on 6.1: mapping_locked, and FAULT_FLAG_TRIED and fpin for the retry (retry.ts). */
 const FAULT_LOCALS = { ml: 0, ...RETRY_LOCALS };
 
@@ -91,10 +113,10 @@ export const linux61: Flavor = {
     __iomap_dio_rw: { ...iomapDioWrite61, steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) } },
     filemap_read: filemapRead61,
     ext4_punch_hole: ext4PunchHole61,
-    user_load: userLoadProc('do_read_fault', 'pte'),
+    user_load: markUserAccess(userLoadProc('do_read_fault', 'pte')),
     // a retried write fault walks the PTE again and runs filemap_fault anew (no fault-around: mm/memory.c:4763)
     do_shared_fault: fault61(doSharedFault61, (c) => c.goto('isize')),
-    user_store: userStoreProc({ fault: 'do_shared_fault', entry: 'pte', wp: { proc: 'do_shared_fault', entry: 'wp' } }),
+    user_store: markUserAccess(userStoreProc({ fault: 'do_shared_fault', entry: 'pte', wp: { proc: 'do_shared_fault', entry: 'wp' } })),
     ext4_buffered_write_iter: ext4BufferedWrite61,
     generic_fadvise: genericFadvise61,
   },

@@ -39,16 +39,25 @@ function mark61(c: Ctx, a: Access): Access {
   return a;
 }
 
-/** filemap_write_and_wait_range with no dirty folio: the dirty-tag lookup, no folio flag read. */
-function markWriteback(c: Ctx, a: Access): Access {
-  const file = c.num('file');
-  if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return mark61(c, a);
+/**
+ * Writeback of `file` when no folio of it is dirty (writebackAcc's accesses): the lookup of
+ * folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU: a READ_ONCE of the tag word)
+ * finds none, and no folio flag is tested. With a dirty folio the accesses stay unmarked
+ * (folio_clear_dirty_for_io, the data and the disk). `how` names the caller's call of it.
+ */
+export function markCleanWriteback(c: Ctx, a: Access, file: number, how: string): Access {
+  if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return a;
   if (a.loc === `${c.M(file)}.tree`) {
-    return lk(a, 'READ_ONCE', 0, 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range() → ext4_writepages(): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU) finds none',
+    return lk(a, 'READ_ONCE', 0, `${how} → ext4_writepages(): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU) finds none`,
       { word: `${c.M(file)}.tree.tag_dirty` });
   }
   if (a.loc.endsWith('.flags.dirty')) return ghost(a, 'not made on this path: no folio is tagged dirty, so writeback tests no folio flag');
-  return mark61(c, a);
+  return a;
+}
+
+/** filemap_write_and_wait_range with no dirty folio: the dirty-tag lookup, no folio flag read. */
+function markWriteback(c: Ctx, a: Access): Access {
+  return mark61(c, markCleanWriteback(c, a, c.num('file'), 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range()'));
 }
 
 const mark = (s: StepDef): StepDef => marked(s, mark61);

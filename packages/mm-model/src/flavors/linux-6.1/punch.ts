@@ -13,6 +13,14 @@ import { floorAcc, ilockLoc, pageRangeArgs, dropInvalidateLock, takeInvalidateLo
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { writeAndWait } from '../linux-2.6.15/odirect.js';
+import { ghost, marked } from '../../kernel/marks.js';
+import { rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { markCleanWriteback } from './odirect.js';
+
+// The LKMM marks of the hole punch (explore --memory-model lkmm; kernel/marks6.ts), 6.1.192:
+// the unmap and truncate_inode_pages_range are marked where they are defined; the blocks
+// freed (the block map, M0.disk) stay unmarked.
+const PH = 'fs/ext4/inode.c ext4_punch_hole() 6.1.192';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -21,9 +29,10 @@ export const ext4PunchHole61: Proc = {
   where: 'fs/ext4/inode.c',
   entry: 'wb',
   steps: {
-    wb: { ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' },
-    ilock: inodeLock('inode_lock(inode)', () => false, (c) => c.goto('invlock')),
-    invlock: {
+    wb: marked({ ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' },
+      (c, a) => markCleanWriteback(c, a, c.num('file'), `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`)),
+    ilock: marked(inodeLock('inode_lock(inode)', () => false, (c) => c.goto('invlock')), (_c, a) => rwsemLock(a, `${PH}: inode_lock(inode) (fs/ext4/inode.c:4051)`)),
+    invlock: marked({
       label: 'filemap_invalidate_lock(mapping)',
       acc: (c) => [acquire(invLockLoc(c))],
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
@@ -32,7 +41,7 @@ export const ext4PunchHole61: Proc = {
         takeInvalidateLock(c, file, false);
         c.goto('unmap');
       },
-    },
+    }, (_c, a) => rwsemLock(a, `${PH}: filemap_invalidate_lock(mapping) (fs/ext4/inode.c:4098)`)),
     unmap: {
       label: 'truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
       where: 'mm/truncate.c truncate_pagecache_range()',
@@ -51,7 +60,7 @@ export const ext4PunchHole61: Proc = {
       acc: (c) => [w(`${c.M(c.num('file'))}.disk`)],
       run: (c) => { c.zeroRange(c.num('file'), c.num('first'), c.num('last'), true); c.goto('invunlock'); },
     },
-    invunlock: {
+    invunlock: marked({
       label: 'filemap_invalidate_unlock(mapping)',
       acc: (c) => [release(invLockLoc(c))],
       run: (c) => {
@@ -59,10 +68,11 @@ export const ext4PunchHole61: Proc = {
         dropInvalidateLock(c, file, false);
         c.goto('iunlock');
       },
-    },
+    }, (_c, a) => rwsemUnlock(a, `${PH}: filemap_invalidate_unlock(mapping) (fs/ext4/inode.c:4171)`)),
     iunlock: {
       label: 'inode_unlock(inode); return 0',
-      acc: (c) => [floorAcc(c, c.num('file')), release(ilockLoc(c, c.num('file')))],
+      acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see the punch'),
+        rwsemUnlock(release(ilockLoc(c, c.num('file'))), `${PH}: inode_unlock(inode) (fs/ext4/inode.c:4173)`)],
       run: (c) => { c.writesReturned(); inodeUnlock(c); c.ret(0); },
     },
   },

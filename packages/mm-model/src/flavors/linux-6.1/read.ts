@@ -5,11 +5,14 @@
  * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); then
  * i_size is rechecked, the data copied, the folio put.
  */
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, PG } from '../../state.js';
 import { beginReadAcc, copyToUser, invalidateLockShared } from '../../kernel/pagecache.js';
 import { readIoAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
+import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
+import { folioFlag, folioLock, folioMapping, folioPut, folioUnlock, iSizeRead, rwsemLock, rwsemUnlock, speculativeGet, xaLoad } from '../../kernel/marks6.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -18,12 +21,101 @@ function upRead(c: Ctx): void {
   dropInvalidateLock(c, file, true);
 }
 
+// The LKMM marks of the buffered read (explore --memory-model lkmm; kernel/marks6.ts), 6.1.192.
+const FR = 'mm/filemap.c filemap_read() 6.1.192';
+const GP = 'mm/filemap.c filemap_get_pages() 6.1.192';
+const UP = 'mm/filemap.c filemap_update_page() 6.1.192';
+const isLoc = (a: Access, suffix: string) => a.loc.endsWith(suffix);
+/** Page contents are versions the model renumbers (data.ts), written by read I/O (DMA) too: not marked (docs/memory-model.md). */
+const CONTENTS = '.data';
+
+/** PG_uptodate before a set_bit (the value derived tests start the flag from, as marks.ts's flagWrite). */
+export const uptodateBit = (c: Ctx): number => ((c.page(c.num('pfn')).flags & PG.uptodate) !== 0 ? 1 : 0);
+
+/** The read starts: its floor is the stale-data judgement's, no kernel access. */
+export const markReadFloor = (c: Ctx, a: Access): Access =>
+  (a.loc === `${c.M(c.num('file'))}.floor` ? ghost(a, 'the stale-data judgement: the floor a read samples when it starts') : a);
+
+/**
+ * filemap_get_read_batch (mm/filemap.c:2437-2470) as filemap_get_pages calls it (2661): a
+ * hit is the speculative get; a miss is filemap_read's i_size test (2756), which the model
+ * declares on the miss only (it decides EOF there), then, inside i_size, the slot load.
+ */
+function getMarks(c: Ctx, acc: readonly Access[]): Access[] {
+  const file = c.num('file'); const index = c.num('index');
+  const cite = `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`;
+  const pfn = c.lookup(file, index);
+  const floor = acc.filter((a) => isLoc(a, '.floor')).map((a) => markReadFloor(c, a));
+  if (pfn !== NONE) return [...floor, ...speculativeGet(c, file, index, acc.find((a) => isLoc(a, '.refcount')), cite)];
+  const isize = acc.find((a) => isLoc(a, '.i_size'))!;
+  const slot = index >= Math.ceil(c.map(file).isize / PAGE_SIZE)
+    ? notOnThisPath(acc.find((a) => isLoc(a, '.tree'))!, 'ki_pos >= i_size: filemap_read breaks before filemap_get_pages (mm/filemap.c:2756-2757)')
+    : xaLoad(c, file, index, cite);
+  return [...floor, iSizeRead(c, isize, file, `${FR}: if (unlikely(iocb->ki_pos >= i_size_read(inode))) (mm/filemap.c:2756)`), slot];
+}
+
+/** A step whose accesses the marks replace as a whole (kernel order, the same locations). */
+function remarked(step: StepDef, mark: (c: Ctx, acc: readonly Access[]) => Access[]): StepDef {
+  const acc = step.acc!;
+  return { ...step, acc: (c) => mark(c, acc(c)) };
+}
+
+/**
+ * filemap_update_page under the folio lock (mm/filemap.c:2545-2583): the truncation test
+ * (2564) and filemap_range_uptodate's folio_test_uptodate (2511). A not-uptodate folio
+ * stays locked for filemap_read_folio (the path a serial run takes); on the other two paths
+ * the step also unlocks the folio (2579), which has no access of its own here, so there the
+ * lock is left unmarked (smp_mb() in a derived test, or none when shared).
+ */
+function updateLockMarks(c: Ctx, a: Access): Access {
+  const pfn = c.num('pfn'); const p = c.page(pfn);
+  const truncated = p.mapping === NONE;
+  const uptodate = (p.flags & PG.uptodate) !== 0;
+  if (a.lock === 'acquire') return truncated || uptodate ? a : folioLock(a, `${UP}: folio_trylock(folio) (mm/filemap.c:2545)`);
+  if (isLoc(a, '.mapping')) return folioMapping(c, a, pfn, `${UP}: if (!folio->mapping) (mm/filemap.c:2564)`);
+  if (isLoc(a, '.refcount')) return truncated ? folioPut(c, a, pfn, `${UP}: if (error == AOP_TRUNCATED_PAGE) folio_put(folio) (mm/filemap.c:2583)`) : notOnThisPath(a, 'the folio is kept');
+  if (isLoc(a, '.flags.uptodate')) return truncated ? notOnThisPath(a, 'the folio was truncated') : folioFlag(c, a, pfn, 'uptodate', `${UP}: filemap_range_uptodate(): folio_test_uptodate(folio) (mm/filemap.c:2511)`);
+  // the invalidate_lock: dropped here unless the folio is read (filemap_read_folio, the readio step)
+  return truncated || uptodate ? rwsemUnlock(a, `${UP}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2581)`) : notOnThisPath(a, 'held across filemap_read_folio()');
+}
+
+/**
+ * The read I/O's completion (filemap_read_folio, also filemap_fault's) and filemap_create_folio
+ * / filemap_update_page after it: the disk and the page contents it fills stay unmarked (the
+ * block map and DMA); ext4_mpage_readpages clamps to ext4_readpage_limit() = i_size_read
+ * (fs/ext4/readpage.c:222).
+ */
+export function readIoMarks(c: Ctx, a: Access): Access {
+  if (isLoc(a, '.flags.uptodate')) return lk(a, 'set_bit', uptodateBit(c), 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: SetPageUptodate(page) (fs/ext4/readpage.c:347, or the bio\'s end_io) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)', { before: ['smp_wmb'] });
+  if (isLoc(a, '.i_size')) return iSizeRead(c, a, c.num('file'), 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: last_block_in_file = (ext4_readpage_limit(inode) + ... (fs/ext4/readpage.c:266)');
+  if (a.lock === 'release' && a.loc.startsWith('lock:')) return folioUnlock(a, 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: unlock_page(page) (fs/ext4/readpage.c:348, or the bio\'s end_io)');
+  if (a.lock === 'release') return rwsemUnlock(a, 'mm/filemap.c filemap_create_folio() / filemap_update_page() 6.1.192: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2623, 2581)');
+  return a; // the disk, the contents
+}
+
+/**
+ * filemap_read after filemap_get_pages (mm/filemap.c:2771-2832): isize = i_size_read(inode),
+ * then smp_rmb() (2783, "pairs with a barrier in block_write_end()->mark_buffer_dirty()")
+ * unless past EOF; copy_folio_to_iter (the contents: unmarked); folio_put.
+ */
+function copyMarks(c: Ctx, a: Access): Access {
+  const pfn = c.num('pfn'); const file = c.num('file');
+  const past = c.num('index') >= Math.ceil(c.map(file).isize / PAGE_SIZE);
+  if (isLoc(a, '.i_size')) {
+    return lk(a, 'plain-read', c.map(file).isize, `${FR}: isize = i_size_read(inode) (mm/filemap.c:2771; i_size_read on 64-bit is \`return inode->i_size;\`, include/linux/fs.h:872)${past ? '' : ', then smp_rmb() (mm/filemap.c:2783)'}`,
+      past ? {} : { after: ['smp_rmb'] });
+  }
+  if (isLoc(a, '.refcount')) return folioPut(c, a, pfn, `${FR}: put_folios: folio_put(fbatch.folios[i]) (mm/filemap.c:2832)`);
+  if (isLoc(a, CONTENTS) && past) return notOnThisPath(a, 'past EOF: goto put_folios, nothing copied');
+  return a; // copy_folio_to_iter: the contents
+}
+
 const filemapRead61Steps: Proc = {
   fn: 'filemap_read',
   where: 'mm/filemap.c',
   entry: 'start',
   steps: {
-    get: {
+    get: remarked({
       label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
@@ -41,10 +133,12 @@ const filemapRead61Steps: Proc = {
         c.ref(pfn, 1);
         c.goto('uptodate');
       },
-    },
+    }, getMarks),
+    // the miss path allocates (never derived): filemap_create_folio's accesses stay unmarked, but for the lock
     create: {
       label: 'filemap_create_folio(): folio = filemap_alloc_folio(); filemap_invalidate_lock_shared(mapping); filemap_add_folio(mapping, folio, index)',
-      acc: (c) => [acquire(invLockLoc(c)), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
+      acc: (c) => [rwsemLock(acquire(invLockLoc(c)), 'mm/filemap.c filemap_create_folio() 6.1.192: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2611)'),
+        w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), lk(w('alloc'), 'alloc', 0, 'mm/filemap.c filemap_create_folio() 6.1.192: folio = filemap_alloc_folio() (mm/filemap.c:2594)')],
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
       run: (c) => {
         const file = c.num('file'); const index = c.num('index');
@@ -56,7 +150,7 @@ const filemapRead61Steps: Proc = {
         c.goto('readio');
       },
     },
-    readio: {
+    readio: marked({
       label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
       acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
       run: (c) => {
@@ -66,14 +160,15 @@ const filemapRead61Steps: Proc = {
         upRead(c);
         c.goto('copy');
       },
-    },
+    }, readIoMarks),
     uptodate: {
       label: 'if (!folio_test_uptodate(folio)) filemap_update_page()',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${GP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:2685)`)],
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'copy' : 'update'),
     },
-    update: invalidateLockShared('filemap_update_page(): filemap_invalidate_lock_shared(mapping)', (c) => c.goto('update_lock')),
-    update_lock: {
+    update: marked(invalidateLockShared('filemap_update_page(): filemap_invalidate_lock_shared(mapping)', (c) => c.goto('update_lock')),
+      (_c, a) => rwsemLock(a, `${UP}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2542)`)),
+    update_lock: marked({
       label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
       acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`),
         release(invLockLoc(c)), w(`${c.P(c.num('pfn'))}.refcount`)],
@@ -86,8 +181,8 @@ const filemapRead61Steps: Proc = {
         if (p.flags & PG.uptodate) { c.unlockPage(pfn); upRead(c); c.goto('copy'); return; }
         c.goto('readio');
       },
-    },
-    copy: copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'),
+    }, updateLockMarks),
+    copy: marked(copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'), copyMarks),
   },
 };
 
@@ -99,7 +194,7 @@ export const filemapRead61: Proc = {
     start: {
       ...filemapRead61Steps.steps.get!,
       label: 'read(): filemap_read(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
-      acc: (c) => [beginReadAcc(c), ...filemapRead61Steps.steps.get!.acc!(c)],
+      acc: (c) => [markReadFloor(c, beginReadAcc(c)), ...filemapRead61Steps.steps.get!.acc!(c)],
       run: (c) => { c.beginRead(c.num('file'), c.num('index')); filemapRead61Steps.steps.get!.run(c); },
     },
   },

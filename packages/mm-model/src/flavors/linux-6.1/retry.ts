@@ -47,6 +47,16 @@ import { acquire, r, release, w, type Proc, type StepDef } from '../../program.j
 import { NONE, PG } from '../../state.js';
 import { markOrigPte } from './fault.js';
 import { FAULT_OK, dropInvalidateLock, faultEnd, faultSite, pteAcc } from '../../kernel/lib.js';
+import type { Access } from '@kreplay/core';
+import { folioPut, rwsemUnlock } from '../../kernel/marks6.js';
+import { readIoMarks } from './read.js';
+
+const FF = 'mm/filemap.c filemap_fault() 6.1.192';
+
+/** page_not_uptodate's read (mm/filemap.c:3340) as read.ts marks the I/O, and its folio_put (3343) when the fault goes on. */
+function readMarks(c: Ctx, a: Access): Access {
+  return a.loc.endsWith('.refcount') ? folioPut(c, a, c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3343)`) : readIoMarks(c, a);
+}
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 const P = (c: Ctx) => c.P(c.num('pfn'));
@@ -121,7 +131,7 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
       where: 'mm/filemap.c:3332-3350 filemap_fault() page_not_uptodate',
       acc: (c) => (c.num('fpin') || firstTry(c)
         ? read.acc!(c).filter((a) => a.loc !== `${P(c)}.refcount`)
-        : read.acc!(c)),
+        : read.acc!(c)).map((a) => readMarks(c, a)),
       run: (c) => {
         dropMmap(c);
         if (!c.num('fpin')) { read.run(c); return; }
@@ -135,7 +145,8 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
     out_retry: {
       label: 'out_retry: if (folio) folio_put(folio); if (mapping_locked) filemap_invalidate_unlock_shared(mapping); if (fpin) fput(fpin); return ret | VM_FAULT_RETRY',
       where: 'mm/filemap.c:3352-3368 filemap_fault()',
-      acc: (c) => [w(`${P(c)}.refcount`), ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
+      acc: (c) => [folioPut(c, w(`${P(c)}.refcount`), c.num('pfn'), `${FF}: out_retry: if (folio) folio_put(folio) (mm/filemap.c:3358)`),
+        ...(c.num('ml') ? [rwsemUnlock(release(invLockLoc(c)), `${FF}: out_retry: if (mapping_locked) filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3360)`)] : [])],
       run: (c) => {
         c.ref(c.num('pfn'), -1);
         if (c.num('ml')) dropInvalidateLock(c, c.num('file'), true);
