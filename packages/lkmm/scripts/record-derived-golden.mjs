@@ -2,7 +2,8 @@
 // Re-records test/fixtures/derived/ and its herd7 outputs (herd7/<model>/derived/): the
 // store-buffering test deriveLitmus writes for the two-thread machine test/derive.test.ts
 // builds (the same machine, in plain JS), and herd7's output for every test below
-// test/fixtures/derived/linux-6.1/, which explore writes from the shipped scenarios:
+// test/fixtures/derived/linux-6.1/ and test/fixtures/derived/linux-6.12/, which explore
+// writes from the shipped scenarios:
 //   for s in truncate-vs-fault fault-around-vs-invalidate invalidate-mapping-pages-vs-fault \
 //     invalidate-mapping-pages-mapped-then-fault odirect-vs-fault odirect-vs-fault-multipage; do kreplay explore fixtures/scenarios/$s.yaml \
 //     --flavor linux-6.1 --memory-model lkmm --litmus-out packages/lkmm/test/fixtures/derived/linux-6.1; done
@@ -12,6 +13,13 @@
 // truncate-vs-fault-uncached) derive no test with every 6.1 path marked: each pair still shares
 // an allocation, the disk, page contents, the dirtying or a user access through the MMU
 // (docs/memory-model.md); run them too when the marks change.
+//   for s in fault-around-vs-invalidate fault-vs-fault hole-punch-vs-read invalidate-mapping-pages-mapped-then-fault \
+//     invalidate-mapping-pages-vs-fault odirect-vs-fault-uncached odirect-vs-fault odirect-vs-read-data read-vs-truncate \
+//     truncate-vs-fault-uncached truncate-vs-fault truncate-vs-read-extend odirect-vs-fault-multipage; do kreplay explore \
+//     fixtures/scenarios/$s.yaml --flavor linux-6.12 --memory-model lkmm --litmus-timeout 1200s \
+//     --litmus-out packages/lkmm/test/fixtures/derived/linux-6.12; done
+// (every shipped scenario that runs on linux-6.12; only some of them derive tests, docs/memory-model.md).
+// herd7 may run for a long time on the page-cache tests: the outputs go to herd7/<model>/derived/<flavor>/.
 // Needs a build (npm run build) and herd7 7.58:
 //   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7] [--missing] [--timeout S]
 // (every folder below test/fixtures/derived/ is recorded; --missing skips recorded outputs,

@@ -19,6 +19,8 @@ import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.
 
 /** herd7 outputs recorded for fixtures/derived/linux-6.1 (test x model pairs herd7 7.58 finished; the rest ran past 35 minutes). */
 const RECORDED_61 = 8;
+/** Tests shipped in fixtures/derived/linux-6.12 (explore on every shipped scenario that runs on linux-6.12). */
+const DERIVED_612 = 6;
 
 interface Op {
   loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean;
@@ -174,6 +176,21 @@ describe('litmus tests derived from a machine', () => {
       }
     }
     expect(recorded).toBeGreaterThanOrEqual(RECORDED_61);
+  }, 120_000);
+
+  it('the tests explore derives from the linux-6.12 scenarios (fixtures/derived/linux-6.12) parse, and give herd7\'s output where it was recorded', () => {
+    const files = litmusFiles('derived/linux-6.12');
+    expect(files.length).toBe(DERIVED_612);
+    for (const rel of files) {
+      const file = path.join(FIXTURES, 'derived/linux-6.12', rel);
+      const test = parseLitmus(readFileSync(file, 'utf8'), file);
+      for (const [m, mm] of [['linux-6.12', model], ['sc', sc]] as const) {
+        // herd7's outputs for these are recorded by scripts/record-derived-golden.mjs where herd7 is installed
+        const out = path.join(FIXTURES, 'herd7', m, 'derived/linux-6.12', `${rel}.out`);
+        if (!existsSync(out)) continue;
+        expect(`${rel} ${m}\n${comparable(formatHerd(checkLitmus(test, mm)))}`).toBe(`${rel} ${m}\n${comparable(readFileSync(out, 'utf8'))}`);
+      }
+    }
   }, 120_000);
 });
 

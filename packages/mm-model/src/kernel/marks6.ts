@@ -134,20 +134,27 @@ export function speculativeGet(c: Ctx, file: number, index: number, refcount: Ac
   return a;
 }
 
+/** How a kernel release loads a slot and takes a speculative reference (6.1's by default; linux-6.12's in marks612.ts). */
+export interface XaLookup {
+  load: (c: Ctx, file: number, index: number, cite: string) => Access;
+  get: (c: Ctx, file: number, index: number, refcount: Access | undefined, cite: string) => Access[];
+}
+
 /**
  * xas_find from `from` to `to` (find_get_entry, filemap_map_pages' xas_next_entry): the
  * empty slots before the first folio and that folio's slot, each with its speculative get.
  * `pfns` are the folios the model's lookup returned (each gets a reference), in index order.
  */
-export function xaFindMarks(c: Ctx, file: number, from: number, to: number, pfns: readonly number[], refcounts: readonly Access[], cite: string): Access[] {
+export function xaFindMarks(c: Ctx, file: number, from: number, to: number, pfns: readonly number[], refcounts: readonly Access[], cite: string,
+  kernel: XaLookup = { load: xaLoad, get: speculativeGet }): Access[] {
   const cache = c.map(file).cache;
   const last = pfns.length > 0 ? c.page(pfns[pfns.length - 1]!).index : Math.min(to, cache.length - 1);
   const a: Access[] = [];
   let k = 0;
   for (let ix = from; ix <= last; ix++) {
     const pfn = c.lookup(file, ix);
-    if (pfn !== NONE && pfns[k] === pfn) a.push(...speculativeGet(c, file, ix, refcounts[k++], cite));
-    else a.push(xaLoad(c, file, ix, cite));
+    if (pfn !== NONE && pfns[k] === pfn) a.push(...kernel.get(c, file, ix, refcounts[k++], cite));
+    else a.push(kernel.load(c, file, ix, cite));
   }
   // a search past the cache's last slot reads empty slots the model has no entry for: one word stands for them
   if (a.length === 0) a.push(lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: xas_find() finds nothing`, { word: slotWord(c, file, from), addr: true }));

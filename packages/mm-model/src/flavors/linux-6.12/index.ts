@@ -25,6 +25,7 @@ import { hugetlbFault612, hugetlbPunchArgs, hugetlbfsPunchHole612, migrateArgs, 
 import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate612, xfsFreeFileSpace612 } from './punch.js';
 import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
 import { NONE } from '../../state.js';
+import { withISizeOrdering612 } from '../../kernel/marks612.js';
 
 /** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
 export interface Linux612Fixes {
@@ -110,18 +111,18 @@ export function buildLinux612(b: Linux612Build): Flavor {
       truncate_setsize: truncateSetsize612,
       truncate_inode_pages_range: truncateInodePagesRange612({ unmapOnSplitFailure: fx['fa04f5b60fda'] }),
       find_lock_entries: findLockEntries612,
-      invalidate_inode_pages2_range: cite(invalidateInodePages2Range61, {
+      invalidate_inode_pages2_range: withISizeOrdering612(cite(invalidateInodePages2Range61, {
         lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()', premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
         lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()', mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
         bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()', remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
         release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
-      }),
-      mapping_try_invalidate: cite(invalidateMappingPages61, {
+      })),
+      mapping_try_invalidate: withISizeOrdering612(cite(invalidateMappingPages61, {
         lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()', got: 'mm/truncate.c:510-520 mapping_try_invalidate()',
         evict: 'mm/truncate.c:288-303 mapping_evict_folio()', remove: 'mm/vmscan.c:720-800 __remove_mapping()',
         unlock: 'mm/truncate.c:522-528 mapping_try_invalidate()', release: 'mm/truncate.c:540-541 mapping_try_invalidate()',
-      }),
-      __iomap_dio_rw: cite(iomapDioWrite61, {
+      })),
+      __iomap_dio_rw: withISizeOrdering612(cite(iomapDioWrite61, {
         wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()', pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
         precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
         post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
@@ -130,13 +131,13 @@ export function buildLinux612(b: Linux612Build): Flavor {
         precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
         post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
         done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
-      }),
-      filemap_read: fx['730633f0b7f9'] ? cite(filemapRead61, {
+      })),
+      filemap_read: withISizeOrdering612(fx['730633f0b7f9'] ? cite(filemapRead61, {
         get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()', create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
         readio: 'mm/filemap.c:2361-2380 filemap_read_folio()', uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
         update: 'mm/filemap.c:2421 filemap_update_page()', update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
         copy: 'mm/filemap.c:2661-2700 filemap_read()',
-      }) : filemapReadNoInvalidateLock(),
+      }) : filemapReadNoInvalidateLock()),
       vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
       xfs_free_file_space: xfsFreeFileSpace612,

@@ -11,6 +11,10 @@ import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, w, type StepDef } from '../../program.js';
 import { NONE } from '../../state.js';
+import { folioMapping } from '../../kernel/marks6.js';
+import { V612, folioLock612 } from '../../kernel/marks612.js';
+
+const GF = `mm/filemap.c __filemap_get_folio() ${V612}`;
 
 export interface FindLockSteps {
   /** Names of the two steps: the lookup and the lock-and-recheck. */
@@ -36,7 +40,14 @@ export function lockRecheckStep(caller: string, retry: string, next: string): St
   return {
     label: `${caller}folio_lock(folio); if (unlikely(folio->mapping != mapping)) { folio_unlock(folio); folio_put(folio); goto repeat; }`,
     where: 'mm/filemap.c:1885-1900 __filemap_get_folio()',
-    acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`)],
+    acc: (c) => {
+      const pfn = c.num('pfn');
+      const a = [acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.mapping`)];
+      // truncated meanwhile: the kernel unlocks and puts the folio, which the step does not declare: left unmarked
+      if (c.page(pfn).mapping !== c.num('file')) return a;
+      return [folioLock612(a[0]!, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
+        folioMapping(c, a[1]!, pfn, `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`)];
+    },
     block: (c) => c.pageLockHeld(c.num('pfn')),
     run: (c) => {
       const pfn = c.num('pfn');

@@ -19,13 +19,22 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { pteLoc, type VmaEnv } from '../../env.js';
 import { NONE, PAGE_SIZE, PMD_TABLE, folioNr } from '../../state.js';
 import { END } from '../../kernel/lib.js';
 import { VM_FAULT_NOPAGE, mapPagesLocals } from '../linux-6.1/fault.js';
 import { filemapMapPages61 } from '../linux-6.1/map-pages.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange, setPteRange } from './folio.js';
+import { ghost, marked, notOnThisPath, slotWord } from '../../kernel/marks.js';
+import { folioMapping, xaReload } from '../../kernel/marks6.js';
+import {
+  V612, folioFlag612, folioLock612, folioUnlock612, folioPut612, folioTryGet612, iSizeRead612, isLarge, pmdInstall612, pmdPlain612, pteGet612, pteOffsetMapLock612, pteOffsetMapNone612, pteSet612, rmapAdd612, xaLoad612,
+} from '../../kernel/marks612.js';
+
+const FMP = `mm/filemap.c filemap_map_pages() ${V612}`;
+const NUF = `mm/filemap.c next_uptodate_folio() ${V612}`;
+const unlockMark = (a: Access, line: number) => folioUnlock612(a, `${FMP}: folio_unlock(folio) (mm/filemap.c:${line})`);
 
 export interface MapPagesOptions {
   /** Where end_pgoff is capped at file_end: before the first lookup, after it, or after the PTE lock. */
@@ -101,7 +110,7 @@ export function mapPagesLocals612(vma: VmaEnv, index: number) {
 export function filemapMapPages612(o: MapPagesOptions): Proc {
   const capStep = {
     label: 'file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1; end_pgoff = min(end_pgoff, file_end)',
-    acc: (c: Ctx) => [r(`${c.M(c.num('file'))}.i_size`)],
+    acc: (c: Ctx) => [iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FMP}: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1 (mm/filemap.c:3655)`)],
     run: (c: Ctx) => {
       const fe = fileEnd(c);
       c.set('fend', fe);
@@ -130,10 +139,23 @@ const nextStep: StepDef = {
         where: 'mm/filemap.c:3494-3510 next_uptodate_folio()',
         acc: (c) => {
           const ix = nextEntry(c);
-          const a = [r(`${c.M(c.num('file'))}.tree`)];
-          if (ix === NONE) { if (c.num('held') !== NONE) a.push(release(c.env.ptls[c.num('held')]!.loc)); return a; }
-          const pfn = c.lookup(c.num('file'), ix);
-          a.push(r(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`));
+          const file = c.num('file');
+          // xas_next_entry(): every slot from xi up to the folio found (or to end_pgoff), each a READ_ONCE (marks6.ts xaLoad)
+          const cite = `${NUF}: folio = xas_next_entry(xas, end_pgoff) (mm/filemap.c:3498, 3531)`;
+          const last = ix === NONE ? Math.min(c.num('end'), c.map(file).cache.length - 1) : ix;
+          const a: Access[] = [];
+          for (let k = c.num('xi'); k <= last; k++) a.push(xaLoad612(c, file, k, cite));
+          if (a.length === 0 && c.num('xi') <= c.num('end')) a.push(lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: finds nothing`, { word: slotWord(c, file, c.num('xi')), addr: true }));
+          if (a.length === 0) a.push(ghost(r(`${c.M(file)}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'));
+          if (ix === NONE) {
+            if (c.num('held') !== NONE) a.push(lk(release(c.env.ptls[c.num('held')]!.loc), 'spin_unlock', 0, `${FMP}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3708)`));
+            return a;
+          }
+          const pfn = c.lookup(file, ix);
+          const locked = c.page(pfn).locker !== NONE;
+          a.push(lk(r(`lock:${c.P(pfn)}`), 'spin_is_locked', locked ? 1 : 0, `${NUF}: if (folio_test_locked(folio)) continue (mm/filemap.c:3508): test_bit(PG_locked), a lockless look at the folio lock`));
+          if (locked) a.push(notOnThisPath(w(`${c.P(pfn)}.refcount`), 'the folio is locked: skipped'));
+          else a.push(...folioTryGet612(c, w(`${c.P(pfn)}.refcount`), pfn, `${NUF}: if (!folio_try_get(folio)) continue (mm/filemap.c:3510)`), xaReload(c, file, ix, `${NUF} (mm/filemap.c:3513)`));
           return a;
         },
         run: (c) => {
@@ -154,15 +176,81 @@ const nextStep: StepDef = {
         },
       };
 
+/**
+ * filemap_map_pmd() (mm/filemap.c:3467-3493), called when can_map_large (3669-3675), on a
+ * small folio: the plain tests of *vmf->pmd and pmd_install(). `a` is the step's declared
+ * accesses (pmd, mapcount, refcount, folio lock, mapping, tree, the PMD range's PTEs).
+ */
+function pmdMapMarks(c: Ctx, o: MapPagesOptions, a: Access[]): Access[] {
+  const t = tableOf(c);
+  const pfn = c.num('pfn');
+  const pmd = c.pmd(t);
+  const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+  const [pmdW, mapcount, refcount, unlock, ...rest] = a;
+  const none = (x: Access) => notOnThisPath(x, 'a small folio: no PMD mapping');
+  if (isLarge(c, pfn)) return a; // do_set_pmd() of a large folio: not marked
+  if (!can) {
+    // the kernel skips filemap_map_pmd() (can_map_large is false: the folio reaches file_end); the model still installs a table on pmd_none: left unmarked
+    return pmd === NONE ? a : [notOnThisPath(pmdW!, 'can_map_large is false: filemap_map_pmd() is not called'), ...[mapcount!, refcount!, unlock!, ...rest].map((x) => notOnThisPath(x, 'can_map_large is false'))];
+  }
+  const PM = `mm/filemap.c filemap_map_pmd() ${V612}`;
+  const huge = pmdPlain612(pmdW!, pmd, `${PM}: if (pmd_trans_huge(*vmf->pmd)) (mm/filemap.c:3473)`);
+  if (pmd !== NONE && pmd !== PMD_TABLE) {
+    return [huge, unlockMark(unlock!, 3474), folioPut612(c, refcount!, pfn, `${PM}: folio_put(folio) (mm/filemap.c:3475)`), none(mapcount!), ...rest.map(none)];
+  }
+  const tests = [huge, pmdPlain612(pmdW!, pmd, `${PM}: if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio)) (mm/filemap.c:3479)`),
+    pmdPlain612(pmdW!, pmd, `${PM}: if (pmd_none(*vmf->pmd) && vmf->prealloc_pte) (mm/filemap.c:3489)`)];
+  const install = pmd === NONE ? pmdInstall612(pmdW!, `${PM}: pmd_install(mm, vmf->pmd, &vmf->prealloc_pte) (mm/filemap.c:3490)`) : [notOnThisPath(pmdW!, 'the PMD is a table already: no pmd_install()')];
+  return [...tests, ...install, none(mapcount!), notOnThisPath(refcount!, 'the folio is kept for the PTE walk'), notOnThisPath(unlock!, 'the folio stays locked'), ...rest.map(none)];
+}
+
+/**
+ * filemap_map_order0_folio() (mm/filemap.c:3602-3632) and the loop's folio_unlock/folio_put
+ * (3704-3705): ptep_get; on pte_none set_pte_range (rmap, then set_ptes) and folio_ref_inc.
+ * `a` is the map step's declared accesses: the PTE read, refcount, folio lock, and when
+ * mapped mapcount, mapping, tree and the PTE write.
+ */
+function mapOrder0Marks(c: Ctx, a: Access[], mapped: boolean): Access[] {
+  const pfn = c.num('pfn');
+  const [pteR, refcount, unlock, mapcount, mapping, tree, pteW] = a;
+  const O0 = `mm/filemap.c filemap_map_order0_folio() ${V612}`;
+  const ref = c.page(pfn).refcount;
+  const read = pteGet612(pteR!, mapped ? NONE : c.pte(vmaOf(c).id, c.num('idx') - vmaOf(c).pgoff), `${O0}: if (!pte_none(ptep_get(vmf->pte))) return ret (mm/filemap.c:3622)`);
+  const put = (before: number) => lk(refcount!, 'atomic_dec_return', before, `${FMP}: folio_put(folio) (mm/filemap.c:3705): atomic_dec_and_test() (include/linux/mm.h:1477, 1141 ${V612}), fully ordered`);
+  if (!mapped) return [read, unlockMark(unlock!, 3704), put(ref)];
+  return [read, rmapAdd612(c, mapcount!, pfn, `${O0}: set_pte_range(vmf, folio, page, 1, addr) (mm/filemap.c:3628)`),
+    ...[mapping!, tree!].map((x) => ghost(x, 'the orphan-page-mapped judgement (folio_add_file_rmap_ptes reads neither)')),
+    pteSet612(pteW!, pfn, `${O0}: set_pte_range() (mm/filemap.c:3628) → mm/memory.c:5052`),
+    lk(refcount!, 'atomic_inc', ref, `${O0}: folio_ref_inc(folio) (mm/filemap.c:3630): atomic_inc(&page->_refcount) (include/linux/page_ref.h:153), unordered`),
+    unlockMark(unlock!, 3704), put(ref + 1)];
+}
+
 function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
   return {
-      uptodate: { ...filemapMapPages61.steps.uptodate!, where: 'mm/filemap.c:3514-3515 next_uptodate_folio()' },
-      trylock: { ...filemapMapPages61.steps.trylock!, where: 'mm/filemap.c:3516-3521 next_uptodate_folio()' },
+      uptodate: {
+        ...marked(filemapMapPages61.steps.uptodate!, (c, a) => (a.loc.endsWith('.refcount')
+          ? folioPut612(c, a, c.num('pfn'), `${NUF}: skip: folio_put(folio) (mm/filemap.c:3530)`)
+          : folioFlag612(c, a, c.num('pfn'), 'uptodate', `${NUF}: if (!folio_test_uptodate(folio) (mm/filemap.c:3515)`))),
+        where: 'mm/filemap.c:3514-3515 next_uptodate_folio()',
+      },
+      trylock: {
+        ...marked(filemapMapPages61.steps.trylock!, (c, a) => {
+          // 6.1's marks: the path that keeps the folio is marked, a failed trylock or a folio given back is not
+          if (!a.lkmm) return a;
+          const pfn = c.num('pfn');
+          if (a.lock === 'acquire') return folioLock612(a, `${NUF}: if (!folio_trylock(folio)) goto skip (mm/filemap.c:3517)`);
+          if (a.loc.endsWith('.mapping')) return folioMapping(c, a, pfn, `${NUF}: if (folio->mapping != mapping) (mm/filemap.c:3519)`);
+          if (a.loc.endsWith('.uptodate')) return folioFlag612(c, a, pfn, 'uptodate', `${NUF}: if (!folio_test_uptodate(folio)) (mm/filemap.c:3521)`);
+          return a;
+        }),
+        where: 'mm/filemap.c:3516-3521 next_uptodate_folio()',
+      },
       isize: {
         label: 'max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (xas->xa_index >= max_idx) goto unlock; return folio',
         where: 'mm/filemap.c:3522-3525 next_uptodate_folio()',
-        acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
-          ? [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+        acc: (c) => [iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${NUF}: max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/filemap.c:3523)`),
+          ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
+            ? [unlockMark(release(`lock:${c.P(c.num('pfn'))}`), 3528), folioPut612(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUF}: skip: folio_put(folio) (mm/filemap.c:3530)`)] : [])],
         run: (c) => {
           if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { skip(c, true); return; }
           if (c.num('first')) { c.set('first', 0); c.goto(o.cap === 'afterLookup' ? 'cap' : 'pmdmap'); return; }
@@ -183,7 +271,7 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
           const v = vmaOf(c);
           const i0 = pmdRange(v, c.num('idx') - v.pgoff);
           if (i0 !== NONE) for (let k = 0; k < HPAGE_PMD_NR; k++) a.push(w(pteLoc(c.env, v, i0 + k)));
-          return a;
+          return pmdMapMarks(c, o, a);
         },
         run: (c) => {
           const t = tableOf(c);
@@ -218,8 +306,10 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
         where: 'mm/filemap.c:3677-3683 filemap_map_pages()',
         acc: (c) => {
           const t = tableOf(c);
-          return c.pmd(t) === PMD_TABLE ? [r(pmdLoc(c.env, t)), acquire(c.env.ptls[t]!.loc)]
-            : [r(pmdLoc(c.env, t)), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)];
+          const OML = `${FMP}: vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, addr, &vmf->ptl) (mm/filemap.c:3679)`;
+          return c.pmd(t) === PMD_TABLE ? pteOffsetMapLock612(r(pmdLoc(c.env, t)), acquire(c.env.ptls[t]!.loc), OML)
+            : [pteOffsetMapNone612(r(pmdLoc(c.env, t)), c.pmd(t), OML), unlockMark(release(`lock:${c.P(c.num('pfn'))}`), 3681),
+              folioPut612(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FMP}: folio_put(folio) (mm/filemap.c:3682)`)];
         },
         block: (c) => {
           const t = tableOf(c);
@@ -254,7 +344,7 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
           const a: Access[] = [...p.reads, w(`${c.P(pfn)}.refcount`), release(`lock:${c.P(pfn)}`)];
           if (p.runs.length) a.push(w(`${c.P(pfn)}.mapcount`), r(`${c.P(pfn)}.mapping`), r(`${c.M(c.num('file'))}.tree`));
           for (const [i, n] of p.runs) for (let k = 0; k < n; k++) a.push(w(pteLoc(c.env, v, i + k)));
-          return a;
+          return p.order0 && !isLarge(c, pfn) ? mapOrder0Marks(c, a, p.runs.length > 0) : a;
         },
         run: (c) => {
           const p = mapPlan(c);

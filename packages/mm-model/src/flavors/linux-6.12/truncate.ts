@@ -33,6 +33,13 @@ import { callUnmap } from '../../kernel/unmap.js';
 import { truncateInodePagesRange61, truncateSetsize61 } from '../linux-6.1/truncate.js';
 import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.js';
 import { lockRecheckStep } from './lock-folio.js';
+import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
+import { folioMapping, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { V612, folioBatchPut612, folioFlag612, folioLock612, folioUnlock612, getEntry612, iSizePlain612, iSizeWrite612, isLarge, xaFind612 } from '../../kernel/marks612.js';
+
+const SETATTR = `fs/ext4/inode.c ext4_setattr() ${V612}`;
+const TIPR = `mm/truncate.c truncate_inode_pages_range() ${V612}`;
+const FLE = `mm/filemap.c find_lock_entries() ${V612}`;
 
 export interface TruncateOptions {
   /** fa04f5b60fda: a large folio whose split failed is unmapped (unless shmem). */
@@ -45,8 +52,18 @@ const asProc = (name: string, p: Proc, steps: Record<string, StepDef>): Proc =>
 
 /** truncate_setsize as ext4_setattr runs it; the truncate's return settles i_size (rule mapped-beyond-eof). */
 export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsize61, {
+  invlock: {
+    ...marked(truncateSetsize61.steps.invlock!, (c, a) => (a.loc.endsWith('.i_size')
+      ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: loff_t oldsize = inode->i_size (fs/ext4/inode.c:5523)`)
+      : rwsemLock(a, `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5567)`))),
+    where: 'fs/ext4/inode.c:5567 ext4_setattr()',
+  },
   isize: {
-    ...truncateSetsize61.steps.isize!,
+    ...marked(truncateSetsize61.steps.isize!, (c, a) => {
+      if (!a.loc.endsWith('.i_size')) return a; // the model's zeroed disk: a ghost already
+      return a.mode === 'read' ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: if (attr->ia_size != inode->i_size) (fs/ext4/inode.c:5575)`)
+        : iSizeWrite612(a, c.num('size'), `${SETATTR}: i_size_write(inode, attr->ia_size) (fs/ext4/inode.c:5631)`);
+    }),
     label: 'i_size_write(inode, newsize) (fs/ext4/inode.c:5631); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
     where: 'mm/truncate.c:737-748 truncate_pagecache()',
     run: (c) => {
@@ -65,7 +82,8 @@ export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsi
     ...truncateSetsize61.steps.done!,
     label: 'ext4_setattr: filemap_invalidate_unlock(inode->i_mapping); return',
     where: 'fs/ext4/inode.c:5667 ext4_setattr()',
-    acc: (c) => [...truncateSetsize61.steps.done!.acc!(c), w(`${c.M(c.num('file'))}.eof`), ...ptesReadAcc(c)],
+    acc: (c) => [rwsemUnlock(release(`${c.M(c.num('file'))}.invalidate_lock`), `${SETATTR}: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping) (fs/ext4/inode.c:5661)`),
+      ...[w(`${c.M(c.num('file'))}.eof`), ...ptesReadAcc(c)].map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
     run: (c) => {
       const file = c.num('file');
       c.updMap(file, { eofSettled: true });
@@ -105,8 +123,14 @@ export const findLockEntries612: Proc = {
       label: 'folio = find_get_entry(&xas, end, XA_PRESENT) [folio_try_get]; if (base < *start || base + nr - 1 > end) goto put',
       where: 'mm/filemap.c:2099-2111 find_lock_entries()',
       acc: (c) => {
-        const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
-        return [r(`${c.M(c.num('file'))}.tree`), ...pv.map((p) => w(`${c.P(p)}.refcount`))];
+        const full = c.list('batch').length >= PAGEVEC_SIZE_6_1;
+        const pv = full ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
+        const a = [r(`${c.M(c.num('file'))}.tree`), ...pv.map((p) => w(`${c.P(p)}.refcount`))];
+        // a full batch ends the loop before the next xas_find (folio_batch_add returned 0: break)
+        if (full) return a.map((x) => notOnThisPath(x, 'the batch is full'));
+        // a straddling large folio: referenced, then put (goto put): not marked (large folios)
+        if (pv.length && (isLarge(c, pv[0]!) || c.page(pv[0]!).index < c.num('xi'))) return a;
+        return xaFind612(c, c.num('file'), c.num('xi'), c.num('end'), pv, a.slice(1), `${FLE}: find_get_entry(&xas, end, XA_PRESENT) (mm/filemap.c:2111, 2007-2024)`);
       },
       run: (c) => {
         const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
@@ -125,7 +149,17 @@ export const findLockEntries612: Proc = {
         c.goto('trylock');
       },
     },
-    trylock: { ...findLockEntries61.steps.trylock!, where: 'mm/filemap.c:2112-2135 find_lock_entries()' },
+    trylock: {
+      // 6.1's marks (the path that keeps the folio), 6.12's lines and primitives
+      ...marked(findLockEntries61.steps.trylock!, (c, a) => {
+        if (!a.lkmm || a.lkmm.op === 'ghost') return a;
+        const pfn = c.num('pfn');
+        if (a.lock === 'acquire') return folioLock612(a, `${FLE}: if (!folio_trylock(folio)) goto put (mm/filemap.c:2124)`);
+        if (a.loc.endsWith('.mapping')) return folioMapping(c, a, pfn, `${FLE}: if (folio->mapping != mapping || (mm/filemap.c:2126)`);
+        return folioFlag612(c, a, pfn, 'writeback', `${FLE}: folio_test_writeback(folio)) goto unlock (mm/filemap.c:2127)`);
+      }),
+      where: 'mm/filemap.c:2112-2135 find_lock_entries()',
+    },
   },
 };
 
@@ -178,7 +212,13 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
     lookup2: {
       label: 'index = start; while (index < end) { cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; } }',
       where: 'mm/truncate.c:400-413 truncate_inode_pages_range()',
-      acc: (c) => lookupAcc(c, c.num('file'), pass3(c)),
+      acc: (c) => {
+        const b = pass3(c);
+        const a = lookupAcc(c, c.num('file'), b);
+        if (c.num('index') >= c.num('end')) return a.map((x) => notOnThisPath(x, 'index >= end: find_get_entries() is not called'));
+        if (b.some((p) => isLarge(c, p))) return a;
+        return xaFind612(c, c.num('file'), c.num('index'), c.num('end') - 1, b, a.slice(1), `mm/filemap.c find_get_entries() ${V612} (mm/filemap.c:2055) → find_get_entry() (2007-2024), ${TIPR} (mm/truncate.c:403)`);
+      },
       run: (c) => {
         const b = pass3(c);
         if (b.length === 0) {
@@ -207,6 +247,8 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
     },
     unlockall: {
       ...truncateInodePagesRange61.steps.unlockall!,
+      acc: (c) => [...c.list('batch').map((p) => folioUnlock612(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:370)`)),
+        ...c.list('batch').map((p) => folioBatchPut612(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) (mm/truncate.c:371)`))],
       where: 'mm/truncate.c:369-372 truncate_inode_pages_range()',
       run: (c) => {
         for (const p of c.list('batch')) c.unlockPage(p);
@@ -221,7 +263,9 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
       where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
       acc: (c) => {
         const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        const a = pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        if (pfn !== NONE && isLarge(c, pfn)) return a;
+        return getEntry612(c, c.num('file'), partialIndex(c), a[1], `${TIPR}: folio = __filemap_get_folio(mapping, ${c.num('phase') === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${c.num('phase') === 1 ? 376 : 390}) → filemap_get_entry() (mm/filemap.c:1891, 1846-1859)`);
       },
       run: (c) => {
         const ix = partialIndex(c);

@@ -12,10 +12,66 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, release, w, type Proc } from '../../program.js';
+import { acquire, lk, r, release, w, type Proc } from '../../program.js';
 import { pteLoc, vmaAddress, type VmaEnv } from '../../env.js';
 import { NONE, PMD_TABLE, folioNr, hex } from '../../state.js';
 import { HPAGE_PMD_NR, pmdLoc, removeRmapPte } from './folio.js';
+import { ghost, notOnThisPath } from '../../kernel/marks.js';
+import { rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { V612, isLarge, pmdPlain612, pteGet612, pteOffsetMapLock612, rmapRemove612 } from '../../kernel/marks612.js';
+
+const ZAP = `mm/memory.c zap_pte_range() ${V612}`;
+
+/**
+ * The zap step's accesses in the kernel's order, marked (mm/memory.c:1704-1740
+ * zap_pmd_range, 1582-1689 zap_pte_range): the PMD tests (plain), then for a table
+ * pte_offset_map_lock, a ptep_get per PTE up to the one cleared (get_and_clear_full_ptes →
+ * ptep_get_and_clear_full → xchg, arch/x86/include/asm/pgtable_64.h:94), pte_unmap_unlock.
+ * A PMD that is none is skipped (no lock, no PTE read); a huge one (a large folio) is not marked.
+ */
+function zapMarks(c: Ctx, p: Plan, a: Access[], fn: string): Access[] {
+  if (p.huge || a.some((x) => x.loc.startsWith('pmd:') && x.mode === 'write')) return a;
+  const out: Access[] = [];
+  const lockFor = (ptl: number) => a.find((x) => x.lock === 'acquire' && x.loc === c.env.ptls[ptl]!.loc);
+  const pmdRead = a.find((x) => x.loc.startsWith('pmd:') && x.mode === 'read');
+  const pteReads = a.filter((x) => x.loc.startsWith('pte:') && x.mode === 'read');
+  const pteClear = a.find((x) => x.loc.startsWith('pte:') && x.mode === 'write');
+  const drop = a.find((x) => x.lock === 'release' && x.loc.startsWith('ptl:'));
+  const immap = a.find((x) => x.lock === 'release' && !x.loc.startsWith('ptl:'));
+  if (pmdRead) {
+    const ptl = p.take ?? c.num('held');
+    const pmd = ptl === NONE ? NONE : c.pmd(ptl);
+    if (p.take !== undefined || c.num('held') === NONE) {
+      out.push(pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)) (mm/memory.c:1714)`),
+        pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (pmd_none(*pmd)) (mm/memory.c:1733)`));
+      if (pmd === NONE) {
+        // zap_pmd_range skips a range without a table: the model's PTE lock and PTE reads there are no kernel accesses
+        const why = 'pmd_none(*pmd): zap_pmd_range() skips the range (no PTE lock, no PTE read)';
+        for (const x of a) if (x !== pmdRead && x !== immap) out.push(notOnThisPath(x, why));
+        if (immap) out.push(rwsemUnlock(immap, `mm/memory.c ${fn}() ${V612}: i_mmap_unlock_read(mapping) (mm/memory.c:3817, 3847)`));
+        return out;
+      }
+      const lock = p.take !== undefined ? lockFor(p.take) : undefined;
+      if (lock) out.push(...pteOffsetMapLock612(pmdRead, lock, `${ZAP}: start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl) (mm/memory.c:1598)`));
+    } else out.push(notOnThisPath(pmdRead, 'zap_pte_range\'s loop reads no PMD (the PTE lock is held)'));
+  }
+  const vOf = (loc: string) => {
+    for (const v of c.env.vmas) for (let i = 0; i < v.pages; i++) if (pteLoc(c.env, v, i) === loc) return { v, i };
+    return undefined;
+  };
+  for (const x of pteReads) {
+    const at = vOf(x.loc)!;
+    out.push(pteGet612(x, c.pte(at.v.id, at.i), `${ZAP}: pte_t ptent = ptep_get(pte) (mm/memory.c:1605)`));
+  }
+  if (pteClear) {
+    const at = vOf(pteClear.loc)!;
+    const pfn = c.pte(at.v.id, at.i);
+    out.push(isLarge(c, pfn) ? pteClear : lk(pteClear, 'xchg', pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: get_and_clear_full_ptes() (mm/memory.c:1494) → ptep_get_and_clear_full() (include/linux/pgtable.h:686) → native_ptep_get_and_clear(): xchg(&xp->pte, 0) (arch/x86/include/asm/pgtable_64.h:94)`));
+  }
+  if (drop) out.push(lk(drop, 'spin_unlock', 0, `${ZAP}: pte_unmap_unlock(start_pte, ptl) (mm/memory.c:1689)`));
+  if (immap) out.push(rwsemUnlock(immap, `mm/memory.c ${fn}() ${V612}: i_mmap_unlock_read(mapping) (mm/memory.c:3817, 3847)`));
+  return out;
+}
 
 interface Slot { v: number; i: number }
 
@@ -91,7 +147,8 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           ? 'unmap_mapping_folio(): first_index = folio->index; last_index = folio_next_index(folio) - 1; i_mmap_lock_read(mapping)'
           : 'unmap_mapping_pages(): i_mmap_lock_read(mapping); unmap_mapping_range_tree()',
         where: fn === 'unmap_mapping_folio' ? 'mm/memory.c:3788-3809 unmap_mapping_folio()' : 'mm/memory.c:3823-3839 unmap_mapping_pages()',
-        acc: (c) => [acquire(immapLoc(c)), ...(fn === 'unmap_mapping_folio' ? [r(`${c.M(c.num('file'))}.tree`)] : [])],
+        acc: (c) => [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${fn}() ${V612}: i_mmap_lock_read(mapping) (mm/memory.c:${fn === 'unmap_mapping_folio' ? 3813 : 3843}; include/linux/fs.h:560 down_read)`),
+          ...(fn === 'unmap_mapping_folio' ? [ghost(r(`${c.M(c.num('file'))}.tree`), 'the model finds the folio by its index; the kernel has the folio (folio->index, folio_next_index(folio))')] : [])],
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, immapLoc(c), true),
         run: (c) => {
           const file = c.num('file');
@@ -127,7 +184,7 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
           if (p.drop !== undefined) a.push(release(c.env.ptls[p.drop]!.loc));
           if (p.done) a.push(release(immapLoc(c)));
-          return a;
+          return zapMarks(c, p, a, fn);
         },
         block: (c) => {
           const p = plan(c);
@@ -165,7 +222,14 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
       rmap: {
         label: 'zap_present_folio_ptes(): folio_remove_rmap_ptes(folio, page, nr, vma); tlb_remove_page()',
         where: 'mm/rmap.c:1613 folio_remove_rmap_ptes()',
-        acc: (c) => [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        acc: (c) => {
+          const pfn = c.num('pfn');
+          const a = [w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`)];
+          if (isLarge(c, pfn)) return a;
+          return [rmapRemove612(c, a[0]!, pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: folio_remove_rmap_ptes(folio, page, nr, vma) (mm/memory.c:1518)`),
+            // the kernel drops the reference after the PTE lock (__tlb_remove_folio_pages, mm/memory.c:1523; tlb_finish_mmu → folios_put_refs()); the model here, as on 6.1
+            lk(a[1]!, 'atomic_dec_return', c.page(pfn).refcount, `mm/swap.c folios_put_refs() ${V612}: folio_ref_sub_and_test(folio, nr_refs) (mm/swap.c:968) = atomic_sub_and_test() (include/linux/page_ref.h:177), fully ordered`)];
+        },
         run: (c) => {
           const pfn = c.num('pfn');
           const v = c.env.vmas[c.num('v')]!;
