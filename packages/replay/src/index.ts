@@ -4,7 +4,7 @@ export { resolveReplayConfig, DEFAULT_KERNEL, type ReplayConfig, type ChosenAdap
 export { percentile, LatencyRecorder, type LatencyHistogram } from './latency-histogram.js';
 export { mergeProbeMaps, shippedKernels, shippedMapPath, PROBE_MAP_DIR } from './probe-maps.js';
 export * from './result-json.js';
-export { ReorderBuffer } from './order.js';
+export { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
 export type { Adapter, Lifted } from './adapters/adapter.js';
 export { ProbeMapAdapter } from './adapters/probe-adapter.js';
 export { ExploreAdapter } from './adapters/explore.js';

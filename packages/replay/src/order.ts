@@ -12,13 +12,22 @@
  * replayed. A record that arrives after the replay has already moved past its timestamp is
  * replayed in arrival order and reported as late (the caller treats its CPU as uncertain).
  */
+/** What replay needs of a sorter: records in, replayed in order through the callback it was made with. */
+export interface Sorter<T> {
+  push(x: T, ts: bigint, cpu: number): void;
+  /** Replay everything still waiting (end of input). */
+  drain(): void;
+  /** Records replayed after a later timestamp had already been replayed. */
+  readonly late: number;
+}
+
 export interface Ordered {
   ts: bigint;
   /** -1 for records that belong to no CPU. */
   cpu: number;
 }
 
-export class ReorderBuffer<T> {
+export class ReorderBuffer<T> implements Sorter<T> {
   // a ring of parallel arrays (the sorter never reads its records, only the keys it was
   // given): slots are reused, so records only ever move when one arrives out of order
   private items: (T | undefined)[];
@@ -107,4 +116,45 @@ export class ReorderBuffer<T> {
     this.mask = cap - 1;
     this.head = 0;
   }
+}
+
+/** InOrder met a record that ReorderBuffer would have moved: the input must be replayed again through ReorderBuffer. */
+export class ReorderNeeded extends Error {
+  constructor(readonly ts: bigint, readonly cpu: number) {
+    super(`a record of CPU ${cpu} at ${ts} came after a later one of another CPU: the input is not in replay order`);
+    this.name = 'ReorderNeeded';
+  }
+}
+
+/**
+ * ReorderBuffer's order without its window, for input that is already in that order (text
+ * traces merged by the kernel's iterator, the trace.dat reader's k-way merge): each record is
+ * replayed as it arrives, so none waits for `window` more (records that wait outlive young
+ * collections). ReorderBuffer, whatever its window, appends a record behind the last one it
+ * holds — the previous record pushed — when that one is of the same CPU or not later; while
+ * every record is appended, the buffer is a queue and replays them in input order, with the
+ * same `late` marks as here. The first record it would move instead (an earlier timestamp than
+ * the previous record's, from another CPU) throws ReorderNeeded, before it is replayed.
+ */
+export class InOrder<T> implements Sorter<T> {
+  late = 0;
+  /** The previous record pushed. */
+  private prevTs: bigint | undefined;
+  private prevCpu = 0;
+  /** The last timestamp replayed in time (as ReorderBuffer's). */
+  private lastTs: bigint | undefined;
+
+  constructor(private readonly emit: (x: T, late: boolean, ts: bigint) => void) {}
+
+  push(x: T, ts: bigint, cpu: number): void {
+    if (this.prevTs !== undefined && ts < this.prevTs && cpu !== this.prevCpu) throw new ReorderNeeded(ts, cpu);
+    this.prevTs = ts;
+    this.prevCpu = cpu;
+    const late = this.lastTs !== undefined && ts < this.lastTs;
+    if (late) this.late++;
+    else this.lastTs = ts;
+    this.emit(x, late, ts);
+  }
+
+  drain(): void {}
 }

@@ -13,7 +13,7 @@ import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './co
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
 import type { KernelEvidence } from './evidence.js';
-import { ReorderBuffer } from './order.js';
+import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
@@ -130,7 +130,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
     }
   };
-  const sorter = new ReorderBuffer<Item>(window, (it, late, ts) => {
+  const replayed = (it: Item, late: boolean, ts: bigint): void => {
     if (late) {
       flush();
       const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
@@ -143,7 +143,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     else if (ts !== groupTs) { flush(); first = it; }
     else rest.push(it);
     groupTs = ts;
-  });
+  };
+  const sorter: Sorter<Item> = opts.inOrder ? new InOrder<Item>(replayed) : new ReorderBuffer<Item>(window, replayed);
   const progressEvery = opts.progressEvery ?? 1 << 20;
   let nextProgress = progressEvery;
 
@@ -329,7 +330,21 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
     }
   }
   const config = await resolveReplayConfig(o);
-  const result = await replay(openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted }), o, config);
+  const records = () => openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted });
+  let result: ReplayResult;
+  if (file === '-' || o.onOp) result = await replay(records(), o, config);
+  else {
+    // Traces come merged by timestamp (tracefs, trace-cmd, the trace.dat reader's merge): the
+    // reorder window would hold every record for nothing. Replayed without it, unless a record
+    // comes that the window would have moved — then again, from the start, with it (the same
+    // result either way; only stdin cannot be read twice, and onOp would see ops twice).
+    try {
+      result = await replay(records(), { ...o, inOrder: true }, config);
+    } catch (e) {
+      if (!(e instanceof ReorderNeeded)) throw e;
+      result = await replay(records(), o, config);
+    }
+  }
   if (file !== '-') await citeVerbatim(file, result.findings, o.signal);
   return result;
 }

@@ -25,6 +25,13 @@ export interface ReplayOptions {
   vmemmapBase?: bigint;
   /** Events the reorder buffer holds before it must emit (default 4096). */
   reorderWindow?: number;
+  /**
+   * The records come in the order the reorder buffer would replay them (a trace merged by
+   * timestamp, as tracefs, trace-cmd and the trace.dat reader merge it): each is replayed as
+   * it arrives, and the first one the buffer would have moved throws `ReorderNeeded` (order.ts)
+   * — the caller then replays the input again without this. replayFile does so for files.
+   */
+  inOrder?: boolean;
   /** Findings kept at most (default 10000); the rest are counted in `findingsDropped`. */
   maxFindings?: number;
   /** Label of the input in results (file name, `-`). */

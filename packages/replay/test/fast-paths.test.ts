@@ -10,6 +10,14 @@ import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
 import { cachedInRange, type FileState, type PageRec } from '../src/shadow.js';
+import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
+import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
+import { openTraceBatches } from '@kreplay/ftrace-parser';
+import { findTraceMeta, readTraceMeta } from '@kreplay/core';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** The gap tracker as it was: every event looks its CPU's mark up. */
 class PlainGapTracker {
@@ -157,3 +165,73 @@ describe('replay fast paths give what the plain code gave', () => {
     }));
   });
 });
+
+describe('replaying in input order (InOrder) gives what the reorder window gave', () => {
+  // records mostly in timestamp order, with steps back on their own CPU or another one
+  const records = fc.array(fc.record({ cpu: fc.integer({ min: -1, max: 3 }), step: fc.integer({ min: -3, max: 4 }) }), { maxLength: 60 });
+
+  it('on any input: the same records, late marks and order, or ReorderNeeded exactly where the window moves a record', () => {
+    fc.assert(fc.property(records, fc.integer({ min: 1, max: 9 }), (rs, window) => {
+      let ts = 100n;
+      const input = rs.map((r, id) => ({ id, cpu: r.cpu, ts: (ts += BigInt(r.step)) }));
+      const plain: unknown[] = [];
+      const buffer = new ReorderBuffer<number>(window, (id, late, t) => plain.push([id, late, t]));
+      for (const r of input) buffer.push(r.id, r.ts, r.cpu);
+      buffer.drain();
+      const fast: unknown[] = [];
+      const inOrder = new InOrder<number>((id, late, t) => fast.push([id, late, t]));
+      try {
+        for (const r of input) inOrder.push(r.id, r.ts, r.cpu);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ReorderNeeded);
+        // the window replayed some record out of input order (replayFile starts again through it)
+        expect(plain.map((p) => (p as number[])[0])).not.toEqual(input.map((r) => r.id));
+        return;
+      }
+      expect(fast).toEqual(plain);
+      expect(inOrder.late).toBe(buffer.late);
+    }), { numRuns: 2000 });
+  });
+
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/replay');
+  const traces = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(root, d.name, 'trace.txt'));
+  /** What replayFile did before InOrder: the records through the reorder window. */
+  const plainReplay = async (file: string, source: string): Promise<string> => {
+    const metaSource = findTraceMeta(file)!;
+    const meta = await readTraceMeta(metaSource);
+    const r = await replay(openTraceBatches(file, { source }), { source, meta, metaSource });
+    await citeVerbatim(file, r.findings);
+    return formatJson(r, { timing: false });
+  };
+
+  it('replayFile (in order, or again through the window when a record is out of order) gives the plain replay, byte for byte', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-inorder-'));
+    let disordered = 0;
+    for (const file of traces) {
+      const fast = formatJson(await replayFile(file, { source: 'trace.txt' }), { timing: false });
+      expect(fast).toBe(await plainReplay(file, 'trace.txt'));
+      // the same trace with each pair of neighbouring events of two CPUs swapped where that puts an earlier timestamp second
+      const lines = readFileSync(file, 'utf8').split('\n');
+      const head = (l: string) => /\[(\d+)\]\s+\S+\s+([\d.]+):/.exec(l);
+      let swapped = false;
+      for (let i = 0; i + 1 < lines.length; i++) {
+        const a = head(lines[i]!), b = head(lines[i + 1]!);
+        if (a && b && a[1] !== b[1] && Number(a[2]) < Number(b[2])) {
+          [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!];
+          swapped = true;
+          i++;
+        }
+      }
+      if (!swapped) continue;
+      const dir = mkdtempSync(path.join(tmp, 'd-'));
+      const out = path.join(dir, 'trace.txt');
+      writeFileSync(out, lines.join('\n'));
+      copyFileSync(path.join(path.dirname(file), 'meta.json'), path.join(dir, 'meta.json'));
+      expect(formatJson(await replayFile(out, { source: 'trace.txt' }), { timing: false })).toBe(await plainReplay(out, 'trace.txt'));
+      const meta = await readTraceMeta(path.join(dir, 'meta.json'));
+      await replay(openTraceBatches(out), { meta, inOrder: true }).catch((e: unknown) => { if (e instanceof ReorderNeeded) disordered++; else throw e; });
+    }
+    expect(disordered).toBeGreaterThan(3); // traces whose replay went back through the window
+  });
+});
+

@@ -18,6 +18,14 @@ import type { PageDecoder, PageSink, Ts } from './ring-buffer.js';
 import type { FileSource } from './source.js';
 
 const SAFE = 2 ** 53;
+/**
+ * Pages decoded at a time in records mode (lines mode decodes a whole block: its lines are
+ * bytes, not objects). Few, so that records die young: a record waits in its CPU's batch
+ * until the merge reaches it, and records that outlive a scavenge are copied, then promoted
+ * — with a whole block (64 pages, thousands of records per CPU) waiting, V8 even began to
+ * allocate every record in the old generation (docs/replay.md, "Speed").
+ */
+export const DECODE_PAGES = 4;
 
 /** Records (or lines) decoded from one CPU's pages, refilled a block at a time. */
 export class CpuStream implements PageSink {
@@ -39,6 +47,9 @@ export class CpuStream implements PageSink {
   private readonly blocks: AsyncGenerator<CpuBlock>;
   private ahead?: Promise<IteratorResult<CpuBlock>>;
   private readonly offset: bigint;
+  /** The block being decoded, and the offset of its next page. */
+  private block?: Extract<CpuBlock, { kind: 'pages' }>;
+  private pageAt = 0;
 
   constructor(
     readonly cpu: number,
@@ -85,6 +96,21 @@ export class CpuStream implements PageSink {
       this.lineEnd.length = 0;
     }
     while (this.left === 0 && !this.done) {
+      const b = this.block;
+      if (b && this.pageAt < b.data.length) {
+        // the block's next pages: records mode decodes a few at a time, so that a record
+        // lives from its decoding to its merge only while the other CPUs catch up with it
+        const stop = this.lines ? b.data.length : Math.min(b.data.length, this.pageAt + (this.opts.decodePages ?? DECODE_PAGES) * this.pageSize);
+        for (let at = this.pageAt; at < stop; at += this.pageSize) {
+          this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
+          this.pageTs = 0;
+          this.pages.decode(b.data, at, this);
+          this.settle(this.pageTs);
+        }
+        this.pageAt = stop;
+        continue;
+      }
+      this.block = undefined;
       this.opts.signal?.throwIfAborted();
       const r = await (this.ahead ?? this.blocks.next());
       this.ahead = undefined;
@@ -92,21 +118,19 @@ export class CpuStream implements PageSink {
         this.done = true;
         break;
       }
-      // read the next block while this one is decoded (one block ahead per CPU)
+      // read the next block while this one is decoded (one block ahead per CPU; cpuBlocks
+      // reuses a block's buffer only for the read after that, which starts once every page
+      // of this one has been decoded)
       this.ahead = this.blocks.next();
       this.ahead.catch(() => undefined); // surfaces at the next fill; not unhandled if reading stops first
-      const b = r.value;
-      if (b.kind === 'truncated') {
-        this.gap('truncated', b.reason, this.lastTs);
+      const next = r.value;
+      if (next.kind === 'truncated') {
+        this.gap('truncated', next.reason, this.lastTs);
         continue;
       }
-      this.progress(b.fileOffset >= 0 ? b.data.length : 0);
-      for (let at = 0; at < b.data.length; at += this.pageSize) {
-        this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
-        this.pageTs = 0;
-        this.pages.decode(b.data, at, this);
-        this.settle(this.pageTs);
-      }
+      this.progress(next.fileOffset >= 0 ? next.data.length : 0);
+      this.block = next;
+      this.pageAt = 0;
     }
   }
 

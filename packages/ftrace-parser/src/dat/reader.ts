@@ -23,6 +23,8 @@ export interface DatOptions extends ParseOptions {
    * instead of its raw fields (`trace-cmd report -R -t`).
    */
   rendered?: boolean;
+  /** Records mode: ring-buffer pages decoded at a time per CPU (default DECODE_PAGES; tests compare sizes). */
+  decodePages?: number;
 }
 
 function toInputError(e: unknown, path: string): unknown {
