@@ -16,7 +16,7 @@ import type { Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import {
-  NONE, PAGE_SIZE, PG, UNLOCKED, flagNames, hex, stateKey,
+  NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey,
   type MappingS, type MmState, type PageS,
 } from './state.js';
 
@@ -236,6 +236,8 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
     };
   });
   const ptes = env.vmas.map((v) => new Array<number>(v.pages).fill(NONE));
+  // a PTE the scenario installs lives in a page table, so its PMD points to one (the flavors that model the PMD read it)
+  let pmds: number[] | undefined;
   sc.processes.forEach((p, mm) => {
     const own = env.vmas.filter((v) => v.mm === mm);
     p.vmas.forEach((sv, k) => {
@@ -243,13 +245,14 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       for (const ix of sv.ptes) {
         const pfn = maps[v.file]!.cache[ix]!;
         ptes[v.id]![ix - v.pgoff] = pfn;
+        (pmds ??= env.ptls.map(() => NONE))[v.ptl[ix - v.pgoff]!] = PMD_TABLE;
         const pg = pages[pfn]!;
         const pmap = pg.pmap?.map((n, k) => (pg.index + k === ix ? n + 1 : n));
         pages[pfn] = { ...pg, mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, ...(pmap ? { pmap } : {}) };
       }
     });
   });
-  return { pages, maps, ptes, ptl: env.ptls.map(() => NONE), disk };
+  return { pages, maps, ptes, ptl: env.ptls.map(() => NONE), disk, ...(pmds ? { pmds } : {}) };
 }
 
 /** A readable dump of a state, for counterexample reports. */

@@ -190,8 +190,8 @@ function pmdMapMarks(c: Ctx, o: MapPagesOptions, a: Access[]): Access[] {
   const none = (x: Access) => notOnThisPath(x, 'a small folio: no PMD mapping');
   if (isLarge(c, pfn)) return a; // do_set_pmd() of a large folio: not marked
   if (!can) {
-    // the kernel skips filemap_map_pmd() (can_map_large is false: the folio reaches file_end); the model still installs a table on pmd_none: left unmarked
-    return pmd === NONE ? a : [notOnThisPath(pmdW!, 'can_map_large is false: filemap_map_pmd() is not called'), ...[mapcount!, refcount!, unlock!, ...rest].map((x) => notOnThisPath(x, 'can_map_large is false'))];
+    // the kernel skips filemap_map_pmd() (can_map_large is false: the folio reaches file_end), and so does the model
+    return [notOnThisPath(pmdW!, 'can_map_large is false: filemap_map_pmd() is not called'), ...[mapcount!, refcount!, unlock!, ...rest].map((x) => notOnThisPath(x, 'can_map_large is false'))];
   }
   const PM = `mm/filemap.c filemap_map_pmd() ${V612}`;
   const huge = pmdPlain612(pmdW!, pmd, `${PM}: if (pmd_trans_huge(*vmf->pmd)) (mm/filemap.c:3473)`);
@@ -297,7 +297,11 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
             c.ret(VM_FAULT_NOPAGE);
             return;
           }
-          if (pmd === NONE) c.setPmd(t, PMD_TABLE); // pmd_install(mm, vmf->pmd, &vmf->prealloc_pte)
+          // pmd_install(mm, vmf->pmd, &vmf->prealloc_pte), inside filemap_map_pmd(): when can_map_large is false
+          // filemap_map_pages() never calls it (mm/filemap.c:3669-3675 of 6.12.118), so a PMD that is none stays none,
+          // pte_offset_map_lock() returns NULL (3679-3684: nothing is mapped by fault-around) and the fault goes on to
+          // filemap_fault() and finish_fault(), whose pte_alloc() installs the table (mm/memory.c)
+          if (can && pmd === NONE) c.setPmd(t, PMD_TABLE);
           c.goto('ptl');
         },
       },
@@ -320,7 +324,7 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
         run: (c) => {
           const t = tableOf(c);
           if (c.pmd(t) !== PMD_TABLE) {
-            c.effect('pte_offset_map_lock: no PTE table (the PMD is huge): goto out');
+            c.effect(`pte_offset_map_lock: no PTE table (${c.pmd(t) === NONE ? 'the PMD is none' : 'the PMD is huge'}): goto out`);
             skip(c, true);
             c.set('xi', END);
             return;
