@@ -5,7 +5,7 @@
  */
 import { InputError } from '@kreplay/core';
 import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
-import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness, WordExchange } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
@@ -20,7 +20,7 @@ import {
   type MappingS, type MmState, type PageS,
 } from './state.js';
 
-export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string };
+export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string; readonly exchange: WordExchange };
 
 export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const env = buildEnv(scenario);
@@ -155,6 +155,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),
     decode: (words, n) => encoder.decode(words, n),
+    exchange: encoder,
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };
