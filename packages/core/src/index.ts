@@ -18,3 +18,4 @@ export * from './contracts/kernel-build.js';
 export * from './contracts/explore-trace.js';
 export * from './shipped.js';
 export * from './debian.js';
+export * from './word-table.js';

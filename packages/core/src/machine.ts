@@ -164,6 +164,13 @@ export interface Machine<S = unknown> {
    */
   decode?(words: Int32Array, n: number): S;
   /**
+   * Optional, with `encode` and `decode`: what lets machines built alike in different threads
+   * (explore's `--workers`) send each other states as words. A machine's words number the
+   * things they name (strings, object shapes, shared parts) in the order it met them, so the
+   * words of one machine mean nothing to another until it has read the first one's definitions.
+   */
+  exchange?: WordExchange;
+  /**
    * Optional cheap form of `next` for searches that only need to know who can step: thread t
    * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or
    * is blocked (`THREAD_BLOCKED`). Must agree with `next`; it builds no label and no accesses.
@@ -173,4 +180,26 @@ export interface Machine<S = unknown> {
   final?(s: S): ModelViolation[];
   /** A human-readable dump of the state, for counterexample reports. */
   describe?(s: S): string;
+}
+
+/** `Machine.exchange`: definitions out, translation in, and a hash every machine built alike agrees on. */
+export interface WordExchange {
+  /** Length of this machine's log of definitions (it only grows, and a definition only uses earlier ones). */
+  definitionsLength(): number;
+  /** The log of definitions from position `from` on (a copy), for another machine's `WordImporter.define`. */
+  definitions(from: number): Int32Array;
+  /** A translator of words written by one other machine into this machine's numbering. */
+  importer(): WordImporter;
+  /**
+   * A hash of `words[0..n)` (this machine's words) that does not depend on how the machine
+   * numbered anything: equal states give equal hashes in every machine built alike.
+   */
+  portableHash(words: Int32Array, n: number): number;
+}
+
+export interface WordImporter {
+  /** Read the other machine's definitions, in the order its log gives them (every slice once). */
+  define(defs: Int32Array): void;
+  /** Renumber the other machine's words `words[from..to)` (a state's, self-delimiting) in place into this machine's numbers. */
+  translate(words: Int32Array, from: number, to: number): void;
 }

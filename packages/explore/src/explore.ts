@@ -32,12 +32,15 @@ export const SINGLE_CORE_STATES = 20_000;
 
 /**
  * The exhaustive search on up to `workers` cores (parallel.ts): on this thread when the graph
- * turns out small (SINGLE_CORE_STATES) or workers ≤ 1, else on worker threads that build their
+ * turns out small (SINGLE_CORE_STATES), workers ≤ 1 or the machine cannot send states as words
+ * (`Machine.exchange`), else on worker threads that build their
  * machine from `source`. The result is the same either way, node for node.
  */
 export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
   const asked = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
-  if (workers <= 1 || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
+  // workers send states as words: a machine without `exchange` searches on this thread
+  const words = machine.encode && machine.decode && machine.exchange;
+  if (workers <= 1 || !words || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
   const cap = opts.maxStates ?? DEFAULT_MAX_STATES;
   if (cap <= SINGLE_CORE_STATES) return explore(machine, opts);
   const probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });

@@ -10,7 +10,7 @@
  */
 import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
-import { WordTable } from './visited.js';
+import { grownInt32, WordTable } from '@kreplay/core';
 
 /** Longest schedule a strategy follows unless told otherwise (a guard against models that never stop). */
 export const DEFAULT_MAX_DEPTH = 10_000;
@@ -32,6 +32,13 @@ export class IntVec {
     }
     this.a[this.length] = v;
     return this.length++;
+  }
+
+  /** Append `src[0..n)`. */
+  pushAll(src: Int32Array, n: number): void {
+    if (this.length + n > this.a.length) this.a = grownInt32(this.a, this.length + n);
+    this.a.set(n === src.length ? src : src.subarray(0, n), this.length);
+    this.length += n;
   }
 }
 

@@ -129,20 +129,23 @@ export function findLivelocks<S>(g: LiveGraph, machine: Machine<S>, search: Live
   const preds = new Int32Array(inStart[n]!);
   for (let v = 0; v < n; v++) for (let e = rows.start[v]!; e < rows.start[v + 1]!; e++) preds[fill[rows.to[e]!]!++] = v;
 
+  // reverse reachability per thread, into arrays reused across threads (no growth per node)
+  const canFinish = new Uint8Array(n);
+  const queue = new Int32Array(n);
   for (let t = 0; t < g.threadCount; t++) {
-    const canFinish = new Uint8Array(n);
-    const queue: number[] = [];
+    canFinish.fill(0);
+    let tail = 0;
     for (let v = 0; v < n; v++) if (g.finishedOf(v) & (1 << t)) {
       canFinish[v] = 1;
-      queue.push(v);
+      queue[tail++] = v;
     }
-    for (let qi = 0; qi < queue.length; qi++) {
+    for (let qi = 0; qi < tail; qi++) {
       const w = queue[qi]!;
-      for (let i = inStart[w]!; i < inStart[w + 1]!; i++) {
+      for (let i = inStart[w]!, e = inStart[w + 1]!; i < e; i++) {
         const v = preds[i]!;
         if (!canFinish[v]) {
           canFinish[v] = 1;
-          queue.push(v);
+          queue[tail++] = v;
         }
       }
     }

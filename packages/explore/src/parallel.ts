@@ -1,7 +1,9 @@
 /**
  * The exhaustive search on several cores (`explore --workers N`): the same breadth-first
  * search as exhaustive.ts, level by level, with the states spread over worker_threads by a
- * hash of their key (each state has one owner, which deduplicates it and later expands it).
+ * hash of their content that every worker computes alike (`Machine.exchange`'s portableHash):
+ * each state has one owner, which deduplicates it and later expands it, and states travel
+ * between workers as words (worker.ts).
  *
  * Determinism: workers run at their own pace, but nothing they decide depends on it. After
  * each level the coordinator ranks the level's new states by (rank of the parent that first
@@ -10,15 +12,16 @@
  * counters, the violation kept per rule, and the state graph livelock is judged on are the
  * one-core search's, node for node. test/parallel.test.ts checks this on every shipped scenario.
  *
- * Cost: a successor whose owner is another worker travels by structured clone (about the cost
- * of a model step), so N workers do not give N times the speed.
+ * Cost: a successor whose owner is another worker travels as its words (a few dozen numbers,
+ * renumbered by the owner) and each worker learns the others' parts once; the coordinator's
+ * ranking of a level is a merge of the workers' sorted lists.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { ViolationBook } from './context.js';
-import { RebuiltGraph, sortRowsByThread } from './graph.js';
+import { IntVec, RebuiltGraph, sortRowsByThread } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
 import type { MachineSource, WorkerInit, WorkerSighting } from './worker.js';
@@ -112,35 +115,32 @@ export async function exploreParallel(source: MachineSource, workers: number, op
     }
     peers.forEach((p, i) => p.worker.postMessage({ type: 'peers', ports: ports[i] }, transfer[i] as never));
     const started = await Promise.all(peers.map((p) => p.next('started')));
-    // canon[w][local] = the node's number in the one-core search.
-    const canon: number[][] = Array.from({ length: W }, () => []);
-    let total = 0;
-    // The root: numbered and held by its owner.
+    // canon[w].a[local] = the node's number in the one-core search.
+    const canon: IntVec[] = Array.from({ length: W }, () => new IntVec());
+    // The root: numbered and expanded by its owner.
     const rootOwner = started.findIndex((m) => m['count'] === 1);
     canon[rootOwner]!.push(0);
-    total = 1;
-    let next: Entry[][] = peers.map((_p, w) => (w === rootOwner ? [{ gid: rootOwner, rank: 0, order: 0 }] : []));
+    let total = 1;
+    // Each worker's frontier (its last settled states, by order key): their ranks in the level.
+    let ranks: Int32Array[] = peers.map((_p, w) => (w === rootOwner ? Int32Array.of(0) : new Int32Array(0)));
     let lastProgress = start;
     for (let depth = 0; ; depth++) {
-      await level(peers, next, depth);
-      peers.forEach((p) => p.worker.postMessage({ type: 'expand' }));
+      peers.forEach((p, w) => p.worker.postMessage({ type: 'expand', depth, ranks: ranks[w] }));
       const settled = await Promise.all(peers.map((p) => p.next('settled')));
-      await Promise.all(peers.map((p) => p.next('kept')));
-      // Rank the new states by order key: the one-core numbering of the level.
-      const all: [number, number, number][] = [];
-      settled.forEach((m, w) => (m['order'] as Float64Array).forEach((o, i) => all.push([o, w, i])));
-      all.sort((x, y) => x[0] - y[0]);
-      next = peers.map(() => []);
-      const ranks = settled.map((m) => new Int32Array((m['order'] as Float64Array).length));
-      all.forEach(([o, w, i], r) => {
-        ranks[w]![i] = r;
-        const m = settled[w]!;
-        const local = (m['locals'] as Int32Array)[i]!;
-        next[(m['holders'] as Int32Array)[i]!]!.push({ gid: local * W + w, rank: r, order: o });
+      const orders = settled.map((m) => m['order'] as Float64Array);
+      ranks = mergeRanks(orders);
+      let fresh = 0;
+      settled.forEach((m, w) => {
+        const locals = m['locals'] as Int32Array;
+        const r = ranks[w]!;
+        // a level's new locals are the next ones of their owner, in some order
+        const c = canon[w]!;
+        for (let i = 0; i < locals.length; i++) c.push(0);
+        for (let i = 0; i < locals.length; i++) c.a[locals[i]!] = total + r[i]!;
+        fresh += locals.length;
       });
-      settled.forEach((m, w) => (m['locals'] as Int32Array).forEach((_l, i) => canon[w]!.push(total + ranks[w]![i]!)));
-      total += all.length;
-      if (all.length === 0) break;
+      total += fresh;
+      if (fresh === 0) break;
       const now = performance.now();
       if (opts.signal?.aborted) incomplete.add('aborted');
       else if (opts.timeoutMs !== undefined && now - start >= opts.timeoutMs) incomplete.add('timeout');
@@ -159,53 +159,33 @@ export async function exploreParallel(source: MachineSource, workers: number, op
   }
 }
 
-/** A state to expand at the next level: its global id, its rank in the level, its order key. */
-interface Entry {
-  gid: number;
-  rank: number;
-  order: number;
-}
-
 /**
- * Hand each worker the states it expands at this level, after moving some from the most to the
- * least loaded holder when they drift apart (a moved state is copied: keep moves few).
+ * The ranks in the level of every worker's new states, each list sorted by order key: a merge.
+ * Order keys are distinct (each names the step that first reached a state, and a step reaches
+ * one state), so the ranks are the one-core search's numbering of the level.
  */
-async function level(peers: Peer[], lists: Entry[][], depth: number): Promise<void> {
-  const W = peers.length;
-  const give: { to: number; gids: Int32Array }[][] = peers.map(() => []);
-  const expect = new Array<number>(W).fill(0);
-  const total = lists.reduce((t, l) => t + l.length, 0);
-  for (let round = 0; round < W; round++) {
-    let hi = 0;
-    let lo = 0;
-    lists.forEach((l, w) => {
-      if (l.length > lists[hi]!.length) hi = w;
-      if (l.length < lists[lo]!.length) lo = w;
-    });
-    const gap = lists[hi]!.length - lists[lo]!.length;
-    if (gap <= Math.max(16, total / (4 * W))) break;
-    const moved = lists[hi]!.splice(lists[hi]!.length - Math.floor(gap / 2));
-    lists[lo]!.push(...moved);
-    give[hi]!.push({ to: lo, gids: Int32Array.from(moved, (e) => e.gid) });
-    expect[lo]!++;
+function mergeRanks(orders: Float64Array[]): Int32Array[] {
+  const ranks = orders.map((o) => new Int32Array(o.length));
+  const at = new Int32Array(orders.length);
+  const total = orders.reduce((t, o) => t + o.length, 0);
+  for (let r = 0; r < total; r++) {
+    let best = -1;
+    for (let w = 0; w < orders.length; w++) {
+      if (at[w]! < orders[w]!.length && (best < 0 || orders[w]![at[w]!]! < orders[best]![at[best]!]!)) best = w;
+    }
+    ranks[best]![at[best]!++] = r;
   }
-  peers.forEach((p, w) => {
-    const l = lists[w]!;
-    p.worker.postMessage({
-      type: 'level', depth, give: give[w], expect: expect[w],
-      gids: Int32Array.from(l, (e) => e.gid), ranks: Int32Array.from(l, (e) => e.rank), orders: Float64Array.from(l, (e) => e.order),
-    });
-  });
-  await Promise.all(peers.map((p) => p.next('leveled')));
+  return ranks;
 }
 
 function assemble(
-  reports: Msg[], canon: number[][], N: number, W: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
+  reports: Msg[], canonV: IntVec[], N: number, W: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
 ): ExploreResult {
   const parent = new Int32Array(N);
   const via = new Int32Array(N);
   const depth = new Int32Array(N);
   const finished = new Int32Array(N);
+  const canon = canonV.map((c) => c.a.subarray(0, c.length));
   const toCanon = (gid: number): number => canon[gid % W]![Math.floor(gid / W)]!;
   let states = 1; // the initial state counts as visited, as in the one-core search
   let executions = 0;

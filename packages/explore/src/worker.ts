@@ -1,20 +1,21 @@
 /**
- * One worker of the parallel exhaustive search (parallel.ts). Two roles:
- * - owner of the states whose key hashes to it: it deduplicates them, numbers them (its local
- *   index; global id = local × workers + worker), keeps their parent, thread, depth and edges;
- * - holder of the states it expands: a successor stays in the worker that computed it when its
- *   owner picks that worker to keep it (states never travel for deduplication, only keys do);
- *   the coordinator moves a few states between levels when holders drift out of balance.
+ * One worker of the parallel exhaustive search (parallel.ts). It owns the states whose
+ * portable hash (`Machine.exchange`) falls to it: it keeps them as words in its own visited set
+ * (core's WordTable), numbers them (its local index; global id = local × workers + worker),
+ * keeps their parent, thread, depth and edges, and expands them. A successor travels to its
+ * owner as words in the sender's numbers, after the sender's new definitions (strings, shapes,
+ * parts); the owner renumbers them into its own (`WordImporter`) and decodes them when it
+ * expands the state. No state object and no key string crosses threads.
  * Nothing here decides an order: the coordinator ranks every level, so the result is the same
  * whatever the timing of the workers.
  */
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { Machine, ModelViolation, StepOutcome } from '@kreplay/core';
+import type { Machine, ModelViolation, StepOutcome, WordExchange, WordImporter } from '@kreplay/core';
+import { WordTable } from '@kreplay/core';
 import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
-import { fingerprint } from './shard.js';
 import type { FoundViolation } from './types.js';
 
 /** Where a worker gets its Machine: a module file (absolute path), the name of an async factory it exports, and that factory's argument. */
@@ -49,57 +50,72 @@ export interface WorkerSighting {
   threads?: number[];
 }
 
-/** Successors on their way to their owner: keys, order keys (parent rank × T + thread), parents' global ids. */
+/**
+ * Successors on their way to their owner: the sender's new definitions, then each successor's
+ * words (`words[ends[i-1]..ends[i])`, in the sender's numbers), its order key (parent rank × T +
+ * thread) and its parent's global id.
+ */
 interface Candidates {
   type: 'cand';
-  keys: string[];
+  origin: number;
+  defs: Int32Array;
+  words: Int32Array;
+  ends: Int32Array;
   order: Float64Array;
   parents: Int32Array;
 }
 
-/** An owner's word to a holder: keep the state of each key, under this global id. */
-interface Keep {
-  type: 'keep';
-  keys: string[];
-  gids: Int32Array;
-}
-
-/** States the coordinator moved from one holder to another. */
-interface Move {
-  type: 'move';
-  gids: Int32Array;
-  states: unknown[];
+/** Successors computed for one owner during a level. */
+class Outbox {
+  words = new IntVec(4096);
+  ends = new IntVec();
+  order: number[] = [];
+  parents = new IntVec();
 }
 
 const less = (a: WorkerSighting, b: WorkerSighting): boolean =>
   a.length !== b.length ? a.length < b.length : a.key !== b.key ? a.key < b.key : a.kind < b.kind;
 
-export function ownerOf(key: string, workers: number): number {
-  return fingerprint(key)[0] % workers;
+/** The worker that owns a state: by its portable hash, so every worker picks the same one. */
+export function ownerOf(hash: number, workers: number): number {
+  return (hash >>> 0) % workers;
+}
+
+/** The machine's words and their exchange, or the reason a worker cannot search it. */
+function exchangeOf<S>(machine: Machine<S>): WordExchange {
+  if (!machine.encode || !machine.decode || !machine.exchange) throw new Error(`flavor ${machine.flavor}: the machine cannot send states as words (Machine.encode, decode, exchange)`);
+  return machine.exchange;
 }
 
 class SearchWorker<S> {
   private readonly T: number;
   private readonly W: number;
   private readonly me: number;
+  private readonly exchange: WordExchange;
+  private readonly encode: (s: S, out: Int32Array) => number;
+  private readonly decode: (w: Int32Array, n: number) => S;
+  private readonly importers: (WordImporter | null)[];
+  /** Per peer: how much of this worker's log of definitions it has been sent. */
+  private readonly sent: number[];
   // owner
-  private readonly ids = new Map<string, number>();
+  private readonly table = new WordTable();
   private readonly parent = new IntVec();
   private readonly via = new IntVec();
   private readonly depth = new IntVec();
   private readonly order: number[] = [];
   private readonly edges = new IntVec(4096);
   private candInbox: Candidates[] = [];
-  // holder
-  private readonly held = new Map<number, S>();
-  private level: { gid: number; rank: number; order: number }[] = [];
-  private readonly cand = new Map<string, S>();
+  /** This level's states to expand (locals, in order-key order), and the first local of the level being settled. */
+  private frontier = new Int32Array(0);
+  private freshFrom = 0;
   private readonly finished = new IntVec();
   private readonly best = new Map<string, WorkerSighting>();
   private states = 0;
   private executions = 0;
   private maxDepth = 0;
   private depthCut = false;
+  private buf = new Int32Array(1024);
+  private tmp = new Int32Array(1024);
 
   constructor(private readonly machine: Machine<S>, init: WorkerInit, private readonly peers: (MessagePort | null)[]) {
     this.T = machine.threads.length;
@@ -107,6 +123,11 @@ class SearchWorker<S> {
     this.me = init.me;
     this.maxDepthCap = init.maxDepth;
     this.advance = advancer(machine);
+    this.exchange = exchangeOf(machine);
+    this.encode = machine.encode!.bind(machine);
+    this.decode = machine.decode!.bind(machine);
+    this.importers = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : this.exchange.importer()));
+    this.sent = new Array<number>(this.W).fill(0);
   }
 
   private readonly advance: (s: S, t: number) => StepOutcome<S>;
@@ -122,89 +143,91 @@ class SearchWorker<S> {
     if (!old || less(s, old)) this.best.set(s.violation.rule, s);
   }
 
-  /** The initial state: its owner numbers it and holds it. */
+  /** `s`'s words into `buf`; their count. */
+  private words(s: S): number {
+    let n = this.encode(s, this.buf);
+    if (n > this.buf.length) {
+      this.buf = new Int32Array(Math.max(n, this.buf.length * 2));
+      n = this.encode(s, this.buf);
+    }
+    return n;
+  }
+
+  /** The initial state: its owner numbers it and expands it first. */
   start(): number {
-    const s0 = this.machine.initial();
-    const k0 = this.machine.key(s0);
-    if (ownerOf(k0, this.W) !== this.me) return 0;
-    this.ids.set(k0, 0);
+    const n = this.words(this.machine.initial());
+    if (ownerOf(this.exchange.portableHash(this.buf, n), this.W) !== this.me) return 0;
+    this.table.add(this.buf, n);
     this.parent.push(-1);
     this.via.push(-1);
     this.depth.push(0);
     this.order.push(0);
-    this.held.set(this.gid(0), s0);
+    this.frontier = Int32Array.of(0);
     return 1;
   }
 
-  /** The states to expand next, in rank order; `give` are sent to other holders first. */
-  setLevel(gids: Int32Array, ranks: Int32Array, orders: Float64Array, give: { to: number; gids: Int32Array }[]): void {
-    for (const g of give) {
-      const states = Array.from(g.gids, (id) => {
-        const s = this.held.get(id)!;
-        this.held.delete(id);
-        return s;
-      });
-      const m: Move = { type: 'move', gids: g.gids, states };
-      this.peers[g.to]!.postMessage(m);
-    }
-    this.level = Array.from(gids, (gid, i) => ({ gid, rank: ranks[i]!, order: orders[i]! })).sort((a, b) => a.rank - b.rank);
-  }
-
-  receiveMove(m: Move): void {
-    m.gids.forEach((gid, i) => this.held.set(gid, m.states[i] as S));
-  }
-
-  /** Expand this level's states; send each successor's key to its owner, keep the state until the owner says who holds it. */
-  expand(): void {
+  /** Expand this level's states (`ranks`: their ranks in the level); send each successor to its owner. */
+  expand(ranks: Int32Array): void {
     const W = this.W;
-    const keys: string[][] = Array.from({ length: W }, () => []);
-    const orders: number[][] = Array.from({ length: W }, () => []);
-    const parents: number[][] = Array.from({ length: W }, () => []);
-    for (const { gid, rank: r, order } of this.level) {
-      const s = this.held.get(gid)!;
-      this.held.delete(gid);
-      const d = this.levelDepth;
+    const T = this.T;
+    const out = Array.from({ length: W }, () => new Outbox());
+    const d = this.levelDepth;
+    for (let i = 0; i < this.frontier.length; i++) {
+      const local = this.frontier[i]!;
+      const gid = this.gid(local);
+      const r = ranks[i]!;
+      if (this.tmp.length < this.table.bytesOf(local)) this.tmp = new Int32Array(this.table.bytesOf(local) * 2);
+      const s = this.decode(this.tmp, this.table.wordsOf(local, this.tmp));
       const { finished, enabled } = readyMasks(this.machine, s);
       this.finished.push(gid);
       this.finished.push(finished);
-      if (finished === (1 << this.T) - 1) {
+      if (finished === (1 << T) - 1) {
         this.executions++;
-        for (const v of this.machine.final?.(s) ?? []) this.sight({ violation: v, at: 'final', length: d, key: order, kind: 1, node: gid, thread: -1 });
+        for (const v of this.machine.final?.(s) ?? []) this.sight({ violation: v, at: 'final', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1 });
         continue;
       }
       if (enabled === 0) {
         this.executions++;
         const dl = deadlockSighting(this.machine, survey(this.machine, s).next, []);
-        this.sight({ violation: dl.violation, at: 'state', length: d, key: order, kind: 1, node: gid, thread: -1, threads: dl.threads! });
+        this.sight({ violation: dl.violation, at: 'state', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1, threads: dl.threads! });
         continue;
       }
       if (d >= this.maxDepthCap) {
         this.depthCut = true;
         continue;
       }
-      for (let t = 0; t < this.T; t++) {
+      for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
         const res = this.advance(s, t);
-        const key = this.machine.key(res.state);
         this.states++;
         if (d + 1 > this.maxDepth) this.maxDepth = d + 1;
-        const ord = r * this.T + t;
+        const ord = r * T + t;
         for (const v of res.violations) {
           const old = this.best.get(v.rule);
           if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
         }
-        if (!this.cand.has(key)) this.cand.set(key, res.state);
-        const o = ownerOf(key, W);
-        keys[o]!.push(key);
-        orders[o]!.push(ord);
-        parents[o]!.push(gid);
+        const n = this.words(res.state);
+        const box = out[ownerOf(this.exchange.portableHash(this.buf, n), W)]!;
+        box.words.pushAll(this.buf, n);
+        box.ends.push(box.words.length);
+        box.order.push(ord);
+        box.parents.push(gid);
       }
     }
-    this.level = [];
+    this.frontier = new Int32Array(0);
+    // the definitions the words use go first (a peer reads them before the words)
+    const end = this.exchange.definitionsLength();
     for (let o = 0; o < W; o++) {
-      const c: Candidates = { type: 'cand', keys: keys[o]!, order: Float64Array.from(orders[o]!), parents: Int32Array.from(parents[o]!) };
+      const b = out[o]!;
+      const defs = o === this.me ? new Int32Array(0) : this.exchange.definitions(this.sent[o]!);
+      this.sent[o] = end;
+      const c: Candidates = {
+        type: 'cand', origin: this.me, defs,
+        words: b.words.a.slice(0, b.words.length), ends: b.ends.a.slice(0, b.ends.length),
+        order: Float64Array.from(b.order), parents: b.parents.a.slice(0, b.parents.length),
+      };
       if (o === this.me) this.candInbox.push(c);
-      else this.peers[o]!.postMessage(c);
+      else this.peers[o]!.postMessage(c, [c.defs.buffer, c.words.buffer, c.ends.buffer, c.order.buffer, c.parents.buffer] as ArrayBuffer[]);
     }
   }
 
@@ -216,36 +239,33 @@ class SearchWorker<S> {
 
   /**
    * As owner, once every worker's candidates are in: number the new states (least order key
-   * wins: that is the least schedule), record every edge, and tell each holder what to keep —
-   * of the workers that computed a new state, the one given the fewest so far this level.
-   * Returns the new states' order keys, local indices and holders, for the coordinator.
+   * wins: that is the least schedule) and record every edge. Returns the new states' order keys
+   * and local indices, by order key, for the coordinator; they are the next level's frontier.
    */
-  settle(): { order: Float64Array; locals: Int32Array; holders: Int32Array } {
-    const W = this.W;
+  settle(): { order: Float64Array; locals: Int32Array } {
     const fresh: number[] = [];
-    const freshKeys: string[] = [];
-    const from = new Map<number, number>(); // local → bitmask of workers that computed it
-    for (let w = 0; w < this.candInbox.length; w++) {
-      const b = this.candInbox[w]!;
-      for (let i = 0; i < b.keys.length; i++) {
-        const key = b.keys[i]!;
+    const first = this.parent.length;
+    for (const b of this.candInbox) {
+      const imp = b.origin === this.me ? null : this.importers[b.origin]!;
+      imp?.define(b.defs);
+      let from = 0;
+      for (let i = 0; i < b.ends.length; i++) {
+        const to = b.ends[i]!;
+        imp?.translate(b.words, from, to);
         const ord = b.order[i]!;
-        // The batch's origin holds the parent: it computed this successor and has its state.
-        const holderBit = 1 << ((b as Candidates & { origin?: number }).origin ?? this.me);
-        let local = this.ids.get(key);
-        if (local === undefined) {
-          local = this.parent.length;
-          this.ids.set(key, local);
+        const r = this.table.add(b.words, to, from);
+        from = to;
+        let local: number;
+        if (r >= 0) {
+          local = r;
           this.parent.push(b.parents[i]!);
           this.via.push(ord % this.T);
           this.depth.push(this.levelDepth + 1);
           this.order.push(ord);
           fresh.push(local);
-          freshKeys.push(key);
-          from.set(local, holderBit);
-        } else if (from.has(local)) {
-          from.set(local, from.get(local)! | holderBit);
-          if (ord < this.order[local]!) {
+        } else {
+          local = ~r;
+          if (local >= first && ord < this.order[local]!) {
             this.order[local] = ord;
             this.parent.a[local] = b.parents[i]!;
             this.via.a[local] = ord % this.T;
@@ -257,40 +277,9 @@ class SearchWorker<S> {
       }
     }
     this.candInbox = [];
-    const given = new Array<number>(W).fill(0);
-    const keepKeys: string[][] = Array.from({ length: W }, () => []);
-    const keepGids: number[][] = Array.from({ length: W }, () => []);
-    const holders = new Int32Array(fresh.length);
-    fresh.forEach((local, i) => {
-      const mask = from.get(local)!;
-      let h = -1;
-      for (let w = 0; w < W; w++) if (mask & (1 << w) && (h < 0 || given[w]! < given[h]!)) h = w;
-      given[h]!++;
-      holders[i] = h;
-      keepKeys[h]!.push(freshKeys[i]!);
-      keepGids[h]!.push(this.gid(local));
-    });
-    for (let w = 0; w < W; w++) {
-      const k: Keep = { type: 'keep', keys: keepKeys[w]!, gids: Int32Array.from(keepGids[w]!) };
-      if (w === this.me) this.keep(k);
-      else this.peers[w]!.postMessage(k);
-    }
-    return { order: Float64Array.from(fresh, (l) => this.order[l]!), locals: Int32Array.from(fresh), holders };
-  }
-
-  keepsGot = 0;
-
-  /** A holder keeps the states its owners picked it for; the rest of this level's successors are dropped. */
-  keep(k: Keep): void {
-    k.keys.forEach((key, i) => this.held.set(k.gids[i]!, this.cand.get(key)!));
-    if (++this.keepsGot === this.W) {
-      this.keepsGot = 0;
-      this.cand.clear();
-    }
-  }
-
-  heldCount(): number {
-    return this.held.size;
+    const locals = Int32Array.from(fresh).sort((a, b) => this.order[a]! - this.order[b]!);
+    this.frontier = locals;
+    return { order: Float64Array.from(locals, (l) => this.order[l]!), locals: locals.slice() };
   }
 
   report(): Record<string, unknown> {
@@ -315,65 +304,34 @@ async function main(): Promise<void> {
   const W = init.workers;
   const peers: (MessagePort | null)[] = new Array(W).fill(null);
   let w: SearchWorker<unknown> | undefined;
-  // Each phase waits for messages from the other workers; some may come before the phase starts.
+  // Each level waits for one batch of candidates from every other worker; some may come before this worker's own expand.
   let candsGot = 0;
   let expanding = false;
-  let movesExpected = -1;
-  let movesGot = 0;
-  const tryLevel = (): void => {
-    if (movesExpected < 0 || movesGot < movesExpected) return;
-    movesExpected = -1;
-    movesGot = 0;
-    port.postMessage({ type: 'leveled' });
-  };
   const trySettle = (): void => {
     if (!expanding || candsGot < W - 1) return;
     expanding = false;
     candsGot = 0;
     const s = w!.settle();
-    port.postMessage({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer, s.holders.buffer as ArrayBuffer]);
-    tryKept();
-  };
-  let keptSent = true;
-  const tryKept = (): void => {
-    if (w!.keepsGot !== 0 || keptSent) return;
-    keptSent = true;
-    port.postMessage({ type: 'kept', held: w!.heldCount() });
+    port.postMessage({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
   };
   port.on('message', (m: { type: string; [k: string]: unknown }) => {
     switch (m.type) {
       case 'peers':
         for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
           peers[i] = p;
-          p.on('message', (b: { type: string }) => {
-            if (b.type === 'cand') {
-              (b as Candidates & { origin: number }).origin = i;
-              w!.receiveCandidates(b as Candidates);
-              candsGot++;
-              trySettle();
-            } else if (b.type === 'keep') {
-              w!.keep(b as Keep);
-              tryKept();
-            } else if (b.type === 'move') {
-              w!.receiveMove(b as Move);
-              movesGot++;
-              tryLevel();
-            }
+          p.on('message', (b: Candidates) => {
+            w!.receiveCandidates(b);
+            candsGot++;
+            trySettle();
           });
         }
         w = new SearchWorker(machine, init, peers);
         port.postMessage({ type: 'started', count: w.start() });
         break;
-      case 'level':
-        w!.levelDepth = m['depth'] as number;
-        w!.setLevel(m['gids'] as Int32Array, m['ranks'] as Int32Array, m['orders'] as Float64Array, m['give'] as { to: number; gids: Int32Array }[]);
-        movesExpected = m['expect'] as number;
-        tryLevel();
-        break;
       case 'expand':
+        w!.levelDepth = m['depth'] as number;
         expanding = true;
-        keptSent = false;
-        w!.expand();
+        w!.expand(m['ranks'] as Int32Array);
         trySettle();
         break;
       case 'report':

@@ -33,6 +33,13 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(b)).toEqual(summary(await explore(big.machine)));
   });
 
+  it('refuses a machine whose states cannot travel as words, and searches it on one thread', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
+    await expect(exploreParallel({ ...c.source, name: 'withoutExchange' }, 2)).rejects.toThrow(/cannot send states as words/);
+    const bare = { ...c.machine, exchange: undefined };
+    expect(summary(await exploreOnCores(bare, { ...c.source, name: 'withoutExchange' }, 2))).toEqual(summary(await explore(c.machine)));
+  });
+
   it('reports a factory that fails as an environment error', async () => {
     const c = cases[0]!;
     await expect(exploreParallel({ ...c.source, name: 'nothing' }, 2)).rejects.toThrow(/explorer worker failed: .*exports no function nothing/);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { WordTable } from '../src/visited.js';
+import { WordTable } from '@kreplay/core';
 
 describe('WordTable', () => {
   test('ids, repeats and words back agree with a Map, through rehashes', () => {

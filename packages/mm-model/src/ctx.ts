@@ -555,6 +555,18 @@ export class Ctx {
 
   // ---------------------------------------------------------------- result
 
+  /**
+   * True when this step wrote nothing that holds a data generation (data.ts): no page (its
+   * data, or freeing it), no mapping (hole, gen, floor), no disk block, and its thread keeps
+   * the read and the write in progress it had. Then the next state's generations are the ones
+   * of the state the step started from, and it is canonical when that one was.
+   */
+  get dataUntouched(): boolean {
+    const th = this.s.threads[this.tid]!;
+    return !this.own.pages && !this.own.maps && !this.own.disk && this.obs === th.obs && this.wrote === th.wrote &&
+      (this.status === 'run' || (th.obs === undefined && th.wrote === undefined));
+  }
+
   /** The next state; only meaningful after the step moved (goto/call/ret/bug). */
   finish(): MmState {
     if (!this.moved) throw new ModelBug(`step ${this.top().proc}@${this.top().pc} did not say where to go`);

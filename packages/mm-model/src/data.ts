@@ -76,7 +76,7 @@ let fileBase = new Int32Array(16);
  * False also when the bitmask check cannot tell (a generation ≥ 30, an index past `gen`):
  * `renumber` then decides.
  */
-function alreadyCanonical(s: MmState): boolean {
+export function alreadyCanonical(s: MmState): boolean {
   const maps = s.maps;
   if (fileBase.length <= maps.length) fileBase = new Int32Array(maps.length * 2 + 1);
   let total = 0;

@@ -8,8 +8,9 @@
  * `MmState`, `PageS`, `MappingS`, `ThreadS` or a frame is encoded without an edit here. The
  * words are self-delimiting (each value starts with a word whose low 3 bits say what it is), so
  * different data never give the same words. An object is its shape (the set of its field names,
- * numbered) and then its values in the order of the field names' ids, so equal states built in
- * a different field order encode alike; a field that is `undefined` or
+ * numbered) and then its values in the order of the field names (sorted as strings), so equal
+ * states built in a different field order encode alike, and so do equal states in two encoders
+ * that numbered names differently; a field that is `undefined` or
  * `false` is left out, as `stateKey` prints an absent optional field and a false one alike.
  * Anything else (a Map, a class instance, a bigint, a function) makes the whole state fall back
  * to its key string, as words: such states then compare exactly as `stateKey` compares them.
@@ -26,10 +27,20 @@
  * place in the last state encoded is usually this very one. (A WeakMap from objects to their
  * numbers was measured slower than walking; so was caching each object's words and copying them.)
  *
+ * Exchange (`Machine.exchange`, explore's workers): every string, shape and part an encoder
+ * numbers is appended to its log of definitions when it is first numbered (after what it uses),
+ * so another encoder that reads the log in order can renumber this one's words into its own
+ * (`Importer`); a part it did not have is decoded into a new object of its own. Each definition
+ * also gets a hash of its content (strings by text, shapes by their field names, parts by their
+ * words with every number replaced by the hash of what it names), so `portableHash` gives equal
+ * states the same hash in every encoder: the worker that owns a state is chosen by it.
+ *
  * Speed: objects of one kind enumerate their fields in one order, so a trie over field names in
  * enumeration order, whose nodes remember their first child, finds an object's shape with one
  * string comparison per field.
  */
+
+import { grownInt32, WordTable, type WordExchange, type WordImporter } from '@kreplay/core';
 
 const TAG_INT = 0;
 const TAG_ARRAY = 1;
@@ -45,10 +56,25 @@ const TAG_PART = 7;
 const C_UNDEFINED = 0;
 const C_NULL = 1;
 const C_TRUE = 2;
+/** Kinds of the entries of the log of definitions: [kind, length, payload…]. */
+const DEF_STRING = 0;
+const DEF_SHAPE = 1;
+const DEF_PART = 2;
 /** Small integers go in the payload (n * 8 stays a 32-bit integer). */
 const SMALL = 2 ** 27;
 
 class Unencodable extends Error {}
+
+function mix(h: number, x: number): number {
+  h = Math.imul(h ^ x, 0x01000193);
+  return h ^ (h >>> 13);
+}
+
+function textHash(t: string): number {
+  let h = 0x811c9dc5 ^ t.length;
+  for (let i = 0; i < t.length; i++) h = mix(h, t.charCodeAt(i));
+  return h;
+}
 
 interface Walk {
   name: string;
@@ -79,7 +105,7 @@ interface Shape {
   next: Map<number, Shape>;
 }
 
-export class StateEncoder<S extends object> {
+export class StateEncoder<S extends object> implements WordExchange {
   private buf = new Int32Array(256);
   private len = 0;
   private readonly ids = new Map<string, number>();
@@ -107,6 +133,97 @@ export class StateEncoder<S extends object> {
   private record: Seen | undefined;
 
   constructor(private readonly keyOf: (s: S) => string) {}
+
+  /** The log of definitions (Machine.exchange), and each string's, shape's and part's portable hash. */
+  private defs = new Int32Array(1024);
+  private defsLen = 0;
+  private readonly strH: number[] = [];
+  private readonly shapeH: number[] = [textHash('')];
+  private readonly partH: number[] = [];
+
+  private logDef(kind: number, len: number): number {
+    const need = this.defsLen + len + 2;
+    if (need > this.defs.length) this.defs = grownInt32(this.defs, need);
+    this.defs[this.defsLen] = kind;
+    this.defs[this.defsLen + 1] = len;
+    const at = this.defsLen + 2;
+    this.defsLen = need;
+    return at;
+  }
+
+  definitionsLength(): number {
+    return this.defsLen;
+  }
+
+  definitions(from: number): Int32Array {
+    return this.defs.slice(from, this.defsLen);
+  }
+
+  importer(): WordImporter {
+    return new Importer(this);
+  }
+
+  portableHash(words: Int32Array, n: number): number {
+    return this.hashOf(words, 0, n);
+  }
+
+  /** The hash of words `w[from..to)` with every number that names something replaced by the hash of what it names. */
+  private hashOf(w: Int32Array, from: number, to: number): number {
+    let h = 0x811c9dc5 ^ (to - from);
+    for (let i = from; i < to; ) {
+      const word = w[i++]!;
+      const p = word >> 3;
+      switch (word & 7) {
+        case TAG_STRING: h = mix(mix(h, TAG_STRING), this.strH[p]!); break;
+        case TAG_OBJECT: h = mix(mix(h, TAG_OBJECT), this.shapeH[p]!); break;
+        case TAG_PART: h = mix(mix(h, TAG_PART), this.partH[p]!); break;
+        case TAG_FLOAT: h = mix(mix(mix(h, word), w[i]!), w[i + 1]!); i += 2; break;
+        case TAG_KEY: {
+          h = mix(h, word);
+          for (const e = i + (word >>> 3); i < e; i++) h = mix(h, w[i]!);
+          break;
+        }
+        default: h = mix(h, word);
+      }
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  /** The number of string `t` (Importer). */
+  internString(t: string): number {
+    return this.id(t);
+  }
+
+  nameOf(id: number): string {
+    return this.names[id]!;
+  }
+
+  /**
+   * The number of the part whose words (in this encoder's numbers) are `w`: when new, it is
+   * decoded into an object of this encoder's own (Importer).
+   */
+  internPart(w: Int32Array): number {
+    const before = this.parts.size;
+    const id = this.parts.add(w, 0, w.length);
+    if (id === before) {
+      this.at = 0;
+      this.dsp = 0;
+      this.reading = 2; // below the root's arrays: no parent bookkeeping
+      const o = this.read(w) as object;
+      if (this.at !== w.length) throw new Error(`decode: a part of ${w.length} words, ${this.at} read`);
+      this.parts.setObject(id, o);
+      this.defined(id, w, 0, w.length);
+    }
+    return id;
+  }
+
+  /** A new part: its hash, and its words into the log. */
+  private defined(id: number, w: Int32Array, from: number, to: number): void {
+    this.partH[id] = this.hashOf(w, from, to);
+    const at = this.logDef(DEF_PART, to - from);
+    this.defs.set(w.subarray(from, to), at);
+  }
 
   /** `Machine.encode`: the words of `s` into `out`; returns their count (all of them fit when ≤ out.length). */
   encode(s: S, out: Int32Array): number {
@@ -149,6 +266,9 @@ export class StateEncoder<S extends object> {
       id = this.ids.size;
       this.ids.set(name, id);
       this.names.push(name);
+      this.strH.push(textHash(name));
+      const at = this.logDef(DEF_STRING, name.length);
+      for (let i = 0; i < name.length; i++) this.defs[at + i] = name.charCodeAt(i);
     }
     return id;
   }
@@ -175,17 +295,42 @@ export class StateEncoder<S extends object> {
     }
     this.at = 1;
     this.reading = 0;
+    this.dsp = 0;
     // the root object (as `encode` walks it: its values are at depth 1)
-    const o: Record<string, unknown> = {};
-    const fields = this.shapeFields[w[0]! >> 3]!;
-    for (let i = 0; i < fields.length; i++) {
-      this.readRow = i;
-      o[fields[i]!] = this.read(w);
-    }
-    const s = o as S;
+    const s = this.readObject(w, w[0]! >> 3, true) as S;
     if (this.at !== n) throw new Error(`decode: ${n} words given, ${this.at} read`);
     return s;
   }
+
+  /**
+   * An object of shape `shape`: its values are in field-name order in the words, its fields are
+   * made in the order the encoder first met them in (the order the model builds such objects
+   * in), so that decoded objects and the model's own share their hidden classes.
+   */
+  private readObject(w: Int32Array, shape: number, root: boolean): Record<string, unknown> {
+    const fields = this.shapeFields[shape]!;
+    const base = this.dsp;
+    this.dsp += fields.length;
+    for (let i = 0; i < fields.length; i++) {
+      if (root) this.readRow = i;
+      this.dvals[base + i] = this.read(w);
+    }
+    const o: Record<string, unknown> = {};
+    const nat = this.natural[shape];
+    if (nat === undefined) for (let i = 0; i < fields.length; i++) o[fields[i]!] = this.dvals[base + i];
+    else {
+      const slot = nat.slot;
+      for (let j = 0; j < slot.length; j++) o[nat.names[j]!] = this.dvals[base + slot[j]!];
+    }
+    this.dsp = base;
+    return o;
+  }
+
+  /** Values being decoded (a nested object's above its parent's). */
+  private readonly dvals: unknown[] = [];
+  private dsp = 0;
+  /** Per shape met by a walk: its field names in the order first met, and where each one's value is among the encoded ones. */
+  private readonly natural: ({ names: readonly string[]; slot: Int32Array } | undefined)[] = [];
 
   private at = 0;
   /** How deep `read` is (as `depth` for `encode`), and in which of the root's values. */
@@ -217,9 +362,8 @@ export class StateEncoder<S extends object> {
         return a;
       }
       case TAG_OBJECT: {
-        const o: Record<string, unknown> = {};
         this.reading++;
-        for (const name of this.shapeFields[p]!) o[name] = this.read(w);
+        const o = this.readObject(w, p, false);
         this.reading--;
         return o;
       }
@@ -326,7 +470,12 @@ export class StateEncoder<S extends object> {
   private partOf(x: object): number {
     const mark = this.len;
     this.nested(x);
-    const id = this.parts.add(this.buf, mark, this.len, x);
+    const before = this.parts.size;
+    const id = this.parts.add(this.buf, mark, this.len);
+    if (id === before) {
+      this.parts.setObject(id, x);
+      this.defined(id, this.buf, mark, this.len);
+    }
     this.len = mark;
     return id;
   }
@@ -367,43 +516,54 @@ export class StateEncoder<S extends object> {
     return c;
   }
 
-  /** The shape of a walk's field set (numbered by its field ids, sorted) and the order to emit its values in. */
+  /** The shape of a walk's field set and the order to emit its values in: by field name. */
   private planOf(node: Walk): Plan {
-    const ids = node.names.map((n) => this.id(n));
-    const order = ids.map((_, i) => i).sort((a, b) => ids[a]! - ids[b]!);
+    const names = node.names;
+    const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    node.plan = { shape: this.shapeOf(order.map((i) => names[i]!)), order: Int32Array.from(order) };
+    if (this.natural[node.plan.shape] === undefined) {
+      const slot = new Int32Array(order.length);
+      order.forEach((j, i) => (slot[j] = i));
+      this.natural[node.plan.shape] = { names, slot };
+    }
+    return node.plan;
+  }
+
+  /** The number of the shape whose field names, in sorted order, are `names` (each new prefix a new shape, logged). */
+  shapeOf(names: readonly string[]): number {
     let shape = this.shapes;
-    for (const i of order) {
-      const id = ids[i]!;
+    for (const name of names) {
+      const id = this.id(name);
       let nx = shape.next.get(id);
       if (nx === undefined) {
         nx = { id: this.shapeCount++, next: new Map() };
         shape.next.set(id, nx);
-        this.shapeFields[nx.id] = [...this.shapeFields[shape.id]!, this.names[id]!];
+        const fields = [...this.shapeFields[shape.id]!, name];
+        this.shapeFields[nx.id] = fields;
+        this.shapeH[nx.id] = textHash(fields.join('\0'));
+        const at = this.logDef(DEF_SHAPE, fields.length);
+        for (let i = 0; i < fields.length; i++) this.defs[at + i] = this.ids.get(fields[i]!)!;
       }
       shape = nx;
     }
-    node.plan = { shape: shape.id, order: Int32Array.from(order) };
-    return node.plan;
+    return shape.id;
   }
 }
 
 /**
- * The parts of states (StateEncoder.part), numbered by content: equal words get one number.
- * Open addressing over one word arena; a part's number is its insertion index.
+ * The parts of states (StateEncoder.part), numbered by content: equal words get one number
+ * (core's WordTable), with the first object seen with those words.
  */
 class PartTable {
-  private arena: Int32Array<ArrayBuffer> = new Int32Array(1 << 14);
-  private used = 0;
-  private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  private hash: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  private count = 0;
-  /** Slots hold number + 1 (0: empty); kept at most half full. */
-  private slots = new Int32Array(2048);
-
+  private readonly table = new WordTable();
   /** The first object seen with each part's words. */
   private readonly objects: object[] = [];
   /** Per part: its own parts by index (a thread's frames), when it has any. */
   private readonly inners: (Seen | undefined)[] = [];
+
+  get size(): number {
+    return this.table.size;
+  }
 
   inner(id: number): Seen | undefined {
     return this.inners[id];
@@ -417,62 +577,63 @@ class PartTable {
     return this.objects[id]!;
   }
 
-  /** The number of the part whose words are `w[from..to)` (those of `x`), added when new. */
-  add(w: Int32Array, from: number, to: number, x: object): number {
-    let h = 0x811c9dc5 ^ (to - from);
-    for (let i = from; i < to; i++) {
-      h = Math.imul(h ^ w[i]!, 0x01000193);
-      h ^= h >>> 13;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
-    const mask = this.slots.length - 1;
-    for (let at = h & mask; ; at = (at + 1) & mask) {
-      const slot = this.slots[at]!;
-      if (slot === 0) break;
-      const id = slot - 1;
-      if (this.hash[id] === h && this.same(id, w, from, to)) return id;
-    }
-    const id = this.count++;
-    if (id === this.start.length) {
-      this.start = widened(this.start, id + 1);
-      this.hash = widened(this.hash, id + 1);
-    }
-    const len = to - from;
-    if (this.used + len > this.arena.length) this.arena = widened(this.arena, this.used + len);
-    this.start[id] = this.used;
-    this.hash[id] = h;
-    this.arena.set(w.subarray(from, to), this.used);
-    this.used += len;
-    this.objects.push(x);
-    if (this.count * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2);
-      for (let k = 0; k < this.count; k++) this.place(this.hash[k]!, k);
-    } else this.place(h, id);
-    return id;
+  setObject(id: number, x: object): void {
+    this.objects[id] = x;
   }
 
-  private place(h: number, id: number): void {
-    const mask = this.slots.length - 1;
-    let at = h & mask;
-    while (this.slots[at] !== 0) at = (at + 1) & mask;
-    this.slots[at] = id + 1;
-  }
-
-  private same(id: number, w: Int32Array, from: number, to: number): boolean {
-    const s = this.start[id]!;
-    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
-    if (e - s !== to - from) return false;
-    const a = this.arena;
-    for (let i = 0; i < to - from; i++) if (a[s + i] !== w[from + i]) return false;
-    return true;
+  /** The number of the part whose words are `w[from..to)`: the next number (`size` before) when new. */
+  add(w: Int32Array, from: number, to: number): number {
+    const r = this.table.add(w, to, from);
+    return r < 0 ? ~r : r;
   }
 }
 
-function widened(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
-  let cap = a.length * 2;
-  while (cap < need) cap *= 2;
-  const b = new Int32Array(cap);
-  b.set(a);
-  return b;
+/**
+ * Another encoder's words into this one's numbers (`Machine.exchange`): its definitions are
+ * read in log order, each string, shape and part given the number this encoder has for the
+ * same content (made when new).
+ */
+class Importer<S extends object> implements WordImporter {
+  private readonly str: number[] = [];
+  private readonly shape: number[] = [0];
+  private readonly part: number[] = [];
+
+  constructor(private readonly enc: StateEncoder<S>) {}
+
+  define(defs: Int32Array): void {
+    for (let i = 0; i < defs.length; ) {
+      const kind = defs[i]!;
+      const from = i + 2;
+      const to = from + defs[i + 1]!;
+      i = to;
+      if (kind === DEF_STRING) {
+        let t = '';
+        for (let k = from; k < to; k++) t += String.fromCharCode(defs[k]!);
+        this.str.push(this.enc.internString(t));
+      } else if (kind === DEF_SHAPE) {
+        const names: string[] = [];
+        for (let k = from; k < to; k++) names.push(this.enc.nameOf(this.str[defs[k]!]!));
+        this.shape.push(this.enc.shapeOf(names));
+      } else if (kind === DEF_PART) {
+        const w = defs.slice(from, to);
+        this.translate(w, 0, w.length);
+        this.part.push(this.enc.internPart(w));
+      } else throw new Error(`exchange: a definition of kind ${kind}`);
+    }
+  }
+
+  translate(w: Int32Array, from: number, to: number): void {
+    for (let i = from; i < to; ) {
+      const word = w[i]!;
+      const p = word >> 3;
+      switch (word & 7) {
+        case TAG_STRING: w[i++] = this.str[p]! << 3 | TAG_STRING; break;
+        case TAG_OBJECT: w[i++] = this.shape[p]! << 3 | TAG_OBJECT; break;
+        case TAG_PART: w[i++] = this.part[p]! << 3 | TAG_PART; break;
+        case TAG_FLOAT: i += 3; break;
+        case TAG_KEY: i += 1 + (word >>> 3); break;
+        default: i++;
+      }
+    }
+  }
 }

@@ -5,12 +5,12 @@
  */
 import { InputError } from '@kreplay/core';
 import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
-import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness, WordExchange } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
-import { canonicalData, dataTag, tagText } from './data.js';
+import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
 import { StateEncoder } from './encode.js';
 import type { Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
@@ -20,7 +20,7 @@ import {
   type MappingS, type MmState, type PageS,
 } from './state.js';
 
-export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string };
+export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string; readonly exchange: WordExchange };
 
 export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const env = buildEnv(scenario);
@@ -74,6 +74,9 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   if (flavor.initialState) init = flavor.initialState(init, env);
   const initial = init;
   const encoder = new StateEncoder<MmState>(stateKey);
+  /** The state `advance` last started from, and whether it was canonical (data.ts). */
+  let canonChecked: MmState | undefined;
+  let canonFrom = false;
 
   const stepOf = (s: MmState, t: number): StepDef | null => {
     const th = s.threads[t]!;
@@ -140,11 +143,19 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     },
     advance(s, t): StepOutcome<MmState> {
       const c = run(s, t, true);
-      return { state: canonicalData(c.finish()), violations: c.violations };
+      // A search steps every thread of one state in turn: whether that state is canonical is
+      // asked once, and a step that wrote no generation keeps it canonical (Ctx.dataUntouched).
+      if (s !== canonChecked) {
+        canonChecked = s;
+        canonFrom = alreadyCanonical(s);
+      }
+      const next = c.finish();
+      return { state: canonFrom && c.dataUntouched ? next : canonicalData(next), violations: c.violations };
     },
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),
     decode: (words, n) => encoder.decode(words, n),
+    exchange: encoder,
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };

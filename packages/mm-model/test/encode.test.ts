@@ -88,6 +88,39 @@ describe('encode agrees with key on random walks of every shipped scenario', () 
   });
 });
 
+describe('exchange: words of one machine renumbered into another built alike (explore --workers)', () => {
+  test.each(files)('%s', async (file) => {
+    const [as, bs] = [await machines(file), await machines(file)];
+    as.forEach((a, i) => {
+      const b = bs[i]!;
+      fc.assert(
+        fc.property(fc.array(fc.array(fc.nat(7), { maxLength: 60 }), { minLength: 1, maxLength: 4 }), (walks) => {
+          const states = walks.flatMap((w) => walk(a, w));
+          // b meets the states in the other order, so it numbers strings, shapes and parts otherwise
+          const theirs = [...states].reverse().map((s) => words(b, s));
+          theirs.reverse();
+          const imp = b.exchange.importer();
+          let sent = 0;
+          const out = new Int32Array(4096);
+          states.forEach((s, k) => {
+            const n = a.encode(s, out);
+            const hash = a.exchange.portableHash(out, n);
+            imp.define(a.exchange.definitions(sent));
+            sent = a.exchange.definitionsLength();
+            imp.translate(out, 0, n);
+            // the same words b gives the state (before and after the import), the same portable hash
+            expect([...out.subarray(0, n)].join(',')).toBe(theirs[k]);
+            expect(words(b, s)).toBe(theirs[k]);
+            expect(b.exchange.portableHash(out, n)).toBe(hash);
+            expect(stateKey(b.decode(out, n))).toBe(stateKey(s));
+          });
+        }),
+        { numRuns: 4 },
+      );
+    });
+  });
+});
+
 type Tree = unknown;
 /** Paths to every number in a state (the leaves a step can change). */
 function leaves(v: Tree, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {

@@ -6,3 +6,9 @@ export async function machine({ scenario, flavor }) {
   const sc = await loadScenario(scenario);
   return createMachine(sc, await resolveFlavor(flavor ?? sc.flavor));
 }
+
+// The same machine without `exchange`: its states cannot travel between workers as words.
+export async function withoutExchange(args) {
+  const m = await machine(args);
+  return { ...m, exchange: undefined };
+}

@@ -1,9 +1,10 @@
 /**
- * The visited set over encoded states (`Machine.encode`): an open-addressing hash table of
- * state ids over one byte arena. A state's words are kept packed (each word zigzagged and
- * written as LEB128: the model's small numbers take one byte), ids are given in insertion
- * order (the state graph's node ids), and nothing is allocated per state: no string, no
- * object — the garbage collector never sees the visited set grow.
+ * Interned runs of 32-bit words: an open-addressing hash table of ids over one byte arena.
+ * explore's visited set keys states by their words (`Machine.encode`) with it, and mm-model's
+ * encoder numbers the parts of states with it (encode.ts). Words are kept packed (each word
+ * zigzagged and written as LEB128: small numbers take one byte), ids are given in insertion
+ * order, and nothing is allocated per entry: no string, no object — the garbage collector
+ * never sees the table grow.
  */
 
 const EMPTY = 0;
@@ -14,7 +15,7 @@ export class WordTable {
   /** Per id: where its bytes start in the arena (they end where the next id's start). */
   private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private count = 0;
-  /** Slot k is the pair [2k] = id + 1 (0: empty), [2k + 1] = the state's hash; at most half the slots are used. */
+  /** Slot k is the pair [2k] = id + 1 (0: empty), [2k + 1] = the entry's hash; at most half the slots are used. */
   private slots = new Int32Array(2 * 2048);
   private packed = new Uint8Array(1024);
 
@@ -22,22 +23,23 @@ export class WordTable {
     return this.count;
   }
 
-  /** Bytes the packed states take (the arena's used part). */
+  /** Bytes the packed entries take (the arena's used part). */
   get bytes(): number {
     return this.used;
   }
 
   /**
-   * The id of the state whose words are `words[0..n)`: a new id (the next one) when it was not
-   * there, or `~id` (negative) when it was.
+   * The id of the entry whose words are `words[from..to)`: a new id (the next one) when it was
+   * not there, or `~id` (negative) when it was.
    */
-  add(words: Int32Array, n: number): number {
+  add(words: Int32Array, to: number, from = 0): number {
     // pack (zigzag LEB128 into `packed`) and hash the words in one pass
+    const n = to - from;
     if (this.packed.length < n * 5) this.packed = new Uint8Array(n * 5);
     const p = this.packed;
     let len = 0;
     let h = 0x811c9dc5 ^ n;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const w = words[i]!;
       h = Math.imul(h ^ w, 0x01000193);
       h ^= h >>> 13;
@@ -60,7 +62,7 @@ export class WordTable {
       if (slots[2 * at + 1] === h && this.same(slot - 1, len)) return ~(slot - 1);
     }
     const id = this.count++;
-    if (id === this.start.length) this.start = grown(this.start, id + 1);
+    if (id === this.start.length) this.start = grownInt32(this.start, id + 1);
     if (this.used + len > this.arena.length) {
       let cap = this.arena.length * 2;
       while (cap < this.used + len) cap *= 2;
@@ -77,7 +79,7 @@ export class WordTable {
     return id;
   }
 
-  /** The words of state `id` into `out` (which must hold at least `bytesOf(id)` words: a word takes one byte or more); returns their count. */
+  /** The words of entry `id` into `out` (which must hold at least `bytesOf(id)` words: a word takes one byte or more); returns their count. */
   wordsOf(id: number, out: Int32Array): number {
     const a = this.arena;
     const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
@@ -96,7 +98,7 @@ export class WordTable {
     return n;
   }
 
-  /** Bytes state `id`'s words take packed: a bound on their count. */
+  /** Bytes entry `id`'s words take packed: a bound on their count. */
   bytesOf(id: number): number {
     return (id + 1 < this.count ? this.start[id + 1]! : this.used) - this.start[id]!;
   }
@@ -128,7 +130,8 @@ export class WordTable {
   }
 }
 
-function grown(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
+/** A copy of `a` at least `need` long (doubled until it is). */
+export function grownInt32(a: Int32Array, need: number): Int32Array<ArrayBuffer> {
   let cap = a.length * 2;
   while (cap < need) cap *= 2;
   const b = new Int32Array(cap);
