@@ -500,6 +500,8 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
       leaf();
       return;
     }
+    // a subtree whose every branch solve() prunes reaches no leaf: the deadline is checked here too
+    if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     const r = reads[k]!;
     for (const w of cands[k]!) {
       rf[r] = w;
