@@ -177,6 +177,23 @@ describe('kreplay explore --memory-model lkmm', () => {
         'not derived: reader + truncate (first): M0.disk, M0.nrpages, M0.tree, pfn1.data shared but not marked in every access',
         'not derived: reader + truncate (after): M0.tree, pfn1.data shared but not marked in every access',
       ],
+      // the same races with the reader's PTE table present: fault-around maps the file's last page (filemap_map_pages)
+      'truncate-vs-fault-with-table': [
+        'kreplay-truncate-vs-fault-with-table-fault-truncate-first: NO VERDICT: checking it took longer than 1 s (raise --litmus-timeout, or run the --litmus-out file in herd7)',
+        'not derived: fault + truncate (after): the marked accesses do not conflict both ways, so every outcome is a serial one',
+      ],
+      'invalidate-mapping-pages-vs-fault-with-table': [
+        'kreplay-invalidate-mapping-pages-vs-fault-with-table-fault-fadvise-first: NO VERDICT: checking it took longer than 1 s (raise --litmus-timeout, or run the --litmus-out file in herd7)',
+        'not derived: fault + fadvise (after): M0.tree, lock:pfn1, pfn1.refcount shared but not marked in every access',
+      ],
+      'odirect-vs-fault-with-table': [
+        'kreplay-odirect-vs-fault-with-table-fault-odirect-first: NO VERDICT: checking it took longer than 1 s (raise --litmus-timeout, or run the --litmus-out file in herd7)',
+        'not derived: fault + odirect (after): M0.disk, M0.nrpages, M0.tree, lock:pfn1, pfn1.refcount shared but not marked in every access',
+      ],
+      'fault-vs-fault-with-table': [
+        'not derived: fault0 + fault1 (first): M0.nrpages, M0.tree, alloc, lock:pfn2, pfn2.data, pfn2.flags.uptodate, pfn2.refcount shared but not marked in every access',
+        'not derived: fault0 + fault1 (after): the marked accesses do not conflict both ways, so every outcome is a serial one',
+      ],
     };
     for (const [scenario, lines] of Object.entries(verdicts)) {
       // most 6.12 tests take kreplay's checker many minutes (docs/memory-model.md): this pins what is derived, not its

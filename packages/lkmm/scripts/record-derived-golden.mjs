@@ -15,7 +15,9 @@
 // (docs/memory-model.md); run them too when the marks change.
 //   for s in fault-around-vs-invalidate fault-vs-fault hole-punch-vs-read invalidate-mapping-pages-mapped-then-fault \
 //     invalidate-mapping-pages-vs-fault odirect-vs-fault-uncached odirect-vs-fault odirect-vs-read-data read-vs-truncate \
-//     truncate-vs-fault-uncached truncate-vs-fault truncate-vs-read-extend odirect-vs-fault-multipage; do kreplay explore \
+//     truncate-vs-fault-uncached truncate-vs-fault truncate-vs-read-extend odirect-vs-fault-multipage \
+//     truncate-vs-fault-with-table invalidate-mapping-pages-vs-fault-with-table odirect-vs-fault-with-table \
+//     fault-vs-fault-with-table; do kreplay explore \
 //     fixtures/scenarios/$s.yaml --flavor linux-6.12 --memory-model lkmm --litmus-timeout 1200s \
 //     --litmus-out packages/lkmm/test/fixtures/derived/linux-6.12; done
 // (every shipped scenario that runs on linux-6.12; only some of them derive tests, docs/memory-model.md).
