@@ -23,8 +23,8 @@
 // (every shipped scenario that runs on linux-6.12; only some of them derive tests, docs/memory-model.md).
 // herd7 may run for a long time on the page-cache tests: the outputs go to herd7/<model>/derived/<flavor>/.
 // Needs a build (npm run build) and herd7 7.58:
-//   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7] [--missing] [--timeout S]
-// (every folder below test/fixtures/derived/ is recorded; --missing skips recorded outputs,
+//   node packages/lkmm/scripts/record-derived-golden.mjs [path/to/herd7] [--missing] [--timeout S] [--kernel K]
+// (every folder below test/fixtures/derived/ is recorded, or only K with --kernel; --missing skips recorded outputs,
 // --timeout leaves a test herd7 does not finish in S seconds unrecorded, and says so)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ const argv = process.argv.slice(2);
 const missing = argv.includes('--missing');
 const timeoutAt = argv.indexOf('--timeout');
 const timeout = timeoutAt >= 0 ? Number(argv[timeoutAt + 1]) * 1000 : undefined;
-const herd7 = argv.find((a, k) => !a.startsWith('--') && argv[k - 1] !== '--timeout') ?? 'herd7';
+const herd7 = argv.find((a, k) => !a.startsWith('--') && argv[k - 1] !== '--timeout' && argv[k - 1] !== '--kernel') ?? 'herd7';
 const threads = [
   [{ loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'y', op: 'READ_ONCE' }],
   [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'x', op: 'READ_ONCE' }],
@@ -73,7 +73,8 @@ for (const model of ['linux-6.12', 'sc']) {
 }
 console.log(`recorded ${test.name}`);
 const derivedRoot = path.join(here, 'test/fixtures/derived');
-const kernels = readdirSync(derivedRoot, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const only = argv.indexOf('--kernel') >= 0 ? argv[argv.indexOf('--kernel') + 1] : undefined;
+const kernels = readdirSync(derivedRoot, { withFileTypes: true }).filter((d) => d.isDirectory() && (!only || d.name === only)).map((d) => d.name).sort();
 for (const kernel of kernels) {
   const dir = path.join(derivedRoot, kernel);
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort()) {
@@ -86,7 +87,8 @@ for (const kernel of kernels) {
         writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(dir, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8', timeout }));
         console.log(`recorded ${model}: ${kernel}/${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (e) {
-        if (e.signal !== 'SIGTERM') throw e;
+        // a timeout shows as SIGTERM, or (when herd7 exits on it) as spawnSync's ETIMEDOUT
+        if (e.signal !== 'SIGTERM' && e.code !== 'ETIMEDOUT') throw e;
         console.log(`herd7 gave no answer in ${timeout / 1000} s: ${model}: ${kernel}/${name}`);
       }
     }
