@@ -50,7 +50,7 @@
  * linux-6.1's buffered read, buffered write, write fault, hole punch and fadvise (their
  * flavor files mark them; 6.1.192):
  * - filemap_read (mm/filemap.c:2725): the i_size test before filemap_get_pages (2756, plain;
- *   the model declares it on a miss, where it decides EOF), filemap_get_read_batch's
+ *   its own step, on every read; a retry after AOP_TRUNCATED_PAGE skips it), filemap_get_read_batch's
  *   speculative get (2444-2454), folio_test_uptodate (2685), filemap_update_page's
  *   invalidate_lock, folio_trylock that succeeds (2545), `!folio->mapping` (2564),
  *   filemap_range_uptodate's test (2511); after the pages, `isize = i_size_read(inode)` (2771)

@@ -1,6 +1,6 @@
 /**
  * linux-6.1 buffered read of one page, mm/filemap.c filemap_read → filemap_get_pages:
- * filemap_get_read_batch (RCU lookup with a reference); on a miss filemap_create_folio
+ * the EOF test, filemap_get_read_batch (RCU lookup with a reference); on a miss filemap_create_folio
  * (invalidate_lock shared, add the folio locked, read it); a folio that is not uptodate goes
  * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); then
  * i_size is rechecked, the data copied, the folio put.
@@ -38,20 +38,20 @@ export const markReadFloor = (c: Ctx, a: Access): Access =>
 
 /**
  * filemap_get_read_batch (mm/filemap.c:2437-2470) as filemap_get_pages calls it (2661): a
- * hit is the speculative get; a miss is filemap_read's i_size test (2756), which the model
- * declares on the miss only (it decides EOF there), then, inside i_size, the slot load.
+ * hit is the speculative get, a miss the slot load. filemap_read's EOF test (2756) is the
+ * step before (`start`); a retry (AOP_TRUNCATED_PAGE, 2677/2699) comes back here without it.
  */
 function getMarks(c: Ctx, acc: readonly Access[]): Access[] {
   const file = c.num('file'); const index = c.num('index');
   const cite = `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`;
-  const pfn = c.lookup(file, index);
+  return c.lookup(file, index) !== NONE ? speculativeGet(c, file, index, acc.find((a) => isLoc(a, '.refcount')), cite) : [xaLoad(c, file, index, cite)];
+}
+
+/** filemap_read's EOF test before filemap_get_pages (mm/filemap.c:2756), with the read's floor. */
+function eofTestMarks(c: Ctx, acc: readonly Access[]): Access[] {
   const floor = acc.filter((a) => isLoc(a, '.floor')).map((a) => markReadFloor(c, a));
-  if (pfn !== NONE) return [...floor, ...speculativeGet(c, file, index, acc.find((a) => isLoc(a, '.refcount')), cite)];
   const isize = acc.find((a) => isLoc(a, '.i_size'))!;
-  const slot = index >= Math.ceil(c.map(file).isize / PAGE_SIZE)
-    ? notOnThisPath(acc.find((a) => isLoc(a, '.tree'))!, 'ki_pos >= i_size: filemap_read breaks before filemap_get_pages (mm/filemap.c:2756-2757)')
-    : xaLoad(c, file, index, cite);
-  return [...floor, iSizeRead(c, isize, file, `${FR}: if (unlikely(iocb->ki_pos >= i_size_read(inode))) (mm/filemap.c:2756)`), slot];
+  return [...floor, iSizeRead(c, isize, c.num('file'), `${FR}: if (unlikely(iocb->ki_pos >= i_size_read(inode))) break (mm/filemap.c:2756)`)];
 }
 
 /** A step whose accesses the marks replace as a whole (kernel order, the same locations). */
@@ -116,20 +116,16 @@ const filemapRead61Steps: Proc = {
   entry: 'start',
   steps: {
     get: remarked({
-      label: 'filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
+      label: 'filemap_get_pages(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`), r(`${c.M(c.num('file'))}.i_size`)]
-          : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         c.set('pfn', pfn);
-        if (pfn === NONE) {
-          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.endRead(); c.ret(0); return; }
-          c.goto('create');
-          return;
-        }
+        // a miss creates the folio: filemap_get_pages tests no i_size (its readahead does, and then reads nothing)
+        if (pfn === NONE) { c.goto('create'); return; }
         c.ref(pfn, 1);
         c.goto('uptodate');
       },
@@ -186,16 +182,22 @@ const filemapRead61Steps: Proc = {
   },
 };
 
-/** The read starts (its floor is sampled) in its first step, filemap_get_read_batch's lookup. */
+/**
+ * The read starts (its floor is sampled) in its first step, filemap_read's EOF test
+ * (mm/filemap.c:2756): past EOF it breaks out and returns 0; inside, filemap_get_pages.
+ */
 export const filemapRead61: Proc = {
   ...filemapRead61Steps,
   steps: {
     ...filemapRead61Steps.steps,
-    start: {
-      ...filemapRead61Steps.steps.get!,
-      label: 'read(): filemap_read(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
-      acc: (c) => [markReadFloor(c, beginReadAcc(c)), ...filemapRead61Steps.steps.get!.acc!(c)],
-      run: (c) => { c.beginRead(c.num('file'), c.num('index')); filemapRead61Steps.steps.get!.run(c); },
-    },
+    start: remarked({
+      label: 'read(): filemap_read(): if (unlikely(iocb->ki_pos >= i_size_read(inode))) break',
+      acc: (c) => [beginReadAcc(c), r(`${c.M(c.num('file'))}.i_size`)],
+      run: (c) => {
+        c.beginRead(c.num('file'), c.num('index'));
+        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.endRead(); c.ret(0); return; }
+        c.goto('get');
+      },
+    }, eofTestMarks),
   },
 };
