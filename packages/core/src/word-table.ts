@@ -71,7 +71,9 @@ export class WordTable {
       this.arena = a;
     }
     this.start[id] = this.used;
-    this.arena.set(this.packed.subarray(0, len), this.used);
+    // a state is a few dozen bytes: a loop, not a subarray view and a set()
+    const arena = this.arena;
+    for (let i = 0, at = this.used; i < len; i++) arena[at + i] = p[i]!;
     this.used += len;
     slots[2 * at] = id + 1;
     slots[2 * at + 1] = h;

@@ -31,8 +31,17 @@ export class Ctx {
   readonly violations: ModelViolation[] = [];
   readonly effects: string[] = [];
   private s: MmState;
-  /** What this step copied already (copy on first write); VMAs whose PTE row it copied, made on the first. */
-  private own = { pages: false, maps: false, ptes: undefined as Set<number> | undefined, ptl: false, disk: false };
+  /**
+   * What this step copied already (copy on first write): the root state object (copied once,
+   * then its fields are set in place, so a step never copies a copy), its arrays, and the VMAs
+   * whose PTE row it copied.
+   */
+  private ownRoot = false;
+  private ownPages = false;
+  private ownMaps = false;
+  private ownPtes: Set<number> | undefined;
+  private ownPtl = false;
+  private ownDisk = false;
   private obs: readonly number[] | undefined;
   private wrote: readonly number[] | undefined;
   private frames: Frame[];
@@ -49,10 +58,15 @@ export class Ctx {
   constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
     private readonly audit?: ReadAudit, readonly silent = false) {
     this.s = state;
-    this.frames = state.threads[tid]!.frames as Frame[];
-    this.obs = state.threads[tid]!.obs;
-    this.wrote = state.threads[tid]!.wrote;
+    const th = state.threads[tid]!;
+    this.th0 = th;
+    this.frames = th.frames as Frame[];
+    this.obs = th.obs;
+    this.wrote = th.wrote;
   }
+
+  /** The thread as the step found it. */
+  private readonly th0: ThreadS;
 
   // ---------------------------------------------------------------- reading
 
@@ -221,19 +235,27 @@ export class Ctx {
 
   // ---------------------------------------------------------------- writing
 
-  private pagesW(): (PageS | undefined)[] {
+  /**
+   * The state this step writes, as an object of its own: the state it started from is copied
+   * once (the first write), and from then on its fields are replaced in place.
+   */
+  private rootW(): { -readonly [K in keyof MmState]: MmState[K] } {
     this.mustWrite();
-    if (!this.own.pages) { this.s = { ...this.s, pages: this.s.pages.slice() }; this.own.pages = true; }
+    if (!this.ownRoot) { this.s = { ...this.s }; this.ownRoot = true; }
+    return this.s;
+  }
+  private pagesW(): (PageS | undefined)[] {
+    if (!this.ownPages) { const r = this.rootW(); r.pages = r.pages.slice(); this.ownPages = true; }
     return this.s.pages as (PageS | undefined)[];
   }
   private mapsW(): MappingS[] {
-    this.mustWrite();
-    if (!this.own.maps) { this.s = { ...this.s, maps: this.s.maps.slice() }; this.own.maps = true; }
+    if (!this.ownMaps) { const r = this.rootW(); r.maps = r.maps.slice(); this.ownMaps = true; }
     return this.s.maps as MappingS[];
   }
   updPage(pfn: number, patch: Partial<PageS>): void {
     const old = this.rawPage(pfn);
-    const nw = { ...old, ...patch };
+    // a copy, then the patch: the copy keeps the page's hidden class (a spread of two objects would not)
+    const nw: PageS = Object.assign({ ...old }, patch);
     this.pagesW()[pfn] = nw;
     if (this.silent) return;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
@@ -258,20 +280,18 @@ export class Ctx {
   }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
     const maps = this.mapsW();
-    maps[file] = { ...maps[file]!, ...patch };
+    maps[file] = Object.assign({ ...maps[file]! }, patch);
     if (effect && !this.silent) this.effect(`${this.M(file)}.${effect}`);
   }
   setPtl(ptl: number, owner: number): void {
-    this.mustWrite();
-    if (!this.own.ptl) { this.s = { ...this.s, ptl: this.s.ptl.slice() }; this.own.ptl = true; }
+    if (!this.ownPtl) { const r = this.rootW(); r.ptl = r.ptl.slice(); this.ownPtl = true; }
     (this.s.ptl as number[])[ptl] = owner;
   }
   /** Set the PMD entry above page table `ptl` (see `pmd`). */
   setPmd(ptl: number, value: number): void {
-    this.mustWrite();
     const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
     pmds[ptl] = value;
-    this.s = { ...this.s, pmds };
+    this.rootW().pmds = pmds;
     if (!this.silent) this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
   }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
@@ -372,12 +392,12 @@ export class Ctx {
 
   /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE; `quiet`: the caller describes a batch (a PMD) itself. */
   setPte(vma: VmaEnv, i: number, pfn: number, quiet = false): void {
-    this.mustWrite();
-    if (!this.own.ptes?.has(vma.id)) {
-      const ptes = this.s.ptes.slice();
+    if (!this.ownPtes?.has(vma.id)) {
+      const r = this.rootW();
+      const ptes = r.ptes.slice();
       ptes[vma.id] = ptes[vma.id]!.slice();
-      this.s = { ...this.s, ptes };
-      (this.own.ptes ??= new Set()).add(vma.id);
+      r.ptes = ptes;
+      (this.ownPtes ??= new Set()).add(vma.id);
     }
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
@@ -538,8 +558,7 @@ export class Ctx {
   }
 
   private diskW(): number[] {
-    this.mustWrite();
-    if (!this.own.disk) { this.s = { ...this.s, disk: this.s.disk.slice() }; this.own.disk = true; }
+    if (!this.ownDisk) { const r = this.rootW(); r.disk = r.disk.slice(); this.ownDisk = true; }
     return this.s.disk as number[];
   }
 
@@ -562,8 +581,8 @@ export class Ctx {
    * of the state the step started from, and it is canonical when that one was.
    */
   get dataUntouched(): boolean {
-    const th = this.s.threads[this.tid]!;
-    return !this.own.pages && !this.own.maps && !this.own.disk && this.obs === th.obs && this.wrote === th.wrote &&
+    const th = this.th0;
+    return !this.ownPages && !this.ownMaps && !this.ownDisk && this.obs === th.obs && this.wrote === th.wrote &&
       (this.status === 'run' || (th.obs === undefined && th.wrote === undefined));
   }
 
@@ -576,7 +595,9 @@ export class Ctx {
     if (this.obs && this.status === 'run') t.obs = this.obs;
     if (this.wrote && this.status === 'run') t.wrote = this.wrote;
     threads[this.tid] = t;
-    return { ...this.s, threads };
+    const r = this.rootW();
+    r.threads = threads;
+    return r;
   }
 }
 
@@ -590,6 +611,14 @@ function setAt(arr: readonly number[], i: number, v: number, fill: number): read
 
 /** Locals with their names in sorted order, so a state key can list them without sorting. */
 export function sortLocals(l: Locals): Locals {
+  // most calls find them in order already (a frame's locals, one new name that sorts last): keep the object
+  let prev: string | undefined;
+  let sorted = true;
+  for (const k in l) {
+    if (prev !== undefined && !(prev < k)) { sorted = false; break; }
+    prev = k;
+  }
+  if (sorted) return l;
   const out: Record<string, LocalValue> = {};
   for (const k of Object.keys(l).sort()) out[k] = l[k]!;
   return out;

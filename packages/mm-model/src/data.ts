@@ -86,22 +86,17 @@ export function alreadyCanonical(s: MmState): boolean {
   }
   if (present.length < total) present = new Int32Array(total * 2);
   present.fill(0, 0, total);
-  const mark = (file: number, index: number, gen: number): boolean => {
-    if (file < 0 || file >= maps.length || index >= maps[file]!.gen.length || gen < 0 || gen >= 30) return false;
-    present[fileBase[file]! + index]! |= 1 << gen;
-    return true;
-  };
-  const markTag = (t: number): boolean => t === NONE || mark(tagFile(t), tagIndex(t), tagGen(t));
-  for (const p of s.pages) if (p && !markTag(p.data)) return false;
-  for (const t of s.disk) if (!markTag(t)) return false;
+  // asked once per state a search expands: no closure, no allocation
+  for (const p of s.pages) if (p && !markTag(maps, p.data)) return false;
+  for (const t of s.disk) if (!markTag(maps, t)) return false;
   for (let f = 0; f < maps.length; f++) {
     const m = maps[f]!;
-    for (let ix = 0; ix < m.hole.length; ix++) if (!mark(f, ix, m.hole[ix]!)) return false;
-    for (let ix = 0; ix < m.floor.length; ix++) if (!mark(f, ix, m.floor[ix]!)) return false;
+    for (let ix = 0; ix < m.hole.length; ix++) if (!mark(maps, f, ix, m.hole[ix]!)) return false;
+    for (let ix = 0; ix < m.floor.length; ix++) if (!mark(maps, f, ix, m.floor[ix]!)) return false;
   }
   for (const t of s.threads) {
-    if (t.obs && !mark(t.obs[0]!, t.obs[1]!, t.obs[2]!)) return false;
-    if (t.wrote) for (let i = 0; i < t.wrote.length; i += 3) if (!mark(t.wrote[i]!, t.wrote[i + 1]!, t.wrote[i + 2]!)) return false;
+    if (t.obs && !mark(maps, t.obs[0]!, t.obs[1]!, t.obs[2]!)) return false;
+    if (t.wrote) for (let i = 0; i < t.wrote.length; i += 3) if (!mark(maps, t.wrote[i]!, t.wrote[i + 1]!, t.wrote[i + 2]!)) return false;
   }
   for (let f = 0; f < maps.length; f++) {
     const gen = maps[f]!.gen;
@@ -112,6 +107,17 @@ export function alreadyCanonical(s: MmState): boolean {
     }
   }
   return true;
+}
+
+/** alreadyCanonical: note generation `gen` of (file, index) in `present`; false when the bitmask cannot say. */
+function mark(maps: MmState['maps'], file: number, index: number, gen: number): boolean {
+  if (file < 0 || file >= maps.length || index >= maps[file]!.gen.length || gen < 0 || gen >= 30) return false;
+  present[fileBase[file]! + index]! |= 1 << gen;
+  return true;
+}
+
+function markTag(maps: MmState['maps'], t: number): boolean {
+  return t === NONE || mark(maps, tagFile(t), tagIndex(t), tagGen(t));
 }
 
 function renumber(s: MmState): MmState {

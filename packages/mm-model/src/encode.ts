@@ -16,16 +16,21 @@
  * to its key string, as words: such states then compare exactly as `stateKey` compares them.
  *
  * Parts (SPIN's "collapse" compression): every object or array that is an element of one of the
- * root's arrays (a page, a mapping, a PTE row, a thread), and every one that is an element of
- * an array inside such a part (a thread's frames), is encoded once into the encoder's part table,
+ * root's arrays (a page, a mapping, a PTE row, a thread), every one that is an element of an
+ * array inside such a part (a thread's frames), and every field of those that holds an object or
+ * an array (a frame's locals), is encoded once into the encoder's part table,
  * which numbers parts by their words; the state's words name it by that number. Equal numbers
  * mean equal words, and whether a value is a part depends only on where it sits, so equal words
  * still mean equal states. A state is then a few dozen words, whatever its size, and the visited
  * set hashes and compares those. Parts are found again by identity without a walk: a step shares
  * what it did not touch with the state it started from (state.ts: objects are never changed once
  * made), and the states encoded one after the other are siblings, so the object at an element's
- * place in the last state encoded is usually this very one. (A WeakMap from objects to their
- * numbers was measured slower than walking; so was caching each object's words and copying them.)
+ * place in the last state encoded is usually this very one; a new frame's locals are looked up
+ * among those of the frame it replaces (a step that moves a thread keeps its locals unless it
+ * sets one). A root value that is the very array of the state decoded last (the parent a search
+ * expands: a step copies only what it writes) is not walked at all: its words are copied from
+ * the parent's. (A WeakMap from objects to their numbers was measured slower than walking; so
+ * was caching each object's words and copying them.)
  *
  * Exchange (`Machine.exchange`, explore's workers): every string, shape and part an encoder
  * numbers is appended to its log of definitions when it is first numbered (after what it uses),
@@ -131,6 +136,9 @@ export class StateEncoder<S extends object> implements WordExchange {
   /** While a part is walked: where to look its own parts up (those of the part it replaces), and its record of them. */
   private lookIn: Seen | undefined;
   private record: Seen | undefined;
+  /** While a part's part is walked (a frame): where to look its field parts up (its locals), and its record of them. */
+  private fieldLook: Seen | undefined;
+  private fieldRecord: Seen | undefined;
 
   constructor(private readonly keyOf: (s: S) => string) {}
 
@@ -291,8 +299,12 @@ export class StateEncoder<S extends object> implements WordExchange {
       for (let i = 1; i <= len; i++) k += String.fromCharCode(w[i]!);
       const s = this.byKey.get(k);
       if (s === undefined) throw new Error('decode: words of a key this encoder never gave');
+      this.rowObj.length = 0;
       return s;
     }
+    if (this.pw.length < n) this.pw = new Int32Array(Math.max(n, this.pw.length * 2));
+    this.pw.set(n === w.length ? w : w.subarray(0, n));
+    this.rowObj.length = 0;
     this.at = 1;
     this.reading = 0;
     this.dsp = 0;
@@ -311,9 +323,21 @@ export class StateEncoder<S extends object> implements WordExchange {
     const fields = this.shapeFields[shape]!;
     const base = this.dsp;
     this.dsp += fields.length;
+    if (root && fields.length > this.rowFrom.length) {
+      this.rowFrom = new Int32Array(fields.length);
+      this.rowTo = new Int32Array(fields.length);
+    }
     for (let i = 0; i < fields.length; i++) {
-      if (root) this.readRow = i;
-      this.dvals[base + i] = this.read(w);
+      if (root) {
+        this.readRow = i;
+        this.rowFrom[i] = this.at;
+      }
+      const v = this.read(w);
+      this.dvals[base + i] = v;
+      if (root) {
+        this.rowTo[i] = this.at;
+        this.rowObj[i] = typeof v === 'object' ? v : undefined;
+      }
     }
     const o: Record<string, unknown> = {};
     const nat = this.natural[shape];
@@ -333,6 +357,15 @@ export class StateEncoder<S extends object> implements WordExchange {
   private readonly natural: ({ names: readonly string[]; slot: Int32Array } | undefined)[] = [];
 
   private at = 0;
+  /**
+   * The words of the state decoded last, and per value of its root: the array or object decoded
+   * there and where its words are. A successor that still holds that very array (a step copies
+   * what it writes) has those words for it: `encode` copies them instead of walking it.
+   */
+  private pw = new Int32Array(256);
+  private readonly rowObj: unknown[] = [];
+  private rowFrom = new Int32Array(16);
+  private rowTo = new Int32Array(16);
   /** How deep `read` is (as `depth` for `encode`), and in which of the root's values. */
   private reading = 0;
   private readRow = 0;
@@ -458,11 +491,33 @@ export class StateEncoder<S extends object> implements WordExchange {
       // a step makes a new top frame and shares the frames below it
       const look = this.lookIn;
       if (look !== undefined && look.obj[i] === x) id = look.part[i]!;
-      else id = this.partOf(x);
+      else {
+        // its object fields (a frame's locals) are looked up among those of the frame it replaces
+        const was = look !== undefined && look.obj[i] !== undefined ? look.part[i] : undefined;
+        this.fieldLook = was === undefined ? undefined : this.parts.inner(was);
+        this.fieldRecord = undefined;
+        id = this.partOf(x);
+        if (this.fieldRecord !== undefined) this.parts.setInner(id, this.fieldRecord);
+      }
       const rec = this.record ??= seen();
       rec.obj[i] = x;
       rec.part[i] = id;
     }
+    if (this.len === this.buf.length) this.grow(this.len + 1);
+    this.buf[this.len++] = id << 3 | TAG_PART;
+  }
+
+  /**
+   * A field of an object that is a part two arrays down (a frame) whose value is an object or
+   * an array (its locals): a part too. A step that moves a thread makes a new frame but mostly
+   * keeps its locals, so they are found by identity among those of the frame it replaces.
+   */
+  private fieldPart(x: object, i: number): void {
+    const look = this.fieldLook;
+    const id = look !== undefined && look.obj[i] === x ? look.part[i]! : this.partOf(x);
+    const rec = this.fieldRecord ??= seen();
+    rec.obj[i] = x;
+    rec.part[i] = id;
     if (this.len === this.buf.length) this.grow(this.len + 1);
     this.buf[this.len++] = id << 3 | TAG_PART;
   }
@@ -499,11 +554,32 @@ export class StateEncoder<S extends object> implements WordExchange {
     this.push(plan.shape << 3 | TAG_OBJECT);
     const order = plan.order;
     const root = this.depth === 0;
+    const fieldParts = this.depth === 4;
     for (let i = 0; i < order.length; i++) {
-      if (root) this.row = i;
-      this.value(this.vals[base + order[i]!]);
+      const v = this.vals[base + order[i]!];
+      if (root) {
+        this.row = i;
+        if (v === this.rowObj[i] && typeof v === 'object') {
+          this.copyRow(this.rowFrom[i]!, this.rowTo[i]!);
+          continue;
+        }
+      } else if (fieldParts && typeof v === 'object' && v !== null) {
+        this.fieldPart(v, i);
+        continue;
+      }
+      this.value(v);
     }
     this.sp = base;
+  }
+
+  /** Words `pw[from..to)` of the state decoded last, appended. */
+  private copyRow(from: number, to: number): void {
+    const need = this.len + to - from;
+    if (need > this.buf.length) this.grow(need);
+    const buf = this.buf;
+    const pw = this.pw;
+    for (let k = from, at = this.len; k < to; k++, at++) buf[at] = pw[k]!;
+    this.len = need;
   }
 
   private walkTo(node: Walk, name: string): Walk {
