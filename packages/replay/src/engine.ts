@@ -22,18 +22,24 @@ import { at, hex, pageText, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
-import { PROMISES_KEPT, Shadow, cachedInRange, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
+import { PROMISES_KEPT, Shadow, cachedInRange, promiseKey, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 export const MAX_ORDER = 10;
 
 export interface EngineCounters {
   ops: number;
-  byOp: Partial<Record<MmOpKind, number>>;
+  /** Ops by kind (a Map: counting into an object by a varying key was a megamorphic keyed load and store per op). */
+  byOp: Map<MmOpKind, number>;
   adopted: { pages: number; mappings: number; calls: number; reused: number; unseenUnmaps: number };
   nestedDuplicates: number;
   mapcountResyncs: number;
   uncheckedInvalidates: number;
   promisesForgotten: number;
+}
+
+/** A copy that shares nothing mutable with `c` (the tie search saves and restores the counters). */
+export function copyCounters(c: EngineCounters): EngineCounters {
+  return { ...c, byOp: new Map(c.byOp), adopted: { ...c.adopted } };
 }
 
 export interface EngineOptions {
@@ -42,13 +48,15 @@ export interface EngineOptions {
 }
 
 type Family = 'fault' | 'invalidate' | 'truncate';
+type CallEndOp = Extract<MmOp, { kind: 'fault_end' | 'invalidate_end' | 'truncate_end' }>;
 
 interface CallKey { family: Family; key: string }
 const FAULT_KEY: CallKey = { family: 'fault', key: 'fault' };
-const CALL_KEYS: Record<Family, Map<string, CallKey>> = { fault: new Map(), invalidate: new Map(), truncate: new Map() };
-function callKey(family: Family, fn: string): CallKey {
-  let c = CALL_KEYS[family].get(fn);
-  if (!c) { c = { family, key: `${family}:${fn}` }; CALL_KEYS[family].set(fn, c); }
+const INVALIDATE_KEYS = new Map<string, CallKey>();
+const TRUNCATE_KEYS = new Map<string, CallKey>();
+function callKey(keys: Map<string, CallKey>, family: Family, fn: string): CallKey {
+  let c = keys.get(fn);
+  if (!c) { c = { family, key: `${family}:${fn}` }; keys.set(fn, c); }
   return c;
 }
 
@@ -56,8 +64,8 @@ function callKey(family: Family, fn: string): CallKey {
 function familyKey(op: MmOp): CallKey | undefined {
   switch (op.kind) {
     case 'fault_begin': case 'fault_end': return FAULT_KEY;
-    case 'invalidate_begin': case 'invalidate_end': return callKey('invalidate', op.fn);
-    case 'truncate_begin': case 'truncate_end': return callKey('truncate', op.fn);
+    case 'invalidate_begin': case 'invalidate_end': return callKey(INVALIDATE_KEYS, 'invalidate', op.fn);
+    case 'truncate_begin': case 'truncate_end': return callKey(TRUNCATE_KEYS, 'truncate', op.fn);
     default: return undefined;
   }
 }
@@ -68,7 +76,7 @@ export class ReplayEngine {
   private readonly log: FindingLog;
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
-    ops: 0, byOp: {}, adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
+    ops: 0, byOp: new Map(), adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
     mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
@@ -157,7 +165,7 @@ export class ReplayEngine {
     t.last = op;
     const c = this.counters;
     c.ops++;
-    c.byOp[op.kind] = (c.byOp[op.kind] ?? 0) + 1;
+    c.byOp.set(op.kind, (c.byOp.get(op.kind) ?? 0) + 1);
     if (!this.trial) this.opts.onOp?.(op);
     switch (op.kind) {
       // a folio of order n is 2^n pages: indexes index … index+2^n−1 at pfns pfn … pfn+2^n−1
@@ -392,11 +400,12 @@ export class ReplayEngine {
     t.calls.set(fk.key, { op, seq, nested, family: fk.family, key: fk.key });
   }
 
-  private callEnd(t: TaskState, op: MmOp): void {
+  private callEnd(t: TaskState, op: CallEndOp): void {
     const fk = familyKey(op)!;
     const ev = op.event!;
-    const ret = 'ret' in op ? op.ret : undefined;
-    const fn = 'fn' in op ? op.fn : (ev.probe?.func ?? 'fault');
+    // named loads, not `in` tests: ops come in a dozen shapes, and an `in` on them is a megamorphic keyed lookup
+    const ret = op.ret;
+    const fn = op.kind === 'fault_end' ? (ev.probe?.func ?? 'fault') : op.fn;
     if (ret !== undefined && !this.trial) {
       let r = this.rets.get(fn);
       if (!r) { r = new Map(); this.rets.set(fn, r); }
@@ -405,7 +414,10 @@ export class ReplayEngine {
     const call = t.calls.get(fk.key);
     if (!call) { this.counters.adopted.calls++; return; }
     t.calls.delete(fk.key);
-    if (!call.nested && !this.trial) this.latency[fk.family].add(ev.ts - call.op.event!.ts);
+    if (!call.nested && !this.trial) {
+      const l = this.latency;
+      (fk.family === 'fault' ? l.fault : fk.family === 'invalidate' ? l.invalidate : l.truncate).add(ev.ts - call.op.event!.ts);
+    }
     if (op.kind === 'fault_end' && call.op.kind === 'fault_begin') {
       op.file ??= call.op.file;
       op.index ??= call.op.index;
@@ -428,7 +440,7 @@ export class ReplayEngine {
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
     // stale-data: a page cached before the invalidate began and still cached now survived it.
     cachedInRange(f, promise.start, promise.end, (rec) => survivedInvalidate(rec, call, ret));
-    const key = `${promise.start}:${promise.end}`;
+    const key = promiseKey(promise.start, promise.end);
     f.promised.delete(key); // the newest promise of a range is the one cited
     f.promised.set(key, promise);
     if (f.promised.size > PROMISES_KEPT) {

@@ -92,11 +92,20 @@ export interface FileState {
   cache: Map<number, PageRec>;
   /** Removed pages that PTEs still map (candidates for stale-after-invalidate). */
   mappedGhosts: Set<PageRec>;
-  /** Ranges promised coherent, by `start:end` (the newest promise of each), at most PROMISES_KEPT, oldest dropped first. */
-  promised: Map<string, Promise_>;
+  /** Ranges promised coherent, by promiseKey (the newest promise of each), at most PROMISES_KEPT, oldest dropped first. */
+  promised: Map<PromiseKey, Promise_>;
 }
 
 export const PROMISES_KEPT = 256;
+
+/** A range's key in `promised`: a number when both ends fit 26 bits (a string built and hashed per return cost more than the rule), else `start:end`. */
+export type PromiseKey = number | string;
+const KEY_BITS = 2 ** 26;
+
+/** One key per range (start, end), and different ranges never share one: a number and a string are never equal. */
+export function promiseKey(start: number, end: number): PromiseKey {
+  return start >= 0 && end >= 0 && start < KEY_BITS && end < KEY_BITS ? start * KEY_BITS + end : `${start}:${end}`;
+}
 
 /** The address space an event's task maps in: its thread group when the trace shows it, else the task itself. */
 function mmOf(ev: TraceEvent): number {

@@ -33,9 +33,9 @@
 import type { MmOp, TraceEvent } from '@kreplay/core';
 import { formatTimestamp } from '@kreplay/ftrace-parser';
 import type { Note } from './certainty.js';
-import { MAX_ORDER, type EngineCounters, type ReplayEngine } from './engine.js';
+import { MAX_ORDER, copyCounters, type EngineCounters, type ReplayEngine } from './engine.js';
 import type { Draft } from './explain.js';
-import type { FileState, PageRec, Promise_, Shadow, TaskState } from './shadow.js';
+import type { FileState, PageRec, PromiseKey, Promise_, Shadow, TaskState } from './shadow.js';
 
 /** Orders tried at most per set of tied events that touch the same things. */
 export const MAX_TIE_ORDERS = 4096;
@@ -219,7 +219,7 @@ class Snapshot {
   private readonly pages = new Map<number, PageRec | undefined>();
   private readonly recs = new Map<PageRec, RecCopy>();
   private readonly slots = new Map<FileState, Map<number, PageRec | undefined>>();
-  private readonly files = new Map<FileState, { ghosts: Set<PageRec>; promised: Map<string, Promise_> }>();
+  private readonly files = new Map<FileState, { ghosts: Set<PageRec>; promised: Map<PromiseKey, Promise_> }>();
   private readonly ptes = new Map<string, PageRec | undefined>();
   private readonly tasks = new Map<number, TaskCopy>();
   private readonly ops = new Map<MmOp, MmOp>();
@@ -230,7 +230,7 @@ class Snapshot {
     this.seq = engine.seq;
     this.gaps = engine.gaps.save();
     this.pfnsSeen = sh.pfnsSeen;
-    this.counters = structuredClone(engine.counters);
+    this.counters = copyCounters(engine.counters);
     const saveRec = (rec: PageRec) => {
       if (!this.recs.has(rec)) this.recs.set(rec, { fields: { ...rec }, maps: rec.maps.slice(), cpus: rec.cpus.slice() });
     };
@@ -261,7 +261,7 @@ class Snapshot {
     e.seq = this.seq;
     this.gaps();
     sh.pfnsSeen = this.pfnsSeen;
-    Object.assign(e.counters, structuredClone(this.counters));
+    Object.assign(e.counters, copyCounters(this.counters));
     for (const [pfn, rec] of this.pages) sh.restorePage(pfn, rec);
     for (const [rec, c] of this.recs) {
       restoreFields(rec, c.fields);
@@ -489,7 +489,7 @@ export function dumpEngine(engine: ReplayEngine): string {
     if (n === undefined) { n = ++dumpNext; DUMP_IDS.set(o, n); }
     return `#${n}`;
   };
-  const json = (v: unknown) => JSON.stringify(v, (k, x) => (k === 'event' ? (x as TraceEvent | undefined)?.line : typeof x === 'bigint' ? `${x}n` : x));
+  const json = (v: unknown) => JSON.stringify(v, (k, x) => (k === 'event' ? (x as TraceEvent | undefined)?.line : typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x));
   const rec = (r: PageRec) => json({
     id: id(r), pfn: r.pfn, file: r.file?.key, index: r.index, inCache: r.inCache, mapcount: r.mapcount, born: r.born,
     add: r.add?.line, del: r.del?.line, delCall: r.delCall?.line, delSeq: r.delSeq,

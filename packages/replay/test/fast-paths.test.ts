@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
-import { cachedInRange, type FileState, type PageRec } from '../src/shadow.js';
+import { cachedInRange, promiseKey, type FileState, type PageRec } from '../src/shadow.js';
+import { FileRefs } from '../src/adapters/probe-adapter.js';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
@@ -162,6 +163,35 @@ describe('replay fast paths give what the plain code gave', () => {
       }
       const expected = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, k]) => [plainLower(b), k]);
       expect(r.toJSON().buckets).toEqual(expected);
+    }));
+  });
+
+  it('promiseKey: one key per range, and no two ranges share one (numbers while both ends fit 26 bits, `start:end` beyond)', () => {
+    const end = fc.oneof(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 2 ** 26 - 3, max: 2 ** 26 + 3 }), fc.maxSafeNat(), fc.constant(Number.MAX_SAFE_INTEGER), fc.integer({ min: -5, max: -1 }));
+    fc.assert(fc.property(fc.array(fc.tuple(end, end), { maxLength: 60 }), (ranges) => {
+      const byKey = new Map<number | string, string>();
+      for (const [s, e] of ranges) {
+        const k = promiseKey(s, e);
+        expect(promiseKey(s, e)).toBe(k);
+        const plain = `${s}:${e}`;
+        expect(byKey.get(k) ?? plain).toBe(plain);
+        byKey.set(k, plain);
+      }
+    }));
+  });
+
+  it('FileRefs: the last ref returned is the one the maps hold (one object per (dev, ino); a number and a bigint ino differ as Map keys do)', () => {
+    const key = fc.tuple(fc.constantFrom('8:1', '254:0', '?'), fc.oneof(fc.integer({ min: 1, max: 4 }), fc.bigInt({ min: 1n, max: 4n })));
+    fc.assert(fc.property(fc.array(key, { maxLength: 80 }), (keys) => {
+      const refs = new FileRefs();
+      const plain = new Map<string, { dev: string; ino: bigint }>();
+      for (const [dev, ino] of keys) {
+        const r = refs.get(dev, ino);
+        const k = `${dev}|${typeof ino}|${ino}`;
+        expect(plain.get(k) ?? r).toBe(r);
+        plain.set(k, r);
+        expect([r.dev, r.ino]).toEqual([dev, BigInt(ino)]);
+      }
     }));
   });
 });

@@ -50,6 +50,29 @@ function emptyValues(): Values {
 }
 
 /** `field`: read first; `alt`: the fields tried in order when the event lacks it. */
+/**
+ * `v[target] = x` as a named store: Values objects share one hidden class, but a keyed store
+ * whose key varies (a map's targets) is megamorphic — a stub-cache lookup per argument of
+ * every event.
+ */
+function store(v: Values, target: Target, x: Value | undefined): void {
+  switch (target) {
+    case 'dev': v.dev = x; break;
+    case 'ino': v.ino = x; break;
+    case 'index': v.index = x; break;
+    case 'pfn': v.pfn = x; break;
+    case 'address': v.address = x; break;
+    case 'start': v.start = x; break;
+    case 'end': v.end = x; break;
+    case 'ret': v.ret = x; break;
+    case 'size': v.size = x; break;
+    case 'mapcount': v.mapcount = x; break;
+    case 'order': v.order = x; break;
+    case 'nr': v.nr = x; break;
+    case 'folio': v.folio = x; break;
+  }
+}
+
 interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
 type Compiled = (ev: TraceEvent) => Lifted;
 
@@ -61,11 +84,33 @@ export interface PageConversion {
   missingHint: string;
 }
 
+/**
+ * V8's internalized copy of a name. The map's field names are strings its parser made, not
+ * internalized, and a keyed load (`fields[name]`) with such a key first looks the string up
+ * in V8's string table — once per argument of every event.
+ */
+function internalized(name: string): string {
+  return Object.keys({ [name]: 0 })[0]!;
+}
+
 /** FileRefs interned by (dev, ino), so ops of one file share one object (the shadow keys files by it). */
 export class FileRefs {
   private readonly byDev = new Map<string, Map<Int, FileRef>>();
+  /** The ref returned last: consecutive events mostly name one file (two Map lookups saved per event). */
+  private lastDev: string | undefined;
+  private lastIno: Int | undefined;
+  private last: FileRef | undefined;
 
   get(dev: string, ino: Int): FileRef {
+    if (ino === this.lastIno && dev === this.lastDev) return this.last!;
+    const f = this.lookup(dev, ino);
+    this.lastDev = dev;
+    this.lastIno = ino;
+    this.last = f;
+    return f;
+  }
+
+  private lookup(dev: string, ino: Int): FileRef {
     let m = this.byDev.get(dev);
     if (!m) { m = new Map(); this.byDev.set(dev, m); }
     let f = m.get(ino);
@@ -106,7 +151,7 @@ export class ProbeMapAdapter implements Adapter {
     const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
       const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
       const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
-      return { target: target as Target, field: fields[0]!, alt: fields.length > 1 ? fields.slice(1) : undefined, as, read: this.reader(as) };
+      return { target: target as Target, field: internalized(fields[0]!), alt: fields.length > 1 ? fields.slice(1).map(internalized) : undefined, as, read: this.reader(as) };
     });
     const op = meaning.op;
     // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
@@ -136,10 +181,10 @@ export class ProbeMapAdapter implements Adapter {
         if (raw === undefined && a.alt) {
           for (const f of a.alt) { raw = fields[f]; if (raw !== undefined) { field = f; break; } }
         }
-        if (raw === undefined) { v[a.target] = undefined; continue; }
+        if (raw === undefined) { store(v, a.target, undefined); continue; }
         const conv = a.read(raw, ev);
         if (conv === undefined) return unusable(`${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`, ev);
-        v[a.target] = conv;
+        store(v, a.target, conv);
       }
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
       const made = makeOp(op, fn, v, ev, this.files);
@@ -154,11 +199,19 @@ export class ProbeMapAdapter implements Adapter {
       case 'hex': return hexDigits;
       case 'bytes-to-index': return bytesToIndex;
       case 'string': return (raw) => (raw === null ? undefined : String(raw));
-      case 'kdev': return (raw) => {
-        let d = this.devs.get(raw);
-        if (d === undefined && !this.devs.has(raw)) { d = toDev(raw); this.devs.set(raw, d); }
-        return d;
-      };
+      case 'kdev': {
+        // the last device read, then every one seen (a trace names a few devices, one mostly)
+        let lastRaw: FieldValue | undefined;
+        let lastDev: string | undefined;
+        return (raw) => {
+          if (raw === lastRaw && raw !== undefined) return lastDev;
+          let d = this.devs.get(raw);
+          if (d === undefined && !this.devs.has(raw)) { d = toDev(raw); this.devs.set(raw, d); }
+          lastRaw = raw;
+          lastDev = d;
+          return d;
+        };
+      }
       case 'page': {
         const size = this.pages.structPageSize;
         return (raw, ev) => {
