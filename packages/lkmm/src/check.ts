@@ -20,6 +20,7 @@ import type { InitValue, LitmusTest, Prop, StateRef } from './litmus/ast.js';
 import { Expander } from './litmus/kernel.js';
 import { describeModel, type LoadedModel } from './model.js';
 import { Space, type Bits } from './rel.js';
+import { CoherenceFrontier } from './coherence.js';
 import { nextCombination } from './text.js';
 import {
   copiedRead, evalSym, isSymbolic, symReads, SYMBOLIC, ThreadSemantics, Unsolved, ValueError, type EventKind, type PathEvent, type Sym, type ThreadPath, type Val,
@@ -362,7 +363,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   setStaticNatives(run, sp, events, model);
   const dynamicLocs = events.some((e) => e.loc !== null && e.loc.k !== 'c');
   const staticLoc = dynamicLocs ? null : events.map((e) => (e.loc && e.loc.k === 'c' ? e.loc.v : undefined));
-  const exec: ExecState = { values: [], locs: staticLoc ?? [] };
+  const exec: ExecState = { values: [], locs: staticLoc ?? [], pruned: false };
   installPrimitives(run, sp, exec);
   if (staticLoc) setLoc(run, sp, staticLoc);
   if (!guardCat(() => run.prepare(), test)) return;
@@ -400,6 +401,10 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     for (const s of p.constraints) constraints.push({ sym: s, offset: pathOffset[k]! });
   });
   const rf = new Int32Array(n).fill(-1);
+  // coherence pruning needs every location known before values are (static locations) and
+  // a model whose co comes from coherence-orders (coherence.ts)
+  const frontier = staticLoc && usesCoherenceOrders(model) ? coherenceFrontier(events, staticLoc) : null;
+  exec.pruned = frontier !== null;
 
   const solve = (): boolean => {
     // values flow along rf until nothing changes; then every decided condition must hold
@@ -505,7 +510,11 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     const r = reads[k]!;
     for (const w of cands[k]!) {
       rf[r] = w;
-      if (solve()) dfs(k + 1);
+      if (frontier) {
+        const coherent = frontier.choose(r, w);
+        if (coherent && solve()) dfs(k + 1);
+        frontier.undo(r);
+      } else if (solve()) dfs(k + 1);
     }
     rf[r] = -1;
   };
@@ -531,6 +540,35 @@ function guardCat<T>(f: () => T, test: LitmusTest): T {
     }
     throw e;
   }
+}
+
+/** The coherence frontier of one combination of paths: po as setStaticNatives gives it. */
+function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>): CoherenceFrontier {
+  const poBefore = (a: number, b: number): boolean => {
+    const ea = events[a]!;
+    const eb = events[b]!;
+    if (a === b || ea.thread < 0 || ea.thread !== eb.thread) return false;
+    return ea.instr < eb.instr || (ea.instr === eb.instr && iicoBefore(events, a, b));
+  };
+  const n = events.length;
+  const po = new Uint8Array(n * n);
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (poBefore(a, b)) po[a * n + b] = 1;
+  return new CoherenceFrontier(
+    n, loc, (i) => events[i]!.kind === 'R', (i) => events[i]!.kind === 'W', (i) => events[i]!.thread < 0, (a, b) => po[a * n + b] === 1,
+  );
+}
+
+const coherenceModels = new WeakMap<LoadedModel, boolean>();
+
+/** Does the model take a coherence order from the coherence-orders primitive (`with co from coherence-orders(...)`)? */
+function usesCoherenceOrders(model: LoadedModel): boolean {
+  let uses = coherenceModels.get(model);
+  if (uses === undefined) {
+    const slot = model.compiled.natives.get('coherence-orders');
+    uses = slot !== undefined && model.compiled.stmts.some((s) => s.t === 'with' && s.refs.includes(slot));
+    coherenceModels.set(model, uses);
+  }
+  return uses;
 }
 
 function iicoBefore(events: GEvent[], a: number, b: number): boolean {
@@ -634,6 +672,8 @@ function setStaticNatives(run: ModelRun, sp: Space, events: GEvent[], model: Loa
 interface ExecState {
   values: Array<Val | undefined>;
   locs: Array<Val | undefined>;
+  /** Reads-from was pruned by coherence (coherence.ts): coherence-orders must see all of it. */
+  pruned: boolean;
 }
 
 /** The built-in functions, bound to this execution's events. */
@@ -711,6 +751,7 @@ function installPrimitives(run: ModelRun, sp: Space, exec: ExecState): void {
     const r = asSet(R, 'coherence-orders');
     const rfb = asRel(rf, 'coherence-orders');
     const base = asRel(co0, 'coherence-orders');
+    if (exec.pruned) assertCoversExecution(run, sp, exec.locs, w, r, rfb, base);
     return { k: 'gen', items: () => coherenceOrders(sp, exec.locs, w, r, rfb, base, run) };
   });
   prim('fromto', () => {
@@ -719,6 +760,25 @@ function installPrimitives(run: ModelRun, sp: Space, exec: ExecState): void {
   prim('linearisations', () => {
     throw new CatError('linearisations is not supported (kreplay enumerates coherence with coherence-orders)', null);
   });
+}
+
+/**
+ * Coherence pruning (coherence.ts) dropped the reads-from whose forced orders are cyclic,
+ * counting on coherence-orders to drop them too: it must see every read, write and
+ * reads-from of the test and the initial writes first. A model that gives it less is not
+ * judged with pruning it cannot back.
+ */
+function assertCoversExecution(run: ModelRun, sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits): void {
+  const native = (name: string): Bits => {
+    const v = run.G[run.model.natives.get(name)!]!;
+    return v.k === 'set' || v.k === 'rel' ? v.b : sp.emptySet();
+  };
+  const covers = (big: Bits, small: Bits): boolean => small.every((word, j) => (word & ~big[j]!) === 0);
+  const iw = sp.members(native('IW'));
+  const firsts = iw.flatMap((i) => sp.members(native('W')).filter((w) => w !== i && loc[w] === loc[i]).map((w) => [i, w] as [number, number]));
+  if (!covers(W, native('W')) || !covers(R, native('R')) || !covers(rf, native('rf')) || !covers(co0, sp.relOf(firsts))) {
+    throw new CatError('coherence-orders was given fewer writes, reads, reads-from or initial-write orders than the test has; kreplay prunes reads-from by coherence and cannot check this model', null);
+  }
 }
 
 /** Every union taking one relation from each list (lazily, first list slowest). */
