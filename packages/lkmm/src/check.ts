@@ -363,7 +363,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   setStaticNatives(run, sp, events, model);
   const dynamicLocs = events.some((e) => e.loc !== null && e.loc.k !== 'c');
   const staticLoc = dynamicLocs ? null : events.map((e) => (e.loc && e.loc.k === 'c' ? e.loc.v : undefined));
-  const exec: ExecState = { values: [], locs: staticLoc ?? [], pruned: false };
+  const exec: ExecState = { values: [], locs: staticLoc ?? [], pruned: false, atomicRmw: model.atomicRmw };
   installPrimitives(run, sp, exec);
   if (staticLoc) setLoc(run, sp, staticLoc);
   if (!guardCat(() => run.prepare(), test)) return;
@@ -403,7 +403,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   const rf = new Int32Array(n).fill(-1);
   // coherence pruning needs every location known before values are (static locations) and
   // a model whose co comes from coherence-orders (coherence.ts)
-  const frontier = staticLoc && usesCoherenceOrders(model) ? coherenceFrontier(events, staticLoc) : null;
+  const frontier = staticLoc && usesCoherenceOrders(model) ? coherenceFrontier(events, staticLoc, model.atomicRmw) : null;
   exec.pruned = frontier !== null;
 
   const solve = (): boolean => {
@@ -543,7 +543,7 @@ function guardCat<T>(f: () => T, test: LitmusTest): T {
 }
 
 /** The coherence frontier of one combination of paths: po as setStaticNatives gives it. */
-function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>): CoherenceFrontier {
+function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>, atomicRmw: boolean): CoherenceFrontier {
   const poBefore = (a: number, b: number): boolean => {
     const ea = events[a]!;
     const eb = events[b]!;
@@ -553,8 +553,13 @@ function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>): Coher
   const n = events.length;
   const po = new Uint8Array(n * n);
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (poBefore(a, b)) po[a * n + b] = 1;
+  const rmwRead = new Uint8Array(n);
+  if (atomicRmw) events.forEach((e, i) => {
+    if (e.rmwRead !== null && loc[e.rmwRead] === loc[i]) rmwRead[e.rmwRead] = 1;
+  });
   return new CoherenceFrontier(
     n, loc, (i) => events[i]!.kind === 'R', (i) => events[i]!.kind === 'W', (i) => events[i]!.thread < 0, (a, b) => po[a * n + b] === 1,
+    (i) => rmwRead[i] === 1,
   );
 }
 
@@ -674,6 +679,8 @@ interface ExecState {
   locs: Array<Val | undefined>;
   /** Reads-from was pruned by coherence (coherence.ts): coherence-orders must see all of it. */
   pruned: boolean;
+  /** The model checks `empty rmw & (fre ; coe)` (LoadedModel.atomicRmw). */
+  atomicRmw: boolean;
 }
 
 /** The built-in functions, bound to this execution's events. */
@@ -752,7 +759,7 @@ function installPrimitives(run: ModelRun, sp: Space, exec: ExecState): void {
     const rfb = asRel(rf, 'coherence-orders');
     const base = asRel(co0, 'coherence-orders');
     if (exec.pruned) assertCoversExecution(run, sp, exec.locs, w, r, rfb, base);
-    return { k: 'gen', items: () => coherenceOrders(sp, exec.locs, w, r, rfb, base, run) };
+    return { k: 'gen', items: () => coherenceOrders(sp, exec.locs, w, r, rfb, base, run, exec.atomicRmw) };
   });
   prim('fromto', () => {
     throw new CatError('fromto is not supported', null);
@@ -800,8 +807,15 @@ function* unions(sp: Space, lists: Bits[][]): Generator<Value> {
  * Coherence orders: for each location, every total order of its writes that contains co0
  * and what coherence forces (w1 po-loc w2; w1 rf r po-loc w2; w1 po-loc r <-rf w2;
  * w1 rf r1 po-loc r2 <-rf w2, for w1 != w2); the cartesian product over locations.
+ *
+ * With `atomicRmw` (the model checks `empty rmw & (fre ; coe)`), a read-modify-write's
+ * write comes right after the write its read reads: a write x between them would be
+ * fr-after the read and co-before the write, which that check rejects when x is another
+ * thread's, and coherence when it is the same thread's (x po-before the read is forced
+ * before the write read, x po-after it after the RMW's write). Two RMWs reading one write
+ * then leave no order at all.
  */
-function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits, run: ModelRun): Generator<Value> {
+function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits, run: ModelRun, atomicRmw: boolean): Generator<Value> {
   const poRel = run.G[run.model.natives.get('po')!] as Extract<Value, { k: 'rel' }>;
   const po = poRel.b;
   const byLoc = new Map<Val, number[]>();
@@ -819,7 +833,20 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
     rfSrc.set(r, list);
   }
   const readers = sp.members(R);
-  const perLoc: Array<{ ws: number[]; before: number[][] }> = [];
+  // write -> the RMW write that must follow it right away
+  const successor = new Map<number, number>();
+  if (atomicRmw) {
+    const native = (name: string): Bits => (run.G[run.model.natives.get(name)!] as Extract<Value, { k: 'rel' }>).b;
+    const nativeRf = native('rf');
+    for (const [r, w2] of sp.pairs(native('rmw'))) {
+      for (let w = 0; w < sp.n; w++) {
+        if (!sp.hasPair(nativeRf, w, r) || loc[w] !== loc[w2]) continue;
+        if (successor.has(w)) return; // two RMWs read w: both cannot follow it right away
+        successor.set(w, w2);
+      }
+    }
+  }
+  const perLoc: Array<{ ws: number[]; before: number[][]; next: number[] }> = [];
   for (const [l, ws] of byLoc) {
     const idx = new Map(ws.map((w, k) => [w, k] as const));
     const before: number[][] = ws.map(() => []);
@@ -851,8 +878,16 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
         for (const w1 of srcs) for (const w2 of rfSrc.get(r2) ?? []) if (w1 !== w2) add(w1, w2);
       }
     }
+    const next = ws.map(() => -1);
+    for (const [w, w2] of successor) {
+      const iw = idx.get(w);
+      const iw2 = idx.get(w2);
+      if (iw === undefined || iw2 === undefined) continue;
+      next[iw] = iw2;
+      add(w, w2);
+    }
     if (selfLoop) return;
-    perLoc.push({ ws, before });
+    perLoc.push({ ws, before, next });
   }
   // one location after the other, each location's orders enumerated lazily (a lock with
   // many lockers has factorially many)
@@ -862,7 +897,7 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
       yield { k: 'rel', b: acc.slice() };
       return;
     }
-    for (const order of linearExtensions(sp, perLoc[k]!.ws, perLoc[k]!.before)) {
+    for (const order of linearExtensions(sp, perLoc[k]!.ws, perLoc[k]!.before, perLoc[k]!.next)) {
       const saved = acc.slice();
       for (let j = 0; j < acc.length; j++) acc[j]! |= order[j]!;
       yield* product(k + 1);
@@ -873,10 +908,11 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
 }
 
 /**
- * Total orders (as strict relations) of ws in which every before[k] precedes ws[k], built
- * in place: placing a write adds the edges from every write placed before it.
+ * Total orders (as strict relations) of ws in which every before[k] precedes ws[k] and
+ * ws[next[k]] (when not -1) comes right after ws[k], built in place: placing a write adds
+ * the edges from every write placed before it.
  */
-function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generator<Bits> {
+function* linearExtensions(sp: Space, ws: number[], before: number[][], next: number[]): Generator<Bits> {
   const m = ws.length;
   const w = sp.w;
   const placed = new Array<boolean>(m).fill(false);
@@ -887,13 +923,15 @@ function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generat
     for (const p of before[k]!) if (!placed[p]) return false;
     return true;
   };
+  let last = -1;
   function* go(): Generator<Bits> {
     if (count === m) {
       yield order.slice();
       return;
     }
+    const forced = last >= 0 ? next[last]! : -1;
     for (let k = 0; k < m; k++) {
-      if (!ready(k)) continue;
+      if (!ready(k) || (forced >= 0 && k !== forced)) continue;
       const e = ws[k]!;
       const word = e >>> 5;
       const bit = 1 << (e & 31);
@@ -901,7 +939,10 @@ function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generat
       for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! |= bit;
       placed[k] = true;
       count++;
+      const prev = last;
+      last = k;
       yield* go();
+      last = prev;
       count--;
       placed[k] = false;
       for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! &= ~bit;

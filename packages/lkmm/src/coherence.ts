@@ -11,6 +11,10 @@
  * coherence order at all when they are cyclic, so no execution below a cyclic node
  * exists. That holds when the model takes its co from coherence-orders with at least the
  * test's reads, writes, reads-from and co0 (check.ts checks this when it is called).
+ *
+ * For a model that checks `empty rmw & (fre ; coe)` (atomic), two read-modify-writes that
+ * read the same write are dropped too: each one's write must come right after it in co
+ * (coherenceOrders in check.ts), so again no coherence order is left.
  */
 import type { Val } from './sem.js';
 
@@ -29,6 +33,8 @@ export class CoherenceFrontier {
   private readonly rf: Int32Array;
   /** Edges added for each chosen read, to take back on undo. */
   private readonly added: Array<{ orders: LocOrders; edges: number[] }> = [];
+  /** Write -> how many RMW reads read it (atomic models only). */
+  private readonly rmwReaders: Int32Array;
 
   constructor(
     n: number,
@@ -37,7 +43,10 @@ export class CoherenceFrontier {
     isWrite: (i: number) => boolean,
     isInitial: (i: number) => boolean,
     private readonly poBefore: (a: number, b: number) => boolean,
+    /** Is i the read of a read-modify-write, in a model whose atomic check makes it exclusive? */
+    private readonly exclusiveRead: (i: number) => boolean,
   ) {
+    this.rmwReaders = new Int32Array(n);
     this.slot = new Int32Array(n).fill(-1);
     this.rf = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
@@ -79,6 +88,7 @@ export class CoherenceFrontier {
     const edges: number[] = [];
     this.added.push({ orders: orders ?? { ws: [], count: new Int32Array(0) }, edges });
     this.rf[r] = w;
+    if (this.exclusiveRead(r) && this.rmwReaders[w]!++ > 0) return false;
     if (!orders || this.loc[w] !== l) return true;
     const m = orders.ws.length;
     const ws = this.slot[w]!;
@@ -111,6 +121,7 @@ export class CoherenceFrontier {
   undo(r: number): void {
     const last = this.added.pop()!;
     for (const e of last.edges) last.orders.count[e]!--;
+    if (this.exclusiveRead(r)) this.rmwReaders[this.rf[r]!]!--;
     this.rf[r] = -1;
   }
 
