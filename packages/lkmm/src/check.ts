@@ -20,6 +20,7 @@ import type { InitValue, LitmusTest, Prop, StateRef } from './litmus/ast.js';
 import { Expander } from './litmus/kernel.js';
 import { describeModel, type LoadedModel } from './model.js';
 import { Space, type Bits } from './rel.js';
+import { CoherenceFrontier } from './coherence.js';
 import { nextCombination } from './text.js';
 import {
   copiedRead, evalSym, isSymbolic, symReads, SYMBOLIC, ThreadSemantics, Unsolved, ValueError, type EventKind, type PathEvent, type Sym, type ThreadPath, type Val,
@@ -362,7 +363,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   setStaticNatives(run, sp, events, model);
   const dynamicLocs = events.some((e) => e.loc !== null && e.loc.k !== 'c');
   const staticLoc = dynamicLocs ? null : events.map((e) => (e.loc && e.loc.k === 'c' ? e.loc.v : undefined));
-  const exec: ExecState = { values: [], locs: staticLoc ?? [] };
+  const exec: ExecState = { values: [], locs: staticLoc ?? [], pruned: false, atomicRmw: model.atomicRmw };
   installPrimitives(run, sp, exec);
   if (staticLoc) setLoc(run, sp, staticLoc);
   if (!guardCat(() => run.prepare(), test)) return;
@@ -400,6 +401,10 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     for (const s of p.constraints) constraints.push({ sym: s, offset: pathOffset[k]! });
   });
   const rf = new Int32Array(n).fill(-1);
+  // coherence pruning needs every location known before values are (static locations) and
+  // a model whose co comes from coherence-orders (coherence.ts)
+  const frontier = staticLoc && usesCoherenceOrders(model) ? coherenceFrontier(events, staticLoc, model.atomicRmw) : null;
+  exec.pruned = frontier !== null;
 
   const solve = (): boolean => {
     // values flow along rf until nothing changes; then every decided condition must hold
@@ -505,7 +510,11 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     const r = reads[k]!;
     for (const w of cands[k]!) {
       rf[r] = w;
-      if (solve()) dfs(k + 1);
+      if (frontier) {
+        const coherent = frontier.choose(r, w);
+        if (coherent && solve()) dfs(k + 1);
+        frontier.undo(r);
+      } else if (solve()) dfs(k + 1);
     }
     rf[r] = -1;
   };
@@ -531,6 +540,40 @@ function guardCat<T>(f: () => T, test: LitmusTest): T {
     }
     throw e;
   }
+}
+
+/** The coherence frontier of one combination of paths: po as setStaticNatives gives it. */
+function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>, atomicRmw: boolean): CoherenceFrontier {
+  const poBefore = (a: number, b: number): boolean => {
+    const ea = events[a]!;
+    const eb = events[b]!;
+    if (a === b || ea.thread < 0 || ea.thread !== eb.thread) return false;
+    return ea.instr < eb.instr || (ea.instr === eb.instr && iicoBefore(events, a, b));
+  };
+  const n = events.length;
+  const po = new Uint8Array(n * n);
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (poBefore(a, b)) po[a * n + b] = 1;
+  const rmwRead = new Uint8Array(n);
+  if (atomicRmw) events.forEach((e, i) => {
+    if (e.rmwRead !== null && loc[e.rmwRead] === loc[i]) rmwRead[e.rmwRead] = 1;
+  });
+  return new CoherenceFrontier(
+    n, loc, (i) => events[i]!.kind === 'R', (i) => events[i]!.kind === 'W', (i) => events[i]!.thread < 0, (a, b) => po[a * n + b] === 1,
+    (i) => rmwRead[i] === 1,
+  );
+}
+
+const coherenceModels = new WeakMap<LoadedModel, boolean>();
+
+/** Does the model take a coherence order from the coherence-orders primitive (`with co from coherence-orders(...)`)? */
+function usesCoherenceOrders(model: LoadedModel): boolean {
+  let uses = coherenceModels.get(model);
+  if (uses === undefined) {
+    const slot = model.compiled.natives.get('coherence-orders');
+    uses = slot !== undefined && model.compiled.stmts.some((s) => s.t === 'with' && s.refs.includes(slot));
+    coherenceModels.set(model, uses);
+  }
+  return uses;
 }
 
 function iicoBefore(events: GEvent[], a: number, b: number): boolean {
@@ -634,6 +677,10 @@ function setStaticNatives(run: ModelRun, sp: Space, events: GEvent[], model: Loa
 interface ExecState {
   values: Array<Val | undefined>;
   locs: Array<Val | undefined>;
+  /** Reads-from was pruned by coherence (coherence.ts): coherence-orders must see all of it. */
+  pruned: boolean;
+  /** The model checks `empty rmw & (fre ; coe)` (LoadedModel.atomicRmw). */
+  atomicRmw: boolean;
 }
 
 /** The built-in functions, bound to this execution's events. */
@@ -711,7 +758,8 @@ function installPrimitives(run: ModelRun, sp: Space, exec: ExecState): void {
     const r = asSet(R, 'coherence-orders');
     const rfb = asRel(rf, 'coherence-orders');
     const base = asRel(co0, 'coherence-orders');
-    return { k: 'gen', items: () => coherenceOrders(sp, exec.locs, w, r, rfb, base, run) };
+    if (exec.pruned) assertCoversExecution(run, sp, exec.locs, w, r, rfb, base);
+    return { k: 'gen', items: () => coherenceOrders(sp, exec.locs, w, r, rfb, base, run, exec.atomicRmw) };
   });
   prim('fromto', () => {
     throw new CatError('fromto is not supported', null);
@@ -719,6 +767,25 @@ function installPrimitives(run: ModelRun, sp: Space, exec: ExecState): void {
   prim('linearisations', () => {
     throw new CatError('linearisations is not supported (kreplay enumerates coherence with coherence-orders)', null);
   });
+}
+
+/**
+ * Coherence pruning (coherence.ts) dropped the reads-from whose forced orders are cyclic,
+ * counting on coherence-orders to drop them too: it must see every read, write and
+ * reads-from of the test and the initial writes first. A model that gives it less is not
+ * judged with pruning it cannot back.
+ */
+function assertCoversExecution(run: ModelRun, sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits): void {
+  const native = (name: string): Bits => {
+    const v = run.G[run.model.natives.get(name)!]!;
+    return v.k === 'set' || v.k === 'rel' ? v.b : sp.emptySet();
+  };
+  const covers = (big: Bits, small: Bits): boolean => small.every((word, j) => (word & ~big[j]!) === 0);
+  const iw = sp.members(native('IW'));
+  const firsts = iw.flatMap((i) => sp.members(native('W')).filter((w) => w !== i && loc[w] === loc[i]).map((w) => [i, w] as [number, number]));
+  if (!covers(W, native('W')) || !covers(R, native('R')) || !covers(rf, native('rf')) || !covers(co0, sp.relOf(firsts))) {
+    throw new CatError('coherence-orders was given fewer writes, reads, reads-from or initial-write orders than the test has; kreplay prunes reads-from by coherence and cannot check this model', null);
+  }
 }
 
 /** Every union taking one relation from each list (lazily, first list slowest). */
@@ -740,8 +807,15 @@ function* unions(sp: Space, lists: Bits[][]): Generator<Value> {
  * Coherence orders: for each location, every total order of its writes that contains co0
  * and what coherence forces (w1 po-loc w2; w1 rf r po-loc w2; w1 po-loc r <-rf w2;
  * w1 rf r1 po-loc r2 <-rf w2, for w1 != w2); the cartesian product over locations.
+ *
+ * With `atomicRmw` (the model checks `empty rmw & (fre ; coe)`), a read-modify-write's
+ * write comes right after the write its read reads: a write x between them would be
+ * fr-after the read and co-before the write, which that check rejects when x is another
+ * thread's, and coherence when it is the same thread's (x po-before the read is forced
+ * before the write read, x po-after it after the RMW's write). Two RMWs reading one write
+ * then leave no order at all.
  */
-function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits, run: ModelRun): Generator<Value> {
+function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bits, rf: Bits, co0: Bits, run: ModelRun, atomicRmw: boolean): Generator<Value> {
   const poRel = run.G[run.model.natives.get('po')!] as Extract<Value, { k: 'rel' }>;
   const po = poRel.b;
   const byLoc = new Map<Val, number[]>();
@@ -759,7 +833,20 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
     rfSrc.set(r, list);
   }
   const readers = sp.members(R);
-  const perLoc: Array<{ ws: number[]; before: number[][] }> = [];
+  // write -> the RMW write that must follow it right away
+  const successor = new Map<number, number>();
+  if (atomicRmw) {
+    const native = (name: string): Bits => (run.G[run.model.natives.get(name)!] as Extract<Value, { k: 'rel' }>).b;
+    const nativeRf = native('rf');
+    for (const [r, w2] of sp.pairs(native('rmw'))) {
+      for (let w = 0; w < sp.n; w++) {
+        if (!sp.hasPair(nativeRf, w, r) || loc[w] !== loc[w2]) continue;
+        if (successor.has(w)) return; // two RMWs read w: both cannot follow it right away
+        successor.set(w, w2);
+      }
+    }
+  }
+  const perLoc: Array<{ ws: number[]; before: number[][]; next: number[] }> = [];
   for (const [l, ws] of byLoc) {
     const idx = new Map(ws.map((w, k) => [w, k] as const));
     const before: number[][] = ws.map(() => []);
@@ -791,8 +878,16 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
         for (const w1 of srcs) for (const w2 of rfSrc.get(r2) ?? []) if (w1 !== w2) add(w1, w2);
       }
     }
+    const next = ws.map(() => -1);
+    for (const [w, w2] of successor) {
+      const iw = idx.get(w);
+      const iw2 = idx.get(w2);
+      if (iw === undefined || iw2 === undefined) continue;
+      next[iw] = iw2;
+      add(w, w2);
+    }
     if (selfLoop) return;
-    perLoc.push({ ws, before });
+    perLoc.push({ ws, before, next });
   }
   // one location after the other, each location's orders enumerated lazily (a lock with
   // many lockers has factorially many)
@@ -802,7 +897,7 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
       yield { k: 'rel', b: acc.slice() };
       return;
     }
-    for (const order of linearExtensions(sp, perLoc[k]!.ws, perLoc[k]!.before)) {
+    for (const order of linearExtensions(sp, perLoc[k]!.ws, perLoc[k]!.before, perLoc[k]!.next)) {
       const saved = acc.slice();
       for (let j = 0; j < acc.length; j++) acc[j]! |= order[j]!;
       yield* product(k + 1);
@@ -813,10 +908,11 @@ function* coherenceOrders(sp: Space, loc: Array<Val | undefined>, W: Bits, R: Bi
 }
 
 /**
- * Total orders (as strict relations) of ws in which every before[k] precedes ws[k], built
- * in place: placing a write adds the edges from every write placed before it.
+ * Total orders (as strict relations) of ws in which every before[k] precedes ws[k] and
+ * ws[next[k]] (when not -1) comes right after ws[k], built in place: placing a write adds
+ * the edges from every write placed before it.
  */
-function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generator<Bits> {
+function* linearExtensions(sp: Space, ws: number[], before: number[][], next: number[]): Generator<Bits> {
   const m = ws.length;
   const w = sp.w;
   const placed = new Array<boolean>(m).fill(false);
@@ -827,13 +923,15 @@ function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generat
     for (const p of before[k]!) if (!placed[p]) return false;
     return true;
   };
+  let last = -1;
   function* go(): Generator<Bits> {
     if (count === m) {
       yield order.slice();
       return;
     }
+    const forced = last >= 0 ? next[last]! : -1;
     for (let k = 0; k < m; k++) {
-      if (!ready(k)) continue;
+      if (!ready(k) || (forced >= 0 && k !== forced)) continue;
       const e = ws[k]!;
       const word = e >>> 5;
       const bit = 1 << (e & 31);
@@ -841,7 +939,10 @@ function* linearExtensions(sp: Space, ws: number[], before: number[][]): Generat
       for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! |= bit;
       placed[k] = true;
       count++;
+      const prev = last;
+      last = k;
       yield* go();
+      last = prev;
       count--;
       placed[k] = false;
       for (let j = 0; j < m; j++) if (placed[j]) order[ws[j]! * w + word]! &= ~bit;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '@kreplay/core';
-import type { CatFile, Pos } from './cat/ast.js';
+import type { CatFile, Expr, Pos } from './cat/ast.js';
 import { compileModel, type CompiledModel } from './cat/interp.js';
 import { parseCat } from './cat/parse.js';
 import { parseDef, type Macros } from './litmus/kernel.js';
@@ -34,6 +34,12 @@ export interface LoadedModel {
   info: ModelInfo;
   compiled: CompiledModel;
   macros: Macros;
+  /**
+   * The model checks `empty rmw & (fre ; coe)` (the LKMM's and sc.cat's atomic axiom): a
+   * read-modify-write's write then comes right after the write its read reads in co
+   * (check.ts enumerates only such orders).
+   */
+  atomicRmw: boolean;
 }
 
 export function listModels(): ModelInfo[] {
@@ -81,10 +87,13 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
     throw new InputError(`the model includes ${name}, which is in neither ${dir} nor kreplay's model library`, { hint: 'kreplay provides stdlib.cat, cross.cat and cos-opt.cat; other herd7 library files are not supported' });
   };
   const files: string[] = [];
+  const parsed: CatFile[] = [];
   const parseFile = (name: string): CatFile => {
     const [p, text] = read(name);
     files.push(p);
-    return parseCat(text, p);
+    const file = parseCat(text, p);
+    parsed.push(file);
+    return file;
   };
   const [defPath, defText] = read(entry('macros'));
   files.push(defPath);
@@ -93,7 +102,7 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
   const bell = parseFile(entry('bell'));
   const cat = parseFile(entry('model'));
   const compiled = compileModel([prelude, bell, cat], { include: (name: string, _from: Pos) => parseFile(name) }, () => false);
-  const loaded: LoadedModel = { info: { ...info, files }, compiled, macros };
+  const loaded: LoadedModel = { info: { ...info, files }, compiled, macros, atomicRmw: parsed.some(checksAtomicRmw) };
   cache.set(dir, loaded);
   return loaded;
 }
@@ -101,4 +110,12 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
 /** "Linux 6.12.117 tools/memory-model" or the directory, for reports. */
 export function describeModel(info: ModelInfo): string {
   return info.release ? `Linux ${info.release} tools/memory-model (${info.name})` : `${info.dir}`;
+}
+
+/** Does the file check, unconditionally, `empty rmw & (fre ; coe)`? */
+function checksAtomicRmw(file: CatFile): boolean {
+  const v = (e: Expr, name: string): boolean => e.t === 'var' && e.name === name;
+  return file.stmts.some((s) => s.t === 'test' && s.mode === 'check' && !s.neg && s.kind === 'empty'
+    && s.e.t === 'op2' && s.e.op === 'inter' && v(s.e.a, 'rmw')
+    && s.e.b.t === 'op2' && s.e.b.op === 'seq' && v(s.e.b.a, 'fre') && v(s.e.b.b, 'coe'));
 }
