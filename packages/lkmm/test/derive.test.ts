@@ -22,6 +22,25 @@ const RECORDED_61 = 11;
 /** Tests shipped in fixtures/derived/linux-6.12 (explore on every shipped scenario that runs on linux-6.12). */
 const DERIVED_612 = 14;
 
+/**
+ * kreplay's output on each derived test of fixtures/derived/KERNEL, under the LKMM and under SC, against herd7's where
+ * it was recorded (fixtures/herd7/MODEL/derived/KERNEL/TEST.out); every test parses. Returns how many were compared.
+ */
+function checkRecorded(kernel: string, files: string[]): number {
+  let recorded = 0;
+  for (const rel of files) {
+    const file = path.join(FIXTURES, 'derived', kernel, rel);
+    const test = parseLitmus(readFileSync(file, 'utf8'), file);
+    for (const [m, mm] of [['linux-6.12', model], ['sc', sc]] as const) {
+      const out = path.join(FIXTURES, 'herd7', m, 'derived', kernel, `${rel}.out`);
+      if (!existsSync(out)) continue;
+      recorded++;
+      expect(`${rel} ${m}\n${comparable(formatHerd(checkLitmus(test, mm)))}`).toBe(`${rel} ${m}\n${comparable(readFileSync(out, 'utf8'))}`);
+    }
+  }
+  return recorded;
+}
+
 interface Op {
   loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean;
   under?: string; addr?: boolean; word?: string; mode?: Access['mode'];
@@ -164,33 +183,15 @@ describe('litmus tests derived from a machine', () => {
     const files = litmusFiles('derived/linux-6.1');
     expect(files.length).toBe(10);
     // herd7 7.58 finished only some of these within 35 minutes (docs/memory-model.md): the recorded ones are checked
-    let recorded = 0;
-    for (const rel of files) {
-      const file = path.join(FIXTURES, 'derived/linux-6.1', rel);
-      const test = parseLitmus(readFileSync(file, 'utf8'), file);
-      for (const [m, mm] of [['linux-6.12', model], ['sc', sc]] as const) {
-        const out = path.join(FIXTURES, 'herd7', m, 'derived/linux-6.1', `${rel}.out`);
-        if (!existsSync(out)) continue;
-        recorded++;
-        expect(`${rel} ${m}\n${comparable(formatHerd(checkLitmus(test, mm)))}`).toBe(`${rel} ${m}\n${comparable(readFileSync(out, 'utf8'))}`);
-      }
-    }
+    const recorded = checkRecorded('linux-6.1', files);
     expect(recorded).toBeGreaterThanOrEqual(RECORDED_61);
   }, 120_000);
 
   it('the tests explore derives from the linux-6.12 scenarios (fixtures/derived/linux-6.12) parse, and give herd7\'s output where it was recorded', () => {
     const files = litmusFiles('derived/linux-6.12');
     expect(files.length).toBe(DERIVED_612);
-    for (const rel of files) {
-      const file = path.join(FIXTURES, 'derived/linux-6.12', rel);
-      const test = parseLitmus(readFileSync(file, 'utf8'), file);
-      for (const [m, mm] of [['linux-6.12', model], ['sc', sc]] as const) {
-        // herd7's outputs for these are recorded by scripts/record-derived-golden.mjs where herd7 is installed
-        const out = path.join(FIXTURES, 'herd7', m, 'derived/linux-6.12', `${rel}.out`);
-        if (!existsSync(out)) continue;
-        expect(`${rel} ${m}\n${comparable(formatHerd(checkLitmus(test, mm)))}`).toBe(`${rel} ${m}\n${comparable(readFileSync(out, 'utf8'))}`);
-      }
-    }
+    // herd7's outputs for these are recorded by scripts/record-derived-golden.mjs where herd7 is installed
+    checkRecorded('linux-6.12', files);
   }, 120_000);
 
   it('the linux-6.12 odirect-vs-fault-multipage tests (explore-lkmm leaves their SC search out) keep kreplay\'s verdicts under the LKMM and under SC', () => {
