@@ -113,7 +113,7 @@ function compareRefs(a: StateRef, b: StateRef): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function propRefs(p: Prop | null, out: StateRef[]): StateRef[] {
+export function propRefs(p: Prop | null, out: StateRef[] = []): StateRef[] {
   if (!p) return out;
   switch (p.t) {
     case 'not':
