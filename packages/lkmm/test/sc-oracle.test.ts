@@ -77,18 +77,22 @@ function compareWithChecker(tests: Array<{ name: string; test: LitmusTest }>): {
 
 /**
  * SC with RCU's grace periods (the oracle's 'grace-period' mode) reaches only states the LKMM
- * allows: the tests where it reaches one the LKMM checker does not give.
+ * allows: the tests where it reaches one the LKMM checker does not give, and those it does not support.
  */
-function scStatesMissingUnderLkmm(tests: Array<{ name: string; test: LitmusTest }>): string[] {
+function scStatesMissingUnderLkmm(tests: Array<{ name: string; test: LitmusTest }>): { missing: string[]; unsupported: string[] } {
   const missing: string[] = [];
+  const unsupported: string[] = [];
   for (const { name, test } of tests) {
     const o = oracle(test, { rcu: 'grace-period' });
-    if (typeof o === 'string') continue;
+    if (typeof o === 'string') {
+      unsupported.push(o);
+      continue;
+    }
     const allowed = new Set(checkerVerdict(checkLitmus(test, lkmm)).states);
     const extra = o.states.filter((s) => !allowed.has(s));
     if (extra.length > 0) missing.push(`${name}: ${extra.join(' | ')}`);
   }
-  return missing;
+  return { missing, unsupported };
 }
 
 const corpus = (set: string): Array<{ name: string; test: LitmusTest }> => litmusFiles(set).map((rel) => {
@@ -181,6 +185,10 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
 
   it('every state SC with RCU grace periods reaches, the LKMM checker allows too (random tests and both corpora)', () => {
     const tests = [...randomTests(), ...corpus('kernel-litmus-tests'), ...corpus('paulmckrcu-litmus')];
-    expect(scStatesMissingUnderLkmm(tests)).toEqual([]);
+    const { missing, unsupported } = scStatesMissingUnderLkmm(tests);
+    expect(missing).toEqual([]);
+    // synchronize_srcu() has no grace-period model in the oracle: those tests are left out here, by name
+    expect([...new Set(unsupported)]).toEqual(unsupported.length > 0 ? ['synchronize_srcu with grace periods (not modelled)'] : []);
+    expect(unsupported.length).toBeLessThan(tests.length / 4);
   }, 120_000);
 });

@@ -30,8 +30,9 @@
  * Not supported, and said so (UnsupportedConstruct), never skipped: two accesses in one
  * statement that herd7 leaves unordered (both operands of an operator, a store's address and
  * value, a conditional RMW's operands), an access to a location the test does not name
- * (address arithmetic), a lock location also accessed as data, spin_unlock of a lock the thread
- * does not hold, and, in grace-period mode, synchronize_srcu.
+ * (through address arithmetic: `x+1` is a value here, not a location), a lock location also
+ * accessed as data, spin_unlock of a lock the thread does not hold, and, in grace-period mode,
+ * synchronize_srcu.
  */
 import { Expander, type KExpr, type KStmt, type Macros } from '../src/litmus/kernel.js';
 import type { InitValue, LitmusTest, Prop, StateRef } from '../src/litmus/ast.js';
@@ -275,9 +276,19 @@ function isComparison(e: KExpr): boolean {
   return e.t === 'op' && ['==', '!=', '<', '>', '<=', '>='].includes(e.op);
 }
 
+function offset(addr: string, by: number): string {
+  const m = /^(.*?)(?:\+(\d+))?$/.exec(addr)!;
+  const off = Number(m[2] ?? 0) + by;
+  if (off < 0) throw new UnsupportedConstruct(`an address before its location (${addr} ${by})`);
+  return off === 0 ? m[1]! : `${m[1]!}+${off}`;
+}
+
 function applyOp(op: string, a: Val, b: Val): Val {
   if (op === '==') return a === b ? 1 : 0;
   if (op === '!=') return a !== b ? 1 : 0;
+  // an address plus an integer names an offset into the location (herd7's `x+1`): a value only here
+  if (typeof a === 'string' && typeof b === 'number' && (op === '+' || op === '-')) return offset(a, op === '+' ? b : -b);
+  if (typeof a === 'number' && typeof b === 'string' && op === '+') return offset(b, a);
   if (typeof a !== 'number' || typeof b !== 'number') throw new UnsupportedConstruct(`arithmetic on an address (${String(a)} ${op} ${String(b)})`);
   const big = (f: (x: bigint, y: bigint) => bigint): number => Number(BigInt.asIntN(64, f(BigInt(a), BigInt(b))));
   switch (op) {
