@@ -46,10 +46,18 @@ export class UnsupportedConstruct extends Error {
   }
 }
 
+/** The search went past OracleOptions.maxStates. */
+export class StateLimit extends Error {
+  constructor(readonly maxStates: number) {
+    super(`sc-oracle: more than ${maxStates} states`);
+    this.name = 'StateLimit';
+  }
+}
+
 export interface OracleOptions {
   /** 'none' (sc.cat: RCU orders nothing) or 'grace-period' (SC with RCU's grace-period guarantee). */
   rcu?: 'none' | 'grace-period';
-  /** Give up (throw) beyond this many memoized states. */
+  /** Give up (StateLimit) beyond this many memoized states. */
   maxStates?: number;
 }
 
@@ -596,7 +604,7 @@ export function runScOracle(test: LitmusTest, macros: Macros, opts: OracleOption
     const k = key(s, sleep);
     const hit = memo.get(k);
     if (hit) return hit;
-    if (memo.size >= maxStates) throw new Error(`sc-oracle: more than ${maxStates} states`);
+    if (memo.size >= maxStates) throw new StateLimit(maxStates);
     const peeks = s.threads.map((_, t) => peek(s, t));
     let out: Map<string, number>;
     if (peeks.every((p) => p === null)) {
