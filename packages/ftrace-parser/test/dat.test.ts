@@ -16,6 +16,8 @@ import { stringifyJson } from '@kreplay/core';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
+import { PayloadReader } from '../src/dat/format.js';
+import { s64From, u64From } from '../src/dat/bytes.js';
 import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
@@ -109,6 +111,25 @@ describe('trace.dat records', () => {
     expect(new Set(evs.map((e) => e.cpu))).toEqual(new Set([0, 1]));
     for (let i = 1; i < evs.length; i++) expect(evs[i]!.ts >= evs[i - 1]!.ts).toBe(true);
     expect(rs.map((r) => r.line)).toEqual(rs.map((_, i) => i + 1));
+  });
+});
+
+describe('the payload reader\'s cache of u64 bigints', () => {
+  it('gives every 8-byte field the value u64From / s64From gives, whatever shares its slot, in either byte order', () => {
+    // kernel pointers (struct page *, probe addresses), values either side of 2^53, negatives; many share a slot
+    const his = [0, 1, 0x1fffff, 0x200000, 0x7fffffff, 0x80000000, 0xffffea00, 0xffffffff];
+    const los = [0, 64, 0x1000040, 0x1040040, 0x2000040, 0x40, 0xffffffc0, 0x81234567];
+    for (const little of [true, false]) {
+      const r = new PayloadReader(little);
+      const buf = Buffer.alloc(8);
+      for (let k = 0; k < 3 * his.length * los.length; k++) {
+        const hi = his[(k * 5) % his.length]!, lo = los[(k * 3 + (k >> 3)) % los.length]!;
+        if (little) { buf.writeUInt32LE(lo, 0); buf.writeUInt32LE(hi, 4); } else { buf.writeUInt32BE(hi, 0); buf.writeUInt32BE(lo, 4); }
+        r.set(buf, 0, 8);
+        expect(r.int(0, 8, false)).toBe(u64From(lo, hi));
+        expect(r.int(0, 8, true)).toBe(s64From(lo, hi));
+      }
+    }
   });
 });
 

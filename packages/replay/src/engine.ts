@@ -395,9 +395,8 @@ export class ReplayEngine {
   private callBegin(t: TaskState, op: MmOp, seq: number): void {
     const fk = familyKey(op)!;
     if (op.kind === 'fault_begin') t.fault = op.event;
-    let nested = false;
-    if (t.calls.size) for (const c of t.calls.values()) if (c.family === fk.family && c.key !== fk.key) nested = true;
-    t.calls.set(fk.key, { op, seq, nested, family: fk.family, key: fk.key });
+    const nested = t.calls.size !== 0 && t.calls.otherOf(fk.family, fk.key);
+    t.calls.set({ op, seq, nested, family: fk.family, key: fk.key });
   }
 
   private callEnd(t: TaskState, op: CallEndOp): void {
@@ -416,7 +415,7 @@ export class ReplayEngine {
     t.calls.delete(fk.key);
     if (!call.nested && !this.trial) {
       const l = this.latency;
-      (fk.family === 'fault' ? l.fault : fk.family === 'invalidate' ? l.invalidate : l.truncate).add(ev.ts - call.op.event!.ts);
+      (fk.family === 'fault' ? l.fault : fk.family === 'invalidate' ? l.invalidate : l.truncate).addSpan(call.op.event!.ts, ev.ts);
     }
     if (op.kind === 'fault_end' && call.op.kind === 'fault_begin') {
       op.file ??= call.op.file;
@@ -441,7 +440,9 @@ export class ReplayEngine {
     // stale-data: a page cached before the invalidate began and still cached now survived it.
     cachedInRange(f, promise.start, promise.end, (rec) => survivedInvalidate(rec, call, ret));
     const key = promiseKey(promise.start, promise.end);
-    f.promised.delete(key); // the newest promise of a range is the one cited
+    // the newest promise of a range is the one cited, last in the Map's order; a file's only
+    // promise is already last (deleting it would shrink the Map's table, to grow it again)
+    if (f.promised.size !== 1 || !f.promised.has(key)) f.promised.delete(key);
     f.promised.set(key, promise);
     if (f.promised.size > PROMISES_KEPT) {
       f.promised.delete(f.promised.keys().next().value!);
@@ -511,9 +512,7 @@ function covers(p: Promise_, g: PageRec): boolean {
 }
 
 function openCall(t: TaskState, family: Family): OpenCall | undefined {
-  let found: OpenCall | undefined;
-  if (t.calls.size) for (const c of t.calls.values()) if (c.family === family && (!found || c.seq < found.seq)) found = c;
-  return found;
+  return t.calls.size === 0 ? undefined : t.calls.oldestOf(family);
 }
 
 function fnOf(call: OpenCall | undefined): string | undefined {

@@ -13,6 +13,7 @@ export interface LatencyHistogram {
   buckets: Array<[number, number]>;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const SUB_BITS = 4;
 const SUB = 1 << SUB_BITS;
 
@@ -56,7 +57,20 @@ export class LatencyRecorder {
   private max = 0;
 
   add(ns: bigint): void {
-    const v = ns < 0n ? 0 : Number(ns);
+    this.addNs(ns < 0n ? 0 : Number(ns));
+  }
+
+  /**
+   * The span from `begin` to `end` (clamped at 0). While both timestamps are below 2^53 (a
+   * nanosecond clock's first 104 days), their numbers are exact and so is their difference:
+   * the bigint subtraction (a new bigint per paired call) is only needed beyond.
+   */
+  addSpan(begin: bigint, end: bigint): void {
+    if (begin >= 0n && end <= MAX_SAFE && begin <= end) this.addNs(Number(end) - Number(begin));
+    else this.add(end - begin);
+  }
+
+  private addNs(v: number): void {
     const b = bucketOf(v);
     this.counts[b] = (this.counts[b] ?? 0) + 1;
     this.count++;

@@ -125,9 +125,84 @@ export interface OpenCall {
   key: string;
 }
 
+/**
+ * A task's open calls by key, in the order their keys were first opened (a Map's order: setting
+ * an open key replaces its call in place). A task has zero to two open calls, opened and closed
+ * once per call: an array scanned by key, where a Map emptied on every return shrank its
+ * table — a runtime call and a new table — once per call.
+ */
+export class OpenCalls {
+  /** The calls in slots 0..n-1; the array never shrinks (a shorter length would trim its store, to grow it again at the next call). */
+  private readonly list: Array<OpenCall | undefined>;
+  private n: number;
+
+  constructor(from: readonly OpenCall[] = []) {
+    this.list = from.slice();
+    this.n = from.length;
+  }
+
+  get size(): number {
+    return this.n;
+  }
+
+  get(key: string): OpenCall | undefined {
+    const l = this.list;
+    for (let i = 0; i < this.n; i++) if (l[i]!.key === key) return l[i];
+    return undefined;
+  }
+
+  set(call: OpenCall): void {
+    const l = this.list;
+    for (let i = 0; i < this.n; i++) if (l[i]!.key === call.key) { l[i] = call; return; }
+    l[this.n++] = call;
+  }
+
+  delete(key: string): void {
+    const l = this.list;
+    for (let i = 0; i < this.n; i++) {
+      if (l[i]!.key !== key) continue;
+      for (let j = i + 1; j < this.n; j++) l[j - 1] = l[j];
+      l[--this.n] = undefined;
+      return;
+    }
+  }
+
+  /** The open calls, oldest key first. */
+  values(): OpenCall[] {
+    return this.list.slice(0, this.n) as OpenCall[];
+  }
+
+  /** Whether a call of `family` is open, other than `key`'s. */
+  otherOf(family: OpenCall['family'], key: string): boolean {
+    const l = this.list;
+    for (let i = 0; i < this.n; i++) if (l[i]!.family === family && l[i]!.key !== key) return true;
+    return false;
+  }
+
+  /** The open call of `family` that began first. */
+  oldestOf(family: OpenCall['family']): OpenCall | undefined {
+    const l = this.list;
+    let found: OpenCall | undefined;
+    for (let i = 0; i < this.n; i++) { const c = l[i]!; if (c.family === family && (!found || c.seq < found.seq)) found = c; }
+    return found;
+  }
+
+  keys(): string[] {
+    return this.values().map((c) => c.key);
+  }
+
+  entries(): Array<[string, OpenCall]> {
+    return this.values().map((c) => [c.key, c]);
+  }
+
+  copy(): OpenCalls {
+    return new OpenCalls(this.values());
+  }
+}
+
 export interface TaskState {
   comm: string;
-  calls: Map<string, OpenCall>;
+  calls: OpenCalls;
   /** The task's previous op (nested probes describing one kernel action are merged into it). */
   last?: MmOp;
   /**
@@ -212,7 +287,7 @@ export class Shadow {
 
   task(ev: TraceEvent): TaskState {
     let t = this.tasks.get(ev.pid);
-    if (!t) { t = { comm: ev.comm, calls: new Map() }; this.tasks.set(ev.pid, t); }
+    if (!t) { t = { comm: ev.comm, calls: new OpenCalls() }; this.tasks.set(ev.pid, t); }
     else t.comm = ev.comm;
     return t;
   }

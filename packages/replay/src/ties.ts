@@ -247,7 +247,7 @@ class Snapshot {
       for (const pid of t.pids) {
         if (this.tasks.has(pid)) continue;
         const task = sh.tasks.get(pid);
-        this.tasks.set(pid, task ? { task, fields: { ...task }, calls: new Map(task.calls) } : { task });
+        this.tasks.set(pid, task ? { task, fields: { ...task }, calls: task.calls.copy() } : { task });
       }
       for (const op of t.ops) if (!this.ops.has(op)) this.ops.set(op, { ...op });
       // an invalidate's return marks the cached pages of the range it judged (stale-data: survived)
@@ -279,7 +279,7 @@ class Snapshot {
     for (const [pid, c] of this.tasks) {
       if (!c.task) { sh.tasks.delete(pid); continue; }
       restoreFields(c.task, c.fields!);
-      c.task.calls = new Map(c.calls);
+      c.task.calls = c.calls!.copy();
       sh.tasks.set(pid, c.task);
     }
     for (const [op, copy] of this.ops) restoreFields(op, copy);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
-import { cachedInRange, promiseKey, type FileState, type PageRec } from '../src/shadow.js';
+import { cachedInRange, OpenCalls, promiseKey, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
 import { FileRefs } from '../src/adapters/probe-adapter.js';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
@@ -163,6 +163,44 @@ describe('replay fast paths give what the plain code gave', () => {
       }
       const expected = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, k]) => [plainLower(b), k]);
       expect(r.toJSON().buckets).toEqual(expected);
+    }));
+  });
+
+  it('LatencyRecorder.addSpan: the numbers\' difference where both timestamps are exact, the bigint one beyond — the same histogram and samples as add(end - begin)', () => {
+    const ts = fc.oneof(fc.bigInt({ min: 0n, max: 1n << 40n }), fc.bigInt({ min: BigInt(Number.MAX_SAFE_INTEGER) - 9n, max: BigInt(Number.MAX_SAFE_INTEGER) + 9n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: -5n, max: 5n }));
+    fc.assert(fc.property(fc.array(fc.tuple(ts, ts), { minLength: 1, maxLength: 60 }), (spans) => {
+      const fast = new LatencyRecorder();
+      const plain = new LatencyRecorder();
+      for (const [b, e] of spans) { fast.addSpan(b, e); plain.add(e - b); }
+      expect(fast.toJSON()).toEqual(plain.toJSON());
+      expect(fast.samples()).toEqual(plain.samples());
+    }));
+  });
+
+  it('OpenCalls: the calls, their order and every answer a Map by key gave (set in place, delete, copies independent)', () => {
+    const keys = ['fault', 'invalidate:invalidate_inode_pages2_range', 'invalidate:invalidate_mapping_pages', 'truncate:truncate_pagecache'];
+    const family = (k: string): OpenCall['family'] => k.split(':')[0] as OpenCall['family'];
+    const step = fc.tuple(fc.constantFrom('set', 'delete', 'copy'), fc.constantFrom(...keys), fc.integer({ min: 0, max: 50 }));
+    fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      let calls = new OpenCalls();
+      let plain = new Map<string, OpenCall>();
+      for (const [what, key, seq] of steps) {
+        if (what === 'set') {
+          const c = { op: { kind: 'fault_begin' }, seq, nested: false, family: family(key), key } as OpenCall;
+          calls.set(c); plain.set(key, c);
+        } else if (what === 'delete') { calls.delete(key); plain.delete(key); }
+        else { const old = calls; calls = calls.copy(); plain = new Map(plain); old.delete(key); } // the copy must not see the old one change
+        expect(calls.size).toBe(plain.size);
+        expect(calls.entries()).toEqual([...plain.entries()]);
+        expect(calls.keys()).toEqual([...plain.keys()]);
+        expect(calls.get(key)).toBe(plain.get(key));
+        for (const f of ['fault', 'invalidate', 'truncate'] as const) {
+          expect(calls.otherOf(f, key)).toBe([...plain.values()].some((c) => c.family === f && c.key !== key));
+          let oldest: OpenCall | undefined;
+          for (const c of plain.values()) if (c.family === f && (!oldest || c.seq < oldest.seq)) oldest = c;
+          expect(calls.oldestOf(f)).toBe(oldest);
+        }
+      }
     }));
   });
 

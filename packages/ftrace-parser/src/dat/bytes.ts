@@ -5,7 +5,8 @@
  */
 
 const TWO_32 = 2 ** 32;
-const MAX_SAFE_HI = 2 ** 21; // hi word below this ⇒ hi·2^32 + lo is exact in a double
+/** A hi word below this ⇒ hi·2^32 + lo is exact in a double. */
+export const MAX_SAFE_HI = 2 ** 21;
 
 export class ShortRead extends Error {
   constructor(readonly at: number, readonly want: number, readonly have: number) {

@@ -109,26 +109,45 @@ function compileFilemapRange(fmt: EventFormat): Compiled | undefined {
   };
 }
 
+/** Return sites a kretprobe's decoder remembers (a function returns to a few callers; past this, it starts over). */
+const SITES_KEPT = 1024;
+
 /** kprobe: `(sym+0xoff/0xsize) name=value ...` — site from __probe_ip, args by their names. */
 function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   const ip = field(fmt, '__probe_ip');
   const func = field(fmt, '__probe_func');
   const ret = field(fmt, '__probe_ret_ip');
   const args = fmt.fields.filter((f) => !f.name.startsWith('__probe_'));
+  // A probe's site is shared, frozen, by the events that name it, as the text parser shares
+  // it (events.ts, decodeProbeSite): a kprobe hits one address, a kretprobe returns to a few
+  // callers — one object per site, not one per event.
   if (ip) {
+    let lastAddr: bigint | undefined;
+    let lastProbe: ProbeSite | undefined;
     return (r) => {
       const addr = big(r.value(ip));
-      const hit = ks.lookup(addr);
-      const probe: ProbeSite = hit ? { kind: 'kprobe', func: hit.name, offset: hit.offset, size: hit.size } : { kind: 'kprobe', func: fmt.name };
+      if (addr !== lastAddr || !lastProbe) {
+        const hit = ks.lookup(addr);
+        lastProbe = Object.freeze(hit ? { kind: 'kprobe', func: hit.name, offset: hit.offset, size: hit.size } : { kind: 'kprobe', func: fmt.name });
+        lastAddr = addr;
+      }
       const fields: Fields = {};
       for (const a of args) fields[a.name] = r.value(a);
-      return { fields, probe };
+      return { fields, probe: lastProbe };
     };
   }
   if (func && ret) {
+    let lastFunc: bigint | undefined;
+    const byCaller = new Map<bigint, ProbeSite>();
     return (r) => {
       const f = big(r.value(func));
-      const probe: ProbeSite = { kind: 'kretprobe', func: ks.lookup(f)?.name ?? fmt.name.replace(/__return$/, ''), caller: formatSymOffset(ks, big(r.value(ret))) };
+      const at = big(r.value(ret));
+      if (f !== lastFunc || byCaller.size >= SITES_KEPT) { byCaller.clear(); lastFunc = f; }
+      let probe = byCaller.get(at);
+      if (!probe) {
+        probe = Object.freeze({ kind: 'kretprobe', func: ks.lookup(f)?.name ?? fmt.name.replace(/__return$/, ''), caller: formatSymOffset(ks, at) } as const);
+        byCaller.set(at, probe);
+      }
       const fields: Fields = {};
       for (const a of args) fields[a.name] = r.value(a);
       return { fields, probe };

@@ -4,7 +4,7 @@
  * `__data_loc`/`__rel_loc` dynamic field.
  */
 import type { FieldValue, Fields } from '@kreplay/core';
-import { s64From, u64From } from './bytes.js';
+import { MAX_SAFE_HI, s64From, u64From } from './bytes.js';
 
 export type FieldKind = 'int' | 'string' | 'array' | 'dynamic';
 
@@ -118,12 +118,37 @@ export function parseEventFormat(text: string, system: string, longSize: number)
   return { id: Number(idMatch[1]), name: nameMatch[1]!, system, common, fields, printFmt: pf ? pf[1]! : '' };
 }
 
+/**
+ * Slots of PayloadReader's cache of u64 bigints. A trace names the same kernel pointers over
+ * and over (a `struct page *` at its add, maps, unmaps and removal; a probe's own address on
+ * every hit), and a u64 past 2^53 costs four bigint allocations to build: a hit costs two
+ * comparisons. Bigints are immutable values, so handing out one object twice is safe.
+ */
+const BIG_SLOTS = 4096;
+
 /** Reads scalars out of one event's payload (`data[start, end)`). */
 export class PayloadReader {
   data: Buffer = Buffer.alloc(0);
   start = 0;
   end = 0;
+  /** The u64s past 2^53 read last, direct-mapped by their low word (see BIG_SLOTS). */
+  private readonly bigLo = new Array<number>(BIG_SLOTS).fill(-1);
+  private readonly bigHi = new Array<number>(BIG_SLOTS).fill(-1);
+  private readonly bigVal = new Array<bigint>(BIG_SLOTS).fill(0n);
   constructor(readonly little: boolean) {}
+
+  /** u64From(lo, hi), the same bigint object as last time for a value past 2^53 seen lately. */
+  private u64(lo: number, hi: number): number | bigint {
+    if (hi < MAX_SAFE_HI) return u64From(lo, hi);
+    // pointers are 8- to 64-byte aligned: the slot comes from the bits above that
+    const slot = ((lo >>> 6) ^ (lo >>> 18)) & (BIG_SLOTS - 1);
+    if (this.bigLo[slot] === lo && this.bigHi[slot] === hi) return this.bigVal[slot]!;
+    const v = u64From(lo, hi);
+    this.bigLo[slot] = lo;
+    this.bigHi[slot] = hi;
+    this.bigVal[slot] = v as bigint;
+    return v;
+  }
 
   set(data: Buffer, start: number, end: number): void {
     this.data = data;
@@ -143,7 +168,7 @@ export class PayloadReader {
       case 8: {
         const lo = this.little ? d.readUInt32LE(p) : d.readUInt32BE(p + 4);
         const hi = this.little ? d.readUInt32LE(p + 4) : d.readUInt32BE(p);
-        return signed ? s64From(lo, hi) : u64From(lo, hi);
+        return signed ? s64From(lo, hi) : this.u64(lo, hi);
       }
       default: return undefined;
     }
