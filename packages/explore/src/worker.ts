@@ -58,6 +58,9 @@ export interface WorkerSighting {
 interface Candidates {
   type: 'cand';
   origin: number;
+  /** The level the sender is expanding, and whether this is its last batch for that level. */
+  depth: number;
+  last: boolean;
   defs: Int32Array;
   words: Int32Array;
   ends: Int32Array;
@@ -88,9 +91,13 @@ class Outbox {
   }
 
   /** This level's successors, copied out for the peer, and the box emptied. */
-  take(origin: number, defs: Int32Array): Candidates {
+  get empty(): boolean {
+    return this.ends.length === 0;
+  }
+
+  take(origin: number, depth: number, last: boolean, defs: Int32Array): Candidates {
     const c: Candidates = {
-      type: 'cand', origin, defs,
+      type: 'cand', origin, depth, last, defs,
       words: this.words.a.slice(0, this.words.length), ends: this.ends.a.slice(0, this.ends.length),
       order: this.order.slice(0, this.ends.length), parents: this.parents.a.slice(0, this.parents.length),
     };
@@ -98,6 +105,9 @@ class Outbox {
     return c;
   }
 }
+
+/** Frontier states expanded between two exchanges with peers (a power of two). */
+const CHUNK = 1024;
 
 const less = (a: WorkerSighting, b: WorkerSighting): boolean =>
   a.length !== b.length ? a.length < b.length : a.key !== b.key ? a.key < b.key : a.kind < b.kind;
@@ -130,7 +140,6 @@ class SearchWorker<S> {
   private readonly depth = new IntVec();
   private readonly order: number[] = [];
   private readonly edges = new IntVec(4096);
-  private candInbox: Candidates[] = [];
   /** Per peer, the successors it owns (none for this worker: those go into its table as they are found). */
   private readonly out: (Outbox | null)[];
   /** This level's states to expand (locals, in order-key order), and the first local of the next level. */
@@ -197,13 +206,25 @@ class SearchWorker<S> {
    * Expand this level's states (`ranks`: their ranks in the level). A successor this worker
    * owns goes into its table at once; one a peer owns is sent to it.
    */
-  expand(ranks: Int32Array, base: number): void {
+  async expand(ranks: Int32Array, base: number): Promise<void> {
     const W = this.W;
     const T = this.T;
     const d = this.levelDepth;
     this.numberLevel(ranks, base);
     this.freshFrom = this.parent.length;
+    this.open = true;
+    this.lastGot = 0;
+    // peers' batches for this level that came before it started
+    const early = this.early;
+    this.early = [];
+    for (const b of early) this.absorb(b);
     for (let i = 0; i < this.frontier.length; i++) {
+      if ((i & (CHUNK - 1)) === CHUNK - 1 && W > 1) {
+        // send what peers own so far, and take in what they sent: the level's exchange runs
+        // alongside its expansion instead of after it
+        this.flush(false);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const local = this.frontier[i]!;
       const r = ranks[i]!;
       const gid = base + r;
@@ -244,11 +265,19 @@ class SearchWorker<S> {
       }
     }
     this.frontier = new Int32Array(0);
-    // the definitions the words use go first (a peer reads them before the words)
+    this.flush(true);
+  }
+
+  /**
+   * Each peer's successors found so far (all of them when `last`: then sent even when none),
+   * after the definitions they use (a peer reads them before the words).
+   */
+  private flush(last: boolean): void {
     const end = this.exchange.definitionsLength();
-    for (let o = 0; o < W; o++) {
-      if (o === this.me) continue;
-      const c = this.out[o]!.take(this.me, this.exchange.definitions(this.sent[o]!));
+    for (let o = 0; o < this.W; o++) {
+      const box = this.out[o];
+      if (!box || (!last && box.empty)) continue;
+      const c = box.take(this.me, this.levelDepth, last, this.exchange.definitions(this.sent[o]!));
       this.sent[o] = end;
       this.peers[o]!.postMessage(c, [c.defs.buffer, c.words.buffer, c.ends.buffer, c.order.buffer, c.parents.buffer] as ArrayBuffer[]);
     }
@@ -295,28 +324,38 @@ class SearchWorker<S> {
     for (let i = 0; i < f.length; i++) this.canon.a[f[i]!] = base + ranks[i]!;
   }
 
-  receiveCandidates(c: Candidates): void {
-    this.candInbox.push(c);
+  /** Whether this worker is expanding a level (its batches are taken in as they come), and how many peers have sent their last batch for it. */
+  private open = false;
+  lastGot = 0;
+  /** Batches for the next level that came before this worker started it. */
+  private early: Candidates[] = [];
+
+  receive(b: Candidates): void {
+    if (this.open && b.depth === this.levelDepth) this.absorb(b);
+    else this.early.push(b);
+  }
+
+  /** A peer's successors into this worker's numbers and table. */
+  private absorb(b: Candidates): void {
+    const imp = this.importers[b.origin]!;
+    imp.define(b.defs);
+    let from = 0;
+    for (let i = 0; i < b.ends.length; i++) {
+      const to = b.ends[i]!;
+      imp.translate(b.words, from, to);
+      this.reached(this.table.add(b.words, to, from), b.order[i]!, b.parents[i]!);
+      from = to;
+    }
+    if (b.last) this.lastGot++;
   }
 
   /**
-   * As owner, once every worker's candidates are in: number the new states (least order key
-   * wins: that is the least schedule) and record every edge. Returns the new states' order keys
-   * and local indices, by order key, for the coordinator; they are the next level's frontier.
+   * Once this level is expanded and every peer's last batch for it is in (`reached` has kept,
+   * per new state, the least order key: the least schedule): the new states' order keys and
+   * local indices, by order key, for the coordinator; they are the next level's frontier.
    */
   settle(): { order: Float64Array; locals: Int32Array } {
-    for (const b of this.candInbox) {
-      const imp = this.importers[b.origin]!;
-      imp.define(b.defs);
-      let from = 0;
-      for (let i = 0; i < b.ends.length; i++) {
-        const to = b.ends[i]!;
-        imp.translate(b.words, from, to);
-        this.reached(this.table.add(b.words, to, from), b.order[i]!, b.parents[i]!);
-        from = to;
-      }
-    }
-    this.candInbox = [];
+    this.open = false;
     // this level's new states are the locals from freshFrom on
     const locals = new Int32Array(this.parent.length - this.freshFrom);
     for (let i = 0; i < locals.length; i++) locals[i] = this.freshFrom + i;
@@ -346,6 +385,10 @@ class SearchWorker<S> {
 
 }
 
+function failed(e: unknown): void {
+  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+}
+
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const mod = (await import(pathToFileURL(init.source.module).href)) as Record<string, (a: unknown) => Promise<Machine<unknown>>>;
@@ -356,13 +399,11 @@ async function main(): Promise<void> {
   const W = init.workers;
   const peers: (MessagePort | null)[] = new Array(W).fill(null);
   let w: SearchWorker<unknown> | undefined;
-  // Each level waits for one batch of candidates from every other worker; some may come before this worker's own expand.
-  let candsGot = 0;
-  let expanding = false;
+  // A level is settled once this worker has expanded it and every peer has sent its last batch for it.
+  let expanded = false;
   const trySettle = (): void => {
-    if (!expanding || candsGot < W - 1) return;
-    expanding = false;
-    candsGot = 0;
+    if (!expanded || w!.lastGot < W - 1) return;
+    expanded = false;
     const s = w!.settle();
     port.postMessage({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
   };
@@ -372,8 +413,7 @@ async function main(): Promise<void> {
         for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
           peers[i] = p;
           p.on('message', (b: Candidates) => {
-            w!.receiveCandidates(b);
-            candsGot++;
+            w!.receive(b);
             trySettle();
           });
         }
@@ -382,9 +422,10 @@ async function main(): Promise<void> {
         break;
       case 'expand':
         w!.levelDepth = m['depth'] as number;
-        expanding = true;
-        w!.expand(m['ranks'] as Int32Array, m['base'] as number);
-        trySettle();
+        w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
+          expanded = true;
+          trySettle();
+        }, failed);
         break;
       case 'report': {
         // the last level settled was never expanded: number it
@@ -400,7 +441,5 @@ async function main(): Promise<void> {
 }
 
 if (parentPort && (workerData as WorkerInit | undefined)?.source) {
-  main().catch((e: unknown) => {
-    parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
-  });
+  main().catch(failed);
 }
