@@ -43,8 +43,9 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   if (workers <= 1 || !words || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
   const cap = opts.maxStates ?? DEFAULT_MAX_STATES;
   if (cap <= SINGLE_CORE_STATES) return explore(machine, opts);
-  // the workers load the model while this thread probes: most of their start-up is hidden
-  const pool = new SearchWorkers(source, workers, opts.maxDepth ?? DEFAULT_MAX_DEPTH);
+  // the other workers load the model while this thread probes (most of their start-up is hidden);
+  // this thread, whose model is loaded and compiled by then, is worker 0
+  const pool = new SearchWorkers(source, workers, opts.maxDepth ?? DEFAULT_MAX_DEPTH, machine as Machine<unknown>);
   let probe: ExploreResult;
   try {
     probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });

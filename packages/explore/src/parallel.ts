@@ -17,14 +17,14 @@
  * ranking of a level is a merge of the workers' sorted lists.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { ViolationBook } from './context.js';
 import { RebuiltGraph, sortRowsByThread } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
-import type { MachineSource, WorkerInit, WorkerSighting } from './worker.js';
+import { serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES } from './exhaustive.js';
 
@@ -36,19 +36,18 @@ export function defaultWorkers(): number {
 
 type Msg = { type: string; [k: string]: unknown };
 
-/** One worker thread and a queue of the messages it sent. */
-class Peer {
+/** One worker (a thread, or this thread's: LocalPeer) and a queue of the messages it sent. */
+abstract class Peer {
   private queue: Msg[] = [];
   private waiting: ((m: Msg) => void) | null = null;
   private failed: Error | null = null;
 
-  constructor(readonly worker: Worker) {
-    worker.on('message', (m: Msg) => {
-      if (m.type === 'error') this.fail(new Error(String(m['message'])));
-      else this.push(m);
-    });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+  abstract post(m: Msg, transfer?: unknown[]): void;
+  abstract stop(): Promise<void>;
+
+  protected received(m: Msg): void {
+    if (m.type === 'error') this.fail(new Error(String(m['message'])));
+    else this.push(m);
   }
 
   private push(m: Msg): void {
@@ -59,7 +58,7 @@ class Peer {
     } else this.queue.push(m);
   }
 
-  private fail(e: Error): void {
+  protected fail(e: Error): void {
     if (!this.failed) this.failed = e;
     if (this.waiting) {
       const w = this.waiting;
@@ -74,6 +73,58 @@ class Peer {
       throw new EnvironmentError(`an explorer worker failed: ${this.failed?.message ?? `expected ${type}, got ${m.type}`}`, 'run with --workers 1 to search on one core');
     }
     return m;
+  }
+}
+
+/** A worker thread. */
+class ThreadPeer extends Peer {
+  readonly worker: Worker;
+
+  constructor(init: WorkerInit) {
+    super();
+    this.worker = new Worker(workerUrl(), { workerData: init });
+    this.worker.on('message', (m: Msg) => this.received(m));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+  }
+
+  post(m: Msg, transfer: unknown[] = []): void {
+    this.worker.postMessage(m, transfer as never);
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The worker on this thread, on the machine this thread already has. Messages to it run on a
+ * later turn of the event loop, so that the coordinator's messages to the threads go out first.
+ */
+class LocalPeer extends Peer {
+  private readonly handle: (m: Msg) => void;
+
+  constructor(machine: Machine<unknown>, init: WorkerInit) {
+    super();
+    this.handle = serve(machine, init, (m) => this.received(m));
+  }
+
+  private ports: MessagePort[] = [];
+
+  post(m: Msg): void {
+    if (m.type === 'peers') this.ports = (m['ports'] as [number, MessagePort][]).map(([, p]) => p);
+    setImmediate(() => {
+      try {
+        this.handle(m);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    // ports left open would keep this thread's event loop alive
+    for (const p of this.ports) p.close();
   }
 }
 
@@ -92,16 +143,23 @@ function workerUrl(): URL {
 export class SearchWorkers {
   readonly peers: Peer[] = [];
 
-  constructor(readonly source: MachineSource, workers: number, readonly maxDepth: number) {
-    const W = Math.max(1, workers);
-    for (let me = 0; me < W; me++) {
-      const init: WorkerInit = { source, me, workers: W, maxDepth };
-      this.peers.push(new Peer(new Worker(workerUrl(), { workerData: init })));
-    }
+  /** With `local` (a machine built from `source`), worker 0 runs on this thread on it, and only the others are threads. */
+  private readonly W: number;
+
+  constructor(readonly source: MachineSource, workers: number, readonly maxDepth: number, private local?: Machine<unknown>) {
+    const W = (this.W = Math.max(1, workers));
+    for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth }));
+  }
+
+  /** Ready to search: the worker on this thread joins now (made earlier, it would have taken the probe's machine). */
+  begin(): void {
+    if (!this.local) return;
+    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth }));
+    this.local = undefined;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.peers.map((p) => p.worker.terminate()));
+    await Promise.all(this.peers.map((p) => p.stop()));
   }
 }
 
@@ -114,6 +172,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
   const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth);
+  pool.begin();
   const peers = pool.peers;
   const W = peers.length;
   const incomplete = new Set<Incompleteness>();
@@ -131,7 +190,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
       transfer[i]!.push(ch.port1);
       transfer[j]!.push(ch.port2);
     }
-    peers.forEach((p, i) => p.worker.postMessage({ type: 'peers', ports: ports[i] }, transfer[i] as never));
+    peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i] }, transfer[i] as never));
     const started = await Promise.all(peers.map((p) => p.next('started')));
     // The root: numbered 0 and expanded by its owner.
     const rootOwner = started.findIndex((m) => m['count'] === 1);
@@ -142,7 +201,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
     let base = 0;
     let lastProgress = start;
     for (let depth = 0; ; depth++) {
-      peers.forEach((p, w) => p.worker.postMessage({ type: 'expand', depth, ranks: ranks[w], base }));
+      peers.forEach((p, w) => p.post({ type: 'expand', depth, ranks: ranks[w], base }));
       const settled = await Promise.all(peers.map((p) => p.next('settled')));
       const orders = settled.map((m) => m['order'] as Float64Array);
       ranks = mergeRanks(orders);
@@ -160,7 +219,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
         opts.progress({ executions: 0, states: 0, distinctStates: total, elapsedMs: Math.round(now - start) });
       }
     }
-    peers.forEach((p, w) => p.worker.postMessage({ type: 'report', ranks: ranks[w], base }));
+    peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
     const reports = await Promise.all(peers.map((p) => p.next('report')));
     return assemble(reports, total, T, threads, incomplete, start);
   } finally {

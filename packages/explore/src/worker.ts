@@ -385,8 +385,66 @@ class SearchWorker<S> {
 
 }
 
-function failed(e: unknown): void {
-  parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
+function errorMessage(e: unknown): Msg {
+  return { type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+}
+
+type Msg = { type: string; [k: string]: unknown };
+
+/**
+ * One worker of the search on `machine`, driven by the coordinator's messages (the returned
+ * handler) and answering through `send`: in a worker thread (below), or on the coordinator's
+ * own thread (parallel.ts: that thread's machine is loaded and its code already compiled by the
+ * one-thread probe). Sends 'ready' at once.
+ */
+export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void): (m: Msg) => void {
+  const W = init.workers;
+  const peers: (MessagePort | null)[] = new Array(W).fill(null);
+  let w: SearchWorker<S> | undefined;
+  // A level is settled once this worker has expanded it and every peer has sent its last batch for it.
+  let expanded = false;
+  const trySettle = (): void => {
+    if (!expanded || w!.lastGot < W - 1) return;
+    expanded = false;
+    const s = w!.settle();
+    send({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
+  };
+  const handle = (m: Msg): void => {
+    switch (m.type) {
+      case 'peers':
+        for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
+          peers[i] = p;
+          p.on('message', (b: Candidates) => {
+            try {
+              w!.receive(b);
+              trySettle();
+            } catch (e) {
+              send(errorMessage(e));
+            }
+          });
+        }
+        w = new SearchWorker(machine, init, peers);
+        send({ type: 'started', count: w.start() });
+        break;
+      case 'expand':
+        w!.levelDepth = m['depth'] as number;
+        w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
+          expanded = true;
+          trySettle();
+        }).catch((e: unknown) => send(errorMessage(e)));
+        break;
+      case 'report': {
+        // the last level settled was never expanded: number it
+        w!.numberLevel(m['ranks'] as Int32Array, m['base'] as number);
+        const r = w!.report();
+        // each is a view of its own buffer, moved (not copied) to the coordinator
+        send({ type: 'report', ...r }, [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer));
+        break;
+      }
+    }
+  };
+  send({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
+  return handle;
 }
 
 async function main(): Promise<void> {
@@ -396,50 +454,16 @@ async function main(): Promise<void> {
   if (typeof factory !== 'function') throw new Error(`${init.source.module} exports no function ${init.source.name}`);
   const machine = await factory(init.source.args);
   const port = parentPort!;
-  const W = init.workers;
-  const peers: (MessagePort | null)[] = new Array(W).fill(null);
-  let w: SearchWorker<unknown> | undefined;
-  // A level is settled once this worker has expanded it and every peer has sent its last batch for it.
-  let expanded = false;
-  const trySettle = (): void => {
-    if (!expanded || w!.lastGot < W - 1) return;
-    expanded = false;
-    const s = w!.settle();
-    port.postMessage({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
-  };
-  port.on('message', (m: { type: string; [k: string]: unknown }) => {
-    switch (m.type) {
-      case 'peers':
-        for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
-          peers[i] = p;
-          p.on('message', (b: Candidates) => {
-            w!.receive(b);
-            trySettle();
-          });
-        }
-        w = new SearchWorker(machine, init, peers);
-        port.postMessage({ type: 'started', count: w.start() });
-        break;
-      case 'expand':
-        w!.levelDepth = m['depth'] as number;
-        w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
-          expanded = true;
-          trySettle();
-        }, failed);
-        break;
-      case 'report': {
-        // the last level settled was never expanded: number it
-        w!.numberLevel(m['ranks'] as Int32Array, m['base'] as number);
-        const r = w!.report();
-        // each is a view of its own buffer, moved (not copied) to the coordinator
-        port.postMessage({ type: 'report', ...r }, [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer));
-        break;
-      }
+  const handle = serve(machine, init, (m, transfer) => port.postMessage(m, transfer ?? []));
+  port.on('message', (m: Msg) => {
+    try {
+      handle(m);
+    } catch (e) {
+      port.postMessage(errorMessage(e));
     }
   });
-  port.postMessage({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
 }
 
 if (parentPort && (workerData as WorkerInit | undefined)?.source) {
-  main().catch(failed);
+  main().catch((e: unknown) => parentPort!.postMessage(errorMessage(e)));
 }
