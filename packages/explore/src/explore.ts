@@ -14,8 +14,8 @@ import { RunContext } from './context.js';
 import { canFinishFrom, stateAfter } from './confirm.js';
 import { DporSearch } from './dpor.js';
 import { DEFAULT_MAX_STATES, ExhaustiveSearch } from './exhaustive.js';
-import { exploreParallel, type MachineSource } from './parallel.js';
-import type { StateGraph } from './graph.js';
+import { exploreParallel, SearchWorkers, type MachineSource } from './parallel.js';
+import { DEFAULT_MAX_DEPTH, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import { RandomWalks } from './random.js';
 import type { SearchStrategy } from './strategy.js';
@@ -43,9 +43,21 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   if (workers <= 1 || !words || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
   const cap = opts.maxStates ?? DEFAULT_MAX_STATES;
   if (cap <= SINGLE_CORE_STATES) return explore(machine, opts);
-  const probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });
-  if (!probe.incomplete.includes('max-states')) return probe;
-  return exploreParallel(source, workers, opts);
+  // the other workers load the model while this thread probes (most of their start-up is hidden);
+  // this thread, whose model is loaded and compiled by then, is worker 0
+  const pool = new SearchWorkers(source, workers, opts.maxDepth ?? DEFAULT_MAX_DEPTH, machine as Machine<unknown>);
+  let probe: ExploreResult;
+  try {
+    probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });
+  } catch (e) {
+    await pool.stop();
+    throw e;
+  }
+  if (!probe.incomplete.includes('max-states')) {
+    await pool.stop();
+    return probe;
+  }
+  return exploreParallel(pool, workers, opts);
 }
 
 /**

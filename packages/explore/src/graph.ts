@@ -37,7 +37,9 @@ export class IntVec {
   /** Append `src[0..n)`. */
   pushAll(src: Int32Array, n: number): void {
     if (this.length + n > this.a.length) this.a = grownInt32(this.a, this.length + n);
-    this.a.set(n === src.length ? src : src.subarray(0, n), this.length);
+    // a loop, not a subarray view per call and a set(): the calls copy a state's few dozen words
+    const a = this.a;
+    for (let i = 0, at = this.length; i < n; i++) a[at + i] = src[i]!;
     this.length += n;
   }
 }

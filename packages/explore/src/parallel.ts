@@ -17,14 +17,14 @@
  * ranking of a level is a merge of the workers' sorted lists.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { ViolationBook } from './context.js';
-import { IntVec, RebuiltGraph, sortRowsByThread } from './graph.js';
+import { RebuiltGraph, sortRowsByThread } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
-import type { MachineSource, WorkerInit, WorkerSighting } from './worker.js';
+import { serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES } from './exhaustive.js';
 
@@ -36,19 +36,18 @@ export function defaultWorkers(): number {
 
 type Msg = { type: string; [k: string]: unknown };
 
-/** One worker thread and a queue of the messages it sent. */
-class Peer {
+/** One worker (a thread, or this thread's: LocalPeer) and a queue of the messages it sent. */
+abstract class Peer {
   private queue: Msg[] = [];
   private waiting: ((m: Msg) => void) | null = null;
   private failed: Error | null = null;
 
-  constructor(readonly worker: Worker) {
-    worker.on('message', (m: Msg) => {
-      if (m.type === 'error') this.fail(new Error(String(m['message'])));
-      else this.push(m);
-    });
-    worker.on('error', (e) => this.fail(e));
-    worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+  abstract post(m: Msg, transfer?: unknown[]): void;
+  abstract stop(): Promise<void>;
+
+  protected received(m: Msg): void {
+    if (m.type === 'error') this.fail(new Error(String(m['message'])));
+    else this.push(m);
   }
 
   private push(m: Msg): void {
@@ -59,7 +58,7 @@ class Peer {
     } else this.queue.push(m);
   }
 
-  private fail(e: Error): void {
+  protected fail(e: Error): void {
     if (!this.failed) this.failed = e;
     if (this.waiting) {
       const w = this.waiting;
@@ -77,6 +76,58 @@ class Peer {
   }
 }
 
+/** A worker thread. */
+class ThreadPeer extends Peer {
+  readonly worker: Worker;
+
+  constructor(init: WorkerInit) {
+    super();
+    this.worker = new Worker(workerUrl(), { workerData: init });
+    this.worker.on('message', (m: Msg) => this.received(m));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+  }
+
+  post(m: Msg, transfer: unknown[] = []): void {
+    this.worker.postMessage(m, transfer as never);
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The worker on this thread, on the machine this thread already has. Messages to it run on a
+ * later turn of the event loop, so that the coordinator's messages to the threads go out first.
+ */
+class LocalPeer extends Peer {
+  private readonly handle: (m: Msg) => void;
+
+  constructor(machine: Machine<unknown>, init: WorkerInit) {
+    super();
+    this.handle = serve(machine, init, (m) => this.received(m));
+  }
+
+  private ports: MessagePort[] = [];
+
+  post(m: Msg): void {
+    if (m.type === 'peers') this.ports = (m['ports'] as [number, MessagePort][]).map(([, p]) => p);
+    setImmediate(() => {
+      try {
+        this.handle(m);
+      } catch (e) {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    // ports left open would keep this thread's event loop alive
+    for (const p of this.ports) p.close();
+  }
+}
+
 function workerUrl(): URL {
   // From the sources (tests compile src/ on the fly) the worker still runs from the build.
   const here = new URL('.', import.meta.url);
@@ -84,20 +135,46 @@ function workerUrl(): URL {
 }
 
 /**
- * Search `source`'s machine exhaustively on `workers` threads. The machine is built in each
- * worker by `source` (a module exporting an async factory), since a Machine's code cannot be
- * sent to a thread. Options: maxDepth, maxStates, timeoutMs, signal, progress.
+ * Worker threads that build `source`'s machine (a module exporting an async factory, since a
+ * Machine's code cannot be sent to a thread) and then wait for `exploreParallel`. Started
+ * before a search needs them, they load the model while this thread does something else
+ * (exploreOnCores: the one-thread probe). `stop()` ends them.
  */
-export async function exploreParallel(source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
+export class SearchWorkers {
+  readonly peers: Peer[] = [];
+
+  /** With `local` (a machine built from `source`), worker 0 runs on this thread on it, and only the others are threads. */
+  private readonly W: number;
+
+  constructor(readonly source: MachineSource, workers: number, readonly maxDepth: number, private local?: Machine<unknown>) {
+    const W = (this.W = Math.max(1, workers));
+    for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth }));
+  }
+
+  /** Ready to search: the worker on this thread joins now (made earlier, it would have taken the probe's machine). */
+  begin(): void {
+    if (!this.local) return;
+    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth }));
+    this.local = undefined;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.peers.map((p) => p.stop()));
+  }
+}
+
+/**
+ * Search `source`'s machine exhaustively on `workers` threads (or on the `SearchWorkers`
+ * given, started with the same maxDepth). Options: maxDepth, maxStates, timeoutMs, signal, progress.
+ */
+export async function exploreParallel(source: MachineSource | SearchWorkers, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
   const start = performance.now();
-  const W = Math.max(1, workers);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
-  const peers: Peer[] = [];
-  for (let me = 0; me < W; me++) {
-    const init: WorkerInit = { source, me, workers: W, maxDepth };
-    peers.push(new Peer(new Worker(workerUrl(), { workerData: init })));
-  }
+  const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth);
+  pool.begin();
+  const peers = pool.peers;
+  const W = peers.length;
   const incomplete = new Set<Incompleteness>();
   try {
     const ready = await Promise.all(peers.map((p) => p.next('ready')));
@@ -113,32 +190,23 @@ export async function exploreParallel(source: MachineSource, workers: number, op
       transfer[i]!.push(ch.port1);
       transfer[j]!.push(ch.port2);
     }
-    peers.forEach((p, i) => p.worker.postMessage({ type: 'peers', ports: ports[i] }, transfer[i] as never));
+    peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i] }, transfer[i] as never));
     const started = await Promise.all(peers.map((p) => p.next('started')));
-    // canon[w].a[local] = the node's number in the one-core search.
-    const canon: IntVec[] = Array.from({ length: W }, () => new IntVec());
-    // The root: numbered and expanded by its owner.
+    // The root: numbered 0 and expanded by its owner.
     const rootOwner = started.findIndex((m) => m['count'] === 1);
-    canon[rootOwner]!.push(0);
     let total = 1;
-    // Each worker's frontier (its last settled states, by order key): their ranks in the level.
+    // Each worker's frontier (its last settled states, by order key): their ranks in the level,
+    // whose first state is numbered `base` (a worker numbers its states base + rank).
     let ranks: Int32Array[] = peers.map((_p, w) => (w === rootOwner ? Int32Array.of(0) : new Int32Array(0)));
+    let base = 0;
     let lastProgress = start;
     for (let depth = 0; ; depth++) {
-      peers.forEach((p, w) => p.worker.postMessage({ type: 'expand', depth, ranks: ranks[w] }));
+      peers.forEach((p, w) => p.post({ type: 'expand', depth, ranks: ranks[w], base }));
       const settled = await Promise.all(peers.map((p) => p.next('settled')));
       const orders = settled.map((m) => m['order'] as Float64Array);
       ranks = mergeRanks(orders);
-      let fresh = 0;
-      settled.forEach((m, w) => {
-        const locals = m['locals'] as Int32Array;
-        const r = ranks[w]!;
-        // a level's new locals are the next ones of their owner, in some order
-        const c = canon[w]!;
-        for (let i = 0; i < locals.length; i++) c.push(0);
-        for (let i = 0; i < locals.length; i++) c.a[locals[i]!] = total + r[i]!;
-        fresh += locals.length;
-      });
+      const fresh = orders.reduce((n, o) => n + o.length, 0);
+      base = total;
       total += fresh;
       if (fresh === 0) break;
       const now = performance.now();
@@ -151,11 +219,11 @@ export async function exploreParallel(source: MachineSource, workers: number, op
         opts.progress({ executions: 0, states: 0, distinctStates: total, elapsedMs: Math.round(now - start) });
       }
     }
-    peers.forEach((p) => p.worker.postMessage({ type: 'report' }));
+    peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
     const reports = await Promise.all(peers.map((p) => p.next('report')));
-    return assemble(reports, canon, total, W, T, threads, incomplete, start);
+    return assemble(reports, total, T, threads, incomplete, start);
   } finally {
-    await Promise.all(peers.map((p) => p.worker.terminate()));
+    await pool.stop();
   }
 }
 
@@ -178,62 +246,63 @@ function mergeRanks(orders: Float64Array[]): Int32Array[] {
   return ranks;
 }
 
+/** The one-core search's graph from the workers' reports (every number in them is already the one-core search's). */
 function assemble(
-  reports: Msg[], canonV: IntVec[], N: number, W: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
+  reports: Msg[], N: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
 ): ExploreResult {
   const parent = new Int32Array(N);
   const via = new Int32Array(N);
   const depth = new Int32Array(N);
   const finished = new Int32Array(N);
-  const canon = canonV.map((c) => c.a.subarray(0, c.length));
-  const toCanon = (gid: number): number => canon[gid % W]![Math.floor(gid / W)]!;
   let states = 1; // the initial state counts as visited, as in the one-core search
   let executions = 0;
   let maxDepth = 0;
   let edgeCount = 0;
-  reports.forEach((r, w) => {
+  for (const r of reports) {
+    const ids = r['ids'] as Int32Array;
     const p = r['parent'] as Int32Array;
-    const c = canon[w]!;
-    for (let l = 0; l < c.length; l++) {
-      const id = c[l]!;
-      parent[id] = p[l]! < 0 ? -1 : toCanon(p[l]!);
-      via[id] = (r['via'] as Int32Array)[l]!;
-      depth[id] = (r['depth'] as Int32Array)[l]!;
+    const v = r['via'] as Int32Array;
+    const d = r['depth'] as Int32Array;
+    for (let l = 0; l < ids.length; l++) {
+      const id = ids[l]!;
+      parent[id] = p[l]!;
+      via[id] = v[l]!;
+      depth[id] = d[l]!;
     }
     const fin = r['finished'] as Int32Array;
-    for (let i = 0; i < fin.length; i += 2) finished[toCanon(fin[i]!)] = fin[i + 1]!;
+    for (let i = 0; i < fin.length; i += 2) finished[fin[i]!] = fin[i + 1]!;
     states += r['states'] as number;
     executions += r['executions'] as number;
     maxDepth = Math.max(maxDepth, r['maxDepth'] as number);
     edgeCount += (r['edges'] as Int32Array).length / 3;
     if (r['depthCut']) incomplete.add('max-depth');
-  });
+  }
   // Edges grouped by source, each node's in thread order (the order the one-core search adds them).
   const start0 = new Int32Array(N + 1);
-  reports.forEach((r) => {
+  for (const r of reports) {
     const e = r['edges'] as Int32Array;
-    for (let i = 0; i < e.length; i += 3) start0[toCanon(e[i]!) + 1]!++;
-  });
+    for (let i = 0; i < e.length; i += 3) start0[e[i]! + 1]!++;
+  }
   for (let v = 0; v < N; v++) start0[v + 1]! += start0[v]!;
   const fill = start0.slice(0, N);
   const eThread = new Int32Array(edgeCount);
   const eTo = new Int32Array(edgeCount);
-  reports.forEach((r, w) => {
+  for (const r of reports) {
     const e = r['edges'] as Int32Array;
     for (let i = 0; i < e.length; i += 3) {
-      const k = fill[toCanon(e[i]!)]!++;
+      const k = fill[e[i]!]!++;
       eThread[k] = e[i + 1]!;
-      eTo[k] = canon[w]![e[i + 2]!]!;
+      eTo[k] = e[i + 2]!;
     }
-  });
+  }
   sortRowsByThread(start0, eThread, eTo);
   const graph = new RebuiltGraph(T, N, parent, via, depth, finished, { start: start0, thread: eThread, to: eTo });
 
-  const sightings = reports.flatMap((r, w) => (r['sightings'] as WorkerSighting[]).map((s) => ({ s, w })));
-  sightings.sort((a, b) => a.s.length - b.s.length || a.s.key - b.s.key || a.s.kind - b.s.kind);
+  const sightings = reports.flatMap((r) => r['sightings'] as WorkerSighting[]);
+  sightings.sort((a, b) => a.length - b.length || a.key - b.key || a.kind - b.kind);
   const book = new ViolationBook();
-  for (const { s } of sightings) {
-    const node = toCanon(s.node);
+  for (const s of sightings) {
+    const node = s.node;
     const schedule = s.thread >= 0 ? [...graph.path(node), s.thread] : graph.path(node);
     const seen: Sighting = { violation: s.violation, schedule, at: s.at };
     if (s.threads) seen.threads = s.threads;

@@ -43,7 +43,7 @@ export interface WorkerSighting {
   length: number;
   key: number;
   kind: 0 | 1;
-  /** Global id of the parent (step) or of the state (end). */
+  /** The one-core search's number of the parent (step) or of the state (end). */
   node: number;
   /** The thread of the step, -1 for an end. */
   thread: number;
@@ -53,11 +53,14 @@ export interface WorkerSighting {
 /**
  * Successors on their way to their owner: the sender's new definitions, then each successor's
  * words (`words[ends[i-1]..ends[i])`, in the sender's numbers), its order key (parent rank × T +
- * thread) and its parent's global id.
+ * thread) and its parent's number in the one-core search.
  */
 interface Candidates {
   type: 'cand';
   origin: number;
+  /** The level the sender is expanding, and whether this is its last batch for that level. */
+  depth: number;
+  last: boolean;
   defs: Int32Array;
   words: Int32Array;
   ends: Int32Array;
@@ -65,13 +68,46 @@ interface Candidates {
   parents: Int32Array;
 }
 
-/** Successors computed for one owner during a level. */
+/**
+ * Successors computed for one peer during a level. Kept from level to level (emptied, not
+ * dropped), so its arrays grow once to the largest level instead of again every level.
+ */
 class Outbox {
-  words = new IntVec(4096);
-  ends = new IntVec();
-  order: number[] = [];
-  parents = new IntVec();
+  readonly words = new IntVec(1 << 16);
+  readonly ends = new IntVec(1 << 12);
+  private order = new Float64Array(1 << 12);
+  readonly parents = new IntVec(1 << 12);
+
+  add(words: Int32Array, n: number, ord: number, parent: number): void {
+    this.words.pushAll(words, n);
+    const i = this.ends.push(this.words.length);
+    if (i === this.order.length) {
+      const o = new Float64Array(i * 2);
+      o.set(this.order);
+      this.order = o;
+    }
+    this.order[i] = ord;
+    this.parents.push(parent);
+  }
+
+  /** This level's successors, copied out for the peer, and the box emptied. */
+  get empty(): boolean {
+    return this.ends.length === 0;
+  }
+
+  take(origin: number, depth: number, last: boolean, defs: Int32Array): Candidates {
+    const c: Candidates = {
+      type: 'cand', origin, depth, last, defs,
+      words: this.words.a.slice(0, this.words.length), ends: this.ends.a.slice(0, this.ends.length),
+      order: this.order.slice(0, this.ends.length), parents: this.parents.a.slice(0, this.parents.length),
+    };
+    this.words.length = this.ends.length = this.parents.length = 0;
+    return c;
+  }
 }
+
+/** Frontier states expanded between two exchanges with peers (a power of two). */
+const CHUNK = 1024;
 
 const less = (a: WorkerSighting, b: WorkerSighting): boolean =>
   a.length !== b.length ? a.length < b.length : a.key !== b.key ? a.key < b.key : a.kind < b.kind;
@@ -104,11 +140,14 @@ class SearchWorker<S> {
   private readonly depth = new IntVec();
   private readonly order: number[] = [];
   private readonly edges = new IntVec(4096);
-  private candInbox: Candidates[] = [];
-  /** This level's states to expand (locals, in order-key order), and the first local of the level being settled. */
+  /** Per peer, the successors it owns (none for this worker: those go into its table as they are found). */
+  private readonly out: (Outbox | null)[];
+  /** This level's states to expand (locals, in order-key order), and the first local of the next level. */
   private frontier = new Int32Array(0);
   private freshFrom = 0;
   private readonly finished = new IntVec();
+  /** Per local: its number in the one-core search (known once the coordinator has ranked its level). */
+  private readonly canon = new IntVec();
   private readonly best = new Map<string, WorkerSighting>();
   private states = 0;
   private executions = 0;
@@ -128,15 +167,12 @@ class SearchWorker<S> {
     this.decode = machine.decode!.bind(machine);
     this.importers = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : this.exchange.importer()));
     this.sent = new Array<number>(this.W).fill(0);
+    this.out = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : new Outbox()));
   }
 
   private readonly advance: (s: S, t: number) => StepOutcome<S>;
 
   private readonly maxDepthCap: number;
-
-  private gid(local: number): number {
-    return local * this.W + this.me;
-  }
 
   private sight(s: WorkerSighting): void {
     const old = this.best.get(s.violation.rule);
@@ -166,16 +202,32 @@ class SearchWorker<S> {
     return 1;
   }
 
-  /** Expand this level's states (`ranks`: their ranks in the level); send each successor to its owner. */
-  expand(ranks: Int32Array): void {
+  /**
+   * Expand this level's states (`ranks`: their ranks in the level). A successor this worker
+   * owns goes into its table at once; one a peer owns is sent to it.
+   */
+  async expand(ranks: Int32Array, base: number): Promise<void> {
     const W = this.W;
     const T = this.T;
-    const out = Array.from({ length: W }, () => new Outbox());
     const d = this.levelDepth;
+    this.numberLevel(ranks, base);
+    this.freshFrom = this.parent.length;
+    this.open = true;
+    this.lastGot = 0;
+    // peers' batches for this level that came before it started
+    const early = this.early;
+    this.early = [];
+    for (const b of early) this.absorb(b);
     for (let i = 0; i < this.frontier.length; i++) {
+      if ((i & (CHUNK - 1)) === CHUNK - 1 && W > 1) {
+        // send what peers own so far, and take in what they sent: the level's exchange runs
+        // alongside its expansion instead of after it
+        this.flush(false);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const local = this.frontier[i]!;
-      const gid = this.gid(local);
       const r = ranks[i]!;
+      const gid = base + r;
       if (this.tmp.length < this.table.bytesOf(local)) this.tmp = new Int32Array(this.table.bytesOf(local) * 2);
       const s = this.decode(this.tmp, this.table.wordsOf(local, this.tmp));
       const { finished, enabled } = readyMasks(this.machine, s);
@@ -207,91 +259,192 @@ class SearchWorker<S> {
           if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
         }
         const n = this.words(res.state);
-        const box = out[ownerOf(this.exchange.portableHash(this.buf, n), W)]!;
-        box.words.pushAll(this.buf, n);
-        box.ends.push(box.words.length);
-        box.order.push(ord);
-        box.parents.push(gid);
+        const o = W === 1 ? 0 : ownerOf(this.exchange.portableHash(this.buf, n), W);
+        if (o === this.me) this.reached(this.table.add(this.buf, n), ord, gid);
+        else this.out[o]!.add(this.buf, n, ord, gid);
       }
     }
     this.frontier = new Int32Array(0);
-    // the definitions the words use go first (a peer reads them before the words)
+    this.flush(true);
+  }
+
+  /**
+   * Each peer's successors found so far (all of them when `last`: then sent even when none),
+   * after the definitions they use (a peer reads them before the words).
+   */
+  private flush(last: boolean): void {
     const end = this.exchange.definitionsLength();
-    for (let o = 0; o < W; o++) {
-      const b = out[o]!;
-      const defs = o === this.me ? new Int32Array(0) : this.exchange.definitions(this.sent[o]!);
+    for (let o = 0; o < this.W; o++) {
+      const box = this.out[o];
+      if (!box || (!last && box.empty)) continue;
+      const c = box.take(this.me, this.levelDepth, last, this.exchange.definitions(this.sent[o]!));
       this.sent[o] = end;
-      const c: Candidates = {
-        type: 'cand', origin: this.me, defs,
-        words: b.words.a.slice(0, b.words.length), ends: b.ends.a.slice(0, b.ends.length),
-        order: Float64Array.from(b.order), parents: b.parents.a.slice(0, b.parents.length),
-      };
-      if (o === this.me) this.candInbox.push(c);
-      else this.peers[o]!.postMessage(c, [c.defs.buffer, c.words.buffer, c.ends.buffer, c.order.buffer, c.parents.buffer] as ArrayBuffer[]);
+      this.peers[o]!.postMessage(c, [c.defs.buffer, c.words.buffer, c.ends.buffer, c.order.buffer, c.parents.buffer] as ArrayBuffer[]);
     }
+  }
+
+  /**
+   * A successor (order key `ord`, from global node `parent`) reached the local state
+   * `r` (the table's answer: a new id, or `~id`). A new state is numbered with this step as its
+   * first; a state new in this level takes the least order key that reaches it (the least
+   * schedule); every step is an edge.
+   */
+  private reached(r: number, ord: number, parent: number): void {
+    let local: number;
+    const t = ord % this.T;
+    if (r >= 0) {
+      local = r;
+      this.parent.push(parent);
+      this.via.push(t);
+      this.depth.push(this.levelDepth + 1);
+      this.order.push(ord);
+    } else {
+      local = ~r;
+      if (local >= this.freshFrom && ord < this.order[local]!) {
+        this.order[local] = ord;
+        this.parent.a[local] = parent;
+        this.via.a[local] = t;
+      }
+    }
+    this.edges.push(parent);
+    this.edges.push(t);
+    this.edges.push(local);
   }
 
   levelDepth = 0;
 
-  receiveCandidates(c: Candidates): void {
-    this.candInbox.push(c);
+  /**
+   * The frontier's numbers in the one-core search: the level's first number (`base`) plus
+   * each state's rank in the level (the coordinator's merge of every worker's order keys).
+   */
+  numberLevel(ranks: Int32Array, base: number): void {
+    const f = this.frontier;
+    // the level's locals are the next ones, in order-key order: make room for all, then fill
+    for (let i = 0; i < f.length; i++) this.canon.push(0);
+    for (let i = 0; i < f.length; i++) this.canon.a[f[i]!] = base + ranks[i]!;
+  }
+
+  /** Whether this worker is expanding a level (its batches are taken in as they come), and how many peers have sent their last batch for it. */
+  private open = false;
+  lastGot = 0;
+  /** Batches for the next level that came before this worker started it. */
+  private early: Candidates[] = [];
+
+  receive(b: Candidates): void {
+    if (this.open && b.depth === this.levelDepth) this.absorb(b);
+    else this.early.push(b);
+  }
+
+  /** A peer's successors into this worker's numbers and table. */
+  private absorb(b: Candidates): void {
+    const imp = this.importers[b.origin]!;
+    imp.define(b.defs);
+    let from = 0;
+    for (let i = 0; i < b.ends.length; i++) {
+      const to = b.ends[i]!;
+      imp.translate(b.words, from, to);
+      this.reached(this.table.add(b.words, to, from), b.order[i]!, b.parents[i]!);
+      from = to;
+    }
+    if (b.last) this.lastGot++;
   }
 
   /**
-   * As owner, once every worker's candidates are in: number the new states (least order key
-   * wins: that is the least schedule) and record every edge. Returns the new states' order keys
-   * and local indices, by order key, for the coordinator; they are the next level's frontier.
+   * Once this level is expanded and every peer's last batch for it is in (`reached` has kept,
+   * per new state, the least order key: the least schedule): the new states' order keys and
+   * local indices, by order key, for the coordinator; they are the next level's frontier.
    */
   settle(): { order: Float64Array; locals: Int32Array } {
-    const fresh: number[] = [];
-    const first = this.parent.length;
-    for (const b of this.candInbox) {
-      const imp = b.origin === this.me ? null : this.importers[b.origin]!;
-      imp?.define(b.defs);
-      let from = 0;
-      for (let i = 0; i < b.ends.length; i++) {
-        const to = b.ends[i]!;
-        imp?.translate(b.words, from, to);
-        const ord = b.order[i]!;
-        const r = this.table.add(b.words, to, from);
-        from = to;
-        let local: number;
-        if (r >= 0) {
-          local = r;
-          this.parent.push(b.parents[i]!);
-          this.via.push(ord % this.T);
-          this.depth.push(this.levelDepth + 1);
-          this.order.push(ord);
-          fresh.push(local);
-        } else {
-          local = ~r;
-          if (local >= first && ord < this.order[local]!) {
-            this.order[local] = ord;
-            this.parent.a[local] = b.parents[i]!;
-            this.via.a[local] = ord % this.T;
-          }
-        }
-        this.edges.push(b.parents[i]!);
-        this.edges.push(ord % this.T);
-        this.edges.push(local);
-      }
-    }
-    this.candInbox = [];
-    const locals = Int32Array.from(fresh).sort((a, b) => this.order[a]! - this.order[b]!);
+    this.open = false;
+    // this level's new states are the locals from freshFrom on
+    const locals = new Int32Array(this.parent.length - this.freshFrom);
+    for (let i = 0; i < locals.length; i++) locals[i] = this.freshFrom + i;
+    locals.sort((a, b) => this.order[a]! - this.order[b]!);
     this.frontier = locals;
     return { order: Float64Array.from(locals, (l) => this.order[l]!), locals: locals.slice() };
   }
 
-  report(): Record<string, unknown> {
+  /**
+   * What the coordinator rebuilds the graph from, in the one-core search's numbers: per local
+   * state its number, parent, thread and depth; `finished` pairs (number, finished threads);
+   * edges as (from, thread, to) triples.
+   */
+  report(): { ids: Int32Array; parent: Int32Array; via: Int32Array; depth: Int32Array; finished: Int32Array; edges: Int32Array; [k: string]: unknown } {
     const n = this.parent.length;
+    const ids = this.canon.a.subarray(0, n);
+    const e = this.edges.a.subarray(0, this.edges.length);
+    for (let i = 2; i < e.length; i += 3) e[i] = ids[e[i]!]!;
     return {
-      parent: this.parent.a.slice(0, n), via: this.via.a.slice(0, n), depth: this.depth.a.slice(0, n),
-      finished: this.finished.a.slice(0, this.finished.length),
-      edges: this.edges.a.slice(0, this.edges.length),
+      ids, parent: this.parent.a.subarray(0, n), via: this.via.a.subarray(0, n), depth: this.depth.a.subarray(0, n),
+      finished: this.finished.a.subarray(0, this.finished.length),
+      edges: e,
       sightings: [...this.best.values()],
       states: this.states, executions: this.executions, maxDepth: this.maxDepth, depthCut: this.depthCut,
     };
   }
+
+}
+
+function errorMessage(e: unknown): Msg {
+  return { type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+}
+
+type Msg = { type: string; [k: string]: unknown };
+
+/**
+ * One worker of the search on `machine`, driven by the coordinator's messages (the returned
+ * handler) and answering through `send`: in a worker thread (below), or on the coordinator's
+ * own thread (parallel.ts: that thread's machine is loaded and its code already compiled by the
+ * one-thread probe). Sends 'ready' at once.
+ */
+export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void): (m: Msg) => void {
+  const W = init.workers;
+  const peers: (MessagePort | null)[] = new Array(W).fill(null);
+  let w: SearchWorker<S> | undefined;
+  // A level is settled once this worker has expanded it and every peer has sent its last batch for it.
+  let expanded = false;
+  const trySettle = (): void => {
+    if (!expanded || w!.lastGot < W - 1) return;
+    expanded = false;
+    const s = w!.settle();
+    send({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
+  };
+  const handle = (m: Msg): void => {
+    switch (m.type) {
+      case 'peers':
+        for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
+          peers[i] = p;
+          p.on('message', (b: Candidates) => {
+            try {
+              w!.receive(b);
+              trySettle();
+            } catch (e) {
+              send(errorMessage(e));
+            }
+          });
+        }
+        w = new SearchWorker(machine, init, peers);
+        send({ type: 'started', count: w.start() });
+        break;
+      case 'expand':
+        w!.levelDepth = m['depth'] as number;
+        w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
+          expanded = true;
+          trySettle();
+        }).catch((e: unknown) => send(errorMessage(e)));
+        break;
+      case 'report': {
+        // the last level settled was never expanded: number it
+        w!.numberLevel(m['ranks'] as Int32Array, m['base'] as number);
+        const r = w!.report();
+        // each is a view of its own buffer, moved (not copied) to the coordinator
+        send({ type: 'report', ...r }, [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer));
+        break;
+      }
+    }
+  };
+  send({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
+  return handle;
 }
 
 async function main(): Promise<void> {
@@ -301,49 +454,16 @@ async function main(): Promise<void> {
   if (typeof factory !== 'function') throw new Error(`${init.source.module} exports no function ${init.source.name}`);
   const machine = await factory(init.source.args);
   const port = parentPort!;
-  const W = init.workers;
-  const peers: (MessagePort | null)[] = new Array(W).fill(null);
-  let w: SearchWorker<unknown> | undefined;
-  // Each level waits for one batch of candidates from every other worker; some may come before this worker's own expand.
-  let candsGot = 0;
-  let expanding = false;
-  const trySettle = (): void => {
-    if (!expanding || candsGot < W - 1) return;
-    expanding = false;
-    candsGot = 0;
-    const s = w!.settle();
-    port.postMessage({ type: 'settled', ...s }, [s.order.buffer as ArrayBuffer, s.locals.buffer as ArrayBuffer]);
-  };
-  port.on('message', (m: { type: string; [k: string]: unknown }) => {
-    switch (m.type) {
-      case 'peers':
-        for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
-          peers[i] = p;
-          p.on('message', (b: Candidates) => {
-            w!.receiveCandidates(b);
-            candsGot++;
-            trySettle();
-          });
-        }
-        w = new SearchWorker(machine, init, peers);
-        port.postMessage({ type: 'started', count: w.start() });
-        break;
-      case 'expand':
-        w!.levelDepth = m['depth'] as number;
-        expanding = true;
-        w!.expand(m['ranks'] as Int32Array);
-        trySettle();
-        break;
-      case 'report':
-        port.postMessage({ type: 'report', ...w!.report() });
-        break;
+  const handle = serve(machine, init, (m, transfer) => port.postMessage(m, transfer ?? []));
+  port.on('message', (m: Msg) => {
+    try {
+      handle(m);
+    } catch (e) {
+      port.postMessage(errorMessage(e));
     }
   });
-  port.postMessage({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
 }
 
 if (parentPort && (workerData as WorkerInit | undefined)?.source) {
-  main().catch((e: unknown) => {
-    parentPort!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
-  });
+  main().catch((e: unknown) => parentPort!.postMessage(errorMessage(e)));
 }

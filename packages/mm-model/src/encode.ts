@@ -218,12 +218,27 @@ export class StateEncoder<S extends object> implements WordExchange {
       this.at = 0;
       this.dsp = 0;
       this.reading = 2; // below the root's arrays: no parent bookkeeping
+      this.imported = undefined;
+      this.importing = true;
       const o = this.read(w) as object;
+      this.importing = false;
       if (this.at !== w.length) throw new Error(`decode: a part of ${w.length} words, ${this.at} read`);
       this.parts.setObject(id, o);
+      // its own parts (a thread's frames, a frame's locals), for `part` to find by identity as it finds a walked part's
+      if (this.imported !== undefined) this.parts.setInner(id, this.imported);
       this.defined(id, w, 0, w.length);
     }
     return id;
+  }
+
+  /** While `internPart` decodes a part: its own parts by index in their array or object (`part`'s record of a walked part). */
+  private importing = false;
+  private imported: Seen | undefined;
+
+  private importedAt(i: number, x: unknown, id: number): void {
+    const rec = this.imported ??= seen();
+    rec.obj[i] = x;
+    rec.part[i] = id;
   }
 
   /** A new part: its hash, and its words into the log. */
@@ -251,7 +266,8 @@ export class StateEncoder<S extends object> implements WordExchange {
       for (let i = 0; i < k.length; i++) this.push(k.charCodeAt(i));
     }
     const n = this.len;
-    if (n <= out.length) out.set(n === this.buf.length ? this.buf : this.buf.subarray(0, n));
+    // a state is a few dozen words: a loop, not a subarray view per state and a set()
+    if (n <= out.length) for (let i = 0, buf = this.buf; i < n; i++) out[i] = buf[i]!;
     return n;
   }
 
@@ -332,7 +348,9 @@ export class StateEncoder<S extends object> implements WordExchange {
         this.readRow = i;
         this.rowFrom[i] = this.at;
       }
+      const x = w[this.at]!;
       const v = this.read(w);
+      if (this.importing && (x & 7) === TAG_PART) this.importedAt(i, v, x >> 3);
       this.dvals[base + i] = v;
       if (root) {
         this.rowTo[i] = this.at;
@@ -376,21 +394,32 @@ export class StateEncoder<S extends object> implements WordExchange {
     switch (word & 7) {
       case TAG_INT: return p;
       case TAG_ARRAY: {
-        const a: unknown[] = new Array<unknown>(p >>> 0);
+        // built by push, not `new Array(n)`: a packed array, as the model's own (a holey one
+        // would give the model's code a second elements kind to handle at every access)
+        const n = p >>> 0;
+        const a: unknown[] = [];
         this.reading++;
         if (this.reading === 1) {
           // the successors of the state decoded share its parts: the encoder finds them by identity
           const par = this.parent[this.readRow] ??= seen();
-          for (let i = 0; i < a.length; i++) {
+          for (let i = 0; i < n; i++) {
             const x = w[this.at]!;
-            a[i] = this.read(w);
+            const v = this.read(w);
+            a.push(v);
             if ((x & 7) === TAG_PART) {
-              par.obj[i] = a[i];
+              par.obj[i] = v;
               par.part[i] = x >> 3;
             } else par.obj[i] = undefined;
           }
-          par.obj.length = a.length;
-        } else for (let i = 0; i < a.length; i++) a[i] = this.read(w);
+          par.obj.length = n;
+        } else if (this.importing) {
+          for (let i = 0; i < n; i++) {
+            const x = w[this.at]!;
+            const v = this.read(w);
+            a.push(v);
+            if ((x & 7) === TAG_PART) this.importedAt(i, v, x >> 3);
+          }
+        } else for (let i = 0; i < n; i++) a.push(this.read(w));
         this.reading--;
         return a;
       }
