@@ -53,6 +53,19 @@ describe('kreplay litmus', () => {
     expect(r.stderr).toContain('1 disagree');
   });
 
+  it('warns on stderr when the model ignores a grace period the test has (models/sc on RCU), and not under the LKMM', async () => {
+    const test = 'packages/lkmm/test/fixtures/sc-oracle/RCU-mid-gp.litmus';
+    const sc = await runCli(['litmus', '--model', 'packages/lkmm/models/sc', test]);
+    expect(sc.exitCode).toBe(0);
+    expect(sc.stdout).toContain('Observation RCU-mid-gp Sometimes 1 3');
+    expect(sc.stderr).toContain(`warning: ${test}: RCU-mid-gp: no check of model sc refers to Sync-rcu, so synchronize_rcu() waits for no reader under it`);
+    const json = JSON.parse((await runCli(['litmus', '--model', 'packages/lkmm/models/sc', test, '--json'])).stdout) as { results: Array<{ ignoredByModel?: string[] }> };
+    expect(json.results[0]!.ignoredByModel).toEqual(['Sync-rcu']);
+    const lkmm = await runCli(['litmus', test]);
+    expect(lkmm.stdout).toContain('Observation RCU-mid-gp Never 0 3');
+    expect(lkmm.stderr).toBe('1 of 1 tests checked\n');
+  });
+
   it('prints one JSON document with --json, the same whatever -j', async () => {
     const one = await runCli(['litmus', kernel, '--json']);
     const two = await runCli(['litmus', kernel, '--json', '-j', '2']);

@@ -57,6 +57,11 @@ export interface LitmusResult {
   /** The condition as herd7 prints it. */
   condition: string;
   expectation: LitmusTest['expectation'];
+  /**
+   * Grace-period event sets (Sync-rcu, Sync-srcu) the test has and the model's checks never
+   * refer to: the verdict is one without RCU's (SRCU's) guarantee. Empty under the LKMM.
+   */
+  ignoredByModel: string[];
   stats: { pathCombinations: number; rfCandidates: number; executions: number; timeMs: number };
 }
 
@@ -303,6 +308,7 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
     flags: [...out.flags].sort(),
     condition: printCondition(cond.kind, cond.prop),
     expectation: test.expectation,
+    ignoredByModel: model.ignoredGracePeriods.filter((set) => threadPaths.some((paths) => paths.some((p) => p.events.some((e) => e.annots.some((a) => capitalize(a) === set))))),
     stats: { pathCombinations: combos, rfCandidates: out.rfCandidates, executions: out.executions, timeMs: performance.now() - t0 },
   };
 }

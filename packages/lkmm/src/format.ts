@@ -31,7 +31,19 @@ export function resultJson(r: LitmusResult, j?: Judgement): Record<string, unkno
     observation: { verdict: r.observation, positive: r.pos, negative: r.neg },
     flags: r.flags,
     expected: r.expectation ? { result: r.expectation.outcome, datarace: r.expectation.datarace } : null,
+    ...(r.ignoredByModel.length > 0 ? { ignoredByModel: r.ignoredByModel } : {}),
     ...(j ? { judgement: { verdict: j.verdict, message: j.message } } : {}),
     stats: { pathCombinations: r.stats.pathCombinations, rfCandidates: r.stats.rfCandidates, executions: r.stats.executions },
   };
+}
+
+/**
+ * The warning a result carries when the model ignores a grace period the test has (see
+ * LitmusResult.ignoredByModel), or null.
+ */
+export function ignoredWarning(r: LitmusResult): string | null {
+  if (r.ignoredByModel.length === 0) return null;
+  const calls = r.ignoredByModel.map((set) => (set === 'Sync-srcu' ? 'synchronize_srcu()' : 'synchronize_rcu()')).join(' and ');
+  return `${r.name}: no check of model ${r.model.name} refers to ${r.ignoredByModel.join(' or ')}, so ${calls} waits for no reader under it: `
+    + 'this verdict is the one without the grace-period guarantee (the LKMM models linux-6.1 and linux-6.12 give it)';
 }

@@ -5,10 +5,10 @@
  */
 export { parseLitmus, findExpectation } from './litmus/parse.js';
 export type { LitmusTest, Expectation } from './litmus/ast.js';
-export { loadModel, listModels, describeModel, DEFAULT_MODEL, MODELS_DIR, type LoadedModel, type ModelInfo } from './model.js';
+export { loadModel, listModels, describeModel, checkedNatives, DEFAULT_MODEL, GRACE_PERIODS, MODELS_DIR, type LoadedModel, type ModelInfo } from './model.js';
 export { checkLitmus, CheckTimeout, type LitmusResult, type StateBinding, type Observation, type CheckOptions } from './check.js';
 export { judge, type Judgement, type JudgeVerdict } from './judge.js';
-export { formatHerd, resultJson } from './format.js';
+export { formatHerd, ignoredWarning, resultJson } from './format.js';
 export { expandLitmusPaths } from './files.js';
 export { checkFile, checkFiles, type FileJob, type FileOutcome } from './run.js';
 export { deriveLitmus, type DerivedLitmus, type DeriveOptions, type DeriveResult, type PathAccess, type Shape } from './derive.js';

@@ -40,7 +40,20 @@ export interface LoadedModel {
    * (check.ts enumerates only such orders).
    */
   atomicRmw: boolean;
+  /**
+   * The grace-period event sets (GRACE_PERIODS) that none of the model's checks depends on:
+   * under such a model `synchronize_rcu()` waits for no reader (kreplay's sc.cat, herd7's
+   * too). A result on a test that has one says so (LitmusResult.ignoredByModel).
+   */
+  ignoredGracePeriods: string[];
 }
+
+/**
+ * The events whose meaning is not ordering but waiting: a grace period ends only after
+ * every read-side critical section it overlaps. A model that never refers to their sets
+ * (sequential consistency alone, say) gives a test with them a verdict without that wait.
+ */
+export const GRACE_PERIODS = ['Sync-rcu', 'Sync-srcu'];
 
 export function listModels(): ModelInfo[] {
   return ['linux-6.1', 'linux-6.12'].map((n) => readInfo(path.join(MODELS_DIR, n)));
@@ -102,7 +115,10 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
   const bell = parseFile(entry('bell'));
   const cat = parseFile(entry('model'));
   const compiled = compileModel([prelude, bell, cat], { include: (name: string, _from: Pos) => parseFile(name) }, () => false);
-  const loaded: LoadedModel = { info: { ...info, files }, compiled, macros, atomicRmw: parsed.some(checksAtomicRmw) };
+  const loaded: LoadedModel = {
+    info: { ...info, files }, compiled, macros, atomicRmw: parsed.some(checksAtomicRmw),
+    ignoredGracePeriods: GRACE_PERIODS.filter((set) => !checkedNatives(compiled).has(set)),
+  };
   cache.set(dir, loaded);
   return loaded;
 }
@@ -110,6 +126,22 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
 /** "Linux 6.12.117 tools/memory-model" or the directory, for reports. */
 export function describeModel(info: ModelInfo): string {
   return info.release ? `Linux ${info.release} tools/memory-model (${info.name})` : `${info.dir}`;
+}
+
+/**
+ * The native sets (event sets such as Sync-rcu) that the model's checks and `with`
+ * enumerations depend on, through every `let` they read: flags, which reject no execution,
+ * do not count.
+ */
+export function checkedNatives(compiled: CompiledModel): Set<string> {
+  const needed = new Set<number>();
+  for (const s of compiled.stmts) if ((s.t === 'test' && s.mode === 'check') || s.t === 'with') for (const r of s.refs) needed.add(r);
+  // lets read only slots bound before them (a recursive let reads its own): one backward pass
+  for (let k = compiled.stmts.length - 1; k >= 0; k--) {
+    const s = compiled.stmts[k]!;
+    if (s.t === 'let' && s.slots.some((slot) => needed.has(slot))) for (const r of s.refs) needed.add(r);
+  }
+  return new Set([...compiled.natives].filter(([, slot]) => needed.has(slot)).map(([name]) => name));
 }
 
 /** Does the file check, unconditionally, `empty rmw & (fre ; coe)`? */
