@@ -38,6 +38,17 @@ export function learnLayout(fields: Fields): PairLayout | undefined {
   return { names, values: new Array<FieldValue>(names.length).fill(0), make: builder(names) };
 }
 
+/**
+ * A builder of `names`' fields object from their values (one hidden class, an object literal),
+ * or undefined when a name cannot be a literal key in print order (integer-like keys are
+ * enumerated first, `__proto__` would set the prototype): the caller then stores them one by one.
+ */
+export function fieldsBuilder(names: string[]): PairLayout['make'] | undefined {
+  if (names.length === 0 || names.length > MAX_NAMES) return undefined;
+  for (const k of names) if (k === '__proto__' || !PLAIN_NAME.test(k)) return undefined;
+  return builder(names);
+}
+
 /** Builders by their names (`dev ino pgoff`): one compiled function per distinct layout in the process. */
 const builders = new Map<string, PairLayout['make']>();
 const MAX_BUILDERS = 1024;

@@ -18,7 +18,8 @@ import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
 import { PayloadReader } from '../src/dat/format.js';
 import { s64From, u64From } from '../src/dat/bytes.js';
-import type { Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
+import { fieldsBuilder } from '../src/layout.js';
+import type { FieldValue, Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
@@ -208,6 +209,23 @@ describe('a real capture: Debian 6.1 under QEMU, kreplay capture --trace-cmd (fi
   });
 });
 
+describe('a probe\'s fields built as one object literal (fieldsBuilder)', () => {
+  it('gives the object the stores one by one gave, keys in the same order, and declines names a literal would reorder or misread', () => {
+    const stored = (names: string[], values: FieldValue[]): Fields => {
+      const f: Fields = {};
+      names.forEach((n, i) => { f[n] = values[i]!; });
+      return f;
+    };
+    const names = ['dev', 'ino', 'page', 'a.b', '_x9', 'constructor', 'toString'];
+    const values: FieldValue[] = [254 << 20, 0x2a, 0xffffea0000001000n, 'str', -1, 0, null];
+    const built = fieldsBuilder(names)!(values);
+    expect(built).toEqual(stored(names, values));
+    expect(Object.keys(built)).toEqual(names);
+    expect(Object.getPrototypeOf(built)).toBe(Object.prototype);
+    for (const odd of [['__proto__'], ['0'], ['x', '12'], ['a b'], ['a"b'], []]) expect(fieldsBuilder(odd)).toBeUndefined();
+  });
+});
+
 describe('synthetic trace.dat (test writer)', () => {
   const file = writeTmp('synthetic.dat', syntheticDat());
 
@@ -217,6 +235,7 @@ describe('synthetic trace.dat (test writer)', () => {
     expect(kp).toMatchObject({ system: 'kprobes', pid: 1234, comm: 'racer', cpu: 0, ts: T0 + 100n, flags: 'd..1.' });
     expect(kp.probe).toEqual({ kind: 'kprobe', func: 'filemap_fault', offset: 0, size: 0x5a0 });
     expect(kp.fields).toEqual({ ino: 0x2a, index: 3, comm: 'racer', delta: -16 });
+    expect(Object.keys(kp.fields)).toEqual(['ino', 'index', 'comm', 'delta']); // the format's order, as the text prints them
     const kr = evs.find((e) => e.event === 'r_filemap_fault_0')!;
     expect(kr.probe).toEqual({ kind: 'kretprobe', func: 'filemap_fault', caller: '__do_fault+0x3c/0x140' });
     expect(kr.fields).toEqual({ ret: 0x200 });

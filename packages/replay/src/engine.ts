@@ -16,20 +16,20 @@
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { type FileRef, type Finding, type MmOp, type MmOpKind } from '@kreplay/core';
+import { type FileRef, type Finding, type MmOp } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
+import { OpCounts } from './op-counts.js';
 import { PROMISES_KEPT, Shadow, cachedInRange, promiseKey, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 export const MAX_ORDER = 10;
 
 export interface EngineCounters {
   ops: number;
-  /** Ops by kind (a Map: counting into an object by a varying key was a megamorphic keyed load and store per op). */
-  byOp: Map<MmOpKind, number>;
+  byOp: OpCounts;
   adopted: { pages: number; mappings: number; calls: number; reused: number; unseenUnmaps: number };
   nestedDuplicates: number;
   mapcountResyncs: number;
@@ -39,7 +39,7 @@ export interface EngineCounters {
 
 /** A copy that shares nothing mutable with `c` (the tie search saves and restores the counters). */
 export function copyCounters(c: EngineCounters): EngineCounters {
-  return { ...c, byOp: new Map(c.byOp), adopted: { ...c.adopted } };
+  return { ...c, byOp: new OpCounts(c.byOp), adopted: { ...c.adopted } };
 }
 
 export interface EngineOptions {
@@ -76,7 +76,7 @@ export class ReplayEngine {
   private readonly log: FindingLog;
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
-    ops: 0, byOp: new Map(), adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
+    ops: 0, byOp: new OpCounts(), adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
     mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
@@ -165,7 +165,7 @@ export class ReplayEngine {
     t.last = op;
     const c = this.counters;
     c.ops++;
-    c.byOp.set(op.kind, (c.byOp.get(op.kind) ?? 0) + 1);
+    c.byOp.add(op.kind);
     if (!this.trial) this.opts.onOp?.(op);
     switch (op.kind) {
       // a folio of order n is 2^n pages: indexes index … index+2^n−1 at pfns pfn … pfn+2^n−1

@@ -259,7 +259,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       ? `none of its ${plural(events, 'event')} became a page-cache operation: the ${plural(unusable, 'known event')} were unusable (see --stats: unusableEvents)`
       : `none of its ${plural(events, 'event')} is one the ${chosen.kernel} adapter knows as a page-cache operation (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
   }
-  if ((c.byOp.get('cache_delete') ?? 0) > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
+  if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
     const pteProbes = Object.entries(chosen.map.probes).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
     warnings.push(`the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'}), so mapped-page-removed and orphan-page-mapped cannot be judged`);
   }
@@ -271,7 +271,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
     ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
-    byOp: sortedRecord(c.byOp), usedEvents: usedEvents.sorted(), unknownEvents: unknown, unknownByEvent: unknownByEvent.sorted(),
+    byOp: c.byOp.toRecord(), usedEvents: usedEvents.sorted(), unknownEvents: unknown, unknownByEvent: unknownByEvent.sorted(),
     unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,

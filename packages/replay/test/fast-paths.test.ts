@@ -10,7 +10,9 @@ import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
 import { cachedInRange, OpenCalls, promiseKey, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
-import { FileRefs } from '../src/adapters/probe-adapter.js';
+import { FileRefs, rawReader } from '../src/adapters/probe-adapter.js';
+import { OpCounts } from '../src/op-counts.js';
+import type { FieldValue, Fields, MmOpKind } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
@@ -215,6 +217,36 @@ describe('replay fast paths give what the plain code gave', () => {
         expect(byKey.get(k) ?? plain).toBe(plain);
         byKey.set(k, plain);
       }
+    }));
+  });
+
+  it('OpCounts: the counts, and the sorted record of kinds seen, a Map by kind gave (copies independent)', () => {
+    const kinds: MmOpKind[] = ['fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap', 'invalidate_begin', 'invalidate_end',
+      'truncate_begin', 'truncate_end', 'unmap_range', 'isize_set', 'page_lock', 'page_unlock', 'marker'];
+    const step = fc.tuple(fc.constantFrom('add', 'add', 'add', 'copy'), fc.constantFrom(...kinds));
+    fc.assert(fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+      let counts = new OpCounts();
+      let plain = new Map<MmOpKind, number>();
+      for (const [what, kind] of steps) {
+        if (what === 'add') { counts.add(kind); plain.set(kind, (plain.get(kind) ?? 0) + 1); }
+        else { const old = counts; counts = new OpCounts(counts); plain = new Map(plain); old.add(kind); } // the copy must not see the old one change
+        for (const k of kinds) expect(counts.get(k)).toBe(plain.get(k) ?? 0);
+        const record: Record<string, number> = {};
+        for (const k of [...plain.keys()].sort()) record[k] = plain.get(k)!;
+        expect(JSON.stringify(counts.toRecord())).toBe(JSON.stringify(record)); // key order too
+      }
+    }));
+  });
+
+  it('rawReader: each compiled named load reads what the keyed load fields[name] read, whatever the name', () => {
+    const names = ['dev', 'ino', 'a.b', 'x"y', 'back\\slash', '0', '12', '__proto__', 'toString', 'nope', 'ünï', 'a\nb', '$x', 'constructor'];
+    const name = fc.constantFrom(...names);
+    const value = fc.oneof(fc.integer(), fc.bigInt(), fc.string(), fc.constant(null)) as fc.Arbitrary<FieldValue>;
+    fc.assert(fc.property(fc.array(name, { maxLength: 6 }), fc.dictionary(name, value), (wanted, obj) => {
+      const fields = JSON.parse(JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as Fields;
+      const out: Array<FieldValue | undefined> = new Array<FieldValue | undefined>(wanted.length).fill(undefined);
+      rawReader(wanted)(fields, out);
+      expect(out).toEqual(wanted.map((n) => fields[n]));
     }));
   });
 

@@ -6,7 +6,7 @@
  * (`ip`, `buf`), function-tracer `ip`/`parent_ip` as symbols. Every other event gets its
  * raw format fields (print fmt is not evaluated).
  */
-import type { Fields, ProbeSite, TraceEvent } from '@kreplay/core';
+import type { FieldValue, Fields, ProbeSite, TraceEvent } from '@kreplay/core';
 import type { DatFile } from './container.js';
 import { PayloadReader, rawFields, type EventFormat, type FormatField } from './format.js';
 import { formatSym, formatSymOffset, type Kallsyms } from './kallsyms.js';
@@ -15,6 +15,7 @@ import { EventPrinter, type FmtContext } from './print-fmt.js';
 import { PrintkFormats, TepSymbols } from './tep-symbols.js';
 import type { Ts } from './ring-buffer.js';
 import type { FieldsWanted } from '../events.js';
+import { fieldsBuilder } from '../layout.js';
 
 const PAGE_SHIFT = 12n;
 const MINORBITS = 20;
@@ -112,12 +113,35 @@ function compileFilemapRange(fmt: EventFormat): Compiled | undefined {
 /** Return sites a kretprobe's decoder remembers (a function returns to a few callers; past this, it starts over). */
 const SITES_KEPT = 1024;
 
+/**
+ * A probe's arguments as its fields object: built as one object literal per format (one hidden
+ * class, no property-by-property growth through keyed stores, which were a megamorphic store
+ * per argument of every event), as the text parser's layouts build theirs (layout.ts).
+ */
+function compileArgs(args: FormatField[]): (r: PayloadReader) => Fields {
+  const make = fieldsBuilder(args.map((a) => a.name));
+  if (make === undefined || new Set(args.map((a) => a.name)).size !== args.length) {
+    return (r) => {
+      const fields: Fields = {};
+      for (const a of args) fields[a.name] = r.value(a);
+      return fields;
+    };
+  }
+  const values = new Array<FieldValue>(args.length).fill(0);
+  const n = args.length;
+  return (r) => {
+    for (let k = 0; k < n; k++) values[k] = r.value(args[k]!);
+    return make(values);
+  };
+}
+
 /** kprobe: `(sym+0xoff/0xsize) name=value ...` — site from __probe_ip, args by their names. */
 function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
   const ip = field(fmt, '__probe_ip');
   const func = field(fmt, '__probe_func');
   const ret = field(fmt, '__probe_ret_ip');
   const args = fmt.fields.filter((f) => !f.name.startsWith('__probe_'));
+  const argFields = compileArgs(args);
   // A probe's site is shared, frozen, by the events that name it, as the text parser shares
   // it (events.ts, decodeProbeSite): a kprobe hits one address, a kretprobe returns to a few
   // callers — one object per site, not one per event.
@@ -131,9 +155,7 @@ function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
         lastProbe = Object.freeze(hit ? { kind: 'kprobe', func: hit.name, offset: hit.offset, size: hit.size } : { kind: 'kprobe', func: fmt.name });
         lastAddr = addr;
       }
-      const fields: Fields = {};
-      for (const a of args) fields[a.name] = r.value(a);
-      return { fields, probe: lastProbe };
+      return { fields: argFields(r), probe: lastProbe };
     };
   }
   if (func && ret) {
@@ -148,9 +170,7 @@ function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
         probe = Object.freeze({ kind: 'kretprobe', func: ks.lookup(f)?.name ?? fmt.name.replace(/__return$/, ''), caller: formatSymOffset(ks, at) } as const);
         byCaller.set(at, probe);
       }
-      const fields: Fields = {};
-      for (const a of args) fields[a.name] = r.value(a);
-      return { fields, probe };
+      return { fields: argFields(r), probe };
     };
   }
   return undefined;

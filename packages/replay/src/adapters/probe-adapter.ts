@@ -8,7 +8,7 @@
  * probe site the reader decoded, then from an auto-generated name (`p_<func>_<n>`,
  * `r_<func>_<n>`) when the reader printed no site.
  */
-import type { FieldValue, ProbeSite, TraceEvent } from '@kreplay/core';
+import type { FieldValue, Fields, ProbeSite, TraceEvent } from '@kreplay/core';
 import { InputError } from '@kreplay/core';
 import type { FieldSpec, FileRef, InvalidateFn, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
 import type { Adapter, Lifted, Unusable } from './adapter.js';
@@ -93,6 +93,19 @@ function internalized(name: string): string {
   return Object.keys({ [name]: 0 })[0]!;
 }
 
+/**
+ * A function that reads `names` from an event's fields into `out[0..]`, compiled once per
+ * meaning of an event: each read is a named load of its own (`f["page"]`), which sees one
+ * event's fields objects — one hidden class, as both trace parsers build them — where one
+ * keyed load `fields[name]` for every argument of every event saw every name and shape
+ * (a megamorphic stub-cache lookup per argument). The names are quoted by JSON.stringify:
+ * nothing else reaches the code, and `f["x"]` reads what `f[name]` read.
+ */
+export function rawReader(names: readonly string[]): (fields: Fields, out: Array<FieldValue | undefined>) => void {
+  const body = names.map((name, k) => `out[${k}] = f[${JSON.stringify(name)}];`).join('\n');
+  return new Function('f', 'out', body) as (fields: Fields, out: Array<FieldValue | undefined>) => void;
+}
+
 /** FileRefs interned by (dev, ino), so ops of one file share one object (the shadow keys files by it). */
 export class FileRefs {
   private readonly byDev = new Map<string, Map<Int, FileRef>>();
@@ -172,12 +185,15 @@ export class ProbeMapAdapter implements Adapter {
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
     const nargs = args.length;
+    const readRaw = rawReader(args.map((a) => a.field));
+    const raws = new Array<FieldValue | undefined>(nargs).fill(undefined);
     return (ev) => {
       const fields = ev.fields;
+      readRaw(fields, raws);
       for (let k = 0; k < nargs; k++) {
         const a = args[k]!;
         let field = a.field;
-        let raw = fields[field];
+        let raw = raws[k];
         if (raw === undefined && a.alt) {
           for (const f of a.alt) { raw = fields[f]; if (raw !== undefined) { field = f; break; } }
         }
