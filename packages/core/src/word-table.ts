@@ -8,6 +8,8 @@
  */
 
 const EMPTY = 0;
+/** Entries `recent` keeps (a power of two): 32 KiB, which stays in the cache. */
+const RECENT = 4096;
 
 export class WordTable {
   private arena = new Uint8Array(1 << 16);
@@ -17,7 +19,8 @@ export class WordTable {
   private count = 0;
   /** Slot k is the pair [2k] = id + 1 (0: empty), [2k + 1] = the entry's hash; at most half the slots are used. */
   private slots = new Int32Array(2 * 2048);
-  private packed = new Uint8Array(1024);
+  /** Slot k is [2k] = id + 1 (0: none), [2k + 1] = hash of the entry added or found last whose hash's low bits are k. */
+  private readonly recent = new Int32Array(2 * RECENT);
 
   get size(): number {
     return this.count;
@@ -31,27 +34,27 @@ export class WordTable {
   /**
    * The id of the entry whose words are `words[from..to)`: a new id (the next one) when it was
    * not there, or `~id` (negative) when it was.
+   *
+   * The words are hashed as they are and compared with an entry's bytes by unpacking those: most
+   * calls find their entry (a search meets most states again; mm-model's parts nearly always), and
+   * only a new entry is packed. Before the table proper, `recent` is asked: the entry last added
+   * or found with the same low hash bits. A search meets most states again within a thousand
+   * states of adding them (breadth-first: siblings and cousins), and that entry's bytes are still
+   * in the cache where a probe of the big table would miss.
    */
   add(words: Int32Array, to: number, from = 0): number {
-    // pack (zigzag LEB128 into `packed`) and hash the words in one pass
     const n = to - from;
-    if (this.packed.length < n * 5) this.packed = new Uint8Array(n * 5);
-    const p = this.packed;
-    let len = 0;
     let h = 0x811c9dc5 ^ n;
     for (let i = from; i < to; i++) {
-      const w = words[i]!;
-      h = Math.imul(h ^ w, 0x01000193);
+      h = Math.imul(h ^ words[i]!, 0x01000193);
       h ^= h >>> 13;
-      let z = ((w << 1) ^ (w >> 31)) >>> 0;
-      while (z >= 0x80) {
-        p[len++] = (z & 0x7f) | 0x80;
-        z >>>= 7;
-      }
-      p[len++] = z;
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h ^= h >>> 13;
+    const recent = this.recent;
+    const r = 2 * (h & (RECENT - 1));
+    const last = recent[r]!;
+    if (last !== EMPTY && recent[r + 1] === h && this.same(last - 1, words, from, to)) return ~(last - 1);
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     let at = h & mask;
@@ -59,24 +62,40 @@ export class WordTable {
       const slot = slots[2 * at]!;
       if (slot === EMPTY) break;
       // the hash sits beside the id: a probe that does not match reads no other memory
-      if (slots[2 * at + 1] === h && this.same(slot - 1, len)) return ~(slot - 1);
+      if (slots[2 * at + 1] === h && this.same(slot - 1, words, from, to)) {
+        recent[r] = slot;
+        recent[r + 1] = h;
+        return ~(slot - 1);
+      }
     }
     const id = this.count++;
     if (id === this.start.length) this.start = grownInt32(this.start, id + 1);
-    if (this.used + len > this.arena.length) {
+    // packed, a word takes at most 5 bytes
+    if (this.used + n * 5 > this.arena.length) {
       let cap = this.arena.length * 2;
-      while (cap < this.used + len) cap *= 2;
+      while (cap < this.used + n * 5) cap *= 2;
       const a = new Uint8Array(cap);
       a.set(this.arena.subarray(0, this.used));
       this.arena = a;
     }
     this.start[id] = this.used;
-    // a state is a few dozen bytes: a loop, not a subarray view and a set()
+    // pack: each word zigzagged, then LEB128
     const arena = this.arena;
-    for (let i = 0, at = this.used; i < len; i++) arena[at + i] = p[i]!;
-    this.used += len;
+    let len = this.used;
+    for (let i = from; i < to; i++) {
+      const w = words[i]!;
+      let z = ((w << 1) ^ (w >> 31)) >>> 0;
+      while (z >= 0x80) {
+        arena[len++] = (z & 0x7f) | 0x80;
+        z >>>= 7;
+      }
+      arena[len++] = z;
+    }
+    this.used = len;
     slots[2 * at] = id + 1;
     slots[2 * at + 1] = h;
+    recent[r] = id + 1;
+    recent[r + 1] = h;
     if (this.count * 4 > slots.length) this.rehash();
     return id;
   }
@@ -86,17 +105,7 @@ export class WordTable {
     const a = this.arena;
     const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
     let n = 0;
-    for (let i = this.start[id]!; i < e; ) {
-      let z = 0;
-      let shift = 0;
-      let b: number;
-      do {
-        b = a[i++]!;
-        z |= (b & 0x7f) << shift;
-        shift += 7;
-      } while (b & 0x80);
-      out[n++] = (z >>> 1) ^ -(z & 1);
-    }
+    for (let i = this.start[id]!; i < e; i = cursor) out[n++] = unpack(a, i);
     return n;
   }
 
@@ -121,15 +130,31 @@ export class WordTable {
     this.slots = slots;
   }
 
-  private same(id: number, len: number): boolean {
-    const s = this.start[id]!;
-    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
-    if (e - s !== len) return false;
+  /** Whether entry `id` holds the words `words[from..to)` (its bytes unpacked one word at a time, up to the first that differs). */
+  private same(id: number, words: Int32Array, from: number, to: number): boolean {
     const a = this.arena;
-    const p = this.packed;
-    for (let i = 0; i < len; i++) if (a[s + i] !== p[i]) return false;
-    return true;
+    const e = id + 1 < this.count ? this.start[id + 1]! : this.used;
+    let k = from;
+    for (let i = this.start[id]!; i < e; i = cursor, k++) if (k === to || unpack(a, i) !== words[k]) return false;
+    return k === to;
   }
+}
+
+/** Where `unpack` stopped: the first byte after the word it read. */
+let cursor = 0;
+
+/** The word whose packed bytes (zigzag LEB128) start at `a[i]`; leaves `cursor` after them. */
+function unpack(a: Uint8Array, i: number): number {
+  let z = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    b = a[i++]!;
+    z |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  cursor = i;
+  return (z >>> 1) ^ -(z & 1);
 }
 
 /** A copy of `a` at least `need` long (doubled until it is). */

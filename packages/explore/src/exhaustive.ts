@@ -103,8 +103,8 @@ export class ExhaustiveSearch implements SearchStrategy {
       }
       let s: S;
       if (decode) {
-        const w = graph.wordsOf(id)!;
-        s = decode(w, w.length);
+        const n = graph.readWords(id);
+        s = decode(graph.wordBuffer, n);
       } else {
         s = pending[id]!;
         pending[id] = undefined;

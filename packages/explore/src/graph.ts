@@ -146,15 +146,20 @@ export class StateGraph {
   private out = new Int32Array(1024);
 
   /**
-   * The words node `id` was reached with (`reachWords`), as a view that the next call
-   * overwrites; undefined when the graph keys its states by key strings.
+   * The words node `id` was reached with (`reachWords`) into `wordBuffer` (which the next call
+   * overwrites, and may replace); returns their count. The graph must key its states by words.
+   * (A count, not a view: a view is an object, and a search reads a million of them.)
    */
-  wordsOf(id: number): Int32Array | undefined {
-    const t = this.words;
-    if (!t) return undefined;
+  readWords(id: number): number {
+    const t = this.words!;
     const need = t.bytesOf(id);
     if (need > this.out.length) this.out = new Int32Array(Math.max(need, this.out.length * 2));
-    return this.out.subarray(0, t.wordsOf(id, this.out));
+    return t.wordsOf(id, this.out);
+  }
+
+  /** Where `readWords` puts the words. */
+  get wordBuffer(): Int32Array {
+    return this.out;
   }
 
   /** Bytes the visited set keeps per state when states are keyed by words (0 with key strings). */

@@ -151,7 +151,10 @@ export function findLivelocks<S>(g: LiveGraph, machine: Machine<S>, search: Live
     }
     const cands: number[] = [];
     for (let v = 0; v < n; v++) if (cyclic[v] && !canFinish[v]) cands.push(v);
-    cands.sort((a, b) => g.depthOf(a) - g.depthOf(b) || a - b);
+    // the least deep first (then the least id); without confirmations only that one is looked at
+    const before = (a: number, b: number) => g.depthOf(a) - g.depthOf(b) || a - b;
+    if (search.confirm) cands.sort(before);
+    else if (cands.length > 1) cands[0] = cands.reduce((m, v) => (before(v, m) < 0 ? v : m));
     let tries = 0;
     for (const c of cands) {
       if (search.confirm) {

@@ -26,10 +26,20 @@ export class ModelBug extends Error {
   }
 }
 
+/** What a step that recorded nothing returns for its ops, effects or violations: one frozen empty array for all. */
+const NOTHING: never[] = Object.freeze([]) as unknown as never[];
+
 export class Ctx {
-  readonly ops: MmOp[] = [];
-  readonly violations: ModelViolation[] = [];
-  readonly effects: string[] = [];
+  /**
+   * The step's ops, effects and violations, each made when its first entry comes: most steps
+   * break nothing, a silent one records no ops or effects, and a search makes millions of contexts.
+   */
+  private opList: MmOp[] | undefined;
+  private effectList: string[] | undefined;
+  private found: ModelViolation[] | undefined;
+  get ops(): MmOp[] { return this.opList ?? NOTHING; }
+  get effects(): string[] { return this.effectList ?? NOTHING; }
+  get violations(): ModelViolation[] { return this.found ?? NOTHING; }
   private s: MmState;
   /**
    * What this step copied already (copy on first write): the root state object (copied once,
@@ -58,6 +68,7 @@ export class Ctx {
   constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
     private readonly audit?: ReadAudit, readonly silent = false) {
     this.s = state;
+    this.s0 = state;
     const th = state.threads[tid]!;
     this.th0 = th;
     this.frames = th.frames as Frame[];
@@ -65,7 +76,8 @@ export class Ctx {
     this.wrote = th.wrote;
   }
 
-  /** The thread as the step found it. */
+  /** The state and the thread as the step found them. */
+  private readonly s0: MmState;
   private readonly th0: ThreadS;
 
   // ---------------------------------------------------------------- reading
@@ -176,8 +188,7 @@ export class Ctx {
     const f = this.top();
     let l: Locals = this.locals ?? f.l;
     if (this.newLocal) { l = sortLocals(l); this.newLocal = false; }
-    const nf: Frame = { proc: f.proc, pc, l };
-    this.frames = [...this.frames.slice(0, -1), nf];
+    this.frames = withTop(this.frames, { proc: f.proc, pc, l });
     this.locals = null;
   }
   goto(pc: string): void {
@@ -200,28 +211,28 @@ export class Ctx {
     if (this.frames.length === 0) this.status = 'done';
     else {
       const f = this.top();
-      this.frames = [...this.frames.slice(0, -1), { proc: f.proc, pc: f.pc, l: 'rv' in f.l ? { ...f.l, rv: value } : sortLocals({ ...f.l, rv: value }) }];
+      this.frames = withTop(this.frames, { proc: f.proc, pc: f.pc, l: 'rv' in f.l ? { ...f.l, rv: value } : sortLocals({ ...f.l, rv: value }) });
     }
     this.moved = true;
   }
 
   // ---------------------------------------------------------------- reporting
 
-  op(o: MmOp): void { if (!this.silent) this.ops.push(o); }
-  marker(text: string): void { if (!this.silent) this.ops.push({ kind: 'marker', text }); }
-  effect(text: string): void { if (!this.silent) this.effects.push(text); }
+  op(o: MmOp): void { if (!this.silent) (this.opList ??= []).push(o); }
+  marker(text: string): void { if (!this.silent) (this.opList ??= []).push({ kind: 'marker', text }); }
+  effect(text: string): void { if (!this.silent) (this.effectList ??= []).push(text); }
   violate(rule: RuleId, message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
     const v: ModelViolation = { rule, message };
     if (where.file !== undefined) v.file = fileKey(this.fileRef(where.file));
     if (where.index !== undefined) v.index = where.index;
     if (where.pfn !== undefined) v.pfn = where.pfn;
-    this.violations.push(v);
+    (this.found ??= []).push(v);
   }
   /** A flavor step reports what an invariant (invariants.ts) finds broken by it. */
   judge(found: readonly ModelViolation[]): void { this.judged(found); }
   /** What an invariant (invariants.ts) found broken by this step. */
   private judged(found: readonly ModelViolation[]): void {
-    for (const v of found) this.violations.push(v);
+    for (const v of found) (this.found ??= []).push(v);
   }
   /** BUG()/BUG_ON()/VM_BUG_ON() fired: report it and kill the thread, holding what it holds. */
   bug(message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
@@ -575,15 +586,20 @@ export class Ctx {
   // ---------------------------------------------------------------- result
 
   /**
-   * True when this step wrote nothing that holds a data generation (data.ts): no page (its
-   * data, or freeing it), no mapping (hole, gen, floor), no disk block, and its thread keeps
-   * the read and the write in progress it had. Then the next state's generations are the ones
-   * of the state the step started from, and it is canonical when that one was.
+   * True when this step changed nothing that holds a data generation (data.ts): every page
+   * keeps its data (a page it wrote other fields of counts as kept; one it freed or made does
+   * not), every mapping its hole, gen and floor arrays, no disk block was written, and its
+   * thread keeps the read and the write in progress it had. Then the next state's generations
+   * are the ones of the state the step started from, and it is canonical when that one was.
+   * Most steps that write a page or a mapping write a lock, a flag, a count or the cache: the
+   * comparison looks only at the entries the step replaced.
    */
   get dataUntouched(): boolean {
     const th = this.th0;
-    return !this.ownPages && !this.ownMaps && !this.ownDisk && this.obs === th.obs && this.wrote === th.wrote &&
-      (this.status === 'run' || (th.obs === undefined && th.wrote === undefined));
+    if (this.ownDisk || this.obs !== th.obs || this.wrote !== th.wrote) return false;
+    if (this.status !== 'run' && (th.obs !== undefined || th.wrote !== undefined)) return false;
+    if (this.ownPages && !samePageData(this.s0.pages, this.s.pages)) return false;
+    return !this.ownMaps || sameGenerations(this.s0.maps, this.s.maps);
   }
 
   /** The next state; only meaningful after the step moved (goto/call/ret/bug). */
@@ -622,4 +638,33 @@ export function sortLocals(l: Locals): Locals {
   const out: Record<string, LocalValue> = {};
   for (const k of Object.keys(l).sort()) out[k] = l[k]!;
   return out;
+}
+
+/** Every page of `a` and `b` (one step apart) holds the same data: the same page, or a copy with equal `data`. */
+function samePageData(a: readonly (PageS | undefined)[], b: readonly (PageS | undefined)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i];
+    const q = b[i];
+    if (p !== q && (p === undefined || q === undefined || p.data !== q.data)) return false;
+  }
+  return true;
+}
+
+/** Every mapping of `a` and `b` (one step apart) has the very hole, gen and floor arrays (writes replace them: state.ts). */
+function sameGenerations(a: readonly MappingS[], b: readonly MappingS[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const m = a[i]!;
+    const n = b[i]!;
+    if (m !== n && (m.hole !== n.hole || m.gen !== n.gen || m.floor !== n.floor)) return false;
+  }
+  return true;
+}
+
+/** `frames` with its top frame replaced: one copy (a step runs millions of times in a search). */
+function withTop(frames: readonly Frame[], top: Frame): Frame[] {
+  const r = frames.slice();
+  r[r.length - 1] = top;
+  return r;
 }

@@ -319,7 +319,8 @@ export class StateEncoder<S extends object> implements WordExchange {
       return s;
     }
     if (this.pw.length < n) this.pw = new Int32Array(Math.max(n, this.pw.length * 2));
-    this.pw.set(n === w.length ? w : w.subarray(0, n));
+    // a loop, not a subarray view per state and a set()
+    for (let i = 0, pw = this.pw; i < n; i++) pw[i] = w[i]!;
     this.rowObj.length = 0;
     this.at = 1;
     this.reading = 0;

@@ -77,6 +77,13 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   /** The state `advance` last started from, and whether it was canonical (data.ts). */
   let canonChecked: MmState | undefined;
   let canonFrom = false;
+  /**
+   * Every state a search reaches is the initial one or what `step`/`advance` returned, and
+   * those are canonical (renumbering them changes nothing). So when the initial state is
+   * canonical too, so is every state `decode` gives back (equal to one that was encoded):
+   * `advance` need not check it again (alreadyCanonical walks every page, block and thread).
+   */
+  const decodedCanonical = canonicalData(initial) === initial;
 
   const stepOf = (s: MmState, t: number): StepDef | null => {
     const th = s.threads[t]!;
@@ -154,7 +161,14 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     },
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),
-    decode: (words, n) => encoder.decode(words, n),
+    decode: (words, n) => {
+      const s = encoder.decode(words, n);
+      if (decodedCanonical) {
+        canonChecked = s;
+        canonFrom = true;
+      }
+      return s;
+    },
     exchange: encoder,
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
