@@ -115,9 +115,10 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
   const bell = parseFile(entry('bell'));
   const cat = parseFile(entry('model'));
   const compiled = compileModel([prelude, bell, cat], { include: (name: string, _from: Pos) => parseFile(name) }, () => false);
+  const checked = checkedNatives(compiled);
   const loaded: LoadedModel = {
     info: { ...info, files }, compiled, macros, atomicRmw: parsed.some(checksAtomicRmw),
-    ignoredGracePeriods: GRACE_PERIODS.filter((set) => !checkedNatives(compiled).has(set)),
+    ignoredGracePeriods: GRACE_PERIODS.filter((set) => !checked.has(set)),
   };
   cache.set(dir, loaded);
   return loaded;

@@ -6,10 +6,13 @@
 import type { MmOpKind } from '@kreplay/core';
 
 /** Every kind, in slot order (`slot` below gives each its index). */
-const KINDS: readonly MmOpKind[] = [
+const KINDS = [
   'fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap', 'invalidate_begin', 'invalidate_end',
   'truncate_begin', 'truncate_end', 'unmap_range', 'isize_set', 'page_lock', 'page_unlock', 'marker',
-];
+] as const satisfies readonly MmOpKind[];
+/** A kind missing from KINDS would be counted but never printed: this fails to compile then. */
+const everyKindListed: [Exclude<MmOpKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
+void everyKindListed;
 
 function slot(kind: MmOpKind): number {
   switch (kind) {
