@@ -23,6 +23,7 @@ import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, t
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { OpCounts } from './op-counts.js';
+import { ReturnCounts } from './return-counts.js';
 import { PROMISES_KEPT, Shadow, cachedInRange, promiseKey, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
 
 export const MAX_ORDER = 10;
@@ -82,7 +83,7 @@ export class ReplayEngine {
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
-  private readonly rets = new Map<string, Map<number, number>>();
+  private readonly rets = new ReturnCounts();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
   readonly staleReported = new WeakSet<PageRec>();
   /**
@@ -406,9 +407,7 @@ export class ReplayEngine {
     const ret = op.ret;
     const fn = op.kind === 'fault_end' ? (ev.probe?.func ?? 'fault') : op.fn;
     if (ret !== undefined && !this.trial) {
-      let r = this.rets.get(fn);
-      if (!r) { r = new Map(); this.rets.set(fn, r); }
-      r.set(ret, (r.get(ret) ?? 0) + 1);
+      this.rets.add(fn, ret);
     }
     const call = t.calls.get(fk.key);
     if (!call) { this.counters.adopted.calls++; return; }
@@ -453,10 +452,10 @@ export class ReplayEngine {
   /** Return values per function: `filemap_fault` (and other faults) as hex vm_fault_t bits, the rest decimal; keys sorted. */
   returns(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const fn of [...this.rets.keys()].sort()) {
+    for (const fn of this.rets.functions().sort()) {
       const fault = fn === 'fault' || fn === 'filemap_fault' || fn.endsWith('_fault');
       const r: Record<string, number> = {};
-      for (const [ret, n] of [...this.rets.get(fn)!.entries()].sort((a, b) => a[0] - b[0])) r[fault && ret >= 0 ? hex(ret) : String(ret)] = n;
+      for (const [ret, n] of this.rets.counts(fn).sort((a, b) => a[0] - b[0])) r[fault && ret >= 0 ? hex(ret) : String(ret)] = n;
       out[fn] = r;
     }
     return out;

@@ -7,13 +7,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type ProbeSite, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
+import { EventNames } from './event-names.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
@@ -33,24 +34,6 @@ const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusabl
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
-}
-
-/** Per-event-name use counters: one lookup and an increment per event. */
-class Counter {
-  private readonly m = new Map<string, { n: number; probe: ProbeSite | undefined }>();
-  /** Count `k`; `probe` is kept from its first occurrence. */
-  add(k: string, probe?: ProbeSite): void {
-    const c = this.m.get(k);
-    if (c) c.n++; else this.m.set(k, { n: 1, probe });
-  }
-  entries(): Array<[string, number, ProbeSite | undefined]> {
-    return [...this.m.entries()].map(([k, c]) => [k, c.n, c.probe]);
-  }
-  sorted(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const k of [...this.m.keys()].sort()) out[k] = this.m.get(k)!.n;
-    return out;
-  }
 }
 
 function sortedRecord(m: Map<string, number>): Record<string, number> {
@@ -81,8 +64,6 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const engine = new ReplayEngine({ maxFindings: opts.maxFindings ?? DEFAULT_MAX_FINDINGS, onOp: opts.onOp });
   const header: Record<string, string | number> = {};
   const warnings: string[] = [];
-  const usedEvents = new Counter();
-  const unknownByEvent = new Counter();
   const unusableEvents = new Map<string, number>();
   let events = 0; let unknown = 0; let gaps = 0; let lost = 0; let unusable = 0;
   let unparseable: Gap | undefined;
@@ -92,6 +73,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let marksDropped = 0;
   let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
   let adapter: Adapter | undefined;
+  /** Per event name: the chosen adapter's lifter and the counts (made when the adapter is chosen). */
+  let names: EventNames | undefined;
   let chosen: ChosenAdapter | undefined;
   let evidence: KernelEvidence | undefined;
   /** Records held while the trace's events choose the kernel (at most EVIDENCE_WINDOW events). */
@@ -151,11 +134,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const adopt = (c: ChosenAdapter): Adapter => {
     chosen = c;
     if (c.warning) warnings.push(c.warning);
+    names = new EventNames(c.adapter);
     return c.adapter;
   };
 
-  /** One gap or event, once the adapter is known. */
-  const take = (a: Adapter, r: TraceRecord): void => {
+  /** One gap or event, once the adapter is known (`n`: its EventNames). */
+  const take = (n: EventNames, r: TraceRecord): void => {
     if (r.type === 'gap') {
       gaps++;
       lost += r.lost ?? 0;
@@ -178,16 +162,17 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
       else if (m) marksDropped++;
     }
-    const lifted = a.lift(ev);
+    const name = n.of(ev);
+    const lifted = name.lift(ev);
     if (lifted === null) {
       unknown++;
-      unknownByEvent.add(ev.event, ev.probe);
+      n.unknown(name, ev);
     } else if (isUnusable(lifted)) {
       unusable++;
       bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
       sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
     } else {
-      usedEvents.add(ev.event);
+      name.used++;
       sorter.push(lifted, ts, ev.cpu);
     }
   };
@@ -195,7 +180,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** The evidence has chosen: the held records go through the chosen adapter in input order. */
   const decide = (): Adapter => {
     const a = adopt(cfg.choose(header, evidence));
-    for (const p of pending ?? []) take(a, p);
+    for (const p of pending ?? []) take(names!, p);
     pending = undefined;
     return a;
   };
@@ -208,7 +193,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         continue;
       }
       if (adapter) {
-        take(adapter, r);
+        take(names!, r);
         continue;
       }
       if (!pending) {
@@ -216,7 +201,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         evidence = cfg.evidence(header);
         if (!evidence) {
           adapter = adopt(cfg.choose(header));
-          take(adapter, r);
+          take(names!, r);
           continue;
         }
         pending = [];
@@ -238,7 +223,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   if (evidence) {
     // the events after the choice: one the chosen map does not know but another does
-    for (const [name, n, probe] of unknownByEvent.entries()) {
+    for (const [name, n, probe] of names!.unknownEntries()) {
       const others = evidence.knownElsewhere(name, probe, chosen.kernel);
       if (others.length) warnings.push(`${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`);
     }
@@ -271,7 +256,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
     ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
-    byOp: c.byOp.toRecord(), usedEvents: usedEvents.sorted(), unknownEvents: unknown, unknownByEvent: unknownByEvent.sorted(),
+    byOp: c.byOp.toRecord(), usedEvents: names!.used(), unknownEvents: unknown, unknownByEvent: names!.unknownByEvent(),
     unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,

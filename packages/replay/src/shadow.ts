@@ -112,6 +112,19 @@ function mmOf(ev: TraceEvent): number {
   return ev.tgid ?? ev.pid;
 }
 const MAP_CITES_KEPT = 4;
+
+/** An address as a Map key: a number while exact (user addresses are), else the bigint — the two never equal, so distinct addresses get distinct keys. */
+type AddressKey = number | bigint;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+export function addressKey(address: bigint): AddressKey {
+  return address <= MAX_SAFE && address >= -MAX_SAFE ? Number(address) : address;
+}
+
+/** The address space and address key of a pteKey (`mm:address`). */
+function splitPteKey(key: string): [number, AddressKey] {
+  const colon = key.indexOf(':');
+  return [Number(key.slice(0, colon)), addressKey(BigInt(key.slice(colon + 1)))];
+}
 const CPUS_KEPT = 64;
 
 /** A call a task is in: fault, invalidate, truncate (entry seen, return not yet). */
@@ -236,8 +249,12 @@ export class Shadow {
   private readonly byRef = new Map<FileRef, FileState>();
   private readonly byIno = new Map<bigint, FileState[]>();
   readonly tasks = new Map<number, TaskState>();
-  /** Live PTEs by `process:address`, where the trace gives the address (see `mapped`). */
-  private readonly ptes = new Map<string, PageRec>();
+  /**
+   * Live PTEs, where the trace gives the address (see `mapped`): per address space (mmOf), by
+   * address (addressKey). Two lookups by number per PTE event, where the `mm:address` key
+   * (pteKey, which the tie search still uses) was a string built from a bigint and hashed.
+   */
+  private readonly ptes = new Map<number, Map<AddressKey, PageRec>>();
   /** Distinct pfns ever tracked. */
   pfnsSeen = 0;
 
@@ -256,11 +273,20 @@ export class Shadow {
   }
 
   pteAt(key: string): PageRec | undefined {
-    return this.ptes.get(key);
+    const [mm, address] = splitPteKey(key);
+    return this.ptes.get(mm)?.get(address);
+  }
+
+  /** The live PTEs of the address space `mm`, by address (made on first use). */
+  private ptesOf(mm: number): Map<AddressKey, PageRec> {
+    let m = this.ptes.get(mm);
+    if (m === undefined) { m = new Map(); this.ptes.set(mm, m); }
+    return m;
   }
 
   restorePte(key: string, rec: PageRec | undefined): void {
-    if (rec) this.ptes.set(key, rec); else this.ptes.delete(key);
+    const [mm, address] = splitPteKey(key);
+    if (rec) this.ptesOf(mm).set(address, rec); else this.ptes.get(mm)?.delete(address);
   }
 
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
@@ -329,8 +355,9 @@ export class Shadow {
   mapped(rec: PageRec, cite: MapCite): number {
     let replaced = 0;
     if (cite.address !== undefined) {
-      const key = this.pteKey(cite.ev, cite.address);
-      const prev = this.ptes.get(key);
+      const ptes = this.ptesOf(mmOf(cite.ev));
+      const key = addressKey(cite.address);
+      const prev = ptes.get(key);
       const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
       if (prev && only && only.address === cite.address && mmOf(only.ev) === mmOf(cite.ev)) {
         prev.maps.length = 0;
@@ -338,7 +365,7 @@ export class Shadow {
         prev.file?.mappedGhosts.delete(prev);
         replaced = 1;
       }
-      this.ptes.set(key, rec);
+      ptes.set(key, rec);
     }
     rec.mapcount++;
     rec.maps.push(cite);
@@ -349,8 +376,9 @@ export class Shadow {
 
   unmapped(rec: PageRec, address: bigint | undefined, ev: TraceEvent): void {
     if (address !== undefined) {
-      const key = this.pteKey(ev, address);
-      if (this.ptes.get(key) === rec) this.ptes.delete(key);
+      const ptes = this.ptes.get(mmOf(ev));
+      const key = addressKey(address);
+      if (ptes !== undefined && ptes.get(key) === rec) ptes.delete(key);
     }
     rec.mapcount--;
     const i = address === undefined ? -1 : rec.maps.findIndex((m) => m.address === address);
@@ -368,7 +396,8 @@ export class Shadow {
       const slots = [...f.cache.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => `${i}=${id(r)}`);
       out.push(`file ${key} cache ${slots.join(' ')} ghosts ${[...f.mappedGhosts].map(id).sort().join(' ')} promised ${json([...f.promised.entries()].map(([k, p]) => [k, p.begin?.line, p.ret.line]))}`);
     }
-    for (const key of [...this.ptes.keys()].sort()) out.push(`pte ${key} ${id(this.ptes.get(key))}`);
+    const ptes = [...this.ptes].flatMap(([mm, m]) => [...m].map(([address, r]): [string, PageRec] => [`${mm}:${address}`, r]));
+    for (const [key, r] of ptes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.push(`pte ${key} ${id(r)}`);
     for (const pid of [...this.tasks.keys()].sort((a, b) => a - b)) {
       const t = this.tasks.get(pid)!;
       out.push(`task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'}`);

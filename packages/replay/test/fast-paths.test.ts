@@ -9,10 +9,13 @@ import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
-import { cachedInRange, OpenCalls, promiseKey, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
-import { FileRefs, rawReader } from '../src/adapters/probe-adapter.js';
+import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
+import { ReturnCounts } from '../src/return-counts.js';
+import { EventNames } from '../src/event-names.js';
+import type { Adapter, Lifted } from '../src/adapters/adapter.js';
+import { argsReader, FileRefs, makeOp, shapedOp, type Arg, type Values } from '../src/adapters/probe-adapter.js';
 import { OpCounts } from '../src/op-counts.js';
-import type { FieldValue, Fields, MmOpKind } from '@kreplay/core';
+import type { FieldValue, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
@@ -238,15 +241,145 @@ describe('replay fast paths give what the plain code gave', () => {
     }));
   });
 
-  it('rawReader: each compiled named load reads what the keyed load fields[name] read, whatever the name', () => {
+  it('argsReader: the compiled reader stores, converts and refuses what the loop over the arguments did, whatever the names', () => {
     const names = ['dev', 'ino', 'a.b', 'x"y', 'back\\slash', '0', '12', '__proto__', 'toString', 'nope', 'ünï', 'a\nb', '$x', 'constructor'];
+    const targets = ['dev', 'ino', 'index', 'pfn', 'address', 'ret', 'mapcount', 'order', 'unknown_target'] as const;
     const name = fc.constantFrom(...names);
-    const value = fc.oneof(fc.integer(), fc.bigInt(), fc.string(), fc.constant(null)) as fc.Arbitrary<FieldValue>;
-    fc.assert(fc.property(fc.array(name, { maxLength: 6 }), fc.dictionary(name, value), (wanted, obj) => {
-      const fields = JSON.parse(JSON.stringify(obj, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))) as Fields;
-      const out: Array<FieldValue | undefined> = new Array<FieldValue | undefined>(wanted.length).fill(undefined);
-      rawReader(wanted)(fields, out);
-      expect(out).toEqual(wanted.map((n) => fields[n]));
+    const value = fc.oneof(fc.integer({ min: -5, max: 50 }), fc.string({ maxLength: 3 }), fc.constant(null)) as fc.Arbitrary<FieldValue>;
+    // converters as the adapter's are: undefined for what does not convert (here: negative numbers, strings that are not digits)
+    const conversions: Array<[Arg['as'], Arg['read']]> = [
+      ['number', (raw) => (typeof raw === 'number' && raw >= 0 ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : undefined)],
+      ['signed', (raw) => (typeof raw === 'number' ? raw : undefined)],
+      ['string', (raw) => (raw === null ? undefined : String(raw))],
+    ];
+    const arg = fc.record({
+      target: fc.constantFrom(...targets), field: name, alt: fc.option(fc.array(name, { minLength: 1, maxLength: 3 }), { nil: undefined }), conv: fc.integer({ min: 0, max: 2 }),
+    }).map(({ target, field, alt, conv }): Arg => ({ target: target as Arg['target'], field, alt, as: conversions[conv]![0], read: conversions[conv]![1] }));
+    /** The loop it replaced (probe-adapter.ts before session 8), with its store's switch as a set of known targets. */
+    const plain = (args: Arg[], fields: Fields, v: Record<string, unknown>, ev: TraceEvent): string | undefined => {
+      for (const a of args) {
+        let field = a.field;
+        let raw = fields[a.field];
+        if (raw === undefined && a.alt) for (const f of a.alt) { raw = fields[f]; if (raw !== undefined) { field = f; break; } }
+        const known = a.target !== ('unknown_target' as string);
+        if (raw === undefined) { if (known) v[a.target] = undefined; continue; }
+        const conv = a.read(raw, ev);
+        if (conv === undefined) return `${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
+        if (known) v[a.target] = conv;
+      }
+      return undefined;
+    };
+    const ev = { type: 'event', event: 'e' } as unknown as TraceEvent;
+    fc.assert(fc.property(fc.array(arg, { maxLength: 6 }), fc.dictionary(name, value), fc.dictionary(fc.constantFrom(...targets), fc.integer()), (args, obj, before) => {
+      const fields = JSON.parse(JSON.stringify(obj)) as Fields; // own properties, `__proto__` included
+      const a: Record<string, unknown> = { ...before };
+      const b: Record<string, unknown> = { ...before };
+      expect(argsReader(args)(fields, a as Values, ev)).toBe(plain(args, fields, b, ev));
+      expect(a).toStrictEqual(b);
+      expect(Object.keys(a)).toEqual(Object.keys(b));
+    }));
+  });
+
+  it('makeOp: every kind in one shape (ShapedOp\'s keys, in its order), holding only the fields its own object had before', () => {
+    // the fields of each kind's object literal before session 8 (probe-adapter.ts), beside kind and event
+    const hadFields: Record<string, string[]> = {
+      cache_add: ['file', 'index', 'pfn', 'order'], cache_delete: ['file', 'index', 'pfn', 'order'],
+      pte_map: ['pfn', 'nr', 'file', 'index', 'address', 'mapcount'], pte_unmap: ['pfn', 'nr', 'file', 'index', 'address', 'mapcount'],
+      fault_begin: ['file', 'index', 'address'], fault_end: ['file', 'index', 'ret'],
+      invalidate_begin: ['fn', 'file', 'start', 'end'], invalidate_end: ['fn', 'file', 'ret'],
+      truncate_begin: ['fn', 'file', 'start', 'end', 'size'], truncate_end: ['fn', 'file', 'ret'],
+      unmap_range: ['fn', 'file', 'start', 'end', 'pfn'], isize_set: ['file', 'size'], page_lock: ['pfn'], page_unlock: ['pfn'],
+    };
+    const ev = { type: 'event', event: 'e' } as unknown as TraceEvent;
+    const shape = Object.keys(shapedOp('marker', ev));
+    const fns = { invalidate_begin: 'invalidate_inode_pages2_range', invalidate_end: 'invalidate_mapping_pages', truncate_begin: 'truncate_pagecache', truncate_end: 'vmtruncate' } as Record<string, string>;
+    const n = fc.option(fc.integer({ min: 0, max: 4096 }), { nil: undefined });
+    fc.assert(fc.property(fc.constantFrom(...Object.keys(hadFields)), fc.record({
+      dev: fc.constantFrom('8:1', undefined), ino: n, index: n, pfn: n, address: n, start: n, end: n, ret: n, size: n, mapcount: n, order: fc.constantFrom(0, undefined), nr: fc.constantFrom(1, 2, undefined),
+    }), (kind, values) => {
+      const made = makeOp(kind as Parameters<typeof makeOp>[0], fns[kind], values as Values, ev, new FileRefs());
+      if (typeof made === 'string') return;
+      expect(Object.keys(made)).toEqual(shape);
+      const own = made as unknown as Record<string, unknown>;
+      for (const k of shape) if (k !== 'kind' && k !== 'event' && !hadFields[kind]!.includes(k)) expect([k, own[k]]).toEqual([k, undefined]);
+      expect([made.kind, made.event]).toEqual([kind, ev]);
+    }));
+  });
+
+  it('Shadow: PTEs by address space and address answer as the `mm:address` string keys did (pteAt, restorePte, a replaced mapping)', () => {
+    const big = 2n ** 60n;
+    const step = fc.tuple(fc.constantFrom('map', 'unmap', 'restore'), fc.constantFrom(7, 8), fc.constantFrom(0x1000n, 0x2000n, big, big + 0x1000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n), fc.integer({ min: 0, max: 3 }));
+    fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      const sh = new Shadow();
+      const plain = new Map<string, PageRec>();
+      const recs = [0, 1, 2, 3].map((i) => sh.newPage(BigInt(0x100 + i), 0, true));
+      for (const [what, pid, address, r] of steps) {
+        const ev = { type: 'event', event: 'e', pid, cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
+        const key = sh.pteKey(ev, address);
+        expect(key).toBe(`${pid}:${address}`);
+        const rec = recs[r]!;
+        if (what === 'map') {
+          const prev = plain.get(key);
+          const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
+          const replaced = prev && only && only.address === address && only.ev.pid === pid ? 1 : 0;
+          expect(sh.mapped(rec, { ev, address })).toBe(replaced);
+          plain.set(key, rec);
+        } else if (what === 'unmap') {
+          if (rec.mapcount === 0) continue;
+          sh.unmapped(rec, address, ev);
+          if (plain.get(key) === rec) plain.delete(key);
+        } else {
+          const back = r === 3 ? undefined : rec;
+          sh.restorePte(key, back);
+          if (back) plain.set(key, back); else plain.delete(key);
+        }
+        for (const p of [7, 8]) for (const a of [0x1000n, 0x2000n, big, big + 0x1000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n]) expect(sh.pteAt(`${p}:${a}`)).toBe(plain.get(`${p}:${a}`));
+      }
+    }));
+  });
+
+  it('ReturnCounts: the functions, values and counts a Map of Maps gave, in its order', () => {
+    const ret = fc.tuple(fc.constantFrom('filemap_fault', 'fault', 'invalidate_inode_pages2_range'), fc.integer({ min: -3, max: 3 }));
+    fc.assert(fc.property(fc.array(ret, { maxLength: 80 }), (rets) => {
+      const counts = new ReturnCounts();
+      const plain = new Map<string, Map<number, number>>();
+      for (const [fn, r] of rets) {
+        counts.add(fn, r);
+        let m = plain.get(fn);
+        if (!m) { m = new Map(); plain.set(fn, m); }
+        m.set(r, (m.get(r) ?? 0) + 1);
+      }
+      expect(counts.functions()).toEqual([...plain.keys()]);
+      for (const fn of plain.keys()) expect(counts.counts(fn)).toEqual([...plain.get(fn)!.entries()]);
+    }));
+  });
+
+  it('EventNames: one entry per name gives the used and unknown counts, first probes and order two counters by name gave', () => {
+    // an adapter whose `print` events are lifted one by one (the explore adapter's markers) and other names by name
+    const lifted = (ev: TraceEvent): Lifted => (ev.event === 'print' ? (ev.line % 2 ? null : ({ kind: 'marker' } as MmOp)) : ev.event.startsWith('u') ? null : ({ kind: 'page_lock' } as MmOp));
+    const adapter: Adapter = { name: 'test', lift: lifted, lifterFor: () => lifted };
+    const event = fc.tuple(fc.constantFrom('print', 'u1', 'u2', 'k1', 'k2'), fc.integer({ min: 0, max: 9 }));
+    fc.assert(fc.property(fc.array(event, { maxLength: 60 }), (evs) => {
+      const names = new EventNames(adapter);
+      const used = new Map<string, number>();
+      const unknown = new Map<string, { n: number; probe: unknown }>();
+      for (const [name, line] of evs) {
+        const ev = { type: 'event', event: name, line, probe: { kind: 'kprobe', func: `${name}${line}` } } as unknown as TraceEvent;
+        const e = names.of(ev);
+        const l = e.lift(ev);
+        if (l === null) {
+          names.unknown(e, ev);
+          const c = unknown.get(name);
+          if (c) c.n++; else unknown.set(name, { n: 1, probe: ev.probe });
+        } else {
+          e.used++;
+          used.set(name, (used.get(name) ?? 0) + 1);
+        }
+      }
+      const sorted = (m: Map<string, number>) => Object.fromEntries([...m.keys()].sort().map((k) => [k, m.get(k)]));
+      expect(JSON.stringify(names.used())).toBe(JSON.stringify(sorted(used)));
+      expect(JSON.stringify(names.unknownByEvent())).toBe(JSON.stringify(sorted(new Map([...unknown].map(([k, c]) => [k, c.n])))));
+      expect(names.unknownEntries()).toEqual([...unknown].map(([k, c]) => [k, c.n, c.probe]));
     }));
   });
 

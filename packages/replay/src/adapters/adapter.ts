@@ -29,8 +29,17 @@ export function isUnusable(l: MmOp | Unusable): l is Unusable {
   return (l as Partial<Unusable>).unusable !== undefined;
 }
 
+/** How an adapter lifts the events of one name. */
+export type Lifter = (ev: TraceEvent) => Lifted;
+
 export interface Adapter {
   /** `linux-6.1`, `explore`, ... */
   readonly name: string;
   lift(ev: TraceEvent): Lifted;
+  /**
+   * What `lift` does for every event named as `ev` is, decided from `ev` as `lift` decides
+   * from the first event of a name: replay finds it once per name (event-names.ts), and not
+   * by the event's name again in `lift`.
+   */
+  lifterFor(ev: TraceEvent): Lifter;
 }

@@ -5,10 +5,10 @@
  * explorer-trace contract (packages/core/src/contracts/explore-trace.ts) and built into an
  * MmOp as a probe's values are.
  */
-import type { TraceEvent } from '@kreplay/core';
+import type { MmOp, TraceEvent } from '@kreplay/core';
 import { decodeMarker, exploreTraceFormat } from '@kreplay/core';
-import type { Adapter, Lifted } from './adapter.js';
-import { FileRefs, makeOp, subpages, type Values } from './probe-adapter.js';
+import type { Adapter, Lifted, Lifter } from './adapter.js';
+import { FileRefs, makeOp, shapedOp, subpages, type Values } from './probe-adapter.js';
 import { hexDigits, toDev, toInt } from '../fields.js';
 
 /** The conversions the contract's marker keys use, by their probe-map names. */
@@ -29,6 +29,13 @@ export class ExploreAdapter implements Adapter {
   /** `tracepoints` lifts the filemap tracepoints (the kernel map's adapter); `files` interns FileRefs with it. */
   constructor(private readonly tracepoints: Adapter, private readonly files: FileRefs) {}
 
+  /** Markers (`print`) are read one by one; every other event as the kernel map's adapter lifts it. */
+  lifterFor(ev: TraceEvent): Lifter {
+    return ev.event === 'print' ? this.marker : this.tracepoints.lifterFor(ev);
+  }
+
+  private readonly marker: Lifter = (ev) => this.lift(ev);
+
   lift(ev: TraceEvent): Lifted {
     if (ev.event !== 'print') return this.tracepoints.lift(ev);
     const buf = ev.fields.buf;
@@ -36,7 +43,11 @@ export class ExploreAdapter implements Adapter {
     const m = decodeMarker(buf);
     if (m === null) return m;
     if (typeof m === 'string') return { unusable: m };
-    if (m.op === 'step') return { kind: 'marker', text: m.label, event: ev };
+    if (m.op === 'step') {
+      const marker = shapedOp('marker', ev);
+      marker.text = m.label;
+      return marker as MmOp;
+    }
     const values: Values = {};
     for (const { key, target, as, raw } of m.values) {
       const v = READ[as]!(raw);

@@ -10,8 +10,8 @@
  */
 import type { FieldValue, Fields, ProbeSite, TraceEvent } from '@kreplay/core';
 import { InputError } from '@kreplay/core';
-import type { FieldSpec, FileRef, InvalidateFn, MmOp, ProbeMap, ProbeMeaning } from '@kreplay/core';
-import type { Adapter, Lifted, Unusable } from './adapter.js';
+import type { FieldSpec, FileRef, InvalidateFn, MmOp, MmOpKind, ProbeMap, ProbeMeaning } from '@kreplay/core';
+import type { Adapter, Lifted, Lifter, Unusable } from './adapter.js';
 import { bytesToIndex, hexDigits, narrow, toBig, toDev, toInt, toNumber, toSigned, type Int } from '../fields.js';
 
 type Target = keyof ProbeMeaning['args'];
@@ -50,31 +50,48 @@ function emptyValues(): Values {
 }
 
 /** `field`: read first; `alt`: the fields tried in order when the event lacks it. */
-/**
- * `v[target] = x` as a named store: Values objects share one hidden class, but a keyed store
- * whose key varies (a map's targets) is megamorphic — a stub-cache lookup per argument of
- * every event.
- */
-function store(v: Values, target: Target, x: Value | undefined): void {
-  switch (target) {
-    case 'dev': v.dev = x; break;
-    case 'ino': v.ino = x; break;
-    case 'index': v.index = x; break;
-    case 'pfn': v.pfn = x; break;
-    case 'address': v.address = x; break;
-    case 'start': v.start = x; break;
-    case 'end': v.end = x; break;
-    case 'ret': v.ret = x; break;
-    case 'size': v.size = x; break;
-    case 'mapcount': v.mapcount = x; break;
-    case 'order': v.order = x; break;
-    case 'nr': v.nr = x; break;
-    case 'folio': v.folio = x; break;
-  }
+export interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
+
+/** Why an argument's raw value made its event unusable (`field`: the one it was read from). */
+function notConvertible(a: Arg, field: string, raw: FieldValue): string {
+  return `${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`;
 }
 
-interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
-type Compiled = (ev: TraceEvent) => Lifted;
+/** The targets a Values object has (a map's other keys are converted, never stored). */
+const TARGETS: ReadonlySet<string> = new Set(Object.keys(emptyValues()));
+
+/**
+ * A function that reads one meaning's arguments from an event's fields, converts them and
+ * stores them in `v` (a target whose fields the event lacks gets undefined), in the map's
+ * order; it returns why the event is unusable at the first value that does not convert (the
+ * arguments after it are not read), else undefined. Compiled once per meaning, so that each
+ * field's read is a named load of its own (`f["page"]`: one event's fields objects, one
+ * hidden class), each conversion a call site that sees one converter (inlinable), and each
+ * store a named store — where a loop over the arguments made one keyed load, one call of
+ * five converters and a switch on the target serve every argument of every event (a
+ * megamorphic load and call per argument). Names are quoted by JSON.stringify: nothing else
+ * of the map reaches the code, and `f["x"]` reads what `f[name]` read.
+ */
+export function argsReader(args: readonly Arg[]): (f: Fields, v: Values, ev: TraceEvent) => string | undefined {
+  const q = JSON.stringify;
+  const body = args.map((a, k) => {
+    const names = [a.field, ...(a.alt ?? [])];
+    const store = (x: string) => (TARGETS.has(a.target) ? `v[${q(a.target)}] = ${x};` : '');
+    return [
+      `raw = f[${q(names[0])}]; j = 0;`,
+      ...names.slice(1).map((n, i) => `if (raw === undefined) { raw = f[${q(n)}]; j = ${i + 1}; }`),
+      `if (raw === undefined) { ${store('undefined')} }`,
+      `else { x = read${k}(raw, ev); if (x === undefined) return why(${k}, j, raw); ${store('x')} }`,
+    ].join('\n');
+  }).join('\n');
+  const factory = new Function(...args.map((_a, k) => `read${k}`), 'why', `return function readArgs(f, v, ev) {\nlet raw, j, x;\n${body}\nreturn undefined;\n};`) as
+    (...fns: unknown[]) => (f: Fields, v: Values, ev: TraceEvent) => string | undefined;
+  const why = (k: number, j: number, raw: FieldValue): string => {
+    const a = args[k]!;
+    return notConvertible(a, j === 0 ? a.field : a.alt![j - 1]!, raw);
+  };
+  return factory(...args.map((a) => a.read), why);
+}
 
 export interface PageConversion {
   /** `vmemmap_base`; undefined when nobody said, which makes `page` conversions an error. */
@@ -91,19 +108,6 @@ export interface PageConversion {
  */
 function internalized(name: string): string {
   return Object.keys({ [name]: 0 })[0]!;
-}
-
-/**
- * A function that reads `names` from an event's fields into `out[0..]`, compiled once per
- * meaning of an event: each read is a named load of its own (`f["page"]`), which sees one
- * event's fields objects — one hidden class, as both trace parsers build them — where one
- * keyed load `fields[name]` for every argument of every event saw every name and shape
- * (a megamorphic stub-cache lookup per argument). The names are quoted by JSON.stringify:
- * nothing else reaches the code, and `f["x"]` reads what `f[name]` read.
- */
-export function rawReader(names: readonly string[]): (fields: Fields, out: Array<FieldValue | undefined>) => void {
-  const body = names.map((name, k) => `out[${k}] = f[${JSON.stringify(name)}];`).join('\n');
-  return new Function('f', 'out', body) as (fields: Fields, out: Array<FieldValue | undefined>) => void;
 }
 
 /** FileRefs interned by (dev, ino), so ops of one file share one object (the shadow keys files by it). */
@@ -132,8 +136,11 @@ export class FileRefs {
   }
 }
 
+/** The lifter of events a map does not know (sched, irq, ...). */
+const unknownEvent: Lifter = () => null;
+
 export class ProbeMapAdapter implements Adapter {
-  private readonly compiled = new Map<string, Compiled | null>();
+  private readonly compiled = new Map<string, Lifter>();
   private readonly devs = new Map<FieldValue, string | undefined>();
   readonly files: FileRefs;
 
@@ -147,26 +154,32 @@ export class ProbeMapAdapter implements Adapter {
   }
 
   lift(ev: TraceEvent): Lifted {
+    return this.lifterFor(ev)(ev);
+  }
+
+  lifterFor(ev: TraceEvent): Lifter {
     let c = this.compiled.get(ev.event);
     if (c === undefined) {
-      c = this.compile(ev);
+      c = this.compile(ev) ?? unknownEvent;
       this.compiled.set(ev.event, c);
     }
-    return c === null ? null : c(ev);
+    return c;
   }
 
-  private compile(ev: TraceEvent): Compiled | null {
+  private compile(ev: TraceEvent): Lifter | undefined {
     const found = meaningOf(this.map, ev.event, ev.probe);
-    return found ? this.build(found.meaning, found.meaning.fn ?? found.func) : null;
+    return found ? this.build(found.meaning, found.meaning.fn ?? found.func) : undefined;
   }
 
-  private build(meaning: ProbeMeaning, fn: string | undefined): Compiled {
+  private build(meaning: ProbeMeaning, fn: string | undefined): Lifter {
     const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
       const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
       const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
       return { target: target as Target, field: internalized(fields[0]!), alt: fields.length > 1 ? fields.slice(1).map(internalized) : undefined, as, read: this.reader(as) };
     });
-    const op = meaning.op;
+    // the kind internalized: every op's kind is then compared by pointer with the kinds the
+    // engine switches on (a map's parser makes its own strings)
+    const op = internalized(meaning.op) as ProbeMeaning['op'];
     // a probe's `mapcount` is page->_mapcount read at function entry (biased: -1 = unmapped);
     // the op's is the number of PTEs after the change, as the model counts
     const mapcountAfter = op === 'pte_map' ? 2 : op === 'pte_unmap' ? 0 : undefined;
@@ -184,24 +197,10 @@ export class ProbeMapAdapter implements Adapter {
       const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
-    const nargs = args.length;
-    const readRaw = rawReader(args.map((a) => a.field));
-    const raws = new Array<FieldValue | undefined>(nargs).fill(undefined);
+    const readArgs = argsReader(args);
     return (ev) => {
-      const fields = ev.fields;
-      readRaw(fields, raws);
-      for (let k = 0; k < nargs; k++) {
-        const a = args[k]!;
-        let field = a.field;
-        let raw = raws[k];
-        if (raw === undefined && a.alt) {
-          for (const f of a.alt) { raw = fields[f]; if (raw !== undefined) { field = f; break; } }
-        }
-        if (raw === undefined) { store(v, a.target, undefined); continue; }
-        const conv = a.read(raw, ev);
-        if (conv === undefined) return unusable(`${field}=${String(raw)} is not ${a.as === 'number' ? 'an integer' : `a ${a.as}`}`, ev);
-        store(v, a.target, conv);
-      }
+      const why = readArgs(ev.fields, v, ev);
+      if (why !== undefined) return unusable(why, ev);
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
       const made = makeOp(op, fn, v, ev, this.files);
       return typeof made === 'string' ? unusable(made, ev) : made;
@@ -280,11 +279,48 @@ function isInvalidateFn(fn: string | undefined): fn is InvalidateFn {
   return fn !== undefined && INVALIDATE_FNS.has(fn);
 }
 
-/** Build the MmOp of `kind` from converted values; a string when a required value is missing. */
+/**
+ * An op with every field any kind has, in one order. Every op the adapters make is built
+ * from it (`shapedOp`), so all of them share one hidden class: the sorter, the tie grouping
+ * and the engine load `op.kind`, `op.event`, `op.file`, ... once per event at sites that
+ * then see one shape, where a literal per kind (a dozen shapes, each kind's optional fields
+ * left out) made every such load megamorphic. A field the kind does not have is present and
+ * undefined: what reading it gave before; JSON.stringify leaves it out as it left out an
+ * absent one; readers of ops (the engine, ties.ts, the Perfetto export) test values, not
+ * `in` or own keys, where the answer could differ.
+ */
+export interface ShapedOp {
+  kind: MmOpKind;
+  fn: string | undefined;
+  file: FileRef | undefined;
+  index: number | undefined;
+  pfn: bigint | undefined;
+  order: number | undefined;
+  nr: number | undefined;
+  address: bigint | undefined;
+  mapcount: number | undefined;
+  ret: number | undefined;
+  start: number | undefined;
+  end: number | undefined;
+  size: bigint | undefined;
+  text: string | undefined;
+  event: TraceEvent;
+}
+
+/** A ShapedOp of `kind` with no field but its event set (makeOp and the explore adapter fill in what the kind has). */
+export function shapedOp(kind: MmOpKind, event: TraceEvent): ShapedOp {
+  return {
+    kind, fn: undefined, file: undefined, index: undefined, pfn: undefined, order: undefined, nr: undefined, address: undefined,
+    mapcount: undefined, ret: undefined, start: undefined, end: undefined, size: undefined, text: undefined, event,
+  };
+}
+
+/** Build the MmOp of `kind` from converted values (one shape for every kind: ShapedOp); a string when a required value is missing. */
 export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
   const ino = v.ino;
   const file = ino === undefined || typeof ino === 'string' ? undefined : files.get(typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino);
   const index = toNumber(v.index);
+  const o = shapedOp(kind, event);
   switch (kind) {
     case 'cache_add': case 'cache_delete': {
       const pfn = toBig(v.pfn);
@@ -301,7 +337,8 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
         if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
         if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
       }
-      return { kind, file, index, pfn, order, event };
+      o.file = file; o.index = index; o.pfn = pfn; o.order = order;
+      break;
     }
     case 'pte_map': case 'pte_unmap': {
       const pfn = toBig(v.pfn);
@@ -315,36 +352,47 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
         if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
         if (pageIndex !== undefined) pageIndex += Number(sub);
       }
-      return { kind, pfn, nr, file, index: pageIndex, address: toBig(v.address), mapcount: toNumber(v.mapcount), event };
+      o.pfn = pfn; o.nr = nr; o.file = file; o.index = pageIndex; o.address = toBig(v.address); o.mapcount = toNumber(v.mapcount);
+      break;
     }
     case 'fault_begin':
-      return { kind, file, index, address: toBig(v.address), event };
+      o.file = file; o.index = index; o.address = toBig(v.address);
+      break;
     case 'fault_end':
-      return { kind, file, index, ret: toNumber(v.ret), event };
+      o.file = file; o.index = index; o.ret = toNumber(v.ret);
+      break;
     case 'invalidate_begin':
       if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), event };
+      o.fn = fn; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end);
+      break;
     case 'invalidate_end':
       if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      return { kind, fn, file, ret: toNumber(v.ret), event };
+      o.fn = fn; o.file = file; o.ret = toNumber(v.ret);
+      break;
     case 'truncate_begin':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      return { kind, fn, file, start: toNumber(v.start), end: toNumber(v.end), size: toBig(v.size), event };
+      o.fn = fn; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end); o.size = toBig(v.size);
+      break;
     case 'truncate_end':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      return { kind, fn, file, ret: toNumber(v.ret), event };
+      o.fn = fn; o.file = file; o.ret = toNumber(v.ret);
+      break;
     case 'unmap_range':
-      return { kind, fn: fn ?? 'unmap_mapping_range', file, start: toNumber(v.start), end: toNumber(v.end), pfn: toBig(v.pfn), event };
+      o.fn = fn ?? 'unmap_mapping_range'; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end); o.pfn = toBig(v.pfn);
+      break;
     case 'isize_set': {
       const size = toBig(v.size);
       if (!file) return 'no ino';
       if (size === undefined) return 'no size';
-      return { kind, file, size, event };
+      o.file = file; o.size = size;
+      break;
     }
     case 'page_lock': case 'page_unlock': {
       const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
-      return { kind, pfn, event };
+      o.pfn = pfn;
+      break;
     }
   }
+  return o as MmOp;
 }
