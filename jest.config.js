@@ -1,5 +1,7 @@
 // One jest run over every package. TypeScript is compiled by swc straight from src/,
 // so tests never depend on a stale dist/; the CLI end-to-end tests spawn the built CLI.
+import { availableParallelism } from 'node:os';
+
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/packages', '<rootDir>/scripts'],
@@ -19,6 +21,14 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testTimeout: 60000,
+  // Two test files at a time on a 2-core machine, where jest's default (cores - 1) is one, in band.
+  // In band the suite keeps 1.2 cores busy (a suite is one core's search or one CLI child at a time),
+  // so a second worker uses the idle rest. Measured 2026-12-03 on 2 cores (DEVELOPERS.md, "Test suite
+  // time"), four suites, least of 2: 77.2 s in band, 50.5 s with two workers on an otherwise idle
+  // machine; 78.2 / 74.4 s beside another helper's benchmarks. The whole suite passes with two
+  // workers at load 6-7, the slowest test (derive.test.ts's multipage pin, 190 s there) within its
+  // own 300 s timeout. Larger machines keep jest's default.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   setupFilesAfterEnv: ['<rootDir>/jest.setup.js'],
   // Tests that need a system tool skip with one summary at the end, or fail under
   // KREPLAY_STRICT_TOOLS=1 (test-support/tools.ts).

@@ -6,7 +6,7 @@
  * packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -94,16 +94,10 @@ describe('kreplay explore --memory-model lkmm', () => {
     const names = readdirSync(dir).sort();
     // odirect-vs-fault-multipage's four tests are shipped too, but its SC search takes about a minute: not run here
     expect(names).toEqual(readdirSync(fixtures).filter((n) => !n.startsWith('kreplay-odirect-vs-fault-multipage-')).sort());
+    // The files written are the shipped ones, byte for byte: the checker's output on each of those against herd7's
+    // recorded output (7.58 finished only some: docs/memory-model.md), under both models, is
+    // packages/lkmm/test/derive.test.ts's; `kreplay litmus` printing it end to end is the first test's here.
     for (const n of names) expect(readFileSync(path.join(dir, n), 'utf8')).toBe(readFileSync(path.join(fixtures, n), 'utf8'));
-    // herd7 7.58 finished only some of these (docs/memory-model.md): each recorded output is kreplay litmus's
-    for (const model of ['linux-6.12', 'sc']) {
-      const back = await runCli(['litmus', dir, ...(model === 'sc' ? ['--model', path.join(repoRoot, 'packages/lkmm/models/sc')] : [])]);
-      expect(back.exitCode).toBe(0);
-      const blocks = back.stdout.split(/\n(?=Test )/).slice(1);
-      expect(blocks).toHaveLength(names.length);
-      const recorded = names.map((n, k) => [n, k] as const).filter(([n]) => existsSync(path.join(repoRoot, 'packages/lkmm/test/fixtures/herd7', model, 'derived/linux-6.1', `${n}.out`)));
-      for (const [n, k] of recorded) expect(herdBlock(blocks[k]!)).toBe(herdBlock(herd7Golden(model, `linux-6.1/${n}`)));
-    }
   }, 600_000);
 
   it('linux-6.1\'s buffered read and write, write fault, hole punch and fadvise are marked: what still stops a test is what marks6.ts leaves unmarked, named', async () => {

@@ -7,6 +7,25 @@ import { runCli } from './run-cli.js';
 const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
 const mutation = 'fixtures/flavors/no-truncate-count-recheck.js';
 
+/** A spawn several tests read (each test still runs alone): the first that asks runs it, the rest reuse its output. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= f());
+}
+
+/** The mutation's orphan-page-mapped counterexample: its trace and Perfetto JSON, and the table explore printed. */
+const mutationCex = once(async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
+  const trace = path.join(dir, 'cex.trace');
+  const perfetto = path.join(dir, 'cex.json');
+  const run = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
+  return { run, trace, perfetto };
+});
+
+/** One seeded random search of odirect-vs-fault on 2.6.23, --json. */
+const randomArgs = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
+const randomRun = once(async () => JSON.parse((await runCli(randomArgs)).stdout));
+
 describe('kreplay explore', () => {
   it('finds the O_DIRECT vs fault race on linux-2.6.15 and exits 1, with the interleaving table', async () => {
     const r = await runCli(['explore', sc('odirect-vs-fault')]);
@@ -50,10 +69,7 @@ describe('kreplay explore', () => {
   });
 
   it('writes a counterexample trace that kreplay replay accepts and flags, and a Perfetto JSON', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
-    const trace = path.join(dir, 'cex.trace');
-    const perfetto = path.join(dir, 'cex.json');
-    const r = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
+    const { run: r, trace, perfetto } = await mutationCex();
     expect(r.exitCode).toBe(1);
     const text = readFileSync(trace, 'utf8');
     expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore format=1 scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
@@ -65,19 +81,20 @@ describe('kreplay explore', () => {
     expect(p.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'i' && e.name === 'orphan-page-mapped')).toBe(true);
   });
 
+  // replay.test.ts leaves explorer traces to this test: replay names the explore header as the trace's source
   it.each(['mapped-page-removed', 'orphan-page-mapped'])('renders the %s ordering of the O_DIRECT race as a trace replay flags with the same rule', async (rule) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
     const trace = path.join(dir, `${rule}.trace`);
     expect((await runCli(['explore', sc('odirect-vs-fault'), '--rule', rule, '--trace-out', trace])).exitCode).toBe(1);
     const replay = await runCli(['replay', trace]);
     expect(replay.exitCode).toBe(1);
+    expect(replay.stdout).toContain('(explore: # kreplay: explore header)');
     expect(replay.stdout).toMatch(new RegExp(`error ${rule} \\(certain\\)`));
   });
 
   it('gives the same runs for the same seed in random mode, and never says clean', async () => {
-    const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
-    const a = JSON.parse((await runCli(args)).stdout);
-    const b = JSON.parse((await runCli(args)).stdout);
+    const a = structuredClone(await randomRun());
+    const b = JSON.parse((await runCli(randomArgs)).stdout);
     for (const j of [a, b]) j.stats.timeMs = j.stats.statesPerSec = 0;
     expect(a).toEqual(b);
     expect(a.verdict).toBe('incomplete');
@@ -85,8 +102,7 @@ describe('kreplay explore', () => {
   });
 
   it('splits the random runs of one seed over 1-based shards i/n', async () => {
-    const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
-    const [all, one, two] = await Promise.all([[], ['--shard', '1/2'], ['--shard', '2/2']].map(async (x) => JSON.parse((await runCli([...args, ...x])).stdout)));
+    const [all, one, two] = await Promise.all([randomRun(), ...[['--shard', '1/2'], ['--shard', '2/2']].map(async (x) => JSON.parse((await runCli([...randomArgs, ...x])).stdout))]);
     expect(one.shard).toEqual({ index: 1, count: 2 });
     expect(one.stats.executions + two.stats.executions).toBe(all.stats.executions);
     expect(one.stats.states + two.stats.states).toBe(all.stats.states);
@@ -137,9 +153,8 @@ describe('kreplay explore', () => {
     const mut = ['--flavor', mutation];
 
     it('from an explorer trace: the same violation, table and trace again', async () => {
-      const first = path.join(dir, 'first.trace');
+      const { run: found, trace: first } = await mutationCex();
       const again = path.join(dir, 'again.trace');
-      const found = await runCli(['explore', sc('truncate-vs-fault'), ...mut, '--rule', 'orphan-page-mapped', '--trace-out', first]);
       const r = await runCli(['explore', sc('truncate-vs-fault'), ...mut, '--schedule', first, '--trace-out', again, '--perfetto-out', path.join(dir, 'again.json')]);
       expect(r.exitCode).toBe(1);
       expect(r.stdout).toMatch(/^violation: truncate-vs-fault on linux-2\.6\.15-no-truncate-count-recheck: .*orphan-page-mapped.* \(reached by the recorded schedule\)\n/);
