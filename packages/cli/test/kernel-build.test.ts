@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
+import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 import { FAKE_PATCH, makeFakeTree } from '../../kernel-build/test/fake-tree.js';
 
 // `kreplay kernel build` end to end on a fake kernel tree (no kernel source, no network).
@@ -36,7 +37,9 @@ describe('kreplay kernel build: Debian source specs', () => {
   });
 });
 
-describe('kreplay kernel build', () => {
+// The build itself needs the tools a kernel build needs (kreplay checks for them first):
+// without them these skip, with the summary test-support/tools.ts prints.
+describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, TOOLS.bc], 'kreplay kernel build', () => {
   it('builds, then reuses the cached build, and prints the identity as JSON', async () => {
     const r = await build('--config-fragment', 'ok.config', '--patch', 'drop.patch', '--json');
     expect(r.stderr).not.toMatch(/error/);
@@ -58,17 +61,19 @@ describe('kreplay kernel build', () => {
     expect(r.stderr).toContain('hint: add the missing dependencies');
   });
 
-  it('exits 2 on a fragment line that is not Kconfig, before touching the source', async () => {
-    const r = await runCli(['kernel', 'build', '--source', path.join(work, 'nowhere'), '--config-fragment', 'typo.config'], { env, cwd: work });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('error: typo.config:2: not a kernel config line: "DEP=y"');
-  });
-
   it('exits 2 quoting patch when a patch does not apply', async () => {
     const r = await build('--config-fragment', 'ok.config', '--patch', 'stale.patch');
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/error: stale\.patch: patch does not apply cleanly/);
     expect(r.stderr).toMatch(/Hunk #1 FAILED/);
+  });
+});
+
+describe('kreplay kernel build: refused before any tool runs', () => {
+  it('exits 2 on a fragment line that is not Kconfig, before touching the source', async () => {
+    const r = await runCli(['kernel', 'build', '--source', path.join(work, 'nowhere'), '--config-fragment', 'typo.config'], { env, cwd: work });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error: typo.config:2: not a kernel config line: "DEP=y"');
   });
 
   it('exits 2 for a source that is not a kernel tree', async () => {
