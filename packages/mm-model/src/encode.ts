@@ -140,8 +140,14 @@ export class StateEncoder<S extends object> implements WordExchange {
   /** The field values of the objects being encoded (a nested object's sit above its parent's). */
   private readonly vals: unknown[] = [];
   private sp = 0;
-  /** Field names in enumeration order, as a trie: the root is an object with no field. */
-  private readonly walks: Walk = { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
+  /**
+   * Field names in enumeration order, as tries whose roots are an object with no field: one trie
+   * per place an object sits (the root; an element of each of the root's arrays; each depth
+   * below), so that the first field of an object already follows its root's first child (one
+   * trie for all began every page, thread and frame with a Map lookup). Shapes are numbered by
+   * field names, whichever trie met them.
+   */
+  private readonly walks: Walk[] = [];
   private readonly f64 = new Float64Array(1);
   private readonly f64w = new Int32Array(this.f64.buffer);
   /** How deep the walk is: the root object is 0, its fields' values 1, their elements 2 (parts). */
@@ -628,7 +634,8 @@ export class StateEncoder<S extends object> implements WordExchange {
     // Follow the fields in enumeration order down the walk trie (objects of one kind meet the
     // same path, so each step is one string comparison); its end knows the shape and the order.
     const base = this.sp;
-    let node = this.walks;
+    const site = this.depth === 2 ? 8 + this.row : this.depth;
+    let node = this.walks[site] ??= { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
     for (const name in o) {
       const v = o[name];
       if (v === undefined || v === false) continue;
