@@ -109,6 +109,7 @@ export class ExhaustiveSearch implements SearchStrategy {
         s = pending[id]!;
         pending[id] = undefined;
       }
+      graph.openRow(id);
       const { finished, enabled } = readyMasks(machine, s);
       graph.setFinished(id, finished);
       if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {

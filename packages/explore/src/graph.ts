@@ -6,7 +6,9 @@
  *
  * Storage is flat and typed (growable Int32Arrays, edges as per-node linked lists in three
  * parallel arrays): a search adds a node or an edge without allocating an object, which is
- * what keeps the garbage collector out of the exhaustive search's inner loop.
+ * what keeps the garbage collector out of the exhaustive search's inner loop. A search that
+ * adds all of a node's edges at once, nodes in id order (the breadth-first one: `openRow`),
+ * has them stored as compressed rows as they come instead: two pushes per edge, none per node.
  */
 import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
@@ -25,11 +27,7 @@ export class IntVec {
   }
 
   push(v: number): number {
-    if (this.length === this.a.length) {
-      const b = new Int32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.length === this.a.length) this.a = doubled(this.a, (n) => new Int32Array(n));
     this.a[this.length] = v;
     return this.length++;
   }
@@ -44,25 +42,49 @@ export class IntVec {
   }
 }
 
+/** A growable Int8Array: a thread id (at most 30 threads, -1 for none) takes a byte, not four. */
+export class ThreadVec {
+  a = new Int8Array(4096);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.a.length) this.a = doubled(this.a, (n) => new Int8Array(n));
+    this.a[this.length++] = v;
+  }
+}
+
+/** `a` copied into a typed array of its kind twice as long (`make` makes one). */
+function doubled<T extends Int32Array | Int8Array>(a: T, make: (n: number) => T): T {
+  const b = make(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** Out-edges in compressed rows: node v's edges are `thread[i]`, `to[i]` for start[v] ≤ i < start[v+1], in the order they were added. */
 export interface EdgeRows {
   start: Int32Array;
-  thread: Int32Array;
+  thread: Int32Array | Int8Array;
   to: Int32Array;
 }
 
 export class StateGraph {
   private readonly ids = new Map<string, number>();
   private readonly parentV = new IntVec();
-  private readonly viaV = new IntVec();
+  private readonly viaV = new ThreadVec();
   private readonly depthV = new IntVec();
   private readonly finishedV = new IntVec();
   /** Per node: its first and last edge (-1: none). Per edge: thread, destination, next edge of the same node. */
   private readonly headV = new IntVec();
   private readonly tailV = new IntVec();
-  private readonly eThread = new IntVec(4096);
+  private readonly eThread = new ThreadVec();
   private readonly eTo = new IntVec(4096);
   private readonly eNext = new IntVec(4096);
+  /**
+   * Row mode (`openRow`): the node whose edges are being added (-1 before the first), and per
+   * node up to it where its row starts among the edges. Undefined: per-node linked lists.
+   */
+  private rowStart: IntVec | undefined;
+  private rowNode = -1;
 
   constructor(readonly threadCount: number) {}
 
@@ -167,14 +189,35 @@ export class StateGraph {
     return this.words?.bytes ?? 0;
   }
 
+  /**
+   * Node `id`'s edges are added next, all of them and no other node's, and nodes are opened in
+   * increasing id order (a node never opened has no edges): the edges are kept as compressed rows
+   * as they come. A search that opens rows must open them before adding its first edge, and may
+   * reach a node from no other node meanwhile; it takes each thread at most once per node (no
+   * check for a repeated one here).
+   */
+  openRow(id: number): void {
+    if (this.rowStart === undefined) {
+      if (this.eTo.length > 0) throw new Error('StateGraph.openRow: edges were added as lists already');
+      this.rowStart = new IntVec(Math.max(1024, this.parentV.a.length));
+    }
+    if (id <= this.rowNode) throw new Error(`StateGraph.openRow(${id}) after ${this.rowNode}: rows go in id order`);
+    const starts = this.rowStart;
+    // nodes skipped (not expanded) get empty rows
+    while (starts.length <= id) starts.push(this.eTo.length);
+    this.rowNode = id;
+  }
+
   private added(from: number, thread: number): number {
     const id = this.parentV.length;
     this.parentV.push(from);
     this.viaV.push(thread);
     this.depthV.push(from < 0 ? 0 : this.depthV.a[from]! + 1);
     this.finishedV.push(0);
-    this.headV.push(-1);
-    this.tailV.push(-1);
+    if (this.rowStart === undefined) {
+      this.headV.push(-1);
+      this.tailV.push(-1);
+    }
     if (from >= 0) this.edge(from, thread, id);
     return id;
   }
@@ -193,6 +236,12 @@ export class StateGraph {
   }
 
   private edge(from: number, thread: number, to: number): void {
+    if (this.rowStart !== undefined) {
+      if (from !== this.rowNode) throw new Error(`StateGraph: an edge from node ${from} while row ${this.rowNode} is open`);
+      this.eTo.push(to);
+      this.eThread.push(thread);
+      return;
+    }
     // At most one edge per thread (the model is deterministic): a short scan, no hashing.
     for (let e = this.headV.a[from]!; e >= 0; e = this.eNext.a[e]!) if (this.eThread.a[e] === thread) return;
     const e = this.eTo.push(to);
@@ -204,11 +253,20 @@ export class StateGraph {
     this.tailV.a[from] = e;
   }
 
-  /** Every node's out-edges as compressed rows, in the order they were added. */
+  /** Every node's out-edges as compressed rows, in the order they were added (to read, not to change: they may be the graph's own storage). */
   rows(): EdgeRows {
     const n = this.size;
+    if (this.rowStart !== undefined) {
+      // the edges as they are (views: no copy of a few million words), the starts completed
+      const m = this.edgeCount;
+      const start = new Int32Array(n + 1);
+      const opened = Math.min(this.rowStart.length, n);
+      start.set(this.rowStart.a.subarray(0, opened));
+      start.fill(m, opened);
+      return { start, thread: this.eThread.a.subarray(0, m), to: this.eTo.a.subarray(0, m) };
+    }
     const start = new Int32Array(n + 1);
-    const thread = new Int32Array(this.edgeCount);
+    const thread = new Int8Array(this.edgeCount);
     const to = new Int32Array(this.edgeCount);
     let i = 0;
     for (let v = 0; v < n; v++) {

@@ -21,64 +21,86 @@ export interface LiveGraph {
 import { threadLabel } from './ends.js';
 import type { Schedule, Sighting } from './types.js';
 
-/** Strongly connected components (iterative Tarjan); returns the component id of each node. */
-export function sccs(g: LiveGraph, rows: EdgeRows = g.rows()): { comp: Int32Array; cyclic: Uint8Array } {
+/**
+ * Strongly connected components (iterative Tarjan): the component id of each node, whether it
+ * lies on a cycle, and per node the threads (bit t) that can still finish from it — that have
+ * finished there or in a node it leads to. Tarjan completes a component only after every
+ * component it leads to, so a component's threads are its members' finished ones and those of
+ * the components its edges leave to, known by then: no reverse graph, no second pass.
+ *
+ * Its stacks are typed arrays of n entries (each node is on each at most once): a search's
+ * graph has up to millions of nodes, and growing JS arrays that long, or memory touched for the
+ * first time, cost more than the walk. A node visited and in no component yet is on the stack.
+ */
+export function sccs(g: LiveGraph, rows: EdgeRows = g.rows()): { comp: Int32Array; cyclic: Uint8Array; can: Int32Array } {
   const n = g.size;
+  const { start, to } = rows;
   const index = new Int32Array(n).fill(-1);
   const low = new Int32Array(n);
   const comp = new Int32Array(n).fill(-1);
-  const onStack = new Uint8Array(n);
   const cyclic = new Uint8Array(n);
-  const stack: number[] = [];
-  const work: number[] = []; // pairs: node, next edge position
+  const can = new Int32Array(n);
+  const stack = new Int32Array(n);
+  let sp = 0;
+  // the depth-first walk: per level, the node and the position of its next edge
+  const workNode = new Int32Array(n);
+  const workEdge = new Int32Array(n);
   let counter = 0;
   let comps = 0;
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
-    work.push(root, 0);
-    while (work.length > 0) {
-      const v = work[work.length - 2]!;
-      let e = work[work.length - 1]!;
-      if (e === 0 && index[v] === -1) {
+    workNode[0] = root;
+    workEdge[0] = start[root]!;
+    let wp = 1;
+    while (wp > 0) {
+      const v = workNode[wp - 1]!;
+      let e = workEdge[wp - 1]!;
+      if (index[v] === -1) {
         index[v] = low[v] = counter++;
-        stack.push(v);
-        onStack[v] = 1;
+        stack[sp++] = v;
       }
-      const end = rows.start[v + 1]! - rows.start[v]!;
+      const end = start[v + 1]!;
       let descended = false;
       while (e < end) {
-        const w = rows.to[rows.start[v]! + e]!;
-        e += 1;
+        const w = to[e++]!;
         if (w === v) cyclic[v] = 1;
         if (index[w] === -1) {
-          work[work.length - 1] = e;
-          work.push(w, 0);
+          workEdge[wp - 1] = e;
+          workNode[wp] = w;
+          workEdge[wp] = start[w]!;
+          wp++;
           descended = true;
           break;
         }
-        if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        if (comp[w] === -1) low[v] = Math.min(low[v]!, index[w]!);
       }
       if (descended) continue;
-      work.length -= 2;
+      wp--;
       if (low[v] === index[v]) {
-        const members: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = 0;
-          comp[w] = comps;
-          members.push(w);
-        } while (w !== v);
-        if (members.length > 1) for (const m of members) cyclic[m] = 1;
+        // the component is the stack from v up
+        const top = sp;
+        do sp--;
+        while (stack[sp] !== v);
+        for (let k = sp; k < top; k++) comp[stack[k]!] = comps;
+        let bits = 0;
+        for (let k = sp; k < top; k++) {
+          const m = stack[k]!;
+          bits |= g.finishedOf(m);
+          for (let i = start[m]!, mEnd = start[m + 1]!; i < mEnd; i++) if (comp[to[i]!] !== comps) bits |= can[to[i]!]!;
+        }
+        for (let k = sp; k < top; k++) {
+          can[stack[k]!] = bits;
+          if (top - sp > 1) cyclic[stack[k]!] = 1;
+        }
         comps++;
       }
-      if (work.length > 0) {
-        const parent = work[work.length - 2]!;
+      if (wp > 0) {
+        const parent = workNode[wp - 1]!;
         low[parent] = Math.min(low[parent]!, low[v]!);
       }
     }
   }
-  return { comp, cyclic };
+  return { comp, cyclic, can };
 }
 
 /** The shortest cycle from c back to c inside its component, as the threads that step. */
@@ -119,38 +141,13 @@ export function findLivelocks<S>(g: LiveGraph, machine: Machine<S>, search: Live
   let limited = false;
   const n = g.size;
   const rows = g.rows();
-  const { comp, cyclic } = sccs(g, rows);
+  const { comp, cyclic, can } = sccs(g, rows);
   if (!cyclic.includes(1)) return { sightings, limited };
 
-  const inStart = new Int32Array(n + 1);
-  for (let e = 0; e < rows.to.length; e++) inStart[rows.to[e]! + 1]!++;
-  for (let v = 0; v < n; v++) inStart[v + 1]! += inStart[v]!;
-  const fill = inStart.slice(0, n);
-  const preds = new Int32Array(inStart[n]!);
-  for (let v = 0; v < n; v++) for (let e = rows.start[v]!; e < rows.start[v + 1]!; e++) preds[fill[rows.to[e]!]!++] = v;
-
-  // reverse reachability per thread, into arrays reused across threads (no growth per node)
-  const canFinish = new Uint8Array(n);
-  const queue = new Int32Array(n);
   for (let t = 0; t < g.threadCount; t++) {
-    canFinish.fill(0);
-    let tail = 0;
-    for (let v = 0; v < n; v++) if (g.finishedOf(v) & (1 << t)) {
-      canFinish[v] = 1;
-      queue[tail++] = v;
-    }
-    for (let qi = 0; qi < tail; qi++) {
-      const w = queue[qi]!;
-      for (let i = inStart[w]!, e = inStart[w + 1]!; i < e; i++) {
-        const v = preds[i]!;
-        if (!canFinish[v]) {
-          canFinish[v] = 1;
-          queue[tail++] = v;
-        }
-      }
-    }
+    const bit = 1 << t;
     const cands: number[] = [];
-    for (let v = 0; v < n; v++) if (cyclic[v] && !canFinish[v]) cands.push(v);
+    for (let v = 0; v < n; v++) if (cyclic[v] && !(can[v]! & bit)) cands.push(v);
     // the least deep first (then the least id); without confirmations only that one is looked at
     const before = (a: number, b: number) => g.depthOf(a) - g.depthOf(b) || a - b;
     if (search.confirm) cands.sort(before);

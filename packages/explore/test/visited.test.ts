@@ -8,13 +8,18 @@ import fc from 'fast-check';
 import { WordTable } from '@kreplay/core';
 
 describe('WordTable', () => {
-  test('ids, repeats and words back agree with a Map, through rehashes', () => {
+  // the default arena chunk (4 MiB) is never filled here; 64-byte chunks are crossed all the time,
+  // and an entry of up to 13 words (65 bytes packed at most) may need a chunk longer than that
+  test.each([
+    ['the default arena chunk', undefined],
+    ['64-byte arena chunks', 6],
+  ])('ids, repeats and words back agree with a Map, through rehashes (%s)', (_, chunkBits) => {
     fc.assert(
       fc.property(
         fc.array(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 12 }), { minLength: 1, maxLength: 40 }),
         fc.array(fc.nat(), { minLength: 3000, maxLength: 3000 }),
         (pool, picks) => {
-          const t = new WordTable();
+          const t = new WordTable(chunkBits);
           const want = new Map<string, number>();
           const words: number[][] = [];
           // small pools repeat a lot; the index makes up to 3000 distinct states too (the table grows and rehashes)
@@ -30,6 +35,7 @@ describe('WordTable', () => {
             } else expect(got).toBe(~known);
           }
           expect(t.size).toBe(want.size);
+          expect(t.bytes).toBe(words.reduce((n, w) => n + w.reduce((b, x) => b + packedBytes(x), 0), 0));
           words.forEach((w, id) => {
             const out = new Int32Array(t.bytesOf(id));
             expect([...out.subarray(0, t.wordsOf(id, out))]).toEqual(w);
@@ -40,3 +46,14 @@ describe('WordTable', () => {
     );
   });
 });
+
+/** Bytes word `x` takes packed (zigzag, then LEB128: 7 bits a byte). */
+function packedBytes(x: number): number {
+  let z = ((x << 1) ^ (x >> 31)) >>> 0;
+  let n = 1;
+  while (z >= 0x80) {
+    z >>>= 7;
+    n++;
+  }
+  return n;
+}

@@ -105,6 +105,26 @@ interface Seen {
 
 const seen = (): Seen => ({ obj: [], part: [] });
 
+/**
+ * The parts met inside the part being walked, by index, reused from walk to walk: nearly every
+ * part walked is one met before (whose record is kept already), so a record of its own per walk
+ * was garbage (a third of what a search allocated). Entries from earlier walks past what this
+ * walk wrote may remain: an object and its part number are recorded together and never change,
+ * so any pair is a true one.
+ */
+interface Scratch extends Seen {
+  /** One past the highest index written since the walk began. */
+  n: number;
+}
+
+const scratch = (): Scratch => ({ obj: [], part: [], n: 0 });
+
+function note(r: Scratch, i: number, x: unknown, id: number): void {
+  r.obj[i] = x;
+  r.part[i] = id;
+  if (i >= r.n) r.n = i + 1;
+}
+
 interface Shape {
   id: number;
   next: Map<number, Shape>;
@@ -120,8 +140,14 @@ export class StateEncoder<S extends object> implements WordExchange {
   /** The field values of the objects being encoded (a nested object's sit above its parent's). */
   private readonly vals: unknown[] = [];
   private sp = 0;
-  /** Field names in enumeration order, as a trie: the root is an object with no field. */
-  private readonly walks: Walk = { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
+  /**
+   * Field names in enumeration order, as tries whose roots are an object with no field: one trie
+   * per place an object sits (the root; an element of each of the root's arrays; each depth
+   * below), so that the first field of an object already follows its root's first child (one
+   * trie for all began every page, thread and frame with a Map lookup). Shapes are numbered by
+   * field names, whichever trie met them.
+   */
+  private readonly walks: Walk[] = [];
   private readonly f64 = new Float64Array(1);
   private readonly f64w = new Int32Array(this.f64.buffer);
   /** How deep the walk is: the root object is 0, its fields' values 1, their elements 2 (parts). */
@@ -135,10 +161,10 @@ export class StateEncoder<S extends object> implements WordExchange {
   private readonly parent: Seen[] = [];
   /** While a part is walked: where to look its own parts up (those of the part it replaces), and its record of them. */
   private lookIn: Seen | undefined;
-  private record: Seen | undefined;
+  private readonly record = scratch();
   /** While a part's part is walked (a frame): where to look its field parts up (its locals), and its record of them. */
   private fieldLook: Seen | undefined;
-  private fieldRecord: Seen | undefined;
+  private readonly fieldRecord = scratch();
 
   constructor(private readonly keyOf: (s: S) => string) {}
 
@@ -316,19 +342,41 @@ export class StateEncoder<S extends object> implements WordExchange {
       const s = this.byKey.get(k);
       if (s === undefined) throw new Error('decode: words of a key this encoder never gave');
       this.rowObj.length = 0;
+      this.rowShape = -1;
       return s;
     }
-    if (this.pw.length < n) this.pw = new Int32Array(Math.max(n, this.pw.length * 2));
-    // a loop, not a subarray view per state and a set()
-    for (let i = 0, pw = this.pw; i < n; i++) pw[i] = w[i]!;
-    this.rowObj.length = 0;
+    const shape = w[0]! >> 3;
+    // rows of the state decoded last can be taken again only when the root has the same fields
+    if (shape !== this.rowShape) this.rowObj.length = 0;
+    this.rowShape = shape;
     this.at = 1;
     this.reading = 0;
     this.dsp = 0;
+    this.wn = n;
     // the root object (as `encode` walks it: its values are at depth 1)
-    const s = this.readObject(w, w[0]! >> 3, true) as S;
+    const s = this.readObject(w, shape, true) as S;
     if (this.at !== n) throw new Error(`decode: ${n} words given, ${this.at} read`);
+    if (this.pw.length < n) this.pw = new Int32Array(Math.max(n, this.pw.length * 2));
+    // a loop, not a subarray view per state and a set()
+    for (let i = 0, pw = this.pw; i < n; i++) pw[i] = w[i]!;
     return s;
+  }
+
+  /**
+   * Whether root value `i` of the state decoded last (an array or object) has the very words
+   * that start at `w[at]` now. Words are self-delimiting (no value's words are a proper prefix
+   * of another's), so then the value there is equal to it, and states are never changed once
+   * made (state.ts): the decoded state can share it.
+   */
+  private sameRow(w: Int32Array, i: number): boolean {
+    if (this.rowObj[i] === undefined) return false;
+    const from = this.rowFrom[i]!;
+    const len = this.rowTo[i]! - from;
+    const at = this.at;
+    if (at + len > this.wn) return false;
+    const pw = this.pw;
+    for (let k = 0; k < len; k++) if (pw[from + k] !== w[at + k]) return false;
+    return true;
   }
 
   /**
@@ -343,9 +391,20 @@ export class StateEncoder<S extends object> implements WordExchange {
     if (root && fields.length > this.rowFrom.length) {
       this.rowFrom = new Int32Array(fields.length);
       this.rowTo = new Int32Array(fields.length);
+      this.rowObj.length = 0;
     }
     for (let i = 0; i < fields.length; i++) {
       if (root) {
+        // the same array as the state decoded last (consecutive states of a level mostly differ
+        // in a thread and a page or two): shared, not built again (its parts' records stay valid)
+        if (this.sameRow(w, i)) {
+          const len = this.rowTo[i]! - this.rowFrom[i]!;
+          this.dvals[base + i] = this.rowObj[i];
+          this.rowFrom[i] = this.at;
+          this.at += len;
+          this.rowTo[i] = this.at;
+          continue;
+        }
         this.readRow = i;
         this.rowFrom[i] = this.at;
       }
@@ -383,6 +442,9 @@ export class StateEncoder<S extends object> implements WordExchange {
    */
   private pw = new Int32Array(256);
   private readonly rowObj: unknown[] = [];
+  /** The root shape of the state decoded last (-1: none), and how many words are being decoded. */
+  private rowShape = -1;
+  private wn = 0;
   private rowFrom = new Int32Array(16);
   private rowTo = new Int32Array(16);
   /** How deep `read` is (as `depth` for `encode`), and in which of the root's values. */
@@ -511,9 +573,9 @@ export class StateEncoder<S extends object> implements WordExchange {
         // its own parts (a thread's frames) are looked up among those of the part it replaces
         const was = parent !== undefined && parent.obj[i] !== undefined ? parent.part[i]! : last.part[i];
         this.lookIn = was === undefined ? undefined : this.parts.inner(was);
-        this.record = undefined;
+        this.record.n = 0;
         id = this.partOf(x);
-        if (this.record !== undefined) this.parts.setInner(id, this.record);
+        this.keepInner(id, this.record);
         last.obj[i] = x;
         last.part[i] = id;
       }
@@ -525,13 +587,11 @@ export class StateEncoder<S extends object> implements WordExchange {
         // its object fields (a frame's locals) are looked up among those of the frame it replaces
         const was = look !== undefined && look.obj[i] !== undefined ? look.part[i] : undefined;
         this.fieldLook = was === undefined ? undefined : this.parts.inner(was);
-        this.fieldRecord = undefined;
+        this.fieldRecord.n = 0;
         id = this.partOf(x);
-        if (this.fieldRecord !== undefined) this.parts.setInner(id, this.fieldRecord);
+        this.keepInner(id, this.fieldRecord);
       }
-      const rec = this.record ??= seen();
-      rec.obj[i] = x;
-      rec.part[i] = id;
+      note(this.record, i, x, id);
     }
     if (this.len === this.buf.length) this.grow(this.len + 1);
     this.buf[this.len++] = id << 3 | TAG_PART;
@@ -545,11 +605,14 @@ export class StateEncoder<S extends object> implements WordExchange {
   private fieldPart(x: object, i: number): void {
     const look = this.fieldLook;
     const id = look !== undefined && look.obj[i] === x ? look.part[i]! : this.partOf(x);
-    const rec = this.fieldRecord ??= seen();
-    rec.obj[i] = x;
-    rec.part[i] = id;
+    note(this.fieldRecord, i, x, id);
     if (this.len === this.buf.length) this.grow(this.len + 1);
     this.buf[this.len++] = id << 3 | TAG_PART;
+  }
+
+  /** Part `id`'s own parts, for lookup by identity, when it has none kept yet: a copy of what its walk recorded. */
+  private keepInner(id: number, r: Scratch): void {
+    if (r.n > 0 && this.parts.inner(id) === undefined) this.parts.setInner(id, { obj: r.obj.slice(0, r.n), part: r.part.slice(0, r.n) });
   }
 
   private partOf(x: object): number {
@@ -571,7 +634,8 @@ export class StateEncoder<S extends object> implements WordExchange {
     // Follow the fields in enumeration order down the walk trie (objects of one kind meet the
     // same path, so each step is one string comparison); its end knows the shape and the order.
     const base = this.sp;
-    let node = this.walks;
+    const site = this.depth === 2 ? 8 + this.row : this.depth;
+    let node = this.walks[site] ??= { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
     for (const name in o) {
       const v = o[name];
       if (v === undefined || v === false) continue;

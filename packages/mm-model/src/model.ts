@@ -12,7 +12,7 @@ import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
 import { StateEncoder } from './encode.js';
-import type { Locals } from './state.js';
+import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import {
@@ -85,13 +85,22 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
    */
   const decodedCanonical = canonicalData(initial) === initial;
 
+  /**
+   * Per thread, the top frame whose step was looked up last, and that step: a search asks each
+   * thread's readiness and then runs the very same frame, and sibling states share the frames of
+   * the threads that did not step (frames are never changed once made, so one frame has one step).
+   */
+  const lastFrame: (Frame | undefined)[] = [];
+  const lastStep: StepDef[] = [];
   const stepOf = (s: MmState, t: number): StepDef | null => {
     const th = s.threads[t]!;
     if (th.status !== 'run') return null;
     const f = th.frames[th.frames.length - 1]!;
-    if (f.proc === SEQ) return seqStep(t);
-    const step = procOf(flavor, f.proc).steps[f.pc];
+    if (lastFrame[t] === f) return lastStep[t]!;
+    const step = f.proc === SEQ ? seqStep(t) : procOf(flavor, f.proc).steps[f.pc];
     if (!step) throw new ModelBug(`flavor ${flavor.name}: procedure ${f.proc} has no step ${f.pc}`);
+    lastFrame[t] = f;
+    lastStep[t] = step;
     return step;
   };
   const whereOf = (s: MmState, t: number, step: StepDef): string => {
