@@ -27,7 +27,7 @@ export class IntVec {
   }
 
   push(v: number): number {
-    if (this.length === this.a.length) this.a = doubled(this.a, (n) => new Int32Array(n));
+    if (this.length === this.a.length) this.a = grownInt32(this.a, this.length + 1);
     this.a[this.length] = v;
     return this.length++;
   }
@@ -48,16 +48,13 @@ export class ThreadVec {
   length = 0;
 
   push(v: number): void {
-    if (this.length === this.a.length) this.a = doubled(this.a, (n) => new Int8Array(n));
+    if (this.length === this.a.length) {
+      const b = new Int8Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
     this.a[this.length++] = v;
   }
-}
-
-/** `a` copied into a typed array of its kind twice as long (`make` makes one). */
-function doubled<T extends Int32Array | Int8Array>(a: T, make: (n: number) => T): T {
-  const b = make(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** Out-edges in compressed rows: node v's edges are `thread[i]`, `to[i]` for start[v] ≤ i < start[v+1], in the order they were added. */
