@@ -13,6 +13,7 @@ import type { Env, VmaEnv } from './env.js';
 import { pteLoc, pteName, vmaAddress } from './env.js';
 import { freedWhileUnmappedDirect, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
 import { dataTag, diskData, tagGen, tagText } from './data.js';
+import { copyMap, copyPage, copyRoot } from './copy.js';
 import {
   NONE, PG, UNLOCKED, flagNames, folioNr, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
@@ -257,7 +258,7 @@ export class Ctx {
    */
   private rootW(): { -readonly [K in keyof MmState]: MmState[K] } {
     this.mustWrite();
-    if (!this.ownRoot) { this.s = { ...this.s }; this.ownRoot = true; }
+    if (!this.ownRoot) { this.s = copyRoot(this.s); this.ownRoot = true; }
     return this.s;
   }
   private pagesW(): (PageS | undefined)[] {
@@ -270,8 +271,7 @@ export class Ctx {
   }
   updPage(pfn: number, patch: Partial<PageS>): void {
     const old = this.rawPage(pfn);
-    // a copy, then the patch: the copy keeps the page's hidden class (a spread of two objects would not)
-    const nw: PageS = Object.assign({ ...old }, patch);
+    const nw = copyPage(old, patch);
     this.pagesW()[pfn] = nw;
     if (this.silent) return;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
@@ -296,7 +296,7 @@ export class Ctx {
   }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
     const maps = this.mapsW();
-    maps[file] = Object.assign({ ...maps[file]! }, patch);
+    maps[file] = copyMap(maps[file]!, patch);
     if (effect && !this.silent) this.effect(`${this.M(file)}.${effect}`);
   }
   setPtl(ptl: number, owner: number): void {

@@ -12,6 +12,7 @@ import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
 import { StateEncoder } from './encode.js';
+import { copyPage, noteFields } from './copy.js';
 import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
@@ -72,6 +73,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   let init: MmState = { ...initial0, threads: threads0 };
   if (flavor.initialState) init = flavor.initialState(init, env);
+  noteFields(init);
   const initial = init;
   const encoder = new StateEncoder<MmState>(stateKey);
   /** The state `advance` last started from, and whether it was canonical (data.ts). */
@@ -254,8 +256,9 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       // Large folios (6.12) do not track data yet: NONE, never judged.
       if (flags & PG.dirty) gen[p.index] = 1;
       const nr = 1 << p.order;
+      // the fields in the order of copy.ts's literal (one hidden class for every page)
       const page: PageS = {
-        pfn, mapping: file, index: p.index, refcount: 1, mapcount: 0, locker: NONE, flags,
+        pfn, mapping: file, index: p.index, flags, refcount: 1, mapcount: 0, locker: NONE,
         data: p.order === 0 && (flags & (PG.uptodate | PG.dirty)) ? dataTag(file, p.index, gen[p.index]!) : NONE,
       };
       // 6.12's page cache holds nr references on a large folio (__filemap_add_folio: folio_ref_add(folio, nr));
@@ -282,7 +285,7 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
         (pmds ??= env.ptls.map(() => NONE))[v.ptl[ix - v.pgoff]!] = PMD_TABLE;
         const pg = pages[pfn]!;
         const pmap = pg.pmap?.map((n, k) => (pg.index + k === ix ? n + 1 : n));
-        pages[pfn] = { ...pg, mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, ...(pmap ? { pmap } : {}) };
+        pages[pfn] = copyPage(pg, pmap ? { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, pmap } : { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1 });
       }
     });
   });
