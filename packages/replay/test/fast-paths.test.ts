@@ -18,6 +18,7 @@ import { OpCounts } from '../src/op-counts.js';
 import type { FieldValue, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
+import { heldCopy } from '../src/replay.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
 import { findTraceMeta, readTraceMeta } from '@kreplay/core';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -395,6 +396,30 @@ describe('replay fast paths give what the plain code gave', () => {
         plain.set(k, r);
         expect([r.dev, r.ino]).toEqual([dev, BigInt(ino)]);
       }
+    }));
+  });
+});
+
+describe('what replay holds while the evidence chooses the kernel', () => {
+  it('heldCopy: a new record and fields object with the same keys, in order, and values (a `__proto__` field, frozen fields kept as they are)', () => {
+    const value = fc.oneof(fc.integer(), fc.bigInt(), fc.string());
+    const name = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'ofs', 'index', '0', 'pfn'), fc.string({ maxLength: 4 }));
+    const optional = fc.record({ tgid: fc.integer({ min: 1, max: 9 }), flags: fc.constant('d..1.'), system: fc.constant('kprobes'), probe: fc.constant({ kind: 'kprobe', func: 'f' }), stack: fc.constant(['=> a']) }, { requiredKeys: [] });
+    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 8 }), optional, fc.boolean(), (pairs, extra, frozen) => {
+      const fields: Fields = {};
+      // as the parser stores a field (values.ts): an own property even for `__proto__`
+      for (const [k, v] of pairs) Object.defineProperty(fields, k, { value: v, enumerable: true, writable: true, configurable: true });
+      if (frozen) Object.freeze(fields);
+      const ev = { type: 'event', ts: 5n, cpu: 1, pid: 2, ...extra, comm: 'c', event: 'e', fields, line: 3, source: 's' } as TraceEvent;
+      const copy = heldCopy(ev);
+      expect(copy).not.toBe(ev);
+      expect(Object.keys(copy)).toEqual(Object.keys(ev));
+      for (const k of Object.keys(ev) as Array<keyof TraceEvent>) if (k !== 'fields') expect(copy[k]).toBe(ev[k]);
+      if (frozen) expect(copy.fields).toBe(fields);
+      else expect(copy.fields).not.toBe(fields);
+      expect(Object.keys(copy.fields)).toEqual(Object.keys(fields));
+      expect(Object.getPrototypeOf(copy.fields)).toBe(Object.getPrototypeOf(fields));
+      for (const k of Object.keys(fields)) expect(Object.getOwnPropertyDescriptor(copy.fields, k)?.value).toBe(fields[k]);
     }));
   });
 });
