@@ -400,7 +400,7 @@ describe('replay fast paths give what the plain code gave', () => {
   });
 });
 
-describe('what replay holds while the evidence chooses the kernel', () => {
+describe('what replay holds while the evidence chooses the kernel, and a page added where it was', () => {
   it('heldCopy: a new record and fields object with the same keys, in order, and values (a `__proto__` field, frozen fields kept as they are)', () => {
     const value = fc.oneof(fc.integer(), fc.bigInt(), fc.string());
     const name = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'ofs', 'index', '0', 'pfn'), fc.string({ maxLength: 4 }));
@@ -420,6 +420,32 @@ describe('what replay holds while the evidence chooses the kernel', () => {
       expect(Object.keys(copy.fields)).toEqual(Object.keys(fields));
       expect(Object.getPrototypeOf(copy.fields)).toBe(Object.getPrototypeOf(fields));
       for (const k of Object.keys(fields)) expect(Object.getOwnPropertyDescriptor(copy.fields, k)?.value).toBe(fields[k]);
+    }));
+  });
+
+  it('Shadow.addPage: the page lives and cache slots newPage + insert gave, whichever slot the pfn held before (only the Map\'s order differs)', () => {
+    const step = fc.tuple(fc.constantFrom('add', 'add', 'adopt', 'remove'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 3 }));
+    fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      const [fast, plain] = [new Shadow(), new Shadow()];
+      const files = [fast, plain].map((sh) => [1n, 2n].map((ino) => sh.file({ dev: '8:1', ino })));
+      const state = (sh: Shadow, fs: FileState[]) => [
+        [0, 1, 2, 3].map((p) => { const r = sh.page(BigInt(p)); return r && [r.inCache, r.born, r.bornSeq, r.file?.key, r.index]; }),
+        fs.map((f) => [...f.cache.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => [i, Number(r.pfn), r.bornSeq])),
+      ];
+      steps.forEach(([what, pfn, file, index], seq) => {
+        if (what === 'add') {
+          fast.addPage(BigInt(pfn), seq, files[0]![file]!, index);
+          plain.insert(plain.newPage(BigInt(pfn), seq, true, files[1]![file]!, index));
+        } else if (what === 'adopt') {
+          fast.newPage(BigInt(pfn), seq, false, files[0]![file]!, index);
+          plain.newPage(BigInt(pfn), seq, false, files[1]![file]!, index);
+        } else {
+          const [a, b] = [fast.page(BigInt(pfn)), plain.page(BigInt(pfn))];
+          if (a) fast.remove(a, seq);
+          if (b) plain.remove(b, seq);
+        }
+        expect(state(fast, files[0]!)).toEqual(state(plain, files[1]!));
+      });
     }));
   });
 });
