@@ -327,23 +327,27 @@ export class Shadow {
    * (docs/replay.md, session 10). Only the Map's iteration order differs, which nothing judges by.
    */
   addPage(pfn: bigint, seq: number, file: FileState, index: number): PageRec {
-    const old = this.pages.get(Number(pfn));
-    const rec = this.newPage(pfn, seq, true, file, index, old !== undefined && old.file === file && old.index === index);
+    const rec = this.newPage(pfn, seq, true, file, index, true);
     this.insert(rec);
     return rec;
   }
 
-  /** Start a new life for pfn (cache_add or adoption); `keepSlot`: the caller overwrites the old life's slot (addPage). */
-  newPage(pfn: bigint, seq: number, born: boolean, file?: FileState, index?: number, keepSlot = false): PageRec {
-    const old = this.pages.get(Number(pfn));
+  /**
+   * Start a new life for pfn (cache_add or adoption); `inserting`: the caller puts it in its slot
+   * at once (addPage). The pfn's key is converted once: `Number(bigint)` is a call of ~10 ns.
+   */
+  newPage(pfn: bigint, seq: number, born: boolean, file?: FileState, index?: number, inserting = false): PageRec {
+    const key = Number(pfn);
+    const old = this.pages.get(key);
     if (old) {
       old.file?.mappedGhosts.delete(old);
-      if (!keepSlot && old.inCache && old.index !== undefined && old.file?.cache.get(old.index) === old) old.file.cache.delete(old.index);
+      const sameSlot = inserting && old.file === file && old.index === index;
+      if (!sameSlot && old.inCache && old.index !== undefined && old.file?.cache.get(old.index) === old) old.file.cache.delete(old.index);
     } else {
       this.pfnsSeen++;
     }
     const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], cacheSync: seq, mapSync: seq, bornSeq: seq, cpus: [] };
-    this.pages.set(Number(pfn), rec);
+    this.pages.set(key, rec);
     return rec;
   }
 
