@@ -62,8 +62,8 @@ export class LatencyRecorder {
   /**
    * The span from `begin` to `end` (clamped at 0): one bigint subtraction and one conversion.
    * Converting both timestamps and subtracting the numbers (session 7) was the slower way:
-   * `Number(bigint)` is a call of ~10–15 ns, a bigint subtraction that dies at once is cheaper
-   * than a second one (docs/replay.md, session 10).
+   * `Number(bigint)` is a call of ~10–15 ns, and a subtraction whose bigint dies at once costs
+   * less than the second conversion (docs/replay.md, session 10).
    */
   addSpan(begin: bigint, end: bigint): void {
     this.add(end - begin);
