@@ -260,9 +260,8 @@ export class ReplayEngine {
         slot.add ? [slot.add] : [], FACTS.cache);
       this.shadow.remove(slot, seq);
     }
-    const rec = this.shadow.newPage(pfn, seq, true, f, index);
+    const rec = this.shadow.addPage(pfn, seq, f, index);
     rec.add = ev;
-    this.shadow.insert(rec);
     this.shadow.touch(rec, ev.cpu);
   }
 

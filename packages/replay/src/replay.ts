@@ -42,6 +42,18 @@ function sortedRecord(m: Map<string, number>): Record<string, number> {
   return out;
 }
 
+/**
+ * A record held while the evidence chooses the kernel (up to EVIDENCE_WINDOW of them), as a
+ * copy. Held, the reader's own records would outlive a young-generation GC in their
+ * thousands, and V8 then allocates every later record of that allocation site straight in
+ * the old generation (pretenuring, decided per site from how many survive): for the rest of
+ * the trace each record dies in a full GC instead of a cheap scavenge. The copies are
+ * allocated here, so only this site is judged long-lived. Same keys in the same order.
+ */
+export function heldCopy(ev: TraceEvent): TraceEvent {
+  return { ...ev, fields: Object.isFrozen(ev.fields) ? ev.fields : { ...ev.fields } };
+}
+
 async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord[]> {
   let batch: TraceRecord[] = [];
   for await (const r of src as AsyncIterable<TraceRecord | TraceRecord[]>) {
@@ -206,7 +218,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         }
         pending = [];
       }
-      pending.push(r);
+      pending.push(r.type === 'event' ? heldCopy(r) : r);
       if (r.type === 'event') evidence!.see(r.event, r.probe);
       if (evidence!.done) adapter = decide();
     }

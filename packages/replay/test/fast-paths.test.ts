@@ -18,6 +18,7 @@ import { OpCounts } from '../src/op-counts.js';
 import type { FieldValue, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
+import { heldCopy } from '../src/replay.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
 import { findTraceMeta, readTraceMeta } from '@kreplay/core';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -168,17 +169,6 @@ describe('replay fast paths give what the plain code gave', () => {
       }
       const expected = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, k]) => [plainLower(b), k]);
       expect(r.toJSON().buckets).toEqual(expected);
-    }));
-  });
-
-  it('LatencyRecorder.addSpan: the numbers\' difference where both timestamps are exact, the bigint one beyond — the same histogram and samples as add(end - begin)', () => {
-    const ts = fc.oneof(fc.bigInt({ min: 0n, max: 1n << 40n }), fc.bigInt({ min: BigInt(Number.MAX_SAFE_INTEGER) - 9n, max: BigInt(Number.MAX_SAFE_INTEGER) + 9n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: -5n, max: 5n }));
-    fc.assert(fc.property(fc.array(fc.tuple(ts, ts), { minLength: 1, maxLength: 60 }), (spans) => {
-      const fast = new LatencyRecorder();
-      const plain = new LatencyRecorder();
-      for (const [b, e] of spans) { fast.addSpan(b, e); plain.add(e - b); }
-      expect(fast.toJSON()).toEqual(plain.toJSON());
-      expect(fast.samples()).toEqual(plain.samples());
     }));
   });
 
@@ -395,6 +385,56 @@ describe('replay fast paths give what the plain code gave', () => {
         plain.set(k, r);
         expect([r.dev, r.ino]).toEqual([dev, BigInt(ino)]);
       }
+    }));
+  });
+});
+
+describe('what replay holds while the evidence chooses the kernel, and a page added where it was', () => {
+  it('heldCopy: a new record and fields object with the same keys, in order, and values (a `__proto__` field, frozen fields kept as they are)', () => {
+    const value = fc.oneof(fc.integer(), fc.bigInt(), fc.string());
+    const name = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'ofs', 'index', '0', 'pfn'), fc.string({ maxLength: 4 }));
+    const optional = fc.record({ tgid: fc.integer({ min: 1, max: 9 }), flags: fc.constant('d..1.'), system: fc.constant('kprobes'), probe: fc.constant({ kind: 'kprobe', func: 'f' }), stack: fc.constant(['=> a']) }, { requiredKeys: [] });
+    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 8 }), optional, fc.boolean(), (pairs, extra, frozen) => {
+      const fields: Fields = {};
+      // as the parser stores a field (values.ts): an own property even for `__proto__`
+      for (const [k, v] of pairs) Object.defineProperty(fields, k, { value: v, enumerable: true, writable: true, configurable: true });
+      if (frozen) Object.freeze(fields);
+      const ev = { type: 'event', ts: 5n, cpu: 1, pid: 2, ...extra, comm: 'c', event: 'e', fields, line: 3, source: 's' } as TraceEvent;
+      const copy = heldCopy(ev);
+      expect(copy).not.toBe(ev);
+      expect(Object.keys(copy)).toEqual(Object.keys(ev));
+      for (const k of Object.keys(ev) as Array<keyof TraceEvent>) if (k !== 'fields') expect(copy[k]).toBe(ev[k]);
+      if (frozen) expect(copy.fields).toBe(fields);
+      else expect(copy.fields).not.toBe(fields);
+      expect(Object.keys(copy.fields)).toEqual(Object.keys(fields));
+      expect(Object.getPrototypeOf(copy.fields)).toBe(Object.getPrototypeOf(fields));
+      for (const k of Object.keys(fields)) expect(Object.getOwnPropertyDescriptor(copy.fields, k)?.value).toBe(fields[k]);
+    }));
+  });
+
+  it('Shadow.addPage: the page lives and cache slots newPage + insert gave, whichever slot the pfn held before (only the Map\'s order differs)', () => {
+    const step = fc.tuple(fc.constantFrom('add', 'add', 'adopt', 'remove'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 3 }));
+    fc.assert(fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+      const [fast, plain] = [new Shadow(), new Shadow()];
+      const files = [fast, plain].map((sh) => [1n, 2n].map((ino) => sh.file({ dev: '8:1', ino })));
+      const state = (sh: Shadow, fs: FileState[]) => [
+        [0, 1, 2, 3].map((p) => { const r = sh.page(BigInt(p)); return r && [r.inCache, r.born, r.bornSeq, r.file?.key, r.index]; }),
+        fs.map((f) => [...f.cache.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => [i, Number(r.pfn), r.bornSeq])),
+      ];
+      steps.forEach(([what, pfn, file, index], seq) => {
+        if (what === 'add') {
+          fast.addPage(BigInt(pfn), seq, files[0]![file]!, index);
+          plain.insert(plain.newPage(BigInt(pfn), seq, true, files[1]![file]!, index));
+        } else if (what === 'adopt') {
+          fast.newPage(BigInt(pfn), seq, false, files[0]![file]!, index);
+          plain.newPage(BigInt(pfn), seq, false, files[1]![file]!, index);
+        } else {
+          const [a, b] = [fast.page(BigInt(pfn)), plain.page(BigInt(pfn))];
+          if (a) fast.remove(a, seq);
+          if (b) plain.remove(b, seq);
+        }
+        expect(state(fast, files[0]!)).toEqual(state(plain, files[1]!));
+      });
     }));
   });
 });
