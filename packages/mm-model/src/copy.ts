@@ -15,8 +15,9 @@
  * truncate and hugetlb fields) is copied generically, as before, which is rare. A patch is laid
  * over the copy field by field, so a patch that sets an optional field gives the object it gave
  * before. A field state.ts does not know (a flavor patch's own, set by its `initialState` or by
- * a patch: flavor.ts allows it) would be lost by a literal: the first one met switches every
- * later copy in the process to the generic one (`noteFields`, `laid`).
+ * a patch: flavor.ts allows it) would be lost by a literal: a flavor that is not built in, or
+ * the first such field met in a built-in one, switches every later copy in the process to the
+ * generic one (`copyGenerically`, `noteFields`, `laid`).
  *
  * The field order of these objects reaches no output: the encoder encodes an object's values in
  * field-name order (encode.ts), and nothing else enumerates a page's, a mapping's or the root's
@@ -74,6 +75,16 @@ let literals = true;
 
 function noteField(name: string): void {
   if (!KNOWN.has(name)) literals = false;
+}
+
+/**
+ * Every later copy in this process generic: for a flavor that is not built in. A flavor module's
+ * steps may patch in fields of their own, and with `--workers` a thread can decode a peer's page
+ * that carries one before any patch of its own has set it (so `laid` never met it there); only the
+ * built-in flavors' patches are typed against state.ts.
+ */
+export function copyGenerically(): void {
+  literals = false;
 }
 
 /** Check a state's pages, mappings and root for fields state.ts does not know (the initial state: a flavor may add its own). */

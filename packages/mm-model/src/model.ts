@@ -12,7 +12,8 @@ import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
 import { StateEncoder } from './encode.js';
-import { copyPage, noteFields } from './copy.js';
+import { copyGenerically, copyPage, noteFields } from './copy.js';
+import { builtinFlavors } from './registry.js';
 import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
@@ -73,6 +74,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   let init: MmState = { ...initial0, threads: threads0 };
   if (flavor.initialState) init = flavor.initialState(init, env);
+  if (!builtinFlavors().includes(flavor)) copyGenerically();
   noteFields(init);
   const initial = init;
   const encoder = new StateEncoder<MmState>(stateKey);

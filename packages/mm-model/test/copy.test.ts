@@ -6,6 +6,7 @@
 import { describe, expect, jest, test } from '@jest/globals';
 import { MAP_OPTIONAL, PAGE_OPTIONAL, copyMap, copyPage, copyRoot } from '../src/copy.js';
 import { NONE, UNLOCKED, type MappingS, type MmState, type PageS } from '../src/state.js';
+import { onePage } from './helpers/scenarios.js';
 
 const page: PageS = { pfn: 3, mapping: 0, index: 1, flags: 2, refcount: 1, mapcount: 0, locker: NONE, data: 2 ** 32 };
 const map: MappingS = {
@@ -73,4 +74,21 @@ describe('copies of what a step writes', () => {
       expect(fields(fresh.copyMap(patched, { nrpages: 0 }))).toEqual(fields({ ...map, theirs: 2, nrpages: 0 }));
     });
   });
+
+  test('a machine of a flavor that is not built in makes every copy generic; a built-in one does not', async () => {
+    const yaml = onePage({ threads: '  - { name: fault, program: fault, args: { mm: mapper, address: 0x10000 } }' });
+    for (const builtin of [true, false]) {
+      await jest.isolateModulesAsync(async () => {
+        const mm = await import('../src/index.js');
+        const fresh = await import('../src/copy.js');
+        const base = await mm.resolveFlavor('linux-2.6.15');
+        mm.createMachine(mm.parseScenario(yaml, 'inline.yaml'), builtin ? base : mm.extendFlavor(base, { name: 'mine', description: 'a module' }));
+        // a page carrying a field of a flavor module's own, as a worker decodes it from a peer
+        const odd = { ...page, mine: 1 } as PageS;
+        const kept = Object.keys(fresh.copyPage(odd, { flags: 0 })).includes('mine');
+        expect(kept).toBe(!builtin);
+      });
+    }
+  });
 });
+
