@@ -9,13 +9,6 @@ import type { Adapter, Lifter } from './adapters/adapter.js';
 export interface NameEntry {
   /** What the adapter's `lift` does for events of this name. */
   readonly lift: Lifter;
-  /**
-   * Events of this name are trace markers (`tracing_mark_write`, a trace.dat's `print`), which
-   * may carry the workload's own mismatch reports (workload-marks.ts): decided once per name,
-   * where two string comparisons per event decided it (an event name a reader made is not
-   * internalized, and one as long as `tracing_mark_write` is compared character by character).
-   */
-  readonly marker: boolean;
   /** Events of this name lifted to an op. */
   used: number;
   /** Events of this name the adapter did not know. */
@@ -23,11 +16,6 @@ export interface NameEntry {
   /** The probe site of the first unknown one, and when it came among the first unknown events of all names. */
   unknownProbe: ProbeSite | undefined;
   unknownFirst: number;
-}
-
-/** Whether events of this name are trace markers (what workloadMismatch reads). */
-export function isMarker(event: string): boolean {
-  return event === 'tracing_mark_write' || event === 'print';
 }
 
 export class EventNames {
@@ -40,7 +28,7 @@ export class EventNames {
   of(ev: TraceEvent): NameEntry {
     let e = this.m.get(ev.event);
     if (e === undefined) {
-      e = { lift: this.adapter.lifterFor(ev), marker: isMarker(ev.event), used: 0, unknown: 0, unknownProbe: undefined, unknownFirst: 0 };
+      e = { lift: this.adapter.lifterFor(ev), used: 0, unknown: 0, unknownProbe: undefined, unknownFirst: 0 };
       this.m.set(ev.event, e);
     }
     return e;

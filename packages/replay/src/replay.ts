@@ -169,12 +169,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
     else if (ts > lastTs) lastTs = ts;
     else if (ts < firstTs!) firstTs = ts;
-    const name = n.of(ev);
-    if (name.marker) {
+    if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
       const m = workloadMismatch(ev);
       if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
       else if (m) marksDropped++;
     }
+    const name = n.of(ev);
     const lifted = name.lift(ev);
     if (lifted === null) {
       unknown++;

@@ -400,15 +400,9 @@ export class Shadow {
       if (ptes !== undefined && ptes.get(key) === rec) ptes.delete(key);
     }
     rec.mapcount--;
-    // the citation of this PTE's mapping, found and removed by a loop: a closure for
-    // findIndex and splice's array of removed elements were two allocations per unmap
-    const maps = rec.maps;
-    let i = -1;
-    if (address !== undefined) for (let k = 0; k < maps.length; k++) if (maps[k]!.address === address) { i = k; break; }
-    if (i >= 0) {
-      for (let k = i + 1; k < maps.length; k++) maps[k - 1] = maps[k]!;
-      maps.length--;
-    } else if (maps.length > rec.mapcount) maps.shift();
+    const i = address === undefined ? -1 : rec.maps.findIndex((m) => m.address === address);
+    if (i >= 0) rec.maps.splice(i, 1);
+    else if (rec.maps.length > rec.mapcount) rec.maps.shift();
     if (rec.mapcount === 0) rec.file?.mappedGhosts.delete(rec);
   }
 

@@ -374,48 +374,6 @@ describe('replay fast paths give what the plain code gave', () => {
     }));
   });
 
-  it('EventNames: an entry\'s `marker` is the two name comparisons replay made per event (one fresh string per event, as a reader may make)', () => {
-    const adapter: Adapter = { name: 'test', lift: () => null, lifterFor: () => () => null };
-    const name = fc.constantFrom('print', 'tracing_mark_write', 'tracing_mark_writ', 'printk', 'Print', 'mm_filemap_add_to_page_cache', '');
-    fc.assert(fc.property(fc.array(name, { maxLength: 40 }), (evs) => {
-      const names = new EventNames(adapter);
-      for (const n of evs) {
-        const ev = { type: 'event', event: [...n].join('') } as unknown as TraceEvent;
-        expect(names.of(ev).marker).toBe(ev.event === 'tracing_mark_write' || ev.event === 'print');
-      }
-    }));
-  });
-
-  it('Shadow.unmapped: the citations left are those findIndex + splice (or shift) left, with addresses on both sides of 2^53', () => {
-    const address = fc.constantFrom(undefined, 0x1000n, 0x2000n, 2n ** 53n, 2n ** 53n + 1n);
-    const step = fc.tuple(fc.constantFrom('map', 'map', 'unmap'), address);
-    fc.assert(fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
-      const sh = new Shadow();
-      const rec = sh.newPage(0x100n, 0, true);
-      const plain: Array<bigint | undefined> = [];
-      let mapcount = 0;
-      for (const [what, a] of steps) {
-        const ev = { type: 'event', event: 'e', pid: 7, cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
-        if (what === 'map') {
-          // a PTE at an address whose only mapping was this very page's: that one went unseen
-          if (sh.mapped(rec, { ev, address: a }) === 1) { plain.length = 0; mapcount = 0; }
-          mapcount++;
-          plain.push(a);
-          if (plain.length > 4) plain.shift();
-        } else {
-          if (rec.mapcount === 0) continue;
-          sh.unmapped(rec, a, ev);
-          mapcount--;
-          const i = a === undefined ? -1 : plain.findIndex((x) => x === a);
-          if (i >= 0) plain.splice(i, 1);
-          else if (plain.length > mapcount) plain.shift();
-        }
-        expect(rec.mapcount).toBe(mapcount);
-        expect(rec.maps.map((m) => m.address)).toEqual(plain);
-      }
-    }));
-  });
-
   it('flat: the same string, whatever it was joined from (template literals, +, join, empty)', () => {
     fc.assert(fc.property(fc.array(fc.oneof(fc.string(), fc.integer(), fc.bigInt()), { maxLength: 12 }), (parts) => {
       const joined = parts.reduce<string>((acc, p) => `${acc} ${p}:`, '');
