@@ -19,6 +19,7 @@
  *   - BENCH_BASELINE=/path/to/checkout (built): that checkout's figures beside these (before/after)
  *   - BENCH_REPLAY_LONG=N: the CLI's peak RSS on an N-event trace too (memory stays bounded)
  * Each CPU figure is the least of BENCH_REPLAY_RUNS runs (default 3): the machine may be shared.
+ * With a baseline the two checkouts' passes alternate round by round, so the load weighs on both alike.
  *
  *   npm run bench replay
  *   node bench/replay.bench.js --generate OUT.txt [EVENTS]   (just write the trace and its meta.json)
@@ -303,12 +304,29 @@ function pass(at, mode, trace) {
 
 const RUNS = Number(process.env.BENCH_REPLAY_RUNS ?? 3);
 
-/** Parse-only and parse + replay of one checkout, RUNS times each, interleaved; each figure the least CPU of its runs (the machine may be shared). */
-function parseAndReplay(at, trace) {
-  const parse = []; const rep = [];
-  for (let i = 0; i < RUNS; i++) { parse.push(pass(at, 'parse', trace)); rep.push(pass(at, 'replay', trace)); }
-  const least = (runs) => ({ ...runs[0], cpuMs: Math.min(...runs.map((r) => r.cpuMs)), rssKb: Math.max(...runs.map((r) => r.rssKb)) });
-  return { parse: least(parse), replay: least(rep) };
+/**
+ * Parse-only and parse + replay of this checkout and, with BENCH_BASELINE, of the baseline,
+ * RUNS times each, interleaved round by round (this parse, this replay, baseline parse,
+ * baseline replay): a shared machine's load then weighs on both checkouts alike. Each figure
+ * is the least CPU of its runs.
+ */
+function parseAndReplay(trace) {
+  const ats = baseline ? [root, baseline] : [root];
+  const runs = ats.map(() => ({ parse: [], replay: [] }));
+  for (let i = 0; i < RUNS; i++) {
+    ats.forEach((at, k) => { runs[k].parse.push(pass(at, 'parse', trace)); runs[k].replay.push(pass(at, 'replay', trace)); });
+  }
+  const least = (rs) => ({ ...rs[0], cpuMs: Math.min(...rs.map((r) => r.cpuMs)), rssKb: Math.max(...rs.map((r) => r.rssKb)) });
+  return runs.map((r) => ({ parse: least(r.parse), replay: least(r.replay) }));
+}
+
+/** This checkout's figures and, with BENCH_BASELINE, the baseline's beside them; returns this checkout's overhead. */
+function reportBoth(trace, check) {
+  const [mine, base] = parseAndReplay(trace);
+  check?.(mine);
+  const overhead = report('this checkout', mine);
+  if (base) report(`baseline ${baseline}`, base);
+  return overhead;
 }
 
 /** The figures issue 16 asks for: events/s parsing, events/s parsing and replaying, replay's share over parsing, peak RSS. */
@@ -362,18 +380,16 @@ export default async function bench() {
     console.log(`kreplay replay (CLI, end to end): wall ${(e2e.ms / 1000).toFixed(2)} s, CPU ${(e2e.cpuMs / 1000).toFixed(2)} s (${mps(result.stats.events, e2e.cpuMs)} per CPU-second), peak RSS ${(e2e.rssKb / 1024).toFixed(0)} MiB, ${result.stats.ops} ops, ${result.stats.pages} pages, 0 findings`);
 
     console.log('\ntext trace, in-process (CPU of the read/replay loop only):');
-    const overhead = report('this checkout', parseAndReplay(root, trace));
-    if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, trace));
+    const overhead = reportBoth(trace);
 
     // the same trace as a trace.dat: it must replay as the text does (clean, the same ops)
     const same = path.join(dir, 'same-dat', 'trace.dat');
     mkdirSync(path.dirname(same));
     const sameEvents = await generateDat(trace, same);
     console.log(`\nthe same trace as a trace.dat (${sameEvents} events, ${(statSync(same).size / 1e6).toFixed(0)} MB), in-process:`);
-    const sameRuns = parseAndReplay(root, same);
-    if (sameRuns.replay.findings !== 0 || sameRuns.replay.ops !== result.stats.ops) throw new Error(`the trace.dat replayed to ${sameRuns.replay.ops} ops and ${sameRuns.replay.findings} findings, the text to ${result.stats.ops} ops and none`);
-    report('this checkout', sameRuns);
-    if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, same));
+    reportBoth(same, (sameRuns) => {
+      if (sameRuns.replay.findings !== 0 || sameRuns.replay.ops !== result.stats.ops) throw new Error(`the trace.dat replayed to ${sameRuns.replay.ops} ops and ${sameRuns.replay.findings} findings, the text to ${result.stats.ops} ops and none`);
+    });
     if (have('trace-cmd')) referenceRow(same, sameEvents);
 
     // a trace.dat of a real recording: fixtures/dat/mixed-v6.dat's ring-buffer pages repeated
@@ -385,8 +401,7 @@ export default async function bench() {
     mkdirSync(path.dirname(dat));
     const datEvents = makeBigDat(dat, events);
     console.log(`\ntrace.dat of ${datEvents} events (${(statSync(dat).size / 1e6).toFixed(0)} MB: fixtures/dat/mixed-v6.dat's pages repeated: inconsistent by construction), in-process:`);
-    report('this checkout', parseAndReplay(root, dat));
-    if (baseline) report(`baseline ${baseline}`, parseAndReplay(baseline, dat));
+    reportBoth(dat);
     if (have('trace-cmd')) referenceRow(dat, datEvents);
     else console.log('  trace-cmd is not installed: no reference figure');
 

@@ -6,7 +6,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { DEFAULT_SEVERITY, type CitedEvent, type Finding } from '@kreplay/core';
 import type { GapTracker } from './certainty.js';
-import { cite } from './cite.js';
+import { cite, flat } from './cite.js';
 import type { Draft } from './explain.js';
 
 export class FindingLog {
@@ -29,8 +29,8 @@ export class FindingLog {
     const events = uniqueCites([d.ev, ...d.others]);
     const why = uncertainty(d, events.map((e) => e.cpu), this.gaps) ?? d.tie;
     const finding: Finding = {
-      rule: d.rule, severity: DEFAULT_SEVERITY[d.rule], certainty: why ? 'uncertain' : 'certain', message: d.message,
-      ts: d.ev.ts, cpu: d.ev.cpu, pid: d.ev.pid, events, explanation: d.explanation + (why ? ` Uncertain: ${why}` : ''),
+      rule: d.rule, severity: DEFAULT_SEVERITY[d.rule], certainty: why ? 'uncertain' : 'certain', message: flat(d.message),
+      ts: d.ev.ts, cpu: d.ev.cpu, pid: d.ev.pid, events, explanation: flat(d.explanation + (why ? ` Uncertain: ${why}` : '')),
     };
     if (d.rec.file) finding.file = d.rec.file.key;
     if (d.rec.index !== undefined) finding.index = d.rec.index;

@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
 import { toBig } from '../src/fields.js';
+import { flat, lastFlattened } from '../src/cite.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
 import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
 import { ReturnCounts } from '../src/return-counts.js';
@@ -370,6 +371,17 @@ describe('replay fast paths give what the plain code gave', () => {
       expect(JSON.stringify(names.used())).toBe(JSON.stringify(sorted(used)));
       expect(JSON.stringify(names.unknownByEvent())).toBe(JSON.stringify(sorted(new Map([...unknown].map(([k, c]) => [k, c.n])))));
       expect(names.unknownEntries()).toEqual([...unknown].map(([k, c]) => [k, c.n, c.probe]));
+    }));
+  });
+
+  it('flat: the same string, whatever it was joined from (template literals, +, join, empty)', () => {
+    fc.assert(fc.property(fc.array(fc.oneof(fc.string(), fc.integer(), fc.bigInt()), { maxLength: 12 }), (parts) => {
+      const joined = parts.reduce<string>((acc, p) => `${acc} ${p}:`, '');
+      const plain = parts.map((p) => ` ${p}:`).join('');
+      expect(flat(joined)).toBe(joined);
+      expect(joined).toBe(plain);
+      if (joined.length) expect(lastFlattened()).toBe(plain.charCodeAt(0));
+      expect(flat('')).toBe('');
     }));
   });
 
