@@ -277,8 +277,10 @@ const mps = (events, ms) => `${(events / (ms / 1000) / 1e6).toFixed(2)} M events
 
 /**
  * One in-process pass over `trace` with the libraries of checkout `at`: `parse` reads every
- * record (decoding the payloads replay decodes: the events its probe maps use), `replay`
- * does what replayFile does — the same read, and replay's work on top (lifting, ordering,
+ * record (decoding the payloads of the events replay decodes — those its probe maps use —
+ * each with every field), `replay` does what replayFile does — the same read (of a
+ * trace.dat, only the fields replay reads: its field plan, which a checkout without one
+ * ignores), and replay's work on top (lifting, ordering,
  * ties, rules, citations; records in order replayed as they come, `inOrder`, else again
  * through the reorder window — a checkout without `inOrder` ignores it). The child times its own loop in CPU time (user + sys), after
  * module loading and probe-map resolution (YAML and schema checks, ~0.1–0.3 s), which both
@@ -294,7 +296,7 @@ function pass(at, mode, trace) {
     : `import { replay, resolveReplayConfig, citeVerbatim } from '${url('replay')}'; import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}';
        const file = ${JSON.stringify(trace)}; const m = findTraceMeta(file); const o = { source: file, meta: m ? await readTraceMeta(m) : undefined, metaSource: m };
        const config = await resolveReplayConfig(o);
-       const open = () => openTraceBatches(file, { source: file, fields: config.fieldsWanted });
+       const open = () => openTraceBatches(file, { source: file, fields: config.fieldsWanted, fieldPlan: config.fieldPlan });
        const c0 = process.cpuUsage(); let r; try { r = await replay(open(), { ...o, inOrder: true }, config); } catch (e) { if (e.name !== 'ReorderNeeded') throw e; r = await replay(open(), o, config); } await citeVerbatim(file, r.findings);
        const c = process.cpuUsage(c0); console.log(JSON.stringify({ events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped, cpuMs: (c.user + c.system) / 1000 }));`;
   const t = timed(['--input-type=module', '-e', body]);

@@ -72,6 +72,15 @@ interface EventInfo {
  */
 export type FieldsWanted = (event: string, probe: ProbeSite | undefined) => boolean;
 
+/**
+ * Of a wanted event's fields (`names`: all of them, in order), the ones the caller reads. A
+ * trace.dat's decoder then decodes only those, with the same names, values and order, and
+ * skips the rest (the ftrace events — markers, trace_printk, the function tracer — keep all
+ * theirs); the text parser decodes every field whatever it answers. Asked once per event
+ * format, with the names and probe site of its first event.
+ */
+export type FieldPlan = (event: string, probe: ProbeSite | undefined, names: readonly string[]) => readonly string[];
+
 /** Layouts learned per event at most (each costs a generic decode and a compiled builder). */
 const MAX_LEARNED = 8;
 

@@ -6,6 +6,6 @@ export { openTrace, openTraceBatches } from './open.js';
 export { parseTrace, parseTraceString, parseTraceBatches, MAX_LINE, type ParseOptions, type ParseTotals } from './stream.js';
 export { summarize, formatStats, TraceStatsCollector, type TraceStats } from './stats.js';
 export { decodeFields, decodeValue, decodeInteger, decodeHexDigits } from './values.js';
-export type { FieldsWanted } from './events.js';
+export type { FieldPlan, FieldsWanted } from './events.js';
 export { parseTimestamp, formatTimestamp, type TimestampForm } from './timestamp.js';
 export { readTraceDat, readTraceDatBatches, reportTraceDat, type DatOptions } from './dat/index.js';

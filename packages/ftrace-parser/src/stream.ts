@@ -9,7 +9,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '@kreplay/core/errors';
 import { TraceLineParser, cutText, type TraceFormat } from './parser.js';
 import type { TimestampForm } from './timestamp.js';
-import type { FieldsWanted } from './events.js';
+import type { FieldPlan, FieldsWanted } from './events.js';
 import type { TraceRecord } from '@kreplay/core';
 
 export interface ParseOptions {
@@ -27,6 +27,12 @@ export interface ParseOptions {
    * name, with its probe site): for consumers that use a few events of many.
    */
   fields?: boolean | FieldsWanted;
+  /**
+   * trace.dat only: of each wanted event's fields, the ones decoded (the others are left
+   * out). For a consumer that reads a few fields of each event (replay); text traces and
+   * callers without it get every field.
+   */
+  fieldPlan?: FieldPlan;
   signal?: AbortSignal;
   /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
   onProgress?: (bytesRead: number, totalBytes?: number) => void;

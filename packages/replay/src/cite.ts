@@ -39,6 +39,23 @@ export function summarize(ev: TraceEvent): string {
   return parts.length ? `${name} ${parts.join(' ')}` : name;
 }
 
+/**
+ * Of an event's field names (in order), those `summarize` can print: the first
+ * SUMMARY_FIELDS it does not skip, `ofs` (its presence hides `index`) and `buf` (a marker's
+ * whole summary). A decoder that leaves the other fields out changes no summary.
+ */
+export function summaryFields(names: readonly string[]): string[] {
+  const out: string[] = names.filter((k) => k === 'buf' || k === 'ofs');
+  let shown = 0;
+  for (const k of names) {
+    if (shown >= SUMMARY_FIELDS) break;
+    if (k === 'index' && names.includes('ofs')) continue;
+    out.push(k);
+    shown++;
+  }
+  return out;
+}
+
 export function cite(ev: TraceEvent): CitedEvent {
   return { line: ev.line, source: ev.source, ts: ev.ts, cpu: ev.cpu, pid: ev.pid, comm: ev.comm, summary: flat(summarize(ev)) };
 }

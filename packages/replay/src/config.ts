@@ -7,12 +7,13 @@
  * no meta.json release, more than one shipped map), with the evidence of the trace's first
  * events (evidence.ts) — and decides nothing after that.
  */
-import type { FieldsWanted } from '@kreplay/ftrace-parser';
-import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap } from '@kreplay/core';
+import type { FieldPlan, FieldsWanted } from '@kreplay/ftrace-parser';
+import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap, type ProbeMeaning } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
 import { KernelEvidence, type KernelChoice } from './evidence.js';
+import { summaryFields } from './cite.js';
 import { toBigInt } from './fields.js';
 import { mergeProbeMaps, shippedKernels, shippedMapPath } from './probe-maps.js';
 import type { ReplayOptions } from './types.js';
@@ -49,6 +50,17 @@ export interface ReplayConfig {
   choose(header: Readonly<Record<string, string | number>>, evidence?: KernelEvidence): ChosenAdapter;
   /** The events whose payloads replay reads: those a candidate probe map gives a meaning, and trace markers. */
   fieldsWanted: FieldsWanted;
+  /**
+   * Of a wanted event's fields, those replay reads: the ones a candidate map's meaning of
+   * the event reads (its fields and their alternatives), `buf` (markers), and what a cited
+   * event's summary prints (cite.ts, summaryFields).
+   */
+  fieldPlan: FieldPlan;
+}
+
+/** The field names a meaning's arguments read, alternatives included. */
+function fieldsRead(meaning: ProbeMeaning): string[] {
+  return Object.values(meaning.args).flatMap((spec) => (spec === undefined ? [] : typeof spec === 'string' ? [spec] : typeof spec.field === 'string' ? [spec.field] : spec.field));
 }
 
 type Choice = KernelChoice;
@@ -166,5 +178,14 @@ export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayCo
       return (chosen = adapterFor(c, all.get(c.kernel) ?? all.get(DEFAULT_KERNEL)!, opts));
     },
     fieldsWanted: (event, probe) => event === 'print' || event === 'tracing_mark_write' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),
+    fieldPlan: (event, probe, names) => {
+      const read = new Set(summaryFields(names));
+      read.add('buf');
+      for (const m of candidateMaps) {
+        const found = meaningOf(m, event, probe);
+        if (found) for (const f of fieldsRead(found.meaning)) read.add(f);
+      }
+      return names.filter((n) => read.has(n));
+    },
   };
 }

@@ -321,7 +321,8 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
     }
   }
   const config = await resolveReplayConfig(o);
-  const records = () => openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted });
+  // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field
+  const records = () => openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted, ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }) });
   let result: ReplayResult;
   if (file === '-' || o.onOp) result = await replay(records(), o, config);
   else {

@@ -14,7 +14,7 @@ import type { ByteSink } from './byte-sink.js';
 import { EventPrinter, type FmtContext } from './print-fmt.js';
 import { PrintkFormats, TepSymbols } from './tep-symbols.js';
 import type { Ts } from './ring-buffer.js';
-import type { FieldsWanted } from '../events.js';
+import type { FieldPlan, FieldsWanted } from '../events.js';
 import { fieldsBuilder } from '../layout.js';
 
 const PAGE_SHIFT = 12n;
@@ -77,35 +77,95 @@ function field(fmt: EventFormat, name: string): FormatField | undefined {
   return fmt.fields.find((f) => f.name === name);
 }
 
-function devString(sdev: unknown): string {
-  const d = Number(sdev);
-  return `${d >>> MINORBITS}:${d & ((1 << MINORBITS) - 1)}`;
-}
+/** The names a plan keeps, or undefined: every field. */
+type Keep = ReadonlySet<string> | undefined;
 
-/** `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x) / `... pfn=%lu ofs=%lu` (5.x). */
-function compileFilemapPage(fmt: EventFormat): Compiled | undefined {
-  const pfn = field(fmt, 'pfn'), ino = field(fmt, 'i_ino'), index = field(fmt, 'index'), dev = field(fmt, 's_dev');
-  const order = field(fmt, 'order');
-  if (!pfn || !ino || !index || !dev) return undefined;
-  return (r) => {
-    const fields: Fields = { dev: devString(r.value(dev)), ino: r.value(ino), pfn: r.value(pfn) };
-    const ofs = narrow((big(r.value(index)) << PAGE_SHIFT) & U64);
-    fields.ofs = ofs;
-    fields.index = typeof ofs === 'bigint' ? ofs >> PAGE_SHIFT : Math.floor(ofs / 4096);
-    if (order) fields.order = r.value(order);
-    return { fields };
+const kept = (keep: Keep, name: string): boolean => keep === undefined || keep.has(name);
+
+/** `major:minor` of a kernel dev_t, the last one's string reused (a trace names a few devices, one mostly). */
+function devStrings(): (sdev: unknown) => string {
+  let last: unknown;
+  let text = '';
+  return (sdev) => {
+    if (sdev === last && text !== '') return text;
+    const d = Number(sdev);
+    last = sdev;
+    text = `${d >>> MINORBITS}:${d & ((1 << MINORBITS) - 1)}`;
+    return text;
   };
 }
 
-/** `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (mm_filemap_get_pages / map_pages, 6.1). */
-function compileFilemapRange(fmt: EventFormat): Compiled | undefined {
+/** Page indexes below this make byte offsets (index × 4096) exact as numbers. */
+const INDEX_EXACT = 2 ** 41;
+
+/**
+ * `(index << PAGE_SHIFT) & U64` narrowed, as the kernel's print fmt computes `ofs`: plain
+ * arithmetic while the product is exact (every page cache below 8 PiB), bigints beyond.
+ */
+export function offsetOf(index: FieldValue): number | bigint {
+  if (typeof index === 'number' && index >= 0 && index < INDEX_EXACT && Number.isInteger(index)) return index * 4096;
+  return narrow((big(index) << PAGE_SHIFT) & U64);
+}
+
+/** `ofs` as a page index (the text parser's `index` of these tracepoints). */
+function indexOf(ofs: number | bigint): number | bigint {
+  return typeof ofs === 'bigint' ? ofs >> PAGE_SHIFT : Math.floor(ofs / 4096);
+}
+
+/**
+ * A fields object of `names` (in that order) from values computed per name: one object
+ * literal of exactly those keys (fieldsBuilder), where an object grown key by key outgrew
+ * its in-object slots and took a second allocation for the rest.
+ */
+function literalOf(names: readonly string[], value: (name: string) => (r: PayloadReader) => FieldValue): (r: PayloadReader) => Fields {
+  const reads = names.map(value);
+  const values = new Array<FieldValue>(names.length).fill(0);
+  const n = names.length;
+  const make = fieldsBuilder([...names]) ?? ((v: FieldValue[]): Fields => Object.fromEntries(names.map((name, k) => [name, v[k]!])));
+  return (r) => {
+    for (let k = 0; k < n; k++) values[k] = reads[k]!(r);
+    return make(values);
+  };
+}
+
+/** `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x) / `... pfn=%lu ofs=%lu` (5.x); only the fields `keep` names. */
+function compileFilemapPage(fmt: EventFormat, keep: Keep): Compiled | undefined {
+  const pfn = field(fmt, 'pfn'), ino = field(fmt, 'i_ino'), index = field(fmt, 'index'), dev = field(fmt, 's_dev');
+  const order = field(fmt, 'order');
+  if (!pfn || !ino || !index || !dev) return undefined;
+  const devString = devStrings();
+  const names = ['dev', 'ino', 'pfn', 'ofs', 'index', ...(order ? ['order'] : [])].filter((n) => kept(keep, n));
+  // `index` is computed from `ofs` as the text parser computes it from the printed ofs
+  let ofs: number | bigint = 0;
+  const build = literalOf(names, (n) => {
+    switch (n) {
+      case 'dev': return (r) => devString(r.value(dev));
+      case 'ino': return (r) => r.value(ino);
+      case 'pfn': return (r) => r.value(pfn);
+      case 'ofs': return (r) => (ofs = offsetOf(r.value(index)));
+      case 'index': return names.includes('ofs') ? () => indexOf(ofs) : (r) => indexOf(offsetOf(r.value(index)));
+      default: return (r) => r.value(order!);
+    }
+  });
+  return (r) => ({ fields: build(r) });
+}
+
+/** `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (mm_filemap_get_pages / map_pages, 6.1); only the fields `keep` names. */
+function compileFilemapRange(fmt: EventFormat, keep: Keep): Compiled | undefined {
   const ino = field(fmt, 'i_ino'), dev = field(fmt, 's_dev'), index = field(fmt, 'index'), last = field(fmt, 'last_index');
   if (!ino || !dev || !index || !last) return undefined;
+  const devString = devStrings();
+  const wDev = kept(keep, 'dev'), wIno = kept(keep, 'ino'), wOfs = kept(keep, 'ofs'), wIndex = kept(keep, 'index'), wMax = kept(keep, 'max_ofs');
   return (r) => {
-    const ofs = narrow((big(r.value(index)) << PAGE_SHIFT) & U64);
-    const fields: Fields = { dev: devString(r.value(dev)), ino: r.value(ino), ofs };
-    fields.index = typeof ofs === 'bigint' ? ofs >> PAGE_SHIFT : Math.floor(ofs / 4096);
-    fields.max_ofs = narrow((((big(r.value(last)) + 1n) << PAGE_SHIFT) - 1n) & U64);
+    const fields: Fields = {};
+    if (wDev) fields.dev = devString(r.value(dev));
+    if (wIno) fields.ino = r.value(ino);
+    if (wOfs || wIndex) {
+      const ofs = offsetOf(r.value(index));
+      if (wOfs) fields.ofs = ofs;
+      if (wIndex) fields.index = indexOf(ofs);
+    }
+    if (wMax) fields.max_ofs = narrow((((big(r.value(last)) + 1n) << PAGE_SHIFT) - 1n) & U64);
     return { fields };
   };
 }
@@ -135,13 +195,16 @@ function compileArgs(args: FormatField[]): (r: PayloadReader) => Fields {
   };
 }
 
-/** kprobe: `(sym+0xoff/0xsize) name=value ...` — site from __probe_ip, args by their names. */
-function compileKprobe(fmt: EventFormat, ks: Kallsyms): Compiled | undefined {
+/**
+ * kprobe: `(sym+0xoff/0xsize) name=value ...` — site from __probe_ip, args by their names
+ * (those `keep` names; `'none'`: no fields at all, the site alone).
+ */
+function compileKprobe(fmt: EventFormat, ks: Kallsyms, keep: Keep | 'none'): Compiled | undefined {
   const ip = field(fmt, '__probe_ip');
   const func = field(fmt, '__probe_func');
   const ret = field(fmt, '__probe_ret_ip');
-  const args = fmt.fields.filter((f) => !f.name.startsWith('__probe_'));
-  const argFields = compileArgs(args);
+  const args = keep === 'none' ? [] : fmt.fields.filter((f) => !f.name.startsWith('__probe_') && kept(keep, f.name));
+  const argFields = keep === 'none' ? () => NO_FIELDS : compileArgs(args);
   // A probe's site is shared, frozen, by the events that name it, as the text parser shares
   // it (events.ts, decodeProbeSite): a kprobe hits one address, a kretprobe returns to a few
   // callers — one object per site, not one per event.
@@ -216,16 +279,29 @@ function compileFtrace(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrint
   return undefined;
 }
 
-function compile(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats): Compiled {
+const isProbeFormat = (fmt: EventFormat): boolean => fmt.fields.some((f) => f.name.startsWith('__probe_'));
+
+/** Every non-common field of `fmt` that `keep` names, decoded raw. */
+function compileRaw(fmt: EventFormat, keep: Keep): Compiled {
+  const only = keep === undefined ? fmt : { ...fmt, fields: fmt.fields.filter((f) => keep.has(f.name)) };
+  return (r) => ({ fields: rawFields(only, r) });
+}
+
+/**
+ * How events of `fmt` decode into the text parser's fields: every one, or (`keep`) those it
+ * names, in the same order with the same values. The ftrace events (markers, trace_printk,
+ * the function tracer) always get all of theirs.
+ */
+function compile(fmt: EventFormat, ks: Kallsyms, printer: () => EventPrinter, printk: PrintkFormats, keep: Keep = undefined): Compiled {
   let c: Compiled | undefined;
   if (fmt.system === 'filemap' && fmt.printFmt.startsWith('"dev %d:%d ino %lx')) {
-    c = /max_ofs=/.test(fmt.printFmt) ? compileFilemapRange(fmt) : compileFilemapPage(fmt);
-  } else if (fmt.fields.some((f) => f.name.startsWith('__probe_'))) {
-    c = compileKprobe(fmt, ks);
+    c = /max_ofs=/.test(fmt.printFmt) ? compileFilemapRange(fmt, keep) : compileFilemapPage(fmt, keep);
+  } else if (isProbeFormat(fmt)) {
+    c = compileKprobe(fmt, ks, keep);
   } else if (fmt.system === 'ftrace') {
     c = compileFtrace(fmt, ks, printer, printk);
   }
-  return c ?? ((r) => ({ fields: rawFields(fmt, r) }));
+  return c ?? compileRaw(fmt, keep);
 }
 
 /** Turns payloads into TraceEvents for one file. */
@@ -243,6 +319,8 @@ export class EventDecoder {
   raw = false;
   /** Which events get their fields decoded (ParseOptions.fields). */
   fields: boolean | FieldsWanted = true;
+  /** Which of a wanted event's fields are decoded (ParseOptions.fieldPlan; undefined: all). */
+  plan: FieldPlan | undefined;
   private readonly printers = new Map<number, EventPrinter>();
   private fmtContext?: FmtContext;
   /** `comm-pid [cpu] ` and `: name: ` of the raw view, as bytes, built once each. */
@@ -293,29 +371,64 @@ export class EventDecoder {
       this.compiled.set(fmt.id, c);
     }
     const d = c(r);
-    const ev: TraceEvent = { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
-    if (d.probe) ev.probe = d.probe;
-    return ev;
+    // a probe's event as one literal too (probe last, as when it was added after): adding it
+    // to the other literal took a second allocation for the key past its in-object slots
+    const probe = d.probe;
+    if (probe) return { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source, probe };
+    return { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
   }
 
   /**
-   * How events of `fmt` decode: raw format fields, the text parser's fields, or — when the
-   * caller wants no fields (`fields: false`, or a FieldsWanted that declines the event) —
-   * none, still with the probe site of a probe.
+   * How events of `fmt` decode: raw format fields, the text parser's fields (all, or those
+   * the field plan keeps), or — when the caller wants no fields (`fields: false`, or a
+   * FieldsWanted that declines the event) — none, still with the probe site of a probe.
+   * The predicate and the plan are asked at the format's first event (with its probe site);
+   * what they answer then replaces this format's decoder.
    */
   private compileFor(fmt: EventFormat): Compiled {
-    const full = this.raw ? (rr: PayloadReader): Decoded => ({ fields: rawFields(fmt, rr) }) : compile(fmt, this.file.kallsyms, () => this.printer(fmt), this.context().printk);
+    const full = this.fullFor(fmt, undefined);
     const want = this.fields;
-    if (want === true) return full;
-    const isProbe = fmt.fields.some((f) => f.name.startsWith('__probe_'));
-    if (want === false) return isProbe ? (rr) => ({ fields: NO_FIELDS, probe: full(rr).probe }) : () => NO_DECODED;
-    // asked once per event name, with the probe site of its first event, as the text parser asks
-    let answer: boolean | undefined;
+    const plan = this.plan;
+    if (want === true && plan === undefined) return full;
+    if (want === false) return this.declined(fmt, full, false);
     return (rr) => {
       const d = full(rr);
-      answer ??= want(fmt.name, d.probe);
-      return answer ? d : { fields: NO_FIELDS, probe: d.probe };
+      if (want !== true && !want(fmt.name, d.probe)) {
+        this.compiled.set(fmt.id, this.declined(fmt, full, true));
+        return { fields: NO_FIELDS, probe: d.probe };
+      }
+      const planned = this.planned(fmt, d, full);
+      this.compiled.set(fmt.id, planned);
+      return planned === full ? d : planned(rr); // the first event as every later one
     };
+  }
+
+  /** The decoder of every field of `fmt` (or of those `keep` names). */
+  private fullFor(fmt: EventFormat, keep: Keep): Compiled {
+    return this.raw ? compileRaw(fmt, keep) : compile(fmt, this.file.kallsyms, () => this.printer(fmt), this.context().printk, keep);
+  }
+
+  /**
+   * A wanted format's decoder under the field plan, from its first event `first`: the fields
+   * the plan keeps, or `full` when it keeps them all (or there is no plan).
+   */
+  private planned(fmt: EventFormat, first: Decoded, full: Compiled): Compiled {
+    if (this.plan === undefined) return full;
+    const names = Object.keys(first.fields);
+    const keep = new Set(this.plan(fmt.name, first.probe, names));
+    return names.every((n) => keep.has(n)) ? full : this.fullFor(fmt, keep);
+  }
+
+  /**
+   * A declined format's decoder: no payload decoded but a probe's site. The ftrace events a
+   * FieldsWanted declines (`asked`) are still decoded whole and their fields dropped, as
+   * before: decoding a trace_printk's arguments can fail, and a payload that fails is a gap,
+   * which must not depend on which events a consumer reads.
+   */
+  private declined(fmt: EventFormat, full: Compiled, asked: boolean): Compiled {
+    if (asked && fmt.system === 'ftrace' && !this.raw) return (rr) => ({ fields: NO_FIELDS, probe: full(rr).probe });
+    if (this.raw || !isProbeFormat(fmt)) return () => NO_DECODED;
+    return compileKprobe(fmt, this.file.kallsyms, 'none') ?? (() => NO_DECODED);
   }
 
   /** What the text views need to know about the file (built on first use). */

@@ -176,6 +176,7 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
       const decoder = new EventDecoder(file, source);
       decoder.raw = opts.rawFields === true;
       decoder.fields = opts.fields ?? true;
+      decoder.plan = opts.fieldPlan;
       const pageSize = buffer.pageSize || file.pageSize;
       const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
       let bytesRead = 0;
