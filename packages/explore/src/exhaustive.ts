@@ -53,7 +53,14 @@ export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutco
 /** Largest state graph the search keeps unless told otherwise. */
 export const DEFAULT_MAX_STATES = 2_000_000;
 
-type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard'>;
+type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard'> & {
+  /**
+   * Asked at each level boundary (every node before `expanded` expanded, the next level's
+   * nodes up to `known` discovered, none expanded): true stops the search there, for the
+   * workers to take over (explore.ts `exploreOnCores`); `handedOver` then says where.
+   */
+  handover?: (expanded: number, known: number) => boolean;
+};
 
 export class ExhaustiveSearch implements SearchStrategy {
   readonly name = 'exhaustive' as const;
@@ -61,6 +68,8 @@ export class ExhaustiveSearch implements SearchStrategy {
   readonly coverage: 'full' | 'merged';
   private part: ShardPart | undefined;
   wholeGraph = false;
+  /** The first node of the level the search stopped at for `handover` (every node before it expanded). */
+  handedOver: number | undefined;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
@@ -96,6 +105,10 @@ export class ExhaustiveSearch implements SearchStrategy {
         // the first node of a new level: every node of the level is known by now (breadth-first)
         level = depth;
         if (rec && !rec.split && graph.size - id >= splitWidth(shard!.count)) rec.splitAt(level, id, graph.size);
+        if (this.opts.handover?.(id, graph.size)) {
+          this.handedOver = id;
+          break;
+        }
       }
       if (rec?.split && id < rec.split.end && !inShard(id - rec.split.start, shard)) {
         pending[id] = undefined;

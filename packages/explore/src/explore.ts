@@ -24,40 +24,57 @@ import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 const CONFIRM_MAX_STATES = 200_000;
 
 /**
- * States the exhaustive search runs on one core before it starts workers: a search that ends
- * below this costs less than starting threads (each loads the model), and its result is the
- * answer as it stands.
+ * States the exhaustive search reaches on this thread before the workers take it over (at the
+ * next level boundary: `--workers N`, N > 1). A search that ends below this stays on one
+ * thread: two workers cost more CPU per state than one thread (docs/explore.md, "On every
+ * core"), and below about this size they do not finish it sooner.
  */
-export const SINGLE_CORE_STATES = 20_000;
+export const SINGLE_CORE_STATES = 400_000;
+
+/** States the search reaches before it starts the worker threads, which load the model while it goes on to SINGLE_CORE_STATES. */
+export const WORKERS_START_STATES = 300_000;
 
 /**
  * The exhaustive search on up to `workers` cores (parallel.ts): on this thread when the graph
- * turns out small (SINGLE_CORE_STATES), workers ≤ 1 or the machine cannot send states as words
- * (`Machine.exchange`), else on worker threads that build their
- * machine from `source`. The result is the same either way, node for node.
+ * turns out small (`handoverStates`, default SINGLE_CORE_STATES), workers ≤ 1 or the machine
+ * cannot send states as words (`Machine.exchange`). A larger one is handed over at a level
+ * boundary: the worker threads (built from `source`, started once the search passed
+ * `workersFromStates`) and this thread as worker 0 take the visited states they own and the
+ * next level's, and go on from there. The result is the same either way, node for node.
  */
 export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
   const asked = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
   // workers send states as words: a machine without `exchange` searches on this thread
   const words = machine.encode && machine.decode && machine.exchange;
   if (workers <= 1 || !words || asked !== 'exhaustive' || opts.shard !== undefined || opts.onEnd) return explore(machine, opts);
-  const cap = opts.maxStates ?? DEFAULT_MAX_STATES;
-  if (cap <= SINGLE_CORE_STATES) return explore(machine, opts);
-  // the other workers load the model while this thread probes (most of their start-up is hidden);
-  // this thread, whose model is loaded and compiled by then, is worker 0
-  const pool = new SearchWorkers(source, workers, opts.maxDepth ?? DEFAULT_MAX_DEPTH, machine as Machine<unknown>);
-  let probe: ExploreResult;
+  const handAt = Math.max(1, opts.handoverStates ?? SINGLE_CORE_STATES);
+  const startAt = Math.min(handAt, opts.workersFromStates ?? WORKERS_START_STATES);
+  if ((opts.maxStates ?? DEFAULT_MAX_STATES) < handAt) return explore(machine, opts);
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let pool: SearchWorkers | undefined;
+  const strategy = new ExhaustiveSearch({
+    ...opts,
+    handover: (_expanded, known) => {
+      // the threads load the model while this thread searches on; this thread, whose model is
+      // loaded and compiled by then, is worker 0
+      if (!pool && known >= startAt) pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>);
+      return known >= handAt;
+    },
+  });
+  const ctx = new RunContext(opts);
+  let graph: StateGraph;
   try {
-    probe = await explore(machine, { ...opts, maxStates: SINGLE_CORE_STATES });
+    ctx.checkBudget();
+    graph = await strategy.search(machine, ctx);
   } catch (e) {
-    await pool.stop();
+    await pool?.stop();
     throw e;
   }
-  if (!probe.incomplete.includes('max-states')) {
-    await pool.stop();
-    return probe;
+  if (strategy.handedOver === undefined) {
+    await pool?.stop();
+    return finish(machine, strategy, graph, ctx, opts);
   }
-  return exploreParallel(pool, workers, opts);
+  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown> });
 }
 
 /**
@@ -90,6 +107,11 @@ export async function explore<S>(machine: Machine<S>, opts: ExploreOptions = {})
   const ctx = new RunContext(opts);
   ctx.checkBudget();
   const graph = await strategy.search(machine, ctx);
+  return finish(machine, strategy, graph, ctx, opts);
+}
+
+/** A search's result: liveness judged on its graph (unless it ran out of time), the verdict, the counters. */
+async function finish<S>(machine: Machine<S>, strategy: SearchStrategy, graph: StateGraph, ctx: RunContext, opts: ExploreOptions): Promise<ExploreResult> {
   const outOfTime = ctx.stopped === 'timeout' || ctx.stopped === 'aborted';
   if (!outOfTime) {
     if (strategy.coverage !== 'merged') await judgeLiveness(machine, strategy, graph, ctx, opts);

@@ -162,6 +162,11 @@ export class StateGraph {
   }
 
   private words: WordTable | undefined;
+
+  /** The visited set of a graph keyed by words (`reachWords`): node id = the table's index. A search that takes over from this graph's keeps adding to it. */
+  get wordTable(): WordTable | undefined {
+    return this.words;
+  }
   private out = new Int32Array(1024);
 
   /**

@@ -20,11 +20,11 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
-import { ViolationBook } from './context.js';
-import { RebuiltGraph, sortRowsByThread } from './graph.js';
+import { ViolationBook, type RunContext } from './context.js';
+import { IntVec, RebuiltGraph, sortRowsByThread, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
-import { serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
+import { ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES } from './exhaustive.js';
 
@@ -164,11 +164,24 @@ export class SearchWorkers {
 }
 
 /**
- * Search `source`'s machine exhaustively on `workers` threads (or on the `SearchWorkers`
- * given, started with the same maxDepth). Options: maxDepth, maxStates, timeoutMs, signal, progress.
+ * Where the one-thread search stopped for the workers to take over (explore.ts): its graph,
+ * whose nodes before `from` are expanded and from `from` on are the next level's, none
+ * expanded; its counters and violations; its machine (worker 0's).
  */
-export async function exploreParallel(source: MachineSource | SearchWorkers, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
-  const start = performance.now();
+export interface Handover {
+  graph: StateGraph;
+  ctx: RunContext;
+  from: number;
+  machine: Machine<unknown>;
+}
+
+/**
+ * Search `source`'s machine exhaustively on `workers` threads (or on the `SearchWorkers`
+ * given, started with the same maxDepth, and from where the one-thread search handed over).
+ * Options: maxDepth, maxStates, timeoutMs, signal, progress.
+ */
+export async function exploreParallel(source: MachineSource | SearchWorkers, workers: number, opts: ExploreOptions = {}, handover?: Handover): Promise<ExploreResult> {
+  const start = performance.now() - (handover?.ctx.elapsedMs() ?? 0);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
   const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth);
@@ -190,7 +203,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
       transfer[i]!.push(ch.port1);
       transfer[j]!.push(ch.port2);
     }
-    peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i] }, transfer[i] as never));
+    peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i], root: !handover }, transfer[i] as never));
     const started = await Promise.all(peers.map((p) => p.next('started')));
     // The root: numbered 0 and expanded by its owner.
     const rootOwner = started.findIndex((m) => m['count'] === 1);
@@ -199,8 +212,15 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
     // whose first state is numbered `base` (a worker numbers its states base + rank).
     let ranks: Int32Array[] = peers.map((_p, w) => (w === rootOwner ? Int32Array.of(0) : new Int32Array(0)));
     let base = 0;
+    let first = 0;
+    if (handover) {
+      ranks = handOver(peers, handover, T);
+      base = handover.from;
+      total = handover.graph.size;
+      first = handover.graph.depthOf(base);
+    }
     let lastProgress = start;
-    for (let depth = 0; ; depth++) {
+    for (let depth = first; ; depth++) {
       peers.forEach((p, w) => p.post({ type: 'expand', depth, ranks: ranks[w], base }));
       const settled = await Promise.all(peers.map((p) => p.next('settled')));
       const orders = settled.map((m) => m['order'] as Float64Array);
@@ -221,10 +241,57 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
     }
     peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
     const reports = await Promise.all(peers.map((p) => p.next('report')));
-    return assemble(reports, total, T, threads, incomplete, start);
+    return assemble(reports, total, T, threads, incomplete, start, handover);
   } finally {
     await pool.stop();
   }
+}
+
+/**
+ * The one-thread search's states to their owners ('handover'): worker 0 (this thread, on the
+ * same machine) takes its visited set as it is, each other worker the states it owns, as words
+ * after the machine's definitions so far. Returns each worker's ranks in the level handed over.
+ */
+function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
+  const { graph, from } = h;
+  const W = peers.length;
+  const exchange = h.machine.exchange!;
+  const N = graph.size;
+  const level = graph.depthOf(from);
+  // the first node of the level before: parents' ranks in it make the order keys
+  let prev = from;
+  while (prev > 0 && graph.depthOf(prev - 1) === level - 1) prev--;
+  const words = Array.from({ length: W }, () => new IntVec(1 << 16));
+  const ends = Array.from({ length: W }, () => new IntVec());
+  const ids = Array.from({ length: W }, () => new IntVec());
+  const frontier = Array.from({ length: W }, () => new IntVec());
+  const frontierFrom = new Int32Array(W).fill(-1);
+  for (let id = 0; id < N; id++) {
+    const n = graph.readWords(id);
+    const o = ownerOf(exchange.portableHash(graph.wordBuffer, n), W);
+    if (id >= from) {
+      frontier[o]!.push(id);
+      if (frontierFrom[o] === -1) frontierFrom[o] = ids[o]!.length;
+    }
+    if (o === 0) continue;
+    words[o]!.pushAll(graph.wordBuffer, n);
+    ends[o]!.push(words[o]!.length);
+    ids[o]!.push(id);
+  }
+  const defs = exchange.definitions(0);
+  return peers.map((p, w) => {
+    const f = frontier[w]!.a.slice(0, frontier[w]!.length);
+    const order = Float64Array.from(f, (id) => (graph.parentOf(id) - prev) * T + graph.viaOf(id));
+    if (w === 0) p.post({ type: 'handover', table: graph.wordTable, count: N, frontier: f, order });
+    else {
+      const m = {
+        type: 'handover', defs: w === W - 1 ? defs : defs.slice(), frontierFrom: frontierFrom[w] === -1 ? ids[w]!.length : frontierFrom[w], order,
+        words: words[w]!.a.slice(0, words[w]!.length), ends: ends[w]!.a.slice(0, ends[w]!.length), ids: ids[w]!.a.slice(0, ids[w]!.length),
+      };
+      p.post(m, [m.defs.buffer, m.words.buffer, m.ends.buffer, m.ids.buffer, m.order.buffer]);
+    }
+    return Int32Array.from(f, (id) => id - from);
+  });
 }
 
 /**
@@ -248,7 +315,7 @@ function mergeRanks(orders: Float64Array[]): Int32Array[] {
 
 /** The one-core search's graph from the workers' reports (every number in them is already the one-core search's). */
 function assemble(
-  reports: Msg[], N: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number,
+  reports: Msg[], N: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number, handover?: Handover,
 ): ExploreResult {
   const parent = new Int32Array(N);
   const via = new Int32Array(N);
@@ -258,6 +325,23 @@ function assemble(
   let executions = 0;
   let maxDepth = 0;
   let edgeCount = 0;
+  // the one-thread search's part: its nodes, the edges of those it expanded, its counters
+  const probe = handover?.graph;
+  const expanded = handover?.from ?? 0;
+  const rows = probe?.rows();
+  if (handover && probe && rows) {
+    for (let id = 0; id < probe.size; id++) {
+      parent[id] = probe.parentOf(id);
+      via[id] = probe.viaOf(id);
+      depth[id] = probe.depthOf(id);
+    }
+    for (let id = 0; id < expanded; id++) finished[id] = probe.finishedOf(id);
+    states = handover.ctx.states;
+    executions = handover.ctx.executions;
+    maxDepth = handover.ctx.maxDepth;
+    edgeCount = rows.start[expanded]!;
+    for (const r of handover.ctx.incomplete) incomplete.add(r);
+  }
   for (const r of reports) {
     const ids = r['ids'] as Int32Array;
     const p = r['parent'] as Int32Array;
@@ -279,6 +363,7 @@ function assemble(
   }
   // Edges grouped by source, each node's in thread order (the order the one-core search adds them).
   const start0 = new Int32Array(N + 1);
+  if (rows) for (let v = 0; v < expanded; v++) start0[v + 1] = rows.start[v + 1]! - rows.start[v]!;
   for (const r of reports) {
     const e = r['edges'] as Int32Array;
     for (let i = 0; i < e.length; i += 3) start0[e[i]! + 1]!++;
@@ -287,6 +372,13 @@ function assemble(
   const fill = start0.slice(0, N);
   const eThread = new Int32Array(edgeCount);
   const eTo = new Int32Array(edgeCount);
+  if (rows) {
+    // the one-thread search's rows come first, as they are
+    const m = rows.start[expanded]!;
+    eThread.set(rows.thread.subarray(0, m));
+    eTo.set(rows.to.subarray(0, m));
+    for (let v = 0; v < expanded; v++) fill[v] = start0[v + 1]!;
+  }
   for (const r of reports) {
     const e = r['edges'] as Int32Array;
     for (let i = 0; i < e.length; i += 3) {
@@ -301,6 +393,8 @@ function assemble(
   const sightings = reports.flatMap((r) => r['sightings'] as WorkerSighting[]);
   sightings.sort((a, b) => a.length - b.length || a.key - b.key || a.kind - b.kind);
   const book = new ViolationBook();
+  // the one-thread search's sightings are shorter than the workers', or as long and first
+  if (handover) for (const s of handover.ctx.book.sightings()) book.add(s);
   for (const s of sightings) {
     const node = s.node;
     const schedule = s.thread >= 0 ? [...graph.path(node), s.thread] : graph.path(node);

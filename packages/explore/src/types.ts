@@ -121,6 +121,13 @@ export interface ExploreOptions {
    * Exhaustive search: only shard i/n of the schedule tree (shard.ts); `mergeShards` combines the shards' results.
    */
   shard?: Shard;
+  /**
+   * `--workers N` (explore.ts `exploreOnCores`), internal and for tests: the states the
+   * one-thread search reaches before the workers take over (default SINGLE_CORE_STATES), and
+   * before it starts their threads (default WORKERS_START_STATES, at most handoverStates).
+   */
+  handoverStates?: number;
+  workersFromStates?: number;
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
 }

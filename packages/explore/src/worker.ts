@@ -134,7 +134,7 @@ class SearchWorker<S> {
   /** Per peer: how much of this worker's log of definitions it has been sent. */
   private readonly sent: number[];
   // owner
-  private readonly table = new WordTable();
+  private table = new WordTable();
   private readonly parent = new IntVec();
   private readonly via = new IntVec();
   private readonly depth = new IntVec();
@@ -143,11 +143,13 @@ class SearchWorker<S> {
   /** Per peer, the successors it owns (none for this worker: those go into its table as they are found). */
   private readonly out: (Outbox | null)[];
   /** This level's states to expand (locals, in order-key order), and the first local of the next level. */
-  private frontier = new Int32Array(0);
+  private frontier: Int32Array = new Int32Array(0);
   private freshFrom = 0;
   private readonly finished = new IntVec();
   /** Per local: its number in the one-core search (known once the coordinator has ranked its level). */
   private readonly canon = new IntVec();
+  /** Locals taken over from the one-thread search (`adopt`, `take`): the coordinator has their parent, thread and depth. */
+  private handed = 0;
   private readonly best = new Map<string, WorkerSighting>();
   private states = 0;
   private executions = 0;
@@ -200,6 +202,54 @@ class SearchWorker<S> {
     this.order.push(0);
     this.frontier = Int32Array.of(0);
     return 1;
+  }
+
+  /**
+   * Take over the one-thread search on this thread's machine (worker 0, `handover`): its visited
+   * set `table` (node id = local, every state in it, whichever worker owns it: only this
+   * worker's are ever reached again) and, of the level it stopped at, the states this worker
+   * owns (`frontier`, ascending) and their order keys. Peers have been sent the machine's
+   * definitions so far.
+   */
+  adopt(table: WordTable, count: number, frontier: Int32Array, order: Float64Array): void {
+    this.table = table;
+    for (let id = 0; id < count; id++) this.canon.push(id);
+    this.handOver(count, frontier, order);
+    this.sent.fill(this.exchange.definitionsLength());
+  }
+
+  /**
+   * Take over a peer's part of the one-thread search (`handover`): the visited states this
+   * worker owns as words in worker 0's numbers (`words[ends[i-1]..ends[i])`, after `defs`,
+   * its definitions so far), their node ids ascending; those from `frontierFrom` on are the
+   * level it stopped at, with their order keys.
+   */
+  take(defs: Int32Array, words: Int32Array, ends: Int32Array, ids: Int32Array, frontierFrom: number, order: Float64Array): void {
+    const imp = this.importers[0]!;
+    imp.define(defs);
+    let from = 0;
+    for (let i = 0; i < ends.length; i++) {
+      const to = ends[i]!;
+      imp.translate(words, from, to);
+      this.table.add(words, to, from);
+      this.canon.push(ids[i]!);
+      from = to;
+    }
+    const frontier = new Int32Array(ends.length - frontierFrom);
+    for (let i = 0; i < frontier.length; i++) frontier[i] = frontierFrom + i;
+    this.handOver(ends.length, frontier, order);
+  }
+
+  private handOver(count: number, frontier: Int32Array, order: Float64Array): void {
+    for (let l = 0; l < count; l++) {
+      this.parent.push(-1);
+      this.via.push(-1);
+      this.depth.push(-1);
+      this.order.push(0);
+    }
+    for (let i = 0; i < frontier.length; i++) this.order[frontier[i]!] = order[i]!;
+    this.frontier = frontier;
+    this.handed = count;
   }
 
   /**
@@ -319,8 +369,9 @@ class SearchWorker<S> {
    */
   numberLevel(ranks: Int32Array, base: number): void {
     const f = this.frontier;
-    // the level's locals are the next ones, in order-key order: make room for all, then fill
-    for (let i = 0; i < f.length; i++) this.canon.push(0);
+    // the level's locals are the last ones, in order-key order: make room for all, then fill
+    // (those taken over have their numbers already)
+    while (this.canon.length < this.parent.length) this.canon.push(0);
     for (let i = 0; i < f.length; i++) this.canon.a[f[i]!] = base + ranks[i]!;
   }
 
@@ -393,11 +444,12 @@ class SearchWorker<S> {
    */
   report(): { ids: Int32Array; parent: Int32Array; via: Int32Array; depth: Int32Array; finished: Int32Array; edges: Int32Array; [k: string]: unknown } {
     const n = this.parent.length;
+    const h = this.handed;
     const ids = this.canon.a.subarray(0, n);
     const e = this.edges.a.subarray(0, this.edges.length);
     for (let i = 2; i < e.length; i += 3) e[i] = ids[e[i]!]!;
     return {
-      ids, parent: this.parent.a.subarray(0, n), via: this.via.a.subarray(0, n), depth: this.depth.a.subarray(0, n),
+      ids: ids.subarray(h), parent: this.parent.a.subarray(h, n), via: this.via.a.subarray(h, n), depth: this.depth.a.subarray(h, n),
       finished: this.finished.a.subarray(0, this.finished.length),
       edges: e,
       sightings: [...this.best.values()],
@@ -446,7 +498,12 @@ export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, t
           });
         }
         w = new SearchWorker(machine, init, peers);
-        send({ type: 'started', count: w.start() });
+        // a search taken over from the one-thread search ('handover') has its states already
+        send({ type: 'started', count: m['root'] === false ? 0 : w.start() });
+        break;
+      case 'handover':
+        if (m['table']) w!.adopt(m['table'] as WordTable, m['count'] as number, m['frontier'] as Int32Array, m['order'] as Float64Array);
+        else w!.take(m['defs'] as Int32Array, m['words'] as Int32Array, m['ends'] as Int32Array, m['ids'] as Int32Array, m['frontierFrom'] as number, m['order'] as Float64Array);
         break;
       case 'expand':
         w!.levelDepth = m['depth'] as number;

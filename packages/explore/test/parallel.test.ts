@@ -1,7 +1,8 @@
 /**
  * `--workers N`: the exhaustive search on worker threads gives the one-core search's result —
  * verdict, shortest schedules (the same tie-break), messages and counters — on every shipped
- * scenario, with 2 and 3 workers. Workers load the built model (dist/), as the CLI's do.
+ * scenario, with 2 and 3 workers, started from the initial state or taking over from the
+ * one-thread search at a level boundary. Workers load the built model (dist/), as the CLI's do.
  */
 import { describe, expect, it } from '@jest/globals';
 import { explore, exploreOnCores, exploreParallel, SINGLE_CORE_STATES } from '../src/index.js';
@@ -26,6 +27,30 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(await exploreParallel(c.source, 2))).toEqual(await oneCore(c));
   });
 
+  // a threshold of one state: the one-thread search hands over after the initial state's level
+  it.each(cases.map((c) => [c.name, c] as const))('%s: handed over to 2 workers = 1 core', async (_name, c) => {
+    expect(summary(await exploreOnCores(c.machine, c.source, 2, { handoverStates: 1 }))).toEqual(await oneCore(c));
+  });
+
+  it('hands over at any level, to 2 or 3 workers, with the same result', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
+    const one = await oneCore(c);
+    for (const [workers, at] of [[2, 50], [3, 2_000], [2, 30_000]] as const) {
+      expect(summary(await exploreOnCores(c.machine, c.source, workers, { handoverStates: at, workersFromStates: at / 2 }))).toEqual(one);
+    }
+    const live = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
+    expect(summary(await exploreOnCores(live.machine, live.source, 3, { handoverStates: 20 }))).toEqual(await oneCore(live));
+  });
+
+  it('cuts with max-states and max-depth across the handover as the workers cut from the start (between levels)', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
+    for (const cut of [{ maxStates: 25_000 }, { maxDepth: 12 }, { maxDepth: 40, maxStates: 30_000 }]) {
+      const handed = await exploreOnCores(c.machine, c.source, 2, { ...cut, handoverStates: 1_000 });
+      expect(handed.incomplete.length).toBeGreaterThan(0);
+      expect(summary(handed)).toEqual(summary(await exploreParallel(c.source, 2, cut)));
+    }
+  });
+
   it('3 workers = 1 core on a scenario with a livelock and cycles', async () => {
     const c = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
     const one = await oneCore(c);
@@ -33,14 +58,15 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(await exploreParallel(c.source, 3))).toEqual(one);
   });
 
-  it('runs a small graph on this thread and a large one on workers, with the same result', async () => {
+  it('runs a small graph on this thread and hands a large one over to workers, with the same result', async () => {
     const small = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
     const big = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
     const s = await exploreOnCores(small.machine, small.source, 2);
     expect(s.stats.distinctStates).toBeLessThan(SINGLE_CORE_STATES);
     expect(summary(s)).toEqual(await oneCore(small));
-    const b = await exploreOnCores(big.machine, big.source, 2);
-    expect(b.stats.distinctStates).toBeGreaterThan(SINGLE_CORE_STATES);
+    const at = 20_000;
+    const b = await exploreOnCores(big.machine, big.source, 2, { handoverStates: at });
+    expect(b.stats.distinctStates).toBeGreaterThan(at);
     expect(summary(b)).toEqual(await oneCore(big));
   });
 
