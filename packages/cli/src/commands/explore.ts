@@ -67,7 +67,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
     shard: Flags.string({ description: 'run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search\'s schedule tree (then merge every shard\'s --json with kreplay merge)' }),
-    workers: Flags.integer({ min: 1, default: 1, description: 'threads the exhaustive search runs on; the result is the same for any number (default 1: two workers spend about 1.5 times the CPU of one thread on the same search, docs/explore.md)' }),
+    workers: Flags.integer({ min: 1, default: 1, description: 'threads the exhaustive search runs on; the result is the same for any number (default 1: a search stays on one thread below 400,000 states and is handed to the workers past that, where two workers spend about 1.5 times the CPU of one thread, docs/explore.md)' }),
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
