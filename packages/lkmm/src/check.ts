@@ -283,7 +283,7 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
   if (threadPaths.every((p) => p.length > 0)) {
     for (;;) {
       combos++;
-      checkCombination(ctx, threadPaths.map((p, k) => p[choice[k]!]!));
+      checkCombination(ctx, threadPaths.map((p, k) => p[choice[k]!]!), combos === 1);
       if (!nextCombination(choice, threadPaths.map((p) => p.length))) break;
     }
   }
@@ -343,7 +343,7 @@ interface Ctx {
   timeoutMs: number;
 }
 
-function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
+function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
   const { test, model } = ctx;
   if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
   // ---- events: initial writes (one per location, by name), then the threads'
@@ -365,14 +365,30 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   }
   const n = events.length;
   const sp = new Space(n);
-  const run = new ModelRun(model.compiled, sp, nativeLevels(events));
-  setStaticNatives(run, sp, events, model);
   const dynamicLocs = events.some((e) => e.loc !== null && e.loc.k !== 'c');
   const staticLoc = dynamicLocs ? null : events.map((e) => (e.loc && e.loc.k === 'c' ? e.loc.v : undefined));
   const exec: ExecState = { values: [], locs: staticLoc ?? [], pruned: false, atomicRmw: model.atomicRmw };
-  installPrimitives(run, sp, exec);
-  if (staticLoc) setLoc(run, sp, staticLoc);
-  if (!guardCat(() => run.prepare(), test)) return;
+  /**
+   * The model's run of this combination: its static relations and what of the model depends on
+   * neither rf nor co (`prepare`; false: no execution of this combination can be consistent). Made
+   * when a candidate rf first reaches a leaf: most combinations of paths have none (a branch
+   * condition no rf satisfies), and making it for each was most of their cost (a derived 6.12
+   * test: 750 combinations, 86 leaves). A test's first combination makes it at once, so a model
+   * that cannot be evaluated fails there, whatever the rf search finds.
+   */
+  let run: ModelRun | undefined;
+  let prepared: boolean | undefined;
+  const ready = (): boolean => {
+    if (prepared === undefined) {
+      const r = (run = new ModelRun(model.compiled, sp, nativeLevels(events)));
+      setStaticNatives(r, sp, events, model);
+      installPrimitives(r, sp, exec);
+      if (staticLoc) setLoc(r, sp, staticLoc);
+      prepared = guardCat(() => r.prepare(), test);
+    }
+    return prepared;
+  };
+  if (first && !ready()) return;
 
   // ---- reads-from, values solved as they become known
   const reads: number[] = [];
@@ -412,33 +428,40 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   const frontier = staticLoc && usesCoherenceOrders(model) ? coherenceFrontier(events, staticLoc, model.atomicRmw) : null;
   exec.pruned = frontier !== null;
 
-  const solve = (): boolean => {
-    // values flow along rf until nothing changes; then every decided condition must hold
-    vals.fill(undefined);
+  /**
+   * Values flow along rf until nothing changes; then every decided condition must hold. It starts
+   * from the values the rf of the reads before this one gave (dfs restores them): a read's value,
+   * once known, depends only on rf choices already made, so the values only grow along a branch
+   * and the fixpoint reached is the one a start from nothing reaches.
+   */
+  const propagate = (): boolean => {
     let changed = true;
     while (changed) {
       changed = false;
       for (const r of reads) {
         if (vals[r] !== undefined || rf[r]! < 0) continue;
-        const v = safeEval(() => valueOf(rf[r]!), test);
+        const v = valueOf(rf[r]!);
         if (v !== undefined) {
           vals[r] = v;
           changed = true;
         }
       }
     }
-    for (const r of reads) {
+    // with every location a constant, each read's candidates are writes to its location already
+    if (!staticLoc) for (const r of reads) {
       if (rf[r]! < 0) continue;
-      const a = safeEval(() => locOf(r), test);
-      const b = safeEval(() => locOf(rf[r]!), test);
+      const a = locOf(r);
+      const b = locOf(rf[r]!);
       if (a !== undefined && b !== undefined && a !== b) return false;
     }
     for (const c of constraints) {
-      const v = safeEval(() => evalSym(c.sym, vals, c.offset), test);
+      const v = evalSym(c.sym, vals, c.offset);
       if (v !== undefined && v === 0) return false;
     }
     return true;
   };
+  // one guard for the whole pass (a closure per evaluation was a third of this test's garbage)
+  const solve = (): boolean => safeEval(propagate, test);
 
   /**
    * Reads still without a value after propagation read, in a cycle, copies of each other's
@@ -467,6 +490,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
   };
 
   const leaf = (): void => {
+    if (!ready()) return;
     ctx.out.rfCandidates++;
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     if (!giveCyclesAValue()) return;
@@ -499,7 +523,7 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     exec.values = evVals;
     exec.locs = loc;
     try {
-      runExecutions(ctx, run, sp, events, paths, pathOffset, rf, exec, vals, staticLoc === null);
+      runExecutions(ctx, run!, sp, events, paths, pathOffset, rf, exec, vals, staticLoc === null);
     } catch (e) {
       if (e instanceof Unsolved) return; // a final register value computed from an undetermined one
       throw e;
@@ -514,7 +538,11 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[]): void {
     // a subtree whose every branch solve() prunes reaches no leaf: the deadline is checked here too
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     const r = reads[k]!;
+    // the values the reads before this one have (a leaf below may add an undetermined one)
+    const known = vals.slice();
     for (const w of cands[k]!) {
+      if (prepared === false) break;
+      for (let i = 0; i < n; i++) vals[i] = known[i];
       rf[r] = w;
       if (frontier) {
         const coherent = frontier.choose(r, w);
