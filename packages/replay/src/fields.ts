@@ -93,10 +93,19 @@ const BIG_SLOTS = 4096;
 const bigNums: number[] = new Array<number>(BIG_SLOTS).fill(-1);
 const bigVals: bigint[] = new Array<bigint>(BIG_SLOTS).fill(-1n);
 
+/**
+ * A number's slot: its low bits mixed with the bits above a page's offset. By the low bits
+ * alone, every page-aligned address (a fault's, 4 KiB apart) fell in slot 0 and each one
+ * allocated a new bigint; pfns (consecutive numbers) still get distinct slots.
+ */
+export function bigSlot(v: number): number {
+  return (v ^ (v >>> 12)) & (BIG_SLOTS - 1);
+}
+
 export function toBig(v: Int | string | undefined): bigint | undefined {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') {
-    const slot = v & (BIG_SLOTS - 1);
+    const slot = bigSlot(v);
     if (bigNums[slot] === v) return bigVals[slot];
     const b = BigInt(v);
     bigNums[slot] = v;

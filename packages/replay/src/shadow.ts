@@ -213,6 +213,7 @@ export class OpenCalls {
   }
 }
 
+/** Made with every field present (Shadow.task), as page records are (newPage): one hidden class. */
 export interface TaskState {
   comm: string;
   calls: OpenCalls;
@@ -247,6 +248,9 @@ export class Shadow {
   private readonly pages = new Map<number, PageRec>();
   readonly files = new Map<FileKey, FileState>();
   private readonly byRef = new Map<FileRef, FileState>();
+  /** The ref `file` found in byRef last, and its file (an entry of byRef never changes): consecutive ops mostly name one file. */
+  private lastRef: FileRef | undefined;
+  private lastFile: FileState | undefined;
   private readonly byIno = new Map<bigint, FileState[]>();
   readonly tasks = new Map<number, TaskState>();
   /**
@@ -291,8 +295,9 @@ export class Shadow {
 
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
   file(ref: FileRef): FileState {
+    if (ref === this.lastRef) return this.lastFile!;
     const known = this.byRef.get(ref);
-    if (known) return known;
+    if (known) { this.lastRef = ref; this.lastFile = known; return known; }
     if (ref.dev === UNKNOWN_DEV) {
       const same = this.byIno.get(ref.ino);
       if (same && same.length === 1) return same[0]!;
@@ -313,7 +318,7 @@ export class Shadow {
 
   task(ev: TraceEvent): TaskState {
     let t = this.tasks.get(ev.pid);
-    if (!t) { t = { comm: ev.comm, calls: new OpenCalls() }; this.tasks.set(ev.pid, t); }
+    if (!t) { t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined }; this.tasks.set(ev.pid, t); }
     else t.comm = ev.comm;
     return t;
   }
@@ -335,6 +340,12 @@ export class Shadow {
   /**
    * Start a new life for pfn (cache_add or adoption); `inserting`: the caller puts it in its slot
    * at once (addPage). The pfn's key is converted once: `Number(bigint)` is a call of ~10 ns.
+   * Every field is present from the start (undefined until known), in one order: every page
+   * record then has one hidden class, where fields added as a life went on (its add, its
+   * removal, a survived invalidate, an unsure fact) gave records a shape per history, and the
+   * engine's loads of `rec.inCache`, `rec.mapcount`, ... saw several (polymorphic, or
+   * megamorphic past four). A field present and undefined reads as an absent one did; the tie
+   * search's copies (`{ ...rec }`) and the self-check's dump read fields by name.
    */
   newPage(pfn: bigint, seq: number, born: boolean, file?: FileState, index?: number, inserting = false): PageRec {
     const key = Number(pfn);
@@ -346,7 +357,10 @@ export class Shadow {
     } else {
       this.pfnsSeen++;
     }
-    const rec: PageRec = { pfn, file, index, inCache: true, mapcount: 0, born, maps: [], cacheSync: seq, mapSync: seq, bornSeq: seq, cpus: [] };
+    const rec: PageRec = {
+      pfn, file, index, inCache: true, mapcount: 0, born, add: undefined, del: undefined, delCall: undefined, delSeq: undefined, maps: [],
+      cacheSync: seq, mapSync: seq, cacheUnsure: undefined, mapUnsure: undefined, staleUnsure: undefined, bornSeq: seq, survived: undefined, cpus: [],
+    };
     this.pages.set(key, rec);
     return rec;
   }

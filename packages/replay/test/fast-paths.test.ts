@@ -7,21 +7,21 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
-import { toBig } from '../src/fields.js';
+import { bigSlot, toBig } from '../src/fields.js';
 import { flat, lastFlattened } from '../src/cite.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
-import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type OpenCall, type PageRec } from '../src/shadow.js';
+import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type OpenCall, type PageRec, type TaskState } from '../src/shadow.js';
 import { ReturnCounts } from '../src/return-counts.js';
 import { EventNames } from '../src/event-names.js';
 import type { Adapter, Lifted } from '../src/adapters/adapter.js';
-import { argsReader, FileRefs, makeOp, shapedOp, type Arg, type Values } from '../src/adapters/probe-adapter.js';
+import { argsReader, FileRefs, makeOp, shapedOp, UNKNOWN_DEV, type Arg, type Values } from '../src/adapters/probe-adapter.js';
 import { OpCounts } from '../src/op-counts.js';
-import type { FieldValue, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
+import type { FieldValue, FileRef, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
 import { heldCopy } from '../src/replay.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
-import { findTraceMeta, readTraceMeta } from '@kreplay/core';
+import { fileKey, findTraceMeta, readTraceMeta } from '@kreplay/core';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,8 +126,10 @@ describe('replay fast paths give what the plain code gave', () => {
   });
 
   it('toBig: the cached bigint of a number is BigInt(number), whatever collides in its slot', () => {
-    // numbers that share a slot (equal low 12 bits) come one after another
-    const n = fc.oneof(fc.integer({ min: 0, max: 8192 }), fc.integer({ min: -8192, max: 0 }), fc.maxSafeNat(), fc.integer().map((x) => x * 4096));
+    // numbers that share a slot come one after another: x and x + 4096 often do; multiples of
+    // 2^24 below 2^32 all fall in slot 0; page-aligned addresses (multiples of 4096) spread
+    const n = fc.oneof(fc.integer({ min: 0, max: 8192 }), fc.integer({ min: -8192, max: 0 }), fc.maxSafeNat(), fc.integer().map((x) => x * 4096),
+      fc.integer({ min: 0, max: 255 }).map((x) => x * 2 ** 24), fc.integer({ min: 0x7f0000000, max: 0x7ffffffff }).map((x) => x * 4096));
     fc.assert(fc.property(fc.array(n, { maxLength: 200 }), (xs) => {
       for (const x of xs) {
         expect(toBig(x)).toBe(BigInt(x));
@@ -135,6 +137,12 @@ describe('replay fast paths give what the plain code gave', () => {
         expect(toBig(x)).toBe(BigInt(x));
       }
     }));
+    for (const x of [0, 1, -1, 4095, 4096, 2 ** 31, 2 ** 32, 2 ** 53 - 1, -(2 ** 53) + 1, 0x7fa4c5794000]) {
+      expect(bigSlot(x)).toBeGreaterThanOrEqual(0);
+      expect(bigSlot(x)).toBeLessThan(4096);
+    }
+    // what the slot is for: a run of page-aligned addresses does not share one
+    expect(new Set(Array.from({ length: 64 }, (_v, k) => bigSlot(0x7fa4c5794000 + k * 4096))).size).toBe(64);
     expect(toBig(-0)).toBe(0n);
     expect(toBig(5n)).toBe(5n);
     expect(toBig(undefined)).toBeUndefined();
@@ -385,7 +393,7 @@ describe('replay fast paths give what the plain code gave', () => {
     }));
   });
 
-  it('FileRefs: the last ref returned is the one the maps hold (one object per (dev, ino); a number and a bigint ino differ as Map keys do)', () => {
+  it('FileRefs: the last ref returned, and the last device\'s inodes, are what the maps hold (one object per (dev, ino); a number and a bigint ino differ as Map keys do)', () => {
     const key = fc.tuple(fc.constantFrom('8:1', '254:0', '?'), fc.oneof(fc.integer({ min: 1, max: 4 }), fc.bigInt({ min: 1n, max: 4n })));
     fc.assert(fc.property(fc.array(key, { maxLength: 80 }), (keys) => {
       const refs = new FileRefs();
@@ -398,6 +406,49 @@ describe('replay fast paths give what the plain code gave', () => {
         expect([r.dev, r.ino]).toEqual([dev, BigInt(ino)]);
       }
     }));
+  });
+
+  it('Shadow.file: the last ref found answers as the lookups did (one file per ref, a `?` device matched by inode while one file has it)', () => {
+    const refs = ['8:1', '254:0', UNKNOWN_DEV].flatMap((dev) => [1n, 2n].map((ino): FileRef => ({ dev, ino })));
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: refs.length - 1 }), { maxLength: 80 }), (picks) => {
+      const sh = new Shadow();
+      // the lookups without the last ref: by ref, else a `?` device's one file with the inode, else by key
+      const byRef = new Map<FileRef, FileState>();
+      const byKey = new Map<string, FileState>();
+      const plain = (ref: FileRef): FileState | undefined => {
+        const known = byRef.get(ref);
+        if (known) return known;
+        if (ref.dev === UNKNOWN_DEV) {
+          const same = [...byKey.values()].filter((f) => f.ref.dev !== UNKNOWN_DEV && f.ref.ino === ref.ino);
+          if (same.length === 1) return same[0];
+        }
+        return byKey.get(fileKey(ref));
+      };
+      for (const k of picks) {
+        const ref = refs[k]!;
+        const want = plain(ref);
+        const f = sh.file(ref);
+        if (want) expect(f).toBe(want);
+        else expect(f.key).toBe(fileKey(ref));
+        byKey.set(f.key, f);
+        if (ref.dev !== UNKNOWN_DEV) byRef.set(ref, f);
+      }
+    }), { examples: [[[0, 4, 2, 4]]] }); // `?` ino 1 is 8:1's file, then, once 254:0 has an ino 1 too, a file of its own
+  });
+
+  it('page records and tasks have every field from the start, in one order (one hidden class whatever a life went through)', () => {
+    const sh = new Shadow();
+    const keys = ['pfn', 'file', 'index', 'inCache', 'mapcount', 'born', 'add', 'del', 'delCall', 'delSeq', 'maps', 'cacheSync', 'mapSync',
+      'cacheUnsure', 'mapUnsure', 'staleUnsure', 'bornSeq', 'survived', 'cpus'];
+    const f = sh.file({ dev: '8:1', ino: 5n });
+    const recs = [sh.newPage(1n, 1, false), sh.addPage(2n, 2, f, 0), sh.newPage(2n, 3, false, f, 0), sh.newPage(3n, 4, true, f, 1, true)];
+    for (const r of recs) expect(Object.keys(r)).toEqual(keys);
+    // the fields PageRec declares are the ones a record has
+    const declared: Record<keyof PageRec, true> = Object.fromEntries(keys.map((k) => [k, true])) as Record<keyof PageRec, true>;
+    expect(Object.keys(declared)).toEqual(keys);
+    const ev = { type: 'event', event: 'e', pid: 9, comm: 'x', cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
+    const task: Record<keyof TaskState, unknown> = sh.task(ev);
+    expect(Object.keys(task)).toEqual(['comm', 'calls', 'last', 'fault']);
   });
 });
 

@@ -117,6 +117,8 @@ export class FileRefs {
   private lastDev: string | undefined;
   private lastIno: Int | undefined;
   private last: FileRef | undefined;
+  /** The inodes of `lastDev`. */
+  private lastByIno: Map<Int, FileRef> | undefined;
 
   get(dev: string, ino: Int): FileRef {
     if (ino === this.lastIno && dev === this.lastDev) return this.last!;
@@ -128,8 +130,10 @@ export class FileRefs {
   }
 
   private lookup(dev: string, ino: Int): FileRef {
-    let m = this.byDev.get(dev);
+    // a trace names one device mostly: its inodes' Map is found without a lookup by the device's string
+    let m = dev === this.lastDev ? this.lastByIno : this.byDev.get(dev);
     if (!m) { m = new Map(); this.byDev.set(dev, m); }
+    this.lastByIno = m;
     let f = m.get(ino);
     if (!f) { f = { dev, ino: BigInt(ino) }; m.set(ino, f); }
     return f;
