@@ -398,6 +398,8 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     else if (e.kind === 'W') writes.push(i);
   });
   const vals: Array<Val | undefined> = new Array(n).fill(undefined);
+  /** The reads given a value, in order (only reads hold values, set once along a branch): the search forgets back to a mark. */
+  const trail: number[] = [];
   const locOf = (i: number): Val | undefined => {
     const e = events[i]!;
     return e.loc ? evalSym(e.loc, vals, e.offset) : undefined;
@@ -438,11 +440,14 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     let changed = true;
     while (changed) {
       changed = false;
-      for (const r of reads) {
-        if (vals[r] !== undefined || rf[r]! < 0) continue;
+      // the reads with an rf: those the search has chosen for, reads[0..depth]
+      for (let j = 0; j <= depth; j++) {
+        const r = reads[j]!;
+        if (vals[r] !== undefined) continue;
         const v = valueOf(rf[r]!);
         if (v !== undefined) {
           vals[r] = v;
+          trail.push(r);
           changed = true;
         }
       }
@@ -454,12 +459,24 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
       const b = locOf(rf[r]!);
       if (a !== undefined && b !== undefined && a !== b) return false;
     }
-    for (const c of constraints) {
+    for (let i = 0; i < constraints.length; i++) {
+      // held where the search chose the rf of an earlier read: it holds below too (its value is known and stays)
+      if (heldAt[i]! < depth) continue;
+      const c = constraints[i]!;
       const v = evalSym(c.sym, vals, c.offset);
       if (v !== undefined && v === 0) return false;
+      heldAt[i] = v === undefined ? UNDECIDED : depth;
     }
     return true;
   };
+  /**
+   * Per branch condition, the depth of the search (the read whose rf was being chosen) where it was
+   * last found to hold, UNDECIDED when it was not. Each choice at a depth evaluates again every
+   * condition found at that depth or deeper, so one found at a shallower depth was found with the
+   * values of the choices the search is under now.
+   */
+  const heldAt = new Int32Array(constraints.length).fill(UNDECIDED);
+  let depth = 0;
   // one guard for the whole pass (a closure per evaluation was a third of this test's garbage)
   const solve = (): boolean => safeEval(propagate, test);
 
@@ -485,7 +502,10 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     }
     const top = new Map<number, number>();
     for (const r of parent.keys()) top.set(find(r), Math.max(top.get(find(r)) ?? -1, r));
-    for (const r of parent.keys()) vals[r] = `${SYMBOLIC}S${top.get(find(r))!}`;
+    for (const r of parent.keys()) {
+      vals[r] = `${SYMBOLIC}S${top.get(find(r))!}`;
+      trail.push(r);
+    }
     return true;
   };
 
@@ -538,11 +558,12 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     // a subtree whose every branch solve() prunes reaches no leaf: the deadline is checked here too
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     const r = reads[k]!;
-    // the values the reads before this one have (a leaf below may add an undetermined one)
-    const known = vals.slice();
+    // the values the reads before this one gave: each choice first forgets those found since
+    const mark = trail.length;
     for (const w of cands[k]!) {
       if (prepared === false) break;
-      for (let i = 0; i < n; i++) vals[i] = known[i];
+      depth = k;
+      while (trail.length > mark) vals[trail.pop()!] = undefined;
       rf[r] = w;
       if (frontier) {
         const coherent = frontier.choose(r, w);
@@ -555,6 +576,9 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
   dfs(0);
   void iwOf;
 }
+
+/** `heldAt` of a branch condition not found to hold. */
+const UNDECIDED = 0x7fffffff;
 
 function safeEval<T>(f: () => T, test: LitmusTest): T {
   try {
