@@ -14,6 +14,7 @@ import { pteLoc, pteName, vmaAddress } from './env.js';
 import { freedWhileUnmappedDirect, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
 import { dataTag, diskData, tagGen, tagText } from './data.js';
 import { copyMap, copyPage, copyRoot } from './copy.js';
+import { withoutDead, type Liveness } from './liveness.js';
 import {
   NONE, PG, UNLOCKED, flagNames, folioNr, hex,
   type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
@@ -65,9 +66,10 @@ export class Ctx {
    *   through the public accessors (page fields, mapping fields, PTEs, locks), to check declared accesses.
    * @param silent the step's ops and effect text are not wanted (a search that keeps only the next
    *   state): `op`, `marker` and `effect` record nothing, and the primitives here build no text for them.
+   * @param live the flavor's dead-local tables (liveness.ts): a frame moving to a pc drops what is dead there.
    */
   constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
-    private readonly audit?: ReadAudit, readonly silent = false) {
+    private readonly audit?: ReadAudit, readonly silent = false, private readonly live?: Liveness) {
     this.s = state;
     this.s0 = state;
     const th = state.threads[tid]!;
@@ -88,13 +90,29 @@ export class Ctx {
   get l(): Locals { return this.locals ?? this.top().l; }
   num(name: string): number {
     const v = this.l[name];
-    if (typeof v !== 'number') throw new ModelBug(`local ${name} is not a number in ${this.top().proc}@${this.top().pc}`);
+    if (typeof v !== 'number') throw this.badLocal(name, 'a number');
     return v;
   }
   list(name: string): readonly number[] {
     const v = this.l[name];
     if (!Array.isArray(v)) throw new ModelBug(`local ${name} is not a list in ${this.top().proc}@${this.top().pc}`);
     return v;
+  }
+  /**
+   * A local that may be absent (a flag only some paths set): its value, or undefined. A name the
+   * flavor declares dead anywhere cannot be one of these: dropping it would read as never set.
+   */
+  opt(name: string): LocalValue | undefined {
+    if (this.live?.names.has(name)) {
+      throw new ModelBug(`local ${name} is tested for presence in ${this.top().proc}@${this.top().pc}, but the flavor declares it dead (Proc.dead) where a dropped value would read as never set`);
+    }
+    return this.l[name];
+  }
+  private badLocal(name: string, what: string): ModelBug {
+    const { proc, pc } = this.top();
+    const dead = this.l[name] === undefined ? this.live?.where(proc, name) ?? [] : [];
+    return new ModelBug(`local ${name} is not ${what} in ${proc}@${pc}${dead.length
+      ? ` (procedure ${proc} declares it dead at ${dead.join(', ')}: its Proc.dead table is wrong, or a patched step reads it)` : ''}`);
   }
   page(pfn: number): PageS {
     const p = this.rawPage(pfn);
@@ -194,6 +212,8 @@ export class Ctx {
     const f = this.top();
     let l: Locals = this.locals ?? f.l;
     if (this.newLocal) { l = sortLocals(l); this.newLocal = false; }
+    const dead = this.live?.at(f.proc, pc);
+    if (dead !== undefined) l = withoutDead(l, dead);
     this.frames = withTop(this.frames, { proc: f.proc, pc, l });
     this.locals = null;
   }
@@ -206,7 +226,9 @@ export class Ctx {
   call(proc: string, entry: string, locals: Locals, then: string): void {
     this.mustWrite();
     this.commitFrame(then);
-    this.frames = [...this.frames, { proc, pc: entry, l: sortLocals(locals) }];
+    const dead = this.live?.at(proc, entry);
+    const l = sortLocals(locals);
+    this.frames = [...this.frames, { proc, pc: entry, l: dead === undefined ? l : withoutDead(l, dead) }];
     this.moved = true;
   }
   /** Return from the current procedure (the thread finishes when it was the last frame). */

@@ -14,6 +14,7 @@ import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
 import { StateEncoder } from './encode.js';
 import { copyGenerically, copyPage, noteFields } from './copy.js';
 import { builtinFlavors } from './registry.js';
+import { Liveness, withoutDead } from './liveness.js';
 import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
@@ -27,6 +28,7 @@ export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenari
 export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const env = buildEnv(scenario);
   const initial0 = buildInitialState(scenario, env);
+  const live = Liveness.of(flavor);
   /** One program call of thread ti (path: where it is in the scenario, for errors). */
   const entryFrame = (ti: number, name: string, program: string, args: Readonly<Record<string, unknown>>, path: (string | number)[]) => {
     const prog = flavor.programs[program];
@@ -39,7 +41,10 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       });
     }
     try {
-      return { proc: prog.proc, pc: procOf(flavor, prog.proc).entry, l: sortLocals(prog.start(args, env)) };
+      const entry = procOf(flavor, prog.proc).entry;
+      const l = sortLocals(prog.start(args, env));
+      const dead = live?.at(prog.proc, entry);
+      return { proc: prog.proc, pc: entry, l: dead === undefined ? l : withoutDead(l, dead) };
     } catch (e) {
       if (e instanceof ArgError) {
         throw new InputError(`thread ${name} (${program}): ${e.message}`, {
@@ -119,7 +124,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const run = (s: MmState, t: number, silent: boolean): Ctx => {
     const step = stepOf(s, t);
     if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
-    const c = new Ctx(env, s, t, true, undefined, silent);
+    const c = new Ctx(env, s, t, true, undefined, silent, live);
     const blockedOn = step.block?.(c);
     if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
     step.run(c);
@@ -136,12 +141,12 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       const step = stepOf(s, t);
       if (!step) return THREAD_DONE;
       if (!step.block) return THREAD_ENABLED;
-      return step.block(new Ctx(env, s, t, false)) === undefined ? THREAD_ENABLED : THREAD_BLOCKED;
+      return step.block(new Ctx(env, s, t, false, undefined, false, live)) === undefined ? THREAD_ENABLED : THREAD_BLOCKED;
     },
     next(s, t): StepInfo | null {
       const step = stepOf(s, t);
       if (!step) return null;
-      const c = new Ctx(env, s, t, false);
+      const c = new Ctx(env, s, t, false, undefined, false, live);
       const blockedOn = step.block?.(c);
       const info: StepInfo = {
         label: typeof step.label === 'string' ? step.label : step.label(c),

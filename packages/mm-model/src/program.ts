@@ -30,6 +30,11 @@ export interface Proc {
   /** First program counter. */
   entry: string;
   steps: Readonly<Record<string, StepDef>>;
+  /**
+   * Locals dead at a pc (liveness.ts): no step at or after it reads them before setting them
+   * again, so a frame arriving there drops them. Reading one that was dropped is a ModelBug.
+   */
+  dead?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A program a scenario thread can run: an entry procedure plus how its arguments become locals. */

@@ -180,19 +180,19 @@ export function withInodeLock(label: string, shared: (c: Ctx) => boolean, inner:
 export function inodeUnlock(c: Ctx): void {
   const file = c.num('file');
   const l: LockS = c.map(file).ilock;
-  const sh = c.l.ishared === 1;
+  const sh = c.opt('ishared') === 1;
   c.updMap(file, { ilock: c.dropLock(l, sh) }, `inode lock -${sh ? 'shared' : 'exclusive'}`);
 }
 
 /** The fault's last step when the page was locked across the PTE install (2.6.23, 6.x). */
 export function unlockFaultPage(label: string, backoutLabel: string, end: (c: Ctx) => void): StepDef {
   return {
-    label: (c) => (c.l.backout ? backoutLabel : label),
-    acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.l.backout ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+    label: (c) => (c.opt('backout') ? backoutLabel : label),
+    acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), ...(c.opt('backout') ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
     run: (c) => {
       const pfn = c.num('pfn');
       c.unlockPage(pfn);
-      if (c.l.backout) c.ref(pfn, -1);
+      if (c.opt('backout')) c.ref(pfn, -1);
       end(c);
     },
   };

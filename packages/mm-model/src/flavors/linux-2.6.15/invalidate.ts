@@ -245,7 +245,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
             // since 2.6.x) keeps the buffers. test_clear_page_dirty() in 2.6.15's
             // invalidate_inode_pages2_range cleared only the *page's* dirty bit, so a page
             // that was dirty still has dirty buffers: the release fails, -EIO.
-            if ((p.flags & PG.dirty) || c.l.bufDirty === 1) { c.effect('try_to_release_page: dirty buffers: busy'); c.ret(0); return; }
+            if ((p.flags & PG.dirty) || c.opt('bufDirty') === 1) { c.effect('try_to_release_page: dirty buffers: busy'); c.ret(0); return; }
             c.setFlag(pfn, 'private', false);
           }
           if (o.refcountCheck && p.refcount !== 2) { c.effect(`page_count ${p.refcount} != 2: busy`); c.ret(0); return; }
@@ -273,7 +273,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
 function removes(c: Ctx, o: CompleteOptions, pfn: number): boolean {
   const p = c.page(pfn);
   if (p.mapping !== c.num('file')) return false;
-  if ((p.flags & PG.private) && ((p.flags & PG.dirty) || c.l.bufDirty === 1)) return false;
+  if ((p.flags & PG.private) && ((p.flags & PG.dirty) || c.opt('bufDirty') === 1)) return false;
   if (o.refcountCheck && p.refcount !== 2) return false;
   return (p.flags & PG.dirty) === 0;
 }

@@ -222,7 +222,7 @@ export function invalMappingLocals61(file: number, start: number, end: number) {
 
 /** mapping_evict_folio() returned 0: `if (nr_pagevec) (*nr_pagevec)++` (mm/truncate.c:561-562, 6.1.192) when the caller asked. */
 function failed(c: Ctx): void {
-  if ('nrpv' in c.l) c.set('nrpv', c.num('nrpv') + 1);
+  if (c.opt('nrpv') !== undefined) c.set('nrpv', c.num('nrpv') + 1);
 }
 
 export const invalidateMappingPages61: Proc = {
@@ -247,7 +247,7 @@ export const invalidateMappingPages61: Proc = {
         if (b.length === 0) {
           c.op({ kind: 'invalidate_end', fn: FNM, file: c.fileRef(c.num('file')), ret: c.num('count') });
           // invalidate_mapping_pagevec's out parameter *nr_pagevec (fadvise's call, local `nrpv`) is what its caller reads
-          c.ret('nrpv' in c.l ? c.num('nrpv') : c.num('count'));
+          c.ret(c.opt('nrpv') !== undefined ? c.num('nrpv') : c.num('count'));
           return;
         }
         c.set('batch', b); c.set('j', 0);

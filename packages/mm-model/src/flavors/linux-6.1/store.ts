@@ -83,7 +83,7 @@ function mkwriteFinMarks(c: Ctx, a: Access): Access {
 /** fault_dirty_shared_page (mm/memory.c:3032-3049): set_page_dirty (unmarked), unlock_page; the wp path's put_page (3376); the backout's unlock_page, put_page (4706-4707). */
 function unlockMarks(c: Ctx, a: Access): Access {
   const pfn = c.num('pfn');
-  const backout = !!c.l.backout;
+  const backout = !!c.opt('backout');
   if (a.lock === 'release') return folioUnlock(a, `${MEM} ${backout ? 'do_shared_fault(): unlock_page(vmf->page) (mm/memory.c:4706)' : 'fault_dirty_shared_page(): unlock_page(page) (mm/memory.c:3049)'}`);
   if (isLoc(a, '.refcount')) return folioPut(c, a, pfn, `${MEM} ${backout ? 'do_shared_fault(): put_page(vmf->page) (mm/memory.c:4707)' : 'wp_page_shared(): put_page(vmf->page) (mm/memory.c:3376)'}`);
   return a; // set_page_dirty (mm/memory.c:3040)
@@ -185,18 +185,18 @@ export const doSharedFault61: Proc = {
       },
     }, mkwriteFinMarks),
     unlock: marked({
-      label: (c) => (c.l.backout ? 'unlock_page(vmf->page); put_page(vmf->page); return VM_FAULT_NOPAGE'
+      label: (c) => (c.opt('backout') ? 'unlock_page(vmf->page); put_page(vmf->page); return VM_FAULT_NOPAGE'
         : `fault_dirty_shared_page(): set_page_dirty(page); unlock_page(page)${c.num('wp') ? '; wp_page_shared: put_page(vmf->page)' : ''}`),
       where: 'mm/memory.c fault_dirty_shared_page()',
       acc: (c) => {
         const P = c.P(c.num('pfn'));
-        return [release(`lock:${P}`), ...(c.l.backout || c.num('wp') ? [w(`${P}.refcount`)] : []), ...(c.l.backout ? [] : [w(`${P}.flags.dirty`)])];
+        return [release(`lock:${P}`), ...(c.opt('backout') || c.num('wp') ? [w(`${P}.refcount`)] : []), ...(c.opt('backout') ? [] : [w(`${P}.flags.dirty`)])];
       },
       run: (c) => {
         const pfn = c.num('pfn');
-        if (!c.l.backout && !(c.page(pfn).flags & PG.dirty)) c.setFlag(pfn, 'dirty', true);
+        if (!c.opt('backout') && !(c.page(pfn).flags & PG.dirty)) c.setFlag(pfn, 'dirty', true);
         c.unlockPage(pfn);
-        if (c.l.backout || c.num('wp')) c.ref(pfn, -1);
+        if (c.opt('backout') || c.num('wp')) c.ref(pfn, -1);
         faultEnd(c, FAULT_OK);
       },
     }, unlockMarks),
