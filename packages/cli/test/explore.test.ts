@@ -224,12 +224,14 @@ describe('kreplay explore', () => {
       expect(r.stdout).toContain('merge every shard');
     });
 
-    it('gives the same --json --no-timing with --workers 2 as with --workers 1 (a graph large enough for workers)', async () => {
-      // 2.6.15 (41,283 states, a violation): since issue 11's inode locks, 2.6.23's multipage graph is too small for workers
+    it('gives the same --json --no-timing with --workers 2 as with --workers 1', async () => {
+      // 2.6.15 multipage (19,306 states, a violation). Below the handover (400,000 states) --workers 2
+      // is the one-thread search; the workers themselves are compared on every shipped case in
+      // packages/explore/test/parallel.test.ts, handed over after the first level
       const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing'];
       const [one, two] = [await runCli([...args, '--workers', '1']), await runCli([...args, '--workers', '2'])];
       expect(one.exitCode).toBe(1);
-      expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(20_000);
+      expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(10_000);
       expect(two.stdout).toBe(one.stdout);
     }, 300_000);
   });

@@ -48,7 +48,7 @@ describe('exhaustive search on worker threads', () => {
   it('hands over at any level, to 2 or 3 workers, with the same result', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
     const one = await oneCore(c);
-    for (const [workers, at] of [[2, 50], [3, 2_000], [2, 30_000]] as const) {
+    for (const [workers, at] of [[2, 50], [3, 2_000], [2, 15_000]] as const) {
       expect(summary(await exploreOnCores(c.machine, c.source, workers, { handoverStates: at, workersFromStates: at / 2 }))).toEqual(one);
     }
     const live = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
@@ -57,7 +57,7 @@ describe('exhaustive search on worker threads', () => {
 
   it('cuts with max-states and max-depth across the handover as the workers cut from the start (between levels)', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
-    for (const cut of [{ maxStates: 25_000 }, { maxDepth: 12 }, { maxDepth: 40, maxStates: 30_000 }]) {
+    for (const cut of [{ maxStates: 12_000 }, { maxDepth: 12 }, { maxDepth: 40, maxStates: 15_000 }]) {
       const handed = await exploreOnCores(c.machine, c.source, 2, { ...cut, handoverStates: 1_000 });
       expect(handed.incomplete.length).toBeGreaterThan(0);
       expect(summary(handed)).toEqual(summary(await exploreParallel(c.source, 2, cut)));
@@ -77,7 +77,7 @@ describe('exhaustive search on worker threads', () => {
     const s = await exploreOnCores(small.machine, small.source, 2);
     expect(s.stats.distinctStates).toBeLessThan(SINGLE_CORE_STATES);
     expect(summary(s)).toEqual(await oneCore(small));
-    const at = 20_000;
+    const at = 10_000;
     const b = await exploreOnCores(big.machine, big.source, 2, { handoverStates: at });
     expect(b.stats.distinctStates).toBeGreaterThan(at);
     expect(summary(b)).toEqual(await oneCore(big));

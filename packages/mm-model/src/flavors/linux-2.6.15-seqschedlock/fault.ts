@@ -37,6 +37,21 @@ export const doNoPageSeqschedlock: Proc = {
   fn: 'do_no_page',
   where: 'mm/memory.c',
   entry: 'pte',
+  dead: {
+    // retry: every local of the loop is set again before it is read: sequence here, the
+    // seqschedlock samples in read_seqschedlock, new_page from ->nopage at ptl, and the
+    // sequence read_seqschedunlock compares (invalidate_lock) only on read_seqschedlock's SUCCESS,
+    // the one way to the PTE lock
+    seq: ['invalidate_lock', 'pfn', 'rv', 'seq', 'ssl_s1', 'ssl_w'],
+    // read_seqschedlock() returned: its locals are out of scope; new_page comes from rv
+    ptl: ['pfn', 'ssl_s1', 'ssl_w'],
+    // past the truncate_count recheck
+    rsu1: ['rv', 'seq'],
+    // read_seqschedunlock() returned
+    install: ['invalidate_lock', 'ssl_w'],
+    yield_locked: ['invalidate_lock', 'ssl_w'],
+    race_failure: ['invalidate_lock', 'rv', 'seq', 'ssl_s1', 'ssl_w'],
+  },
   steps: {
     pte: handlePteFault((c) => c.goto('seq'), pteRead26),
     seq: {

@@ -103,6 +103,14 @@ export const doNoPage: Proc = {
   fn: 'do_no_page',
   where: 'mm/memory.c',
   entry: 'pte',
+  dead: {
+    // new_page comes from ->nopage's return (rv) at ptl; the SIGBUS path reads no page
+    ptl: ['pfn'],
+    // past the truncate_count recheck nothing reads sequence or nopage's return again
+    install: ['rv', 'seq'],
+    // retry: sequence and new_page are sampled again before any read (mm/memory.c do_no_page() 2.6.15)
+    reseq: ['pfn', 'rv', 'seq'],
+  },
   steps: {
     pte: handlePteFault((c) => c.goto('seq'), pteRead26),
     seq: {
@@ -165,6 +173,8 @@ export const filemapNopage: Proc = {
   fn: 'filemap_nopage',
   where: 'mm/filemap.c',
   entry: 'isize',
+  // retry_all / find_get_page: `page` is looked up again before any read (mm/filemap.c filemap_nopage() 2.6.15)
+  dead: { isize: ['pfn'], find: ['pfn'] },
   steps: {
     isize: {
       label: 'retry_all: size = i_size_read(inode) >> PAGE_CACHE_SHIFT; if (pgoff >= size) goto outside_data_content',

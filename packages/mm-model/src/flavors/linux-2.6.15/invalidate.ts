@@ -180,7 +180,10 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     };
   }
   Object.assign(steps, o.afterWriteback?.steps ?? {}, o.beforeUnlock?.steps ?? {});
-  return { fn: FN2, where: o.where, entry: 'lookup', steps };
+  // A page's iteration sets page, its invalidate_complete_page*() result and was_dirty before reading
+  // them (mm/truncate.c invalidate_inode_pages2_range() 2.6.15); without clearDirtyFirst was_dirty stays 0
+  const perPage = o.clearDirtyFirst ? ['pfn', 'rv', 'wasDirty'] : ['pfn', 'rv'];
+  return { fn: FN2, where: o.where, entry: 'lookup', steps, dead: { lock: perPage, release: perPage } };
 }
 
 function lookup2(c: Ctx, o: Invalidate2Options): number[] {
