@@ -378,7 +378,8 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
   };
   Object.assign(steps, o.afterCheck?.steps ?? {}, o.afterComplete?.steps ?? {});
-  return { fn: FNM, where: o.where, entry: 'lookup', steps };
+  // trylock sets `page` before any read; invalidate_complete_page()'s return is read once, at counted
+  return { fn: FNM, where: o.where, entry: 'lookup', steps, dead: { trylock: ['pfn', 'rv'], release: ['pfn', 'rv'] } };
 }
 
 function lookupM(c: Ctx): number[] {

@@ -232,7 +232,12 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     steps.mapped2 = unmapIfMapped('complete2');
     steps.complete2 = { label: 'truncate_complete_page(mapping, page)', run: (c) => callComplete(c, 'unlock2') };
   }
-  return { fn: 'truncate_inode_pages', where: 'mm/truncate.c', entry: 'nrpages', steps };
+  // each pass over a pagevec sets `page` before reading it; truncate_complete_page()'s return is never read
+  const perPage = ['pfn', 'rv'];
+  return {
+    fn: 'truncate_inode_pages', where: 'mm/truncate.c', entry: 'nrpages', steps,
+    dead: { trylock1: perPage, release1: perPage, lock2: perPage, release2: perPage },
+  };
 }
 
 export const truncateCompletePage: Proc = {

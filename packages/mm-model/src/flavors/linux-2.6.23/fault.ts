@@ -25,6 +25,8 @@ export const doFault2623: Proc = {
   fn: '__do_fault',
   where: 'mm/memory.c',
   entry: 'pte',
+  // retry_find: find_lock_page() sets the page again before anything reads it (mm/filemap.c filemap_fault() 2.6.23)
+  dead: { find: ['pfn'] },
   steps: {
     pte: handlePteFault((c) => c.goto('isize'), pteRead26),
     isize: {
