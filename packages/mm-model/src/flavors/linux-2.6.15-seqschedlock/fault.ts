@@ -33,6 +33,9 @@ function afterReadUnlock(c: Ctx, verdict: number): void {
   }
 }
 
+/** The locals of do_no_page's retry loop. */
+const LOOP = ['invalidate_lock', 'pfn', 'rv', 'seq', 'ssl_s1', 'ssl_w'];
+
 export const doNoPageSeqschedlock: Proc = {
   fn: 'do_no_page',
   where: 'mm/memory.c',
@@ -42,7 +45,11 @@ export const doNoPageSeqschedlock: Proc = {
     // seqschedlock samples in read_seqschedlock, new_page from ->nopage at ptl, and the
     // sequence read_seqschedunlock compares (invalidate_lock) only on read_seqschedlock's SUCCESS,
     // the one way to the PTE lock
-    seq: ['invalidate_lock', 'pfn', 'rv', 'seq', 'ssl_s1', 'ssl_w'],
+    seq: LOOP,
+    // on their way back to retry: (WRITER_RUNNING, WRITER_RACE, and after race_failure)
+    yield: LOOP,
+    resched: LOOP,
+    resched2: LOOP,
     // read_seqschedlock() returned: its locals are out of scope; new_page comes from rv
     ptl: ['pfn', 'ssl_s1', 'ssl_w'],
     // past the truncate_count recheck

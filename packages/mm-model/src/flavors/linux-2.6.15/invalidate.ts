@@ -183,7 +183,11 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   // A page's iteration sets page, its invalidate_complete_page*() result and was_dirty before reading
   // them (mm/truncate.c invalidate_inode_pages2_range() 2.6.15); without clearDirtyFirst was_dirty stays 0
   const perPage = o.clearDirtyFirst ? ['pfn', 'rv', 'wasDirty'] : ['pfn', 'rv'];
-  return { fn: FN2, where: o.where, entry: 'lookup', steps, dead: { lock: perPage, release: perPage } };
+  const dead: Record<string, string[]> = { lock: perPage, release: perPage };
+  // unmap_mapping_range()'s return is not read; past the result, neither is the completion's nor was_dirty
+  dead.mapped = ['rv'];
+  dead[o.beforeUnlock?.entry ?? 'unlock'] = perPage.filter((x) => x !== 'pfn');
+  return { fn: FN2, where: o.where, entry: 'lookup', steps, dead };
 }
 
 function lookup2(c: Ctx, o: Invalidate2Options): number[] {
