@@ -47,7 +47,7 @@ interface ZapPlan {
   take?: number;
   /** Page table to drop (the run of PTEs under it is done). */
   drop?: number;
-  /** PTEs and page->mapping read while scanning. */
+  /** PTEs and page->mapping read while scanning (only when the accesses were asked for: `planWithReads`). */
   reads: Access[];
   /** The PTE to clear, if one was found. */
   clear?: { slot: Slot; pfn: number };
@@ -58,10 +58,15 @@ interface ZapPlan {
 }
 
 function plan(c: Ctx, variant: UnmapVariant): ZapPlan {
-  return c.memo('zap', () => makePlan(c, variant));
+  return c.memo('zap', () => makePlan(c, variant, false));
 }
 
-function makePlan(c: Ctx, variant: UnmapVariant): ZapPlan {
+/** The plan with the reads it makes, marked: what `acc` asks for (a search's block/run/label need only the plan). */
+function planWithReads(c: Ctx, variant: UnmapVariant): ZapPlan {
+  return c.memo('zap+reads', () => makePlan(c, variant, true));
+}
+
+function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
   const evenCows = c.num('evenCows') === 1;
   const held = c.num('held');
@@ -80,11 +85,11 @@ function makePlan(c: Ctx, variant: UnmapVariant): ZapPlan {
   const mark26 = (a: Access, v: number, what: string) => lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() ${variant.truncateCount ? '2.6.15' : '6.1.192 (mm/memory.c:1420)'}: ${what}`);
   for (; i <= hi && vma.ptl[i] === table; i++) {
     const pfn = c.pte(vma.id, i);
-    reads.push(mark26(r(pteLoc(c.env, vma, i)), pfn === NONE ? 0 : pfn, 'pte_t ptent = *pte'));
+    if (marked) reads.push(mark26(r(pteLoc(c.env, vma, i)), pfn === NONE ? 0 : pfn, 'pte_t ptent = *pte'));
     if (pfn === NONE) continue;
     if (variant.checkMapping && !evenCows) {
       const m = c.page(pfn).mapping;
-      reads.push(mark26(r(`${c.P(pfn)}.mapping`), m === NONE ? 0 : m + 1, 'details->check_mapping != page->mapping'));
+      if (marked) reads.push(mark26(r(`${c.P(pfn)}.mapping`), m === NONE ? 0 : m + 1, 'details->check_mapping != page->mapping'));
       if (c.page(pfn).mapping !== file) continue;
     }
     out.clear = { slot: { v: slot.v, i }, pfn };
@@ -144,7 +149,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
         },
         where: `mm/memory.c zap_pte_range()`,
         acc: (c) => {
-          const p = plan(c, variant);
+          const p = planWithReads(c, variant);
           const a: Access[] = [];
           const cite = `${variant.where} unmap_mapping_range_vma()`;
           if (p.take !== undefined) a.push(lk(acquire(c.env.ptls[p.take]!.loc), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`));
