@@ -70,6 +70,8 @@ export const doReadFault61: Proc = {
   fn: 'do_read_fault',
   where: 'mm/memory.c',
   entry: 'pte',
+  // do_fault_around's return value is tested at `around` only (mm/memory.c:4624-4628, 6.1.192)
+  dead: { isize: ['rv'] },
   steps: {
     pte: handlePteFault((c) => {
       c.call('filemap_map_pages', 'next', mapPagesLocals(faultSite(c).vma, c.num('index')), 'around');

@@ -39,6 +39,12 @@ export const invalidateInodePages2Range61: Proc = {
   fn: FN2,
   where: 'mm/truncate.c',
   entry: 'lookup',
+  // `pfn` is the folio of one loop iteration (mm/truncate.c:667-713, 6.1.192), set by `premap`
+  // before any step reads it; `rv` is what an unmap_mapping_pages/_folio call returned (void in
+  // C: never read). `pfn` and `j` are dead at `release` too; linux-6.1 declares them there
+  // (index.ts), but on 6.12 that merges states reached by loops of different lengths, which
+  // changes the search's maxDepth counter.
+  dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['rv'] },
   steps: {
     lookup: {
       label: (c) => (c.num('begun') ? 'while (find_get_entries(mapping, &index, end, &fbatch, indices))'
@@ -167,6 +173,8 @@ export const findLockEntries61: Proc = {
   fn: 'find_lock_entries',
   where: 'mm/filemap.c',
   entry: 'get',
+  // the folio of one loop iteration: `get` sets it before `trylock` reads it (mm/filemap.c:2123-2132, 6.1.192)
+  dead: { get: ['pfn'] },
   steps: {
     get: {
       label: 'folio = find_get_entry(&xas, end, XA_PRESENT) [RCU, folio_try_get_rcu]',
@@ -229,6 +237,9 @@ export const invalidateMappingPages61: Proc = {
   fn: 'mapping_try_invalidate',
   where: 'mm/truncate.c',
   entry: 'lookup',
+  // `rv` is find_lock_entries' batch, copied to `batch` by `got`; `pfn` the folio of one iteration,
+  // set by `evict`; `j` set by `got` for each batch (invalidate_mapping_pagevec(), mm/truncate.c 6.1.192)
+  dead: { evict: ['rv'], release: ['pfn', 'j'] },
   steps: {
     lookup: {
       label: 'while (find_lock_entries(mapping, &index, end, &fbatch, indices))',

@@ -51,6 +51,10 @@ export const filemapMapPages61: Proc = {
   fn: 'filemap_map_pages',
   where: 'mm/filemap.c',
   entry: 'next',
+  // the index of the folio just mapped or skipped: `next` sets it anew before `isize` and `map`
+  // read it (next_uptodate_page's xas->xa_index, mm/filemap.c:3428, 6.1.192); the walk's `pfn` is
+  // NONE at `next` already, and do_fault_around's return (reduce.ts) reads it there
+  dead: { next: ['idx'] },
   steps: {
     next: {
       label: (c) => (nextEntry(c) === NONE ? 'no more folios: pte_unmap_unlock(vmf->pte, vmf->ptl); return ret'

@@ -114,6 +114,9 @@ const filemapRead61Steps: Proc = {
   fn: 'filemap_read',
   where: 'mm/filemap.c',
   entry: 'start',
+  // filemap_get_pages' lookup sets the folio anew on every try (mm/filemap.c:2661, 6.1.192): a
+  // create that lost the race (-EEXIST) or a folio truncated under filemap_update_page comes back here
+  dead: { get: ['pfn'] },
   steps: {
     get: remarked({
       label: 'filemap_get_pages(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',

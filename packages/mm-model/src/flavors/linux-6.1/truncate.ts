@@ -158,6 +158,13 @@ export const truncateInodePagesRange61: Proc = {
   fn: 'truncate_inode_pages_range',
   where: 'mm/truncate.c',
   entry: 'lookup1',
+  // `rv` is find_lock_entries' batch (copied to `batch` by `got1`) or an unmap_mapping_folio's
+  // return (void in C); `pfn` the folio of one iteration, set by `got1`/`cancel`/`lock2` before it
+  // is read; `j` set for each batch by `got1` or find_get_entries' takeBatch (mm/truncate.c
+  // 6.1.192, truncate_inode_pages_range). linux-6.12's truncate_inode_pages_range keeps these steps and table: its
+  // own steps after `unlockall` (pget and the partial folio) set `pfn` before reading it and
+  // read neither `rv` nor `j`.
+  dead: { cleanup: ['rv'], delete: ['pfn', 'j', 'rv'], lookup2: ['pfn', 'j', 'rv'], lock2: ['pfn'], remove2: ['rv'] },
   steps: {
     lookup1: {
       label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',

@@ -258,5 +258,6 @@ export function doReadFault612(o: FaultOptions): Proc {
   };
   const out: Record<string, StepDef> = {};
   for (const [pc, st] of Object.entries(proc.steps)) out[pc] = wheres[pc] ? { ...st, where: wheres[pc] } : st;
-  return { ...proc, steps: out };
+  // needs_fallback is finish_fault's local, tested at `pmd` only (mm/memory.c:5105-5131, 6.12.117)
+  return { ...proc, dead: { ...proc.dead, ptl: ['nf'], setpmd: ['nf'] }, steps: out };
 }

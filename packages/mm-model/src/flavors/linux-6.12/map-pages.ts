@@ -123,6 +123,9 @@ export function filemapMapPages612(o: MapPagesOptions): Proc {
     fn: 'filemap_map_pages',
     where: 'mm/filemap.c',
     entry: 'begin',
+    // the index of the folio just mapped or skipped (xas.xa_index): `next` sets it anew before
+    // `isize`, `pmdmap` and `map` read it (mm/filemap.c:3522-3705, 6.12.117)
+    dead: { next: ['idx'] },
     steps: {
       cap: { ...capStep, where: o.cap === 'before' ? 'mm/filemap.c:3649-3655 filemap_map_pages()' : 'mm/filemap.c filemap_map_pages() (end_pgoff cap of 743a2753a02e / 74207de2ba10)' },
       next: nextStep,

@@ -118,6 +118,8 @@ export const findLockEntries612: Proc = {
   fn: 'find_lock_entries',
   where: 'mm/filemap.c',
   entry: 'get',
+  // the folio of one loop iteration: `get` sets it before `trylock` reads it (mm/filemap.c:2099-2135, 6.12.117)
+  dead: { get: ['pfn'] },
   steps: {
     get: {
       label: 'folio = find_get_entry(&xas, end, XA_PRESENT) [folio_try_get]; if (base < *start || base + nr - 1 > end) goto put',
@@ -203,7 +205,19 @@ function folioPos(c: Ctx) {
 }
 
 export function truncateInodePagesRange612(o: TruncateOptions): Proc {
-  return asProc('truncate_inode_pages_range', truncateInodePagesRange61, {
+  const p = asProc('truncate_inode_pages_range', truncateInodePagesRange61, steps612(o));
+  // 6.1's table (truncate.ts there), and: `pget` sets the partial folio before reading it, and the
+  // batch's `rv` and `j` are not read after the batches (mm/truncate.c:374-398, 6.12.117); an
+  // unmap_mapping_folio's return value (void in C) is never read. `rv` stays at `lookup2` and
+  // `remove2`: dropping it there merges states reached along paths of different lengths (an
+  // unmap_mapping_folio call or none), which lowers the search's maxDepth counter on the
+  // f58df566524e race (41 to 37).
+  const { remove2: _kept, ...dead } = p.dead!;
+  return { ...p, dead: { ...dead, lookup2: ['pfn', 'j'], pget: ['pfn', 'j', 'rv'], whole: ['rv'] } };
+}
+
+function steps612(o: TruncateOptions): Record<string, StepDef> {
+  return {
     lookup1: {
       label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
       where: 'mm/truncate.c:363 truncate_inode_pages_range()',
@@ -411,5 +425,5 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
         partialDone(c);
       },
     },
-  });
+  };
 }

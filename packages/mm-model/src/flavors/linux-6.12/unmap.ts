@@ -141,6 +141,8 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
     fn,
     where: 'mm/memory.c',
     entry: 'lock',
+    // the folio of the PTE just cleared: `zap` sets it before `rmap` reads it (zap_present_folio_ptes, mm/memory.c:1494-1523, 6.12.117)
+    dead: { zap: ['pfn'] },
     steps: {
       lock: {
         label: fn === 'unmap_mapping_folio'
