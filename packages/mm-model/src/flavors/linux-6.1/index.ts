@@ -106,9 +106,7 @@ export const linux61: Flavor = {
     unmap_mapping_folio: unmap61('unmap_mapping_folio'),
     truncate_setsize: truncateSetsize61,
     truncate_inode_pages_range: truncateInodePagesRange61,
-    // `pfn` and `j` are dead at the loop's `release` too (invalidate.ts): declared here only, where
-    // dropping them changes no counter but the state counts (on 6.12 the merge shortens maxDepth)
-    invalidate_inode_pages2_range: { ...invalidateInodePages2Range61, dead: { ...invalidateInodePages2Range61.dead, release: ['pfn', 'j', 'rv'] } },
+    invalidate_inode_pages2_range: invalidateInodePages2Range61,
     find_lock_entries: findLockEntries61,
     mapping_try_invalidate: invalidateMappingPages61,
     // the invalidation succeeded: the test of its result goes with the disk write (reduce.ts)

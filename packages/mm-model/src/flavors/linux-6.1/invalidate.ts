@@ -41,9 +41,8 @@ export const invalidateInodePages2Range61: Proc = {
   entry: 'lookup',
   // `pfn` is the folio of one loop iteration (mm/truncate.c:667-713, 6.1.192), set by `premap`
   // before any step reads it; `rv` is what an unmap_mapping_pages/_folio call returned (void in
-  // C: never read). `pfn` and `j` are dead at `release` too; linux-6.1 declares them there
-  // (index.ts), but on 6.12 that merges states reached by loops of different lengths, which
-  // changes the search's maxDepth counter.
+  // C: never read). (`pfn` and `j` are dead at `release` too, but dropping them there merges
+  // states reached by loops of different lengths, which changes the search's maxDepth counter.)
   dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['rv'] },
   steps: {
     lookup: {

@@ -208,12 +208,8 @@ export function truncateInodePagesRange612(o: TruncateOptions): Proc {
   const p = asProc('truncate_inode_pages_range', truncateInodePagesRange61, steps612(o));
   // 6.1's table (truncate.ts there), and: `pget` sets the partial folio before reading it, and the
   // batch's `rv` and `j` are not read after the batches (mm/truncate.c:374-398, 6.12.117); an
-  // unmap_mapping_folio's return value (void in C) is never read. `rv` stays at `lookup2` and
-  // `remove2`: dropping it there merges states reached along paths of different lengths (an
-  // unmap_mapping_folio call or none), which lowers the search's maxDepth counter on the
-  // f58df566524e race (41 to 37).
-  const { remove2: _kept, ...dead } = p.dead!;
-  return { ...p, dead: { ...dead, lookup2: ['pfn', 'j'], pget: ['pfn', 'j', 'rv'], whole: ['rv'] } };
+  // unmap_mapping_folio's return value (void in C) is never read
+  return { ...p, dead: { ...p.dead, pget: ['pfn', 'j', 'rv'], whole: ['rv'] } };
 }
 
 function steps612(o: TruncateOptions): Record<string, StepDef> {
