@@ -41,9 +41,8 @@ export const invalidateInodePages2Range61: Proc = {
   entry: 'lookup',
   // `pfn` is the folio of one loop iteration (mm/truncate.c:667-713, 6.1.192), set by `premap`
   // before any step reads it; `rv` is what an unmap_mapping_pages/_folio call returned (void in
-  // C: never read). (`pfn` and `j` are dead at `release` too, but dropping them there merges
-  // states reached by loops of different lengths, which changes the search's maxDepth counter.)
-  dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['rv'] },
+  // C: never read); at `release` the batch is done, and the next lookup sets the cursor `j` again.
+  dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['j', 'pfn', 'rv'] },
   steps: {
     lookup: {
       label: (c) => (c.num('begun') ? 'while (find_get_entries(mapping, &index, end, &fbatch, indices))'
