@@ -1,5 +1,7 @@
 // One jest run over every package. TypeScript is compiled by swc straight from src/,
 // so tests never depend on a stale dist/; the CLI end-to-end tests spawn the built CLI.
+// test-support/swc-transform.cjs wraps @swc/jest: it binds the built-in globals once per module,
+// which jest's vm context would otherwise look up slowly on every use.
 import { availableParallelism } from 'node:os';
 
 export default {
@@ -9,7 +11,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', {
+    '^.+\\.ts$': ['<rootDir>/test-support/swc-transform.cjs', {
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
       module: { type: 'es6' },
       sourceMaps: 'inline',
