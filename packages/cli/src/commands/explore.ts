@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ScheduleReplay, counterexample, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
+  ScheduleReplay, counterexample, defaultWorkers, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
 import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
@@ -39,7 +39,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --json',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --random --seed 1 --runs 1000 --shard 2/4',
     '<%= config.bin %> explore fixtures/scenarios/truncate-vs-fault.yaml --flavor fixtures/flavors/no-truncate-count-recheck.js --schedule cex.trace',
-    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --flavor linux-2.6.15-seqschedlock --workers 2',
+    '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault-multipage.yaml --flavor linux-6.1 --workers 2',
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml --shard 1/2 --json --no-timing > shard-1.json',
     '<%= config.bin %> explore --list-flavors',
   ];
@@ -67,7 +67,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
     runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
     shard: Flags.string({ description: 'run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search\'s schedule tree (then merge every shard\'s --json with kreplay merge)' }),
-    workers: Flags.integer({ min: 1, default: 1, description: 'threads the exhaustive search runs on; the result is the same for any number (default 1: a search stays on one thread below 400,000 states and is handed to the workers past that, where two workers spend about 1.5 times the CPU of one thread, docs/explore.md)' }),
+    workers: Flags.integer({ min: 1, description: 'threads the exhaustive search runs on (default: the CPUs); the result is the same for any number. A search stays on one thread below 400,000 states and is handed to the workers past that, where two workers finish sooner at about 1.4 times the CPU of one thread (docs/explore.md); --workers 1 keeps it on one' }),
     timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
@@ -129,7 +129,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       name: 'exploreMachine',
       args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice) },
     };
-    const result = await exploreOnCores(machine, source, flags.workers, opts);
+    const result = await exploreOnCores(machine, source, flags.workers ?? defaultWorkers(), opts);
     this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
