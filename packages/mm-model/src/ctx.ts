@@ -95,7 +95,7 @@ export class Ctx {
   }
   list(name: string): readonly number[] {
     const v = this.l[name];
-    if (!Array.isArray(v)) throw new ModelBug(`local ${name} is not a list in ${this.top().proc}@${this.top().pc}`);
+    if (!Array.isArray(v)) throw this.badLocal(name, 'a list');
     return v;
   }
   /**

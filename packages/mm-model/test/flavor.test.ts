@@ -101,6 +101,9 @@ export default {
     ['an object that is not a flavor', 'notflavor.mjs', 'export default { name: "x" }', /does not implement the Flavor interface: description/],
     ['a program starting in an unknown procedure', 'badprog.mjs',
       'export default { name: "x", description: "d", version: "1", procs: {}, programs: { p: { proc: "q", start: () => ({}) } } }', /starts in unknown procedure q/],
+    ['a dead-local table naming a pc its procedure lacks', 'baddead.mjs',
+      'export default { name: "x", description: "d", version: "1", procs: { q: { entry: "a", steps: { a: { label: "l", run() {} } }, dead: { b: ["x"] } } }, programs: { p: { proc: "q", start: () => ({}) } } }',
+      /procedure q declares dead locals at b, which is not one of its steps/],
   ])('%s is an input error', async (_what, file, body, msg) => {
     const path = join(dir, file);
     if (body) await writeFile(path, body);
