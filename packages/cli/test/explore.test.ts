@@ -92,6 +92,22 @@ describe('kreplay explore', () => {
     expect(replay.stdout).toMatch(new RegExp(`error ${rule} \\(certain\\)`));
   });
 
+  it('says a flavor module whose patched step reads a local the base flavor drops (Proc.dead) is the module\'s error: exit 2, naming the module and the table', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
+    const mod = path.join(dir, 'reads-dropped.mjs');
+    writeFileSync(mod, `export default (kit) => {
+  const base = kit.flavors['linux-2.6.15-seqschedlock'];
+  const ptl = base.procs.do_no_page.steps.ptl;
+  return kit.extendFlavor(base, { name: 'reads-dropped', description: 'reads a dropped local',
+    steps: { do_no_page: { ptl: { ...ptl, run: (c) => { c.num('ssl_w'); ptl.run(c); } } } } });
+};
+`);
+    const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', mod]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`error: ${mod}: flavor module reads-dropped broke the model's rules: local ssl_w is not a number in do_no_page@ptl (procedure do_no_page declares it dead at`);
+    expect(r.stderr).not.toContain('internal error');
+  });
+
   it('gives the same runs for the same seed in random mode, and never says clean', async () => {
     const a = structuredClone(await randomRun());
     const b = JSON.parse((await runCli(randomArgs)).stdout);

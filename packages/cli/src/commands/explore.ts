@@ -129,7 +129,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       name: 'exploreMachine',
       args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice) },
     };
-    const result = await exploreOnCores(machine, source, flags.workers ?? defaultWorkers(), opts);
+    const result = await exploreOnCores(machine, source, flags.workers ?? defaultWorkers(), opts).catch((e: unknown) => {
+      throw moduleBug(e, flavor.name, flavorChoice);
+    });
     this.progress().done();
 
     if (flags['trace-out'] || flags['perfetto-out']) {
@@ -239,6 +241,18 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
  * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
  * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
  */
+/**
+ * A ModelBug (a step broke the model's own rules: a local it never set, a dropped one, a step with
+ * no next pc) raised while a flavor *module* runs is the module's error, not kreplay's: an input
+ * error naming the module. A built-in flavor's stays an internal error.
+ */
+function moduleBug(e: unknown, flavorName: string, choice: string): unknown {
+  if (!(e instanceof Error) || e.name !== 'ModelBug' || listFlavors().some((f) => f.name === choice)) return e;
+  return new InputError(`flavor module ${flavorName} broke the model's rules: ${e.message}`, {
+    file: choice, hint: 'a step the module defines or patches reads or writes what the model does not allow (docs/flavors.md: the interface, "Dead locals")',
+  });
+}
+
 async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
   if (listFlavors().some((f) => f.name === flavor)) return flavor;
   const line = await readFile(file, 'utf8').then((t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1, () => 0) || undefined;
