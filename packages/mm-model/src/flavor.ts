@@ -7,6 +7,7 @@
 import type { Env } from './env.js';
 import type { Proc, Program, StepDef } from './program.js';
 import type { MmState } from './state.js';
+import { deadTableProblems } from './liveness.js';
 
 export interface Flavor {
   /** `linux-2.6.15`; what `--flavor` and a scenario's `flavor:` name. */
@@ -80,16 +81,7 @@ export function checkFlavor(f: Partial<Flavor>): string[] {
   for (const [name, p] of Object.entries(f.procs!)) {
     if (!p || typeof p.entry !== 'string' || !p.steps || !p.steps[p.entry]) {
       out.push(`procedure ${name} has no entry step`);
-    } else if (p.dead !== undefined) {
-      // Proc.dead (liveness.ts): pc → names of locals, each pc one of the procedure's steps
-      if (!p.dead || typeof p.dead !== 'object') out.push(`procedure ${name}: dead must be an object of pc → local names`);
-      else {
-        for (const [pc, names] of Object.entries(p.dead)) {
-          if (!Object.hasOwn(p.steps, pc)) out.push(`procedure ${name} declares dead locals at ${pc}, which is not one of its steps`);
-          else if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) out.push(`procedure ${name}: dead.${pc} must be a list of local names`);
-        }
-      }
-    }
+    } else out.push(...deadTableProblems(name, p));
   }
   for (const [name, prog] of Object.entries(f.programs!)) {
     if (!prog || typeof prog.start !== 'function') out.push(`program ${name} has no start(args, env)`);

@@ -11,6 +11,7 @@
  */
 import { ModelBug } from './ctx.js';
 import type { Flavor } from './flavor.js';
+import type { Proc } from './program.js';
 import type { Locals, LocalValue } from './state.js';
 
 export class Liveness {
@@ -26,10 +27,9 @@ export class Liveness {
     const names = new Set<string>();
     for (const [name, proc] of Object.entries(flavor.procs)) {
       if (!proc.dead) continue;
-      for (const [pc, dead] of Object.entries(proc.dead)) {
-        if (!Object.hasOwn(proc.steps, pc)) throw new ModelBug(`flavor ${flavor.name}: procedure ${name} declares dead locals at ${pc}, which is not one of its steps`);
-        for (const d of dead) names.add(d);
-      }
+      const problems = deadTableProblems(name, proc);
+      if (problems.length) throw new ModelBug(`flavor ${flavor.name}: ${problems.join('; ')}`);
+      for (const dead of Object.values(proc.dead)) for (const d of dead) names.add(d);
       byProc.set(name, proc.dead);
     }
     return byProc.size === 0 ? undefined : new Liveness(byProc, names);
@@ -45,6 +45,19 @@ export class Liveness {
     const t = this.byProc.get(proc);
     return t ? Object.keys(t).filter((pc) => t[pc]!.includes(name)) : [];
   }
+}
+
+/** What is wrong with procedure `name`'s table (flavor modules are checked with it when loaded, every flavor when its machine is made). */
+export function deadTableProblems(name: string, proc: Pick<Proc, 'steps' | 'dead'>): string[] {
+  const out: string[] = [];
+  const dead: unknown = proc.dead;
+  if (dead === undefined) return out;
+  if (!dead || typeof dead !== 'object') return [`procedure ${name}: dead must be an object of pc → local names`];
+  for (const [pc, names] of Object.entries(dead)) {
+    if (!Object.hasOwn(proc.steps, pc)) out.push(`procedure ${name} declares dead locals at ${pc}, which is not one of its steps`);
+    else if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) out.push(`procedure ${name}: dead.${pc} must be a list of local names`);
+  }
+  return out;
 }
 
 /** `l` without the names in `dead` (the same object when it has none of them; the order kept). */

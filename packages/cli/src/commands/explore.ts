@@ -237,11 +237,6 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
 }
 
 /**
- * The flavor a scenario file names. A built-in name is data; a module path is code, which a
- * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
- * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
- */
-/**
  * A ModelBug (a step broke the model's own rules: a local it never set, a dropped one, a step with
  * no next pc) raised while a flavor *module* runs is the module's error, not kreplay's: an input
  * error naming the module. A built-in flavor's stays an internal error.
@@ -253,6 +248,11 @@ function moduleBug(e: unknown, flavorName: string, choice: string): unknown {
   });
 }
 
+/**
+ * The flavor a scenario file names. A built-in name is data; a module path is code, which a
+ * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
+ * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
+ */
 async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
   if (listFlavors().some((f) => f.name === flavor)) return flavor;
   const line = await readFile(file, 'utf8').then((t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1, () => 0) || undefined;

@@ -182,11 +182,10 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   Object.assign(steps, o.afterWriteback?.steps ?? {}, o.beforeUnlock?.steps ?? {});
   // A page's iteration sets page, its invalidate_complete_page*() result and was_dirty before reading
   // them (mm/truncate.c invalidate_inode_pages2_range() 2.6.15); without clearDirtyFirst was_dirty stays 0
+  // unmap_mapping_range()'s return is not read (mapped); past the result, neither is the completion's nor was_dirty
   const perPage = o.clearDirtyFirst ? ['pfn', 'rv', 'wasDirty'] : ['pfn', 'rv'];
-  const dead: Record<string, string[]> = { lock: perPage, release: perPage };
-  // unmap_mapping_range()'s return is not read; past the result, neither is the completion's nor was_dirty
-  dead.mapped = ['rv'];
-  dead[o.beforeUnlock?.entry ?? 'unlock'] = perPage.filter((x) => x !== 'pfn');
+  const afterResult = perPage.filter((x) => x !== 'pfn');
+  const dead = { lock: perPage, release: perPage, mapped: ['rv'], [o.beforeUnlock?.entry ?? 'unlock']: afterResult };
   return { fn: FN2, where: o.where, entry: 'lookup', steps, dead };
 }
 
