@@ -17,6 +17,11 @@ import { formatUsage, usageProblem } from './usage.js';
 
 export { EXIT };
 
+/** A ci run's (or merged ci shards') exit code: 1 on a regression, else 2 when a workload is inconclusive, else 0 (docs/exit-codes.md). */
+export function ciExitCode(result: { verdict: 'regression' | 'no-regression' | 'inconclusive' }): number {
+  return result.verdict === 'regression' ? EXIT.findings : result.verdict === 'inconclusive' ? EXIT.input : EXIT.clean;
+}
+
 /** Set on `process` once a write to stdout failed (bin/run.js reads it: no flush then). */
 export const STDOUT_FAILED = Symbol.for('kreplay.stdoutFailed');
 

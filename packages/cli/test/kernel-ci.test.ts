@@ -94,4 +94,25 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
     expect(partial.exitCode).toBe(2);
     expect(partial.stderr).toContain('missing: truncate-racer');
   }, 120_000);
+
+  it('ci merge exits as the unsharded run: 2 when a workload is inconclusive (its workload failed) and none regressed', async () => {
+    const opts = { cwd: dir, env: { CI: 'true' } };
+    for (const [side, fx, failed] of [['base', 'clean-1', false], ['patched', 'clean-2', true]] as const) {
+      const to = path.join(dir, 'traces-failed', side, 'read-invalidate');
+      cpSync(path.join(repoRoot, 'fixtures/diff', fx), to, { recursive: true });
+      const meta = JSON.parse(readFileSync(path.join(to, 'meta.json'), 'utf8'));
+      writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: 'read-invalidate', ...(failed ? { exitCode: 1 } : {}) } }));
+    }
+    writeFileSync(path.join(dir, 'failed.config.json'), JSON.stringify({ schema: 'kreplay-ci/1',
+      base: { traces: ['traces/base/truncate-racer', 'traces-failed/base'] }, patched: { traces: ['traces/patched/truncate-racer', 'traces-failed/patched'] },
+      output: 'failed', formats: ['text', 'json', 'ktap'],
+    }));
+    const whole = await runCli(['ci', '--config', 'failed.config.json'], opts);
+    expect(whole.exitCode).toBe(2);
+    expect(whole.stdout).toMatch(/INCONCLUSIVE read-invalidate/);
+    for (const shard of ['1/2', '2/2']) await runCli(['ci', '--config', 'failed.config.json', '--shard', shard, '--output', `failed-${shard[0]}`], opts);
+    const merged = await runCli(['ci', 'merge', '--config', 'failed.config.json', '--output', 'failed-merged', 'failed-1', 'failed-2'], opts);
+    expect(merged.stdout).toBe(whole.stdout.replace('reports in failed/', 'reports in failed-merged/'));
+    expect(merged.exitCode).toBe(2);
+  }, 120_000);
 });

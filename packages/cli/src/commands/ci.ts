@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
 import { parseShard, stringifyJson } from '@kreplay/core';
 import { verdictWord } from '@kreplay/report';
-import { EXIT, KreplayCommand } from '../base.js';
+import { ciExitCode, KreplayCommand } from '../base.js';
 
 export default class Ci extends KreplayCommand {
   static override summary = 'Capture → replay → diff → reports for a base and a patched kernel, from one config file';
@@ -54,7 +54,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
       clearInterval(ticker);
       if (live) process.stderr.write('\r\x1b[K');
     }
-    const code = result.verdict === 'regression' ? EXIT.findings : result.verdict === 'inconclusive' ? EXIT.input : EXIT.clean;
+    const code = ciExitCode(result);
     if (flags.json) {
       this.out(stringifyJson(result, 2));
       this.exit(code);

@@ -1,13 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import path from 'node:path';
 import { ciSummaryText, loadCiConfig, mergeCi } from '@kreplay/pipeline';
-import { EXIT, KreplayCommand } from '../../base.js';
+import { ciExitCode, KreplayCommand } from '../../base.js';
 
 export default class CiMerge extends KreplayCommand {
   static override summary = 'Gather the output folders of kreplay ci --shard jobs into the output of one unsharded run';
   static override description = `Reads each folder's summary.json, checks that every shard ran the same config (a hash of everything but "output") and that every workload group of the run is there exactly once, copies each group's reports and captures into the output folder and writes summary.txt, summary.json (and summary.ktap / summary.kcidb.json when the config asks for them) as one unsharded kreplay ci run writes them: with the same output folder, byte for byte.
 
-Exit 1 when any workload regressed, 0 when none did, 2 for a missing or foreign shard. See docs/ci.md.`;
+Exit 1 when any workload regressed, 0 when none did, 2 for a missing or foreign shard or when a workload is inconclusive and none regressed (as kreplay ci). See docs/ci.md.`;
 
   static override examples = [
     '<%= config.bin %> ci merge --config kreplay.config.json shards/*/',
@@ -29,6 +29,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a missing or foreign 
     this.out(ciSummaryText(result).trimEnd());
     const rel = path.relative(process.cwd(), result.output);
     this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
-    this.exit(result.regression ? EXIT.findings : EXIT.clean);
+    // as the unsharded run: a workload with no verdict is never a pass
+    this.exit(ciExitCode(result));
   }
 }
