@@ -2,7 +2,8 @@
  * `kreplay ci merge`: the output folders of a config's shards (`kreplay ci --shard i/n`,
  * one per CI job) gathered into the folder one unsharded `kreplay ci` would have written —
  * every group's reports and captures copied, the summaries written again from the merged
- * result. Shards of another config, a group in two folders and a group no folder has are
+ * result. Shards of another config or of another plan (the workloads the config's traces
+ * named when the job ran), a group in two folders and a group no folder has are
  * input errors: a merge never reports on less than the whole run. Every output is written
  * through core's atomic writer: a folder that cannot be made or written is an environment
  * error (exit 3) naming the path, never a half-merged folder that looks whole.
@@ -79,10 +80,19 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const out = path.resolve(cfg.output);
   const shards = await Promise.all(dirs.map(async (dir) => ({ dir, summary: await readSummary(dir) })));
   const found = new Map<string, { dir: string; wrote: string; group: CiGroupResult }>();
+  const plan = JSON.stringify(shards[0]!.summary.planned);
   for (const { dir, summary } of shards) {
     if (summary.config !== identity) {
       throw new InputError(`${dir} holds a run of another config than ${loaded.file} (config ${summary.config}, this one ${identity})`, {
         hint: 'merge the shards of one config with that config; the config hash covers everything but "output"',
+      });
+    }
+    // One config can plan other workloads when its traces changed between jobs: a group outside
+    // the plan the merge follows would be dropped, and its regression with it.
+    const outside = summary.groups.filter((g) => !summary.planned.includes(g.name)).map((g) => g.name);
+    if (JSON.stringify(summary.planned) !== plan || outside.length > 0) {
+      throw new InputError(`${dir} planned other workloads (${summary.planned.join(', ')}${outside.length ? `; it ran ${outside.join(', ')} besides` : ''}) than ${shards[0]!.dir} (${shards[0]!.summary.planned.join(', ')})`, {
+        hint: 'the shard jobs saw different traces for one config: run every shard again on the same traces',
       });
     }
     for (const group of summary.groups) {

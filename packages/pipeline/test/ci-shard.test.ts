@@ -98,6 +98,22 @@ describe('ci --shard, ci merge and ci plan', () => {
     await expect(mergeCi([path.join(dir, 'traces')], await load('not-ci'))).rejects.toThrow(/no summary\.json/);
   });
 
+  it('refuses shards that planned different runs: a workload outside the first shard\'s plan is never dropped from the merge', async () => {
+    // A job of the same config run on other traces (a glob that matched more runs): its plan has one more workload,
+    // which regressed. Merged with the first plan's shards, it would vanish and the merge say "no regression".
+    const other = path.join(dir, 'shard-2-other-plan');
+    cpSync(path.join(dir, 'shard-2'), other, { recursive: true });
+    cpSync(path.join(dir, 'shard-1', 'odirect-race'), path.join(other, 'zz-extra'), { recursive: true });
+    const summary = JSON.parse(readFileSync(path.join(other, 'summary.json'), 'utf8'));
+    const regressed = JSON.parse(readFileSync(path.join(dir, 'shard-1', 'summary.json'), 'utf8')).groups[0];
+    expect(regressed.regression).toBe(true);
+    summary.planned = ['read-invalidate', 'zz-extra'];
+    summary.groups.push({ ...regressed, name: 'zz-extra', files: regressed.files.map((f: string) => f.replace('odirect-race', 'zz-extra')) });
+    writeFileSync(path.join(other, 'summary.json'), JSON.stringify(summary, null, 2));
+    await expect(mergeCi([path.join(dir, 'shard-1'), other], await load('other-plan'))).rejects.toThrow(/planned other workloads/);
+    await expect(mergeCi([other, path.join(dir, 'shard-1')], await load('other-plan-2'))).rejects.toThrow(/planned other workloads/);
+  });
+
   it('a merged output that cannot be written is an environment error (exit 3) naming the path, from the library and the CLI', async () => {
     const shards = [path.join(dir, 'shard-1'), path.join(dir, 'shard-2')];
     // a file where the output folder's parent should be: the folder cannot be made
