@@ -10,10 +10,11 @@
  * A group is one workload: the configured ones when kernels are captured; with traces on
  * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { checkOutputFolder, formatShard, InputError, inShard, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
+import { checkOutputFolder, formatShard, InputError, inShard, outputError, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
@@ -235,6 +236,14 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   }
   const progress = (m: string) => opts.onProgress?.(m);
   await checkOutputFolder(cfg.output);
+  // An earlier run's summaries in this folder would stand for this run if it fails before
+  // writing its own (ci merge would take them, summary.ktap/kcidb would still say pass).
+  for (const f of SUMMARY_FILES) {
+    const file = path.join(cfg.output, f);
+    await rm(file, { force: true }).catch((e: unknown) => {
+      throw outputError(file, e);
+    });
+  }
   const results: CiGroupResult[] = [];
   for (const group of groups) {
     if (opts.signal?.aborted) throw opts.signal.reason;
@@ -292,6 +301,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
 }
 
 const sideName = (cfg: CiConfig, side: 'base' | 'patched') => cfg[side].name ?? side;
+
+const SUMMARY_FILES = ['summary.json', 'summary.txt', 'summary.ktap', 'summary.kcidb.json'];
 
 /** The summary files of a run (or of merged shards): summary.json and .txt, and summary.ktap / summary.kcidb.json when asked. */
 export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {

@@ -114,6 +114,25 @@ describe('ci --shard, ci merge and ci plan', () => {
     await expect(mergeCi([other, path.join(dir, 'shard-1')], await load('other-plan-2'))).rejects.toThrow(/planned other workloads/);
   });
 
+  it('a run that fails leaves no summary of an earlier run in its folder: ci merge refuses it, and no stale summary.ktap/kcidb says pass', async () => {
+    const runsDir = path.join(dir, 'traces-stale');
+    cpSync(path.join(dir, 'traces'), runsDir, { recursive: true });
+    const cfg = path.join(dir, 'stale.config.json');
+    writeFileSync(cfg, JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: ['traces-stale/base'] }, patched: { traces: ['traces-stale/patched'] }, output: 'stale', formats: ['text', 'json', 'ktap', 'kcidb'] }));
+    const loaded = async () => {
+      const l = await loadCiConfig(cfg);
+      l.config.output = path.join(dir, 'stale');
+      return l;
+    };
+    await runCi(await loaded(), { shard: parseShard('2/2') });
+    expect(readdirSync(path.join(dir, 'stale')).filter((f) => f.startsWith('summary.')).sort()).toEqual(['summary.json', 'summary.kcidb.json', 'summary.ktap', 'summary.txt']);
+    // the next job on the same folder dies in its workload (an unreadable trace): nothing may say how that run went
+    writeFileSync(path.join(runsDir, 'patched', 'read-invalidate', 'run-1', 'trace.txt'), 'not a trace\n');
+    await expect(runCi(await loaded(), { shard: parseShard('2/2') })).rejects.toThrow(/not a trace/);
+    expect(readdirSync(path.join(dir, 'stale')).filter((f) => f.startsWith('summary.'))).toEqual([]);
+    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'stale')], await loaded())).rejects.toThrow(/stale is not the output of kreplay ci: it has no summary\.json/);
+  });
+
   it('a merged output that cannot be written is an environment error (exit 3) naming the path, from the library and the CLI', async () => {
     const shards = [path.join(dir, 'shard-1'), path.join(dir, 'shard-2')];
     // a file where the output folder's parent should be: the folder cannot be made
