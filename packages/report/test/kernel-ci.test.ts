@@ -94,6 +94,19 @@ describe('KTAP and KCIDB goldens', () => {
     golden('diff', ktap, diffToKcidb(d, { workload: 'odirect-race', artifactsUrl: ARTIFACTS }));
   });
 
+  it('an inconclusive diff (the patched run\'s workload failed) is never a pass: the test and every rule MISS, KTAP SKIP', async () => {
+    const failed = { ...(await run('fixtures/diff/clean-2')), inconclusive: ['its workload exited with code 1 (meta.json), so the run did not do what it was meant to'] };
+    const d = diffRuns([await run('fixtures/diff/clean-1')], [failed], { baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')] });
+    expect(d.verdict).toBe('inconclusive');
+    const ktap = diffToKtap(d, { workload: 'read-invalidate' });
+    expect(ktap).not.toMatch(/^\s*ok \d+ \S+$/m); // no bare ok: every result carries its SKIP
+    expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP miss: inconclusive: /m);
+    expect(ktap).not.toContain('no regression');
+    const kcidb = diffToKcidb(d, { workload: 'read-invalidate', artifactsUrl: ARTIFACTS });
+    expect(new Set(JSON.parse(kcidb).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['MISS']));
+    golden('diff-inconclusive', ktap, kcidb);
+  });
+
   it.each([
     ['violation', 'not ok 1', 'FAIL'],
     ['clean', 'ok 1', 'PASS'],
@@ -209,7 +222,7 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
   it('parses every golden without an error, with kreplay\'s statuses', () => {
     expect(existsSync(path.join(kunit, 'kunit_parser.py'))).toBe(true);
     const expected: Record<string, string> = {
-      'replay-findings': 'FAILURE', 'replay-clean': 'SUCCESS', 'replay-nothing': 'SKIPPED', diff: 'FAILURE',
+      'replay-findings': 'FAILURE', 'replay-clean': 'SUCCESS', 'replay-nothing': 'SKIPPED', diff: 'FAILURE', 'diff-inconclusive': 'SKIPPED',
       'explore-violation': 'FAILURE', 'explore-clean': 'SUCCESS', 'explore-incomplete': 'SKIPPED', ci: 'FAILURE',
     };
     expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());
@@ -226,6 +239,7 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     expect(p.tests[0]!.subtests.map((s) => `${s.name} ${s.status}`)).toEqual([
       'mapped-page-removed FAILURE', 'orphan-page-mapped SUCCESS', 'stale-after-invalidate SUCCESS', 'stale-data SUCCESS', 'trace-inconsistent SUCCESS',
     ]);
+    expect(new Set(parse('diff-inconclusive').tests[0]!.subtests.map((s) => s.status))).toEqual(new Set(['SKIPPED']));
     const ci = parse('ci');
     expect(ci.tests.map((t) => `${t.name} ${t.status}`)).toEqual(['odirect-race FAILURE', 'truncate-racer SUCCESS']);
   });

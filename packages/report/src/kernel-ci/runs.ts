@@ -5,6 +5,7 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
+import { verdictWord } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, plural, seconds } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -91,7 +92,8 @@ export interface DiffTestOptions {
 /**
  * A diff: one test on the patched kernel for the workload, one subtest per rule (not ok
  * when a finding of it is new in patched and reaches --fail-on) and one per threshold (not
- * ok when exceeded). New, fixed and unchanged findings are the rules' diagnostics.
+ * ok when exceeded). New, fixed and unchanged findings are the rules' diagnostics. An
+ * inconclusive diff is MISS, the test and every subtest.
  */
 export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged];
@@ -124,13 +126,15 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     files: [...(opts.files ?? d.patched.runs)],
   };
   if (d.verdict === 'inconclusive') {
-    // no verdict is never a pass (as replay's MISS when nothing was replayed)
+    // no verdict is never a pass (as replay's MISS when nothing was replayed): not the
+    // test, and not a rule or threshold of it, which nothing judged either
     top.status = 'MISS';
     top.reason = `inconclusive: ${d.inconclusive.join('; ')}`;
+    for (const k of children) Object.assign(k, { status: 'MISS', reason: top.reason });
   }
   return {
     tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
-    header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${d.regression ? 'REGRESSION' : 'no regression'} (fail on ${d.failOn})`],
+    header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${verdictWord(d)} (fail on ${d.failOn})`],
     builds: [
       { key: `base\0${d.base.label}`, label: d.base.label, role: 'base' },
       { key: `patched\0${d.patched.label}`, label: d.patched.label, role: 'patched' },
