@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from './run-cli.js';
+import { repoRoot, runCli } from './run-cli.js';
 
 const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
 const mutation = 'fixtures/flavors/no-truncate-count-recheck.js';
@@ -232,6 +232,28 @@ describe('kreplay explore', () => {
       expect(missing.exitCode).toBe(2);
       expect(missing.stderr).toMatch(/shard 3\/3 missing/);
     });
+
+    it('refuses shards of two versions of one flavor module (one name): mixed, they merged into a clean the patch does not have', async () => {
+      // v1 of a patch changes nothing in linux-6.1 (clean); v2 drops the i_size recheck (mapped-beyond-eof).
+      // In 3 shards of truncate-vs-store both split alike, and v2's shard 2 finds nothing in its part.
+      const v1 = path.join(dir, 'my-patch-v1.js');
+      writeFileSync(v1, "export default ({ flavors, extendFlavor }) => extendFlavor(flavors['linux-6.1'], { name: 'my-patch', description: 'v1', steps: {} });\n");
+      const v2 = path.join(dir, 'my-patch-v2.js');
+      writeFileSync(v2, readFileSync(path.join(repoRoot, 'fixtures/flavors/linux-6.1-no-isize-recheck.js'), 'utf8').replace(/name: '[^']*'/, "name: 'my-patch'"));
+      const shard = async (flavor: string, i: number): Promise<string> => {
+        const r = await runCli(['explore', sc('truncate-vs-store'), '--flavor', flavor, '--shard', `${i}/3`, '--json', '--no-timing', '--workers', '1']);
+        const file = path.join(dir, `${path.basename(flavor, '.js')}-${i}.json`);
+        writeFileSync(file, r.stdout);
+        return file;
+      };
+      const mixed = [await shard(v1, 1), await shard(v2, 2), await shard(v1, 3)];
+      expect(JSON.parse(readFileSync(mixed[1]!, 'utf8'))).toMatchObject({ verdict: 'incomplete', flavor: 'my-patch' });
+      const r = await runCli(['merge', ...mixed]);
+      expect(r.stdout).not.toMatch(/"verdict": "clean"/);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/my-patch-v2-2\.json: shards of different models/);
+      expect((await runCli(['merge', await shard(v2, 1), mixed[1]!, await shard(v2, 3)])).exitCode).toBe(1);
+    }, 60_000);
 
     it('says a lone shard is not the whole search', async () => {
       const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-6.1', '--shard', '1/2']);

@@ -53,7 +53,7 @@ export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutco
 /** Largest state graph the search keeps unless told otherwise. */
 export const DEFAULT_MAX_STATES = 2_000_000;
 
-type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard'> & {
+type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard' | 'model'> & {
   /**
    * Asked at each level boundary (every node before `expanded` expanded, the next level's
    * nodes up to `known` discovered, none expanded): true stops the search there, for the
@@ -85,7 +85,7 @@ export class ExhaustiveSearch implements SearchStrategy {
     const maxDepth = this.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     const maxStates = this.opts.maxStates ?? DEFAULT_MAX_STATES;
     const shard: Shard | undefined = this.opts.shard;
-    const rec = shard ? new ShardRecorder(shard) : undefined;
+    const rec = shard ? new ShardRecorder(shard, this.opts.model ?? '') : undefined;
     const s0 = machine.initial();
     // States yet to expand: kept as objects, or (a machine that decodes its words) only as
     // their words in the visited set — then the frontier is no garbage for the collector.

@@ -39,7 +39,9 @@ export function splitWidth(count: number): number {
 
 /** What one shard reports beyond the ordinary result, for the merge. */
 export interface ShardPart {
-  version: 2;
+  version: 3;
+  /** The digest of what was searched (`ExploreOptions.model`; empty when the caller gave none): the merge takes shards of one. */
+  model: string;
   /** The split level and its width; null when the whole graph was searched before a level was wide enough (every shard then searched all of it). */
   split: null | { depth: number; width: number };
   /**
@@ -72,7 +74,7 @@ export class ShardRecorder {
   /** Per node: 0 not expanded here, 1 expanded, 2 an end. */
   private readonly status = new IntVec();
 
-  constructor(readonly shard: Shard) {}
+  constructor(readonly shard: Shard, readonly model: string) {}
 
   /** A new node, in id order: keep its fingerprint. */
   discovered(key: string): void {
@@ -111,7 +113,8 @@ export class ShardRecorder {
     }
     const s = this.split;
     return {
-      version: 2,
+      version: 3,
+      model: this.model,
       split: s ? { depth: s.depth, width: s.end - s.start } : null,
       records: Buffer.from(out.a.buffer, 0, out.length * 4).toString('base64'),
     };
@@ -195,6 +198,11 @@ function bad(what: string, file: string | undefined, hint: string): InputError {
   return new InputError(what, file === undefined ? { hint } : { file, hint });
 }
 
+/** The fingerprint of a shard's initial state (its first record), as text: every shard of one search starts there. */
+function rootOf(p: ShardJson): string {
+  return Buffer.from(p.part!.records, 'base64').subarray(0, 8).toString('hex');
+}
+
 /** Shorter first, then lexicographic by thread id (context.ts's order, on JSON schedules). */
 function lessSchedule(a: JsonViolation, b: JsonViolation): boolean {
   return compareSchedules(a.cycle ? [...a.schedule, ...a.cycle] : a.schedule, b.cycle ? [...b.schedule, ...b.cycle] : b.schedule) < 0;
@@ -207,7 +215,7 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
     throw bad('not the --json output of kreplay explore', file, hint);
   }
   if (p.strategy !== 'exhaustive' || !p.shard || !p.part) throw bad(`not a shard of an exhaustive search (strategy ${String(p.strategy)}${p.shard ? '' : ', no shard'})`, file, hint);
-  if (p.part.version !== 2 || typeof p.part.records !== 'string') throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 2`, file, 'merge with the kreplay that wrote the shards');
+  if (p.part.version !== 3 || typeof p.part.records !== 'string' || typeof p.part.model !== 'string') throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 3`, file, 'merge with the kreplay that wrote the shards');
   return p;
 }
 
@@ -233,6 +241,10 @@ export async function mergeShards(
     if (p.shard!.count !== n) throw bad(`shard ${p.shard!.index}/${p.shard!.count} does not belong to a run in ${n} shards`, files[k], 'merge the shards of one run');
     if (seen[p.shard!.index - 1]) throw bad(`shard ${p.shard!.index}/${n} given twice`, files[k], 'give each shard once');
     seen[p.shard!.index - 1] = true;
+    if (p.part!.model !== first.part!.model || rootOf(p) !== rootOf(first)) {
+      // one scenario and flavor name, but not one model: merged, the union of two graphs could say clean when neither is
+      throw bad(`shards of different models: the scenario or the flavor ${JSON.stringify(first.flavor)} is not the one the first shard searched (an edited scenario, another version of a flavor module of that name, or another kreplay)`, files[k], 'run every shard from the same scenario file, flavor module and kreplay, then merge them');
+    }
     if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
       throw bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
     }

@@ -122,6 +122,12 @@ export interface ExploreOptions {
    */
   shard?: Shard;
   /**
+   * What is searched, as a digest (mm-model's `modelIdentity`: the scenario's content and the
+   * flavor's code): a shard of the exhaustive search carries it, and `mergeShards` refuses shards
+   * whose digests differ — an edited scenario, another version of a flavor module of one name.
+   */
+  model?: string;
+  /**
    * `--workers N` (explore.ts `exploreOnCores`), internal and for tests: the states the
    * one-thread search reaches before the workers take over (default SINGLE_CORE_STATES), and
    * before it starts their threads (default WORKERS_START_STATES, at most handoverStates).

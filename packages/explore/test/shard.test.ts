@@ -4,9 +4,12 @@
  * shipped scenario × flavor, in 2 or 3 shards — and a merge of a wrong set of shards says what is wrong.
  */
 import { describe, expect, it } from '@jest/globals';
-import { stringifyJson } from '@kreplay/core';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringifyJson, type Machine } from '@kreplay/core';
+import { createMachine, modelIdentity, parseScenario, resolveFlavor } from '@kreplay/mm-model';
 import { explore, exploreJson, mergeShards } from '../src/index.js';
-import { shippedCases, type ShippedCase } from './shipped.js';
+import { root, shippedCases, type ShippedCase } from './shipped.js';
 
 const cases = await shippedCases();
 
@@ -60,6 +63,24 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([])).rejects.toThrow('nothing to merge');
     const unsharded = JSON.parse(await whole(a));
     await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
+  });
+
+  it('refuses shards of two models under one scenario and flavor name: another digest, or another initial state', async () => {
+    const text = readFileSync(path.join(root, 'fixtures/scenarios/odirect-vs-fault.yaml'), 'utf8');
+    const flavor = await resolveFlavor('linux-6.1');
+    const scenario = parseScenario(text, '/one/checkout/odirect-vs-fault.yaml');
+    const machine = createMachine(scenario, flavor) as Machine<unknown>;
+    // the digest sees what is searched, not where the file was read from
+    expect(modelIdentity(parseScenario(text, '/another/checkout/odirect-vs-fault.yaml'), flavor)).toBe(modelIdentity(scenario, flavor));
+    const edited = parseScenario(text.replace('size: 4096', 'size: 8192'), 'odirect-vs-fault.yaml');
+    expect(modelIdentity(edited, flavor)).not.toBe(modelIdentity(scenario, flavor));
+    const shard = async (m: Machine<unknown>, i: number, model?: string) =>
+      JSON.parse(stringifyJson(exploreJson(m, await explore(m, { shard: { index: i, count: 2 }, ...(model ? { model } : {}) }), { scenario: 'odirect-vs-fault', flavor: 'linux-6.1' }, { noTiming: true })));
+    await expect(mergeShards([await shard(machine, 1, 'a'), await shard(machine, 2, 'b')])).rejects.toThrow(/shards of different models/);
+    // without a digest, the initial states still differ
+    const other = createMachine(edited, flavor) as Machine<unknown>;
+    await expect(mergeShards([await shard(machine, 1), await shard(other, 2)], ['1.json', '2.json'])).rejects.toThrow(/shards of different models/);
+    expect((await mergeShards([await shard(machine, 1, 'a'), await shard(machine, 2, 'a')]))['verdict']).toBe('clean');
   });
 
   it('rejects --shard for dpor', async () => {

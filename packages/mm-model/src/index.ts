@@ -7,6 +7,7 @@ export { type ReadAudit } from './audit.js';
 export * from './flavor.js';
 export * from './scenario.js';
 export { createMachine, describeState, type MmMachine } from './model.js';
+export { modelIdentity } from './identity.js';
 export { listFlavors, resolveFlavor, builtinFlavors, flavorKit, type FlavorKit } from './registry.js';
 export * as kernelLib from './kernel/lib.js';
 export * from './data.js';

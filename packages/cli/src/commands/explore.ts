@@ -7,7 +7,7 @@ import {
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
 import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
-import { createMachine, listFlavors, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { createMachine, listFlavors, loadScenario, modelIdentity, resolveFlavor } from '@kreplay/mm-model';
 // @kreplay/lkmm and @kreplay/report are loaded when a run needs them (--memory-model lkmm,
 // --format ktap|kcidb): together they are about a fifth of the command's start-up
 // (0.13-0.15 of 0.67-0.78 CPU-s for `explore --list-flavors`), paid by every other run.
@@ -122,6 +122,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       }
     }
     const opts = this.options(flags, scheduled && flags.schedule !== undefined ? { file: flags.schedule, schedule: scheduled } : undefined);
+    // a shard carries what it searched, so kreplay merge refuses shards of another scenario or flavor version
+    if (opts.shard && opts.strategy === 'exhaustive') opts.model = modelIdentity(scenario, flavor);
     // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
     opts.signal = this.interruptible();
     const source = {
