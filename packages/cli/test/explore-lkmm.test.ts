@@ -6,7 +6,7 @@
  * packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -218,5 +218,22 @@ describe('kreplay explore --memory-model lkmm', () => {
     const bad = await runCli(['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js', '--litmus-out', '/tmp/x']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--litmus-out writes the litmus tests --memory-model lkmm derives');
+  }, 120_000);
+
+  it('merge of --memory-model lkmm shards keeps the LKMM-only outcome and its exit 1, as the unsharded run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-shards-'));
+    const args = ['explore', 'packages/cli/test/fixtures/lkmm/lkmm-store-buffering.yaml', '--flavor', 'packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js', '--memory-model', 'lkmm', '--json', '--no-timing'];
+    const whole = await runCli(args);
+    expect(whole.exitCode).toBe(1); // SC clean, one outcome only the LKMM allows
+    const files = [1, 2].map((i) => path.join(dir, `shard-${i}.json`));
+    for (const [i, f] of files.entries()) writeFileSync(f, (await runCli([...args, '--shard', `${i + 1}/2`])).stdout);
+    const merged = await runCli(['merge', ...files]);
+    expect(merged.stdout).toBe(whole.stdout);
+    expect(merged.exitCode).toBe(1);
+    // a shard without the memory-model check is of another run
+    writeFileSync(files[1]!, (await runCli([...args.filter((a) => a !== '--memory-model' && a !== 'lkmm'), '--shard', '2/2'])).stdout);
+    const mixed = await runCli(['merge', ...files]);
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.stderr).toMatch(/memory-model/);
   }, 120_000);
 });

@@ -192,6 +192,8 @@ interface ShardJson {
   stats: Record<string, number>;
   shard?: Shard;
   part?: ShardPart;
+  /** `--memory-model lkmm`: the litmus tests derived from the scenario, judged — the same in every shard. */
+  lkmm?: unknown;
 }
 
 function bad(what: string, file: string | undefined, hint: string): InputError {
@@ -244,6 +246,11 @@ export async function mergeShards(
     if (p.part!.model !== first.part!.model || rootOf(p) !== rootOf(first)) {
       // one scenario and flavor name, but not one model: merged, the union of two graphs could say clean when neither is
       throw bad(`shards of different models: the scenario or the flavor ${JSON.stringify(first.flavor)} is not the one the first shard searched (an edited scenario, another version of a flavor module of that name, or another kreplay)`, files[k], 'run every shard from the same scenario file, flavor module and kreplay, then merge them');
+    }
+    // --memory-model lkmm judges tests derived from the scenario, not the search: every shard has the same
+    // section, or the shards are of different runs (dropping it would drop an LKMM-only outcome's exit 1)
+    if (JSON.stringify(p.lkmm) !== JSON.stringify(first.lkmm)) {
+      throw bad(`shards of different runs: ${p.lkmm === undefined || first.lkmm === undefined ? 'one ran --memory-model lkmm, another not' : 'their --memory-model lkmm results differ (a litmus test ran out of --litmus-timeout in one)'}`, files[k], 'run every shard with the same --memory-model (and a --litmus-timeout that every shard meets)');
     }
     if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
       throw bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
@@ -302,6 +309,7 @@ export async function mergeShards(
     threads: first.threads,
     violations,
     stats: outStats,
+    ...(first.lkmm !== undefined ? { lkmm: first.lkmm } : {}),
   };
   }
 }

@@ -9,7 +9,7 @@ export default class Merge extends KreplayCommand {
   static override summary = 'Merge the shards of an exhaustive explore run into the result of one unsharded run';
   static override description = `Reads the --json output of every shard of \`kreplay explore --shard i/n\` (the exhaustive search; any order) and prints the --json result one unsharded run gives: the same verdict, violations, shortest schedules and counters. With shards run under --no-timing the output is byte-identical to \`kreplay explore --json --no-timing\` of the whole scenario (docs/explore.md).
 
-Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation.
+Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation, or (shards run with --memory-model lkmm, each with the same memory-model section) an outcome the LKMM allows and SC forbids.
 
 A livelock is judged on the union of the shards' graphs; when no shard holds its whole counterexample, --scenario (and --flavor, if the run used one) rebuild the model to render its steps.
 
@@ -57,6 +57,8 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
       return violationJson(await exploreMachine({ scenario: flags.scenario, flavor: flags.flavor }), v)['steps'] as unknown[];
     });
     this.out(stringifyJson(merged, 2));
-    if (merged['verdict'] === 'violation') this.exit(EXIT.findings);
+    // as explore: a violation, or (--memory-model lkmm) an outcome the LKMM allows and SC forbids
+    const lkmmOnly = (merged['lkmm'] as { tests?: Array<{ verdict?: string }> } | undefined)?.tests?.some((t) => t.verdict === 'lkmm-only');
+    if (merged['verdict'] === 'violation' || lkmmOnly) this.exit(EXIT.findings);
   }
 }
