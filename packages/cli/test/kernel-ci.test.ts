@@ -44,6 +44,22 @@ describe('--format ktap and kcidb', () => {
   });
 });
 
+describe('KCIDB ids of explorer runs', () => {
+  it('one id per test run: the shards of one search, two seeds, and a capped run are not one test run', async () => {
+    const sc = 'fixtures/scenarios/odirect-vs-fault.yaml';
+    const test = async (...args: string[]) => JSON.parse((await runCli(['explore', sc, '--format', 'kcidb', '--workers', '1', ...args])).stdout).tests[0] as { id: string; status: string; path: string };
+    // linux-2.6.15: the race; in 3 shards each finds it (FAIL) — one id, and KCIDB would keep one of them
+    const shards = [await test('--shard', '1/3'), await test('--shard', '2/3'), await test('--shard', '3/3')];
+    expect(new Set(shards.map((t) => t.path)).size).toBe(1);
+    expect(new Set(shards.map((t) => t.id)).size).toBe(3);
+    const [whole, capped] = [await test(), await test('--max-states', '20')];
+    expect([whole.status, capped.status]).toEqual(['FAIL', 'DONE']);
+    expect(capped.id).not.toBe(whole.id);
+    expect((await test('--random', '--seed', '1', '--runs', '2')).id).not.toBe((await test('--random', '--seed', '2', '--runs', '2')).id);
+    expect((await test()).id).toBe(whole.id); // the same inputs, the same id
+  }, 60_000);
+});
+
 describe('kreplay ci plan, ci --shard, ci merge', () => {
   let dir: string;
   beforeAll(() => {

@@ -160,6 +160,11 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       const summary: ExploreSummary = {
         verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
         incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
+        // one KCIDB test run per search: shards, seeds, bounds and models do not share ids
+        run: stringifyJson({
+          model: opts.model ?? modelIdentity(scenario, flavor), shard: result.shard, seed: result.seed, runs: result.runs, replayed: result.replayed,
+          bounds: [opts.preemptionBound, opts.maxExecutions, opts.maxStates, opts.timeoutMs, opts.pctDepth],
+        }),
       };
       const { exploreToKcidb, exploreToKtap } = await import('@kreplay/report');
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);

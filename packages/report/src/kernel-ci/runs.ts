@@ -153,6 +153,12 @@ export interface ExploreSummary {
   violations: ReadonlyArray<{ rule: RuleId; message: string; schedule: readonly number[]; cycle?: readonly number[] }>;
   threads: ReadonlyArray<{ id: number; name: string; program: string }>;
   stats: { executions: number; states: number; distinctStates: number };
+  /**
+   * What tells this run of the test from another on the same flavor and scenario — the model's
+   * digest, the shard, the seed, the bounds — as a stable string: part of the KCIDB ids, which
+   * KCIDB requires to name one test run (the shards of one search are n runs, not one).
+   */
+  run?: string;
 }
 
 /**
@@ -177,7 +183,7 @@ export function exploreTests(x: ExploreSummary): TestRun {
     ...(x.verdict === 'incomplete' ? { reason: `incomplete (${x.incomplete.join(', ')}): no violation found in the interleavings explored` } : {}),
   };
   return {
-    tool: 'kreplay explore', key: `explore\0${x.flavor}\0${x.scenario}\0${x.strategy}`,
+    tool: 'kreplay explore', key: `explore\0${x.flavor}\0${x.scenario}\0${x.strategy}${x.run !== undefined ? `\0${x.run}` : ''}`,
     header: [`kreplay explore ${x.scenario} on ${x.flavor}: ${x.verdict}`],
     builds: [{ key: `model\0${x.flavor}`, label: x.flavor, role: 'model' }],
     tests: [{ ...top, build: 0 }],
