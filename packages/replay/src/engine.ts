@@ -16,7 +16,7 @@
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { type FileRef, type Finding, type MmOp } from '@kreplay/core';
+import { type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
@@ -140,9 +140,9 @@ export class ReplayEngine {
   /**
    * A finding: to the log, or to the order being tried. `draft` builds it (its message and
    * explanation are most of a finding's cost): a finding the log will not keep, beyond
-   * `maxFindings`, is only counted, never written — a trace can hold any number of them.
+   * `maxFindings` of its rule, is only counted, never written — a trace can hold any number of them.
    */
-  private report(draft: () => Draft): void {
+  private report(rule: RuleId, draft: () => Draft): void {
     if (this.trial) {
       const d = draft();
       this.trial.drafts.push(d);
@@ -150,7 +150,7 @@ export class ReplayEngine {
       this.trial.doubts.push(uncertainty(d, [], this.gaps));
       return;
     }
-    if (this.log.full) { this.log.drop(); return; }
+    if (this.log.full(rule)) { this.log.drop(); return; }
     const d = draft();
     const note = this.tieNote?.(draftKey(d));
     if (note) d.tie = note;
@@ -292,7 +292,7 @@ export class ReplayEngine {
     }
     this.shadow.touch(rec, ev.cpu);
     const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
-    if (rec.mapcount > 0) this.report(() => mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
+    if (rec.mapcount > 0) this.report('mapped-page-removed', () => mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
     rec.delCall = call?.op.event;
     this.shadow.remove(rec, seq);
@@ -344,7 +344,7 @@ export class ReplayEngine {
     if (rec.survived && !rec.survived.reported && rec.inCache && file) {
       const served = rec;
       served.survived = { ...rec.survived, reported: true }; // a new object: the tie search's snapshot keeps the old one
-      this.report(() => staleDataServed(served, file, ev, t.fault));
+      this.report('stale-data', () => staleDataServed(served, file, ev, t.fault));
     }
   }
 
@@ -476,18 +476,18 @@ export class ReplayEngine {
   // ---- findings ------------------------------------------------------------------------
 
   private orphanMapped(t: TaskState, rec: PageRec, ev: TraceEvent, f: FileState | undefined, index: number | undefined): void {
-    this.report(() => orphanMapped(rec, ev, t.fault, f, index));
+    this.report('orphan-page-mapped', () => orphanMapped(rec, ev, t.fault, f, index));
   }
 
   private staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolean): void {
     this.staleReported.add(g);
     this.trial?.stale.push(g);
-    this.report(() => staleMapped(g, f, p, atEnd));
+    this.report('stale-after-invalidate', () => staleMapped(g, f, p, atEnd));
   }
 
   /** `text`: the message and the explanation, built only when the finding is kept. */
   private inconsistent(rec: PageRec, ev: TraceEvent, text: () => [message: string, explanation: string], others: TraceEvent[], needs: readonly Fact[]): void {
-    this.report(() => {
+    this.report('trace-inconsistent', () => {
       const [message, explanation] = text();
       return { rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs };
     });

@@ -1,10 +1,10 @@
 /**
  * The findings of one replay: each draft gets its certainty (certainty.ts), its cited
  * events (each once, in replay order) and the page-cache identity diff matches on; at most
- * `max` are kept, the rest counted.
+ * `max` of each rule are kept, the rest counted.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { DEFAULT_SEVERITY, type CitedEvent, type Finding } from '@kreplay/core';
+import { DEFAULT_SEVERITY, type CitedEvent, type Finding, type RuleId } from '@kreplay/core';
 import type { GapTracker } from './certainty.js';
 import { cite, flat } from './cite.js';
 import type { Draft } from './explain.js';
@@ -12,12 +12,14 @@ import type { Draft } from './explain.js';
 export class FindingLog {
   readonly list: Finding[] = [];
   dropped = 0;
+  /** Findings kept per rule: the cap is per rule, so a flood of one (trace-inconsistent warnings) cannot crowd out another's error. */
+  private readonly kept = new Map<RuleId, number>();
 
   constructor(private readonly gaps: GapTracker, private readonly max: number) {}
 
-  /** No more findings are kept: the next ones are only counted (`drop`). */
-  get full(): boolean {
-    return this.list.length >= this.max;
+  /** No more findings of `rule` are kept: the next ones are only counted (`drop`). */
+  full(rule: RuleId): boolean {
+    return (this.kept.get(rule) ?? 0) >= this.max;
   }
 
   drop(): void {
@@ -25,7 +27,8 @@ export class FindingLog {
   }
 
   add(d: Draft): void {
-    if (this.full) { this.drop(); return; }
+    if (this.full(d.rule)) { this.drop(); return; }
+    this.kept.set(d.rule, (this.kept.get(d.rule) ?? 0) + 1);
     const events = uniqueCites([d.ev, ...d.others]);
     const why = uncertainty(d, events.map((e) => e.cpu), this.gaps) ?? d.tie;
     const finding: Finding = {

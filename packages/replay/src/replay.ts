@@ -263,7 +263,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
   if (unusable) warnings.push(`${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`);
-  if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
+  if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} of their rule were counted but not kept`);
 
   const stats: ReplayStats = {
     events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,

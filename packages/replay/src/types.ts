@@ -32,7 +32,7 @@ export interface ReplayOptions {
    * — the caller then replays the input again without this. replayFile does so for files.
    */
   inOrder?: boolean;
-  /** Findings kept at most (default 10000); the rest are counted in `findingsDropped`. */
+  /** Findings kept at most per rule (default 10000); the rest are counted in `findingsDropped`. */
   maxFindings?: number;
   /** Label of the input in results (file name, `-`). */
   source?: string;

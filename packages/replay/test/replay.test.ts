@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
-import { isInputError, parseProbeMap } from '@kreplay/core';
+import { isInputError, parseProbeMap, reachesFailOn, type Finding } from '@kreplay/core';
 import { findingFromJson, formatJson, parseReplayJson, percentile, replay, replayFieldsWanted, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
@@ -348,16 +348,43 @@ describe('findings beyond maxFindings', () => {
     );
   }
 
-  it('are counted, not written: the kept ones are the first of a run that keeps them all', async () => {
+  /** The findings a run keeping at most `max` of each rule keeps: the first `max` of each rule, in replay order. */
+  const firstOfEachRule = (all: Finding[], max: number): Finding[] => {
+    const seen = new Map<string, number>();
+    return all.filter((f) => {
+      const n = seen.get(f.rule) ?? 0;
+      seen.set(f.rule, n + 1);
+      return n < max;
+    });
+  };
+
+  it('are counted, not written: the kept ones are the first of each rule of a run that keeps them all', async () => {
     const all = await run(many);
     expect(all.stats.findingsDropped).toBe(0);
     expect(new Set(all.findings.map((f) => f.rule)).size).toBeGreaterThanOrEqual(3);
     for (const max of [1, 5, all.findings.length - 1]) {
       const r = await run(many, { maxFindings: max });
-      expect(r.findings).toEqual(all.findings.slice(0, max));
-      expect(r.stats.findingsDropped).toBe(all.findings.length - max);
+      expect(r.findings).toEqual(firstOfEachRule(all.findings, max));
+      expect(r.stats.findingsDropped).toBe(all.findings.length - r.findings.length);
       expect(r.verdict).toEqual({ ...all.verdict, certain: r.findings.filter((f) => f.certainty === 'certain').length, uncertain: r.findings.filter((f) => f.certainty === 'uncertain').length });
       expect({ ...r.stats, ms: 0, eventsPerSec: 0, findingsDropped: 0 }).toEqual({ ...all.stats, ms: 0, eventsPerSec: 0 });
     }
+  });
+
+  it('of one rule cannot crowd out another rule\'s: warnings past the cap leave an error kept, and the run fails', async () => {
+    // trace-inconsistent warnings (a page added twice, removed twice) first, then one page removed while mapped
+    const noise: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const t = (n: number) => `1.${String(k * 10 + n).padStart(6, '0')}`;
+      noise.push(line('reader-10', 0, t(1), add(0x500 + k, 40 + k)), line('reader-10', 0, t(2), add(0x500 + k, 40 + k)), line('dropper-12', 1, t(3), del(0x500 + k, 40 + k)), line('dropper-12', 1, t(4), del(0x500 + k, 40 + k)));
+    }
+    const error = [line('reader-10', 0, '3.000001', add(0x900, 90)), line('mapper-11', 0, '3.000002', rmapAdd(0x900)), line('dropper-12', 1, '3.000003', del(0x900, 90))];
+    const all = await run([...noise, ...error]);
+    expect(all.findings.filter((f) => f.rule === 'trace-inconsistent').length).toBeGreaterThan(8);
+    expect(all.findings.filter((f) => f.severity === 'error').map((f) => f.rule)).toEqual(['mapped-page-removed']);
+    const r = await run([...noise, ...error], { maxFindings: 8 });
+    expect(r.stats.findingsDropped).toBeGreaterThan(0);
+    expect(r.findings.filter((f) => f.severity === 'error').map((f) => f.rule)).toEqual(['mapped-page-removed']);
+    expect(r.findings.some((f) => reachesFailOn(f.severity, 'error'))).toBe(true); // what the exit code and KTAP read
   });
 });
