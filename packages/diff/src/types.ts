@@ -120,6 +120,12 @@ export interface ThresholdCheck {
   patched: number | null;
   changePct: number | null;
   exceeded: boolean;
+  /**
+   * Whether the metric could be compared at all: false when neither side has its samples or
+   * counter, or too few samples to tell — then it is neither exceeded nor held (formats say
+   * "not judged", KTAP/KCIDB DONE, never a pass).
+   */
+  judged: boolean;
   /** Why it was or was not judged a regression. */
   note: string;
 }

@@ -50,7 +50,9 @@ export function diffToText(d: DiffResult): string {
     out.push(`${verdictWord(d)} (${d.reasons.length} reason${d.reasons.length === 1 ? '' : 's'}):`);
     for (const r of d.reasons) out.push(`  - ${r}`);
   } else {
-    out.push(`no regression (fail-on ${d.failOn}${d.thresholds.length ? `, ${d.thresholds.length} threshold(s) held` : ''})`);
+    const unjudged = d.thresholds.filter((t) => t.judged === false).length;
+    const held = d.thresholds.length - unjudged;
+    out.push(`no regression (fail-on ${d.failOn}${d.thresholds.length ? `, ${held} threshold(s) held${unjudged ? `, ${unjudged} not judged` : ''}` : ''})`);
   }
   out.push('');
   const f = d.findings;
@@ -98,7 +100,7 @@ export function diffToText(d: DiffResult): string {
     out.push('');
     out.push('Thresholds (--max-regression)');
     for (const t of d.thresholds) {
-      out.push(`  ${t.exceeded ? 'EXCEEDED' : 'ok      '} ${pad(t.metric, 22)} allowed +${t.maxPct}%  ${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}  (${t.note})`);
+      out.push(`  ${t.exceeded ? 'EXCEEDED' : t.judged === false ? 'not judged' : 'ok      '} ${pad(t.metric, 22)} allowed +${t.maxPct}%  ${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}  (${t.note})`);
     }
   }
   return `${out.join('\n')}\n`;

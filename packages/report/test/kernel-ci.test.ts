@@ -16,7 +16,7 @@ import { replayFile } from '@kreplay/replay';
 import { parseTraceString } from '@kreplay/ftrace-parser';
 import { replay } from '@kreplay/replay';
 import {
-  ciToKcidb, ciToKtap, diffToKcidb, diffToKtap, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
+  ciToKcidb, ciToKtap, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
   type CiSummary, type ExploreSummary,
 } from '@kreplay/report';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
@@ -105,6 +105,21 @@ describe('KTAP and KCIDB goldens', () => {
     const kcidb = diffToKcidb(d, { workload: 'read-invalidate', artifactsUrl: ARTIFACTS });
     expect(new Set(JSON.parse(kcidb).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['MISS']));
     golden('diff-inconclusive', ktap, kcidb);
+  });
+
+  it('a threshold nothing could judge (no such counter, too few samples) is not a pass: DONE, KTAP SKIP, and the text does not call it held', async () => {
+    const d = diffRuns([await run('fixtures/diff/clean-1')], [await run('fixtures/diff/clean-2')], {
+      thresholds: [parseThreshold('workload.mismatchs=0'), parseThreshold('fault.p99=25'), parseThreshold('faults=1000')],
+    });
+    expect(d.verdict).toBe('no-regression');
+    const tests = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
+    const status = (m: string) => tests.find((t) => t.path === `kreplay.w.threshold-${m}`);
+    expect(status('workload_mismatchs')).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^not judged: no workload counter "mismatchs"/) });
+    expect(status('fault_p99')).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^not judged: too few samples/) });
+    expect(status('faults')?.status).toBe('PASS');
+    expect(diffToKtap(d, { workload: 'w' })).toMatch(/^ {4}ok 6 threshold-workload_mismatchs # SKIP done: not judged: /m);
+    expect(diffToText(d)).toMatch(/^no regression \(fail-on error, 1 threshold\(s\) held, 2 not judged\)$/m);
+    expect(diffToText(d)).toMatch(/^ {2}not judged workload\.mismatchs /m);
   });
 
   it.each([

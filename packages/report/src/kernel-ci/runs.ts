@@ -113,7 +113,9 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   for (const t of d.thresholds) {
     children.push({
       name: `threshold-${segment(t.metric)}`,
-      status: t.exceeded ? 'FAIL' : 'PASS',
+      // a metric nothing could compare (no samples or counter, too few samples) is measured, not held
+      status: t.exceeded ? 'FAIL' : t.judged === false ? 'DONE' : 'PASS',
+      ...(!t.exceeded && t.judged === false ? { reason: `not judged: ${t.note.replace(/^not judged: /, '')}` } : {}),
       diagnostics: [`${t.metric}: ${num(t.base)} -> ${num(t.patched)}${t.changePct !== null ? ` (${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%)` : ''}, at most +${t.maxPct}%; ${t.note}`],
     });
   }
