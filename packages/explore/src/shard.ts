@@ -253,7 +253,11 @@ export async function mergeShards(
       throw bad(`shards of different runs: ${p.lkmm === undefined || first.lkmm === undefined ? 'one ran --memory-model lkmm, another not' : 'their --memory-model lkmm results differ (a litmus test ran out of --litmus-timeout in one)'}`, files[k], 'run every shard with the same --memory-model (and a --litmus-timeout that every shard meets)');
     }
     if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
-      throw bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
+      // one model (checked above): a shard that stopped before the split level has none, or another
+      const stopped = [...new Set([p, first].flatMap((x) => x.incomplete.filter((r) => r !== 'shard')))];
+      throw stopped.length > 0
+        ? bad(`shards that did not split the same search: one stopped early (${stopped.join(', ')}), before the level the others split at`, files[k], 'run the shards that stopped again without the cap (or with a larger --max-states / --timeout)')
+        : bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
     }
   });
   const missing = seen.flatMap((s, i) => (s ? [] : [`${i + 1}/${n}`]));

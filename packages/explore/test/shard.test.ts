@@ -65,6 +65,15 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
   });
 
+  it('says which shard stopped early when a cap kept it from the split level', async () => {
+    const c = cases.find((x) => x.name === 'truncate-vs-store.yaml linux-6.1')!;
+    const shard = async (i: number, maxStates?: number) =>
+      JSON.parse(stringifyJson(exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 3 }, ...(maxStates ? { maxStates } : {}) }), header(c), { noTiming: true })));
+    const capped = await shard(1, 300);
+    expect(capped.incomplete).toEqual(['max-states', 'shard']);
+    await expect(mergeShards([capped, await shard(2), await shard(3)], ['1.json', '2.json', '3.json'])).rejects.toThrow(/one stopped early \(max-states\)/);
+  });
+
   it('refuses shards of two models under one scenario and flavor name: another digest, or another initial state', async () => {
     const text = readFileSync(path.join(root, 'fixtures/scenarios/odirect-vs-fault.yaml'), 'utf8');
     const flavor = await resolveFlavor('linux-6.1');
