@@ -42,7 +42,9 @@ export function diffToJunit(d: DiffResult): string {
     if (t.exceeded) failures++;
     cases.push(t.exceeded
       ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
-      : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`);
+      : t.judged === false // nothing could compare it: skipped, never passed
+        ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <skipped message="${escapeXml(`not judged: ${t.note.replace(/^not judged: /, '')}`)}"/>\n      <system-out>${msg}</system-out>\n    </testcase>`
+        : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`);
   }
   // a side that saw nothing is an error of the run, never a pass
   const errors = d.verdict === 'inconclusive' ? 1 : 0;

@@ -16,7 +16,7 @@ import { replayFile } from '@kreplay/replay';
 import { parseTraceString } from '@kreplay/ftrace-parser';
 import { replay } from '@kreplay/replay';
 import {
-  ciToKcidb, ciToKtap, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
+  ciToKcidb, ciToKtap, diffToJunit, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
   type CiSummary, type ExploreSummary,
 } from '@kreplay/report';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
@@ -120,6 +120,9 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToKtap(d, { workload: 'w' })).toMatch(/^ {4}ok 6 threshold-workload_mismatchs # SKIP done: not judged: /m);
     expect(diffToText(d)).toMatch(/^no regression \(fail-on error, 1 threshold\(s\) held, 2 not judged\)$/m);
     expect(diffToText(d)).toMatch(/^ {2}not judged workload\.mismatchs /m);
+    // JUnit, which CI test views read: skipped, not passed
+    expect(diffToJunit(d)).toMatch(/name="workload\.mismatchs at most \+0%">\n {6}<skipped message="not judged: no workload counter/);
+    expect(diffToJunit(d)).toMatch(/name="faults at most \+1000%">\n {6}<system-out>/);
   });
 
   it.each([

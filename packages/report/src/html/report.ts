@@ -140,7 +140,7 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
   if (d.thresholds.length) {
     parts.push(html`<h3>Thresholds</h3>`, table(['metric', 'allowed', 'base', 'patched', 'change', 'verdict'], d.thresholds.map((t) => [
       t.metric, `+${t.maxPct}%`, t.base === null ? 'n/a' : t.base, t.patched === null ? 'n/a' : t.patched, fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),
-      html`${t.exceeded ? html`<b>EXCEEDED</b>` : 'ok'} <span class="muted">${t.note}</span>`,
+      html`${t.exceeded ? html`<b>EXCEEDED</b>` : t.judged === false ? 'not judged' : 'ok'} <span class="muted">${t.note}</span>`,
     ])));
   }
   parts.push(html`</section>`);
