@@ -266,7 +266,8 @@ export async function mergeShards(
   let pendingLivelock: FoundViolation | undefined;
   const exhaustive = (): boolean => incomplete.length === 0;
   const reasons = new Set<string>(parts.flatMap((p) => p.incomplete));
-  const incomplete = ALL_REASONS.filter((r) => reasons.has(r));
+  // the known reasons in their order, then any this kreplay does not know: never dropped, so never clean
+  const incomplete = [...ALL_REASONS.filter((r) => reasons.has(r)), ...[...reasons].filter((r) => r !== 'shard' && !(ALL_REASONS as readonly string[]).includes(r)).sort()];
   const { graph, stats } = union(parts, files);
   // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union.
   const best = new Map<string, JsonViolation>();

@@ -65,6 +65,14 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
   });
 
+  it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
+    const parts = (await shards(c, 2)) as Array<{ incomplete: string[] }>;
+    expect((await mergeShards(parts))['verdict']).toBe('clean');
+    parts[1]!.incomplete = ['budget', 'shard'];
+    expect(await mergeShards(parts)).toMatchObject({ verdict: 'incomplete', exhaustive: false, incomplete: ['budget'] });
+  });
+
   it('says which shard stopped early when a cap kept it from the split level', async () => {
     const c = cases.find((x) => x.name === 'truncate-vs-store.yaml linux-6.1')!;
     const shard = async (i: number, maxStates?: number) =>
