@@ -295,6 +295,7 @@ export class ReplayEngine {
     if (rec.mapcount > 0) this.report('mapped-page-removed', () => mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
     rec.delCall = call?.op.event;
+    rec.delFn = fnOf(call);
     this.shadow.remove(rec, seq);
     this.knowCache(rec, seq);
   }

@@ -65,7 +65,7 @@ export function orphanMapped(rec: PageRec, ev: TraceEvent, fault: TraceEvent | u
     : fault ? ` It was in a fault that began at ${at(fault)}.` : '';
   const why = rec.inCache
     ? `but the PTE is for index ${index} of ino ${hex(f!.ref.ino)}, where the page cache holds ${cur ? `pfn ${hex(cur.pfn)}` : 'no page'}`
-    : `but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, undefined)}` : 'it had left the page cache'}`;
+    : `but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, rec.delFn)}` : 'it had left the page cache'}`;
   const after = rec.inCache
     ? ' The PTE maps a page that is not the file\'s page for that index: reads through it see another page\'s data.'
     : ` The new PTE maps a page whose mapping is NULL${cur && cur !== rec ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`;

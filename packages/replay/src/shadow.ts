@@ -36,9 +36,10 @@ export interface PageRec {
   /** Its cache_add is in the trace: no mapping can predate it. False for adopted pages. */
   born: boolean;
   add?: TraceEvent;
-  /** Its removal, and the call the removing task was in (invalidate/truncate entry). */
+  /** Its removal, and the call the removing task was in (invalidate/truncate entry) and that call's function. */
   del?: TraceEvent;
   delCall?: TraceEvent;
+  delFn?: string;
   /** Replay sequence number of the delete (to compare with invalidates that follow it). */
   delSeq?: number;
   maps: MapCite[];
@@ -358,7 +359,7 @@ export class Shadow {
       this.pfnsSeen++;
     }
     const rec: PageRec = {
-      pfn, file, index, inCache: true, mapcount: 0, born, add: undefined, del: undefined, delCall: undefined, delSeq: undefined, maps: [],
+      pfn, file, index, inCache: true, mapcount: 0, born, add: undefined, del: undefined, delCall: undefined, delFn: undefined, delSeq: undefined, maps: [],
       cacheSync: seq, mapSync: seq, cacheUnsure: undefined, mapUnsure: undefined, staleUnsure: undefined, bornSeq: seq, survived: undefined, cpus: [],
     };
     this.pages.set(key, rec);

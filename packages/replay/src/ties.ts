@@ -492,7 +492,7 @@ export function dumpEngine(engine: ReplayEngine): string {
   const json = (v: unknown) => JSON.stringify(v, (k, x) => (k === 'event' ? (x as TraceEvent | undefined)?.line : typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x));
   const rec = (r: PageRec) => json({
     id: id(r), pfn: r.pfn, file: r.file?.key, index: r.index, inCache: r.inCache, mapcount: r.mapcount, born: r.born,
-    add: r.add?.line, del: r.del?.line, delCall: r.delCall?.line, delSeq: r.delSeq,
+    add: r.add?.line, del: r.del?.line, delCall: r.delCall?.line, delFn: r.delFn, delSeq: r.delSeq,
     maps: r.maps.map((m) => [m.ev.line, m.fault?.line, m.address]), cacheSync: r.cacheSync, mapSync: r.mapSync, bornSeq: r.bornSeq, survived: r.survived && [r.survived.begin?.line, r.survived.ret.line, r.survived.reported],
     cacheUnsure: r.cacheUnsure?.reason, mapUnsure: r.mapUnsure?.reason, staleUnsure: r.staleUnsure?.reason, cpus: r.cpus,
   });

@@ -75,3 +75,22 @@ describe('explorer trace round trip: MmOp → text → parsed → lifted', () =>
     expect((e as { file?: string }).file).toBe('rt.trace');
   });
 });
+
+describe('explorer trace findings', () => {
+  it('name the function the remover was in, as the trace marker gives it, not the marker event', async () => {
+    // truncate removes the cached page while a fault that found it is still running: the
+    // fault's PTE is an orphan, removed "during vmtruncate" (the marker's fn), not "during print"
+    const f: FileRef = { dev: '8:1', ino: 0x2an };
+    const steps: Array<{ op: MmOp; thread: number }> = [
+      { thread: 1, op: { kind: 'cache_add', file: f, index: 0, pfn: 1n, order: 0 } },
+      { thread: 0, op: { kind: 'fault_begin', file: f, index: 0, address: 0x10000n } },
+      { thread: 1, op: { kind: 'truncate_begin', fn: 'vmtruncate', file: f, size: 0n, start: 0, end: 0 } },
+      { thread: 1, op: { kind: 'cache_delete', file: f, index: 0, pfn: 1n, order: 0 } },
+      { thread: 0, op: { kind: 'pte_map', pfn: 1n, file: f, index: 0, address: 0x10000n } },
+    ];
+    const text = encodeExploreTrace(HEADER, THREADS, steps.map(({ op, thread }, i) => ({ thread, step: i + 1, event: encodeOpEvent(op) })));
+    const r = await replay(parseTraceString(text, { source: 'rt.trace' }), { source: 'rt.trace' });
+    const orphan = r.findings.find((x) => x.rule === 'orphan-page-mapped');
+    expect(orphan?.explanation).toContain('had removed it from the page cache at line 18 during vmtruncate (entered at line 17)');
+  });
+});
