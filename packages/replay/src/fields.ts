@@ -1,5 +1,5 @@
 /**
- * Field conversions of the probe-map schema (packages/mm-model/src/probe-map.ts): how a
+ * Field conversions of the probe-map schema (packages/core/src/probe-map.ts): how a
  * decoded trace field becomes an MmOp field. Integers stay JS numbers while they are exact
  * (the reader gives numbers up to 2^53) and become bigints only beyond — replay converts
  * millions of fields a second. Every function returns `undefined` when the value cannot be

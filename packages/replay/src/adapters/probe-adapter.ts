@@ -1,5 +1,5 @@
 /**
- * The table-driven adapter: a ProbeMap (packages/mm-model/src/probe-map.ts) says what each
+ * The table-driven adapter: a ProbeMap (packages/core/src/probe-map.ts) says what each
  * traced event means, so a kernel version is a map file (kernel-configs/probes/<kernel>.yaml),
  * a capture profile's `probes` section, or a user's `--probes` file — never engine code.
  *
