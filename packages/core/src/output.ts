@@ -193,11 +193,28 @@ export async function checkOutputFolder(dir: string): Promise<void> {
     throw new EnvironmentError(`cannot write into ${dir}: it is a file, not a folder`, 'choose a folder for the output');
   }
   try {
-    if (!st) await mkdir(dir, { recursive: true });
+    if (!st) await mkdirs(dir);
     await access(dir, constants.W_OK);
   } catch (e) {
     const err = outputError(dir, e);
     throw new EnvironmentError(err.message.replace(/^cannot write /, 'cannot write into '), err.hint, { cause: e });
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. Node's own
+ * `mkdir(dir, { recursive: true })` never returns under /proc (mkdir there fails with ENOENT,
+ * which it answers by making the parent again, forever, at full CPU and deaf to SIGINT):
+ * `capture --out /proc/x` hung instead of failing in its first second.
+ */
+async function mkdirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !(await stat(d).catch(() => undefined)); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    await mkdir(d).catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
   }
 }
 

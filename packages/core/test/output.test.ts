@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkOutputFolder, checkOutputPath, createAtomicWriteStream, writeFileAtomic } from '@kreplay/core';
@@ -103,6 +103,15 @@ describe('checking an output before the work', () => {
     writeFileSync(path.join(tmp, 'f'), '');
     expect((await failure(checkOutputPath(path.join(tmp, 'f', 'y.txt')))).message).toMatch(/not a folder|a part of its path is a file/);
   });
+
+  it('checkOutputFolder fails at once where mkdir fails with ENOENT under an existing folder (/proc), instead of looping', async () => {
+    if (!existsSync('/proc/self')) return; // Linux only: /proc is where Node's recursive mkdir never returns
+    const started = Date.now();
+    expect(await failure(checkOutputFolder('/proc/kreplay-no-such-folder/out'))).toMatchObject({
+      name: 'EnvironmentError', message: expect.stringMatching(/^cannot write into \/proc\/kreplay-no-such-folder/),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 10_000);
 
   it('checkOutputFolder makes the folder, and refuses a file in the way', async () => {
     await checkOutputFolder(path.join(tmp, 'made', 'deep'));
