@@ -6,7 +6,7 @@
  * packages/cli/test/fixtures/lkmm/truncate-count-isize-sb.js.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -58,6 +58,17 @@ describe('kreplay explore --memory-model lkmm', () => {
     expect(j.verdict).toBe('clean');
     expect(j.lkmm.tests).toEqual([]);
     expect(j.lkmm.notDerived[0]).toMatch(/^fault0 \+ fault1 \(first\): .*M0\.tree.* shared but not marked in every access$/);
+  }, 120_000);
+
+  it('--litmus-out makes missing folders, and fails at once (exit 3) where none can be made, even under /proc', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-')), 'a', 'b');
+    const made = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--memory-model', 'lkmm', '--litmus-out', dir]);
+    expect(made.exitCode).toBe(0);
+    expect(readdirSync(dir)).toEqual(['kreplay-truncate-vs-fault-fault-truncate-first.litmus']);
+    if (!existsSync('/proc/self')) return; // Linux: Node's recursive mkdir never returned there
+    const refused = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--memory-model', 'lkmm', '--litmus-out', '/proc/kreplay-no-such-folder']);
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stderr).toContain('cannot write the litmus tests to /proc/kreplay-no-such-folder');
   }, 120_000);
 
   it('derives a shipped scenario from the page cache\'s marks (2.6.15 truncate vs fault): forbidden under both models, a data race, never "clean"', async () => {

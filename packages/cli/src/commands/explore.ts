@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ScheduleReplay, counterexample, defaultWorkers, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
   type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
 } from '@kreplay/explore';
-import { checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkOutputFolder, checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, modelIdentity, resolveFlavor } from '@kreplay/mm-model';
 // @kreplay/lkmm and @kreplay/report are loaded when a run needs them (--memory-model lkmm,
 // --format ktap|kcidb): together they are about a fifth of the command's start-up
@@ -191,7 +191,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     }
     if (out !== undefined) {
       try {
-        await mkdir(out, { recursive: true });
+        await checkOutputFolder(out); // not Node's recursive mkdir: under /proc it never returns (core's output.ts)
         for (const t of derived.tests) await writeFileAtomic(path.join(out, `${t.name}.litmus`), t.text);
       } catch (e) {
         throw new EnvironmentError(`cannot write the litmus tests to ${out}: ${(e as Error).message}`, 'pass a folder you can write to');
