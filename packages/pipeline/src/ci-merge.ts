@@ -29,6 +29,7 @@ const SummarySchema = z.object({
     reasons: z.array(z.string()),
     inconclusive: z.array(z.string()),
     unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
+    gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
     findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
     files: z.array(z.string()),
   }).strict()),

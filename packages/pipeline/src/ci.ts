@@ -65,6 +65,8 @@ export interface CiGroupResult {
   inconclusive: string[];
   /** Known events replay could not use, per side. */
   unusableEvents: { base: number; patched: number };
+  /** Gaps in the traces (unreadable lines, lost-event records), per side: a patched side with any is not a pass. */
+  gaps: { base: number; patched: number };
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -283,6 +285,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const done: CiGroupResult = {
       name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
       unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
+      gaps: { base: d.base.gaps, patched: d.patched.gaps },
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };

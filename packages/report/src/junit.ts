@@ -8,7 +8,7 @@ import type { Finding, RuleId } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { RULE_HELP, reaches } from './rules.js';
 import { citedLine } from './text.js';
-import { escapeXml, findingLine, findingTask, seconds, type RenderOptions } from './util.js';
+import { escapeXml, findingLine, findingTask, seconds, traceHoles, type RenderOptions } from './util.js';
 
 /** The rules a trace replay judges (explore-only rules have no testcase here). */
 export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data', 'trace-inconsistent'];
@@ -23,12 +23,20 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
   const source = r.trace.source;
   const cases: string[] = [];
   let failures = 0;
+  let skipped = 0;
+  const v = r.verdict;
+  // a rule that found nothing in a trace with holes is not a pass (the hole may hold its finding): skipped
+  const holes = v.status === 'inconclusive' ? '' : traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents);
   for (const rule of REPLAY_RULES) {
     const mine = r.findings.filter((f) => f.rule === rule);
     const failing = mine.filter((f) => reaches(f, failOn));
     const passing = mine.filter((f) => !reaches(f, failOn));
     failures += failing.length;
     const inner: string[] = [];
+    if (!failing.length && holes) {
+      skipped++;
+      inner.push(`      <skipped message="${escapeXml(`no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass`)}"/>`);
+    }
     for (const f of failing) {
       const line = findingLine(f);
       inner.push(`      <failure message="${escapeXml(f.message)}" type="${f.severity}/${f.certainty}">${escapeXml(`${source}${line ? `:${line}` : ''}\n${body(f)}`)}</failure>`);
@@ -38,7 +46,6 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
     cases.push(inner.length ? `${open}\n${inner.join('\n')}\n    </testcase>` : `${open}</testcase>`);
   }
   const timeAttr = opts.timing === false ? '' : ` time="${(r.stats.ms / 1000).toFixed(3)}"`;
-  const v = r.verdict;
   // a trace that saw nothing is an error of the run, not a pass: one testcase says so
   const errors = v.status === 'inconclusive' ? 1 : 0;
   if (errors) {
@@ -51,7 +58,7 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kreplay replay" tests="${tests}" failures="${failures}" errors="${errors}"${timeAttr}>`,
-    `  <testsuite name="kreplay replay ${escapeXml(source)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0"${timeAttr}>`,
+    `  <testsuite name="kreplay replay ${escapeXml(source)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}"${timeAttr}>`,
     '    <properties>',
     ...props,
     '    </properties>',

@@ -43,6 +43,20 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * What a trace did not show, as `1 gap (500 events lost) and 2 unusable events` (`''` when nothing): lines read as gaps, events the ring buffer
+ * lost, known events replay could not use. A rule that found nothing in such a trace may have
+ * missed its finding in the hole, so it is not a pass (KCIDB DONE, KTAP SKIP), as an explorer run
+ * that stopped early.
+ */
+export function traceHoles(gaps: number, lostEvents: number | undefined, unusableEvents: number): string {
+  const holes = [
+    ...(gaps ? [`${plural(gaps, 'gap')}${lostEvents ? ` (${lostEvents} events lost)` : ''}`] : []),
+    ...(unusableEvents ? [plural(unusableEvents, 'unusable event')] : []),
+  ];
+  return holes.join(' and ');
+}
+
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }[c]!))
     // characters XML 1.0 cannot carry at all

@@ -37,7 +37,7 @@ describe('report formats', () => {
     const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
     expect(r.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     const out = (format: (typeof REPLAY_FORMATS)[number]) => renderReplay({ ...r, warnings: [] }, format, { timing: false });
-    expect(out('text')).toMatch(/1 unusable event — no findings/);
+    expect(out('text')).toMatch(/1 unusable event — no findings in what the trace shows — it has holes \(gaps, lost or unusable events\), so this is not a clean run/);
     expect(JSON.parse(out('json')).verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(JSON.parse(out('sarif')).runs[0].properties.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(out('junit')).toContain('<property name="unusableEvents" value="1"/>');

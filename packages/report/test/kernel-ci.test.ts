@@ -81,6 +81,43 @@ describe('KTAP and KCIDB goldens', () => {
     golden('replay-nothing', ktap, kcidb);
   });
 
+  it('a replay that found nothing in a trace with holes (lost events) is not a pass: every rule DONE, KTAP SKIP; a finding still fails', async () => {
+    // the clean trace with a lost-events record in the middle: what was lost may have held a finding
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-holes-'));
+    const lines = readFileSync(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), 'utf8').split('\n');
+    lines.splice(24, 0, 'CPU:1 [LOST 500 EVENTS]');
+    writeFileSync(path.join(dir, 'trace.txt'), lines.join('\n'));
+    writeFileSync(path.join(dir, 'meta.json'), readFileSync(path.join(root, 'fixtures/replay/clean-odirect/meta.json')));
+    const r = await replayFile(path.join(dir, 'trace.txt'), { source: 'holes/trace.txt' });
+    expect(r.findings).toEqual([]);
+    expect(r.stats.lostEvents).toBe(500);
+    const ktap = renderReplay(r, 'ktap');
+    expect(ktap).not.toMatch(/^\s*ok \d+ \S+$/m); // no bare ok
+    expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: no finding at --fail-on error, but the trace has 1 gap \(500 events lost\): not a pass$/m);
+    expect(ktap).toMatch(/^ok 1 \S+ # SKIP done: no finding at --fail-on error, but the trace has 1 gap/m);
+    const kcidb = renderReplay(r, 'kcidb', { kcidb: { artifactsUrl: ARTIFACTS } });
+    expect(new Set(JSON.parse(kcidb).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['DONE']));
+    expect(renderReplay(r, 'text')).toMatch(/— no findings in what the trace shows — it has holes .*not a clean run$/m);
+    golden('replay-holes', ktap, kcidb);
+    // holes do not soften a failure: the lost-events fixture's certain error still fails
+    const lost = await replayFixture('fixtures/replay/mapped-page-removed-lost');
+    expect(lost.stats.gaps).toBeGreaterThan(0);
+    expect(renderReplay(lost, 'ktap')).toMatch(/^not ok 1 \S+$/m);
+    // and a diff whose patched side has the hole is not a pass either (its base side's holes do not matter)
+    const holes: RunData = { ...(await loadRun(path.join(dir, 'trace.txt'), (f) => replayFile(f, { source: 'holes/trace.txt' }))), source: 'holes/trace.txt' };
+    const clean = await run('fixtures/replay/clean-odirect');
+    const d = diffRuns([clean], [holes], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(d.verdict).toBe('no-regression');
+    const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
+    expect(new Set(dk.map((t) => t.status))).toEqual(new Set(['DONE']));
+    expect(dk[0]!.comment).toMatch(/^no new finding at --fail-on error, but the patched side's traces have 1 gap: not a pass$/);
+    expect(diffToJunit(d)).toMatch(/name="verdict: the patched side's traces have no holes">\n {6}<skipped message="no new finding at --fail-on error, but the patched side&apos;s traces have 1 gap: not a pass"\/>/);
+    expect(renderReplay(r, 'junit')).toMatch(/skipped="5"/);
+    const reversed = diffRuns([holes], [clean], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
+    expect(diffToJunit(reversed)).not.toContain('<skipped');
+  });
+
   it('a diff: the rules with new findings fail on the patched build; fixed and unchanged are diagnostics', async () => {
     const d = diffRuns([await run('fixtures/diff/clean-1'), await run('fixtures/diff/clean-2')], [await run('fixtures/diff/race')], {
       baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')],
@@ -144,11 +181,15 @@ describe('KTAP and KCIDB goldens', () => {
       groups: [
         { name: 'odirect-race', regression: true, reasons: ['1 new finding at error or above'], findings: { new: 1, fixed: 0, unchanged: 2 }, files: ['odirect-race/diff.json', 'odirect-race/diff.txt', 'odirect-race/report.html'] },
         { name: 'truncate-racer', regression: false, reasons: [], findings: { new: 0, fixed: 1, unchanged: 0 }, files: ['truncate-racer/diff.txt'] },
+        { name: 'lossy', regression: false, reasons: [], gaps: { patched: 2 }, unusableEvents: { patched: 0 }, findings: { new: 0, fixed: 0, unchanged: 0 }, files: ['lossy/diff.txt'] },
       ],
     };
     const kcidb = JSON.parse(ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
     expect(kcidb.tests[0]).toMatchObject({ path: 'kreplay.odirect-race', status: 'FAIL', log_url: `${ARTIFACTS}odirect-race/diff.txt` });
     expect(kcidb.tests[0].output_files.map((f: { name: string }) => f.name)).toEqual(['diff.json', 'report.html']);
+    // no regression over patched traces with gaps is not a pass
+    expect(kcidb.tests.map((t: { status: string }) => t.status)).toEqual(['FAIL', 'PASS', 'DONE']);
+    expect(kcidb.tests[2].comment).toBe("no regression, but the patched side's traces have 2 gaps: not a pass");
     golden('ci', ciToKtap(c), ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
   });
 
@@ -241,7 +282,7 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     expect(existsSync(path.join(kunit, 'kunit_parser.py'))).toBe(true);
     const expected: Record<string, string> = {
       'replay-findings': 'FAILURE', 'replay-clean': 'SUCCESS', 'replay-nothing': 'SKIPPED', diff: 'FAILURE', 'diff-inconclusive': 'SKIPPED',
-      'explore-violation': 'FAILURE', 'explore-clean': 'SUCCESS', 'explore-incomplete': 'SKIPPED', ci: 'FAILURE',
+      'explore-violation': 'FAILURE', 'explore-clean': 'SUCCESS', 'explore-incomplete': 'SKIPPED', ci: 'FAILURE', 'replay-holes': 'SKIPPED',
     };
     expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const name of outputs.keys()) {
@@ -259,6 +300,6 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     ]);
     expect(new Set(parse('diff-inconclusive').tests[0]!.subtests.map((s) => s.status))).toEqual(new Set(['SKIPPED']));
     const ci = parse('ci');
-    expect(ci.tests.map((t) => `${t.name} ${t.status}`)).toEqual(['odirect-race FAILURE', 'truncate-racer SUCCESS']);
+    expect(ci.tests.map((t) => `${t.name} ${t.status}`)).toEqual(['odirect-race FAILURE', 'truncate-racer SUCCESS', 'lossy SKIPPED']);
   });
 });

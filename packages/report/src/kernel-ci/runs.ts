@@ -7,7 +7,7 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { verdictWord } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, plural, seconds } from '../util.js';
+import { findingTask, plural, seconds, traceHoles } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
@@ -55,14 +55,19 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
     top.status = 'MISS';
     top.reason = `nothing replayed: ${plural(s.events, 'event')}, none a page-cache operation the adapter knows`;
   } else {
+    // a rule that found nothing in a trace with holes has not shown the kernel right: DONE, not PASS
+    const holes = traceHoles(s.gaps, s.lostEvents, r.verdict.unusableEvents);
     top.children = rulesOf(r.findings.map((f) => f.rule)).map((rule) => {
       const mine = r.findings.filter((f) => f.rule === rule);
+      const failed = mine.some((f) => reachesFailOn(f.severity, failOn));
       return {
         name: rule,
-        status: mine.some((f) => reachesFailOn(f.severity, failOn)) ? 'FAIL' : 'PASS',
+        status: failed ? 'FAIL' : holes ? 'DONE' : 'PASS',
+        ...(!failed && holes ? { reason: `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` } : {}),
         diagnostics: mine.flatMap((f) => findingLines(f)),
       } satisfies TestNode;
     });
+    if (holes && !top.children.some((k) => k.status === 'FAIL')) top.reason = `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass`;
   }
   return {
     tool: 'kreplay replay', key: `replay\0${r.trace.source}`,
@@ -97,12 +102,16 @@ export interface DiffTestOptions {
  */
 export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged];
+  // no new finding in a patched side with holes is not a pass: the hole may hold it (a base side's
+  // holes can only make a finding look new, never hide one)
+  const holes = traceHoles(d.patched.gaps, undefined, d.patched.unusableEvents);
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     return {
       name: rule,
-      status: failing.length > 0 ? 'FAIL' : 'PASS',
+      status: failing.length > 0 ? 'FAIL' : holes ? 'DONE' : 'PASS',
+      ...(failing.length === 0 && holes ? { reason: `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass` } : {}),
       diagnostics: [
         ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
         ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
@@ -127,6 +136,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     children,
     files: [...(opts.files ?? d.patched.runs)],
   };
+  if (holes && d.verdict !== 'inconclusive' && !children.some((k) => k.status === 'FAIL')) top.reason = `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass`;
   if (d.verdict === 'inconclusive') {
     // no verdict is never a pass (as replay's MISS when nothing was replayed): not the
     // test, and not a rule or threshold of it, which nothing judged either
@@ -202,6 +212,9 @@ export interface CiSummary {
     regression: boolean;
     reasons: readonly string[];
     inconclusive?: readonly string[];
+    /** The patched side's holes: no regression over traces with gaps or unusable events is DONE, not PASS. */
+    gaps?: { patched: number };
+    unusableEvents?: { patched: number };
     findings: { new: number; fixed: number; unchanged: number };
     /** Relative to the output folder. */
     files: readonly string[];
@@ -222,13 +235,19 @@ export function ciTests(c: CiSummary): TestRun {
       { key: `base\0${c.base}`, label: c.base, role: 'base' },
       { key: `patched\0${c.patched}`, label: c.patched, role: 'patched' },
     ],
-    tests: c.groups.map((g) => ({
-      build: 1,
-      name: testName(g.name),
-      status: g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : 'PASS',
-      ...(!g.regression && g.verdict === 'inconclusive' ? { reason: `inconclusive: ${(g.inconclusive ?? []).join('; ')}` } : {}),
-      diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
-      files: order(g.files),
-    })),
+    tests: c.groups.map((g) => {
+      const holes = traceHoles(g.gaps?.patched ?? 0, undefined, g.unusableEvents?.patched ?? 0);
+      const status = g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : holes ? 'DONE' : 'PASS';
+      const reason = status === 'MISS' ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}`
+        : status === 'DONE' ? `no regression, but the patched side's traces have ${holes}: not a pass` : undefined;
+      return {
+        build: 1,
+        name: testName(g.name),
+        status,
+        ...(reason ? { reason } : {}),
+        diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
+        files: order(g.files),
+      } satisfies TestNode & { build: number };
+    }),
   };
 }
