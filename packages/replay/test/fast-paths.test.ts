@@ -438,7 +438,7 @@ describe('replay fast paths give what the plain code gave', () => {
 
   it('page records and tasks have every field from the start, in one order (one hidden class whatever a life went through)', () => {
     const sh = new Shadow();
-    const keys = ['pfn', 'file', 'index', 'inCache', 'mapcount', 'born', 'add', 'del', 'delCall', 'delSeq', 'maps', 'cacheSync', 'mapSync',
+    const keys = ['pfn', 'file', 'index', 'inCache', 'mapcount', 'born', 'add', 'del', 'delCall', 'delFn', 'delSeq', 'maps', 'cacheSync', 'mapSync',
       'cacheUnsure', 'mapUnsure', 'staleUnsure', 'bornSeq', 'survived', 'cpus'];
     const f = sh.file({ dev: '8:1', ino: 5n });
     const recs = [sh.newPage(1n, 1, false), sh.addPage(2n, 2, f, 0), sh.newPage(2n, 3, false, f, 0), sh.newPage(3n, 4, true, f, 1, true)];
