@@ -105,7 +105,12 @@ function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData
     unusableEvents += r.unusableEvents ?? 0;
   }
   const inconclusiveRuns = all.filter((r) => r.inconclusive?.length).map((r) => ({ run: r.source, reasons: r.inconclusive! }));
-  return { label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps, unusableEvents, inconclusiveRuns };
+  const unjudged: Record<string, string> = {};
+  for (const r of runs) for (const u of r.unjudged ?? []) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
+  return {
+    label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps, unusableEvents, inconclusiveRuns,
+    ...(Object.keys(unjudged).length ? { unjudged } : {}),
+  };
 }
 
 /** Percent change from a to b; null when a is 0 (or either is missing). */

@@ -15,7 +15,7 @@ import { LATENCY_OPS, type RunData } from './types.js';
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
 export interface ReplayLike {
   /** Absent in replay JSON written before the verdict existed: derived from the stats then. */
-  verdict?: { status: string; inconclusive: string[]; unusableEvents: number };
+  verdict?: { status: string; inconclusive: string[]; unusableEvents: number; unjudged?: Array<{ rule: string; reason: string }> };
   findings: Finding[];
   stats: OpStats & {
     events: number;
@@ -59,6 +59,7 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
     unusableEvents: r.verdict?.unusableEvents ?? Object.values(r.stats.unusableEvents ?? {}).reduce((a, b) => a + b, 0),
     inconclusive: [...inconclusiveOf(r)],
+    ...(r.verdict?.unjudged?.length ? { unjudged: r.verdict.unjudged } : {}),
   };
   if (tracePath) run.trace = tracePath;
   if (r.meta) {

@@ -30,6 +30,8 @@ export interface RunData {
   stats: { events: number; ops: number; gaps: number; unknown: number };
   /** Known events replay could not use (findings on what they may have changed are uncertain). */
   unusableEvents?: number;
+  /** Rules replay could not judge on this run's trace, and why (replay's verdict `unjudged`); absent when none. */
+  unjudged?: Array<{ rule: string; reason: string }>;
   /**
    * Why this run cannot count (empty when it can): its trace held no events or no page-cache
    * operation, or its workload failed. Such a run takes no part in the comparison; a side
@@ -56,6 +58,8 @@ export interface SideInfo {
   gaps: number;
   /** Known events replay could not use, over the side's runs. */
   unusableEvents: number;
+  /** Rules some run of the side could not judge: rule → why, with the runs (absent when every run judged every rule). */
+  unjudged?: Record<string, string>;
   /** Runs that cannot count (and why); they are left out of everything else. */
   inconclusiveRuns: Array<{ run: string; reasons: string[] }>;
 }

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type RuleId, type TraceEvent, type TraceRecord } from '@kreplay/core';
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
@@ -256,12 +256,21 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       ? `none of its ${plural(events, 'event')} became a page-cache operation: the ${plural(unusable, 'known event')} were unusable (see --stats: unusableEvents)`
       : `none of its ${plural(events, 'event')} is one the ${chosen.kernel} adapter knows as a page-cache operation (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
   }
+  // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
+  const unjudged: Array<{ rule: RuleId; reason: string }> = [];
   if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
     const pteProbes = Object.entries(chosen.map.probes).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
-    warnings.push(`the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'}), so mapped-page-removed and orphan-page-mapped cannot be judged`);
+    const why = `the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'})`;
+    // every rule but trace-inconsistent reads the PTEs replay keeps (stale-data: the faults that map a page)
+    const rules = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
+    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
+    for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
-  if (c.uncheckedInvalidates) warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
+  if (c.uncheckedInvalidates) {
+    warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
+    unjudged.push({ rule: 'stale-after-invalidate', reason: `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace` });
+  }
   if (unusable) warnings.push(`${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`);
   if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} of their rule were counted but not kept`);
 
@@ -286,6 +295,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const verdict: ReplayVerdict = {
     status: inconclusive.length ? 'inconclusive' : findings.length || engine.findingsDropped ? 'findings' : 'clean',
     inconclusive, certain: findings.length - uncertain, uncertain, unusableEvents: unusable, gaps, lostEvents: lost, tiedGroups: ties.groups,
+    ...(unjudged.length ? { unjudged } : {}),
   };
   const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
   return {

@@ -3,7 +3,7 @@
  * output format (packages/report) and the diff are computed without replaying again.
  */
 import type { TraceRecord } from '@kreplay/core';
-import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap } from '@kreplay/core';
+import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap, RuleId } from '@kreplay/core';
 import type { LatencyHistogram } from './latency-histogram.js';
 import type { TieStats } from './ties.js';
 
@@ -126,6 +126,8 @@ export interface ReplayVerdict {
   lostEvents: number;
   /** Groups of events on several CPUs that print one timestamp (their order was searched). */
   tiedGroups: number;
+  /** Rules the trace could not support, and why (absent when it supports every one): no finding of theirs is not a pass. */
+  unjudged?: Array<{ rule: RuleId; reason: string }>;
 }
 
 export interface ReplayTraceInfo {

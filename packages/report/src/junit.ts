@@ -33,9 +33,11 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
     const passing = mine.filter((f) => !reaches(f, failOn));
     failures += failing.length;
     const inner: string[] = [];
-    if (!failing.length && holes) {
+    const unjudged = v.status === 'inconclusive' ? undefined : v.unjudged?.filter((u) => u.rule === rule).map((u) => u.reason).join('; ');
+    const skip = failing.length ? undefined : unjudged ? `not judged: ${unjudged}` : holes ? `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` : undefined;
+    if (skip) {
       skipped++;
-      inner.push(`      <skipped message="${escapeXml(`no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass`)}"/>`);
+      inner.push(`      <skipped message="${escapeXml(skip)}"/>`);
     }
     for (const f of failing) {
       const line = findingLine(f);

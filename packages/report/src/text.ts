@@ -14,8 +14,10 @@ function summaryLine(r: ReplayResult): string {
   const uncertain = f.filter((x) => x.certainty === 'uncertain').length;
   const parts = [plural(by('error'), 'error'), plural(by('warning'), 'warning')];
   if (by('note')) parts.push(plural(by('note'), 'note'));
+  const unjudged = [...new Set(v.unjudged?.map((u) => u.rule) ?? [])];
   const verdict = v.status === 'inconclusive' ? `INCONCLUSIVE: ${v.inconclusive.join('; ')}`
-    : f.length === 0 ? (v.gaps || v.unusableEvents ? 'no findings in what the trace shows — it has holes (gaps, lost or unusable events), so this is not a clean run' : 'no findings') : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
+    : f.length === 0 ? (v.gaps || v.unusableEvents ? 'no findings in what the trace shows — it has holes (gaps, lost or unusable events), so this is not a clean run' : 'no findings')
+      + (unjudged.length ? `; not judged (see the warnings): ${unjudged.join(', ')}` : '') : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
   const s = r.stats;
   const doubts = [
     ...(v.unusableEvents ? [plural(v.unusableEvents, 'unusable event')] : []),

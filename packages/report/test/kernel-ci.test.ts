@@ -118,6 +118,37 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToJunit(reversed)).not.toContain('<skipped');
   });
 
+  it('a rule the trace cannot support (no PTE probe fired) is not judged: DONE in KTAP/KCIDB, skipped in JUnit, on a replay and on a diff\'s patched side', async () => {
+    // the clean trace without its PTE events: pages come and go, nothing says what mapped them
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-nopte-'));
+    const text = readFileSync(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), 'utf8').split('\n').filter((l) => !/p_do_set_pte|rmap/.test(l)).join('\n');
+    writeFileSync(path.join(dir, 'trace.txt'), text);
+    writeFileSync(path.join(dir, 'meta.json'), readFileSync(path.join(root, 'fixtures/replay/clean-odirect/meta.json')));
+    const r = await replayFile(path.join(dir, 'trace.txt'), { source: 'nopte/trace.txt' });
+    expect(r.findings).toEqual([]);
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data']);
+    const ktap = renderReplay(r, 'ktap');
+    expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: not judged: the trace shows no PTE changes/m);
+    expect(ktap).toMatch(/^ {4}ok 5 trace-inconsistent$/m);
+    const tests = JSON.parse(renderReplay(r, 'kcidb')).tests as Array<{ path: string; status: string }>;
+    expect(tests.map((t) => t.status)).toEqual(['PASS', 'DONE', 'DONE', 'DONE', 'DONE', 'PASS']);
+    expect(renderReplay(r, 'junit')).toMatch(/skipped="4"/);
+    expect(renderReplay(r, 'text')).toMatch(/— no findings; not judged \(see the warnings\): mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data$/m);
+    // through replay JSON too, as diff reads a replay done before
+    const json = path.join(dir, 'replay.json');
+    writeFileSync(json, renderReplay(r, 'json', { timing: false }));
+    const blind: RunData = { ...(await loadRun(json, (f) => replayFile(f))), source: 'nopte/replay.json' };
+    expect(blind.unjudged?.length).toBe(4);
+    const clean = await run('fixtures/replay/clean-odirect');
+    const d = diffRuns([clean], [blind], { baseLabel: 'b', patchedLabel: 'p' });
+    const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
+    expect(dk.find((t) => t.path === 'kreplay.w.orphan-page-mapped')).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^not judged on the patched side: nopte\/replay\.json: the trace shows no PTE changes/) });
+    expect(dk.find((t) => t.path === 'kreplay.w.trace-inconsistent')?.status).toBe('PASS');
+    // the base side's blind spots do not make the patched side's clean rules unjudged
+    const reversed = diffRuns([blind], [clean], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
+  });
+
   it('a diff: the rules with new findings fail on the patched build; fixed and unchanged are diagnostics', async () => {
     const d = diffRuns([await run('fixtures/diff/clean-1'), await run('fixtures/diff/clean-2')], [await run('fixtures/diff/race')], {
       baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')],

@@ -10,6 +10,12 @@ import { REPLAY_RULES } from '../junit.js';
 import { findingTask, plural, seconds, traceHoles } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 
+/** Why replay could not judge `rule` on this trace (its verdict's `unjudged`), or undefined. */
+export function notJudged(r: ReplayResult, rule: RuleId): string | undefined {
+  const why = r.verdict.unjudged?.filter((u) => u.rule === rule).map((u) => u.reason);
+  return why?.length ? `not judged: ${why.join('; ')}` : undefined;
+}
+
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
 function findingLines(f: Finding, prefix = ''): string[] {
   const page = f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : '';
@@ -60,14 +66,16 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
     top.children = rulesOf(r.findings.map((f) => f.rule)).map((rule) => {
       const mine = r.findings.filter((f) => f.rule === rule);
       const failed = mine.some((f) => reachesFailOn(f.severity, failOn));
+      const why = failed ? undefined : notJudged(r, rule) ?? (holes ? `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` : undefined);
       return {
         name: rule,
-        status: failed ? 'FAIL' : holes ? 'DONE' : 'PASS',
-        ...(!failed && holes ? { reason: `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` } : {}),
+        status: failed ? 'FAIL' : why ? 'DONE' : 'PASS',
+        ...(why ? { reason: why } : {}),
         diagnostics: mine.flatMap((f) => findingLines(f)),
       } satisfies TestNode;
     });
     if (holes && !top.children.some((k) => k.status === 'FAIL')) top.reason = `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass`;
+    else if (top.children.every((k) => k.status === 'DONE')) top.reason = 'no rule could be judged on the trace';
   }
   return {
     tool: 'kreplay replay', key: `replay\0${r.trace.source}`,
@@ -108,10 +116,14 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    const unjudged = d.patched.unjudged?.[rule];
+    const why = failing.length > 0 ? undefined
+      : unjudged ? `not judged on the patched side: ${unjudged}`
+        : holes ? `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass` : undefined;
     return {
       name: rule,
-      status: failing.length > 0 ? 'FAIL' : holes ? 'DONE' : 'PASS',
-      ...(failing.length === 0 && holes ? { reason: `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass` } : {}),
+      status: failing.length > 0 ? 'FAIL' : why ? 'DONE' : 'PASS',
+      ...(why ? { reason: why } : {}),
       diagnostics: [
         ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
         ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
