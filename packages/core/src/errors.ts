@@ -76,3 +76,51 @@ export function isInputError(e: unknown): e is InputError {
 export function isEnvironmentError(e: unknown): e is EnvironmentError {
   return e instanceof Error && (e as { name?: string }).name === 'EnvironmentError';
 }
+
+/**
+ * An error as it crosses a thread boundary (a worker's postMessage keeps neither an error's
+ * class nor an InputError's file, line and hint): its kind (`name`, by which the CLI tells
+ * InputError, EnvironmentError, mm-model's ModelBug and the rest apart), message, stack and
+ * those fields.
+ */
+export interface CarriedError {
+  name: string;
+  message: string;
+  stack?: string;
+  file?: string;
+  line?: number;
+  hint?: string;
+}
+
+/** `e` as plain data for postMessage (`reviveError` makes it an error again on the other side). */
+export function carryError(e: unknown): CarriedError {
+  // by shape, not instanceof Error: a worker's errors, or a jest vm context's, come from another realm
+  if (typeof e !== 'object' || e === null || typeof (e as Error).message !== 'string') return { name: 'Error', message: String(e) };
+  const err = e as Error & { file?: unknown; line?: unknown; hint?: unknown };
+  const c: CarriedError = { name: typeof err.name === 'string' ? err.name : 'Error', message: err.message };
+  if (typeof err.stack === 'string') c.stack = err.stack;
+  if (typeof err.file === 'string') c.file = err.file;
+  if (typeof err.line === 'number') c.line = err.line;
+  if (typeof err.hint === 'string') c.hint = err.hint;
+  return c;
+}
+
+const STANDARD_ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError };
+
+/**
+ * The error `carryError` carried, of the same kind: an InputError or EnvironmentError again
+ * (with its file, line and hint), a built-in error class by its name, any other (a ModelBug)
+ * an Error with its name; the stack is the thread's where it was thrown.
+ */
+export function reviveError(c: CarriedError): Error {
+  let e: Error;
+  if (c.name === 'InputError') e = new InputError(c.message, { file: c.file, line: c.line, hint: c.hint });
+  else if (c.name === 'EnvironmentError') e = new EnvironmentError(c.message, c.hint);
+  else {
+    const Std = Object.hasOwn(STANDARD_ERRORS, c.name) ? STANDARD_ERRORS[c.name]! : Error;
+    e = new Std(c.message);
+    if (e.name !== c.name) e.name = c.name;
+  }
+  if (c.stack !== undefined) e.stack = c.stack;
+  return e;
+}

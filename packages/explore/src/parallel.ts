@@ -19,12 +19,12 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Machine, ThreadInfo } from '@kreplay/core';
-import { EnvironmentError } from '@kreplay/core';
+import { EnvironmentError, reviveError, type CarriedError } from '@kreplay/core';
 import { ViolationBook, type RunContext } from './context.js';
 import { IntVec, RebuiltGraph, sortRowsByThread, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
-import { ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
+import { errorMessage, ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES } from './exhaustive.js';
 
@@ -36,6 +36,11 @@ export function defaultWorkers(): number {
 
 type Msg = { type: string; [k: string]: unknown };
 
+/** An error a worker sent: as it was thrown (this thread's worker), or carried across from a thread. */
+function workerError(e: unknown): Error {
+  return e instanceof Error ? e : reviveError(e as CarriedError);
+}
+
 /** One worker (a thread, or this thread's: LocalPeer) and a queue of the messages it sent. */
 abstract class Peer {
   private queue: Msg[] = [];
@@ -45,8 +50,13 @@ abstract class Peer {
   abstract post(m: Msg, transfer?: unknown[]): void;
   abstract stop(): Promise<void>;
 
+  /**
+   * A message from the worker. An error the machine's code threw (with `at`: worker.ts
+   * SearchError) is the worker's answer, which `answers` weighs against the others'; any other
+   * error means the worker cannot go on.
+   */
   protected received(m: Msg): void {
-    if (m.type === 'error') this.fail(new Error(String(m['message'])));
+    if (m.type === 'error' && m['at'] === undefined) this.fail(workerError(m['error']));
     else this.push(m);
   }
 
@@ -67,8 +77,10 @@ abstract class Peer {
     }
   }
 
+  /** The worker's next message, of `type`, or an error of the machine's (SearchError) in its place. */
   async next(type: string): Promise<Msg> {
     const m = this.queue.shift() ?? (this.failed ? { type: 'failed' } : await new Promise<Msg>((r) => (this.waiting = r)));
+    if (m.type === 'error') return m;
     if (m.type === 'failed' || m.type !== type) {
       throw new EnvironmentError(`an explorer worker failed: ${this.failed?.message ?? `expected ${type}, got ${m.type}`}`, 'run with --workers 1 to search on one core');
     }
@@ -84,8 +96,10 @@ class ThreadPeer extends Peer {
     super();
     this.worker = new Worker(workerUrl(), { workerData: init });
     this.worker.on('message', (m: Msg) => this.received(m));
+    // a thread that dies (out of memory, an exception nothing caught, code that called
+    // process.exit) fails the search at once: every wait on it ends
     this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`worker exited (${code})`)));
+    this.worker.on('exit', (code) => this.fail(new Error(`its thread exited in the middle of the search (exit code ${code}: the code it runs, a flavor module, may have called process.exit)`)));
   }
 
   post(m: Msg, transfer: unknown[] = []): void {
@@ -106,7 +120,8 @@ class LocalPeer extends Peer {
 
   constructor(machine: Machine<unknown>, init: WorkerInit) {
     super();
-    this.handle = serve(machine, init, (m) => this.received(m));
+    // errors stay as they were thrown: nothing crosses a thread
+    this.handle = serve(machine, init, (m) => this.received(m), (e) => e);
   }
 
   private ports: MessagePort[] = [];
@@ -117,7 +132,7 @@ class LocalPeer extends Peer {
       try {
         this.handle(m);
       } catch (e) {
-        this.fail(e instanceof Error ? e : new Error(String(e)));
+        this.received(errorMessage(e, (x) => x));
       }
     });
   }
@@ -190,7 +205,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
   const W = peers.length;
   const incomplete = new Set<Incompleteness>();
   try {
-    const ready = await Promise.all(peers.map((p) => p.next('ready')));
+    const ready = await answers(peers, 'ready');
     const threads = ready[0]!['threads'] as ThreadInfo[];
     const T = threads.length;
     // Direct ports between every pair of workers.
@@ -204,7 +219,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
       transfer[j]!.push(ch.port2);
     }
     peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i], root: !handover }, transfer[i] as never));
-    const started = await Promise.all(peers.map((p) => p.next('started')));
+    const started = await answers(peers, 'started');
     // The root: numbered 0 and expanded by its owner.
     const rootOwner = started.findIndex((m) => m['count'] === 1);
     let total = 1;
@@ -222,7 +237,7 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
     let lastProgress = start;
     for (let depth = first; ; depth++) {
       peers.forEach((p, w) => p.post({ type: 'expand', depth, ranks: ranks[w], base }));
-      const settled = await Promise.all(peers.map((p) => p.next('settled')));
+      const settled = await answers(peers, 'settled');
       const orders = settled.map((m) => m['order'] as Float64Array);
       ranks = mergeRanks(orders);
       const fresh = orders.reduce((n, o) => n + o.length, 0);
@@ -240,11 +255,27 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
       }
     }
     peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
-    const reports = await Promise.all(peers.map((p) => p.next('report')));
+    const reports = await answers(peers, 'report');
     return assemble(reports, total, T, threads, incomplete, start, handover);
   } finally {
     await pool.stop();
   }
+}
+
+/**
+ * Every worker's answer of `type`. A worker that failed (its thread died, the search's own code
+ * threw) fails the search at once. An error the machine's code threw (a flavor module's
+ * ModelBug, an InputError, anything) is a worker's answer: once every worker has answered, the
+ * one the one-core search meets first (least `at`: each worker's error is its first in that
+ * order, and the others finish the level) is thrown as it was thrown, with its kind, message,
+ * file, line and hint — what the one-core search throws, whichever worker was quickest.
+ */
+async function answers(peers: Peer[], type: string): Promise<Msg[]> {
+  const all = await Promise.all(peers.map((p) => p.next(type)));
+  let first: Msg | undefined;
+  for (const m of all) if (m.type === 'error' && (!first || (m['at'] as number) < (first['at'] as number))) first = m;
+  if (first) throw workerError(first['error']);
+  return all;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Machine, ModelViolation, StepOutcome, WordExchange, WordImporter } from '@kreplay/core';
-import { WordTable } from '@kreplay/core';
+import { carryError, WordTable } from '@kreplay/core';
 import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
@@ -117,6 +117,20 @@ export function ownerOf(hash: number, workers: number): number {
   return (hash >>> 0) % workers;
 }
 
+/**
+ * An error the machine's code threw (a flavor module's ModelBug, say) while this worker
+ * expanded a state, and where the one-core search would have met it: `at` = the state's number
+ * × (T + 1) for the state itself (decoding it, who can step, its final invariants or
+ * deadlock), + t + 1 for its step by thread t. The one-core search throws the first it meets
+ * in that order; the coordinator throws the least `at` of a level's, whichever worker was first.
+ */
+export class SearchError extends Error {
+  constructor(readonly error: unknown, readonly at: number) {
+    super(`the machine's code threw at ${at}`);
+    this.name = 'SearchError';
+  }
+}
+
 /** The machine's words and their exchange, or the reason a worker cannot search it. */
 function exchangeOf<S>(machine: Machine<S>): WordExchange {
   if (!machine.encode || !machine.decode || !machine.exchange) throw new Error(`flavor ${machine.flavor}: the machine cannot send states as words (Machine.encode, decode, exchange)`);
@@ -193,7 +207,12 @@ class SearchWorker<S> {
 
   /** The initial state: its owner numbers it and expands it first. */
   start(): number {
-    const n = this.words(this.machine.initial());
+    let n: number;
+    try {
+      n = this.words(this.machine.initial());
+    } catch (e) {
+      throw new SearchError(e, 0);
+    }
     if (ownerOf(this.exchange.portableHash(this.buf, n), this.W) !== this.me) return 0;
     this.table.add(this.buf, n);
     this.parent.push(-1);
@@ -257,9 +276,6 @@ class SearchWorker<S> {
    * owns goes into its table at once; one a peer owns is sent to it.
    */
   async expand(ranks: Int32Array, base: number): Promise<void> {
-    const W = this.W;
-    const T = this.T;
-    const d = this.levelDepth;
     this.numberLevel(ranks, base);
     this.freshFrom = this.parent.length;
     this.open = true;
@@ -268,16 +284,41 @@ class SearchWorker<S> {
     const early = this.early;
     this.early = [];
     for (const b of early) this.absorb(b);
+    this.at = -1;
+    try {
+      await this.expandFrontier(ranks, base);
+    } catch (e) {
+      if (this.at < 0) throw e;
+      // the machine's error: this worker stops, and sends its last batch for the level, so
+      // that its peers settle it (the coordinator needs their errors too, to pick the first)
+      this.frontier = new Int32Array(0);
+      this.flush(true);
+      throw new SearchError(e, this.at);
+    }
+    this.frontier = new Int32Array(0);
+    this.flush(true);
+  }
+
+  /** Where in the one-core search's order the machine's code runs (SearchError's `at`), -1 while this worker's own code does. */
+  private at = -1;
+
+  /** `expand`'s loop over the frontier. */
+  private async expandFrontier(ranks: Int32Array, base: number): Promise<void> {
+    const W = this.W;
+    const T = this.T;
+    const d = this.levelDepth;
     for (let i = 0; i < this.frontier.length; i++) {
       if ((i & (CHUNK - 1)) === CHUNK - 1 && W > 1) {
         // send what peers own so far, and take in what they sent: the level's exchange runs
         // alongside its expansion instead of after it
+        this.at = -1;
         this.flush(false);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const local = this.frontier[i]!;
       const r = ranks[i]!;
       const gid = base + r;
+      this.at = gid * (T + 1);
       if (this.tmp.length < this.table.bytesOf(local)) this.tmp = new Int32Array(this.table.bytesOf(local) * 2);
       const s = this.decode(this.tmp, this.table.wordsOf(local, this.tmp));
       const { finished, enabled } = readyMasks(this.machine, s);
@@ -300,6 +341,7 @@ class SearchWorker<S> {
       }
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
+        this.at = gid * (T + 1) + t + 1;
         const res = this.advance(s, t);
         this.states++;
         if (d + 1 > this.maxDepth) this.maxDepth = d + 1;
@@ -314,8 +356,6 @@ class SearchWorker<S> {
         else this.out[o]!.add(this.buf, n, ord, gid);
       }
     }
-    this.frontier = new Int32Array(0);
-    this.flush(true);
   }
 
   /**
@@ -459,8 +499,12 @@ class SearchWorker<S> {
 
 }
 
-function errorMessage(e: unknown): Msg {
-  return { type: 'error', message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+/**
+ * A worker's error for the coordinator: `error` (carried as data by a thread, as it is on the
+ * coordinator's thread: `carry`), with `at` when the machine's code threw it (SearchError).
+ */
+export function errorMessage(e: unknown, carry: (e: unknown) => unknown = carryError): Msg {
+  return e instanceof SearchError ? { type: 'error', error: carry(e.error), at: e.at } : { type: 'error', error: carry(e) };
 }
 
 type Msg = { type: string; [k: string]: unknown };
@@ -471,7 +515,9 @@ type Msg = { type: string; [k: string]: unknown };
  * own thread (parallel.ts: that thread's machine is loaded and its code already compiled by the
  * one-thread probe). Sends 'ready' at once.
  */
-export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void): (m: Msg) => void {
+export function serve<S>(
+  machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void, carry: (e: unknown) => unknown = carryError,
+): (m: Msg) => void {
   const W = init.workers;
   const peers: (MessagePort | null)[] = new Array(W).fill(null);
   let w: SearchWorker<S> | undefined;
@@ -493,7 +539,7 @@ export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, t
               w!.receive(b);
               trySettle();
             } catch (e) {
-              send(errorMessage(e));
+              send(errorMessage(e, carry));
             }
           });
         }
@@ -510,7 +556,7 @@ export function serve<S>(machine: Machine<S>, init: WorkerInit, send: (m: Msg, t
         w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
           expanded = true;
           trySettle();
-        }).catch((e: unknown) => send(errorMessage(e)));
+        }).catch((e: unknown) => send(errorMessage(e, carry)));
         break;
       case 'report': {
         // the last level settled was never expanded: number it

@@ -248,7 +248,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
  * no next pc) raised while a flavor *module* runs is the module's error, not kreplay's: an input
  * error naming the module. A built-in flavor's stays an internal error.
  */
-function moduleBug(e: unknown, flavorName: string, choice: string): unknown {
+export function moduleBug(e: unknown, flavorName: string, choice: string): unknown {
   if (!(e instanceof Error) || e.name !== 'ModelBug' || listFlavors().some((f) => f.name === choice)) return e;
   return new InputError(`flavor module ${flavorName} broke the model's rules: ${e.message}`, {
     file: choice, hint: 'a step the module defines or patches reads or writes what the model does not allow (docs/flavors.md: the interface, "Dead locals")',
