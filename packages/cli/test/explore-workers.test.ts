@@ -1,0 +1,65 @@
+/**
+ * `kreplay explore --workers N` reports an error a flavor module's code throws on a worker
+ * thread as it reports it from the one-thread search: a ModelBug is an input error naming the
+ * module, exit 2, with the same message. The CLI hands a search to the workers past 400,000
+ * states; here the library's `handoverStates` does it after a few levels of a small graph, and
+ * the error goes through the explore command's own mapping (`moduleBug`) and is printed as the
+ * command prints an input error — the text a spawned `kreplay explore --workers 1` prints.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Machine } from '@kreplay/core';
+import { isInputError } from '@kreplay/core';
+import { exploreOnCores } from '@kreplay/explore';
+import { createMachine, loadScenario, resolveFlavor } from '@kreplay/mm-model';
+import { moduleBug } from '../src/commands/explore.js';
+import { repoRoot, runCli } from './run-cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-workers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The multipage scenario naming a flavor module beside it, whose fault path, once the O_DIRECT
+// write has returned (past the first few thousand states), reads a local nobody set: a ModelBug
+// whose message names the thread and the state, so which one a search meets first shows.
+const mod = path.join(dir, 'deep-bug.mjs');
+writeFileSync(mod, `export default (kit) => {
+  const base = kit.flavors['linux-2.6.15'];
+  const ptl = base.procs.do_no_page.steps.ptl;
+  return kit.extendFlavor(base, { name: 'deep-bug', description: 'a ModelBug deep in the search',
+    steps: { do_no_page: { ptl: { ...ptl, run: (c) => {
+      if (c.state.threads[2].frames.length === 0) c.num(\`never_set_by_T\${c.tid}_ptes_\${JSON.stringify(c.state.ptes)}\`);
+      ptl.run(c);
+    } } } } });
+};
+`);
+const scenario = path.join(dir, 'multipage.yaml');
+writeFileSync(scenario, readFileSync(path.join(repoRoot, 'fixtures/scenarios/odirect-vs-fault-multipage.yaml'), 'utf8').replace(/^flavor: .*$/m, 'flavor: ./deep-bug.mjs'));
+
+/** What `kreplay explore` prints and exits with for the error a search on `workers` threads throws (base.ts catch: an input error). */
+async function reported(machine: Machine<unknown>, workers: number, handoverStates?: number): Promise<{ stderr: string; exitCode: number }> {
+  // the source the explore command gives its workers (the built CLI's explore-machine.js)
+  const source = { module: path.join(repoRoot, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario, flavor: mod } };
+  const e = await exploreOnCores(machine, source, workers, handoverStates === undefined ? {} : { handoverStates, workersFromStates: handoverStates }).then(
+    () => new Error('no error'),
+    (x: unknown) => moduleBug(x, 'deep-bug', mod),
+  );
+  if (!isInputError(e)) return { stderr: `not an input error: ${String(e)}`, exitCode: -1 };
+  return { stderr: `error: ${e.describe()}\n`, exitCode: e.exitCode };
+}
+
+describe('kreplay explore --workers: errors from flavor modules', () => {
+  it('a ModelBug thrown on a worker thread is reported as from one thread: the same message, exit 2', async () => {
+    const cli = await runCli(['explore', scenario, '--allow-scenario-code', '--workers', '1']);
+    expect(cli.exitCode).toBe(2);
+    expect(cli.stderr).toMatch(/^error: \S+deep-bug\.mjs: flavor module deep-bug broke the model's rules: local never_set_by_T\d_ptes_\S+ is not a number in do_no_page@ptl/);
+    expect(cli.stdout).toBe('');
+    const machine = createMachine(await loadScenario(scenario), await resolveFlavor(mod)) as Machine<unknown>;
+    const one = await reported(machine, 1);
+    expect(one).toEqual({ stderr: cli.stderr, exitCode: 2 });
+    for (const [workers, at] of [[2, 1], [2, 500], [3, 100]] as const) {
+      expect([workers, at, await reported(machine, workers, at)]).toEqual([workers, at, one]);
+    }
+  });
+});
