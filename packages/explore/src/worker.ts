@@ -513,7 +513,8 @@ type Msg = { type: string; [k: string]: unknown };
  * One worker of the search on `machine`, driven by the coordinator's messages (the returned
  * handler) and answering through `send`: in a worker thread (below), or on the coordinator's
  * own thread (parallel.ts: that thread's machine is loaded and its code already compiled by the
- * one-thread probe). Sends 'ready' at once.
+ * one-thread probe). Sends 'ready' at once. Errors go out as `carry` makes them: by default as
+ * data a thread can post (core's carryError), the coordinator's own worker's as they are.
  */
 export function serve<S>(
   machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void, carry: (e: unknown) => unknown = carryError,
