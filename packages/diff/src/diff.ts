@@ -222,8 +222,8 @@ function fmtNum(x: number | null): string {
 
 function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
-  // judged: a change may count against the limit; compared: the metric could be compared at all
-  let b: number | null = null, p: number | null = null, note = '', judged = true, compared = true;
+  // counts: a change may count against the limit; judged: the metric could be compared at all
+  let b: number | null = null, p: number | null = null, note = '', counts = true, judged = true;
   switch (ref.kind) {
     case 'findings':
       b = base.length ? base.reduce((s, r) => s + r.findings.length, 0) / base.length : null;
@@ -240,12 +240,12 @@ function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regres
     }
     case 'latency': {
       const row = d.latency.find((r) => r.op === ref.op);
-      if (!row) { judged = compared = false; note = `no ${ref.op} latency samples on either side`; break; }
+      if (!row) { counts = judged = false; note = `no ${ref.op} latency samples on either side`; break; }
       b = (row.base as Distribution)[ref.pct];
       p = (row.patched as Distribution)[ref.pct];
       if (row.significance.verdict !== 'significant') {
-        judged = false;
-        compared = row.significance.verdict !== 'too-few-samples';
+        counts = false;
+        judged = row.significance.verdict !== 'too-few-samples';
         note = `not judged: ${row.significance.note}`;
       }
       else note = row.significance.note;
@@ -253,7 +253,7 @@ function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regres
     }
     case 'workload': {
       const row = d.workload.find((r) => r.name === ref.name);
-      if (!row) { judged = compared = false; note = `no workload counter "${ref.name}" in either side's meta.json`; break; }
+      if (!row) { counts = judged = false; note = `no workload counter "${ref.name}" in either side's meta.json`; break; }
       b = meanOf(row.base);
       p = meanOf(row.patched);
       note = 'mean per run';
@@ -263,8 +263,8 @@ function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regres
   const change = changePct(b, p);
   // From 0 to anything above 0 is an unbounded increase.
   const grew = change === null ? b !== null && p !== null && p > b : change > t.maxPct;
-  const exceeded = judged && grew;
-  return { metric: t.metric, maxPct: t.maxPct, base: b, patched: p, changePct: change, exceeded, judged: compared, note };
+  const exceeded = counts && grew;
+  return { metric: t.metric, maxPct: t.maxPct, base: b, patched: p, changePct: change, exceeded, judged, note };
 }
 
 /** Behaviour rates and workload counters only compare like with like. */

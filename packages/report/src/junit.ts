@@ -8,7 +8,7 @@ import type { Finding, RuleId } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { RULE_HELP, reaches } from './rules.js';
 import { citedLine } from './text.js';
-import { escapeXml, findingLine, findingTask, seconds, traceHoles, type RenderOptions } from './util.js';
+import { escapeXml, findingLine, findingTask, seconds, replayNotPassed, type RenderOptions } from './util.js';
 
 /** The rules a trace replay judges (explore-only rules have no testcase here). */
 export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data', 'trace-inconsistent'];
@@ -25,16 +25,15 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
   let failures = 0;
   let skipped = 0;
   const v = r.verdict;
-  // a rule that found nothing in a trace with holes is not a pass (the hole may hold its finding): skipped
-  const holes = v.status === 'inconclusive' ? '' : traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents);
+  // a rule not judged on this trace, or that found nothing in a trace with holes, is skipped, not passed
+  const notPassed = replayNotPassed(r, failOn);
   for (const rule of REPLAY_RULES) {
     const mine = r.findings.filter((f) => f.rule === rule);
     const failing = mine.filter((f) => reaches(f, failOn));
     const passing = mine.filter((f) => !reaches(f, failOn));
     failures += failing.length;
     const inner: string[] = [];
-    const unjudged = v.status === 'inconclusive' ? undefined : v.unjudged?.filter((u) => u.rule === rule).map((u) => u.reason).join('; ');
-    const skip = failing.length ? undefined : unjudged ? `not judged: ${unjudged}` : holes ? `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` : undefined;
+    const skip = failing.length ? undefined : notPassed(rule);
     if (skip) {
       skipped++;
       inner.push(`      <skipped message="${escapeXml(skip)}"/>`);

@@ -1,6 +1,7 @@
 /** Small shared helpers of the output formats. */
-import type { Finding } from '@kreplay/core';
+import type { Finding, RuleId } from '@kreplay/core';
 import type { FailOn } from '@kreplay/core';
+import type { ReplayResult } from '@kreplay/replay';
 import type { KcidbOptions } from './kernel-ci/kcidb.js';
 
 export interface RenderOptions {
@@ -46,15 +47,35 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 /**
  * What a trace did not show, as `1 gap (500 events lost) and 2 unusable events` (`''` when nothing): lines read as gaps, events the ring buffer
  * lost, known events replay could not use. A rule that found nothing in such a trace may have
- * missed its finding in the hole, so it is not a pass (KCIDB DONE, KTAP SKIP), as an explorer run
- * that stopped early.
+ * missed its finding in the hole, so it is not a pass (KCIDB DONE, KTAP SKIP, JUnit skipped), as an
+ * explorer run that stopped early.
  */
-export function traceHoles(gaps: number, lostEvents: number | undefined, unusableEvents: number): string {
+function traceHoles(gaps: number, lostEvents: number | undefined, unusableEvents: number): string {
   const holes = [
     ...(gaps ? [`${plural(gaps, 'gap')}${lostEvents ? ` (${lostEvents} events lost)` : ''}`] : []),
     ...(unusableEvents ? [plural(unusableEvents, 'unusable event')] : []),
   ];
   return holes.join(' and ');
+}
+
+/** Why a replay's rule with no finding at `failOn` is not a pass, rule by rule: not judged on this trace, or the trace has holes (undefined: it passes). */
+export function replayNotPassed(r: ReplayResult, failOn: FailOn): (rule: RuleId) => string | undefined {
+  const holes = r.verdict.status === 'inconclusive' ? '' : traceHoles(r.stats.gaps, r.stats.lostEvents, r.verdict.unusableEvents);
+  const whole = holes ? `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` : undefined;
+  return (rule) => {
+    const why = r.verdict.status === 'inconclusive' ? [] : (r.verdict.unjudged ?? []).filter((u) => u.rule === rule).map((u) => u.reason);
+    return why.length ? `not judged: ${why.join('; ')}` : whole;
+  };
+}
+
+/**
+ * Why `nothing` (no new finding, no regression) over a diff's patched side is not a pass: its
+ * traces have holes (undefined when they have none). Only the patched side's count: a base
+ * side's holes can only make a finding look new, never hide one.
+ */
+export function patchedNotPassed(patched: { gaps: number; unusableEvents: number }, nothing: string): string | undefined {
+  const holes = traceHoles(patched.gaps, undefined, patched.unusableEvents);
+  return holes ? `${nothing}, but the patched side's traces have ${holes}: not a pass` : undefined;
 }
 
 export function escapeXml(s: string): string {

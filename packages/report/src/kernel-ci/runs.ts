@@ -7,14 +7,8 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { verdictWord } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, plural, seconds, traceHoles } from '../util.js';
+import { findingTask, patchedNotPassed, plural, replayNotPassed, seconds } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
-
-/** Why replay could not judge `rule` on this trace (its verdict's `unjudged`), or undefined. */
-export function notJudged(r: ReplayResult, rule: RuleId): string | undefined {
-  const why = r.verdict.unjudged?.filter((u) => u.rule === rule).map((u) => u.reason);
-  return why?.length ? `not judged: ${why.join('; ')}` : undefined;
-}
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
 function findingLines(f: Finding, prefix = ''): string[] {
@@ -61,12 +55,12 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
     top.status = 'MISS';
     top.reason = `nothing replayed: ${plural(s.events, 'event')}, none a page-cache operation the adapter knows`;
   } else {
-    // a rule that found nothing in a trace with holes has not shown the kernel right: DONE, not PASS
-    const holes = traceHoles(s.gaps, s.lostEvents, r.verdict.unusableEvents);
+    // a rule not judged on this trace, or that found nothing in a trace with holes: DONE, not PASS
+    const notPassed = replayNotPassed(r, failOn);
     top.children = rulesOf(r.findings.map((f) => f.rule)).map((rule) => {
       const mine = r.findings.filter((f) => f.rule === rule);
       const failed = mine.some((f) => reachesFailOn(f.severity, failOn));
-      const why = failed ? undefined : notJudged(r, rule) ?? (holes ? `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass` : undefined);
+      const why = failed ? undefined : notPassed(rule);
       return {
         name: rule,
         status: failed ? 'FAIL' : why ? 'DONE' : 'PASS',
@@ -74,8 +68,7 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
         diagnostics: mine.flatMap((f) => findingLines(f)),
       } satisfies TestNode;
     });
-    if (holes && !top.children.some((k) => k.status === 'FAIL')) top.reason = `no finding at --fail-on ${failOn}, but the trace has ${holes}: not a pass`;
-    else if (top.children.every((k) => k.status === 'DONE')) top.reason = 'no rule could be judged on the trace';
+    if (top.children.every((k) => k.status === 'DONE')) top.reason = top.children[0]!.reason;
   }
   return {
     tool: 'kreplay replay', key: `replay\0${r.trace.source}`,
@@ -110,16 +103,14 @@ export interface DiffTestOptions {
  */
 export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged];
-  // no new finding in a patched side with holes is not a pass: the hole may hold it (a base side's
-  // holes can only make a finding look new, never hide one)
-  const holes = traceHoles(d.patched.gaps, undefined, d.patched.unusableEvents);
+  const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const unjudged = d.patched.unjudged?.[rule];
     const why = failing.length > 0 ? undefined
       : unjudged ? `not judged on the patched side: ${unjudged}`
-        : holes ? `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass` : undefined;
+        : holes;
     return {
       name: rule,
       status: failing.length > 0 ? 'FAIL' : why ? 'DONE' : 'PASS',
@@ -148,7 +139,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     children,
     files: [...(opts.files ?? d.patched.runs)],
   };
-  if (holes && d.verdict !== 'inconclusive' && !children.some((k) => k.status === 'FAIL')) top.reason = `no new finding at --fail-on ${d.failOn}, but the patched side's traces have ${holes}: not a pass`;
+  if (holes && d.verdict !== 'inconclusive' && !children.some((k) => k.status === 'FAIL')) top.reason = holes;
   if (d.verdict === 'inconclusive') {
     // no verdict is never a pass (as replay's MISS when nothing was replayed): not the
     // test, and not a rule or threshold of it, which nothing judged either
@@ -248,10 +239,9 @@ export function ciTests(c: CiSummary): TestRun {
       { key: `patched\0${c.patched}`, label: c.patched, role: 'patched' },
     ],
     tests: c.groups.map((g) => {
-      const holes = traceHoles(g.gaps?.patched ?? 0, undefined, g.unusableEvents?.patched ?? 0);
+      const holes = patchedNotPassed({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0 }, 'no regression');
       const status = g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : holes ? 'DONE' : 'PASS';
-      const reason = status === 'MISS' ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}`
-        : status === 'DONE' ? `no regression, but the patched side's traces have ${holes}: not a pass` : undefined;
+      const reason = status === 'MISS' ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}` : status === 'DONE' ? holes : undefined;
       return {
         build: 1,
         name: testName(g.name),
