@@ -5,7 +5,7 @@
  */
 import type { Finding, Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
-import { findingLine, type RenderOptions } from './util.js';
+import { findingLine, verdictSaid, type RenderOptions } from './util.js';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
 
@@ -32,6 +32,6 @@ export function formatGithub(r: ReplayResult, _opts: RenderOptions = {}): string
   for (const why of v.inconclusive) lines.push(`::error file=${escapeProperty(r.trace.source)},title=kreplay replay inconclusive::${escapeData(why)}`);
   for (const w of r.warnings) lines.push(`::warning title=kreplay replay::${escapeData(w)}`);
   const s = r.stats;
-  lines.push(`::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${v.status}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`);
+  lines.push(`::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${verdictSaid(r)}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -69,6 +69,23 @@ export function replayNotPassed(r: ReplayResult, failOn: FailOn): (rule: RuleId)
 }
 
 /**
+ * The replay's verdict in words for a reader: `clean` only when the trace had no holes and every
+ * rule was judged; a `clean` status over a trace with holes or unjudged rules says so instead (the
+ * JSON's `verdict.status` stays `clean`, its contract; what people read must not).
+ */
+export function verdictSaid(r: ReplayResult): string {
+  const v = r.verdict;
+  if (v.status !== 'clean') return v.status;
+  const holes = traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents);
+  const unjudged = [...new Set(v.unjudged?.map((u) => u.rule) ?? [])];
+  if (!holes && unjudged.length === 0) return 'clean';
+  return [
+    ...(holes ? [`no findings in what the trace shows, but it has ${holes}: not a clean run`] : ['no findings']),
+    ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : []),
+  ].join('; ');
+}
+
+/**
  * Why `nothing` (no new finding, no regression) over a diff's patched side is not a pass: its
  * traces have holes (undefined when they have none). Only the patched side's count: a base
  * side's holes can only make a finding look new, never hide one.

@@ -41,7 +41,25 @@ describe('report formats', () => {
     expect(JSON.parse(out('json')).verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(JSON.parse(out('sarif')).runs[0].properties.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(out('junit')).toContain('<property name="unusableEvents" value="1"/>');
-    expect(out('github')).toMatch(/::notice .*: clean: .*1 unusable events/);
+    // what people read never says clean for a trace with holes (the JSON's status keeps its contract)
+    expect(out('github')).toMatch(/::notice .*: no findings in what the trace shows, but it has 1 unusable event: not a clean run: .*1 unusable events/);
+    expect(out('github')).not.toMatch(/: clean:/);
+    expect(out('ktap')).toContain('# verdict no findings in what the trace shows, but it has 1 unusable event: not a clean run:');
+    expect(out('ktap')).not.toMatch(/verdict clean/);
+  });
+
+  it('a trace whose rules could not all be judged is not called clean where people read the verdict', async () => {
+    // pages leave the cache and no PTE probe ever fired: the PTE rules cannot be judged
+    const text = ['# tracer: nop', '#',
+      '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
+      '   reader-1    [000] .....   1.000002: mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0'].join('\n');
+    const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
+    expect(r.verdict.status).toBe('clean');
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toContain('mapped-page-removed');
+    const out = (format: (typeof REPLAY_FORMATS)[number]) => renderReplay({ ...r, warnings: [] }, format, { timing: false });
+    expect(out('github')).toMatch(/::notice .*t\.txt: no findings; not judged: mapped-page-removed, .*: 2 events/);
+    expect(out('ktap')).toMatch(/# verdict no findings; not judged: mapped-page-removed/);
+    expect(out('github')).not.toMatch(/: clean:/);
   });
 
   it('junit and sarif stay well-formed whatever the explanation holds', async () => {

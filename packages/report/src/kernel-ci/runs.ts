@@ -7,7 +7,7 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { verdictWord } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, patchedNotPassed, plural, replayNotPassed, seconds } from '../util.js';
+import { findingTask, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
@@ -45,7 +45,7 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
   const diagnostics = [
     `trace ${r.trace.source}: ${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.gaps, 'gap')}${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`,
     `adapter ${r.trace.kernel} (${r.trace.kernelReason})`,
-    `verdict ${r.verdict.status}: ${r.verdict.certain} certain, ${r.verdict.uncertain} uncertain, ${plural(r.verdict.unusableEvents, 'unusable event')}, ${plural(r.verdict.tiedGroups, 'tied timestamp group')}`,
+    `verdict ${verdictSaid(r)}: ${r.verdict.certain} certain, ${r.verdict.uncertain} uncertain, ${plural(r.verdict.unusableEvents, 'unusable event')}, ${plural(r.verdict.tiedGroups, 'tied timestamp group')}`,
     ...r.verdict.inconclusive.map((w) => `inconclusive: ${w}`),
     ...r.warnings.map((w) => `warning: ${w}`),
   ];
