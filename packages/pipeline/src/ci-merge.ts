@@ -30,6 +30,7 @@ const SummarySchema = z.object({
     inconclusive: z.array(z.string()),
     unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
     gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
+    unjudged: z.array(z.string()).optional(),
     findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
     files: z.array(z.string()),
   }).strict()),

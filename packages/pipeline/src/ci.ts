@@ -18,7 +18,7 @@ import { checkOutputFolder, formatShard, InputError, inShard, outputError, strin
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
-  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, reportToHtml, verdictWord,
+  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, diffVerdictSaid, groupShortfall, reportToHtml, verdictWord,
   type KcidbOptions,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
@@ -67,6 +67,8 @@ export interface CiGroupResult {
   unusableEvents: { base: number; patched: number };
   /** Gaps in the traces (unreadable lines, lost-event records), per side: a patched side with any is not a pass. */
   gaps: { base: number; patched: number };
+  /** Rules the patched side's traces could not judge (absent when none): no regression then is not a pass either. */
+  unjudged?: string[];
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -281,11 +283,12 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
-    progress(`diff ${group}: ${verdictWord(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    progress(`diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
       name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
       unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
+      ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };
@@ -317,12 +320,17 @@ export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<voi
 }
 
 export function ciSummaryText(r: CiResult): string {
-  const lines = [`kreplay ci: ${verdictWord(r)} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
+  const short = r.groups.filter((g) => g.verdict === 'no-regression' && groupShortfall(g));
+  const said = r.groups.length === 0 ? 'nothing compared'
+    : verdictWord(r, short.length ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side` : undefined);
+  const lines = [`kreplay ci: ${said} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
   for (const g of r.groups) {
-    const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : 'ok';
+    const shortfall = g.verdict === 'no-regression' ? groupShortfall(g) : undefined;
+    const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : shortfall ? 'NOT A PASS' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
     lines.push(`  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
+    if (shortfall) lines.push(`      - no regression in what the traces show, but ${shortfall}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
   }

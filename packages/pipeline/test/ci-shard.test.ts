@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseShard } from '@kreplay/core';
 import { loadCiConfig, type LoadedCiConfig } from '../src/ci-config.js';
-import { runCi } from '../src/ci.js';
+import { ciSummaryText, runCi, type CiGroupResult, type CiResult } from '../src/ci.js';
 import { mergeCi } from '../src/ci-merge.js';
 import { planCi, planGithub, planGitlab } from '../src/ci-plan.js';
 
@@ -169,5 +169,28 @@ describe('ci --shard, ci merge and ci plan', () => {
     }
     await expect(planCi([entry, second], 1)).rejects.toThrow(/2 configs need at least 2 jobs; one matrix holds at most 1/);
     await expect(planCi([entry, entry], 10)).rejects.toThrow(/given twice/);
+  });
+});
+
+describe('ci summary text', () => {
+  const group = (name: string, over: Partial<CiGroupResult> = {}): CiGroupResult => ({
+    name, verdict: 'no-regression', regression: false, reasons: [], inconclusive: [],
+    unusableEvents: { base: 0, patched: 0 }, gaps: { base: 0, patched: 0 }, findings: { new: 0, fixed: 0, unchanged: 0 }, files: [], ...over,
+  });
+  const result = (groups: CiGroupResult[], shard?: string): CiResult => ({
+    output: 'out', base: 'b', patched: 'p', config: 'c', planned: ['a', 'lossy', 'blind'], ...(shard ? { shard } : {}), groups, verdict: 'no-regression', regression: false,
+  });
+
+  it('never says a bare "no regression" or "ok" for a group whose patched traces have holes or unjudged rules', () => {
+    const text = ciSummaryText(result([group('a'), group('lossy', { gaps: { base: 0, patched: 2 } }), group('blind', { unjudged: ['mapped-page-removed'] })]));
+    expect(text.split('\n')[0]).toBe('kreplay ci: no regression in what the traces show, but 2 of 3 groups have holes or unjudged rules on the patched side: not a pass (3 groups)');
+    expect(text).toMatch(/^ {2}ok {9}a: /m);
+    expect(text).toMatch(/^ {2}NOT A PASS lossy: .*\n {6}- no regression in what the traces show, but the patched side's traces have 2 gaps\n/m);
+    expect(text).toMatch(/^ {2}NOT A PASS blind: .*\n {6}- no regression in what the traces show, but not judged on the patched side: mapped-page-removed\n/m);
+    expect(ciSummaryText(result([group('a')]))).toMatch(/^kreplay ci: no regression \(1 group\)$/m);
+  });
+
+  it('a shard with no group compared nothing: it does not say "no regression"', () => {
+    expect(ciSummaryText(result([], '3/4')).split('\n')[0]).toBe('kreplay ci: nothing compared (0 groups, shard 3/4 of 3 groups)');
   });
 });

@@ -1,9 +1,21 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
+import { patchedShortfall } from './util.js';
 
-/** The diff's verdict in one word, as every format prints it. */
-export function verdictWord(d: Pick<DiffResult, 'verdict'>): string {
-  return d.verdict === 'inconclusive' ? 'INCONCLUSIVE' : d.verdict === 'regression' ? 'REGRESSION' : 'no regression';
+/**
+ * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
+ * `patchedShortfall`): why no regression is still not a pass — then it says so, never a bare
+ * "no regression".
+ */
+export function verdictWord(d: Pick<DiffResult, 'verdict'>, shortfall?: string): string {
+  if (d.verdict === 'inconclusive') return 'INCONCLUSIVE';
+  if (d.verdict === 'regression') return 'REGRESSION';
+  return shortfall ? `no regression in what the traces show, but ${shortfall}: not a pass` : 'no regression';
+}
+
+/** A diff's verdict in words, its patched side's holes and unjudged rules said. */
+export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched'>): string {
+  return verdictWord(d, patchedShortfall(d.patched));
 }
 
 export function pad(s: string, width: number, right = false): string {

@@ -1,7 +1,7 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import { fmtChange, fmtRate, pad, verdictWord, where } from './diff-fmt.js';
+import { diffVerdictSaid, fmtChange, fmtRate, pad, verdictWord, where } from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -52,7 +52,7 @@ export function diffToText(d: DiffResult): string {
   } else {
     const unjudged = d.thresholds.filter((t) => t.judged === false).length;
     const held = d.thresholds.length - unjudged;
-    out.push(`no regression (fail-on ${d.failOn}${d.thresholds.length ? `, ${held} threshold(s) held${unjudged ? `, ${unjudged} not judged` : ''}` : ''})`);
+    out.push(`${diffVerdictSaid(d)} (fail-on ${d.failOn}${d.thresholds.length ? `, ${held} threshold(s) held${unjudged ? `, ${unjudged} not judged` : ''}` : ''})`);
   }
   out.push('');
   const f = d.findings;

@@ -11,7 +11,7 @@ import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
-import { verdictWord } from './diff-fmt.js';
+import { diffVerdictSaid } from './diff-fmt.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -80,7 +80,7 @@ export function reportToText(m: ReportModel): string {
   const d = m.diff;
   if (d) {
     const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
-    lines.push(`kreplay: ${verdictWord(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}`);
+    lines.push(`kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}`);
     for (const side of ['base', 'patched'] as const) {
       lines.push(`  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`);
     }

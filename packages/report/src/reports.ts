@@ -5,7 +5,8 @@
  * (replaying, diffing, reading the events around a finding) is @kreplay/pipeline's.
  */
 export { diffToText } from './diff-text.js';
-export { verdictWord } from './diff-fmt.js';
+export { diffVerdictSaid, verdictWord } from './diff-fmt.js';
+export { groupShortfall, patchedShortfall } from './util.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
 export { timelineSvg, histogramSvg, type HistogramSeries } from './html/svg.js';

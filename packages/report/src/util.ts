@@ -95,6 +95,23 @@ export function patchedNotPassed(patched: { gaps: number; unusableEvents: number
   return holes ? `${nothing}, but the patched side's traces have ${holes}: not a pass` : undefined;
 }
 
+/**
+ * What keeps a diff's (or a ci group's) "no regression" from being a pass, for the sentences
+ * people read: the patched side's holes and the rules its traces could not judge (undefined when
+ * nothing does). As `patchedNotPassed`, only the patched side counts.
+ */
+export function patchedShortfall(p: { gaps: number; unusableEvents: number; unjudged?: Readonly<Record<string, string>> | readonly string[] }): string | undefined {
+  const holes = traceHoles(p.gaps, undefined, p.unusableEvents);
+  const rules = p.unjudged === undefined ? [] : Array.isArray(p.unjudged) ? p.unjudged as readonly string[] : Object.keys(p.unjudged);
+  const parts = [...(holes ? [`the patched side's traces have ${holes}`] : []), ...(rules.length ? [`not judged on the patched side: ${rules.join(', ')}`] : [])];
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts). */
+export function groupShortfall(g: { gaps?: { patched: number }; unusableEvents?: { patched: number }; unjudged?: readonly string[] }): string | undefined {
+  return patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged });
+}
+
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }[c]!))
     // characters XML 1.0 cannot carry at all

@@ -16,7 +16,7 @@ import { replayFile } from '@kreplay/replay';
 import { parseTraceString } from '@kreplay/ftrace-parser';
 import { replay } from '@kreplay/replay';
 import {
-  ciToKcidb, ciToKtap, diffToJunit, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, exploreToKtap, ktapDiagnostic, renderReplay,
+  ciToKcidb, ciToKtap, diffToGithub, diffToJunit, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, reportToHtml, reportToText, exploreToKtap, ktapDiagnostic, renderReplay,
   type CiSummary, type ExploreSummary,
 } from '@kreplay/report';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
@@ -113,7 +113,15 @@ describe('KTAP and KCIDB goldens', () => {
     expect(dk[0]!.comment).toMatch(/^no new finding at --fail-on error, but the patched side's traces have 1 gap: not a pass$/);
     expect(diffToJunit(d)).toMatch(/name="verdict: the patched side's traces have no holes">\n {6}<skipped message="no new finding at --fail-on error, but the patched side&apos;s traces have 1 gap: not a pass"\/>/);
     expect(renderReplay(r, 'junit')).toMatch(/skipped="5"/);
+    // what people read never says a bare "no regression" over it: text, GitHub notice, report, HTML
+    const shortfall = "no regression in what the traces show, but the patched side's traces have 1 gap: not a pass";
+    expect(diffToText(d)).toContain(`\n${shortfall} (fail-on error)\n`);
+    expect(diffToGithub(d)).toContain(`::notice title=kreplay diff::${shortfall}: 0 new`);
+    expect(diffToKtap(d, { workload: 'w' })).toContain(`: ${shortfall} (fail on error)`);
+    expect(reportToText({ title: 't', runs: [], diff: d })).toContain(`kreplay: ${shortfall}:`);
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toMatch(/<div class="verdict short">No regression in what the traces show, but the patched side&#39;s traces have 1 gap: not a pass:/);
     const reversed = diffRuns([holes], [clean], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
     expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
     expect(diffToJunit(reversed)).not.toContain('<skipped');
   });
@@ -144,6 +152,10 @@ describe('KTAP and KCIDB goldens', () => {
     const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
     expect(dk.find((t) => t.path === 'kreplay.w.orphan-page-mapped')).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^not judged on the patched side: nopte\/replay\.json: the trace shows no PTE changes/) });
     expect(dk.find((t) => t.path === 'kreplay.w.trace-inconsistent')?.status).toBe('PASS');
+    expect(diffToText(d)).toMatch(/^no regression in what the traces show, but not judged on the patched side: mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data: not a pass/m);
+    // a ci group over it: its summary test is DONE, not PASS (it has no rule subtests to show it)
+    const ci = JSON.parse(ciToKcidb({ base: 'b', patched: 'p', groups: [{ name: 'w', regression: false, reasons: [], unjudged: Object.keys(d.patched.unjudged!), findings: { new: 0, fixed: 0, unchanged: 0 }, files: [] }] }));
+    expect(ci.tests[0]).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^no regression, but not judged on the patched side: mapped-page-removed, .*: not a pass$/) });
     // the base side's blind spots do not make the patched side's clean rules unjudged
     const reversed = diffRuns([blind], [clean], { baseLabel: 'b', patchedLabel: 'p' });
     expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
-import { reportToHtml, reportToJson, reportToText, verdictWord } from '@kreplay/report';
+import { diffVerdictSaid, reportToHtml, reportToJson, reportToText } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { shippedKernels } from '@kreplay/replay';
@@ -101,7 +101,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
       else if (format === 'text') await this.emit(reportToText(model), flags.out);
       const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
       for (const f of written) this.note(`wrote ${f}`);
-      if (!format || flags.out) this.note(`${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${verdictWord(model.diff)}` : ''}`);
+      if (!format || flags.out) this.note(`${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${diffVerdictSaid(model.diff)}` : ''}`);
     } catch (e) {
       await perfetto?.abort();
       throw e;

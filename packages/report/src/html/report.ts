@@ -15,7 +15,7 @@ import {
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
-import { seconds } from '../util.js';
+import { patchedShortfall, seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
 import { html, join, lines, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
@@ -58,7 +58,7 @@ h3{font-size:16px;margin:0 0 6px}
 table{border-collapse:collapse;margin:6px 0 12px;background:#fff}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{padding:10px 14px;border-radius:6px;font-weight:600;margin:10px 0}
-.verdict.bad{background:#fde2e1;border:1px solid #e0a09c}.verdict.good{background:#e3f4e4;border:1px solid #9ccc9f}
+.verdict.bad{background:#fde2e1;border:1px solid #e0a09c}.verdict.good{background:#e3f4e4;border:1px solid #9ccc9f}.verdict.short{background:#fdf3d8;border:1px solid #d9c07a}
 .finding{background:#fff;border:1px solid #ddd;border-left:5px solid #c0392b;border-radius:4px;padding:10px 14px;margin:12px 0}
 .finding.warning{border-left-color:#d68910}.finding.note{border-left-color:#7f8c8d}
 .badge{display:inline-block;font-size:12px;padding:1px 7px;border-radius:9px;margin-right:6px;background:#eee}
@@ -95,7 +95,9 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
   if (m.diff) {
     const d = m.diff;
     const reasons = d.verdict === 'inconclusive' ? d.inconclusive : verdictReasons(d, sections[0]!);
-    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? 'good' : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
+    // no regression over patched traces with holes or unjudged rules is not a pass: not green either
+    const shortfall = d.verdict === 'no-regression' ? patchedShortfall(d.patched) : undefined;
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     const blind = m.runs.filter((r) => r.run.inconclusive?.length).length;

@@ -5,9 +5,9 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
-import { verdictWord } from '../diff-fmt.js';
+import { diffVerdictSaid } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
+import { findingTask, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
@@ -149,7 +149,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   }
   return {
     tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
-    header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${verdictWord(d)} (fail on ${d.failOn})`],
+    header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${diffVerdictSaid(d)} (fail on ${d.failOn})`],
     builds: [
       { key: `base\0${d.base.label}`, label: d.base.label, role: 'base' },
       { key: `patched\0${d.patched.label}`, label: d.patched.label, role: 'patched' },
@@ -218,6 +218,8 @@ export interface CiSummary {
     /** The patched side's holes: no regression over traces with gaps or unusable events is DONE, not PASS. */
     gaps?: { patched: number };
     unusableEvents?: { patched: number };
+    /** Rules the patched side's traces could not judge: no regression then is DONE too. */
+    unjudged?: readonly string[];
     findings: { new: number; fixed: number; unchanged: number };
     /** Relative to the output folder. */
     files: readonly string[];
@@ -239,7 +241,8 @@ export function ciTests(c: CiSummary): TestRun {
       { key: `patched\0${c.patched}`, label: c.patched, role: 'patched' },
     ],
     tests: c.groups.map((g) => {
-      const holes = patchedNotPassed({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0 }, 'no regression');
+      const shortfall = groupShortfall(g);
+      const holes = shortfall && `no regression, but ${shortfall}: not a pass`;
       const status = g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : holes ? 'DONE' : 'PASS';
       const reason = status === 'MISS' ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}` : status === 'DONE' ? holes : undefined;
       return {
