@@ -126,6 +126,17 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToJunit(reversed)).not.toContain('<skipped');
   });
 
+  it('KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL\'s id', async () => {
+    // KCIDB merges objects that share an id; CI jobs reuse paths (capture folders, side names)
+    const fail = await replayFile(path.join(root, 'fixtures/replay/mapped-page-removed/trace.txt'), { source: 'ci/run-1/trace.txt' });
+    const pass = await replayFile(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), { source: 'ci/run-1/trace.txt' });
+    expect(fail.findings.length).toBeGreaterThan(0);
+    const ids = (r: typeof fail) => (JSON.parse(renderReplay(r, 'kcidb')).tests as Array<{ id: string }>).map((t) => t.id);
+    const failIds = ids(fail);
+    expect(ids(pass).filter((i) => failIds.includes(i))).toEqual([]);
+    expect(ids(fail)).toEqual(failIds); // one result submitted twice: the same submission
+  });
+
   it('a rule the trace cannot support (no PTE probe fired) is not judged: DONE in KTAP/KCIDB, skipped in JUnit, on a replay and on a diff\'s patched side', async () => {
     // the clean trace without its PTE events: pages come and go, nothing says what mapped them
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-nopte-'));

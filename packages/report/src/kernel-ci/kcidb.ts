@@ -6,9 +6,13 @@
  * its output is in as `log_url` and the other files as `output_files`, and the diagnostics
  * as `log_excerpt`.
  *
- * Ids are `<origin>:<hash>` of what the object is about (the run's inputs, the kernel, the
- * test path), so the same inputs give the same ids: submitting a result twice is the same
- * submission, and a run on other traces is another one.
+ * Ids are `<origin>:<hash>` of what the object is about: a checkout and a build, of the kernel's
+ * label; a test, of the run (its inputs' names), of the test path and of everything the run's
+ * tests say (statuses, reasons, diagnostics, files). KCIDB merges objects that share an id, a
+ * later submission's fields over an earlier one's, and CI jobs reuse paths (a capture folder, a
+ * side named `patched`): ids from names alone let Tuesday's PASS replace Monday's FAIL of another
+ * trace. With the content in, submitting one result twice is the same submission, and results
+ * that differ in anything are different tests.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -64,13 +68,14 @@ export function kcidbJson(run: TestRun, opts: KcidbOptions = {}): Record<string,
     comment: `${b.role}: ${b.label}`,
     misc: { kernel: b.label, role: b.role },
   }));
+  const said = createHash('sha256').update(JSON.stringify(run.tests)).digest('hex');
   const tests: Array<Record<string, unknown>> = [];
   const add = (node: TestNode, parentPath: string, buildId: string) => {
     const p = `${parentPath}.${node.name}`;
     const files = (node.files ?? []).map((f) => ({ f, url: artifactUrl(f, opts.artifactsUrl) })).filter((x) => x.url !== undefined);
     const text = excerpt(node);
     tests.push({
-      id: id(origin, 'test', run.key, buildId, p), origin, build_id: buildId,
+      id: id(origin, 'test', run.key, said, buildId, p), origin, build_id: buildId,
       path: p, status: statusOf(node),
       ...(node.reason ? { comment: node.reason } : {}),
       ...(files[0] ? { log_url: files[0].url } : {}),
