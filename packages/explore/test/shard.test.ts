@@ -4,7 +4,8 @@
  * shipped scenario × flavor, in 2 or 3 shards — and a merge of a wrong set of shards says what is wrong.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringifyJson, type Machine } from '@kreplay/core';
 import { createMachine, modelIdentity, parseScenario, resolveFlavor } from '@kreplay/mm-model';
@@ -98,6 +99,18 @@ describe('sharded exhaustive search, merged', () => {
     const other = createMachine(edited, flavor) as Machine<unknown>;
     await expect(mergeShards([await shard(machine, 1), await shard(other, 2)], ['1.json', '2.json'])).rejects.toThrow(/shards of different models/);
     expect((await mergeShards([await shard(machine, 1, 'a'), await shard(machine, 2, 'a')]))['verdict']).toBe('clean');
+  });
+
+  it('the model digest sees what a flavor module\'s steps capture from the module (a constant), not its path', async () => {
+    const text = readFileSync(path.join(root, 'fixtures/flavors/no-truncate-count-recheck.js'), 'utf8');
+    expect(text).toContain('const NOPAGE_SIGBUS = -1;');
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-identity-'));
+    const write = (name: string, t: string) => { mkdirSync(path.join(dir, name)); writeFileSync(path.join(dir, name, 'flavor.js'), t); return path.join(dir, name, 'flavor.js'); };
+    const scenario = parseScenario(readFileSync(path.join(root, 'fixtures/scenarios/truncate-vs-fault.yaml'), 'utf8'), 'truncate-vs-fault.yaml');
+    const one = modelIdentity(scenario, await resolveFlavor(write('a', text)));
+    expect(modelIdentity(scenario, await resolveFlavor(write('b', text)))).toBe(one);
+    // the steps' source text is the same; only the value their closures capture changed
+    expect(modelIdentity(scenario, await resolveFlavor(write('c', text.replace('const NOPAGE_SIGBUS = -1;', 'const NOPAGE_SIGBUS = -2;'))))).not.toBe(one);
   });
 
   it('rejects --shard for dpor', async () => {

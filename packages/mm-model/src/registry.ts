@@ -3,11 +3,12 @@
  * (`--flavor ./my-flavor.js`): its default export is a Flavor, or a function that receives
  * the FlavorKit (built-in flavors, extendFlavor, step helpers) and returns one.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '@kreplay/core';
 import { checkFlavor, extendFlavor, type Flavor } from './flavor.js';
+import { noteFlavorModule } from './identity.js';
 import * as programKit from './program.js';
 import * as kernelLib from './kernel/lib.js';
 import { NONE, PG } from './state.js';
@@ -104,5 +105,7 @@ export async function resolveFlavor(nameOrPath: string): Promise<Flavor> {
       file: nameOrPath, hint: 'docs/flavors.md describes the interface',
     });
   }
+  // the module's whole text is the flavor's identity too: a constant its steps capture lives there
+  noteFlavorModule(f as Flavor, await readFile(abs, 'utf8'));
   return f as Flavor;
 }
