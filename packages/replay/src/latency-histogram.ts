@@ -49,7 +49,13 @@ export class LatencyRecorder {
   /** Samples by bucket index (bucketOf: below 1,000 for any latency under 2^64 ns; a hole where none fell). */
   private readonly counts: number[] = [];
   private readonly kept: number[] = [];
-  private rng = 0x9e3779b9;
+  /**
+   * The generator's state as an int32 (its bits; `next` returns them unsigned). Kept unsigned,
+   * it was above 2^30 most of the time: a heap number, so each draw read a boxed double and
+   * `draw % count` was a float modulo (a C call); as an int32 it is a small integer or an
+   * untagged word and the modulo an integer division. The same bits, so the same samples.
+   */
+  private rng = 0x9e3779b9 | 0;
   private count = 0;
   private sum = 0;
   private min = Infinity;
@@ -88,8 +94,8 @@ export class LatencyRecorder {
   private next(): number {
     let x = this.rng;
     x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    this.rng = x >>> 0;
-    return this.rng;
+    this.rng = x;
+    return x >>> 0;
   }
 
   /** Raw samples, ns, in the order kept. */
