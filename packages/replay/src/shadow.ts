@@ -255,6 +255,12 @@ export class Shadow {
   private readonly byIno = new Map<bigint, FileState[]>();
   readonly tasks = new Map<number, TaskState>();
   /**
+   * The task `task` returned last (an entry of `tasks` stays the same object until dropTask):
+   * consecutive ops mostly come from one task, and each op looked its task up by pid.
+   */
+  private lastPid: number | undefined;
+  private lastTask: TaskState | undefined;
+  /**
    * Live PTEs, where the trace gives the address (see `mapped`): per address space (mmOf), by
    * address (addressKey). Two lookups by number per PTE event, where the `mm:address` key
    * (pteKey, which the tie search still uses) was a string built from a bigint and hashed.
@@ -318,10 +324,19 @@ export class Shadow {
   }
 
   task(ev: TraceEvent): TaskState {
-    let t = this.tasks.get(ev.pid);
-    if (!t) { t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined }; this.tasks.set(ev.pid, t); }
+    const pid = ev.pid;
+    let t = pid === this.lastPid ? this.lastTask : this.tasks.get(pid);
+    if (!t) { t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined }; this.tasks.set(pid, t); }
     else t.comm = ev.comm;
+    this.lastPid = pid;
+    this.lastTask = t;
     return t;
+  }
+
+  /** Forget task `pid` (the tie search undoing an order that made it). */
+  dropTask(pid: number): void {
+    this.tasks.delete(pid);
+    if (pid === this.lastPid) { this.lastPid = undefined; this.lastTask = undefined; }
   }
 
   /**

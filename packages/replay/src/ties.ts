@@ -277,7 +277,7 @@ class Snapshot {
     }
     for (const [k, rec] of this.ptes) sh.restorePte(k, rec);
     for (const [pid, c] of this.tasks) {
-      if (!c.task) { sh.tasks.delete(pid); continue; }
+      if (!c.task) { sh.dropTask(pid); continue; }
       restoreFields(c.task, c.fields!);
       c.task.calls = c.calls!.copy();
       sh.tasks.set(pid, c.task);
