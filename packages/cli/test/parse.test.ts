@@ -32,8 +32,8 @@ describe('kreplay parse', () => {
   it('reads stdin given as -', async () => {
     const r = await runCli(['parse', '-', '--jsonl'], { input: readFileSync(fixture('perf-script.txt'), 'utf8') });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toHaveLength(8);
-    expect(JSON.parse(r.stdout.split('\n')[0]!).source).toBe('-');
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(9); // the layout record, then 8 events
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ type: 'meta', key: 'layout', value: 'perf script', source: '-' });
   });
 
   it('shows the first unparseable lines on stderr and still exits 0', async () => {

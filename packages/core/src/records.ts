@@ -71,7 +71,11 @@ export interface Gap {
   text?: string;
 }
 
-/** Non-event information found in the trace: tracer name, clock, trace-cmd preamble, ... */
+/**
+ * Non-event information found in the trace: tracer name, clock, trace-cmd preamble, ...; and
+ * `layout: perf script` before a text trace's first `perf script` line (perf prints the events it
+ * lost only with --show-lost-events: replay warns).
+ */
 export interface TraceMeta {
   type: 'meta';
   key: string;

@@ -61,6 +61,8 @@ export class TraceLineParser {
   private pendingIsMarker = false;
   /** The pending event is a perf sample (its callchain frames may follow unindented). */
   private pendingIsPerf = false;
+  /** Whether a `perf script` line was met (its first one is preceded by a `layout` meta record). */
+  private perfSeen = false;
   /** Characters of the pending marker's message so far. */
   private markerChars = 0;
   /** Gap lines waiting for the event they precede. */
@@ -224,6 +226,11 @@ export class TraceLineParser {
   }
 
   private emitEvent(rec: TraceEvent, ev: DecodedEvent, out: TraceRecord[], perf = false): void {
+    if (perf && !this.perfSeen) {
+      // readers must know: perf script prints the events perf lost only with --show-lost-events
+      this.perfSeen = true;
+      out.push({ type: 'meta', key: 'layout', value: 'perf script', line: rec.line, source: this.source });
+    }
     this.pendingIsPerf = perf;
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);

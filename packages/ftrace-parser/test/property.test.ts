@@ -118,7 +118,9 @@ describe('printed events parse back to the same record', () => {
       const payload = e.text.slice(e.text.indexOf(': ', e.text.indexOf(']')) + 2).replace(/^[^:]+: /, '');
       const body = x.event === 'print' ? `tracing_mark_write: ${payload}` : payload;
       const text = `${x.comm.padStart(16)} ${String(x.pid).padStart(6)} [${String(x.cpu).padStart(3, '0')}] ${sec}.${String(ns).padStart(9, '0')}: ${name}: ${body}`;
-      const [r] = parseTraceString(text, { format: 'perf' });
+      // a perf script trace starts with the record that says so (replay warns: lost events show only with --show-lost-events)
+      const [m, r] = parseTraceString(text, { format: 'perf' });
+      expect(m).toEqual({ type: 'meta', key: 'layout', value: 'perf script', line: 1, source: '<string>' });
       expect(r).toEqual({ ...x, flags: undefined, tgid: undefined, line: 1, source: '<string>' });
     }), { numRuns: 200 });
   });

@@ -266,6 +266,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
+  // perf shows its lost events only when asked: a trace without them may still have lost some
+  if (header['layout'] === 'perf script') warnings.push('this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): findings marked certain assume perf lost none that the trace does not show');
   if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
   if (c.uncheckedInvalidates) {
     warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);

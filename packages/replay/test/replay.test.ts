@@ -175,6 +175,14 @@ describe('adoption', () => {
 });
 
 describe('certainty', () => {
+  it('perf script output is said to show lost events only with --show-lost-events; ftrace text is not', async () => {
+    const perf = '             fio   2231 [001]   612.403517: filemap:mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
+    const ftrace = '             fio-2231    [001] .....   612.403517: mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
+    const warned = (text: string) => replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' }).then((r) => r.warnings.some((w) => w.includes('--show-lost-events')));
+    expect(await warned(perf)).toBe(true);
+    expect(await warned(ftrace)).toBe(false);
+  });
+
   it('a gap on an involved CPU after the page\'s sync point makes a finding uncertain', async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');
