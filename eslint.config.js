@@ -9,10 +9,33 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeGlobals = Object.fromEntries(
-  ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'AbortController', 'AbortSignal',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'queueMicrotask',
-    'structuredClone', 'performance', 'fetch', 'globalThis', 'WebAssembly', 'require', 'module', '__dirname', '__filename']
-    .map((g) => [g, 'readonly']),
+  [
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'TextEncoder',
+    'TextDecoder',
+    'AbortController',
+    'AbortSignal',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
+    'queueMicrotask',
+    'structuredClone',
+    'performance',
+    'fetch',
+    'globalThis',
+    'WebAssembly',
+    'require',
+    'module',
+    '__dirname',
+    '__filename',
+  ].map((g) => [g, 'readonly']),
 );
 
 export default defineConfig(
@@ -31,10 +54,13 @@ export default defineConfig(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
       // `x!` after a check the compiler cannot follow is a documented idiom here
       '@typescript-eslint/no-non-null-assertion': 'off',
-      'no-restricted-imports': ['error', {
-        paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: `import 'node:${name}'` })),
-      }],
-      eqeqeq: ['error', 'smart'],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: `import 'node:${name}'` })),
+        },
+      ],
+      'eqeqeq': ['error', 'smart'],
       'prefer-const': ['error', { destructuring: 'all' }],
     },
   },

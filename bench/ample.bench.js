@@ -88,7 +88,9 @@ export default async function (args) {
   const want = args[0] ?? 'odirect-vs-fault-multipage';
   const flavorName = args[1] ?? 'linux-2.6.15';
   const dir = path.join(root, 'fixtures/scenarios');
-  const file = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f.includes(want)).sort()[0];
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f.includes(want))
+    .sort()[0];
   if (!file) throw new Error(`no shipped scenario matches "${want}"`);
   const m = createMachine(await loadScenario(path.join(dir, file)), await resolveFlavor(flavorName));
   const t0 = performance.now();
@@ -96,11 +98,15 @@ export default async function (args) {
   const own = new Map([...full.touchedBy].filter(([, by]) => by.size === 1).map(([loc, by]) => [loc, [...by][0]]));
   const cut = search(m, (loc, t) => own.get(loc) === t);
   const same = JSON.stringify(full.violations) === JSON.stringify(cut.violations) && full.ends === cut.ends;
-  const pct = (100 * (full.states - cut.states) / full.states).toFixed(1);
+  const pct = ((100 * (full.states - cut.states)) / full.states).toFixed(1);
   process.stdout.write(`${file} on ${flavorName}: ${full.touchedBy.size} locations, ${own.size} touched by one thread only\n`);
-  process.stdout.write(`  full search ${full.states} states; with the oracle's one-step ample sets ${cut.states}`
-    + ` (${pct}% fewer; ${cut.reduced} states expanded by one step)\n`);
-  process.stdout.write(`  same violations (${full.violations.length}) and end states (${full.ends}): ${same ? 'yes' : 'NO'}`
-    + ` — ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `  full search ${full.states} states; with the oracle's one-step ample sets ${cut.states}` +
+      ` (${pct}% fewer; ${cut.reduced} states expanded by one step)\n`,
+  );
+  process.stdout.write(
+    `  same violations (${full.violations.length}) and end states (${full.ends}): ${same ? 'yes' : 'NO'}` +
+      ` — ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   if (!same) throw new Error('the reduced search lost a violation or an end state');
 }

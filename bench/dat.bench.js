@@ -54,10 +54,16 @@ function countEvents(page) {
   for (let p = 16; p < 16 + size;) {
     const h = page.readUInt32LE(p);
     const type = h & 31;
-    if (type === 0) { n++; p += 4 + page.readUInt32LE(p + 4); }
-    else if (type <= 28) { n++; p += 4 + type * 4; }
-    else if (type === 29) { if (p + 8 > 16 + size) break; p += 4 + page.readUInt32LE(p + 4); }
-    else p += 8;
+    if (type === 0) {
+      n++;
+      p += 4 + page.readUInt32LE(p + 4);
+    } else if (type <= 28) {
+      n++;
+      p += 4 + type * 4;
+    } else if (type === 29) {
+      if (p + 8 > 16 + size) break;
+      p += 4 + page.readUInt32LE(p + 4);
+    } else p += 8;
   }
   return n;
 }
@@ -89,11 +95,13 @@ export function makeBigDat(out, events) {
   writeSync(fd, head);
   for (const list of pages) {
     for (let r = 0; r < rounds; r++) {
-      const chunk = Buffer.concat(list.map((pg) => {
-        const copy = Buffer.from(pg);
-        copy.writeBigUInt64LE(pg.readBigUInt64LE(0) + step * BigInt(r), 0);
-        return copy;
-      }));
+      const chunk = Buffer.concat(
+        list.map((pg) => {
+          const copy = Buffer.from(pg);
+          copy.writeBigUInt64LE(pg.readBigUInt64LE(0) + step * BigInt(r), 0);
+          return copy;
+        }),
+      );
       writeSync(fd, chunk);
     }
   }
@@ -105,7 +113,9 @@ export function makeBigDat(out, events) {
 function measure(cmd, args, { keepStdout = false, env = {} } = {}) {
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
-    encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    env: { ...process.env, ...env },
     stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -134,7 +144,9 @@ const repeat = (fn) => best(Array.from({ length: RUNS }, fn));
 function row(label, r, events) {
   // a small file's rate says nothing (start-up is the time; trace-cmd's CPU time rounds to 0)
   const rate = events > 1 ? `  ${(events / r.cpu / 1e6).toFixed(2)} M events/s of CPU` : '';
-  console.log(`${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU${rate}  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`);
+  console.log(
+    `${label.padEnd(40)} ${r.seconds.toFixed(2).padStart(6)} s wall  ${r.cpu.toFixed(2).padStart(6)} s CPU${rate}  peak RSS ${(r.rssKb / 1024).toFixed(0)} MB`,
+  );
 }
 
 /** Another checkout to measure beside this one (--base DIR or BENCH_BASELINE=DIR, built), e.g. main before a change. */
@@ -158,11 +170,29 @@ function startup(tc) {
   const small = [path.join(root, 'fixtures/dat/mixed-v6.dat'), path.join(root, 'fixtures/dat/qemu-6.1/trace.dat')];
   console.log('\nsmall real files (start-up dominates):');
   for (const file of small) {
-    row(`kreplay parse --pretty ${path.basename(path.dirname(file))}/${path.basename(file)}`, repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])), 1);
-    if (baseline) row('  before', repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])), 1);
-    if (tc) row('trace-cmd report -R -t', repeat(() => measure('trace-cmd', ['report', '-R', '-t', file])), 1);
+    row(
+      `kreplay parse --pretty ${path.basename(path.dirname(file))}/${path.basename(file)}`,
+      repeat(() => measure(process.execPath, [cli, 'parse', file, '--pretty'])),
+      1,
+    );
+    if (baseline)
+      row(
+        '  before',
+        repeat(() => measure(process.execPath, [baseline, 'parse', file, '--pretty'])),
+        1,
+      );
+    if (tc)
+      row(
+        'trace-cmd report -R -t',
+        repeat(() => measure('trace-cmd', ['report', '-R', '-t', file])),
+        1,
+      );
   }
-  row('node -e 0 (the runtime alone)', repeat(() => measure(process.execPath, ['-e', '0'])), 1);
+  row(
+    'node -e 0 (the runtime alone)',
+    repeat(() => measure(process.execPath, ['-e', '0'])),
+    1,
+  );
 }
 
 export default async function run(args = []) {
@@ -180,7 +210,13 @@ export default async function run(args = []) {
       spawnSync('trace-cmd', ['convert', '-i', v6, '-o', v7, '--file-version', '7', '--compression', 'zstd'], { stdio: 'ignore' });
       files.push(['v7 zstd', v7]);
     } else console.log('trace-cmd is not installed: kreplay figures only (Debian: apt-get install trace-cmd)');
-    console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} CPUs (CPU time is what compares; wall time shows the wait)${baseline ? `; baseline: ${path.dirname(path.dirname(path.dirname(path.dirname(baseline))))}` : ''}`);
+    console.log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          ' ',
+        )} on ${cpus().length} CPUs (CPU time is what compares; wall time shows the wait)${baseline ? `; baseline: ${path.dirname(path.dirname(path.dirname(path.dirname(baseline))))}` : ''}`,
+    );
     for (const [form, file] of files) {
       console.log(`\n${form}: ${events.toLocaleString('en')} events, ${(statSync(file).size / 1e6).toFixed(1)} MB (${path.basename(seed)} pages repeated)`);
       const kreplay = (label, bin, flags) => ({ label, cmd: process.execPath, args: [bin, 'parse', file, ...flags] });
@@ -188,16 +224,20 @@ export default async function run(args = []) {
         { key: 'stats', ...kreplay('kreplay parse --stats --json', cli, ['--stats', '--json']), keepStdout: true },
         { key: 'pretty', ...kreplay('kreplay parse --pretty', cli, ['--pretty']) },
         { key: 'render', ...kreplay('kreplay parse --render', cli, ['--render']) },
-        ...(baseline ? [
-          kreplay('  before: parse --stats --json', baseline, ['--stats', '--json']),
-          kreplay('  before: parse --pretty', baseline, ['--pretty']),
-          kreplay('  before: parse --render', baseline, ['--render']),
-        ] : []),
-        ...(tc ? [
-          { key: 'report', label: 'trace-cmd report', cmd: 'trace-cmd', args: ['report', file] },
-          { key: 'raw', label: 'trace-cmd report -R -t', cmd: 'trace-cmd', args: ['report', '-R', '-t', file] },
-          { key: 'rendered', label: 'trace-cmd report -N -t', cmd: 'trace-cmd', args: ['report', '-N', '-t', file] },
-        ] : []),
+        ...(baseline
+          ? [
+              kreplay('  before: parse --stats --json', baseline, ['--stats', '--json']),
+              kreplay('  before: parse --pretty', baseline, ['--pretty']),
+              kreplay('  before: parse --render', baseline, ['--render']),
+            ]
+          : []),
+        ...(tc
+          ? [
+              { key: 'report', label: 'trace-cmd report', cmd: 'trace-cmd', args: ['report', file] },
+              { key: 'raw', label: 'trace-cmd report -R -t', cmd: 'trace-cmd', args: ['report', '-R', '-t', file] },
+              { key: 'rendered', label: 'trace-cmd report -N -t', cmd: 'trace-cmd', args: ['report', '-N', '-t', file] },
+            ]
+          : []),
       ];
       // round by round, every command once per round: a load that changes while the bench
       // runs falls on all of them alike, not on whichever ran last

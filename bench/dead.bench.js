@@ -23,7 +23,9 @@ import { explore } from '../packages/explore/dist/index.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [want = 'odirect-vs-fault-multipage', flavorName = 'linux-2.6.15'] = process.argv.slice(2);
 const dir = path.join(root, 'fixtures/scenarios');
-const file = readdirSync(dir).filter((f) => f.includes(want)).sort()[0];
+const file = readdirSync(dir)
+  .filter((f) => f.includes(want))
+  .sort()[0];
 if (!file) throw new Error(`no shipped scenario matches ${want}`);
 const scenario = await loadScenario(path.join(dir, file));
 const shipped = await resolveFlavor(flavorName);
@@ -52,27 +54,53 @@ const seen = new Map(); // proc@pc → { uses, mustSet, next: Set of pc (call: p
 let cur = null;
 const P = Ctx.prototype;
 const lGet = Object.getOwnPropertyDescriptor(P, 'l').get;
-const use = (name) => { if (cur && !cur.set.has(name)) cur.s.uses.add(name); };
+const use = (name) => {
+  if (cur && !cur.set.has(name)) cur.s.uses.add(name);
+};
 for (const f of ['num', 'list', 'opt']) {
   const orig = P[f];
-  P[f] = function (name) { use(name); return orig.call(this, name); };
+  P[f] = function (name) {
+    use(name);
+    return orig.call(this, name);
+  };
 }
 const origSet = P.set;
-P.set = function (name, v) { if (cur) cur.set.add(name); return origSet.call(this, name, v); };
-Object.defineProperty(P, 'l', { configurable: true, get() {
-  const l = lGet.call(this);
-  if (!cur) return l;
-  const s = cur.s;
-  return new Proxy(l, {
-    get: (t, k) => { if (typeof k === 'string') use(k); return t[k]; },
-    has: (t, k) => { use(k); return k in t; },
-    ownKeys: (t) => { s.whole = true; return Reflect.ownKeys(t); },
-  });
-} });
+P.set = function (name, v) {
+  if (cur) cur.set.add(name);
+  return origSet.call(this, name, v);
+};
+Object.defineProperty(P, 'l', {
+  configurable: true,
+  get() {
+    const l = lGet.call(this);
+    if (!cur) return l;
+    const s = cur.s;
+    return new Proxy(l, {
+      get: (t, k) => {
+        if (typeof k === 'string') use(k);
+        return t[k];
+      },
+      has: (t, k) => {
+        use(k);
+        return k in t;
+      },
+      ownKeys: (t) => {
+        s.whole = true;
+        return Reflect.ownKeys(t);
+      },
+    });
+  },
+});
 const origGoto = P.goto;
-P.goto = function (pc) { if (cur) cur.s.next.add(pc); return origGoto.call(this, pc); };
+P.goto = function (pc) {
+  if (cur) cur.s.next.add(pc);
+  return origGoto.call(this, pc);
+};
 const origCall = P.call;
-P.call = function (proc, entry, locals, then) { if (cur) cur.s.next.add(`${then} rv`); return origCall.call(this, proc, entry, locals, then); };
+P.call = function (proc, entry, locals, then) {
+  if (cur) cur.s.next.add(`${then} rv`);
+  return origCall.call(this, proc, entry, locals, then);
+};
 
 function watched(flavor) {
   const procs = {};
@@ -80,17 +108,20 @@ function watched(flavor) {
     const steps = {};
     for (const [pc, step] of Object.entries(proc.steps)) {
       const key = `${name}@${pc}`;
-      const wrap = (fn, isRun) => function (c) {
-        let s = seen.get(key);
-        if (!s) seen.set(key, (s = { uses: new Set(), mustSet: null, next: new Set(), present: new Set(), whole: false }));
-        if (isRun) for (const k in lGet.call(c)) s.present.add(k);
-        const outer = cur;
-        cur = { s, set: new Set() };
-        try { return fn.call(this, c); } finally {
-          if (isRun) s.mustSet = s.mustSet === null ? cur.set : new Set([...s.mustSet].filter((x) => cur.set.has(x)));
-          cur = outer;
-        }
-      };
+      const wrap = (fn, isRun) =>
+        function (c) {
+          let s = seen.get(key);
+          if (!s) seen.set(key, (s = { uses: new Set(), mustSet: null, next: new Set(), present: new Set(), whole: false }));
+          if (isRun) for (const k in lGet.call(c)) s.present.add(k);
+          const outer = cur;
+          cur = { s, set: new Set() };
+          try {
+            return fn.call(this, c);
+          } finally {
+            if (isRun) s.mustSet = s.mustSet === null ? cur.set : new Set([...s.mustSet].filter((x) => cur.set.has(x)));
+            cur = outer;
+          }
+        };
       steps[pc] = { ...step, run: wrap(step.run, true) };
       for (const f of ['label', 'acc', 'block']) if (typeof step[f] === 'function') steps[pc][f] = wrap(step[f], false);
     }
@@ -113,7 +144,11 @@ function liveness() {
         const [pc, rv] = edge.split(' ');
         const next = live.get(`${proc}@${pc}`);
         // a successor never seen running, or one that passes all its locals on: keep them all here too
-        if (next === undefined) { live.set(key, undefined); changed = true; break; }
+        if (next === undefined) {
+          live.set(key, undefined);
+          changed = true;
+          break;
+        }
         for (const x of next) if (!(rv && x === 'rv') && !s.mustSet?.has(x)) lv.add(x);
       }
       if (live.get(key) !== undefined && lv.size !== n) changed = true;
@@ -138,23 +173,27 @@ for (const [key, s] of [...seen].sort()) {
 cur = null;
 let bound;
 try {
-  bound = await search(withTables((name, proc) => {
-    const t = { ...(proc.dead ?? {}) };
-    for (const [key, dead] of observed) {
-      const [p, pc] = key.split('@');
-      if (p === name) t[pc] = [...(t[pc] ?? []), ...dead];
-    }
-    return Object.keys(t).length ? t : undefined;
-  }));
+  bound = await search(
+    withTables((name, proc) => {
+      const t = { ...(proc.dead ?? {}) };
+      for (const [key, dead] of observed) {
+        const [p, pc] = key.split('@');
+        if (p === name) t[pc] = [...(t[pc] ?? []), ...dead];
+      }
+      return Object.keys(t).length ? t : undefined;
+    }),
+  );
 } catch (e) {
   bound = { error: e.message };
 }
 
-const row = (what, x) => (x.error ? `  ${what.padEnd(34)} ${x.error}`
-  : `  ${what.padEnd(34)} ${String(x.r.stats.distinctStates).padStart(9)} distinct ${x.cpu.toFixed(2).padStart(7)} CPU-s  ${x.r.verdict} ${x.r.violations.map((v) => v.rule).join(',')}`);
+const row = (what, x) =>
+  x.error
+    ? `  ${what.padEnd(34)} ${x.error}`
+    : `  ${what.padEnd(34)} ${String(x.r.stats.distinctStates).padStart(9)} distinct ${x.cpu.toFixed(2).padStart(7)} CPU-s  ${x.r.verdict} ${x.r.violations.map((v) => v.rule).join(',')}`;
 console.log(`${file.replace(/\.ya?ml$/, '')} on ${flavorName}`);
 console.log(row('no dead-local tables', none));
-console.log(row('the flavor\'s tables', declared));
+console.log(row("the flavor's tables", declared));
 console.log(row('+ what the oracle saw (a bound)', bound));
 const rules = (x) => (x.error ? x.error : x.r.violations.map((v) => v.rule).join(','));
 if (rules(none) !== rules(declared) || (!bound.error && rules(none) !== rules(bound))) console.log('  ! the searches disagree on the violations');

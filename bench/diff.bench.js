@@ -25,7 +25,9 @@ function run(args) {
   const rssFile = path.join(tmpdir(), `kreplay-diff-rss-${process.pid}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--require', probe, cli, ...args], {
-    env: { ...process.env, KREPLAY_BENCH_RSS: rssFile, CI: 'true' }, maxBuffer: 1 << 30, encoding: 'utf8',
+    env: { ...process.env, KREPLAY_BENCH_RSS: rssFile, CI: 'true' },
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
   });
   const ms = performance.now() - t0;
   // The probe writes {maxRssKb, cpuUs} (user + system time of the child).
@@ -52,15 +54,21 @@ export default async function bench() {
     const f = result.findings;
     if (f.new.length + f.fixed.length + f.unchanged.length !== 0) throw new Error('consistent traces diffed to findings');
     const faults = result.behaviour.find((b) => b.name === 'faults');
-    console.log(`kreplay diff (CLI, both sides replayed): ${(d.ms / 1000).toFixed(2)} s wall, ${(d.cpuMs / 1000).toFixed(2)} s CPU, ${(total / (d.ms / 1000) / 1e6).toFixed(2)} M events/s wall (${(total / (d.cpuMs / 1000) / 1e6).toFixed(2)} per CPU-second), peak RSS ${d.rssMiB.toFixed(0)} MiB; faults ${faults.base.count} vs ${faults.patched.count}`);
+    console.log(
+      `kreplay diff (CLI, both sides replayed): ${(d.ms / 1000).toFixed(2)} s wall, ${(d.cpuMs / 1000).toFixed(2)} s CPU, ${(total / (d.ms / 1000) / 1e6).toFixed(2)} M events/s wall (${(total / (d.cpuMs / 1000) / 1e6).toFixed(2)} per CPU-second), peak RSS ${d.rssMiB.toFixed(0)} MiB; faults ${faults.base.count} vs ${faults.patched.count}`,
+    );
 
     const html = path.join(dir, 'report.html');
     const perfetto = path.join(dir, 'trace.json');
     const r = run(['report', '--base', path.dirname(sides[0].trace), '--patched', path.dirname(sides[1].trace), '--html', html, '--perfetto', perfetto]);
     if (r.status !== 0) throw new Error(`kreplay report exited ${r.status}: ${r.stderr.slice(-2000)}`);
     const pmb = ['base-1', 'patched-1'].reduce((n, s) => n + statSync(perfetto.replace(/\.json$/, `-${s}.json`)).size, 0) / 1e6;
-    console.log(`kreplay report --html --perfetto (both sides): ${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${(total / (r.ms / 1000) / 1e6).toFixed(2)} M events/s wall, peak RSS ${r.rssMiB.toFixed(0)} MiB; HTML ${(statSync(html).size / 1e3).toFixed(0)} kB, Perfetto ${pmb.toFixed(0)} MB`);
-    console.log(`target ≥ 1.00 M events/s for diff (wall; on a busy machine compare the per-CPU-second figure): ${total / (d.ms / 1000) >= 1e6 ? 'met' : 'NOT met'}`);
+    console.log(
+      `kreplay report --html --perfetto (both sides): ${(r.ms / 1000).toFixed(2)} s wall, ${(r.cpuMs / 1000).toFixed(2)} s CPU, ${(total / (r.ms / 1000) / 1e6).toFixed(2)} M events/s wall, peak RSS ${r.rssMiB.toFixed(0)} MiB; HTML ${(statSync(html).size / 1e3).toFixed(0)} kB, Perfetto ${pmb.toFixed(0)} MB`,
+    );
+    console.log(
+      `target ≥ 1.00 M events/s for diff (wall; on a busy machine compare the per-CPU-second figure): ${total / (d.ms / 1000) >= 1e6 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

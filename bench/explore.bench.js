@@ -49,7 +49,8 @@ async function timed(fn) {
 
 function row(label, r, wall, cpu) {
   const s = r.stats;
-  const what = r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
+  const what =
+    r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
   return `  ${label.padEnd(16)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s ${String(Math.round(s.distinctStates / cpu)).padStart(8)} distinct/cpu-s  ${what}`;
 }
 
@@ -66,9 +67,13 @@ function pan(defines) {
     const t2 = performance.now();
     const num = (re) => Number((re.exec(out) ?? [])[1] ?? NaN);
     return {
-      stored: num(/(\d+) states, stored/), matched: num(/(\d+) states, matched/), transitions: num(/(\d+) transitions/),
-      elapsed: num(/elapsed time ([\d.e+-]+) seconds/), rate: num(/rate\s+([\d.]+) states\/second/),
-      build: (t1 - t0) / 1000, run: (t2 - t1) / 1000,
+      stored: num(/(\d+) states, stored/),
+      matched: num(/(\d+) states, matched/),
+      transitions: num(/(\d+) transitions/),
+      elapsed: num(/elapsed time ([\d.e+-]+) seconds/),
+      rate: num(/rate\s+([\d.]+) states\/second/),
+      build: (t1 - t0) / 1000,
+      run: (t2 - t1) / 1000,
     };
   } catch (e) {
     return { error: e.code === 'ENOENT' ? 'spin or gcc not installed (apt-get install spin gcc)' : String(e.message).split('\n')[0] };
@@ -91,10 +96,21 @@ export default async function run(args = []) {
   const before = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/explore/dist/index.js')).href) : undefined;
   // "before" runs the other checkout's model too (its state, key and steps), not only its search
   const beforeMm = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/mm-model/dist/index.js')).href) : undefined;
-  const source = (file, flavor) => ({ module: path.join(root, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario: file, flavor } });
+  const source = (file, flavor) => ({
+    module: path.join(root, 'packages/cli/dist/explore-machine.js'),
+    name: 'exploreMachine',
+    args: { scenario: file, flavor },
+  });
   const dir = path.join(root, 'fixtures/scenarios');
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(o.filter)).sort();
-  console.log(`explore: one core vs --workers ${o.workers}${o.base ? ` vs ${o.base} (before)` : ''}; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && f.includes(o.filter))
+    .sort();
+  console.log(
+    `explore: one core vs --workers ${o.workers}${o.base ? ` vs ${o.base} (before)` : ''}; load ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
   const totals = { one: { states: 0, distinct: 0, wall: 0, cpu: 0 }, par: { wall: 0 }, before: { cpu: 0 } };
   for (const f of files) {
     const sc = await mm.loadScenario(path.join(dir, f));
@@ -130,12 +146,24 @@ export default async function run(args = []) {
       }
     }
   }
-  console.log(`one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall; load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(
+    `one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall; load ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+  );
 
   const races = path.join(root, 'fixtures/races');
-  for (const d of readdirSync(races).filter((x) => x.includes(o.filter)).sort()) {
+  for (const d of readdirSync(races)
+    .filter((x) => x.includes(o.filter))
+    .sort()) {
     const sc = await mm.loadScenario(path.join(races, d, 'scenario.yaml'));
-    for (const [label, ref] of [['before.js', path.join(races, d, 'before.js')], [sc.flavor, sc.flavor]]) {
+    for (const [label, ref] of [
+      ['before.js', path.join(races, d, 'before.js')],
+      [sc.flavor, sc.flavor],
+    ]) {
       const machine = mm.createMachine(sc, await mm.resolveFlavor(ref));
       console.log(`race ${d} on ${label}`);
       const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));

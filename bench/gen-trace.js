@@ -23,10 +23,29 @@ function rng(seed) {
 }
 
 const TASKS = [
-  ['fio', 2231], ['kr-race', 2232], ['kr-race', 2233], ['kworker/u8:2', 97], ['<idle>', 0],
-  ['Web Content', 31337], ['jbd2/vda-8', 201], ['systemd-journal', 300], ['<...>', 4242], ['kswapd0', 61],
+  ['fio', 2231],
+  ['kr-race', 2232],
+  ['kr-race', 2233],
+  ['kworker/u8:2', 97],
+  ['<idle>', 0],
+  ['Web Content', 31337],
+  ['jbd2/vda-8', 201],
+  ['systemd-journal', 300],
+  ['<...>', 4242],
+  ['kswapd0', 61],
 ];
-const FUNCS = ['filemap_fault', 'filemap_map_pages', '__filemap_add_folio', 'filemap_get_entry', 'page_add_file_rmap', 'page_remove_rmap', 'unmap_mapping_range', 'invalidate_inode_pages2_range', '_raw_spin_lock', 'folio_unlock'];
+const FUNCS = [
+  'filemap_fault',
+  'filemap_map_pages',
+  '__filemap_add_folio',
+  'filemap_get_entry',
+  'page_add_file_rmap',
+  'page_remove_rmap',
+  'unmap_mapping_range',
+  'invalidate_inode_pages2_range',
+  '_raw_spin_lock',
+  'folio_unlock',
+];
 /** The tracefs `trace` header (nop tracer, 5-char flags) for a trace of `cpus` CPUs. */
 export const ftraceHeader = (cpus) => `# tracer: nop
 #
@@ -65,13 +84,15 @@ export async function generateTrace(out, lines, seed = 42) {
     let body;
     if (r < 0.2) body = `mm_filemap_add_to_page_cache: dev 254:1 ino ${hex(ino)} pfn=0x${hex(pfn)} ofs=${index * 4096} order=0`;
     else if (r < 0.3) body = `mm_filemap_delete_from_page_cache: dev 254:1 ino ${hex(ino)} pfn=0x${hex(pfn)} ofs=${index * 4096} order=0`;
-    else if (r < 0.42) body = `p_filemap_fault_0: (filemap_fault+0x0/0x5a0) vmf=0xffffc90000${hex(0x100000 + Math.floor(rand() * 0xeffff))} ino=${ino} pgoff=0x${hex(index)}`;
+    else if (r < 0.42)
+      body = `p_filemap_fault_0: (filemap_fault+0x0/0x5a0) vmf=0xffffc90000${hex(0x100000 + Math.floor(rand() * 0xeffff))} ino=${ino} pgoff=0x${hex(index)}`;
     else if (r < 0.5) body = `rmap_add: (page_add_file_rmap+0x0/0x2b0) page=0xffffea000${hex(0x1000000 + pfn * 64)} mapcount=${Math.floor(rand() * 3) - 1}`;
     else if (r < 0.58) body = `r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0x${pick(['200', '204', '400', '404'])}`;
     else if (r < 0.76) body = `${pick(FUNCS)} <-${pick(FUNCS)}`;
     else if (r < 0.86) body = `tracing_mark_write: workload: pwrite round=${i} off=${index * 4096}`;
     else if (r < 0.94) body = `page_fault_user: address=0x7f3a1c${hex(0x100000 + index * 4096)} ip=0x401b2c error_code=0x${pick(['4', '6', '14'])}`;
-    else if (r < 0.9999) body = `sched_switch: prev_comm=${comm} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120`;
+    else if (r < 0.9999)
+      body = `sched_switch: prev_comm=${comm} prev_pid=${pid} prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120`;
     else {
       buf.push(`CPU:${cpu} [LOST ${1 + Math.floor(rand() * 500)} EVENTS]`);
       body = 'tracing_mark_write: after a loss';

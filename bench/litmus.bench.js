@@ -41,7 +41,9 @@ export default async function run(args = []) {
   const timeoutMs = Number(args[2] ?? 60) * 1000;
   const files = expandLitmusPaths(corpus);
   const model = loadModel(modelName);
-  console.log(`corpus: ${corpus.map((c) => path.relative(root, c) || c).join(', ')} (${files.length} files), model ${modelName}, timeout ${timeoutMs / 1000} s`);
+  console.log(
+    `corpus: ${corpus.map((c) => path.relative(root, c) || c).join(', ')} (${files.length} files), model ${modelName}, timeout ${timeoutMs / 1000} s`,
+  );
 
   // Two passes: the first as one `kreplay litmus` run sees it (the JIT warms up as it
   // goes), the second warm, as the later files of a long run are.
@@ -61,14 +63,23 @@ export default async function run(args = []) {
       } catch (e) {
         if (e?.name === 'CheckTimeout') timeouts++;
         else errors++;
-        rows.push({ f, name: path.basename(f, '.litmus'), ms: cpuMs(c0), threads: threadCount(f), execs: 0, verdict: e?.name === 'CheckTimeout' ? 'timeout' : 'error' });
+        rows.push({
+          f,
+          name: path.basename(f, '.litmus'),
+          ms: cpuMs(c0),
+          threads: threadCount(f),
+          execs: 0,
+          verdict: e?.name === 'CheckTimeout' ? 'timeout' : 'error',
+        });
       }
     }
     const cpu = cpuMs(cpu0);
     const wall = performance.now() - wall0;
     const checked = rows.filter((r) => r.verdict !== 'error' && r.verdict !== 'timeout');
     const small = rows.filter((r) => r.threads <= 3 && r.verdict !== 'error');
-    console.log(`kreplay, ${pass}: ${checked.length} tests in ${(cpu / 1000).toFixed(2)} s CPU (${(wall / 1000).toFixed(2)} s wall) = ${((files.length * 1000) / cpu).toFixed(1)} tests/s CPU; ${errors} errors, ${timeouts} timeouts; 2-3-thread tests: ${small.length}, median ${median(small.map((r) => r.ms)).toFixed(1)} ms, max ${Math.max(...small.map((r) => r.ms)).toFixed(1)} ms`);
+    console.log(
+      `kreplay, ${pass}: ${checked.length} tests in ${(cpu / 1000).toFixed(2)} s CPU (${(wall / 1000).toFixed(2)} s wall) = ${((files.length * 1000) / cpu).toFixed(1)} tests/s CPU; ${errors} errors, ${timeouts} timeouts; 2-3-thread tests: ${small.length}, median ${median(small.map((r) => r.ms)).toFixed(1)} ms, max ${Math.max(...small.map((r) => r.ms)).toFixed(1)} ms`,
+    );
   }
 
   const herd7 = findHerd7();
@@ -78,14 +89,21 @@ export default async function run(args = []) {
     const h0 = process.cpuUsage();
     const hw0 = performance.now();
     const r = spawnSync(herd7, ['-conf', 'linux-kernel.cfg', '-timeout', String(timeoutMs / 1000), ...files], {
-      cwd: path.join(MODELS_DIR, modelName), encoding: 'utf8', maxBuffer: 1 << 28,
+      cwd: path.join(MODELS_DIR, modelName),
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
     });
     const hwall = performance.now() - hw0;
     void h0;
     for (const m of r.stdout.matchAll(/^Time (\S+) ([\d.]+)$/gm)) herdTime.set(m[1], Number(m[2]) * 1000);
     const total = [...herdTime.values()].reduce((a, b) => a + b, 0);
-    console.log(`herd7 (${execFileSync(herd7, ['-version'], { encoding: 'utf8' }).trim()}): ${herdTime.size} tests in ${(total / 1000).toFixed(2)} s inside herd7 (${(hwall / 1000).toFixed(2)} s wall for the process) = ${((herdTime.size * 1000) / Math.max(total, 1)).toFixed(1)} tests/s`);
-    const hsmall = rows.filter((r) => r.threads <= 3).map((s) => herdTime.get(s.name)).filter((x) => x !== undefined);
+    console.log(
+      `herd7 (${execFileSync(herd7, ['-version'], { encoding: 'utf8' }).trim()}): ${herdTime.size} tests in ${(total / 1000).toFixed(2)} s inside herd7 (${(hwall / 1000).toFixed(2)} s wall for the process) = ${((herdTime.size * 1000) / Math.max(total, 1)).toFixed(1)} tests/s`,
+    );
+    const hsmall = rows
+      .filter((r) => r.threads <= 3)
+      .map((s) => herdTime.get(s.name))
+      .filter((x) => x !== undefined);
     console.log(`herd7, 2-3-thread tests: ${hsmall.length}, median ${median(hsmall).toFixed(1)} ms, max ${Math.max(...hsmall).toFixed(1)} ms`);
   } else {
     console.log('herd7: not found (set KREPLAY_HERD7 or put herd7 on PATH to see it beside kreplay)');
@@ -94,7 +112,9 @@ export default async function run(args = []) {
   console.log('slowest tests, warm (kreplay CPU ms | herd7 ms | threads | executions | verdict):');
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
     const h = herdTime.get(r.name);
-    console.log(`  ${r.ms.toFixed(1).padStart(9)} | ${h === undefined ? '        -' : h.toFixed(1).padStart(9)} | ${String(r.threads).padStart(2)} | ${String(r.execs).padStart(6)} | ${r.verdict.padEnd(9)} ${path.relative(root, r.f)}`);
+    console.log(
+      `  ${r.ms.toFixed(1).padStart(9)} | ${h === undefined ? '        -' : h.toFixed(1).padStart(9)} | ${String(r.threads).padStart(2)} | ${String(r.execs).padStart(6)} | ${r.verdict.padEnd(9)} ${path.relative(root, r.f)}`,
+    );
   }
 }
 

@@ -30,7 +30,10 @@ function bfs(m, max) {
       transitions++;
       for (const v of r.violations) rules.add(v.rule);
       const k = m.key(r.state);
-      if (!seen.has(k)) { seen.set(k, queue.length); queue.push(r.state); }
+      if (!seen.has(k)) {
+        seen.set(k, queue.length);
+        queue.push(r.state);
+      }
     }
     if (live === 0) for (const v of m.final(s)) rules.add(v.rule);
   }
@@ -40,7 +43,9 @@ function bfs(m, max) {
 export default async function (args) {
   const filter = args[0] ?? '';
   const max = Number(args[1] ?? 400000);
-  const files = readdirSync(path.join(root, 'fixtures/scenarios')).filter((f) => f.endsWith('.yaml') && f.includes(filter)).sort();
+  const files = readdirSync(path.join(root, 'fixtures/scenarios'))
+    .filter((f) => f.endsWith('.yaml') && f.includes(filter))
+    .sort();
   for (const f of files) {
     const sc = await loadScenario(path.join(root, 'fixtures/scenarios', f));
     // The flavors the scenario's expectations name (built-ins only), else every built-in.
@@ -51,7 +56,13 @@ export default async function (args) {
       const r = bfs(m, max);
       const s = (performance.now() - t0) / 1000;
       const verdict = r.complete ? `safety: ${[...r.rules].sort().join(',') || 'clean'}` : `incomplete (> ${max} states)`;
-      console.log(`${sc.name.padEnd(44)} ${name.padEnd(26)} states ${String(r.states).padStart(8)}  transitions ${String(r.transitions).padStart(8)}  ${s.toFixed(2).padStart(7)} s  ${Math.round(r.states / s).toString().padStart(7)} states/s  ${verdict}`);
+      console.log(
+        `${sc.name.padEnd(44)} ${name.padEnd(26)} states ${String(r.states).padStart(8)}  transitions ${String(r.transitions).padStart(8)}  ${s.toFixed(2).padStart(7)} s  ${Math.round(
+          r.states / s,
+        )
+          .toString()
+          .padStart(7)} states/s  ${verdict}`,
+      );
     }
   }
 }

@@ -27,7 +27,9 @@ export function measured(args, dir) {
   const rssFile = path.join(dir, 'probe.json');
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--require', probe, ...args], {
-    encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, KREPLAY_BENCH_RSS: rssFile },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, KREPLAY_BENCH_RSS: rssFile },
   });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -53,7 +55,9 @@ export default async function run() {
     const g0 = performance.now();
     await generateTrace(file, lines, 42);
     const size = statSync(file).size;
-    console.log(`trace: ${lines.toLocaleString('en')} event lines, ${(size / 1e6).toFixed(1)} MB (seed 42, generated in ${((performance.now() - g0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `trace: ${lines.toLocaleString('en')} event lines, ${(size / 1e6).toFixed(1)} MB (seed 42, generated in ${((performance.now() - g0) / 1000).toFixed(1)} s)`,
+    );
 
     const w0 = performance.now();
     const wc = spawnSync('wc', ['-l', file]);
@@ -67,22 +71,36 @@ export default async function run() {
     const st = JSON.parse(best.stdout);
     if (st.unparseable !== 0) throw new Error(`${st.unparseable} unparseable lines in the generated trace`);
     const rssMb = Math.max(...runs.map((r) => r.rssMb));
-    console.log(`kreplay parse --stats:    ${best.wall.toFixed(2)} s wall  ${mbs(size, best.wall)} MB/s  ${meps(st.events, best.wall)} M events/s  (best of ${runs.length}, incl. node/oclif start-up)`);
-    console.log(`                          ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${meps(st.events, best.cpu)} M events/s  peak RSS ${rssMb.toFixed(0)} MB`);
-    console.log(`  ${st.events.toLocaleString('en')} events, ${st.gaps} gaps, ${st.lines.toLocaleString('en')} lines; wall ${(best.wall / wcSeconds).toFixed(1)}x wc -l`);
-    console.log(`  the command's own clock (parsing only, no start-up): ${st.rate.seconds.toFixed(2)} s  ${st.rate.mbPerSec} MB/s  ${(st.rate.eventsPerSec / 1e6).toFixed(2)} M events/s`);
+    console.log(
+      `kreplay parse --stats:    ${best.wall.toFixed(2)} s wall  ${mbs(size, best.wall)} MB/s  ${meps(st.events, best.wall)} M events/s  (best of ${runs.length}, incl. node/oclif start-up)`,
+    );
+    console.log(
+      `                          ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${meps(st.events, best.cpu)} M events/s  peak RSS ${rssMb.toFixed(0)} MB`,
+    );
+    console.log(
+      `  ${st.events.toLocaleString('en')} events, ${st.gaps} gaps, ${st.lines.toLocaleString('en')} lines; wall ${(best.wall / wcSeconds).toFixed(1)}x wc -l`,
+    );
+    console.log(
+      `  the command's own clock (parsing only, no start-up): ${st.rate.seconds.toFixed(2)} s  ${st.rate.mbPerSec} MB/s  ${(st.rate.eventsPerSec / 1e6).toFixed(2)} M events/s`,
+    );
     const emptyFile = path.join(dir, 'empty.trace');
     writeFileSync(emptyFile, '');
     const startup = Math.min(...[0, 1, 2].map(() => measured([cli, 'parse', emptyFile, '--stats', '--json'], dir).cpu));
     const net = best.cpu - startup;
-    console.log(`  CLI start-up alone (empty trace): ${startup.toFixed(2)} s CPU; net of it: ${mbs(size, net)} MB/s  ${meps(st.events, net)} M events/s per CPU second`);
+    console.log(
+      `  CLI start-up alone (empty trace): ${startup.toFixed(2)} s CPU; net of it: ${mbs(size, net)} MB/s  ${meps(st.events, net)} M events/s per CPU second`,
+    );
 
     const full = measured(['--input-type=module', '-e', FULL_DECODE, file], dir);
-    console.log(`parser, every field decoded (in-process): ${full.wall.toFixed(2)} s wall, ${full.cpu.toFixed(2)} s CPU = ${mbs(size, full.cpu)} MB/s  ${meps(st.events, full.cpu)} M events/s  peak RSS ${full.rssMb.toFixed(0)} MB`);
+    console.log(
+      `parser, every field decoded (in-process): ${full.wall.toFixed(2)} s wall, ${full.cpu.toFixed(2)} s CPU = ${mbs(size, full.cpu)} MB/s  ${meps(st.events, full.cpu)} M events/s  peak RSS ${full.rssMb.toFixed(0)} MB`,
+    );
 
     const verdict = (ok) => (ok ? 'met' : 'MISSED');
     const targets = (cpu) => `≥150 MB/s ${verdict(size / 1e6 / cpu >= 150)}, ≥1.5 M events/s ${verdict(st.events / cpu >= 1.5e6)}`;
-    console.log(`targets per CPU second on one core: whole command ${targets(best.cpu)}; parsing (net of start-up) ${targets(net)}; peak RSS <200 MB ${verdict(rssMb < 200)}`);
+    console.log(
+      `targets per CPU second on one core: whole command ${targets(best.cpu)}; parsing (net of start-up) ${targets(net)}; peak RSS <200 MB ${verdict(rssMb < 200)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -41,7 +41,14 @@ const DEV_T = (254 << 20) | 0; // 254:0 as the kernel's dev_t
 /** xorshift32, seeded: the same trace every time. */
 function rng(seed) {
   let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
 }
 
 /** The probes section `kreplay capture` writes for the odirect-race profile. */
@@ -51,11 +58,20 @@ export const PROBES = {
   probes: {
     'kprobe:filemap_fault': { op: 'fault_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', index: 'pgoff', address: 'address' } },
     'kretprobe:filemap_fault': { op: 'fault_end', args: { ret: { field: 'ret', as: 'number' } } },
-    'kprobe:page_add_file_rmap': { op: 'pte_map', args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' } },
-    'kprobe:page_remove_rmap': { op: 'pte_unmap', args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' } },
+    'kprobe:page_add_file_rmap': {
+      op: 'pte_map',
+      args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' },
+    },
+    'kprobe:page_remove_rmap': {
+      op: 'pte_unmap',
+      args: { pfn: { field: 'page', as: 'page' }, mapcount: 'mapcount', index: 'index', dev: { field: 'dev', as: 'kdev' }, ino: 'ino' },
+    },
     'kprobe:invalidate_inode_pages2_range': { op: 'invalidate_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', start: 'start', end: 'end' } },
     'kretprobe:invalidate_inode_pages2_range': { op: 'invalidate_end', args: { ret: { field: 'ret', as: 'signed' } } },
-    'kprobe:truncate_inode_pages_range': { op: 'truncate_begin', args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', start: { field: 'lstart', as: 'bytes-to-index' } } },
+    'kprobe:truncate_inode_pages_range': {
+      op: 'truncate_begin',
+      args: { dev: { field: 'dev', as: 'kdev' }, ino: 'ino', start: { field: 'lstart', as: 'bytes-to-index' } },
+    },
     'kretprobe:truncate_inode_pages_range': { op: 'truncate_end' },
   },
 };
@@ -78,7 +94,10 @@ export function generate(out, events, seed = 61) {
   let n = 0;
   const fd = openSync(out, 'w');
   const lines = [];
-  const flush = () => { writeSync(fd, `${lines.join('\n')}\n`); lines.length = 0; };
+  const flush = () => {
+    writeSync(fd, `${lines.join('\n')}\n`);
+    lines.length = 0;
+  };
   writeSync(fd, HEADER);
   const emit = (comm, pid, cpu, body, flags = '.....') => {
     usec += 1 + Math.floor(rand() * 2);
@@ -89,8 +108,17 @@ export function generate(out, events, seed = 61) {
   };
   const pg = (pfn) => `0x${(VMEMMAP + BigInt(pfn) * 64n).toString(16)}`;
   const ids = (f) => `dev=${DEV_T} ino=${FILES[f]}`;
-  const add = (f, i) => { const pfn = freePfns.pop() ?? nextPfn++; cache[f][i] = pfn; return `mm_filemap_add_to_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`; };
-  const del = (f, i) => { const pfn = cache[f][i]; cache[f][i] = -1; freePfns.unshift(pfn); return `mm_filemap_delete_from_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`; };
+  const add = (f, i) => {
+    const pfn = freePfns.pop() ?? nextPfn++;
+    cache[f][i] = pfn;
+    return `mm_filemap_add_to_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`;
+  };
+  const del = (f, i) => {
+    const pfn = cache[f][i];
+    cache[f][i] = -1;
+    freePfns.unshift(pfn);
+    return `mm_filemap_delete_from_page_cache: dev 254:0 ino ${FILES[f].toString(16)} pfn=0x${pfn.toString(16)} ofs=${i * 4096} order=0`;
+  };
   const unmap = (comm, pid, cpu, f, i) => {
     emit(comm, pid, cpu, `page_remove_rmap: (page_remove_rmap+0x0/0x520) page=${pg(cache[f][i])} mapcount=0 index=${i} ${ids(f)}`, '...1.');
     mapped[f][i] = false;
@@ -132,15 +160,32 @@ export function generate(out, events, seed = 61) {
     } else {
       // noise the adapter passes through
       const cpu = rand() < 0.5 ? 0 : 1;
-      if (rand() < 0.7) emit('<idle>', 0, cpu, `sched_switch: prev_comm=swapper/${cpu} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kr-fault next_pid=148 next_prio=120`, 'd..2.');
+      if (rand() < 0.7)
+        emit(
+          '<idle>',
+          0,
+          cpu,
+          `sched_switch: prev_comm=swapper/${cpu} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kr-fault next_pid=148 next_prio=120`,
+          'd..2.',
+        );
       else emit('<idle>', 0, cpu, 'irq_handler_entry: irq=24 name=virtio1-req.0', 'd.h1.');
     }
   }
   flush();
   closeSync(fd);
-  writeFileSync(path.join(path.dirname(out), 'meta.json'), JSON.stringify({
-    schema: 'kreplay-capture-meta/1', kernel: { release: '6.1.0-56-amd64' }, vmemmapBase: PROBES.vmemmapBase, probes: PROBES,
-  }, null, 2));
+  writeFileSync(
+    path.join(path.dirname(out), 'meta.json'),
+    JSON.stringify(
+      {
+        schema: 'kreplay-capture-meta/1',
+        kernel: { release: '6.1.0-56-amd64' },
+        vmemmapBase: PROBES.vmemmapBase,
+        probes: PROBES,
+      },
+      null,
+      2,
+    ),
+  );
   return n;
 }
 
@@ -159,9 +204,15 @@ async function datWriter(dir) {
 
 /** Kernel symbols of the probed functions and of the kretprobes' callers (kallsyms: the probe sites of a trace.dat's kprobes). */
 const KALLSYMS = [
-  'ffffffff81200000 T filemap_fault', 'ffffffff81210000 T page_add_file_rmap', 'ffffffff81220000 T page_remove_rmap',
-  'ffffffff81230000 T invalidate_inode_pages2_range', 'ffffffff81240000 T truncate_inode_pages_range', 'ffffffff81250000 T truncate_pagecache',
-  'ffffffff81300000 T __do_fault', 'ffffffff81310000 T __iomap_dio_rw', '',
+  'ffffffff81200000 T filemap_fault',
+  'ffffffff81210000 T page_add_file_rmap',
+  'ffffffff81220000 T page_remove_rmap',
+  'ffffffff81230000 T invalidate_inode_pages2_range',
+  'ffffffff81240000 T truncate_inode_pages_range',
+  'ffffffff81250000 T truncate_pagecache',
+  'ffffffff81300000 T __do_fault',
+  'ffffffff81310000 T __iomap_dio_rw',
+  '',
 ].join('\n');
 
 /**
@@ -176,31 +227,105 @@ export async function generateDat(txt, out) {
   const w = await datWriter(path.dirname(out));
   const { openTraceBatches } = await import(pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href);
   const u = (decl, off, size, signed = 0) => [decl, off, size, signed];
-  const probe = (name, id, args, fmt) => w.formatText(name, id, [u('unsigned long __probe_ip', 8, 8), ...args.map(([decl, size, signed], k) => u(decl, 16 + k * 8, size, signed))],
-    `"(%lx) ${fmt}", REC->__probe_ip, ${args.map(([decl]) => `REC->${decl.split(' ')[1]}`).join(', ')}`);
-  const retprobe = (name, id, ret) => w.formatText(name, id, [u('unsigned long __probe_func', 8, 8), u('unsigned long __probe_ret_ip', 16, 8), ...(ret ? [u(`u64 ${ret}`, 24, 8)] : [])], `"(%lx <- %lx)${ret ? ` ${ret}=0x%llx` : ''}", REC->__probe_func, REC->__probe_ret_ip${ret ? `, REC->${ret}` : ''}`);
-  const ids = [['u32 dev', 4], ['u64 ino', 8]];
+  const probe = (name, id, args, fmt) =>
+    w.formatText(
+      name,
+      id,
+      [u('unsigned long __probe_ip', 8, 8), ...args.map(([decl, size, signed], k) => u(decl, 16 + k * 8, size, signed))],
+      `"(%lx) ${fmt}", REC->__probe_ip, ${args.map(([decl]) => `REC->${decl.split(' ')[1]}`).join(', ')}`,
+    );
+  const retprobe = (name, id, ret) =>
+    w.formatText(
+      name,
+      id,
+      [u('unsigned long __probe_func', 8, 8), u('unsigned long __probe_ret_ip', 16, 8), ...(ret ? [u(`u64 ${ret}`, 24, 8)] : [])],
+      `"(%lx <- %lx)${ret ? ` ${ret}=0x%llx` : ''}", REC->__probe_func, REC->__probe_ret_ip${ret ? `, REC->${ret}` : ''}`,
+    );
+  const ids = [
+    ['u32 dev', 4],
+    ['u64 ino', 8],
+  ];
   const rmap = [['u64 page', 8], ['s32 mapcount', 4, 1], ['u64 index', 8], ...ids];
   // [format, id, how an event's fields and probe site become the payload after the common header]
-  const sym = Object.fromEntries(KALLSYMS.split('\n').filter(Boolean).map((l) => [l.split(' ')[2], BigInt(`0x${l.split(' ')[0]}`)]));
-  const caller = (site) => { const m = /^(\w+)\+(0x[0-9a-f]+)/.exec(site?.caller ?? ''); return m && sym[m[1]] !== undefined ? sym[m[1]] + BigInt(m[2]) : 0n; };
+  const sym = Object.fromEntries(
+    KALLSYMS.split('\n')
+      .filter(Boolean)
+      .map((l) => [l.split(' ')[2], BigInt(`0x${l.split(' ')[0]}`)]),
+  );
+  const caller = (site) => {
+    const m = /^(\w+)\+(0x[0-9a-f]+)/.exec(site?.caller ?? '');
+    return m && sym[m[1]] !== undefined ? sym[m[1]] + BigInt(m[2]) : 0n;
+  };
   const events = {
-    filemap_fault: [probe('filemap_fault', 2001, [...ids, ['u64 pgoff', 8], ['u64 address', 8]], 'dev=%u ino=%llu pgoff=%llu address=0x%llx'), (f) => [f.dev, f.ino, f.pgoff, f.address]],
+    filemap_fault: [
+      probe('filemap_fault', 2001, [...ids, ['u64 pgoff', 8], ['u64 address', 8]], 'dev=%u ino=%llu pgoff=%llu address=0x%llx'),
+      (f) => [f.dev, f.ino, f.pgoff, f.address],
+    ],
     filemap_fault_ret: [retprobe('filemap_fault_ret', 2002, 'ret'), (f, p) => [sym.filemap_fault, caller(p), f.ret]],
-    page_add_file_rmap: [probe('page_add_file_rmap', 2003, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'), (f) => [f.page, f.mapcount, f.index, f.dev, f.ino]],
-    page_remove_rmap: [probe('page_remove_rmap', 2004, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'), (f) => [f.page, f.mapcount, f.index, f.dev, f.ino]],
-    invalidate_inode_pages2_range: [probe('invalidate_inode_pages2_range', 2005, [...ids, ['u64 start', 8], ['u64 end', 8]], 'dev=%u ino=%llu start=%llu end=%llu'), (f) => [f.dev, f.ino, f.start, f.end]],
-    invalidate_inode_pages2_range_ret: [retprobe('invalidate_inode_pages2_range_ret', 2006, 'ret'), (f, p) => [sym.invalidate_inode_pages2_range, caller(p), f.ret]],
-    truncate_inode_pages_range: [probe('truncate_inode_pages_range', 2007, [...ids, ['u64 lstart', 8]], 'dev=%u ino=%llu lstart=%llu'), (f) => [f.dev, f.ino, f.lstart]],
+    page_add_file_rmap: [
+      probe('page_add_file_rmap', 2003, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'),
+      (f) => [f.page, f.mapcount, f.index, f.dev, f.ino],
+    ],
+    page_remove_rmap: [
+      probe('page_remove_rmap', 2004, rmap, 'page=0x%llx mapcount=%d index=%llu dev=%u ino=%llu'),
+      (f) => [f.page, f.mapcount, f.index, f.dev, f.ino],
+    ],
+    invalidate_inode_pages2_range: [
+      probe('invalidate_inode_pages2_range', 2005, [...ids, ['u64 start', 8], ['u64 end', 8]], 'dev=%u ino=%llu start=%llu end=%llu'),
+      (f) => [f.dev, f.ino, f.start, f.end],
+    ],
+    invalidate_inode_pages2_range_ret: [
+      retprobe('invalidate_inode_pages2_range_ret', 2006, 'ret'),
+      (f, p) => [sym.invalidate_inode_pages2_range, caller(p), f.ret],
+    ],
+    truncate_inode_pages_range: [
+      probe('truncate_inode_pages_range', 2007, [...ids, ['u64 lstart', 8]], 'dev=%u ino=%llu lstart=%llu'),
+      (f) => [f.dev, f.ino, f.lstart],
+    ],
     truncate_inode_pages_range_ret: [retprobe('truncate_inode_pages_range_ret', 2008, 'arg1'), (f, p) => [sym.truncate_inode_pages_range, caller(p), f.arg1]],
   };
-  const filemap = (name, id) => w.formatText(name, id, [u('unsigned long pfn', 8, 8), u('unsigned long i_ino', 16, 8), u('unsigned long index', 24, 8), u('dev_t s_dev', 32, 4), u('unsigned char order', 36, 1)],
-    '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order');
-  const SCHED_SWITCH = w.formatText('sched_switch', 316, [u('char prev_comm[16]', 8, 16), u('pid_t prev_pid', 24, 4, 1), u('int prev_prio', 28, 4, 1), u('long prev_state', 32, 8, 1), u('char next_comm[16]', 40, 16), u('pid_t next_pid', 56, 4, 1), u('int next_prio', 60, 4, 1)],
-    '"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? "?" : "R", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio');
-  const IRQ = w.formatText('irq_handler_entry', 140, [u('int irq', 8, 4, 1), u('__data_loc char[] name', 12, 4, 1)], '"irq=%d name=%s", REC->irq, __get_str(name)');
-  const dev = (s) => { const [ma, mi] = String(s).split(':').map(Number); return (ma << 20) | mi; };
-  const cstr = (s, n) => { const b = Buffer.alloc(n); b.write(s, 'latin1'); return b; };
+  const filemap = (name, id) =>
+    w.formatText(
+      name,
+      id,
+      [
+        u('unsigned long pfn', 8, 8),
+        u('unsigned long i_ino', 16, 8),
+        u('unsigned long index', 24, 8),
+        u('dev_t s_dev', 32, 4),
+        u('unsigned char order', 36, 1),
+      ],
+      '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order',
+    );
+  const SCHED_SWITCH = w.formatText(
+    'sched_switch',
+    316,
+    [
+      u('char prev_comm[16]', 8, 16),
+      u('pid_t prev_pid', 24, 4, 1),
+      u('int prev_prio', 28, 4, 1),
+      u('long prev_state', 32, 8, 1),
+      u('char next_comm[16]', 40, 16),
+      u('pid_t next_pid', 56, 4, 1),
+      u('int next_prio', 60, 4, 1),
+    ],
+    '"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? "?" : "R", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio',
+  );
+  const IRQ = w.formatText(
+    'irq_handler_entry',
+    140,
+    [u('int irq', 8, 4, 1), u('__data_loc char[] name', 12, 4, 1)],
+    '"irq=%d name=%s", REC->irq, __get_str(name)',
+  );
+  const dev = (s) => {
+    const [ma, mi] = String(s).split(':').map(Number);
+    return (ma << 20) | mi;
+  };
+  const cstr = (s, n) => {
+    const b = Buffer.alloc(n);
+    b.write(s, 'latin1');
+    return b;
+  };
   const body = (ev) => {
     const f = ev.fields;
     const known = events[ev.event];
@@ -210,16 +335,29 @@ export async function generateDat(txt, out) {
       return [known[0].match(/^ID: (\d+)/m)[1], Buffer.concat(values.map((v) => w.u64(BigInt.asUintN(64, BigInt(v)))))];
     }
     if (ev.event === 'mm_filemap_add_to_page_cache' || ev.event === 'mm_filemap_delete_from_page_cache') {
-      const tail = Buffer.alloc(8); tail.writeUInt32LE(dev(f.dev), 0); tail.writeUInt8(Number(f.order ?? 0), 4);
-      return [ev.event === 'mm_filemap_add_to_page_cache' ? 600 : 601, Buffer.concat([w.u64(BigInt(f.pfn)), w.u64(BigInt(f.ino)), w.u64(BigInt(f.ofs) >> 12n), tail])];
+      const tail = Buffer.alloc(8);
+      tail.writeUInt32LE(dev(f.dev), 0);
+      tail.writeUInt8(Number(f.order ?? 0), 4);
+      return [
+        ev.event === 'mm_filemap_add_to_page_cache' ? 600 : 601,
+        Buffer.concat([w.u64(BigInt(f.pfn)), w.u64(BigInt(f.ino)), w.u64(BigInt(f.ofs) >> 12n), tail]),
+      ];
     }
     if (ev.event === 'sched_switch') {
-      const b = Buffer.alloc(56); cstr(f.prev_comm, 16).copy(b, 0); b.writeInt32LE(Number(f.prev_pid), 16); b.writeInt32LE(Number(f.prev_prio), 20);
-      cstr(f.next_comm, 16).copy(b, 32); b.writeInt32LE(Number(f.next_pid), 48); b.writeInt32LE(Number(f.next_prio), 52);
+      const b = Buffer.alloc(56);
+      cstr(f.prev_comm, 16).copy(b, 0);
+      b.writeInt32LE(Number(f.prev_pid), 16);
+      b.writeInt32LE(Number(f.prev_prio), 20);
+      cstr(f.next_comm, 16).copy(b, 32);
+      b.writeInt32LE(Number(f.next_pid), 48);
+      b.writeInt32LE(Number(f.next_prio), 52);
       return [316, b];
     }
     if (ev.event === 'irq_handler_entry') {
-      const name = Buffer.from(`${f.name}\0`); const b = Buffer.alloc(8); b.writeInt32LE(Number(f.irq), 0); b.writeUInt32LE((name.length << 16) | 16, 4);
+      const name = Buffer.from(`${f.name}\0`);
+      const b = Buffer.alloc(8);
+      b.writeInt32LE(Number(f.irq), 0);
+      b.writeUInt32LE((name.length << 16) | 16, 4);
       return [140, Buffer.concat([b, name])];
     }
     throw new Error(`generateDat: no format for ${ev.event}`);
@@ -232,7 +370,13 @@ export async function generateDat(txt, out) {
       if (ev.type !== 'event') continue;
       const [id, data] = body(ev);
       const flags = ev.flags ?? '.....';
-      const payload = w.payload(Number(id), ev.pid, data, (flags[0] === 'd' ? 0x01 : 0) | (flags[1] === 'N' ? 0x04 : 0) | (flags[2] === 'h' ? 0x08 : 0), Number(flags[3]) || 0);
+      const payload = w.payload(
+        Number(id),
+        ev.pid,
+        data,
+        (flags[0] === 'd' ? 0x01 : 0) | (flags[1] === 'N' ? 0x04 : 0) | (flags[2] === 'h' ? 0x08 : 0),
+        Number(flags[3]) || 0,
+      );
       const len = (payload.length + 3) & ~3;
       const size = len <= 112 ? 4 + len : 8 + len;
       const ns = ev.ts; // ns, as the parser reads them
@@ -247,11 +391,24 @@ export async function generateDat(txt, out) {
       n++;
     }
   }
-  open.forEach((o, cpu) => { if (o) cpus[cpu].push(o.page.build()); });
-  writeFileSync(out, w.writeDatV6({
-    systems: { filemap: [filemap('mm_filemap_add_to_page_cache', 600), filemap('mm_filemap_delete_from_page_cache', 601)], sched: [SCHED_SWITCH], irq: [IRQ], kprobes: Object.values(events).map(([fmt]) => fmt) },
-    kallsyms: KALLSYMS, cmdlines: '147 kr-write\n148 kr-fault\n149 kr-trunc\n', clock: 'local [global] counter', cpus,
-  }));
+  open.forEach((o, cpu) => {
+    if (o) cpus[cpu].push(o.page.build());
+  });
+  writeFileSync(
+    out,
+    w.writeDatV6({
+      systems: {
+        filemap: [filemap('mm_filemap_add_to_page_cache', 600), filemap('mm_filemap_delete_from_page_cache', 601)],
+        sched: [SCHED_SWITCH],
+        irq: [IRQ],
+        kprobes: Object.values(events).map(([fmt]) => fmt),
+      },
+      kallsyms: KALLSYMS,
+      cmdlines: '147 kr-write\n148 kr-fault\n149 kr-trunc\n',
+      clock: 'local [global] counter',
+      cpus,
+    }),
+  );
   writeFileSync(path.join(path.dirname(out), 'meta.json'), readFileSync(path.join(path.dirname(txt), 'meta.json')));
   return n;
 }
@@ -261,15 +418,24 @@ function timed(args, env = {}) {
   const rssFile = path.join(tmpdir(), `kreplay-rss-${process.pid}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--require', probe, ...args], {
-    env: { ...process.env, ...env, KREPLAY_BENCH_RSS: rssFile }, maxBuffer: 1 << 30, encoding: 'utf8',
+    env: { ...process.env, ...env, KREPLAY_BENCH_RSS: rssFile },
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
   });
   const ms = performance.now() - t0;
-  let rssKb; let cpuMs;
+  let rssKb;
+  let cpuMs;
   try {
     const text = readFileSync(rssFile, 'utf8').trim();
     rmSync(rssFile);
-    if (text.startsWith('{')) { const j = JSON.parse(text); rssKb = j.maxRssKb; cpuMs = j.cpuUs / 1000; } else rssKb = Number(text);
-  } catch { rssKb = undefined; }
+    if (text.startsWith('{')) {
+      const j = JSON.parse(text);
+      rssKb = j.maxRssKb;
+      cpuMs = j.cpuUs / 1000;
+    } else rssKb = Number(text);
+  } catch {
+    rssKb = undefined;
+  }
   return { ms, cpuMs, rssKb, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -288,12 +454,13 @@ const mps = (events, ms) => `${(events / (ms / 1000) / 1e6).toFixed(2)} M events
  */
 function pass(at, mode, trace) {
   const url = (pkg) => pathToFileURL(path.join(at, `packages/${pkg}/dist/index.js`)).href;
-  const body = mode === 'parse'
-    ? `import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}'; import { replayFieldsWanted } from '${url('replay')}';
+  const body =
+    mode === 'parse'
+      ? `import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}'; import { replayFieldsWanted } from '${url('replay')}';
        const m = findTraceMeta(${JSON.stringify(trace)}); const meta = m ? await readTraceMeta(m) : undefined; const fields = await replayFieldsWanted({ meta, source: ${JSON.stringify(trace)} });
        const c0 = process.cpuUsage(); let n = 0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) for (const r of b) if (r.type === 'event') n++;
        const c = process.cpuUsage(c0); console.log(JSON.stringify({ events: n, cpuMs: (c.user + c.system) / 1000 }));`
-    : `import { replay, resolveReplayConfig, citeVerbatim } from '${url('replay')}'; import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}';
+      : `import { replay, resolveReplayConfig, citeVerbatim } from '${url('replay')}'; import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}';
        const file = ${JSON.stringify(trace)}; const m = findTraceMeta(file); const o = { source: file, meta: m ? await readTraceMeta(m) : undefined, metaSource: m };
        const config = await resolveReplayConfig(o);
        const open = () => openTraceBatches(file, { source: file, fields: config.fieldsWanted, fieldPlan: config.fieldPlan });
@@ -316,7 +483,10 @@ function parseAndReplay(trace) {
   const ats = baseline ? [root, baseline] : [root];
   const runs = ats.map(() => ({ parse: [], replay: [] }));
   for (let i = 0; i < RUNS; i++) {
-    ats.forEach((at, k) => { runs[k].parse.push(pass(at, 'parse', trace)); runs[k].replay.push(pass(at, 'replay', trace)); });
+    ats.forEach((at, k) => {
+      runs[k].parse.push(pass(at, 'parse', trace));
+      runs[k].replay.push(pass(at, 'replay', trace));
+    });
   }
   const least = (rs) => ({ ...rs[0], cpuMs: Math.min(...rs.map((r) => r.cpuMs)), rssKb: Math.max(...rs.map((r) => r.rssKb)) });
   return runs.map((r) => ({ parse: least(r.parse), replay: least(r.replay) }));
@@ -335,9 +505,15 @@ function reportBoth(trace, check) {
 function report(label, { parse, replay: rep }) {
   const overhead = ((rep.cpuMs - parse.cpuMs) / parse.cpuMs) * 100;
   console.log(`${label}`);
-  console.log(`  parse only       ${(parse.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${mps(parse.events, parse.cpuMs)} per CPU-second  peak RSS ${(parse.rssKb / 1024).toFixed(0)} MiB`);
-  console.log(`  parse + replay   ${(rep.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${mps(rep.events, rep.cpuMs)} per CPU-second  peak RSS ${(rep.rssKb / 1024).toFixed(0)} MiB  (${rep.ops} ops, ${rep.findings} findings)`);
-  console.log(`  replay's own work: ${((rep.cpuMs - parse.cpuMs) / 1000).toFixed(2)} CPU-s, ${overhead.toFixed(0)} % on top of parsing (target ≤ 30 %: ${overhead <= 30 ? 'met' : 'NOT met'})`);
+  console.log(
+    `  parse only       ${(parse.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${mps(parse.events, parse.cpuMs)} per CPU-second  peak RSS ${(parse.rssKb / 1024).toFixed(0)} MiB`,
+  );
+  console.log(
+    `  parse + replay   ${(rep.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${mps(rep.events, rep.cpuMs)} per CPU-second  peak RSS ${(rep.rssKb / 1024).toFixed(0)} MiB  (${rep.ops} ops, ${rep.findings} findings)`,
+  );
+  console.log(
+    `  replay's own work: ${((rep.cpuMs - parse.cpuMs) / 1000).toFixed(2)} CPU-s, ${overhead.toFixed(0)} % on top of parsing (target ≤ 30 %: ${overhead <= 30 ? 'met' : 'NOT met'})`,
+  );
   return overhead;
 }
 
@@ -360,7 +536,9 @@ function external(cmd, args) {
 function referenceRow(dat, events) {
   const tc = Array.from({ length: RUNS }, () => external('trace-cmd', ['report', '-R', '-t', dat]));
   const cpu = Math.min(...tc.map((r) => r.cpuMs));
-  console.log(`  trace-cmd report -R -t (reference, whole process)  ${(cpu / 1000).toFixed(2)} CPU-s  ${mps(events, cpu)} per CPU-second  peak RSS ${(Math.max(...tc.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`);
+  console.log(
+    `  trace-cmd report -R -t (reference, whole process)  ${(cpu / 1000).toFixed(2)} CPU-s  ${mps(events, cpu)} per CPU-second  peak RSS ${(Math.max(...tc.map((r) => r.rssKb)) / 1024).toFixed(0)} MiB`,
+  );
 }
 
 export default async function bench() {
@@ -368,7 +546,11 @@ export default async function bench() {
   const long = process.env.BENCH_REPLAY_LONG ? Number(process.env.BENCH_REPLAY_LONG) : undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-replay-bench-'));
   try {
-    console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; each CPU figure is the least of ${RUNS} runs (BENCH_REPLAY_RUNS)`);
+    console.log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} on ${cpus().length} CPUs; each CPU figure is the least of ${RUNS} runs (BENCH_REPLAY_RUNS)`,
+    );
     const trace = path.join(dir, 'trace.txt');
     const t0 = performance.now();
     const n = generate(trace, events);
@@ -379,7 +561,9 @@ export default async function bench() {
     if (e2e.status !== 0) throw new Error(`kreplay replay exited ${e2e.status}: ${e2e.stderr}`);
     const result = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
     if (result.findings.length !== 0) throw new Error(`a consistent trace replayed to ${result.findings.length} findings: ${result.findings[0].message}`);
-    console.log(`kreplay replay (CLI, end to end): wall ${(e2e.ms / 1000).toFixed(2)} s, CPU ${(e2e.cpuMs / 1000).toFixed(2)} s (${mps(result.stats.events, e2e.cpuMs)} per CPU-second), peak RSS ${(e2e.rssKb / 1024).toFixed(0)} MiB, ${result.stats.ops} ops, ${result.stats.pages} pages, 0 findings`);
+    console.log(
+      `kreplay replay (CLI, end to end): wall ${(e2e.ms / 1000).toFixed(2)} s, CPU ${(e2e.cpuMs / 1000).toFixed(2)} s (${mps(result.stats.events, e2e.cpuMs)} per CPU-second), peak RSS ${(e2e.rssKb / 1024).toFixed(0)} MiB, ${result.stats.ops} ops, ${result.stats.pages} pages, 0 findings`,
+    );
 
     console.log('\ntext trace, in-process (CPU of the read/replay loop only):');
     const overhead = reportBoth(trace);
@@ -390,7 +574,10 @@ export default async function bench() {
     const sameEvents = await generateDat(trace, same);
     console.log(`\nthe same trace as a trace.dat (${sameEvents} events, ${(statSync(same).size / 1e6).toFixed(0)} MB), in-process:`);
     reportBoth(same, (sameRuns) => {
-      if (sameRuns.replay.findings !== 0 || sameRuns.replay.ops !== result.stats.ops) throw new Error(`the trace.dat replayed to ${sameRuns.replay.ops} ops and ${sameRuns.replay.findings} findings, the text to ${result.stats.ops} ops and none`);
+      if (sameRuns.replay.findings !== 0 || sameRuns.replay.ops !== result.stats.ops)
+        throw new Error(
+          `the trace.dat replayed to ${sameRuns.replay.ops} ops and ${sameRuns.replay.findings} findings, the text to ${result.stats.ops} ops and none`,
+        );
     });
     if (have('trace-cmd')) referenceRow(same, sameEvents);
 
@@ -402,7 +589,9 @@ export default async function bench() {
     const dat = path.join(dir, 'dat', 'trace.dat');
     mkdirSync(path.dirname(dat));
     const datEvents = makeBigDat(dat, events);
-    console.log(`\ntrace.dat of ${datEvents} events (${(statSync(dat).size / 1e6).toFixed(0)} MB: fixtures/dat/mixed-v6.dat's pages repeated: inconsistent by construction), in-process:`);
+    console.log(
+      `\ntrace.dat of ${datEvents} events (${(statSync(dat).size / 1e6).toFixed(0)} MB: fixtures/dat/mixed-v6.dat's pages repeated: inconsistent by construction), in-process:`,
+    );
     reportBoth(dat);
     if (have('trace-cmd')) referenceRow(dat, datEvents);
     else console.log('  trace-cmd is not installed: no reference figure');
@@ -411,8 +600,13 @@ export default async function bench() {
       const big = path.join(dir, 'long', 'trace.txt');
       mkdirSync(path.dirname(big));
       const m = generate(big, long);
-      const cmp = [[events, e2e.rssKb], [m, timed([cli, 'replay', big, '--format', 'json', '--no-timing', '--out', path.join(dir, 'long.json')]).rssKb]];
-      console.log(`\npeak RSS of kreplay replay (CLI) by length: ${cmp.map(([k, kb]) => `${(k / 1e6).toFixed(1)} M events ${(kb / 1024).toFixed(0)} MiB`).join(', ')}`);
+      const cmp = [
+        [events, e2e.rssKb],
+        [m, timed([cli, 'replay', big, '--format', 'json', '--no-timing', '--out', path.join(dir, 'long.json')]).rssKb],
+      ];
+      console.log(
+        `\npeak RSS of kreplay replay (CLI) by length: ${cmp.map(([k, kb]) => `${(k / 1e6).toFixed(1)} M events ${(kb / 1024).toFixed(0)} MiB`).join(', ')}`,
+      );
     }
     console.log(`\nreplay's overhead on parsing the text trace: ${overhead.toFixed(0)} % (target ≤ 30 %); load average now ${loadavg()[0].toFixed(1)}`);
   } finally {

@@ -7,9 +7,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2] ?? '';
-const benches = readdirSync(here).filter((f) => f.endsWith('.bench.js') && f.includes(filter)).sort();
+const benches = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.js') && f.includes(filter))
+  .sort();
 if (benches.length === 0) {
-  process.stderr.write(`no benchmark matches "${filter}" (have: ${readdirSync(here).filter((f) => f.endsWith('.bench.js')).join(', ')})\n`);
+  process.stderr.write(
+    `no benchmark matches "${filter}" (have: ${readdirSync(here)
+      .filter((f) => f.endsWith('.bench.js'))
+      .join(', ')})\n`,
+  );
   process.exit(2);
 }
 let failed = 0;

@@ -22,13 +22,18 @@ const cli = path.join(root, 'packages/cli/bin/run.js');
 const reports = path.join(root, 'fixtures/reports');
 
 const NOISE = [
-  'eth0: link up, 1000Mbps, full-duplex', 'EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.',
-  'audit: type=1400 audit(1700000000.123:42): apparmor="DENIED" operation="open" profile="snap"', 'usb 1-1: new high-speed USB device number 2 using xhci_hcd',
-  'systemd[1]: Started Session 3 of user root.', 'TCP: request_sock_TCP: Possible SYN flooding on port 22. Sending cookies.',
+  'eth0: link up, 1000Mbps, full-duplex',
+  'EXT4-fs (sda1): mounted filesystem with ordered data mode. Quota mode: none.',
+  'audit: type=1400 audit(1700000000.123:42): apparmor="DENIED" operation="open" profile="snap"',
+  'usb 1-1: new high-speed USB device number 2 using xhci_hcd',
+  'systemd[1]: Started Session 3 of user root.',
+  'TCP: request_sock_TCP: Possible SYN flooding on port 22. Sending cookies.',
 ];
 
 async function writeLog(file, lines) {
-  const splats = readdirSync(reports).filter((d) => d.startsWith('syzkaller-') && existsSync(path.join(reports, d, 'report.txt'))).sort()
+  const splats = readdirSync(reports)
+    .filter((d) => d.startsWith('syzkaller-') && existsSync(path.join(reports, d, 'report.txt')))
+    .sort()
     .map((d) => readFileSync(path.join(reports, d, 'report.txt'), 'utf8'));
   const out = createWriteStream(file);
   let seed = 20261125;
@@ -55,7 +60,10 @@ export default async function run() {
     const spliced = await writeLog(file, lines);
     const size = statSync(file).size;
     console.log(`log: ${lines.toLocaleString('en')} noise lines + ${spliced} real reports, ${(size / 1e6).toFixed(1)} MB (seed 20261125)`);
-    for (const [name, cmd, args] of [['wc -l', 'wc', ['-l', file]], ['grep -c headers', 'grep', ['-cE', 'BUG|WARNING|INFO: task', file]]]) {
+    for (const [name, cmd, args] of [
+      ['wc -l', 'wc', ['-l', file]],
+      ['grep -c headers', 'grep', ['-cE', 'BUG|WARNING|INFO: task', file]],
+    ]) {
       const t0 = performance.now();
       const r = spawnSync(cmd, args);
       if (r.status !== 0) throw new Error(`${name} failed`);
@@ -67,8 +75,12 @@ export default async function run() {
     const t = JSON.parse(best.stdout);
     const rss = Math.max(...runs.map((r) => r.rssMb));
     console.log(`kreplay triage --no-model: ${best.wall.toFixed(2)} s wall  ${mbs(size, best.wall)} MB/s  (best of ${runs.length}, incl. node/oclif start-up)`);
-    console.log(`                           ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${(t.lines / best.cpu / 1e3).toFixed(0)} k lines/s  peak RSS ${rss.toFixed(0)} MB`);
-    console.log(`  ${t.lines.toLocaleString('en')} lines, ${t.splats.length} splats (${t.splats.filter((s) => s.duplicateOf !== null).length} repeats), ${t.logStacks.length} loose stacks`);
+    console.log(
+      `                           ${best.cpu.toFixed(2)} s CPU   ${mbs(size, best.cpu)} MB/s  ${(t.lines / best.cpu / 1e3).toFixed(0)} k lines/s  peak RSS ${rss.toFixed(0)} MB`,
+    );
+    console.log(
+      `  ${t.lines.toLocaleString('en')} lines, ${t.splats.length} splats (${t.splats.filter((s) => s.duplicateOf !== null).length} repeats), ${t.logStacks.length} loose stacks`,
+    );
     const one = path.join(reports, 'syzkaller-linux-report-577', 'report.txt');
     const startup = Math.min(...[0, 1, 2].map(() => measured([cli, 'triage', one, '--no-model', '--json'], dir).cpu));
     console.log(`  CLI start-up (a one-splat report): ${startup.toFixed(2)} s CPU; net of it: ${mbs(size, best.cpu - startup)} MB/s per CPU second`);

@@ -40,7 +40,7 @@ export const FLOORS = {
   // report → scenario and schedule (mm-model), explored (explore), captured (capture), replayed (replay)
   '@kreplay/triage': { imports: ['@kreplay/core', '@kreplay/mm-model', '@kreplay/explore', '@kreplay/capture', '@kreplay/replay'] },
   '@kreplay/pipeline': { imports: LIBRARIES },
-  kreplay: { imports: LIBRARIES, prints: true },
+  'kreplay': { imports: LIBRARIES, prints: true },
 };
 
 /**
@@ -156,7 +156,11 @@ export function checkImports(root, { exceptions = EXCEPTIONS } = {}) {
     const excepted = new Set(exceptions.filter((x) => x.from === pkg.name).map((x) => x.to));
     for (const dep of pkg.runtime) {
       if (known.has(dep) && !may.has(dep) && !excepted.has(dep)) {
-        report(manifest, 1, `${pkg.name} depends on ${dep}, above its floor (${[...may].join(', ') || 'no kreplay package'}); move it to devDependencies if only tests use it`);
+        report(
+          manifest,
+          1,
+          `${pkg.name} depends on ${dep}, above its floor (${[...may].join(', ') || 'no kreplay package'}); move it to devDependencies if only tests use it`,
+        );
       }
     }
     const uses = new Set();
@@ -169,7 +173,11 @@ export function checkImports(root, { exceptions = EXCEPTIONS } = {}) {
         }
         for (const { spec, line } of specifiers) {
           if (spec === undefined) {
-            report(file, line, 'import() or require() of a computed name: the floors cannot be checked; import a literal name (or a user-named file as pathToFileURL(path).href)');
+            report(
+              file,
+              line,
+              'import() or require() of a computed name: the floors cannot be checked; import a literal name (or a user-named file as pathToFileURL(path).href)',
+            );
             continue;
           }
           if (spec.startsWith('.')) {

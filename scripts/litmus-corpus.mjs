@@ -26,7 +26,16 @@ function parseArgs(argv) {
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
     else o.paths.push(a);
   }
-  if (o.paths.length === 0 || !(o.timeout > 0) || !(o.jobs >= 1) || !Number.isInteger(o.every) || o.every < 1 || !Number.isInteger(o.offset) || o.offset < 0 || o.offset >= o.every) {
+  if (
+    o.paths.length === 0 ||
+    !(o.timeout > 0) ||
+    !(o.jobs >= 1) ||
+    !Number.isInteger(o.every) ||
+    o.every < 1 ||
+    !Number.isInteger(o.offset) ||
+    o.offset < 0 ||
+    o.offset >= o.every
+  ) {
     throw new Error('usage: node scripts/litmus-corpus.mjs PATH... [--model NAME|DIR] [--timeout SECONDS] [-j N] [--every K [--offset R]] [--json OUT]');
   }
   return o;
@@ -59,7 +68,15 @@ async function main() {
     if (!out.ok) rows.push({ file, status: out.error.kind, message: out.error.message, line: out.error.line ?? null });
     else {
       const j = judge(out.result);
-      rows.push({ file, status: j.verdict, expected: j.expected, observation: out.result.observation, flags: out.result.flags, message: j.message, ms: Math.round(out.result.stats.timeMs) });
+      rows.push({
+        file,
+        status: j.verdict,
+        expected: j.expected,
+        observation: out.result.observation,
+        flags: out.result.flags,
+        message: j.message,
+        ms: Math.round(out.result.stats.timeMs),
+      });
     }
     if (o.json) appendFileSync(`${o.json}l`, `${JSON.stringify(rows[rows.length - 1])}\n`); // one line per test as it ends
     if (++n % 250 === 0) process.stderr.write(`${n}/${withResult.length}\n`);
@@ -72,18 +89,29 @@ async function main() {
   const checked = count('pass') + count('forgiven') + count('fail');
   console.log(`corpus: ${o.paths.join(', ')}; model ${o.model}; timeout ${o.timeout} s per test; -j ${o.jobs}`);
   console.log(`files: ${files.length}; with a Result: line${o.every > 1 ? ` (every ${o.every}th from the ${o.offset}th)` : ''}: ${withResult.length}`);
-  console.log(`checked: ${checked}; agree: ${count('pass') + count('forgiven')} (${count('pass')} pass, ${count('forgiven')} forgiven by a data race); disagree: ${count('fail')}`);
+  console.log(
+    `checked: ${checked}; agree: ${count('pass') + count('forgiven')} (${count('pass')} pass, ${count('forgiven')} forgiven by a data race); disagree: ${count('fail')}`,
+  );
   console.log(`unsupported: ${unsupported.length}; timeouts: ${count('timeout')}; internal errors: ${count('internal')}`);
-  console.log(`time: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (workers not included), ${((performance.now() - w0) / 1000).toFixed(1)} s wall`);
+  console.log(
+    `time: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (workers not included), ${((performance.now() - w0) / 1000).toFixed(1)} s wall`,
+  );
   if (unsupported.length) {
     console.log('unsupported, by missing construct:');
     for (const [k, v] of [...byConstruct].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) console.log(`  ${String(v).padStart(5)}  ${k}`);
   }
-  for (const [status, title] of [['fail', 'disagree'], ['timeout', 'timed out'], ['internal', 'internal errors']]) {
+  for (const [status, title] of [
+    ['fail', 'disagree'],
+    ['timeout', 'timed out'],
+    ['internal', 'internal errors'],
+  ]) {
     const xs = rows.filter((r) => r.status === status);
     if (xs.length === 0) continue;
     console.log(`${title}:`);
-    for (const r of xs) console.log(`  ${r.file}: ${status === 'fail' ? `Result: ${r.expected}, kreplay ${r.observation}${r.flags.length ? ` (${r.flags.join(', ')})` : ''} ${r.message}` : r.message}`);
+    for (const r of xs)
+      console.log(
+        `  ${r.file}: ${status === 'fail' ? `Result: ${r.expected}, kreplay ${r.observation}${r.flags.length ? ` (${r.flags.join(', ')})` : ''} ${r.message}` : r.message}`,
+      );
   }
   if (o.json) writeFileSync(o.json, `${JSON.stringify(rows, null, 1)}\n`);
   process.exitCode = count('fail') + count('internal') > 0 ? 1 : 0;

@@ -128,7 +128,8 @@ function bundleLayout(lock, cli, libraries) {
   }
   for (const { at, name, ident } of edges) {
     const got = lookups(at, name).find((loc) => placed.has(loc));
-    if (placed.get(got)?.ident !== ident) fail(`in the bundle ${at || cli.name} would load ${got ? placed.get(got).ident : 'nothing'} for ${name}, not ${ident}`);
+    if (placed.get(got)?.ident !== ident)
+      fail(`in the bundle ${at || cli.name} would load ${got ? placed.get(got).ident : 'nothing'} for ${name}, not ${ident}`);
   }
   return placed;
 }
@@ -184,7 +185,9 @@ function main() {
     }
     const info = npmPack(stage);
     const file = path.join(OUT, info.filename);
-    process.stdout.write(`${file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file}: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KiB${note}\n`);
+    process.stdout.write(
+      `${file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file}: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KiB${note}\n`,
+    );
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }

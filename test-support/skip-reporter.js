@@ -11,8 +11,10 @@ export function skipSummary(lines) {
   const packages = new Set();
   for (const e of entries) {
     const optional = e.missing.length > 0 && e.missing.every((t) => t.optional);
-    const reason = e.optedOut ? `skipped on request (${e.optedOut})`
-      : optional ? `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => `${t.optional}; to run it: ${t.apt}`).join('; ')})`
+    const reason = e.optedOut
+      ? `skipped on request (${e.optedOut})`
+      : optional
+        ? `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => `${t.optional}; to run it: ${t.apt}`).join('; ')})`
         : `${e.missing.map((t) => t.name).join(', ')} not installed (${e.missing.map((t) => t.apt).join(' ')})`;
     for (const t of e.missing) if (!t.optional) for (const p of t.apt.split(' ')) packages.add(p);
     if (!byReason.has(reason)) byReason.set(reason, []);
@@ -25,7 +27,8 @@ export function skipSummary(lines) {
   }
   if (packages.size) out.push(`  install them: apt-get install ${[...packages].sort().join(' ')}   (bash .ci/run installs everything)`);
   out.push('  KREPLAY_STRICT_TOOLS=1 turns a missing tool into a failure (.ci/run runs strict).');
-  if (entries.some((e) => e.missing.length > 0 && e.missing.every((t) => t.optional))) out.push('  An optional live comparison stays skipped under KREPLAY_STRICT_TOOLS=1: its committed goldens ran.');
+  if (entries.some((e) => e.missing.length > 0 && e.missing.every((t) => t.optional)))
+    out.push('  An optional live comparison stays skipped under KREPLAY_STRICT_TOOLS=1: its committed goldens ran.');
   return `${out.join('\n')}\n`;
 }
 

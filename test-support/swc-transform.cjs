@@ -12,9 +12,31 @@
 const { createTransformer: swc } = require('@swc/jest');
 
 const GLOBALS = [
-  'Array', 'ArrayBuffer', 'BigInt', 'BigInt64Array', 'BigUint64Array', 'DataView', 'Float32Array',
-  'Float64Array', 'Int16Array', 'Int32Array', 'Int8Array', 'JSON', 'Map', 'Math', 'Number', 'Object',
-  'Reflect', 'Set', 'String', 'Symbol', 'Uint16Array', 'Uint32Array', 'Uint8Array', 'WeakMap', 'WeakSet',
+  'Array',
+  'ArrayBuffer',
+  'BigInt',
+  'BigInt64Array',
+  'BigUint64Array',
+  'DataView',
+  'Float32Array',
+  'Float64Array',
+  'Int16Array',
+  'Int32Array',
+  'Int8Array',
+  'JSON',
+  'Map',
+  'Math',
+  'Number',
+  'Object',
+  'Reflect',
+  'Set',
+  'String',
+  'Symbol',
+  'Uint16Array',
+  'Uint32Array',
+  'Uint8Array',
+  'WeakMap',
+  'WeakSet',
 ];
 const PRELUDE = `const { ${GLOBALS.join(', ')} } = globalThis; `;
 

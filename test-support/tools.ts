@@ -44,7 +44,9 @@ const onPath = (name: string, extra: string[] = []): string | undefined => {
     try {
       accessSync(p, constants.X_OK);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 };
@@ -92,10 +94,7 @@ function findKunitParser(): string | undefined {
   const env = process.env.KREPLAY_KUNIT_DIR;
   if (env) return existsSync(path.join(env, 'kunit_parser.py')) ? env : undefined;
   const cache = process.env.KREPLAY_CACHE ?? path.join(homedir(), '.cache', 'kreplay');
-  const trees = [
-    ...subdirs(path.join(cache, 'kernel-source')).flatMap((d) => subdirs(d)),
-    ...subdirs('/usr/src'),
-  ].sort();
+  const trees = [...subdirs(path.join(cache, 'kernel-source')).flatMap((d) => subdirs(d)), ...subdirs('/usr/src')].sort();
   const tree = trees.map((t) => path.join(t, 'tools/testing/kunit')).find((k) => existsSync(path.join(k, 'kunit_parser.py')));
   return tree ?? linuxSourceTarball();
 }
@@ -108,7 +107,9 @@ function linuxSourceTarball(): string | undefined {
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => path.join(dir, d.name));
   } catch {
     return [];
   }
@@ -150,7 +151,10 @@ function recordSkip(title: string, check: ToolCheck): void {
   };
   const log = process.env.KREPLAY_SKIP_LOG;
   if (log) appendFileSync(log, `${JSON.stringify(entry)}\n`);
-  else process.stderr.write(`skipped: ${title}: ${check.optedOut ?? `${check.missing.map((t) => t.name).join(', ')} not installed (${installLine(check.missing)})`}\n`);
+  else
+    process.stderr.write(
+      `skipped: ${title}: ${check.optedOut ?? `${check.missing.map((t) => t.name).join(', ')} not installed (${installLine(check.missing)})`}\n`,
+    );
 }
 
 function expectTestPath(): string | undefined {
@@ -166,7 +170,9 @@ function verdict(tools: readonly Tool[], title: string): { skip: true } | { fail
   }
   if (check.missing.length === 0) return undefined;
   if (strictTools() && check.missing.some((t) => !t.optional)) {
-    return { fail: `${check.missing.map((t) => t.name).join(', ')} not installed, and KREPLAY_STRICT_TOOLS=1 makes a missing tool a failure: ${installLine(check.missing)}` };
+    return {
+      fail: `${check.missing.map((t) => t.name).join(', ')} not installed, and KREPLAY_STRICT_TOOLS=1 makes a missing tool a failure: ${installLine(check.missing)}`,
+    };
   }
   recordSkip(title, check);
   return { skip: true };
@@ -177,7 +183,12 @@ export function describeWithTools(tools: readonly Tool[], title: string, fn: () 
   const v = verdict(tools, title);
   if (!v) describe(title, fn);
   else if ('skip' in v) describe.skip(title, fn);
-  else describe(title, () => it(`needs ${tools.map((t) => t.name).join(', ')}`, () => { throw new Error(v.fail); }));
+  else
+    describe(title, () =>
+      it(`needs ${tools.map((t) => t.name).join(', ')}`, () => {
+        throw new Error(v.fail);
+      }),
+    );
 }
 
 /** `it(title, fn, timeout)` when every tool is installed; otherwise skipped (recorded) or, strict, failing. */
@@ -185,5 +196,8 @@ export function itWithTools(tools: readonly Tool[], title: string, fn: () => unk
   const v = verdict(tools, title);
   if (!v) it(title, fn as () => Promise<unknown>, timeout);
   else if ('skip' in v) it.skip(title, fn as () => Promise<unknown>, timeout);
-  else it(title, () => { throw new Error(v.fail); });
+  else
+    it(title, () => {
+      throw new Error(v.fail);
+    });
 }

@@ -48,8 +48,11 @@ describe('the package floors (scripts/check-imports.mjs)', () => {
 
   it('fail when core imports replay, and the CLI exits 1 naming the file and line', () => {
     const root = workspace({
-      core: [{ ...core, dependencies: { '@kreplay/replay': '0.1.0' } }, { 'src/index.ts': "// the upward import\nexport { replay } from '@kreplay/replay';\n" }],
-      replay: [replay, { 'src/index.ts': "export const replay = 1;\n" }],
+      core: [
+        { ...core, dependencies: { '@kreplay/replay': '0.1.0' } },
+        { 'src/index.ts': "// the upward import\nexport { replay } from '@kreplay/replay';\n" },
+      ],
+      replay: [replay, { 'src/index.ts': 'export const replay = 1;\n' }],
     });
     expect(messages(root)).toEqual([
       'packages/core/package.json:1: @kreplay/core depends on @kreplay/replay, above its floor (no kreplay package); move it to devDependencies if only tests use it',
@@ -68,10 +71,13 @@ describe('the package floors (scripts/check-imports.mjs)', () => {
 
   it('catch dynamic imports, import types and sideways imports between packages of one floor', () => {
     const root = workspace({
-      explore: [{ name: '@kreplay/explore', dependencies: { '@kreplay/core': '0.1.0' } }, {
-        'src/a.ts': "export async function f() { return import('@kreplay/mm-model'); }\n",
-        'src/b.ts': "export type M = import('@kreplay/mm-model').Machine;\n",
-      }],
+      explore: [
+        { name: '@kreplay/explore', dependencies: { '@kreplay/core': '0.1.0' } },
+        {
+          'src/a.ts': "export async function f() { return import('@kreplay/mm-model'); }\n",
+          'src/b.ts': "export type M = import('@kreplay/mm-model').Machine;\n",
+        },
+      ],
     });
     const m = messages(root);
     expect(m).toContain('packages/explore/src/a.ts:1: @kreplay/explore must not import @kreplay/mm-model (upward or sideways); it may import: @kreplay/core');
@@ -90,14 +96,19 @@ describe('the package floors (scripts/check-imports.mjs)', () => {
 
   it('nothing imports the CLI, not even the pipeline that may import every library', () => {
     const root = workspace({
-      pipeline: [{ name: '@kreplay/pipeline', dependencies: { '@kreplay/report': '0.1.0', kreplay: '0.1.0' } }, {
-        'src/index.ts': "import '@kreplay/report';\nimport 'kreplay';\n",
-      }],
+      pipeline: [
+        { name: '@kreplay/pipeline', dependencies: { '@kreplay/report': '0.1.0', 'kreplay': '0.1.0' } },
+        {
+          'src/index.ts': "import '@kreplay/report';\nimport 'kreplay';\n",
+        },
+      ],
     });
     const m = messages(root);
-    expect(m).toContain("packages/pipeline/src/index.ts:2: @kreplay/pipeline must not import kreplay (upward or sideways); it may import: " +
-      '@kreplay/core, @kreplay/ftrace-parser, @kreplay/mm-model, @kreplay/explore, @kreplay/capture, @kreplay/kernel-build, @kreplay/lkmm, ' +
-      '@kreplay/replay, @kreplay/diff, @kreplay/report, @kreplay/triage');
+    expect(m).toContain(
+      'packages/pipeline/src/index.ts:2: @kreplay/pipeline must not import kreplay (upward or sideways); it may import: ' +
+        '@kreplay/core, @kreplay/ftrace-parser, @kreplay/mm-model, @kreplay/explore, @kreplay/capture, @kreplay/kernel-build, @kreplay/lkmm, ' +
+        '@kreplay/replay, @kreplay/diff, @kreplay/report, @kreplay/triage',
+    );
     expect(m.filter((x) => x.includes('src/index.ts:1:'))).toEqual([]);
   });
 
@@ -118,12 +129,18 @@ describe('the package floors (scripts/check-imports.mjs)', () => {
 
   it('fail on relative imports out of the package, undeclared dependencies, and a library that prints or exits', () => {
     const root = workspace({
-      core: [core, {
-        'src/a.ts': "import { x } from '../../replay/src/index.js';\nimport YAML from 'yaml';\nexport const y = [x, YAML];\n",
-        'src/b.ts': "export function f() {\n  console.log('hi');\n  process.stdout.write('x');\n  process.exit(2);\n}\n",
-        'src/c.ts': "export const load = (name: string) => import(name);\n",
-      }],
-      cli: [{ name: 'kreplay', dependencies: { '@kreplay/core': '0.1.0' } }, { 'src/index.ts': "import '@kreplay/core';\nconsole.log('the CLI prints');\nprocess.exit(0);\n" }],
+      core: [
+        core,
+        {
+          'src/a.ts': "import { x } from '../../replay/src/index.js';\nimport YAML from 'yaml';\nexport const y = [x, YAML];\n",
+          'src/b.ts': "export function f() {\n  console.log('hi');\n  process.stdout.write('x');\n  process.exit(2);\n}\n",
+          'src/c.ts': 'export const load = (name: string) => import(name);\n',
+        },
+      ],
+      cli: [
+        { name: 'kreplay', dependencies: { '@kreplay/core': '0.1.0' } },
+        { 'src/index.ts': "import '@kreplay/core';\nconsole.log('the CLI prints');\nprocess.exit(0);\n" },
+      ],
     });
     expect(messages(root)).toEqual([
       "packages/core/src/a.ts:1: '../../replay/src/index.js' reaches outside @kreplay/core: import the other package by its name",

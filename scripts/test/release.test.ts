@@ -19,7 +19,10 @@ const version = (JSON.parse(readFileSync(path.join(repo, 'packages/cli/package.j
 const libraries = ['core', 'ftrace-parser', 'mm-model', 'explore', 'capture', 'replay', 'diff', 'report'];
 
 /** Files in a tarball. */
-const list = (tgz: string): string[] => execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n').filter(Boolean);
+const list = (tgz: string): string[] =>
+  execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    .split('\n')
+    .filter(Boolean);
 
 (run ? describe : describe.skip)('release tarballs (set KREPLAY_TEST_RELEASE=1 to pack and install them offline; .ci/run does)', () => {
   const work = run ? mkdtempSync(path.join(tmpdir(), 'kreplay-release-test-')) : '';
@@ -43,7 +46,8 @@ const list = (tgz: string): string[] => execFileSync('tar', ['-tzf', tgz], { enc
     expect(bundle).toContain('package/fixtures/scenarios/odirect-vs-fault.yaml');
     expect(bundle).toContain('package/oclif.manifest.json');
     expect(bundle).toContain('package/kernel-configs/kreplay.config');
-    for (const dep of ['@kreplay/core', '@kreplay/replay', '@oclif/core', 'zod', 'yaml', 'execa']) expect(bundle).toContain(`package/node_modules/${dep}/package.json`);
+    for (const dep of ['@kreplay/core', '@kreplay/replay', '@oclif/core', 'zod', 'yaml', 'execa'])
+      expect(bundle).toContain(`package/node_modules/${dep}/package.json`);
     // no test, source or build-info file ships
     expect(bundle.filter((f) => /^package\/(?:node_modules\/@kreplay\/[^/]+\/)?(?:src|test)\//.test(f) || f.endsWith('.tsbuildinfo'))).toEqual([]);
   }, 600_000);
@@ -51,8 +55,25 @@ const list = (tgz: string): string[] => execFileSync('tar', ['-tzf', tgz], { enc
   it('installs globally from the CLI tarball alone with no registry, no cache and --offline', () => {
     const cache = path.join(work, 'empty-cache');
     mkdirSync(cache);
-    const r = spawnSync('npm', ['install', '--global', '--prefix', prefix, '--offline', '--cache', cache, '--registry', 'http://127.0.0.1:9/',
-      '--no-audit', '--no-fund', '--no-update-notifier', path.join(out, `kreplay-${version}.tgz`)], { encoding: 'utf8' });
+    const r = spawnSync(
+      'npm',
+      [
+        'install',
+        '--global',
+        '--prefix',
+        prefix,
+        '--offline',
+        '--cache',
+        cache,
+        '--registry',
+        'http://127.0.0.1:9/',
+        '--no-audit',
+        '--no-fund',
+        '--no-update-notifier',
+        path.join(out, `kreplay-${version}.tgz`),
+      ],
+      { encoding: 'utf8' },
+    );
     expect({ status: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ status: 0, stderr: '' });
     expect(existsSync(kreplay)).toBe(true);
   }, 600_000);
@@ -77,8 +98,15 @@ const list = (tgz: string): string[] => execFileSync('tar', ['-tzf', tgz], { enc
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('(linux-6.1: meta.json kernel 6.1.0-56-amd64)');
     const capture = path.join(installed, 'node_modules/@kreplay/capture/dist/index.js');
-    const probe = spawnSync(process.execPath, ['--input-type=module', '-e',
-      `const m = await import(${JSON.stringify(capture)}); console.log(m.defaultProfilePath(m.findWorkload('odirect-race'))); console.log(m.C_DIR);`], { encoding: 'utf8', cwd: work });
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(capture)}); console.log(m.defaultProfilePath(m.findWorkload('odirect-race'))); console.log(m.C_DIR);`,
+      ],
+      { encoding: 'utf8', cwd: work },
+    );
     const [profile, cDir] = probe.stdout.trim().split('\n');
     expect(profile).toBe(path.join(installed, 'node_modules/@kreplay/capture/kernel-configs/capture/odirect-race.yaml'));
     expect(existsSync(profile!)).toBe(true);

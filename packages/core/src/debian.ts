@@ -29,7 +29,13 @@ export interface DebianSeries {
 
 export const DEBIAN_SERIES: readonly DebianSeries[] = [
   { name: '6.1', imageMeta: 'linux-image-amd64', sourcePackage: 'linux-source-6.1', release: /^6\.1\.0-\d+-amd64$/, exampleRelease: '6.1.0-56-amd64' },
-  { name: '6.12', imageMeta: 'linux-image-6.12-amd64', sourcePackage: 'linux-source-6.12', release: /^6\.12\.\d+\+deb12-amd64$/, exampleRelease: '6.12.117+deb12-amd64' },
+  {
+    name: '6.12',
+    imageMeta: 'linux-image-6.12-amd64',
+    sourcePackage: 'linux-source-6.12',
+    release: /^6\.12\.\d+\+deb12-amd64$/,
+    exampleRelease: '6.12.117+deb12-amd64',
+  },
 ];
 
 /** The series plain `debian` means. */

@@ -61,7 +61,9 @@ function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc
     const e = doc.errors[0]!;
     const dup = /Map keys must be unique/.test(e.message);
     throw new InputError(dup ? `duplicate key in ${opts.what}` : `not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
-      file, line: counter.linePos(e.pos[0]).line, hint: dup ? 'each key may appear once in a mapping; remove or rename the repeated one' : opts.hint,
+      file,
+      line: counter.linePos(e.pos[0]).line,
+      hint: dup ? 'each key may appear once in a mapping; remove or rename the repeated one' : opts.hint,
     });
   }
   return { file, data: doc.toJS({ maxAliasCount: 100 }), lineOf: yamlLineOf(doc, counter) };
@@ -105,7 +107,8 @@ export function parseDocumentText(text: string, file: string, opts: DocumentOpti
     }
     let located: ParsedDoc | undefined;
     return {
-      file, data,
+      file,
+      data,
       lineOf: (path) => {
         located ??= (() => {
           try {

@@ -7,11 +7,7 @@
 const MARK = '\u0000bigint:';
 
 export function stringifyJson(value: unknown, indent?: number): string {
-  const text = JSON.stringify(
-    value,
-    (_k, v) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v),
-    indent,
-  );
+  const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v), indent);
   if (text === undefined) return 'null';
   // JSON.stringify escapes U+0000 inside strings, so the marker only ever appears as our own.
   return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');

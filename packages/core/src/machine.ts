@@ -33,15 +33,29 @@ export type LkmmFence = 'smp_mb' | 'smp_rmb' | 'smp_wmb' | 'smp_mb__before_atomi
 
 /** The kernel primitive an access is made with (`plain` = a C access without READ_ONCE/WRITE_ONCE; `plain-inc` = `x++`). */
 export type LkmmOp =
-  | 'plain-read' | 'plain-write' | 'READ_ONCE' | 'WRITE_ONCE' | 'smp_load_acquire' | 'smp_store_release'
-  | 'atomic_read' | 'atomic_set' | 'atomic_inc' | 'atomic_dec' | 'atomic_inc_return' | 'atomic_dec_return'
-  | 'plain-inc' | 'plain-dec' | 'spin_lock' | 'spin_unlock'
+  | 'plain-read'
+  | 'plain-write'
+  | 'READ_ONCE'
+  | 'WRITE_ONCE'
+  | 'smp_load_acquire'
+  | 'smp_store_release'
+  | 'atomic_read'
+  | 'atomic_set'
+  | 'atomic_inc'
+  | 'atomic_dec'
+  | 'atomic_inc_return'
+  | 'atomic_dec_return'
+  | 'plain-inc'
+  | 'plain-dec'
+  | 'spin_lock'
+  | 'spin_unlock'
   /** A lockless test of a lock word (folio_test_locked on PG_locked, which the marks make a spin lock); `value` 1 when held. */
   | 'spin_is_locked'
   /** A fully ordered exchange (`xchg(x, 0)`: ptep_get_and_clear on x86-64); `value` is the value before. */
   | 'xchg'
   /** `set_bit`/`clear_bit` on one flag (an unordered RMW storing 1 / 0; `value` is the bit after). */
-  | 'set_bit' | 'clear_bit'
+  | 'set_bit'
+  | 'clear_bit'
   /**
    * Not a memory access of the kernel: a model judgement's read (what an invariant looks at) or
    * the bookkeeping of a lock whose critical section the step's other accesses carry (`under`).

@@ -11,35 +11,128 @@ interface OpBase {
   event?: TraceEvent;
 }
 
-export interface FaultBeginOp extends OpBase { kind: 'fault_begin'; file?: FileRef; index?: number; address?: bigint }
-export interface FaultEndOp extends OpBase { kind: 'fault_end'; file?: FileRef; index?: number; ret?: number }
-export interface CacheAddOp extends OpBase { kind: 'cache_add'; file: FileRef; index: number; pfn: bigint; order: number }
-export interface CacheDeleteOp extends OpBase { kind: 'cache_delete'; file: FileRef; index: number; pfn: bigint; order: number }
+export interface FaultBeginOp extends OpBase {
+  kind: 'fault_begin';
+  file?: FileRef;
+  index?: number;
+  address?: bigint;
+}
+export interface FaultEndOp extends OpBase {
+  kind: 'fault_end';
+  file?: FileRef;
+  index?: number;
+  ret?: number;
+}
+export interface CacheAddOp extends OpBase {
+  kind: 'cache_add';
+  file: FileRef;
+  index: number;
+  pfn: bigint;
+  order: number;
+}
+export interface CacheDeleteOp extends OpBase {
+  kind: 'cache_delete';
+  file: FileRef;
+  index: number;
+  pfn: bigint;
+  order: number;
+}
 /**
  * rmap add: a PTE now maps pfn (page_add_file_rmap / do_set_pte). `nr` > 1: nr PTEs map
  * the pages pfn … pfn+nr−1 of one folio, at indexes index … and addresses address, +4096, …
  * (6.12 folio_add_file_rmap_ptes / set_pte_range); `mapcount` is then the first page's.
  */
-export interface PteMapOp extends OpBase { kind: 'pte_map'; pfn: bigint; nr?: number; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
+export interface PteMapOp extends OpBase {
+  kind: 'pte_map';
+  pfn: bigint;
+  nr?: number;
+  file?: FileRef;
+  index?: number;
+  address?: bigint;
+  mapcount?: number;
+}
 /** rmap remove: PTEs mapping pfn (… pfn+nr−1) were zapped (page_remove_rmap, folio_remove_rmap_ptes). */
-export interface PteUnmapOp extends OpBase { kind: 'pte_unmap'; pfn: bigint; nr?: number; file?: FileRef; index?: number; address?: bigint; mapcount?: number }
+export interface PteUnmapOp extends OpBase {
+  kind: 'pte_unmap';
+  pfn: bigint;
+  nr?: number;
+  file?: FileRef;
+  index?: number;
+  address?: bigint;
+  mapcount?: number;
+}
 /** mapping_try_invalidate: what invalidate_mapping_pages runs, and what 6.12's fadvise(DONTNEED) calls directly. */
 export type InvalidateFn = 'invalidate_inode_pages2_range' | 'invalidate_mapping_pages' | 'mapping_try_invalidate';
-export interface InvalidateBeginOp extends OpBase { kind: 'invalidate_begin'; fn: InvalidateFn; file?: FileRef; start?: number; end?: number }
-export interface InvalidateEndOp extends OpBase { kind: 'invalidate_end'; fn: InvalidateFn; file?: FileRef; ret?: number }
+export interface InvalidateBeginOp extends OpBase {
+  kind: 'invalidate_begin';
+  fn: InvalidateFn;
+  file?: FileRef;
+  start?: number;
+  end?: number;
+}
+export interface InvalidateEndOp extends OpBase {
+  kind: 'invalidate_end';
+  fn: InvalidateFn;
+  file?: FileRef;
+  ret?: number;
+}
 export type TruncateFn = 'truncate_pagecache' | 'truncate_inode_pages_range' | 'vmtruncate';
-export interface TruncateBeginOp extends OpBase { kind: 'truncate_begin'; fn: TruncateFn; file?: FileRef; start?: number; end?: number; size?: bigint }
-export interface TruncateEndOp extends OpBase { kind: 'truncate_end'; fn: TruncateFn; file?: FileRef; ret?: number }
-export interface UnmapRangeOp extends OpBase { kind: 'unmap_range'; fn: string; file?: FileRef; start?: number; end?: number; pfn?: bigint }
-export interface IsizeSetOp extends OpBase { kind: 'isize_set'; file: FileRef; size: bigint }
-export interface PageLockOp extends OpBase { kind: 'page_lock'; pfn: bigint }
-export interface PageUnlockOp extends OpBase { kind: 'page_unlock'; pfn: bigint }
+export interface TruncateBeginOp extends OpBase {
+  kind: 'truncate_begin';
+  fn: TruncateFn;
+  file?: FileRef;
+  start?: number;
+  end?: number;
+  size?: bigint;
+}
+export interface TruncateEndOp extends OpBase {
+  kind: 'truncate_end';
+  fn: TruncateFn;
+  file?: FileRef;
+  ret?: number;
+}
+export interface UnmapRangeOp extends OpBase {
+  kind: 'unmap_range';
+  fn: string;
+  file?: FileRef;
+  start?: number;
+  end?: number;
+  pfn?: bigint;
+}
+export interface IsizeSetOp extends OpBase {
+  kind: 'isize_set';
+  file: FileRef;
+  size: bigint;
+}
+export interface PageLockOp extends OpBase {
+  kind: 'page_lock';
+  pfn: bigint;
+}
+export interface PageUnlockOp extends OpBase {
+  kind: 'page_unlock';
+  pfn: bigint;
+}
 /** A model-only step or a workload marker: carried through, never changes state. */
-export interface MarkerOp extends OpBase { kind: 'marker'; text: string }
+export interface MarkerOp extends OpBase {
+  kind: 'marker';
+  text: string;
+}
 
 export type MmOp =
-  | FaultBeginOp | FaultEndOp | CacheAddOp | CacheDeleteOp | PteMapOp | PteUnmapOp
-  | InvalidateBeginOp | InvalidateEndOp | TruncateBeginOp | TruncateEndOp
-  | UnmapRangeOp | IsizeSetOp | PageLockOp | PageUnlockOp | MarkerOp;
+  | FaultBeginOp
+  | FaultEndOp
+  | CacheAddOp
+  | CacheDeleteOp
+  | PteMapOp
+  | PteUnmapOp
+  | InvalidateBeginOp
+  | InvalidateEndOp
+  | TruncateBeginOp
+  | TruncateEndOp
+  | UnmapRangeOp
+  | IsizeSetOp
+  | PageLockOp
+  | PageUnlockOp
+  | MarkerOp;
 
 export type MmOpKind = MmOp['kind'];

@@ -40,8 +40,12 @@ export function outputError(file: string, e: unknown): EnvironmentError {
   if (e instanceof EnvironmentError) return e;
   const code = (e as NodeJS.ErrnoException)?.code ?? '';
   const why = WHY[code] ?? (e instanceof Error ? e.message : String(e));
-  const hint = code === 'ENOENT' ? `create ${path.dirname(file) || '.'} first, or choose another path`
-    : code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' ? 'free some space or write elsewhere' : 'choose another path';
+  const hint =
+    code === 'ENOENT'
+      ? `create ${path.dirname(file) || '.'} first, or choose another path`
+      : code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG'
+        ? 'free some space or write elsewhere'
+        : 'choose another path';
   return new EnvironmentError(`cannot write ${file}: ${why}`, hint, { cause: e });
 }
 
@@ -124,12 +128,15 @@ export function createAtomicWriteStream(file: string): AtomicWriteStream {
   const stream: WriteStream = createWriteStream(tmp, { flags: inPlace ? 'w' : 'wx' });
   let failure: unknown;
   let settled = false;
-  stream.on('error', (e) => { failure ??= e; });
-  let needDrain = false;
-  const closed = (): Promise<void> => new Promise((resolve) => {
-    if (stream.closed) resolve();
-    else stream.once('close', () => resolve());
+  stream.on('error', (e) => {
+    failure ??= e;
   });
+  let needDrain = false;
+  const closed = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (stream.closed) resolve();
+      else stream.once('close', () => resolve());
+    });
   const abort = async (): Promise<void> => {
     if (settled) return;
     settled = true;

@@ -20,23 +20,25 @@ import { InputError } from './errors.js';
 
 /** How a trace field converts into an MmOp field. */
 export const FIELD_CONVERSIONS = [
-  'number',   // integer as printed (decimal or 0x-hex)
-  'signed',   // integer reinterpreted as a signed 64-bit value (kretprobe return values: 0xfffffffffffffff0 → -16)
-  'page',     // struct page * → pfn, using vmemmapBase (pfn = (page - vmemmapBase) / 64)
-  'pfn',      // already a pfn
-  'kdev',     // kernel dev_t (major << 20 | minor) → "major:minor"
+  'number', // integer as printed (decimal or 0x-hex)
+  'signed', // integer reinterpreted as a signed 64-bit value (kretprobe return values: 0xfffffffffffffff0 → -16)
+  'page', // struct page * → pfn, using vmemmapBase (pfn = (page - vmemmapBase) / 64)
+  'pfn', // already a pfn
+  'kdev', // kernel dev_t (major << 20 | minor) → "major:minor"
   'bytes-to-index', // byte offset → page index (/ 4096)
   'string',
-  'hex',      // hex printed without 0x (`%lx`: `ino 2a`): a string is read as hex digits, a value the reader already decoded is kept
+  'hex', // hex printed without 0x (`%lx`: `ino 2a`): a string is read as hex digits, a value the reader already decoded is kept
 ] as const;
 
 export const FieldSpecSchema = z.union([
   z.string().min(1),
-  z.object({
-    /** The trace field; or a list of them, the first one the event has being read (`[page, arg2]`). */
-    field: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    as: z.enum(FIELD_CONVERSIONS).optional(),
-  }).strict(),
+  z
+    .object({
+      /** The trace field; or a list of them, the first one the event has being read (`[page, arg2]`). */
+      field: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      as: z.enum(FIELD_CONVERSIONS).optional(),
+    })
+    .strict(),
 ]);
 export type FieldSpec = z.infer<typeof FieldSpecSchema>;
 
@@ -48,35 +50,51 @@ export type FieldSpec = z.infer<typeof FieldSpecSchema>;
  * and the op's index becomes the page's own (index + pfn − folio), since a tail page's
  * own ->index and ->mapping are not its folio's.
  */
-export const PROBE_ARG_TARGETS = [
-  'dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order', 'nr', 'folio',
-] as const;
+export const PROBE_ARG_TARGETS = ['dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order', 'nr', 'folio'] as const;
 
 export const PROBE_OPS = [
-  'fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap',
-  'invalidate_begin', 'invalidate_end', 'truncate_begin', 'truncate_end', 'unmap_range',
-  'isize_set', 'page_lock', 'page_unlock',
+  'fault_begin',
+  'fault_end',
+  'cache_add',
+  'cache_delete',
+  'pte_map',
+  'pte_unmap',
+  'invalidate_begin',
+  'invalidate_end',
+  'truncate_begin',
+  'truncate_end',
+  'unmap_range',
+  'isize_set',
+  'page_lock',
+  'page_unlock',
 ] as const;
 
-export const ProbeMeaningSchema = z.object({
-  op: z.enum(PROBE_OPS),
-  /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
-  fn: z.string().optional(),
-  args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
-}).strict();
+export const ProbeMeaningSchema = z
+  .object({
+    op: z.enum(PROBE_OPS),
+    /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
+    fn: z.string().optional(),
+    args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
+  })
+  .strict();
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
 /** The version field of a probe map file (optional: a map without one is read as this version). */
 export const PROBE_MAP_SCHEMA_ID = 'kreplay-probes/1';
 
-export const ProbeMapSchema = z.object({
-  schema: z.literal(PROBE_MAP_SCHEMA_ID, { message: `this probe map is for another version of kreplay (this one reads ${PROBE_MAP_SCHEMA_ID})` }).optional(),
-  /** `vmemmap_base` of the traced kernel as 0x-hex (nokaslr x86-64: 0xffffea0000000000). */
-  vmemmapBase: z.string().regex(/^0x[0-9a-fA-F]+$/).optional(),
-  /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
-  structPageSize: z.number().int().positive().default(64),
-  probes: z.record(z.string().min(1), ProbeMeaningSchema),
-}).strict();
+export const ProbeMapSchema = z
+  .object({
+    schema: z.literal(PROBE_MAP_SCHEMA_ID, { message: `this probe map is for another version of kreplay (this one reads ${PROBE_MAP_SCHEMA_ID})` }).optional(),
+    /** `vmemmap_base` of the traced kernel as 0x-hex (nokaslr x86-64: 0xffffea0000000000). */
+    vmemmapBase: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]+$/)
+      .optional(),
+    /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
+    structPageSize: z.number().int().positive().default(64),
+    probes: z.record(z.string().min(1), ProbeMeaningSchema),
+  })
+  .strict();
 export type ProbeMap = z.infer<typeof ProbeMapSchema>;
 
 const DOC = {
@@ -104,6 +122,7 @@ export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
   if (bare.success) return { structPageSize: 64, probes: bare.data };
   const issue = full.error.issues[0]!;
   throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
-    file, hint: 'meta.json is written by `kreplay capture`; recapture, or replay with --probes FILE to override it',
+    file,
+    hint: 'meta.json is written by `kreplay capture`; recapture, or replay with --probes FILE to override it',
   });
 }

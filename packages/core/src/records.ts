@@ -47,11 +47,11 @@ export interface TraceEvent {
 }
 
 export type GapKind =
-  | 'lost-events'      // `CPU:N [LOST N EVENTS]` / `CPU:N [LOST EVENTS]` / ring-buffer missed events
-  | 'events-dropped'   // trace-cmd report `[N EVENTS DROPPED]`
-  | 'buffer-started'   // `##### CPU N buffer started ####`: earlier events on that CPU were overwritten
-  | 'truncated'        // the input ended in the middle of a record
-  | 'unparseable';     // a line no reader understood
+  | 'lost-events' // `CPU:N [LOST N EVENTS]` / `CPU:N [LOST EVENTS]` / ring-buffer missed events
+  | 'events-dropped' // trace-cmd report `[N EVENTS DROPPED]`
+  | 'buffer-started' // `##### CPU N buffer started ####`: earlier events on that CPU were overwritten
+  | 'truncated' // the input ended in the middle of a record
+  | 'unparseable'; // a line no reader understood
 
 /** A place where events may be missing. Replay across a gap on that CPU is uncertain. */
 export interface Gap {

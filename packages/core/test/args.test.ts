@@ -17,7 +17,10 @@ describe('one --shard convention', () => {
   it('splits any list exactly: every item in exactly one shard, shards differ by at most one item', () => {
     for (const n of [1, 2, 3, 7]) {
       for (const len of [0, 1, 5, 20]) {
-        const counts = Array.from({ length: n }, (_, s) => Array.from({ length: len }, (_, k) => k).filter((k) => inShard(k, { index: s + 1, count: n })).length);
+        const counts = Array.from(
+          { length: n },
+          (_, s) => Array.from({ length: len }, (_, k) => k).filter((k) => inShard(k, { index: s + 1, count: n })).length,
+        );
         expect(counts.reduce((a, b) => a + b, 0)).toBe(len);
         expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
       }

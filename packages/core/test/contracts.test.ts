@@ -4,8 +4,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  EnvironmentError, findTraceMeta, isInputError, loadProbeMap, metaCandidates, metaRelease, parseProbeMap, probeMapFromMeta,
-  readTraceMeta, writeFileAtomic, writeTraceMeta, type ProbeMap,
+  EnvironmentError,
+  findTraceMeta,
+  isInputError,
+  loadProbeMap,
+  metaCandidates,
+  metaRelease,
+  parseProbeMap,
+  probeMapFromMeta,
+  readTraceMeta,
+  writeFileAtomic,
+  writeTraceMeta,
+  type ProbeMap,
 } from '@kreplay/core';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -13,11 +23,13 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-contracts-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function metaFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('meta.json')).map((f) => path.join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('meta.json'))
+    .map((f) => path.join(dir, f));
 }
 
 describe('the meta.json contract', () => {
-  it('finds a trace\'s meta.json in one order: beside the file by name, then the folder\'s', () => {
+  it("finds a trace's meta.json in one order: beside the file by name, then the folder's", () => {
     expect(metaCandidates('d/run.trace.gz')).toEqual(['d/run.trace.gz.meta.json', 'd/run.trace.meta.json', 'd/run.meta.json', 'd/meta.json']);
     expect(metaCandidates('d/meta.json')).toEqual(['d/meta.json.meta.json', 'd/meta.meta.json']);
     const dir = path.join(tmp, 'find');

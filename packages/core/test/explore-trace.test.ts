@@ -7,19 +7,29 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  EXPLORE_TRACE_FORMAT, decodeExploreHeader, decodeMarker, decodePairs, encodeExploreHeader, encodeOpEvent,
-  encodePair, exploreTraceFormat, isExploreHeader, isInputError,
+  EXPLORE_TRACE_FORMAT,
+  decodeExploreHeader,
+  decodeMarker,
+  decodePairs,
+  encodeExploreHeader,
+  encodeOpEvent,
+  encodePair,
+  exploreTraceFormat,
+  isExploreHeader,
+  isInputError,
 } from '@kreplay/core';
 
 describe('key=value pairs', () => {
   it('read back any value, quoted or not, in order', () => {
     const key = fc.stringMatching(/^[A-Za-z_]\w{0,8}$/);
     const value = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', ' ', '"', '\\', 'a=b', 'x\ny', '\r\n', '\\n', '\t'));
-    fc.assert(fc.property(fc.array(fc.tuple(key, value), { maxLength: 5 }), (pairs) => {
-      const text = pairs.map(([k, v]) => encodePair(k, v)).join(' ');
-      expect(text).not.toMatch(/[\n\r]/);
-      expect(decodePairs(text)).toEqual(pairs);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 5 }), (pairs) => {
+        const text = pairs.map(([k, v]) => encodePair(k, v)).join(' ');
+        expect(text).not.toMatch(/[\n\r]/);
+        expect(decodePairs(text)).toEqual(pairs);
+      }),
+    );
   });
 
   it('quote only what needs it, as the explorer always wrote them', () => {
@@ -30,11 +40,13 @@ describe('key=value pairs', () => {
 });
 
 describe('markers', () => {
-  it('carry each op\'s keys in the documented order and read back as printed', () => {
+  it("carry each op's keys in the documented order and read back as printed", () => {
     const e = encodeOpEvent({ kind: 'truncate_begin', fn: 'vmtruncate', file: { dev: '8:1', ino: 0x2an }, size: 0n, start: 0, end: 7 });
     expect(e).toEqual({ name: 'tracing_mark_write', body: 'kreplay:truncate_begin fn=vmtruncate dev=8:1 ino=2a size=0 start=0 end=7' });
     expect(decodeMarker(e.body)).toEqual({
-      op: 'truncate_begin', fn: 'vmtruncate', values: [
+      op: 'truncate_begin',
+      fn: 'vmtruncate',
+      values: [
         { key: 'dev', target: 'dev', as: 'kdev', raw: '8:1' },
         { key: 'ino', target: 'ino', as: 'hex', raw: '2a' },
         { key: 'size', target: 'size', as: 'number', raw: '0' },
@@ -44,9 +56,11 @@ describe('markers', () => {
     });
   });
 
-  it('write page-cache insertions as the kernel\'s own 6.1 tracepoint', () => {
-    expect(encodeOpEvent({ kind: 'cache_add', file: { dev: '0:5', ino: 0x2an }, index: 1, pfn: 3n, order: 0 }))
-      .toEqual({ name: 'mm_filemap_add_to_page_cache', body: 'dev 0:5 ino 2a pfn=0x3 ofs=4096 order=0' });
+  it("write page-cache insertions as the kernel's own 6.1 tracepoint", () => {
+    expect(encodeOpEvent({ kind: 'cache_add', file: { dev: '0:5', ino: 0x2an }, index: 1, pfn: 3n, order: 0 })).toEqual({
+      name: 'mm_filemap_add_to_page_cache',
+      body: 'dev 0:5 ino 2a pfn=0x3 ofs=4096 order=0',
+    });
   });
 
   it('are told apart from other text, and an unknown op is named', () => {
@@ -67,13 +81,22 @@ describe('the header', () => {
   });
 
   it('without a format is format 1 (written before the field existed)', () => {
-    expect(decodeExploreHeader('# kreplay: explore scenario=s flavor=f schedule=0,1 rule=bug-on'))
-      .toEqual({ format: 1, scenario: 's', flavor: 'f', schedule: [0, 1], rule: 'bug-on' });
+    expect(decodeExploreHeader('# kreplay: explore scenario=s flavor=f schedule=0,1 rule=bug-on')).toEqual({
+      format: 1,
+      scenario: 's',
+      flavor: 'f',
+      schedule: [0, 1],
+      rule: 'bug-on',
+    });
   });
 
   it('from a newer kreplay is refused with the file, line and what to do', () => {
     let e: unknown;
-    try { decodeExploreHeader('# kreplay: explore format=2 scenario=s flavor=f schedule=0', { file: 'cex.trace', line: 3 }); } catch (x) { e = x; }
+    try {
+      decodeExploreHeader('# kreplay: explore format=2 scenario=s flavor=f schedule=0', { file: 'cex.trace', line: 3 });
+    } catch (x) {
+      e = x;
+    }
     expect(isInputError(e)).toBe(true);
     expect((e as Error).message).toBe('explorer trace format 2 is newer than this kreplay reads (format 1)');
     expect(e).toMatchObject({ file: 'cex.trace', line: 3 });

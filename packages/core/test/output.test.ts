@@ -10,7 +10,10 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-output-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function failure(p: Promise<unknown>): Promise<{ name?: string; message?: string; hint?: string }> {
-  return p.then(() => ({}), (e: Error & { hint?: string }) => ({ name: e.name, message: e.message, hint: e.hint }));
+  return p.then(
+    () => ({}),
+    (e: Error & { hint?: string }) => ({ name: e.name, message: e.message, hint: e.hint }),
+  );
 }
 
 describe('writeFileAtomic', () => {
@@ -23,9 +26,23 @@ describe('writeFileAtomic', () => {
   });
 
   it.each([
-    ['a folder', () => { mkdirSync(path.join(tmp, 'dir'), { recursive: true }); return path.join(tmp, 'dir'); }, /cannot write .*dir: it is a folder/],
+    [
+      'a folder',
+      () => {
+        mkdirSync(path.join(tmp, 'dir'), { recursive: true });
+        return path.join(tmp, 'dir');
+      },
+      /cannot write .*dir: it is a folder/,
+    ],
     ['a missing parent', () => path.join(tmp, 'no', 'such', 'x.txt'), /cannot write .*x\.txt: its folder does not exist/],
-    ['a file as parent', () => { writeFileSync(path.join(tmp, 'plain'), ''); return path.join(tmp, 'plain', 'x.txt'); }, /a part of its path is a file, not a folder/],
+    [
+      'a file as parent',
+      () => {
+        writeFileSync(path.join(tmp, 'plain'), '');
+        return path.join(tmp, 'plain', 'x.txt');
+      },
+      /a part of its path is a file, not a folder/,
+    ],
     ['/dev/full', () => '/dev/full', /cannot write \/dev\/full: the disk is full/],
   ])('turns %s into an environment error with a hint, leaving no temporary file', async (_what, make, message) => {
     const before = readdirSync(tmp).length;
@@ -68,7 +85,8 @@ describe('createAtomicWriteStream', () => {
 
   it('a stream error (a missing folder, /dev/full) is an environment error at commit', async () => {
     expect(await failure(createAtomicWriteStream(path.join(tmp, 'nope', 'p.json')).commit())).toMatchObject({
-      name: 'EnvironmentError', message: expect.stringMatching(/its folder does not exist/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/its folder does not exist/),
     });
     const w = createAtomicWriteStream('/dev/full');
     w.write('x'.repeat(1 << 16));
@@ -78,12 +96,16 @@ describe('createAtomicWriteStream', () => {
 
 describeWithTools([TINY_FS], 'a full disk (a 64 KiB tmpfs)', () => {
   let fs: { dir: string; unmount: () => void };
-  beforeAll(() => { fs = mountTinyFs(64); });
+  beforeAll(() => {
+    fs = mountTinyFs(64);
+  });
   afterAll(() => fs.unmount());
 
   it('writeFileAtomic and the stream fail with "the disk is full", leaving the folder empty', async () => {
     expect(await failure(writeFileAtomic(path.join(fs.dir, 'big.txt'), 'x'.repeat(1 << 20)))).toMatchObject({
-      name: 'EnvironmentError', message: expect.stringMatching(/big\.txt: the disk is full/), hint: 'free some space or write elsewhere',
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/big\.txt: the disk is full/),
+      hint: 'free some space or write elsewhere',
     });
     const w = createAtomicWriteStream(path.join(fs.dir, 'big.json'));
     for (let i = 0; i < 64; i++) {
@@ -108,7 +130,8 @@ describe('checking an output before the work', () => {
     if (!existsSync('/proc/self')) return; // Linux only: /proc is where Node's recursive mkdir never returns
     const started = Date.now();
     expect(await failure(checkOutputFolder('/proc/kreplay-no-such-folder/out'))).toMatchObject({
-      name: 'EnvironmentError', message: expect.stringMatching(/^cannot write into \/proc\/kreplay-no-such-folder/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^cannot write into \/proc\/kreplay-no-such-folder/),
     });
     expect(Date.now() - started).toBeLessThan(5000);
   }, 10_000);
@@ -117,7 +140,8 @@ describe('checking an output before the work', () => {
     await checkOutputFolder(path.join(tmp, 'made', 'deep'));
     writeFileSync(path.join(tmp, 'file-in-way'), '');
     expect(await failure(checkOutputFolder(path.join(tmp, 'file-in-way')))).toMatchObject({
-      name: 'EnvironmentError', message: expect.stringMatching(/it is a file, not a folder/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/it is a file, not a folder/),
     });
   });
 });

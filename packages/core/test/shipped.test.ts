@@ -36,7 +36,7 @@ describe('shippedPath: shipped data from a clone and from an install', () => {
     expect(shippedPath(url, 'kernel-configs/probes')).toBe(path.join(dir, 'kernel-configs', 'probes'));
   });
 
-  it('resolves this repository\'s probe maps from the replay package', () => {
+  it("resolves this repository's probe maps from the replay package", () => {
     const here = pathToFileURL(path.resolve('packages/replay/src/probe-maps.ts')).href;
     expect(shippedPath(here, 'kernel-configs/probes')).toBe(path.resolve('kernel-configs/probes'));
   });

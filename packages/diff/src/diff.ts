@@ -12,11 +12,18 @@ import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribut
 import { fmtNs } from './units.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
-  LATENCY_OPS, type LatencyOp,
-  type BehaviourRow, type DiffResult, type FindingEntry, type LatencyRow, type RunData,
-  type SideInfo, type ThresholdCheck, type WorkloadRow, type WorkloadValue,
+  LATENCY_OPS,
+  type LatencyOp,
+  type BehaviourRow,
+  type DiffResult,
+  type FindingEntry,
+  type LatencyRow,
+  type RunData,
+  type SideInfo,
+  type ThresholdCheck,
+  type WorkloadRow,
+  type WorkloadValue,
 } from './types.js';
-
 
 export interface DiffOptions {
   /** Severity at or above which a new finding is a regression (default `error`). */
@@ -25,7 +32,6 @@ export interface DiffOptions {
   baseLabel?: string;
   patchedLabel?: string;
 }
-
 
 /** Stands for the workload's test file in keys, whatever its dev and ino were in that run. */
 export const TEST_FILE = 'test-file';
@@ -40,7 +46,12 @@ export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>, testFile
   return `${f.rule} ${file} ${f.index ?? '-'}`;
 }
 
-interface Tally { first: Finding; firstRun: string; count: number; runs: number }
+interface Tally {
+  first: Finding;
+  firstRun: string;
+  count: number;
+  runs: number;
+}
 
 function tally(runs: readonly RunData[]): Map<string, Tally> {
   const out = new Map<string, Tally>();
@@ -64,10 +75,7 @@ function tally(runs: readonly RunData[]): Map<string, Tally> {
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 function entryOrder(a: FindingEntry, b: FindingEntry): number {
-  return RULES.indexOf(a.rule) - RULES.indexOf(b.rule)
-    || cmp(a.file ?? '', b.file ?? '')
-    || (a.index ?? -1) - (b.index ?? -1)
-    || cmp(a.key, b.key);
+  return RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || cmp(a.file ?? '', b.file ?? '') || (a.index ?? -1) - (b.index ?? -1) || cmp(a.key, b.key);
 }
 
 function matchFindings(base: readonly RunData[], patched: readonly RunData[]): DiffResult['findings'] {
@@ -80,12 +88,18 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[]): D
     const rep = (tp ?? tb)!;
     const f = rep.first;
     const entry: FindingEntry = {
-      key, rule: f.rule, severity: f.severity, certainty: f.certainty,
+      key,
+      rule: f.rule,
+      severity: f.severity,
+      certainty: f.certainty,
       ...(f.file !== undefined ? { file: f.file } : {}),
       ...(f.index !== undefined ? { index: f.index } : {}),
-      base: tb?.count ?? 0, patched: tp?.count ?? 0,
-      baseRuns: tb?.runs ?? 0, patchedRuns: tp?.runs ?? 0,
-      example: f, exampleRun: rep.firstRun,
+      base: tb?.count ?? 0,
+      patched: tp?.count ?? 0,
+      baseRuns: tb?.runs ?? 0,
+      patchedRuns: tp?.runs ?? 0,
+      example: f,
+      exampleRun: rep.firstRun,
     };
     (tb && tp ? result.unchanged : tp ? result.new : result.fixed).push(entry);
   }
@@ -96,7 +110,11 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[]): D
 }
 
 function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData[]): SideInfo {
-  let durationNs = 0, events = 0, ops = 0, gaps = 0, unusableEvents = 0;
+  let durationNs = 0,
+    events = 0,
+    ops = 0,
+    gaps = 0,
+    unusableEvents = 0;
   for (const r of runs) {
     durationNs += r.durationNs;
     events += r.stats.events;
@@ -106,9 +124,17 @@ function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData
   }
   const inconclusiveRuns = all.filter((r) => r.inconclusive?.length).map((r) => ({ run: r.source, reasons: r.inconclusive! }));
   const unjudged: Record<string, string> = {};
-  for (const r of runs) for (const u of r.unjudged ?? []) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
+  for (const r of runs)
+    for (const u of r.unjudged ?? []) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
   return {
-    label, runs: runs.map((r) => r.source), durationNs, events, ops, gaps, unusableEvents, inconclusiveRuns,
+    label,
+    runs: runs.map((r) => r.source),
+    durationNs,
+    events,
+    ops,
+    gaps,
+    unusableEvents,
+    inconclusiveRuns,
     ...(Object.keys(unjudged).length ? { unjudged } : {}),
   };
 }
@@ -130,7 +156,10 @@ function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo:
     const ps = { count: pc, perSec: rate(pc, pInfo.durationNs) };
     const useRate = bs.perSec !== null && ps.perSec !== null;
     return {
-      name, description, base: bs, patched: ps,
+      name,
+      description,
+      base: bs,
+      patched: ps,
       changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(bc, pc),
     };
   });
@@ -158,14 +187,19 @@ function latency(base: readonly RunData[], patched: readonly RunData[]): Latency
     const bd = distribution(bh);
     const pd = distribution(ph);
     rows.push({
-      op, base: bd, patched: pd,
+      op,
+      base: bd,
+      patched: pd,
       changePct: {
-        p50: changePct(bd.p50, pd.p50), p90: changePct(bd.p90, pd.p90),
-        p99: changePct(bd.p99, pd.p99), max: changePct(bd.max, pd.max),
+        p50: changePct(bd.p50, pd.p50),
+        p90: changePct(bd.p90, pd.p90),
+        p99: changePct(bd.p99, pd.p99),
+        max: changePct(bd.max, pd.max),
       },
       significance: acrossRuns(
         bs && ps && bs.length && ps.length ? mannWhitney(histogramOf(bs), histogramOf(ps)) : mannWhitney(bh, ph),
-        runMedians(base, op), runMedians(patched, op),
+        runMedians(base, op),
+        runMedians(patched, op),
       ),
     });
   }
@@ -198,15 +232,19 @@ function acrossRuns(s: Significance, base: number[], patched: number[]): Signifi
   const separated = Math.min(...patched) > Math.max(...base) || Math.max(...patched) < Math.min(...base);
   return separated
     ? { ...s, note: `${s.note}; every run agrees (p50 per run: base ${fmt(base)}, patched ${fmt(patched)})` }
-    : { ...s, verdict: 'not-significant', note: `runs disagree, so not significant: p50 per run base ${fmt(base)}, patched ${fmt(patched)} (pooled Mann-Whitney U alone said ${s.p !== undefined && s.p < 0.0001 ? 'p<0.0001' : `p=${s.p?.toFixed(4)}`})` };
+    : {
+        ...s,
+        verdict: 'not-significant',
+        note: `runs disagree, so not significant: p50 per run base ${fmt(base)}, patched ${fmt(patched)} (pooled Mann-Whitney U alone said ${s.p !== undefined && s.p < 0.0001 ? 'p<0.0001' : `p=${s.p?.toFixed(4)}`})`,
+      };
 }
 
 function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {
   const names: string[] = [];
   for (const r of [...base, ...patched]) for (const k of Object.keys(r.workload ?? {})) if (!names.includes(k)) names.push(k);
   // A kernel-log kind one run has and another has not is 0 there, not unknown.
-  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) =>
-    r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null));
+  const values = (runs: readonly RunData[], k: string): WorkloadValue[] =>
+    runs.map((r) => r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null));
   return names.map((name) => ({ name, base: values(base, name), patched: values(patched, name) }));
 }
 
@@ -220,10 +258,19 @@ function fmtNum(x: number | null): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3);
 }
 
-function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>, base: readonly RunData[], patched: readonly RunData[]): ThresholdCheck {
+function checkThreshold(
+  t: Threshold,
+  d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>,
+  base: readonly RunData[],
+  patched: readonly RunData[],
+): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
   // counts: a change may count against the limit; judged: the metric could be compared at all
-  let b: number | null = null, p: number | null = null, note = '', counts = true, judged = true;
+  let b: number | null = null,
+    p: number | null = null,
+    note = '',
+    counts = true,
+    judged = true;
   switch (ref.kind) {
     case 'findings':
       b = base.length ? base.reduce((s, r) => s + r.findings.length, 0) / base.length : null;
@@ -240,20 +287,27 @@ function checkThreshold(t: Threshold, d: Omit<DiffResult, 'thresholds' | 'regres
     }
     case 'latency': {
       const row = d.latency.find((r) => r.op === ref.op);
-      if (!row) { counts = judged = false; note = `no ${ref.op} latency samples on either side`; break; }
+      if (!row) {
+        counts = judged = false;
+        note = `no ${ref.op} latency samples on either side`;
+        break;
+      }
       b = (row.base as Distribution)[ref.pct];
       p = (row.patched as Distribution)[ref.pct];
       if (row.significance.verdict !== 'significant') {
         counts = false;
         judged = row.significance.verdict !== 'too-few-samples';
         note = `not judged: ${row.significance.note}`;
-      }
-      else note = row.significance.note;
+      } else note = row.significance.note;
       break;
     }
     case 'workload': {
       const row = d.workload.find((r) => r.name === ref.name);
-      if (!row) { counts = judged = false; note = `no workload counter "${ref.name}" in either side's meta.json`; break; }
+      if (!row) {
+        counts = judged = false;
+        note = `no workload counter "${ref.name}" in either side's meta.json`;
+        break;
+      }
       b = meanOf(row.base);
       p = meanOf(row.patched);
       note = 'mean per run';
@@ -273,8 +327,14 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
   const b = names(base);
   const p = names(patched);
   const out: string[] = [];
-  for (const [side, ns] of [['base', b], ['patched', p]] as const) {
-    if (ns.length > 1) out.push(`the ${side} side mixes workloads (${ns.join(', ')}): behaviour rates and latencies pool them; diff one workload at a time (or use kreplay ci, which does)`);
+  for (const [side, ns] of [
+    ['base', b],
+    ['patched', p],
+  ] as const) {
+    if (ns.length > 1)
+      out.push(
+        `the ${side} side mixes workloads (${ns.join(', ')}): behaviour rates and latencies pool them; diff one workload at a time (or use kreplay ci, which does)`,
+      );
   }
   if (b.length === 1 && p.length === 1 && b[0] !== p[0]) out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
   return out;
@@ -293,8 +353,11 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase);
   const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched);
   const partial = {
-    tool: 'kreplay diff' as const, version: 1 as const, failOn,
-    base: bInfo, patched: pInfo,
+    tool: 'kreplay diff' as const,
+    version: 1 as const,
+    failOn,
+    base: bInfo,
+    patched: pInfo,
     findings: matchFindings(base, patched),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
@@ -304,7 +367,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   const reasons: string[] = [];
   for (const e of partial.findings.new) {
     if (reachesFailOn(e.severity, failOn)) {
-      reasons.push(`new ${e.severity} ${e.rule}${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''} (${e.patched}× in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'})`);
+      reasons.push(
+        `new ${e.severity} ${e.rule}${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''} (${e.patched}× in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'})`,
+      );
     }
   }
   for (const t of thresholds) {
@@ -314,13 +379,19 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     }
   }
   const inconclusive: string[] = [];
-  for (const [name, runs, info] of [['base', base, bInfo], ['patched', patched, pInfo]] as const) {
+  for (const [name, runs, info] of [
+    ['base', base, bInfo],
+    ['patched', patched, pInfo],
+  ] as const) {
     if (runs.length) continue;
     const why = info.inconclusiveRuns.map((x) => `${x.run}: ${x.reasons.join('; ')}`);
     inconclusive.push(`the ${name} side has no run to compare${why.length ? ` (${why.join(' | ')})` : ''}`);
   }
   const warnings = workloadWarnings(base, patched);
-  for (const [name, info] of [['base', bInfo], ['patched', pInfo]] as const) {
+  for (const [name, info] of [
+    ['base', bInfo],
+    ['patched', pInfo],
+  ] as const) {
     if (info.runs.length) for (const x of info.inconclusiveRuns) warnings.push(`${name} run ${x.run} left out: ${x.reasons.join('; ')}`);
   }
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';

@@ -23,16 +23,22 @@ function traceIn(dir: string): string | undefined {
 /** Trace files in `dir` and the folders below it (up to `depth` levels), in name order. */
 function tracesUnder(dir: string, depth: number): string[] {
   const own = traceIn(dir);
-  const below = depth === 0 ? [] : readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()
-    .flatMap((n) => tracesUnder(path.join(dir, n), depth - 1));
+  const below =
+    depth === 0
+      ? []
+      : readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => d.name)
+          .sort()
+          .flatMap((n) => tracesUnder(path.join(dir, n), depth - 1));
   if (own && below.length) {
-    throw new InputError(`folder holds a trace and runs below it: ${own} and ${below.length} more (${below.slice(0, 2).join(', ')}${below.length > 2 ? ', …' : ''})`, {
-      file: dir,
-      hint: 'one of them is left over from an earlier capture into the same folder: remove it, or name the runs you mean (--base/--patched per trace)',
-    });
+    throw new InputError(
+      `folder holds a trace and runs below it: ${own} and ${below.length} more (${below.slice(0, 2).join(', ')}${below.length > 2 ? ', …' : ''})`,
+      {
+        file: dir,
+        hint: 'one of them is left over from an earlier capture into the same folder: remove it, or name the runs you mean (--base/--patched per trace)',
+      },
+    );
   }
   return own ? [own] : below;
 }
@@ -47,7 +53,8 @@ export function expandInput(input: string): string[] {
   const runs = tracesUnder(input, 3);
   if (runs.length === 0) {
     throw new InputError(`folder holds no trace: ${input}`, {
-      file: input, hint: `expected ${TRACE_NAMES.join(' / ')} in it or in the folders below it (one per run)`,
+      file: input,
+      hint: `expected ${TRACE_NAMES.join(' / ')} in it or in the folders below it (one per run)`,
     });
   }
   return runs;

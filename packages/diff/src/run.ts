@@ -74,8 +74,13 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
 
 /** Why a replayed run cannot count: its own verdict, or (replay JSON without one) its stats; and a workload that failed. */
 function inconclusiveOf(r: ReplayLike): string[] {
-  const out = r.verdict ? [...r.verdict.inconclusive]
-    : r.stats.events === 0 ? ['the trace holds no events'] : (r.stats.ops ?? 1) === 0 ? ['none of its events is a page-cache operation'] : [];
+  const out = r.verdict
+    ? [...r.verdict.inconclusive]
+    : r.stats.events === 0
+      ? ['the trace holds no events']
+      : (r.stats.ops ?? 1) === 0
+        ? ['none of its events is a page-cache operation']
+        : [];
   const rc = typeof r.meta?.workload === 'object' ? r.meta.workload.exitCode : undefined;
   if (typeof rc === 'number' && rc !== 0) out.push(`its workload exited with code ${rc} (meta.json), so the run did not do what it was meant to`);
   return out;

@@ -35,8 +35,10 @@ export function histogramOf(samples: readonly number[]): Histogram {
   }
   const buckets = [...counts.entries()].sort((a, b) => a[0] - b[0]);
   return {
-    count: samples.length, sumNs: sum,
-    minNs: buckets.length ? buckets[0]![0] : 0, maxNs: buckets.length ? buckets[buckets.length - 1]![0] : 0,
+    count: samples.length,
+    sumNs: sum,
+    minNs: buckets.length ? buckets[0]![0] : 0,
+    maxNs: buckets.length ? buckets[buckets.length - 1]![0] : 0,
     buckets,
   };
 }
@@ -44,7 +46,10 @@ export function histogramOf(samples: readonly number[]): Histogram {
 /** Pool histograms of several runs (same bucket bounds add up). */
 export function mergeHistograms(hs: readonly Histogram[]): Histogram {
   const counts = new Map<number, number>();
-  let count = 0, sum = 0, min = Infinity, max = 0;
+  let count = 0,
+    sum = 0,
+    min = Infinity,
+    max = 0;
   for (const h of hs) {
     if (h.count === 0) continue;
     for (const [b, n] of h.buckets) counts.set(b, (counts.get(b) ?? 0) + n);

@@ -25,10 +25,7 @@ export function thresholdMetricNames(): string[] {
 }
 
 export type MetricRef =
-  | { kind: 'findings' }
-  | { kind: 'behaviour'; name: string }
-  | { kind: 'latency'; op: LatencyOp; pct: PercentileName }
-  | { kind: 'workload'; name: string };
+  { kind: 'findings' } | { kind: 'behaviour'; name: string } | { kind: 'latency'; op: LatencyOp; pct: PercentileName } | { kind: 'workload'; name: string };
 
 export function resolveMetric(metric: string): MetricRef | null {
   if (metric === 'findings') return { kind: 'findings' };

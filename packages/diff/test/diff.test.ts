@@ -9,17 +9,30 @@ import type { RunData } from '../src/types.js';
 
 function finding(over: Partial<Finding> = {}): Finding {
   return {
-    rule: 'mapped-page-removed', severity: 'error', certainty: 'certain',
-    message: 'page left the cache while mapped', ts: 1_000_000n, cpu: 0, pid: 10,
+    rule: 'mapped-page-removed',
+    severity: 'error',
+    certainty: 'certain',
+    message: 'page left the cache while mapped',
+    ts: 1_000_000n,
+    cpu: 0,
+    pid: 10,
     events: [{ line: 12, source: 't.txt', ts: 1_000_000n, cpu: 0, pid: 10, comm: 'dio', summary: 'delete' }],
-    explanation: 'dio-10 removed it while fault-11 had it mapped', file: '8:0/c', index: 3, ...over,
+    explanation: 'dio-10 removed it while fault-11 had it mapped',
+    file: '8:0/c',
+    index: 3,
+    ...over,
   };
 }
 
 function run(source: string, findings: Finding[], over: Partial<RunData> = {}): RunData {
   return {
-    source, findings, durationNs: 1e9, counts: emptyCounts(), latency: {},
-    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, ...over,
+    source,
+    findings,
+    durationNs: 1e9,
+    counts: emptyCounts(),
+    latency: {},
+    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 },
+    ...over,
   };
 }
 
@@ -39,22 +52,22 @@ describe('diffRuns: findings', () => {
   });
 
   it('matches by rule and (file, index), ignoring timestamps, pids and cpus', () => {
-    const d = diffRuns(
-      [run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])],
-      [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])],
-    );
+    const d = diffRuns([run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])], [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])]);
     expect(d.findings.unchanged).toHaveLength(1);
     expect(d.regression).toBe(false);
   });
 
-  it('the workload\'s test file matches across kernels that number the disk differently', () => {
+  it("the workload's test file matches across kernels that number the disk differently", () => {
     const d = diffRuns(
       [run('a', [finding({ file: '254:0/c' })], { testFile: '254:0/c' })],
       [run('b', [finding({ file: '253:0/d' })], { testFile: '253:0/d' })],
     );
     expect(d.findings.unchanged.map((e) => e.key)).toEqual(['mapped-page-removed test-file 3']);
     // Another file on that disk stays itself.
-    expect(diffRuns([run('a', [finding({ file: '254:0/e' })], { testFile: '254:0/c' })], [run('b', [finding({ file: '253:0/e' })], { testFile: '253:0/d' })]).findings.new).toHaveLength(1);
+    expect(
+      diffRuns([run('a', [finding({ file: '254:0/e' })], { testFile: '254:0/c' })], [run('b', [finding({ file: '253:0/e' })], { testFile: '253:0/d' })])
+        .findings.new,
+    ).toHaveLength(1);
   });
 
   it('a different index or rule is a different finding', () => {
@@ -106,13 +119,17 @@ describe('diffRuns: behaviour and thresholds', () => {
   });
 
   it('latency thresholds are judged only when the difference is significant', () => {
-    const few = diffRuns([run('a', [], { latency: { fault: histogramOf([100, 110]) } })], [run('b', [], { latency: { fault: histogramOf([900, 1000]) } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    const few = diffRuns([run('a', [], { latency: { fault: histogramOf([100, 110]) } })], [run('b', [], { latency: { fault: histogramOf([900, 1000]) } })], {
+      thresholds: [parseThreshold('fault.p50=10')],
+    });
     expect(few.latency[0]!.significance.verdict).toBe('too-few-samples');
     expect(few.regression).toBe(false);
     expect(few.thresholds[0]!.note).toContain('too few samples');
     const slow = Array.from({ length: 50 }, (_, i) => 1000 + i);
     const fast = Array.from({ length: 50 }, (_, i) => 100 + i);
-    const many = diffRuns([run('a', [], { latency: { fault: histogramOf(fast) } })], [run('b', [], { latency: { fault: histogramOf(slow) } })], { thresholds: [parseThreshold('fault.p50=10')] });
+    const many = diffRuns([run('a', [], { latency: { fault: histogramOf(fast) } })], [run('b', [], { latency: { fault: histogramOf(slow) } })], {
+      thresholds: [parseThreshold('fault.p50=10')],
+    });
     expect(many.latency[0]!.significance.verdict).toBe('significant');
     expect(many.regression).toBe(true);
   });
@@ -129,20 +146,26 @@ describe('diffRuns: behaviour and thresholds', () => {
   });
 
   it('workload counters from meta.json sit side by side and can carry a threshold', () => {
-    const d = diffRuns(
-      [run('a', [], { workload: { mismatches: 0, writes: 100 } })],
-      [run('b', [], { workload: { mismatches: 3, writes: 100 } })],
-      { thresholds: [parseThreshold('workload.mismatches=0')] },
-    );
-    expect(d.workload).toEqual([{ name: 'mismatches', base: [0], patched: [3] }, { name: 'writes', base: [100], patched: [100] }]);
+    const d = diffRuns([run('a', [], { workload: { mismatches: 0, writes: 100 } })], [run('b', [], { workload: { mismatches: 3, writes: 100 } })], {
+      thresholds: [parseThreshold('workload.mismatches=0')],
+    });
+    expect(d.workload).toEqual([
+      { name: 'mismatches', base: [0], patched: [3] },
+      { name: 'writes', base: [100], patched: [100] },
+    ]);
     expect(d.regression).toBe(true);
   });
 
   it('counts what the kernel log reported during each capture', () => {
     const quiet = workloadCounters({ workload: { result: { mismatches: 0 } }, kernelLog: { file: 'kernel.log', findings: [] } });
-    const loud = workloadCounters({ workload: { result: { mismatches: 0 } }, kernelLog: { file: 'kernel.log', findings: [{ kind: 'bad-page-cache', text: 'BUG: Bad page cache in process kr-fault pfn:29c9' }] } });
-    expect(loud).toEqual({ mismatches: 0, kernel_log_lines: 1, 'kernel_log.bad-page-cache': 1 });
-    const d = diffRuns([run('a', [], { workload: quiet })], [run('b', [], { workload: loud })], { thresholds: [parseThreshold('workload.kernel_log_lines=0')] });
+    const loud = workloadCounters({
+      workload: { result: { mismatches: 0 } },
+      kernelLog: { file: 'kernel.log', findings: [{ kind: 'bad-page-cache', text: 'BUG: Bad page cache in process kr-fault pfn:29c9' }] },
+    });
+    expect(loud).toEqual({ 'mismatches': 0, 'kernel_log_lines': 1, 'kernel_log.bad-page-cache': 1 });
+    const d = diffRuns([run('a', [], { workload: quiet })], [run('b', [], { workload: loud })], {
+      thresholds: [parseThreshold('workload.kernel_log_lines=0')],
+    });
     expect(d.workload).toContainEqual({ name: 'kernel_log.bad-page-cache', base: [0], patched: [1] });
     expect(d.regression).toBe(true);
   });

@@ -15,12 +15,30 @@ import { runFromReplay } from '../src/run.js';
 import type { RunData } from '../src/types.js';
 
 function run(source: string, over: Partial<RunData> = {}): RunData {
-  return { source, findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, inconclusive: [], ...over };
+  return {
+    source,
+    findings: [],
+    durationNs: 1e9,
+    counts: emptyCounts(),
+    latency: {},
+    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 },
+    inconclusive: [],
+    ...over,
+  };
 }
 
 const finding: Finding = {
-  rule: 'orphan-page-mapped', severity: 'error', certainty: 'certain', message: 'm', ts: 1n, cpu: 0, pid: 1,
-  events: [], explanation: 'e', file: '8:0/c', index: 3,
+  rule: 'orphan-page-mapped',
+  severity: 'error',
+  certainty: 'certain',
+  message: 'm',
+  ts: 1n,
+  cpu: 0,
+  pid: 1,
+  events: [],
+  explanation: 'e',
+  file: '8:0/c',
+  index: 3,
 };
 
 describe('diff: a side that saw nothing', () => {
@@ -34,10 +52,16 @@ describe('diff: a side that saw nothing', () => {
   });
 
   it('a side whose every run failed its workload is inconclusive; one good run left is compared and the others named', () => {
-    const failed = (s: string) => runFromReplay({
-      findings: [], stats: { events: 10, ops: 5, byOp: {} } as never, trace: {},
-      meta: { workload: { name: 'odirect-race', exitCode: 1 } } as never,
-    }, s);
+    const failed = (s: string) =>
+      runFromReplay(
+        {
+          findings: [],
+          stats: { events: 10, ops: 5, byOp: {} } as never,
+          trace: {},
+          meta: { workload: { name: 'odirect-race', exitCode: 1 } } as never,
+        },
+        s,
+      );
     expect(failed('p1').inconclusive).toEqual([expect.stringContaining('exited with code 1')]);
     expect(diffRuns([run('b')], [failed('p1'), failed('p2')]).verdict).toBe('inconclusive');
     const mixed = diffRuns([run('b')], [failed('p1'), run('p2', { findings: [finding] })]);
@@ -64,7 +88,9 @@ describe('diff inputs: a folder with a top-level trace and run-N/ folders', () =
       mkdirSync(path.join(dir, r));
       writeFileSync(path.join(dir, r, 'trace.txt.gz'), '');
     }
-    expect(() => expandInputs([dir])).toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/holds a trace and runs below it/) }));
+    expect(() => expandInputs([dir])).toThrow(
+      expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/holds a trace and runs below it/) }),
+    );
     // the runs alone are read as runs
     const runs = mkdtempSync(path.join(tmpdir(), 'kreplay-runs-'));
     for (const r of ['run-1', 'run-2']) {

@@ -4,7 +4,17 @@ import { distribution, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPL
 describe('latency statistics', () => {
   it('pooling runs adds their histograms up', () => {
     const m = mergeHistograms([h([1, 2, 2]), h([2, 9])]);
-    expect(m).toEqual({ count: 5, sumNs: 16, minNs: 1, maxNs: 9, buckets: [[1, 1], [2, 3], [9, 1]] });
+    expect(m).toEqual({
+      count: 5,
+      sumNs: 16,
+      minNs: 1,
+      maxNs: 9,
+      buckets: [
+        [1, 1],
+        [2, 3],
+        [9, 1],
+      ],
+    });
   });
 
   it('nearest-rank percentiles', () => {

@@ -83,7 +83,11 @@ class DporRun<S> {
   private readonly onPath = new Map<string, number>();
   private readonly schedule: number[] = [];
 
-  constructor(private readonly machine: Machine<S>, private readonly opts: DporOptions, private readonly ctx: RunContext) {
+  constructor(
+    private readonly machine: Machine<S>,
+    private readonly opts: DporOptions,
+    private readonly ctx: RunContext,
+  ) {
     this.graph = StateGraph.forMachine(machine as Machine<unknown>);
     this.T = this.graph.threadCount;
     ctx.distinct = () => this.graph.size;
@@ -95,7 +99,13 @@ class DporRun<S> {
     const { machine, ctx, frames } = this;
     const s0 = machine.initial();
     const k0 = machine.key(s0);
-    const root = this.frame(s0, k0, Array.from({ length: this.T }, () => new Int32Array(this.T)), 0, -1);
+    const root = this.frame(
+      s0,
+      k0,
+      Array.from({ length: this.T }, () => new Int32Array(this.T)),
+      0,
+      -1,
+    );
     root.node = this.graph.node(k0, root.finished, -1, -1).id;
     ctx.visit(0);
     this.push(root, false);

@@ -68,8 +68,14 @@ export function readyMasks<S>(machine: Machine<S>, state: S): { finished: number
  * something is recorded); `onEnd` hears of the end. Null when some thread can still step.
  */
 export function judgeEnd<S>(
-  machine: Machine<S>, ctx: RunContext, state: S, next: readonly (StepInfo | null)[], finished: number, enabled: number,
-  schedule: () => Schedule, onEnd: ExploreOptions['onEnd'],
+  machine: Machine<S>,
+  ctx: RunContext,
+  state: S,
+  next: readonly (StepInfo | null)[],
+  finished: number,
+  enabled: number,
+  schedule: () => Schedule,
+  onEnd: ExploreOptions['onEnd'],
 ): 'terminal' | 'deadlock' | null {
   if (finished === (1 << machine.threads.length) - 1) {
     const found = machine.final?.(state) ?? [];

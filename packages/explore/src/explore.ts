@@ -96,9 +96,12 @@ export function searchStrategy(opts: ExploreOptions = {}): SearchStrategy {
   }
   if (typeof asked !== 'string') return asked;
   switch (asked) {
-    case 'dpor': return new DporSearch(opts);
-    case 'exhaustive': return new ExhaustiveSearch(opts);
-    case 'random': return new RandomWalks(opts);
+    case 'dpor':
+      return new DporSearch(opts);
+    case 'exhaustive':
+      return new ExhaustiveSearch(opts);
+    case 'random':
+      return new RandomWalks(opts);
   }
 }
 

@@ -14,6 +14,15 @@ export { runSchedule, type ScheduledStep } from './run-schedule.js';
 export { renderTable } from './render/table.js';
 export { renderFtrace, type FtraceHeader } from './render/ftrace.js';
 export { renderPerfetto } from './render/perfetto.js';
-export { counterexample, exploreJson, formatExploreText, formatStats, timingFree, violationJson, type Counterexample, type ExploreJsonOptions } from './render/result.js';
+export {
+  counterexample,
+  exploreJson,
+  formatExploreText,
+  formatStats,
+  timingFree,
+  violationJson,
+  type Counterexample,
+  type ExploreJsonOptions,
+} from './render/result.js';
 export { fingerprint, mergeShards, splitWidth, type ShardPart } from './shard.js';
 export { StateGraph, IntVec, type EdgeRows } from './graph.js';

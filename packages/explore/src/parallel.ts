@@ -82,7 +82,10 @@ abstract class Peer {
     const m = this.queue.shift() ?? (this.failed ? { type: 'failed' } : await new Promise<Msg>((r) => (this.waiting = r)));
     if (m.type === 'error') return m;
     if (m.type === 'failed' || m.type !== type) {
-      throw new EnvironmentError(`an explorer worker failed: ${this.failed?.message ?? `expected ${type}, got ${m.type}`}`, 'run with --workers 1 to search on one core');
+      throw new EnvironmentError(
+        `an explorer worker failed: ${this.failed?.message ?? `expected ${type}, got ${m.type}`}`,
+        'run with --workers 1 to search on one core',
+      );
     }
     return m;
   }
@@ -99,7 +102,11 @@ class ThreadPeer extends Peer {
     // a thread that dies (out of memory, an exception nothing caught, code that called
     // process.exit) fails the search at once: every wait on it ends
     this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`its thread exited in the middle of the search (exit code ${code}: the code it runs, a flavor module, may have called process.exit)`)));
+    this.worker.on('exit', (code) =>
+      this.fail(
+        new Error(`its thread exited in the middle of the search (exit code ${code}: the code it runs, a flavor module, may have called process.exit)`),
+      ),
+    );
   }
 
   post(m: Msg, transfer: unknown[] = []): void {
@@ -121,7 +128,12 @@ class LocalPeer extends Peer {
   constructor(machine: Machine<unknown>, init: WorkerInit) {
     super();
     // errors stay as they were thrown: nothing crosses a thread
-    this.handle = serve(machine, init, (m) => this.received(m), (e) => e);
+    this.handle = serve(
+      machine,
+      init,
+      (m) => this.received(m),
+      (e) => e,
+    );
   }
 
   private ports: MessagePort[] = [];
@@ -161,7 +173,12 @@ export class SearchWorkers {
   /** With `local` (a machine built from `source`), worker 0 runs on this thread on it, and only the others are threads. */
   private readonly W: number;
 
-  constructor(readonly source: MachineSource, workers: number, readonly maxDepth: number, private local?: Machine<unknown>) {
+  constructor(
+    readonly source: MachineSource,
+    workers: number,
+    readonly maxDepth: number,
+    private local?: Machine<unknown>,
+  ) {
     const W = (this.W = Math.max(1, workers));
     for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth }));
   }
@@ -195,7 +212,12 @@ export interface Handover {
  * given, started with the same maxDepth, and from where the one-thread search handed over).
  * Options: maxDepth, maxStates, timeoutMs, signal, progress.
  */
-export async function exploreParallel(source: MachineSource | SearchWorkers, workers: number, opts: ExploreOptions = {}, handover?: Handover): Promise<ExploreResult> {
+export async function exploreParallel(
+  source: MachineSource | SearchWorkers,
+  workers: number,
+  opts: ExploreOptions = {},
+  handover?: Handover,
+): Promise<ExploreResult> {
   const start = performance.now() - (handover?.ctx.elapsedMs() ?? 0);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
@@ -211,13 +233,14 @@ export async function exploreParallel(source: MachineSource | SearchWorkers, wor
     // Direct ports between every pair of workers.
     const ports: [number, unknown][][] = Array.from({ length: W }, () => []);
     const transfer: unknown[][] = Array.from({ length: W }, () => []);
-    for (let i = 0; i < W; i++) for (let j = i + 1; j < W; j++) {
-      const ch = new MessageChannel();
-      ports[i]!.push([j, ch.port1]);
-      ports[j]!.push([i, ch.port2]);
-      transfer[i]!.push(ch.port1);
-      transfer[j]!.push(ch.port2);
-    }
+    for (let i = 0; i < W; i++)
+      for (let j = i + 1; j < W; j++) {
+        const ch = new MessageChannel();
+        ports[i]!.push([j, ch.port1]);
+        ports[j]!.push([i, ch.port2]);
+        transfer[i]!.push(ch.port1);
+        transfer[j]!.push(ch.port2);
+      }
     peers.forEach((p, i) => p.post({ type: 'peers', ports: ports[i], root: !handover }, transfer[i] as never));
     const started = await answers(peers, 'started');
     // The root: numbered 0 and expanded by its owner.
@@ -316,8 +339,13 @@ function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
     if (w === 0) p.post({ type: 'handover', table: graph.wordTable, count: N, frontier: f, order });
     else {
       const m = {
-        type: 'handover', defs: w === W - 1 ? defs : defs.slice(), frontierFrom: frontierFrom[w] === -1 ? ids[w]!.length : frontierFrom[w], order,
-        words: words[w]!.a.slice(0, words[w]!.length), ends: ends[w]!.a.slice(0, ends[w]!.length), ids: ids[w]!.a.slice(0, ids[w]!.length),
+        type: 'handover',
+        defs: w === W - 1 ? defs : defs.slice(),
+        frontierFrom: frontierFrom[w] === -1 ? ids[w]!.length : frontierFrom[w],
+        order,
+        words: words[w]!.a.slice(0, words[w]!.length),
+        ends: ends[w]!.a.slice(0, ends[w]!.length),
+        ids: ids[w]!.a.slice(0, ids[w]!.length),
       };
       p.post(m, [m.defs.buffer, m.words.buffer, m.ends.buffer, m.ids.buffer, m.order.buffer]);
     }
@@ -346,7 +374,13 @@ function mergeRanks(orders: Float64Array[]): Int32Array[] {
 
 /** The one-core search's graph from the workers' reports (every number in them is already the one-core search's). */
 function assemble(
-  reports: Msg[], N: number, T: number, threads: ThreadInfo[], incomplete: Set<Incompleteness>, start: number, handover?: Handover,
+  reports: Msg[],
+  N: number,
+  T: number,
+  threads: ThreadInfo[],
+  incomplete: Set<Incompleteness>,
+  start: number,
+  handover?: Handover,
 ): ExploreResult {
   const parent = new Int32Array(N);
   const via = new Int32Array(N);
@@ -449,10 +483,14 @@ function assemble(
     incomplete: reasons,
     violations,
     stats: {
-      executions, states, distinctStates: N,
+      executions,
+      states,
+      distinctStates: N,
       timeMs: Math.round(timeMs * 10) / 10,
       statesPerSec: timeMs > 0 ? Math.round((states * 1000) / timeMs) : 0,
-      maxDepth, cycles: 0, sleepBlocked: 0,
+      maxDepth,
+      cycles: 0,
+      sleepBlocked: 0,
     },
   };
 }

@@ -48,7 +48,10 @@ export function parseScheduleFile(text: string, file: string, opts: { rule?: str
 }
 
 function threadIds(text: string, file: string, line: number): number[] {
-  const words = text.trim().split(/[\s,]+/).filter((w) => w !== '');
+  const words = text
+    .trim()
+    .split(/[\s,]+/)
+    .filter((w) => w !== '');
   if (!words.every((w) => /^\d+$/.test(w))) {
     throw new InputError(`"${text.trim()}" is not a list of thread ids`, { file, line, hint: HINT });
   }
@@ -82,8 +85,12 @@ function fromJson(text: string, file: string, rule: string | undefined): Schedul
     if (typeof doc['flavor'] === 'string') context.flavor = doc['flavor'];
     const chosen = rule === undefined ? all[0] : all.find((x) => x['rule'] === rule);
     if (!chosen) {
-      throw new InputError(rule === undefined ? 'the JSON output names no violation, so it holds no schedule'
-        : `the JSON output has no ${rule} violation (it has: ${all.map((x) => String(x['rule'])).join(', ') || 'none'})`, { file, hint: HINT });
+      throw new InputError(
+        rule === undefined
+          ? 'the JSON output names no violation, so it holds no schedule'
+          : `the JSON output has no ${rule} violation (it has: ${all.map((x) => String(x['rule'])).join(', ') || 'none'})`,
+        { file, hint: HINT },
+      );
     }
     v = chosen;
   } else {

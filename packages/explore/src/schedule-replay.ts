@@ -19,7 +19,10 @@ export class ScheduleReplay implements SearchStrategy {
   readonly coverage = 'sampled' as const;
 
   /** @param source where the schedule came from, for errors (`cex.trace`) */
-  constructor(readonly recorded: RecordedSchedule, private readonly opts: Pick<ExploreOptions, 'onEnd'> & { source?: string } = {}) {}
+  constructor(
+    readonly recorded: RecordedSchedule,
+    private readonly opts: Pick<ExploreOptions, 'onEnd'> & { source?: string } = {},
+  ) {}
 
   async search<S>(machine: Machine<S>, ctx: RunContext): Promise<StateGraph> {
     const graph = StateGraph.forMachine(machine as Machine<unknown>);

@@ -74,7 +74,10 @@ export class ShardRecorder {
   /** Per node: 0 not expanded here, 1 expanded, 2 an end. */
   private readonly status = new IntVec();
 
-  constructor(readonly shard: Shard, readonly model: string) {}
+  constructor(
+    readonly shard: Shard,
+    readonly model: string,
+  ) {}
 
   /** A new node, in id order: keep its fingerprint. */
   discovered(key: string): void {
@@ -213,11 +216,20 @@ function lessSchedule(a: JsonViolation, b: JsonViolation): boolean {
 function checkPart(x: unknown, file: string | undefined): ShardJson {
   const p = x as ShardJson;
   const hint = 'give the --json output of kreplay explore --shard i/n (exhaustive search)';
-  if (typeof p !== 'object' || p === null || !Array.isArray(p.violations) || typeof p.stats !== 'object' || !Array.isArray(p.incomplete) || !Array.isArray(p.threads)) {
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !Array.isArray(p.violations) ||
+    typeof p.stats !== 'object' ||
+    !Array.isArray(p.incomplete) ||
+    !Array.isArray(p.threads)
+  ) {
     throw bad('not the --json output of kreplay explore', file, hint);
   }
-  if (p.strategy !== 'exhaustive' || !p.shard || !p.part) throw bad(`not a shard of an exhaustive search (strategy ${String(p.strategy)}${p.shard ? '' : ', no shard'})`, file, hint);
-  if (p.part.version !== 3 || typeof p.part.records !== 'string' || typeof p.part.model !== 'string') throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 3`, file, 'merge with the kreplay that wrote the shards');
+  if (p.strategy !== 'exhaustive' || !p.shard || !p.part)
+    throw bad(`not a shard of an exhaustive search (strategy ${String(p.strategy)}${p.shard ? '' : ', no shard'})`, file, hint);
+  if (p.part.version !== 3 || typeof p.part.records !== 'string' || typeof p.part.model !== 'string')
+    throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 3`, file, 'merge with the kreplay that wrote the shards');
   return p;
 }
 
@@ -228,7 +240,8 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
  * times (the work they did) and the rate over it. `files` name the inputs in error messages.
  */
 export async function mergeShards(
-  inputs: readonly unknown[], files: readonly string[] = [],
+  inputs: readonly unknown[],
+  files: readonly string[] = [],
   render?: (v: FoundViolation, scenario: string, flavor: string) => Promise<unknown[]> | unknown[],
 ): Promise<Record<string, unknown>> {
   if (inputs.length === 0) throw bad('nothing to merge', undefined, 'kreplay merge shard-1.json shard-2.json ... (the --json output of explore --shard i/n)');
@@ -238,53 +251,90 @@ export async function mergeShards(
   const seen = new Array<boolean>(n).fill(false);
   parts.forEach((p, k) => {
     for (const f of ['scenario', 'flavor'] as const) {
-      if (p[f] !== first[f]) throw bad(`shards of different runs: ${f} ${JSON.stringify(p[f])} here, ${JSON.stringify(first[f])} in the first`, files[k], 'merge the shards of one scenario and flavor');
+      if (p[f] !== first[f])
+        throw bad(
+          `shards of different runs: ${f} ${JSON.stringify(p[f])} here, ${JSON.stringify(first[f])} in the first`,
+          files[k],
+          'merge the shards of one scenario and flavor',
+        );
     }
-    if (p.shard!.count !== n) throw bad(`shard ${p.shard!.index}/${p.shard!.count} does not belong to a run in ${n} shards`, files[k], 'merge the shards of one run');
+    if (p.shard!.count !== n)
+      throw bad(`shard ${p.shard!.index}/${p.shard!.count} does not belong to a run in ${n} shards`, files[k], 'merge the shards of one run');
     if (seen[p.shard!.index - 1]) throw bad(`shard ${p.shard!.index}/${n} given twice`, files[k], 'give each shard once');
     seen[p.shard!.index - 1] = true;
     if (p.part!.model !== first.part!.model || rootOf(p) !== rootOf(first)) {
       // one scenario and flavor name, but not one model: merged, the union of two graphs could say clean when neither is
-      throw bad(`shards of different models: the scenario or the flavor ${JSON.stringify(first.flavor)} is not the one the first shard searched (an edited scenario, another version of a flavor module of that name, or another kreplay)`, files[k], 'run every shard from the same scenario file, flavor module and kreplay, then merge them');
+      throw bad(
+        `shards of different models: the scenario or the flavor ${JSON.stringify(first.flavor)} is not the one the first shard searched (an edited scenario, another version of a flavor module of that name, or another kreplay)`,
+        files[k],
+        'run every shard from the same scenario file, flavor module and kreplay, then merge them',
+      );
     }
     // --memory-model lkmm judges tests derived from the scenario, not the search: every shard has the same
     // section, or the shards are of different runs (dropping it would drop an LKMM-only outcome's exit 1)
     if (JSON.stringify(p.lkmm) !== JSON.stringify(first.lkmm)) {
-      throw bad(`shards of different runs: ${p.lkmm === undefined || first.lkmm === undefined ? 'one ran --memory-model lkmm, another not' : 'their --memory-model lkmm results differ (a litmus test ran out of --litmus-timeout in one)'}`, files[k], 'run every shard with the same --memory-model (and a --litmus-timeout that every shard meets)');
+      throw bad(
+        `shards of different runs: ${p.lkmm === undefined || first.lkmm === undefined ? 'one ran --memory-model lkmm, another not' : 'their --memory-model lkmm results differ (a litmus test ran out of --litmus-timeout in one)'}`,
+        files[k],
+        'run every shard with the same --memory-model (and a --litmus-timeout that every shard meets)',
+      );
     }
     if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
       // one model (checked above): a shard that stopped before the split level has none, or another
       const stopped = [...new Set([p, first].flatMap((x) => x.incomplete.filter((r) => r !== 'shard')))];
       throw stopped.length > 0
-        ? bad(`shards that did not split the same search: one stopped early (${stopped.join(', ')}), before the level the others split at`, files[k], 'run the shards that stopped again without the cap (or with a larger --max-states / --timeout)')
-        : bad('shards that did not split the same search (a different model, flavor version or kreplay)', files[k], 'run every shard with the same kreplay, scenario and flavor');
+        ? bad(
+            `shards that did not split the same search: one stopped early (${stopped.join(', ')}), before the level the others split at`,
+            files[k],
+            'run the shards that stopped again without the cap (or with a larger --max-states / --timeout)',
+          )
+        : bad(
+            'shards that did not split the same search (a different model, flavor version or kreplay)',
+            files[k],
+            'run every shard with the same kreplay, scenario and flavor',
+          );
     }
   });
   const missing = seen.flatMap((s, i) => (s ? [] : [`${i + 1}/${n}`]));
-  if (missing.length > 0) throw bad(`shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`, undefined, 'merge every shard of the run; an incomplete set cannot stand for the whole search');
+  if (missing.length > 0)
+    throw bad(
+      `shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`,
+      undefined,
+      'merge every shard of the run; an incomplete set cannot stand for the whole search',
+    );
 
   let pendingLivelock: FoundViolation | undefined;
   const exhaustive = (): boolean => incomplete.length === 0;
   const reasons = new Set<string>(parts.flatMap((p) => p.incomplete));
   // the known reasons in their order, then any this kreplay does not know: never dropped, so never clean
-  const incomplete = [...ALL_REASONS.filter((r) => reasons.has(r)), ...[...reasons].filter((r) => r !== 'shard' && !(ALL_REASONS as readonly string[]).includes(r)).sort()];
+  const incomplete = [
+    ...ALL_REASONS.filter((r) => reasons.has(r)),
+    ...[...reasons].filter((r) => r !== 'shard' && !(ALL_REASONS as readonly string[]).includes(r)).sort(),
+  ];
   const { graph, stats } = union(parts, files);
   // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union.
   const best = new Map<string, JsonViolation>();
-  for (const p of parts) for (const v of p.violations) {
-    if (v.rule === 'livelock') continue;
-    const old = best.get(v.rule);
-    if (!old || lessSchedule(v, old)) best.set(v.rule, v);
-  }
+  for (const p of parts)
+    for (const v of p.violations) {
+      if (v.rule === 'livelock') continue;
+      const old = best.get(v.rule);
+      if (!old || lessSchedule(v, old)) best.set(v.rule, v);
+    }
   if (incomplete.length === 0) {
     const book = new ViolationBook();
     for (const s of findLivelocks(graph, { threads: first.threads } as unknown as Machine<unknown>).sightings) book.add(s);
     for (const l of book.list()) {
-      const same = parts.flatMap((p) => p.violations).find((v) => v.rule === 'livelock' && JSON.stringify([v.schedule, v.cycle, v.threads]) === JSON.stringify([l.schedule, l.cycle, l.threads]));
+      const same = parts
+        .flatMap((p) => p.violations)
+        .find((v) => v.rule === 'livelock' && JSON.stringify([v.schedule, v.cycle, v.threads]) === JSON.stringify([l.schedule, l.cycle, l.threads]));
       if (same) best.set('livelock', same);
       else if (render) pendingLivelock = l;
       else {
-        throw bad(`the merged state graph has a livelock (${l.schedule.join(',')} ↻ ${(l.cycle ?? []).join(',')}) that no shard rendered`, files[0], 'run this scenario unsharded (kreplay explore without --shard) to get its counterexample');
+        throw bad(
+          `the merged state graph has a livelock (${l.schedule.join(',')} ↻ ${(l.cycle ?? []).join(',')}) that no shard rendered`,
+          files[0],
+          'run this scenario unsharded (kreplay explore without --shard) to get its counterexample',
+        );
       }
     }
   }
@@ -295,32 +345,35 @@ export async function mergeShards(
   }
   return finish();
   function finish(): Record<string, unknown> {
-  const violations = [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((r) => best.get(r)!);
-  const timed = parts.every((p) => typeof p.stats['timeMs'] === 'number');
-  const timeMs = parts.reduce((t, p) => t + (p.stats['timeMs'] ?? 0), 0);
-  const outStats: Record<string, number> = { executions: stats.executions, states: stats.states, distinctStates: stats.distinct };
-  if (timed) {
-    outStats['timeMs'] = Math.round(timeMs * 10) / 10;
-    outStats['statesPerSec'] = timeMs > 0 ? Math.round((stats.states * 1000) / timeMs) : 0;
-  }
-  Object.assign(outStats, { maxDepth: stats.maxDepth, cycles: 0, sleepBlocked: 0 });
-  return {
-    verdict: violations.length > 0 ? 'violation' : exhaustive() ? 'clean' : 'incomplete',
-    scenario: first.scenario,
-    flavor: first.flavor,
-    strategy: first.strategy,
-    exhaustive: exhaustive(),
-    incomplete,
-    threads: first.threads,
-    violations,
-    stats: outStats,
-    ...(first.lkmm !== undefined ? { lkmm: first.lkmm } : {}),
-  };
+    const violations = [...best.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((r) => best.get(r)!);
+    const timed = parts.every((p) => typeof p.stats['timeMs'] === 'number');
+    const timeMs = parts.reduce((t, p) => t + (p.stats['timeMs'] ?? 0), 0);
+    const outStats: Record<string, number> = { executions: stats.executions, states: stats.states, distinctStates: stats.distinct };
+    if (timed) {
+      outStats['timeMs'] = Math.round(timeMs * 10) / 10;
+      outStats['statesPerSec'] = timeMs > 0 ? Math.round((stats.states * 1000) / timeMs) : 0;
+    }
+    Object.assign(outStats, { maxDepth: stats.maxDepth, cycles: 0, sleepBlocked: 0 });
+    return {
+      verdict: violations.length > 0 ? 'violation' : exhaustive() ? 'clean' : 'incomplete',
+      scenario: first.scenario,
+      flavor: first.flavor,
+      strategy: first.strategy,
+      exhaustive: exhaustive(),
+      incomplete,
+      threads: first.threads,
+      violations,
+      stats: outStats,
+      ...(first.lkmm !== undefined ? { lkmm: first.lkmm } : {}),
+    };
   }
 }
 
 /** The union of the shards' graphs, numbered breadth-first from the initial state as the unsharded search numbers it. */
-function union(parts: readonly ShardJson[], files: readonly string[]): {
+function union(
+  parts: readonly ShardJson[],
+  files: readonly string[],
+): {
   graph: RebuiltGraph;
   stats: { executions: number; states: number; distinct: number; maxDepth: number };
 } {
@@ -347,7 +400,8 @@ function union(parts: readonly ShardJson[], files: readonly string[]): {
   recs.forEach((r, k) => {
     let i = 0;
     while (i < r.length) {
-      if (i + 5 > r.length || i + 5 + 3 * r[i + 4]! > r.length) throw bad('shard records end in the middle of a state', files[k], 'the shard file is truncated: run that shard again');
+      if (i + 5 > r.length || i + 5 + 3 * r[i + 4]! > r.length)
+        throw bad('shard records end in the middle of a state', files[k], 'the shard file is truncated: run that shard again');
       const u = fps.get(r[i]!, r[i + 1]!);
       ensure(u);
       if (root < 0) root = u;

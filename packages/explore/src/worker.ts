@@ -97,9 +97,15 @@ class Outbox {
 
   take(origin: number, depth: number, last: boolean, defs: Int32Array): Candidates {
     const c: Candidates = {
-      type: 'cand', origin, depth, last, defs,
-      words: this.words.a.slice(0, this.words.length), ends: this.ends.a.slice(0, this.ends.length),
-      order: this.order.slice(0, this.ends.length), parents: this.parents.a.slice(0, this.parents.length),
+      type: 'cand',
+      origin,
+      depth,
+      last,
+      defs,
+      words: this.words.a.slice(0, this.words.length),
+      ends: this.ends.a.slice(0, this.ends.length),
+      order: this.order.slice(0, this.ends.length),
+      parents: this.parents.a.slice(0, this.parents.length),
     };
     this.words.length = this.ends.length = this.parents.length = 0;
     return c;
@@ -125,7 +131,10 @@ export function ownerOf(hash: number, workers: number): number {
  * in that order; the coordinator throws the least `at` of a level's, whichever worker was first.
  */
 export class SearchError extends Error {
-  constructor(readonly error: unknown, readonly at: number) {
+  constructor(
+    readonly error: unknown,
+    readonly at: number,
+  ) {
     super(`the machine's code threw at ${at}`);
     this.name = 'SearchError';
   }
@@ -133,7 +142,8 @@ export class SearchError extends Error {
 
 /** The machine's words and their exchange, or the reason a worker cannot search it. */
 function exchangeOf<S>(machine: Machine<S>): WordExchange {
-  if (!machine.encode || !machine.decode || !machine.exchange) throw new Error(`flavor ${machine.flavor}: the machine cannot send states as words (Machine.encode, decode, exchange)`);
+  if (!machine.encode || !machine.decode || !machine.exchange)
+    throw new Error(`flavor ${machine.flavor}: the machine cannot send states as words (Machine.encode, decode, exchange)`);
   return machine.exchange;
 }
 
@@ -172,7 +182,11 @@ class SearchWorker<S> {
   private buf = new Int32Array(1024);
   private tmp = new Int32Array(1024);
 
-  constructor(private readonly machine: Machine<S>, init: WorkerInit, private readonly peers: (MessagePort | null)[]) {
+  constructor(
+    private readonly machine: Machine<S>,
+    init: WorkerInit,
+    private readonly peers: (MessagePort | null)[],
+  ) {
     this.T = machine.threads.length;
     this.W = init.workers;
     this.me = init.me;
@@ -326,7 +340,8 @@ class SearchWorker<S> {
       this.finished.push(finished);
       if (finished === (1 << T) - 1) {
         this.executions++;
-        for (const v of this.machine.final?.(s) ?? []) this.sight({ violation: v, at: 'final', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1 });
+        for (const v of this.machine.final?.(s) ?? [])
+          this.sight({ violation: v, at: 'final', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1 });
         continue;
       }
       if (enabled === 0) {
@@ -346,10 +361,11 @@ class SearchWorker<S> {
         this.states++;
         if (d + 1 > this.maxDepth) this.maxDepth = d + 1;
         const ord = r * T + t;
-        if (res.violations.length > 0) for (const v of res.violations) {
-          const old = this.best.get(v.rule);
-          if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
-        }
+        if (res.violations.length > 0)
+          for (const v of res.violations) {
+            const old = this.best.get(v.rule);
+            if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
+          }
         const n = this.words(res.state);
         const o = W === 1 ? 0 : ownerOf(this.exchange.portableHash(this.buf, n), W);
         if (o === this.me) this.reached(this.table.add(this.buf, n), ord, gid);
@@ -489,14 +505,19 @@ class SearchWorker<S> {
     const e = this.edges.a.subarray(0, this.edges.length);
     for (let i = 2; i < e.length; i += 3) e[i] = ids[e[i]!]!;
     return {
-      ids: ids.subarray(h), parent: this.parent.a.subarray(h, n), via: this.via.a.subarray(h, n), depth: this.depth.a.subarray(h, n),
+      ids: ids.subarray(h),
+      parent: this.parent.a.subarray(h, n),
+      via: this.via.a.subarray(h, n),
+      depth: this.depth.a.subarray(h, n),
       finished: this.finished.a.subarray(0, this.finished.length),
       edges: e,
       sightings: [...this.best.values()],
-      states: this.states, executions: this.executions, maxDepth: this.maxDepth, depthCut: this.depthCut,
+      states: this.states,
+      executions: this.executions,
+      maxDepth: this.maxDepth,
+      depthCut: this.depthCut,
     };
   }
-
 }
 
 /**
@@ -517,7 +538,10 @@ type Msg = { type: string; [k: string]: unknown };
  * data a thread can post (core's carryError), the coordinator's own worker's as they are.
  */
 export function serve<S>(
-  machine: Machine<S>, init: WorkerInit, send: (m: Msg, transfer?: ArrayBuffer[]) => void, carry: (e: unknown) => unknown = carryError,
+  machine: Machine<S>,
+  init: WorkerInit,
+  send: (m: Msg, transfer?: ArrayBuffer[]) => void,
+  carry: (e: unknown) => unknown = carryError,
 ): (m: Msg) => void {
   const W = init.workers;
   const peers: (MessagePort | null)[] = new Array(W).fill(null);
@@ -533,7 +557,7 @@ export function serve<S>(
   const handle = (m: Msg): void => {
     switch (m.type) {
       case 'peers':
-        for (const [i, p] of (m['ports'] as [number, MessagePort][])) {
+        for (const [i, p] of m['ports'] as [number, MessagePort][]) {
           peers[i] = p;
           p.on('message', (b: Candidates) => {
             try {
@@ -550,21 +574,35 @@ export function serve<S>(
         break;
       case 'handover':
         if (m['table']) w!.adopt(m['table'] as WordTable, m['count'] as number, m['frontier'] as Int32Array, m['order'] as Float64Array);
-        else w!.take(m['defs'] as Int32Array, m['words'] as Int32Array, m['ends'] as Int32Array, m['ids'] as Int32Array, m['frontierFrom'] as number, m['order'] as Float64Array);
+        else
+          w!.take(
+            m['defs'] as Int32Array,
+            m['words'] as Int32Array,
+            m['ends'] as Int32Array,
+            m['ids'] as Int32Array,
+            m['frontierFrom'] as number,
+            m['order'] as Float64Array,
+          );
         break;
       case 'expand':
         w!.levelDepth = m['depth'] as number;
-        w!.expand(m['ranks'] as Int32Array, m['base'] as number).then(() => {
-          expanded = true;
-          trySettle();
-        }).catch((e: unknown) => send(errorMessage(e, carry)));
+        w!
+          .expand(m['ranks'] as Int32Array, m['base'] as number)
+          .then(() => {
+            expanded = true;
+            trySettle();
+          })
+          .catch((e: unknown) => send(errorMessage(e, carry)));
         break;
       case 'report': {
         // the last level settled was never expanded: number it
         w!.numberLevel(m['ranks'] as Int32Array, m['base'] as number);
         const r = w!.report();
         // each is a view of its own buffer, moved (not copied) to the coordinator
-        send({ type: 'report', ...r }, [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer));
+        send(
+          { type: 'report', ...r },
+          [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer),
+        );
         break;
       }
     }

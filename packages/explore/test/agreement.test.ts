@@ -14,14 +14,27 @@ const VARS = ['x', 'y'];
 const instr = (len: number): fc.Arbitrary<Instr> =>
   fc.oneof(
     fc.record({ op: fc.constant('load' as const), v: fc.constantFrom(...VARS), r: fc.constant('r') }),
-    fc.record({ op: fc.constant('store' as const), v: fc.constantFrom(...VARS), val: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constant((r: Record<string, number>) => ((r['r'] ?? 0) + 1) % 3)) }),
+    fc.record({
+      op: fc.constant('store' as const),
+      v: fc.constantFrom(...VARS),
+      val: fc.oneof(
+        fc.integer({ min: 0, max: 2 }),
+        fc.constant((r: Record<string, number>) => ((r['r'] ?? 0) + 1) % 3),
+      ),
+    }),
     fc.record({ op: fc.constant('lock' as const), l: fc.constantFrom('A', 'B') }),
     fc.record({ op: fc.constant('unlock' as const), l: fc.constantFrom('A', 'B') }),
     fc.integer({ min: 0, max: 2 }).map((k): Instr => ({
-      op: 'check', reads: ['x'], cond: (v) => v['x'] !== k, rule: 'orphan-page-mapped', message: `x == ${k}`,
+      op: 'check',
+      reads: ['x'],
+      cond: (v) => v['x'] !== k,
+      rule: 'orphan-page-mapped',
+      message: `x == ${k}`,
     })),
     fc.tuple(fc.integer({ min: 0, max: Math.max(0, len - 1) }), fc.integer({ min: 0, max: 2 })).map(([to, k]): Instr => ({
-      op: 'jmpif', cond: (r) => r['r'] === k, to,
+      op: 'jmpif',
+      cond: (r) => r['r'] === k,
+      to,
     })),
   );
 

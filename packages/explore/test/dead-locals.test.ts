@@ -30,7 +30,11 @@ const args = (c: (typeof cases)[number]) => c.source.args as { scenario: string;
 
 describe('dead-local tables change no verdict', () => {
   it('some shipped flavors declare tables, so the comparison below compares something', async () => {
-    const declared = await Promise.all(['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-6.1', 'linux-6.12'].map(async (n) => Object.values((await resolveFlavor(n)).procs).filter((p) => p.dead).length));
+    const declared = await Promise.all(
+      ['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-6.1', 'linux-6.12'].map(
+        async (n) => Object.values((await resolveFlavor(n)).procs).filter((p) => p.dead).length,
+      ),
+    );
     expect(declared.every((n) => n > 0)).toBe(true);
   });
 

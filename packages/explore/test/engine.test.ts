@@ -1,7 +1,18 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseShard } from '@kreplay/core';
 import { explore, type ExploreOptions, type Strategy } from '../src/index.js';
-import { abba, counterRace, independent, lockedCounter, lockOrderCheck, naiveEnumerate, spinThenFinish, toyMachine, trueLivelock, type ToySpec } from './toy.js';
+import {
+  abba,
+  counterRace,
+  independent,
+  lockedCounter,
+  lockOrderCheck,
+  naiveEnumerate,
+  spinThenFinish,
+  toyMachine,
+  trueLivelock,
+  type ToySpec,
+} from './toy.js';
 
 async function ends(spec: ToySpec, strategy: Strategy, extra: ExploreOptions = {}) {
   const terminal = new Set<string>();
@@ -136,7 +147,7 @@ describe('random (PCT)', () => {
     expect(clean.seed).toBe(7);
   });
 
-  it('splits the runs of one seed exactly over shards (1-based i/n, core\'s one convention)', async () => {
+  it("splits the runs of one seed exactly over shards (1-based i/n, core's one convention)", async () => {
     const all = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40 });
     const a = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: parseShard('1/2') });
     const b = await explore(toyMachine(counterRace()), { strategy: 'random', seed: 11, runs: 40, shard: parseShard('2/2') });

@@ -24,9 +24,12 @@ describe('the exhaustive search against its golden', () => {
     expect(summary(await explore(c.machine, { strategy: 'exhaustive' }))).toEqual(golden[c.name]);
   });
 
-  it('the seed patch\'s own race on two pages: odirect-vs-fault-multipage on linux-2.6.15-seqschedlock (189 364 states since its dead locals)', async () => {
+  it("the seed patch's own race on two pages: odirect-vs-fault-multipage on linux-2.6.15-seqschedlock (189 364 states since its dead locals)", async () => {
     // on one thread only: the worker and shard tests leave the multipage cases past 20 000 states out
-    const machine = createMachine(await loadScenario(path.join(root, 'fixtures/scenarios/odirect-vs-fault-multipage.yaml')), await resolveFlavor('linux-2.6.15-seqschedlock'));
+    const machine = createMachine(
+      await loadScenario(path.join(root, 'fixtures/scenarios/odirect-vs-fault-multipage.yaml')),
+      await resolveFlavor('linux-2.6.15-seqschedlock'),
+    );
     const r = await explore(machine, { strategy: 'exhaustive' });
     expect(summary(r)).toEqual(golden['odirect-vs-fault-multipage.yaml linux-2.6.15-seqschedlock']);
     expect(r.violations.map((v) => v.rule).sort()).toEqual(['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate']);

@@ -48,7 +48,11 @@ describe('exhaustive search on worker threads', () => {
   it('hands over at any level, to 2 or 3 workers, with the same result', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
     const one = await oneCore(c);
-    for (const [workers, at] of [[2, 50], [3, 2_000], [2, 15_000]] as const) {
+    for (const [workers, at] of [
+      [2, 50],
+      [3, 2_000],
+      [2, 15_000],
+    ] as const) {
       expect(summary(await exploreOnCores(c.machine, c.source, workers, { handoverStates: at, workersFromStates: at / 2 }))).toEqual(one);
     }
     const live = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;

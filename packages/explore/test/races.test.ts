@@ -14,7 +14,9 @@ import { explore } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const RACES = path.join(root, 'fixtures/races');
-const dirs = readdirSync(RACES).filter((d) => /^[0-9a-f]{12}-[a-z0-9-]+$/.test(d)).sort();
+const dirs = readdirSync(RACES)
+  .filter((d) => /^[0-9a-f]{12}-[a-z0-9-]+$/.test(d))
+  .sort();
 
 describe('the race corpus', () => {
   it('has the four races issue 14 names and at least two more', () => {

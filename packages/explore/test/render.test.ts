@@ -15,7 +15,11 @@ const racy = (): ToySpec => ({
   names: ['fault', 'odirect'],
   threads: [
     [{ op: 'store', v: 'pte', val: 1, emit: map }],
-    [{ op: 'store', v: 'cache', val: 1, emit: add }, { op: 'store', v: 'cache', val: 0, emit: del }, { op: 'load', v: 'pte', r: 'p' }],
+    [
+      { op: 'store', v: 'cache', val: 1, emit: add },
+      { op: 'store', v: 'cache', val: 0, emit: del },
+      { op: 'load', v: 'pte', r: 'p' },
+    ],
   ],
   vars: { pte: 0, cache: 0 },
   final: (v) => (v['pte'] === 1 && v['cache'] === 0 ? [{ rule: 'orphan-page-mapped', message: 'PTE maps a page no longer cached' }] : []),
@@ -55,7 +59,10 @@ describe('counterexample renderings', () => {
     expect(events).toHaveLength(4);
     expect(parseTraceString(ce.ftrace).filter((x: TraceRecord) => x.type === 'gap')).toEqual([]);
     expect(events.map((e) => (e as { event: string }).event)).toEqual([
-      'print', 'mm_filemap_add_to_page_cache', 'mm_filemap_delete_from_page_cache', 'print', // trace_marker writes are ftrace's print event
+      'print',
+      'mm_filemap_add_to_page_cache',
+      'mm_filemap_delete_from_page_cache',
+      'print', // trace_marker writes are ftrace's print event
     ]);
     expect(events.map((e) => (e as { pid: number }).pid)).toEqual([101, 102, 102, 102]);
   });
@@ -72,7 +79,10 @@ describe('counterexample renderings', () => {
     expect(ev.filter((e) => e['ph'] === 'i').map((e) => e['name'])).toEqual(['stale-after-invalidate']);
     const flows = ev.filter((e) => e['ph'] === 's' || e['ph'] === 'f');
     // t1 takes L first and hands it to t0 when it unlocks.
-    expect(flows.map((e) => [e['ph'], e['tid']])).toEqual([['s', 102], ['f', 101]]);
+    expect(flows.map((e) => [e['ph'], e['tid']])).toEqual([
+      ['s', 102],
+      ['f', 101],
+    ]);
     expect(flows[0]!['id']).toBe(flows[1]!['id']);
   });
 
@@ -83,14 +93,16 @@ describe('counterexample renderings', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('violation: toy race on toy: orphan-page-mapped');
     expect(lines[1]).toMatch(/^end states \d+ · states \d+ \(\d+ distinct\) · max depth \d+ · [\d.]+ ms · \d+k? states\/s$/);
-    expect(text).toContain([
-      '# | fault (T0) | odirect (T1) | effect',
-      '--+------------+--------------+----------',
-      '1 | pte = …    |              | pte 0→1',
-      '2 |            | cache = …    | cache 0→1',
-      '3 |            | cache = …    | cache 1→0',
-      '4 |            | p = pte      | p=1',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        '# | fault (T0) | odirect (T1) | effect',
+        '--+------------+--------------+----------',
+        '1 | pte = …    |              | pte 0→1',
+        '2 |            | cache = …    | cache 0→1',
+        '3 |            | cache = …    | cache 1→0',
+        '4 |            | p = pte      | p=1',
+      ].join('\n'),
+    );
     expect(text).toContain('at the end: orphan-page-mapped: PTE maps a page no longer cached');
   });
 

@@ -68,7 +68,9 @@ describe('shortest schedules', () => {
 describe('every shipped scenario meets the expectations it records', () => {
   // The multipage scenario takes seconds per flavor (up to ~10^6 states): bench/explore.bench.js covers it.
   const dir = path.join(root, 'fixtures/scenarios');
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.includes('multipage')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.includes('multipage'))
+    .sort();
   it.each(files)('%s', async (f) => {
     const sc = await loadScenario(path.join(dir, f));
     for (const [flavor, expected] of Object.entries(sc.expect ?? {})) {

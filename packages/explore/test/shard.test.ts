@@ -32,10 +32,14 @@ describe('sharded exhaustive search, merged', () => {
   // Each case in 2 or in 3 shards, in turn (each shard searches most of the graph again: both counts on
   // every case took this file 80 s of CI's time).
   const sharded = cases.filter((c) => !c.file.includes('multipage'));
-  it.each(sharded.map((c, i) => [c.name, 2 + (i % 2), c] as const))('%s: merge of %d shards = one run, byte for byte', async (_name, n, c) => {
-    const parts = await shards(c, n);
-    expect(stringifyJson(await mergeShards(parts.reverse()), 2)).toBe(await whole(c));
-  }, 120_000);
+  it.each(sharded.map((c, i) => [c.name, 2 + (i % 2), c] as const))(
+    '%s: merge of %d shards = one run, byte for byte',
+    async (_name, n, c) => {
+      const parts = await shards(c, n);
+      expect(stringifyJson(await mergeShards(parts.reverse()), 2)).toBe(await whole(c));
+    },
+    120_000,
+  );
 
   it('splits a large graph, and a lone shard never calls it clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
@@ -77,7 +81,13 @@ describe('sharded exhaustive search, merged', () => {
   it('says which shard stopped early when a cap kept it from the split level', async () => {
     const c = cases.find((x) => x.name === 'truncate-vs-store.yaml linux-6.1')!;
     const shard = async (i: number, maxStates?: number) =>
-      JSON.parse(stringifyJson(exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 3 }, ...(maxStates ? { maxStates } : {}) }), header(c), { noTiming: true })));
+      JSON.parse(
+        stringifyJson(
+          exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 3 }, ...(maxStates ? { maxStates } : {}) }), header(c), {
+            noTiming: true,
+          }),
+        ),
+      );
     const capped = await shard(1, 300);
     expect(capped.incomplete).toEqual(['max-states', 'shard']);
     await expect(mergeShards([capped, await shard(2), await shard(3)], ['1.json', '2.json', '3.json'])).rejects.toThrow(/one stopped early \(max-states\)/);
@@ -93,7 +103,16 @@ describe('sharded exhaustive search, merged', () => {
     const edited = parseScenario(text.replace('size: 4096', 'size: 8192'), 'odirect-vs-fault.yaml');
     expect(modelIdentity(edited, flavor)).not.toBe(modelIdentity(scenario, flavor));
     const shard = async (m: Machine<unknown>, i: number, model?: string) =>
-      JSON.parse(stringifyJson(exploreJson(m, await explore(m, { shard: { index: i, count: 2 }, ...(model ? { model } : {}) }), { scenario: 'odirect-vs-fault', flavor: 'linux-6.1' }, { noTiming: true })));
+      JSON.parse(
+        stringifyJson(
+          exploreJson(
+            m,
+            await explore(m, { shard: { index: i, count: 2 }, ...(model ? { model } : {}) }),
+            { scenario: 'odirect-vs-fault', flavor: 'linux-6.1' },
+            { noTiming: true },
+          ),
+        ),
+      );
     await expect(mergeShards([await shard(machine, 1, 'a'), await shard(machine, 2, 'b')])).rejects.toThrow(/shards of different models/);
     // without a digest, the initial states still differ
     const other = createMachine(edited, flavor) as Machine<unknown>;
@@ -101,11 +120,15 @@ describe('sharded exhaustive search, merged', () => {
     expect((await mergeShards([await shard(machine, 1, 'a'), await shard(machine, 2, 'a')]))['verdict']).toBe('clean');
   });
 
-  it('the model digest sees what a flavor module\'s steps capture from the module (a constant), not its path', async () => {
+  it("the model digest sees what a flavor module's steps capture from the module (a constant), not its path", async () => {
     const text = readFileSync(path.join(root, 'fixtures/flavors/no-truncate-count-recheck.js'), 'utf8');
     expect(text).toContain('const NOPAGE_SIGBUS = -1;');
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-identity-'));
-    const write = (name: string, t: string) => { mkdirSync(path.join(dir, name)); writeFileSync(path.join(dir, name, 'flavor.js'), t); return path.join(dir, name, 'flavor.js'); };
+    const write = (name: string, t: string) => {
+      mkdirSync(path.join(dir, name));
+      writeFileSync(path.join(dir, name, 'flavor.js'), t);
+      return path.join(dir, name, 'flavor.js');
+    };
     const scenario = parseScenario(readFileSync(path.join(root, 'fixtures/scenarios/truncate-vs-fault.yaml'), 'utf8'), 'truncate-vs-fault.yaml');
     const one = modelIdentity(scenario, await resolveFlavor(write('a', text)));
     expect(modelIdentity(scenario, await resolveFlavor(write('b', text)))).toBe(one);

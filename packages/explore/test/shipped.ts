@@ -32,7 +32,9 @@ export const SLOW = /multipage\.yaml (?!linux-2\.6\.(15|23)$)/;
 
 export async function shippedCases(): Promise<ShippedCase[]> {
   const out: ShippedCase[] = [];
-  for (const file of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((x) => /\.(ya?ml|json)$/.test(x))
+    .sort()) {
     const sc = await loadScenario(path.join(dir, file));
     const names = listFlavors().map((x) => x.name);
     for (const k of Object.keys(sc.expect ?? {})) if (/[\\/]/.test(k)) names.push(k);
@@ -47,8 +49,15 @@ export async function shippedCases(): Promise<ShippedCase[]> {
       const name = `${file} ${flavor}`;
       if (SLOW.test(name)) continue;
       out.push({
-        name, file, flavor, machine,
-        source: { module: fileURLToPath(new URL('./support/machine-source.mjs', import.meta.url)), name: 'machine', args: { scenario: path.join(dir, file), flavor: where } },
+        name,
+        file,
+        flavor,
+        machine,
+        source: {
+          module: fileURLToPath(new URL('./support/machine-source.mjs', import.meta.url)),
+          name: 'machine',
+          args: { scenario: path.join(dir, file), flavor: where },
+        },
       });
     }
   }

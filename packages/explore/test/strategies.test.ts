@@ -11,9 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMachine, loadScenario, parseScenario, resolveFlavor } from '@kreplay/mm-model';
 import { isInputError } from '@kreplay/core';
-import {
-  DporSearch, ExhaustiveSearch, RandomWalks, ScheduleReplay, explore, searchStrategy, type ExploreResult,
-} from '../src/index.js';
+import { DporSearch, ExhaustiveSearch, RandomWalks, ScheduleReplay, explore, searchStrategy, type ExploreResult } from '../src/index.js';
 import { abba, counterRace, toyMachine, trueLivelock } from './toy.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -22,9 +20,14 @@ const rules = (r: ExploreResult): string[] => r.violations.map((v) => v.rule);
 
 describe('one interface', () => {
   it('names each strategy, says whether it can prove a scenario clean, and what its graph covers', () => {
-    expect([new ExhaustiveSearch(), new DporSearch(), new RandomWalks(), new ScheduleReplay({ schedule: [] })]
-      .map((s) => [s.name, s.exhaustive, s.coverage]))
-      .toEqual([['exhaustive', true, 'full'], ['dpor', true, 'reduced'], ['random', false, 'sampled'], ['schedule', false, 'sampled']]);
+    expect(
+      [new ExhaustiveSearch(), new DporSearch(), new RandomWalks(), new ScheduleReplay({ schedule: [] })].map((s) => [s.name, s.exhaustive, s.coverage]),
+    ).toEqual([
+      ['exhaustive', true, 'full'],
+      ['dpor', true, 'reduced'],
+      ['random', false, 'sampled'],
+      ['schedule', false, 'sampled'],
+    ]);
   });
 
   it('picks a strategy by name (exhaustive by default, dpor under a preemption bound) or takes the object given', () => {
@@ -60,16 +63,22 @@ describe('a recorded schedule, replayed', () => {
   });
 
   it('that does not fit the machine is an input error naming the step and the thread', async () => {
-    const blocked = await explore(toyMachine(abba()), { strategy: new ScheduleReplay({ schedule: [0, 1, 0] }, { source: 'cex.trace' }) }).catch((e: unknown) => e);
+    const blocked = await explore(toyMachine(abba()), { strategy: new ScheduleReplay({ schedule: [0, 1, 0] }, { source: 'cex.trace' }) }).catch(
+      (e: unknown) => e,
+    );
     expect(isInputError(blocked)).toBe(true);
     expect((blocked as Error).message).toBe('step 3 of the schedule (cex.trace) runs t0 (T0), which is blocked there at "lock B" (waiting for B held by t1)');
-    await expect(explore(toyMachine(abba()), { strategy: new ScheduleReplay({ schedule: [2] }) })).rejects.toThrow(/runs thread 2, but the scenario has threads 0\.\.1/);
+    await expect(explore(toyMachine(abba()), { strategy: new ScheduleReplay({ schedule: [2] }) })).rejects.toThrow(
+      /runs thread 2, but the scenario has threads 0\.\.1/,
+    );
   });
 });
 
 describe('on every shipped scenario the strategies agree', () => {
   // The multipage scenario takes seconds per flavor (up to ~10^6 states): bench/explore.bench.js covers it.
-  const files = readdirSync(dir).filter((x) => /\.ya?ml$/.test(x) && !x.includes('multipage')).sort();
+  const files = readdirSync(dir)
+    .filter((x) => /\.ya?ml$/.test(x) && !x.includes('multipage'))
+    .sort();
 
   // One test per (scenario, flavor): stateless DPOR over the data-carrying scenarios takes tens of seconds each.
   const pairs = files.flatMap((f) => {
@@ -77,29 +86,40 @@ describe('on every shipped scenario the strategies agree', () => {
     // Stateless DPOR exceeds 4 minutes on these (the load's re-fault doubles the fault path; hole-punch-vs-store is
     // larger than hole-punch-vs-load; truncate-vs-store on two
     // mutations took 140 s and over 240 s on a loaded machine): the bench covers them, and verdicts.test.ts searches them exhaustively.
-    const slow = (k: string) => f === 'hole-punch-vs-load.yaml' || f === 'hole-punch-vs-store.yaml' || (f === 'odirect-then-load.yaml' && k === 'linux-6.1')
-      || (f === 'truncate-vs-store.yaml' && /truncate-no-invalidate-lock|2\.6\.23-no-isize-recheck/.test(k));
+    const slow = (k: string) =>
+      f === 'hole-punch-vs-load.yaml' ||
+      f === 'hole-punch-vs-store.yaml' ||
+      (f === 'odirect-then-load.yaml' && k === 'linux-6.1') ||
+      (f === 'truncate-vs-store.yaml' && /truncate-no-invalidate-lock|2\.6\.23-no-isize-recheck/.test(k));
     return keys.filter((k) => !slow(k)).map((k) => [f, k] as const);
   });
 
-  it.each(pairs)('%s on %s: the exhaustive search, DPOR and random walks agree', async (f, only) => {
-    const sc = await loadScenario(path.join(dir, f));
-    for (const flavor of Object.keys(sc.expect ?? {}).filter((k) => k === only)) {
-      const m = createMachine(sc, await resolveFlavor(/[\\/]/.test(flavor) ? path.resolve(dir, flavor) : flavor));
-      const exhaustive = await explore(m, { strategy: 'exhaustive' });
-      const dpor = await explore(m, { strategy: 'dpor' });
-      const random = await explore(m, { strategy: 'random', seed: 1, runs: 40 });
-      // scenarios.test.ts pins the exhaustive search's verdicts and leaves DPOR's on the same pairs to this comparison
-      expect({ flavor, verdict: dpor.verdict, exhaustive: dpor.exhaustive, rules: rules(dpor) })
-        .toEqual({ flavor, verdict: exhaustive.verdict, exhaustive: exhaustive.exhaustive, rules: rules(exhaustive) });
-      expect(random.verdict).not.toBe('clean');
-      expect(rules(exhaustive)).toEqual(expect.arrayContaining(rules(random)));
-      for (const v of exhaustive.violations) {
-        const again = await explore(m, { strategy: new ScheduleReplay(v.cycle ? { schedule: v.schedule, cycle: v.cycle } : { schedule: v.schedule }) });
-        expect({ flavor, found: again.violations.find((x) => x.rule === v.rule) }).toEqual({ flavor, found: v });
+  it.each(pairs)(
+    '%s on %s: the exhaustive search, DPOR and random walks agree',
+    async (f, only) => {
+      const sc = await loadScenario(path.join(dir, f));
+      for (const flavor of Object.keys(sc.expect ?? {}).filter((k) => k === only)) {
+        const m = createMachine(sc, await resolveFlavor(/[\\/]/.test(flavor) ? path.resolve(dir, flavor) : flavor));
+        const exhaustive = await explore(m, { strategy: 'exhaustive' });
+        const dpor = await explore(m, { strategy: 'dpor' });
+        const random = await explore(m, { strategy: 'random', seed: 1, runs: 40 });
+        // scenarios.test.ts pins the exhaustive search's verdicts and leaves DPOR's on the same pairs to this comparison
+        expect({ flavor, verdict: dpor.verdict, exhaustive: dpor.exhaustive, rules: rules(dpor) }).toEqual({
+          flavor,
+          verdict: exhaustive.verdict,
+          exhaustive: exhaustive.exhaustive,
+          rules: rules(exhaustive),
+        });
+        expect(random.verdict).not.toBe('clean');
+        expect(rules(exhaustive)).toEqual(expect.arrayContaining(rules(random)));
+        for (const v of exhaustive.violations) {
+          const again = await explore(m, { strategy: new ScheduleReplay(v.cycle ? { schedule: v.schedule, cycle: v.cycle } : { schedule: v.schedule }) });
+          expect({ flavor, found: again.violations.find((x) => x.rule === v.rule) }).toEqual({ flavor, found: v });
+        }
       }
-    }
-  }, 240_000);
+    },
+    240_000,
+  );
 
   it('random walks find what the exhaustive search finds where one seed suffices (odirect-vs-fault, linux-2.6.15)', async () => {
     const m = createMachine(await loadScenario(path.join(dir, 'odirect-vs-fault.yaml')), await resolveFlavor('linux-2.6.15'));

@@ -32,7 +32,10 @@ export interface ToySpec {
 }
 
 const sorted = (o: Readonly<Record<string, number>>): string =>
-  Object.keys(o).sort().map((k) => `${k}=${o[k]}`).join(',');
+  Object.keys(o)
+    .sort()
+    .map((k) => `${k}=${o[k]}`)
+    .join(',');
 
 export function toyMachine(spec: ToySpec): Machine<ToyState> {
   const threads: ThreadInfo[] = spec.threads.map((_, i) => ({ id: i, name: spec.names?.[i] ?? `t${i}`, program: 'toy', args: {} }));
@@ -107,7 +110,10 @@ export function toyMachine(spec: ToySpec): Machine<ToyState> {
 }
 
 /** Reference: every interleaving, no reduction, no caching (a path that repeats a state stops). */
-export function naiveEnumerate(m: Machine<ToyState>, budget = Infinity): {
+export function naiveEnumerate(
+  m: Machine<ToyState>,
+  budget = Infinity,
+): {
   rules: Set<string>;
   terminal: Set<string>;
   deadlock: Set<string>;
@@ -169,8 +175,10 @@ const inc = (v: string): Instr[] => [
   { op: 'store', v, val: (r) => r['r']! + 1 },
 ];
 
-const expectCounter = (n: number) => (vars: Vars): ModelViolation[] =>
-  vars['c'] === n ? [] : [{ rule: 'bug-on', message: `lost update: c=${vars['c']}, expected ${n}` }];
+const expectCounter =
+  (n: number) =>
+  (vars: Vars): ModelViolation[] =>
+    vars['c'] === n ? [] : [{ rule: 'bug-on', message: `lost update: c=${vars['c']}, expected ${n}` }];
 
 /** Two threads increment c without a lock: the lost update. */
 export const counterRace = (): ToySpec => ({ threads: [inc('c'), inc('c')], vars: { c: 0 }, final: expectCounter(2) });
@@ -185,8 +193,18 @@ export const lockedCounter = (): ToySpec => ({
 /** AB/BA lock order: a deadlock. */
 export const abba = (): ToySpec => ({
   threads: [
-    [{ op: 'lock', l: 'A' }, { op: 'lock', l: 'B' }, { op: 'unlock', l: 'B' }, { op: 'unlock', l: 'A' }],
-    [{ op: 'lock', l: 'B' }, { op: 'lock', l: 'A' }, { op: 'unlock', l: 'A' }, { op: 'unlock', l: 'B' }],
+    [
+      { op: 'lock', l: 'A' },
+      { op: 'lock', l: 'B' },
+      { op: 'unlock', l: 'B' },
+      { op: 'unlock', l: 'A' },
+    ],
+    [
+      { op: 'lock', l: 'B' },
+      { op: 'lock', l: 'A' },
+      { op: 'unlock', l: 'A' },
+      { op: 'unlock', l: 'B' },
+    ],
   ],
   vars: {},
 });
@@ -194,7 +212,10 @@ export const abba = (): ToySpec => ({
 /** t0 spins while flag is 1; t1 clears it. t0 can always still finish: NOT a livelock. */
 export const spinThenFinish = (): ToySpec => ({
   threads: [
-    [{ op: 'load', v: 'flag', r: 'f' }, { op: 'jmpif', cond: (r) => r['f'] === 1, to: 0 }],
+    [
+      { op: 'load', v: 'flag', r: 'f' },
+      { op: 'jmpif', cond: (r) => r['f'] === 1, to: 0 },
+    ],
     [{ op: 'store', v: 'flag', val: 0 }],
   ],
   vars: { flag: 1 },
@@ -203,7 +224,10 @@ export const spinThenFinish = (): ToySpec => ({
 /** t1 sets flag for good; t0 spins while it is set: once t1 ran first, t0 can never finish. */
 export const trueLivelock = (): ToySpec => ({
   threads: [
-    [{ op: 'load', v: 'flag', r: 'f' }, { op: 'jmpif', cond: (r) => r['f'] === 1, to: 0 }],
+    [
+      { op: 'load', v: 'flag', r: 'f' },
+      { op: 'jmpif', cond: (r) => r['f'] === 1, to: 0 },
+    ],
     [{ op: 'store', v: 'flag', val: 1 }],
   ],
   vars: { flag: 0 },
@@ -212,7 +236,11 @@ export const trueLivelock = (): ToySpec => ({
 /** The reader checks under the lock that the writer already wrote: fails only in one lock order. */
 export const lockOrderCheck = (): ToySpec => ({
   threads: [
-    [{ op: 'lock', l: 'L' }, { op: 'store', v: 'x', val: 1 }, { op: 'unlock', l: 'L' }],
+    [
+      { op: 'lock', l: 'L' },
+      { op: 'store', v: 'x', val: 1 },
+      { op: 'unlock', l: 'L' },
+    ],
     [
       { op: 'lock', l: 'L' },
       { op: 'check', reads: ['x'], cond: (v) => v['x'] === 1, rule: 'stale-after-invalidate', message: 'reader ran before the writer' },

@@ -31,7 +31,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 function module(name: string, body: string): string {
   const file = path.join(dir, `${name}.mjs`);
-  writeFileSync(file, `import { isMainThread } from 'node:worker_threads';
+  writeFileSync(
+    file,
+    `import { isMainThread } from 'node:worker_threads';
 export default (kit) => {
   const base = kit.flavors['linux-2.6.15'];
   const ptl = base.procs.do_no_page.steps.ptl;
@@ -41,7 +43,8 @@ export default (kit) => {
       ptl.run(c);
     } } } } });
 };
-`);
+`,
+  );
   return file;
 }
 
@@ -58,16 +61,27 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     (r) => ({ resolved: r }),
     (e: Error & { file?: string; line?: number; hint?: string }) => ({
-      name: e.name, message: e.message, file: e.file, line: e.line, hint: e.hint, input: isInputError(e), environment: isEnvironmentError(e),
+      name: e.name,
+      message: e.message,
+      file: e.file,
+      line: e.line,
+      hint: e.hint,
+      input: isInputError(e),
+      environment: isEnvironmentError(e),
     }),
   );
 }
 
 /** Workers and the state count they take over at: 2 and 3 workers, after the first level and a few later ones. */
-const SPLITS = [[2, 1], [2, 300], [3, 50], [3, 1_000]] as const;
+const SPLITS = [
+  [2, 1],
+  [2, 300],
+  [3, 50],
+  [3, 1_000],
+] as const;
 
 describe('errors on worker threads', () => {
-  it('a flavor module\'s ModelBug deep in the search: the one-core search\'s error, for any workers and handover', async () => {
+  it("a flavor module's ModelBug deep in the search: the one-core search's error, for any workers and handover", async () => {
     const { machine, source } = await flavorCase(modelBug);
     // nothing fails in the states the one-thread search takes before any handover here
     expect((await explore(machine, { maxStates: 3_000 })).incomplete).toEqual(['max-states']);
@@ -83,9 +97,11 @@ describe('errors on worker threads', () => {
     const { throwing } = (await import(support)) as { throwing: (a: unknown) => Promise<Machine<unknown>> };
     const machine = await throwing(source.args);
     const one = await failure(exploreOnCores(machine, source, 1));
-    expect(one).toMatchObject(kind === 'input'
-      ? { name: 'InputError', input: true, file: 'made-up.yaml', line: 7, hint: 'a hint' }
-      : { name: 'TypeError', input: false, environment: false });
+    expect(one).toMatchObject(
+      kind === 'input'
+        ? { name: 'InputError', input: true, file: 'made-up.yaml', line: 7, hint: 'a hint' }
+        : { name: 'TypeError', input: false, environment: false },
+    );
     for (const [workers, at] of SPLITS) {
       expect([workers, at, await failure(exploreOnCores(machine, source, workers, { handoverStates: at, workersFromStates: at }))]).toEqual([workers, at, one]);
     }

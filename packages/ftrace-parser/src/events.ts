@@ -21,22 +21,51 @@ export interface DecodedEvent {
 }
 
 const EXACT_SYSTEMS: Record<string, string> = {
-  print: 'ftrace', function: 'ftrace', funcgraph_entry: 'ftrace', funcgraph_exit: 'ftrace',
-  kernel_stack: 'ftrace', user_stack: 'ftrace', bprint: 'ftrace', bputs: 'ftrace',
-  context_switch: 'ftrace', func_repeats: 'ftrace', raw_data: 'ftrace',
-  sys_enter: 'raw_syscalls', sys_exit: 'raw_syscalls',
-  cpu_idle: 'power', cpu_frequency: 'power',
-  kmalloc: 'kmem', kfree: 'kmem', kmem_cache_alloc: 'kmem', kmem_cache_free: 'kmem',
-  file_check_and_advance_wb_err: 'filemap', filemap_set_wb_err: 'filemap',
+  print: 'ftrace',
+  function: 'ftrace',
+  funcgraph_entry: 'ftrace',
+  funcgraph_exit: 'ftrace',
+  kernel_stack: 'ftrace',
+  user_stack: 'ftrace',
+  bprint: 'ftrace',
+  bputs: 'ftrace',
+  context_switch: 'ftrace',
+  func_repeats: 'ftrace',
+  raw_data: 'ftrace',
+  sys_enter: 'raw_syscalls',
+  sys_exit: 'raw_syscalls',
+  cpu_idle: 'power',
+  cpu_frequency: 'power',
+  kmalloc: 'kmem',
+  kfree: 'kmem',
+  kmem_cache_alloc: 'kmem',
+  kmem_cache_free: 'kmem',
+  file_check_and_advance_wb_err: 'filemap',
+  filemap_set_wb_err: 'filemap',
 };
 
 const PREFIX_SYSTEMS: [string, string][] = [
-  ['mm_filemap_', 'filemap'], ['page_fault_', 'exceptions'], ['sched_', 'sched'],
-  ['iomap_', 'iomap'], ['ext4_', 'ext4'], ['writeback_', 'writeback'], ['block_', 'block'],
-  ['irq_', 'irq'], ['softirq_', 'irq'], ['timer_', 'timer'], ['hrtimer_', 'timer'],
-  ['mm_page_', 'kmem'], ['mm_vmscan_', 'vmscan'], ['mm_lru_', 'pagemap'],
-  ['workqueue_', 'workqueue'], ['sys_enter_', 'syscalls'], ['sys_exit_', 'syscalls'],
-  ['rcu_', 'rcu'], ['signal_', 'signal'], ['task_', 'task'], ['mm_compaction_', 'compaction'],
+  ['mm_filemap_', 'filemap'],
+  ['page_fault_', 'exceptions'],
+  ['sched_', 'sched'],
+  ['iomap_', 'iomap'],
+  ['ext4_', 'ext4'],
+  ['writeback_', 'writeback'],
+  ['block_', 'block'],
+  ['irq_', 'irq'],
+  ['softirq_', 'irq'],
+  ['timer_', 'timer'],
+  ['hrtimer_', 'timer'],
+  ['mm_page_', 'kmem'],
+  ['mm_vmscan_', 'vmscan'],
+  ['mm_lru_', 'pagemap'],
+  ['workqueue_', 'workqueue'],
+  ['sys_enter_', 'syscalls'],
+  ['sys_exit_', 'syscalls'],
+  ['rcu_', 'rcu'],
+  ['signal_', 'signal'],
+  ['task_', 'task'],
+  ['mm_compaction_', 'compaction'],
 ];
 
 function lookupSystem(event: string): string | undefined {
@@ -47,7 +76,16 @@ function lookupSystem(event: string): string | undefined {
 }
 
 /** How decodeEvent treats an event name. */
-const enum Kind { Generic, MarkWrite, Print, Function, Graph, CtxWake, Syscall, Bprint }
+const enum Kind {
+  Generic,
+  MarkWrite,
+  Print,
+  Function,
+  Graph,
+  CtxWake,
+  Syscall,
+  Bprint,
+}
 
 interface EventInfo {
   name: string;
@@ -85,14 +123,22 @@ export type FieldPlan = (event: string, probe: ProbeSite | undefined, names: rea
 const MAX_LEARNED = 8;
 
 function eventInfo(name: string): EventInfo {
-  const kind = name === 'tracing_mark_write' ? Kind.MarkWrite
-    : name === 'print' ? Kind.Print
-      : name === 'bprint' || name === 'bputs' ? Kind.Bprint
-      : name === 'function' || name === 'func_repeats' ? Kind.Function
-        : name === 'funcgraph_entry' || name === 'funcgraph_exit' ? Kind.Graph
-          : name === 'wakeup' || name === 'context_switch' ? Kind.CtxWake
-            : name.startsWith('sys_enter_') || name.startsWith('sys_exit_') ? Kind.Syscall
-              : Kind.Generic;
+  const kind =
+    name === 'tracing_mark_write'
+      ? Kind.MarkWrite
+      : name === 'print'
+        ? Kind.Print
+        : name === 'bprint' || name === 'bputs'
+          ? Kind.Bprint
+          : name === 'function' || name === 'func_repeats'
+            ? Kind.Function
+            : name === 'funcgraph_entry' || name === 'funcgraph_exit'
+              ? Kind.Graph
+              : name === 'wakeup' || name === 'context_switch'
+                ? Kind.CtxWake
+                : name.startsWith('sys_enter_') || name.startsWith('sys_exit_')
+                  ? Kind.Syscall
+                  : Kind.Generic;
   return { name, kind, system: lookupSystem(name), lastSite: undefined, layout: undefined, learned: 0, wantFor: undefined, want: true };
 }
 
@@ -496,7 +542,9 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
   const kind = info.kind;
   if (kind === Kind.MarkWrite || kind === Kind.Print) {
     // tracing_mark_write `": %s"`: the message starts after exactly one space and is kept verbatim
-    if (kind === Kind.MarkWrite) { if (i < n && s.charCodeAt(i) === 32) i++; } else while (i < n && s.charCodeAt(i) === 32) i++;
+    if (kind === Kind.MarkWrite) {
+      if (i < n && s.charCodeAt(i) === 32) i++;
+    } else while (i < n && s.charCodeAt(i) === 32) i++;
     if (!wanted(fieldsOpt, PRINT_INFO, undefined)) return decoded('print', 'ftrace', NO_FIELDS);
     const fields: Fields = {};
     decodeMarker(event, s, i, fields, n);

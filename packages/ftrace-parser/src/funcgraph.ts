@@ -56,7 +56,8 @@ export function looksLikeGraphLine(s: string): boolean {
   while (i < s.length && isDigit(s.charCodeAt(i))) i++;
   if (i === d) return false;
   if (s.charCodeAt(i) === 41) return true;
-  if (s.startsWith(' us', i)) i += 3; // `       12 us |  0) ...` (latency tracers' relative time)
+  if (s.startsWith(' us', i))
+    i += 3; // `       12 us |  0) ...` (latency tracers' relative time)
   else {
     if (s.charCodeAt(i) !== 46) return false;
     i++;
@@ -223,7 +224,13 @@ export function decodeGraphPayload(payload: string): GraphLine | string {
 export function graphEvent(l: Exclude<GraphLine, { kind: 'comment' }>): DecodedEvent {
   switch (l.kind) {
     case 'switch':
-      return { event: 'context_switch', system: 'ftrace', fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid }, probe: undefined, stackHeader: undefined };
+      return {
+        event: 'context_switch',
+        system: 'ftrace',
+        fields: { prev_comm: l.prevComm, prev_pid: l.prevPid, next_comm: l.nextComm, next_pid: l.nextPid },
+        probe: undefined,
+        stackHeader: undefined,
+      };
     case 'irq':
       return { event: 'funcgraph_irq', system: 'ftrace', fields: { direction: l.direction }, probe: undefined, stackHeader: undefined };
     default: {

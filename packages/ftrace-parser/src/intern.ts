@@ -20,7 +20,10 @@ export class Interner<T extends { name: string } = { name: string }> {
   private readonly buckets = new Map<number, T[]>();
 
   /** `make` builds the entry for a new name (the name is a fresh slice). */
-  constructor(private readonly make: (name: string) => T, private readonly perLength = 64) {}
+  constructor(
+    private readonly make: (name: string) => T,
+    private readonly perLength = 64,
+  ) {}
 
   /** The entry named s[start, end). */
   entry(s: string, start: number, end: number): T {
@@ -54,7 +57,6 @@ export function stringInterner(perLength = 64): Interner {
   return new Interner((name) => ({ name }), perLength);
 }
 
-
 /**
  * A direct-mapped cache of entries by name: the slot is a hash of the characters, a hit is
  * confirmed character by character. No builtin calls on the hit path, so it beats
@@ -65,7 +67,10 @@ export class DirectInterner<T extends { name: string }> {
   private readonly table: (T | undefined)[];
   private readonly mask: number;
 
-  constructor(private readonly make: (name: string) => T, bits = 10) {
+  constructor(
+    private readonly make: (name: string) => T,
+    bits = 10,
+  ) {
     this.mask = (1 << bits) - 1;
     this.table = new Array<T | undefined>(1 << bits).fill(undefined);
   }

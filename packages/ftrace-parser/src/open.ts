@@ -33,7 +33,8 @@ async function openFile(path: string): Promise<{ fh: fsp.FileHandle; size: numbe
     return { fh, size: st.size, seekable: st.isFile() && st.size > 0 };
   } catch (e) {
     await fh.close();
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
     throw e;
   }
 }
@@ -49,10 +50,12 @@ async function* maybeGunzip(input: AsyncIterable<Uint8Array>): AsyncGenerator<Ui
     yield* rest as AsyncIterable<Uint8Array>;
     return;
   }
-  const raw = Readable.from((async function* () {
-    yield first.value;
-    yield* rest as AsyncIterable<Uint8Array>;
-  })());
+  const raw = Readable.from(
+    (async function* () {
+      yield first.value;
+      yield* rest as AsyncIterable<Uint8Array>;
+    })(),
+  );
   yield* raw.pipe(createGunzip()) as AsyncIterable<Buffer>;
 }
 

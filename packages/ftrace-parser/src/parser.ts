@@ -213,13 +213,31 @@ export class TraceLineParser {
   }
 
   private makeEvent(
-    ts: bigint, cpu: number, pid: number, tgid: number | undefined, comm: string,
-    flags: string | undefined, ev: DecodedEvent, lineNo: number,
+    ts: bigint,
+    cpu: number,
+    pid: number,
+    tgid: number | undefined,
+    comm: string,
+    flags: string | undefined,
+    ev: DecodedEvent,
+    lineNo: number,
   ): TraceEvent {
     // One object shape for every event (absent keys are undefined, which JSON omits).
     const rec: TraceEvent = {
-      type: 'event', ts, cpu, pid, tgid, comm, flags, event: ev.event, system: ev.system,
-      fields: ev.fields, probe: ev.probe, stack: undefined, line: lineNo, source: this.source,
+      type: 'event',
+      ts,
+      cpu,
+      pid,
+      tgid,
+      comm,
+      flags,
+      event: ev.event,
+      system: ev.system,
+      fields: ev.fields,
+      probe: ev.probe,
+      stack: undefined,
+      line: lineNo,
+      source: this.source,
     };
     if (ev.stackHeader) rec.stack = [];
     return rec;
@@ -279,7 +297,8 @@ export class TraceLineParser {
     if (cut) reason = `the input ends in the middle of a record: ${reason}`;
     if (this.strict) {
       throw new InputError(`${kind === 'truncated' ? '' : 'unparseable line: '}${reason}: "${cutText(text)}"`, {
-        file: this.source, line: lineNo,
+        file: this.source,
+        line: lineNo,
         hint: 'drop --strict to record such lines as gaps and read on, or pass --format if the detection is wrong',
       });
     }
@@ -298,7 +317,12 @@ export class TraceLineParser {
       const m = BUFFER_STARTED.exec(text);
       if (m) {
         const cpu = Number(m[1]);
-        return this.gap(out, { kind: 'buffer-started', cpu, line: lineNo, reason: `CPU ${cpu}'s ring buffer wrapped: its events before this point were overwritten` });
+        return this.gap(out, {
+          kind: 'buffer-started',
+          cpu,
+          line: lineNo,
+          reason: `CPU ${cpu}'s ring buffer wrapped: its events before this point were overwritten`,
+        });
       }
     }
     const body = text.replace(/^#\s*/, '');
@@ -386,7 +410,10 @@ export class TraceLineParser {
     let ev: DecodedEvent;
     if (l.kind === 'comment') {
       const inner = decodeEvent(l.text, 0, this.payload);
-      ev = typeof inner === 'string' || inner.event === 'function' ? { event: 'bputs', system: 'ftrace', fields: this.payload !== false ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined } : inner;
+      ev =
+        typeof inner === 'string' || inner.event === 'function'
+          ? { event: 'bputs', system: 'ftrace', fields: this.payload !== false ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined }
+          : inner;
     } else {
       if (l.kind === 'switch') {
         task = { comm: l.nextComm, pid: l.nextPid };

@@ -84,7 +84,8 @@ export function scanPerfHeadNoCpu(s: string, start = 0, end = s.length): (LineHe
   if (n < 3) return undefined;
   // the first time word `digits.digits:` after at least comm and pid
   for (let k = 2; k < n; k++) {
-    const a = w[2 * k]!, b = w[2 * k + 1]!;
+    const a = w[2 * k]!,
+      b = w[2 * k + 1]!;
     if (s.charCodeAt(b - 1) !== 58 || !isDigit(s.charCodeAt(a))) continue;
     if (!scanTimestamp(s, a, b - 1) || lastTimestamp.form === 'counter') continue;
     const ts = lastTimestamp.ts;
@@ -108,8 +109,14 @@ export function scanPerfHeadNoCpu(s: string, start = 0, end = s.length): (LineHe
 }
 
 function fill(
-  s: string, commStart: number, commEnd: number, p: [number, number | undefined], ts: bigint,
-  form: LineHead['tsForm'], rest: number, hasTime: boolean,
+  s: string,
+  commStart: number,
+  commEnd: number,
+  p: [number, number | undefined],
+  ts: bigint,
+  form: LineHead['tsForm'],
+  rest: number,
+  hasTime: boolean,
 ): LineHead & { hasTime: boolean } {
   // perf `pid/tid`: the task is the tid; the pid is the thread group
   head.comm = comms.get(s, commStart, commEnd);

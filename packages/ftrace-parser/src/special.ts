@@ -80,8 +80,13 @@ export function decodeCtxWake(s: string, start: number, end: number, wantFields:
     const event = m[4] === '==>' ? 'context_switch' : 'wakeup';
     if (!wantFields) return { event, system: 'ftrace', fields: {} };
     const fields: Fields = {
-      prev_pid: Number(m[1]), prev_prio: Number(m[2]), prev_state: m[3]!,
-      next_cpu: Number(m[5]), next_pid: Number(m[6]), next_prio: Number(m[7]), next_state: m[8]!,
+      prev_pid: Number(m[1]),
+      prev_prio: Number(m[2]),
+      prev_state: m[3]!,
+      next_cpu: Number(m[5]),
+      next_pid: Number(m[6]),
+      next_prio: Number(m[7]),
+      next_state: m[8]!,
     };
     if (m[9] !== undefined) fields.next_comm = m[9];
     return { event, system: 'ftrace', fields };
@@ -91,10 +96,16 @@ export function decodeCtxWake(s: string, start: number, end: number, wantFields:
   const event = t[4] === '==>' ? 'context_switch' : 'wakeup';
   if (!wantFields) return { event, system: 'ftrace', fields: {} };
   return {
-    event, system: 'ftrace',
+    event,
+    system: 'ftrace',
     fields: {
-      prev_pid: Number(t[1]), prev_prio: Number(t[2]), prev_state: Number(t[3]),
-      next_pid: Number(t[5]), next_prio: Number(t[6]), next_state: Number(t[7]), next_cpu: Number(t[8]),
+      prev_pid: Number(t[1]),
+      prev_prio: Number(t[2]),
+      prev_state: Number(t[3]),
+      next_pid: Number(t[5]),
+      next_prio: Number(t[6]),
+      next_state: Number(t[7]),
+      next_cpu: Number(t[8]),
     },
   };
 }

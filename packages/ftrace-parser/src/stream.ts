@@ -74,7 +74,10 @@ export function sniffBinary(b: Uint8Array, source: string): void {
     });
   }
   if (isGzipMagic(b)) {
-    throw new InputError('this is gzip-compressed data', { file: source, hint: 'give the file by name (kreplay decompresses it), or pipe it through `gunzip -c`' });
+    throw new InputError('this is gzip-compressed data', {
+      file: source,
+      hint: 'give the file by name (kreplay decompresses it), or pipe it through `gunzip -c`',
+    });
   }
   const n = Math.min(b.length, 4096);
   let control = 0;
@@ -84,10 +87,13 @@ export function sniffBinary(b: Uint8Array, source: string): void {
   }
   if (n >= 16 && control * 10 > n) {
     const elf = b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
-    throw new InputError(`this looks like a binary file${elf ? ' (an ELF executable)' : ''}, not a text trace: ${Math.round((control * 100) / n)}% of its first ${n} bytes are control characters`, {
-      file: source,
-      hint: 'kreplay reads ftrace text (/sys/kernel/tracing/trace, trace_pipe), `trace-cmd report` and `perf script` output, and trace.dat files',
-    });
+    throw new InputError(
+      `this looks like a binary file${elf ? ' (an ELF executable)' : ''}, not a text trace: ${Math.round((control * 100) / n)}% of its first ${n} bytes are control characters`,
+      {
+        file: source,
+        hint: 'kreplay reads ftrace text (/sys/kernel/tracing/trace, trace_pipe), `trace-cmd report` and `perf script` output, and trace.dat files',
+      },
+    );
   }
 }
 
@@ -219,10 +225,7 @@ export function flatten(batches: AsyncIterator<TraceRecord[]>): AsyncIterable<Tr
 }
 
 /** Parse a stream (bytes or strings) of ftrace/perf text; records in input order. */
-export function parseTrace(
-  input: NodeJS.ReadableStream | AsyncIterable<Uint8Array | string>,
-  opts: ParseOptions = {},
-): AsyncIterable<TraceRecord> {
+export function parseTrace(input: NodeJS.ReadableStream | AsyncIterable<Uint8Array | string>, opts: ParseOptions = {}): AsyncIterable<TraceRecord> {
   return flatten(parseTraceBatches(input, opts));
 }
 

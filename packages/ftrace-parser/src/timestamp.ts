@@ -57,9 +57,7 @@ export function scanTimestamp(s: string, start: number, end: number): boolean {
   if (fracLen === 0 || fracLen > 9) return false;
   frac *= POW10[9 - fracLen]!;
   lastTimestamp.form = fracLen === 6 ? 'usec' : fracLen === 9 ? 'nsec' : 'other';
-  lastTimestamp.ts = intDigits <= 7 && sec < SAFE_SECONDS
-    ? BigInt(sec * 1e9 + frac)
-    : BigInt(s.slice(start, dot)) * 1_000_000_000n + BigInt(frac);
+  lastTimestamp.ts = intDigits <= 7 && sec < SAFE_SECONDS ? BigInt(sec * 1e9 + frac) : BigInt(s.slice(start, dot)) * 1_000_000_000n + BigInt(frac);
   return true;
 }
 

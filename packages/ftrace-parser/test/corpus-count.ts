@@ -123,7 +123,11 @@ export function countText(text: string): Count {
       count.continuations.add(lineNo);
       continue;
     }
-    if (last && !last.message && (line.startsWith('\t') || /^\s+[0-9a-fA-F]+\s+\S/.test(line) || (last.perf && /^[0-9a-fA-F]{4,16}\s+\S.*\(.*\)\s*$/.test(line)))) {
+    if (
+      last &&
+      !last.message &&
+      (line.startsWith('\t') || /^\s+[0-9a-fA-F]+\s+\S/.test(line) || (last.perf && /^[0-9a-fA-F]{4,16}\s+\S.*\(.*\)\s*$/.test(line)))
+    ) {
       count.continuations.add(lineNo);
       continue;
     }

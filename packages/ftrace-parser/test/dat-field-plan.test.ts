@@ -20,7 +20,14 @@ const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-plan-'));
 const synthetic = path.join(tmp, 'synthetic.dat');
 writeFileSync(synthetic, syntheticDat());
-const files = [...readdirSync(dir).filter((f) => f.endsWith('.dat')).sort().map((f) => path.join(dir, f)), path.join(dir, 'qemu-6.1/trace.dat'), synthetic];
+const files = [
+  ...readdirSync(dir)
+    .filter((f) => f.endsWith('.dat'))
+    .sort()
+    .map((f) => path.join(dir, f)),
+  path.join(dir, 'qemu-6.1/trace.dat'),
+  synthetic,
+];
 const label = (f: string): string => (f === synthetic ? 'synthetic.dat (dat-synthetic.ts)' : path.relative(path.resolve(dir, '../..'), f));
 
 async function read(file: string, opts: { fields?: boolean | FieldsWanted; fieldPlan?: FieldPlan } = {}): Promise<TraceRecord[]> {
@@ -43,24 +50,37 @@ const fullRead = (file: string) => {
 };
 
 describe('a trace.dat read with a field plan', () => {
-  it.each(files.map((f) => [label(f), f]))('%s: the same records, and of the fields exactly those the plan keeps', async (_name, file) => {
-    const all = await fullRead(file);
-    const share = fc.integer({ min: 0, max: 100 }).map((k) => k / 100);
-    await fc.assert(fc.asyncProperty(fc.integer(), share, share, async (seed, declineShare, dropShare) => {
-      const want: FieldsWanted = (event) => hash(event, seed) >= declineShare;
-      const kept = (event: string, name: string) => hash(`${event}.${name}`, seed) >= dropShare;
-      const plan: FieldPlan = (event, _probe, names) => names.filter((n) => kept(event, n));
-      const got = await read(file, { fields: want, fieldPlan: plan });
-      // the full read's records, each wanted event's fields cut to what the plan keeps (the
-      // ftrace events — markers, trace_printk, the function tracer — keep all theirs), a
-      // declined event's to none; compared as JSON text, key order included
-      const expected = all.map((a) => (a.type !== 'event' ? a : {
-        ...a,
-        fields: !want(a.event, a.probe) ? {} : Object.fromEntries(Object.entries(a.fields).filter(([k]) => a.system === 'ftrace' || kept(a.event, k))),
-      }));
-      expect(stringifyJson(got)).toBe(stringifyJson(expected));
-    }), { numRuns: 12 });
-  }, 240_000); // qemu-6.1: its kallsyms is parsed on every read
+  it.each(files.map((f) => [label(f), f]))(
+    '%s: the same records, and of the fields exactly those the plan keeps',
+    async (_name, file) => {
+      const all = await fullRead(file);
+      const share = fc.integer({ min: 0, max: 100 }).map((k) => k / 100);
+      await fc.assert(
+        fc.asyncProperty(fc.integer(), share, share, async (seed, declineShare, dropShare) => {
+          const want: FieldsWanted = (event) => hash(event, seed) >= declineShare;
+          const kept = (event: string, name: string) => hash(`${event}.${name}`, seed) >= dropShare;
+          const plan: FieldPlan = (event, _probe, names) => names.filter((n) => kept(event, n));
+          const got = await read(file, { fields: want, fieldPlan: plan });
+          // the full read's records, each wanted event's fields cut to what the plan keeps (the
+          // ftrace events — markers, trace_printk, the function tracer — keep all theirs), a
+          // declined event's to none; compared as JSON text, key order included
+          const expected = all.map((a) =>
+            a.type !== 'event'
+              ? a
+              : {
+                  ...a,
+                  fields: !want(a.event, a.probe)
+                    ? {}
+                    : Object.fromEntries(Object.entries(a.fields).filter(([k]) => a.system === 'ftrace' || kept(a.event, k))),
+                },
+          );
+          expect(stringifyJson(got)).toBe(stringifyJson(expected));
+        }),
+        { numRuns: 12 },
+      );
+    },
+    240_000,
+  ); // qemu-6.1: its kallsyms is parsed on every read
 
   it('with every field kept, or without a plan, gives every event every field', async () => {
     for (const file of files) {
@@ -83,8 +103,13 @@ describe('ofs of the filemap tracepoints', () => {
     for (const i of [0, 1, 2 ** 41 - 1, 2 ** 41, 2 ** 41 + 1, 2 ** 52, Number.MAX_SAFE_INTEGER, -1, -(2 ** 40), null, 2n ** 63n, 2n ** 64n - 1n]) {
       expect(offsetOf(i)).toStrictEqual(kernel(i));
     }
-    fc.assert(fc.property(fc.oneof(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: -(2 ** 45), max: 2 ** 45 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), (i) => {
-      expect(offsetOf(i)).toStrictEqual(kernel(i));
-    }));
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: -(2 ** 45), max: 2 ** 45 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+        (i) => {
+          expect(offsetOf(i)).toStrictEqual(kernel(i));
+        },
+      ),
+    );
   });
 });

@@ -122,10 +122,19 @@ describe('compiled print fmt plans print what the evaluator prints', () => {
 
 describe('a corrupt length in a record', () => {
   it('bounds a hex dump and an array print instead of hanging on 4 billion elements', () => {
-    const fmt = parseEventFormat(formatText('dump', 900, [
-      ['__data_loc u8[] buf', 8, 4, 0],
-      ['u32 len', 12, 4, 0],
-    ], '"hex=%s arr=%s", __print_hex(__get_dynamic_array(buf), REC->len), __print_array(__get_dynamic_array(buf), REC->len, 1)'), 'demo', 8);
+    const fmt = parseEventFormat(
+      formatText(
+        'dump',
+        900,
+        [
+          ['__data_loc u8[] buf', 8, 4, 0],
+          ['u32 len', 12, 4, 0],
+        ],
+        '"hex=%s arr=%s", __print_hex(__get_dynamic_array(buf), REC->len), __print_array(__get_dynamic_array(buf), REC->len, 1)',
+      ),
+      'demo',
+      8,
+    );
     const rec = payload(900, 1, Buffer.concat([u32((4 << 16) | 16), u32(0xffffffff), Buffer.from([1, 2, 3, 4])]));
     const ctx = { symbols: new TepSymbols(Buffer.alloc(0)), printk: new PrintkFormats(''), longSize: 8, little: true };
     const r = new PayloadReader(true);

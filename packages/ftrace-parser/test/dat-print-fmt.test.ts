@@ -38,39 +38,69 @@ const FMT_HELLO = 0xffffffff81a00000n;
 const STR_PLAIN = 0xffffffff81a00100n;
 const PRINTK = `0x${FMT_HELLO.toString(16)} : "hello %d %s from %ps\\n"\n0x${STR_PLAIN.toString(16)} : "a constant string\\n"\n`;
 
-const PRINT_OLD = formatText('print', 5, [
-  ['unsigned long ip', 8, 8, 0],
-  ['char buf', 16, 0, 0],
-], '"%ps: %s", (void *)REC->ip, REC->buf');
+const PRINT_OLD = formatText(
+  'print',
+  5,
+  [
+    ['unsigned long ip', 8, 8, 0],
+    ['char buf', 16, 0, 0],
+  ],
+  '"%ps: %s", (void *)REC->ip, REC->buf',
+);
 
-const BPRINT = formatText('bprint', 6, [
-  ['unsigned long ip', 8, 8, 0],
-  ['const char * fmt', 16, 8, 0],
-  ['u32 buf[]', 24, 0, 0],
-], '"%ps: %s", (void *)REC->ip, REC->fmt');
+const BPRINT = formatText(
+  'bprint',
+  6,
+  [
+    ['unsigned long ip', 8, 8, 0],
+    ['const char * fmt', 16, 8, 0],
+    ['u32 buf[]', 24, 0, 0],
+  ],
+  '"%ps: %s", (void *)REC->ip, REC->fmt',
+);
 
-const BPUTS = formatText('bputs', 10, [
-  ['unsigned long ip', 8, 8, 0],
-  ['const char * str', 16, 8, 0],
-], '"%ps: %s", (void *)REC->ip, REC->str');
+const BPUTS = formatText(
+  'bputs',
+  10,
+  [
+    ['unsigned long ip', 8, 8, 0],
+    ['const char * str', 16, 8, 0],
+  ],
+  '"%ps: %s", (void *)REC->ip, REC->str',
+);
 
-const FAULT = formatText('page_fault_user', 700, [
-  ['unsigned long address', 8, 8, 0],
-  ['unsigned long ip', 16, 8, 0],
-  ['unsigned long error_code', 24, 8, 0],
-], '"address=%ps ip=%ps error_code=0x%lx", (void *)REC->address, (void *)REC->ip, REC->error_code');
+const FAULT = formatText(
+  'page_fault_user',
+  700,
+  [
+    ['unsigned long address', 8, 8, 0],
+    ['unsigned long ip', 16, 8, 0],
+    ['unsigned long error_code', 24, 8, 0],
+  ],
+  '"address=%ps ip=%ps error_code=0x%lx", (void *)REC->address, (void *)REC->ip, REC->error_code',
+);
 
-const DEMO = formatText('demo_state', 800, [
-  ['unsigned int flags', 8, 4, 0],
-  ['int state', 12, 4, 1],
-  ['unsigned char on', 16, 1, 0],
-  ['unsigned long long delta', 24, 8, 0],
-], '"flags=%s state=%s on=%s delta=%llu.%03llu fn=%pS", __print_flags(REC->flags, "|", { 0x1, "READ" }, { 0x2, "WRITE" }, { 0x10, "SYNC" }), __print_symbolic(REC->state, { 0, "IDLE" }, { 1, "BUSY" }), REC->on ? "yes" : "no", REC->delta / 1000, REC->delta % 1000, (void *)REC->delta');
+const DEMO = formatText(
+  'demo_state',
+  800,
+  [
+    ['unsigned int flags', 8, 4, 0],
+    ['int state', 12, 4, 1],
+    ['unsigned char on', 16, 1, 0],
+    ['unsigned long long delta', 24, 8, 0],
+  ],
+  '"flags=%s state=%s on=%s delta=%llu.%03llu fn=%pS", __print_flags(REC->flags, "|", { 0x1, "READ" }, { 0x2, "WRITE" }, { 0x10, "SYNC" }), __print_symbolic(REC->state, { 0, "IDLE" }, { 1, "BUSY" }), REC->on ? "yes" : "no", REC->delta / 1000, REC->delta % 1000, (void *)REC->delta',
+);
 
-const FAILED = formatText('demo_array', 801, [
-  ['__data_loc u32[] load', 8, 4, 0],
-  ['u32 n', 12, 4, 0],
-], '"load={%s} n=%u", __print_u32_array(__get_dynamic_array(load), REC->n), REC->n');
+const FAILED = formatText(
+  'demo_array',
+  801,
+  [
+    ['__data_loc u32[] load', 8, 4, 0],
+    ['u32 n', 12, 4, 0],
+  ],
+  '"load={%s} n=%u", __print_u32_array(__get_dynamic_array(load), REC->n), REC->n',
+);
 
 function bprintArgs(n: number, s: string): Buffer {
   // vbin_printf: an int, then the string inline, then the %ps pointer 4-byte aligned
@@ -127,7 +157,6 @@ function golden(name: string, actual: string): string {
   return readFileSync(p, 'latin1');
 }
 
-
 describe('trace.dat text views and decoded fields (issue 17, points 1, 9, 10)', () => {
   it('--pretty prints what trace-cmd report -R -t prints', async () => {
     const raw = await text();
@@ -164,7 +193,10 @@ describe('trace.dat text views and decoded fields (issue 17, points 1, 9, 10)', 
     expect(records.filter((r) => r.type === 'gap')).toEqual([]);
     const events = records.filter((r): r is TraceEvent => r.type === 'event');
     expect(events[0]).toMatchObject({ event: 'print', fields: { ip: 'tracing_mark_write', buf: 'old marker text' } });
-    expect(events[3]).toMatchObject({ event: 'bprint', fields: { ip: 'my_driver_probe', fmt: 'hello %d %s from %ps', buf: 'hello -5 world from my_driver_probe' } });
+    expect(events[3]).toMatchObject({
+      event: 'bprint',
+      fields: { ip: 'my_driver_probe', fmt: 'hello %d %s from %ps', buf: 'hello -5 world from my_driver_probe' },
+    });
     expect(events[4]!.fields).toMatchObject({ fmt: null, buf: '(NO FORMAT FOUND at ffffffff81a0ff00)' });
     expect(events[5]).toMatchObject({ event: 'bputs', fields: { ip: 'my_driver_probe', str: 'a constant string' } });
   });

@@ -16,32 +16,52 @@ export const KALLSYMS = [
   '',
 ].join('\n');
 
-const KPROBE = formatText('p_filemap_fault_0', 2001, [
-  ['unsigned long __probe_ip', 8, 8, 0],
-  ['u64 ino', 16, 8, 0],
-  ['u64 index', 24, 8, 0],
-  ['__data_loc char[] comm', 32, 4, 1],
-  ['s32 delta', 36, 4, 1],
-], '"(%lx) ino=0x%Lx index=%Lu comm=\\"%s\\" delta=%d", REC->__probe_ip, REC->ino, REC->index, __get_str(comm), REC->delta');
+const KPROBE = formatText(
+  'p_filemap_fault_0',
+  2001,
+  [
+    ['unsigned long __probe_ip', 8, 8, 0],
+    ['u64 ino', 16, 8, 0],
+    ['u64 index', 24, 8, 0],
+    ['__data_loc char[] comm', 32, 4, 1],
+    ['s32 delta', 36, 4, 1],
+  ],
+  '"(%lx) ino=0x%Lx index=%Lu comm=\\"%s\\" delta=%d", REC->__probe_ip, REC->ino, REC->index, __get_str(comm), REC->delta',
+);
 
-const KRETPROBE = formatText('r_filemap_fault_0', 2002, [
-  ['unsigned long __probe_func', 8, 8, 0],
-  ['unsigned long __probe_ret_ip', 16, 8, 0],
-  ['u64 ret', 24, 8, 0],
-], '"(%lx <- %lx) ret=0x%Lx", REC->__probe_func, REC->__probe_ret_ip, REC->ret');
+const KRETPROBE = formatText(
+  'r_filemap_fault_0',
+  2002,
+  [
+    ['unsigned long __probe_func', 8, 8, 0],
+    ['unsigned long __probe_ret_ip', 16, 8, 0],
+    ['u64 ret', 24, 8, 0],
+  ],
+  '"(%lx <- %lx) ret=0x%Lx", REC->__probe_func, REC->__probe_ret_ip, REC->ret',
+);
 
-const FILEMAP_ADD = formatText('mm_filemap_add_to_page_cache', 600, [
-  ['unsigned long pfn', 8, 8, 0],
-  ['unsigned long i_ino', 16, 8, 0],
-  ['unsigned long index', 24, 8, 0],
-  ['dev_t s_dev', 32, 4, 0],
-  ['unsigned char order', 36, 1, 0],
-], '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order');
+const FILEMAP_ADD = formatText(
+  'mm_filemap_add_to_page_cache',
+  600,
+  [
+    ['unsigned long pfn', 8, 8, 0],
+    ['unsigned long i_ino', 16, 8, 0],
+    ['unsigned long index', 24, 8, 0],
+    ['dev_t s_dev', 32, 4, 0],
+    ['unsigned char order', 36, 1, 0],
+  ],
+  '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order',
+);
 
-const PRINT = formatText('print', 5, [
-  ['unsigned long ip', 8, 8, 0],
-  ['char buf[]', 16, 0, 0],
-], '"%ps: %s", (void *)REC->ip, REC->buf');
+const PRINT = formatText(
+  'print',
+  5,
+  [
+    ['unsigned long ip', 8, 8, 0],
+    ['char buf[]', 16, 0, 0],
+  ],
+  '"%ps: %s", (void *)REC->ip, REC->buf',
+);
 
 function kprobe(pid: number, ip: bigint, ino: number, index: number, comm: string, delta: number): Buffer {
   const str = Buffer.from(`${comm}\0`);

@@ -24,7 +24,9 @@ import { ABSOLUTE, EXTEND, syntheticDat, syntheticSpec, T0 } from './dat-synthet
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.dat')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.dat'))
+  .sort();
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-'));
 
 async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {
@@ -48,7 +50,6 @@ function writeTmp(name: string, bytes: Buffer): string {
   writeFileSync(p, bytes);
   return p;
 }
-
 
 describe('trace.dat recorded by trace-cmd: golden reports', () => {
   it('covers v6, v7 uncompressed, v7 zlib, v7 zstd and missed events', () => {
@@ -115,7 +116,7 @@ describe('trace.dat records', () => {
   });
 });
 
-describe('the payload reader\'s cache of u64 bigints', () => {
+describe("the payload reader's cache of u64 bigints", () => {
   it('gives every 8-byte field the value u64From / s64From gives, whatever shares its slot, in either byte order', () => {
     // kernel pointers (struct page *, probe addresses), values either side of 2^53, negatives; many share a slot
     const his = [0, 1, 0x1fffff, 0x200000, 0x7fffffff, 0x80000000, 0xffffea00, 0xffffffff];
@@ -124,8 +125,15 @@ describe('the payload reader\'s cache of u64 bigints', () => {
       const r = new PayloadReader(little);
       const buf = Buffer.alloc(8);
       for (let k = 0; k < 3 * his.length * los.length; k++) {
-        const hi = his[(k * 5) % his.length]!, lo = los[(k * 3 + (k >> 3)) % los.length]!;
-        if (little) { buf.writeUInt32LE(lo, 0); buf.writeUInt32LE(hi, 4); } else { buf.writeUInt32BE(hi, 0); buf.writeUInt32BE(lo, 4); }
+        const hi = his[(k * 5) % his.length]!,
+          lo = los[(k * 3 + (k >> 3)) % los.length]!;
+        if (little) {
+          buf.writeUInt32LE(lo, 0);
+          buf.writeUInt32LE(hi, 4);
+        } else {
+          buf.writeUInt32BE(hi, 0);
+          buf.writeUInt32BE(lo, 4);
+        }
         r.set(buf, 0, 8);
         expect(r.int(0, 8, false)).toBe(u64From(lo, hi));
         expect(r.int(0, 8, true)).toBe(s64From(lo, hi));
@@ -176,8 +184,14 @@ describe('the same run as kernel text and as trace.dat', () => {
       const t = text[i]!;
       // the kernel prints microseconds, rounded: ns2usecs() adds 500 before dividing
       expect(t.ts).toBe(((d.ts + 500n) / 1000n) * 1000n);
-      expect({ cpu: d.cpu, pid: d.pid, comm: d.comm, flags: d.flags, event: d.event, system: d.system })
-        .toEqual({ cpu: t.cpu, pid: t.pid, comm: t.comm, flags: t.flags, event: t.event, system: t.system });
+      expect({ cpu: d.cpu, pid: d.pid, comm: d.comm, flags: d.flags, event: d.event, system: d.system }).toEqual({
+        cpu: t.cpu,
+        pid: t.pid,
+        comm: t.comm,
+        flags: t.flags,
+        event: t.event,
+        system: t.system,
+      });
       if (exact.has(d.event)) expect(d.fields).toEqual(t.fields);
     });
     expect(dat.filter((d) => d.event === 'print').map((d) => d.fields.buf)).toContain('kreplay:step label="two\nlines"');
@@ -209,11 +223,13 @@ describe('a real capture: Debian 6.1 under QEMU, kreplay capture --trace-cmd (fi
   });
 });
 
-describe('a probe\'s fields built as one object literal (fieldsBuilder)', () => {
+describe("a probe's fields built as one object literal (fieldsBuilder)", () => {
   it('gives the object the stores one by one gave, keys in the same order, and declines names a literal would reorder or misread', () => {
     const stored = (names: string[], values: FieldValue[]): Fields => {
       const f: Fields = {};
-      names.forEach((n, i) => { f[n] = values[i]!; });
+      names.forEach((n, i) => {
+        f[n] = values[i]!;
+      });
       return f;
     };
     const names = ['dev', 'ino', 'page', 'a.b', '_x9', 'constructor', 'toString'];
@@ -245,12 +261,17 @@ describe('synthetic trace.dat (test writer)', () => {
   it('gives kprobe events the same site and fields the text parser reads from the kernel text', async () => {
     const dat = events(await collect(readTraceDat(file))).filter((e) => e.system === 'kprobes');
     // what the kernel's trace file prints for these two events (print fmt of the formats above)
-    const text = events(parseTraceString([
-      '           racer-1234    [000] d..1.  1000.000000: p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=0x2a index=3 comm="racer" delta=-16',
-      '           racer-1234    [000] .....  1002.000000: r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) ret=0x200',
-    ].join('\n')));
-    expect(dat.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags })))
-      .toEqual(text.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags })));
+    const text = events(
+      parseTraceString(
+        [
+          '           racer-1234    [000] d..1.  1000.000000: p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=0x2a index=3 comm="racer" delta=-16',
+          '           racer-1234    [000] .....  1002.000000: r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) ret=0x200',
+        ].join('\n'),
+      ),
+    );
+    expect(dat.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags }))).toEqual(
+      text.map((e) => ({ event: e.event, system: e.system, probe: e.probe, fields: e.fields, comm: e.comm, flags: e.flags })),
+    );
   });
 
   it('applies deltas, time extends, padding and absolute timestamps as the ring buffer does', async () => {
@@ -265,7 +286,11 @@ describe('synthetic trace.dat (test writer)', () => {
   it('keeps reading past a page whose commit overruns it, and says so in a gap', async () => {
     const rs = (await collect(readTraceDat(file))).filter((r) => r.type !== 'meta' && r.cpu === 1);
     expect(rs.map((r) => (r.type === 'gap' ? `gap:${r.kind}:${r.lost ?? ''}` : (r as TraceEvent).fields.buf))).toEqual([
-      'gap:lost-events:7', 'after the loss', 'gap:unparseable:', 'gap:lost-events:', 'after the bad page',
+      'gap:lost-events:7',
+      'after the loss',
+      'gap:unparseable:',
+      'gap:lost-events:',
+      'after the bad page',
     ]);
     const bad = gaps(rs).find((g) => g.kind === 'unparseable')!;
     expect(bad.reason).toMatch(/commit length 5000 overruns/);
@@ -336,7 +361,9 @@ describe('broken trace.dat files', () => {
     const at = bad.indexOf('zstd\0');
     bad.write('lz4x', at, 'latin1');
     await expect(collect(readTraceDat(writeTmp('lz4.dat', bad)))).rejects.toMatchObject({
-      name: 'InputError', message: expect.stringMatching(/"lz4x" is not supported/), hint: expect.stringMatching(/trace-cmd convert/),
+      name: 'InputError',
+      message: expect.stringMatching(/"lz4x" is not supported/),
+      hint: expect.stringMatching(/trace-cmd convert/),
     });
   });
 

@@ -11,7 +11,9 @@ import { openTrace, parseTrace, parseTraceString } from '../src/index.js';
 import { stringifyJson, type TraceRecord } from '@kreplay/core';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/parser');
-const fixtures = readdirSync(dir).filter((f) => !f.endsWith('.jsonl')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => !f.endsWith('.jsonl'))
+  .sort();
 const update = process.env.UPDATE_GOLDEN === '1';
 
 async function collect(it: AsyncIterable<TraceRecord>): Promise<TraceRecord[]> {

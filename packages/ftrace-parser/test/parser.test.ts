@@ -42,14 +42,16 @@ describe('filemap tracepoints', () => {
   });
 
   it('keeps 64-bit values exact as bigint', () => {
-    const [ev] = events(parseTraceString(line('mm_filemap_delete_from_page_cache: dev 0:5 ino ffffffffffffffff pfn=0xfffffffffffff ofs=18446744073709547520 order=0')));
+    const [ev] = events(
+      parseTraceString(line('mm_filemap_delete_from_page_cache: dev 0:5 ino ffffffffffffffff pfn=0xfffffffffffff ofs=18446744073709547520 order=0')),
+    );
     expect(ev!.fields.ino).toBe(0xffffffffffffffffn);
     expect(ev!.fields.ofs).toBe(18446744073709547520n);
     expect(ev!.fields.index).toBe(4503599627370495); // below 2^53: a number
   });
 });
 
-describe('filemap tracepoints of 6.11+ (dev= and ino= forms, as Debian\'s 6.12 prints them)', () => {
+describe("filemap tracepoints of 6.11+ (dev= and ino= forms, as Debian's 6.12 prints them)", () => {
   it('mm_filemap_fault: ino is hex even when it looks decimal', () => {
     // events/filemap/mm_filemap_fault/format: "dev=%d:%d ino=%lx ofs=%lld"
     const [ev] = events(parseTraceString(line('mm_filemap_fault: dev=254:0 ino=12 ofs=8192')));
@@ -73,10 +75,13 @@ describe('filemap tracepoints of 6.11+ (dev= and ino= forms, as Debian\'s 6.12 p
 
 describe('probes and markers', () => {
   it('sets probe for kprobes and kretprobes, auto-generated or user-named', () => {
-    const rs = events(parseTraceString([
-      line('p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=42'),
-      line('my_ret: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0xfffffffffffffff0'),
-    ].join('\n')));
+    const rs = events(
+      parseTraceString(
+        [line('p_filemap_fault_0: (filemap_fault+0x0/0x5a0) ino=42'), line('my_ret: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0xfffffffffffffff0')].join(
+          '\n',
+        ),
+      ),
+    );
     expect(rs[0]!.probe).toEqual({ kind: 'kprobe', func: 'filemap_fault', offset: 0, size: 0x5a0 });
     expect(rs[1]!.probe).toEqual({ kind: 'kretprobe', func: 'filemap_fault', caller: '__do_fault+0x3c/0x140' });
     expect(rs[1]!.fields.arg1).toBe(0xfffffffffffffff0n);
@@ -90,10 +95,7 @@ describe('probes and markers', () => {
   });
 
   it('normalizes tracing_mark_write and print to event print with buf and ip', () => {
-    const rs = events(parseTraceString([
-      line('tracing_mark_write: hello world'),
-      line('print:                tracing_mark_write: from trace-cmd'),
-    ].join('\n')));
+    const rs = events(parseTraceString([line('tracing_mark_write: hello world'), line('print:                tracing_mark_write: from trace-cmd')].join('\n')));
     for (const r of rs) expect([r.event, r.system, r.fields.ip]).toEqual(['print', 'ftrace', 'tracing_mark_write']);
     expect(rs.map((r) => r.fields.buf)).toEqual(['hello world', 'from trace-cmd']);
   });
@@ -124,9 +126,21 @@ describe('a payload that repeats its layout', () => {
   });
 
   it('a FieldsWanted predicate decodes only the events it wants; the others still parse, count and keep their probe site', () => {
-    const text = [probe('page=0x1 mapcount=0'), line('sched_switch: prev_comm=a prev_pid=1'), line('tracing_mark_write: hi'), probe('page=0x2 mapcount=1')].join('\n');
+    const text = [
+      probe('page=0x1 mapcount=0'),
+      line('sched_switch: prev_comm=a prev_pid=1'),
+      line('tracing_mark_write: hi'),
+      probe('page=0x2 mapcount=1'),
+    ].join('\n');
     const asked: string[] = [];
-    const rs = events(parseTraceString(text, { fields: (event, site) => { asked.push(`${event}:${site?.func ?? ''}`); return event === 'rmap_add'; } }));
+    const rs = events(
+      parseTraceString(text, {
+        fields: (event, site) => {
+          asked.push(`${event}:${site?.func ?? ''}`);
+          return event === 'rmap_add';
+        },
+      }),
+    );
     expect(rs.map((e) => e.event)).toEqual(['rmap_add', 'sched_switch', 'print', 'rmap_add']);
     expect(rs.map((e) => e.fields)).toEqual([{ page: 1, mapcount: 0 }, {}, {}, { page: 2, mapcount: 1 }]);
     expect(rs[3]!.probe).toEqual({ kind: 'kprobe', func: 'page_add_file_rmap', offset: 0, size: 0x2b0 });
@@ -246,7 +260,15 @@ describe('bad input ends with a clear message', () => {
 describe('generic payloads', () => {
   it('decode integers exactly, strings, arrays, and keep words that are not pairs in raw', () => {
     const [ev] = events(parseTraceString(line('foo: a=-12 b=0x1f big=18446744073709551615 s="x y" arr={1,0x2,"z"} comm=Web Content ==> x')));
-    expect(ev!.fields).toEqual({ a: -12, b: 31, big: 18446744073709551615n, s: 'x y', arr: [1, 2, 'z'], comm: 'Web Content', raw: 'a=-12 b=0x1f big=18446744073709551615 s="x y" arr={1,0x2,"z"} comm=Web Content ==> x' });
+    expect(ev!.fields).toEqual({
+      a: -12,
+      b: 31,
+      big: 18446744073709551615n,
+      s: 'x y',
+      arr: [1, 2, 'z'],
+      comm: 'Web Content',
+      raw: 'a=-12 b=0x1f big=18446744073709551615 s="x y" arr={1,0x2,"z"} comm=Web Content ==> x',
+    });
   });
 
   it('a field named __proto__ is an ordinary field', () => {
@@ -282,7 +304,14 @@ describe('streaming', () => {
     const seen: number[] = [];
     let totals;
     const text = `${line('tracing_mark_write: a')}\n${line('tracing_mark_write: b')}\n`;
-    await collect(parseTrace([Buffer.from(text)], { onProgress: (n) => seen.push(n), onDone: (t) => { totals = t; } }));
+    await collect(
+      parseTrace([Buffer.from(text)], {
+        onProgress: (n) => seen.push(n),
+        onDone: (t) => {
+          totals = t;
+        },
+      }),
+    );
     expect(seen).toEqual([text.length]);
     expect(totals).toEqual({ lines: 2, bytes: text.length, tsForm: 'usec' });
   });
@@ -296,17 +325,31 @@ describe('streaming', () => {
 describe('summarize', () => {
   it('counts events per event and per CPU, gaps and the time span', async () => {
     let totals;
-    const rs = parseTraceString([
-      line('tracing_mark_write: a', '1.000000'),
-      'CPU:1 [LOST 3 EVENTS]',
-      line('mm_filemap_add_to_page_cache: dev 0:5 ino 2a pfn=0x1 ofs=0 order=0', '3.000000'),
-      'junk',
-    ].join('\n'), { onDone: (t) => { totals = t; } });
+    const rs = parseTraceString(
+      [
+        line('tracing_mark_write: a', '1.000000'),
+        'CPU:1 [LOST 3 EVENTS]',
+        line('mm_filemap_add_to_page_cache: dev 0:5 ino 2a pfn=0x1 ofs=0 order=0', '3.000000'),
+        'junk',
+      ].join('\n'),
+      {
+        onDone: (t) => {
+          totals = t;
+        },
+      },
+    );
     const st = await summarize(rs, { totals });
     expect(st).toMatchObject({
-      events: 2, gaps: 2, unparseable: 1, lines: 4, lostEvents: 3,
+      events: 2,
+      gaps: 2,
+      unparseable: 1,
+      lines: 4,
+      lostEvents: 3,
       byEvent: { 'filemap:mm_filemap_add_to_page_cache': 1, 'ftrace:print': 1 },
-      byCpu: { 1: 2 }, firstTs: 1000000000n, lastTs: 3000000000n, clock: 'usec',
+      byCpu: { 1: 2 },
+      firstTs: 1000000000n,
+      lastTs: 3000000000n,
+      clock: 'usec',
     });
   });
 });

@@ -17,7 +17,10 @@ export interface ConfigRequest {
   line: number;
 }
 
-export interface ConfigFragment { file: string; requests: ConfigRequest[] }
+export interface ConfigFragment {
+  file: string;
+  requests: ConfigRequest[];
+}
 
 const ASSIGN = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/;
 const NOT_SET = /^# CONFIG_([A-Za-z0-9_]+) is not set$/;
@@ -43,7 +46,9 @@ export function parseConfigFragment(text: string, file: string): ConfigFragment 
       const v = assign[2]!.trim();
       if (!VALUE.test(v)) {
         throw new InputError(`CONFIG_${symbol} has a value Kconfig cannot take: ${JSON.stringify(v)}`, {
-          file, line, hint: 'values are y, m, n, a number, 0x-hex, or a "double-quoted string"',
+          file,
+          line,
+          hint: 'values are y, m, n, a number, 0x-hex, or a "double-quoted string"',
         });
       }
       value = v === 'n' ? null : v;
@@ -51,13 +56,17 @@ export function parseConfigFragment(text: string, file: string): ConfigFragment 
       return;
     } else {
       throw new InputError(`not a kernel config line: ${JSON.stringify(s.slice(0, 80))}`, {
-        file, line, hint: 'write CONFIG_NAME=value or "# CONFIG_NAME is not set"; comments start with #',
+        file,
+        line,
+        hint: 'write CONFIG_NAME=value or "# CONFIG_NAME is not set"; comments start with #',
       });
     }
     const before = seen.get(symbol);
     if (before && before.value !== value) {
       throw new InputError(`CONFIG_${symbol} is set twice with different values (first at line ${before.line})`, {
-        file, line, hint: 'keep one of the two lines',
+        file,
+        line,
+        hint: 'keep one of the two lines',
       });
     }
     const req = { symbol, value, file, line };
@@ -70,10 +79,11 @@ export function parseConfigFragment(text: string, file: string): ConfigFragment 
 /** The effective requests of several fragments in order: a later fragment wins. */
 export function effectiveRequests(fragments: ConfigFragment[]): ConfigRequest[] {
   const bySymbol = new Map<string, ConfigRequest>();
-  for (const f of fragments) for (const r of f.requests) {
-    bySymbol.delete(r.symbol);
-    bySymbol.set(r.symbol, r);
-  }
+  for (const f of fragments)
+    for (const r of f.requests) {
+      bySymbol.delete(r.symbol);
+      bySymbol.set(r.symbol, r);
+    }
   return [...bySymbol.values()];
 }
 
@@ -87,7 +97,10 @@ export function parseDotConfig(text: string): Map<string, KconfigValue> {
   for (const raw of text.split('\n')) {
     const s = raw.trim();
     const a = ASSIGN.exec(s);
-    if (a) { out.set(a[1]!, a[2]!); continue; }
+    if (a) {
+      out.set(a[1]!, a[2]!);
+      continue;
+    }
     const u = NOT_SET.exec(s);
     if (u) out.set(u[1]!, null);
   }

@@ -23,7 +23,10 @@ export interface SourceIdentity {
   fingerprint?: string;
 }
 
-export interface HashedInput { name: string; sha256: string }
+export interface HashedInput {
+  name: string;
+  sha256: string;
+}
 
 export interface BuildIdentity {
   source: SourceIdentity;

@@ -4,7 +4,8 @@
  * header the machine lacks.
  */
 
-const STEP = /^\s{2}(CC \[M\]|CC|AS|LD|AR|HOSTCC|HOSTLD|OBJCOPY|GEN|GZIP|XZKERN|BUILD|LDS|SYSTBL|SYSHDR|WRAP|UPD|MKELF|CPUSTR|RELOCS|VOFFSET|ZOFFSET|MODPOST|KSYMS|SORTTAB|CHK|POLICY|TEST|SYSMAP)\s+(\S.*)$/;
+const STEP =
+  /^\s{2}(CC \[M\]|CC|AS|LD|AR|HOSTCC|HOSTLD|OBJCOPY|GEN|GZIP|XZKERN|BUILD|LDS|SYSTBL|SYSHDR|WRAP|UPD|MKELF|CPUSTR|RELOCS|VOFFSET|ZOFFSET|MODPOST|KSYMS|SORTTAB|CHK|POLICY|TEST|SYSMAP)\s+(\S.*)$/;
 
 /** A kbuild progress line ("  CC      mm/filemap.o"), or undefined. */
 export function parseKbuildStep(line: string): { verb: string; target: string } | undefined {

@@ -50,7 +50,10 @@ export function scanKconfig(text: string, file: string): KconfigDefinition[] {
       if (raw.trim() === '' || indentOf(raw) > helpIndent) return;
       helpIndent = -1;
     }
-    if (/^\s*(---)?help(---)?\s*$/.test(raw)) { helpIndent = indentOf(raw); return; }
+    if (/^\s*(---)?help(---)?\s*$/.test(raw)) {
+      helpIndent = indentOf(raw);
+      return;
+    }
     const s = raw.replace(/#.*$/, '');
     if (/^\s*choice\b/.test(s)) choiceDepth++;
     if (/^\s*endchoice\b/.test(s)) choiceDepth = Math.max(0, choiceDepth - 1);
@@ -66,10 +69,23 @@ export function scanKconfig(text: string, file: string): KconfigDefinition[] {
       return;
     }
     const ifm = /^\s*if\s+(.+?)\s*$/.exec(s);
-    if (ifm) { blocks.push({ kind: 'if', depends: [ifm[1]!] }); return; }
-    if (/^\s*endif\b/.test(s)) { popBlock(blocks, 'if'); return; }
-    if (/^\s*menu\s+"/.test(s)) { menu = { kind: 'menu', depends: [] }; blocks.push(menu); return; }
-    if (/^\s*endmenu\b/.test(s)) { popBlock(blocks, 'menu'); return; }
+    if (ifm) {
+      blocks.push({ kind: 'if', depends: [ifm[1]!] });
+      return;
+    }
+    if (/^\s*endif\b/.test(s)) {
+      popBlock(blocks, 'if');
+      return;
+    }
+    if (/^\s*menu\s+"/.test(s)) {
+      menu = { kind: 'menu', depends: [] };
+      blocks.push(menu);
+      return;
+    }
+    if (/^\s*endmenu\b/.test(s)) {
+      popBlock(blocks, 'menu');
+      return;
+    }
     const dep = /^\s*depends\s+on\s+(.+?)\s*$/.exec(s);
     if (dep) {
       if (entry) entry.depends.push(dep[1]!);
@@ -84,7 +100,10 @@ export function scanKconfig(text: string, file: string): KconfigDefinition[] {
 
 function popBlock(blocks: { kind: string }[], kind: string): void {
   for (let i = blocks.length - 1; i >= 0; i--) {
-    if (blocks[i]!.kind === kind) { blocks.splice(i, 1); return; }
+    if (blocks[i]!.kind === kind) {
+      blocks.splice(i, 1);
+      return;
+    }
   }
 }
 
@@ -136,12 +155,16 @@ export function unmetSymbols(expr: string, finalConfig: Map<string, KconfigValue
 /** One sentence on why `symbol` could not keep its requested value. */
 export function explainLoss(symbol: string, defs: KconfigDefinition[] | undefined, finalConfig: Map<string, KconfigValue>): string {
   if (!defs || defs.length === 0) return `no Kconfig file in this tree defines ${symbol} (misspelt, or not in this kernel version)`;
-  return defs.map((d) => {
-    const where = `${d.file}:${d.line}`;
-    const unmet = [...new Set(d.depends.flatMap((e) => unmetSymbols(e, finalConfig)))];
-    const deps = d.depends.length ? `depends on ${d.depends.map((e) => `(${e})`).join(' && ')}` : 'no dependencies';
-    const prompt = d.hasPrompt ? '' : '; it has no prompt, so only a `select` from another option turns it on';
-    const choice = d.inChoice ? '; it is one member of a choice, and another member was chosen (request the member you want; a fragment line overrides the base)' : '';
-    return `${where}: ${deps}${unmet.length ? ` — unmet: ${unmet.join(', ')}` : ''}${prompt}${choice}`;
-  }).join('; ');
+  return defs
+    .map((d) => {
+      const where = `${d.file}:${d.line}`;
+      const unmet = [...new Set(d.depends.flatMap((e) => unmetSymbols(e, finalConfig)))];
+      const deps = d.depends.length ? `depends on ${d.depends.map((e) => `(${e})`).join(' && ')}` : 'no dependencies';
+      const prompt = d.hasPrompt ? '' : '; it has no prompt, so only a `select` from another option turns it on';
+      const choice = d.inChoice
+        ? '; it is one member of a choice, and another member was chosen (request the member you want; a fragment line overrides the base)'
+        : '';
+      return `${where}: ${deps}${unmet.length ? ` — unmet: ${unmet.join(', ')}` : ''}${prompt}${choice}`;
+    })
+    .join('; ');
 }

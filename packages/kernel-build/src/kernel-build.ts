@@ -119,7 +119,10 @@ async function readFragments(files: string[]): Promise<ConfigFragment[]> {
   const out: ConfigFragment[] = [];
   for (const file of files) {
     const text = await fs.readFile(file, 'utf8').catch((e: Error) => {
-      throw new InputError(`cannot read config fragment: ${e.message}`, { file, hint: 'pass an existing file, e.g. --config-fragment kernel-configs/kreplay.config' });
+      throw new InputError(`cannot read config fragment: ${e.message}`, {
+        file,
+        hint: 'pass an existing file, e.g. --config-fragment kernel-configs/kreplay.config',
+      });
     });
     out.push(parseConfigFragment(text, file));
   }
@@ -171,15 +174,26 @@ async function configure(tree: string, base: BaseConfig, fragments: ConfigFragme
       return `  ${asked} (${r.file}:${r.line}) → ${describeActual(actual)} after olddefconfig; ${explainLoss(r.symbol, defs.get(r.symbol), final)}`;
     });
     const first = lost[0]!.request;
-    throw new InputError(`${lost.length} requested kernel option${lost.length > 1 ? 's' : ''} did not survive ${base} + fragments + olddefconfig:\n${lines.join('\n')}`, {
-      file: first.file, line: first.line,
-      hint: 'add the missing dependencies to the fragment (or drop the option); Kconfig silently drops an option whose dependencies are not met',
-    });
+    throw new InputError(
+      `${lost.length} requested kernel option${lost.length > 1 ? 's' : ''} did not survive ${base} + fragments + olddefconfig:\n${lines.join('\n')}`,
+      {
+        file: first.file,
+        line: first.line,
+        hint: 'add the missing dependencies to the fragment (or drop the option); Kconfig silently drops an option whose dependencies are not met',
+      },
+    );
   }
   return requests.length;
 }
 
-async function compile(tree: string, targets: string[], jobs: number, localVersion: string, logLine: (l: string) => void, opts: RunOptions & { onUnit: (n: number, target: string) => void }): Promise<number> {
+async function compile(
+  tree: string,
+  targets: string[],
+  jobs: number,
+  localVersion: string,
+  logLine: (l: string) => void,
+  opts: RunOptions & { onUnit: (n: number, target: string) => void },
+): Promise<number> {
   let units = 0;
   const tail: string[] = [];
   const r = await run('make', [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion}`, `-j${jobs}`, ...targets], {
@@ -198,10 +212,14 @@ async function compile(tree: string, targets: string[], jobs: number, localVersi
   if (r.exitCode !== 0) {
     const failure = summarizeBuildFailure(tail);
     if (failure.environment) {
-      throw new EnvironmentError(`the kernel build failed for want of ${failure.environment}:\n    ${failure.quote.join('\n    ')}`, `install it: apt-get install ${failure.environment}`);
+      throw new EnvironmentError(
+        `the kernel build failed for want of ${failure.environment}:\n    ${failure.quote.join('\n    ')}`,
+        `install it: apt-get install ${failure.environment}`,
+      );
     }
     throw new KernelBuildError(`the kernel build failed (make ${targets.join(' ')}):`, failure.quote, {
-      file: failure.file ? path.join(tree, failure.file) : tree, line: failure.line,
+      file: failure.file ? path.join(tree, failure.file) : tree,
+      line: failure.line,
       hint: 'fix the error (or drop the patch that causes it); the build log is named above',
     });
   }
@@ -210,13 +228,23 @@ async function compile(tree: string, targets: string[], jobs: number, localVersi
 
 /** Copy a finished build's outputs from the tree into its (still `.building`) output folder. */
 async function installOutputs(o: {
-  tree: string; building: string; outDir: string; key: string; finalConfig: string;
-  offsets: BuildOffsetsTable; hasModules: boolean; run: RunOptions;
+  tree: string;
+  building: string;
+  outDir: string;
+  key: string;
+  finalConfig: string;
+  offsets: BuildOffsetsTable;
+  hasModules: boolean;
+  run: RunOptions;
 }): Promise<KernelBuildFiles> {
   const { tree, building, outDir } = o;
   const f: KernelBuildFiles = {
-    bzImage: path.join(outDir, 'bzImage'), vmlinux: path.join(outDir, 'vmlinux'), systemMap: path.join(outDir, 'System.map'),
-    config: path.join(outDir, 'config'), offsets: path.join(outDir, 'offsets.json'), log: path.join(outDir, 'build.log'),
+    bzImage: path.join(outDir, 'bzImage'),
+    vmlinux: path.join(outDir, 'vmlinux'),
+    systemMap: path.join(outDir, 'System.map'),
+    config: path.join(outDir, 'config'),
+    offsets: path.join(outDir, 'offsets.json'),
+    log: path.join(outDir, 'build.log'),
   };
   await fs.copyFile(path.join(tree, 'arch/x86/boot/bzImage'), path.join(building, 'bzImage'));
   await fs.copyFile(path.join(tree, 'vmlinux'), path.join(building, 'vmlinux'));
@@ -224,7 +252,11 @@ async function installOutputs(o: {
   await fs.writeFile(path.join(building, 'config'), o.finalConfig);
   await fs.writeFile(path.join(building, 'offsets.json'), `${JSON.stringify(o.offsets, null, 2)}\n`);
   if (o.hasModules) {
-    const r = await run('make', [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion(o.key)}`, `INSTALL_MOD_PATH=${path.join(building, 'modules')}`, 'modules_install'], { ...o.run, cwd: tree });
+    const r = await run(
+      'make',
+      [`ARCH=${ARCH}`, `LOCALVERSION=${localVersion(o.key)}`, `INSTALL_MOD_PATH=${path.join(building, 'modules')}`, 'modules_install'],
+      { ...o.run, cwd: tree },
+    );
     if (r.exitCode !== 0) throw new KernelBuildError('make modules_install failed:', summarizeBuildFailure(r.lines).quote, { file: tree });
     f.modules = path.join(outDir, 'modules');
   }
@@ -237,7 +269,11 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const timings: KernelBuildResult['timings'] = {};
   const timed = async <T>(phase: BuildPhase, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
-    try { return await fn(); } finally { timings[phase] = (timings[phase] ?? 0) + Date.now() - s; }
+    try {
+      return await fn();
+    } finally {
+      timings[phase] = (timings[phase] ?? 0) + Date.now() - s;
+    }
   };
   const progress = (phase: BuildPhase, message: string, extra: Partial<BuildProgress> = {}): void => opts.onProgress?.({ phase, message, ...extra });
   const base = opts.base ?? 'tinyconfig';
@@ -253,8 +289,11 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const debian = parseDebianSource(opts.source);
   const dirSource = debian ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));
   await requireTools(BUILD_TOOLS, 'to build a kernel');
-  const source: ResolvedSource = dirSource
-    ?? await timed('source', () => resolveDebianSource({ ...runOpts, cache, version: debian?.version, series: debian?.series, onStep: (s) => progress('source', s) }));
+  const source: ResolvedSource =
+    dirSource ??
+    (await timed('source', () =>
+      resolveDebianSource({ ...runOpts, cache, version: debian?.version, series: debian?.series, onStep: (s) => progress('source', s) }),
+    ));
   const identity: BuildIdentity = {
     source: source.identity,
     arch: ARCH,
@@ -282,7 +321,9 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
     await fs.mkdir(building, { recursive: true });
     const logFile = path.join(building, 'build.log');
     const log = createWriteStream(logFile);
-    const logLine = (l: string): void => { log.write(`${l}\n`); };
+    const logLine = (l: string): void => {
+      log.write(`${l}\n`);
+    };
     const logged: RunOptions = { ...runOpts, onLine: logLine };
     try {
       logLine(`# kreplay kernel build ${key} (tree ${tkey})\n# ${JSON.stringify(identity)}`);
@@ -299,15 +340,17 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       const state = await readTreeState(tree);
       const targets = hasModules ? ['bzImage', 'modules'] : ['bzImage'];
       progress('compile', `make -j${jobs} ${targets.join(' ')}`);
-      const compiledUnits = await timed('compile', () => compile(tree, targets, jobs, localVersion(key), logLine, {
-        ...runOpts,
-        onUnit: (n, target) => progress('compile', target, { units: n, expectedUnits: state?.coldUnits }),
-      }).catch((e: unknown) => {
-        if (e instanceof KernelBuildError || e instanceof EnvironmentError) e.message += `\n  build log: ${logFile}`;
-        throw e;
-      }));
+      const compiledUnits = await timed('compile', () =>
+        compile(tree, targets, jobs, localVersion(key), logLine, {
+          ...runOpts,
+          onUnit: (n, target) => progress('compile', target, { units: n, expectedUnits: state?.coldUnits }),
+        }).catch((e: unknown) => {
+          if (e instanceof KernelBuildError || e instanceof EnvironmentError) e.message += `\n  build log: ${logFile}`;
+          throw e;
+        }),
+      );
       if (state && state.coldUnits === undefined) await writeTreeState(tree, { ...state, coldUnits: compiledUnits });
-      progress('offsets', 'struct offsets (offsetof, with the build\'s own flags)');
+      progress('offsets', "struct offsets (offsetof, with the build's own flags)");
       const markers = await timed('offsets', () => deriveOffsets(tree, path.join(building, 'offsets-work'), logged));
       const kernelRelease = (await fs.readFile(path.join(tree, 'include/config/kernel.release'), 'utf8')).trim();
       const offsets: BuildOffsetsTable = {
@@ -322,9 +365,21 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
       });
       timings.total = Date.now() - t0;
       const result: KernelBuildResult = {
-        identity, meta: buildMeta(identity), key, treeKey: tkey, cached: false, outDir, kernelRelease, files, offsets,
+        identity,
+        meta: buildMeta(identity),
+        key,
+        treeKey: tkey,
+        cached: false,
+        outDir,
+        kernelRelease,
+        files,
+        offsets,
         constants: markers.constants,
-        configRequested, patchesReverted: reverted, patchesApplied: applied, compiledUnits, timings,
+        configRequested,
+        patchesReverted: reverted,
+        patchesApplied: applied,
+        compiledUnits,
+        timings,
       };
       logLine(`# done in ${timings.total} ms, ${compiledUnits} objects compiled`);
       await new Promise<void>((resolve) => log.end(resolve));

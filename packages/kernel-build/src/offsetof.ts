@@ -73,7 +73,10 @@ export function offsetsSource(fields: Readonly<Record<string, readonly string[]>
     'void kreplay_offsets(void)',
     '{',
     ...body,
-    CONSTANTS_C.trim().split('\n').map((l) => (l.startsWith('#') ? l : `\t${l.trim()}`)).join('\n'),
+    CONSTANTS_C.trim()
+      .split('\n')
+      .map((l) => (l.startsWith('#') ? l : `\t${l.trim()}`))
+      .join('\n'),
     '}',
     '',
   ].join('\n');
@@ -109,7 +112,10 @@ export function compileCommandFrom(cmdFile: string, object: string, input: strin
   const cmd = m[2]!;
   const cut = cmd.indexOf(` -c -o ${object} `);
   if (cut < 0) throw new Error(`the compile command for ${object} has no "-c -o ${object}"`);
-  const flags = cmd.slice(0, cut).replace(/\s-Wp,-MMD,\S+/, '').replace(/\s-D(?:__)?KBUILD_\w+=\S+/g, '');
+  const flags = cmd
+    .slice(0, cut)
+    .replace(/\s-Wp,-MMD,\S+/, '')
+    .replace(/\s-D(?:__)?KBUILD_\w+=\S+/g, '');
   return `${flags} -S -o '${output}' '${input}'`;
 }
 
@@ -125,8 +131,11 @@ export async function deriveOffsets(tree: string, work: string, opts: RunOptions
   await fs.writeFile(src, offsetsSource());
   const r = await run('sh', ['-c', compileCommandFrom(cmdFile, REFERENCE_OBJECT, src, asm)], { ...opts, cwd: tree });
   if (r.exitCode !== 0) {
-    throw new KernelBuildError('struct offsets could not be compiled against this tree (a field capture probes is missing?):',
-      r.lines.filter((l) => /error/.test(l)).slice(0, 12), { file: src });
+    throw new KernelBuildError(
+      'struct offsets could not be compiled against this tree (a field capture probes is missing?):',
+      r.lines.filter((l) => /error/.test(l)).slice(0, 12),
+      { file: src },
+    );
   }
   const table = parseOffsetsAsm(await fs.readFile(asm, 'utf8'));
   const missing = Object.keys(PROBED_FIELDS).filter((s) => table.sizes[s] === undefined);

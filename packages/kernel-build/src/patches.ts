@@ -31,14 +31,17 @@ export async function readPatch(file: string): Promise<PatchFile> {
   const firstDiff = lines.findIndex((l) => /^(diff |--- |Index: )/.test(l));
   if (firstDiff < 0 || !lines.some((l) => l.startsWith('@@ '))) {
     throw new InputError('not a unified diff (no "--- a/…" header or no "@@" hunk)', {
-      file, hint: 'create it with `git diff` or `diff -u a/ b/` so it applies with patch -p1',
+      file,
+      hint: 'create it with `git diff` or `diff -u a/ b/` so it applies with patch -p1',
     });
   }
   return { name: path.basename(file), file, text, sha256: sha256(text), header: lines.slice(0, firstDiff).join('\n').trim() };
 }
 
 /** State of a build tree's patches, kept in the tree. */
-export interface AppliedPatch extends HashedInput { stored: string }
+export interface AppliedPatch extends HashedInput {
+  stored: string;
+}
 
 const STATE_DIR = '.kreplay-patches';
 
@@ -58,7 +61,9 @@ async function writeApplied(tree: string, applied: AppliedPatch[]): Promise<void
 
 /** Lines of patch's output that say what went wrong (failed hunks, missing files, rejects). */
 export function patchFailureLines(output: string[]): string[] {
-  const telling = output.filter((l) => /FAILED|failed|can't find file|No file to patch|Reversed|malformed|Only garbage|Skipping patch|No such file|not found/i.test(l));
+  const telling = output.filter((l) =>
+    /FAILED|failed|can't find file|No file to patch|Reversed|malformed|Only garbage|Skipping patch|No such file|not found/i.test(l),
+  );
   return (telling.length ? telling : output).slice(0, 20);
 }
 
@@ -83,9 +88,15 @@ export async function reconcilePatches(tree: string, wanted: PatchFile[], opts: 
     const a = applied[i]!;
     const r = await patchCmd(tree, ['-R', '-i', a.stored], opts);
     if (!r.ok) {
-      throw new InputError(`cannot revert ${a.name}, applied to the cached build tree by an earlier build:\n${patchFailureLines(r.lines).map((l) => `    ${l}`).join('\n')}`, {
-        file: tree, hint: `the tree was edited by hand; delete ${tree} and build again (a cold build)`,
-      });
+      throw new InputError(
+        `cannot revert ${a.name}, applied to the cached build tree by an earlier build:\n${patchFailureLines(r.lines)
+          .map((l) => `    ${l}`)
+          .join('\n')}`,
+        {
+          file: tree,
+          hint: `the tree was edited by hand; delete ${tree} and build again (a cold build)`,
+        },
+      );
     }
     applied.pop();
     await writeApplied(tree, applied);
@@ -98,13 +109,24 @@ export async function reconcilePatches(tree: string, wanted: PatchFile[], opts: 
     const dry = await patchCmd(tree, ['--dry-run', '-i', stored], opts);
     if (!dry.ok) {
       const before = applied.length ? ` (on top of ${applied.map((a) => a.name).join(', ')})` : '';
-      throw new InputError(`patch does not apply cleanly to ${path.basename(tree)}${before}:\n${patchFailureLines(dry.lines).map((l) => `    ${l}`).join('\n')}`, {
-        file: p.file, hint: 'rebase the patch onto this source (kreplay applies it with patch -p1 from the top of the tree)',
-      });
+      throw new InputError(
+        `patch does not apply cleanly to ${path.basename(tree)}${before}:\n${patchFailureLines(dry.lines)
+          .map((l) => `    ${l}`)
+          .join('\n')}`,
+        {
+          file: p.file,
+          hint: 'rebase the patch onto this source (kreplay applies it with patch -p1 from the top of the tree)',
+        },
+      );
     }
     const real = await patchCmd(tree, ['-i', stored], opts);
     if (!real.ok) {
-      throw new InputError(`patch failed after a clean dry run:\n${patchFailureLines(real.lines).map((l) => `    ${l}`).join('\n')}`, { file: p.file });
+      throw new InputError(
+        `patch failed after a clean dry run:\n${patchFailureLines(real.lines)
+          .map((l) => `    ${l}`)
+          .join('\n')}`,
+        { file: p.file },
+      );
     }
     applied.push({ name: p.name, sha256: p.sha256, stored });
     await writeApplied(tree, applied);

@@ -6,7 +6,10 @@
 import { execa } from 'execa';
 import { EnvironmentError } from './errors.js';
 
-export interface RunResult { exitCode: number; lines: string[] }
+export interface RunResult {
+  exitCode: number;
+  lines: string[];
+}
 
 export interface RunOptions {
   cwd?: string;
@@ -22,9 +25,23 @@ export interface RunOptions {
 
 /** Debian package that provides each tool, for the hint of a missing one. */
 const PROVIDER: Record<string, string> = {
-  make: 'make', gcc: 'gcc', ld: 'binutils', patch: 'patch', bison: 'bison', flex: 'flex',
-  bc: 'bc', perl: 'perl', tar: 'tar', xz: 'xz-utils', 'dpkg-deb': 'dpkg', 'apt-get': 'apt',
-  'apt-cache': 'apt', nice: 'coreutils', cp: 'coreutils', git: 'git', sh: 'dash',
+  'make': 'make',
+  'gcc': 'gcc',
+  'ld': 'binutils',
+  'patch': 'patch',
+  'bison': 'bison',
+  'flex': 'flex',
+  'bc': 'bc',
+  'perl': 'perl',
+  'tar': 'tar',
+  'xz': 'xz-utils',
+  'dpkg-deb': 'dpkg',
+  'apt-get': 'apt',
+  'apt-cache': 'apt',
+  'nice': 'coreutils',
+  'cp': 'coreutils',
+  'git': 'git',
+  'sh': 'dash',
 };
 
 export function providerOf(tool: string): string {

@@ -22,7 +22,10 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.KREPLAY_CACHE || path.join(os.homedir(), '.cache', 'kreplay');
 }
 
-export interface ResolvedSource { identity: SourceIdentity; dir: string }
+export interface ResolvedSource {
+  identity: SourceIdentity;
+  dir: string;
+}
 
 /**
  * `debian[-SERIES][:<package version>]`: Debian's source package of that series (plain
@@ -36,7 +39,10 @@ export function parseDebianSource(source: string): { series: DebianSeries; versi
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** VERSION.PATCHLEVEL.SUBLEVEL[EXTRAVERSION] from a kernel Makefile. */
@@ -53,7 +59,8 @@ async function readKernelVersion(dir: string, given: string): Promise<string> {
   const version = kernelVersionFromMakefile(text);
   if (!version || !(await exists(path.join(dir, 'Kconfig')))) {
     throw new InputError(`not a Linux kernel source tree (no Makefile with VERSION/PATCHLEVEL/SUBLEVEL, or no Kconfig)`, {
-      file: given, hint: 'pass the top of a kernel tree to --source, or --source debian',
+      file: given,
+      hint: 'pass the top of a kernel tree to --source, or --source debian',
     });
   }
   return version;
@@ -93,7 +100,8 @@ export async function fingerprintTree(dir: string, opts: RunOptions = {}): Promi
 export async function resolveDirSource(given: string, opts: RunOptions = {}): Promise<ResolvedSource> {
   const dir = path.resolve(given);
   const st = await fs.stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw new InputError('kernel source directory not found', { file: given, hint: 'pass --source DIR (a kernel tree) or --source debian' });
+  if (!st?.isDirectory())
+    throw new InputError('kernel source directory not found', { file: given, hint: 'pass --source DIR (a kernel tree) or --source debian' });
   const kernelVersion = await readKernelVersion(dir, given);
   return { dir, identity: { kind: 'dir', kernelVersion, path: dir, fingerprint: await fingerprintTree(dir, opts) } };
 }
@@ -104,7 +112,10 @@ async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> 
   const r = await run('apt-cache', ['policy', pkg], opts);
   const cand = r.lines.map((l) => /^\s*Candidate:\s*(\S+)/.exec(l)?.[1]).find(Boolean);
   if (r.exitCode !== 0 || !cand || cand === '(none)') {
-    throw new EnvironmentError(`apt knows no candidate version of ${pkg}`, `run apt-get update (Debian 12 "bookworm" main or security provides ${pkg}), or pass --source DIR`);
+    throw new EnvironmentError(
+      `apt knows no candidate version of ${pkg}`,
+      `run apt-get update (Debian 12 "bookworm" main or security provides ${pkg}), or pass --source DIR`,
+    );
   }
   return cand;
 }
@@ -115,7 +126,9 @@ async function candidateVersion(pkg: string, opts: RunOptions): Promise<string> 
  * The version is apt's candidate, or `version` when the user pins one; `series` chooses the
  * package (default 6.1).
  */
-export async function resolveDebianSource(opts: RunOptions & { cache: string; version?: string; series?: DebianSeries; onStep?: (s: string) => void }): Promise<ResolvedSource> {
+export async function resolveDebianSource(
+  opts: RunOptions & { cache: string; version?: string; series?: DebianSeries; onStep?: (s: string) => void },
+): Promise<ResolvedSource> {
   const series = opts.series ?? DEFAULT_DEBIAN_SERIES;
   const pkg = series.sourcePackage;
   if (opts.version !== undefined && !opts.version.startsWith(`${series.name}.`)) {
@@ -126,7 +139,7 @@ export async function resolveDebianSource(opts: RunOptions & { cache: string; ve
     });
   }
   // a pinned version (--source debian:6.1.192-2) needs no apt at all once it is cached
-  const packageVersion = opts.version ?? await candidateVersion(pkg, opts);
+  const packageVersion = opts.version ?? (await candidateVersion(pkg, opts));
   const base = path.join(opts.cache, 'kernel-source', `debian-${pkg}_${packageVersion}`);
   const dir = path.join(base, pkg);
   if (!(await exists(path.join(base, '.complete')))) {
@@ -135,7 +148,10 @@ export async function resolveDebianSource(opts: RunOptions & { cache: string; ve
     opts.onStep?.(`apt-get download ${pkg}=${packageVersion}`);
     const dl = await run('apt-get', ['download', `${pkg}=${packageVersion}`], { ...opts, cwd: base });
     if (dl.exitCode !== 0) {
-      throw new EnvironmentError(`apt-get download ${pkg}=${packageVersion} failed:\n    ${dl.lines.slice(-5).join('\n    ')}`, 'check the network and apt sources, or pass --source DIR');
+      throw new EnvironmentError(
+        `apt-get download ${pkg}=${packageVersion} failed:\n    ${dl.lines.slice(-5).join('\n    ')}`,
+        'check the network and apt sources, or pass --source DIR',
+      );
     }
     const deb = (await fs.readdir(base)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
     if (!deb) throw new EnvironmentError(`apt-get download left no ${pkg}_*.deb in ${base}`);

@@ -40,7 +40,10 @@ export async function ensureTree(root: string, treeKey: string, sourceDir: strin
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const r = await run('sh', ['-c', `tar -C ${q(sourceDir)} --exclude=./.git -cf - . | tar -C ${q(tmp)} -xf -`], opts);
   if (r.exitCode !== 0) {
-    throw new EnvironmentError(`copying ${sourceDir} into the build cache failed: ${r.lines.slice(-3).join(' ')}`, `is ${root} writable and is there room (a tree needs ~1.5 GB, a build ~3 GB)?`);
+    throw new EnvironmentError(
+      `copying ${sourceDir} into the build cache failed: ${r.lines.slice(-3).join(' ')}`,
+      `is ${root} writable and is there room (a tree needs ~1.5 GB, a build ~3 GB)?`,
+    );
   }
   await writeTreeState(tmp, { treeKey });
   await fs.rename(tmp, tree);
@@ -65,12 +68,17 @@ export async function lockTree(tree: string): Promise<() => Promise<void>> {
       const fh = await fs.open(lock, 'wx');
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
-      return async () => { await fs.rm(lock, { force: true }); };
+      return async () => {
+        await fs.rm(lock, { force: true });
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number((await fs.readFile(lock, 'utf8').catch(() => '')).trim());
       if (pid > 0 && alive(pid)) {
-        throw new EnvironmentError(`another kernel build (pid ${pid}) is using ${tree}`, 'wait for it to finish; builds of the same source, base and fragments share one tree');
+        throw new EnvironmentError(
+          `another kernel build (pid ${pid}) is using ${tree}`,
+          'wait for it to finish; builds of the same source, base and fragments share one tree',
+        );
       }
       await fs.rm(lock, { force: true });
     }

@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  effectiveRequests, explainLoss, findDefinitions, findLostOptions, mergeConfig, parseConfigFragment, parseDotConfig, scanKconfig,
+  effectiveRequests,
+  explainLoss,
+  findDefinitions,
+  findLostOptions,
+  mergeConfig,
+  parseConfigFragment,
+  parseDotConfig,
+  scanKconfig,
 } from '../src/index.js';
 import { FAKE_KCONFIG, makeFakeTree } from './fake-tree.js';
 
@@ -10,23 +17,34 @@ describe('config fragments', () => {
   it('reads assignments, "is not set" lines and =n, skipping comments', () => {
     const f = parseConfigFragment('# a comment\nCONFIG_A=y\n\n# CONFIG_B is not set\nCONFIG_C=n\nCONFIG_D="x y"\nCONFIG_E=0x10\n', 'frag.config');
     expect(f.requests.map((r) => [r.symbol, r.value, r.line])).toEqual([
-      ['A', 'y', 2], ['B', null, 4], ['C', null, 5], ['D', '"x y"', 6], ['E', '0x10', 7],
+      ['A', 'y', 2],
+      ['B', null, 4],
+      ['C', null, 5],
+      ['D', '"x y"', 6],
+      ['E', '0x10', 7],
     ]);
   });
 
   it('rejects a line that is not Kconfig, naming file and line', () => {
-    expect(() => parseConfigFragment('CONFIG_A=y\nKPROBES=y\n', 'k.config')).toThrow(expect.objectContaining({ name: 'InputError', file: 'k.config', line: 2 }));
+    expect(() => parseConfigFragment('CONFIG_A=y\nKPROBES=y\n', 'k.config')).toThrow(
+      expect.objectContaining({ name: 'InputError', file: 'k.config', line: 2 }),
+    );
     expect(() => parseConfigFragment('CONFIG_A=yes\n', 'k.config')).toThrow(/value Kconfig cannot take/);
   });
 
   it('rejects one symbol set twice to different values in one fragment', () => {
-    expect(() => parseConfigFragment('CONFIG_A=y\nCONFIG_A=m\n', 'k.config')).toThrow(expect.objectContaining({ line: 2, message: expect.stringMatching(/set twice.*line 1/) }));
+    expect(() => parseConfigFragment('CONFIG_A=y\nCONFIG_A=m\n', 'k.config')).toThrow(
+      expect.objectContaining({ line: 2, message: expect.stringMatching(/set twice.*line 1/) }),
+    );
   });
 
   it('lets a later fragment override an earlier one', () => {
     const a = parseConfigFragment('CONFIG_A=y\nCONFIG_B=y\n', 'a.config');
     const b = parseConfigFragment('# CONFIG_A is not set\n', 'b.config');
-    expect(effectiveRequests([a, b]).map((r) => [r.symbol, r.value, r.file])).toEqual([['B', 'y', 'a.config'], ['A', null, 'b.config']]);
+    expect(effectiveRequests([a, b]).map((r) => [r.symbol, r.value, r.file])).toEqual([
+      ['B', 'y', 'a.config'],
+      ['A', null, 'b.config'],
+    ]);
   });
 });
 
@@ -50,7 +68,11 @@ describe('verifying that requested options survived olddefconfig', () => {
 
   it('reports each option that changed or vanished, with the line that asked for it', () => {
     const lost = findLostOptions(requests, parseDotConfig('CONFIG_B=y\nCONFIG_C=y\nCONFIG_D=8\n'));
-    expect(lost.map((l) => [l.request.symbol, l.request.line, l.actual])).toEqual([['A', 1, undefined], ['B', 2, 'y'], ['C', 3, 'y']]);
+    expect(lost.map((l) => [l.request.symbol, l.request.line, l.actual])).toEqual([
+      ['A', 1, undefined],
+      ['B', 2, 'y'],
+      ['C', 3, 'y'],
+    ]);
   });
 });
 
@@ -61,12 +83,24 @@ describe('explaining a lost option from the Kconfig files', () => {
     const defs = scanKconfig(FAKE_KCONFIG, 'Kconfig');
     const dep = defs.find((d) => d.symbol === 'DEP')!;
     expect(dep.depends).toEqual([]);
-    expect(explainLoss('NEEDS_DEP', defs.filter((d) => d.symbol === 'NEEDS_DEP'), final)).toBe('Kconfig:7: depends on (DEP) — unmet: DEP is not set');
+    expect(
+      explainLoss(
+        'NEEDS_DEP',
+        defs.filter((d) => d.symbol === 'NEEDS_DEP'),
+        final,
+      ),
+    ).toBe('Kconfig:7: depends on (DEP) — unmet: DEP is not set');
   });
 
   it('says when a symbol is a choice member, has no prompt, or is not defined at all', () => {
     const defs = scanKconfig(FAKE_KCONFIG, 'Kconfig');
-    expect(explainLoss('FLAVOUR_B', defs.filter((d) => d.symbol === 'FLAVOUR_B'), final)).toMatch(/one member of a choice/);
+    expect(
+      explainLoss(
+        'FLAVOUR_B',
+        defs.filter((d) => d.symbol === 'FLAVOUR_B'),
+        final,
+      ),
+    ).toMatch(/one member of a choice/);
     const noPrompt = scanKconfig('config SELECTED_ONLY\n\tbool\n', 'x/Kconfig');
     expect(explainLoss('SELECTED_ONLY', noPrompt, final)).toMatch(/no prompt, so only a `select`/);
     expect(explainLoss('TYPO', undefined, final)).toMatch(/no Kconfig file in this tree defines TYPO/);
@@ -79,7 +113,7 @@ describe('explaining a lost option from the Kconfig files', () => {
     expect(defs.find((d) => d.symbol === 'OUTSIDE')!.depends).toEqual([]);
   });
 
-  it('finds definitions across a tree\'s Kconfig files', async () => {
+  it("finds definitions across a tree's Kconfig files", async () => {
     const tree = await makeFakeTree();
     await fs.mkdir(path.join(tree, 'fs/9p'), { recursive: true });
     await fs.writeFile(path.join(tree, 'fs/9p/Kconfig'), 'config 9P_FS\n\ttristate "9p"\n\tdepends on INET && NET_9P\n');

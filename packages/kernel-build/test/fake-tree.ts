@@ -113,8 +113,8 @@ struct file { char pad[32]; struct inode *f_inode; char pad2[176]; struct addres
 export async function makeFakeTree(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kreplay-fake-linux-'));
   const files: Record<string, string> = {
-    Makefile: FAKE_MAKEFILE,
-    Kconfig: FAKE_KCONFIG,
+    'Makefile': FAKE_MAKEFILE,
+    'Kconfig': FAKE_KCONFIG,
     'olddefconfig.sh': OLDDEFCONFIG,
     'base.config': '# base\nCONFIG_BASE=y\n# CONFIG_DEP is not set\nCONFIG_FLAVOUR_A=y\n',
     'mm/filemap.c': FAKE_FILEMAP,

@@ -5,7 +5,10 @@ const base: BuildIdentity = {
   source: { kind: 'debian', kernelVersion: '6.1.192', package: 'linux-source-6.1', packageVersion: '6.1.192-2' },
   arch: 'x86_64',
   base: 'tinyconfig',
-  fragments: [{ name: 'kreplay.config', sha256: 'a'.repeat(64) }, { name: 'debug-vm.config', sha256: 'b'.repeat(64) }],
+  fragments: [
+    { name: 'kreplay.config', sha256: 'a'.repeat(64) },
+    { name: 'debug-vm.config', sha256: 'b'.repeat(64) },
+  ],
   patches: [],
   compiler: 'gcc (Debian 12.2.0-14) 12.2.0',
 };
@@ -37,7 +40,13 @@ describe('build identity keys', () => {
   });
 
   it('change the build (not the tree) with patch content and patch order', () => {
-    const two: BuildIdentity = { ...base, patches: [{ name: 'a.patch', sha256: '1'.repeat(64) }, { name: 'b.patch', sha256: '2'.repeat(64) }] };
+    const two: BuildIdentity = {
+      ...base,
+      patches: [
+        { name: 'a.patch', sha256: '1'.repeat(64) },
+        { name: 'b.patch', sha256: '2'.repeat(64) },
+      ],
+    };
     const swapped: BuildIdentity = { ...two, patches: [two.patches[1]!, two.patches[0]!] };
     const edited: BuildIdentity = { ...two, patches: [two.patches[0]!, { name: 'b.patch', sha256: '3'.repeat(64) }] };
     expect(new Set([buildKey(two), buildKey(swapped), buildKey(edited)]).size).toBe(3);

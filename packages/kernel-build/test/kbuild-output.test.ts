@@ -13,7 +13,7 @@ describe('kbuild output', () => {
     const out = [
       '  CC      mm/truncate.o',
       'mm/filemap.c: In function ‘filemap_fault’:',
-      "mm/filemap.c:3280:13: error: ‘foliox’ undeclared (first use in this function); did you mean ‘folio’?",
+      'mm/filemap.c:3280:13: error: ‘foliox’ undeclared (first use in this function); did you mean ‘folio’?',
       ' 3280 |         if (foliox->mapping != mapping) {',
       '      |             ^~~~~~',
       'mm/filemap.c:3290:1: error: second error',
@@ -33,8 +33,10 @@ describe('kbuild output', () => {
     expect(summarizeBuildFailure(['scripts/sign-file.c:25:10: fatal error: openssl/opensslv.h: No such file or directory']).environment).toBe('libssl-dev');
   });
 
-  it('falls back to linker errors, then to make\'s own error lines', () => {
-    expect(summarizeBuildFailure(['ld: mm/filemap.o: in function `x\':', "filemap.c:(.text+0x1): undefined reference to `y'"]).quote).toEqual(["filemap.c:(.text+0x1): undefined reference to `y'"]);
+  it("falls back to linker errors, then to make's own error lines", () => {
+    expect(summarizeBuildFailure(["ld: mm/filemap.o: in function `x':", "filemap.c:(.text+0x1): undefined reference to `y'"]).quote).toEqual([
+      "filemap.c:(.text+0x1): undefined reference to `y'",
+    ]);
     const f = summarizeBuildFailure(['something odd', 'make: *** [Makefile:1234: vmlinux] Error 2']);
     expect(f.quote).toContain('make: *** [Makefile:1234: vmlinux] Error 2');
   });

@@ -78,7 +78,7 @@ describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, 
     expect(viaImage.offsetsFile).toBe(path.join(work, 'for-capture', 'offsets.json'));
   });
 
-  it('builds a patched kernel in the same tree, leaving the user\'s tree alone, and reverts patches another build does not want', async () => {
+  it("builds a patched kernel in the same tree, leaving the user's tree alone, and reverts patches another build does not want", async () => {
     const base = await buildKernel(opts({}));
     const patched = await buildKernel(opts({ patches: [patch] }));
     expect(patched.treeKey).toBe(base.treeKey);
@@ -100,7 +100,7 @@ describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, 
   it('fails naming every requested option that olddefconfig dropped, and why', async () => {
     const bad = path.join(work, 'bad.config');
     await fs.writeFile(bad, 'CONFIG_NEEDS_DEP=y\nCONFIG_NO_SUCH_OPTION=y\n');
-    const err = await buildKernel(opts({ fragments: [bad] })).catch((e: unknown) => e) as Error & { file?: string; line?: number };
+    const err = (await buildKernel(opts({ fragments: [bad] })).catch((e: unknown) => e)) as Error & { file?: string; line?: number };
     expect(err.name).toBe('InputError');
     expect([err.file, err.line]).toEqual([bad, 1]);
     expect(err.message).toContain('2 requested kernel options did not survive tinyconfig + fragments + olddefconfig');
@@ -111,7 +111,7 @@ describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, 
   it('quotes the compiler error of a failed build, with file and line, and keeps the log', async () => {
     const breaking = path.join(work, 'break.patch');
     await fs.writeFile(breaking, FAKE_PATCH.replace('+\t(void)vmf;', '+\tBROKEN;'));
-    const err = await buildKernel(opts({ patches: [breaking] })).catch((e: unknown) => e) as Error & { file?: string; line?: number };
+    const err = (await buildKernel(opts({ patches: [breaking] })).catch((e: unknown) => e)) as Error & { file?: string; line?: number };
     expect(err.name).toBe('InputError');
     expect(err.message).toMatch(/the kernel build failed/);
     expect(err.message).toMatch(/error: .BROKEN. undeclared/);
@@ -131,6 +131,8 @@ describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, 
 
   it('rejects a source directory that is not a kernel tree, and an unreadable fragment, before building', async () => {
     await expect(buildKernel(opts({ source: work }))).rejects.toThrow(/not a Linux kernel source tree/);
-    await expect(buildKernel(opts({ fragments: [path.join(work, 'none.config')] }))).rejects.toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/cannot read config fragment/) }));
+    await expect(buildKernel(opts({ fragments: [path.join(work, 'none.config')] }))).rejects.toThrow(
+      expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/cannot read config fragment/) }),
+    );
   });
 });

@@ -19,7 +19,7 @@ describe('struct offsets by offsetof()', () => {
     }
   });
 
-  it('reuses kbuild\'s own flags for mm/filemap.o, compiling to assembly instead, without its dependency file or objtool', () => {
+  it("reuses kbuild's own flags for mm/filemap.o, compiling to assembly instead, without its dependency file or objtool", () => {
     const cmd = compileCommandFrom(CMD_6_1, 'mm/filemap.o', '/w/o.c', '/w/o.s');
     expect(cmd).toBe("gcc -nostdinc -I./arch/x86/include -I./include -include ./include/linux/kconfig.h -D__KERNEL__ -O2    -S -o '/w/o.s' '/w/o.c'");
     expect(compileCommandFrom(CMD_6_1.replace('cmd_', 'savedcmd_'), 'mm/filemap.o', 'i.c', 'o.s')).toContain('-S -o');
@@ -27,7 +27,8 @@ describe('struct offsets by offsetof()', () => {
   });
 
   it('reads markers back, sorted, with 64-bit constants as hex', () => {
-    const asm = '\t.ascii "->vm_fault.pgoff $16"\n#APP\n.ascii "->page.__size 64"\n.ascii "->vm_fault.vma $0"\n.ascii "->const.VMEMMAP_BASE_L4 $-24189255811072"\n.ascii "->const.PAGE_SIZE $4096"\n';
+    const asm =
+      '\t.ascii "->vm_fault.pgoff $16"\n#APP\n.ascii "->page.__size 64"\n.ascii "->vm_fault.vma $0"\n.ascii "->const.VMEMMAP_BASE_L4 $-24189255811072"\n.ascii "->const.PAGE_SIZE $4096"\n';
     expect(parseOffsetsAsm(asm)).toEqual({
       offsets: { 'vm_fault.pgoff': 16, 'vm_fault.vma': 0 },
       sizes: { page: 64 },
@@ -39,11 +40,16 @@ describe('struct offsets by offsetof()', () => {
     let tree: string;
     beforeAll(async () => {
       tree = await makeFakeTree();
-      await fs.writeFile(path.join(tree, 'mm/.filemap.o.cmd'), 'cmd_mm/filemap.o := gcc -Wp,-MMD,mm/.filemap.o.d -I./include -c -o mm/filemap.o mm/filemap.c\n');
+      await fs.writeFile(
+        path.join(tree, 'mm/.filemap.o.cmd'),
+        'cmd_mm/filemap.o := gcc -Wp,-MMD,mm/.filemap.o.d -I./include -c -o mm/filemap.o mm/filemap.c\n',
+      );
     });
-    afterAll(async () => { await fs.rm(tree, { recursive: true, force: true }); });
+    afterAll(async () => {
+      await fs.rm(tree, { recursive: true, force: true });
+    });
 
-    it('gives the compiler\'s layout of every probed struct', async () => {
+    it("gives the compiler's layout of every probed struct", async () => {
       const t = await deriveOffsets(tree, path.join(tree, 'work'));
       expect(t.offsets['vm_fault.vma']).toBe(0);
       expect(t.offsets['vm_fault.pgoff']).toBe(16);

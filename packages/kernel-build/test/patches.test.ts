@@ -64,11 +64,11 @@ describeWithTools([TOOLS.patch], 'patches', () => {
     expect(await readApplied(tree)).toEqual([]);
   });
 
-  it('quotes patch\'s failure, names the patch file and leaves the tree untouched', async () => {
+  it("quotes patch's failure, names the patch file and leaves the tree untouched", async () => {
     const bad = FAKE_PATCH.replace('-\tif (vmf->pgoff != 0)', '-\tif (vmf->pgoff != 7)');
     const p = await readPatch(await write('stale.patch', bad));
     const before = await fs.readFile(path.join(tree, 'mm/filemap.c'), 'utf8');
-    const err = await reconcilePatches(tree, [p]).catch((e: unknown) => e) as Error & { file?: string };
+    const err = (await reconcilePatches(tree, [p]).catch((e: unknown) => e)) as Error & { file?: string };
     expect(err.name).toBe('InputError');
     expect(err.file).toBe(p.file);
     expect(err.message).toMatch(/does not apply cleanly/);
@@ -83,7 +83,9 @@ describeWithTools([TOOLS.patch], 'patches', () => {
   });
 
   it('refuses a file that is not a unified diff', async () => {
-    await expect(readPatch(await write('notes.patch', 'just some text\n'))).rejects.toThrow(expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/not a unified diff/) }));
+    await expect(readPatch(await write('notes.patch', 'just some text\n'))).rejects.toThrow(
+      expect.objectContaining({ name: 'InputError', message: expect.stringMatching(/not a unified diff/) }),
+    );
     await expect(readPatch(path.join(tmp, 'missing.patch'))).rejects.toThrow(/cannot read patch/);
   });
 

@@ -8,10 +8,14 @@ import { makeFakeTree } from './fake-tree.js';
 import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 let tree: string;
-beforeEach(async () => { tree = await makeFakeTree(); });
-afterEach(async () => { await fs.rm(tree, { recursive: true, force: true }); });
+beforeEach(async () => {
+  tree = await makeFakeTree();
+});
+afterEach(async () => {
+  await fs.rm(tree, { recursive: true, force: true });
+});
 
-describe('a user\'s kernel tree as a build source', () => {
+describe("a user's kernel tree as a build source", () => {
   it('reads the kernel version from the top Makefile', () => {
     expect(kernelVersionFromMakefile('VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n')).toBe('6.1.192');
     expect(kernelVersionFromMakefile('VERSION = 6\nPATCHLEVEL = 8\nSUBLEVEL = 0\nEXTRAVERSION = -rc3\n')).toBe('6.8.0-rc3');
@@ -48,7 +52,7 @@ describe('a user\'s kernel tree as a build source', () => {
   });
 });
 
-describe('Debian\'s linux-source-6.1 and linux-source-6.12 as build sources', () => {
+describe("Debian's linux-source-6.1 and linux-source-6.12 as build sources", () => {
   it('reads "debian[-SERIES][:<version>]"; anything else is a directory', () => {
     expect(parseDebianSource('debian')?.series.sourcePackage).toBe('linux-source-6.1');
     expect(parseDebianSource('debian')?.version).toBeUndefined();
@@ -71,7 +75,10 @@ describe('Debian\'s linux-source-6.1 and linux-source-6.12 as build sources', ()
     const { series, version } = parseDebianSource('debian:6.12.117-1~deb12u1')!;
     const r = resolveDebianSource({ cache, version: version!, series, env: { PATH: '/nonexistent' } });
     await expect(r).rejects.toThrow(InputError);
-    await expect(r).rejects.toMatchObject({ message: '6.12.117-1~deb12u1 is not a version of linux-source-6.1', hint: 'name the series: --source debian-6.12:6.12.117-1~deb12u1' });
+    await expect(r).rejects.toMatchObject({
+      message: '6.12.117-1~deb12u1 is not a version of linux-source-6.1',
+      hint: 'name the series: --source debian-6.12:6.12.117-1~deb12u1',
+    });
   });
 
   it.each([

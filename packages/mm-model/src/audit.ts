@@ -36,10 +36,19 @@ export function auditedPage(p: PageS, audit: ReadAudit): PageS {
 }
 
 const MAP_FIELD_LOC: Partial<Record<keyof MappingS, string>> = {
-  cache: 'tree', isize: 'i_size', truncateCount: 'truncate_count', nrpages: 'nrpages',
-  sslWriters: 'seqschedlock.writers', sslSequence: 'seqschedlock.sequence',
-  invalidateLock: 'invalidate_lock', immap: 'i_mmap_lock',
-  ilock: 'inode_lock', bmap: 'disk', hole: 'disk', gen: 'disk', floor: 'floor',
+  cache: 'tree',
+  isize: 'i_size',
+  truncateCount: 'truncate_count',
+  nrpages: 'nrpages',
+  sslWriters: 'seqschedlock.writers',
+  sslSequence: 'seqschedlock.sequence',
+  invalidateLock: 'invalidate_lock',
+  immap: 'i_mmap_lock',
+  ilock: 'inode_lock',
+  bmap: 'disk',
+  hole: 'disk',
+  gen: 'disk',
+  floor: 'floor',
 };
 
 /** A mapping (location prefix `M`, e.g. `M0`) whose field reads are reported. */

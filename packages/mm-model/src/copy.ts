@@ -34,17 +34,34 @@ export const MAP_OPTIONAL = ['eofSettled', 'faultMutex'] as const;
 /** A page without optional fields, in the order `Ctx.allocPage` and the initial state build pages. */
 function plainPage(p: PageS): Mutable<PageS> {
   return {
-    pfn: p.pfn, mapping: p.mapping, index: p.index, flags: p.flags,
-    refcount: p.refcount, mapcount: p.mapcount, locker: p.locker, data: p.data,
+    pfn: p.pfn,
+    mapping: p.mapping,
+    index: p.index,
+    flags: p.flags,
+    refcount: p.refcount,
+    mapcount: p.mapcount,
+    locker: p.locker,
+    data: p.data,
   };
 }
 
 /** A mapping without optional fields, in the order the initial state builds mappings. */
 function plainMap(m: MappingS): Mutable<MappingS> {
   return {
-    cache: m.cache, isize: m.isize, truncateCount: m.truncateCount, nrpages: m.nrpages,
-    sslWriters: m.sslWriters, sslSequence: m.sslSequence, invalidateLock: m.invalidateLock, immap: m.immap,
-    coherent: m.coherent, ilock: m.ilock, bmap: m.bmap, hole: m.hole, gen: m.gen, floor: m.floor,
+    cache: m.cache,
+    isize: m.isize,
+    truncateCount: m.truncateCount,
+    nrpages: m.nrpages,
+    sslWriters: m.sslWriters,
+    sslSequence: m.sslSequence,
+    invalidateLock: m.invalidateLock,
+    immap: m.immap,
+    coherent: m.coherent,
+    ilock: m.ilock,
+    bmap: m.bmap,
+    hole: m.hole,
+    gen: m.gen,
+    floor: m.floor,
   };
 }
 
@@ -61,12 +78,20 @@ function rootWithoutPmds(s: MmState): Mutable<MmState> {
  * neither fails to compile here (a literal's type is checked for the required fields).
  */
 type Unlisted<T, Opt> = Exclude<keyof { [K in keyof T as T[K] extends Exclude<T[K], undefined> ? never : K]: 1 }, Opt>;
-const listed: [Unlisted<PageS, (typeof PAGE_OPTIONAL)[number]>, Unlisted<MappingS, (typeof MAP_OPTIONAL)[number]>, Unlisted<MmState, 'pmds'>] extends [never, never, never] ? true : never = true;
+const listed: [Unlisted<PageS, (typeof PAGE_OPTIONAL)[number]>, Unlisted<MappingS, (typeof MAP_OPTIONAL)[number]>, Unlisted<MmState, 'pmds'>] extends [
+  never,
+  never,
+  never,
+]
+  ? true
+  : never = true;
 void listed;
 
 const KNOWN: ReadonlySet<string> = new Set([
-  ...Object.keys(plainPage({} as PageS)), ...PAGE_OPTIONAL,
-  ...Object.keys(plainMap({} as MappingS)), ...MAP_OPTIONAL,
+  ...Object.keys(plainPage({} as PageS)),
+  ...PAGE_OPTIONAL,
+  ...Object.keys(plainMap({} as MappingS)),
+  ...MAP_OPTIONAL,
   ...Object.keys(rootWithPmds({} as MmState)),
 ]);
 

@@ -16,9 +16,21 @@ import { dataTag, diskData, tagGen, tagText } from './data.js';
 import { copyMap, copyPage, copyRoot } from './copy.js';
 import { withoutDead, type Liveness } from './liveness.js';
 import {
-  NONE, PG, UNLOCKED, flagNames, folioNr, hex,
-  type Frame, type LocalValue, type Locals, type LockS, type MappingS, type MmState, type PageS,
-  type PageFlag, type ThreadS,
+  NONE,
+  PG,
+  UNLOCKED,
+  flagNames,
+  folioNr,
+  hex,
+  type Frame,
+  type LocalValue,
+  type Locals,
+  type LockS,
+  type MappingS,
+  type MmState,
+  type PageS,
+  type PageFlag,
+  type ThreadS,
 } from './state.js';
 
 export class ModelBug extends Error {
@@ -39,9 +51,15 @@ export class Ctx {
   private opList: MmOp[] | undefined;
   private effectList: string[] | undefined;
   private found: ModelViolation[] | undefined;
-  get ops(): MmOp[] { return this.opList ?? NOTHING; }
-  get effects(): string[] { return this.effectList ?? NOTHING; }
-  get violations(): ModelViolation[] { return this.found ?? NOTHING; }
+  get ops(): MmOp[] {
+    return this.opList ?? NOTHING;
+  }
+  get effects(): string[] {
+    return this.effectList ?? NOTHING;
+  }
+  get violations(): ModelViolation[] {
+    return this.found ?? NOTHING;
+  }
   private s: MmState;
   /**
    * What this step copied already (copy on first write): the root state object (copied once,
@@ -68,8 +86,15 @@ export class Ctx {
    *   state): `op`, `marker` and `effect` record nothing, and the primitives here build no text for them.
    * @param live the flavor's dead-local tables (liveness.ts): a frame moving to a pc drops what is dead there.
    */
-  constructor(readonly env: Env, state: MmState, readonly tid: number, private readonly writable: boolean,
-    private readonly audit?: ReadAudit, readonly silent = false, private readonly live?: Liveness) {
+  constructor(
+    readonly env: Env,
+    state: MmState,
+    readonly tid: number,
+    private readonly writable: boolean,
+    private readonly audit?: ReadAudit,
+    readonly silent = false,
+    private readonly live?: Liveness,
+  ) {
     this.s = state;
     this.s0 = state;
     const th = state.threads[tid]!;
@@ -85,9 +110,13 @@ export class Ctx {
 
   // ---------------------------------------------------------------- reading
 
-  get state(): MmState { return this.s; }
+  get state(): MmState {
+    return this.s;
+  }
   /** The current frame's locals. */
-  get l(): Locals { return this.locals ?? this.top().l; }
+  get l(): Locals {
+    return this.locals ?? this.top().l;
+  }
   num(name: string): number {
     const v = this.l[name];
     if (typeof v !== 'number') throw this.badLocal(name, 'a number');
@@ -104,15 +133,20 @@ export class Ctx {
    */
   opt(name: string): LocalValue | undefined {
     if (this.live?.names.has(name)) {
-      throw new ModelBug(`local ${name} is tested for presence in ${this.top().proc}@${this.top().pc}, but the flavor declares it dead (Proc.dead) where a dropped value would read as never set`);
+      throw new ModelBug(
+        `local ${name} is tested for presence in ${this.top().proc}@${this.top().pc}, but the flavor declares it dead (Proc.dead) where a dropped value would read as never set`,
+      );
     }
     return this.l[name];
   }
   private badLocal(name: string, what: string): ModelBug {
     const { proc, pc } = this.top();
-    const dead = this.l[name] === undefined ? this.live?.where(proc, name) ?? [] : [];
-    return new ModelBug(`local ${name} is not ${what} in ${proc}@${pc}${dead.length
-      ? ` (procedure ${proc} declares it dead at ${dead.join(', ')}: its Proc.dead table is wrong, or a patched step reads it)` : ''}`);
+    const dead = this.l[name] === undefined ? (this.live?.where(proc, name) ?? []) : [];
+    return new ModelBug(
+      `local ${name} is not ${what} in ${proc}@${pc}${
+        dead.length ? ` (procedure ${proc} declares it dead at ${dead.join(', ')}: its Proc.dead table is wrong, or a patched step reads it)` : ''
+      }`,
+    );
   }
   page(pfn: number): PageS {
     const p = this.rawPage(pfn);
@@ -154,17 +188,25 @@ export class Ctx {
     if (!p) throw new ModelBug(`no page with pfn ${pfn}`);
     return p;
   }
-  private rawMap(file: number): MappingS { return this.s.maps[file]!; }
+  private rawMap(file: number): MappingS {
+    return this.s.maps[file]!;
+  }
   private rawLookup(file: number, index: number): number {
     const c = this.s.maps[file]!.cache;
     return index < c.length ? c[index]! : NONE;
   }
-  fileRef(file: number): FileRef { return this.env.files[file]!.ref; }
+  fileRef(file: number): FileRef {
+    return this.env.files[file]!.ref;
+  }
 
   /** `M0` */
-  M(file: number): string { return this.env.files[file]!.loc; }
+  M(file: number): string {
+    return this.env.files[file]!.loc;
+  }
   /** `pfn3` */
-  P(pfn: number): string { return `pfn${pfn}`; }
+  P(pfn: number): string {
+    return `pfn${pfn}`;
+  }
 
   /** Who holds PG_locked of pfn, for blockedOn messages; undefined when it is free. */
   pageLockHeld(pfn: number): string | undefined {
@@ -192,7 +234,9 @@ export class Ctx {
 
   // ---------------------------------------------------------------- control flow
 
-  private top(): Frame { return this.frames[this.frames.length - 1]!; }
+  private top(): Frame {
+    return this.frames[this.frames.length - 1]!;
+  }
   private mustWrite(): void {
     if (!this.writable) throw new ModelBug('a step wrote state while only its accesses were being asked');
   }
@@ -211,7 +255,10 @@ export class Ctx {
   private commitFrame(pc: string): void {
     const f = this.top();
     let l: Locals = this.locals ?? f.l;
-    if (this.newLocal) { l = sortLocals(l); this.newLocal = false; }
+    if (this.newLocal) {
+      l = sortLocals(l);
+      this.newLocal = false;
+    }
     const dead = this.live?.at(f.proc, pc);
     if (dead !== undefined) l = withoutDead(l, dead);
     this.frames = withTop(this.frames, { proc: f.proc, pc, l });
@@ -246,9 +293,15 @@ export class Ctx {
 
   // ---------------------------------------------------------------- reporting
 
-  op(o: MmOp): void { if (!this.silent) (this.opList ??= []).push(o); }
-  marker(text: string): void { if (!this.silent) (this.opList ??= []).push({ kind: 'marker', text }); }
-  effect(text: string): void { if (!this.silent) (this.effectList ??= []).push(text); }
+  op(o: MmOp): void {
+    if (!this.silent) (this.opList ??= []).push(o);
+  }
+  marker(text: string): void {
+    if (!this.silent) (this.opList ??= []).push({ kind: 'marker', text });
+  }
+  effect(text: string): void {
+    if (!this.silent) (this.effectList ??= []).push(text);
+  }
   violate(rule: RuleId, message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
     const v: ModelViolation = { rule, message };
     if (where.file !== undefined) v.file = fileKey(this.fileRef(where.file));
@@ -257,7 +310,9 @@ export class Ctx {
     (this.found ??= []).push(v);
   }
   /** A flavor step reports what an invariant (invariants.ts) finds broken by it. */
-  judge(found: readonly ModelViolation[]): void { this.judged(found); }
+  judge(found: readonly ModelViolation[]): void {
+    this.judged(found);
+  }
   /** What an invariant (invariants.ts) found broken by this step. */
   private judged(found: readonly ModelViolation[]): void {
     for (const v of found) (this.found ??= []).push(v);
@@ -280,15 +335,26 @@ export class Ctx {
    */
   private rootW(): { -readonly [K in keyof MmState]: MmState[K] } {
     this.mustWrite();
-    if (!this.ownRoot) { this.s = copyRoot(this.s); this.ownRoot = true; }
+    if (!this.ownRoot) {
+      this.s = copyRoot(this.s);
+      this.ownRoot = true;
+    }
     return this.s;
   }
   private pagesW(): (PageS | undefined)[] {
-    if (!this.ownPages) { const r = this.rootW(); r.pages = r.pages.slice(); this.ownPages = true; }
+    if (!this.ownPages) {
+      const r = this.rootW();
+      r.pages = r.pages.slice();
+      this.ownPages = true;
+    }
     return this.s.pages as (PageS | undefined)[];
   }
   private mapsW(): MappingS[] {
-    if (!this.ownMaps) { const r = this.rootW(); r.maps = r.maps.slice(); this.ownMaps = true; }
+    if (!this.ownMaps) {
+      const r = this.rootW();
+      r.maps = r.maps.slice();
+      this.ownMaps = true;
+    }
     return this.s.maps as MappingS[];
   }
   updPage(pfn: number, patch: Partial<PageS>): void {
@@ -322,7 +388,11 @@ export class Ctx {
     if (effect && !this.silent) this.effect(`${this.M(file)}.${effect}`);
   }
   setPtl(ptl: number, owner: number): void {
-    if (!this.ownPtl) { const r = this.rootW(); r.ptl = r.ptl.slice(); this.ownPtl = true; }
+    if (!this.ownPtl) {
+      const r = this.rootW();
+      r.ptl = r.ptl.slice();
+      this.ownPtl = true;
+    }
     (this.s.ptl as number[])[ptl] = owner;
   }
   /** Set the PMD entry above page table `ptl` (see `pmd`). */
@@ -330,7 +400,8 @@ export class Ctx {
     const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
     pmds[ptl] = value;
     this.rootW().pmds = pmds;
-    if (!this.silent) this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
+    if (!this.silent)
+      this.effect(`pmd ${this.env.ptls[ptl]!.loc.slice(4)} ${value === NONE ? 'none' : value === 0 ? 'table' : `huge → pfn${value} (all its PTE slots)`}`);
   }
   /** Take or drop a page reference (get_page/page_cache_get, put_page/page_cache_release). */
   ref(pfn: number, delta: number): void {
@@ -370,9 +441,7 @@ export class Ctx {
   }
   /** Take a lock (exclusive, or shared when `shared`). Callers check `lockBusy` in `block`. */
   takeLock(l: LockS, shared: boolean): LockS {
-    return shared
-      ? { writer: l.writer, readers: [...l.readers, this.tid].sort((a, b) => a - b) }
-      : { writer: this.tid, readers: l.readers };
+    return shared ? { writer: l.writer, readers: [...l.readers, this.tid].sort((a, b) => a - b) } : { writer: this.tid, readers: l.readers };
   }
   dropLock(l: LockS, shared: boolean): LockS {
     if (shared) {
@@ -454,8 +523,12 @@ export class Ctx {
     this.updPage(pfn, { mapcount: p.mapcount + 1 });
     if (!this.silent) {
       this.op({
-        kind: 'pte_map', pfn: BigInt(pfn), file: this.fileRef(vma.file), index: vma.pgoff + i,
-        address: BigInt(vmaAddress(vma, i)), mapcount: p.mapcount + 1,
+        kind: 'pte_map',
+        pfn: BigInt(pfn),
+        file: this.fileRef(vma.file),
+        index: vma.pgoff + i,
+        address: BigInt(vmaAddress(vma, i)),
+        mapcount: p.mapcount + 1,
       });
     }
     this.judged(orphanPageMapped(this.env, this.s, vma, i, pfn));
@@ -557,7 +630,9 @@ export class Ctx {
     const wr = this.wrote;
     if (!wr) return;
     for (let i = 0; i < wr.length; i += 3) {
-      const file = wr[i]!; const ix = wr[i + 1]!; const g = wr[i + 2]!;
+      const file = wr[i]!;
+      const ix = wr[i + 1]!;
+      const g = wr[i + 2]!;
       const m = this.rawMap(file);
       const cur = ix < m.floor.length ? m.floor[ix]! : 0;
       if (g > cur) this.updMap(file, { floor: setAt(m.floor, ix, g, 0) });
@@ -596,7 +671,11 @@ export class Ctx {
   }
 
   private diskW(): number[] {
-    if (!this.ownDisk) { const r = this.rootW(); r.disk = r.disk.slice(); this.ownDisk = true; }
+    if (!this.ownDisk) {
+      const r = this.rootW();
+      r.disk = r.disk.slice();
+      this.ownDisk = true;
+    }
     return this.s.disk as number[];
   }
 

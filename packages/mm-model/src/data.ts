@@ -28,9 +28,15 @@ export function dataTag(file: number, index: number, gen: number): number {
   }
   return gen * GEN_UNIT + file * FILE_UNIT + index;
 }
-export function tagFile(tag: number): number { return Math.floor((tag % GEN_UNIT) / FILE_UNIT); }
-export function tagIndex(tag: number): number { return tag % FILE_UNIT; }
-export function tagGen(tag: number): number { return Math.floor(tag / GEN_UNIT); }
+export function tagFile(tag: number): number {
+  return Math.floor((tag % GEN_UNIT) / FILE_UNIT);
+}
+export function tagIndex(tag: number): number {
+  return tag % FILE_UNIT;
+}
+export function tagGen(tag: number): number {
+  return Math.floor(tag / GEN_UNIT);
+}
 
 /** `M0[3]v2` (or `none`), for effects and messages. */
 export function tagText(tag: number, fileLoc: (file: number) => string = (f) => `M${f}`): string {
@@ -125,10 +131,15 @@ function renumber(s: MmState): MmState {
   const note = (file: number, index: number, gen: number): void => {
     const k = file * MAX_INDEX + index;
     let set = seen.get(k);
-    if (!set) { set = new Set(); seen.set(k, set); }
+    if (!set) {
+      set = new Set();
+      seen.set(k, set);
+    }
     set.add(gen);
   };
-  const noteTag = (t: number): void => { if (t !== NONE) note(tagFile(t), tagIndex(t), tagGen(t)); };
+  const noteTag = (t: number): void => {
+    if (t !== NONE) note(tagFile(t), tagIndex(t), tagGen(t));
+  };
   for (const p of s.pages) if (p) noteTag(p.data);
   for (const t of s.disk) noteTag(t);
   s.maps.forEach((m, f) => {
@@ -145,7 +156,10 @@ function renumber(s: MmState): MmState {
   for (const [k, set] of seen) {
     const sorted = [...set].sort((a, b) => a - b);
     const r = new Map<number, number>();
-    sorted.forEach((g, i) => { r.set(g, i); if (g !== i) identity = false; });
+    sorted.forEach((g, i) => {
+      r.set(g, i);
+      if (g !== i) identity = false;
+    });
     rank.set(k, r);
   }
   if (identity) return s;

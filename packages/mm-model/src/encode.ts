@@ -204,20 +204,30 @@ export class StateEncoder<S extends object> implements WordExchange {
   /** The hash of words `w[from..to)` with every number that names something replaced by the hash of what it names. */
   private hashOf(w: Int32Array, from: number, to: number): number {
     let h = 0x811c9dc5 ^ (to - from);
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const word = w[i++]!;
       const p = word >> 3;
       switch (word & 7) {
-        case TAG_STRING: h = mix(mix(h, TAG_STRING), this.strH[p]!); break;
-        case TAG_OBJECT: h = mix(mix(h, TAG_OBJECT), this.shapeH[p]!); break;
-        case TAG_PART: h = mix(mix(h, TAG_PART), this.partH[p]!); break;
-        case TAG_FLOAT: h = mix(mix(mix(h, word), w[i]!), w[i + 1]!); i += 2; break;
+        case TAG_STRING:
+          h = mix(mix(h, TAG_STRING), this.strH[p]!);
+          break;
+        case TAG_OBJECT:
+          h = mix(mix(h, TAG_OBJECT), this.shapeH[p]!);
+          break;
+        case TAG_PART:
+          h = mix(mix(h, TAG_PART), this.partH[p]!);
+          break;
+        case TAG_FLOAT:
+          h = mix(mix(mix(h, word), w[i]!), w[i + 1]!);
+          i += 2;
+          break;
         case TAG_KEY: {
           h = mix(h, word);
           for (const e = i + (word >>> 3); i < e; i++) h = mix(h, w[i]!);
           break;
         }
-        default: h = mix(h, word);
+        default:
+          h = mix(h, word);
       }
     }
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -262,7 +272,7 @@ export class StateEncoder<S extends object> implements WordExchange {
   private imported: Seen | undefined;
 
   private importedAt(i: number, x: unknown, id: number): void {
-    const rec = this.imported ??= seen();
+    const rec = (this.imported ??= seen());
     rec.obj[i] = x;
     rec.part[i] = id;
   }
@@ -455,7 +465,8 @@ export class StateEncoder<S extends object> implements WordExchange {
     const word = w[this.at++]!;
     const p = word >> 3;
     switch (word & 7) {
-      case TAG_INT: return p;
+      case TAG_INT:
+        return p;
       case TAG_ARRAY: {
         // built by push, not `new Array(n)`: a packed array, as the model's own (a holey one
         // would give the model's code a second elements kind to handle at every access)
@@ -464,7 +475,7 @@ export class StateEncoder<S extends object> implements WordExchange {
         this.reading++;
         if (this.reading === 1) {
           // the successors of the state decoded share its parts: the encoder finds them by identity
-          const par = this.parent[this.readRow] ??= seen();
+          const par = (this.parent[this.readRow] ??= seen());
           for (let i = 0; i < n; i++) {
             const x = w[this.at]!;
             const v = this.read(w);
@@ -492,21 +503,25 @@ export class StateEncoder<S extends object> implements WordExchange {
         this.reading--;
         return o;
       }
-      case TAG_STRING: return this.names[p];
+      case TAG_STRING:
+        return this.names[p];
       case TAG_FLOAT:
         this.f64w[0] = w[this.at++]!;
         this.f64w[1] = w[this.at++]!;
         return this.f64[0];
-      case TAG_CONST: return p === C_UNDEFINED ? undefined : p === C_NULL ? null : p === C_TRUE;
-      case TAG_PART: return this.parts.object(p);
-      default: throw new Error(`decode: a word tagged ${word & 7} inside a state`);
+      case TAG_CONST:
+        return p === C_UNDEFINED ? undefined : p === C_NULL ? null : p === C_TRUE;
+      case TAG_PART:
+        return this.parts.object(p);
+      default:
+        throw new Error(`decode: a word tagged ${word & 7} inside a state`);
     }
   }
 
   private value(v: unknown): void {
     switch (typeof v) {
       case 'number':
-        if (Number.isInteger(v) && v > -SMALL && v < SMALL) this.push(v << 3 | TAG_INT);
+        if (Number.isInteger(v) && v > -SMALL && v < SMALL) this.push((v << 3) | TAG_INT);
         else {
           this.f64[0] = v === 0 ? 0 : Number.isNaN(v) ? NaN : v;
           this.push(TAG_FLOAT);
@@ -515,16 +530,16 @@ export class StateEncoder<S extends object> implements WordExchange {
         }
         return;
       case 'string':
-        this.push(this.id(v) << 3 | TAG_STRING);
+        this.push((this.id(v) << 3) | TAG_STRING);
         return;
       case 'boolean':
-        this.push((v ? C_TRUE : C_TRUE + 1) << 3 | TAG_CONST);
+        this.push(((v ? C_TRUE : C_TRUE + 1) << 3) | TAG_CONST);
         return;
       case 'undefined':
-        this.push(C_UNDEFINED << 3 | TAG_CONST);
+        this.push((C_UNDEFINED << 3) | TAG_CONST);
         return;
       case 'object':
-        if (v === null) this.push(C_NULL << 3 | TAG_CONST);
+        if (v === null) this.push((C_NULL << 3) | TAG_CONST);
         else this.nested(v);
         return;
       default:
@@ -538,14 +553,14 @@ export class StateEncoder<S extends object> implements WordExchange {
     if (Array.isArray(o)) {
       const n = o.length;
       if (this.len + n + 1 > this.buf.length) this.grow(this.len + n + 1);
-      this.buf[this.len++] = n << 3 | TAG_ARRAY;
+      this.buf[this.len++] = (n << 3) | TAG_ARRAY;
       const parts = this.depth === 1 || this.depth === 3;
       for (let i = 0; i < n; i++) {
         const x: unknown = o[i];
         // small integers (most of a state: pfns, counters, cache slots) straight in; the rest through value()
         if (typeof x === 'number' && (x | 0) === x && x > -SMALL && x < SMALL) {
           if (this.len === this.buf.length) this.grow(this.len + 1);
-          this.buf[this.len++] = x << 3 | TAG_INT;
+          this.buf[this.len++] = (x << 3) | TAG_INT;
         } else if (parts && typeof x === 'object' && x !== null) this.part(x, i);
         else this.value(x);
       }
@@ -565,7 +580,7 @@ export class StateEncoder<S extends object> implements WordExchange {
   private part(x: object, i: number): void {
     let id: number;
     if (this.depth === 1) {
-      const last = this.last[this.row] ??= seen();
+      const last = (this.last[this.row] ??= seen());
       const parent = this.parent[this.row];
       if (last.obj[i] === x) id = last.part[i]!;
       else if (parent !== undefined && parent.obj[i] === x) id = parent.part[i]!;
@@ -594,7 +609,7 @@ export class StateEncoder<S extends object> implements WordExchange {
       note(this.record, i, x, id);
     }
     if (this.len === this.buf.length) this.grow(this.len + 1);
-    this.buf[this.len++] = id << 3 | TAG_PART;
+    this.buf[this.len++] = (id << 3) | TAG_PART;
   }
 
   /**
@@ -607,7 +622,7 @@ export class StateEncoder<S extends object> implements WordExchange {
     const id = look !== undefined && look.obj[i] === x ? look.part[i]! : this.partOf(x);
     note(this.fieldRecord, i, x, id);
     if (this.len === this.buf.length) this.grow(this.len + 1);
-    this.buf[this.len++] = id << 3 | TAG_PART;
+    this.buf[this.len++] = (id << 3) | TAG_PART;
   }
 
   /** Part `id`'s own parts, for lookup by identity, when it has none kept yet: a copy of what its walk recorded. */
@@ -635,7 +650,7 @@ export class StateEncoder<S extends object> implements WordExchange {
     // same path, so each step is one string comparison); its end knows the shape and the order.
     const base = this.sp;
     const site = this.depth === 2 ? 8 + this.row : this.depth;
-    let node = this.walks[site] ??= { name: '', names: [], child: undefined, alt: undefined, plan: undefined };
+    let node = (this.walks[site] ??= { name: '', names: [], child: undefined, alt: undefined, plan: undefined });
     for (const name in o) {
       const v = o[name];
       if (v === undefined || v === false) continue;
@@ -645,7 +660,7 @@ export class StateEncoder<S extends object> implements WordExchange {
       node = c;
     }
     const plan = node.plan ?? this.planOf(node);
-    this.push(plan.shape << 3 | TAG_OBJECT);
+    this.push((plan.shape << 3) | TAG_OBJECT);
     const order = plan.order;
     const root = this.depth === 0;
     const fieldParts = this.depth === 4;
@@ -771,7 +786,7 @@ class Importer<S extends object> implements WordImporter {
   constructor(private readonly enc: StateEncoder<S>) {}
 
   define(defs: Int32Array): void {
-    for (let i = 0; i < defs.length; ) {
+    for (let i = 0; i < defs.length;) {
       const kind = defs[i]!;
       const from = i + 2;
       const to = from + defs[i + 1]!;
@@ -793,16 +808,27 @@ class Importer<S extends object> implements WordImporter {
   }
 
   translate(w: Int32Array, from: number, to: number): void {
-    for (let i = from; i < to; ) {
+    for (let i = from; i < to;) {
       const word = w[i]!;
       const p = word >> 3;
       switch (word & 7) {
-        case TAG_STRING: w[i++] = this.str[p]! << 3 | TAG_STRING; break;
-        case TAG_OBJECT: w[i++] = this.shape[p]! << 3 | TAG_OBJECT; break;
-        case TAG_PART: w[i++] = this.part[p]! << 3 | TAG_PART; break;
-        case TAG_FLOAT: i += 3; break;
-        case TAG_KEY: i += 1 + (word >>> 3); break;
-        default: i++;
+        case TAG_STRING:
+          w[i++] = (this.str[p]! << 3) | TAG_STRING;
+          break;
+        case TAG_OBJECT:
+          w[i++] = (this.shape[p]! << 3) | TAG_OBJECT;
+          break;
+        case TAG_PART:
+          w[i++] = (this.part[p]! << 3) | TAG_PART;
+          break;
+        case TAG_FLOAT:
+          i += 3;
+          break;
+        case TAG_KEY:
+          i += 1 + (word >>> 3);
+          break;
+        default:
+          i++;
       }
     }
   }

@@ -42,7 +42,10 @@ function modelCode(): string {
   };
   walk(root);
   const h = createHash('sha256');
-  for (const f of files.sort()) h.update(`${f}\0`).update(readFileSync(path.join(root, f))).update('\0');
+  for (const f of files.sort())
+    h.update(`${f}\0`)
+      .update(readFileSync(path.join(root, f)))
+      .update('\0');
   ownCode = h.digest('hex');
   return ownCode;
 }
@@ -64,5 +67,12 @@ export function modelIdentity(scenario: Scenario, flavor: Flavor): string {
     }
     return value;
   });
-  return createHash('sha256').update(text).update('\0').update(moduleTexts.get(flavor) ?? '').update('\0').update(modelCode()).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(text)
+    .update('\0')
+    .update(moduleTexts.get(flavor) ?? '')
+    .update('\0')
+    .update(modelCode())
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -53,11 +53,17 @@ export function warnOnPageMapped(env: Env, s: MmState, page: PageS): ModelViolat
   const file = page.mapping;
   const ptes = ptesMapping(env, s, page.pfn);
   // a PMD maps 512 PTE slots of one folio: name the first few
-  const by = ptes.length > 8 ? ` by ${ptes.slice(0, 8).join(', ')} and ${ptes.length - 8} more PTE slots`
-    : ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
-  return [violation(env, 'mapped-page-removed',
-    `pfn ${hex(page.pfn)} (index ${page.index}) left the page cache of ${env.files[file]!.name} while mapped`
-    + ` (mapcount ${page.mapcount})${by}`, file, page.index, page.pfn)];
+  const by = ptes.length > 8 ? ` by ${ptes.slice(0, 8).join(', ')} and ${ptes.length - 8} more PTE slots` : ptes.length > 0 ? ` by ${ptes.join(', ')}` : '';
+  return [
+    violation(
+      env,
+      'mapped-page-removed',
+      `pfn ${hex(page.pfn)} (index ${page.index}) left the page cache of ${env.files[file]!.name} while mapped` + ` (mapcount ${page.mapcount})${by}`,
+      file,
+      page.index,
+      page.pfn,
+    ),
+  ];
 }
 
 /**
@@ -76,8 +82,10 @@ export function orphanPageMapped(env: Env, s: MmState, vma: VmaEnv, i: number, p
   const index = vma.pgoff + i;
   const cur = cachedAt(s, vma.file, index);
   if (page.mapping === vma.file && cur === pfn) return [];
-  const why = page.mapping === NONE ? 'page->mapping is NULL (it already left the page cache)'
-    : `the page cache holds ${cur === NONE ? 'no page' : `pfn ${hex(cur)}`} at index ${index}`;
+  const why =
+    page.mapping === NONE
+      ? 'page->mapping is NULL (it already left the page cache)'
+      : `the page cache holds ${cur === NONE ? 'no page' : `pfn ${hex(cur)}`} at index ${index}`;
   return [violation(env, 'orphan-page-mapped', `PTE ${pteName(env, vma, i)} mapped pfn ${hex(pfn)}, but ${why}`, vma.file, index, pfn)];
 }
 
@@ -93,7 +101,8 @@ export function orphanPageMapped(env: Env, s: MmState, vma: VmaEnv, i: number, p
  */
 export function staleAfterInvalidate(env: Env, s: MmState, file: number, start: number, end: number, by: string): ModelViolation[] {
   return staleMappings(env, s, file, start, end).map((st) =>
-    violation(env, 'stale-after-invalidate', `${by} returned success, yet ${st.text}`, file, st.index, st.pfn));
+    violation(env, 'stale-after-invalidate', `${by} returned success, yet ${st.text}`, file, st.index, st.pfn),
+  );
 }
 
 /**
@@ -106,9 +115,16 @@ export function staleAtEnd(env: Env, s: MmState): ModelViolation[] {
   s.maps.forEach((m, file) => {
     for (const [start, end] of m.coherent) {
       for (const st of staleMappings(env, s, file, start, end)) {
-        out.push(violation(env, 'stale-after-invalidate',
-          `at the end, after an invalidate of ${env.files[file]!.name}[${start}..${end}] returned success: ${st.text}`,
-          file, st.index, st.pfn));
+        out.push(
+          violation(
+            env,
+            'stale-after-invalidate',
+            `at the end, after an invalidate of ${env.files[file]!.name}[${start}..${end}] returned success: ${st.text}`,
+            file,
+            st.index,
+            st.pfn,
+          ),
+        );
       }
     }
   });
@@ -127,16 +143,21 @@ export function staleAtEnd(env: Env, s: MmState): ModelViolation[] {
  * @param tag what it observed (data.ts)
  */
 export function staleData(env: Env, obs: readonly number[], tag: number, how: string): ModelViolation[] {
-  const file = obs[0]!; const index = obs[1]!; const floor = obs[2]!;
+  const file = obs[0]!;
+  const index = obs[1]!;
+  const floor = obs[2]!;
   if (!staleTag(tag, file, index, floor)) return [];
   const name = env.files[file]!.name;
   const loc = (f: number) => env.files[f]?.loc ?? `M${f}`;
   const want = `${loc(file)}[${index}]v${floor} or newer`;
-  return [{
-    rule: 'stale-data',
-    message: `${how} of ${name} index ${index} saw ${tagText(tag, loc)}, but a write of those bytes had returned before it started (${want})`,
-    file: fileKey(env.files[file]!.ref), index,
-  }];
+  return [
+    {
+      rule: 'stale-data',
+      message: `${how} of ${name} index ${index} saw ${tagText(tag, loc)}, but a write of those bytes had returned before it started (${want})`,
+      file: fileKey(env.files[file]!.ref),
+      index,
+    },
+  ];
 }
 
 /**
@@ -158,9 +179,17 @@ export function mappedBeyondEof(env: Env, s: MmState, file: number): ModelViolat
     for (let i = 0; i < row.length; i++) {
       const index = v.pgoff + i;
       if (row[i] === NONE || index < eof) continue;
-      out.push(violation(env, 'mapped-beyond-eof',
-        `${pteName(env, v, i)} (index ${index}) maps pfn ${hex(row[i]!)} of ${env.files[file]!.name}, at or past EOF `
-        + `(i_size ${m.isize}: ${eof} page${eof === 1 ? '' : 's'}) after the truncate returned`, file, index, row[i]!));
+      out.push(
+        violation(
+          env,
+          'mapped-beyond-eof',
+          `${pteName(env, v, i)} (index ${index}) maps pfn ${hex(row[i]!)} of ${env.files[file]!.name}, at or past EOF ` +
+            `(i_size ${m.isize}: ${eof} page${eof === 1 ? '' : 's'}) after the truncate returned`,
+          file,
+          index,
+          row[i]!,
+        ),
+      );
       break; // one per VMA: a PMD maps hundreds of pages
     }
   }
@@ -187,11 +216,15 @@ export function freedWhileUnmappedDirect(env: Env, page: PageS): ModelViolation[
   const f = page.mapping === NONE ? undefined : page.mapping;
   const v: ModelViolation = {
     rule: 'freed-while-unmapped-direct',
-    message: `pfn ${hex(page.pfn)} went back to the page allocator while absent from the kernel direct map`
-      + ' (set_direct_map_default_noflush() had not run): its next owner faults on its first kernel access',
+    message:
+      `pfn ${hex(page.pfn)} went back to the page allocator while absent from the kernel direct map` +
+      ' (set_direct_map_default_noflush() had not run): its next owner faults on its first kernel access',
     pfn: page.pfn,
   };
-  if (f !== undefined) { v.file = fileKey(env.files[f]!.ref); v.index = page.index; }
+  if (f !== undefined) {
+    v.file = fileKey(env.files[f]!.ref);
+    v.index = page.index;
+  }
   return [v];
 }
 
@@ -211,16 +244,23 @@ export function staleAfterPunch(env: Env, s: MmState, file: number, start: numbe
   for (let ix = start; ix <= end && ix < m.cache.length; ix++) {
     const pfn = m.cache[ix]!;
     if (pfn === NONE || !stale.includes(pfn)) continue;
-    out.push(violation(env, 'stale-data',
-      `the hole punch of ${env.files[file]!.name}[${start}..${end}] freed the blocks, yet pfn ${hex(pfn)} at index ${ix}`
-      + ' holds data read from them after the punch emptied the page cache', file, ix, pfn));
+    out.push(
+      violation(
+        env,
+        'stale-data',
+        `the hole punch of ${env.files[file]!.name}[${start}..${end}] freed the blocks, yet pfn ${hex(pfn)} at index ${ix}` +
+          ' holds data read from them after the punch emptied the page cache',
+        file,
+        ix,
+        pfn,
+      ),
+    );
   }
   return out;
 }
 
 /** PTEs in [start, end] of `file` that do not map the page cache's current page. */
-export function staleMappings(env: Env, s: MmState, file: number, start: number, end: number):
-  { text: string; index: number; pfn: number }[] {
+export function staleMappings(env: Env, s: MmState, file: number, start: number, end: number): { text: string; index: number; pfn: number }[] {
   const out: { text: string; index: number; pfn: number }[] = [];
   for (const v of env.vmas) {
     if (v.file !== file) continue;
@@ -232,9 +272,9 @@ export function staleMappings(env: Env, s: MmState, file: number, start: number,
       const cur = cachedAt(s, file, index);
       if (cur === pfn) continue;
       out.push({
-        index, pfn,
-        text: `PTE ${pteName(env, v, i)} (index ${index}) maps pfn ${hex(pfn)}, `
-          + `not the page cache's ${cur === NONE ? 'empty slot' : `pfn ${hex(cur)}`}`,
+        index,
+        pfn,
+        text: `PTE ${pteName(env, v, i)} (index ${index}) maps pfn ${hex(pfn)}, ` + `not the page cache's ${cur === NONE ? 'empty slot' : `pfn ${hex(cur)}`}`,
       });
     }
   }

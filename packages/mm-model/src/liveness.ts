@@ -63,7 +63,11 @@ export function deadTableProblems(name: string, proc: Pick<Proc, 'steps' | 'dead
 /** `l` without the names in `dead` (the same object when it has none of them; the order kept). */
 export function withoutDead(l: Locals, dead: readonly string[]): Locals {
   let hit = false;
-  for (const d of dead) if (d in l) { hit = true; break; }
+  for (const d of dead)
+    if (d in l) {
+      hit = true;
+      break;
+    }
   if (!hit) return l;
   const out: Record<string, LocalValue> = {};
   for (const k in l) if (!dead.includes(k)) out[k] = l[k]!;

@@ -18,10 +18,7 @@ import { Liveness, withoutDead } from './liveness.js';
 import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
-import {
-  NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey,
-  type MappingS, type MmState, type PageS,
-} from './state.js';
+import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey, type MappingS, type MmState, type PageS } from './state.js';
 
 export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string; readonly exchange: WordExchange };
 
@@ -33,11 +30,13 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const entryFrame = (ti: number, name: string, program: string, args: Readonly<Record<string, unknown>>, path: (string | number)[]) => {
     const prog = flavor.programs[program];
     const at = (p: (string | number)[]) => ({
-      file: scenario.source?.file, line: scenario.source?.lineOf(['threads', ti, ...path, ...p]),
+      file: scenario.source?.file,
+      line: scenario.source?.lineOf(['threads', ti, ...path, ...p]),
     });
     if (!prog) {
       throw new InputError(`thread ${name}: flavor ${flavor.name} has no program ${program}`, {
-        ...at(['program']), hint: `programs of ${flavor.name}: ${Object.keys(flavor.programs).sort().join(', ')}`,
+        ...at(['program']),
+        hint: `programs of ${flavor.name}: ${Object.keys(flavor.programs).sort().join(', ')}`,
       });
     }
     try {
@@ -48,7 +47,8 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     } catch (e) {
       if (e instanceof ArgError) {
         throw new InputError(`thread ${name} (${program}): ${e.message}`, {
-          ...at(['args', e.arg]), hint: 'docs/scenarios.md lists each program\'s arguments',
+          ...at(['args', e.arg]),
+          hint: "docs/scenarios.md lists each program's arguments",
         });
       }
       throw e;
@@ -59,18 +59,25 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const frames = scenario.threads.map((t, ti) => {
     const first = entryFrame(ti, t.name, t.program, t.args, []);
     if (!t.then?.length) return first;
-    sequences[ti] = [{ ...first, program: t.program },
-      ...t.then.map((c, k) => ({ ...entryFrame(ti, t.name, c.program, c.args, ['then', k]), program: c.program }))];
+    sequences[ti] = [
+      { ...first, program: t.program },
+      ...t.then.map((c, k) => ({ ...entryFrame(ti, t.name, c.program, c.args, ['then', k]), program: c.program })),
+    ];
     return { proc: SEQ, pc: 'next', l: { k: 0 } };
   });
   const seqStep = (t: number): StepDef => ({
     label: (c) => {
-      const k = c.num('k'); const seq = sequences[t]!;
+      const k = c.num('k');
+      const seq = sequences[t]!;
       return k < seq.length ? `${k === 0 ? '' : 'return to user; '}${seq[k]!.program}()` : 'return to user';
     },
     run: (c) => {
-      const k = c.num('k'); const seq = sequences[t]!;
-      if (k >= seq.length) { c.ret(0); return; }
+      const k = c.num('k');
+      const seq = sequences[t]!;
+      if (k >= seq.length) {
+        c.ret(0);
+        return;
+      }
       c.set('k', k + 1);
       const f = seq[k]!;
       c.call(f.proc, f.pc, f.l, 'next');
@@ -204,7 +211,10 @@ function procOf(flavor: Flavor, name: string) {
 
 export function buildEnv(sc: Scenario): Env {
   const files = sc.files.map((f, id) => ({
-    id, name: f.name, loc: `M${id}`, fs: f.fs,
+    id,
+    name: f.name,
+    loc: `M${id}`,
+    fs: f.fs,
     ref: { dev: f.dev, ino: typeof f.ino === 'number' ? BigInt(f.ino) : BigInt(f.ino.startsWith('0x') ? f.ino : `0x${f.ino}`) },
   }));
   const fileId = new Map(files.map((f) => [f.name, f.id]));
@@ -248,7 +258,10 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
     // A file without holes: every index below EOF has a block holding generation 0.
     const eofPages = Math.ceil(f.size / PAGE_SIZE);
     const bmap: number[] = new Array<number>(span).fill(NONE);
-    for (let ix = 0; ix < eofPages; ix++) { bmap[ix] = disk.length; disk.push(dataTag(file, ix, 0)); }
+    for (let ix = 0; ix < eofPages; ix++) {
+      bmap[ix] = disk.length;
+      disk.push(dataTag(file, ix, 0));
+    }
     const gen: number[] = new Array<number>(span).fill(0);
     for (const p of f.pages) {
       let pfn = p.pfn;
@@ -265,8 +278,14 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       const nr = 1 << p.order;
       // the fields in the order of copy.ts's literal (one hidden class for every page)
       const page: PageS = {
-        pfn, mapping: file, index: p.index, flags, refcount: 1, mapcount: 0, locker: NONE,
-        data: p.order === 0 && (flags & (PG.uptodate | PG.dirty)) ? dataTag(file, p.index, gen[p.index]!) : NONE,
+        pfn,
+        mapping: file,
+        index: p.index,
+        flags,
+        refcount: 1,
+        mapcount: 0,
+        locker: NONE,
+        data: p.order === 0 && flags & (PG.uptodate | PG.dirty) ? dataTag(file, p.index, gen[p.index]!) : NONE,
       };
       // 6.12's page cache holds nr references on a large folio (__filemap_add_folio: folio_ref_add(folio, nr));
       // the model counts them as one, as for order 0, and the checks that read refcounts say so (docs/flavors.md)
@@ -274,9 +293,20 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
       for (let k = 0; k < nr; k++) cache[p.index + k] = pfn;
     }
     return {
-      cache, isize: f.size, truncateCount: 0, nrpages: f.pages.reduce((n, p) => n + (1 << p.order), 0), sslWriters: 0, sslSequence: 0,
-      invalidateLock: UNLOCKED, immap: UNLOCKED, coherent: [],
-      ilock: UNLOCKED, bmap, hole: new Array<number>(span).fill(0), gen, floor: gen.slice(),
+      cache,
+      isize: f.size,
+      truncateCount: 0,
+      nrpages: f.pages.reduce((n, p) => n + (1 << p.order), 0),
+      sslWriters: 0,
+      sslSequence: 0,
+      invalidateLock: UNLOCKED,
+      immap: UNLOCKED,
+      coherent: [],
+      ilock: UNLOCKED,
+      bmap,
+      hole: new Array<number>(span).fill(0),
+      gen,
+      floor: gen.slice(),
     };
   });
   const ptes = env.vmas.map((v) => new Array<number>(v.pages).fill(NONE));
@@ -292,7 +322,10 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
         (pmds ??= env.ptls.map(() => NONE))[v.ptl[ix - v.pgoff]!] = PMD_TABLE;
         const pg = pages[pfn]!;
         const pmap = pg.pmap?.map((n, k) => (pg.index + k === ix ? n + 1 : n));
-        pages[pfn] = copyPage(pg, pmap ? { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, pmap } : { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1 });
+        pages[pfn] = copyPage(
+          pg,
+          pmap ? { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1, pmap } : { mapcount: pg.mapcount + 1, refcount: pg.refcount + 1 },
+        );
       }
     });
   });
@@ -304,19 +337,26 @@ export function describeState(env: Env, s: MmState): string {
   const lines: string[] = [];
   s.maps.forEach((m, file) => {
     const f = env.files[file]!;
-    const cached = m.cache.map((pfn, ix) => (pfn === NONE ? null : `${ix}:pfn${pfn}`)).filter(Boolean).join(' ');
-    lines.push(`${f.loc} ${f.name} (dev ${f.ref.dev} ino ${f.ref.ino.toString(16)}): i_size=${m.isize} truncate_count=${m.truncateCount}`
-      + ` nrpages=${m.nrpages} seqschedlock={writers ${m.sslWriters}, sequence ${m.sslSequence}} cache=[${cached}]`
-      + ` disk=[${m.bmap.map((b, ix) => `${ix}:${b === NONE ? `hole v${m.hole[ix]}` : tagText(s.disk[b]!)}`).join(' ')}]`
-      + ` floor=[${m.floor.join(',')}]`);
+    const cached = m.cache
+      .map((pfn, ix) => (pfn === NONE ? null : `${ix}:pfn${pfn}`))
+      .filter(Boolean)
+      .join(' ');
+    lines.push(
+      `${f.loc} ${f.name} (dev ${f.ref.dev} ino ${f.ref.ino.toString(16)}): i_size=${m.isize} truncate_count=${m.truncateCount}` +
+        ` nrpages=${m.nrpages} seqschedlock={writers ${m.sslWriters}, sequence ${m.sslSequence}} cache=[${cached}]` +
+        ` disk=[${m.bmap.map((b, ix) => `${ix}:${b === NONE ? `hole v${m.hole[ix]}` : tagText(s.disk[b]!)}`).join(' ')}]` +
+        ` floor=[${m.floor.join(',')}]`,
+    );
   });
   for (const p of s.pages) {
     if (!p) continue;
     const owner = p.locker === NONE ? '' : ` locked by T${p.locker}`;
-    lines.push(`pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}`
-      + ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}`
-      + (p.order ? ` order=${p.order} entire_mapcount=${p.entire ?? 0} page_mapcounts=[${(p.pmap ?? []).join(',')}]` : '')
-      + (p.nodirect ? ' not-in-direct-map' : ''));
+    lines.push(
+      `pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}` +
+        ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}` +
+        (p.order ? ` order=${p.order} entire_mapcount=${p.entire ?? 0} page_mapcounts=[${(p.pmap ?? []).join(',')}]` : '') +
+        (p.nodirect ? ' not-in-direct-map' : ''),
+    );
   }
   for (const v of env.vmas) {
     const row = s.ptes[v.id]!;

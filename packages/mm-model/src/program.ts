@@ -50,7 +50,10 @@ export interface Program {
 }
 
 export class ArgError extends Error {
-  constructor(readonly arg: string, message: string) {
+  constructor(
+    readonly arg: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ArgError';
   }
@@ -65,7 +68,13 @@ export const release = (loc: string): Access => ({ loc, mode: 'write', lock: 're
  * Marks an access with its Linux-kernel memory model kind (the primitive the kernel code uses,
  * the value, the fences around it, and the source it comes from); see docs/memory-model.md.
  */
-export function lk(a: Access, op: LkmmAccess['op'], value: number, cite: string, fences: Pick<LkmmAccess, 'before' | 'after' | 'word' | 'under' | 'addr'> = {}): Access {
+export function lk(
+  a: Access,
+  op: LkmmAccess['op'],
+  value: number,
+  cite: string,
+  fences: Pick<LkmmAccess, 'before' | 'after' | 'word' | 'under' | 'addr'> = {},
+): Access {
   return { ...a, lkmm: { op, value, cite, ...fences } };
 }
 

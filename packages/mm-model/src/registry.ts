@@ -49,9 +49,14 @@ export function flavorKit(): FlavorKit {
   return {
     flavors: Object.fromEntries(BUILTIN.map((f) => [f.name, f])),
     extendFlavor,
-    r: programKit.r, w: programKit.w, acquire: programKit.acquire, release: programKit.release, lk: programKit.lk,
+    r: programKit.r,
+    w: programKit.w,
+    acquire: programKit.acquire,
+    release: programKit.release,
+    lk: programKit.lk,
     lib: kernelLib,
-    NONE, PG,
+    NONE,
+    PG,
     builders: { linux612: buildLinux612, linux612Fixes: LINUX_612_FIXES },
   };
 }
@@ -69,7 +74,8 @@ export async function resolveFlavor(nameOrPath: string): Promise<Flavor> {
   }
   if (!/\.(m?js)$/.test(nameOrPath)) {
     throw new InputError(`flavor module ${nameOrPath} must be a .js or .mjs file`, {
-      file: nameOrPath, hint: 'compile TypeScript flavors to JavaScript first; see docs/flavors.md',
+      file: nameOrPath,
+      hint: 'compile TypeScript flavors to JavaScript first; see docs/flavors.md',
     });
   }
   const abs = isAbsolute(nameOrPath) ? nameOrPath : resolve(process.cwd(), nameOrPath);
@@ -80,10 +86,11 @@ export async function resolveFlavor(nameOrPath: string): Promise<Flavor> {
   }
   let mod: { default?: unknown };
   try {
-    mod = await import(pathToFileURL(abs).href) as { default?: unknown };
+    mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
   } catch (e) {
     throw new InputError(`cannot load flavor module: ${(e as Error).message}`, {
-      file: nameOrPath, hint: 'the module must be valid ESM JavaScript with a default export (docs/flavors.md)',
+      file: nameOrPath,
+      hint: 'the module must be valid ESM JavaScript with a default export (docs/flavors.md)',
     });
   }
   let f = mod.default;
@@ -96,13 +103,15 @@ export async function resolveFlavor(nameOrPath: string): Promise<Flavor> {
   }
   if (!f || typeof f !== 'object') {
     throw new InputError('flavor module has no default export (a Flavor, or a function returning one)', {
-      file: nameOrPath, hint: 'export default (kit) => kit.extendFlavor(kit.flavors["linux-2.6.15"], {...}); see docs/flavors.md',
+      file: nameOrPath,
+      hint: 'export default (kit) => kit.extendFlavor(kit.flavors["linux-2.6.15"], {...}); see docs/flavors.md',
     });
   }
   const problems = checkFlavor(f as Partial<Flavor>);
   if (problems.length) {
     throw new InputError(`flavor module does not implement the Flavor interface: ${problems.join('; ')}`, {
-      file: nameOrPath, hint: 'docs/flavors.md describes the interface',
+      file: nameOrPath,
+      hint: 'docs/flavors.md describes the interface',
     });
   }
   // the module's whole text is the flavor's identity too: a constant its steps capture lives there

@@ -11,77 +11,94 @@ import { InputError, RULES, parseDocumentText, readDocumentFile, validateDocumen
 const int = z.number().int();
 const Name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -');
 
-export const ScenarioPageSchema = z.object({
-  index: int.min(0),
-  /** Page frame number; assigned from 1 upward when absent. */
-  pfn: int.min(1).max(65535).optional(),
-  flags: z.array(z.enum(['uptodate', 'dirty', 'writeback', 'private'])).default(['uptodate']),
-  /** folio_order(): a large folio covers indexes index .. index + 2^order - 1 (index aligned). */
-  order: int.min(0).max(9).default(0),
-}).strict();
+export const ScenarioPageSchema = z
+  .object({
+    index: int.min(0),
+    /** Page frame number; assigned from 1 upward when absent. */
+    pfn: int.min(1).max(65535).optional(),
+    flags: z.array(z.enum(['uptodate', 'dirty', 'writeback', 'private'])).default(['uptodate']),
+    /** folio_order(): a large folio covers indexes index .. index + 2^order - 1 (index aligned). */
+    order: int.min(0).max(9).default(0),
+  })
+  .strict();
 
-export const ScenarioFileSchema = z.object({
-  name: Name,
-  /** `major:minor`, as the filemap tracepoints print it. */
-  dev: z.string().regex(/^\d+:\d+$/, 'write dev as major:minor, e.g. "0:5"').default('0:5'),
-  /** Inode number (an integer, or a hex string like "0x2a"). */
-  ino: z.union([int.min(0), z.string().regex(/^(0x)?[0-9a-fA-F]+$/)]),
-  /** i_size in bytes. */
-  size: int.min(0),
-  /** Pages cached at the start. */
-  pages: z.array(ScenarioPageSchema).default([]),
-  /**
-   * The filesystem: ext4 (order-0 folios only on 6.12), xfs (large folios), tmpfs
-   * (shmem mounted huge=always: large folios, PMD mappings across i_size allowed), secretmem
-   * (memfd_secret: order-0 folios removed from the kernel direct map), hugetlbfs (2 MiB huge
-   * pages: order-9 folios mapped by huge PMDs).
-   */
-  fs: z.enum(FS_KINDS).default('ext4'),
-}).strict();
+export const ScenarioFileSchema = z
+  .object({
+    name: Name,
+    /** `major:minor`, as the filemap tracepoints print it. */
+    dev: z
+      .string()
+      .regex(/^\d+:\d+$/, 'write dev as major:minor, e.g. "0:5"')
+      .default('0:5'),
+    /** Inode number (an integer, or a hex string like "0x2a"). */
+    ino: z.union([int.min(0), z.string().regex(/^(0x)?[0-9a-fA-F]+$/)]),
+    /** i_size in bytes. */
+    size: int.min(0),
+    /** Pages cached at the start. */
+    pages: z.array(ScenarioPageSchema).default([]),
+    /**
+     * The filesystem: ext4 (order-0 folios only on 6.12), xfs (large folios), tmpfs
+     * (shmem mounted huge=always: large folios, PMD mappings across i_size allowed), secretmem
+     * (memfd_secret: order-0 folios removed from the kernel direct map), hugetlbfs (2 MiB huge
+     * pages: order-9 folios mapped by huge PMDs).
+     */
+    fs: z.enum(FS_KINDS).default('ext4'),
+  })
+  .strict();
 
-export const ScenarioVmaSchema = z.object({
-  file: Name,
-  /** Start address, page aligned. */
-  start: int.min(0).refine((n) => n % 4096 === 0, 'start must be page aligned (a multiple of 4096)'),
-  /** File page index the VMA starts at (vm_pgoff). */
-  pgoff: int.min(0).default(0),
-  pages: int.min(1).max(4096).default(1),
-  /** File page indexes whose PTE is installed at the start (each must be cached). */
-  ptes: z.array(int.min(0)).default([]),
-}).strict();
+export const ScenarioVmaSchema = z
+  .object({
+    file: Name,
+    /** Start address, page aligned. */
+    start: int.min(0).refine((n) => n % 4096 === 0, 'start must be page aligned (a multiple of 4096)'),
+    /** File page index the VMA starts at (vm_pgoff). */
+    pgoff: int.min(0).default(0),
+    pages: int.min(1).max(4096).default(1),
+    /** File page indexes whose PTE is installed at the start (each must be cached). */
+    ptes: z.array(int.min(0)).default([]),
+  })
+  .strict();
 
-export const ScenarioProcessSchema = z.object({
-  name: Name,
-  vmas: z.array(ScenarioVmaSchema).min(1),
-}).strict();
+export const ScenarioProcessSchema = z
+  .object({
+    name: Name,
+    vmas: z.array(ScenarioVmaSchema).min(1),
+  })
+  .strict();
 
-export const ScenarioCallSchema = z.object({
-  program: z.string().min(1),
-  args: z.record(z.string(), z.unknown()).default({}),
-}).strict();
+export const ScenarioCallSchema = z
+  .object({
+    program: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
 
-export const ScenarioThreadSchema = z.object({
-  /** Task name (the comm of rendered traces), at most 15 characters. */
-  name: Name.max(15),
-  program: z.string().min(1),
-  args: z.record(z.string(), z.unknown()).default({}),
-  /** Programs the same thread runs after `program` returns, in order (a task's later system calls). */
-  then: z.array(ScenarioCallSchema).optional(),
-}).strict();
+export const ScenarioThreadSchema = z
+  .object({
+    /** Task name (the comm of rendered traces), at most 15 characters. */
+    name: Name.max(15),
+    program: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).default({}),
+    /** Programs the same thread runs after `program` returns, in order (a task's later system calls). */
+    then: z.array(ScenarioCallSchema).optional(),
+  })
+  .strict();
 
 export const ExpectationSchema = z.union([z.literal('clean'), z.array(z.enum(RULES)).min(1)]);
 
-export const ScenarioSchema = z.object({
-  name: Name.optional(),
-  description: z.string().optional(),
-  /** Flavor the scenario runs on unless overridden (`--flavor`). */
-  flavor: z.string().min(1),
-  files: z.array(ScenarioFileSchema).min(1),
-  processes: z.array(ScenarioProcessSchema).default([]),
-  threads: z.array(ScenarioThreadSchema).min(1),
-  /** Per flavor: the rules exhaustive exploration finds, or `clean`. Read by tests only. */
-  expect: z.record(z.string(), ExpectationSchema).optional(),
-}).strict();
+export const ScenarioSchema = z
+  .object({
+    name: Name.optional(),
+    description: z.string().optional(),
+    /** Flavor the scenario runs on unless overridden (`--flavor`). */
+    flavor: z.string().min(1),
+    files: z.array(ScenarioFileSchema).min(1),
+    processes: z.array(ScenarioProcessSchema).default([]),
+    threads: z.array(ScenarioThreadSchema).min(1),
+    /** Per flavor: the rules exhaustive exploration finds, or `clean`. Read by tests only. */
+    expect: z.record(z.string(), ExpectationSchema).optional(),
+  })
+  .strict();
 
 export type ScenarioBody = z.infer<typeof ScenarioSchema>;
 
@@ -95,7 +112,8 @@ const DOC = { what: 'scenario', hint: 'docs/scenarios.md describes every field' 
 
 export async function loadScenario(path: string): Promise<Scenario> {
   const text = await readDocumentFile(path, {
-    what: 'scenario', hint: 'pass the path of a scenario file (YAML or JSON), e.g. fixtures/scenarios/odirect-vs-fault.yaml',
+    what: 'scenario',
+    hint: 'pass the path of a scenario file (YAML or JSON), e.g. fixtures/scenarios/odirect-vs-fault.yaml',
   });
   return parseScenario(text, path);
 }
@@ -125,7 +143,12 @@ function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | nu
       if (p.order > 0 && f.fs === 'ext4') {
         fail(['files', fi, 'pages', pi, 'order'], `ext4 on 6.12 caches only order-0 folios`, 'use fs: xfs or fs: tmpfs for large folios');
       }
-      if (p.index % nr !== 0) fail(['files', fi, 'pages', pi, 'index'], `a folio of order ${p.order} starts at an index that is a multiple of ${nr}`, `use index ${p.index - (p.index % nr)}`);
+      if (p.index % nr !== 0)
+        fail(
+          ['files', fi, 'pages', pi, 'index'],
+          `a folio of order ${p.order} starts at an index that is a multiple of ${nr}`,
+          `use index ${p.index - (p.index % nr)}`,
+        );
       for (let k = 0; k < nr; k++) {
         if (idx.has(p.index + k)) fail(['files', fi, 'pages', pi, 'index'], `index ${p.index + k} is cached twice`, 'one page per index');
         idx.add(p.index + k);
@@ -151,7 +174,11 @@ function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | nu
       spans.push([v.start, end]);
       v.ptes.forEach((ix, ti) => {
         if (ix < v.pgoff || ix >= v.pgoff + v.pages) {
-          fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} is outside the VMA (pgoff ${v.pgoff}, ${v.pages} pages)`, 'list file page indexes the VMA covers');
+          fail(
+            ['processes', pi, 'vmas', vi, 'ptes', ti],
+            `index ${ix} is outside the VMA (pgoff ${v.pgoff}, ${v.pages} pages)`,
+            'list file page indexes the VMA covers',
+          );
         }
         if (!f!.pages.some((pg) => ix >= pg.index && ix < pg.index + (1 << pg.order))) {
           fail(['processes', pi, 'vmas', vi, 'ptes', ti], `index ${ix} of ${v.file} is not cached, so no PTE can map it`, 'add the page under files[].pages');

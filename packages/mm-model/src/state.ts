@@ -164,16 +164,20 @@ export const PMD_TABLE = 0;
 export function stateKey(s: MmState): string {
   let k = '';
   for (const p of s.pages) {
-    if (p === undefined) { k += '_;'; continue; }
+    if (p === undefined) {
+      k += '_;';
+      continue;
+    }
     k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker},${p.data}`;
     if (p.order !== undefined) k += `o${p.order}e${p.entire ?? 0}m${(p.pmap ?? []).join('.')}`;
     k += p.nodirect ? '!;' : ';';
   }
   k += '|';
   for (const m of s.maps) {
-    k += `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/`
-      + `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''}/`
-      + `${lockKey(m.ilock)}/${m.bmap.join(',')}/${m.hole.join(',')}/${m.gen.join(',')}/${m.floor.join(',')};`;
+    k +=
+      `${m.cache.join(',')}/${m.isize}/${m.truncateCount}/${m.nrpages}/${m.sslWriters}/${m.sslSequence}/` +
+      `${lockKey(m.invalidateLock)}/${lockKey(m.immap)}/${m.coherent.map((r) => `${r[0]}-${r[1]}`).join(',')}${m.eofSettled ? '/e' : ''}${m.faultMutex ? `/h${lockKey(m.faultMutex)}` : ''}/` +
+      `${lockKey(m.ilock)}/${m.bmap.join(',')}/${m.hole.join(',')}/${m.gen.join(',')}/${m.floor.join(',')};`;
   }
   k += `|${s.disk.join(',')}`;
   k += '|';

@@ -15,19 +15,26 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
   const out: string[] = [];
   const n = Math.max(a.pages.length, b.pages.length);
   for (let pfn = 0; pfn < n; pfn++) {
-    const p = a.pages[pfn]; const q = b.pages[pfn];
+    const p = a.pages[pfn];
+    const q = b.pages[pfn];
     if (p === q) continue;
-    if (!p) { out.push('alloc'); continue; }
-    if (!q) { out.push(`pfn${pfn}.refcount`); continue; }
+    if (!p) {
+      out.push('alloc');
+      continue;
+    }
+    if (!q) {
+      out.push(`pfn${pfn}.refcount`);
+      continue;
+    }
     if (p.mapping !== q.mapping) out.push(`pfn${pfn}.mapping`);
     if (p.refcount !== q.refcount) out.push(`pfn${pfn}.refcount`);
     if (p.mapcount !== q.mapcount) out.push(`pfn${pfn}.mapcount`);
-    if (p.locker !== q.locker || ((p.flags ^ q.flags) & PG.locked)) out.push(`lock:pfn${pfn}`);
+    if (p.locker !== q.locker || (p.flags ^ q.flags) & PG.locked) out.push(`lock:pfn${pfn}`);
     if (p.data !== q.data) out.push(`pfn${pfn}.data`);
     if (p.entire !== q.entire || (p.pmap ?? []).join() !== (q.pmap ?? []).join()) out.push(`pfn${pfn}.mapcount`);
     if (p.order !== q.order) out.push(`pfn${pfn}.mapping`);
     if (!!p.nodirect !== !!q.nodirect) out.push(`pfn${pfn}.direct`);
-    for (const f of PAGE_FLAGS) if (f !== 'locked' && ((p.flags ^ q.flags) & PG[f])) out.push(`pfn${pfn}.flags.${f}`);
+    for (const f of PAGE_FLAGS) if (f !== 'locked' && (p.flags ^ q.flags) & PG[f]) out.push(`pfn${pfn}.flags.${f}`);
   }
   a.maps.forEach((m, i) => {
     const o = b.maps[i]!;
@@ -49,11 +56,16 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (m.faultMutex !== o.faultMutex) out.push(`${M}.hugetlb_fault_mutex`);
   });
   for (const v of env.vmas) {
-    const x = a.ptes[v.id]!; const y = b.ptes[v.id]!;
+    const x = a.ptes[v.id]!;
+    const y = b.ptes[v.id]!;
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) out.push(pteLoc(env, v, i));
   }
-  a.ptl.forEach((o, i) => { if (o !== b.ptl[i]) out.push(env.ptls[i]!.loc); });
-  (b.pmds ?? []).forEach((o, i) => { if (o !== (a.pmds ?? [])[i]) out.push(env.ptls[i]!.loc.replace(/^ptl:/, 'pmd:')); });
+  a.ptl.forEach((o, i) => {
+    if (o !== b.ptl[i]) out.push(env.ptls[i]!.loc);
+  });
+  (b.pmds ?? []).forEach((o, i) => {
+    if (o !== (a.pmds ?? [])[i]) out.push(env.ptls[i]!.loc.replace(/^ptl:/, 'pmd:'));
+  });
   return out;
 }
 
@@ -89,7 +101,10 @@ function covered(loc: string, acc: readonly Access[]): boolean {
 const SLOW = new Set(['odirect-vs-fault-multipage.yaml']);
 const RACE_DIRS = readdirSync(RACES).sort();
 const files = [
-  ...readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml') && !SLOW.has(f)).sort().map((f) => join(SCENARIOS, f)),
+  ...readdirSync(SCENARIOS)
+    .filter((f) => f.endsWith('.yaml') && !SLOW.has(f))
+    .sort()
+    .map((f) => join(SCENARIOS, f)),
   ...RACE_DIRS.map((d) => join(RACES, d, 'scenario.yaml')),
 ];
 
@@ -107,7 +122,8 @@ describe.each(files.map((f) => [f.replace(/^.*\/fixtures\//, ''), f] as const))(
         for (let t = 0; t < m.threads.length; t++) {
           const info = m.next(s, t);
           if (!info) continue;
-          if (!WHERE.test(info.where ?? '') || !info.where!.endsWith(` ${flavor.version}`)) missing.add(`${flavor.name}: "${info.label}" cites "${info.where}"`);
+          if (!WHERE.test(info.where ?? '') || !info.where!.endsWith(` ${flavor.version}`))
+            missing.add(`${flavor.name}: "${info.label}" cites "${info.where}"`);
           for (const a of info.accesses) if (!LOC.test(a.loc)) missing.add(`${flavor.name}: "${info.label}" names location ${a.loc}`);
           if (!info.enabled) continue;
           const r = m.step(s, t);
@@ -120,7 +136,10 @@ describe.each(files.map((f) => [f.replace(/^.*\/fixtures\//, ''), f] as const))(
             if (!declared.has(loc)) missing.add(`${flavor.name}: "${info.label}" changes ${loc.replace(/\d+/g, 'N')}`);
           }
           const k = m.key(r.state);
-          if (!seen.has(k)) { seen.add(k); queue.push(r.state); }
+          if (!seen.has(k)) {
+            seen.add(k);
+            queue.push(r.state);
+          }
         }
       }
     }

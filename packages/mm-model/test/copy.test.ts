@@ -10,8 +10,20 @@ import { onePage } from './helpers/scenarios.js';
 
 const page: PageS = { pfn: 3, mapping: 0, index: 1, flags: 2, refcount: 1, mapcount: 0, locker: NONE, data: 2 ** 32 };
 const map: MappingS = {
-  cache: [3], isize: 4096, truncateCount: 0, nrpages: 1, sslWriters: 0, sslSequence: 0,
-  invalidateLock: UNLOCKED, immap: UNLOCKED, coherent: [], ilock: UNLOCKED, bmap: [0], hole: [0], gen: [0], floor: [0],
+  cache: [3],
+  isize: 4096,
+  truncateCount: 0,
+  nrpages: 1,
+  sslWriters: 0,
+  sslSequence: 0,
+  invalidateLock: UNLOCKED,
+  immap: UNLOCKED,
+  coherent: [],
+  ilock: UNLOCKED,
+  bmap: [0],
+  hole: [0],
+  gen: [0],
+  floor: [0],
 };
 const OPTIONAL_VALUES: Record<string, unknown> = { order: 9, pmap: [1, 0], entire: 1, nodirect: true, eofSettled: false, faultMutex: UNLOCKED };
 
@@ -58,7 +70,7 @@ describe('copies of what a step writes', () => {
   });
 
   // each test below imports a module of its own: the first field state.ts does not know switches every later copy to the generic one
-  test('a field state.ts does not know in the initial state (a flavor patch\'s own) is kept by every copy', async () => {
+  test("a field state.ts does not know in the initial state (a flavor patch's own) is kept by every copy", async () => {
     await jest.isolateModulesAsync(async () => {
       const fresh = await import('../src/copy.js');
       const odd = { ...page, mine: 1 } as PageS;
@@ -91,4 +103,3 @@ describe('copies of what a step writes', () => {
     }
   });
 });
-

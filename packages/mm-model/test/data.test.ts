@@ -6,9 +6,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import {
-  Ctx, NONE, canonicalData, dataTag, diskData, mappedBeyondEof, staleData, stateKey, tagGen, type MmState,
-} from '@kreplay/mm-model';
+import { Ctx, NONE, canonicalData, dataTag, diskData, mappedBeyondEof, staleData, stateKey, tagGen, type MmState } from '@kreplay/mm-model';
 import { machineOf, onePage } from './helpers/scenarios.js';
 
 const READER = '  - { name: reader, program: read, args: { file: data, index: 0 } }';
@@ -77,9 +75,15 @@ describe('canonicalData', () => {
   /** The naive oracle: the order of generations per (file, index), as a list of ranks, everywhere. */
   function orderView(s: MmState): string {
     const gens = new Map<string, number[]>();
-    const add = (k: string, g: number) => { const l = gens.get(k) ?? []; l.push(g); gens.set(k, l); };
+    const add = (k: string, g: number) => {
+      const l = gens.get(k) ?? [];
+      l.push(g);
+      gens.set(k, l);
+    };
     s.maps.forEach((m, f) => m.floor.forEach((g, ix) => add(`${f}:${ix}`, g)));
-    s.pages.forEach((p) => { if (p && p.data !== NONE) add(`${Math.floor((p.data % 2 ** 32) / 2 ** 20)}:${p.data % 2 ** 20}`, tagGen(p.data)); });
+    s.pages.forEach((p) => {
+      if (p && p.data !== NONE) add(`${Math.floor((p.data % 2 ** 32) / 2 ** 20)}:${p.data % 2 ** 20}`, tagGen(p.data));
+    });
     const out: string[] = [];
     for (const [k, l] of [...gens].sort()) {
       const sorted = [...new Set(l)].sort((a, b) => a - b);
@@ -91,19 +95,22 @@ describe('canonicalData', () => {
   test('renumbers generations to 0..k-1 keeping their order; equal up to renumbering gives equal keys', async () => {
     const m = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
     const base = m.initial();
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 2, maxLength: 2 }), fc.integer({ min: 1, max: 1000 }), (g, shift) => {
-      const mk = (d: number): MmState => ({
-        ...base,
-        maps: [{ ...base.maps[0]!, floor: [g[0]! + d], gen: [Math.max(g[0]!, g[1]!) + d], hole: [d] }],
-        pages: base.pages.map((p) => (p ? { ...p, data: dataTag(0, 0, g[1]! + d) } : p)),
-        disk: base.disk.map(() => dataTag(0, 0, d)),
-      });
-      const a = canonicalData(mk(0));
-      const b = canonicalData(mk(shift));
-      expect(stateKey(a)).toBe(stateKey(b));
-      expect(orderView(a)).toBe(orderView(mk(0)));
-      expect(Math.max(...a.maps[0]!.gen)).toBeLessThan(3);
-    }), { seed: Number(process.env.KREPLAY_PROP_SEED ?? 11), numRuns: 200 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 2, maxLength: 2 }), fc.integer({ min: 1, max: 1000 }), (g, shift) => {
+        const mk = (d: number): MmState => ({
+          ...base,
+          maps: [{ ...base.maps[0]!, floor: [g[0]! + d], gen: [Math.max(g[0]!, g[1]!) + d], hole: [d] }],
+          pages: base.pages.map((p) => (p ? { ...p, data: dataTag(0, 0, g[1]! + d) } : p)),
+          disk: base.disk.map(() => dataTag(0, 0, d)),
+        });
+        const a = canonicalData(mk(0));
+        const b = canonicalData(mk(shift));
+        expect(stateKey(a)).toBe(stateKey(b));
+        expect(orderView(a)).toBe(orderView(mk(0)));
+        expect(Math.max(...a.maps[0]!.gen)).toBeLessThan(3);
+      }),
+      { seed: Number(process.env.KREPLAY_PROP_SEED ?? 11), numRuns: 200 },
+    );
   });
 
   test('a canonical state is returned as it is', async () => {

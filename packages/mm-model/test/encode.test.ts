@@ -14,7 +14,9 @@ import { createMachine, listFlavors, loadScenario, resolveFlavor, stateKey, type
 import { StateEncoder } from '../src/encode.js';
 import { SCENARIOS } from './helpers/scenarios.js';
 
-const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(SCENARIOS)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 async function machines(file: string): Promise<MmMachine[]> {
   const sc = await loadScenario(join(SCENARIOS, file));
@@ -191,9 +193,24 @@ describe('the encoding is generic over the state', () => {
   test('different data never give the same words (self-delimiting)', () => {
     const e = enc();
     const values: object[] = [
-      { a: [1, 2], b: [] }, { a: [1], b: [2] }, { a: [[1, 2]] }, { a: [1, 2, undefined] }, { a: [1, 2, null] },
-      { a: 'x' }, { b: 'x' }, { a: 2 ** 40 }, { a: 2 ** 40 + 1 }, { a: -1 }, { a: 0.5 }, { a: [true] }, { a: [false] }, {},
-      { a: { b: 1 } }, { a: { c: 1 } }, { a: [{ b: 1 }, { b: 1 }] }, { a: [{ b: 1 }, { c: 1 }] },
+      { a: [1, 2], b: [] },
+      { a: [1], b: [2] },
+      { a: [[1, 2]] },
+      { a: [1, 2, undefined] },
+      { a: [1, 2, null] },
+      { a: 'x' },
+      { b: 'x' },
+      { a: 2 ** 40 },
+      { a: 2 ** 40 + 1 },
+      { a: -1 },
+      { a: 0.5 },
+      { a: [true] },
+      { a: [false] },
+      {},
+      { a: { b: 1 } },
+      { a: { c: 1 } },
+      { a: [{ b: 1 }, { b: 1 }] },
+      { a: [{ b: 1 }, { c: 1 }] },
     ];
     const seen = new Set(values.map((v) => w(e, v).join(',')));
     expect(seen.size).toBe(values.length);
@@ -207,7 +224,17 @@ describe('the encoding is generic over the state', () => {
     const s1 = { pages: [undefined, page], threads: [th] };
     const s2 = { pages: [undefined, page], threads: [{ frames: [low, { proc: 'b', pc: 'z', l: { j: 1 } }] }] };
     const s3 = { pages: [undefined, { pfn: 1, refcount: 2 }], threads: [th] };
-    const copy = { pages: [undefined, { pfn: 1, refcount: 1 }], threads: [{ frames: [{ proc: 'a', pc: 'x', l: { i: 0 } }, { proc: 'b', pc: 'y', l: { j: 1 } }] }] };
+    const copy = {
+      pages: [undefined, { pfn: 1, refcount: 1 }],
+      threads: [
+        {
+          frames: [
+            { proc: 'a', pc: 'x', l: { i: 0 } },
+            { proc: 'b', pc: 'y', l: { j: 1 } },
+          ],
+        },
+      ],
+    };
     const all = [s1, s2, s3, copy, s2, s1, s3].map((s) => w(e, s).join(','));
     expect(new Set(all).size).toBe(3);
     expect(all[3]).toBe(all[0]);

@@ -9,7 +9,8 @@ import { machineOf } from './helpers/scenarios.js';
 
 /** Steps thread t while `until` is false; the labels and effects of its steps. */
 function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
-  const labels: string[] = []; const effects: string[] = [];
+  const labels: string[] = [];
+  const effects: string[] = [];
   for (let k = 0; k < 200 && !until(s); k++) {
     const n = m.next(s, t);
     if (!n || !n.enabled) break;
@@ -52,15 +53,21 @@ describe('linux-6.1 VM_FAULT_RETRY', () => {
   });
 
   test('a contended folio lock: lock_folio_maybe_drop_mmap drops the mmap_lock, sleeps until the writer unlocks, takes the lock, hands the uptodate folio back (VM_FAULT_RETRY); the retry maps it through filemap_map_pages', async () => {
-    const m = await machineOf(file('{ index: 0 }', `  - { name: f, program: fault, args: { mm: p, index: 0 } }
-  - { name: w, program: write, args: { file: data, offset: 0, length: 4096 } }`), 'linux-6.1');
+    const m = await machineOf(
+      file(
+        '{ index: 0 }',
+        `  - { name: f, program: fault, args: { mm: p, index: 0 } }
+  - { name: w, program: write, args: { file: data, offset: 0, length: 4096 } }`,
+      ),
+      'linux-6.1',
+    );
     // the writer holds the folio lock (write_begin) ...
     const locked = (s: MmState) => s.pages[1]!.locker === 1;
     let r = drive(m, m.initial(), 1, locked);
     expect(locked(r.s)).toBe(true);
     // ... fault-around skips the locked folio, filemap_fault's trylock fails and drops the mmap_lock, then sleeps
     const f1 = drive(m, r.s, 0);
-    expect(f1.labels.some((l) => l.startsWith('next_uptodate_page:') )).toBe(true);
+    expect(f1.labels.some((l) => l.startsWith('next_uptodate_page:'))).toBe(true);
     expect(f1.effects).toContain('pfn1 locked: skipped');
     expect(f1.labels.at(-1)).toMatch(/lock_folio_maybe_drop_mmap\(\): folio_trylock\(folio\) failed; \*fpin = maybe_unlock_mmap_for_io/);
     expect(m.next(f1.s, 0)!.enabled).toBe(false);
@@ -77,9 +84,15 @@ describe('linux-6.1 VM_FAULT_RETRY', () => {
   });
 
   test('the retry does not drop the mmap_lock again: with FAULT_FLAG_TRIED a contended lock is waited for in place', async () => {
-    const m = await machineOf(file('{ index: 0 }', `  - { name: f, program: fault, args: { mm: p, index: 0 } }
+    const m = await machineOf(
+      file(
+        '{ index: 0 }',
+        `  - { name: f, program: fault, args: { mm: p, index: 0 } }
   - { name: w, program: write, args: { file: data, offset: 0, length: 4096 } }
-  - { name: w2, program: write, args: { file: data, offset: 0, length: 4096 } }`), 'linux-6.1');
+  - { name: w2, program: write, args: { file: data, offset: 0, length: 4096 } }`,
+      ),
+      'linux-6.1',
+    );
     const lockedBy = (t: number) => (s: MmState) => s.pages[1]!.locker === t;
     let r = drive(m, m.initial(), 1, lockedBy(1));
     let f = drive(m, r.s, 0); // first try: trylock fails, sleeps

@@ -8,8 +8,12 @@ import { FLAVORS, machineOf, onePage } from './helpers/scenarios.js';
 import { safetyRules, search } from './helpers/dfs.js';
 
 let dir = '';
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'kreplay-flavor-')); });
-afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kreplay-flavor-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('built-in flavors', () => {
   test('listFlavors names the five kernels with a description each', () => {
@@ -23,8 +27,21 @@ describe('built-in flavors', () => {
     const v61 = [...base, 'fadvise', 'fault_around', 'punch_hole', 'write'].sort();
     const want: Record<string, string[]> = {
       'linux-6.1': v61,
-      'linux-6.12': ['fault', 'fault_around', 'hugetlb_fault', 'hugetlb_punch', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages',
-        'migrate_hugetlb', 'odirect_write', 'punch_hole', 'read', 'readahead', 'secretmem_fault', 'truncate'],
+      'linux-6.12': [
+        'fault',
+        'fault_around',
+        'hugetlb_fault',
+        'hugetlb_punch',
+        'invalidate_inode_pages2_range',
+        'invalidate_mapping_pages',
+        'migrate_hugetlb',
+        'odirect_write',
+        'punch_hole',
+        'read',
+        'readahead',
+        'secretmem_fault',
+        'truncate',
+      ],
     };
     for (const { name } of listFlavors()) {
       const f = await resolveFlavor(name);
@@ -38,29 +55,38 @@ describe('built-in flavors', () => {
     const full = await resolveFlavor('linux-6.12');
     const changed = (fixes: Record<string, boolean>) => {
       const f = kit.builders.linux612({ name: 'x', description: 'x', fixes });
-      return Object.keys(f.procs).filter((p) => JSON.stringify(Object.keys(f.procs[p]!.steps).map((k) => [k, f.procs[p]!.steps[k]!.where, String(f.procs[p]!.steps[k]!.label)]))
-        !== JSON.stringify(Object.keys(full.procs[p]!.steps).map((k) => [k, full.procs[p]!.steps[k]!.where, String(full.procs[p]!.steps[k]!.label)]))).sort();
+      return Object.keys(f.procs)
+        .filter(
+          (p) =>
+            JSON.stringify(Object.keys(f.procs[p]!.steps).map((k) => [k, f.procs[p]!.steps[k]!.where, String(f.procs[p]!.steps[k]!.label)])) !==
+            JSON.stringify(Object.keys(full.procs[p]!.steps).map((k) => [k, full.procs[p]!.steps[k]!.where, String(full.procs[p]!.steps[k]!.label)])),
+        )
+        .sort();
     };
     expect(changed({})).toEqual([]);
     expect(changed({ '7b7387650dcf': false })).toEqual(['hugetlbfs_punch_hole']);
     expect(changed({ '6f86d0534fdd': false })).toEqual(['secretmem_fault']);
     expect(changed({ '00fa15e0d564': false })).toEqual(['page_cache_ra_order']);
     expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read']);
-    expect(changed({ 'fa04f5b60fda': false })).toEqual(['truncate_inode_pages_range']);
-    expect(changed({ 'f58df566524e': false })).toEqual(['filemap_map_pages']);
+    expect(changed({ fa04f5b60fda: false })).toEqual(['truncate_inode_pages_range']);
+    expect(changed({ f58df566524e: false })).toEqual(['filemap_map_pages']);
     expect(changed({ '74207de2ba10': false })).toEqual(['do_read_fault', 'filemap_map_pages', 'secretmem_fault']);
   });
 
   test('an unknown name is an input error listing the built-ins', async () => {
     await expect(resolveFlavor('linux-9.9')).rejects.toMatchObject({
-      name: 'InputError', message: 'unknown flavor linux-9.9', hint: expect.stringContaining('linux-2.6.23'),
+      name: 'InputError',
+      message: 'unknown flavor linux-9.9',
+      hint: expect.stringContaining('linux-2.6.23'),
     });
   });
 
   test('the seed flavor is linux-2.6.15 with only the patched procedures replaced', async () => {
     const base = await resolveFlavor('linux-2.6.15');
     const seed = await resolveFlavor('linux-2.6.15-seqschedlock');
-    const changed = Object.keys(seed.procs).filter((p) => seed.procs[p] !== base.procs[p]).sort();
+    const changed = Object.keys(seed.procs)
+      .filter((p) => seed.procs[p] !== base.procs[p])
+      .sort();
     expect(changed).toEqual(['do_no_page', 'invalidate_inode_pages2_range', 'invalidate_mapping_pages']);
   });
 });
@@ -77,14 +103,17 @@ describe('flavor modules by path', () => {
 
   test('a module may export a whole Flavor object of its own; it runs without any engine change', async () => {
     const path = join(dir, 'tiny.mjs');
-    await writeFile(path, `
+    await writeFile(
+      path,
+      `
 export default {
   name: 'tiny', description: 'bumps i_size', version: 'tiny-1',
   procs: { grow: { fn: 'grow', where: 'tiny.c', entry: 'go', steps: {
     go: { label: 'i_size_write(inode, i_size + 4096)', acc: (c) => [{ loc: c.M(0) + '.i_size', mode: 'write' }],
           run: (c) => { c.updMap(0, { isize: c.map(0).isize + 4096 }, 'i_size grown'); c.ret(0); } } } } },
   programs: { grow: { proc: 'grow', description: 'grow the file', start: () => ({}) } },
-};`);
+};`,
+    );
     const m = await machineOf(onePage({ threads: '  - { name: g, program: grow }' }), path);
     const info = m.next(m.initial(), 0)!;
     expect(info).toMatchObject({ label: 'i_size_write(inode, i_size + 4096)', where: 'tiny.c grow() tiny-1', enabled: true });
@@ -99,11 +128,18 @@ export default {
     ['a module without a default export', 'nodefault.mjs', 'export const x = 1;', /no default export/],
     ['a module that does not load', 'broken.mjs', 'export default {', /cannot load flavor module/],
     ['an object that is not a flavor', 'notflavor.mjs', 'export default { name: "x" }', /does not implement the Flavor interface: description/],
-    ['a program starting in an unknown procedure', 'badprog.mjs',
-      'export default { name: "x", description: "d", version: "1", procs: {}, programs: { p: { proc: "q", start: () => ({}) } } }', /starts in unknown procedure q/],
-    ['a dead-local table naming a pc its procedure lacks', 'baddead.mjs',
+    [
+      'a program starting in an unknown procedure',
+      'badprog.mjs',
+      'export default { name: "x", description: "d", version: "1", procs: {}, programs: { p: { proc: "q", start: () => ({}) } } }',
+      /starts in unknown procedure q/,
+    ],
+    [
+      'a dead-local table naming a pc its procedure lacks',
+      'baddead.mjs',
       'export default { name: "x", description: "d", version: "1", procs: { q: { entry: "a", steps: { a: { label: "l", run() {} } }, dead: { b: ["x"] } } }, programs: { p: { proc: "q", start: () => ({}) } } }',
-      /procedure q declares dead locals at b, which is not one of its steps/],
+      /procedure q declares dead locals at b, which is not one of its steps/,
+    ],
   ])('%s is an input error', async (_what, file, body, msg) => {
     const path = join(dir, file);
     if (body) await writeFile(path, body);
@@ -117,10 +153,11 @@ describe('extendFlavor', () => {
     expect(() => extendFlavor(base, { name: 'x', description: 'x', steps: { do_no_page: {} } })).toThrow(/unknown procedure do_no_page/);
   });
 
-  test('initialState adjusts the state a scenario builds: a seqschedlock writer left running makes the seed\'s fault spin', async () => {
+  test("initialState adjusts the state a scenario builds: a seqschedlock writer left running makes the seed's fault spin", async () => {
     const seed = await resolveFlavor('linux-2.6.15-seqschedlock');
     const stuck = extendFlavor(seed, {
-      name: 'seed-writer-left', description: 'the seed with one writer that never unlocks',
+      name: 'seed-writer-left',
+      description: 'the seed with one writer that never unlocks',
       initialState: (s) => ({ ...s, maps: s.maps.map((m) => ({ ...m, sslWriters: 1 })) }),
     });
     const text = onePage({ threads: '  - { name: fault, program: fault, args: { mm: mapper, address: 0x10000 } }' });
@@ -133,9 +170,22 @@ describe('extendFlavor', () => {
   test('6.1 BUG_ON(folio_mapped) fires when unmap_mapping_folio is made a no-op', async () => {
     const base = await resolveFlavor('linux-6.1');
     const broken: Flavor = extendFlavor(base, {
-      name: 'linux-6.1-no-unmap', description: '6.1 whose unmap_mapping_folio does nothing',
-      procs: { unmap_mapping_folio: { fn: 'unmap_mapping_folio', where: 'mm/memory.c', entry: 'lock', steps: { lock: { label: 'nothing', run: (c) => c.ret(0) } } } },
-      steps: { invalidate_inode_pages2_range: { premap: { ...base.procs.invalidate_inode_pages2_range!.steps.premap!, run: (c) => { c.set('pfn', c.list('batch')[c.num('j')]!); c.goto('lock'); } } } },
+      name: 'linux-6.1-no-unmap',
+      description: '6.1 whose unmap_mapping_folio does nothing',
+      procs: {
+        unmap_mapping_folio: { fn: 'unmap_mapping_folio', where: 'mm/memory.c', entry: 'lock', steps: { lock: { label: 'nothing', run: (c) => c.ret(0) } } },
+      },
+      steps: {
+        invalidate_inode_pages2_range: {
+          premap: {
+            ...base.procs.invalidate_inode_pages2_range!.steps.premap!,
+            run: (c) => {
+              c.set('pfn', c.list('batch')[c.num('j')]!);
+              c.goto('lock');
+            },
+          },
+        },
+      },
     });
     const text = onePage({ mapped: true, threads: '  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }' });
     const m = createMachine(parseScenario(text, 'x.yaml'), base);

@@ -3,9 +3,7 @@
  * discipline the explorer relies on (immutable states, canonical keys, explicit blocking).
  */
 import { describe, expect, test } from '@jest/globals';
-import {
-  Ctx, NONE, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleAtEnd, warnOnPageMapped, type MmState,
-} from '@kreplay/mm-model';
+import { Ctx, NONE, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleAtEnd, warnOnPageMapped, type MmState } from '@kreplay/mm-model';
 import { machineOf, onePage, run } from './helpers/scenarios.js';
 
 const READER = '  - { name: reader, program: read, args: { file: data, index: 0 } }';
@@ -19,7 +17,7 @@ function deepFreeze<T>(o: T): T {
 }
 
 describe('page cache removal', () => {
-  test('removing a page that a PTE maps is mapped-page-removed (the seed\'s WARN_ON(page_mapped(page)))', async () => {
+  test("removing a page that a PTE maps is mapped-page-removed (the seed's WARN_ON(page_mapped(page)))", async () => {
     const m = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
     const c = new Ctx(m.env, m.initial(), 0, true);
     c.removeFromCache(7);
@@ -55,7 +53,7 @@ describe('PTE install', () => {
     expect(c.ops.at(-1)).toMatchObject({ kind: 'pte_map', pfn: 7n, index: 0, mapcount: 1 });
   });
 
-  test('mapping the cache\'s current page is clean', async () => {
+  test("mapping the cache's current page is clean", async () => {
     const m = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
     const c = new Ctx(m.env, m.initial(), 0, true);
     c.setPte(m.env.vmas[0]!, 0, 7);
@@ -96,22 +94,26 @@ describe('the named predicates (invariants.ts) judge a state without a step cont
   test('WarnOnPageMapped fires on a mapped page, naming the PTEs, and is quiet on an unmapped one', async () => {
     const mapped = await machineOf(onePage({ mapped: true, threads: READER }), 'linux-2.6.15');
     const s = mapped.initial();
-    expect(warnOnPageMapped(mapped.env, s, s.pages[7]!)).toEqual([{
-      rule: 'mapped-page-removed', file: '8:1/2a', index: 0, pfn: 7,
-      message: 'pfn 0x7 (index 0) left the page cache of data while mapped (mapcount 1) by mapper:0x10000',
-    }]);
+    expect(warnOnPageMapped(mapped.env, s, s.pages[7]!)).toEqual([
+      {
+        rule: 'mapped-page-removed',
+        file: '8:1/2a',
+        index: 0,
+        pfn: 7,
+        message: 'pfn 0x7 (index 0) left the page cache of data while mapped (mapcount 1) by mapper:0x10000',
+      },
+    ]);
     const unmapped = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
     expect(warnOnPageMapped(unmapped.env, unmapped.initial(), unmapped.initial().pages[7]!)).toEqual([]);
   });
 
-  test('OrphanPageMapped holds for the cache\'s current page and names what the cache holds otherwise', async () => {
+  test("OrphanPageMapped holds for the cache's current page and names what the cache holds otherwise", async () => {
     const m = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
     const s = m.initial();
     const vma = m.env.vmas[0]!;
     expect(orphanPageMapped(m.env, s, vma, 0, 7)).toEqual([]);
     const emptied: MmState = { ...s, maps: [{ ...s.maps[0]!, cache: [NONE] }] };
-    expect(orphanPageMapped(m.env, emptied, vma, 0, 7)[0]!.message)
-      .toBe('PTE mapper:0x10000 mapped pfn 0x7, but the page cache holds no page at index 0');
+    expect(orphanPageMapped(m.env, emptied, vma, 0, 7)[0]!.message).toBe('PTE mapper:0x10000 mapped pfn 0x7, but the page cache holds no page at index 0');
   });
 
   test('StaleAfterInvalidate and StaleAtEnd look only inside promised ranges', async () => {
@@ -120,11 +122,11 @@ describe('the named predicates (invariants.ts) judge a state without a step cont
     const stale: MmState = { ...s, maps: [{ ...s.maps[0]!, cache: [NONE] }] };
     expect(staleAfterInvalidate(m.env, s, 0, 0, 0, 'invalidate_inode_pages2_range')).toEqual([]);
     expect(staleAfterInvalidate(m.env, stale, 0, 1, 5, 'invalidate_inode_pages2_range')).toEqual([]);
-    expect(staleAfterInvalidate(m.env, stale, 0, 0, 0, 'the O_DIRECT write').map((v) => v.message))
-      .toEqual(['the O_DIRECT write returned success, yet PTE mapper:0x10000 (index 0) maps pfn 0x7, not the page cache\'s empty slot']);
+    expect(staleAfterInvalidate(m.env, stale, 0, 0, 0, 'the O_DIRECT write').map((v) => v.message)).toEqual([
+      "the O_DIRECT write returned success, yet PTE mapper:0x10000 (index 0) maps pfn 0x7, not the page cache's empty slot",
+    ]);
     expect(staleAtEnd(m.env, stale)).toEqual([]);
-    expect(staleAtEnd(m.env, { ...stale, maps: [{ ...stale.maps[0]!, coherent: [[0, 0]] }] }).map((v) => v.rule))
-      .toEqual(['stale-after-invalidate']);
+    expect(staleAtEnd(m.env, { ...stale, maps: [{ ...stale.maps[0]!, coherent: [[0, 0]] }] }).map((v) => v.rule)).toEqual(['stale-after-invalidate']);
   });
 });
 
@@ -214,7 +216,7 @@ threads:
   - { name: t, program: truncate, args: { file: data, size: 4096 } }
 `;
 
-  test('a large folio fills every slot it covers; its PTEs count in the folio mapcount and in each page\'s own', async () => {
+  test("a large folio fills every slot it covers; its PTEs count in the folio mapcount and in each page's own", async () => {
     const m = await machineOf(folioFile('xfs'), 'linux-6.12');
     const s = m.initial();
     expect(s.maps[0]!.cache.slice(0, 4)).toEqual([4, 4, 4, 4]);
@@ -232,7 +234,10 @@ threads:
   });
 
   test('mapped-beyond-eof: only once the truncate has returned, and never on tmpfs', async () => {
-    for (const [fs, want] of [['xfs', ['mapped-beyond-eof']], ['tmpfs', []]] as const) {
+    for (const [fs, want] of [
+      ['xfs', ['mapped-beyond-eof']],
+      ['tmpfs', []],
+    ] as const) {
       const m = await machineOf(folioFile(fs), 'linux-6.12');
       const s0 = m.initial();
       // i_size shrunk to one page while index 3 stays mapped: not yet a violation, the truncate is running

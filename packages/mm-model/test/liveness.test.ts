@@ -10,17 +10,33 @@ import { onePage } from './helpers/scenarios.js';
 /** A loop: `pick` samples a page's refcount into `seen`, `use` reads it, `again` goes round while `n` counts down. */
 function counter(dead?: Proc['dead'], readAfter = false): Proc {
   return {
-    fn: 'toy', where: 'test', entry: 'pick', ...(dead ? { dead } : {}),
+    fn: 'toy',
+    where: 'test',
+    entry: 'pick',
+    ...(dead ? { dead } : {}),
     steps: {
-      pick: { label: 'seen = page_count(page)', run: (c) => { c.set('seen', c.page(7).refcount + c.num('n')); c.goto('use'); } },
-      use: { label: 'if (seen) ...', run: (c) => { c.num('seen'); c.goto('again'); } },
+      pick: {
+        label: 'seen = page_count(page)',
+        run: (c) => {
+          c.set('seen', c.page(7).refcount + c.num('n'));
+          c.goto('use');
+        },
+      },
+      use: {
+        label: 'if (seen) ...',
+        run: (c) => {
+          c.num('seen');
+          c.goto('again');
+        },
+      },
       again: {
         label: 'if (--n) goto pick',
         run: (c) => {
           if (readAfter) c.num('seen');
           const n = c.num('n') - 1;
           c.set('n', n);
-          if (n > 0) c.goto('pick'); else c.ret(0);
+          if (n > 0) c.goto('pick');
+          else c.ret(0);
         },
       },
     },
@@ -30,7 +46,8 @@ function counter(dead?: Proc['dead'], readAfter = false): Proc {
 async function toy(proc: Proc, extra: Partial<Record<string, Proc>> = {}): Promise<Flavor> {
   const base = await resolveFlavor('linux-2.6.15');
   return extendFlavor(base, {
-    name: 'toy', description: 'a loop with a dead local',
+    name: 'toy',
+    description: 'a loop with a dead local',
     procs: { toy: proc, ...extra } as Record<string, Proc>,
     programs: { toy: { proc: 'toy', description: 'the loop', start: () => ({ n: 3 }) } },
   });
@@ -52,7 +69,11 @@ describe('Proc.dead', () => {
   test('a frame arriving at a pc drops the locals dead there, and keeps them elsewhere', async () => {
     const states = runAll(await toy(counter({ again: ['seen'] })));
     const at = (pc: string) => states.filter((s) => s.threads[0]!.frames[0]?.pc === pc).map((s) => Object.keys(s.threads[0]!.frames[0]!.l));
-    expect(at('use')).toEqual([['n', 'seen'], ['n', 'seen'], ['n', 'seen']]);
+    expect(at('use')).toEqual([
+      ['n', 'seen'],
+      ['n', 'seen'],
+      ['n', 'seen'],
+    ]);
     expect(at('again')).toEqual([['n'], ['n'], ['n']]);
   });
 
@@ -64,19 +85,40 @@ describe('Proc.dead', () => {
 
   test('reading a dropped local is a ModelBug that names the table', async () => {
     const flavor = await toy(counter({ again: ['seen'] }, true));
-    expect(() => runAll(flavor)).toThrow(/local seen is not a number in toy@again \(procedure toy declares it dead at again: its Proc.dead table is wrong, or a patched step reads it\)/);
+    expect(() => runAll(flavor)).toThrow(
+      /local seen is not a number in toy@again \(procedure toy declares it dead at again: its Proc.dead table is wrong, or a patched step reads it\)/,
+    );
   });
 
   test('a callee frame drops at its entry what is dead there', async () => {
     const callee: Proc = {
-      fn: 'callee', where: 'test', entry: 'go', dead: { go: ['junk'] },
-      steps: { go: { label: 'return', run: (c) => { expect(Object.keys(c.l)).toEqual(['keep']); c.ret(1); } } },
+      fn: 'callee',
+      where: 'test',
+      entry: 'go',
+      dead: { go: ['junk'] },
+      steps: {
+        go: {
+          label: 'return',
+          run: (c) => {
+            expect(Object.keys(c.l)).toEqual(['keep']);
+            c.ret(1);
+          },
+        },
+      },
     };
     const caller: Proc = {
-      fn: 'toy', where: 'test', entry: 'call',
+      fn: 'toy',
+      where: 'test',
+      entry: 'call',
       steps: {
         call: { label: 'callee()', run: (c) => c.call('callee', 'go', { junk: 5, keep: 6 }, 'after') },
-        after: { label: 'return', run: (c) => { expect(c.num('rv')).toBe(1); c.ret(0); } },
+        after: {
+          label: 'return',
+          run: (c) => {
+            expect(c.num('rv')).toBe(1);
+            c.ret(0);
+          },
+        },
       },
     };
     const states = runAll(await toy(caller, { callee }));
@@ -85,7 +127,19 @@ describe('Proc.dead', () => {
 
   test('a name declared dead cannot be tested for presence: absent would read as never set', async () => {
     const proc = counter({ again: ['seen'] });
-    const flavor = await toy({ ...proc, steps: { ...proc.steps, use: { label: 'if (seen)', run: (c) => { c.opt('seen'); c.goto('again'); } } } });
+    const flavor = await toy({
+      ...proc,
+      steps: {
+        ...proc.steps,
+        use: {
+          label: 'if (seen)',
+          run: (c) => {
+            c.opt('seen');
+            c.goto('again');
+          },
+        },
+      },
+    });
     expect(() => runAll(flavor)).toThrow(/local seen is tested for presence in toy@use, but the flavor declares it dead/);
   });
 

@@ -39,7 +39,10 @@ describe('parseScenario', () => {
   });
 
   test('JSON is accepted too', () => {
-    const s = parseScenario(JSON.stringify({ flavor: 'linux-6.1', files: [{ name: 'f', ino: 1, size: 0 }], threads: [{ name: 't', program: 'read' }] }), 'x.json');
+    const s = parseScenario(
+      JSON.stringify({ flavor: 'linux-6.1', files: [{ name: 'f', ino: 1, size: 0 }], threads: [{ name: 't', program: 'read' }] }),
+      'x.json',
+    );
     expect(s.threads[0]!.args).toEqual({});
   });
 
@@ -63,7 +66,7 @@ describe('parseScenario', () => {
 });
 
 describe('createMachine checks what depends on the flavor', () => {
-  test('an unknown program points at the thread\'s program line and lists the flavor\'s programs', async () => {
+  test("an unknown program points at the thread's program line and lists the flavor's programs", async () => {
     const s = parseScenario(GOOD.replace('program: fault', 'program: nopage'), 'bad.yaml');
     const e2 = inputError(() => createMachine(s, resolveFlavorSync()));
     expect(e2.line).toBe(13);
@@ -72,8 +75,10 @@ describe('createMachine checks what depends on the flavor', () => {
   });
 
   test('a bad argument points at the argument', async () => {
-    const text = GOOD.replace('  - { name: fault, program: fault, args: { mm: reader, address: 0x10000 } }',
-      '  - name: fault\n    program: fault\n    args:\n      mm: reader\n      address: 0x90000');
+    const text = GOOD.replace(
+      '  - { name: fault, program: fault, args: { mm: reader, address: 0x10000 } }',
+      '  - name: fault\n    program: fault\n    args:\n      mm: reader\n      address: 0x90000',
+    );
     const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
     expect(e.message).toMatch(/address 0x90000 is not inside a VMA of reader/);
     expect(e.line).toBe(17);
@@ -88,8 +93,14 @@ describe('createMachine checks what depends on the flavor', () => {
 
 describe('loadScenario', () => {
   test('loads every shipped scenario, each naming a flavor and expectations', async () => {
-    for (const f of ['odirect-vs-fault', 'invalidate-mapping-pages-vs-fault', 'truncate-vs-fault', 'fault-vs-fault',
-      'odirect-vs-fault-uncached', 'odirect-vs-fault-multipage']) {
+    for (const f of [
+      'odirect-vs-fault',
+      'invalidate-mapping-pages-vs-fault',
+      'truncate-vs-fault',
+      'fault-vs-fault',
+      'odirect-vs-fault-uncached',
+      'odirect-vs-fault-multipage',
+    ]) {
       const s = await loadScenario(join(SCENARIOS, `${f}.yaml`));
       expect(s.name).toBe(f);
       expect(s.expect).toBeDefined();
@@ -106,4 +117,6 @@ function resolveFlavorSync() {
   if (!cached) throw new Error('flavor not loaded');
   return cached;
 }
-beforeAll(async () => { cached = await resolveFlavor('linux-2.6.15'); });
+beforeAll(async () => {
+  cached = await resolveFlavor('linux-2.6.15');
+});

@@ -18,7 +18,10 @@ function flavorRef(scenarioFile: string, key: string): string {
   return /[\\/]|\.m?js$/.test(key) ? resolve(dirname(scenarioFile), key) : key;
 }
 
-const files = readdirSync(SCENARIOS).filter((f) => f.endsWith('.yaml')).map((f) => join(SCENARIOS, f)).sort();
+const files = readdirSync(SCENARIOS)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => join(SCENARIOS, f))
+  .sort();
 
 const named = files.map((f) => [f.replace(/^.*\//, '').replace('.yaml', ''), f] as const);
 
@@ -65,14 +68,14 @@ describe('odirect-vs-fault on linux-2.6.15: both orderings of the race', () => {
 });
 
 describe('truncate-vs-fault and the mutation check', () => {
-  test('linux-2.6.15 is clean: i_size, then truncate_count++, against the fault\'s sample and recheck', async () => {
+  test("linux-2.6.15 is clean: i_size, then truncate_count++, against the fault's sample and recheck", async () => {
     const sc = await loadScenario(join(SCENARIOS, 'truncate-vs-fault.yaml'));
     const r = search(createMachine(sc, await resolveFlavor('linux-2.6.15')));
     expect(r.found.size).toBe(0);
     expect(r.stuck).toBe(0);
   });
 
-  test('deleting the fault path\'s truncate_count recheck makes it map a truncated page', async () => {
+  test("deleting the fault path's truncate_count recheck makes it map a truncated page", async () => {
     const sc = await loadScenario(join(SCENARIOS, 'truncate-vs-fault.yaml'));
     const mutant = await resolveFlavor(join(FLAVORS, 'no-truncate-count-recheck.js'));
     const m = createMachine(sc, mutant);

@@ -15,11 +15,19 @@ export const captureSide: CaptureSide = async (req) => {
   // folder, and following the kernel's version (6.12 probes other functions than 6.1)
   const profileFile = req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload, release));
   const result = await capture({
-    kernel, ...(debian ? { debian } : {}), ...(offsetsFile ? { offsets: await loadOffsetsTable(offsetsFile) } : {}),
-    profile: await loadProfile(profileFile), profileFile,
-    workload: workload.name, durationMs: parseDuration(req.duration), runs: req.runs,
-    accel: req.accel, outDir: req.outDir, allowLost: req.allowLost,
-    onProgress: req.onProgress, ...(req.signal ? { signal: req.signal } : {}),
+    kernel,
+    ...(debian ? { debian } : {}),
+    ...(offsetsFile ? { offsets: await loadOffsetsTable(offsetsFile) } : {}),
+    profile: await loadProfile(profileFile),
+    profileFile,
+    workload: workload.name,
+    durationMs: parseDuration(req.duration),
+    runs: req.runs,
+    accel: req.accel,
+    outDir: req.outDir,
+    allowLost: req.allowLost,
+    onProgress: req.onProgress,
+    ...(req.signal ? { signal: req.signal } : {}),
   });
   return result.runs.flatMap((r) => expandInput(r.dir));
 };

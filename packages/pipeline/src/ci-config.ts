@@ -10,18 +10,21 @@ import { z } from 'zod';
 import { FAIL_ON, InputError, loadDocument, parseDuration } from '@kreplay/core';
 import { parseThreshold, type Threshold } from '@kreplay/diff';
 
-const SideSchema = z.object({
-  /** Label in reports (`v6.1`, `with-seqschedlock`). */
-  name: z.string().min(1).optional(),
-  /** `debian` (the packaged linux-image-amd64, 6.1), `debian-6.12`, either `:RELEASE`-pinned, a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
-  kernel: z.string().min(1).optional(),
-  /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
-  modules: z.string().min(1).optional(),
-  /** Traces, replay results or folders of runs already captured (instead of a kernel). */
-  traces: z.array(z.string().min(1)).min(1).optional(),
-}).strict().refine((s) => (s.kernel === undefined) !== (s.traces === undefined), {
-  message: 'give either "kernel" (capture now) or "traces" (already captured), not both and not neither',
-});
+const SideSchema = z
+  .object({
+    /** Label in reports (`v6.1`, `with-seqschedlock`). */
+    name: z.string().min(1).optional(),
+    /** `debian` (the packaged linux-image-amd64, 6.1), `debian-6.12`, either `:RELEASE`-pinned, a bzImage/vmlinux, or a `kreplay kernel build --out` folder. */
+    kernel: z.string().min(1).optional(),
+    /** The kernel's /lib/modules/<release> folder, for a kernel given by path. */
+    modules: z.string().min(1).optional(),
+    /** Traces, replay results or folders of runs already captured (instead of a kernel). */
+    traces: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .refine((s) => (s.kernel === undefined) !== (s.traces === undefined), {
+    message: 'give either "kernel" (capture now) or "traces" (already captured), not both and not neither',
+  });
 
 export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'] as const;
 
@@ -31,42 +34,59 @@ export const CI_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'html', '
  */
 export const CI_CONFIG_SCHEMA_ID = 'kreplay-ci/1';
 
-export const CiConfigSchema = z.object({
-  schema: z.literal(CI_CONFIG_SCHEMA_ID, {
-    message: `the config must say which kreplay config format it was written for: "schema": "${CI_CONFIG_SCHEMA_ID}" (this kreplay reads ${CI_CONFIG_SCHEMA_ID})`,
-  }),
-  $schema: z.string().optional(),
-  base: SideSchema,
-  patched: SideSchema,
-  capture: z.object({
-    /** Capture profile; default kernel-configs/capture/<workload>.yaml. */
-    profile: z.string().min(1).optional(),
-    workloads: z.array(z.string().min(1)).min(1).default(['odirect-race']),
-    duration: z.string().default('3s'),
-    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
-    allowLost: z.boolean().default(false),
-  }).strict().default({ workloads: ['odirect-race'], duration: '3s', accel: 'auto', allowLost: false }),
-  /** Workload runs per side (captured kernels). */
-  runs: z.number().int().min(1).max(100).default(1),
-  replay: z.object({
-    kernel: z.string().default('auto'),
-    probes: z.string().optional(),
-  }).strict().default({ kernel: 'auto' }),
-  thresholds: z.object({
-    failOn: z.enum(FAIL_ON).default('error'),
-    /** Metric → largest allowed increase in percent (as `--max-regression name=pct`). */
-    maxRegression: z.record(z.string(), z.number().nonnegative()).default({}),
-  }).strict().default({ failOn: 'error', maxRegression: {} }),
-  /** Folder every report goes into. */
-  output: z.string().min(1).default('kreplay-ci'),
-  formats: z.array(z.enum(CI_FORMATS)).min(1).default(['text', 'json', 'junit', 'sarif', 'github', 'html']),
-  /** With "kcidb" in formats: the CI system's name and where the output folder is published. */
-  kcidb: z.object({
-    origin: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only (KCIDB origin)').default('kreplay'),
-    /** URL the output folder is published under (a CI job's artifacts); default: file: URLs of the output folder. */
-    artifactsUrl: z.url().optional(),
-  }).strict().default({ origin: 'kreplay' }),
-}).strict();
+export const CiConfigSchema = z
+  .object({
+    schema: z.literal(CI_CONFIG_SCHEMA_ID, {
+      message: `the config must say which kreplay config format it was written for: "schema": "${CI_CONFIG_SCHEMA_ID}" (this kreplay reads ${CI_CONFIG_SCHEMA_ID})`,
+    }),
+    $schema: z.string().optional(),
+    base: SideSchema,
+    patched: SideSchema,
+    capture: z
+      .object({
+        /** Capture profile; default kernel-configs/capture/<workload>.yaml. */
+        profile: z.string().min(1).optional(),
+        workloads: z.array(z.string().min(1)).min(1).default(['odirect-race']),
+        duration: z.string().default('3s'),
+        accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+        allowLost: z.boolean().default(false),
+      })
+      .strict()
+      .default({ workloads: ['odirect-race'], duration: '3s', accel: 'auto', allowLost: false }),
+    /** Workload runs per side (captured kernels). */
+    runs: z.number().int().min(1).max(100).default(1),
+    replay: z
+      .object({
+        kernel: z.string().default('auto'),
+        probes: z.string().optional(),
+      })
+      .strict()
+      .default({ kernel: 'auto' }),
+    thresholds: z
+      .object({
+        failOn: z.enum(FAIL_ON).default('error'),
+        /** Metric → largest allowed increase in percent (as `--max-regression name=pct`). */
+        maxRegression: z.record(z.string(), z.number().nonnegative()).default({}),
+      })
+      .strict()
+      .default({ failOn: 'error', maxRegression: {} }),
+    /** Folder every report goes into. */
+    output: z.string().min(1).default('kreplay-ci'),
+    formats: z.array(z.enum(CI_FORMATS)).min(1).default(['text', 'json', 'junit', 'sarif', 'github', 'html']),
+    /** With "kcidb" in formats: the CI system's name and where the output folder is published. */
+    kcidb: z
+      .object({
+        origin: z
+          .string()
+          .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _ only (KCIDB origin)')
+          .default('kreplay'),
+        /** URL the output folder is published under (a CI job's artifacts); default: file: URLs of the output folder. */
+        artifactsUrl: z.url().optional(),
+      })
+      .strict()
+      .default({ origin: 'kreplay' }),
+  })
+  .strict();
 
 export type CiConfig = z.infer<typeof CiConfigSchema>;
 export type CiSide = z.infer<typeof SideSchema>;
@@ -118,15 +138,30 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   }
   // Files the config names must exist now, not after the first side's capture.
   const named: Array<[Array<string | number>, string | undefined]> = [
-    [['capture', 'profile'], config.capture.profile], [['replay', 'probes'], config.replay.probes],
-    [['base', 'modules'], config.base.modules], [['patched', 'modules'], config.patched.modules],
+    [['capture', 'profile'], config.capture.profile],
+    [['replay', 'probes'], config.replay.probes],
+    [['base', 'modules'], config.base.modules],
+    [['patched', 'modules'], config.patched.modules],
   ];
   for (const [key, p] of named) {
-    if (p !== undefined && !(await stat(p).then(() => true, () => false))) throw configError(loaded, key, `${p}: no such file or folder`, 'paths are relative to the config file\'s folder');
+    if (
+      p !== undefined &&
+      !(await stat(p).then(
+        () => true,
+        () => false,
+      ))
+    )
+      throw configError(loaded, key, `${p}: no such file or folder`, "paths are relative to the config file's folder");
   }
   for (const side of ['base', 'patched'] as const) {
     for (const [i, t] of (config[side].traces ?? []).entries()) {
-      if (!(await stat(t).then(() => true, () => false))) throw configError(loaded, [side, 'traces', i], `${t}: no such file or folder`, 'paths are relative to the config file\'s folder');
+      if (
+        !(await stat(t).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw configError(loaded, [side, 'traces', i], `${t}: no such file or folder`, "paths are relative to the config file's folder");
     }
   }
   return loaded;

@@ -15,39 +15,50 @@ import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFil
 import type { LoadedCiConfig } from './ci-config.js';
 import { configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
-const SummarySchema = z.object({
-  output: z.string(),
-  base: z.string(),
-  patched: z.string(),
-  config: z.string(),
-  planned: z.array(z.string()),
-  shard: z.string().optional(),
-  groups: z.array(z.object({
-    name: z.string(),
+const SummarySchema = z
+  .object({
+    output: z.string(),
+    base: z.string(),
+    patched: z.string(),
+    config: z.string(),
+    planned: z.array(z.string()),
+    shard: z.string().optional(),
+    groups: z.array(
+      z
+        .object({
+          name: z.string(),
+          verdict: z.enum(['regression', 'no-regression', 'inconclusive']),
+          regression: z.boolean(),
+          reasons: z.array(z.string()),
+          inconclusive: z.array(z.string()),
+          unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
+          gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
+          unjudged: z.array(z.string()).optional(),
+          findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
+          files: z.array(z.string()),
+        })
+        .strict(),
+    ),
     verdict: z.enum(['regression', 'no-regression', 'inconclusive']),
     regression: z.boolean(),
-    reasons: z.array(z.string()),
-    inconclusive: z.array(z.string()),
-    unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
-    gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
-    unjudged: z.array(z.string()).optional(),
-    findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
-    files: z.array(z.string()),
-  }).strict()),
-  verdict: z.enum(['regression', 'no-regression', 'inconclusive']),
-  regression: z.boolean(),
-}).strict();
+  })
+  .strict();
 
 async function readSummary(dir: string): Promise<CiResult> {
   const file = path.join(dir, 'summary.json');
   const text = await readFile(file, 'utf8').catch(() => {
-    throw new InputError(`${dir} is not the output of kreplay ci: it has no summary.json`, { hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)' });
+    throw new InputError(`${dir} is not the output of kreplay ci: it has no summary.json`, {
+      hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)',
+    });
   });
   return parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -93,13 +104,19 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     // the plan the merge follows would be dropped, and its regression with it.
     const outside = summary.groups.filter((g) => !summary.planned.includes(g.name)).map((g) => g.name);
     if (JSON.stringify(summary.planned) !== plan || outside.length > 0) {
-      throw new InputError(`${dir} planned other workloads (${summary.planned.join(', ')}${outside.length ? `; it ran ${outside.join(', ')} besides` : ''}) than ${shards[0]!.dir} (${shards[0]!.summary.planned.join(', ')})`, {
-        hint: 'the shard jobs saw different traces for one config: run every shard again on the same traces',
-      });
+      throw new InputError(
+        `${dir} planned other workloads (${summary.planned.join(', ')}${outside.length ? `; it ran ${outside.join(', ')} besides` : ''}) than ${shards[0]!.dir} (${shards[0]!.summary.planned.join(', ')})`,
+        {
+          hint: 'the shard jobs saw different traces for one config: run every shard again on the same traces',
+        },
+      );
     }
     for (const group of summary.groups) {
       const seen = found.get(group.name);
-      if (seen) throw new InputError(`workload ${group.name} is in both ${seen.dir} and ${dir}`, { hint: 'give each shard\'s folder once; shards of one plan never share a workload' });
+      if (seen)
+        throw new InputError(`workload ${group.name} is in both ${seen.dir} and ${dir}`, {
+          hint: "give each shard's folder once; shards of one plan never share a workload",
+        });
       found.set(group.name, { dir, wrote: summary.output, group });
     }
   }
@@ -117,7 +134,9 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     const from = path.resolve(dir);
     if (from !== out) {
       if (!(await exists(path.join(from, name)))) {
-        throw new InputError(`${dir} lists workload ${name} in its summary.json but has no ${name} folder`, { hint: 'pass the shard\'s output folder as its job wrote it' });
+        throw new InputError(`${dir} lists workload ${name} in its summary.json but has no ${name} folder`, {
+          hint: "pass the shard's output folder as its job wrote it",
+        });
       }
       await copyOut(path.join(from, name), path.join(out, name));
       await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
@@ -131,8 +150,14 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const first = shards[0]!.summary;
   const regression = groups.some((g) => g.regression);
   const result: CiResult = {
-    output: out, base: first.base, patched: first.patched, config: identity, planned,
-    groups, verdict: regression ? 'regression' : groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression', regression,
+    output: out,
+    base: first.base,
+    patched: first.patched,
+    config: identity,
+    planned,
+    groups,
+    verdict: regression ? 'regression' : groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression',
+    regression,
   };
   await writeSummary(result, cfg);
   return result;

@@ -63,7 +63,10 @@ export async function planCi(configs: ReadonlyArray<{ file: string; loaded: Load
   const twice = configs.find((c, i) => configs.findIndex((o) => o.loaded.file === c.loaded.file) !== i);
   if (twice) throw new InputError(`config ${twice.file} is given twice`, { hint: 'name each config once; its shards cover all its workloads' });
   const perConfig = await Promise.all(configs.map(async (c) => (await ciGroups(c.loaded.config)).groups));
-  const counts = shardCounts(perConfig.map((g) => g.length), limit);
+  const counts = shardCounts(
+    perConfig.map((g) => g.length),
+    limit,
+  );
   const jobs: CiJob[] = [];
   configs.forEach((c, ci) => {
     const count = counts[ci]!;
@@ -104,6 +107,7 @@ export function planGitlab(plan: CiPlan): string {
 
 export function planText(plan: CiPlan): string {
   const lines = [`${plan.jobs.length} jobs for ${plan.groups} workload groups${plan.packed ? ` (packed to stay within ${plan.limit} jobs)` : ''}:`];
-  for (const j of plan.jobs) lines.push(`  ${String(j.job).padStart(3)}  kreplay ci --config ${j.config} --shard ${j.shard}    # ${j.groups.join(' ') || '(no group)'}`);
+  for (const j of plan.jobs)
+    lines.push(`  ${String(j.job).padStart(3)}  kreplay ci --config ${j.config} --shard ${j.shard}    # ${j.groups.join(' ') || '(no group)'}`);
   return `${lines.join('\n')}\n`;
 }

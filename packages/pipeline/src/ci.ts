@@ -18,7 +18,19 @@ import { checkOutputFolder, formatShard, InputError, inShard, outputError, strin
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
-  ciToKcidb, ciToKtap, diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, diffVerdictSaid, groupShortfall, reportToHtml, verdictWord,
+  ciToKcidb,
+  ciToKtap,
+  diffToGithub,
+  diffToJson,
+  diffToJunit,
+  diffToKcidb,
+  diffToKtap,
+  diffToSarif,
+  diffToText,
+  diffVerdictSaid,
+  groupShortfall,
+  reportToHtml,
+  verdictWord,
   type KcidbOptions,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
@@ -115,7 +127,10 @@ export function kcidbOf(cfg: CiConfig): KcidbOptions {
 
 /** A hash of what a config compares (everything but its output folder): shards of one run share it. */
 export function configIdentity(cfg: CiConfig): string {
-  return createHash('sha256').update(stringifyJson({ ...cfg, output: undefined })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(stringifyJson({ ...cfg, output: undefined }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** A path as the user would write it: relative below the working folder, absolute elsewhere. */
@@ -143,7 +158,8 @@ export function checkGroupName(name: string, from: string): string {
 function under(dir: string, name: string): string {
   const p = path.join(dir, name);
   const rel = path.relative(dir, p);
-  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw new InputError(`${name} would be written outside ${dir}`, { hint: 'a bug if you see this: names are checked first' });
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel))
+    throw new InputError(`${name} would be written outside ${dir}`, { hint: 'a bug if you see this: names are checked first' });
   return p;
 }
 
@@ -172,15 +188,29 @@ function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, w
   return runs;
 }
 
-async function sideInputs(sideName: 'base' | 'patched', side: CiSide, traces: Map<string, string[]> | undefined, workload: string, cfg: CiConfig, opts: CiOptions): Promise<string[]> {
+async function sideInputs(
+  sideName: 'base' | 'patched',
+  side: CiSide,
+  traces: Map<string, string[]> | undefined,
+  workload: string,
+  cfg: CiConfig,
+  opts: CiOptions,
+): Promise<string[]> {
   if (traces) return tracesOf(sideName, traces, workload);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
   const outDir = under(path.join(cfg.output, 'captures', sideName), workload);
   return opts.capture({
-    side: sideName, kernel: side.kernel!, ...(side.modules ? { modules: side.modules } : {}), workload,
+    side: sideName,
+    kernel: side.kernel!,
+    ...(side.modules ? { modules: side.modules } : {}),
+    workload,
     ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
-    duration: cfg.capture.duration, accel: cfg.capture.accel, allowLost: cfg.capture.allowLost,
-    runs: cfg.runs, outDir, onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
+    duration: cfg.capture.duration,
+    accel: cfg.capture.accel,
+    allowLost: cfg.capture.allowLost,
+    runs: cfg.runs,
+    outDir,
+    onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
@@ -227,12 +257,22 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       if (side.kernel === undefined) continue;
       for (const workload of groups) {
         try {
-          await opts.checkCapture({ kernel: side.kernel, ...(side.modules ? { modules: side.modules } : {}), workload, ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}) });
+          await opts.checkCapture({
+            kernel: side.kernel,
+            ...(side.modules ? { modules: side.modules } : {}),
+            workload,
+            ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
+          });
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           // Which key the error is about, for its line: the workload, the profile, the modules folder or the kernel.
-          const key = /workload/.test(e.message) ? ['capture', 'workloads'] : /profile/.test(e.message) && cfg.capture.profile ? ['capture', 'profile']
-            : /modules/.test(e.message) && side.modules ? [sideName, 'modules'] : [sideName, 'kernel'];
+          const key = /workload/.test(e.message)
+            ? ['capture', 'workloads']
+            : /profile/.test(e.message) && cfg.capture.profile
+              ? ['capture', 'profile']
+              : /modules/.test(e.message) && side.modules
+                ? [sideName, 'modules']
+                : [sideName, 'kernel'];
           throw configError(loaded, key, e.message, e.hint);
         }
       }
@@ -261,7 +301,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     let model;
     try {
       model = await buildReport({
-        base, patched,
+        base,
+        patched,
         replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
         diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
         title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
@@ -285,7 +326,11 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
     progress(`diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
     const done: CiGroupResult = {
-      name: group, verdict: d.verdict, regression: d.regression, reasons: d.reasons, inconclusive: d.inconclusive,
+      name: group,
+      verdict: d.verdict,
+      regression: d.regression,
+      reasons: d.reasons,
+      inconclusive: d.inconclusive,
       unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
       ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
@@ -298,9 +343,15 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   const regression = results.some((g) => g.regression);
   const verdict = regression ? 'regression' : results.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';
   const result: CiResult = {
-    output: cfg.output, base: sideName(cfg, 'base'), patched: sideName(cfg, 'patched'), config: configIdentity(cfg), planned,
+    output: cfg.output,
+    base: sideName(cfg, 'base'),
+    patched: sideName(cfg, 'patched'),
+    config: configIdentity(cfg),
+    planned,
     ...(opts.shard ? { shard: formatShard(opts.shard) } : {}),
-    groups: results, verdict, regression,
+    groups: results,
+    verdict,
+    regression,
   };
   await writeSummary(result, cfg);
   return result;
@@ -321,14 +372,20 @@ export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<voi
 
 export function ciSummaryText(r: CiResult): string {
   const short = r.groups.filter((g) => g.verdict === 'no-regression' && groupShortfall(g));
-  const said = r.groups.length === 0 ? 'nothing compared'
-    : verdictWord(r, short.length ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side` : undefined);
-  const lines = [`kreplay ci: ${said} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`];
+  const said =
+    r.groups.length === 0
+      ? 'nothing compared'
+      : verdictWord(r, short.length ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side` : undefined);
+  const lines = [
+    `kreplay ci: ${said} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`,
+  ];
   for (const g of r.groups) {
     const shortfall = g.verdict === 'no-regression' ? groupShortfall(g) : undefined;
     const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : shortfall ? 'NOT A PASS' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
-    lines.push(`  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`);
+    lines.push(
+      `  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
+    );
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
     if (shortfall) lines.push(`      - no regression in what the traces show, but ${shortfall}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);

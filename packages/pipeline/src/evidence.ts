@@ -39,7 +39,9 @@ function detailOf(ev: TraceEvent): string {
   }
   const parts: string[] = [];
   for (const [k, v] of Object.entries(ev.fields)) {
-    parts.push(`${k}=${typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' && Number.isInteger(v) && v > 4095 ? `0x${v.toString(16)}` : String(v)}`);
+    parts.push(
+      `${k}=${typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' && Number.isInteger(v) && v > 4095 ? `0x${v.toString(16)}` : String(v)}`,
+    );
   }
   const s = parts.join(' ');
   return s.length > 90 ? `${s.slice(0, 87)}...` : s;
@@ -89,18 +91,33 @@ export async function collectWindows(tracePath: string, findings: readonly Findi
       if (rec.ts < c.start || rec.ts > c.end) continue;
       if (!made) {
         if (rec.type === 'gap') {
-          made = { ts: rec.ts, cpu: rec.cpu!, pid: -1, comm: '', name: rec.lost ? `lost ${rec.lost} events` : 'lost events', phase: 'gap', detail: rec.reason, line: rec.line, source: rec.source, cited: 0 };
+          made = {
+            ts: rec.ts,
+            cpu: rec.cpu!,
+            pid: -1,
+            comm: '',
+            name: rec.lost ? `lost ${rec.lost} events` : 'lost events',
+            phase: 'gap',
+            detail: rec.reason,
+            line: rec.line,
+            source: rec.source,
+            cited: 0,
+          };
         } else {
           const { name, phase } = eventName(rec);
           made = { ts: rec.ts, cpu: rec.cpu, pid: rec.pid, comm: rec.comm, name, phase, detail: detailOf(rec), line: rec.line, source: rec.source, cited: 0 };
         }
       }
-      const k = rec.type === 'event' ? c.citedLines.get(`${rec.line}`) ?? 0 : 0;
+      const k = rec.type === 'event' ? (c.citedLines.get(`${rec.line}`) ?? 0) : 0;
       if (k) c.cited.push({ ...made, cited: k });
-      else if (made.phase === 'gap') c.cited.push(made); // always shown, like the cited events
+      else if (made.phase === 'gap')
+        c.cited.push(made); // always shown, like the cited events
       else if (rec.ts < c.firstCited) {
         c.before.push(made);
-        if (c.before.length > perSide) { c.before.shift(); c.dropped++; }
+        if (c.before.length > perSide) {
+          c.before.shift();
+          c.dropped++;
+        }
       } else if (c.after.length < perSide) c.after.push(made);
       else c.dropped++;
     }

@@ -5,7 +5,20 @@
  * diff of two sides). The formats themselves are @kreplay/report's pure functions.
  */
 export { loadCiConfig, CiConfigSchema, CI_FORMATS, CI_CONFIG_SCHEMA_ID, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
-export { runCi, ciGroups, ciSummaryText, checkGroupName, configIdentity, writeSummary, type CaptureSide, type CheckCaptureSide, type CiOptions, type CiResult, type CiGroupResult, type CiGroups } from './ci.js';
+export {
+  runCi,
+  ciGroups,
+  ciSummaryText,
+  checkGroupName,
+  configIdentity,
+  writeSummary,
+  type CaptureSide,
+  type CheckCaptureSide,
+  type CiOptions,
+  type CiResult,
+  type CiGroupResult,
+  type CiGroups,
+} from './ci.js';
 export { planCi, planGithub, planGitlab, planText, MATRIX_LIMITS, type CiPlan, type CiJob } from './ci-plan.js';
 export { mergeCi } from './ci-merge.js';
 export { captureSide, checkCaptureSide } from './capture-side.js';

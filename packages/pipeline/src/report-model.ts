@@ -5,8 +5,15 @@
  */
 import { createAtomicWriteStream, type AtomicWriteStream, type MmOp } from '@kreplay/core';
 import {
-  diffRuns, findingKey, isReplayJsonPath, loadRun, replayOptions,
-  type DiffOptions, type ReplayerOptions, type RunData, type TraceReplayer,
+  diffRuns,
+  findingKey,
+  isReplayJsonPath,
+  loadRun,
+  replayOptions,
+  type DiffOptions,
+  type ReplayerOptions,
+  type RunData,
+  type TraceReplayer,
 } from '@kreplay/diff';
 import { replayFile } from '@kreplay/replay';
 import { PerfettoWriter, type FindingClass, type ReportModel, type ReportRun } from '@kreplay/report';
@@ -39,7 +46,11 @@ export async function findingClasses(run: RunData, window?: WindowOptions): Prom
   }
   const classes = [...byKey.values()];
   if (run.trace) {
-    const windows = await collectWindows(run.trace, classes.map((c) => c.finding), window);
+    const windows = await collectWindows(
+      run.trace,
+      classes.map((c) => c.finding),
+      window,
+    );
     windows.forEach((w, i) => {
       if (w) classes[i]!.window = w;
     });
@@ -64,9 +75,15 @@ export async function buildReport(req: ReportRequest): Promise<ReportModel> {
   }
   const model: ReportModel = { title: req.title ?? 'kreplay report', runs };
   if (req.base?.length && req.patched?.length) {
-    model.diff = diffRuns(runs.filter((r) => r.side === 'base').map((r) => r.run), runs.filter((r) => r.side === 'patched').map((r) => r.run), {
-      baseLabel: req.base.join(' '), patchedLabel: req.patched.join(' '), ...req.diff,
-    });
+    model.diff = diffRuns(
+      runs.filter((r) => r.side === 'base').map((r) => r.run),
+      runs.filter((r) => r.side === 'patched').map((r) => r.run),
+      {
+        baseLabel: req.base.join(' '),
+        patchedLabel: req.patched.join(' '),
+        ...req.diff,
+      },
+    );
   }
   return model;
 }

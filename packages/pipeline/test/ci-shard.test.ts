@@ -56,22 +56,29 @@ describe('ci --shard, ci merge and ci plan', () => {
           mkdirSync(to, { recursive: true });
           cpSync(path.join(root, 'fixtures/diff', fx, 'trace.txt'), path.join(to, 'trace.txt'));
           const meta = JSON.parse(readFileSync(path.join(root, 'fixtures/diff', fx, 'meta.json'), 'utf8'));
-          writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }, null, 2));
+          writeFileSync(
+            path.join(to, 'meta.json'),
+            JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }, null, 2),
+          );
         });
       }
     }
     config = path.join(dir, 'kreplay.config.json');
-    writeFileSync(config, JSON.stringify({ schema: 'kreplay-ci/1',
-      base: { name: 'debian-6.1', traces: ['traces/base'] },
-      patched: { name: '6.1+fix', traces: ['traces/patched'] },
-      thresholds: { maxRegression: { 'workload.mismatches': 0 } },
-      output: 'out',
-      formats: ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'],
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { name: 'debian-6.1', traces: ['traces/base'] },
+        patched: { name: '6.1+fix', traces: ['traces/patched'] },
+        thresholds: { maxRegression: { 'workload.mismatches': 0 } },
+        output: 'out',
+        formats: ['text', 'json', 'junit', 'sarif', 'github', 'html', 'perfetto', 'ktap', 'kcidb'],
+      }),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('merging the shards gives the unsharded run\'s output folder, byte for byte', async () => {
+  it("merging the shards gives the unsharded run's output folder, byte for byte", async () => {
     const whole = await runCi(await load('out'));
     expect(whole.groups.map((g) => g.name)).toEqual(WORKLOADS);
     renameSync(path.join(dir, 'out'), path.join(dir, 'out.unsharded'));
@@ -91,14 +98,16 @@ describe('ci --shard, ci merge and ci plan', () => {
 
   it('refuses a merge that would report on less than the whole run, or on two configs', async () => {
     await expect(mergeCi([path.join(dir, 'shard-1')], await load('partial'))).rejects.toThrow(/hold 2 of 3 workloads; missing: read-invalidate/);
-    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], await load('twice'))).rejects.toThrow(/odirect-race is in both/);
+    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], await load('twice'))).rejects.toThrow(
+      /odirect-race is in both/,
+    );
     const other = await load('other');
     other.config.thresholds.failOn = 'warning';
     await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'shard-2')], other)).rejects.toThrow(/another config/);
     await expect(mergeCi([path.join(dir, 'traces')], await load('not-ci'))).rejects.toThrow(/no summary\.json/);
   });
 
-  it('refuses shards that planned different runs: a workload outside the first shard\'s plan is never dropped from the merge', async () => {
+  it("refuses shards that planned different runs: a workload outside the first shard's plan is never dropped from the merge", async () => {
     // A job of the same config run on other traces (a glob that matched more runs): its plan has one more workload,
     // which regressed. Merged with the first plan's shards, it would vanish and the merge say "no regression".
     const other = path.join(dir, 'shard-2-other-plan');
@@ -118,19 +127,34 @@ describe('ci --shard, ci merge and ci plan', () => {
     const runsDir = path.join(dir, 'traces-stale');
     cpSync(path.join(dir, 'traces'), runsDir, { recursive: true });
     const cfg = path.join(dir, 'stale.config.json');
-    writeFileSync(cfg, JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: ['traces-stale/base'] }, patched: { traces: ['traces-stale/patched'] }, output: 'stale', formats: ['text', 'json', 'ktap', 'kcidb'] }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces-stale/base'] },
+        patched: { traces: ['traces-stale/patched'] },
+        output: 'stale',
+        formats: ['text', 'json', 'ktap', 'kcidb'],
+      }),
+    );
     const loaded = async () => {
       const l = await loadCiConfig(cfg);
       l.config.output = path.join(dir, 'stale');
       return l;
     };
     await runCi(await loaded(), { shard: parseShard('2/2') });
-    expect(readdirSync(path.join(dir, 'stale')).filter((f) => f.startsWith('summary.')).sort()).toEqual(['summary.json', 'summary.kcidb.json', 'summary.ktap', 'summary.txt']);
+    expect(
+      readdirSync(path.join(dir, 'stale'))
+        .filter((f) => f.startsWith('summary.'))
+        .sort(),
+    ).toEqual(['summary.json', 'summary.kcidb.json', 'summary.ktap', 'summary.txt']);
     // the next job on the same folder dies in its workload (an unreadable trace): nothing may say how that run went
     writeFileSync(path.join(runsDir, 'patched', 'read-invalidate', 'run-1', 'trace.txt'), 'not a trace\n');
     await expect(runCi(await loaded(), { shard: parseShard('2/2') })).rejects.toThrow(/not a trace/);
     expect(readdirSync(path.join(dir, 'stale')).filter((f) => f.startsWith('summary.'))).toEqual([]);
-    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'stale')], await loaded())).rejects.toThrow(/stale is not the output of kreplay ci: it has no summary\.json/);
+    await expect(mergeCi([path.join(dir, 'shard-1'), path.join(dir, 'stale')], await loaded())).rejects.toThrow(
+      /stale is not the output of kreplay ci: it has no summary\.json/,
+    );
   });
 
   it('a merged output that cannot be written is an environment error (exit 3) naming the path, from the library and the CLI', async () => {
@@ -138,12 +162,24 @@ describe('ci --shard, ci merge and ci plan', () => {
     // a file where the output folder's parent should be: the folder cannot be made
     writeFileSync(path.join(dir, 'a-file'), '');
     const under = await load('a-file/out');
-    await expect(mergeCi(shards, under)).rejects.toMatchObject({ name: 'EnvironmentError', exitCode: 3, message: expect.stringMatching(/cannot write into .*a-file\/out: a part of its path is a file/) });
+    await expect(mergeCi(shards, under)).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      exitCode: 3,
+      message: expect.stringMatching(/cannot write into .*a-file\/out: a part of its path is a file/),
+    });
     // a folder where summary.json should be written
     mkdirSync(path.join(dir, 'blocked', 'summary.json'), { recursive: true });
-    await expect(mergeCi(shards, await load('blocked'))).rejects.toMatchObject({ name: 'EnvironmentError', exitCode: 3, message: expect.stringMatching(/cannot write .*blocked\/summary\.json: it is a folder/) });
+    await expect(mergeCi(shards, await load('blocked'))).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      exitCode: 3,
+      message: expect.stringMatching(/cannot write .*blocked\/summary\.json: it is a folder/),
+    });
     // the CLI: exit 3 and the message, no stack trace
-    const r = spawnSync(process.execPath, [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...shards], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...shards],
+      { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } },
+    );
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot write into .*a-file\/out: a part of its path is a file/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -152,20 +188,32 @@ describe('ci --shard, ci merge and ci plan', () => {
   it('plans one job per workload group, each a --shard of its config, and packs groups when the matrix limit is smaller', async () => {
     const entry = { file: 'kreplay.config.json', loaded: await load('out') };
     const plan = await planCi([entry], 256);
-    expect(plan.jobs.map((j) => [j.shard, j.groups])).toEqual([['1/3', ['odirect-race']], ['2/3', ['read-invalidate']], ['3/3', ['truncate-racer']]]);
+    expect(plan.jobs.map((j) => [j.shard, j.groups])).toEqual([
+      ['1/3', ['odirect-race']],
+      ['2/3', ['read-invalidate']],
+      ['3/3', ['truncate-racer']],
+    ]);
     expect(JSON.parse(planGithub(plan)).include[0]).toEqual({ job: 1, config: 'kreplay.config.json', shard: '1/3', workloads: 'odirect-race' });
     expect(planGitlab(plan)).toContain('        KREPLAY_SHARD: ["1/3", "2/3", "3/3"]');
 
     const packed = await planCi([entry], 2);
     expect(packed.packed).toBe(true);
-    expect(packed.jobs.map((j) => [j.shard, j.groups])).toEqual([['1/2', ['odirect-race', 'truncate-racer']], ['2/2', ['read-invalidate']]]);
+    expect(packed.jobs.map((j) => [j.shard, j.groups])).toEqual([
+      ['1/2', ['odirect-race', 'truncate-racer']],
+      ['2/2', ['read-invalidate']],
+    ]);
 
     // Two configs, the limit between their group counts: each gets shards in proportion, every group in exactly one job.
     const second = { file: 'copy.json', loaded: { ...(await load('out')), file: path.join(dir, 'copy.json') } };
     const four = await planCi([entry, second], 4);
     expect(four.jobs).toHaveLength(4);
     for (const c of ['kreplay.config.json', 'copy.json']) {
-      expect(four.jobs.filter((j) => j.config === c).flatMap((j) => j.groups).sort()).toEqual(WORKLOADS);
+      expect(
+        four.jobs
+          .filter((j) => j.config === c)
+          .flatMap((j) => j.groups)
+          .sort(),
+      ).toEqual(WORKLOADS);
     }
     await expect(planCi([entry, second], 1)).rejects.toThrow(/2 configs need at least 2 jobs; one matrix holds at most 1/);
     await expect(planCi([entry, entry], 10)).rejects.toThrow(/given twice/);
@@ -174,16 +222,34 @@ describe('ci --shard, ci merge and ci plan', () => {
 
 describe('ci summary text', () => {
   const group = (name: string, over: Partial<CiGroupResult> = {}): CiGroupResult => ({
-    name, verdict: 'no-regression', regression: false, reasons: [], inconclusive: [],
-    unusableEvents: { base: 0, patched: 0 }, gaps: { base: 0, patched: 0 }, findings: { new: 0, fixed: 0, unchanged: 0 }, files: [], ...over,
+    name,
+    verdict: 'no-regression',
+    regression: false,
+    reasons: [],
+    inconclusive: [],
+    unusableEvents: { base: 0, patched: 0 },
+    gaps: { base: 0, patched: 0 },
+    findings: { new: 0, fixed: 0, unchanged: 0 },
+    files: [],
+    ...over,
   });
   const result = (groups: CiGroupResult[], shard?: string): CiResult => ({
-    output: 'out', base: 'b', patched: 'p', config: 'c', planned: ['a', 'lossy', 'blind'], ...(shard ? { shard } : {}), groups, verdict: 'no-regression', regression: false,
+    output: 'out',
+    base: 'b',
+    patched: 'p',
+    config: 'c',
+    planned: ['a', 'lossy', 'blind'],
+    ...(shard ? { shard } : {}),
+    groups,
+    verdict: 'no-regression',
+    regression: false,
   });
 
   it('never says a bare "no regression" or "ok" for a group whose patched traces have holes or unjudged rules', () => {
     const text = ciSummaryText(result([group('a'), group('lossy', { gaps: { base: 0, patched: 2 } }), group('blind', { unjudged: ['mapped-page-removed'] })]));
-    expect(text.split('\n')[0]).toBe('kreplay ci: no regression in what the traces show, but 2 of 3 groups have holes or unjudged rules on the patched side: not a pass (3 groups)');
+    expect(text.split('\n')[0]).toBe(
+      'kreplay ci: no regression in what the traces show, but 2 of 3 groups have holes or unjudged rules on the patched side: not a pass (3 groups)',
+    );
     expect(text).toMatch(/^ {2}ok {9}a: /m);
     expect(text).toMatch(/^ {2}NOT A PASS lossy: .*\n {6}- no regression in what the traces show, but the patched side's traces have 2 gaps\n/m);
     expect(text).toMatch(/^ {2}NOT A PASS blind: .*\n {6}- no regression in what the traces show, but not judged on the patched side: mapped-page-removed\n/m);

@@ -38,9 +38,17 @@ describe('the ci pipeline (library)', () => {
     };
     const r = await runCi(await loadCiConfig(file), { capture, shard: parseShard('1/2') });
     // Shard 1 of 2: workloads 1 and 3 of 3, each captured on both kernels.
-    expect(asked.map((a) => `${a.side} ${a.workload}`)).toEqual(['base odirect-race', 'patched odirect-race', 'base read-invalidate', 'patched read-invalidate']);
+    expect(asked.map((a) => `${a.side} ${a.workload}`)).toEqual([
+      'base odirect-race',
+      'patched odirect-race',
+      'base read-invalidate',
+      'patched read-invalidate',
+    ]);
     expect(asked[1]).toMatchObject({ kernel: path.join(dir, 'build/patched'), runs: 2, outDir: path.join(dir, 'out-capture/captures/patched/odirect-race') });
-    expect(r.groups.map((g) => [g.name, g.regression])).toEqual([['odirect-race', true], ['read-invalidate', true]]);
+    expect(r.groups.map((g) => [g.name, g.regression])).toEqual([
+      ['odirect-race', true],
+      ['read-invalidate', true],
+    ]);
     expect(readdirSync(path.join(dir, 'out-capture')).sort()).toEqual(['odirect-race', 'read-invalidate', 'summary.json', 'summary.txt']);
   }, 60_000);
 
@@ -49,7 +57,13 @@ describe('the ci pipeline (library)', () => {
     mkdirSync(empty, { recursive: true });
     writeFileSync(path.join(empty, 'trace.txt'), '# tracer: nop\n#\n');
     writeFileSync(path.join(empty, 'meta.json'), readFileSync(path.join(root, 'fixtures/diff/race/meta.json')));
-    const file = configFile('blind.json', { base: { kernel: 'debian' }, patched: { kernel: 'build/patched' }, capture: { workloads: ['odirect-race'] }, output: 'out-blind', formats: ['json'] });
+    const file = configFile('blind.json', {
+      base: { kernel: 'debian' },
+      patched: { kernel: 'build/patched' },
+      capture: { workloads: ['odirect-race'] },
+      output: 'out-blind',
+      formats: ['json'],
+    });
     const capture: CaptureSide = async (req) => [req.side === 'base' ? path.join(root, 'fixtures/diff/clean-1/trace.txt') : path.join(empty, 'trace.txt')];
     const r = await runCi(await loadCiConfig(file), { capture });
     expect(r.verdict).toBe('inconclusive');
@@ -60,12 +74,21 @@ describe('the ci pipeline (library)', () => {
 
   it('writes nothing for a config whose traces are missing: found when it is loaded, at file:line', async () => {
     const file = configFile('missing.json', { base: { traces: ['nope'] }, patched: { traces: ['nope-either'] }, output: 'out-missing' });
-    await expect(loadCiConfig(file)).rejects.toMatchObject({ message: expect.stringMatching(/base\.traces\.0: .*nope: no such file or folder/), file, line: 1 });
+    await expect(loadCiConfig(file)).rejects.toMatchObject({
+      message: expect.stringMatching(/base\.traces\.0: .*nope: no such file or folder/),
+      file,
+      line: 1,
+    });
     expect(existsSync(path.join(dir, 'out-missing'))).toBe(false);
   });
 
   it('checks every capture before the first one starts', async () => {
-    const file = configFile('check.json', { base: { kernel: 'debian' }, patched: { kernel: 'build/missing' }, capture: { workloads: ['odirect-race'] }, output: 'out-check' });
+    const file = configFile('check.json', {
+      base: { kernel: 'debian' },
+      patched: { kernel: 'build/missing' },
+      capture: { workloads: ['odirect-race'] },
+      output: 'out-check',
+    });
     const asked: string[] = [];
     const capture: CaptureSide = async (req) => {
       asked.push(req.side);

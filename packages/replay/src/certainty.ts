@@ -70,8 +70,14 @@ export class GapTracker {
   event(cpu: number, seq: number): void {
     if (this.open === 0) return;
     const g = this.perCpu.get(cpu);
-    if (g && g.end === undefined) { this.perCpu.set(cpu, { ...g, end: seq }); this.open--; }
-    if (this.anyCpu && this.anyCpu.end === undefined) { this.anyCpu = { ...this.anyCpu, end: seq }; this.open--; }
+    if (g && g.end === undefined) {
+      this.perCpu.set(cpu, { ...g, end: seq });
+      this.open--;
+    }
+    if (this.anyCpu && this.anyCpu.end === undefined) {
+      this.anyCpu = { ...this.anyCpu, end: seq };
+      this.open--;
+    }
   }
 
   /** The newest gap on any CPU at all that may hide events after sequence number `since` (nothing lost since then: undefined). */
@@ -96,7 +102,10 @@ export class GapTracker {
   /** The marks as text (the tie search's self-check). */
   text(): string {
     const one = (g: GapMark | undefined) => (g ? `${g.seq}-${g.end ?? ''}@${g.line}` : '-');
-    return `gaps any ${one(this.anyCpu)} ${[...this.perCpu.keys()].sort((a, b) => a - b).map((c) => `${c}:${one(this.perCpu.get(c))}`).join(' ')}`;
+    return `gaps any ${one(this.anyCpu)} ${[...this.perCpu.keys()]
+      .sort((a, b) => a - b)
+      .map((c) => `${c}:${one(this.perCpu.get(c))}`)
+      .join(' ')}`;
   }
 
   /** The marks as they are now (the tie search puts them back after each order it tries). */

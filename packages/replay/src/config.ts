@@ -60,7 +60,9 @@ export interface ReplayConfig {
 
 /** The field names a meaning's arguments read, alternatives included. */
 function fieldsRead(meaning: ProbeMeaning): string[] {
-  return Object.values(meaning.args).flatMap((spec) => (spec === undefined ? [] : typeof spec === 'string' ? [spec] : typeof spec.field === 'string' ? [spec.field] : spec.field));
+  return Object.values(meaning.args).flatMap((spec) =>
+    spec === undefined ? [] : typeof spec === 'string' ? [spec] : typeof spec.field === 'string' ? [spec.field] : spec.field,
+  );
 }
 
 type Choice = KernelChoice;
@@ -92,7 +94,8 @@ function traceChoice(opts: ReplayOptions, kernels: readonly string[]): Choice | 
     const name = releaseKernel(release);
     if (name && kernels.includes(name)) return { kernel: name, reason: `meta.json kernel ${release}` };
     return {
-      kernel: DEFAULT_KERNEL, reason: `default (no probe map for meta.json kernel ${release})`,
+      kernel: DEFAULT_KERNEL,
+      reason: `default (no probe map for meta.json kernel ${release})`,
       warning: `no probe map ships for kernel ${release}; replaying with ${DEFAULT_KERNEL}'s (add kernel-configs/probes/${name ?? 'linux-X.Y'}.yaml or pass --probes)`,
     };
   }
@@ -124,7 +127,8 @@ function vmemmapOf(opts: ReplayOptions, map: ProbeMap): { vmemmap?: bigint; vmem
   for (const [v, where] of candidates) {
     if (v === undefined) continue;
     const b = typeof v === 'bigint' ? v : typeof v === 'string' ? toBigInt(v) : undefined;
-    if (b === undefined) throw new InputError(`${where} is not a hex address: ${String(v)}`, { file: opts.metaSource, hint: `write it as 0x-hex (${NOKASLR_HINT})` });
+    if (b === undefined)
+      throw new InputError(`${where} is not a hex address: ${String(v)}`, { file: opts.metaSource, hint: `write it as 0x-hex (${NOKASLR_HINT})` });
     return { vmemmap: b, vmemmapSource: where };
   }
   return {};
@@ -135,7 +139,8 @@ function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }
   const vm = vmemmapOf(opts, merged.map);
   const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
   const probeAdapter = new ProbeMapAdapter(mapKernel, merged.map, {
-    vmemmapBase: vm.vmemmap, structPageSize: merged.map.structPageSize,
+    vmemmapBase: vm.vmemmap,
+    structPageSize: merged.map.structPageSize,
     missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
@@ -172,9 +177,8 @@ export async function resolveReplayConfig(opts: ReplayOptions): Promise<ReplayCo
     choose(header, evidence) {
       if (chosen) return chosen;
       if (isExplore(header)) return (chosen = adapterFor(explore!, exploreMap!, opts));
-      const c = plain !== EVIDENCE ? plain
-        : evidence ? evidence.choose(DEFAULT_KERNEL)
-          : { kernel: DEFAULT_KERNEL, reason: 'default (the trace holds no events)' };
+      const c =
+        plain !== EVIDENCE ? plain : evidence ? evidence.choose(DEFAULT_KERNEL) : { kernel: DEFAULT_KERNEL, reason: 'default (the trace holds no events)' };
       return (chosen = adapterFor(c, all.get(c.kernel) ?? all.get(DEFAULT_KERNEL)!, opts));
     },
     fieldsWanted: (event, probe) => event === 'print' || event === 'tracing_mark_write' || candidateMaps.some((m) => meaningOf(m, event, probe) !== undefined),

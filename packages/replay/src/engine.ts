@@ -51,23 +51,36 @@ export interface EngineOptions {
 type Family = 'fault' | 'invalidate' | 'truncate';
 type CallEndOp = Extract<MmOp, { kind: 'fault_end' | 'invalidate_end' | 'truncate_end' }>;
 
-interface CallKey { family: Family; key: string }
+interface CallKey {
+  family: Family;
+  key: string;
+}
 const FAULT_KEY: CallKey = { family: 'fault', key: 'fault' };
 const INVALIDATE_KEYS = new Map<string, CallKey>();
 const TRUNCATE_KEYS = new Map<string, CallKey>();
 function callKey(keys: Map<string, CallKey>, family: Family, fn: string): CallKey {
   let c = keys.get(fn);
-  if (!c) { c = { family, key: `${family}:${fn}` }; keys.set(fn, c); }
+  if (!c) {
+    c = { family, key: `${family}:${fn}` };
+    keys.set(fn, c);
+  }
   return c;
 }
 
 /** Which call an entry/return op belongs to (per task: one open call per key). */
 function familyKey(op: MmOp): CallKey | undefined {
   switch (op.kind) {
-    case 'fault_begin': case 'fault_end': return FAULT_KEY;
-    case 'invalidate_begin': case 'invalidate_end': return callKey(INVALIDATE_KEYS, 'invalidate', op.fn);
-    case 'truncate_begin': case 'truncate_end': return callKey(TRUNCATE_KEYS, 'truncate', op.fn);
-    default: return undefined;
+    case 'fault_begin':
+    case 'fault_end':
+      return FAULT_KEY;
+    case 'invalidate_begin':
+    case 'invalidate_end':
+      return callKey(INVALIDATE_KEYS, 'invalidate', op.fn);
+    case 'truncate_begin':
+    case 'truncate_end':
+      return callKey(TRUNCATE_KEYS, 'truncate', op.fn);
+    default:
+      return undefined;
   }
 }
 
@@ -77,8 +90,13 @@ export class ReplayEngine {
   private readonly log: FindingLog;
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
   readonly counters: EngineCounters = {
-    ops: 0, byOp: new OpCounts(), adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 }, nestedDuplicates: 0,
-    mapcountResyncs: 0, uncheckedInvalidates: 0, promisesForgotten: 0,
+    ops: 0,
+    byOp: new OpCounts(),
+    adopted: { pages: 0, mappings: 0, calls: 0, reused: 0, unseenUnmaps: 0 },
+    nestedDuplicates: 0,
+    mapcountResyncs: 0,
+    uncheckedInvalidates: 0,
+    promisesForgotten: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
@@ -150,7 +168,10 @@ export class ReplayEngine {
       this.trial.doubts.push(uncertainty(d, [], this.gaps));
       return;
     }
-    if (this.log.full(rule)) { this.log.drop(); return; }
+    if (this.log.full(rule)) {
+      this.log.drop();
+      return;
+    }
     const d = draft();
     const note = this.tieNote?.(draftKey(d));
     if (note) d.tie = note;
@@ -182,15 +203,37 @@ export class ReplayEngine {
       // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
       case 'pte_map':
         if (op.nr === undefined || op.nr === 1) this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq);
-        else for (let j = 0; j < op.nr; j++) this.pteMap(t, op.pfn + BigInt(j), op.file, op.index === undefined ? undefined : op.index + j, op.address === undefined ? undefined : op.address + BigInt(j * 4096), j === 0 ? op.mapcount : undefined, ev, seq);
+        else
+          for (let j = 0; j < op.nr; j++)
+            this.pteMap(
+              t,
+              op.pfn + BigInt(j),
+              op.file,
+              op.index === undefined ? undefined : op.index + j,
+              op.address === undefined ? undefined : op.address + BigInt(j * 4096),
+              j === 0 ? op.mapcount : undefined,
+              ev,
+              seq,
+            );
         break;
       case 'pte_unmap':
         if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
-        else for (let j = 0; j < op.nr; j++) this.pteUnmap(op.pfn + BigInt(j), op.address === undefined ? undefined : op.address + BigInt(j * 4096), j === 0 ? op.mapcount : undefined, ev, seq);
+        else
+          for (let j = 0; j < op.nr; j++)
+            this.pteUnmap(op.pfn + BigInt(j), op.address === undefined ? undefined : op.address + BigInt(j * 4096), j === 0 ? op.mapcount : undefined, ev, seq);
         break;
-      case 'fault_begin': case 'invalidate_begin': case 'truncate_begin': this.callBegin(t, op, seq); break;
-      case 'fault_end': case 'invalidate_end': case 'truncate_end': this.callEnd(t, op); break;
-      default: break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
+      case 'fault_begin':
+      case 'invalidate_begin':
+      case 'truncate_begin':
+        this.callBegin(t, op, seq);
+        break;
+      case 'fault_end':
+      case 'invalidate_end':
+      case 'truncate_end':
+        this.callEnd(t, op);
+        break;
+      default:
+        break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
     }
   }
 
@@ -227,7 +270,10 @@ export class ReplayEngine {
       const p = prev as typeof op;
       if (p.fn !== op.fn) return false;
       p.file ??= op.file;
-      if (op.kind === 'invalidate_begin' && p.kind === 'invalidate_begin') { p.start ??= op.start; p.end ??= op.end; }
+      if (op.kind === 'invalidate_begin' && p.kind === 'invalidate_begin') {
+        p.start ??= op.start;
+        p.end ??= op.end;
+      }
     } else {
       return false;
     }
@@ -242,9 +288,16 @@ export class ReplayEngine {
     const old = this.shadow.page(pfn);
     if (old?.inCache) {
       if (old.born) {
-        this.inconsistent(old, ev, () => [`${pageText(old)} added to the page cache again without being removed`,
-          `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`],
-          old.add ? [old.add] : [], FACTS.cache);
+        this.inconsistent(
+          old,
+          ev,
+          () => [
+            `${pageText(old)} added to the page cache again without being removed`,
+            `${who(ev)} added ${pageText(old)} as index ${index} of ino ${hex(ref.ino)} at ${at(ev)}, but ${old.add ? `${who(old.add)} had added it at ${at(old.add)}` : 'it was already in the page cache'} and no removal of it came in between.`,
+          ],
+          old.add ? [old.add] : [],
+          FACTS.cache,
+        );
       } else {
         this.counters.adopted.reused++;
       }
@@ -255,9 +308,16 @@ export class ReplayEngine {
     }
     const slot = f.cache.get(index);
     if (slot && slot !== old && slot.inCache) {
-      this.inconsistent(slot, ev, () => [`index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
-        `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`],
-        slot.add ? [slot.add] : [], FACTS.cache);
+      this.inconsistent(
+        slot,
+        ev,
+        () => [
+          `index ${index} of ino ${hex(ref.ino)} given pfn ${hex(pfn)} while it holds ${pageText(slot)}`,
+          `${who(ev)} added pfn ${hex(pfn)} at index ${index} at ${at(ev)}, but the page cache already held pfn ${hex(slot.pfn)} there${slot.add ? ` (added by ${who(slot.add)} at ${at(slot.add)})` : ''} and no removal of it came in between.`,
+        ],
+        slot.add ? [slot.add] : [],
+        FACTS.cache,
+      );
       this.shadow.remove(slot, seq);
     }
     const rec = this.shadow.addPage(pfn, seq, f, index);
@@ -274,9 +334,16 @@ export class ReplayEngine {
     } else if (!rec.inCache) {
       this.shadow.touch(rec, ev.cpu);
       const gone = rec;
-      this.inconsistent(rec, ev, () => [`${pageText(gone)} removed from the page cache twice`,
-        `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${gone.del ? `${who(gone.del)} had already removed it at ${at(gone.del)}` : 'it was not in the page cache'} and it was not added again in between.`],
-        rec.del ? [rec.del] : [], FACTS.cache);
+      this.inconsistent(
+        rec,
+        ev,
+        () => [
+          `${pageText(gone)} removed from the page cache twice`,
+          `${who(ev)} removed pfn ${hex(pfn)} at ${at(ev)}, but ${gone.del ? `${who(gone.del)} had already removed it at ${at(gone.del)}` : 'it was not in the page cache'} and it was not added again in between.`,
+        ],
+        rec.del ? [rec.del] : [],
+        FACTS.cache,
+      );
       // the trace's word: it was (f, index) in the page cache until now (judged below as any removal)
       this.reidentify(rec, f, index);
     } else if (!rec.file) {
@@ -284,9 +351,16 @@ export class ReplayEngine {
       rec.index = index;
     } else if (rec.file !== f || rec.index !== index) {
       const other = rec;
-      this.inconsistent(rec, ev, () => [`pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(other)}`,
-        `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${other.add ? `${who(other.add)} added it as ${pageText(other)} at ${at(other.add)}` : `it is ${pageText(other)}`}.`],
-        rec.add ? [rec.add] : [], FACTS.cache);
+      this.inconsistent(
+        rec,
+        ev,
+        () => [
+          `pfn ${hex(pfn)} removed as index ${index} of ino ${hex(ref.ino)} but replayed as ${pageText(other)}`,
+          `${who(ev)} removed pfn ${hex(pfn)} as index ${index} of ino ${hex(ref.ino)} on ${ref.dev} at ${at(ev)}, but ${other.add ? `${who(other.add)} added it as ${pageText(other)} at ${at(other.add)}` : `it is ${pageText(other)}`}.`,
+        ],
+        rec.add ? [rec.add] : [],
+        FACTS.cache,
+      );
       // the trace's word: this page was (f, index) until now
       this.reidentify(rec, f, index);
     }
@@ -318,7 +392,16 @@ export class ReplayEngine {
 
   // ---- PTEs ----------------------------------------------------------------------------
 
-  private pteMap(t: TaskState, pfn: bigint, ref: FileRef | undefined, index: number | undefined, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
+  private pteMap(
+    t: TaskState,
+    pfn: bigint,
+    ref: FileRef | undefined,
+    index: number | undefined,
+    address: bigint | undefined,
+    mapcount: number | undefined,
+    ev: TraceEvent,
+    seq: number,
+  ): void {
     const f = ref ? this.shadow.file(ref) : undefined;
     let rec = this.shadow.page(pfn);
     if (!rec) {
@@ -352,20 +435,33 @@ export class ReplayEngine {
   private adoptMapped(pfn: bigint, f: FileState | undefined, index: number | undefined, seq: number): PageRec {
     const rec = this.shadow.newPage(pfn, seq, false, f, index);
     if (f && index !== undefined && !f.cache.has(index)) this.shadow.insert(rec);
-    else if (f && index !== undefined) { rec.file = undefined; rec.index = undefined; } // its slot holds another page: identity unsure
+    else if (f && index !== undefined) {
+      rec.file = undefined;
+      rec.index = undefined;
+    } // its slot holds another page: identity unsure
     return rec;
   }
 
   private pteUnmap(pfn: bigint, address: bigint | undefined, mapcount: number | undefined, ev: TraceEvent, seq: number): void {
     const rec = this.shadow.page(pfn);
-    if (!rec) { this.counters.adopted.mappings++; return; }
+    if (!rec) {
+      this.counters.adopted.mappings++;
+      return;
+    }
     if (mapcount !== undefined) this.resync(rec, mapcount + 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
     if (rec.mapcount === 0) {
       if (rec.born) {
-        this.inconsistent(rec, ev, () => [`PTE of ${pageText(rec)} removed though no PTE maps it`,
-          `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`],
-          rec.add ? [rec.add] : [], FACTS.both);
+        this.inconsistent(
+          rec,
+          ev,
+          () => [
+            `PTE of ${pageText(rec)} removed though no PTE maps it`,
+            `${who(ev)} removed a PTE of pfn ${hex(pfn)} at ${at(ev)}, but every PTE the trace showed for this page since ${rec.add ? `it was added at ${at(rec.add)}` : 'it was added'} had already been removed.`,
+          ],
+          rec.add ? [rec.add] : [],
+          FACTS.both,
+        );
       } else {
         this.counters.adopted.mappings++;
       }
@@ -410,7 +506,10 @@ export class ReplayEngine {
       this.rets.add(fn, ret);
     }
     const call = t.calls.get(fk.key);
-    if (!call) { this.counters.adopted.calls++; return; }
+    if (!call) {
+      this.counters.adopted.calls++;
+      return;
+    }
     t.calls.delete(fk.key);
     if (!call.nested && !this.trial) {
       const l = this.latency;
@@ -432,7 +531,10 @@ export class ReplayEngine {
    */
   private invalidateReturned(call: OpenCall, ret: TraceEvent): void {
     const b = call.op.kind === 'invalidate_begin' ? call.op : undefined;
-    if (!b?.file || b.start === undefined) { this.counters.uncheckedInvalidates++; return; }
+    if (!b?.file || b.start === undefined) {
+      this.counters.uncheckedInvalidates++;
+      return;
+    }
     const f = this.shadow.file(b.file);
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
@@ -517,6 +619,3 @@ function openCall(t: TaskState, family: Family): OpenCall | undefined {
 function fnOf(call: OpenCall | undefined): string | undefined {
   return call && 'fn' in call.op ? call.op.fn : undefined;
 }
-
-
-

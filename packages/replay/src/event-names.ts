@@ -54,7 +54,9 @@ export class EventNames {
 
   /** Unknown events per name with the probe site of the first, in the order their names were first unknown. */
   unknownEntries(): Array<[string, number, ProbeSite | undefined]> {
-    return [...this.m.entries()].filter(([, e]) => e.unknown > 0).sort((a, b) => a[1].unknownFirst - b[1].unknownFirst)
+    return [...this.m.entries()]
+      .filter(([, e]) => e.unknown > 0)
+      .sort((a, b) => a[1].unknownFirst - b[1].unknownFirst)
       .map(([k, e]) => [k, e.unknown, e.unknownProbe]);
   }
 

@@ -11,7 +11,11 @@ import { meaningOf } from './adapters/probe-adapter.js';
 /** Events looked at before the choice is made with what was seen. */
 export const EVIDENCE_WINDOW = 65536;
 
-export interface KernelChoice { kernel: string; reason: string; warning?: string }
+export interface KernelChoice {
+  kernel: string;
+  reason: string;
+  warning?: string;
+}
 
 export class KernelEvidence {
   private candidates: string[];
@@ -58,7 +62,8 @@ export class KernelEvidence {
   choose(fallback: string): KernelChoice {
     if (this.conflict !== undefined) {
       return {
-        kernel: fallback, reason: `default (the trace's events fit no single probe map)`,
+        kernel: fallback,
+        reason: `default (the trace's events fit no single probe map)`,
         warning: `the trace's events fit no single shipped probe map (${this.telling.join('; ')}; then ${this.conflict}); replaying with ${fallback}'s — pass --kernel or --probes`,
       };
     }

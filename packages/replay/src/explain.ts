@@ -33,7 +33,8 @@ const MAP: readonly Fact[] = ['map'];
 const BOTH: readonly Fact[] = ['cache', 'map'];
 export const FACTS = { cache: CACHE, map: MAP, both: BOTH } as const;
 
-const KERNEL_CHECK = 'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
+const KERNEL_CHECK =
+  'The kernel checks this itself: 6.1 reports "BUG: Bad page cache" (VM_BUG_ON_FOLIO(folio_mapped(folio)) with CONFIG_DEBUG_VM); the seed patch\'s WARN_ON(page_mapped(page)) in __remove_from_page_cache fires on it.';
 
 export function mapsText(maps: MapCite[]): string {
   if (maps.length === 0) return 'mapped before the trace shows';
@@ -48,7 +49,9 @@ function mapEvents(maps: MapCite[]): TraceEvent[] {
 export function mappedPageRemoved(rec: PageRec, ev: TraceEvent, call: TraceEvent | undefined, fn: string | undefined): Draft {
   const mappers = rec.maps.length ? mapsText(rec.maps) : 'the mappings were made before the trace shows';
   return {
-    rule: 'mapped-page-removed', rec, ev,
+    rule: 'mapped-page-removed',
+    rec,
+    ev,
     message: `${pageText(rec)} removed from the page cache while mapped by ${plural(rec.mapcount, 'PTE')}`,
     explanation: `${who(ev)} removed ${pageText(rec)} from the page cache at ${at(ev)}${during(call, fn)} while ${plural(rec.mapcount, 'PTE')} still mapped it: ${mappers}. Nothing unmapped it in between, so those tasks keep reading and writing a page the file no longer owns. ${KERNEL_CHECK}`,
     others: [...(call ? [call] : []), ...mapEvents(rec.maps)],
@@ -60,17 +63,22 @@ export function mappedPageRemoved(rec: PageRec, ev: TraceEvent, call: TraceEvent
 export function orphanMapped(rec: PageRec, ev: TraceEvent, fault: TraceEvent | undefined, f: FileState | undefined, index: number | undefined): Draft {
   const del = rec.inCache ? undefined : rec.del;
   const cur = f && index !== undefined ? f.cache.get(index) : undefined;
-  const race = fault && del && fault.ts <= del.ts
-    ? ` Its fault began at ${at(fault)}, before the removal, found the page still cached and installed the PTE without rechecking page->mapping.`
-    : fault ? ` It was in a fault that began at ${at(fault)}.` : '';
+  const race =
+    fault && del && fault.ts <= del.ts
+      ? ` Its fault began at ${at(fault)}, before the removal, found the page still cached and installed the PTE without rechecking page->mapping.`
+      : fault
+        ? ` It was in a fault that began at ${at(fault)}.`
+        : '';
   const why = rec.inCache
     ? `but the PTE is for index ${index} of ino ${hex(f!.ref.ino)}, where the page cache holds ${cur ? `pfn ${hex(cur.pfn)}` : 'no page'}`
     : `but ${del ? `${who(del)} had removed it from the page cache at ${at(del)}${during(rec.delCall, rec.delFn)}` : 'it had left the page cache'}`;
   const after = rec.inCache
-    ? ' The PTE maps a page that is not the file\'s page for that index: reads through it see another page\'s data.'
+    ? " The PTE maps a page that is not the file's page for that index: reads through it see another page's data."
     : ` The new PTE maps a page whose mapping is NULL${cur && cur !== rec ? ` while the cache holds pfn ${hex(cur.pfn)} for that index${cur.add ? ` (added at ${at(cur.add)})` : ''}` : ''}: its data is no longer the file's, and no later invalidate or truncate will find this PTE to zap it.`;
   return {
-    rule: 'orphan-page-mapped', rec, ev,
+    rule: 'orphan-page-mapped',
+    rec,
+    ev,
     message: `PTE installed for ${pageText(rec)} ${rec.inCache ? `at index ${index}, which the page cache does not hold it for` : 'after it left the page cache'}`,
     explanation: `${who(ev)} mapped ${pageText(rec)} at ${at(ev)}, ${why}.${race}${after}`,
     others: [...(fault ? [fault] : []), ...(del ? [del] : []), ...(del && rec.delCall ? [rec.delCall] : []), ...(cur?.add && cur !== rec ? [cur.add] : [])],
@@ -88,11 +96,16 @@ export function staleDataServed(g: PageRec, f: FileState, map: TraceEvent, fault
   const s = g.survived!;
   const range = `index ${g.index} of ino ${hex(f.ref.ino)}`;
   return {
-    rule: 'stale-data', rec: g, ev: map, sinceAnyCpu: g.bornSeq, needs: FACTS.cache,
+    rule: 'stale-data',
+    rec: g,
+    ev: map,
+    sinceAnyCpu: g.bornSeq,
+    needs: FACTS.cache,
     message: `${pageText(g)} served a fault after an invalidate of it returned 0 with the page still cached`,
-    explanation: `${pageText(g)} was cached${g.add ? ` (added by ${who(g.add)} at ${at(g.add)})` : ''} before ${who(s.ret)} entered invalidate_inode_pages2_range over ${range}${s.begin ? ` at ${at(s.begin)}` : ''}, `
-      + `and was still the cache's page when that returned 0 at ${at(s.ret)}. ${who(map)} then mapped it at ${at(map)}${fault ? ` (in the fault entered at ${at(fault)})` : ''}: `
-      + 'the load it serves reads data from before the invalidate — an O_DIRECT write\'s old data, though the write was promised coherence.',
+    explanation:
+      `${pageText(g)} was cached${g.add ? ` (added by ${who(g.add)} at ${at(g.add)})` : ''} before ${who(s.ret)} entered invalidate_inode_pages2_range over ${range}${s.begin ? ` at ${at(s.begin)}` : ''}, ` +
+      `and was still the cache's page when that returned 0 at ${at(s.ret)}. ${who(map)} then mapped it at ${at(map)}${fault ? ` (in the fault entered at ${at(fault)})` : ''}: ` +
+      "the load it serves reads data from before the invalidate — an O_DIRECT write's old data, though the write was promised coherence.",
     others: [...(g.add ? [g.add] : []), ...(s.begin ? [s.begin] : []), s.ret, ...(fault ? [fault] : [])],
   };
 }
@@ -102,12 +115,16 @@ export function staleMapped(g: PageRec, f: FileState, p: Promise_, atEnd: boolea
   const range = `indexes ${p.start}..${p.end === Number.MAX_SAFE_INTEGER ? 'end' : p.end} of ino ${hex(f.ref.ino)}`;
   const inv = `${who(p.ret)} returned 0 from invalidate_inode_pages2_range over ${range}${p.begin ? ` (entered at ${at(p.begin)})` : ''} at ${at(p.ret)}`;
   const removed = g.del ? `removed from the page cache by ${who(g.del)} at ${at(g.del)}` : 'no longer in the page cache';
-  const now = cur ? `the cache's page for index ${g.index} is pfn ${hex(cur.pfn)}${cur.add ? ` (added at ${at(cur.add)})` : ''}` : `the cache holds no page for index ${g.index}`;
+  const now = cur
+    ? `the cache's page for index ${g.index} is pfn ${hex(cur.pfn)}${cur.add ? ` (added at ${at(cur.add)})` : ''}`
+    : `the cache holds no page for index ${g.index}`;
   const what = atEnd
     ? `When the trace ends, ${pageText(g)}, ${removed}, is still mapped (${mapsText(g.maps)}), though ${inv}.`
     : `${inv}, yet ${pageText(g)}, ${removed}, is still mapped: ${mapsText(g.maps)}.`;
   return {
-    rule: 'stale-after-invalidate', rec: g, ev: atEnd ? g.maps[g.maps.length - 1]?.ev ?? p.ret : p.ret,
+    rule: 'stale-after-invalidate',
+    rec: g,
+    ev: atEnd ? (g.maps[g.maps.length - 1]?.ev ?? p.ret) : p.ret,
     message: `${pageText(g)} stays mapped after invalidate_inode_pages2_range returned 0`,
     explanation: `${what} Now ${now}; reads through that mapping see data from before the invalidate (an O_DIRECT write's old data)${atEnd ? '' : ', though the invalidate reported success'}.`,
     others: [...(p.begin ? [p.begin] : []), p.ret, ...(g.del ? [g.del] : []), ...mapEvents(g.maps), ...(cur?.add ? [cur.add] : [])],

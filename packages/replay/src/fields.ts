@@ -80,7 +80,10 @@ export function bytesToIndex(v: FieldValue | undefined): Int | undefined {
 /** A number that fits a JS number exactly (page indexes, return values, counts). */
 export function toNumber(v: Int | string | undefined): number | undefined {
   if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') { const n = narrow(v); return typeof n === 'number' ? n : undefined; }
+  if (typeof v === 'bigint') {
+    const n = narrow(v);
+    return typeof n === 'number' ? n : undefined;
+  }
   return undefined;
 }
 

@@ -15,7 +15,10 @@ export class FindingLog {
   /** Findings kept per rule: the cap is per rule, so a flood of one (trace-inconsistent warnings) cannot crowd out another's error. */
   private readonly kept = new Map<RuleId, number>();
 
-  constructor(private readonly gaps: GapTracker, private readonly max: number) {}
+  constructor(
+    private readonly gaps: GapTracker,
+    private readonly max: number,
+  ) {}
 
   /** No more findings of `rule` are kept: the next ones are only counted (`drop`). */
   full(rule: RuleId): boolean {
@@ -27,13 +30,28 @@ export class FindingLog {
   }
 
   add(d: Draft): void {
-    if (this.full(d.rule)) { this.drop(); return; }
+    if (this.full(d.rule)) {
+      this.drop();
+      return;
+    }
     this.kept.set(d.rule, (this.kept.get(d.rule) ?? 0) + 1);
     const events = uniqueCites([d.ev, ...d.others]);
-    const why = uncertainty(d, events.map((e) => e.cpu), this.gaps) ?? d.tie;
+    const why =
+      uncertainty(
+        d,
+        events.map((e) => e.cpu),
+        this.gaps,
+      ) ?? d.tie;
     const finding: Finding = {
-      rule: d.rule, severity: DEFAULT_SEVERITY[d.rule], certainty: why ? 'uncertain' : 'certain', message: flat(d.message),
-      ts: d.ev.ts, cpu: d.ev.cpu, pid: d.ev.pid, events, explanation: flat(d.explanation + (why ? ` Uncertain: ${why}` : '')),
+      rule: d.rule,
+      severity: DEFAULT_SEVERITY[d.rule],
+      certainty: why ? 'uncertain' : 'certain',
+      message: flat(d.message),
+      ts: d.ev.ts,
+      cpu: d.ev.cpu,
+      pid: d.ev.pid,
+      events,
+      explanation: flat(d.explanation + (why ? ` Uncertain: ${why}` : '')),
     };
     if (d.rec.file) finding.file = d.rec.file.key;
     if (d.rec.index !== undefined) finding.index = d.rec.index;
@@ -79,7 +97,10 @@ function uniqueCites(evs: TraceEvent[]): CitedEvent[] {
   const out: TraceEvent[] = [];
   for (const e of evs) {
     const k = `${e.source}:${e.line}`;
-    if (!seen.has(k)) { seen.add(k); out.push(e); }
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e);
+    }
   }
   out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.cpu - b.cpu || a.line - b.line));
   return out.map(cite);

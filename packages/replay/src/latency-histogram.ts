@@ -22,7 +22,8 @@ function bucketOf(v: number): number {
   if (v < 0x80000000) e = 31 - Math.clz32(v);
   else {
     e = Math.floor(Math.log2(v));
-    if (2 ** e > v) e--; // log2 rounds up just below a power of two
+    if (2 ** e > v)
+      e--; // log2 rounds up just below a power of two
     else if (2 ** (e + 1) <= v) e++;
   }
   // below 2^31 a shift is the exact floor of the division (and skips a float power)
@@ -93,7 +94,9 @@ export class LatencyRecorder {
   /** xorshift32: deterministic, good enough for reservoir sampling. */
   private next(): number {
     let x = this.rng;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.rng = x;
     return x >>> 0;
   }

@@ -7,8 +7,21 @@ import type { MmOpKind } from '@kreplay/core';
 
 /** Every kind, in slot order (`slot` below gives each its index). */
 const KINDS = [
-  'fault_begin', 'fault_end', 'cache_add', 'cache_delete', 'pte_map', 'pte_unmap', 'invalidate_begin', 'invalidate_end',
-  'truncate_begin', 'truncate_end', 'unmap_range', 'isize_set', 'page_lock', 'page_unlock', 'marker',
+  'fault_begin',
+  'fault_end',
+  'cache_add',
+  'cache_delete',
+  'pte_map',
+  'pte_unmap',
+  'invalidate_begin',
+  'invalidate_end',
+  'truncate_begin',
+  'truncate_end',
+  'unmap_range',
+  'isize_set',
+  'page_lock',
+  'page_unlock',
+  'marker',
 ] as const satisfies readonly MmOpKind[];
 /** A kind missing from KINDS would be counted but never printed: this fails to compile then. */
 const everyKindListed: [Exclude<MmOpKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
@@ -16,22 +29,38 @@ void everyKindListed;
 
 function slot(kind: MmOpKind): number {
   switch (kind) {
-    case 'fault_begin': return 0;
-    case 'fault_end': return 1;
-    case 'cache_add': return 2;
-    case 'cache_delete': return 3;
-    case 'pte_map': return 4;
-    case 'pte_unmap': return 5;
-    case 'invalidate_begin': return 6;
-    case 'invalidate_end': return 7;
-    case 'truncate_begin': return 8;
-    case 'truncate_end': return 9;
-    case 'unmap_range': return 10;
-    case 'isize_set': return 11;
-    case 'page_lock': return 12;
-    case 'page_unlock': return 13;
-    case 'marker': return 14;
-    default: return unknownKind(kind);
+    case 'fault_begin':
+      return 0;
+    case 'fault_end':
+      return 1;
+    case 'cache_add':
+      return 2;
+    case 'cache_delete':
+      return 3;
+    case 'pte_map':
+      return 4;
+    case 'pte_unmap':
+      return 5;
+    case 'invalidate_begin':
+      return 6;
+    case 'invalidate_end':
+      return 7;
+    case 'truncate_begin':
+      return 8;
+    case 'truncate_end':
+      return 9;
+    case 'unmap_range':
+      return 10;
+    case 'isize_set':
+      return 11;
+    case 'page_lock':
+      return 12;
+    case 'page_unlock':
+      return 13;
+    case 'marker':
+      return 14;
+    default:
+      return unknownKind(kind);
   }
 }
 

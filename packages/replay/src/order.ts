@@ -41,7 +41,10 @@ export class ReorderBuffer<T> implements Sorter<T> {
   /** Records replayed after a later timestamp had already been replayed. */
   late = 0;
 
-  constructor(private readonly window: number, private readonly emit: (x: T, late: boolean, ts: bigint) => void) {
+  constructor(
+    private readonly window: number,
+    private readonly emit: (x: T, late: boolean, ts: bigint) => void,
+  ) {
     if (!(window >= 1)) throw new RangeError('reorder window must be at least 1');
     // window + 1 records wait at most; start small for huge windows and grow when full
     let cap = 16;
@@ -120,7 +123,10 @@ export class ReorderBuffer<T> implements Sorter<T> {
 
 /** InOrder met a record that ReorderBuffer would have moved: the input must be replayed again through ReorderBuffer. */
 export class ReorderNeeded extends Error {
-  constructor(readonly ts: bigint, readonly cpu: number) {
+  constructor(
+    readonly ts: bigint,
+    readonly cpu: number,
+  ) {
     super(`a record of CPU ${cpu} at ${ts} came after a later one of another CPU: the input is not in replay order`);
     this.name = 'ReorderNeeded';
   }

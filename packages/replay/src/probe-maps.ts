@@ -13,7 +13,10 @@ export const PROBE_MAP_DIR = shippedPath(import.meta.url, 'kernel-configs/probes
 /** Kernels with a shipped probe map (`linux-6.1`, ...), sorted. */
 export function shippedKernels(dir = PROBE_MAP_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 export function shippedMapPath(kernel: string, dir = PROBE_MAP_DIR): string {

@@ -7,7 +7,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
-import { findTraceMeta, InputError, metaClock, metaRelease, readTraceMeta, type Gap, type MmOp, type RuleId, type TraceEvent, type TraceRecord } from '@kreplay/core';
+import {
+  findTraceMeta,
+  InputError,
+  metaClock,
+  metaRelease,
+  readTraceMeta,
+  type Gap,
+  type MmOp,
+  type RuleId,
+  type TraceEvent,
+  type TraceRecord,
+} from '@kreplay/core';
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
@@ -24,9 +35,19 @@ import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type
 export const DEFAULT_REORDER_WINDOW = 4096;
 export const DEFAULT_MAX_FINDINGS = 10000;
 
-interface GapItem { kind: 'gap'; ts: bigint; cpu: number; gap: Gap }
+interface GapItem {
+  kind: 'gap';
+  ts: bigint;
+  cpu: number;
+  gap: Gap;
+}
 /** A known event replay could not use, with the pages it names when it names them. */
-interface UnusableItem { kind: 'unusable'; ev: TraceEvent; reason: string; pfns?: bigint[] }
+interface UnusableItem {
+  kind: 'unusable';
+  ev: TraceEvent;
+  reason: string;
+  pfns?: bigint[];
+}
 /** What the sorter holds: ops, gaps and unusable events. */
 type Item = MmOp | GapItem | UnusableItem;
 
@@ -57,9 +78,19 @@ export function heldCopy(ev: TraceEvent): TraceEvent {
 async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord[]> {
   let batch: TraceRecord[] = [];
   for await (const r of src as AsyncIterable<TraceRecord | TraceRecord[]>) {
-    if (Array.isArray(r)) { if (batch.length) { yield batch; batch = []; } yield r; continue; }
+    if (Array.isArray(r)) {
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
+      yield r;
+      continue;
+    }
     batch.push(r);
-    if (batch.length >= 4096) { yield batch; batch = []; }
+    if (batch.length >= 4096) {
+      yield batch;
+      batch = [];
+    }
   }
   if (batch.length) yield batch;
 }
@@ -69,7 +100,7 @@ async function* asBatches(src: RecordSource | AsyncIterable<TraceRecord[]>): Asy
  * output format is computed from. Throws InputError for what the user can fix.
  */
 export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]>, opts: ReplayOptions = {}, config?: ReplayConfig): Promise<ReplayResult> {
-  const cfg = config ?? await resolveReplayConfig(opts);
+  const cfg = config ?? (await resolveReplayConfig(opts));
   const t0 = performance.now();
   const source = opts.source ?? '-';
   const window = opts.reorderWindow ?? DEFAULT_REORDER_WINDOW;
@@ -77,13 +108,19 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const header: Record<string, string | number> = {};
   const warnings: string[] = [];
   const unusableEvents = new Map<string, number>();
-  let events = 0; let unknown = 0; let gaps = 0; let lost = 0; let unusable = 0;
+  let events = 0;
+  let unknown = 0;
+  let gaps = 0;
+  let lost = 0;
+  let unusable = 0;
   let unparseable: Gap | undefined;
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
   let marksDropped = 0;
-  let firstTs: bigint | undefined; let lastTs: bigint | undefined; let inputTs = 0n;
+  let firstTs: bigint | undefined;
+  let lastTs: bigint | undefined;
+  let inputTs = 0n;
   let adapter: Adapter | undefined;
   /** Per event name: the chosen adapter's lifter and the counts (made when the adapter is chosen). */
   let names: EventNames | undefined;
@@ -108,7 +145,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (first === undefined) return;
     const one = first;
     first = undefined;
-    if (rest.length === 0) { applyItem(one); return; }
+    if (rest.length === 0) {
+      applyItem(one);
+      return;
+    }
     const group = [one, ...rest];
     rest.length = 0;
     let cpu = -2;
@@ -117,7 +157,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       if (!isOp(it)) continue;
       const c = it.event!.cpu;
       if (cpu === -2) cpu = c;
-      else if (c !== cpu) { several = true; break; }
+      else if (c !== cpu) {
+        several = true;
+        break;
+      }
     }
     if (!several) for (const it of group) applyItem(it);
     else {
@@ -129,14 +172,20 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (late) {
       flush();
       const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
-      engine.gap({ cpu, line: it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line, source,
-        reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp` });
+      engine.gap({
+        cpu,
+        line: it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line,
+        source,
+        reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp`,
+      });
       applyItem(it);
       return;
     }
     if (first === undefined) first = it;
-    else if (ts !== groupTs) { flush(); first = it; }
-    else rest.push(it);
+    else if (ts !== groupTs) {
+      flush();
+      first = it;
+    } else rest.push(it);
     groupTs = ts;
   };
   const sorter: Sorter<Item> = opts.inOrder ? new InOrder<Item>(replayed) : new ReorderBuffer<Item>(window, replayed);
@@ -166,8 +215,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     events++;
     const ts = ev.ts;
     inputTs = ts;
-    if (lastTs === undefined) { firstTs = ts; lastTs = ts; }
-    else if (ts > lastTs) lastTs = ts;
+    if (lastTs === undefined) {
+      firstTs = ts;
+      lastTs = ts;
+    } else if (ts > lastTs) lastTs = ts;
     else if (ts < firstTs!) firstTs = ts;
     if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
       const m = workloadMismatch(ev);
@@ -237,7 +288,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     // the events after the choice: one the chosen map does not know but another does
     for (const [name, n, probe] of names!.unknownEntries()) {
       const others = evidence.knownElsewhere(name, probe, chosen.kernel);
-      if (others.length) warnings.push(`${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`);
+      if (others.length)
+        warnings.push(
+          `${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`,
+        );
     }
   }
 
@@ -245,21 +299,26 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const c = engine.counters;
   if (events === 0 && unparseable) {
     throw new InputError(`not a trace: no line of it is a trace event (${plural(gaps, 'line')} could not be read as one)`, {
-      file: unparseable.source, line: unparseable.line,
+      file: unparseable.source,
+      line: unparseable.line,
       hint: 'give a tracefs trace or trace_pipe capture, `trace-cmd report` or `perf script` output, or a trace.dat (docs/trace-format.md)',
     });
   }
   const inconclusive: string[] = [];
   if (events === 0) inconclusive.push('the trace holds no events: nothing was traced, so nothing can be judged');
   else if (c.ops === 0) {
-    inconclusive.push(unusable
-      ? `none of its ${plural(events, 'event')} became a page-cache operation: the ${plural(unusable, 'known event')} were unusable (see --stats: unusableEvents)`
-      : `none of its ${plural(events, 'event')} is one the ${chosen.kernel} adapter knows as a page-cache operation (see --stats for the events it saw; pass --probes to say what user-named probes mean)`);
+    inconclusive.push(
+      unusable
+        ? `none of its ${plural(events, 'event')} became a page-cache operation: the ${plural(unusable, 'known event')} were unusable (see --stats: unusableEvents)`
+        : `none of its ${plural(events, 'event')} is one the ${chosen.kernel} adapter knows as a page-cache operation (see --stats for the events it saw; pass --probes to say what user-named probes mean)`,
+    );
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
   const unjudged: Array<{ rule: RuleId; reason: string }> = [];
   if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
-    const pteProbes = Object.entries(chosen.map.probes).filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap').map(([k]) => k.replace(/^kprobe:/, ''));
+    const pteProbes = Object.entries(chosen.map.probes)
+      .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
+      .map(([k]) => k.replace(/^kprobe:/, ''));
     const why = `the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'})`;
     // every rule but trace-inconsistent reads the PTEs replay keeps (stale-data: the faults that map a page)
     const rules = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
@@ -267,36 +326,78 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   // perf shows its lost events only when asked: a trace without them may still have lost some
-  if (header['layout'] === 'perf script') warnings.push('this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): findings marked certain assume perf lost none that the trace does not show');
-  if (sorter.late) warnings.push(`${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`);
+  if (header['layout'] === 'perf script')
+    warnings.push(
+      'this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): findings marked certain assume perf lost none that the trace does not show',
+    );
+  if (sorter.late)
+    warnings.push(
+      `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,
+    );
   if (c.uncheckedInvalidates) {
-    warnings.push(`${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`);
-    unjudged.push({ rule: 'stale-after-invalidate', reason: `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace` });
+    warnings.push(
+      `${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`,
+    );
+    unjudged.push({
+      rule: 'stale-after-invalidate',
+      reason: `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`,
+    });
   }
-  if (unusable) warnings.push(`${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`);
-  if (engine.findingsDropped) warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} of their rule were counted but not kept`);
+  if (unusable)
+    warnings.push(
+      `${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`,
+    );
+  if (engine.findingsDropped)
+    warnings.push(`${engine.findingsDropped} findings beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} of their rule were counted but not kept`);
 
   const stats: ReplayStats = {
-    events, ops: c.ops, pages: engine.shadow.pfnsSeen, gaps, lostEvents: lost,
-    ms: Math.round(ms * 1000) / 1000, eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
-    byOp: c.byOp.toRecord(), usedEvents: names!.used(), unknownEvents: unknown, unknownByEvent: names!.unknownByEvent(),
-    unusableEvents: sortedRecord(unusableEvents), adopted: c.adopted, lateEvents: sorter.late, reorderWindow: window,
-    nestedDuplicates: c.nestedDuplicates, mapcountResyncs: c.mapcountResyncs, returns: engine.returns(),
-    uncheckedInvalidates: c.uncheckedInvalidates, promisesForgotten: c.promisesForgotten,
+    events,
+    ops: c.ops,
+    pages: engine.shadow.pfnsSeen,
+    gaps,
+    lostEvents: lost,
+    ms: Math.round(ms * 1000) / 1000,
+    eventsPerSec: ms > 0 ? Math.round(events / (ms / 1000)) : 0,
+    byOp: c.byOp.toRecord(),
+    usedEvents: names!.used(),
+    unknownEvents: unknown,
+    unknownByEvent: names!.unknownByEvent(),
+    unusableEvents: sortedRecord(unusableEvents),
+    adopted: c.adopted,
+    lateEvents: sorter.late,
+    reorderWindow: window,
+    nestedDuplicates: c.nestedDuplicates,
+    mapcountResyncs: c.mapcountResyncs,
+    returns: engine.returns(),
+    uncheckedInvalidates: c.uncheckedInvalidates,
+    promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
-    findingsDropped: engine.findingsDropped, ties,
+    findingsDropped: engine.findingsDropped,
+    ties,
   };
   observed.sort((x, y) => (x.ev.ts < y.ev.ts ? -1 : x.ev.ts > y.ev.ts ? 1 : x.ev.cpu - y.ev.cpu || x.ev.line - y.ev.line));
-  const findings = mergeByTime(engine.findings, observed.map((m) => mismatchFinding(m, opts.meta)));
+  const findings = mergeByTime(
+    engine.findings,
+    observed.map((m) => mismatchFinding(m, opts.meta)),
+  );
   const counted = countedMismatches(opts.meta);
-  if (marksDropped) warnings.push(`${marksDropped} workload mismatch markers beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
+  if (marksDropped)
+    warnings.push(`${marksDropped} workload mismatch markers beyond the first ${opts.maxFindings ?? DEFAULT_MAX_FINDINGS} were counted but not kept`);
   if (counted !== undefined && counted > observed.length + marksDropped) {
-    warnings.push(`the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length + marksDropped} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`);
+    warnings.push(
+      `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length + marksDropped} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`,
+    );
   }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {
     status: inconclusive.length ? 'inconclusive' : findings.length || engine.findingsDropped ? 'findings' : 'clean',
-    inconclusive, certain: findings.length - uncertain, uncertain, unusableEvents: unusable, gaps, lostEvents: lost, tiedGroups: ties.groups,
+    inconclusive,
+    certain: findings.length - uncertain,
+    uncertain,
+    unusableEvents: unusable,
+    gaps,
+    lostEvents: lost,
+    tiedGroups: ties.groups,
     ...(unjudged.length ? { unjudged } : {}),
   };
   const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
@@ -305,8 +406,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     findings,
     stats,
     trace: {
-      source, kernel: chosen.kernel, kernelReason: chosen.reason, release: metaRelease(opts.meta), clock, firstTs, lastTs,
-      header, probeSources: chosen.probeSources, vmemmapBase: chosen.vmemmap, vmemmapSource: chosen.vmemmapSource, metaSource: opts.metaSource,
+      source,
+      kernel: chosen.kernel,
+      kernelReason: chosen.reason,
+      release: metaRelease(opts.meta),
+      clock,
+      firstTs,
+      lastTs,
+      header,
+      probeSources: chosen.probeSources,
+      vmemmapBase: chosen.vmemmap,
+      vmemmapSource: chosen.vmemmapSource,
+      metaSource: opts.metaSource,
     },
     warnings,
     meta: opts.meta,
@@ -334,7 +445,8 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
   }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field
-  const records = () => openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted, ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }) });
+  const records = () =>
+    openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted, ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }) });
   let result: ReplayResult;
   if (file === '-' || o.onOp) result = await replay(records(), o, config);
   else {

@@ -74,7 +74,9 @@ export const ReplayVerdictSchema = z.looseObject({
 /** The replay result as `kreplay replay --format json` writes it (ReplayResult of @kreplay/replay). */
 export const ReplayJsonSchema = z.looseObject({
   tool: z.literal(REPLAY_JSON_TOOL).optional(),
-  version: z.literal(REPLAY_JSON_VERSION, { message: `written by another version of kreplay (this one reads replay JSON version ${REPLAY_JSON_VERSION})` }).optional(),
+  version: z
+    .literal(REPLAY_JSON_VERSION, { message: `written by another version of kreplay (this one reads replay JSON version ${REPLAY_JSON_VERSION})` })
+    .optional(),
   /** Absent in results written before the verdict existed (read as derived from the stats). */
   verdict: ReplayVerdictSchema.optional(),
   findings: z.array(ReplayFindingSchema),
@@ -89,11 +91,13 @@ export const ReplayJsonSchema = z.looseObject({
     returns: z.record(z.string(), Counts).optional(),
     latency: z.record(z.string(), HistogramSchema).optional(),
   }),
-  trace: z.looseObject({
-    source: z.string().optional(),
-    firstTs: Int.optional(),
-    lastTs: Int.optional(),
-  }).optional(),
+  trace: z
+    .looseObject({
+      source: z.string().optional(),
+      firstTs: Int.optional(),
+      lastTs: Int.optional(),
+    })
+    .optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
   /** Raw entry→return samples, ns, per span. */
   latencyNs: z.record(z.string(), z.array(z.number().nonnegative())).optional(),
@@ -106,16 +110,30 @@ function big(x: number | bigint | string | undefined): bigint {
 }
 
 export function findingFromJson(f: z.infer<typeof ReplayFindingSchema>, source: string): Finding {
-  const events: CitedEvent[] = f.events.map((e) => typeof e === 'number'
-    ? { line: e, source, ts: 0n, cpu: f.cpu, pid: f.pid, comm: '', summary: '' }
-    : {
-      line: e.line, source: e.source ?? source, ts: big(e.ts), cpu: e.cpu ?? f.cpu,
-      pid: e.pid ?? f.pid, comm: e.comm ?? '', summary: e.summary ?? '',
-      ...(e.text !== undefined ? { text: e.text } : {}),
-    });
+  const events: CitedEvent[] = f.events.map((e) =>
+    typeof e === 'number'
+      ? { line: e, source, ts: 0n, cpu: f.cpu, pid: f.pid, comm: '', summary: '' }
+      : {
+          line: e.line,
+          source: e.source ?? source,
+          ts: big(e.ts),
+          cpu: e.cpu ?? f.cpu,
+          pid: e.pid ?? f.pid,
+          comm: e.comm ?? '',
+          summary: e.summary ?? '',
+          ...(e.text !== undefined ? { text: e.text } : {}),
+        },
+  );
   return {
-    rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
-    ts: big(f.ts), cpu: f.cpu, pid: f.pid, events, explanation: f.explanation,
+    rule: f.rule,
+    severity: f.severity,
+    certainty: f.certainty,
+    message: f.message,
+    ts: big(f.ts),
+    cpu: f.cpu,
+    pid: f.pid,
+    events,
+    explanation: f.explanation,
     ...(f.file !== undefined ? { file: f.file } : {}),
     ...(f.index !== undefined ? { index: f.index } : {}),
   };
@@ -138,9 +156,23 @@ export async function readReplayJson(file: string): Promise<ReplayJson> {
 
 function findingJson(f: Finding) {
   return {
-    rule: f.rule, severity: f.severity, certainty: f.certainty, message: f.message,
-    ts: f.ts, cpu: f.cpu, pid: f.pid,
-    events: f.events.map((e) => ({ line: e.line, source: e.source, ts: e.ts, cpu: e.cpu, pid: e.pid, comm: e.comm, summary: e.summary, ...(e.text !== undefined ? { text: e.text } : {}) })),
+    rule: f.rule,
+    severity: f.severity,
+    certainty: f.certainty,
+    message: f.message,
+    ts: f.ts,
+    cpu: f.cpu,
+    pid: f.pid,
+    events: f.events.map((e) => ({
+      line: e.line,
+      source: e.source,
+      ts: e.ts,
+      cpu: e.cpu,
+      pid: e.pid,
+      comm: e.comm,
+      summary: e.summary,
+      ...(e.text !== undefined ? { text: e.text } : {}),
+    })),
     explanation: f.explanation,
     ...(f.file !== undefined ? { file: f.file } : {}),
     ...(f.index !== undefined ? { index: f.index } : {}),
@@ -159,21 +191,46 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
     source: t.source,
     verdict: r.verdict,
     trace: {
-      source: t.source, kernel: t.kernel, kernelReason: t.kernelReason, release: t.release, clock: t.clock,
-      firstTs: t.firstTs, lastTs: t.lastTs, header: t.header, probeSources: t.probeSources,
+      source: t.source,
+      kernel: t.kernel,
+      kernelReason: t.kernelReason,
+      release: t.release,
+      clock: t.clock,
+      firstTs: t.firstTs,
+      lastTs: t.lastTs,
+      header: t.header,
+      probeSources: t.probeSources,
       vmemmapBase: t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)}` : undefined,
-      vmemmapSource: t.vmemmapSource, metaSource: t.metaSource,
+      vmemmapSource: t.vmemmapSource,
+      metaSource: t.metaSource,
     },
     findings: r.findings.map(findingJson),
     stats: {
-      events: s.events, ops: s.ops, pages: s.pages, gaps: s.gaps,
+      events: s.events,
+      ops: s.ops,
+      pages: s.pages,
+      gaps: s.gaps,
       ...(timing ? { ms: s.ms, eventsPerSec: s.eventsPerSec } : {}),
-      lostEvents: s.lostEvents, unknown: s.unknownEvents,
-      firstTs: t.firstTs, lastTs: t.lastTs, durationNs,
-      byOp: s.byOp, usedEvents: s.usedEvents, unknownEvents: s.unknownEvents, unknownByEvent: s.unknownByEvent,
-      unusableEvents: s.unusableEvents, adopted: s.adopted, lateEvents: s.lateEvents, reorderWindow: s.reorderWindow,
-      nestedDuplicates: s.nestedDuplicates, mapcountResyncs: s.mapcountResyncs, returns: s.returns,
-      uncheckedInvalidates: s.uncheckedInvalidates, findingsDropped: s.findingsDropped, ties: s.ties, latency: s.latency,
+      lostEvents: s.lostEvents,
+      unknown: s.unknownEvents,
+      firstTs: t.firstTs,
+      lastTs: t.lastTs,
+      durationNs,
+      byOp: s.byOp,
+      usedEvents: s.usedEvents,
+      unknownEvents: s.unknownEvents,
+      unknownByEvent: s.unknownByEvent,
+      unusableEvents: s.unusableEvents,
+      adopted: s.adopted,
+      lateEvents: s.lateEvents,
+      reorderWindow: s.reorderWindow,
+      nestedDuplicates: s.nestedDuplicates,
+      mapcountResyncs: s.mapcountResyncs,
+      returns: s.returns,
+      uncheckedInvalidates: s.uncheckedInvalidates,
+      findingsDropped: s.findingsDropped,
+      ties: s.ties,
+      latency: s.latency,
     },
     opCounts: s.byOp,
     latencyNs: r.latencyNs,

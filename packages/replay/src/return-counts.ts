@@ -12,11 +12,15 @@ export class ReturnCounts {
 
   add(fn: string, ret: number): void {
     let m = fn === this.lastFn ? this.last : this.byFn.get(fn);
-    if (m === undefined) { m = new Map(); this.byFn.set(fn, m); }
+    if (m === undefined) {
+      m = new Map();
+      this.byFn.set(fn, m);
+    }
     this.lastFn = fn;
     this.last = m;
     const c = m.get(ret);
-    if (c === undefined) m.set(ret, { n: 1 }); else c.n++;
+    if (c === undefined) m.set(ret, { n: 1 });
+    else c.n++;
   }
 
   /** The functions with a return counted, in the order first counted. */

@@ -167,7 +167,11 @@ export class OpenCalls {
 
   set(call: OpenCall): void {
     const l = this.list;
-    for (let i = 0; i < this.n; i++) if (l[i]!.key === call.key) { l[i] = call; return; }
+    for (let i = 0; i < this.n; i++)
+      if (l[i]!.key === call.key) {
+        l[i] = call;
+        return;
+      }
     l[this.n++] = call;
   }
 
@@ -197,7 +201,10 @@ export class OpenCalls {
   oldestOf(family: OpenCall['family']): OpenCall | undefined {
     const l = this.list;
     let found: OpenCall | undefined;
-    for (let i = 0; i < this.n; i++) { const c = l[i]!; if (c.family === family && (!found || c.seq < found.seq)) found = c; }
+    for (let i = 0; i < this.n; i++) {
+      const c = l[i]!;
+      if (c.family === family && (!found || c.seq < found.seq)) found = c;
+    }
     return found;
   }
 
@@ -275,7 +282,8 @@ export class Shadow {
 
   /** Put back what `page(pfn)` returned before (the tie search undoing an order it tried). */
   restorePage(pfn: number, rec: PageRec | undefined): void {
-    if (rec) this.pages.set(pfn, rec); else this.pages.delete(pfn);
+    if (rec) this.pages.set(pfn, rec);
+    else this.pages.delete(pfn);
   }
 
   /** The key of the PTE a process's event installs at `address` (see `mapped`). */
@@ -291,20 +299,28 @@ export class Shadow {
   /** The live PTEs of the address space `mm`, by address (made on first use). */
   private ptesOf(mm: number): Map<AddressKey, PageRec> {
     let m = this.ptes.get(mm);
-    if (m === undefined) { m = new Map(); this.ptes.set(mm, m); }
+    if (m === undefined) {
+      m = new Map();
+      this.ptes.set(mm, m);
+    }
     return m;
   }
 
   restorePte(key: string, rec: PageRec | undefined): void {
     const [mm, address] = splitPteKey(key);
-    if (rec) this.ptesOf(mm).set(address, rec); else this.ptes.get(mm)?.delete(address);
+    if (rec) this.ptesOf(mm).set(address, rec);
+    else this.ptes.get(mm)?.delete(address);
   }
 
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
   file(ref: FileRef): FileState {
     if (ref === this.lastRef) return this.lastFile!;
     const known = this.byRef.get(ref);
-    if (known) { this.lastRef = ref; this.lastFile = known; return known; }
+    if (known) {
+      this.lastRef = ref;
+      this.lastFile = known;
+      return known;
+    }
     if (ref.dev === UNKNOWN_DEV) {
       const same = this.byIno.get(ref.ino);
       if (same && same.length === 1) return same[0]!;
@@ -316,7 +332,8 @@ export class Shadow {
       this.files.set(key, f);
       if (ref.dev !== UNKNOWN_DEV) {
         const list = this.byIno.get(ref.ino);
-        if (list) list.push(f); else this.byIno.set(ref.ino, [f]);
+        if (list) list.push(f);
+        else this.byIno.set(ref.ino, [f]);
       }
     }
     if (ref.dev !== UNKNOWN_DEV) this.byRef.set(ref, f);
@@ -326,8 +343,10 @@ export class Shadow {
   task(ev: TraceEvent): TaskState {
     const pid = ev.pid;
     let t = pid === this.lastPid ? this.lastTask : this.tasks.get(pid);
-    if (!t) { t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined }; this.tasks.set(pid, t); }
-    else t.comm = ev.comm;
+    if (!t) {
+      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined };
+      this.tasks.set(pid, t);
+    } else t.comm = ev.comm;
     this.lastPid = pid;
     this.lastTask = t;
     return t;
@@ -336,7 +355,10 @@ export class Shadow {
   /** Forget task `pid` (the tie search undoing an order that made it). */
   dropTask(pid: number): void {
     this.tasks.delete(pid);
-    if (pid === this.lastPid) { this.lastPid = undefined; this.lastTask = undefined; }
+    if (pid === this.lastPid) {
+      this.lastPid = undefined;
+      this.lastTask = undefined;
+    }
   }
 
   /**
@@ -374,8 +396,26 @@ export class Shadow {
       this.pfnsSeen++;
     }
     const rec: PageRec = {
-      pfn, file, index, inCache: true, mapcount: 0, born, add: undefined, del: undefined, delCall: undefined, delFn: undefined, delSeq: undefined, maps: [],
-      cacheSync: seq, mapSync: seq, cacheUnsure: undefined, mapUnsure: undefined, staleUnsure: undefined, bornSeq: seq, survived: undefined, cpus: [],
+      pfn,
+      file,
+      index,
+      inCache: true,
+      mapcount: 0,
+      born,
+      add: undefined,
+      del: undefined,
+      delCall: undefined,
+      delFn: undefined,
+      delSeq: undefined,
+      maps: [],
+      cacheSync: seq,
+      mapSync: seq,
+      cacheUnsure: undefined,
+      mapUnsure: undefined,
+      staleUnsure: undefined,
+      bornSeq: seq,
+      survived: undefined,
+      cpus: [],
     };
     this.pages.set(key, rec);
     return rec;
@@ -443,13 +483,17 @@ export class Shadow {
     for (const key of [...this.files.keys()].sort()) {
       const f = this.files.get(key)!;
       const slots = [...f.cache.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => `${i}=${id(r)}`);
-      out.push(`file ${key} cache ${slots.join(' ')} ghosts ${[...f.mappedGhosts].map(id).sort().join(' ')} promised ${json([...f.promised.entries()].map(([k, p]) => [k, p.begin?.line, p.ret.line]))}`);
+      out.push(
+        `file ${key} cache ${slots.join(' ')} ghosts ${[...f.mappedGhosts].map(id).sort().join(' ')} promised ${json([...f.promised.entries()].map(([k, p]) => [k, p.begin?.line, p.ret.line]))}`,
+      );
     }
     const ptes = [...this.ptes].flatMap(([mm, m]) => [...m].map(([address, r]): [string, PageRec] => [`${mm}:${address}`, r]));
     for (const [key, r] of ptes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.push(`pte ${key} ${id(r)}`);
     for (const pid of [...this.tasks.keys()].sort((a, b) => a - b)) {
       const t = this.tasks.get(pid)!;
-      out.push(`task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'}`);
+      out.push(
+        `task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'}`,
+      );
     }
     return out.join('\n');
   }

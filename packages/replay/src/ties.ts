@@ -109,7 +109,8 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
   const task = sh.tasks.get(ev.pid);
   if (task?.last) t.ops.push(task.last);
   switch (op.kind) {
-    case 'cache_add': case 'cache_delete': {
+    case 'cache_add':
+    case 'cache_delete': {
       const f = sh.file(op.file);
       addFile(f);
       const n = 1 << Math.min(Math.max(op.order, 0), MAX_ORDER);
@@ -119,7 +120,8 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
       }
       break;
     }
-    case 'pte_map': case 'pte_unmap': {
+    case 'pte_map':
+    case 'pte_unmap': {
       addPfn(op.pfn);
       if (op.file) {
         const f = sh.file(op.file);
@@ -150,7 +152,9 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
 function sets(touches: Touch[]): number[][] {
   const parent = touches.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  const union = (a: number, b: number) => { parent[find(a)] = find(b); };
+  const union = (a: number, b: number) => {
+    parent[find(a)] = find(b);
+  };
   const owner = new Map<string, number>();
   touches.forEach((t, i) => {
     for (const k of t.keys) {
@@ -161,13 +165,26 @@ function sets(touches: Touch[]): number[][] {
   });
   // a file judged by an invalidate's return: its judge and everything that changes its pages
   const readers = new Map<FileState, number>();
-  touches.forEach((t, i) => { for (const f of t.reads) { const o = readers.get(f); if (o === undefined) readers.set(f, i); else union(i, o); } });
-  if (readers.size) touches.forEach((t, i) => { for (const f of t.writes) { const o = readers.get(f); if (o !== undefined) union(i, o); } });
+  touches.forEach((t, i) => {
+    for (const f of t.reads) {
+      const o = readers.get(f);
+      if (o === undefined) readers.set(f, i);
+      else union(i, o);
+    }
+  });
+  if (readers.size)
+    touches.forEach((t, i) => {
+      for (const f of t.writes) {
+        const o = readers.get(f);
+        if (o !== undefined) union(i, o);
+      }
+    });
   const byRoot = new Map<number, number[]>();
   touches.forEach((_, i) => {
     const r = find(i);
     const list = byRoot.get(r);
-    if (list) list.push(i); else byRoot.set(r, [i]);
+    if (list) list.push(i);
+    else byRoot.set(r, [i]);
   });
   return [...byRoot.values()].sort((a, b) => a[0]! - b[0]!);
 }
@@ -188,7 +205,10 @@ export function interleavings<T>(lanes: readonly (readonly T[])[], cap: number):
   const pos = lanes.map(() => 0);
   const cur: T[] = [];
   const walk = (): void => {
-    if (cur.length === total) { out.push([...cur]); return; }
+    if (cur.length === total) {
+      out.push([...cur]);
+      return;
+    }
     for (let l = 0; l < lanes.length; l++) {
       if (pos[l]! >= lanes[l]!.length) continue;
       cur.push(lanes[l]![pos[l]!]!);
@@ -202,8 +222,16 @@ export function interleavings<T>(lanes: readonly (readonly T[])[], cap: number):
   return out;
 }
 
-interface RecCopy { fields: PageRec; maps: PageRec['maps']; cpus: number[] }
-interface TaskCopy { task: TaskState | undefined; fields?: TaskState; calls?: TaskState['calls'] }
+interface RecCopy {
+  fields: PageRec;
+  maps: PageRec['maps'];
+  cpus: number[];
+}
+interface TaskCopy {
+  task: TaskState | undefined;
+  fields?: TaskState;
+  calls?: TaskState['calls'];
+}
 
 /**
  * Everything an order of one set may change, saved entry by entry before the first order
@@ -225,7 +253,10 @@ class Snapshot {
   private readonly ops = new Map<MmOp, MmOp>();
   private readonly gaps: () => void;
 
-  constructor(private readonly engine: ReplayEngine, touches: readonly Touch[]) {
+  constructor(
+    private readonly engine: ReplayEngine,
+    touches: readonly Touch[],
+  ) {
     const sh = engine.shadow;
     this.seq = engine.seq;
     this.gaps = engine.gaps.save();
@@ -240,7 +271,10 @@ class Snapshot {
       for (const f of t.files) if (!this.files.has(f)) this.files.set(f, { ghosts: new Set(f.mappedGhosts), promised: new Map(f.promised) });
       for (const [f, index] of t.slots) {
         let m = this.slots.get(f);
-        if (!m) { m = new Map(); this.slots.set(f, m); }
+        if (!m) {
+          m = new Map();
+          this.slots.set(f, m);
+        }
         if (!m.has(index)) m.set(index, f.cache.get(index));
       }
       for (const k of t.pteKeys) if (!this.ptes.has(k)) this.ptes.set(k, sh.pteAt(k));
@@ -268,7 +302,11 @@ class Snapshot {
       rec.maps = c.maps.slice();
       rec.cpus = c.cpus.slice();
     }
-    for (const [f, m] of this.slots) for (const [index, rec] of m) { if (rec) f.cache.set(index, rec); else f.cache.delete(index); }
+    for (const [f, m] of this.slots)
+      for (const [index, rec] of m) {
+        if (rec) f.cache.set(index, rec);
+        else f.cache.delete(index);
+      }
     for (const [f, c] of this.files) {
       f.mappedGhosts.clear();
       for (const g of c.ghosts) f.mappedGhosts.add(g);
@@ -277,7 +315,10 @@ class Snapshot {
     }
     for (const [k, rec] of this.ptes) sh.restorePte(k, rec);
     for (const [pid, c] of this.tasks) {
-      if (!c.task) { sh.dropTask(pid); continue; }
+      if (!c.task) {
+        sh.dropTask(pid);
+        continue;
+      }
       restoreFields(c.task, c.fields!);
       c.task.calls = c.calls!.copy();
       sh.tasks.set(pid, c.task);
@@ -306,7 +347,16 @@ interface Outcome {
   tasks: string;
 }
 
-function outcome(engine: ReplayEngine, drafts: Draft[], keys: string[], doubts: Array<string | undefined>, pfns: readonly number[], slots: ReadonlyArray<[FileState, number]>, pteKeys: readonly string[], pids: readonly number[]): Outcome {
+function outcome(
+  engine: ReplayEngine,
+  drafts: Draft[],
+  keys: string[],
+  doubts: Array<string | undefined>,
+  pfns: readonly number[],
+  slots: ReadonlyArray<[FileState, number]>,
+  pteKeys: readonly string[],
+  pids: readonly number[],
+): Outcome {
   const sh = engine.shadow;
   const cache = new Map<number, string>();
   const map = new Map<number, string>();
@@ -315,7 +365,12 @@ function outcome(engine: ReplayEngine, drafts: Draft[], keys: string[], doubts: 
   const known = (rec: PageRec, sync: number, unsure: unknown) => (unsure || engine.gaps.since(rec.cpus, sync) ? '?' : '');
   for (const pfn of pfns) {
     const rec = sh.page(BigInt(pfn));
-    cache.set(pfn, rec ? `${rec.inCache}|${rec.file?.key}|${rec.index}|${rec.born}|${rec.survived ? `survived${rec.survived.reported ? ' reported' : ''}` : ''}${known(rec, rec.cacheSync, rec.cacheUnsure)}` : '-');
+    cache.set(
+      pfn,
+      rec
+        ? `${rec.inCache}|${rec.file?.key}|${rec.index}|${rec.born}|${rec.survived ? `survived${rec.survived.reported ? ' reported' : ''}` : ''}${known(rec, rec.cacheSync, rec.cacheUnsure)}`
+        : '-',
+    );
     map.set(pfn, rec ? `${rec.mapcount}${known(rec, rec.mapSync, rec.mapUnsure)}` : '-');
     stale.set(pfn, rec ? `${engine.staleReported.has(rec)}${rec.staleUnsure ? '?' : ''}` : '-');
   }
@@ -328,10 +383,12 @@ function outcome(engine: ReplayEngine, drafts: Draft[], keys: string[], doubts: 
     stale,
     slots: slots.map(([f, i]) => `${f.key}:${i}=${f.cache.get(i)?.pfn ?? '-'}`).join(' '),
     ptes: pteKeys.map((k) => `${k}=${sh.pteAt(k)?.pfn ?? '-'}`).join(' '),
-    tasks: pids.map((pid) => {
-      const t = sh.tasks.get(pid);
-      return t ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}` : `${pid}:-`;
-    }).join(' '),
+    tasks: pids
+      .map((pid) => {
+        const t = sh.tasks.get(pid);
+        return t ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}` : `${pid}:-`;
+      })
+      .join(' '),
   };
 }
 
@@ -357,7 +414,8 @@ function lanesOf(ops: readonly MmOp[]): MmOp[][] {
   for (const op of ops) {
     const cpu = op.event!.cpu;
     const lane = byCpu.get(cpu);
-    if (lane) lane.push(op); else byCpu.set(cpu, [op]);
+    if (lane) lane.push(op);
+    else byCpu.set(cpu, [op]);
   }
   return [...byCpu.values()];
 }
@@ -373,7 +431,10 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
   for (const set of sets(touches)) {
     const mine = set.map((i) => ops[i]!);
     const lanes = lanesOf(mine);
-    if (lanes.length < 2) { for (const op of mine) engine.apply(op); continue; }
+    if (lanes.length < 2) {
+      for (const op of mine) engine.apply(op);
+      continue;
+    }
     const note = tieNote(mine);
     const myTouches = set.map((i) => touches[i]!);
     const pfns = [...new Set(myTouches.flatMap((t) => t.pfns))];
@@ -416,7 +477,8 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
       if (!results.every((r) => r.keys.has(k))) notes.set(k, absentText(note));
       else {
         const doubt = results.find((r) => r.doubts.get(k) !== undefined)?.doubts.get(k);
-        if (doubt !== undefined && chosen.doubts.get(k) === undefined) notes.set(k, `in another order of ${note.reason.replace(/, so the trace.*$/, '')}: ${doubt}`);
+        if (doubt !== undefined && chosen.doubts.get(k) === undefined)
+          notes.set(k, `in another order of ${note.reason.replace(/, so the trace.*$/, '')}: ${doubt}`);
       }
     }
     stats.uncertainFindings += notes.size;
@@ -454,7 +516,9 @@ function absentText(note: Note): string {
 
 /** Replay `order` for real; drafts keyed in `notes` are uncertain, or every draft when `all` is given. */
 function commit(engine: ReplayEngine, order: readonly MmOp[], notes: Map<string, string> | undefined, all: Note | undefined): void {
-  const allText = all ? `${all.reason} (${all.source}:${all.line}); there are more than ${MAX_TIE_ORDERS} such orders, too many to try, so this finding may not arise in all of them.` : undefined;
+  const allText = all
+    ? `${all.reason} (${all.source}:${all.line}); there are more than ${MAX_TIE_ORDERS} such orders, too many to try, so this finding may not arise in all of them.`
+    : undefined;
   engine.tieNote = allText ? () => allText : notes?.size ? (key) => notes.get(key) : undefined;
   try {
     for (const op of order) engine.apply(op);
@@ -464,12 +528,21 @@ function commit(engine: ReplayEngine, order: readonly MmOp[], notes: Map<string,
 }
 
 /** Pages whose facts depend on the order: unsure until the trace re-establishes them. */
-function markUnsure(engine: ReplayEngine, cacheOff: readonly number[], mapOff: readonly number[], note: Note, ops: readonly MmOp[], staleOff: readonly number[] = []): void {
+function markUnsure(
+  engine: ReplayEngine,
+  cacheOff: readonly number[],
+  mapOff: readonly number[],
+  note: Note,
+  ops: readonly MmOp[],
+  staleOff: readonly number[] = [],
+): void {
   const cpus = [...new Set(ops.map((o) => (o.event as TraceEvent).cpu))];
   const mark = (pfn: number, what: 'cache' | 'map' | 'stale') => {
     const rec = engine.shadow.page(BigInt(pfn));
     if (!rec) return;
-    if (what === 'cache') rec.cacheUnsure = note; else if (what === 'map') rec.mapUnsure = note; else rec.staleUnsure = note;
+    if (what === 'cache') rec.cacheUnsure = note;
+    else if (what === 'map') rec.mapUnsure = note;
+    else rec.staleUnsure = note;
     for (const c of cpus) engine.shadow.touch(rec, c);
   };
   for (const p of new Set(cacheOff)) mark(p, 'cache');
@@ -486,15 +559,37 @@ export function dumpEngine(engine: ReplayEngine): string {
   const id = (o: object | undefined) => {
     if (!o) return '-';
     let n = DUMP_IDS.get(o);
-    if (n === undefined) { n = ++dumpNext; DUMP_IDS.set(o, n); }
+    if (n === undefined) {
+      n = ++dumpNext;
+      DUMP_IDS.set(o, n);
+    }
     return `#${n}`;
   };
-  const json = (v: unknown) => JSON.stringify(v, (k, x) => (k === 'event' ? (x as TraceEvent | undefined)?.line : typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x));
-  const rec = (r: PageRec) => json({
-    id: id(r), pfn: r.pfn, file: r.file?.key, index: r.index, inCache: r.inCache, mapcount: r.mapcount, born: r.born,
-    add: r.add?.line, del: r.del?.line, delCall: r.delCall?.line, delFn: r.delFn, delSeq: r.delSeq,
-    maps: r.maps.map((m) => [m.ev.line, m.fault?.line, m.address]), cacheSync: r.cacheSync, mapSync: r.mapSync, bornSeq: r.bornSeq, survived: r.survived && [r.survived.begin?.line, r.survived.ret.line, r.survived.reported],
-    cacheUnsure: r.cacheUnsure?.reason, mapUnsure: r.mapUnsure?.reason, staleUnsure: r.staleUnsure?.reason, cpus: r.cpus,
-  });
+  const json = (v: unknown) =>
+    JSON.stringify(v, (k, x) => (k === 'event' ? (x as TraceEvent | undefined)?.line : typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x));
+  const rec = (r: PageRec) =>
+    json({
+      id: id(r),
+      pfn: r.pfn,
+      file: r.file?.key,
+      index: r.index,
+      inCache: r.inCache,
+      mapcount: r.mapcount,
+      born: r.born,
+      add: r.add?.line,
+      del: r.del?.line,
+      delCall: r.delCall?.line,
+      delFn: r.delFn,
+      delSeq: r.delSeq,
+      maps: r.maps.map((m) => [m.ev.line, m.fault?.line, m.address]),
+      cacheSync: r.cacheSync,
+      mapSync: r.mapSync,
+      bornSeq: r.bornSeq,
+      survived: r.survived && [r.survived.begin?.line, r.survived.ret.line, r.survived.reported],
+      cacheUnsure: r.cacheUnsure?.reason,
+      mapUnsure: r.mapUnsure?.reason,
+      staleUnsure: r.staleUnsure?.reason,
+      cpus: r.cpus,
+    });
   return engine.shadow.dump(rec, id, json) + `\nseq ${engine.seq}\n${engine.gaps.text()}\ncounters ${json(engine.counters)}`;
 }

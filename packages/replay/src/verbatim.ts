@@ -63,7 +63,10 @@ export async function readLines(file: string, wanted: ReadonlySet<number>, signa
           if (wanted.has(line) && start < chunk.length) keep(chunk.subarray(start));
           break;
         }
-        if (wanted.has(line)) { keep(chunk.subarray(start, nl)); finish(); }
+        if (wanted.has(line)) {
+          keep(chunk.subarray(start, nl));
+          finish();
+        }
         line++;
         start = nl + 1;
         if (line > last) return out;

@@ -25,7 +25,13 @@ const HOW: Record<string, string> = {
   fault_stale: 'through a new fault after an O_DIRECT write had returned',
 };
 
-export interface WorkloadMismatch { kind: string; index: number; want: bigint; got: bigint; ev: TraceEvent }
+export interface WorkloadMismatch {
+  kind: string;
+  index: number;
+  want: bigint;
+  got: bigint;
+  ev: TraceEvent;
+}
 
 /** The mismatch a marker event reports, or undefined when the event is no such marker. */
 export function workloadMismatch(ev: TraceEvent): WorkloadMismatch | undefined {
@@ -53,15 +59,18 @@ export function mismatchFinding(m: WorkloadMismatch, meta: MetaJson | undefined)
   const wantGen = (m.want >> INDEX_BITS) - 1n;
   const gotGen = (m.got >> INDEX_BITS) - 1n;
   const gotIndex = m.got & ((1n << INDEX_BITS) - 1n);
-  const what = m.got === 0n
-    ? 'zeroes'
-    : gotIndex !== BigInt(m.index) ? `page ${gotIndex}'s data (generation ${gotGen})` : `generation ${gotGen}`;
+  const what = m.got === 0n ? 'zeroes' : gotIndex !== BigInt(m.index) ? `page ${gotIndex}'s data (generation ${gotGen})` : `generation ${gotGen}`;
   const how = HOW[m.kind] ?? `(${m.kind})`;
   const file = workloadFile(meta);
   const finding: Finding = {
-    rule: 'stale-data', severity: 'error', certainty: 'certain',
+    rule: 'stale-data',
+    severity: 'error',
+    certainty: 'certain',
     message: `the workload read index ${m.index} ${how} and got ${what}, not generation ${wantGen} or newer (want=${hex(m.want)} got=${hex(m.got)})`,
-    ts: m.ev.ts, cpu: m.ev.cpu, pid: m.ev.pid, events: [cite(m.ev)],
+    ts: m.ev.ts,
+    cpu: m.ev.cpu,
+    pid: m.ev.pid,
+    events: [cite(m.ev)],
     explanation: `The workload's own check (${who(m.ev)}, line ${m.ev.line}) found that a read which began after the O_DIRECT write of generation ${wantGen} to index ${m.index} had returned saw ${what}: stale data (docs/rules.md, stale-data). It is certain whatever the trace's kernel events show; if no other finding explains it, the probes missed the path that served the old bytes.`,
   };
   if (file) finding.file = file;

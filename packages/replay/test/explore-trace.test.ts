@@ -26,15 +26,45 @@ const op: fc.Arbitrary<MmOp> = fc.oneof(
   // a folio of order k starts at an index and a pfn that are multiples of 2^k (6.12
   // mm/filemap.c:857 VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)); the buddy allocator
   // aligns the pfn): replay refuses any other folio as impossible, so the model never emits one
-  fc.record({ kind: fc.constantFrom('cache_add' as const, 'cache_delete' as const), file, index: fc.integer({ min: 0, max: 2 ** 40 }), pfn: u64, order: fc.integer({ min: 0, max: 9 }) })
+  fc
+    .record({
+      kind: fc.constantFrom('cache_add' as const, 'cache_delete' as const),
+      file,
+      index: fc.integer({ min: 0, max: 2 ** 40 }),
+      pfn: u64,
+      order: fc.integer({ min: 0, max: 9 }),
+    })
     .map((o) => ({ ...o, index: o.index - (o.index % 2 ** o.order), pfn: o.pfn - (o.pfn % (1n << BigInt(o.order))) })),
   fc.record({ kind: fc.constant('fault_begin' as const), file: opt(file), index: opt(small), address: opt(u64) }),
   fc.record({ kind: fc.constant('fault_end' as const), file: opt(file), index: opt(small), ret: opt(ret) }),
   fc.record({ kind: fc.constantFrom('pte_map' as const, 'pte_unmap' as const), pfn: u64, file: opt(file), index: opt(small), address: opt(u64) }),
-  fc.record({ kind: fc.constant('invalidate_begin' as const), fn: fc.constantFrom('invalidate_inode_pages2_range' as const, 'invalidate_mapping_pages' as const), file: opt(file), start: opt(small), end: opt(small) }),
-  fc.record({ kind: fc.constant('invalidate_end' as const), fn: fc.constantFrom('invalidate_inode_pages2_range' as const, 'invalidate_mapping_pages' as const), file: opt(file), ret: opt(ret) }),
-  fc.record({ kind: fc.constant('truncate_begin' as const), fn: fc.constantFrom('truncate_pagecache' as const, 'truncate_inode_pages_range' as const, 'vmtruncate' as const), file: opt(file), size: opt(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n })), start: opt(small), end: opt(small) }),
-  fc.record({ kind: fc.constant('truncate_end' as const), fn: fc.constantFrom('truncate_pagecache' as const, 'truncate_inode_pages_range' as const, 'vmtruncate' as const), file: opt(file), ret: opt(ret) }),
+  fc.record({
+    kind: fc.constant('invalidate_begin' as const),
+    fn: fc.constantFrom('invalidate_inode_pages2_range' as const, 'invalidate_mapping_pages' as const),
+    file: opt(file),
+    start: opt(small),
+    end: opt(small),
+  }),
+  fc.record({
+    kind: fc.constant('invalidate_end' as const),
+    fn: fc.constantFrom('invalidate_inode_pages2_range' as const, 'invalidate_mapping_pages' as const),
+    file: opt(file),
+    ret: opt(ret),
+  }),
+  fc.record({
+    kind: fc.constant('truncate_begin' as const),
+    fn: fc.constantFrom('truncate_pagecache' as const, 'truncate_inode_pages_range' as const, 'vmtruncate' as const),
+    file: opt(file),
+    size: opt(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n })),
+    start: opt(small),
+    end: opt(small),
+  }),
+  fc.record({
+    kind: fc.constant('truncate_end' as const),
+    fn: fc.constantFrom('truncate_pagecache' as const, 'truncate_inode_pages_range' as const, 'vmtruncate' as const),
+    file: opt(file),
+    ret: opt(ret),
+  }),
   fc.record({ kind: fc.constant('unmap_range' as const), fn: fnName, file: opt(file), start: opt(small), end: opt(small) }),
   fc.record({ kind: fc.constant('isize_set' as const), file, size: fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }) }),
   fc.record({ kind: fc.constantFrom('page_lock' as const, 'page_unlock' as const), pfn: u64 }),
@@ -58,9 +88,12 @@ async function roundTrip(ops: Array<{ op: MmOp; thread: number }>, header: typeo
 
 describe('explorer trace round trip: MmOp → text → parsed → lifted', () => {
   it('gives back every op as it was written, whatever its values', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(fc.record({ op, thread: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 12 }), async (ops) => {
-      expect(await roundTrip(ops)).toEqual(ops.map((o) => o.op));
-    }), { numRuns: Number(process.env.KREPLAY_PROP_RUNS ?? 100) }); // each run is a whole replay (probe map loaded): 100 by default
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ op, thread: fc.integer({ min: 0, max: 2 }) }), { minLength: 1, maxLength: 12 }), async (ops) => {
+        expect(await roundTrip(ops)).toEqual(ops.map((o) => o.op));
+      }),
+      { numRuns: Number(process.env.KREPLAY_PROP_RUNS ?? 100) },
+    ); // each run is a whole replay (probe map loaded): 100 by default
   });
 
   it('reads a trace written before the format field (format 1)', async () => {
@@ -69,7 +102,10 @@ describe('explorer trace round trip: MmOp → text → parsed → lifted', () =>
   });
 
   it('refuses a trace from a newer kreplay before replaying it', async () => {
-    const e = await roundTrip([{ op: { kind: 'page_lock', pfn: 3n }, thread: 0 }], '# kreplay: explore format=2 scenario=s flavor=linux-2.6.15 schedule=0').catch((x: unknown) => x);
+    const e = await roundTrip(
+      [{ op: { kind: 'page_lock', pfn: 3n }, thread: 0 }],
+      '# kreplay: explore format=2 scenario=s flavor=linux-2.6.15 schedule=0',
+    ).catch((x: unknown) => x);
     expect(isInputError(e)).toBe(true);
     expect((e as Error).message).toBe('explorer trace format 2 is newer than this kreplay reads (format 1)');
     expect((e as { file?: string }).file).toBe('rt.trace');
@@ -88,7 +124,11 @@ describe('explorer trace findings', () => {
       { thread: 1, op: { kind: 'cache_delete', file: f, index: 0, pfn: 1n, order: 0 } },
       { thread: 0, op: { kind: 'pte_map', pfn: 1n, file: f, index: 0, address: 0x10000n } },
     ];
-    const text = encodeExploreTrace(HEADER, THREADS, steps.map(({ op, thread }, i) => ({ thread, step: i + 1, event: encodeOpEvent(op) })));
+    const text = encodeExploreTrace(
+      HEADER,
+      THREADS,
+      steps.map(({ op, thread }, i) => ({ thread, step: i + 1, event: encodeOpEvent(op) })),
+    );
     const r = await replay(parseTraceString(text, { source: 'rt.trace' }), { source: 'rt.trace' });
     const orphan = r.findings.find((x) => x.rule === 'orphan-page-mapped');
     expect(orphan?.explanation).toContain('had removed it from the page cache at line 18 during vmtruncate (entered at line 17)');

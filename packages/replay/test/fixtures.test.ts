@@ -12,7 +12,10 @@ import type { Finding } from '@kreplay/core';
 import { replayFile } from '@kreplay/replay';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/replay');
-const dirs = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const dirs = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 const brief = (f: Finding) => ({ rule: f.rule, certainty: f.certainty, file: f.file, index: f.index });
 

@@ -19,7 +19,8 @@ async function run(lines: string[], opts: ReplayOptions = {}) {
 }
 
 const add = (pfn: number, idx: number, order = 0) => `mm_filemap_add_to_page_cache: dev 254:0 ino c pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=${order}`;
-const del = (pfn: number, idx: number, order = 0) => `mm_filemap_delete_from_page_cache: dev 254:0 ino c pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=${order}`;
+const del = (pfn: number, idx: number, order = 0) =>
+  `mm_filemap_delete_from_page_cache: dev 254:0 ino c pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=${order}`;
 /** folio_add_file_rmap_ptes(folio, page, nr, vma) with the shipped map's positional arguments, plus folio->index. */
 const rmapAdd = (folio: number, pfn: number, nr: number, index?: number) =>
   `p_folio_add_file_rmap_ptes_0: (folio_add_file_rmap_ptes+0x4/0xe0) arg1=${page(folio)} arg2=${page(pfn)} arg3=${nr}${index === undefined ? '' : ` index=${index} ino=12 dev=266338304`}`;
@@ -33,7 +34,10 @@ describe('linux-6.12: large folios and batched rmaps', () => {
       line('m-2', 0, '1.000002', rmapAdd(0x100, 0x101, 2)), // pages 0x101, 0x102 (indexes 5, 6)
       line('d-3', 1, '1.000003', del(0x100, 4, 2)),
     ]);
-    expect(r.findings.map((f) => [f.rule, f.index])).toEqual([['mapped-page-removed', 5], ['mapped-page-removed', 6]]);
+    expect(r.findings.map((f) => [f.rule, f.index])).toEqual([
+      ['mapped-page-removed', 5],
+      ['mapped-page-removed', 6],
+    ]);
     expect(r.stats.byOp).toMatchObject({ cache_add: 1, cache_delete: 1, pte_map: 1 });
   });
 
@@ -58,7 +62,7 @@ describe('linux-6.12: large folios and batched rmaps', () => {
     expect(r.stats.unusableEvents).toEqual({});
   });
 
-  it('the same PTE op naming a page of another slot is an orphan: the index is the page\'s, checked', async () => {
+  it("the same PTE op naming a page of another slot is an orphan: the index is the page's, checked", async () => {
     const r = await run([
       line('r-1', 0, '1.000001', add(0x300, 4, 2)),
       line('m-2', 0, '1.000002', rmapAdd(0x300, 0x302, 1, 8)), // folio->index 8: page 0x302 would be index 10
@@ -110,7 +114,7 @@ describe('linux-6.12: large folios and batched rmaps', () => {
   });
 });
 
-describe('--kernel auto without meta.json: the trace\'s own events choose', () => {
+describe("--kernel auto without meta.json: the trace's own events choose", () => {
   const auto = { kernel: 'auto' } as const;
   it('6.12 by its rmap kprobes or its fault tracepoint', async () => {
     const r = await run([line('r-1', 0, '1.000001', add(0x10, 0)), line('m-2', 0, '1.000002', rmapAdd(0x10, 0x10, 1))], auto);
@@ -123,11 +127,17 @@ describe('--kernel auto without meta.json: the trace\'s own events choose', () =
   });
 
   it('6.1 by page_add_file_rmap', async () => {
-    const r = await run([
-      line('r-1', 0, '1.000001', add(0x10, 0)),
-      line('m-2', 0, '1.000002', `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(0x10)} arg2=0x1 arg3=0x0`),
-    ], auto);
-    expect([r.trace.kernel, r.trace.kernelReason]).toEqual(['linux-6.1', 'trace evidence: p_page_add_file_rmap_0 (kprobe on page_add_file_rmap) (known to linux-6.1)']);
+    const r = await run(
+      [
+        line('r-1', 0, '1.000001', add(0x10, 0)),
+        line('m-2', 0, '1.000002', `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(0x10)} arg2=0x1 arg3=0x0`),
+      ],
+      auto,
+    );
+    expect([r.trace.kernel, r.trace.kernelReason]).toEqual([
+      'linux-6.1',
+      'trace evidence: p_page_add_file_rmap_0 (kprobe on page_add_file_rmap) (known to linux-6.1)',
+    ]);
     expect(r.stats.byOp.pte_map).toBe(1);
   });
 
@@ -135,15 +145,20 @@ describe('--kernel auto without meta.json: the trace\'s own events choose', () =
     const none = await run([line('r-1', 0, '1.000001', add(0x10, 0))], auto);
     expect([none.trace.kernel, none.trace.kernelReason]).toEqual(['linux-6.1', 'default (no meta.json; no event tells the kernels apart)']);
     // the first telling event chooses; a later one only another map knows is pointed out
-    const both = await run([
-      line('f-1', 0, '1.000001', 'mm_filemap_fault: dev=254:0 ino=c ofs=0'),
-      line('m-2', 0, '1.000002', `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(0x10)}`),
-    ], auto);
+    const both = await run(
+      [
+        line('f-1', 0, '1.000001', 'mm_filemap_fault: dev=254:0 ino=c ofs=0'),
+        line('m-2', 0, '1.000002', `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(0x10)}`),
+      ],
+      auto,
+    );
     expect(both.trace.kernel).toBe('linux-6.12');
-    expect(both.warnings.join('\n')).toContain('1 p_page_add_file_rmap_0 events mean nothing to linux-6.12\'s probe map (chosen by trace evidence: mm_filemap_fault (known to linux-6.12)) but are known to linux-6.1\'s: if that is the traced kernel, pass --kernel linux-6.1');
+    expect(both.warnings.join('\n')).toContain(
+      "1 p_page_add_file_rmap_0 events mean nothing to linux-6.12's probe map (chosen by trace evidence: mm_filemap_fault (known to linux-6.12)) but are known to linux-6.1's: if that is the traced kernel, pass --kernel linux-6.1",
+    );
   });
 
-  it('meta.json\'s release still wins over the evidence', async () => {
+  it("meta.json's release still wins over the evidence", async () => {
     const r = await run([line('m-2', 0, '1.000002', rmapAdd(0x10, 0x10, 1))], { ...auto, meta: { kernel: { release: '6.1.0-56-amd64' } } });
     expect(r.trace.kernel).toBe('linux-6.1');
   });
@@ -152,11 +167,13 @@ describe('--kernel auto without meta.json: the trace\'s own events choose', () =
 describe('KernelEvidence', () => {
   const map = (...keys: string[]) => ({ structPageSize: 64, probes: Object.fromEntries(keys.map((k) => [k, { op: 'marker' as never, args: {} }])) });
   it('narrows among several maps, event by event, and says when the events fit none', () => {
-    const ev = new KernelEvidence(new Map([
-      ['linux-6.1', map('common', 'old_only')],
-      ['linux-6.12', map('common', 'new_a', 'new_b')],
-      ['linux-6.9', map('common', 'new_a')],
-    ]));
+    const ev = new KernelEvidence(
+      new Map([
+        ['linux-6.1', map('common', 'old_only')],
+        ['linux-6.12', map('common', 'new_a', 'new_b')],
+        ['linux-6.9', map('common', 'new_a')],
+      ]),
+    );
     ev.see('common', undefined);
     expect(ev.done).toBe(false);
     ev.see('new_a', undefined); // 6.9 and 6.12 left

@@ -27,14 +27,10 @@ const rmapAdd = (pfn: number, name = 'p_page_add_file_rmap_0') => `${name}: (pag
 const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x1c0) arg1=${page(pfn)} arg2=0xffff888003b00000 arg3=0x0`;
 
 /** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
-const race = [
-  line('reader-10', 0, '1.000001', add(0x10)),
-  line('mapper-11', 0, '1.000002', rmapAdd(0x10)),
-  line('dropper-12', 1, '1.000003', del(0x10)),
-];
+const race = [line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 0, '1.000002', rmapAdd(0x10)), line('dropper-12', 1, '1.000003', del(0x10))];
 
 describe('linux-6.1 adapter', () => {
-  it('sees fadvise(DONTNEED)\'s invalidate_mapping_pagevec, and merges it into one call when its wrapper invalidate_mapping_pages is probed too', async () => {
+  it("sees fadvise(DONTNEED)'s invalidate_mapping_pagevec, and merges it into one call when its wrapper invalidate_mapping_pages is probed too", async () => {
     const inv = (fn: string) => `p_${fn}_0: (${fn}+0x0/0x20) arg1=0xffff888003a1c0f8 arg2=0x0 arg3=0x0 ino=42 dev=8388624`;
     const ret = (fn: string, site: string) => `r_${fn}_0: (${site}+0x1c/0x20 <- ${fn}) arg1=0x1`;
     const r = await run([
@@ -79,9 +75,24 @@ describe('linux-6.1 adapter', () => {
 
   it('pairs kretprobe returns with their entries by pid, keeps signed return values and latencies', async () => {
     const r = await run([
-      line('w-20', 1, '1.000010', 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff8880 arg2=0x0 arg3=0x3 ino=42 dev=8388624'),
-      line('w-21', 0, '1.000011', 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0'),
-      line('w-20', 1, '1.000030', 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0xfffffffffffffff0'),
+      line(
+        'w-20',
+        1,
+        '1.000010',
+        'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff8880 arg2=0x0 arg3=0x3 ino=42 dev=8388624',
+      ),
+      line(
+        'w-21',
+        0,
+        '1.000011',
+        'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0',
+      ),
+      line(
+        'w-20',
+        1,
+        '1.000030',
+        'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0xfffffffffffffff0',
+      ),
     ]);
     expect(r.stats.returns.invalidate_inode_pages2_range).toEqual({ '-16': 1, 0: 1 });
     expect(r.stats.adopted.calls).toBe(1); // w-21's entry predates the trace
@@ -115,7 +126,7 @@ describe('linux-6.1 adapter', () => {
     expect(r.warnings.join('\n')).toMatch(/unusable/);
   });
 
-  it('gives a large folio\'s subpages their own pfns and indexes', async () => {
+  it("gives a large folio's subpages their own pfns and indexes", async () => {
     const r = await run([
       line('r-1', 0, '1.000001', 'mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x100 ofs=0 order=2'),
       line('m-2', 0, '1.000002', rmapAdd(0x103)),
@@ -145,7 +156,7 @@ describe('adoption', () => {
     expect(r.stats.adopted).toEqual({ pages: 2, mappings: 2, calls: 0, reused: 0, unseenUnmaps: 0 });
   });
 
-  it('a removed page\'s PTEs that went away unseen are known gone when its pfn is reused or its address remapped', async () => {
+  it("a removed page's PTEs that went away unseen are known gone when its pfn is reused or its address remapped", async () => {
     const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
     const orphan = [
       line('reader-10', 0, '1.000001', add(0x10)),
@@ -178,12 +189,13 @@ describe('certainty', () => {
   it('perf script output is said to show lost events only with --show-lost-events; ftrace text is not', async () => {
     const perf = '             fio   2231 [001]   612.403517: filemap:mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
     const ftrace = '             fio-2231    [001] .....   612.403517: mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
-    const warned = (text: string) => replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' }).then((r) => r.warnings.some((w) => w.includes('--show-lost-events')));
+    const warned = (text: string) =>
+      replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' }).then((r) => r.warnings.some((w) => w.includes('--show-lost-events')));
     expect(await warned(perf)).toBe(true);
     expect(await warned(ftrace)).toBe(false);
   });
 
-  it('a gap on an involved CPU after the page\'s sync point makes a finding uncertain', async () => {
+  it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');
     expect(r.findings[0]!.explanation).toContain('t.txt:6');
@@ -195,7 +207,7 @@ describe('certainty', () => {
     expect((await run(['CPU:0 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
   });
 
-  it('a gap lasts until its CPU\'s next event: events lost before the trace\'s first line may still have run after the sync point', async () => {
+  it("a gap lasts until its CPU's next event: events lost before the trace's first line may still have run after the sync point", async () => {
     // CPU 1 shows nothing before its removal, so the lost events may lie anywhere before it:
     // after the map, say, unmapping the page (each CPU's ring buffer wraps on its own)
     const r = await run(['CPU:1 [LOST 4 EVENTS]', ...race]);
@@ -226,7 +238,8 @@ describe('certainty', () => {
 
   it('an event later than the reorder window is replayed in arrival order, counted, and makes its CPU uncertain', async () => {
     const late = [
-      race[0]!, race[1]!,
+      race[0]!,
+      race[1]!,
       line('x-1', 0, '1.000010', 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120'),
       line('r-9', 0, '1.000011', add(0x30, 1)),
       line('r-9', 0, '1.000012', add(0x31, 2)),
@@ -242,7 +255,7 @@ describe('certainty', () => {
     expect(wide.findings.map((f) => f.certainty)).toEqual(['certain']);
   });
 
-  it('an unparseable line may hide any CPU\'s events', async () => {
+  it("an unparseable line may hide any CPU's events", async () => {
     const r = await run([race[0]!, race[1]!, 'this is not a trace line', race[2]!]);
     expect(r.stats.gaps).toBe(1);
     expect(r.findings[0]!.certainty).toBe('uncertain');
@@ -291,7 +304,11 @@ describe('input errors', () => {
 
   it('a bad probe map names its file and line', () => {
     let e: unknown;
-    try { parseProbeMap('probes:\n  x:\n    op: not_an_op\n', 'bad.yaml'); } catch (x) { e = x; }
+    try {
+      parseProbeMap('probes:\n  x:\n    op: not_an_op\n', 'bad.yaml');
+    } catch (x) {
+      e = x;
+    }
     expect(isInputError(e)).toBe(true);
     expect(e).toMatchObject({ file: 'bad.yaml', line: 3 });
   });
@@ -305,7 +322,9 @@ describe('input errors', () => {
 
 describe('replayFile decodes only the payloads replay reads', () => {
   it('wants the events a probe map gives a meaning (by name, by probe site, by auto-generated name) and markers, not the rest', async () => {
-    const want = await replayFieldsWanted({ probes: parseProbeMap('probes:\n  my_rmap:\n    op: pte_map\n    args: { pfn: { field: p, as: page } }\n', 'p.yaml') });
+    const want = await replayFieldsWanted({
+      probes: parseProbeMap('probes:\n  my_rmap:\n    op: pte_map\n    args: { pfn: { field: p, as: page } }\n', 'p.yaml'),
+    });
     expect(want).toBeDefined();
     const site = (kind: 'kprobe' | 'kretprobe', func: string) => ({ kind, func });
     expect(want!('mm_filemap_add_to_page_cache', undefined)).toBe(true);
@@ -332,8 +351,9 @@ describe('the replay-JSON contract', () => {
   });
 
   it('refuses replay JSON of another contract version, with its line', () => {
-    expect(() => parseReplayJson('{\n  "tool": "kreplay replay",\n  "version": 2,\n  "findings": [],\n  "stats": { "events": 0 }\n}\n', 'v2.json'))
-      .toThrow(expect.objectContaining({ line: 3, message: expect.stringContaining('another version of kreplay') }));
+    expect(() => parseReplayJson('{\n  "tool": "kreplay replay",\n  "version": 2,\n  "findings": [],\n  "stats": { "events": 0 }\n}\n', 'v2.json')).toThrow(
+      expect.objectContaining({ line: 3, message: expect.stringContaining('another version of kreplay') }),
+    );
   });
 });
 
@@ -374,19 +394,32 @@ describe('findings beyond maxFindings', () => {
       const r = await run(many, { maxFindings: max });
       expect(r.findings).toEqual(firstOfEachRule(all.findings, max));
       expect(r.stats.findingsDropped).toBe(all.findings.length - r.findings.length);
-      expect(r.verdict).toEqual({ ...all.verdict, certain: r.findings.filter((f) => f.certainty === 'certain').length, uncertain: r.findings.filter((f) => f.certainty === 'uncertain').length });
+      expect(r.verdict).toEqual({
+        ...all.verdict,
+        certain: r.findings.filter((f) => f.certainty === 'certain').length,
+        uncertain: r.findings.filter((f) => f.certainty === 'uncertain').length,
+      });
       expect({ ...r.stats, ms: 0, eventsPerSec: 0, findingsDropped: 0 }).toEqual({ ...all.stats, ms: 0, eventsPerSec: 0 });
     }
   });
 
-  it('of one rule cannot crowd out another rule\'s: warnings past the cap leave an error kept, and the run fails', async () => {
+  it("of one rule cannot crowd out another rule's: warnings past the cap leave an error kept, and the run fails", async () => {
     // trace-inconsistent warnings (a page added twice, removed twice) first, then one page removed while mapped
     const noise: string[] = [];
     for (let k = 0; k < 8; k++) {
       const t = (n: number) => `1.${String(k * 10 + n).padStart(6, '0')}`;
-      noise.push(line('reader-10', 0, t(1), add(0x500 + k, 40 + k)), line('reader-10', 0, t(2), add(0x500 + k, 40 + k)), line('dropper-12', 1, t(3), del(0x500 + k, 40 + k)), line('dropper-12', 1, t(4), del(0x500 + k, 40 + k)));
+      noise.push(
+        line('reader-10', 0, t(1), add(0x500 + k, 40 + k)),
+        line('reader-10', 0, t(2), add(0x500 + k, 40 + k)),
+        line('dropper-12', 1, t(3), del(0x500 + k, 40 + k)),
+        line('dropper-12', 1, t(4), del(0x500 + k, 40 + k)),
+      );
     }
-    const error = [line('reader-10', 0, '3.000001', add(0x900, 90)), line('mapper-11', 0, '3.000002', rmapAdd(0x900)), line('dropper-12', 1, '3.000003', del(0x900, 90))];
+    const error = [
+      line('reader-10', 0, '3.000001', add(0x900, 90)),
+      line('mapper-11', 0, '3.000002', rmapAdd(0x900)),
+      line('dropper-12', 1, '3.000003', del(0x900, 90)),
+    ];
     const all = await run([...noise, ...error]);
     expect(all.findings.filter((f) => f.rule === 'trace-inconsistent').length).toBeGreaterThan(8);
     expect(all.findings.filter((f) => f.severity === 'error').map((f) => f.rule)).toEqual(['mapped-page-removed']);

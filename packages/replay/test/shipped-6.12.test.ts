@@ -20,7 +20,9 @@ const shipped61 = ['odirect-race', 'odirect-dropper', 'truncate-racer', 'odirect
 
 describe('shipped Linux 6.12 traces', () => {
   it('one per workload, each with its meta.json', () => {
-    const dirs = readdirSync(traces).filter((d) => d.endsWith('-6.12') && existsSync(path.join(traces, d, 'meta.json'))).sort();
+    const dirs = readdirSync(traces)
+      .filter((d) => d.endsWith('-6.12') && existsSync(path.join(traces, d, 'meta.json')))
+      .sort();
     expect(dirs).toEqual([...shipped612].sort());
   });
 
@@ -51,7 +53,7 @@ describe('shipped Linux 6.12 traces', () => {
   });
 });
 
-describe('remap-truncate on Debian\'s own 6.1.192 (the kernel without the 74207de2ba10 backport, docs/backport-6.1.md)', () => {
+describe("remap-truncate on Debian's own 6.1.192 (the kernel without the 74207de2ba10 backport, docs/backport-6.1.md)", () => {
   it('replays clean with the linux-6.1 map: every PTE the remapper got was removed before truncate removed its page', async () => {
     const r = await replayFile(path.join(traces, 'remap-truncate', 'trace.txt.gz'), { maxFindings: 100 });
     const meta = r.meta as { kernel: { release: string }; buffer: { lost: number }; workload: { result: Record<string, number> } };
@@ -65,7 +67,7 @@ describe('remap-truncate on Debian\'s own 6.1.192 (the kernel without the 74207d
 });
 
 describe('shipped traces without their meta.json', () => {
-  it.each([...shipped612, ...shipped61])('%s: the trace\'s own events choose its kernel, and it replays the same', async (name) => {
+  it.each([...shipped612, ...shipped61])("%s: the trace's own events choose its kernel, and it replays the same", async (name) => {
     const file = path.join(traces, name, 'trace.txt.gz');
     const withMeta = await replayFile(file, { maxFindings: 100 });
     const bare = await replay(openTraceBatches(file, { source: file }), { source: file, vmemmapBase: withMeta.trace.vmemmapBase, maxFindings: 100 });

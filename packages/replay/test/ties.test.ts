@@ -32,17 +32,28 @@ type Ev =
 
 function body(e: Ev): string {
   switch (e.k) {
-    case 'add': return `mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x${e.pfn.toString(16)} ofs=${e.idx * 4096} order=0`;
-    case 'del': return `mm_filemap_delete_from_page_cache: dev 8:16 ino 2a pfn=0x${e.pfn.toString(16)} ofs=${e.idx * 4096} order=0`;
-    case 'map': return `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(e.pfn)} index=${e.idx} ino=42 dev=8388624${e.mapcount === undefined ? '' : ` mapcount=${e.mapcount}`}`;
-    case 'set': return `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(e.pfn)} arg3=0x7f000000${e.addr}000`;
-    case 'unmap': return `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x1c0) arg1=${page(e.pfn)}${e.mapcount === undefined ? '' : ` mapcount=${e.mapcount}`}`;
-    case 'inval': return `p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff8880 arg2=${e.start} arg3=${e.end} ino=42 dev=8388624`;
-    case 'ret': return 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0';
+    case 'add':
+      return `mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x${e.pfn.toString(16)} ofs=${e.idx * 4096} order=0`;
+    case 'del':
+      return `mm_filemap_delete_from_page_cache: dev 8:16 ino 2a pfn=0x${e.pfn.toString(16)} ofs=${e.idx * 4096} order=0`;
+    case 'map':
+      return `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(e.pfn)} index=${e.idx} ino=42 dev=8388624${e.mapcount === undefined ? '' : ` mapcount=${e.mapcount}`}`;
+    case 'set':
+      return `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(e.pfn)} arg3=0x7f000000${e.addr}000`;
+    case 'unmap':
+      return `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x1c0) arg1=${page(e.pfn)}${e.mapcount === undefined ? '' : ` mapcount=${e.mapcount}`}`;
+    case 'inval':
+      return `p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff8880 arg2=${e.start} arg3=${e.end} ino=42 dev=8388624`;
+    case 'ret':
+      return 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0';
   }
 }
 
-interface Placed { cpu: number; ts: number; ev: Ev }
+interface Placed {
+  cpu: number;
+  ts: number;
+  ev: Ev;
+}
 
 const usec = (n: number) => `1.${String(n).padStart(6, '0')}`;
 function line(p: Placed, ts: number): string {
@@ -64,9 +75,14 @@ function linearizations(lanes: Placed[][]): Placed[][] {
   const cur: Placed[] = [];
   const total = lanes.reduce((n, l) => n + l.length, 0);
   const walk = () => {
-    if (cur.length === total) { out.push([...cur]); return; }
+    if (cur.length === total) {
+      out.push([...cur]);
+      return;
+    }
     let min = Infinity;
-    lanes.forEach((l, i) => { if (pos[i]! < l.length) min = Math.min(min, l[pos[i]!]!.ts); });
+    lanes.forEach((l, i) => {
+      if (pos[i]! < l.length) min = Math.min(min, l[pos[i]!]!.ts);
+    });
     lanes.forEach((l, i) => {
       if (pos[i]! >= l.length || l[pos[i]!]!.ts !== min) return;
       cur.push(l[pos[i]!]!);
@@ -85,24 +101,38 @@ const key = (f: Finding) => `${f.rule} ${f.file} ${f.index} ${/pfn (0x[0-9a-f]+)
 
 const EV: fc.Arbitrary<Ev> = fc.oneof(
   fc.record({ k: fc.constantFrom('add' as const, 'del' as const), pfn: fc.integer({ min: 1, max: 3 }), idx: fc.integer({ min: 0, max: 1 }) }),
-  fc.record({ k: fc.constant('map' as const), pfn: fc.integer({ min: 1, max: 3 }), idx: fc.integer({ min: 0, max: 1 }), mapcount: fc.option(fc.integer({ min: -1, max: 1 }), { nil: undefined }) }, { requiredKeys: ['k', 'pfn', 'idx'] }),
+  fc.record(
+    {
+      k: fc.constant('map' as const),
+      pfn: fc.integer({ min: 1, max: 3 }),
+      idx: fc.integer({ min: 0, max: 1 }),
+      mapcount: fc.option(fc.integer({ min: -1, max: 1 }), { nil: undefined }),
+    },
+    { requiredKeys: ['k', 'pfn', 'idx'] },
+  ),
   fc.record({ k: fc.constant('set' as const), pfn: fc.integer({ min: 1, max: 3 }), addr: fc.integer({ min: 1, max: 2 }) }),
-  fc.record({ k: fc.constant('unmap' as const), pfn: fc.integer({ min: 1, max: 3 }), mapcount: fc.option(fc.integer({ min: -1, max: 1 }), { nil: undefined }) }, { requiredKeys: ['k', 'pfn'] }),
+  fc.record(
+    { k: fc.constant('unmap' as const), pfn: fc.integer({ min: 1, max: 3 }), mapcount: fc.option(fc.integer({ min: -1, max: 1 }), { nil: undefined }) },
+    { requiredKeys: ['k', 'pfn'] },
+  ),
   fc.record({ k: fc.constant('inval' as const), start: fc.integer({ min: 0, max: 1 }), end: fc.integer({ min: 0, max: 1 }) }),
 );
 
 /** Two or three CPUs, a few events each with times from 1..3 µs (many ties); an invalidate's return follows it on its CPU. */
-const TRACE = fc.array(fc.array(fc.tuple(EV, fc.integer({ min: 0, max: 1 })), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 })
-  .map((cpus) => cpus.map((evs, cpu) => {
-    let ts = 1;
-    const lane: Placed[] = [];
-    for (const [ev, step] of evs) {
-      ts += step;
-      lane.push({ cpu, ts, ev });
-      if (ev.k === 'inval') lane.push({ cpu, ts, ev: { k: 'ret' } });
-    }
-    return lane;
-  }))
+const TRACE = fc
+  .array(fc.array(fc.tuple(EV, fc.integer({ min: 0, max: 1 })), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 3 })
+  .map((cpus) =>
+    cpus.map((evs, cpu) => {
+      let ts = 1;
+      const lane: Placed[] = [];
+      for (const [ev, step] of evs) {
+        ts += step;
+        lane.push({ cpu, ts, ev });
+        if (ev.k === 'inval') lane.push({ cpu, ts, ev: { k: 'ret' } });
+      }
+      return lane;
+    }),
+  )
   .filter((lanes) => linearizations(lanes).length <= 400);
 
 describe('timestamp ties: a finding is certain only if every order the timestamps allow raises it', () => {
@@ -110,17 +140,20 @@ describe('timestamp ties: a finding is certain only if every order the timestamp
     const config = await resolveReplayConfig(OPTS);
     const findingsOf = async (t: string, selfCheck = false) =>
       (await replay(parseTraceString(t, { source: 't.txt' }), { ...OPTS, selfCheck }, config)).findings;
-    await fc.assert(fc.asyncProperty(TRACE, async (lanes) => {
-      const tied = await findingsOf(printed(lanes), true);
-      const orders = linearizations(lanes);
-      const perOrder: Set<string>[] = [];
-      for (const order of orders) perOrder.push(new Set((await findingsOf(text(order.map((p, i) => line(p, i + 1))))).map(key)));
-      for (const f of tied) {
-        expect(perOrder.some((s) => s.has(key(f)))).toBe(true);
-        if (f.certainty === 'certain') expect(perOrder.every((s) => s.has(key(f)))).toBe(true);
-      }
-      if (perOrder.some((s) => s.size === 0)) expect(tied.filter((f) => f.certainty === 'certain')).toEqual([]);
-    }), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(TRACE, async (lanes) => {
+        const tied = await findingsOf(printed(lanes), true);
+        const orders = linearizations(lanes);
+        const perOrder: Set<string>[] = [];
+        for (const order of orders) perOrder.push(new Set((await findingsOf(text(order.map((p, i) => line(p, i + 1))))).map(key)));
+        for (const f of tied) {
+          expect(perOrder.some((s) => s.has(key(f)))).toBe(true);
+          if (f.certainty === 'certain') expect(perOrder.every((s) => s.has(key(f)))).toBe(true);
+        }
+        if (perOrder.some((s) => s.size === 0)) expect(tied.filter((f) => f.certainty === 'certain')).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('the classic false race: a PTE mapped and zapped in the same microsecond as the removal on another CPU', async () => {
@@ -128,7 +161,11 @@ describe('timestamp ties: a finding is certain only if every order the timestamp
     // Ordered by CPU this reads "unmap of an unmapped page, removal, then a map of a
     // removed page" — trace-inconsistent and orphan-page-mapped, both false.
     const lanes: Placed[][] = [
-      [{ cpu: 0, ts: 1, ev: { k: 'add', pfn: 1, idx: 0 } }, { cpu: 0, ts: 5, ev: { k: 'unmap', pfn: 1 } }, { cpu: 0, ts: 5, ev: { k: 'del', pfn: 1, idx: 0 } }],
+      [
+        { cpu: 0, ts: 1, ev: { k: 'add', pfn: 1, idx: 0 } },
+        { cpu: 0, ts: 5, ev: { k: 'unmap', pfn: 1 } },
+        { cpu: 0, ts: 5, ev: { k: 'del', pfn: 1, idx: 0 } },
+      ],
       [{ cpu: 1, ts: 5, ev: { k: 'map', pfn: 1, idx: 0 } }],
     ];
     const r = await replay(parseTraceString(printed(lanes), { source: 't.txt' }), { ...OPTS, selfCheck: true });
@@ -139,17 +176,38 @@ describe('timestamp ties: a finding is certain only if every order the timestamp
   it('a race that every order shows stays certain', async () => {
     // removed while mapped (map well before), and the removal ties with an unrelated event
     const lanes: Placed[][] = [
-      [{ cpu: 0, ts: 1, ev: { k: 'add', pfn: 1, idx: 0 } }, { cpu: 0, ts: 2, ev: { k: 'map', pfn: 1, idx: 0 } }],
-      [{ cpu: 1, ts: 5, ev: { k: 'del', pfn: 1, idx: 0 } }, { cpu: 1, ts: 6, ev: { k: 'add', pfn: 2, idx: 1 } }],
+      [
+        { cpu: 0, ts: 1, ev: { k: 'add', pfn: 1, idx: 0 } },
+        { cpu: 0, ts: 2, ev: { k: 'map', pfn: 1, idx: 0 } },
+      ],
+      [
+        { cpu: 1, ts: 5, ev: { k: 'del', pfn: 1, idx: 0 } },
+        { cpu: 1, ts: 6, ev: { k: 'add', pfn: 2, idx: 1 } },
+      ],
     ];
     lanes[0]!.push({ cpu: 0, ts: 5, ev: { k: 'add', pfn: 3, idx: 1 } });
     const r = await replay(parseTraceString(printed(lanes), { source: 't.txt' }), { ...OPTS, selfCheck: true });
-    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain'], ['trace-inconsistent', 'certain']]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([
+      ['mapped-page-removed', 'certain'],
+      ['trace-inconsistent', 'certain'],
+    ]);
   });
 
   it('bounds the search: a set with more orders than the bound is replayed as printed, its findings uncertain', () => {
-    expect(interleavings([[1, 2], [3]], 10)).toEqual([[1, 2, 3], [1, 3, 2], [3, 1, 2]]);
-    expect(interleavings([[1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14]], 3000)).toBeUndefined(); // 3432 orders
+    expect(interleavings([[1, 2], [3]], 10)).toEqual([
+      [1, 2, 3],
+      [1, 3, 2],
+      [3, 1, 2],
+    ]);
+    expect(
+      interleavings(
+        [
+          [1, 2, 3, 4, 5, 6, 7],
+          [8, 9, 10, 11, 12, 13, 14],
+        ],
+        3000,
+      ),
+    ).toBeUndefined(); // 3432 orders
   });
 });
 
@@ -157,8 +215,10 @@ describe('timestamp ties on real captures of a correct 6.1 kernel', () => {
   // The shipped base captures print µs; printed at 100 µs (every time rounded down to a
   // multiple of 100 µs, the file's own order kept) they hold hundreds of tied groups, as a
   // coarse clock would. Ordered by CPU, they read as races that a correct kernel never ran.
-  const coarse = (file: string, q: number) => gunzipSync(readFileSync(file)).toString('utf8')
-    .replace(/ (\d+)\.(\d{6}): /g, (_, s: string, us: string) => ` ${s}.${String(Math.floor(Number(us) / q) * q).padStart(6, '0')}: `);
+  const coarse = (file: string, q: number) =>
+    gunzipSync(readFileSync(file))
+      .toString('utf8')
+      .replace(/ (\d+)\.(\d{6}): /g, (_, s: string, us: string) => ` ${s}.${String(Math.floor(Number(us) / q) * q).padStart(6, '0')}: `);
 
   it.each(['truncate-racer/run-2', 'odirect-race/run-1'])('base/%s at a 100 µs clock has no certain finding', async (run) => {
     const dir = path.join(root, 'traces/pair-filemap-recheck/base', run);

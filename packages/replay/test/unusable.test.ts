@@ -40,6 +40,11 @@ describe('unusable events on a real capture', () => {
     }
     // what the damaged lines cannot have changed stays certain
     expect(hurt.verdict.certain).toBe(clean.verdict.certain);
-    expect(hurt.findings.filter((f) => f.certainty === 'certain').map(key).every((k) => before.has(k))).toBe(true);
+    expect(
+      hurt.findings
+        .filter((f) => f.certainty === 'certain')
+        .map(key)
+        .every((k) => before.has(k)),
+    ).toBe(true);
   });
 });

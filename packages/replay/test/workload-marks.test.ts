@@ -17,8 +17,8 @@ const text = gunzipSync(readFileSync(path.join(dir, 'trace.txt.gz'))).toString('
 const MARK = /^.*tracing_mark_write: kreplay: mismatch .*\n/m;
 const run = (t: string, m: unknown = meta) => replay(parseTraceString(t, { source: 't.txt' }), { source: 't.txt', meta: m as never });
 
-describe('the workload\'s own mismatch marks', () => {
-  it('become a certain stale-data finding that cites the marker, on the workload\'s file and index', async () => {
+describe("the workload's own mismatch marks", () => {
+  it("become a certain stale-data finding that cites the marker, on the workload's file and index", async () => {
     const r = await run(text);
     expect(r.verdict.status).toBe('findings');
     expect(r.findings).toHaveLength(1);

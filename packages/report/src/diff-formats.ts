@@ -22,15 +22,23 @@ function title(e: FindingEntry): string {
 
 export function diffToJunit(d: DiffResult): string {
   const cases: string[] = [];
-  const groups: Array<[string, FindingEntry[]]> = [['new', d.findings.new], ['fixed', d.findings.fixed], ['unchanged', d.findings.unchanged]];
+  const groups: Array<[string, FindingEntry[]]> = [
+    ['new', d.findings.new],
+    ['fixed', d.findings.fixed],
+    ['unchanged', d.findings.unchanged],
+  ];
   let failures = 0;
   for (const [state, entries] of groups) {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
-      const body = escapeXml(`${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`);
+      const body = escapeXml(
+        `${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
+      );
       if (state === 'new' && failing(d, e)) {
         failures++;
-        cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`);
+        cases.push(
+          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
+        );
       } else {
         cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`);
       }
@@ -40,22 +48,33 @@ export function diffToJunit(d: DiffResult): string {
     const name = escapeXml(`${t.metric} at most +${t.maxPct}%`);
     const msg = escapeXml(`${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}); ${t.note}`);
     if (t.exceeded) failures++;
-    cases.push(t.exceeded
-      ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
-      : t.judged === false // nothing could compare it: skipped, never passed
-        ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <skipped message="${escapeXml(`not judged: ${t.note.replace(/^not judged: /, '')}`)}"/>\n      <system-out>${msg}</system-out>\n    </testcase>`
-        : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`);
+    cases.push(
+      t.exceeded
+        ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`
+        : t.judged === false // nothing could compare it: skipped, never passed
+          ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <skipped message="${escapeXml(`not judged: ${t.note.replace(/^not judged: /, '')}`)}"/>\n      <system-out>${msg}</system-out>\n    </testcase>`
+          : `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <system-out>${msg}</system-out>\n    </testcase>`,
+    );
   }
   // a side that saw nothing is an error of the run, never a pass
   const errors = d.verdict === 'inconclusive' ? 1 : 0;
-  if (errors) cases.unshift(`    <testcase classname="kreplay.diff" name="verdict: both sides have runs to compare">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${d.inconclusive[0] ?? ''}`)}">${escapeXml(d.inconclusive.join('\n'))}</error>\n    </testcase>`);
+  if (errors)
+    cases.unshift(
+      `    <testcase classname="kreplay.diff" name="verdict: both sides have runs to compare">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${d.inconclusive[0] ?? ''}`)}">${escapeXml(d.inconclusive.join('\n'))}</error>\n    </testcase>`,
+    );
   // no regression over patched traces with holes is not a pass: one skipped testcase says so
   const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
   const skipped = !errors && failures === 0 && holes ? 1 : 0;
-  if (skipped) cases.unshift(`    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes!)}"/>\n    </testcase>`);
+  if (skipped)
+    cases.unshift(
+      `    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes!)}"/>\n    </testcase>`,
+    );
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
-  const props = [['verdict', d.verdict], ['baseUnusableEvents', d.base.unusableEvents], ['patchedUnusableEvents', d.patched.unusableEvents]]
-    .map(([k, v]) => `      <property name="${k}" value="${escapeXml(String(v))}"/>`);
+  const props = [
+    ['verdict', d.verdict],
+    ['baseUnusableEvents', d.base.unusableEvents],
+    ['patchedUnusableEvents', d.patched.unusableEvents],
+  ].map(([k, v]) => `      <property name="${k}" value="${escapeXml(String(v))}"/>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kreplay diff" tests="${cases.length}" failures="${failures}" errors="${errors}">`,
@@ -81,7 +100,9 @@ export function diffToSarif(d: DiffResult): string {
       ruleId: e.rule,
       level: baselineState === 'absent' ? 'none' : SARIF_LEVEL[e.severity],
       baselineState,
-      message: { text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : 'in both'}: ${e.example.message}\n${e.example.explanation}` },
+      message: {
+        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : 'in both'}: ${e.example.message}\n${e.example.explanation}`,
+      },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
       })),
@@ -101,22 +122,32 @@ export function diffToSarif(d: DiffResult): string {
     const id = `threshold/${t.metric}`;
     rules.set(id, { id, shortDescription: { text: `${t.metric} grew beyond the allowed ${t.maxPct}%` } });
     results.push({
-      ruleId: id, level: 'error', baselineState: 'new',
-      message: { text: `${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}` },
+      ruleId: id,
+      level: 'error',
+      baselineState: 'new',
+      message: {
+        text: `${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`,
+      },
     });
   }
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'kreplay diff', informationUri: 'https://github.com/kreplay/kreplay', rules: [...rules.values()] } },
-      invocations: [{
-        executionSuccessful: d.verdict !== 'inconclusive',
-        ...(d.verdict === 'inconclusive' ? { toolExecutionNotifications: d.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) } : {}),
-      }],
-      results,
-      properties: { verdict: d.verdict, baseUnusableEvents: d.base.unusableEvents, patchedUnusableEvents: d.patched.unusableEvents },
-    }],
+    runs: [
+      {
+        tool: { driver: { name: 'kreplay diff', informationUri: 'https://github.com/kreplay/kreplay', rules: [...rules.values()] } },
+        invocations: [
+          {
+            executionSuccessful: d.verdict !== 'inconclusive',
+            ...(d.verdict === 'inconclusive'
+              ? { toolExecutionNotifications: d.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) }
+              : {}),
+          },
+        ],
+        results,
+        properties: { verdict: d.verdict, baseUnusableEvents: d.base.unusableEvents, patchedUnusableEvents: d.patched.unusableEvents },
+      },
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }
@@ -131,11 +162,15 @@ export function diffToGithub(d: DiffResult): string {
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
   for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
-    lines.push(`::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`);
+    lines.push(
+      `::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`,
+    );
   }
   for (const why of d.inconclusive) lines.push(`::error title=kreplay diff inconclusive::${escapeData(why)}`);
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
-  lines.push(`::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`);
+  lines.push(
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+  );
   return `${lines.join('\n')}\n`;
 }

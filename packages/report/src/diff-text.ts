@@ -11,9 +11,11 @@ function side(s: SideInfo): string {
 
 /** Cited lines: the trace's own text where replay read it again. */
 export function citeLines(f: Finding, indent: string): string[] {
-  return f.events.map((e) => (e.text !== undefined
-    ? `${indent}${e.source}:${e.line}  ${e.text.trim()}`
-    : `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`));
+  return f.events.map((e) =>
+    e.text !== undefined
+      ? `${indent}${e.source}:${e.line}  ${e.text.trim()}`
+      : `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`,
+  );
 }
 
 function counts(e: FindingEntry): string {
@@ -52,7 +54,9 @@ export function diffToText(d: DiffResult): string {
   } else {
     const unjudged = d.thresholds.filter((t) => t.judged === false).length;
     const held = d.thresholds.length - unjudged;
-    out.push(`${diffVerdictSaid(d)} (fail-on ${d.failOn}${d.thresholds.length ? `, ${held} threshold(s) held${unjudged ? `, ${unjudged} not judged` : ''}` : ''})`);
+    out.push(
+      `${diffVerdictSaid(d)} (fail-on ${d.failOn}${d.thresholds.length ? `, ${held} threshold(s) held${unjudged ? `, ${unjudged} not judged` : ''}` : ''})`,
+    );
   }
   out.push('');
   const f = d.findings;
@@ -69,19 +73,30 @@ export function diffToText(d: DiffResult): string {
   out.push(`  ${pad('metric', 20)} ${pad('base', 18, true)} ${pad('patched', 18, true)} ${pad('change', 9, true)}`);
   for (const r of d.behaviour) {
     if (r.base.count === 0 && r.patched.count === 0) continue;
-    out.push(`  ${pad(r.name, 20)} ${pad(`${r.base.count} ${fmtRate(r.base.perSec)}`, 18, true)} ${pad(`${r.patched.count} ${fmtRate(r.patched.perSec)}`, 18, true)} ${pad(fmtChange(r.changePct, r.base.count, r.patched.count), 9, true)}`);
+    out.push(
+      `  ${pad(r.name, 20)} ${pad(`${r.base.count} ${fmtRate(r.base.perSec)}`, 18, true)} ${pad(`${r.patched.count} ${fmtRate(r.patched.perSec)}`, 18, true)} ${pad(fmtChange(r.changePct, r.base.count, r.patched.count), 9, true)}`,
+    );
   }
   if (d.behaviour.every((r) => r.base.count === 0 && r.patched.count === 0)) out.push('  (no page-cache operations on either side)');
   if (d.latency.length) {
     out.push('');
     out.push('Latency (entry → return)');
-    out.push(`  ${pad('span', 11)} ${pad('side', 8)} ${pad('n', 7, true)} ${pad('p50', 10, true)} ${pad('p90', 10, true)} ${pad('p99', 10, true)} ${pad('max', 10, true)}`);
+    out.push(
+      `  ${pad('span', 11)} ${pad('side', 8)} ${pad('n', 7, true)} ${pad('p50', 10, true)} ${pad('p90', 10, true)} ${pad('p99', 10, true)} ${pad('max', 10, true)}`,
+    );
     for (const r of d.latency) {
-      for (const [name, dist] of [['base', r.base], ['patched', r.patched]] as const) {
-        out.push(`  ${pad(name === 'base' ? r.op : '', 11)} ${pad(name, 8)} ${pad(String(dist.n), 7, true)} ${pad(fmtNs(dist.p50), 10, true)} ${pad(fmtNs(dist.p90), 10, true)} ${pad(fmtNs(dist.p99), 10, true)} ${pad(fmtNs(dist.max), 10, true)}`);
+      for (const [name, dist] of [
+        ['base', r.base],
+        ['patched', r.patched],
+      ] as const) {
+        out.push(
+          `  ${pad(name === 'base' ? r.op : '', 11)} ${pad(name, 8)} ${pad(String(dist.n), 7, true)} ${pad(fmtNs(dist.p50), 10, true)} ${pad(fmtNs(dist.p90), 10, true)} ${pad(fmtNs(dist.p99), 10, true)} ${pad(fmtNs(dist.max), 10, true)}`,
+        );
       }
       const c = r.changePct;
-      out.push(`  ${pad('', 11)} ${pad('change', 8)} ${pad('', 7)} ${pad(fmtChange(c.p50), 10, true)} ${pad(fmtChange(c.p90), 10, true)} ${pad(fmtChange(c.p99), 10, true)} ${pad(fmtChange(c.max), 10, true)}`);
+      out.push(
+        `  ${pad('', 11)} ${pad('change', 8)} ${pad('', 7)} ${pad(fmtChange(c.p50), 10, true)} ${pad(fmtChange(c.p90), 10, true)} ${pad(fmtChange(c.p99), 10, true)} ${pad(fmtChange(c.max), 10, true)}`,
+      );
       out.push(`  ${pad('', 11)} ${r.significance.note}`);
     }
   }
@@ -100,7 +115,9 @@ export function diffToText(d: DiffResult): string {
     out.push('');
     out.push('Thresholds (--max-regression)');
     for (const t of d.thresholds) {
-      out.push(`  ${t.exceeded ? 'EXCEEDED' : t.judged === false ? 'not judged' : 'ok      '} ${pad(t.metric, 22)} allowed +${t.maxPct}%  ${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}  (${t.note})`);
+      out.push(
+        `  ${t.exceeded ? 'EXCEEDED' : t.judged === false ? 'not judged' : 'ok      '} ${pad(t.metric, 22)} allowed +${t.maxPct}%  ${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}  (${t.note})`,
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -22,7 +22,9 @@ export function escapeProperty(s: string): string {
 function annotation(f: Finding, source: string): string {
   const line = findingLine(f);
   const props = [`file=${escapeProperty(source)}`, ...(line ? [`line=${line}`] : []), `title=${escapeProperty(`kreplay ${f.rule} (${f.certainty})`)}`];
-  const cited = f.events.map((e) => (e.text !== undefined ? `${e.source}:${e.line} ${e.text.trim()}` : `${e.source}:${e.line} ${e.comm}-${e.pid} CPU ${e.cpu} ${e.summary}`)).join('\n');
+  const cited = f.events
+    .map((e) => (e.text !== undefined ? `${e.source}:${e.line} ${e.text.trim()}` : `${e.source}:${e.line} ${e.comm}-${e.pid} CPU ${e.cpu} ${e.summary}`))
+    .join('\n');
   return `::${COMMAND[f.severity]} ${props.join(',')}::${escapeData(`${f.message}\n${f.explanation}\n${cited}`)}`;
 }
 
@@ -32,6 +34,8 @@ export function formatGithub(r: ReplayResult, _opts: RenderOptions = {}): string
   for (const why of v.inconclusive) lines.push(`::error file=${escapeProperty(r.trace.source)},title=kreplay replay inconclusive::${escapeData(why)}`);
   for (const w of r.warnings) lines.push(`::warning title=kreplay replay::${escapeData(w)}`);
   const s = r.stats;
-  lines.push(`::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${verdictSaid(r)}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`);
+  lines.push(
+    `::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${verdictSaid(r)}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`,
+  );
   return `${lines.join('\n')}\n`;
 }

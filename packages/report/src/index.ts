@@ -23,7 +23,11 @@ export const REPLAY_FORMATS = ['text', 'json', 'junit', 'sarif', 'github', 'ktap
 export type ReplayFormat = (typeof REPLAY_FORMATS)[number];
 
 const RENDER: Record<ReplayFormat, (r: ReplayResult, o: RenderOptions) => string> = {
-  text: formatText, json: formatJson, junit: formatJunit, sarif: formatSarif, github: formatGithub,
+  text: formatText,
+  json: formatJson,
+  junit: formatJunit,
+  sarif: formatSarif,
+  github: formatGithub,
   ktap: (r, o) => formatKtap(replayTests(r, o)),
   kcidb: (r, o) => formatKcidb(replayTests(r, o), o.kcidb),
 };
@@ -35,6 +39,15 @@ export function renderReplay(r: ReplayResult, format: ReplayFormat, opts: Render
 export * from './reports.js';
 export { formatKtap, diagnostic as ktapDiagnostic } from './kernel-ci/ktap.js';
 export { formatKcidb, kcidbJson, artifactUrl, KCIDB_VERSION, type KcidbOptions } from './kernel-ci/kcidb.js';
-export { replayTests, diffTests, exploreTests, ciTests, type ReplayTestOptions, type DiffTestOptions, type ExploreSummary, type CiSummary } from './kernel-ci/runs.js';
+export {
+  replayTests,
+  diffTests,
+  exploreTests,
+  ciTests,
+  type ReplayTestOptions,
+  type DiffTestOptions,
+  type ExploreSummary,
+  type CiSummary,
+} from './kernel-ci/runs.js';
 export { diffToKtap, diffToKcidb, exploreToKtap, exploreToKcidb, ciToKtap, ciToKcidb } from './kernel-ci/formats.js';
 export { segment, testName, statusOf, STATUS_PRIORITY, type TestRun, type TestNode, type TestBuild, type TestStatus } from './kernel-ci/tests.js';

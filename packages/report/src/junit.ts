@@ -40,7 +40,9 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
     }
     for (const f of failing) {
       const line = findingLine(f);
-      inner.push(`      <failure message="${escapeXml(f.message)}" type="${f.severity}/${f.certainty}">${escapeXml(`${source}${line ? `:${line}` : ''}\n${body(f)}`)}</failure>`);
+      inner.push(
+        `      <failure message="${escapeXml(f.message)}" type="${f.severity}/${f.certainty}">${escapeXml(`${source}${line ? `:${line}` : ''}\n${body(f)}`)}</failure>`,
+      );
     }
     if (passing.length) inner.push(`      <system-out>${escapeXml(passing.map(body).join('\n\n'))}</system-out>`);
     const open = `    <testcase classname="kreplay.replay.${escapeXml(source)}" name="${rule}: ${escapeXml(RULE_HELP[rule].short)}" file="${escapeXml(source)}">`;
@@ -51,11 +53,19 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
   const errors = v.status === 'inconclusive' ? 1 : 0;
   if (errors) {
     const why = v.inconclusive.join('\n');
-    cases.unshift(`    <testcase classname="kreplay.replay.${escapeXml(source)}" name="verdict: the trace shows page-cache operations to judge" file="${escapeXml(source)}">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${v.inconclusive[0] ?? ''}`)}">${escapeXml(why)}</error>\n    </testcase>`);
+    cases.unshift(
+      `    <testcase classname="kreplay.replay.${escapeXml(source)}" name="verdict: the trace shows page-cache operations to judge" file="${escapeXml(source)}">\n      <error type="inconclusive" message="${escapeXml(`inconclusive: ${v.inconclusive[0] ?? ''}`)}">${escapeXml(why)}</error>\n    </testcase>`,
+    );
   }
   const tests = REPLAY_RULES.length + errors;
-  const props = [['verdict', v.status], ['certain', v.certain], ['uncertain', v.uncertain], ['unusableEvents', v.unusableEvents], ['gaps', v.gaps], ['tiedTimestamps', v.tiedGroups]]
-    .map(([k, x]) => `      <property name="${k}" value="${escapeXml(String(x))}"/>`);
+  const props = [
+    ['verdict', v.status],
+    ['certain', v.certain],
+    ['uncertain', v.uncertain],
+    ['unusableEvents', v.unusableEvents],
+    ['gaps', v.gaps],
+    ['tiedTimestamps', v.tiedGroups],
+  ].map(([k, x]) => `      <property name="${k}" value="${escapeXml(String(x))}"/>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="kreplay replay" tests="${tests}" failures="${failures}" errors="${errors}"${timeAttr}>`,

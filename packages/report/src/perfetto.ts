@@ -94,10 +94,18 @@ export class PerfettoWriter {
   }
 
   finding(f: Finding): void {
-    this.emit({
-      name: `${f.severity}: ${f.rule}`, ph: 'i', s: 'g', pid: 0, tid: 0, cat: 'finding',
-      args: { message: f.message, explanation: f.explanation, certainty: f.certainty, cited: f.events.map((e) => `${e.source}:${e.line}`).join(' ') },
-    }, f.ts);
+    this.emit(
+      {
+        name: `${f.severity}: ${f.rule}`,
+        ph: 'i',
+        s: 'g',
+        pid: 0,
+        tid: 0,
+        cat: 'finding',
+        args: { message: f.message, explanation: f.explanation, certainty: f.certainty, cited: f.events.map((e) => `${e.source}:${e.line}`).join(' ') },
+      },
+      f.ts,
+    );
   }
 
   /** Close spans still open at the end of the trace, name the processes, and finish the JSON. */

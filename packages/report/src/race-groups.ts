@@ -90,7 +90,10 @@ export function rolesOf(f: Finding): RaceRole[] {
 }
 
 function groupKey(state: string, roles: readonly RaceRole[]): string {
-  return `${state}\u0000${roles.map((r) => `${r.comm}@${r.fn}`).sort().join('\u0000')}`;
+  return `${state}\u0000${roles
+    .map((r) => `${r.comm}@${r.fn}`)
+    .sort()
+    .join('\u0000')}`;
 }
 
 function groupMembers(prefix: string, state: RaceState | undefined, members: RaceMember[]): RaceGroup[] {
@@ -122,8 +125,14 @@ function entryMember(m: ReportModel, e: FindingEntry): RaceMember {
     }
   }
   return {
-    finding: e.example, ...(e.file !== undefined ? { file: e.file } : {}), ...(e.index !== undefined ? { index: e.index } : {}),
-    count: e.base + e.patched, certainty: e.certainty, run: e.exampleRun, ...(window ? { window } : {}), entry: e,
+    finding: e.example,
+    ...(e.file !== undefined ? { file: e.file } : {}),
+    ...(e.index !== undefined ? { index: e.index } : {}),
+    count: e.base + e.patched,
+    certainty: e.certainty,
+    run: e.exampleRun,
+    ...(window ? { window } : {}),
+    entry: e,
   };
 }
 
@@ -131,18 +140,40 @@ function entryMember(m: ReportModel, e: FindingEntry): RaceMember {
 export function raceSections(m: ReportModel): RaceSection[] {
   const d: DiffResult | undefined = m.diff;
   if (d) {
-    return ([['new', 'New in patched', d.findings.new], ['fixed', 'Fixed by patched', d.findings.fixed], ['unchanged', 'In both', d.findings.unchanged]] as const)
-      .map(([state, heading, entries]) => ({
-        heading, state, findings: entries.length,
-        groups: groupMembers(state, state, entries.map((e) => entryMember(m, e))),
-      }));
+    return (
+      [
+        ['new', 'New in patched', d.findings.new],
+        ['fixed', 'Fixed by patched', d.findings.fixed],
+        ['unchanged', 'In both', d.findings.unchanged],
+      ] as const
+    ).map(([state, heading, entries]) => ({
+      heading,
+      state,
+      findings: entries.length,
+      groups: groupMembers(
+        state,
+        state,
+        entries.map((e) => entryMember(m, e)),
+      ),
+    }));
   }
   return m.runs.map((r, ri) => ({
-    heading: r.label, runLabel: r.label, findings: r.run.findings.length,
-    groups: groupMembers(String(ri + 1), undefined, r.classes.map((c) => ({
-      finding: c.finding, ...(c.finding.file !== undefined ? { file: c.finding.file } : {}), ...(c.finding.index !== undefined ? { index: c.finding.index } : {}),
-      count: c.count, certainty: c.finding.certainty, run: r.label, ...(c.window ? { window: c.window } : {}),
-    }))),
+    heading: r.label,
+    runLabel: r.label,
+    findings: r.run.findings.length,
+    groups: groupMembers(
+      String(ri + 1),
+      undefined,
+      r.classes.map((c) => ({
+        finding: c.finding,
+        ...(c.finding.file !== undefined ? { file: c.finding.file } : {}),
+        ...(c.finding.index !== undefined ? { index: c.finding.index } : {}),
+        count: c.count,
+        certainty: c.finding.certainty,
+        run: r.label,
+        ...(c.window ? { window: c.window } : {}),
+      })),
+    ),
   }));
 }
 
@@ -170,7 +201,9 @@ export function pagesOf(g: RaceGroup): string {
     }
     byFile.set(m.file, [...(byFile.get(m.file) ?? []), ...(m.index !== undefined ? [m.index] : [])]);
   }
-  const parts = [...byFile].map(([file, idx]) => (idx.length ? `${file} index ${indexRanges(idx)}${new Set(idx).size > 1 ? ` (${new Set(idx).size} pages)` : ''}` : file));
+  const parts = [...byFile].map(([file, idx]) =>
+    idx.length ? `${file} index ${indexRanges(idx)}${new Set(idx).size > 1 ? ` (${new Set(idx).size} pages)` : ''}` : file,
+  );
   if (unpaged) parts.push(`${unpaged} finding(s) without a page`);
   return parts.join('; ');
 }

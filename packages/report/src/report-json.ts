@@ -13,22 +13,44 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
   return {
     title: m.title,
     inputs: m.runs.map((r) => ({
-      label: r.label, ...(r.side ? { side: r.side } : {}), events: r.run.stats.events, gaps: r.run.stats.gaps, findings: r.run.findings.length,
+      label: r.label,
+      ...(r.side ? { side: r.side } : {}),
+      events: r.run.stats.events,
+      gaps: r.run.stats.gaps,
+      findings: r.run.findings.length,
     })),
-    ...(d ? { diff: { regression: d.regression, reasons: verdictReasons(d, sections[0]!), new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length, warnings: d.warnings } } : {}),
-    races: sections.flatMap((s) => s.groups.map((g) => ({
-      id: g.id,
-      ...(g.state ? { state: g.state } : { input: s.runLabel }),
-      rules: g.rules,
-      severity: g.severity,
-      certainty: certaintyOf(g),
-      tasks: g.roles,
-      occurrences: g.members.reduce((k, x) => k + x.count, 0),
-      pages: g.members.map((x) => ({
-        rule: x.finding.rule, file: x.file ?? null, index: x.index ?? null, certainty: x.certainty,
-        ...(x.entry ? { base: x.entry.base, patched: x.entry.patched, baseRuns: x.entry.baseRuns, patchedRuns: x.entry.patchedRuns } : { occurrences: x.count }),
+    ...(d
+      ? {
+          diff: {
+            regression: d.regression,
+            reasons: verdictReasons(d, sections[0]!),
+            new: d.findings.new.length,
+            fixed: d.findings.fixed.length,
+            unchanged: d.findings.unchanged.length,
+            warnings: d.warnings,
+          },
+        }
+      : {}),
+    races: sections.flatMap((s) =>
+      s.groups.map((g) => ({
+        id: g.id,
+        ...(g.state ? { state: g.state } : { input: s.runLabel }),
+        rules: g.rules,
+        severity: g.severity,
+        certainty: certaintyOf(g),
+        tasks: g.roles,
+        occurrences: g.members.reduce((k, x) => k + x.count, 0),
+        pages: g.members.map((x) => ({
+          rule: x.finding.rule,
+          file: x.file ?? null,
+          index: x.index ?? null,
+          certainty: x.certainty,
+          ...(x.entry
+            ? { base: x.entry.base, patched: x.entry.patched, baseRuns: x.entry.baseRuns, patchedRuns: x.entry.patchedRuns }
+            : { occurrences: x.count }),
+        })),
+        first: { run: g.members[0]!.run, message: g.members[0]!.finding.message, events: g.members[0]!.finding.events },
       })),
-      first: { run: g.members[0]!.run, message: g.members[0]!.finding.message, events: g.members[0]!.finding.events },
-    }))),
+    ),
   };
 }

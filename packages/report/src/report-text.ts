@@ -82,7 +82,9 @@ export function reportToText(m: ReportModel): string {
     const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
     lines.push(`kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}`);
     for (const side of ['base', 'patched'] as const) {
-      lines.push(`  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`);
+      lines.push(
+        `  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`,
+      );
     }
     for (const r of verdictReasons(d, fresh)) lines.push(`  why: ${r}`);
     for (const w of d.warnings) lines.push(`  warning: ${w}`);
@@ -90,7 +92,8 @@ export function reportToText(m: ReportModel): string {
     const findings = m.runs.reduce((k, r) => k + r.run.findings.length, 0);
     const races = sections.reduce((k, s) => k + s.groups.length, 0);
     lines.push(`kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}`);
-    for (const r of m.runs) lines.push(`  ${r.label}: ${plural(r.run.stats.events, 'event')} over ${fmtNs(r.run.durationNs)}, ${plural(r.run.stats.gaps, 'gap')}`);
+    for (const r of m.runs)
+      lines.push(`  ${r.label}: ${plural(r.run.stats.events, 'event')} over ${fmtNs(r.run.durationNs)}, ${plural(r.run.stats.gaps, 'gap')}`);
   }
   for (const s of sections) lines.push('', ...sectionLines(s));
   return `${lines.map(isolateBidi).join('\n')}\n`;

@@ -14,13 +14,13 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   },
   'stale-after-invalidate': {
     short: 'An invalidate returned success while a stale page stayed mapped',
-    full: 'invalidate_inode_pages2_range returned 0 for a range, yet a PTE in that range maps a page that is not the page cache\'s current page for its index: mmap readers see data from before an O_DIRECT write.',
+    full: "invalidate_inode_pages2_range returned 0 for a range, yet a PTE in that range maps a page that is not the page cache's current page for its index: mmap readers see data from before an O_DIRECT write.",
   },
-  livelock: {
+  'livelock': {
     short: 'A thread can no longer finish under any schedule',
     full: 'A reachable state from which some thread can no longer reach its end under any schedule.',
   },
-  deadlock: { short: 'Every live thread is blocked', full: 'A reachable state in which every live thread is blocked.' },
+  'deadlock': { short: 'Every live thread is blocked', full: 'A reachable state in which every live thread is blocked.' },
   'bug-on': { short: 'A BUG_ON of the modelled code is reached', full: 'A BUG_ON / VM_BUG_ON of the modelled kernel code is reached.' },
   'trace-inconsistent': {
     short: 'The trace contradicts the page-cache state it implies',
@@ -36,7 +36,7 @@ export const RULE_HELP: Record<RuleId, { short: string; full: string }> = {
   },
   'stale-data': {
     short: 'The page cache holds data the file no longer has',
-    full: 'A read that started after a write to the same bytes returned observed older data (an O_DIRECT write\'s old data through read(), a mapping or a fault), or a page in the page cache holds data older than the file\'s, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file\'s) (730633f0b7f9).',
+    full: "A read that started after a write to the same bytes returned observed older data (an O_DIRECT write's old data through read(), a mapping or a fault), or a page in the page cache holds data older than the file's, e.g. a hole punch emptied the page cache over its range, and before it changed the block map a read or fault cached a page filled from the blocks being freed: the hole reads old data (or, once the blocks are reused, another file's) (730633f0b7f9).",
   },
 };
 

@@ -22,9 +22,11 @@ function result(f: Finding, source: string) {
     ruleIndex: REPLAY_RULES.indexOf(f.rule),
     level: LEVEL[f.severity],
     message: { text: `${f.message} (${f.certainty}). ${f.explanation}` },
-    locations: [{
-      physicalLocation: { artifactLocation: { uri: source }, ...(line ? { region: { startLine: line } } : {}) },
-    }],
+    locations: [
+      {
+        physicalLocation: { artifactLocation: { uri: source }, ...(line ? { region: { startLine: line } } : {}) },
+      },
+    ],
     relatedLocations: f.events.map((e, i) => ({
       id: i + 1,
       physicalLocation: { artifactLocation: { uri: e.source }, region: { startLine: e.line, ...(e.text !== undefined ? { snippet: { text: e.text } } : {}) } },
@@ -32,8 +34,13 @@ function result(f: Finding, source: string) {
     })),
     partialFingerprints: { 'kreplayPage/v1': `${f.rule}:${f.file ?? '-'}:${f.index ?? '-'}` },
     properties: {
-      certainty: f.certainty, ts: f.ts.toString(), cpu: f.cpu, pid: f.pid, task: findingTask(f),
-      ...(f.file !== undefined ? { file: f.file } : {}), ...(f.index !== undefined ? { index: f.index } : {}),
+      certainty: f.certainty,
+      ts: f.ts.toString(),
+      cpu: f.cpu,
+      pid: f.pid,
+      task: findingTask(f),
+      ...(f.file !== undefined ? { file: f.file } : {}),
+      ...(f.index !== undefined ? { index: f.index } : {}),
     },
   };
 }
@@ -43,28 +50,34 @@ export function sarifLog(r: ReplayResult, _opts: RenderOptions = {}) {
   return {
     $schema: SCHEMA,
     version: '2.1.0',
-    runs: [{
-      tool: {
-        driver: {
-          name: 'kreplay',
-          informationUri: 'https://github.com/kreplay/kreplay',
-          rules: REPLAY_RULES.map((id) => ({
-            id,
-            shortDescription: { text: RULE_HELP[id].short },
-            fullDescription: { text: RULE_HELP[id].full },
-            defaultConfiguration: { level: id === 'trace-inconsistent' ? 'warning' : 'error' },
-          })),
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'kreplay',
+            informationUri: 'https://github.com/kreplay/kreplay',
+            rules: REPLAY_RULES.map((id) => ({
+              id,
+              shortDescription: { text: RULE_HELP[id].short },
+              fullDescription: { text: RULE_HELP[id].full },
+              defaultConfiguration: { level: id === 'trace-inconsistent' ? 'warning' : 'error' },
+            })),
+          },
         },
+        // a trace that saw nothing did not run to a verdict: the invocation says so
+        invocations: [
+          {
+            executionSuccessful: r.verdict.status !== 'inconclusive',
+            ...(r.verdict.status === 'inconclusive'
+              ? { toolExecutionNotifications: r.verdict.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) }
+              : {}),
+          },
+        ],
+        artifacts: [{ location: { uri: source } }],
+        results: r.findings.filter((f) => REPLAY_RULES.includes(f.rule)).map((f) => result(f, source)),
+        properties: { kernel: r.trace.kernel, verdict: r.verdict, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
       },
-      // a trace that saw nothing did not run to a verdict: the invocation says so
-      invocations: [{
-        executionSuccessful: r.verdict.status !== 'inconclusive',
-        ...(r.verdict.status === 'inconclusive' ? { toolExecutionNotifications: r.verdict.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) } : {}),
-      }],
-      artifacts: [{ location: { uri: source } }],
-      results: r.findings.filter((f) => REPLAY_RULES.includes(f.rule)).map((f) => result(f, source)),
-      properties: { kernel: r.trace.kernel, verdict: r.verdict, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
-    }],
+    ],
   };
 }
 

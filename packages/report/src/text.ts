@@ -15,20 +15,24 @@ function summaryLine(r: ReplayResult): string {
   const parts = [plural(by('error'), 'error'), plural(by('warning'), 'warning')];
   if (by('note')) parts.push(plural(by('note'), 'note'));
   const unjudged = [...new Set(v.unjudged?.map((u) => u.rule) ?? [])];
-  const verdict = v.status === 'inconclusive' ? `INCONCLUSIVE: ${v.inconclusive.join('; ')}`
-    : f.length === 0 ? (v.gaps || v.unusableEvents ? 'no findings in what the trace shows — it has holes (gaps, lost or unusable events), so this is not a clean run' : 'no findings')
-      + (unjudged.length ? `; not judged (see the warnings): ${unjudged.join(', ')}` : '') : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
+  const verdict =
+    v.status === 'inconclusive'
+      ? `INCONCLUSIVE: ${v.inconclusive.join('; ')}`
+      : f.length === 0
+        ? (v.gaps || v.unusableEvents
+            ? 'no findings in what the trace shows — it has holes (gaps, lost or unusable events), so this is not a clean run'
+            : 'no findings') + (unjudged.length ? `; not judged (see the warnings): ${unjudged.join(', ')}` : '')
+        : `${plural(f.length, 'finding')}: ${parts.join(', ')}${uncertain ? ` (${uncertain} uncertain)` : ''}`;
   const s = r.stats;
-  const doubts = [
-    ...(v.unusableEvents ? [plural(v.unusableEvents, 'unusable event')] : []),
-    ...(v.tiedGroups ? [plural(v.tiedGroups, 'tied timestamp')] : []),
-  ];
+  const doubts = [...(v.unusableEvents ? [plural(v.unusableEvents, 'unusable event')] : []), ...(v.tiedGroups ? [plural(v.tiedGroups, 'tied timestamp')] : [])];
   return `${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.pages, 'page')}, ${plural(s.gaps, 'gap')}${doubts.map((d) => `, ${d}`).join('')} — ${verdict}`;
 }
 
 /** A cited line: the trace's own text when replay could read it again, else the event in a few words. */
 export function citedLine(e: Finding['events'][number]): string {
-  return e.text !== undefined ? `${e.source}:${e.line}  ${e.text.trim()}` : `${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`;
+  return e.text !== undefined
+    ? `${e.source}:${e.line}  ${e.text.trim()}`
+    : `${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`;
 }
 
 function findingText(f: Finding, i: number): string {
@@ -79,10 +83,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
 export function formatText(r: ReplayResult, opts: RenderOptions = {}): string {
   const failOn = opts.failOn ?? 'error';
   const t = r.trace;
-  const out: string[] = [
-    `kreplay replay ${t.source} (${t.kernel}: ${t.kernelReason})`,
-    summaryLine(r),
-  ];
+  const out: string[] = [`kreplay replay ${t.source} (${t.kernel}: ${t.kernelReason})`, summaryLine(r)];
   r.findings.forEach((f, i) => out.push('', findingText(f, i)));
   if (r.findings.length) {
     const failingN = r.findings.filter((f) => reaches(f, failOn)).length;

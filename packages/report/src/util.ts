@@ -100,10 +100,17 @@ export function patchedNotPassed(patched: { gaps: number; unusableEvents: number
  * people read: the patched side's holes and the rules its traces could not judge (undefined when
  * nothing does). As `patchedNotPassed`, only the patched side counts.
  */
-export function patchedShortfall(p: { gaps: number; unusableEvents: number; unjudged?: Readonly<Record<string, string>> | readonly string[] }): string | undefined {
+export function patchedShortfall(p: {
+  gaps: number;
+  unusableEvents: number;
+  unjudged?: Readonly<Record<string, string>> | readonly string[];
+}): string | undefined {
   const holes = traceHoles(p.gaps, undefined, p.unusableEvents);
-  const rules = p.unjudged === undefined ? [] : Array.isArray(p.unjudged) ? p.unjudged as readonly string[] : Object.keys(p.unjudged);
-  const parts = [...(holes ? [`the patched side's traces have ${holes}`] : []), ...(rules.length ? [`not judged on the patched side: ${rules.join(', ')}`] : [])];
+  const rules = p.unjudged === undefined ? [] : Array.isArray(p.unjudged) ? (p.unjudged as readonly string[]) : Object.keys(p.unjudged);
+  const parts = [
+    ...(holes ? [`the patched side's traces have ${holes}`] : []),
+    ...(rules.length ? [`not judged on the patched side: ${rules.join(', ')}`] : []),
+  ];
   return parts.length ? parts.join('; ') : undefined;
 }
 
@@ -113,8 +120,11 @@ export function groupShortfall(g: { gaps?: { patched: number }; unusableEvents?:
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' }[c]!))
-    // characters XML 1.0 cannot carry at all
-    // eslint-disable-next-line no-control-regex -- matching them is the point
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return (
+    s
+      .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+      // characters XML 1.0 cannot carry at all
+      // eslint-disable-next-line no-control-regex -- matching them is the point
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  );
 }

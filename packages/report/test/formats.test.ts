@@ -10,7 +10,8 @@ import { escapeData, escapeProperty, failing, renderReplay, REPLAY_FORMATS, seco
 
 async function result(): Promise<ReplayResult> {
   const text = [
-    '# tracer: nop', '#',
+    '# tracer: nop',
+    '#',
     '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
     '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0',
   ].join('\n');
@@ -31,13 +32,18 @@ describe('report formats', () => {
 
   it('the verdict and the count of unusable events are in every format, not only a trailing warning', async () => {
     // the second add's order is unreadable: a known event replay cannot use
-    const text = ['# tracer: nop', '#',
+    const text = [
+      '# tracer: nop',
+      '#',
       '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
-      '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0 extra'].join('\n');
+      '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0 extra',
+    ].join('\n');
     const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
     expect(r.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     const out = (format: (typeof REPLAY_FORMATS)[number]) => renderReplay({ ...r, warnings: [] }, format, { timing: false });
-    expect(out('text')).toMatch(/1 unusable event — no findings in what the trace shows — it has holes \(gaps, lost or unusable events\), so this is not a clean run/);
+    expect(out('text')).toMatch(
+      /1 unusable event — no findings in what the trace shows — it has holes \(gaps, lost or unusable events\), so this is not a clean run/,
+    );
     expect(JSON.parse(out('json')).verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(JSON.parse(out('sarif')).runs[0].properties.verdict).toMatchObject({ status: 'clean', unusableEvents: 1 });
     expect(out('junit')).toContain('<property name="unusableEvents" value="1"/>');
@@ -50,9 +56,12 @@ describe('report formats', () => {
 
   it('a trace whose rules could not all be judged is not called clean where people read the verdict', async () => {
     // pages leave the cache and no PTE probe ever fired: the PTE rules cannot be judged
-    const text = ['# tracer: nop', '#',
+    const text = [
+      '# tracer: nop',
+      '#',
       '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
-      '   reader-1    [000] .....   1.000002: mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0'].join('\n');
+      '   reader-1    [000] .....   1.000002: mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
+    ].join('\n');
     const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
     expect(r.verdict.status).toBe('clean');
     expect(r.verdict.unjudged?.map((u) => u.rule)).toContain('mapped-page-removed');
@@ -101,10 +110,26 @@ describe('the diff JUnit', () => {
     const { diffRuns, emptyCounts } = await import('@kreplay/diff');
     const { diffToJunit } = await import('../src/reports.js');
     const f = {
-      rule: 'mapped-page-removed' as const, severity: 'error' as const, certainty: 'certain' as const,
-      message: 'comm "a\u0001b" <x> & y', ts: 1n, cpu: 0, pid: 10, events: [], explanation: 'bell \u0007', file: '8:0/c', index: 3,
+      rule: 'mapped-page-removed' as const,
+      severity: 'error' as const,
+      certainty: 'certain' as const,
+      message: 'comm "a\u0001b" <x> & y',
+      ts: 1n,
+      cpu: 0,
+      pid: 10,
+      events: [],
+      explanation: 'bell \u0007',
+      file: '8:0/c',
+      index: 3,
     };
-    const run = (findings: typeof f[]) => ({ source: 's', findings, durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } });
+    const run = (findings: (typeof f)[]) => ({
+      source: 's',
+      findings,
+      durationNs: 1e9,
+      counts: emptyCounts(),
+      latency: {},
+      stats: { events: 1, ops: 1, gaps: 0, unknown: 0 },
+    });
     const xml = diffToJunit(diffRuns([run([])], [run([f])]));
     expect(xml).toContain('comm &quot;a\\x01b&quot; &lt;x&gt; &amp; y');
     expect(xml).toContain('bell \\x07');
@@ -114,12 +139,18 @@ describe('the diff JUnit', () => {
 });
 
 describe('the diff verdict in every format', () => {
-  it('an inconclusive diff says so in text, json, junit, sarif and github, with each side\'s unusable events', async () => {
+  it("an inconclusive diff says so in text, json, junit, sarif and github, with each side's unusable events", async () => {
     const { diffRuns, emptyCounts } = await import('@kreplay/diff');
     const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
     const run = (source: string, events: number, unusableEvents: number) => ({
-      source, findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, unusableEvents,
-      stats: { events, ops: events, gaps: 0, unknown: 0 }, inconclusive: events ? [] : ['the trace holds no events'],
+      source,
+      findings: [],
+      durationNs: 1e9,
+      counts: emptyCounts(),
+      latency: {},
+      unusableEvents,
+      stats: { events, ops: events, gaps: 0, unknown: 0 },
+      inconclusive: events ? [] : ['the trace holds no events'],
     });
     const d = diffRuns([run('b', 5, 2)], [run('p', 0, 0)]);
     expect(d.verdict).toBe('inconclusive');

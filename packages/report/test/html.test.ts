@@ -10,13 +10,23 @@ import { raceSections, TaskColours } from '../src/race-groups.js';
 import { reportToText } from '../src/report-text.js';
 
 const ev = (ts: bigint, pid: number, line: number): TraceEvent => ({
-  type: 'event', ts, cpu: pid % 2, pid, comm: `t${pid}`, event: 'x', fields: {}, line, source: 't.txt',
+  type: 'event',
+  ts,
+  cpu: pid % 2,
+  pid,
+  comm: `t${pid}`,
+  event: 'x',
+  fields: {},
+  line,
+  source: 't.txt',
 });
 const file = { dev: '8:0', ino: 12n };
 
 function perfetto(ops: MmOp[], findings: Finding[] = []): { traceEvents: Array<Record<string, unknown>> } {
   let text = '';
-  const w = new PerfettoWriter((s) => { text += s; });
+  const w = new PerfettoWriter((s) => {
+    text += s;
+  });
   for (const op of ops) w.op(op);
   for (const f of findings) w.finding(f);
   w.end();
@@ -48,7 +58,17 @@ describe('Perfetto export', () => {
   });
 
   it('puts findings on a global track', () => {
-    const f: Finding = { rule: 'orphan-page-mapped', severity: 'error', certainty: 'uncertain', message: 'm', ts: 5_000n, cpu: 0, pid: 1, events: [], explanation: 'e' };
+    const f: Finding = {
+      rule: 'orphan-page-mapped',
+      severity: 'error',
+      certainty: 'uncertain',
+      message: 'm',
+      ts: 5_000n,
+      cpu: 0,
+      pid: 1,
+      events: [],
+      explanation: 'e',
+    };
     const e = perfetto([], [f]).traceEvents;
     expect(e.find((x) => x.s === 'g')).toMatchObject({ name: 'error: orphan-page-mapped', pid: 0, ts: 5, args: { certainty: 'uncertain' } });
   });
@@ -56,7 +76,17 @@ describe('Perfetto export', () => {
 
 describe('the HTML report', () => {
   it('escapes what the trace says and needs nothing from the network', () => {
-    const f: Finding = { rule: 'bug-on', severity: 'error', certainty: 'certain', message: '<script>alert(1)</script>', ts: 0n, cpu: 0, pid: 1, events: [], explanation: 'a & b' };
+    const f: Finding = {
+      rule: 'bug-on',
+      severity: 'error',
+      certainty: 'certain',
+      message: '<script>alert(1)</script>',
+      ts: 0n,
+      cpu: 0,
+      pid: 1,
+      events: [],
+      explanation: 'a & b',
+    };
     const run = { source: 'x', findings: [f], durationNs: 0, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } };
     const html = reportToHtml({ title: 'T <1>', runs: [{ label: 'x', run, classes: [{ key: 'k', finding: f, count: 1 }] }] });
     expect(html).not.toContain('<script>');
@@ -84,9 +114,13 @@ describe('the html template (structural escaping)', () => {
     const evil = '<img src=x onerror="alert(1)">&\'';
     const cell = html`<td title="${evil}">${evil}</td>`;
     expect(isHtml(cell)).toBe(true);
-    expect(cell.text).toBe('<td title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;</td>');
+    expect(cell.text).toBe(
+      '<td title="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;</td>',
+    );
     // Nested markup is kept, lists are joined, nothing renders as nothing.
-    expect(html`<tr>${[cell, evil]}${null}${undefined}${false}${3}${5n}</tr>`.text).toBe(`<tr>${cell.text}&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;35</tr>`);
+    expect(html`<tr>${[cell, evil]}${null}${undefined}${false}${3}${5n}</tr>`.text).toBe(
+      `<tr>${cell.text}&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;35</tr>`,
+    );
     // A string that looks like markup built elsewhere is still a string.
     const built = `<b>${evil}</b>`;
     expect(html`${built}`.text).not.toContain('<b>');
@@ -101,23 +135,76 @@ describe('the html template (structural escaping)', () => {
   });
 });
 
-const cited = (line: number, pid: number, comm: string, summary: string, ts: bigint): CitedEvent => ({ line, source: 't.txt', ts, cpu: pid % 2, pid, comm, summary });
+const cited = (line: number, pid: number, comm: string, summary: string, ts: bigint): CitedEvent => ({
+  line,
+  source: 't.txt',
+  ts,
+  cpu: pid % 2,
+  pid,
+  comm,
+  summary,
+});
 function finding(rule: Finding['rule'], index: number, pids: [number, string, string][], ts: bigint): Finding {
   return {
-    rule, severity: 'error', certainty: 'certain', message: `m ${index}`, ts, cpu: 0, pid: pids[0]![0],
-    events: pids.map(([pid, comm, fn], i) => cited(10 + i, pid, comm, `${fn} x=1`, ts + BigInt(i))), explanation: 'e',
-    file: '8:0/c', index,
+    rule,
+    severity: 'error',
+    certainty: 'certain',
+    message: `m ${index}`,
+    ts,
+    cpu: 0,
+    pid: pids[0]![0],
+    events: pids.map(([pid, comm, fn], i) => cited(10 + i, pid, comm, `${fn} x=1`, ts + BigInt(i))),
+    explanation: 'e',
+    file: '8:0/c',
+    index,
   };
 }
-const run = (source: string, findings: Finding[]): RunData => ({ source, findings, durationNs: 1000, counts: emptyCounts(), latency: {}, stats: { events: 10, ops: 10, gaps: 0, unknown: 0 } });
+const run = (source: string, findings: Finding[]): RunData => ({
+  source,
+  findings,
+  durationNs: 1000,
+  counts: emptyCounts(),
+  latency: {},
+  stats: { events: 10, ops: 10, gaps: 0, unknown: 0 },
+});
 
 describe('race groups', () => {
-  const race = (i: number, pidBase: number, t: bigint) => finding('orphan-page-mapped', i, [[pidBase, 'kr-write', 'invalidate_inode_pages2_range'], [pidBase + 1, 'kr-fault', 'filemap_fault']], t);
+  const race = (i: number, pidBase: number, t: bigint) =>
+    finding(
+      'orphan-page-mapped',
+      i,
+      [
+        [pidBase, 'kr-write', 'invalidate_inode_pages2_range'],
+        [pidBase + 1, 'kr-fault', 'filemap_fault'],
+      ],
+      t,
+    );
 
   it('one race on many pages, across runs with other pids, is one group listing the pages; other tasks or paths are another', () => {
     const p1 = run('p1', [race(0, 100, 1000n), race(1, 100, 2000n), race(2, 100, 3000n)]);
-    const p2 = run('p2', [race(3, 200, 1000n), finding('orphan-page-mapped', 7, [[201, 'kr-fault', 'filemap_fault'], [200, 'kr-write', 'invalidate_inode_pages2_range']], 5000n)]);
-    const other = run('p3', [finding('orphan-page-mapped', 9, [[300, 'kr-trunc', 'truncate_pagecache'], [301, 'kr-fault', 'filemap_fault']], 100n)]);
+    const p2 = run('p2', [
+      race(3, 200, 1000n),
+      finding(
+        'orphan-page-mapped',
+        7,
+        [
+          [201, 'kr-fault', 'filemap_fault'],
+          [200, 'kr-write', 'invalidate_inode_pages2_range'],
+        ],
+        5000n,
+      ),
+    ]);
+    const other = run('p3', [
+      finding(
+        'orphan-page-mapped',
+        9,
+        [
+          [300, 'kr-trunc', 'truncate_pagecache'],
+          [301, 'kr-fault', 'filemap_fault'],
+        ],
+        100n,
+      ),
+    ]);
     const d = diffRuns([run('b', [])], [p1, p2, other]);
     const m: ReportModel = { title: 't', runs: [], diff: d };
     const [fresh, fixed, same] = raceSections(m);
@@ -136,26 +223,48 @@ describe('race groups', () => {
 
   it('gives a task one colour across the report, telling same-named racers apart by pid', () => {
     const c = new TaskColours();
-    const a = c.colour(1, 'kr-write', [{ pid: 1, comm: 'kr-write' }, { pid: 2, comm: 'kr-fault' }]);
-    const b = c.colour(2, 'kr-fault', [{ pid: 1, comm: 'kr-write' }, { pid: 2, comm: 'kr-fault' }]);
-    expect(c.colour(9, 'kr-fault', [{ pid: 9, comm: 'kr-fault' }, { pid: 8, comm: 'kr-write' }])).toBe(b);
-    expect(c.colour(8, 'kr-write', [{ pid: 9, comm: 'kr-fault' }, { pid: 8, comm: 'kr-write' }])).toBe(a);
-    const twins = [{ pid: 5, comm: 'kr-fault' }, { pid: 6, comm: 'kr-fault' }];
+    const a = c.colour(1, 'kr-write', [
+      { pid: 1, comm: 'kr-write' },
+      { pid: 2, comm: 'kr-fault' },
+    ]);
+    const b = c.colour(2, 'kr-fault', [
+      { pid: 1, comm: 'kr-write' },
+      { pid: 2, comm: 'kr-fault' },
+    ]);
+    expect(
+      c.colour(9, 'kr-fault', [
+        { pid: 9, comm: 'kr-fault' },
+        { pid: 8, comm: 'kr-write' },
+      ]),
+    ).toBe(b);
+    expect(
+      c.colour(8, 'kr-write', [
+        { pid: 9, comm: 'kr-fault' },
+        { pid: 8, comm: 'kr-write' },
+      ]),
+    ).toBe(a);
+    const twins = [
+      { pid: 5, comm: 'kr-fault' },
+      { pid: 6, comm: 'kr-fault' },
+    ];
     expect(c.colour(5, 'kr-fault', twins)).not.toBe(c.colour(6, 'kr-fault', twins));
     expect(c.colour(7, 'bystander', twins)).toBe('#a0a0a0');
   });
 
   it('never lets trace text become markup or carry bidi controls, whatever it holds (property)', () => {
     const hostile = fc.string({ unit: fc.constantFrom('<', '>', '&', '"', "'", '\u202E', '\u2066', '\u200F', 'a', ' ', '=', '/', '\u05E9', 'x') });
-    fc.assert(fc.property(hostile, hostile, hostile, (comm, msg, label) => {
-      const f = { ...race(0, 100, 1000n), message: `<x-evil>${msg}`, explanation: `<x-evil>${msg}` };
-      f.events = f.events.map((e) => ({ ...e, comm: `<x-evil>${comm}`, summary: `<x-evil>${msg}` }));
-      const r = run(`<x-evil>${label}`, [f]);
-      const m: ReportModel = { title: `<x-evil>${label}`, runs: [{ label: `<x-evil>${label}`, run: r, classes: [{ key: 'k', finding: f, count: 1 }] }] };
-      const out = reportToHtml(m);
-      expect(out).not.toContain('<x-evil');
-      expect(out).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
-      expect(reportToText(m)).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
-    }), { numRuns: 60 });
+    fc.assert(
+      fc.property(hostile, hostile, hostile, (comm, msg, label) => {
+        const f = { ...race(0, 100, 1000n), message: `<x-evil>${msg}`, explanation: `<x-evil>${msg}` };
+        f.events = f.events.map((e) => ({ ...e, comm: `<x-evil>${comm}`, summary: `<x-evil>${msg}` }));
+        const r = run(`<x-evil>${label}`, [f]);
+        const m: ReportModel = { title: `<x-evil>${label}`, runs: [{ label: `<x-evil>${label}`, run: r, classes: [{ key: 'k', finding: f, count: 1 }] }] };
+        const out = reportToHtml(m);
+        expect(out).not.toContain('<x-evil');
+        expect(out).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
+        expect(reportToText(m)).not.toMatch(/[\u202A-\u202E\u2066\u2067\u200E\u200F]/);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -16,8 +16,21 @@ import { replayFile } from '@kreplay/replay';
 import { parseTraceString } from '@kreplay/ftrace-parser';
 import { replay } from '@kreplay/replay';
 import {
-  ciToKcidb, ciToKtap, diffToGithub, diffToJunit, diffToKcidb, diffToKtap, diffToText, exploreToKcidb, reportToHtml, reportToText, exploreToKtap, ktapDiagnostic, renderReplay,
-  type CiSummary, type ExploreSummary,
+  ciToKcidb,
+  ciToKtap,
+  diffToGithub,
+  diffToJunit,
+  diffToKcidb,
+  diffToKtap,
+  diffToText,
+  exploreToKcidb,
+  reportToHtml,
+  reportToText,
+  exploreToKtap,
+  ktapDiagnostic,
+  renderReplay,
+  type CiSummary,
+  type ExploreSummary,
 } from '@kreplay/report';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
 
@@ -31,7 +44,10 @@ const outputs = new Map<string, { ktap: string; kcidb: string }>();
 
 function golden(name: string, ktap: string, kcidb: string): void {
   outputs.set(name, { ktap, kcidb });
-  for (const [file, text] of [[`${name}.ktap`, ktap], [`${name}.kcidb.json`, kcidb]] as const) {
+  for (const [file, text] of [
+    [`${name}.ktap`, ktap],
+    [`${name}.kcidb.json`, kcidb],
+  ] as const) {
     const p = path.join(here, 'golden', file);
     if (update) {
       mkdirSync(path.dirname(p), { recursive: true });
@@ -73,7 +89,9 @@ describe('KTAP and KCIDB goldens', () => {
   });
 
   it('a trace in which nothing was replayed is never a pass: KTAP SKIP, KCIDB MISS', async () => {
-    const r = await replay(parseTraceString('# tracer: nop\n#\n   sh-1 [000] .....   1.000001: sched_switch: prev_comm=sh\n', { source: 'empty.txt' }), { source: 'empty.txt' });
+    const r = await replay(parseTraceString('# tracer: nop\n#\n   sh-1 [000] .....   1.000001: sched_switch: prev_comm=sh\n', { source: 'empty.txt' }), {
+      source: 'empty.txt',
+    });
     const ktap = renderReplay(r, 'ktap');
     expect(ktap).toMatch(/^ok 1 \S+ # SKIP miss: nothing replayed/m);
     const kcidb = renderReplay(r, 'kcidb');
@@ -111,7 +129,9 @@ describe('KTAP and KCIDB goldens', () => {
     const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
     expect(new Set(dk.map((t) => t.status))).toEqual(new Set(['DONE']));
     expect(dk[0]!.comment).toMatch(/^no new finding at --fail-on error, but the patched side's traces have 1 gap: not a pass$/);
-    expect(diffToJunit(d)).toMatch(/name="verdict: the patched side's traces have no holes">\n {6}<skipped message="no new finding at --fail-on error, but the patched side&apos;s traces have 1 gap: not a pass"\/>/);
+    expect(diffToJunit(d)).toMatch(
+      /name="verdict: the patched side's traces have no holes">\n {6}<skipped message="no new finding at --fail-on error, but the patched side&apos;s traces have 1 gap: not a pass"\/>/,
+    );
     expect(renderReplay(r, 'junit')).toMatch(/skipped="5"/);
     // what people read never says a bare "no regression" over it: text, GitHub notice, report, HTML
     const shortfall = "no regression in what the traces show, but the patched side's traces have 1 gap: not a pass";
@@ -119,14 +139,16 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToGithub(d)).toContain(`::notice title=kreplay diff::${shortfall}: 0 new`);
     expect(diffToKtap(d, { workload: 'w' })).toContain(`: ${shortfall} (fail on error)`);
     expect(reportToText({ title: 't', runs: [], diff: d })).toContain(`kreplay: ${shortfall}:`);
-    expect(reportToHtml({ title: 't', runs: [], diff: d })).toMatch(/<div class="verdict short">No regression in what the traces show, but the patched side&#39;s traces have 1 gap: not a pass:/);
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toMatch(
+      /<div class="verdict short">No regression in what the traces show, but the patched side&#39;s traces have 1 gap: not a pass:/,
+    );
     const reversed = diffRuns([holes], [clean], { baseLabel: 'b', patchedLabel: 'p' });
     expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
     expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
     expect(diffToJunit(reversed)).not.toContain('<skipped');
   });
 
-  it('KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL\'s id', async () => {
+  it("KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL's id", async () => {
     // KCIDB merges objects that share an id; CI jobs reuse paths (capture folders, side names)
     const fail = await replayFile(path.join(root, 'fixtures/replay/mapped-page-removed/trace.txt'), { source: 'ci/run-1/trace.txt' });
     const pass = await replayFile(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), { source: 'ci/run-1/trace.txt' });
@@ -137,10 +159,13 @@ describe('KTAP and KCIDB goldens', () => {
     expect(ids(fail)).toEqual(failIds); // one result submitted twice: the same submission
   });
 
-  it('a rule the trace cannot support (no PTE probe fired) is not judged: DONE in KTAP/KCIDB, skipped in JUnit, on a replay and on a diff\'s patched side', async () => {
+  it("a rule the trace cannot support (no PTE probe fired) is not judged: DONE in KTAP/KCIDB, skipped in JUnit, on a replay and on a diff's patched side", async () => {
     // the clean trace without its PTE events: pages come and go, nothing says what mapped them
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-nopte-'));
-    const text = readFileSync(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), 'utf8').split('\n').filter((l) => !/p_do_set_pte|rmap/.test(l)).join('\n');
+    const text = readFileSync(path.join(root, 'fixtures/replay/clean-odirect/trace.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => !/p_do_set_pte|rmap/.test(l))
+      .join('\n');
     writeFileSync(path.join(dir, 'trace.txt'), text);
     writeFileSync(path.join(dir, 'meta.json'), readFileSync(path.join(root, 'fixtures/replay/clean-odirect/meta.json')));
     const r = await replayFile(path.join(dir, 'trace.txt'), { source: 'nopte/trace.txt' });
@@ -152,7 +177,9 @@ describe('KTAP and KCIDB goldens', () => {
     const tests = JSON.parse(renderReplay(r, 'kcidb')).tests as Array<{ path: string; status: string }>;
     expect(tests.map((t) => t.status)).toEqual(['PASS', 'DONE', 'DONE', 'DONE', 'DONE', 'PASS']);
     expect(renderReplay(r, 'junit')).toMatch(/skipped="4"/);
-    expect(renderReplay(r, 'text')).toMatch(/— no findings; not judged \(see the warnings\): mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data$/m);
+    expect(renderReplay(r, 'text')).toMatch(
+      /— no findings; not judged \(see the warnings\): mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data$/m,
+    );
     // through replay JSON too, as diff reads a replay done before
     const json = path.join(dir, 'replay.json');
     writeFileSync(json, renderReplay(r, 'json', { timing: false }));
@@ -161,12 +188,28 @@ describe('KTAP and KCIDB goldens', () => {
     const clean = await run('fixtures/replay/clean-odirect');
     const d = diffRuns([clean], [blind], { baseLabel: 'b', patchedLabel: 'p' });
     const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ path: string; status: string; comment?: string }>;
-    expect(dk.find((t) => t.path === 'kreplay.w.orphan-page-mapped')).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^not judged on the patched side: nopte\/replay\.json: the trace shows no PTE changes/) });
+    expect(dk.find((t) => t.path === 'kreplay.w.orphan-page-mapped')).toMatchObject({
+      status: 'DONE',
+      comment: expect.stringMatching(/^not judged on the patched side: nopte\/replay\.json: the trace shows no PTE changes/),
+    });
     expect(dk.find((t) => t.path === 'kreplay.w.trace-inconsistent')?.status).toBe('PASS');
-    expect(diffToText(d)).toMatch(/^no regression in what the traces show, but not judged on the patched side: mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data: not a pass/m);
+    expect(diffToText(d)).toMatch(
+      /^no regression in what the traces show, but not judged on the patched side: mapped-page-removed, orphan-page-mapped, stale-after-invalidate, stale-data: not a pass/m,
+    );
     // a ci group over it: its summary test is DONE, not PASS (it has no rule subtests to show it)
-    const ci = JSON.parse(ciToKcidb({ base: 'b', patched: 'p', groups: [{ name: 'w', regression: false, reasons: [], unjudged: Object.keys(d.patched.unjudged!), findings: { new: 0, fixed: 0, unchanged: 0 }, files: [] }] }));
-    expect(ci.tests[0]).toMatchObject({ status: 'DONE', comment: expect.stringMatching(/^no regression, but not judged on the patched side: mapped-page-removed, .*: not a pass$/) });
+    const ci = JSON.parse(
+      ciToKcidb({
+        base: 'b',
+        patched: 'p',
+        groups: [
+          { name: 'w', regression: false, reasons: [], unjudged: Object.keys(d.patched.unjudged!), findings: { new: 0, fixed: 0, unchanged: 0 }, files: [] },
+        ],
+      }),
+    );
+    expect(ci.tests[0]).toMatchObject({
+      status: 'DONE',
+      comment: expect.stringMatching(/^no regression, but not judged on the patched side: mapped-page-removed, .*: not a pass$/),
+    });
     // the base side's blind spots do not make the patched side's clean rules unjudged
     const reversed = diffRuns([blind], [clean], { baseLabel: 'b', patchedLabel: 'p' });
     expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
@@ -174,7 +217,9 @@ describe('KTAP and KCIDB goldens', () => {
 
   it('a diff: the rules with new findings fail on the patched build; fixed and unchanged are diagnostics', async () => {
     const d = diffRuns([await run('fixtures/diff/clean-1'), await run('fixtures/diff/clean-2')], [await run('fixtures/diff/race')], {
-      baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')],
+      baseLabel: 'debian-6.1',
+      patchedLabel: '6.1+fix',
+      thresholds: [parseThreshold('faults=1000')],
     });
     expect(d.regression).toBe(true);
     const ktap = diffToKtap(d, { workload: 'odirect-race' });
@@ -185,9 +230,16 @@ describe('KTAP and KCIDB goldens', () => {
     golden('diff', ktap, diffToKcidb(d, { workload: 'odirect-race', artifactsUrl: ARTIFACTS }));
   });
 
-  it('an inconclusive diff (the patched run\'s workload failed) is never a pass: the test and every rule MISS, KTAP SKIP', async () => {
-    const failed = { ...(await run('fixtures/diff/clean-2')), inconclusive: ['its workload exited with code 1 (meta.json), so the run did not do what it was meant to'] };
-    const d = diffRuns([await run('fixtures/diff/clean-1')], [failed], { baseLabel: 'debian-6.1', patchedLabel: '6.1+fix', thresholds: [parseThreshold('faults=1000')] });
+  it("an inconclusive diff (the patched run's workload failed) is never a pass: the test and every rule MISS, KTAP SKIP", async () => {
+    const failed = {
+      ...(await run('fixtures/diff/clean-2')),
+      inconclusive: ['its workload exited with code 1 (meta.json), so the run did not do what it was meant to'],
+    };
+    const d = diffRuns([await run('fixtures/diff/clean-1')], [failed], {
+      baseLabel: 'debian-6.1',
+      patchedLabel: '6.1+fix',
+      thresholds: [parseThreshold('faults=1000')],
+    });
     expect(d.verdict).toBe('inconclusive');
     const ktap = diffToKtap(d, { workload: 'read-invalidate' });
     expect(ktap).not.toMatch(/^\s*ok \d+ \S+$/m); // no bare ok: every result carries its SKIP
@@ -231,11 +283,26 @@ describe('KTAP and KCIDB goldens', () => {
 
   it('a kreplay ci run: one test per workload, FAIL on a regression, its reports as log_url and output_files', () => {
     const c: CiSummary = {
-      base: 'debian-6.1', patched: '6.1+my-fix',
+      base: 'debian-6.1',
+      patched: '6.1+my-fix',
       groups: [
-        { name: 'odirect-race', regression: true, reasons: ['1 new finding at error or above'], findings: { new: 1, fixed: 0, unchanged: 2 }, files: ['odirect-race/diff.json', 'odirect-race/diff.txt', 'odirect-race/report.html'] },
+        {
+          name: 'odirect-race',
+          regression: true,
+          reasons: ['1 new finding at error or above'],
+          findings: { new: 1, fixed: 0, unchanged: 2 },
+          files: ['odirect-race/diff.json', 'odirect-race/diff.txt', 'odirect-race/report.html'],
+        },
         { name: 'truncate-racer', regression: false, reasons: [], findings: { new: 0, fixed: 1, unchanged: 0 }, files: ['truncate-racer/diff.txt'] },
-        { name: 'lossy', regression: false, reasons: [], gaps: { patched: 2 }, unusableEvents: { patched: 0 }, findings: { new: 0, fixed: 0, unchanged: 0 }, files: ['lossy/diff.txt'] },
+        {
+          name: 'lossy',
+          regression: false,
+          reasons: [],
+          gaps: { patched: 2 },
+          unusableEvents: { patched: 0 },
+          findings: { new: 0, fixed: 0, unchanged: 0 },
+          files: ['lossy/diff.txt'],
+        },
       ],
     };
     const kcidb = JSON.parse(ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
@@ -267,7 +334,9 @@ describe('KCIDB output against the KCIDB v5 schema (packages/report/schema)', ()
   it('the schema rejects what KCIDB rejects (so the check can fail)', () => {
     expect(validate({ version: { major: 5, minor: 3 }, tests: [{ id: 'kreplay:1', origin: 'kreplay', build_id: 'kreplay:2', status: 'BROKEN' }] })).toBe(false);
     expect(validate({ version: { major: 4 } })).toBe(false);
-    expect(validate({ version: { major: 5, minor: 3 }, tests: [{ id: 'kreplay:1', origin: 'kreplay', build_id: 'kreplay:2', log_url: 'diff.txt' }] })).toBe(false);
+    expect(validate({ version: { major: 5, minor: 3 }, tests: [{ id: 'kreplay:1', origin: 'kreplay', build_id: 'kreplay:2', log_url: 'diff.txt' }] })).toBe(
+      false,
+    );
   });
 
   it('every KCIDB output is valid', () => {
@@ -302,7 +371,7 @@ for f in sys.argv[2:]:
 print(json.dumps(out))
 `;
 
-describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the kernel\'s tools/testing/kunit/kunit_parser.py', () => {
+describeWithTools([TOOLS.python3, TOOLS.kunitParser], "KTAP output parsed by the kernel's tools/testing/kunit/kunit_parser.py", () => {
   let kunit: string;
   let dir: string;
   beforeAll(() => {
@@ -332,11 +401,19 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     return parsed.get(name)!;
   };
 
-  it('parses every golden without an error, with kreplay\'s statuses', () => {
+  it("parses every golden without an error, with kreplay's statuses", () => {
     expect(existsSync(path.join(kunit, 'kunit_parser.py'))).toBe(true);
     const expected: Record<string, string> = {
-      'replay-findings': 'FAILURE', 'replay-clean': 'SUCCESS', 'replay-nothing': 'SKIPPED', diff: 'FAILURE', 'diff-inconclusive': 'SKIPPED',
-      'explore-violation': 'FAILURE', 'explore-clean': 'SUCCESS', 'explore-incomplete': 'SKIPPED', ci: 'FAILURE', 'replay-holes': 'SKIPPED',
+      'replay-findings': 'FAILURE',
+      'replay-clean': 'SUCCESS',
+      'replay-nothing': 'SKIPPED',
+      'diff': 'FAILURE',
+      'diff-inconclusive': 'SKIPPED',
+      'explore-violation': 'FAILURE',
+      'explore-clean': 'SUCCESS',
+      'explore-incomplete': 'SKIPPED',
+      'ci': 'FAILURE',
+      'replay-holes': 'SKIPPED',
     };
     expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());
     for (const name of outputs.keys()) {
@@ -350,7 +427,11 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], 'KTAP output parsed by the
     const p = parse('replay-findings');
     expect(p.tests).toHaveLength(1);
     expect(p.tests[0]!.subtests.map((s) => `${s.name} ${s.status}`)).toEqual([
-      'mapped-page-removed FAILURE', 'orphan-page-mapped SUCCESS', 'stale-after-invalidate SUCCESS', 'stale-data SUCCESS', 'trace-inconsistent SUCCESS',
+      'mapped-page-removed FAILURE',
+      'orphan-page-mapped SUCCESS',
+      'stale-after-invalidate SUCCESS',
+      'stale-data SUCCESS',
+      'trace-inconsistent SUCCESS',
     ]);
     expect(new Set(parse('diff-inconclusive').tests[0]!.subtests.map((s) => s.status))).toEqual(new Set(['SKIPPED']));
     const ci = parse('ci');

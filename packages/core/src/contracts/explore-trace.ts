@@ -26,7 +26,8 @@ export const EXPLORE_TRACE_FORMAT = 1;
 /** The header line's tag: `# kreplay: explore …`. */
 export const EXPLORE_HEADER_TAG = 'kreplay: explore';
 
-const HINT_NEWER = 'this trace was written by a newer kreplay: read it with that version, or re-render the counterexample with this one (kreplay explore --trace-out)';
+const HINT_NEWER =
+  'this trace was written by a newer kreplay: read it with that version, or re-render the counterexample with this one (kreplay explore --trace-out)';
 
 // ---------------------------------------------------------------- key=value
 
@@ -115,12 +116,18 @@ const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
 function markerValue(op: MmOp, key: MarkerKey | 'fn'): string | number | bigint | undefined {
   const o = op as unknown as Partial<Record<string, unknown>> & { file?: { dev: string; ino: bigint } };
   switch (key) {
-    case 'fn': return o['fn'] as string | undefined;
-    case 'dev': return o.file?.dev;
-    case 'ino': return o.file?.ino.toString(16);
-    case 'pfn': return o['pfn'] === undefined ? undefined : hex(o['pfn'] as bigint);
-    case 'addr': return o['address'] === undefined ? undefined : hex(o['address'] as bigint);
-    default: return o[MARKER_KEYS[key].target] as number | bigint | undefined;
+    case 'fn':
+      return o['fn'] as string | undefined;
+    case 'dev':
+      return o.file?.dev;
+    case 'ino':
+      return o.file?.ino.toString(16);
+    case 'pfn':
+      return o['pfn'] === undefined ? undefined : hex(o['pfn'] as bigint);
+    case 'addr':
+      return o['address'] === undefined ? undefined : hex(o['address'] as bigint);
+    default:
+      return o[MARKER_KEYS[key].target] as number | bigint | undefined;
   }
 }
 
@@ -156,11 +163,11 @@ export function encodeOpEvent(op: MmOp): EventText {
 export type DecodedMarker =
   | { op: 'step'; label: string }
   | {
-    op: (typeof PROBE_OPS)[number];
-    fn?: string;
-    /** Known keys in order, each with the MmOp field it fills and the conversion that reads it; unknown keys are skipped. */
-    values: Array<{ key: MarkerKey; target: Target; as: Conversion; raw: string }>;
-  };
+      op: (typeof PROBE_OPS)[number];
+      fn?: string;
+      /** Known keys in order, each with the MmOp field it fills and the conversion that reads it; unknown keys are skipped. */
+      values: Array<{ key: MarkerKey; target: Target; as: Conversion; raw: string }>;
+    };
 
 const OPS = new Set<string>(PROBE_OPS);
 
@@ -179,7 +186,10 @@ export function decodeMarker(text: string): DecodedMarker | string | null {
   if (!OPS.has(op)) return `unknown kreplay op "${op}"`;
   const out: DecodedMarker = { op: op as (typeof PROBE_OPS)[number], values: [] };
   for (const [k, raw] of decodePairs(rest)) {
-    if (k === 'fn') { out.fn = raw; continue; }
+    if (k === 'fn') {
+      out.fn = raw;
+      continue;
+    }
     if (!Object.hasOwn(MARKER_KEYS, k)) continue;
     const key = k as MarkerKey;
     out.values.push({ key, target: MARKER_KEYS[key].target, as: MARKER_KEYS[key].as, raw });
@@ -226,7 +236,8 @@ export function exploreTraceFormat(value: unknown, where: HeaderSource = {}): nu
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
     throw new InputError(`the explorer trace's format=${text} is not a format version`, {
-      ...where, hint: `an explorer trace's header reads "# ${EXPLORE_HEADER_TAG} format=${EXPLORE_TRACE_FORMAT} …" (docs/trace-format.md)`,
+      ...where,
+      hint: `an explorer trace's header reads "# ${EXPLORE_HEADER_TAG} format=${EXPLORE_TRACE_FORMAT} …" (docs/trace-format.md)`,
     });
   }
   if (n > EXPLORE_TRACE_FORMAT) {
@@ -247,7 +258,8 @@ export function decodeExploreHeader(line: string, where: HeaderSource = {}): Exp
   const format = exploreTraceFormat(pairs.get('format'), where);
   const bad = (key: string, why: string): never => {
     throw new InputError(`the explorer trace header's ${key} ${why}`, {
-      ...where, hint: 'the header is written by kreplay explore --trace-out (docs/trace-format.md); restore it from the original trace',
+      ...where,
+      hint: 'the header is written by kreplay explore --trace-out (docs/trace-format.md); restore it from the original trace',
     });
   };
   const text = (key: string): string => pairs.get(key) ?? bad(key, 'is missing');

@@ -16,9 +16,11 @@ const Hashed = z.looseObject({ name: z.string(), sha256: z.string() });
 
 export const BuildResultSchema = z.looseObject({
   /** Version of this contract (absent in results written before it had one: read as version 1). */
-  schema: z.literal(BUILD_RESULT_SCHEMA_ID, {
-    message: `this build result was written by another version of kreplay (this one reads ${BUILD_RESULT_SCHEMA_ID})`,
-  }).optional(),
+  schema: z
+    .literal(BUILD_RESULT_SCHEMA_ID, {
+      message: `this build result was written by another version of kreplay (this one reads ${BUILD_RESULT_SCHEMA_ID})`,
+    })
+    .optional(),
   /** The build's identity hash (its cache key). */
   key: z.string().min(1),
   /** `uname -r` of the built kernel. */
@@ -53,7 +55,10 @@ export async function readBuildResult(dirOrFile: string): Promise<BuildResultFil
   const r = (await loadDocument(file, BuildResultSchema, DOC)).value;
   const dir = path.dirname(path.resolve(file));
   const here = Object.fromEntries(Object.entries(r.files).map(([k, v]) => [k, typeof v === 'string' ? path.join(dir, path.basename(v)) : v]));
-  const local = await access(here.vmlinux as string).then(() => true, () => false);
+  const local = await access(here.vmlinux as string).then(
+    () => true,
+    () => false,
+  );
   return local ? { ...r, files: here as BuildResultFile['files'] } : r;
 }
 

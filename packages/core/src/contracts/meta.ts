@@ -16,24 +16,30 @@ import { writeFileAtomic } from '../output.js';
 /** The version field capture writes (`schema`); a hand-written file without one is read as this version. */
 export const META_SCHEMA_ID = 'kreplay-capture-meta/1';
 
-const HINT = 'meta.json is written by `kreplay capture` (docs/trace-format.md describes it); fix or remove it, and pass --kernel/--vmemmap-base/--probes instead';
+const HINT =
+  'meta.json is written by `kreplay capture` (docs/trace-format.md describes it); fix or remove it, and pass --kernel/--vmemmap-base/--probes instead';
 
 /** A workload counter as the workload printed it; nested objects are flattened by readers. */
 const Counters = z.record(z.string(), z.unknown());
 
 export const MetaJsonSchema = z.looseObject({
   /** Version of this contract. */
-  schema: z.string().refine((s) => s === META_SCHEMA_ID, {
-    message: `this meta.json was written by another version of kreplay (this one reads ${META_SCHEMA_ID})`,
-  }).optional(),
-  kernel: z.union([
-    z.string(),
-    z.looseObject({
-      /** `uname -r` of the traced kernel (`6.1.0-56-amd64`). */
-      release: z.string().optional(),
-      source: z.string().optional(),
-    }),
-  ]).optional(),
+  schema: z
+    .string()
+    .refine((s) => s === META_SCHEMA_ID, {
+      message: `this meta.json was written by another version of kreplay (this one reads ${META_SCHEMA_ID})`,
+    })
+    .optional(),
+  kernel: z
+    .union([
+      z.string(),
+      z.looseObject({
+        /** `uname -r` of the traced kernel (`6.1.0-56-amd64`). */
+        release: z.string().optional(),
+        source: z.string().optional(),
+      }),
+    ])
+    .optional(),
   /** `vmemmap_base` of the traced kernel as 0x-hex (x86-64 with nokaslr: 0xffffea0000000000). */
   vmemmapBase: z.string().nullable().optional(),
   /**
@@ -41,21 +47,25 @@ export const MetaJsonSchema = z.looseObject({
    * probeMapFromMeta where replay uses it, so that the message can name the probe at fault.
    */
   probes: z.unknown().optional(),
-  workload: z.union([
-    z.string(),
-    z.looseObject({
-      name: z.string().optional(),
-      /** The counters the workload printed in its result line. */
-      result: Counters.optional(),
-      testFile: z.looseObject({ dev: z.string(), ino: z.union([z.number().int(), z.string()]) }).optional(),
-      /** The workload's exit code in the guest (null: unknown); not 0 means the run failed. */
-      exitCode: z.number().int().nullable().optional(),
-    }),
-  ]).optional(),
+  workload: z
+    .union([
+      z.string(),
+      z.looseObject({
+        name: z.string().optional(),
+        /** The counters the workload printed in its result line. */
+        result: Counters.optional(),
+        testFile: z.looseObject({ dev: z.string(), ino: z.union([z.number().int(), z.string()]) }).optional(),
+        /** The workload's exit code in the guest (null: unknown); not 0 means the run failed. */
+        exitCode: z.number().int().nullable().optional(),
+      }),
+    ])
+    .optional(),
   buffer: z.looseObject({ clock: z.string().optional(), lost: z.number().int().nonnegative().optional() }).optional(),
-  kernelLog: z.looseObject({
-    findings: z.array(z.looseObject({ kind: z.string() })).optional(),
-  }).optional(),
+  kernelLog: z
+    .looseObject({
+      findings: z.array(z.looseObject({ kind: z.string() })).optional(),
+    })
+    .optional(),
 });
 export type MetaJson = z.infer<typeof MetaJsonSchema>;
 

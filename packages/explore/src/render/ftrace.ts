@@ -16,10 +16,19 @@ export interface FtraceHeader {
 
 export function renderFtrace<S>(machine: Machine<S>, v: FoundViolation, steps: readonly ScheduledStep[], h: FtraceHeader): string {
   const header = {
-    scenario: h.scenario, flavor: h.flavor, schedule: v.schedule, cycle: v.cycle,
-    then: steps.filter((st) => st.after).map((st) => st.thread), rule: v.rule,
+    scenario: h.scenario,
+    flavor: h.flavor,
+    schedule: v.schedule,
+    cycle: v.cycle,
+    then: steps.filter((st) => st.after).map((st) => st.thread),
+    rule: v.rule,
   };
-  const events = steps.flatMap((st) => (st.ops.length > 0 ? st.ops.map(encodeOpEvent) : [stepMarker(st.label)])
-    .map((event) => ({ thread: st.thread, step: st.n, event })));
-  return encodeExploreTrace(header, machine.threads.map((t) => t.name), events);
+  const events = steps.flatMap((st) =>
+    (st.ops.length > 0 ? st.ops.map(encodeOpEvent) : [stepMarker(st.label)]).map((event) => ({ thread: st.thread, step: st.n, event })),
+  );
+  return encodeExploreTrace(
+    header,
+    machine.threads.map((t) => t.name),
+    events,
+  );
 }

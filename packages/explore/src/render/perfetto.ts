@@ -49,7 +49,11 @@ export function renderPerfetto<S>(machine: Machine<S>, v: FoundViolation, steps:
     const ts = st.n * SLOT;
     const args: Record<string, unknown> = { step: st.n, effect: st.effect };
     if (st.where) args['where'] = st.where;
-    if (st.ops.length > 0) args['ops'] = st.ops.map((op) => { const e = encodeOpEvent(op); return `${e.name}: ${e.body}`; });
+    if (st.ops.length > 0)
+      args['ops'] = st.ops.map((op) => {
+        const e = encodeOpEvent(op);
+        return `${e.name}: ${e.body}`;
+      });
     if (st.inCycle) args['cycle'] = true;
     if (st.after) args['afterCounterexample'] = true;
     events.push({ ph: 'X', cat: 'step', name: st.label, pid: PID, tid: tid(st.thread), ts, dur: DUR, args });

@@ -59,14 +59,23 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader, o: ExploreJsonOptions = {}): string {
   const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy, o)];
-  if (r.part) lines.push(`shard ${formatShard(r.shard!)} of the exhaustive search: merge every shard's --json output with kreplay merge for the verdict of the whole search`);
+  if (r.part)
+    lines.push(
+      `shard ${formatShard(r.shard!)} of the exhaustive search: merge every shard's --json output with kreplay merge for the verdict of the whole search`,
+    );
   if (r.seed !== undefined) {
     lines.push(`random: seed ${r.seed}, ${r.runs} runs${r.shard ? `, shard ${formatShard(r.shard)}` : ''} (same seed, same runs)`);
   }
   if (r.replayed) lines.push(`recorded schedule: ${scheduleText(r.replayed.schedule, r.replayed.cycle)}`);
   for (const v of r.violations) {
     const ce = counterexample(machine, v, h);
-    lines.push('', `${v.rule}: ${v.message}`, `schedule (${v.schedule.length} steps${v.cycle ? `, then a ${v.cycle.length}-step cycle` : ''}): ${scheduleText(v.schedule, v.cycle)}`, '', ce.table);
+    lines.push(
+      '',
+      `${v.rule}: ${v.message}`,
+      `schedule (${v.schedule.length} steps${v.cycle ? `, then a ${v.cycle.length}-step cycle` : ''}): ${scheduleText(v.schedule, v.cycle)}`,
+      '',
+      ce.table,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,11 @@ export function renderTable<S>(machine: Machine<S>, v: FoundViolation, steps: re
     return [mark, ...cells, [st.effect, ...notes].filter(Boolean).join('  ')];
   });
   const width = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (cells: string[]): string => cells.map((x, c) => (c === cells.length - 1 ? x : x.padEnd(width[c]!))).join(' | ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((x, c) => (c === cells.length - 1 ? x : x.padEnd(width[c]!)))
+      .join(' | ')
+      .trimEnd();
   const rule = width.map((w, c) => '-'.repeat(c === width.length - 1 ? Math.max(w, 6) : w)).join('-+-');
   const lines = [line(header), rule, ...rows.map(line)];
   if (v.cycle && v.cycle.length > 0) lines.push(`(steps marked ↻ repeat forever)`);

@@ -15,7 +15,9 @@ const dir = path.join(root, 'fixtures/scenarios');
 
 export async function cases() {
   const out = [];
-  for (const f of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => /\.(ya?ml|json)$/.test(x))
+    .sort()) {
     const sc = await loadScenario(path.join(dir, f));
     const names = listFlavors().map((x) => x.name);
     for (const k of Object.keys(sc.expect ?? {})) if (/[\\/]/.test(k)) names.push(k);

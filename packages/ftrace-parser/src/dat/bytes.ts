@@ -9,7 +9,11 @@ const TWO_32 = 2 ** 32;
 export const MAX_SAFE_HI = 2 ** 21;
 
 export class ShortRead extends Error {
-  constructor(readonly at: number, readonly want: number, readonly have: number) {
+  constructor(
+    readonly at: number,
+    readonly want: number,
+    readonly have: number,
+  ) {
     super(`needs ${want} bytes at offset ${at}, only ${Math.max(0, have - at)} left`);
     this.name = 'ShortRead';
   }
@@ -31,7 +35,12 @@ export function s64From(lo: number, hi: number): number | bigint {
 /** A cursor over `buf` starting at `pos`; `base` is the file offset of buf[0] (for messages). */
 export class ByteReader {
   pos: number;
-  constructor(readonly buf: Buffer, readonly little: boolean, pos = 0, readonly base = 0) {
+  constructor(
+    readonly buf: Buffer,
+    readonly little: boolean,
+    pos = 0,
+    readonly base = 0,
+  ) {
     this.pos = pos;
   }
 
@@ -76,9 +85,7 @@ export class ByteReader {
     this.need(8);
     const p = this.pos;
     this.pos += 8;
-    return this.little
-      ? u64From(this.buf.readUInt32LE(p), this.buf.readUInt32LE(p + 4))
-      : u64From(this.buf.readUInt32BE(p + 4), this.buf.readUInt32BE(p));
+    return this.little ? u64From(this.buf.readUInt32LE(p), this.buf.readUInt32LE(p + 4)) : u64From(this.buf.readUInt32BE(p + 4), this.buf.readUInt32BE(p));
   }
 
   u64Big(): bigint {

@@ -30,19 +30,34 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
   const versionText = await section('initial header', () => hr.cstring());
   const version = Number(versionText);
   if (version !== 6 && version !== 7) {
-    throw new DatFormatError(`trace.dat version "${versionText}" is not supported (6 and 7 are)`, DAT_MAGIC.length, version < 6 ? 'convert it with `trace-cmd convert --file-version 6`' : 'convert it with `trace-cmd convert --file-version 7`');
+    throw new DatFormatError(
+      `trace.dat version "${versionText}" is not supported (6 and 7 are)`,
+      DAT_MAGIC.length,
+      version < 6 ? 'convert it with `trace-cmd convert --file-version 6`' : 'convert it with `trace-cmd convert --file-version 7`',
+    );
   }
   const endian = await section('initial header', () => hr.u8());
   const longSize = await section('initial header', () => hr.u8());
-  if (endian > 1 || (longSize !== 4 && longSize !== 8)) throw new DatFormatError(`bad initial header: endianness byte ${endian}, long size ${longSize}`, hr.offset);
+  if (endian > 1 || (longSize !== 4 && longSize !== 8))
+    throw new DatFormatError(`bad initial header: endianness byte ${endian}, long size ${longSize}`, hr.offset);
   const little = endian === 0;
   const r = new ByteReader(head, little, hr.pos);
   const pageSize = await section('initial header', () => r.u32());
   if (pageSize < 64 || pageSize > 1 << 24) throw new DatFormatError(`bad initial header: page size ${pageSize}`, r.offset - 4);
   const b = new Builder(little, longSize);
   const file: Omit<DatFile, 'pageHeader' | 'kallsyms'> = {
-    path, fileSize: src.size, version, littleEndian: little, longSize, pageSize, formats: b.formats,
-    printk: '', cmdlines: b.cmdlines, buffers: b.buffers, tsOffset: 0n, meta: b.meta,
+    path,
+    fileSize: src.size,
+    version,
+    littleEndian: little,
+    longSize,
+    pageSize,
+    formats: b.formats,
+    printk: '',
+    cmdlines: b.cmdlines,
+    buffers: b.buffers,
+    tsOffset: 0n,
+    meta: b.meta,
   };
   b.meta.push(['trace.dat.version', version]);
   if (version === 6) await readV6(src, b, r.pos, file);
@@ -52,7 +67,12 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
     const firstOptions = await section('initial header', () => r.u64());
     if (name !== 'none') {
       const d = await decompressorFor(name);
-      if (!d) throw new DatFormatError(`compression algorithm "${name}" is not supported (${SUPPORTED_COMPRESSION.join(', ')} are)`, hr.offset, `recompress it with \`trace-cmd convert --compression zstd\` (or none)`);
+      if (!d)
+        throw new DatFormatError(
+          `compression algorithm "${name}" is not supported (${SUPPORTED_COMPRESSION.join(', ')} are)`,
+          hr.offset,
+          `recompress it with \`trace-cmd convert --compression zstd\` (or none)`,
+        );
       file.compression = { name, version: cver };
       file.decompress = d;
     }
@@ -62,7 +82,14 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
   if (!b.pageHeader) throw new DatFormatError('the file has no header_page section', undefined, TRUNCATED_HINT);
   if (b.clock) b.meta.push(['clock', b.clock]);
   if (b.cpuCount !== undefined) b.meta.push(['cpus', b.cpuCount]);
-  return { ...file, pageHeader: b.pageHeader, kallsyms: new Kallsyms(b.kallsymsData), printk: b.printk, clock: b.clock ?? b.buffers[0]?.clock, tsOffset: b.tsOffset };
+  return {
+    ...file,
+    pageHeader: b.pageHeader,
+    kallsyms: new Kallsyms(b.kallsymsData),
+    printk: b.printk,
+    clock: b.clock ?? b.buffers[0]?.clock,
+    tsOffset: b.tsOffset,
+  };
 }
 
 /** v6: everything in a fixed order after the initial header. */

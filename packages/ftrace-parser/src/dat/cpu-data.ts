@@ -84,7 +84,10 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
       throw e;
     }
     if (usize > MAX_CHUNK) {
-      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} claims ${usize} bytes uncompressed (trace-cmd writes chunks of a few pages)` };
+      yield {
+        kind: 'truncated',
+        reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} claims ${usize} bytes uncompressed (trace-cmd writes chunks of a few pages)`,
+      };
       return;
     }
     let pages: Buffer;
@@ -97,7 +100,10 @@ export async function* cpuBlocks(src: FileSource, file: DatFile, cd: CpuData, co
     const whole = pages.length - (pages.length % pageSize);
     if (whole > 0) yield { kind: 'pages', data: whole === pages.length ? pages : pages.subarray(0, whole), fileOffset: -1, chunk };
     if (pages.length !== usize || whole !== pages.length) {
-      yield { kind: 'truncated', reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} holds ${pages.length} bytes, not the ${usize} (whole ${pageSize}-byte pages) its header says` };
+      yield {
+        kind: 'truncated',
+        reason: `CPU ${cd.cpu}'s compressed chunk ${chunk + 1} of ${count} holds ${pages.length} bytes, not the ${usize} (whole ${pageSize}-byte pages) its header says`,
+      };
       return;
     }
   }

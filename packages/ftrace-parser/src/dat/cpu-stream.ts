@@ -148,12 +148,18 @@ export class CpuStream implements PageSink {
 
   private gap(kind: Gap['kind'], reason: string, ts: Ts | undefined, lost?: number): void {
     if (this.opts.strict && kind !== 'lost-events') {
-      throw new InputError(`CPU ${this.cpu}: ${reason}`, { file: this.file.path, hint: 'without --strict this becomes a gap in the trace and reading goes on' });
+      throw new InputError(`CPU ${this.cpu}: ${reason}`, {
+        file: this.file.path,
+        hint: 'without --strict this becomes a gap in the trace and reading goes on',
+      });
     }
     if (this.lines) {
-      const text = kind === 'lost-events'
-        ? (lost === undefined ? `CPU:${this.cpu} [EVENTS DROPPED]\n` : `CPU:${this.cpu} [${lost} EVENTS DROPPED]\n`)
-        : `CPU:${this.cpu} [${kind}: ${reason}]\n`;
+      const text =
+        kind === 'lost-events'
+          ? lost === undefined
+            ? `CPU:${this.cpu} [EVENTS DROPPED]\n`
+            : `CPU:${this.cpu} [${lost} EVENTS DROPPED]\n`
+          : `CPU:${this.cpu} [${kind}: ${reason}]\n`;
       this.sink.text(text);
       if (ts === undefined) this.pendingLine = this.lineTs.length;
       this.lineTs.push(ts ?? 0);
@@ -184,7 +190,13 @@ export class CpuStream implements PageSink {
       return;
     }
     if (!fmt) {
-      this.gap('unparseable', id === undefined ? `an event of ${end - start} bytes too short to hold an event id (${this.where})` : `event id ${id} has no format in the file (${this.where})`, t);
+      this.gap(
+        'unparseable',
+        id === undefined
+          ? `an event of ${end - start} bytes too short to hold an event id (${this.where})`
+          : `event id ${id} has no format in the file (${this.where})`,
+        t,
+      );
       return;
     }
     const sink = this.sink;
@@ -199,15 +211,20 @@ export class CpuStream implements PageSink {
       if (isInputError(e)) throw e;
       // a payload this reader cannot decode must not end the file: it is a gap, said loudly
       if (this.lines) sink.len = at;
-      this.gap('unparseable', `event ${fmt.system}:${fmt.name} (id ${fmt.id}, ${end - start} bytes, ${this.where}) could not be decoded: ${(e as Error).message ?? String(e)} — a kreplay bug, please report it with the file`, t);
+      this.gap(
+        'unparseable',
+        `event ${fmt.system}:${fmt.name} (id ${fmt.id}, ${end - start} bytes, ${this.where}) could not be decoded: ${(e as Error).message ?? String(e)} — a kreplay bug, please report it with the file`,
+        t,
+      );
     }
   }
 
   missed(lost: number | undefined, pageTs: Ts): void {
     this.pageTs = this.shift(pageTs);
-    const reason = lost === undefined
-      ? `the ring buffer lost events on CPU ${this.cpu} before this page (count not recorded)`
-      : `the ring buffer lost ${lost} events on CPU ${this.cpu} before this page`;
+    const reason =
+      lost === undefined
+        ? `the ring buffer lost events on CPU ${this.cpu} before this page (count not recorded)`
+        : `the ring buffer lost ${lost} events on CPU ${this.cpu} before this page`;
     this.gap('lost-events', reason, undefined, lost);
   }
 

@@ -40,17 +40,23 @@ export interface FlagStyle {
 
 /** Trace flags as the kernel's trace_print_lat_fmt() prints them. */
 export function latencyFlags(flags: number, preempt: number, style: FlagStyle = { columns: 5, lazy: true }): string {
-  const IRQS_OFF = 0x01, HARDIRQ = 0x08, NEED_RESCHED = 0x04;
-  const SOFTIRQ = 0x10, PREEMPT_RESCHED = 0x20, NMI = 0x40, BH_OFF = 0x80;
+  const IRQS_OFF = 0x01,
+    HARDIRQ = 0x08,
+    NEED_RESCHED = 0x04;
+  const SOFTIRQ = 0x10,
+    PREEMPT_RESCHED = 0x20,
+    NMI = 0x40,
+    BH_OFF = 0x80;
   const RESCHED_LAZY = style.lazy ? 0x02 : 0;
   const noSupport = !style.lazy && flags & 0x02;
   const irqsOff = flags & IRQS_OFF ? (flags & BH_OFF ? 'D' : 'd') : flags & BH_OFF ? 'b' : noSupport ? 'X' : '.';
   const need = (flags & NEED_RESCHED) !== 0;
   const lazy = (flags & RESCHED_LAZY) !== 0;
   const pre = (flags & PREEMPT_RESCHED) !== 0;
-  const resched = need && lazy && pre ? 'B' : need && pre ? 'N' : lazy && pre ? 'L' : need && lazy ? 'b'
-    : need ? 'n' : pre ? 'p' : lazy ? 'l' : '.';
-  const nmi = flags & NMI, hard = flags & HARDIRQ, soft = flags & SOFTIRQ;
+  const resched = need && lazy && pre ? 'B' : need && pre ? 'N' : lazy && pre ? 'L' : need && lazy ? 'b' : need ? 'n' : pre ? 'p' : lazy ? 'l' : '.';
+  const nmi = flags & NMI,
+    hard = flags & HARDIRQ,
+    soft = flags & SOFTIRQ;
   const irq = nmi && hard ? 'Z' : nmi ? 'z' : hard && soft ? 'H' : hard ? 'h' : soft ? 's' : '.';
   const depth = preempt & 0xf ? (preempt & 0xf).toString(16) : '.';
   const migrate = preempt & 0xf0 ? (preempt >> 4).toString(16) : '.';
@@ -130,7 +136,10 @@ function literalOf(names: readonly string[], value: (name: string) => (r: Payloa
 
 /** `dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u` (6.x) / `... pfn=%lu ofs=%lu` (5.x); only the fields `keep` names. */
 function compileFilemapPage(fmt: EventFormat, keep: Keep): Compiled | undefined {
-  const pfn = field(fmt, 'pfn'), ino = field(fmt, 'i_ino'), index = field(fmt, 'index'), dev = field(fmt, 's_dev');
+  const pfn = field(fmt, 'pfn'),
+    ino = field(fmt, 'i_ino'),
+    index = field(fmt, 'index'),
+    dev = field(fmt, 's_dev');
   const order = field(fmt, 'order');
   if (!pfn || !ino || !index || !dev) return undefined;
   const devString = devStrings();
@@ -139,12 +148,18 @@ function compileFilemapPage(fmt: EventFormat, keep: Keep): Compiled | undefined 
   let ofs: number | bigint = 0;
   const build = literalOf(names, (n) => {
     switch (n) {
-      case 'dev': return (r) => devString(r.value(dev));
-      case 'ino': return (r) => r.value(ino);
-      case 'pfn': return (r) => r.value(pfn);
-      case 'ofs': return (r) => (ofs = offsetOf(r.value(index)));
-      case 'index': return names.includes('ofs') ? () => indexOf(ofs) : (r) => indexOf(offsetOf(r.value(index)));
-      default: return (r) => r.value(order!);
+      case 'dev':
+        return (r) => devString(r.value(dev));
+      case 'ino':
+        return (r) => r.value(ino);
+      case 'pfn':
+        return (r) => r.value(pfn);
+      case 'ofs':
+        return (r) => (ofs = offsetOf(r.value(index)));
+      case 'index':
+        return names.includes('ofs') ? () => indexOf(ofs) : (r) => indexOf(offsetOf(r.value(index)));
+      default:
+        return (r) => r.value(order!);
     }
   });
   return (r) => ({ fields: build(r) });
@@ -152,10 +167,17 @@ function compileFilemapPage(fmt: EventFormat, keep: Keep): Compiled | undefined 
 
 /** `dev %d:%d ino %lx ofs=%lu max_ofs=%lu` (mm_filemap_get_pages / map_pages, 6.1); only the fields `keep` names. */
 function compileFilemapRange(fmt: EventFormat, keep: Keep): Compiled | undefined {
-  const ino = field(fmt, 'i_ino'), dev = field(fmt, 's_dev'), index = field(fmt, 'index'), last = field(fmt, 'last_index');
+  const ino = field(fmt, 'i_ino'),
+    dev = field(fmt, 's_dev'),
+    index = field(fmt, 'index'),
+    last = field(fmt, 'last_index');
   if (!ino || !dev || !index || !last) return undefined;
   const devString = devStrings();
-  const wDev = kept(keep, 'dev'), wIno = kept(keep, 'ino'), wOfs = kept(keep, 'ofs'), wIndex = kept(keep, 'index'), wMax = kept(keep, 'max_ofs');
+  const wDev = kept(keep, 'dev'),
+    wIno = kept(keep, 'ino'),
+    wOfs = kept(keep, 'ofs'),
+    wIndex = kept(keep, 'index'),
+    wMax = kept(keep, 'max_ofs');
   return (r) => {
     const fields: Fields = {};
     if (wDev) fields.dev = devString(r.value(dev));
@@ -227,7 +249,10 @@ function compileKprobe(fmt: EventFormat, ks: Kallsyms, keep: Keep | 'none'): Com
     return (r) => {
       const f = big(r.value(func));
       const at = big(r.value(ret));
-      if (f !== lastFunc || byCaller.size >= SITES_KEPT) { byCaller.clear(); lastFunc = f; }
+      if (f !== lastFunc || byCaller.size >= SITES_KEPT) {
+        byCaller.clear();
+        lastFunc = f;
+      }
       let probe = byCaller.get(at);
       if (!probe) {
         probe = Object.freeze({ kind: 'kretprobe', func: ks.lookup(f)?.name ?? fmt.name.replace(/__return$/, ''), caller: formatSymOffset(ks, at) } as const);
@@ -332,7 +357,10 @@ export class EventDecoder {
   private lastCpu = NaN;
   private lastHead: Buffer | undefined;
 
-  constructor(private readonly file: DatFile, private readonly source: string) {
+  constructor(
+    private readonly file: DatFile,
+    private readonly source: string,
+  ) {
     this.r = new PayloadReader(file.littleEndian);
     const common = file.formats.first()?.common ?? [];
     const at = (name: string, dflt: number): number => common.find((f) => f.name === name)?.offset ?? dflt;
@@ -374,7 +402,21 @@ export class EventDecoder {
     // a probe's event as one literal too (probe last, as when it was added after): adding it
     // to the other literal took a second allocation for the key past its in-object slots
     const probe = d.probe;
-    if (probe) return { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source, probe };
+    if (probe)
+      return {
+        type: 'event',
+        ts,
+        cpu,
+        pid,
+        comm: this.comm(pid),
+        flags,
+        event: fmt.name,
+        system: fmt.system,
+        fields: d.fields,
+        line: 0,
+        source: this.source,
+        probe,
+      };
     return { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
   }
 

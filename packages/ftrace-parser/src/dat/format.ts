@@ -162,15 +162,19 @@ export class PayloadReader {
     if (off < 0 || p + size > this.end) return undefined;
     const d = this.data;
     switch (size) {
-      case 1: return signed ? d.readInt8(p) : d[p]!;
-      case 2: return this.little ? (signed ? d.readInt16LE(p) : d.readUInt16LE(p)) : (signed ? d.readInt16BE(p) : d.readUInt16BE(p));
-      case 4: return this.little ? (signed ? d.readInt32LE(p) : d.readUInt32LE(p)) : (signed ? d.readInt32BE(p) : d.readUInt32BE(p));
+      case 1:
+        return signed ? d.readInt8(p) : d[p]!;
+      case 2:
+        return this.little ? (signed ? d.readInt16LE(p) : d.readUInt16LE(p)) : signed ? d.readInt16BE(p) : d.readUInt16BE(p);
+      case 4:
+        return this.little ? (signed ? d.readInt32LE(p) : d.readUInt32LE(p)) : signed ? d.readInt32BE(p) : d.readUInt32BE(p);
       case 8: {
         const lo = this.little ? d.readUInt32LE(p) : d.readUInt32BE(p + 4);
         const hi = this.little ? d.readUInt32LE(p + 4) : d.readUInt32BE(p);
         return signed ? s64From(lo, hi) : this.u64(lo, hi);
       }
-      default: return undefined;
+      default:
+        return undefined;
     }
   }
 

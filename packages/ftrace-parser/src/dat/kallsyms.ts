@@ -96,7 +96,12 @@ export function scanKallsyms(b: Uint8Array, visit: (line: KallsymsLine | undefin
 }
 
 /** The symbol table's columns rearranged into `order` (addresses as typed arrays). */
-export function inOrder(order: number[], hi: number[], lo: number[], names: string[]): { hi: Float64Array<ArrayBuffer>; lo: Float64Array<ArrayBuffer>; names: string[] } {
+export function inOrder(
+  order: number[],
+  hi: number[],
+  lo: number[],
+  names: string[],
+): { hi: Float64Array<ArrayBuffer>; lo: Float64Array<ArrayBuffer>; names: string[] } {
   const n = order.length;
   const out = { hi: new Float64Array(n), lo: new Float64Array(n), names: new Array<string>(n) };
   for (let j = 0; j < n; j++) {

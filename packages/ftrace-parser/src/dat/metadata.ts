@@ -8,13 +8,34 @@ import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
 
-
 /** Option ids (trace-cmd's enum tracecmd_file_options). */
 export const OPT = {
-  DONE: 0, DATE: 1, CPUSTAT: 2, BUFFER: 3, TRACECLOCK: 4, UNAME: 5, HOOK: 6, OFFSET: 7,
-  CPUCOUNT: 8, VERSION: 9, PROCMAPS: 10, TRACEID: 11, TIME_SHIFT: 12, GUEST: 13, TSC2NSEC: 14,
-  STRINGS: 15, HEADER_INFO: 16, FTRACE_EVENTS: 17, EVENT_FORMATS: 18, KALLSYMS: 19, PRINTK: 20,
-  CMDLINES: 21, BUFFER_TEXT: 22, BTF_FILE: 23, LAST_BOOT_INFO: 24, MODULES_FILE: 25,
+  DONE: 0,
+  DATE: 1,
+  CPUSTAT: 2,
+  BUFFER: 3,
+  TRACECLOCK: 4,
+  UNAME: 5,
+  HOOK: 6,
+  OFFSET: 7,
+  CPUCOUNT: 8,
+  VERSION: 9,
+  PROCMAPS: 10,
+  TRACEID: 11,
+  TIME_SHIFT: 12,
+  GUEST: 13,
+  TSC2NSEC: 14,
+  STRINGS: 15,
+  HEADER_INFO: 16,
+  FTRACE_EVENTS: 17,
+  EVENT_FORMATS: 18,
+  KALLSYMS: 19,
+  PRINTK: 20,
+  CMDLINES: 21,
+  BUFFER_TEXT: 22,
+  BTF_FILE: 23,
+  LAST_BOOT_INFO: 24,
+  MODULES_FILE: 25,
 } as const;
 const KNOWN_OPTIONS = new Set<number>(Object.values(OPT));
 
@@ -127,7 +148,11 @@ export class FormatTable {
 
 /** A problem with the file's structure; readTraceDat turns it into an InputError. */
 export class DatFormatError extends Error {
-  constructor(message: string, readonly offset?: number, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly offset?: number,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'DatFormatError';
   }
@@ -148,13 +173,22 @@ export async function section<T>(what: string, fn: () => Promise<T> | T): Promis
 export function parseHeaderPage(text: string): PageHeader {
   const commit = /field:\s*local_t commit;\s*offset:(\d+);\s*size:(\d+);/.exec(text);
   const data = /field:\s*char data;\s*offset:(\d+);/.exec(text);
-  if (!commit || !data) throw new DatFormatError('the header_page description has no commit or data field', undefined, 'this trace.dat comes from a kernel whose ring-buffer layout kreplay does not know');
+  if (!commit || !data)
+    throw new DatFormatError(
+      'the header_page description has no commit or data field',
+      undefined,
+      'this trace.dat comes from a kernel whose ring-buffer layout kreplay does not know',
+    );
   return { commitSize: Number(commit[2]), dataOffset: Number(data[1]) };
 }
 
 export function checkHeaderEvent(text: string): void {
   if (!/type_len\s*:\s*5 bits/.test(text) || !/time_delta\s*:\s*27 bits/.test(text)) {
-    throw new DatFormatError('the header_event description is not the 5-bit type_len / 27-bit time_delta layout', undefined, 'this trace.dat comes from a kernel older than 2.6.31, which kreplay does not read');
+    throw new DatFormatError(
+      'the header_event description is not the 5-bit type_len / 27-bit time_delta layout',
+      undefined,
+      'this trace.dat comes from a kernel older than 2.6.31, which kreplay does not read',
+    );
   }
 }
 
@@ -186,7 +220,10 @@ export class Builder {
   tsOffset = 0n;
   cpuCount?: number;
 
-  constructor(readonly little: boolean, readonly longSize: number) {
+  constructor(
+    readonly little: boolean,
+    readonly longSize: number,
+  ) {
     this.formats = new FormatTable(longSize);
   }
 

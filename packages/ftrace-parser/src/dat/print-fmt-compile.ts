@@ -88,10 +88,13 @@ function compileOp(n: Extract<Node, { k: 'op' }>, ctx: FmtContext): NumCode {
     const a = compileNum(branches.left!, ctx);
     const b = compileNum(branches.right!, ctx);
     if (c.constant !== undefined) return c.constant !== 0n ? a : b;
-    const cond = truth(c), then = a.run, otherwise = b.run;
+    const cond = truth(c),
+      then = a.run,
+      otherwise = b.run;
     const code: NumCode = { run: (e) => (cond(e) ? then(e) : otherwise(e)) };
     if (a.small && b.small) {
-      const x = a.small, y = b.small;
+      const x = a.small,
+        y = b.small;
       code.small = (e) => (cond(e) ? x(e) : y(e));
     }
     return code;
@@ -100,7 +103,8 @@ function compileOp(n: Extract<Node, { k: 'op' }>, ctx: FmtContext): NumCode {
   const r = n.right === undefined ? konst(0n) : compileNum(n.right, ctx);
   const op = n.op;
   if (l.constant !== undefined && r.constant !== undefined) return konst(constOp(op, l.constant, r.constant));
-  const left = l.run, right = r.run;
+  const left = l.run,
+    right = r.run;
   if (op === '&') {
     const code: NumCode = { run: (e) => left(e) & right(e) };
     // below 2^32 when either side is: the other side's low 32 bits are all that count
@@ -109,7 +113,8 @@ function compileOp(n: Extract<Node, { k: 'op' }>, ctx: FmtContext): NumCode {
       const [x, y] = exact as [(e: Eval) => number, (e: Eval) => number];
       code.small = code.low = (e) => (x(e) & y(e)) >>> 0;
     } else if (l.low && r.low) {
-      const x = l.low, y = r.low;
+      const x = l.low,
+        y = r.low;
       code.low = (e) => (x(e) & y(e)) >>> 0;
     }
     return code;
@@ -117,7 +122,8 @@ function compileOp(n: Extract<Node, { k: 'op' }>, ctx: FmtContext): NumCode {
   if (op === '|') {
     const code: NumCode = { run: (e) => left(e) | right(e) };
     if (l.low && r.low) {
-      const x = l.low, y = r.low;
+      const x = l.low,
+        y = r.low;
       code.low = (e) => (x(e) | y(e)) >>> 0;
       if (l.small && r.small) code.small = code.low;
     }
@@ -182,7 +188,7 @@ function compileConversion(seg: Conv, ctx: FmtContext): Writer {
     case 'digit':
       return compileDigit(seg, ctx);
     case 'string':
-      return seg.lenArg ? generic(seg, ctx) : compileString(seg.spec, seg.arg, ctx) ?? generic(seg, ctx);
+      return seg.lenArg ? generic(seg, ctx) : (compileString(seg.spec, seg.arg, ctx) ?? generic(seg, ctx));
     case 'pointer':
       return compilePointer(seg, ctx);
   }
@@ -393,12 +399,17 @@ function compilePointer(seg: Conv, ctx: FmtContext): Writer {
   if (arg.k === 'bstring') return constText(arg.text);
   const ext = spec[spec.indexOf('p') + 1];
   switch (ext) {
-    case 'F': case 'f': case 'S': case 's': {
+    case 'F':
+    case 'f':
+    case 'S':
+    case 's': {
       const v = compileNum(arg, ctx).run;
       const withOffset = ext === 'F' || ext === 'S';
       return (e, out) => out.latin1(e.symbol(v(e), withOffset));
     }
-    case 'M': case 'm': case 'h':
+    case 'M':
+    case 'm':
+    case 'h':
       return (e, out) => out.latin1(pointer(spec, arg, e));
     default: {
       const v = compileNum(arg, ctx).run;
@@ -413,4 +424,3 @@ function compilePointer(seg: Conv, ctx: FmtContext): Writer {
     }
   }
 }
-

@@ -24,11 +24,21 @@ export const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 /** libtraceevent's element size of an array field (`type_size` of a dynamic array's type, else size / length). */
 export function tepTypeSize(type: string): number {
   switch (type) {
-    case 'u8': case 's8': case 'char': return 1;
-    case 'u16': case 's16': return 2;
-    case 'u32': case 's32': return 4;
-    case 'u64': case 's64': return 8;
-    default: return 0;
+    case 'u8':
+    case 's8':
+    case 'char':
+      return 1;
+    case 'u16':
+    case 's16':
+      return 2;
+    case 'u32':
+    case 's32':
+      return 4;
+    case 'u64':
+    case 's64':
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -42,10 +52,18 @@ export function castValue(val: bigint, type: string, pointer: boolean): bigint {
   }
   if (t.endsWith('*') || t.startsWith('struct')) return val;
   switch (t) {
-    case 'u8': case 's8': return val & 0xffn;
-    case 'u16': case 's16': return val & 0xffffn;
-    case 'u32': case 's32': return val & 0xffffffffn;
-    case 'u64': case 's64': return val;
+    case 'u8':
+    case 's8':
+      return val & 0xffn;
+    case 'u16':
+    case 's16':
+      return val & 0xffffn;
+    case 'u32':
+    case 's32':
+      return val & 0xffffffffn;
+    case 'u64':
+    case 's64':
+      return val;
     default:
   }
   if (t.startsWith('unsigned ')) t = t.slice(9);
@@ -57,7 +75,10 @@ export function castValue(val: bigint, type: string, pointer: boolean): bigint {
 
 /** Reads the payload the way libtraceevent reads a record. */
 export class Eval {
-  constructor(private readonly ctx: FmtContext, readonly r: PayloadReader) {}
+  constructor(
+    private readonly ctx: FmtContext,
+    readonly r: PayloadReader,
+  ) {}
 
   get size(): number {
     return this.r.end - this.r.start;
@@ -234,10 +255,14 @@ export function rawField(f: FormatField, e: Eval): string {
   if (f.type.includes('*')) return `0x${val.toString(16)}`;
   if (f.signed) {
     switch (f.size) {
-      case 4: return isLong ? `0x${BigInt.asUintN(32, val).toString(16)}` : BigInt.asIntN(32, val).toString();
-      case 2: return BigInt.asIntN(16, val).toString().padStart(2);
-      case 1: return BigInt.asIntN(8, val).toString();
-      default: return BigInt.asIntN(64, val).toString();
+      case 4:
+        return isLong ? `0x${BigInt.asUintN(32, val).toString(16)}` : BigInt.asIntN(32, val).toString();
+      case 2:
+        return BigInt.asIntN(16, val).toString().padStart(2);
+      case 1:
+        return BigInt.asIntN(8, val).toString();
+      default:
+        return BigInt.asIntN(64, val).toString();
     }
   }
   return isLong ? `0x${val.toString(16)}` : val.toString();
@@ -279,9 +304,13 @@ export function pointer(spec: string, arg: Node, e: Eval): string {
   if (arg.k === 'bstring') return arg.text;
   const ext = spec[spec.indexOf('p') + 1];
   switch (ext) {
-    case 'F': case 'f': case 'S': case 's':
+    case 'F':
+    case 'f':
+    case 'S':
+    case 's':
       return e.symbol(e.value(arg), ext === 'F' || ext === 'S');
-    case 'M': case 'm': {
+    case 'M':
+    case 'm': {
       const a = uncast(arg);
       if (a.k !== 'field' || !a.f) return `ARG TYPE NOT FIELD BUT ${a.k}`;
       const b = e.bytes(a.f.offset, 6);

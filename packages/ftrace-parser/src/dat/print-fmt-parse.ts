@@ -38,9 +38,7 @@ export interface FlagSym {
 }
 
 /** One piece of the parsed format: literal text, or a conversion with its argument. */
-export type Segment =
-  | { t: 'text'; text: string }
-  | { t: 'digit' | 'pointer' | 'string'; spec: string; ls: number; arg: Node; lenArg: Node | undefined };
+export type Segment = { t: 'text'; text: string } | { t: 'digit' | 'pointer' | 'string'; spec: string; ls: number; arg: Node; lenArg: Node | undefined };
 
 export class FmtFailure extends Error {}
 
@@ -107,26 +105,55 @@ class Lexer {
 /** libtraceevent's operator precedences (lower binds tighter). */
 function prioOf(op: string): number {
   switch (op) {
-    case '~': case '!': return 4;
-    case '*': case '/': case '%': return 6;
-    case '+': case '-': return 7;
-    case '<<': case '>>': return 8;
-    case '<': case '>': case '<=': case '>=': return 9;
-    case '==': case '!=': return 10;
-    case '&': return 11;
-    case '^': return 12;
-    case '|': return 13;
-    case '&&': return 14;
-    case '||': return 15;
-    case '?': return 16;
-    default: return -1;
+    case '~':
+    case '!':
+      return 4;
+    case '*':
+    case '/':
+    case '%':
+      return 6;
+    case '+':
+    case '-':
+      return 7;
+    case '<<':
+    case '>>':
+      return 8;
+    case '<':
+    case '>':
+    case '<=':
+    case '>=':
+      return 9;
+    case '==':
+    case '!=':
+      return 10;
+    case '&':
+      return 11;
+    case '^':
+      return 12;
+    case '|':
+      return 13;
+    case '&&':
+      return 14;
+    case '||':
+      return 15;
+    case '?':
+      return 16;
+    default:
+      return -1;
   }
 }
 
 const BINARY = new Set(['>>', '<<', '&', '|', '&&', '||', '-', '+', '*', '^', '/', '%', '<', '>', '<=', '>=', '==', '!=']);
 
 /** Helpers trace-cmd's plugins register; with plugins loaded (`-R`) they parse. */
-export const PLUGIN_FUNCTIONS = new Set(['__le16_to_cpup', 'jbd2_dev_to_name', 'jiffies_to_msecs', 'is_writable_pte', 'scsi_trace_parse_cdb', 'xen_hypercall_name']);
+export const PLUGIN_FUNCTIONS = new Set([
+  '__le16_to_cpup',
+  'jbd2_dev_to_name',
+  'jiffies_to_msecs',
+  'is_writable_pte',
+  'scsi_trace_parse_cdb',
+  'xen_hypercall_name',
+]);
 
 /** Make `n` hold `m` (libtraceevent rewrites argument nodes in place). */
 function become(n: Node, m: Node): void {
@@ -139,7 +166,12 @@ const fresh = (): Node => ({ k: 'empty' });
 class Parser {
   private readonly lx: Lexer;
 
-  constructor(text: string, private readonly fmt: EventFormat, private readonly plugins: boolean, private readonly longSize: number) {
+  constructor(
+    text: string,
+    private readonly fmt: EventFormat,
+    private readonly plugins: boolean,
+    private readonly longSize: number,
+  ) {
     this.lx = new Lexer(text);
   }
 
@@ -426,7 +458,8 @@ class Parser {
         t = this.tok();
       }
       const type = words.filter((w) => w !== 'unsigned' && w !== 'signed').join(' ');
-      size = type === 'int' || type === '' ? 4 : type === 'long' ? this.longSize : type === 'long long' ? 8 : type === 'short' ? 2 : type === 'char' ? 1 : undefined;
+      size =
+        type === 'int' || type === '' ? 4 : type === 'long' ? this.longSize : type === 'long long' ? 8 : type === 'short' ? 2 : type === 'char' ? 1 : undefined;
       if (size === undefined) this.fail(`sizeof(${words.join(' ')})`);
     }
     this.expect(t, 'delim', ')');
@@ -470,26 +503,46 @@ export function cNumber(text: string): bigint {
 export function constOp(op: string, l: bigint, r: bigint): bigint {
   const u = (x: bigint): bigint => BigInt.asUintN(64, x);
   switch (op) {
-    case '!': return r === 0n ? 1n : 0n;
-    case '~': return u(~r);
-    case '+': return u(l + r);
-    case '-': return u(l - r);
-    case '*': return u(l * r);
-    case '/': return r === 0n ? 0n : l / r;
-    case '%': return r === 0n ? 0n : l % r;
-    case '<<': return u(l << (r & 63n));
-    case '>>': return l >> (r & 63n);
-    case '&': return l & r;
-    case '|': return l | r;
-    case '&&': return l !== 0n && r !== 0n ? 1n : 0n;
-    case '||': return l !== 0n || r !== 0n ? 1n : 0n;
-    case '<': return l < r ? 1n : 0n;
-    case '>': return l > r ? 1n : 0n;
-    case '<=': return l <= r ? 1n : 0n;
-    case '>=': return l >= r ? 1n : 0n;
-    case '==': return l === r ? 1n : 0n;
-    case '!=': return l !== r ? 1n : 0n;
-    default: return 0n; // libtraceevent has no `^` in its evaluator: "unknown op", 0
+    case '!':
+      return r === 0n ? 1n : 0n;
+    case '~':
+      return u(~r);
+    case '+':
+      return u(l + r);
+    case '-':
+      return u(l - r);
+    case '*':
+      return u(l * r);
+    case '/':
+      return r === 0n ? 0n : l / r;
+    case '%':
+      return r === 0n ? 0n : l % r;
+    case '<<':
+      return u(l << (r & 63n));
+    case '>>':
+      return l >> (r & 63n);
+    case '&':
+      return l & r;
+    case '|':
+      return l | r;
+    case '&&':
+      return l !== 0n && r !== 0n ? 1n : 0n;
+    case '||':
+      return l !== 0n || r !== 0n ? 1n : 0n;
+    case '<':
+      return l < r ? 1n : 0n;
+    case '>':
+      return l > r ? 1n : 0n;
+    case '<=':
+      return l <= r ? 1n : 0n;
+    case '>=':
+      return l >= r ? 1n : 0n;
+    case '==':
+      return l === r ? 1n : 0n;
+    case '!=':
+      return l !== r ? 1n : 0n;
+    default:
+      return 0n; // libtraceevent has no `^` in its evaluator: "unknown op", 0
   }
 }
 
@@ -587,10 +640,22 @@ export function segmentsOf(format: string, args: readonly Node[], lenient?: () =
     for (; j < format.length && !done; j++) {
       const d = format[j]!;
       if (d === '#' || d === '.' || d === '-' || (d >= '0' && d <= '9')) continue;
-      if (d === 'h') { ls--; continue; }
-      if (d === 'l') { ls++; continue; }
-      if (d === 'L') { ls = 2; continue; }
-      if (d === 'z' || d === 'Z') { ls = 1; continue; }
+      if (d === 'h') {
+        ls--;
+        continue;
+      }
+      if (d === 'l') {
+        ls++;
+        continue;
+      }
+      if (d === 'L') {
+        ls = 2;
+        continue;
+      }
+      if (d === 'z' || d === 'Z') {
+        ls = 1;
+        continue;
+      }
       const missing = (why: string): void => {
         if (!lenient) throw new FmtFailure(why);
         lenient();
@@ -632,18 +697,30 @@ export function segmentsOf(format: string, args: readonly Node[], lenient?: () =
 function pointerExtension(f: string, at: number): number {
   const c = f[at];
   switch (c) {
-    case 'F': case 'S': case 'f': case 's':
+    case 'F':
+    case 'S':
+    case 'f':
+    case 's':
       return 1;
-    case 'M': case 'm':
+    case 'M':
+    case 'm':
       return f[at + 1] === 'R' || f[at + 1] === 'F' ? 2 : 1;
-    case 'I': case 'i': {
+    case 'I':
+    case 'i': {
       // `I4[hnbl]`, `I6[c]`, `IS[pfs]*[hnbl][c]`
       const v = f[at + 1];
       if (v !== 'S' && v !== '4' && v !== '6') return 1;
       let n = 2;
       let k = at + 2;
-      if (v === 'S') while (f[k] === 'p' || f[k] === 'f' || f[k] === 's') { n++; k++; }
-      if (v !== '6' && 'hnlb'.includes(f[k] ?? '-')) { n++; k++; }
+      if (v === 'S')
+        while (f[k] === 'p' || f[k] === 'f' || f[k] === 's') {
+          n++;
+          k++;
+        }
+      if (v !== '6' && 'hnlb'.includes(f[k] ?? '-')) {
+        n++;
+        k++;
+      }
       if (v !== '4' && f[k] === 'c') n++;
       return n;
     }

@@ -55,7 +55,10 @@ export class EventPrinter {
   /** bprint: once a record's format lacks arguments, libtraceevent marks the event failed for good. */
   private bprintFailed = false;
 
-  constructor(private readonly fmt: EventFormat, private readonly ctx: FmtContext) {}
+  constructor(
+    private readonly fmt: EventFormat,
+    private readonly ctx: FmtContext,
+  ) {}
 
   private get isBprint(): boolean {
     return this.fmt.system === 'ftrace' && this.fmt.name === 'bprint';
@@ -258,10 +261,19 @@ function bprintArgs(fmt: EventFormat, e: Eval, r: PayloadReader, ctx: FmtContext
       const c = format[++i];
       if (c === undefined) break;
       if (c === '%') break;
-      if (c === 'l') { ls++; continue; }
-      if (c === 'L') { ls = 2; continue; }
+      if (c === 'l') {
+        ls++;
+        continue;
+      }
+      if (c === 'L') {
+        ls = 2;
+        continue;
+      }
       if ((c >= '0' && c <= '9') || c === '.' || c === '#') continue;
-      if (c === 'z' || c === 'Z') { ls = 1; continue; }
+      if (c === 'z' || c === 'Z') {
+        ls = 1;
+        continue;
+      }
       if (c === '*') {
         push(4);
         continue;

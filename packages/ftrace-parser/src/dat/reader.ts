@@ -29,7 +29,11 @@ export interface DatOptions extends ParseOptions {
 
 function toInputError(e: unknown, path: string): unknown {
   if (e instanceof DatFormatError) {
-    return new InputError(`${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, { file: path, hint: e.hint ?? 'check that this is a complete trace-cmd trace.dat', cause: e });
+    return new InputError(`${e.message}${e.offset !== undefined ? ` (at byte ${e.offset})` : ''}`, {
+      file: path,
+      hint: e.hint ?? 'check that this is a complete trace-cmd trace.dat',
+      cause: e,
+    });
   }
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new InputError('no such file', { file: path, hint: 'check the path' });
@@ -168,7 +172,14 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
     const meta: TraceRecord[] = file.meta.map(([key, value]): TraceMeta => ({ type: 'meta', key, value, line: 0, source }));
     const buffer = pickBuffer(file, opts.buffer);
     for (const other of file.buffers) {
-      if (other !== buffer) meta.push({ type: 'meta', key: 'buffer-not-read', value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`, line: 0, source });
+      if (other !== buffer)
+        meta.push({
+          type: 'meta',
+          key: 'buffer-not-read',
+          value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`,
+          line: 0,
+          source,
+        });
     }
     if (buffer && buffer.name !== '') meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: 0, source });
     let streams: CpuStream[] = [];
@@ -190,7 +201,10 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
     }
     const counter = file.clock === 'counter' || file.clock === 'x86-tsc';
     return {
-      file, src, meta, streams,
+      file,
+      src,
+      meta,
+      streams,
       done: (n) => opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: counter ? 'counter' : 'nsec' }),
     };
   } catch (e) {
@@ -231,9 +245,14 @@ function pickBuffer(file: DatFile, name: string | undefined): DatBuffer | undefi
   if (name !== undefined) {
     const b = file.buffers.find((x) => x.name === name);
     if (!b) {
-      throw new InputError(`the file has no ring buffer named "${name}"`, { file: file.path, hint: `its buffers are: ${file.buffers.map((x) => `"${x.name}"`).join(', ') || 'none'}` });
+      throw new InputError(`the file has no ring buffer named "${name}"`, {
+        file: file.path,
+        hint: `its buffers are: ${file.buffers.map((x) => `"${x.name}"`).join(', ') || 'none'}`,
+      });
     }
     return b;
   }
-  return file.buffers.find((x) => x.name === '' && x.cpus.some((c) => c.size > 0)) ?? file.buffers.find((x) => x.cpus.some((c) => c.size > 0)) ?? file.buffers[0];
+  return (
+    file.buffers.find((x) => x.name === '' && x.cpus.some((c) => c.size > 0)) ?? file.buffers.find((x) => x.cpus.some((c) => c.size > 0)) ?? file.buffers[0]
+  );
 }

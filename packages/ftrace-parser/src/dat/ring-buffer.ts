@@ -48,7 +48,11 @@ export interface PageSink {
 export class PageDecoder {
   private readonly u32: (b: Buffer, at: number) => number;
 
-  constructor(private readonly header: PageHeader, private readonly little: boolean, private readonly pageSize: number) {
+  constructor(
+    private readonly header: PageHeader,
+    private readonly little: boolean,
+    private readonly pageSize: number,
+  ) {
     this.u32 = little ? (b, at) => b.readUInt32LE(at) : (b, at) => b.readUInt32BE(at);
   }
 

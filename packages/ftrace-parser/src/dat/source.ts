@@ -3,7 +3,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ShortRead } from './bytes.js';
 
 export class FileSource {
-  private constructor(private readonly fh: FileHandle, readonly size: number) {}
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
 
   static async open(path: string): Promise<FileSource> {
     const fh = await open(path, 'r');

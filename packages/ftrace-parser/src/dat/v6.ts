@@ -6,7 +6,19 @@
  * their BUFFER option's offset.
  */
 import { ByteReader } from './bytes.js';
-import { Builder, checkHeaderEvent, DatFormatError, OPT, parseCmdlines, parseHeaderPage, section, TRUNCATED_HINT, type CpuData, type DatBuffer, type DatFile } from './metadata.js';
+import {
+  Builder,
+  checkHeaderEvent,
+  DatFormatError,
+  OPT,
+  parseCmdlines,
+  parseHeaderPage,
+  section,
+  TRUNCATED_HINT,
+  type CpuData,
+  type DatBuffer,
+  type DatFile,
+} from './metadata.js';
 import type { FileSource } from './source.js';
 
 export async function readV6(src: FileSource, b: Builder, start: number, file: Pick<DatFile, 'pageSize'>): Promise<void> {
@@ -99,7 +111,12 @@ async function readV6Options(src: FileSource, b: Builder, at: number, noOptions 
     }
     type = await tag();
   }
-  if (type === 'latency') throw new DatFormatError('this trace.dat holds a latency-tracer text trace, not ring-buffer data', pos - 10, 'run `trace-cmd report` on it and give kreplay the text');
+  if (type === 'latency')
+    throw new DatFormatError(
+      'this trace.dat holds a latency-tracer text trace, not ring-buffer data',
+      pos - 10,
+      'run `trace-cmd report` on it and give kreplay the text',
+    );
   if (type !== 'flyrecord') throw new DatFormatError(`expected "flyrecord" or "options", found "${type.slice(0, 12)}"`, pos - 10, TRUNCATED_HINT);
   return { pos, type };
 }

@@ -10,7 +10,13 @@ import type { FileSource } from './source.js';
 /** Largest uncompressed metadata section believed (kallsyms of a big kernel is ~20 MB). */
 const MAX_SECTION = 1 << 30;
 
-async function readSection(src: FileSource, b: Builder, at: number, what: string, file: Pick<DatFile, 'decompress'>): Promise<{ id: number; flags: number; body: ByteReader }> {
+async function readSection(
+  src: FileSource,
+  b: Builder,
+  at: number,
+  what: string,
+  file: Pick<DatFile, 'decompress'>,
+): Promise<{ id: number; flags: number; body: ByteReader }> {
   return section(what, async () => {
     const h = new ByteReader(await src.readAt(at, 16), b.little, 0, at);
     const id = h.u16();
@@ -25,13 +31,15 @@ async function readSection(src: FileSource, b: Builder, at: number, what: string
       const csize = cr.u32();
       const usize = cr.u32();
       const data = cr.bytes(csize);
-      if (usize > MAX_SECTION) throw new DatFormatError(`the ${what} section claims ${usize} bytes uncompressed, more than any trace.dat section holds`, at, TRUNCATED_HINT);
+      if (usize > MAX_SECTION)
+        throw new DatFormatError(`the ${what} section claims ${usize} bytes uncompressed, more than any trace.dat section holds`, at, TRUNCATED_HINT);
       try {
         body = file.decompress(data, usize);
       } catch (e) {
         throw new DatFormatError(`the ${what} section does not decompress: ${(e as Error).message}`, at, TRUNCATED_HINT);
       }
-      if (body.length !== usize) throw new DatFormatError(`the ${what} section decompresses to ${body.length} bytes, its header says ${usize}`, at, TRUNCATED_HINT);
+      if (body.length !== usize)
+        throw new DatFormatError(`the ${what} section decompresses to ${body.length} bytes, its header says ${usize}`, at, TRUNCATED_HINT);
       base = -1;
     }
     return { id, flags, body: new ByteReader(body, b.little, 0, base < 0 ? at : base) };
@@ -101,7 +109,12 @@ export async function readV7(src: FileSource, b: Builder, firstOptions: number, 
     h.u16();
     const flags = h.u16();
     buf.compressed = (flags & 1) !== 0;
-    if (buf.latency) throw new DatFormatError(`buffer "${buf.name}" holds a latency-tracer text trace, not ring-buffer data`, off, 'run `trace-cmd report` on it and give kreplay the text');
+    if (buf.latency)
+      throw new DatFormatError(
+        `buffer "${buf.name}" holds a latency-tracer text trace, not ring-buffer data`,
+        off,
+        'run `trace-cmd report` on it and give kreplay the text',
+      );
   }
   // the top instance first, as trace-cmd reports it
   b.buffers.sort((x, y) => (x.name === '' ? -1 : y.name === '' ? 1 : 0));

@@ -33,13 +33,21 @@ export function userLoadProc(fault: string, entry: string): Proc {
     start: {
       label: 'load *addr: the CPU walks the PTE',
       acc: (c) => [r(`${c.M(c.num('file'))}.floor`), ...loadAcc(c)],
-      run: (c) => { c.beginRead(c.num('file'), c.num('index')); access(c, fault, entry); },
+      run: (c) => {
+        c.beginRead(c.num('file'), c.num('index'));
+        access(c, fault, entry);
+      },
     },
     retry: {
-      label: (c) => (c.num('rv') === FAULT_SIGBUS ? 'SIGBUS: the load does not complete' : 'the fault returned: the instruction is retried, the CPU walks the PTE'),
+      label: (c) =>
+        c.num('rv') === FAULT_SIGBUS ? 'SIGBUS: the load does not complete' : 'the fault returned: the instruction is retried, the CPU walks the PTE',
       acc: (c) => (c.num('rv') === FAULT_SIGBUS ? [] : loadAcc(c)),
       run: (c) => {
-        if (c.num('rv') === FAULT_SIGBUS) { c.endRead(); c.ret(FAULT_SIGBUS); return; }
+        if (c.num('rv') === FAULT_SIGBUS) {
+          c.endRead();
+          c.ret(FAULT_SIGBUS);
+          return;
+        }
         access(c, fault, entry);
       },
     },

@@ -40,7 +40,11 @@ const slotValue = (pfn: number): number => (pfn === NONE ? 0 : pfn);
 
 /** radix_tree_lookup() of one slot under tree_lock (read), the page dereferenced afterwards. */
 export function slotRead(c: Ctx, file: number, index: number, cite: string): Access {
-  return lk(r(`${c.M(file)}.tree`), 'plain-read', slotValue(c.lookup(file, index)), cite, { word: slotWord(c, file, index), under: treeLock(c, file), addr: true });
+  return lk(r(`${c.M(file)}.tree`), 'plain-read', slotValue(c.lookup(file, index)), cite, {
+    word: slotWord(c, file, index),
+    under: treeLock(c, file),
+    addr: true,
+  });
 }
 
 /** page_cache_get(page) under tree_lock (find_get_page, pagevec_lookup). */
@@ -74,7 +78,14 @@ export function gangLookupMarks(c: Ctx, file: number, from: number, to: number, 
   const a: Access[] = [];
   for (let ix = from; ix <= last; ix++) a.push(slotRead(c, file, ix, `${cite}: radix_tree_gang_lookup()`));
   // a lookup past the cache's last slot reads empty slots the model has no entry for: one word stands for them
-  if (a.length === 0) a.push(lk(r(`${c.M(file)}.tree`), 'plain-read', 0, `${cite}: radix_tree_gang_lookup() finds nothing`, { word: slotWord(c, file, from), under: treeLock(c, file), addr: true }));
+  if (a.length === 0)
+    a.push(
+      lk(r(`${c.M(file)}.tree`), 'plain-read', 0, `${cite}: radix_tree_gang_lookup() finds nothing`, {
+        word: slotWord(c, file, from),
+        under: treeLock(c, file),
+        addr: true,
+      }),
+    );
   for (const p of pfns) a.push(getPageLocked(c, file, p, `${cite}: page_cache_get(pages[i])`));
   return a;
 }
@@ -86,7 +97,10 @@ export function removeMarks(c: Ctx, pfn: number, mapcountCite?: string): Access[
   if (p.mapping === NONE) return [lk(r(`${c.P(pfn)}.mapping`), 'plain-read', 0, `${cite}: page->mapping`)];
   const L = treeLock(c, p.mapping);
   return [
-    lk(w(`${c.M(p.mapping)}.tree`), 'plain-write', 0, `${cite}: radix_tree_delete(&mapping->page_tree, page->index)`, { word: slotWord(c, p.mapping, p.index), under: L }),
+    lk(w(`${c.M(p.mapping)}.tree`), 'plain-write', 0, `${cite}: radix_tree_delete(&mapping->page_tree, page->index)`, {
+      word: slotWord(c, p.mapping, p.index),
+      under: L,
+    }),
     lk(w(`${c.M(p.mapping)}.nrpages`), 'plain-dec', c.map(p.mapping).nrpages, `${cite}: mapping->nrpages--`, { under: L }),
     lk(w(`${c.P(pfn)}.mapping`), 'plain-write', 0, `${cite}: page->mapping = NULL`, { under: L }),
     mapcountCite === undefined
@@ -123,7 +137,10 @@ export function pageLockMark(a: Access, cite: string): Access {
 
 /** unlock_page: smp_mb__before_clear_bit(); TestClearPageLocked() (2.6.23.17 mm/filemap.c:540-541). */
 export function pageUnlockMark(a: Access, cite: string): Access {
-  return lk(a, 'spin_unlock', 0, `${cite}: unlock_page(): smp_mb__before_clear_bit(); TestClearPageLocked() (2.6.23.17 mm/filemap.c:540-541)`, { before: ['smp_mb'], after: ['smp_mb'] });
+  return lk(a, 'spin_unlock', 0, `${cite}: unlock_page(): smp_mb__before_clear_bit(); TestClearPageLocked() (2.6.23.17 mm/filemap.c:540-541)`, {
+    before: ['smp_mb'],
+    after: ['smp_mb'],
+  });
 }
 
 /** A PTE read or written as plain C (value: the pfn it maps, 0 = none). */

@@ -110,17 +110,30 @@ const slotValue = (pfn: number): number => (pfn === NONE ? 0 : pfn);
 
 /** xas_load / xas_find of one slot under RCU: rcu_dereference, its folio dereferenced afterwards. */
 export function xaLoad(c: Ctx, file: number, index: number, cite: string): Access {
-  return lk(r(`${c.M(file)}.tree`), 'READ_ONCE', slotValue(c.lookup(file, index)), `${cite}: xa_entry() is rcu_dereference_check() (include/linux/xarray.h:1198)`, { word: slotWord(c, file, index), addr: true });
+  return lk(
+    r(`${c.M(file)}.tree`),
+    'READ_ONCE',
+    slotValue(c.lookup(file, index)),
+    `${cite}: xa_entry() is rcu_dereference_check() (include/linux/xarray.h:1198)`,
+    { word: slotWord(c, file, index), addr: true },
+  );
 }
 
 /** xas_reload(&xas) after the speculative reference: the slot loaded again. */
 export function xaReload(c: Ctx, file: number, index: number, cite: string): Access {
-  return lk(r(`${c.M(file)}.tree`), 'READ_ONCE', slotValue(c.lookup(file, index)), `${cite}: if (unlikely(folio != xas_reload(&xas)))`, { word: slotWord(c, file, index) });
+  return lk(r(`${c.M(file)}.tree`), 'READ_ONCE', slotValue(c.lookup(file, index)), `${cite}: if (unlikely(folio != xas_reload(&xas)))`, {
+    word: slotWord(c, file, index),
+  });
 }
 
 /** folio_try_get_rcu(folio) that succeeds: atomic_add_unless(&folio->_refcount, 1, 0), fully ordered. */
 export function folioTryGet(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_inc_return', c.page(pfn).refcount, `${cite}: folio_try_get_rcu() → folio_ref_add_unless() (include/linux/page_ref.h:280) is atomic_add_unless(), fully ordered on success`);
+  return lk(
+    a,
+    'atomic_inc_return',
+    c.page(pfn).refcount,
+    `${cite}: folio_try_get_rcu() → folio_ref_add_unless() (include/linux/page_ref.h:280) is atomic_add_unless(), fully ordered on success`,
+  );
 }
 
 /**
@@ -145,8 +158,16 @@ export interface XaLookup {
  * empty slots before the first folio and that folio's slot, each with its speculative get.
  * `pfns` are the folios the model's lookup returned (each gets a reference), in index order.
  */
-export function xaFindMarks(c: Ctx, file: number, from: number, to: number, pfns: readonly number[], refcounts: readonly Access[], cite: string,
-  kernel: XaLookup = { load: xaLoad, get: speculativeGet }): Access[] {
+export function xaFindMarks(
+  c: Ctx,
+  file: number,
+  from: number,
+  to: number,
+  pfns: readonly number[],
+  refcounts: readonly Access[],
+  cite: string,
+  kernel: XaLookup = { load: xaLoad, get: speculativeGet },
+): Access[] {
   const cache = c.map(file).cache;
   const last = pfns.length > 0 ? c.page(pfns[pfns.length - 1]!).index : Math.min(to, cache.length - 1);
   const a: Access[] = [];
@@ -180,7 +201,13 @@ export function folioUnlock(a: Access, cite: string): Access {
 export function folioFlag(c: Ctx, a: Access, pfn: number, flag: keyof typeof PG, cite: string): Access {
   const set = (c.page(pfn).flags & PG[flag]) !== 0;
   const rmb = flag === 'uptodate' && set;
-  return lk(a, 'READ_ONCE', set ? 1 : 0, `${cite}: folio_test_${flag}() is test_bit()${rmb ? ', then smp_rmb() (include/linux/page-flags.h:728-729)' : ''}`, rmb ? { after: ['smp_rmb'] } : {});
+  return lk(
+    a,
+    'READ_ONCE',
+    set ? 1 : 0,
+    `${cite}: folio_test_${flag}() is test_bit()${rmb ? ', then smp_rmb() (include/linux/page-flags.h:728-729)' : ''}`,
+    rmb ? { after: ['smp_rmb'] } : {},
+  );
 }
 
 /**
@@ -232,13 +259,21 @@ export function deleteMarks(c: Ctx, acc: readonly Access[], pfn: number, batch: 
   const cite = batch ? 'mm/filemap.c page_cache_delete_batch() 6.1.192' : 'mm/filemap.c page_cache_delete() 6.1.192';
   if (p.mapping === NONE) return acc.map((a) => folioMapping(c, a, pfn, cite));
   const L = treeLock(c, p.mapping);
-  const slot = (a: Access) => lk(a, 'smp_store_release', 0, `${cite}: xas_store() → rcu_assign_pointer(*slot, entry) (lib/xarray.c:821)`, { word: slotWord(c, p.mapping, p.index), under: L });
+  const slot = (a: Access) =>
+    lk(a, 'smp_store_release', 0, `${cite}: xas_store() → rcu_assign_pointer(*slot, entry) (lib/xarray.c:821)`, {
+      word: slotWord(c, p.mapping, p.index),
+      under: L,
+    });
   const mapping = (a: Access) => lk(a, 'plain-write', 0, `${cite}: folio->mapping = NULL`, { under: L });
   const nrpages = (a: Access) => lk(a, 'plain-dec', c.map(p.mapping).nrpages, `${cite}: mapping->nrpages -= nr`, { under: L });
   const byLoc = new Map<string, (a: Access) => Access>([
-    [`${c.M(p.mapping)}.tree`, slot], [`${c.P(pfn)}.mapping`, mapping], [`${c.M(p.mapping)}.nrpages`, nrpages],
+    [`${c.M(p.mapping)}.tree`, slot],
+    [`${c.P(pfn)}.mapping`, mapping],
+    [`${c.M(p.mapping)}.nrpages`, nrpages],
   ]);
-  const order = batch ? [`${c.P(pfn)}.mapping`, `${c.M(p.mapping)}.tree`, `${c.M(p.mapping)}.nrpages`] : [`${c.M(p.mapping)}.tree`, `${c.P(pfn)}.mapping`, `${c.M(p.mapping)}.nrpages`];
+  const order = batch
+    ? [`${c.P(pfn)}.mapping`, `${c.M(p.mapping)}.tree`, `${c.M(p.mapping)}.nrpages`]
+    : [`${c.M(p.mapping)}.tree`, `${c.P(pfn)}.mapping`, `${c.M(p.mapping)}.nrpages`];
   const marked = order.map((loc) => byLoc.get(loc)!(acc.find((a) => a.loc === loc)!));
   const rest = acc.filter((a) => !byLoc.has(a.loc)).map((a) => ghost(a, 'the mapped-page-removed judgement (the kernel reads no mapcount here)'));
   return [...marked, ...rest];

@@ -64,7 +64,13 @@ const slotValue = (pfn: number): number => (pfn === NONE ? 0 : pfn);
 
 /** xas_load / xas_find of one slot under RCU: xa_entry() = rcu_dereference_check() (include/linux/xarray.h:1220), the folio dereferenced afterwards. */
 export function xaLoad612(c: Ctx, file: number, index: number, cite: string): Access {
-  return lk(r(`${c.M(file)}.tree`), 'READ_ONCE', slotValue(c.lookup(file, index)), `${cite}: xa_entry() is rcu_dereference_check() (include/linux/xarray.h:1220 ${V612})`, { word: slotWord(c, file, index), addr: true });
+  return lk(
+    r(`${c.M(file)}.tree`),
+    'READ_ONCE',
+    slotValue(c.lookup(file, index)),
+    `${cite}: xa_entry() is rcu_dereference_check() (include/linux/xarray.h:1220 ${V612})`,
+    { word: slotWord(c, file, index), addr: true },
+  );
 }
 
 /** folio_lock / folio_trylock that takes the lock: test_and_set_bit_lock(PG_locked), an acquire (include/linux/pagemap.h:1121). */
@@ -81,7 +87,13 @@ export function folioUnlock612(a: Access, cite: string): Access {
 export function folioFlag612(c: Ctx, a: Access, pfn: number, flag: keyof typeof PG, cite: string): Access {
   const set = (c.page(pfn).flags & PG[flag]) !== 0;
   const rmb = flag === 'uptodate' && set;
-  return lk(a, 'READ_ONCE', set ? 1 : 0, `${cite}: folio_test_${flag}() is test_bit()${rmb ? `, then smp_rmb() (include/linux/page-flags.h:770-780 ${V612})` : ''}`, rmb ? { after: ['smp_rmb'] } : {});
+  return lk(
+    a,
+    'READ_ONCE',
+    set ? 1 : 0,
+    `${cite}: folio_test_${flag}() is test_bit()${rmb ? `, then smp_rmb() (include/linux/page-flags.h:770-780 ${V612})` : ''}`,
+    rmb ? { after: ['smp_rmb'] } : {},
+  );
 }
 
 /** The value of a PMD word in a derived test: 0 none, 1 a PTE table, 2 + pfn a huge PMD. */
@@ -116,19 +128,39 @@ export function iSizePlain612(c: Ctx, a: Access, file: number, cite: string): Ac
 export function folioTryGet612(c: Ctx, a: Access, pfn: number, cite: string): Access[] {
   const v = c.page(pfn).refcount;
   return [
-    lk({ loc: a.loc, mode: 'read' }, 'atomic_read', v, `${cite}: folio_try_get() → page_ref_add_unless(): page_ref_count(page) != u (include/linux/page_ref.h:236), atomic_read()`),
-    lk(a, 'atomic_inc_return', v, `${cite}: folio_try_get() → atomic_add_unless(&page->_refcount, 1, 0) (include/linux/page_ref.h:237), fully ordered on success`),
+    lk(
+      { loc: a.loc, mode: 'read' },
+      'atomic_read',
+      v,
+      `${cite}: folio_try_get() → page_ref_add_unless(): page_ref_count(page) != u (include/linux/page_ref.h:236), atomic_read()`,
+    ),
+    lk(
+      a,
+      'atomic_inc_return',
+      v,
+      `${cite}: folio_try_get() → atomic_add_unless(&page->_refcount, 1, 0) (include/linux/page_ref.h:237), fully ordered on success`,
+    ),
   ];
 }
 
 /** folio_put(folio): folio_put_testzero() → page_ref_dec_and_test() = atomic_dec_and_test (include/linux/mm.h:1475-1478, 1138-1146). */
 export function folioPut612(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_dec_return', c.page(pfn).refcount, `${cite}: folio_put() → folio_put_testzero() is atomic_dec_and_test() (include/linux/mm.h:1477, 1141 ${V612}), fully ordered`);
+  return lk(
+    a,
+    'atomic_dec_return',
+    c.page(pfn).refcount,
+    `${cite}: folio_put() → folio_put_testzero() is atomic_dec_and_test() (include/linux/mm.h:1477, 1141 ${V612}), fully ordered`,
+  );
 }
 
 /** folio_batch_release() → folios_put() → folios_put_refs(): folio_ref_sub_and_test(folio, 1) = atomic_sub_and_test, fully ordered (mm/swap.c:968, include/linux/page_ref.h:177). */
 export function folioBatchPut612(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_dec_return', c.page(pfn).refcount, `${cite}: folio_batch_release() → folios_put_refs(): folio_ref_sub_and_test() (mm/swap.c:968, include/linux/page_ref.h:177 ${V612}), fully ordered`);
+  return lk(
+    a,
+    'atomic_dec_return',
+    c.page(pfn).refcount,
+    `${cite}: folio_batch_release() → folios_put_refs(): folio_ref_sub_and_test() (mm/swap.c:968, include/linux/page_ref.h:177 ${V612}), fully ordered`,
+  );
 }
 
 /**
@@ -140,7 +172,8 @@ export function folioBatchPut612(c: Ctx, a: Access, pfn: number, cite: string): 
  */
 export function getEntry612(c: Ctx, file: number, index: number, refcount: Access | undefined, cite: string): Access[] {
   const cache = c.map(file).cache;
-  if (index >= cache.length) return [lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: xas_load() finds nothing`, { word: slotWord(c, file, index), addr: true })];
+  if (index >= cache.length)
+    return [lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: xas_load() finds nothing`, { word: slotWord(c, file, index), addr: true })];
   const pfn = c.lookup(file, index);
   const a = [xaLoad612(c, file, index, cite)];
   if (pfn !== NONE && refcount !== undefined) a.push(...folioTryGet612(c, refcount, pfn, cite), xaReload(c, file, index, cite));
@@ -163,7 +196,12 @@ export function pteGet612(a: Access, pfn: number, cite: string): Access {
 
 /** set_pte_range() → set_ptes() → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67). */
 export function pteSet612(a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'WRITE_ONCE', pfn, `${cite}: set_ptes() → native_set_pte(): WRITE_ONCE(*ptep, pte) (include/linux/pgtable.h:274, arch/x86/include/asm/pgtable_64.h:67 ${V612})`);
+  return lk(
+    a,
+    'WRITE_ONCE',
+    pfn,
+    `${cite}: set_ptes() → native_set_pte(): WRITE_ONCE(*ptep, pte) (include/linux/pgtable.h:274, arch/x86/include/asm/pgtable_64.h:67 ${V612})`,
+  );
 }
 
 /** A plain C load of the PMD (`pmd_none(*vmf->pmd)`, zap_pmd_range's tests). */
@@ -179,7 +217,12 @@ export function pmdPlain612(a: Access, pmd: number, cite: string, under?: string
 export function pteOffsetMapLock612(pmd: Access, lock: Access, cite: string): Access[] {
   const C = `${cite}: pte_offset_map_lock() → __pte_offset_map_lock()`;
   return [
-    lk({ loc: pmd.loc, mode: 'read' }, 'READ_ONCE', 1, `${C} → __pte_offset_map(): pmdval = pmdp_get_lockless(pmd), READ_ONCE (mm/pgtable-generic.c:289 ${V612})`),
+    lk(
+      { loc: pmd.loc, mode: 'read' },
+      'READ_ONCE',
+      1,
+      `${C} → __pte_offset_map(): pmdval = pmdp_get_lockless(pmd), READ_ONCE (mm/pgtable-generic.c:289 ${V612})`,
+    ),
     lk(lock, 'spin_lock', 0, `${C}: spin_lock(ptl) (mm/pgtable-generic.c:375 ${V612})`),
     lk({ loc: pmd.loc, mode: 'read' }, 'READ_ONCE', 1, `${C}: if (likely(pmd_same(pmdval, pmdp_get_lockless(pmd)))) (mm/pgtable-generic.c:376 ${V612})`),
   ];
@@ -187,7 +230,12 @@ export function pteOffsetMapLock612(pmd: Access, lock: Access, cite: string): Ac
 
 /** pte_offset_map_lock() on a PMD that is no table: __pte_offset_map() loads it once and returns NULL (mm/pgtable-generic.c:289-305). */
 export function pteOffsetMapNone612(pmd: Access, value: number, cite: string): Access {
-  return lk({ loc: pmd.loc, mode: 'read' }, 'READ_ONCE', pmdValue(value), `${cite}: pte_offset_map_lock() → __pte_offset_map(): pmdp_get_lockless(pmd) (mm/pgtable-generic.c:289 ${V612}) is no table: NULL`);
+  return lk(
+    { loc: pmd.loc, mode: 'read' },
+    'READ_ONCE',
+    pmdValue(value),
+    `${cite}: pte_offset_map_lock() → __pte_offset_map(): pmdp_get_lockless(pmd) (mm/pgtable-generic.c:289 ${V612}) is no table: NULL`,
+  );
 }
 
 /**
@@ -199,24 +247,47 @@ export function pmdInstall612(w: Access, cite: string): Access[] {
   const under = pmdLockWord(w.loc);
   const C = `${cite}: pmd_install()`;
   return [
-    lk({ loc: w.loc, mode: 'read' }, 'plain-read', 0, `${C}: ptl = pmd_lock(mm, pmd); if (likely(pmd_none(*pmd))) (mm/memory.c:423-425 ${V612}, plain C)`, { under }),
-    lk(w, 'WRITE_ONCE', 1, `${C}: smp_wmb(); pmd_populate() → native_set_pmd(): WRITE_ONCE(*pmdp, pmd) (mm/memory.c:440-441, arch/x86/include/asm/pgtable_64.h:83 ${V612})`, { before: ['smp_wmb'], under }),
+    lk({ loc: w.loc, mode: 'read' }, 'plain-read', 0, `${C}: ptl = pmd_lock(mm, pmd); if (likely(pmd_none(*pmd))) (mm/memory.c:423-425 ${V612}, plain C)`, {
+      under,
+    }),
+    lk(
+      w,
+      'WRITE_ONCE',
+      1,
+      `${C}: smp_wmb(); pmd_populate() → native_set_pmd(): WRITE_ONCE(*pmdp, pmd) (mm/memory.c:440-441, arch/x86/include/asm/pgtable_64.h:83 ${V612})`,
+      { before: ['smp_wmb'], under },
+    ),
   ];
 }
 
 /** folio_add_file_rmap_ptes() on a small folio: atomic_inc_and_test(&folio->_mapcount) (mm/rmap.c:1172), fully ordered. */
 export function rmapAdd612(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_inc_return', c.page(pfn).mapcount, `${cite}: set_pte_range() → folio_add_file_rmap_ptes() → __folio_add_rmap(): atomic_inc_and_test(&folio->_mapcount) (mm/memory.c:5050, mm/rmap.c:1172 ${V612}), fully ordered`);
+  return lk(
+    a,
+    'atomic_inc_return',
+    c.page(pfn).mapcount,
+    `${cite}: set_pte_range() → folio_add_file_rmap_ptes() → __folio_add_rmap(): atomic_inc_and_test(&folio->_mapcount) (mm/memory.c:5050, mm/rmap.c:1172 ${V612}), fully ordered`,
+  );
 }
 
 /** folio_remove_rmap_ptes() on a small folio: atomic_add_negative(-1, &folio->_mapcount) (mm/rmap.c:1543), fully ordered. */
 export function rmapRemove612(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_dec_return', c.page(pfn).mapcount, `${cite}: folio_remove_rmap_ptes() → __folio_remove_rmap(): atomic_add_negative(-1, &folio->_mapcount) (mm/rmap.c:1543 ${V612}), fully ordered`);
+  return lk(
+    a,
+    'atomic_dec_return',
+    c.page(pfn).mapcount,
+    `${cite}: folio_remove_rmap_ptes() → __folio_remove_rmap(): atomic_add_negative(-1, &folio->_mapcount) (mm/rmap.c:1543 ${V612}), fully ordered`,
+  );
 }
 
 /** folio_mapped(folio) of a small folio: folio_mapcount() >= 1, atomic_read(&folio->_mapcount) + 1 (include/linux/mm.h:1244, 1258-1260). */
 export function folioMapped612(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_read', c.page(pfn).mapcount, `${cite}: folio_mapped() → folio_mapcount(): atomic_read(&folio->_mapcount) (include/linux/mm.h:1244, 1258 ${V612})`);
+  return lk(
+    a,
+    'atomic_read',
+    c.page(pfn).mapcount,
+    `${cite}: folio_mapped() → folio_mapcount(): atomic_read(&folio->_mapcount) (include/linux/mm.h:1244, 1258 ${V612})`,
+  );
 }
 
 /** A folio of order > 0: its rmap and PTE-range accesses are not marked (see the header). */
@@ -245,7 +316,9 @@ function iSizeOrdered612(a: Access): Access {
   const m = a.lkmm;
   if (m === undefined || !a.loc.endsWith('.i_size')) return a;
   const note = `; on ${V612} include/linux/fs.h:`;
-  if (m.op === 'plain-read' && /i_size_read\(/.test(m.cite)) return { ...a, lkmm: { ...m, op: 'smp_load_acquire', cite: `${m.cite}${note}969 i_size_read() is smp_load_acquire()` } };
-  if (m.op === 'plain-write' && /i_size_write\(/.test(m.cite)) return { ...a, lkmm: { ...m, op: 'smp_store_release', cite: `${m.cite}${note}996 i_size_write() is smp_store_release()` } };
+  if (m.op === 'plain-read' && /i_size_read\(/.test(m.cite))
+    return { ...a, lkmm: { ...m, op: 'smp_load_acquire', cite: `${m.cite}${note}969 i_size_read() is smp_load_acquire()` } };
+  if (m.op === 'plain-write' && /i_size_write\(/.test(m.cite))
+    return { ...a, lkmm: { ...m, op: 'smp_store_release', cite: `${m.cite}${note}996 i_size_write() is smp_store_release()` } };
   return a;
 }

@@ -40,7 +40,8 @@ export function addToPageCache(next: string, exists: string, where = 'mm/filemap
     where,
     acc: (c) => [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
     run: (c) => {
-      const file = c.num('file'); const index = c.num('index');
+      const file = c.num('file');
+      const index = c.num('index');
       if (c.lookup(file, index) !== NONE) {
         c.effect('-EEXIST: someone added the page first');
         c.goto(exists);
@@ -61,8 +62,7 @@ export function addToPageCache(next: string, exists: string, where = 'mm/filemap
  */
 export function readpageIo(then: string, put: boolean, where = 'mm/filemap.c page_cache_read() readpage'): StepDef {
   return {
-    label: put ? 'readpage(): I/O done, SetPageUptodate(); unlock_page(); page_cache_release(page)'
-      : 'readpage(): I/O done, SetPageUptodate(); unlock_page()',
+    label: put ? 'readpage(): I/O done, SetPageUptodate(); unlock_page(); page_cache_release(page)' : 'readpage(): I/O done, SetPageUptodate(); unlock_page()',
     where,
     acc: (c) => {
       const P = c.P(c.num('pfn'));
@@ -140,8 +140,13 @@ export function beginReadAcc(c: Ctx): ReturnType<typeof r> {
  * Take the inode lock (i_sem, i_mutex, i_rwsem) of local `file`, exclusive or, when
  * `shared(c)`, shared; then `next`. Sets local `ishared` so the release knows which.
  */
-export function inodeLock(label: string, shared: (c: Ctx) => boolean, next: (c: Ctx) => void, where?: string,
-  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
+export function inodeLock(
+  label: string,
+  shared: (c: Ctx) => boolean,
+  next: (c: Ctx) => void,
+  where?: string,
+  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => [],
+): StepDef {
   const s: StepDef = {
     label,
     acc: (c) => [acquire(ilockLoc(c, c.num('file'))), ...sharedReads(c)],
@@ -163,8 +168,7 @@ export function inodeLock(label: string, shared: (c: Ctx) => boolean, next: (c: 
  * "Accesses and granularity": an acquire is folded into the step's first access): `inner`
  * runs with the lock held.
  */
-export function withInodeLock(label: string, shared: (c: Ctx) => boolean, inner: StepDef,
-  sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
+export function withInodeLock(label: string, shared: (c: Ctx) => boolean, inner: StepDef, sharedReads: (c: Ctx) => ReturnType<typeof r>[] = () => []): StepDef {
   const lock = inodeLock(label, shared, (c) => inner.run(c), undefined, sharedReads);
   const s: StepDef = {
     label: (c) => `${label}; ${typeof inner.label === 'string' ? inner.label : inner.label(c)}`,
@@ -224,13 +228,20 @@ export function getFolioCreat(label: string, found: string, created: string, whe
     where,
     acc: (c) => {
       const pfn = c.lookup(c.num('file'), c.num('index'));
-      return pfn === NONE ? [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]
+      return pfn === NONE
+        ? [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]
         : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
     },
     run: (c) => {
-      const file = c.num('file'); const index = c.num('index');
+      const file = c.num('file');
+      const index = c.num('index');
       const hit = c.lookup(file, index);
-      if (hit !== NONE) { c.ref(hit, 1); c.set('pfn', hit); c.goto(found); return; }
+      if (hit !== NONE) {
+        c.ref(hit, 1);
+        c.set('pfn', hit);
+        c.goto(found);
+        return;
+      }
       const pfn = c.allocPage();
       c.addToCache(file, index, pfn); // filemap_add_folio: inserted locked, with the cache's reference; the allocation's is ours
       c.set('pfn', pfn);

@@ -47,15 +47,22 @@ function storeAcc(c: Ctx, f: StoreFaults) {
   if (pfn === NONE) return a;
   if (f.wp) a.push(r(`${c.P(pfn)}.flags.dirty`));
   // the new version of the page's bytes (data.ts mintWrite: the file's write generation, declared as its disk)
-  if (direct) a.push(r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.data`), w(`${c.P(pfn)}.flags.dirty`), w(`${c.M(c.num('file'))}.disk`), floorAcc(c, c.num('file')));
+  if (direct)
+    a.push(r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.data`), w(`${c.P(pfn)}.flags.dirty`), w(`${c.M(c.num('file'))}.disk`), floorAcc(c, c.num('file')));
   return a;
 }
 
 function access(c: Ctx, f: StoreFaults): void {
   const { vma, i } = faultSite(c);
   const { pfn, direct } = target(c, f);
-  if (pfn === NONE) { c.call(f.fault, f.entry, { ...c.l, pfn: NONE }, 'retry'); return; }
-  if (!direct) { c.call(f.wp!.proc, f.wp!.entry, { ...c.l, pfn: NONE }, 'retry'); return; }
+  if (pfn === NONE) {
+    c.call(f.fault, f.entry, { ...c.l, pfn: NONE }, 'retry');
+    return;
+  }
+  if (!direct) {
+    c.call(f.wp!.proc, f.wp!.entry, { ...c.l, pfn: NONE }, 'retry');
+    return;
+  }
   const p = c.page(pfn);
   const tag = c.mintWrite(p.mapping === NONE ? c.num('file') : p.mapping, p.index);
   c.updPage(pfn, { data: tag, flags: p.flags | PG.dirty });
@@ -72,10 +79,16 @@ export function userStoreProc(f: StoreFaults): Proc {
       run: (c) => access(c, f),
     },
     retry: {
-      label: (c) => (c.num('rv') === FAULT_SIGBUS ? 'SIGBUS: the store does not complete' : storeLabel(c, f, 'the fault returned: the instruction is retried, the CPU walks the PTE')),
+      label: (c) =>
+        c.num('rv') === FAULT_SIGBUS
+          ? 'SIGBUS: the store does not complete'
+          : storeLabel(c, f, 'the fault returned: the instruction is retried, the CPU walks the PTE'),
       acc: (c) => (c.num('rv') === FAULT_SIGBUS ? [] : storeAcc(c, f)),
       run: (c) => {
-        if (c.num('rv') === FAULT_SIGBUS) { c.ret(FAULT_SIGBUS); return; }
+        if (c.num('rv') === FAULT_SIGBUS) {
+          c.ret(FAULT_SIGBUS);
+          return;
+        }
         access(c, f);
       },
     },
@@ -87,7 +100,8 @@ export function userStoreProc(f: StoreFaults): Proc {
 export function storeProgram(extra: Record<string, number> = {}): Program {
   return {
     proc: 'user_store',
-    description: 'a store through a shared file mapping: write-faults when no writable PTE is present, then writes a new version of the page (args: mm, address | index)',
+    description:
+      'a store through a shared file mapping: write-faults when no writable PTE is present, then writes a new version of the page (args: mm, address | index)',
     start: (a, env) => ({ ...faultArgs(a, env), ...extra, rv: 0 }),
   };
 }

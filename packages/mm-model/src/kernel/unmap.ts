@@ -28,7 +28,10 @@ export function callUnmap(c: Ctx, fn: string, file: number, first: number, last:
   c.call(fn, 'lock', { file, first, last, evenCows: evenCows ? 1 : 0, v: 0, i: 0, held: NONE, pfn: NONE }, then);
 }
 
-interface Slot { v: number; i: number }
+interface Slot {
+  v: number;
+  i: number;
+}
 
 function nextSlot(env: Env, file: number, first: number, last: number, from: Slot): Slot | null {
   for (let v = from.v; v < env.vmas.length; v++) {
@@ -67,7 +70,9 @@ function planWithReads(c: Ctx, variant: UnmapVariant): ZapPlan {
 }
 
 function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
-  const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
+  const file = c.num('file');
+  const first = c.num('first');
+  const last = c.num('last');
   const evenCows = c.num('evenCows') === 1;
   const held = c.num('held');
   const reads: Access[] = [];
@@ -82,7 +87,8 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   const hi = Math.min(vma.pages - 1, last - vma.pgoff);
   // zap_pte_range's `ptent = *pte` and (2.6) the details->check_mapping test of page->mapping are
   // plain C (2.6.23.17 mm/memory.c:644 and 659-660, 2.6.15 the same; 6.1.192 mm/memory.c:1420)
-  const mark26 = (a: Access, v: number, what: string) => lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() ${variant.truncateCount ? '2.6.15' : '6.1.192 (mm/memory.c:1420)'}: ${what}`);
+  const mark26 = (a: Access, v: number, what: string) =>
+    lk(a, 'plain-read', v, `mm/memory.c zap_pte_range() ${variant.truncateCount ? '2.6.15' : '6.1.192 (mm/memory.c:1420)'}: ${what}`);
   for (; i <= hi && vma.ptl[i] === table; i++) {
     const pfn = c.pte(vma.id, i);
     if (marked) reads.push(mark26(r(pteLoc(c.env, vma, i)), pfn === NONE ? 0 : pfn, 'pte_t ptent = *pte'));
@@ -109,17 +115,19 @@ export function unmapProc(variant: UnmapVariant): Proc {
     entry: 'lock',
     steps: {
       lock: {
-        label: variant.truncateCount
-          ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()'
-          : 'i_mmap_lock_read(mapping)',
+        label: variant.truncateCount ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()' : 'i_mmap_lock_read(mapping)',
         acc: (c) => {
           // 6.1: i_mmap_rwsem, an rw_semaphore: a spin lock in the LKMM (kernel/marks6.ts says why that over-orders)
-          if (!variant.truncateCount) return [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${variant.fn}() 6.1.192: i_mmap_lock_read(mapping) (mm/memory.c:3580, 3610)`)];
+          if (!variant.truncateCount)
+            return [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${variant.fn}() 6.1.192: i_mmap_lock_read(mapping) (mm/memory.c:3580, 3610)`)];
           // mm/memory.c unmap_mapping_range() 2.6.15: spin_lock(); smp_wmb(); truncate_count++ (plain); smp_mb() (the label)
           const cite = 'mm/memory.c unmap_mapping_range() 2.6.15';
           return [
             lk(acquire(immapLoc(c)), 'spin_lock', 0, `${cite}: spin_lock(&mapping->i_mmap_lock)`),
-            lk(w(`${c.M(c.num('file'))}.truncate_count`), 'plain-inc', c.map(c.num('file')).truncateCount, `${cite}: mapping->truncate_count++`, { before: ['smp_wmb'], after: ['smp_mb'] }),
+            lk(w(`${c.M(c.num('file'))}.truncate_count`), 'plain-inc', c.map(c.num('file')).truncateCount, `${cite}: mapping->truncate_count++`, {
+              before: ['smp_wmb'],
+              after: ['smp_mb'],
+            }),
           ];
         },
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, `${c.M(c.num('file'))}.i_mmap_lock`, variant.shared),
@@ -144,7 +152,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
             const v = c.env.vmas[p.clear.slot.v]!;
             return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear(${hex(vmaAddress(v, p.clear.slot.i))})`;
           }
-          if (p.done) return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}${variant.shared ? 'i_mmap_unlock_read(mapping)' : 'spin_unlock(&mapping->i_mmap_lock)'}`;
+          if (p.done)
+            return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}${variant.shared ? 'i_mmap_unlock_read(mapping)' : 'spin_unlock(&mapping->i_mmap_lock)'}`;
           return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
         },
         where: `mm/memory.c zap_pte_range()`,
@@ -158,10 +167,22 @@ export function unmapProc(variant: UnmapVariant): Proc {
             const pte = w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i));
             // x86-64's ptep_get_and_clear is xchg(&ptep->pte, 0), fully ordered (include/asm-x86_64/pgtable.h 2.6.15;
             // 6.1.192 arch/x86/include/asm/pgtable_64.h:94 native_ptep_get_and_clear)
-            a.push(lk(pte, 'xchg', p.clear.pfn, `${cite}: zap_pte_range(): ptep_get_and_clear_full() → ptep_get_and_clear() is xchg() on x86-64 (${variant.truncateCount ? '2.6.23.17 mm/memory.c:671' : '6.1.192 mm/memory.c:1433'})`));
+            a.push(
+              lk(
+                pte,
+                'xchg',
+                p.clear.pfn,
+                `${cite}: zap_pte_range(): ptep_get_and_clear_full() → ptep_get_and_clear() is xchg() on x86-64 (${variant.truncateCount ? '2.6.23.17 mm/memory.c:671' : '6.1.192 mm/memory.c:1433'})`,
+              ),
+            );
           }
           if (p.drop !== undefined) a.push(lk(release(c.env.ptls[p.drop]!.loc), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`));
-          if (p.done) a.push(variant.truncateCount ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`) : rwsemUnlock(release(immapLoc(c)), `${cite}: i_mmap_unlock_read(mapping) (6.1.192 mm/memory.c:3584, 3614)`));
+          if (p.done)
+            a.push(
+              variant.truncateCount
+                ? lk(release(immapLoc(c)), 'spin_unlock', 0, `${cite}: spin_unlock(&mapping->i_mmap_lock)`)
+                : rwsemUnlock(release(immapLoc(c)), `${cite}: i_mmap_unlock_read(mapping) (6.1.192 mm/memory.c:3584, 3614)`),
+            );
           return a;
         },
         block: (c) => {
@@ -197,14 +218,28 @@ export function unmapProc(variant: UnmapVariant): Proc {
             // 6.1: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443); the gathered page's
             // reference is dropped by release_pages' folio_put_testzero (mm/swap.c:1005) after the TLB flush, modelled here
             const p = c.page(c.num('pfn'));
-            return [lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 6.1.192: atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443), fully ordered'),
-              lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 6.1.192: __tlb_remove_page() (mm/memory.c:1454) → release_pages(): folio_put_testzero() (mm/swap.c:1005), fully ordered')];
+            return [
+              lk(
+                a[0]!,
+                'atomic_dec_return',
+                p.mapcount,
+                'mm/rmap.c page_remove_rmap() 6.1.192: atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443), fully ordered',
+              ),
+              lk(
+                a[1]!,
+                'atomic_dec_return',
+                p.refcount,
+                'mm/memory.c zap_pte_range() 6.1.192: __tlb_remove_page() (mm/memory.c:1454) → release_pages(): folio_put_testzero() (mm/swap.c:1005), fully ordered',
+              ),
+            ];
           }
           // 2.6: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) is a fully ordered value-returning RMW;
           // the model drops the mapping's page reference here (tlb_remove_page → page_cache_release)
           const p = c.page(c.num('pfn'));
-          return [lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 2.6.15: atomic_add_negative(-1, &page->_mapcount)'),
-            lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 2.6.15: tlb_remove_page() → page_cache_release(): atomic_dec_and_test()')];
+          return [
+            lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 2.6.15: atomic_add_negative(-1, &page->_mapcount)'),
+            lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 2.6.15: tlb_remove_page() → page_cache_release(): atomic_dec_and_test()'),
+          ];
         },
         run: (c) => {
           const pfn = c.num('pfn');
@@ -214,8 +249,12 @@ export function unmapProc(variant: UnmapVariant): Proc {
           const v = c.env.vmas[c.num('v')]!;
           const i = c.num('i') - 1;
           c.op({
-            kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(v.file), index: v.pgoff + i,
-            address: BigInt(vmaAddress(v, i)), mapcount: p.mapcount - 1,
+            kind: 'pte_unmap',
+            pfn: BigInt(pfn),
+            file: c.fileRef(v.file),
+            index: v.pgoff + i,
+            address: BigInt(vmaAddress(v, i)),
+            mapcount: p.mapcount - 1,
           });
           if (p.mapcount - 1 < 0) {
             c.bug(`page_remove_rmap: BUG_ON(page_mapcount(page) < 0) for pfn ${hex(pfn)}`, { pfn });

@@ -32,7 +32,9 @@ export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
   const parent: { from: number; t: number }[] = [];
   const succ: number[][] = [];
   const found = new Map<string, Found>();
-  let transitions = 0; let deadlocks = 0; let ends = 0;
+  let transitions = 0;
+  let deadlocks = 0;
+  let ends = 0;
   const isEnd: boolean[] = [];
   const pathTo = (id: number, last?: number): number[] => {
     const out: number[] = [];
@@ -60,7 +62,8 @@ export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
   for (let cur = 0; cur < states.length; cur++) {
     if (states.length > maxStates) throw new Error(`more than ${maxStates} states`);
     const s = states[cur]!;
-    let live = 0; let enabled = 0;
+    let live = 0;
+    let enabled = 0;
     for (let t = 0; t < m.threads.length; t++) {
       const info = m.next(s, t);
       if (!info) continue;
@@ -73,25 +76,42 @@ export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
       succ[cur]!.push(add(r.state, cur, t));
     }
     isEnd[cur] = live === 0;
-    if (live === 0) { ends++; note(m.final?.(s) ?? [], cur); }
-    else if (enabled === 0) {
+    if (live === 0) {
+      ends++;
+      note(m.final?.(s) ?? [], cur);
+    } else if (enabled === 0) {
       deadlocks++;
       if (!found.has('deadlock')) found.set('deadlock', { rule: 'deadlock', message: m.describe?.(s) ?? '', schedule: pathTo(cur) });
     }
   }
   // Backward reachability from end states.
   const pred: number[][] = states.map(() => []);
-  succ.forEach((ss, a) => { for (const b of ss) pred[b]!.push(a); });
+  succ.forEach((ss, a) => {
+    for (const b of ss) pred[b]!.push(a);
+  });
   const good = new Uint8Array(states.length);
   const work: number[] = [];
-  isEnd.forEach((e, i) => { if (e) { good[i] = 1; work.push(i); } });
+  isEnd.forEach((e, i) => {
+    if (e) {
+      good[i] = 1;
+      work.push(i);
+    }
+  });
   while (work.length) {
     const b = work.pop()!;
-    for (const a of pred[b]!) if (!good[a]) { good[a] = 1; work.push(a); }
+    for (const a of pred[b]!)
+      if (!good[a]) {
+        good[a] = 1;
+        work.push(a);
+      }
   }
   let stuck = 0;
   let firstStuck = -1;
-  for (let i = 0; i < states.length; i++) if (!good[i]) { stuck++; if (firstStuck < 0) firstStuck = i; }
+  for (let i = 0; i < states.length; i++)
+    if (!good[i]) {
+      stuck++;
+      if (firstStuck < 0) firstStuck = i;
+    }
   if (stuck > deadlocks && !found.has('livelock')) {
     for (let i = 0; i < states.length; i++) {
       if (good[i] || succ[i]!.length === 0) continue;

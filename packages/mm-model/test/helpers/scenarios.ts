@@ -13,7 +13,10 @@ export async function machineOf(yaml: string, flavor: string): Promise<MmMachine
 }
 
 /** Run thread ids in order from the initial state; returns every step's result. */
-export function run<S>(m: { initial(): S; step(s: S, t: number): { state: S; ops: unknown[]; violations: { rule: string }[]; effect: string } }, schedule: number[]) {
+export function run<S>(
+  m: { initial(): S; step(s: S, t: number): { state: S; ops: unknown[]; violations: { rule: string }[]; effect: string } },
+  schedule: number[],
+) {
   let s = m.initial();
   const steps = [];
   for (const t of schedule) {

@@ -27,7 +27,10 @@ export class ExploreAdapter implements Adapter {
   readonly name = 'explore';
 
   /** `tracepoints` lifts the filemap tracepoints (the kernel map's adapter); `files` interns FileRefs with it. */
-  constructor(private readonly tracepoints: Adapter, private readonly files: FileRefs) {}
+  constructor(
+    private readonly tracepoints: Adapter,
+    private readonly files: FileRefs,
+  ) {}
 
   /** Markers (`print`) are read one by one; every other event as the kernel map's adapter lifts it. */
   lifterFor(ev: TraceEvent): Lifter {

@@ -20,8 +20,19 @@ type Value = Int | string;
 
 /** The conversion a target gets when the map names only a field. */
 const DEFAULT_AS: Record<Target, Conversion> = {
-  dev: 'kdev', ino: 'number', index: 'number', pfn: 'pfn', address: 'number', start: 'number',
-  end: 'number', ret: 'signed', size: 'number', mapcount: 'signed', order: 'number', nr: 'number', folio: 'pfn',
+  dev: 'kdev',
+  ino: 'number',
+  index: 'number',
+  pfn: 'pfn',
+  address: 'number',
+  start: 'number',
+  end: 'number',
+  ret: 'signed',
+  size: 'number',
+  mapcount: 'signed',
+  order: 'number',
+  nr: 'number',
+  folio: 'pfn',
 };
 
 /**
@@ -44,13 +55,30 @@ export type Values = Partial<Record<Target, Value>>;
  */
 function emptyValues(): Values {
   return {
-    dev: undefined, ino: undefined, index: undefined, pfn: undefined, address: undefined, start: undefined,
-    end: undefined, ret: undefined, size: undefined, mapcount: undefined, order: undefined, nr: undefined, folio: undefined,
+    dev: undefined,
+    ino: undefined,
+    index: undefined,
+    pfn: undefined,
+    address: undefined,
+    start: undefined,
+    end: undefined,
+    ret: undefined,
+    size: undefined,
+    mapcount: undefined,
+    order: undefined,
+    nr: undefined,
+    folio: undefined,
   };
 }
 
 /** `field`: read first; `alt`: the fields tried in order when the event lacks it. */
-export interface Arg { target: Target; field: string; alt: readonly string[] | undefined; as: Conversion; read: (raw: FieldValue, ev: TraceEvent) => Value | undefined }
+export interface Arg {
+  target: Target;
+  field: string;
+  alt: readonly string[] | undefined;
+  as: Conversion;
+  read: (raw: FieldValue, ev: TraceEvent) => Value | undefined;
+}
 
 /** Why an argument's raw value made its event unusable (`field`: the one it was read from). */
 function notConvertible(a: Arg, field: string, raw: FieldValue): string {
@@ -74,18 +102,23 @@ const TARGETS: ReadonlySet<string> = new Set(Object.keys(emptyValues()));
  */
 export function argsReader(args: readonly Arg[]): (f: Fields, v: Values, ev: TraceEvent) => string | undefined {
   const q = JSON.stringify;
-  const body = args.map((a, k) => {
-    const names = [a.field, ...(a.alt ?? [])];
-    const store = (x: string) => (TARGETS.has(a.target) ? `v[${q(a.target)}] = ${x};` : '');
-    return [
-      `raw = f[${q(names[0])}]; j = 0;`,
-      ...names.slice(1).map((n, i) => `if (raw === undefined) { raw = f[${q(n)}]; j = ${i + 1}; }`),
-      `if (raw === undefined) { ${store('undefined')} }`,
-      `else { x = read${k}(raw, ev); if (x === undefined) return why(${k}, j, raw); ${store('x')} }`,
-    ].join('\n');
-  }).join('\n');
-  const factory = new Function(...args.map((_a, k) => `read${k}`), 'why', `return function readArgs(f, v, ev) {\nlet raw, j, x;\n${body}\nreturn undefined;\n};`) as
-    (...fns: unknown[]) => (f: Fields, v: Values, ev: TraceEvent) => string | undefined;
+  const body = args
+    .map((a, k) => {
+      const names = [a.field, ...(a.alt ?? [])];
+      const store = (x: string) => (TARGETS.has(a.target) ? `v[${q(a.target)}] = ${x};` : '');
+      return [
+        `raw = f[${q(names[0])}]; j = 0;`,
+        ...names.slice(1).map((n, i) => `if (raw === undefined) { raw = f[${q(n)}]; j = ${i + 1}; }`),
+        `if (raw === undefined) { ${store('undefined')} }`,
+        `else { x = read${k}(raw, ev); if (x === undefined) return why(${k}, j, raw); ${store('x')} }`,
+      ].join('\n');
+    })
+    .join('\n');
+  const factory = new Function(
+    ...args.map((_a, k) => `read${k}`),
+    'why',
+    `return function readArgs(f, v, ev) {\nlet raw, j, x;\n${body}\nreturn undefined;\n};`,
+  ) as (...fns: unknown[]) => (f: Fields, v: Values, ev: TraceEvent) => string | undefined;
   const why = (k: number, j: number, raw: FieldValue): string => {
     const a = args[k]!;
     return notConvertible(a, j === 0 ? a.field : a.alt![j - 1]!, raw);
@@ -132,10 +165,16 @@ export class FileRefs {
   private lookup(dev: string, ino: Int): FileRef {
     // a trace names one device mostly: its inodes' Map is found without a lookup by the device's string
     let m = dev === this.lastDev ? this.lastByIno : this.byDev.get(dev);
-    if (!m) { m = new Map(); this.byDev.set(dev, m); }
+    if (!m) {
+      m = new Map();
+      this.byDev.set(dev, m);
+    }
     this.lastByIno = m;
     let f = m.get(ino);
-    if (!f) { f = { dev, ino: BigInt(ino) }; m.set(ino, f); }
+    if (!f) {
+      f = { dev, ino: BigInt(ino) };
+      m.set(ino, f);
+    }
     return f;
   }
 }
@@ -179,7 +218,13 @@ export class ProbeMapAdapter implements Adapter {
     const args: Arg[] = Object.entries(meaning.args).map(([target, spec]) => {
       const as = (typeof spec === 'string' ? undefined : spec!.as) ?? DEFAULT_AS[target as Target];
       const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
-      return { target: target as Target, field: internalized(fields[0]!), alt: fields.length > 1 ? fields.slice(1).map(internalized) : undefined, as, read: this.reader(as) };
+      return {
+        target: target as Target,
+        field: internalized(fields[0]!),
+        alt: fields.length > 1 ? fields.slice(1).map(internalized) : undefined,
+        as,
+        read: this.reader(as),
+      };
     });
     // the kind internalized: every op's kind is then compared by pointer with the kinds the
     // engine switches on (a map's parser makes its own strings)
@@ -213,11 +258,17 @@ export class ProbeMapAdapter implements Adapter {
 
   private reader(as: Conversion): Arg['read'] {
     switch (as) {
-      case 'number': case 'pfn': return toInt;
-      case 'signed': return toSigned;
-      case 'hex': return hexDigits;
-      case 'bytes-to-index': return bytesToIndex;
-      case 'string': return (raw) => (raw === null ? undefined : String(raw));
+      case 'number':
+      case 'pfn':
+        return toInt;
+      case 'signed':
+        return toSigned;
+      case 'hex':
+        return hexDigits;
+      case 'bytes-to-index':
+        return bytesToIndex;
+      case 'string':
+        return (raw) => (raw === null ? undefined : String(raw));
       case 'kdev': {
         // the last device read, then every one seen (a trace names a few devices, one mostly)
         let lastRaw: FieldValue | undefined;
@@ -225,7 +276,10 @@ export class ProbeMapAdapter implements Adapter {
         return (raw) => {
           if (raw === lastRaw && raw !== undefined) return lastDev;
           let d = this.devs.get(raw);
-          if (d === undefined && !this.devs.has(raw)) { d = toDev(raw); this.devs.set(raw, d); }
+          if (d === undefined && !this.devs.has(raw)) {
+            d = toDev(raw);
+            this.devs.set(raw, d);
+          }
           lastRaw = raw;
           lastDev = d;
           return d;
@@ -237,7 +291,9 @@ export class ProbeMapAdapter implements Adapter {
           const base = this.pages.vmemmapBase;
           if (base === undefined) {
             throw new InputError(`${ev.event} carries a struct page * but the vmemmap base of the traced kernel is unknown, so it cannot become a pfn`, {
-              file: ev.source, line: ev.line, hint: this.pages.missingHint,
+              file: ev.source,
+              line: ev.line,
+              hint: this.pages.missingHint,
             });
           }
           const p = typeof raw === 'bigint' ? raw : toBig(toInt(raw));
@@ -271,10 +327,12 @@ export function meaningOf(map: ProbeMap, event: string, probe: ProbeSite | undef
   let kind: string | undefined = probe?.kind;
   if (!func) {
     const m = /^([pr])_(.+)_\d+$/.exec(event);
-    if (m) { kind = m[1] === 'p' ? 'kprobe' : 'kretprobe'; func = m[2]; }
+    if (m) {
+      kind = m[1] === 'p' ? 'kprobe' : 'kretprobe';
+      func = m[2];
+    }
   }
-  const meaning = Object.hasOwn(probes, event) ? probes[event]
-    : func && Object.hasOwn(probes, `${kind}:${func}`) ? probes[`${kind}:${func}`] : undefined;
+  const meaning = Object.hasOwn(probes, event) ? probes[event] : func && Object.hasOwn(probes, `${kind}:${func}`) ? probes[`${kind}:${func}`] : undefined;
   return meaning ? { meaning, func } : undefined;
 }
 
@@ -314,8 +372,21 @@ export interface ShapedOp {
 /** A ShapedOp of `kind` with no field but its event set (makeOp and the explore adapter fill in what the kind has). */
 export function shapedOp(kind: MmOpKind, event: TraceEvent): ShapedOp {
   return {
-    kind, fn: undefined, file: undefined, index: undefined, pfn: undefined, order: undefined, nr: undefined, address: undefined,
-    mapcount: undefined, ret: undefined, start: undefined, end: undefined, size: undefined, text: undefined, event,
+    kind,
+    fn: undefined,
+    file: undefined,
+    index: undefined,
+    pfn: undefined,
+    order: undefined,
+    nr: undefined,
+    address: undefined,
+    mapcount: undefined,
+    ret: undefined,
+    start: undefined,
+    end: undefined,
+    size: undefined,
+    text: undefined,
+    event,
   };
 }
 
@@ -326,7 +397,8 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
   const index = toNumber(v.index);
   const o = shapedOp(kind, event);
   switch (kind) {
-    case 'cache_add': case 'cache_delete': {
+    case 'cache_add':
+    case 'cache_delete': {
       const pfn = toBig(v.pfn);
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
@@ -341,10 +413,14 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
         if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
         if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
       }
-      o.file = file; o.index = index; o.pfn = pfn; o.order = order;
+      o.file = file;
+      o.index = index;
+      o.pfn = pfn;
+      o.order = order;
       break;
     }
-    case 'pte_map': case 'pte_unmap': {
+    case 'pte_map':
+    case 'pte_unmap': {
       const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
       const nr = v.nr === undefined ? undefined : toNumber(v.nr);
@@ -356,42 +432,68 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
         if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
         if (pageIndex !== undefined) pageIndex += Number(sub);
       }
-      o.pfn = pfn; o.nr = nr; o.file = file; o.index = pageIndex; o.address = toBig(v.address); o.mapcount = toNumber(v.mapcount);
+      o.pfn = pfn;
+      o.nr = nr;
+      o.file = file;
+      o.index = pageIndex;
+      o.address = toBig(v.address);
+      o.mapcount = toNumber(v.mapcount);
       break;
     }
     case 'fault_begin':
-      o.file = file; o.index = index; o.address = toBig(v.address);
+      o.file = file;
+      o.index = index;
+      o.address = toBig(v.address);
       break;
     case 'fault_end':
-      o.file = file; o.index = index; o.ret = toNumber(v.ret);
+      o.file = file;
+      o.index = index;
+      o.ret = toNumber(v.ret);
       break;
     case 'invalidate_begin':
       if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      o.fn = fn; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end);
+      o.fn = fn;
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
       break;
     case 'invalidate_end':
       if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      o.fn = fn; o.file = file; o.ret = toNumber(v.ret);
+      o.fn = fn;
+      o.file = file;
+      o.ret = toNumber(v.ret);
       break;
     case 'truncate_begin':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      o.fn = fn; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end); o.size = toBig(v.size);
+      o.fn = fn;
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
+      o.size = toBig(v.size);
       break;
     case 'truncate_end':
       if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      o.fn = fn; o.file = file; o.ret = toNumber(v.ret);
+      o.fn = fn;
+      o.file = file;
+      o.ret = toNumber(v.ret);
       break;
     case 'unmap_range':
-      o.fn = fn ?? 'unmap_mapping_range'; o.file = file; o.start = toNumber(v.start); o.end = toNumber(v.end); o.pfn = toBig(v.pfn);
+      o.fn = fn ?? 'unmap_mapping_range';
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
+      o.pfn = toBig(v.pfn);
       break;
     case 'isize_set': {
       const size = toBig(v.size);
       if (!file) return 'no ino';
       if (size === undefined) return 'no size';
-      o.file = file; o.size = size;
+      o.file = file;
+      o.size = size;
       break;
     }
-    case 'page_lock': case 'page_unlock': {
+    case 'page_lock':
+    case 'page_unlock': {
       const pfn = toBig(v.pfn);
       if (pfn === undefined) return 'no page';
       o.pfn = pfn;

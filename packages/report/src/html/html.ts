@@ -36,7 +36,8 @@ export type HtmlValue = Html | string | number | bigint | null | undefined | fal
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 // Runs of right-to-left letters (Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, ..., their
 // presentation forms, and the RTL supplementary blocks), with the spaces and marks between them.
-const RTL_RUN = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}](?:[\s\u0300-\u036F]*[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}])*/gu;
+const RTL_RUN =
+  /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}](?:[\s\u0300-\u036F]*[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}])*/gu;
 
 /** Untrusted text made safe for bidi layout: controls removed, right-to-left runs isolated. */
 export function isolateBidi(text: string): string {
@@ -76,5 +77,8 @@ export function join(parts: readonly Html[], sep: Html = markup('')): Html {
 
 /** Parts one per line; an absent or empty one takes no line, so no blank line stands where it would be. */
 export function lines(parts: ReadonlyArray<Html | ''>): Html {
-  return join(parts.filter((p): p is Html => p !== '' && p.text !== ''), markup('\n'));
+  return join(
+    parts.filter((p): p is Html => p !== '' && p.text !== ''),
+    markup('\n'),
+  );
 }

@@ -9,8 +9,15 @@
  */
 import type { Finding } from '@kreplay/core';
 import {
-  BEHAVIOUR_METRICS, fmtNs, LATENCY_OPS, mergeHistograms,
-  type DiffResult, type FindingEntry, type Histogram, type RunData, type WorkloadRow,
+  BEHAVIOUR_METRICS,
+  fmtNs,
+  LATENCY_OPS,
+  mergeHistograms,
+  type DiffResult,
+  type FindingEntry,
+  type Histogram,
+  type RunData,
+  type WorkloadRow,
 } from '@kreplay/diff';
 import { fmtChange, fmtRate, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
@@ -79,7 +86,10 @@ details{margin:6px 0}summary{cursor:pointer;color:#333}
 
 function table(head: string[], rows: HtmlValue[][], numeric: number[] = []): Html {
   return html`<table><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>
-${join(rows.map((r) => html`<tr>${r.map((c, i) => (numeric.includes(i) ? html`<td class="n">${c}</td>` : html`<td>${c}</td>`))}</tr>`), html`\n`)}
+${join(
+  rows.map((r) => html`<tr>${r.map((c, i) => (numeric.includes(i) ? html`<td class="n">${c}</td>` : html`<td>${c}</td>`))}</tr>`),
+  html`\n`,
+)}
 </tbody></table>`;
 }
 
@@ -87,8 +97,17 @@ ${join(rows.map((r) => html`<tr>${r.map((c, i) => (numeric.includes(i) ? html`<t
 function summary(m: ReportModel, sections: RaceSection[]): Html {
   const rows = m.runs.map((r) => {
     const bySev = (s: string) => r.run.findings.filter((f) => f.severity === s).length;
-    return [r.side ?? '—', r.label, r.run.stats.events, fmtNs(r.run.durationNs), r.run.stats.gaps, r.run.unusableEvents ?? 0, bySev('error'), bySev('warning'),
-      r.run.inconclusive?.length ? html`<b>inconclusive</b> <span class="muted">${r.run.inconclusive.join('; ')}</span>` : ''];
+    return [
+      r.side ?? '—',
+      r.label,
+      r.run.stats.events,
+      fmtNs(r.run.durationNs),
+      r.run.stats.gaps,
+      r.run.unusableEvents ?? 0,
+      bySev('error'),
+      bySev('warning'),
+      r.run.inconclusive?.length ? html`<b>inconclusive</b> <span class="muted">${r.run.inconclusive.join('; ')}</span>` : '',
+    ];
   });
   const inputs = table(['side', 'input', 'events', 'trace span', 'gaps', 'unusable events', 'errors', 'warnings', 'verdict'], rows, [2, 3, 4, 5, 6, 7]);
   let verdict: Html;
@@ -112,15 +131,38 @@ ${inputs}</section>`;
 }
 
 function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
-  const fRows = ([['new', d.findings.new], ['fixed', d.findings.fixed], ['unchanged', d.findings.unchanged]] as Array<[string, FindingEntry[]]>)
-    .flatMap(([state, es]) => es.map((e) => [html`<span class="badge ${state}">${state}</span>`, html`<a href="#${cardOf.get(e) ?? ''}">${e.rule}</a>`, where(e).trim() || '—', e.severity, e.base, e.patched]));
-  const behaviour = d.behaviour.filter((r) => r.base.count || r.patched.count).map((r) => [
-    html`<span title="${r.description}">${r.name}</span>`, `${r.base.count} ${fmtRate(r.base.perSec)}`, `${r.patched.count} ${fmtRate(r.patched.perSec)}`, fmtChange(r.changePct, r.base.count, r.patched.count),
-  ]);
+  const fRows = (
+    [
+      ['new', d.findings.new],
+      ['fixed', d.findings.fixed],
+      ['unchanged', d.findings.unchanged],
+    ] as Array<[string, FindingEntry[]]>
+  ).flatMap(([state, es]) =>
+    es.map((e) => [
+      html`<span class="badge ${state}">${state}</span>`,
+      html`<a href="#${cardOf.get(e) ?? ''}">${e.rule}</a>`,
+      where(e).trim() || '—',
+      e.severity,
+      e.base,
+      e.patched,
+    ]),
+  );
+  const behaviour = d.behaviour
+    .filter((r) => r.base.count || r.patched.count)
+    .map((r) => [
+      html`<span title="${r.description}">${r.name}</span>`,
+      `${r.base.count} ${fmtRate(r.base.perSec)}`,
+      `${r.patched.count} ${fmtRate(r.patched.perSec)}`,
+      fmtChange(r.changePct, r.base.count, r.patched.count),
+    ]);
   const lat = d.latency.map((r) => [
-    r.op, r.base.n, `${fmtNs(r.base.p50)} / ${fmtNs(r.base.p90)} / ${fmtNs(r.base.p99)} / ${fmtNs(r.base.max)}`,
-    r.patched.n, `${fmtNs(r.patched.p50)} / ${fmtNs(r.patched.p90)} / ${fmtNs(r.patched.p99)} / ${fmtNs(r.patched.max)}`,
-    `${fmtChange(r.changePct.p50)} / ${fmtChange(r.changePct.p99)}`, r.significance.note,
+    r.op,
+    r.base.n,
+    `${fmtNs(r.base.p50)} / ${fmtNs(r.base.p90)} / ${fmtNs(r.base.p99)} / ${fmtNs(r.base.max)}`,
+    r.patched.n,
+    `${fmtNs(r.patched.p50)} / ${fmtNs(r.patched.p90)} / ${fmtNs(r.patched.p99)} / ${fmtNs(r.patched.max)}`,
+    `${fmtChange(r.changePct.p50)} / ${fmtChange(r.changePct.p99)}`,
+    r.significance.note,
   ]);
   const parts: Html[] = [
     html`<section id="diff"><h2>What the patch changed</h2>`,
@@ -130,20 +172,40 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
     html`<h3>Behaviour (count and rate per second of trace)</h3>`,
     behaviour.length ? table(['operation', 'base', 'patched', 'change'], behaviour, [1, 2, 3]) : html`<p>No page-cache operations on either side.</p>`,
   ];
-  if (lat.length) parts.push(html`<h3>Latency (entry → return; p50 / p90 / p99 / max)</h3>`, table(['span', 'base n', 'base', 'patched n', 'patched', 'change p50 / p99', 'significance'], lat, [1, 3]));
+  if (lat.length)
+    parts.push(
+      html`<h3>Latency (entry → return; p50 / p90 / p99 / max)</h3>`,
+      table(['span', 'base n', 'base', 'patched n', 'patched', 'change p50 / p99', 'significance'], lat, [1, 3]),
+    );
   if (d.workload.length) {
     // Counters whose values differ between the sides are bold.
     const cell = (w: WorkloadRow, vs: WorkloadRow['base']): Html => {
       const text = vs.map(String).join(' ');
       return new Set([...w.base, ...w.patched].map(String)).size > 1 ? html`<b>${text}</b>` : html`${text}`;
     };
-    parts.push(html`<h3>Workload results (meta.json, one value per run)</h3>`, table(['counter', 'base', 'patched'], d.workload.map((w) => [w.name, cell(w, w.base), cell(w, w.patched)])));
+    parts.push(
+      html`<h3>Workload results (meta.json, one value per run)</h3>`,
+      table(
+        ['counter', 'base', 'patched'],
+        d.workload.map((w) => [w.name, cell(w, w.base), cell(w, w.patched)]),
+      ),
+    );
   }
   if (d.thresholds.length) {
-    parts.push(html`<h3>Thresholds</h3>`, table(['metric', 'allowed', 'base', 'patched', 'change', 'verdict'], d.thresholds.map((t) => [
-      t.metric, `+${t.maxPct}%`, t.base === null ? 'n/a' : t.base, t.patched === null ? 'n/a' : t.patched, fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),
-      html`${t.exceeded ? html`<b>EXCEEDED</b>` : t.judged === false ? 'not judged' : 'ok'} <span class="muted">${t.note}</span>`,
-    ])));
+    parts.push(
+      html`<h3>Thresholds</h3>`,
+      table(
+        ['metric', 'allowed', 'base', 'patched', 'change', 'verdict'],
+        d.thresholds.map((t) => [
+          t.metric,
+          `+${t.maxPct}%`,
+          t.base === null ? 'n/a' : t.base,
+          t.patched === null ? 'n/a' : t.patched,
+          fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0),
+          html`${t.exceeded ? html`<b>EXCEEDED</b>` : t.judged === false ? 'not judged' : 'ok'} <span class="muted">${t.note}</span>`,
+        ]),
+      ),
+    );
   }
   parts.push(html`</section>`);
   return join(parts, html`\n`);
@@ -169,22 +231,29 @@ function raceCard(g: RaceGroup, colours: TaskColours): Html {
   const racing = w?.racing ?? [...new Map(f.events.map((e) => [e.pid, { pid: e.pid, comm: e.comm }])).values()];
   const pidOf = (comm: string): number => racing.find((r) => r.comm === comm)?.pid ?? -1;
   const tasks = g.roles.length
-    ? join(g.roles.map((r) => html`${task(r.comm, pidOf(r.comm), racing, colours)} in <code>${r.fn}</code>`), html` vs `)
+    ? join(
+        g.roles.map((r) => html`${task(r.comm, pidOf(r.comm), racing, colours)} in <code>${r.fn}</code>`),
+        html` vs `,
+      )
     : html`no task named`;
   const total = g.members.reduce((k, m) => k + m.count, 0);
-  const cites = f.events.map((e) => html`<li>${`${e.source}:${e.line}`}${e.text !== undefined ? html`  ${e.text.trim()}` : html`${e.comm ? html`  ${`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`}` : ''}  ${seconds(e.ts)}${e.summary ? html`  ${e.summary}` : ''}`}</li>`);
+  const cites = f.events.map(
+    (e) =>
+      html`<li>${`${e.source}:${e.line}`}${e.text !== undefined ? html`  ${e.text.trim()}` : html`${e.comm ? html`  ${`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`}` : ''}  ${seconds(e.ts)}${e.summary ? html`  ${e.summary}` : ''}`}</li>`,
+  );
   const title = `${g.rules.join(', ')}: ${rolesText(g.roles)}`;
   const timeline = w
     ? html`<figure>${timelineSvg(w, `Timeline of ${title}: ${w.racing.map((r) => `${r.comm}-${r.pid}`).join(' vs ')}`, colours)}<figcaption>Events around the first occurrence, one lane per CPU; each racing task in its colour (the same in every finding of this report), numbered circles are the cited lines above${w.events.some((e) => e.phase === 'gap') ? '; dark dashed bars mark lost events on that CPU, why the finding may be uncertain' : ''}${w.dropped ? `; ${w.dropped} more event(s) in the window not drawn` : ''}.</figcaption></figure>`
     : html`<p class="muted">No timeline: the trace these lines come from was not read (a replay result without its trace, or past the first findings).</p>`;
-  const pageTable = g.members.length > 1
-    ? html`<details><summary>${g.members.length} findings (rule and page), one row each</summary>${table(shown.entry ? ['rule', 'page', 'base ×', 'patched ×', 'runs (base / patched)', 'certainty'] : ['rule', 'page', 'occurrences', 'certainty'], g.members.map(memberRow), shown.entry ? [2, 3] : [2])}</details>`
-    : '';
+  const pageTable =
+    g.members.length > 1
+      ? html`<details><summary>${g.members.length} findings (rule and page), one row each</summary>${table(shown.entry ? ['rule', 'page', 'base ×', 'patched ×', 'runs (base / patched)', 'certainty'] : ['rule', 'page', 'occurrences', 'certainty'], g.members.map(memberRow), shown.entry ? [2, 3] : [2])}</details>`
+      : '';
   const seen = shown.entry
     ? (() => {
-      const es = g.members.map((m) => m.entry!);
-      return `${total} time(s): base ${es.reduce((k, e) => k + e.base, 0)}, patched ${es.reduce((k, e) => k + e.patched, 0)}; shown from ${shown.run}`;
-    })()
+        const es = g.members.map((m) => m.entry!);
+        return `${total} time(s): base ${es.reduce((k, e) => k + e.base, 0)}, patched ${es.reduce((k, e) => k + e.patched, 0)}; shown from ${shown.run}`;
+      })()
     : `${total} time(s)${g.members.length > 1 || total > 1 ? '; the first is shown' : ''}`;
   return html`<article class="finding ${g.severity}" id="${g.id}">
 <h3>${g.state ? html`<span class="badge ${g.state}">${g.state}</span>` : ''}<span class="badge ${g.severity}">${g.severity}</span>${certaintyOf(g) !== 'certain' ? html`<span class="badge uncertain">${certaintyOf(g)}</span>` : ''}${g.rules.join(', ')} on ${pagesOf(g)}</h3>
@@ -205,9 +274,13 @@ function sectionHtml(s: RaceSection, max: number, colours: TaskColours): Html {
   const head = s.state
     ? html`<h3 class="run">${s.heading} — ${s.findings} finding class(es)${s.groups.length ? ` in ${s.groups.length} race(s)` : ''}</h3>`
     : html`<h3 class="run">${s.heading} — ${s.findings} finding(s)${s.groups.length ? ` on ${pages} page(s) in ${s.groups.length} race(s)` : ''}</h3>`;
-  const body = s.groups.length === 0
-    ? html`<p class="muted">${s.state ? 'None.' : 'No findings.'}</p>`
-    : join(s.groups.slice(0, max).map((g) => raceCard(g, colours)), html`\n`);
+  const body =
+    s.groups.length === 0
+      ? html`<p class="muted">${s.state ? 'None.' : 'No findings.'}</p>`
+      : join(
+          s.groups.slice(0, max).map((g) => raceCard(g, colours)),
+          html`\n`,
+        );
   const more = s.groups.length > max ? html`<p class="muted">${s.groups.length - max} more race(s) not shown (see the JSON output).</p>` : '';
   return html`${head}\n${body}${more}`;
 }
@@ -215,24 +288,41 @@ function sectionHtml(s: RaceSection, max: number, colours: TaskColours): Html {
 function findingsSection(sections: RaceSection[], m: ReportModel, colours: TaskColours): Html {
   const max = m.maxFindingsShown ?? 200;
   return html`<section id="findings"><h2>Findings</h2>
-${join(sections.map((s) => sectionHtml(s, max, colours)), html`\n`)}
+${join(
+  sections.map((s) => sectionHtml(s, max, colours)),
+  html`\n`,
+)}
 </section>`;
 }
 
 function behaviourSection(m: ReportModel): Html {
   if (m.diff) return html``;
-  const rows = BEHAVIOUR_METRICS.map((def) => [def.name, ...m.runs.map((r) => String(r.run.counts[def.name] ?? 0))]).filter((row) => row.slice(1).some((c) => c !== '0'));
+  const rows = BEHAVIOUR_METRICS.map((def) => [def.name, ...m.runs.map((r) => String(r.run.counts[def.name] ?? 0))]).filter((row) =>
+    row.slice(1).some((c) => c !== '0'),
+  );
   if (!rows.length) return html``;
-  return html`<section id="behaviour"><h2>Behaviour</h2>${table(['operation', ...m.runs.map((r) => r.label)], rows, m.runs.map((_, i) => i + 1))}</section>`;
+  return html`<section id="behaviour"><h2>Behaviour</h2>${table(
+    ['operation', ...m.runs.map((r) => r.label)],
+    rows,
+    m.runs.map((_, i) => i + 1),
+  )}</section>`;
 }
 
 function latencySection(m: ReportModel): Html {
   const sides: Array<{ label: string; colour: string; runs: ReportRun[] }> = m.diff
-    ? [{ label: 'base', colour: '#1f6fb4', runs: m.runs.filter((r) => r.side === 'base') }, { label: 'patched', colour: '#c0392b', runs: m.runs.filter((r) => r.side === 'patched') }]
+    ? [
+        { label: 'base', colour: '#1f6fb4', runs: m.runs.filter((r) => r.side === 'base') },
+        { label: 'patched', colour: '#c0392b', runs: m.runs.filter((r) => r.side === 'patched') },
+      ]
     : m.runs.map((r, i) => ({ label: r.label, colour: ['#1f6fb4', '#c0392b', '#2e8b3a', '#8e44ad'][i % 4]!, runs: [r] }));
   const charts: Html[] = [];
   for (const op of LATENCY_OPS) {
-    const series = sides.map((s) => ({ label: s.label, colour: s.colour, h: mergeHistograms(s.runs.flatMap((r) => (r.run.latency[op] ? [r.run.latency[op] as Histogram] : []))) }))
+    const series = sides
+      .map((s) => ({
+        label: s.label,
+        colour: s.colour,
+        h: mergeHistograms(s.runs.flatMap((r) => (r.run.latency[op] ? [r.run.latency[op] as Histogram] : []))),
+      }))
       .filter((s) => s.h.count > 0);
     if (series.length) charts.push(histogramSvg(`${op} latency (entry → return)`, series));
   }
@@ -263,7 +353,15 @@ export function reportToHtml(m: ReportModel): string {
 <p class="muted">kreplay report: ${m.runs.length} input(s)${m.diff ? ', base vs patched' : ''}.</p>
 ${lines([
   triageSection(m.triage ?? []),
-  ...(m.runs.length === 0 && m.triage?.length ? [] : [summary(m, sections), m.diff ? diffTables(m.diff, cardOf) : '' as const, findingsSection(sections, m, colours), behaviourSection(m), latencySection(m)]),
+  ...(m.runs.length === 0 && m.triage?.length
+    ? []
+    : [
+        summary(m, sections),
+        m.diff ? diffTables(m.diff, cardOf) : ('' as const),
+        findingsSection(sections, m, colours),
+        behaviourSection(m),
+        latencySection(m),
+      ]),
 ])}
 </main>
 </body>

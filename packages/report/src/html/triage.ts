@@ -28,7 +28,9 @@ export interface TriageView {
 
 function scheduleTable(s: NonNullable<NonNullable<TriageSplatView['model']>['schedule']>): Html {
   const head = ['#', ...s.threads, 'effect'].map((h) => html`<th>${h}</th>`);
-  const rows = s.steps.map((st) => html`<tr><td class="n">${st.n}</td>${s.threads.map((_, t) => html`<td>${t === st.thread ? st.label : ''}</td>`)}<td>${st.effect ?? ''}</td></tr>\n`);
+  const rows = s.steps.map(
+    (st) => html`<tr><td class="n">${st.n}</td>${s.threads.map((_, t) => html`<td>${t === st.thread ? st.label : ''}</td>`)}<td>${st.effect ?? ''}</td></tr>\n`,
+  );
   return html`<table><thead><tr>${head}</tr></thead><tbody>\n${rows}</tbody></table>`;
 }
 
@@ -37,19 +39,27 @@ function splatCard(s: TriageSplatView): Html {
   return html`<div class="${m?.status === 'schedule' ? 'finding' : 'finding note'}"><h3>${s.title} <span class="badge">${s.kind}</span></h3>
 <table><tbody>${s.facts.map(([k, val]) => html`<tr><th>${k}</th><td>${val}</td></tr>`)}</tbody></table>
 ${s.frames.length ? html`<ol class="cited">${s.frames.map((f) => html`<li>${f}</li>`)}</ol>` : ''}
-${m ? html`<p class="expl"><b>model: ${m.status}</b> — ${m.because}</p>
+${
+  m
+    ? html`<p class="expl"><b>model: ${m.status}</b> — ${m.because}</p>
 ${m.threads.length ? html`<ul>${m.threads.map((t) => html`<li>${t}</li>`)}</ul>` : ''}
-${m.schedule ? scheduleTable(m.schedule) : ''}` : ''}
+${m.schedule ? scheduleTable(m.schedule) : ''}`
+    : ''
+}
 </div>`;
 }
 
 export function triageSection(views: readonly TriageView[]): Html | '' {
   if (views.length === 0) return '';
   return html`<section id="triage"><h2>Bug report triage</h2>
-${views.map((v) => html`${lines([
+${views.map(
+  (v) => html`${lines([
     html`<p class="muted">${v.source}: ${v.splats.length} splat(s)</p>`,
     ...v.splats.map(splatCard),
-    v.repro ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>` : '',
+    v.repro
+      ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>`
+      : '',
   ])}
-`)}</section>`;
+`,
+)}</section>`;
 }

@@ -57,14 +57,20 @@ function excerpt(node: TestNode): string | undefined {
 
 export function kcidbJson(run: TestRun, opts: KcidbOptions = {}): Record<string, unknown> {
   const origin = opts.origin ?? 'kreplay';
-  if (!/^[a-z0-9_]+$/.test(origin)) throw new InputError(`KCIDB origin ${JSON.stringify(origin)} is not a CI system name`, { hint: 'use lower-case letters, digits and _ only (KCIDB: ^[a-z0-9_]+$)' });
+  if (!/^[a-z0-9_]+$/.test(origin))
+    throw new InputError(`KCIDB origin ${JSON.stringify(origin)} is not a CI system name`, {
+      hint: 'use lower-case letters, digits and _ only (KCIDB: ^[a-z0-9_]+$)',
+    });
   const checkouts = run.builds.map((b) => ({
-    id: id(origin, 'checkout', b.key), origin,
+    id: id(origin, 'checkout', b.key),
+    origin,
     comment: `${b.role}: ${b.label}`,
     misc: { kernel: b.label, role: b.role },
   }));
   const builds = run.builds.map((b, i) => ({
-    id: id(origin, 'build', b.key), origin, checkout_id: checkouts[i]!.id,
+    id: id(origin, 'build', b.key),
+    origin,
+    checkout_id: checkouts[i]!.id,
     comment: `${b.role}: ${b.label}`,
     misc: { kernel: b.label, role: b.role },
   }));
@@ -75,8 +81,11 @@ export function kcidbJson(run: TestRun, opts: KcidbOptions = {}): Record<string,
     const files = (node.files ?? []).map((f) => ({ f, url: artifactUrl(f, opts.artifactsUrl) })).filter((x) => x.url !== undefined);
     const text = excerpt(node);
     tests.push({
-      id: id(origin, 'test', run.key, said, buildId, p), origin, build_id: buildId,
-      path: p, status: statusOf(node),
+      id: id(origin, 'test', run.key, said, buildId, p),
+      origin,
+      build_id: buildId,
+      path: p,
+      status: statusOf(node),
       ...(node.reason ? { comment: node.reason } : {}),
       ...(files[0] ? { log_url: files[0].url } : {}),
       ...(files.length > 1 ? { output_files: files.slice(1).map((x) => ({ name: path.basename(x.f), url: x.url })) } : {}),

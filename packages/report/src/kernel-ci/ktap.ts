@@ -34,7 +34,8 @@ export function diagnostic(text: string): string {
 }
 
 function directive(status: TestStatus, reason: string | undefined): string {
-  if (status === 'MISS' || status === 'DONE' || status === 'SKIP') return ` # SKIP ${status === 'SKIP' ? '' : `${status.toLowerCase()}: `}${oneLine(reason ?? status.toLowerCase())}`;
+  if (status === 'MISS' || status === 'DONE' || status === 'SKIP')
+    return ` # SKIP ${status === 'SKIP' ? '' : `${status.toLowerCase()}: `}${oneLine(reason ?? status.toLowerCase())}`;
   return '';
 }
 

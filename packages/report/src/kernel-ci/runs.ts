@@ -16,7 +16,11 @@ function findingLines(f: Finding, prefix = ''): string[] {
   return [
     `${prefix}${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${page}: ${f.message}`,
     ...lines(f.explanation).map((l) => `  ${l}`),
-    ...f.events.map((e) => (e.text !== undefined ? `  cited ${e.source}:${e.line} ${e.text.trim()}` : `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`)),
+    ...f.events.map((e) =>
+      e.text !== undefined
+        ? `  cited ${e.source}:${e.line} ${e.text.trim()}`
+        : `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`,
+    ),
   ];
 }
 
@@ -71,7 +75,8 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
     if (top.children.every((k) => k.status === 'DONE')) top.reason = top.children[0]!.reason;
   }
   return {
-    tool: 'kreplay replay', key: `replay\0${r.trace.source}`,
+    tool: 'kreplay replay',
+    key: `replay\0${r.trace.source}`,
     header: [`kreplay replay ${r.trace.source}: fail on ${failOn}`],
     builds: [{ key: `traced\0${kernel}`, label: kernel, role: 'traced' }],
     tests: [{ ...top, build: 0 }],
@@ -108,9 +113,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     const is = (e: FindingEntry) => e.rule === rule;
     const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const unjudged = d.patched.unjudged?.[rule];
-    const why = failing.length > 0 ? undefined
-      : unjudged ? `not judged on the patched side: ${unjudged}`
-        : holes;
+    const why = failing.length > 0 ? undefined : unjudged ? `not judged on the patched side: ${unjudged}` : holes;
     return {
       name: rule,
       status: failing.length > 0 ? 'FAIL' : why ? 'DONE' : 'PASS',
@@ -128,11 +131,14 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
       // a metric nothing could compare (no samples or counter, too few samples) is measured, not held
       status: t.exceeded ? 'FAIL' : t.judged === false ? 'DONE' : 'PASS',
       ...(!t.exceeded && t.judged === false ? { reason: `not judged: ${t.note.replace(/^not judged: /, '')}` } : {}),
-      diagnostics: [`${t.metric}: ${num(t.base)} -> ${num(t.patched)}${t.changePct !== null ? ` (${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%)` : ''}, at most +${t.maxPct}%; ${t.note}`],
+      diagnostics: [
+        `${t.metric}: ${num(t.base)} -> ${num(t.patched)}${t.changePct !== null ? ` (${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%)` : ''}, at most +${t.maxPct}%; ${t.note}`,
+      ],
     });
   }
   const workload = opts.workload ?? 'diff';
-  const side = (s: DiffResult['base']) => `${s.label}: ${plural(s.runs.length, 'run')}, ${plural(s.events, 'event')}, ${s.ops} operations, ${plural(s.gaps, 'gap')}`;
+  const side = (s: DiffResult['base']) =>
+    `${s.label}: ${plural(s.runs.length, 'run')}, ${plural(s.events, 'event')}, ${s.ops} operations, ${plural(s.gaps, 'gap')}`;
   const top: TestNode = {
     name: testName(workload),
     diagnostics: [`base ${side(d.base)}`, `patched ${side(d.patched)}`, ...d.reasons.map((r) => `regression: ${r}`), ...d.warnings.map((w) => `warning: ${w}`)],
@@ -148,7 +154,8 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     for (const k of children) Object.assign(k, { status: 'MISS', reason: top.reason });
   }
   return {
-    tool: 'kreplay diff', key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
+    tool: 'kreplay diff',
+    key: `diff\0${d.base.runs.join('\0')}\0${d.patched.runs.join('\0')}`,
     header: [`kreplay diff: ${d.base.label} vs ${d.patched.label}: ${diffVerdictSaid(d)} (fail on ${d.failOn})`],
     builds: [
       { key: `base\0${d.base.label}`, label: d.base.label, role: 'base' },
@@ -198,7 +205,8 @@ export function exploreTests(x: ExploreSummary): TestRun {
     ...(x.verdict === 'incomplete' ? { reason: `incomplete (${x.incomplete.join(', ')}): no violation found in the interleavings explored` } : {}),
   };
   return {
-    tool: 'kreplay explore', key: `explore\0${x.flavor}\0${x.scenario}\0${x.strategy}${x.run !== undefined ? `\0${x.run}` : ''}`,
+    tool: 'kreplay explore',
+    key: `explore\0${x.flavor}\0${x.scenario}\0${x.strategy}${x.run !== undefined ? `\0${x.run}` : ''}`,
     header: [`kreplay explore ${x.scenario} on ${x.flavor}: ${x.verdict}`],
     builds: [{ key: `model\0${x.flavor}`, label: x.flavor, role: 'model' }],
     tests: [{ ...top, build: 0 }],
@@ -232,9 +240,11 @@ export interface CiSummary {
  * `log_url`). The group's own diff.ktap / diff.kcidb.json hold the per-rule subtests.
  */
 export function ciTests(c: CiSummary): TestRun {
-  const order = (files: readonly string[]) => [...files].sort((a, b) => Number(!a.endsWith('diff.txt')) - Number(!b.endsWith('diff.txt')) || (a < b ? -1 : a > b ? 1 : 0));
+  const order = (files: readonly string[]) =>
+    [...files].sort((a, b) => Number(!a.endsWith('diff.txt')) - Number(!b.endsWith('diff.txt')) || (a < b ? -1 : a > b ? 1 : 0));
   return {
-    tool: 'kreplay ci', key: `ci\0${c.base}\0${c.patched}`,
+    tool: 'kreplay ci',
+    key: `ci\0${c.base}\0${c.patched}`,
     header: [`kreplay ci: ${c.base} vs ${c.patched}`],
     builds: [
       { key: `base\0${c.base}`, label: c.base, role: 'base' },
@@ -250,7 +260,11 @@ export function ciTests(c: CiSummary): TestRun {
         name: testName(g.name),
         status,
         ...(reason ? { reason } : {}),
-        diagnostics: [`${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`, ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
+        diagnostics: [
+          `${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`,
+          ...g.reasons.map((r) => `regression: ${r}`),
+          ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`),
+        ],
         files: order(g.files),
       } satisfies TestNode & { build: number };
     }),

@@ -56,7 +56,10 @@ export function segment(name: string): string {
 
 /** A top-level test name from the parts that identify it (kernel, workload, scenario), joined by `.`. */
 export function testName(...parts: Array<string | undefined>): string {
-  return parts.filter((p): p is string => p !== undefined && p !== '').map(segment).join('.');
+  return parts
+    .filter((p): p is string => p !== undefined && p !== '')
+    .map(segment)
+    .join('.');
 }
 
 /** The status of a node: its own, or the highest-priority status among its children. */
@@ -69,5 +72,8 @@ export function statusOf(node: TestNode): TestStatus {
 
 /** Multi-line text as diagnostic lines (no empty lines). */
 export function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
 }

@@ -11,25 +11,37 @@ import { acquire, lk, r, release, w, type Proc } from '../../program.js';
 import { NONE } from '../../state.js';
 import { FAULT_OK, FAULT_SIGBUS, faultEnd, faultSite, ptlLoc } from '../../kernel/lib.js';
 import { NOPAGE_SIGBUS, addFileRmapAndUnlock, callNopage, handlePteFault, installPte, pteRead26, ptlBusy } from '../linux-2.6.15/fault.js';
-import {
-  SEQSCHEDLOCK_SUCCESS, SEQSCHEDLOCK_WRITER_RACE, SEQSCHEDLOCK_WRITER_RUNNING, readSeqschedlock, readSeqschedunlock,
-} from './seqschedlock.js';
+import { SEQSCHEDLOCK_SUCCESS, SEQSCHEDLOCK_WRITER_RACE, SEQSCHEDLOCK_WRITER_RUNNING, readSeqschedlock, readSeqschedunlock } from './seqschedlock.js';
 
 function afterReadLock(c: Ctx, verdict: number): void {
   switch (verdict) {
-    case SEQSCHEDLOCK_WRITER_RUNNING: c.goto('yield'); return;
-    case SEQSCHEDLOCK_WRITER_RACE: c.goto('resched'); return;
-    case SEQSCHEDLOCK_SUCCESS: callNopage(c, 'ptl'); return;
-    default: c.bug(`do_no_page: BUG() in read_seqschedlock switch (returned ${verdict})`);
+    case SEQSCHEDLOCK_WRITER_RUNNING:
+      c.goto('yield');
+      return;
+    case SEQSCHEDLOCK_WRITER_RACE:
+      c.goto('resched');
+      return;
+    case SEQSCHEDLOCK_SUCCESS:
+      callNopage(c, 'ptl');
+      return;
+    default:
+      c.bug(`do_no_page: BUG() in read_seqschedlock switch (returned ${verdict})`);
   }
 }
 
 function afterReadUnlock(c: Ctx, verdict: number): void {
   switch (verdict) {
-    case SEQSCHEDLOCK_WRITER_RUNNING: c.goto('yield_locked'); return;
-    case SEQSCHEDLOCK_WRITER_RACE: c.goto('race_failure'); return;
-    case SEQSCHEDLOCK_SUCCESS: c.goto('install'); return;
-    default: c.bug(`do_no_page: BUG() in read_seqschedunlock switch (returned ${verdict})`);
+    case SEQSCHEDLOCK_WRITER_RUNNING:
+      c.goto('yield_locked');
+      return;
+    case SEQSCHEDLOCK_WRITER_RACE:
+      c.goto('race_failure');
+      return;
+    case SEQSCHEDLOCK_SUCCESS:
+      c.goto('install');
+      return;
+    default:
+      c.bug(`do_no_page: BUG() in read_seqschedunlock switch (returned ${verdict})`);
   }
 }
 
@@ -64,26 +76,53 @@ export const doNoPageSeqschedlock: Proc = {
     seq: {
       label: 'retry: sequence = mapping->truncate_count',
       // a plain load; the patch drops the smp_rmb() after it ("Implicit smb_rmb()", seed text:130-134)
-      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:130)')],
-      run: (c) => { c.set('seq', c.map(c.num('file')).truncateCount); c.goto('rsl1'); },
+      acc: (c) => [
+        lk(
+          r(`${c.M(c.num('file'))}.truncate_count`),
+          'plain-read',
+          c.map(c.num('file')).truncateCount,
+          'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:130)',
+        ),
+      ],
+      run: (c) => {
+        c.set('seq', c.map(c.num('file')).truncateCount);
+        c.goto('rsl1');
+      },
     },
     ...readSeqschedlock('rsl', afterReadLock),
     yield: { label: 'case SEQSCHEDLOCK_WRITER_RUNNING: yield(); /* fall through */', run: (c) => c.goto('resched') },
     resched: { label: 'case SEQSCHEDLOCK_WRITER_RACE: cond_resched(); goto retry', run: (c) => c.goto('seq') },
     ptl: {
-      label: (c) => (c.num('rv') === NOPAGE_SIGBUS ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
-        : 'page_table = pte_offset_map_lock(); if (unlikely(sequence != mapping->truncate_count)) goto race_failure'),
-      acc: (c) => (c.num('rv') === NOPAGE_SIGBUS ? [] : [
-        lk(acquire(ptlLoc(c)), 'spin_lock', 0, 'mm/memory.c do_no_page() 2.6.15: pte_offset_map_lock() is spin_lock(ptl)'),
-        lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:165)'),
-      ]),
+      label: (c) =>
+        c.num('rv') === NOPAGE_SIGBUS
+          ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
+          : 'page_table = pte_offset_map_lock(); if (unlikely(sequence != mapping->truncate_count)) goto race_failure',
+      acc: (c) =>
+        c.num('rv') === NOPAGE_SIGBUS
+          ? []
+          : [
+              lk(acquire(ptlLoc(c)), 'spin_lock', 0, 'mm/memory.c do_no_page() 2.6.15: pte_offset_map_lock() is spin_lock(ptl)'),
+              lk(
+                r(`${c.M(c.num('file'))}.truncate_count`),
+                'plain-read',
+                c.map(c.num('file')).truncateCount,
+                'mm/memory.c do_no_page() 2.6.15 + seed patch (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:165)',
+              ),
+            ],
       block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
       run: (c) => {
         const pfn = c.num('rv');
-        if (pfn === NOPAGE_SIGBUS) { faultEnd(c, FAULT_SIGBUS); return; }
+        if (pfn === NOPAGE_SIGBUS) {
+          faultEnd(c, FAULT_SIGBUS);
+          return;
+        }
         c.set('pfn', pfn);
         c.setPtl(faultSite(c).ptl, c.tid);
-        if (c.map(c.num('file')).truncateCount !== c.num('seq')) { c.effect('truncate_count moved'); c.goto('race_failure'); return; }
+        if (c.map(c.num('file')).truncateCount !== c.num('seq')) {
+          c.effect('truncate_count moved');
+          c.goto('race_failure');
+          return;
+        }
         c.goto('rsu1');
       },
     },
@@ -94,7 +133,15 @@ export const doNoPageSeqschedlock: Proc = {
     },
     race_failure: {
       label: 'race_failure: pte_unmap_unlock(page_table, ptl); page_cache_release(new_page)',
-      acc: (c) => [lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c do_no_page() 2.6.15 + seed patch: race_failure: pte_unmap_unlock() (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:167)'), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [
+        lk(
+          release(ptlLoc(c)),
+          'spin_unlock',
+          0,
+          'mm/memory.c do_no_page() 2.6.15 + seed patch: race_failure: pte_unmap_unlock() (docs/seed/2005-12-13-arcangeli-seqschedlock.txt:167)',
+        ),
+        w(`${c.P(c.num('pfn'))}.refcount`),
+      ],
       run: (c) => {
         c.setPtl(faultSite(c).ptl, NONE);
         c.ref(c.num('pfn'), -1);

@@ -17,12 +17,18 @@ export const linux2615Seqschedlock: Flavor = extendFlavor(linux2615, {
   procs: {
     do_no_page: doNoPageSeqschedlock,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, unmapOnce: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
+      stopOnError: true,
+      clearDirtyFirst: true,
+      bugOnMapped: false,
+      unmapOnce: false,
+      complete: 'invalidate_complete_page',
+      where: 'mm/truncate.c',
       afterWriteback: { entry: 'wsl', steps: { wsl: writeSeqschedlock('mapped') } },
       beforeUnlock: { entry: 'wsu1', steps: writeSeqschedunlock('wsu', 'unlock') },
     }),
     invalidate_mapping_pages: invalidateMappingPages({
-      complete: 'invalidate_complete_page', where: 'mm/truncate.c',
+      complete: 'invalidate_complete_page',
+      where: 'mm/truncate.c',
       // write_seqschedlock() after the dirty/writeback test; `if (page_mapped(page)) goto unlock;`
       // then skips the write_seqschedunlock() placed after invalidate_complete_page().
       afterCheck: { entry: 'wsl', steps: { wsl: writeSeqschedlock('mapped') } },

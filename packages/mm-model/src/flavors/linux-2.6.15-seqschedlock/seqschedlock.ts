@@ -68,16 +68,23 @@ export function readSeqschedlock(prefix: string, decide: (c: Ctx, verdict: numbe
       label: 'read_seqschedlock(): sequence1 = atomic_read(&sl->sequence); smp_rmb()',
       where: `${WHERE} read_seqschedlock()`,
       acc: (c) => [lk(r(sequenceLoc(c)), 'atomic_read', c.map(c.num('file')).sslSequence, SEED(63), { after: ['smp_rmb'] })],
-      run: (c) => { c.set('ssl_s1', c.map(c.num('file')).sslSequence); c.goto(`${prefix}2`); },
+      run: (c) => {
+        c.set('ssl_s1', c.map(c.num('file')).sslSequence);
+        c.goto(`${prefix}2`);
+      },
     },
     [`${prefix}2`]: {
       label: 'read_seqschedlock(): writers = atomic_read(&sl->writers); smp_rmb()',
       where: `${WHERE} read_seqschedlock()`,
       acc: (c) => [lk(r(writersLoc(c)), 'atomic_read', c.map(c.num('file')).sslWriters, SEED(65), { after: ['smp_rmb'] })],
-      run: (c) => { c.set('ssl_w', c.map(c.num('file')).sslWriters); c.goto(`${prefix}3`); },
+      run: (c) => {
+        c.set('ssl_w', c.map(c.num('file')).sslWriters);
+        c.goto(`${prefix}3`);
+      },
     },
     [`${prefix}3`]: {
-      label: 'read_seqschedlock(): sequence2 = atomic_read(&sl->sequence); smp_rmb(); return writers ? WRITER_RUNNING : sequence1 != sequence2 ? WRITER_RACE : SUCCESS',
+      label:
+        'read_seqschedlock(): sequence2 = atomic_read(&sl->sequence); smp_rmb(); return writers ? WRITER_RUNNING : sequence1 != sequence2 ? WRITER_RACE : SUCCESS',
       where: `${WHERE} read_seqschedlock()`,
       acc: (c) => [lk(r(sequenceLoc(c)), 'atomic_read', c.map(c.num('file')).sslSequence, SEED(67), { after: ['smp_rmb'] })],
       run: (c) => {
@@ -85,7 +92,10 @@ export function readSeqschedlock(prefix: string, decide: (c: Ctx, verdict: numbe
         let verdict: number;
         if (c.num('ssl_w')) verdict = SEQSCHEDLOCK_WRITER_RUNNING;
         else if (c.num('ssl_s1') !== s2) verdict = SEQSCHEDLOCK_WRITER_RACE;
-        else { verdict = SEQSCHEDLOCK_SUCCESS; c.set('invalidate_lock', c.num('ssl_s1')); }
+        else {
+          verdict = SEQSCHEDLOCK_SUCCESS;
+          c.set('invalidate_lock', c.num('ssl_s1'));
+        }
         c.effect(`read_seqschedlock → ${verdictName(verdict)}`);
         decide(c, verdict);
       },
@@ -103,10 +113,14 @@ export function readSeqschedunlock(prefix: string, decide: (c: Ctx, verdict: num
       label: 'read_seqschedunlock(): smp_rmb(); writers = atomic_read(&sl->writers); smp_rmb()',
       where: `${WHERE} read_seqschedunlock()`,
       acc: (c) => [lk(r(writersLoc(c)), 'atomic_read', c.map(c.num('file')).sslWriters, SEED(86), { before: ['smp_rmb'], after: ['smp_rmb'] })],
-      run: (c) => { c.set('ssl_w', c.map(c.num('file')).sslWriters); c.goto(`${prefix}2`); },
+      run: (c) => {
+        c.set('ssl_w', c.map(c.num('file')).sslWriters);
+        c.goto(`${prefix}2`);
+      },
     },
     [`${prefix}2`]: {
-      label: 'read_seqschedunlock(): sequence = atomic_read(&sl->sequence); return writers ? WRITER_RUNNING : sequence != prev_sequence ? WRITER_RACE : SUCCESS',
+      label:
+        'read_seqschedunlock(): sequence = atomic_read(&sl->sequence); return writers ? WRITER_RUNNING : sequence != prev_sequence ? WRITER_RACE : SUCCESS',
       where: `${WHERE} read_seqschedunlock()`,
       acc: (c) => [lk(r(sequenceLoc(c)), 'atomic_read', c.map(c.num('file')).sslSequence, SEED(88))],
       run: (c) => {

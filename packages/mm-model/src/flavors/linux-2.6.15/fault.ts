@@ -16,10 +16,12 @@ import type { Access } from '@kreplay/core';
 const CITE_NOPAGE = 'mm/filemap.c filemap_nopage() 2.6.15';
 
 /** The 2.6 handle_pte_fault's `entry = *pte`: plain C (2.6.15; 2.6.23.17 mm/memory.c handle_pte_fault() the same). */
-export const pteRead26 = (c: Ctx, a: Access): Access => pteMark(a, c.pte(faultSite(c).vma.id, faultSite(c).i), 'mm/memory.c handle_pte_fault() 2.6.15: entry = *pte (plain C)');
+export const pteRead26 = (c: Ctx, a: Access): Access =>
+  pteMark(a, c.pte(faultSite(c).vma.id, faultSite(c).i), 'mm/memory.c handle_pte_fault() 2.6.15: entry = *pte (plain C)');
 
 /** page_cache_alloc_cold(): the page allocator, marked so a derived test knows a page was new. */
-export const allocMark = (a: Access): Access => (a.loc === 'alloc' ? lk(a, 'alloc', 0, 'mm/filemap.c page_cache_read() 2.6.15: page_cache_alloc_cold(mapping)') : a);
+export const allocMark = (a: Access): Access =>
+  a.loc === 'alloc' ? lk(a, 'alloc', 0, 'mm/filemap.c page_cache_read() 2.6.15: page_cache_alloc_cold(mapping)') : a;
 
 /** ->nopage's NOPAGE_SIGBUS. */
 export const NOPAGE_SIGBUS = -1;
@@ -57,8 +59,16 @@ export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
       const cite = 'mm/memory.c do_no_page() 2.6.15';
       const pte = c.pte(vma.id, i);
       // under ptl: pte_none(*page_table) and set_pte_at() are plain C (x86-64 set_pte: *ptep = pte)
-      if (pte !== NONE) return [pteMark(pteAcc(c, 'read'), pte, `${cite}: pte_none(*page_table)`), putPage(c, c.num('pfn'), `${cite}: page_cache_release(new_page)`), lk(release(ptlLoc(c)), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`)];
-      return [pteMark(pteAcc(c, 'read'), NONE, `${cite}: pte_none(*page_table)`), pteMark(pteAcc(c, 'write'), c.num('pfn'), `${cite}: set_pte_at(mm, address, page_table, entry)`)];
+      if (pte !== NONE)
+        return [
+          pteMark(pteAcc(c, 'read'), pte, `${cite}: pte_none(*page_table)`),
+          putPage(c, c.num('pfn'), `${cite}: page_cache_release(new_page)`),
+          lk(release(ptlLoc(c)), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`),
+        ];
+      return [
+        pteMark(pteAcc(c, 'read'), NONE, `${cite}: pte_none(*page_table)`),
+        pteMark(pteAcc(c, 'write'), c.num('pfn'), `${cite}: set_pte_at(mm, address, page_table, entry)`),
+      ];
     },
     run: (c) => {
       const { vma, i } = faultSite(c);
@@ -80,8 +90,11 @@ export function addFileRmapAndUnlock(then: (c: Ctx) => void, label = 'page_add_f
     acc: (c) => [
       // page_add_file_rmap(): atomic_inc_and_test(&page->_mapcount), a fully ordered value-returning RMW
       // (mm/rmap.c 2.6.15); the model's mapcount is _mapcount + 1
-      ...installAcc(c, c.num('pfn'), c.num('file')).map((a) => (a.loc.endsWith('.mapcount') ? lk(a, 'atomic_inc_return', c.page(c.num('pfn')).mapcount, 'mm/rmap.c page_add_file_rmap() 2.6.15: atomic_inc_and_test(&page->_mapcount)')
-        : ghost(a, 'the orphan-page-mapped judgement (page_add_file_rmap() reads neither page->mapping nor the tree)'))),
+      ...installAcc(c, c.num('pfn'), c.num('file')).map((a) =>
+        a.loc.endsWith('.mapcount')
+          ? lk(a, 'atomic_inc_return', c.page(c.num('pfn')).mapcount, 'mm/rmap.c page_add_file_rmap() 2.6.15: atomic_inc_and_test(&page->_mapcount)')
+          : ghost(a, 'the orphan-page-mapped judgement (page_add_file_rmap() reads neither page->mapping nor the tree)'),
+      ),
       lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c do_no_page() 2.6.15: pte_unmap_unlock() is spin_unlock(ptl)'),
     ],
     run: (c) => {
@@ -115,27 +128,44 @@ export const doNoPage: Proc = {
     pte: handlePteFault((c) => c.goto('seq'), pteRead26),
     seq: {
       label: 'sequence = mapping->truncate_count; smp_rmb(); new_page = vma->vm_ops->nopage()',
-      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()', { after: ['smp_rmb'] })],
+      acc: (c) => [
+        lk(
+          r(`${c.M(c.num('file'))}.truncate_count`),
+          'plain-read',
+          c.map(c.num('file')).truncateCount,
+          'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()',
+          { after: ['smp_rmb'] },
+        ),
+      ],
       run: (c) => {
         c.set('seq', c.map(c.num('file')).truncateCount);
         callNopage(c, 'ptl');
       },
     },
     ptl: {
-      label: (c) => (c.num('rv') === NOPAGE_SIGBUS ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
-        : 'page_table = pte_offset_map_lock(); if (sequence != mapping->truncate_count)'),
+      label: (c) =>
+        c.num('rv') === NOPAGE_SIGBUS
+          ? 'new_page == NOPAGE_SIGBUS: return VM_FAULT_SIGBUS'
+          : 'page_table = pte_offset_map_lock(); if (sequence != mapping->truncate_count)',
       acc: (c) => {
         if (c.num('rv') === NOPAGE_SIGBUS) return [];
         const cite = 'mm/memory.c do_no_page() 2.6.15';
-        const a = [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`), lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, `${cite}: sequence != mapping->truncate_count`)];
+        const a = [
+          lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`),
+          lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, `${cite}: sequence != mapping->truncate_count`),
+        ];
         // sequence != truncate_count: pte_unmap_unlock(); page_cache_release(new_page)
-        if (c.map(c.num('file')).truncateCount !== c.num('seq')) a.push(lk(release(ptlLoc(c)), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`), putPage(c, c.num('rv'), `${cite}: page_cache_release(new_page)`));
+        if (c.map(c.num('file')).truncateCount !== c.num('seq'))
+          a.push(lk(release(ptlLoc(c)), 'spin_unlock', 0, `${cite}: pte_unmap_unlock()`), putPage(c, c.num('rv'), `${cite}: page_cache_release(new_page)`));
         return a;
       },
       block: (c) => (c.num('rv') === NOPAGE_SIGBUS ? undefined : ptlBusy(c)),
       run: (c) => {
         const pfn = c.num('rv');
-        if (pfn === NOPAGE_SIGBUS) { faultEnd(c, FAULT_SIGBUS); return; }
+        if (pfn === NOPAGE_SIGBUS) {
+          faultEnd(c, FAULT_SIGBUS);
+          return;
+        }
         c.set('pfn', pfn);
         const { ptl } = faultSite(c);
         c.setPtl(ptl, c.tid);
@@ -153,7 +183,15 @@ export const doNoPage: Proc = {
     },
     reseq: {
       label: 'cond_resched(); sequence = mapping->truncate_count; smp_rmb(); goto retry',
-      acc: (c) => [lk(r(`${c.M(c.num('file'))}.truncate_count`), 'plain-read', c.map(c.num('file')).truncateCount, 'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()', { after: ['smp_rmb'] })],
+      acc: (c) => [
+        lk(
+          r(`${c.M(c.num('file'))}.truncate_count`),
+          'plain-read',
+          c.map(c.num('file')).truncateCount,
+          'mm/memory.c do_no_page() 2.6.15: sequence = mapping->truncate_count; smp_rmb()',
+          { after: ['smp_rmb'] },
+        ),
+      ],
       run: (c) => {
         c.set('seq', c.map(c.num('file')).truncateCount);
         callNopage(c, 'ptl');
@@ -182,40 +220,54 @@ export const filemapNopage: Proc = {
       acc: (c) => [lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/filemap.c filemap_nopage() 2.6.15: i_size_read(inode)')],
       run: (c) => {
         const size = Math.ceil(c.map(c.num('file')).isize / 4096);
-        if (c.num('index') >= size) { c.effect(`index ${c.num('index')} ≥ i_size pages ${size}: SIGBUS`); c.ret(NOPAGE_SIGBUS); return; }
+        if (c.num('index') >= size) {
+          c.effect(`index ${c.num('index')} ≥ i_size pages ${size}: SIGBUS`);
+          c.ret(NOPAGE_SIGBUS);
+          return;
+        }
         c.goto('find');
       },
     },
     find: { ...findGetPage((c, pfn) => c.goto(pfn === NONE ? 'add' : 'uptodate')), acc: (c) => findGetPageMarks(c, c.num('file'), c.num('index')) },
     add: marked(addToPageCache('readio', 'find'), (_c, a) => allocMark(a)),
     readio: readpageIo('find', true),
-    uptodate: marked(testUptodate('if (!PageUptodate(page)) goto page_not_uptodate', (c, ok) => {
-      if (ok) c.ret(c.num('pfn'));
-      else c.goto('lock');
-    }), (c) => flagRead(c, c.num('pfn'), 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`)),
-    lock: marked(lockPage('page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
-      (c) => {
+    uptodate: marked(
+      testUptodate('if (!PageUptodate(page)) goto page_not_uptodate', (c, ok) => {
+        if (ok) c.ret(c.num('pfn'));
+        else c.goto('lock');
+      }),
+      (c) => flagRead(c, c.num('pfn'), 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`),
+    ),
+    lock: marked(
+      lockPage(
+        'page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
+        (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+        (c) => {
+          const pfn = c.num('pfn');
+          const p = c.page(pfn);
+          if (p.mapping === NONE) {
+            // Did it get unhashed while we waited for it? unlock_page; page_cache_release; goto retry_all.
+            c.effect(`pfn${pfn} was removed meanwhile: retry_all`);
+            c.unlockPage(pfn);
+            c.ref(pfn, -1);
+            c.goto('isize');
+          } else if (c.testFlag(pfn, 'uptodate')) {
+            c.unlockPage(pfn);
+            c.ret(pfn);
+          } else c.goto('readio2');
+        },
+      ),
+      (c, a) => {
         const pfn = c.num('pfn');
-        const p = c.page(pfn);
-        if (p.mapping === NONE) {
-          // Did it get unhashed while we waited for it? unlock_page; page_cache_release; goto retry_all.
-          c.effect(`pfn${pfn} was removed meanwhile: retry_all`);
-          c.unlockPage(pfn);
-          c.ref(pfn, -1);
-          c.goto('isize');
-        } else if (c.testFlag(pfn, 'uptodate')) {
-          c.unlockPage(pfn);
-          c.ret(pfn);
-        } else c.goto('readio2');
-      }), (c, a) => {
-      const pfn = c.num('pfn');
-      if (a.lock === 'acquire') return pageLockMark(a, `${CITE_NOPAGE}: lock_page(page)`);
-      if (a.loc.endsWith('.mapping')) return mappingRead(c, pfn, `${CITE_NOPAGE}: if (!page->mapping)`);
-      if (a.loc.endsWith('.flags.uptodate')) return flagRead(c, pfn, 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`);
-      // page_cache_release() only when the page left the mapping (goto retry_all)
-      return c.page(pfn).mapping === NONE ? putPage(c, pfn, `${CITE_NOPAGE}: page_cache_release(page)`) : notOnThisPath(a, 'the page is still in the mapping');
-    }),
+        if (a.lock === 'acquire') return pageLockMark(a, `${CITE_NOPAGE}: lock_page(page)`);
+        if (a.loc.endsWith('.mapping')) return mappingRead(c, pfn, `${CITE_NOPAGE}: if (!page->mapping)`);
+        if (a.loc.endsWith('.flags.uptodate')) return flagRead(c, pfn, 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`);
+        // page_cache_release() only when the page left the mapping (goto retry_all)
+        return c.page(pfn).mapping === NONE
+          ? putPage(c, pfn, `${CITE_NOPAGE}: page_cache_release(page)`)
+          : notOnThisPath(a, 'the page is still in the mapping');
+      },
+    ),
     readio2: {
       label: 'readpage(page); wait_on_page_locked(page): I/O done, SetPageUptodate(); unlock_page(); goto success',
       where: 'mm/filemap.c filemap_nopage() page_not_uptodate: readpage',

@@ -8,9 +8,7 @@ import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../..
 import { unmapProc } from '../../kernel/unmap.js';
 import { doNoPage, filemapNopage } from './fault.js';
 import { truncateCompletePage, truncateInodePages, vmtruncate } from './truncate.js';
-import {
-  inval2Locals, invalMappingLocals, invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages,
-} from './invalidate.js';
+import { inval2Locals, invalMappingLocals, invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from './invalidate.js';
 import { genericFileDirectIo } from './odirect.js';
 import { doGenericMappingRead } from './read.js';
 import { loadProgram, userLoadProc } from '../../kernel/load.js';
@@ -22,15 +20,24 @@ export function programs26(fault: string): Record<string, Program> {
     fault: { proc: fault, description: 'a read fault on a shared file mapping (args: mm, address | index)', start: faultArgs },
     truncate: { proc: 'vmtruncate', description: 'truncate the file to size bytes (args: file, size)', start: truncateArgs },
     invalidate_inode_pages2_range: {
-      proc: 'invalidate_inode_pages2_range', description: 'invalidate page indexes start..end (args: file, start, end)',
-      start: (a, env) => { const l = rangeArgs(a, env); return inval2Locals(l.file as number, l.start as number, l.end as number); },
+      proc: 'invalidate_inode_pages2_range',
+      description: 'invalidate page indexes start..end (args: file, start, end)',
+      start: (a, env) => {
+        const l = rangeArgs(a, env);
+        return inval2Locals(l.file as number, l.start as number, l.end as number);
+      },
     },
     invalidate_mapping_pages: {
-      proc: 'invalidate_mapping_pages', description: 'drop clean unmapped pages start..end (args: file, start, end)',
-      start: (a, env) => { const l = rangeArgs(a, env); return invalMappingLocals(l.file as number, l.start as number, l.end as number); },
+      proc: 'invalidate_mapping_pages',
+      description: 'drop clean unmapped pages start..end (args: file, start, end)',
+      start: (a, env) => {
+        const l = rangeArgs(a, env);
+        return invalMappingLocals(l.file as number, l.start as number, l.end as number);
+      },
     },
     odirect_write: {
-      proc: 'generic_file_direct_IO', description: 'an O_DIRECT write (args: file, offset, length in bytes)',
+      proc: 'generic_file_direct_IO',
+      description: 'an O_DIRECT write (args: file, offset, length in bytes)',
       start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
     },
     read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
@@ -41,7 +48,11 @@ export function programs26(fault: string): Record<string, Program> {
 }
 
 export const unmapMappingRange26 = unmapProc({
-  fn: 'unmap_mapping_range', where: 'mm/memory.c', truncateCount: true, checkMapping: true, shared: false,
+  fn: 'unmap_mapping_range',
+  where: 'mm/memory.c',
+  truncateCount: true,
+  checkMapping: true,
+  shared: false,
 });
 
 export const linux2615: Flavor = {
@@ -56,11 +67,19 @@ export const linux2615: Flavor = {
     truncate_inode_pages: truncateInodePages({ unmapMapped: false }),
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
-      stopOnError: true, clearDirtyFirst: true, bugOnMapped: false, unmapOnce: false, complete: 'invalidate_complete_page', where: 'mm/truncate.c',
+      stopOnError: true,
+      clearDirtyFirst: true,
+      bugOnMapped: false,
+      unmapOnce: false,
+      complete: 'invalidate_complete_page',
+      where: 'mm/truncate.c',
     }),
     invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c' }),
     invalidate_complete_page: invalidateCompletePage({
-      refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
+      refcountCheck: false,
+      clearUptodate: true,
+      fn: 'invalidate_complete_page',
+      where: 'mm/truncate.c',
     }),
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem' }),
     do_generic_mapping_read: doGenericMappingRead,

@@ -8,16 +8,32 @@ import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import {
-  EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc,
-} from '../../kernel/lib.js';
+import { EIO, PAGEVEC_SIZE_2_6, advance, coherentAcc, cur, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
-import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, notOnThisPath, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
+import {
+  flagRead,
+  flagWrite,
+  gangLookupMarks,
+  ghost,
+  mappingRead,
+  notOnThisPath,
+  pageLockMark,
+  pageUnlockMark,
+  putPage,
+  removeMarks,
+  treeLock,
+} from '../../kernel/marks.js';
 
 const CITE_IMP = 'mm/truncate.c invalidate_mapping_pages() 2.6.15';
 
 /** page_mapped(page): atomic_read(&page->_mapcount) >= 0, a lockless marked load (include/linux/mm.h 2.6.15; model mapcount = _mapcount + 1). */
-const pageMapped = (c: Ctx): Access => lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'include/linux/mm.h page_mapped() 2.6.15: atomic_read(&page->_mapcount)');
+const pageMapped = (c: Ctx): Access =>
+  lk(
+    r(`${c.P(c.num('pfn'))}.mapcount`),
+    'atomic_read',
+    c.page(c.num('pfn')).mapcount,
+    'include/linux/mm.h page_mapped() 2.6.15: atomic_read(&page->_mapcount)',
+  );
 
 export interface Invalidate2Options {
   /** 2.6.15: `!ret` in both loop conditions (stop at the first failure). */
@@ -43,7 +59,8 @@ const FN2 = 'invalidate_inode_pages2_range' as const;
 
 /** The return: invalidate_end, and on success the range is promised coherent. */
 function finish2(c: Ctx): void {
-  const file = c.num('file'); const ret = c.num('ret');
+  const file = c.num('file');
+  const ret = c.num('ret');
   c.op({ kind: 'invalidate_end', fn: FN2, file: c.fileRef(file), ret });
   if (ret === 0) c.promiseCoherent(file, c.num('start'), c.num('end'), 'invalidate_inode_pages2_range');
   c.ret(ret);
@@ -55,11 +72,16 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       label: 'while (next <= end && !ret && !wrapped && pagevec_lookup(&pvec, mapping, next, min(end - next, PAGEVEC_SIZE - 1) + 1))',
       acc: (c) => {
         const pv = lookup2(c, o);
-        const next = c.num('next'); const end = c.num('end');
+        const next = c.num('next');
+        const end = c.num('end');
         const looks = !(next > end || (o.stopOnError && c.num('ret') !== 0));
         const max = Math.min(end - next, PAGEVEC_SIZE_2_6 - 1) + 1;
-        const lookup = looks ? gangLookupMarks(c, c.num('file'), next, end, pv, max) : lookupAcc(c, c.num('file'), pv).map((a) => notOnThisPath(a, 'the loop condition ends before pagevec_lookup'));
-        return pv.length ? lookup : [...lookup, ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end')).map((a) => ghost(a, 'the stale-after-invalidate judgement'))];
+        const lookup = looks
+          ? gangLookupMarks(c, c.num('file'), next, end, pv, max)
+          : lookupAcc(c, c.num('file'), pv).map((a) => notOnThisPath(a, 'the loop condition ends before pagevec_lookup'));
+        return pv.length
+          ? lookup
+          : [...lookup, ...coherentAcc(c, c.num('file'), c.num('start'), c.num('end')).map((a) => ghost(a, 'the stale-after-invalidate judgement'))];
       },
       run: (c) => {
         const file = c.num('file');
@@ -68,9 +90,13 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
           c.set('begun', 1);
         }
         const pv = lookup2(c, o);
-        if (pv.length === 0) { finish2(c); return; }
+        if (pv.length === 0) {
+          finish2(c);
+          return;
+        }
         for (const p of pv) c.ref(p, 1);
-        c.set('pvec', pv); c.set('i', 0);
+        c.set('pvec', pv);
+        c.set('i', 0);
         c.goto('lock');
       },
     },
@@ -80,8 +106,13 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
         const pfn = cur(c);
         const cite = `mm/truncate.c invalidate_inode_pages2_range() ${o.bugOnMapped ? '2.6.23' : '2.6.15'}`;
         const mine = c.page(pfn).mapping === c.num('file') && c.page(pfn).index <= c.num('end');
-        return [pageLockMark(acquire(`lock:${c.P(pfn)}`), `${cite}: lock_page(page)`), mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
-          mine ? flagRead(c, pfn, 'writeback', `${cite}: wait_on_page_writeback(page): PageWriteback(page)`) : notOnThisPath(r(`${c.P(pfn)}.flags.writeback`), 'the page left the mapping')];
+        return [
+          pageLockMark(acquire(`lock:${c.P(pfn)}`), `${cite}: lock_page(page)`),
+          mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+          mine
+            ? flagRead(c, pfn, 'writeback', `${cite}: wait_on_page_writeback(page): PageWriteback(page)`)
+            : notOnThisPath(r(`${c.P(pfn)}.flags.writeback`), 'the page left the mapping'),
+        ];
       },
       block: (c) => c.pageLockHeld(cur(c)),
       run: (c) => {
@@ -96,19 +127,29 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
           return;
         }
         c.set('next', p.index + 1);
-        if (p.index > c.num('end')) { c.unlockPage(pfn); c.goto('release'); return; }
+        if (p.index > c.num('end')) {
+          c.unlockPage(pfn);
+          c.goto('release');
+          return;
+        }
         c.goto(o.afterWriteback?.entry ?? 'mapped');
       },
     },
     mapped: {
-      label: (c) => `${o.unmapOnce ? 'if' : 'while'} (page_mapped(page)) ${c.num('didRangeUnmap') === 0
-        ? '{ unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
-        : 'unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'}`,
+      label: (c) =>
+        `${o.unmapOnce ? 'if' : 'while'} (page_mapped(page)) ${
+          c.num('didRangeUnmap') === 0
+            ? '{ unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, (end - page_index + 1) << PAGE_CACHE_SHIFT, 0); did_range_unmap = 1; }'
+            : 'unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)'
+        }`,
       acc: (c) => [pageMapped(c)],
       run: (c) => {
         const pfn = c.num('pfn');
         const after = o.bugOnMapped ? 'bugon' : 'dirty';
-        if (!c.mapped(pfn)) { c.goto(after); return; }
+        if (!c.mapped(pfn)) {
+          c.goto(after);
+          return;
+        }
         const ix = c.page(pfn).index;
         const then = o.unmapOnce ? after : 'mapped';
         if (c.num('didRangeUnmap') === 0) {
@@ -118,8 +159,8 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
       },
     },
     result: {
-      label: (c) => (c.num('rv') ? 'invalidate_complete_page() succeeded'
-        : o.clearDirtyFirst ? 'if (was_dirty) set_page_dirty(page); ret = -EIO' : 'ret = -EIO'),
+      label: (c) =>
+        c.num('rv') ? 'invalidate_complete_page() succeeded' : o.clearDirtyFirst ? 'if (was_dirty) set_page_dirty(page); ret = -EIO' : 'ret = -EIO',
       acc: (c) => (!c.num('rv') && c.num('wasDirty') ? [w(`${c.P(c.num('pfn'))}.flags.dirty`)] : []),
       run: (c) => {
         if (!c.num('rv')) {
@@ -141,14 +182,25 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     release: {
       label: 'pagevec_release(&pvec); cond_resched()',
       acc: (c) => c.list('pvec').map((p) => putPage(c, p, 'mm/swap.c __pagevec_release() 2.6.15: release_pages()')),
-      run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
+      run: (c) => {
+        putAll(c, c.list('pvec'));
+        c.set('pvec', []);
+        c.goto('lookup');
+      },
     },
   };
   if (o.bugOnMapped) {
     steps.bugon = {
       label: 'BUG_ON(page_mapped(page)); ret2 = do_launder_page(mapping, page)',
-      acc: (c) => [lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'mm/truncate.c invalidate_inode_pages2_range() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/truncate.c:438)'),
-        flagRead(c, c.num('pfn'), 'dirty', 'mm/truncate.c do_launder_page() 2.6.23: if (!PageDirty(page)) (2.6.23.17 mm/truncate.c:367)')],
+      acc: (c) => [
+        lk(
+          r(`${c.P(c.num('pfn'))}.mapcount`),
+          'atomic_read',
+          c.page(c.num('pfn')).mapcount,
+          'mm/truncate.c invalidate_inode_pages2_range() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/truncate.c:438)',
+        ),
+        flagRead(c, c.num('pfn'), 'dirty', 'mm/truncate.c do_launder_page() 2.6.23: if (!PageDirty(page)) (2.6.23.17 mm/truncate.c:367)'),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.mapped(pfn)) {
@@ -162,12 +214,26 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
     };
   } else {
     steps.dirty = {
-      label: o.clearDirtyFirst ? 'was_dirty = test_clear_page_dirty(page); invalidate_complete_page(mapping, page)' : 'invalidate_complete_page2(mapping, page)',
-      acc: (c) => (o.clearDirtyFirst ? [
-        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: write_lock_irqsave(&mapping->tree_lock): the access under it carries it (under)'),
-        // TestClearPageDirty() is test_and_clear_bit(), fully ordered (the radix-tree dirty tag it clears is not modelled)
-        lk(w(`${c.P(c.num('pfn'))}.flags.dirty`), 'xchg', (c.page(c.num('pfn')).flags & PG.dirty) ? 1 : 0, 'mm/page-writeback.c test_clear_page_dirty() 2.6.15: TestClearPageDirty(page) under tree_lock', { under: treeLock(c, c.num('file')) }),
-      ] : []),
+      label: o.clearDirtyFirst
+        ? 'was_dirty = test_clear_page_dirty(page); invalidate_complete_page(mapping, page)'
+        : 'invalidate_complete_page2(mapping, page)',
+      acc: (c) =>
+        o.clearDirtyFirst
+          ? [
+              ghost(
+                w(`${c.M(c.num('file'))}.tree_lock`),
+                'mm/page-writeback.c test_clear_page_dirty() 2.6.15: write_lock_irqsave(&mapping->tree_lock): the access under it carries it (under)',
+              ),
+              // TestClearPageDirty() is test_and_clear_bit(), fully ordered (the radix-tree dirty tag it clears is not modelled)
+              lk(
+                w(`${c.P(c.num('pfn'))}.flags.dirty`),
+                'xchg',
+                c.page(c.num('pfn')).flags & PG.dirty ? 1 : 0,
+                'mm/page-writeback.c test_clear_page_dirty() 2.6.15: TestClearPageDirty(page) under tree_lock',
+                { under: treeLock(c, c.num('file')) },
+              ),
+            ]
+          : [],
       run: (c) => {
         const pfn = c.num('pfn');
         if (o.clearDirtyFirst) {
@@ -190,7 +256,8 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
 }
 
 function lookup2(c: Ctx, o: Invalidate2Options): number[] {
-  const next = c.num('next'); const end = c.num('end');
+  const next = c.num('next');
+  const end = c.num('end');
   if (next > end || (o.stopOnError && c.num('ret') !== 0)) return [];
   return gangLookup(c, c.num('file'), next, end, Math.min(end - next, PAGEVEC_SIZE_2_6 - 1) + 1);
 }
@@ -233,8 +300,12 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
           const a = [
             mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
             // PagePrivate(page) && !try_to_release_page(): ClearPagePrivate only when it had buffers
-            priv ? flagWrite(c, pfn, 'private', false, `${cite}: try_to_release_page() → ClearPagePrivate(page)`) : flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
-            mine ? underTreeLock(c, flagRead(c, pfn, 'dirty', `${cite}: PageDirty(page) under tree_lock`)) : ghost(r(`${P}.flags.dirty`), 'not made on this path: the page left the mapping'),
+            priv
+              ? flagWrite(c, pfn, 'private', false, `${cite}: try_to_release_page() → ClearPagePrivate(page)`)
+              : flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
+            mine
+              ? underTreeLock(c, flagRead(c, pfn, 'dirty', `${cite}: PageDirty(page) under tree_lock`))
+              : ghost(r(`${P}.flags.dirty`), 'not made on this path: the page left the mapping'),
             ghost(w(`${c.M(c.num('file'))}.tree_lock`), `${cite}: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)`),
             ...(removes(c, o, pfn) ? removeMarks(c, pfn) : removeAcc(c, pfn).map((x) => ghost(x, 'not made on this path: the page stays in the cache'))),
           ];
@@ -244,26 +315,47 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
         run: (c) => {
           const pfn = c.num('pfn');
           const p = c.page(pfn);
-          if (p.mapping !== c.num('file')) { c.ret(0); return; }
+          if (p.mapping !== c.num('file')) {
+            c.ret(0);
+            return;
+          }
           if (p.flags & PG.private) {
             // try_to_release_page() → try_to_free_buffers() → drop_buffers(): a buffer_busy()
             // buffer (b_count, BH_Dirty or BH_Lock: 2.6.23.17 fs/buffer.c:2809-2813, unchanged
             // since 2.6.x) keeps the buffers. test_clear_page_dirty() in 2.6.15's
             // invalidate_inode_pages2_range cleared only the *page's* dirty bit, so a page
             // that was dirty still has dirty buffers: the release fails, -EIO.
-            if ((p.flags & PG.dirty) || c.opt('bufDirty') === 1) { c.effect('try_to_release_page: dirty buffers: busy'); c.ret(0); return; }
+            if (p.flags & PG.dirty || c.opt('bufDirty') === 1) {
+              c.effect('try_to_release_page: dirty buffers: busy');
+              c.ret(0);
+              return;
+            }
             c.setFlag(pfn, 'private', false);
           }
-          if (o.refcountCheck && p.refcount !== 2) { c.effect(`page_count ${p.refcount} != 2: busy`); c.ret(0); return; }
-          if (p.flags & PG.dirty) { c.effect('PageDirty: cannot drop'); c.ret(0); return; }
+          if (o.refcountCheck && p.refcount !== 2) {
+            c.effect(`page_count ${p.refcount} != 2: busy`);
+            c.ret(0);
+            return;
+          }
+          if (p.flags & PG.dirty) {
+            c.effect('PageDirty: cannot drop');
+            c.ret(0);
+            return;
+          }
           c.removeFromCache(pfn);
           if (o.clearUptodate) c.goto('uptodate');
-          else { c.ref(pfn, -1); c.ret(1); }
+          else {
+            c.ref(pfn, -1);
+            c.ret(1);
+          }
         },
       },
       uptodate: {
         label: 'ClearPageUptodate(page); page_cache_release(page)',
-        acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, `mm/truncate.c ${o.fn}() 2.6.15: ClearPageUptodate(page)`), putPage(c, c.num('pfn'), `mm/truncate.c ${o.fn}() 2.6.15: page_cache_release(page)`)],
+        acc: (c) => [
+          flagWrite(c, c.num('pfn'), 'uptodate', false, `mm/truncate.c ${o.fn}() 2.6.15: ClearPageUptodate(page)`),
+          putPage(c, c.num('pfn'), `mm/truncate.c ${o.fn}() 2.6.15: page_cache_release(page)`),
+        ],
         run: (c) => {
           const pfn = c.num('pfn');
           c.setFlag(pfn, 'uptodate', false);
@@ -279,7 +371,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
 function removes(c: Ctx, o: CompleteOptions, pfn: number): boolean {
   const p = c.page(pfn);
   if (p.mapping !== c.num('file')) return false;
-  if ((p.flags & PG.private) && ((p.flags & PG.dirty) || c.opt('bufDirty') === 1)) return false;
+  if (p.flags & PG.private && (p.flags & PG.dirty || c.opt('bufDirty') === 1)) return false;
   if (o.refcountCheck && p.refcount !== 2) return false;
   return (p.flags & PG.dirty) === 0;
 }
@@ -320,7 +412,8 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
           return;
         }
         for (const p of pv) c.ref(p, 1);
-        c.set('pvec', pv); c.set('i', 0);
+        c.set('pvec', pv);
+        c.set('i', 0);
         c.goto('trylock');
       },
     },
@@ -345,10 +438,16 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     },
     check: {
       label: 'if (PageDirty(page) || PageWriteback(page)) goto unlock',
-      acc: (c) => [flagRead(c, c.num('pfn'), 'dirty', `${CITE_IMP}: PageDirty(page)`), flagRead(c, c.num('pfn'), 'writeback', `${CITE_IMP}: PageWriteback(page)`)],
+      acc: (c) => [
+        flagRead(c, c.num('pfn'), 'dirty', `${CITE_IMP}: PageDirty(page)`),
+        flagRead(c, c.num('pfn'), 'writeback', `${CITE_IMP}: PageWriteback(page)`),
+      ],
       run: (c) => {
         const f = c.page(c.num('pfn')).flags;
-        if (f & (PG.dirty | PG.writeback)) { c.goto('unlock'); return; }
+        if (f & (PG.dirty | PG.writeback)) {
+          c.goto('unlock');
+          return;
+        }
         c.goto(o.afterCheck?.entry ?? 'mapped');
       },
     },
@@ -357,13 +456,20 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
       acc: (c) => [pageMapped(c)],
       run: (c) => {
         const pfn = c.num('pfn');
-        if (c.mapped(pfn)) { c.effect(`pfn${pfn} is mapped: goto unlock`); c.goto('unlock'); return; }
+        if (c.mapped(pfn)) {
+          c.effect(`pfn${pfn} is mapped: goto unlock`);
+          c.goto('unlock');
+          return;
+        }
         c.call(o.complete, 'remove', { file: c.num('file'), pfn }, 'counted');
       },
     },
     counted: {
       label: 'ret += invalidate_complete_page(...)',
-      run: (c) => { c.set('ret', c.num('ret') + c.num('rv')); c.goto(o.afterComplete?.entry ?? 'unlock'); },
+      run: (c) => {
+        c.set('ret', c.num('ret') + c.num('rv'));
+        c.goto(o.afterComplete?.entry ?? 'unlock');
+      },
     },
     unlock: {
       label: 'unlock: unlock_page(page); if (next > end) break',
@@ -377,7 +483,11 @@ export function invalidateMappingPages(o: InvalidateMappingOptions): Proc {
     release: {
       label: 'pagevec_release(&pvec); cond_resched()',
       acc: (c) => c.list('pvec').map((p) => putPage(c, p, 'mm/swap.c __pagevec_release() 2.6.15: release_pages()')),
-      run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup'); },
+      run: (c) => {
+        putAll(c, c.list('pvec'));
+        c.set('pvec', []);
+        c.goto('lookup');
+      },
     },
   };
   Object.assign(steps, o.afterCheck?.steps ?? {}, o.afterComplete?.steps ?? {});

@@ -27,7 +27,8 @@ function mark26(c: Ctx, a: Access): Access {
   if (a.lkmm) return a;
   const file = c.num('file');
   const M = c.M(file);
-  if (a.loc === `${M}.i_mmap`) return lk(a, 'plain-read', c.env.vmas.some((v) => v.file === file) ? 1 : 0, `${CITE_DIO}: mapping_mapped(mapping) reads mapping->i_mmap (plain C)`);
+  if (a.loc === `${M}.i_mmap`)
+    return lk(a, 'plain-read', c.env.vmas.some((v) => v.file === file) ? 1 : 0, `${CITE_DIO}: mapping_mapped(mapping) reads mapping->i_mmap (plain C)`);
   if (a.loc === `${M}.nrpages`) return lk(a, 'plain-read', c.map(file).nrpages, `${CITE_DIO}: mapping->nrpages (plain C)`);
   if (a.loc === `${M}.floor`) return ghost(a, 'the stale-data judgement: a read starting later must see this write');
   return a;
@@ -35,16 +36,21 @@ function mark26(c: Ctx, a: Access): Access {
 
 /** The return's judgement reads (coherence over the range) are ghosts; the rest as mark26. */
 function markReturn(c: Ctx, a: Access): Access {
-  return a.mode === 'read' && !a.lkmm ? ghost(a, 'the stale-after-invalidate judgement at the write\'s return') : mark26(c, a);
+  return a.mode === 'read' && !a.lkmm ? ghost(a, "the stale-after-invalidate judgement at the write's return") : mark26(c, a);
 }
 
 /** filemap_write_and_wait with no dirty page: the dirty-tag lookup under tree_lock, no page flag read. */
 function markWriteback(c: Ctx, a: Access): Access {
   const file = c.num('file');
-  if (c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return a;
+  if (c.map(file).cache.some((p) => p >= 0 && c.page(p).flags & PG.dirty)) return a;
   if (a.loc === `${c.M(file)}.tree`) {
-    return lk(a, 'plain-read', 0, 'mm/filemap.c filemap_write_and_wait() 2.6.15: pagevec_lookup_tag(PAGECACHE_TAG_DIRTY) → radix_tree_gang_lookup_tag() under read_lock_irq(&mapping->tree_lock) finds no tag',
-      { word: `${c.M(file)}.tree.tag_dirty`, under: treeLock(c, file) });
+    return lk(
+      a,
+      'plain-read',
+      0,
+      'mm/filemap.c filemap_write_and_wait() 2.6.15: pagevec_lookup_tag(PAGECACHE_TAG_DIRTY) → radix_tree_gang_lookup_tag() under read_lock_irq(&mapping->tree_lock) finds no tag',
+      { word: `${c.M(file)}.tree.tag_dirty`, under: treeLock(c, file) },
+    );
   }
   return ghost(a, 'not made on this path: no page is tagged dirty, so writeback reads no page flag');
 }
@@ -73,8 +79,12 @@ export function returnAcc(c: Ctx): ReturnType<typeof r>[] {
 /** What writing back `pages` (cached pages of `file`) reads and writes: each dirty page's flag and data, the disk. */
 export function writebackAcc(c: Ctx, file: number, pages: readonly number[]): Access[] {
   const dirty = pages.filter((p) => c.page(p).flags & PG.dirty);
-  return [r(`${c.M(file)}.tree`), ...pages.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
-    ...dirty.map((p) => r(`${c.P(p)}.data`)), ...(dirty.length ? [w(`${c.M(file)}.disk`)] : [])];
+  return [
+    r(`${c.M(file)}.tree`),
+    ...pages.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
+    ...dirty.map((p) => r(`${c.P(p)}.data`)),
+    ...(dirty.length ? [w(`${c.M(file)}.disk`)] : []),
+  ];
 }
 
 /** Writeback of the dirty ones among `pages`, completing at once: each page's data reaches its block (a hole gets one), the page is clean. */
@@ -89,7 +99,12 @@ export function writeback(c: Ctx, file: number, pages: readonly number[]): void 
 export const writeAndWait = (next: string): StepDef => ({
   label: 'filemap_write_and_wait(mapping)',
   where: 'mm/filemap.c filemap_write_and_wait()',
-  acc: (c) => writebackAcc(c, c.num('file'), c.map(c.num('file')).cache.filter((p) => p >= 0)),
+  acc: (c) =>
+    writebackAcc(
+      c,
+      c.num('file'),
+      c.map(c.num('file')).cache.filter((p) => p >= 0),
+    ),
   run: (c) => {
     writeback(c, c.num('file'), c.map(c.num('file')).cache);
     c.goto(next);
@@ -173,8 +188,11 @@ export function genericFileDirectIo(opts: DirectIoOptions): Proc {
     };
   }
   // generic_file_aio_write takes the inode lock (2.6.23.17 mm/filemap.c:2132), folded into the first step.
-  steps.mapped = withInodeLock(opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
-    () => false, steps.mapped!);
+  steps.mapped = withInodeLock(
+    opts.ilock === 'i_sem' ? 'generic_file_aio_write: down(&inode->i_sem)' : 'generic_file_aio_write: mutex_lock(&inode->i_mutex)',
+    () => false,
+    steps.mapped!,
+  );
   for (const k of Object.keys(steps)) {
     steps[k] = marked(steps[k]!, k === 'wb' ? markWriteback : k === 'mapped' || k === 'direct' ? mark26 : markReturn);
   }

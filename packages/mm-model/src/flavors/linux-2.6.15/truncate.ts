@@ -12,7 +12,19 @@ import { END, PAGEVEC_SIZE_2_6, advance, cur, floorAcc, gangLookup, ilockLoc, lo
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { coherentAcc } from '../../kernel/lib.js';
-import { flagRead, flagWrite, gangLookupMarks, ghost, mappingRead, notOnThisPath, pageLockMark, pageUnlockMark, putPage, removeMarks, treeLock } from '../../kernel/marks.js';
+import {
+  flagRead,
+  flagWrite,
+  gangLookupMarks,
+  ghost,
+  mappingRead,
+  notOnThisPath,
+  pageLockMark,
+  pageUnlockMark,
+  putPage,
+  removeMarks,
+  treeLock,
+} from '../../kernel/marks.js';
 import type { Access } from '@kreplay/core';
 
 const CITE_TIP = 'mm/truncate.c truncate_inode_pages_range() 2.6.15';
@@ -43,21 +55,30 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
     entry: 'isize',
     steps: {
       isize: {
-        label: (c) => (c.map(c.num('file')).isize < c.num('size') ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
-          : 'i_size_write(inode, offset)'),
+        label: (c) =>
+          c.map(c.num('file')).isize < c.num('size')
+            ? 'if (inode->i_size < offset) goto do_expand; i_size_write(inode, offset)'
+            : 'i_size_write(inode, offset)',
         acc: (c) => [
           lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: if (inode->i_size < offset)'),
           // i_size_write() is a plain store on 64-bit SMP (include/linux/fs.h 2.6.15)
           lk(w(`${c.M(c.num('file'))}.i_size`), 'plain-write', c.num('size'), 'mm/memory.c vmtruncate() 2.6.15: i_size_write(inode, offset)'),
-          ghost(w(`${c.M(c.num('file'))}.disk`), 'the model\'s file data past the new EOF reads as zeros from here (readpage zero-fills past i_size): no kernel store'),
+          ghost(
+            w(`${c.M(c.num('file'))}.disk`),
+            "the model's file data past the new EOF reads as zeros from here (readpage zero-fills past i_size): no kernel store",
+          ),
         ],
         run: (c) => {
-          const file = c.num('file'); const size = c.num('size');
+          const file = c.num('file');
+          const size = c.num('size');
           const old = c.map(file).isize;
           c.op({ kind: 'truncate_begin', fn: 'vmtruncate', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
           c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
           c.op({ kind: 'isize_set', file: c.fileRef(file), size: BigInt(size) });
-          if (old < size) { c.goto('fstrunc'); return; } // do_expand: nothing to unmap or drop
+          if (old < size) {
+            c.goto('fstrunc');
+            return;
+          } // do_expand: nothing to unmap or drop
           // From the i_size write on, the bytes past EOF are zeros (readpage clamps to i_size).
           c.zeroRange(file, pagesFrom(size), END, false);
           callUnmap(c, 'unmap_mapping_range', file, pagesFrom(size), END, true, 'pages');
@@ -65,9 +86,21 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
       },
       pages: {
         label: 'truncate_inode_pages(mapping, offset)',
-        run: (c) => c.call('truncate_inode_pages', 'nrpages', {
-          file: c.num('file'), start: pagesFrom(c.num('size')), end: END, next: 0, pvec: [], i: 0, pfn: NONE,
-        }, opts.unmapAfter ? 'unmap2' : 'fstrunc'),
+        run: (c) =>
+          c.call(
+            'truncate_inode_pages',
+            'nrpages',
+            {
+              file: c.num('file'),
+              start: pagesFrom(c.num('size')),
+              end: END,
+              next: 0,
+              pvec: [],
+              i: 0,
+              pfn: NONE,
+            },
+            opts.unmapAfter ? 'unmap2' : 'fstrunc',
+          ),
       },
       unmap2: {
         label: 'unmap_mapping_range(mapping, offset + PAGE_SIZE - 1, 0, 1)',
@@ -77,7 +110,15 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
         // 2.6.23 mm/memory.c:2054-2055 out_truncate: the filesystem frees the blocks past EOF.
         label: 'out_truncate: if (inode->i_op && inode->i_op->truncate) inode->i_op->truncate(inode)',
         // the filesystem's truncate reads i_size (plain C) and frees the blocks past it (the block map: left unmarked)
-        acc: (c) => [lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, 'mm/memory.c vmtruncate() 2.6.15: inode->i_op->truncate(inode) reads inode->i_size'), w(`${c.M(c.num('file'))}.disk`)],
+        acc: (c) => [
+          lk(
+            r(`${c.M(c.num('file'))}.i_size`),
+            'plain-read',
+            c.map(c.num('file')).isize,
+            'mm/memory.c vmtruncate() 2.6.15: inode->i_op->truncate(inode) reads inode->i_size',
+          ),
+          w(`${c.M(c.num('file'))}.disk`),
+        ],
         run: (c) => {
           const file = c.num('file');
           c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
@@ -86,8 +127,11 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
       },
       done: {
         label: 'return 0; do_truncate: up/mutex_unlock(&inode->i_sem|i_mutex)',
-        acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'), release(ilockLoc(c, c.num('file'))),
-          ...truncateReturnAcc(c).map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
+        acc: (c) => [
+          ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'),
+          release(ilockLoc(c, c.num('file'))),
+          ...truncateReturnAcc(c).map((a) => ghost(a, "the mapped-beyond-eof judgement at truncate's return")),
+        ],
         run: (c) => {
           const file = c.num('file');
           c.op({ kind: 'truncate_end', fn: 'vmtruncate', file: c.fileRef(file), ret: 0 });
@@ -100,8 +144,11 @@ export function vmtruncate(opts: { unmapAfter: boolean; ilock: string }): Proc {
     },
   };
   // do_truncate() (2.6.23.17 fs/open.c:217) holds the inode lock around notify_change → vmtruncate: folded into its first step.
-  const isize = withInodeLock(opts.ilock === 'i_sem' ? 'do_truncate: down(&dentry->d_inode->i_sem)' : 'do_truncate: mutex_lock(&dentry->d_inode->i_mutex)',
-    () => false, p.steps.isize!);
+  const isize = withInodeLock(
+    opts.ilock === 'i_sem' ? 'do_truncate: down(&dentry->d_inode->i_sem)' : 'do_truncate: mutex_lock(&dentry->d_inode->i_mutex)',
+    () => false,
+    p.steps.isize!,
+  );
   return { ...p, steps: { ...p.steps, isize } };
 }
 
@@ -114,7 +161,14 @@ export function truncateReturnAcc(c: Ctx): ReturnType<typeof r>[] {
 function unmapIfMapped(then: string): StepDef {
   return {
     label: 'if (page_mapped(page)) unmap_mapping_range(mapping, page_index << PAGE_CACHE_SHIFT, PAGE_CACHE_SIZE, 0)',
-    acc: (c) => [lk(r(`${c.P(c.num('pfn'))}.mapcount`), 'atomic_read', c.page(c.num('pfn')).mapcount, 'mm/truncate.c truncate_inode_pages_range() 2.6.23: page_mapped(page) is atomic_read(&page->_mapcount)')],
+    acc: (c) => [
+      lk(
+        r(`${c.P(c.num('pfn'))}.mapcount`),
+        'atomic_read',
+        c.page(c.num('pfn')).mapcount,
+        'mm/truncate.c truncate_inode_pages_range() 2.6.23: page_mapped(page) is atomic_read(&page->_mapcount)',
+      ),
+    ],
     run: (c) => {
       const pfn = c.num('pfn');
       if (c.mapped(pfn)) {
@@ -135,7 +189,10 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
       label: 'if (mapping->nrpages == 0) return',
       acc: (c) => [lk(r(`${c.M(c.num('file'))}.nrpages`), 'plain-read', c.map(c.num('file')).nrpages, `${CITE_TIP}: if (mapping->nrpages == 0) (plain C)`)],
       run: (c) => {
-        if (c.map(c.num('file')).nrpages === 0) { c.ret(0); return; }
+        if (c.map(c.num('file')).nrpages === 0) {
+          c.ret(0);
+          return;
+        }
         c.set('next', c.num('start'));
         c.goto('lookup1');
       },
@@ -145,25 +202,47 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
       acc: (c) => lookupMarks(c, true),
       run: (c) => {
         const pv = c.num('next') <= c.num('end') ? gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6) : [];
-        if (pv.length === 0) { c.set('next', c.num('start')); c.goto('lookup2'); return; }
+        if (pv.length === 0) {
+          c.set('next', c.num('start'));
+          c.goto('lookup2');
+          return;
+        }
         for (const p of pv) c.ref(p, 1);
-        c.set('pvec', pv); c.set('i', 0);
+        c.set('pvec', pv);
+        c.set('i', 0);
         c.goto('trylock1');
       },
     },
     trylock1: {
       label: 'if (TestSetPageLocked(page)) continue; if (PageWriteback(page)) { unlock_page(page); continue; }',
-      acc: (c) => lockMarks(c, [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)],
-        c.page(cur(c)).index <= c.num('end') && c.page(cur(c)).locker === NONE, 'TestSetPageLocked(page)'),
+      acc: (c) =>
+        lockMarks(
+          c,
+          [acquire(`lock:${c.P(cur(c))}`), r(`${c.P(cur(c))}.flags.writeback`)],
+          c.page(cur(c)).index <= c.num('end') && c.page(cur(c)).locker === NONE,
+          'TestSetPageLocked(page)',
+        ),
       run: (c) => {
         const pfn = cur(c);
         const ix = c.page(pfn).index;
-        if (ix > c.num('end')) { c.set('next', ix); c.goto('release1'); return; }
+        if (ix > c.num('end')) {
+          c.set('next', ix);
+          c.goto('release1');
+          return;
+        }
         c.set('next', Math.max(c.num('next'), ix) + 1);
         c.set('pfn', pfn);
-        if (c.page(pfn).locker !== NONE) { c.effect(`pfn${pfn} is locked: skipped`); advance(c, 'trylock1', 'release1'); return; }
+        if (c.page(pfn).locker !== NONE) {
+          c.effect(`pfn${pfn} is locked: skipped`);
+          advance(c, 'trylock1', 'release1');
+          return;
+        }
         c.lockPage(pfn);
-        if (c.page(pfn).flags & PG.writeback) { c.unlockPage(pfn); advance(c, 'trylock1', 'release1'); return; }
+        if (c.page(pfn).flags & PG.writeback) {
+          c.unlockPage(pfn);
+          advance(c, 'trylock1', 'release1');
+          return;
+        }
         if (opts.unmapMapped) c.goto('mapped1');
         else callComplete(c, 'unlock1');
       },
@@ -171,7 +250,10 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     unlock1: {
       label: 'unlock_page(page)',
       acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), CITE_TIP)],
-      run: (c) => { c.unlockPage(c.num('pfn')); advance(c, 'trylock1', 'release1'); },
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        advance(c, 'trylock1', 'release1');
+      },
     },
     release1: {
       label: 'pagevec_release(&pvec); cond_resched()',
@@ -180,7 +262,10 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
         putAll(c, c.list('pvec'));
         c.set('pvec', []);
         if (c.num('next') <= c.num('end')) c.goto('lookup1');
-        else { c.set('next', c.num('start')); c.goto('lookup2'); }
+        else {
+          c.set('next', c.num('start'));
+          c.goto('lookup2');
+        }
       },
     },
     lookup2: {
@@ -189,14 +274,21 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
       run: (c) => {
         const pv = gangLookup(c, c.num('file'), c.num('next'), END, PAGEVEC_SIZE_2_6);
         if (pv.length === 0) {
-          if (c.num('next') === c.num('start')) { c.ret(0); return; }
+          if (c.num('next') === c.num('start')) {
+            c.ret(0);
+            return;
+          }
           c.set('next', c.num('start'));
           c.goto('lookup2');
           return;
         }
-        if (c.page(pv[0]!).index > c.num('end')) { c.ret(0); return; } // pagevec_release of pages we never referenced
+        if (c.page(pv[0]!).index > c.num('end')) {
+          c.ret(0);
+          return;
+        } // pagevec_release of pages we never referenced
         for (const p of pv) c.ref(p, 1);
-        c.set('pvec', pv); c.set('i', 0);
+        c.set('pvec', pv);
+        c.set('i', 0);
         c.goto('lock2');
       },
     },
@@ -207,7 +299,10 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
       run: (c) => {
         const pfn = cur(c);
         const ix = c.page(pfn).index;
-        if (ix > c.num('end')) { c.goto('release2'); return; }
+        if (ix > c.num('end')) {
+          c.goto('release2');
+          return;
+        }
         c.lockPage(pfn);
         c.set('pfn', pfn);
         c.set('next', Math.max(c.num('next'), ix) + 1);
@@ -218,12 +313,19 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
     unlock2: {
       label: 'unlock_page(page)',
       acc: (c) => [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), CITE_TIP)],
-      run: (c) => { c.unlockPage(c.num('pfn')); advance(c, 'lock2', 'release2'); },
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        advance(c, 'lock2', 'release2');
+      },
     },
     release2: {
       label: 'pagevec_release(&pvec)',
       acc: (c) => c.list('pvec').map((p) => putPage(c, p, `${CITE_TIP}: pagevec_release()`)),
-      run: (c) => { putAll(c, c.list('pvec')); c.set('pvec', []); c.goto('lookup2'); },
+      run: (c) => {
+        putAll(c, c.list('pvec'));
+        c.set('pvec', []);
+        c.goto('lookup2');
+      },
     },
   };
   if (opts.unmapMapped) {
@@ -235,7 +337,10 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
   // each pass over a pagevec sets `page` before reading it; truncate_complete_page()'s return is never read
   const perPage = ['pfn', 'rv'];
   return {
-    fn: 'truncate_inode_pages', where: 'mm/truncate.c', entry: 'nrpages', steps,
+    fn: 'truncate_inode_pages',
+    where: 'mm/truncate.c',
+    entry: 'nrpages',
+    steps,
     dead: { trylock1: perPage, release1: perPage, lock2: perPage, release2: perPage },
   };
 }
@@ -251,19 +356,29 @@ export const truncateCompletePage: Proc = {
         const pfn = c.num('pfn');
         const cite = 'mm/truncate.c truncate_complete_page() 2.6.15';
         const a = [r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.flags.private`), w(`${c.P(pfn)}.flags.dirty`)];
-        if (c.page(pfn).mapping !== c.num('file')) return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
+        if (c.page(pfn).mapping !== c.num('file'))
+          return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
         // do_invalidatepage() on a page with buffers is the filesystem's: left unmarked
         if (c.page(pfn).flags & PG.private) return a;
         return [
           mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
           flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
           // clear_page_dirty() → test_clear_page_dirty(): write_lock_irqsave(&mapping->tree_lock); TestClearPageDirty() (fully ordered)
-          lk(a[2]!, 'xchg', (c.page(pfn).flags & PG.dirty) ? 1 : 0, `${cite}: clear_page_dirty() → test_clear_page_dirty(): TestClearPageDirty() under tree_lock`, { under: treeLock(c, c.num('file')) }),
+          lk(
+            a[2]!,
+            'xchg',
+            c.page(pfn).flags & PG.dirty ? 1 : 0,
+            `${cite}: clear_page_dirty() → test_clear_page_dirty(): TestClearPageDirty() under tree_lock`,
+            { under: treeLock(c, c.num('file')) },
+          ),
         ];
       },
       run: (c) => {
         const pfn = c.num('pfn');
-        if (c.page(pfn).mapping !== c.num('file')) { c.ret(0); return; }
+        if (c.page(pfn).mapping !== c.num('file')) {
+          c.ret(0);
+          return;
+        }
         c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
         c.goto('uptodate');
       },
@@ -271,12 +386,18 @@ export const truncateCompletePage: Proc = {
     uptodate: {
       label: 'ClearPageUptodate(page); ClearPageMappedToDisk(page)',
       acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, 'mm/truncate.c truncate_complete_page() 2.6.15: ClearPageUptodate(page)')],
-      run: (c) => { c.setFlag(c.num('pfn'), 'uptodate', false); c.goto('remove'); },
+      run: (c) => {
+        c.setFlag(c.num('pfn'), 'uptodate', false);
+        c.goto('remove');
+      },
     },
     remove: {
       label: 'remove_from_page_cache(page) [tree_lock]; page_cache_release(page)',
       acc: (c) => [
-        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'mm/filemap.c remove_from_page_cache() 2.6.15: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)'),
+        ghost(
+          w(`${c.M(c.num('file'))}.tree_lock`),
+          'mm/filemap.c remove_from_page_cache() 2.6.15: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)',
+        ),
         ...removeMarks(c, c.num('pfn')),
         putPage(c, c.num('pfn'), 'mm/truncate.c truncate_complete_page() 2.6.15: page_cache_release(page)'),
       ],

@@ -14,11 +14,16 @@ import { flagRead, getPageLocked, marked, notOnThisPath, pageLockMark, pageUnloc
 
 const FAULT = 'mm/filemap.c filemap_fault() 2.6.23';
 const isizeRead = (c: Ctx, line: number): ReturnType<typeof r> =>
-  lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, `${FAULT}: i_size_read(inode) is a plain load on 64-bit (2.6.23.17 mm/filemap.c:${line})`);
+  lk(
+    r(`${c.M(c.num('file'))}.i_size`),
+    'plain-read',
+    c.map(c.num('file')).isize,
+    `${FAULT}: i_size_read(inode) is a plain load on 64-bit (2.6.23.17 mm/filemap.c:${line})`,
+  );
 
 /** Under the page lock: uptodate → recheck i_size, else page_not_uptodate. */
 function lockedPage(c: Ctx): void {
-  c.goto((c.page(c.num('pfn')).flags & PG.uptodate) ? 'isize2' : 'readpage');
+  c.goto(c.page(c.num('pfn')).flags & PG.uptodate ? 'isize2' : 'readpage');
 }
 
 export const doFault2623: Proc = {
@@ -34,7 +39,10 @@ export const doFault2623: Proc = {
       where: 'mm/filemap.c filemap_fault()',
       acc: (c) => [isizeRead(c, 1317)],
       run: (c) => {
-        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) { faultEnd(c, FAULT_SIGBUS); return; }
+        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) {
+          faultEnd(c, FAULT_SIGBUS);
+          return;
+        }
         c.goto('find');
       },
     },
@@ -54,20 +62,31 @@ export const doFault2623: Proc = {
           return [...a, getPageLocked(c, file, pfn, `${cite}: page_cache_get(page)`), acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.flags.uptodate`)];
         }
         const lock = pageLockMark(acquire(`lock:${c.P(pfn)}`), cite);
-        return [...a, getPageLocked(c, file, pfn, `${cite}: page_cache_get(page)`), { ...lock, lkmm: { ...lock.lkmm!, under: treeLock(c, file) } },
-          flagRead(c, pfn, 'uptodate', `${FAULT}: PageUptodate(page) (2.6.23.17 mm/filemap.c:1388)`)];
+        return [
+          ...a,
+          getPageLocked(c, file, pfn, `${cite}: page_cache_get(page)`),
+          { ...lock, lkmm: { ...lock.lkmm!, under: treeLock(c, file) } },
+          flagRead(c, pfn, 'uptodate', `${FAULT}: PageUptodate(page) (2.6.23.17 mm/filemap.c:1388)`),
+        ];
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         c.set('pfn', pfn);
-        if (pfn === NONE) { c.goto('add'); return; }
+        if (pfn === NONE) {
+          c.goto('add');
+          return;
+        }
         c.ref(pfn, 1);
-        if (c.page(pfn).locker !== NONE) { c.goto('lock'); return; } // TestSetPageLocked failed: sleep in __lock_page
+        if (c.page(pfn).locker !== NONE) {
+          c.goto('lock');
+          return;
+        } // TestSetPageLocked failed: sleep in __lock_page
         c.lockPage(pfn);
         lockedPage(c);
       },
     },
-    lock: lockPage('__lock_page(page); if (unlikely(page->mapping != mapping)) { unlock_page(page); page_cache_release(page); goto repeat; }',
+    lock: lockPage(
+      '__lock_page(page); if (unlikely(page->mapping != mapping)) { unlock_page(page); page_cache_release(page); goto repeat; }',
       (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
       (c) => {
         const pfn = c.num('pfn');
@@ -79,15 +98,22 @@ export const doFault2623: Proc = {
           return;
         }
         lockedPage(c);
-      }, 'mm/filemap.c find_lock_page()'),
+      },
+      'mm/filemap.c find_lock_page()',
+    ),
     add: marked(addToPageCache('readio', 'find', 'mm/filemap.c page_cache_read()'), (_c, a) => allocMark(a)),
     readio: readpageIo('find', true),
     readpage: readpageIo('find', true, 'mm/filemap.c filemap_fault() page_not_uptodate: readpage'),
     isize2: {
-      label: '/* Must recheck i_size under page lock */ if (unlikely(vmf->pgoff >= size)) { unlock_page(page); page_cache_release(page); goto outside_data_content; }',
+      label:
+        '/* Must recheck i_size under page lock */ if (unlikely(vmf->pgoff >= size)) { unlock_page(page); page_cache_release(page); goto outside_data_content; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [isizeRead(c, 1392), ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)
-        ? [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), FAULT), putPage(c, c.num('pfn'), `${FAULT}: page_cache_release(page)`)] : [])],
+      acc: (c) => [
+        isizeRead(c, 1392),
+        ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)
+          ? [pageUnlockMark(release(`lock:${c.P(c.num('pfn'))}`), FAULT), putPage(c, c.num('pfn'), `${FAULT}: page_cache_release(page)`)]
+          : []),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / 4096)) {
@@ -105,8 +131,11 @@ export const doFault2623: Proc = {
         // __do_fault (2.6.23.17 mm/memory.c:2279-2296): pte_offset_map_lock; pte_same(*page_table, orig_pte); set_pte_at: plain C
         const cite = 'mm/memory.c __do_fault() 2.6.23 (2.6.23.17 mm/memory.c:2279-2296)';
         const pte = c.pte(faultSite(c).vma.id, faultSite(c).i);
-        return [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`), pteMark(pteAcc(c, 'read'), pte, `${cite}: pte_same(*page_table, orig_pte)`),
-          pte === NONE ? pteMark(pteAcc(c, 'write'), c.num('pfn'), `${cite}: set_pte_at()`) : notOnThisPath(pteAcc(c, 'write'), 'the PTE changed: back out')];
+        return [
+          lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`),
+          pteMark(pteAcc(c, 'read'), pte, `${cite}: pte_same(*page_table, orig_pte)`),
+          pte === NONE ? pteMark(pteAcc(c, 'write'), c.num('pfn'), `${cite}: set_pte_at()`) : notOnThisPath(pteAcc(c, 'write'), 'the PTE changed: back out'),
+        ];
       },
       block: ptlBusy,
       run: (c) => {
@@ -124,8 +153,12 @@ export const doFault2623: Proc = {
       },
     },
     rmap: addFileRmapAndUnlock((c) => c.goto('unlock')),
-    unlock: marked(unlockFaultPage('out: unlock_page(vmf.page)', 'out: unlock_page(vmf.page); page_cache_release(vmf.page)',
-      (c) => faultEnd(c, FAULT_OK)), (c, a) => (a.lock === 'release' ? pageUnlockMark(a, 'mm/memory.c __do_fault() 2.6.23: unlock_page(vmf.page)')
-      : putPage(c, c.num('pfn'), 'mm/memory.c __do_fault() 2.6.23: page_cache_release(vmf.page)'))),
+    unlock: marked(
+      unlockFaultPage('out: unlock_page(vmf.page)', 'out: unlock_page(vmf.page); page_cache_release(vmf.page)', (c) => faultEnd(c, FAULT_OK)),
+      (c, a) =>
+        a.lock === 'release'
+          ? pageUnlockMark(a, 'mm/memory.c __do_fault() 2.6.23: unlock_page(vmf.page)')
+          : putPage(c, c.num('pfn'), 'mm/memory.c __do_fault() 2.6.23: page_cache_release(vmf.page)'),
+    ),
   },
 };

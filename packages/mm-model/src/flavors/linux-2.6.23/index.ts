@@ -26,14 +26,26 @@ export const linux2623: Flavor = {
     truncate_complete_page: truncateCompletePage,
     invalidate_inode_pages2_range: invalidateInodePages2Range({
       // mm/truncate.c:398-446 (2.6.23.17): no `!ret` in the loops; `ret = do_launder_page(); if (ret == 0 && !invalidate_complete_page2()) ret = -EIO;` per page.
-      stopOnError: false, retPerPage: true, clearDirtyFirst: false, bugOnMapped: true, unmapOnce: true, complete: 'invalidate_complete_page2', where: 'mm/truncate.c',
+      stopOnError: false,
+      retPerPage: true,
+      clearDirtyFirst: false,
+      bugOnMapped: true,
+      unmapOnce: true,
+      complete: 'invalidate_complete_page2',
+      where: 'mm/truncate.c',
     }),
     invalidate_complete_page2: invalidateCompletePage({
-      refcountCheck: false, clearUptodate: true, fn: 'invalidate_complete_page2', where: 'mm/truncate.c',
+      refcountCheck: false,
+      clearUptodate: true,
+      fn: 'invalidate_complete_page2',
+      where: 'mm/truncate.c',
     }),
     invalidate_mapping_pages: invalidateMappingPages({ complete: 'invalidate_complete_page', where: 'mm/truncate.c', indexBeforeTrylock: true }),
     invalidate_complete_page: invalidateCompletePage({
-      refcountCheck: true, clearUptodate: false, fn: 'invalidate_complete_page', where: 'mm/truncate.c',
+      refcountCheck: true,
+      clearUptodate: false,
+      fn: 'invalidate_complete_page',
+      where: 'mm/truncate.c',
     }),
     // mm/filemap.c:2183-2193 (2.6.23.17): invalidate before ->direct_IO; `if (retval) goto out` after it.
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex' }),
@@ -43,4 +55,3 @@ export const linux2623: Flavor = {
   },
   programs: programs26('__do_fault'),
 };
-

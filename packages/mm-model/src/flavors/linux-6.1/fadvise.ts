@@ -45,28 +45,40 @@ export const genericFadvise61: Proc = {
   where: 'mm/fadvise.c',
   entry: 'wb',
   steps: {
-    wb: marked({
-      label: 'POSIX_FADV_DONTNEED: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE)',
-      acc: (c) => writebackAcc(c, c.num('file'), rangePages(c)),
-      run: (c) => {
-        writeback(c, c.num('file'), rangePages(c));
-        c.goto('range');
+    wb: marked(
+      {
+        label: 'POSIX_FADV_DONTNEED: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE)',
+        acc: (c) => writebackAcc(c, c.num('file'), rangePages(c)),
+        run: (c) => {
+          writeback(c, c.num('file'), rangePages(c));
+          c.goto('range');
+        },
       },
-    }, (c, a) => markCleanWriteback(c, a, c.num('file'), `${FA}: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE) (mm/fadvise.c:112)`)),
+      (c, a) => markCleanWriteback(c, a, c.num('file'), `${FA}: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE) (mm/fadvise.c:112)`),
+    ),
     range: {
-      label: 'start_index = (offset+(PAGE_SIZE-1)) >> PAGE_SHIFT; end_index = endbyte >> PAGE_SHIFT; if ((endbyte & ~PAGE_MASK) != ~PAGE_MASK && endbyte != inode->i_size - 1) end_index--',
-      acc: (c) => [c.num('endbyte') % PAGE_SIZE === PAGE_SIZE - 1
-        ? notOnThisPath(r(`${c.M(c.num('file'))}.i_size`), 'endbyte ends a page: the && does not read i_size')
-        : lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, `${FA}: endbyte != inode->i_size - 1 (mm/fadvise.c:130), plain C`)],
+      label:
+        'start_index = (offset+(PAGE_SIZE-1)) >> PAGE_SHIFT; end_index = endbyte >> PAGE_SHIFT; if ((endbyte & ~PAGE_MASK) != ~PAGE_MASK && endbyte != inode->i_size - 1) end_index--',
+      acc: (c) => [
+        c.num('endbyte') % PAGE_SIZE === PAGE_SIZE - 1
+          ? notOnThisPath(r(`${c.M(c.num('file'))}.i_size`), 'endbyte ends a page: the && does not read i_size')
+          : lk(r(`${c.M(c.num('file'))}.i_size`), 'plain-read', c.map(c.num('file')).isize, `${FA}: endbyte != inode->i_size - 1 (mm/fadvise.c:130), plain C`),
+      ],
       run: (c) => {
         const endbyte = c.num('endbyte');
         const start = Math.ceil(c.num('offset') / PAGE_SIZE);
         let end = Math.floor(endbyte / PAGE_SIZE);
         if (endbyte % PAGE_SIZE !== PAGE_SIZE - 1 && endbyte !== c.map(c.num('file')).isize - 1) {
-          if (end === 0) { c.ret(0); return; }
+          if (end === 0) {
+            c.ret(0);
+            return;
+          }
           end--;
         }
-        if (end < start) { c.ret(0); return; }
+        if (end < start) {
+          c.ret(0);
+          return;
+        }
         c.set('start', start);
         c.set('end', end);
         c.goto('pagevec');
@@ -79,7 +91,10 @@ export const genericFadvise61: Proc = {
     again: {
       label: 'if (nr_pagevec) { lru_add_drain_all(); invalidate_mapping_pages(mapping, start_index, end_index); }',
       run: (c) => {
-        if (!c.num('rv')) { c.ret(0); return; }
+        if (!c.num('rv')) {
+          c.ret(0);
+          return;
+        }
         c.call('mapping_try_invalidate', 'lookup', invalMappingLocals61(c.num('file'), c.num('start'), c.num('end')), 'done');
       },
     },
@@ -90,15 +105,18 @@ export const genericFadvise61: Proc = {
 /** fadvise: `{ file, offset, length }` in bytes (length 0, the default: to the end of the file). */
 export const fadviseProgram: Program = {
   proc: 'generic_fadvise',
-  description: 'posix_fadvise(POSIX_FADV_DONTNEED): start writeback of the range, then drop its clean, unmapped, unlocked whole pages (args: file, offset, length in bytes; length 0 = to the end)',
+  description:
+    'posix_fadvise(POSIX_FADV_DONTNEED): start writeback of the range, then drop its clean, unmapped, unlocked whole pages (args: file, offset, length in bytes; length 0 = to the end)',
   start: (a, env) => {
-    for (const k of Object.keys(a)) if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
+    for (const k of Object.keys(a))
+      if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
     const num = (k: string): number => {
       const v = a[k] ?? 0;
       if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new ArgError(k, `argument ${k} must be a non-negative integer (bytes)`);
       return v;
     };
-    const offset = num('offset'); const length = num('length');
+    const offset = num('offset');
+    const length = num('length');
     // mm/fadvise.c:73-77: len == 0 means "as much as possible"
     const endbyte = length === 0 ? END_BYTE : Math.min(offset + length - 1, END_BYTE);
     return { file: fileArg(a, env), offset, endbyte, start: 0, end: 0, rv: 0 };

@@ -21,15 +21,21 @@ const FF = 'mm/filemap.c filemap_fault() 6.1.192';
 
 /** filemap_fault's folio lock and what it reads under it (lock_folio_maybe_drop_mmap, the mapping and uptodate tests), by the path the run takes. */
 function lockMarks(c: Ctx, a: Access): Access {
-  const pfn = c.num('pfn'); const p = c.page(pfn);
+  const pfn = c.num('pfn');
+  const p = c.page(pfn);
   if (a.lock === 'acquire') return folioLock(a, `${FF}: lock_folio_maybe_drop_mmap() → folio_trylock()/__folio_lock_killable() (mm/filemap.c:3276)`);
   if (a.loc.endsWith('.mapping')) return folioMapping(c, a, pfn, `${FF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:3280)`);
   // the other tests and drops happen only on the paths where the mapping is still ours
-  if (p.mapping !== c.num('file')) return a.loc.endsWith('.refcount') ? folioPut(c, a, pfn, `${FF}: folio_put(folio) (mm/filemap.c:3282)`) : notOnThisPath(a, 'the folio was truncated: retry_find');
+  if (p.mapping !== c.num('file'))
+    return a.loc.endsWith('.refcount')
+      ? folioPut(c, a, pfn, `${FF}: folio_put(folio) (mm/filemap.c:3282)`)
+      : notOnThisPath(a, 'the folio was truncated: retry_find');
   if (a.loc.endsWith('.uptodate')) return folioFlag(c, a, pfn, 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3291)`);
   const uptodate = (p.flags & PG.uptodate) !== 0;
   if (a.loc.endsWith('.refcount')) return uptodate ? notOnThisPath(a, 'the folio is uptodate: kept') : a; // not uptodate: unlock, put, retry (left unmarked)
-  return uptodate ? rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3316)`) : notOnThisPath(a, 'the folio is not uptodate: the lock is kept for the read');
+  return uptodate
+    ? rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3316)`)
+    : notOnThisPath(a, 'the folio is not uptodate: the lock is kept for the read');
 }
 
 /** fault_around_bytes >> PAGE_SHIFT (the default 64 KiB). */
@@ -79,16 +85,24 @@ export const doReadFault61: Proc = {
     around: {
       label: 'if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }',
       run: (c) => {
-        if (c.num('rv') === VM_FAULT_NOPAGE) { faultEnd(c, FAULT_OK); return; }
+        if (c.num('rv') === VM_FAULT_NOPAGE) {
+          faultEnd(c, FAULT_OK);
+          return;
+        }
         c.goto('isize');
       },
     },
     isize: {
       label: 'filemap_fault: max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (index >= max_off) return VM_FAULT_SIGBUS',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3231)`)],
+      acc: (c) => [
+        iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3231)`),
+      ],
       run: (c) => {
-        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { faultEnd(c, FAULT_SIGBUS); return; }
+        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
+          faultEnd(c, FAULT_SIGBUS);
+          return;
+        }
         c.goto('get');
       },
     },
@@ -97,13 +111,21 @@ export const doReadFault61: Proc = {
       where: 'mm/filemap.c filemap_get_entry()',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        return speculativeGet(c, c.num('file'), c.num('index'), pfn === NONE ? undefined : w(`${c.P(pfn)}.refcount`),
-          `${FF}: filemap_get_folio() (mm/filemap.c:3238) → mapping_get_entry() (mm/filemap.c:1881-1895)`);
+        return speculativeGet(
+          c,
+          c.num('file'),
+          c.num('index'),
+          pfn === NONE ? undefined : w(`${c.P(pfn)}.refcount`),
+          `${FF}: filemap_get_folio() (mm/filemap.c:3238) → mapping_get_entry() (mm/filemap.c:1881-1895)`,
+        );
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         c.set('pfn', pfn);
-        if (pfn === NONE) { c.goto('ilock'); return; }
+        if (pfn === NONE) {
+          c.goto('ilock');
+          return;
+        }
         c.ref(pfn, 1);
         c.goto('uptodate');
       },
@@ -111,14 +133,25 @@ export const doReadFault61: Proc = {
     uptodate: {
       label: 'if (unlikely(!folio_test_uptodate(folio))) { filemap_invalidate_lock_shared(mapping); mapping_locked = true; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3246)`)],
+      acc: (c) => [
+        folioFlag(
+          c,
+          r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          c.num('pfn'),
+          'uptodate',
+          `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3246)`,
+        ),
+      ],
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'lock' : 'ilock'),
     },
     ilock: {
-      ...marked(invalidateLockShared('filemap_invalidate_lock_shared(mapping); mapping_locked = true', (c) => {
-        c.set('ml', 1);
-        c.goto(c.num('pfn') === NONE ? 'create' : 'lock');
-      }), (_c, a) => rwsemLock(a, `${FF}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:3247, 3262)`)),
+      ...marked(
+        invalidateLockShared('filemap_invalidate_lock_shared(mapping); mapping_locked = true', (c) => {
+          c.set('ml', 1);
+          c.goto(c.num('pfn') === NONE ? 'create' : 'lock');
+        }),
+        (_c, a) => rwsemLock(a, `${FF}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:3247, 3262)`),
+      ),
       where: 'mm/filemap.c filemap_fault()',
     },
     create: getFolioCreat('retry_find: folio = __filemap_get_folio(mapping, index, FGP_CREAT|FGP_FOR_MMAP, gfp)', 'lock', 'create_unlock'),
@@ -126,37 +159,62 @@ export const doReadFault61: Proc = {
       label: '/* filemap_add_folio locks the page, and for mmap we expect an unlocked page */ folio_unlock(folio)',
       where: 'mm/filemap.c __filemap_get_folio()',
       acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`)],
-      run: (c) => { c.unlockPage(c.num('pfn')); c.goto('lock'); },
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        c.goto('lock');
+      },
     },
-    lock: marked(lockPage('folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
-      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`),
-        ...(c.num('ml') ? [release(invLockLoc(c))] : [])],
-      (c) => {
-        const pfn = c.num('pfn');
-        if (c.page(pfn).mapping !== c.num('file')) {
-          c.effect(`pfn${pfn} got truncated: retry_find`);
-          c.unlockPage(pfn);
-          c.ref(pfn, -1);
-          c.set('pfn', NONE);
-          retryFind(c);
-          return;
-        }
-        if (!(c.page(pfn).flags & PG.uptodate)) {
-          if (!c.num('ml')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto('ilock'); return; }
-          c.goto('read');
-          return;
-        }
-        if (c.num('ml')) {
-          const file = c.num('file');
-          dropInvalidateLock(c, file, true);
-          c.set('ml', 0);
-        }
-        c.goto('isize2');
-      }, 'mm/filemap.c filemap_fault()'), lockMarks),
+    lock: marked(
+      lockPage(
+        'folio_lock(folio); if (folio->mapping != mapping) { unlock; put; goto retry_find; }; if (!folio_test_uptodate(folio)) ...',
+        (c) => [
+          r(`${c.P(c.num('pfn'))}.mapping`),
+          r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          w(`${c.P(c.num('pfn'))}.refcount`),
+          ...(c.num('ml') ? [release(invLockLoc(c))] : []),
+        ],
+        (c) => {
+          const pfn = c.num('pfn');
+          if (c.page(pfn).mapping !== c.num('file')) {
+            c.effect(`pfn${pfn} got truncated: retry_find`);
+            c.unlockPage(pfn);
+            c.ref(pfn, -1);
+            c.set('pfn', NONE);
+            retryFind(c);
+            return;
+          }
+          if (!(c.page(pfn).flags & PG.uptodate)) {
+            if (!c.num('ml')) {
+              c.unlockPage(pfn);
+              c.ref(pfn, -1);
+              c.set('pfn', NONE);
+              c.goto('ilock');
+              return;
+            }
+            c.goto('read');
+            return;
+          }
+          if (c.num('ml')) {
+            const file = c.num('file');
+            dropInvalidateLock(c, file, true);
+            c.set('ml', 0);
+          }
+          c.goto('isize2');
+        },
+        'mm/filemap.c filemap_fault()',
+      ),
+      lockMarks,
+    ),
     read: {
-      label: 'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
+      label:
+        'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
       where: 'mm/filemap.c filemap_read_folio()',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      acc: (c) => [
+        w(`${c.P(c.num('pfn'))}.flags.uptodate`),
+        ...readIoAcc(c, c.num('pfn'), c.num('file')),
+        release(`lock:${c.P(c.num('pfn'))}`),
+        w(`${c.P(c.num('pfn'))}.refcount`),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
@@ -170,10 +228,15 @@ export const doReadFault61: Proc = {
       // mm/filemap.c:3321-3327 (6.1.192): /* Found the page and have a reference on it. We must recheck i_size under page lock. */
       label: 'max_off = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_off)) { folio_unlock; folio_put; return VM_FAULT_SIGBUS; }',
       where: 'mm/filemap.c filemap_fault()',
-      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3322)`),
+      acc: (c) => [
+        iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3322)`),
         ...(c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
-          ? [folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${FF}: folio_unlock(folio) (mm/filemap.c:3324)`),
-            folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3325)`)] : [])],
+          ? [
+              folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${FF}: folio_unlock(folio) (mm/filemap.c:3324)`),
+              folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3325)`),
+            ]
+          : []),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
@@ -192,12 +255,22 @@ export const doReadFault61: Proc = {
         const { vma, i } = faultSite(c);
         const FIN = 'mm/memory.c finish_fault() 6.1.192';
         const pte = c.pte(vma.id, i);
-        const head = [lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${FIN}: vmf->pte = pte_offset_map_lock() (mm/memory.c:4493)`),
-          pteMark(pteAcc(c, 'read'), pte, `${FIN}: vmf_pte_changed(): !pte_none(*vmf->pte) (mm/memory.c:4433)`)];
+        const head = [
+          lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${FIN}: vmf->pte = pte_offset_map_lock() (mm/memory.c:4493)`),
+          pteMark(pteAcc(c, 'read'), pte, `${FIN}: vmf_pte_changed(): !pte_none(*vmf->pte) (mm/memory.c:4433)`),
+        ];
         if (pte !== NONE) return [...head, lk(release(ptlLoc(c)), 'spin_unlock', 0, `${FIN}: pte_unmap_unlock(vmf->pte, vmf->ptl)`)];
         const [mapcount, ...judged] = installAcc(c, c.num('pfn'), c.num('file'));
-        return [...head, lk(mapcount!, 'atomic_inc_return', c.page(c.num('pfn')).mapcount, 'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered'),
-          ...judged.map((x) => ghost(x, 'the orphan-page-mapped judgement (page_add_file_rmap reads neither)'))];
+        return [
+          ...head,
+          lk(
+            mapcount!,
+            'atomic_inc_return',
+            c.page(c.num('pfn')).mapcount,
+            'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered',
+          ),
+          ...judged.map((x) => ghost(x, 'the orphan-page-mapped judgement (page_add_file_rmap reads neither)')),
+        ];
       },
       block: ptlBusy,
       run: (c) => {
@@ -217,8 +290,15 @@ export const doReadFault61: Proc = {
     setpte: {
       label: 'do_set_pte(): set_pte_at(vma->vm_mm, addr, vmf->pte, entry); pte_unmap_unlock(vmf->pte, vmf->ptl)',
       where: 'mm/memory.c do_set_pte()',
-      acc: (c) => [lk(pteAcc(c, 'write'), 'WRITE_ONCE', c.num('pfn'), 'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)'),
-        lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c finish_fault() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl)')],
+      acc: (c) => [
+        lk(
+          pteAcc(c, 'write'),
+          'WRITE_ONCE',
+          c.num('pfn'),
+          'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)',
+        ),
+        lk(release(ptlLoc(c)), 'spin_unlock', 0, 'mm/memory.c finish_fault() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl)'),
+      ],
       run: (c) => {
         const { vma, i, ptl } = faultSite(c);
         c.setPte(vma, i, c.num('pfn'));
@@ -226,8 +306,12 @@ export const doReadFault61: Proc = {
         c.goto('unlock');
       },
     },
-    unlock: marked(unlockFaultPage('do_read_fault: unlock_page(vmf->page)', 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)',
-      (c) => faultEnd(c, FAULT_OK)), (c, a) => (a.lock === 'release' ? folioUnlock(a, 'mm/memory.c do_read_fault() 6.1.192: unlock_page(vmf->page) (mm/memory.c:4635)')
-      : folioPut(c, a, c.num('pfn'), 'mm/memory.c do_read_fault() 6.1.192: put_page(vmf->page) (mm/memory.c:4637)'))),
+    unlock: marked(
+      unlockFaultPage('do_read_fault: unlock_page(vmf->page)', 'do_read_fault: unlock_page(vmf->page); put_page(vmf->page)', (c) => faultEnd(c, FAULT_OK)),
+      (c, a) =>
+        a.lock === 'release'
+          ? folioUnlock(a, 'mm/memory.c do_read_fault() 6.1.192: unlock_page(vmf->page) (mm/memory.c:4635)')
+          : folioPut(c, a, c.num('pfn'), 'mm/memory.c do_read_fault() 6.1.192: put_page(vmf->page) (mm/memory.c:4637)'),
+    ),
   },
 };

@@ -8,9 +8,7 @@ import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } 
 import { unmapProc } from '../../kernel/unmap.js';
 import { doReadFault61, mapPagesLocals, markOrigPte } from './fault.js';
 import { filemapMapPages61, nextEntry } from './map-pages.js';
-import {
-  findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61,
-} from './invalidate.js';
+import { findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61 } from './invalidate.js';
 import { truncateInodePagesRange61, truncateSetsize61 } from './truncate.js';
 import { iomapDioWrite61 } from './odirect.js';
 import { filemapRead61 } from './read.js';
@@ -32,9 +30,14 @@ import { markReadFloor } from './read.js';
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
 export const programs61: Record<string, Program> = {
-  fault: { proc: 'do_read_fault', description: 'a read fault on a shared file mapping, fault-around first (args: mm, address | index)', start: (a, env) => ({ ...faultArgs(a, env), ml: 0 }) },
+  fault: {
+    proc: 'do_read_fault',
+    description: 'a read fault on a shared file mapping, fault-around first (args: mm, address | index)',
+    start: (a, env) => ({ ...faultArgs(a, env), ml: 0 }),
+  },
   fault_around: {
-    proc: 'filemap_map_pages', description: 'fault-around alone: filemap_map_pages over the 16-page window of the address (args: mm, address | index)',
+    proc: 'filemap_map_pages',
+    description: 'fault-around alone: filemap_map_pages over the 16-page window of the address (args: mm, address | index)',
     start: (a, env) => {
       const l = faultArgs(a, env);
       return mapPagesLocals(env.vmas[l.vma as number]!, l.index as number);
@@ -42,15 +45,24 @@ export const programs61: Record<string, Program> = {
   },
   truncate: { proc: 'truncate_setsize', description: 'ftruncate to size bytes, as ext4_setattr does it (args: file, size)', start: truncateArgs },
   invalidate_inode_pages2_range: {
-    proc: 'invalidate_inode_pages2_range', description: 'invalidate page indexes start..end (args: file, start, end)',
-    start: (a, env) => { const l = rangeArgs(a, env); return inval2Locals61(l.file as number, l.start as number, l.end as number); },
+    proc: 'invalidate_inode_pages2_range',
+    description: 'invalidate page indexes start..end (args: file, start, end)',
+    start: (a, env) => {
+      const l = rangeArgs(a, env);
+      return inval2Locals61(l.file as number, l.start as number, l.end as number);
+    },
   },
   invalidate_mapping_pages: {
-    proc: 'mapping_try_invalidate', description: 'drop clean, unmapped, unused pages start..end (args: file, start, end)',
-    start: (a, env) => { const l = rangeArgs(a, env); return invalMappingLocals61(l.file as number, l.start as number, l.end as number); },
+    proc: 'mapping_try_invalidate',
+    description: 'drop clean, unmapped, unused pages start..end (args: file, start, end)',
+    start: (a, env) => {
+      const l = rangeArgs(a, env);
+      return invalMappingLocals61(l.file as number, l.start as number, l.end as number);
+    },
   },
   odirect_write: {
-    proc: '__iomap_dio_rw', description: 'an O_DIRECT write through iomap (args: file, offset, length in bytes)',
+    proc: '__iomap_dio_rw',
+    description: 'an O_DIRECT write through iomap (args: file, offset, length in bytes)',
     start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
   },
   read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
@@ -81,7 +93,7 @@ function markUserAccess(p: Proc): Proc {
   for (const [pc, st] of Object.entries(p.steps)) {
     steps[pc] = marked(st, (c, a) => {
       const M = c.M(c.num('file'));
-      if (a.loc === `${M}.disk`) return ghost(a, 'the store\'s data generation (data.ts), declared as its file\'s disk: no kernel access');
+      if (a.loc === `${M}.disk`) return ghost(a, "the store's data generation (data.ts), declared as its file's disk: no kernel access");
       if (a.loc !== `${M}.floor`) return a;
       return a.mode === 'read' ? markReadFloor(c, a) : ghost(a, 'the stale-data judgement: a read starting later must see this store');
     });
@@ -101,7 +113,10 @@ export const linux61: Flavor = {
     // its fault from doReadFault61 without them
     do_read_fault: doReadFaultRetry61,
     do_fault_around: faultAroundFor(filemapMapPages61, doReadFaultRetry61, nextEntry, NONE),
-    filemap_map_pages: { ...filemapMapPages61, steps: { ...filemapMapPages61.steps, uptodate: withStableUptodate(filemapMapPages61.steps.uptodate!, filemapMapPages61.steps.trylock!) } },
+    filemap_map_pages: {
+      ...filemapMapPages61,
+      steps: { ...filemapMapPages61.steps, uptodate: withStableUptodate(filemapMapPages61.steps.uptodate!, filemapMapPages61.steps.trylock!) },
+    },
     unmap_mapping_pages: unmap61('unmap_mapping_pages'),
     unmap_mapping_folio: unmap61('unmap_mapping_folio'),
     truncate_setsize: truncateSetsize61,
@@ -110,7 +125,10 @@ export const linux61: Flavor = {
     find_lock_entries: findLockEntries61,
     mapping_try_invalidate: invalidateMappingPages61,
     // the invalidation succeeded: the test of its result goes with the disk write (reduce.ts)
-    __iomap_dio_rw: { ...iomapDioWrite61, steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) } },
+    __iomap_dio_rw: {
+      ...iomapDioWrite61,
+      steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) },
+    },
     filemap_read: filemapRead61,
     ext4_punch_hole: ext4PunchHole61,
     user_load: markUserAccess(userLoadProc('do_read_fault', 'pte')),

@@ -57,8 +57,10 @@ export const filemapMapPages61: Proc = {
   dead: { next: ['idx'] },
   steps: {
     next: {
-      label: (c) => (nextEntry(c) === NONE ? 'no more folios: pte_unmap_unlock(vmf->pte, vmf->ptl); return ret'
-        : 'next_uptodate_page: xas_next_entry(); if (folio_test_locked(folio)) continue; folio_try_get_rcu(folio); xas_reload()'),
+      label: (c) =>
+        nextEntry(c) === NONE
+          ? 'no more folios: pte_unmap_unlock(vmf->pte, vmf->ptl); return ret'
+          : 'next_uptodate_page: xas_next_entry(); if (folio_test_locked(folio)) continue; folio_try_get_rcu(folio); xas_reload()',
       acc: (c) => {
         const ix = nextEntry(c);
         const file = c.num('file');
@@ -68,22 +70,41 @@ export const filemapMapPages61: Proc = {
         const a = [];
         for (let k = c.num('xi'); k <= last; k++) a.push(xaLoad(c, file, k, cite));
         // past the cache's last slot: one word stands for the empty slots the model has no entry for (as marks.ts does)
-        if (a.length === 0 && c.num('xi') <= c.num('end')) a.push(lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: finds nothing`, { word: slotWord(c, file, c.num('xi')), addr: true }));
+        if (a.length === 0 && c.num('xi') <= c.num('end'))
+          a.push(lk(r(`${c.M(file)}.tree`), 'READ_ONCE', 0, `${cite}: finds nothing`, { word: slotWord(c, file, c.num('xi')), addr: true }));
         if (a.length === 0) a.push(ghost(r(`${c.M(file)}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'));
-        if (ix === NONE) { if (c.num('held') !== NONE) a.push(lk(release(c.env.ptls[c.num('held')]!.loc), 'spin_unlock', 0, `${FMP}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)`)); return a; }
+        if (ix === NONE) {
+          if (c.num('held') !== NONE)
+            a.push(lk(release(c.env.ptls[c.num('held')]!.loc), 'spin_unlock', 0, `${FMP}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)`));
+          return a;
+        }
         const pfn = c.lookup(file, ix);
         const locked = c.page(pfn).locker !== NONE;
-        a.push(lk(r(`lock:${c.P(pfn)}`), 'spin_is_locked', locked ? 1 : 0, `${NUP}: if (folio_test_locked(folio)) continue (mm/filemap.c:3413): test_bit(PG_locked), a lockless look at the folio lock`));
+        a.push(
+          lk(
+            r(`lock:${c.P(pfn)}`),
+            'spin_is_locked',
+            locked ? 1 : 0,
+            `${NUP}: if (folio_test_locked(folio)) continue (mm/filemap.c:3413): test_bit(PG_locked), a lockless look at the folio lock`,
+          ),
+        );
         if (locked) a.push(notOnThisPath(w(`${c.P(pfn)}.refcount`), 'the folio is locked: skipped'));
         else a.push(folioTryGet(c, w(`${c.P(pfn)}.refcount`), pfn, `${NUP} (mm/filemap.c:3415)`), xaReload(c, file, ix, `${NUP} (mm/filemap.c:3418)`));
         return a;
       },
       run: (c) => {
         const ix = nextEntry(c);
-        if (ix === NONE) { finish(c); return; }
+        if (ix === NONE) {
+          finish(c);
+          return;
+        }
         const pfn = c.lookup(c.num('file'), ix);
         c.set('xi', ix + 1);
-        if (c.page(pfn).locker !== NONE) { c.effect(`pfn${pfn} locked: skipped`); c.goto('next'); return; }
+        if (c.page(pfn).locker !== NONE) {
+          c.effect(`pfn${pfn} locked: skipped`);
+          c.goto('next');
+          return;
+        }
         c.ref(pfn, 1);
         c.set('pfn', pfn);
         c.set('idx', ix);
@@ -92,45 +113,78 @@ export const filemapMapPages61: Proc = {
     },
     uptodate: {
       label: 'if (!folio_test_uptodate(folio) || folio_test_readahead(folio)) goto skip',
-      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${NUP}: if (!folio_test_uptodate(folio) (mm/filemap.c:3420)`),
-        ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`)])],
+      acc: (c) => [
+        folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${NUP}: if (!folio_test_uptodate(folio) (mm/filemap.c:3420)`),
+        ...(c.testFlag(c.num('pfn'), 'uptodate')
+          ? []
+          : [folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`)]),
+      ],
       run: (c) => {
-        if (!c.testFlag(c.num('pfn'), 'uptodate')) { skip(c, false); return; }
+        if (!c.testFlag(c.num('pfn'), 'uptodate')) {
+          skip(c, false);
+          return;
+        }
         c.goto('trylock');
       },
     },
     trylock: {
       label: 'if (!folio_trylock(folio)) goto skip; if (folio->mapping != mapping) goto unlock; if (!folio_test_uptodate(folio)) goto unlock',
       acc: (c) => {
-        const pfn = c.num('pfn'); const P = c.P(pfn); const p = c.page(pfn);
+        const pfn = c.num('pfn');
+        const P = c.P(pfn);
+        const p = c.page(pfn);
         const a = [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${P}.flags.uptodate`), w(`${P}.refcount`)];
         // a failed trylock or a folio given back (unlock; put): left unmarked (smp_mb() in a derived test)
         if (p.locker !== NONE || p.mapping !== c.num('file') || !(p.flags & PG.uptodate)) return a;
-        return [folioLock(a[0]!, `${NUP}: if (!folio_trylock(folio)) goto skip (mm/filemap.c:3422)`), folioMapping(c, a[1]!, pfn, `${NUP}: if (folio->mapping != mapping) (mm/filemap.c:3424)`),
-          folioFlag(c, a[2]!, pfn, 'uptodate', `${NUP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:3426)`), notOnThisPath(a[3]!, 'the folio is kept: no folio_put')];
+        return [
+          folioLock(a[0]!, `${NUP}: if (!folio_trylock(folio)) goto skip (mm/filemap.c:3422)`),
+          folioMapping(c, a[1]!, pfn, `${NUP}: if (folio->mapping != mapping) (mm/filemap.c:3424)`),
+          folioFlag(c, a[2]!, pfn, 'uptodate', `${NUP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:3426)`),
+          notOnThisPath(a[3]!, 'the folio is kept: no folio_put'),
+        ];
       },
       run: (c) => {
         const pfn = c.num('pfn');
-        if (c.page(pfn).locker !== NONE) { skip(c, false); return; }
+        if (c.page(pfn).locker !== NONE) {
+          skip(c, false);
+          return;
+        }
         c.lockPage(pfn);
         const p = c.page(pfn);
-        if (p.mapping !== c.num('file') || !(p.flags & PG.uptodate)) { skip(c, true); return; }
+        if (p.mapping !== c.num('file') || !(p.flags & PG.uptodate)) {
+          skip(c, true);
+          return;
+        }
         c.goto('isize');
       },
     },
     isize: {
       label: 'max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (xas->xa_index >= max_idx) goto unlock',
-      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${NUP}: max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/filemap.c:3428)`),
+      acc: (c) => [
+        iSizeRead(
+          c,
+          r(`${c.M(c.num('file'))}.i_size`),
+          c.num('file'),
+          `${NUP}: max_idx = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/filemap.c:3428)`,
+        ),
         ...(c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)
-          ? [folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${NUP}: unlock: folio_unlock(folio) (mm/filemap.c:3433)`),
-            folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`)] : [])],
+          ? [
+              folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${NUP}: unlock: folio_unlock(folio) (mm/filemap.c:3433)`),
+              folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${NUP}: skip: folio_put(folio) (mm/filemap.c:3435)`),
+            ]
+          : []),
+      ],
       run: (c) => {
-        if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { skip(c, true); return; }
+        if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
+          skip(c, true);
+          return;
+        }
         c.goto('map');
       },
     },
     map: {
-      label: (c) => `${c.num('held') === NONE ? 'vmf->pte = pte_offset_map_lock(); ' : ''}if (!pte_none(*vmf->pte)) goto unlock; do_set_pte(): page_add_file_rmap(); set_pte_at(); folio_unlock(folio)`,
+      label: (c) =>
+        `${c.num('held') === NONE ? 'vmf->pte = pte_offset_map_lock(); ' : ''}if (!pte_none(*vmf->pte)) goto unlock; do_set_pte(): page_add_file_rmap(); set_pte_at(); folio_unlock(folio)`,
       acc: (c) => {
         const { vma, i, ptl } = slotOf(c, c.num('idx'));
         const pfn = c.num('pfn');
@@ -140,17 +194,32 @@ export const filemapMapPages61: Proc = {
         a.push(pteMark(r(pteLoc(c.env, vma, i)), pte, `${FMP}: if (!pte_none(*vmf->pte)) goto unlock (mm/filemap.c:3506)`));
         if (pte !== NONE) {
           // the PTE is taken: unlock; folio_put (the rest of the step's accesses are not made)
-          a.push(notOnThisPath(w(pteLoc(c.env, vma, i)), 'the PTE is not none'), folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${FMP}: unlock: folio_put(folio) (mm/filemap.c:3529)`),
+          a.push(
+            notOnThisPath(w(pteLoc(c.env, vma, i)), 'the PTE is not none'),
+            folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${FMP}: unlock: folio_put(folio) (mm/filemap.c:3529)`),
             ...installAcc(c, pfn, c.num('file')).map((x) => notOnThisPath(x, 'the PTE is not none')),
-            folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: unlock: folio_unlock(folio) (mm/filemap.c:3528)`));
+            folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: unlock: folio_unlock(folio) (mm/filemap.c:3528)`),
+          );
           return a;
         }
         const [mapcount, ...judged] = installAcc(c, pfn, c.num('file'));
-        a.push(lk(mapcount!, 'atomic_inc_return', c.page(pfn).mapcount, 'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered'),
+        a.push(
+          lk(
+            mapcount!,
+            'atomic_inc_return',
+            c.page(pfn).mapcount,
+            'mm/memory.c do_set_pte() 6.1.192: page_add_file_rmap() (mm/memory.c:4423): atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329), fully ordered',
+          ),
           ...judged.map((x) => ghost(x, 'the orphan-page-mapped judgement (page_add_file_rmap reads neither)')),
-          lk(w(pteLoc(c.env, vma, i)), 'WRITE_ONCE', pfn, 'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)'),
-          notOnThisPath(w(`${c.P(pfn)}.refcount`), 'the PTE keeps the folio\'s reference'),
-          folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: folio_unlock(folio) (mm/filemap.c:3521)`));
+          lk(
+            w(pteLoc(c.env, vma, i)),
+            'WRITE_ONCE',
+            pfn,
+            'mm/memory.c do_set_pte() 6.1.192: set_pte_at() (mm/memory.c:4425) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)',
+          ),
+          notOnThisPath(w(`${c.P(pfn)}.refcount`), "the PTE keeps the folio's reference"),
+          folioUnlock(release(`lock:${c.P(pfn)}`), `${FMP}: folio_unlock(folio) (mm/filemap.c:3521)`),
+        );
         return a;
       },
       block: (c) => {
@@ -161,9 +230,15 @@ export const filemapMapPages61: Proc = {
       },
       run: (c) => {
         const { vma, i, ptl } = slotOf(c, c.num('idx'));
-        if (c.num('held') === NONE) { c.setPtl(ptl, c.tid); c.set('held', ptl); }
+        if (c.num('held') === NONE) {
+          c.setPtl(ptl, c.tid);
+          c.set('held', ptl);
+        }
         const pfn = c.num('pfn');
-        if (c.pte(vma.id, i) !== NONE) { skip(c, true); return; }
+        if (c.pte(vma.id, i) !== NONE) {
+          skip(c, true);
+          return;
+        }
         if (c.num('idx') === c.num('fidx')) c.set('ret', VM_FAULT_NOPAGE);
         c.addRmap(vma, i, pfn); // do_set_pte: page_add_file_rmap, then set_pte_at
         c.setPte(vma, i, pfn);
@@ -174,4 +249,3 @@ export const filemapMapPages61: Proc = {
     },
   },
 };
-

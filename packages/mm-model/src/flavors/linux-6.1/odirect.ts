@@ -30,12 +30,23 @@ const DIO = 'fs/ext4/file.c ext4_dio_write_iter() 6.1.192';
  */
 function mark61(c: Ctx, a: Access): Access {
   if (a.lkmm) return a;
-  const file = c.num('file'); const M = c.M(file);
-  if (a.loc === `${M}.inode_lock`) return a.lock === 'acquire' ? rwsemLock(a, `${DIO}: inode_lock_shared(inode) / inode_lock(inode) (fs/ext4/file.c:497-499)`) : rwsemUnlock(a, `${DIO}: inode_unlock_shared(inode) / inode_unlock(inode) (fs/ext4/file.c:579-581)`);
-  if (a.loc === `${M}.i_size`) return iSizeRead(c, a, file, 'fs/ext4/file.c ext4_overwrite_io() 6.1.192: if (pos + len > i_size_read(inode)) (fs/ext4/file.c:212)');
-  if (a.loc === `${M}.nrpages`) return lk(a, 'plain-read', c.map(file).nrpages, 'mm/filemap.c kiocb_invalidate_post_direct_write() 6.1.192: if (mapping->nrpages && (mm/filemap.c:3762), plain C');
+  const file = c.num('file');
+  const M = c.M(file);
+  if (a.loc === `${M}.inode_lock`)
+    return a.lock === 'acquire'
+      ? rwsemLock(a, `${DIO}: inode_lock_shared(inode) / inode_lock(inode) (fs/ext4/file.c:497-499)`)
+      : rwsemUnlock(a, `${DIO}: inode_unlock_shared(inode) / inode_unlock(inode) (fs/ext4/file.c:579-581)`);
+  if (a.loc === `${M}.i_size`)
+    return iSizeRead(c, a, file, 'fs/ext4/file.c ext4_overwrite_io() 6.1.192: if (pos + len > i_size_read(inode)) (fs/ext4/file.c:212)');
+  if (a.loc === `${M}.nrpages`)
+    return lk(
+      a,
+      'plain-read',
+      c.map(file).nrpages,
+      'mm/filemap.c kiocb_invalidate_post_direct_write() 6.1.192: if (mapping->nrpages && (mm/filemap.c:3762), plain C',
+    );
   if (a.loc === `${M}.floor`) return ghost(a, 'the stale-data judgement: a read starting later must see this write');
-  if (a.mode === 'read' && a.loc !== `${M}.disk`) return ghost(a, 'the stale-after-invalidate judgement at the write\'s return');
+  if (a.mode === 'read' && a.loc !== `${M}.disk`) return ghost(a, "the stale-after-invalidate judgement at the write's return");
   return a;
 }
 
@@ -46,10 +57,11 @@ function mark61(c: Ctx, a: Access): Access {
  * (folio_clear_dirty_for_io, the data and the disk). `how` names the caller's call of it.
  */
 export function markCleanWriteback(c: Ctx, a: Access, file: number, how: string): Access {
-  if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && (c.page(p).flags & PG.dirty))) return a;
+  if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && c.page(p).flags & PG.dirty)) return a;
   if (a.loc === `${c.M(file)}.tree`) {
-    return lk(a, 'READ_ONCE', 0, `${how} → ext4_writepages(): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU) finds none`,
-      { word: `${c.M(file)}.tree.tag_dirty` });
+    return lk(a, 'READ_ONCE', 0, `${how} → ext4_writepages(): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU) finds none`, {
+      word: `${c.M(file)}.tree.tag_dirty`,
+    });
   }
   if (a.loc.endsWith('.flags.dirty')) return ghost(a, 'not made on this path: no folio is tagged dirty, so writeback tests no folio flag');
   return a;
@@ -57,7 +69,10 @@ export function markCleanWriteback(c: Ctx, a: Access, file: number, how: string)
 
 /** filemap_write_and_wait_range with no dirty folio: the dirty-tag lookup, no folio flag read. */
 function markWriteback(c: Ctx, a: Access): Access {
-  return mark61(c, markCleanWriteback(c, a, c.num('file'), 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range()'));
+  return mark61(
+    c,
+    markCleanWriteback(c, a, c.num('file'), 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range()'),
+  );
 }
 
 const mark = (s: StepDef): StepDef => marked(s, mark61);
@@ -82,9 +97,15 @@ export const iomapDioWrite61: Proc = {
     // fs/ext4/file.c:460-498 ext4_dio_write_iter (6.1.192): i_rwsem shared for an aligned
     // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise;
     // folded into the first step.
-    wb: marked(withInodeLock('ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)', overwrite,
-      { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
-      (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)]), markWriteback),
+    wb: marked(
+      withInodeLock(
+        'ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)',
+        overwrite,
+        { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
+        (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)],
+      ),
+      markWriteback,
+    ),
     pre: {
       label: 'if (invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)) { ret = -ENOTBLK; goto out_free_dio; }',
       run: (c) => callInval2(c, 'precheck'),
@@ -93,7 +114,11 @@ export const iomapDioWrite61: Proc = {
       label: 'invalidate failed? fall back to buffered I/O',
       acc: (c) => (c.num('rv') ? returnAcc(c) : []),
       run: (c) => {
-        if (c.num('rv')) { c.effect('-ENOTBLK: fall back to a buffered write'); odirectReturn(c, ENOTBLK); return; }
+        if (c.num('rv')) {
+          c.effect('-ENOTBLK: fall back to a buffered write');
+          odirectReturn(c, ENOTBLK);
+          return;
+        }
         c.goto('direct');
       },
     }),

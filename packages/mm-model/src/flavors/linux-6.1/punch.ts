@@ -29,19 +29,35 @@ export const ext4PunchHole61: Proc = {
   where: 'fs/ext4/inode.c',
   entry: 'wb',
   steps: {
-    wb: marked({ ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' },
-      (c, a) => markCleanWriteback(c, a, c.num('file'), `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`)),
-    ilock: marked(inodeLock('inode_lock(inode)', () => false, (c) => c.goto('invlock')), (_c, a) => rwsemLock(a, `${PH}: inode_lock(inode) (fs/ext4/inode.c:4051)`)),
-    invlock: marked({
-      label: 'filemap_invalidate_lock(mapping)',
-      acc: (c) => [acquire(invLockLoc(c))],
-      block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
-      run: (c) => {
-        const file = c.num('file');
-        takeInvalidateLock(c, file, false);
-        c.goto('unmap');
+    wb: marked({ ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' }, (c, a) =>
+      markCleanWriteback(
+        c,
+        a,
+        c.num('file'),
+        `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`,
+      ),
+    ),
+    ilock: marked(
+      inodeLock(
+        'inode_lock(inode)',
+        () => false,
+        (c) => c.goto('invlock'),
+      ),
+      (_c, a) => rwsemLock(a, `${PH}: inode_lock(inode) (fs/ext4/inode.c:4051)`),
+    ),
+    invlock: marked(
+      {
+        label: 'filemap_invalidate_lock(mapping)',
+        acc: (c) => [acquire(invLockLoc(c))],
+        block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
+        run: (c) => {
+          const file = c.num('file');
+          takeInvalidateLock(c, file, false);
+          c.goto('unmap');
+        },
       },
-    }, (_c, a) => rwsemLock(a, `${PH}: filemap_invalidate_lock(mapping) (fs/ext4/inode.c:4098)`)),
+      (_c, a) => rwsemLock(a, `${PH}: filemap_invalidate_lock(mapping) (fs/ext4/inode.c:4098)`),
+    ),
     unmap: {
       label: 'truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
       where: 'mm/truncate.c truncate_pagecache_range()',
@@ -50,30 +66,54 @@ export const ext4PunchHole61: Proc = {
     pages: {
       label: 'truncate_pagecache_range(): truncate_inode_pages_range(mapping, lstart, lend)',
       where: 'mm/truncate.c truncate_pagecache_range()',
-      run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
-        file: c.num('file'), start: c.num('first'), end: c.num('last'), index: c.num('first'), batch: [], j: 0, pfn: NONE,
-      }, 'remove'),
+      run: (c) =>
+        c.call(
+          'truncate_inode_pages_range',
+          'lookup1',
+          {
+            file: c.num('file'),
+            start: c.num('first'),
+            end: c.num('last'),
+            index: c.num('first'),
+            batch: [],
+            j: 0,
+            pfn: NONE,
+          },
+          'remove',
+        ),
     },
     remove: {
       label: 'ext4_ext_remove_space(inode, first_block, stop_block - 1): the blocks are freed, the range reads zeros',
       where: 'fs/ext4/extents.c ext4_ext_remove_space()',
       acc: (c) => [w(`${c.M(c.num('file'))}.disk`)],
-      run: (c) => { c.zeroRange(c.num('file'), c.num('first'), c.num('last'), true); c.goto('invunlock'); },
-    },
-    invunlock: marked({
-      label: 'filemap_invalidate_unlock(mapping)',
-      acc: (c) => [release(invLockLoc(c))],
       run: (c) => {
-        const file = c.num('file');
-        dropInvalidateLock(c, file, false);
-        c.goto('iunlock');
+        c.zeroRange(c.num('file'), c.num('first'), c.num('last'), true);
+        c.goto('invunlock');
       },
-    }, (_c, a) => rwsemUnlock(a, `${PH}: filemap_invalidate_unlock(mapping) (fs/ext4/inode.c:4171)`)),
+    },
+    invunlock: marked(
+      {
+        label: 'filemap_invalidate_unlock(mapping)',
+        acc: (c) => [release(invLockLoc(c))],
+        run: (c) => {
+          const file = c.num('file');
+          dropInvalidateLock(c, file, false);
+          c.goto('iunlock');
+        },
+      },
+      (_c, a) => rwsemUnlock(a, `${PH}: filemap_invalidate_unlock(mapping) (fs/ext4/inode.c:4171)`),
+    ),
     iunlock: {
       label: 'inode_unlock(inode); return 0',
-      acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see the punch'),
-        rwsemUnlock(release(ilockLoc(c, c.num('file'))), `${PH}: inode_unlock(inode) (fs/ext4/inode.c:4173)`)],
-      run: (c) => { c.writesReturned(); inodeUnlock(c); c.ret(0); },
+      acc: (c) => [
+        ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see the punch'),
+        rwsemUnlock(release(ilockLoc(c, c.num('file'))), `${PH}: inode_unlock(inode) (fs/ext4/inode.c:4173)`),
+      ],
+      run: (c) => {
+        c.writesReturned();
+        inodeUnlock(c);
+        c.ret(0);
+      },
     },
   },
 };
@@ -83,4 +123,3 @@ export const punchHoleProgram: Program = {
   description: 'fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of whole pages (args: file, offset, length in bytes, page aligned)',
   start: (a, env) => pageRangeArgs(a, env, 'punches'),
 };
-

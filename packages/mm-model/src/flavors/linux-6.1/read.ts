@@ -34,7 +34,7 @@ export const uptodateBit = (c: Ctx): number => ((c.page(c.num('pfn')).flags & PG
 
 /** The read starts: its floor is the stale-data judgement's, no kernel access. */
 export const markReadFloor = (c: Ctx, a: Access): Access =>
-  (a.loc === `${c.M(c.num('file'))}.floor` ? ghost(a, 'the stale-data judgement: the floor a read samples when it starts') : a);
+  a.loc === `${c.M(c.num('file'))}.floor` ? ghost(a, 'the stale-data judgement: the floor a read samples when it starts') : a;
 
 /**
  * filemap_get_read_batch (mm/filemap.c:2437-2470) as filemap_get_pages calls it (2661): a
@@ -42,9 +42,18 @@ export const markReadFloor = (c: Ctx, a: Access): Access =>
  * step before (`start`); a retry (AOP_TRUNCATED_PAGE, 2677/2699) comes back here without it.
  */
 function getMarks(c: Ctx, acc: readonly Access[]): Access[] {
-  const file = c.num('file'); const index = c.num('index');
+  const file = c.num('file');
+  const index = c.num('index');
   const cite = `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`;
-  return c.lookup(file, index) !== NONE ? speculativeGet(c, file, index, acc.find((a) => isLoc(a, '.refcount')), cite) : [xaLoad(c, file, index, cite)];
+  return c.lookup(file, index) !== NONE
+    ? speculativeGet(
+        c,
+        file,
+        index,
+        acc.find((a) => isLoc(a, '.refcount')),
+        cite,
+      )
+    : [xaLoad(c, file, index, cite)];
 }
 
 /** filemap_read's EOF test before filemap_get_pages (mm/filemap.c:2756), with the read's floor. */
@@ -68,15 +77,24 @@ function remarked(step: StepDef, mark: (c: Ctx, acc: readonly Access[]) => Acces
  * lock is left unmarked (smp_mb() in a derived test, or none when shared).
  */
 function updateLockMarks(c: Ctx, a: Access): Access {
-  const pfn = c.num('pfn'); const p = c.page(pfn);
+  const pfn = c.num('pfn');
+  const p = c.page(pfn);
   const truncated = p.mapping === NONE;
   const uptodate = (p.flags & PG.uptodate) !== 0;
   if (a.lock === 'acquire') return truncated || uptodate ? a : folioLock(a, `${UP}: folio_trylock(folio) (mm/filemap.c:2545)`);
   if (isLoc(a, '.mapping')) return folioMapping(c, a, pfn, `${UP}: if (!folio->mapping) (mm/filemap.c:2564)`);
-  if (isLoc(a, '.refcount')) return truncated ? folioPut(c, a, pfn, `${UP}: if (error == AOP_TRUNCATED_PAGE) folio_put(folio) (mm/filemap.c:2583)`) : notOnThisPath(a, 'the folio is kept');
-  if (isLoc(a, '.flags.uptodate')) return truncated ? notOnThisPath(a, 'the folio was truncated') : folioFlag(c, a, pfn, 'uptodate', `${UP}: filemap_range_uptodate(): folio_test_uptodate(folio) (mm/filemap.c:2511)`);
+  if (isLoc(a, '.refcount'))
+    return truncated
+      ? folioPut(c, a, pfn, `${UP}: if (error == AOP_TRUNCATED_PAGE) folio_put(folio) (mm/filemap.c:2583)`)
+      : notOnThisPath(a, 'the folio is kept');
+  if (isLoc(a, '.flags.uptodate'))
+    return truncated
+      ? notOnThisPath(a, 'the folio was truncated')
+      : folioFlag(c, a, pfn, 'uptodate', `${UP}: filemap_range_uptodate(): folio_test_uptodate(folio) (mm/filemap.c:2511)`);
   // the invalidate_lock: dropped here unless the folio is read (filemap_read_folio, the readio step)
-  return truncated || uptodate ? rwsemUnlock(a, `${UP}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2581)`) : notOnThisPath(a, 'held across filemap_read_folio()');
+  return truncated || uptodate
+    ? rwsemUnlock(a, `${UP}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2581)`)
+    : notOnThisPath(a, 'held across filemap_read_folio()');
 }
 
 /**
@@ -86,10 +104,28 @@ function updateLockMarks(c: Ctx, a: Access): Access {
  * (fs/ext4/readpage.c:222).
  */
 export function readIoMarks(c: Ctx, a: Access): Access {
-  if (isLoc(a, '.flags.uptodate')) return lk(a, 'set_bit', uptodateBit(c), 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: SetPageUptodate(page) (fs/ext4/readpage.c:347, or the bio\'s end_io) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)', { before: ['smp_wmb'] });
-  if (isLoc(a, '.i_size')) return iSizeRead(c, a, c.num('file'), 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: last_block_in_file = (ext4_readpage_limit(inode) + ... (fs/ext4/readpage.c:266)');
-  if (a.lock === 'release' && a.loc.startsWith('lock:')) return folioUnlock(a, 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: unlock_page(page) (fs/ext4/readpage.c:348, or the bio\'s end_io)');
-  if (a.lock === 'release') return rwsemUnlock(a, 'mm/filemap.c filemap_create_folio() / filemap_update_page() 6.1.192: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2623, 2581)');
+  if (isLoc(a, '.flags.uptodate'))
+    return lk(
+      a,
+      'set_bit',
+      uptodateBit(c),
+      "fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: SetPageUptodate(page) (fs/ext4/readpage.c:347, or the bio's end_io) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)",
+      { before: ['smp_wmb'] },
+    );
+  if (isLoc(a, '.i_size'))
+    return iSizeRead(
+      c,
+      a,
+      c.num('file'),
+      'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: last_block_in_file = (ext4_readpage_limit(inode) + ... (fs/ext4/readpage.c:266)',
+    );
+  if (a.lock === 'release' && a.loc.startsWith('lock:'))
+    return folioUnlock(a, "fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: unlock_page(page) (fs/ext4/readpage.c:348, or the bio's end_io)");
+  if (a.lock === 'release')
+    return rwsemUnlock(
+      a,
+      'mm/filemap.c filemap_create_folio() / filemap_update_page() 6.1.192: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2623, 2581)',
+    );
   return a; // the disk, the contents
 }
 
@@ -99,11 +135,17 @@ export function readIoMarks(c: Ctx, a: Access): Access {
  * unless past EOF; copy_folio_to_iter (the contents: unmarked); folio_put.
  */
 function copyMarks(c: Ctx, a: Access): Access {
-  const pfn = c.num('pfn'); const file = c.num('file');
+  const pfn = c.num('pfn');
+  const file = c.num('file');
   const past = c.num('index') >= Math.ceil(c.map(file).isize / PAGE_SIZE);
   if (isLoc(a, '.i_size')) {
-    return lk(a, 'plain-read', c.map(file).isize, `${FR}: isize = i_size_read(inode) (mm/filemap.c:2771; i_size_read on 64-bit is \`return inode->i_size;\`, include/linux/fs.h:872)${past ? '' : ', then smp_rmb() (mm/filemap.c:2783)'}`,
-      past ? {} : { after: ['smp_rmb'] });
+    return lk(
+      a,
+      'plain-read',
+      c.map(file).isize,
+      `${FR}: isize = i_size_read(inode) (mm/filemap.c:2771; i_size_read on 64-bit is \`return inode->i_size;\`, include/linux/fs.h:872)${past ? '' : ', then smp_rmb() (mm/filemap.c:2783)'}`,
+      past ? {} : { after: ['smp_rmb'] },
+    );
   }
   if (isLoc(a, '.refcount')) return folioPut(c, a, pfn, `${FR}: put_folios: folio_put(fbatch.folios[i]) (mm/filemap.c:2832)`);
   if (isLoc(a, CONTENTS) && past) return notOnThisPath(a, 'past EOF: goto put_folios, nothing copied');
@@ -118,30 +160,45 @@ const filemapRead61Steps: Proc = {
   // create that lost the race (-EEXIST) or a folio truncated under filemap_update_page comes back here
   dead: { get: ['pfn'] },
   steps: {
-    get: remarked({
-      label: 'filemap_get_pages(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
-      acc: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+    get: remarked(
+      {
+        label: 'filemap_get_pages(): filemap_get_read_batch(mapping, index, last_index, fbatch) [RCU, folio_try_get_rcu]',
+        acc: (c) => {
+          const pfn = c.lookup(c.num('file'), c.num('index'));
+          return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+        },
+        run: (c) => {
+          const pfn = c.lookup(c.num('file'), c.num('index'));
+          c.set('pfn', pfn);
+          // a miss creates the folio: filemap_get_pages tests no i_size (its readahead does, and then reads nothing)
+          if (pfn === NONE) {
+            c.goto('create');
+            return;
+          }
+          c.ref(pfn, 1);
+          c.goto('uptodate');
+        },
       },
-      run: (c) => {
-        const pfn = c.lookup(c.num('file'), c.num('index'));
-        c.set('pfn', pfn);
-        // a miss creates the folio: filemap_get_pages tests no i_size (its readahead does, and then reads nothing)
-        if (pfn === NONE) { c.goto('create'); return; }
-        c.ref(pfn, 1);
-        c.goto('uptodate');
-      },
-    }, getMarks),
+      getMarks,
+    ),
     // the miss path allocates (never derived): filemap_create_folio's accesses stay unmarked, but for the lock
     create: {
       label: 'filemap_create_folio(): folio = filemap_alloc_folio(); filemap_invalidate_lock_shared(mapping); filemap_add_folio(mapping, folio, index)',
-      acc: (c) => [rwsemLock(acquire(invLockLoc(c)), 'mm/filemap.c filemap_create_folio() 6.1.192: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2611)'),
-        w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), lk(w('alloc'), 'alloc', 0, 'mm/filemap.c filemap_create_folio() 6.1.192: folio = filemap_alloc_folio() (mm/filemap.c:2594)')],
+      acc: (c) => [
+        rwsemLock(acquire(invLockLoc(c)), 'mm/filemap.c filemap_create_folio() 6.1.192: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2611)'),
+        w(`${c.M(c.num('file'))}.tree`),
+        w(`${c.M(c.num('file'))}.nrpages`),
+        lk(w('alloc'), 'alloc', 0, 'mm/filemap.c filemap_create_folio() 6.1.192: folio = filemap_alloc_folio() (mm/filemap.c:2594)'),
+      ],
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c), true),
       run: (c) => {
-        const file = c.num('file'); const index = c.num('index');
-        if (c.lookup(file, index) !== NONE) { c.effect('-EEXIST: retry the lookup'); c.goto('get'); return; }
+        const file = c.num('file');
+        const index = c.num('index');
+        if (c.lookup(file, index) !== NONE) {
+          c.effect('-EEXIST: retry the lookup');
+          c.goto('get');
+          return;
+        }
         takeInvalidateLock(c, file, true);
         const pfn = c.allocPage();
         c.addToCache(file, index, pfn);
@@ -149,38 +206,69 @@ const filemapRead61Steps: Proc = {
         c.goto('readio');
       },
     },
-    readio: marked({
-      label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`), release(invLockLoc(c))],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.setFlag(pfn, 'uptodate', true);
-        c.unlockPage(pfn);
-        upRead(c);
-        c.goto('copy');
+    readio: marked(
+      {
+        label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
+        acc: (c) => [
+          w(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          ...readIoAcc(c, c.num('pfn'), c.num('file')),
+          release(`lock:${c.P(c.num('pfn'))}`),
+          release(invLockLoc(c)),
+        ],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.setFlag(pfn, 'uptodate', true);
+          c.unlockPage(pfn);
+          upRead(c);
+          c.goto('copy');
+        },
       },
-    }, readIoMarks),
+      readIoMarks,
+    ),
     uptodate: {
       label: 'if (!folio_test_uptodate(folio)) filemap_update_page()',
-      acc: (c) => [folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${GP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:2685)`)],
+      acc: (c) => [
+        folioFlag(c, r(`${c.P(c.num('pfn'))}.flags.uptodate`), c.num('pfn'), 'uptodate', `${GP}: if (!folio_test_uptodate(folio)) (mm/filemap.c:2685)`),
+      ],
       run: (c) => c.goto(c.testFlag(c.num('pfn'), 'uptodate') ? 'copy' : 'update'),
     },
-    update: marked(invalidateLockShared('filemap_update_page(): filemap_invalidate_lock_shared(mapping)', (c) => c.goto('update_lock')),
-      (_c, a) => rwsemLock(a, `${UP}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2542)`)),
-    update_lock: marked({
-      label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
-      acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`),
-        release(invLockLoc(c)), w(`${c.P(c.num('pfn'))}.refcount`)],
-      block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.lockPage(pfn);
-        const p = c.page(pfn);
-        if (p.mapping === NONE) { c.unlockPage(pfn); upRead(c); c.ref(pfn, -1); c.goto('get'); return; }
-        if (p.flags & PG.uptodate) { c.unlockPage(pfn); upRead(c); c.goto('copy'); return; }
-        c.goto('readio');
+    update: marked(
+      invalidateLockShared('filemap_update_page(): filemap_invalidate_lock_shared(mapping)', (c) => c.goto('update_lock')),
+      (_c, a) => rwsemLock(a, `${UP}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:2542)`),
+    ),
+    update_lock: marked(
+      {
+        label: 'folio_lock(folio); if (!folio->mapping) goto unlock (truncated: retry); if (filemap_range_uptodate()) goto unlock',
+        acc: (c) => [
+          acquire(`lock:${c.P(c.num('pfn'))}`),
+          r(`${c.P(c.num('pfn'))}.mapping`),
+          r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          release(invLockLoc(c)),
+          w(`${c.P(c.num('pfn'))}.refcount`),
+        ],
+        block: (c) => c.pageLockHeld(c.num('pfn')),
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.lockPage(pfn);
+          const p = c.page(pfn);
+          if (p.mapping === NONE) {
+            c.unlockPage(pfn);
+            upRead(c);
+            c.ref(pfn, -1);
+            c.goto('get');
+            return;
+          }
+          if (p.flags & PG.uptodate) {
+            c.unlockPage(pfn);
+            upRead(c);
+            c.goto('copy');
+            return;
+          }
+          c.goto('readio');
+        },
       },
-    }, updateLockMarks),
+      updateLockMarks,
+    ),
     copy: marked(copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'), copyMarks),
   },
 };
@@ -193,14 +281,21 @@ export const filemapRead61: Proc = {
   ...filemapRead61Steps,
   steps: {
     ...filemapRead61Steps.steps,
-    start: remarked({
-      label: 'read(): filemap_read(): if (unlikely(iocb->ki_pos >= i_size_read(inode))) break',
-      acc: (c) => [beginReadAcc(c), r(`${c.M(c.num('file'))}.i_size`)],
-      run: (c) => {
-        c.beginRead(c.num('file'), c.num('index'));
-        if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) { c.endRead(); c.ret(0); return; }
-        c.goto('get');
+    start: remarked(
+      {
+        label: 'read(): filemap_read(): if (unlikely(iocb->ki_pos >= i_size_read(inode))) break',
+        acc: (c) => [beginReadAcc(c), r(`${c.M(c.num('file'))}.i_size`)],
+        run: (c) => {
+          c.beginRead(c.num('file'), c.num('index'));
+          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
+            c.endRead();
+            c.ret(0);
+            return;
+          }
+          c.goto('get');
+        },
       },
-    }, eofTestMarks),
+      eofTestMarks,
+    ),
   },
 };

@@ -44,7 +44,7 @@ const text = (s: StepDef, c: Ctx) => (typeof s.label === 'string' ? s.label : s.
 export function fuseWhen(test: StepDef, next: StepDef, when: (c: Ctx) => boolean, reads: (c: Ctx) => Access[] = () => []): StepDef {
   const s: StepDef = {
     label: (c) => (when(c) ? `${text(test, c)} [not taken]; ${text(next, c)}` : text(test, c)),
-    acc: (c) => (when(c) ? [...reads(c), ...(next.acc?.(c) ?? [])] : test.acc?.(c) ?? []),
+    acc: (c) => (when(c) ? [...reads(c), ...(next.acc?.(c) ?? [])] : (test.acc?.(c) ?? [])),
     block: (c) => (when(c) ? next.block?.(c) : test.block?.(c)),
     run: (c) => (when(c) ? next.run(c) : test.run(c)),
   };
@@ -56,7 +56,12 @@ export function fuseWhen(test: StepDef, next: StepDef, when: (c: Ctx) => boolean
 /** The uptodate test on local `pfn` fused with the step it goes to when the flag is set. */
 export function withStableUptodate(test: StepDef, next: StepDef): StepDef {
   // the test's own declared accesses (its flag read, with the LKMM mark the flavor gave it)
-  return fuseWhen(test, next, (c) => c.testFlag(c.num('pfn'), 'uptodate'), (c) => test.acc?.(c) ?? [r(`${c.P(c.num('pfn'))}.flags.uptodate`)]);
+  return fuseWhen(
+    test,
+    next,
+    (c) => c.testFlag(c.num('pfn'), 'uptodate'),
+    (c) => test.acc?.(c) ?? [r(`${c.P(c.num('pfn'))}.flags.uptodate`)],
+  );
 }
 
 /**
@@ -94,8 +99,19 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
       const ptl = c.num('held') !== none ? c.num('held') : takesPtl ? vma.ptl[c.num('idx') - vma.pgoff]! : none;
       // the return's walk looks at the mapping's tree (no index is left to read in it)
       // marked as filemap_map_pages' own last `next` marks them (map-pages.ts)
-      const tail = [ghost(r(`${c.M(c.num('file'))}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'),
-        ...(ptl === none ? [] : [lk(release(c.env.ptls[ptl]!.loc), 'spin_unlock', 0, 'mm/filemap.c filemap_map_pages() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)')])];
+      const tail = [
+        ghost(r(`${c.M(c.num('file'))}.tree`), 'no slot left in the window: xas_next_entry() stops at end_pgoff without a load'),
+        ...(ptl === none
+          ? []
+          : [
+              lk(
+                release(c.env.ptls[ptl]!.loc),
+                'spin_unlock',
+                0,
+                'mm/filemap.c filemap_map_pages() 6.1.192: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/filemap.c:3531)',
+              ),
+            ]),
+      ];
       return [...a, ...tail];
     },
     run: (c) => {
@@ -103,7 +119,10 @@ export function faultAroundFor(mapPages: Proc, caller: Proc, nextEntry: (c: Ctx)
       const declared = past && leaves(c);
       step.run(c);
       const back = c.num('pfn') === none; // pfn is none only at `next`
-      if (past && back !== declared) throw new ModelBug(`${text(step, c)}: the return's accesses were declared ${declared ? 'made' : 'not made'}, but the step ${back ? 'went back to next' : 'kept its folio'}`);
+      if (past && back !== declared)
+        throw new ModelBug(
+          `${text(step, c)}: the return's accesses were declared ${declared ? 'made' : 'not made'}, but the step ${back ? 'went back to next' : 'kept its folio'}`,
+        );
       if (past && back) ret.run(c);
     },
   });

@@ -89,24 +89,35 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
   const steps: Record<string, StepDef> = {
     ...s,
     lock: {
-      label: (c) => (trylockFails(c)
-        ? 'lock_folio_maybe_drop_mmap(): folio_trylock(folio) failed; *fpin = maybe_unlock_mmap_for_io(vmf, *fpin): mmap_read_unlock(mm); then __folio_lock_killable(folio)'
-        : c.num('fpin') ? `${lockLabel(c)}; if (fpin) { folio_unlock(folio); goto out_retry; }` : lockLabel(c)),
+      label: (c) =>
+        trylockFails(c)
+          ? 'lock_folio_maybe_drop_mmap(): folio_trylock(folio) failed; *fpin = maybe_unlock_mmap_for_io(vmf, *fpin): mmap_read_unlock(mm); then __folio_lock_killable(folio)'
+          : c.num('fpin')
+            ? `${lockLabel(c)}; if (fpin) { folio_unlock(folio); goto out_retry; }`
+            : lockLabel(c),
       where: 'mm/filemap.c:3063-3093 lock_folio_maybe_drop_mmap(), 3276-3308 filemap_fault()',
       acc: (c) => {
         if (trylockFails(c)) return [r(`lock:${P(c)}`)];
         if (!c.num('fpin')) return lock.acc!(c);
         const p = c.page(c.num('pfn'));
-        const use = p.mapping === c.num('file') && (p.flags & PG.uptodate);
-        return [acquire(`lock:${P(c)}`), r(`${P(c)}.mapping`), r(`${P(c)}.flags.uptodate`),
-          ...(use ? [release(`lock:${P(c)}`)] : p.mapping !== c.num('file') || !c.num('ml') ? [release(`lock:${P(c)}`), w(`${P(c)}.refcount`)] : [])];
+        const use = p.mapping === c.num('file') && p.flags & PG.uptodate;
+        return [
+          acquire(`lock:${P(c)}`),
+          r(`${P(c)}.mapping`),
+          r(`${P(c)}.flags.uptodate`),
+          ...(use ? [release(`lock:${P(c)}`)] : p.mapping !== c.num('file') || !c.num('ml') ? [release(`lock:${P(c)}`), w(`${P(c)}.refcount`)] : []),
+        ];
       },
       block: (c) => (trylockFails(c) ? undefined : lock.block!(c)),
       run: (c) => {
-        if (trylockFails(c)) { dropMmap(c); c.goto('lock'); return; }
+        if (trylockFails(c)) {
+          dropMmap(c);
+          c.goto('lock');
+          return;
+        }
         if (!c.num('fpin')) {
           const p = c.page(c.num('pfn'));
-          const found = p.mapping === c.num('file') && (p.flags & PG.uptodate);
+          const found = p.mapping === c.num('file') && p.flags & PG.uptodate;
           lock.run(c);
           // past the last point that reads FAULT_FLAG_TRIED: a retried fault is a fresh one from here
           if (found) c.set('tried', 0);
@@ -115,7 +126,7 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
         // fpin: the same tests under the folio lock (3280-3298); an uptodate folio is handed back.
         const pfn = c.num('pfn');
         const p = c.page(pfn);
-        if (p.mapping === c.num('file') && (p.flags & PG.uptodate)) {
+        if (p.mapping === c.num('file') && p.flags & PG.uptodate) {
           c.lockPage(pfn);
           c.unlockPage(pfn);
           c.goto('out_retry');
@@ -125,16 +136,20 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
       },
     },
     read: {
-      label: (c) => (c.num('fpin') || firstTry(c)
-        ? 'page_not_uptodate: fpin = maybe_unlock_mmap_for_io(vmf, fpin); filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); if (fpin) goto out_retry'
-        : typeof read.label === 'string' ? read.label : read.label(c)),
+      label: (c) =>
+        c.num('fpin') || firstTry(c)
+          ? 'page_not_uptodate: fpin = maybe_unlock_mmap_for_io(vmf, fpin); filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); if (fpin) goto out_retry'
+          : typeof read.label === 'string'
+            ? read.label
+            : read.label(c),
       where: 'mm/filemap.c:3332-3350 filemap_fault() page_not_uptodate',
-      acc: (c) => (c.num('fpin') || firstTry(c)
-        ? read.acc!(c).filter((a) => a.loc !== `${P(c)}.refcount`)
-        : read.acc!(c)).map((a) => readMarks(c, a)),
+      acc: (c) => (c.num('fpin') || firstTry(c) ? read.acc!(c).filter((a) => a.loc !== `${P(c)}.refcount`) : read.acc!(c)).map((a) => readMarks(c, a)),
       run: (c) => {
         dropMmap(c);
-        if (!c.num('fpin')) { read.run(c); return; }
+        if (!c.num('fpin')) {
+          read.run(c);
+          return;
+        }
         // filemap_read_folio as the read step runs it; the reference stays for out_retry's folio_put
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
@@ -143,10 +158,15 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
       },
     },
     out_retry: {
-      label: 'out_retry: if (folio) folio_put(folio); if (mapping_locked) filemap_invalidate_unlock_shared(mapping); if (fpin) fput(fpin); return ret | VM_FAULT_RETRY',
+      label:
+        'out_retry: if (folio) folio_put(folio); if (mapping_locked) filemap_invalidate_unlock_shared(mapping); if (fpin) fput(fpin); return ret | VM_FAULT_RETRY',
       where: 'mm/filemap.c:3352-3368 filemap_fault()',
-      acc: (c) => [folioPut(c, w(`${P(c)}.refcount`), c.num('pfn'), `${FF}: out_retry: if (folio) folio_put(folio) (mm/filemap.c:3358)`),
-        ...(c.num('ml') ? [rwsemUnlock(release(invLockLoc(c)), `${FF}: out_retry: if (mapping_locked) filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3360)`)] : [])],
+      acc: (c) => [
+        folioPut(c, w(`${P(c)}.refcount`), c.num('pfn'), `${FF}: out_retry: if (folio) folio_put(folio) (mm/filemap.c:3358)`),
+        ...(c.num('ml')
+          ? [rwsemUnlock(release(invLockLoc(c)), `${FF}: out_retry: if (mapping_locked) filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3360)`)]
+          : []),
+      ],
       run: (c) => {
         c.ref(c.num('pfn'), -1);
         if (c.num('ml')) dropInvalidateLock(c, c.num('file'), true);
@@ -160,12 +180,17 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
       },
     },
     again: {
-      label: 'VM_FAULT_RETRY: do_user_addr_fault(): flags |= FAULT_FLAG_TRIED; goto retry: lock_mm_and_find_vma() [mmap_read_lock]; handle_mm_fault() → handle_pte_fault(): entry = *pte; pte_none(entry) → do_fault',
+      label:
+        'VM_FAULT_RETRY: do_user_addr_fault(): flags |= FAULT_FLAG_TRIED; goto retry: lock_mm_and_find_vma() [mmap_read_lock]; handle_mm_fault() → handle_pte_fault(): entry = *pte; pte_none(entry) → do_fault',
       where: 'arch/x86/mm/fault.c:1309-1364 do_user_addr_fault()',
       acc: (c) => [markOrigPte(c, pteAcc(c, 'read'))],
       run: (c) => {
         const { vma, i } = faultSite(c);
-        if (c.pte(vma.id, i) !== NONE) { c.effect('PTE already present'); faultEnd(c, FAULT_OK); return; }
+        if (c.pte(vma.id, i) !== NONE) {
+          c.effect('PTE already present');
+          faultEnd(c, FAULT_OK);
+          return;
+        }
         again(c);
       },
     },

@@ -44,7 +44,10 @@ const MEM = 'mm/memory.c 6.1.192';
 const BPM = 'fs/buffer.c block_page_mkwrite() 6.1.192';
 const EPM = 'fs/ext4/inode.c ext4_page_mkwrite() 6.1.192';
 const isLoc = (a: Access, suffix: string) => a.loc.endsWith(suffix);
-const ptePfn = (c: Ctx) => { const { vma, i } = faultSite(c); return c.pte(vma.id, i); };
+const ptePfn = (c: Ctx) => {
+  const { vma, i } = faultSite(c);
+  return c.pte(vma.id, i);
+};
 // set_page_dirty → ext4_dirty_folio → block_dirty_folio: folio_test_set_dirty (fs/buffer.c:636), a
 // fully ordered test-and-set, and __folio_mark_dirty's xarray dirty tag (640), which the model
 // folds into the flag: left unmarked (smp_mb() in a derived test, no test when shared).
@@ -53,7 +56,13 @@ const ptePfn = (c: Ctx) => { const { vma, i } = faultSite(c); return c.pte(vma.i
 function wpMarks(c: Ctx, a: Access): Access {
   if (a.lock === 'acquire') return lk(a, 'spin_lock', 0, `${MEM} handle_pte_fault(): spin_lock(vmf->ptl) (mm/memory.c:5040)`);
   if (a.lock === 'release') return lk(a, 'spin_unlock', 0, `${MEM} wp_page_shared(): pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:3358)`);
-  if (isLoc(a, '.refcount')) return lk(a, 'atomic_inc', c.page(ptePfn(c)).refcount, `${MEM} wp_page_shared(): get_page(vmf->page) (mm/memory.c:3353) → folio_ref_inc() = atomic_inc(&folio->_refcount), unordered`);
+  if (isLoc(a, '.refcount'))
+    return lk(
+      a,
+      'atomic_inc',
+      c.page(ptePfn(c)).refcount,
+      `${MEM} wp_page_shared(): get_page(vmf->page) (mm/memory.c:3353) → folio_ref_inc() = atomic_inc(&folio->_refcount), unordered`,
+    );
   return pteMark(a, ptePfn(c), `${MEM} handle_pte_fault(): if (unlikely(!pte_same(*vmf->pte, entry))) (mm/memory.c:5041), plain C`);
 }
 
@@ -75,17 +84,38 @@ function mkwLockMarks(c: Ctx, a: Access): Access {
 function mkwriteFinMarks(c: Ctx, a: Access): Access {
   const same = ptePfn(c) === c.num('orig');
   if (a.lock === 'acquire') return lk(a, 'spin_lock', 0, `${MEM} finish_mkwrite_fault(): vmf->pte = pte_offset_map_lock() (mm/memory.c:3310)`);
-  if (a.lock === 'release') return lk(a, 'spin_unlock', 0, `${MEM} ${same ? 'wp_page_reuse(): pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:3108)' : 'finish_mkwrite_fault(): pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:3318)'}`);
+  if (a.lock === 'release')
+    return lk(
+      a,
+      'spin_unlock',
+      0,
+      `${MEM} ${same ? 'wp_page_reuse(): pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:3108)' : 'finish_mkwrite_fault(): pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:3318)'}`,
+    );
   if (a.mode === 'read') return pteMark(a, ptePfn(c), `${MEM} finish_mkwrite_fault(): if (!pte_same(*vmf->pte, vmf->orig_pte)) (mm/memory.c:3316), plain C`);
-  return lk(a, 'WRITE_ONCE', ptePfn(c), `${MEM} wp_page_reuse(): ptep_set_access_flags() (mm/memory.c:3106) → set_pte() (arch/x86/mm/pgtable.c:493) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)`);
+  return lk(
+    a,
+    'WRITE_ONCE',
+    ptePfn(c),
+    `${MEM} wp_page_reuse(): ptep_set_access_flags() (mm/memory.c:3106) → set_pte() (arch/x86/mm/pgtable.c:493) → native_set_pte(): WRITE_ONCE(*ptep, pte) (arch/x86/include/asm/pgtable_64.h:67)`,
+  );
 }
 
 /** fault_dirty_shared_page (mm/memory.c:3032-3049): set_page_dirty (unmarked), unlock_page; the wp path's put_page (3376); the backout's unlock_page, put_page (4706-4707). */
 function unlockMarks(c: Ctx, a: Access): Access {
   const pfn = c.num('pfn');
   const backout = !!c.opt('backout');
-  if (a.lock === 'release') return folioUnlock(a, `${MEM} ${backout ? 'do_shared_fault(): unlock_page(vmf->page) (mm/memory.c:4706)' : 'fault_dirty_shared_page(): unlock_page(page) (mm/memory.c:3049)'}`);
-  if (isLoc(a, '.refcount')) return folioPut(c, a, pfn, `${MEM} ${backout ? 'do_shared_fault(): put_page(vmf->page) (mm/memory.c:4707)' : 'wp_page_shared(): put_page(vmf->page) (mm/memory.c:3376)'}`);
+  if (a.lock === 'release')
+    return folioUnlock(
+      a,
+      `${MEM} ${backout ? 'do_shared_fault(): unlock_page(vmf->page) (mm/memory.c:4706)' : 'fault_dirty_shared_page(): unlock_page(page) (mm/memory.c:3049)'}`,
+    );
+  if (isLoc(a, '.refcount'))
+    return folioPut(
+      c,
+      a,
+      pfn,
+      `${MEM} ${backout ? 'do_shared_fault(): put_page(vmf->page) (mm/memory.c:4707)' : 'wp_page_shared(): put_page(vmf->page) (mm/memory.c:3376)'}`,
+    );
   return a; // set_page_dirty (mm/memory.c:3040)
 }
 
@@ -98,107 +128,163 @@ export const doSharedFault61: Proc = {
     // calls do_shared_fault for FAULT_FLAG_WRITE on a VM_SHARED mapping: mm/memory.c:4763).
     // Its last step, isize2 (the i_size recheck under the folio lock), continues at `ptl`: here
     // that is do_shared_fault's page_mkwrite call, and finish_fault is `finish`.
-    isize: read.isize!, get: read.get!, uptodate: read.uptodate!, ilock: read.ilock!, create: read.create!,
-    create_unlock: read.create_unlock!, lock: read.lock!, read: read.read!, isize2: read.isize2!,
-    finish: read.ptl!, setpte: read.setpte!,
-    pte: handlePteFault((c) => { c.set('wp', 0); c.goto('isize'); }, markOrigPte),
+    isize: read.isize!,
+    get: read.get!,
+    uptodate: read.uptodate!,
+    ilock: read.ilock!,
+    create: read.create!,
+    create_unlock: read.create_unlock!,
+    lock: read.lock!,
+    read: read.read!,
+    isize2: read.isize2!,
+    finish: read.ptl!,
+    setpte: read.setpte!,
+    pte: handlePteFault((c) => {
+      c.set('wp', 0);
+      c.goto('isize');
+    }, markOrigPte),
     ptl: {
       label: 'do_shared_fault: unlock_page(vmf->page); do_page_mkwrite(vmf) → ext4_page_mkwrite(): sb_start_pagefault(); file_update_time()',
       where: 'mm/memory.c do_shared_fault()',
       acc: (c) => [folioUnlock(release(`lock:${c.P(c.num('pfn'))}`), `${MEM} do_shared_fault(): unlock_page(vmf->page) (mm/memory.c:4694)`)],
-      run: (c) => { c.unlockPage(c.num('pfn')); c.goto('mkw_ilock'); },
-    },
-    wp: marked({
-      label: 'handle_pte_fault: pte present, write-protected → do_wp_page(): pte_offset_map_lock(); vmf->page = vm_normal_page(); wp_page_shared(): get_page(vmf->page); pte_unmap_unlock()',
-      where: 'mm/memory.c wp_page_shared()',
-      acc: (c) => {
-        const { vma, i } = faultSite(c);
-        const pfn = c.pte(vma.id, i);
-        return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(pfn === NONE ? [] : [w(`${c.P(pfn)}.refcount`)]), release(ptlLoc(c))];
-      },
-      block: ptlBusy,
       run: (c) => {
-        faultBegin(c);
-        const { vma, i } = faultSite(c);
-        const pfn = c.pte(vma.id, i);
-        c.set('wp', 1);
-        if (pfn === NONE) { c.effect('the PTE went away: the store walks again'); faultEnd(c, FAULT_OK); return; }
-        c.ref(pfn, 1);
-        c.set('pfn', pfn);
-        c.set('orig', pfn);
+        c.unlockPage(c.num('pfn'));
         c.goto('mkw_ilock');
       },
-    }, wpMarks),
+    },
+    wp: marked(
+      {
+        label:
+          'handle_pte_fault: pte present, write-protected → do_wp_page(): pte_offset_map_lock(); vmf->page = vm_normal_page(); wp_page_shared(): get_page(vmf->page); pte_unmap_unlock()',
+        where: 'mm/memory.c wp_page_shared()',
+        acc: (c) => {
+          const { vma, i } = faultSite(c);
+          const pfn = c.pte(vma.id, i);
+          return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(pfn === NONE ? [] : [w(`${c.P(pfn)}.refcount`)]), release(ptlLoc(c))];
+        },
+        block: ptlBusy,
+        run: (c) => {
+          faultBegin(c);
+          const { vma, i } = faultSite(c);
+          const pfn = c.pte(vma.id, i);
+          c.set('wp', 1);
+          if (pfn === NONE) {
+            c.effect('the PTE went away: the store walks again');
+            faultEnd(c, FAULT_OK);
+            return;
+          }
+          c.ref(pfn, 1);
+          c.set('pfn', pfn);
+          c.set('orig', pfn);
+          c.goto('mkw_ilock');
+        },
+      },
+      wpMarks,
+    ),
     mkw_ilock: {
-      ...marked(invalidateLockShared('ext4_page_mkwrite: filemap_invalidate_lock_shared(mapping)', (c) => c.goto('mkw_lock')),
-        (_c, a) => rwsemLock(a, `${EPM}: filemap_invalidate_lock_shared(mapping) (fs/ext4/inode.c:6319)`)),
+      ...marked(
+        invalidateLockShared('ext4_page_mkwrite: filemap_invalidate_lock_shared(mapping)', (c) => c.goto('mkw_lock')),
+        (_c, a) => rwsemLock(a, `${EPM}: filemap_invalidate_lock_shared(mapping) (fs/ext4/inode.c:6319)`),
+      ),
       where: 'fs/ext4/inode.c ext4_page_mkwrite()',
     },
-    mkw_lock: marked({
-      label: (c) => `block_page_mkwrite(vma, vmf, ext4_da_get_block_prep): lock_page(page); size = i_size_read(inode); if (page->mapping != inode->i_mapping || page_offset(page) > size) ${
-        truncatedUnder(c) ? 'return -EFAULT (truncated)' : '...; __block_write_begin(); block_commit_write(); set_page_dirty(page)'}`,
-      where: 'fs/buffer.c block_page_mkwrite()',
-      acc: (c) => {
-        const P = c.P(c.num('pfn'));
-        return [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${c.M(c.num('file'))}.i_size`), w(`${P}.flags.dirty`)];
+    mkw_lock: marked(
+      {
+        label: (c) =>
+          `block_page_mkwrite(vma, vmf, ext4_da_get_block_prep): lock_page(page); size = i_size_read(inode); if (page->mapping != inode->i_mapping || page_offset(page) > size) ${
+            truncatedUnder(c) ? 'return -EFAULT (truncated)' : '...; __block_write_begin(); block_commit_write(); set_page_dirty(page)'
+          }`,
+        where: 'fs/buffer.c block_page_mkwrite()',
+        acc: (c) => {
+          const P = c.P(c.num('pfn'));
+          return [acquire(`lock:${P}`), r(`${P}.mapping`), r(`${c.M(c.num('file'))}.i_size`), w(`${P}.flags.dirty`)];
+        },
+        block: (c) => c.pageLockHeld(c.num('pfn')),
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.lockPage(pfn);
+          if (truncatedUnder(c)) {
+            c.effect('page truncated under us: -EFAULT → VM_FAULT_NOPAGE');
+            c.unlockPage(pfn);
+            c.set('nopage', 1);
+          } else {
+            c.setFlag(pfn, 'dirty', true);
+            c.set('nopage', 0);
+          }
+          c.goto('mkw_out');
+        },
       },
-      block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.lockPage(pfn);
-        if (truncatedUnder(c)) {
-          c.effect('page truncated under us: -EFAULT → VM_FAULT_NOPAGE');
+      mkwLockMarks,
+    ),
+    mkw_out: marked(
+      {
+        label: (c) =>
+          `ext4_page_mkwrite out: filemap_invalidate_unlock_shared(mapping); sb_end_pagefault()${c.num('nopage') ? '; put_page(vmf->page); return VM_FAULT_NOPAGE' : ''}`,
+        where: 'fs/ext4/inode.c ext4_page_mkwrite()',
+        acc: (c) => [release(invLockLoc(c)), ...(c.num('nopage') ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
+        run: (c) => {
+          const file = c.num('file');
+          dropInvalidateLock(c, file, true);
+          if (c.num('nopage')) {
+            c.ref(c.num('pfn'), -1);
+            faultEnd(c, FAULT_OK);
+            return;
+          }
+          c.goto(c.num('wp') ? 'mkwrite_fin' : 'finish');
+        },
+      },
+      (c, a) =>
+        a.lock === 'release'
+          ? rwsemUnlock(a, `${EPM}: filemap_invalidate_unlock_shared(mapping) (fs/ext4/inode.c:6434)`)
+          : folioPut(
+              c,
+              a,
+              c.num('pfn'),
+              `${MEM} ${c.num('wp') ? 'wp_page_shared(): put_page(vmf->page) (mm/memory.c:3362)' : 'do_shared_fault(): put_page(vmf->page) (mm/memory.c:4698)'}`,
+            ),
+    ),
+    mkwrite_fin: marked(
+      {
+        label:
+          'finish_mkwrite_fault(): pte_offset_map_lock(); if (!pte_same(*vmf->pte, vmf->orig_pte)) return VM_FAULT_NOPAGE; wp_page_reuse(): the PTE becomes writable; pte_unmap_unlock()',
+        where: 'mm/memory.c finish_mkwrite_fault()',
+        acc: (c) => {
+          const { vma, i } = faultSite(c);
+          const same = c.pte(vma.id, i) === c.num('orig');
+          return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(same ? [pteAcc(c, 'write')] : []), release(ptlLoc(c))];
+        },
+        block: ptlBusy,
+        run: (c) => {
+          const { vma, i } = faultSite(c);
+          if (c.pte(vma.id, i) !== c.num('orig')) {
+            c.effect('PTE changed: VM_FAULT_NOPAGE');
+            c.set('backout', 1);
+          }
+          c.goto('unlock');
+        },
+      },
+      mkwriteFinMarks,
+    ),
+    unlock: marked(
+      {
+        label: (c) =>
+          c.opt('backout')
+            ? 'unlock_page(vmf->page); put_page(vmf->page); return VM_FAULT_NOPAGE'
+            : `fault_dirty_shared_page(): set_page_dirty(page); unlock_page(page)${c.num('wp') ? '; wp_page_shared: put_page(vmf->page)' : ''}`,
+        where: 'mm/memory.c fault_dirty_shared_page()',
+        acc: (c) => {
+          const P = c.P(c.num('pfn'));
+          return [release(`lock:${P}`), ...(c.opt('backout') || c.num('wp') ? [w(`${P}.refcount`)] : []), ...(c.opt('backout') ? [] : [w(`${P}.flags.dirty`)])];
+        },
+        run: (c) => {
+          const pfn = c.num('pfn');
+          if (!c.opt('backout') && !(c.page(pfn).flags & PG.dirty)) c.setFlag(pfn, 'dirty', true);
           c.unlockPage(pfn);
-          c.set('nopage', 1);
-        } else {
-          c.setFlag(pfn, 'dirty', true);
-          c.set('nopage', 0);
-        }
-        c.goto('mkw_out');
+          if (c.opt('backout') || c.num('wp')) c.ref(pfn, -1);
+          faultEnd(c, FAULT_OK);
+        },
       },
-    }, mkwLockMarks),
-    mkw_out: marked({
-      label: (c) => `ext4_page_mkwrite out: filemap_invalidate_unlock_shared(mapping); sb_end_pagefault()${c.num('nopage') ? '; put_page(vmf->page); return VM_FAULT_NOPAGE' : ''}`,
-      where: 'fs/ext4/inode.c ext4_page_mkwrite()',
-      acc: (c) => [release(invLockLoc(c)), ...(c.num('nopage') ? [w(`${c.P(c.num('pfn'))}.refcount`)] : [])],
-      run: (c) => {
-        const file = c.num('file');
-        dropInvalidateLock(c, file, true);
-        if (c.num('nopage')) { c.ref(c.num('pfn'), -1); faultEnd(c, FAULT_OK); return; }
-        c.goto(c.num('wp') ? 'mkwrite_fin' : 'finish');
-      },
-    }, (c, a) => (a.lock === 'release' ? rwsemUnlock(a, `${EPM}: filemap_invalidate_unlock_shared(mapping) (fs/ext4/inode.c:6434)`)
-      : folioPut(c, a, c.num('pfn'), `${MEM} ${c.num('wp') ? 'wp_page_shared(): put_page(vmf->page) (mm/memory.c:3362)' : 'do_shared_fault(): put_page(vmf->page) (mm/memory.c:4698)'}`))),
-    mkwrite_fin: marked({
-      label: 'finish_mkwrite_fault(): pte_offset_map_lock(); if (!pte_same(*vmf->pte, vmf->orig_pte)) return VM_FAULT_NOPAGE; wp_page_reuse(): the PTE becomes writable; pte_unmap_unlock()',
-      where: 'mm/memory.c finish_mkwrite_fault()',
-      acc: (c) => {
-        const { vma, i } = faultSite(c);
-        const same = c.pte(vma.id, i) === c.num('orig');
-        return [acquire(ptlLoc(c)), pteAcc(c, 'read'), ...(same ? [pteAcc(c, 'write')] : []), release(ptlLoc(c))];
-      },
-      block: ptlBusy,
-      run: (c) => {
-        const { vma, i } = faultSite(c);
-        if (c.pte(vma.id, i) !== c.num('orig')) { c.effect('PTE changed: VM_FAULT_NOPAGE'); c.set('backout', 1); }
-        c.goto('unlock');
-      },
-    }, mkwriteFinMarks),
-    unlock: marked({
-      label: (c) => (c.opt('backout') ? 'unlock_page(vmf->page); put_page(vmf->page); return VM_FAULT_NOPAGE'
-        : `fault_dirty_shared_page(): set_page_dirty(page); unlock_page(page)${c.num('wp') ? '; wp_page_shared: put_page(vmf->page)' : ''}`),
-      where: 'mm/memory.c fault_dirty_shared_page()',
-      acc: (c) => {
-        const P = c.P(c.num('pfn'));
-        return [release(`lock:${P}`), ...(c.opt('backout') || c.num('wp') ? [w(`${P}.refcount`)] : []), ...(c.opt('backout') ? [] : [w(`${P}.flags.dirty`)])];
-      },
-      run: (c) => {
-        const pfn = c.num('pfn');
-        if (!c.opt('backout') && !(c.page(pfn).flags & PG.dirty)) c.setFlag(pfn, 'dirty', true);
-        c.unlockPage(pfn);
-        if (c.opt('backout') || c.num('wp')) c.ref(pfn, -1);
-        faultEnd(c, FAULT_OK);
-      },
-    }, unlockMarks),
+      unlockMarks,
+    ),
   },
 };

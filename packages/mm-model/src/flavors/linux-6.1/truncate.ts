@@ -8,7 +8,19 @@
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PG } from '../../state.js';
-import { END, PAGEVEC_SIZE_6_1, floorAcc, gangLookup, ilockLoc, lookupAcc, pagesFrom, putAll, removeAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
+import {
+  END,
+  PAGEVEC_SIZE_6_1,
+  floorAcc,
+  gangLookup,
+  ilockLoc,
+  lookupAcc,
+  pagesFrom,
+  putAll,
+  removeAcc,
+  dropInvalidateLock,
+  takeInvalidateLock,
+} from '../../kernel/lib.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { truncateReturnAcc } from '../linux-2.6.15/truncate.js';
 import { callUnmap } from '../../kernel/unmap.js';
@@ -16,7 +28,19 @@ import { callFindLockEntries } from './invalidate.js';
 import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import {
-  deleteMarks, flagTestOrStore, folioFlag, folioLock, folioMapped, folioMapping, folioPut, folioUnlock, iSizeRead, iSizeWrite, rwsemLock, rwsemUnlock, xaFindMarks,
+  deleteMarks,
+  flagTestOrStore,
+  folioFlag,
+  folioLock,
+  folioMapped,
+  folioMapping,
+  folioPut,
+  folioUnlock,
+  iSizeRead,
+  iSizeWrite,
+  rwsemLock,
+  rwsemUnlock,
+  xaFindMarks,
 } from '../../kernel/marks6.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
@@ -24,7 +48,8 @@ const SETATTR = 'fs/ext4/inode.c ext4_setattr() 6.1.192';
 const TIPR = 'mm/truncate.c truncate_inode_pages_range() 6.1.192';
 
 /** do_truncate's inode_lock (i_rwsem) taken: an rw_semaphore, a spin lock in the LKMM (marks6.ts). */
-const ilockMarked = (s: StepDef): StepDef => marked(s, (_c, a) => (a.lock === 'acquire' ? rwsemLock(a, 'fs/open.c do_truncate() 6.1.192: inode_lock(dentry->d_inode)') : a));
+const ilockMarked = (s: StepDef): StepDef =>
+  marked(s, (_c, a) => (a.lock === 'acquire' ? rwsemLock(a, 'fs/open.c do_truncate() 6.1.192: inode_lock(dentry->d_inode)') : a));
 
 export const truncateSetsize61: Proc = {
   fn: 'truncate_setsize',
@@ -32,14 +57,23 @@ export const truncateSetsize61: Proc = {
   entry: 'ilock',
   steps: {
     // fs/open.c do_truncate(): inode_lock(dentry->d_inode) around notify_change → ext4_setattr.
-    ilock: ilockMarked(inodeLock('do_truncate: inode_lock(dentry->d_inode)', () => false, (c) => c.goto('invlock'), 'fs/open.c do_truncate()')),
+    ilock: ilockMarked(
+      inodeLock(
+        'do_truncate: inode_lock(dentry->d_inode)',
+        () => false,
+        (c) => c.goto('invlock'),
+        'fs/open.c do_truncate()',
+      ),
+    ),
     invlock: {
       // fs/ext4/inode.c:5624 (6.1.192): `filemap_invalidate_lock(inode->i_mapping);` — taken
       // for every size change (after the `if (shrink)` block of 5610-5622 that waits for DIO).
       label: 'ext4_setattr: oldsize = inode->i_size; filemap_invalidate_lock(inode->i_mapping)',
       where: 'fs/ext4/inode.c ext4_setattr()',
-      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${SETATTR}: oldsize = inode->i_size (fs/ext4/inode.c:5580)`),
-        rwsemLock(acquire(invLockLoc(c)), `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5624)`)],
+      acc: (c) => [
+        iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${SETATTR}: oldsize = inode->i_size (fs/ext4/inode.c:5580)`),
+        rwsemLock(acquire(invLockLoc(c)), `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5624)`),
+      ],
       block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, invLockLoc(c)),
       run: (c) => {
         const file = c.num('file');
@@ -54,10 +88,14 @@ export const truncateSetsize61: Proc = {
       acc: (c) => [
         iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${SETATTR}: if (attr->ia_size == inode->i_size) (fs/ext4/inode.c:5595)`),
         iSizeWrite(w(`${c.M(c.num('file'))}.i_size`), c.num('size'), `${SETATTR}: i_size_write(inode, attr->ia_size) (fs/ext4/inode.c:5676)`),
-        ghost(w(`${c.M(c.num('file'))}.disk`), 'the model\'s file data past the new EOF reads as zeros from here (read_folio zero-fills past i_size): no kernel store'),
+        ghost(
+          w(`${c.M(c.num('file'))}.disk`),
+          "the model's file data past the new EOF reads as zeros from here (read_folio zero-fills past i_size): no kernel store",
+        ),
       ],
       run: (c) => {
-        const file = c.num('file'); const size = c.num('size');
+        const file = c.num('file');
+        const size = c.num('size');
         const old = c.map(file).isize;
         c.op({ kind: 'truncate_begin', fn: 'truncate_pagecache', file: c.fileRef(file), size: BigInt(size), start: pagesFrom(size), end: END });
         c.updMap(file, { isize: size }, `i_size ${old}→${size}`);
@@ -68,9 +106,21 @@ export const truncateSetsize61: Proc = {
     },
     pages: {
       label: 'truncate_inode_pages(mapping, newsize)',
-      run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
-        file: c.num('file'), start: pagesFrom(c.num('size')), end: END, index: pagesFrom(c.num('size')), batch: [], j: 0, pfn: NONE,
-      }, 'unmap2'),
+      run: (c) =>
+        c.call(
+          'truncate_inode_pages_range',
+          'lookup1',
+          {
+            file: c.num('file'),
+            start: pagesFrom(c.num('size')),
+            end: END,
+            index: pagesFrom(c.num('size')),
+            batch: [],
+            j: 0,
+            pfn: NONE,
+          },
+          'unmap2',
+        ),
     },
     unmap2: {
       label: 'unmap_mapping_range(mapping, holebegin, 0, 1)',
@@ -81,7 +131,10 @@ export const truncateSetsize61: Proc = {
       label: 'ext4_setattr: if (attr->ia_size <= oldsize) ext4_truncate(inode): free the blocks past EOF',
       where: 'fs/ext4/inode.c ext4_truncate()',
       // ext4_truncate reads i_size (plain C) and frees the blocks past it (the block map: left unmarked)
-      acc: (c) => [iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), 'fs/ext4/inode.c ext4_truncate() 6.1.192: inode->i_size'), w(`${c.M(c.num('file'))}.disk`)],
+      acc: (c) => [
+        iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), 'fs/ext4/inode.c ext4_truncate() 6.1.192: inode->i_size'),
+        w(`${c.M(c.num('file'))}.disk`),
+      ],
       run: (c) => {
         const file = c.num('file');
         if (c.num('size') <= c.num('oldsize')) c.freeBlocks(file, pagesFrom(c.map(file).isize), END);
@@ -102,9 +155,11 @@ export const truncateSetsize61: Proc = {
     iunlock: {
       label: 'do_truncate: inode_unlock(dentry->d_inode)',
       where: 'fs/open.c do_truncate()',
-      acc: (c) => [ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'),
+      acc: (c) => [
+        ghost(floorAcc(c, c.num('file')), 'the stale-data judgement: a read starting later must see this write'),
         rwsemUnlock(release(ilockLoc(c, c.num('file'))), 'fs/open.c do_truncate() 6.1.192: inode_unlock(dentry->d_inode)'),
-        ...truncateReturnAcc(c).map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
+        ...truncateReturnAcc(c).map((a) => ghost(a, "the mapped-beyond-eof judgement at truncate's return")),
+      ],
       run: (c) => {
         const file = c.num('file');
         c.op({ kind: 'truncate_end', fn: 'truncate_pagecache', file: c.fileRef(file), ret: 0 });
@@ -139,8 +194,22 @@ function cancelDirty(run: (c: Ctx) => void) {
     acc: (c: Ctx) => {
       const cite = 'mm/truncate.c truncate_cleanup_folio() 6.1.192';
       const pfn = c.num('pfn');
-      return [flagTestOrStore(c, w(`${c.P(pfn)}.flags.private`), pfn, 'private', `${cite}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:177)`),
-        flagTestOrStore(c, w(`${c.P(pfn)}.flags.dirty`), pfn, 'dirty', `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`)];
+      return [
+        flagTestOrStore(
+          c,
+          w(`${c.P(pfn)}.flags.private`),
+          pfn,
+          'private',
+          `${cite}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:177)`,
+        ),
+        flagTestOrStore(
+          c,
+          w(`${c.P(pfn)}.flags.dirty`),
+          pfn,
+          'dirty',
+          `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`,
+        ),
+      ];
     },
     run: (c: Ctx) => {
       const pfn = c.num('pfn');
@@ -174,8 +243,13 @@ export const truncateInodePagesRange61: Proc = {
       label: 'for (i = 0; i < folio_batch_count(&fbatch); i++) truncate_cleanup_folio(fbatch.folios[i])',
       run: (c) => {
         const b = c.list('rv');
-        if (b.length === 0) { c.set('index', c.num('start')); c.goto('lookup2'); return; }
-        c.set('batch', b); c.set('j', 0);
+        if (b.length === 0) {
+          c.set('index', c.num('start'));
+          c.goto('lookup2');
+          return;
+        }
+        c.set('batch', b);
+        c.set('j', 0);
         c.set('index', c.page(b[b.length - 1]!).index + 1);
         c.set('pfn', b[0]!);
         c.goto('cleanup');
@@ -185,14 +259,21 @@ export const truncateInodePagesRange61: Proc = {
     cancel: cancelDirty((c) => {
       const j = c.num('j') + 1;
       c.set('j', j);
-      if (j < c.list('batch').length) { c.set('pfn', c.list('batch')[j]!); c.goto('cleanup'); } else c.goto('delete');
+      if (j < c.list('batch').length) {
+        c.set('pfn', c.list('batch')[j]!);
+        c.goto('cleanup');
+      } else c.goto('delete');
     }),
     delete: {
       label: 'delete_from_page_cache_batch(mapping, &fbatch) [xa_lock]; filemap_free_folio() each',
       // xa_lock_irq is carried by the slot store's `under`; the refcounts are filemap_free_folio's folio_put_refs, after the unlock
-      acc: (c) => [ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
+      acc: (c) => [
+        ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
         ...c.list('batch').flatMap((p) => deleteMarks(c, removeAcc(c, p), p, true)),
-        ...c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, 'mm/filemap.c delete_from_page_cache_batch() 6.1.192: filemap_free_folio() → folio_put_refs()'))],
+        ...c
+          .list('batch')
+          .map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, 'mm/filemap.c delete_from_page_cache_batch() 6.1.192: filemap_free_folio() → folio_put_refs()')),
+      ],
       run: (c) => {
         for (const p of c.list('batch')) {
           if (c.page(p).mapping !== c.num('file')) continue;
@@ -204,26 +285,42 @@ export const truncateInodePagesRange61: Proc = {
     },
     unlockall: {
       label: 'folio_unlock() each; folio_batch_release(&fbatch); cond_resched()',
-      acc: (c) => [...c.list('batch').map((p) => folioUnlock(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:396)`)),
-        ...c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/swap.c:1005)`))],
+      acc: (c) => [
+        ...c.list('batch').map((p) => folioUnlock(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:396)`)),
+        ...c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/swap.c:1005)`)),
+      ],
       run: (c) => {
         for (const p of c.list('batch')) c.unlockPage(p);
         putAll(c, c.list('batch'));
         c.set('batch', []);
         if (c.num('index') < c.num('end')) c.goto('lookup1');
-        else { c.set('index', c.num('start')); c.goto('lookup2'); }
+        else {
+          c.set('index', c.num('start'));
+          c.goto('lookup2');
+        }
       },
     },
     lookup2: {
       label: 'cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; }',
       acc: (c) => {
         const b = lookup2(c);
-        return xaFindMarks(c, c.num('file'), c.num('index'), c.num('end'), b, lookupAcc(c, c.num('file'), b).slice(1), `mm/filemap.c find_get_entries() → find_get_entry() 6.1.192 (mm/filemap.c:2030-2049), ${TIPR} (mm/truncate.c:428)`);
+        return xaFindMarks(
+          c,
+          c.num('file'),
+          c.num('index'),
+          c.num('end'),
+          b,
+          lookupAcc(c, c.num('file'), b).slice(1),
+          `mm/filemap.c find_get_entries() → find_get_entry() 6.1.192 (mm/filemap.c:2030-2049), ${TIPR} (mm/truncate.c:428)`,
+        );
       },
       run: (c) => {
         const b = lookup2(c);
         if (b.length === 0) {
-          if (c.num('index') === c.num('start')) { c.ret(0); return; }
+          if (c.num('index') === c.num('start')) {
+            c.ret(0);
+            return;
+          }
           c.set('index', c.num('start'));
           c.goto('lookup2');
           return;
@@ -234,17 +331,24 @@ export const truncateInodePagesRange61: Proc = {
     lock2: {
       label: 'folio_lock(folio); folio_wait_writeback(folio); truncate_inode_folio(): if (folio->mapping != mapping) return -EIO',
       acc: (c) => {
-        const pfn = folio(c); const P = c.P(pfn);
-        return [folioLock(acquire(`lock:${P}`), `${TIPR}: folio_lock(folio) (mm/truncate.c:447)`),
+        const pfn = folio(c);
+        const P = c.P(pfn);
+        return [
+          folioLock(acquire(`lock:${P}`), `${TIPR}: folio_lock(folio) (mm/truncate.c:447)`),
           folioFlag(c, r(`${P}.flags.writeback`), pfn, 'writeback', `${TIPR}: folio_wait_writeback(folio) (mm/truncate.c:449)`),
-          folioMapping(c, r(`${P}.mapping`), pfn, 'mm/truncate.c truncate_inode_folio() 6.1.192: if (folio->mapping != mapping) (mm/truncate.c:191)')];
+          folioMapping(c, r(`${P}.mapping`), pfn, 'mm/truncate.c truncate_inode_folio() 6.1.192: if (folio->mapping != mapping) (mm/truncate.c:191)'),
+        ];
       },
       block: (c) => c.pageLockHeld(folio(c)),
       run: (c) => {
         const pfn = folio(c);
         c.lockPage(pfn);
         c.set('pfn', pfn);
-        if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); nextFolio(c, 'lock2', 'release2'); return; }
+        if (c.page(pfn).mapping !== c.num('file')) {
+          c.unlockPage(pfn);
+          nextFolio(c, 'lock2', 'release2');
+          return;
+        }
         c.goto('mapped2');
       },
     },
@@ -253,11 +357,14 @@ export const truncateInodePagesRange61: Proc = {
     remove2: {
       label: 'filemap_remove_folio(folio) [xa_lock]; filemap_free_folio(); folio_unlock(folio)',
       acc: (c) => {
-        const pfn = c.num('pfn'); const P = c.P(pfn);
-        return [ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
+        const pfn = c.num('pfn');
+        const P = c.P(pfn);
+        return [
+          ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
           ...deleteMarks(c, removeAcc(c, pfn), pfn, false),
           folioPut(c, w(`${P}.refcount`), pfn, 'mm/filemap.c filemap_remove_folio() 6.1.192: filemap_free_folio() → folio_put_refs() (mm/filemap.c:237)'),
-          folioUnlock(release(`lock:${P}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:451)`)];
+          folioUnlock(release(`lock:${P}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:451)`),
+        ];
       },
       run: (c) => {
         const pfn = c.num('pfn');
@@ -269,8 +376,15 @@ export const truncateInodePagesRange61: Proc = {
     },
     release2: {
       label: 'folio_batch_release(&fbatch)',
-      acc: (c) => c.list('batch').map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/truncate.c:455, mm/swap.c:1005)`)),
-      run: (c) => { putAll(c, c.list('batch')); c.set('batch', []); c.goto('lookup2'); },
+      acc: (c) =>
+        c
+          .list('batch')
+          .map((p) => folioPut(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) → release_pages() (mm/truncate.c:455, mm/swap.c:1005)`)),
+      run: (c) => {
+        putAll(c, c.list('batch'));
+        c.set('batch', []);
+        c.goto('lookup2');
+      },
     },
   },
 };

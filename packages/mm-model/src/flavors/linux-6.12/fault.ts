@@ -25,7 +25,22 @@ import { mapPagesLocals612 } from './map-pages.js';
 import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
 import { folioMapping, rwsemLock, rwsemUnlock, xaReload } from '../../kernel/marks6.js';
 import {
-  V612, folioFlag612, folioLock612, folioUnlock612, folioPut612, folioTryGet612, iSizeRead612, isLarge, pmdInstall612, pmdPlain612, pteGet612, pteOffsetMapLock612, pteOffsetMapNone612, pteSet612, rmapAdd612, xaLoad612,
+  V612,
+  folioFlag612,
+  folioLock612,
+  folioUnlock612,
+  folioPut612,
+  folioTryGet612,
+  iSizeRead612,
+  isLarge,
+  pmdInstall612,
+  pmdPlain612,
+  pteGet612,
+  pteOffsetMapLock612,
+  pteOffsetMapNone612,
+  pteSet612,
+  rmapAdd612,
+  xaLoad612,
 } from '../../kernel/marks612.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, folioNextIndex, pmdLoc, pmdRange } from './folio.js';
 
@@ -50,15 +65,21 @@ function markPte612(c: Ctx, a: Access): Access {
   const { vma, i, ptl } = faultSite(c);
   const pmd = c.pmd(ptl);
   const H = `mm/memory.c handle_pte_fault() ${V612}`;
-  if (pmd === NONE) return lk(a, 'plain-read', 0, `${H}: if (unlikely(pmd_none(*vmf->pmd))) (mm/memory.c:5769, plain C): no PTE is read`, { word: pmdLoc(c.env, ptl) });
+  if (pmd === NONE)
+    return lk(a, 'plain-read', 0, `${H}: if (unlikely(pmd_none(*vmf->pmd))) (mm/memory.c:5769, plain C): no PTE is read`, { word: pmdLoc(c.env, ptl) });
   if (pmd !== PMD_TABLE) return a; // a huge PMD: not marked (large folios)
   // pte_offset_map_nolock's READ_ONCE of the table's PMD (mm/pgtable-generic.c:289) is left out: a table's PMD never changes in the model
-  return pteGet612(a, c.pte(vma.id, i), `${H}: vmf->orig_pte = ptep_get_lockless(vmf->pte) (mm/memory.c:5789; = ptep_get() on x86-64, include/linux/pgtable.h:587-590)`);
+  return pteGet612(
+    a,
+    c.pte(vma.id, i),
+    `${H}: vmf->orig_pte = ptep_get_lockless(vmf->pte) (mm/memory.c:5789; = ptep_get() on x86-64, include/linux/pgtable.h:587-590)`,
+  );
 }
 
 /** filemap_get_folio() → filemap_get_entry() (mm/filemap.c:1846-1859): xas_load, folio_try_get, xas_reload. */
 function markGet612(c: Ctx, _a: Access, all: readonly Access[]): Access[] {
-  const file = c.num('file'); const index = c.num('index');
+  const file = c.num('file');
+  const index = c.num('index');
   const pfn = c.lookup(file, index);
   const cite = `${FF}: folio = filemap_get_folio(mapping, index) (mm/filemap.c:3326) → filemap_get_entry()`;
   const load = xaLoad612(c, file, index, `${cite}: folio = xas_load(&xas) (mm/filemap.c:1846)`);
@@ -69,40 +90,63 @@ function markGet612(c: Ctx, _a: Access, all: readonly Access[]): Access[] {
 
 /** filemap_fault's folio lock and what it reads under it (mm/filemap.c:3368-3415), by the path the run takes (6.1's lockMarks, 6.12 lines). */
 function lockMarks612(c: Ctx, a: Access): Access {
-  const pfn = c.num('pfn'); const p = c.page(pfn);
+  const pfn = c.num('pfn');
+  const p = c.page(pfn);
   if (a.lock === 'acquire') return folioLock612(a, `${FF}: lock_folio_maybe_drop_mmap() → folio_trylock()/__folio_lock_killable() (mm/filemap.c:3368)`);
   if (a.loc.endsWith('.mapping')) return folioMapping(c, a, pfn, `${FF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:3372)`);
-  if (p.mapping !== c.num('file')) return a.loc.endsWith('.refcount') ? folioPut612(c, a, pfn, `${FF}: folio_put(folio) (mm/filemap.c:3374)`) : notOnThisPath(a, 'the folio was truncated: retry_find');
+  if (p.mapping !== c.num('file'))
+    return a.loc.endsWith('.refcount')
+      ? folioPut612(c, a, pfn, `${FF}: folio_put(folio) (mm/filemap.c:3374)`)
+      : notOnThisPath(a, 'the folio was truncated: retry_find');
   if (a.loc.endsWith('.uptodate')) return folioFlag612(c, a, pfn, 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3384)`);
   const uptodate = c.testFlag(pfn, 'uptodate');
   if (a.loc.endsWith('.refcount')) return uptodate ? notOnThisPath(a, 'the folio is uptodate: kept') : a; // not uptodate: unlock, put, retry (left unmarked)
-  return uptodate ? rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3415)`) : notOnThisPath(a, 'the folio is not uptodate: the lock is kept for the read');
+  return uptodate
+    ? rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3415)`)
+    : notOnThisPath(a, 'the folio is not uptodate: the lock is kept for the read');
 }
 
 /** The 6.1 steps 6.12's fault keeps, marked with 6.12's primitives and lines. */
 function remark612(steps: Record<string, StepDef>): Record<string, StepDef> {
   const out = { ...steps };
-  const isizeAt = (line: number) => (c: Ctx, a: Access) => iSizeRead612(c, a, c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:${line})`);
+  const isizeAt = (line: number) => (c: Ctx, a: Access) =>
+    iSizeRead612(c, a, c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:${line})`);
   out.isize = marked(steps.isize!, isizeAt(3317));
   const get = steps.get!;
-  out.get = { ...get, acc: (c) => { const all = get.acc!(c); return markGet612(c, all[0]!, all); } };
-  out.uptodate = marked(steps.uptodate!, (c, a) => folioFlag612(c, a, c.num('pfn'), 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3334)`));
+  out.get = {
+    ...get,
+    acc: (c) => {
+      const all = get.acc!(c);
+      return markGet612(c, all[0]!, all);
+    },
+  };
+  out.uptodate = marked(steps.uptodate!, (c, a) =>
+    folioFlag612(c, a, c.num('pfn'), 'uptodate', `${FF}: if (unlikely(!folio_test_uptodate(folio))) (mm/filemap.c:3334)`),
+  );
   out.ilock = marked(steps.ilock!, (_c, a) => rwsemLock(a, `${FF}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:3335, 3354)`));
   out.lock = marked(steps.lock!, lockMarks612);
-  out.setpte = marked(steps.setpte!, (c, a) => (a.lock === 'release'
-    ? lk(a, 'spin_unlock', 0, `${FIN}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:5200)`)
-    : pteSet612(a, c.num('pfn'), `mm/memory.c set_pte_range() ${V612} (mm/memory.c:5052)`)));
+  out.setpte = marked(steps.setpte!, (c, a) =>
+    a.lock === 'release'
+      ? lk(a, 'spin_unlock', 0, `${FIN}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:5200)`)
+      : pteSet612(a, c.num('pfn'), `mm/memory.c set_pte_range() ${V612} (mm/memory.c:5052)`),
+  );
   return out;
 }
 
 function isize2(): StepDef {
   return {
-    label: 'max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_idx)) { folio_unlock(folio); folio_put(folio); return VM_FAULT_SIGBUS; } vmf->page = folio_file_page(folio, index); return ret | VM_FAULT_LOCKED',
+    label:
+      'max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE); if (unlikely(index >= max_idx)) { folio_unlock(folio); folio_put(folio); return VM_FAULT_SIGBUS; } vmf->page = folio_file_page(folio, index); return ret | VM_FAULT_LOCKED',
     where: 'mm/filemap.c:3421-3429 filemap_fault()',
-    acc: (c) => [iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3421)`),
+    acc: (c) => [
+      iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FF}: max_idx = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) (mm/filemap.c:3421)`),
       ...(c.num('index') >= fileEnd(c)
-        ? [folioUnlock612(release(`lock:${c.P(c.num('pfn'))}`), `${FF}: folio_unlock(folio) (mm/filemap.c:3423)`),
-          folioPut612(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3424)`)] : [])],
+        ? [
+            folioUnlock612(release(`lock:${c.P(c.num('pfn'))}`), `${FF}: folio_unlock(folio) (mm/filemap.c:3423)`),
+            folioPut612(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3424)`),
+          ]
+        : []),
+    ],
     run: (c) => {
       const pfn = c.num('pfn');
       if (c.num('index') >= fileEnd(c)) {
@@ -122,25 +166,39 @@ export function doReadFault612(o: FaultOptions): Proc {
       c.call('filemap_map_pages', 'begin', mapPagesLocals612(faultSite(c).vma, c.num('index')), 'around');
     }, markPte612),
     isize2: isize2(),
-    fallback: o.needsFallback ? {
-      label: 'finish_fault: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); needs_fallback = !shmem_mapping(mapping) && file_end < folio_next_index(folio)',
-      where: 'mm/memory.c:5105-5119 finish_fault()',
-      acc: (c) => [iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), `${FIN}: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/memory.c:5118)`)],
-      run: (c) => {
-        const nf = c.env.files[c.num('file')]!.fs !== 'tmpfs' && fileEnd(c) < folioNextIndex(c, c.num('pfn'));
-        c.set('nf', nf ? 1 : 0);
-        c.goto('pmd');
-      },
-    } : {
-      label: 'finish_fault: page = vmf->page; folio = page_folio(page) /* before 74207de2ba10: no i_size check here */',
-      where: 'mm/memory.c finish_fault()',
-      run: (c) => { c.set('nf', 0); c.goto('pmd'); },
-    },
+    fallback: o.needsFallback
+      ? {
+          label:
+            'finish_fault: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); needs_fallback = !shmem_mapping(mapping) && file_end < folio_next_index(folio)',
+          where: 'mm/memory.c:5105-5119 finish_fault()',
+          acc: (c) => [
+            iSizeRead612(
+              c,
+              r(`${c.M(c.num('file'))}.i_size`),
+              c.num('file'),
+              `${FIN}: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) (mm/memory.c:5118)`,
+            ),
+          ],
+          run: (c) => {
+            const nf = c.env.files[c.num('file')]!.fs !== 'tmpfs' && fileEnd(c) < folioNextIndex(c, c.num('pfn'));
+            c.set('nf', nf ? 1 : 0);
+            c.goto('pmd');
+          },
+        }
+      : {
+          label: 'finish_fault: page = vmf->page; folio = page_folio(page) /* before 74207de2ba10: no i_size check here */',
+          where: 'mm/memory.c finish_fault()',
+          run: (c) => {
+            c.set('nf', 0);
+            c.goto('pmd');
+          },
+        },
     pmd: {
       label: (c) => {
         const { ptl } = faultSite(c);
         const pmd = c.pmd(ptl);
-        if (pmd === NONE && !c.num('nf') && pmdMappable(c)) return 'if (pmd_none(*vmf->pmd)) { if (!needs_fallback && PageTransCompound(page)) ret = do_set_pmd(vmf, page);';
+        if (pmd === NONE && !c.num('nf') && pmdMappable(c))
+          return 'if (pmd_none(*vmf->pmd)) { if (!needs_fallback && PageTransCompound(page)) ret = do_set_pmd(vmf, page);';
         if (pmd === NONE) return 'if (pmd_none(*vmf->pmd)) { pte_alloc(vma->vm_mm, vmf->pmd) /* pmd_install() under pmd_lock */ }';
         return 'pmd is not none: map one PTE (nr_pages = 1: not anonymous shmem)';
       },
@@ -158,13 +216,17 @@ export function doReadFault612(o: FaultOptions): Proc {
       run: (c) => {
         const { ptl } = faultSite(c);
         const pmd = c.pmd(ptl);
-        if (pmd === NONE && !c.num('nf') && pmdMappable(c)) { c.goto('setpmd'); return; }
+        if (pmd === NONE && !c.num('nf') && pmdMappable(c)) {
+          c.goto('setpmd');
+          return;
+        }
         if (pmd === NONE) c.setPmd(ptl, PMD_TABLE);
         c.goto('ptl');
       },
     },
     setpmd: {
-      label: 'do_set_pmd(): vmf->ptl = pmd_lock(); if (unlikely(!pmd_none(*vmf->pmd))) goto out; folio_add_file_rmap_pmd(folio, page, vma); set_pmd_at(vma->vm_mm, haddr, vmf->pmd, entry); spin_unlock(vmf->ptl)',
+      label:
+        'do_set_pmd(): vmf->ptl = pmd_lock(); if (unlikely(!pmd_none(*vmf->pmd))) goto out; folio_add_file_rmap_pmd(folio, page, vma); set_pmd_at(vma->vm_mm, haddr, vmf->pmd, entry); spin_unlock(vmf->ptl)',
       where: 'mm/memory.c:4970-4999 do_set_pmd()',
       acc: (c) => {
         const { vma, i, ptl } = faultSite(c);
@@ -191,7 +253,8 @@ export function doReadFault612(o: FaultOptions): Proc {
       },
     },
     ptl: {
-      label: 'vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, addr, &vmf->ptl); if (!vmf->pte) return VM_FAULT_NOPAGE; if (unlikely(vmf_pte_changed(vmf))) { ret = VM_FAULT_NOPAGE; goto unlock; } set_pte_range(): folio_add_file_rmap_ptes(folio, page, 1, vma)',
+      label:
+        'vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, addr, &vmf->ptl); if (!vmf->pte) return VM_FAULT_NOPAGE; if (unlikely(vmf_pte_changed(vmf))) { ret = VM_FAULT_NOPAGE; goto unlock; } set_pte_range(): folio_add_file_rmap_ptes(folio, page, 1, vma)',
       where: 'mm/memory.c:5168-5185 finish_fault()',
       acc: (c) => {
         const { ptl } = faultSite(c);
@@ -200,12 +263,16 @@ export function doReadFault612(o: FaultOptions): Proc {
         if (c.pmd(ptl) !== PMD_TABLE) return [pteOffsetMapNone612(pmd, c.pmd(ptl), OML)];
         const pfn = c.num('pfn');
         const pte = c.pte(c.num('vma'), c.num('i'));
-        const head = [...pteOffsetMapLock612(pmd, acquire(ptlLoc(c)), OML),
-          pteGet612(pteAcc(c, 'read'), pte, `${FIN}: if (nr_pages == 1 && unlikely(vmf_pte_changed(vmf))) (mm/memory.c:5183, 5061-5063)`)];
+        const head = [
+          ...pteOffsetMapLock612(pmd, acquire(ptlLoc(c)), OML),
+          pteGet612(pteAcc(c, 'read'), pte, `${FIN}: if (nr_pages == 1 && unlikely(vmf_pte_changed(vmf))) (mm/memory.c:5183, 5061-5063)`),
+        ];
         if (pte !== NONE) return [...head, lk(release(ptlLoc(c)), 'spin_unlock', 0, `${FIN}: unlock: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:5200)`)];
         // folio_ref_add(folio, nr_pages - 1) (mm/memory.c:5193) adds 0 for one page: an unordered atomic_add the model does not declare
         const map = w(`${c.P(pfn)}.mapcount`);
-        const judged = [r(`${c.P(pfn)}.mapping`), r(`${c.M(c.num('file'))}.tree`)].map((x) => ghost(x, 'the orphan-page-mapped judgement (folio_add_file_rmap_ptes reads neither)'));
+        const judged = [r(`${c.P(pfn)}.mapping`), r(`${c.M(c.num('file'))}.tree`)].map((x) =>
+          ghost(x, 'the orphan-page-mapped judgement (folio_add_file_rmap_ptes reads neither)'),
+        );
         return [...head, isLarge(c, pfn) ? map : rmapAdd612(c, map, pfn, `${FIN}: set_pte_range() (mm/memory.c:5194)`), ...judged];
       },
       block: (c) => (c.pmd(faultSite(c).ptl) === PMD_TABLE ? ptlBusy(c) : undefined),
@@ -235,26 +302,48 @@ export function doReadFault612(o: FaultOptions): Proc {
         c.goto('setpte');
       },
     },
-    setpte: { ...doReadFault61.steps.setpte!, label: 'set_pte_range(): set_ptes(vma->vm_mm, addr, vmf->pte, entry, nr); pte_unmap_unlock(vmf->pte, vmf->ptl)', where: 'mm/memory.c:5043 set_pte_range()' },
-    unlock: unlockFaultPage('do_read_fault: folio_unlock(folio)', 'do_read_fault: folio_unlock(folio); if (ret & VM_FAULT_NOPAGE) folio_put(folio)',
-      (c) => faultEnd(c, 0)),
+    setpte: {
+      ...doReadFault61.steps.setpte!,
+      label: 'set_pte_range(): set_ptes(vma->vm_mm, addr, vmf->pte, entry, nr); pte_unmap_unlock(vmf->pte, vmf->ptl)',
+      where: 'mm/memory.c:5043 set_pte_range()',
+    },
+    unlock: unlockFaultPage('do_read_fault: folio_unlock(folio)', 'do_read_fault: folio_unlock(folio); if (ret & VM_FAULT_NOPAGE) folio_put(folio)', (c) =>
+      faultEnd(c, 0),
+    ),
   };
   steps.unlock = {
-    ...marked(steps.unlock!, (c, a) => (a.lock === 'release'
-      ? folioUnlock612(a, `mm/memory.c do_read_fault() ${V612}: folio_unlock(folio) (mm/memory.c:5336)`)
-      : folioPut612(c, a, c.num('pfn'), `mm/memory.c do_read_fault() ${V612}: if (unlikely(ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))) folio_put(folio) (mm/memory.c:5338)`))),
+    ...marked(steps.unlock!, (c, a) =>
+      a.lock === 'release'
+        ? folioUnlock612(a, `mm/memory.c do_read_fault() ${V612}: folio_unlock(folio) (mm/memory.c:5336)`)
+        : folioPut612(
+            c,
+            a,
+            c.num('pfn'),
+            `mm/memory.c do_read_fault() ${V612}: if (unlikely(ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY))) folio_put(folio) (mm/memory.c:5338)`,
+          ),
+    ),
     where: 'mm/memory.c:5327-5329 do_read_fault()',
   };
-  const base = extendFlavor({ name: 'base', description: '', version: '6.12', procs: { do_read_fault: doReadFault61 }, programs: {} }, {
-    name: 'linux-6.12', description: '', steps: { do_read_fault: steps },
-  });
+  const base = extendFlavor(
+    { name: 'base', description: '', version: '6.12', procs: { do_read_fault: doReadFault61 }, programs: {} },
+    {
+      name: 'linux-6.12',
+      description: '',
+      steps: { do_read_fault: steps },
+    },
+  );
   const proc = { ...base.procs.do_read_fault!, steps: remark612(base.procs.do_read_fault!.steps) };
   const wheres: Record<string, string> = {
-    pte: 'mm/memory.c:5301-5314 do_read_fault()', around: 'mm/memory.c:5310-5314 do_read_fault()',
-    isize: 'mm/filemap.c:3317-3319 filemap_fault()', get: 'mm/filemap.c:3326 filemap_fault()',
-    uptodate: 'mm/filemap.c:3334-3337 filemap_fault()', ilock: 'mm/filemap.c:3353-3356 filemap_fault()',
-    create: 'mm/filemap.c:3357 filemap_fault()', create_unlock: 'mm/filemap.c:1978-1979 __filemap_get_folio()',
-    lock: 'mm/filemap.c:3368-3415 filemap_fault()', read: 'mm/filemap.c:3431-3448 filemap_fault()',
+    pte: 'mm/memory.c:5301-5314 do_read_fault()',
+    around: 'mm/memory.c:5310-5314 do_read_fault()',
+    isize: 'mm/filemap.c:3317-3319 filemap_fault()',
+    get: 'mm/filemap.c:3326 filemap_fault()',
+    uptodate: 'mm/filemap.c:3334-3337 filemap_fault()',
+    ilock: 'mm/filemap.c:3353-3356 filemap_fault()',
+    create: 'mm/filemap.c:3357 filemap_fault()',
+    create_unlock: 'mm/filemap.c:1978-1979 __filemap_get_folio()',
+    lock: 'mm/filemap.c:3368-3415 filemap_fault()',
+    read: 'mm/filemap.c:3431-3448 filemap_fault()',
   };
   const out: Record<string, StepDef> = {};
   for (const [pc, st] of Object.entries(proc.steps)) out[pc] = wheres[pc] ? { ...st, where: wheres[pc] } : st;

@@ -27,7 +27,9 @@ export function pmdLoc(env: Env, ptl: number): string {
 export function initialPmds(s: MmState, env: Env): MmState {
   const pmds = env.ptls.map(() => NONE);
   for (const v of env.vmas) {
-    s.ptes[v.id]!.forEach((pfn, i) => { if (pfn !== NONE) pmds[v.ptl[i]!] = PMD_TABLE; });
+    s.ptes[v.id]!.forEach((pfn, i) => {
+      if (pfn !== NONE) pmds[v.ptl[i]!] = PMD_TABLE;
+    });
   }
   return { ...s, pmds };
 }
@@ -40,7 +42,7 @@ export function initialPmds(s: MmState, env: Env): MmState {
 export function pmdRange(vma: VmaEnv, i: number): number {
   const addr = vma.start + i * PAGE_SIZE;
   const haddr = addr - (addr % (PAGE_SIZE * PTRS_PER_PTE));
-  if (((vma.start / PAGE_SIZE) - vma.pgoff) % HPAGE_PMD_NR !== 0) return NONE;
+  if ((vma.start / PAGE_SIZE - vma.pgoff) % HPAGE_PMD_NR !== 0) return NONE;
   if (haddr < vma.start || haddr + PAGE_SIZE * HPAGE_PMD_NR > vma.start + vma.pages * PAGE_SIZE) return NONE;
   return (haddr - vma.start) / PAGE_SIZE;
 }

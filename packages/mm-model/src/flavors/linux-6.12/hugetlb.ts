@@ -83,14 +83,22 @@ export const hugetlbFault612: Proc = {
       where: HW('6392-6393', 'hugetlb_fault'),
       acc: (c) => [acquire(mutexLoc(c))],
       block: (c) => c.lockBusy(mutexOf(c), mutexLoc(c)),
-      run: (c) => { faultBegin(c); takeMutex(c); c.goto('pte'); },
+      run: (c) => {
+        faultBegin(c);
+        takeMutex(c);
+        c.goto('pte');
+      },
     },
     pte: {
       label: 'entry = huge_ptep_get(vmf.pte); if (huge_pte_none_mostly(entry)) return hugetlb_no_page(mapping, &vmf)',
       where: HW('6408-6422', 'hugetlb_fault'),
       acc: (c) => [r(pteLoc(c.env, faultSite(c).vma, faultSite(c).i)), ...(c.pte(c.num('vma'), c.num('i')) !== NONE ? [release(mutexLoc(c))] : [])],
       run: (c) => {
-        if (c.pte(c.num('vma'), c.num('i')) !== NONE) { dropMutex(c); faultEnd(c, 0); return; }
+        if (c.pte(c.num('vma'), c.num('i')) !== NONE) {
+          dropMutex(c);
+          faultEnd(c, 0);
+          return;
+        }
         c.goto('find');
       },
     },
@@ -102,10 +110,15 @@ export const hugetlbFault612: Proc = {
       findWhere: HW('6138', 'hugetlb_no_page'),
       lockCaller: 'filemap_lock_hugetlb_folio',
       missAcc: (c) => [release(mutexLoc(c))],
-      miss: (c) => { c.effect('no folio cached: allocation not modelled; return'); dropMutex(c); faultEnd(c, 0); },
+      miss: (c) => {
+        c.effect('no folio cached: allocation not modelled; return');
+        dropMutex(c);
+        faultEnd(c, 0);
+      },
     }),
     map: {
-      label: 'vmf->ptl = huge_pte_lock(); if (!pte_same(huge_ptep_get(vmf->pte), vmf->orig_pte)) goto backout; hugetlb_add_file_rmap(folio); set_huge_pte_at(); spin_unlock(vmf->ptl)',
+      label:
+        'vmf->ptl = huge_pte_lock(); if (!pte_same(huge_ptep_get(vmf->pte), vmf->orig_pte)) goto backout; hugetlb_add_file_rmap(folio); set_huge_pte_at(); spin_unlock(vmf->ptl)',
       where: HW('6264-6292', 'hugetlb_no_page'),
       acc: (c) => {
         const { vma, i } = faultSite(c);
@@ -114,7 +127,12 @@ export const hugetlbFault612: Proc = {
       },
       run: (c) => {
         const { vma, i } = faultSite(c);
-        if (c.pte(vma.id, i) !== NONE) { c.effect('backout: the huge PTE is no longer none'); c.ref(c.num('pfn'), -1); c.goto('unlock'); return; }
+        if (c.pte(vma.id, i) !== NONE) {
+          c.effect('backout: the huge PTE is no longer none');
+          c.ref(c.num('pfn'), -1);
+          c.goto('unlock');
+          return;
+        }
         mapHuge(c, vma.id, pmdRange(vma, i), c.num('pfn'));
         c.ref(c.num('pfn'), -1); // the lookup's reference: the mapping took its own
         c.goto('unlock');
@@ -124,21 +142,28 @@ export const hugetlbFault612: Proc = {
       label: 'folio_unlock(folio); out: hugetlb_vma_unlock_read(vma); mutex_unlock(&hugetlb_fault_mutex_table[hash])',
       where: HW('6307-6324', 'hugetlb_no_page'),
       acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), release(mutexLoc(c))],
-      run: (c) => { c.unlockPage(c.num('pfn')); dropMutex(c); faultEnd(c, 0); },
+      run: (c) => {
+        c.unlockPage(c.num('pfn'));
+        dropMutex(c);
+        faultEnd(c, 0);
+      },
     },
   },
 };
 
 /** hugetlb_punch: `{ file, offset, length }` in bytes, 2 MiB aligned. */
 export function hugetlbPunchArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
-  for (const k of Object.keys(args)) if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
+  for (const k of Object.keys(args))
+    if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
   const HS = PAGE_SIZE * HPAGE_PMD_NR;
   const num = (k: string) => {
     const v = args[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % HS !== 0) throw new ArgError(k, `argument ${k} must be a multiple of the huge page size (${HS} bytes)`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % HS !== 0)
+      throw new ArgError(k, `argument ${k} must be a multiple of the huge page size (${HS} bytes)`);
     return v;
   };
-  const offset = num('offset'); const length = num('length');
+  const offset = num('offset');
+  const length = num('length');
   if (length === 0) throw new ArgError('length', 'length must be at least one huge page');
   return { file: fileArg(args, env), first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1, v: 0, pfn: NONE };
 }
@@ -205,7 +230,10 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
         },
         run: (c) => {
           const pfn = nextFolio(c);
-          if (pfn === NONE) { c.ret(0); return; }
+          if (pfn === NONE) {
+            c.ret(0);
+            return;
+          }
           c.ref(pfn, 1);
           c.set('pfn', pfn);
           c.goto('mutex');
@@ -216,14 +244,20 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
         where: FW('661-662', 'remove_inode_hugepages'),
         acc: (c) => [acquire(mutexLoc(c))],
         block: (c) => c.lockBusy(mutexOf(c), mutexLoc(c)),
-        run: (c) => { takeMutex(c); c.goto(o.lockBeforeMappedCheck ? 'lock' : 'mapped'); },
+        run: (c) => {
+          takeMutex(c);
+          c.goto(o.lockBeforeMappedCheck ? 'lock' : 'mapped');
+        },
       },
       lock: {
         label: 'remove_inode_single_folio: folio_lock(folio)',
         where: o.lockBeforeMappedCheck ? FW('598', 'remove_inode_single_folio') : 'fs/hugetlbfs/inode.c remove_inode_single_folio() (before 7b7387650dcf)',
         acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`)],
         block: (c) => c.pageLockHeld(c.num('pfn')),
-        run: (c) => { c.lockPage(c.num('pfn')); c.goto(o.lockBeforeMappedCheck ? 'mapped' : 'delete'); },
+        run: (c) => {
+          c.lockPage(c.num('pfn'));
+          c.goto(o.lockBeforeMappedCheck ? 'mapped' : 'delete');
+        },
       },
       mapped: {
         label: 'if (unlikely(folio_mapped(folio))) hugetlb_unmap_file_folio(h, mapping, folio, index)',
@@ -239,9 +273,16 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
         },
       },
       delete: {
-        label: 'hugetlb_delete_from_page_cache(folio) [filemap_remove_folio]; folio_unlock(folio); mutex_unlock(&hugetlb_fault_mutex_table[hash]); folio_batch_release(&fbatch)',
+        label:
+          'hugetlb_delete_from_page_cache(folio) [filemap_remove_folio]; folio_unlock(folio); mutex_unlock(&hugetlb_fault_mutex_table[hash]); folio_batch_release(&fbatch)',
         where: FW('610-673', 'remove_inode_single_folio'),
-        acc: (c) => [w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), w(`${c.P(c.num('pfn'))}.refcount`), release(`lock:${c.P(c.num('pfn'))}`), release(mutexLoc(c))],
+        acc: (c) => [
+          w(`${c.M(c.num('file'))}.tree_lock`),
+          ...removeAcc(c, c.num('pfn')),
+          w(`${c.P(c.num('pfn'))}.refcount`),
+          release(`lock:${c.P(c.num('pfn'))}`),
+          release(mutexLoc(c)),
+        ],
         run: (c) => {
           const pfn = c.num('pfn');
           c.removeFromCache(pfn);
@@ -286,7 +327,10 @@ export const unmapAndMoveHugePage612: Proc = {
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        if (pfn === NONE) { c.ret(0); return; }
+        if (pfn === NONE) {
+          c.ret(0);
+          return;
+        }
         c.ref(pfn, 1);
         c.set('pfn', pfn);
         c.goto('lock');
@@ -297,10 +341,14 @@ export const unmapAndMoveHugePage612: Proc = {
       where: MW('1482-1491', 'unmap_and_move_huge_page'),
       acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`)],
       block: (c) => c.pageLockHeld(c.num('pfn')),
-      run: (c) => { c.lockPage(c.num('pfn')); c.goto('unmap'); },
+      run: (c) => {
+        c.lockPage(c.num('pfn'));
+        c.goto('unmap');
+      },
     },
     unmap: {
-      label: 'dst = get_new_folio(src, private); folio_trylock(dst); if (folio_mapped(src)) try_to_migrate(src, ttu): huge PTE → migration entry; hugetlb_remove_rmap(src); folio_put(src)',
+      label:
+        'dst = get_new_folio(src, private); folio_trylock(dst); if (folio_mapped(src)) try_to_migrate(src, ttu): huge PTE → migration entry; hugetlb_remove_rmap(src); folio_put(src)',
       where: MW('1499-1525', 'unmap_and_move_huge_page'),
       acc: (c) => {
         const pfn = c.num('pfn');
@@ -334,15 +382,26 @@ export const unmapAndMoveHugePage612: Proc = {
       },
     },
     move: {
-      label: 'if (!folio_mapped(src)) rc = move_to_new_folio(dst, src, mode): migrate_huge_page_move_mapping(): if (folio_ref_count(src) != expected_count) return -EAGAIN; replace src by dst in the page cache',
+      label:
+        'if (!folio_mapped(src)) rc = move_to_new_folio(dst, src, mode): migrate_huge_page_move_mapping(): if (folio_ref_count(src) != expected_count) return -EAGAIN; replace src by dst in the page cache',
       where: MW('1527-1530, 656-690', 'unmap_and_move_huge_page'),
       acc: (c) => {
-        const P = c.P(c.num('pfn')); const D = c.P(c.num('dst'));
-        return [r(`${P}.mapcount`), w(`${P}.refcount`), r(`${P}.flags.uptodate`), w(`${c.M(c.num('file'))}.tree`), w(`${P}.mapping`),
-          w(`${D}.mapping`), w(`${D}.refcount`), w(`${D}.flags.uptodate`)];
+        const P = c.P(c.num('pfn'));
+        const D = c.P(c.num('dst'));
+        return [
+          r(`${P}.mapcount`),
+          w(`${P}.refcount`),
+          r(`${P}.flags.uptodate`),
+          w(`${c.M(c.num('file'))}.tree`),
+          w(`${P}.mapping`),
+          w(`${D}.mapping`),
+          w(`${D}.refcount`),
+          w(`${D}.flags.uptodate`),
+        ];
       },
       run: (c) => {
-        const pfn = c.num('pfn'); const dst = c.num('dst');
+        const pfn = c.num('pfn');
+        const dst = c.num('dst');
         const p = c.page(pfn);
         if (p.mapcount !== 0 || p.refcount !== 2 || p.mapping !== c.num('file')) {
           c.effect(`migrate_huge_page_move_mapping: refcount ${p.refcount} != expected 2: -EAGAIN`);
@@ -383,7 +442,8 @@ export const unmapAndMoveHugePage612: Proc = {
       where: MW('1552-1560', 'unmap_and_move_huge_page'),
       acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), w(`${c.P(c.num('pfn'))}.refcount`), w(`${c.P(c.num('dst'))}.refcount`), w('alloc')],
       run: (c) => {
-        const pfn = c.num('pfn'); const dst = c.num('dst');
+        const pfn = c.num('pfn');
+        const dst = c.num('dst');
         c.unlockPage(pfn);
         c.ref(pfn, -1); // the isolation reference
         c.ref(dst, -1); // the allocation's reference (failure: the new folio is freed)

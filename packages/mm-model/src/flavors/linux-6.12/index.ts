@@ -46,7 +46,13 @@ export interface Linux612Fixes {
 }
 
 export const LINUX_612_FIXES: Readonly<Linux612Fixes> = Object.freeze({
-  '74207de2ba10': true, 'fa04f5b60fda': true, 'f58df566524e': true, '6f86d0534fdd': true, '730633f0b7f9': true, '7b7387650dcf': true, '00fa15e0d564': true,
+  '74207de2ba10': true,
+  'fa04f5b60fda': true,
+  'f58df566524e': true,
+  '6f86d0534fdd': true,
+  '730633f0b7f9': true,
+  '7b7387650dcf': true,
+  '00fa15e0d564': true,
 });
 
 /** Override `where` (and, where 6.12 names the code differently, the label) of steps shared with 6.1. */
@@ -72,13 +78,26 @@ const programs: Record<string, Program> = {
     },
   },
   truncate: { ...programs61.truncate!, description: 'ftruncate to size bytes, as ext4_setattr / xfs_setattr_size do it (args: file, size)' },
-  punch_hole: { proc: 'vfs_fallocate', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)', start: punchArgs },
+  punch_hole: {
+    proc: 'vfs_fallocate',
+    description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)',
+    start: punchArgs,
+  },
   readahead: { proc: 'page_cache_ra_order', description: 'readahead of one large folio (args: file, index, order)', start: readaheadArgs },
-  hugetlb_fault: { proc: 'hugetlb_fault', description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)', start: (a, env) => faultArgs(a, env) },
-  hugetlb_punch: { proc: 'hugetlbfs_punch_hole', description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on hugetlbfs (args: file, offset, length in bytes, huge page aligned)', start: hugetlbPunchArgs },
+  hugetlb_fault: {
+    proc: 'hugetlb_fault',
+    description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)',
+    start: (a, env) => faultArgs(a, env),
+  },
+  hugetlb_punch: {
+    proc: 'hugetlbfs_punch_hole',
+    description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on hugetlbfs (args: file, offset, length in bytes, huge page aligned)',
+    start: hugetlbPunchArgs,
+  },
   migrate_hugetlb: { proc: 'unmap_and_move_huge_page', description: 'migrate the huge page cached at index (args: file, index)', start: migrateArgs },
   secretmem_fault: {
-    proc: 'secretmem_fault', description: 'a read fault on a memfd_secret mapping (args: mm, address | index)',
+    proc: 'secretmem_fault',
+    description: 'a read fault on a memfd_secret mapping (args: mm, address | index)',
     start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, np: NONE }),
   },
 };
@@ -101,7 +120,13 @@ export function buildLinux612(b: Linux612Build): Flavor {
     version: '6.12',
     procs: {
       do_read_fault: fault,
-      secretmem_fault: { ...fault, fn: 'secretmem_fault', where: 'mm/secretmem.c', entry: 'sm_pte', steps: { ...fault.steps, ...secretmemSteps({ restoreBeforePut: fx['6f86d0534fdd'] }) } },
+      secretmem_fault: {
+        ...fault,
+        fn: 'secretmem_fault',
+        where: 'mm/secretmem.c',
+        entry: 'sm_pte',
+        steps: { ...fault.steps, ...secretmemSteps({ restoreBeforePut: fx['6f86d0534fdd'] }) },
+      },
       filemap_map_pages: filemapMapPages612({
         cap: fx['f58df566524e'] ? 'before' : fx['74207de2ba10'] ? 'afterLookup' : 'afterPtl',
         canMapLarge: fx['74207de2ba10'],
@@ -111,33 +136,59 @@ export function buildLinux612(b: Linux612Build): Flavor {
       truncate_setsize: truncateSetsize612,
       truncate_inode_pages_range: truncateInodePagesRange612({ unmapOnSplitFailure: fx['fa04f5b60fda'] }),
       find_lock_entries: findLockEntries612,
-      invalidate_inode_pages2_range: withISizeOrdering612(cite(invalidateInodePages2Range61, {
-        lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()', premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
-        lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()', mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
-        bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()', remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
-        release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
-      })),
-      mapping_try_invalidate: withISizeOrdering612(cite(invalidateMappingPages61, {
-        lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()', got: 'mm/truncate.c:510-520 mapping_try_invalidate()',
-        evict: 'mm/truncate.c:288-303 mapping_evict_folio()', remove: 'mm/vmscan.c:720-800 __remove_mapping()',
-        unlock: 'mm/truncate.c:522-528 mapping_try_invalidate()', release: 'mm/truncate.c:540-541 mapping_try_invalidate()',
-      })),
-      __iomap_dio_rw: withISizeOrdering612(cite(iomapDioWrite61, {
-        wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()', pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
-        precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()', direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
-        post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()', done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
-      }, {
-        pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
-        precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
-        post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
-        done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
-      })),
-      filemap_read: withISizeOrdering612(fx['730633f0b7f9'] ? cite(filemapRead61, {
-        get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()', create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
-        readio: 'mm/filemap.c:2361-2380 filemap_read_folio()', uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
-        update: 'mm/filemap.c:2421 filemap_update_page()', update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
-        copy: 'mm/filemap.c:2661-2700 filemap_read()',
-      }) : filemapReadNoInvalidateLock()),
+      invalidate_inode_pages2_range: withISizeOrdering612(
+        cite(invalidateInodePages2Range61, {
+          lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()',
+          premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
+          lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()',
+          mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
+          bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()',
+          remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
+          release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
+        }),
+      ),
+      mapping_try_invalidate: withISizeOrdering612(
+        cite(invalidateMappingPages61, {
+          lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()',
+          got: 'mm/truncate.c:510-520 mapping_try_invalidate()',
+          evict: 'mm/truncate.c:288-303 mapping_evict_folio()',
+          remove: 'mm/vmscan.c:720-800 __remove_mapping()',
+          unlock: 'mm/truncate.c:522-528 mapping_try_invalidate()',
+          release: 'mm/truncate.c:540-541 mapping_try_invalidate()',
+        }),
+      ),
+      __iomap_dio_rw: withISizeOrdering612(
+        cite(
+          iomapDioWrite61,
+          {
+            wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()',
+            pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
+            precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()',
+            direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
+            post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()',
+            done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
+          },
+          {
+            pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
+            precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
+            post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
+            done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
+          },
+        ),
+      ),
+      filemap_read: withISizeOrdering612(
+        fx['730633f0b7f9']
+          ? cite(filemapRead61, {
+              get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()',
+              create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
+              readio: 'mm/filemap.c:2361-2380 filemap_read_folio()',
+              uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
+              update: 'mm/filemap.c:2421 filemap_update_page()',
+              update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
+              copy: 'mm/filemap.c:2661-2700 filemap_read()',
+            })
+          : filemapReadNoInvalidateLock(),
+      ),
       vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
       xfs_free_file_space: xfsFreeFileSpace612,
@@ -153,5 +204,6 @@ export function buildLinux612(b: Linux612Build): Flavor {
 
 export const linux612: Flavor = buildLinux612({
   name: 'linux-6.12',
-  description: 'Linux 6.12.117 (Debian 12): large folios mapped by PTE ranges or a PMD, fault-around by folio, truncate splits (or unmaps) a straddling folio, invalidate_lock, iomap O_DIRECT',
+  description:
+    'Linux 6.12.117 (Debian 12): large folios mapped by PTE ranges or a PMD, fault-around by folio, truncate splits (or unmaps) a straddling folio, invalidate_lock, iomap O_DIRECT',
 });

@@ -45,14 +45,22 @@ export function lockRecheckStep(caller: string, retry: string, next: string): St
       const a = [acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.mapping`)];
       // truncated meanwhile: the kernel unlocks and puts the folio, which the step does not declare: left unmarked
       if (c.page(pfn).mapping !== c.num('file')) return a;
-      return [folioLock612(a[0]!, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
-        folioMapping(c, a[1]!, pfn, `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`)];
+      return [
+        folioLock612(a[0]!, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
+        folioMapping(c, a[1]!, pfn, `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`),
+      ];
     },
     block: (c) => c.pageLockHeld(c.num('pfn')),
     run: (c) => {
       const pfn = c.num('pfn');
       c.lockPage(pfn);
-      if (c.page(pfn).mapping !== c.num('file')) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); c.goto(retry); return; }
+      if (c.page(pfn).mapping !== c.num('file')) {
+        c.unlockPage(pfn);
+        c.ref(pfn, -1);
+        c.set('pfn', NONE);
+        c.goto(retry);
+        return;
+      }
       c.goto(next);
     },
   };
@@ -71,7 +79,10 @@ export function findLockSteps(o: FindLockSteps): Record<string, StepDef> {
       },
       run: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
-        if (pfn === NONE) { o.miss(c); return; }
+        if (pfn === NONE) {
+          o.miss(c);
+          return;
+        }
         c.ref(pfn, 1);
         c.set('pfn', pfn);
         c.goto(o.lock);

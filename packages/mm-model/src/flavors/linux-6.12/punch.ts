@@ -29,13 +29,16 @@ const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
 /** punch_hole: `{ file, offset, length }` in bytes, page aligned. */
 export function punchArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
-  for (const k of Object.keys(args)) if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
+  for (const k of Object.keys(args))
+    if (!['file', 'offset', 'length'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, offset, length)`);
   const num = (k: string) => {
     const v = args[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % PAGE_SIZE !== 0) throw new ArgError(k, `argument ${k} must be a multiple of ${PAGE_SIZE} bytes`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v % PAGE_SIZE !== 0)
+      throw new ArgError(k, `argument ${k} must be a multiple of ${PAGE_SIZE} bytes`);
     return v;
   };
-  const offset = num('offset'); const length = num('length');
+  const offset = num('offset');
+  const length = num('length');
   if (length === 0) throw new ArgError('length', 'length must be at least one page');
   return { file: fileArg(args, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
 }
@@ -63,17 +66,34 @@ function staleIn(c: Ctx): number[] {
 /** Where each step of a hole punch is, per filesystem. */
 const PUNCH_WHERE = {
   ext4: {
-    fn: 'ext4_punch_hole', file: 'fs/ext4/inode.c',
+    fn: 'ext4_punch_hole',
+    file: 'fs/ext4/inode.c',
     ilock: ['ext4_fallocate: filemap_invalidate_lock(mapping); ext4_break_layouts(inode)', 'fs/ext4/extents.c:4821-4823 ext4_fallocate()'],
-    unmap: ['ext4_truncate_page_cache_block_range() → truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)', 'mm/truncate.c:843-863 truncate_pagecache_range()'],
-    blocks: ['ext4_es_remove_extent(inode, start_lblk, hole_len); ext4_ext_remove_space(inode, start_lblk, end_lblk - 1): the range\'s blocks are freed', 'fs/ext4/inode.c:4095-4101 ext4_punch_hole()'],
+    unmap: [
+      'ext4_truncate_page_cache_block_range() → truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
+      'mm/truncate.c:843-863 truncate_pagecache_range()',
+    ],
+    blocks: [
+      "ext4_es_remove_extent(inode, start_lblk, hole_len); ext4_ext_remove_space(inode, start_lblk, end_lblk - 1): the range's blocks are freed",
+      'fs/ext4/inode.c:4095-4101 ext4_punch_hole()',
+    ],
     unlock: ['ext4_fallocate: out_invalidate_lock: filemap_invalidate_unlock(mapping)', 'fs/ext4/extents.c:4838-4839 ext4_fallocate()'],
   },
   xfs: {
-    fn: 'xfs_free_file_space', file: 'fs/xfs/xfs_bmap_util.c',
-    ilock: ['xfs_file_fallocate: xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL) /* MMAPLOCK is mapping->invalidate_lock */; xfs_break_layouts()', 'fs/xfs/xfs_file.c:1086-1100 xfs_file_fallocate()'],
-    unmap: ['xfs_free_file_space → xfs_flush_unmap_range(): truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)', 'fs/xfs/xfs_bmap_util.c:807-828 xfs_flush_unmap_range()'],
-    blocks: ['while (!done) xfs_unmap_extent(ip, startoffset_fsb, endoffset_fsb - startoffset_fsb, &done): the range\'s blocks are freed', 'fs/xfs/xfs_bmap_util.c:870-880 xfs_free_file_space()'],
+    fn: 'xfs_free_file_space',
+    file: 'fs/xfs/xfs_bmap_util.c',
+    ilock: [
+      'xfs_file_fallocate: xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL) /* MMAPLOCK is mapping->invalidate_lock */; xfs_break_layouts()',
+      'fs/xfs/xfs_file.c:1086-1100 xfs_file_fallocate()',
+    ],
+    unmap: [
+      'xfs_free_file_space → xfs_flush_unmap_range(): truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
+      'fs/xfs/xfs_bmap_util.c:807-828 xfs_flush_unmap_range()',
+    ],
+    blocks: [
+      "while (!done) xfs_unmap_extent(ip, startoffset_fsb, endoffset_fsb - startoffset_fsb, &done): the range's blocks are freed",
+      'fs/xfs/xfs_bmap_util.c:870-880 xfs_free_file_space()',
+    ],
     unlock: ['xfs_file_fallocate: out_unlock: xfs_iunlock(ip, iolock)', 'fs/xfs/xfs_file.c:1138-1139 xfs_file_fallocate()'],
   },
 } as const;
@@ -108,8 +128,8 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
       pages: {
         label: 'truncate_inode_pages_range(mapping, lstart, lend)',
         where: 'mm/truncate.c:864 truncate_pagecache_range()',
-        run: (c) => c.call('truncate_inode_pages_range', 'lookup1',
-          truncateLocals(c.num('file'), c.num('offset'), c.num('offset') + c.num('length') - 1), 'blocks'),
+        run: (c) =>
+          c.call('truncate_inode_pages_range', 'lookup1', truncateLocals(c.num('file'), c.num('offset'), c.num('offset') + c.num('length') - 1), 'blocks'),
       },
       blocks: {
         label: W.blocks[0],
@@ -150,7 +170,11 @@ export const vfsFallocate612: Proc = {
       where: 'fs/open.c:333 vfs_fallocate()',
       run: (c) => {
         const fs = c.env.files[c.num('file')]!.fs;
-        if (fs !== 'ext4' && fs !== 'xfs') { c.effect(`no hole punch modelled for ${fs}: -EOPNOTSUPP`); c.ret(-95); return; }
+        if (fs !== 'ext4' && fs !== 'xfs') {
+          c.effect(`no hole punch modelled for ${fs}: -EOPNOTSUPP`);
+          c.ret(-95);
+          return;
+        }
         c.call(fs === 'ext4' ? 'ext4_punch_hole' : 'xfs_free_file_space', 'ilock', c.l, 'done');
       },
     },
@@ -169,8 +193,13 @@ export function filemapReadNoInvalidateLock(): Proc {
     where: 'mm/filemap.c filemap_create_page() (before 730633f0b7f9)',
     acc: (c) => [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
     run: (c) => {
-      const file = c.num('file'); const index = c.num('index');
-      if (c.lookup(file, index) !== NONE) { c.effect('-EEXIST: retry the lookup'); c.goto('get'); return; }
+      const file = c.num('file');
+      const index = c.num('index');
+      if (c.lookup(file, index) !== NONE) {
+        c.effect('-EEXIST: retry the lookup');
+        c.goto('get');
+        return;
+      }
       const pfn = c.allocPage();
       c.addToCache(file, index, pfn);
       c.set('pfn', pfn);
@@ -188,18 +217,36 @@ export function filemapReadNoInvalidateLock(): Proc {
       c.goto('copy');
     },
   };
-  const update: StepDef = { label: 'filemap_update_page() /* 5.14: no invalidate_lock */', where: 'mm/filemap.c filemap_update_page() (before 730633f0b7f9)', run: (c) => c.goto('update_lock') };
+  const update: StepDef = {
+    label: 'filemap_update_page() /* 5.14: no invalidate_lock */',
+    where: 'mm/filemap.c filemap_update_page() (before 730633f0b7f9)',
+    run: (c) => c.goto('update_lock'),
+  };
   const updateLock: StepDef = {
     label: 'lock_page(page); if (!page->mapping) goto truncated; if (filemap_range_uptodate()) goto unlock',
     where: 'mm/filemap.c filemap_update_page() (before 730633f0b7f9)',
-    acc: (c) => [acquire(`lock:${c.P(c.num('pfn'))}`), r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+    acc: (c) => [
+      acquire(`lock:${c.P(c.num('pfn'))}`),
+      r(`${c.P(c.num('pfn'))}.mapping`),
+      r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+      w(`${c.P(c.num('pfn'))}.refcount`),
+    ],
     block: (c) => c.pageLockHeld(c.num('pfn')),
     run: (c) => {
       const pfn = c.num('pfn');
       c.lockPage(pfn);
       const p = c.page(pfn);
-      if (p.mapping === NONE) { c.unlockPage(pfn); c.ref(pfn, -1); c.goto('get'); return; }
-      if (c.testFlag(pfn, 'uptodate')) { c.unlockPage(pfn); c.goto('copy'); return; }
+      if (p.mapping === NONE) {
+        c.unlockPage(pfn);
+        c.ref(pfn, -1);
+        c.goto('get');
+        return;
+      }
+      if (c.testFlag(pfn, 'uptodate')) {
+        c.unlockPage(pfn);
+        c.goto('copy');
+        return;
+      }
       c.goto('readio');
     },
   };

@@ -17,13 +17,15 @@ const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
 /** readahead: `{ file, index, order }` (index aligned to the order). */
 export function readaheadArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
-  for (const k of Object.keys(args)) if (!['file', 'index', 'order'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, index, order)`);
+  for (const k of Object.keys(args))
+    if (!['file', 'index', 'order'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, index, order)`);
   const int = (k: string, max: number) => {
     const v = args[k];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new ArgError(k, `argument ${k} must be an integer from 0 to ${max}`);
     return v;
   };
-  const index = int('index', 1 << 20); const order = int('order', 9);
+  const index = int('index', 1 << 20);
+  const order = int('order', 9);
   if (index % (1 << order) !== 0) throw new ArgError('index', `index must be a multiple of ${1 << order} for an order-${order} folio`);
   return { file: fileArg(args, env), index, order, pfn: NONE };
 }
@@ -35,25 +37,33 @@ export function pageCacheRaOrder612(o: { raInvalidateLock: boolean }): Proc {
     where: 'mm/readahead.c',
     entry: 'ilock',
     steps: {
-      ilock: o.raInvalidateLock ? {
-        label: 'filemap_invalidate_lock_shared(mapping)',
-        where: fix('483'),
-        acc: (c) => [acquire(ilockLoc(c))],
-        block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
-        run: (c) => {
-          const file = c.num('file');
-          takeInvalidateLock(c, file, true);
-          c.goto('alloc');
-        },
-      } : { label: 'page_cache_ra_order() /* 5.18: no invalidate_lock */', where: fix(''), run: (c) => c.goto('alloc') },
+      ilock: o.raInvalidateLock
+        ? {
+            label: 'filemap_invalidate_lock_shared(mapping)',
+            where: fix('483'),
+            acc: (c) => [acquire(ilockLoc(c))],
+            block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
+            run: (c) => {
+              const file = c.num('file');
+              takeInvalidateLock(c, file, true);
+              c.goto('alloc');
+            },
+          }
+        : { label: 'page_cache_ra_order() /* 5.18: no invalidate_lock */', where: fix(''), run: (c) => c.goto('alloc') },
       alloc: {
         label: 'ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)',
         where: 'mm/readahead.c:430-445 ra_alloc_folio()',
         acc: (c) => [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
         run: (c) => {
-          const file = c.num('file'); const index = c.num('index'); const nr = 1 << c.num('order');
+          const file = c.num('file');
+          const index = c.num('index');
+          const nr = 1 << c.num('order');
           for (let k = 0; k < nr; k++) {
-            if (c.lookup(file, index + k) !== NONE) { c.effect('filemap_add_folio: -EEXIST: the batch ends'); c.goto('unlock'); return; }
+            if (c.lookup(file, index + k) !== NONE) {
+              c.effect('filemap_add_folio: -EEXIST: the batch ends');
+              c.goto('unlock');
+              return;
+            }
           }
           const pfn = c.allocPage();
           if (c.num('order') > 0) c.updPage(pfn, { order: c.num('order'), pmap: new Array<number>(nr).fill(0), entire: 0 });
@@ -74,16 +84,18 @@ export function pageCacheRaOrder612(o: { raInvalidateLock: boolean }): Proc {
           c.goto('unlock');
         },
       },
-      unlock: o.raInvalidateLock ? {
-        label: 'filemap_invalidate_unlock_shared(mapping)',
-        where: fix('508'),
-        acc: (c) => [release(ilockLoc(c))],
-        run: (c) => {
-          const file = c.num('file');
-          dropInvalidateLock(c, file, true);
-          c.ret(0);
-        },
-      } : { label: 'return', where: fix(''), run: (c) => c.ret(0) },
+      unlock: o.raInvalidateLock
+        ? {
+            label: 'filemap_invalidate_unlock_shared(mapping)',
+            where: fix('508'),
+            acc: (c) => [release(ilockLoc(c))],
+            run: (c) => {
+              const file = c.num('file');
+              dropInvalidateLock(c, file, true);
+              c.ret(0);
+            },
+          }
+        : { label: 'return', where: fix(''), run: (c) => c.ret(0) },
     },
   };
 }

@@ -40,7 +40,10 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
       run: (c) => {
         faultBegin(c);
         const { vma, i } = faultSite(c);
-        if (c.pte(vma.id, i) !== NONE) { faultEnd(c, 0); return; }
+        if (c.pte(vma.id, i) !== NONE) {
+          faultEnd(c, 0);
+          return;
+        }
         c.goto('sm_isize');
       },
     },
@@ -49,7 +52,10 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
       where: W('124-125'),
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`)],
       run: (c) => {
-        if (c.num('index') * 4096 >= c.map(c.num('file')).isize) { faultEnd(c, 1); return; }
+        if (c.num('index') * 4096 >= c.map(c.num('file')).isize) {
+          faultEnd(c, 1);
+          return;
+        }
         c.goto('sm_ilock');
       },
     },
@@ -78,23 +84,37 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
       label: 'folio = folio_alloc(gfp | __GFP_ZERO, 0); page = &folio->page',
       where: W('131-146'),
       acc: () => [w('alloc')],
-      run: (c) => { c.set('np', c.allocPage()); c.goto('sm_invalid'); },
+      run: (c) => {
+        c.set('np', c.allocPage());
+        c.goto('sm_invalid');
+      },
     },
     sm_invalid: {
       label: 'err = set_direct_map_invalid_noflush(page)',
       where: W('144'),
       acc: (c) => [w(`${c.P(c.num('np'))}.direct`)],
-      run: (c) => { c.updPage(c.num('np'), { nodirect: true }); c.goto('sm_add'); },
+      run: (c) => {
+        c.updPage(c.num('np'), { nodirect: true });
+        c.goto('sm_add');
+      },
     },
     sm_add: {
       label: '__folio_mark_uptodate(folio); err = filemap_add_folio(mapping, folio, offset, gfp)',
       where: W('150-151'),
       acc: (c) => {
         const P = c.P(c.num('np'));
-        return [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w(`${P}.flags.uptodate`), w(`${P}.mapping`), w(`${P}.refcount`), acquire(`lock:${P}`)];
+        return [
+          w(`${c.M(c.num('file'))}.tree`),
+          w(`${c.M(c.num('file'))}.nrpages`),
+          w(`${P}.flags.uptodate`),
+          w(`${P}.mapping`),
+          w(`${P}.refcount`),
+          acquire(`lock:${P}`),
+        ];
       },
       run: (c) => {
-        const file = c.num('file'); const np = c.num('np');
+        const file = c.num('file');
+        const np = c.num('np');
         c.setFlag(np, 'uptodate', true);
         if (c.lookup(file, c.num('index')) !== NONE) {
           c.effect('filemap_add_folio: -EEXIST (the other task added its page first)');
@@ -132,7 +152,10 @@ export function secretmemSteps(o: SecretmemOptions): Record<string, StepDef> {
     sm_retry: {
       label: 'if (err == -EEXIST) goto retry',
       where: W('163-164'),
-      run: (c) => { c.set('np', NONE); c.goto('sm_find'); },
+      run: (c) => {
+        c.set('np', NONE);
+        c.goto('sm_find');
+      },
     },
     sm_out: {
       label: 'vmf->page = page; ret = VM_FAULT_LOCKED; out: filemap_invalidate_unlock_shared(mapping); return ret',

@@ -35,7 +35,18 @@ import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.
 import { lockRecheckStep } from './lock-folio.js';
 import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
 import { folioMapping, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
-import { V612, folioBatchPut612, folioFlag612, folioLock612, folioUnlock612, getEntry612, iSizePlain612, iSizeWrite612, isLarge, xaFind612 } from '../../kernel/marks612.js';
+import {
+  V612,
+  folioBatchPut612,
+  folioFlag612,
+  folioLock612,
+  folioUnlock612,
+  getEntry612,
+  iSizePlain612,
+  iSizeWrite612,
+  isLarge,
+  xaFind612,
+} from '../../kernel/marks612.js';
 
 const SETATTR = `fs/ext4/inode.c ext4_setattr() ${V612}`;
 const TIPR = `mm/truncate.c truncate_inode_pages_range() ${V612}`;
@@ -47,21 +58,26 @@ export interface TruncateOptions {
 }
 
 const asProc = (name: string, p: Proc, steps: Record<string, StepDef>): Proc =>
-  extendFlavor({ name: 'base', description: '', version: '6.12', procs: { [name]: p }, programs: {} },
-    { name: 'linux-6.12', description: '', steps: { [name]: steps } }).procs[name]!;
+  extendFlavor(
+    { name: 'base', description: '', version: '6.12', procs: { [name]: p }, programs: {} },
+    { name: 'linux-6.12', description: '', steps: { [name]: steps } },
+  ).procs[name]!;
 
 /** truncate_setsize as ext4_setattr runs it; the truncate's return settles i_size (rule mapped-beyond-eof). */
 export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsize61, {
   invlock: {
-    ...marked(truncateSetsize61.steps.invlock!, (c, a) => (a.loc.endsWith('.i_size')
-      ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: loff_t oldsize = inode->i_size (fs/ext4/inode.c:5523)`)
-      : rwsemLock(a, `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5567)`))),
+    ...marked(truncateSetsize61.steps.invlock!, (c, a) =>
+      a.loc.endsWith('.i_size')
+        ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: loff_t oldsize = inode->i_size (fs/ext4/inode.c:5523)`)
+        : rwsemLock(a, `${SETATTR}: filemap_invalidate_lock(inode->i_mapping) (fs/ext4/inode.c:5567)`),
+    ),
     where: 'fs/ext4/inode.c:5567 ext4_setattr()',
   },
   isize: {
     ...marked(truncateSetsize61.steps.isize!, (c, a) => {
       if (!a.loc.endsWith('.i_size')) return a; // the model's zeroed disk: a ghost already
-      return a.mode === 'read' ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: if (attr->ia_size != inode->i_size) (fs/ext4/inode.c:5575)`)
+      return a.mode === 'read'
+        ? iSizePlain612(c, a, c.num('file'), `${SETATTR}: if (attr->ia_size != inode->i_size) (fs/ext4/inode.c:5575)`)
         : iSizeWrite612(a, c.num('size'), `${SETATTR}: i_size_write(inode, attr->ia_size) (fs/ext4/inode.c:5631)`);
     }),
     label: 'i_size_write(inode, newsize) (fs/ext4/inode.c:5631); truncate_pagecache(): unmap_mapping_range(mapping, holebegin, 0, 1)',
@@ -74,16 +90,27 @@ export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsi
   pages: {
     label: 'truncate_inode_pages(mapping, newsize)',
     where: 'mm/truncate.c:749 truncate_pagecache()',
-    run: (c) => c.call('truncate_inode_pages_range', 'lookup1', {
-      ...truncateLocals(c.num('file'), c.num('size'), -1),
-    }, 'unmap2'),
+    run: (c) =>
+      c.call(
+        'truncate_inode_pages_range',
+        'lookup1',
+        {
+          ...truncateLocals(c.num('file'), c.num('size'), -1),
+        },
+        'unmap2',
+      ),
   },
   done: {
     ...truncateSetsize61.steps.done!,
     label: 'ext4_setattr: filemap_invalidate_unlock(inode->i_mapping); return',
     where: 'fs/ext4/inode.c:5667 ext4_setattr()',
-    acc: (c) => [rwsemUnlock(release(`${c.M(c.num('file'))}.invalidate_lock`), `${SETATTR}: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping) (fs/ext4/inode.c:5661)`),
-      ...[w(`${c.M(c.num('file'))}.eof`), ...ptesReadAcc(c)].map((a) => ghost(a, 'the mapped-beyond-eof judgement at truncate\'s return'))],
+    acc: (c) => [
+      rwsemUnlock(
+        release(`${c.M(c.num('file'))}.invalidate_lock`),
+        `${SETATTR}: out_mmap_sem: filemap_invalidate_unlock(inode->i_mapping) (fs/ext4/inode.c:5661)`,
+      ),
+      ...[w(`${c.M(c.num('file'))}.eof`), ...ptesReadAcc(c)].map((a) => ghost(a, "the mapped-beyond-eof judgement at truncate's return")),
+    ],
     run: (c) => {
       const file = c.num('file');
       c.updMap(file, { eofSettled: true });
@@ -132,11 +159,22 @@ export const findLockEntries612: Proc = {
         if (full) return a.map((x) => notOnThisPath(x, 'the batch is full'));
         // a straddling large folio: referenced, then put (goto put): not marked (large folios)
         if (pv.length && (isLarge(c, pv[0]!) || c.page(pv[0]!).index < c.num('xi'))) return a;
-        return xaFind612(c, c.num('file'), c.num('xi'), c.num('end'), pv, a.slice(1), `${FLE}: find_get_entry(&xas, end, XA_PRESENT) (mm/filemap.c:2111, 2007-2024)`);
+        return xaFind612(
+          c,
+          c.num('file'),
+          c.num('xi'),
+          c.num('end'),
+          pv,
+          a.slice(1),
+          `${FLE}: find_get_entry(&xas, end, XA_PRESENT) (mm/filemap.c:2111, 2007-2024)`,
+        );
       },
       run: (c) => {
         const pv = c.list('batch').length >= PAGEVEC_SIZE_6_1 ? [] : gangLookup(c, c.num('file'), c.num('xi'), c.num('end'), 1);
-        if (pv.length === 0) { c.ret(c.list('batch')); return; }
+        if (pv.length === 0) {
+          c.ret(c.list('batch'));
+          return;
+        }
         const pfn = pv[0]!;
         const p = c.page(pfn);
         const straddles = p.index < c.num('xi') || p.index + folioNr(p) - 1 > c.num('end');
@@ -171,8 +209,16 @@ export const findLockEntries612: Proc = {
  */
 function partialDone(c: Ctx): void {
   const pfn = c.num('pfn');
-  if (pfn !== NONE) { c.unlockPage(pfn); c.ref(pfn, -1); c.set('pfn', NONE); }
-  if (c.num('phase') === 1 && !c.num('same')) { c.set('phase', 2); c.goto('pget'); return; }
+  if (pfn !== NONE) {
+    c.unlockPage(pfn);
+    c.ref(pfn, -1);
+    c.set('pfn', NONE);
+  }
+  if (c.num('phase') === 1 && !c.num('same')) {
+    c.set('phase', 2);
+    c.goto('pget');
+    return;
+  }
   c.set('index', c.num('start'));
   c.goto('lookup2');
 }
@@ -198,7 +244,8 @@ function folioPos(c: Ctx) {
   const p = c.page(c.num('pfn'));
   const pos = p.index * PAGE_SIZE;
   const size = folioNr(p) * PAGE_SIZE;
-  const lstart = c.num('lstart'); const lend = c.num('lend');
+  const lstart = c.num('lstart');
+  const lend = c.num('lend');
   const offset = pos < lstart ? lstart - pos : 0;
   const length = lend < 0 || pos + size <= lend ? size - offset : lend + 1 - pos - offset;
   return { pos, size, offset, length };
@@ -220,19 +267,31 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       run: (c) => (c.num('index') < c.num('end') ? callFindLockEntries(c, c.num('index'), c.num('end') - 1, 'got1') : c.goto('pget')),
     },
     lookup2: {
-      label: 'index = start; while (index < end) { cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; } }',
+      label:
+        'index = start; while (index < end) { cond_resched(); if (!find_get_entries(mapping, &index, end - 1, &fbatch, indices)) { if (index == start) break; index = start; continue; } }',
       where: 'mm/truncate.c:400-413 truncate_inode_pages_range()',
       acc: (c) => {
         const b = pass3(c);
         const a = lookupAcc(c, c.num('file'), b);
         if (c.num('index') >= c.num('end')) return a.map((x) => notOnThisPath(x, 'index >= end: find_get_entries() is not called'));
         if (b.some((p) => isLarge(c, p))) return a;
-        return xaFind612(c, c.num('file'), c.num('index'), c.num('end') - 1, b, a.slice(1), `mm/filemap.c find_get_entries() ${V612} (mm/filemap.c:2055) → find_get_entry() (2007-2024), ${TIPR} (mm/truncate.c:403)`);
+        return xaFind612(
+          c,
+          c.num('file'),
+          c.num('index'),
+          c.num('end') - 1,
+          b,
+          a.slice(1),
+          `mm/filemap.c find_get_entries() ${V612} (mm/filemap.c:2055) → find_get_entry() (2007-2024), ${TIPR} (mm/truncate.c:403)`,
+        );
       },
       run: (c) => {
         const b = pass3(c);
         if (b.length === 0) {
-          if (c.num('index') === c.num('start') || c.num('index') >= c.num('end')) { c.ret(0); return; }
+          if (c.num('index') === c.num('start') || c.num('index') >= c.num('end')) {
+            c.ret(0);
+            return;
+          }
           c.set('index', c.num('start'));
           c.goto('lookup2');
           return;
@@ -247,8 +306,12 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       where: 'mm/truncate.c:364-368 truncate_inode_pages_range()',
       run: (c) => {
         const b = c.list('rv');
-        if (b.length === 0) { c.goto('pget'); return; }
-        c.set('batch', b); c.set('j', 0);
+        if (b.length === 0) {
+          c.goto('pget');
+          return;
+        }
+        c.set('batch', b);
+        c.set('j', 0);
         const last = c.page(b[b.length - 1]!);
         c.set('index', last.index + folioNr(last));
         c.set('pfn', b[0]!);
@@ -257,8 +320,10 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
     },
     unlockall: {
       ...truncateInodePagesRange61.steps.unlockall!,
-      acc: (c) => [...c.list('batch').map((p) => folioUnlock612(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:370)`)),
-        ...c.list('batch').map((p) => folioBatchPut612(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) (mm/truncate.c:371)`))],
+      acc: (c) => [
+        ...c.list('batch').map((p) => folioUnlock612(release(`lock:${c.P(p)}`), `${TIPR}: folio_unlock(fbatch.folios[i]) (mm/truncate.c:370)`)),
+        ...c.list('batch').map((p) => folioBatchPut612(c, w(`${c.P(p)}.refcount`), p, `${TIPR}: folio_batch_release(&fbatch) (mm/truncate.c:371)`)),
+      ],
       where: 'mm/truncate.c:369-372 truncate_inode_pages_range()',
       run: (c) => {
         for (const p of c.list('batch')) c.unlockPage(p);
@@ -268,14 +333,22 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       },
     },
     pget: {
-      label: (c) => (c.num('phase') === 1 ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
-        : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)'),
+      label: (c) =>
+        c.num('phase') === 1
+          ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
+          : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)',
       where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
       acc: (c) => {
         const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
         const a = pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
         if (pfn !== NONE && isLarge(c, pfn)) return a;
-        return getEntry612(c, c.num('file'), partialIndex(c), a[1], `${TIPR}: folio = __filemap_get_folio(mapping, ${c.num('phase') === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${c.num('phase') === 1 ? 376 : 390}) → filemap_get_entry() (mm/filemap.c:1891, 1846-1859)`);
+        return getEntry612(
+          c,
+          c.num('file'),
+          partialIndex(c),
+          a[1],
+          `${TIPR}: folio = __filemap_get_folio(mapping, ${c.num('phase') === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${c.num('phase') === 1 ? 376 : 390}) → filemap_get_entry() (mm/filemap.c:1891, 1846-1859)`,
+        );
       },
       run: (c) => {
         const ix = partialIndex(c);
@@ -289,7 +362,11 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
             c.set('same', lend < (p.index + folioNr(p)) * PAGE_SIZE ? 1 : 0); // same_folio = lend < folio_pos(folio) + folio_size(folio) (lend -1: true)
           }
         }
-        if (pfn === NONE) { c.set('pfn', NONE); partialDone(c); return; }
+        if (pfn === NONE) {
+          c.set('pfn', NONE);
+          partialDone(c);
+          return;
+        }
         c.ref(pfn, 1);
         c.set('pfn', pfn);
         c.goto('plock');
@@ -299,21 +376,29 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
     partial: {
       label: (c) => {
         const { length, size } = folioPos(c);
-        if (length === size) return 'truncate_inode_partial_folio(): if (length == folio_size(folio)) { truncate_inode_folio(folio->mapping, folio); return true; }';
+        if (length === size)
+          return 'truncate_inode_partial_folio(): if (length == folio_size(folio)) { truncate_inode_folio(folio->mapping, folio); return true; }';
         return 'truncate_inode_partial_folio(): folio_zero_range(folio, offset, length); if (!folio_test_large(folio)) return true; try_folio_split_or_unmap(folio)';
       },
       where: 'mm/truncate.c:218-250 truncate_inode_partial_folio()',
       acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.writeback`)],
       run: (c) => {
         const { length, size } = folioPos(c);
-        if (length === size) { c.goto('whole'); return; }
+        if (length === size) {
+          c.goto('whole');
+          return;
+        }
         c.effect(`folio_zero_range(pfn${c.num('pfn')}, ${folioPos(c).offset}, ${length})`);
-        if (!c.page(c.num('pfn')).order) { partialDone(c); return; }
+        if (!c.page(c.num('pfn')).order) {
+          partialDone(c);
+          return;
+        }
         c.goto('split');
       },
     },
     split: {
-      label: 'split_folio(): end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)',
+      label:
+        'split_folio(): end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)',
       where: 'mm/huge_memory.c:3588-3604 split_huge_page_to_list_to_order()',
       acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.refcount`)],
       run: (c) => {
@@ -330,13 +415,22 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       },
     },
     freeze: {
-      label: 'xas_lock(&xas); if (folio_ref_freeze(folio, 1 + extra_pins)) { xas_split(); __split_huge_page(page, list, end, new_order, mapping) /* pages at or past end leave the page cache */ } else { remap_page(); ret = -EAGAIN; }',
+      label:
+        'xas_lock(&xas); if (folio_ref_freeze(folio, 1 + extra_pins)) { xas_split(); __split_huge_page(page, list, end, new_order, mapping) /* pages at or past end leave the page cache */ } else { remap_page(); ret = -EAGAIN; }',
       where: 'mm/huge_memory.c:3607-3660 split_huge_page_to_list_to_order()',
       acc: (c) => {
         const p = c.page(c.num('pfn'));
         const P = c.P(c.num('pfn'));
-        return [w(`${P}.refcount`), w(`${P}.mapcount`), r(`${P}.flags.uptodate`), r(`${P}.flags.dirty`), w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc'),
-          ...(p.refcount === 2 ? [w(`${P}.mapping`), ...doneAcc(c)] : [])];
+        return [
+          w(`${P}.refcount`),
+          w(`${P}.mapcount`),
+          r(`${P}.flags.uptodate`),
+          r(`${P}.flags.dirty`),
+          w(`${c.M(c.num('file'))}.tree`),
+          w(`${c.M(c.num('file'))}.nrpages`),
+          w('alloc'),
+          ...(p.refcount === 2 ? [w(`${P}.mapping`), ...doneAcc(c)] : []),
+        ];
       },
       run: (c) => {
         const pfn = c.num('pfn');
@@ -360,23 +454,32 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
         }
         c.updMap(file, { cache });
         c.effect(`split pfn${pfn} into ${nr} order-0 folios`);
-        for (const t of dropped) { c.removeFromCache(t); c.ref(t, -1); } // __split_huge_page: tail->index >= end → __filemap_remove_folio; folio_put
+        for (const t of dropped) {
+          c.removeFromCache(t);
+          c.ref(t, -1);
+        } // __split_huge_page: tail->index >= end → __filemap_remove_folio; folio_put
         partialDone(c);
       },
     },
-    splitfail: o.unmapOnSplitFailure ? {
-      label: 'try_folio_split_or_unmap(): if (ret && !shmem_mapping(folio->mapping)) { try_to_unmap(folio, TTU_SYNC | TTU_SPLIT_HUGE_PMD | TTU_IGNORE_MLOCK); WARN_ON(folio_mapped(folio)); }',
-      where: 'mm/truncate.c:182-205 try_folio_split_or_unmap()',
-      run: (c) => {
-        if (c.env.files[c.num('file')]!.fs === 'tmpfs') { c.goto('dirty'); return; }
-        const p = c.page(c.num('pfn'));
-        callUnmap(c, 'unmap_mapping_folio', c.num('file'), p.index, p.index, false, 'dirty');
-      },
-    } : {
-      label: 'if (split_folio(folio) == 0) return true /* failed: before fa04f5b60fda the folio stays mapped */',
-      where: 'mm/truncate.c truncate_inode_partial_folio() (before fa04f5b60fda)',
-      run: (c) => c.goto('dirty'),
-    },
+    splitfail: o.unmapOnSplitFailure
+      ? {
+          label:
+            'try_folio_split_or_unmap(): if (ret && !shmem_mapping(folio->mapping)) { try_to_unmap(folio, TTU_SYNC | TTU_SPLIT_HUGE_PMD | TTU_IGNORE_MLOCK); WARN_ON(folio_mapped(folio)); }',
+          where: 'mm/truncate.c:182-205 try_folio_split_or_unmap()',
+          run: (c) => {
+            if (c.env.files[c.num('file')]!.fs === 'tmpfs') {
+              c.goto('dirty');
+              return;
+            }
+            const p = c.page(c.num('pfn'));
+            callUnmap(c, 'unmap_mapping_folio', c.num('file'), p.index, p.index, false, 'dirty');
+          },
+        }
+      : {
+          label: 'if (split_folio(folio) == 0) return true /* failed: before fa04f5b60fda the folio stays mapped */',
+          where: 'mm/truncate.c truncate_inode_partial_folio() (before fa04f5b60fda)',
+          run: (c) => c.goto('dirty'),
+        },
     dirty: {
       label: 'if (folio_test_dirty(folio)) return false; truncate_inode_folio(folio->mapping, folio); return true',
       where: 'mm/truncate.c:252-256 truncate_inode_partial_folio()',
@@ -399,12 +502,16 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       },
     },
     whole: {
-      label: 'truncate_inode_folio(): if (folio->mapping != mapping) return -EIO; truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
+      label:
+        'truncate_inode_folio(): if (folio->mapping != mapping) return -EIO; truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
       where: 'mm/truncate.c:155-180 truncate_inode_folio()',
       acc: (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.mapcount`)],
       run: (c) => {
         const pfn = c.num('pfn');
-        if (c.page(pfn).mapping !== c.num('file')) { partialDone(c); return; }
+        if (c.page(pfn).mapping !== c.num('file')) {
+          partialDone(c);
+          return;
+        }
         if (c.mapped(pfn)) callUnmap(c, 'unmap_mapping_folio', c.num('file'), c.page(pfn).index, c.page(pfn).index, false, 'wremove');
         else c.goto('wremove');
       },
@@ -412,7 +519,13 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
     wremove: {
       label: 'folio_invalidate(); folio_cancel_dirty(folio); filemap_remove_folio(folio)',
       where: 'mm/truncate.c:162-179 truncate_inode_folio()',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.dirty`), w(`${c.P(c.num('pfn'))}.flags.private`), w(`${c.M(c.num('file'))}.tree_lock`), ...removeAcc(c, c.num('pfn')), ...doneAcc(c)],
+      acc: (c) => [
+        w(`${c.P(c.num('pfn'))}.flags.dirty`),
+        w(`${c.P(c.num('pfn'))}.flags.private`),
+        w(`${c.M(c.num('file'))}.tree_lock`),
+        ...removeAcc(c, c.num('pfn')),
+        ...doneAcc(c),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
         c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });

@@ -42,8 +42,10 @@ function zapMarks(c: Ctx, p: Plan, a: Access[], fn: string): Access[] {
     const ptl = p.take ?? c.num('held');
     const pmd = ptl === NONE ? NONE : c.pmd(ptl);
     if (p.take !== undefined || c.num('held') === NONE) {
-      out.push(pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)) (mm/memory.c:1714)`),
-        pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (pmd_none(*pmd)) (mm/memory.c:1733)`));
+      out.push(
+        pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (is_swap_pmd(*pmd) || pmd_trans_huge(*pmd) || pmd_devmap(*pmd)) (mm/memory.c:1714)`),
+        pmdPlain612(pmdRead, pmd, `mm/memory.c zap_pmd_range() ${V612}: if (pmd_none(*pmd)) (mm/memory.c:1733)`),
+      );
       if (pmd === NONE) {
         // zap_pmd_range skips a range without a table: the model's PTE lock and PTE reads there are no kernel accesses
         const why = 'pmd_none(*pmd): zap_pmd_range() skips the range (no PTE lock, no PTE read)';
@@ -53,7 +55,7 @@ function zapMarks(c: Ctx, p: Plan, a: Access[], fn: string): Access[] {
       }
       const lock = p.take !== undefined ? lockFor(p.take) : undefined;
       if (lock) out.push(...pteOffsetMapLock612(pmdRead, lock, `${ZAP}: start_pte = pte = pte_offset_map_lock(mm, pmd, addr, &ptl) (mm/memory.c:1598)`));
-    } else out.push(notOnThisPath(pmdRead, 'zap_pte_range\'s loop reads no PMD (the PTE lock is held)'));
+    } else out.push(notOnThisPath(pmdRead, "zap_pte_range's loop reads no PMD (the PTE lock is held)"));
   }
   const vOf = (loc: string) => {
     for (const v of c.env.vmas) for (let i = 0; i < v.pages; i++) if (pteLoc(c.env, v, i) === loc) return { v, i };
@@ -66,14 +68,26 @@ function zapMarks(c: Ctx, p: Plan, a: Access[], fn: string): Access[] {
   if (pteClear) {
     const at = vOf(pteClear.loc)!;
     const pfn = c.pte(at.v.id, at.i);
-    out.push(isLarge(c, pfn) ? pteClear : lk(pteClear, 'xchg', pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: get_and_clear_full_ptes() (mm/memory.c:1494) → ptep_get_and_clear_full() (include/linux/pgtable.h:686) → native_ptep_get_and_clear(): xchg(&xp->pte, 0) (arch/x86/include/asm/pgtable_64.h:94)`));
+    out.push(
+      isLarge(c, pfn)
+        ? pteClear
+        : lk(
+            pteClear,
+            'xchg',
+            pfn,
+            `mm/memory.c zap_present_folio_ptes() ${V612}: get_and_clear_full_ptes() (mm/memory.c:1494) → ptep_get_and_clear_full() (include/linux/pgtable.h:686) → native_ptep_get_and_clear(): xchg(&xp->pte, 0) (arch/x86/include/asm/pgtable_64.h:94)`,
+          ),
+    );
   }
   if (drop) out.push(lk(drop, 'spin_unlock', 0, `${ZAP}: pte_unmap_unlock(start_pte, ptl) (mm/memory.c:1689)`));
   if (immap) out.push(rwsemUnlock(immap, `mm/memory.c ${fn}() ${V612}: i_mmap_unlock_read(mapping) (mm/memory.c:3817, 3847)`));
   return out;
 }
 
-interface Slot { v: number; i: number }
+interface Slot {
+  v: number;
+  i: number;
+}
 
 interface Plan {
   take?: number;
@@ -87,7 +101,9 @@ interface Plan {
 }
 
 function nextSlot(c: Ctx, from: Slot): Slot | null {
-  const file = c.num('file'); const first = c.num('first'); const last = c.num('last');
+  const file = c.num('file');
+  const first = c.num('first');
+  const last = c.num('last');
   for (let v = from.v; v < c.env.vmas.length; v++) {
     const vma = c.env.vmas[v]!;
     if (vma.file !== file) continue;
@@ -145,12 +161,25 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
     dead: { zap: ['pfn'] },
     steps: {
       lock: {
-        label: fn === 'unmap_mapping_folio'
-          ? 'unmap_mapping_folio(): first_index = folio->index; last_index = folio_next_index(folio) - 1; i_mmap_lock_read(mapping)'
-          : 'unmap_mapping_pages(): i_mmap_lock_read(mapping); unmap_mapping_range_tree()',
+        label:
+          fn === 'unmap_mapping_folio'
+            ? 'unmap_mapping_folio(): first_index = folio->index; last_index = folio_next_index(folio) - 1; i_mmap_lock_read(mapping)'
+            : 'unmap_mapping_pages(): i_mmap_lock_read(mapping); unmap_mapping_range_tree()',
         where: fn === 'unmap_mapping_folio' ? 'mm/memory.c:3788-3809 unmap_mapping_folio()' : 'mm/memory.c:3823-3839 unmap_mapping_pages()',
-        acc: (c) => [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${fn}() ${V612}: i_mmap_lock_read(mapping) (mm/memory.c:${fn === 'unmap_mapping_folio' ? 3813 : 3843}; include/linux/fs.h:560 down_read)`),
-          ...(fn === 'unmap_mapping_folio' ? [ghost(r(`${c.M(c.num('file'))}.tree`), 'the model finds the folio by its index; the kernel has the folio (folio->index, folio_next_index(folio))')] : [])],
+        acc: (c) => [
+          rwsemLock(
+            acquire(immapLoc(c)),
+            `mm/memory.c ${fn}() ${V612}: i_mmap_lock_read(mapping) (mm/memory.c:${fn === 'unmap_mapping_folio' ? 3813 : 3843}; include/linux/fs.h:560 down_read)`,
+          ),
+          ...(fn === 'unmap_mapping_folio'
+            ? [
+                ghost(
+                  r(`${c.M(c.num('file'))}.tree`),
+                  'the model finds the folio by its index; the kernel has the folio (folio->index, folio_next_index(folio))',
+                ),
+              ]
+            : []),
+        ],
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, immapLoc(c), true),
         run: (c) => {
           const file = c.num('file');
@@ -169,8 +198,10 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
       zap: {
         label: (c) => {
           const p = plan(c);
-          if (p.huge) return 'zap_pmd_range: pmd_trans_huge(*pmd) → zap_huge_pmd(): pmd_lock(); pmdp_huge_get_and_clear_full(); folio_remove_rmap_pmd(folio, page, vma); spin_unlock(); tlb_remove_page_size()';
-          if (p.clear) return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear_full(${hex(vmaAddress(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i))})`;
+          if (p.huge)
+            return 'zap_pmd_range: pmd_trans_huge(*pmd) → zap_huge_pmd(): pmd_lock(); pmdp_huge_get_and_clear_full(); folio_remove_rmap_pmd(folio, page, vma); spin_unlock(); tlb_remove_page_size()';
+          if (p.clear)
+            return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear_full(${hex(vmaAddress(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i))})`;
           if (p.done) return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}i_mmap_unlock_read(mapping)`;
           return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
         },
@@ -203,7 +234,14 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
             c.setPmd(ptl, NONE);
             const pg = c.page(pfn);
             c.updPage(pfn, { mapcount: pg.mapcount - 1, entire: (pg.entire ?? 1) - 1 });
-            c.op({ kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(vma.file), index: vma.pgoff + i0, address: BigInt(vmaAddress(vma, i0)), mapcount: pg.mapcount - 1 });
+            c.op({
+              kind: 'pte_unmap',
+              pfn: BigInt(pfn),
+              file: c.fileRef(vma.file),
+              index: vma.pgoff + i0,
+              address: BigInt(vmaAddress(vma, i0)),
+              mapcount: pg.mapcount - 1,
+            });
             c.ref(pfn, -1);
           }
           if (p.clear) {
@@ -228,9 +266,16 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           const pfn = c.num('pfn');
           const a = [w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`)];
           if (isLarge(c, pfn)) return a;
-          return [rmapRemove612(c, a[0]!, pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: folio_remove_rmap_ptes(folio, page, nr, vma) (mm/memory.c:1518)`),
+          return [
+            rmapRemove612(c, a[0]!, pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: folio_remove_rmap_ptes(folio, page, nr, vma) (mm/memory.c:1518)`),
             // the kernel drops the reference after the PTE lock (__tlb_remove_folio_pages, mm/memory.c:1523; tlb_finish_mmu → folios_put_refs()); the model here, as on 6.1
-            lk(a[1]!, 'atomic_dec_return', c.page(pfn).refcount, `mm/swap.c folios_put_refs() ${V612}: folio_ref_sub_and_test(folio, nr_refs) (mm/swap.c:968) = atomic_sub_and_test() (include/linux/page_ref.h:177), fully ordered`)];
+            lk(
+              a[1]!,
+              'atomic_dec_return',
+              c.page(pfn).refcount,
+              `mm/swap.c folios_put_refs() ${V612}: folio_ref_sub_and_test(folio, nr_refs) (mm/swap.c:968) = atomic_sub_and_test() (include/linux/page_ref.h:177), fully ordered`,
+            ),
+          ];
         },
         run: (c) => {
           const pfn = c.num('pfn');
@@ -239,7 +284,10 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           const mc = removeRmapPte(c, pfn, v.pgoff + i);
           c.op({ kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(v.file), index: v.pgoff + i, address: BigInt(vmaAddress(v, i)), mapcount: mc });
           c.ref(pfn, -1);
-          if (mc < 0) { c.bug(`__folio_remove_rmap: mapcount of pfn ${hex(pfn)} went below 0`, { pfn }); return; }
+          if (mc < 0) {
+            c.bug(`__folio_remove_rmap: mapcount of pfn ${hex(pfn)} went below 0`, { pfn });
+            return;
+          }
           c.goto('zap');
         },
       },
