@@ -218,6 +218,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         consoleFile: join(workDir, 'console.log'), onLine: opts.onConsole, signal: opts.signal,
       });
     };
+    // a SIGINT/SIGTERM while the initramfs and the disk image were made: no boot at all
+    if (opts.signal?.aborted) throw opts.signal.reason;
     let b = await timer.time('qemu', () => boot(accel));
     if (accel === 'kvm' && b.initMs === undefined && b.ended !== 'aborted' && accelWanted === 'auto') {
       accelNote = b.ended === 'init-timeout'

@@ -131,6 +131,9 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   let panicTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => kill('aborted');
   spec.signal?.addEventListener('abort', onAbort, { once: true });
+  // An 'abort' listener never fires for a signal aborted already (a SIGINT while capture built
+  // the initramfs or the disk image): without this the guest booted and ran to its timeout.
+  if (spec.signal?.aborted) onAbort();
   const rl = createInterface({ input: sub.stdout!, crlfDelay: Infinity });
   rl.on('line', (raw) => {
     const line: ConsoleLine = { ms: Date.now() - start, text: raw.replace(/\r/g, '') };

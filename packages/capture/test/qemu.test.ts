@@ -47,6 +47,15 @@ describe('bounded guest boots', () => {
     expect(b.wallMs).toBeLessThan(4000);
   });
 
+  it('a signal aborted before the boot (SIGINT while the initramfs was built) ends it at once, not at the init timeout', async () => {
+    const q = fakeQemu('boots-slowly', 'echo "KASLR disabled"\nexec sleep 60');
+    const ac = new AbortController();
+    ac.abort(new Error('interrupted by SIGINT'));
+    const b = await bootGuest(spec(q, { initTimeoutMs: 20_000, timeoutMs: 30_000, signal: ac.signal }));
+    expect(b.ended).toBe('aborted');
+    expect(b.wallMs).toBeLessThan(4000);
+  });
+
   it('a panic ends the boot even if QEMU does not exit by itself', async () => {
     const q = fakeQemu('panic', 'echo KREPLAY_INIT\necho "[    9.9] Kernel panic - not syncing: Fatal exception"\nexec sleep 60');
     const b = await bootGuest(spec(q, { timeoutMs: 20000 }));
