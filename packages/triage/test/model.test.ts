@@ -84,6 +84,16 @@ describe('report → schedule', () => {
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
   }, 60_000);
 
+  it('never says "cannot" for a BUG in a function the chosen flavor does not have (its search could not reach it)', async () => {
+    // 2.6.19.1's BUG in invalidate_complete_page2: only linux-2.6.23 has that function; the
+    // flavor for 2.6.19 is linux-2.6.15, whose "every interleaving explored" proved nothing.
+    const nfs = path.join(root, 'fixtures/reports/lkml-2006-12-22-nfs-invalidate-complete-page2/report.txt');
+    const m = (await triage(await scanReportFile(nfs))).splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.15' } });
+    expect(m.because).toMatch(/linux-2\.6\.15 does not model invalidate_complete_page2.*linux-2\.6\.23/);
+    expect(m.explore).toBeUndefined();
+  }, 60_000);
+
   it('never says "cannot" when the search was cut short', async () => {
     const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
     expect(t.splats[0]!.model).toMatchObject({ status: 'incomplete', because: expect.stringMatching(/not a proof/) });
