@@ -60,6 +60,14 @@ describe('parseLitmus', () => {
     ['C t\n{}\nP0(int x)\n{\n}\nexists (x=1)\n', 3, /parameter x is not a pointer/, /P0\(int \*x/],
     ['C t\n{}\nP1(int *x)\n{\n}\nexists (x=1)\n', 3, /threads must be P0, P1, ... in order; found P1/, /without gaps/],
     ['C t\n{ x=1; \nP0(int *x)\n{\n}\nexists (x=1)\n', 2, /missing } to close this block/, /every \{ needs its \}/],
+    // crafted nesting overflowed the stack (internal error, exit 70); literals past 2^53 were rounded (1e+29 in the states)
+    [wrap(`\tint r0 = ${'('.repeat(5000)}1${')'.repeat(5000)};`), 5, /nested more than 400 levels deep/, /write the expression or condition out flat/],
+    [wrap(`\tint r0 = ${'-~!'.repeat(3000)}1;`), 5, /nested more than 400 levels deep/, /out flat/],
+    [wrap(`\tif (1) `.repeat(3000) + '\tWRITE_ONCE(*x, 1);'), 5, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 1);', `exists ${'('.repeat(5000)}x=1${')'.repeat(5000)}`), 7, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 1);', `exists (${'~'.repeat(5000)}x=1)`), 7, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 99999999999999999999999999999);'), 5, /the integer 99999999999999999999999999999 is too large to check exactly/, /smaller value/],
+    [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x=0x20000000000001)'), 7, /the integer 0x20000000000001 is too large/, /smaller value/],
   ])('an error names the line and gives a hint (%#)', (text, line, message, hint) => {
     const e = errorOf(text);
     expect(e.message).toMatch(message);
