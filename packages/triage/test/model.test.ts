@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor } from '@kreplay/mm-model';
 import { explore } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
+import type { ReplayResult } from '@kreplay/replay';
 import {
   chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage,
 } from '@kreplay/triage';
@@ -107,6 +108,20 @@ describe('report → schedule', () => {
 });
 
 describe('report → trace', () => {
+  it('says when a run caught the rule only through uncertain findings (some order the trace allows avoids it)', async () => {
+    const t = await triage(await scanReportFile(xfs), { model: false });
+    const replayed = (certainty: 'certain' | 'uncertain') => ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
+    const results = [replayed('uncertain'), replayed('certain')];
+    const r = await reproduce({
+      splat: t.splats[0]!, programs: ['odirect_write', 'fault'], source: 'repro.c', runs: 2, durationMs: 1000, outDir: '/nonexistent',
+      capture: async () => ({ outDir: '/nonexistent', timings: {}, runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })) }),
+      replay: async () => results.shift()!,
+    });
+    expect(r.runs.map((x) => [x.caught, x.uncertainOnly])).toEqual([[true, true], [true, false]]);
+    expect(r.summary).toBe('the race was caught in 2 of 2 run(s) on 6.1-test (mapped-page-removed in the replay) — in 1 of them only as uncertain findings (some order the trace allows avoids it)');
+    expect(formatTriageText([{ result: t, repro: r }])).toMatch(/run 1\s+CAUGHT \(uncertain\): mapped-page-removed ×1 \(1 uncertain\)/);
+  });
+
   it('chooses the capture profile whose probes cover the paths, the base before a variant', async () => {
     expect((await chooseProfile(['odirect_write', 'fault'])).profile.name).toBe('odirect-race');
     expect((await chooseProfile(['truncate', 'fault'])).profile.name).toBe('truncate-racer');
