@@ -558,6 +558,17 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     // a subtree whose every branch solve() prunes reaches no leaf: the deadline is checked here too
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     const r = reads[k]!;
+    const re = events[r]!;
+    if (cands[k]!.length === 0 && re.loc && re.loc.k === 'c' && typeof re.loc.v !== 'string') {
+      // A read at an address that is no location (an undeclared or uninitialised pointer:
+      // READ_ONCE(*yy) for *y) has no write to read: the search below would end here for
+      // every execution, and the test would come out "Never 0 0" — its condition never met,
+      // a ~exists test "Ok". A store there is refused at the leaf; so is this read, on a
+      // path whose earlier reads are consistent.
+      throw new InputError(`P${re.thread} accesses memory at ${String(re.loc.v)}, not at a location`, {
+        file: test.file, line: re.line, hint: 'a pointer must be a parameter (P0(int *y)) or hold a location\'s address (initialise it: { int *p = &x; })',
+      });
+    }
     // the values the reads before this one gave: each choice first forgets those found since
     const mark = trail.length;
     for (const w of cands[k]!) {

@@ -68,6 +68,9 @@ describe('parseLitmus', () => {
     [wrap('\tWRITE_ONCE(*x, 1);', `exists (${'~'.repeat(5000)}x=1)`), 7, /nested more than 400 levels deep/, /out flat/],
     [wrap('\tWRITE_ONCE(*x, 99999999999999999999999999999);'), 5, /the integer 99999999999999999999999999999 is too large to check exactly/, /smaller value/],
     [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x=0x20000000000001)'), 7, /the integer 0x20000000000001 is too large/, /smaller value/],
+    // a read through a name that is no parameter had no write to read: "Never 0 0", a ~exists test "Ok"
+    [wrap('\tint r0 = READ_ONCE(*yy);', '~exists (0:r0=1)'), 5, /P0 accesses memory at 0, not at a location/, /must be a parameter/],
+    [wrap('\tint r0 = READ_ONCE(*x);\n\tint r1 = smp_load_acquire(yy);'), 6, /P0 accesses memory at 0, not at a location/, /must be a parameter/],
   ])('an error names the line and gives a hint (%#)', (text, line, message, hint) => {
     const e = errorOf(text);
     expect(e.message).toMatch(message);
