@@ -235,6 +235,26 @@ describe('rules from a BUG without its page dump', () => {
   });
 });
 
+describe('a hung task: waiting for a page lock, or for writeback', () => {
+  const modelled = modelledFunctions(builtinFlavors());
+  const hung = (...frames: string[]) => parseReport([
+    'INFO: task t:123 blocked for more than 143 seconds.', '      Not tainted 6.1.0 #1',
+    'task:t               state:D stack:0     pid:123   ppid:1      flags:0x00004000', 'Call Trace:', ' <TASK>',
+    ' __schedule+0x34d/0x9e0', ' schedule+0x5a/0xd0', ' io_schedule+0x42/0x70', ...frames.map((f) => ` ${f}+0x10/0x80`), ' </TASK>',
+  ].join('\n')).splats[0]!;
+  // folio_wait_bit_common waits for PG_locked or PG_writeback: a writeback wait was read as a page-lock deadlock
+  it.each([
+    [['folio_wait_bit_common', 'folio_wait_writeback', 'truncate_inode_pages_range'], null, /for writeback to end \(called from folio_wait_writeback\)/],
+    [['sync_page', '__wait_on_bit', 'wait_on_page_writeback_range', 'filemap_fdatawait'], null, /called from wait_on_page_writeback_range/],
+    [['folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range'], 'deadlock', /a page lock or the invalidate lock/],
+    [['folio_wait_bit_common', 'do_read_cache_folio', 'read_cache_folio'], 'deadlock', /a page lock or the invalidate lock/],
+  ])('%j → %s', (frames, rule, because) => {
+    const r = ruleOf(hung(...frames), modelled);
+    expect(r.rule).toBe(rule);
+    expect(r.because).toMatch(because);
+  });
+});
+
 describe('bad input', () => {
   it('an empty report and a log without a splat are input errors that say so', () => {
     expect(() => checkReport(parseReport('', 'empty.txt'))).toThrow(/the report is empty/);
