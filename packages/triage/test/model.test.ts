@@ -85,6 +85,14 @@ describe('report → schedule', () => {
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
   }, 60_000);
 
+  it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
+    // the XFS mail names 2.6.19.1 in its text; the splat itself has no release
+    const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
+    expect(t.splats[0]!.model!.flavor!.because).toMatch(/read from the prose around the splat, not from a kernel line .*--release/);
+    const given = await triage(await scanReportFile(xfs), { maxStates: 10, release: '2.6.19.1' });
+    expect(given.splats[0]!.model!.flavor!.because).not.toMatch(/prose/);
+  });
+
   it('never says "cannot" for a BUG in a function the chosen flavor does not have (its search could not reach it)', async () => {
     // 2.6.19.1's BUG in invalidate_complete_page2: only linux-2.6.23 has that function; the
     // flavor for 2.6.19 is linux-2.6.15, whose "every interleaving explored" proved nothing.
