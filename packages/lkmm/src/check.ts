@@ -18,6 +18,7 @@ import { applyValue, CatError, LEVEL_FINAL, LEVEL_RF, LEVEL_STATIC, ModelRun, ca
 import { EMPTY, elements, makeVset, typeName, type Value } from './cat/values.js';
 import type { InitValue, LitmusTest, Prop, StateRef } from './litmus/ast.js';
 import { Expander } from './litmus/kernel.js';
+import { unknownInCondition } from './litmus/names.js';
 import { describeModel, type LoadedModel } from './model.js';
 import { Space, type Bits } from './rel.js';
 import { CoherenceFrontier } from './coherence.js';
@@ -62,6 +63,8 @@ export interface LitmusResult {
    * refer to: the verdict is one without RCU's (SRCU's) guarantee. Empty under the LKMM.
    */
   ignoredByModel: string[];
+  /** What the condition names that the test never mentions (names.ts): 0 in every execution, likely a typo. */
+  unknownInCondition: string[];
   stats: { pathCombinations: number; rfCandidates: number; executions: number; timeMs: number };
 }
 
@@ -309,6 +312,7 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
     condition: printCondition(cond.kind, cond.prop),
     expectation: test.expectation,
     ignoredByModel: model.ignoredGracePeriods.filter((set) => threadPaths.some((paths) => paths.some((p) => p.events.some((e) => e.annots.some((a) => capitalize(a) === set))))),
+    unknownInCondition: unknownInCondition(test),
     stats: { pathCombinations: combos, rfCandidates: out.rfCandidates, executions: out.executions, timeMs: performance.now() - t0 },
   };
 }

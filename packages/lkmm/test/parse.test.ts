@@ -1,6 +1,6 @@
 /** Reading C litmus tests: what is accepted, and errors a user can act on (file:line, hint). */
 import { describe, expect, it } from '@jest/globals';
-import { checkLitmus, loadModel, parseLitmus } from '../src/index.js';
+import { checkLitmus, loadModel, parseLitmus, unknownWarning } from '../src/index.js';
 
 const model = loadModel('linux-6.12');
 
@@ -40,6 +40,18 @@ describe('parseLitmus', () => {
     const r = checkLitmus(parseLitmus('C t\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\n', 't'), model);
     expect(r.condition).toBe('forall (true)');
     expect(r.observation).toBe('Always');
+  });
+
+  it('names what the condition refers to and the test never mentions (a typo reads as "Never")', () => {
+    const sb = (cond: string) => checkLitmus(parseLitmus(`C t\n{ int *p = &z; 1:r9=0; }\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x)\n{\n\tif (READ_ONCE(*x)) { int r1 = 1; }\n}\n${cond}\n`, 't'), model);
+    const typo = sb('exists (0:r0=1 /\\ yy=1 /\\ 0:r7=0 /\\ ~(1:r2=1))');
+    expect(typo.unknownInCondition).toEqual(['yy', '0:r7', '1:r2']);
+    expect(typo.observation).toBe('Never');
+    expect(unknownWarning(typo)).toMatch(/^t: the condition names yy, 0:r7, 1:r2, which the test never mentions .* 0 in every execution/);
+    // declared in the init block, by a parameter, through a pointer's initial value, in a nested block
+    const fine = sb('exists (0:r0=1 /\\ x=1 /\\ z=0 /\\ p=z /\\ 1:r9=0 /\\ 1:r1=1)');
+    expect(fine.unknownInCondition).toEqual([]);
+    expect(unknownWarning(fine)).toBeNull();
   });
 
   it('refuses other architectures by name', () => {
