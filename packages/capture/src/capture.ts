@@ -14,7 +14,7 @@ import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, writeT
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
-import { loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
+import { kprobeEventName, loadOffsetsTable, profileFunctions, profileOffsetKeys, profileProbeMap, type CaptureProfile } from './profile.js';
 import { compileUserProgram, compileWorkloads, findWorkload, workloadBinary, type Workload } from './workloads.js';
 import { buildInitramfs } from './initramfs.js';
 import { guestScript, GUEST } from './guest-script.js';
@@ -22,7 +22,7 @@ import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOut
 import { findingsOfRun, scanKernelLog, type KprobeHits } from './console.js';
 import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
-import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readOpt, readRun } from './outcome.js';
+import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 import { removeStale, staleOutputs } from './out-dir.js';
@@ -246,7 +246,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
 
     // Per-run outputs.
     const collect = Date.now();
-    const kernelLog = (await readOpt(guest, join(out, 'kernel.log'))) ?? '';
+    const kernelLog = await readKernelLog(guest, out, workDir);
     const findings = scanKernelLog(kernelLog);
     const vmemmapBase = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() || null;
     const fab = Number((await readOpt(guest, join(out, 'fault_around_bytes')))?.trim());
@@ -259,7 +259,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     for (let i = 1; i <= runs; i++) {
       if (opts.signal?.aborted) throw opts.signal.reason; // runs collected so far stay whole (meta.json last)
       const rdir = join(out, `run-${i}`);
-      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(guest, rdir, i, b, workload.name, kprobesBefore, !opts.repro);
+      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(guest, rdir, i, b, workload.name, kprobesBefore, !opts.repro, profile.kprobes.map(kprobeEventName));
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       if (i === 1) await removeStale(stale);
@@ -269,8 +269,12 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       if (!traceText) throw new EnvironmentError(`run ${i}: the guest wrote no trace.txt`, `read ${join(workDir, 'console.log')} (work folder kept)`);
       const tr = await gzipTrace(traceText, join(dest, 'trace.txt.gz'));
       let traceDat: string | null = null;
-      const dat = await guest.stream(join(rdir, 'trace.dat'));
-      if (dat) { await pipeline(dat, createWriteStream(join(dest, 'trace.dat'))); traceDat = 'trace.dat'; }
+      if (traceDatFailed(b, i)) {
+        progress(`run ${i}: trace-cmd extract failed in the guest; its trace.dat is not kept (trace.txt.gz is the run's trace)`);
+      } else {
+        const dat = await guest.stream(join(rdir, 'trace.dat'));
+        if (dat) { await pipeline(dat, createWriteStream(join(dest, 'trace.dat'))); traceDat = 'trace.dat'; }
+      }
       await writeFile(join(dest, 'kernel.log'), kernelLog);
       await copyFile(join(workDir, 'console.log'), join(dest, 'console.log'));
       const meta: CaptureMeta = CaptureMetaSchema.parse({

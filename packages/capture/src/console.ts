@@ -119,6 +119,37 @@ export function parsePerCpuStats(text: string): CpuStats[] {
   return out;
 }
 
+/** The fields of a per_cpu `stats` file that count lost events: without all three, losses are unknown. */
+const LOSS_FIELDS = ['overrun', 'commit overrun', 'dropped events'] as const;
+
+/**
+ * Why the guest's stats.txt cannot vouch for a loss-free ring buffer, or undefined when it
+ * can: missing, no `== cpuN` block, or a block without one of the loss counters (a guest
+ * cut short, a file truncated or garbled). parsePerCpuStats reads a missing counter as 0,
+ * so such a file would otherwise read as "nothing lost".
+ */
+export function perCpuStatsProblem(text: string | undefined): string | undefined {
+  if (text === undefined) return 'the guest wrote no stats.txt';
+  const seen = new Map<string, Set<string>>();
+  let cur: Set<string> | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^== (cpu\d+)$/.exec(line.trim());
+    if (head) {
+      cur = new Set();
+      seen.set(head[1]!, cur);
+      continue;
+    }
+    const kv = /^([a-z ]+):\s*(\d+)\s*$/.exec(line.trim());
+    if (cur && kv) cur.add(kv[1]!);
+  }
+  if (seen.size === 0) return 'stats.txt holds no per-CPU block (== cpuN)';
+  for (const [cpu, fields] of seen) {
+    const missing = LOSS_FIELDS.filter((f) => !fields.has(f));
+    if (missing.length) return `stats.txt's ${cpu} block has no ${missing.join(', ')} count`;
+  }
+  return undefined;
+}
+
 /** Events lost to a full ring buffer, summed over CPUs. */
 export function lostEvents(stats: readonly CpuStats[]): number {
   return stats.reduce((n, s) => n + s.overrun + s.commitOverrun + s.dropped, 0);

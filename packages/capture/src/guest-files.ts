@@ -18,6 +18,18 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { EnvironmentError } from '@kreplay/core';
 
+/**
+ * Guest text without its control characters (C0 but tab and newline, DEL, C1). Guest text
+ * reaches the host's terminal and CI log (the release, the workload's result line, kernel-log
+ * findings, the console quoted in errors): an escape sequence there could retitle the
+ * terminal, write the clipboard, or erase and rewrite a line a user reads ("lost 5" → "lost
+ * 0"). The kernel never prints them; a kernel or workload under test may.
+ */
+export function guestText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(s) ? s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '') : s;
+}
+
 /** Small guest files (logs, counters, release): 16 MiB. */
 export const SMALL_FILE_MAX = 16 * 1024 * 1024;
 /** A run's trace.txt or trace.dat: 8 GiB. */
@@ -67,12 +79,12 @@ export class GuestShare {
     return { fh, size: st.size };
   }
 
-  /** A small text file, or undefined when the guest did not write it. */
+  /** A small text file without control characters (guestText), or undefined when the guest did not write it. */
   async text(file: string, max = SMALL_FILE_MAX): Promise<string | undefined> {
     const f = await this.open(file, max);
     if (!f) return undefined;
     try {
-      return await f.fh.readFile('utf8');
+      return guestText(await f.fh.readFile('utf8'));
     } finally {
       await f.fh.close();
     }

@@ -174,7 +174,8 @@ export function guestScript(spec: GuestRunSpec): string {
     L.push(
       '  if [ -x /bin/trace-cmd ]; then',
       '    phase trace-cmd run=$i',
-      '    /bin/trace-cmd extract -o $D/trace.dat > $D/trace-cmd.log 2>&1 || echo "KREPLAY_WARN trace-cmd extract failed"',
+      // a failed extract may leave a partial trace.dat: the host keeps none of this run's (traceDatFailed)
+      '    /bin/trace-cmd extract -o $D/trace.dat > $D/trace-cmd.log 2>&1 || { rm -f $D/trace.dat; echo "KREPLAY_WARN trace-cmd extract failed run=$i"; }',
       '  fi',
     );
   }

@@ -15,7 +15,7 @@ import { EnvironmentError } from '@kreplay/core';
 import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
-  FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, scanKernelLog,
+  FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, perCpuStatsProblem, scanKernelLog,
   type CpuStats, type KprobeHits,
 } from './console.js';
 
@@ -29,6 +29,20 @@ export function tail(lines: readonly ConsoleLine[], n = 25): string {
  */
 export async function readOpt(guest: GuestShare, file: string): Promise<string | undefined> {
   return guest.text(file);
+}
+
+/**
+ * The boot's kernel.log (out/kernel.log, dmesg after the last run). Missing or empty, it
+ * would read as a kernel that printed no WARN or BUG — the guest broke the protocol, so
+ * that is an environment error, never a clean log.
+ */
+export async function readKernelLog(guest: GuestShare, out: string, workDir: string): Promise<string> {
+  const log = await readOpt(guest, join(out, 'kernel.log'));
+  if (log === undefined || log.trim() === '') {
+    throw new EnvironmentError(`the guest left ${log === undefined ? 'no' : 'an empty'} kernel.log, so the kernel's warnings and BUGs during the runs are unknown`,
+      `read ${join(workDir, 'console.log')}; run the capture again`);
+  }
+  return log;
 }
 
 /** Turn a guest that did not finish into the error a user can act on. */
@@ -187,9 +201,12 @@ export interface RunFiles {
 
 /**
  * What run `i` left in out/run-<i>/; no result line is an environment error quoting the
- * workload (a user's reproducer need not print one: `requireResult` false).
+ * workload (a user's reproducer need not print one: `requireResult` false). The ring
+ * buffer's stats and the kprobe profile are what say nothing was lost: when they are
+ * missing or garbled (a probe of `kprobes`, the profile's event names, not listed), the
+ * run's losses are unknown, and that is an environment error too, never "lost 0".
  */
-export async function readRun(guest: GuestShare, rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true): Promise<RunFiles> {
+export async function readRun(guest: GuestShare, rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true, kprobes: readonly string[] = []): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
   const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
   const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
@@ -197,10 +214,34 @@ export async function readRun(guest: GuestShare, rdir: string, i: number, b: Boo
     throw new EnvironmentError(`workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
       'the workload failed inside the guest: its output is above');
   }
-  const perCpu = parsePerCpuStats((await readOpt(guest, join(rdir, 'stats.txt'))) ?? '');
-  const profileNow = parseKprobeProfile((await readOpt(guest, join(rdir, 'kprobe_profile.txt'))) ?? '');
-  const kprobes = kprobeDelta(profileNow, kprobesBefore);
-  return { result, rc, perCpu, lost: lostEvents(perCpu), kprobes, probeMisses: kprobes.reduce((n, k) => n + k.misses, 0), profileNow };
+  const statsText = await readOpt(guest, join(rdir, 'stats.txt'));
+  const statsBad = perCpuStatsProblem(statsText);
+  const unknown = (why: string): EnvironmentError => new EnvironmentError(`run ${i}: ${why}, so the events this run lost are unknown`,
+    'the guest was cut short or its share is damaged: run the capture again (--keep-work keeps the share to look at)');
+  if (statsBad) throw unknown(statsBad);
+  const perCpu = parsePerCpuStats(statsText!);
+  const profileText = await readOpt(guest, join(rdir, 'kprobe_profile.txt'));
+  if (kprobes.length > 0 && profileText === undefined) throw unknown('the guest wrote no kprobe_profile.txt');
+  const profileNow = parseKprobeProfile(profileText ?? '');
+  const absent = kprobes.filter((k) => !profileNow.some((p) => p.event === k));
+  if (absent.length) throw unknown(`kprobe_profile.txt does not list ${absent.join(', ')}`);
+  const delta = kprobeDelta(profileNow, kprobesBefore);
+  const backwards = delta.filter((k) => k.hits < 0 || k.misses < 0);
+  if (backwards.length) throw unknown(`kprobe_profile.txt counts fewer hits or misses for ${backwards.map((k) => k.event).join(', ')} than after the run before (its counts only grow)`);
+  return { result, rc, perCpu, lost: lostEvents(perCpu), kprobes: delta, probeMisses: delta.reduce((n, k) => n + k.misses, 0), profileNow };
+}
+
+/**
+ * The console says trace-cmd's extract of run `i` failed: a trace.dat the share holds for
+ * it may be cut short (a full share, a killed trace-cmd) and is not kept — a cut trace.dat
+ * read back later as complete would be a wrong "clean". The guest removes it too, but the
+ * host does not rely on a guest for that.
+ */
+export function traceDatFailed(b: BootOutcome, i: number): boolean {
+  return b.lines.some((l) => {
+    const m = /^KREPLAY_WARN trace-cmd extract failed(?: run=(\d+))?\s*$/.exec(l.text);
+    return m !== null && (m[1] === undefined || Number(m[1]) === i);
+  });
 }
 
 /** Lost ring-buffer events or missed kprobe hits fail the run unless the user allowed them. */

@@ -13,6 +13,7 @@ import { access, constants } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { SHARE_TAG } from './initramfs.js';
+import { guestText } from './guest-files.js';
 import { EnvironmentError } from '@kreplay/core';
 
 export type Accel = 'auto' | 'kvm' | 'tcg';
@@ -136,7 +137,8 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   if (spec.signal?.aborted) onAbort();
   const rl = createInterface({ input: sub.stdout!, crlfDelay: Infinity });
   rl.on('line', (raw) => {
-    const line: ConsoleLine = { ms: Date.now() - start, text: raw.replace(/\r/g, '') };
+    // (control characters dropped: the console is the guest's text, quoted on the host's terminal: guestText)
+    const line: ConsoleLine = { ms: Date.now() - start, text: guestText(raw) };
     if (lines.length < MAX_LINES) lines.push(line);
     out?.write(`[${(line.ms / 1000).toFixed(3).padStart(8)}] ${line.text}\n`);
     if (initMs === undefined && line.text.startsWith('KREPLAY_INIT')) initMs = line.ms;

@@ -68,12 +68,15 @@ i=1; while [ $i -le $runs ]; do
   [ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
   echo "KREPLAY_WORKLOAD_RC run=$i rc=0"
   printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-$i/stats.txt
+  # a guest cut short: the stats file ends after its first line
+  [ "$FAKE_MODE" = cutstats ] && printf '== cpu0\\nentries: 2\\n' > $O/run-$i/stats.txt
   printf '  filemap_fault %d 0\\n' $((i * i * 10)) > $O/run-$i/kprobe_profile.txt
   printf '# tracer: nop\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' > $O/run-$i/trace.txt
   echo "KREPLAY_PHASE dump run=$i"
   i=$((i + 1))
 done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
+[ "$FAKE_MODE" = nolog ] && rm -f $O/kernel.log
 # The malicious guest: kernel.log made a link to a host file, hoping capture copies it out.
 if [ "$FAKE_MODE" = symlink ]; then rm -f $O/kernel.log; ln -s "$FAKE_SECRET" $O/kernel.log; fi
 echo "KREPLAY_PHASE done"
@@ -177,6 +180,18 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     const r = await capture({ ...base('lost-ok'), accel: 'tcg', allowLost: true });
     expect(r.runs[0].meta.buffer).toMatchObject({ lost: 7, allowLost: true });
     delete process.env.FAKE_OVERRUN;
+  }, 60_000);
+
+  it('a guest that left no kernel.log or a cut stats.txt fails the capture: its warnings and losses are unknown, not none', async () => {
+    process.env.FAKE_MODE = 'nolog';
+    await expectFailure(capture({ ...base('nolog'), accel: 'tcg' }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/the guest left no kernel\.log, so the kernel's warnings and BUGs during the runs are unknown/),
+    });
+    process.env.FAKE_MODE = 'cutstats';
+    await expectFailure(capture({ ...base('cutstats'), accel: 'tcg', allowLost: true }), {
+      name: 'EnvironmentError', message: expect.stringMatching(/run 1: stats\.txt's cpu0 block has no overrun, commit overrun, dropped events count, so the events this run lost are unknown/),
+    });
+    delete process.env.FAKE_MODE;
   }, 60_000);
 
   it('a panic and an oops end the capture with an environment error quoting the console', async () => {

@@ -30,6 +30,13 @@ writeFileSync(path.join(hostDir, 'trace.txt'), HOST_SECRET);
 writeFileSync(path.join(hostDir, 'workload.out'), HOST_SECRET);
 
 describe('files the guest left in the 9p share', () => {
+  it('reads guest text without control characters: no escape sequence of the guest reaches the host terminal or CI log', async () => {
+    const s = share();
+    // retitle the terminal, write the clipboard (OSC 52), erase the line and print another
+    writeFileSync(path.join(s.out, 'release'), '6.1.0\u001b]0;owned\u0007\u001b]52;c;cm0gLXJmIH4=\u0007\r\u001b[2Klost 0\u009b31m\tend\n');
+    expect(await readOpt(s.guest, path.join(s.out, 'release'))).toBe('6.1.0]0;owned]52;c;cm0gLXJmIH4=[2Klost 031m\tend\n');
+  });
+
   it('reads the regular files a well-behaved guest writes, and undefined for what it did not write', async () => {
     const s = share();
     writeFileSync(path.join(s.out, 'release'), '6.1.0-test\n');

@@ -31,6 +31,12 @@ describe('bounded guest boots', () => {
     expect(readFileSync(path.join(tmp, 'ok.log'), 'utf8')).toMatch(/^\[\s*\d+\.\d{3}\] \[ {4}0\.1\] Booting\n/);
   });
 
+  it('drops the control characters of console lines (the guest\'s text, quoted on the host\'s terminal)', async () => {
+    const q = fakeQemu('esc', 'printf "KREPLAY_INIT release=6.1\\033]0;owned\\007\\r\\n\\033[2KKREPLAY_PHASE done\\n"\nexit 0');
+    const b = await bootGuest(spec(q));
+    expect(b.lines.map((l) => l.text)).toEqual(['KREPLAY_INIT release=6.1]0;owned', '[2KKREPLAY_PHASE done']);
+  });
+
   it('a guest that never reaches init (the kvm_pvm hang) is killed at the init timeout', async () => {
     const q = fakeQemu('hang', 'echo "KASLR disabled"\nexec sleep 60');
     const t0 = Date.now();

@@ -18,6 +18,7 @@ import { applyValue, CatError, LEVEL_FINAL, LEVEL_RF, LEVEL_STATIC, ModelRun, ca
 import { EMPTY, elements, makeVset, typeName, type Value } from './cat/values.js';
 import type { InitValue, LitmusTest, Prop, StateRef } from './litmus/ast.js';
 import { Expander } from './litmus/kernel.js';
+import { unknownInCondition } from './litmus/names.js';
 import { describeModel, type LoadedModel } from './model.js';
 import { Space, type Bits } from './rel.js';
 import { CoherenceFrontier } from './coherence.js';
@@ -62,6 +63,8 @@ export interface LitmusResult {
    * refer to: the verdict is one without RCU's (SRCU's) guarantee. Empty under the LKMM.
    */
   ignoredByModel: string[];
+  /** What the condition names that the test never mentions (names.ts): 0 in every execution, likely a typo. */
+  unknownInCondition: string[];
   stats: { pathCombinations: number; rfCandidates: number; executions: number; timeMs: number };
 }
 
@@ -309,6 +312,7 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
     condition: printCondition(cond.kind, cond.prop),
     expectation: test.expectation,
     ignoredByModel: model.ignoredGracePeriods.filter((set) => threadPaths.some((paths) => paths.some((p) => p.events.some((e) => e.annots.some((a) => capitalize(a) === set))))),
+    unknownInCondition: unknownInCondition(test),
     stats: { pathCombinations: combos, rfCandidates: out.rfCandidates, executions: out.executions, timeMs: performance.now() - t0 },
   };
 }
@@ -558,6 +562,17 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
     // a subtree whose every branch solve() prunes reaches no leaf: the deadline is checked here too
     if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
     const r = reads[k]!;
+    const re = events[r]!;
+    if (cands[k]!.length === 0 && re.loc && re.loc.k === 'c' && typeof re.loc.v !== 'string') {
+      // A read at an address that is no location (an undeclared or uninitialised pointer:
+      // READ_ONCE(*yy) for *y) has no write to read: the search below would end here for
+      // every execution, and the test would come out "Never 0 0" — its condition never met,
+      // a ~exists test "Ok". A store there is refused at the leaf; so is this read, on a
+      // path whose earlier reads are consistent.
+      throw new InputError(`P${re.thread} accesses memory at ${String(re.loc.v)}, not at a location`, {
+        file: test.file, line: re.line, hint: 'a pointer must be a parameter (P0(int *y)) or hold a location\'s address (initialise it: { int *p = &x; })',
+      });
+    }
     // the values the reads before this one gave: each choice first forgets those found since
     const mark = trail.length;
     for (const w of cands[k]!) {

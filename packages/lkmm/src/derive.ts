@@ -28,6 +28,7 @@
  * "no LKMM-only outcome" is never "clean".
  */
 import type { Access, LkmmAccess, Machine } from '@kreplay/core';
+import { MAX_NESTING } from './litmus/parse.js';
 
 export interface DeriveOptions {
   /** Scenario name (part of each test's name). */
@@ -127,6 +128,14 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
         const b = tj.path;
         if (!readsWhatOtherWrites(a, b) || !readsWhatOtherWrites(b, a)) {
           skipped.push(`${name(i)} + ${name(j)} (${shape}): the marked accesses do not conflict both ways, so every outcome is a serial one`);
+          continue;
+        }
+        // every read guards the rest of its thread: an if and its block per read, which the
+        // litmus reader takes up to MAX_NESTING levels deep
+        const reads = (p: readonly PathEntry[]): number => p.filter((e) => !isFence(e) && isRead(e)).length;
+        const guards = Math.max(reads(a), reads(b));
+        if (2 * guards + 8 > MAX_NESTING) {
+          skipped.push(`${name(i)} + ${name(j)} (${shape}): ${guards} reads in one thread, each guarding the rest, nest deeper than the litmus reader takes (${MAX_NESTING} levels), not derived`);
           continue;
         }
         const testName = litmusName(`kreplay-${opts.scenario}-${name(i)}-${name(j)}-${shape}`);

@@ -32,6 +32,7 @@ export function resultJson(r: LitmusResult, j?: Judgement): Record<string, unkno
     flags: r.flags,
     expected: r.expectation ? { result: r.expectation.outcome, datarace: r.expectation.datarace } : null,
     ...(r.ignoredByModel.length > 0 ? { ignoredByModel: r.ignoredByModel } : {}),
+    ...(r.unknownInCondition.length > 0 ? { unknownInCondition: r.unknownInCondition } : {}),
     ...(j ? { judgement: { verdict: j.verdict, message: j.message } } : {}),
     stats: { pathCombinations: r.stats.pathCombinations, rfCandidates: r.stats.rfCandidates, executions: r.stats.executions },
   };
@@ -46,4 +47,15 @@ export function ignoredWarning(r: LitmusResult): string | null {
   const calls = r.ignoredByModel.map((set) => (set === 'Sync-srcu' ? 'synchronize_srcu()' : 'synchronize_rcu()')).join(' and ');
   return `${r.name}: no check of model ${r.model.name} refers to ${r.ignoredByModel.join(' or ')}, so ${calls} waits for no reader under it: `
     + 'this verdict is the one without the grace-period guarantee (the LKMM models linux-6.1 and linux-6.12 give it)';
+}
+
+/**
+ * The warning a result carries when its condition names what the test never mentions (a
+ * location no thread takes and the initial state does not declare, a register its thread
+ * never sets), or null: herd7 and kreplay read it as 0 everywhere, so a typo reads as "Never".
+ */
+export function unknownWarning(r: LitmusResult): string | null {
+  if (r.unknownInCondition.length === 0) return null;
+  return `${r.name}: the condition names ${r.unknownInCondition.join(', ')}, which the test never mentions (no parameter, declaration or assignment): `
+    + 'it is 0 in every execution, so the verdict is about a value nothing sets (a typo?)';
 }

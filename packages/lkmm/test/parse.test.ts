@@ -1,6 +1,6 @@
 /** Reading C litmus tests: what is accepted, and errors a user can act on (file:line, hint). */
 import { describe, expect, it } from '@jest/globals';
-import { checkLitmus, loadModel, parseLitmus } from '../src/index.js';
+import { checkLitmus, loadModel, parseLitmus, unknownWarning } from '../src/index.js';
 
 const model = loadModel('linux-6.12');
 
@@ -42,6 +42,18 @@ describe('parseLitmus', () => {
     expect(r.observation).toBe('Always');
   });
 
+  it('names what the condition refers to and the test never mentions (a typo reads as "Never")', () => {
+    const sb = (cond: string) => checkLitmus(parseLitmus(`C t\n{ int *p = &z; 1:r9=0; }\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x)\n{\n\tif (READ_ONCE(*x)) { int r1 = 1; }\n}\n${cond}\n`, 't'), model);
+    const typo = sb('exists (0:r0=1 /\\ yy=1 /\\ 0:r7=0 /\\ ~(1:r2=1))');
+    expect(typo.unknownInCondition).toEqual(['yy', '0:r7', '1:r2']);
+    expect(typo.observation).toBe('Never');
+    expect(unknownWarning(typo)).toMatch(/^t: the condition names yy, 0:r7, 1:r2, which the test never mentions .* 0 in every execution/);
+    // declared in the init block, by a parameter, through a pointer's initial value, in a nested block
+    const fine = sb('exists (0:r0=1 /\\ x=1 /\\ z=0 /\\ p=z /\\ 1:r9=0 /\\ 1:r1=1)');
+    expect(fine.unknownInCondition).toEqual([]);
+    expect(unknownWarning(fine)).toBeNull();
+  });
+
   it('refuses other architectures by name', () => {
     expect(() => parseLitmus('PPC t\n{}\n P0 ;\n', 'ppc.litmus')).toThrow(/this is a PPC litmus test; kreplay checks C tests/);
   });
@@ -60,6 +72,17 @@ describe('parseLitmus', () => {
     ['C t\n{}\nP0(int x)\n{\n}\nexists (x=1)\n', 3, /parameter x is not a pointer/, /P0\(int \*x/],
     ['C t\n{}\nP1(int *x)\n{\n}\nexists (x=1)\n', 3, /threads must be P0, P1, ... in order; found P1/, /without gaps/],
     ['C t\n{ x=1; \nP0(int *x)\n{\n}\nexists (x=1)\n', 2, /missing } to close this block/, /every \{ needs its \}/],
+    // crafted nesting overflowed the stack (internal error, exit 70); literals past 2^53 were rounded (1e+29 in the states)
+    [wrap(`\tint r0 = ${'('.repeat(5000)}1${')'.repeat(5000)};`), 5, /nested more than 400 levels deep/, /write the expression or condition out flat/],
+    [wrap(`\tint r0 = ${'-~!'.repeat(3000)}1;`), 5, /nested more than 400 levels deep/, /out flat/],
+    [wrap(`\tif (1) `.repeat(3000) + '\tWRITE_ONCE(*x, 1);'), 5, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 1);', `exists ${'('.repeat(5000)}x=1${')'.repeat(5000)}`), 7, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 1);', `exists (${'~'.repeat(5000)}x=1)`), 7, /nested more than 400 levels deep/, /out flat/],
+    [wrap('\tWRITE_ONCE(*x, 99999999999999999999999999999);'), 5, /the integer 99999999999999999999999999999 is too large to check exactly/, /smaller value/],
+    [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x=0x20000000000001)'), 7, /the integer 0x20000000000001 is too large/, /smaller value/],
+    // a read through a name that is no parameter had no write to read: "Never 0 0", a ~exists test "Ok"
+    [wrap('\tint r0 = READ_ONCE(*yy);', '~exists (0:r0=1)'), 5, /P0 accesses memory at 0, not at a location/, /must be a parameter/],
+    [wrap('\tint r0 = READ_ONCE(*x);\n\tint r1 = smp_load_acquire(yy);'), 6, /P0 accesses memory at 0, not at a location/, /must be a parameter/],
   ])('an error names the line and gives a hint (%#)', (text, line, message, hint) => {
     const e = errorOf(text);
     expect(e.message).toMatch(message);

@@ -83,6 +83,10 @@ export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]
   if (s.kind === 'bug' && base && modelled.has(base)) {
     return { rule: 'bug-on', because: `kernel BUG in ${base}, a function the model has (${modelled.get(base)!.join(', ')}): the model reports bug-on where it models that function's BUG_ON` };
   }
+  const waitsFor = s.kind === 'hung-task' && s.culprit ? writebackWait(s) : null;
+  if (waitsFor) {
+    return { rule: null, because: `the task waits in ${s.culprit!.function} for writeback to end (called from ${waitsFor}), not for a page lock or the invalidate lock; no kreplay rule judges writeback` };
+  }
   if (s.kind === 'hung-task' && s.culprit && LOCK_WAIT.test(baseName(s.culprit.function))) {
     return { rule: 'deadlock', because: `the task is blocked in ${s.culprit.function} (a page lock or the invalidate lock) past the hung-task timeout: what a deadlock or a lock never released looks like` };
   }
@@ -117,6 +121,20 @@ function mappedCheckWithoutDump(fn: string, kernel: string | null): string | nul
   const v = kernel ? releaseSeries(kernel) : null;
   const inRange = v === null || (compareSeries(v, [2, 6, 24]) >= 0 && compareSeries(v, [4, 4]) <= 0);
   return inRange ? `its only check (2.6.24–4.4) is BUG_ON(page_mapped(page))${v === null ? ' (the report names no kernel; assumed in that range)' : ''}` : null;
+}
+
+/** Waiting for PG_writeback: folio_wait_bit_common waits for PG_locked or PG_writeback, and its caller says which. */
+const WRITEBACK_WAIT = /^(?:folio_wait_writeback\w*|wait_on_page_writeback\w*|__wait_on_page_writeback|folio_wait_stable|wait_for_stable_page|__filemap_fdatawait_range|filemap_fdatawait\w*|wait_on_page_writeback_range)$/;
+
+/** The page-bit wait machinery between a waiter and the scheduler, 2.6 (sync_page, __wait_on_bit) to 6.x. */
+const BIT_WAIT = /^(?:__wait_on_bit(?:_lock)?|out_of_line_wait_on_bit(?:_lock)?|wait_on_page_bit\w*|folio_wait_bit\w*|sync_page\w*|io_schedule\w*|bit_wait_io|__lock_page\w*|__folio_lock\w*)$/;
+
+/** The writeback wait that called a hung task's culprit (the first reliable frame out past the bit-wait machinery), or null. */
+function writebackWait(s: Splat): string | null {
+  const at = s.frames.findIndex((f) => f.line === s.culprit?.line && f.function === s.culprit.function);
+  if (at < 0) return null;
+  const caller = s.frames.slice(at + 1).find((f) => !f.unreliable && !BIT_WAIT.test(baseName(f.function)));
+  return caller && WRITEBACK_WAIT.test(baseName(caller.function)) ? caller.function : null;
 }
 
 /** The frames above a stall's culprit show it waiting for something else (reclaim, the OOM killer, the console). */

@@ -91,7 +91,7 @@ export function reproText(rr: ReproResult): string[] {
   L.push(kv('repro', rr.summary));
   L.push(kv('kernel', `${rr.kernel} (profile ${rr.profile}: ${rr.profileBecause})`));
   for (const run of rr.runs) {
-    L.push(kv(`run ${run.index}`, `${run.caught ? 'CAUGHT' : 'not caught'}: ${run.summary}`));
+    L.push(kv(`run ${run.index}`, `${run.caught ? run.uncertainOnly ? 'CAUGHT (uncertain)' : 'CAUGHT' : 'not caught'}: ${run.summary}`));
   }
   for (const sp of rr.guestSplats) L.push(kv('guest', `the guest kernel printed: ${sp.title}${sp.sameTitle ? ' (the report\'s title)' : ''}`));
   return L;
@@ -150,6 +150,6 @@ export function triageView(r: TriageResult, repro?: ReproResult): {
         } : null,
       };
     }),
-    ...(repro ? { repro: { summary: repro.summary, runs: repro.runs.map((x) => `run ${x.index}: ${x.caught ? 'caught' : 'not caught'} — ${x.summary}`) } } : {}),
+    ...(repro ? { repro: { summary: repro.summary, runs: repro.runs.map((x) => `run ${x.index}: ${x.caught ? x.uncertainOnly ? 'caught (uncertain)' : 'caught' : 'not caught'} — ${x.summary}`) } } : {}),
   };
 }

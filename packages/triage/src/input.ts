@@ -129,6 +129,10 @@ export class LineSource {
   private qpStart = 0;
   private held: ConsoleLine | null = null;
   private prefixedSeen = 0;
+  /** Lines cut at MAX_LINE (or a runaway line's carry cut), and the first of them. */
+  private cut = 0;
+  private firstCut = 0;
+  private carryCut = false;
   bytes = 0;
 
   constructor(private readonly file: string) {}
@@ -149,7 +153,10 @@ export class LineSource {
     const out = this.sniffed ? [] : this.releaseSniffed();
     const rest = this.carry + this.decoder.decode();
     this.carry = '';
-    if (rest.length > 0) this.raw(rest.replace(/\r$/, ''), out);
+    // (no newline is left in the carry; a lone CR in it still ends a line)
+    const parts = rest.split(/\r+/);
+    if (parts[parts.length - 1] === '') parts.pop();
+    for (const p of parts) this.raw(p, out);
     if (this.qpSoft) {
       this.emit(normalizeLine(decodeQp(this.qpSoft), this.qpStart), out);
       this.qpSoft = '';
@@ -162,6 +169,11 @@ export class LineSource {
   /** Lines read so far. */
   get lineCount(): number {
     return this.n;
+  }
+
+  /** What the reader should know about the input itself (lines cut). */
+  warnings(): string[] {
+    return this.cut > 0 ? [`${this.cut} line(s) longer than ${MAX_LINE} characters were cut to their first ${MAX_LINE} (the first at line ${this.firstCut}); what they held past that was not read`] : [];
   }
 
   private releaseSniffed(): ConsoleLine[] {
@@ -185,17 +197,28 @@ export class LineSource {
   }
 
   private lines(text: string): ConsoleLine[] {
-    const parts = (this.carry + text).split('\n');
+    // A line ends at LF, CR LF (CRs before it dropped) or a lone CR (a log saved with CR
+    // line ends, a terminal capture): never read as one runaway line. A CR at the very end
+    // of the text waits in the carry for the next chunk, which may start with LF.
+    const parts = (this.carry + text).split(/\r*\n|\r+(?=[^\r\n])/);
     this.carry = parts.pop()!;
-    if (this.carry.length > MAX_LINE * 4) this.carry = this.carry.slice(0, MAX_LINE); // a runaway line
     const out: ConsoleLine[] = [];
-    for (const p of parts) this.raw(p.endsWith('\r') ? p.slice(0, -1) : p, out);
+    for (const p of parts) this.raw(p, out);
+    // a runaway line: the carry is cut, and the line it ends up in is counted as cut
+    if (this.carry.length > MAX_LINE * 4) {
+      this.carry = this.carry.slice(0, MAX_LINE);
+      this.carryCut = true;
+    }
     return out;
   }
 
   /** One raw line: quoted-printable soft breaks joined, then normalized and maybe joined to the line before. */
   private raw(p: string, out: ConsoleLine[]): void {
     const n = ++this.n;
+    if (p.length > MAX_LINE || this.carryCut) {
+      if (this.cut++ === 0) this.firstCut = n;
+      this.carryCut = false;
+    }
     if (this.qp) {
       if (this.qpSoft === '') this.qpStart = n;
       if (p.endsWith('=') && this.qpSoft.length < MAX_LINE) {

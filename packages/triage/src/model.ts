@@ -11,7 +11,7 @@ import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
 import { chooseFlavor } from './flavor-choice.js';
-import type { SplatPaths } from './classify.js';
+import { modelledFunctions, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
 
 export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
@@ -56,6 +56,8 @@ export interface ModelRequest {
   flavor?: Flavor;
   /** The report's release (the splat's, else the log's), or the user's. */
   release: string | null;
+  /** Where `release` was read: `text` is prose around the splat (a guess: it may name another kernel). */
+  releaseFrom?: string | null;
   timeoutMs?: number;
   maxStates?: number;
   signal?: AbortSignal;
@@ -83,7 +85,17 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     : chooseFlavor(req.release, req.flavors);
   if (!choice.flavor) return notModelled(choice.because);
   const flavor = choice.flavor;
-  const fl = { name: flavor.name, version: flavor.version, because: choice.because };
+  const guessed = !req.flavor && req.releaseFrom === 'text'
+    ? '; that release was read from the prose around the splat, not from a kernel line (it may name another kernel: pass --release if so)' : '';
+  const fl = { name: flavor.name, version: flavor.version, because: `${choice.because}${guessed}` };
+  // bug-on is matched by the function the kernel's BUG was in. A flavor that does not have
+  // that function can never report a BUG in it, so its "every interleaving explored" would
+  // be an empty proof: say that it cannot judge, not that the BUG cannot happen.
+  const bugFn = rule === 'bug-on' ? splat.ip?.function ?? splat.culprit?.function : undefined;
+  if (bugFn !== undefined && !modelledFunctions([flavor]).has(baseName(bugFn))) {
+    const others = modelledFunctions(req.flavors).get(baseName(bugFn)) ?? [];
+    return notModelled(`${flavor.name} does not model ${baseName(bugFn)}, so it cannot reach the BUG there${others.length ? ` (${others.join(', ')} model${others.length === 1 ? 's' : ''} it: --flavor chooses one, at the price of a kernel version other than the report's)` : ''}`, fl);
+  }
   const built = buildScenario({
     title: splat.title, source: req.source, flavor, rule,
     reporter: reporter as PathHit & { program: string },

@@ -54,6 +54,7 @@ export class ReportScanner {
   private readonly warnings: string[] = [];
   private release: ParsedReport['release'] = null;
   private dropped = 0;
+  private droppedStacks = 0;
   private n = 0;
 
   constructor(private readonly source: string) {}
@@ -62,10 +63,14 @@ export class ReportScanner {
     for (const l of lines) this.line(l);
   }
 
-  finish(bytes: number): ParsedReport {
+  /** The report; `inputWarnings` (LineSource.warnings(): lines cut) go first. */
+  finish(bytes: number, inputWarnings: readonly string[] = []): ParsedReport {
     this.closeLoose();
     if (this.open) this.close('eof');
+    this.warnings.unshift(...inputWarnings);
     if (this.dropped > 0) this.warnings.push(`${this.dropped} more splat(s) after the first ${MAX_SPLATS} were counted, not read`);
+    // loose stacks are the other parties of a race: the model's threads come from them
+    if (this.droppedStacks > 0) this.warnings.push(`${this.droppedStacks} more call trace(s) outside any splat after the first ${MAX_STACKS} were counted, not read (the model looks for other racing tasks in the first ${MAX_STACKS} only)`);
     return { source: this.source, lines: this.n, bytes, splats: this.splats, stacks: this.stacks, release: this.release, warnings: this.warnings };
   }
 
@@ -182,7 +187,10 @@ export class ReportScanner {
   }
 
   private closeLoose(): void {
-    if (this.loose && this.loose.frames.length > 0 && this.stacks.length < MAX_STACKS) this.stacks.push(this.loose);
+    if (this.loose && this.loose.frames.length > 0) {
+      if (this.stacks.length < MAX_STACKS) this.stacks.push(this.loose);
+      else this.droppedStacks++;
+    }
     this.loose = null;
   }
 
@@ -219,7 +227,7 @@ export function parseReport(text: string, source = '<text>'): ParsedReport {
   const sc = new ReportScanner(source);
   sc.push(src.push(text));
   sc.push(src.end());
-  return sc.finish(src.bytes);
+  return sc.finish(src.bytes, src.warnings());
 }
 
 /** Stream a file (or `-` for stdin) through the scanner. */
@@ -241,5 +249,5 @@ export async function scanReportFile(file: string, opts: { signal?: AbortSignal 
     throw e;
   }
   sc.push(src.end());
-  return sc.finish(src.bytes);
+  return sc.finish(src.bytes, src.warnings());
 }

@@ -77,7 +77,10 @@ export async function chooseProfile(programs: readonly string[], dir = join(KERN
 export interface ReproRun {
   index: number;
   dir: string;
+  /** The replay reported the rule (certain or uncertain: an uncertain error still counts, as in replay's exit code). */
   caught: boolean;
+  /** Caught only through uncertain findings: some order the trace allows (its gaps, tied timestamps) avoids it. */
+  uncertainOnly: boolean;
   /** Findings of the replay per rule (certain + uncertain). */
   findings: Array<{ rule: RuleId; certain: number; uncertain: number }>;
   events: number;
@@ -143,9 +146,10 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
     }
     const findings = [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => ({ rule: k, ...v }));
     const caught = rule !== null && by.has(rule);
+    const uncertainOnly = caught && by.get(rule)!.certain === 0;
     const found = findings.length ? findings.map((f) => `${f.rule} ×${f.certain + f.uncertain}${f.uncertain ? ` (${f.uncertain} uncertain)` : ''}`).join(', ') : 'no findings';
     const saw = r.stats.ops === 0 ? 'the trace shows no page-cache operation on the test file (does the reproducer use FILE?)' : `${r.stats.events} events, ${r.stats.ops} page-cache operations`;
-    runs.push({ index: i + 1, dir: run.dir, caught, findings, events: r.stats.events, ops: r.stats.ops, summary: `${found}; ${saw}` });
+    runs.push({ index: i + 1, dir: run.dir, caught, uncertainOnly, findings, events: r.stats.events, ops: r.stats.ops, summary: `${found}; ${saw}` });
   }
   const guestSplats: ReproResult['guestSplats'] = [];
   const log = cap.runs[0] ? await readFile(join(cap.runs[0].dir, 'kernel.log'), 'utf8').catch(() => '') : '';
@@ -153,11 +157,15 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
     for (const s of parseReport(log, 'kernel.log').splats) guestSplats.push({ title: s.title, sameTitle: s.title === o.splat.title });
   }
   const caught = runs.filter((r) => r.caught).length;
+  const uncertain = runs.filter((r) => r.uncertainOnly).length;
+  const hedge = uncertain === 0 ? ''
+    : uncertain === caught ? ` — only as uncertain findings: in each run some order the trace allows (its gaps or tied timestamps) avoids it`
+      : ` — in ${uncertain} of them only as uncertain findings (some order the trace allows avoids it)`;
   const kernel = cap.runs[0]?.meta.kernel.release ?? 'unknown';
   const summary = rule === null
     ? `ran ${runs.length} time(s) on ${kernel}; the report names no kreplay rule, so no run can catch it (findings are listed)`
     : caught > 0
-      ? `the race was caught in ${caught} of ${runs.length} run(s) on ${kernel} (${rule} in the replay)`
+      ? `the race was caught in ${caught} of ${runs.length} run(s) on ${kernel} (${rule} in the replay)${hedge}`
       : `the race was not caught in ${runs.length} run(s) on ${kernel}: no replay reported ${rule} — a run that misses it says nothing about the kernel`;
   return { rule, kernel, profile: choice.profile.name, profileBecause: choice.because, outDir: cap.outDir, runs, caught, summary, guestSplats };
 }

@@ -117,7 +117,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
     if (opts.model !== false && duplicateOf === null) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
       model = await modelSplat({
-        splat: s, rule: ev.rule, paths, concurrent, logPaths: lp, source: r.source, flavors, release,
+        splat: s, rule: ev.rule, paths, concurrent, logPaths: lp, source: r.source, flavors, release, releaseFrom: release ? kernelFrom : null,
         ...(opts.flavor ? { flavor: opts.flavor } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor } from '@kreplay/mm-model';
 import { explore } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
+import type { ReplayResult } from '@kreplay/replay';
 import {
   chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage,
 } from '@kreplay/triage';
@@ -84,6 +85,24 @@ describe('report → schedule', () => {
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
   }, 60_000);
 
+  it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
+    // the XFS mail names 2.6.19.1 in its text; the splat itself has no release
+    const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
+    expect(t.splats[0]!.model!.flavor!.because).toMatch(/read from the prose around the splat, not from a kernel line .*--release/);
+    const given = await triage(await scanReportFile(xfs), { maxStates: 10, release: '2.6.19.1' });
+    expect(given.splats[0]!.model!.flavor!.because).not.toMatch(/prose/);
+  });
+
+  it('never says "cannot" for a BUG in a function the chosen flavor does not have (its search could not reach it)', async () => {
+    // 2.6.19.1's BUG in invalidate_complete_page2: only linux-2.6.23 has that function; the
+    // flavor for 2.6.19 is linux-2.6.15, whose "every interleaving explored" proved nothing.
+    const nfs = path.join(root, 'fixtures/reports/lkml-2006-12-22-nfs-invalidate-complete-page2/report.txt');
+    const m = (await triage(await scanReportFile(nfs))).splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.15' } });
+    expect(m.because).toMatch(/linux-2\.6\.15 does not model invalidate_complete_page2.*linux-2\.6\.23/);
+    expect(m.explore).toBeUndefined();
+  }, 60_000);
+
   it('never says "cannot" when the search was cut short', async () => {
     const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
     expect(t.splats[0]!.model).toMatchObject({ status: 'incomplete', because: expect.stringMatching(/not a proof/) });
@@ -97,6 +116,20 @@ describe('report → schedule', () => {
 });
 
 describe('report → trace', () => {
+  it('says when a run caught the rule only through uncertain findings (some order the trace allows avoids it)', async () => {
+    const t = await triage(await scanReportFile(xfs), { model: false });
+    const replayed = (certainty: 'certain' | 'uncertain') => ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
+    const results = [replayed('uncertain'), replayed('certain')];
+    const r = await reproduce({
+      splat: t.splats[0]!, programs: ['odirect_write', 'fault'], source: 'repro.c', runs: 2, durationMs: 1000, outDir: '/nonexistent',
+      capture: async () => ({ outDir: '/nonexistent', timings: {}, runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })) }),
+      replay: async () => results.shift()!,
+    });
+    expect(r.runs.map((x) => [x.caught, x.uncertainOnly])).toEqual([[true, true], [true, false]]);
+    expect(r.summary).toBe('the race was caught in 2 of 2 run(s) on 6.1-test (mapped-page-removed in the replay) — in 1 of them only as uncertain findings (some order the trace allows avoids it)');
+    expect(formatTriageText([{ result: t, repro: r }])).toMatch(/run 1\s+CAUGHT \(uncertain\): mapped-page-removed ×1 \(1 uncertain\)/);
+  });
+
   it('chooses the capture profile whose probes cover the paths, the base before a variant', async () => {
     expect((await chooseProfile(['odirect_write', 'fault'])).profile.name).toBe('odirect-race');
     expect((await chooseProfile(['truncate', 'fault'])).profile.name).toBe('truncate-racer');

@@ -8,7 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { isInputError } from '@kreplay/core';
 import { builtinFlavors } from '@kreplay/mm-model';
 import {
-  checkReport, modelledFunctions, normalizeLine, ruleOf, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,
+  checkReport, LineSource, modelledFunctions, normalizeLine, ruleOf, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,
 } from '@kreplay/triage';
 
 function dump(text: string) {
@@ -54,6 +54,37 @@ describe('console prefixes', () => {
   it('drops control characters, so escape sequences in a report never reach the terminal', () => {
     const log = `${'[    1.000000] an ordinary line of a kernel log\n'.repeat(4)}[    2.000000] \u001b[2J\u001b]0;owned\u0007kernel BUG at mm/filemap.c:128!\u009b31m`;
     expect(textLines(log)[4]!.text).toBe('[2J]0;ownedkernel BUG at mm/filemap.c:128!31m');
+  });
+
+  it('ends a line at a lone CR too: a log saved with CR line ends is not one line cut at 4096 characters', () => {
+    const splat = ['kernel BUG at mm/filemap.c:123!', 'CPU: 0 PID: 1 Comm: a Not tainted 6.1.0 #1', 'Call Trace:', ' filemap_unaccount_folio+0x1/0x2'];
+    // the old reader saw one line: 30 splats read as "no kernel splat in 1 line(s)"
+    const r = parseReport(Array.from({ length: 30 }, () => splat.join('\r')).join('\r'), 'cr.txt');
+    expect([r.lines, r.splats.length, r.warnings]).toEqual([120, 30, []]);
+    // CR CR LF (a serial capture) is one line end; a CR at the end of one chunk and LF at the start of the next too
+    expect(textLines('a\r\r\nb\r\nc').map((l) => l.text)).toEqual(['a', 'b', 'c']);
+    const src = new LineSource('chunks');
+    const got = [...src.push('a\r'), ...src.push('\nb\r'), ...src.push('c\r'), ...src.end()].map((l) => l.text);
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('says when it cut a line, and where (it used to cut lines over 4096 characters without a word)', () => {
+    const log = ['[ 1.0] kernel BUG at mm/filemap.c:1!', `[ 1.0] Modules linked in: ${'m '.repeat(3000)}`, '[ 1.0] Call Trace:', '[ 1.0]  filemap_fault+0x1/0x2', ''].join('\n');
+    expect(parseReport(log, 'long.txt').warnings).toEqual(['1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read']);
+    // a runaway line, streamed in chunks, is counted once, at its own line
+    const src = new LineSource('runaway');
+    src.push('[ 1.0] first\n');
+    for (let i = 0; i < 10; i++) src.push('x'.repeat(10_000));
+    src.push('\n[ 1.0] last\n');
+    src.end();
+    expect(src.warnings()).toEqual(['1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read']);
+  });
+
+  it('counts the call traces outside a splat it does not keep (they name the other racing tasks)', () => {
+    const stack = (i: number): string => `task:t${i} state:D stack:0 pid:${i} ppid:1 flags:0x0\nCall Trace:\n filemap_fault+0x1/0x2\n`;
+    const r = parseReport(`${Array.from({ length: 203 }, (_, i) => stack(i)).join('')}kernel BUG at mm/filemap.c:1!\nCall Trace:\n filemap_fault+0x1/0x2\n`, 'many.txt');
+    expect(r.stacks).toHaveLength(200);
+    expect(r.warnings).toEqual(['3 more call trace(s) outside any splat after the first 200 were counted, not read (the model looks for other racing tasks in the first 200 only)']);
   });
 
   it('refuses binary data with an InputError naming the file', () => {
@@ -201,6 +232,26 @@ describe('rules from a BUG without its page dump', () => {
     ['delete_from_page_cache', '3.10.0', null],
   ])('kernel BUG in %s on %s → %s', (fn, release, rule) => {
     expect(ruleOf(bug(fn, release), modelled).rule).toBe(rule);
+  });
+});
+
+describe('a hung task: waiting for a page lock, or for writeback', () => {
+  const modelled = modelledFunctions(builtinFlavors());
+  const hung = (...frames: string[]) => parseReport([
+    'INFO: task t:123 blocked for more than 143 seconds.', '      Not tainted 6.1.0 #1',
+    'task:t               state:D stack:0     pid:123   ppid:1      flags:0x00004000', 'Call Trace:', ' <TASK>',
+    ' __schedule+0x34d/0x9e0', ' schedule+0x5a/0xd0', ' io_schedule+0x42/0x70', ...frames.map((f) => ` ${f}+0x10/0x80`), ' </TASK>',
+  ].join('\n')).splats[0]!;
+  // folio_wait_bit_common waits for PG_locked or PG_writeback: a writeback wait was read as a page-lock deadlock
+  it.each([
+    [['folio_wait_bit_common', 'folio_wait_writeback', 'truncate_inode_pages_range'], null, /for writeback to end \(called from folio_wait_writeback\)/],
+    [['sync_page', '__wait_on_bit', 'wait_on_page_writeback_range', 'filemap_fdatawait'], null, /called from wait_on_page_writeback_range/],
+    [['folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range'], 'deadlock', /a page lock or the invalidate lock/],
+    [['folio_wait_bit_common', 'do_read_cache_folio', 'read_cache_folio'], 'deadlock', /a page lock or the invalidate lock/],
+  ])('%j → %s', (frames, rule, because) => {
+    const r = ruleOf(hung(...frames), modelled);
+    expect(r.rule).toBe(rule);
+    expect(r.because).toMatch(because);
   });
 });
 

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import {
-  checkFiles, DEFAULT_MODEL, describeModel, expandLitmusPaths, formatHerd, ignoredWarning, judge, listModels, loadModel, resultJson,
+  checkFiles, DEFAULT_MODEL, describeModel, expandLitmusPaths, formatHerd, ignoredWarning, judge, listModels, loadModel, resultJson, unknownWarning,
   type FileOutcome, type Judgement,
 } from '@kreplay/lkmm';
 import { EXIT, KreplayCommand, writeStdoutChunk } from '../base.js';
@@ -15,7 +15,7 @@ FILE may be a .litmus file, a folder (every .litmus below it) or a quoted patter
 
 --judge compares each verdict with the test's "Result:" comment the way the kernel's scripts/judgelitmus.sh does (a predicted DATARACE and a modeled data race must go together; a data race forgives another mismatch).
 
-A model whose checks never refer to a grace period (kreplay's packages/lkmm/models/sc, herd7's sc.cat) lets synchronize_rcu() and synchronize_srcu() wait for no reader: on a test that has one, a warning says so on stderr (and "ignoredByModel" in --json), and the verdict is the one without RCU's guarantee.
+A model whose checks never refer to a grace period (kreplay's packages/lkmm/models/sc, herd7's sc.cat) lets synchronize_rcu() and synchronize_srcu() wait for no reader: on a test that has one, a warning says so on stderr (and "ignoredByModel" in --json), and the verdict is the one without RCU's guarantee. A condition that names a location or register the test never mentions (read as 0 everywhere, as herd7 does) draws a warning too ("unknownInCondition" in --json).
 
 Exit codes: 0 every test was checked (and, with --judge, agrees with its Result: line); 1 a test disagrees with its Result: line (--judge) or ran out of time (--timeout); 2 a file could not be read, parsed or checked (the message names file:line and the unsupported construct; the other files are still checked); 70 internal error.`;
 
@@ -78,6 +78,8 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
       summary.checked++;
       const ignored = ignoredWarning(o.result);
       if (ignored) this.note(`warning: ${o.file}: ${ignored}`);
+      const unknown = unknownWarning(o.result);
+      if (unknown) this.note(`warning: ${o.file}: ${unknown}`);
       const j: Judgement | undefined = flags.judge ? judge(o.result) : undefined;
       if (j) {
         if (j.verdict === 'none') summary.unjudged++;

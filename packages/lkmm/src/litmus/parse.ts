@@ -29,9 +29,37 @@ const TYPE_WORDS = new Set([
 
 export const PARSE_HINT = 'see docs/memory-model.md for the C litmus syntax kreplay reads';
 
+/**
+ * How deep expressions, statements and conditions may nest (an `if` and its block are two
+ * levels). Kernel tests nest a few levels, derived ones (derive.ts) one `if` per read; without
+ * a bound a crafted test of ten thousand `(` overflowed the stack (an internal error, exit 70)
+ * instead of being refused as input. 400 stays well inside the stack: 536 nested ifs, 1464
+ * parentheses or 976 condition parentheses overflowed it (2026-12-04).
+ */
+export const MAX_NESTING = 400;
+
 class TokStream {
   i = 0;
+  private depth = 0;
   constructor(readonly toks: Token[], readonly file: string) {}
+
+  /** Run one level of a recursive rule, refusing input nested deeper than MAX_NESTING. */
+  nest<T>(f: () => T): T {
+    if (this.depth >= MAX_NESTING) this.fail(`nested more than ${MAX_NESTING} levels deep`, 'litmus tests are short straight-line code; write the expression or condition out flat');
+    this.depth++;
+    try {
+      return f();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** An integer literal's value; one a double cannot hold exactly is refused, not rounded. */
+  int(tok: Token): number {
+    const v = parseIntLiteral(tok.v);
+    if (!Number.isSafeInteger(v)) this.fail(`the integer ${tok.v} is too large to check exactly (at most ${Number.MAX_SAFE_INTEGER})`, 'use a smaller value: the outcome only needs values to be distinct', tok);
+    return v;
+  }
 
   peek(k = 0): Token {
     return this.toks[Math.min(this.i + k, this.toks.length - 1)]!;
@@ -116,6 +144,10 @@ export class CParser {
   }
 
   private unary(): CExpr {
+    return this.s.nest(() => this.unaryAt());
+  }
+
+  private unaryAt(): CExpr {
     const t = this.s.peek();
     if (t.k === 'punct') {
       switch (t.v) {
@@ -127,7 +159,7 @@ export class CParser {
           return { t: 'not', e: this.unary(), line: t.line };
         case '-':
           this.s.next();
-          if (this.s.peek().k === 'num') return { t: 'num', v: -parseIntLiteral(this.s.next().v), line: t.line };
+          if (this.s.peek().k === 'num') return { t: 'num', v: -this.s.int(this.s.next()), line: t.line };
           return { t: 'neg', e: this.unary(), line: t.line };
         case '~':
           this.s.next();
@@ -153,7 +185,7 @@ export class CParser {
 
   private primary(): CExpr {
     const t = this.s.next();
-    if (t.k === 'num') return { t: 'num', v: parseIntLiteral(t.v), line: t.line };
+    if (t.k === 'num') return { t: 'num', v: this.s.int(t), line: t.line };
     if (t.k === 'punct' && t.v === '(') {
       const e = this.expr();
       this.s.expect(')');
@@ -212,6 +244,10 @@ export class CParser {
   }
 
   stmt(): CStmt {
+    return this.s.nest(() => this.stmtAt());
+  }
+
+  private stmtAt(): CStmt {
     const t = this.s.peek();
     if (t.k === 'punct' && t.v === '{') {
       this.s.next();
@@ -475,9 +511,13 @@ function stateRef(s: TokStream): StateRef {
 }
 
 function value(s: TokStream): InitValue {
+  return s.nest(() => valueAt(s));
+}
+
+function valueAt(s: TokStream): InitValue {
   const t = s.next();
-  if (t.k === 'num') return { t: 'int', v: parseIntLiteral(t.v) };
-  if (t.k === 'punct' && t.v === '-' && s.peek().k === 'num') return { t: 'int', v: -parseIntLiteral(s.next().v) };
+  if (t.k === 'num') return { t: 'int', v: s.int(t) };
+  if (t.k === 'punct' && t.v === '-' && s.peek().k === 'num') return { t: 'int', v: -s.int(s.next()) };
   if (t.k === 'punct' && t.v === '&' && s.isId()) return { t: 'addr', name: s.next().v };
   if (t.k === 'id') {
     if (t.v === 'ATOMIC_INIT' && s.is('(')) {
@@ -518,6 +558,10 @@ function parseInit(s: TokStream): InitItem[] {
 
 // conditions: ~ binds tightest, then /\, then \/, then =>
 function prop(s: TokStream): Prop {
+  return s.nest(() => propAt(s));
+}
+
+function propAt(s: TokStream): Prop {
   const a = propOr(s);
   if (s.is('=>')) {
     s.next();
@@ -545,6 +589,10 @@ function propAnd(s: TokStream): Prop {
 }
 
 function propAtom(s: TokStream): Prop {
+  return s.nest(() => propAtomAt(s));
+}
+
+function propAtomAt(s: TokStream): Prop {
   if (s.is('~') || s.is('not')) {
     s.next();
     return { t: 'not', p: propAtom(s) };

@@ -56,8 +56,9 @@ ${views.map(
   (v) => html`${lines([
     html`<p class="muted">${v.source}: ${v.splats.length} splat(s)</p>`,
     ...v.splats.map(splatCard),
+    // a reproducer that caught nothing says nothing about the kernel: amber ("not a pass"), never the green of a clean verdict
     v.repro
-      ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'good'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>`
+      ? html`<div class="verdict ${/was caught/.test(v.repro.summary) ? 'bad' : 'short'}">${v.repro.summary}<ul>${v.repro.runs.map((r) => html`<li>${r}</li>`)}</ul></div>`
       : '',
   ])}
 `,
