@@ -63,7 +63,10 @@ export interface ResolvedKernel {
 export async function resolveKernel(spec: string, modules?: string): Promise<ResolvedKernel> {
   const debian = parseDebianSpec(spec);
   if (debian) {
-    if (modules) throw new InputError('a modules folder goes with a kernel given by path (Debian\'s kernel brings its own)', { hint: 'drop --modules, or pass --kernel PATH' });
+    if (modules)
+      throw new InputError("a modules folder goes with a kernel given by path (Debian's kernel brings its own)", {
+        hint: 'drop --modules, or pass --kernel PATH',
+      });
     return { debian, release: debian.pin ?? `${debian.series.name}.` };
   }
   const buildDir = kernelBuildFolder(spec);

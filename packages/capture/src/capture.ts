@@ -84,14 +84,22 @@ class Timer {
   private readonly t0 = Date.now();
   async time<T>(name: string, f: () => Promise<T>): Promise<T> {
     const s = Date.now();
-    try { return await f(); } finally { this.timings[name] = Date.now() - s; }
+    try {
+      return await f();
+    } finally {
+      this.timings[name] = Date.now() - s;
+    }
   }
-  total(): number { return Date.now() - this.t0; }
+  total(): number {
+    return Date.now() - this.t0;
+  }
 }
 
 /** Offsets for the profile's fetch arguments: declared table, profile table, or BTF via pahole. */
 export async function resolveOffsets(
-  kernel: KernelImage, profile: CaptureProfile, opts: { offsets?: OffsetsTable; profileFile?: string; cacheDir: string },
+  kernel: KernelImage,
+  profile: CaptureProfile,
+  opts: { offsets?: OffsetsTable; profileFile?: string; cacheDir: string },
 ): Promise<OffsetsTable> {
   let table = opts.offsets;
   if (!table && profile.offsetsTable) {
@@ -137,10 +145,14 @@ export async function bootImage(kernel: KernelImage, boot: 'auto' | 'image' | 'v
 /** The modules the guest loads, in order, from the kernel's modules.dep. */
 export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
   if (!kernel.modulesDir) return [];
-  const read = async (f: string): Promise<string | undefined> => (existsSync(join(kernel.modulesDir!, f)) ? readFile(join(kernel.modulesDir!, f), 'utf8') : undefined);
+  const read = async (f: string): Promise<string | undefined> =>
+    existsSync(join(kernel.modulesDir!, f)) ? readFile(join(kernel.modulesDir!, f), 'utf8') : undefined;
   const idx = parseModuleIndex({
-    dep: (await read('modules.dep')) ?? '', depFile: join(kernel.modulesDir, 'modules.dep'),
-    softdep: await read('modules.softdep'), alias: await read('modules.alias'), builtin: await read('modules.builtin'),
+    dep: (await read('modules.dep')) ?? '',
+    depFile: join(kernel.modulesDir, 'modules.dep'),
+    softdep: await read('modules.softdep'),
+    alias: await read('modules.alias'),
+    builtin: await read('modules.builtin'),
   });
   return resolveModuleOrder(idx, GUEST_MODULES);
 }
@@ -157,19 +169,19 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   // An output folder that cannot be made fails now (exit 3), not after the boot.
   await checkOutputFolder(resolve(opts.outDir));
   const workload: Workload = opts.repro
-    ? { name: 'repro', source: opts.repro.source, profile: '', description: 'a bug report\'s reproducer' }
+    ? { name: 'repro', source: opts.repro.source, profile: '', description: "a bug report's reproducer" }
     : findWorkload(opts.workload);
   // what an earlier capture into the same folder left: refused now if it is not a capture's, removed once this one has succeeded
   const stale = staleOutputs(resolve(opts.outDir));
 
-  const kernel = opts.kernel ?? await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress, opts.debian));
+  const kernel = opts.kernel ?? (await timer.time('kernel-fetch', () => fetchDebianKernel(cacheDir, progress, opts.debian)));
   progress(`kernel: ${kernel.source} (${kernel.image})`);
   const offsets = await timer.time('struct-offsets', () => resolveOffsets(kernel, profile, { offsets: opts.offsets, profileFile: opts.profileFile, cacheDir }));
   const modules = await timer.time('module-order', () => guestModules(kernel));
   const bootFile = await timer.time('boot-image', () => bootImage(kernel, opts.boot ?? 'auto', cacheDir));
-  const bins = await timer.time('workload-build', async () => (opts.repro
-    ? new Map([[workload.name, await compileUserProgram(opts.repro.source, cacheDir)]])
-    : compileWorkloads([workload], cacheDir)));
+  const bins = await timer.time('workload-build', async () =>
+    opts.repro ? new Map([[workload.name, await compileUserProgram(opts.repro.source, cacheDir)]]) : compileWorkloads([workload], cacheDir),
+  );
   const qemu = await requireTool('qemu-system-x86_64');
   const busybox = await requireTool('busybox');
   if (!(await isStaticElf(busybox))) throw new EnvironmentError(`${busybox} is not a static binary`, 'apt-get install busybox-static');
@@ -200,10 +212,18 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       await fh.close();
       await run('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', disk], { what: 'mkfs.ext4' });
     });
-    await writeFile(join(share, 'run.sh'), guestScript({
-      profile, offsets, workloadBinary: workloadBinary(workload), durationMs: opts.durationMs, runs,
-      functions: profileFunctions(profile), traceCmd: opts.traceCmd ?? false,
-    }));
+    await writeFile(
+      join(share, 'run.sh'),
+      guestScript({
+        profile,
+        offsets,
+        workloadBinary: workloadBinary(workload),
+        durationMs: opts.durationMs,
+        runs,
+        functions: profileFunctions(profile),
+        traceCmd: opts.traceCmd ?? false,
+      }),
+    );
 
     // Accelerator: KVM first when it can work, TCG otherwise or when KVM never reaches init.
     let { accel, note: accelNote } = await chooseAccel(accelWanted, opts.kvmProbe ?? probeKvm);
@@ -212,19 +232,30 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
       progress(`booting ${kernel.release ?? kernel.image} under ${a} (${accelNote})`);
       return bootGuest({
-        qemu, accel: a, kernel: bootFile, initrd, append, disk, share,
-        smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048,
-        initTimeoutMs: opts.initTimeoutMs ?? (a === 'kvm' ? 20_000 : 60_000), timeoutMs,
-        consoleFile: join(workDir, 'console.log'), onLine: opts.onConsole, signal: opts.signal,
+        qemu,
+        accel: a,
+        kernel: bootFile,
+        initrd,
+        append,
+        disk,
+        share,
+        smp: opts.smp ?? 2,
+        memMb: opts.memMb ?? 2048,
+        initTimeoutMs: opts.initTimeoutMs ?? (a === 'kvm' ? 20_000 : 60_000),
+        timeoutMs,
+        consoleFile: join(workDir, 'console.log'),
+        onLine: opts.onConsole,
+        signal: opts.signal,
       });
     };
     // a SIGINT/SIGTERM while the initramfs and the disk image were made: no boot at all
     if (opts.signal?.aborted) throw opts.signal.reason;
     let b = await timer.time('qemu', () => boot(accel));
     if (accel === 'kvm' && b.initMs === undefined && b.ended !== 'aborted' && accelWanted === 'auto') {
-      accelNote = b.ended === 'init-timeout'
-        ? `KVM did not reach init in ${Math.round(b.wallMs / 1000)} s (kvm_pvm or a broken KVM): retried with TCG`
-        : `QEMU failed under KVM before init (${b.stderr.trim().split('\n').pop() || b.signal || `exit ${b.exitCode}`}): retried with TCG`;
+      accelNote =
+        b.ended === 'init-timeout'
+          ? `KVM did not reach init in ${Math.round(b.wallMs / 1000)} s (kvm_pvm or a broken KVM): retried with TCG`
+          : `QEMU failed under KVM before init (${b.stderr.trim().split('\n').pop() || b.signal || `exit ${b.exitCode}`}): retried with TCG`;
       accel = 'tcg';
       b = await timer.time('qemu-tcg-retry', () => boot('tcg'));
     }
@@ -259,7 +290,16 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     for (let i = 1; i <= runs; i++) {
       if (opts.signal?.aborted) throw opts.signal.reason; // runs collected so far stay whole (meta.json last)
       const rdir = join(out, `run-${i}`);
-      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(guest, rdir, i, b, workload.name, kprobesBefore, !opts.repro, profile.kprobes.map(kprobeEventName));
+      const { result, rc, perCpu, lost, kprobes, probeMisses, profileNow } = await readRun(
+        guest,
+        rdir,
+        i,
+        b,
+        workload.name,
+        kprobesBefore,
+        !opts.repro,
+        profile.kprobes.map(kprobeEventName),
+      );
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       if (i === 1) await removeStale(stale);
@@ -273,16 +313,23 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         progress(`run ${i}: trace-cmd extract failed in the guest; its trace.dat is not kept (trace.txt.gz is the run's trace)`);
       } else {
         const dat = await guest.stream(join(rdir, 'trace.dat'));
-        if (dat) { await pipeline(dat, createWriteStream(join(dest, 'trace.dat'))); traceDat = 'trace.dat'; }
+        if (dat) {
+          await pipeline(dat, createWriteStream(join(dest, 'trace.dat')));
+          traceDat = 'trace.dat';
+        }
       }
       await writeFile(join(dest, 'kernel.log'), kernelLog);
       await copyFile(join(workDir, 'console.log'), join(dest, 'console.log'));
       const meta: CaptureMeta = CaptureMetaSchema.parse({
         schema: META_SCHEMA_ID,
         kernel: {
-          release, source: kernel.source, image: kernel.image.split('/').pop(),
+          release,
+          source: kernel.source,
+          image: kernel.image.split('/').pop(),
           booted: bootFile === kernel.image ? 'image' : 'vmlinux (PVH)',
-          configFragment: kernel.configFragment ?? null, patches: kernel.patches ?? [], cmdline,
+          configFragment: kernel.configFragment ?? null,
+          patches: kernel.patches ?? [],
+          cmdline,
         },
         profile: { file: opts.profileFile ?? null, resolved: profile, kprobeEvents },
         offsets,
@@ -291,7 +338,9 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         vmemmapBase,
         faultAroundBytes: Number.isFinite(fab) ? fab : null,
         workload: {
-          name: opts.repro ? `repro:${opts.repro.source.split('/').pop()}` : workload.name, durationMs: opts.durationMs, filePages: profile.filePages,
+          name: opts.repro ? `repro:${opts.repro.source.split('/').pop()}` : workload.name,
+          durationMs: opts.durationMs,
+          filePages: profile.filePages,
           testFile: {
             path: GUEST.testFile,
             ino: Number(/ino=(\d+)/.exec(testFile)?.[1] ?? -1),
@@ -304,7 +353,15 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         accel: { requested: accelWanted, used: accel, note: accelNote },
         qemu: { version: qv, smp: opts.smp ?? 2, memMb: opts.memMb ?? 2048 },
         buffer: { sizeKb: profile.bufferSizeKb, clock: profile.traceClock, perCpu, lost, kprobes, probeMisses, allowLost: opts.allowLost ?? false },
-        trace: { file: 'trace.txt.gz', bytes: tr.bytes, gzipBytes: tr.gzipBytes, events: tr.events, crossCpuTies: tr.crossCpuTies, sha256: tr.sha256, traceDat },
+        trace: {
+          file: 'trace.txt.gz',
+          bytes: tr.bytes,
+          gzipBytes: tr.gzipBytes,
+          events: tr.events,
+          crossCpuTies: tr.crossCpuTies,
+          sha256: tr.sha256,
+          traceDat,
+        },
         kernelLog: { file: 'kernel.log', findings: findingsOfRun(kernelLog, findings, i, runs) },
         timings: { ...timer.timings, ...gt, collect: Date.now() - collect, total: timer.total() },
         kreplay: { version: opts.kreplayVersion ?? '0.1.0' },

@@ -70,7 +70,10 @@ export function findingsOfRun(log: string, findings: readonly LogFinding[], run:
 
 /** `KREPLAY_RESULT workload=x key=123 ...` → fields (numbers where numeric). */
 export function parseResultLine(text: string): Record<string, number | string> | undefined {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l.startsWith('KREPLAY_RESULT '));
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('KREPLAY_RESULT '));
   if (!line) return undefined;
   const out: Record<string, number | string> = {};
   for (const tok of line.slice('KREPLAY_RESULT '.length).trim().split(/\s+/)) {
@@ -107,13 +110,26 @@ export function parsePerCpuStats(text: string): CpuStats[] {
     if (!cur || !kv) continue;
     const n = Number(kv[2]);
     switch (kv[1]) {
-      case 'entries': cur.entries = n; break;
-      case 'overrun': cur.overrun = n; break;
-      case 'commit overrun': cur.commitOverrun = n; break;
-      case 'dropped events': cur.dropped = n; break;
-      case 'read events': cur.readEvents = n; break;
-      case 'bytes': cur.bytes = n; break;
-      default: break;
+      case 'entries':
+        cur.entries = n;
+        break;
+      case 'overrun':
+        cur.overrun = n;
+        break;
+      case 'commit overrun':
+        cur.commitOverrun = n;
+        break;
+      case 'dropped events':
+        cur.dropped = n;
+        break;
+      case 'read events':
+        cur.readEvents = n;
+        break;
+      case 'bytes':
+        cur.bytes = n;
+        break;
+      default:
+        break;
     }
   }
   return out;

@@ -27,8 +27,20 @@ function pad4(n: number): number {
 function header(ino: number, mode: number, size: number, name: string, rdev: [number, number] = [0, 0]): Buffer {
   const nameBytes = Buffer.from(`${name}\0`, 'utf8');
   const fields = [
-    '070701', hex8(ino), hex8(mode), hex8(0), hex8(0), hex8(1), hex8(0), hex8(size),
-    hex8(0), hex8(0), hex8(rdev[0]), hex8(rdev[1]), hex8(nameBytes.length), hex8(0),
+    '070701',
+    hex8(ino),
+    hex8(mode),
+    hex8(0),
+    hex8(0),
+    hex8(1),
+    hex8(0),
+    hex8(size),
+    hex8(0),
+    hex8(0),
+    hex8(rdev[0]),
+    hex8(rdev[1]),
+    hex8(nameBytes.length),
+    hex8(0),
   ].join('');
   const head = Buffer.from(fields, 'ascii');
   return Buffer.concat([head, nameBytes, Buffer.alloc(pad4(head.length + nameBytes.length))]);

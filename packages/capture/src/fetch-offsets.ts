@@ -9,16 +9,18 @@
 import { z } from 'zod';
 import { InputError } from '@kreplay/core';
 
-export const OffsetsTableSchema = z.object({
-  /** `uname -r` of the kernel these offsets were read from. */
-  release: z.string().min(1),
-  /** Where they came from (`pahole vmlinux`, `BTF of linux-image-…`). */
-  source: z.string().min(1),
-  /** `struct.member` → byte offset. */
-  offsets: z.record(z.string().regex(/^\w+\.\w+$/), z.number().int().nonnegative()),
-  /** `struct` → sizeof. */
-  sizes: z.record(z.string().regex(/^\w+$/), z.number().int().positive()).default({}),
-}).strict();
+export const OffsetsTableSchema = z
+  .object({
+    /** `uname -r` of the kernel these offsets were read from. */
+    release: z.string().min(1),
+    /** Where they came from (`pahole vmlinux`, `BTF of linux-image-…`). */
+    source: z.string().min(1),
+    /** `struct.member` → byte offset. */
+    offsets: z.record(z.string().regex(/^\w+\.\w+$/), z.number().int().nonnegative()),
+    /** `struct` → sizeof. */
+    sizes: z.record(z.string().regex(/^\w+$/), z.number().int().positive()).default({}),
+  })
+  .strict();
 export type OffsetsTable = z.infer<typeof OffsetsTableSchema>;
 
 export interface StructLayout {
@@ -62,12 +64,7 @@ export function parsePahole(text: string): Map<string, StructLayout> {
 }
 
 /** Build an offsets table for the given `struct.member` keys from pahole's layouts. */
-export function offsetsFromLayouts(
-  layouts: Map<string, StructLayout>,
-  keys: readonly string[],
-  release: string,
-  source: string,
-): OffsetsTable {
+export function offsetsFromLayouts(layouts: Map<string, StructLayout>, keys: readonly string[], release: string, source: string): OffsetsTable {
   const table: OffsetsTable = { release, source, offsets: {}, sizes: {} };
   for (const key of [...new Set(keys)].sort()) {
     const [struct, member] = key.split('.');
@@ -107,7 +104,7 @@ export function applyOffsets(expr: string, table: OffsetsTable, where: string): 
     const off = table.offsets[`${s}.${m}`];
     if (off === undefined) {
       throw new InputError(`${where}: no offset for ${s}.${m} in the table for ${table.release}`, {
-        hint: 'derive offsets from the kernel\'s BTF (omit the offsets table) or add the member to the table',
+        hint: "derive offsets from the kernel's BTF (omit the offsets table) or add the member to the table",
       });
     }
     return String(off);
@@ -119,7 +116,7 @@ export function checkTableRelease(table: OffsetsTable, release: string, file?: s
   if (table.release !== release) {
     throw new InputError(`offsets table is for kernel ${table.release}, but the booted kernel is ${release}`, {
       file,
-      hint: 'struct layouts differ between builds: derive offsets from this kernel\'s BTF instead',
+      hint: "struct layouts differ between builds: derive offsets from this kernel's BTF instead",
     });
   }
 }

@@ -84,9 +84,13 @@ export function checkMeaningsAgainstFormats(profile: CaptureProfile, formats: Re
       const fields = typeof spec === 'string' ? [spec] : typeof spec!.field === 'string' ? [spec!.field] : spec!.field;
       const field = fields.join(' or ');
       if (!fields.some((x) => readableFields(f).includes(x))) {
-        throw new InputError(`the meaning of ${t.event} reads field "${field}", which ${release ?? 'this kernel'} does not print (print fmt: "${f.printFmt}")`, {
-          file: profileFile, hint: `use one of: ${readableFields(f).join(', ')} (events/${t.event.replace(':', '/')}/format of that kernel)`,
-        });
+        throw new InputError(
+          `the meaning of ${t.event} reads field "${field}", which ${release ?? 'this kernel'} does not print (print fmt: "${f.printFmt}")`,
+          {
+            file: profileFile,
+            hint: `use one of: ${readableFields(f).join(', ')} (events/${t.event.replace(':', '/')}/format of that kernel)`,
+          },
+        );
       }
     }
   }

@@ -43,8 +43,10 @@ export class GuestShare {
   }
 
   private refuse(file: string, why: string): EnvironmentError {
-    return new EnvironmentError(`the guest left ${path.relative(this.root, file) || file} in the share as ${why}; refusing to read it`,
-      'the kernel or workload under test wrote something it should not have into the 9p share; nothing was read from the host (keep the work folder with --keep-work to look)');
+    return new EnvironmentError(
+      `the guest left ${path.relative(this.root, file) || file} in the share as ${why}; refusing to read it`,
+      'the kernel or workload under test wrote something it should not have into the 9p share; nothing was read from the host (keep the work folder with --keep-work to look)',
+    );
   }
 
   /**

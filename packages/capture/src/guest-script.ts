@@ -112,11 +112,13 @@ export function guestScript(spec: GuestRunSpec): string {
     // The format of every tracepoint the profile enables, as this kernel states it (meta.json
     // keeps them; capture checks the profile's meanings against what they print).
     'mkdir -p $O/formats; missing=""',
-    ...(p.tracepoints.length ? [
-      `for ev in ${p.tracepoints.map((t) => t.event.replace(':', '/')).join(' ')}; do`,
-      '  if [ -r $T/events/$ev/format ]; then cat $T/events/$ev/format > $O/formats/${ev%%/*}.${ev#*/}.format; else missing="$missing ${ev%%/*}:${ev#*/}"; fi',
-      'done',
-    ] : []),
+    ...(p.tracepoints.length
+      ? [
+          `for ev in ${p.tracepoints.map((t) => t.event.replace(':', '/')).join(' ')}; do`,
+          '  if [ -r $T/events/$ev/format ]; then cat $T/events/$ev/format > $O/formats/${ev%%/*}.${ev#*/}.format; else missing="$missing ${ev%%/*}:${ev#*/}"; fi',
+          'done',
+        ]
+      : []),
     '[ -z "$missing" ] || { echo "$missing" > $O/missing-tracepoints.txt; fail "tracepoints not in this kernel:$missing"; }',
     // The test file, and its identity for the filters.
     `dd if=/dev/zero of=$F bs=4096 count=${p.filePages} 2>/dev/null || fail "cannot create $F"`,

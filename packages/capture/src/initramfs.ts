@@ -21,7 +21,7 @@ export const SHARE_TAG = 'kreplay';
 export function initScript(): string {
   return [
     '#!/bin/busybox sh',
-    '# kreplay capture guest init (generic: each run\'s work comes from run.sh on the 9p share).',
+    "# kreplay capture guest init (generic: each run's work comes from run.sh on the 9p share).",
     '/bin/busybox --install -s /bin',
     'mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev',
     `mount -t debugfs debugfs ${GUEST.debugfs}; mount -t tracefs tracefs ${GUEST.tracefs}`,
@@ -73,9 +73,15 @@ export function initramfsLayout(input: InitramfsInput): Array<{ path: string; ki
     const parts = rel.split('/');
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/');
-      if (!have.has(d)) { have.add(d); items.push({ path: d, kind: 'dir' }); }
+      if (!have.has(d)) {
+        have.add(d);
+        items.push({ path: d, kind: 'dir' });
+      }
     }
-    if (!have.has(rel)) { have.add(rel); items.push({ path: rel, kind: 'file', from, mode: 0o755 }); }
+    if (!have.has(rel)) {
+      have.add(rel);
+      items.push({ path: rel, kind: 'file', from, mode: 0o755 });
+    }
   }
   return items.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -95,7 +101,11 @@ export async function readModule(file: string): Promise<Buffer> {
   const tool = file.endsWith('.ko.xz') ? 'xz' : file.endsWith('.ko.zst') ? 'zstd' : undefined;
   if (!tool) return data;
   const r = await execa(await requireTool(tool), ['-dc'], { input: data, encoding: 'buffer', reject: false });
-  if (r.exitCode !== 0) throw new EnvironmentError(`${tool} could not decompress the kernel module ${file}: ${Buffer.from(r.stderr).toString().trim()}`, `check the file, or reinstall ${tool === 'xz' ? 'xz-utils' : 'zstd'}`);
+  if (r.exitCode !== 0)
+    throw new EnvironmentError(
+      `${tool} could not decompress the kernel module ${file}: ${Buffer.from(r.stderr).toString().trim()}`,
+      `check the file, or reinstall ${tool === 'xz' ? 'xz-utils' : 'zstd'}`,
+    );
   return Buffer.from(r.stdout);
 }
 

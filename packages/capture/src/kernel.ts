@@ -54,7 +54,10 @@ async function newestCachedKernel(cacheDir: string, series: DebianSeries, pkg?: 
 
 async function requireAptCache(): Promise<void> {
   if (!(await which('apt-cache'))) {
-    throw new EnvironmentError('apt-cache is not available, so Debian\'s kernel cannot be fetched', 'on a non-Debian host pass --kernel PATH (a bzImage or vmlinux) and --modules DIR');
+    throw new EnvironmentError(
+      "apt-cache is not available, so Debian's kernel cannot be fetched",
+      'on a non-Debian host pass --kernel PATH (a bzImage or vmlinux) and --modules DIR',
+    );
   }
 }
 
@@ -70,7 +73,8 @@ async function imagePackageVersion(pkg: string): Promise<string> {
     throw e;
   });
   const version = /^Version:\s*(\S+)/m.exec(show)?.[1];
-  if (!version) throw new EnvironmentError(`apt-cache shows no version for ${pkg}`, 'run apt-get update (Debian 12 bookworm and bookworm-security carry the kernels)');
+  if (!version)
+    throw new EnvironmentError(`apt-cache shows no version for ${pkg}`, 'run apt-get update (Debian 12 bookworm and bookworm-security carry the kernels)');
   return version;
 }
 
@@ -80,7 +84,10 @@ export async function debianImagePackage(meta = DEFAULT_DEBIAN_SERIES.imageMeta)
   const deps = await run('apt-cache', ['depends', meta], { what: `apt-cache depends ${meta}` });
   const pkg = /Depends:\s*(linux-image-\S+)/.exec(deps)?.[1];
   if (!pkg) {
-    throw new EnvironmentError(`apt-cache names no image package for ${meta}`, 'run apt-get update (is this a Debian/Ubuntu host with deb.debian.org in sources?), or pass --kernel PATH');
+    throw new EnvironmentError(
+      `apt-cache names no image package for ${meta}`,
+      'run apt-get update (is this a Debian/Ubuntu host with deb.debian.org in sources?), or pass --kernel PATH',
+    );
   }
   return { pkg, version: await imagePackageVersion(pkg) };
 }
@@ -91,7 +98,11 @@ export async function debianImagePackage(meta = DEFAULT_DEBIAN_SERIES.imageMeta)
  * (default 6.1: `linux-image-amd64`) and optionally pins a release
  * (`debian-6.12:6.12.107+deb12-amd64` → `linux-image-6.12.107+deb12-amd64`).
  */
-export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: string) => void, spec: DebianSpec = { series: DEFAULT_DEBIAN_SERIES }): Promise<KernelImage> {
+export async function fetchDebianKernel(
+  cacheDir: string,
+  onProgress?: (m: string) => void,
+  spec: DebianSpec = { series: DEFAULT_DEBIAN_SERIES },
+): Promise<KernelImage> {
   const pinned = spec.pin === undefined ? undefined : debianImageForRelease(spec.series, spec.pin);
   let chosen: { pkg: string; version: string };
   try {
@@ -106,7 +117,10 @@ export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: strin
   const { pkg, version } = chosen;
   const release = releaseOfImagePackage(pkg);
   if (!spec.series.release.test(release)) {
-    throw new EnvironmentError(`${spec.series.imageMeta} depends on ${pkg}, which is not a ${spec.series.name} amd64 kernel`, 'run apt-get update, or pin a release: --kernel debian-SERIES:RELEASE');
+    throw new EnvironmentError(
+      `${spec.series.imageMeta} depends on ${pkg}, which is not a ${spec.series.name} amd64 kernel`,
+      'run apt-get update, or pin a release: --kernel debian-SERIES:RELEASE',
+    );
   }
   const dir = join(cacheDir, 'kernels', `${pkg}_${version}`);
   const root = join(dir, 'root');
@@ -132,7 +146,9 @@ export async function fetchDebianKernel(cacheDir: string, onProgress?: (m: strin
   const image = join(root, 'boot', `vmlinuz-${release}`);
   if (!existsSync(image)) throw new EnvironmentError(`${pkg} has no boot/vmlinuz-${release}`, `delete ${dir} and retry`);
   return {
-    image, release, source: `debian:${pkg}=${version}`,
+    image,
+    release,
+    source: `debian:${pkg}=${version}`,
     modulesDir: join(root, 'lib', 'modules', release),
     config: join(root, 'boot', `config-${release}`),
   };
@@ -160,7 +176,10 @@ export async function userKernel(imagePath: string, modulesDir?: string): Promis
   try {
     data = await readFile(image);
   } catch (e) {
-    throw new InputError(`cannot read kernel image: ${(e as Error).message}`, { file: imagePath, hint: 'pass --kernel debian or the path of a bzImage/vmlinux' });
+    throw new InputError(`cannot read kernel image: ${(e as Error).message}`, {
+      file: imagePath,
+      hint: 'pass --kernel debian or the path of a bzImage/vmlinux',
+    });
   }
   const isElf = data.readUInt32BE(0) === 0x7f454c46;
   if (!isElf && data.toString('latin1', 0x202, 0x206) !== 'HdrS') {
@@ -174,10 +193,16 @@ export async function userKernel(imagePath: string, modulesDir?: string): Promis
       mods = join(mods, 'lib', 'modules', release);
     }
     if (!existsSync(join(mods, 'modules.dep'))) {
-      throw new InputError('modules folder has no modules.dep', { file: modulesDir, hint: `pass /lib/modules/<release> of this kernel (run depmod -b ROOT ${release ?? '<release>'} first)` });
+      throw new InputError('modules folder has no modules.dep', {
+        file: modulesDir,
+        hint: `pass /lib/modules/<release> of this kernel (run depmod -b ROOT ${release ?? '<release>'} first)`,
+      });
     }
     if (release && basename(mods) !== release) {
-      throw new InputError(`modules folder is for ${basename(mods)} but the image is ${release}`, { file: modulesDir, hint: 'pass the modules built with this image' });
+      throw new InputError(`modules folder is for ${basename(mods)} but the image is ${release}`, {
+        file: modulesDir,
+        hint: 'pass the modules built with this image',
+      });
     }
   }
   const config = [join(dirname(image), '.config'), join(dirname(image), '..', '..', '..', '.config')].find((p) => existsSync(p));
@@ -199,7 +224,10 @@ async function decompressPayload(tool: 'xz' | 'zstd', payload: Buffer, image: st
     const r = await execa(await requireTool(tool), args, { stdout: { file: join(tmp, 'vmlinux') }, reject: false });
     const out = await readFile(join(tmp, 'vmlinux'));
     if (r.exitCode !== 0 && !(tool === 'zstd' && out.length > 4 && out.readUInt32BE(0) === 0x7f454c46)) {
-      throw new EnvironmentError(`${tool} could not decompress the vmlinux payload of ${image}: ${String(r.stderr).trim()}`, 'check the image, or pass the uncompressed vmlinux as --kernel');
+      throw new EnvironmentError(
+        `${tool} could not decompress the vmlinux payload of ${image}: ${String(r.stderr).trim()}`,
+        'check the image, or pass the uncompressed vmlinux as --kernel',
+      );
     }
     return out;
   } finally {
@@ -222,11 +250,18 @@ export async function extractVmlinux(image: string, outFile: string): Promise<st
   } else {
     const gz = data.indexOf(GZIP_MAGIC);
     if (gz >= 0) {
-      try { elf = gunzipSync(data.subarray(gz)); } catch { elf = undefined; }
+      try {
+        elf = gunzipSync(data.subarray(gz));
+      } catch {
+        elf = undefined;
+      }
     }
   }
   if (!elf || elf.length < 4 || elf.readUInt32BE(0) !== 0x7f454c46) {
-    throw new EnvironmentError(`cannot extract vmlinux from ${image} (payload is neither xz, zstd nor gzip)`, 'pass the uncompressed vmlinux as --kernel, or give a declared offsets table (profile offsetsTable)');
+    throw new EnvironmentError(
+      `cannot extract vmlinux from ${image} (payload is neither xz, zstd nor gzip)`,
+      'pass the uncompressed vmlinux as --kernel, or give a declared offsets table (profile offsetsTable)',
+    );
   }
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(`${outFile}.tmp${process.pid}`, elf);

@@ -39,7 +39,10 @@ export function moduleName(path: string): string {
 }
 
 function lines(text: string): Array<[number, string]> {
-  return text.split('\n').map((l, i) => [i + 1, l.trim()] as [number, string]).filter(([, l]) => l && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l, i) => [i + 1, l.trim()] as [number, string])
+    .filter(([, l]) => l && !l.startsWith('#'));
 }
 
 export interface ModuleFiles {
@@ -57,13 +60,23 @@ export function parseModuleIndex(files: ModuleFiles): ModuleIndex {
     const colon = l.indexOf(':');
     if (colon < 0) {
       throw new InputError(`not a modules.dep line: ${JSON.stringify(l)}`, {
-        file: files.depFile ?? 'modules.dep', line: n, hint: 'regenerate it with depmod',
+        file: files.depFile ?? 'modules.dep',
+        line: n,
+        hint: 'regenerate it with depmod',
       });
     }
     const path = l.slice(0, colon);
     const name = moduleName(path);
     idx.path.set(name, path);
-    idx.deps.set(name, l.slice(colon + 1).trim().split(/\s+/).filter(Boolean).map(moduleName));
+    idx.deps.set(
+      name,
+      l
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(moduleName),
+    );
   }
   for (const [, l] of lines(files.softdep ?? '')) {
     const m = /^softdep\s+(\S+)\s+(.*)$/.exec(l);

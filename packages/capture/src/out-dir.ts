@@ -36,9 +36,13 @@ export function staleOutputs(outDir: string): string[] {
   if (!existsSync(outDir)) return [];
   const stale: string[] = [];
   const refuse = (what: string) => {
-    throw new InputError(`${what} holds a trace that no kreplay capture wrote (no capture meta.json beside it); a capture into ${outDir} would overwrite it or leave it beside the new runs`, {
-      file: what, hint: 'choose another --out folder, or move that trace away',
-    });
+    throw new InputError(
+      `${what} holds a trace that no kreplay capture wrote (no capture meta.json beside it); a capture into ${outDir} would overwrite it or leave it beside the new runs`,
+      {
+        file: what,
+        hint: 'choose another --out folder, or move that trace away',
+      },
+    );
   };
   if (hasTrace(outDir)) {
     if (!isCaptureRun(outDir)) refuse(outDir);

@@ -15,12 +15,23 @@ import { EnvironmentError } from '@kreplay/core';
 import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
-  FATAL_KINDS, kprobeDelta, lostEvents, parseKprobeProfile, parsePerCpuStats, parseResultLine, perCpuStatsProblem, scanKernelLog,
-  type CpuStats, type KprobeHits,
+  FATAL_KINDS,
+  kprobeDelta,
+  lostEvents,
+  parseKprobeProfile,
+  parsePerCpuStats,
+  parseResultLine,
+  perCpuStatsProblem,
+  scanKernelLog,
+  type CpuStats,
+  type KprobeHits,
 } from './console.js';
 
 export function tail(lines: readonly ConsoleLine[], n = 25): string {
-  return lines.slice(-n).map((l) => `    ${l.text}`).join('\n');
+  return lines
+    .slice(-n)
+    .map((l) => `    ${l.text}`)
+    .join('\n');
 }
 
 /**
@@ -39,8 +50,10 @@ export async function readOpt(guest: GuestShare, file: string): Promise<string |
 export async function readKernelLog(guest: GuestShare, out: string, workDir: string): Promise<string> {
   const log = await readOpt(guest, join(out, 'kernel.log'));
   if (log === undefined || log.trim() === '') {
-    throw new EnvironmentError(`the guest left ${log === undefined ? 'no' : 'an empty'} kernel.log, so the kernel's warnings and BUGs during the runs are unknown`,
-      `read ${join(workDir, 'console.log')}; run the capture again`);
+    throw new EnvironmentError(
+      `the guest left ${log === undefined ? 'no' : 'an empty'} kernel.log, so the kernel's warnings and BUGs during the runs are unknown`,
+      `read ${join(workDir, 'console.log')}; run the capture again`,
+    );
   }
   return log;
 }
@@ -51,17 +64,31 @@ export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, wo
   const last = b.lines.length ? `last console lines:\n${tail(b.lines)}` : 'the console stayed empty';
   switch (b.ended) {
     case 'init-timeout':
-      return new EnvironmentError(`the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
-        accel === 'kvm' ? 'KVM may be unusable here (kvm_pvm hangs stock kernels): try --accel tcg' : `check the kernel boots with console=ttyS0 (${where}); a slow host may need --init-timeout`);
+      return new EnvironmentError(
+        `the guest did not reach init under ${accel} within ${Math.round(b.wallMs / 1000)} s\n${last}`,
+        accel === 'kvm'
+          ? 'KVM may be unusable here (kvm_pvm hangs stock kernels): try --accel tcg'
+          : `check the kernel boots with console=ttyS0 (${where}); a slow host may need --init-timeout`,
+      );
     case 'timeout':
-      return new EnvironmentError(`the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`, `shorten --duration, raise --timeout, or read ${where}`);
+      return new EnvironmentError(
+        `the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`,
+        `shorten --duration, raise --timeout, or read ${where}`,
+      );
     case 'panic':
-      return new EnvironmentError(`the guest kernel panicked\n${last}`, `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`);
+      return new EnvironmentError(
+        `the guest kernel panicked\n${last}`,
+        `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`,
+      );
     case 'aborted':
       return new EnvironmentError('capture aborted');
     default:
-      return new EnvironmentError(`QEMU ${b.signal ? `died of ${b.signal}` : `exited with code ${b.exitCode}`} under ${accel} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
-        accel === 'kvm' ? 'KVM failed on this machine: try --accel tcg' : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots');
+      return new EnvironmentError(
+        `QEMU ${b.signal ? `died of ${b.signal}` : `exited with code ${b.exitCode}`} under ${accel} before the guest finished\n${last}${b.stderr ? `\n  qemu: ${b.stderr.trim().split('\n').slice(-3).join('\n  qemu: ')}` : ''}`,
+        accel === 'kvm'
+          ? 'KVM failed on this machine: try --accel tcg'
+          : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots',
+      );
   }
 }
 
@@ -162,26 +189,48 @@ export interface GuestContext {
 export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promise<void> {
   const tracefsErr = await readOpt(c.guest, join(c.out, 'tracefs-error.txt'));
   if (tracefsErr) {
-    const f = Object.fromEntries(tracefsErr.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const f = Object.fromEntries(
+      tracefsErr
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
     const log = tracefsErr.split('error_log:')[1]?.trim();
-    throw new InputError(`tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
-      { file: c.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' });
+    throw new InputError(
+      `tracefs refused ${f.label}: ${f.error?.replace(/^.*: /, '') || 'write failed'}\n  wrote: ${f.value}\n  to: ${f.file}${log ? `\n  error_log: ${log.split('\n').join('\n             ')}` : ''}`,
+      { file: c.profileFile, hint: 'fix that probe or filter in the profile (fields must exist in events/<system>/<event>/format)' },
+    );
   }
   const missing = await readOpt(c.guest, join(c.out, 'missing-symbols.txt'));
   if (missing) {
-    throw new InputError(`functions not in the guest's /proc/kallsyms:${missing.trim().split(/\s+/).map((s) => ` ${s}`).join('')} (inlined, static or renamed in ${c.release ?? 'this kernel'})`,
-      { file: c.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' });
+    throw new InputError(
+      `functions not in the guest's /proc/kallsyms:${missing
+        .trim()
+        .split(/\s+/)
+        .map((s) => ` ${s}`)
+        .join('')} (inlined, static or renamed in ${c.release ?? 'this kernel'})`,
+      { file: c.profileFile, hint: 'probe a function the kernel exports to kallsyms (grep it in /proc/kallsyms of that kernel)' },
+    );
   }
   const missingTp = await readOpt(c.guest, join(c.out, 'missing-tracepoints.txt'));
   if (missingTp) {
-    throw new InputError(`tracepoints not in ${c.release ?? 'this kernel'} (no events/<system>/<event>/format):${missingTp.trim().split(/\s+/).map((s) => ` ${s}`).join('')}`,
-      { file: c.profileFile, hint: 'use a profile written for this kernel (kernel-configs/capture/linux-<version>/), or drop the tracepoint' });
+    throw new InputError(
+      `tracepoints not in ${c.release ?? 'this kernel'} (no events/<system>/<event>/format):${missingTp
+        .trim()
+        .split(/\s+/)
+        .map((s) => ` ${s}`)
+        .join('')}`,
+      { file: c.profileFile, hint: 'use a profile written for this kernel (kernel-configs/capture/linux-<version>/), or drop the tracepoint' },
+    );
   }
-  const guestFail = await readOpt(c.guest, join(c.out, 'failure.txt')) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
+  const guestFail =
+    (await readOpt(c.guest, join(c.out, 'failure.txt'))) ?? b.lines.find((l) => l.text.startsWith('KREPLAY_FAIL'))?.text.replace('KREPLAY_FAIL ', '');
   const fatal = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => FATAL_KINDS.includes(f.kind));
   if (b.ended === 'exit' && (guestFail || fatal)) {
-    throw new EnvironmentError(`${guestFail ? `the guest failed: ${guestFail.trim()}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
-      `read ${join(c.workDir, 'console.log')}; the guest's files are in ${c.out}`);
+    throw new EnvironmentError(
+      `${guestFail ? `the guest failed: ${guestFail.trim()}` : `the guest kernel oopsed: ${fatal!.text}`}\nlast console lines:\n${tail(b.lines)}`,
+      `read ${join(c.workDir, 'console.log')}; the guest's files are in ${c.out}`,
+    );
   }
   if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir);
 }
@@ -206,18 +255,37 @@ export interface RunFiles {
  * missing or garbled (a probe of `kprobes`, the profile's event names, not listed), the
  * run's losses are unknown, and that is an environment error too, never "lost 0".
  */
-export async function readRun(guest: GuestShare, rdir: string, i: number, b: BootOutcome, workload: string, kprobesBefore: readonly KprobeHits[], requireResult = true, kprobes: readonly string[] = []): Promise<RunFiles> {
+export async function readRun(
+  guest: GuestShare,
+  rdir: string,
+  i: number,
+  b: BootOutcome,
+  workload: string,
+  kprobesBefore: readonly KprobeHits[],
+  requireResult = true,
+  kprobes: readonly string[] = [],
+): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
   const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
   const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
   if (!result) {
-    throw new EnvironmentError(`workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout.trim().split('\n').slice(-10).map((l) => `    ${l}`).join('\n')}`,
-      'the workload failed inside the guest: its output is above');
+    throw new EnvironmentError(
+      `workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout
+        .trim()
+        .split('\n')
+        .slice(-10)
+        .map((l) => `    ${l}`)
+        .join('\n')}`,
+      'the workload failed inside the guest: its output is above',
+    );
   }
   const statsText = await readOpt(guest, join(rdir, 'stats.txt'));
   const statsBad = perCpuStatsProblem(statsText);
-  const unknown = (why: string): EnvironmentError => new EnvironmentError(`run ${i}: ${why}, so the events this run lost are unknown`,
-    'the guest was cut short or its share is damaged: run the capture again (--keep-work keeps the share to look at)');
+  const unknown = (why: string): EnvironmentError =>
+    new EnvironmentError(
+      `run ${i}: ${why}, so the events this run lost are unknown`,
+      'the guest was cut short or its share is damaged: run the capture again (--keep-work keeps the share to look at)',
+    );
   if (statsBad) throw unknown(statsBad);
   const perCpu = parsePerCpuStats(statsText!);
   const profileText = await readOpt(guest, join(rdir, 'kprobe_profile.txt'));
@@ -227,7 +295,10 @@ export async function readRun(guest: GuestShare, rdir: string, i: number, b: Boo
   if (absent.length) throw unknown(`kprobe_profile.txt does not list ${absent.join(', ')}`);
   const delta = kprobeDelta(profileNow, kprobesBefore);
   const backwards = delta.filter((k) => k.hits < 0 || k.misses < 0);
-  if (backwards.length) throw unknown(`kprobe_profile.txt counts fewer hits or misses for ${backwards.map((k) => k.event).join(', ')} than after the run before (its counts only grow)`);
+  if (backwards.length)
+    throw unknown(
+      `kprobe_profile.txt counts fewer hits or misses for ${backwards.map((k) => k.event).join(', ')} than after the run before (its counts only grow)`,
+    );
   return { result, rc, perCpu, lost: lostEvents(perCpu), kprobes: delta, probeMisses: delta.reduce((n, k) => n + k.misses, 0), profileNow };
 }
 
@@ -248,11 +319,18 @@ export function traceDatFailed(b: BootOutcome, i: number): boolean {
 export function checkLost(i: number, r: Pick<RunFiles, 'perCpu' | 'lost' | 'kprobes' | 'probeMisses'>, allowLost: boolean): void {
   if (allowLost) return;
   if (r.lost > 0) {
-    throw new EnvironmentError(`run ${i}: ${r.lost} trace events were lost to ring-buffer overruns (${r.perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
-      'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost');
+    throw new EnvironmentError(
+      `run ${i}: ${r.lost} trace events were lost to ring-buffer overruns (${r.perCpu.map((c) => `cpu${c.cpu}: overrun ${c.overrun}, dropped ${c.dropped}`).join('; ')})`,
+      'raise bufferSizeKb in the profile, shorten --duration, narrow the filters, or pass --allow-lost',
+    );
   }
   if (r.probeMisses > 0) {
-    throw new EnvironmentError(`run ${i}: ${r.probeMisses} kprobe hits were missed by the kernel (${r.kprobes.filter((k) => k.misses > 0).map((k) => `${k.event}: ${k.misses} of ${k.hits + k.misses}`).join('; ')})`,
-      'a probe fired inside another probe\'s handler; drop the nested probe from the profile, or pass --allow-lost');
+    throw new EnvironmentError(
+      `run ${i}: ${r.probeMisses} kprobe hits were missed by the kernel (${r.kprobes
+        .filter((k) => k.misses > 0)
+        .map((k) => `${k.event}: ${k.misses} of ${k.hits + k.misses}`)
+        .join('; ')})`,
+      "a probe fired inside another probe's handler; drop the nested probe from the profile, or pass --allow-lost",
+    );
   }
 }

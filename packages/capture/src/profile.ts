@@ -11,69 +11,104 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import {
-  InputError, ProbeMeaningSchema, issuePath, loadDocument, parseDocumentText, readDocumentFile, type DocPath, type ParsedDoc, type ProbeMap, type ProbeMeaning,
+  InputError,
+  ProbeMeaningSchema,
+  issuePath,
+  loadDocument,
+  parseDocumentText,
+  readDocumentFile,
+  type DocPath,
+  type ParsedDoc,
+  type ProbeMap,
+  type ProbeMeaning,
 } from '@kreplay/core';
 import { offsetKeys, OffsetsTableSchema, type OffsetsTable } from './fetch-offsets.js';
 
 export const TRACE_CLOCKS = ['global', 'mono', 'mono_raw', 'boot', 'local', 'counter', 'x86-tsc', 'perf', 'uptime'] as const;
 export const FILTER_VARIABLES = ['ino', 'dev'] as const;
 
-const filterSchema = z.string().min(1).refine(
-  (f) => [...f.matchAll(/\$\{(\w+)\}/g)].every((m) => (FILTER_VARIABLES as readonly string[]).includes(m[1])),
-  { message: `unknown \${variable} in filter (known: ${FILTER_VARIABLES.map((v) => `\${${v}}`).join(', ')})` },
-);
-
-export const TracepointSchema = z.object({
-  /** `system:event` as in /sys/kernel/tracing/events/<system>/<event>. */
-  event: z.string().regex(/^\w+:\w+$/, 'expected system:event, e.g. filemap:mm_filemap_add_to_page_cache'),
-  filter: filterSchema.optional(),
-  meaning: ProbeMeaningSchema.optional(),
-}).strict();
-
-export const KprobeSchema = z.object({
-  /** Event name in the trace (group `kreplay`). Defaults to the function name (+ `_ret`). */
-  name: z.string().regex(/^[A-Za-z_]\w*$/).optional(),
-  type: z.enum(['kprobe', 'kretprobe']).default('kprobe'),
-  /** Kernel function; checked against the guest's /proc/kallsyms before use. */
-  function: z.string().regex(/^[A-Za-z_][\w.]*$/),
-  /** Fetch arguments in order: name → fetch expression (`$arg1`, `+{page.index}($arg1):u64`, `$retval`). */
-  fetch: z.record(z.string().regex(/^[A-Za-z_]\w*$/), z.string().min(1).regex(/^\S+$/, 'a fetch expression has no spaces')).default({}),
-  filter: filterSchema.optional(),
-  meaning: ProbeMeaningSchema.optional(),
-}).strict();
-
-export const CaptureProfileSchema = z.object({
-  name: z.string().regex(/^[\w.-]+$/),
-  description: z.string().optional(),
-  /** Boot with `nokaslr` so `struct page *` values convert to pfns with a fixed vmemmap base. */
-  nokaslr: z.boolean().default(true),
-  /** Per-CPU ring buffer size (buffer_size_kb). */
-  bufferSizeKb: z.number().int().min(64).max(1 << 20).default(32768),
-  /**
-   * trace_clock. `mono` by default: `global` clamps a CPU whose clock lags to the last
-   * timestamp handed out, which under TCG (unsynchronized TSCs) gives events of different
-   * CPUs equal timestamps and loses their order.
-   */
-  traceClock: z.enum(TRACE_CLOCKS).default('mono'),
-  /** /sys/kernel/debug/fault_around_bytes: 4096 = one filemap_fault per page; `default` leaves the kernel's 64 KiB. */
-  faultAroundBytes: z.union([z.number().int().positive().multipleOf(4096), z.literal('default')]).default('default'),
-  /** Pages in the test file the workload races on. */
-  filePages: z.number().int().min(2).max(4096).default(16),
-  tracepoints: z.array(TracepointSchema).default([]),
-  kprobes: z.array(KprobeSchema).default([]),
-  /** A declared offsets table (path relative to the profile) for exactly one release; default: BTF. */
-  offsetsTable: z.string().optional(),
-}).strict().superRefine((p, ctx) => {
-  const names = new Map<string, number>();
-  p.kprobes.forEach((k, i) => {
-    const n = kprobeEventName(k);
-    if (names.has(n)) ctx.addIssue({ code: 'custom', path: ['kprobes', i, 'name'], message: `event name ${n} is used twice (kprobes[${names.get(n)}] and kprobes[${i}]): give one a name` });
-    names.set(n, i);
-    if (k.type === 'kretprobe' && Object.values(k.fetch).some((e) => /\$arg\d|\$stack/.test(e))) {
-      ctx.addIssue({ code: 'custom', path: ['kprobes', i, 'fetch'], message: 'a kretprobe cannot fetch arguments ($argN); fetch $retval and pair it with the entry probe by pid' });
-    }
+const filterSchema = z
+  .string()
+  .min(1)
+  .refine((f) => [...f.matchAll(/\$\{(\w+)\}/g)].every((m) => (FILTER_VARIABLES as readonly string[]).includes(m[1])), {
+    message: `unknown \${variable} in filter (known: ${FILTER_VARIABLES.map((v) => `\${${v}}`).join(', ')})`,
   });
-});
+
+export const TracepointSchema = z
+  .object({
+    /** `system:event` as in /sys/kernel/tracing/events/<system>/<event>. */
+    event: z.string().regex(/^\w+:\w+$/, 'expected system:event, e.g. filemap:mm_filemap_add_to_page_cache'),
+    filter: filterSchema.optional(),
+    meaning: ProbeMeaningSchema.optional(),
+  })
+  .strict();
+
+export const KprobeSchema = z
+  .object({
+    /** Event name in the trace (group `kreplay`). Defaults to the function name (+ `_ret`). */
+    name: z
+      .string()
+      .regex(/^[A-Za-z_]\w*$/)
+      .optional(),
+    type: z.enum(['kprobe', 'kretprobe']).default('kprobe'),
+    /** Kernel function; checked against the guest's /proc/kallsyms before use. */
+    function: z.string().regex(/^[A-Za-z_][\w.]*$/),
+    /** Fetch arguments in order: name → fetch expression (`$arg1`, `+{page.index}($arg1):u64`, `$retval`). */
+    fetch: z.record(z.string().regex(/^[A-Za-z_]\w*$/), z.string().min(1).regex(/^\S+$/, 'a fetch expression has no spaces')).default({}),
+    filter: filterSchema.optional(),
+    meaning: ProbeMeaningSchema.optional(),
+  })
+  .strict();
+
+export const CaptureProfileSchema = z
+  .object({
+    name: z.string().regex(/^[\w.-]+$/),
+    description: z.string().optional(),
+    /** Boot with `nokaslr` so `struct page *` values convert to pfns with a fixed vmemmap base. */
+    nokaslr: z.boolean().default(true),
+    /** Per-CPU ring buffer size (buffer_size_kb). */
+    bufferSizeKb: z
+      .number()
+      .int()
+      .min(64)
+      .max(1 << 20)
+      .default(32768),
+    /**
+     * trace_clock. `mono` by default: `global` clamps a CPU whose clock lags to the last
+     * timestamp handed out, which under TCG (unsynchronized TSCs) gives events of different
+     * CPUs equal timestamps and loses their order.
+     */
+    traceClock: z.enum(TRACE_CLOCKS).default('mono'),
+    /** /sys/kernel/debug/fault_around_bytes: 4096 = one filemap_fault per page; `default` leaves the kernel's 64 KiB. */
+    faultAroundBytes: z.union([z.number().int().positive().multipleOf(4096), z.literal('default')]).default('default'),
+    /** Pages in the test file the workload races on. */
+    filePages: z.number().int().min(2).max(4096).default(16),
+    tracepoints: z.array(TracepointSchema).default([]),
+    kprobes: z.array(KprobeSchema).default([]),
+    /** A declared offsets table (path relative to the profile) for exactly one release; default: BTF. */
+    offsetsTable: z.string().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const names = new Map<string, number>();
+    p.kprobes.forEach((k, i) => {
+      const n = kprobeEventName(k);
+      if (names.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kprobes', i, 'name'],
+          message: `event name ${n} is used twice (kprobes[${names.get(n)}] and kprobes[${i}]): give one a name`,
+        });
+      names.set(n, i);
+      if (k.type === 'kretprobe' && Object.values(k.fetch).some((e) => /\$arg\d|\$stack/.test(e))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kprobes', i, 'fetch'],
+          message: 'a kretprobe cannot fetch arguments ($argN); fetch $retval and pair it with the entry probe by pid',
+        });
+      }
+    });
+  });
 export type CaptureProfile = z.infer<typeof CaptureProfileSchema>;
 export type KprobeSpec = z.infer<typeof KprobeSchema>;
 export type TracepointSpec = z.infer<typeof TracepointSchema>;
@@ -116,7 +151,9 @@ function readRaw(text: string, file: string, seen: readonly string[]): RawProfil
     const baseRaw = readRaw(baseText, baseFile, [...seen, baseFile]);
     const merged = mergedData(baseRaw);
     raw.base = {
-      merged, file: baseFile, raw: baseRaw,
+      merged,
+      file: baseFile,
+      raw: baseRaw,
       counts: { tracepoints: (merged.tracepoints as unknown[] | undefined)?.length ?? 0, kprobes: (merged.kprobes as unknown[] | undefined)?.length ?? 0 },
     };
   }
@@ -170,7 +207,9 @@ export async function loadProfile(file: string): Promise<CaptureProfile> {
 }
 
 export async function loadOffsetsTable(file: string): Promise<OffsetsTable> {
-  return (await loadDocument(file, OffsetsTableSchema, { what: 'offsets table', hint: 'it is written by `kreplay kernel build` (offsets.json); rebuild or fix it' })).value;
+  return (
+    await loadDocument(file, OffsetsTableSchema, { what: 'offsets table', hint: 'it is written by `kreplay kernel build` (offsets.json); rebuild or fix it' })
+  ).value;
 }
 
 /** Every `struct.member` the profile's fetch arguments need, plus sizeof(struct page). */

@@ -34,7 +34,11 @@ export async function probeKvm(): Promise<KvmProbe> {
     return { usable: false, openable: false, reason: existsSync('/dev/kvm') ? '/dev/kvm is not accessible to this user' : 'no /dev/kvm' };
   }
   let modules = '';
-  try { modules = readFileSync('/proc/modules', 'utf8'); } catch { /* not Linux, or hidden */ }
+  try {
+    modules = readFileSync('/proc/modules', 'utf8');
+  } catch {
+    /* not Linux, or hidden */
+  }
   if (/^kvm_pvm\s/m.test(modules) || existsSync('/sys/module/kvm_pvm')) {
     return { usable: false, openable: true, reason: '/dev/kvm is kvm_pvm (this machine is itself a PVM guest); stock kernels hang under it' };
   }
@@ -97,12 +101,30 @@ const MAX_LINES = 50000;
 
 export function qemuArgs(spec: BootSpec): string[] {
   return [
-    '-accel', spec.accel,
-    '-smp', String(spec.smp), '-m', String(spec.memMb),
-    '-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append,
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nodefaults', '-no-reboot',
-    '-drive', `file=${spec.disk},if=virtio,format=raw,cache=none`,
-    '-virtfs', `local,path=${spec.share},mount_tag=${SHARE_TAG},security_model=none,id=kreplay`,
+    '-accel',
+    spec.accel,
+    '-smp',
+    String(spec.smp),
+    '-m',
+    String(spec.memMb),
+    '-kernel',
+    spec.kernel,
+    '-initrd',
+    spec.initrd,
+    '-append',
+    spec.append,
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-nodefaults',
+    '-no-reboot',
+    '-drive',
+    `file=${spec.disk},if=virtio,format=raw,cache=none`,
+    '-virtfs',
+    `local,path=${spec.share},mount_tag=${SHARE_TAG},security_model=none,id=kreplay`,
   ];
 }
 
@@ -121,13 +143,19 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   let out: WriteStream | undefined;
   if (spec.consoleFile) out = createWriteStream(spec.consoleFile);
   const sub = execa(spec.qemu, args, {
-    stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: { stdout: false, stderr: true },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    buffer: { stdout: false, stderr: true },
   });
   const kill = (why: BootEnd): void => {
     if (ended === undefined) ended = why;
     sub.kill('SIGKILL');
   };
-  const initTimer = setTimeout(() => { if (initMs === undefined) kill('init-timeout'); }, spec.initTimeoutMs);
+  const initTimer = setTimeout(() => {
+    if (initMs === undefined) kill('init-timeout');
+  }, spec.initTimeoutMs);
   const totalTimer = setTimeout(() => kill('timeout'), spec.timeoutMs);
   let panicTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => kill('aborted');
@@ -149,7 +177,10 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
     spec.onLine?.(line);
   });
   const r = await sub;
-  await new Promise<void>((res) => { if ((rl as unknown as { closed?: boolean }).closed) res(); else rl.once('close', () => res()); });
+  await new Promise<void>((res) => {
+    if ((rl as unknown as { closed?: boolean }).closed) res();
+    else rl.once('close', () => res());
+  });
   clearTimeout(initTimer);
   clearTimeout(totalTimer);
   if (panicTimer) clearTimeout(panicTimer);

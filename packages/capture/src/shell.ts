@@ -11,10 +11,12 @@ export function shQuote(s: string): string {
  */
 export function shTemplate(s: string): string {
   const parts = s.split(/(\$\{\w+\})/);
-  const body = parts.map((p) => {
-    const m = /^\$\{(\w+)\}$/.exec(p);
-    if (m) return `\${KR_${m[1].toUpperCase()}}`;
-    return p.replace(/(["\\$`])/g, '\\$1');
-  }).join('');
+  const body = parts
+    .map((p) => {
+      const m = /^\$\{(\w+)\}$/.exec(p);
+      if (m) return `\${KR_${m[1].toUpperCase()}}`;
+      return p.replace(/(["\\$`])/g, '\\$1');
+    })
+    .join('');
   return `"${body}"`;
 }

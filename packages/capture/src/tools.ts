@@ -6,16 +6,16 @@ import { EnvironmentError } from '@kreplay/core';
 
 export const TOOL_PACKAGES: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86',
-  busybox: 'busybox-static',
+  'busybox': 'busybox-static',
   'apt-get': 'apt',
   'apt-cache': 'apt',
   'dpkg-deb': 'dpkg',
-  depmod: 'kmod',
+  'depmod': 'kmod',
   'mkfs.ext4': 'e2fsprogs',
-  pahole: 'dwarves',
-  xz: 'xz-utils',
-  zstd: 'zstd',
-  gcc: 'gcc',
+  'pahole': 'dwarves',
+  'xz': 'xz-utils',
+  'zstd': 'zstd',
+  'gcc': 'gcc',
   'trace-cmd': 'trace-cmd',
 };
 
@@ -31,7 +31,9 @@ export async function which(tool: string): Promise<string | undefined> {
     try {
       await access(p, constants.X_OK);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -44,15 +46,29 @@ export async function requireTool(tool: string): Promise<string> {
 }
 
 /** Run a tool; a failure becomes an EnvironmentError quoting its stderr. */
-export async function run(tool: string, args: readonly string[], opts: { cwd?: string; input?: Uint8Array; signal?: AbortSignal; what?: string } = {}): Promise<string> {
+export async function run(
+  tool: string,
+  args: readonly string[],
+  opts: { cwd?: string; input?: Uint8Array; signal?: AbortSignal; what?: string } = {},
+): Promise<string> {
   const bin = await requireTool(tool);
   const r = await execa(bin, args, {
-    cwd: opts.cwd, input: opts.input, reject: false, cancelSignal: opts.signal, stripFinalNewline: true,
+    cwd: opts.cwd,
+    input: opts.input,
+    reject: false,
+    cancelSignal: opts.signal,
+    stripFinalNewline: true,
   });
   if (r.exitCode !== 0 || r.failed) {
-    const err = String(r.stderr || r.stdout || r.shortMessage).trim().split('\n').slice(-5).join('\n');
-    throw new EnvironmentError(`${opts.what ?? tool} failed (${tool} ${args.join(' ')}): ${err}`,
-      TOOL_PACKAGES[tool] ? `check that ${TOOL_PACKAGES[tool]} works on this machine` : undefined);
+    const err = String(r.stderr || r.stdout || r.shortMessage)
+      .trim()
+      .split('\n')
+      .slice(-5)
+      .join('\n');
+    throw new EnvironmentError(
+      `${opts.what ?? tool} failed (${tool} ${args.join(' ')}): ${err}`,
+      TOOL_PACKAGES[tool] ? `check that ${TOOL_PACKAGES[tool]} works on this machine` : undefined,
+    );
   }
   return String(r.stdout);
 }

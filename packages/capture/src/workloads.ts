@@ -22,11 +22,31 @@ export interface Workload {
 }
 
 export const WORKLOADS: readonly Workload[] = [
-  { name: 'odirect-race', source: 'odirect-race.c', profile: 'odirect-race', description: 'O_DIRECT writer racing mmap faults; coherency check after every write' },
-  { name: 'odirect-dropper', source: 'odirect-dropper.c', profile: 'odirect-dropper', description: 'odirect-race plus a posix_fadvise(DONTNEED) cache dropper' },
-  { name: 'truncate-racer', source: 'truncate-racer.c', profile: 'truncate-racer', description: 'odirect-race plus a shrink/regrow truncater, SIGBUS accounted' },
+  {
+    name: 'odirect-race',
+    source: 'odirect-race.c',
+    profile: 'odirect-race',
+    description: 'O_DIRECT writer racing mmap faults; coherency check after every write',
+  },
+  {
+    name: 'odirect-dropper',
+    source: 'odirect-dropper.c',
+    profile: 'odirect-dropper',
+    description: 'odirect-race plus a posix_fadvise(DONTNEED) cache dropper',
+  },
+  {
+    name: 'truncate-racer',
+    source: 'truncate-racer.c',
+    profile: 'truncate-racer',
+    description: 'odirect-race plus a shrink/regrow truncater, SIGBUS accounted',
+  },
   { name: 'read-invalidate', source: 'read-invalidate.c', profile: 'read-invalidate', description: 'buffered reads racing O_DIRECT and fadvise invalidation' },
-  { name: 'remap-truncate', source: 'remap-truncate.c', profile: 'remap-truncate', description: 'the last page mapped alone on fresh page tables (fault-around on) racing a slow shrink/regrow truncater' },
+  {
+    name: 'remap-truncate',
+    source: 'remap-truncate.c',
+    profile: 'remap-truncate',
+    description: 'the last page mapped alone on fresh page tables (fault-around on) racing a slow shrink/regrow truncater',
+  },
 ];
 
 export function findWorkload(name: string): Workload {
@@ -80,7 +100,8 @@ export async function compileUserProgram(source: string, cacheDir: string): Prom
       await run('gcc', ['-static', '-O2', '-pthread', '-w', '-I', C_DIR, '-x', 'c', '-o', tmp, source], { what: `gcc ${source}` });
     } catch (e) {
       throw new InputError(`the reproducer does not compile: ${(e as Error).message.split('\n').slice(0, 12).join('\n')}`, {
-        file: source, hint: 'it is built with gcc -static -pthread for the guest; fix the errors above',
+        file: source,
+        hint: 'it is built with gcc -static -pthread for the guest; fix the errors above',
       });
     }
     await rename(tmp, bin);
@@ -97,7 +118,9 @@ export async function compileWorkloads(ws: readonly Workload[], cacheDir: string
   const dir = join(cacheDir, 'workloads');
   await mkdir(dir, { recursive: true });
   for (const w of ws) {
-    const h = createHash('sha256').update(gccVersion).update(await readFile(join(C_DIR, w.source)));
+    const h = createHash('sha256')
+      .update(gccVersion)
+      .update(await readFile(join(C_DIR, w.source)));
     for (const t of headerText) h.update(t);
     const bin = join(dir, `${workloadBinary(w)}-${h.digest('hex').slice(0, 12)}`);
     if (!existsSync(bin)) {

@@ -102,7 +102,10 @@ afterAll(() => {
 
 /** Await a failing capture, check the error, and remove the work folder it kept for the user. */
 async function expectFailure(p: Promise<unknown>, match: Record<string, unknown>): Promise<void> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toMatchObject(match);
   const kept = /work folder kept: (\S+)\)/.exec(String((e as { hint?: string }).hint))?.[1];
   expect(kept).toBeDefined();
@@ -113,8 +116,15 @@ const profile = parseProfile('name: fake\nkprobes:\n  - function: filemap_fault\
 const base = (out: string): CaptureOptions => ({
   kernel: { image: kernelImage, release: '6.1.0-fake', source: 'path:fake', configFragment: 'kreplay.config@sha256:00', patches: ['fix.patch@sha256:11'] },
   offsets: { release: '6.1.0-fake', source: 'test', offsets: {}, sizes: { page: 64 } },
-  profile, profileFile: 'fake.yaml', workload: 'odirect-race', durationMs: 500, outDir: path.join(tmp, out),
-  cacheDir: path.join(tmp, 'cache'), accel: 'auto', initTimeoutMs: 1500, timeoutMs: 10_000,
+  profile,
+  profileFile: 'fake.yaml',
+  workload: 'odirect-race',
+  durationMs: 500,
+  outDir: path.join(tmp, out),
+  cacheDir: path.join(tmp, 'cache'),
+  accel: 'auto',
+  initTimeoutMs: 1500,
+  timeoutMs: 10_000,
   kvmProbe: async () => ({ usable: true, openable: true, reason: 'test says KVM works' }),
 });
 
@@ -141,10 +151,17 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     const r = await capture({ ...base('runs'), accel: 'tcg', runs: 2 });
     expect(r.runs.map((x) => path.relative(tmp, x.dir))).toEqual(['runs/run-1', 'runs/run-2']);
     expect(r.runs.map((x) => x.meta.workload.result.writes)).toEqual([3, 6]);
-    expect(r.runs.map((x) => x.meta.buffer.kprobes)).toEqual([[{ event: 'filemap_fault', hits: 10, misses: 0 }], [{ event: 'filemap_fault', hits: 30, misses: 0 }]]);
-    expect(r.runs.map((x) => x.meta.run)).toEqual([{ index: 1, of: 2 }, { index: 2, of: 2 }]);
+    expect(r.runs.map((x) => x.meta.buffer.kprobes)).toEqual([
+      [{ event: 'filemap_fault', hits: 10, misses: 0 }],
+      [{ event: 'filemap_fault', hits: 30, misses: 0 }],
+    ]);
+    expect(r.runs.map((x) => x.meta.run)).toEqual([
+      { index: 1, of: 2 },
+      { index: 2, of: 2 },
+    ]);
     expect(Object.keys(r.runs[1].meta.timings)).toEqual(expect.arrayContaining(['workload-1', 'dump-1', 'workload-2', 'dump-2']));
-    for (const f of ['trace.txt.gz', 'meta.json', 'kernel.log', 'console.log']) expect(readFileSync(path.join(tmp, 'runs', 'run-2', f)).length).toBeGreaterThan(0);
+    for (const f of ['trace.txt.gz', 'meta.json', 'kernel.log', 'console.log'])
+      expect(readFileSync(path.join(tmp, 'runs', 'run-2', f)).length).toBeGreaterThan(0);
   }, 60_000);
 
   it('a capture into a folder an earlier capture used leaves none of the old runs beside the new ones', async () => {
@@ -162,20 +179,27 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     const foreign = path.join(tmp, 'foreign');
     mkdirSync(path.join(foreign, 'run-1'), { recursive: true });
     writeFileSync(path.join(foreign, 'run-1', 'trace.txt'), '# tracer: nop\n');
-    await expect(capture({ ...base('foreign'), accel: 'tcg', runs: 2 })).rejects.toMatchObject({ name: 'InputError', message: expect.stringContaining('no kreplay capture wrote') });
+    await expect(capture({ ...base('foreign'), accel: 'tcg', runs: 2 })).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringContaining('no kreplay capture wrote'),
+    });
     expect(readdirSync(path.join(foreign, 'run-1'))).toEqual(['trace.txt']);
   }, 120_000);
 
   it('under --accel kvm the same hang is an environment error that says to try TCG', async () => {
     await expectFailure(capture({ ...base('kvm'), accel: 'kvm' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/did not reach init under kvm/), hint: expect.stringMatching(/--accel tcg/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/did not reach init under kvm/),
+      hint: expect.stringMatching(/--accel tcg/),
     });
   }, 60_000);
 
   it('lost events fail the capture unless allowed', async () => {
     process.env.FAKE_OVERRUN = '7';
     await expectFailure(capture({ ...base('lost'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/7 trace events were lost/), hint: expect.stringMatching(/--allow-lost/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/7 trace events were lost/),
+      hint: expect.stringMatching(/--allow-lost/),
     });
     const r = await capture({ ...base('lost-ok'), accel: 'tcg', allowLost: true });
     expect(r.runs[0].meta.buffer).toMatchObject({ lost: 7, allowLost: true });
@@ -185,11 +209,15 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
   it('a guest that left no kernel.log or a cut stats.txt fails the capture: its warnings and losses are unknown, not none', async () => {
     process.env.FAKE_MODE = 'nolog';
     await expectFailure(capture({ ...base('nolog'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/the guest left no kernel\.log, so the kernel's warnings and BUGs during the runs are unknown/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/the guest left no kernel\.log, so the kernel's warnings and BUGs during the runs are unknown/),
     });
     process.env.FAKE_MODE = 'cutstats';
     await expectFailure(capture({ ...base('cutstats'), accel: 'tcg', allowLost: true }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/run 1: stats\.txt's cpu0 block has no overrun, commit overrun, dropped events count, so the events this run lost are unknown/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(
+        /run 1: stats\.txt's cpu0 block has no overrun, commit overrun, dropped events count, so the events this run lost are unknown/,
+      ),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
@@ -197,27 +225,35 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
   it('a panic and an oops end the capture with an environment error quoting the console', async () => {
     process.env.FAKE_MODE = 'panic';
     await expectFailure(capture({ ...base('panic'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/the guest kernel panicked[\s\S]*kernel BUG at mm\/truncate.c:653/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/the guest kernel panicked[\s\S]*kernel BUG at mm\/truncate.c:653/),
     });
     process.env.FAKE_MODE = 'oops';
     await expectFailure(capture({ ...base('oops'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/the guest kernel oopsed: BUG: kernel NULL pointer dereference/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/the guest kernel oopsed: BUG: kernel NULL pointer dereference/),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
 
-  it('keeps the booted kernel\'s tracepoint formats in meta.json and checks the profile\'s meanings against them', async () => {
-    const tp = (args: string) => parseProfile(`name: tp\ntracepoints:\n  - event: filemap:mm_filemap_fault\n    meaning: { op: fault_begin, args: { ${args} } }\n`, 'tp.yaml');
+  it("keeps the booted kernel's tracepoint formats in meta.json and checks the profile's meanings against them", async () => {
+    const tp = (args: string) =>
+      parseProfile(`name: tp\ntracepoints:\n  - event: filemap:mm_filemap_fault\n    meaning: { op: fault_begin, args: { ${args} } }\n`, 'tp.yaml');
     const r = await capture({ ...base('formats'), accel: 'tcg', profile: tp('ino: ino, index: { field: ofs, as: bytes-to-index }'), profileFile: 'tp.yaml' });
     expect(r.runs[0].meta.tracepointFormats?.['filemap:mm_filemap_fault']).toContain('print fmt: "dev=%d:%d ino=%lx ofs=%lld"');
     await expectFailure(capture({ ...base('formats-bad'), accel: 'tcg', profile: tp('address: address'), profileFile: 'tp.yaml' }), {
-      name: 'InputError', file: 'tp.yaml',
-      message: expect.stringMatching(/the meaning of filemap:mm_filemap_fault reads field "address", which 6\.1\.0-fake does not print \(print fmt: "dev=%d:%d ino=%lx ofs=%lld"\)/),
+      name: 'InputError',
+      file: 'tp.yaml',
+      message: expect.stringMatching(
+        /the meaning of filemap:mm_filemap_fault reads field "address", which 6\.1\.0-fake does not print \(print fmt: "dev=%d:%d ino=%lx ofs=%lld"\)/,
+      ),
       hint: expect.stringMatching(/use one of: dev, ino, ofs, index/),
     });
     process.env.FAKE_MODE = 'missingtp';
     await expectFailure(capture({ ...base('missingtp'), accel: 'tcg', profile: tp('ino: ino'), profileFile: 'tp.yaml' }), {
-      name: 'InputError', file: 'tp.yaml', message: expect.stringMatching(/tracepoints not in 6\.1\.0-fake .*: filemap:mm_filemap_fault/),
+      name: 'InputError',
+      file: 'tp.yaml',
+      message: expect.stringMatching(/tracepoints not in 6\.1\.0-fake .*: filemap:mm_filemap_fault/),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
@@ -225,11 +261,14 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
   it('a refused probe is an input error naming the probe and the kernel message; a missing result line is an environment error', async () => {
     process.env.FAKE_MODE = 'tracefs';
     await expectFailure(capture({ ...base('tracefs'), accel: 'tcg' }), {
-      name: 'InputError', file: 'fake.yaml', message: expect.stringMatching(/tracefs refused kprobe filemap_fault: Invalid argument[\s\S]*Unknown type is specified/),
+      name: 'InputError',
+      file: 'fake.yaml',
+      message: expect.stringMatching(/tracefs refused kprobe filemap_fault: Invalid argument[\s\S]*Unknown type is specified/),
     });
     process.env.FAKE_MODE = 'noresult';
     await expectFailure(capture({ ...base('noresult'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/printed no KREPLAY_RESULT line/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/printed no KREPLAY_RESULT line/),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
@@ -240,7 +279,8 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     process.env.FAKE_MODE = 'symlink';
     process.env.FAKE_SECRET = secret;
     await expectFailure(capture({ ...base('symlink'), accel: 'tcg' }), {
-      name: 'EnvironmentError', message: expect.stringMatching(/the guest left out\/kernel\.log in the share as a symbolic link; refusing to read it/),
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/the guest left out\/kernel\.log in the share as a symbolic link; refusing to read it/),
     });
     const out = path.join(tmp, 'symlink');
     const written = existsSync(out) ? readdirSync(out, { recursive: true }).map(String) : [];
@@ -264,7 +304,9 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     // Abort once QEMU runs (its console log exists): the initramfs and disk image are made by then.
     while (!work && Date.now() - t0 < 100_000) {
       await new Promise((r) => setTimeout(r, 100));
-      work = readdirSync(tmpdir()).filter((n) => n.startsWith('kreplay-capture-') && !before.has(n)).map((n) => path.join(tmpdir(), n))
+      work = readdirSync(tmpdir())
+        .filter((n) => n.startsWith('kreplay-capture-') && !before.has(n))
+        .map((n) => path.join(tmpdir(), n))
         .find((d) => existsSync(path.join(d, 'console.log')) && existsSync(path.join(d, 'disk.img')));
     }
     expect(work).toBeDefined();

@@ -4,12 +4,16 @@ import { parseLdd } from '../src/tools.js';
 
 describe('ldd output', () => {
   it('lists the libraries and the loader, not the vDSO', () => {
-    expect(parseLdd([
-      '\tlinux-vdso.so.1 (0x00007fc4b5e2a000)',
-      '\tlibtracefs.so.1 => /lib/x86_64-linux-gnu/libtracefs.so.1 (0x00007fc4b5d53000)',
-      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fc4b5ab5000)',
-      '\t/lib64/ld-linux-x86-64.so.2 (0x00007fc4b5e2c000)',
-    ].join('\n'))).toEqual(['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libtracefs.so.1', '/lib64/ld-linux-x86-64.so.2']);
+    expect(
+      parseLdd(
+        [
+          '\tlinux-vdso.so.1 (0x00007fc4b5e2a000)',
+          '\tlibtracefs.so.1 => /lib/x86_64-linux-gnu/libtracefs.so.1 (0x00007fc4b5d53000)',
+          '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007fc4b5ab5000)',
+          '\t/lib64/ld-linux-x86-64.so.2 (0x00007fc4b5e2c000)',
+        ].join('\n'),
+      ),
+    ).toEqual(['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libtracefs.so.1', '/lib64/ld-linux-x86-64.so.2']);
   });
 });
 
@@ -29,7 +33,13 @@ describe('kernel log scanning', () => {
 
   it('finds WARN, Bad page cache, oops, BUG and panic lines with their line numbers', () => {
     expect(scanKernelLog(log).map((f) => [f.kind, f.line])).toEqual([
-      ['warn', 3], ['bad-page-cache', 4], ['oops', 5], ['oops', 6], ['oops', 7], ['panic', 8], ['bug', 9],
+      ['warn', 3],
+      ['bad-page-cache', 4],
+      ['oops', 5],
+      ['oops', 6],
+      ['oops', 7],
+      ['panic', 8],
+      ['bug', 9],
     ]);
     expect(scanKernelLog(log)[1].text).toBe('BUG: Bad page cache in process kr-fault  pfn:1a2b3');
   });
@@ -42,10 +52,14 @@ describe('kernel log scanning', () => {
 describe('kernel log split by run', () => {
   const bad = (t: number) => `[ ${t}.0] BUG: Bad page cache in process a  pfn:01234`;
   const log = [
-    '[ 0.0] Linux version 6.1.0', '[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x',
-    '[ 2.0] kreplay: run 1 begin', bad(3), bad(4),
+    '[ 0.0] Linux version 6.1.0',
+    '[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x',
+    '[ 2.0] kreplay: run 1 begin',
+    bad(3),
+    bad(4),
     '[ 5.0] kreplay: run 2 begin',
-    '[ 6.0] kreplay: run 3 begin', bad(7),
+    '[ 6.0] kreplay: run 3 begin',
+    bad(7),
   ].join('\n');
   const all = scanKernelLog(log);
 
@@ -74,11 +88,26 @@ describe('workload result line', () => {
 
 describe('per-CPU ring buffer stats', () => {
   it('sums overruns, commit overruns and dropped events over CPUs', () => {
-    const stats = parsePerCpuStats([
-      '== cpu0', 'entries: 9363', 'overrun: 0', 'commit overrun: 0', 'bytes: 428540', 'oldest event ts:     8.837817',
-      'now ts:    12.017386', 'dropped events: 0', 'read events: 0',
-      '== cpu1', 'entries: 51594', 'overrun: 17', 'commit overrun: 2', 'bytes: 2434924', 'dropped events: 1', 'read events: 0',
-    ].join('\n'));
+    const stats = parsePerCpuStats(
+      [
+        '== cpu0',
+        'entries: 9363',
+        'overrun: 0',
+        'commit overrun: 0',
+        'bytes: 428540',
+        'oldest event ts:     8.837817',
+        'now ts:    12.017386',
+        'dropped events: 0',
+        'read events: 0',
+        '== cpu1',
+        'entries: 51594',
+        'overrun: 17',
+        'commit overrun: 2',
+        'bytes: 2434924',
+        'dropped events: 1',
+        'read events: 0',
+      ].join('\n'),
+    );
     expect(stats).toEqual([
       { cpu: 0, entries: 9363, overrun: 0, commitOverrun: 0, dropped: 0, readEvents: 0, bytes: 428540 },
       { cpu: 1, entries: 51594, overrun: 17, commitOverrun: 2, dropped: 1, readEvents: 0, bytes: 2434924 },
@@ -92,13 +121,15 @@ describe('trace line counter', () => {
     const { TraceLineCounter } = await import('../src/outcome.js');
     const c = new TraceLineCounter();
     for (const l of [
-      '# tracer: nop', '#',
+      '# tracer: nop',
+      '#',
       '        kr-fault-209     [001] ...1.    10.202794: page_add_file_rmap: (page_add_file_rmap+0x0/0x2f0) page=0xffffea00000a6cc0',
       '        kr-fault-209     [001] ...1.    10.202794: page_remove_rmap: (page_remove_rmap+0x0/0x520) page=0xffffea00000a6cc0',
       '        kr-write-208     [000] d..2.    10.202794: mm_filemap_delete_from_page_cache: dev 254:0 ino c pfn=0x29b3 ofs=12288 order=0',
       '        kr-fault-209     [001] ...1.    10.203107: page_remove_rmap: (page_remove_rmap+0x0/0x520) page=0xffffea00000a6cc0',
       '',
-    ]) c.line(l);
+    ])
+      c.line(l);
     expect([c.events, c.crossCpuTies]).toEqual([4, 1]);
   });
 });

@@ -33,8 +33,15 @@ describe('Debian kernel specs', () => {
     expect(() => debianImageForRelease(s612, '6.1.0-56-amd64')).toThrow(/6\.1\.0-56-amd64 is not a release of Debian's 6\.12 amd64 kernel/);
     expect(() => debianImageForRelease(parseDebianSpec('debian')!.series, '6.12.107+deb12-amd64')).toThrow(/not a release of Debian's 6\.1 amd64 kernel/);
     let e: unknown;
-    try { parseDebianSpec('debian-6.6'); } catch (x) { e = x; }
-    expect(e).toMatchObject({ message: 'unknown Debian kernel series "6.6" in "debian-6.6"', hint: expect.stringMatching(/Debian 12 ships debian-6\.1 and debian-6\.12/) });
+    try {
+      parseDebianSpec('debian-6.6');
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toMatchObject({
+      message: 'unknown Debian kernel series "6.6" in "debian-6.6"',
+      hint: expect.stringMatching(/Debian 12 ships debian-6\.1 and debian-6\.12/),
+    });
   });
 
   it('without apt, a cached kernel of the asked series (or exactly the pin) boots; never another series', async () => {

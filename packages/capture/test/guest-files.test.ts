@@ -49,11 +49,43 @@ describe('files the guest left in the 9p share', () => {
   });
 
   it.each([
-    ['kernel.log as a link to a host file', (s: ReturnType<typeof share>) => { symlinkSync(hostFile, path.join(s.out, 'kernel.log')); return path.join(s.out, 'kernel.log'); }],
-    ['a relative link climbing out of the share', (s: ReturnType<typeof share>) => { symlinkSync(path.relative(s.out, hostFile), path.join(s.out, 'kernel.log')); return path.join(s.out, 'kernel.log'); }],
-    ['run-1/ swapped for a link to a host folder', (s: ReturnType<typeof share>) => { rmSync(path.join(s.out, 'run-1'), { recursive: true }); symlinkSync(hostDir, path.join(s.out, 'run-1')); return path.join(s.out, 'run-1', 'workload.out'); }],
-    ['out/ itself a link', (s: ReturnType<typeof share>) => { rmSync(s.out, { recursive: true }); symlinkSync(hostDir, s.out); return path.join(s.out, 'workload.out'); }],
-    ['a FIFO (would block the reader)', (s: ReturnType<typeof share>) => { execFileSync('mkfifo', [path.join(s.out, 'kernel.log')]); return path.join(s.out, 'kernel.log'); }],
+    [
+      'kernel.log as a link to a host file',
+      (s: ReturnType<typeof share>) => {
+        symlinkSync(hostFile, path.join(s.out, 'kernel.log'));
+        return path.join(s.out, 'kernel.log');
+      },
+    ],
+    [
+      'a relative link climbing out of the share',
+      (s: ReturnType<typeof share>) => {
+        symlinkSync(path.relative(s.out, hostFile), path.join(s.out, 'kernel.log'));
+        return path.join(s.out, 'kernel.log');
+      },
+    ],
+    [
+      'run-1/ swapped for a link to a host folder',
+      (s: ReturnType<typeof share>) => {
+        rmSync(path.join(s.out, 'run-1'), { recursive: true });
+        symlinkSync(hostDir, path.join(s.out, 'run-1'));
+        return path.join(s.out, 'run-1', 'workload.out');
+      },
+    ],
+    [
+      'out/ itself a link',
+      (s: ReturnType<typeof share>) => {
+        rmSync(s.out, { recursive: true });
+        symlinkSync(hostDir, s.out);
+        return path.join(s.out, 'workload.out');
+      },
+    ],
+    [
+      'a FIFO (would block the reader)',
+      (s: ReturnType<typeof share>) => {
+        execFileSync('mkfifo', [path.join(s.out, 'kernel.log')]);
+        return path.join(s.out, 'kernel.log');
+      },
+    ],
     ['a path outside the share', (_s: ReturnType<typeof share>) => hostFile],
   ])('refuses %s: an environment error, and no host byte is read', async (_what, plant) => {
     const s = share();

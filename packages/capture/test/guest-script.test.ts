@@ -4,7 +4,8 @@ import { guestScript, tracefsPlan } from '../src/guest-script.js';
 import { shQuote, shTemplate } from '../src/shell.js';
 import type { OffsetsTable } from '../src/fetch-offsets.js';
 
-const profile = parseProfile(`name: t
+const profile = parseProfile(
+  `name: t
 faultAroundBytes: 4096
 tracepoints:
   - event: filemap:mm_filemap_add_to_page_cache
@@ -19,15 +20,31 @@ kprobes:
     type: kretprobe
     fetch: { ret: "$retval:x64" }
     filter: 'comm ~ "kr-*"'
-`, 't.yaml');
-const offsets: OffsetsTable = { release: '6.1.0-56-amd64', source: 'test', offsets: { 'inode.i_ino': 64, 'address_space.host': 0, 'page.mapping': 24 }, sizes: { page: 64 } };
+`,
+  't.yaml',
+);
+const offsets: OffsetsTable = {
+  release: '6.1.0-56-amd64',
+  source: 'test',
+  offsets: { 'inode.i_ino': 64, 'address_space.host': 0, 'page.mapping': 24 },
+  sizes: { page: 64 },
+};
 
 describe('guest tracefs plan', () => {
   it('defines kprobes with offsets filled in, then filters, then enables', () => {
     expect(tracefsPlan(profile, offsets)).toEqual([
-      { label: 'kprobe page_add_file_rmap', file: 'kprobe_events', append: true, value: 'p:kreplay/page_add_file_rmap page_add_file_rmap page=$arg1:x64 ino=+64(+0(+24($arg1))):u64' },
+      {
+        label: 'kprobe page_add_file_rmap',
+        file: 'kprobe_events',
+        append: true,
+        value: 'p:kreplay/page_add_file_rmap page_add_file_rmap page=$arg1:x64 ino=+64(+0(+24($arg1))):u64',
+      },
       { label: 'kprobe filemap_fault_ret', file: 'kprobe_events', append: true, value: 'r:kreplay/filemap_fault_ret filemap_fault ret=$retval:x64' },
-      { label: 'filter of filemap:mm_filemap_add_to_page_cache', file: 'events/filemap/mm_filemap_add_to_page_cache/filter', value: 'i_ino == ${ino} && s_dev == ${dev}' },
+      {
+        label: 'filter of filemap:mm_filemap_add_to_page_cache',
+        file: 'events/filemap/mm_filemap_add_to_page_cache/filter',
+        value: 'i_ino == ${ino} && s_dev == ${dev}',
+      },
       { label: 'filter of kprobe page_add_file_rmap', file: 'events/kreplay/page_add_file_rmap/filter', value: 'ino == ${ino}' },
       { label: 'filter of kprobe filemap_fault_ret', file: 'events/kreplay/filemap_fault_ret/filter', value: 'comm ~ "kr-*"' },
       { label: 'enable filemap:mm_filemap_add_to_page_cache', file: 'events/filemap/mm_filemap_add_to_page_cache/enable', value: '1' },
@@ -37,11 +54,19 @@ describe('guest tracefs plan', () => {
   });
 
   it('writes a script that checks kallsyms, every tracefs write, and dumps text per run', () => {
-    const s = guestScript({ profile, offsets, workloadBinary: 'kr-odirect-race', durationMs: 1500, runs: 2, functions: ['filemap_fault', 'page_add_file_rmap'], traceCmd: false });
+    const s = guestScript({
+      profile,
+      offsets,
+      workloadBinary: 'kr-odirect-race',
+      durationMs: 1500,
+      runs: 2,
+      functions: ['filemap_fault', 'page_add_file_rmap'],
+      traceCmd: false,
+    });
     expect(s).toContain('grep -w -F -e filemap_fault -e page_add_file_rmap -e vmemmap_base /proc/kallsyms');
     // exact name, text symbol, in the kernel or a module (`name\t[module]`), not `name.cold`
     expect(s).toContain('grep -qE " [tTwW] $fn([[:space:]]|\\$)" $O/kallsyms.txt');
-    expect(s).toContain("tw 'filter of kprobe page_add_file_rmap' $T/events/kreplay/page_add_file_rmap/filter \"ino == ${KR_INO}\"");
+    expect(s).toContain('tw \'filter of kprobe page_add_file_rmap\' $T/events/kreplay/page_add_file_rmap/filter "ino == ${KR_INO}"');
     expect(s).toContain("tw 'fault_around_bytes' /sys/kernel/debug/fault_around_bytes 4096");
     expect(s).toContain('/bin/kr-odirect-race $F 16 1500');
     expect(s).toContain('while [ $i -le 2 ]');

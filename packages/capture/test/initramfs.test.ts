@@ -12,7 +12,9 @@ function readNewc(buf: Buffer): Array<{ name: string; mode: number; data: Buffer
   for (;;) {
     expect(buf.toString('ascii', off, off + 6)).toBe('070701');
     const field = (i: number) => parseInt(buf.toString('ascii', off + 6 + i * 8, off + 14 + i * 8), 16);
-    const mode = field(1); const size = field(6); const nameLen = field(11);
+    const mode = field(1);
+    const size = field(6);
+    const nameLen = field(11);
     const rdev: [number, number] = [field(9), field(10)];
     const name = buf.toString('utf8', off + 110, off + 110 + nameLen - 1);
     const dataOff = pad(off + 110 + nameLen);
@@ -33,20 +35,42 @@ describe('initramfs', () => {
   it('lists busybox, init, the workloads and the modules, sorted by path', () => {
     const layout = initramfsLayout({ busybox: '/bin/busybox', binaries: new Map([['kr-odirect-race', '/c/kr']]), modules, modulesDir: '/m' });
     expect(layout.map((e) => e.path)).toEqual([
-      'bin', 'bin/busybox', 'bin/kr-odirect-race', 'dev', 'dev/console', 'etc', 'etc/kreplay-modules', 'init',
-      'lib', 'lib/modules', 'lib/modules/crc32c_generic.ko', 'lib/modules/ext4.ko', 'lib/modules/virtio_ring.ko',
-      'mnt', 'proc', 'sys', 'tmp',
+      'bin',
+      'bin/busybox',
+      'bin/kr-odirect-race',
+      'dev',
+      'dev/console',
+      'etc',
+      'etc/kreplay-modules',
+      'init',
+      'lib',
+      'lib/modules',
+      'lib/modules/crc32c_generic.ko',
+      'lib/modules/ext4.ko',
+      'lib/modules/virtio_ring.ko',
+      'mnt',
+      'proc',
+      'sys',
+      'tmp',
     ]);
     expect(layout.find((e) => e.path === 'lib/modules/ext4.ko')!.from).toBe('/m/kernel/fs/ext4/ext4.ko');
   });
 
-  it('brings extra files (trace-cmd\'s libraries) at their absolute paths, with their parent folders', () => {
+  it("brings extra files (trace-cmd's libraries) at their absolute paths, with their parent folders", () => {
     const layout = initramfsLayout({
-      busybox: '/bin/busybox', binaries: new Map([['trace-cmd', '/usr/bin/trace-cmd']]), modules: [],
-      extraFiles: new Map([['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'], ['/lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2']]),
+      busybox: '/bin/busybox',
+      binaries: new Map([['trace-cmd', '/usr/bin/trace-cmd']]),
+      modules: [],
+      extraFiles: new Map([
+        ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libc.so.6'],
+        ['/lib64/ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2'],
+      ]),
     }).map((e) => `${e.kind} ${e.path}`);
     expect(layout.filter((l) => /lib64|x86_64/.test(l))).toEqual([
-      'dir lib/x86_64-linux-gnu', 'file lib/x86_64-linux-gnu/libc.so.6', 'dir lib64', 'file lib64/ld-linux-x86-64.so.2',
+      'dir lib/x86_64-linux-gnu',
+      'file lib/x86_64-linux-gnu/libc.so.6',
+      'dir lib64',
+      'file lib64/ld-linux-x86-64.so.2',
     ]);
     expect(layout.indexOf('dir lib')).toBeLessThan(layout.indexOf('dir lib/x86_64-linux-gnu'));
   });
@@ -68,7 +92,10 @@ describe('initramfs', () => {
     expect(a.length % 4).toBe(0);
     const back = readNewc(a);
     expect(back.map((e) => [e.name, e.mode.toString(8)])).toEqual([
-      ['bin', '40755'], ['bin/x', '100755'], ['bin/sh', '120777'], ['dev/console', '20600'],
+      ['bin', '40755'],
+      ['bin/x', '100755'],
+      ['bin/sh', '120777'],
+      ['dev/console', '20600'],
     ]);
     expect(back[1].data.toString()).toBe('hello');
     expect(back[2].data.toString()).toBe('busybox');

@@ -12,10 +12,24 @@ describe('guest module order from modules.dep (Debian 6.1.0-56-amd64 excerpt)', 
   it('loads every module after its dependencies, each once, soft dependencies first and optional', () => {
     const order = resolveModuleOrder(parseModuleIndex(files), GUEST_MODULES);
     expect(order.map((m) => m.name)).toEqual([
-      'virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci', 'virtio_blk',
+      'virtio_ring',
+      'virtio',
+      'virtio_pci_modern_dev',
+      'virtio_pci_legacy_dev',
+      'virtio_pci',
+      'virtio_blk',
       // ext4.ko: crc16 mbcache jbd2 — loaded last-listed first, as modprobe does
-      'crc32c_generic', 'crc32c_intel', 'jbd2', 'mbcache', 'crc16', 'ext4',
-      'netfs', 'fscache', '9pnet', '9p', '9pnet_virtio',
+      'crc32c_generic',
+      'crc32c_intel',
+      'jbd2',
+      'mbcache',
+      'crc16',
+      'ext4',
+      'netfs',
+      'fscache',
+      '9pnet',
+      '9p',
+      '9pnet_virtio',
     ]);
     expect(order.filter((m) => m.optional).map((m) => m.name)).toEqual(['crc32c_generic', 'crc32c_intel']);
     expect(order.find((m) => m.name === 'ext4')!.path).toBe('kernel/fs/ext4/ext4.ko');
@@ -27,7 +41,10 @@ describe('guest module order from modules.dep (Debian 6.1.0-56-amd64 excerpt)', 
   });
 
   it('skips what the kernel has built in', () => {
-    const idx = parseModuleIndex({ ...files, builtin: 'kernel/drivers/virtio/virtio.ko\nkernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio_pci.ko\n' });
+    const idx = parseModuleIndex({
+      ...files,
+      builtin: 'kernel/drivers/virtio/virtio.ko\nkernel/drivers/virtio/virtio_ring.ko\nkernel/drivers/virtio/virtio_pci.ko\n',
+    });
     const names = resolveModuleOrder(idx, ['virtio_pci', 'virtio_blk']).map((m) => m.name);
     expect(names).toEqual(['virtio_blk']);
   });

@@ -46,7 +46,14 @@ describe('capture profiles', () => {
 
   it('every shipped profile validates, and its meanings form a valid probe map', async () => {
     const files = readdirSync(profilesDir).filter((f) => f.endsWith('.yaml'));
-    const expected = ['odirect-race.yaml', 'odirect-dropper.yaml', 'truncate-racer.yaml', 'odirect-race-faultaround.yaml', 'read-invalidate.yaml', 'remap-truncate.yaml'];
+    const expected = [
+      'odirect-race.yaml',
+      'odirect-dropper.yaml',
+      'truncate-racer.yaml',
+      'odirect-race-faultaround.yaml',
+      'read-invalidate.yaml',
+      'remap-truncate.yaml',
+    ];
     expect(files).toEqual(expect.arrayContaining(expected));
     // a kernel that renamed what the profiles probe has its own folder, one profile per workload
     const own = readdirSync(path.join(profilesDir, 'linux-6.12')).filter((f) => f.endsWith('.yaml'));
@@ -94,7 +101,12 @@ describe('capture profiles', () => {
     writeFileSync(child, 'extends: base.yaml\nname: child\nkprobes:\n  - function: ok_fn\n    type: nope\n');
     expectInputError(() => parseProfile('extends: base.yaml\nname: c\n', path.join(tmp, 'c.yaml')), /kprobes\.0\.function/, base, 3);
     writeFileSync(base, 'name: base\n');
-    expectInputError(() => parseProfile('extends: base.yaml\nname: c\nkprobes:\n  - function: f\n    type: nope\n', path.join(tmp, 'c.yaml')), /kprobes\.0\.type/, path.join(tmp, 'c.yaml'), 5);
+    expectInputError(
+      () => parseProfile('extends: base.yaml\nname: c\nkprobes:\n  - function: f\n    type: nope\n', path.join(tmp, 'c.yaml')),
+      /kprobes\.0\.type/,
+      path.join(tmp, 'c.yaml'),
+      5,
+    );
     expectInputError(() => parseProfile('extends: missing.yaml\nname: c\n', path.join(tmp, 'm.yaml')), /cannot read missing.yaml/, path.join(tmp, 'm.yaml'), 1);
   });
 });
@@ -105,9 +117,16 @@ describe('shipped traces', () => {
     const { readTraceMeta, writeTraceMeta } = await import('@kreplay/core');
     const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-meta-'));
     const traces = path.join(repo, 'traces');
-    const metas = readdirSync(traces, { withFileTypes: true }).filter((d) => d.isDirectory())
+    const metas = readdirSync(traces, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
       .map((d) => path.join(traces, d.name, 'meta.json'))
-      .filter((f) => { try { return JSON.parse(readFileSync(f, 'utf8')).schema === 'kreplay-capture-meta/1'; } catch { return false; } });
+      .filter((f) => {
+        try {
+          return JSON.parse(readFileSync(f, 'utf8')).schema === 'kreplay-capture-meta/1';
+        } catch {
+          return false;
+        }
+      });
     expect(metas.length).toBeGreaterThanOrEqual(5);
     for (const f of metas) {
       const r = CaptureMetaSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));

@@ -15,8 +15,18 @@ function fakeQemu(name: string, body: string): string {
 }
 
 const spec = (qemu: string, over: Partial<BootSpec> = {}): BootSpec => ({
-  qemu, accel: 'tcg', kernel: 'bzImage', initrd: 'initrd', append: 'console=ttyS0', disk: 'disk.img', share: tmp,
-  smp: 2, memMb: 2048, initTimeoutMs: 1500, timeoutMs: 5000, ...over,
+  qemu,
+  accel: 'tcg',
+  kernel: 'bzImage',
+  initrd: 'initrd',
+  append: 'console=ttyS0',
+  disk: 'disk.img',
+  share: tmp,
+  smp: 2,
+  memMb: 2048,
+  initTimeoutMs: 1500,
+  timeoutMs: 5000,
+  ...over,
 });
 
 describe('bounded guest boots', () => {
@@ -31,7 +41,7 @@ describe('bounded guest boots', () => {
     expect(readFileSync(path.join(tmp, 'ok.log'), 'utf8')).toMatch(/^\[\s*\d+\.\d{3}\] \[ {4}0\.1\] Booting\n/);
   });
 
-  it('drops the control characters of console lines (the guest\'s text, quoted on the host\'s terminal)', async () => {
+  it("drops the control characters of console lines (the guest's text, quoted on the host's terminal)", async () => {
     const q = fakeQemu('esc', 'printf "KREPLAY_INIT release=6.1\\033]0;owned\\007\\r\\n\\033[2KKREPLAY_PHASE done\\n"\nexit 0');
     const b = await bootGuest(spec(q));
     expect(b.lines.map((l) => l.text)).toEqual(['KREPLAY_INIT release=6.1]0;owned', '[2KKREPLAY_PHASE done']);

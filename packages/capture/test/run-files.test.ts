@@ -16,7 +16,14 @@ import type { BootOutcome } from '../src/qemu.js';
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-run-files-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const boot = (lines: string[] = []): BootOutcome => ({ ended: 'exit', exitCode: 0, lines: lines.map((text, ms) => ({ ms, text })), stderr: '', wallMs: 1, args: [] });
+const boot = (lines: string[] = []): BootOutcome => ({
+  ended: 'exit',
+  exitCode: 0,
+  lines: lines.map((text, ms) => ({ ms, text })),
+  stderr: '',
+  wallMs: 1,
+  args: [],
+});
 const STATS = '== cpu0\nentries: 2\noverrun: 0\ncommit overrun: 0\nbytes: 100\ndropped events: 0\nread events: 0\n';
 
 function run(files: Record<string, string>): { guest: GuestShare; out: string; rdir: string } {
@@ -32,7 +39,11 @@ function run(files: Record<string, string>): { guest: GuestShare; out: string; r
 describe('a run whose losses the guest did not report', () => {
   it('reads a complete run: stats and kprobe profile as the guest script writes them', async () => {
     const r = run({ 'stats.txt': STATS, 'kprobe_profile.txt': '  filemap_fault 10 0\n' });
-    expect(await readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).toMatchObject({ lost: 0, probeMisses: 0, kprobes: [{ event: 'filemap_fault', hits: 10 }] });
+    expect(await readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).toMatchObject({
+      lost: 0,
+      probeMisses: 0,
+      kprobes: [{ event: 'filemap_fault', hits: 10 }],
+    });
   });
 
   it.each([
@@ -40,20 +51,33 @@ describe('a run whose losses the guest did not report', () => {
     ['an empty stats.txt', { 'stats.txt': '' }, /no per-CPU block/],
     ['a stats.txt cut after its first lines', { 'stats.txt': '== cpu0\nentries: 2\n' }, /cpu0 block has no overrun, commit overrun, dropped events count/],
     ['a second CPU block cut short', { 'stats.txt': `${STATS}== cpu1\nentries: 9\noverrun: 0\n` }, /cpu1 block has no commit overrun, dropped events count/],
-    ['per_cpu missing in the guest (the shell glob left unexpanded)', { 'stats.txt': '== cpu*\ncat: /sys/kernel/tracing/per_cpu/cpu*/stats: No such file\n' }, /no per-CPU block/],
+    [
+      'per_cpu missing in the guest (the shell glob left unexpanded)',
+      { 'stats.txt': '== cpu*\ncat: /sys/kernel/tracing/per_cpu/cpu*/stats: No such file\n' },
+      /no per-CPU block/,
+    ],
   ])('%s is an environment error, not "lost 0"', async (_what, files, message) => {
     const r = run({ ...files, 'kprobe_profile.txt': '  filemap_fault 10 0\n' });
-    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({ name: 'EnvironmentError', message: expect.stringMatching(message) });
+    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('a kprobe profile that is missing, leaves a probe out, or counts backwards is an environment error, not "0 misses"', async () => {
     let r = run({ 'stats.txt': STATS });
-    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({ message: expect.stringMatching(/no kprobe_profile\.txt/) });
+    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({
+      message: expect.stringMatching(/no kprobe_profile\.txt/),
+    });
     r = run({ 'stats.txt': STATS, 'kprobe_profile.txt': '  other_probe 3 0\n' });
-    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({ message: expect.stringMatching(/does not list filemap_fault/) });
+    await expect(readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, ['filemap_fault'])).rejects.toMatchObject({
+      message: expect.stringMatching(/does not list filemap_fault/),
+    });
     r = run({ 'stats.txt': STATS, 'kprobe_profile.txt': '  filemap_fault 5 0\n' });
-    await expect(readRun(r.guest, r.rdir, 2, boot(), 'w', [{ event: 'filemap_fault', hits: 10, misses: 2 }], true, ['filemap_fault']))
-      .rejects.toMatchObject({ name: 'EnvironmentError', message: expect.stringMatching(/fewer hits or misses for filemap_fault/) });
+    await expect(readRun(r.guest, r.rdir, 2, boot(), 'w', [{ event: 'filemap_fault', hits: 10, misses: 2 }], true, ['filemap_fault'])).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/fewer hits or misses for filemap_fault/),
+    });
     // a profile without kprobes needs no kprobe_profile.txt
     r = run({ 'stats.txt': STATS });
     expect(await readRun(r.guest, r.rdir, 1, boot(), 'w', [], true, [])).toMatchObject({ lost: 0, kprobes: [] });
@@ -64,10 +88,13 @@ describe('a run whose losses the guest did not report', () => {
   });
 });
 
-describe('the boot\'s kernel.log and a failed trace-cmd extract', () => {
+describe("the boot's kernel.log and a failed trace-cmd extract", () => {
   it('a missing or empty kernel.log is an environment error, not a log without warnings', async () => {
     const r = run({});
-    await expect(readKernelLog(r.guest, r.out, '/work')).rejects.toMatchObject({ name: 'EnvironmentError', message: expect.stringMatching(/left no kernel\.log/) });
+    await expect(readKernelLog(r.guest, r.out, '/work')).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/left no kernel\.log/),
+    });
     writeFileSync(path.join(r.out, 'kernel.log'), '\n');
     await expect(readKernelLog(r.guest, r.out, '/work')).rejects.toMatchObject({ message: expect.stringMatching(/left an empty kernel\.log/) });
     writeFileSync(path.join(r.out, 'kernel.log'), '[ 0.0] Linux version 6.1.0\n');

@@ -19,8 +19,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const manifest = join(root, 'oclif.manifest.json');
 try {
   const made = statSync(manifest).mtimeMs;
-  const newer = (dir) => readdirSync(dir, { withFileTypes: true }).some((e) =>
-    e.isDirectory() ? newer(join(dir, e.name)) : e.name.endsWith('.js') && statSync(join(dir, e.name)).mtimeMs > made);
+  const newer = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).some((e) =>
+      e.isDirectory() ? newer(join(dir, e.name)) : e.name.endsWith('.js') && statSync(join(dir, e.name)).mtimeMs > made,
+    );
   if (newer(join(root, 'dist', 'commands'))) rmSync(manifest, { force: true });
 } catch {
   // no manifest (or no dist yet): oclif finds the commands itself
@@ -45,10 +47,13 @@ const stdoutCheck = () => {
   }
   const e = process[FAILED];
   if (!e || e.code === 'EPIPE') return;
-  process.stderr.write(`error: cannot write standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}\n  hint: free some space or write elsewhere\n`);
+  process.stderr.write(
+    `error: cannot write standard output: ${e.code === 'ENOSPC' ? 'the disk is full' : e.message}\n  hint: free some space or write elsewhere\n`,
+  );
   process.exit(3);
 };
-const flushStdout = () => (process[Symbol.for('kreplay.stdoutFailed')] || process.stdout.destroyed || process.stdout.errored ? Promise.resolve() : flush().catch(() => undefined));
+const flushStdout = () =>
+  process[Symbol.for('kreplay.stdoutFailed')] || process.stdout.destroyed || process.stdout.errored ? Promise.resolve() : flush().catch(() => undefined);
 try {
   await run(process.argv.slice(2), import.meta.url);
   await flushStdout();
@@ -66,11 +71,13 @@ try {
     // only what was typed as a command (a topic's word and the next: `kernel bild`).
     const ids = config.commands.map((c) => c.id.replace(/:/g, ' '));
     const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-    const typed = ids.some((id) => id.startsWith(`${words[0]} `)) ? words.slice(0, 2).join(' ') : words[0] ?? m[1];
+    const typed = ids.some((id) => id.startsWith(`${words[0]} `)) ? words.slice(0, 2).join(' ') : (words[0] ?? m[1]);
     process.stderr.write(`${unknownCommand(typed, ids)}\n`);
     process.exit(2);
   }
-  const hint = process.env.KREPLAY_DEBUG ? `stack:\n${err?.stack ?? err}` : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
+  const hint = process.env.KREPLAY_DEBUG
+    ? `stack:\n${err?.stack ?? err}`
+    : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
   process.stderr.write(`error: internal error in kreplay: ${err?.message ?? err}\n  hint: ${hint}\n`);
   process.exit(70);
 }

@@ -41,7 +41,8 @@ function stdoutError(e: NodeJS.ErrnoException): EnvironmentError {
  */
 export function writeStdout(text: string): Promise<void> {
   // A stream that already failed buffers writes forever and never calls back: say so now.
-  const failed = (process as unknown as Record<symbol, NodeJS.ErrnoException | undefined>)[STDOUT_FAILED] ?? process.stdout.errored as NodeJS.ErrnoException | null;
+  const failed =
+    (process as unknown as Record<symbol, NodeJS.ErrnoException | undefined>)[STDOUT_FAILED] ?? (process.stdout.errored as NodeJS.ErrnoException | null);
   if (failed) return failed.code === 'EPIPE' ? Promise.resolve() : Promise.reject(stdoutError(failed));
   if (process.stdout.destroyed) return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -165,7 +166,14 @@ export abstract class KreplayCommand extends Command {
     this.reported = true;
     this.note(text);
     if (this.argv.includes('--json') && !this.stdoutFailure) {
-      const error = { kind, exit, message: fields.message, ...(fields.file ? { file: fields.file } : {}), ...(fields.line ? { line: fields.line } : {}), ...(fields.hint ? { hint: fields.hint } : {}) };
+      const error = {
+        kind,
+        exit,
+        message: fields.message,
+        ...(fields.file ? { file: fields.file } : {}),
+        ...(fields.line ? { line: fields.line } : {}),
+        ...(fields.hint ? { hint: fields.hint } : {}),
+      };
       process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
     }
     return this.exit(exit);
@@ -185,7 +193,10 @@ export abstract class KreplayCommand extends Command {
       return this.fail(EXIT.input, 'input', `error: ${error.describe()}`, { message: error.message, file: error.file, line: error.line, hint: error.hint });
     }
     if (isEnvironmentError(error)) {
-      return this.fail(EXIT.environment, 'environment', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, { message: error.message, hint: error.hint });
+      return this.fail(EXIT.environment, 'environment', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, {
+        message: error.message,
+        hint: error.hint,
+      });
     }
     const err = error instanceof Error ? error : new Error(String(error));
     // oclif's own flag/argument errors are usage errors: exit 2, in the house format.
@@ -202,7 +213,9 @@ export abstract class KreplayCommand extends Command {
     }
     // A bug: say so, without a stack a user has to read (KREPLAY_DEBUG=1 prints it for the report).
     const message = `internal error in kreplay ${id}: ${err.message}`;
-    const hint = process.env.KREPLAY_DEBUG ? `stack:\n${err.stack ?? ''}` : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
+    const hint = process.env.KREPLAY_DEBUG
+      ? `stack:\n${err.stack ?? ''}`
+      : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
     return this.fail(EXIT.internal, 'internal', `error: ${message}\n  hint: ${hint}`, { message, hint });
   }
 }

@@ -38,7 +38,11 @@ export class Progress {
 
   constructor(private readonly opts: ProgressOptions) {
     this.tty = opts.tty ?? (process.stderr.isTTY === true && !process.env.CI);
-    this.write = opts.write ?? ((t) => { process.stderr.write(t); });
+    this.write =
+      opts.write ??
+      ((t) => {
+        process.stderr.write(t);
+      });
     this.everyMs = (opts.everySeconds ?? progressSeconds()) * 1000;
     this.timer = setInterval(() => this.tick(), this.tty ? 1000 : Math.min(this.everyMs, 1000));
     this.timer.unref();

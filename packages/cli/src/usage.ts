@@ -43,7 +43,10 @@ type Cmd = Pick<typeof Command, 'flags' | 'args'> | undefined;
 /** Rewrite an oclif parse error of command `id` (as the user typed it, `kernel build`). */
 export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
   const help = `kreplay ${id} --help`;
-  const flagNames = Object.entries(cmd?.flags ?? {}).flatMap(([name, f]) => [`--${name}`, ...((f as { char?: string }).char ? [`-${(f as { char?: string }).char}`] : [])]);
+  const flagNames = Object.entries(cmd?.flags ?? {}).flatMap(([name, f]) => [
+    `--${name}`,
+    ...((f as { char?: string }).char ? [`-${(f as { char?: string }).char}`] : []),
+  ]);
   const raw = err.message.replace(/\n?See more help with --help\s*$/, '').trim();
   const name = err.constructor.name;
   const e = err as Error & { flags?: string[]; args?: Array<{ name: string; description?: string }> };
@@ -58,7 +61,9 @@ export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
     const names = e.args.map((a) => a.name.toUpperCase());
     return {
       what: `missing ${names.length > 1 ? 'arguments' : 'argument'} ${names.join(' ')}${e.args.length === 1 && e.args[0]!.description ? ` (${e.args[0]!.description})` : ''}`,
-      hint: `kreplay ${id} ${Object.keys(cmd?.args ?? {}).map((a) => a.toUpperCase()).join(' ')} ...; ${help} shows the usage`,
+      hint: `kreplay ${id} ${Object.keys(cmd?.args ?? {})
+        .map((a) => a.toUpperCase())
+        .join(' ')} ...; ${help} shows the usage`,
     };
   }
   if (name === 'UnexpectedArgsError' && e.args) {
@@ -72,7 +77,10 @@ export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
   if (option) {
     const choices = option[3]!.split(', ');
     const guess = closest(option[2]!, choices);
-    return { what: `--${option[1]} ${JSON.stringify(option[2])} is not one of ${choices.join(', ')}`, hint: guess ? `did you mean --${option[1]} ${guess}?` : `choose one of ${choices.join(', ')}` };
+    return {
+      what: `--${option[1]} ${JSON.stringify(option[2])} is not one of ${choices.join(', ')}`,
+      hint: guess ? `did you mean --${option[1]} ${guess}?` : `choose one of ${choices.join(', ')}`,
+    };
   }
   const parsing = /^Parsing --([\w-]+)\s*\n\s*(.*)$/s.exec(raw);
   if (parsing) {
@@ -83,11 +91,22 @@ export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
   // "The following error occurred:\n  --json=true cannot also be provided when using --format"
   const reasons = /^The following errors? occurred:\s*\n([\s\S]*)$/.exec(raw);
   if (reasons) {
-    // eslint-disable-next-line no-control-regex -- oclif colours these lines; the escapes are what is removed
-    const lines = reasons[1]!.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter(Boolean);
+    // oclif colours these lines; the escapes are what is removed
+    const lines = reasons[1]!
+      .split('\n')
+      // eslint-disable-next-line no-control-regex
+      .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+      .filter(Boolean);
     return { what: lines.map((l) => l.replace(/=true\b/g, '')).join('; '), hint: `${help} says which flags go together` };
   }
-  return { what: raw.split('\n').map((l) => l.trim()).filter(Boolean).join(' '), hint: `${help} shows the usage` };
+  return {
+    what: raw
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' '),
+    hint: `${help} shows the usage`,
+  };
 }
 
 /** The message printed for a usage problem: `error: kreplay ID: what` and the hint. */

@@ -9,9 +9,26 @@ import { runCli } from './run-cli.js';
 
 const pair = 'traces/backport-6.1';
 
-interface Finding { rule: string; index: number; base: number; patched: number; baseRuns: number; patchedRuns: number; certainty: string; exampleRun: string }
-interface Metric { name: string; base: { count: number }; patched: { count: number } }
-interface Counter { name: string; base: number[]; patched: number[] }
+interface Finding {
+  rule: string;
+  index: number;
+  base: number;
+  patched: number;
+  baseRuns: number;
+  patchedRuns: number;
+  certainty: string;
+  exampleRun: string;
+}
+interface Metric {
+  name: string;
+  base: { count: number };
+  patched: { count: number };
+}
+interface Counter {
+  name: string;
+  base: number[];
+  patched: number[];
+}
 
 async function diffJson(workload: string) {
   const r = await runCli(['diff', `${pair}/base/${workload}`, `${pair}/backport/${workload}`, '--format', 'json']);
@@ -20,7 +37,7 @@ async function diffJson(workload: string) {
 }
 
 describe('kreplay diff on the 74207de2ba10 6.1 backport pair (offline)', () => {
-  it('remap-truncate: the backport maps the file\'s last page through a zero PMD, and truncate removes it while still mapped', async () => {
+  it("remap-truncate: the backport maps the file's last page through a zero PMD, and truncate removes it while still mapped", async () => {
     const { exitCode, d } = await diffJson('remap-truncate');
     expect(exitCode).toBe(1);
     expect(d.warnings).toEqual([]);

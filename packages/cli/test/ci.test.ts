@@ -36,8 +36,16 @@ describe('kreplay ci', () => {
     expect(r.stderr).not.toContain('\x1b[K');
     const out = path.join(dir, 'out-regress'); // relative to the config file
     expect(readdirSync(path.join(out, 'odirect-race')).sort()).toEqual([
-      'diff.github.txt', 'diff.json', 'diff.junit.xml', 'diff.sarif', 'diff.txt',
-      'perfetto-base-1.json', 'perfetto-base-2.json', 'perfetto-patched-1.json', 'perfetto-patched-2.json', 'report.html',
+      'diff.github.txt',
+      'diff.json',
+      'diff.junit.xml',
+      'diff.sarif',
+      'diff.txt',
+      'perfetto-base-1.json',
+      'perfetto-base-2.json',
+      'perfetto-patched-1.json',
+      'perfetto-patched-2.json',
+      'report.html',
     ]);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ regression: true, groups: [{ name: 'odirect-race', findings: { new: 2, fixed: 0, unchanged: 0 } }] });
@@ -58,7 +66,8 @@ describe('kreplay ci', () => {
     const file = config('mixed.json', {
       base: { traces: [fx('clean-1'), path.join(repoRoot, 'traces/truncate-racer')] },
       patched: { traces: [fx('race')] },
-      output: 'out-mixed', formats: ['json'],
+      output: 'out-mixed',
+      formats: ['json'],
     });
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(2);
@@ -68,7 +77,10 @@ describe('kreplay ci', () => {
   });
 
   it('rejects a bad config with file:line and exit 2', async () => {
-    const both = config('both.json', '{\n  "schema": "kreplay-ci/1",\n  "base": { "traces": ["x"] },\n  "patched": { "kernel": "debian", "traces": ["y"] }\n}\n');
+    const both = config(
+      'both.json',
+      '{\n  "schema": "kreplay-ci/1",\n  "base": { "traces": ["x"] },\n  "patched": { "kernel": "debian", "traces": ["y"] }\n}\n',
+    );
     const r = await runCli(['ci', '--config', both]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${both}:4: invalid config: patched: give either "kernel"`);
@@ -84,7 +96,12 @@ describe('kreplay ci', () => {
   it('says which kernel it cannot read, at its file:line, before capturing anything (exit 2)', async () => {
     // The base side captures from Debian's kernel: a check that only ran at the patched side's
     // turn would fail after a whole base capture. Nothing may be captured or written.
-    const file = config('kernel.json', { base: { kernel: 'debian' }, patched: { kernel: 'nope/bzImage' }, capture: { workloads: ['odirect-race'], duration: '1s' }, output: 'out-k' });
+    const file = config('kernel.json', {
+      base: { kernel: 'debian' },
+      patched: { kernel: 'nope/bzImage' },
+      capture: { workloads: ['odirect-race'], duration: '1s' },
+      output: 'out-k',
+    });
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${file}:`);
@@ -98,8 +115,15 @@ describe('kreplay ci', () => {
     writeFileSync(unpinned, '{\n  "base": { "traces": ["x"] },\n  "patched": { "traces": ["y"] }\n}\n');
     const r = await runCli(['ci', '--config', unpinned]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`${unpinned}:1: invalid config: schema: the config must say which kreplay config format it was written for: "schema": "kreplay-ci/1"`);
-    const wl = config('workload.json', { base: { kernel: 'debian' }, patched: { kernel: 'debian' }, capture: { workloads: ['odirect-race', '../../escape'] }, output: 'out-wl' });
+    expect(r.stderr).toContain(
+      `${unpinned}:1: invalid config: schema: the config must say which kreplay config format it was written for: "schema": "kreplay-ci/1"`,
+    );
+    const wl = config('workload.json', {
+      base: { kernel: 'debian' },
+      patched: { kernel: 'debian' },
+      capture: { workloads: ['odirect-race', '../../escape'] },
+      output: 'out-wl',
+    });
     const w = await runCli(['ci', '--config', wl]);
     expect(w.exitCode).toBe(2);
     expect(w.stderr).toMatch(/workload\.json:\d+: invalid config: capture\.workloads\.1: workload name "\.\.\/\.\.\/escape" cannot name a folder/);

@@ -21,30 +21,93 @@ writeFileSync(path.join(tmp, 'not-a-trace.txt'), 'root:x:0:0:root:/root:/bin/bas
 
 const fx = (p: string) => path.join(repoRoot, p);
 const INPUTS = [
-  fx('fixtures/diff/race'), fx('fixtures/diff/clean-1'), fx('fixtures/diff/race/trace.txt'), fx('fixtures/scenarios/truncate-vs-fault.yaml'),
-  fx('fixtures/reports/syzkaller-linux-report-85/report.txt'), path.join(tmp, 'not-a-trace.txt'), path.join(tmp, 'config.json'),
-  path.join(tmp, 'missing'), path.join(tmp, 'folder'), '/dev/null', '-', '', '../../etc/passwd', '\u202Ertl\u05D0', '--', '=',
+  fx('fixtures/diff/race'),
+  fx('fixtures/diff/clean-1'),
+  fx('fixtures/diff/race/trace.txt'),
+  fx('fixtures/scenarios/truncate-vs-fault.yaml'),
+  fx('fixtures/reports/syzkaller-linux-report-85/report.txt'),
+  path.join(tmp, 'not-a-trace.txt'),
+  path.join(tmp, 'config.json'),
+  path.join(tmp, 'missing'),
+  path.join(tmp, 'folder'),
+  '/dev/null',
+  '-',
+  '',
+  '../../etc/passwd',
+  '\u202Ertl\u05D0',
+  '--',
+  '=',
 ];
 const OUTPUTS = [path.join(tmp, 'out.txt'), path.join(tmp, 'folder'), path.join(tmp, 'no', 'such', 'x'), '/dev/full', path.join(tmp, 'not-a-trace.txt', 'x')];
 // No capture, kernel build or triage --repro: those would boot QEMU or fetch a kernel.
 const COMMANDS = ['replay', 'diff', 'report', 'parse', 'explore', 'triage', 'ci', 'help', 'replya'];
-const FLAGS = ['--json', '--format', '--out', '--html', '--perfetto', '--fail-on', '--kernel', '--probes', '--stats', '--shard', '--seed', '--random',
-  '--max-executions', '--timeout', '--base', '--patched', '--config', '--output', '--flavor', '--check', '--trace-out', '--bogus', '-h', '--max-regression', '--jsonl'];
-const VALUES = ['json', 'text', 'html', 'error', 'never', 'eror', '0/2', '1/2', '3/2', '-1', '1', '99999999999999999999', 'auto', 'linux-6.1', 'linux-9.9', '1s', 'soon', 'x=y', 'faults=5'];
+const FLAGS = [
+  '--json',
+  '--format',
+  '--out',
+  '--html',
+  '--perfetto',
+  '--fail-on',
+  '--kernel',
+  '--probes',
+  '--stats',
+  '--shard',
+  '--seed',
+  '--random',
+  '--max-executions',
+  '--timeout',
+  '--base',
+  '--patched',
+  '--config',
+  '--output',
+  '--flavor',
+  '--check',
+  '--trace-out',
+  '--bogus',
+  '-h',
+  '--max-regression',
+  '--jsonl',
+];
+const VALUES = [
+  'json',
+  'text',
+  'html',
+  'error',
+  'never',
+  'eror',
+  '0/2',
+  '1/2',
+  '3/2',
+  '-1',
+  '1',
+  '99999999999999999999',
+  'auto',
+  'linux-6.1',
+  'linux-9.9',
+  '1s',
+  'soon',
+  'x=y',
+  'faults=5',
+];
 
-const argv = fc.tuple(
-  fc.constantFrom(...COMMANDS),
-  fc.array(fc.oneof(
-    fc.constantFrom(...INPUTS),
-    fc.tuple(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES, ...INPUTS, ...OUTPUTS)).map(([f, v]) => [f, v]),
-    fc.constantFrom(...FLAGS).map((f) => [f]),
-    fc.string({ maxLength: 6 }),
-  ), { maxLength: 5 }),
-).map(([cmd, rest]) => {
-  const args = [cmd, ...rest.flat()];
-  // Bound the explorer: a fuzz test is no place for a long search.
-  return cmd === 'explore' ? [...args, '--timeout', '2s', '--max-executions', '2000'] : args;
-});
+const argv = fc
+  .tuple(
+    fc.constantFrom(...COMMANDS),
+    fc.array(
+      fc.oneof(
+        fc.constantFrom(...INPUTS),
+        fc.tuple(fc.constantFrom(...FLAGS), fc.constantFrom(...VALUES, ...INPUTS, ...OUTPUTS)).map(([f, v]) => [f, v]),
+        fc.constantFrom(...FLAGS).map((f) => [f]),
+        fc.string({ maxLength: 6 }),
+      ),
+      { maxLength: 5 },
+    ),
+  )
+  .map(([cmd, rest]) => {
+    const args = [cmd, ...rest.flat()];
+    // Bound the explorer: a fuzz test is no place for a long search.
+    return cmd === 'explore' ? [...args, '--timeout', '2s', '--max-executions', '2000'] : args;
+  });
 
 describe('the CLI under random command lines', () => {
   it('exits only with documented codes and never prints a stack', async () => {
@@ -52,7 +115,9 @@ describe('the CLI under random command lines', () => {
     const STACK = /\n\s+at .+[:(]\d+:\d+\)?\s*$/m;
     // Three at a time: enough to keep the test short on two cores.
     for (let i = 0; i < cases.length; i += 3) {
-      const runs = await Promise.all(cases.slice(i, i + 3).map(async (args) => ({ args, r: await runCli(args, { cwd: tmp, input: '', env: { CI: 'true' } }) })));
+      const runs = await Promise.all(
+        cases.slice(i, i + 3).map(async (args) => ({ args, r: await runCli(args, { cwd: tmp, input: '', env: { CI: 'true' } }) })),
+      );
       for (const { args, r } of runs) {
         const where = `kreplay ${JSON.stringify(args)}\nexit ${r.exitCode}\n${r.stderr.slice(0, 2000)}`;
         expect({ where, ok: [0, 1, 2, 3].includes(r.exitCode) }).toEqual({ where, ok: true });

@@ -34,7 +34,7 @@ describe('kreplay diff on fixture pairs', () => {
     expect(d.findings).toEqual({ new: [], fixed: [], unchanged: [] });
   });
 
-  it('puts the workload results of each side\'s meta.json side by side', async () => {
+  it("puts the workload results of each side's meta.json side by side", async () => {
     const r = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'json']);
     const d = JSON.parse(r.stdout);
     expect(d.workload).toContainEqual({ name: 'mismatches', base: [0], patched: [3] });
@@ -69,7 +69,7 @@ describe('kreplay diff on fixture pairs', () => {
 });
 
 describe('kreplay diff on shipped traces (offline)', () => {
-  it('flags the shipped regression pair: the patch that drops filemap_fault\'s mapping recheck maps orphan pages', async () => {
+  it("flags the shipped regression pair: the patch that drops filemap_fault's mapping recheck maps orphan pages", async () => {
     const pair = 'traces/pair-filemap-recheck';
     const r = await runCli(['diff', `${pair}/base/odirect-race`, `${pair}/patched/odirect-race`, '--format', 'json']);
     expect(r.exitCode).toBe(1);

@@ -24,7 +24,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // write has returned (past the first few thousand states), reads a local nobody set: a ModelBug
 // whose message names the thread and the state, so which one a search meets first shows.
 const mod = path.join(dir, 'deep-bug.mjs');
-writeFileSync(mod, `export default (kit) => {
+writeFileSync(
+  mod,
+  `export default (kit) => {
   const base = kit.flavors['linux-2.6.15'];
   const ptl = base.procs.do_no_page.steps.ptl;
   return kit.extendFlavor(base, { name: 'deep-bug', description: 'a ModelBug deep in the search',
@@ -33,9 +35,13 @@ writeFileSync(mod, `export default (kit) => {
       ptl.run(c);
     } } } } });
 };
-`);
+`,
+);
 const scenario = path.join(dir, 'multipage.yaml');
-writeFileSync(scenario, readFileSync(path.join(repoRoot, 'fixtures/scenarios/odirect-vs-fault-multipage.yaml'), 'utf8').replace(/^flavor: .*$/m, 'flavor: ./deep-bug.mjs'));
+writeFileSync(
+  scenario,
+  readFileSync(path.join(repoRoot, 'fixtures/scenarios/odirect-vs-fault-multipage.yaml'), 'utf8').replace(/^flavor: .*$/m, 'flavor: ./deep-bug.mjs'),
+);
 
 /** What `kreplay explore` prints and exits with for the error a search on `workers` threads throws (base.ts catch: an input error). */
 async function reported(machine: Machine<unknown>, workers: number, handoverStates?: number): Promise<{ stderr: string; exitCode: number }> {
@@ -53,12 +59,18 @@ describe('kreplay explore --workers: errors from flavor modules', () => {
   it('a ModelBug thrown on a worker thread is reported as from one thread: the same message, exit 2', async () => {
     const cli = await runCli(['explore', scenario, '--allow-scenario-code', '--workers', '1']);
     expect(cli.exitCode).toBe(2);
-    expect(cli.stderr).toMatch(/^error: \S+deep-bug\.mjs: flavor module deep-bug broke the model's rules: local never_set_by_T\d_ptes_\S+ is not a number in do_no_page@ptl/);
+    expect(cli.stderr).toMatch(
+      /^error: \S+deep-bug\.mjs: flavor module deep-bug broke the model's rules: local never_set_by_T\d_ptes_\S+ is not a number in do_no_page@ptl/,
+    );
     expect(cli.stdout).toBe('');
     const machine = createMachine(await loadScenario(scenario), await resolveFlavor(mod)) as Machine<unknown>;
     const one = await reported(machine, 1);
     expect(one).toEqual({ stderr: cli.stderr, exitCode: 2 });
-    for (const [workers, at] of [[2, 1], [2, 500], [3, 100]] as const) {
+    for (const [workers, at] of [
+      [2, 1],
+      [2, 500],
+      [3, 100],
+    ] as const) {
       expect([workers, at, await reported(machine, workers, at)]).toEqual([workers, at, one]);
     }
   });

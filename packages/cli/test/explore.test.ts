@@ -18,7 +18,18 @@ const mutationCex = once(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
   const trace = path.join(dir, 'cex.trace');
   const perfetto = path.join(dir, 'cex.json');
-  const run = await runCli(['explore', sc('truncate-vs-fault'), '--flavor', mutation, '--rule', 'orphan-page-mapped', '--trace-out', trace, '--perfetto-out', perfetto]);
+  const run = await runCli([
+    'explore',
+    sc('truncate-vs-fault'),
+    '--flavor',
+    mutation,
+    '--rule',
+    'orphan-page-mapped',
+    '--trace-out',
+    trace,
+    '--perfetto-out',
+    perfetto,
+  ]);
   return { run, trace, perfetto };
 });
 
@@ -72,7 +83,9 @@ describe('kreplay explore', () => {
     const { run: r, trace, perfetto } = await mutationCex();
     expect(r.exitCode).toBe(1);
     const text = readFileSync(trace, 'utf8');
-    expect(text).toMatch(/^# tracer: nop\n#\n# kreplay: explore format=1 scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/);
+    expect(text).toMatch(
+      /^# tracer: nop\n#\n# kreplay: explore format=1 scenario=truncate-vs-fault flavor=linux-2\.6\.15-no-truncate-count-recheck schedule=[\d,]+/,
+    );
     expect(text).toContain('mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x');
     const replay = await runCli(['replay', trace]);
     expect(replay.exitCode).toBe(1);
@@ -82,29 +95,37 @@ describe('kreplay explore', () => {
   });
 
   // replay.test.ts leaves explorer traces to this test: replay names the explore header as the trace's source
-  it.each(['mapped-page-removed', 'orphan-page-mapped'])('renders the %s ordering of the O_DIRECT race as a trace replay flags with the same rule', async (rule) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
-    const trace = path.join(dir, `${rule}.trace`);
-    expect((await runCli(['explore', sc('odirect-vs-fault'), '--rule', rule, '--trace-out', trace])).exitCode).toBe(1);
-    const replay = await runCli(['replay', trace]);
-    expect(replay.exitCode).toBe(1);
-    expect(replay.stdout).toContain('(explore: # kreplay: explore header)');
-    expect(replay.stdout).toMatch(new RegExp(`error ${rule} \\(certain\\)`));
-  });
+  it.each(['mapped-page-removed', 'orphan-page-mapped'])(
+    'renders the %s ordering of the O_DIRECT race as a trace replay flags with the same rule',
+    async (rule) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
+      const trace = path.join(dir, `${rule}.trace`);
+      expect((await runCli(['explore', sc('odirect-vs-fault'), '--rule', rule, '--trace-out', trace])).exitCode).toBe(1);
+      const replay = await runCli(['replay', trace]);
+      expect(replay.exitCode).toBe(1);
+      expect(replay.stdout).toContain('(explore: # kreplay: explore header)');
+      expect(replay.stdout).toMatch(new RegExp(`error ${rule} \\(certain\\)`));
+    },
+  );
 
-  it('says a flavor module whose patched step reads a local the base flavor drops (Proc.dead) is the module\'s error: exit 2, naming the module and the table', async () => {
+  it("says a flavor module whose patched step reads a local the base flavor drops (Proc.dead) is the module's error: exit 2, naming the module and the table", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-'));
     const mod = path.join(dir, 'reads-dropped.mjs');
-    writeFileSync(mod, `export default (kit) => {
+    writeFileSync(
+      mod,
+      `export default (kit) => {
   const base = kit.flavors['linux-2.6.15-seqschedlock'];
   const ptl = base.procs.do_no_page.steps.ptl;
   return kit.extendFlavor(base, { name: 'reads-dropped', description: 'reads a dropped local',
     steps: { do_no_page: { ptl: { ...ptl, run: (c) => { c.num('ssl_w'); ptl.run(c); } } } } });
 };
-`);
+`,
+    );
     const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', mod]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain(`error: ${mod}: flavor module reads-dropped broke the model's rules: local ssl_w is not a number in do_no_page@ptl (procedure do_no_page declares it dead at`);
+    expect(r.stderr).toContain(
+      `error: ${mod}: flavor module reads-dropped broke the model's rules: local ssl_w is not a number in do_no_page@ptl (procedure do_no_page declares it dead at`,
+    );
     expect(r.stderr).not.toContain('internal error');
   });
 
@@ -118,7 +139,13 @@ describe('kreplay explore', () => {
   });
 
   it('splits the random runs of one seed over 1-based shards i/n', async () => {
-    const [all, one, two] = await Promise.all([randomRun(), ...[['--shard', '1/2'], ['--shard', '2/2']].map(async (x) => JSON.parse((await runCli([...randomArgs, ...x])).stdout))]);
+    const [all, one, two] = await Promise.all([
+      randomRun(),
+      ...[
+        ['--shard', '1/2'],
+        ['--shard', '2/2'],
+      ].map(async (x) => JSON.parse((await runCli([...randomArgs, ...x])).stdout)),
+    ]);
     expect(one.shard).toEqual({ index: 1, count: 2 });
     expect(one.stats.executions + two.stats.executions).toBe(all.stats.executions);
     expect(one.stats.states + two.stats.states).toBe(all.stats.states);
@@ -156,7 +183,10 @@ describe('kreplay explore', () => {
     [['merge', sc('odirect-vs-fault')], /not JSON/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'no/such/file'], /cannot read schedule file/],
     [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml'], /is not a list of thread ids/],
-    [['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml', '--strategy', 'dpor'], /--schedule runs one recorded schedule; --strategy chooses a search/],
+    [
+      ['explore', sc('odirect-vs-fault'), '--schedule', 'fixtures/scenarios/odirect-vs-fault.yaml', '--strategy', 'dpor'],
+      /--schedule runs one recorded schedule; --strategy chooses a search/,
+    ],
   ])('exits 2 with a clear message on bad input: %j', async (args, message) => {
     const r = await runCli(args as string[]);
     expect(r.exitCode).toBe(2);
@@ -171,10 +201,23 @@ describe('kreplay explore', () => {
     it('from an explorer trace: the same violation, table and trace again', async () => {
       const { run: found, trace: first } = await mutationCex();
       const again = path.join(dir, 'again.trace');
-      const r = await runCli(['explore', sc('truncate-vs-fault'), ...mut, '--schedule', first, '--trace-out', again, '--perfetto-out', path.join(dir, 'again.json')]);
+      const r = await runCli([
+        'explore',
+        sc('truncate-vs-fault'),
+        ...mut,
+        '--schedule',
+        first,
+        '--trace-out',
+        again,
+        '--perfetto-out',
+        path.join(dir, 'again.json'),
+      ]);
       expect(r.exitCode).toBe(1);
-      expect(r.stdout).toMatch(/^violation: truncate-vs-fault on linux-2\.6\.15-no-truncate-count-recheck: .*orphan-page-mapped.* \(reached by the recorded schedule\)\n/);
-      const section = (out: string): string => out.slice(out.indexOf('\norphan-page-mapped: '), out.indexOf('\n\n', out.indexOf('\n#  |', out.indexOf('\norphan-page-mapped: '))));
+      expect(r.stdout).toMatch(
+        /^violation: truncate-vs-fault on linux-2\.6\.15-no-truncate-count-recheck: .*orphan-page-mapped.* \(reached by the recorded schedule\)\n/,
+      );
+      const section = (out: string): string =>
+        out.slice(out.indexOf('\norphan-page-mapped: '), out.indexOf('\n\n', out.indexOf('\n#  |', out.indexOf('\norphan-page-mapped: '))));
       expect(section(r.stdout)).toBe(section(found.stdout));
       expect(readFileSync(again, 'utf8')).toBe(readFileSync(first, 'utf8'));
     });
@@ -206,7 +249,9 @@ describe('kreplay explore', () => {
       expect(bad.exitCode).toBe(2);
       expect(bad.stderr).toMatch(/^error: step \d+ of the schedule \(.*long\.txt\) runs odirect \(T1\), which is finished there/);
       writeFileSync(short, '0,5\n');
-      expect((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', short])).stderr).toMatch(/step 2 of the schedule .* runs thread 5, but the scenario has threads 0\.\.1/);
+      expect((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', short])).stderr).toMatch(
+        /step 2 of the schedule .* runs thread 5, but the scenario has threads 0\.\.1/,
+      );
     });
   });
 
@@ -237,9 +282,15 @@ describe('kreplay explore', () => {
       // v1 of a patch changes nothing in linux-6.1 (clean); v2 drops the i_size recheck (mapped-beyond-eof).
       // In 3 shards of truncate-vs-store both split alike, and v2's shard 2 finds nothing in its part.
       const v1 = path.join(dir, 'my-patch-v1.js');
-      writeFileSync(v1, "export default ({ flavors, extendFlavor }) => extendFlavor(flavors['linux-6.1'], { name: 'my-patch', description: 'v1', steps: {} });\n");
+      writeFileSync(
+        v1,
+        "export default ({ flavors, extendFlavor }) => extendFlavor(flavors['linux-6.1'], { name: 'my-patch', description: 'v1', steps: {} });\n",
+      );
       const v2 = path.join(dir, 'my-patch-v2.js');
-      writeFileSync(v2, readFileSync(path.join(repoRoot, 'fixtures/flavors/linux-6.1-no-isize-recheck.js'), 'utf8').replace(/name: '[^']*'/, "name: 'my-patch'"));
+      writeFileSync(
+        v2,
+        readFileSync(path.join(repoRoot, 'fixtures/flavors/linux-6.1-no-isize-recheck.js'), 'utf8').replace(/name: '[^']*'/, "name: 'my-patch'"),
+      );
       const shard = async (flavor: string, i: number): Promise<string> => {
         const r = await runCli(['explore', sc('truncate-vs-store'), '--flavor', flavor, '--shard', `${i}/3`, '--json', '--no-timing', '--workers', '1']);
         const file = path.join(dir, `${path.basename(flavor, '.js')}-${i}.json`);

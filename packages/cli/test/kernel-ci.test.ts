@@ -18,7 +18,16 @@ describe('--format ktap and kcidb', () => {
   });
 
   it('replay kcidb: log_url under --artifacts-url, ids under --kcidb-origin', async () => {
-    const r = await runCli(['replay', 'fixtures/replay/mapped-page-removed/trace.txt', '--format', 'kcidb', '--kcidb-origin', 'mylab', '--artifacts-url', 'https://ci.example.org/a']);
+    const r = await runCli([
+      'replay',
+      'fixtures/replay/mapped-page-removed/trace.txt',
+      '--format',
+      'kcidb',
+      '--kcidb-origin',
+      'mylab',
+      '--artifacts-url',
+      'https://ci.example.org/a',
+    ]);
     const j = JSON.parse(r.stdout);
     expect(j.version).toEqual({ major: 5, minor: 3 });
     expect(j.tests[0]).toMatchObject({ origin: 'mylab', status: 'FAIL', log_url: 'https://ci.example.org/a/fixtures/replay/mapped-page-removed/trace.txt' });
@@ -28,7 +37,7 @@ describe('--format ktap and kcidb', () => {
     expect(bad.stderr).toContain('is not a CI system name');
   });
 
-  it('diff: the test is named after the runs\' workload', async () => {
+  it("diff: the test is named after the runs' workload", async () => {
     const r = await runCli(['diff', 'fixtures/diff/clean-1', 'fixtures/diff/race', '--format', 'ktap']);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/^not ok 1 odirect-race$/m);
@@ -47,7 +56,12 @@ describe('--format ktap and kcidb', () => {
 describe('KCIDB ids of explorer runs', () => {
   it('one id per test run: the shards of one search, two seeds, and a capped run are not one test run', async () => {
     const sc = 'fixtures/scenarios/odirect-vs-fault.yaml';
-    const test = async (...args: string[]) => JSON.parse((await runCli(['explore', sc, '--format', 'kcidb', '--workers', '1', ...args])).stdout).tests[0] as { id: string; status: string; path: string };
+    const test = async (...args: string[]) =>
+      JSON.parse((await runCli(['explore', sc, '--format', 'kcidb', '--workers', '1', ...args])).stdout).tests[0] as {
+        id: string;
+        status: string;
+        path: string;
+      };
     // linux-2.6.15: the race; in 3 shards each finds it (FAIL) — one id, and KCIDB would keep one of them
     const shards = [await test('--shard', '1/3'), await test('--shard', '2/3'), await test('--shard', '3/3')];
     expect(new Set(shards.map((t) => t.path)).size).toBe(1);
@@ -65,16 +79,30 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'kreplay-ci-fleet-'));
     // Two workloads per side, named by their runs' meta.json.
-    for (const [side, w, fx] of [['base', 'odirect-race', 'clean-1'], ['base', 'truncate-racer', 'clean-2'], ['patched', 'odirect-race', 'race'], ['patched', 'truncate-racer', 'clean-1']] as const) {
+    for (const [side, w, fx] of [
+      ['base', 'odirect-race', 'clean-1'],
+      ['base', 'truncate-racer', 'clean-2'],
+      ['patched', 'odirect-race', 'race'],
+      ['patched', 'truncate-racer', 'clean-1'],
+    ] as const) {
       const to = path.join(dir, 'traces', side, w);
       cpSync(path.join(repoRoot, 'fixtures/diff', fx), to, { recursive: true });
       const meta = JSON.parse(readFileSync(path.join(to, 'meta.json'), 'utf8'));
-      writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }));
+      writeFileSync(
+        path.join(to, 'meta.json'),
+        JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: w } }),
+      );
     }
-    writeFileSync(path.join(dir, 'kreplay.config.json'), JSON.stringify({ schema: 'kreplay-ci/1',
-      base: { traces: ['traces/base'] }, patched: { traces: ['traces/patched'] },
-      output: 'kreplay-ci', formats: ['text', 'json', 'html', 'ktap', 'kcidb'],
-    }));
+    writeFileSync(
+      path.join(dir, 'kreplay.config.json'),
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces/base'] },
+        patched: { traces: ['traces/patched'] },
+        output: 'kreplay-ci',
+        formats: ['text', 'json', 'html', 'ktap', 'kcidb'],
+      }),
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -113,16 +141,31 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
 
   it('ci merge exits as the unsharded run: 2 when a workload is inconclusive (its workload failed) and none regressed', async () => {
     const opts = { cwd: dir, env: { CI: 'true' } };
-    for (const [side, fx, failed] of [['base', 'clean-1', false], ['patched', 'clean-2', true]] as const) {
+    for (const [side, fx, failed] of [
+      ['base', 'clean-1', false],
+      ['patched', 'clean-2', true],
+    ] as const) {
       const to = path.join(dir, 'traces-failed', side, 'read-invalidate');
       cpSync(path.join(repoRoot, 'fixtures/diff', fx), to, { recursive: true });
       const meta = JSON.parse(readFileSync(path.join(to, 'meta.json'), 'utf8'));
-      writeFileSync(path.join(to, 'meta.json'), JSON.stringify({ ...meta, workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: 'read-invalidate', ...(failed ? { exitCode: 1 } : {}) } }));
+      writeFileSync(
+        path.join(to, 'meta.json'),
+        JSON.stringify({
+          ...meta,
+          workload: { ...(typeof meta.workload === 'object' ? meta.workload : {}), name: 'read-invalidate', ...(failed ? { exitCode: 1 } : {}) },
+        }),
+      );
     }
-    writeFileSync(path.join(dir, 'failed.config.json'), JSON.stringify({ schema: 'kreplay-ci/1',
-      base: { traces: ['traces/base/truncate-racer', 'traces-failed/base'] }, patched: { traces: ['traces/patched/truncate-racer', 'traces-failed/patched'] },
-      output: 'failed', formats: ['text', 'json', 'ktap'],
-    }));
+    writeFileSync(
+      path.join(dir, 'failed.config.json'),
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces/base/truncate-racer', 'traces-failed/base'] },
+        patched: { traces: ['traces/patched/truncate-racer', 'traces-failed/patched'] },
+        output: 'failed',
+        formats: ['text', 'json', 'ktap'],
+      }),
+    );
     const whole = await runCli(['ci', '--config', 'failed.config.json'], opts);
     expect(whole.exitCode).toBe(2);
     expect(whole.stdout).toMatch(/INCONCLUSIVE read-invalidate/);

@@ -8,7 +8,11 @@ const kernel = 'packages/lkmm/test/fixtures/kernel-litmus-tests';
 const golden = (model: string, name: string): string =>
   readFileSync(path.join(repoRoot, 'packages/lkmm/test/fixtures/herd7', model, 'kernel-litmus-tests', `${name}.litmus.out`), 'utf8');
 /** herd7's block for one test without the Time and Hash lines. */
-const herdBlock = (out: string): string => `${out.split('\n').filter((l) => l !== '' && !/^Time |^Hash=/.test(l)).join('\n')}\n`;
+const herdBlock = (out: string): string =>
+  `${out
+    .split('\n')
+    .filter((l) => l !== '' && !/^Time |^Hash=/.test(l))
+    .join('\n')}\n`;
 
 function tmpFile(name: string, text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-litmus-'));
@@ -27,7 +31,7 @@ describe('kreplay litmus', () => {
     expect(r.stderr).toBe('1 of 1 tests checked\n');
   });
 
-  it('--model linux-6.1 uses Linux 6.1\'s model: dep+plain is Sometimes there, Never under 6.12', async () => {
+  it("--model linux-6.1 uses Linux 6.1's model: dep+plain is Sometimes there, Never under 6.12", async () => {
     const old = await runCli(['litmus', '--model', 'linux-6.1', `${kernel}/dep+plain.litmus`]);
     expect(old.stdout).toContain('Model Linux 6.1.192 tools/memory-model (linux-6.1)');
     expect(old.stdout).toContain('Observation dep+plain Sometimes 1 2');
@@ -59,7 +63,9 @@ describe('kreplay litmus', () => {
     expect(sc.exitCode).toBe(0);
     expect(sc.stdout).toContain('Observation RCU-mid-gp Sometimes 1 3');
     expect(sc.stderr).toContain(`warning: ${test}: RCU-mid-gp: no check of model sc refers to Sync-rcu, so synchronize_rcu() waits for no reader under it`);
-    const json = JSON.parse((await runCli(['litmus', '--model', 'packages/lkmm/models/sc', test, '--json'])).stdout) as { results: Array<{ ignoredByModel?: string[] }> };
+    const json = JSON.parse((await runCli(['litmus', '--model', 'packages/lkmm/models/sc', test, '--json'])).stdout) as {
+      results: Array<{ ignoredByModel?: string[] }>;
+    };
     expect(json.results[0]!.ignoredByModel).toEqual(['Sync-rcu']);
     const lkmm = await runCli(['litmus', test]);
     expect(lkmm.stdout).toContain('Observation RCU-mid-gp Never 0 3');
@@ -76,8 +82,12 @@ describe('kreplay litmus', () => {
     expect(j.results).toHaveLength(35);
     const sb = j.results.find((x: { name: string }) => x.name === 'SB+poonceonces');
     expect(sb).toMatchObject({
-      kind: 'Allowed', ok: true, observation: { verdict: 'Sometimes', positive: 1, negative: 3 }, flags: [],
-      expected: { result: 'Sometimes', datarace: false }, condition: 'exists (0:r0=0 /\\ 1:r0=0)',
+      kind: 'Allowed',
+      ok: true,
+      observation: { verdict: 'Sometimes', positive: 1, negative: 3 },
+      flags: [],
+      expected: { result: 'Sometimes', datarace: false },
+      condition: 'exists (0:r0=0 /\\ 1:r0=0)',
     });
     expect(sb.states).toContainEqual({ '0:r0': '0', '1:r0': '0' });
     expect(j.summary).toMatchObject({ tests: 35, checked: 35, errors: 0 });

@@ -11,8 +11,19 @@ import { runCli } from './run-cli.js';
 
 const pair = 'traces/pair-filemap-recheck-6.12';
 
-interface Finding { rule: string; index: number; base: number; patched: number; certainty: string; exampleRun: string }
-interface Counter { name: string; base: number[]; patched: number[] }
+interface Finding {
+  rule: string;
+  index: number;
+  base: number;
+  patched: number;
+  certainty: string;
+  exampleRun: string;
+}
+interface Counter {
+  name: string;
+  base: number[];
+  patched: number[];
+}
 
 async function diffJson(workload: string) {
   const r = await runCli(['diff', `${pair}/base/${workload}`, `${pair}/patched/${workload}`, '--format', 'json']);
@@ -24,25 +35,28 @@ describe('kreplay diff on the 6.12 filemap_fault recheck pair (offline)', () => 
   it.each([
     ['truncate-racer', [0, 1, 0]],
     ['odirect-race', [1, 2, 0]],
-  ])('%s: the base kernel gives no finding; without the recheck, orphan PTEs, and the workload\'s stale reads on pages that had one', async (workload, mismatches) => {
-    const { exitCode, d } = await diffJson(workload as string);
-    expect(exitCode).toBe(1);
-    expect(d.verdict).toBe('regression');
-    expect(d.warnings).toEqual([]);
-    expect(d.base.runs).toHaveLength(3);
-    expect(d.patched.runs).toHaveLength(3);
-    expect(d.findings.fixed).toEqual([]);
-    expect(d.findings.unchanged).toEqual([]);
-    const found = d.findings.new as Finding[];
-    expect(found.every((f) => f.base === 0 && f.certainty === 'certain' && f.exampleRun.includes('/patched/'))).toBe(true);
-    const orphans = new Set(found.filter((f) => f.rule === 'orphan-page-mapped').map((f) => f.index));
-    expect(orphans.size).toBeGreaterThan(5);
-    // every stale read the workload marked is on a page an orphan PTE mapped
-    const stale = found.filter((f) => f.rule === 'stale-data');
-    expect(stale.reduce((n, f) => n + f.patched, 0)).toBe((mismatches as number[]).reduce((a, b) => a + b, 0));
-    for (const f of stale) expect(orphans.has(f.index)).toBe(true);
-    expect(new Set(found.map((f) => f.rule))).toEqual(new Set(['orphan-page-mapped', 'stale-after-invalidate', 'stale-data']));
-    const counter = (name: string) => (d.workload as Counter[]).find((w) => w.name === name)!;
-    expect(counter('mismatches')).toMatchObject({ base: [0, 0, 0], patched: mismatches });
-  });
+  ])(
+    "%s: the base kernel gives no finding; without the recheck, orphan PTEs, and the workload's stale reads on pages that had one",
+    async (workload, mismatches) => {
+      const { exitCode, d } = await diffJson(workload as string);
+      expect(exitCode).toBe(1);
+      expect(d.verdict).toBe('regression');
+      expect(d.warnings).toEqual([]);
+      expect(d.base.runs).toHaveLength(3);
+      expect(d.patched.runs).toHaveLength(3);
+      expect(d.findings.fixed).toEqual([]);
+      expect(d.findings.unchanged).toEqual([]);
+      const found = d.findings.new as Finding[];
+      expect(found.every((f) => f.base === 0 && f.certainty === 'certain' && f.exampleRun.includes('/patched/'))).toBe(true);
+      const orphans = new Set(found.filter((f) => f.rule === 'orphan-page-mapped').map((f) => f.index));
+      expect(orphans.size).toBeGreaterThan(5);
+      // every stale read the workload marked is on a page an orphan PTE mapped
+      const stale = found.filter((f) => f.rule === 'stale-data');
+      expect(stale.reduce((n, f) => n + f.patched, 0)).toBe((mismatches as number[]).reduce((a, b) => a + b, 0));
+      for (const f of stale) expect(orphans.has(f.index)).toBe(true);
+      expect(new Set(found.map((f) => f.rule))).toEqual(new Set(['orphan-page-mapped', 'stale-after-invalidate', 'stale-data']));
+      const counter = (name: string) => (d.workload as Counter[]).find((w) => w.name === name)!;
+      expect(counter('mismatches')).toMatchObject({ base: [0, 0, 0], patched: mismatches });
+    },
+  );
 });

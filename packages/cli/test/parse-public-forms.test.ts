@@ -20,7 +20,10 @@ function corpusDat(name: string): string {
   return out;
 }
 
-async function stats(args: string[], input?: string): Promise<Record<string, unknown> & { events: number; gaps: number; byEvent: Record<string, number>; byCpu: Record<string, number> }> {
+async function stats(
+  args: string[],
+  input?: string,
+): Promise<Record<string, unknown> & { events: number; gaps: number; byEvent: Record<string, number>; byCpu: Record<string, number> }> {
   const r = await runCli(['parse', ...args, '--stats', '--json'], input === undefined ? {} : { input });
   expect(r.exitCode).toBe(0);
   return JSON.parse(r.stdout);
@@ -29,12 +32,17 @@ async function stats(args: string[], input?: string): Promise<Record<string, unk
 async function events(file: string): Promise<{ event: string; system?: string; fields: Record<string, unknown>; cpu: number }[]> {
   const r = await runCli(['parse', fixture(file), '--jsonl']);
   expect(r.exitCode).toBe(0);
-  return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'event');
+  return r.stdout
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.type === 'event');
 }
 
 describe('kreplay parse: forms found in public traces', () => {
   it('a TAB-indented event line is an event; a TAB-led line that is not one is a gap, never dropped', async () => {
-    const two = '          bash-1     [000]  1.000001: sched_waking: comm=a pid=2 prio=120 target_cpu=000\n\t  bash-1     [000]  1.000002: sched_waking: comm=b pid=3 prio=120 target_cpu=000\n';
+    const two =
+      '          bash-1     [000]  1.000001: sched_waking: comm=a pid=2 prio=120 target_cpu=000\n\t  bash-1     [000]  1.000002: sched_waking: comm=b pid=3 prio=120 target_cpu=000\n';
     const st = await stats(['-'], two);
     expect(st).toMatchObject({ events: 2, gaps: 0, byEvent: { 'sched:sched_waking': 2 } });
     const bad = await stats([fixture('tab-indented.trace')]);
@@ -91,7 +99,11 @@ describe('kreplay parse: forms found in public traces', () => {
     expect(rendered.stdout).toBe(readFileSync(path.join(repoRoot, 'fixtures/dat/print-fmt.render.txt'), 'latin1'));
     expect(rendered.stdout).toContain('bprint:               my_driver_probe: hello -5 world from my_driver_probe\n');
     const jsonl = await runCli(['parse', file, '--jsonl']);
-    const bprint = jsonl.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((x) => x.event === 'bprint');
+    const bprint = jsonl.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((x) => x.event === 'bprint');
     expect(bprint.fields.buf).toBe('hello -5 world from my_driver_probe');
   });
 

@@ -13,8 +13,16 @@ describe('kreplay parse', () => {
     expect(r.exitCode).toBe(0);
     const st = JSON.parse(r.stdout);
     expect(st).toMatchObject({
-      events: 12, gaps: 3, unparseable: 0, lines: 32, lostEvents: 118,
-      byCpu: { 0: 4, 1: 4, 2: 1, 3: 3 }, firstTs: 612403517000, lastTs: 612404200000, clock: 'usec', tracer: 'nop',
+      events: 12,
+      gaps: 3,
+      unparseable: 0,
+      lines: 32,
+      lostEvents: 118,
+      byCpu: { 0: 4, 1: 4, 2: 1, 3: 3 },
+      firstTs: 612403517000,
+      lastTs: 612404200000,
+      clock: 'usec',
+      tracer: 'nop',
     });
     expect(st.byEvent['filemap:mm_filemap_add_to_page_cache']).toBe(2);
     expect(st.rate.eventsPerSec).toBeGreaterThan(0);

@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
 
-interface Step { text: string; args: string[]; stdoutTo?: string; comment: string; after?: '&&' | ';' }
+interface Step {
+  text: string;
+  args: string[];
+  stdoutTo?: string;
+  comment: string;
+  after?: '&&' | ';';
+}
 
 /** Split on white space outside quotes; quotes removed. */
 function words(s: string): string[] {
@@ -46,7 +52,10 @@ function readmeCommands(md: string): Array<{ line: string; steps: Step[] }> {
     const vars = new Map<string, string>();
     for (const line of block.replace(/\\\n\s*/g, '').split('\n')) {
       const assign = /^([A-Z_]+)=(\S+)$/.exec(line.trim());
-      if (assign) { vars.set(assign[1]!, assign[2]!); continue; }
+      if (assign) {
+        vars.set(assign[1]!, assign[2]!);
+        continue;
+      }
       if (!/\bkreplay\b/.test(line)) continue;
       const hash = line.search(/\s#\s/);
       const code = (hash < 0 ? line : line.slice(0, hash)).trim();
@@ -77,7 +86,10 @@ function skipReason(step: Step, cwd: string): string | undefined {
   if (rest.includes('--perfetto')) return 'writes 66 MB of Perfetto JSON (report.test.ts runs --perfetto)';
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (OUTPUT_FLAGS.has(a)) { i++; continue; }
+    if (OUTPUT_FLAGS.has(a)) {
+      i++;
+      continue;
+    }
     // a path: has a folder or a file extension (not a shard's i/n, not linux-6.1)
     if (a.startsWith('-') || /^\d+\/\d+$/.test(a) || !(a.includes('/') || /\.[a-z][a-z0-9]*$/i.test(a))) continue;
     if (/[*<>]/.test(a) || !existsSync(path.join(cwd, a))) return `needs ${a}, a file the user has`;
@@ -105,18 +117,30 @@ describe("README's command lines", () => {
       const written = new Map<string, Promise<void>>();
       let slots = 2;
       const queue: Array<() => void> = [];
-      const slot = async () => { if (slots > 0) slots--; else await new Promise<void>((go) => queue.push(go)); };
-      const free = () => { const next = queue.shift(); if (next) next(); else slots++; };
+      const slot = async () => {
+        if (slots > 0) slots--;
+        else await new Promise<void>((go) => queue.push(go));
+      };
+      const free = () => {
+        const next = queue.shift();
+        if (next) next();
+        else slots++;
+      };
       const runLine = async (line: string, steps: Step[]) => {
         for (const [i, step] of steps.entries()) {
           const why = skipReason(step, cwd);
-          if (why) { skipped.push(`${step.text}: ${why}`); return; }
+          if (why) {
+            skipped.push(`${step.text}: ${why}`);
+            return;
+          }
           const r = await runCli(step.args.slice(1), { cwd });
           if (step.stdoutTo) writeFileSync(path.join(cwd, step.stdoutTo), r.stdout);
           ran.push(step.text);
           const want = i === steps.length - 1 ? expectedExit(step.comment) : step.after === '&&' ? [0] : [0, 1];
           if (!want.includes(r.exitCode) || r.stderr.includes('internal error')) {
-            wrong.push(`${line}\n  step "${step.text}" exited ${r.exitCode}, README says ${want.join(' or ')}${step.after === '&&' && r.exitCode !== 0 ? ' (so the command after && never runs)' : ''}\n  ${r.stderr.split('\n').slice(0, 2).join('\n  ')}`);
+            wrong.push(
+              `${line}\n  step "${step.text}" exited ${r.exitCode}, README says ${want.join(' or ')}${step.after === '&&' && r.exitCode !== 0 ? ' (so the command after && never runs)' : ''}\n  ${r.stderr.split('\n').slice(0, 2).join('\n  ')}`,
+            );
             return;
           }
         }
@@ -128,7 +152,11 @@ describe("README's command lines", () => {
         const done = (async () => {
           await Promise.all(deps);
           await slot();
-          try { await runLine(line, steps); } finally { free(); }
+          try {
+            await runLine(line, steps);
+          } finally {
+            free();
+          }
         })();
         for (const [i, t] of tokens.entries()) if (OUTPUT_FLAGS.has(tokens[i - 1] ?? '')) written.set(t, done);
         for (const st of steps) if (st.stdoutTo) written.set(st.stdoutTo, done);
@@ -138,12 +166,11 @@ describe("README's command lines", () => {
       expect(wrong.sort()).toEqual([]);
       // the extraction must find the README's runnable lines, not quietly skip them
       expect(ran.length).toBeGreaterThanOrEqual(15);
-      expect(ran).toEqual(expect.arrayContaining([
-        'kreplay replay traces/odirect-race/trace.txt.gz',
-        'kreplay replay cex.trace',
-        'kreplay explore race.yaml',
-      ]));
-      for (const s of skipped) expect(s).toMatch(/: (a pipe or another program|boots QEMU or builds a kernel|the 1\.4 M-state search \(about a minute\)|writes 66 MB of Perfetto JSON \(report\.test\.ts runs --perfetto\)|needs \S+, a file the user has)$/);
+      expect(ran).toEqual(expect.arrayContaining(['kreplay replay traces/odirect-race/trace.txt.gz', 'kreplay replay cex.trace', 'kreplay explore race.yaml']));
+      for (const s of skipped)
+        expect(s).toMatch(
+          /: (a pipe or another program|boots QEMU or builds a kernel|the 1\.4 M-state search \(about a minute\)|writes 66 MB of Perfetto JSON \(report\.test\.ts runs --perfetto\)|needs \S+, a file the user has)$/,
+        );
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

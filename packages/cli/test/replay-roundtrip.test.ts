@@ -23,7 +23,9 @@ import { repoRoot } from './run-cli.js';
 
 const REPLAYABLE: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate'];
 const dir = path.join(repoRoot, 'fixtures/scenarios');
-const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+const files = readdirSync(dir)
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .sort();
 const RANDOM_RUNS = 6;
 /** Counterexamples and clean runs replayed, so the walk cannot pass by finding nothing. */
 const seen = { violations: 0, cleanRuns: 0 };

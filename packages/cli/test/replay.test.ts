@@ -52,7 +52,9 @@ describe('kreplay replay: a real regression', () => {
     expect(patched.stdout.length).toBeGreaterThan(65536);
     expect(j.findings.length).toBeGreaterThan(10);
     expect(new Set(j.findings.map((f: { rule: string }) => f.rule))).toEqual(new Set(['orphan-page-mapped']));
-    expect(j.findings.every((f: { certainty: string; explanation: string }) => f.certainty === 'certain' && /kr-fault-\d+ on CPU \d mapped pfn/.test(f.explanation))).toBe(true);
+    expect(
+      j.findings.every((f: { certainty: string; explanation: string }) => f.certainty === 'certain' && /kr-fault-\d+ on CPU \d mapped pfn/.test(f.explanation)),
+    ).toBe(true);
     const base = await runCli(['replay', `${pair}/base/odirect-race/run-3/trace.txt.gz`]);
     expect(base.exitCode).toBe(0);
     expect(base.stdout).toContain('no findings');
@@ -92,7 +94,9 @@ describe('kreplay replay: formats', () => {
     const res = run.results[0];
     expect(res).toMatchObject({ ruleId: 'mapped-page-removed', level: 'error' });
     expect(res.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: fx('mapped-page-removed') }, region: { startLine: 20 } });
-    expect(res.relatedLocations.map((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine)).toEqual([13, 17, 19, 20]);
+    expect(res.relatedLocations.map((l: { physicalLocation: { region: { startLine: number } } }) => l.physicalLocation.region.startLine)).toEqual([
+      13, 17, 19, 20,
+    ]);
   });
 
   it('junit has a testcase per rule and a failure per finding at --fail-on', async () => {
@@ -109,7 +113,9 @@ describe('kreplay replay: formats', () => {
   it('github prints one workflow annotation per finding at its line', async () => {
     const r = await runCli(['replay', fx('orphan-page-mapped'), '--format', 'github']);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^::error file=fixtures\/replay\/orphan-page-mapped\/trace\.txt,line=24,title=kreplay orphan-page-mapped \(certain\)::PTE installed/);
+    expect(lines[0]).toMatch(
+      /^::error file=fixtures\/replay\/orphan-page-mapped\/trace\.txt,line=24,title=kreplay orphan-page-mapped \(certain\)::PTE installed/,
+    );
     expect(lines[0]).toContain('%0A');
   });
 

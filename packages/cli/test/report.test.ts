@@ -10,10 +10,21 @@ import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 const CHROMIUM = process.env.KREPLAY_CHROMIUM ?? 'chromium';
 
 async function chromium(dir: string, args: string[]): Promise<string> {
-  const r = await execa(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', `--user-data-dir=${path.join(dir, 'chromium-profile')}`, ...args,
-  ], { reject: false, timeout: 90_000 });
+  const r = await execa(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${path.join(dir, 'chromium-profile')}`,
+      ...args,
+    ],
+    { reject: false, timeout: 90_000 },
+  );
   if (r.failed && (r as { code?: string }).code === 'ENOENT') {
     throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set KREPLAY_CHROMIUM`);
   }
@@ -63,7 +74,10 @@ interface Seen {
   findings: string[];
   swatches: Array<Array<{ colour?: string; task?: string; chars?: Array<{ c: string; x: number | null }> }>>;
   timelines: Array<{
-    visible: boolean; lanes: string[]; tasks: string[]; citedFills: string[];
+    visible: boolean;
+    lanes: string[];
+    tasks: string[];
+    citedFills: string[];
     legend: Array<{ fill: string; label: string; chars: Array<{ c: string; x: number | null }> }>;
   }>;
 }
@@ -71,7 +85,13 @@ interface Seen {
 function probeOf(dom: string): Seen {
   const m = /<pre id="kreplay-probe">([\s\S]*?)<\/pre>/.exec(dom);
   if (!m) throw new Error(`the probe did not run; DOM starts: ${dom.slice(0, 500)}`);
-  return JSON.parse(m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+  return JSON.parse(
+    m[1]!
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&'),
+  );
 }
 
 /** Render `html` (with the probe) in headless Chromium and return what it measured. */
@@ -86,7 +106,17 @@ describe('kreplay report', () => {
   let html: string;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kreplay-report-'));
-    const r = await runCli(['report', '--base', 'fixtures/diff/clean-1', '--patched', 'fixtures/diff/race', '--html', path.join(dir, 'r.html'), '--perfetto', path.join(dir, 'p.json')]);
+    const r = await runCli([
+      'report',
+      '--base',
+      'fixtures/diff/clean-1',
+      '--patched',
+      'fixtures/diff/race',
+      '--html',
+      path.join(dir, 'r.html'),
+      '--perfetto',
+      path.join(dir, 'p.json'),
+    ]);
     expect(r.exitCode).toBe(0);
     html = readFileSync(path.join(dir, 'r.html'), 'utf8');
   });
@@ -94,7 +124,7 @@ describe('kreplay report', () => {
 
   it('is one self-contained file: no scripts, no external styles, fonts, images or links', () => {
     expect(html).not.toMatch(/<script|<link|@import|url\(|src=|href="(?!#)/i);
-    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'");
+    expect(html).toContain('Content-Security-Policy" content="default-src \'none\'');
   });
 
   itWithTools([TOOLS.chromium], 'renders in headless Chromium with the race listed once and the racing tasks on the timeline', async () => {
@@ -119,7 +149,12 @@ describe('kreplay report', () => {
   it('writes the replayed trace as Chrome trace JSON: tasks, spans, page-cache instants, findings', () => {
     const p = JSON.parse(readFileSync(path.join(dir, 'p-patched-1.json'), 'utf8'));
     const ev = p.traceEvents as Array<Record<string, unknown>>;
-    expect(ev.filter((e) => e.name === 'thread_name').map((e) => (e.args as { name: string }).name).sort()).toEqual(['kr_dio-301', 'kr_fault-302']);
+    expect(
+      ev
+        .filter((e) => e.name === 'thread_name')
+        .map((e) => (e.args as { name: string }).name)
+        .sort(),
+    ).toEqual(['kr_dio-301', 'kr_fault-302']);
     expect(ev.filter((e) => e.ph === 'B').map((e) => e.name)).toEqual(['fault', 'invalidate_inode_pages2_range']);
     expect(ev.filter((e) => e.ph === 'E')).toHaveLength(2);
     expect(ev.filter((e) => e.ph === 'i' && e.s === 't').map((e) => e.name)).toEqual(['cache_add', 'pte_map', 'cache_delete']);
@@ -159,17 +194,29 @@ describe('kreplay report', () => {
       expect.stringMatching(/^ {7}fixtures\/diff\/race\/trace\.txt:15 {2}kr_fault-302 \[001\] /),
       expect.stringMatching(/^ {7}fixtures\/diff\/race\/trace\.txt:17 {2}kr_dio-301 \[000\] /),
       expect.stringMatching(/^ {7}fixtures\/diff\/race\/trace\.txt:18 {2}kr_dio-301 \[000\] /),
-      '', 'Fixed by patched: none', '', 'In both: none', '',
+      '',
+      'Fixed by patched: none',
+      '',
+      'In both: none',
+      '',
     ]);
     // The HTML shows the same text at the top.
     expect(html).toContain('<pre class="mail">kreplay: REGRESSION: 1 new race (2 pages, 2 findings)');
     const j = await runCli(['report', '--base', 'fixtures/diff/clean-1', '--patched', 'fixtures/diff/race', '--json']);
     const parsed = JSON.parse(j.stdout);
     expect(parsed.diff).toMatchObject({ regression: true, new: 2 });
-    expect(parsed.races).toEqual([expect.objectContaining({
-      state: 'new', rules: ['mapped-page-removed', 'stale-after-invalidate'], certainty: 'certain', occurrences: 2,
-      tasks: [{ comm: 'kr_fault', fn: 'filemap_fault' }, { comm: 'kr_dio', fn: 'invalidate_inode_pages2_range' }],
-    })]);
+    expect(parsed.races).toEqual([
+      expect.objectContaining({
+        state: 'new',
+        rules: ['mapped-page-removed', 'stale-after-invalidate'],
+        certainty: 'certain',
+        occurrences: 2,
+        tasks: [
+          { comm: 'kr_fault', fn: 'filemap_fault' },
+          { comm: 'kr_dio', fn: 'invalidate_inode_pages2_range' },
+        ],
+      }),
+    ]);
   });
 
   it('needs at least one input, and --base with --patched (exit 2)', async () => {
@@ -191,27 +238,32 @@ describe('kreplay report: one race, one card, one colour per task', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  itWithTools([TOOLS.chromium], 'shows each run\'s race as one card listing its pages, each task in one colour everywhere, the mail summary on top', async () => {
-    const seen = await render(dir, 'demo', html);
-    expect(seen.findings).toEqual([
-      expect.stringMatching(/orphan-page-mapped on 254:0\/c index 2-4, 6-15 \(13 pages\)$/),
-      expect.stringMatching(/orphan-page-mapped on 254:0\/c index 0-1, 3-4, 6-7, 9, 11-13, 15 \(11 pages\)$/),
-      expect.stringMatching(/orphan-page-mapped on 254:0\/c index 0-11, 13-15 \(15 pages\)$/),
-    ]);
-    // 39 cards of about 370 px each before; three cards now.
-    expect(seen.height).toBeLessThan(6000);
-    expect(seen.mail).toMatch(/^kreplay: 83 findings in 3 races, 3 traces\n/);
-    expect(seen.mail).toContain('     tasks:  kr-write in invalidate_inode_pages2_range vs kr-fault in filemap_fault');
-    // A task keeps its colour across findings: in every timeline legend and card title.
-    const colours = new Map<string, Set<string>>();
-    const note = (task: string, colour: string) => colours.set(task, (colours.get(task) ?? new Set()).add(colour));
-    for (const t of seen.timelines) for (const l of t.legend) if (l.label.endsWith('(racing)')) note(l.label.replace(/-\d+ \(racing\)$/, ''), l.fill);
-    const hex = (rgb: string) => `#${(rgb.match(/\d+/g) ?? []).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
-    for (const card of seen.swatches) for (const s of card) if (s.task) note(s.task.trim().replace(/ in$/, ''), hex(s.colour!));
-    expect([...colours.keys()].sort()).toEqual(['kr-fault', 'kr-write']);
-    for (const [task, set] of colours) expect({ task, colours: [...set] }).toEqual({ task, colours: [expect.any(String)] });
-    expect(colours.get('kr-write')).not.toEqual(colours.get('kr-fault'));
-  }, 120_000);
+  itWithTools(
+    [TOOLS.chromium],
+    "shows each run's race as one card listing its pages, each task in one colour everywhere, the mail summary on top",
+    async () => {
+      const seen = await render(dir, 'demo', html);
+      expect(seen.findings).toEqual([
+        expect.stringMatching(/orphan-page-mapped on 254:0\/c index 2-4, 6-15 \(13 pages\)$/),
+        expect.stringMatching(/orphan-page-mapped on 254:0\/c index 0-1, 3-4, 6-7, 9, 11-13, 15 \(11 pages\)$/),
+        expect.stringMatching(/orphan-page-mapped on 254:0\/c index 0-11, 13-15 \(15 pages\)$/),
+      ]);
+      // 39 cards of about 370 px each before; three cards now.
+      expect(seen.height).toBeLessThan(6000);
+      expect(seen.mail).toMatch(/^kreplay: 83 findings in 3 races, 3 traces\n/);
+      expect(seen.mail).toContain('     tasks:  kr-write in invalidate_inode_pages2_range vs kr-fault in filemap_fault');
+      // A task keeps its colour across findings: in every timeline legend and card title.
+      const colours = new Map<string, Set<string>>();
+      const note = (task: string, colour: string) => colours.set(task, (colours.get(task) ?? new Set()).add(colour));
+      for (const t of seen.timelines) for (const l of t.legend) if (l.label.endsWith('(racing)')) note(l.label.replace(/-\d+ \(racing\)$/, ''), l.fill);
+      const hex = (rgb: string) => `#${(rgb.match(/\d+/g) ?? []).map((n) => Number(n).toString(16).padStart(2, '0')).join('')}`;
+      for (const card of seen.swatches) for (const s of card) if (s.task) note(s.task.trim().replace(/ in$/, ''), hex(s.colour!));
+      expect([...colours.keys()].sort()).toEqual(['kr-fault', 'kr-write']);
+      for (const [task, set] of colours) expect({ task, colours: [...set] }).toEqual({ task, colours: [expect.any(String)] });
+      expect(colours.get('kr-write')).not.toEqual(colours.get('kr-fault'));
+    },
+    120_000,
+  );
 });
 
 describe('kreplay report: untrusted text in the page', () => {
@@ -222,7 +274,8 @@ describe('kreplay report: untrusted text in the page', () => {
     // The race fixture with hostile task names: a right-to-left override plus Hebrew, and markup.
     mkdirSync(path.join(dir, 'race'));
     const text = readFileSync('fixtures/diff/race/trace.txt', 'utf8')
-      .replace(/ {4}kr_fault-302/g, '\u202E\u05E9\u05DC\u05D5\u05DD-302').replace(/ {6}kr_dio-301/g, '   <s>dio&-301');
+      .replace(/ {4}kr_fault-302/g, '\u202E\u05E9\u05DC\u05D5\u05DD-302')
+      .replace(/ {6}kr_dio-301/g, '   <s>dio&-301');
     writeFileSync(path.join(dir, 'race', 'trace.txt'), text);
     copyFileSync('fixtures/diff/race/meta.json', path.join(dir, 'race', 'meta.json'));
     const r = await runCli(['report', path.join(dir, 'race'), '--html', path.join(dir, 'r.html')]);
@@ -241,18 +294,30 @@ describe('kreplay report: untrusted text in the page', () => {
   itWithTools([TOOLS.chromium], 'shows a right-to-left comm as itself, without reordering the pid and words after it', async () => {
     const seen = await render(dir, 'bidi', html);
     const heb = (c: string) => /[\u0590-\u05FF]/.test(c);
-    const after = (chars: Array<{ c: string; x: number | null }>, from: number) => chars.slice(from).filter((p) => p.x !== null && p.c.trim() !== '' && !/[\u2068\u2069]/.test(p.c));
+    const after = (chars: Array<{ c: string; x: number | null }>, from: number) =>
+      chars.slice(from).filter((p) => p.x !== null && p.c.trim() !== '' && !/[\u2068\u2069]/.test(p.c));
     // SVG legend: "שלום-302 (racing)": every character after the Hebrew run lies to its right, in order.
     const legend = seen.timelines[0]!.legend.find((l) => l.label.includes('-302'))!;
     const hebX = legend.chars.filter((p) => heb(p.c)).map((p) => p.x!);
-    const tail = after(legend.chars, legend.chars.findIndex((p) => p.c === '-'));
+    const tail = after(
+      legend.chars,
+      legend.chars.findIndex((p) => p.c === '-'),
+    );
     expect(tail.map((p) => p.c).join('')).toBe('-302(racing)');
     for (let i = 1; i < tail.length; i++) expect(tail[i]!.x).toBeGreaterThan(tail[i - 1]!.x!);
     expect(tail[0]!.x).toBeGreaterThanOrEqual(Math.max(...hebX) - 0.5);
     // The card's task line: "שלום in filemap_fault vs <s>dio& in ...": " in filemap_fault" reads left to right after the name.
     const chars = seen.swatches[0]!.find((s) => s.chars)!.chars!;
-    const rest = after(chars, chars.findIndex((p) => p.c === 'i'));
-    expect(rest.slice(0, 15).map((p) => p.c).join('')).toBe('infilemap_fault');
+    const rest = after(
+      chars,
+      chars.findIndex((p) => p.c === 'i'),
+    );
+    expect(
+      rest
+        .slice(0, 15)
+        .map((p) => p.c)
+        .join(''),
+    ).toBe('infilemap_fault');
     for (let i = 1; i < 15; i++) expect(rest[i]!.x).toBeGreaterThan(rest[i - 1]!.x!);
     expect(rest[0]!.x).toBeGreaterThan(Math.max(...chars.filter((p) => heb(p.c)).map((p) => p.x!)));
   });

@@ -6,7 +6,11 @@ import path from 'node:path';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = path.join(repoRoot, 'packages/cli/bin/run.js');
 
-export interface CliRun { exitCode: number; stdout: string; stderr: string }
+export interface CliRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
 
 export async function runCli(args: string[], opts: { input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   const r = await execa('node', [bin, ...args], {

@@ -28,8 +28,12 @@ function onPath(tool: string): boolean {
 
 const missing = ['qemu-system-x86_64', 'gcc'].filter((t) => !onPath(t));
 const strict = process.env.KREPLAY_STRICT_TOOLS === '1';
-const skipped = process.env.KREPLAY_SKIP_QEMU === '1' ? 'KREPLAY_SKIP_QEMU=1'
-  : missing.length && !strict ? `${missing.join(' and ')} not found (install qemu-system-x86 gcc; KREPLAY_STRICT_TOOLS=1 makes this a failure)` : null;
+const skipped =
+  process.env.KREPLAY_SKIP_QEMU === '1'
+    ? 'KREPLAY_SKIP_QEMU=1'
+    : missing.length && !strict
+      ? `${missing.join(' and ')} not found (install qemu-system-x86 gcc; KREPLAY_STRICT_TOOLS=1 makes this a failure)`
+      : null;
 if (skipped) console.warn(`kreplay triage --repro under QEMU: skipped — ${skipped}`);
 
 const dir = 'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page';
@@ -41,9 +45,25 @@ const dir = 'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page';
 
   it('compiles the reproducer into the image, runs it twice under tracing, replays each run and counts the catches', async () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-triage-repro-')), 'traces');
-    const r = await runCli(['triage', `${dir}/report.txt`, '--repro', `${dir}/repro.c`, '--runs', '2', '--duration', '1s', '--accel', 'tcg', '--out', out, '--json']);
+    const r = await runCli([
+      'triage',
+      `${dir}/report.txt`,
+      '--repro',
+      `${dir}/repro.c`,
+      '--runs',
+      '2',
+      '--duration',
+      '1s',
+      '--accel',
+      'tcg',
+      '--out',
+      out,
+      '--json',
+    ]);
     if (r.exitCode > 1) {
-      throw new Error(`kreplay triage --repro failed (exit ${r.exitCode}); QEMU, the Debian kernel or a tool is missing or broken:\n${r.stderr}\n(set KREPLAY_SKIP_QEMU=1 to skip this test where QEMU cannot run)`);
+      throw new Error(
+        `kreplay triage --repro failed (exit ${r.exitCode}); QEMU, the Debian kernel or a tool is missing or broken:\n${r.stderr}\n(set KREPLAY_SKIP_QEMU=1 to skip this test where QEMU cannot run)`,
+      );
     }
     const j = JSON.parse(r.stdout);
     expect(j.splats[0]).toMatchObject({ rule: 'mapped-page-removed', model: { status: 'schedule' } });

@@ -15,14 +15,20 @@ const XFS = report('lkml-2007-01-06-xfs-odirect-cancel-dirty-page');
 const XFS_AGAIN = report('lkml-2007-01-07-xfs-odirect-cancel-dirty-page-again');
 
 describe('kreplay triage: report → model schedule', () => {
-  it.each([XFS, XFS_AGAIN])('%s: the O_DIRECT write vs fault race, shortest schedule on linux-2.6.15, exit 1', async (file) => {
-    const r = await runCli(['triage', file]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stdout).toMatch(/\[1\] WARNING in cancel_dirty_page/);
-    expect(r.stdout).toMatch(/rule\s+mapped-page-removed/);
-    expect(r.stdout).toMatch(/model\s+SCHEDULE: on linux-2\.6\.15, odirect_write \(odirect_write\) vs \w+ \(fault\) reaches mapped-page-removed in \d+ steps/);
-    expect(r.stdout).toMatch(/flavor\s+linux-2\.6\.15: the report's kernel 2\.6\.19\.1 is 2\.6\.19/);
-  }, 60_000);
+  it.each([XFS, XFS_AGAIN])(
+    '%s: the O_DIRECT write vs fault race, shortest schedule on linux-2.6.15, exit 1',
+    async (file) => {
+      const r = await runCli(['triage', file]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/\[1\] WARNING in cancel_dirty_page/);
+      expect(r.stdout).toMatch(/rule\s+mapped-page-removed/);
+      expect(r.stdout).toMatch(
+        /model\s+SCHEDULE: on linux-2\.6\.15, odirect_write \(odirect_write\) vs \w+ \(fault\) reaches mapped-page-removed in \d+ steps/,
+      );
+      expect(r.stdout).toMatch(/flavor\s+linux-2\.6\.15: the report's kernel 2\.6\.19\.1 is 2\.6\.19/);
+    },
+    60_000,
+  );
 
   it('writes the scenario, which `kreplay explore` explores to the same rule', async () => {
     const out = path.join(tmp, 'xfs.yaml');
@@ -39,7 +45,10 @@ describe('kreplay triage: report → model schedule', () => {
     expect(r.exitCode).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.splats[0]).toMatchObject({
-      title: 'WARNING in cancel_dirty_page', kind: 'warning', kernel: '2.6.19.1', rule: 'mapped-page-removed',
+      title: 'WARNING in cancel_dirty_page',
+      kind: 'warning',
+      kernel: '2.6.19.1',
+      rule: 'mapped-page-removed',
       paths: { reporter: { program: 'odirect_write' } },
       model: { status: 'unreachable', flavor: { name: 'linux-2.6.23', because: '--flavor linux-2.6.23' }, explore: { verdict: 'clean' } },
     });
@@ -53,8 +62,10 @@ describe('kreplay triage: report → model schedule', () => {
     expect(r.stdout).toMatch(/^-: 1 splat\(s\)/);
     const two = await runCli(['triage', XFS, report('syzkaller-linux-report-577'), '--no-model', '--json']);
     expect(two.exitCode).toBe(0);
-    expect(JSON.parse(two.stdout).reports.map((x: { splats: Array<{ title: string }> }) => x.splats[0]!.title))
-      .toEqual(['WARNING in cancel_dirty_page', 'kernel BUG in truncate_inode_partial_page']);
+    expect(JSON.parse(two.stdout).reports.map((x: { splats: Array<{ title: string }> }) => x.splats[0]!.title)).toEqual([
+      'WARNING in cancel_dirty_page',
+      'kernel BUG in truncate_inode_partial_page',
+    ]);
   }, 60_000);
 
   it('--html writes a self-contained page with the triage section', async () => {

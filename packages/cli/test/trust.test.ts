@@ -6,7 +6,19 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -31,7 +43,9 @@ function toFile(args: string[], file: string): Promise<{ exitCode: number; stder
   const child = spawn('node', [bin, ...args], { cwd: repoRoot, stdio: ['ignore', fd, 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
   closeSync(fd);
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ exitCode: code ?? -1, stderr })));
 }
 
@@ -46,8 +60,16 @@ describe('an output that cannot be written', () => {
     ['diff --out into a missing folder', ['diff', clean, race, '--out', path.join(missing, 'd.txt')], /its folder does not exist/],
     ['report --html into a missing folder', ['report', race, '--html', path.join(missing, 'r.html')], /its folder does not exist/],
     ['report --perfetto naming a folder', ['report', race, '--perfetto', path.join(tmp, 'a-folder')], /it is a folder/],
-    ['explore --trace-out into a missing folder', ['explore', scenario, '--flavor', 'fixtures/flavors/no-truncate-count-recheck.js', '--trace-out', path.join(missing, 'c.trace')], /its folder does not exist/],
-    ['triage --html into a missing folder', ['triage', path.join(repoRoot, 'fixtures/reports/syzkaller-linux-report-85/report.txt'), '--html', path.join(missing, 't.html')], /its folder does not exist/],
+    [
+      'explore --trace-out into a missing folder',
+      ['explore', scenario, '--flavor', 'fixtures/flavors/no-truncate-count-recheck.js', '--trace-out', path.join(missing, 'c.trace')],
+      /its folder does not exist/,
+    ],
+    [
+      'triage --html into a missing folder',
+      ['triage', path.join(repoRoot, 'fixtures/reports/syzkaller-linux-report-85/report.txt'), '--html', path.join(missing, 't.html')],
+      /its folder does not exist/,
+    ],
   ])('%s: exit 3 with a hint, no stack, nothing left behind', async (_what, args, message) => {
     const r = await runCli(args as string[]);
     expect(r.exitCode).toBe(3);
@@ -81,9 +103,15 @@ describe('SIGTERM', () => {
     const fifo = path.join(dir, 'trace.txt');
     execFileSync('mkfifo', [fifo]);
     copyFileSync(path.join(path.dirname(trace), 'meta.json'), path.join(dir, 'meta.json')); // the kernel's vmemmap base
-    const child = execa('node', [bin, 'report', fifo, '--perfetto', path.join(dir, 'out.json'), '--html', path.join(dir, 'out.html'), '--kernel', 'linux-6.1'], {
-      reject: false, cwd: dir, env: { FORCE_COLOR: '0', KREPLAY_PROGRESS_SECONDS: '0.2' },
-    });
+    const child = execa(
+      'node',
+      [bin, 'report', fifo, '--perfetto', path.join(dir, 'out.json'), '--html', path.join(dir, 'out.html'), '--kernel', 'linux-6.1'],
+      {
+        reject: false,
+        cwd: dir,
+        env: { FORCE_COLOR: '0', KREPLAY_PROGRESS_SECONDS: '0.2' },
+      },
+    );
     // A slow trace: the real one, a few lines at a time, so the replay is under way when the signal comes.
     const w = await open(fifo, 'w');
     const lines = createInterface({ input: createReadStream(trace).pipe(createGunzip()) });
@@ -111,7 +139,10 @@ describe('command-line errors in the house format', () => {
   it.each([
     [['replay', trace, '--fial-on', 'error'], /^error: kreplay replay: unknown flag --fial-on\n {2}hint: did you mean --fail-on\? /],
     [['replay'], /^error: kreplay replay: missing argument TRACE/],
-    [['replay', trace, '--fail-on', 'eror'], /^error: kreplay replay: --fail-on "eror" is not one of error, warning, note, never\n {2}hint: did you mean --fail-on error\?/],
+    [
+      ['replay', trace, '--fail-on', 'eror'],
+      /^error: kreplay replay: --fail-on "eror" is not one of error, warning, note, never\n {2}hint: did you mean --fail-on error\?/,
+    ],
     [['diff', clean, race, '--format', 'json', '--json'], /^error: kreplay diff: .*--format/],
     [['replya', trace], /^error: kreplay: unknown command "replya"\n {2}hint: did you mean kreplay replay\?/],
     [['help', 'replya'], /^error: kreplay: unknown command "replya"/],
@@ -126,7 +157,9 @@ describe('command-line errors in the house format', () => {
   it('with --json, an error is also one JSON object on stdout', async () => {
     const usage = await runCli(['replay', trace, '--json', '--fial-on', 'error']);
     expect(usage.exitCode).toBe(2);
-    expect(JSON.parse(usage.stdout)).toEqual({ error: { kind: 'usage', exit: 2, message: 'unknown flag --fial-on', hint: expect.stringContaining('did you mean --fail-on?') } });
+    expect(JSON.parse(usage.stdout)).toEqual({
+      error: { kind: 'usage', exit: 2, message: 'unknown flag --fial-on', hint: expect.stringContaining('did you mean --fail-on?') },
+    });
     const input = await runCli(['diff', path.join(tmp, 'nope'), race, '--json']);
     expect(input.exitCode).toBe(2);
     expect(JSON.parse(input.stdout).error).toMatchObject({ kind: 'input', exit: 2, message: expect.stringContaining('nope') });
@@ -153,7 +186,10 @@ describe('a scenario file runs no code without an explicit choice', () => {
   const dir = mkdtempSync(path.join(tmp, 'flavor-'));
   // The module sits beside the scenario; a marker file proves whether it ran.
   const marker = path.join(dir, 'ran');
-  writeFileSync(path.join(dir, 'evil.js'), `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default ({ flavors }) => flavors['linux-2.6.15'];\n`);
+  writeFileSync(
+    path.join(dir, 'evil.js'),
+    `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default ({ flavors }) => flavors['linux-2.6.15'];\n`,
+  );
   writeFileSync(path.join(dir, 'scenario.yaml'), readFileSync(scenario, 'utf8').replace(/^flavor: .*$/m, 'flavor: ./evil.js'));
 
   it('refuses a flavor module named by the scenario, even under --check (exit 2, at the flavor line)', async () => {

@@ -35,7 +35,9 @@ describe('a trace that saw nothing never passes', () => {
   });
 
   it('replay of events that lift to no page-cache operation, and of README.md: exit 2, never "no findings"', async () => {
-    const sched = runDir(`${HEADER}          <idle>-0     [000] d..2.   100.000001: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a next_pid=5 next_prio=120\n`);
+    const sched = runDir(
+      `${HEADER}          <idle>-0     [000] d..2.   100.000001: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a next_pid=5 next_prio=120\n`,
+    );
     const r = await runCli(['replay', path.join(sched, 'trace.txt')]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/INCONCLUSIVE: none of its 1 event is one the linux-6\.1 adapter knows as a page-cache operation/);

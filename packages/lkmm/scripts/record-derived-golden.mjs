@@ -40,8 +40,14 @@ const timeoutAt = argv.indexOf('--timeout');
 const timeout = timeoutAt >= 0 ? Number(argv[timeoutAt + 1]) * 1000 : undefined;
 const herd7 = argv.find((a, k) => !a.startsWith('--') && argv[k - 1] !== '--timeout' && argv[k - 1] !== '--kernel') ?? 'herd7';
 const threads = [
-  [{ loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'y', op: 'READ_ONCE' }],
-  [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'x', op: 'READ_ONCE' }],
+  [
+    { loc: 'x', op: 'WRITE_ONCE', value: 1 },
+    { loc: 'y', op: 'READ_ONCE' },
+  ],
+  [
+    { loc: 'y', op: 'WRITE_ONCE', value: 1 },
+    { loc: 'x', op: 'READ_ONCE' },
+  ],
 ];
 const isRead = (o) => o.op === 'READ_ONCE';
 const machine = {
@@ -51,7 +57,7 @@ const machine = {
   next(s, t) {
     const o = threads[t][s.pc[t]];
     if (!o) return null;
-    const lkmm = { op: o.op, value: isRead(o) ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test' };
+    const lkmm = { op: o.op, value: isRead(o) ? (s.mem[o.loc] ?? 0) : (o.value ?? 0), cite: 'test' };
     return { label: `${o.op} ${o.loc}`, accesses: [{ loc: o.loc, mode: isRead(o) ? 'read' : 'write', lkmm }], enabled: true };
   },
   step(s, t) {
@@ -74,17 +80,25 @@ for (const model of ['linux-6.12', 'sc']) {
 console.log(`recorded ${test.name}`);
 const derivedRoot = path.join(here, 'test/fixtures/derived');
 const only = argv.indexOf('--kernel') >= 0 ? argv[argv.indexOf('--kernel') + 1] : undefined;
-const kernels = readdirSync(derivedRoot, { withFileTypes: true }).filter((d) => d.isDirectory() && (!only || d.name === only)).map((d) => d.name).sort();
+const kernels = readdirSync(derivedRoot, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && (!only || d.name === only))
+  .map((d) => d.name)
+  .sort();
 for (const kernel of kernels) {
   const dir = path.join(derivedRoot, kernel);
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.litmus')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.litmus'))
+    .sort()) {
     for (const model of ['linux-6.12', 'sc']) {
       const out = path.join(here, 'test/fixtures/herd7', model, 'derived', kernel, `${name}.out`);
       if (missing && existsSync(out)) continue;
       mkdirSync(path.dirname(out), { recursive: true });
       const t0 = Date.now();
       try {
-        writeFileSync(out, execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(dir, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8', timeout }));
+        writeFileSync(
+          out,
+          execFileSync(herd7, ['-conf', 'linux-kernel.cfg', path.join(dir, name)], { cwd: path.join(MODELS_DIR, model), encoding: 'utf8', timeout }),
+        );
         console.log(`recorded ${model}: ${kernel}/${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       } catch (e) {
         // a timeout shows as SIGTERM, or (when herd7 exits on it) as spawnSync's ETIMEDOUT

@@ -24,7 +24,19 @@ import { Space, type Bits } from './rel.js';
 import { CoherenceFrontier } from './coherence.js';
 import { nextCombination } from './text.js';
 import {
-  copiedRead, evalSym, isSymbolic, symReads, SYMBOLIC, ThreadSemantics, Unsolved, ValueError, type EventKind, type PathEvent, type Sym, type ThreadPath, type Val,
+  copiedRead,
+  evalSym,
+  isSymbolic,
+  symReads,
+  SYMBOLIC,
+  ThreadSemantics,
+  Unsolved,
+  ValueError,
+  type EventKind,
+  type PathEvent,
+  type Sym,
+  type ThreadPath,
+  type Val,
 } from './sem.js';
 
 export interface StateBinding {
@@ -230,7 +242,11 @@ function initialState(test: LitmusTest): { locs: Map<string, Val>; regs: Array<M
     if (item.thread === null) locs.set(item.name, initVal(item.value));
     else {
       if (item.thread >= test.threads.length) {
-        throw new InputError(`P${item.thread} is not a thread of this test`, { file: test.file, line: item.line, hint: `the test has P0..P${test.threads.length - 1}` });
+        throw new InputError(`P${item.thread} is not a thread of this test`, {
+          file: test.file,
+          line: item.line,
+          hint: `the test has P0..P${test.threads.length - 1}`,
+        });
       }
       regs[item.thread]!.set(item.name, initVal(item.value));
     }
@@ -272,11 +288,17 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
   });
   for (const r of [...test.locations, ...propRefs(test.condition.prop, []), ...propRefs(test.filter, [])]) {
     if (r.thread !== null && r.thread >= test.threads.length) {
-      throw new InputError(`the condition names P${r.thread}, which this test does not have`, { file: test.file, line: test.condition.line, hint: `the test has P0..P${test.threads.length - 1}` });
+      throw new InputError(`the condition names P${r.thread}, which this test does not have`, {
+        file: test.file,
+        line: test.condition.line,
+        hint: `the test has P0..P${test.threads.length - 1}`,
+      });
     }
   }
   const displayed = uniqRefs([...test.locations, ...propRefs(test.condition.prop, [])]);
-  const observedLocs = uniqRefs([...displayed, ...propRefs(test.filter, [])]).filter((r) => r.thread === null).map((r) => r.name);
+  const observedLocs = uniqRefs([...displayed, ...propRefs(test.filter, [])])
+    .filter((r) => r.thread === null)
+    .map((r) => r.name);
 
   const out: Outcome = { pos: 0, neg: 0, states: new Map(), flags: new Set(), executions: 0, rfCandidates: 0 };
   const deadline = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? t0 + opts.timeoutMs : undefined;
@@ -286,8 +308,18 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
   if (threadPaths.every((p) => p.length > 0)) {
     for (;;) {
       combos++;
-      checkCombination(ctx, threadPaths.map((p, k) => p[choice[k]!]!), combos === 1);
-      if (!nextCombination(choice, threadPaths.map((p) => p.length))) break;
+      checkCombination(
+        ctx,
+        threadPaths.map((p, k) => p[choice[k]!]!),
+        combos === 1,
+      );
+      if (
+        !nextCombination(
+          choice,
+          threadPaths.map((p) => p.length),
+        )
+      )
+        break;
     }
   }
 
@@ -311,7 +343,9 @@ export function checkLitmus(test: LitmusTest, model: LoadedModel, opts: CheckOpt
     flags: [...out.flags].sort(),
     condition: printCondition(cond.kind, cond.prop),
     expectation: test.expectation,
-    ignoredByModel: model.ignoredGracePeriods.filter((set) => threadPaths.some((paths) => paths.some((p) => p.events.some((e) => e.annots.some((a) => capitalize(a) === set))))),
+    ignoredByModel: model.ignoredGracePeriods.filter((set) =>
+      threadPaths.some((paths) => paths.some((p) => p.events.some((e) => e.annots.some((a) => capitalize(a) === set)))),
+    ),
     unknownInCondition: unknownInCondition(test),
     stats: { pathCombinations: combos, rfCandidates: out.rfCandidates, executions: out.executions, timeMs: performance.now() - t0 },
   };
@@ -357,8 +391,20 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
   for (const name of locNames) {
     iwOf.set(name, events.length);
     events.push({
-      kind: 'W', thread: -1, annots: [], loc: { k: 'c', v: name }, value: { k: 'c', v: ctx.locs.get(name)! }, atomic: false,
-      rmwRead: null, instr: 0, iico: [], addr: [], data: [], ctrl: [], offset: 0, line: 0,
+      kind: 'W',
+      thread: -1,
+      annots: [],
+      loc: { k: 'c', v: name },
+      value: { k: 'c', v: ctx.locs.get(name)! },
+      atomic: false,
+      rmwRead: null,
+      instr: 0,
+      iico: [],
+      addr: [],
+      data: [],
+      ctrl: [],
+      offset: 0,
+      line: 0,
     });
   }
   const pathOffset: number[] = [];
@@ -457,12 +503,13 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
       }
     }
     // with every location a constant, each read's candidates are writes to its location already
-    if (!staticLoc) for (const r of reads) {
-      if (rf[r]! < 0) continue;
-      const a = locOf(r);
-      const b = locOf(rf[r]!);
-      if (a !== undefined && b !== undefined && a !== b) return false;
-    }
+    if (!staticLoc)
+      for (const r of reads) {
+        if (rf[r]! < 0) continue;
+        const a = locOf(r);
+        const b = locOf(rf[r]!);
+        if (a !== undefined && b !== undefined && a !== b) return false;
+      }
     for (let i = 0; i < constraints.length; i++) {
       // held where the search chose the rf of an earlier read: it holds below too (its value is known and stays)
       if (heldAt[i]! < depth) continue;
@@ -533,7 +580,9 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
       if (events[i]!.loc && typeof l === 'string' && isSymbolic(l)) return; // an address out of thin air
       if (events[i]!.loc && typeof l !== 'string') {
         throw new InputError(`P${events[i]!.thread} accesses memory at ${l === undefined ? 'an unknown address' : String(l)}, not at a location`, {
-          file: test.file, line: events[i]!.line, hint: 'a pointer read from memory must hold a location\'s address (initialise it: { int *p = &x; })',
+          file: test.file,
+          line: events[i]!.line,
+          hint: "a pointer read from memory must hold a location's address (initialise it: { int *p = &x; })",
         });
       }
     }
@@ -570,7 +619,9 @@ function checkCombination(ctx: Ctx, paths: ThreadPath[], first: boolean): void {
       // a ~exists test "Ok". A store there is refused at the leaf; so is this read, on a
       // path whose earlier reads are consistent.
       throw new InputError(`P${re.thread} accesses memory at ${String(re.loc.v)}, not at a location`, {
-        file: test.file, line: re.line, hint: 'a pointer must be a parameter (P0(int *y)) or hold a location\'s address (initialise it: { int *p = &x; })',
+        file: test.file,
+        line: re.line,
+        hint: "a pointer must be a parameter (P0(int *y)) or hold a location's address (initialise it: { int *p = &x; })",
       });
     }
     // the values the reads before this one gave: each choice first forgets those found since
@@ -599,7 +650,8 @@ function safeEval<T>(f: () => T, test: LitmusTest): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof ValueError) throw new InputError(e.message, { file: test.file, hint: 'litmus values are integers and location addresses; addresses can only be compared' });
+    if (e instanceof ValueError)
+      throw new InputError(e.message, { file: test.file, hint: 'litmus values are integers and location addresses; addresses can only be compared' });
     throw e;
   }
 }
@@ -609,7 +661,11 @@ function guardCat<T>(f: () => T, test: LitmusTest): T {
     return f();
   } catch (e) {
     if (e instanceof CatError) {
-      throw new InputError(`memory model error: ${e.message}`, { file: e.pos?.file ?? test.file, line: e.pos?.line, hint: 'the model files could not be evaluated on this test' });
+      throw new InputError(`memory model error: ${e.message}`, {
+        file: e.pos?.file ?? test.file,
+        line: e.pos?.line,
+        hint: 'the model files could not be evaluated on this test',
+      });
     }
     throw e;
   }
@@ -627,11 +683,17 @@ function coherenceFrontier(events: GEvent[], loc: Array<Val | undefined>, atomic
   const po = new Uint8Array(n * n);
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (poBefore(a, b)) po[a * n + b] = 1;
   const rmwRead = new Uint8Array(n);
-  if (atomicRmw) events.forEach((e, i) => {
-    if (e.rmwRead !== null && loc[e.rmwRead] === loc[i]) rmwRead[e.rmwRead] = 1;
-  });
+  if (atomicRmw)
+    events.forEach((e, i) => {
+      if (e.rmwRead !== null && loc[e.rmwRead] === loc[i]) rmwRead[e.rmwRead] = 1;
+    });
   return new CoherenceFrontier(
-    n, loc, (i) => events[i]!.kind === 'R', (i) => events[i]!.kind === 'W', (i) => events[i]!.thread < 0, (a, b) => po[a * n + b] === 1,
+    n,
+    loc,
+    (i) => events[i]!.kind === 'R',
+    (i) => events[i]!.kind === 'W',
+    (i) => events[i]!.thread < 0,
+    (a, b) => po[a * n + b] === 1,
     (i) => rmwRead[i] === 1,
   );
 }
@@ -730,20 +792,58 @@ function setStaticNatives(run: ModelRun, sp: Space, events: GEvent[], model: Loa
   run.setNative('id', { k: 'rel', b: sp.toId(sp.fullSet()) });
   run.setNative('rmw', rel(events.flatMap((e, i) => (e.rmwRead === null ? [] : [[e.rmwRead, i] as [number, number]]))));
   run.setNative('amo', EMPTY);
-  run.setNative('addr', deps((e) => e.addr));
-  run.setNative('data', deps((e) => e.data));
-  run.setNative('ctrl', deps((e) => e.ctrl));
-  run.setNative('M', set((e) => e.kind === 'R' || e.kind === 'W'));
-  run.setNative('R', set((e) => e.kind === 'R'));
-  run.setNative('W', set((e) => e.kind === 'W'));
-  run.setNative('IW', set((e) => e.thread < 0));
-  run.setNative('F', set((e) => e.kind === 'F'));
+  run.setNative(
+    'addr',
+    deps((e) => e.addr),
+  );
+  run.setNative(
+    'data',
+    deps((e) => e.data),
+  );
+  run.setNative(
+    'ctrl',
+    deps((e) => e.ctrl),
+  );
+  run.setNative(
+    'M',
+    set((e) => e.kind === 'R' || e.kind === 'W'),
+  );
+  run.setNative(
+    'R',
+    set((e) => e.kind === 'R'),
+  );
+  run.setNative(
+    'W',
+    set((e) => e.kind === 'W'),
+  );
+  run.setNative(
+    'IW',
+    set((e) => e.thread < 0),
+  );
+  run.setNative(
+    'F',
+    set((e) => e.kind === 'F'),
+  );
   run.setNative('B', { k: 'set', b: sp.emptySet() });
-  run.setNative('RMW', set((e) => e.atomic));
-  run.setNative('LK', set((e) => e.kind === 'LKR' || e.kind === 'LKW'));
-  for (const k of ['LKR', 'LKW', 'UL', 'LF', 'RL', 'RU'] as const) run.setNative(k, set((e) => e.kind === k));
+  run.setNative(
+    'RMW',
+    set((e) => e.atomic),
+  );
+  run.setNative(
+    'LK',
+    set((e) => e.kind === 'LKR' || e.kind === 'LKW'),
+  );
+  for (const k of ['LKR', 'LKW', 'UL', 'LF', 'RL', 'RU'] as const)
+    run.setNative(
+      k,
+      set((e) => e.kind === k),
+    );
   run.setNative('_evts', { k: 'set', b: sp.fullSet() });
-  for (const tag of model.compiled.annotations) run.setNative(capitalize(tag), set((e) => e.annots.includes(tag)));
+  for (const tag of model.compiled.annotations)
+    run.setNative(
+      capitalize(tag),
+      set((e) => e.annots.includes(tag)),
+    );
 }
 
 /** What the built-in functions see of the current candidate: event values and locations. */
@@ -855,9 +955,17 @@ function assertCoversExecution(run: ModelRun, sp: Space, loc: Array<Val | undefi
   };
   const covers = (big: Bits, small: Bits): boolean => small.every((word, j) => (word & ~big[j]!) === 0);
   const iw = sp.members(native('IW'));
-  const firsts = iw.flatMap((i) => sp.members(native('W')).filter((w) => w !== i && loc[w] === loc[i]).map((w) => [i, w] as [number, number]));
+  const firsts = iw.flatMap((i) =>
+    sp
+      .members(native('W'))
+      .filter((w) => w !== i && loc[w] === loc[i])
+      .map((w) => [i, w] as [number, number]),
+  );
   if (!covers(W, native('W')) || !covers(R, native('R')) || !covers(rf, native('rf')) || !covers(co0, sp.relOf(firsts))) {
-    throw new CatError('coherence-orders was given fewer writes, reads, reads-from or initial-write orders than the test has; kreplay prunes reads-from by coherence and cannot check this model', null);
+    throw new CatError(
+      'coherence-orders was given fewer writes, reads, reads-from or initial-write orders than the test has; kreplay prunes reads-from by coherence and cannot check this model',
+      null,
+    );
   }
 }
 
@@ -872,7 +980,13 @@ function* unions(sp: Space, lists: Bits[][]): Generator<Value> {
       for (let j = 0; j < b.length; j++) b[j]! |= r[j]!;
     });
     yield { k: 'rel', b };
-    if (!nextCombination(idx, lists.map((l) => l.length))) return;
+    if (
+      !nextCombination(
+        idx,
+        lists.map((l) => l.length),
+      )
+    )
+      return;
   }
 }
 
@@ -1025,8 +1139,16 @@ function* linearExtensions(sp: Space, ws: number[], before: number[][], next: nu
 }
 
 function runExecutions(
-  ctx: Ctx, run: ModelRun, sp: Space, events: GEvent[], paths: ThreadPath[], pathOffset: number[],
-  rf: Int32Array, exec: ExecState, readVals: Array<Val | undefined>, dynamicLoc: boolean,
+  ctx: Ctx,
+  run: ModelRun,
+  sp: Space,
+  events: GEvent[],
+  paths: ThreadPath[],
+  pathOffset: number[],
+  rf: Int32Array,
+  exec: ExecState,
+  readVals: Array<Val | undefined>,
+  dynamicLoc: boolean,
 ): void {
   const { test } = ctx;
   const loc = exec.locs;
@@ -1060,7 +1182,7 @@ function runExecutions(
       fw.push(w);
       finals.set(f.name, evVals[w]!);
     });
-    const get = (r: StateRef): Val => (r.thread === null ? finals.get(r.name) ?? ctx.locs.get(r.name) ?? 0 : regValue(r.thread, r.name));
+    const get = (r: StateRef): Val => (r.thread === null ? (finals.get(r.name) ?? ctx.locs.get(r.name) ?? 0) : regValue(r.thread, r.name));
     if (!test.filter || evalProp(test.filter, get)) {
       run.setNative('FW', { k: 'set', b: sp.setOf(fw) });
       const holds = evalProp(test.condition.prop, get);
@@ -1070,22 +1192,32 @@ function runExecutions(
       });
       const key = state.map((s) => `${s.ref}=${s.value}`).join(';');
       run.bump(evaluated ? LEVEL_FINAL : LEVEL_RF);
-      const failedAt = guardCat(() => run.run({
-        tick: () => {
-          if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
-        },
-        accept: (_G, flags) => {
-          ctx.out.executions++;
-          if (holds) ctx.out.pos++;
-          else ctx.out.neg++;
-          if (!ctx.out.states.has(key)) ctx.out.states.set(key, state);
-          for (const f of flags) ctx.out.flags.add(f);
-        },
-      }), test);
+      const failedAt = guardCat(
+        () =>
+          run.run({
+            tick: () => {
+              if (ctx.deadline !== undefined && performance.now() > ctx.deadline) throw new CheckTimeout(ctx.timeoutMs);
+            },
+            accept: (_G, flags) => {
+              ctx.out.executions++;
+              if (holds) ctx.out.pos++;
+              else ctx.out.neg++;
+              if (!ctx.out.states.has(key)) ctx.out.states.set(key, state);
+              for (const f of flags) ctx.out.flags.add(f);
+            },
+          }),
+        test,
+      );
       evaluated = true;
       if (failedAt < LEVEL_FINAL) return; // a check on rf alone failed: no final write can help
     }
-    if (!nextCombination(idx, finalChoices.map((f) => f.ws.length))) return;
+    if (
+      !nextCombination(
+        idx,
+        finalChoices.map((f) => f.ws.length),
+      )
+    )
+      return;
   }
 }
 

@@ -135,7 +135,9 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
         const reads = (p: readonly PathEntry[]): number => p.filter((e) => !isFence(e) && isRead(e)).length;
         const guards = Math.max(reads(a), reads(b));
         if (2 * guards + 8 > MAX_NESTING) {
-          skipped.push(`${name(i)} + ${name(j)} (${shape}): ${guards} reads in one thread, each guarding the rest, nest deeper than the litmus reader takes (${MAX_NESTING} levels), not derived`);
+          skipped.push(
+            `${name(i)} + ${name(j)} (${shape}): ${guards} reads in one thread, each guarding the rest, nest deeper than the litmus reader takes (${MAX_NESTING} levels), not derived`,
+          );
           continue;
         }
         const testName = litmusName(`kreplay-${opts.scenario}-${name(i)}-${name(j)}-${shape}`);
@@ -155,7 +157,13 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
 function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, ThreadRun> | string {
   let s = m.initial();
   const out = new Map<number, ThreadRun>();
-  const how = order.length === 1 ? 'alone' : `after ${order.slice(0, -1).map((t) => m.threads[t]!.name).join(', ')}`;
+  const how =
+    order.length === 1
+      ? 'alone'
+      : `after ${order
+          .slice(0, -1)
+          .map((t) => m.threads[t]!.name)
+          .join(', ')}`;
   for (const t of order) {
     const acc: PathEntry[] = [];
     const touched = new Map<string, { write: boolean; unmarked: boolean }>();
@@ -173,7 +181,8 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
         touched.set(a.loc, { write: seen.write || a.mode === 'write', unmarked: seen.unmarked || !a.lkmm });
         if (a.lkmm?.op === 'alloc') allocates ??= info.label;
         // a ghost is no memory access of the kernel (a judgement's read, a lock carried by `under`)
-        if (a.lkmm && a.lkmm.op !== 'ghost' && a.lkmm.op !== 'alloc') acc.push({ loc: a.lkmm.word ?? a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label, stepNo: n });
+        if (a.lkmm && a.lkmm.op !== 'ghost' && a.lkmm.op !== 'alloc')
+          acc.push({ loc: a.lkmm.word ?? a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label, stepNo: n });
       }
       if (unmarkedHere) pushFence(acc);
       s = m.step(s, t).state;
@@ -187,9 +196,21 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
 }
 
 const isLock = (a: PathAccess): boolean => a.lkmm.op === 'spin_lock' || a.lkmm.op === 'spin_unlock' || a.lkmm.op === 'spin_is_locked';
-const READS = new Set<LkmmAccess['op']>(['spin_is_locked', 'plain-read', 'plain-inc', 'plain-dec', 'xchg', 'READ_ONCE', 'smp_load_acquire', 'atomic_read', 'atomic_inc_return', 'atomic_dec_return']);
+const READS = new Set<LkmmAccess['op']>([
+  'spin_is_locked',
+  'plain-read',
+  'plain-inc',
+  'plain-dec',
+  'xchg',
+  'READ_ONCE',
+  'smp_load_acquire',
+  'atomic_read',
+  'atomic_inc_return',
+  'atomic_dec_return',
+]);
 const isRead = (a: PathAccess): boolean => READS.has(a.lkmm.op);
-const isWrite = (a: PathAccess): boolean => !isLock(a) && a.lkmm.op !== 'atomic_read' && a.lkmm.op !== 'READ_ONCE' && a.lkmm.op !== 'plain-read' && a.lkmm.op !== 'smp_load_acquire';
+const isWrite = (a: PathAccess): boolean =>
+  !isLock(a) && a.lkmm.op !== 'atomic_read' && a.lkmm.op !== 'READ_ONCE' && a.lkmm.op !== 'plain-read' && a.lkmm.op !== 'smp_load_acquire';
 /** Read-modify-writes whose value is the one before, and that the test does not condition on. */
 const isBlindRmw = (a: PathAccess): boolean => a.lkmm.op === 'atomic_inc' || a.lkmm.op === 'atomic_dec' || a.lkmm.op === 'set_bit' || a.lkmm.op === 'clear_bit';
 
@@ -209,7 +230,11 @@ function sharedUnmarked(x: ThreadRun, y: ThreadRun): string[] {
 const accesses = (path: PathEntry[]): PathAccess[] => path.filter((e): e is PathAccess => !isFence(e));
 
 function readsWhatOtherWrites(reader: PathEntry[], writer: PathEntry[]): boolean {
-  const written = new Set(accesses(writer).filter(isWrite).map((a) => a.loc));
+  const written = new Set(
+    accesses(writer)
+      .filter(isWrite)
+      .map((a) => a.loc),
+  );
   return accesses(reader).some((a) => isRead(a) && written.has(a.loc));
 }
 
@@ -259,32 +284,61 @@ function expected(a: PathAccess): number {
 function statement(a: PathAccess, x: string, reg: string | undefined): string {
   const v = a.lkmm.value;
   switch (a.lkmm.op) {
-    case 'plain-read': return `${reg} = *${x};`;
-    case 'READ_ONCE': return `${reg} = READ_ONCE(*${x});`;
-    case 'smp_load_acquire': return `${reg} = smp_load_acquire(${x});`;
-    case 'atomic_read': return `${reg} = atomic_read(${x});`;
-    case 'atomic_inc_return': return `${reg} = atomic_inc_return(${x});`;
-    case 'atomic_dec_return': return `${reg} = atomic_dec_return(${x});`;
-    case 'plain-inc': case 'plain-dec': return `${reg} = *${x};`; // the store follows, under the read's guard
-    case 'plain-write': return `*${x} = ${v};`;
-    case 'WRITE_ONCE': return `WRITE_ONCE(*${x}, ${v});`;
-    case 'smp_store_release': return `smp_store_release(${x}, ${v});`;
-    case 'atomic_set': return `atomic_set(${x}, ${v});`;
-    case 'atomic_inc': return `atomic_inc(${x});`;
-    case 'atomic_dec': return `atomic_dec(${x});`;
-    case 'spin_lock': return `spin_lock(${x});`;
-    case 'spin_unlock': return `spin_unlock(${x});`;
-    case 'spin_is_locked': return `${reg} = spin_is_locked(${x});`;
-    case 'xchg': return `${reg} = xchg(${x}, 0);`;
+    case 'plain-read':
+      return `${reg} = *${x};`;
+    case 'READ_ONCE':
+      return `${reg} = READ_ONCE(*${x});`;
+    case 'smp_load_acquire':
+      return `${reg} = smp_load_acquire(${x});`;
+    case 'atomic_read':
+      return `${reg} = atomic_read(${x});`;
+    case 'atomic_inc_return':
+      return `${reg} = atomic_inc_return(${x});`;
+    case 'atomic_dec_return':
+      return `${reg} = atomic_dec_return(${x});`;
+    case 'plain-inc':
+    case 'plain-dec':
+      return `${reg} = *${x};`; // the store follows, under the read's guard
+    case 'plain-write':
+      return `*${x} = ${v};`;
+    case 'WRITE_ONCE':
+      return `WRITE_ONCE(*${x}, ${v});`;
+    case 'smp_store_release':
+      return `smp_store_release(${x}, ${v});`;
+    case 'atomic_set':
+      return `atomic_set(${x}, ${v});`;
+    case 'atomic_inc':
+      return `atomic_inc(${x});`;
+    case 'atomic_dec':
+      return `atomic_dec(${x});`;
+    case 'spin_lock':
+      return `spin_lock(${x});`;
+    case 'spin_unlock':
+      return `spin_unlock(${x});`;
+    case 'spin_is_locked':
+      return `${reg} = spin_is_locked(${x});`;
+    case 'xchg':
+      return `${reg} = xchg(${x}, 0);`;
     // one flag as one int: set_bit()/clear_bit() are unordered RMWs storing 1 / 0
     // (herd7 takes a value-returning primitive only as an expression: its value goes to a register no condition reads)
-    case 'set_bit': return `${reg} = atomic_xchg_relaxed(${x}, 1);`;
-    case 'clear_bit': return `${reg} = atomic_xchg_relaxed(${x}, 0);`;
-    case 'ghost': case 'alloc': throw new Error(`internal: a ${a.lkmm.op} mark is never in a derived test`);
+    case 'set_bit':
+      return `${reg} = atomic_xchg_relaxed(${x}, 1);`;
+    case 'clear_bit':
+      return `${reg} = atomic_xchg_relaxed(${x}, 0);`;
+    case 'ghost':
+    case 'alloc':
+      throw new Error(`internal: a ${a.lkmm.op} mark is never in a derived test`);
   }
 }
 
-function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNames: [string, string], shape: Shape, opts: DeriveOptions, init: Map<string, number>): string {
+function litmusText(
+  name: string,
+  entries: [PathEntry[], PathEntry[]],
+  threadNames: [string, string],
+  shape: Shape,
+  opts: DeriveOptions,
+  init: Map<string, number>,
+): string {
   const paths = entries.map(accesses);
   const underOf = (a: PathAccess): string[] => (a.lkmm.under === undefined ? [] : [a.lkmm.under]);
   const locs = [...new Set(paths.flatMap((p) => p.flatMap((a) => [a.loc, ...underOf(a)])))].sort();
@@ -298,7 +352,7 @@ function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNam
     ` * P0 is ${threadNames[0]}, P1 is ${threadNames[1]}, each on the path it takes when it runs ${shape === 'first' ? 'first (alone)' : 'after the other has finished'}.`,
     ` * The condition: both read exactly what they read then, an outcome no serial order gives.`,
     ' * Every read guards the rest of its thread (if (r == v)): the kernel code has at most these dependencies.',
-    ' * Values are the model\'s (page mapcount = _mapcount + 1).',
+    " * Values are the model's (page mapcount = _mapcount + 1).",
     ' *',
   ];
   const body: string[] = [];
@@ -364,6 +418,9 @@ function litmusText(name: string, entries: [PathEntry[], PathEntry[]], threadNam
     body.push(`P${p}(${params.join(', ')})`, '{', ...regs.map((r) => `\tint ${r};`), ...(regs.length ? [''] : []), ...lines, '}', '');
   });
   header.push(' *)', '');
-  const initLine = locs.filter((l) => !lockLocs.has(l)).map((l) => `${ids.get(l)!}=${init.get(l) ?? 0};`).join(' ');
+  const initLine = locs
+    .filter((l) => !lockLocs.has(l))
+    .map((l) => `${ids.get(l)!}=${init.get(l) ?? 0};`)
+    .join(' ');
   return [...header, `{ ${initLine} }`, '', ...body, `exists (${cond.join(' /\\ ')})`, ''].join('\n');
 }

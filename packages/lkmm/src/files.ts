@@ -35,7 +35,10 @@ function globToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -67,7 +70,10 @@ export function expandLitmusPaths(args: string[]): string[] {
       }
       const re = globToRegExp(arg);
       const shown = (p: string): string => (base === '.' && arg.startsWith('./') ? `./${p}` : p);
-      const hits = all.map(shown).filter((p) => re.test(p)).sort();
+      const hits = all
+        .map(shown)
+        .filter((p) => re.test(p))
+        .sort();
       if (hits.length === 0) throw new InputError(`no file matches ${arg}`, { hint: 'check the pattern (** matches folders, * a name part)' });
       hits.forEach(add);
       continue;
@@ -76,7 +82,9 @@ export function expandLitmusPaths(args: string[]): string[] {
     try {
       st = statSync(arg);
     } catch {
-      throw new InputError(`no such file or folder: ${arg}`, { hint: 'name .litmus files, folders holding them, or quoted patterns such as \'tests/**/*.litmus\'' });
+      throw new InputError(`no such file or folder: ${arg}`, {
+        hint: "name .litmus files, folders holding them, or quoted patterns such as 'tests/**/*.litmus'",
+      });
     }
     if (st.isDirectory()) {
       const found: string[] = [];

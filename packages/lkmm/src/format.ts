@@ -45,8 +45,10 @@ export function resultJson(r: LitmusResult, j?: Judgement): Record<string, unkno
 export function ignoredWarning(r: LitmusResult): string | null {
   if (r.ignoredByModel.length === 0) return null;
   const calls = r.ignoredByModel.map((set) => (set === 'Sync-srcu' ? 'synchronize_srcu()' : 'synchronize_rcu()')).join(' and ');
-  return `${r.name}: no check of model ${r.model.name} refers to ${r.ignoredByModel.join(' or ')}, so ${calls} waits for no reader under it: `
-    + 'this verdict is the one without the grace-period guarantee (the LKMM models linux-6.1 and linux-6.12 give it)';
+  return (
+    `${r.name}: no check of model ${r.model.name} refers to ${r.ignoredByModel.join(' or ')}, so ${calls} waits for no reader under it: ` +
+    'this verdict is the one without the grace-period guarantee (the LKMM models linux-6.1 and linux-6.12 give it)'
+  );
 }
 
 /**
@@ -56,6 +58,8 @@ export function ignoredWarning(r: LitmusResult): string | null {
  */
 export function unknownWarning(r: LitmusResult): string | null {
   if (r.unknownInCondition.length === 0) return null;
-  return `${r.name}: the condition names ${r.unknownInCondition.join(', ')}, which the test never mentions (no parameter, declaration or assignment): `
-    + 'it is 0 in every execution, so the verdict is about a value nothing sets (a typo?)';
+  return (
+    `${r.name}: the condition names ${r.unknownInCondition.join(', ')}, which the test never mentions (no parameter, declaration or assignment): ` +
+    'it is 0 in every execution, so the verdict is about a value nothing sets (a typo?)'
+  );
 }

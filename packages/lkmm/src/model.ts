@@ -82,7 +82,7 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
   const cfgPath = path.join(dir, 'linux-kernel.cfg');
   if (!existsSync(cfgPath)) {
     throw new InputError(`no memory model "${nameOrDir}": ${cfgPath} does not exist`, {
-      hint: 'name a shipped model (linux-6.1, linux-6.12) or a directory such as a kernel tree\'s tools/memory-model/',
+      hint: "name a shipped model (linux-6.1, linux-6.12) or a directory such as a kernel tree's tools/memory-model/",
     });
   }
   const cfg = readFileSync(cfgPath, 'utf8');
@@ -97,7 +97,9 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
       const p = path.join(d, name);
       if (existsSync(p)) return [p, readFileSync(p, 'utf8')];
     }
-    throw new InputError(`the model includes ${name}, which is in neither ${dir} nor kreplay's model library`, { hint: 'kreplay provides stdlib.cat, cross.cat and cos-opt.cat; other herd7 library files are not supported' });
+    throw new InputError(`the model includes ${name}, which is in neither ${dir} nor kreplay's model library`, {
+      hint: 'kreplay provides stdlib.cat, cross.cat and cos-opt.cat; other herd7 library files are not supported',
+    });
   };
   const files: string[] = [];
   const parsed: CatFile[] = [];
@@ -117,7 +119,10 @@ export function loadModel(nameOrDir: string = DEFAULT_MODEL): LoadedModel {
   const compiled = compileModel([prelude, bell, cat], { include: (name: string, _from: Pos) => parseFile(name) }, () => false);
   const checked = checkedNatives(compiled);
   const loaded: LoadedModel = {
-    info: { ...info, files }, compiled, macros, atomicRmw: parsed.some(checksAtomicRmw),
+    info: { ...info, files },
+    compiled,
+    macros,
+    atomicRmw: parsed.some(checksAtomicRmw),
     ignoredGracePeriods: GRACE_PERIODS.filter((set) => !checked.has(set)),
   };
   cache.set(dir, loaded);
@@ -148,7 +153,18 @@ export function checkedNatives(compiled: CompiledModel): Set<string> {
 /** Does the file check, unconditionally, `empty rmw & (fre ; coe)`? */
 function checksAtomicRmw(file: CatFile): boolean {
   const v = (e: Expr, name: string): boolean => e.t === 'var' && e.name === name;
-  return file.stmts.some((s) => s.t === 'test' && s.mode === 'check' && !s.neg && s.kind === 'empty'
-    && s.e.t === 'op2' && s.e.op === 'inter' && v(s.e.a, 'rmw')
-    && s.e.b.t === 'op2' && s.e.b.op === 'seq' && v(s.e.b.a, 'fre') && v(s.e.b.b, 'coe'));
+  return file.stmts.some(
+    (s) =>
+      s.t === 'test' &&
+      s.mode === 'check' &&
+      !s.neg &&
+      s.kind === 'empty' &&
+      s.e.t === 'op2' &&
+      s.e.op === 'inter' &&
+      v(s.e.a, 'rmw') &&
+      s.e.b.t === 'op2' &&
+      s.e.b.op === 'seq' &&
+      v(s.e.b.a, 'fre') &&
+      v(s.e.b.b, 'coe'),
+  );
 }

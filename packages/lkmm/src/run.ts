@@ -29,13 +29,22 @@ export async function checkFile(job: FileJob): Promise<FileOutcome> {
     try {
       text = await readFile(job.file, 'utf8');
     } catch (e) {
-      return { file: job.file, ok: false, error: { kind: 'input', message: `cannot read ${job.file}: ${(e as Error).message}`, hint: 'check the path and its permissions' } };
+      return {
+        file: job.file,
+        ok: false,
+        error: { kind: 'input', message: `cannot read ${job.file}: ${(e as Error).message}`, hint: 'check the path and its permissions' },
+      };
     }
     const model = loadModel(job.model);
     const test = parseLitmus(text, job.file);
     return { file: job.file, ok: true, result: checkLitmus(test, model, { timeoutMs: job.timeoutMs }) };
   } catch (e) {
-    if (e instanceof CheckTimeout) return { file: job.file, ok: false, error: { kind: 'timeout', message: `no verdict: ${e.message}`, hint: 'raise --timeout (herd7 also takes minutes on some lock-heavy tests)' } };
+    if (e instanceof CheckTimeout)
+      return {
+        file: job.file,
+        ok: false,
+        error: { kind: 'timeout', message: `no verdict: ${e.message}`, hint: 'raise --timeout (herd7 also takes minutes on some lock-heavy tests)' },
+      };
     if (isInputError(e)) return { file: job.file, ok: false, error: { kind: 'input', message: e.message, line: e.line, hint: e.hint } };
     const err = e instanceof Error ? e : new Error(String(e));
     return { file: job.file, ok: false, error: { kind: 'internal', message: err.message, stack: err.stack } };
@@ -85,7 +94,8 @@ export async function* checkFiles(files: string[], opts: { model: string; timeou
     // a worker that dies is an internal error for its file; a new one takes the rest
     w.on('error', (e) => {
       const id = (w as Worker & { current?: number }).current;
-      if (id !== undefined && !done.has(id)) finish(id, { file: files[id]!, ok: false, error: { kind: 'internal', message: `worker failed: ${e.message}`, stack: e.stack } });
+      if (id !== undefined && !done.has(id))
+        finish(id, { file: files[id]!, ok: false, error: { kind: 'internal', message: `worker failed: ${e.message}`, stack: e.stack } });
       spawn();
     });
     assign(w);

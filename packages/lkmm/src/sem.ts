@@ -110,10 +110,12 @@ export class ThreadSemantics {
     const st0: St = { events: [], regs: new Map(), cons: [], instr: 0, ctrl: NONE };
     // a path whose conditions are false whatever the reads give is no path (a trylock's
     // constant result tested by an if)
-    const ends = this.stmts(body, [st0], true).filter((st) => st.cons.every((c) => {
-      const v = evalSym(c, []);
-      return v === undefined || v !== 0;
-    }));
+    const ends = this.stmts(body, [st0], true).filter((st) =>
+      st.cons.every((c) => {
+        const v = evalSym(c, []);
+        return v === undefined || v !== 0;
+      }),
+    );
     return ends.map((st) => {
       const regs = new Map<string, Sym>();
       for (const [name, v] of this.initRegs) regs.set(name, c(v));
@@ -128,7 +130,8 @@ export class ThreadSemantics {
     for (const s of list) {
       const next: St[] = [];
       for (const st of cur) next.push(...this.stmt(s, st, top));
-      if (next.length > MAX_PATHS) this.fail(s.line, `P${this.thread} has more than ${MAX_PATHS} paths`, 'split the test: every if, trylock and cmpxchg doubles the paths of a thread');
+      if (next.length > MAX_PATHS)
+        this.fail(s.line, `P${this.thread} has more than ${MAX_PATHS} paths`, 'split the test: every if, trylock and cmpxchg doubles the paths of a thread');
       cur = next;
     }
     return cur;
@@ -234,7 +237,18 @@ export class ThreadSemantics {
 
   private event(
     st: St,
-    e: { kind: PathEvent['kind']; annots: string[]; loc: Sym | null; value: Sym | null; iico: number[]; line: number; addr?: ReadonlySet<number>; data?: ReadonlySet<number>; atomic?: boolean; rmwRead?: number },
+    e: {
+      kind: PathEvent['kind'];
+      annots: string[];
+      loc: Sym | null;
+      value: Sym | null;
+      iico: number[];
+      line: number;
+      addr?: ReadonlySet<number>;
+      data?: ReadonlySet<number>;
+      atomic?: boolean;
+      rmwRead?: number;
+    },
   ): number {
     const idx = st.events.length;
     st.events.push({
@@ -336,7 +350,18 @@ export class ThreadSemantics {
         const f1 = mb ? [this.fence(s2, a, e.line, [])] : [];
         const r = this.event(s2, { kind: 'R', annots: ar, loc: l.sym, value: null, addr: l.data, iico: [...f1, ...l.evts], atomic: true, line: e.line });
         // the write follows the read by control, not data: no data dependency inside an xchg
-        const w = this.event(s2, { kind: 'W', annots: aw, loc: l.sym, value: v.sym, addr: l.data, data: v.data, iico: [...f1, ...l.evts, ...v.evts, r], atomic: true, rmwRead: r, line: e.line });
+        const w = this.event(s2, {
+          kind: 'W',
+          annots: aw,
+          loc: l.sym,
+          value: v.sym,
+          addr: l.data,
+          data: v.data,
+          iico: [...f1, ...l.evts, ...v.evts, r],
+          atomic: true,
+          rmwRead: r,
+          line: e.line,
+        });
         const f2 = mb ? [this.fence(s2, a, e.line, [w])] : [];
         out.push([s2, { sym: { k: 'r', ev: r }, data: new Set([r]), cdata: new Set([r]), evts: [...l.evts, ...v.evts, ...f1, r, w, ...f2] }]);
       }
@@ -356,8 +381,16 @@ export class ThreadSemantics {
           const f1 = mb ? [this.fence(ok, a, e.line, [])] : [];
           const r = this.event(ok, { kind: 'R', annots: ar, loc: l.sym, value: null, addr: l.data, iico: [...f1, ...l.evts], atomic: true, line: e.line });
           const w = this.event(ok, {
-            kind: 'W', annots: aw, loc: l.sym, value: nv.sym, addr: l.data, data: nv.data,
-            iico: [...f1, ...l.evts, ...old.evts, ...nv.evts, r], atomic: true, rmwRead: r, line: e.line,
+            kind: 'W',
+            annots: aw,
+            loc: l.sym,
+            value: nv.sym,
+            addr: l.data,
+            data: nv.data,
+            iico: [...f1, ...l.evts, ...old.evts, ...nv.evts, r],
+            atomic: true,
+            rmwRead: r,
+            line: e.line,
           });
           const f2 = mb ? [this.fence(ok, a, e.line, [w])] : [];
           ok.cons.push(op('==', { k: 'r', ev: r }, old.sym));
@@ -375,7 +408,15 @@ export class ThreadSemantics {
 
   /** atomic_add() and the value-returning atomics: a read, a write of read OP v (data-dependent on the read). */
   private rmwOp(
-    locE: KExpr, o: AtomicOp, vE: KExpr, ar: string[], aw: string[], mb: boolean, st: St, line: number, ret: 'old' | 'new' = 'new',
+    locE: KExpr,
+    o: AtomicOp,
+    vE: KExpr,
+    ar: string[],
+    aw: string[],
+    mb: boolean,
+    st: St,
+    line: number,
+    ret: 'old' | 'new' = 'new',
   ): Array<[St, EV]> {
     const out: Array<[St, EV]> = [];
     for (const [s1, v] of this.expr(vE, st)) {
@@ -385,8 +426,16 @@ export class ThreadSemantics {
         const rv: Sym = { k: 'r', ev: r };
         const nv = applyAtomicOp(o, rv, v.sym);
         const w = this.event(s2, {
-          kind: 'W', annots: aw, loc: l.sym, value: nv, addr: l.data, data: union(v.data, new Set([r])),
-          iico: [...f1, ...l.evts, ...v.evts, r], atomic: true, rmwRead: r, line,
+          kind: 'W',
+          annots: aw,
+          loc: l.sym,
+          value: nv,
+          addr: l.data,
+          data: union(v.data, new Set([r])),
+          iico: [...f1, ...l.evts, ...v.evts, r],
+          atomic: true,
+          rmwRead: r,
+          line,
         });
         const f2 = mb ? [this.fence(s2, ['mb'], line, [w])] : [];
         const deps = ret === 'old' ? new Set([r]) : union(v.data, new Set([r]));
@@ -407,12 +456,23 @@ export class ThreadSemantics {
           const f1 = this.fence(ok, ['mb'], e.line, []);
           const r = this.event(ok, { kind: 'R', annots: ['once'], loc: l.sym, value: null, addr: l.data, iico: [f1, ...l.evts], atomic: true, line: e.line });
           const w = this.event(ok, {
-            kind: 'W', annots: ['once'], loc: l.sym, value: op('+', { k: 'r', ev: r }, a.sym), addr: l.data, data: union(a.data, new Set([r])),
-            iico: [f1, ...l.evts, ...a.evts, ...u.evts, r], atomic: true, rmwRead: r, line: e.line,
+            kind: 'W',
+            annots: ['once'],
+            loc: l.sym,
+            value: op('+', { k: 'r', ev: r }, a.sym),
+            addr: l.data,
+            data: union(a.data, new Set([r])),
+            iico: [f1, ...l.evts, ...a.evts, ...u.evts, r],
+            atomic: true,
+            rmwRead: r,
+            line: e.line,
           });
           const f2 = this.fence(ok, ['mb'], e.line, [w]);
           ok.cons.push(op('!=', { k: 'r', ev: r }, u.sym));
-          out.push([ok, { sym: c(1), data: union(u.data, new Set([r])), cdata: union(u.cdata, new Set([r])), evts: [...l.evts, ...a.evts, ...u.evts, f1, r, w, f2] }]);
+          out.push([
+            ok,
+            { sym: c(1), data: union(u.data, new Set([r])), cdata: union(u.cdata, new Set([r])), evts: [...l.evts, ...a.evts, ...u.evts, f1, r, w, f2] },
+          ]);
           // failure (the value is u): a lone read, return 0
           const no = clone(s3);
           const rn = this.event(no, { kind: 'R', annots: ['once'], loc: l.sym, value: null, addr: l.data, iico: l.evts, atomic: true, line: e.line });

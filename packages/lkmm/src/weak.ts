@@ -25,7 +25,13 @@ export function loadScModel(): LoadedModel {
 }
 
 /** Throws CheckTimeout when `timeoutMs` is given and checking either model takes longer. */
-export function judgeDerived(test: DerivedLitmus, model: LoadedModel, sc: LoadedModel = loadScModel(), file = `${test.name}.litmus`, timeoutMs?: number): WeakJudgement {
+export function judgeDerived(
+  test: DerivedLitmus,
+  model: LoadedModel,
+  sc: LoadedModel = loadScModel(),
+  file = `${test.name}.litmus`,
+  timeoutMs?: number,
+): WeakJudgement {
   const parsed = parseLitmus(test.text, file);
   const opts = timeoutMs !== undefined ? { timeoutMs } : {};
   const lkmm = checkLitmus(parsed, model, opts);

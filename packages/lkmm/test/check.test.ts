@@ -12,7 +12,7 @@ const model = loadModel('linux-6.12');
 const check = (text: string) => checkLitmus(parseLitmus(text, 't.litmus'), model);
 
 describe('checkLitmus', () => {
-  it('a trylock\'s result tested the other way is no path (no phantom execution)', () => {
+  it("a trylock's result tested the other way is no path (no phantom execution)", () => {
     // herd7: Never 0 1; before the fix the path "trylock succeeded, if not taken" ran too
     const r = check(`C R225
 {}
@@ -39,7 +39,10 @@ exists (~0:r1=0 \\/ ~1:r1=0)
     expect([r.observation, r.pos, r.neg]).toEqual(['Sometimes', 1, 3]);
     expect(r.flags).toEqual(['data-race']);
     expect(r.states[0]!.every((b) => b.symbolic && /^S\d+$/.test(b.value))).toBe(true);
-    expect(r.states[1]).toEqual([{ ref: '0:r1', value: '0' }, { ref: '1:r1', value: '0' }]);
+    expect(r.states[1]).toEqual([
+      { ref: '0:r1', value: '0' },
+      { ref: '1:r1', value: '0' },
+    ]);
   });
 
   it('a cycle through arithmetic has no solution, so no execution', () => {
@@ -93,7 +96,7 @@ exists (1:r0=1)
     expect(judge({ ...deadlock, expectation: { outcome: 'Never', datarace: false, line: 2 } }).message).toBe('!!! Unexpected non-Never deadlock');
   });
 
-  it('a thread register named like a macro parameter (X, V) is the thread\'s, not the macro\'s', () => {
+  it("a thread register named like a macro parameter (X, V) is the thread's, not the macro's", () => {
     // READ_ONCE(X) is __load{once}(X): the argument *X must not be expanded a second time
     const r = check(`C dynticks
 { DYNTICKS=0; }
@@ -105,7 +108,8 @@ exists (1:d=0 /\\ 0:x=0);
   });
 
   it('the same test gives the same result object every time', () => {
-    const text = 'C t\n{}\nP0(int *x, int *y) { WRITE_ONCE(*x, 1); smp_wmb(); WRITE_ONCE(*y, 1); }\nP1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); smp_rmb(); r1 = READ_ONCE(*x); }\nexists (1:r0=1 /\\ 1:r1=0)\n';
+    const text =
+      'C t\n{}\nP0(int *x, int *y) { WRITE_ONCE(*x, 1); smp_wmb(); WRITE_ONCE(*y, 1); }\nP1(int *x, int *y) { int r0; int r1; r0 = READ_ONCE(*y); smp_rmb(); r1 = READ_ONCE(*x); }\nexists (1:r0=1 /\\ 1:r1=0)\n';
     const strip = (r: ReturnType<typeof check>) => ({ ...r, stats: { ...r.stats, timeMs: 0 } });
     expect(strip(check(text))).toEqual(strip(check(text)));
   });
@@ -113,27 +117,61 @@ exists (1:d=0 /\\ 0:x=0);
 
 describe('the cat interpreter', () => {
   const run = (text: string, n: number, natives: Record<string, Array<[number, number]>>) => {
-    const m = compileModel([parseCat(text, 'm.cat')], { include: () => { throw new Error('no include'); } }, () => false);
+    const m = compileModel(
+      [parseCat(text, 'm.cat')],
+      {
+        include: () => {
+          throw new Error('no include');
+        },
+      },
+      () => false,
+    );
     const sp = new Space(n);
     const r = new ModelRun(m, sp, new Map());
     for (const [k, pairs] of Object.entries(natives)) r.setNative(k, { k: 'rel', b: sp.relOf(pairs) });
     r.setNative('id', { k: 'rel', b: sp.toId(sp.fullSet()) });
     let accepted = 0;
     let flags: string[] = [];
-    const ok = r.prepare() && r.run({ accept: (_G, f) => { accepted++; flags = f; } }) === Infinity;
+    const ok =
+      r.prepare() &&
+      r.run({
+        accept: (_G, f) => {
+          accepted++;
+          flags = f;
+        },
+      }) === Infinity;
     return { ok, accepted, flags };
   };
 
-  it('reads herd7\'s precedences: ; binds tighter than |, \\ tighter than ;, & tighter than \\', () => {
+  it("reads herd7's precedences: ; binds tighter than |, \\ tighter than ;, & tighter than \\", () => {
     // a | b ; c  is a | (b ; c); with a empty and b;c a cycle, acyclic fails
-    expect(run('"t"\nacyclic 0 | po ; po as cyc', 2, { po: [[0, 1], [1, 0]] }).ok).toBe(false);
+    expect(
+      run('"t"\nacyclic 0 | po ; po as cyc', 2, {
+        po: [
+          [0, 1],
+          [1, 0],
+        ],
+      }).ok,
+    ).toBe(false);
     expect(run('"t"\nlet r = po \\ po & po\nempty r as e', 2, { po: [[0, 1]] }).ok).toBe(true);
   });
 
-  it('raises flags without rejecting, and let rec reaches herd7\'s fixpoint', () => {
-    const r = run('"t"\nlet rec tc = po | (tc ; po)\nflag ~empty tc & id as cycle\nacyclic po as never-here', 3, { po: [[0, 1], [1, 2]] });
+  it("raises flags without rejecting, and let rec reaches herd7's fixpoint", () => {
+    const r = run('"t"\nlet rec tc = po | (tc ; po)\nflag ~empty tc & id as cycle\nacyclic po as never-here', 3, {
+      po: [
+        [0, 1],
+        [1, 2],
+      ],
+    });
     expect(r).toEqual({ ok: true, accepted: 1, flags: [] });
-    expect(run('"t"\nlet rec tc = po | (tc ; po)\nflag ~empty tc & id as cycle', 2, { po: [[0, 1], [1, 0]] }).flags).toEqual(['cycle']);
+    expect(
+      run('"t"\nlet rec tc = po | (tc ; po)\nflag ~empty tc & id as cycle', 2, {
+        po: [
+          [0, 1],
+          [1, 0],
+        ],
+      }).flags,
+    ).toEqual(['cycle']);
   });
 
   it('reports a syntax error with the file and line', () => {

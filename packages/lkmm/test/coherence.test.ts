@@ -17,7 +17,15 @@ function frontier(exclusive: boolean): CoherenceFrontier {
   const loc = ['x', 'x', 'x', 'x', 'x'];
   const thread = [-1, 0, 1, 1, 1];
   const po = (a: number, b: number): boolean => thread[a]! >= 0 && thread[a] === thread[b] && a < b;
-  return new CoherenceFrontier(5, loc, (i) => i === 2 || i === 3, (i) => i === 0 || i === 1 || i === 4, (i) => i === 0, po, (i) => exclusive && (i === 2 || i === 3));
+  return new CoherenceFrontier(
+    5,
+    loc,
+    (i) => i === 2 || i === 3,
+    (i) => i === 0 || i === 1 || i === 4,
+    (i) => i === 0,
+    po,
+    (i) => exclusive && (i === 2 || i === 3),
+  );
 }
 
 describe('CoherenceFrontier', () => {
@@ -48,7 +56,7 @@ describe('checking with pruning', () => {
   const lkmm = loadModel('linux-6.12');
   const sc = loadScModel();
 
-  it('two threads incrementing one counter: the counts are herd7\'s', () => {
+  it("two threads incrementing one counter: the counts are herd7's", () => {
     // herd7 7.58 (-conf linux-kernel.cfg of 6.12): Never 0 2, states 1/2 and 2/1
     const text = `C inc-inc
 { int x = 0; }

@@ -31,7 +31,10 @@ function checkRecorded(kernel: string, files: string[]): number {
   for (const rel of files) {
     const file = path.join(FIXTURES, 'derived', kernel, rel);
     const test = parseLitmus(readFileSync(file, 'utf8'), file);
-    for (const [m, mm] of [['linux-6.12', model], ['sc', sc]] as const) {
+    for (const [m, mm] of [
+      ['linux-6.12', model],
+      ['sc', sc],
+    ] as const) {
       const out = path.join(FIXTURES, 'herd7', m, 'derived', kernel, `${rel}.out`);
       if (!existsSync(out)) continue;
       recorded++;
@@ -42,10 +45,20 @@ function checkRecorded(kernel: string, files: string[]): number {
 }
 
 interface Op {
-  loc: string; op: LkmmAccess['op']; value?: number; after?: LkmmAccess['after']; unmarked?: boolean;
-  under?: string; addr?: boolean; word?: string; mode?: Access['mode'];
+  loc: string;
+  op: LkmmAccess['op'];
+  value?: number;
+  after?: LkmmAccess['after'];
+  unmarked?: boolean;
+  under?: string;
+  addr?: boolean;
+  word?: string;
+  mode?: Access['mode'];
 }
-interface S { mem: Record<string, number>; pc: number[] }
+interface S {
+  mem: Record<string, number>;
+  pc: number[];
+}
 
 /** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`. */
 function toyMachine(threads: Op[][]): Machine<S> {
@@ -60,8 +73,13 @@ function toyMachine(threads: Op[][]): Machine<S> {
       const read = READ.has(o.op);
       const a: Access = { loc: o.loc, mode: o.mode ?? (read ? 'read' : 'write') };
       const lkmm: LkmmAccess = {
-        op: o.op, value: read ? s.mem[o.loc] ?? 0 : o.value ?? 0, cite: 'test', ...(o.after ? { after: o.after } : {}),
-        ...(o.under ? { under: o.under } : {}), ...(o.addr ? { addr: true } : {}), ...(o.word ? { word: o.word } : {}),
+        op: o.op,
+        value: read ? (s.mem[o.loc] ?? 0) : (o.value ?? 0),
+        cite: 'test',
+        ...(o.after ? { after: o.after } : {}),
+        ...(o.under ? { under: o.under } : {}),
+        ...(o.addr ? { addr: true } : {}),
+        ...(o.word ? { word: o.word } : {}),
       };
       return { label: `${o.op} ${o.loc}`, accesses: [o.unmarked ? a : { ...a, lkmm }], enabled: true };
     },
@@ -77,12 +95,24 @@ function toyMachine(threads: Op[][]): Machine<S> {
 }
 
 const sb = (after?: LkmmAccess['after']): Op[][] => [
-  [{ loc: 'x', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) }, { loc: 'y', op: 'READ_ONCE' }],
-  [{ loc: 'y', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) }, { loc: 'x', op: 'READ_ONCE' }],
+  [
+    { loc: 'x', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) },
+    { loc: 'y', op: 'READ_ONCE' },
+  ],
+  [
+    { loc: 'y', op: 'WRITE_ONCE', value: 1, ...(after ? { after } : {}) },
+    { loc: 'x', op: 'READ_ONCE' },
+  ],
 ];
 const lb: Op[][] = [
-  [{ loc: 'x', op: 'READ_ONCE' }, { loc: 'y', op: 'WRITE_ONCE', value: 1 }],
-  [{ loc: 'y', op: 'READ_ONCE' }, { loc: 'x', op: 'WRITE_ONCE', value: 1 }],
+  [
+    { loc: 'x', op: 'READ_ONCE' },
+    { loc: 'y', op: 'WRITE_ONCE', value: 1 },
+  ],
+  [
+    { loc: 'y', op: 'READ_ONCE' },
+    { loc: 'x', op: 'WRITE_ONCE', value: 1 },
+  ],
 ];
 
 const model = loadModel();
@@ -108,7 +138,7 @@ describe('litmus tests derived from a machine', () => {
     expect(d.skipped[0]).toBe('T0 + T1 (first): x shared but not marked in every access');
   });
 
-  it('an unmarked access of a thread\'s own between marked ones becomes smp_mb() in the test: over-ordered, never under-ordered', () => {
+  it("an unmarked access of a thread's own between marked ones becomes smp_mb() in the test: over-ordered, never under-ordered", () => {
     const own = sb();
     own[0]!.splice(1, 0, { loc: 'private0', op: 'plain-write', value: 1, unmarked: true });
     own[1]!.splice(1, 0, { loc: 'private1', op: 'plain-write', value: 1, unmarked: true });
@@ -148,8 +178,17 @@ describe('litmus tests derived from a machine', () => {
 
   it('spin_is_locked (folio_test_locked on a folio lock the marks make a spin lock) reads the lock itself: a spinlock_t, a register, a guard', () => {
     const t: Op[][] = [
-      [{ loc: 'L', op: 'spin_lock' }, { loc: 'x', op: 'WRITE_ONCE', value: 1 }, { loc: 'L', op: 'spin_unlock' }, { loc: 'y', op: 'READ_ONCE' }],
-      [{ loc: 'y', op: 'WRITE_ONCE', value: 1 }, { loc: 'L', op: 'spin_is_locked', mode: 'read' }, { loc: 'x', op: 'READ_ONCE' }],
+      [
+        { loc: 'L', op: 'spin_lock' },
+        { loc: 'x', op: 'WRITE_ONCE', value: 1 },
+        { loc: 'L', op: 'spin_unlock' },
+        { loc: 'y', op: 'READ_ONCE' },
+      ],
+      [
+        { loc: 'y', op: 'WRITE_ONCE', value: 1 },
+        { loc: 'L', op: 'spin_is_locked', mode: 'read' },
+        { loc: 'x', op: 'READ_ONCE' },
+      ],
     ];
     const [first] = deriveLitmus(toyMachine(t), { scenario: 'toy', flavor: 'toy' }).tests;
     expect(first!.text).toContain('P1(spinlock_t *L, int *x, int *y)');
@@ -159,12 +198,12 @@ describe('litmus tests derived from a machine', () => {
     expect(judgeDerived(first!, model, sc).verdict).toBe('lkmm-only');
   });
 
-  it('a thread that allocates a page gives no test (a new page\'s name depends on the serial run), and says so', () => {
+  it("a thread that allocates a page gives no test (a new page's name depends on the serial run), and says so", () => {
     const a = sb();
     a[1]!.unshift({ loc: 'alloc', op: 'alloc' });
     const d = deriveLitmus(toyMachine(a), { scenario: 'toy', flavor: 'toy' });
     expect(d.tests).toEqual([]);
-    expect(d.skipped[0]).toBe('T0 + T1 (first): T1 allocates a page (alloc alloc): a new page\'s name depends on the serial run, not derived');
+    expect(d.skipped[0]).toBe("T0 + T1 (first): T1 allocates a page (alloc alloc): a new page's name depends on the serial run, not derived");
   });
 
   it('writes the same test for the same machine (deterministic), as herd7 recorded it', () => {
@@ -179,7 +218,7 @@ describe('litmus tests derived from a machine', () => {
     }
   });
 
-  it('the page-cache tests explore derives from the linux-6.1 scenarios (fixtures/derived/linux-6.1) give herd7\'s recorded output under the LKMM and under SC', () => {
+  it("the page-cache tests explore derives from the linux-6.1 scenarios (fixtures/derived/linux-6.1) give herd7's recorded output under the LKMM and under SC", () => {
     const files = litmusFiles('derived/linux-6.1');
     expect(files.length).toBe(10);
     // herd7 7.58 finished only some of these within 35 minutes (docs/memory-model.md): the recorded ones are checked
@@ -187,14 +226,14 @@ describe('litmus tests derived from a machine', () => {
     expect(recorded).toBeGreaterThanOrEqual(RECORDED_61);
   }, 120_000);
 
-  it('the tests explore derives from the linux-6.12 scenarios (fixtures/derived/linux-6.12) parse, and give herd7\'s output where it was recorded', () => {
+  it("the tests explore derives from the linux-6.12 scenarios (fixtures/derived/linux-6.12) parse, and give herd7's output where it was recorded", () => {
     const files = litmusFiles('derived/linux-6.12');
     expect(files.length).toBe(DERIVED_612);
     // herd7's outputs for these are recorded by scripts/record-derived-golden.mjs where herd7 is installed
     checkRecorded('linux-6.12', files);
   }, 120_000);
 
-  it('the linux-6.12 odirect-vs-fault-multipage tests (explore-lkmm leaves their SC search out) keep kreplay\'s verdicts under the LKMM and under SC', () => {
+  it("the linux-6.12 odirect-vs-fault-multipage tests (explore-lkmm leaves their SC search out) keep kreplay's verdicts under the LKMM and under SC", () => {
     // no herd7 output is recorded for them (herd7 7.58 gave no answer in 600-1,500 s on smaller 6.12 tests); these pin
     // what kreplay's checker answers (docs/memory-model.md), so a change in the checker's pruning that moves them shows
     const observed: Record<string, [string, string]> = {
@@ -207,7 +246,10 @@ describe('litmus tests derived from a machine', () => {
       const name = `kreplay-odirect-vs-fault-multipage-${shape}`;
       const file = path.join(FIXTURES, 'derived/linux-6.12', `${name}.litmus`);
       const test = parseLitmus(readFileSync(file, 'utf8'), file);
-      for (const [mm, want] of [[model, lkmm], [sc, scObs]] as const) {
+      for (const [mm, want] of [
+        [model, lkmm],
+        [sc, scObs],
+      ] as const) {
         expect(formatHerd(checkLitmus(test, mm))).toContain(`\nObservation ${name} ${want}\n`);
       }
     }
@@ -229,7 +271,10 @@ describeWithTools([TOOLS.herd7], 'derived litmus tests beside herd7 (optional li
           const file = path.join(dir, `${t.name}.litmus`);
           writeFileSync(file, t.text);
           const j = judgeDerived(t, model, sc);
-          for (const [m, ours] of [['linux-6.12', j.lkmm], ['sc', j.sc]] as const) {
+          for (const [m, ours] of [
+            ['linux-6.12', j.lkmm],
+            ['sc', j.sc],
+          ] as const) {
             const theirs = execFileSync(herd7, ['-conf', 'linux-kernel.cfg', file], { cwd: path.join(MODELS_DIR, m), encoding: 'utf8' });
             expect(comparable(formatHerd(ours))).toBe(comparable(theirs));
           }

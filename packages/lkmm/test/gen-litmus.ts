@@ -40,7 +40,9 @@ const simpleOps: Op[] = [
   (t, p) => [`${reg(t)} = ${['cmpxchg', 'cmpxchg_relaxed', 'cmpxchg_acquire', 'cmpxchg_release'][p(4)]}(${loc(p)}, ${val(p)}, ${val(p)});`],
   (_t, p) => [`${['atomic_inc', 'atomic_dec'][p(2)]}(${loc(p)});`],
   (_t, p) => [`atomic_add(${val(p) + 1}, ${loc(p)});`],
-  (t, p) => [`${reg(t)} = ${['atomic_add_return', 'atomic_add_return_relaxed', 'atomic_add_return_acquire', 'atomic_add_return_release', 'atomic_fetch_add', 'atomic_fetch_add_relaxed', 'atomic_fetch_add_acquire', 'atomic_fetch_add_release'][p(8)]}(1, ${loc(p)});`],
+  (t, p) => [
+    `${reg(t)} = ${['atomic_add_return', 'atomic_add_return_relaxed', 'atomic_add_return_acquire', 'atomic_add_return_release', 'atomic_fetch_add', 'atomic_fetch_add_relaxed', 'atomic_fetch_add_acquire', 'atomic_fetch_add_release'][p(8)]}(1, ${loc(p)});`,
+  ],
   (t, p) => [`${reg(t)} = atomic_inc_return(${loc(p)});`],
   (_t, p) => [['smp_mb__before_atomic();', 'smp_mb__after_atomic();'][p(2)]!, `atomic_inc(${loc(p)});`],
   (t, p) => {
@@ -51,7 +53,9 @@ const simpleOps: Op[] = [
     const r = someReg(t, p);
     if (!r) return ['smp_mb();'];
     const body = p(2) ? `WRITE_ONCE(*${loc(p)}, ${val(p)});` : `${reg(t)} = READ_ONCE(*${loc(p)});`;
-    return p(3) === 0 ? [`if (${r} == ${val(p)}) {`, `\t${body}`, '} else {', `\tWRITE_ONCE(*${loc(p)}, 2);`, '}'] : [`if (${r} == ${val(p)}) {`, `\t${body}`, '}'];
+    return p(3) === 0
+      ? [`if (${r} == ${val(p)}) {`, `\t${body}`, '} else {', `\tWRITE_ONCE(*${loc(p)}, 2);`, '}']
+      : [`if (${r} == ${val(p)}) {`, `\t${body}`, '}'];
   },
   (t, p) => ['spin_lock(l);', ...simpleOps[p(6)]!(t, p), 'spin_unlock(l);'],
   (t, p) => {
@@ -65,7 +69,10 @@ const simpleOps: Op[] = [
   (_t, p) => [`${['rcu_assign_pointer(*p, ', 'WRITE_ONCE(*p, ', 'smp_store_release(p, '][p(3)]}${['x', 'y'][p(2)]});`],
   (t, p) => {
     const r = reg(t);
-    return [`${r} = ${['rcu_dereference(*p)', 'READ_ONCE(*p)', 'smp_load_acquire(p)'][p(3)]};`, p(2) ? `${reg(t)} = READ_ONCE(*${r});` : `WRITE_ONCE(*${r}, ${val(p)});`];
+    return [
+      `${r} = ${['rcu_dereference(*p)', 'READ_ONCE(*p)', 'smp_load_acquire(p)'][p(3)]};`,
+      p(2) ? `${reg(t)} = READ_ONCE(*${r});` : `WRITE_ONCE(*${r}, ${val(p)});`,
+    ];
   },
   // SRCU
   (t, p) => {
@@ -104,14 +111,16 @@ export function generateLitmus(seed: number[], name: string): GeneratedTest {
     const lines: string[] = [];
     const nOps = 1 + pick(3);
     for (let i = 0; i < nOps; i++) lines.push(...simpleOps[pick(simpleOps.length)]!(ctx, pick));
-    threads.push([
-      `P${t}(int *x, int *y, int *z, int **p, spinlock_t *l, struct srcu_struct *s)`,
-      '{',
-      ...ctx.regs.map((r) => `\tint ${r};`),
-      ...(ctx.regs.length ? [''] : []),
-      ...lines.map((l) => `\t${l}`),
-      '}',
-    ].join('\n'));
+    threads.push(
+      [
+        `P${t}(int *x, int *y, int *z, int **p, spinlock_t *l, struct srcu_struct *s)`,
+        '{',
+        ...ctx.regs.map((r) => `\tint ${r};`),
+        ...(ctx.regs.length ? [''] : []),
+        ...lines.map((l) => `\t${l}`),
+        '}',
+      ].join('\n'),
+    );
     for (const r of ctx.regs) allRegs.push([t, r]);
   }
   const atom = (): string => {

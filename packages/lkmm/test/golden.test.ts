@@ -25,11 +25,14 @@ describe.each(MODELS)('golden herd7 outputs, model %s', (modelName) => {
   });
 });
 
-describe('the kernel\'s own Result: lines (judgelitmus.sh rules)', () => {
+describe("the kernel's own Result: lines (judgelitmus.sh rules)", () => {
   // Linux 6.1's litmus-tests folder is 6.12's without dep+plain.litmus, which needs 6.12's
   // model (dependencies carried through plain accesses): under 6.1's it is Sometimes.
-  const cases: Array<[string, number]> = [['linux-6.1', 34], ['linux-6.12', 35]];
-  it.each(cases)('every test of %s\'s litmus-tests folder agrees with its Result: line', (modelName, count) => {
+  const cases: Array<[string, number]> = [
+    ['linux-6.1', 34],
+    ['linux-6.12', 35],
+  ];
+  it.each(cases)("every test of %s's litmus-tests folder agrees with its Result: line", (modelName, count) => {
     const model = loadModel(modelName);
     const files = litmusFiles('kernel-litmus-tests').filter((rel) => modelName === 'linux-6.12' || rel !== 'dep+plain.litmus');
     const verdicts = files.map((rel) => {

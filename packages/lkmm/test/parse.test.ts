@@ -19,19 +19,46 @@ const wrap = (body: string, cond = 'exists (x=1)'): string => `C t\n{}\nP0(int *
 
 describe('parseLitmus', () => {
   it('reads the header, the initial state, threads, locations, filter and the condition', () => {
-    const t = parseLitmus([
-      'C MP+test.litmus', '(*', ' * Result: Sometimes DATARACE', ' *)', '{', '\tx=1; int *p = &y; 0:r1=2; atomic_t v = ATOMIC_INIT(3); spinlock_t s;', '}',
-      'P0(int *x, int **p) // a comment', '{', '\tint r0 = READ_ONCE(*x);', '\t/* block */ if (r0 == 1) { WRITE_ONCE(*x, 2); } else *x = 3;', '}',
-      'void P1(spinlock_t *s) { spin_lock(s); }',
-      'locations [x; 0:r1;]', 'filter (0:r0=1)', '~exists (0:r0=1 /\\ [x]=2)',
-    ].join('\n').replace('[x]=2', 'x=2'), 'mp.litmus');
+    const t = parseLitmus(
+      [
+        'C MP+test.litmus',
+        '(*',
+        ' * Result: Sometimes DATARACE',
+        ' *)',
+        '{',
+        '\tx=1; int *p = &y; 0:r1=2; atomic_t v = ATOMIC_INIT(3); spinlock_t s;',
+        '}',
+        'P0(int *x, int **p) // a comment',
+        '{',
+        '\tint r0 = READ_ONCE(*x);',
+        '\t/* block */ if (r0 == 1) { WRITE_ONCE(*x, 2); } else *x = 3;',
+        '}',
+        'void P1(spinlock_t *s) { spin_lock(s); }',
+        'locations [x; 0:r1;]',
+        'filter (0:r0=1)',
+        '~exists (0:r0=1 /\\ [x]=2)',
+      ]
+        .join('\n')
+        .replace('[x]=2', 'x=2'),
+      'mp.litmus',
+    );
     expect(t.name).toBe('MP+test');
     expect(t.expectation).toEqual({ outcome: 'Sometimes', datarace: true, line: 3 });
     expect(t.init.map((i) => [i.thread, i.name, i.value])).toEqual([
-      [null, 'x', { t: 'int', v: 1 }], [null, 'p', { t: 'addr', name: 'y' }], [0, 'r1', { t: 'int', v: 2 }], [null, 'v', { t: 'int', v: 3 }], [null, 's', null],
+      [null, 'x', { t: 'int', v: 1 }],
+      [null, 'p', { t: 'addr', name: 'y' }],
+      [0, 'r1', { t: 'int', v: 2 }],
+      [null, 'v', { t: 'int', v: 3 }],
+      [null, 's', null],
     ]);
-    expect(t.threads.map((th) => [th.id, th.params.map((p) => p.name)])).toEqual([[0, ['x', 'p']], [1, ['s']]]);
-    expect(t.locations).toEqual([{ thread: null, name: 'x' }, { thread: 0, name: 'r1' }]);
+    expect(t.threads.map((th) => [th.id, th.params.map((p) => p.name)])).toEqual([
+      [0, ['x', 'p']],
+      [1, ['s']],
+    ]);
+    expect(t.locations).toEqual([
+      { thread: null, name: 'x' },
+      { thread: 0, name: 'r1' },
+    ]);
     expect(t.filter).not.toBeNull();
     expect(t.condition.kind).toBe('not exists');
   });
@@ -43,7 +70,14 @@ describe('parseLitmus', () => {
   });
 
   it('names what the condition refers to and the test never mentions (a typo reads as "Never")', () => {
-    const sb = (cond: string) => checkLitmus(parseLitmus(`C t\n{ int *p = &z; 1:r9=0; }\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x)\n{\n\tif (READ_ONCE(*x)) { int r1 = 1; }\n}\n${cond}\n`, 't'), model);
+    const sb = (cond: string) =>
+      checkLitmus(
+        parseLitmus(
+          `C t\n{ int *p = &z; 1:r9=0; }\nP0(int *x, int *y)\n{\n\tint r0;\n\tWRITE_ONCE(*x, 1);\n\tr0 = READ_ONCE(*y);\n}\nP1(int *x)\n{\n\tif (READ_ONCE(*x)) { int r1 = 1; }\n}\n${cond}\n`,
+          't',
+        ),
+        model,
+      );
     const typo = sb('exists (0:r0=1 /\\ yy=1 /\\ 0:r7=0 /\\ ~(1:r2=1))');
     expect(typo.unknownInCondition).toEqual(['yy', '0:r7', '1:r2']);
     expect(typo.observation).toBe('Never');
@@ -65,7 +99,12 @@ describe('parseLitmus', () => {
     [wrap('\tsmp_memb();'), 5, /unknown primitive smp_memb: the linux-6.12 memory model does not define it/, /Unknown macro smp_memb/],
     [wrap('\tint r0 = READ_ONCE(x);'), 5, /a load needs a pointer dereference \(\*p\)/, /READ_ONCE\(\*x\)/],
     [wrap('\tint *r0 = &y;'), 5, /taking an address \(&\) in thread code is not supported/, /initialise pointers in the init block/],
-    [wrap('\tint r0;\n\tif (READ_ONCE(*x) && READ_ONCE(*y)) r0 = 1;'), 6, /&& with a memory access in an operand is not supported/, /read into a local variable first/],
+    [
+      wrap('\tint r0;\n\tif (READ_ONCE(*x) && READ_ONCE(*y)) r0 = 1;'),
+      6,
+      /&& with a memory access in an operand is not supported/,
+      /read into a local variable first/,
+    ],
     [wrap('\tWRITE_ONCE(*x, 1);', 'exists (2:r0=1)'), 7, /names P2, which this test does not have/, /P0..P0/],
     [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x[1]=1)'), 7, /array locations are not supported/, /one location per variable/],
     [wrap('\tWRITE_ONCE(*x, 1);', 'bogus (x=1)'), 7, /expected locations, filter, exists/, /ends with a condition/],

@@ -21,12 +21,15 @@ function naiveSeq(n: number, a: Pairs, b: Pairs): Pairs {
   return out;
 }
 
-const relArb = fc.integer({ min: 1, max: 70 }).chain((n) =>
-  fc.tuple(
-    fc.constant(n),
-    fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 * n }),
-    fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 * n }),
-  ));
+const relArb = fc
+  .integer({ min: 1, max: 70 })
+  .chain((n) =>
+    fc.tuple(
+      fc.constant(n),
+      fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 * n }),
+      fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 * n }),
+    ),
+  );
 
 function asPairs(sp: Space, r: Uint32Array): Pairs {
   return new Set(sp.pairs(r).map(([a, b]) => key(a, b)));
@@ -34,36 +37,42 @@ function asPairs(sp: Space, r: Uint32Array): Pairs {
 
 describe('bitset relations', () => {
   it('sequence, inverse, closures, domain and range agree with sets of pairs', () => {
-    fc.assert(fc.property(relArb, ([n, pa, pb]) => {
-      const sp = new Space(n);
-      const a = sp.relOf(pa);
-      const b = sp.relOf(pb);
-      const A = new Set(pa.map(([x, y]) => key(x, y)));
-      const B = new Set(pb.map(([x, y]) => key(x, y)));
-      expect(asPairs(sp, sp.seq(a, b))).toEqual(naiveSeq(n, A, B));
-      expect(asPairs(sp, sp.inverse(a))).toEqual(new Set(pa.map(([x, y]) => key(y, x))));
-      expect(asPairs(sp, sp.plus(a))).toEqual(naivePlus(n, A));
-      const star = naivePlus(n, A);
-      for (let i = 0; i < n; i++) star.add(key(i, i));
-      expect(asPairs(sp, sp.star(a))).toEqual(star);
-      expect(sp.members(sp.domain(a))).toEqual([...new Set(pa.map(([x]) => x))].sort((x, y) => x - y));
-      expect(sp.members(sp.range(a))).toEqual([...new Set(pa.map(([, y]) => y))].sort((x, y) => x - y));
-      expect(asPairs(sp, unionBits(a, b))).toEqual(new Set([...A, ...B]));
-      expect(asPairs(sp, interBits(a, b))).toEqual(new Set([...A].filter((x) => B.has(x))));
-      expect(asPairs(sp, diffBits(a, b))).toEqual(new Set([...A].filter((x) => !B.has(x))));
-      expect(sp.relComplement(sp.relComplement(a))).toEqual(a);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(relArb, ([n, pa, pb]) => {
+        const sp = new Space(n);
+        const a = sp.relOf(pa);
+        const b = sp.relOf(pb);
+        const A = new Set(pa.map(([x, y]) => key(x, y)));
+        const B = new Set(pb.map(([x, y]) => key(x, y)));
+        expect(asPairs(sp, sp.seq(a, b))).toEqual(naiveSeq(n, A, B));
+        expect(asPairs(sp, sp.inverse(a))).toEqual(new Set(pa.map(([x, y]) => key(y, x))));
+        expect(asPairs(sp, sp.plus(a))).toEqual(naivePlus(n, A));
+        const star = naivePlus(n, A);
+        for (let i = 0; i < n; i++) star.add(key(i, i));
+        expect(asPairs(sp, sp.star(a))).toEqual(star);
+        expect(sp.members(sp.domain(a))).toEqual([...new Set(pa.map(([x]) => x))].sort((x, y) => x - y));
+        expect(sp.members(sp.range(a))).toEqual([...new Set(pa.map(([, y]) => y))].sort((x, y) => x - y));
+        expect(asPairs(sp, unionBits(a, b))).toEqual(new Set([...A, ...B]));
+        expect(asPairs(sp, interBits(a, b))).toEqual(new Set([...A].filter((x) => B.has(x))));
+        expect(asPairs(sp, diffBits(a, b))).toEqual(new Set([...A].filter((x) => !B.has(x))));
+        expect(sp.relComplement(sp.relComplement(a))).toEqual(a);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('acyclic and irreflexive agree with the closure', () => {
-    fc.assert(fc.property(relArb, ([n, pa]) => {
-      const sp = new Space(n);
-      const a = sp.relOf(pa);
-      const plus = naivePlus(n, new Set(pa.map(([x, y]) => key(x, y))));
-      const cyclic = [...Array(n).keys()].some((i) => plus.has(key(i, i)));
-      expect(sp.acyclic(a)).toBe(!cyclic);
-      expect(sp.irreflexive(a)).toBe(!pa.some(([x, y]) => x === y));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(relArb, ([n, pa]) => {
+        const sp = new Space(n);
+        const a = sp.relOf(pa);
+        const plus = naivePlus(n, new Set(pa.map(([x, y]) => key(x, y))));
+        const cyclic = [...Array(n).keys()].some((i) => plus.has(key(i, i)));
+        expect(sp.acyclic(a)).toBe(!cyclic);
+        expect(sp.irreflexive(a)).toBe(!pa.some(([x, y]) => x === y));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('sets: complement stays within the n events', () => {

@@ -36,7 +36,11 @@ interface Verdict {
 }
 
 const checkerVerdict = (r: LitmusResult): Verdict => ({
-  states: r.states.map((s) => s.map((b) => `${b.ref}=${b.value};`).join(' ')).sort(), ok: r.ok, observation: r.observation, pos: r.pos, neg: r.neg,
+  states: r.states.map((s) => s.map((b) => `${b.ref}=${b.value};`).join(' ')).sort(),
+  ok: r.ok,
+  observation: r.observation,
+  pos: r.pos,
+  neg: r.neg,
 });
 
 /** herd7's recorded output (fixtures/herd7/MODEL/...out) as a Verdict. */
@@ -46,9 +50,14 @@ function herdVerdict(out: string): Verdict {
   const n = Number(lines[at]!.slice('States '.length));
   const obs = lines.find((l) => l.startsWith('Observation '))!.split(' ');
   return {
-    states: lines.slice(at + 1, at + 1 + n).map((l) => l.trim()).sort(),
+    states: lines
+      .slice(at + 1, at + 1 + n)
+      .map((l) => l.trim())
+      .sort(),
     ok: lines[at + 1 + n] === 'Ok',
-    observation: obs[2]!, pos: Number(obs[3]), neg: Number(obs[4]),
+    observation: obs[2]!,
+    pos: Number(obs[3]),
+    neg: Number(obs[4]),
   };
 }
 
@@ -63,7 +72,8 @@ function oracle(test: LitmusTest, opts: OracleOptions = {}): Verdict | string {
   }
 }
 
-const show = (v: Verdict | string): string => (typeof v === 'string' ? v : `${v.observation} ${v.pos} ${v.neg} ${v.ok ? 'Ok' : 'No'} [${v.states.join(' | ')}]`);
+const show = (v: Verdict | string): string =>
+  typeof v === 'string' ? v : `${v.observation} ${v.pos} ${v.neg} ${v.ok ? 'Ok' : 'No'} [${v.states.join(' | ')}]`;
 
 /** The tests whose oracle verdict is not the checker's (what each says), and those the oracle does not support. */
 function compareWithChecker(tests: Array<{ name: string; test: LitmusTest }>): { mismatches: string[]; unsupported: string[] } {
@@ -101,10 +111,11 @@ function scStatesMissingUnderLkmm(tests: Array<{ name: string; test: LitmusTest 
   return { missing, unsupported };
 }
 
-const corpus = (set: string): Array<{ name: string; test: LitmusTest }> => litmusFiles(set).map((rel) => {
-  const file = path.join(FIXTURES, set, rel);
-  return { name: rel, test: parseLitmus(readFileSync(file, 'utf8'), file) };
-});
+const corpus = (set: string): Array<{ name: string; test: LitmusTest }> =>
+  litmusFiles(set).map((rel) => {
+    const file = path.join(FIXTURES, set, rel);
+    return { name: rel, test: parseLitmus(readFileSync(file, 'utf8'), file) };
+  });
 
 const randomTests = (): Array<{ name: string; test: LitmusTest }> => {
   const seeds = fc.sample(seedArb, { numRuns: Number(process.env.KREPLAY_PROP_RUNS ?? 300), seed: Number(process.env.KREPLAY_PROP_SEED ?? 20261203) });
@@ -133,11 +144,15 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
     expect(unsupported).toEqual([]);
   }, 120_000);
 
-  it.each(['kernel-litmus-tests', 'paulmckrcu-litmus'])('the %s corpus: the same states, Ok/No, Observation and counts', (set) => {
-    const { mismatches, unsupported } = compareWithChecker(corpus(set));
-    expect(mismatches).toEqual([]);
-    expect(unsupported).toEqual([]);
-  }, 120_000);
+  it.each(['kernel-litmus-tests', 'paulmckrcu-litmus'])(
+    'the %s corpus: the same states, Ok/No, Observation and counts',
+    (set) => {
+      const { mismatches, unsupported } = compareWithChecker(corpus(set));
+      expect(mismatches).toEqual([]);
+      expect(unsupported).toEqual([]);
+    },
+    120_000,
+  );
 
   it('every derived test (fixtures/derived, all folders): the same as the checker, or as its pinned Observation where the checker is slow', () => {
     const all = corpus('derived');
@@ -146,11 +161,12 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
     const { mismatches, unsupported } = compareWithChecker(all.filter((t) => !pinned.includes(t)));
     expect(mismatches).toEqual([]);
     expect(unsupported).toEqual([]);
-    expect(pinned.map((t) => `${t.test.name} ${show(oracle(t.test)).split(' ').slice(0, 3).join(' ')}`))
-      .toEqual(pinned.map((t) => `${t.test.name} ${PINNED_SC_612[t.test.name]!}`));
+    expect(pinned.map((t) => `${t.test.name} ${show(oracle(t.test)).split(' ').slice(0, 3).join(' ')}`)).toEqual(
+      pinned.map((t) => `${t.test.name} ${PINNED_SC_612[t.test.name]!}`),
+    );
   }, 300_000);
 
-  it('herd7\'s recorded output under models/sc is the oracle\'s, wherever one was recorded', () => {
+  it("herd7's recorded output under models/sc is the oracle's, wherever one was recorded", () => {
     const compared: string[] = [];
     const mismatches: string[] = [];
     for (const set of ['derived', 'sc-oracle']) {
@@ -170,7 +186,11 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
   });
 
   it('where sc.cat and SC part: sc.cat lets RCU and SRCU order nothing, so it allows outcomes the LKMM forbids (herd7 under both)', () => {
-    const verdictOf = (model: string, name: string): string => show(herdVerdict(readFileSync(path.join(FIXTURES, 'herd7', model, 'sc-oracle', `${name}.litmus.out`), 'utf8'))).split(' ').slice(0, 3).join(' ');
+    const verdictOf = (model: string, name: string): string =>
+      show(herdVerdict(readFileSync(path.join(FIXTURES, 'herd7', model, 'sc-oracle', `${name}.litmus.out`), 'utf8')))
+        .split(' ')
+        .slice(0, 3)
+        .join(' ');
     const test = (name: string): LitmusTest => parseLitmus(readFileSync(path.join(FIXTURES, 'sc-oracle', `${name}.litmus`), 'utf8'), `${name}.litmus`);
     // a read-side critical section that spans the grace period: sc.cat (herd7 too) allows it, the LKMM forbids it
     expect(verdictOf('sc', 'RCU-mid-gp')).toBe('Sometimes 1 3');
@@ -181,7 +201,11 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
     expect(verdictOf('sc', 'RCU-sync-in-cs')).toBe('Always 1 0');
     expect(verdictOf('linux-6.12', 'RCU-sync-in-cs')).toBe('Never 0 0');
     // SC with grace periods says what the LKMM says on each (its counts are its own: RCU steps are accesses to it)
-    for (const [name, lk] of [['RCU-mid-gp', 'Never'], ['RCU-sync-in-cs', 'Never'], ['RCU-after-gp', 'Sometimes']] as const) {
+    for (const [name, lk] of [
+      ['RCU-mid-gp', 'Never'],
+      ['RCU-sync-in-cs', 'Never'],
+      ['RCU-after-gp', 'Sometimes'],
+    ] as const) {
       expect(`${name} ${show(oracle(test(name), { rcu: 'grace-period' })).split(' ')[0]!}`).toBe(`${name} ${lk}`);
     }
     // spin_is_locked and trylock: sc.cat and SC agree (herd7's sc output is the oracle's, above); the LKMM allows more
@@ -199,67 +223,83 @@ describe('an operational SC oracle beside kreplay litmus --model sc', () => {
   }, 120_000);
 
   // the LKMM checker takes about 65 CPU-s on the derived tests: asked for (KREPLAY_SC_ORACLE_DERIVED_LKMM=1), not on every run
-  (process.env.KREPLAY_SC_ORACLE_DERIVED_LKMM ? it : it.skip)('every state SC reaches on a derived test, the LKMM checker allows too', () => {
-    const { missing, unsupported } = scStatesMissingUnderLkmm(corpus('derived'));
-    expect(missing).toEqual([]);
-    expect(unsupported).toEqual([]);
-  }, 900_000);
+  (process.env.KREPLAY_SC_ORACLE_DERIVED_LKMM ? it : it.skip)(
+    'every state SC reaches on a derived test, the LKMM checker allows too',
+    () => {
+      const { missing, unsupported } = scStatesMissingUnderLkmm(corpus('derived'));
+      expect(missing).toEqual([]);
+      expect(unsupported).toEqual([]);
+    },
+    900_000,
+  );
 
   const external = process.env.KREPLAY_SC_ORACLE_CORPUS;
-  (external ? it : it.skip)('an external corpus (KREPLAY_SC_ORACLE_CORPUS): the same states, Ok/No, Observation and counts wherever both decide', () => {
-    const every = Number(process.env.KREPLAY_SC_ORACLE_EVERY ?? 1);
-    const files: string[] = [];
-    const walk = (dir: string): void => {
-      for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        if (e.isDirectory()) walk(path.join(dir, e.name));
-        else if (e.name.endsWith('.litmus')) files.push(path.join(dir, e.name));
-      }
-    };
-    walk(external!);
-    const tally = {
-      files: 0, compared: 0, agree: 0, checkerTimeout: 0,
-      notParsed: {} as Record<string, number>, oracleLimit: [] as string[], unsupported: {} as Record<string, number>, mismatches: [] as string[],
-    };
-    const bump = (m: Record<string, number>, k: string): void => {
-      m[k] = (m[k] ?? 0) + 1;
-    };
-    files.filter((_, k) => k % every === 0).forEach((file) => {
-      tally.files++;
-      let test: LitmusTest;
-      try {
-        test = parseLitmus(readFileSync(file, 'utf8'), file);
-      } catch (e) {
-        // the checker's own corpus figures name these (docs/memory-model.md): LISA tests, smp_memb...
-        bump(tally.notParsed, (e as Error).message.replace(/\d+/g, 'N').slice(0, 80));
-        return;
-      }
-      let o: Verdict | string;
-      try {
-        o = oracle(test, { maxStates: Number(process.env.KREPLAY_SC_ORACLE_MAX_STATES ?? 300_000) });
-      } catch (e) {
-        // a primitive the model's .def does not define (smp_memb...): the checker refuses it too
-        if (e instanceof InputError) bump(tally.notParsed, e.message.replace(/\d+/g, 'N').slice(0, 80));
-        else if (e instanceof StateLimit) tally.oracleLimit.push(path.relative(external!, file));
-        else throw e;
-        return;
-      }
-      if (typeof o === 'string') {
-        bump(tally.unsupported, o);
-        return;
-      }
-      let c: Verdict;
-      try {
-        c = checkerVerdict(checkLitmus(test, sc, { timeoutMs: Number(process.env.KREPLAY_SC_ORACLE_TIMEOUT ?? 20_000) }));
-      } catch (e) {
-        if (!(e instanceof CheckTimeout)) throw e;
-        tally.checkerTimeout++;
-        return;
-      }
-      tally.compared++;
-      if (show(o) === show(c)) tally.agree++;
-      else tally.mismatches.push(`${path.relative(external!, file)}\n  oracle:  ${show(o)}\n  checker: ${show(c)}`);
-    });
-    if (process.env.KREPLAY_SC_ORACLE_SUMMARY) writeFileSync(process.env.KREPLAY_SC_ORACLE_SUMMARY, `${JSON.stringify(tally, null, 2)}\n`);
-    expect(tally.mismatches).toEqual([]);
-  }, 3_600_000);
+  (external ? it : it.skip)(
+    'an external corpus (KREPLAY_SC_ORACLE_CORPUS): the same states, Ok/No, Observation and counts wherever both decide',
+    () => {
+      const every = Number(process.env.KREPLAY_SC_ORACLE_EVERY ?? 1);
+      const files: string[] = [];
+      const walk = (dir: string): void => {
+        for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+          if (e.isDirectory()) walk(path.join(dir, e.name));
+          else if (e.name.endsWith('.litmus')) files.push(path.join(dir, e.name));
+        }
+      };
+      walk(external!);
+      const tally = {
+        files: 0,
+        compared: 0,
+        agree: 0,
+        checkerTimeout: 0,
+        notParsed: {} as Record<string, number>,
+        oracleLimit: [] as string[],
+        unsupported: {} as Record<string, number>,
+        mismatches: [] as string[],
+      };
+      const bump = (m: Record<string, number>, k: string): void => {
+        m[k] = (m[k] ?? 0) + 1;
+      };
+      files
+        .filter((_, k) => k % every === 0)
+        .forEach((file) => {
+          tally.files++;
+          let test: LitmusTest;
+          try {
+            test = parseLitmus(readFileSync(file, 'utf8'), file);
+          } catch (e) {
+            // the checker's own corpus figures name these (docs/memory-model.md): LISA tests, smp_memb...
+            bump(tally.notParsed, (e as Error).message.replace(/\d+/g, 'N').slice(0, 80));
+            return;
+          }
+          let o: Verdict | string;
+          try {
+            o = oracle(test, { maxStates: Number(process.env.KREPLAY_SC_ORACLE_MAX_STATES ?? 300_000) });
+          } catch (e) {
+            // a primitive the model's .def does not define (smp_memb...): the checker refuses it too
+            if (e instanceof InputError) bump(tally.notParsed, e.message.replace(/\d+/g, 'N').slice(0, 80));
+            else if (e instanceof StateLimit) tally.oracleLimit.push(path.relative(external!, file));
+            else throw e;
+            return;
+          }
+          if (typeof o === 'string') {
+            bump(tally.unsupported, o);
+            return;
+          }
+          let c: Verdict;
+          try {
+            c = checkerVerdict(checkLitmus(test, sc, { timeoutMs: Number(process.env.KREPLAY_SC_ORACLE_TIMEOUT ?? 20_000) }));
+          } catch (e) {
+            if (!(e instanceof CheckTimeout)) throw e;
+            tally.checkerTimeout++;
+            return;
+          }
+          tally.compared++;
+          if (show(o) === show(c)) tally.agree++;
+          else tally.mismatches.push(`${path.relative(external!, file)}\n  oracle:  ${show(o)}\n  checker: ${show(c)}`);
+        });
+      if (process.env.KREPLAY_SC_ORACLE_SUMMARY) writeFileSync(process.env.KREPLAY_SC_ORACLE_SUMMARY, `${JSON.stringify(tally, null, 2)}\n`);
+      expect(tally.mismatches).toEqual([]);
+    },
+    3_600_000,
+  );
 });

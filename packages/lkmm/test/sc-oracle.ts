@@ -265,7 +265,6 @@ class Compiler {
         throw new UnsupportedConstruct(`__srcu{${e.annots.join(',')}} as a value (the sc model's .def makes srcu_read_lock a load)`);
     }
   }
-
 }
 
 function hasAccess(e: KExpr): boolean {
@@ -300,27 +299,42 @@ function applyOp(op: string, a: Val, b: Val): Val {
   if (typeof a !== 'number' || typeof b !== 'number') throw new UnsupportedConstruct(`arithmetic on an address (${String(a)} ${op} ${String(b)})`);
   const big = (f: (x: bigint, y: bigint) => bigint): number => Number(BigInt.asIntN(64, f(BigInt(a), BigInt(b))));
   switch (op) {
-    case '+': return a + b;
-    case '-': return a - b;
-    case '*': return a * b;
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
     case '/':
       if (b === 0) throw new UnsupportedConstruct('division by zero');
       return Math.trunc(a / b);
     case '%':
       if (b === 0) throw new UnsupportedConstruct('division by zero');
       return a % b;
-    case '&': return big((x, y) => x & y);
-    case '|': return big((x, y) => x | y);
-    case '^': return big((x, y) => x ^ y);
-    case '&~': return big((x, y) => x & ~y);
-    case '<<': return big((x, y) => x << y);
-    case '>>': return big((x, y) => x >> y);
-    case '<': return a < b ? 1 : 0;
-    case '>': return a > b ? 1 : 0;
-    case '<=': return a <= b ? 1 : 0;
-    case '>=': return a >= b ? 1 : 0;
-    case '&&': return a !== 0 && b !== 0 ? 1 : 0;
-    case '||': return a !== 0 || b !== 0 ? 1 : 0;
+    case '&':
+      return big((x, y) => x & y);
+    case '|':
+      return big((x, y) => x | y);
+    case '^':
+      return big((x, y) => x ^ y);
+    case '&~':
+      return big((x, y) => x & ~y);
+    case '<<':
+      return big((x, y) => x << y);
+    case '>>':
+      return big((x, y) => x >> y);
+    case '<':
+      return a < b ? 1 : 0;
+    case '>':
+      return a > b ? 1 : 0;
+    case '<=':
+      return a <= b ? 1 : 0;
+    case '>=':
+      return a >= b ? 1 : 0;
+    case '&&':
+      return a !== 0 && b !== 0 ? 1 : 0;
+    case '||':
+      return a !== 0 || b !== 0 ? 1 : 0;
   }
   throw new UnsupportedConstruct(`operator ${op}`);
 }

@@ -112,8 +112,9 @@ describe('the HTML report', () => {
 describe('the triage section', () => {
   it('shows a reproducer that caught nothing in amber, not in the green of a clean verdict (it says nothing about the kernel)', () => {
     const view = (summary: string) => reportToHtml({ title: 't', runs: [], triage: [{ source: 'mail.txt', splats: [], repro: { summary, runs: [] } }] });
-    expect(view('the race was not caught in 3 run(s) on 6.1: no replay reported mapped-page-removed — a run that misses it says nothing about the kernel'))
-      .toMatch(/<div class="verdict short">the race was not caught/);
+    expect(
+      view('the race was not caught in 3 run(s) on 6.1: no replay reported mapped-page-removed — a run that misses it says nothing about the kernel'),
+    ).toMatch(/<div class="verdict short">the race was not caught/);
     expect(view('the race was caught in 1 of 3 run(s) on 6.1 (mapped-page-removed in the replay)')).toMatch(/<div class="verdict bad">the race was caught/);
   });
 });

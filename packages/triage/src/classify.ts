@@ -16,11 +16,13 @@ import type { ParsedReport } from './report.js';
 import type { Splat, Stack } from './splat.js';
 
 /** Removing a page from the page cache, 2.6 to 6.x (the kernel checks `page_mapped` here). */
-const REMOVAL_FN = /^(?:filemap_unaccount_folio|unaccount_page_cache_page|__delete_from_page_cache|delete_from_page_cache|page_cache_delete|page_cache_tree_delete|__filemap_remove_folio|filemap_remove_folio|__remove_from_page_cache|remove_from_page_cache|delete_from_page_cache_batch)$/;
+const REMOVAL_FN =
+  /^(?:filemap_unaccount_folio|unaccount_page_cache_page|__delete_from_page_cache|delete_from_page_cache|page_cache_delete|page_cache_tree_delete|__filemap_remove_folio|filemap_remove_folio|__remove_from_page_cache|remove_from_page_cache|delete_from_page_cache_batch)$/;
 /** Callers of cancel_dirty_page that remove the page from the cache right after. */
 const REMOVAL_CALLER = /^(?:truncate_complete_page|truncate_inode_page|truncate_cleanup_page|truncate_cleanup_folio|invalidate_complete_page2|remove_mapping)$/;
 /** Waiting for a page (folio) lock, or for the invalidate lock. */
-const LOCK_WAIT = /^(?:__lock_page|__lock_page_killable|__lock_page_or_retry|__folio_lock|__folio_lock_killable|__folio_lock_or_retry|folio_wait_bit_common|wait_on_page_bit\w*|sync_page|lock_page|folio_lock|filemap_invalidate_lock\w*|wait_on_page_locked\w*)$/;
+const LOCK_WAIT =
+  /^(?:__lock_page|__lock_page_killable|__lock_page_or_retry|__folio_lock|__folio_lock_killable|__folio_lock_or_retry|folio_wait_bit_common|wait_on_page_bit\w*|sync_page|lock_page|folio_lock|filemap_invalidate_lock\w*|wait_on_page_locked\w*)$/;
 
 /** Kernel functions the flavors model (procedure names and the functions their steps cite) → the flavors that do. */
 export function modelledFunctions(flavors: readonly Flavor[]): Map<string, string[]> {
@@ -57,7 +59,11 @@ export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]
   const fn = fnOf(s);
   const base = fn ? baseName(fn) : null;
   if (s.kind === 'bad-page-cache') {
-    return { rule: 'mapped-page-removed', because: 'BUG: Bad page cache: the kernel found the page still mapped while deleting it from the page cache (filemap_unaccount_folio, __delete_from_page_cache)' };
+    return {
+      rule: 'mapped-page-removed',
+      because:
+        'BUG: Bad page cache: the kernel found the page still mapped while deleting it from the page cache (filemap_unaccount_folio, __delete_from_page_cache)',
+    };
   }
   if (/still mapped when deleted/.test(reason)) {
     return { rule: 'mapped-page-removed', because: `the page dump says "${reason}"` };
@@ -73,36 +79,70 @@ export function ruleOf(s: Splat, modelled: ReadonlyMap<string, readonly string[]
   if (s.kind === 'warning' && warnFn && baseName(warnFn) === 'cancel_dirty_page' && /mm\/truncate\.c$/.test(s.fields['file'] ?? '')) {
     const caller = s.frames.find((f) => !f.unreliable && REMOVAL_CALLER.test(baseName(f.function)));
     if (caller) {
-      return { rule: 'mapped-page-removed', because: `cancel_dirty_page warns when the page is still mapped ("it had better not be mapped any more", 2.6.20); its caller ${caller.function} removes the page from the cache next` };
+      return {
+        rule: 'mapped-page-removed',
+        because: `cancel_dirty_page warns when the page is still mapped ("it had better not be mapped any more", 2.6.20); its caller ${caller.function} removes the page from the cache next`,
+      };
     }
-    return { rule: null, because: 'cancel_dirty_page found the page still mapped, but not on a page-cache removal path (no truncate/invalidate caller in the stack)' };
+    return {
+      rule: null,
+      because: 'cancel_dirty_page found the page still mapped, but not on a page-cache removal path (no truncate/invalidate caller in the stack)',
+    };
   }
-  if ((s.kind === 'warning') && warnFn && /^__?remove_from_page_cache$/.test(baseName(warnFn))) {
+  if (s.kind === 'warning' && warnFn && /^__?remove_from_page_cache$/.test(baseName(warnFn))) {
     return { rule: 'mapped-page-removed', because: `WARN_ON(page_mapped(page)) in ${baseName(warnFn)} (the check the seed patch resurrected)` };
   }
   if (s.kind === 'bug' && base && modelled.has(base)) {
-    return { rule: 'bug-on', because: `kernel BUG in ${base}, a function the model has (${modelled.get(base)!.join(', ')}): the model reports bug-on where it models that function's BUG_ON` };
+    return {
+      rule: 'bug-on',
+      because: `kernel BUG in ${base}, a function the model has (${modelled.get(base)!.join(', ')}): the model reports bug-on where it models that function's BUG_ON`,
+    };
   }
   const waitsFor = s.kind === 'hung-task' && s.culprit ? writebackWait(s) : null;
   if (waitsFor) {
-    return { rule: null, because: `the task waits in ${s.culprit!.function} for writeback to end (called from ${waitsFor}), not for a page lock or the invalidate lock; no kreplay rule judges writeback` };
+    return {
+      rule: null,
+      because: `the task waits in ${s.culprit!.function} for writeback to end (called from ${waitsFor}), not for a page lock or the invalidate lock; no kreplay rule judges writeback`,
+    };
   }
   if (s.kind === 'hung-task' && s.culprit && LOCK_WAIT.test(baseName(s.culprit.function))) {
-    return { rule: 'deadlock', because: `the task is blocked in ${s.culprit.function} (a page lock or the invalidate lock) past the hung-task timeout: what a deadlock or a lock never released looks like` };
+    return {
+      rule: 'deadlock',
+      because: `the task is blocked in ${s.culprit.function} (a page lock or the invalidate lock) past the hung-task timeout: what a deadlock or a lock never released looks like`,
+    };
   }
-  if (s.kind === 'other' && (s.style === 'soft-lockup' || s.style === 'rcu-stall') && s.culprit && modelled.has(baseName(s.culprit.function))
-    && !stuckElsewhere(s)) {
-    return { rule: 'livelock', because: `the CPU is stuck in ${s.culprit.function}, a function the model has (${modelled.get(baseName(s.culprit.function))!.join(', ')}): a retry loop that never ends is a livelock` };
+  if (
+    s.kind === 'other' &&
+    (s.style === 'soft-lockup' || s.style === 'rcu-stall') &&
+    s.culprit &&
+    modelled.has(baseName(s.culprit.function)) &&
+    !stuckElsewhere(s)
+  ) {
+    return {
+      rule: 'livelock',
+      because: `the CPU is stuck in ${s.culprit.function}, a function the model has (${modelled.get(baseName(s.culprit.function))!.join(', ')}): a retry loop that never ends is a livelock`,
+    };
   }
   switch (s.kind) {
-    case 'kasan': return { rule: null, because: 'KASAN reports a memory-safety bug; the model has no memory-safety rule' };
-    case 'kcsan': return { rule: null, because: 'KCSAN reports a data race on one location; the model judges page-cache states, not plain accesses' };
-    case 'gpf': return { rule: null, because: 'a general protection fault is a bad pointer; the model has no memory-safety rule' };
-    case 'bad-page-state': return { rule: null, because: `Bad page state (${reason || 'no reason printed'}) is caught when a page is freed or allocated; no kreplay rule judges that state` };
-    case 'bug': return { rule: null, because: `kernel BUG in ${base ?? 'an unknown function'}: not a function the model has` };
-    case 'warning': return { rule: null, because: `WARNING in ${warnFn ? baseName(warnFn) : 'an unknown function'}: not a check a kreplay rule stands for` };
-    case 'hung-task': return { rule: null, because: `the task waits in ${s.culprit?.function ?? 'an unknown place'}, not on a page lock or the invalidate lock` };
-    default: return { rule: null, because: `${s.title}: not a check a kreplay rule stands for` };
+    case 'kasan':
+      return { rule: null, because: 'KASAN reports a memory-safety bug; the model has no memory-safety rule' };
+    case 'kcsan':
+      return { rule: null, because: 'KCSAN reports a data race on one location; the model judges page-cache states, not plain accesses' };
+    case 'gpf':
+      return { rule: null, because: 'a general protection fault is a bad pointer; the model has no memory-safety rule' };
+    case 'bad-page-state':
+      return {
+        rule: null,
+        because: `Bad page state (${reason || 'no reason printed'}) is caught when a page is freed or allocated; no kreplay rule judges that state`,
+      };
+    case 'bug':
+      return { rule: null, because: `kernel BUG in ${base ?? 'an unknown function'}: not a function the model has` };
+    case 'warning':
+      return { rule: null, because: `WARNING in ${warnFn ? baseName(warnFn) : 'an unknown function'}: not a check a kreplay rule stands for` };
+    case 'hung-task':
+      return { rule: null, because: `the task waits in ${s.culprit?.function ?? 'an unknown place'}, not on a page lock or the invalidate lock` };
+    default:
+      return { rule: null, because: `${s.title}: not a check a kreplay rule stands for` };
   }
 }
 
@@ -124,10 +164,12 @@ function mappedCheckWithoutDump(fn: string, kernel: string | null): string | nul
 }
 
 /** Waiting for PG_writeback: folio_wait_bit_common waits for PG_locked or PG_writeback, and its caller says which. */
-const WRITEBACK_WAIT = /^(?:folio_wait_writeback\w*|wait_on_page_writeback\w*|__wait_on_page_writeback|folio_wait_stable|wait_for_stable_page|__filemap_fdatawait_range|filemap_fdatawait\w*|wait_on_page_writeback_range)$/;
+const WRITEBACK_WAIT =
+  /^(?:folio_wait_writeback\w*|wait_on_page_writeback\w*|__wait_on_page_writeback|folio_wait_stable|wait_for_stable_page|__filemap_fdatawait_range|filemap_fdatawait\w*|wait_on_page_writeback_range)$/;
 
 /** The page-bit wait machinery between a waiter and the scheduler, 2.6 (sync_page, __wait_on_bit) to 6.x. */
-const BIT_WAIT = /^(?:__wait_on_bit(?:_lock)?|out_of_line_wait_on_bit(?:_lock)?|wait_on_page_bit\w*|folio_wait_bit\w*|sync_page\w*|io_schedule\w*|bit_wait_io|__lock_page\w*|__folio_lock\w*)$/;
+const BIT_WAIT =
+  /^(?:__wait_on_bit(?:_lock)?|out_of_line_wait_on_bit(?:_lock)?|wait_on_page_bit\w*|folio_wait_bit\w*|sync_page\w*|io_schedule\w*|bit_wait_io|__lock_page\w*|__folio_lock\w*)$/;
 
 /** The writeback wait that called a hung task's culprit (the first reliable frame out past the bit-wait machinery), or null. */
 function writebackWait(s: Splat): string | null {
@@ -140,7 +182,9 @@ function writebackWait(s: Splat): string | null {
 /** The frames above a stall's culprit show it waiting for something else (reclaim, the OOM killer, the console). */
 function stuckElsewhere(s: Splat): boolean {
   const at = s.frames.findIndex((f) => f.line === s.culprit?.line && f.function === s.culprit.function);
-  return s.frames.slice(0, Math.max(0, at)).some((f) => /^(?:out_of_memory|oom_kill_process|dump_header|__alloc_pages\w*|shrink_\w+|_?printk|vprintk\w*|console_unlock)$/.test(baseName(f.function)));
+  return s.frames
+    .slice(0, Math.max(0, at))
+    .some((f) => /^(?:out_of_memory|oom_kill_process|dump_header|__alloc_pages\w*|shrink_\w+|_?printk|vprintk\w*|console_unlock)$/.test(baseName(f.function)));
 }
 
 /** A stack's frames innermost first, with the instruction pointer in front when it is not there already. */

@@ -43,8 +43,7 @@ export function chooseFlavor(release: string | null, flavors: readonly Flavor[])
     .map((f, i) => ({ f, i, s: releaseSeries(f.version), stock: f.name === `linux-${f.version}` }))
     .filter((x): x is { f: Flavor; i: number; s: number[]; stock: boolean } => x.s !== null);
   if (rated.length === 0) return { flavor: null, because: 'no flavor declares a kernel version' };
-  const order = (a: typeof rated[number], b: typeof rated[number]): number =>
-    compareSeries(b.s, a.s) || Number(b.stock) - Number(a.stock) || a.i - b.i;
+  const order = (a: (typeof rated)[number], b: (typeof rated)[number]): number => compareSeries(b.s, a.s) || Number(b.stock) - Number(a.stock) || a.i - b.i;
   const atOrBelow = rated.filter((x) => compareSeries(x.s, want) <= 0).sort(order);
   const series = want.join('.');
   if (atOrBelow.length > 0) {

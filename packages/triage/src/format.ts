@@ -18,8 +18,14 @@ function kv(k: string, v: string): string {
 
 function kernelText(s: SplatTriage, r: TriageResult): string {
   if (!s.kernel) return 'unknown (the report names no release)';
-  const from = s.kernelFrom === 'splat' ? '' : s.kernelFrom === 'option' ? ' (--release)'
-    : s.kernelFrom === 'log' ? ` (from the log's "Linux version" line ${r.release?.line})` : ` (from the text around the splat, line ${r.release?.line})`;
+  const from =
+    s.kernelFrom === 'splat'
+      ? ''
+      : s.kernelFrom === 'option'
+        ? ' (--release)'
+        : s.kernelFrom === 'log'
+          ? ` (from the log's "Linux version" line ${r.release?.line})`
+          : ` (from the text around the splat, line ${r.release?.line})`;
   return `${s.kernel}${from}`;
 }
 
@@ -43,17 +49,34 @@ function splatText(s: SplatTriage, r: TriageResult): string[] {
     if (s.frames.length > TOP_FRAMES) L.push(kv('', `... ${s.frames.length - TOP_FRAMES} more`));
   }
   for (const st of s.stacks.filter((x) => x.frames !== s.frames && x.label !== 'call trace' && x.label !== 'unlabelled')) {
-    L.push(kv('stack', `${st.label}${st.task?.pid !== undefined ? ` (pid ${st.task.pid})` : ''}: ${st.frames.slice(0, 5).map((f) => f.function).join(' < ')}${st.frames.length > 5 ? ' < ...' : ''}`));
+    L.push(
+      kv(
+        'stack',
+        `${st.label}${st.task?.pid !== undefined ? ` (pid ${st.task.pid})` : ''}: ${st.frames
+          .slice(0, 5)
+          .map((f) => f.function)
+          .join(' < ')}${st.frames.length > 5 ? ' < ...' : ''}`,
+      ),
+    );
   }
   if (s.page) {
     const p = s.page;
     const parts = [
-      p.refcount !== null ? `refcount ${p.refcount}` : null, p.mapcount !== null ? `mapcount ${p.mapcount}` : null,
-      `mapping ${p.mapping ?? 'NULL'}`, p.index !== null ? `index ${p.index}` : null, p.pfn !== null ? `pfn ${p.pfn}` : null,
+      p.refcount !== null ? `refcount ${p.refcount}` : null,
+      p.mapcount !== null ? `mapcount ${p.mapcount}` : null,
+      `mapping ${p.mapping ?? 'NULL'}`,
+      p.index !== null ? `index ${p.index}` : null,
+      p.pfn !== null ? `pfn ${p.pfn}` : null,
       p.head?.order !== undefined && p.head.order !== null ? `order ${p.head.order}` : null,
     ].filter(Boolean);
     L.push(kv('page', parts.join(', ')));
-    if (p.flags) L.push(kv('flags', `${p.flags.raw}${p.flags.names ? ` (${[...p.flags.names, ...Object.entries(p.flags.fields).map(([k, v]) => `${k}=${v}`)].join('|')})` : ' (hex only: this kernel prints no names)'}`));
+    if (p.flags)
+      L.push(
+        kv(
+          'flags',
+          `${p.flags.raw}${p.flags.names ? ` (${[...p.flags.names, ...Object.entries(p.flags.fields).map(([k, v]) => `${k}=${v}`)].join('|')})` : ' (hex only: this kernel prints no names)'}`,
+        ),
+      );
     if (p.aops) L.push(kv('file', `${p.aops}${p.ino ? ` ino ${p.ino}` : ''}${p.dentry !== null ? ` "${p.dentry}"` : ''}`));
     if (p.reason) L.push(kv('because', p.reason));
   }
@@ -69,7 +92,7 @@ function splatText(s: SplatTriage, r: TriageResult): string[] {
 function modelText(s: SplatTriage): string[] {
   const m = s.model!;
   const L: string[] = [];
-  const head = { schedule: 'SCHEDULE', unreachable: 'CANNOT REACH', incomplete: 'INCOMPLETE', 'not-modelled': 'not modelled' }[m.status];
+  const head = { 'schedule': 'SCHEDULE', 'unreachable': 'CANNOT REACH', 'incomplete': 'INCOMPLETE', 'not-modelled': 'not modelled' }[m.status];
   L.push(kv('model', `${head}: ${m.because}`));
   if (m.flavor) L.push(kv('flavor', `${m.flavor.name}: ${m.flavor.because}`));
   if (m.scenario) {
@@ -77,7 +100,12 @@ function modelText(s: SplatTriage): string[] {
     for (const n of m.scenario.notes) L.push(kv('note', n));
   }
   if (m.explore) {
-    L.push(kv('explored', `${m.explore.verdict} (${m.explore.strategy}${m.explore.incomplete.length ? `, cut: ${m.explore.incomplete.join(', ')}` : ''}): ${m.explore.distinctStates} distinct states, ${m.explore.timeMs} ms`));
+    L.push(
+      kv(
+        'explored',
+        `${m.explore.verdict} (${m.explore.strategy}${m.explore.incomplete.length ? `, cut: ${m.explore.incomplete.join(', ')}` : ''}): ${m.explore.distinctStates} distinct states, ${m.explore.timeMs} ms`,
+      ),
+    );
   }
   if (m.schedule) {
     L.push(kv('reached', `${m.schedule.rule}: ${m.schedule.message}`));
@@ -91,9 +119,9 @@ export function reproText(rr: ReproResult): string[] {
   L.push(kv('repro', rr.summary));
   L.push(kv('kernel', `${rr.kernel} (profile ${rr.profile}: ${rr.profileBecause})`));
   for (const run of rr.runs) {
-    L.push(kv(`run ${run.index}`, `${run.caught ? run.uncertainOnly ? 'CAUGHT (uncertain)' : 'CAUGHT' : 'not caught'}: ${run.summary}`));
+    L.push(kv(`run ${run.index}`, `${run.caught ? (run.uncertainOnly ? 'CAUGHT (uncertain)' : 'CAUGHT') : 'not caught'}: ${run.summary}`));
   }
-  for (const sp of rr.guestSplats) L.push(kv('guest', `the guest kernel printed: ${sp.title}${sp.sameTitle ? ' (the report\'s title)' : ''}`));
+  for (const sp of rr.guestSplats) L.push(kv('guest', `the guest kernel printed: ${sp.title}${sp.sameTitle ? " (the report's title)" : ''}`));
   return L;
 }
 
@@ -104,7 +132,10 @@ export function formatTriageText(results: ReadonlyArray<{ result: TriageResult; 
     for (const w of r.warnings) out.push(`  warning: ${w}`);
     for (const s of r.splats) out.push('', ...splatText(s, r));
     if (r.logStacks.length) {
-      out.push('', `  other stacks in the log: ${r.logStacks.map((x) => `${x.task ?? '?'} (line ${x.line}${x.path ? `, ${x.path.program ?? x.path.label}` : ''})`).join('; ')}`);
+      out.push(
+        '',
+        `  other stacks in the log: ${r.logStacks.map((x) => `${x.task ?? '?'} (line ${x.line}${x.path ? `, ${x.path.program ?? x.path.label}` : ''})`).join('; ')}`,
+      );
     }
     if (repro) out.push('', ...reproText(repro));
     out.push('');
@@ -113,12 +144,22 @@ export function formatTriageText(results: ReadonlyArray<{ result: TriageResult; 
 }
 
 /** The HTML report's view of a triage (structurally the report package's TriageView). */
-export function triageView(r: TriageResult, repro?: ReproResult): {
+export function triageView(
+  r: TriageResult,
+  repro?: ReproResult,
+): {
   source: string;
   splats: Array<{
-    title: string; kind: string; facts: Array<[string, string]>; frames: string[];
-    model: { status: 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled'; because: string; threads: string[];
-      schedule?: { rule: string; threads: string[]; steps: Array<{ n: number; thread: number; label: string; effect?: string }> } } | null;
+    title: string;
+    kind: string;
+    facts: Array<[string, string]>;
+    frames: string[];
+    model: {
+      status: 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
+      because: string;
+      threads: string[];
+      schedule?: { rule: string; threads: string[]; steps: Array<{ n: number; thread: number; label: string; effect?: string }> };
+    } | null;
   }>;
   repro?: { summary: string; runs: string[] };
 } {
@@ -142,14 +183,40 @@ export function triageView(r: TriageResult, repro?: ReproResult): {
       const m = s.model;
       const names = m?.scenario?.threads.map((t) => t.name) ?? [];
       return {
-        title: s.title, kind: s.kind, facts, frames: s.frames.slice(0, 20).map(frameText),
-        model: m ? {
-          status: m.status, because: m.because,
-          threads: m.scenario?.threads.map((t) => `${t.name}: ${t.program} (${t.from}) — ${t.because}`) ?? [],
-          ...(m.schedule ? { schedule: { rule: m.schedule.rule, threads: names, steps: m.schedule.steps.map((st) => ({ n: st.n, thread: names.indexOf(st.thread), label: st.label, ...(st.effect ? { effect: st.effect } : {}) })) } } : {}),
-        } : null,
+        title: s.title,
+        kind: s.kind,
+        facts,
+        frames: s.frames.slice(0, 20).map(frameText),
+        model: m
+          ? {
+              status: m.status,
+              because: m.because,
+              threads: m.scenario?.threads.map((t) => `${t.name}: ${t.program} (${t.from}) — ${t.because}`) ?? [],
+              ...(m.schedule
+                ? {
+                    schedule: {
+                      rule: m.schedule.rule,
+                      threads: names,
+                      steps: m.schedule.steps.map((st) => ({
+                        n: st.n,
+                        thread: names.indexOf(st.thread),
+                        label: st.label,
+                        ...(st.effect ? { effect: st.effect } : {}),
+                      })),
+                    },
+                  }
+                : {}),
+            }
+          : null,
       };
     }),
-    ...(repro ? { repro: { summary: repro.summary, runs: repro.runs.map((x) => `run ${x.index}: ${x.caught ? x.uncertainOnly ? 'caught (uncertain)' : 'caught' : 'not caught'} — ${x.summary}`) } } : {}),
+    ...(repro
+      ? {
+          repro: {
+            summary: repro.summary,
+            runs: repro.runs.map((x) => `run ${x.index}: ${x.caught ? (x.uncertainOnly ? 'caught (uncertain)' : 'caught') : 'not caught'} — ${x.summary}`),
+          },
+        }
+      : {}),
   };
 }

@@ -43,12 +43,14 @@ const OFFSIZE = String.raw`\+0x([0-9a-f]+)\/0x([0-9a-f]+)`;
 /** One `fn+0xoff/0xsize` frame with what may surround it (`:mod:fn+..` is 2.6 x86-64's module form). */
 const ENTRY = new RegExp(
   String.raw`${ADDRS}(?<q>\?\s+)?(?:\[[\w.]+\+\d+\/\d+\]\s+)?(?::(?<premod>[\w-]+):)?(?<![\w.$])(?<fn>[A-Za-z_][\w.$]*)\+0x(?<off>[0-9a-f]+)\/0x(?<size>[0-9a-f]+)` +
-  String.raw`(?:\s+\[(?<mod>[\w.-]+)(?:[ \t][^\]]*)?\])?(?:\s+(?<src>[\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?)?(?<inl>\s+\[inline\])?`,
+    String.raw`(?:\s+\[(?<mod>[\w.-]+)(?:[ \t][^\]]*)?\])?(?:\s+(?<src>[\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?)?(?<inl>\s+\[inline\])?`,
   'g',
 );
 const INLINE = new RegExp(String.raw`^${FN}\s+([\w./-]+\.[A-Za-z]+:\d+)(?::\d+)?\s+\[inline\]$`);
 /** How a frame line begins (after leading space). */
-const FRAME_START = new RegExp(String.raw`^(?:\[<?(?:0x)?[0-9a-f]{6,16}>?\]|<[0-9a-f]{6,16}>|\?\s|\[[\w.]+\+\d+\/\d+\]\s|:[\w-]+:${FN}${OFFSIZE}|${FN}${OFFSIZE}|[A-Za-z_][\w.$]*\s+[\w./-]+\.[A-Za-z]+:\d+(?::\d+)?\s+\[inline\]$)`);
+const FRAME_START = new RegExp(
+  String.raw`^(?:\[<?(?:0x)?[0-9a-f]{6,16}>?\]|<[0-9a-f]{6,16}>|\?\s|\[[\w.]+\+\d+\/\d+\]\s|:[\w-]+:${FN}${OFFSIZE}|${FN}${OFFSIZE}|[A-Za-z_][\w.$]*\s+[\w./-]+\.[A-Za-z]+:\d+(?::\d+)?\s+\[inline\]$)`,
+);
 /** `<IRQ>`, `<EOI>` ... printed at the start of a frame line (2.6–4.x). */
 export const CONTEXT_MARK = /^(?:<\/?(?:IRQ|NMI|EOI|TASK|SOFTIRQ)>\s*)+/;
 /** Lines that look like frames but are registers or code. */

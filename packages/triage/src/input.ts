@@ -97,7 +97,7 @@ export function notText(bytes: Uint8Array): string | undefined {
   for (let i = 0; i < n; i++) {
     const b = bytes[i]!;
     if (b === 0) return `it holds a NUL byte at offset ${i}`;
-    if ((b < 0x09) || (b > 0x0d && b < 0x20) || b === 0x7f) odd++;
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) odd++;
   }
   if (n > 0) {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, n));
@@ -108,7 +108,8 @@ export function notText(bytes: Uint8Array): string | undefined {
 }
 
 /** A line that starts something of its own (a header, a frame, a section): never a wrapped tail. */
-const OWN_LINE = /^(?:\s*(?:\[<|<[0-9a-f]{6}|\?\s|[A-Za-z_][\w.]*\+0x[0-9a-f]+\/)|(?:BUG|WARNING|INFO|Call Trace|Call trace|kernel BUG|Kernel panic|general protection|Oops|RIP|Code|Modules linked in|CPU|Hardware name|page|flags|raw|---|===|<\/?[A-Z]+>))/;
+const OWN_LINE =
+  /^(?:\s*(?:\[<|<[0-9a-f]{6}|\?\s|[A-Za-z_][\w.]*\+0x[0-9a-f]+\/)|(?:BUG|WARNING|INFO|Call Trace|Call trace|kernel BUG|Kernel panic|general protection|Oops|RIP|Code|Modules linked in|CPU|Hardware name|page|flags|raw|---|===|<\/?[A-Z]+>))/;
 
 /**
  * Chunks in, numbered ConsoleLines out. `push` returns the lines a chunk completed; `end`
@@ -173,7 +174,11 @@ export class LineSource {
 
   /** What the reader should know about the input itself (lines cut). */
   warnings(): string[] {
-    return this.cut > 0 ? [`${this.cut} line(s) longer than ${MAX_LINE} characters were cut to their first ${MAX_LINE} (the first at line ${this.firstCut}); what they held past that was not read`] : [];
+    return this.cut > 0
+      ? [
+          `${this.cut} line(s) longer than ${MAX_LINE} characters were cut to their first ${MAX_LINE} (the first at line ${this.firstCut}); what they held past that was not read`,
+        ]
+      : [];
   }
 
   private releaseSniffed(): ConsoleLine[] {
@@ -188,7 +193,8 @@ export class LineSource {
     const why = notText(all);
     if (why) {
       throw new InputError(`not a kernel log: ${why}`, {
-        file: this.file, hint: 'triage reads console text (dmesg, a serial log, a mail); pass the log, not a binary (a vmcore, trace.dat, an image)',
+        file: this.file,
+        hint: 'triage reads console text (dmesg, a serial log, a mail); pass the log, not a binary (a vmcore, trace.dat, an image)',
       });
     }
     const head = this.decoder.decode(all, { stream: true });
@@ -235,8 +241,15 @@ export class LineSource {
 
   private emit(l: ConsoleLine, out: ConsoleLine[]): void {
     const h = this.held;
-    if (h && h.prefixed && !l.prefixed && this.prefixedSeen >= 3 && l.text.trim() !== '' && !OWN_LINE.test(l.text)
-      && h.text.length + l.text.length < MAX_LINE) {
+    if (
+      h &&
+      h.prefixed &&
+      !l.prefixed &&
+      this.prefixedSeen >= 3 &&
+      l.text.trim() !== '' &&
+      !OWN_LINE.test(l.text) &&
+      h.text.length + l.text.length < MAX_LINE
+    ) {
       h.text = `${h.text} ${l.text.trim()}`;
       return;
     }

@@ -80,24 +80,30 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   const reporter = paths.reporter;
   if (!reporter) return notModelled('no frame of the reporting task belongs to a path kreplay knows');
   if (reporter.program === null) return notModelled(`the reporting task is in ${reporter.label} (${reporter.because})`);
-  const choice = req.flavor
-    ? { flavor: req.flavor, because: `--flavor ${req.flavor.name}` }
-    : chooseFlavor(req.release, req.flavors);
+  const choice = req.flavor ? { flavor: req.flavor, because: `--flavor ${req.flavor.name}` } : chooseFlavor(req.release, req.flavors);
   if (!choice.flavor) return notModelled(choice.because);
   const flavor = choice.flavor;
-  const guessed = !req.flavor && req.releaseFrom === 'text'
-    ? '; that release was read from the prose around the splat, not from a kernel line (it may name another kernel: pass --release if so)' : '';
+  const guessed =
+    !req.flavor && req.releaseFrom === 'text'
+      ? '; that release was read from the prose around the splat, not from a kernel line (it may name another kernel: pass --release if so)'
+      : '';
   const fl = { name: flavor.name, version: flavor.version, because: `${choice.because}${guessed}` };
   // bug-on is matched by the function the kernel's BUG was in. A flavor that does not have
   // that function can never report a BUG in it, so its "every interleaving explored" would
   // be an empty proof: say that it cannot judge, not that the BUG cannot happen.
-  const bugFn = rule === 'bug-on' ? splat.ip?.function ?? splat.culprit?.function : undefined;
+  const bugFn = rule === 'bug-on' ? (splat.ip?.function ?? splat.culprit?.function) : undefined;
   if (bugFn !== undefined && !modelledFunctions([flavor]).has(baseName(bugFn))) {
     const others = modelledFunctions(req.flavors).get(baseName(bugFn)) ?? [];
-    return notModelled(`${flavor.name} does not model ${baseName(bugFn)}, so it cannot reach the BUG there${others.length ? ` (${others.join(', ')} model${others.length === 1 ? 's' : ''} it: --flavor chooses one, at the price of a kernel version other than the report's)` : ''}`, fl);
+    return notModelled(
+      `${flavor.name} does not model ${baseName(bugFn)}, so it cannot reach the BUG there${others.length ? ` (${others.join(', ')} model${others.length === 1 ? 's' : ''} it: --flavor chooses one, at the price of a kernel version other than the report's)` : ''}`,
+      fl,
+    );
   }
   const built = buildScenario({
-    title: splat.title, source: req.source, flavor, rule,
+    title: splat.title,
+    source: req.source,
+    flavor,
+    rule,
     reporter: reporter as PathHit & { program: string },
     comm: splat.task?.comm ?? null,
     others: [...paths.others, ...(req.concurrent ?? [])].filter((p): p is PathHit & { program: string } => p.program !== null),
@@ -108,26 +114,37 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   if ('cannot' in built) return notModelled(built.cannot, fl);
   const machine = createMachine(built.scenario, flavor);
   const result = await explore(machine, {
-    strategy: 'exhaustive', maxStates: req.maxStates ?? 2_000_000, ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
+    strategy: 'exhaustive',
+    maxStates: req.maxStates ?? 2_000_000,
+    ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
     ...(req.signal ? { signal: req.signal } : {}),
   });
   const scenario = { name: built.scenario.name, threads: built.threads, yaml: built.yaml, notes: built.notes };
   const reached = [...new Set(result.violations.map((v) => v.rule))];
   const ex: NonNullable<ModelResult['explore']> = {
-    verdict: result.verdict, strategy: result.strategy, incomplete: result.incomplete, reached,
-    states: result.stats.states, distinctStates: result.stats.distinctStates, timeMs: result.stats.timeMs,
+    verdict: result.verdict,
+    strategy: result.strategy,
+    incomplete: result.incomplete,
+    reached,
+    states: result.stats.states,
+    distinctStates: result.stats.distinctStates,
+    timeMs: result.stats.timeMs,
   };
   const threads = built.threads.map((t) => `${t.name} (${t.program})`).join(' vs ');
-  const hit = result.violations
-    .filter((v) => matches(v, rule, splat))
-    .sort((a, b) => a.schedule.length - b.schedule.length)[0];
+  const hit = result.violations.filter((v) => matches(v, rule, splat)).sort((a, b) => a.schedule.length - b.schedule.length)[0];
   if (hit) {
     const ce = counterexample(machine, hit, { scenario: built.scenario.name, flavor: flavor.name });
     const steps = runSchedule(machine, hit).map((s) => ({
-      n: s.n, thread: machine.threads[s.thread]?.name ?? String(s.thread), label: s.label, ...(s.effect ? { effect: s.effect } : {}),
+      n: s.n,
+      thread: machine.threads[s.thread]?.name ?? String(s.thread),
+      label: s.label,
+      ...(s.effect ? { effect: s.effect } : {}),
     }));
     return {
-      status: 'schedule', flavor: fl, scenario, explore: ex,
+      status: 'schedule',
+      flavor: fl,
+      scenario,
+      explore: ex,
       because: `on ${flavor.name}, ${threads} reaches ${rule} in ${hit.schedule.length} steps (the shortest schedule)`,
       schedule: { rule, message: hit.message, steps, table: ce.table },
     };
@@ -135,12 +152,18 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   const others = reached.length ? ` (it reaches ${reached.join(', ')} instead)` : '';
   if (result.exhaustive) {
     return {
-      status: 'unreachable', flavor: fl, scenario, explore: ex,
+      status: 'unreachable',
+      flavor: fl,
+      scenario,
+      explore: ex,
       because: `the model cannot reach ${rule} on ${flavor.name} with ${threads}: every interleaving explored${others} — the model or the report is missing something`,
     };
   }
   return {
-    status: 'incomplete', flavor: fl, scenario, explore: ex,
+    status: 'incomplete',
+    flavor: fl,
+    scenario,
+    explore: ex,
     because: `no ${rule} found on ${flavor.name} with ${threads}, but the search stopped early (${result.incomplete.join(', ')})${others}: this is not a proof that it cannot happen`,
   };
 }

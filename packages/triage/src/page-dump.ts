@@ -71,7 +71,10 @@ function parseFlags(raw: string, list: string | undefined): PageFlags {
   if (list === undefined) return { raw, names: null, fields: {} };
   const names: string[] = [];
   const fields: Record<string, string> = {};
-  for (const part of list.split('|').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of list
+    .split('|')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq > 0) fields[part.slice(0, eq)] = part.slice(eq + 1);
     else names.push(part);
@@ -82,9 +85,13 @@ function parseFlags(raw: string, list: string | undefined): PageFlags {
 /** Does this line start a page dump? */
 export function startsPageDump(text: string): boolean {
   const t = text.trim();
-  return /^page:\s*(?:[0-9a-f]+\s+)?(?:ref)?count:/.test(t) || /^page:\s*[0-9a-f]+\s+flags:/.test(t)
-    || /^page:\s*[0-9a-f]+\s+refcount:/.test(t) || /^flags:0x[0-9a-f]+ mapping:/.test(t)
-    || /^Eeek! page_mapcount\(page\) went negative!/.test(t);
+  return (
+    /^page:\s*(?:[0-9a-f]+\s+)?(?:ref)?count:/.test(t) ||
+    /^page:\s*[0-9a-f]+\s+flags:/.test(t) ||
+    /^page:\s*[0-9a-f]+\s+refcount:/.test(t) ||
+    /^flags:0x[0-9a-f]+ mapping:/.test(t) ||
+    /^Eeek! page_mapcount\(page\) went negative!/.test(t)
+  );
 }
 
 /**
@@ -99,8 +106,22 @@ export class PageDumpReader {
 
   constructor(line: number) {
     this.d = {
-      line, layout: 'unknown', address: null, refcount: null, mapcount: null, mapping: null, index: null, pfn: null,
-      head: null, flags: null, pageType: null, aops: null, ino: null, dentry: null, memcg: null, reason: null,
+      line,
+      layout: 'unknown',
+      address: null,
+      refcount: null,
+      mapcount: null,
+      mapping: null,
+      index: null,
+      pfn: null,
+      head: null,
+      flags: null,
+      pageType: null,
+      aops: null,
+      ino: null,
+      dentry: null,
+      memcg: null,
+      reason: null,
     };
   }
 
@@ -134,9 +155,14 @@ export class PageDumpReader {
       d.pfn = tk['pfn'] ?? null;
       if (tk['flags'] !== undefined) d.flags = parseFlags(tk['flags'], undefined);
       if (tk['compound_mapcount'] !== undefined) d.head = { order: null, fields: { compound_mapcount: tk['compound_mapcount'] } };
-      d.layout = tk['flags'] !== undefined ? 'bad_page 2.6 (page:ptr flags: mapping: mapcount: count:)'
-        : tk['refcount'] !== undefined ? (d.address ? 'dump_page 4.16–6.5 (page:ptr refcount:)' : 'dump_page 6.6+ (page: refcount:, no pointer)')
-          : 'dump_page 3.x–4.15 (page:ptr count:)';
+      d.layout =
+        tk['flags'] !== undefined
+          ? 'bad_page 2.6 (page:ptr flags: mapping: mapcount: count:)'
+          : tk['refcount'] !== undefined
+            ? d.address
+              ? 'dump_page 4.16–6.5 (page:ptr refcount:)'
+              : 'dump_page 6.6+ (page: refcount:, no pointer)'
+            : 'dump_page 3.x–4.15 (page:ptr count:)';
       return true;
     }
     if (d.layout === 'unknown' && (m = /^flags:(0x[0-9a-f]+) (mapping:.*)$/.exec(t))) {
@@ -196,8 +222,11 @@ export class PageDumpReader {
       d.reason = m[1]!;
       return true;
     }
-    if (/^(?:raw|head):\s+[0-9a-f]{8,16}\b/.test(t) || /^(?:anon|shmem|swap|ksm|file)\b.*(?:mapping|aops)/.test(t)
-      || /^Trying to fix it up, but a reboot is needed/.test(t)) {
+    if (
+      /^(?:raw|head):\s+[0-9a-f]{8,16}\b/.test(t) ||
+      /^(?:anon|shmem|swap|ksm|file)\b.*(?:mapping|aops)/.test(t) ||
+      /^Trying to fix it up, but a reboot is needed/.test(t)
+    ) {
       return true;
     }
     return false;

@@ -42,7 +42,8 @@ const MAX_STACKS = 200;
 /** A page dump's lines before a `kernel BUG at` (VM_BUG_ON_PAGE/FOLIO prints the page first). */
 /** Splats whose page dump comes after their header. */
 const OWNS_DUMP: ReadonlySet<string> = new Set(['bad-page-cache', 'bad-page-state', 'kasan']);
-const DUMP_LINE = /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
+const DUMP_LINE =
+  /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
 
 export class ReportScanner {
   private readonly recent: ConsoleLine[] = [];
@@ -70,7 +71,10 @@ export class ReportScanner {
     this.warnings.unshift(...inputWarnings);
     if (this.dropped > 0) this.warnings.push(`${this.dropped} more splat(s) after the first ${MAX_SPLATS} were counted, not read`);
     // loose stacks are the other parties of a race: the model's threads come from them
-    if (this.droppedStacks > 0) this.warnings.push(`${this.droppedStacks} more call trace(s) outside any splat after the first ${MAX_STACKS} were counted, not read (the model looks for other racing tasks in the first ${MAX_STACKS} only)`);
+    if (this.droppedStacks > 0)
+      this.warnings.push(
+        `${this.droppedStacks} more call trace(s) outside any splat after the first ${MAX_STACKS} were counted, not read (the model looks for other racing tasks in the first ${MAX_STACKS} only)`,
+      );
     return { source: this.source, lines: this.n, bytes, splats: this.splats, stacks: this.stacks, release: this.release, warnings: this.warnings };
   }
 
@@ -214,9 +218,11 @@ export class ReportScanner {
       return;
     }
     if (this.release) return;
-    m = /\b(?:Linux|kernel) (?:version )?(\d+\.\d+(?:\.\d+){1,2}(?:-[\w.+~-]+)?)\b/.exec(t) ?? /\b(?:Linux|kernel) (?:version )?v?(\d\.\d+(?:-rc\d+)?)\b/.exec(t)
+    m =
+      /\b(?:Linux|kernel) (?:version )?(\d+\.\d+(?:\.\d+){1,2}(?:-[\w.+~-]+)?)\b/.exec(t) ??
+      /\b(?:Linux|kernel) (?:version )?v?(\d\.\d+(?:-rc\d+)?)\b/.exec(t) ??
       // A bare version in prose only when it cannot be anything else: 2.6.x, or an -rc tag.
-      ?? /(?<![\w.])(2\.6\.\d+(?:\.\d+)?(?:-rc\d+)?(?:-(?:mm|git)\d+)?|\d\.\d+(?:\.\d+)?-rc\d+(?:-[\w.]+)?)(?![\w.])/.exec(t);
+      /(?<![\w.])(2\.6\.\d+(?:\.\d+)?(?:-rc\d+)?(?:-(?:mm|git)\d+)?|\d\.\d+(?:\.\d+)?-rc\d+(?:-[\w.]+)?)(?![\w.])/.exec(t);
     if (m && !l.prefixed) this.release = { value: m[1]!, line: l.n, from: 'text' };
   }
 }

@@ -12,8 +12,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  capture as runCapture, KERNEL_CONFIGS_DIR, parseProfile, profileFunctions,
-  type CaptureOptions, type CaptureProfile, type CaptureResult, type KernelImage, type OffsetsTable,
+  capture as runCapture,
+  KERNEL_CONFIGS_DIR,
+  parseProfile,
+  profileFunctions,
+  type CaptureOptions,
+  type CaptureProfile,
+  type CaptureResult,
+  type KernelImage,
+  type OffsetsTable,
 } from '@kreplay/capture';
 import { replayFile, type ReplayResult } from '@kreplay/replay';
 import type { RuleId } from '@kreplay/core';
@@ -126,14 +133,24 @@ export interface ReproOptions {
 
 export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   const rule = o.splat.rule;
-  const choice = o.profile ?? await chooseProfile(o.programs);
+  const choice = o.profile ?? (await chooseProfile(o.programs));
   o.onProgress?.(`capture profile ${choice.profile.name}: ${choice.because}`);
   const cap = await (o.capture ?? runCapture)({
-    profile: choice.profile, profileFile: choice.file, workload: 'repro', repro: { source: o.source },
-    runs: o.runs, durationMs: o.durationMs, outDir: o.outDir,
-    ...(o.kernel ? { kernel: o.kernel } : {}), ...(o.debian ? { debian: o.debian } : {}), ...(o.offsets ? { offsets: o.offsets } : {}), ...(o.accel ? { accel: o.accel } : {}), ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
+    profile: choice.profile,
+    profileFile: choice.file,
+    workload: 'repro',
+    repro: { source: o.source },
+    runs: o.runs,
+    durationMs: o.durationMs,
+    outDir: o.outDir,
+    ...(o.kernel ? { kernel: o.kernel } : {}),
+    ...(o.debian ? { debian: o.debian } : {}),
+    ...(o.offsets ? { offsets: o.offsets } : {}),
+    ...(o.accel ? { accel: o.accel } : {}),
+    ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),
     ...(o.allowLost !== undefined ? { allowLost: o.allowLost } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   const runs: ReproRun[] = [];
   for (const [i, run] of cap.runs.entries()) {
@@ -147,8 +164,13 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
     const findings = [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => ({ rule: k, ...v }));
     const caught = rule !== null && by.has(rule);
     const uncertainOnly = caught && by.get(rule)!.certain === 0;
-    const found = findings.length ? findings.map((f) => `${f.rule} ×${f.certain + f.uncertain}${f.uncertain ? ` (${f.uncertain} uncertain)` : ''}`).join(', ') : 'no findings';
-    const saw = r.stats.ops === 0 ? 'the trace shows no page-cache operation on the test file (does the reproducer use FILE?)' : `${r.stats.events} events, ${r.stats.ops} page-cache operations`;
+    const found = findings.length
+      ? findings.map((f) => `${f.rule} ×${f.certain + f.uncertain}${f.uncertain ? ` (${f.uncertain} uncertain)` : ''}`).join(', ')
+      : 'no findings';
+    const saw =
+      r.stats.ops === 0
+        ? 'the trace shows no page-cache operation on the test file (does the reproducer use FILE?)'
+        : `${r.stats.events} events, ${r.stats.ops} page-cache operations`;
     runs.push({ index: i + 1, dir: run.dir, caught, uncertainOnly, findings, events: r.stats.events, ops: r.stats.ops, summary: `${found}; ${saw}` });
   }
   const guestSplats: ReproResult['guestSplats'] = [];
@@ -158,14 +180,18 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   }
   const caught = runs.filter((r) => r.caught).length;
   const uncertain = runs.filter((r) => r.uncertainOnly).length;
-  const hedge = uncertain === 0 ? ''
-    : uncertain === caught ? ` — only as uncertain findings: in each run some order the trace allows (its gaps or tied timestamps) avoids it`
-      : ` — in ${uncertain} of them only as uncertain findings (some order the trace allows avoids it)`;
+  const hedge =
+    uncertain === 0
+      ? ''
+      : uncertain === caught
+        ? ` — only as uncertain findings: in each run some order the trace allows (its gaps or tied timestamps) avoids it`
+        : ` — in ${uncertain} of them only as uncertain findings (some order the trace allows avoids it)`;
   const kernel = cap.runs[0]?.meta.kernel.release ?? 'unknown';
-  const summary = rule === null
-    ? `ran ${runs.length} time(s) on ${kernel}; the report names no kreplay rule, so no run can catch it (findings are listed)`
-    : caught > 0
-      ? `the race was caught in ${caught} of ${runs.length} run(s) on ${kernel} (${rule} in the replay)${hedge}`
-      : `the race was not caught in ${runs.length} run(s) on ${kernel}: no replay reported ${rule} — a run that misses it says nothing about the kernel`;
+  const summary =
+    rule === null
+      ? `ran ${runs.length} time(s) on ${kernel}; the report names no kreplay rule, so no run can catch it (findings are listed)`
+      : caught > 0
+        ? `the race was caught in ${caught} of ${runs.length} run(s) on ${kernel} (${rule} in the replay)${hedge}`
+        : `the race was not caught in ${runs.length} run(s) on ${kernel}: no replay reported ${rule} — a run that misses it says nothing about the kernel`;
   return { rule, kernel, profile: choice.profile.name, profileBecause: choice.because, outDir: cap.outDir, runs, caught, summary, guestSplats };
 }

@@ -66,20 +66,30 @@ function implied(rule: RuleId, reporter: string): { program: string; because: st
 
 /** Scenario names: letters, digits, `_ . -`; thread names at most 15 of them. */
 export function safeName(text: string, max: number): string {
-  const s = text.replace(/\+/g, 'p').replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[_.-]+|[_.-]+$/g, '').slice(0, max);
+  const s = text
+    .replace(/\+/g, 'p')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[_.-]+|[_.-]+$/g, '')
+    .slice(0, max);
   return s.length > 0 ? s : 'task';
 }
 
 function argsFor(program: string, index: number): Record<string, number | string> {
   switch (program) {
     case 'fault':
-    case 'fault_around': return { mm: 'mapper', index };
-    case 'truncate': return { file: 'data', size: index * 4096 };
+    case 'fault_around':
+      return { mm: 'mapper', index };
+    case 'truncate':
+      return { file: 'data', size: index * 4096 };
     case 'invalidate_inode_pages2_range':
-    case 'invalidate_mapping_pages': return { file: 'data', start: index, end: index };
-    case 'odirect_write': return { file: 'data', offset: index * 4096, length: 4096 };
-    case 'read': return { file: 'data', index };
-    default: return {};
+    case 'invalidate_mapping_pages':
+      return { file: 'data', start: index, end: index };
+    case 'odirect_write':
+      return { file: 'data', offset: index * 4096, length: 4096 };
+    case 'read':
+      return { file: 'data', index };
+    default:
+      return {};
   }
 }
 
@@ -92,7 +102,9 @@ export function buildScenario(req: ScenarioRequest): ScenarioPlan | { cannot: st
     else notes.push(`the reported page's index ${req.pageIndex} is modelled as index 0 (the race does not depend on it; small indexes keep the state small)`);
   }
   if (req.pageOrder) {
-    notes.push(`the reported page is a large folio (order ${req.pageOrder}, ${2 ** Math.min(req.pageOrder, 20)} pages); the model's pages are single pages, so races that need a large folio (a PMD mapping, a split) are not in it`);
+    notes.push(
+      `the reported page is a large folio (order ${req.pageOrder}, ${2 ** Math.min(req.pageOrder, 20)} pages); the model's pages are single pages, so races that need a large folio (a PMD mapping, a split) are not in it`,
+    );
   }
   const threads: ThreadPlan[] = [];
   const used = new Set<string>();
@@ -103,7 +115,7 @@ export function buildScenario(req: ScenarioRequest): ScenarioPlan | { cannot: st
     threads.push({ name: n, program, from, because });
   };
   add(req.comm ?? req.reporter.program, req.reporter.program, 'report', `${req.reporter.label}: ${req.reporter.because}`);
-  for (const o of req.others) add(o.task ?? o.program, o.program, 'report', `${o.why ?? 'the splat\'s other access'}: ${o.because}`);
+  for (const o of req.others) add(o.task ?? o.program, o.program, 'report', `${o.why ?? "the splat's other access"}: ${o.because}`);
   const imp = implied(req.rule, req.reporter.program);
   if (imp && !threads.some((t) => t.program === imp.program)) {
     const seen = req.logPaths.find((p) => p.program === imp.program);

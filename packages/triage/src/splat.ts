@@ -9,8 +9,7 @@ import { CONTEXT_MARK, parseFrameLine, parseIpLine, type Frame } from './frames.
 import type { Header, SplatKind, TitleStyle } from './headers.js';
 import { PageDumpReader, startsPageDump, type PageDump } from './page-dump.js';
 
-export type StackLabel =
-  | 'call trace' | 'page allocated' | 'page freed' | 'allocated' | 'freed' | 'aux' | 'access' | 'lock chain' | 'unlabelled';
+export type StackLabel = 'call trace' | 'page allocated' | 'page freed' | 'allocated' | 'freed' | 'aux' | 'access' | 'lock chain' | 'unlabelled';
 
 export interface Stack {
   label: StackLabel;
@@ -63,17 +62,29 @@ export interface Splat {
 
 const LABELS: Array<{ re: RegExp; label: StackLabel; task?: (m: RegExpExecArray) => Stack['task'] }> = [
   { re: /^(?:Call Trace|Call trace|Backtrace|stack backtrace|Stack trace)\s*:?\s*$/, label: 'call trace' },
-  { re: /^page last allocated via/, label: 'page allocated', task: (m) => { const p = / pid (\d+)/.exec(m.input); return p ? { pid: Number(p[1]) } : undefined; } },
+  {
+    re: /^page last allocated via/,
+    label: 'page allocated',
+    task: (m) => {
+      const p = / pid (\d+)/.exec(m.input);
+      return p ? { pid: Number(p[1]) } : undefined;
+    },
+  },
   { re: /^page last free (?:pid (\d+) .*)?stack trace:/, label: 'page freed', task: (m) => (m[1] ? { pid: Number(m[1]) } : undefined) },
   { re: /^Allocated by task (\d+):/, label: 'allocated', task: (m) => ({ pid: Number(m[1]) }) },
   { re: /^Freed by task (\d+):/, label: 'freed', task: (m) => ({ pid: Number(m[1]) }) },
   { re: /^(?:Last|Second to last) potentially related work creation:|^(?:Allocated|Freed):$/, label: 'aux' },
-  { re: /^(?:read|write|read-write)(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by (?:task (\d+)|interrupt) on cpu (\d+):/, label: 'access', task: (m) => (m[1] ? { pid: Number(m[1]) } : undefined) },
+  {
+    re: /^(?:read|write|read-write)(?: \(marked\))? to 0x[0-9a-f]+ of \d+ bytes by (?:task (\d+)|interrupt) on cpu (\d+):/,
+    label: 'access',
+    task: (m) => (m[1] ? { pid: Number(m[1]) } : undefined),
+  },
   { re: /^-> #\d+ \(/, label: 'lock chain' },
 ];
 
 /** Lines inside a stack that are neither frames nor its end. */
-const STACK_MARKERS = /^(?:<\/?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|<EOI>|\.\.\.|-+ interrupt:|\[ END \]|Exception stack\(.*\)|irq event stamp|hardirqs|softirqs|DWARF2 unwinder stuck at)/;
+const STACK_MARKERS =
+  /^(?:<\/?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|<EOI>|\.\.\.|-+ interrupt:|\[ END \]|Exception stack\(.*\)|irq event stamp|hardirqs|softirqs|DWARF2 unwinder stuck at)/;
 
 const VERSION = String.raw`(\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)`;
 const RELEASE_RES = [
@@ -98,7 +109,11 @@ export class SplatBuilder {
   panicked = false;
   endedBy: 'end-trace' | 'rule' | 'next' | 'cap' | 'eof' | null = null;
 
-  constructor(readonly header: Header, readonly headerLine: ConsoleLine, preamble: ConsoleLine[]) {
+  constructor(
+    readonly header: Header,
+    readonly headerLine: ConsoleLine,
+    preamble: ConsoleLine[],
+  ) {
     this.lines.push(...preamble, headerLine);
   }
 
@@ -174,7 +189,8 @@ export function readSplat(b: SplatBuilder): Splat {
       continue;
     }
     const mark = CONTEXT_MARK.exec(t);
-    if (mark) irq = /<(?:IRQ|NMI|SOFTIRQ)>\s*$/.test(mark[0]) || (/<(?:IRQ|NMI|SOFTIRQ)>/.test(mark[0]) && !/<(?:\/IRQ|EOI|\/NMI|TASK|\/SOFTIRQ)>/.test(mark[0]));
+    if (mark)
+      irq = /<(?:IRQ|NMI|SOFTIRQ)>\s*$/.test(mark[0]) || (/<(?:IRQ|NMI|SOFTIRQ)>/.test(mark[0]) && !/<(?:\/IRQ|EOI|\/NMI|TASK|\/SOFTIRQ)>/.test(mark[0]));
     const frames = parseFrameLine(t, l.n);
     if (frames) {
       if (irq) for (const f of frames) f.irq = true;

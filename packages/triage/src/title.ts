@@ -62,7 +62,7 @@ export function culpritOf(s: Splat): Culprit | null {
 
 /** What is missing from a splat that its kind always prints. */
 export function truncation(s: Splat, endedBy: string | null): string | null {
-  const stackless = s.kind === 'kcsan' || s.fields['title'] !== undefined && s.kind === 'other' && s.frames.length === 0 && !s.ip;
+  const stackless = s.kind === 'kcsan' || (s.fields['title'] !== undefined && s.kind === 'other' && s.frames.length === 0 && !s.ip);
   if (s.frames.length === 0 && !s.ip && !stackless) {
     return endedBy === 'eof' ? 'the log ends before the call trace' : 'no call trace follows the header';
   }
@@ -74,7 +74,8 @@ export function truncation(s: Splat, endedBy: string | null): string | null {
 }
 
 /** System-call wrappers one architecture or version adds to the call's name (as syzkaller strips them). */
-const SYSCALL_PREFIX = /^(?:__x64_sys_|__ia32_sys_|__arm64_sys_|__riscv_sys_|__se_sys_|__do_sys_|__se_|ksys_|SyS_|SYSC_|sys_|compat_SyS_|compat_SYSC_|____sys_|___sys_|__sys_)/;
+const SYSCALL_PREFIX =
+  /^(?:__x64_sys_|__ia32_sys_|__arm64_sys_|__riscv_sys_|__se_sys_|__do_sys_|__se_|ksys_|SyS_|SYSC_|sys_|compat_SyS_|compat_SYSC_|____sys_|___sys_|__sys_)/;
 
 /** The name a title uses for a function: compiler clone suffixes and syscall wrapper prefixes off. */
 export function titleName(fn: string): string {
@@ -121,18 +122,30 @@ export function titleOf(s: Splat): string {
 function otherTitle(s: Splat, fn: string): string {
   const f = s.fields;
   switch (s.style) {
-    case 'null-deref': return `BUG: unable to handle kernel NULL pointer dereference in ${fn}`;
-    case 'paging-request': return `BUG: unable to handle kernel paging request in ${fn}`;
-    case 'soft-lockup': return `BUG: soft lockup in ${fn}`;
-    case 'rcu-stall': return `INFO: rcu detected stall in ${fn}`;
-    case 'lockdep': return /inconsistent/.test(f['what'] ?? '') ? `inconsistent lock state in ${fn}` : `possible deadlock in ${fn}`;
-    case 'with-frame': return `${f['prefix']} in ${fn}`;
-    case 'panic': return `kernel panic: ${f['what'] ?? ''}`.trim();
-    default: return sanitize(f['title'] ?? s.header.text);
+    case 'null-deref':
+      return `BUG: unable to handle kernel NULL pointer dereference in ${fn}`;
+    case 'paging-request':
+      return `BUG: unable to handle kernel paging request in ${fn}`;
+    case 'soft-lockup':
+      return `BUG: soft lockup in ${fn}`;
+    case 'rcu-stall':
+      return `INFO: rcu detected stall in ${fn}`;
+    case 'lockdep':
+      return /inconsistent/.test(f['what'] ?? '') ? `inconsistent lock state in ${fn}` : `possible deadlock in ${fn}`;
+    case 'with-frame':
+      return `${f['prefix']} in ${fn}`;
+    case 'panic':
+      return `kernel panic: ${f['what'] ?? ''}`.trim();
+    default:
+      return sanitize(f['title'] ?? s.header.text);
   }
 }
 
 /** Printable, single-spaced, at most 120 characters (what syzkaller keeps of a header). */
 export function sanitize(t: string): string {
-  return t.replace(/[^\x20-\x7e]/g, '').replace(/\s+/g, ' ').trim().slice(0, 120);
+  return t
+    .replace(/[^\x20-\x7e]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 120);
 }

@@ -77,12 +77,19 @@ export interface TriageOptions {
 /** The report has something to triage, or an InputError that says what it is instead. */
 export function checkReport(r: ParsedReport): void {
   if (r.bytes === 0 || r.lines === 0) {
-    throw new InputError('the report is empty', { file: r.source, hint: 'paste the kernel log (dmesg, the serial console, the mail) into the file, or pipe it to `kreplay triage -`' });
+    throw new InputError('the report is empty', {
+      file: r.source,
+      hint: 'paste the kernel log (dmesg, the serial console, the mail) into the file, or pipe it to `kreplay triage -`',
+    });
   }
   if (r.splats.length === 0) {
-    throw new InputError(`no kernel splat in ${r.lines} line(s): no "BUG:", "WARNING:", "kernel BUG at", "general protection fault", "INFO: task ... blocked", "Bad page state" header`, {
-      file: r.source, hint: 'give the part of the log with the oops/warning (from its header to its call trace); docs/triage.md lists the headers triage reads',
-    });
+    throw new InputError(
+      `no kernel splat in ${r.lines} line(s): no "BUG:", "WARNING:", "kernel BUG at", "general protection fault", "INFO: task ... blocked", "Bad page state" header`,
+      {
+        file: r.source,
+        hint: 'give the part of the log with the oops/warning (from its header to its call trace); docs/triage.md lists the headers triage reads',
+      },
+    );
   }
 }
 
@@ -95,29 +102,40 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
   const seen = new Map<string, number>();
   for (const [i, s] of r.splats.entries()) {
     const key = `${s.title}\n${s.frames.map((f) => f.function).join(',')}`;
-    const duplicateOf = s.frames.length > 0 ? seen.get(key) ?? null : null;
+    const duplicateOf = s.frames.length > 0 ? (seen.get(key) ?? null) : null;
     if (!seen.has(key)) seen.set(key, i + 1);
     if (opts.splats && !opts.splats.includes(i + 1)) continue;
     const ev = ruleOf(s, modelled);
     const paths = pathsOf(s);
     let release = opts.release ?? s.kernel;
-    let kernelFrom = opts.release ? 'option' as const : s.kernelFrom;
+    let kernelFrom = opts.release ? ('option' as const) : s.kernelFrom;
     if (!release && r.release) {
       release = r.release.value;
       kernelFrom = r.release.from;
     }
     // A deadlock's other party: the other tasks the same report shows hung.
-    const concurrent = ev.rule === 'deadlock'
-      ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').flatMap((o) => {
-        const p = pathsOf(o).reporter;
-        return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
-      })
-      : [];
+    const concurrent =
+      ev.rule === 'deadlock'
+        ? r.splats
+            .filter((o, j) => j !== i && o.kind === 'hung-task')
+            .flatMap((o) => {
+              const p = pathsOf(o).reporter;
+              return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
+            })
+        : [];
     let model: ModelResult | null = null;
     if (opts.model !== false && duplicateOf === null) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
       model = await modelSplat({
-        splat: s, rule: ev.rule, paths, concurrent, logPaths: lp, source: r.source, flavors, release, releaseFrom: release ? kernelFrom : null,
+        splat: s,
+        rule: ev.rule,
+        paths,
+        concurrent,
+        logPaths: lp,
+        source: r.source,
+        flavors,
+        release,
+        releaseFrom: release ? kernelFrom : null,
         ...(opts.flavor ? { flavor: opts.flavor } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
@@ -125,19 +143,51 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       });
     }
     splats.push({
-      index: i + 1, title: s.title, kind: s.kind, header: s.header, lines: s.lines,
-      kernel: release ?? null, kernelFrom: release ? kernelFrom : null, tainted: s.tainted, task: s.task, cpu: s.cpu, at: s.at,
-      ip: s.ip, culprit: s.culprit, frames: s.frames,
-      stacks: s.stacks.map((x) => ({ label: x.label, ...(x.title ? { title: x.title } : {}), ...(x.task ? { task: x.task } : {}), line: x.line, frames: x.frames })),
-      page: s.page, access: s.access, truncated: s.truncated, panicked: s.panicked, noise: s.noise, duplicateOf,
-      rule: ev.rule, ruleBecause: ev.because, paths, model,
+      index: i + 1,
+      title: s.title,
+      kind: s.kind,
+      header: s.header,
+      lines: s.lines,
+      kernel: release ?? null,
+      kernelFrom: release ? kernelFrom : null,
+      tainted: s.tainted,
+      task: s.task,
+      cpu: s.cpu,
+      at: s.at,
+      ip: s.ip,
+      culprit: s.culprit,
+      frames: s.frames,
+      stacks: s.stacks.map((x) => ({
+        label: x.label,
+        ...(x.title ? { title: x.title } : {}),
+        ...(x.task ? { task: x.task } : {}),
+        line: x.line,
+        frames: x.frames,
+      })),
+      page: s.page,
+      access: s.access,
+      truncated: s.truncated,
+      panicked: s.panicked,
+      noise: s.noise,
+      duplicateOf,
+      rule: ev.rule,
+      ruleBecause: ev.because,
+      paths,
+      model,
     });
   }
   if (opts.splats && splats.length === 0) {
-    throw new InputError(`--splat ${opts.splats.join(',')}: the report has ${r.splats.length} splat(s)`, { file: r.source, hint: `choose 1..${r.splats.length}` });
+    throw new InputError(`--splat ${opts.splats.join(',')}: the report has ${r.splats.length} splat(s)`, {
+      file: r.source,
+      hint: `choose 1..${r.splats.length}`,
+    });
   }
   return {
-    source: r.source, lines: r.lines, bytes: r.bytes, release: r.release, splats,
+    source: r.source,
+    lines: r.lines,
+    bytes: r.bytes,
+    release: r.release,
+    splats,
     logStacks: r.stacks.map((st) => ({ task: st.task?.comm ?? null, line: st.line, path: pathOf(st.frames), frames: st.frames })),
     warnings: r.warnings,
   };

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { scanReportFile, triage, type SplatTriage } from '@kreplay/triage';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/reports');
-const cases = readdirSync(dir).filter((d) => existsSync(path.join(dir, d, 'report.txt'))).sort();
+const cases = readdirSync(dir)
+  .filter((d) => existsSync(path.join(dir, d, 'report.txt')))
+  .sort();
 
 interface Expected {
   origin: { url: string; licence: string };
@@ -21,13 +23,29 @@ interface Expected {
 
 function reading(s: SplatTriage): Record<string, unknown> {
   const e: Record<string, unknown> = {
-    title: s.title, kind: s.kind, kernel: s.kernel, task: s.task, cpu: s.cpu, rule: s.rule,
+    title: s.title,
+    kind: s.kind,
+    kernel: s.kernel,
+    task: s.task,
+    cpu: s.cpu,
+    rule: s.rule,
     culprit: s.culprit?.function ?? null,
-    topFrames: s.frames.filter((f) => !f.unreliable).slice(0, 5).map((f) => f.function),
-    page: s.page ? {
-      refcount: s.page.refcount, mapcount: s.page.mapcount, mapping: s.page.mapping, index: s.page.index, pfn: s.page.pfn,
-      order: s.page.head?.order ?? null, flags: s.page.flags?.names ?? null, reason: s.page.reason,
-    } : null,
+    topFrames: s.frames
+      .filter((f) => !f.unreliable)
+      .slice(0, 5)
+      .map((f) => f.function),
+    page: s.page
+      ? {
+          refcount: s.page.refcount,
+          mapcount: s.page.mapcount,
+          mapping: s.page.mapping,
+          index: s.page.index,
+          pfn: s.page.pfn,
+          order: s.page.head?.order ?? null,
+          flags: s.page.flags?.names ?? null,
+          reason: s.page.reason,
+        }
+      : null,
     path: s.paths.reporter ? (s.paths.reporter.program ?? s.paths.reporter.label) : null,
     model: s.model?.status ?? null,
   };
@@ -46,13 +64,17 @@ describe('the corpus of real reports (fixtures/reports)', () => {
     }
   });
 
-  it.each(cases)('%s reads as expected', async (c) => {
-    const e = JSON.parse(readFileSync(path.join(dir, c, 'expected.json'), 'utf8')) as Expected;
-    const t = await triage(await scanReportFile(path.join(dir, c, 'report.txt')));
-    expect(t.splats.map(reading)).toEqual(e.splats);
-  }, 30_000);
+  it.each(cases)(
+    '%s reads as expected',
+    async (c) => {
+      const e = JSON.parse(readFileSync(path.join(dir, c, 'expected.json'), 'utf8')) as Expected;
+      const t = await triage(await scanReportFile(path.join(dir, c, 'report.txt')));
+      expect(t.splats.map(reading)).toEqual(e.splats);
+    },
+    30_000,
+  );
 
-  it('agrees with syzkaller\'s titles except where kreplay keeps a page-cache frame or names a Bad page state from its call trace', async () => {
+  it("agrees with syzkaller's titles except where kreplay keeps a page-cache frame or names a Bad page state from its call trace", async () => {
     let agree = 0;
     const differ: string[] = [];
     const syz = cases.filter((c) => c.startsWith('syzkaller-'));
@@ -70,8 +92,14 @@ describe('the corpus of real reports (fixtures/reports)', () => {
     }
     expect(syz.length).toBe(17);
     expect(agree).toBe(11);
-    expect(differ).toEqual(['syzkaller-linux-report-1000', 'syzkaller-linux-report-289', 'syzkaller-linux-report-725',
-      'syzkaller-linux-report-727', 'syzkaller-linux-report-741', 'syzkaller-linux-report-742']);
+    expect(differ).toEqual([
+      'syzkaller-linux-report-1000',
+      'syzkaller-linux-report-289',
+      'syzkaller-linux-report-725',
+      'syzkaller-linux-report-727',
+      'syzkaller-linux-report-741',
+      'syzkaller-linux-report-742',
+    ]);
   }, 60_000);
 
   it('two real page-cache reports reach a model schedule of the reported rule', async () => {

@@ -14,9 +14,7 @@ import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor
 import { explore } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
 import type { ReplayResult } from '@kreplay/replay';
-import {
-  chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage,
-} from '@kreplay/triage';
+import { chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage } from '@kreplay/triage';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const xfs = path.join(root, 'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/report.txt');
@@ -25,7 +23,12 @@ const byName = (n: string): Flavor => flavors.find((f) => f.name === n)!;
 
 describe('flavor choice (from declared versions, never names)', () => {
   it.each([
-    ['2.6.19.1', [2, 6, 19]], ['6.1.0-13-amd64', [6, 1]], ['v6.14-rc3', [6, 14]], ['3.10.0-957.el7.x86_64', [3, 10]], ['2.6', [2, 6]], ['linux', null],
+    ['2.6.19.1', [2, 6, 19]],
+    ['6.1.0-13-amd64', [6, 1]],
+    ['v6.14-rc3', [6, 14]],
+    ['3.10.0-957.el7.x86_64', [3, 10]],
+    ['2.6', [2, 6]],
+    ['linux', null],
   ])('release series of %s', (v, want) => {
     expect(releaseSeries(v)).toEqual(want);
   });
@@ -68,7 +71,10 @@ describe('report → schedule', () => {
     const t = await triage(await scanReportFile(xfs));
     const m = t.splats[0]!.model!;
     expect(m).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' }, schedule: { rule: 'mapped-page-removed' } });
-    expect(m.scenario!.threads.map((x) => [x.program, x.from])).toEqual([['odirect_write', 'report'], ['fault', 'log']]);
+    expect(m.scenario!.threads.map((x) => [x.program, x.from])).toEqual([
+      ['odirect_write', 'report'],
+      ['fault', 'log'],
+    ]);
     // The YAML stands alone: parsed and explored again it reaches the same rule.
     const sc = parseScenario(m.scenario!.yaml, 'out.yaml');
     const again = await explore(createMachine(sc, byName(sc.flavor!)), { strategy: 'exhaustive' });
@@ -108,7 +114,7 @@ describe('report → schedule', () => {
     expect(t.splats[0]!.model).toMatchObject({ status: 'incomplete', because: expect.stringMatching(/not a proof/) });
   });
 
-  it('keeps the report\'s words out of the scenario but for a sanitized title and names', () => {
+  it("keeps the report's words out of the scenario but for a sanitized title and names", () => {
     expect(safeName('kr-fault; rm -rf /', 15)).toBe('kr-fault_rm_-rf');
     expect(safeName('../../etc/passwd', 80)).toBe('etc_passwd');
     expect(safeName('\u0000\u0001', 15)).toBe('task');
@@ -118,15 +124,30 @@ describe('report → schedule', () => {
 describe('report → trace', () => {
   it('says when a run caught the rule only through uncertain findings (some order the trace allows avoids it)', async () => {
     const t = await triage(await scanReportFile(xfs), { model: false });
-    const replayed = (certainty: 'certain' | 'uncertain') => ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
+    const replayed = (certainty: 'certain' | 'uncertain') =>
+      ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
     const results = [replayed('uncertain'), replayed('certain')];
     const r = await reproduce({
-      splat: t.splats[0]!, programs: ['odirect_write', 'fault'], source: 'repro.c', runs: 2, durationMs: 1000, outDir: '/nonexistent',
-      capture: async () => ({ outDir: '/nonexistent', timings: {}, runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })) }),
+      splat: t.splats[0]!,
+      programs: ['odirect_write', 'fault'],
+      source: 'repro.c',
+      runs: 2,
+      durationMs: 1000,
+      outDir: '/nonexistent',
+      capture: async () => ({
+        outDir: '/nonexistent',
+        timings: {},
+        runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })),
+      }),
       replay: async () => results.shift()!,
     });
-    expect(r.runs.map((x) => [x.caught, x.uncertainOnly])).toEqual([[true, true], [true, false]]);
-    expect(r.summary).toBe('the race was caught in 2 of 2 run(s) on 6.1-test (mapped-page-removed in the replay) — in 1 of them only as uncertain findings (some order the trace allows avoids it)');
+    expect(r.runs.map((x) => [x.caught, x.uncertainOnly])).toEqual([
+      [true, true],
+      [true, false],
+    ]);
+    expect(r.summary).toBe(
+      'the race was caught in 2 of 2 run(s) on 6.1-test (mapped-page-removed in the replay) — in 1 of them only as uncertain findings (some order the trace allows avoids it)',
+    );
     expect(formatTriageText([{ result: t, repro: r }])).toMatch(/run 1\s+CAUGHT \(uncertain\): mapped-page-removed ×1 \(1 uncertain\)/);
   });
 
@@ -144,11 +165,19 @@ describe('report → trace', () => {
     const out = await mkdtemp(path.join(tmpdir(), 'kreplay-triage-repro-'));
     try {
       const r = await reproduce({
-        splat: { ...t.splats[0]!, rule: 'orphan-page-mapped' }, programs: ['odirect_write', 'fault'], source: '/somewhere/repro.c',
-        runs: 2, durationMs: 1000, outDir: out,
+        splat: { ...t.splats[0]!, rule: 'orphan-page-mapped' },
+        programs: ['odirect_write', 'fault'],
+        source: '/somewhere/repro.c',
+        runs: 2,
+        durationMs: 1000,
+        outDir: out,
         capture: async (o) => {
           asked = o;
-          return { outDir: out, timings: {}, runs: runs.map((dir) => ({ dir, meta: { kernel: { release: '6.1.192-test' } } as unknown as CaptureMeta })) } satisfies CaptureResult;
+          return {
+            outDir: out,
+            timings: {},
+            runs: runs.map((dir) => ({ dir, meta: { kernel: { release: '6.1.192-test' } } as unknown as CaptureMeta })),
+          } satisfies CaptureResult;
         },
       });
       expect(asked).toMatchObject({ workload: 'repro', repro: { source: '/somewhere/repro.c' }, runs: 2, durationMs: 1000, profile: { name: 'odirect-race' } });

@@ -8,7 +8,16 @@ import { describe, expect, it } from '@jest/globals';
 import { isInputError } from '@kreplay/core';
 import { builtinFlavors } from '@kreplay/mm-model';
 import {
-  checkReport, LineSource, modelledFunctions, normalizeLine, ruleOf, PageDumpReader, parseFrameLine, parseIpLine, parseReport, textLines,
+  checkReport,
+  LineSource,
+  modelledFunctions,
+  normalizeLine,
+  ruleOf,
+  PageDumpReader,
+  parseFrameLine,
+  parseIpLine,
+  parseReport,
+  textLines,
 } from '@kreplay/triage';
 
 function dump(text: string) {
@@ -20,11 +29,20 @@ function dump(text: string) {
 
 describe('console prefixes', () => {
   it.each([
-    ['[  413.263409][T16632] kernel BUG at include/linux/highmem.h:202!', { ts: '413.263409', caller: 'T16632', text: 'kernel BUG at include/linux/highmem.h:202!' }],
-    ['[  483.600289][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:', { ts: '483.600289', caller: 'C1', text: 'rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:' }],
+    [
+      '[  413.263409][T16632] kernel BUG at include/linux/highmem.h:202!',
+      { ts: '413.263409', caller: 'T16632', text: 'kernel BUG at include/linux/highmem.h:202!' },
+    ],
+    [
+      '[  483.600289][    C1] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:',
+      { ts: '483.600289', caller: 'C1', text: 'rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:' },
+    ],
     ['[   12.5] [ T99]  dump_stack+0x4b/0x69', { caller: 'T99', text: ' dump_stack+0x4b/0x69' }],
     ['<4>[   36.018992]  show_stack+0x2c/0x44', { ts: '36.018992', text: ' show_stack+0x2c/0x44' }],
-    ['Jan 21 19:36:25 p54-1 kernel: [19888.292883] WARNING: CPU: 45 PID: 40869 at mm/truncate.c:359 truncate_inode_pages_range+0x38c/0x960', { ts: '19888.292883', text: 'WARNING: CPU: 45 PID: 40869 at mm/truncate.c:359 truncate_inode_pages_range+0x38c/0x960' }],
+    [
+      'Jan 21 19:36:25 p54-1 kernel: [19888.292883] WARNING: CPU: 45 PID: 40869 at mm/truncate.c:359 truncate_inode_pages_range+0x38c/0x960',
+      { ts: '19888.292883', text: 'WARNING: CPU: 45 PID: 40869 at mm/truncate.c:359 truncate_inode_pages_range+0x38c/0x960' },
+    ],
     ['Feb 01 14:13:27 [kernel] kernel BUG at mm/filemap.c:128!', { text: 'kernel BUG at mm/filemap.c:128!' }],
     ['2007-01-06 04:19:03.788181500 <4>BUG: warning at mm/truncate.c:60/cancel_dirty_page()', { text: 'BUG: warning at mm/truncate.c:60/cancel_dirty_page()' }],
     ['[Fri Apr 15 15:56:10 2022]  bch2_write+0x1cb/0x430 [bcachefs]', { text: ' bch2_write+0x1cb/0x430 [bcachefs]' }],
@@ -35,7 +53,9 @@ describe('console prefixes', () => {
 
   it('reads CRLF text, undoes quoted-printable and joins lines a mailer wrapped', () => {
     const text = [
-      '[    1.000000] one', '[    1.000001] two', '[    1.000002] three',
+      '[    1.000000] one',
+      '[    1.000001] two',
+      '[    1.000002] three',
       '[   59.296485] page: refcount:3 mapcount:1 mapping:00000000828f872f',
       'index:0x0 pfn:0x13ab4f',
       '[   59.298188] flags:',
@@ -44,7 +64,9 @@ describe('console prefixes', () => {
     ].join('\r\n');
     const lines = textLines(text);
     expect(lines.map((l) => l.text)).toEqual([
-      'one', 'two', 'three',
+      'one',
+      'two',
+      'three',
       'page: refcount:3 mapcount:1 mapping:00000000828f872f index:0x0 pfn:0x13ab4f',
       'flags: 0x2ffff800000002d(locked|referenced|node=0|lastcpupid=0x1ffff)',
     ]);
@@ -69,22 +91,37 @@ describe('console prefixes', () => {
   });
 
   it('says when it cut a line, and where (it used to cut lines over 4096 characters without a word)', () => {
-    const log = ['[ 1.0] kernel BUG at mm/filemap.c:1!', `[ 1.0] Modules linked in: ${'m '.repeat(3000)}`, '[ 1.0] Call Trace:', '[ 1.0]  filemap_fault+0x1/0x2', ''].join('\n');
-    expect(parseReport(log, 'long.txt').warnings).toEqual(['1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read']);
+    const log = [
+      '[ 1.0] kernel BUG at mm/filemap.c:1!',
+      `[ 1.0] Modules linked in: ${'m '.repeat(3000)}`,
+      '[ 1.0] Call Trace:',
+      '[ 1.0]  filemap_fault+0x1/0x2',
+      '',
+    ].join('\n');
+    expect(parseReport(log, 'long.txt').warnings).toEqual([
+      '1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read',
+    ]);
     // a runaway line, streamed in chunks, is counted once, at its own line
     const src = new LineSource('runaway');
     src.push('[ 1.0] first\n');
     for (let i = 0; i < 10; i++) src.push('x'.repeat(10_000));
     src.push('\n[ 1.0] last\n');
     src.end();
-    expect(src.warnings()).toEqual(['1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read']);
+    expect(src.warnings()).toEqual([
+      '1 line(s) longer than 4096 characters were cut to their first 4096 (the first at line 2); what they held past that was not read',
+    ]);
   });
 
   it('counts the call traces outside a splat it does not keep (they name the other racing tasks)', () => {
     const stack = (i: number): string => `task:t${i} state:D stack:0 pid:${i} ppid:1 flags:0x0\nCall Trace:\n filemap_fault+0x1/0x2\n`;
-    const r = parseReport(`${Array.from({ length: 203 }, (_, i) => stack(i)).join('')}kernel BUG at mm/filemap.c:1!\nCall Trace:\n filemap_fault+0x1/0x2\n`, 'many.txt');
+    const r = parseReport(
+      `${Array.from({ length: 203 }, (_, i) => stack(i)).join('')}kernel BUG at mm/filemap.c:1!\nCall Trace:\n filemap_fault+0x1/0x2\n`,
+      'many.txt',
+    );
     expect(r.stacks).toHaveLength(200);
-    expect(r.warnings).toEqual(['3 more call trace(s) outside any splat after the first 200 were counted, not read (the model looks for other racing tasks in the first 200 only)']);
+    expect(r.warnings).toEqual([
+      '3 more call trace(s) outside any splat after the first 200 were counted, not read (the model looks for other racing tasks in the first 200 only)',
+    ]);
   });
 
   it('refuses binary data with an InputError naming the file', () => {
@@ -120,8 +157,10 @@ describe('frames', () => {
   });
 
   it('reads two frames on one 2.6 line and none on register or code lines', () => {
-    expect(parseFrameLine(' <c01408bf> __pagevec_free+0x1f/0x30  <c01431ad> __pagevec_release_nonlru+0x5d/0x80', 1)!.map((f) => f.function))
-      .toEqual(['__pagevec_free', '__pagevec_release_nonlru']);
+    expect(parseFrameLine(' <c01408bf> __pagevec_free+0x1f/0x30  <c01431ad> __pagevec_release_nonlru+0x5d/0x80', 1)!.map((f) => f.function)).toEqual([
+      '__pagevec_free',
+      '__pagevec_release_nonlru',
+    ]);
     expect(parseFrameLine('RIP: 0010:folio_unlock+0x13d/0x160', 1)).toBeNull();
     expect(parseFrameLine('Code: b0 f0 00 00 00 e9 5d f6 00 00 48 c7', 1)).toBeNull();
     expect(parseFrameLine(' [<001cf410>] 0x1cf410', 1)).toEqual([]);
@@ -140,41 +179,74 @@ describe('frames', () => {
 describe('page dumps', () => {
   it('2.6.1x bad_page (mm/page_alloc.c: page:ptr flags: mapping: mapcount: count:)', () => {
     expect(dump('page:c1171e00 flags:0x80000000 mapping:00000000 mapcount:1 count:0')).toMatchObject({
-      address: 'c1171e00', mapping: null, mapcount: 1, refcount: 0, flags: { raw: '0x80000000', names: null }, layout: expect.stringMatching(/^bad_page 2\.6/),
+      address: 'c1171e00',
+      mapping: null,
+      mapcount: 1,
+      refcount: 0,
+      flags: { raw: '0x80000000', names: null },
+      layout: expect.stringMatching(/^bad_page 2\.6/),
     });
   });
 
   it('2.6 page_remove_rmap "Eeek!" (page->flags / page->count / page->mapping)', () => {
     expect(dump('Eeek! page_mapcount(page) went negative! (-1)\n  page->flags = 4000082c\n  page->count = 1\n  page->mapping = f7c3d2a4')).toMatchObject({
-      mapcount: -1, refcount: 1, mapping: 'f7c3d2a4', flags: { raw: '0x4000082c' }, reason: 'page_mapcount went negative',
+      mapcount: -1,
+      refcount: 1,
+      mapping: 'f7c3d2a4',
+      flags: { raw: '0x4000082c' },
+      reason: 'page_mapcount went negative',
     });
   });
 
   it('3.10 (real): count:, "page flags:" and the reason', () => {
-    expect(dump('page:ffffea000c274880 count:0 mapcount:0 mapping:ffff880279688308 index:0x0\npage flags: 0x2fffff00020000(mappedtodisk)\npage dumped because: non-NULL mapping')).toMatchObject({
-      refcount: 0, mapcount: 0, mapping: 'ffff880279688308', index: '0x0', flags: { raw: '0x2fffff00020000', names: ['mappedtodisk'] }, reason: 'non-NULL mapping',
+    expect(
+      dump(
+        'page:ffffea000c274880 count:0 mapcount:0 mapping:ffff880279688308 index:0x0\npage flags: 0x2fffff00020000(mappedtodisk)\npage dumped because: non-NULL mapping',
+      ),
+    ).toMatchObject({
+      refcount: 0,
+      mapcount: 0,
+      mapping: 'ffff880279688308',
+      index: '0x0',
+      flags: { raw: '0x2fffff00020000', names: ['mappedtodisk'] },
+      reason: 'non-NULL mapping',
       layout: expect.stringMatching(/count:/),
     });
   });
 
   it('4.19 (real): compound_mapcount on the page line', () => {
-    expect(dump('page:ffffea0105ca9380 count:1 mapcount:0 mapping:ffff88ff7712c180 index:0x0 compound_mapcount: 0\nflags: 0x500000000008100(slab|head)\nraw: 0500000000008100 dead000000000100 dead000000000200 ffff88ff7712c180\npage dumped because: VM_BUG_ON_PAGE(PageSlab(page))')).toMatchObject({
-      refcount: 1, head: { fields: { compound_mapcount: '0' } }, flags: { names: ['slab', 'head'] }, reason: 'VM_BUG_ON_PAGE(PageSlab(page))',
+    expect(
+      dump(
+        'page:ffffea0105ca9380 count:1 mapcount:0 mapping:ffff88ff7712c180 index:0x0 compound_mapcount: 0\nflags: 0x500000000008100(slab|head)\nraw: 0500000000008100 dead000000000100 dead000000000200 ffff88ff7712c180\npage dumped because: VM_BUG_ON_PAGE(PageSlab(page))',
+      ),
+    ).toMatchObject({
+      refcount: 1,
+      head: { fields: { compound_mapcount: '0' } },
+      flags: { names: ['slab', 'head'] },
+      reason: 'VM_BUG_ON_PAGE(PageSlab(page))',
     });
   });
 
   it('6.x large folio (real): no pointer, head: order, aops with a dentry, node/zone fields', () => {
-    const d = dump([
-      'page: refcount:515 mapcount:0 mapping:0000000099fef6e1 index:0x0 pfn:0x156c00',
-      'head: order:9 mapcount:1 entire_mapcount:1 nr_pages_mapped:0 pincount:0',
-      'aops:hugetlbfs_aops ino:dcc dentry name(?):"my_hugepage_file"',
-      'flags: 0x17ffffc00000c1(locked|waiters|head|node=0|zone=2|lastcpupid=0x1fffff)',
-      'page_type: f4(hugetlb)',
-      'page dumped because: still mapped when deleted',
-    ].join('\n'));
+    const d = dump(
+      [
+        'page: refcount:515 mapcount:0 mapping:0000000099fef6e1 index:0x0 pfn:0x156c00',
+        'head: order:9 mapcount:1 entire_mapcount:1 nr_pages_mapped:0 pincount:0',
+        'aops:hugetlbfs_aops ino:dcc dentry name(?):"my_hugepage_file"',
+        'flags: 0x17ffffc00000c1(locked|waiters|head|node=0|zone=2|lastcpupid=0x1fffff)',
+        'page_type: f4(hugetlb)',
+        'page dumped because: still mapped when deleted',
+      ].join('\n'),
+    );
     expect(d).toMatchObject({
-      address: null, refcount: 515, pfn: '0x156c00', head: { order: 9, fields: { entire_mapcount: '1' } },
-      aops: 'hugetlbfs_aops', ino: 'dcc', dentry: 'my_hugepage_file', pageType: 'f4(hugetlb)',
+      address: null,
+      refcount: 515,
+      pfn: '0x156c00',
+      head: { order: 9, fields: { entire_mapcount: '1' } },
+      aops: 'hugetlbfs_aops',
+      ino: 'dcc',
+      dentry: 'my_hugepage_file',
+      pageType: 'f4(hugetlb)',
       flags: { names: ['locked', 'waiters', 'head'], fields: { node: '0', zone: '2', lastcpupid: '0x1fffff' } },
       reason: 'still mapped when deleted',
     });
@@ -184,16 +256,31 @@ describe('page dumps', () => {
 describe('splats: kinds and titles', () => {
   const one = (text: string) => parseReport(text).splats[0]!;
   it.each([
-    ['BUG: Bad page cache in process kr-fault  pfn:0d000\npage: refcount:3 mapcount:1 mapping:00000000cf1f4692 index:0x1 pfn:0xd000\npage dumped because: still mapped when deleted\nCall Trace:\n dump_stack_lvl+0x4b/0x69\n filemap_unaccount_folio+0x1c/0x1c0\n __filemap_remove_folio+0x38/0x1c0\n invalidate_inode_pages2_range+0x1e0/0x4f0',
-      'bad-page-cache', 'BUG: Bad page cache in filemap_unaccount_folio'],
-    ['------------[ cut here ]------------\nWARNING: CPU: 1 PID: 4242 at mm/truncate.c:225 truncate_inode_partial_folio+0x5c/0x300\nRIP: 0010:truncate_inode_partial_folio+0x5c/0x300\nCall Trace:\n truncate_inode_pages_range+0x1a0/0x540',
-      'warning', 'WARNING in truncate_inode_partial_folio'],
-    ['BUG: KASAN: use-after-free in filemap_fault+0x802/0xbe0\nRead of size 8 at addr ffff88801d2a7b10 by task syz/1\nCall Trace:\n filemap_fault+0x802/0xbe0\n __do_fault+0x1d7/0x360',
-      'kasan', 'KASAN: use-after-free Read in filemap_fault'],
-    ['INFO: task kr-write:77 blocked for more than 122 seconds.\nCall Trace:\n __schedule+0x2eb/0x8d0\n schedule+0x46/0xb0\n io_schedule+0x12/0x40\n folio_wait_bit_common+0x136/0x330\n __folio_lock+0x17/0x30',
-      'hung-task', 'INFO: task hung in folio_wait_bit_common'],
-    ['Badness in __remove_from_page_cache at mm/filemap.c:119\n [<c0103cfb>] dump_stack+0x19/0x1b\n [<c01546a6>] __remove_from_page_cache+0x7e/0x80\n [<c01546c2>] invalidate_complete_page+0x1a/0x47',
-      'warning', 'WARNING in __remove_from_page_cache'],
+    [
+      'BUG: Bad page cache in process kr-fault  pfn:0d000\npage: refcount:3 mapcount:1 mapping:00000000cf1f4692 index:0x1 pfn:0xd000\npage dumped because: still mapped when deleted\nCall Trace:\n dump_stack_lvl+0x4b/0x69\n filemap_unaccount_folio+0x1c/0x1c0\n __filemap_remove_folio+0x38/0x1c0\n invalidate_inode_pages2_range+0x1e0/0x4f0',
+      'bad-page-cache',
+      'BUG: Bad page cache in filemap_unaccount_folio',
+    ],
+    [
+      '------------[ cut here ]------------\nWARNING: CPU: 1 PID: 4242 at mm/truncate.c:225 truncate_inode_partial_folio+0x5c/0x300\nRIP: 0010:truncate_inode_partial_folio+0x5c/0x300\nCall Trace:\n truncate_inode_pages_range+0x1a0/0x540',
+      'warning',
+      'WARNING in truncate_inode_partial_folio',
+    ],
+    [
+      'BUG: KASAN: use-after-free in filemap_fault+0x802/0xbe0\nRead of size 8 at addr ffff88801d2a7b10 by task syz/1\nCall Trace:\n filemap_fault+0x802/0xbe0\n __do_fault+0x1d7/0x360',
+      'kasan',
+      'KASAN: use-after-free Read in filemap_fault',
+    ],
+    [
+      'INFO: task kr-write:77 blocked for more than 122 seconds.\nCall Trace:\n __schedule+0x2eb/0x8d0\n schedule+0x46/0xb0\n io_schedule+0x12/0x40\n folio_wait_bit_common+0x136/0x330\n __folio_lock+0x17/0x30',
+      'hung-task',
+      'INFO: task hung in folio_wait_bit_common',
+    ],
+    [
+      'Badness in __remove_from_page_cache at mm/filemap.c:119\n [<c0103cfb>] dump_stack+0x19/0x1b\n [<c01546a6>] __remove_from_page_cache+0x7e/0x80\n [<c01546c2>] invalidate_complete_page+0x1a/0x47',
+      'warning',
+      'WARNING in __remove_from_page_cache',
+    ],
   ])('%#', (text, kind, title) => {
     expect(one(text)).toMatchObject({ kind, title });
   });
@@ -204,14 +291,16 @@ describe('splats: kinds and titles', () => {
   });
 
   it('lines of other tasks (printk caller ids) inside a splat are noise, not frames', () => {
-    const s = parseReport([
-      '[ 1.0][  T10] kernel BUG at mm/filemap.c:1499!',
-      '[ 1.1][  T11] 9pnet_virtio: no channels available for device syz',
-      '[ 1.2][  T10] RIP: 0010:folio_unlock+0xb3/0xd0',
-      '[ 1.3][  T10] Call Trace:',
-      '[ 1.4][  T11]  unrelated_frame+0x1/0x2',
-      '[ 1.5][  T10]  netfs_perform_write+0xc04/0x2140',
-    ].join('\n')).splats[0]!;
+    const s = parseReport(
+      [
+        '[ 1.0][  T10] kernel BUG at mm/filemap.c:1499!',
+        '[ 1.1][  T11] 9pnet_virtio: no channels available for device syz',
+        '[ 1.2][  T10] RIP: 0010:folio_unlock+0xb3/0xd0',
+        '[ 1.3][  T10] Call Trace:',
+        '[ 1.4][  T11]  unrelated_frame+0x1/0x2',
+        '[ 1.5][  T10]  netfs_perform_write+0xc04/0x2140',
+      ].join('\n'),
+    ).splats[0]!;
     expect(s.frames.map((f) => f.function)).toEqual(['netfs_perform_write']);
     expect(s.noise).toBe(2);
     expect(s.task?.pid).toBe(10);
@@ -220,10 +309,17 @@ describe('splats: kinds and titles', () => {
 
 describe('rules from a BUG without its page dump', () => {
   const modelled = modelledFunctions(builtinFlavors());
-  const bug = (fn: string, release: string) => parseReport([
-    'kernel BUG at mm/filemap.c:128!', 'invalid opcode: 0000 [#1] SMP',
-    `CPU: 0 PID: 1 Comm: t Not tainted ${release} #1`, `RIP: 0010:${fn}+0x10/0x80`, 'Call Trace:', ' truncate_inode_pages_range+0x1a0/0x540',
-  ].join('\n')).splats[0]!;
+  const bug = (fn: string, release: string) =>
+    parseReport(
+      [
+        'kernel BUG at mm/filemap.c:128!',
+        'invalid opcode: 0000 [#1] SMP',
+        `CPU: 0 PID: 1 Comm: t Not tainted ${release} #1`,
+        `RIP: 0010:${fn}+0x10/0x80`,
+        'Call Trace:',
+        ' truncate_inode_pages_range+0x1a0/0x540',
+      ].join('\n'),
+    ).splats[0]!;
   it.each([
     ['__remove_from_page_cache', '2.6.35.10', 'mapped-page-removed'],
     ['__delete_from_page_cache', '4.4.0', 'mapped-page-removed'],
@@ -237,11 +333,21 @@ describe('rules from a BUG without its page dump', () => {
 
 describe('a hung task: waiting for a page lock, or for writeback', () => {
   const modelled = modelledFunctions(builtinFlavors());
-  const hung = (...frames: string[]) => parseReport([
-    'INFO: task t:123 blocked for more than 143 seconds.', '      Not tainted 6.1.0 #1',
-    'task:t               state:D stack:0     pid:123   ppid:1      flags:0x00004000', 'Call Trace:', ' <TASK>',
-    ' __schedule+0x34d/0x9e0', ' schedule+0x5a/0xd0', ' io_schedule+0x42/0x70', ...frames.map((f) => ` ${f}+0x10/0x80`), ' </TASK>',
-  ].join('\n')).splats[0]!;
+  const hung = (...frames: string[]) =>
+    parseReport(
+      [
+        'INFO: task t:123 blocked for more than 143 seconds.',
+        '      Not tainted 6.1.0 #1',
+        'task:t               state:D stack:0     pid:123   ppid:1      flags:0x00004000',
+        'Call Trace:',
+        ' <TASK>',
+        ' __schedule+0x34d/0x9e0',
+        ' schedule+0x5a/0xd0',
+        ' io_schedule+0x42/0x70',
+        ...frames.map((f) => ` ${f}+0x10/0x80`),
+        ' </TASK>',
+      ].join('\n'),
+    ).splats[0]!;
   // folio_wait_bit_common waits for PG_locked or PG_writeback: a writeback wait was read as a page-lock deadlock
   it.each([
     [['folio_wait_bit_common', 'folio_wait_writeback', 'truncate_inode_pages_range'], null, /for writeback to end \(called from folio_wait_writeback\)/],
@@ -258,7 +364,8 @@ describe('a hung task: waiting for a page lock, or for writeback', () => {
 describe('bad input', () => {
   it('an empty report and a log without a splat are input errors that say so', () => {
     expect(() => checkReport(parseReport('', 'empty.txt'))).toThrow(/the report is empty/);
-    expect(() => checkReport(parseReport('[    0.000000] Linux version 6.1.0-13-amd64\n[    1.0] eth0: link up\n', 'boot.log')))
-      .toThrow(/no kernel splat in 2 line\(s\)/);
+    expect(() => checkReport(parseReport('[    0.000000] Linux version 6.1.0-13-amd64\n[    1.0] eth0: link up\n', 'boot.log'))).toThrow(
+      /no kernel splat in 2 line\(s\)/,
+    );
   });
 });

@@ -13,10 +13,7 @@ Progress is one updating line on a terminal and plain lines in CI (CI=true or no
 
 Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations) and none regressed, 3 when capture cannot run on this machine or an output cannot be written.`;
 
-  static override examples = [
-    '<%= config.bin %> ci --config kreplay.config.json',
-    'CI=true <%= config.bin %> ci --config kreplay.config.json --shard 1/2',
-  ];
+  static override examples = ['<%= config.bin %> ci --config kreplay.config.json', 'CI=true <%= config.bin %> ci --config kreplay.config.json --shard 1/2'];
 
   static override flags = {
     config: Flags.string({ default: 'kreplay.config.json', description: 'config file' }),
@@ -45,11 +42,21 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };
     const onGroup = (g: CiGroupResult) => {
-      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged)\n`);
+      if (live)
+        process.stderr.write(
+          `\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged)\n`,
+        );
     };
     let result;
     try {
-      result = await runCi(loaded, { capture: captureSide, checkCapture: checkCaptureSide, signal: this.interruptible(), onProgress, onGroup, ...(shard ? { shard } : {}) });
+      result = await runCi(loaded, {
+        capture: captureSide,
+        checkCapture: checkCaptureSide,
+        signal: this.interruptible(),
+        onProgress,
+        onGroup,
+        ...(shard ? { shard } : {}),
+      });
     } finally {
       clearInterval(ticker);
       if (live) process.stderr.write('\r\x1b[K');

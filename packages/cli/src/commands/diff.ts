@@ -29,15 +29,21 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
   };
 
   static override flags = {
-    base: Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
-    patched: Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
-    format: Flags.string({ options: [...FORMATS], default: 'text', description: 'output format' }),
-    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
-    out: Flags.string({ description: 'write the output to this file instead of stdout' }),
+    'base': Flags.string({ multiple: true, description: 'another base run (repeatable)' }),
+    'patched': Flags.string({ multiple: true, description: 'another patched run (repeatable)' }),
+    'format': Flags.string({ options: [...FORMATS], default: 'text', description: 'output format' }),
+    'json': Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
+    'out': Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression' }),
-    'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)' }),
-    kernel: Flags.string({ default: 'auto', description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
-    probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
+    'max-regression': Flags.string({
+      multiple: true,
+      description: 'NAME=PCT: a metric may grow at most PCT percent (faults, fault_retries, invalidate_ebusy, fault.p99, workload.mismatches, findings, ...)',
+    }),
+    'kernel': Flags.string({
+      default: 'auto',
+      description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})`,
+    }),
+    'probes': Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
     ...KERNEL_CI_FLAGS,
   };
 
@@ -67,14 +73,20 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     const names = [...new Set([...base, ...patched].map((r) => r.workloadName))];
     const workload = names.length === 1 && names[0] ? { workload: names[0] } : {};
     const render = {
-      text: diffToText, json: diffToJson, junit: diffToJunit, sarif: diffToSarif, github: diffToGithub,
+      text: diffToText,
+      json: diffToJson,
+      junit: diffToJunit,
+      sarif: diffToSarif,
+      github: diffToGithub,
       ktap: (d: DiffResult) => diffToKtap(d, workload),
       kcidb: (d: DiffResult) => diffToKcidb(d, { ...workload, ...kcidbOptions(flags) }),
     } satisfies Record<(typeof FORMATS)[number], (d: DiffResult) => string>;
     const text = render[(flags.json ? 'json' : flags.format) as (typeof FORMATS)[number]](result);
     await this.emit(text, flags.out);
     if (flags.out) {
-      this.note(`${diffVerdictSaid(result)}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`);
+      this.note(
+        `${diffVerdictSaid(result)}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged; wrote ${flags.out}`,
+      );
       for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
     }
     this.exit(result.verdict === 'inconclusive' ? EXIT.input : result.regression ? EXIT.findings : EXIT.clean);

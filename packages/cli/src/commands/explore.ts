@@ -3,8 +3,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ScheduleReplay, counterexample, defaultWorkers, exploreJson, exploreOnCores, formatExploreText, parseScheduleFile,
-  type ExploreOptions, type ProgressInfo, type ScheduleFile, type Strategy,
+  ScheduleReplay,
+  counterexample,
+  defaultWorkers,
+  exploreJson,
+  exploreOnCores,
+  formatExploreText,
+  parseScheduleFile,
+  type ExploreOptions,
+  type ProgressInfo,
+  type ScheduleFile,
+  type Strategy,
 } from '@kreplay/explore';
 import { checkOutputFolder, checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, modelIdentity, resolveFlavor } from '@kreplay/mm-model';
@@ -49,31 +58,73 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
   };
 
   static override flags = {
-    flavor: Flags.string({ description: 'kernel flavor name, or the path of a flavor module to run (a module is code: this flag is your choice to run it); overrides the scenario\'s flavor' }),
-    'allow-scenario-code': Flags.boolean({ description: 'let the scenario\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file); without it a scenario may only name a built-in flavor' }),
-    json: Flags.boolean({ description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)', exclusive: ['format'] }),
-    format: Flags.string({ options: ['text', 'json', 'ktap', 'kcidb'], default: 'text', description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)' }),
+    'flavor': Flags.string({
+      description:
+        "kernel flavor name, or the path of a flavor module to run (a module is code: this flag is your choice to run it); overrides the scenario's flavor",
+    }),
+    'allow-scenario-code': Flags.boolean({
+      description:
+        'let the scenario\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file); without it a scenario may only name a built-in flavor',
+    }),
+    'json': Flags.boolean({
+      description: 'print {verdict, violations:[{rule, message, schedule, ...}], stats} as JSON (the same as --format json)',
+      exclusive: ['format'],
+    }),
+    'format': Flags.string({
+      options: ['text', 'json', 'ktap', 'kcidb'],
+      default: 'text',
+      description: 'output format: text, json, or KTAP / KCIDB for kernel CI (docs/formats.md)',
+    }),
     ...KERNEL_CI_FLAGS,
     'trace-out': Flags.string({ description: 'write the counterexample as an ftrace text trace (replay accepts it)' }),
     'perfetto-out': Flags.string({ description: 'write the counterexample as Chrome trace JSON for Perfetto UI' }),
-    rule: Flags.string({ description: 'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs' }),
-    schedule: Flags.string({ description: 're-run one recorded schedule: an explorer trace, the --json output of a run, or a line of thread ids (docs/explore.md)' }),
-    strategy: Flags.string({ options: ['exhaustive', 'dpor'], description: 'exhaustive state graph (default) or stateless DPOR with sleep sets (default with --preemption-bound)' }),
-    'preemption-bound': Flags.integer({ min: 0, description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)' }),
+    'rule': Flags.string({
+      description:
+        'which violation --trace-out/--perfetto-out render (default: the first; with --schedule, the one the file was recorded for), and which violation of a --json file --schedule runs',
+    }),
+    'schedule': Flags.string({
+      description: 're-run one recorded schedule: an explorer trace, the --json output of a run, or a line of thread ids (docs/explore.md)',
+    }),
+    'strategy': Flags.string({
+      options: ['exhaustive', 'dpor'],
+      description: 'exhaustive state graph (default) or stateless DPOR with sleep sets (default with --preemption-bound)',
+    }),
+    'preemption-bound': Flags.integer({
+      min: 0,
+      description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)',
+    }),
     'max-executions': Flags.integer({ min: 1, description: 'stop after N executions (dpor, random)' }),
     'max-states': Flags.integer({ min: 1, description: 'stop when the state graph holds N states (exhaustive; default 2000000)' }),
-    timeout: Flags.string({ description: 'stop after this long (30s, 500ms, 2m); the verdict is then incomplete unless a violation was found' }),
-    random: Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
-    seed: Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
-    runs: Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
-    shard: Flags.string({ description: 'run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search\'s schedule tree (then merge every shard\'s --json with kreplay merge)' }),
-    workers: Flags.integer({ min: 1, description: 'threads the exhaustive search runs on (default: the CPUs); the result is the same for any number. A search stays on one thread below 400,000 states and is handed to the workers past that, where two workers finish sooner at about 1.4 times the CPU of one thread (docs/explore.md); --workers 1 keeps it on one' }),
-    timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run' }),
+    'timeout': Flags.string({ description: 'stop after this long (30s, 500ms, 2m); the verdict is then incomplete unless a violation was found' }),
+    'random': Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
+    'seed': Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
+    'runs': Flags.integer({ min: 1, default: 100, description: 'number of random walks' }),
+    'shard': Flags.string({
+      description:
+        "run only shard i of n (i/n, 1-based: 1/4 is the first of four): of the random runs, or of the exhaustive search's schedule tree (then merge every shard's --json with kreplay merge)",
+    }),
+    'workers': Flags.integer({
+      min: 1,
+      description:
+        'threads the exhaustive search runs on (default: the CPUs); the result is the same for any number. A search stays on one thread below 400,000 states and is handed to the workers past that, where two workers finish sooner at about 1.4 times the CPU of one thread (docs/explore.md); --workers 1 keeps it on one',
+    }),
+    'timing': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run',
+    }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
-    'memory-model': Flags.string({ options: ['sc', 'lkmm'], default: 'sc', description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)' }),
-    'litmus-timeout': Flags.string({ default: '60s', description: 'with --memory-model lkmm: give up on one derived litmus test after this long (no verdict on it, said in the output)' }),
+    'memory-model': Flags.string({
+      options: ['sc', 'lkmm'],
+      default: 'sc',
+      description: 'sc: interleavings only; lkmm: also check litmus tests derived from the scenario under the Linux-kernel memory model (docs/memory-model.md)',
+    }),
+    'litmus-timeout': Flags.string({
+      default: '60s',
+      description: 'with --memory-model lkmm: give up on one derived litmus test after this long (no verdict on it, said in the output)',
+    }),
     'litmus-out': Flags.string({ description: 'with --memory-model lkmm: write the derived litmus tests into this folder (herd7 runs them unchanged)' }),
-    check: Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
+    'check': Flags.boolean({ description: 'only validate the scenario (and that its programs exist in the flavor); exit 0 or 2' }),
     'list-flavors': Flags.boolean({ description: 'list the built-in kernel flavors' }),
   };
 
@@ -90,12 +141,14 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     }
     for (const f of [flags['trace-out'], flags['perfetto-out']]) if (f) await checkOutputPath(f);
     const scenario = await loadScenario(args.scenario);
-    const flavorChoice = flags.flavor ?? await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']);
+    const flavorChoice = flags.flavor ?? (await scenarioFlavor(args.scenario, scenario.flavor, flags['allow-scenario-code']));
     const flavor = await resolveFlavor(flavorChoice);
     const machine = createMachine(scenario, flavor);
     const header = { scenario: scenario.name, flavor: flavor.name };
     if (flags.check) {
-      this.out(`ok: ${args.scenario}: scenario ${scenario.name}, ${machine.threads.length} threads (${machine.threads.map((t) => `${t.name}=${t.program}`).join(', ')}) on ${flavor.name}`);
+      this.out(
+        `ok: ${args.scenario}: scenario ${scenario.name}, ${machine.threads.length} threads (${machine.threads.map((t) => `${t.name}=${t.program}`).join(', ')}) on ${flavor.name}`,
+      );
       return;
     }
 
@@ -117,7 +170,10 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     }
     const scheduled = flags.schedule !== undefined ? await readSchedule(flags.schedule, flags.rule) : undefined;
     if (scheduled) {
-      for (const [what, recorded, used] of [['scenario', scheduled.scenario, scenario.name], ['flavor', scheduled.flavor, flavor.name]] as const) {
+      for (const [what, recorded, used] of [
+        ['scenario', scheduled.scenario, scenario.name],
+        ['flavor', scheduled.flavor, flavor.name],
+      ] as const) {
         if (recorded !== undefined && recorded !== used) this.note(`note: ${flags.schedule} was recorded on ${what} ${recorded}; running it on ${used}`);
       }
     }
@@ -139,42 +195,64 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if (flags['trace-out'] || flags['perfetto-out']) {
       // with --schedule, the violation the file was recorded for when the schedule reaches it
       const recorded = scheduled?.rule !== undefined ? result.violations.find((x) => x.rule === scheduled.rule) : undefined;
-      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : recorded ?? result.violations[0];
+      const v = flags.rule ? result.violations.find((x) => x.rule === flags.rule) : (recorded ?? result.violations[0]);
       if (!v) {
-        this.note(flags.rule && result.violations.length > 0
-          ? `warning: no ${flags.rule} violation was found (found: ${result.violations.map((x) => x.rule).join(', ')}); nothing written`
-          : 'note: no violation, so no counterexample trace was written');
+        this.note(
+          flags.rule && result.violations.length > 0
+            ? `warning: no ${flags.rule} violation was found (found: ${result.violations.map((x) => x.rule).join(', ')}); nothing written`
+            : 'note: no violation, so no counterexample trace was written',
+        );
       } else {
         const ce = counterexample(machine, v, header);
         if (flags['trace-out']) await writeFileAtomic(flags['trace-out'], ce.ftrace);
         if (flags['perfetto-out']) await writeFileAtomic(flags['perfetto-out'], ce.perfetto);
-        this.note(`wrote the ${v.rule} counterexample (${v.schedule.length} steps) to ${[flags['trace-out'], flags['perfetto-out']].filter(Boolean).join(' and ')}`);
+        this.note(
+          `wrote the ${v.rule} counterexample (${v.schedule.length} steps) to ${[flags['trace-out'], flags['perfetto-out']].filter(Boolean).join(' and ')}`,
+        );
       }
     }
 
-    const weak = flags['memory-model'] === 'lkmm' ? await this.weakMemory(machine, header, flags['litmus-out'], parseDuration(flags['litmus-timeout'], '--litmus-timeout')) : undefined;
+    const weak =
+      flags['memory-model'] === 'lkmm'
+        ? await this.weakMemory(machine, header, flags['litmus-out'], parseDuration(flags['litmus-timeout'], '--litmus-timeout'))
+        : undefined;
     const shown = { noTiming: !flags.timing };
     const format = flags.json ? 'json' : flags.format;
-    if (format === 'json') await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header, shown), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
+    if (format === 'json')
+      await this.emit(`${stringifyJson({ ...exploreJson(machine, result, header, shown), ...(weak ? { lkmm: weakJson(weak) } : {}) }, 2)}\n`, undefined);
     else if (format === 'ktap' || format === 'kcidb') {
       const summary: ExploreSummary = {
-        verdict: result.verdict, scenario: scenario.name, flavor: flavor.name, strategy: result.strategy,
-        incomplete: result.incomplete, violations: result.violations, threads: machine.threads, stats: result.stats,
+        verdict: result.verdict,
+        scenario: scenario.name,
+        flavor: flavor.name,
+        strategy: result.strategy,
+        incomplete: result.incomplete,
+        violations: result.violations,
+        threads: machine.threads,
+        stats: result.stats,
         // one KCIDB test run per search: shards, seeds, bounds and models do not share ids
         run: stringifyJson({
-          model: opts.model ?? modelIdentity(scenario, flavor), shard: result.shard, seed: result.seed, runs: result.runs, replayed: result.replayed,
+          model: opts.model ?? modelIdentity(scenario, flavor),
+          shard: result.shard,
+          seed: result.seed,
+          runs: result.runs,
+          replayed: result.replayed,
           bounds: [opts.preemptionBound, opts.maxExecutions, opts.maxStates, opts.timeoutMs, opts.pctDepth],
         }),
       };
       const { exploreToKcidb, exploreToKtap } = await import('@kreplay/report');
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
-    }
-    else await this.emit(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : ''), undefined);
+    } else await this.emit(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : ''), undefined);
     if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
   }
 
   /** --memory-model lkmm: the derived litmus tests, each judged under the LKMM and SC; --litmus-out writes them. */
-  private async weakMemory(machine: Parameters<typeof deriveLitmus>[0], header: { scenario: string; flavor: string }, out: string | undefined, timeoutMs: number): Promise<Weak> {
+  private async weakMemory(
+    machine: Parameters<typeof deriveLitmus>[0],
+    header: { scenario: string; flavor: string },
+    out: string | undefined,
+    timeoutMs: number,
+  ): Promise<Weak> {
     const { CheckTimeout, deriveLitmus, describeModel, judgeDerived, loadModel, loadScModel } = await import('@kreplay/lkmm');
     const derived = deriveLitmus(machine, header);
     const model = loadModel();
@@ -201,10 +279,21 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     return { model: describeModel(model.info), judgements, timedOut: timedOut.map((t) => t.name), timeoutMs, skipped: derived.skipped };
   }
 
-  private options(flags: {
-    strategy?: string; random: boolean; seed?: number; runs: number; 'pct-depth': number; 'preemption-bound'?: number; shard?: string;
-    'max-executions'?: number; 'max-states'?: number; timeout?: string;
-  }, scheduled?: { file: string; schedule: ScheduleFile }): ExploreOptions {
+  private options(
+    flags: {
+      'strategy'?: string;
+      'random': boolean;
+      'seed'?: number;
+      'runs': number;
+      'pct-depth': number;
+      'preemption-bound'?: number;
+      'shard'?: string;
+      'max-executions'?: number;
+      'max-states'?: number;
+      'timeout'?: string;
+    },
+    scheduled?: { file: string; schedule: ScheduleFile },
+  ): ExploreOptions {
     if (scheduled) {
       const { schedule, cycle } = scheduled.schedule;
       const opts: ExploreOptions = { strategy: new ScheduleReplay(cycle ? { schedule, cycle } : { schedule }, { source: scheduled.file }) };
@@ -220,7 +309,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if ((flags.strategy === 'exhaustive' || flags.random) && flags['preemption-bound'] !== undefined) {
       throw new InputError('--preemption-bound needs the dpor strategy', { hint: 'drop --strategy exhaustive / --random (the bound selects dpor by itself)' });
     }
-    const strategy = flags.random ? 'random' : (flags.strategy as Exclude<Strategy, 'schedule'> | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive');
+    const strategy = flags.random
+      ? 'random'
+      : ((flags.strategy as Exclude<Strategy, 'schedule'> | undefined) ?? (flags['preemption-bound'] !== undefined ? 'dpor' : 'exhaustive'));
     const opts: ExploreOptions = { strategy };
     if (flags['preemption-bound'] !== undefined) opts.preemptionBound = flags['preemption-bound'];
     if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
@@ -232,7 +323,10 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       opts.pctDepth = flags['pct-depth'];
       if (flags.shard !== undefined) opts.shard = parseShard(flags.shard);
     } else if (flags.shard !== undefined) {
-      if (strategy !== 'exhaustive') throw new InputError('--shard splits the exhaustive search or random walks, not dpor', { hint: 'drop --shard, or drop --strategy dpor / --preemption-bound' });
+      if (strategy !== 'exhaustive')
+        throw new InputError('--shard splits the exhaustive search or random walks, not dpor', {
+          hint: 'drop --shard, or drop --strategy dpor / --preemption-bound',
+        });
       opts.shard = parseShard(flags.shard);
     }
     const shown = this.progress();
@@ -251,7 +345,8 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
 export function moduleBug(e: unknown, flavorName: string, choice: string): unknown {
   if (!(e instanceof Error) || e.name !== 'ModelBug' || listFlavors().some((f) => f.name === choice)) return e;
   return new InputError(`flavor module ${flavorName} broke the model's rules: ${e.message}`, {
-    file: choice, hint: 'a step the module defines or patches reads or writes what the model does not allow (docs/flavors.md: the interface, "Dead locals")',
+    file: choice,
+    hint: 'a step the module defines or patches reads or writes what the model does not allow (docs/flavors.md: the interface, "Dead locals")',
   });
 }
 
@@ -262,13 +357,20 @@ export function moduleBug(e: unknown, flavorName: string, choice: string): unkno
  */
 async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
   if (listFlavors().some((f) => f.name === flavor)) return flavor;
-  const line = await readFile(file, 'utf8').then((t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1, () => 0) || undefined;
+  const line =
+    (await readFile(file, 'utf8').then(
+      (t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1,
+      () => 0,
+    )) || undefined;
   const looksLikePath = /[\\/]/.test(flavor) || /\.m?js$/.test(flavor);
   if (!looksLikePath) return flavor; // an unknown name: resolveFlavor says which names exist
   if (!allowCode) {
     throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
-      file, line,
-      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors().map((f) => f.name).join(', ')})`,
+      file,
+      line,
+      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
+        .map((f) => f.name)
+        .join(', ')})`,
     });
   }
   return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
@@ -286,7 +388,8 @@ async function readSchedule(file: string, rule: string | undefined): Promise<Sch
     text = await readFile(file, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read schedule file: ${(e as Error).message}`, {
-      file, hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
+      file,
+      hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
     });
   }
   return parseScheduleFile(text, file, rule === undefined ? {} : { rule });
@@ -303,8 +406,8 @@ interface Weak {
 
 const VERDICT_TEXT = {
   'lkmm-only': 'REACHABLE under the LKMM, forbidden under SC',
-  both: 'reachable under SC too (the interleavings above cover it)',
-  neither: 'not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code',
+  'both': 'reachable under SC too (the interleavings above cover it)',
+  'neither': 'not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code',
 } as const;
 
 /** The memory-model section of the text output: one line per derived test, then what was not derived. */
@@ -312,15 +415,20 @@ function formatWeak(w: Weak): string {
   const lines = ['', `memory model: ${w.model} (and SC, for comparison), on litmus tests derived from the scenario`];
   for (const j of w.judgements) {
     const flags = j.lkmm.flags.length ? ` [Flag ${j.lkmm.flags.join(', ')}]` : '';
-    lines.push(`  ${j.test.name}: ${VERDICT_TEXT[j.verdict]} (LKMM ${j.lkmm.observation} ${j.lkmm.pos} ${j.lkmm.neg}, SC ${j.sc.observation} ${j.sc.pos} ${j.sc.neg})${flags}`);
+    lines.push(
+      `  ${j.test.name}: ${VERDICT_TEXT[j.verdict]} (LKMM ${j.lkmm.observation} ${j.lkmm.pos} ${j.lkmm.neg}, SC ${j.sc.observation} ${j.sc.pos} ${j.sc.neg})${flags}`,
+    );
   }
-  for (const name of w.timedOut) lines.push(`  ${name}: NO VERDICT: checking it took longer than ${w.timeoutMs / 1000} s (raise --litmus-timeout, or run the --litmus-out file in herd7)`);
+  for (const name of w.timedOut)
+    lines.push(`  ${name}: NO VERDICT: checking it took longer than ${w.timeoutMs / 1000} s (raise --litmus-timeout, or run the --litmus-out file in herd7)`);
   for (const s of w.skipped) lines.push(`  not derived: ${s}`);
   const found = w.judgements.filter((j) => j.verdict === 'lkmm-only').length;
   const unjudged = w.timedOut.length ? `; ${w.timedOut.length} derived test(s) timed out, so nothing is said about them` : '';
-  lines.push(found > 0
-    ? `lkmm: ${found} outcome(s) the LKMM allows and SC forbids${unjudged}`
-    : `lkmm: no LKMM-only outcome among ${w.judgements.length} ${w.timedOut.length ? 'judged ' : ''}derived test(s)${unjudged} — not a proof: only marked accesses, and outcomes where each thread reads what a serial run gives it, are derived`);
+  lines.push(
+    found > 0
+      ? `lkmm: ${found} outcome(s) the LKMM allows and SC forbids${unjudged}`
+      : `lkmm: no LKMM-only outcome among ${w.judgements.length} ${w.timedOut.length ? 'judged ' : ''}derived test(s)${unjudged} — not a proof: only marked accesses, and outcomes where each thread reads what a serial run gives it, are derived`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -16,7 +16,12 @@ export default class HelpCommand extends KreplayCommand {
     const words = (argv as string[]).filter((a) => !a.startsWith('-'));
     const id = words.join(':');
     if (id && !this.config.findCommand(id) && !this.config.findTopic(id)) {
-      this.note(unknownCommand(id, this.config.commands.map((c) => c.id.replace(/:/g, ' ')).filter((c) => c !== 'help')));
+      this.note(
+        unknownCommand(
+          id,
+          this.config.commands.map((c) => c.id.replace(/:/g, ' ')).filter((c) => c !== 'help'),
+        ),
+      );
       this.exit(2);
     }
     const cmd = id ? this.config.findCommand(id) : undefined;

@@ -2,8 +2,19 @@ import { Args, Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
 import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
 import {
-  checkFiles, DEFAULT_MODEL, describeModel, expandLitmusPaths, formatHerd, ignoredWarning, judge, listModels, loadModel, resultJson, unknownWarning,
-  type FileOutcome, type Judgement,
+  checkFiles,
+  DEFAULT_MODEL,
+  describeModel,
+  expandLitmusPaths,
+  formatHerd,
+  ignoredWarning,
+  judge,
+  listModels,
+  loadModel,
+  resultJson,
+  unknownWarning,
+  type FileOutcome,
+  type Judgement,
 } from '@kreplay/lkmm';
 import { EXIT, KreplayCommand, writeStdoutChunk } from '../base.js';
 
@@ -22,7 +33,7 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
   static override examples = [
     '<%= config.bin %> litmus tests/SB+fencembonceonces.litmus',
     '<%= config.bin %> litmus tools/memory-model/litmus-tests --judge',
-    '<%= config.bin %> litmus \'litmus/**/*.litmus\' -j 2 --timeout 60s --json',
+    "<%= config.bin %> litmus 'litmus/**/*.litmus' -j 2 --timeout 60s --json",
     '<%= config.bin %> litmus --model linux-6.1 MP+polocks.litmus',
     '<%= config.bin %> litmus --list-models',
   ];
@@ -34,11 +45,11 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
   };
 
   static override flags = {
-    json: Flags.boolean({ description: 'print {model, results: [...], summary} as JSON' }),
-    jobs: Flags.integer({ char: 'j', min: 1, default: 1, description: 'check this many files at once (worker threads)' }),
-    model: Flags.string({ default: DEFAULT_MODEL, description: 'memory model: linux-6.12, linux-6.1, or a tools/memory-model directory' }),
-    judge: Flags.boolean({ description: 'compare each verdict with the test\'s Result: line (judgelitmus.sh rules); exit 1 on a disagreement' }),
-    timeout: Flags.string({ description: 'give up on one test after this long (e.g. 60s); it then has no verdict and the run exits 1' }),
+    'json': Flags.boolean({ description: 'print {model, results: [...], summary} as JSON' }),
+    'jobs': Flags.integer({ char: 'j', min: 1, default: 1, description: 'check this many files at once (worker threads)' }),
+    'model': Flags.string({ default: DEFAULT_MODEL, description: 'memory model: linux-6.12, linux-6.1, or a tools/memory-model directory' }),
+    'judge': Flags.boolean({ description: "compare each verdict with the test's Result: line (judgelitmus.sh rules); exit 1 on a disagreement" }),
+    'timeout': Flags.string({ description: 'give up on one test after this long (e.g. 60s); it then has no verdict and the run exits 1' }),
     'list-models': Flags.boolean({ description: 'list the shipped memory models and where they come from' }),
   };
 
@@ -46,13 +57,20 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
     const { argv, flags } = await this.parse(Litmus);
     if (flags['list-models']) {
       const models = listModels();
-      if (flags.json) this.out(stringifyJson(models.map((m) => ({ name: m.name, release: m.release, origin: m.origin })), 2));
+      if (flags.json)
+        this.out(
+          stringifyJson(
+            models.map((m) => ({ name: m.name, release: m.release, origin: m.origin })),
+            2,
+          ),
+        );
       else for (const m of models) this.out(`${m.name.padEnd(12)} Linux ${m.release}: ${m.origin}`);
       return;
     }
     const args = argv as string[];
-    if (args.length === 0) throw new InputError('no litmus file given', { hint: 'kreplay litmus FILE|FOLDER|\'PATTERN\'... (see --help)' });
-    if (flags.jobs > availableParallelism() * 4) throw new InputError(`-j ${flags.jobs} is far more than this machine's ${availableParallelism()} CPUs`, { hint: 'use at most the number of CPUs' });
+    if (args.length === 0) throw new InputError('no litmus file given', { hint: "kreplay litmus FILE|FOLDER|'PATTERN'... (see --help)" });
+    if (flags.jobs > availableParallelism() * 4)
+      throw new InputError(`-j ${flags.jobs} is far more than this machine's ${availableParallelism()} CPUs`, { hint: 'use at most the number of CPUs' });
     const model = loadModel(flags.model);
     const files = expandLitmusPaths(args);
     const timeoutMs = flags.timeout ? parseDuration(flags.timeout, '--timeout') : 0;
@@ -72,7 +90,8 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
         if (o.error.kind === 'internal') internal ??= o;
         const where = `${o.file}${o.error.line ? `:${o.error.line}` : ''}`;
         this.note(`${o.error.kind === 'timeout' ? 'timeout' : 'error'}: ${where}: ${o.error.message}${o.error.hint ? `\n  hint: ${o.error.hint}` : ''}`);
-        if (flags.json) results.push({ file: o.file, error: { kind: o.error.kind, message: o.error.message, line: o.error.line ?? null, hint: o.error.hint ?? null } });
+        if (flags.json)
+          results.push({ file: o.file, error: { kind: o.error.kind, message: o.error.message, line: o.error.line ?? null, hint: o.error.hint ?? null } });
         continue;
       }
       summary.checked++;
@@ -88,7 +107,8 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
       if (flags.json) results.push(resultJson(o.result, j));
       else {
         let text = formatHerd(o.result);
-        if (j) text += `Judge ${o.result.name} ${j.verdict}${j.expected ? ` (Result: ${j.expected}${o.result.expectation?.datarace ? ' DATARACE' : ''})` : ''}${j.message ? ` ${j.message}` : ''}\n`;
+        if (j)
+          text += `Judge ${o.result.name} ${j.verdict}${j.expected ? ` (Result: ${j.expected}${o.result.expectation?.datarace ? ' DATARACE' : ''})` : ''}${j.message ? ` ${j.message}` : ''}\n`;
         if (!(await writeStdoutChunk(`${text}\n`))) return;
       }
     }
@@ -99,7 +119,13 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
       this.out(stringifyJson({ model: { name: model.info.name, release: model.info.release, origin: model.info.origin }, results, summary }, 2));
     } else {
       const parts = [`${summary.checked} of ${summary.tests} tests checked`];
-      if (flags.judge) parts.push(`${summary.pass} agree with their Result: line`, `${summary.forgiven} forgiven (data race)`, `${summary.fail} disagree`, `${summary.unjudged} without a Result: line`);
+      if (flags.judge)
+        parts.push(
+          `${summary.pass} agree with their Result: line`,
+          `${summary.forgiven} forgiven (data race)`,
+          `${summary.fail} disagree`,
+          `${summary.unjudged} without a Result: line`,
+        );
       if (summary.timeouts) parts.push(`${summary.timeouts} timed out`);
       if (summary.errors) parts.push(`${summary.errors} could not be checked`);
       this.note(parts.join(', '));

@@ -28,7 +28,7 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
 
   static override flags = {
     scenario: Flags.string({ description: 'the scenario file the shards explored (only needed to render a livelock no shard holds)' }),
-    flavor: Flags.string({ description: 'the flavor the shards explored, if not the scenario\'s (with --scenario)' }),
+    flavor: Flags.string({ description: "the flavor the shards explored, if not the scenario's (with --scenario)" }),
   };
 
   async run(): Promise<void> {

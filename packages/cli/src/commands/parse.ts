@@ -36,15 +36,27 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate (on stderr with --jsonl)' }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
-    pretty: Flags.boolean({ description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics' }),
-    render: Flags.boolean({ description: 'trace.dat: print every event with its print fmt evaluated, the way `trace-cmd report -N -t` does (implies --pretty)' }),
+    pretty: Flags.boolean({
+      description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics',
+    }),
+    render: Flags.boolean({
+      description: 'trace.dat: print every event with its print fmt evaluated, the way `trace-cmd report -N -t` does (implies --pretty)',
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Parse);
     const file = args.file;
     if (flags.pretty || flags.render) return this.pretty(file, flags.strict, flags.render);
-    const progress = this.parseProgress(file, file === '-' ? undefined : await stat(file).then((s) => s.size, () => undefined));
+    const progress = this.parseProgress(
+      file,
+      file === '-'
+        ? undefined
+        : await stat(file).then(
+            (s) => s.size,
+            () => undefined,
+          ),
+    );
     let totals: ParseTotals | undefined;
     const collector = new TraceStatsCollector(file);
     const started = performance.now();
@@ -79,7 +91,10 @@ Without --jsonl the statistics are printed (the same as --stats).`;
   /** --pretty: the trace.dat's events as text lines (raw fields, or with --render the print fmt evaluated). */
   private async pretty(file: string, strict: boolean, rendered: boolean): Promise<void> {
     if (file === '-' || !(await isTraceDat(file))) {
-      throw new InputError('--pretty reads trace.dat files', { file, hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records' });
+      throw new InputError('--pretty reads trace.dat files', {
+        file,
+        hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records',
+      });
     }
     for await (const chunk of reportTraceDat(file, { strict, rendered })) {
       if (!(await writeStdoutChunk(chunk))) return;
@@ -95,7 +110,9 @@ Without --jsonl the statistics are printed (the same as --stats).`;
 
   private showProblems(first: Gap[], total: number): void {
     for (const g of first) {
-      this.note(`warning: ${g.source}:${g.line}: ${g.kind === 'truncated' ? '' : 'unparseable line: '}${g.reason}${g.text ? `: ${JSON.stringify(g.text)}` : ''}`);
+      this.note(
+        `warning: ${g.source}:${g.line}: ${g.kind === 'truncated' ? '' : 'unparseable line: '}${g.reason}${g.text ? `: ${JSON.stringify(g.text)}` : ''}`,
+      );
     }
     if (total > first.length) this.note(`warning: ... and ${total - first.length} more unparseable lines (--jsonl lists them all as gaps)`);
   }
@@ -115,7 +132,9 @@ Without --jsonl the statistics are printed (the same as --stats).`;
         const width = 30;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
         const mbs = read / 1e6 / Math.max(1e-3, (performance.now() - t0) / 1000);
-        shown.update(`parsing ${file} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(0)}/${(all / 1e6).toFixed(0)} MB ${mbs.toFixed(0)} MB/s`);
+        shown.update(
+          `parsing ${file} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(read / 1e6).toFixed(0)}/${(all / 1e6).toFixed(0)} MB ${mbs.toFixed(0)} MB/s`,
+        );
       },
       done: () => shown.done(),
     };

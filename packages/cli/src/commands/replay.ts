@@ -34,15 +34,19 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
   };
 
   static override flags = {
-    kernel: Flags.string({ default: 'auto', description: `adapter: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
-    probes: Flags.string({ description: 'probe map (YAML/JSON) saying what user-named probes mean; wins over meta.json and the shipped map' }),
+    'kernel': Flags.string({ default: 'auto', description: `adapter: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
+    'probes': Flags.string({ description: 'probe map (YAML/JSON) saying what user-named probes mean; wins over meta.json and the shipped map' }),
     'vmemmap-base': Flags.string({ description: 'vmemmap_base of the traced kernel as hex (x86-64 with nokaslr: 0xffffea0000000000); wins over meta.json' }),
-    format: Flags.string({ options: [...REPLAY_FORMATS], default: 'text', description: 'output format' }),
-    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
-    out: Flags.string({ description: 'write the output to this file instead of stdout' }),
+    'format': Flags.string({ options: [...REPLAY_FORMATS], default: 'text', description: 'output format' }),
+    'json': Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
+    'out': Flags.string({ description: 'write the output to this file instead of stdout' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'lowest severity that makes the exit code 1' }),
-    stats: Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
-    timing: Flags.boolean({ default: true, allowNo: true, description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run' }),
+    'stats': Flags.boolean({ description: 'text: also show what was replayed, adopted, skipped and how fast' }),
+    'timing': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run',
+    }),
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
     ...KERNEL_CI_FLAGS,
   };

@@ -42,18 +42,24 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
   static override args = {};
 
   static override flags = {
-    html: Flags.string({ description: 'write the HTML report here' }),
-    format: Flags.string({ options: ['text', 'json'], description: 'print the summary as text (to paste into a mail; the default when no --html/--perfetto is given) or JSON' }),
-    json: Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
-    out: Flags.string({ description: 'write the --format output to this file instead of stdout' }),
-    perfetto: Flags.string({ description: 'write the replayed trace(s) as Chrome trace JSON here' }),
-    base: Flags.string({ multiple: true, description: 'base (unpatched) run: trace, replay JSON or folder (repeatable)' }),
-    patched: Flags.string({ multiple: true, description: 'patched run: trace, replay JSON or folder (repeatable)' }),
-    title: Flags.string({ description: 'report title' }),
+    'html': Flags.string({ description: 'write the HTML report here' }),
+    'format': Flags.string({
+      options: ['text', 'json'],
+      description: 'print the summary as text (to paste into a mail; the default when no --html/--perfetto is given) or JSON',
+    }),
+    'json': Flags.boolean({ description: 'the same as --format json', exclusive: ['format'] }),
+    'out': Flags.string({ description: 'write the --format output to this file instead of stdout' }),
+    'perfetto': Flags.string({ description: 'write the replayed trace(s) as Chrome trace JSON here' }),
+    'base': Flags.string({ multiple: true, description: 'base (unpatched) run: trace, replay JSON or folder (repeatable)' }),
+    'patched': Flags.string({ multiple: true, description: 'patched run: trace, replay JSON or folder (repeatable)' }),
+    'title': Flags.string({ description: 'report title' }),
     'fail-on': Flags.string({ options: [...FAIL_ON], default: 'error', description: 'severity at which a new finding is a regression (diff tables)' }),
     'max-regression': Flags.string({ multiple: true, description: 'NAME=PCT thresholds shown in the diff tables, as in kreplay diff' }),
-    kernel: Flags.string({ default: 'auto', description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})` }),
-    probes: Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),
+    'kernel': Flags.string({
+      default: 'auto',
+      description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})`,
+    }),
+    'probes': Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),
   };
 
   async run(): Promise<void> {
@@ -62,16 +68,21 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     const base = expandInputs(flags.base ?? []);
     const patched = expandInputs(flags.patched ?? []);
     if (runs.length + base.length + patched.length === 0) {
-      throw new InputError('report needs at least one input', { hint: 'kreplay report TRACE, or --base A --patched B (add --html out.html for the HTML report)' });
+      throw new InputError('report needs at least one input', {
+        hint: 'kreplay report TRACE, or --base A --patched B (add --html out.html for the HTML report)',
+      });
     }
     if (base.length && runs.length) {
-      throw new InputError('give inputs either as --base/--patched sides or as plain arguments, not both', { hint: 'kreplay report --base A --patched B, or kreplay report TRACE...' });
+      throw new InputError('give inputs either as --base/--patched sides or as plain arguments, not both', {
+        hint: 'kreplay report --base A --patched B, or kreplay report TRACE...',
+      });
     }
     if ((base.length === 0) !== (patched.length === 0)) {
       throw new InputError('--base and --patched go together', { hint: 'give both sides, or plain inputs without a side' });
     }
-    const format = flags.json ? 'json' : flags.format ?? (flags.html || flags.perfetto ? undefined : 'text');
-    if (flags.out && !format) throw new InputError('--out writes the --format output', { hint: 'add --format text or --json, or write the HTML with --html FILE' });
+    const format = flags.json ? 'json' : (flags.format ?? (flags.html || flags.perfetto ? undefined : 'text'));
+    if (flags.out && !format)
+      throw new InputError('--out writes the --format output', { hint: 'add --format text or --json, or write the HTML with --html FILE' });
     // Every output is checked before anything is replayed: a folder or a missing one fails now.
     for (const f of [flags.html, flags.perfetto, flags.out]) if (f) await checkOutputPath(f);
     const sides = base.length ? { base: base.length } : undefined;
@@ -80,10 +91,13 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
     const progress = this.progress();
     try {
       const model = await buildReport({
-        runs, base, patched,
+        runs,
+        base,
+        patched,
         replay: { kernel: flags.kernel, probesFile: flags.probes, signal },
         diff: {
-          failOn: flags['fail-on'] as DiffResult['failOn'], thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)),
+          failOn: flags['fail-on'] as DiffResult['failOn'],
+          thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)),
           ...(sides ? { baseLabel: flags.base!.join(' '), patchedLabel: flags.patched!.join(' ') } : {}),
         },
         ...(flags.title ? { title: flags.title } : {}),

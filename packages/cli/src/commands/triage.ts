@@ -4,15 +4,22 @@ import { resolveFlavor } from '@kreplay/mm-model';
 import { buildReport } from '@kreplay/pipeline';
 import { reportToHtml } from '@kreplay/report';
 import {
-  chooseProfile, formatTriageText, reproduce, scanReportFile, triage, triageView,
-  type ProfileChoice, type ReproResult, type TriageResult,
+  chooseProfile,
+  formatTriageText,
+  reproduce,
+  scanReportFile,
+  triage,
+  triageView,
+  type ProfileChoice,
+  type ReproResult,
+  type TriageResult,
 } from '@kreplay/triage';
 import { loadProfile } from '@kreplay/capture';
 import { EXIT, KreplayCommand } from '../base.js';
 import { kernelFromFlags } from '../kernel-flag.js';
 
 export default class Triage extends KreplayCommand {
-  static override summary = 'Read a kernel bug report: title, rule, paths, page; the model\'s schedule; a reproducer\'s traces';
+  static override summary = "Read a kernel bug report: title, rule, paths, page; the model's schedule; a reproducer's traces";
   static override description = `Reads kernel console output as people paste it (dmesg with timestamps or printk caller ids, syslog or journal lines, syzbot bodies, mail-quoted excerpts, several splats, CRLF, noise) and prints for each splat: a syzkaller-style title, its kind, the kernel release, task and CPU, the call trace (the first frame that is not reporting machinery marked; page-cache frames are never hidden), the decoded page/folio dump, the kreplay rule it is evidence of, and the model paths of its stacks.
 
 For a splat whose rule and paths the model covers, it chooses the flavor for the report's kernel (the newest flavor whose declared version is not newer than the release), builds a scenario from the stacks (the reporting task and what its state implies), explores every interleaving and prints the shortest schedule that reaches the reported rule — or says that the model cannot reach it. --scenario-out writes that scenario for \`kreplay explore\`.
@@ -34,23 +41,26 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
   };
 
   static override flags = {
-    json: Flags.boolean({ description: 'print the triage result as JSON' }),
-    html: Flags.string({ description: 'write a self-contained HTML report (the triage, and the reproducer\'s traces when --repro ran)' }),
+    'json': Flags.boolean({ description: 'print the triage result as JSON' }),
+    'html': Flags.string({ description: "write a self-contained HTML report (the triage, and the reproducer's traces when --repro ran)" }),
     'scenario-out': Flags.string({ description: 'write the scenario built from the report (YAML for kreplay explore)' }),
-    flavor: Flags.string({ description: 'kernel flavor for the model (name or module path), instead of the one chosen from the report\'s release' }),
-    release: Flags.string({ description: 'the kernel release to assume when the report states none (or the wrong one), e.g. 6.1' }),
-    splat: Flags.integer({ min: 1, multiple: true, description: 'only the N-th splat of the report (repeatable)' }),
-    model: Flags.boolean({ default: true, allowNo: true, description: 'run the model on splats it covers (--no-model: only read the report)' }),
-    timeout: Flags.string({ default: '60s', description: 'time budget of each exploration' }),
-    repro: Flags.string({ description: 'C reproducer to run in the guest under tracing (compiled with the host gcc, run only inside QEMU)' }),
-    kernel: Flags.string({ default: 'debian', description: 'with --repro: debian (the packaged kernel), a bzImage/vmlinux path, or a `kreplay kernel build` folder' }),
-    modules: Flags.string({ description: 'with --repro: the kernel\'s /lib/modules/<release> folder' }),
-    offsets: Flags.string({ description: 'with --repro: a declared struct offsets table for that kernel' }),
-    profile: Flags.string({ description: 'with --repro: capture profile (default: the one whose probes cover the report\'s paths)' }),
-    runs: Flags.integer({ default: 3, min: 1, max: 100, description: 'with --repro: runs in one boot' }),
-    duration: Flags.string({ default: '3s', description: 'with --repro: how long each run lasts' }),
-    accel: Flags.string({ default: 'auto', options: ['auto', 'kvm', 'tcg'], description: 'with --repro: QEMU accelerator' }),
-    out: Flags.string({ default: 'out/triage-repro', description: 'with --repro: where the traces go' }),
+    'flavor': Flags.string({ description: "kernel flavor for the model (name or module path), instead of the one chosen from the report's release" }),
+    'release': Flags.string({ description: 'the kernel release to assume when the report states none (or the wrong one), e.g. 6.1' }),
+    'splat': Flags.integer({ min: 1, multiple: true, description: 'only the N-th splat of the report (repeatable)' }),
+    'model': Flags.boolean({ default: true, allowNo: true, description: 'run the model on splats it covers (--no-model: only read the report)' }),
+    'timeout': Flags.string({ default: '60s', description: 'time budget of each exploration' }),
+    'repro': Flags.string({ description: 'C reproducer to run in the guest under tracing (compiled with the host gcc, run only inside QEMU)' }),
+    'kernel': Flags.string({
+      default: 'debian',
+      description: 'with --repro: debian (the packaged kernel), a bzImage/vmlinux path, or a `kreplay kernel build` folder',
+    }),
+    'modules': Flags.string({ description: "with --repro: the kernel's /lib/modules/<release> folder" }),
+    'offsets': Flags.string({ description: 'with --repro: a declared struct offsets table for that kernel' }),
+    'profile': Flags.string({ description: "with --repro: capture profile (default: the one whose probes cover the report's paths)" }),
+    'runs': Flags.integer({ default: 3, min: 1, max: 100, description: 'with --repro: runs in one boot' }),
+    'duration': Flags.string({ default: '3s', description: 'with --repro: how long each run lasts' }),
+    'accel': Flags.string({ default: 'auto', options: ['auto', 'kvm', 'tcg'], description: 'with --repro: QEMU accelerator' }),
+    'out': Flags.string({ default: 'out/triage-repro', description: 'with --repro: where the traces go' }),
     'allow-lost': Flags.boolean({ description: 'with --repro: keep traces whose ring buffer overran' }),
   };
 
@@ -68,14 +78,21 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     for (const f of files) {
       const parsed = await scanReportFile(f);
       const result = await triage(parsed, {
-        model: flags.model, timeoutMs,
-        ...(flags.splat ? { splats: flags.splat } : {}), ...(flavor ? { flavor } : {}), ...(flags.release ? { release: flags.release } : {}),
+        model: flags.model,
+        timeoutMs,
+        ...(flags.splat ? { splats: flags.splat } : {}),
+        ...(flavor ? { flavor } : {}),
+        ...(flags.release ? { release: flags.release } : {}),
         ...(progress ? { onProgress: progress } : {}),
       });
       results.push({ result });
     }
 
-    if (flags['scenario-out']) await this.writeScenarios(flags['scenario-out'], results.map((r) => r.result));
+    if (flags['scenario-out'])
+      await this.writeScenarios(
+        flags['scenario-out'],
+        results.map((r) => r.result),
+      );
     if (flags.repro) results[0]!.repro = await this.reproduce(results[0]!.result, flags);
 
     if (flags.html) {
@@ -110,13 +127,25 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     }
   }
 
-  private async reproduce(result: TriageResult, flags: {
-    repro?: string; kernel: string; modules?: string; offsets?: string; profile?: string; runs: number; duration: string;
-    accel: string; out: string; 'allow-lost': boolean;
-  }): Promise<ReproResult> {
+  private async reproduce(
+    result: TriageResult,
+    flags: {
+      'repro'?: string;
+      'kernel': string;
+      'modules'?: string;
+      'offsets'?: string;
+      'profile'?: string;
+      'runs': number;
+      'duration': string;
+      'accel': string;
+      'out': string;
+      'allow-lost': boolean;
+    },
+  ): Promise<ReproResult> {
     const splat = result.splats.find((s) => s.rule !== null) ?? result.splats[0]!;
-    const programs = splat.model?.scenario?.threads.map((t) => t.program)
-      ?? [splat.paths.reporter?.program, ...splat.paths.others.map((p) => p.program)].filter((p): p is string => typeof p === 'string');
+    const programs =
+      splat.model?.scenario?.threads.map((t) => t.program) ??
+      [splat.paths.reporter?.program, ...splat.paths.others.map((p) => p.program)].filter((p): p is string => typeof p === 'string');
     const { kernel, debian, offsets } = await kernelFromFlags(flags);
     if (debian && debian.series !== DEFAULT_DEBIAN_SERIES) {
       // triage's profiles probe 6.1's functions; a 6.12 kernel has others (kernel-configs/capture/linux-6.12)
@@ -129,10 +158,21 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     else profile = await chooseProfile(programs.length ? programs : ['fault', 'odirect_write']);
     const quiet = !process.stderr.isTTY;
     return reproduce({
-      splat, programs, source: flags.repro!, runs: flags.runs, durationMs: parseDuration(flags.duration), outDir: flags.out,
-      accel: flags.accel as 'auto' | 'kvm' | 'tcg', allowLost: flags['allow-lost'], profile,
-      ...(kernel ? { kernel } : {}), ...(debian ? { debian } : {}), ...(offsets ? { offsets } : {}),
-      onProgress: (m) => { if (!quiet) this.note(m); },
+      splat,
+      programs,
+      source: flags.repro!,
+      runs: flags.runs,
+      durationMs: parseDuration(flags.duration),
+      outDir: flags.out,
+      accel: flags.accel as 'auto' | 'kvm' | 'tcg',
+      allowLost: flags['allow-lost'],
+      profile,
+      ...(kernel ? { kernel } : {}),
+      ...(debian ? { debian } : {}),
+      ...(offsets ? { offsets } : {}),
+      onProgress: (m) => {
+        if (!quiet) this.note(m);
+      },
     });
   }
 }

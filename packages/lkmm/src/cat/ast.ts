@@ -30,17 +30,10 @@ export type Expr =
   | { t: 'match'; e: Expr; clauses: Array<[string, Expr]>; dflt: Expr | null; pos: Pos }
   | { t: 'matchset'; e: Expr; ifEmpty: Expr; elt: Formal; rest: Formal; body: Expr; pos: Pos };
 
-export type Cond =
-  | { t: 'eq'; a: Expr; b: Expr }
-  | { t: 'subset'; a: Expr; b: Expr }
-  | { t: 'in'; a: Expr; b: Expr }
-  | { t: 'variant'; v: VariantCond };
+export type Cond = { t: 'eq'; a: Expr; b: Expr } | { t: 'subset'; a: Expr; b: Expr } | { t: 'in'; a: Expr; b: Expr } | { t: 'variant'; v: VariantCond };
 
 export type VariantCond =
-  | { t: 'name'; name: string }
-  | { t: 'not'; v: VariantCond }
-  | { t: 'and'; a: VariantCond; b: VariantCond }
-  | { t: 'or'; a: VariantCond; b: VariantCond };
+  { t: 'name'; name: string } | { t: 'not'; v: VariantCond } | { t: 'and'; a: VariantCond; b: VariantCond } | { t: 'or'; a: VariantCond; b: VariantCond };
 
 /** `pat = expr`: a name, or a tuple of names. */
 export interface Bind {

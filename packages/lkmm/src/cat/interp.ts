@@ -19,7 +19,10 @@ import { EMPTY, UNV, elements, makeVset, typeName, valueKey, type Locals, type V
 
 /** A model error found while running (a type error, an unbound name): the model file is at fault. */
 export class CatError extends Error {
-  constructor(message: string, readonly pos: Pos | null) {
+  constructor(
+    message: string,
+    readonly pos: Pos | null,
+  ) {
     super(message);
     this.name = 'CatError';
   }
@@ -79,11 +82,48 @@ export interface CompiledModel {
 
 /** The native names every model may read, besides the annotation sets. */
 export const NATIVE_NAMES = [
-  'po', 'rf', 'loc', 'int', 'ext', 'id', 'rmw', 'addr', 'data', 'ctrl', 'amo',
-  'M', 'R', 'W', 'IW', 'FW', 'F', 'B', 'RMW', 'LK', 'LKR', 'LKW', 'UL', 'LF', 'RL', 'RU', '_evts',
+  'po',
+  'rf',
+  'loc',
+  'int',
+  'ext',
+  'id',
+  'rmw',
+  'addr',
+  'data',
+  'ctrl',
+  'amo',
+  'M',
+  'R',
+  'W',
+  'IW',
+  'FW',
+  'F',
+  'B',
+  'RMW',
+  'LK',
+  'LKR',
+  'LKW',
+  'UL',
+  'LF',
+  'RL',
+  'RU',
+  '_evts',
 ];
 
-export const PRIMITIVES = ['domain', 'range', 'different-values', 'same-values', 'classes-loc', 'partition', 'linearisations', 'cross', 'map', 'fromto', 'coherence-orders'];
+export const PRIMITIVES = [
+  'domain',
+  'range',
+  'different-values',
+  'same-values',
+  'classes-loc',
+  'partition',
+  'linearisations',
+  'cross',
+  'map',
+  'fromto',
+  'coherence-orders',
+];
 
 export function capitalize(tag: string): string {
   return tag.length === 0 ? tag : tag[0]!.toUpperCase() + tag.slice(1);
@@ -112,7 +152,10 @@ class Compiler {
   /** Slots a statement reads, collected while compiling it. */
   private refs = new Set<number>();
 
-  constructor(private readonly source: ModelSource, private readonly variants: (name: string) => boolean) {
+  constructor(
+    private readonly source: ModelSource,
+    private readonly variants: (name: string) => boolean,
+  ) {
     for (const n of [...NATIVE_NAMES, ...PRIMITIVES]) this.native(n);
   }
 
@@ -266,7 +309,12 @@ class Compiler {
         return () => UNV;
       case 'set': {
         const items = e.items.map((i) => this.expr(i, locals));
-        return (G, L) => explicitSet(items.map((c) => c(G, L)), G, e.pos);
+        return (G, L) =>
+          explicitSet(
+            items.map((c) => c(G, L)),
+            G,
+            e.pos,
+          );
       }
       case 'tuple': {
         const items = e.items.map((i) => this.expr(i, locals));
@@ -534,7 +582,10 @@ function splitSet(v: Value, G: Value[], pos: Pos): [Value, Value] | null {
     if (m.length === 0) return null;
     const rest = v.b.slice();
     rest[m[0]! >>> 5]! &= ~(1 << (m[0]! & 31));
-    return [{ k: 'event', i: m[0]! }, { k: 'set', b: rest }];
+    return [
+      { k: 'event', i: m[0]! },
+      { k: 'set', b: rest },
+    ];
   }
   if (v.k === 'rel') {
     const p = sp.pairs(v.b);
@@ -542,7 +593,10 @@ function splitSet(v: Value, G: Value[], pos: Pos): [Value, Value] | null {
     const rest = v.b.slice();
     const [a, b] = p[0]!;
     rest[a * sp.w + (b >>> 5)]! &= ~(1 << (b & 31));
-    return [{ k: 'pair', a, b }, { k: 'rel', b: rest }];
+    return [
+      { k: 'pair', a, b },
+      { k: 'rel', b: rest },
+    ];
   }
   const items = elements(v);
   if (items) {
@@ -674,7 +728,11 @@ export class ModelRun {
   private readonly changedUpTo: number[];
   private tick = 1;
 
-  constructor(readonly model: CompiledModel, sp: Space, nativeLevels: Map<string, number>) {
+  constructor(
+    readonly model: CompiledModel,
+    sp: Space,
+    nativeLevels: Map<string, number>,
+  ) {
     this.G = new Array<Value>(model.slotNames.length);
     attachSpace(this.G, sp);
     this.level = new Array<number>(model.slotNames.length).fill(0);
@@ -816,7 +874,13 @@ export class ModelRun {
     for (const slot of s.slots) G[slot] = EMPTY;
     for (let round = 0; round < 100000; round++) {
       const old = s.slots.map((slot) => G[slot]!);
-      for (const b of s.binds) this.assign(b.slots, b.tuple, this.guard(() => b.code(G, null), s.pos), s.pos);
+      for (const b of s.binds)
+        this.assign(
+          b.slots,
+          b.tuple,
+          this.guard(() => b.code(G, null), s.pos),
+          s.pos,
+        );
       if (s.slots.every((slot, k) => includedIn(G[slot]!, old[k]!, G))) return;
     }
     throw new CatError('recursive definition does not reach a fixpoint', s.pos);

@@ -17,9 +17,43 @@ type Tok =
   | { k: 'eof'; v: ''; line: number };
 
 const KEYWORDS = new Set([
-  'let', 'rec', 'and', 'when', 'acyclic', 'irreflexive', 'show', 'unshow', 'empty', 'subset', 'as', 'fun', 'in',
-  'undefined_unless', 'flag', 'assert', 'include', 'variant', 'begin', 'end', 'procedure', 'call', 'enum', 'debug',
-  'match', 'with', 'forall', 'from', 'do', 'try', 'if', 'then', 'else', 'catdep', 'instructions', 'default', 'not',
+  'let',
+  'rec',
+  'and',
+  'when',
+  'acyclic',
+  'irreflexive',
+  'show',
+  'unshow',
+  'empty',
+  'subset',
+  'as',
+  'fun',
+  'in',
+  'undefined_unless',
+  'flag',
+  'assert',
+  'include',
+  'variant',
+  'begin',
+  'end',
+  'procedure',
+  'call',
+  'enum',
+  'debug',
+  'match',
+  'with',
+  'forall',
+  'from',
+  'do',
+  'try',
+  'if',
+  'then',
+  'else',
+  'catdep',
+  'instructions',
+  'default',
+  'not',
 ]);
 
 const NAME = /[_]?[A-Za-z][A-Za-z0-9_.-]*'?/y;
@@ -29,7 +63,7 @@ export function lexCat(text: string, file: string): Tok[] {
   let i = 0;
   let line = 1;
   const fail = (msg: string): never => {
-    throw new InputError(msg, { file, line, hint: 'this is a cat model file; check its syntax against herd7\'s cat language' });
+    throw new InputError(msg, { file, line, hint: "this is a cat model file; check its syntax against herd7's cat language" });
   };
   while (i < text.length) {
     const c = text[i]!;
@@ -62,10 +96,10 @@ export function lexCat(text: string, file: string): Tok[] {
       i = end + 1;
       continue;
     }
-    if (c === '\'') {
+    if (c === "'") {
       NAME.lastIndex = i + 1;
       const m = NAME.exec(text);
-      if (!m) fail('a tag is \'name');
+      if (!m) fail("a tag is 'name");
       toks.push({ k: 'tag', v: m![0], line });
       i = NAME.lastIndex;
       continue;
@@ -107,7 +141,10 @@ const CART_PREC = 6;
 
 class Parser {
   private i = 0;
-  constructor(private readonly toks: Tok[], private readonly file: string) {}
+  constructor(
+    private readonly toks: Tok[],
+    private readonly file: string,
+  ) {}
 
   private peek(k = 0): Tok {
     return this.toks[Math.min(this.i + k, this.toks.length - 1)]!;
@@ -133,7 +170,7 @@ class Parser {
     throw new InputError(`${msg} (at ${t.k === 'eof' ? 'end of file' : JSON.stringify(t.v)})`, {
       file: this.file,
       line: t.line,
-      hint: 'this is a cat model file; check its syntax against herd7\'s cat language',
+      hint: "this is a cat model file; check its syntax against herd7's cat language",
     });
   }
 

@@ -84,7 +84,11 @@ export class Expander {
   /** Inside a macro's body: the line of the test's call, which every node and error takes. */
   private site: number | null = null;
 
-  constructor(private readonly macros: Macros, private readonly file: string, private readonly modelName: string) {}
+  constructor(
+    private readonly macros: Macros,
+    private readonly file: string,
+    private readonly modelName: string,
+  ) {}
 
   private fail(line: number, msg: string, hint: string): never {
     throw new InputError(msg, { file: this.file, line: this.site ?? line, hint });
@@ -147,7 +151,11 @@ export class Expander {
         });
         return;
       case 'while':
-        this.fail(s.line, 'while loops are not supported', 'herd7 unrolls loops a fixed number of times, kreplay does not; write the iterations out with if statements');
+        this.fail(
+          s.line,
+          'while loops are not supported',
+          'herd7 unrolls loops a fixed number of times, kreplay does not; write the iterations out with if statements',
+        );
         break;
       case 'expr':
         this.exprStmt(s.e, env, out, s.line);
@@ -195,7 +203,8 @@ export class Expander {
         default: {
           const m = this.macros.get(e.name);
           if (m?.body) {
-            if (args.length !== m.params.length) this.fail(line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
+            if (args.length !== m.params.length)
+              this.fail(line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
             const frame = new Map<string, CExpr>();
             m.params.forEach((p, k) => frame.set(p, substitute(args[k]!, env)));
             const body: KStmt[] = [];
@@ -212,7 +221,7 @@ export class Expander {
   }
 
   private arity(e: Extract<CExpr, { t: 'call' }>, n: number): void {
-    if (e.args.length !== n) this.fail(e.line, `${e.name} takes ${n} argument(s), found ${e.args.length}`, 'this is one of herd7\'s primitives; check the call');
+    if (e.args.length !== n) this.fail(e.line, `${e.name} takes ${n} argument(s), found ${e.args.length}`, "this is one of herd7's primitives; check the call");
   }
 
   private opArg(e: CExpr, env: Map<string, CExpr>, call: Extract<CExpr, { t: 'call' }>): AtomicOp {
@@ -228,7 +237,11 @@ export class Expander {
     const fromArg = e.t === 'name' && env.has(e.name);
     const x = fromArg ? env.get(e.name)! : e;
     if (x.t !== 'deref') {
-      this.fail(call.line, `${call.name === '__load' ? 'a load' : 'a store'} needs a pointer dereference (*p) as its location`, 'pass *p: READ_ONCE(*x), WRITE_ONCE(*x, 1); smp_load_acquire(x) and smp_store_release(x, 1) take the pointer itself');
+      this.fail(
+        call.line,
+        `${call.name === '__load' ? 'a load' : 'a store'} needs a pointer dereference (*p) as its location`,
+        'pass *p: READ_ONCE(*x), WRITE_ONCE(*x, 1); smp_load_acquire(x) and smp_store_release(x, 1) take the pointer itself',
+      );
     }
     return this.expr((x as { e: CExpr }).e, fromArg ? new Map() : env);
   }
@@ -246,7 +259,11 @@ export class Expander {
         return { t: 'load', addr: this.expr(e.e, env), annots: [], line: this.ln(e.line) };
       case 'bin':
         if ((e.op === '&&' || e.op === '||') && (hasEffects(e.a) || hasEffects(e.b))) {
-          this.fail(e.line, `${e.op} with a memory access in an operand is not supported`, 'herd7 has no short-circuit operators; read into a local variable first, then test it');
+          this.fail(
+            e.line,
+            `${e.op} with a memory access in an operand is not supported`,
+            'herd7 has no short-circuit operators; read into a local variable first, then test it',
+          );
         }
         return { t: 'op', op: e.op, a: this.expr(e.a, env), b: this.expr(e.b, env), line: this.ln(e.line) };
       case 'not':
@@ -279,8 +296,13 @@ export class Expander {
       case '__atomic_fetch_op':
         this.arity(e, 3);
         return {
-          t: 'atomicRet', loc: this.expr(args[0]!, env), op: this.opArg(args[1]!, env, e), v: this.expr(args[2]!, env),
-          fetch: e.name === '__atomic_fetch_op', annots, line: this.ln(e.line),
+          t: 'atomicRet',
+          loc: this.expr(args[0]!, env),
+          op: this.opArg(args[1]!, env, e),
+          v: this.expr(args[2]!, env),
+          fetch: e.name === '__atomic_fetch_op',
+          annots,
+          line: this.ln(e.line),
         };
       case '__atomic_add_unless':
         this.arity(e, 3);
@@ -299,7 +321,8 @@ export class Expander {
     }
     const m = this.macros.get(e.name);
     if (m?.expr) {
-      if (args.length !== m.params.length) this.fail(e.line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
+      if (args.length !== m.params.length)
+        this.fail(e.line, `${e.name} takes ${m.params.length} argument(s), found ${args.length}`, `see ${e.name} in the model's linux-kernel.def`);
       const frame = new Map<string, CExpr>();
       m.params.forEach((p, k) => frame.set(p, substitute(args[k]!, env)));
       return this.inMacro(e.line, () => this.expr(m.expr!, frame));
@@ -309,7 +332,11 @@ export class Expander {
     if (e.name === 'atomic_add_unless' && args.length === 3) {
       return { t: 'addUnless', loc: this.expr(args[0]!, env), a: this.expr(args[1]!, env), u: this.expr(args[2]!, env), line: this.ln(e.line) };
     }
-    return this.fail(e.line, `unknown primitive ${e.name}: the ${this.modelName} memory model does not define it`, `kreplay reads the primitives from the model's linux-kernel.def; ${e.name} is not there (herd7 would say "Unknown macro ${e.name}")`);
+    return this.fail(
+      e.line,
+      `unknown primitive ${e.name}: the ${this.modelName} memory model does not define it`,
+      `kreplay reads the primitives from the model's linux-kernel.def; ${e.name} is not there (herd7 would say "Unknown macro ${e.name}")`,
+    );
   }
 }
 

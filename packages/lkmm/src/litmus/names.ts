@@ -10,22 +10,45 @@ import type { CStmt, LitmusTest, Prop, StateRef } from './ast.js';
 function registersOf(body: readonly CStmt[], out: Set<string>): void {
   for (const s of body) {
     switch (s.t) {
-      case 'decl': case 'assign': out.add(s.name); break;
-      case 'block': registersOf(s.body, out); break;
-      case 'if': registersOf([s.then, ...(s.else ? [s.else] : [])], out); break;
-      case 'while': registersOf([s.body], out); break;
-      default: break;
+      case 'decl':
+      case 'assign':
+        out.add(s.name);
+        break;
+      case 'block':
+        registersOf(s.body, out);
+        break;
+      case 'if':
+        registersOf([s.then, ...(s.else ? [s.else] : [])], out);
+        break;
+      case 'while':
+        registersOf([s.body], out);
+        break;
+      default:
+        break;
     }
   }
 }
 
 function refsOf(p: Prop, out: StateRef[]): void {
   switch (p.t) {
-    case 'not': refsOf(p.p, out); break;
-    case 'and': case 'or': case 'implies': refsOf(p.a, out); refsOf(p.b, out); break;
-    case 'eq': case 'ne': out.push(p.ref); break;
-    case 'eqref': out.push(p.a, p.b); break;
-    default: break;
+    case 'not':
+      refsOf(p.p, out);
+      break;
+    case 'and':
+    case 'or':
+    case 'implies':
+      refsOf(p.a, out);
+      refsOf(p.b, out);
+      break;
+    case 'eq':
+    case 'ne':
+      out.push(p.ref);
+      break;
+    case 'eqref':
+      out.push(p.a, p.b);
+      break;
+    default:
+      break;
   }
 }
 
@@ -46,7 +69,7 @@ export function unknownInCondition(test: LitmusTest): string[] {
   refsOf(test.condition.prop, refs);
   const out: string[] = [];
   for (const r of refs) {
-    const known = r.thread === null ? locations.has(r.name) : registers[r.thread]?.has(r.name) ?? true;
+    const known = r.thread === null ? locations.has(r.name) : (registers[r.thread]?.has(r.name) ?? true);
     const text = r.thread === null ? r.name : `${r.thread}:${r.name}`;
     if (!known && !out.includes(text)) out.push(text);
   }

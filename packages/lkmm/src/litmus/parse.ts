@@ -14,17 +14,45 @@
  * interpreted here: they are calls, expanded later with the model's linux-kernel.def.
  */
 import { InputError } from '@kreplay/core';
-import type {
-  BinOp, CExpr, CStmt, CondKind, Condition, Expectation, InitItem, InitValue, LitmusTest, Param, Prop, StateRef, Thread,
-} from './ast.js';
+import type { BinOp, CExpr, CStmt, CondKind, Condition, Expectation, InitItem, InitValue, LitmusTest, Param, Prop, StateRef, Thread } from './ast.js';
 import { skipOcamlComment } from '../text.js';
 import { lexC, parseIntLiteral, type Token } from './lexer.js';
 
 const TYPE_WORDS = new Set([
-  'int', 'intptr_t', 'uintptr_t', 'long', 'unsigned', 'signed', 'char', 'short', 'bool', 'size_t',
-  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t',
-  'uint32_t', 'int64_t', 'uint64_t', 'atomic_t', 'atomic_long_t', 'spinlock_t', 'struct', 'const', 'volatile',
-  '_Atomic', 'void',
+  'int',
+  'intptr_t',
+  'uintptr_t',
+  'long',
+  'unsigned',
+  'signed',
+  'char',
+  'short',
+  'bool',
+  'size_t',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  's8',
+  's16',
+  's32',
+  's64',
+  'int8_t',
+  'uint8_t',
+  'int16_t',
+  'uint16_t',
+  'int32_t',
+  'uint32_t',
+  'int64_t',
+  'uint64_t',
+  'atomic_t',
+  'atomic_long_t',
+  'spinlock_t',
+  'struct',
+  'const',
+  'volatile',
+  '_Atomic',
+  'void',
 ]);
 
 export const PARSE_HINT = 'see docs/memory-model.md for the C litmus syntax kreplay reads';
@@ -41,11 +69,15 @@ export const MAX_NESTING = 400;
 class TokStream {
   i = 0;
   private depth = 0;
-  constructor(readonly toks: Token[], readonly file: string) {}
+  constructor(
+    readonly toks: Token[],
+    readonly file: string,
+  ) {}
 
   /** Run one level of a recursive rule, refusing input nested deeper than MAX_NESTING. */
   nest<T>(f: () => T): T {
-    if (this.depth >= MAX_NESTING) this.fail(`nested more than ${MAX_NESTING} levels deep`, 'litmus tests are short straight-line code; write the expression or condition out flat');
+    if (this.depth >= MAX_NESTING)
+      this.fail(`nested more than ${MAX_NESTING} levels deep`, 'litmus tests are short straight-line code; write the expression or condition out flat');
     this.depth++;
     try {
       return f();
@@ -57,7 +89,12 @@ class TokStream {
   /** An integer literal's value; one a double cannot hold exactly is refused, not rounded. */
   int(tok: Token): number {
     const v = parseIntLiteral(tok.v);
-    if (!Number.isSafeInteger(v)) this.fail(`the integer ${tok.v} is too large to check exactly (at most ${Number.MAX_SAFE_INTEGER})`, 'use a smaller value: the outcome only needs values to be distinct', tok);
+    if (!Number.isSafeInteger(v))
+      this.fail(
+        `the integer ${tok.v} is too large to check exactly (at most ${Number.MAX_SAFE_INTEGER})`,
+        'use a smaller value: the outcome only needs values to be distinct',
+        tok,
+      );
     return v;
   }
 
@@ -99,8 +136,24 @@ class TokStream {
 // C expressions and statements
 
 const BIN_PREC: Record<string, number> = {
-  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7, '<=': 7, '>=': 7,
-  '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+  '||': 1,
+  '&&': 2,
+  '|': 3,
+  '^': 4,
+  '&': 5,
+  '==': 6,
+  '!=': 6,
+  '<': 7,
+  '>': 7,
+  '<=': 7,
+  '>=': 7,
+  '<<': 8,
+  '>>': 8,
+  '+': 9,
+  '-': 9,
+  '*': 10,
+  '/': 10,
+  '%': 10,
 };
 
 const OP_ARGS = new Set(['+', '-', '&', '|', '^', '*', '/']);
@@ -165,7 +218,10 @@ export class CParser {
           this.s.next();
           return { t: 'bitnot', e: this.unary(), line: t.line };
         case '&':
-          this.s.fail('taking an address (&) in thread code is not supported', 'pass the location as a parameter (P0(int *x)) and use x; initialise pointers in the init block ({ int *p = &x; })');
+          this.s.fail(
+            'taking an address (&) in thread code is not supported',
+            'pass the location as a parameter (P0(int *x)) and use x; initialise pointers in the init block ({ int *p = &x; })',
+          );
           break;
         case '(':
           if (this.isTypeStart(1)) {
@@ -219,7 +275,7 @@ export class CParser {
             args.push(this.arg());
           }
         }
-        this.s.expect(')', 'a call\'s arguments end with )');
+        this.s.expect(')', "a call's arguments end with )");
         return { t: 'call', name: t.v, annots, args, line: t.line };
       }
       if (annots) return { t: 'call', name: t.v, annots, args: [], line: t.line };
@@ -374,7 +430,9 @@ export function parseLitmus(text: string, file: string): LitmusTest {
   const firstLine = lineAt(text, header.index + header[0].length - header[0].trimStart().length);
   if (header[1] !== 'C') {
     throw new InputError(`this is a ${header[1]} litmus test; kreplay checks C tests against the Linux-kernel memory model`, {
-      file, line: firstLine, hint: 'C litmus tests start with "C name" (see the kernel\'s tools/memory-model/litmus-tests/)',
+      file,
+      line: firstLine,
+      hint: 'C litmus tests start with "C name" (see the kernel\'s tools/memory-model/litmus-tests/)',
     });
   }
   // herd7 drops a .litmus suffix from the name
@@ -408,7 +466,12 @@ export function parseLitmus(text: string, file: string): LitmusTest {
     throw new InputError('no thread (P0(...) { ... }) after the initial state', { file, line: lineAt(text, offset), hint: PARSE_HINT });
   }
   threads.forEach((t, k) => {
-    if (t.id !== k) throw new InputError(`threads must be P0, P1, ... in order; found P${t.id} where P${k} was expected`, { file, line: t.line, hint: 'number the threads from P0 without gaps' });
+    if (t.id !== k)
+      throw new InputError(`threads must be P0, P1, ... in order; found P${t.id} where P${k} was expected`, {
+        file,
+        line: t.line,
+        hint: 'number the threads from P0 without gaps',
+      });
   });
 
   // locations, filter, condition
@@ -465,7 +528,6 @@ function findInitBlock(text: string, from: number, file: string, line: number): 
   }
   throw new InputError('no initial state block { ... }', { file, line, hint: 'after the name comes { x=0; ... } (it may be empty: {})' });
 }
-
 
 function parseThread(text: string, at: number, file: string): Thread {
   const toks = lexC(text, file, { ocamlComments: false, line: lineAt(text, at), offset: at });

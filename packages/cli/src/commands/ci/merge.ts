@@ -9,9 +9,7 @@ export default class CiMerge extends KreplayCommand {
 
 Exit 1 when any workload regressed, 0 when none did, 2 for a missing or foreign shard or when a workload is inconclusive and none regressed (as kreplay ci). See docs/ci.md.`;
 
-  static override examples = [
-    '<%= config.bin %> ci merge --config kreplay.config.json shards/*/',
-  ];
+  static override examples = ['<%= config.bin %> ci merge --config kreplay.config.json shards/*/'];
 
   static override strict = false;
   static override args = { dir: Args.string({ description: 'output folder of a shard job (repeat for every shard)', required: true }) };

@@ -3,7 +3,12 @@ import { InputError } from '@kreplay/core';
 import { loadCiConfig, MATRIX_LIMITS, planCi, planGithub, planGitlab, planText } from '@kreplay/pipeline';
 import { KreplayCommand, writeStdout } from '../../base.js';
 
-const RENDER = { github: planGithub, gitlab: planGitlab, json: (p: Parameters<typeof planText>[0]) => `${JSON.stringify(p, null, 2)}\n`, text: planText } as const;
+const RENDER = {
+  github: planGithub,
+  gitlab: planGitlab,
+  json: (p: Parameters<typeof planText>[0]) => `${JSON.stringify(p, null, 2)}\n`,
+  text: planText,
+} as const;
 
 export default class CiPlan extends KreplayCommand {
   static override summary = 'Print the jobs of a CI matrix for one or more ci configs: each job runs kreplay ci --config C --shard i/n';
@@ -23,8 +28,11 @@ Formats: github (strategy.matrix JSON for fromJSON, one line), gitlab (a child-p
   static override args = { config: Args.string({ description: 'ci config file(s)', required: true }) };
 
   static override flags = {
-    format: Flags.string({ options: Object.keys(RENDER), default: 'text', description: 'output format' }),
-    'max-jobs': Flags.integer({ min: 1, description: `most jobs in the matrix (default: ${MATRIX_LIMITS.github} for github, ${MATRIX_LIMITS.gitlab} for gitlab and the others)` }),
+    'format': Flags.string({ options: Object.keys(RENDER), default: 'text', description: 'output format' }),
+    'max-jobs': Flags.integer({
+      min: 1,
+      description: `most jobs in the matrix (default: ${MATRIX_LIMITS.github} for github, ${MATRIX_LIMITS.gitlab} for gitlab and the others)`,
+    }),
   };
 
   async run(): Promise<void> {

@@ -18,14 +18,22 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
   ];
 
   static override flags = {
-    source: Flags.string({ required: true, description: '"debian" (apt\'s linux-source-6.1, fetched with apt-get download), "debian-6.12" (linux-source-6.12), either with ":<version>" (that package version; reused from the cache without apt), or a kernel source directory' }),
-    'config-fragment': Flags.string({ multiple: true, default: [], description: 'config fragment merged onto the base config, in order (a later one wins); repeatable' }),
-    patch: Flags.string({ multiple: true, default: [], description: 'patch applied with patch -p1, in order; repeatable' }),
-    base: Flags.string({ options: ['tinyconfig', 'defconfig'], default: 'tinyconfig', description: 'base config the fragments are merged onto' }),
-    jobs: Flags.integer({ char: 'j', min: 1, default: 2, description: 'parallel make jobs' }),
-    nice: Flags.integer({ min: 0, max: 19, default: 10, description: 'run make under nice -n N (0: not niced)' }),
-    out: Flags.string({ description: 'also copy the outputs (bzImage, vmlinux, System.map, config, offsets.json, build.log, result.json) here' }),
-    json: Flags.boolean({ description: 'print the build result as JSON' }),
+    'source': Flags.string({
+      required: true,
+      description:
+        '"debian" (apt\'s linux-source-6.1, fetched with apt-get download), "debian-6.12" (linux-source-6.12), either with ":<version>" (that package version; reused from the cache without apt), or a kernel source directory',
+    }),
+    'config-fragment': Flags.string({
+      multiple: true,
+      default: [],
+      description: 'config fragment merged onto the base config, in order (a later one wins); repeatable',
+    }),
+    'patch': Flags.string({ multiple: true, default: [], description: 'patch applied with patch -p1, in order; repeatable' }),
+    'base': Flags.string({ options: ['tinyconfig', 'defconfig'], default: 'tinyconfig', description: 'base config the fragments are merged onto' }),
+    'jobs': Flags.integer({ char: 'j', min: 1, default: 2, description: 'parallel make jobs' }),
+    'nice': Flags.integer({ min: 0, max: 19, default: 10, description: 'run make under nice -n N (0: not niced)' }),
+    'out': Flags.string({ description: 'also copy the outputs (bzImage, vmlinux, System.map, config, offsets.json, build.log, result.json) here' }),
+    'json': Flags.boolean({ description: 'print the build result as JSON' }),
   };
 
   async run(): Promise<void> {
@@ -67,7 +75,9 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
         process.stderr.write(`\r\x1b[K${p.phase}${count}: ${p.message}`.slice(0, (process.stderr.columns || 100) + 4));
         shown = true;
       },
-      done: () => { if (shown) process.stderr.write('\r\x1b[K'); },
+      done: () => {
+        if (shown) process.stderr.write('\r\x1b[K');
+      },
     };
   }
 
@@ -99,11 +109,17 @@ export function formatResult(r: KernelBuildResult): string {
   ];
   if (!r.cached) {
     lines.push(`  compiled:  ${r.compiledUnits} objects; reverted ${r.patchesReverted.length}, applied ${r.patchesApplied.length} patch(es)`);
-    lines.push(`  time:      total ${seconds(t.total)} (source ${seconds(t.source)}, tree ${seconds(t.tree)}, patch ${seconds(t.patch)}, config ${seconds(t.config)}, compile ${seconds(t.compile)}, offsets ${seconds(t.offsets)}, install ${seconds(t.install)})`);
+    lines.push(
+      `  time:      total ${seconds(t.total)} (source ${seconds(t.source)}, tree ${seconds(t.tree)}, patch ${seconds(t.patch)}, config ${seconds(t.config)}, compile ${seconds(t.compile)}, offsets ${seconds(t.offsets)}, install ${seconds(t.install)})`,
+    );
   }
-  lines.push(`  bzImage:   ${r.files.bzImage}`, `  vmlinux:   ${r.files.vmlinux}`, `  System.map ${r.files.systemMap}`,
+  lines.push(
+    `  bzImage:   ${r.files.bzImage}`,
+    `  vmlinux:   ${r.files.vmlinux}`,
+    `  System.map ${r.files.systemMap}`,
     `  offsets:   ${r.files.offsets} (${Object.keys(r.offsets.offsets).length} fields of ${Object.keys(r.offsets.sizes).length} structs)`,
-    `  log:       ${r.files.log}`);
+    `  log:       ${r.files.log}`,
+  );
   if (r.files.modules) lines.push(`  modules:   ${r.files.modules}`);
   return lines.join('\n');
 }
