@@ -227,7 +227,11 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
 
     // Accelerator: KVM first when it can work, TCG otherwise or when KVM never reaches init.
     let { accel, note: accelNote } = await chooseAccel(accelWanted, opts.kvmProbe ?? probeKvm);
-    const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
+    // log_buf_len: the kernel log is read once, after the last run (dmesg), and split by run; the
+    // distribution's 128 KiB (CONFIG_LOG_BUF_SHIFT=17) holds a few dozen WARN splats, so a kernel
+    // that warns on every fault would wrap it and lose the first runs' warnings. 8 MiB stays under
+    // what busybox's dmesg reads (16 MiB); a log that wrapped anyway is refused (readKernelLog).
+    const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'log_buf_len=8M', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
     const timeoutMs = opts.timeoutMs ?? 90_000 + 6 * opts.durationMs * runs;
     const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
       progress(`booting ${kernel.release ?? kernel.image} under ${a} (${accelNote})`);

@@ -55,6 +55,16 @@ export async function readKernelLog(guest: GuestShare, out: string, workDir: str
       `read ${join(workDir, 'console.log')}; run the capture again`,
     );
   }
+  // dmesg starts with start_kernel's banner (init/main.c: pr_notice("%s", linux_banner)); a log
+  // without it lost its oldest lines — the ring buffer wrapped — and with them the first runs' warnings
+  const nl = log.indexOf('\n');
+  const first = nl < 0 ? log : log.slice(0, nl);
+  if (!/^(\[[\s\d.]+\]\s*)?Linux version /.test(first)) {
+    throw new EnvironmentError(
+      "the guest's kernel.log does not begin at boot (no 'Linux version' first line): the kernel's log buffer wrapped or dmesg was cut, so warnings and BUGs of the first runs may be missing",
+      `read ${join(workDir, 'console.log')}; fewer runs, or a kernel that warns less, fit the log (capture boots with log_buf_len=8M)`,
+    );
+  }
   return log;
 }
 

@@ -5,7 +5,7 @@
  * warning" or a complete trace; each is now an environment error (or the file is not kept).
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GuestShare } from '../src/guest-files.js';
@@ -99,6 +99,20 @@ describe("the boot's kernel.log and a failed trace-cmd extract", () => {
     await expect(readKernelLog(r.guest, r.out, '/work')).rejects.toMatchObject({ message: expect.stringMatching(/left an empty kernel\.log/) });
     writeFileSync(path.join(r.out, 'kernel.log'), '[ 0.0] Linux version 6.1.0\n');
     expect(await readKernelLog(r.guest, r.out, '/work')).toMatch(/Linux version/);
+  });
+
+  it("a kernel.log that lost its start (the log buffer wrapped) is an environment error: the first runs' warnings may be gone", async () => {
+    const r = run({});
+    // what dmesg prints once a kernel that warns on every fault has filled its buffer: no banner, a splat cut at the top
+    writeFileSync(path.join(r.out, 'kernel.log'), '[  812.114020]  filemap_fault+0x1c/0x2a0\n[  812.114100] WARNING: CPU: 1 PID: 77 at mm/filemap.c:3212 x\n');
+    await expect(readKernelLog(r.guest, r.out, '/work')).rejects.toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/does not begin at boot .*log buffer wrapped/),
+    });
+    // a shipped capture's log (Debian 6.1 under QEMU) begins as the check expects
+    const shipped = readFileSync(path.join(import.meta.dirname, '../../../traces/odirect-race/kernel.log'), 'utf8');
+    writeFileSync(path.join(r.out, 'kernel.log'), shipped);
+    expect(await readKernelLog(r.guest, r.out, '/work')).toBe(shipped);
   });
 
   it('a run whose trace-cmd extract failed keeps no trace.dat (per run; the older line without run= covers every run)', () => {
