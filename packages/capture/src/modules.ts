@@ -66,6 +66,15 @@ export function parseModuleIndex(files: ModuleFiles): ModuleIndex {
       });
     }
     const path = l.slice(0, colon);
+    // depmod writes paths below the release's modules folder; one that climbs out of it (or an
+    // absolute one) would pack a host file into the guest's initramfs, where the guest can read it
+    if (path.startsWith('/') || path.split('/').includes('..')) {
+      throw new InputError(`modules.dep names ${JSON.stringify(path)}, which is not below the modules folder`, {
+        file: files.depFile ?? 'modules.dep',
+        line: n,
+        hint: 'regenerate it with depmod (its paths are relative to /lib/modules/<release>)',
+      });
+    }
     const name = moduleName(path);
     idx.path.set(name, path);
     idx.deps.set(

@@ -60,6 +60,14 @@ describe('guest module order from modules.dep (Debian 6.1.0-56-amd64 excerpt)', 
     );
   });
 
+  it('refuses a modules.dep path that climbs out of the modules folder: it would pack a host file into the guest', () => {
+    for (const bad of ['../../../../home/u/.ssh/id_rsa.ko', 'kernel/../../../../etc/shadow.ko', '/etc/shadow.ko']) {
+      expect(() => parseModuleIndex({ dep: `kernel/a.ko:\n${bad}: kernel/a.ko\n`, depFile: 'x/modules.dep' })).toThrow(
+        expect.objectContaining({ name: 'InputError', file: 'x/modules.dep', line: 2, message: expect.stringMatching(/not below the modules folder/) }),
+      );
+    }
+  });
+
   it('normalizes module names the way the kernel does', () => {
     expect(moduleName('kernel/arch/x86/crypto/crc32c-intel.ko')).toBe('crc32c_intel');
     expect(moduleName('kernel/fs/9p/9p.ko.xz')).toBe('9p');
