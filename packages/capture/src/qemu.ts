@@ -97,7 +97,57 @@ export interface BootOutcome {
   args: string[];
 }
 
+/** Console lines kept whole; past them (a guest that floods its console) see `ConsoleKeep`. */
 const MAX_LINES = 50000;
+/** Past MAX_LINES: the guest's protocol lines kept (at most), and the last lines kept for error messages. */
+const MAX_PROTOCOL_LINES = 1000;
+const TAIL_LINES = 50;
+
+/**
+ * The console lines a boot keeps, in memory bounded whatever the guest prints: the first
+ * MAX_LINES; past them the protocol lines (`KREPLAY_…`: init, phases, each run's exit code, a
+ * failed extract) that the host reads the guest's outcome from, and the last TAIL_LINES, which
+ * errors quote as "last console lines", after a line that says how many were not kept. (Keeping
+ * only the first MAX_LINES lost `KREPLAY_PHASE done` and quoted the 50,000th line as the last.)
+ * console.log on disk keeps every line.
+ */
+export class ConsoleKeep {
+  private readonly head: ConsoleLine[] = [];
+  private readonly protocol: Array<[number, ConsoleLine]> = [];
+  private readonly recent: Array<[number, ConsoleLine]> = [];
+  private seen = 0;
+
+  constructor(
+    private readonly maxLines = MAX_LINES,
+    private readonly tailLines = TAIL_LINES,
+  ) {}
+
+  add(line: ConsoleLine): void {
+    const seq = this.seen++;
+    if (this.head.length < this.maxLines) {
+      this.head.push(line);
+      return;
+    }
+    if (line.text.startsWith('KREPLAY_') && this.protocol.length < MAX_PROTOCOL_LINES) this.protocol.push([seq, line]);
+    this.recent.push([seq, line]);
+    if (this.recent.length > this.tailLines * 2) this.recent.splice(0, this.recent.length - this.tailLines);
+  }
+
+  /** The kept lines in the order they came, with one line for those not kept. */
+  lines(): ConsoleLine[] {
+    if (this.seen <= this.maxLines) return this.head;
+    const recent = this.recent.slice(-this.tailLines);
+    const byId = new Map<number, ConsoleLine>([...this.protocol, ...recent]);
+    const later = [...byId.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+    const notKept = this.seen - this.maxLines - later.length;
+    const ms = later[0]?.ms ?? this.head[this.head.length - 1]!.ms;
+    return [
+      ...this.head,
+      { ms, text: `(kreplay: ${notKept} console line(s) not kept here after the first ${this.maxLines}; console.log has them all)` },
+      ...later,
+    ];
+  }
+}
 
 export function qemuArgs(spec: BootSpec): string[] {
   return [
@@ -137,7 +187,7 @@ export async function qemuVersion(qemu: string): Promise<string> {
 export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   const args = qemuArgs(spec);
   const start = Date.now();
-  const lines: ConsoleLine[] = [];
+  const kept = new ConsoleKeep();
   let ended: BootEnd | undefined;
   let initMs: number | undefined;
   let out: WriteStream | undefined;
@@ -167,7 +217,7 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   rl.on('line', (raw) => {
     // (control characters dropped: the console is the guest's text, quoted on the host's terminal: guestText)
     const line: ConsoleLine = { ms: Date.now() - start, text: guestText(raw) };
-    if (lines.length < MAX_LINES) lines.push(line);
+    kept.add(line);
     out?.write(`[${(line.ms / 1000).toFixed(3).padStart(8)}] ${line.text}\n`);
     if (initMs === undefined && line.text.startsWith('KREPLAY_INIT')) initMs = line.ms;
     if (line.text.includes('Kernel panic - not syncing') && !panicTimer) {
@@ -191,7 +241,7 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
     exitCode: r.exitCode,
     signal: r.signal ?? undefined,
     initMs,
-    lines,
+    lines: kept.lines(),
     stderr: String(r.stderr ?? ''),
     wallMs: Date.now() - start,
     args,

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bootGuest, qemuArgs, type BootSpec } from '../src/qemu.js';
+import { bootGuest, ConsoleKeep, qemuArgs, type BootSpec } from '../src/qemu.js';
 
 // A stand-in for qemu-system-x86_64: a shell script that prints a console and then
 // behaves like a guest that boots, hangs or panics.
@@ -77,6 +77,40 @@ describe('bounded guest boots', () => {
     const b = await bootGuest(spec(q, { timeoutMs: 20000 }));
     expect(b.ended).toBe('panic');
     expect(b.wallMs).toBeLessThan(6000);
+  });
+
+  it('a guest that floods its console: its protocol lines and last lines are still read, in memory that stays bounded', async () => {
+    // 60,000 lines before the run's exit code and the final phase: past the 50,000 kept whole
+    const q = fakeQemu(
+      'flood',
+      'echo KREPLAY_INIT\nseq 1 60000\necho "KREPLAY_WORKLOAD_RC run=1 rc=0"\nseq 60001 60200\necho "KREPLAY_PHASE done"\necho "last words"\nexit 0',
+    );
+    const b = await bootGuest(spec(q, { timeoutMs: 30_000 }));
+    expect(b.ended).toBe('exit');
+    const texts = b.lines.map((l) => l.text);
+    expect(texts).toContain('KREPLAY_WORKLOAD_RC run=1 rc=0');
+    expect(texts).toContain('KREPLAY_PHASE done');
+    expect(texts.slice(-3)).toEqual(['60200', 'KREPLAY_PHASE done', 'last words']);
+    expect(texts.length).toBeLessThanOrEqual(50_000 + 1 + 50 + 1000);
+    expect(texts[50_000]).toMatch(/^\(kreplay: \d+ console line\(s\) not kept here after the first 50000; console.log has them all\)$/);
+  }, 60_000);
+
+  it('ConsoleKeep: the first lines, then protocol lines and the last lines in order, and a count of the rest', () => {
+    const k = new ConsoleKeep(3, 2);
+    const texts = ['a', 'b', 'c', 'd', 'KREPLAY_RC 1', 'e', 'f', 'g', 'h'];
+    texts.forEach((text, ms) => k.add({ ms, text }));
+    expect(k.lines().map((l) => l.text)).toEqual([
+      'a',
+      'b',
+      'c',
+      '(kreplay: 3 console line(s) not kept here after the first 3; console.log has them all)',
+      'KREPLAY_RC 1',
+      'g',
+      'h',
+    ]);
+    const few = new ConsoleKeep(3, 2);
+    few.add({ ms: 0, text: 'only' });
+    expect(few.lines()).toEqual([{ ms: 0, text: 'only' }]);
   });
 
   it('passes the disk, the 9p share and the accelerator to QEMU', () => {
