@@ -85,8 +85,13 @@ function pan(defines) {
 function panRow(defines) {
   const p = pan(defines);
   if (p.error) return `  ${'SPIN pan'.padEnd(16)} ${p.error}`;
-  const rate = p.rate || (p.elapsed > 0 ? p.stored / p.elapsed : NaN);
-  return `  ${'SPIN pan -A'.padEnd(16)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${String(Math.round(rate)).padStart(8)} stored/s (pan's clock; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
+  // pan prints no rate, and an elapsed time of 0, for a search too short for its clock
+  const rate = p.rate || (p.elapsed > 0 ? p.stored / p.elapsed : undefined);
+  const rateSaid =
+    rate === undefined
+      ? `${'-'.padStart(8)} stored/s (pan's clock read 0 s: too short to time`
+      : `${String(Math.round(rate)).padStart(8)} stored/s (pan's clock`;
+  return `  ${'SPIN pan -A'.padEnd(16)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${rateSaid}; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
 }
 
 export default async function run(args = []) {
