@@ -317,8 +317,16 @@ export class Ctx {
   private judged(found: readonly ModelViolation[]): void {
     for (const v of found) (this.found ??= []).push(v);
   }
-  /** BUG()/BUG_ON()/VM_BUG_ON() fired: report it and kill the thread, holding what it holds. */
+  /** The kernel function of the BUG this step fired (`bug`'s message up to its first colon), if one did. */
+  bugIn: string | undefined;
+  /**
+   * BUG()/BUG_ON()/VM_BUG_ON() fired: report it and kill the thread, holding what it holds. The
+   * message starts with the kernel function the check is in and a colon (`do_no_page: BUG() in
+   * ...`); the step's procedure must list that function in its `bugs` (program.ts `Proc.bugs`).
+   */
   bug(message: string, where: { file?: number; index?: number; pfn?: number } = {}): void {
+    const colon = message.indexOf(':');
+    this.bugIn = colon > 0 ? message.slice(0, colon) : message;
     this.violate('bug-on', message, where);
     this.mustWrite();
     this.status = 'oops';

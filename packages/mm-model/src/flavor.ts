@@ -81,11 +81,29 @@ export function checkFlavor(f: Partial<Flavor>): string[] {
   for (const [name, p] of Object.entries(f.procs!)) {
     if (!p || typeof p.entry !== 'string' || !p.steps || !p.steps[p.entry]) {
       out.push(`procedure ${name} has no entry step`);
-    } else out.push(...deadTableProblems(name, p));
+      continue;
+    }
+    out.push(...deadTableProblems(name, p));
+    if (p.bugs !== undefined && (typeof p.bugs !== 'object' || p.bugs === null || Object.values(p.bugs).some((v) => typeof v !== 'string'))) {
+      out.push(`procedure ${name}: bugs must be an object of kernel function → the BUG check's text`);
+    }
   }
   for (const [name, prog] of Object.entries(f.programs!)) {
     if (!prog || typeof prog.start !== 'function') out.push(`program ${name} has no start(args, env)`);
     else if (!f.procs![prog.proc]) out.push(`program ${name} starts in unknown procedure ${prog.proc}`);
+  }
+  return out;
+}
+
+/**
+ * The kernel BUGs a flavor checks, by the function they are in (every procedure's `bugs`): the
+ * BUGs its searches can report. A BUG in a function not listed here is one the flavor never
+ * reports, whatever the schedule.
+ */
+export function bugChecks(f: Flavor): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of Object.keys(f.procs).sort()) {
+    for (const [fn, check] of Object.entries(f.procs[name]!.bugs ?? {})) if (!out.has(fn)) out.set(fn, check);
   }
   return out;
 }

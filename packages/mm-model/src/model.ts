@@ -135,7 +135,17 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     const blockedOn = step.block?.(c);
     if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
     step.run(c);
+    if (c.bugIn !== undefined) declaredBug(s, t, c.bugIn);
     return c;
+  };
+  /** A BUG a step fired must be one its procedure declares (Proc.bugs): triage trusts the tables to say which BUGs a flavor can report. */
+  const declaredBug = (s: MmState, t: number, fn: string): void => {
+    const th = s.threads[t]!;
+    const proc = th.frames[th.frames.length - 1]!.proc;
+    if (proc !== SEQ && procOf(flavor, proc).bugs?.[fn] !== undefined) return;
+    throw new ModelBug(
+      `flavor ${flavor.name}: a step of ${proc} fired a BUG in ${fn}, which the procedure's \`bugs\` table does not list (Proc.bugs names every kernel BUG a procedure's steps check; docs/flavors.md)`,
+    );
   };
 
   return {

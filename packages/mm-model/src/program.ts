@@ -35,6 +35,14 @@ export interface Proc {
    * again, so a frame arriving there drops them. Reading one that was dropped is a ModelBug.
    */
   dead?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The kernel BUGs its steps check (`c.bug`), by the function the kernel's check is in (the
+   * first word of the message `c.bug` gets): `{ invalidate_inode_pages2_range:
+   * 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:701)' }`. A BUG the table does not list is a
+   * ModelBug when it fires; `bugChecks` unites a flavor's tables, and triage answers a BUG report
+   * in a function no table lists "not modelled" (a search that cannot report it proves nothing).
+   */
+  bugs?: Readonly<Record<string, string>>;
 }
 
 /** A program a scenario thread can run: an entry procedure plus how its arguments become locals. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMachine, extendFlavor, listFlavors, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
+import { bugChecks, checkFlavor, createMachine, extendFlavor, listFlavors, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
 import { FLAVORS, machineOf, onePage } from './helpers/scenarios.js';
 import { safetyRules, search } from './helpers/dfs.js';
 
@@ -194,5 +194,50 @@ describe('extendFlavor', () => {
     const r = search(m2);
     expect(safetyRules(r)).toEqual(['bug-on']);
     expect(r.found.get('bug-on')!.message).toMatch(/BUG_ON\(folio_mapped\(folio\)\)/);
+  });
+
+  test('each flavor lists the kernel BUGs it checks, from the kernel version it models (Proc.bugs; triage relies on them)', async () => {
+    const want: Record<string, string[]> = {
+      // 2.6.15 loops on the unmap in invalidate_inode_pages2_range; 2.6.23.17 has BUG_ON(page_mapped(page)) there
+      'linux-2.6.15': ['page_remove_rmap'],
+      'linux-2.6.15-seqschedlock': ['do_no_page', 'page_remove_rmap'],
+      'linux-2.6.23': ['invalidate_inode_pages2_range', 'page_remove_rmap'],
+      // 6.1.192's page_remove_file_rmap and 6.12.118's __folio_remove_rmap check no mapcount below 0
+      'linux-6.1': ['invalidate_inode_pages2_range'],
+      'linux-6.12': ['invalidate_inode_pages2_range'],
+    };
+    for (const f of listFlavors()) {
+      const checks = bugChecks(await resolveFlavor(f.name));
+      expect([f.name, [...checks.keys()].sort()]).toEqual([f.name, want[f.name]]);
+      for (const text of checks.values()) expect(text).toMatch(/\(.*\)$/); // each says where the kernel's check is
+    }
+    expect(bugChecks(await resolveFlavor('linux-6.12')).get('invalidate_inode_pages2_range')).toMatch(/mm\/truncate\.c:674, 6\.12/);
+  });
+
+  test('a BUG a procedure does not list is a ModelBug when it fires; a listed one is bug-on', async () => {
+    const base = await resolveFlavor('linux-6.1');
+    const firing = (bugs?: Record<string, string>): Flavor =>
+      extendFlavor(base, {
+        name: 'linux-6.1-bug',
+        description: '6.1 whose invalidate BUGs at once',
+        procs: {
+          invalidate_inode_pages2_range: {
+            fn: 'invalidate_inode_pages2_range',
+            where: 'mm/truncate.c',
+            entry: 'go',
+            ...(bugs ? { bugs } : {}),
+            steps: { go: { label: 'BUG()', run: (c) => c.bug('invalidate_inode_pages2_range: BUG() for the test') } },
+          },
+        },
+      });
+    const text = onePage({ threads: '  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }' });
+    const undeclared = createMachine(parseScenario(text, 'x.yaml'), firing());
+    const s = undeclared.initial();
+    expect(() => undeclared.step(s, 0)).toThrow(/fired a BUG in invalidate_inode_pages2_range, which the procedure's `bugs` table does not list/);
+    const declared = createMachine(parseScenario(text, 'x.yaml'), firing({ invalidate_inode_pages2_range: 'BUG() (test)' }));
+    expect(declared.step(declared.initial(), 0).violations.map((v) => v.rule)).toEqual(['bug-on']);
+    expect(checkFlavor({ ...base, procs: { ...base.procs, x: { ...base.procs.do_read_fault!, bugs: { f: 1 as unknown as string } } } })).toContain(
+      "procedure x: bugs must be an object of kernel function → the BUG check's text",
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { counterexample, explore, runSchedule, type ExploreResult, type FoundViolation } from '@kreplay/explore';
 import type { RuleId } from '@kreplay/core';
-import { createMachine, type Flavor } from '@kreplay/mm-model';
+import { bugChecks, createMachine, type Flavor } from '@kreplay/mm-model';
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
@@ -88,14 +88,20 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       ? '; that release was read from the prose around the splat, not from a kernel line (it may name another kernel: pass --release if so)'
       : '';
   const fl = { name: flavor.name, version: flavor.version, because: `${choice.because}${guessed}` };
-  // bug-on is matched by the function the kernel's BUG was in. A flavor that does not have
-  // that function can never report a BUG in it, so its "every interleaving explored" would
-  // be an empty proof: say that it cannot judge, not that the BUG cannot happen.
+  // bug-on is matched by the function the kernel's BUG was in. A flavor that checks no BUG in
+  // that function (it lacks the function, or models it without that check) can never report
+  // one there, so its "every interleaving explored" would be an empty proof: say that it cannot
+  // judge, not that the BUG cannot happen.
   const bugFn = rule === 'bug-on' ? (splat.ip?.function ?? splat.culprit?.function) : undefined;
-  if (bugFn !== undefined && !modelledFunctions([flavor]).has(baseName(bugFn))) {
-    const others = modelledFunctions(req.flavors).get(baseName(bugFn)) ?? [];
+  if (bugFn !== undefined && !bugChecks(flavor).has(baseName(bugFn))) {
+    const fn = baseName(bugFn);
+    const others = req.flavors.filter((f) => f.name !== flavor.name && bugChecks(f).has(fn)).map((f) => `${f.name} (${bugChecks(f).get(fn)})`);
+    const checks = [...bugChecks(flavor).keys()];
+    const why = modelledFunctions([flavor]).has(fn)
+      ? `${flavor.name} models ${fn} but none of its BUG checks (the BUGs it checks are in: ${checks.length ? checks.join(', ') : 'no function'})`
+      : `${flavor.name} does not model ${fn}`;
     return notModelled(
-      `${flavor.name} does not model ${baseName(bugFn)}, so it cannot reach the BUG there${others.length ? ` (${others.join(', ')} model${others.length === 1 ? 's' : ''} it: --flavor chooses one, at the price of a kernel version other than the report's)` : ''}`,
+      `${why}, so it cannot reach the BUG there${others.length ? ` (${others.join(', ')} check${others.length === 1 ? 's' : ''} one: --flavor chooses a flavor, at the price of a kernel version other than the report's)` : ''}`,
       fl,
     );
   }

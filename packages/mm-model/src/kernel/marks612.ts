@@ -301,15 +301,15 @@ export const notMade = (a: Access, why: string): Access => notOnThisPath(a, why)
  * i_size_write() call of the code (its cite quotes `i_size_read(` / `i_size_write(`) is the
  * 6.12 primitive, smp_load_acquire / smp_store_release (include/linux/fs.h:969, 996); a
  * direct `inode->i_size` access stays plain. The rest of 6.1's marks are 6.12's primitives too
- * (each cites its 6.1.192 line).
+ * (each cites its 6.1.192 line). `bugs`, when given, replaces the 6.1 procedure's (6.12's lines).
  */
-export function withISizeOrdering612(p: Proc): Proc {
+export function withISizeOrdering612(p: Proc, bugs?: Proc['bugs']): Proc {
   const steps: Record<string, StepDef> = {};
   for (const [pc, st] of Object.entries(p.steps)) {
     const acc = st.acc;
     steps[pc] = acc === undefined ? st : { ...st, acc: (c) => acc(c).map(iSizeOrdered612) };
   }
-  return { ...p, steps };
+  return bugs ? { ...p, steps, bugs } : { ...p, steps };
 }
 
 function iSizeOrdered612(a: Access): Access {

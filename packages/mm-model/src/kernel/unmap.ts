@@ -5,7 +5,7 @@
  * ptep_get_and_clear, then page_remove_rmap (a separate step: mapcount is read locklessly).
  */
 import type { Access } from '@kreplay/core';
-import type { Ctx } from '../ctx.js';
+import { ModelBug, type Ctx } from '../ctx.js';
 import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, hex } from '../state.js';
@@ -113,6 +113,9 @@ export function unmapProc(variant: UnmapVariant): Proc {
     fn: variant.fn,
     where: variant.where,
     entry: 'lock',
+    // 2.6.15 and 2.6.23 mm/rmap.c page_remove_rmap(): a _mapcount below -1 is a BUG; 6.1.192's
+    // page_remove_file_rmap (mm/rmap.c:1340-1376) has no such check (below: the model stops instead)
+    ...(variant.truncateCount ? { bugs: { page_remove_rmap: 'BUG_ON(page_mapcount(page) < 0) (mm/rmap.c page_remove_rmap(), 2.6.15 and 2.6.23)' } } : {}),
     steps: {
       lock: {
         label: variant.truncateCount ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()' : 'i_mmap_lock_read(mapping)',
@@ -257,6 +260,10 @@ export function unmapProc(variant: UnmapVariant): Proc {
             mapcount: p.mapcount - 1,
           });
           if (p.mapcount - 1 < 0) {
+            // 6.1.192 checks nothing here (page_remove_file_rmap, mm/rmap.c:1340-1376: _mapcount just goes below -1,
+            // to be found, if ever, by the bad-page checks at free time): not a kernel BUG, so not the model's
+            // bug-on either, but a state the model does not represent — the model is wrong if it gets here
+            if (!variant.truncateCount) throw new ModelBug(`${variant.fn}: the mapcount of pfn ${hex(pfn)} went below 0 (more PTEs zapped than mapped)`);
             c.bug(`page_remove_rmap: BUG_ON(page_mapcount(page) < 0) for pfn ${hex(pfn)}`, { pfn });
             return;
           }

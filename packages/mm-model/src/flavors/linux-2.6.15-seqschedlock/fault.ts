@@ -52,6 +52,8 @@ export const doNoPageSeqschedlock: Proc = {
   fn: 'do_no_page',
   where: 'mm/memory.c',
   entry: 'pte',
+  // the patch's `default: BUG();` in both switches (unreachable: the read functions return one of three values)
+  bugs: { do_no_page: 'BUG() in the read_seqschedlock / read_seqschedunlock switch (the seed patch, mm/memory.c)' },
   dead: {
     // retry: every local of the loop is set again before it is read: sequence here, the
     // seqschedlock samples in read_seqschedlock, new_page from ->nopage at ptl, and the

@@ -252,7 +252,9 @@ export function invalidateInodePages2Range(o: Invalidate2Options): Proc {
   const perPage = o.clearDirtyFirst ? ['pfn', 'rv', 'wasDirty'] : ['pfn', 'rv'];
   const afterResult = perPage.filter((x) => x !== 'pfn');
   const dead = { lock: perPage, release: perPage, mapped: ['rv'], [o.beforeUnlock?.entry ?? 'unlock']: afterResult };
-  return { fn: FN2, where: o.where, entry: 'lookup', steps, dead };
+  const p: Proc = { fn: FN2, where: o.where, entry: 'lookup', steps, dead };
+  // 2.6.23.17 mm/truncate.c:438; 2.6.15 has no BUG here (it loops on the unmap instead)
+  return o.bugOnMapped ? { ...p, bugs: { [FN2]: 'BUG_ON(page_mapped(page)) (mm/truncate.c:438, 2.6.23.17)' } } : p;
 }
 
 function lookup2(c: Ctx, o: Invalidate2Options): number[] {

@@ -43,6 +43,7 @@ export const invalidateInodePages2Range61: Proc = {
   // before any step reads it; `rv` is what an unmap_mapping_pages/_folio call returned (void in
   // C: never read); at `release` the batch is done, and the next lookup sets the cursor `j` again.
   dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['j', 'pfn', 'rv'] },
+  bugs: { [FN2]: 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)' },
   steps: {
     lookup: {
       label: (c) =>

@@ -146,6 +146,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
           remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
           release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
         }),
+        { invalidate_inode_pages2_range: 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:674, 6.12.118)' },
       ),
       mapping_try_invalidate: withISizeOrdering612(
         cite(invalidateMappingPages61, {
