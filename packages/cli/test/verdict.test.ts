@@ -94,3 +94,24 @@ describe('what the verdict rests on', () => {
     expect(r.stdout).toMatch(/100\.000120: p_truncate_pagecache_0: .* ino=42 dev=8388624/);
   });
 });
+
+describe('a perf script trace is not complete unless the user says so', () => {
+  it('no finding in a perf script trace is not a clean run, and KTAP does not pass it; --perf-lost-events-shown makes it one', async () => {
+    // the page added and mapped, nothing wrong: perf script would not show events perf lost without --show-lost-events
+    const text = [
+      '          reader    10 [000]     1.000001: filemap:mm_filemap_add_to_page_cache: dev 254:0 ino 2a pfn=0x10 ofs=0 order=0',
+      '          reader    10 [000]     1.000002: filemap:mm_filemap_delete_from_page_cache: dev 254:0 ino 2a pfn=0x10 ofs=0 order=0',
+    ].join('\n');
+    const dir = runDir(`${text}\n`);
+    const trace = path.join(dir, 'trace.txt');
+    const unsure = await runCli(['replay', trace]);
+    expect(unsure.exitCode).toBe(0);
+    expect(unsure.stdout).toMatch(/1 gap .*not a clean run/);
+    expect(unsure.stdout).toMatch(/pass --perf-lost-events-shown/);
+    expect((await runCli(['replay', trace, '--format', 'ktap'])).stdout).toMatch(/^ {4}ok \d+ trace-inconsistent # SKIP done: .*1 gap/m);
+    const shown = await runCli(['replay', trace, '--perf-lost-events-shown']);
+    expect(shown.exitCode).toBe(0);
+    expect(shown.stdout).toMatch(/0 gaps — no findings;/);
+    expect((await runCli(['replay', trace, '--format', 'ktap', '--perf-lost-events-shown'])).stdout).toMatch(/^ {4}ok \d+ trace-inconsistent$/m);
+  }, 60_000);
+});

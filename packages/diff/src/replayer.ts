@@ -11,6 +11,8 @@ export interface ReplayerOptions {
   kernel?: string;
   /** `--probes FILE`. */
   probesFile?: string;
+  /** `--perf-lost-events-shown`: perf script traces carry their lost events (ReplayOptions.perfLostEventsShown). */
+  perfLostEventsShown?: boolean;
   signal?: AbortSignal;
 }
 
@@ -21,6 +23,7 @@ export async function replayOptions(o: ReplayerOptions): Promise<ReplayOptions> 
     opts.probes = await loadProbeMap(o.probesFile);
     opts.probesSource = o.probesFile;
   }
+  if (o.perfLostEventsShown) opts.perfLostEventsShown = true;
   if (o.signal) opts.signal = o.signal;
   return opts;
 }

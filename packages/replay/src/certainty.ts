@@ -51,6 +51,8 @@ export type Fact = 'cache' | 'map';
 export class GapTracker {
   private readonly perCpu = new Map<number, GapMark>();
   private anyCpu: GapMark | undefined;
+  /** A gap that never ends, on every CPU: a trace that may have lost events anywhere without saying so (perf script). */
+  private always: GapMark | undefined;
   /** Marks not ended yet: while there are none, an event has nothing to end (the common case, one test per event). */
   private open = 0;
 
@@ -60,6 +62,11 @@ export class GapTracker {
     if (mark.end === undefined) this.open++;
     if (mark.cpu === undefined) this.anyCpu = mark;
     else this.perCpu.set(mark.cpu, mark);
+  }
+
+  /** A gap that may hide events anywhere, on every CPU, from the start to the end: every fact it outlives is unsure. */
+  everywhere(mark: GapMark): void {
+    this.always = mark;
   }
 
   /**
@@ -91,7 +98,7 @@ export class GapTracker {
    */
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
     const after = (g: GapMark | undefined) => g !== undefined && (g.end ?? Infinity) > since;
-    let best = after(this.anyCpu) ? this.anyCpu : undefined;
+    let best = after(this.anyCpu) ? this.anyCpu : this.always;
     for (const c of cpus) {
       const g = this.perCpu.get(c);
       if (after(g) && (!best || g!.seq > best.seq)) best = g;
@@ -102,7 +109,7 @@ export class GapTracker {
   /** The marks as text (the tie search's self-check). */
   text(): string {
     const one = (g: GapMark | undefined) => (g ? `${g.seq}-${g.end ?? ''}@${g.line}` : '-');
-    return `gaps any ${one(this.anyCpu)} ${[...this.perCpu.keys()]
+    return `gaps${this.always ? ` always ${one(this.always)}` : ''} any ${one(this.anyCpu)} ${[...this.perCpu.keys()]
       .sort((a, b) => a - b)
       .map((c) => `${c}:${one(this.perCpu.get(c))}`)
       .join(' ')}`;

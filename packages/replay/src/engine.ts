@@ -132,6 +132,11 @@ export class ReplayEngine {
     this.gaps.record({ ...mark, seq: ++this.seq });
   }
 
+  /** A gap that may hide events anywhere in the trace, on every CPU (GapTracker.everywhere). */
+  gapEverywhere(mark: Omit<GapMark, 'seq' | 'cpu' | 'end'>): void {
+    this.gaps.everywhere({ ...mark, seq: 0 });
+  }
+
   /**
    * A known event replay could not use (a required field missing or unreadable). When it
    * names its pages, their facts become unsure until the trace re-establishes them; when it

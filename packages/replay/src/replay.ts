@@ -34,6 +34,8 @@ import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type
 /** Records the sorter holds; small enough that waiting ops die young (cheap GC), ample for merged text traces. */
 export const DEFAULT_REORDER_WINDOW = 4096;
 export const DEFAULT_MAX_FINDINGS = 10000;
+/** Why a perf script trace is a gap everywhere (unless --perf-lost-events-shown). */
+const PERF_UNSHOWN_LOSS = 'perf script shows the events perf lost only when printed with --show-lost-events, so this trace may have lost events anywhere';
 
 interface GapItem {
   kind: 'gap';
@@ -111,6 +113,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let events = 0;
   let unknown = 0;
   let gaps = 0;
+  /** A perf script trace not said to show its lost events: one gap everywhere (PERF_UNSHOWN_LOSS). */
+  let perfUnsure = false;
   let lost = 0;
   let unusable = 0;
   let unparseable: Gap | undefined;
@@ -253,6 +257,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
+        if (r.key === 'layout' && r.value === 'perf script' && !opts.perfLostEventsShown && !perfUnsure) {
+          perfUnsure = true;
+          gaps++;
+          engine.gapEverywhere({ line: r.line, source: r.source, reason: PERF_UNSHOWN_LOSS });
+        }
         continue;
       }
       if (adapter) {
@@ -326,9 +335,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   // perf shows its lost events only when asked: a trace without them may still have lost some
-  if (header['layout'] === 'perf script')
+  if (perfUnsure)
     warnings.push(
-      'this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): findings marked certain assume perf lost none that the trace does not show',
+      "this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; if the trace was printed with `perf script --show-lost-events`, pass --perf-lost-events-shown",
     );
   if (sorter.late)
     warnings.push(

@@ -45,6 +45,13 @@ export interface ReplayOptions {
   progressEvery?: number;
   /** Check after every search of tied events that the state it tried orders on was put back exactly (slow: for tests). */
   selfCheck?: boolean;
+  /**
+   * The user says a `perf script` trace was printed with `--show-lost-events`, so every event perf
+   * lost is in it as a gap. Without it, a perf script trace may have lost events anywhere without a
+   * line saying so: replay counts one gap on every CPU for the whole trace (findings that rest on
+   * the page cache's state are uncertain, and no finding is not a clean run).
+   */
+  perfLostEventsShown?: boolean;
 }
 
 export interface ReplayStats {

@@ -195,6 +195,36 @@ describe('certainty', () => {
     expect(await warned(ftrace)).toBe(false);
   });
 
+  it('a perf script trace may have lost events anywhere: one gap on every CPU, unless the user says it shows them', async () => {
+    // perf script prints PERF_RECORD_LOST only with --show-lost-events: without it, the race below read as certain
+    // and a trace with no finding as clean, whatever perf had lost
+    const perfLine = (comm: string, pid: number, cpu: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} [00${cpu}] ${ts}: ${body}`;
+    const perfRace = [
+      perfLine('reader', 10, 0, '1.000001', `filemap:${add(0x10)}`),
+      perfLine('mapper', 11, 0, '1.000002', `probe:${rmapAdd(0x10)}`),
+      perfLine('dropper', 12, 1, '1.000003', `filemap:${del(0x10)}`),
+    ];
+    const go = (lines: string[], o: ReplayOptions = {}) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, ...o });
+    const unsure = await go(perfRace);
+    expect(unsure.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(unsure.findings[0]!.explanation).toMatch(
+      /Uncertain: perf script shows the events perf lost only when printed with --show-lost-events, so this trace may have lost events anywhere \(t\.txt:1\)/,
+    );
+    expect(unsure.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1 });
+    expect(unsure.warnings.join('\n')).toMatch(/pass --perf-lost-events-shown/);
+    const shown = await go(perfRace, { perfLostEventsShown: true });
+    expect(shown.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(shown.verdict).toMatchObject({ certain: 1, uncertain: 0, gaps: 0 });
+    expect(shown.warnings.join('\n')).not.toMatch(/show-lost-events/);
+    // nothing found in a perf trace is a trace with a hole (not a clean run), not clean
+    const quiet = await go(perfRace.slice(0, 2));
+    expect(quiet.verdict).toMatchObject({ status: 'clean', gaps: 1 });
+    expect((await go(perfRace.slice(0, 2), { perfLostEventsShown: true })).verdict).toMatchObject({ status: 'clean', gaps: 0 });
+    // ftrace text carries its own losses: no gap of this kind
+    expect((await run(race)).verdict).toMatchObject({ certain: 1, gaps: 0 });
+  });
+
   it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
+import { PERF_LOST_EVENTS_SHOWN } from '../replay-flags.js';
 import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, diffVerdictSaid } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
@@ -44,6 +45,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})`,
     }),
     'probes': Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
+    ...PERF_LOST_EVENTS_SHOWN,
     ...KERNEL_CI_FLAGS,
   };
 
@@ -57,7 +59,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     }
     const thresholds = (flags['max-regression'] ?? []).map((s) => parseThreshold(s));
     if (flags.out) await checkOutputPath(flags.out);
-    const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes });
+    const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes, perfLostEventsShown: flags['perf-lost-events-shown'] });
     const shown = this.progress();
     const progress = (input: string) => shown.step(`replaying ${input}`);
     const base = await loadSide(expandInputs(baseInputs), replay, progress);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
+import { PERF_LOST_EVENTS_SHOWN } from '../replay-flags.js';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -47,6 +48,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       allowNo: true,
       description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run',
     }),
+    ...PERF_LOST_EVENTS_SHOWN,
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
     ...KERNEL_CI_FLAGS,
   };
@@ -67,6 +69,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       opts.vmemmapBase = BigInt(v.startsWith('0x') || v.startsWith('0X') ? v : `0x${v}`);
     }
     if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
+    if (flags['perf-lost-events-shown']) opts.perfLostEventsShown = true;
     const progress = this.progress();
     progress.step(`replaying ${args.trace}`);
     opts.onProgress = (n) => progress.update(`replaying ${args.trace}: ${(n / 1e6).toFixed(1)} M events`);
