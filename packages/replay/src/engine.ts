@@ -36,6 +36,8 @@ export interface EngineCounters {
   mapcountResyncs: number;
   uncheckedInvalidates: number;
   promisesForgotten: number;
+  /** Pages still mapped at the end that only a forgotten promise may have covered (finish). */
+  staleUnjudged: number;
 }
 
 /** A copy that shares nothing mutable with `c` (the tie search saves and restores the counters). */
@@ -97,6 +99,7 @@ export class ReplayEngine {
     mapcountResyncs: 0,
     uncheckedInvalidates: 0,
     promisesForgotten: 0,
+    staleUnjudged: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
@@ -551,7 +554,11 @@ export class ReplayEngine {
     if (f.promised.size !== 1 || !f.promised.has(key)) f.promised.delete(key);
     f.promised.set(key, promise);
     if (f.promised.size > PROMISES_KEPT) {
-      f.promised.delete(f.promised.keys().next().value!);
+      const [oldKey, old] = f.promised.entries().next().value!;
+      f.promised.delete(oldKey);
+      f.forgotten = f.forgotten
+        ? { start: Math.min(f.forgotten.start, old.start), end: Math.max(f.forgotten.end, old.end) }
+        : { start: old.start, end: old.end };
       this.counters.promisesForgotten++;
     }
   }
@@ -568,7 +575,11 @@ export class ReplayEngine {
     return out;
   }
 
-  /** End of trace: PTEs still mapping a removed page inside a promised range are stale. */
+  /**
+   * End of trace: PTEs still mapping a removed page inside a promised range are stale. One that
+   * only a forgotten promise may have covered (past PROMISES_KEPT ranges of its file) is counted
+   * in `staleUnjudged`: the rule cannot say whether it is stale.
+   */
   finish(): void {
     for (const f of this.shadow.files.values()) {
       if (f.promised.size === 0) continue;
@@ -577,6 +588,7 @@ export class ReplayEngine {
         if (this.staleReported.has(g)) continue;
         const p = promises.find((x) => covers(x, g));
         if (p) this.staleMapped(g, f, p, true);
+        else if (f.forgotten && covers(f.forgotten, g)) this.counters.staleUnjudged++;
       }
     }
   }
@@ -613,7 +625,7 @@ function survivedInvalidate(rec: PageRec, call: OpenCall, ret: TraceEvent): void
   rec.survived = { begin: call.op.event, ret, reported: false };
 }
 
-function covers(p: Promise_, g: PageRec): boolean {
+function covers(p: { start: number; end: number }, g: PageRec): boolean {
   return g.index !== undefined && p.start <= g.index && g.index <= p.end;
 }
 

@@ -23,6 +23,7 @@ import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
+import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
 import { EventNames } from './event-names.js';
@@ -343,6 +344,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,
     );
+  if (c.staleUnjudged) {
+    const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;
+    warnings.push(`${why}, so stale-after-invalidate could not judge ${c.staleUnjudged === 1 ? 'it' : 'them'}`);
+    unjudged.push({ rule: 'stale-after-invalidate', reason: why });
+  }
   if (c.uncheckedInvalidates) {
     warnings.push(
       `${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`,

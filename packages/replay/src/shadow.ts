@@ -95,6 +95,8 @@ export interface FileState {
   mappedGhosts: Set<PageRec>;
   /** Ranges promised coherent, by promiseKey (the newest promise of each), at most PROMISES_KEPT, oldest dropped first. */
   promised: Map<PromiseKey, Promise_>;
+  /** The smallest range holding every promise dropped from `promised` (undefined: none dropped): a page in it may have been promised. */
+  forgotten: { start: number; end: number } | undefined;
 }
 
 export const PROMISES_KEPT = 256;
@@ -328,7 +330,7 @@ export class Shadow {
     const key = fileKey(ref);
     let f = this.files.get(key);
     if (!f) {
-      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), promised: new Map() };
+      f = { key, ref, cache: new Map(), mappedGhosts: new Set(), promised: new Map(), forgotten: undefined };
       this.files.set(key, f);
       if (ref.dev !== UNKNOWN_DEV) {
         const list = this.byIno.get(ref.ino);

@@ -247,7 +247,7 @@ class Snapshot {
   private readonly pages = new Map<number, PageRec | undefined>();
   private readonly recs = new Map<PageRec, RecCopy>();
   private readonly slots = new Map<FileState, Map<number, PageRec | undefined>>();
-  private readonly files = new Map<FileState, { ghosts: Set<PageRec>; promised: Map<PromiseKey, Promise_> }>();
+  private readonly files = new Map<FileState, { ghosts: Set<PageRec>; promised: Map<PromiseKey, Promise_>; forgotten: FileState['forgotten'] }>();
   private readonly ptes = new Map<string, PageRec | undefined>();
   private readonly tasks = new Map<number, TaskCopy>();
   private readonly ops = new Map<MmOp, MmOp>();
@@ -268,7 +268,8 @@ class Snapshot {
     for (const t of touches) {
       for (const pfn of t.pfns) if (!this.pages.has(pfn)) this.pages.set(pfn, sh.page(BigInt(pfn)));
       for (const rec of t.recs) saveRec(rec);
-      for (const f of t.files) if (!this.files.has(f)) this.files.set(f, { ghosts: new Set(f.mappedGhosts), promised: new Map(f.promised) });
+      for (const f of t.files)
+        if (!this.files.has(f)) this.files.set(f, { ghosts: new Set(f.mappedGhosts), promised: new Map(f.promised), forgotten: f.forgotten });
       for (const [f, index] of t.slots) {
         let m = this.slots.get(f);
         if (!m) {
@@ -312,6 +313,7 @@ class Snapshot {
       for (const g of c.ghosts) f.mappedGhosts.add(g);
       f.promised.clear();
       for (const [k, p] of c.promised) f.promised.set(k, p);
+      f.forgotten = c.forgotten;
     }
     for (const [k, rec] of this.ptes) sh.restorePte(k, rec);
     for (const [pid, c] of this.tasks) {

@@ -156,6 +156,40 @@ describe('adoption', () => {
     expect(r.stats.adopted).toEqual({ pages: 2, mappings: 2, calls: 0, reused: 0, unseenUnmaps: 0 });
   });
 
+  it('a page that only a forgotten invalidate promise covered is not judged stale-after-invalidate, and says so', async () => {
+    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
+    const inv = (ts: string, start: number) =>
+      line(
+        'w-20',
+        1,
+        ts,
+        `p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0x1 arg2=0x${start.toString(16)} arg3=0x${start.toString(16)} ino=42 dev=8388624`,
+      );
+    const ret = (ts: string) => line('w-20', 1, ts, 'r_invalidate_inode_pages2_range_0: (x+0x1/0x2 <- invalidate_inode_pages2_range) arg1=0x0');
+    const orphan = [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      inv('1.000002', 0),
+      line('w-20', 1, '1.000003', del(0x10)),
+      ret('1.000004'),
+      line('mapper-11', 0, '1.000005', setPte(0x10)), // mapped after the invalidate of index 0 returned: stale at the end
+    ];
+    // then 256 invalidates of other single indexes of the file: index 0's promise is the 257th newest
+    const more = Array.from({ length: 256 }, (_, k) => [
+      inv(`2.${String(2 * k + 1).padStart(6, '0')}`, k + 1),
+      ret(`2.${String(2 * k + 2).padStart(6, '0')}`),
+    ]).flat();
+    const kept = await run(orphan);
+    expect(kept.findings.map((f) => f.rule)).toEqual(['orphan-page-mapped', 'stale-after-invalidate']);
+    const r = await run([...orphan, ...more]);
+    expect(r.stats.promisesForgotten).toBe(1);
+    // it was "ok stale-after-invalidate" in KTAP: the promise that made the page stale was no longer kept
+    expect(r.findings.map((f) => f.rule)).toEqual(['orphan-page-mapped']);
+    expect(r.verdict.unjudged).toEqual([
+      { rule: 'stale-after-invalidate', reason: expect.stringMatching(/^1 page still mapped at the end .* last 256 ranges per file\)$/) },
+    ]);
+    expect(r.warnings.join('\n')).toMatch(/stale-after-invalidate could not judge it/);
+  });
+
   it("a removed page's PTEs that went away unseen are known gone when its pfn is reused or its address remapped", async () => {
     const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
     const orphan = [
