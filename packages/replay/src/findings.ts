@@ -76,7 +76,8 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
     if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after this page was first seen, so events that would explain this may be missing.`;
   }
   for (const fact of d.needs) {
-    const gap = gaps.since(cpus, fact === 'cache' ? rec.cacheSync : rec.mapSync);
+    const sync = fact === 'cache' ? rec.cacheSync : rec.mapSync;
+    const gap = rec.cpusAll ? gaps.sinceAny(sync) : gaps.since(cpus, sync);
     if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after ${FACT_WORDS[fact]} was last known, so events that would explain this may be missing.`;
   }
   for (const fact of d.needs) {

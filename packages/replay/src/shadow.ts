@@ -71,8 +71,10 @@ export interface PageRec {
    * gets data from before the invalidate (rule stale-data).
    */
   survived?: { begin?: TraceEvent; ret: TraceEvent; reported: boolean };
-  /** CPUs whose events touched this life of the page (a gap on one of them may hide more). */
+  /** CPUs whose events touched this life of the page (a gap on one of them may hide more), at most CPUS_KEPT of them. */
   cpus: number[];
+  /** More CPUs touched this life than `cpus` keeps: a gap on any CPU may hide more. */
+  cpusAll: boolean;
 }
 
 /**
@@ -418,6 +420,7 @@ export class Shadow {
       bornSeq: seq,
       survived: undefined,
       cpus: [],
+      cpusAll: false,
     };
     this.pages.set(key, rec);
     return rec;
@@ -501,6 +504,8 @@ export class Shadow {
   }
 
   touch(rec: PageRec, cpu: number): void {
-    if (!rec.cpus.includes(cpu) && rec.cpus.length < CPUS_KEPT) rec.cpus.push(cpu);
+    if (rec.cpus.includes(cpu)) return;
+    if (rec.cpus.length < CPUS_KEPT) rec.cpus.push(cpu);
+    else rec.cpusAll = true;
   }
 }

@@ -364,7 +364,8 @@ function outcome(
   const map = new Map<number, string>();
   const stale = new Map<number, string>();
   // a fact known in one order and not in another (an unsure mark, a gap after its sync point) differs too
-  const known = (rec: PageRec, sync: number, unsure: unknown) => (unsure || engine.gaps.since(rec.cpus, sync) ? '?' : '');
+  const known = (rec: PageRec, sync: number, unsure: unknown) =>
+    unsure || (rec.cpusAll ? engine.gaps.sinceAny(sync) : engine.gaps.since(rec.cpus, sync)) ? '?' : '';
   for (const pfn of pfns) {
     const rec = sh.page(BigInt(pfn));
     cache.set(
@@ -592,6 +593,7 @@ export function dumpEngine(engine: ReplayEngine): string {
       mapUnsure: r.mapUnsure?.reason,
       staleUnsure: r.staleUnsure?.reason,
       cpus: r.cpus,
+      cpusAll: r.cpusAll,
     });
   return engine.shadow.dump(rec, id, json) + `\nseq ${engine.seq}\n${engine.gaps.text()}\ncounters ${json(engine.counters)}`;
 }

@@ -598,6 +598,7 @@ describe('replay fast paths give what the plain code gave', () => {
       'bornSeq',
       'survived',
       'cpus',
+      'cpusAll',
     ];
     const f = sh.file({ dev: '8:1', ino: 5n });
     const recs = [sh.newPage(1n, 1, false), sh.addPage(2n, 2, f, 0), sh.newPage(2n, 3, false, f, 0), sh.newPage(3n, 4, true, f, 1, true)];

@@ -265,6 +265,18 @@ describe('certainty', () => {
     expect(r.findings[0]!.explanation).toContain('t.txt:6');
   });
 
+  it('a page touched on more CPUs than replay keeps: a gap on any CPU makes its finding uncertain', async () => {
+    // mapped from CPUs 0..69: replay keeps the first 64 CPUs of a page's life and cites its last 4 maps,
+    // so CPU 64 is neither kept (1, 0, 2..63) nor cited (66..69) — its lost events were ignored and the finding read certain
+    const maps = Array.from({ length: 70 }, (_, c) => line(`m-${100 + c}`, c, `1.${String(100 + c).padStart(6, '0')}`, rmapAdd(0x10)));
+    const r = await run([line('reader-10', 1, '1.000001', add(0x10)), ...maps, 'CPU:64 [LOST 4 EVENTS]', line('dropper-12', 1, '2.000000', del(0x10))]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/LOST|lost/);
+    // the same without the gap: certain
+    const sure = await run([line('reader-10', 1, '1.000001', add(0x10)), ...maps, line('dropper-12', 1, '2.000000', del(0x10))]);
+    expect(sure.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+  });
+
   it('a gap on a CPU the finding does not involve, or that ends before the sync point, does not', async () => {
     expect((await run([race[0]!, race[1]!, 'CPU:3 [LOST 4 EVENTS]', race[2]!])).findings[0]!.certainty).toBe('certain');
     // CPU 0 lost events before its add: they ran before the page's state became known
