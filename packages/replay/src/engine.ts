@@ -115,6 +115,11 @@ export class ReplayEngine {
   trial: { drafts: Draft[]; keys: string[]; doubts: Array<string | undefined>; stale: PageRec[] } | undefined;
   /** While the tie search commits its order: why a draft (by draftKey) is uncertain because of another order. */
   tieNote: ((key: string) => string | undefined) | undefined;
+  /**
+   * Rules some order of a set of tied events raised where the order replayed raised nothing
+   * (ties.ts): how many such sets, and the first one's note. No finding of such a rule is not a pass.
+   */
+  readonly tieAvoided = new Map<RuleId, { sets: number; note: Note }>();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);

@@ -344,6 +344,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,
     );
+  for (const [rule, { sets, note }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = `${plural(sets, 'set')} of events on several CPUs with one timestamp (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed`;
+    warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
+    unjudged.push({ rule, reason: why });
+  }
   if (c.staleUnjudged) {
     const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;
     warnings.push(`${why}, so stale-after-invalidate could not judge ${c.staleUnjudged === 1 ? 'it' : 'them'}`);

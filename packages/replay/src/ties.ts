@@ -473,7 +473,15 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
     let best = 0;
     for (let i = 1; i < results.length; i++) if (results[i]!.drafts.length < results[best]!.drafts.length) best = i;
     const chosen = results[best]!;
-    if (chosen.drafts.length === 0 && results.some((r) => r.drafts.length > 0)) stats.cleanOrderChosen++;
+    if (chosen.drafts.length === 0 && results.some((r) => r.drafts.length > 0)) {
+      stats.cleanOrderChosen++;
+      // the clean order is replayed, but the rules another order raises were not shown not to happen
+      for (const rule of new Set(results.flatMap((r) => r.drafts.map((d) => d.rule)))) {
+        const seen = engine.tieAvoided.get(rule);
+        if (seen) seen.sets++;
+        else engine.tieAvoided.set(rule, { sets: 1, note });
+      }
+    }
     // certain as far as ties go: raised in every order, and certain in every order
     const notes = new Map<string, string>();
     for (const k of chosen.keys) {
