@@ -105,6 +105,15 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       fl,
     );
   }
+  // the function's BUG the report names may be another check than the one the flavor models there
+  const dumped = bugFn !== undefined ? splat.page?.reason : undefined;
+  const declared = bugFn !== undefined ? bugChecks(flavor).get(baseName(bugFn)) : undefined;
+  if (dumped && declared && !sameBugCheck(dumped, declared)) {
+    return notModelled(
+      `the report's BUG in ${baseName(bugFn!)} is ${dumped}, and ${flavor.name} models only ${declared} there, so it cannot reach the report's`,
+      fl,
+    );
+  }
   const built = buildScenario({
     title: splat.title,
     source: req.source,
@@ -172,4 +181,37 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     explore: ex,
     because: `no ${rule} found on ${flavor.name} with ${threads}, but the search stopped early (${result.incomplete.join(', ')})${others}: this is not a proof that it cannot happen`,
   };
+}
+
+/**
+ * A BUG check as `BUG_ON(condition)`, with what differs only in spelling between kernels and
+ * between a page dump's reason and the source made alike: `VM_BUG_ON_FOLIO(folio_mapped(folio))`
+ * and `BUG_ON(page_mapped(page)) (mm/truncate.c:438, 2.6.23.17)` are both
+ * `BUG_ON(page_mapped(page))`. Undefined when the text is not a `BUG_ON` of a condition.
+ */
+export function bugCondition(text: string): string | undefined {
+  const m = /^\s*(?:VM_)?BUG_ON(?:_[A-Z]+)?\(/.exec(text);
+  if (!m) return undefined;
+  let depth = 1;
+  let i = m[0].length;
+  let comma = -1;
+  for (; i < text.length && depth > 0; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    else if (text[i] === ',' && depth === 1) comma = i;
+  }
+  if (depth !== 0) return undefined;
+  // VM_BUG_ON_PAGE(cond, page) in the source: the second argument is the page to dump
+  const cond = text.slice(m[0].length, comma >= 0 ? comma : i - 1);
+  return `BUG_ON(${cond
+    .replace(/\bfolio\b/g, 'page')
+    .replace(/\bfolio_/g, 'page_')
+    .replace(/\s+/g, '')})`;
+}
+
+/** Whether a page dump's reason may be the BUG check a flavor declares: only two readable, different conditions are not. */
+function sameBugCheck(reason: string, declared: string): boolean {
+  const a = bugCondition(reason);
+  const b = bugCondition(declared);
+  return a === undefined || b === undefined || a === b;
 }

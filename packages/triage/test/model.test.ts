@@ -6,6 +6,7 @@
  * profiles' probed functions, and reproduce() counting catches over replayed traces.
  */
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,18 @@ import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor
 import { explore } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
 import type { ReplayResult } from '@kreplay/replay';
-import { chooseFlavor, chooseProfile, formatTriageText, releaseSeries, reproduce, safeName, scanReportFile, triage } from '@kreplay/triage';
+import {
+  bugCondition,
+  chooseFlavor,
+  chooseProfile,
+  formatTriageText,
+  parseReport,
+  releaseSeries,
+  reproduce,
+  safeName,
+  scanReportFile,
+  triage,
+} from '@kreplay/triage';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const xfs = path.join(root, 'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/report.txt');
@@ -124,6 +136,28 @@ describe('report → schedule', () => {
     expect(m.explore).toBeUndefined();
     expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
   }, 60_000);
+
+  it('never says "cannot" for another BUG check in a function whose one BUG the flavor models', async () => {
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    // the same oops, as if the kernel's VM_BUG_ON_FOLIO(!folio_contains(...)) (mm/truncate.c:692, 6.1) had fired
+    const other = text.replace('page dumped because: VM_BUG_ON_PAGE(page_mapped(page))', 'page dumped because: VM_BUG_ON_FOLIO(!folio_contains(folio, index))');
+    expect(other).not.toBe(text);
+    const flavor = byName('linux-6.1');
+    const m = (await triage(parseReport(other, 'other.txt'), { flavor })).splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled' });
+    expect(m.because).toMatch(/is VM_BUG_ON_FOLIO\(!folio_contains\(folio, index\)\), and linux-6\.1 models only BUG_ON\(folio_mapped\(folio\)\) .* there/);
+    // the report as sent names the check the flavor models (page_mapped and folio_mapped are one check): searched
+    expect((await triage(parseReport(text, 'fuse.txt'), { flavor, maxStates: 10 })).splats[0]!.model!.status).not.toBe('not-modelled');
+  }, 60_000);
+
+  it('reads a BUG check alike in a page dump and in the source, whatever the kernel spells page or folio', () => {
+    expect(bugCondition('VM_BUG_ON_PAGE(page_mapped(page))')).toBe('BUG_ON(page_mapped(page))');
+    expect(bugCondition('BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)')).toBe('BUG_ON(page_mapped(page))');
+    expect(bugCondition('VM_BUG_ON_FOLIO(!folio_contains(folio, index), folio)')).toBe('BUG_ON(!page_contains(page,index))');
+    expect(bugCondition('VM_BUG_ON_FOLIO(!folio_contains(folio, index))')).toBe('BUG_ON(!page_contains(page,index))');
+    expect(bugCondition('BUG() in the read_seqschedlock switch')).toBeUndefined();
+    expect(bugCondition('BUG_ON(unbalanced(')).toBeUndefined();
+  });
 
   it('never says "cannot" when the search was cut short', async () => {
     const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
