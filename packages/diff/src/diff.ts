@@ -308,6 +308,17 @@ function checkThreshold(
         note = `no workload counter "${ref.name}" in either side's meta.json`;
         break;
       }
+      // A run without the counter (a workload that did not print it, a capture of another
+      // version) could hide any value: a side missing it anywhere is not compared, never "held".
+      const lacking = (['base', 'patched'] as const).flatMap((side) => {
+        const without = row[side].filter((v) => typeof v !== 'number').length;
+        return without ? [`${without} of ${row[side].length} ${side} run${row[side].length === 1 ? '' : 's'}`] : [];
+      });
+      if (lacking.length) {
+        counts = judged = false;
+        note = `no number for workload counter "${ref.name}" in the meta.json of ${lacking.join(' and ')}`;
+        break;
+      }
       b = meanOf(row.base);
       p = meanOf(row.patched);
       note = 'mean per run';

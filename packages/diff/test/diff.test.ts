@@ -156,6 +156,25 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(d.regression).toBe(true);
   });
 
+  it('a workload counter a side lacks is not judged, never held', () => {
+    // The patched workload did not print the counter (killed first, another version): its value is unknown.
+    const thresholds = [parseThreshold('workload.mismatches=0')];
+    const d = diffRuns([run('a', [], { workload: { mismatches: 0 } })], [run('b', [], { workload: { writes: 100 } })], { thresholds });
+    expect(d.thresholds[0]).toMatchObject({ exceeded: false, judged: false });
+    expect(d.thresholds[0]!.note).toBe('no number for workload counter "mismatches" in the meta.json of 1 of 1 patched run');
+    // One patched run of two without it: the mean of the other could hide its value.
+    const some = diffRuns(
+      [run('a', [], { workload: { mismatches: 0 } })],
+      [run('b1', [], { workload: { mismatches: 0 } }), run('b2', [], { workload: { mismatches: 'n/a' } })],
+      { thresholds },
+    );
+    expect(some.thresholds[0]).toMatchObject({ judged: false });
+    expect(some.thresholds[0]!.note).toContain('1 of 2 patched runs');
+    // Both sides have it on every run: judged as before.
+    const both = diffRuns([run('a', [], { workload: { mismatches: 0 } })], [run('b', [], { workload: { mismatches: 0 } })], { thresholds });
+    expect(both.thresholds[0]).toMatchObject({ exceeded: false, judged: true });
+  });
+
   it('counts what the kernel log reported during each capture', () => {
     const quiet = workloadCounters({ workload: { result: { mismatches: 0 } }, kernelLog: { file: 'kernel.log', findings: [] } });
     const loud = workloadCounters({
