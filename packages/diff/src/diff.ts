@@ -347,8 +347,22 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
         `the ${side} side mixes workloads (${ns.join(', ')}): behaviour rates and latencies pool them; diff one workload at a time (or use kreplay ci, which does)`,
       );
   }
-  if (b.length === 1 && p.length === 1 && b[0] !== p[0]) out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
+  if (b.length === 1 && p.length === 1 && b[0] !== p[0] && sameWorkloads(base, patched) === undefined)
+    out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
   return out;
+}
+
+/**
+ * Why the sides cannot be compared at all: their meta.json files name different workloads
+ * (undefined when they name the same ones, or a run names none). Findings of one workload
+ * would read as fixed, another's as new, and rates would compare unlike things.
+ */
+function sameWorkloads(base: readonly RunData[], patched: readonly RunData[]): string | undefined {
+  if ([...base, ...patched].some((r) => r.workloadName === undefined)) return undefined;
+  const b = [...new Set(base.map((r) => r.workloadName!))].sort();
+  const p = [...new Set(patched.map((r) => r.workloadName!))].sort();
+  if (b.join('\n') === p.join('\n')) return undefined;
+  return `the sides ran different workloads (base ${b.join(', ')}, patched ${p.join(', ')}): diff runs of the same workload`;
 }
 
 /**
@@ -398,6 +412,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     const why = info.inconclusiveRuns.map((x) => `${x.run}: ${x.reasons.join('; ')}`);
     inconclusive.push(`the ${name} side has no run to compare${why.length ? ` (${why.join(' | ')})` : ''}`);
   }
+  const unlike = base.length && patched.length ? sameWorkloads(base, patched) : undefined;
+  if (unlike) inconclusive.push(unlike);
   const warnings = workloadWarnings(base, patched);
   for (const [name, info] of [
     ['base', bInfo],

@@ -146,8 +146,8 @@ export interface DiffResult {
   workload: WorkloadRow[];
   thresholds: ThresholdCheck[];
   /**
-   * `inconclusive` when a side has no run that saw page-cache operations to judge (never
-   * exit 0); else `regression` when a new finding reaches --fail-on or a metric exceeds its
+   * `inconclusive` when a side has no run that saw page-cache operations to judge, or the
+   * sides' meta.json files name different workloads (never exit 0); else `regression` when a new finding reaches --fail-on or a metric exceeds its
    * threshold; else `no-regression`.
    */
   verdict: 'regression' | 'no-regression' | 'inconclusive';
