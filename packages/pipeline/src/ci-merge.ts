@@ -13,7 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
-import { configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
+import { checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
 const SummarySchema = z
   .object({
@@ -51,7 +51,11 @@ async function readSummary(dir: string): Promise<CiResult> {
       hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)',
     });
   });
-  return parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+  const summary = parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+  // Each name is a folder the merge copies from the shard and into the output: one plain
+  // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
+  for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
+  return summary;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -70,7 +74,15 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
   const rebase = (u: unknown) => (typeof u === 'string' && u.startsWith(from) ? `${to}${u.slice(from.length)}` : u);
   for (const f of files.filter((x) => x.endsWith('.kcidb.json'))) {
     const file = path.join(groupDir, path.basename(f));
-    const doc = JSON.parse(await readFile(file, 'utf8')) as { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
+    let doc: { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8')) as typeof doc;
+    } catch (e) {
+      throw new InputError(`cannot read the shard's ${path.basename(f)}: ${(e as Error).message}`, {
+        file,
+        hint: "pass the shard's output folder as its job wrote it",
+      });
+    }
     for (const t of doc.tests ?? []) {
       if (t.log_url !== undefined) t.log_url = rebase(t.log_url);
       for (const o of t.output_files ?? []) o.url = rebase(o.url);

@@ -4,7 +4,7 @@
  * byte, with the same output folder).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -121,6 +121,45 @@ describe('ci --shard, ci merge and ci plan', () => {
     writeFileSync(path.join(other, 'summary.json'), JSON.stringify(summary, null, 2));
     await expect(mergeCi([path.join(dir, 'shard-1'), other], await load('other-plan'))).rejects.toThrow(/planned other workloads/);
     await expect(mergeCi([other, path.join(dir, 'shard-1')], await load('other-plan-2'))).rejects.toThrow(/planned other workloads/);
+  });
+
+  it('refuses a shard summary whose workload names leave the folders: nothing is copied from or to outside them', async () => {
+    // summary.json comes with a job's artifacts: a name like ../../x would copy a folder of the
+    // merging machine into a place outside the merged output.
+    const secret = path.join(dir, 'secret');
+    mkdirSync(secret, { recursive: true });
+    writeFileSync(path.join(secret, 'key'), 'SECRET\n');
+    const crafted = (name: string, planned: string[]) => {
+      const d = path.join(dir, `crafted-${name.replace(/\W/g, '_')}`);
+      rmSync(d, { recursive: true, force: true });
+      cpSync(path.join(dir, 'shard-2'), d, { recursive: true });
+      const summary = JSON.parse(readFileSync(path.join(d, 'summary.json'), 'utf8'));
+      summary.planned = planned;
+      summary.groups[0].name = name;
+      writeFileSync(path.join(d, 'summary.json'), JSON.stringify(summary, null, 2));
+      return d;
+    };
+    for (const name of ['../secret', '/tmp', '.', 'a/b']) {
+      const shard1 = path.join(dir, 'shard-1-renamed');
+      rmSync(shard1, { recursive: true, force: true });
+      cpSync(path.join(dir, 'shard-1'), shard1, { recursive: true });
+      const s1 = JSON.parse(readFileSync(path.join(shard1, 'summary.json'), 'utf8'));
+      s1.planned = ['odirect-race', name, 'truncate-racer'];
+      writeFileSync(path.join(shard1, 'summary.json'), JSON.stringify(s1, null, 2));
+      await expect(mergeCi([shard1, crafted(name, s1.planned)], await load('escape/deep'))).rejects.toThrow(/cannot name a folder of the ci output/);
+      // ../secret would have been copied from beside the shard to beside the output folder
+      expect(existsSync(path.join(dir, 'escape', 'secret', 'key'))).toBe(false);
+    }
+  });
+
+  it('a shard whose diff.kcidb.json is damaged is an input error naming it, not an internal error', async () => {
+    const damaged = path.join(dir, 'shard-2-damaged');
+    cpSync(path.join(dir, 'shard-2'), damaged, { recursive: true });
+    writeFileSync(path.join(damaged, 'read-invalidate', 'diff.kcidb.json'), '{"tests": [');
+    await expect(mergeCi([path.join(dir, 'shard-1'), damaged], await load('damaged'))).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/^cannot read the shard's diff\.kcidb\.json/),
+    });
   });
 
   it('a run that fails leaves no summary of an earlier run in its folder: ci merge refuses it, and no stale summary.ktap/kcidb says pass', async () => {
