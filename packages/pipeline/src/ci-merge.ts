@@ -34,6 +34,7 @@ const SummarySchema = z
           unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
           gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
           unjudged: z.array(z.string()).optional(),
+          patchedLeftOut: z.number().int().positive().optional(),
           findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
           files: z.array(z.string()),
         })

@@ -81,6 +81,8 @@ export interface CiGroupResult {
   gaps: { base: number; patched: number };
   /** Rules the patched side's traces could not judge (absent when none): no regression then is not a pass either. */
   unjudged?: string[];
+  /** Patched runs left out (a failed workload, nothing traced; absent when none): no regression then is not a pass either. */
+  patchedLeftOut?: number;
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -334,6 +336,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
       ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
+      ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };

@@ -293,6 +293,10 @@ describe('ci summary text', () => {
     expect(text).toMatch(/^ {2}NOT A PASS lossy: .*\n {6}- no regression in what the traces show, but the patched side's traces have 2 gaps\n/m);
     expect(text).toMatch(/^ {2}NOT A PASS blind: .*\n {6}- no regression in what the traces show, but not judged on the patched side: mapped-page-removed\n/m);
     expect(ciSummaryText(result([group('a')]))).toMatch(/^kreplay ci: no regression \(1 group\)$/m);
+    // a patched run left out (its workload failed) could have held the finding the others lack
+    expect(ciSummaryText(result([group('crashed', { patchedLeftOut: 1 })]))).toMatch(
+      /^ {2}NOT A PASS crashed: .*\n {6}- no regression in what the traces show, but 1 patched run left out \(a failed workload or nothing traced\)\n/m,
+    );
   });
 
   it('a shard with no group compared nothing: it does not say "no regression"', () => {

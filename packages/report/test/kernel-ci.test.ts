@@ -148,6 +148,31 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToJunit(reversed)).not.toContain('<skipped');
   });
 
+  it('a diff whose patched side had a run left out (its workload failed) is not a pass: the run could have held the finding', async () => {
+    const clean = await run('fixtures/replay/clean-odirect');
+    const crashed: RunData = {
+      ...clean,
+      source: 'p/run-2',
+      inconclusive: ['its workload exited with code 139 (meta.json), so the run did not do what it was meant to'],
+    };
+    const d = diffRuns([clean], [{ ...clean, source: 'p/run-1' }, crashed], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(d.verdict).toBe('no-regression');
+    const shortfall = 'no regression in what the traces show, but 1 patched run left out (a failed workload or nothing traced): not a pass';
+    expect(diffToText(d)).toContain(`\n${shortfall} (fail-on error)\n`);
+    expect(diffToGithub(d)).toContain(`::notice title=kreplay diff::${shortfall}: 0 new`);
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toContain(
+      '<div class="verdict short">No regression in what the traces show, but 1 patched run left out',
+    );
+    const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ status: string }>;
+    expect(new Set(dk.map((t) => t.status))).toEqual(new Set(['DONE']));
+    expect(diffToJunit(d)).toContain(
+      '<skipped message="no new finding at --fail-on error, but 1 patched run left out (a failed workload or nothing traced): not a pass"/>',
+    );
+    // a base run left out can only make a finding look new: still a pass
+    const reversed = diffRuns([clean, crashed], [{ ...clean, source: 'p/run-1' }], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
+  });
+
   it("KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL's id", async () => {
     // KCIDB merges objects that share an id; CI jobs reuse paths (capture folders, side names)
     const fail = await replayFile(path.join(root, 'fixtures/replay/mapped-page-removed/trace.txt'), { source: 'ci/run-1/trace.txt' });
