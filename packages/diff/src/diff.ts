@@ -78,10 +78,15 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
   return RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || cmp(a.file ?? '', b.file ?? '') || (a.index ?? -1) - (b.index ?? -1) || cmp(a.key, b.key);
 }
 
-function matchFindings(base: readonly RunData[], patched: readonly RunData[]): DiffResult['findings'] {
+/**
+ * `blind`: the rules no patched run could judge. A base finding of such a rule that the
+ * patched side lacks is `unjudged`, not fixed: the patched traces could not have shown it.
+ */
+function matchFindings(base: readonly RunData[], patched: readonly RunData[], blind: ReadonlySet<string>): DiffResult['findings'] {
   const b = tally(base);
   const p = tally(patched);
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
+  const unjudged: FindingEntry[] = [];
   for (const key of new Set([...b.keys(), ...p.keys()])) {
     const tb = b.get(key);
     const tp = p.get(key);
@@ -101,11 +106,12 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[]): D
       example: f,
       exampleRun: rep.firstRun,
     };
-    (tb && tp ? result.unchanged : tp ? result.new : result.fixed).push(entry);
+    (tb && tp ? result.unchanged : tp ? result.new : blind.has(f.rule) ? unjudged : result.fixed).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
   result.unchanged.sort(entryOrder);
+  if (unjudged.length) result.unjudged = unjudged.sort(entryOrder);
   return result;
 }
 
@@ -383,7 +389,11 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     failOn,
     base: bInfo,
     patched: pInfo,
-    findings: matchFindings(base, patched),
+    findings: matchFindings(
+      base,
+      patched,
+      new Set(RULES.filter((rule) => patched.length > 0 && patched.every((r) => r.unjudged?.some((u) => u.rule === rule)))),
+    ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
     workload: workload(base, patched),

@@ -140,7 +140,17 @@ export interface DiffResult {
   failOn: FailOn;
   base: SideInfo;
   patched: SideInfo;
-  findings: { new: FindingEntry[]; fixed: FindingEntry[]; unchanged: FindingEntry[] };
+  findings: {
+    new: FindingEntry[];
+    fixed: FindingEntry[];
+    unchanged: FindingEntry[];
+    /**
+     * Base findings whose rule no patched run could judge (replay's `unjudged`: no PTE probe
+     * fired, ...): absent from the patched side, but not fixed, since it could not have shown
+     * them. Present only when there are any.
+     */
+    unjudged?: FindingEntry[];
+  };
   behaviour: BehaviourRow[];
   latency: LatencyRow[];
   workload: WorkloadRow[];

@@ -51,6 +51,22 @@ describe('diffRuns: findings', () => {
     expect(d.regression).toBe(false);
   });
 
+  it('a base finding whose rule no patched run could judge is not fixed: it is unjudged', () => {
+    // The patched traces show no PTE changes (no PTE probe fired): they could not have shown the race.
+    const blind = { unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }] };
+    const other = finding({ rule: 'stale-data', index: 4 });
+    const d = diffRuns([run('a', [finding(), other])], [run('b', [], blind)]);
+    expect(d.findings.fixed.map((e) => e.rule)).toEqual(['stale-data']);
+    expect(d.findings.unjudged?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    // one patched run that could judge it and did not see it: fixed, as any finding absent there
+    const judgedOnce = diffRuns([run('a', [finding()])], [run('b1', [], blind), run('b2', [])]);
+    expect(judgedOnce.findings.fixed).toHaveLength(1);
+    expect(judgedOnce.findings.unjudged).toBeUndefined();
+    // a patched finding of a rule the base could not judge is still new
+    const fresh = diffRuns([run('a', [], blind)], [run('b', [finding()])]);
+    expect(fresh.findings.new).toHaveLength(1);
+  });
+
   it('matches by rule and (file, index), ignoring timestamps, pids and cpus', () => {
     const d = diffRuns([run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])], [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])]);
     expect(d.findings.unchanged).toHaveLength(1);

@@ -22,6 +22,7 @@ import {
   diffToJunit,
   diffToKcidb,
   diffToKtap,
+  diffToSarif,
   diffToText,
   exploreToKcidb,
   reportToHtml,
@@ -171,6 +172,32 @@ describe('KTAP and KCIDB goldens', () => {
     // a base run left out can only make a finding look new: still a pass
     const reversed = diffRuns([clean, crashed], [{ ...clean, source: 'p/run-1' }], { baseLabel: 'b', patchedLabel: 'p' });
     expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
+  });
+
+  it('a base finding the patched side could not judge is never reported as fixed, in any format', async () => {
+    const race = await run('fixtures/replay/mapped-page-removed');
+    expect(race.findings.some((f) => f.rule === 'mapped-page-removed')).toBe(true);
+    const blind: RunData = {
+      ...(await run('fixtures/replay/clean-odirect')),
+      unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }],
+    };
+    const d = diffRuns([race], [blind], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(d.findings.unjudged?.map((e) => e.rule)).toContain('mapped-page-removed');
+    expect(d.findings.fixed.map((e) => e.rule)).not.toContain('mapped-page-removed');
+    const text = diffToText(d);
+    expect(text).toMatch(/^ {2}UNJUDGED +error +mapped-page-removed/m);
+    expect(text).not.toMatch(/^ {2}FIXED +\S+ +mapped-page-removed/m);
+    expect(text).toContain(
+      'not fixed: the patched side could not judge mapped-page-removed (fixtures/replay/clean-odirect/trace.txt: the trace shows no PTE changes)',
+    );
+    expect(diffToGithub(d)).not.toMatch(/title=kreplay diff fixed%3A mapped-page-removed/);
+    expect(diffToGithub(d)).toMatch(/::warning [^\n]*title=kreplay diff not judged on patched%3A mapped-page-removed/);
+    expect(diffToJunit(d)).toMatch(/name="not judged on patched: mapped-page-removed[^"]*">\n {6}<skipped message="not fixed: /);
+    expect(diffToJunit(d)).not.toMatch(/name="fixed: mapped-page-removed/);
+    const sarif = JSON.parse(diffToSarif(d)).runs[0].results as Array<{ ruleId: string; baselineState?: string }>;
+    expect(sarif.filter((r) => r.ruleId === 'mapped-page-removed').map((r) => r.baselineState)).not.toContain('absent');
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toContain('<span class="badge unjudged">unjudged</span>');
+    expect(reportToText({ title: 't', runs: [], diff: d })).toMatch(/^Not judged on patched \(not fixed\):$/m);
   });
 
   it("KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL's id", async () => {
