@@ -21,6 +21,7 @@ const SummarySchema = z
     base: z.string(),
     patched: z.string(),
     config: z.string(),
+    kreplay: z.string().optional(),
     planned: z.array(z.string()),
     shard: z.string().optional(),
     groups: z.array(
@@ -99,7 +100,12 @@ async function copyOut(from: string, to: string): Promise<void> {
   });
 }
 
-export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): Promise<CiResult> {
+/**
+ * `version`: the kreplay that merges. Given, every shard must have been written by that
+ * version: another one may judge, word or count a group differently, and the merged run
+ * would be none that one kreplay writes.
+ */
+export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, opts: { version?: string } = {}): Promise<CiResult> {
   if (dirs.length === 0) throw new InputError('nothing to merge', { hint: 'kreplay ci merge --config CONFIG DIR... (the output folders of the shard jobs)' });
   const cfg = loaded.config;
   const identity = configIdentity(cfg);
@@ -108,6 +114,12 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const found = new Map<string, { dir: string; wrote: string; group: CiGroupResult }>();
   const plan = JSON.stringify(shards[0]!.summary.planned);
   for (const { dir, summary } of shards) {
+    if (opts.version !== undefined && summary.kreplay !== opts.version) {
+      throw new InputError(
+        `${dir} was written by ${summary.kreplay ? `kreplay ${summary.kreplay}` : 'a kreplay that does not record its version'}; this is kreplay ${opts.version}`,
+        { hint: 'run every shard and the merge with one kreplay release' },
+      );
+    }
     if (summary.config !== identity) {
       throw new InputError(`${dir} holds a run of another config than ${loaded.file} (config ${summary.config}, this one ${identity})`, {
         hint: 'merge the shards of one config with that config; the config hash covers everything but "output"',
@@ -167,6 +179,7 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     base: first.base,
     patched: first.patched,
     config: identity,
+    ...(opts.version ? { kreplay: opts.version } : {}),
     planned,
     groups,
     verdict: regression ? 'regression' : groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression',

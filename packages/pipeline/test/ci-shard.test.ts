@@ -152,6 +152,21 @@ describe('ci --shard, ci merge and ci plan', () => {
     }
   });
 
+  it('refuses shards written by another kreplay version than the one that merges', async () => {
+    const v1 = await runCi(await load('v1-shard-1'), { shard: parseShard('1/2'), version: '1.0.0' });
+    expect(v1.kreplay).toBe('1.0.0');
+    await runCi(await load('v1-shard-2'), { shard: parseShard('2/2'), version: '1.0.0' });
+    const shards = [path.join(dir, 'v1-shard-1'), path.join(dir, 'v1-shard-2')];
+    await expect(mergeCi(shards, await load('v1-merged'), { version: '1.0.0' })).resolves.toMatchObject({ kreplay: '1.0.0', verdict: 'regression' });
+    await expect(mergeCi(shards, await load('v1-by-v2'), { version: '2.0.0' })).rejects.toThrow(
+      /v1-shard-1 was written by kreplay 1\.0\.0; this is kreplay 2\.0\.0/,
+    );
+    // a shard of a kreplay that did not record its version is refused too
+    await expect(mergeCi([shards[0]!, path.join(dir, 'shard-2')], await load('v1-mixed'), { version: '1.0.0' })).rejects.toThrow(
+      /shard-2 was written by a kreplay that does not record its version/,
+    );
+  });
+
   it('a shard whose diff.kcidb.json is damaged is an input error naming it, not an internal error', async () => {
     const damaged = path.join(dir, 'shard-2-damaged');
     cpSync(path.join(dir, 'shard-2'), damaged, { recursive: true });
@@ -213,10 +228,14 @@ describe('ci --shard, ci merge and ci plan', () => {
       exitCode: 3,
       message: expect.stringMatching(/cannot write .*blocked\/summary\.json: it is a folder/),
     });
-    // the CLI: exit 3 and the message, no stack trace
+    // the CLI: exit 3 and the message, no stack trace (its merge takes shards of its own version)
+    const version = JSON.parse(readFileSync(path.join(root, 'packages/cli/package.json'), 'utf8')).version as string;
+    const cliShards = [path.join(dir, 'cli-shard-1'), path.join(dir, 'cli-shard-2')];
+    await runCi(await load('cli-shard-1'), { shard: parseShard('1/2'), version });
+    await runCi(await load('cli-shard-2'), { shard: parseShard('2/2'), version });
     const r = spawnSync(
       process.execPath,
-      [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...shards],
+      [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...cliShards],
       { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } },
     );
     expect(r.status).toBe(3);
