@@ -74,6 +74,18 @@ describe('diff: a side that saw nothing', () => {
     expect(r.inconclusive).toEqual(['none of its events is a page-cache operation']);
   });
 
+  it('replay JSON whose verdict claims a judged run while its stats show nothing traced does not count', () => {
+    // replay never writes this; an edited or foreign file can, and its empty side would read as "fixed everything"
+    const clean = { status: 'clean', inconclusive: [], unusableEvents: 0 };
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 0, ops: 0 } as never, trace: {} }, 'edited.json').inconclusive).toEqual([
+      'the trace holds no events',
+    ]);
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 9, ops: 0 } as never, trace: {} }, 'edited.json').inconclusive).toEqual([
+      'none of its events is a page-cache operation',
+    ]);
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 9, ops: 4 } as never, trace: {} }, 'ok.json').inconclusive).toEqual([]);
+  });
+
   it('sides whose meta.json files name different workloads are inconclusive, never no-regression', () => {
     const w = (source: string, workloadName: string, over: Partial<RunData> = {}) => run(source, { workloadName, ...over });
     // The base's race reads as fixed by a patched run of another workload: nothing was compared.
