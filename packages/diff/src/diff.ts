@@ -392,7 +392,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     findings: matchFindings(
       base,
       patched,
-      new Set(RULES.filter((rule) => patched.length > 0 && patched.every((r) => r.unjudged?.some((u) => u.rule === rule)))),
+      // no patched run left (inconclusive) judged nothing at all
+      new Set(RULES.filter((rule) => patched.every((r) => r.unjudged?.some((u) => u.rule === rule)))),
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),

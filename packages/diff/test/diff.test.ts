@@ -67,6 +67,14 @@ describe('diffRuns: findings', () => {
     expect(fresh.findings.new).toHaveLength(1);
   });
 
+  it('with no patched run left to compare, no base finding reads as fixed', () => {
+    const empty = run('b', [], { stats: { events: 0, ops: 0, gaps: 0, unknown: 0 }, inconclusive: ['the trace holds no events'] });
+    const d = diffRuns([run('a', [finding()])], [empty]);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.unjudged?.map((e) => e.rule)).toEqual(['mapped-page-removed']);
+  });
+
   it('matches by rule and (file, index), ignoring timestamps, pids and cpus', () => {
     const d = diffRuns([run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])], [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])]);
     expect(d.findings.unchanged).toHaveLength(1);

@@ -25,6 +25,7 @@ export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
 
 /** Why a base finding absent from the patched side is not fixed: the patched side could not judge its rule. */
 export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry, 'rule'>): string {
+  if (d.patched.runs.length === 0) return 'not fixed: the patched side has no run to compare';
   const why = d.patched.unjudged?.[e.rule];
   return `not fixed: the patched side could not judge ${e.rule}${why ? ` (${why})` : ''}`;
 }

@@ -198,6 +198,11 @@ describe('KTAP and KCIDB goldens', () => {
     expect(sarif.filter((r) => r.ruleId === 'mapped-page-removed').map((r) => r.baselineState)).not.toContain('absent');
     expect(reportToHtml({ title: 't', runs: [], diff: d })).toContain('<span class="badge unjudged">unjudged</span>');
     expect(reportToText({ title: 't', runs: [], diff: d })).toMatch(/^Not judged on patched \(not fixed\):$/m);
+    // a patched side with no run left judged nothing: inconclusive, and nothing of the base's reads as fixed
+    const none = diffRuns([race], [{ ...blind, inconclusive: ['the trace holds no events'] }], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(none.verdict).toBe('inconclusive');
+    expect(diffToText(none)).toContain('not fixed: the patched side has no run to compare');
+    expect(diffToText(none)).not.toMatch(/^ {2}FIXED /m);
   });
 
   it("KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL's id", async () => {
