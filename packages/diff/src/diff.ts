@@ -78,10 +78,15 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
   return RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || cmp(a.file ?? '', b.file ?? '') || (a.index ?? -1) - (b.index ?? -1) || cmp(a.key, b.key);
 }
 
-function matchFindings(base: readonly RunData[], patched: readonly RunData[]): DiffResult['findings'] {
+/**
+ * `blind`: the rules no patched run could judge. A base finding of such a rule that the
+ * patched side lacks is `unjudged`, not fixed: the patched traces could not have shown it.
+ */
+function matchFindings(base: readonly RunData[], patched: readonly RunData[], blind: ReadonlySet<string>): DiffResult['findings'] {
   const b = tally(base);
   const p = tally(patched);
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
+  const unjudged: FindingEntry[] = [];
   for (const key of new Set([...b.keys(), ...p.keys()])) {
     const tb = b.get(key);
     const tp = p.get(key);
@@ -101,11 +106,12 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[]): D
       example: f,
       exampleRun: rep.firstRun,
     };
-    (tb && tp ? result.unchanged : tp ? result.new : result.fixed).push(entry);
+    (tb && tp ? result.unchanged : tp ? result.new : blind.has(f.rule) ? unjudged : result.fixed).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
   result.unchanged.sort(entryOrder);
+  if (unjudged.length) result.unjudged = unjudged.sort(entryOrder);
   return result;
 }
 
@@ -308,6 +314,17 @@ function checkThreshold(
         note = `no workload counter "${ref.name}" in either side's meta.json`;
         break;
       }
+      // A run without the counter (a workload that did not print it, a capture of another
+      // version) could hide any value: a side missing it anywhere is not compared, never "held".
+      const lacking = (['base', 'patched'] as const).flatMap((side) => {
+        const without = row[side].filter((v) => typeof v !== 'number').length;
+        return without ? [`${without} of ${row[side].length} ${side} run${row[side].length === 1 ? '' : 's'}`] : [];
+      });
+      if (lacking.length) {
+        counts = judged = false;
+        note = `no number for workload counter "${ref.name}" in the meta.json of ${lacking.join(' and ')}`;
+        break;
+      }
       b = meanOf(row.base);
       p = meanOf(row.patched);
       note = 'mean per run';
@@ -336,8 +353,22 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
         `the ${side} side mixes workloads (${ns.join(', ')}): behaviour rates and latencies pool them; diff one workload at a time (or use kreplay ci, which does)`,
       );
   }
-  if (b.length === 1 && p.length === 1 && b[0] !== p[0]) out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
+  if (b.length === 1 && p.length === 1 && b[0] !== p[0] && sameWorkloads(base, patched) === undefined)
+    out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
   return out;
+}
+
+/**
+ * Why the sides cannot be compared at all: their meta.json files name different workloads
+ * (undefined when they name the same ones, or a run names none). Findings of one workload
+ * would read as fixed, another's as new, and rates would compare unlike things.
+ */
+function sameWorkloads(base: readonly RunData[], patched: readonly RunData[]): string | undefined {
+  if ([...base, ...patched].some((r) => r.workloadName === undefined)) return undefined;
+  const b = [...new Set(base.map((r) => r.workloadName!))].sort();
+  const p = [...new Set(patched.map((r) => r.workloadName!))].sort();
+  if (b.join('\n') === p.join('\n')) return undefined;
+  return `the sides ran different workloads (base ${b.join(', ')}, patched ${p.join(', ')}): diff runs of the same workload`;
 }
 
 /**
@@ -358,7 +389,12 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     failOn,
     base: bInfo,
     patched: pInfo,
-    findings: matchFindings(base, patched),
+    findings: matchFindings(
+      base,
+      patched,
+      // no patched run left (inconclusive) judged nothing at all
+      new Set(RULES.filter((rule) => patched.every((r) => r.unjudged?.some((u) => u.rule === rule)))),
+    ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
     workload: workload(base, patched),
@@ -387,6 +423,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     const why = info.inconclusiveRuns.map((x) => `${x.run}: ${x.reasons.join('; ')}`);
     inconclusive.push(`the ${name} side has no run to compare${why.length ? ` (${why.join(' | ')})` : ''}`);
   }
+  const unlike = base.length && patched.length ? sameWorkloads(base, patched) : undefined;
+  if (unlike) inconclusive.push(unlike);
   const warnings = workloadWarnings(base, patched);
   for (const [name, info] of [
     ['base', bInfo],

@@ -72,9 +72,13 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
   return run;
 }
 
-/** Why a replayed run cannot count: its own verdict, or (replay JSON without one) its stats; and a workload that failed. */
+/**
+ * Why a replayed run cannot count: its own verdict, and its stats (a replay JSON without a
+ * verdict, or one whose verdict was edited to say nothing while its stats show no event: replay
+ * itself never says so); and a workload that failed.
+ */
 function inconclusiveOf(r: ReplayLike): string[] {
-  const out = r.verdict
+  const out = r.verdict?.inconclusive.length
     ? [...r.verdict.inconclusive]
     : r.stats.events === 0
       ? ['the trace holds no events']

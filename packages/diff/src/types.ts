@@ -140,14 +140,24 @@ export interface DiffResult {
   failOn: FailOn;
   base: SideInfo;
   patched: SideInfo;
-  findings: { new: FindingEntry[]; fixed: FindingEntry[]; unchanged: FindingEntry[] };
+  findings: {
+    new: FindingEntry[];
+    fixed: FindingEntry[];
+    unchanged: FindingEntry[];
+    /**
+     * Base findings whose rule no patched run could judge (replay's `unjudged`: no PTE probe
+     * fired, ...): absent from the patched side, but not fixed, since it could not have shown
+     * them. Present only when there are any.
+     */
+    unjudged?: FindingEntry[];
+  };
   behaviour: BehaviourRow[];
   latency: LatencyRow[];
   workload: WorkloadRow[];
   thresholds: ThresholdCheck[];
   /**
-   * `inconclusive` when a side has no run that saw page-cache operations to judge (never
-   * exit 0); else `regression` when a new finding reaches --fail-on or a metric exceeds its
+   * `inconclusive` when a side has no run that saw page-cache operations to judge, or the
+   * sides' meta.json files name different workloads (never exit 0); else `regression` when a new finding reaches --fail-on or a metric exceeds its
    * threshold; else `no-regression`.
    */
   verdict: 'regression' | 'no-regression' | 'inconclusive';

@@ -51,6 +51,30 @@ describe('diffRuns: findings', () => {
     expect(d.regression).toBe(false);
   });
 
+  it('a base finding whose rule no patched run could judge is not fixed: it is unjudged', () => {
+    // The patched traces show no PTE changes (no PTE probe fired): they could not have shown the race.
+    const blind = { unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }] };
+    const other = finding({ rule: 'stale-data', index: 4 });
+    const d = diffRuns([run('a', [finding(), other])], [run('b', [], blind)]);
+    expect(d.findings.fixed.map((e) => e.rule)).toEqual(['stale-data']);
+    expect(d.findings.unjudged?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    // one patched run that could judge it and did not see it: fixed, as any finding absent there
+    const judgedOnce = diffRuns([run('a', [finding()])], [run('b1', [], blind), run('b2', [])]);
+    expect(judgedOnce.findings.fixed).toHaveLength(1);
+    expect(judgedOnce.findings.unjudged).toBeUndefined();
+    // a patched finding of a rule the base could not judge is still new
+    const fresh = diffRuns([run('a', [], blind)], [run('b', [finding()])]);
+    expect(fresh.findings.new).toHaveLength(1);
+  });
+
+  it('with no patched run left to compare, no base finding reads as fixed', () => {
+    const empty = run('b', [], { stats: { events: 0, ops: 0, gaps: 0, unknown: 0 }, inconclusive: ['the trace holds no events'] });
+    const d = diffRuns([run('a', [finding()])], [empty]);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.unjudged?.map((e) => e.rule)).toEqual(['mapped-page-removed']);
+  });
+
   it('matches by rule and (file, index), ignoring timestamps, pids and cpus', () => {
     const d = diffRuns([run('a', [finding({ ts: 5n, pid: 1, cpu: 1 })])], [run('b', [finding({ ts: 99_999n, pid: 77, cpu: 0 })])]);
     expect(d.findings.unchanged).toHaveLength(1);
@@ -154,6 +178,25 @@ describe('diffRuns: behaviour and thresholds', () => {
       { name: 'writes', base: [100], patched: [100] },
     ]);
     expect(d.regression).toBe(true);
+  });
+
+  it('a workload counter a side lacks is not judged, never held', () => {
+    // The patched workload did not print the counter (killed first, another version): its value is unknown.
+    const thresholds = [parseThreshold('workload.mismatches=0')];
+    const d = diffRuns([run('a', [], { workload: { mismatches: 0 } })], [run('b', [], { workload: { writes: 100 } })], { thresholds });
+    expect(d.thresholds[0]).toMatchObject({ exceeded: false, judged: false });
+    expect(d.thresholds[0]!.note).toBe('no number for workload counter "mismatches" in the meta.json of 1 of 1 patched run');
+    // One patched run of two without it: the mean of the other could hide its value.
+    const some = diffRuns(
+      [run('a', [], { workload: { mismatches: 0 } })],
+      [run('b1', [], { workload: { mismatches: 0 } }), run('b2', [], { workload: { mismatches: 'n/a' } })],
+      { thresholds },
+    );
+    expect(some.thresholds[0]).toMatchObject({ judged: false });
+    expect(some.thresholds[0]!.note).toContain('1 of 2 patched runs');
+    // Both sides have it on every run: judged as before.
+    const both = diffRuns([run('a', [], { workload: { mismatches: 0 } })], [run('b', [], { workload: { mismatches: 0 } })], { thresholds });
+    expect(both.thresholds[0]).toMatchObject({ exceeded: false, judged: true });
   });
 
   it('counts what the kernel log reported during each capture', () => {

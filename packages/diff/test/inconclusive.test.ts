@@ -74,6 +74,33 @@ describe('diff: a side that saw nothing', () => {
     expect(r.inconclusive).toEqual(['none of its events is a page-cache operation']);
   });
 
+  it('replay JSON whose verdict claims a judged run while its stats show nothing traced does not count', () => {
+    // replay never writes this; an edited or foreign file can, and its empty side would read as "fixed everything"
+    const clean = { status: 'clean', inconclusive: [], unusableEvents: 0 };
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 0, ops: 0 } as never, trace: {} }, 'edited.json').inconclusive).toEqual([
+      'the trace holds no events',
+    ]);
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 9, ops: 0 } as never, trace: {} }, 'edited.json').inconclusive).toEqual([
+      'none of its events is a page-cache operation',
+    ]);
+    expect(runFromReplay({ verdict: clean, findings: [], stats: { events: 9, ops: 4 } as never, trace: {} }, 'ok.json').inconclusive).toEqual([]);
+  });
+
+  it('sides whose meta.json files name different workloads are inconclusive, never no-regression', () => {
+    const w = (source: string, workloadName: string, over: Partial<RunData> = {}) => run(source, { workloadName, ...over });
+    // The base's race reads as fixed by a patched run of another workload: nothing was compared.
+    const d = diffRuns([w('b', 'odirect-race', { findings: [finding] })], [w('p', 'truncate-racer')]);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.inconclusive).toEqual(['the sides ran different workloads (base odirect-race, patched truncate-racer): diff runs of the same workload']);
+    // One workload more on a side is still unlike.
+    expect(diffRuns([w('b1', 'a'), w('b2', 'b')], [w('p', 'a')]).verdict).toBe('inconclusive');
+    // The same workloads compare; a run that names none stays a warning.
+    expect(diffRuns([w('b1', 'a'), w('b2', 'b')], [w('p2', 'b'), w('p1', 'a')]).verdict).toBe('no-regression');
+    const unnamed = diffRuns([w('b', 'a')], [run('p')]);
+    expect(unnamed.verdict).toBe('no-regression');
+    expect(unnamed.warnings).toContain('the sides ran different workloads (base a, patched (unknown))');
+  });
+
   it('the unusable events of each side are counted', () => {
     const d = diffRuns([run('b', { unusableEvents: 2 })], [run('p', { unusableEvents: 3 }), run('q', { unusableEvents: 4 })]);
     expect([d.base.unusableEvents, d.patched.unusableEvents]).toEqual([2, 7]);

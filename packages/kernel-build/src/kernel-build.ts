@@ -11,7 +11,7 @@
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { buildResultPath, readBuildResult, writeBuildResult } from '@kreplay/core';
+import { buildResultPath, checkOutputFolder, outputError, readBuildResult, writeBuildResult } from '@kreplay/core';
 import { effectiveRequests, findLostOptions, describeActual, mergeConfig, parseConfigFragment, parseDotConfig, type ConfigFragment } from './config.js';
 import { EnvironmentError, InputError, KernelBuildError } from './errors.js';
 import { buildKey, buildMeta, sha256, treeKey, type BaseConfig, type BuildIdentity, type BuildMeta } from './identity.js';
@@ -139,16 +139,24 @@ async function readResult(dir: string): Promise<KernelBuildResult | undefined> {
   }
 }
 
-/** Copy a finished build's files and its result.json into `dest` (for --out), returning the files' new paths. */
+/**
+ * Copy a finished build's files and its result.json into `dest` (for --out), returning the
+ * files' new paths. A copy that fails is the machine's doing (exit 3) naming the file, never
+ * an internal error after the build.
+ */
 async function copyOutputs(outDir: string, files: KernelBuildFiles, dest: string): Promise<KernelBuildFiles> {
-  await fs.mkdir(dest, { recursive: true });
+  await checkOutputFolder(dest);
+  const copy = (from: string, to: string) =>
+    fs.cp(from, to, { recursive: true, force: true }).catch((e: unknown) => {
+      throw outputError(to, e);
+    });
   const copied = {} as KernelBuildFiles;
   for (const [k, src] of Object.entries(files) as [keyof KernelBuildFiles, string][]) {
     const to = path.join(dest, path.basename(src));
-    await fs.cp(src, to, { recursive: true, force: true });
+    await copy(src, to);
     copied[k] = to;
   }
-  await fs.copyFile(path.join(outDir, 'result.json'), path.join(dest, 'result.json'));
+  await copy(path.join(outDir, 'result.json'), path.join(dest, 'result.json'));
   return copied;
 }
 
@@ -285,6 +293,8 @@ export async function buildKernel(opts: KernelBuildOptions): Promise<KernelBuild
   const fragments = await readFragments(opts.fragments);
   const patches: PatchFile[] = [];
   for (const p of opts.patches) patches.push(await readPatch(p));
+  // --out that cannot be written fails now, not after the build (a file in the way, /proc, a read-only disk)
+  if (opts.out) await checkOutputFolder(opts.out);
   // a directory that is not a kernel tree is the user's to fix, whatever the machine lacks
   const debian = parseDebianSource(opts.source);
   const dirSource = debian ? undefined : await timed('source', () => resolveDirSource(opts.source, runOpts));

@@ -35,7 +35,58 @@ export async function readPatch(file: string): Promise<PatchFile> {
       hint: 'create it with `git diff` or `diff -u a/ b/` so it applies with patch -p1',
     });
   }
+  checkPatchPaths(lines, firstDiff, file);
   return { name: path.basename(file), file, text, sha256: sha256(text), header: lines.slice(0, firstDiff).join('\n').trim() };
+}
+
+/**
+ * Every file a patch names stays inside the tree: no `..` component and no absolute path in
+ * its `---`/`+++` (from its first diff on), `diff --git`, rename/copy or `Index:` lines (hunk bodies are skipped by
+ * their counts). GNU patch 2.7.5 and later refuse such names too, but only with a line the
+ * failure quote may not show, and older ones follow them: this says which line, whatever patch
+ * is installed.
+ */
+function checkPatchPaths(lines: readonly string[], from: number, file: string): void {
+  let oldLeft = 0;
+  let newLeft = 0;
+  lines.forEach((line, i) => {
+    if (i < from) return; // the description (a commit message) is not read
+    if (oldLeft > 0 || newLeft > 0) {
+      const c = line[0];
+      if (c === ' ' || line === '') {
+        oldLeft--;
+        newLeft--;
+        return;
+      }
+      if (c === '-') return void oldLeft--;
+      if (c === '+') return void newLeft--;
+      if (c === '\\') return; // "\ No newline at end of file"
+      oldLeft = newLeft = 0; // a hunk shorter than its header said: read on as headers
+    }
+    const hunk = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(line);
+    if (hunk) {
+      oldLeft = Number(hunk[1] ?? 1);
+      newLeft = Number(hunk[2] ?? 1);
+      return;
+    }
+    const named =
+      /^(?:---|\+\+\+) ("(?:[^"\\]|\\.)*"|[^\t]+)/.exec(line)?.slice(1) ??
+      /^diff --git (\S+) (\S+)\s*$/.exec(line)?.slice(1) ??
+      /^(?:rename|copy) (?:from|to) (.+)$/.exec(line)?.slice(1) ??
+      /^Index: (.+)$/.exec(line)?.slice(1) ??
+      [];
+    for (const raw of named) {
+      const name = raw.trim().replace(/^"(.*)"$/, '$1');
+      if (name === '/dev/null') continue;
+      if (path.isAbsolute(name) || name.split('/').includes('..')) {
+        throw new InputError(`the patch names a file outside the source tree: ${JSON.stringify(name)}`, {
+          file,
+          line: i + 1,
+          hint: 'paths in a patch are relative to the top of the tree, as git diff writes them (a/mm/filemap.c, b/mm/filemap.c)',
+        });
+      }
+    }
+  });
 }
 
 /** State of a build tree's patches, kept in the tree. */

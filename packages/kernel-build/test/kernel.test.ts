@@ -129,6 +129,18 @@ describeWithTools([TOOLS.make, TOOLS.gcc, TOOLS.patch, TOOLS.bison, TOOLS.flex, 
     await expect(fs.readFile(path.join(r.files.modules!, 'lib/modules/fake/modules.dep'), 'utf8')).resolves.toBe('fake\n');
   });
 
+  it('an --out that cannot be written is an environment error before the build, and on a cache hit', async () => {
+    await fs.writeFile(path.join(work, 'a-file'), 'x');
+    for (const out of [path.join(work, 'a-file', 'out'), path.join(work, 'a-file')]) {
+      const started = Date.now();
+      await expect(buildKernel(opts({ fragments: [], out }))).rejects.toMatchObject({ name: 'EnvironmentError', message: expect.stringContaining(out) });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+    // the build is cached by now (the test above built it): the copy is checked the same way
+    await buildKernel(opts({}));
+    await expect(buildKernel(opts({ out: path.join(work, 'a-file', 'cached') }))).rejects.toMatchObject({ name: 'EnvironmentError' });
+  });
+
   it('rejects a source directory that is not a kernel tree, and an unreadable fragment, before building', async () => {
     await expect(buildKernel(opts({ source: work }))).rejects.toThrow(/not a Linux kernel source tree/);
     await expect(buildKernel(opts({ fragments: [path.join(work, 'none.config')] }))).rejects.toThrow(

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,51 @@ async function write(name: string, text: string): Promise<string> {
   await fs.writeFile(file, text);
   return file;
 }
+
+describe('patch paths: a patch names files inside the tree only', () => {
+  const escape = (from: string, to: string) => FAKE_PATCH.replace('--- a/mm/filemap.c', `--- ${from}`).replace('+++ b/mm/filemap.c', `+++ ${to}`);
+  it.each([
+    ['a parent folder', 'a/../../etc/passwd', 'b/../../etc/passwd', 3, '"a/../../etc/passwd"'],
+    ['an absolute path', '/etc/passwd', '/etc/passwd', 3, '"/etc/passwd"'],
+    ['a parent folder on the new side only', 'a/mm/filemap.c', 'b/mm/../../x.c\t2026-12-04', 4, '"b/mm/../../x.c"'],
+    ['a quoted name', '"a/../x"', '"b/../x"', 3, '"a/../x"'],
+  ])('refuses %s, naming its line, before anything is applied', async (_what, from, to, line, shown) => {
+    const file = await write('escape.patch', escape(from, to));
+    await expect(readPatch(file)).rejects.toMatchObject({
+      name: 'InputError',
+      message: `the patch names a file outside the source tree: ${shown}`,
+      file,
+      line,
+    });
+  });
+
+  it('reads git headers, renames and /dev/null, and skips hunk bodies by their counts', async () => {
+    const git = `Add and rename (a test patch).
+
+--- a/notes/skip-me
+diff --git a/mm/new.c b/mm/new.c
+new file mode 100644
+--- /dev/null
++++ b/mm/new.c
+@@ -0,0 +1,2 @@
++--- not a header: a line of the new file
++++ ../neither
+diff --git a/mm/old.c b/mm/renamed.c
+rename from mm/old.c
+rename to mm/renamed.c
+`;
+    // the description (before the first diff) is not read; lines inside a hunk are content
+    await expect(readPatch(await write('ok.patch', git.replace('--- a/notes/skip-me\n', '')))).resolves.toMatchObject({ name: 'ok.patch' });
+    await expect(readPatch(await write('rename.patch', git.replace('rename to mm/renamed.c', 'rename to ../renamed.c')))).rejects.toMatchObject({
+      line: 13,
+    });
+    await expect(
+      readPatch(await write('gitline.patch', git.replace('diff --git a/mm/new.c b/mm/new.c', 'diff --git a/mm/new.c b/../new.c'))),
+    ).rejects.toMatchObject({
+      line: 4,
+    });
+  });
+});
 
 describeWithTools([TOOLS.patch], 'patches', () => {
   it('applies a patch after a dry run and records it in the tree', async () => {

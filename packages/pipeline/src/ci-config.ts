@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FAIL_ON, InputError, loadDocument, parseDuration } from '@kreplay/core';
 import { parseThreshold, type Threshold } from '@kreplay/diff';
+import { shippedKernels } from '@kreplay/replay';
 
 const SideSchema = z
   .object({
@@ -131,6 +132,29 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
     }
   });
   const loaded: LoadedCiConfig = { config, file, thresholds, lineOf: (p) => doc.lineOf(p) };
+  // With traces on both sides nothing is captured: the groups are the workloads the traces'
+  // meta.json files name, the runs are the traces'. A "capture" or "runs" key would be
+  // ignored without a word, and a reader of the config would believe it chose them.
+  if (config.base.traces && config.patched.traces) {
+    const raw = doc.data;
+    for (const key of ['capture', 'runs'])
+      if (raw !== null && typeof raw === 'object' && key in raw)
+        throw configError(
+          loaded,
+          [key],
+          'has no effect: both sides give "traces", so nothing is captured (the workloads and runs are those of the traces)',
+          'remove it, or give a side a "kernel" to capture',
+        );
+  }
+  // replay reads the kernel only after a capture: a misspelt one would fail minutes in
+  const kernels = shippedKernels();
+  if (!['auto', 'explore', ...kernels].includes(config.replay.kernel))
+    throw configError(
+      loaded,
+      ['replay', 'kernel'],
+      `unknown kernel "${config.replay.kernel}"`,
+      `choose one of: auto, explore, ${kernels.join(', ')} (a new kernel is a probe map file in kernel-configs/probes/)`,
+    );
   try {
     parseDuration(config.capture.duration, 'capture.duration');
   } catch (e) {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
-import { configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
+import { checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
 const SummarySchema = z
   .object({
@@ -21,6 +21,7 @@ const SummarySchema = z
     base: z.string(),
     patched: z.string(),
     config: z.string(),
+    kreplay: z.string().optional(),
     planned: z.array(z.string()),
     shard: z.string().optional(),
     groups: z.array(
@@ -34,6 +35,7 @@ const SummarySchema = z
           unusableEvents: z.object({ base: z.number(), patched: z.number() }).strict(),
           gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
           unjudged: z.array(z.string()).optional(),
+          patchedLeftOut: z.number().int().positive().optional(),
           findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number() }).strict(),
           files: z.array(z.string()),
         })
@@ -51,7 +53,11 @@ async function readSummary(dir: string): Promise<CiResult> {
       hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)',
     });
   });
-  return parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+  const summary = parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+  // Each name is a folder the merge copies from the shard and into the output: one plain
+  // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
+  for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
+  return summary;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -70,7 +76,15 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
   const rebase = (u: unknown) => (typeof u === 'string' && u.startsWith(from) ? `${to}${u.slice(from.length)}` : u);
   for (const f of files.filter((x) => x.endsWith('.kcidb.json'))) {
     const file = path.join(groupDir, path.basename(f));
-    const doc = JSON.parse(await readFile(file, 'utf8')) as { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
+    let doc: { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8')) as typeof doc;
+    } catch (e) {
+      throw new InputError(`cannot read the shard's ${path.basename(f)}: ${(e as Error).message}`, {
+        file,
+        hint: "pass the shard's output folder as its job wrote it",
+      });
+    }
     for (const t of doc.tests ?? []) {
       if (t.log_url !== undefined) t.log_url = rebase(t.log_url);
       for (const o of t.output_files ?? []) o.url = rebase(o.url);
@@ -86,7 +100,12 @@ async function copyOut(from: string, to: string): Promise<void> {
   });
 }
 
-export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): Promise<CiResult> {
+/**
+ * `version`: the kreplay that merges. Given, every shard must have been written by that
+ * version: another one may judge, word or count a group differently, and the merged run
+ * would be none that one kreplay writes.
+ */
+export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, opts: { version?: string } = {}): Promise<CiResult> {
   if (dirs.length === 0) throw new InputError('nothing to merge', { hint: 'kreplay ci merge --config CONFIG DIR... (the output folders of the shard jobs)' });
   const cfg = loaded.config;
   const identity = configIdentity(cfg);
@@ -95,6 +114,12 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
   const found = new Map<string, { dir: string; wrote: string; group: CiGroupResult }>();
   const plan = JSON.stringify(shards[0]!.summary.planned);
   for (const { dir, summary } of shards) {
+    if (opts.version !== undefined && summary.kreplay !== opts.version) {
+      throw new InputError(
+        `${dir} was written by ${summary.kreplay ? `kreplay ${summary.kreplay}` : 'a kreplay that does not record its version'}; this is kreplay ${opts.version}`,
+        { hint: 'run every shard and the merge with one kreplay release' },
+      );
+    }
     if (summary.config !== identity) {
       throw new InputError(`${dir} holds a run of another config than ${loaded.file} (config ${summary.config}, this one ${identity})`, {
         hint: 'merge the shards of one config with that config; the config hash covers everything but "output"',
@@ -154,6 +179,7 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig): 
     base: first.base,
     patched: first.patched,
     config: identity,
+    ...(opts.version ? { kreplay: opts.version } : {}),
     planned,
     groups,
     verdict: regression ? 'regression' : groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression',

@@ -64,6 +64,8 @@ export interface CiOptions {
   onGroup?: (group: CiGroupResult) => void;
   /** This job runs only the groups of its shard (core's one `i/n` convention). */
   shard?: Shard;
+  /** The kreplay version that runs (recorded in summary.json: ci merge takes only its own version's shards). */
+  version?: string;
   signal?: AbortSignal;
 }
 
@@ -81,6 +83,8 @@ export interface CiGroupResult {
   gaps: { base: number; patched: number };
   /** Rules the patched side's traces could not judge (absent when none): no regression then is not a pass either. */
   unjudged?: string[];
+  /** Patched runs left out (a failed workload, nothing traced; absent when none): no regression then is not a pass either. */
+  patchedLeftOut?: number;
   findings: { new: number; fixed: number; unchanged: number };
   files: string[];
 }
@@ -92,6 +96,8 @@ export interface CiResult {
   patched: string;
   /** What was compared: a hash of the config without its output folder (shards of one run share it). */
   config: string;
+  /** The kreplay version that wrote it (absent when the caller did not say). */
+  kreplay?: string;
   /** Every group of the run, in run order, whichever shard ran it. */
   planned: string[];
   /** Set in a shard's result (`i/n`); absent in an unsharded run and in merged shards. */
@@ -334,6 +340,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
       ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
+      ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
       findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
       files: files.map((f) => path.relative(cfg.output, f)),
     };
@@ -347,6 +354,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     base: sideName(cfg, 'base'),
     patched: sideName(cfg, 'patched'),
     config: configIdentity(cfg),
+    ...(opts.version ? { kreplay: opts.version } : {}),
     planned,
     ...(opts.shard ? { shard: formatShard(opts.shard) } : {}),
     groups: results,

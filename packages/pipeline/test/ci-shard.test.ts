@@ -4,7 +4,7 @@
  * byte, with the same output folder).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -123,6 +123,60 @@ describe('ci --shard, ci merge and ci plan', () => {
     await expect(mergeCi([other, path.join(dir, 'shard-1')], await load('other-plan-2'))).rejects.toThrow(/planned other workloads/);
   });
 
+  it('refuses a shard summary whose workload names leave the folders: nothing is copied from or to outside them', async () => {
+    // summary.json comes with a job's artifacts: a name like ../../x would copy a folder of the
+    // merging machine into a place outside the merged output.
+    const secret = path.join(dir, 'secret');
+    mkdirSync(secret, { recursive: true });
+    writeFileSync(path.join(secret, 'key'), 'SECRET\n');
+    const crafted = (name: string, planned: string[]) => {
+      const d = path.join(dir, `crafted-${name.replace(/\W/g, '_')}`);
+      rmSync(d, { recursive: true, force: true });
+      cpSync(path.join(dir, 'shard-2'), d, { recursive: true });
+      const summary = JSON.parse(readFileSync(path.join(d, 'summary.json'), 'utf8'));
+      summary.planned = planned;
+      summary.groups[0].name = name;
+      writeFileSync(path.join(d, 'summary.json'), JSON.stringify(summary, null, 2));
+      return d;
+    };
+    for (const name of ['../secret', '/tmp', '.', 'a/b']) {
+      const shard1 = path.join(dir, 'shard-1-renamed');
+      rmSync(shard1, { recursive: true, force: true });
+      cpSync(path.join(dir, 'shard-1'), shard1, { recursive: true });
+      const s1 = JSON.parse(readFileSync(path.join(shard1, 'summary.json'), 'utf8'));
+      s1.planned = ['odirect-race', name, 'truncate-racer'];
+      writeFileSync(path.join(shard1, 'summary.json'), JSON.stringify(s1, null, 2));
+      await expect(mergeCi([shard1, crafted(name, s1.planned)], await load('escape/deep'))).rejects.toThrow(/cannot name a folder of the ci output/);
+      // ../secret would have been copied from beside the shard to beside the output folder
+      expect(existsSync(path.join(dir, 'escape', 'secret', 'key'))).toBe(false);
+    }
+  });
+
+  it('refuses shards written by another kreplay version than the one that merges', async () => {
+    const v1 = await runCi(await load('v1-shard-1'), { shard: parseShard('1/2'), version: '1.0.0' });
+    expect(v1.kreplay).toBe('1.0.0');
+    await runCi(await load('v1-shard-2'), { shard: parseShard('2/2'), version: '1.0.0' });
+    const shards = [path.join(dir, 'v1-shard-1'), path.join(dir, 'v1-shard-2')];
+    await expect(mergeCi(shards, await load('v1-merged'), { version: '1.0.0' })).resolves.toMatchObject({ kreplay: '1.0.0', verdict: 'regression' });
+    await expect(mergeCi(shards, await load('v1-by-v2'), { version: '2.0.0' })).rejects.toThrow(
+      /v1-shard-1 was written by kreplay 1\.0\.0; this is kreplay 2\.0\.0/,
+    );
+    // a shard of a kreplay that did not record its version is refused too
+    await expect(mergeCi([shards[0]!, path.join(dir, 'shard-2')], await load('v1-mixed'), { version: '1.0.0' })).rejects.toThrow(
+      /shard-2 was written by a kreplay that does not record its version/,
+    );
+  });
+
+  it('a shard whose diff.kcidb.json is damaged is an input error naming it, not an internal error', async () => {
+    const damaged = path.join(dir, 'shard-2-damaged');
+    cpSync(path.join(dir, 'shard-2'), damaged, { recursive: true });
+    writeFileSync(path.join(damaged, 'read-invalidate', 'diff.kcidb.json'), '{"tests": [');
+    await expect(mergeCi([path.join(dir, 'shard-1'), damaged], await load('damaged'))).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/^cannot read the shard's diff\.kcidb\.json/),
+    });
+  });
+
   it('a run that fails leaves no summary of an earlier run in its folder: ci merge refuses it, and no stale summary.ktap/kcidb says pass', async () => {
     const runsDir = path.join(dir, 'traces-stale');
     cpSync(path.join(dir, 'traces'), runsDir, { recursive: true });
@@ -174,10 +228,14 @@ describe('ci --shard, ci merge and ci plan', () => {
       exitCode: 3,
       message: expect.stringMatching(/cannot write .*blocked\/summary\.json: it is a folder/),
     });
-    // the CLI: exit 3 and the message, no stack trace
+    // the CLI: exit 3 and the message, no stack trace (its merge takes shards of its own version)
+    const version = JSON.parse(readFileSync(path.join(root, 'packages/cli/package.json'), 'utf8')).version as string;
+    const cliShards = [path.join(dir, 'cli-shard-1'), path.join(dir, 'cli-shard-2')];
+    await runCi(await load('cli-shard-1'), { shard: parseShard('1/2'), version });
+    await runCi(await load('cli-shard-2'), { shard: parseShard('2/2'), version });
     const r = spawnSync(
       process.execPath,
-      [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...shards],
+      [path.join(root, 'packages/cli/bin/run.js'), 'ci', 'merge', '--config', config, '--output', path.join(dir, 'a-file', 'out'), ...cliShards],
       { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } },
     );
     expect(r.status).toBe(3);
@@ -254,6 +312,10 @@ describe('ci summary text', () => {
     expect(text).toMatch(/^ {2}NOT A PASS lossy: .*\n {6}- no regression in what the traces show, but the patched side's traces have 2 gaps\n/m);
     expect(text).toMatch(/^ {2}NOT A PASS blind: .*\n {6}- no regression in what the traces show, but not judged on the patched side: mapped-page-removed\n/m);
     expect(ciSummaryText(result([group('a')]))).toMatch(/^kreplay ci: no regression \(1 group\)$/m);
+    // a patched run left out (its workload failed) could have held the finding the others lack
+    expect(ciSummaryText(result([group('crashed', { patchedLeftOut: 1 })]))).toMatch(
+      /^ {2}NOT A PASS crashed: .*\n {6}- no regression in what the traces show, but 1 patched run left out \(a failed workload or nothing traced\)\n/m,
+    );
   });
 
   it('a shard with no group compared nothing: it does not say "no regression"', () => {

@@ -82,6 +82,33 @@ describe('the ci pipeline (library)', () => {
     expect(existsSync(path.join(dir, 'out-missing'))).toBe(false);
   });
 
+  it('refuses "capture" or "runs" beside traces on both sides: they would be ignored without a word', async () => {
+    const traces = { base: { traces: [path.join(root, 'fixtures/diff/clean-1')] }, patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] } };
+    // a reader of this config believes it compares three runs of truncate-racer; it would compare the traces' one run of odirect-race
+    for (const [key, extra] of [
+      ['runs', { runs: 3 }],
+      ['capture', { capture: { workloads: ['truncate-racer'] } }],
+    ] as const) {
+      const file = configFile(`ignored-${key}.json`, { ...traces, ...extra, output: 'out-ignored' });
+      await expect(loadCiConfig(file)).rejects.toMatchObject({
+        name: 'InputError',
+        message: `invalid config: ${key}: has no effect: both sides give "traces", so nothing is captured (the workloads and runs are those of the traces)`,
+        file,
+      });
+    }
+    // with a kernel on a side they choose what is captured, as before
+    await expect(loadCiConfig(configFile('runs-kernel.json', { base: { kernel: 'debian' }, patched: traces.patched, runs: 3 }))).resolves.toBeDefined();
+  });
+
+  it('a misspelt replay.kernel is a config error at load, not after the captures', async () => {
+    const file = configFile('replay-kernel.json', { base: { kernel: 'debian' }, patched: { kernel: 'debian' }, replay: { kernel: 'linux-6.l' } });
+    await expect(loadCiConfig(file)).rejects.toMatchObject({ name: 'InputError', message: 'invalid config: replay.kernel: unknown kernel "linux-6.l"', file });
+    for (const kernel of ['auto', 'explore', 'linux-6.1', 'linux-6.12'])
+      await expect(
+        loadCiConfig(configFile(`replay-${kernel}.json`, { base: { kernel: 'debian' }, patched: { kernel: 'debian' }, replay: { kernel } })),
+      ).resolves.toBeDefined();
+  });
+
   it('checks every capture before the first one starts', async () => {
     const file = configFile('check.json', {
       base: { kernel: 'debian' },

@@ -18,6 +18,18 @@ export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched'>): str
   return verdictWord(d, patchedShortfall(d.patched));
 }
 
+/** `, 2 not judged on the patched side` after a diff's finding counts ('' when none). */
+export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
+  return d.findings.unjudged?.length ? `, ${d.findings.unjudged.length} not judged on the patched side` : '';
+}
+
+/** Why a base finding absent from the patched side is not fixed: the patched side could not judge its rule. */
+export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry, 'rule'>): string {
+  if (d.patched.runs.length === 0) return 'not fixed: the patched side has no run to compare';
+  const why = d.patched.unjudged?.[e.rule];
+  return `not fixed: the patched side could not judge ${e.rule}${why ? ` (${why})` : ''}`;
+}
+
 export function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
 }

@@ -5,7 +5,7 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { diffVerdictSaid, fmtChange, where } from './diff-fmt.js';
+import { diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -26,8 +26,10 @@ export function diffToJunit(d: DiffResult): string {
     ['new', d.findings.new],
     ['fixed', d.findings.fixed],
     ['unchanged', d.findings.unchanged],
+    ['not judged on patched', d.findings.unjudged ?? []],
   ];
   let failures = 0;
+  let skipped = 0;
   for (const [state, entries] of groups) {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
@@ -38,6 +40,11 @@ export function diffToJunit(d: DiffResult): string {
         failures++;
         cases.push(
           `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
+        );
+      } else if (state === 'not judged on patched') {
+        skipped++;
+        cases.push(
+          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <skipped message="${escapeXml(unjudgedWhy(d, e))}"/>\n      <system-out>${body}</system-out>\n    </testcase>`,
         );
       } else {
         cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`);
@@ -64,11 +71,12 @@ export function diffToJunit(d: DiffResult): string {
     );
   // no regression over patched traces with holes is not a pass: one skipped testcase says so
   const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
-  const skipped = !errors && failures === 0 && holes ? 1 : 0;
-  if (skipped)
+  if (!errors && failures === 0 && holes) {
+    skipped++;
     cases.unshift(
-      `    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes!)}"/>\n    </testcase>`,
+      `    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes)}"/>\n    </testcase>`,
     );
+  }
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
   const props = [
     ['verdict', d.verdict],
@@ -94,14 +102,14 @@ const SARIF_LEVEL = { error: 'error', warning: 'warning', note: 'note' } as cons
 export function diffToSarif(d: DiffResult): string {
   const rules = new Map<string, { id: string; shortDescription: { text: string }; fullDescription?: { text: string } }>();
   const results: unknown[] = [];
-  const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent') => {
+  const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent' | undefined) => {
     rules.set(e.rule, { id: e.rule, shortDescription: { text: RULE_HELP[e.rule].short }, fullDescription: { text: RULE_HELP[e.rule].full } });
     results.push({
       ruleId: e.rule,
-      level: baselineState === 'absent' ? 'none' : SARIF_LEVEL[e.severity],
-      baselineState,
+      level: baselineState === 'absent' || baselineState === undefined ? 'none' : SARIF_LEVEL[e.severity],
+      ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : 'in both'}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : baselineState === 'unchanged' ? 'in both' : unjudgedWhy(d, e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -118,6 +126,8 @@ export function diffToSarif(d: DiffResult): string {
   for (const e of d.findings.new) add(e, 'new');
   for (const e of d.findings.unchanged) add(e, 'unchanged');
   for (const e of d.findings.fixed) add(e, 'absent');
+  // not fixed, and not in both either: reported at level none with no baseline claim
+  for (const e of d.findings.unjudged ?? []) add(e, undefined);
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     const id = `threshold/${t.metric}`;
     rules.set(id, { id, shortDescription: { text: `${t.metric} grew beyond the allowed ${t.maxPct}%` } });
@@ -161,6 +171,7 @@ export function diffToGithub(d: DiffResult): string {
   };
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
   for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
+  for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
       `::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`,
@@ -170,7 +181,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
   lines.push(
-    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import type { Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import { diffVerdictSaid, fmtChange, fmtRate, pad, verdictWord, where } from './diff-fmt.js';
+import { diffVerdictSaid, fmtChange, fmtRate, pad, unjudgedCount, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -60,7 +60,7 @@ export function diffToText(d: DiffResult): string {
   }
   out.push('');
   const f = d.findings;
-  out.push(`Findings: ${f.new.length} new, ${f.fixed.length} fixed, ${f.unchanged.length} unchanged`);
+  out.push(`Findings: ${f.new.length} new, ${f.fixed.length} fixed, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
   for (const e of f.new) out.push(...entry('NEW', e));
   // Fixed and unchanged ones briefly: the message and where the base run showed it.
   for (const e of f.fixed) {
@@ -68,6 +68,8 @@ export function diffToText(d: DiffResult): string {
     out.push(headline('FIXED', e), `            ${e.example.message}`, `            ${counts(e)}${c ? `; last seen at ${c.source}:${c.line}` : ''}`);
   }
   for (const e of f.unchanged) out.push(`${headline('UNCHANGED', e)}  (${counts(e)})`);
+  // Absent from the patched side because its traces could not show them: not fixed.
+  for (const e of f.unjudged ?? []) out.push(headline('UNJUDGED', e), `            ${e.example.message}`, `            ${counts(e)}; ${unjudgedWhy(d, e)}`);
   out.push('');
   out.push('Behaviour (count, and per second of trace)');
   out.push(`  ${pad('metric', 20)} ${pad('base', 18, true)} ${pad('patched', 18, true)} ${pad('change', 9, true)}`);

@@ -20,7 +20,7 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { FindingClass, ReportModel } from './html/report.js';
 import type { FindingWindow } from './html/window.js';
 
-export type RaceState = 'new' | 'fixed' | 'unchanged';
+export type RaceState = 'new' | 'fixed' | 'unchanged' | 'unjudged';
 
 /** One task's part in a race: its name and the function it was in. */
 export interface RaceRole {
@@ -145,6 +145,8 @@ export function raceSections(m: ReportModel): RaceSection[] {
         ['new', 'New in patched', d.findings.new],
         ['fixed', 'Fixed by patched', d.findings.fixed],
         ['unchanged', 'In both', d.findings.unchanged],
+        // only when there are any: base findings the patched side could not have shown
+        ...(d.findings.unjudged?.length ? ([['unjudged', 'Not judged on patched (not fixed)', d.findings.unjudged]] as const) : []),
       ] as const
     ).map(([state, heading, entries]) => ({
       heading,

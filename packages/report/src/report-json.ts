@@ -27,6 +27,7 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
             new: d.findings.new.length,
             fixed: d.findings.fixed.length,
             unchanged: d.findings.unchanged.length,
+            ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
             warnings: d.warnings,
           },
         }

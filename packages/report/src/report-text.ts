@@ -79,8 +79,10 @@ export function reportToText(m: ReportModel): string {
   const lines: string[] = [];
   const d = m.diff;
   if (d) {
-    const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
-    lines.push(`kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}`);
+    const [fresh, fixed, same, blind] = sections as [RaceSection, RaceSection, RaceSection, RaceSection | undefined];
+    lines.push(
+      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}`,
+    );
     for (const side of ['base', 'patched'] as const) {
       lines.push(
         `  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`,

@@ -86,37 +86,59 @@ export function verdictSaid(r: ReplayResult): string {
 }
 
 /**
- * Why `nothing` (no new finding, no regression) over a diff's patched side is not a pass: its
- * traces have holes (undefined when they have none). Only the patched side's count: a base
- * side's holes can only make a finding look new, never hide one.
+ * What a diff's patched side did not show, one phrase each (empty when nothing): holes in its
+ * traces, and runs left out (a failed workload, nothing traced), which could have held the very
+ * finding the other runs lack. Only the patched side counts: a base side's holes and left-out
+ * runs can only make a finding look new, never hide one.
  */
-export function patchedNotPassed(patched: { gaps: number; unusableEvents: number }, nothing: string): string | undefined {
-  const holes = traceHoles(patched.gaps, undefined, patched.unusableEvents);
-  return holes ? `${nothing}, but the patched side's traces have ${holes}: not a pass` : undefined;
+interface PatchedSide {
+  gaps: number;
+  unusableEvents: number;
+  /** A diff side's runs that counted and those that could not (SideInfo.runs, .inconclusiveRuns). */
+  runs?: readonly unknown[];
+  inconclusiveRuns?: readonly unknown[];
+  /** The same as a count (a ci group's `patchedLeftOut`). */
+  leftOut?: number;
+}
+
+function patchedHoles(p: PatchedSide): string[] {
+  const holes = traceHoles(p.gaps, undefined, p.unusableEvents);
+  // A side with no run left at all is inconclusive, said elsewhere: not a shortfall of a pass.
+  const leftOut = p.leftOut ?? (p.runs?.length ? (p.inconclusiveRuns?.length ?? 0) : 0);
+  return [
+    ...(holes ? [`the patched side's traces have ${holes}`] : []),
+    ...(leftOut ? [`${plural(leftOut, 'patched run')} left out (a failed workload or nothing traced)`] : []),
+  ];
+}
+
+/**
+ * Why `nothing` (no new finding, no regression) over a diff's patched side is not a pass: its
+ * traces have holes, or runs of it were left out (undefined when neither).
+ */
+export function patchedNotPassed(patched: PatchedSide, nothing: string): string | undefined {
+  const parts = patchedHoles(patched);
+  return parts.length ? `${nothing}, but ${parts.join('; ')}: not a pass` : undefined;
 }
 
 /**
  * What keeps a diff's (or a ci group's) "no regression" from being a pass, for the sentences
- * people read: the patched side's holes and the rules its traces could not judge (undefined when
- * nothing does). As `patchedNotPassed`, only the patched side counts.
+ * people read: the patched side's holes, its runs left out and the rules its traces could not
+ * judge (undefined when nothing does). As `patchedNotPassed`, only the patched side counts.
  */
-export function patchedShortfall(p: {
-  gaps: number;
-  unusableEvents: number;
-  unjudged?: Readonly<Record<string, string>> | readonly string[];
-}): string | undefined {
-  const holes = traceHoles(p.gaps, undefined, p.unusableEvents);
+export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<string, string>> | readonly string[] }): string | undefined {
   const rules = p.unjudged === undefined ? [] : Array.isArray(p.unjudged) ? (p.unjudged as readonly string[]) : Object.keys(p.unjudged);
-  const parts = [
-    ...(holes ? [`the patched side's traces have ${holes}`] : []),
-    ...(rules.length ? [`not judged on the patched side: ${rules.join(', ')}`] : []),
-  ];
+  const parts = [...patchedHoles(p), ...(rules.length ? [`not judged on the patched side: ${rules.join(', ')}`] : [])];
   return parts.length ? parts.join('; ') : undefined;
 }
 
 /** `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts). */
-export function groupShortfall(g: { gaps?: { patched: number }; unusableEvents?: { patched: number }; unjudged?: readonly string[] }): string | undefined {
-  return patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged });
+export function groupShortfall(g: {
+  gaps?: { patched: number };
+  unusableEvents?: { patched: number };
+  unjudged?: readonly string[];
+  patchedLeftOut?: number;
+}): string | undefined {
+  return patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 });
 }
 
 export function escapeXml(s: string): string {

@@ -22,6 +22,7 @@ import {
   diffToJunit,
   diffToKcidb,
   diffToKtap,
+  diffToSarif,
   diffToText,
   exploreToKcidb,
   reportToHtml,
@@ -146,6 +147,62 @@ describe('KTAP and KCIDB goldens', () => {
     expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
     expect(new Set(JSON.parse(diffToKcidb(reversed, { workload: 'w' })).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['PASS']));
     expect(diffToJunit(reversed)).not.toContain('<skipped');
+  });
+
+  it('a diff whose patched side had a run left out (its workload failed) is not a pass: the run could have held the finding', async () => {
+    const clean = await run('fixtures/replay/clean-odirect');
+    const crashed: RunData = {
+      ...clean,
+      source: 'p/run-2',
+      inconclusive: ['its workload exited with code 139 (meta.json), so the run did not do what it was meant to'],
+    };
+    const d = diffRuns([clean], [{ ...clean, source: 'p/run-1' }, crashed], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(d.verdict).toBe('no-regression');
+    const shortfall = 'no regression in what the traces show, but 1 patched run left out (a failed workload or nothing traced): not a pass';
+    expect(diffToText(d)).toContain(`\n${shortfall} (fail-on error)\n`);
+    expect(diffToGithub(d)).toContain(`::notice title=kreplay diff::${shortfall}: 0 new`);
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toContain(
+      '<div class="verdict short">No regression in what the traces show, but 1 patched run left out',
+    );
+    const dk = JSON.parse(diffToKcidb(d, { workload: 'w' })).tests as Array<{ status: string }>;
+    expect(new Set(dk.map((t) => t.status))).toEqual(new Set(['DONE']));
+    expect(diffToJunit(d)).toContain(
+      '<skipped message="no new finding at --fail-on error, but 1 patched run left out (a failed workload or nothing traced): not a pass"/>',
+    );
+    // a base run left out can only make a finding look new: still a pass
+    const reversed = diffRuns([clean, crashed], [{ ...clean, source: 'p/run-1' }], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(diffToText(reversed)).toMatch(/^no regression \(fail-on error\)$/m);
+  });
+
+  it('a base finding the patched side could not judge is never reported as fixed, in any format', async () => {
+    const race = await run('fixtures/replay/mapped-page-removed');
+    expect(race.findings.some((f) => f.rule === 'mapped-page-removed')).toBe(true);
+    const blind: RunData = {
+      ...(await run('fixtures/replay/clean-odirect')),
+      unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }],
+    };
+    const d = diffRuns([race], [blind], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(d.findings.unjudged?.map((e) => e.rule)).toContain('mapped-page-removed');
+    expect(d.findings.fixed.map((e) => e.rule)).not.toContain('mapped-page-removed');
+    const text = diffToText(d);
+    expect(text).toMatch(/^ {2}UNJUDGED +error +mapped-page-removed/m);
+    expect(text).not.toMatch(/^ {2}FIXED +\S+ +mapped-page-removed/m);
+    expect(text).toContain(
+      'not fixed: the patched side could not judge mapped-page-removed (fixtures/replay/clean-odirect/trace.txt: the trace shows no PTE changes)',
+    );
+    expect(diffToGithub(d)).not.toMatch(/title=kreplay diff fixed%3A mapped-page-removed/);
+    expect(diffToGithub(d)).toMatch(/::warning [^\n]*title=kreplay diff not judged on patched%3A mapped-page-removed/);
+    expect(diffToJunit(d)).toMatch(/name="not judged on patched: mapped-page-removed[^"]*">\n {6}<skipped message="not fixed: /);
+    expect(diffToJunit(d)).not.toMatch(/name="fixed: mapped-page-removed/);
+    const sarif = JSON.parse(diffToSarif(d)).runs[0].results as Array<{ ruleId: string; baselineState?: string }>;
+    expect(sarif.filter((r) => r.ruleId === 'mapped-page-removed').map((r) => r.baselineState)).not.toContain('absent');
+    expect(reportToHtml({ title: 't', runs: [], diff: d })).toContain('<span class="badge unjudged">unjudged</span>');
+    expect(reportToText({ title: 't', runs: [], diff: d })).toMatch(/^Not judged on patched \(not fixed\):$/m);
+    // a patched side with no run left judged nothing: inconclusive, and nothing of the base's reads as fixed
+    const none = diffRuns([race], [{ ...blind, inconclusive: ['the trace holds no events'] }], { baseLabel: 'b', patchedLabel: 'p' });
+    expect(none.verdict).toBe('inconclusive');
+    expect(diffToText(none)).toContain('not fixed: the patched side has no run to compare');
+    expect(diffToText(none)).not.toMatch(/^ {2}FIXED /m);
   });
 
   it("KCIDB test ids follow what the run says, not only its file names: a later PASS of another trace at the same path never takes a FAIL's id", async () => {

@@ -56,6 +56,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
         onProgress,
         onGroup,
         ...(shard ? { shard } : {}),
+        version: this.config.version,
       });
     } finally {
       clearInterval(ticker);

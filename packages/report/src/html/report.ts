@@ -19,7 +19,7 @@ import {
   type RunData,
   type WorkloadRow,
 } from '@kreplay/diff';
-import { fmtChange, fmtRate, where } from '../diff-fmt.js';
+import { fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
 import { patchedShortfall, seconds } from '../util.js';
@@ -69,7 +69,7 @@ th{background:#f0f0f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .finding{background:#fff;border:1px solid #ddd;border-left:5px solid #c0392b;border-radius:4px;padding:10px 14px;margin:12px 0}
 .finding.warning{border-left-color:#d68910}.finding.note{border-left-color:#7f8c8d}
 .badge{display:inline-block;font-size:12px;padding:1px 7px;border-radius:9px;margin-right:6px;background:#eee}
-.badge.new{background:#c0392b;color:#fff}.badge.fixed{background:#2e8b3a;color:#fff}.badge.unchanged{background:#7f8c8d;color:#fff}
+.badge.new{background:#c0392b;color:#fff}.badge.fixed{background:#2e8b3a;color:#fff}.badge.unchanged{background:#7f8c8d;color:#fff}.badge.unjudged{background:#b9770e;color:#fff}
 .badge.error{background:#fde2e1}.badge.warning{background:#fdebd0}.badge.uncertain{background:#fff3c4}
 .expl{white-space:pre-wrap;margin:6px 0}
 ul.warnings{background:#fff7d6;border:1px solid #e6cf7a;border-radius:6px;padding:8px 8px 8px 28px}
@@ -116,7 +116,7 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
     const reasons = d.verdict === 'inconclusive' ? d.inconclusive : verdictReasons(d, sections[0]!);
     // no regression over patched traces with holes or unjudged rules is not a pass: not green either
     const shortfall = d.verdict === 'no-regression' ? patchedShortfall(d.patched) : undefined;
-    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     const blind = m.runs.filter((r) => r.run.inconclusive?.length).length;
@@ -136,6 +136,7 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
       ['new', d.findings.new],
       ['fixed', d.findings.fixed],
       ['unchanged', d.findings.unchanged],
+      ['unjudged', d.findings.unjudged ?? []],
     ] as Array<[string, FindingEntry[]]>
   ).flatMap(([state, es]) =>
     es.map((e) => [

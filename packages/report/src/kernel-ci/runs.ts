@@ -107,7 +107,7 @@ export interface DiffTestOptions {
  * inconclusive diff is MISS, the test and every subtest.
  */
 export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
-  const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged];
+  const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged, ...(d.findings.unjudged ?? [])];
   const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
@@ -122,6 +122,7 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
         ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
         ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
         ...d.findings.unchanged.filter(is).flatMap((e) => entryLines('unchanged', e)),
+        ...(d.findings.unjudged ?? []).filter(is).flatMap((e) => entryLines('not judged on patched', e)),
       ],
     };
   });

@@ -23,7 +23,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a missing or foreign 
     const { argv, flags } = await this.parse(CiMerge);
     const loaded = await loadCiConfig(flags.config);
     if (flags.output) loaded.config.output = path.resolve(flags.output);
-    const result = await mergeCi(argv as string[], loaded);
+    const result = await mergeCi(argv as string[], loaded, { version: this.config.version });
     this.out(ciSummaryText(result).trimEnd());
     const rel = path.relative(process.cwd(), result.output);
     this.out(`reports in ${rel.startsWith('..') ? result.output : rel || '.'}/`);
