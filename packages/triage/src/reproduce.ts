@@ -88,6 +88,8 @@ export interface ReproRun {
   caught: boolean;
   /** Caught only through uncertain findings: some order the trace allows (its gaps, tied timestamps) avoids it. */
   uncertainOnly: boolean;
+  /** Not caught, and the replay could not judge the rule on this trace (verdict.unjudged names it). */
+  unjudged: boolean;
   /** Findings of the replay per rule (certain + uncertain). */
   findings: Array<{ rule: RuleId; certain: number; uncertain: number }>;
   events: number;
@@ -171,7 +173,20 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
       r.stats.ops === 0
         ? 'the trace shows no page-cache operation on the test file (does the reproducer use FILE?)'
         : `${r.stats.events} events, ${r.stats.ops} page-cache operations`;
-    runs.push({ index: i + 1, dir: run.dir, caught, uncertainOnly, findings, events: r.stats.events, ops: r.stats.ops, summary: `${found}; ${saw}` });
+    // a run that could not judge the rule (tied timestamps, no PTE probe, forgotten ranges) says so
+    const unjudged = caught || rule === null ? [] : (r.verdict?.unjudged ?? []).filter((u) => u.rule === rule).map((u) => u.reason);
+    const notJudged = unjudged.length ? `; ${rule} not judged: ${unjudged.join('; ')}` : '';
+    runs.push({
+      index: i + 1,
+      dir: run.dir,
+      caught,
+      uncertainOnly,
+      unjudged: unjudged.length > 0,
+      findings,
+      events: r.stats.events,
+      ops: r.stats.ops,
+      summary: `${found}; ${saw}${notJudged}`,
+    });
   }
   const guestSplats: ReproResult['guestSplats'] = [];
   const log = cap.runs[0] ? await readFile(join(cap.runs[0].dir, 'kernel.log'), 'utf8').catch(() => '') : '';
@@ -180,6 +195,7 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
   }
   const caught = runs.filter((r) => r.caught).length;
   const uncertain = runs.filter((r) => r.uncertainOnly).length;
+  const blind = runs.filter((r) => r.unjudged).length;
   const hedge =
     uncertain === 0
       ? ''
@@ -192,6 +208,6 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
       ? `ran ${runs.length} time(s) on ${kernel}; the report names no kreplay rule, so no run can catch it (findings are listed)`
       : caught > 0
         ? `the race was caught in ${caught} of ${runs.length} run(s) on ${kernel} (${rule} in the replay)${hedge}`
-        : `the race was not caught in ${runs.length} run(s) on ${kernel}: no replay reported ${rule} — a run that misses it says nothing about the kernel`;
+        : `the race was not caught in ${runs.length} run(s) on ${kernel}: no replay reported ${rule}${blind ? ` (${blind} of them could not judge it: see each run)` : ''} — a run that misses it says nothing about the kernel`;
   return { rule, kernel, profile: choice.profile.name, profileBecause: choice.because, outDir: cap.outDir, runs, caught, summary, guestSplats };
 }

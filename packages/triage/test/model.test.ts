@@ -201,6 +201,38 @@ describe('report → trace', () => {
     expect(formatTriageText([{ result: t, repro: r }])).toMatch(/run 1\s+CAUGHT \(uncertain\): mapped-page-removed ×1 \(1 uncertain\)/);
   });
 
+  it('says when a run that missed the rule could not judge it', async () => {
+    const t = await triage(await scanReportFile(xfs), { model: false });
+    const tie =
+      '1 set of events on several CPUs with one timestamp (the first at trace.txt.gz:9) raises mapped-page-removed in an order the timestamps allow, and nothing in the order replayed';
+    const results = [
+      { findings: [], stats: { events: 10, ops: 5 }, verdict: { unjudged: [{ rule: 'mapped-page-removed', reason: tie }] } },
+      { findings: [], stats: { events: 10, ops: 5 }, verdict: {} },
+    ] as unknown as ReplayResult[];
+    const r = await reproduce({
+      splat: t.splats[0]!,
+      programs: ['odirect_write', 'fault'],
+      source: 'repro.c',
+      runs: 2,
+      durationMs: 1000,
+      outDir: '/nonexistent',
+      capture: async () => ({
+        outDir: '/nonexistent',
+        timings: {},
+        runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })),
+      }),
+      replay: async () => results.shift()!,
+    });
+    expect(r.runs.map((x) => [x.caught, x.unjudged])).toEqual([
+      [false, true],
+      [false, false],
+    ]);
+    expect(r.runs[0]!.summary).toContain(`mapped-page-removed not judged: ${tie}`);
+    expect(r.summary).toBe(
+      'the race was not caught in 2 run(s) on 6.1-test: no replay reported mapped-page-removed (1 of them could not judge it: see each run) — a run that misses it says nothing about the kernel',
+    );
+  });
+
   it('chooses the capture profile whose probes cover the paths, the base before a variant', async () => {
     expect((await chooseProfile(['odirect_write', 'fault'])).profile.name).toBe('odirect-race');
     expect((await chooseProfile(['truncate', 'fault'])).profile.name).toBe('truncate-racer');
