@@ -172,12 +172,9 @@ describe('report → schedule', () => {
 });
 
 describe('report → trace', () => {
-  it('says when a run caught the rule only through uncertain findings (some order the trace allows avoids it)', async () => {
-    const t = await triage(await scanReportFile(xfs), { model: false });
-    const replayed = (certainty: 'certain' | 'uncertain') =>
-      ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
-    const results = [replayed('uncertain'), replayed('certain')];
-    const r = await reproduce({
+  /** reproduce() over two runs of a fake capture whose replays give `results`, in order. */
+  const reproduceOver = (t: Awaited<ReturnType<typeof triage>>, results: ReplayResult[]) =>
+    reproduce({
       splat: t.splats[0]!,
       programs: ['odirect_write', 'fault'],
       source: 'repro.c',
@@ -191,6 +188,13 @@ describe('report → trace', () => {
       }),
       replay: async () => results.shift()!,
     });
+
+  it('says when a run caught the rule only through uncertain findings (some order the trace allows avoids it)', async () => {
+    const t = await triage(await scanReportFile(xfs), { model: false });
+    const replayed = (certainty: 'certain' | 'uncertain') =>
+      ({ findings: [{ rule: 'mapped-page-removed', certainty }], stats: { events: 10, ops: 5 } }) as unknown as ReplayResult;
+    const results = [replayed('uncertain'), replayed('certain')];
+    const r = await reproduceOver(t, results);
     expect(r.runs.map((x) => [x.caught, x.uncertainOnly])).toEqual([
       [true, true],
       [true, false],
@@ -209,20 +213,7 @@ describe('report → trace', () => {
       { findings: [], stats: { events: 10, ops: 5 }, verdict: { unjudged: [{ rule: 'mapped-page-removed', reason: tie }] } },
       { findings: [], stats: { events: 10, ops: 5 }, verdict: {} },
     ] as unknown as ReplayResult[];
-    const r = await reproduce({
-      splat: t.splats[0]!,
-      programs: ['odirect_write', 'fault'],
-      source: 'repro.c',
-      runs: 2,
-      durationMs: 1000,
-      outDir: '/nonexistent',
-      capture: async () => ({
-        outDir: '/nonexistent',
-        timings: {},
-        runs: [1, 2].map((i) => ({ dir: `/nonexistent/run-${i}`, meta: { kernel: { release: '6.1-test' } } as unknown as CaptureMeta })),
-      }),
-      replay: async () => results.shift()!,
-    });
+    const r = await reproduceOver(t, results);
     expect(r.runs.map((x) => [x.caught, x.unjudged])).toEqual([
       [false, true],
       [false, false],
