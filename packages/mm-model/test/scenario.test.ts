@@ -56,6 +56,17 @@ describe('parseScenario', () => {
     ['a thread name longer than a comm', GOOD.replace('name: fault,', 'name: a-very-long-thread-name,'), 13, /threads\.0\.name/],
     ['two threads with one name', `${GOOD}  - { name: fault, program: read }\n`, 14, /declared twice/],
     ['no threads', GOOD.replace(/threads:[^]*$/, 'threads: []\n'), 12, /threads/],
+    // the model keeps a slot per page of a file: a 4 GiB file made every state a million slots (the search never ended)
+    ['a file larger than the model spans', GOOD.replace('size: 4096', 'size: 4294967296'), 5, /files\.0\.size: the model's files span at most 4096 pages/],
+    ["a page index past the model's files", GOOD.replace('{ index: 0 }', '{ index: 1000000000000 }'), 7, /files\.0\.pages\.0\.index: .*below 4096/],
+    ["a VMA mapping past the model's files", GOOD.replace('start: 0x10000 }', 'start: 0x10000, pgoff: 4000, pages: 100 }'), 11, /past page 4095/],
+    // the explorer's thread sets are 32-bit masks: 31 threads were an internal error (exit 70) after --check said ok
+    [
+      'more threads than the explorer runs',
+      `${GOOD}${Array.from({ length: 30 }, (_, i) => `  - { name: r${i}, program: read }\n`).join('')}`,
+      12,
+      /threads: the explorer runs at most 30 threads/,
+    ],
   ])('%s is an input error at its line', (_what, text, line, msg) => {
     const e = inputError(() => parseScenario(text, 'bad.yaml'));
     expect(e.file).toBe('bad.yaml');
@@ -82,6 +93,18 @@ describe('createMachine checks what depends on the flavor', () => {
     const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
     expect(e.message).toMatch(/address 0x90000 is not inside a VMA of reader/);
     expect(e.line).toBe(17);
+  });
+
+  test.each([
+    ['truncate', '{ file: data, size: 1125899906842624 }', /argument size reaches byte 1125899906842624, past the model's largest file/],
+    ['odirect_write', '{ file: data, offset: 1125899906842624 }', /argument offset reaches byte/],
+    ['odirect_write', '{ file: data, length: 1099511627776 }', /argument length reaches byte/],
+    ['read', '{ file: data, index: 1000000000000 }', /argument index must be below 4096/],
+  ])("%s with %s past the model's largest file is an input error at the argument (it used to hang the search)", (program, args, msg) => {
+    const text = `${GOOD}  - { name: other, program: ${program}, args: ${args} }\n`;
+    const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
+    expect(e.message).toMatch(msg);
+    expect(e.line).toBe(14);
   });
 
   test('an unknown argument is refused', () => {
