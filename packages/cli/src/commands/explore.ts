@@ -182,12 +182,15 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if (opts.shard && opts.strategy === 'exhaustive') opts.model = modelIdentity(scenario, flavor);
     // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
     opts.signal = this.interruptible();
+    const workers = flags.workers ?? defaultWorkers();
+    // workers read the scenario and flavor again once the search is large: they check that they read what this thread searches
+    const identity = workers > 1 ? (opts.model ?? modelIdentity(scenario, flavor)) : undefined;
     const source = {
       module: fileURLToPath(new URL('../explore-machine.js', import.meta.url)),
       name: 'exploreMachine',
-      args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice) },
+      args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice), identity },
     };
-    const result = await exploreOnCores(machine, source, flags.workers ?? defaultWorkers(), opts).catch((e: unknown) => {
+    const result = await exploreOnCores(machine, source, workers, opts).catch((e: unknown) => {
       throw moduleBug(e, flavor.name, flavorChoice);
     });
     this.progress().done();
