@@ -31,6 +31,12 @@ export const FS_KINDS = ['ext4', 'xfs', 'tmpfs', 'secretmem', 'hugetlbfs'] as co
 export const MAX_FILE_PAGES = 4096;
 export const MAX_FILE_BYTES = MAX_FILE_PAGES * PAGE_SIZE;
 
+/**
+ * The most files a scenario declares. Each adds its page slots to every state (above), and the
+ * data tags number at most 4096 files (data.ts): 20 000 one-page files were an internal error.
+ */
+export const MAX_FILES = 64;
+
 /** The most threads a scenario runs: the explorer keeps thread sets as 32-bit masks (30 threads, with room for its flags). */
 export const MAX_THREADS = 30;
 

@@ -5,7 +5,7 @@
  * validated with zod; every error names file:line.
  */
 import { z } from 'zod';
-import { FS_KINDS, MAX_FILE_BYTES, MAX_FILE_PAGES, MAX_THREADS } from './env.js';
+import { FS_KINDS, MAX_FILE_BYTES, MAX_FILE_PAGES, MAX_FILES, MAX_THREADS } from './env.js';
 import { InputError, RULES, parseDocumentText, readDocumentFile, validateDocument } from '@kreplay/core';
 
 const int = z.number().int();
@@ -97,7 +97,7 @@ export const ScenarioSchema = z
     description: z.string().optional(),
     /** Flavor the scenario runs on unless overridden (`--flavor`). */
     flavor: z.string().min(1),
-    files: z.array(ScenarioFileSchema).min(1),
+    files: z.array(ScenarioFileSchema).min(1).max(MAX_FILES, `a scenario declares at most ${MAX_FILES} files`),
     processes: z.array(ScenarioProcessSchema).default([]),
     threads: z.array(ScenarioThreadSchema).min(1).max(MAX_THREADS, `the explorer runs at most ${MAX_THREADS} threads`),
     /** Per flavor: the rules exhaustive exploration finds, or `clean`. Read by tests only. */

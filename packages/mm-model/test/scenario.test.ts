@@ -60,6 +60,13 @@ describe('parseScenario', () => {
     ['a file larger than the model spans', GOOD.replace('size: 4096', 'size: 4294967296'), 5, /files\.0\.size: the model's files span at most 4096 pages/],
     ["a page index past the model's files", GOOD.replace('{ index: 0 }', '{ index: 1000000000000 }'), 7, /files\.0\.pages\.0\.index: .*below 4096/],
     ["a VMA mapping past the model's files", GOOD.replace('start: 0x10000 }', 'start: 0x10000, pgoff: 4000, pages: 100 }'), 11, /past page 4095/],
+    // 20,000 files were an internal error (data tags number 4096 files), and each file's pages are in every state
+    [
+      'more files than a scenario declares',
+      GOOD.replace('processes:', `${Array.from({ length: 64 }, (_, i) => `  - { name: f${i}, ino: ${i + 100}, size: 4096 }\n`).join('')}processes:`),
+      2,
+      /files: a scenario declares at most 64 files/,
+    ],
     // the explorer's thread sets are 32-bit masks: 31 threads were an internal error (exit 70) after --check said ok
     [
       'more threads than the explorer runs',
