@@ -202,6 +202,15 @@ describe('a scenario file runs no code without an explicit choice', () => {
     }
   });
 
+  it('names an absolute module path as it is in the hint (it was joined to the scenario folder: another path)', async () => {
+    const abs = path.join(dir, 'absolute.yaml');
+    writeFileSync(abs, readFileSync(scenario, 'utf8').replace(/^flavor: .*$/m, `flavor: ${path.join(dir, 'evil.js')}`));
+    const r = await runCli(['explore', abs, '--check']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`run it by choice with --flavor ${path.join(dir, 'evil.js')},`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('loads it with --allow-scenario-code, relative to the scenario file, not the working folder', async () => {
     const r = await runCli(['explore', path.join(dir, 'scenario.yaml'), '--check', '--allow-scenario-code']);
     expect(r.exitCode).toBe(0);

@@ -371,7 +371,7 @@ async function scenarioFlavor(file: string, flavor: string, allowCode: boolean):
     throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
       file,
       line,
-      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
+      hint: `run it by choice with --flavor ${path.isAbsolute(flavor) ? flavor : path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
         .map((f) => f.name)
         .join(', ')})`,
     });
