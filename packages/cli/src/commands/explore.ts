@@ -298,8 +298,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     scheduled?: { file: string; schedule: ScheduleFile },
   ): ExploreOptions {
     if (scheduled) {
-      const { schedule, cycle } = scheduled.schedule;
-      const opts: ExploreOptions = { strategy: new ScheduleReplay(cycle ? { schedule, cycle } : { schedule }, { source: scheduled.file }) };
+      const { schedule, cycle, rule } = scheduled.schedule;
+      const recorded = { schedule, ...(cycle?.length ? { cycle } : {}), ...(rule !== undefined ? { rule } : {}) };
+      const opts: ExploreOptions = { strategy: new ScheduleReplay(recorded, { source: scheduled.file }) };
       if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
       return opts;
     }
