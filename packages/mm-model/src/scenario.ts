@@ -123,8 +123,22 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return parseScenario(text, path);
 }
 
+/**
+ * The largest scenario text read. Past 4 MiB the document loader reads JSON with JSON.parse,
+ * which keeps the last of two equal keys without a word: a second `threads:` after a long
+ * description replaced the racing threads and the search read clean. A scenario is a few
+ * hundred bytes; the limits above keep any real one far below this.
+ */
+export const MAX_SCENARIO_BYTES = 1 << 20;
+
 /** Parse and validate a scenario (YAML, or JSON, which is YAML too). */
 export function parseScenario(text: string, file: string): Scenario {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new InputError(`the scenario is ${text.length} characters long, more than a scenario may be (${MAX_SCENARIO_BYTES})`, {
+      file,
+      hint: 'a scenario names a few files, processes and threads: docs/scenarios.md describes every field',
+    });
+  }
   const doc = parseDocumentText(text, file, DOC);
   const body = validateDocument(doc, ScenarioSchema, DOC);
   checkReferences(body, file, doc.lineOf);

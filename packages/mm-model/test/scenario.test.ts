@@ -83,6 +83,16 @@ describe('parseScenario', () => {
   });
 });
 
+test('a scenario text larger than 1 MiB is refused: read past 4 MiB, a repeated key was silently the last one', () => {
+  const threads = (names: string[]) => names.map((n) => ({ name: n, program: 'read' }));
+  const body = (description: string) =>
+    `{"flavor":"linux-2.6.15","files":[{"name":"data","ino":1,"size":4096}],"threads":${JSON.stringify(threads(['a', 'b']))},"description":"${description}","threads":${JSON.stringify(threads(['a']))}}`;
+  expect(inputError(() => parseScenario(body('x'), 'dup.json')).message).toMatch(/duplicate key/);
+  const e = inputError(() => parseScenario(body('x'.repeat(5 << 20)), 'dup.json'));
+  expect(e.message).toMatch(/more than a scenario may be \(1048576\)/);
+  expect(e.file).toBe('dup.json');
+});
+
 describe('createMachine checks what depends on the flavor', () => {
   test("an unknown program points at the thread's program line and lists the flavor's programs", async () => {
     const s = parseScenario(GOOD.replace('program: fault', 'program: nopage'), 'bad.yaml');
