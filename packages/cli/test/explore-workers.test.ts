@@ -75,3 +75,25 @@ describe('kreplay explore --workers: errors from flavor modules', () => {
     }
   });
 });
+
+describe('kreplay explore --workers: a scenario edited during the search', () => {
+  it('a worker that reads another scenario than the search began with refuses to search it', async () => {
+    // the workers read the scenario file again when the search is handed to them (past 300,000
+    // states on the command line): an edit in between used to make them search the edited one
+    const file = path.join(dir, 'edited.yaml');
+    const text = readFileSync(path.join(repoRoot, 'fixtures/scenarios/truncate-vs-fault.yaml'), 'utf8');
+    writeFileSync(file, text);
+    const scenario = await loadScenario(file);
+    const flavor = await resolveFlavor('linux-2.6.15');
+    const machine = createMachine(scenario, flavor) as Machine<unknown>;
+    // the digest as the worker threads compute it: on the built model (this test's is its sources, which digest otherwise)
+    const built = (await import(path.join(repoRoot, 'packages/mm-model/dist/index.js'))) as typeof import('@kreplay/mm-model');
+    const identity = built.modelIdentity(await built.loadScenario(file), await built.resolveFlavor('linux-2.6.15'));
+    const source = { module: path.join(repoRoot, 'packages/cli/dist/explore-machine.js'), name: 'exploreMachine', args: { scenario: file, identity } };
+    const at = { handoverStates: 20, workersFromStates: 20 };
+    // unedited, the workers search on
+    await expect(exploreOnCores(machine, source, 2, at)).resolves.toMatchObject({ verdict: 'clean' });
+    writeFileSync(file, text.replace('size: 0 }', 'size: 4096 }'));
+    await expect(exploreOnCores(machine, source, 2, at)).rejects.toThrow(/edited\.yaml changed while the search ran/);
+  });
+});

@@ -237,6 +237,31 @@ describe('kreplay explore', () => {
       expect(t.stdout).toContain(`mapped-page-removed: ${recorded.message}`);
     });
 
+    it('says when the schedule does not reach the rule it was recorded for', async () => {
+      // it used to print "violation: ... (reached by the recorded schedule)" for whatever it reached,
+      // which reads as "the recorded counterexample still happens" when that one is gone
+      const found = JSON.parse((await runCli(['explore', sc('odirect-vs-fault'), '--json'])).stdout) as { violations: { rule: string; schedule: number[] }[] };
+      const removed = found.violations.find((v) => v.rule === 'mapped-page-removed')!;
+      const other = path.join(dir, 'other-rule.json');
+      writeFileSync(other, JSON.stringify({ rule: 'stale-after-invalidate', schedule: removed.schedule }));
+      const r = await runCli(['explore', sc('odirect-vs-fault'), '--schedule', other]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout.split('\n')[0]).toBe(
+        'violation: odirect-vs-fault on linux-2.6.15: mapped-page-removed (reached by the recorded schedule; NOT stale-after-invalidate, which it was recorded for)',
+      );
+      writeFileSync(other, JSON.stringify({ rule: 'mapped-page-removed', schedule: removed.schedule.slice(0, 2) }));
+      const none = await runCli(['explore', sc('odirect-vs-fault'), '--schedule', other]);
+      expect(none.exitCode).toBe(0);
+      expect(none.stdout).toMatch(
+        /^incomplete: odirect-vs-fault on linux-2\.6\.15: the recorded schedule reaches no violation, NOT mapped-page-removed, which it was recorded for \(/,
+      );
+      // reached: as before
+      writeFileSync(other, JSON.stringify({ rule: 'mapped-page-removed', schedule: removed.schedule }));
+      expect((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', other])).stdout).toMatch(
+        /^violation: .*: mapped-page-removed \(reached by the recorded schedule\)\n/,
+      );
+    });
+
     it('says what it does not know: a schedule that reaches nothing is incomplete (exit 0), one that does not fit is exit 2', async () => {
       const short = path.join(dir, 'short.txt');
       writeFileSync(short, '0,1,1\n');

@@ -202,9 +202,33 @@ describe('a scenario file runs no code without an explicit choice', () => {
     }
   });
 
+  it('names an absolute module path as it is in the hint (it was joined to the scenario folder: another path)', async () => {
+    const abs = path.join(dir, 'absolute.yaml');
+    writeFileSync(abs, readFileSync(scenario, 'utf8').replace(/^flavor: .*$/m, `flavor: ${path.join(dir, 'evil.js')}`));
+    const r = await runCli(['explore', abs, '--check']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`run it by choice with --flavor ${path.join(dir, 'evil.js')},`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('loads it with --allow-scenario-code, relative to the scenario file, not the working folder', async () => {
     const r = await runCli(['explore', path.join(dir, 'scenario.yaml'), '--check', '--allow-scenario-code']);
     expect(r.exitCode).toBe(0);
     expect(existsSync(marker)).toBe(true);
+  });
+});
+
+describe('an error quoting an input file does not act on its control characters', () => {
+  it('shows an escape sequence of a schedule file as \\xNN on stderr, and JSON-escaped with --json', async () => {
+    // the schedule line is quoted in the error: its ESC ] 0 ; ... BEL retitled the terminal, ESC [ 2 J cleared it
+    const file = path.join(tmp, 'escape.schedule');
+    writeFileSync(file, '\u001b]0;owned\u0007\u001b[2J 0,1\r\n');
+    const r = await runCli(['explore', scenario, '--schedule', file]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('"\\x1b]0;owned\\x07\\x1b[2J 0,1" is not a list of thread ids');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    const j = await runCli(['explore', scenario, '--schedule', file, '--json']);
+    expect((JSON.parse(j.stdout) as { error: { message: string } }).error.message).toContain('\u001b]0;owned');
   });
 });

@@ -8,7 +8,7 @@
  * only asked where a problem is, to find its line.
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isMap, isNode, isSeq, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { LineCounter, isMap, isNode, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from './errors.js';
 
@@ -66,7 +66,26 @@ function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc
       hint: dup ? 'each key may appear once in a mapping; remove or rename the repeated one' : opts.hint,
     });
   }
-  return { file, data: doc.toJS({ maxAliasCount: 100 }), lineOf: yamlLineOf(doc, counter) };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // yaml refuses aliases that expand past maxAliasCount ("billion laughs"): the input's fault, not ours
+    if (!(e instanceof ReferenceError) || !/alias/i.test(e.message)) throw e;
+    let line: number | undefined;
+    visit(doc, {
+      Alias(_k, node) {
+        if (node.range) line = counter.linePos(node.range[0]).line;
+        return visit.BREAK;
+      },
+    });
+    throw new InputError(`${opts.what} uses YAML aliases that expand too far (more than 100 copies of one anchor)`, {
+      file,
+      ...(line !== undefined ? { line } : {}),
+      hint: `write the repeated values out instead of through anchors and aliases (&name / *name); ${opts.hint}`,
+    });
+  }
+  return { file, data, lineOf: yamlLineOf(doc, counter) };
 }
 
 function lineAt(text: string, pos: number): number {

@@ -56,4 +56,20 @@ describe('the document loader', () => {
     expect(extra.line).toBe(3);
     expect(parseDocumentWith('name: x\nn: 1\n', 'v.yaml', schema, OPTS).value).toEqual({ name: 'x', n: 1 });
   });
+
+  it('refuses YAML aliases that expand too far (a "billion laughs") as an input error at the first alias', () => {
+    const levels = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 6; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const e = fails(() => parseDocumentText(`name: x\n${levels.join('\n')}\n`, 'bomb.yaml', OPTS));
+    expect(e.message).toMatch(/aliases that expand too far/);
+    expect(e.file).toBe('bomb.yaml');
+    expect(e.line).toBe(3);
+    // a few aliases are fine
+    expect(parseDocumentText('a: &a [1, 2]\nb: *a\n', 'ok.yaml', OPTS).data).toEqual({ a: [1, 2], b: [1, 2] });
+  });
 });

@@ -16,6 +16,8 @@ export type Strategy = 'dpor' | 'exhaustive' | 'random' | 'schedule';
 export interface RecordedSchedule {
   schedule: Schedule;
   cycle?: Schedule;
+  /** The rule the schedule was recorded for, when its file says (a trace's `rule=`, the --json violation's `rule`). */
+  rule?: string;
 }
 
 export type Verdict = 'violation' | 'clean' | 'incomplete';

@@ -20,6 +20,26 @@ export interface FileEnv {
 }
 
 export const FS_KINDS = ['ext4', 'xfs', 'tmpfs', 'secretmem', 'hugetlbfs'] as const;
+
+/**
+ * The most pages a file of the model spans (16 MiB). The state keeps a slot per page index of
+ * every file up to its highest one in use, and every step copies and every search hashes those
+ * slots: a scenario that names a 4 GiB file (or an offset there) makes each state a million
+ * slots and the search never ends. Scenario fields and program arguments stay below this. A
+ * multiple of the largest folio (order 9), so an aligned folio that starts below it ends inside it.
+ */
+export const MAX_FILE_PAGES = 4096;
+export const MAX_FILE_BYTES = MAX_FILE_PAGES * PAGE_SIZE;
+
+/**
+ * The most files a scenario declares. Each adds its page slots to every state (above), and the
+ * data tags number at most 4096 files (data.ts): 20 000 one-page files were an internal error.
+ */
+export const MAX_FILES = 64;
+
+/** The most threads a scenario runs: the explorer keeps thread sets as 32-bit masks (30 threads, with room for its flags). */
+export const MAX_THREADS = 30;
+
 export type FsKind = (typeof FS_KINDS)[number];
 
 export interface MmEnv {

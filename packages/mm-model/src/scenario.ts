@@ -5,7 +5,7 @@
  * validated with zod; every error names file:line.
  */
 import { z } from 'zod';
-import { FS_KINDS } from './env.js';
+import { FS_KINDS, MAX_FILE_BYTES, MAX_FILE_PAGES, MAX_FILES, MAX_THREADS } from './env.js';
 import { InputError, RULES, parseDocumentText, readDocumentFile, validateDocument } from '@kreplay/core';
 
 const int = z.number().int();
@@ -13,7 +13,7 @@ const Name = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -')
 
 export const ScenarioPageSchema = z
   .object({
-    index: int.min(0),
+    index: int.min(0).max(MAX_FILE_PAGES - 1, `the model's files span at most ${MAX_FILE_PAGES} pages: use an index below ${MAX_FILE_PAGES}`),
     /** Page frame number; assigned from 1 upward when absent. */
     pfn: int.min(1).max(65535).optional(),
     flags: z.array(z.enum(['uptodate', 'dirty', 'writeback', 'private'])).default(['uptodate']),
@@ -33,7 +33,9 @@ export const ScenarioFileSchema = z
     /** Inode number (an integer, or a hex string like "0x2a"). */
     ino: z.union([int.min(0), z.string().regex(/^(0x)?[0-9a-fA-F]+$/)]),
     /** i_size in bytes. */
-    size: int.min(0),
+    size: int
+      .min(0)
+      .max(MAX_FILE_BYTES, `the model's files span at most ${MAX_FILE_PAGES} pages (${MAX_FILE_BYTES} bytes): the race needs only the pages its threads touch`),
     /** Pages cached at the start. */
     pages: z.array(ScenarioPageSchema).default([]),
     /**
@@ -52,7 +54,10 @@ export const ScenarioVmaSchema = z
     /** Start address, page aligned. */
     start: int.min(0).refine((n) => n % 4096 === 0, 'start must be page aligned (a multiple of 4096)'),
     /** File page index the VMA starts at (vm_pgoff). */
-    pgoff: int.min(0).default(0),
+    pgoff: int
+      .min(0)
+      .max(MAX_FILE_PAGES - 1, `the model's files span at most ${MAX_FILE_PAGES} pages: use a pgoff below ${MAX_FILE_PAGES}`)
+      .default(0),
     pages: int.min(1).max(4096).default(1),
     /** File page indexes whose PTE is installed at the start (each must be cached). */
     ptes: z.array(int.min(0)).default([]),
@@ -92,9 +97,9 @@ export const ScenarioSchema = z
     description: z.string().optional(),
     /** Flavor the scenario runs on unless overridden (`--flavor`). */
     flavor: z.string().min(1),
-    files: z.array(ScenarioFileSchema).min(1),
+    files: z.array(ScenarioFileSchema).min(1).max(MAX_FILES, `a scenario declares at most ${MAX_FILES} files`),
     processes: z.array(ScenarioProcessSchema).default([]),
-    threads: z.array(ScenarioThreadSchema).min(1),
+    threads: z.array(ScenarioThreadSchema).min(1).max(MAX_THREADS, `the explorer runs at most ${MAX_THREADS} threads`),
     /** Per flavor: the rules exhaustive exploration finds, or `clean`. Read by tests only. */
     expect: z.record(z.string(), ExpectationSchema).optional(),
   })
@@ -118,8 +123,22 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return parseScenario(text, path);
 }
 
+/**
+ * The largest scenario text read. Past 4 MiB the document loader reads JSON with JSON.parse,
+ * which keeps the last of two equal keys without a word: a second `threads:` after a long
+ * description replaced the racing threads and the search read clean. A scenario is a few
+ * hundred bytes; the limits above keep any real one far below this.
+ */
+export const MAX_SCENARIO_BYTES = 1 << 20;
+
 /** Parse and validate a scenario (YAML, or JSON, which is YAML too). */
 export function parseScenario(text: string, file: string): Scenario {
+  if (text.length > MAX_SCENARIO_BYTES) {
+    throw new InputError(`the scenario is ${text.length} characters long, more than a scenario may be (${MAX_SCENARIO_BYTES})`, {
+      file,
+      hint: 'a scenario names a few files, processes and threads: docs/scenarios.md describes every field',
+    });
+  }
   const doc = parseDocumentText(text, file, DOC);
   const body = validateDocument(doc, ScenarioSchema, DOC);
   checkReferences(body, file, doc.lineOf);
@@ -167,6 +186,12 @@ function checkReferences(s: ScenarioBody, file: string, lineOf: (p: (string | nu
     p.vmas.forEach((v, vi) => {
       const f = files.get(v.file);
       if (!f) fail(['processes', pi, 'vmas', vi, 'file'], `unknown file ${v.file}`, `declare it under files: (known: ${[...files.keys()].join(', ')})`);
+      if (v.pgoff + v.pages > MAX_FILE_PAGES)
+        fail(
+          ['processes', pi, 'vmas', vi, 'pages'],
+          `this VMA maps file pages up to ${v.pgoff + v.pages - 1}, past page ${MAX_FILE_PAGES - 1}, the last page a file of the model has`,
+          'lower pgoff or pages',
+        );
       const end = v.start + v.pages * 4096;
       if (spans.some(([a, b]) => v.start < b && a < end)) {
         fail(['processes', pi, 'vmas', vi, 'start'], 'this VMA overlaps another VMA of the same process', 'move it to a free address range');

@@ -56,6 +56,24 @@ describe('parseScenario', () => {
     ['a thread name longer than a comm', GOOD.replace('name: fault,', 'name: a-very-long-thread-name,'), 13, /threads\.0\.name/],
     ['two threads with one name', `${GOOD}  - { name: fault, program: read }\n`, 14, /declared twice/],
     ['no threads', GOOD.replace(/threads:[^]*$/, 'threads: []\n'), 12, /threads/],
+    // the model keeps a slot per page of a file: a 4 GiB file made every state a million slots (the search never ended)
+    ['a file larger than the model spans', GOOD.replace('size: 4096', 'size: 4294967296'), 5, /files\.0\.size: the model's files span at most 4096 pages/],
+    ["a page index past the model's files", GOOD.replace('{ index: 0 }', '{ index: 1000000000000 }'), 7, /files\.0\.pages\.0\.index: .*below 4096/],
+    ["a VMA mapping past the model's files", GOOD.replace('start: 0x10000 }', 'start: 0x10000, pgoff: 4000, pages: 100 }'), 11, /past page 4095/],
+    // 20,000 files were an internal error (data tags number 4096 files), and each file's pages are in every state
+    [
+      'more files than a scenario declares',
+      GOOD.replace('processes:', `${Array.from({ length: 64 }, (_, i) => `  - { name: f${i}, ino: ${i + 100}, size: 4096 }\n`).join('')}processes:`),
+      2,
+      /files: a scenario declares at most 64 files/,
+    ],
+    // the explorer's thread sets are 32-bit masks: 31 threads were an internal error (exit 70) after --check said ok
+    [
+      'more threads than the explorer runs',
+      `${GOOD}${Array.from({ length: 30 }, (_, i) => `  - { name: r${i}, program: read }\n`).join('')}`,
+      12,
+      /threads: the explorer runs at most 30 threads/,
+    ],
   ])('%s is an input error at its line', (_what, text, line, msg) => {
     const e = inputError(() => parseScenario(text, 'bad.yaml'));
     expect(e.file).toBe('bad.yaml');
@@ -63,6 +81,16 @@ describe('parseScenario', () => {
     expect(e.message).toMatch(msg);
     expect(e.hint).toBeTruthy();
   });
+});
+
+test('a scenario text larger than 1 MiB is refused: read past 4 MiB, a repeated key was silently the last one', () => {
+  const threads = (names: string[]) => names.map((n) => ({ name: n, program: 'read' }));
+  const body = (description: string) =>
+    `{"flavor":"linux-2.6.15","files":[{"name":"data","ino":1,"size":4096}],"threads":${JSON.stringify(threads(['a', 'b']))},"description":"${description}","threads":${JSON.stringify(threads(['a']))}}`;
+  expect(inputError(() => parseScenario(body('x'), 'dup.json')).message).toMatch(/duplicate key/);
+  const e = inputError(() => parseScenario(body('x'.repeat(5 << 20)), 'dup.json'));
+  expect(e.message).toMatch(/more than a scenario may be \(1048576\)/);
+  expect(e.file).toBe('dup.json');
 });
 
 describe('createMachine checks what depends on the flavor', () => {
@@ -82,6 +110,18 @@ describe('createMachine checks what depends on the flavor', () => {
     const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
     expect(e.message).toMatch(/address 0x90000 is not inside a VMA of reader/);
     expect(e.line).toBe(17);
+  });
+
+  test.each([
+    ['truncate', '{ file: data, size: 1125899906842624 }', /argument size reaches byte 1125899906842624, past the model's largest file/],
+    ['odirect_write', '{ file: data, offset: 1125899906842624 }', /argument offset reaches byte/],
+    ['odirect_write', '{ file: data, length: 1099511627776 }', /argument length reaches byte/],
+    ['read', '{ file: data, index: 1000000000000 }', /argument index must be below 4096/],
+  ])("%s with %s past the model's largest file is an input error at the argument (it used to hang the search)", (program, args, msg) => {
+    const text = `${GOOD}  - { name: other, program: ${program}, args: ${args} }\n`;
+    const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
+    expect(e.message).toMatch(msg);
+    expect(e.line).toBe(14);
   });
 
   test('an unknown argument is refused', () => {

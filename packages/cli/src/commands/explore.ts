@@ -182,12 +182,15 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if (opts.shard && opts.strategy === 'exhaustive') opts.model = modelIdentity(scenario, flavor);
     // SIGINT/SIGTERM end the search early: the verdict is then incomplete, and says so.
     opts.signal = this.interruptible();
+    const workers = flags.workers ?? defaultWorkers();
+    // workers read the scenario and flavor again once the search is large: they check that they read what this thread searches
+    const identity = workers > 1 ? (opts.model ?? modelIdentity(scenario, flavor)) : undefined;
     const source = {
       module: fileURLToPath(new URL('../explore-machine.js', import.meta.url)),
       name: 'exploreMachine',
-      args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice) },
+      args: { scenario: path.resolve(args.scenario), flavor: flavorSpec(flavorChoice), identity },
     };
-    const result = await exploreOnCores(machine, source, flags.workers ?? defaultWorkers(), opts).catch((e: unknown) => {
+    const result = await exploreOnCores(machine, source, workers, opts).catch((e: unknown) => {
       throw moduleBug(e, flavor.name, flavorChoice);
     });
     this.progress().done();
@@ -295,8 +298,9 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     scheduled?: { file: string; schedule: ScheduleFile },
   ): ExploreOptions {
     if (scheduled) {
-      const { schedule, cycle } = scheduled.schedule;
-      const opts: ExploreOptions = { strategy: new ScheduleReplay(cycle ? { schedule, cycle } : { schedule }, { source: scheduled.file }) };
+      const { schedule, cycle, rule } = scheduled.schedule;
+      const recorded = { schedule, ...(cycle?.length ? { cycle } : {}), ...(rule !== undefined ? { rule } : {}) };
+      const opts: ExploreOptions = { strategy: new ScheduleReplay(recorded, { source: scheduled.file }) };
       if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
       return opts;
     }
@@ -368,7 +372,7 @@ async function scenarioFlavor(file: string, flavor: string, allowCode: boolean):
     throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
       file,
       line,
-      hint: `run it by choice with --flavor ${path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
+      hint: `run it by choice with --flavor ${path.isAbsolute(flavor) ? flavor : path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
         .map((f) => f.name)
         .join(', ')})`,
     });

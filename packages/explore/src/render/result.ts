@@ -45,10 +45,13 @@ export function formatStats(s: ExploreStats, strategy: ExploreResult['strategy']
 function verdictLine(r: ExploreResult, h: FtraceHeader): string {
   const what = `${h.scenario} on ${h.flavor}`;
   if (r.strategy === 'schedule') {
-    // One recorded schedule: what it reaches, never a claim about the other interleavings.
+    // One recorded schedule: what it reaches, never a claim about the other interleavings — nor
+    // about the rule it was recorded for when it reaches another one instead.
+    const rule = r.replayed?.rule;
+    const missed = rule !== undefined && !r.violations.some((v) => v.rule === rule);
     return r.verdict === 'violation'
-      ? `violation: ${what}: ${r.violations.map((v) => v.rule).join(', ')} (reached by the recorded schedule)`
-      : `incomplete: ${what}: the recorded schedule reaches no violation (one schedule, not every interleaving)`;
+      ? `violation: ${what}: ${r.violations.map((v) => v.rule).join(', ')} (reached by the recorded schedule${missed ? `; NOT ${rule}, which it was recorded for` : ''})`
+      : `incomplete: ${what}: the recorded schedule reaches no violation${missed ? `, NOT ${rule}, which it was recorded for` : ''} (one schedule, not every interleaving)`;
   }
   if (r.verdict === 'clean') return `clean: ${what}: every interleaving explored (${r.strategy}), no violation`;
   if (r.verdict === 'violation') {

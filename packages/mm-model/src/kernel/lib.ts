@@ -5,7 +5,7 @@
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
 import { ArgError, r, w } from '../program.js';
-import { findVma, pteLoc, type Env } from '../env.js';
+import { MAX_FILE_BYTES, MAX_FILE_PAGES, findVma, pteLoc, type Env } from '../env.js';
 import { NONE, PAGE_SIZE, type Locals } from '../state.js';
 
 /** `~0UL` as a page index: "to the end of the file". */
@@ -31,6 +31,13 @@ function intArg(args: Readonly<Record<string, unknown>>, name: string, dflt?: nu
     throw new ArgError(name, `argument ${name} must be a non-negative integer (got ${JSON.stringify(v)})`);
   }
   return n;
+}
+
+/** Refuses a byte range (or size) that reaches past the model's largest file (env.ts MAX_FILE_PAGES). */
+function withinFile(name: string, end: number): void {
+  if (end > MAX_FILE_BYTES) {
+    throw new ArgError(name, `argument ${name} reaches byte ${end}, past the model's largest file (${MAX_FILE_PAGES} pages, ${MAX_FILE_BYTES} bytes)`);
+  }
 }
 
 function known(args: Readonly<Record<string, unknown>>, names: string[]): void {
@@ -88,7 +95,9 @@ export function rangeArgs(args: Readonly<Record<string, unknown>>, env: Env): Lo
 /** truncate: `{ file, size }` in bytes. */
 export function truncateArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
   known(args, ['file', 'size']);
-  return { file: fileArg(args, env), size: intArg(args, 'size') };
+  const size = intArg(args, 'size');
+  withinFile('size', size);
+  return { file: fileArg(args, env), size };
 }
 
 /** odirect_write: `{ file, offset, length }` in bytes (default one page at 0). */
@@ -97,6 +106,7 @@ export function odirectArgs(args: Readonly<Record<string, unknown>>, env: Env): 
   const offset = intArg(args, 'offset', 0);
   const length = intArg(args, 'length', PAGE_SIZE);
   if (length === 0) throw new ArgError('length', 'length must be at least 1 byte');
+  withinFile(offset + length > MAX_FILE_BYTES && offset < MAX_FILE_BYTES ? 'length' : 'offset', offset + length);
   if (offset % 512 !== 0 || length % 512 !== 0) {
     throw new ArgError(offset % 512 !== 0 ? 'offset' : 'length', 'O_DIRECT needs offset and length aligned to 512 bytes');
   }
@@ -116,13 +126,16 @@ export function pageRangeArgs(args: Readonly<Record<string, unknown>>, env: Env,
   if (offset % PAGE_SIZE || length % PAGE_SIZE || length === 0) {
     throw new ArgError(offset % PAGE_SIZE ? 'offset' : 'length', `the model ${what} whole pages: offset and length must be multiples of 4096 (length > 0)`);
   }
+  withinFile(offset + length > MAX_FILE_BYTES && offset < MAX_FILE_BYTES ? 'length' : 'offset', offset + length);
   return { file: fileArg(args, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
 }
 
 /** read: `{ file, index }`. */
 export function readArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
   known(args, ['file', 'index']);
-  return { file: fileArg(args, env), index: intArg(args, 'index', 0), pfn: NONE };
+  const index = intArg(args, 'index', 0);
+  if (index >= MAX_FILE_PAGES) throw new ArgError('index', `argument index must be below ${MAX_FILE_PAGES}, the model's largest file in pages`);
+  return { file: fileArg(args, env), index, pfn: NONE };
 }
 
 /** Cached pages of `file` with index in [from, to], in index order, at most `max`. */
