@@ -196,6 +196,36 @@ describe('extendFlavor', () => {
     expect(r.found.get('bug-on')!.message).toMatch(/BUG_ON\(folio_mapped\(folio\)\)/);
   });
 
+  test("linux-6.12's programs refuse a file whose filesystem takes another kernel path (it crashed: truncate_setsize on a hugetlbfs file)", async () => {
+    const flavor = await resolveFlavor('linux-6.12');
+    const text = (fs: string, threads: string) => `
+flavor: linux-6.12
+files:
+  - { name: data, dev: "0:40", ino: 0x2a, size: 2097152, fs: ${fs}, pages: [{ index: 0, order: 9 }] }
+processes:
+  - name: task
+    vmas:
+      - { file: data, start: 0x200000, pages: 512 }
+threads:
+${threads}
+`;
+    const make = (fs: string, threads: string) => () => createMachine(parseScenario(text(fs, threads), 'x.yaml'), flavor);
+    // hugetlbfs truncates through hugetlb_vmtruncate, not truncate_setsize: the race with hugetlb_punch ended in an internal error
+    expect(make('hugetlbfs', '  - { name: trunc, program: truncate, args: { file: data, size: 0 } }')).toThrow(
+      /^thread trunc \(truncate\): linux-6\.12 models truncate on ext4, xfs, tmpfs files, not on hugetlbfs/,
+    );
+    expect(make('hugetlbfs', '  - { name: f, program: fault, args: { mm: task, index: 0 } }')).toThrow(
+      /models fault on ext4, xfs, tmpfs files, not on hugetlbfs/,
+    );
+    expect(make('xfs', '  - { name: f, program: hugetlb_fault, args: { mm: task, index: 0 } }')).toThrow(/models hugetlb_fault on hugetlbfs files, not on xfs/);
+    expect(make('tmpfs', '  - { name: p, program: punch_hole, args: { file: data, offset: 0, length: 4096 } }')).toThrow(
+      /models punch_hole on ext4, xfs files, not on tmpfs/,
+    );
+    // the programs of each kind still take their own files
+    expect(make('hugetlbfs', '  - { name: p, program: hugetlb_punch, args: { file: data, offset: 0, length: 2097152 } }')).not.toThrow();
+    expect(make('xfs', '  - { name: t, program: truncate, args: { file: data, size: 0 } }')).not.toThrow();
+  });
+
   test('each flavor lists the kernel BUGs it checks, from the kernel version it models (Proc.bugs; triage relies on them)', async () => {
     const want: Record<string, string[]> = {
       // 2.6.15 loops on the unmap in invalidate_inode_pages2_range; 2.6.23.17 has BUG_ON(page_mapped(page)) there

@@ -9,7 +9,8 @@
  * as 6.12.117 does. A race's before.js is `kit.builders.linux612({ ..., fixes: { id: false } })`.
  */
 import type { Flavor } from '../../flavor.js';
-import type { Program, Proc, StepDef } from '../../program.js';
+import { ArgError, type Program, type Proc, type StepDef } from '../../program.js';
+import type { FsKind } from '../../env.js';
 import { faultArgs } from '../../kernel/lib.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
@@ -103,6 +104,42 @@ const programs: Record<string, Program> = {
 };
 // `load` (a user load that observes data) is not offered until 6.12's fault declares its data accesses.
 delete programs.load;
+
+/**
+ * The filesystems whose kernel path each program follows. A hugetlbfs file has its own read_iter,
+ * setattr (hugetlb_vmtruncate → remove_inode_hugepages), fallocate, fault (hugetlb_fault) and no
+ * write_iter (fs/hugetlbfs/inode.c); a secretmem file its own fault and setattr (mm/secretmem.c);
+ * tmpfs punches holes through shmem_fallocate (mm/shmem.c), which punch_hole does not follow. A
+ * program given a file of another kind is refused (an input error at the thread), instead of
+ * running a path the kernel does not take there.
+ */
+const GENERIC_FS: readonly FsKind[] = ['ext4', 'xfs', 'tmpfs'];
+const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
+  punch_hole: ['ext4', 'xfs'],
+  hugetlb_fault: ['hugetlbfs'],
+  hugetlb_punch: ['hugetlbfs'],
+  migrate_hugetlb: ['hugetlbfs'],
+  secretmem_fault: ['secretmem'],
+};
+for (const [name, p] of Object.entries(programs)) programs[name] = onFilesystems(name, p, PROGRAM_FS[name] ?? GENERIC_FS);
+
+function onFilesystems(name: string, p: Program, kinds: readonly FsKind[]): Program {
+  return {
+    ...p,
+    start: (args, env) => {
+      const l = p.start(args, env);
+      const file = typeof l.file === 'number' ? l.file : typeof l.vma === 'number' ? env.vmas[l.vma]?.file : undefined;
+      const fs = file === undefined ? undefined : env.files[file]?.fs;
+      if (fs !== undefined && !kinds.includes(fs)) {
+        throw new ArgError(
+          'file' in args || !('mm' in args) ? 'file' : 'mm',
+          `linux-6.12 models ${name} on ${kinds.join(', ')} files, not on ${fs} (the kernel takes another path there)${fs === 'hugetlbfs' ? ': hugetlb_fault, hugetlb_punch and migrate_hugetlb are the hugetlbfs programs' : fs === 'secretmem' ? ': secretmem_fault is the secretmem program' : ''}`,
+        );
+      }
+      return l;
+    },
+  };
+}
 
 export interface Linux612Build {
   name: string;
