@@ -55,6 +55,7 @@ export function diffToJunit(d: DiffResult): string {
     const name = escapeXml(`${t.metric} at most +${t.maxPct}%`);
     const msg = escapeXml(`${t.metric}: ${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}); ${t.note}`);
     if (t.exceeded) failures++;
+    else if (t.judged === false) skipped++;
     cases.push(
       t.exceeded
         ? `    <testcase classname="kreplay.diff.thresholds" name="${name}">\n      <failure type="threshold" message="${msg}">${msg}</failure>\n    </testcase>`

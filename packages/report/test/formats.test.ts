@@ -136,6 +136,18 @@ describe('the diff JUnit', () => {
     // eslint-disable-next-line no-control-regex -- no character XML 1.0 forbids
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
   });
+
+  it('counts a threshold nothing could judge among the skipped, as its testcase says', async () => {
+    const { diffRuns, emptyCounts, parseThreshold } = await import('@kreplay/diff');
+    const { diffToJunit } = await import('../src/reports.js');
+    const run = () => ({ source: 's', findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } });
+    // no workload counter on either side: the threshold is not judged
+    const d = diffRuns([run()], [run()], { thresholds: [parseThreshold('workload.mismatches=0')] });
+    expect(d.thresholds[0]).toMatchObject({ judged: false });
+    const xml = diffToJunit(d);
+    expect(xml).toMatch(/<skipped message="not judged: /);
+    expect(xml).toMatch(/<testsuite [^>]* skipped="1"/);
+  });
 });
 
 describe('the diff verdict in every format', () => {
