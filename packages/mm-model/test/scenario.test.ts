@@ -124,6 +124,24 @@ describe('createMachine checks what depends on the flavor', () => {
     expect(e.line).toBe(14);
   });
 
+  test.each([
+    ['readahead', 'xfs', '{ file: data, index: 1048576, order: 0 }', /argument index must be an integer from 0 to 4095/],
+    ['punch_hole', 'xfs', '{ file: data, offset: 1125899906842624, length: 4096 }', /argument length reaches byte/],
+    ['hugetlb_punch', 'hugetlbfs', '{ file: data, offset: 1125899906842624, length: 2097152 }', /argument length reaches byte/],
+    ['migrate_hugetlb', 'hugetlbfs', '{ file: data, index: 1000000000000 }', /argument index reaches byte/],
+  ])("linux-6.12's %s on %s with %s past the model's largest file is an input error at the argument", async (program, fs, args, msg) => {
+    const text = `flavor: linux-6.12
+files:
+  - { name: data, ino: 0x2a, size: 4096, fs: ${fs} }
+processes: []
+threads:
+  - { name: t, program: ${program}, args: ${args} }
+`;
+    const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), flavor612!));
+    expect(e.message).toMatch(msg);
+    expect(e.line).toBe(6);
+  });
+
   test('an unknown argument is refused', () => {
     const text = GOOD.replace('address: 0x10000', 'adress: 0x10000');
     const e = inputError(() => createMachine(parseScenario(text, 'bad.yaml'), resolveFlavorSync()));
@@ -157,6 +175,8 @@ function resolveFlavorSync() {
   if (!cached) throw new Error('flavor not loaded');
   return cached;
 }
+let flavor612: Awaited<ReturnType<typeof resolveFlavor>> | undefined;
 beforeAll(async () => {
   cached = await resolveFlavor('linux-2.6.15');
+  flavor612 = await resolveFlavor('linux-6.12');
 });

@@ -34,7 +34,7 @@ function intArg(args: Readonly<Record<string, unknown>>, name: string, dflt?: nu
 }
 
 /** Refuses a byte range (or size) that reaches past the model's largest file (env.ts MAX_FILE_PAGES). */
-function withinFile(name: string, end: number): void {
+export function withinFile(name: string, end: number): void {
   if (end > MAX_FILE_BYTES) {
     throw new ArgError(name, `argument ${name} reaches byte ${end}, past the model's largest file (${MAX_FILE_PAGES} pages, ${MAX_FILE_BYTES} bytes)`);
   }

@@ -29,7 +29,7 @@ import type { Ctx } from '../../ctx.js';
 import { ArgError, acquire, r, release, w, type Proc } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, type Locals } from '../../state.js';
 import { pteLoc, type Env } from '../../env.js';
-import { faultBegin, faultEnd, faultSite, fileArg, removeAcc } from '../../kernel/lib.js';
+import { faultBegin, faultEnd, faultSite, fileArg, removeAcc, withinFile } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange } from './folio.js';
 import { findLockSteps } from './lock-folio.js';
@@ -165,6 +165,7 @@ export function hugetlbPunchArgs(args: Readonly<Record<string, unknown>>, env: E
   const offset = num('offset');
   const length = num('length');
   if (length === 0) throw new ArgError('length', 'length must be at least one huge page');
+  withinFile('length', offset + length);
   return { file: fileArg(args, env), first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1, v: 0, pfn: NONE };
 }
 
@@ -310,6 +311,7 @@ export function migrateArgs(args: Readonly<Record<string, unknown>>, env: Env): 
   for (const k of Object.keys(args)) if (!['file', 'index'].includes(k)) throw new ArgError(k, `unknown argument ${k} (this program takes: file, index)`);
   const index = args.index;
   if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) throw new ArgError('index', 'argument index must be a non-negative integer');
+  withinFile('index', (index + 1) * PAGE_SIZE);
   return { file: fileArg(args, env), index, pfn: NONE, dst: NONE, slots: [], rc: 0 };
 }
 

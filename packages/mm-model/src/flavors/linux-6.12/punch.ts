@@ -20,7 +20,7 @@ import { staleAfterPunch } from '../../invariants.js';
 import { ArgError, acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, type Locals } from '../../state.js';
 import type { Env } from '../../env.js';
-import { fileArg, readIoAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
+import { fileArg, readIoAcc, dropInvalidateLock, takeInvalidateLock, withinFile } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { filemapRead61 } from '../linux-6.1/read.js';
 import { truncateLocals } from './truncate.js';
@@ -40,6 +40,7 @@ export function punchArgs(args: Readonly<Record<string, unknown>>, env: Env): Lo
   const offset = num('offset');
   const length = num('length');
   if (length === 0) throw new ArgError('length', 'length must be at least one page');
+  withinFile('length', offset + length);
   return { file: fileArg(args, env), offset, length, first: offset / PAGE_SIZE, last: (offset + length) / PAGE_SIZE - 1 };
 }
 

@@ -10,7 +10,7 @@
 import type { Ctx } from '../../ctx.js';
 import { ArgError, acquire, release, w, type Proc } from '../../program.js';
 import { NONE, PG, type Locals } from '../../state.js';
-import type { Env } from '../../env.js';
+import { MAX_FILE_PAGES, type Env } from '../../env.js';
 import { fileArg, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 
 const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
@@ -24,7 +24,7 @@ export function readaheadArgs(args: Readonly<Record<string, unknown>>, env: Env)
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw new ArgError(k, `argument ${k} must be an integer from 0 to ${max}`);
     return v;
   };
-  const index = int('index', 1 << 20);
+  const index = int('index', MAX_FILE_PAGES - 1);
   const order = int('order', 9);
   if (index % (1 << order) !== 0) throw new ArgError('index', `index must be a multiple of ${1 << order} for an order-${order} folio`);
   return { file: fileArg(args, env), index, order, pfn: NONE };
