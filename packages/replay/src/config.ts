@@ -28,6 +28,8 @@ export interface ChosenAdapter {
   reason: string;
   warning?: string;
   adapter: Adapter;
+  /** The probe-map adapter (the explorer's wraps it). */
+  probeAdapter: ProbeMapAdapter;
   vmemmap?: bigint;
   vmemmapSource?: string;
   /** Where the probe meanings came from, most specific first. */
@@ -144,7 +146,7 @@ function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }
     missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
-  return { ...choice, adapter, ...vm, probeSources: [...merged.sources], map: merged.map };
+  return { ...choice, adapter, probeAdapter, ...vm, probeSources: [...merged.sources], map: merged.map };
 }
 
 /** Resolve a replay's whole configuration once, before streaming. Throws InputError for what the user can fix. */
