@@ -112,6 +112,35 @@ export async function loadProbeMap(file: string): Promise<ProbeMap> {
   return (await loadDocument(file, ProbeMapSchema, DOC)).value;
 }
 
+/** `kprobe:<func>` / `kretprobe:<func>` for a key of either form or an auto-generated event name (`p_<func>_0`, `r_<func>_0`). */
+function siteKey(key: string): { site: string; func: string } | undefined {
+  const k = /^(kprobe|kretprobe):(.+)$/.exec(key);
+  if (k) return { site: key, func: k[2]! };
+  const a = /^([pr])_(.+)_\d+$/.exec(key);
+  return a ? { site: `${a[1] === 'p' ? 'kprobe' : 'kretprobe'}:${a[2]}`, func: a[2]! } : undefined;
+}
+
+/** Ops whose `fn` (the kernel function the op stands for) changes what replay does with them. */
+const FN_OPS: ReadonlySet<string> = new Set(['invalidate_begin', 'invalidate_end', 'truncate_begin', 'truncate_end', 'unmap_range']);
+
+/**
+ * Where `over` says a probe `base` also knows means another op, or (for ops that read it)
+ * stands for another kernel function — a meaning's `fn` defaulting to the probed function.
+ * Sorted by key; `over`/`base`: what each says (`pte_map`, `invalidate_end of invalidate_mapping_pages`).
+ */
+export function probeMapConflicts(base: ProbeMap, over: ProbeMap): Array<{ key: string; over: string; base: string }> {
+  const out: Array<{ key: string; over: string; base: string }> = [];
+  for (const key of Object.keys(over.probes).sort()) {
+    const mine = over.probes[key]!;
+    const sk = siteKey(key);
+    const theirs = Object.hasOwn(base.probes, key) ? base.probes[key] : sk && Object.hasOwn(base.probes, sk.site) ? base.probes[sk.site] : undefined;
+    if (!theirs) continue;
+    const said = (m: ProbeMeaning) => (FN_OPS.has(m.op) ? `${m.op} of ${m.fn ?? sk?.func ?? '(no function)'}` : m.op);
+    if (said(mine) !== said(theirs)) out.push({ key, over: said(mine), base: said(theirs) });
+  }
+  return out;
+}
+
 const BareProbes = z.record(z.string().min(1), ProbeMeaningSchema);
 
 /** meta.json's `probes`: a full ProbeMap or just its `probes` record. */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
+import { isInputError, type MetaJson } from '@kreplay/core';
 import { replay, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
@@ -51,5 +52,43 @@ describe('vmemmap base and struct page size', () => {
     const r = await run([line('old-9', 0, '1.000000', rmapAdd(0x99)), ...race]);
     expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
     expect(r.verdict.unjudged ?? []).toEqual([]);
+  });
+});
+
+describe("meta.json's probes", () => {
+  const rmap = { 'kprobe:page_add_file_rmap': { op: 'pte_unmap', args: { pfn: { field: ['page', 'arg1'], as: 'page' } } } };
+  const meta = (probes: unknown): MetaJson => ({ kernel: { release: '6.1.0-56-amd64' }, probes });
+
+  it('saying another op than the shipped map for one of its probes is refused, naming both', async () => {
+    const e = await run(race, { kernel: 'auto', meta: meta(rmap), metaSource: 'run/meta.json' }).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: 'run/meta.json' });
+    expect((e as Error).message).toMatch(/kprobe:page_add_file_rmap is pte_unmap in meta.json, pte_map in the shipped map/);
+  });
+
+  it('saying another function than the shipped map (a fn defaults to the probed function) is refused', async () => {
+    const inv = { 'kprobe:invalidate_mapping_pagevec': { op: 'invalidate_begin', args: { start: 'arg2', end: 'arg3' } } };
+    const e = await run(race, { meta: meta(inv) }).catch((x: unknown) => x);
+    expect((e as Error).message).toMatch(
+      /invalidate_begin of invalidate_mapping_pagevec in meta.json, invalidate_begin of invalidate_mapping_pages in the shipped map/,
+    );
+  });
+
+  it('--probes settles the probe: its meaning is used', async () => {
+    const r = await run(race, {
+      meta: meta(rmap),
+      probes: { structPageSize: 64, probes: { 'kprobe:page_add_file_rmap': { op: 'pte_map', args: { pfn: { field: 'arg1', as: 'page' } } } } },
+    });
+    expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
+  });
+
+  it('agreeing with the shipped map, or naming probes it does not know, is read as before', async () => {
+    const agree = {
+      'kprobe:page_add_file_rmap': { op: 'pte_map', fn: 'anything', args: { pfn: { field: 'arg1', as: 'page' } } },
+      'kprobe:invalidate_inode_pages2_range': { op: 'invalidate_begin', fn: 'invalidate_inode_pages2_range', args: {} },
+      'my_rmap': { op: 'pte_unmap', args: {} },
+    };
+    const r = await run(race, { meta: meta(agree) });
+    expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
   });
 });
