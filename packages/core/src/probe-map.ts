@@ -69,6 +69,13 @@ export const PROBE_OPS = [
   'page_unlock',
 ] as const;
 
+/**
+ * Conversions whose value is a string: only `dev` (a FileRef's "major:minor") takes one, and
+ * only they make one — a number read into `dev`, or a string into a numeric target, is never
+ * usable, and replay dropped it without a word (a file became unknown, a range absent).
+ */
+const STRING_CONVERSIONS: ReadonlySet<string> = new Set(['kdev', 'string']);
+
 export const ProbeMeaningSchema = z
   .object({
     op: z.enum(PROBE_OPS),
@@ -76,7 +83,21 @@ export const ProbeMeaningSchema = z
     fn: z.string().optional(),
     args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    for (const [target, spec] of Object.entries(m.args)) {
+      const as = typeof spec === 'object' ? spec.as : undefined;
+      if (as === undefined || STRING_CONVERSIONS.has(as) === (target === 'dev')) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['args', target, 'as'],
+        message:
+          target === 'dev'
+            ? `dev is a device ("major:minor"): read it as kdev (a kernel dev_t) or string, not ${as}`
+            : `${target} is a number: ${as} makes a string (use number, signed, hex, pfn, page or bytes-to-index)`,
+      });
+    }
+  });
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
 /** The version field of a probe map file (optional: a map without one is read as this version). */

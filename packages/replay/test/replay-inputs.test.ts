@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
-import { isInputError, type MetaJson } from '@kreplay/core';
+import { isInputError, parseProbeMap, type MetaJson } from '@kreplay/core';
 import { replay, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
@@ -90,5 +90,32 @@ describe("meta.json's probes", () => {
     };
     const r = await run(race, { meta: meta(agree) });
     expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
+  });
+});
+
+describe('probe map conversions', () => {
+  const map = (args: string) => () =>
+    parseProbeMap(`probes:\n  kprobe:invalidate_inode_pages2_range:\n    op: invalidate_begin\n    args: { ${args} }\n`, 'm.yaml');
+
+  it.each([
+    ['ino: { field: ino, as: kdev }', /args\.ino\.as: ino is a number: kdev makes a string/],
+    ['start: { field: arg2, as: string }', /args\.start\.as: start is a number: string makes a string/],
+    ['dev: { field: dev, as: number }', /args\.dev\.as: dev is a device/],
+  ])('%s is refused at its line: the value could never be used, and replay dropped it silently', (args, message) => {
+    const e = (() => {
+      try {
+        map(args)();
+      } catch (x) {
+        return x;
+      }
+      return undefined;
+    })();
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: 'm.yaml', line: 4 });
+    expect((e as Error).message).toMatch(message);
+  });
+
+  it('the conversions that fit their targets are read as before', () => {
+    expect(map('dev: { field: dev, as: kdev }, ino: { field: ino, as: hex }, start: { field: arg2, as: bytes-to-index }, end: arg3')()).toBeDefined();
   });
 });
