@@ -111,8 +111,11 @@ export const ProbeMapSchema = z
       .string()
       .regex(/^0x[0-9a-fA-F]+$/)
       .optional(),
-    /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
-    structPageSize: z.number().int().positive().default(64),
+    /**
+     * sizeof(struct page); 64 on x86-64 unless the build says otherwise. Absent unless the map
+     * says it (64 is then used), so that a map saying 64 still overrides one that said otherwise.
+     */
+    structPageSize: z.number().int().positive().optional(),
     probes: z.record(z.string().min(1), ProbeMeaningSchema),
   })
   .strict();
@@ -169,7 +172,7 @@ export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
   const full = ProbeMapSchema.safeParse(value);
   if (full.success) return full.data;
   const bare = BareProbes.safeParse(value);
-  if (bare.success) return { structPageSize: 64, probes: bare.data };
+  if (bare.success) return { probes: bare.data };
   const issue = full.error.issues[0]!;
   throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
     file,

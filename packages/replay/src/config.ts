@@ -155,7 +155,7 @@ function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }
   const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
   const probeAdapter = new ProbeMapAdapter(mapKernel, merged.map, {
     vmemmapBase: vm.vmemmap,
-    structPageSize: merged.map.structPageSize,
+    structPageSize: merged.map.structPageSize ?? 64,
     missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;

@@ -48,6 +48,12 @@ describe('vmemmap base and struct page size', () => {
     expect(r.verdict.unjudged?.map((u) => u.rule)).toContain('mapped-page-removed');
   });
 
+  it('--probes saying structPageSize 64 overrides a meta.json that said otherwise', async () => {
+    const meta = { kernel: { release: '6.1.0-56-amd64' }, probes: { structPageSize: 80, probes: {} } };
+    const r = await run(race, { meta, probes: { structPageSize: 64, probes: {} } });
+    expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
+  });
+
   it('one pfn both origins name is enough: pages mapped before the trace began stay judged as before', async () => {
     const r = await run([line('old-9', 0, '1.000000', rmapAdd(0x99)), ...race]);
     expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
