@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProbeMapSchema } from '@kreplay/core';
+import { ProbeMapSchema, loadProbeMap, probeMapConflicts } from '@kreplay/core';
 import { loadProfile, parseProfile, profileFunctions, profileOffsetKeys, profileProbeMap } from '../src/profile.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -64,6 +64,10 @@ describe('capture profiles', () => {
       expect(ProbeMapSchema.parse(map)).toEqual(map);
       expect([f, Object.values(map.probes).filter((m) => m.op === 'fault_begin').length]).toEqual([f, 1]);
       expect([f, map.probes['kretprobe:filemap_fault']?.op]).toEqual([f, 'fault_end']);
+      // the meanings capture writes into meta.json are the shipped map's: replay refuses a
+      // meta.json whose probes say another op or function than its kernel's map
+      const shipped = await loadProbeMap(path.join(repo, 'kernel-configs/probes', f.startsWith('linux-6.12') ? 'linux-6.12.yaml' : 'linux-6.1.yaml'));
+      expect([f, probeMapConflicts(shipped, map)]).toEqual([f, []]);
     }
   });
 

@@ -69,6 +69,13 @@ export const PROBE_OPS = [
   'page_unlock',
 ] as const;
 
+/**
+ * Conversions whose value is a string: only `dev` (a FileRef's "major:minor") takes one, and
+ * only they make one — a number read into `dev`, or a string into a numeric target, is never
+ * usable, and replay dropped it without a word (a file became unknown, a range absent).
+ */
+const STRING_CONVERSIONS: ReadonlySet<string> = new Set(['kdev', 'string']);
+
 export const ProbeMeaningSchema = z
   .object({
     op: z.enum(PROBE_OPS),
@@ -76,7 +83,21 @@ export const ProbeMeaningSchema = z
     fn: z.string().optional(),
     args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    for (const [target, spec] of Object.entries(m.args)) {
+      const as = typeof spec === 'object' ? spec.as : undefined;
+      if (as === undefined || STRING_CONVERSIONS.has(as) === (target === 'dev')) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['args', target, 'as'],
+        message:
+          target === 'dev'
+            ? `dev is a device ("major:minor"): read it as kdev (a kernel dev_t) or string, not ${as}`
+            : `${target} is a number: ${as} makes a string (use number, signed, hex, pfn, page or bytes-to-index)`,
+      });
+    }
+  });
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
 /** The version field of a probe map file (optional: a map without one is read as this version). */
@@ -90,8 +111,11 @@ export const ProbeMapSchema = z
       .string()
       .regex(/^0x[0-9a-fA-F]+$/)
       .optional(),
-    /** sizeof(struct page); 64 on x86-64 unless the build says otherwise. */
-    structPageSize: z.number().int().positive().default(64),
+    /**
+     * sizeof(struct page); 64 on x86-64 unless the build says otherwise. Absent unless the map
+     * says it (64 is then used), so that a map saying 64 still overrides one that said otherwise.
+     */
+    structPageSize: z.number().int().positive().optional(),
     probes: z.record(z.string().min(1), ProbeMeaningSchema),
   })
   .strict();
@@ -112,6 +136,35 @@ export async function loadProbeMap(file: string): Promise<ProbeMap> {
   return (await loadDocument(file, ProbeMapSchema, DOC)).value;
 }
 
+/** `kprobe:<func>` / `kretprobe:<func>` for a key of either form or an auto-generated event name (`p_<func>_0`, `r_<func>_0`). */
+function siteKey(key: string): { site: string; func: string } | undefined {
+  const k = /^(kprobe|kretprobe):(.+)$/.exec(key);
+  if (k) return { site: key, func: k[2]! };
+  const a = /^([pr])_(.+)_\d+$/.exec(key);
+  return a ? { site: `${a[1] === 'p' ? 'kprobe' : 'kretprobe'}:${a[2]}`, func: a[2]! } : undefined;
+}
+
+/** Ops whose `fn` (the kernel function the op stands for) changes what replay does with them. */
+const FN_OPS: ReadonlySet<string> = new Set(['invalidate_begin', 'invalidate_end', 'truncate_begin', 'truncate_end', 'unmap_range']);
+
+/**
+ * Where `over` says a probe `base` also knows means another op, or (for ops that read it)
+ * stands for another kernel function — a meaning's `fn` defaulting to the probed function.
+ * Sorted by key; `over`/`base`: what each says (`pte_map`, `invalidate_end of invalidate_mapping_pages`).
+ */
+export function probeMapConflicts(base: ProbeMap, over: ProbeMap): Array<{ key: string; over: string; base: string }> {
+  const out: Array<{ key: string; over: string; base: string }> = [];
+  for (const key of Object.keys(over.probes).sort()) {
+    const mine = over.probes[key]!;
+    const sk = siteKey(key);
+    const theirs = Object.hasOwn(base.probes, key) ? base.probes[key] : sk && Object.hasOwn(base.probes, sk.site) ? base.probes[sk.site] : undefined;
+    if (!theirs) continue;
+    const said = (m: ProbeMeaning) => (FN_OPS.has(m.op) ? `${m.op} of ${m.fn ?? sk?.func ?? '(no function)'}` : m.op);
+    if (said(mine) !== said(theirs)) out.push({ key, over: said(mine), base: said(theirs) });
+  }
+  return out;
+}
+
 const BareProbes = z.record(z.string().min(1), ProbeMeaningSchema);
 
 /** meta.json's `probes`: a full ProbeMap or just its `probes` record. */
@@ -119,7 +172,7 @@ export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
   const full = ProbeMapSchema.safeParse(value);
   if (full.success) return full.data;
   const bare = BareProbes.safeParse(value);
-  if (bare.success) return { structPageSize: 64, probes: bare.data };
+  if (bare.success) return { probes: bare.data };
   const issue = full.error.issues[0]!;
   throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
     file,

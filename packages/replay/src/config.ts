@@ -8,7 +8,7 @@
  * events (evidence.ts) — and decides nothing after that.
  */
 import type { FieldPlan, FieldsWanted } from '@kreplay/ftrace-parser';
-import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapFromMeta, type ProbeMap, type ProbeMeaning } from '@kreplay/core';
+import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapConflicts, probeMapFromMeta, type ProbeMap, type ProbeMeaning } from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
@@ -28,6 +28,8 @@ export interface ChosenAdapter {
   reason: string;
   warning?: string;
   adapter: Adapter;
+  /** The probe-map adapter (the explorer's wraps it). */
+  probeAdapter: ProbeMapAdapter;
   vmemmap?: bigint;
   vmemmapSource?: string;
   /** Where the probe meanings came from, most specific first. */
@@ -107,7 +109,20 @@ async function mergedMap(mapKernel: string, opts: ReplayOptions): Promise<{ map:
   const maps: ProbeMap[] = [await loadProbeMap(shippedMapPath(mapKernel))];
   const sources = [`kernel-configs/probes/${mapKernel}.yaml`];
   if (opts.meta?.probes !== undefined) {
-    maps.push(probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json'));
+    const meta = probeMapFromMeta(opts.meta.probes, opts.metaSource ?? 'meta.json');
+    // a probe meta.json means otherwise than the shipped map: replay would follow it without a
+    // word; only --probes, the user's own word for that probe, settles which is right
+    const settled = opts.probes?.probes ?? {};
+    const conflicts = probeMapConflicts(maps[0]!, meta).filter((c) => !Object.hasOwn(settled, c.key));
+    if (conflicts.length)
+      throw new InputError(
+        `its probes contradict kernel-configs/probes/${mapKernel}.yaml: ${conflicts.map((c) => `${c.key} is ${c.over} in meta.json, ${c.base} in the shipped map`).join('; ')}`,
+        {
+          file: opts.metaSource,
+          hint: 'the probe means one thing to the capture and another to this kreplay; pass --probes FILE giving the meaning you mean for it (--probes wins over both), or fix meta.json',
+        },
+      );
+    maps.push(meta);
     sources.unshift(`${opts.metaSource ?? 'meta.json'} (probes)`);
   }
   if (opts.probes) {
@@ -140,11 +155,11 @@ function adapterFor(choice: Choice, merged: { map: ProbeMap; sources: string[] }
   const looked = opts.source && opts.source !== '-' ? ` (looked for ${metaCandidates(opts.source).join(', ')})` : '';
   const probeAdapter = new ProbeMapAdapter(mapKernel, merged.map, {
     vmemmapBase: vm.vmemmap,
-    structPageSize: merged.map.structPageSize,
+    structPageSize: merged.map.structPageSize ?? 64,
     missingHint: `pass --vmemmap-base HEX (${NOKASLR_HINT}), or give the trace a meta.json with "vmemmapBase"${opts.metaSource ? ` (${opts.metaSource} has none)` : looked}`,
   });
   const adapter = choice.kernel === 'explore' ? new ExploreAdapter(probeAdapter, probeAdapter.files) : probeAdapter;
-  return { ...choice, adapter, ...vm, probeSources: [...merged.sources], map: merged.map };
+  return { ...choice, adapter, probeAdapter, ...vm, probeSources: [...merged.sources], map: merged.map };
 }
 
 /** Resolve a replay's whole configuration once, before streaming. Throws InputError for what the user can fix. */

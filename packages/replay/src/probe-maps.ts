@@ -23,13 +23,16 @@ export function shippedMapPath(kernel: string, dir = PROBE_MAP_DIR): string {
   return path.join(dir, `${kernel}.yaml`);
 }
 
-/** Key-by-key merge; later maps win. vmemmapBase/structPageSize: the last map that sets one. */
-export function mergeProbeMaps(maps: ProbeMap[]): ProbeMap {
-  const out: ProbeMap = { structPageSize: 64, probes: {} };
+/**
+ * Key-by-key merge; later maps win. vmemmapBase/structPageSize: the last map that sets one
+ * (a later map's explicit 64 included), else structPageSize 64.
+ */
+export function mergeProbeMaps(maps: ProbeMap[]): ProbeMap & { structPageSize: number } {
+  const out: ProbeMap = { probes: {} };
   for (const m of maps) {
     Object.assign(out.probes, m.probes);
     if (m.vmemmapBase !== undefined) out.vmemmapBase = m.vmemmapBase;
-    if (m.structPageSize !== 64) out.structPageSize = m.structPageSize;
+    if (m.structPageSize !== undefined) out.structPageSize = m.structPageSize;
   }
-  return out;
+  return { ...out, structPageSize: out.structPageSize ?? 64 };
 }

@@ -335,6 +335,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
+  const apart = chosen.probeAdapter.pfnsApart();
+  if (apart && c.byOp.get('cache_delete') > 0) {
+    const base = chosen.vmemmap === undefined ? 'no vmemmap base' : `vmemmap base 0x${chosen.vmemmap.toString(16)} (${chosen.vmemmapSource})`;
+    const why = `none of the ${plural(apart.fromPages, 'pfn')} read from struct page pointers (${base}, struct page ${chosen.map.structPageSize} bytes) is one of the ${plural(apart.printed, 'pfn')} the trace prints: the vmemmap base or struct page size is likely not the traced boot's`;
+    const rules = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
+    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged (pass the boot's --vmemmap-base)`);
+    for (const rule of rules) unjudged.push({ rule, reason: why });
+  }
   // perf shows its lost events only when asked: a trace without them may still have lost some
   if (perfUnsure)
     warnings.push(

@@ -182,8 +182,19 @@ export class FileRefs {
 /** The lifter of events a map does not know (sched, irq, ...). */
 const unknownEvent: Lifter = () => null;
 
+/** How many distinct pfns of each origin pfnsApart() keeps before it stops adding. */
+const PFN_CHECK_MAX = 1 << 16;
+
 export class ProbeMapAdapter implements Adapter {
   private readonly compiled = new Map<string, Lifter>();
+  /**
+   * Distinct pfns of ops, by origin: read from a struct page * (`as: page`, through the
+   * vmemmap base and struct page size) or printed by the trace (the page-cache tracepoints'
+   * `pfn=`). Kept until one pfn has both origins; see pfnsApart().
+   */
+  private readonly pagePfns = new Set<bigint>();
+  private readonly printedPfns = new Set<bigint>();
+  private pfnsMeet = false;
   private readonly devs = new Map<FieldValue, string | undefined>();
   readonly files: FileRefs;
 
@@ -252,8 +263,37 @@ export class ProbeMapAdapter implements Adapter {
       if (why !== undefined) return unusable(why, ev);
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
       const made = makeOp(op, fn, v, ev, this.files);
-      return typeof made === 'string' ? unusable(made, ev) : made;
+      if (typeof made === 'string') return unusable(made, ev);
+      const shaped = made as unknown as ShapedOp;
+      if (!this.pfnsMeet && pfnArg !== undefined && shaped.pfn !== undefined) this.notePfns(pfnArg.as === 'page', shaped.pfn, shaped.order ?? 0);
+      return made;
     };
+  }
+
+  private notePfns(fromPage: boolean, pfn: bigint, order: number): void {
+    const mine = fromPage ? this.pagePfns : this.printedPfns;
+    const other = fromPage ? this.printedPfns : this.pagePfns;
+    for (const p of order > 0 ? subpages(pfn, order) : [pfn]) {
+      if (other.has(p)) {
+        this.pfnsMeet = true;
+        this.pagePfns.clear();
+        this.printedPfns.clear();
+        return;
+      }
+      if (mine.size < PFN_CHECK_MAX) mine.add(p);
+    }
+  }
+
+  /**
+   * When ops read pfns both from struct page pointers and as printed pfns, and no pfn came
+   * from both: the counts of each. A wrong vmemmap base (another boot's, under KASLR) or
+   * struct page size shifts or scales every pointer's pfn, so the pages the PTE probes map
+   * are never the pages the page-cache tracepoints add and remove, and no rule that joins
+   * the two can fire. Undefined when the two agree somewhere or one origin is absent.
+   */
+  pfnsApart(): { fromPages: number; printed: number } | undefined {
+    if (this.pfnsMeet || this.pagePfns.size === 0 || this.printedPfns.size === 0) return undefined;
+    return { fromPages: this.pagePfns.size, printed: this.printedPfns.size };
   }
 
   private reader(as: Conversion): Arg['read'] {
