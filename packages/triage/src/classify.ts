@@ -24,6 +24,22 @@ const REMOVAL_CALLER = /^(?:truncate_complete_page|truncate_inode_page|truncate_
 const LOCK_WAIT =
   /^(?:__lock_page|__lock_page_killable|__lock_page_or_retry|__folio_lock|__folio_lock_killable|__folio_lock_or_retry|folio_wait_bit_common|wait_on_page_bit\w*|sync_page|lock_page|folio_lock|filemap_invalidate_lock\w*|wait_on_page_locked\w*)$/;
 
+/** The kernel locks a hung task's wait can be on that the model has (its `blockedOn` texts name them). */
+export type LockWait = 'page lock' | 'invalidate lock';
+
+/**
+ * The modelled lock a hung task waits for: the page lock (PG_locked: `__folio_lock`,
+ * `folio_wait_bit_common` under `folio_lock`, 2.6's `__lock_page`/`sync_page`, ...) or the
+ * invalidate lock (`filemap_invalidate_lock*`, 5.15+); null when it waits for anything else
+ * (writeback, a filesystem's own lock, a mutex the model does not have).
+ */
+export function lockWaited(s: Splat): LockWait | null {
+  if (s.kind !== 'hung-task' || !s.culprit) return null;
+  const fn = baseName(s.culprit.function);
+  if (!LOCK_WAIT.test(fn) || writebackWait(s)) return null;
+  return /^filemap_invalidate_lock/.test(fn) ? 'invalidate lock' : 'page lock';
+}
+
 /** Kernel functions the flavors model (procedure names and the functions their steps cite) → the flavors that do. */
 export function modelledFunctions(flavors: readonly Flavor[]): Map<string, string[]> {
   const out = new Map<string, string[]>();

@@ -10,8 +10,8 @@ import { bugChecks, createMachine, type Flavor } from '@kreplay/mm-model';
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
-import { chooseFlavor } from './flavor-choice.js';
-import { modelledFunctions, type SplatPaths } from './classify.js';
+import { chooseFlavor, compareSeries, releaseSeries } from './flavor-choice.js';
+import { lockWaited, modelledFunctions, type LockWait, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
 
 export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
@@ -58,16 +58,46 @@ export interface ModelRequest {
   release: string | null;
   /** Where `release` was read: `text` is prose around the splat (a guess: it may name another kernel). */
   releaseFrom?: string | null;
+  /**
+   * deadlock: every other task the report shows hung, with the function it waits in, the
+   * modelled lock that is (null: none the model has) and whether kreplay has a program for its path.
+   */
+  otherHung?: ReadonlyArray<{ task: string | null; fn: string | null; lock: LockWait | null; modelled: boolean }>;
   timeoutMs?: number;
   maxStates?: number;
   signal?: AbortSignal;
 }
 
+/** The kernel release that added `mapping->invalidate_lock` (filemap_invalidate_lock, 730633f0b7f9). */
+const INVALIDATE_LOCK_SINCE = [5, 15];
+
+/** What a model thread's `blockedOn` says when it waits for each lock (ctx.ts pageLockHeld, kernel/lib.ts invalidate_lock). */
+const BLOCKED_ON: Record<LockWait, RegExp> = { 'page lock': /^PG_locked of /, 'invalidate lock': /\.invalidate_lock\b/ };
+
+/**
+ * What thread `t` waits for in a deadlock found by the explorer (ends.ts deadlockSighting:
+ * `every live thread is blocked: NAME (Tt) at "LABEL" waits for WHAT; ...`), or undefined.
+ */
+function waitOf(v: FoundViolation, t: number): string | undefined {
+  const parts = v.message.replace(/^every live thread is blocked: /, '').split(/; (?=[^;]*? \(T\d+\) at ")/);
+  const mine = parts.find((p) => p.includes(` (T${t}) at "`));
+  const m = mine ? / waits for (.*)$/.exec(mine) : null;
+  return m ? m[1] : undefined;
+}
+
 const notModelled = (because: string, flavor: ModelResult['flavor'] = null): ModelResult => ({ status: 'not-modelled', because, flavor });
 
 /** Does a found violation stand for the reported check? */
-function matches(v: FoundViolation, rule: RuleId, s: Splat): boolean {
+export function standsFor(v: FoundViolation, rule: RuleId, s: Splat): boolean {
   if (v.rule !== rule) return false;
+  // deadlock: the report's task (thread 0) blocked on the lock it hung on, not any thread on any lock
+  if (rule === 'deadlock') {
+    const lock = lockWaited(s);
+    const wait = waitOf(v, 0);
+    return lock !== null && wait !== undefined && BLOCKED_ON[lock].test(wait);
+  }
+  // livelock: the report's task is the one that can no longer finish
+  if (rule === 'livelock') return v.threads?.includes(0) ?? false;
   if (rule !== 'bug-on') return true;
   // bug-on: the model's BUG must be in the function the kernel's was (messages start with it).
   const fn = s.ip?.function ?? s.culprit?.function;
@@ -114,6 +144,13 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       fl,
     );
   }
+  if (rule === 'deadlock') {
+    const lock = lockWaited(splat);
+    const series = releaseSeries(flavor.version);
+    if (lock === 'invalidate lock' && series && compareSeries(series, INVALIDATE_LOCK_SINCE) < 0) {
+      return notModelled(`the task hung on the invalidate lock (filemap_invalidate_lock, 5.15+), which ${flavor.name} does not have`, fl);
+    }
+  }
   const built = buildScenario({
     title: splat.title,
     source: req.source,
@@ -146,7 +183,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     timeMs: result.stats.timeMs,
   };
   const threads = built.threads.map((t) => `${t.name} (${t.program})`).join(' vs ');
-  const hit = result.violations.filter((v) => matches(v, rule, splat)).sort((a, b) => a.schedule.length - b.schedule.length)[0];
+  const hit = result.violations.filter((v) => standsFor(v, rule, splat)).sort((a, b) => a.schedule.length - b.schedule.length)[0];
   if (hit) {
     const ce = counterexample(machine, hit, { scenario: built.scenario.name, flavor: flavor.name });
     const steps = runSchedule(machine, hit).map((s) => ({
@@ -165,6 +202,35 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     };
   }
   const others = reached.length ? ` (it reaches ${reached.join(', ')} instead)` : '';
+  // A deadlock the report shows through a task waiting on something the model has no lock for
+  // (a filesystem's own lock, writeback) or in a path kreplay has no program for: the search
+  // covered only the modelled part, so it proves nothing about the report's deadlock.
+  const outside = (req.otherHung ?? []).filter((o) => o.lock === null || !o.modelled);
+  if (rule === 'deadlock' && outside.length > 0) {
+    const o = outside[0]!;
+    const what = o.lock === null ? 'which is not a lock the model has' : 'on a path kreplay has no program for';
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because:
+        `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
+        ` (with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`}, the modelled part does not reach the report's${others})`,
+    };
+  }
+  // A deadlock or livelock needs another party (the holder that never releases, the task that
+  // keeps the loop going): with the report's task alone, the search only shows that this path
+  // does not hang by itself, which says nothing about the report.
+  if ((rule === 'deadlock' || rule === 'livelock') && built.threads.length < 2) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
+    };
+  }
   if (result.exhaustive) {
     return {
       status: 'unreachable',

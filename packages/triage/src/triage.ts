@@ -10,7 +10,7 @@ import type { PageDump } from './page-dump.js';
 import { pathOf, type PathHit } from './paths.js';
 import type { ParsedReport } from './report.js';
 import type { Splat, StackLabel } from './splat.js';
-import { logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
+import { lockWaited, logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
 import { modelSplat, type ModelResult } from './model.js';
 import type { SplatKind } from './headers.js';
 
@@ -123,6 +123,18 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
               return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
             })
         : [];
+    // and what each of them waits for: a deadlock through a lock the model lacks is outside it
+    const otherHung =
+      ev.rule === 'deadlock'
+        ? r.splats
+            .filter((o, j) => j !== i && o.kind === 'hung-task')
+            .map((o) => ({
+              task: o.task?.comm ?? null,
+              fn: o.culprit?.function ?? null,
+              lock: lockWaited(o),
+              modelled: (pathsOf(o).reporter?.program ?? null) !== null,
+            }))
+        : [];
     let model: ModelResult | null = null;
     if (opts.model !== false && duplicateOf === null) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
@@ -131,6 +143,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
         rule: ev.rule,
         paths,
         concurrent,
+        otherHung,
         logPaths: lp,
         source: r.source,
         flavors,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor } from '@kreplay/mm-model';
-import { explore } from '@kreplay/explore';
+import { explore, type FoundViolation } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
 import type { ReplayResult } from '@kreplay/replay';
 import {
@@ -25,6 +25,7 @@ import {
   reproduce,
   safeName,
   scanReportFile,
+  standsFor,
   triage,
 } from '@kreplay/triage';
 
@@ -157,6 +158,79 @@ describe('report → schedule', () => {
     expect(bugCondition('VM_BUG_ON_FOLIO(!folio_contains(folio, index))')).toBe('BUG_ON(!page_contains(page,index))');
     expect(bugCondition('BUG() in the read_seqschedlock switch')).toBeUndefined();
     expect(bugCondition('BUG_ON(unbalanced(')).toBeUndefined();
+  });
+
+  describe('a hung task: a deadlock only on the lock it hung on, and never an empty proof', () => {
+    const hung = (task: string, pid: number, frames: string[]): string[] => [
+      `INFO: task ${task}:${pid} blocked for more than 143 seconds.`,
+      '      Not tainted 6.1.0 #1',
+      `task:${task}               state:D stack:0     pid:${pid}   ppid:1      flags:0x00004000`,
+      'Call Trace:',
+      ' <TASK>',
+      ' __schedule+0x34d/0x9e0',
+      ' schedule+0x5a/0xd0',
+      ...frames.map((f) => ` ${f}+0x10/0x80`),
+      ' </TASK>',
+    ];
+    const report = (...tasks: string[][]): ReturnType<typeof parseReport> => parseReport(tasks.flat().join('\n'), 'hung.txt');
+    const invalidateLockWait = ['rwsem_down_write_slowpath', 'down_write', 'filemap_invalidate_lock', 'ext4_setattr', 'notify_change', 'do_truncate'];
+
+    it("says the search proves nothing when the report's other hung task waits on a lock the model lacks (the bcachefs report)", async () => {
+      const t = await triage(await scanReportFile(path.join(root, 'fixtures/reports/syzbot-2025-02-28-hung-invalidate-inode-pages2-range/report.txt')));
+      const m = t.splats[0]!.model!;
+      // before: "CANNOT REACH: every interleaving explored", though the deadlock runs through bcachefs's own lock
+      expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-6.12' }, explore: { incomplete: [] } });
+      expect(m.because).toMatch(
+        /other hung task syz-executor337 waits in __bch2_two_state_lock, which is not a lock the model has: a deadlock through it is outside the model/,
+      );
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    }, 60_000);
+
+    it('says the search proves nothing when the report shows the hung task alone', async () => {
+      const m = (
+        await triage(report(hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache'])))
+      ).splats[0]!.model!;
+      // before: "CANNOT REACH" from a one-thread scenario, which cannot deadlock with a holder it does not have
+      expect(m).toMatchObject({ status: 'not-modelled', scenario: { threads: [{ program: 'truncate' }] } });
+      expect(m.because).toMatch(/shows no other task in a path kreplay has \(the lock's holder\), so the model has t \(truncate\) alone/);
+    }, 60_000);
+
+    it('still searches, and may say "cannot", when every hung task is on a modelled path and lock', async () => {
+      const m = (
+        await triage(
+          report(
+            hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']),
+            hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write']),
+          ),
+        )
+      ).splats[0]!.model!;
+      expect(m.scenario!.threads.map((x) => x.program)).toEqual(['truncate', 'odirect_write']);
+      expect(m.status).toBe('unreachable');
+    }, 60_000);
+
+    it('does not search a flavor without the invalidate lock for a task hung on it', async () => {
+      const m = (await triage(report(hung('t', 123, invalidateLockWait)), { flavor: byName('linux-2.6.23') })).splats[0]!.model!;
+      expect(m).toMatchObject({ status: 'not-modelled', because: expect.stringMatching(/hung on the invalidate lock .*, which linux-2\.6\.23 does not have/) });
+      expect(m.explore).toBeUndefined();
+    });
+
+    it("counts a model deadlock only when the report's task waits there for the lock it hung on", () => {
+      const splat = report(hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range'])).splats[0]!;
+      const dl = (message: string, threads = [0, 1]): FoundViolation => ({ rule: 'deadlock', message, schedule: [], at: 'state', threads });
+      const onPage =
+        'every live thread is blocked: t (T0) at "lock_page" waits for PG_locked of pfn 0x1, held by T1 (w); w (T1) at "x; y" waits for M0.i_mmap_lock, held by T0 (t)';
+      const onImmap =
+        'every live thread is blocked: t (T0) at "i_mmap" waits for M0.i_mmap_lock, held by T1 (w); w (T1) at "lock_page" waits for PG_locked of pfn 0x1, held by T0 (t)';
+      expect(standsFor(dl(onPage), 'deadlock', splat)).toBe(true);
+      // before: any deadlock of the scenario stood for the report's, on whichever lock and thread
+      expect(standsFor(dl(onImmap), 'deadlock', splat)).toBe(false);
+      const inv = report(hung('t', 123, invalidateLockWait)).splats[0]!;
+      expect(standsFor(dl('every live thread is blocked: t (T0) at "lock" waits for M0.invalidate_lock, held by T1 (w)'), 'deadlock', inv)).toBe(true);
+      expect(standsFor(dl(onPage), 'deadlock', inv)).toBe(false);
+      const live = (threads: number[]): FoundViolation => ({ rule: 'livelock', message: 'loops', schedule: [], at: 'graph', threads });
+      expect(standsFor(live([0]), 'livelock', splat)).toBe(true);
+      expect(standsFor(live([1]), 'livelock', splat)).toBe(false);
+    });
   });
 
   it('never says "cannot" when the search was cut short', async () => {
