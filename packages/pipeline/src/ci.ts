@@ -28,9 +28,11 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
+  groupFindingsSaid,
   groupShortfall,
   reportToHtml,
   verdictWord,
+  unjudgedCount,
   type KcidbOptions,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
@@ -85,7 +87,8 @@ export interface CiGroupResult {
   unjudged?: string[];
   /** Patched runs left out (a failed workload, nothing traced; absent when none): no regression then is not a pass either. */
   patchedLeftOut?: number;
-  findings: { new: number; fixed: number; unchanged: number };
+  /** `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged; absent when none). */
+  findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
   files: string[];
 }
 
@@ -330,7 +333,9 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
-    progress(`diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged)`);
+    progress(
+      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
+    );
     const done: CiGroupResult = {
       name: group,
       verdict: d.verdict,
@@ -341,7 +346,12 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
       ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
       ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
-      findings: { new: d.findings.new.length, fixed: d.findings.fixed.length, unchanged: d.findings.unchanged.length },
+      findings: {
+        new: d.findings.new.length,
+        fixed: d.findings.fixed.length,
+        unchanged: d.findings.unchanged.length,
+        ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
+      },
       files: files.map((f) => path.relative(cfg.output, f)),
     };
     results.push(done);
@@ -392,7 +402,7 @@ export function ciSummaryText(r: CiResult): string {
     const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : shortfall ? 'NOT A PASS' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
     lines.push(
-      `  ${tag.padEnd(10)} ${g.name}: ${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
+      `  ${tag.padEnd(10)} ${g.name}: ${groupFindingsSaid(g.findings)}${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
     );
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
     if (shortfall) lines.push(`      - no regression in what the traces show, but ${shortfall}`);

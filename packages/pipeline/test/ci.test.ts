@@ -82,6 +82,40 @@ describe('the ci pipeline (library)', () => {
     expect(existsSync(path.join(dir, 'out-missing'))).toBe(false);
   });
 
+  it('counts base findings the patched side could not judge, in summary.json and summary.txt — neither fixed nor dropped', async () => {
+    // the patched traces without their PTE events: nothing in them could show the base's race
+    const blind = path.join(dir, 'race-nopte');
+    mkdirSync(blind, { recursive: true });
+    const text = readFileSync(path.join(root, 'fixtures/diff/race/trace.txt'), 'utf8');
+    writeFileSync(
+      path.join(blind, 'trace.txt'),
+      text
+        .split('\n')
+        .filter((l) => !/p_do_set_pte|rmap/.test(l))
+        .join('\n'),
+    );
+    writeFileSync(path.join(blind, 'meta.json'), readFileSync(path.join(root, 'fixtures/diff/race/meta.json')));
+    const out = path.join(dir, 'out-unjudged');
+    const cfg = await loadCiConfig(
+      configFile('unjudged.json', {
+        base: { traces: [path.join(root, 'fixtures/diff/race')] },
+        patched: { traces: [blind] },
+        output: out,
+        formats: ['text', 'json'],
+      }),
+    );
+    const r = await runCi(cfg);
+    const g = r.groups[0]!;
+    expect(g.findings.fixed).toBe(0);
+    // before: { new: 0, fixed: 0, unchanged: 0 }, the base's race gone from every count
+    expect(g.findings.unjudged).toBeGreaterThan(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { groups: { findings: { unjudged?: number } }[] };
+    expect(summary.groups[0]!.findings.unjudged).toBe(g.findings.unjudged);
+    expect(readFileSync(path.join(out, 'summary.txt'), 'utf8')).toMatch(
+      new RegExp(`NOT A PASS .*: 0 new, 0 fixed, 0 unchanged findings, ${g.findings.unjudged} not judged on the patched side`),
+    );
+  });
+
   it('refuses "capture" or "runs" beside traces on both sides: they would be ignored without a word', async () => {
     const traces = { base: { traces: [path.join(root, 'fixtures/diff/clean-1')] }, patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] } };
     // a reader of this config believes it compares three runs of truncate-racer; it would compare the traces' one run of odirect-race

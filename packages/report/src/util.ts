@@ -131,6 +131,14 @@ export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<s
   return parts.length ? parts.join('; ') : undefined;
 }
 
+/**
+ * A `kreplay ci` group's finding counts as people read them: base findings the patched side
+ * could not judge are neither fixed nor gone, so they are said beside the others.
+ */
+export function groupFindingsSaid(f: { new: number; fixed: number; unchanged: number; unjudged?: number }): string {
+  return `${f.new} new, ${f.fixed} fixed, ${f.unchanged} unchanged findings${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}`;
+}
+
 /** `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts). */
 export function groupShortfall(g: {
   gaps?: { patched: number };

@@ -7,7 +7,7 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { diffVerdictSaid } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
+import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
@@ -229,7 +229,8 @@ export interface CiSummary {
     unusableEvents?: { patched: number };
     /** Rules the patched side's traces could not judge: no regression then is DONE too. */
     unjudged?: readonly string[];
-    findings: { new: number; fixed: number; unchanged: number };
+    /** `unjudged`: base findings whose rule the patched side could not judge (absent when none). */
+    findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
     /** Relative to the output folder. */
     files: readonly string[];
   }>;
@@ -261,11 +262,7 @@ export function ciTests(c: CiSummary): TestRun {
         name: testName(g.name),
         status,
         ...(reason ? { reason } : {}),
-        diagnostics: [
-          `${g.findings.new} new, ${g.findings.fixed} fixed, ${g.findings.unchanged} unchanged findings`,
-          ...g.reasons.map((r) => `regression: ${r}`),
-          ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`),
-        ],
+        diagnostics: [groupFindingsSaid(g.findings), ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
         files: order(g.files),
       } satisfies TestNode & { build: number };
     }),
