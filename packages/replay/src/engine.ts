@@ -117,9 +117,10 @@ export class ReplayEngine {
   tieNote: ((key: string) => string | undefined) | undefined;
   /**
    * Rules some order of a set of tied events raised where the order replayed raised nothing
-   * (ties.ts): how many such sets, and the first one's note. No finding of such a rule is not a pass.
+   * (ties.ts): how many such sets, the first one's note and the first finding another order raised
+   * there (what the user should look at). No finding of such a rule is not a pass.
    */
-  readonly tieAvoided = new Map<RuleId, { sets: number; note: Note }>();
+  readonly tieAvoided = new Map<RuleId, { sets: number; note: Note; example: string }>();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);

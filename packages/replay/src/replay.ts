@@ -352,8 +352,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,
     );
-  for (const [rule, { sets, note }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const why = `${plural(sets, 'set')} of events on several CPUs with one timestamp (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed`;
+  for (const [rule, { sets, note, example }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = `${plural(sets, 'set')} of events on several CPUs with one timestamp (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed (there: ${example})`;
     warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
     unjudged.push({ rule, reason: why });
   }

@@ -30,7 +30,7 @@
  * once, and its state is saved and restored entry by entry (pages, cache slots, PTEs,
  * tasks), never copied whole.
  */
-import type { MmOp, TraceEvent } from '@kreplay/core';
+import type { MmOp, RuleId, TraceEvent } from '@kreplay/core';
 import { formatTimestamp } from '@kreplay/ftrace-parser';
 import type { Note } from './certainty.js';
 import { MAX_ORDER, copyCounters, type EngineCounters, type ReplayEngine } from './engine.js';
@@ -476,10 +476,12 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
     if (chosen.drafts.length === 0 && results.some((r) => r.drafts.length > 0)) {
       stats.cleanOrderChosen++;
       // the clean order is replayed, but the rules another order raises were not shown not to happen
-      for (const rule of new Set(results.flatMap((r) => r.drafts.map((d) => d.rule)))) {
+      const firstOf = new Map<RuleId, string>();
+      for (const r of results) for (const d of r.drafts) if (!firstOf.has(d.rule)) firstOf.set(d.rule, d.message);
+      for (const [rule, example] of firstOf) {
         const seen = engine.tieAvoided.get(rule);
         if (seen) seen.sets++;
-        else engine.tieAvoided.set(rule, { sets: 1, note });
+        else engine.tieAvoided.set(rule, { sets: 1, note, example });
       }
     }
     // certain as far as ties go: raised in every order, and certain in every order

@@ -175,8 +175,12 @@ describe('timestamp ties: a finding is certain only if every order the timestamp
     expect(r.verdict.status).toBe('clean');
     expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(['mapped-page-removed', 'orphan-page-mapped', 'trace-inconsistent']);
     expect(r.verdict.unjudged![0]!.reason).toMatch(
-      /^1 set of events on several CPUs with one timestamp \(the first at t\.txt:\d+\) raises mapped-page-removed in an order the timestamps allow, and nothing in the order replayed$/,
+      /^1 set of events on several CPUs with one timestamp \(the first at t\.txt:\d+\) raises mapped-page-removed in an order the timestamps allow, and nothing in the order replayed \(there: .+\)$/,
     );
+    // which page, and what would have happened: the finding itself, not only its rule
+    const found = r.verdict.unjudged![0]!.reason.replace(/^.*\(there: (.*)\)$/, '$1');
+    expect(found).toMatch(/pfn 0x1/);
+    expect(r.warnings.join('\n')).toContain(found);
   });
 
   it('a race that every order shows stays certain', async () => {
