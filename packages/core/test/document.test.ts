@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { isInputError, parseDocumentText, parseDocumentWith, type InputError } from '@kreplay/core';
+import { isInputError, parseDocumentText, parseDocumentWith, repeatedJsonKey, type InputError } from '@kreplay/core';
 
 const OPTS = { what: 'test document', hint: 'see the docs' };
 
@@ -45,6 +47,45 @@ describe('the document loader', () => {
     expect(e.line).toBe(3);
     const j = fails(() => parseDocumentText('{\n "x": 1,\n "x": 2\n}', 'dup.json', OPTS));
     expect(j.line).toBe(3);
+  });
+
+  it('refuses duplicate keys on the JSON.parse path too (machine-written JSON, and any text over 4 MiB)', () => {
+    // JSON.parse keeps the last of repeated keys: a second "threads" (or "verdict") replaced the first without a word
+    for (const text of [
+      '{\n "x": 1,\n "x": 2\n}',
+      '{"a": {"k": [1, {"k": 1}], "s": "{\\"k\\": 1, \\"k\\": 2}",\n "k": 2}}',
+      '[{"a": 1}, {"a": 2, "b": {}, "\\u0061": 3}]',
+    ]) {
+      const e = fails(() => parseDocumentText(text, 'dup.json', { ...OPTS, fastJson: true }));
+      expect([text, e.message]).toEqual([text, 'duplicate key in test document']);
+    }
+    expect(fails(() => parseDocumentText('{\n "x": 1,\n "x": 2\n}', 'dup.json', { ...OPTS, fastJson: true })).line).toBe(3);
+    // equal keys in different objects, keys that look alike inside strings, escaped quotes: not repeats
+    const fine = '{"a": {"k": 1}, "b": {"k": 2}, "c": ["k", "k"], "d": "\\"k\\": \\"k\\"", "e\\\\": 1, "e": [{}, {"e": 1}]}';
+    expect(repeatedJsonKey(fine)).toBe(-1);
+    expect(parseDocumentText(fine, 'ok.json', { ...OPTS, fastJson: true }).data).toEqual(JSON.parse(fine));
+    // over 4 MiB, any document takes that path
+    const big = `{"pad": "${'x'.repeat(4 << 20)}", "threads": [], "threads": [1]}`;
+    expect(fails(() => parseDocumentText(big, 'big.json', OPTS)).message).toBe('duplicate key in test document');
+  });
+
+  it('finds a repeated JSON key exactly when the YAML parser (the slow path) refuses one', () => {
+    const key = fc.constantFrom('a', 'b', '\\u0061', 'a\\"', '\\\\', '{\\"k\\": 1}', ',');
+    const value: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom('1', 'null', '"a"', '"\\"a\\": 1, \\"a\\": 2"', '"\\\\"'),
+        fc.array(tie('v'), { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`),
+        fc.array(fc.tuple(key, tie('v')), { maxLength: 4 }).map((kv) => `{${kv.map(([k, v]) => `"${k}": ${v}`).join(', ')}}`),
+      ),
+    })).v;
+    fc.assert(
+      fc.property(value, (text) => {
+        const slow = parseDocument(text, { uniqueKeys: true }).errors.some((e) => /Map keys must be unique/.test(e.message));
+        expect([text, repeatedJsonKey(text) >= 0]).toEqual([text, slow]);
+      }),
+      { numRuns: 500, seed: 19 },
+    );
   });
 
   it('puts a schema violation at the line of the offending value, and an unknown key at the key', () => {
