@@ -225,12 +225,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       lastTs = ts;
     } else if (ts > lastTs) lastTs = ts;
     else if (ts < firstTs!) firstTs = ts;
-    const name = n.of(ev);
-    if (name.marker) {
+    if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
       const m = workloadMismatch(ev);
       if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
       else if (m) marksDropped++;
     }
+    const name = n.of(ev);
     const lifted = name.lift(ev);
     if (lifted === null) {
       unknown++;
@@ -253,13 +253,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     return a;
   };
 
-  /**
-   * One batch of records, in input order. A function of its own, not the body of the loop
-   * below: `replay` runs once and waits between batches, so V8 optimized its loop only by
-   * on-stack replacement, compiling the whole function — the result's assembly and every
-   * warning with it — where this small function is compiled alone.
-   */
-  const takeBatch = (batch: readonly TraceRecord[]): void => {
+  for await (const batch of asBatches(records)) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
@@ -288,11 +283,6 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       if (r.type === 'event') evidence!.see(r.event, r.probe);
       if (evidence!.done) adapter = decide();
     }
-  };
-
-  for await (const batch of asBatches(records)) {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    takeBatch(batch);
     if (opts.onProgress && events >= nextProgress) {
       opts.onProgress(events);
       nextProgress = events + progressEvery;

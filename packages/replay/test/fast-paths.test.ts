@@ -7,21 +7,21 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { GapTracker, type GapMark } from '../src/certainty.js';
-import { bigSlot, toBig, toNumber } from '../src/fields.js';
+import { bigSlot, toBig } from '../src/fields.js';
 import { flat, lastFlattened } from '../src/cite.js';
 import { LatencyRecorder } from '../src/latency-histogram.js';
 import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type OpenCall, type PageRec, type TaskState } from '../src/shadow.js';
 import { ReturnCounts } from '../src/return-counts.js';
 import { EventNames } from '../src/event-names.js';
 import type { Adapter, Lifted } from '../src/adapters/adapter.js';
-import { argsReader, FileRefs, makeOp, makerOf, MAX_FOLIO_ORDER, shapedOp, UNKNOWN_DEV, type Arg, type Values } from '../src/adapters/probe-adapter.js';
+import { argsReader, FileRefs, makeOp, shapedOp, UNKNOWN_DEV, type Arg, type Values } from '../src/adapters/probe-adapter.js';
 import { OpCounts } from '../src/op-counts.js';
 import type { FieldValue, FileRef, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
 import { citeVerbatim, formatJson, replay, replayFile } from '../src/index.js';
 import { heldCopy } from '../src/replay.js';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
-import { fileKey, findTraceMeta, PROBE_OPS, readTraceMeta } from '@kreplay/core';
+import { fileKey, findTraceMeta, readTraceMeta } from '@kreplay/core';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -61,89 +61,6 @@ class PlainGapTracker {
       this.anyCpu = anyCpu;
     };
   }
-}
-
-/** makeOp as it was: one function that switched on the kind (every kind's op made from one ShapedOp). */
-function switchedMakeOp(kind: Parameters<typeof makeOp>[0], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
-  const ino = v.ino;
-  const file = ino === undefined || typeof ino === 'string' ? undefined : files.get(typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino);
-  const index = toNumber(v.index);
-  const o = shapedOp(kind, event);
-  const invalidateFns = ['invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'mapping_try_invalidate'];
-  switch (kind) {
-    case 'cache_add':
-    case 'cache_delete': {
-      const pfn = toBig(v.pfn);
-      if (!file) return 'no ino';
-      if (index === undefined) return 'no page index';
-      if (pfn === undefined) return 'no pfn';
-      const order = toNumber(v.order) ?? 0;
-      if (!Number.isInteger(order) || order < 0 || order > MAX_FOLIO_ORDER) return `order ${v.order} is not a folio order (0..${MAX_FOLIO_ORDER})`;
-      if (order > 0) {
-        const n = 2 ** order;
-        if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
-        if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
-      }
-      Object.assign(o, { file, index, pfn, order });
-      break;
-    }
-    case 'pte_map':
-    case 'pte_unmap': {
-      const pfn = toBig(v.pfn);
-      if (pfn === undefined) return 'no page';
-      const nr = v.nr === undefined ? undefined : toNumber(v.nr);
-      if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
-      let pageIndex = index;
-      if (v.folio !== undefined) {
-        const folio = toBig(v.folio)!;
-        const sub = pfn - folio;
-        if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
-        if (pageIndex !== undefined) pageIndex += Number(sub);
-      }
-      Object.assign(o, { pfn, nr, file, index: pageIndex, address: toBig(v.address), mapcount: toNumber(v.mapcount) });
-      break;
-    }
-    case 'fault_begin':
-      Object.assign(o, { file, index, address: toBig(v.address) });
-      break;
-    case 'fault_end':
-      Object.assign(o, { file, index, ret: toNumber(v.ret) });
-      break;
-    case 'invalidate_begin':
-      if (fn === undefined || !invalidateFns.includes(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      Object.assign(o, { fn, file, start: toNumber(v.start), end: toNumber(v.end) });
-      break;
-    case 'invalidate_end':
-      if (fn === undefined || !invalidateFns.includes(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-      Object.assign(o, { fn, file, ret: toNumber(v.ret) });
-      break;
-    case 'truncate_begin':
-      if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      Object.assign(o, { fn, file, start: toNumber(v.start), end: toNumber(v.end), size: toBig(v.size) });
-      break;
-    case 'truncate_end':
-      if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
-      Object.assign(o, { fn, file, ret: toNumber(v.ret) });
-      break;
-    case 'unmap_range':
-      Object.assign(o, { fn: fn ?? 'unmap_mapping_range', file, start: toNumber(v.start), end: toNumber(v.end), pfn: toBig(v.pfn) });
-      break;
-    case 'isize_set': {
-      const size = toBig(v.size);
-      if (!file) return 'no ino';
-      if (size === undefined) return 'no size';
-      Object.assign(o, { file, size });
-      break;
-    }
-    case 'page_lock':
-    case 'page_unlock': {
-      const pfn = toBig(v.pfn);
-      if (pfn === undefined) return 'no page';
-      o.pfn = pfn;
-      break;
-    }
-  }
-  return o as MmOp;
 }
 
 type GapStep =
@@ -501,57 +418,6 @@ describe('replay fast paths give what the plain code gave', () => {
     );
   });
 
-  it("makerOf: each kind's own maker gives the op (field for field, in one shape) or the refusal the one makeOp that switched on the kind gave", () => {
-    // every op a probe map can name, and one no probe fills in
-    const kinds = [...PROBE_OPS, 'marker' as (typeof PROBE_OPS)[number]];
-    const ev = { type: 'event', event: 'e' } as unknown as TraceEvent;
-    const int = fc.option(fc.oneof(fc.integer({ min: -4, max: 4096 }), fc.bigInt({ min: -4n, max: 2n ** 64n }), fc.constantFrom(2 ** 53, 'x')), {
-      nil: undefined,
-    });
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...kinds),
-        fc.constantFrom(
-          undefined,
-          'invalidate_inode_pages2_range',
-          'invalidate_mapping_pages',
-          'mapping_try_invalidate',
-          'truncate_pagecache',
-          'vmtruncate',
-          'filemap_fault',
-        ),
-        fc.record({
-          dev: fc.constantFrom('8:1', 5, undefined),
-          ino: int,
-          index: int,
-          pfn: fc.option(fc.oneof(fc.integer({ min: 0, max: 1 << 20 }), fc.constantFrom(2n ** 60n, 'x')), { nil: undefined }),
-          folio: fc.option(fc.integer({ min: 0, max: 1 << 20 }), { nil: undefined }),
-          address: int,
-          start: int,
-          end: int,
-          ret: int,
-          size: int,
-          mapcount: int,
-          order: fc.option(fc.oneof(fc.integer({ min: -1, max: 20 }), fc.constantFrom(1.5, 2n)), { nil: undefined }),
-          nr: fc.option(fc.oneof(fc.integer({ min: -1, max: 3 }), fc.constantFrom(2 ** 18, 2 ** 18 + 1, 2n)), { nil: undefined }),
-        }),
-        (kind, fn, values) => {
-          const v = values as Values;
-          const made = makerOf(kind)(kind, fn, v, ev, new FileRefs());
-          const was = switchedMakeOp(kind, fn, v, ev, new FileRefs());
-          expect(makeOp(kind, fn, v, ev, new FileRefs())).toEqual(was);
-          if (typeof was === 'string') {
-            expect(made).toBe(was);
-            return;
-          }
-          expect(typeof made).toBe('object');
-          expect(Object.entries(made)).toEqual(Object.entries(was));
-        },
-      ),
-      { numRuns: 2000 },
-    );
-  });
-
   it('Shadow: PTEs by address space and address answer as the `mm:address` string keys did (pteAt, restorePte, a replaced mapping)', () => {
     const big = 2n ** 60n;
     const step = fc.tuple(
@@ -645,26 +511,6 @@ describe('replay fast paths give what the plain code gave', () => {
         expect(JSON.stringify(names.unknownByEvent())).toBe(JSON.stringify(sorted(new Map([...unknown].map(([k, c]) => [k, c.n])))));
         expect(names.unknownEntries()).toEqual([...unknown].map(([k, c]) => [k, c.n, c.probe]));
       }),
-    );
-  });
-
-  it("EventNames: an entry says whether its name is a trace marker's, as replay's test of every event's name did", () => {
-    const adapter: Adapter = { name: 'test', lift: () => null, lifterFor: () => () => null };
-    fc.assert(
-      fc.property(
-        fc.array(fc.constantFrom('tracing_mark_write', 'print', 'printk', 'tracing_mark_writ', 'bprint', 'mm_filemap_add_to_page_cache', ''), {
-          maxLength: 20,
-        }),
-        (evs) => {
-          const names = new EventNames(adapter);
-          for (const name of evs) {
-            // a name built at run time, as a reader's are (not the literal's own string)
-            const event = [...name].join('');
-            const ev = { type: 'event', event, line: 1 } as unknown as TraceEvent;
-            expect(names.of(ev).marker).toBe(ev.event === 'tracing_mark_write' || ev.event === 'print');
-          }
-        },
-      ),
     );
   });
 
