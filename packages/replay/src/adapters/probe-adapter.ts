@@ -258,12 +258,11 @@ export class ProbeMapAdapter implements Adapter {
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
     const readArgs = argsReader(args);
-    const make = makerOf(op);
     return (ev) => {
       const why = readArgs(ev.fields, v, ev);
       if (why !== undefined) return unusable(why, ev);
       if (mapcountAfter !== undefined && typeof v.mapcount === 'number') v.mapcount += mapcountAfter;
-      const made = make(op, fn, v, ev, this.files);
+      const made = makeOp(op, fn, v, ev, this.files);
       if (typeof made === 'string') return unusable(made, ev);
       const shaped = made as unknown as ShapedOp;
       if (!this.pfnsMeet && pfnArg !== undefined && shaped.pfn !== undefined) this.notePfns(pfnArg.as === 'page', shaped.pfn, shaped.order ?? 0);
@@ -431,191 +430,115 @@ export function shapedOp(kind: MmOpKind, event: TraceEvent): ShapedOp {
   };
 }
 
-/** The FileRef the values' (dev, ino) name; undefined without an inode number. */
-function fileOf(v: Values, files: FileRefs): FileRef | undefined {
-  const ino = v.ino;
-  return ino === undefined || typeof ino === 'string' ? undefined : files.get(typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino);
-}
-
-/** What makes one kind's MmOp from converted values (see makerOf). */
-export type OpMaker = (kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs) => MmOp | string;
-
-const cacheOp: OpMaker = (kind, _fn, v, event, files) => {
-  const file = fileOf(v, files);
-  const index = toNumber(v.index);
-  const pfn = toBig(v.pfn);
-  if (!file) return 'no ino';
-  if (index === undefined) return 'no page index';
-  if (pfn === undefined) return 'no pfn';
-  const order = toNumber(v.order) ?? 0;
-  // a folio of order n covers 2^n indexes and 2^n pfns, both aligned to 2^n
-  // (VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)) in __filemap_add_folio, 6.12
-  // mm/filemap.c; the buddy allocator hands out naturally aligned compound pages)
-  if (!Number.isInteger(order) || order < 0 || order > MAX_FOLIO_ORDER) return `order ${v.order} is not a folio order (0..${MAX_FOLIO_ORDER})`;
-  if (order > 0) {
-    const n = 2 ** order;
-    if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
-    if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
-  }
-  const o = shapedOp(kind, event);
-  o.file = file;
-  o.index = index;
-  o.pfn = pfn;
-  o.order = order;
-  return o as MmOp;
-};
-
-const pteOp: OpMaker = (kind, _fn, v, event, files) => {
-  const file = fileOf(v, files);
-  const index = toNumber(v.index);
-  const pfn = toBig(v.pfn);
-  if (pfn === undefined) return 'no page';
-  const nr = v.nr === undefined ? undefined : toNumber(v.nr);
-  if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
-  let pageIndex = index;
-  if (v.folio !== undefined) {
-    const folio = toBig(v.folio)!;
-    const sub = pfn - folio;
-    if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
-    if (pageIndex !== undefined) pageIndex += Number(sub);
-  }
-  const o = shapedOp(kind, event);
-  o.pfn = pfn;
-  o.nr = nr;
-  o.file = file;
-  o.index = pageIndex;
-  o.address = toBig(v.address);
-  o.mapcount = toNumber(v.mapcount);
-  return o as MmOp;
-};
-
-const faultBeginOp: OpMaker = (kind, _fn, v, event, files) => {
-  const o = shapedOp(kind, event);
-  o.file = fileOf(v, files);
-  o.index = toNumber(v.index);
-  o.address = toBig(v.address);
-  return o as MmOp;
-};
-
-const faultEndOp: OpMaker = (kind, _fn, v, event, files) => {
-  const o = shapedOp(kind, event);
-  o.file = fileOf(v, files);
-  o.index = toNumber(v.index);
-  o.ret = toNumber(v.ret);
-  return o as MmOp;
-};
-
-const invalidateBeginOp: OpMaker = (kind, fn, v, event, files) => {
-  if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-  const o = shapedOp(kind, event);
-  o.fn = fn;
-  o.file = fileOf(v, files);
-  o.start = toNumber(v.start);
-  o.end = toNumber(v.end);
-  return o as MmOp;
-};
-
-const invalidateEndOp: OpMaker = (kind, fn, v, event, files) => {
-  if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
-  const o = shapedOp(kind, event);
-  o.fn = fn;
-  o.file = fileOf(v, files);
-  o.ret = toNumber(v.ret);
-  return o as MmOp;
-};
-
-const isTruncateFn = (fn: string | undefined): boolean => fn === 'truncate_pagecache' || fn === 'truncate_inode_pages_range' || fn === 'vmtruncate';
-
-const truncateBeginOp: OpMaker = (kind, fn, v, event, files) => {
-  if (!isTruncateFn(fn)) return `fn ${fn ?? '(none)'} is not a truncate function`;
-  const o = shapedOp(kind, event);
-  o.fn = fn;
-  o.file = fileOf(v, files);
-  o.start = toNumber(v.start);
-  o.end = toNumber(v.end);
-  o.size = toBig(v.size);
-  return o as MmOp;
-};
-
-const truncateEndOp: OpMaker = (kind, fn, v, event, files) => {
-  if (!isTruncateFn(fn)) return `fn ${fn ?? '(none)'} is not a truncate function`;
-  const o = shapedOp(kind, event);
-  o.fn = fn;
-  o.file = fileOf(v, files);
-  o.ret = toNumber(v.ret);
-  return o as MmOp;
-};
-
-const unmapRangeOp: OpMaker = (kind, fn, v, event, files) => {
-  const o = shapedOp(kind, event);
-  o.fn = fn ?? 'unmap_mapping_range';
-  o.file = fileOf(v, files);
-  o.start = toNumber(v.start);
-  o.end = toNumber(v.end);
-  o.pfn = toBig(v.pfn);
-  return o as MmOp;
-};
-
-const isizeSetOp: OpMaker = (kind, _fn, v, event, files) => {
-  const file = fileOf(v, files);
-  const size = toBig(v.size);
-  if (!file) return 'no ino';
-  if (size === undefined) return 'no size';
-  const o = shapedOp(kind, event);
-  o.file = file;
-  o.size = size;
-  return o as MmOp;
-};
-
-const pageLockOp: OpMaker = (kind, _fn, v, event) => {
-  const pfn = toBig(v.pfn);
-  if (pfn === undefined) return 'no page';
-  const o = shapedOp(kind, event);
-  o.pfn = pfn;
-  return o as MmOp;
-};
-
-/** A kind no probe fills in (a marker): the op of its kind and event alone. */
-const bareOp: OpMaker = (kind, _fn, _v, event) => shapedOp(kind, event) as MmOp;
-
-/**
- * The maker of `kind`'s ops: one small function per kind, found once per probe meaning. One
- * function that switched on the kind was compiled with every kind's checks and messages in it
- * (the largest of replay's optimized functions) and ran the switch per event.
- */
-export function makerOf(kind: ProbeMeaning['op']): OpMaker {
-  switch (kind) {
-    case 'cache_add':
-    case 'cache_delete':
-      return cacheOp;
-    case 'pte_map':
-    case 'pte_unmap':
-      return pteOp;
-    case 'fault_begin':
-      return faultBeginOp;
-    case 'fault_end':
-      return faultEndOp;
-    case 'invalidate_begin':
-      return invalidateBeginOp;
-    case 'invalidate_end':
-      return invalidateEndOp;
-    case 'truncate_begin':
-      return truncateBeginOp;
-    case 'truncate_end':
-      return truncateEndOp;
-    case 'unmap_range':
-      return unmapRangeOp;
-    case 'isize_set':
-      return isizeSetOp;
-    case 'page_lock':
-    case 'page_unlock':
-      return pageLockOp;
-    default:
-      return bareOp;
-  }
-}
-
 /** Build the MmOp of `kind` from converted values (one shape for every kind: ShapedOp); a string when a required value is missing. */
 export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Values, event: TraceEvent, files: FileRefs): MmOp | string {
-  return makerOf(kind)(kind, fn, v, event, files);
+  const ino = v.ino;
+  const file = ino === undefined || typeof ino === 'string' ? undefined : files.get(typeof v.dev === 'string' ? v.dev : UNKNOWN_DEV, ino);
+  const index = toNumber(v.index);
+  const o = shapedOp(kind, event);
+  switch (kind) {
+    case 'cache_add':
+    case 'cache_delete': {
+      const pfn = toBig(v.pfn);
+      if (!file) return 'no ino';
+      if (index === undefined) return 'no page index';
+      if (pfn === undefined) return 'no pfn';
+      const order = toNumber(v.order) ?? 0;
+      // a folio of order n covers 2^n indexes and 2^n pfns, both aligned to 2^n
+      // (VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)) in __filemap_add_folio, 6.12
+      // mm/filemap.c; the buddy allocator hands out naturally aligned compound pages)
+      if (!Number.isInteger(order) || order < 0 || order > MAX_FOLIO_ORDER) return `order ${v.order} is not a folio order (0..${MAX_FOLIO_ORDER})`;
+      if (order > 0) {
+        const n = 2 ** order;
+        if (index % n !== 0) return `index ${index} is not aligned to its order-${order} folio`;
+        if (pfn % BigInt(n) !== 0n) return `pfn 0x${pfn.toString(16)} is not aligned to its order-${order} folio`;
+      }
+      o.file = file;
+      o.index = index;
+      o.pfn = pfn;
+      o.order = order;
+      break;
+    }
+    case 'pte_map':
+    case 'pte_unmap': {
+      const pfn = toBig(v.pfn);
+      if (pfn === undefined) return 'no page';
+      const nr = v.nr === undefined ? undefined : toNumber(v.nr);
+      if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
+      let pageIndex = index;
+      if (v.folio !== undefined) {
+        const folio = toBig(v.folio)!;
+        const sub = pfn - folio;
+        if (sub < 0n || sub >= BigInt(2 ** MAX_FOLIO_ORDER)) return `page pfn 0x${pfn.toString(16)} is not in its folio at pfn 0x${folio.toString(16)}`;
+        if (pageIndex !== undefined) pageIndex += Number(sub);
+      }
+      o.pfn = pfn;
+      o.nr = nr;
+      o.file = file;
+      o.index = pageIndex;
+      o.address = toBig(v.address);
+      o.mapcount = toNumber(v.mapcount);
+      break;
+    }
+    case 'fault_begin':
+      o.file = file;
+      o.index = index;
+      o.address = toBig(v.address);
+      break;
+    case 'fault_end':
+      o.file = file;
+      o.index = index;
+      o.ret = toNumber(v.ret);
+      break;
+    case 'invalidate_begin':
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      o.fn = fn;
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
+      break;
+    case 'invalidate_end':
+      if (!isInvalidateFn(fn)) return `fn ${fn ?? '(none)'} is not an invalidate function`;
+      o.fn = fn;
+      o.file = file;
+      o.ret = toNumber(v.ret);
+      break;
+    case 'truncate_begin':
+      if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
+      o.fn = fn;
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
+      o.size = toBig(v.size);
+      break;
+    case 'truncate_end':
+      if (fn !== 'truncate_pagecache' && fn !== 'truncate_inode_pages_range' && fn !== 'vmtruncate') return `fn ${fn ?? '(none)'} is not a truncate function`;
+      o.fn = fn;
+      o.file = file;
+      o.ret = toNumber(v.ret);
+      break;
+    case 'unmap_range':
+      o.fn = fn ?? 'unmap_mapping_range';
+      o.file = file;
+      o.start = toNumber(v.start);
+      o.end = toNumber(v.end);
+      o.pfn = toBig(v.pfn);
+      break;
+    case 'isize_set': {
+      const size = toBig(v.size);
+      if (!file) return 'no ino';
+      if (size === undefined) return 'no size';
+      o.file = file;
+      o.size = size;
+      break;
+    }
+    case 'page_lock':
+    case 'page_unlock': {
+      const pfn = toBig(v.pfn);
+      if (pfn === undefined) return 'no page';
+      o.pfn = pfn;
+      break;
+    }
+  }
+  return o as MmOp;
 }
