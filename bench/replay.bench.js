@@ -224,6 +224,7 @@ const KALLSYMS = [
  * written.
  */
 export async function generateDat(txt, out) {
+  mkdirSync(path.dirname(out), { recursive: true });
   const w = await datWriter(path.dirname(out));
   const { openTraceBatches } = await import(pathToFileURL(path.join(root, 'packages/ftrace-parser/dist/index.js')).href);
   const u = (decl, off, size, signed = 0) => [decl, off, size, signed];
