@@ -1,0 +1,48 @@
+/**
+ * linux-6.1 read against Debian's 6.1.192 source (session 19): steps the model lacked or merged,
+ * each driven one schedule at a time.
+ */
+import { describe, expect, test } from '@jest/globals';
+import type { MmState } from '@kreplay/mm-model';
+import { drive, machineOf } from './helpers/scenarios.js';
+
+const scenario = (size: number, pages: string, vmaPages: number, threads: string) => `
+flavor: linux-6.1
+files:
+  - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
+processes:
+  - name: p
+    vmas:
+      - { file: data, start: 0x10000, pages: ${vmaPages} }
+threads:
+${threads}`;
+
+describe('linux-6.1 filemap_map_pages: end_pgoff capped at file_end under the PTE lock (mm/filemap.c:3482-3486)', () => {
+  test('a folio past the EOF read after the PTE lock is not mapped, even when the file has grown by the time its own i_size test runs', async () => {
+    // one page of file, a second page cached past EOF (a read that raced a truncate leaves one)
+    const m = await machineOf(
+      scenario(
+        4096,
+        '{ index: 0 }, { index: 1 }',
+        2,
+        `  - { name: f, program: fault_around, args: { mm: p, index: 0 } }
+  - { name: t, program: truncate, args: { file: data, size: 8192 } }`,
+      ),
+      'linux-6.1',
+    );
+    const pte = (s: MmState, i: number) => s.ptes[0]![i]!;
+    // fault-around maps index 0 (the PTE lock taken, file_end read: 0)
+    let f = drive(m, m.initial(), 0, (s) => pte(s, 0) !== -1);
+    expect(pte(f.s, 0)).not.toBe(-1);
+    expect(f.labels.some((l) => l.startsWith('vmf->pte = pte_offset_map_lock(); file_end = DIV_ROUND_UP(i_size_read'))).toBe(true);
+    expect(f.effects).toContain('end_pgoff capped at file_end 0');
+    // the file grows to two pages before the walk looks at index 1
+    const t = drive(m, f.s, 1);
+    expect(t.s.threads[1]!.status).toBe('done');
+    expect(t.s.maps[0]!.isize).toBe(8192);
+    // the walk stops at end_pgoff: index 1 stays unmapped (the model walked on to it and mapped it)
+    f = drive(m, t.s, 0);
+    expect(f.s.threads[0]!.status).toBe('done');
+    expect(pte(f.s, 1)).toBe(-1);
+  });
+});
