@@ -80,3 +80,30 @@ describe('linux-6.1 filemap_update_page: folio_trylock, and the wait without the
     expect(r2.s.threads[0]!.frames).toEqual([]);
   });
 });
+
+describe('linux-6.1 ext4_punch_hole: nothing past i_size (fs/ext4/inode.c:4054-4064)', () => {
+  test('a hole at or past EOF is not punched: the invalidate_lock is not taken, no page or block goes', async () => {
+    const m = await machineOf(
+      scenario(4096, '{ index: 0 }, { index: 1 }', 2, '  - { name: h, program: punch_hole, args: { file: data, offset: 4096, length: 4096 } }'),
+      'linux-6.1',
+    );
+    const h = drive(m, m.initial(), 0);
+    expect(h.s.threads[0]!.status).toBe('done');
+    expect(h.effects).toContain('offset 4096 >= i_size 4096: nothing to punch');
+    expect(h.labels).not.toContain('filemap_invalidate_lock(mapping)');
+    expect(h.s.maps[0]!.cache[1]).not.toBe(-1);
+  });
+
+  test('a hole reaching past EOF ends after the page that holds i_size: a page cached beyond that stays', async () => {
+    const m = await machineOf(
+      scenario(8192, '{ index: 0 }, { index: 1 }, { index: 3 }', 4, '  - { name: h, program: punch_hole, args: { file: data, offset: 4096, length: 12288 } }'),
+      'linux-6.1',
+    );
+    const h = drive(m, m.initial(), 0);
+    expect(h.s.threads[0]!.status).toBe('done');
+    const cache = h.s.maps[0]!.cache;
+    expect(cache[1] ?? -1).toBe(-1); // punched
+    expect(cache[0]).not.toBe(-1);
+    expect(cache[3]).not.toBe(-1); // length = i_size + PAGE_SIZE - offset: pages 1 and 2 only
+  });
+});
