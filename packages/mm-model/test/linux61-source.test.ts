@@ -6,14 +6,14 @@ import { describe, expect, test } from '@jest/globals';
 import type { MmState } from '@kreplay/mm-model';
 import { drive, machineOf } from './helpers/scenarios.js';
 
-const scenario = (size: number, pages: string, vmaPages: number, threads: string) => `
+const scenario = (size: number, pages: string, vmaPages: number, threads: string, start = '0x10000') => `
 flavor: linux-6.1
 files:
   - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
 processes:
   - name: p
     vmas:
-      - { file: data, start: 0x10000, pages: ${vmaPages} }
+      - { file: data, start: ${start}, pages: ${vmaPages} }
 threads:
 ${threads}`;
 
@@ -105,5 +105,19 @@ describe('linux-6.1 ext4_punch_hole: nothing past i_size (fs/ext4/inode.c:4054-4
     expect(cache[1] ?? -1).toBe(-1); // punched
     expect(cache[0]).not.toBe(-1);
     expect(cache[3]).not.toBe(-1); // length = i_size + PAGE_SIZE - offset: pages 1 and 2 only
+  });
+});
+
+describe('linux-6.1 do_fault_around: the window of a VMA above 2^31 (mm/memory.c:4569-4600)', () => {
+  test("fault-around at a user address maps the 64 KiB-aligned block around the faulting page, not the VMA's first 16 pages", async () => {
+    const m = await machineOf(
+      scenario(32 * 4096, '{ index: 17 }, { index: 20 }', 32, '  - { name: f, program: fault_around, args: { mm: p, index: 20 } }', '0x7f0000000000'),
+      'linux-6.1',
+    );
+    const f = drive(m, m.initial(), 0);
+    expect(f.s.threads[0]!.status).toBe('done');
+    // address & ~0xffff is start + 0x10000: the window is pages 16..31 (the model cut the address to 32 bits: pages 0..15)
+    expect(f.s.ptes[0]![17]).not.toBe(-1);
+    expect(f.s.ptes[0]![20]).not.toBe(-1);
   });
 });

@@ -55,7 +55,7 @@ export const ext4PunchHole61: Proc = {
             return;
           }
           if (c.num('offset') + c.num('length') > isize) {
-            const length = isize + PAGE_SIZE - (isize & (PAGE_SIZE - 1)) - c.num('offset');
+            const length = isize + PAGE_SIZE - (isize % PAGE_SIZE) - c.num('offset');
             c.set('length', length);
             c.set('last', (c.num('offset') + length) / PAGE_SIZE - 1);
           }
