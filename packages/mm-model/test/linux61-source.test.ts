@@ -4,16 +4,10 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import type { MmState } from '@kreplay/mm-model';
-import { drive, machineOf } from './helpers/scenarios.js';
+import { drive, linux61File, machineOf } from './helpers/scenarios.js';
 
-const scenario = (size: number, pages: string, vmaPages: number, threads: string, start = '0x10000') => `
-flavor: linux-6.1
-files:
-  - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
-processes:
-  - name: p
-    vmas:
-      - { file: data, start: ${start}, pages: ${vmaPages} }
+const scenario = (size: number, pages: string, vmaPages: number, threads: string, start = '0x10000') =>
+  `${linux61File(pages, size, vmaPages, start)}
 threads:
 ${threads}`;
 

@@ -27,6 +27,18 @@ export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) =
   return { s, labels, effects: effects.join(' | ') };
 }
 
+/** A linux-6.1 scenario head: file `data` (size bytes, the cached pages given) mapped by process `p` (no threads: append them). */
+export function linux61File(pages: string, size = 4096, vmaPages = 2, start = '0x10000'): string {
+  return `
+flavor: linux-6.1
+files:
+  - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
+processes:
+  - name: p
+    vmas:
+      - { file: data, start: ${start}, pages: ${vmaPages} }`;
+}
+
 /** Run thread ids in order from the initial state; returns every step's result. */
 export function run<S>(
   m: { initial(): S; step(s: S, t: number): { state: S; ops: unknown[]; violations: { rule: string }[]; effect: string } },
