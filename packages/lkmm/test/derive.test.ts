@@ -17,7 +17,12 @@ import { checkLitmus, deriveLitmus, formatHerd, judgeDerived, loadModel, loadScM
 import { comparable, FIXTURES, litmusFiles } from './herd-output.js';
 import { describeWithTools, findTool, TOOLS } from '../../../test-support/tools.js';
 
-/** herd7 outputs recorded for fixtures/derived/linux-6.1 (test x model pairs herd7 7.58 finished; the rest ran past 35 minutes, or were not run). */
+/**
+ * herd7 outputs recorded for the linux-6.1 derived tests (test x model pairs herd7 7.58 finished; the rest ran past 35
+ * minutes, or were not run). They were recorded on the tests explore derived before session 19 (fixtures/derived/
+ * linux-6.1-session18): the file_end read filemap_map_pages makes under the PTE lock (mm/filemap.c:3484 of 6.1.192)
+ * is in every test derived since (fixtures/derived/linux-6.1), for which herd7 has not been run yet.
+ */
 const RECORDED_61 = 13;
 /** Tests shipped in fixtures/derived/linux-6.12 (explore on every shipped scenario that runs on linux-6.12). */
 const DERIVED_612 = 14;
@@ -218,11 +223,13 @@ describe('litmus tests derived from a machine', () => {
     }
   });
 
-  it("the page-cache tests explore derives from the linux-6.1 scenarios (fixtures/derived/linux-6.1) give herd7's recorded output under the LKMM and under SC", () => {
+  it("the page-cache tests explore derives from the linux-6.1 scenarios (fixtures/derived/linux-6.1, and the session-18 ones herd7 ran on) give herd7's recorded output under the LKMM and under SC", () => {
     const files = litmusFiles('derived/linux-6.1');
     expect(files.length).toBe(10);
+    const before = litmusFiles('derived/linux-6.1-session18');
+    expect(before.length).toBe(10);
     // herd7 7.58 finished only some of these within 35 minutes (docs/memory-model.md): the recorded ones are checked
-    const recorded = checkRecorded('linux-6.1', files);
+    const recorded = checkRecorded('linux-6.1', files) + checkRecorded('linux-6.1-session18', before);
     expect(recorded).toBeGreaterThanOrEqual(RECORDED_61);
   }, 120_000);
 

@@ -4,23 +4,8 @@
  * retry (FAULT_FLAG_TRIED) maps the page through fault-around (filemap_map_pages).
  */
 import { describe, expect, test } from '@jest/globals';
-import type { MmMachine, MmState } from '@kreplay/mm-model';
-import { machineOf } from './helpers/scenarios.js';
-
-/** Steps thread t while `until` is false; the labels and effects of its steps. */
-function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
-  const labels: string[] = [];
-  const effects: string[] = [];
-  for (let k = 0; k < 200 && !until(s); k++) {
-    const n = m.next(s, t);
-    if (!n || !n.enabled) break;
-    labels.push(n.label);
-    const r = m.step(s, t);
-    effects.push(r.effect);
-    s = r.state;
-  }
-  return { s, labels, effects: effects.join(' | ') };
-}
+import type { MmState } from '@kreplay/mm-model';
+import { drive, machineOf } from './helpers/scenarios.js';
 
 const file = (pages: string, threads: string) => `
 flavor: linux-6.1

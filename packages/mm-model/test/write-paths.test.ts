@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import type { MmState } from '@kreplay/mm-model';
-import { machineOf } from './helpers/scenarios.js';
+import { linux61File, machineOf } from './helpers/scenarios.js';
 
 /** Run thread `t` alone until it finishes; the labels and effects of its steps. */
 function solo(m: Awaited<ReturnType<typeof machineOf>>, t = 0) {
@@ -24,14 +24,7 @@ function solo(m: Awaited<ReturnType<typeof machineOf>>, t = 0) {
   return { state: s as MmState, labels, effects: effects.join(' | '), rules };
 }
 
-const file = (pages: string, size = 4096) => `
-flavor: linux-6.1
-files:
-  - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
-processes:
-  - name: p
-    vmas:
-      - { file: data, start: 0x10000, pages: 2 }`;
+const file = (pages: string, size = 4096) => linux61File(pages, size);
 
 describe('linux-6.1 store (write fault)', () => {
   test('a store on an uncached page: the fault reads it, page_mkwrite dirties it under invalidate_lock shared, the store writes a new version', async () => {

@@ -32,7 +32,7 @@
  *   the code, plus the lock's mutual exclusion, which PG_locked also gives.
  * - folio_mapped = atomic_read(&folio->_mapcount) >= 0 for a small folio (mm/util.c:731);
  *   page_add_file_rmap's atomic_inc_and_test(&page->_mapcount) (mm/rmap.c:1329) and
- *   page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443) are fully
+ *   page_remove_rmap → page_remove_file_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370) are fully
  *   ordered value-returning RMWs.
  * - i_size_read / i_size_write on 64-bit: `return inode->i_size;` / `inode->i_size = i_size;`
  *   (include/linux/fs.h:872 and 894): plain C, as the kernel says.

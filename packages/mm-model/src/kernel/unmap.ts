@@ -218,7 +218,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
         acc: (c) => {
           const a = [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)];
           if (!variant.truncateCount) {
-            // 6.1: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443); the gathered page's
+            // 6.1: page_remove_rmap → page_remove_file_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370); the gathered page's
             // reference is dropped by release_pages' folio_put_testzero (mm/swap.c:1005) after the TLB flush, modelled here
             const p = c.page(c.num('pfn'));
             return [
@@ -226,7 +226,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
                 a[0]!,
                 'atomic_dec_return',
                 p.mapcount,
-                'mm/rmap.c page_remove_rmap() 6.1.192: atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1443), fully ordered',
+                'mm/rmap.c page_remove_rmap() 6.1.192 → page_remove_file_rmap(): atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370), fully ordered',
               ),
               lk(
                 a[1]!,

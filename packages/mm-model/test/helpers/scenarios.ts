@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMachine, parseScenario, resolveFlavor, type MmMachine } from '@kreplay/mm-model';
+import { createMachine, parseScenario, resolveFlavor, type MmMachine, type MmState } from '@kreplay/mm-model';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const SCENARIOS = resolve(ROOT, 'fixtures/scenarios');
@@ -10,6 +10,33 @@ export const RACES = resolve(ROOT, 'fixtures/races');
 /** A machine from an inline YAML scenario. */
 export async function machineOf(yaml: string, flavor: string): Promise<MmMachine> {
   return createMachine(parseScenario(yaml, 'inline.yaml'), await resolveFlavor(flavor));
+}
+
+/** Steps thread t while `until` is false (200 steps at most); the labels and effects of its steps. */
+export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
+  const labels: string[] = [];
+  const effects: string[] = [];
+  for (let k = 0; k < 200 && !until(s); k++) {
+    const n = m.next(s, t);
+    if (!n || !n.enabled) break;
+    labels.push(n.label);
+    const r = m.step(s, t);
+    effects.push(r.effect);
+    s = r.state;
+  }
+  return { s, labels, effects: effects.join(' | ') };
+}
+
+/** A linux-6.1 scenario head: file `data` (size bytes, the cached pages given) mapped by process `p` (no threads: append them). */
+export function linux61File(pages: string, size = 4096, vmaPages = 2, start = '0x10000'): string {
+  return `
+flavor: linux-6.1
+files:
+  - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
+processes:
+  - name: p
+    vmas:
+      - { file: data, start: ${start}, pages: ${vmaPages} }`;
 }
 
 /** Run thread ids in order from the initial state; returns every step's result. */

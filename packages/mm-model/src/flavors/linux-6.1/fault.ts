@@ -45,14 +45,18 @@ export const VM_FAULT_NOPAGE = 1;
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
-/** do_fault_around(): the window of file pages to try, clipped to the VMA and the page table. */
+/**
+ * do_fault_around() (mm/memory.c:4569-4600, 6.1.192): the window of file pages to try, clipped
+ * to the VMA and the page table. Addresses are user virtual addresses, above 2^31 for a real
+ * process: the masks are taken with whole-number arithmetic, not JavaScript's 32-bit `&`
+ * (which cut `address & mask` to its low 32 bits and moved the window off the faulting page).
+ */
 export function faultAroundWindow(vma: VmaEnv, index: number, address: number): { start: number; end: number } {
   const nr = FAULT_AROUND_PAGES;
-  const mask = ~(nr * PAGE_SIZE - 1);
-  const from = Math.max(address & mask, vma.start);
-  const off = ((address - from) / PAGE_SIZE) & (PTRS_PER_PTE - 1);
+  const from = Math.max(address - (address % (nr * PAGE_SIZE)), vma.start); // max(address & mask, vm_start)
+  const off = ((address - from) / PAGE_SIZE) % PTRS_PER_PTE;
   const start = index - off;
-  let end = start - ((from / PAGE_SIZE) & (PTRS_PER_PTE - 1)) + PTRS_PER_PTE - 1;
+  let end = start - ((from / PAGE_SIZE) % PTRS_PER_PTE) + PTRS_PER_PTE - 1;
   end = Math.min(end, vma.pgoff + vma.pages - 1, start + nr - 1);
   return { start, end };
 }

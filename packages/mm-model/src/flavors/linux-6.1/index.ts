@@ -25,7 +25,7 @@ import type { Ctx } from '../../ctx.js';
 import type { Proc } from '../../program.js';
 import { NONE } from '../../state.js';
 import { ghost, marked } from '../../kernel/marks.js';
-import { markReadFloor } from './read.js';
+import { markReadFloor, withUpdatePageTrylock } from './read.js';
 
 const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
 
@@ -129,7 +129,8 @@ export const linux61: Flavor = {
       ...iomapDioWrite61,
       steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) },
     },
-    filemap_read: filemapRead61,
+    // filemap_update_page trylocks the folio and retries the lookup after the wait (read.ts)
+    filemap_read: withUpdatePageTrylock(filemapRead61),
     ext4_punch_hole: ext4PunchHole61,
     user_load: markUserAccess(userLoadProc('do_read_fault', 'pte')),
     // a retried write fault walks the PTE again and runs filemap_fault anew (no fault-around: mm/memory.c:4763)

@@ -2,7 +2,8 @@
  * linux-6.1 fault-around, mm/filemap.c filemap_map_pages: walk the cached folios of the
  * window under RCU; skip locked ones, take a speculative reference, skip non-uptodate ones,
  * *trylock* (skip on failure), recheck mapping/uptodate/i_size under the folio lock; the
- * first such folio takes the PTE lock, held for the rest of the walk; each empty PTE gets
+ * first such folio takes the PTE lock, held for the rest of the walk, and caps the window at
+ * the EOF i_size says then (file_end); each empty PTE gets
  * do_set_pte (page_add_file_rmap + set_pte_at); the folio is unlocked, its reference kept by
  * the PTE. Returns VM_FAULT_NOPAGE when the faulting address got mapped.
  */
@@ -178,6 +179,46 @@ export const filemapMapPages61: Proc = {
         if (c.num('idx') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
           skip(c, true);
           return;
+        }
+        c.goto(c.num('held') === NONE ? 'ptl' : 'map');
+      },
+    },
+    // mm/filemap.c:3482-3486 (6.1.192): once first_map_page() returned a folio (and
+    // filemap_map_pmd() did not map it), the PTE lock is taken and i_size read once more:
+    // `file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1; if (end_pgoff >
+    // file_end) end_pgoff = file_end;` (the stable backport of 743a2753a02e). The first folio is
+    // mapped whatever file_end is (its own i_size test passed); the walk after it stops at
+    // file_end, so a folio past the EOF read here is not mapped even when a later i_size
+    // (a growing file) would pass its own test.
+    ptl: {
+      label:
+        'vmf->pte = pte_offset_map_lock(); file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1; if (end_pgoff > file_end) end_pgoff = file_end',
+      acc: (c) => {
+        const { ptl } = slotOf(c, c.num('idx'));
+        return [
+          lk(acquire(c.env.ptls[ptl]!.loc), 'spin_lock', 0, `${FMP}: vmf->pte = pte_offset_map_lock() (mm/filemap.c:3482)`),
+          iSizeRead(
+            c,
+            r(`${c.M(c.num('file'))}.i_size`),
+            c.num('file'),
+            `${FMP}: file_end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE) - 1 (mm/filemap.c:3484)`,
+          ),
+        ];
+      },
+      block: (c) => {
+        const { ptl } = slotOf(c, c.num('idx'));
+        const owner = c.ptlOwner(ptl);
+        return owner === NONE ? undefined : `${c.env.ptls[ptl]!.loc}, held by ${c.who(owner)}`;
+      },
+      run: (c) => {
+        const { ptl } = slotOf(c, c.num('idx'));
+        c.setPtl(ptl, c.tid);
+        c.set('held', ptl);
+        const pages = Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE);
+        // pgoff_t: an empty file's file_end wraps to ULONG_MAX, which caps nothing
+        if (pages > 0 && c.num('end') > pages - 1) {
+          c.effect(`end_pgoff capped at file_end ${pages - 1}`);
+          c.set('end', pages - 1);
         }
         c.goto('map');
       },

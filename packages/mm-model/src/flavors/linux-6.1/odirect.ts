@@ -71,7 +71,7 @@ export function markCleanWriteback(c: Ctx, a: Access, file: number, how: string)
 function markWriteback(c: Ctx, a: Access): Access {
   return mark61(
     c,
-    markCleanWriteback(c, a, c.num('file'), 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:673) → __filemap_fdatawrite_range()'),
+    markCleanWriteback(c, a, c.num('file'), 'mm/filemap.c filemap_write_and_wait_range() 6.1.192 (mm/filemap.c:674) → __filemap_fdatawrite_range()'),
   );
 }
 
@@ -101,13 +101,14 @@ export const iomapDioWrite61: Proc = {
       withInodeLock(
         'ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)',
         overwrite,
-        { ...writeAndWait('pre'), label: 'kiocb_write_and_wait(): filemap_write_and_wait_range(mapping, pos, end)' },
+        { ...writeAndWait('pre'), label: 'ret = filemap_write_and_wait_range(mapping, iomi.pos, end) (fs/iomap/direct-io.c:569)' },
         (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)],
       ),
       markWriteback,
     ),
     pre: {
-      label: 'if (invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)) { ret = -ENOTBLK; goto out_free_dio; }',
+      label:
+        'if (invalidate_inode_pages2_range(mapping, iomi.pos >> PAGE_SHIFT, end >> PAGE_SHIFT)) { ret = -ENOTBLK; goto out_free_dio; } (fs/iomap/direct-io.c:579-585)',
       run: (c) => callInval2(c, 'precheck'),
     },
     precheck: mark({
@@ -124,7 +125,8 @@ export const iomapDioWrite61: Proc = {
     }),
     direct: { ...directIo('post'), label: 'iomap_dio_submit_bio(): the write reaches the disk' },
     post: mark({
-      label: 'iomap_dio_complete(): if (mapping->nrpages) invalidate_inode_pages2_range(...) /* failure: dio_warn_stale_pagecache */',
+      label:
+        'iomap_dio_complete(): kiocb_invalidate_post_direct_write(): if (mapping->nrpages && invalidate_inode_pages2_range(...)) dio_warn_stale_pagecache() (mm/filemap.c:3758-3767)',
       acc: (c) => [r(`${c.M(c.num('file'))}.nrpages`), ...(c.map(c.num('file')).nrpages ? [] : returnAcc(c))],
       run: (c) => {
         if (c.map(c.num('file')).nrpages) callInval2(c, 'done');

@@ -1,20 +1,21 @@
 /**
  * linux-6.1 hole punch as ext4 does it: fallocate(FALLOC_FL_PUNCH_HOLE) → ext4_punch_hole
- * (fs/ext4/inode.c:4026, 6.1.192): write back the range (4045), inode_lock (4051),
- * filemap_invalidate_lock (4098), truncate_pagecache_range (4112; mm/truncate.c:869: unmap
+ * (fs/ext4/inode.c:4026, 6.1.192): write back the range (4045), inode_lock (4051), nothing
+ * past i_size (4054-4064: a hole at or past EOF is not punched, one that reaches past it ends
+ * after the page holding i_size), filemap_invalidate_lock (4098), truncate_pagecache_range (4112; mm/truncate.c:869: unmap
  * the range without even_cows, then truncate_inode_pages_range), remove the blocks
  * (ext4_ext_remove_space, 4150: from here a read of the range gets zeros),
  * filemap_invalidate_unlock (4171), inode_unlock. Page-aligned ranges only.
  */
 import type { Ctx } from '../../ctx.js';
-import { acquire, release, w, type Proc, type Program } from '../../program.js';
-import { NONE } from '../../state.js';
+import { acquire, r, release, w, type Proc, type Program } from '../../program.js';
+import { NONE, PAGE_SIZE } from '../../state.js';
 import { floorAcc, ilockLoc, pageRangeArgs, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { writeAndWait } from '../linux-2.6.15/odirect.js';
 import { ghost, marked } from '../../kernel/marks.js';
-import { rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import { markCleanWriteback } from './odirect.js';
 
 // The LKMM marks of the hole punch (explore --memory-model lkmm; kernel/marks6.ts), 6.1.192:
@@ -37,13 +38,36 @@ export const ext4PunchHole61: Proc = {
         `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`,
       ),
     ),
+    // fs/ext4/inode.c:4051-4064 (6.1.192): under the inode lock, `if (offset >= inode->i_size)
+    // goto out_mutex;` and a hole reaching past i_size ends after the page that holds i_size:
+    // `length = inode->i_size + PAGE_SIZE - (inode->i_size & (PAGE_SIZE - 1)) - offset`. Every
+    // i_size writer of the model holds the inode lock, so the value read here is the one the
+    // lock was taken with: the reads go with the acquire.
     ilock: marked(
       inodeLock(
-        'inode_lock(inode)',
+        'inode_lock(inode); if (offset >= inode->i_size) goto out_mutex; if (offset + length > inode->i_size) length = inode->i_size + PAGE_SIZE - (inode->i_size & (PAGE_SIZE - 1)) - offset',
         () => false,
-        (c) => c.goto('invlock'),
+        (c) => {
+          const isize = c.map(c.num('file')).isize;
+          if (c.num('offset') >= isize) {
+            c.effect(`offset ${c.num('offset')} >= i_size ${isize}: nothing to punch`);
+            c.goto('iunlock');
+            return;
+          }
+          if (c.num('offset') + c.num('length') > isize) {
+            const length = isize + PAGE_SIZE - (isize % PAGE_SIZE) - c.num('offset');
+            c.set('length', length);
+            c.set('last', (c.num('offset') + length) / PAGE_SIZE - 1);
+          }
+          c.goto('invlock');
+        },
+        undefined,
+        (c) => [r(`${c.M(c.num('file'))}.i_size`)],
       ),
-      (_c, a) => rwsemLock(a, `${PH}: inode_lock(inode) (fs/ext4/inode.c:4051)`),
+      (c, a) =>
+        a.lock === 'acquire'
+          ? rwsemLock(a, `${PH}: inode_lock(inode) (fs/ext4/inode.c:4051)`)
+          : iSizeRead(c, a, c.num('file'), `${PH}: if (offset >= inode->i_size) (fs/ext4/inode.c:4054), plain C`),
     ),
     invlock: marked(
       {

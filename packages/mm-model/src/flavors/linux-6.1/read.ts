@@ -299,3 +299,59 @@ export const filemapRead61: Proc = {
     ),
   },
 };
+
+/**
+ * filemap_update_page's folio lock as 6.1.192 takes it (mm/filemap.c:2545-2557): a *trylock*.
+ * When another thread holds the folio lock, a plain read (no IOCB_NOWAIT, IOCB_NOIO or
+ * IOCB_WAITQ) drops the invalidate_lock, gives up its folio reference and sleeps until the
+ * folio is unlocked (`folio_put_wait_locked(folio, TASK_KILLABLE)`: the reference is dropped
+ * before the task sleeps, mm/filemap.c:1304-1305 in folio_wait_bit_common), and returns
+ * AOP_TRUNCATED_PAGE, on which filemap_get_pages looks the folio up again (`goto retry`,
+ * 2698-2701). Until session 19 the model slept on the folio lock holding both the reference
+ * and the invalidate_lock, and then took the lock: a truncate or hole punch could not take the
+ * invalidate_lock, and invalidate_mapping_pages saw one reference too many, while the reader
+ * waited. linux-6.12 (which reuses filemapRead61) keeps the blocking lock: its own audit judges
+ * whether 6.12.117 has the same code.
+ */
+export function withUpdatePageTrylock(p: Proc): Proc {
+  const lock = p.steps.update_lock!;
+  const P = (c: Ctx) => c.P(c.num('pfn'));
+  const fails = (c: Ctx) => c.page(c.num('pfn')).locker !== NONE;
+  return {
+    ...p,
+    steps: {
+      ...p.steps,
+      update_lock: {
+        label: (c) =>
+          fails(c)
+            ? 'if (!folio_trylock(folio)) { filemap_invalidate_unlock_shared(mapping); folio_put_wait_locked(folio, TASK_KILLABLE); return AOP_TRUNCATED_PAGE; }'
+            : typeof lock.label === 'string'
+              ? lock.label
+              : lock.label(c),
+        where: 'mm/filemap.c filemap_update_page()',
+        // a failed trylock, the unlock and the put: left unmarked (as retry.ts's failed trylock)
+        acc: (c) => (fails(c) ? [r(`lock:${P(c)}`), release(invLockLoc(c)), w(`${P(c)}.refcount`)] : lock.acc!(c)),
+        run: (c) => {
+          if (!fails(c)) {
+            lock.run(c);
+            return;
+          }
+          c.effect(`folio_trylock(pfn${c.num('pfn')}) failed: AOP_TRUNCATED_PAGE after the wait`);
+          upRead(c);
+          c.ref(c.num('pfn'), -1);
+          c.goto('update_wait');
+        },
+      },
+      update_wait: {
+        label: 'folio_put_wait_locked(): sleep until PG_locked is clear; filemap_get_pages: AOP_TRUNCATED_PAGE → goto retry',
+        where: 'mm/filemap.c folio_wait_bit_common()',
+        acc: (c) => [r(`lock:${P(c)}`)],
+        block: (c) => c.pageLockHeld(c.num('pfn')),
+        run: (c) => {
+          c.set('pfn', NONE);
+          c.goto('get');
+        },
+      },
+    },
+  };
+}

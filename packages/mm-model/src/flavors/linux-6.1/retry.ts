@@ -11,7 +11,7 @@
  *   __folio_lock_killable (3079): the task sleeps until the folio is unlocked and *takes* the
  *   lock (it is __folio_lock_or_retry, mm/filemap.c:1736, not used by filemap_fault, that only
  *   waits); the truncation and uptodate tests run as usual (3280-3298), and an uptodate folio
- *   is not used: `if (fpin) { folio_unlock(folio); goto out_retry; }` (3305-3308);
+ *   is not used: `if (fpin) { folio_unlock(folio); goto out_retry; }` (3311-3314);
  * - the folio is not uptodate: page_not_uptodate (3339: maybe_unlock_mmap_for_io;
  *   filemap_read_folio; 3341 `if (fpin) goto out_retry`).
  *
@@ -21,7 +21,7 @@
  * (docs/flavors.md). The miss still retries: the folio it creates is not uptodate, so
  * page_not_uptodate drops the mmap_lock on the first try.
  *
- * out_retry (3356-3368): folio_put, filemap_invalidate_unlock_shared if held, fput, `return
+ * out_retry (3351-3363): folio_put, filemap_invalidate_unlock_shared if held, fput, `return
  * ret | VM_FAULT_RETRY`; do_read_fault / do_shared_fault hand it up (mm/memory.c:4631,
  * 4686), and do_user_addr_fault (arch/x86/mm/fault.c:1361-1364) sets FAULT_FLAG_TRIED and
  * `goto retry`: lock_mm_and_find_vma (mmap_read_lock again, 1310), handle_mm_fault →
@@ -95,7 +95,7 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
           : c.num('fpin')
             ? `${lockLabel(c)}; if (fpin) { folio_unlock(folio); goto out_retry; }`
             : lockLabel(c),
-      where: 'mm/filemap.c:3063-3093 lock_folio_maybe_drop_mmap(), 3276-3308 filemap_fault()',
+      where: 'mm/filemap.c:3063-3093 lock_folio_maybe_drop_mmap(), 3276-3314 filemap_fault()',
       acc: (c) => {
         if (trylockFails(c)) return [r(`lock:${P(c)}`)];
         if (!c.num('fpin')) return lock.acc!(c);
@@ -160,7 +160,7 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
     out_retry: {
       label:
         'out_retry: if (folio) folio_put(folio); if (mapping_locked) filemap_invalidate_unlock_shared(mapping); if (fpin) fput(fpin); return ret | VM_FAULT_RETRY',
-      where: 'mm/filemap.c:3352-3368 filemap_fault()',
+      where: 'mm/filemap.c:3351-3363 filemap_fault()',
       acc: (c) => [
         folioPut(c, w(`${P(c)}.refcount`), c.num('pfn'), `${FF}: out_retry: if (folio) folio_put(folio) (mm/filemap.c:3358)`),
         ...(c.num('ml')
