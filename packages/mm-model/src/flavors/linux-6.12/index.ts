@@ -206,15 +206,16 @@ export function buildLinux612(b: Linux612Build): Flavor {
         cite(
           iomapDioWrite61,
           {
-            wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()',
-            pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
-            precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()',
-            direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
+            wb: 'mm/filemap.c:2761-2763 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
+            pre: 'mm/filemap.c:2772-2773 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
+            precheck: 'fs/iomap/direct-io.c:668-675 __iomap_dio_rw()',
+            direct: 'fs/iomap/direct-io.c:687-688 __iomap_dio_rw()',
             post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()',
-            done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
+            done: 'mm/filemap.c:3968-3977 kiocb_invalidate_post_direct_write()',
           },
           {
-            pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
+            wb: 'ret = kiocb_invalidate_pages(iocb, iomi.len) → filemap_invalidate_pages(): ret = filemap_write_and_wait_range(mapping, pos, end)',
+            pre: 'filemap_invalidate_pages(): return invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
             precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
             post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
             done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',
