@@ -64,4 +64,27 @@ describe('linux-6.12 hole punch', () => {
     const across = drive(m, past.s, 2);
     expect(across.effects).toContain('M0[1..1] blocks freed');
   });
+
+  test("hugetlbfs: hugetlbfs_punch_hole holds the inode lock to its return (fs/hugetlbfs/inode.c:757, 791), so a second punch waits for the first one's remove_inode_hugepages", async () => {
+    const m = await machineOf(
+      `
+flavor: linux-6.12
+files:
+  - { name: huge, fs: hugetlbfs, dev: "0:48", ino: 0x7b, size: 4194304, pages: [{ index: 0, order: 9, flags: [uptodate] }, { index: 512, order: 9, flags: [uptodate] }] }
+threads:
+  - { name: p1, program: hugetlb_punch, args: { file: huge, offset: 0, length: 4194304 } }
+  - { name: p2, program: hugetlb_punch, args: { file: huge, offset: 0, length: 4194304 } }`,
+      'linux-6.12',
+    );
+    // p1 is past the unmap (i_mmap_lock_write dropped) and in remove_inode_hugepages
+    const p = drive(m, m.initial(), 0, (s) => top(s, 0)?.pc === 'mutex');
+    expect(p.s.maps[0]!.immap.writer).toBe(-1);
+    const t = m.next(p.s, 1)!;
+    expect(t.enabled).toBe(false);
+    expect(t.blockedOn).toMatch(/M0\.inode_lock, held by T0 \(p1\)/);
+    const q = drive(m, p.s, 0);
+    expect(q.s.threads[0]!.status).toBe('done');
+    expect(q.s.maps[0]!.ilock.writer).toBe(-1);
+    expect(drive(m, q.s, 1).s.threads[1]!.status).toBe('done');
+  });
 });

@@ -8,7 +8,8 @@
  *   (6312-6321), folio_unlock, then spin_unlock of the PTE lock (6346-6352: "the page table owns
  *   the folio reference now"), hugetlb_vma_unlock_read, mutex_unlock (6354-6363). The huge PTE
  *   lock and the hugetlb VMA lock are not in the model (the PTE lock's section is the `map` step).
- * - fallocate(PUNCH_HOLE): hugetlbfs_punch_hole (fs/hugetlbfs/inode.c:743-792) unmaps the
+ * - fallocate(PUNCH_HOLE): hugetlbfs_punch_hole (fs/hugetlbfs/inode.c:743-792), under
+ *   inode_lock (757-791), unmaps the
  *   range from every VMA under i_mmap_lock_write (hugetlb_vmdelete_list, 765-785), then
  *   remove_inode_hugepages (642-680) takes a reference on each folio (filemap_get_folios,
  *   655), the fault mutex (661-662), and remove_inode_single_folio (583-620): folio_lock,
@@ -35,6 +36,7 @@ import { faultBegin, faultEnd, faultSite, fileArg, removeAcc, withinFile } from 
 import { callUnmap } from '../../kernel/unmap.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange } from './folio.js';
 import { findLockSteps } from './lock-folio.js';
+import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 
 export interface HugetlbOptions {
   /** 7b7387650dcf: remove_inode_single_folio takes the folio lock before testing folio_mapped(). */
@@ -175,10 +177,16 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
   return {
     fn: 'hugetlbfs_punch_hole',
     where: 'fs/hugetlbfs/inode.c',
-    entry: 'immap',
+    entry: 'inode',
     steps: {
+      inode: inodeLock(
+        'inode_lock(inode)',
+        () => false,
+        (c) => c.goto('immap'),
+        FW('757', 'hugetlbfs_punch_hole'),
+      ),
       immap: {
-        label: 'inode_lock(inode); i_mmap_lock_write(mapping); hugetlb_vmdelete_list(&mapping->i_mmap, ...): unmap the hole from every VMA',
+        label: 'i_mmap_lock_write(mapping); hugetlb_vmdelete_list(&mapping->i_mmap, ...): unmap the hole from every VMA',
         where: FW('757-775', 'hugetlbfs_punch_hole'),
         acc: (c) => [acquire(immapLoc(c))],
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, immapLoc(c)),
@@ -229,11 +237,15 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
         where: FW('655', 'remove_inode_hugepages'),
         acc: (c) => {
           const pfn = nextFolio(c);
-          return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+          return pfn === NONE
+            ? [r(`${c.M(c.num('file'))}.tree`), release(`${c.M(c.num('file'))}.inode_lock`)]
+            : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
         },
         run: (c) => {
           const pfn = nextFolio(c);
           if (pfn === NONE) {
+            // hugetlbfs_punch_hole: remove_inode_hugepages() returned; inode_unlock(inode) (fs/hugetlbfs/inode.c:791)
+            inodeUnlock(c);
             c.ret(0);
             return;
           }
