@@ -68,3 +68,18 @@ threads:
 ${opts.threads}
 `;
 }
+
+/** Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps. */
+export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
+  const labels: string[] = [];
+  const effects: string[] = [];
+  for (let k = 0; k < 300 && !until(s); k++) {
+    const n = m.next(s, t);
+    if (!n || !n.enabled) break;
+    labels.push(n.label);
+    const r = m.step(s, t);
+    effects.push(r.effect);
+    s = r.state;
+  }
+  return { s, labels, effects: effects.join(' | ') };
+}

@@ -61,7 +61,7 @@ const FF = `mm/filemap.c filemap_fault() ${V612}`;
 const FIN = `mm/memory.c finish_fault() ${V612}`;
 
 /** handle_pte_fault's look at the PTE (mm/memory.c:5769-5795): with no table only `pmd_none(*vmf->pmd)`, else ptep_get_lockless(). */
-function markPte612(c: Ctx, a: Access): Access {
+export function markPte612(c: Ctx, a: Access): Access {
   const { vma, i, ptl } = faultSite(c);
   const pmd = c.pmd(ptl);
   const H = `mm/memory.c handle_pte_fault() ${V612}`;

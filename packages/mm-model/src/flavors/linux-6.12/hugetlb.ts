@@ -2,11 +2,14 @@
  * hugetlbfs on linux-6.12 (2 MiB huge pages: order-9 folios, each mapped by one huge PMD
  * entry, counted in `_entire_mapcount` and `_large_mapcount`), three actors:
  *
- * - hugetlb_fault (mm/hugetlb.c:6362-6410) → hugetlb_no_page (6106-6330) on a cached folio:
- *   the per-index hugetlb fault mutex (6393), filemap_lock_hugetlb_folio (6138), the huge PTE
- *   lock and pte_none recheck (6264-6268), hugetlb_add_file_rmap + set_huge_pte_at
- *   (6273-6282), folio_unlock, mutex_unlock (6307-6324).
- * - fallocate(PUNCH_HOLE): hugetlbfs_punch_hole (fs/hugetlbfs/inode.c:743-792) unmaps the
+ * - hugetlb_fault (mm/hugetlb.c:6401-6449, 6.12.118) → hugetlb_no_page (6145-6369) on a cached
+ *   folio: the per-index hugetlb fault mutex (6432), filemap_lock_hugetlb_folio (6177), the huge
+ *   PTE lock and pte_same recheck (6303-6307), hugetlb_add_file_rmap + set_huge_pte_at
+ *   (6312-6321), folio_unlock, then spin_unlock of the PTE lock (6346-6352: "the page table owns
+ *   the folio reference now"), hugetlb_vma_unlock_read, mutex_unlock (6354-6363). The huge PTE
+ *   lock and the hugetlb VMA lock are not in the model (the PTE lock's section is the `map` step).
+ * - fallocate(PUNCH_HOLE): hugetlbfs_punch_hole (fs/hugetlbfs/inode.c:743-792), under
+ *   inode_lock (757-791), unmaps the
  *   range from every VMA under i_mmap_lock_write (hugetlb_vmdelete_list, 765-785), then
  *   remove_inode_hugepages (642-680) takes a reference on each folio (filemap_get_folios,
  *   655), the fault mutex (661-662), and remove_inode_single_folio (583-620): folio_lock,
@@ -33,6 +36,7 @@ import { faultBegin, faultEnd, faultSite, fileArg, removeAcc, withinFile } from 
 import { callUnmap } from '../../kernel/unmap.js';
 import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, pmdLoc, pmdRange } from './folio.js';
 import { findLockSteps } from './lock-folio.js';
+import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 
 export interface HugetlbOptions {
   /** 7b7387650dcf: remove_inode_single_folio takes the folio lock before testing folio_mapped(). */
@@ -80,7 +84,7 @@ export const hugetlbFault612: Proc = {
   steps: {
     mutex: {
       label: 'hash = hugetlb_fault_mutex_hash(mapping, vmf.pgoff); mutex_lock(&hugetlb_fault_mutex_table[hash])',
-      where: HW('6392-6393', 'hugetlb_fault'),
+      where: HW('6431-6432', 'hugetlb_fault'),
       acc: (c) => [acquire(mutexLoc(c))],
       block: (c) => c.lockBusy(mutexOf(c), mutexLoc(c)),
       run: (c) => {
@@ -91,7 +95,7 @@ export const hugetlbFault612: Proc = {
     },
     pte: {
       label: 'entry = huge_ptep_get(vmf.pte); if (huge_pte_none_mostly(entry)) return hugetlb_no_page(mapping, &vmf)',
-      where: HW('6408-6422', 'hugetlb_fault'),
+      where: HW('6447-6461', 'hugetlb_fault'),
       acc: (c) => [r(pteLoc(c.env, faultSite(c).vma, faultSite(c).i)), ...(c.pte(c.num('vma'), c.num('i')) !== NONE ? [release(mutexLoc(c))] : [])],
       run: (c) => {
         if (c.pte(c.num('vma'), c.num('i')) !== NONE) {
@@ -107,7 +111,7 @@ export const hugetlbFault612: Proc = {
       lock: 'lock',
       next: 'map',
       findLabel: 'hugetlb_no_page: folio = filemap_lock_hugetlb_folio(h, mapping, vmf->pgoff) [lookup + folio_try_get]',
-      findWhere: HW('6138', 'hugetlb_no_page'),
+      findWhere: HW('6177', 'hugetlb_no_page'),
       lockCaller: 'filemap_lock_hugetlb_folio',
       missAcc: (c) => [release(mutexLoc(c))],
       miss: (c) => {
@@ -118,8 +122,8 @@ export const hugetlbFault612: Proc = {
     }),
     map: {
       label:
-        'vmf->ptl = huge_pte_lock(); if (!pte_same(huge_ptep_get(vmf->pte), vmf->orig_pte)) goto backout; hugetlb_add_file_rmap(folio); set_huge_pte_at(); spin_unlock(vmf->ptl)',
-      where: HW('6264-6292', 'hugetlb_no_page'),
+        'vmf->ptl = huge_pte_lock(); if (!pte_same(huge_ptep_get(vmf->pte), vmf->orig_pte)) goto backout; hugetlb_add_file_rmap(folio); set_huge_pte_at() /* the PTE lock is not modelled: its section is this step */',
+      where: HW('6303-6321', 'hugetlb_no_page'),
       acc: (c) => {
         const { vma, i } = faultSite(c);
         const i0 = pmdRange(vma, i);
@@ -139,8 +143,8 @@ export const hugetlbFault612: Proc = {
       },
     },
     unlock: {
-      label: 'folio_unlock(folio); out: hugetlb_vma_unlock_read(vma); mutex_unlock(&hugetlb_fault_mutex_table[hash])',
-      where: HW('6307-6324', 'hugetlb_no_page'),
+      label: 'folio_unlock(folio); spin_unlock(vmf->ptl); out: hugetlb_vma_unlock_read(vma); mutex_unlock(&hugetlb_fault_mutex_table[hash])',
+      where: HW('6346-6363', 'hugetlb_no_page'),
       acc: (c) => [release(`lock:${c.P(c.num('pfn'))}`), release(mutexLoc(c))],
       run: (c) => {
         c.unlockPage(c.num('pfn'));
@@ -173,10 +177,16 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
   return {
     fn: 'hugetlbfs_punch_hole',
     where: 'fs/hugetlbfs/inode.c',
-    entry: 'immap',
+    entry: 'inode',
     steps: {
+      inode: inodeLock(
+        'inode_lock(inode)',
+        () => false,
+        (c) => c.goto('immap'),
+        FW('757', 'hugetlbfs_punch_hole'),
+      ),
       immap: {
-        label: 'inode_lock(inode); i_mmap_lock_write(mapping); hugetlb_vmdelete_list(&mapping->i_mmap, ...): unmap the hole from every VMA',
+        label: 'i_mmap_lock_write(mapping); hugetlb_vmdelete_list(&mapping->i_mmap, ...): unmap the hole from every VMA',
         where: FW('757-775', 'hugetlbfs_punch_hole'),
         acc: (c) => [acquire(immapLoc(c))],
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, immapLoc(c)),
@@ -227,11 +237,15 @@ export function hugetlbfsPunchHole612(o: HugetlbOptions): Proc {
         where: FW('655', 'remove_inode_hugepages'),
         acc: (c) => {
           const pfn = nextFolio(c);
-          return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
+          return pfn === NONE
+            ? [r(`${c.M(c.num('file'))}.tree`), release(`${c.M(c.num('file'))}.inode_lock`)]
+            : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
         },
         run: (c) => {
           const pfn = nextFolio(c);
           if (pfn === NONE) {
+            // hugetlbfs_punch_hole: remove_inode_hugepages() returned; inode_unlock(inode) (fs/hugetlbfs/inode.c:791)
+            inodeUnlock(c);
             c.ret(0);
             return;
           }
@@ -322,7 +336,7 @@ export const unmapAndMoveHugePage612: Proc = {
   steps: {
     isolate: {
       label: 'isolate_hugetlb(folio, &pagelist) [folio_try_get]',
-      where: 'mm/hugetlb.c:7493-7510 isolate_hugetlb()',
+      where: 'mm/hugetlb.c:7532-7549 isolate_hugetlb()',
       acc: (c) => {
         const pfn = c.lookup(c.num('file'), c.num('index'));
         return pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];

@@ -27,6 +27,7 @@ import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate6
 import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
 import { NONE } from '../../state.js';
 import { withISizeOrdering612 } from '../../kernel/marks612.js';
+import { RETRY_LOCALS_612, reduceFault612, withFaultRetry612 } from './retry.js';
 
 /** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
 export interface Linux612Fixes {
@@ -70,7 +71,7 @@ function cite(p: Proc, wheres: Record<string, string>, labels: Record<string, st
 /** 6.1's programs (their procedures are 6.12's here), with 6.12's fault locals, fault-around window and secretmem. */
 const programs: Record<string, Program> = {
   ...programs61,
-  fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0 }) },
+  fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ml: 0, nf: 0, ...RETRY_LOCALS_612 }) },
   fault_around: {
     ...programs61.fault_around!,
     start: (a, env) => {
@@ -151,12 +152,21 @@ export interface Linux612Build {
 export function buildLinux612(b: Linux612Build): Flavor {
   const fx: Linux612Fixes = { ...LINUX_612_FIXES, ...(b.fixes ?? {}) };
   const fault = doReadFault612({ needsFallback: fx['74207de2ba10'] });
+  const reduced = reduceFault612(
+    withFaultRetry612(fault, 'do_fault_around'),
+    filemapMapPages612({
+      cap: fx['f58df566524e'] ? 'before' : fx['74207de2ba10'] ? 'afterLookup' : 'afterPtl',
+      canMapLarge: fx['74207de2ba10'],
+    }),
+  );
   return {
     name: b.name,
     description: b.description,
     version: '6.12',
     procs: {
-      do_read_fault: fault,
+      // VM_FAULT_RETRY and the reductions (retry.ts); secretmem_fault runs none of filemap_fault's steps
+      do_read_fault: reduced.fault,
+      do_fault_around: reduced.faultAround,
       secretmem_fault: {
         ...fault,
         fn: 'secretmem_fault',
@@ -164,10 +174,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
         entry: 'sm_pte',
         steps: { ...fault.steps, ...secretmemSteps({ restoreBeforePut: fx['6f86d0534fdd'] }) },
       },
-      filemap_map_pages: filemapMapPages612({
-        cap: fx['f58df566524e'] ? 'before' : fx['74207de2ba10'] ? 'afterLookup' : 'afterPtl',
-        canMapLarge: fx['74207de2ba10'],
-      }),
+      filemap_map_pages: reduced.mapPages,
       unmap_mapping_pages: unmapProc612('unmap_mapping_pages'),
       unmap_mapping_folio: unmapProc612('unmap_mapping_folio'),
       truncate_setsize: truncateSetsize612,
@@ -199,15 +206,16 @@ export function buildLinux612(b: Linux612Build): Flavor {
         cite(
           iomapDioWrite61,
           {
-            wb: 'fs/iomap/direct-io.c:626 __iomap_dio_rw()',
-            pre: 'fs/iomap/direct-io.c:672 __iomap_dio_rw()',
-            precheck: 'fs/iomap/direct-io.c:673-679 __iomap_dio_rw()',
-            direct: 'fs/iomap/direct-io.c:692-697 __iomap_dio_rw()',
+            wb: 'mm/filemap.c:2761-2763 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
+            pre: 'mm/filemap.c:2772-2773 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
+            precheck: 'fs/iomap/direct-io.c:668-675 __iomap_dio_rw()',
+            direct: 'fs/iomap/direct-io.c:687-688 __iomap_dio_rw()',
             post: 'fs/iomap/direct-io.c:120-121 iomap_dio_complete()',
-            done: 'mm/filemap.c:3967-3976 kiocb_invalidate_post_direct_write()',
+            done: 'mm/filemap.c:3968-3977 kiocb_invalidate_post_direct_write()',
           },
           {
-            pre: 'ret = kiocb_invalidate_pages(iocb, iomi.len): filemap_invalidate_pages() → invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
+            wb: 'ret = kiocb_invalidate_pages(iocb, iomi.len) → filemap_invalidate_pages(): ret = filemap_write_and_wait_range(mapping, pos, end)',
+            pre: 'filemap_invalidate_pages(): return invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, end >> PAGE_SHIFT)',
             precheck: 'if (ret) { if (ret != -EAGAIN) { trace_iomap_dio_invalidate_fail(); ret = -ENOTBLK; } goto out_free_dio; }',
             post: 'iomap_dio_complete(): if (!dio->error && dio->size && (dio->flags & IOMAP_DIO_WRITE)) kiocb_invalidate_post_direct_write(iocb, dio->size): if (mapping->nrpages) invalidate_inode_pages2_range(...)',
             done: 'kiocb_invalidate_post_direct_write(): a failure is only dio_warn_stale_pagecache(); return dio->size',

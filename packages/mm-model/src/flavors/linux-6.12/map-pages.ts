@@ -65,7 +65,7 @@ function fileEnd(c: Ctx): number {
 }
 
 /** xas_next_entry(xas, end_pgoff): the next cached index ≥ xi (a large folio is found at xi when xi falls inside it). */
-function nextEntry(c: Ctx): number {
+export function nextEntry612(c: Ctx): number {
   const cache = c.map(c.num('file')).cache;
   for (let ix = c.num('xi'); ix <= c.num('end') && ix < cache.length; ix++) if (cache[ix] !== NONE) return ix;
   return NONE;
@@ -174,14 +174,14 @@ export function filemapMapPages612(o: MapPagesOptions): Proc {
 
 const nextStep: StepDef = {
   label: (c) =>
-    nextEntry(c) === NONE
+    nextEntry612(c) === NONE
       ? c.num('held') !== NONE
         ? 'no more folios: pte_unmap_unlock(vmf->pte, vmf->ptl); return ret'
         : 'next_uptodate_folio() == NULL: goto out'
       : 'next_uptodate_folio: folio = xas_next_entry(xas, end_pgoff); if (folio_test_locked(folio)) continue; if (!folio_try_get(folio)) continue',
   where: 'mm/filemap.c:3494-3510 next_uptodate_folio()',
   acc: (c) => {
-    const ix = nextEntry(c);
+    const ix = nextEntry612(c);
     const file = c.num('file');
     // xas_next_entry(): every slot from xi up to the folio found (or to end_pgoff), each a READ_ONCE (marks6.ts xaLoad)
     const cite = `${NUF}: folio = xas_next_entry(xas, end_pgoff) (mm/filemap.c:3498, 3531)`;
@@ -215,7 +215,7 @@ const nextStep: StepDef = {
     return a;
   },
   run: (c) => {
-    const ix = nextEntry(c);
+    const ix = nextEntry612(c);
     if (ix === NONE) {
       if (c.num('held') !== NONE) c.setPtl(c.num('held'), NONE);
       c.ret(c.num('ret'));

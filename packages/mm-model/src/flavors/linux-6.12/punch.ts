@@ -22,6 +22,10 @@ import { NONE, PAGE_SIZE, type Locals } from '../../state.js';
 import type { Env } from '../../env.js';
 import { fileArg, readIoAcc, dropInvalidateLock, takeInvalidateLock, withinFile } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
+import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
+import { marked } from '../../kernel/marks.js';
+import { rwsemLock } from '../../kernel/marks6.js';
+import { V612, iSizePlain612 } from '../../kernel/marks612.js';
 import { filemapRead61 } from '../linux-6.1/read.js';
 import { truncateLocals } from './truncate.js';
 
@@ -69,6 +73,7 @@ const PUNCH_WHERE = {
   ext4: {
     fn: 'ext4_punch_hole',
     file: 'fs/ext4/inode.c',
+    inode: ['ext4_fallocate: inode_lock(inode); inode_dio_wait(inode); file_modified(file)', 'fs/ext4/extents.c:4799-4809 ext4_fallocate()'],
     ilock: ['ext4_fallocate: filemap_invalidate_lock(mapping); ext4_break_layouts(inode)', 'fs/ext4/extents.c:4821-4823 ext4_fallocate()'],
     unmap: [
       'ext4_truncate_page_cache_block_range() → truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
@@ -78,14 +83,21 @@ const PUNCH_WHERE = {
       "ext4_es_remove_extent(inode, start_lblk, hole_len); ext4_ext_remove_space(inode, start_lblk, end_lblk - 1): the range's blocks are freed",
       'fs/ext4/inode.c:4095-4101 ext4_punch_hole()',
     ],
-    unlock: ['ext4_fallocate: out_invalidate_lock: filemap_invalidate_unlock(mapping)', 'fs/ext4/extents.c:4838-4839 ext4_fallocate()'],
+    unlock: [
+      'ext4_fallocate: out_invalidate_lock: filemap_invalidate_unlock(mapping); out_inode_lock: inode_unlock(inode)',
+      'fs/ext4/extents.c:4838-4841 ext4_fallocate()',
+    ],
   },
   xfs: {
     fn: 'xfs_free_file_space',
     file: 'fs/xfs/xfs_bmap_util.c',
+    inode: [
+      'xfs_file_fallocate: xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL): down_write(&VFS_I(ip)->i_rwsem) /* XFS_IOLOCK */',
+      'fs/xfs/xfs_file.c:1093 xfs_file_fallocate(), fs/xfs/xfs_inode.c:147-149 xfs_ilock()',
+    ],
     ilock: [
-      'xfs_file_fallocate: xfs_ilock(ip, XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL) /* MMAPLOCK is mapping->invalidate_lock */; xfs_break_layouts()',
-      'fs/xfs/xfs_file.c:1086-1100 xfs_file_fallocate()',
+      'xfs_ilock(): down_write(&VFS_I(ip)->i_mapping->invalidate_lock) /* XFS_MMAPLOCK */; xfs_break_layouts(); inode_dio_wait(inode)',
+      'fs/xfs/xfs_inode.c:155-157 xfs_ilock(), fs/xfs/xfs_file.c:1094-1105 xfs_file_fallocate()',
     ],
     unmap: [
       'xfs_free_file_space → xfs_flush_unmap_range(): truncate_pagecache_range(): unmap_mapping_range(mapping, unmap_start, 1 + unmap_end - unmap_start, 0)',
@@ -95,9 +107,15 @@ const PUNCH_WHERE = {
       "while (!done) xfs_unmap_extent(ip, startoffset_fsb, endoffset_fsb - startoffset_fsb, &done): the range's blocks are freed",
       'fs/xfs/xfs_bmap_util.c:870-880 xfs_free_file_space()',
     ],
-    unlock: ['xfs_file_fallocate: out_unlock: xfs_iunlock(ip, iolock)', 'fs/xfs/xfs_file.c:1138-1139 xfs_file_fallocate()'],
+    unlock: [
+      'xfs_file_fallocate: out_unlock: xfs_iunlock(ip, iolock): up_write(invalidate_lock); up_write(i_rwsem)',
+      'fs/xfs/xfs_file.c:1138-1139 xfs_file_fallocate()',
+    ],
   },
 } as const;
+
+/** ext4_punch_hole: `if (offset >= inode->i_size ...) return 0` (fs/ext4/inode.c:4037). */
+const pastEof = (c: Ctx) => c.num('offset') >= c.map(c.num('file')).isize;
 
 /** The hole punch of `fs` (ext4: ext4_fallocate → ext4_punch_hole; xfs: xfs_file_fallocate → xfs_free_file_space). */
 function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
@@ -105,8 +123,17 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
   return {
     fn: W.fn,
     where: W.file,
-    entry: 'ilock',
+    entry: 'inode',
     steps: {
+      inode: marked(
+        inodeLock(
+          W.inode[0],
+          () => false,
+          (c) => c.goto('ilock'),
+          W.inode[1],
+        ),
+        (_c, a) => rwsemLock(a, `${W.inode[1]} ${V612}: down_write(&inode->i_rwsem)`),
+      ),
       ilock: {
         label: W.ilock[0],
         where: W.ilock[1],
@@ -119,9 +146,37 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
         },
       },
       unmap: {
-        label: W.unmap[0],
+        label: (c) =>
+          fs === 'ext4'
+            ? `if (offset >= inode->i_size) return 0; if (end > inode->i_size) end = round_up(inode->i_size, PAGE_SIZE) (fs/ext4/inode.c:4037-4045); ${pastEof(c) ? 'return 0' : W.unmap[0]}`
+            : W.unmap[0],
         where: W.unmap[1],
+        // ext4_punch_hole's plain reads of i_size, under the inode lock that every i_size writer here holds
+        ...(fs === 'ext4'
+          ? {
+              acc: (c: Ctx) => [
+                iSizePlain612(
+                  c,
+                  r(`${c.M(c.num('file'))}.i_size`),
+                  c.num('file'),
+                  `fs/ext4/inode.c ext4_punch_hole() ${V612}: if (offset >= inode->i_size || offset >= max_end) (fs/ext4/inode.c:4037)`,
+                ),
+              ],
+            }
+          : {}),
         run: (c) => {
+          if (fs === 'ext4') {
+            if (pastEof(c)) {
+              c.effect('offset >= i_size: nothing to punch');
+              c.goto('unlock_none');
+              return;
+            }
+            const last = Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE) - 1;
+            if (last < c.num('last')) {
+              c.set('last', last);
+              c.set('length', (last + 1) * PAGE_SIZE - c.num('offset'));
+            }
+          }
           c.op({ kind: 'truncate_begin', fn: 'truncate_inode_pages_range', file: c.fileRef(c.num('file')), start: c.num('first'), end: c.num('last') });
           callUnmap(c, 'unmap_mapping_pages', c.num('file'), c.num('first'), c.num('last'), false, 'pages');
         },
@@ -142,17 +197,25 @@ function punchHole612(fs: keyof typeof PUNCH_WHERE): Proc {
           c.goto('unlock');
         },
       },
-      unlock: {
-        label: W.unlock[0],
-        where: W.unlock[1],
-        acc: (c) => [release(ilockLoc(c))],
-        run: (c) => {
-          const file = c.num('file');
-          dropInvalidateLock(c, file, false);
-          c.op({ kind: 'truncate_end', fn: 'truncate_inode_pages_range', file: c.fileRef(file), ret: 0 });
-          c.ret(0);
-        },
-      },
+      unlock: unlockStep(W.unlock, true),
+      // ext4_punch_hole returned 0 before truncate_pagecache_range: no truncate_inode_pages_range ran
+      unlock_none: unlockStep(W.unlock, false),
+    },
+  };
+}
+
+/** The punch returns: the invalidate_lock and the inode lock go (`op`: the truncate_inode_pages_range it ran ends). */
+function unlockStep(w: readonly [string, string], op: boolean): StepDef {
+  return {
+    label: w[0],
+    where: w[1],
+    acc: (c) => [release(ilockLoc(c)), release(`${c.M(c.num('file'))}.inode_lock`)],
+    run: (c) => {
+      const file = c.num('file');
+      dropInvalidateLock(c, file, false);
+      inodeUnlock(c);
+      if (op) c.op({ kind: 'truncate_end', fn: 'truncate_inode_pages_range', file: c.fileRef(file), ret: 0 });
+      c.ret(0);
     },
   };
 }
@@ -176,7 +239,7 @@ export const vfsFallocate612: Proc = {
           c.ret(-95);
           return;
         }
-        c.call(fs === 'ext4' ? 'ext4_punch_hole' : 'xfs_free_file_space', 'ilock', c.l, 'done');
+        c.call(fs === 'ext4' ? 'ext4_punch_hole' : 'xfs_free_file_space', 'inode', c.l, 'done');
       },
     },
     done: { label: 'return ret', where: 'fs/open.c:333 vfs_fallocate()', run: (c) => c.ret(c.num('rv')) },
