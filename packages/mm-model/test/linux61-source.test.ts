@@ -41,38 +41,45 @@ describe('linux-6.1 filemap_map_pages: end_pgoff capped at file_end under the PT
   });
 });
 
-describe('linux-6.1 filemap_update_page: folio_trylock, and the wait without the invalidate_lock or a reference (mm/filemap.c:2545-2557)', () => {
-  test('a read of a folio another thread holds locked gives back the invalidate_lock and its reference while it waits, then looks the folio up again', async () => {
-    // the writer creates the folio at index 0 locked and not uptodate (ext4_da_write_begin); the reader finds it
-    const m = await machineOf(
-      scenario(
-        4096,
-        '',
-        1,
-        `  - { name: r, program: read, args: { file: data, index: 0 } }
-  - { name: w, program: write, args: { file: data, offset: 0, length: 4096 } }`,
-      ),
-      'linux-6.1',
-    );
-    const pfn = (s: MmState) => s.maps[0]!.cache[0]!;
-    const locked = (s: MmState) => pfn(s) !== -1 && s.pages[pfn(s)]!.locker === 1;
-    const w = drive(m, m.initial(), 1, locked);
-    expect(locked(w.s)).toBe(true);
-    const refs = w.s.pages[pfn(w.s)]!.refcount; // the cache's and the writer's
-    const r = drive(m, w.s, 0);
-    expect(r.effects).toContain(`folio_trylock(pfn${pfn(w.s)}) failed: AOP_TRUNCATED_PAGE after the wait`);
-    expect(m.next(r.s, 0)!.enabled).toBe(false);
-    expect(m.next(r.s, 0)!.label).toMatch(/^folio_put_wait_locked\(\): sleep until PG_locked is clear/);
-    // while it sleeps: no invalidate_lock, no reference of the reader's
-    expect(r.s.maps[0]!.invalidateLock.readers).toEqual([]);
-    expect(r.s.pages[pfn(r.s)]!.refcount).toBe(refs);
-    // the writer finishes; the reader looks the folio up again, finds it uptodate and copies the write's data
-    const w2 = drive(m, r.s, 1);
-    const r2 = drive(m, w2.s, 0);
-    expect(r2.labels[1]).toMatch(/^filemap_get_pages\(\): filemap_get_read_batch/);
-    expect(r2.s.threads[0]!.status).toBe('done');
-    expect(r2.s.threads[0]!.frames).toEqual([]);
-  });
+describe('filemap_update_page: folio_trylock, and the wait without the invalidate_lock or a reference (6.1.192 mm/filemap.c:2545-2557, 6.12.118 2436-2447)', () => {
+  // the other thread creates the folio at index 0 locked and not uptodate (ext4_da_write_begin; 6.12 has no write
+  // program, its readahead does the same before its read I/O completes); the reader finds it
+  test.each([
+    ['linux-6.1', 'write, args: { file: data, offset: 0, length: 4096 }'],
+    ['linux-6.12', 'readahead, args: { file: data, index: 0, order: 0 }'],
+  ])(
+    '%s: a read of a folio another thread holds locked gives back the invalidate_lock and its reference while it waits, then looks the folio up again',
+    async (flavor, other) => {
+      const m = await machineOf(
+        scenario(
+          4096,
+          '',
+          1,
+          `  - { name: r, program: read, args: { file: data, index: 0 } }
+  - { name: w, program: ${other} }`,
+        ),
+        flavor,
+      );
+      const pfn = (s: MmState) => s.maps[0]!.cache[0]!;
+      const locked = (s: MmState) => pfn(s) !== -1 && s.pages[pfn(s)]!.locker === 1;
+      const w = drive(m, m.initial(), 1, locked);
+      expect(locked(w.s)).toBe(true);
+      const refs = w.s.pages[pfn(w.s)]!.refcount; // the cache's and the writer's
+      const r = drive(m, w.s, 0);
+      expect(r.effects).toContain(`folio_trylock(pfn${pfn(w.s)}) failed: AOP_TRUNCATED_PAGE after the wait`);
+      expect(m.next(r.s, 0)!.enabled).toBe(false);
+      expect(m.next(r.s, 0)!.label).toMatch(/^folio_put_wait_locked\(\): sleep until PG_locked is clear/);
+      // while it sleeps: no invalidate_lock, no reference of the reader's
+      expect(r.s.maps[0]!.invalidateLock.readers).not.toContain(0);
+      expect(r.s.pages[pfn(r.s)]!.refcount).toBe(refs);
+      // the other thread finishes; the reader looks the folio up again, finds it uptodate and copies its data
+      const w2 = drive(m, r.s, 1);
+      const r2 = drive(m, w2.s, 0);
+      expect(r2.labels[1]).toMatch(/^filemap_get_pages\(\): filemap_get_read_batch/);
+      expect(r2.s.threads[0]!.status).toBe('done');
+      expect(r2.s.threads[0]!.frames).toEqual([]);
+    },
+  );
 });
 
 describe('linux-6.1 ext4_punch_hole: nothing past i_size (fs/ext4/inode.c:4054-4064)', () => {

@@ -12,11 +12,11 @@ export async function machineOf(yaml: string, flavor: string): Promise<MmMachine
   return createMachine(parseScenario(yaml, 'inline.yaml'), await resolveFlavor(flavor));
 }
 
-/** Steps thread t while `until` is false (200 steps at most); the labels and effects of its steps. */
+/** Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps. */
 export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
   const labels: string[] = [];
   const effects: string[] = [];
-  for (let k = 0; k < 200 && !until(s); k++) {
+  for (let k = 0; k < 300 && !until(s); k++) {
     const n = m.next(s, t);
     if (!n || !n.enabled) break;
     labels.push(n.label);
@@ -67,19 +67,4 @@ processes:
 threads:
 ${opts.threads}
 `;
-}
-
-/** Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps. */
-export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
-  const labels: string[] = [];
-  const effects: string[] = [];
-  for (let k = 0; k < 300 && !until(s); k++) {
-    const n = m.next(s, t);
-    if (!n || !n.enabled) break;
-    labels.push(n.label);
-    const r = m.step(s, t);
-    effects.push(r.effect);
-    s = r.state;
-  }
-  return { s, labels, effects: effects.join(' | ') };
 }

@@ -310,8 +310,8 @@ export const filemapRead61: Proc = {
  * 2698-2701). Until session 19 the model slept on the folio lock holding both the reference
  * and the invalidate_lock, and then took the lock: a truncate or hole punch could not take the
  * invalidate_lock, and invalidate_mapping_pages saw one reference too many, while the reader
- * waited. linux-6.12 (which reuses filemapRead61) keeps the blocking lock: its own audit judges
- * whether 6.12.117 has the same code.
+ * waited. linux-6.12 takes it too: 6.12.118 has the same trylock (mm/filemap.c:2436-2447), the
+ * same put before the sleep (1280-1281) and the same retry (2601-2602).
  */
 export function withUpdatePageTrylock(p: Proc): Proc {
   const lock = p.steps.update_lock!;

@@ -15,7 +15,7 @@ import { faultArgs } from '../../kernel/lib.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
 import { iomapDioWrite61 } from '../linux-6.1/odirect.js';
-import { filemapRead61 } from '../linux-6.1/read.js';
+import { filemapRead61, withUpdatePageTrylock } from '../linux-6.1/read.js';
 import { doReadFault612 } from './fault.js';
 import { initialPmds } from './folio.js';
 import { filemapMapPages612, mapPagesLocals612 } from './map-pages.js';
@@ -224,13 +224,14 @@ export function buildLinux612(b: Linux612Build): Flavor {
       ),
       filemap_read: withISizeOrdering612(
         fx['730633f0b7f9']
-          ? cite(filemapRead61, {
+          ? cite(withUpdatePageTrylock(filemapRead61), {
               get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()',
               create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
               readio: 'mm/filemap.c:2361-2380 filemap_read_folio()',
               uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
               update: 'mm/filemap.c:2421 filemap_update_page()',
-              update_lock: 'mm/filemap.c:2422-2445 filemap_update_page()',
+              update_lock: 'mm/filemap.c:2436-2447 filemap_update_page()',
+              update_wait: 'mm/filemap.c:1280-1281 folio_wait_bit_common(), 2601-2602 filemap_get_pages()',
               copy: 'mm/filemap.c:2661-2700 filemap_read()',
             })
           : filemapReadNoInvalidateLock(),
