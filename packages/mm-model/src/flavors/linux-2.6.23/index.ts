@@ -6,7 +6,7 @@
  */
 import type { Flavor } from '../../flavor.js';
 import { programs26, unmapMappingRange26 } from '../linux-2.6.15/index.js';
-import { truncateCompletePage, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
+import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
 import { doGenericMappingRead } from '../linux-2.6.15/read.js';
@@ -23,7 +23,8 @@ export const linux2623: Flavor = {
     unmap_mapping_range: unmapMappingRange26,
     vmtruncate: vmtruncate({ unmapAfter: true, ilock: 'i_mutex' }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
-    truncate_complete_page: truncateCompletePage,
+    // 2.6.23.17 mm/truncate.c:92-105: remove_from_page_cache() before ClearPageUptodate(); mm/filemap.c:123 BUG_ON(page_mapped(page))
+    truncate_complete_page: truncateCompletePageProc({ v2623: true }),
     invalidate_inode_pages2_range: invalidateInodePages2Range({
       // mm/truncate.c:398-446 (2.6.23.17): no `!ret` in the loops; `ret = do_launder_page(); if (ret == 0 && !invalidate_complete_page2()) ret = -EIO;` per page.
       stopOnError: false,
@@ -37,6 +38,7 @@ export const linux2623: Flavor = {
     invalidate_complete_page2: invalidateCompletePage({
       refcountCheck: false,
       clearUptodate: true,
+      bugOnMappedRemove: true,
       fn: 'invalidate_complete_page2',
       where: 'mm/truncate.c',
     }),
@@ -44,6 +46,7 @@ export const linux2623: Flavor = {
     invalidate_complete_page: invalidateCompletePage({
       refcountCheck: true,
       clearUptodate: false,
+      bugOnMappedRemove: true,
       fn: 'invalidate_complete_page',
       where: 'mm/truncate.c',
     }),

@@ -1,0 +1,82 @@
+/**
+ * The 2.6 flavors read against kernel source (session 19): each test pins one step where the
+ * model deviated from the cited source and fails on the old code.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { NONE, PG, createMachine, extendFlavor, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
+import { onePage } from './helpers/scenarios.js';
+import { search } from './helpers/dfs.js';
+
+/**
+ * `base` whose invalidate_inode_pages2_range program only takes a reference on the cached page
+ * of index 0, which the mapper still maps, and calls `fn` on it: what the page-removal path does with a mapped page.
+ */
+async function removeMapped(base: string, fn: string, entry: string): Promise<Flavor> {
+  return extendFlavor(await resolveFlavor(base), {
+    name: `${base}-remove-mapped`,
+    description: `${base}: ${fn} on a mapped page, for the test`,
+    procs: {
+      invalidate_inode_pages2_range: {
+        fn: 'invalidate_inode_pages2_range',
+        where: 'mm/truncate.c',
+        entry: 'go',
+        steps: {
+          go: {
+            label: `pagevec_lookup(); lock_page(page); ${fn}(mapping, page)`,
+            run: (c) => {
+              const pfn = c.lookup(c.num('file'), 0);
+              c.ref(pfn, 1); // the caller's pagevec reference
+              c.call(fn, entry, { file: c.num('file'), pfn }, 'done');
+            },
+          },
+          done: { label: 'return', run: (c) => c.ret(0) },
+        },
+      },
+    },
+  });
+}
+
+const mappedPage = onePage({ mapped: true, threads: '  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }' });
+
+describe('linux-2.6.23 __remove_from_page_cache: BUG_ON(page_mapped(page)) (2.6.23.17 mm/filemap.c:123)', () => {
+  for (const [fn, entry] of [
+    ['truncate_complete_page', 'mapping'],
+    ['invalidate_complete_page2', 'remove'],
+    ['invalidate_complete_page', 'remove'],
+  ] as const) {
+    test(`${fn} removing a mapped page is a bug-on in __remove_from_page_cache on 2.6.23, no BUG on 2.6.15`, async () => {
+      const f2623 = await removeMapped('linux-2.6.23', fn, entry);
+      const r = search(createMachine(parseScenario(mappedPage, 'x.yaml'), f2623));
+      if (fn === 'invalidate_complete_page') {
+        // remove_mapping()'s page_count(page) != 2 test refuses it first: the mapper's PTE holds a reference
+        expect([...r.found.keys()]).toEqual([]);
+        return;
+      }
+      expect(r.found.get('bug-on')?.message).toMatch(/^__remove_from_page_cache: BUG_ON\(page_mapped\(page\)\)/);
+      if (fn === 'invalidate_complete_page2') return; // 2.6.15 has no invalidate_complete_page2
+      const f2615 = await removeMapped('linux-2.6.15', fn, entry);
+      const old = search(createMachine(parseScenario(mappedPage, 'x.yaml'), f2615));
+      expect(old.found.has('bug-on')).toBe(false);
+      expect(old.found.has('mapped-page-removed')).toBe(true);
+    });
+  }
+});
+
+describe('linux-2.6.23 truncate_complete_page: remove_from_page_cache() before ClearPageUptodate() (2.6.23.17 mm/truncate.c:101-102)', () => {
+  /** The page's PG_uptodate in the first state in which it has left the page cache. */
+  async function uptodateWhenRemoved(base: string): Promise<boolean> {
+    const text = onePage({ threads: '  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }' }).replace(
+      'pages: [{ index: 0, pfn: 7 }]',
+      'pages: [{ index: 0, pfn: 7, flags: [uptodate] }]',
+    );
+    const m = createMachine(parseScenario(text, 'x.yaml'), await removeMapped(base, 'truncate_complete_page', 'mapping'));
+    let s = m.initial();
+    for (let k = 0; k < 20 && s.pages[7]!.mapping !== NONE; k++) s = m.step(s, 0).state;
+    expect(s.pages[7]!.mapping).toBe(NONE);
+    return (s.pages[7]!.flags & PG.uptodate) !== 0;
+  }
+  test('2.6.23 unhashes the page while it is still uptodate; 2.6.15 clears PG_uptodate first', async () => {
+    expect(await uptodateWhenRemoved('linux-2.6.23')).toBe(true);
+    expect(await uptodateWhenRemoved('linux-2.6.15')).toBe(false);
+  });
+});
