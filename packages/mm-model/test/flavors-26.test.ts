@@ -80,3 +80,53 @@ describe('linux-2.6.23 truncate_complete_page: remove_from_page_cache() before C
     expect(await uptodateWhenRemoved('linux-2.6.15')).toBe(false);
   });
 });
+
+describe('do_generic_mapping_read: where each version reads i_size', () => {
+  const text = (threads: string) => onePage({ threads }).replace('pages: [{ index: 0, pfn: 7 }]', 'pages: [{ index: 0, pfn: 7, flags: [uptodate] }]');
+
+  test('2.6.15 copies a page it found uptodate with the i_size sampled before the loop, even after a truncate to 0 (2.6.18 mm/filemap.c, the same loop)', async () => {
+    const m = createMachine(
+      parseScenario(
+        text(`  - { name: read, program: read, args: { file: data, index: 0 } }
+  - { name: trunc, program: truncate, args: { file: data, size: 0 } }`),
+        'x.yaml',
+      ),
+      await resolveFlavor('linux-2.6.15'),
+    );
+    let s = m.initial();
+    const labels: string[] = [];
+    // read: i_size sampled, find_get_page, PageUptodate: then the whole truncate runs
+    for (let k = 0; k < 3; k++) {
+      labels.push(m.next(s, 0)!.label);
+      s = m.step(s, 0).state;
+    }
+    for (let k = 0; k < 60 && s.threads[1]!.status === 'run'; k++) s = m.step(s, 1).state;
+    expect(s.maps[0]!.isize).toBe(0);
+    const last = m.step(s, 0);
+    expect(labels[2]).toMatch(/PageUptodate/);
+    expect(last.effect).toMatch(/read\(\) sees/);
+  });
+
+  test('2.6.23 reads no i_size before find_page: a read past EOF adds (and reads) the page, then page_ok stops it (2.6.23.17 mm/filemap.c:898-930)', async () => {
+    const m = createMachine(
+      parseScenario(text('  - { name: read, program: read, args: { file: data, index: 1 } }'), 'x.yaml'),
+      await resolveFlavor('linux-2.6.23'),
+    );
+    let s = m.initial();
+    const effects: string[] = [];
+    for (let k = 0; k < 20 && s.threads[0]!.status === 'run'; k++) {
+      const r = m.step(s, 0);
+      effects.push(r.effect);
+      s = r.state;
+    }
+    expect(s.maps[0]!.cache[1]).not.toBe(NONE);
+    expect(effects.join(' | ')).toMatch(/past EOF now: nothing copied/);
+    const old = createMachine(
+      parseScenario(text('  - { name: read, program: read, args: { file: data, index: 1 } }'), 'x.yaml'),
+      await resolveFlavor('linux-2.6.15'),
+    );
+    let s2 = old.initial();
+    for (let k = 0; k < 20 && s2.threads[0]!.status === 'run'; k++) s2 = old.step(s2, 0).state;
+    expect(s2.maps[0]!.cache[1] ?? NONE).toBe(NONE);
+  });
+});

@@ -9,7 +9,7 @@ import { programs26, unmapMappingRange26 } from '../linux-2.6.15/index.js';
 import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
-import { doGenericMappingRead } from '../linux-2.6.15/read.js';
+import { doGenericMappingReadProc } from '../linux-2.6.15/read.js';
 import { doFault2623 } from './fault.js';
 import { userLoadProc } from '../../kernel/load.js';
 import { userStoreProc } from '../../kernel/store.js';
@@ -52,7 +52,8 @@ export const linux2623: Flavor = {
     }),
     // mm/filemap.c:2183-2193 (2.6.23.17): invalidate before ->direct_IO; `if (retval) goto out` after it.
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex' }),
-    do_generic_mapping_read: doGenericMappingRead,
+    // 2.6.23.17 mm/filemap.c:865-1071: no i_size read before find_page; page_ok reads it on every path
+    do_generic_mapping_read: doGenericMappingReadProc({ v2623: true }),
     user_load: userLoadProc('__do_fault', 'pte'),
     user_store: userStoreProc({ fault: '__do_fault', entry: 'pte' }),
   },
