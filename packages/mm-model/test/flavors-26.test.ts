@@ -130,3 +130,28 @@ describe('do_generic_mapping_read: where each version reads i_size', () => {
     expect(s2.maps[0]!.cache[1] ?? NONE).toBe(NONE);
   });
 });
+
+describe('unmap_mapping_range: the barriers around truncate_count++', () => {
+  /** The fences on unmap_mapping_range's truncate_count++ in a truncate of `flavor`. */
+  async function fences(flavor: string) {
+    const m = createMachine(
+      parseScenario(onePage({ mapped: true, threads: '  - { name: trunc, program: truncate, args: { file: data, size: 0 } }' }), 'x.yaml'),
+      await resolveFlavor(flavor),
+    );
+    let s = m.initial();
+    for (let k = 0; k < 20; k++) {
+      const n = m.next(s, 0)!;
+      const a = n.accesses.find((x) => x.loc.endsWith('.truncate_count') && x.mode === 'write');
+      if (a) return { label: n.label, before: a.lkmm?.before, after: a.lkmm?.after, cite: a.lkmm?.cite };
+      s = m.step(s, 0).state;
+    }
+    throw new Error('no truncate_count++');
+  }
+  test('2.6.15 has smp_wmb() before and smp_mb() after it; 2.6.23 has neither (2.6.23.17 mm/memory.c:1989-1992)', async () => {
+    expect(await fences('linux-2.6.15')).toMatchObject({ before: ['smp_wmb'], after: ['smp_mb'] });
+    const v23 = await fences('linux-2.6.23');
+    expect(v23).toMatchObject({ before: undefined, after: undefined });
+    expect(v23.label).not.toMatch(/smp_/);
+    expect(v23.cite).toMatch(/2\.6\.23\.17 mm\/memory\.c:1989-1992/);
+  });
+});

@@ -5,7 +5,8 @@
  * ->direct_IO. docs/flavors.md walks through this file as the worked example.
  */
 import type { Flavor } from '../../flavor.js';
-import { programs26, unmapMappingRange26 } from '../linux-2.6.15/index.js';
+import { programs26 } from '../linux-2.6.15/index.js';
+import { unmapProc } from '../../kernel/unmap.js';
 import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
@@ -20,7 +21,15 @@ export const linux2623: Flavor = {
   version: '2.6.23',
   procs: {
     __do_fault: doFault2623,
-    unmap_mapping_range: unmapMappingRange26,
+    // 2.6.23.17 mm/memory.c:1989-1992: truncate_count++ without 2.6.15's smp_wmb()/smp_mb()
+    unmap_mapping_range: unmapProc({
+      fn: 'unmap_mapping_range',
+      where: 'mm/memory.c',
+      truncateCount: true,
+      truncateCountBarriers: false,
+      checkMapping: true,
+      shared: false,
+    }),
     vmtruncate: vmtruncate({ unmapAfter: true, ilock: 'i_mutex' }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
     // 2.6.23.17 mm/truncate.c:92-105: remove_from_page_cache() before ClearPageUptodate(); mm/filemap.c:123 BUG_ON(page_mapped(page))
