@@ -155,3 +155,26 @@ describe('unmap_mapping_range: the barriers around truncate_count++', () => {
     expect(v23.cite).toMatch(/2\.6\.23\.17 mm\/memory\.c:1989-1992/);
   });
 });
+
+describe('the O_DIRECT write: unmap_mapping_range(mapping, offset, write_len, 0) rounds the length up alone (2.6.23.17 mm/memory.c:1970-1984)', () => {
+  const twoPages = `
+flavor: linux-2.6.15
+files:
+  - { name: data, dev: "8:1", ino: 0x2a, size: 8192, pages: [{ index: 0, pfn: 7, flags: [uptodate] }, { index: 1, pfn: 8, flags: [uptodate] }] }
+processes:
+  - name: mapper
+    vmas:
+      - { file: data, start: 0x10000, pages: 2, ptes: [0, 1] }
+threads:
+  - { name: odirect, program: odirect_write, args: { file: data, offset: 512, length: 4096 } }
+`;
+  for (const flavor of ['linux-2.6.15', 'linux-2.6.23']) {
+    test(`${flavor}: a 4096-byte write at offset 512 writes pages 0-1 but unmaps page 0 only before writeback`, async () => {
+      const m = createMachine(parseScenario(twoPages, 'x.yaml'), await resolveFlavor(flavor));
+      let s = m.initial();
+      for (let k = 0; k < 40 && !/filemap_write_and_wait/.test(m.next(s, 0)!.label); k++) s = m.step(s, 0).state;
+      expect(m.next(s, 0)!.label).toMatch(/filemap_write_and_wait/);
+      expect(s.ptes[0]).toEqual([NONE, 8]);
+    });
+  }
+});
