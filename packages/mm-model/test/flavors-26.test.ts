@@ -178,3 +178,49 @@ threads:
     });
   }
 });
+
+describe('after ->readpage, PageUptodate is tested on its own, and a page removed meanwhile is looked up again (2.6.18 mm/filemap.c, the 2.6.15 loops)', () => {
+  /** A page cached but not uptodate; thread 0 is `first`, thread 1 invalidates the whole file. */
+  const scenario = (first: string) =>
+    onePage({ mapped: false, threads: `${first}\n  - { name: inval, program: invalidate_inode_pages2_range, args: { file: data } }` }).replace(
+      'pages: [{ index: 0, pfn: 7 }]',
+      'pages: [{ index: 0, pfn: 7, flags: [] }]',
+    );
+  /** Step thread 0 through the step whose label matches `until`, then run thread 1 to its end, then thread 0 to its end. */
+  async function race(flavor: string, first: string, until: RegExp) {
+    const m = createMachine(parseScenario(scenario(first), 'x.yaml'), await resolveFlavor(flavor));
+    let s = m.initial();
+    const effects: string[] = [];
+    let k = 0;
+    for (; k < 40; k++) {
+      const label = m.next(s, 0)!.label;
+      const r = m.step(s, 0);
+      effects.push(r.effect);
+      s = r.state;
+      if (until.test(label)) break;
+    }
+    expect(k).toBeLessThan(40);
+    for (let j = 0; j < 60 && s.threads[1]!.status === 'run'; j++) s = m.step(s, 1).state;
+    expect(s.maps[0]!.cache[0]).toBe(NONE); // the invalidate removed the page the read brought in
+    for (let j = 0; j < 60 && s.threads[0]!.status === 'run'; j++) {
+      const r = m.step(s, 0);
+      effects.push(r.effect);
+      s = r.state;
+    }
+    return { s, effects: effects.join(' | ') };
+  }
+  for (const flavor of ['linux-2.6.15', 'linux-2.6.15-seqschedlock']) {
+    test(`${flavor} filemap_nopage: wait_on_page_locked(); PageUptodate() false → lock_page, !page->mapping → retry_all; the fault maps the new page`, async () => {
+      const { s, effects } = await race(flavor, '  - { name: fault, program: fault, args: { mm: mapper, address: 0x10000 } }', /read I\/O completes/);
+      expect(effects).toMatch(/was removed after its read: retry_all/);
+      expect(s.ptes[0]![0]).not.toBe(NONE);
+      expect(s.ptes[0]![0]).toBe(s.maps[0]!.cache[0]);
+    });
+  }
+  for (const flavor of ['linux-2.6.15', 'linux-2.6.23']) {
+    test(`${flavor} do_generic_mapping_read: after readpage, !PageUptodate → lock_page, page->mapping == NULL → find_page`, async () => {
+      const { effects } = await race(flavor, '  - { name: read, program: read, args: { file: data, index: 0 } }', /^readpage\(\)/);
+      expect(effects).toMatch(/was removed after its read: find_page/);
+    });
+  }
+});

@@ -27,7 +27,33 @@ export function doGenericMappingReadProc(o: { v2623: boolean }): Proc {
   const steps: Record<string, StepDef> = {
     find: findGetPage((c, pfn) => c.goto(pfn === NONE ? 'add' : 'uptodate')),
     add: addToPageCache('readio', 'find', 'mm/filemap.c do_generic_mapping_read() no_cached_page'),
-    readio: readpageIo('isize2', false, 'mm/filemap.c do_generic_mapping_read() readpage'),
+    readio: readpageIo('rdtest', false, 'mm/filemap.c do_generic_mapping_read() readpage'),
+    // after ->readpage: a lockless PageUptodate test of its own (an invalidate may have removed the
+    // page after the I/O's unlock_page), then under the page lock again
+    rdtest: testUptodate('if (!PageUptodate(page)) { lock_page(page); ... }', (c, ok) => c.goto(ok ? 'isize2' : 'rdlock')),
+    rdlock: lockPage(
+      'lock_page(page); if (!PageUptodate(page)) { if (page->mapping == NULL) { unlock_page(page); page_cache_release(page); goto find_page; } unlock_page(page); error = -EIO; goto readpage_error; } unlock_page(page)',
+      (c) => [r(`${c.P(c.num('pfn'))}.flags.uptodate`), r(`${c.P(c.num('pfn'))}.mapping`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      (c) => {
+        const pfn = c.num('pfn');
+        c.unlockPage(pfn);
+        if (c.testFlag(pfn, 'uptodate')) {
+          c.goto('isize2');
+          return;
+        }
+        const removed = c.page(pfn).mapping === NONE;
+        c.ref(pfn, -1);
+        if (removed) {
+          c.effect(`pfn${pfn} was removed after its read: find_page`);
+          c.goto('find');
+          return;
+        }
+        // readpage_error: desc->error = -EIO; page_cache_release(page); goto out
+        c.effect('the page is not uptodate after its read: -EIO');
+        c.endRead();
+        c.ret(0);
+      },
+    ),
     uptodate: testUptodate('if (!PageUptodate(page)) goto page_not_up_to_date', (c, ok) => c.goto(ok ? pageOk : 'lock')),
     lock: lockPage(
       'page_not_up_to_date: lock_page(page); if (!page->mapping) { ...; continue; } if (PageUptodate(page)) { unlock_page(page); goto page_ok; }',
