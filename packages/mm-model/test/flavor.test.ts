@@ -230,9 +230,10 @@ ${threads}
   test('each flavor lists the kernel BUGs it checks, from the kernel version it models (Proc.bugs; triage relies on them)', async () => {
     const want: Record<string, string[]> = {
       // 2.6.15 loops on the unmap in invalidate_inode_pages2_range; 2.6.23.17 has BUG_ON(page_mapped(page)) there
+      // and at the end of __remove_from_page_cache (mm/filemap.c:123)
       'linux-2.6.15': ['page_remove_rmap'],
       'linux-2.6.15-seqschedlock': ['do_no_page', 'page_remove_rmap'],
-      'linux-2.6.23': ['invalidate_inode_pages2_range', 'page_remove_rmap'],
+      'linux-2.6.23': ['__remove_from_page_cache', 'invalidate_inode_pages2_range', 'page_remove_rmap'],
       // 6.1.192's page_remove_file_rmap and 6.12.118's __folio_remove_rmap check no mapcount below 0
       'linux-6.1': ['invalidate_inode_pages2_range'],
       'linux-6.12': ['invalidate_inode_pages2_range'],

@@ -17,6 +17,12 @@ export interface UnmapVariant {
   where: string;
   /** 2.6: `mapping->truncate_count++` under i_mmap_lock (with its restart-address skip). */
   truncateCount: boolean;
+  /**
+   * With truncateCount: 2.6.15's `smp_wmb()` before and `smp_mb()` after the increment (the
+   * fault's sample/recheck pair needs them). 2.6.23 dropped both with the fault's
+   * truncate_count (2.6.23.17 mm/memory.c:1989-1992): pass false. Default true.
+   */
+  truncateCountBarriers?: boolean;
   /** 2.6: zap_details.check_mapping: without even_cows, skip PTEs whose page->mapping is not this mapping. */
   checkMapping: boolean;
   /** 6.x: i_mmap_lock_read (shared) instead of the 2.6 spinlock. */
@@ -118,19 +124,28 @@ export function unmapProc(variant: UnmapVariant): Proc {
     ...(variant.truncateCount ? { bugs: { page_remove_rmap: 'BUG_ON(page_mapcount(page) < 0) (mm/rmap.c page_remove_rmap(), 2.6.15 and 2.6.23)' } } : {}),
     steps: {
       lock: {
-        label: variant.truncateCount ? 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()' : 'i_mmap_lock_read(mapping)',
+        label: !variant.truncateCount
+          ? 'i_mmap_lock_read(mapping)'
+          : variant.truncateCountBarriers === false
+            ? 'spin_lock(&mapping->i_mmap_lock); mapping->truncate_count++'
+            : 'spin_lock(&mapping->i_mmap_lock); smp_wmb(); mapping->truncate_count++; smp_mb()',
         acc: (c) => {
           // 6.1: i_mmap_rwsem, an rw_semaphore: a spin lock in the LKMM (kernel/marks6.ts says why that over-orders)
           if (!variant.truncateCount)
             return [rwsemLock(acquire(immapLoc(c)), `mm/memory.c ${variant.fn}() 6.1.192: i_mmap_lock_read(mapping) (mm/memory.c:3580, 3610)`)];
-          // mm/memory.c unmap_mapping_range() 2.6.15: spin_lock(); smp_wmb(); truncate_count++ (plain); smp_mb() (the label)
-          const cite = 'mm/memory.c unmap_mapping_range() 2.6.15';
+          // mm/memory.c unmap_mapping_range() 2.6.15: spin_lock(); smp_wmb(); truncate_count++ (plain); smp_mb() (the label);
+          // 2.6.23.17 mm/memory.c:1989-1992: spin_lock(); truncate_count++ (plain), no barrier
+          const barriers = variant.truncateCountBarriers !== false;
+          const cite = barriers ? 'mm/memory.c unmap_mapping_range() 2.6.15' : 'mm/memory.c unmap_mapping_range() 2.6.23 (2.6.23.17 mm/memory.c:1989-1992)';
           return [
             lk(acquire(immapLoc(c)), 'spin_lock', 0, `${cite}: spin_lock(&mapping->i_mmap_lock)`),
-            lk(w(`${c.M(c.num('file'))}.truncate_count`), 'plain-inc', c.map(c.num('file')).truncateCount, `${cite}: mapping->truncate_count++`, {
-              before: ['smp_wmb'],
-              after: ['smp_mb'],
-            }),
+            lk(
+              w(`${c.M(c.num('file'))}.truncate_count`),
+              'plain-inc',
+              c.map(c.num('file')).truncateCount,
+              `${cite}: mapping->truncate_count++`,
+              barriers ? { before: ['smp_wmb'], after: ['smp_mb'] } : {},
+            ),
           ];
         },
         block: (c) => c.lockBusy(c.map(c.num('file')).immap, `${c.M(c.num('file'))}.i_mmap_lock`, variant.shared),

@@ -207,6 +207,54 @@ export const doNoPage: Proc = {
   },
 };
 
+/**
+ * filemap_nopage's `lock_page(page); if (!page->mapping) { unlock_page; page_cache_release; goto
+ * retry_all; } if (PageUptodate(page)) { unlock_page; goto success; }`, else on to `read`.
+ */
+function lockRecheck(label: string, removed: string, read: string): StepDef {
+  return marked(
+    lockPage(
+      label,
+      (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
+      (c) => {
+        const pfn = c.num('pfn');
+        if (c.page(pfn).mapping === NONE) {
+          c.effect(`pfn${pfn} ${removed}`);
+          c.unlockPage(pfn);
+          c.ref(pfn, -1);
+          c.goto('isize');
+        } else if (c.testFlag(pfn, 'uptodate')) {
+          c.unlockPage(pfn);
+          c.ret(pfn);
+        } else c.goto(read);
+      },
+    ),
+    (c, a) => {
+      const pfn = c.num('pfn');
+      if (a.lock === 'acquire') return pageLockMark(a, `${CITE_NOPAGE}: lock_page(page)`);
+      if (a.loc.endsWith('.mapping')) return mappingRead(c, pfn, `${CITE_NOPAGE}: if (!page->mapping)`);
+      if (a.loc.endsWith('.flags.uptodate')) return flagRead(c, pfn, 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`);
+      // page_cache_release() only when the page left the mapping (goto retry_all)
+      return c.page(pfn).mapping === NONE ? putPage(c, pfn, `${CITE_NOPAGE}: page_cache_release(page)`) : notOnThisPath(a, 'the page is still in the mapping');
+    },
+  );
+}
+
+/** ->readpage() on the locked page and its I/O completion (SetPageUptodate, unlock_page), then `next`. */
+function readpageThen(label: string, which: string, next: string): StepDef {
+  return {
+    label,
+    where: `mm/filemap.c filemap_nopage() page_not_uptodate: ${which}`,
+    acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      c.setFlag(pfn, 'uptodate', true);
+      c.unlockPage(pfn);
+      c.goto(next);
+    },
+  };
+}
+
 export const filemapNopage: Proc = {
   fn: 'filemap_nopage',
   where: 'mm/filemap.c',
@@ -238,45 +286,47 @@ export const filemapNopage: Proc = {
       }),
       (c) => flagRead(c, c.num('pfn'), 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`),
     ),
-    lock: marked(
-      lockPage(
-        'page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
-        (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.flags.uptodate`), w(`${c.P(c.num('pfn'))}.refcount`)],
-        (c) => {
-          const pfn = c.num('pfn');
-          const p = c.page(pfn);
-          if (p.mapping === NONE) {
-            // Did it get unhashed while we waited for it? unlock_page; page_cache_release; goto retry_all.
-            c.effect(`pfn${pfn} was removed meanwhile: retry_all`);
-            c.unlockPage(pfn);
-            c.ref(pfn, -1);
-            c.goto('isize');
-          } else if (c.testFlag(pfn, 'uptodate')) {
-            c.unlockPage(pfn);
-            c.ret(pfn);
-          } else c.goto('readio2');
-        },
-      ),
-      (c, a) => {
-        const pfn = c.num('pfn');
-        if (a.lock === 'acquire') return pageLockMark(a, `${CITE_NOPAGE}: lock_page(page)`);
-        if (a.loc.endsWith('.mapping')) return mappingRead(c, pfn, `${CITE_NOPAGE}: if (!page->mapping)`);
-        if (a.loc.endsWith('.flags.uptodate')) return flagRead(c, pfn, 'uptodate', `${CITE_NOPAGE}: PageUptodate(page)`);
-        // page_cache_release() only when the page left the mapping (goto retry_all)
-        return c.page(pfn).mapping === NONE
-          ? putPage(c, pfn, `${CITE_NOPAGE}: page_cache_release(page)`)
-          : notOnThisPath(a, 'the page is still in the mapping');
-      },
+    lock: lockRecheck(
+      'page_not_uptodate: lock_page(page); if (!page->mapping) ...; if (PageUptodate(page)) ...',
+      'was removed meanwhile: retry_all',
+      'readio2',
     ),
-    readio2: {
-      label: 'readpage(page); wait_on_page_locked(page): I/O done, SetPageUptodate(); unlock_page(); goto success',
-      where: 'mm/filemap.c filemap_nopage() page_not_uptodate: readpage',
-      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
+    readio2: readpageThen('if (!mapping->a_ops->readpage(file, page)): the read I/O completes: SetPageUptodate(); unlock_page()', 'readpage', 'waited'),
+    // wait_on_page_locked() returned: PageUptodate() is a lockless test of its own, after the
+    // I/O's unlock_page(): an invalidate may have removed the page (and cleared the flag) between
+    waited: marked(
+      testUptodate('wait_on_page_locked(page); if (PageUptodate(page)) goto success', (c, ok) => {
+        if (ok) c.ret(c.num('pfn'));
+        else c.goto('relock');
+      }),
+      (c) => flagRead(c, c.num('pfn'), 'uptodate', `${CITE_NOPAGE}: PageUptodate(page) after wait_on_page_locked()`),
+    ),
+    // "Umm, take care of errors if the page isn't up-to-date. Try to re-read it _once_."
+    relock: lockRecheck(
+      'lock_page(page); /* Somebody truncated the page on us? */ if (!page->mapping) { unlock_page(page); page_cache_release(page); goto retry_all; } if (PageUptodate(page)) ...',
+      'was removed after its read: retry_all',
+      'readio3',
+    ),
+    readio3: readpageThen(
+      'ClearPageError(page); if (!mapping->a_ops->readpage(file, page)) { wait_on_page_locked(page); if (PageUptodate(page)) goto success; }',
+      'the second readpage',
+      'waited2',
+    ),
+    waited2: {
+      label: 'if (PageUptodate(page)) goto success; page_cache_release(page); return NULL',
+      acc: (c) => [
+        flagRead(c, c.num('pfn'), 'uptodate', `${CITE_NOPAGE}: PageUptodate(page) after the second readpage`),
+        ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [putPage(c, c.num('pfn'), `${CITE_NOPAGE}: page_cache_release(page)`)]),
+      ],
       run: (c) => {
         const pfn = c.num('pfn');
-        c.setFlag(pfn, 'uptodate', true);
-        c.unlockPage(pfn);
-        c.ret(pfn);
+        if (c.testFlag(pfn, 'uptodate')) {
+          c.ret(pfn);
+          return;
+        }
+        // the second read failed too (here: an invalidate cleared PG_uptodate again): NOPAGE_SIGBUS
+        c.ref(pfn, -1);
+        c.ret(NOPAGE_SIGBUS);
       },
     },
   },

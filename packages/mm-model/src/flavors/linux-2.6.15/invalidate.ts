@@ -274,6 +274,12 @@ export interface CompleteOptions {
   refcountCheck: boolean;
   /** ClearPageUptodate + page_cache_release after the removal (2.6.15 / complete_page2). */
   clearUptodate: boolean;
+  /**
+   * 2.6.23: __remove_from_page_cache() ends with `BUG_ON(page_mapped(page))` (2.6.23.17
+   * mm/filemap.c:123); 2.6.15's has no check (the seed patch adds a WARN_ON there, judged as
+   * mapped-page-removed on every flavor).
+   */
+  bugOnMappedRemove?: boolean;
   fn: string;
   where: string;
 }
@@ -288,6 +294,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
     fn: o.fn,
     where: o.where,
     entry: 'remove',
+    ...(o.bugOnMappedRemove ? { bugs: REMOVE_BUGS } : {}),
     steps: {
       remove: {
         label: o.refcountCheck
@@ -309,7 +316,9 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
               ? underTreeLock(c, flagRead(c, pfn, 'dirty', `${cite}: PageDirty(page) under tree_lock`))
               : ghost(r(`${P}.flags.dirty`), 'not made on this path: the page left the mapping'),
             ghost(w(`${c.M(c.num('file'))}.tree_lock`), `${cite}: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)`),
-            ...(removes(c, o, pfn) ? removeMarks(c, pfn) : removeAcc(c, pfn).map((x) => ghost(x, 'not made on this path: the page stays in the cache'))),
+            ...(removes(c, o, pfn)
+              ? removeMarks(c, pfn, o.bugOnMappedRemove ? REMOVE_BUG_CITE : undefined)
+              : removeAcc(c, pfn).map((x) => ghost(x, 'not made on this path: the page stays in the cache'))),
           ];
           if (o.refcountCheck) a.push(w(`${P}.refcount`));
           return a;
@@ -345,6 +354,7 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
             return;
           }
           c.removeFromCache(pfn);
+          if (o.bugOnMappedRemove && removeBugs(c, pfn)) return;
           if (o.clearUptodate) c.goto('uptodate');
           else {
             c.ref(pfn, -1);
@@ -367,6 +377,24 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
       },
     },
   };
+}
+
+/** 2.6.23's check at the end of __remove_from_page_cache() (2.6.23.17 mm/filemap.c:115-124). */
+const REMOVE_BUG_CITE = 'mm/filemap.c __remove_from_page_cache() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/filemap.c:123)';
+export const REMOVE_BUGS = { __remove_from_page_cache: 'BUG_ON(page_mapped(page)) (mm/filemap.c:123, 2.6.23.17)' };
+
+/**
+ * After c.removeFromCache(pfn): 2.6.23's `BUG_ON(page_mapped(page))` under tree_lock (write),
+ * the page already unhashed. True when it fired (the thread is dead).
+ */
+export function removeBugs(c: Ctx, pfn: number): boolean {
+  if (!c.mapped(pfn)) return false;
+  c.bug(`__remove_from_page_cache: BUG_ON(page_mapped(page)) for pfn ${pfn} (mapcount ${c.page(pfn).mapcount})`, {
+    file: c.num('file'),
+    index: c.page(pfn).index,
+    pfn,
+  });
+  return true;
 }
 
 /** Whether invalidate_complete_page's run below removes the page (the same tests, in the same order). */

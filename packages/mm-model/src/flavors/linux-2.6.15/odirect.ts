@@ -6,7 +6,7 @@
  */
 import type { Ctx } from '../../ctx.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
-import { PG } from '../../state.js';
+import { PAGE_SIZE, PG } from '../../state.js';
 import { coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
 import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { callUnmap } from '../../kernel/unmap.js';
@@ -135,6 +135,20 @@ export interface DirectIoOptions {
   ilock: string;
 }
 
+/**
+ * The pages `unmap_mapping_range(mapping, offset, write_len, 0)` zaps: it rounds the start down
+ * and the *length* up on its own (`hba = holebegin >> PAGE_SHIFT; hlen = (holelen + PAGE_SIZE -
+ * 1) >> PAGE_SHIFT; last_index = hba + hlen - 1`, 2.6.23.17 mm/memory.c:1970-1984, 2.6.15 the
+ * same), so a write that starts inside a page and crosses into the next unmaps one page fewer
+ * than it writes: offset 512, 4096 bytes writes pages 0-1 and unmaps page 0. The invalidate
+ * after it still unmaps the rest (its own range is `(offset + write_len - 1) >> PAGE_CACHE_SHIFT`).
+ */
+export function unmapRange(offset: number, length: number): [number, number] {
+  const hba = Math.floor(offset / PAGE_SIZE);
+  const hlen = Math.floor((length + PAGE_SIZE - 1) / PAGE_SIZE);
+  return [hba, hba + hlen - 1];
+}
+
 export function genericFileDirectIo(opts: DirectIoOptions): Proc {
   const steps: Record<string, StepDef> = {
     mapped: {
@@ -142,8 +156,10 @@ export function genericFileDirectIo(opts: DirectIoOptions): Proc {
       acc: (c) => [r(`${c.M(c.num('file'))}.i_mmap`)],
       run: (c) => {
         const file = c.num('file');
-        if (c.env.vmas.some((v) => v.file === file)) callUnmap(c, 'unmap_mapping_range', file, c.num('first'), c.num('last'), false, 'wb');
-        else c.goto('wb');
+        if (c.env.vmas.some((v) => v.file === file)) {
+          const [first, last] = unmapRange(c.num('offset'), c.num('length'));
+          callUnmap(c, 'unmap_mapping_range', file, first, last, false, 'wb');
+        } else c.goto('wb');
       },
     },
     wb: writeAndWait(opts.invalidateBefore ? 'pre' : 'direct'),

@@ -26,6 +26,7 @@ import {
   treeLock,
 } from '../../kernel/marks.js';
 import type { Access } from '@kreplay/core';
+import { REMOVE_BUGS, removeBugs } from './invalidate.js';
 
 const CITE_TIP = 'mm/truncate.c truncate_inode_pages_range() 2.6.15';
 
@@ -345,68 +346,107 @@ export function truncateInodePages(opts: { unmapMapped: boolean }): Proc {
   };
 }
 
-export const truncateCompletePage: Proc = {
-  fn: 'truncate_complete_page',
-  where: 'mm/truncate.c',
-  entry: 'mapping',
-  steps: {
-    mapping: {
-      label: 'if (page->mapping != mapping) return; if (PagePrivate(page)) do_invalidatepage(page, 0); clear_page_dirty(page)',
-      acc: (c) => {
-        const pfn = c.num('pfn');
-        const cite = 'mm/truncate.c truncate_complete_page() 2.6.15';
-        const a = [r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.flags.private`), w(`${c.P(pfn)}.flags.dirty`)];
-        if (c.page(pfn).mapping !== c.num('file'))
-          return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
-        // do_invalidatepage() on a page with buffers is the filesystem's: left unmarked
-        if (c.page(pfn).flags & PG.private) return a;
-        return [
-          mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
-          flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
-          // clear_page_dirty() → test_clear_page_dirty(): write_lock_irqsave(&mapping->tree_lock); TestClearPageDirty() (fully ordered)
-          lk(
-            a[2]!,
-            'xchg',
-            c.page(pfn).flags & PG.dirty ? 1 : 0,
-            `${cite}: clear_page_dirty() → test_clear_page_dirty(): TestClearPageDirty() under tree_lock`,
-            { under: treeLock(c, c.num('file')) },
-          ),
-        ];
-      },
-      run: (c) => {
-        const pfn = c.num('pfn');
-        if (c.page(pfn).mapping !== c.num('file')) {
+/**
+ * truncate_complete_page. 2.6.15 clears the dirty bit (clear_page_dirty(): under tree_lock) and
+ * PG_uptodate *before* remove_from_page_cache(); 2.6.23 (`v2623`: 2.6.23.17 mm/truncate.c:92-105)
+ * calls cancel_dirty_page() (a bare TestClearPageDirty()), removes the page — whose
+ * __remove_from_page_cache() ends with BUG_ON(page_mapped(page)), mm/filemap.c:123 — and only
+ * then ClearPageUptodate().
+ */
+export function truncateCompletePageProc(o: { v2623: boolean }): Proc {
+  const V = o.v2623 ? '2.6.23' : '2.6.15';
+  const cite = `mm/truncate.c truncate_complete_page() ${V}`;
+  const remove: StepDef = {
+    label: o.v2623 ? 'remove_from_page_cache(page) [tree_lock]' : 'remove_from_page_cache(page) [tree_lock]; page_cache_release(page)',
+    acc: (c) => [
+      ghost(
+        w(`${c.M(c.num('file'))}.tree_lock`),
+        `mm/filemap.c remove_from_page_cache() ${V}: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)`,
+      ),
+      ...removeMarks(
+        c,
+        c.num('pfn'),
+        o.v2623 ? 'mm/filemap.c __remove_from_page_cache() 2.6.23: BUG_ON(page_mapped(page)) (2.6.23.17 mm/filemap.c:123)' : undefined,
+      ),
+      ...(o.v2623 ? [] : [putPage(c, c.num('pfn'), `${cite}: page_cache_release(page)`)]),
+    ],
+    run: (c) => {
+      const pfn = c.num('pfn');
+      c.removeFromCache(pfn);
+      if (o.v2623) {
+        if (!removeBugs(c, pfn)) c.goto('uptodate');
+        return;
+      }
+      c.ref(pfn, -1);
+      c.ret(0);
+    },
+  };
+  const uptodate: StepDef = o.v2623
+    ? {
+        label: 'ClearPageUptodate(page); ClearPageMappedToDisk(page); page_cache_release(page)',
+        acc: (c) => [
+          flagWrite(c, c.num('pfn'), 'uptodate', false, `${cite}: ClearPageUptodate(page) (2.6.23.17 mm/truncate.c:102)`),
+          putPage(c, c.num('pfn'), `${cite}: page_cache_release(page) (2.6.23.17 mm/truncate.c:104)`),
+        ],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.setFlag(pfn, 'uptodate', false);
+          c.ref(pfn, -1);
           c.ret(0);
-          return;
-        }
-        c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
-        c.goto('uptodate');
+        },
+      }
+    : {
+        label: 'ClearPageUptodate(page); ClearPageMappedToDisk(page)',
+        acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, `${cite}: ClearPageUptodate(page)`)],
+        run: (c) => {
+          c.setFlag(c.num('pfn'), 'uptodate', false);
+          c.goto('remove');
+        },
+      };
+  return {
+    fn: 'truncate_complete_page',
+    where: 'mm/truncate.c',
+    entry: 'mapping',
+    ...(o.v2623 ? { bugs: REMOVE_BUGS } : {}),
+    steps: {
+      mapping: {
+        label: o.v2623
+          ? 'if (page->mapping != mapping) return; if (PagePrivate(page)) do_invalidatepage(page, 0); cancel_dirty_page(page, PAGE_CACHE_SIZE)'
+          : 'if (page->mapping != mapping) return; if (PagePrivate(page)) do_invalidatepage(page, 0); clear_page_dirty(page)',
+        acc: (c) => {
+          const pfn = c.num('pfn');
+          const a = [r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.flags.private`), w(`${c.P(pfn)}.flags.dirty`)];
+          if (c.page(pfn).mapping !== c.num('file'))
+            return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
+          // do_invalidatepage() on a page with buffers is the filesystem's: left unmarked
+          if (c.page(pfn).flags & PG.private) return a;
+          const dirty = c.page(pfn).flags & PG.dirty ? 1 : 0;
+          return [
+            mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`),
+            flagRead(c, pfn, 'private', `${cite}: PagePrivate(page)`),
+            o.v2623
+              ? // cancel_dirty_page(): TestClearPageDirty() (fully ordered), no tree_lock (2.6.23.17 mm/truncate.c:70)
+                lk(a[2]!, 'xchg', dirty, `${cite}: cancel_dirty_page() → TestClearPageDirty(page) (2.6.23.17 mm/truncate.c:70)`)
+              : // clear_page_dirty() → test_clear_page_dirty(): write_lock_irqsave(&mapping->tree_lock); TestClearPageDirty() (fully ordered)
+                lk(a[2]!, 'xchg', dirty, `${cite}: clear_page_dirty() → test_clear_page_dirty(): TestClearPageDirty() under tree_lock`, {
+                  under: treeLock(c, c.num('file')),
+                }),
+          ];
+        },
+        run: (c) => {
+          const pfn = c.num('pfn');
+          if (c.page(pfn).mapping !== c.num('file')) {
+            c.ret(0);
+            return;
+          }
+          c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+          c.goto(o.v2623 ? 'remove' : 'uptodate');
+        },
       },
+      uptodate,
+      remove,
     },
-    uptodate: {
-      label: 'ClearPageUptodate(page); ClearPageMappedToDisk(page)',
-      acc: (c) => [flagWrite(c, c.num('pfn'), 'uptodate', false, 'mm/truncate.c truncate_complete_page() 2.6.15: ClearPageUptodate(page)')],
-      run: (c) => {
-        c.setFlag(c.num('pfn'), 'uptodate', false);
-        c.goto('remove');
-      },
-    },
-    remove: {
-      label: 'remove_from_page_cache(page) [tree_lock]; page_cache_release(page)',
-      acc: (c) => [
-        ghost(
-          w(`${c.M(c.num('file'))}.tree_lock`),
-          'mm/filemap.c remove_from_page_cache() 2.6.15: write_lock_irq(&mapping->tree_lock): the accesses under it carry it (under)',
-        ),
-        ...removeMarks(c, c.num('pfn')),
-        putPage(c, c.num('pfn'), 'mm/truncate.c truncate_complete_page() 2.6.15: page_cache_release(page)'),
-      ],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.removeFromCache(pfn);
-        c.ref(pfn, -1);
-        c.ret(0);
-      },
-    },
-  },
-};
+  };
+}
+
+export const truncateCompletePage: Proc = truncateCompletePageProc({ v2623: false });

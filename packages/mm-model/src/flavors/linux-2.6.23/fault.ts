@@ -128,8 +128,8 @@ export const doFault2623: Proc = {
     ptl: {
       label: 'page_table = pte_offset_map_lock(); if (likely(pte_same(*page_table, orig_pte))) set_pte_at(...)',
       acc: (c) => {
-        // __do_fault (2.6.23.17 mm/memory.c:2279-2296): pte_offset_map_lock; pte_same(*page_table, orig_pte); set_pte_at: plain C
-        const cite = 'mm/memory.c __do_fault() 2.6.23 (2.6.23.17 mm/memory.c:2279-2296)';
+        // __do_fault (2.6.23.17 mm/memory.c:2422-2440): pte_offset_map_lock; pte_same(*page_table, orig_pte); set_pte_at: plain C
+        const cite = 'mm/memory.c __do_fault() 2.6.23 (2.6.23.17 mm/memory.c:2422-2440)';
         const pte = c.pte(faultSite(c).vma.id, faultSite(c).i);
         return [
           lk(acquire(ptlLoc(c)), 'spin_lock', 0, `${cite}: pte_offset_map_lock()`),
