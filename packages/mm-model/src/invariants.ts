@@ -43,7 +43,9 @@ import { staleTag, tagText } from './data.js';
  *   `WARN_ON(page_mapped(page) && !PageSwapCache(page))` (its mm/filemap.c hunk @@ -116,6 +116,9 @@);
  * - linux-6.1.192 mm/filemap.c:153-158 filemap_unaccount_folio():
  *   `VM_BUG_ON_FOLIO(folio_mapped(folio), folio)`, else "BUG: Bad page cache in process %s pfn:%05lx".
- * 2.6.15 and 2.6.23 do not check; the model judges it on every flavor alike.
+ * - linux-2.6.23.17 mm/filemap.c:123 __remove_from_page_cache(): `BUG_ON(page_mapped(page))` (the flavor
+ *   also fires it as bug-on: flavors/linux-2.6.15/invalidate.ts bugOnMappedRemove).
+ * 2.6.15 does not check; the model judges it on every flavor alike.
  *
  * @param page the page as it was in the cache, just before the removal
  * @param s the state after the removal (its PTEs are the ones still mapping the page)
