@@ -113,28 +113,18 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       release = r.release.value;
       kernelFrom = r.release.from;
     }
-    // A deadlock's other party: the other tasks the same report shows hung.
-    const concurrent =
-      ev.rule === 'deadlock'
-        ? r.splats
-            .filter((o, j) => j !== i && o.kind === 'hung-task')
-            .flatMap((o) => {
-              const p = pathsOf(o).reporter;
-              return p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [];
-            })
-        : [];
-    // and what each of them waits for: a deadlock through a lock the model lacks is outside it
-    const otherHung =
-      ev.rule === 'deadlock'
-        ? r.splats
-            .filter((o, j) => j !== i && o.kind === 'hung-task')
-            .map((o) => ({
-              task: o.task?.comm ?? null,
-              fn: o.culprit?.function ?? null,
-              lock: lockWaited(o),
-              modelled: (pathsOf(o).reporter?.program ?? null) !== null,
-            }))
-        : [];
+    // A deadlock's other parties: the other tasks the same report shows hung, the path each is on,
+    // and what each waits for (a deadlock through a lock the model lacks is outside it).
+    const hung = ev.rule === 'deadlock' ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').map((o) => ({ o, path: pathsOf(o).reporter })) : [];
+    const concurrent = hung.flatMap(({ o, path: p }) =>
+      p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [],
+    );
+    const otherHung = hung.map(({ o, path: p }) => ({
+      task: o.task?.comm ?? null,
+      fn: o.culprit?.function ?? null,
+      lock: lockWaited(o),
+      modelled: (p?.program ?? null) !== null,
+    }));
     let model: ModelResult | null = null;
     if (opts.model !== false && duplicateOf === null) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
