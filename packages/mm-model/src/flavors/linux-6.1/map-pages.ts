@@ -224,13 +224,12 @@ export const filemapMapPages61: Proc = {
       },
     },
     map: {
-      label: (c) =>
-        `${c.num('held') === NONE ? 'vmf->pte = pte_offset_map_lock(); ' : ''}if (!pte_none(*vmf->pte)) goto unlock; do_set_pte(): page_add_file_rmap(); set_pte_at(); folio_unlock(folio)`,
+      // the PTE lock is held (`ptl` took it for the first folio)
+      label: 'if (!pte_none(*vmf->pte)) goto unlock; do_set_pte(): page_add_file_rmap(); set_pte_at(); folio_unlock(folio)',
       acc: (c) => {
-        const { vma, i, ptl } = slotOf(c, c.num('idx'));
+        const { vma, i } = slotOf(c, c.num('idx'));
         const pfn = c.num('pfn');
         const a = [];
-        if (c.num('held') === NONE) a.push(lk(acquire(c.env.ptls[ptl]!.loc), 'spin_lock', 0, `${FMP}: vmf->pte = pte_offset_map_lock() (mm/filemap.c:3482)`));
         const pte = c.pte(vma.id, i);
         a.push(pteMark(r(pteLoc(c.env, vma, i)), pte, `${FMP}: if (!pte_none(*vmf->pte)) goto unlock (mm/filemap.c:3506)`));
         if (pte !== NONE) {
@@ -263,18 +262,8 @@ export const filemapMapPages61: Proc = {
         );
         return a;
       },
-      block: (c) => {
-        if (c.num('held') !== NONE) return undefined;
-        const { ptl } = slotOf(c, c.num('idx'));
-        const owner = c.ptlOwner(ptl);
-        return owner === NONE ? undefined : `${c.env.ptls[ptl]!.loc}, held by ${c.who(owner)}`;
-      },
       run: (c) => {
-        const { vma, i, ptl } = slotOf(c, c.num('idx'));
-        if (c.num('held') === NONE) {
-          c.setPtl(ptl, c.tid);
-          c.set('held', ptl);
-        }
+        const { vma, i } = slotOf(c, c.num('idx'));
         const pfn = c.num('pfn');
         if (c.pte(vma.id, i) !== NONE) {
           skip(c, true);
