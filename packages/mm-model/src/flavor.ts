@@ -87,6 +87,15 @@ export function checkFlavor(f: Partial<Flavor>): string[] {
     if (p.bugs !== undefined && (typeof p.bugs !== 'object' || p.bugs === null || Object.values(p.bugs).some((v) => typeof v !== 'string'))) {
       out.push(`procedure ${name}: bugs must be an object of kernel function → the BUG check's text`);
     }
+    const un = p.bugsUnchecked;
+    if (
+      un !== undefined &&
+      (typeof un !== 'object' || un === null || Object.values(un).some((v) => !Array.isArray(v) || v.some((x) => typeof x !== 'string')))
+    ) {
+      out.push(`procedure ${name}: bugsUnchecked must be an object of kernel function → the texts of the BUG checks no step makes`);
+    } else if (un !== undefined) {
+      for (const fn of Object.keys(un)) if (!p.bugs || !(fn in p.bugs)) out.push(`procedure ${name}: bugsUnchecked names ${fn}, which its bugs do not list`);
+    }
   }
   for (const [name, prog] of Object.entries(f.programs!)) {
     if (!prog || typeof prog.start !== 'function') out.push(`program ${name} has no start(args, env)`);
@@ -104,6 +113,19 @@ export function bugChecks(f: Flavor): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of Object.keys(f.procs).sort()) {
     for (const [fn, check] of Object.entries(f.procs[name]!.bugs ?? {})) if (!out.has(fn)) out.set(fn, check);
+  }
+  return out;
+}
+
+/**
+ * The kernel's other BUG checks in the functions of `bugChecks` (every procedure's
+ * `bugsUnchecked`): checks in a function the flavor models that no step of it makes. A BUG
+ * report there that does not say which check fired may be one of these.
+ */
+export function uncheckedBugs(f: Flavor): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const name of Object.keys(f.procs).sort()) {
+    for (const [fn, checks] of Object.entries(f.procs[name]!.bugsUnchecked ?? {})) out.set(fn, [...new Set([...(out.get(fn) ?? []), ...checks])]);
   }
   return out;
 }

@@ -43,6 +43,15 @@ export interface Proc {
    * in a function no table lists "not modelled" (a search that cannot report it proves nothing).
    */
   bugs?: Readonly<Record<string, string>>;
+  /**
+   * BUG checks the kernel makes in a function of `bugs` that no step of the procedure makes,
+   * each with file:line and version: `{ invalidate_inode_pages2_range:
+   * ['VM_BUG_ON_FOLIO(!folio_contains(folio, index), folio) (mm/truncate.c:692, 6.1.192)'] }`.
+   * A report of a BUG in that function that does not say which check fired (no page dump
+   * reason) may be one of these: triage then takes a search that misses the modelled check as
+   * no proof (`uncheckedBugs`).
+   */
+  bugsUnchecked?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A program a scenario thread can run: an entry procedure plus how its arguments become locals. */

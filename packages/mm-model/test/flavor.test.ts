@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bugChecks, checkFlavor, createMachine, extendFlavor, listFlavors, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
+import { bugChecks, uncheckedBugs, checkFlavor, createMachine, extendFlavor, listFlavors, parseScenario, resolveFlavor, type Flavor } from '@kreplay/mm-model';
 import { FLAVORS, machineOf, onePage } from './helpers/scenarios.js';
 import { safetyRules, search } from './helpers/dfs.js';
 
@@ -244,6 +244,33 @@ ${threads}
       for (const text of checks.values()) expect(text).toMatch(/\(.*\)$/); // each says where the kernel's check is
     }
     expect(bugChecks(await resolveFlavor('linux-6.12')).get('invalidate_inode_pages2_range')).toMatch(/mm\/truncate\.c:674, 6\.12/);
+  });
+
+  test("each flavor lists the kernel's other BUG checks in those functions, which no step makes (Proc.bugsUnchecked)", async () => {
+    // 2.6.23.17's functions have one BUG each (mm/truncate.c:438, mm/filemap.c:123, mm/rmap.c:630);
+    // 6.1.192's and 6.12.118's invalidate_inode_pages2_range also VM_BUG_ON_FOLIO(!folio_contains(...))
+    const want: Record<string, Record<string, RegExp>> = {
+      'linux-6.1': { invalidate_inode_pages2_range: /^VM_BUG_ON_FOLIO\(!folio_contains\(folio, index\), folio\) \(mm\/truncate\.c:692, 6\.1\.192\)$/ },
+      'linux-6.12': { invalidate_inode_pages2_range: /^VM_BUG_ON_FOLIO\(!folio_contains\(folio, indices\[i\]\), folio\) \(mm\/truncate\.c:669, 6\.12\.118\)$/ },
+    };
+    for (const f of listFlavors()) {
+      const un = uncheckedBugs(await resolveFlavor(f.name));
+      const w = want[f.name] ?? {};
+      expect([f.name, [...un.keys()].sort()]).toEqual([f.name, Object.keys(w).sort()]);
+      for (const [fn, re] of Object.entries(w)) expect(un.get(fn)).toEqual([expect.stringMatching(re)]);
+    }
+    const base = await resolveFlavor('linux-6.1');
+    const withUn = (bugsUnchecked: unknown): Flavor => ({
+      ...base,
+      procs: { ...base.procs, x: { ...base.procs.invalidate_inode_pages2_range!, bugsUnchecked: bugsUnchecked as Record<string, string[]> } },
+    });
+    expect(checkFlavor(withUn({ invalidate_inode_pages2_range: 'BUG()' }))).toContain(
+      'procedure x: bugsUnchecked must be an object of kernel function → the texts of the BUG checks no step makes',
+    );
+    expect(checkFlavor(withUn({ truncate_inode_pages_range: ['BUG()'] }))).toContain(
+      'procedure x: bugsUnchecked names truncate_inode_pages_range, which its bugs do not list',
+    );
+    expect(checkFlavor(withUn({ invalidate_inode_pages2_range: ['BUG()'] }))).toEqual([]);
   });
 
   test('a BUG a procedure does not list is a ModelBug when it fires; a listed one is bug-on', async () => {

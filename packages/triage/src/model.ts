@@ -6,7 +6,7 @@
  */
 import { counterexample, explore, runSchedule, type ExploreResult, type FoundViolation } from '@kreplay/explore';
 import type { RuleId } from '@kreplay/core';
-import { bugChecks, createMachine, type Flavor } from '@kreplay/mm-model';
+import { bugChecks, createMachine, uncheckedBugs, type Flavor } from '@kreplay/mm-model';
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
@@ -144,6 +144,14 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       fl,
     );
   }
+  // A report that does not say which of the function's BUG checks fired (no readable page dump
+  // reason) may be one no step checks: a search that misses the modelled one proves nothing.
+  const unchecked =
+    bugFn !== undefined && declared !== undefined && (!dumped || bugCondition(dumped) === undefined) ? (uncheckedBugs(flavor).get(baseName(bugFn)) ?? []) : [];
+  const which =
+    unchecked.length > 0
+      ? `the report does not say which BUG in ${baseName(bugFn!)} fired (${splat.at ? `kernel BUG at ${splat.at}, ` : ''}${dumped ? `page dumped because: ${dumped}, no BUG_ON condition` : 'no page dump reason'}), and ${flavor.name} checks only ${declared} there, not ${unchecked.join(', ')}`
+      : '';
   if (rule === 'deadlock') {
     const lock = lockWaited(splat);
     const series = releaseSeries(flavor.version);
@@ -197,7 +205,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       flavor: fl,
       scenario,
       explore: ex,
-      because: `on ${flavor.name}, ${threads} reaches ${rule} in ${hit.schedule.length} steps (the shortest schedule)`,
+      because: `on ${flavor.name}, ${threads} reaches ${rule} in ${hit.schedule.length} steps (the shortest schedule)${which ? `; ${which}: the report may be another of them` : ''}`,
       schedule: { rule, message: hit.message, steps, table: ce.table },
     };
   }
@@ -217,6 +225,15 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       because:
         `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
         ` (with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`}, the modelled part does not reach the report's${others})`,
+    };
+  }
+  if (which) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `${which}; with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`} does not reach the one it checks${others}, which proves nothing about the others`,
     };
   }
   // A deadlock or livelock needs another party (the holder that never releases, the task that

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinFlavors, createMachine, extendFlavor, parseScenario, type Flavor } from '@kreplay/mm-model';
+import { builtinFlavors, createMachine, extendFlavor, parseScenario, uncheckedBugs, type Flavor } from '@kreplay/mm-model';
 import { explore, type FoundViolation } from '@kreplay/explore';
 import type { CaptureMeta, CaptureOptions, CaptureResult } from '@kreplay/capture';
 import type { ReplayResult } from '@kreplay/replay';
@@ -150,6 +150,32 @@ describe('report → schedule', () => {
     // the report as sent names the check the flavor models (page_mapped and folio_mapped are one check): searched
     expect((await triage(parseReport(text, 'fuse.txt'), { flavor, maxStates: 10 })).splats[0]!.model!.status).not.toBe('not-modelled');
   }, 60_000);
+
+  it('never says "cannot" for a BUG report that does not say which of the function\'s checks fired, when the flavor checks only one', async () => {
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    // the same oops without its page dump: "kernel BUG at mm/truncate.c:678!" in invalidate_inode_pages2_range
+    // could be its BUG_ON(folio_mapped) or its VM_BUG_ON_FOLIO(!folio_contains), which no step checks
+    const bare = text.replace(/> \[16247\.536348\][\s\S]*?page dumped because: [^\n]*\n/, '');
+    expect(bare).not.toMatch(/page dumped because/);
+    for (const [name, line] of [
+      ['linux-6.1', 'mm/truncate.c:692, 6.1.192'],
+      ['linux-6.12', 'mm/truncate.c:669, 6.12.118'],
+    ] as const) {
+      const t = await triage(parseReport(bare, 'bare.txt'), { flavor: byName(name) });
+      const m = t.splats[0]!.model!;
+      // before: "CANNOT REACH: every interleaving explored" — for the one check of the two the model makes
+      expect(m).toMatchObject({ status: 'not-modelled', explore: { incomplete: [] } });
+      expect(m.because).toContain(
+        `the report does not say which BUG in invalidate_inode_pages2_range fired (kernel BUG at mm/truncate.c:678, no page dump reason), and ${name} checks only BUG_ON(folio_mapped(folio))`,
+      );
+      expect(m.because).toContain(`not VM_BUG_ON_FOLIO(!folio_contains(`);
+      expect(m.because).toContain(line);
+      expect(m.because).toMatch(/every interleaving explored does not reach the one it checks.*, which proves nothing about the others$/);
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    }
+    // a flavor whose function has no other BUG check still answers from its search
+    expect(uncheckedBugs(byName('linux-2.6.23')).size).toBe(0);
+  }, 120_000);
 
   it('reads a BUG check alike in a page dump and in the source, whatever the kernel spells page or folio', () => {
     expect(bugCondition('VM_BUG_ON_PAGE(page_mapped(page))')).toBe('BUG_ON(page_mapped(page))');

@@ -44,6 +44,9 @@ export const invalidateInodePages2Range61: Proc = {
   // C: never read); at `release` the batch is done, and the next lookup sets the cursor `j` again.
   dead: { premap: ['pfn', 'rv'], mapped: ['rv'], remove: ['rv'], release: ['j', 'pfn', 'rv'] },
   bugs: { [FN2]: 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)' },
+  // a folio is split only with its refcount frozen, so the lookup's reference keeps it whole: no
+  // step checks this one (a CONFIG_DEBUG_VM check, as syzbot's kernels have)
+  bugsUnchecked: { [FN2]: ['VM_BUG_ON_FOLIO(!folio_contains(folio, index), folio) (mm/truncate.c:692, 6.1.192)'] },
   steps: {
     lookup: {
       label: (c) =>

@@ -180,18 +180,21 @@ export function buildLinux612(b: Linux612Build): Flavor {
       truncate_setsize: truncateSetsize612,
       truncate_inode_pages_range: truncateInodePagesRange612({ unmapOnSplitFailure: fx['fa04f5b60fda'] }),
       find_lock_entries: findLockEntries612,
-      invalidate_inode_pages2_range: withISizeOrdering612(
-        cite(invalidateInodePages2Range61, {
-          lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()',
-          premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
-          lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()',
-          mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
-          bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()',
-          remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
-          release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
-        }),
-        { invalidate_inode_pages2_range: 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:674, 6.12.118)' },
-      ),
+      invalidate_inode_pages2_range: {
+        ...withISizeOrdering612(
+          cite(invalidateInodePages2Range61, {
+            lookup: 'mm/truncate.c:623-641 invalidate_inode_pages2_range()',
+            premap: 'mm/truncate.c:654-662 invalidate_inode_pages2_range()',
+            lock: 'mm/truncate.c:664-670 invalidate_inode_pages2_range()',
+            mapped: 'mm/truncate.c:672-673 invalidate_inode_pages2_range()',
+            bugon: 'mm/truncate.c:674-676 invalidate_inode_pages2_range()',
+            remove: 'mm/truncate.c:574-601 invalidate_complete_folio2()',
+            release: 'mm/truncate.c:686-692 invalidate_inode_pages2_range()',
+          }),
+          { invalidate_inode_pages2_range: 'BUG_ON(folio_mapped(folio)) (mm/truncate.c:674, 6.12.118)' },
+        ),
+        bugsUnchecked: { invalidate_inode_pages2_range: ['VM_BUG_ON_FOLIO(!folio_contains(folio, indices[i]), folio) (mm/truncate.c:669, 6.12.118)'] },
+      },
       mapping_try_invalidate: withISizeOrdering612(
         cite(invalidateMappingPages61, {
           lookup: 'mm/truncate.c:497-509 mapping_try_invalidate()',
