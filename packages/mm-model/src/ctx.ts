@@ -390,6 +390,16 @@ export class Ctx {
     if (f === 'uptodate' && on && p.data === NONE && p.mapping !== NONE) this.readIo(pfn);
     this.updPage(pfn, { flags: on ? this.rawPage(pfn).flags | PG[f] : this.rawPage(pfn).flags & ~PG[f] });
   }
+  /**
+   * PG_private cleared with the folio reference the private data held: buffers attached by
+   * `folio_attach_private` (2.6: attach_page_buffers → page_cache_get) hold one, and
+   * `folio_detach_private` (2.6: __clear_page_buffers → page_cache_release) drops it.
+   */
+  detachPrivate(pfn: number): void {
+    if (!(this.rawPage(pfn).flags & PG.private)) return;
+    this.setFlag(pfn, 'private', false);
+    this.ref(pfn, -1);
+  }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
     const maps = this.mapsW();
     maps[file] = copyMap(maps[file]!, patch);

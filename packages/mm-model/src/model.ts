@@ -292,7 +292,8 @@ function buildInitialState(sc: Scenario, env: Env): Omit<MmState, 'threads'> {
         mapping: file,
         index: p.index,
         flags,
-        refcount: 1,
+        // the page cache's reference, and the one attached buffers hold (folio_attach_private)
+        refcount: flags & PG.private ? 2 : 1,
         mapcount: 0,
         locker: NONE,
         data: p.order === 0 && flags & (PG.uptodate | PG.dirty) ? dataTag(file, p.index, gen[p.index]!) : NONE,

@@ -320,7 +320,8 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
               ? removeMarks(c, pfn, o.bugOnMappedRemove ? REMOVE_BUG_CITE : undefined)
               : removeAcc(c, pfn).map((x) => ghost(x, 'not made on this path: the page stays in the cache'))),
           ];
-          if (o.refcountCheck) a.push(w(`${P}.refcount`));
+          // page_count(page) != 2 (2.6.23); try_to_release_page() → __clear_page_buffers() → page_cache_release(page)
+          if (o.refcountCheck || priv) a.push(w(`${P}.refcount`));
           return a;
         },
         run: (c) => {
@@ -341,10 +342,10 @@ export function invalidateCompletePage(o: CompleteOptions): Proc {
               c.ret(0);
               return;
             }
-            c.setFlag(pfn, 'private', false);
+            c.detachPrivate(pfn);
           }
-          if (o.refcountCheck && p.refcount !== 2) {
-            c.effect(`page_count ${p.refcount} != 2: busy`);
+          if (o.refcountCheck && c.page(pfn).refcount !== 2) {
+            c.effect(`page_count ${c.page(pfn).refcount} != 2: busy`);
             c.ret(0);
             return;
           }

@@ -416,6 +416,8 @@ export function truncateCompletePageProc(o: { v2623: boolean }): Proc {
         acc: (c) => {
           const pfn = c.num('pfn');
           const a = [r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.flags.private`), w(`${c.P(pfn)}.flags.dirty`)];
+          // do_invalidatepage() → try_to_release_page() → __clear_page_buffers() → page_cache_release(page)
+          if (c.page(pfn).flags & PG.private) a.push(w(`${c.P(pfn)}.refcount`));
           if (c.page(pfn).mapping !== c.num('file'))
             return [mappingRead(c, pfn, `${cite}: if (page->mapping != mapping)`), ...a.slice(1).map((x) => notOnThisPath(x, 'the page left the mapping'))];
           // do_invalidatepage() on a page with buffers is the filesystem's: left unmarked
@@ -439,7 +441,8 @@ export function truncateCompletePageProc(o: { v2623: boolean }): Proc {
             c.ret(0);
             return;
           }
-          c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+          c.detachPrivate(pfn);
+          c.updPage(pfn, { flags: c.page(pfn).flags & ~PG.dirty });
           c.goto(o.v2623 ? 'remove' : 'uptodate');
         },
       },

@@ -182,7 +182,7 @@ export const invalidateInodePages2Range61: Proc = {
         let ok = p.mapping === c.num('file');
         if (ok && p.flags & PG.private) {
           if (p.flags & PG.dirty) ok = false;
-          else c.setFlag(pfn, 'private', false);
+          else c.detachPrivate(pfn);
         }
         if (ok && p.flags & PG.dirty) ok = false;
         if (ok) {
@@ -410,8 +410,8 @@ export const invalidateMappingPages61: Proc = {
       run: (c) => {
         const pfn = c.num('pfn');
         const p = c.page(pfn);
-        if (p.flags & PG.private) c.setFlag(pfn, 'private', false); // filemap_release_folio()
-        if (p.refcount === 2 && !(p.flags & PG.dirty)) {
+        c.detachPrivate(pfn); // filemap_release_folio() (mm/truncate.c:303), before remove_mapping's freeze
+        if (c.page(pfn).refcount === 2 && !(p.flags & PG.dirty)) {
           c.removeFromCache(pfn);
           c.ref(pfn, -1); // the frozen cache reference: unfrozen at 1, ours
           c.set('count', c.num('count') + 1);

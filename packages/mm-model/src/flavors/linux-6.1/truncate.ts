@@ -209,11 +209,17 @@ function cancelDirty(run: (c: Ctx) => void) {
           'dirty',
           `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`,
         ),
+        // the whole folio invalidated: block_invalidate_folio() → filemap_release_folio() (fs/buffer.c:1526) →
+        // try_to_free_buffers() → drop_buffers() → folio_detach_private() (fs/buffer.c:2809) → folio_put() (include/linux/pagemap.h:517)
+        ...(c.page(pfn).flags & PG.private
+          ? [folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${cite}: folio_detach_private() (fs/buffer.c:2809) → folio_put()`)]
+          : []),
       ];
     },
     run: (c: Ctx) => {
       const pfn = c.num('pfn');
-      c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+      c.detachPrivate(pfn);
+      c.updPage(pfn, { flags: c.page(pfn).flags & ~PG.dirty });
       run(c);
     },
   };

@@ -528,7 +528,8 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
       ],
       run: (c) => {
         const pfn = c.num('pfn');
-        c.updPage(pfn, { flags: c.page(pfn).flags & ~(PG.private | PG.dirty) });
+        c.detachPrivate(pfn);
+        c.updPage(pfn, { flags: c.page(pfn).flags & ~PG.dirty });
         c.removeFromCache(pfn);
         c.ref(pfn, -1);
         partialDone(c);
