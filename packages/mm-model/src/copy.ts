@@ -69,6 +69,11 @@ function rootWithPmds(s: MmState): Mutable<MmState> {
   return { pages: s.pages, maps: s.maps, ptes: s.ptes, ptl: s.ptl, disk: s.disk, pmds: s.pmds, threads: s.threads };
 }
 
+/** The 2.6.15 flavors' root while a PTE is dirty (they have no PMDs); a root with both is copied generically. */
+function rootWithPted(s: MmState): Mutable<MmState> {
+  return { pages: s.pages, maps: s.maps, ptes: s.ptes, ptl: s.ptl, disk: s.disk, pted: s.pted, threads: s.threads };
+}
+
 function rootWithoutPmds(s: MmState): Mutable<MmState> {
   return { pages: s.pages, maps: s.maps, ptes: s.ptes, ptl: s.ptl, disk: s.disk, threads: s.threads };
 }
@@ -78,7 +83,7 @@ function rootWithoutPmds(s: MmState): Mutable<MmState> {
  * neither fails to compile here (a literal's type is checked for the required fields).
  */
 type Unlisted<T, Opt> = Exclude<keyof { [K in keyof T as T[K] extends Exclude<T[K], undefined> ? never : K]: 1 }, Opt>;
-const listed: [Unlisted<PageS, (typeof PAGE_OPTIONAL)[number]>, Unlisted<MappingS, (typeof MAP_OPTIONAL)[number]>, Unlisted<MmState, 'pmds'>] extends [
+const listed: [Unlisted<PageS, (typeof PAGE_OPTIONAL)[number]>, Unlisted<MappingS, (typeof MAP_OPTIONAL)[number]>, Unlisted<MmState, 'pmds' | 'pted'>] extends [
   never,
   never,
   never,
@@ -93,6 +98,7 @@ const KNOWN: ReadonlySet<string> = new Set([
   ...Object.keys(plainMap({} as MappingS)),
   ...MAP_OPTIONAL,
   ...Object.keys(rootWithPmds({} as MmState)),
+  ...Object.keys(rootWithPted({} as MmState)),
 ]);
 
 /** False once a field state.ts does not know was met: from then on every copy is generic (see above). */
@@ -146,5 +152,6 @@ export function copyMap(m: MappingS, patch: Partial<MappingS>): MappingS {
 /** `{ ...s }`: the root a step then sets fields of in place. */
 export function copyRoot(s: MmState): Mutable<MmState> {
   if (!literals) return { ...s };
+  if (s.pted !== undefined) return s.pmds === undefined ? rootWithPted(s) : { ...s };
   return s.pmds === undefined ? rootWithoutPmds(s) : rootWithPmds(s);
 }

@@ -160,6 +160,11 @@ export class Ctx {
     this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
     return this.s.ptes[vma]![i]!;
   }
+  /** pte_dirty() of the PTE (vma, i): its dirty bit (MmState.pted), read with the PTE. */
+  pteDirty(vma: number, i: number): boolean {
+    this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
+    return this.s.pted?.[vma]?.[i] === 1;
+  }
   /** The PMD entry above page table `ptl` (large-folio flavors): NONE (pmd_none), PMD_TABLE, or the pfn a huge PMD maps. */
   pmd(ptl: number): number {
     this.audit?.(this.env.ptls[ptl]!.loc.replace(/^ptl:/, 'pmd:'));
@@ -527,9 +532,27 @@ export class Ctx {
     const row = this.s.ptes[vma.id] as number[];
     const old = row[i]!;
     row[i] = pfn;
+    // set_pte_at() writes the whole entry and ptep_get_and_clear() zeroes it: the dirty bit goes with it
+    if (this.s.pted?.[vma.id]?.[i] === 1) this.setPteDirty(vma, i, false, true);
     if (quiet || this.silent) return;
     const where = pteName(this.env, vma, i);
     this.effect(pfn === NONE ? `pte ${where} pfn${old}→none` : `pte ${where} → pfn${pfn}`);
+  }
+
+  /**
+   * Set or clear the dirty bit of the PTE (vma, i) (MmState.pted): the table is dropped when its
+   * last bit clears, so a state with no dirty PTE is the state that never had one. `quiet`: the
+   * caller's effect says it (setPte).
+   */
+  setPteDirty(vma: VmaEnv, i: number, dirty: boolean, quiet = false): void {
+    const cur = this.s.pted;
+    if ((cur?.[vma.id]?.[i] === 1) === dirty) return;
+    const pted = (cur ?? this.env.vmas.map((v) => new Array<number>(v.pages).fill(0))).slice();
+    const row = pted[vma.id]!.slice();
+    row[i] = dirty ? 1 : 0;
+    pted[vma.id] = row;
+    this.rootW().pted = pted.some((r) => r.includes(1)) ? pted : undefined;
+    if (!quiet && !this.silent) this.effect(`pte ${pteName(this.env, vma, i)} ${dirty ? 'dirty' : 'clean'}`);
   }
 
   /**

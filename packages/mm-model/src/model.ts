@@ -371,7 +371,8 @@ export function describeState(env: Env, s: MmState): string {
   }
   for (const v of env.vmas) {
     const row = s.ptes[v.id]!;
-    const mapped = row.map((pfn, i) => (pfn === NONE ? null : `${hex(v.start + i * PAGE_SIZE)}→pfn${pfn}`)).filter(Boolean);
+    const dirty = s.pted?.[v.id];
+    const mapped = row.map((pfn, i) => (pfn === NONE ? null : `${hex(v.start + i * PAGE_SIZE)}→pfn${pfn}${dirty?.[i] === 1 ? ' dirty' : ''}`)).filter(Boolean);
     lines.push(`${env.mms[v.mm]!.name} vma ${hex(v.start)}+${v.pages} ${env.files[v.file]!.name}@${v.pgoff}: ${mapped.join(' ') || 'no PTEs'}`);
   }
   s.threads.forEach((t, i) => {

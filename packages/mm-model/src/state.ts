@@ -155,6 +155,14 @@ export interface MmState {
    * NONE = pmd_none, PMD_TABLE = a PTE table is installed, a pfn = a huge PMD maps that folio.
    */
   readonly pmds?: readonly number[];
+  /**
+   * Per VMA, per page of the VMA (as `ptes`): 1 when that PTE's dirty bit is set, 0 when not —
+   * the bit a store sets in the PTE where the flavor keeps it there (2.6.15: kernel/store.ts) and
+   * a write fault's pte_mkdirty(); the zap moves it to the page (kernel/unmap.ts). Absent while no
+   * PTE is dirty (never an all-zero table: equal states stay one state), so flavors that never
+   * set the bit carry nothing.
+   */
+  readonly pted?: readonly (readonly number[])[];
   readonly threads: readonly ThreadS[];
 }
 /** `MmState.pmds` value: a PTE table is installed under the PMD. */
@@ -184,6 +192,7 @@ export function stateKey(s: MmState): string {
   for (const v of s.ptes) k += `${v.join(',')};`;
   k += `|${s.ptl.join(',')}|`;
   if (s.pmds) k += `${s.pmds.join(',')}|`;
+  if (s.pted) k += `d${s.pted.map((v) => v.join(',')).join(';')}|`;
   for (const t of s.threads) {
     k += t.status === 'run' ? '' : t.status;
     if (t.obs) k += `o${t.obs.join(',')}`;

@@ -6,8 +6,23 @@
  * dirty (a write fault dirtied it; writeback's clear_page_dirty_for_io → page_mkclean write
  * protects every PTE again). A present PTE over a clean page takes the write-protect fault
  * (`wp`, 6.1's do_wp_page → wp_page_shared). Flavors without page_mkwrite (2.6.15/2.6.23
- * ext3) have no `wp`: there a present PTE is writable and the store dirties the page (the
- * PTE dirty bit the kernel moves to the page at unmap or msync, folded into the store).
+ * ext3) have no `wp`: there a present PTE is writable.
+ *
+ * Where the dirtiness goes:
+ * - `pteDirty` (2.6.15, before the dirty-page tracking of shared mappings that 2.6.19 added):
+ *   the store sets the PTE's dirty bit (the CPU does, x86's page walk), not PG_dirty, and a
+ *   write fault installs its PTE already dirty (do_no_page: `if (write_access) entry =
+ *   maybe_mkwrite(pte_mkdirty(entry), vma)`, 2.6.15 mm/memory.c). The bit reaches the page
+ *   only when the PTE is zapped (zap_pte_range: `if (pte_dirty(ptent)) set_page_dirty(page)`,
+ *   kernel/unmap.ts); try_to_unmap_one (reclaim) and msync (filemap_sync_pte) move it too,
+ *   and the model runs neither. Writeback (filemap_write_and_wait) and invalidation read only
+ *   PG_dirty: a page stored to through a PTE is clean to them until the zap.
+ * - otherwise (2.6.23: vma_wants_writenotify() is true for a shared writable ext3 mapping
+ *   because its block device's backing_dev_info accounts dirty pages, so the PTE is mapped
+ *   write-protected and the first write takes do_wp_page / __do_fault's
+ *   set_page_dirty_balance(), and writeback's clear_page_dirty_for_io → page_mkclean write-
+ *   protects it again): the page is dirty whenever a store can land, so the store sets
+ *   PG_dirty itself (docs/flavors.md, session 20, says what that folds).
  *
  * The store writes a new version of the page's data (data.ts) and, when the instruction
  * completes, has returned: a read starting after it must observe it (rule stale-data).
@@ -25,6 +40,11 @@ export interface StoreFaults {
   entry: string;
   /** Write-protect fault on a present PTE over a clean page (flavors with page_mkwrite). */
   wp?: { proc: string; entry: string };
+  /**
+   * 2.6.15: the store sets the PTE's dirty bit, not PG_dirty, and the write fault is called with
+   * local `write` = 1 (do_no_page's write_access: it installs the PTE dirty). See above.
+   */
+  pteDirty?: boolean;
 }
 
 /** Does the store go straight to the page mapped at the fault site (and which), or fault? */
@@ -38,6 +58,7 @@ function target(c: Ctx, f: StoreFaults): { pfn: number; direct: boolean } {
 function storeLabel(c: Ctx, f: StoreFaults, walk: string): string {
   const { pfn, direct } = target(c, f);
   if (pfn === NONE) return `${walk}: no PTE → write fault`;
+  if (direct && f.pteDirty) return `${walk}: present and writable, the store lands in the page and the CPU sets the PTE's dirty bit`;
   return direct ? `${walk}: present and writable, the store lands in the page` : `${walk}: present, write-protected (clean page) → write-protect fault`;
 }
 
@@ -48,7 +69,14 @@ function storeAcc(c: Ctx, f: StoreFaults) {
   if (f.wp) a.push(r(`${c.P(pfn)}.flags.dirty`));
   // the new version of the page's bytes (data.ts mintWrite: the file's write generation, declared as its disk)
   if (direct)
-    a.push(r(`${c.P(pfn)}.mapping`), w(`${c.P(pfn)}.data`), w(`${c.P(pfn)}.flags.dirty`), w(`${c.M(c.num('file'))}.disk`), floorAcc(c, c.num('file')));
+    a.push(
+      r(`${c.P(pfn)}.mapping`),
+      w(`${c.P(pfn)}.data`),
+      // 2.6.15: the CPU sets the PTE's dirty bit (a locked update of the PTE); else PG_dirty
+      f.pteDirty ? pteAcc(c, 'write') : w(`${c.P(pfn)}.flags.dirty`),
+      w(`${c.M(c.num('file'))}.disk`),
+      floorAcc(c, c.num('file')),
+    );
   return a;
 }
 
@@ -56,7 +84,7 @@ function access(c: Ctx, f: StoreFaults): void {
   const { vma, i } = faultSite(c);
   const { pfn, direct } = target(c, f);
   if (pfn === NONE) {
-    c.call(f.fault, f.entry, { ...c.l, pfn: NONE }, 'retry');
+    c.call(f.fault, f.entry, f.pteDirty ? { ...c.l, pfn: NONE, write: 1 } : { ...c.l, pfn: NONE }, 'retry');
     return;
   }
   if (!direct) {
@@ -65,8 +93,11 @@ function access(c: Ctx, f: StoreFaults): void {
   }
   const p = c.page(pfn);
   const tag = c.mintWrite(p.mapping === NONE ? c.num('file') : p.mapping, p.index);
-  c.updPage(pfn, { data: tag, flags: p.flags | PG.dirty });
-  c.effect(`a store through ${pteName(c.env, vma, i)} writes ${tagText(tag)} into pfn${pfn}`);
+  if (f.pteDirty) {
+    c.updPage(pfn, { data: tag });
+    c.setPteDirty(vma, i, true, true);
+  } else c.updPage(pfn, { data: tag, flags: p.flags | PG.dirty });
+  c.effect(`a store through ${pteName(c.env, vma, i)} writes ${tagText(tag)} into pfn${pfn}${f.pteDirty ? ' (the PTE dirty, the page as it was)' : ''}`);
   c.writesReturned();
   c.ret(0);
 }

@@ -8,7 +8,7 @@ import type { Access } from '@kreplay/core';
 import { ModelBug, type Ctx } from '../ctx.js';
 import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
-import { NONE, hex } from '../state.js';
+import { NONE, PG, hex } from '../state.js';
 import { rwsemLock, rwsemUnlock } from './marks6.js';
 
 export interface UnmapVariant {
@@ -212,6 +212,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
         run: (c) => {
           const p = plan(c, variant);
           if (p.take !== undefined) c.setPtl(p.take, c.tid);
+          // the entry ptep_get_and_clear() returned (ptent): is its dirty bit set? (read before the clear drops it)
+          const dirty = p.clear !== undefined && c.pteDirty(p.clear.slot.v, p.clear.slot.i);
           if (p.clear) {
             c.setPte(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i, NONE);
             c.set('pfn', p.clear.pfn);
@@ -224,7 +226,36 @@ export function unmapProc(variant: UnmapVariant): Proc {
             const file = c.num('file');
             c.updMap(file, { immap: c.dropLock(c.map(file).immap, variant.shared) });
             c.ret(0);
-          } else c.goto(p.clear ? 'rmap' : 'zap');
+          } else c.goto(p.clear ? (dirty ? 'dirty' : 'rmap') : 'zap');
+        },
+      },
+      // zap_pte_range, after the clear and before page_remove_rmap: `if (pte_dirty(ptent)) set_page_dirty(page)`
+      // (2.6.15 mm/memory.c, the same in 2.6.23.17 after ptep_get_and_clear_full at mm/memory.c:671; 6.1.192
+      // mm/memory.c:1442-1444). Reached only when the zapped PTE was dirty: the step is the test's taken branch.
+      // Only the 2.6.15 flavors' stores leave a PTE dirty (kernel/store.ts), so elsewhere it is never reached.
+      dirty: {
+        label: 'if (pte_dirty(ptent)) set_page_dirty(page)',
+        where: variant.truncateCount ? 'mm/memory.c zap_pte_range() → mm/page-writeback.c set_page_dirty()' : 'mm/memory.c zap_pte_range()',
+        acc: (c) => {
+          const pfn = c.num('pfn');
+          // set_page_dirty(): ext3 (ordered) has no ->set_page_dirty, so __set_page_dirty_buffers() (fs/buffer.c 2.6.15): the
+          // buffers dirtied under private_lock, then TestSetPageDirty() — test_and_set_bit(), fully ordered; the radix-tree
+          // dirty tag it sets under tree_lock is not modelled (as test_clear_page_dirty()'s clear is not)
+          return [
+            lk(
+              w(`${c.P(pfn)}.flags.dirty`),
+              'xchg',
+              c.page(pfn).flags & PG.dirty ? 1 : 0,
+              variant.truncateCount
+                ? 'mm/memory.c zap_pte_range() 2.6.15: if (pte_dirty(ptent)) set_page_dirty(page) → __set_page_dirty_buffers(): TestSetPageDirty(page)'
+                : 'mm/memory.c zap_pte_range() 6.1.192: if (pte_dirty(ptent)) set_page_dirty(page) (mm/memory.c:1442-1444)',
+            ),
+          ];
+        },
+        run: (c) => {
+          const pfn = c.num('pfn');
+          c.setFlag(pfn, 'dirty', true);
+          c.goto('rmap');
         },
       },
       rmap: {

@@ -53,7 +53,10 @@ export function handlePteFault(next: (c: Ctx) => void, mark: (c: Ctx, a: Access)
 /** Under ptl: `if (pte_none(*page_table)) set_pte_at(...)`, else a sibling won: back out. */
 export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
   return {
-    label: 'if (pte_none(*page_table)) set_pte_at(mm, address, page_table, entry)',
+    label: (c) =>
+      c.opt('write') === 1
+        ? 'if (pte_none(*page_table)) { entry = maybe_mkwrite(pte_mkdirty(mk_pte(new_page, vma->vm_page_prot)), vma); set_pte_at(mm, address, page_table, entry) }'
+        : 'if (pte_none(*page_table)) set_pte_at(mm, address, page_table, entry)',
     acc: (c) => {
       const { vma, i } = faultSite(c);
       const cite = 'mm/memory.c do_no_page() 2.6.15';
@@ -78,6 +81,9 @@ export function installPte(rmap: string, backout: (c: Ctx) => void): StepDef {
         return;
       }
       c.setPte(vma, i, c.num('pfn'));
+      // a store's fault (write_access): do_no_page installs the PTE dirty (2.6.15 mm/memory.c do_no_page():
+      // `if (write_access) entry = maybe_mkwrite(pte_mkdirty(entry), vma)`); kernel/store.ts passes `write`
+      if (c.opt('write') === 1) c.setPteDirty(vma, i, true);
       c.goto(rmap);
     },
   };

@@ -42,7 +42,8 @@ export function programs26(fault: string): Record<string, Program> {
     },
     read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
     load: loadProgram(),
-    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store faults like a read and dirties the page it writes (kernel/store.ts)
+    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store faults like a read (2.6.15's installs the PTE dirty) and
+    // dirties the PTE (2.6.15) or the page (2.6.23) (kernel/store.ts)
     store: storeProgram(),
   };
 }
@@ -84,7 +85,8 @@ export const linux2615: Flavor = {
     generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem' }),
     do_generic_mapping_read: doGenericMappingRead,
     user_load: userLoadProc('do_no_page', 'pte'),
-    user_store: userStoreProc({ fault: 'do_no_page', entry: 'pte' }),
+    // 2.6.15 has no dirty tracking of shared mappings: a store dirties the PTE, the zap moves it to the page (kernel/store.ts)
+    user_store: userStoreProc({ fault: 'do_no_page', entry: 'pte', pteDirty: true }),
   },
   programs: programs26('do_no_page'),
 };
