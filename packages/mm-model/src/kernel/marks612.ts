@@ -41,9 +41,9 @@
  *   (folio_put = atomic_dec_and_test, 3705).
  *
  * Approximations (each orders at least as much as the code): the rw_semaphores become spin
- * locks (marks6.ts); an address dependency becomes smp_rmb(); the zap's folio reference,
- * which the kernel drops after the PTE lock (tlb_finish_mmu → folios_put_refs), is dropped
- * where the model drops it, right after the rmap, as on 6.1. Left out, with the reason in each
+ * locks (marks6.ts); an address dependency becomes smp_rmb(). The zap's folio reference is put
+ * after the PTE lock, by tlb_finish_mmu → folios_put_refs (kernel/gather.ts, folioPutRefs612:
+ * atomic_sub_and_test of 1, mm/swap.c:968). Left out, with the reason in each
  * mark: pte_offset_map_nolock's READ_ONCE of a PMD that is already a table in
  * handle_pte_fault (the model reads the PTE only; a table's PMD never changes in the model, so
  * that load reads the one write of it in every execution), and finish_fault's
@@ -160,6 +160,16 @@ export function folioBatchPut612(c: Ctx, a: Access, pfn: number, cite: string): 
     'atomic_dec_return',
     c.page(pfn).refcount,
     `${cite}: folio_batch_release() → folios_put_refs(): folio_ref_sub_and_test() (mm/swap.c:968, include/linux/page_ref.h:177 ${V612}), fully ordered`,
+  );
+}
+
+/** The mmu_gather's put of one small folio (nr_refs 1): folios_put_refs()' folio_ref_sub_and_test() = atomic_sub_and_test, fully ordered (mm/swap.c:968, include/linux/page_ref.h:177). */
+export function folioPutRefs612(c: Ctx, a: Access, pfn: number, cite: string): Access {
+  return lk(
+    a,
+    'atomic_dec_return',
+    c.page(pfn).refcount,
+    `${cite}: folios_put_refs(): folio_ref_sub_and_test(folio, nr_refs) (mm/swap.c:968) = atomic_sub_and_test() (include/linux/page_ref.h:177 ${V612}), fully ordered`,
   );
 }
 

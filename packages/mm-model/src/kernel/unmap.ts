@@ -10,6 +10,7 @@ import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, PG, hex } from '../state.js';
 import { rwsemLock, rwsemUnlock } from './marks6.js';
+import { finishesVma, gatherAdd, gatherInit, gatherPending, tlbFinishStep, type Gather } from './gather.js';
 
 export interface UnmapVariant {
   /** Procedure name and the kernel function the unmap_range op names. */
@@ -27,6 +28,12 @@ export interface UnmapVariant {
   checkMapping: boolean;
   /** 6.x: i_mmap_lock_read (shared) instead of the 2.6 spinlock. */
   shared: boolean;
+  /**
+   * 6.x: the zap's mmu_gather (kernel/gather.ts): a zapped page's reference is queued and put by
+   * tlb_finish_mmu after the PTE lock, at the end of each VMA's zap. Without it (2.6) the
+   * reference is dropped with the rmap.
+   */
+  gather?: Gather;
 }
 
 /** Call an unmap procedure over file pages [first, last]; continue at `then`. */
@@ -64,6 +71,8 @@ interface ZapPlan {
   cursor: Slot;
   /** No PTE left anywhere in the range: release i_mmap_lock and return. */
   done: boolean;
+  /** The VMA's zap is over with references gathered: (drop the PTE lock and) tlb_finish_mmu. */
+  finish?: boolean;
 }
 
 function plan(c: Ctx, variant: UnmapVariant): ZapPlan {
@@ -83,6 +92,12 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   const held = c.num('held');
   const reads: Access[] = [];
   const slot = nextSlot(c.env, file, first, last, { v: c.num('v'), i: c.num('i') });
+  // zap_page_range_single() of the VMA the gathered pages came from ends: tlb_finish_mmu
+  if (variant.gather && gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
+    const end: ZapPlan = { reads, cursor: { v: c.num('v'), i: c.num('i') }, done: false, finish: true };
+    if (held !== NONE) end.drop = held;
+    return end;
+  }
   if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
   const vma = c.env.vmas[slot.v]!;
   const table = vma.ptl[slot.i]!;
@@ -111,6 +126,12 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   out.drop = table;
   out.cursor = { v: slot.v, i };
   return out;
+}
+
+function vmaZapped(c: Ctx, variant: UnmapVariant, p: ZapPlan): boolean {
+  if (!variant.gather) return false;
+  const heldAfter = p.drop === undefined && (p.take !== undefined || c.num('held') !== NONE);
+  return finishesVma(c, p, heldAfter, p.cursor.v, () => nextSlot(c.env, c.num('file'), c.num('first'), c.num('last'), p.cursor)?.v);
 }
 
 export function unmapProc(variant: UnmapVariant): Proc {
@@ -159,6 +180,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
             patch.truncateCount = tc;
             c.updMap(file, patch, `truncate_count ${m.truncateCount}→${tc}`);
           } else c.updMap(file, patch);
+          if (variant.gather) gatherInit(c);
           c.op({ kind: 'unmap_range', fn: variant.fn, file: c.fileRef(file), start: c.num('first'), end: c.num('last') });
           c.goto('zap');
         },
@@ -166,13 +188,15 @@ export function unmapProc(variant: UnmapVariant): Proc {
       zap: {
         label: (c) => {
           const p = plan(c, variant);
+          const finish = vmaZapped(c, variant, p) ? '; zap_page_range_single(): tlb_finish_mmu(&tlb)' : '';
+          if (p.finish) return `${p.drop !== undefined ? 'pte_unmap_unlock()' : 'zap_pte_range() done'}${finish}`;
           if (p.clear) {
             const v = c.env.vmas[p.clear.slot.v]!;
             return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear(${hex(vmaAddress(v, p.clear.slot.i))})`;
           }
           if (p.done)
             return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}${variant.shared ? 'i_mmap_unlock_read(mapping)' : 'spin_unlock(&mapping->i_mmap_lock)'}`;
-          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
+          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()${finish}`;
         },
         where: `mm/memory.c zap_pte_range()`,
         acc: (c) => {
@@ -226,7 +250,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
             const file = c.num('file');
             c.updMap(file, { immap: c.dropLock(c.map(file).immap, variant.shared) });
             c.ret(0);
-          } else c.goto(p.clear ? (dirty ? 'dirty' : 'rmap') : 'zap');
+          } else c.goto(p.clear ? (dirty ? 'dirty' : 'rmap') : vmaZapped(c, variant, p) ? 'finish' : 'zap');
         },
       },
       // zap_pte_range, after the clear and before page_remove_rmap: `if (pte_dirty(ptent)) set_page_dirty(page)`
@@ -258,14 +282,16 @@ export function unmapProc(variant: UnmapVariant): Proc {
           c.goto('rmap');
         },
       },
+      ...(variant.gather ? { finish: tlbFinishStep(variant.gather, 'finish', 'zap') } : {}),
       rmap: {
-        label: 'page_remove_rmap(page); tlb_remove_page(page)',
+        label: variant.gather ? 'page_remove_rmap(page, vma, false); __tlb_remove_page(tlb, page)' : 'page_remove_rmap(page); tlb_remove_page(page)',
         where: 'mm/rmap.c page_remove_rmap()',
         acc: (c) => {
           const a = [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)];
-          if (!variant.truncateCount) {
-            // 6.1: page_remove_rmap → page_remove_file_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370); the gathered page's
-            // reference is dropped by release_pages' folio_put_testzero (mm/swap.c:1005) after the TLB flush, modelled here
+          if (variant.gather) {
+            // 6.1: page_remove_rmap → page_remove_file_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370);
+            // __tlb_remove_page (mm/memory.c:1454) only queues the page in the zap's own gather: its reference is put
+            // by the `finish` step (tlb_finish_mmu, kernel/gather.ts), after the PTE lock
             const p = c.page(c.num('pfn'));
             return [
               lk(
@@ -273,12 +299,6 @@ export function unmapProc(variant: UnmapVariant): Proc {
                 'atomic_dec_return',
                 p.mapcount,
                 'mm/rmap.c page_remove_rmap() 6.1.192 → page_remove_file_rmap(): atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370), fully ordered',
-              ),
-              lk(
-                a[1]!,
-                'atomic_dec_return',
-                p.refcount,
-                'mm/memory.c zap_pte_range() 6.1.192: __tlb_remove_page() (mm/memory.c:1454) → release_pages(): folio_put_testzero() (mm/swap.c:1005), fully ordered',
               ),
             ];
           }
@@ -294,7 +314,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
           const pfn = c.num('pfn');
           const p = c.page(pfn);
           c.updPage(pfn, { mapcount: p.mapcount - 1 });
-          c.ref(pfn, -1);
+          if (variant.gather) gatherAdd(c, pfn, false);
+          else c.ref(pfn, -1);
           const v = c.env.vmas[c.num('v')]!;
           const i = c.num('i') - 1;
           c.op({

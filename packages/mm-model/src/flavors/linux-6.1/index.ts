@@ -6,6 +6,8 @@ import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
+import type { Gather } from '../../kernel/gather.js';
+import { folioPut } from '../../kernel/marks6.js';
 import { doReadFault61, mapPagesLocals, markOrigPte } from './fault.js';
 import { filemapMapPages61, nextEntry } from './map-pages.js';
 import { findLockEntries61, inval2Locals61, invalMappingLocals61, invalidateInodePages2Range61, invalidateMappingPages61 } from './invalidate.js';
@@ -27,7 +29,21 @@ import { NONE } from '../../state.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import { markReadFloor, withUpdatePageTrylock } from './read.js';
 
-const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true });
+/** 6.1.192's mmu_gather (kernel/gather.ts): release_pages() puts each queued page once, folio_put_testzero (mm/swap.c:1005). */
+const gather61: Gather = {
+  version: '6.1.192',
+  finish: 'mm/memory.c:1795 zap_page_range_single()',
+  put: 'release_pages(): folio_put_testzero(folio)',
+  mark: (c, a, pfn) =>
+    folioPut(
+      c,
+      a,
+      pfn,
+      'mm/mmu_gather.c tlb_finish_mmu() 6.1.192 (mm/mmu_gather.c:394) → tlb_batch_pages_flush() → free_pages_and_swap_cache() → release_pages() (mm/swap.c:1005)',
+    ),
+};
+
+const unmap61 = (fn: string) => unmapProc({ fn, where: 'mm/memory.c', truncateCount: false, checkMapping: false, shared: true, gather: gather61 });
 
 export const programs61: Record<string, Program> = {
   fault: {

@@ -8,7 +8,8 @@
  * under the page table's ptl: ptep_get_and_clear, then folio_remove_rmap_ptes (its own step:
  * the mapcount is read locklessly). unmap_mapping_folio covers the folio's index range; its
  * details.single_folio only steers PMD splitting (mm/memory.c:1722), and should_zap_folio()
- * (1439) zaps every file folio's PTE in the range.
+ * (1439) zaps every file folio's PTE in the range. A zapped folio's reference goes to the zap's
+ * mmu_gather and is put by tlb_finish_mmu after the PTE lock (kernel/gather.ts).
  */
 import type { Access } from '@kreplay/core';
 import { ModelBug, type Ctx } from '../../ctx.js';
@@ -18,9 +19,30 @@ import { NONE, PMD_TABLE, folioNr, hex } from '../../state.js';
 import { HPAGE_PMD_NR, pmdLoc, removeRmapPte } from './folio.js';
 import { ghost, notOnThisPath } from '../../kernel/marks.js';
 import { rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
-import { V612, isLarge, pmdPlain612, pteGet612, pteOffsetMapLock612, rmapRemove612 } from '../../kernel/marks612.js';
+import { finishesVma, gatherAdd, gatherInit, gatherPending, tlbFinishStep, type Gather } from '../../kernel/gather.js';
+import { V612, folioPutRefs612, isLarge, pmdPlain612, pteGet612, pteOffsetMapLock612, rmapRemove612 } from '../../kernel/marks612.js';
 
 const ZAP = `mm/memory.c zap_pte_range() ${V612}`;
+
+/**
+ * 6.12.118's mmu_gather (kernel/gather.ts): free_pages_and_swap_cache() → folios_put_refs() puts
+ * each entry's references with one folio_ref_sub_and_test (mm/swap_state.c:315-336, mm/swap.c:968).
+ * A large folio's put is not marked (its rmap and PTE-range accesses are not either: marks612.ts).
+ */
+const gather612: Gather = {
+  version: V612,
+  finish: 'mm/memory.c:1935 zap_page_range_single()',
+  put: 'folios_put_refs(): folio_ref_sub_and_test(folio, nr_refs)',
+  mark: (c, a, pfn, nr) =>
+    isLarge(c, pfn) || nr !== 1
+      ? a
+      : folioPutRefs612(
+          c,
+          a,
+          pfn,
+          `mm/mmu_gather.c tlb_finish_mmu() ${V612} (mm/mmu_gather.c:498) → tlb_batch_pages_flush() → free_pages_and_swap_cache() (mm/swap_state.c:332-335)`,
+        ),
+};
 
 /**
  * The zap step's accesses in the kernel's order, marked (mm/memory.c:1704-1740
@@ -94,10 +116,16 @@ interface Plan {
   drop?: number;
   reads: Access[];
   clear?: { slot: Slot; pfn: number };
-  /** A huge PMD to zap whole: its page table id and the VMA slot where its range starts. */
-  huge?: { ptl: number; vma: VmaEnv; i0: number; pfn: number };
+  /**
+   * A huge PMD to zap whole: its page table id and the VMA slot where its range starts. `split`:
+   * the zap covers only part of it (__split_huge_pmd, which puts the folio at once); else
+   * zap_huge_pmd, which queues it in the gather.
+   */
+  huge?: { ptl: number; vma: VmaEnv; i0: number; pfn: number; split: boolean };
   cursor: Slot;
   done: boolean;
+  /** The VMA's zap is over with references gathered: (drop the PTE lock and) tlb_finish_mmu. */
+  finish?: boolean;
 }
 
 function nextSlot(c: Ctx, from: Slot): Slot | null {
@@ -119,6 +147,12 @@ function plan(c: Ctx): Plan {
     const held = c.num('held');
     const reads: Access[] = [];
     const slot = nextSlot(c, { v: c.num('v'), i: c.num('i') });
+    // zap_page_range_single() of the VMA the gathered folios came from ends: tlb_finish_mmu
+    if (gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
+      const end: Plan = { reads, cursor: { v: c.num('v'), i: c.num('i') }, done: false, finish: true };
+      if (held !== NONE) end.drop = held;
+      return end;
+    }
     if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
     const vma = c.env.vmas[slot.v]!;
     const table = vma.ptl[slot.i]!;
@@ -131,7 +165,9 @@ function plan(c: Ctx): Plan {
       while (i0 > 0 && vma.ptl[i0 - 1] === table) i0--;
       let end = i0;
       while (end < vma.pages && vma.ptl[end] === table) end++;
-      return { reads, huge: { ptl: table, vma, i0, pfn: pmd }, cursor: { v: slot.v, i: end }, done: false };
+      // zap_pmd_range: `if (next - addr != HPAGE_PMD_SIZE) __split_huge_pmd(...); else if (zap_huge_pmd(...))` (mm/memory.c:1714-1718)
+      const split = c.num('first') - vma.pgoff > i0 || c.num('last') - vma.pgoff < i0 + HPAGE_PMD_NR - 1;
+      return { reads, huge: { ptl: table, vma, i0, pfn: pmd, split }, cursor: { v: slot.v, i: end }, done: false };
     }
     const out: Plan = { reads, cursor: slot, done: false };
     if (held === NONE) out.take = table;
@@ -149,6 +185,11 @@ function plan(c: Ctx): Plan {
     out.cursor = { v: slot.v, i };
     return out;
   });
+}
+
+function vmaZapped(c: Ctx, p: Plan): boolean {
+  const heldAfter = p.drop === undefined && (p.take !== undefined || c.num('held') !== NONE);
+  return finishesVma(c, p, heldAfter, p.cursor.v, () => nextSlot(c, p.cursor)?.v);
 }
 
 export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'): Proc {
@@ -184,6 +225,7 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
         run: (c) => {
           const file = c.num('file');
           c.updMap(file, { immap: c.takeLock(c.map(file).immap, true) });
+          gatherInit(c);
           if (fn === 'unmap_mapping_folio') {
             const pfn = c.lookup(file, c.num('first'));
             if (pfn !== NONE) {
@@ -198,12 +240,16 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
       zap: {
         label: (c) => {
           const p = plan(c);
+          const finish = vmaZapped(c, p) ? '; zap_page_range_single(): tlb_finish_mmu(&tlb)' : '';
+          if (p.finish) return `${p.drop !== undefined ? 'pte_unmap_unlock()' : 'zap_pte_range() done'}${finish}`;
           if (p.huge)
-            return 'zap_pmd_range: pmd_trans_huge(*pmd) → zap_huge_pmd(): pmd_lock(); pmdp_huge_get_and_clear_full(); folio_remove_rmap_pmd(folio, page, vma); spin_unlock(); tlb_remove_page_size()';
+            return p.huge.split
+              ? `zap_pmd_range: pmd_trans_huge(*pmd), part of it in the range → __split_huge_pmd(): pmd_lock(); pmdp_huge_clear_flush(); folio_remove_rmap_pmd(folio, page, vma); folio_put(folio); spin_unlock()${finish}`
+              : `zap_pmd_range: pmd_trans_huge(*pmd) → zap_huge_pmd(): pmd_lock(); pmdp_huge_get_and_clear_full(); folio_remove_rmap_pmd(folio, page, vma); spin_unlock(); tlb_remove_page_size(tlb, &folio->page, HPAGE_PMD_SIZE)${finish}`;
           if (p.clear)
             return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: ptep_get_and_clear_full(${hex(vmaAddress(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i))})`;
           if (p.done) return `${p.drop !== undefined ? 'pte_unmap_unlock(); ' : ''}i_mmap_unlock_read(mapping)`;
-          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()`;
+          return `${p.take !== undefined ? 'pte_offset_map_lock(); ' : ''}zap_pte_range: no mapped PTE left here; pte_unmap_unlock()${finish}`;
         },
         where: 'mm/memory.c:1582,1703 zap_pte_range() / zap_pmd_range()',
         acc: (c) => {
@@ -211,7 +257,9 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           const a: Access[] = [...p.reads];
           if (p.take !== undefined) a.push(acquire(c.env.ptls[p.take]!.loc));
           if (p.huge) {
-            a.push(w(pmdLoc(c.env, p.huge.ptl)), w(`${c.P(p.huge.pfn)}.mapcount`), w(`${c.P(p.huge.pfn)}.refcount`));
+            a.push(w(pmdLoc(c.env, p.huge.ptl)), w(`${c.P(p.huge.pfn)}.mapcount`));
+            // __split_huge_pmd_locked's folio_put (mm/huge_memory.c:2762); zap_huge_pmd queues the folio instead (2159)
+            if (p.huge.split) a.push(w(`${c.P(p.huge.pfn)}.refcount`));
             for (let k = 0; k < HPAGE_PMD_NR; k++) a.push(w(pteLoc(c.env, p.huge.vma, p.huge.i0 + k)));
           }
           if (p.clear) a.push(w(pteLoc(c.env, c.env.vmas[p.clear.slot.v]!, p.clear.slot.i)));
@@ -242,11 +290,17 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
               address: BigInt(vmaAddress(vma, i0)),
               mapcount: pg.mapcount - 1,
             });
-            c.ref(pfn, -1);
+            if (p.huge.split) c.ref(pfn, -1);
+            else gatherAdd(c, pfn, false);
           }
           if (p.clear) {
             c.setPte(c.env.vmas[p.clear.slot.v]!, p.clear.slot.i, NONE);
             c.set('pfn', p.clear.pfn);
+            // the folio goes to the gather here, not in `rmap`, where it is known whether this PTE continues the
+            // last one's run in the same page table (zap_present_ptes' folio_pte_batch, mm/memory.c:1569): one entry
+            // of nr pages (__tlb_remove_folio_pages, 1523). The gather is the zap's own: no other thread sees it
+            const run = p.take === undefined && p.clear.slot.v === c.num('v') && p.clear.slot.i === c.num('i');
+            gatherAdd(c, p.clear.pfn, run);
           }
           if (p.drop !== undefined) c.setPtl(p.drop, NONE);
           c.set('held', p.drop !== undefined ? NONE : (p.take ?? c.num('held')));
@@ -256,26 +310,19 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
             const file = c.num('file');
             c.updMap(file, { immap: c.dropLock(c.map(file).immap, true) });
             c.ret(0);
-          } else c.goto(p.clear ? 'rmap' : 'zap');
+          } else c.goto(p.clear ? 'rmap' : vmaZapped(c, p) ? 'finish' : 'zap');
         },
       },
+      finish: tlbFinishStep(gather612, 'finish', 'zap'),
       rmap: {
-        label: 'zap_present_folio_ptes(): folio_remove_rmap_ptes(folio, page, nr, vma); tlb_remove_page()',
+        label: 'zap_present_folio_ptes(): folio_remove_rmap_ptes(folio, page, nr, vma); __tlb_remove_folio_pages(tlb, page, nr, delay_rmap)',
         where: 'mm/rmap.c:1613 folio_remove_rmap_ptes()',
         acc: (c) => {
           const pfn = c.num('pfn');
-          const a = [w(`${c.P(pfn)}.mapcount`), w(`${c.P(pfn)}.refcount`)];
-          if (isLarge(c, pfn)) return a;
-          return [
-            rmapRemove612(c, a[0]!, pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: folio_remove_rmap_ptes(folio, page, nr, vma) (mm/memory.c:1518)`),
-            // the kernel drops the reference after the PTE lock (__tlb_remove_folio_pages, mm/memory.c:1523; tlb_finish_mmu → folios_put_refs()); the model here, as on 6.1
-            lk(
-              a[1]!,
-              'atomic_dec_return',
-              c.page(pfn).refcount,
-              `mm/swap.c folios_put_refs() ${V612}: folio_ref_sub_and_test(folio, nr_refs) (mm/swap.c:968) = atomic_sub_and_test() (include/linux/page_ref.h:177), fully ordered`,
-            ),
-          ];
+          // the folio's reference stays in the gather (__tlb_remove_folio_pages, mm/memory.c:1523) until tlb_finish_mmu: the `finish` step
+          const a = w(`${c.P(pfn)}.mapcount`);
+          if (isLarge(c, pfn)) return [a];
+          return [rmapRemove612(c, a, pfn, `mm/memory.c zap_present_folio_ptes() ${V612}: folio_remove_rmap_ptes(folio, page, nr, vma) (mm/memory.c:1518)`)];
         },
         run: (c) => {
           const pfn = c.num('pfn');
@@ -283,7 +330,6 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
           const i = c.num('i') - 1;
           const mc = removeRmapPte(c, pfn, v.pgoff + i);
           c.op({ kind: 'pte_unmap', pfn: BigInt(pfn), file: c.fileRef(v.file), index: v.pgoff + i, address: BigInt(vmaAddress(v, i)), mapcount: mc });
-          c.ref(pfn, -1);
           // 6.12.118's __folio_remove_rmap (mm/rmap.c:1530-1600) has no BUG for a mapcount below 0 (only
           // CONFIG_DEBUG_VM warnings in __folio_rmap_sanity_checks, none about it): not a kernel BUG, so not the
           // model's bug-on, but a state the model does not represent — the model is wrong if it gets here
