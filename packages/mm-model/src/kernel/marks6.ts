@@ -182,9 +182,12 @@ export function xaFindMarks(
   return a;
 }
 
-/** folio_put / folio_put_refs / release_pages on one folio: atomic_dec_and_test, fully ordered. */
-export function folioPut(c: Ctx, a: Access, pfn: number, cite: string): Access {
-  return lk(a, 'atomic_dec_return', c.page(pfn).refcount, `${cite}: folio_put_testzero() is atomic_dec_and_test() (include/linux/mm.h:784-787)`);
+/**
+ * folio_put / folio_put_refs / release_pages on one folio: atomic_dec_and_test, fully ordered.
+ * `earlier`: the puts of the same folio the step makes before this one (the count they leave).
+ */
+export function folioPut(c: Ctx, a: Access, pfn: number, cite: string, earlier = 0): Access {
+  return lk(a, 'atomic_dec_return', c.page(pfn).refcount - earlier, `${cite}: folio_put_testzero() is atomic_dec_and_test() (include/linux/mm.h:784-787)`);
 }
 
 /** folio_lock / folio_trylock that takes the lock: test_and_set_bit_lock, an acquire. */

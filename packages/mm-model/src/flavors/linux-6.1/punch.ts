@@ -17,6 +17,7 @@ import { writeAndWait } from '../linux-2.6.15/odirect.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import { iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import { markCleanWriteback } from './odirect.js';
+import { partialLocals } from './truncate.js';
 
 // The LKMM marks of the hole punch (explore --memory-model lkmm; kernel/marks6.ts), 6.1.192:
 // the unmap and truncate_inode_pages_range are marked where they are defined; the blocks
@@ -102,6 +103,8 @@ export const ext4PunchHole61: Proc = {
             batch: [],
             j: 0,
             pfn: NONE,
+            // the range is page aligned (4 KiB blocks): lstart = first_block_offset, lend = last_block_offset (fs/ext4/inode.c:4104-4105)
+            ...partialLocals(c.num('first') * PAGE_SIZE, (c.num('last') + 1) * PAGE_SIZE - 1),
           },
           'remove',
         ),

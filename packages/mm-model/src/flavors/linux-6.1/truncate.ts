@@ -2,12 +2,14 @@
  * linux-6.1 truncate as ext4_setattr does it: filemap_invalidate_lock (exclusive) around
  * truncate_setsize → i_size_write + truncate_pagecache: unmap_mapping_range(even_cows),
  * truncate_inode_pages_range (find_lock_entries batches: truncate_cleanup_folio unmaps a
- * still-mapped folio, then delete_from_page_cache_batch; then a lock-and-remove pass that
- * repeats until nothing is left), unmap_mapping_range again for private COWed pages.
+ * still-mapped folio, then delete_from_page_cache_batch; then the partial folios at lstart and
+ * lend, each looked up and locked; then a lock-and-remove pass that repeats until nothing is
+ * left), unmap_mapping_range again for private COWed pages.
  */
+import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
 import { acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
-import { NONE, PG } from '../../state.js';
+import { NONE, PAGE_SIZE, PG, folioNr } from '../../state.js';
 import {
   END,
   PAGEVEC_SIZE_6_1,
@@ -26,6 +28,7 @@ import { truncateReturnAcc } from '../linux-2.6.15/truncate.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { callFindLockEntries } from './invalidate.js';
 import { folio, nextFolio, takeBatch } from '../../kernel/batch.js';
+import { lockRecheckStep, type LockRecheckKernel } from '../../kernel/lock-folio.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import {
   deleteMarks,
@@ -40,12 +43,16 @@ import {
   iSizeWrite,
   rwsemLock,
   rwsemUnlock,
+  speculativeGet,
   xaFindMarks,
 } from '../../kernel/marks6.js';
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 const SETATTR = 'fs/ext4/inode.c ext4_setattr() 6.1.192';
 const TIPR = 'mm/truncate.c truncate_inode_pages_range() 6.1.192';
+const TCF = 'mm/truncate.c truncate_cleanup_folio() 6.1.192';
+const TIPF = 'mm/truncate.c truncate_inode_partial_folio() 6.1.192';
+const GF = 'mm/filemap.c __filemap_get_folio() 6.1.192';
 
 /** do_truncate's inode_lock (i_rwsem) taken: an rw_semaphore, a spin lock in the LKMM (marks6.ts). */
 const ilockMarked = (s: StepDef): StepDef =>
@@ -118,6 +125,8 @@ export const truncateSetsize61: Proc = {
             batch: [],
             j: 0,
             pfn: NONE,
+            // truncate_inode_pages(mapping, lstart) is truncate_inode_pages_range(mapping, lstart, (loff_t)-1) (mm/truncate.c:476)
+            ...partialLocals(c.num('size'), -1),
           },
           'unmap2',
         ),
@@ -191,31 +200,7 @@ function cleanupMapped(next: string) {
 function cancelDirty(run: (c: Ctx) => void) {
   return {
     label: 'truncate_cleanup_folio(): if (folio_has_private(folio)) folio_invalidate(); folio_cancel_dirty(folio)',
-    acc: (c: Ctx) => {
-      const cite = 'mm/truncate.c truncate_cleanup_folio() 6.1.192';
-      const pfn = c.num('pfn');
-      return [
-        flagTestOrStore(
-          c,
-          w(`${c.P(pfn)}.flags.private`),
-          pfn,
-          'private',
-          `${cite}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:177)`,
-        ),
-        flagTestOrStore(
-          c,
-          w(`${c.P(pfn)}.flags.dirty`),
-          pfn,
-          'dirty',
-          `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`,
-        ),
-        // the whole folio invalidated: block_invalidate_folio() → filemap_release_folio() (fs/buffer.c:1526) →
-        // try_to_free_buffers() → drop_buffers() → folio_detach_private() (fs/buffer.c:2809) → folio_put() (include/linux/pagemap.h:517)
-        ...(c.page(pfn).flags & PG.private
-          ? [folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${cite}: folio_detach_private() (fs/buffer.c:2809) → folio_put()`)]
-          : []),
-      ];
-    },
+    acc: (c: Ctx) => cancelAcc(c, c.num('pfn')),
     run: (c: Ctx) => {
       const pfn = c.num('pfn');
       c.detachPrivate(pfn);
@@ -225,9 +210,108 @@ function cancelDirty(run: (c: Ctx) => void) {
   };
 }
 
+/** truncate_cleanup_folio()'s folio_invalidate of private data and folio_cancel_dirty, marked. */
+function cancelAcc(c: Ctx, pfn: number): Access[] {
+  const cite = TCF;
+  return [
+    flagTestOrStore(c, w(`${c.P(pfn)}.flags.private`), pfn, 'private', `${cite}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:177)`),
+    flagTestOrStore(
+      c,
+      w(`${c.P(pfn)}.flags.dirty`),
+      pfn,
+      'dirty',
+      `${cite}: folio_cancel_dirty(): if (folio_test_dirty(folio)) (include/linux/pagemap.h:1125)`,
+    ),
+    // the whole folio invalidated: block_invalidate_folio() → filemap_release_folio() (fs/buffer.c:1526) →
+    // try_to_free_buffers() → drop_buffers() → folio_detach_private() (fs/buffer.c:2809) → folio_put() (include/linux/pagemap.h:517)
+    ...(c.page(pfn).flags & PG.private
+      ? [folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${cite}: folio_detach_private() (fs/buffer.c:2809) → folio_put()`)]
+      : []),
+  ];
+}
+
+/**
+ * filemap_remove_folio(folio) under xa_lock, then filemap_free_folio's folio_put_refs; `earlier`:
+ * the puts of this folio the step made before (truncate_cleanup_folio's, when it had buffers).
+ */
+function removeMarks(c: Ctx, pfn: number, earlier: number): Access[] {
+  return [
+    ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
+    ...deleteMarks(c, removeAcc(c, pfn), pfn, false),
+    folioPut(
+      c,
+      w(`${c.P(pfn)}.refcount`),
+      pfn,
+      'mm/filemap.c filemap_remove_folio() 6.1.192: filemap_free_folio() → folio_put_refs() (mm/filemap.c:237)',
+      earlier,
+    ),
+  ];
+}
+
 function lookup2(c: Ctx): number[] {
   return gangLookup(c, c.num('file'), c.num('index'), c.num('end'), PAGEVEC_SIZE_6_1);
 }
+
+/** truncate_inode_pages_range(mapping, lstart, lend)'s partial-folio locals (bytes; `lend` inclusive, -1 for "to EOF"). */
+export function partialLocals(lstart: number, lend: number) {
+  return { lstart, lend, phase: 1, same: 0 };
+}
+
+/** The caller's folio_unlock(folio); folio_put(folio) after truncate_inode_partial_folio (mm/truncate.c:410-411, 421-422). */
+function partialDoneMarks(c: Ctx, earlier: number): Access[] {
+  const pfn = c.num('pfn');
+  const [unlock, put] = c.num('phase') === 1 ? [410, 411] : [421, 422];
+  return [
+    folioUnlock(release(`lock:${c.P(pfn)}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:${unlock})`),
+    folioPut(c, w(`${c.P(pfn)}.refcount`), pfn, `${TIPR}: folio_put(folio) (mm/truncate.c:${put})`, earlier),
+  ];
+}
+
+/** 6.1.192's partial-folio code (mm/truncate.c:401-422, 235-272; mm/filemap.c:1937-1967), marked. */
+const PARTIAL_61: PartialFolioKernel = {
+  where: 'mm/truncate.c:401-422 truncate_inode_pages_range()',
+  getCite: (phase) =>
+    `${TIPR}: folio = __filemap_get_folio(mapping, ${phase === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${phase === 1 ? 402 : 416}) → mapping_get_entry() (mm/filemap.c:1943, 1881-1895)`,
+  getEntry: (c, file, index, a, cite) => speculativeGet(c, file, index, a[1], cite),
+  lock: {
+    where: 'mm/filemap.c:1952-1967 __filemap_get_folio()',
+    lock: (a) => folioLock(a, `${GF}: folio_lock(folio) (mm/filemap.c:1959)`),
+    mappingCite: `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1963)`,
+  },
+  partialWhere: 'mm/truncate.c:235-272 truncate_inode_partial_folio()',
+  wholeWhere: 'mm/truncate.c:189-194, 172-175 truncate_inode_folio()',
+  removeWhere: 'mm/truncate.c:177-195 truncate_inode_folio()',
+  acc: {
+    partial: (c) => {
+      const pfn = c.num('pfn');
+      const P = c.P(pfn);
+      const a = [folioFlag(c, r(`${P}.flags.writeback`), pfn, 'writeback', `${TIPF}: folio_wait_writeback(folio) (mm/truncate.c:250)`)];
+      if (partialIsWhole(c)) return a;
+      // folio_zero_range writes the page's contents (not marked; the model's data is per page and
+      // unchanged); folio_invalidate(folio, offset, length) of a part keeps the buffers (fs/buffer.c:1521-1526)
+      return [
+        ...a,
+        folioFlag(c, r(`${P}.flags.private`), pfn, 'private', `${TIPF}: if (folio_needs_release(folio)), a test of PG_private (mm/truncate.c:263)`),
+        ...partialDoneMarks(c, 0),
+      ];
+    },
+    whole: (c) => {
+      const pfn = c.num('pfn');
+      const P = c.P(pfn);
+      const a = [
+        folioMapping(c, r(`${P}.mapping`), pfn, 'mm/truncate.c truncate_inode_folio() 6.1.192: if (folio->mapping != mapping) (mm/truncate.c:191)'),
+        folioMapped(c, r(`${P}.mapcount`), pfn, `${TCF} (mm/truncate.c:174)`),
+      ];
+      // the folio left the mapping: -EIO, then the caller's unlock and put (the lock held since plock's recheck: not reached)
+      return c.page(pfn).mapping === c.num('file') ? a : [...a, ...partialDoneMarks(c, 0)];
+    },
+    wremove: (c) => {
+      const pfn = c.num('pfn');
+      const buffers = c.page(pfn).flags & PG.private ? 1 : 0;
+      return [...cancelAcc(c, pfn), ...removeMarks(c, pfn, buffers), ...partialDoneMarks(c, buffers + 1)];
+    },
+  },
+};
 
 export const truncateInodePagesRange61: Proc = {
   fn: 'truncate_inode_pages_range',
@@ -236,10 +320,18 @@ export const truncateInodePagesRange61: Proc = {
   // `rv` is find_lock_entries' batch (copied to `batch` by `got1`) or an unmap_mapping_folio's
   // return (void in C); `pfn` the folio of one iteration, set by `got1`/`cancel`/`lock2` before it
   // is read; `j` set for each batch by `got1` or find_get_entries' takeBatch (mm/truncate.c
-  // 6.1.192, truncate_inode_pages_range). linux-6.12's truncate_inode_pages_range keeps these steps and table: its
-  // own steps after `unlockall` (pget and the partial folio) set `pfn` before reading it and
-  // read neither `rv` nor `j`.
-  dead: { cleanup: ['rv'], delete: ['pfn', 'j', 'rv'], lookup2: ['pfn', 'j', 'rv'], lock2: ['pfn'], remove2: ['rv'] },
+  // 6.1.192, truncate_inode_pages_range). The partial folios' steps (`pget` on) set `pfn` before
+  // reading it and read neither `rv` nor `j`; an unmap_mapping_folio's return is never read.
+  // linux-6.12's truncate_inode_pages_range keeps these steps and table.
+  dead: {
+    cleanup: ['rv'],
+    delete: ['pfn', 'j', 'rv'],
+    lookup2: ['pfn', 'j', 'rv'],
+    lock2: ['pfn'],
+    remove2: ['rv'],
+    pget: ['pfn', 'j', 'rv'],
+    whole: ['rv'],
+  },
   steps: {
     lookup1: {
       label: 'while (index < end && find_lock_entries(mapping, &index, end - 1, &fbatch, indices))',
@@ -250,8 +342,7 @@ export const truncateInodePagesRange61: Proc = {
       run: (c) => {
         const b = c.list('rv');
         if (b.length === 0) {
-          c.set('index', c.num('start'));
-          c.goto('lookup2');
+          c.goto('pget');
           return;
         }
         c.set('batch', b);
@@ -299,11 +390,7 @@ export const truncateInodePagesRange61: Proc = {
         for (const p of c.list('batch')) c.unlockPage(p);
         putAll(c, c.list('batch'));
         c.set('batch', []);
-        if (c.num('index') < c.num('end')) c.goto('lookup1');
-        else {
-          c.set('index', c.num('start'));
-          c.goto('lookup2');
-        }
+        c.goto(c.num('index') < c.num('end') ? 'lookup1' : 'pget');
       },
     },
     lookup2: {
@@ -364,13 +451,7 @@ export const truncateInodePagesRange61: Proc = {
       label: 'filemap_remove_folio(folio) [xa_lock]; filemap_free_folio(); folio_unlock(folio)',
       acc: (c) => {
         const pfn = c.num('pfn');
-        const P = c.P(pfn);
-        return [
-          ghost(w(`${c.M(c.num('file'))}.tree_lock`), 'xa_lock_irq(&mapping->i_pages): the lock the stores below carry (under)'),
-          ...deleteMarks(c, removeAcc(c, pfn), pfn, false),
-          folioPut(c, w(`${P}.refcount`), pfn, 'mm/filemap.c filemap_remove_folio() 6.1.192: filemap_free_folio() → folio_put_refs() (mm/filemap.c:237)'),
-          folioUnlock(release(`lock:${P}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:451)`),
-        ];
+        return [...removeMarks(c, pfn, 0), folioUnlock(release(`lock:${c.P(pfn)}`), `${TIPR}: folio_unlock(folio) (mm/truncate.c:451)`)];
       },
       run: (c) => {
         const pfn = c.num('pfn');
@@ -380,6 +461,7 @@ export const truncateInodePagesRange61: Proc = {
         nextFolio(c, 'lock2', 'release2');
       },
     },
+    ...partialFolioSteps(PARTIAL_61),
     release2: {
       label: 'folio_batch_release(&fbatch)',
       acc: (c) =>
@@ -394,3 +476,177 @@ export const truncateInodePagesRange61: Proc = {
     },
   },
 };
+
+/**
+ * truncate_inode_pages_range's partial folios, between its two passes (6.1.192 mm/truncate.c:401-422,
+ * 6.12.118 mm/truncate.c:374-398; the same code for an order-0 folio): the folio holding `lstart`
+ * is looked up and locked (__filemap_get_folio(FGP_LOCK), even when `lstart` is page aligned and
+ * pass 1 left nothing there) and handed to truncate_inode_partial_folio, which removes it whole
+ * (truncate_inode_folio) when the range covers it, else zeroes the part in the range
+ * (folio_zero_range) and lets folio_invalidate drop what the filesystem keeps for it; then the
+ * folio at `lend`, unless it was the same one. The model's page data is one version per page:
+ * the zeroing of part of a page is an effect only (docs/flavors.md). Large folios (6.12's split
+ * paths) are a layer on top: `split`.
+ *
+ * Locals (the caller sets them): `lstart`, `lend` (bytes, `lend` inclusive, -1 for "to EOF"),
+ * `phase` (1: lstart's folio, 2: lend's), `same` (same_folio), `pfn`.
+ */
+export interface PartialFolioKernel {
+  /** `mm/truncate.c:A-B truncate_inode_pages_range()`: the partial-folio block. */
+  where: string;
+  /** Citation of the two __filemap_get_folio calls (lstart's, lend's), with the lookup's lines. */
+  getCite: (phase: number) => string;
+  /** The lookup's marked accesses: the slot load and, for a folio, the reference (`acc`: [tree, refcount?]). */
+  getEntry: (c: Ctx, file: number, index: number, acc: Access[], cite: string) => Access[];
+  /** __filemap_get_folio(FGP_LOCK)'s folio_lock and recheck. */
+  lock: LockRecheckKernel;
+  /** Where truncate_inode_partial_folio and truncate_inode_folio are. */
+  partialWhere: string;
+  wholeWhere: string;
+  removeWhere: string;
+  /** The accesses of `partial`, `whole` and `wremove`, as this release marks them. */
+  acc: { partial: (c: Ctx) => Access[]; whole: (c: Ctx) => Access[]; wremove: (c: Ctx) => Access[] };
+  /** The step a large folio goes to once zeroed (6.12's split_folio); without it every folio is order-0. */
+  split?: string;
+}
+
+/**
+ * The partial folio is done: folio_unlock(folio); folio_put(folio); then the folio at `lend`
+ * unless it was the same one, then pass 2 from `start`.
+ */
+export function partialDone(c: Ctx): void {
+  const pfn = c.num('pfn');
+  if (pfn !== NONE) {
+    c.unlockPage(pfn);
+    c.ref(pfn, -1);
+    c.set('pfn', NONE);
+  }
+  if (c.num('phase') === 1 && !c.num('same')) {
+    c.set('phase', 2);
+    c.goto('pget');
+    return;
+  }
+  c.set('index', c.num('start'));
+  c.goto('lookup2');
+}
+
+/** What partialDone writes: the folio's lock and our reference on it. */
+export function doneAcc(c: Ctx): Access[] {
+  const pfn = c.num('pfn');
+  return pfn === NONE ? [] : [release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+}
+
+/** The index __filemap_get_folio looks up: lstart's page, then lend's ((pgoff_t)-1 for lend = -1: END). */
+export function partialIndex(c: Ctx): number {
+  if (c.num('phase') === 1) return Math.floor(c.num('lstart') / PAGE_SIZE);
+  return c.num('lend') < 0 ? END : Math.floor(c.num('lend') / PAGE_SIZE);
+}
+
+/** truncate_inode_partial_folio's pos, size, offset and length (mm/truncate.c:237-248 6.1.192). */
+export function folioPos(c: Ctx) {
+  const p = c.page(c.num('pfn'));
+  const pos = p.index * PAGE_SIZE;
+  const size = folioNr(p) * PAGE_SIZE;
+  const lstart = c.num('lstart');
+  const lend = c.num('lend');
+  const offset = pos < lstart ? lstart - pos : 0;
+  const length = lend < 0 || pos + size <= lend ? size - offset : lend + 1 - pos - offset;
+  return { pos, size, offset, length };
+}
+
+/** Does truncate_inode_partial_folio remove this folio whole (`length == folio_size(folio)`)? */
+export const partialIsWhole = (c: Ctx): boolean => {
+  const { length, size } = folioPos(c);
+  return length === size;
+};
+
+/** The order-0 partial-folio steps: `pget`, `plock`, `partial`, `whole`, `wremove`. */
+export function partialFolioSteps(k: PartialFolioKernel): Record<string, StepDef> {
+  return {
+    pget: {
+      label: (c) =>
+        c.num('phase') === 1
+          ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
+          : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)',
+      where: k.where,
+      acc: (c) => {
+        const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
+        const tree = r(`${c.M(c.num('file'))}.tree`);
+        const a = pfn === NONE ? [tree] : [tree, w(`${c.P(pfn)}.refcount`)];
+        return k.getEntry(c, c.num('file'), partialIndex(c), a, k.getCite(c.num('phase')));
+      },
+      run: (c) => {
+        const ix = partialIndex(c);
+        const pfn = ix >= END ? NONE : c.lookup(c.num('file'), ix);
+        if (c.num('phase') === 1) {
+          const lend = c.num('lend');
+          // with lend = -1, (loff_t)-1 >> PAGE_SHIFT is -1 (never lstart's page), and -1 < folio_pos + folio_size
+          c.set('same', lend >= 0 && Math.floor(c.num('lstart') / PAGE_SIZE) === Math.floor(lend / PAGE_SIZE) ? 1 : 0);
+          if (pfn !== NONE) {
+            const p = c.page(pfn);
+            c.set('same', lend < (p.index + folioNr(p)) * PAGE_SIZE ? 1 : 0); // same_folio = lend < folio_pos(folio) + folio_size(folio) (lend -1: true)
+          }
+        }
+        if (pfn === NONE) {
+          c.set('pfn', NONE);
+          partialDone(c);
+          return;
+        }
+        c.ref(pfn, 1);
+        c.set('pfn', pfn);
+        c.goto('plock');
+      },
+    },
+    plock: lockRecheckStep('', 'pget', 'partial', k.lock),
+    partial: {
+      label: (c) =>
+        partialIsWhole(c)
+          ? 'truncate_inode_partial_folio(): if (length == folio_size(folio)) { truncate_inode_folio(folio->mapping, folio); return true; }'
+          : 'truncate_inode_partial_folio(): folio_zero_range(folio, offset, length); if (!folio_test_large(folio)) return true; try_folio_split_or_unmap(folio)',
+      where: k.partialWhere,
+      acc: k.acc.partial,
+      run: (c) => {
+        if (partialIsWhole(c)) {
+          c.goto('whole');
+          return;
+        }
+        const { offset, length } = folioPos(c);
+        // the model's page data is one version per page: the zeroed part is not represented
+        c.effect(`folio_zero_range(pfn${c.num('pfn')}, ${offset}, ${length})`);
+        if (!c.page(c.num('pfn')).order || k.split === undefined) {
+          partialDone(c);
+          return;
+        }
+        c.goto(k.split);
+      },
+    },
+    whole: {
+      label:
+        'truncate_inode_folio(): if (folio->mapping != mapping) return -EIO; truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
+      where: k.wholeWhere,
+      acc: k.acc.whole,
+      run: (c) => {
+        const pfn = c.num('pfn');
+        if (c.page(pfn).mapping !== c.num('file')) {
+          partialDone(c);
+          return;
+        }
+        if (c.mapped(pfn)) callUnmap(c, 'unmap_mapping_folio', c.num('file'), c.page(pfn).index, c.page(pfn).index, false, 'wremove');
+        else c.goto('wremove');
+      },
+    },
+    wremove: {
+      label: 'folio_invalidate(); folio_cancel_dirty(folio); filemap_remove_folio(folio)',
+      where: k.removeWhere,
+      acc: k.acc.wremove,
+      run: (c) => {
+        const pfn = c.num('pfn');
+        c.detachPrivate(pfn);
+        c.updPage(pfn, { flags: c.page(pfn).flags & ~PG.dirty });
+        c.removeFromCache(pfn);
+        c.ref(pfn, -1);
+        partialDone(c);
+      },
+    },
+  };
+}

@@ -9,9 +9,9 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
-import { acquire, r, w, type StepDef } from '../../program.js';
+import { r, w, type StepDef } from '../../program.js';
 import { NONE } from '../../state.js';
-import { folioMapping } from '../../kernel/marks6.js';
+import { lockRecheckStep, type LockRecheckKernel } from '../../kernel/lock-folio.js';
 import { V612, folioLock612 } from '../../kernel/marks612.js';
 
 const GF = `mm/filemap.c __filemap_get_folio() ${V612}`;
@@ -31,40 +31,12 @@ export interface FindLockSteps {
   miss: (c: Ctx) => void;
 }
 
-/**
- * folio_lock(folio) and the truncation recheck on local `pfn` (referenced by the lookup at
- * step `retry`, of mapping `file`): locked and still in the mapping → `next`; else unlock,
- * put, `pfn` = NONE, back to `retry`.
- */
-export function lockRecheckStep(caller: string, retry: string, next: string): StepDef {
-  return {
-    label: `${caller}folio_lock(folio); if (unlikely(folio->mapping != mapping)) { folio_unlock(folio); folio_put(folio); goto repeat; }`,
-    where: 'mm/filemap.c:1885-1900 __filemap_get_folio()',
-    acc: (c) => {
-      const pfn = c.num('pfn');
-      const a = [acquire(`lock:${c.P(pfn)}`), r(`${c.P(pfn)}.mapping`)];
-      // truncated meanwhile: the kernel unlocks and puts the folio, which the step does not declare: left unmarked
-      if (c.page(pfn).mapping !== c.num('file')) return a;
-      return [
-        folioLock612(a[0]!, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
-        folioMapping(c, a[1]!, pfn, `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`),
-      ];
-    },
-    block: (c) => c.pageLockHeld(c.num('pfn')),
-    run: (c) => {
-      const pfn = c.num('pfn');
-      c.lockPage(pfn);
-      if (c.page(pfn).mapping !== c.num('file')) {
-        c.unlockPage(pfn);
-        c.ref(pfn, -1);
-        c.set('pfn', NONE);
-        c.goto(retry);
-        return;
-      }
-      c.goto(next);
-    },
-  };
-}
+/** 6.12.118's __filemap_get_folio(FGP_LOCK): folio_lock (mm/filemap.c:1904), the mapping recheck (1908). */
+export const LOCK_RECHECK_612: LockRecheckKernel = {
+  where: 'mm/filemap.c:1885-1900 __filemap_get_folio()',
+  lock: (a) => folioLock612(a, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
+  mappingCite: `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`,
+};
 
 /** The two steps; locals: `file`, `index`, and `pfn` (the folio found, NONE after a retry). */
 export function findLockSteps(o: FindLockSteps): Record<string, StepDef> {
@@ -88,6 +60,6 @@ export function findLockSteps(o: FindLockSteps): Record<string, StepDef> {
         c.goto(o.lock);
       },
     },
-    [o.lock]: lockRecheckStep(`${o.lockCaller}: `, o.find, o.next),
+    [o.lock]: lockRecheckStep(`${o.lockCaller}: `, o.find, o.next, LOCK_RECHECK_612),
   };
 }

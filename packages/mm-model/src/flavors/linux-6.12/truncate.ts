@@ -30,9 +30,18 @@ import { NONE, PAGE_SIZE, PG, folioNr } from '../../state.js';
 import { END, PAGEVEC_SIZE_6_1, gangLookup, lookupAcc, putAll, removeAcc } from '../../kernel/lib.js';
 import { takeBatch } from '../../kernel/batch.js';
 import { callUnmap } from '../../kernel/unmap.js';
-import { truncateInodePagesRange61, truncateSetsize61 } from '../linux-6.1/truncate.js';
+import {
+  type PartialFolioKernel,
+  doneAcc,
+  partialDone,
+  partialFolioSteps,
+  partialIsWhole,
+  partialLocals,
+  truncateInodePagesRange61,
+  truncateSetsize61,
+} from '../linux-6.1/truncate.js';
 import { callFindLockEntries, findLockEntries61 } from '../linux-6.1/invalidate.js';
-import { lockRecheckStep } from './lock-folio.js';
+import { LOCK_RECHECK_612 } from './lock-folio.js';
 import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
 import { folioMapping, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import {
@@ -127,7 +136,7 @@ export const truncateSetsize612: Proc = asProc('truncate_setsize', truncateSetsi
 export function truncateLocals(file: number, lstart: number, lend: number) {
   const start = Math.ceil(lstart / PAGE_SIZE);
   const end = lend < 0 ? END : Math.floor((lend + 1) / PAGE_SIZE);
-  return { file, lstart, lend, start, end, index: start, batch: [], j: 0, pfn: NONE, phase: 1, same: 0, send: 0 };
+  return { file, start, end, index: start, batch: [], j: 0, pfn: NONE, ...partialLocals(lstart, lend), send: 0 };
 }
 
 /** What judging mapped-beyond-eof reads: the file's PTEs. */
@@ -203,53 +212,43 @@ export const findLockEntries612: Proc = {
   },
 };
 
-/**
- * The partial folio is done: folio_unlock(folio); folio_put(folio); then the folio at `lend`
- * unless it was the same one (mm/truncate.c:385-398), then pass 3 from `start`.
- */
-function partialDone(c: Ctx): void {
-  const pfn = c.num('pfn');
-  if (pfn !== NONE) {
-    c.unlockPage(pfn);
-    c.ref(pfn, -1);
-    c.set('pfn', NONE);
-  }
-  if (c.num('phase') === 1 && !c.num('same')) {
-    c.set('phase', 2);
-    c.goto('pget');
-    return;
-  }
-  c.set('index', c.num('start'));
-  c.goto('lookup2');
-}
-
-/** What partialDone writes: the folio's lock and our reference on it. */
-function doneAcc(c: Ctx) {
-  const pfn = c.num('pfn');
-  return pfn === NONE ? [] : [release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
-}
-
-/** The index __filemap_get_folio looks up: lstart's page, then lend's ((pgoff_t)-1 for lend = -1). */
-function partialIndex(c: Ctx): number {
-  if (c.num('phase') === 1) return Math.floor(c.num('lstart') / PAGE_SIZE);
-  return c.num('lend') < 0 ? END : Math.floor(c.num('lend') / PAGE_SIZE);
-}
-
 /** find_get_entries(mapping, &index, end - 1, ...) of pass 3. */
 function pass3(c: Ctx): number[] {
   return c.num('index') >= c.num('end') ? [] : gangLookup(c, c.num('file'), c.num('index'), c.num('end') - 1, PAGEVEC_SIZE_6_1);
 }
 
-function folioPos(c: Ctx) {
-  const p = c.page(c.num('pfn'));
-  const pos = p.index * PAGE_SIZE;
-  const size = folioNr(p) * PAGE_SIZE;
-  const lstart = c.num('lstart');
-  const lend = c.num('lend');
-  const offset = pos < lstart ? lstart - pos : 0;
-  const length = lend < 0 || pos + size <= lend ? size - offset : lend + 1 - pos - offset;
-  return { pos, size, offset, length };
-}
+/**
+ * 6.12.118's partial-folio code (mm/truncate.c:374-398, 218-257; mm/filemap.c:1885-1912): 6.1's
+ * steps with 6.12's lines and lookup; truncate_inode_partial_folio, truncate_inode_folio and the
+ * caller's unlock and put are left unmarked here.
+ */
+const PARTIAL_612: PartialFolioKernel = {
+  where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
+  getCite: (phase) =>
+    `${TIPR}: folio = __filemap_get_folio(mapping, ${phase === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${phase === 1 ? 376 : 390}) → filemap_get_entry() (mm/filemap.c:1891, 1846-1859)`,
+  // a large folio's lookup is not marked (large folios)
+  getEntry: (c, file, index, a, cite) => (a.length > 1 && isLarge(c, c.lookup(file, index)) ? a : getEntry612(c, file, index, a[1], cite)),
+  lock: LOCK_RECHECK_612,
+  partialWhere: 'mm/truncate.c:218-250 truncate_inode_partial_folio()',
+  wholeWhere: 'mm/truncate.c:155-180 truncate_inode_folio()',
+  removeWhere: 'mm/truncate.c:162-179 truncate_inode_folio()',
+  acc: {
+    // an order-0 folio partly in the range is done here: the caller's unlock and put
+    partial: (c) => [r(`${c.P(c.num('pfn'))}.flags.writeback`), ...(partialIsWhole(c) || isLarge(c, c.num('pfn')) ? [] : doneAcc(c))],
+    whole: (c) => [
+      r(`${c.P(c.num('pfn'))}.mapping`),
+      r(`${c.P(c.num('pfn'))}.mapcount`),
+      ...(c.page(c.num('pfn')).mapping === c.num('file') ? [] : doneAcc(c)),
+    ],
+    wremove: (c) => [
+      w(`${c.P(c.num('pfn'))}.flags.dirty`),
+      w(`${c.P(c.num('pfn'))}.flags.private`),
+      w(`${c.M(c.num('file'))}.tree_lock`),
+      ...removeAcc(c, c.num('pfn')),
+      ...doneAcc(c),
+    ],
+  },
+};
 
 export function truncateInodePagesRange612(o: TruncateOptions): Proc {
   const p = asProc('truncate_inode_pages_range', truncateInodePagesRange61, steps612(o));
@@ -332,70 +331,7 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
         c.goto(c.num('index') < c.num('end') ? 'lookup1' : 'pget');
       },
     },
-    pget: {
-      label: (c) =>
-        c.num('phase') === 1
-          ? 'same_folio = (lstart >> PAGE_SHIFT) == (lend >> PAGE_SHIFT); folio = __filemap_get_folio(mapping, lstart >> PAGE_SHIFT, FGP_LOCK, 0)'
-          : 'if (!same_folio) folio = __filemap_get_folio(mapping, lend >> PAGE_SHIFT, FGP_LOCK, 0)',
-      where: 'mm/truncate.c:374-390 truncate_inode_pages_range()',
-      acc: (c) => {
-        const pfn = partialIndex(c) >= END ? NONE : c.lookup(c.num('file'), partialIndex(c));
-        const a = pfn === NONE ? [r(`${c.M(c.num('file'))}.tree`)] : [r(`${c.M(c.num('file'))}.tree`), w(`${c.P(pfn)}.refcount`)];
-        if (pfn !== NONE && isLarge(c, pfn)) return a;
-        return getEntry612(
-          c,
-          c.num('file'),
-          partialIndex(c),
-          a[1],
-          `${TIPR}: folio = __filemap_get_folio(mapping, ${c.num('phase') === 1 ? 'lstart' : 'lend'} >> PAGE_SHIFT, FGP_LOCK, 0) (mm/truncate.c:${c.num('phase') === 1 ? 376 : 390}) → filemap_get_entry() (mm/filemap.c:1891, 1846-1859)`,
-        );
-      },
-      run: (c) => {
-        const ix = partialIndex(c);
-        const pfn = ix >= END ? NONE : c.lookup(c.num('file'), ix);
-        if (c.num('phase') === 1) {
-          const lend = c.num('lend');
-          // with lend = -1, (loff_t)-1 >> PAGE_SHIFT is -1 (never lstart's page), and -1 < folio_pos + folio_size
-          c.set('same', lend >= 0 && Math.floor(c.num('lstart') / PAGE_SIZE) === Math.floor(lend / PAGE_SIZE) ? 1 : 0);
-          if (pfn !== NONE) {
-            const p = c.page(pfn);
-            c.set('same', lend < (p.index + folioNr(p)) * PAGE_SIZE ? 1 : 0); // same_folio = lend < folio_pos(folio) + folio_size(folio) (lend -1: true)
-          }
-        }
-        if (pfn === NONE) {
-          c.set('pfn', NONE);
-          partialDone(c);
-          return;
-        }
-        c.ref(pfn, 1);
-        c.set('pfn', pfn);
-        c.goto('plock');
-      },
-    },
-    plock: lockRecheckStep('', 'pget', 'partial'),
-    partial: {
-      label: (c) => {
-        const { length, size } = folioPos(c);
-        if (length === size)
-          return 'truncate_inode_partial_folio(): if (length == folio_size(folio)) { truncate_inode_folio(folio->mapping, folio); return true; }';
-        return 'truncate_inode_partial_folio(): folio_zero_range(folio, offset, length); if (!folio_test_large(folio)) return true; try_folio_split_or_unmap(folio)';
-      },
-      where: 'mm/truncate.c:218-250 truncate_inode_partial_folio()',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.flags.writeback`)],
-      run: (c) => {
-        const { length, size } = folioPos(c);
-        if (length === size) {
-          c.goto('whole');
-          return;
-        }
-        c.effect(`folio_zero_range(pfn${c.num('pfn')}, ${folioPos(c).offset}, ${length})`);
-        if (!c.page(c.num('pfn')).order) {
-          partialDone(c);
-          return;
-        }
-        c.goto('split');
-      },
-    },
+    ...partialFolioSteps({ ...PARTIAL_612, split: 'split' }),
     split: {
       label:
         'split_folio(): end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)',
@@ -499,40 +435,6 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
           return;
         }
         c.goto('whole');
-      },
-    },
-    whole: {
-      label:
-        'truncate_inode_folio(): if (folio->mapping != mapping) return -EIO; truncate_cleanup_folio(): if (folio_mapped(folio)) unmap_mapping_folio(folio)',
-      where: 'mm/truncate.c:155-180 truncate_inode_folio()',
-      acc: (c) => [r(`${c.P(c.num('pfn'))}.mapping`), r(`${c.P(c.num('pfn'))}.mapcount`)],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        if (c.page(pfn).mapping !== c.num('file')) {
-          partialDone(c);
-          return;
-        }
-        if (c.mapped(pfn)) callUnmap(c, 'unmap_mapping_folio', c.num('file'), c.page(pfn).index, c.page(pfn).index, false, 'wremove');
-        else c.goto('wremove');
-      },
-    },
-    wremove: {
-      label: 'folio_invalidate(); folio_cancel_dirty(folio); filemap_remove_folio(folio)',
-      where: 'mm/truncate.c:162-179 truncate_inode_folio()',
-      acc: (c) => [
-        w(`${c.P(c.num('pfn'))}.flags.dirty`),
-        w(`${c.P(c.num('pfn'))}.flags.private`),
-        w(`${c.M(c.num('file'))}.tree_lock`),
-        ...removeAcc(c, c.num('pfn')),
-        ...doneAcc(c),
-      ],
-      run: (c) => {
-        const pfn = c.num('pfn');
-        c.detachPrivate(pfn);
-        c.updPage(pfn, { flags: c.page(pfn).flags & ~PG.dirty });
-        c.removeFromCache(pfn);
-        c.ref(pfn, -1);
-        partialDone(c);
       },
     },
   };
