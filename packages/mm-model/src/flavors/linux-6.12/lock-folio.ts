@@ -1,8 +1,8 @@
 /**
- * The lookup-then-lock of a cached folio (linux-6.12.117): a lockless lookup that takes a
- * reference (filemap_get_entry + folio_try_get, mm/filemap.c:1826-1852), then folio_lock and
+ * The lookup-then-lock of a cached folio (linux-6.12.118): a lockless lookup that takes a
+ * reference (filemap_get_entry + folio_try_get, mm/filemap.c:1838-1867), then folio_lock and
  * the recheck that truncate did not take the folio out of the mapping while the lock was
- * awaited (__filemap_get_folio with FGP_LOCK, mm/filemap.c:1885-1900): if it did, unlock,
+ * awaited (__filemap_get_folio with FGP_LOCK, mm/filemap.c:1897-1912): if it did, unlock,
  * put and look up again. hugetlb's filemap_lock_hugetlb_folio, secretmem's find_lock_page
  * and truncate's partial-folio lookup are all this; only the index and what a miss does
  * differ.
@@ -33,7 +33,7 @@ export interface FindLockSteps {
 
 /** 6.12.118's __filemap_get_folio(FGP_LOCK): folio_lock (mm/filemap.c:1904), the mapping recheck (1908). */
 export const LOCK_RECHECK_612: LockRecheckKernel = {
-  where: 'mm/filemap.c:1885-1900 __filemap_get_folio()',
+  where: 'mm/filemap.c:1897-1912 __filemap_get_folio()',
   lock: (a) => folioLock612(a, `${GF}: folio_lock(folio) (mm/filemap.c:1904)`),
   mappingCite: `${GF}: if (unlikely(folio->mapping != mapping)) (mm/filemap.c:1908)`,
 };
