@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import type { MmMachine, MmState } from '@kreplay/mm-model';
-import { machineOf } from './helpers/scenarios.js';
+import { drive, machineOf } from './helpers/scenarios.js';
 
 /** Step thread 0 until `stop` says so after a step (at most 300 steps); the labels of the steps taken. */
 function until(m: MmMachine, s: MmState, stop: (label: string, s: MmState) => boolean): { s: MmState; labels: string[] } {
@@ -143,5 +143,48 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s: a refcount check racing the zap'
     // had put its reference with the rmap)
     expect(t.pages[1]?.mapping).toBe(0);
     expect(page(t, 1).refcount).toBe(2);
+  });
+});
+
+describe.each(['linux-2.6.15', 'linux-2.6.15-seqschedlock', 'linux-2.6.23'])('%s: the zap gathers the page reference (SMP: not fast mode)', (flavor) => {
+  test('tlb_remove_page queues the page; tlb_finish_mmu puts it after pte_unmap_unlock, under i_mmap_lock', async () => {
+    const m = await machineOf(onePageMapped(flavor), flavor);
+    const s0 = m.initial();
+    expect(page(s0, 1).refcount).toBe(2); // the page cache's and the PTE's
+    const r = until(m, s0, (l) => l.includes('remove_rmap'));
+    expect(r.labels.at(-1)).toBe('page_remove_rmap(page); tlb_remove_page(tlb, page)');
+    expect(page(r.s, 1).mapcount).toBe(0);
+    // the old model put the reference here, under the PTE lock: 1
+    expect(page(r.s, 1).refcount).toBe(2);
+    const { s, labels } = until(m, r.s, (l) => l.includes('pte_unmap_unlock'));
+    expect(labels.at(-1)).toContain('pte_unmap_unlock(); zap_page_range(): tlb_finish_mmu(tlb, address, end)');
+    expect(s.ptl.every((o) => o === -1)).toBe(true);
+    expect(page(s, 1).refcount).toBe(2);
+    const n = m.next(s, 0)!;
+    expect(n.label).toBe(
+      'tlb_finish_mmu(tlb, address, end) → tlb_flush_mmu() → free_pages_and_swap_cache(): release_pages(): put_page_testzero(page) of pfn 1',
+    );
+    expect(n.accesses.map((a) => `${a.mode} ${a.loc}`)).toEqual(['write pfn1.refcount']);
+    expect(n.accesses[0]!.lkmm?.op).toBe('atomic_dec_return');
+    const after = m.step(s, 0).state;
+    expect(page(after, 1).refcount).toBe(1);
+    expect(m.next(after, 0)!.label).toContain('spin_unlock(&mapping->i_mmap_lock)');
+  });
+});
+
+describe('linux-2.6.23: a refcount check racing the zap', () => {
+  test('invalidate_mapping_pages between the PTE unlock and tlb_finish_mmu sees the gather’s reference: page_count != 2, busy', async () => {
+    const yaml = `${onePageMapped('linux-2.6.23')}  - { name: u, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }
+`;
+    const m = await machineOf(yaml, 'linux-2.6.23');
+    const { s } = until(m, m.initial(), (l) => l.includes('pte_unmap_unlock'));
+    expect(page(s, 1).mapcount).toBe(0);
+    const r = drive(m, s, 1);
+    expect(r.s.threads[1]!.status).toBe('done');
+    // invalidate_complete_page() → remove_mapping(): page_count(page) != 2 — the cache's, the pagevec lookup's and the
+    // gather's reference: 3, the page stays (the old model had put the zap's reference with the rmap: 2, evicted)
+    expect(r.effects).toContain('page_count 3 != 2: busy');
+    expect(r.s.pages[1]?.mapping).toBe(0);
+    expect(page(r.s, 1).refcount).toBe(2);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * The mmu_gather of a 6.x unmap (6.1.192 and 6.12.118 alike): unmap_mapping_range_tree() calls
+ * The mmu_gather of an unmap. The 2.6 flavors use it too, with their own citations (`gather26`
+ * in flavors/linux-2.6.15/index.ts: 2.6.23.17's zap_page_range → tlb_finish_mmu, the same
+ * shape). The 6.x unmap (6.1.192 and 6.12.118 alike): unmap_mapping_range_tree() calls
  * zap_page_range_single() once per VMA (6.1.192 mm/memory.c:3546 → 1773-1796; 6.12.118
  * mm/memory.c:3779 → 1915-1937), which runs `tlb_gather_mmu(&tlb, …)`, zaps the VMA's range, and
  * ends with `tlb_finish_mmu(&tlb)`. zap_pte_range does not drop a zapped page's reference: it
@@ -43,10 +45,26 @@ export interface Gather {
   version: string;
   /** tlb_finish_mmu in zap_page_range_single: `mm/memory.c:1795`. */
   finish: string;
+  /** The function that ends the VMA's zap with tlb_finish_mmu: default `zap_page_range_single` (2.6: `zap_page_range`). */
+  caller?: string;
+  /** The call as the source writes it: default `tlb_finish_mmu(&tlb)` (2.6: `tlb_finish_mmu(tlb, address, end)`). */
+  call?: string;
+  /** The file tlb_finish_mmu is in: default `mm/mmu_gather.c` (2.6: `include/asm-generic/tlb.h`, an inline). */
+  file?: string;
   /** What the flush calls per entry, in words, for the label: `release_pages(): folio_put_testzero(folio)`. */
   put: string;
   /** The LKMM mark of one entry's put of `nr` references (the refcount access given). */
   mark: (c: Ctx, a: Access, pfn: number, nr: number) => Access;
+}
+
+/** The tlb_finish_mmu call as the gather's source writes it. */
+export function gatherCall(g: Gather): string {
+  return g.call ?? 'tlb_finish_mmu(&tlb)';
+}
+
+/** What the zap step that ends a VMA's zap appends to its label: `; zap_page_range_single(): tlb_finish_mmu(&tlb)`. */
+export function gatherFinishLabel(g: Gather): string {
+  return `; ${g.caller ?? 'zap_page_range_single'}(): ${gatherCall(g)}`;
 }
 
 /** An empty gather (tlb_gather_mmu). */
@@ -102,9 +120,9 @@ export function tlbFinishStep(g: Gather, self: string, then: string): StepDef {
   return {
     label: (c) => {
       const { pfn, nr } = head(c);
-      return `tlb_finish_mmu(&tlb) → tlb_flush_mmu() → free_pages_and_swap_cache(): ${g.put} of pfn ${pfn}${nr > 1 ? ` (${nr} references)` : ''}`;
+      return `${gatherCall(g)} → tlb_flush_mmu() → free_pages_and_swap_cache(): ${g.put} of pfn ${pfn}${nr > 1 ? ` (${nr} references)` : ''}`;
     },
-    where: `mm/mmu_gather.c tlb_finish_mmu() ${g.version}, from ${g.finish}`,
+    where: `${g.file ?? 'mm/mmu_gather.c'} tlb_finish_mmu() ${g.version}, from ${g.finish}`,
     acc: (c) => {
       const { pfn, nr } = head(c);
       return [g.mark(c, w(`${c.P(pfn)}.refcount`), pfn, nr)];

@@ -2,7 +2,9 @@
  * unmap_mapping_range() and its 6.x variants (unmap_mapping_pages, unmap_mapping_folio):
  * take the mapping's i_mmap lock, (2.6) bump truncate_count, then walk every VMA of the
  * file over the range and zap its PTEs one page table at a time under that table's ptl:
- * ptep_get_and_clear, then page_remove_rmap (a separate step: mapcount is read locklessly).
+ * ptep_get_and_clear, then page_remove_rmap (a separate step: mapcount is read locklessly) and
+ * tlb_remove_page into the zap's mmu_gather, whose references tlb_finish_mmu puts at the end of
+ * each VMA's zap, after the PTE lock (kernel/gather.ts).
  */
 import type { Access } from '@kreplay/core';
 import { ModelBug, type Ctx } from '../ctx.js';
@@ -10,7 +12,7 @@ import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, PG, hex } from '../state.js';
 import { rwsemLock, rwsemUnlock } from './marks6.js';
-import { finishesVma, gatherAdd, gatherInit, gatherPending, tlbFinishStep, type Gather } from './gather.js';
+import { finishesVma, gatherAdd, gatherFinishLabel, gatherInit, gatherPending, tlbFinishStep, type Gather } from './gather.js';
 
 export interface UnmapVariant {
   /** Procedure name and the kernel function the unmap_range op names. */
@@ -29,11 +31,11 @@ export interface UnmapVariant {
   /** 6.x: i_mmap_lock_read (shared) instead of the 2.6 spinlock. */
   shared: boolean;
   /**
-   * 6.x: the zap's mmu_gather (kernel/gather.ts): a zapped page's reference is queued and put by
-   * tlb_finish_mmu after the PTE lock, at the end of each VMA's zap. Without it (2.6) the
-   * reference is dropped with the rmap.
+   * The zap's mmu_gather (kernel/gather.ts): a zapped page's reference is queued and put by
+   * tlb_finish_mmu after the PTE lock, at the end of each VMA's zap (2.6: zap_page_range, 6.1:
+   * zap_page_range_single, once per VMA under the i_mmap lock).
    */
-  gather?: Gather;
+  gather: Gather;
 }
 
 /** Call an unmap procedure over file pages [first, last]; continue at `then`. */
@@ -92,8 +94,8 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   const held = c.num('held');
   const reads: Access[] = [];
   const slot = nextSlot(c.env, file, first, last, { v: c.num('v'), i: c.num('i') });
-  // zap_page_range_single() of the VMA the gathered pages came from ends: tlb_finish_mmu
-  if (variant.gather && gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
+  // zap_page_range() (2.6) / zap_page_range_single() (6.1) of the VMA the gathered pages came from ends: tlb_finish_mmu
+  if (gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
     const end: ZapPlan = { reads, cursor: { v: c.num('v'), i: c.num('i') }, done: false, finish: true };
     if (held !== NONE) end.drop = held;
     return end;
@@ -129,7 +131,6 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
 }
 
 function vmaZapped(c: Ctx, variant: UnmapVariant, p: ZapPlan): boolean {
-  if (!variant.gather) return false;
   const heldAfter = p.drop === undefined && (p.take !== undefined || c.num('held') !== NONE);
   return finishesVma(c, p, heldAfter, p.cursor.v, () => nextSlot(c.env, c.num('file'), c.num('first'), c.num('last'), p.cursor)?.v);
 }
@@ -180,7 +181,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
             patch.truncateCount = tc;
             c.updMap(file, patch, `truncate_count ${m.truncateCount}→${tc}`);
           } else c.updMap(file, patch);
-          if (variant.gather) gatherInit(c);
+          gatherInit(c);
           c.op({ kind: 'unmap_range', fn: variant.fn, file: c.fileRef(file), start: c.num('first'), end: c.num('last') });
           c.goto('zap');
         },
@@ -188,7 +189,7 @@ export function unmapProc(variant: UnmapVariant): Proc {
       zap: {
         label: (c) => {
           const p = plan(c, variant);
-          const finish = vmaZapped(c, variant, p) ? '; zap_page_range_single(): tlb_finish_mmu(&tlb)' : '';
+          const finish = vmaZapped(c, variant, p) ? gatherFinishLabel(variant.gather) : '';
           if (p.finish) return `${p.drop !== undefined ? 'pte_unmap_unlock()' : 'zap_pte_range() done'}${finish}`;
           if (p.clear) {
             const v = c.env.vmas[p.clear.slot.v]!;
@@ -282,40 +283,34 @@ export function unmapProc(variant: UnmapVariant): Proc {
           c.goto('rmap');
         },
       },
-      ...(variant.gather ? { finish: tlbFinishStep(variant.gather, 'finish', 'zap') } : {}),
+      finish: tlbFinishStep(variant.gather, 'finish', 'zap'),
       rmap: {
-        label: variant.gather ? 'page_remove_rmap(page, vma, false); __tlb_remove_page(tlb, page)' : 'page_remove_rmap(page); tlb_remove_page(page)',
+        label: variant.truncateCount
+          ? 'page_remove_rmap(page); tlb_remove_page(tlb, page)'
+          : 'page_remove_rmap(page, vma, false); __tlb_remove_page(tlb, page)',
         where: 'mm/rmap.c page_remove_rmap()',
         acc: (c) => {
-          const a = [w(`${c.P(c.num('pfn'))}.mapcount`), w(`${c.P(c.num('pfn'))}.refcount`)];
-          if (variant.gather) {
-            // 6.1: page_remove_rmap → page_remove_file_rmap's atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370);
-            // __tlb_remove_page (mm/memory.c:1454) only queues the page in the zap's own gather: its reference is put
-            // by the `finish` step (tlb_finish_mmu, kernel/gather.ts), after the PTE lock
-            const p = c.page(c.num('pfn'));
-            return [
-              lk(
-                a[0]!,
-                'atomic_dec_return',
-                p.mapcount,
-                'mm/rmap.c page_remove_rmap() 6.1.192 → page_remove_file_rmap(): atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370), fully ordered',
-              ),
-            ];
-          }
-          // 2.6: page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) is a fully ordered value-returning RMW;
-          // the model drops the mapping's page reference here (tlb_remove_page → page_cache_release)
+          // page_remove_rmap's atomic_add_negative(-1, &page->_mapcount) is a fully ordered value-returning RMW
+          // (2.6.15 and 2.6.23.17 mm/rmap.c page_remove_rmap(); 6.1.192 page_remove_file_rmap, mm/rmap.c:1370).
+          // tlb_remove_page (2.6) / __tlb_remove_page (6.1, mm/memory.c:1454) only queues the page in the zap's own
+          // gather: its reference is put by the `finish` step (tlb_finish_mmu, kernel/gather.ts), after the PTE lock
           const p = c.page(c.num('pfn'));
           return [
-            lk(a[0]!, 'atomic_dec_return', p.mapcount, 'mm/rmap.c page_remove_rmap() 2.6.15: atomic_add_negative(-1, &page->_mapcount)'),
-            lk(a[1]!, 'atomic_dec_return', p.refcount, 'mm/memory.c zap_pte_range() 2.6.15: tlb_remove_page() → page_cache_release(): atomic_dec_and_test()'),
+            lk(
+              w(`${c.P(c.num('pfn'))}.mapcount`),
+              'atomic_dec_return',
+              p.mapcount,
+              variant.truncateCount
+                ? 'mm/rmap.c page_remove_rmap() 2.6.15: atomic_add_negative(-1, &page->_mapcount)'
+                : 'mm/rmap.c page_remove_rmap() 6.1.192 → page_remove_file_rmap(): atomic_add_negative(-1, &page->_mapcount) (mm/rmap.c:1370), fully ordered',
+            ),
           ];
         },
         run: (c) => {
           const pfn = c.num('pfn');
           const p = c.page(pfn);
           c.updPage(pfn, { mapcount: p.mapcount - 1 });
-          if (variant.gather) gatherAdd(c, pfn, false);
-          else c.ref(pfn, -1);
+          gatherAdd(c, pfn, false);
           const v = c.env.vmas[c.num('v')]!;
           const i = c.num('i') - 1;
           c.op({

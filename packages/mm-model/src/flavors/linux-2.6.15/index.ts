@@ -6,6 +6,8 @@ import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
 import { unmapProc } from '../../kernel/unmap.js';
+import type { Gather } from '../../kernel/gather.js';
+import { putPage } from '../../kernel/marks.js';
 import { doNoPage, filemapNopage } from './fault.js';
 import { truncateCompletePage, truncateInodePages, vmtruncate } from './truncate.js';
 import { inval2Locals, invalMappingLocals, invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from './invalidate.js';
@@ -48,12 +50,54 @@ export function programs26(fault: string): Record<string, Program> {
   };
 }
 
+/**
+ * The 2.6 zap's mmu_gather (kernel/gather.ts). unmap_mapping_range_vma() calls zap_page_range()
+ * once per VMA, under i_mmap_lock (2.6.23.17 mm/memory.c:1874): `tlb = tlb_gather_mmu(mm, 0)`
+ * takes this CPU's mmu_gathers (get_cpu_var: preemption off until tlb_finish_mmu) and, with more
+ * than one CPU online, sets `tlb->nr = 0` — not fast mode (include/asm-generic/tlb.h:53-66).
+ * zap_pte_range's `tlb_remove_page(tlb, page)` (mm/memory.c:691) then queues the page in
+ * `tlb->pages[]` instead of freeing it (tlb.h:101-111; only a UP kernel's fast mode frees at once);
+ * `tlb_finish_mmu(tlb, address, end)` (mm/memory.c:902, after zap_pte_range's pte_unmap_unlock)
+ * → tlb_flush_mmu → free_pages_and_swap_cache (mm/swap_state.c:275-290) → release_pages, whose
+ * put_page_testzero (mm/swap.c:275) is atomic_dec_and_test, fully ordered.
+ *
+ * Not modelled, and why: a full gather (FREE_PTE_NR = 506 pages flushes under the PTE lock,
+ * tlb.h:28, 109-110); unmap_vmas' zap_work running out (ZAP_BLOCK_SIZE is 8 pages with
+ * CONFIG_PREEMPT, 1024 without, a present PTE costing one page: mm/memory.c:647, 785-788, 857-875),
+ * which calls tlb_finish_mmu after the PTE unlock as the end of the VMA does and may then break
+ * out for need_resched()/need_lockbreak() — the scenarios map at most 2 pages per VMA; and
+ * unmap_mapping_range_vma's need_break after zap_page_range (mm/memory.c:1876-1894), which drops
+ * i_mmap_lock between VMAs: the model has no need_resched(), here or elsewhere.
+ *
+ * 2.6.15 is read as the same text: its include/asm-generic/tlb.h (get_cpu_var(mmu_gathers),
+ * `tlb->nr = num_online_cpus() > 1 ? 0U : ~0U`, tlb_remove_page, tlb_flush_mmu) and its
+ * zap_page_range (`tlb = tlb_gather_mmu(mm, 0); … unmap_vmas(…); if (tlb) tlb_finish_mmu(…)`)
+ * are those of 2.6.23.17 as far as the texts reachable here show.
+ */
+export function gather26(version: '2.6.15' | '2.6.23'): Gather {
+  return {
+    version: `${version} (2.6.23.17 include/asm-generic/tlb.h:85-94)`,
+    finish: `mm/memory.c zap_page_range() (2.6.23.17 mm/memory.c:902)`,
+    caller: 'zap_page_range',
+    call: 'tlb_finish_mmu(tlb, address, end)',
+    file: 'include/asm-generic/tlb.h',
+    put: 'release_pages(): put_page_testzero(page)',
+    mark: (c, _a, pfn) =>
+      putPage(
+        c,
+        pfn,
+        `include/asm-generic/tlb.h tlb_finish_mmu() ${version} → tlb_flush_mmu() → free_pages_and_swap_cache() → release_pages() (2.6.23.17 include/asm-generic/tlb.h:76, mm/swap_state.c:286, mm/swap.c:275)`,
+      ),
+  };
+}
+
 export const unmapMappingRange26 = unmapProc({
   fn: 'unmap_mapping_range',
   where: 'mm/memory.c',
   truncateCount: true,
   checkMapping: true,
   shared: false,
+  gather: gather26('2.6.15'),
 });
 
 export const linux2615: Flavor = {

@@ -5,7 +5,7 @@
  * ->direct_IO. docs/flavors.md walks through this file as the worked example.
  */
 import type { Flavor } from '../../flavor.js';
-import { programs26 } from '../linux-2.6.15/index.js';
+import { gather26, programs26 } from '../linux-2.6.15/index.js';
 import { unmapProc } from '../../kernel/unmap.js';
 import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
@@ -29,6 +29,7 @@ export const linux2623: Flavor = {
       truncateCountBarriers: false,
       checkMapping: true,
       shared: false,
+      gather: gather26('2.6.23'),
     }),
     vmtruncate: vmtruncate({ unmapAfter: true, ilock: 'i_mutex' }),
     truncate_inode_pages: truncateInodePages({ unmapMapped: true }),
