@@ -25,9 +25,10 @@
  *   end of that page table rather than of the VMA; 6.12.118 also delays the rmap removal of a
  *   dirty PTE's folio (`tlb_delay_rmap`, include/asm-generic/tlb.h:280, CONFIG_SMP) to
  *   `tlb_flush_rmaps()` at the end of the table, still under the PTE lock (mm/memory.c:1495-1499,
- *   1517-1521, 1685-1689; mm/mmu_gather.c:83-92), then frees after the unlock (1697-1698). The
- *   model has no PTE dirty bit (a writable PTE is a dirty page, kernel/store.ts): it zaps every
- *   PTE as a clean one, rmap removal at the PTE, references at tlb_finish_mmu.
+ *   1517-1521, 1685-1689; mm/mmu_gather.c:83-92), then frees after the unlock (1697-1698). No
+ *   6.x flavor sets a PTE's dirty bit (MmState.pted is 2.6.15's: a 6.x writable PTE is a dirty
+ *   page, kernel/store.ts): the 6.x zaps see clean PTEs only, rmap removal at the PTE,
+ *   references at tlb_finish_mmu.
  * - 6.1.192's zap_pte_range breaks out on need_resched() (mm/memory.c:1426-1427) and then
  *   frees only if it forced a flush: no change to where the references go.
  *
@@ -37,6 +38,7 @@
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../ctx.js';
 import { w, type StepDef } from '../program.js';
+import { NONE } from '../state.js';
 
 export const GATHER = 'gather';
 
@@ -86,6 +88,22 @@ export function gatherAdd(c: Ctx, pfn: number, merge: boolean): void {
   const g = c.list(GATHER);
   if (merge && g.length >= 2 && g[g.length - 2] === pfn) c.set(GATHER, [...g.slice(0, -1), g[g.length - 1]! + 1]);
   else c.set(GATHER, [...g, pfn, 1]);
+}
+
+/**
+ * The zap's plan before its next PTE slot (`nextVma`: that slot's VMA, undefined for none): when
+ * references are gathered and the VMA they came from is over, tlb_finish_mmu comes first — after
+ * dropping the PTE lock `held` (NONE: none held). Undefined otherwise.
+ */
+export function finishPlan<R>(
+  c: Ctx,
+  reads: R,
+  held: number,
+  nextVma: number | undefined,
+): { reads: R; cursor: { v: number; i: number }; done: false; finish: true; drop?: number } | undefined {
+  if (!gatherPending(c) || nextVma === c.num('v')) return undefined;
+  const cursor = { v: c.num('v'), i: c.num('i') };
+  return held === NONE ? { reads, cursor, done: false, finish: true } : { reads, cursor, done: false, finish: true, drop: held };
 }
 
 /**

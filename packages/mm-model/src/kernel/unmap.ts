@@ -12,7 +12,7 @@ import { acquire, lk, r, release, w, type Proc } from '../program.js';
 import { pteLoc, vmaAddress, type Env } from '../env.js';
 import { NONE, PG, hex } from '../state.js';
 import { rwsemLock, rwsemUnlock } from './marks6.js';
-import { finishesVma, gatherAdd, gatherFinishLabel, gatherInit, gatherPending, tlbFinishStep, type Gather } from './gather.js';
+import { finishPlan, finishesVma, gatherAdd, gatherFinishLabel, gatherInit, tlbFinishStep, type Gather } from './gather.js';
 
 export interface UnmapVariant {
   /** Procedure name and the kernel function the unmap_range op names. */
@@ -95,11 +95,8 @@ function makePlan(c: Ctx, variant: UnmapVariant, marked: boolean): ZapPlan {
   const reads: Access[] = [];
   const slot = nextSlot(c.env, file, first, last, { v: c.num('v'), i: c.num('i') });
   // zap_page_range() (2.6) / zap_page_range_single() (6.1) of the VMA the gathered pages came from ends: tlb_finish_mmu
-  if (gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
-    const end: ZapPlan = { reads, cursor: { v: c.num('v'), i: c.num('i') }, done: false, finish: true };
-    if (held !== NONE) end.drop = held;
-    return end;
-  }
+  const end = finishPlan(c, reads, held, slot?.v);
+  if (end) return end;
   if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
   const vma = c.env.vmas[slot.v]!;
   const table = vma.ptl[slot.i]!;

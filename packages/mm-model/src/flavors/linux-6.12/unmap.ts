@@ -19,7 +19,7 @@ import { NONE, PMD_TABLE, folioNr, hex } from '../../state.js';
 import { HPAGE_PMD_NR, pmdLoc, removeRmapPte } from './folio.js';
 import { ghost, notOnThisPath } from '../../kernel/marks.js';
 import { rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
-import { finishesVma, gatherAdd, gatherInit, gatherPending, tlbFinishStep, type Gather } from '../../kernel/gather.js';
+import { finishPlan, finishesVma, gatherAdd, gatherFinishLabel, gatherInit, tlbFinishStep, type Gather } from '../../kernel/gather.js';
 import { V612, folioPutRefs612, isLarge, pmdPlain612, pteGet612, pteOffsetMapLock612, rmapRemove612 } from '../../kernel/marks612.js';
 
 const ZAP = `mm/memory.c zap_pte_range() ${V612}`;
@@ -148,11 +148,8 @@ function plan(c: Ctx): Plan {
     const reads: Access[] = [];
     const slot = nextSlot(c, { v: c.num('v'), i: c.num('i') });
     // zap_page_range_single() of the VMA the gathered folios came from ends: tlb_finish_mmu
-    if (gatherPending(c) && (!slot || slot.v !== c.num('v'))) {
-      const end: Plan = { reads, cursor: { v: c.num('v'), i: c.num('i') }, done: false, finish: true };
-      if (held !== NONE) end.drop = held;
-      return end;
-    }
+    const end = finishPlan(c, reads, held, slot?.v);
+    if (end) return end;
     if (!slot) return held === NONE ? { reads, cursor: { v: 0, i: 0 }, done: true } : { drop: held, reads, cursor: { v: 0, i: 0 }, done: true };
     const vma = c.env.vmas[slot.v]!;
     const table = vma.ptl[slot.i]!;
@@ -240,7 +237,7 @@ export function unmapProc612(fn: 'unmap_mapping_pages' | 'unmap_mapping_folio'):
       zap: {
         label: (c) => {
           const p = plan(c);
-          const finish = vmaZapped(c, p) ? '; zap_page_range_single(): tlb_finish_mmu(&tlb)' : '';
+          const finish = vmaZapped(c, p) ? gatherFinishLabel(gather612) : '';
           if (p.finish) return `${p.drop !== undefined ? 'pte_unmap_unlock()' : 'zap_pte_range() done'}${finish}`;
           if (p.huge)
             return p.huge.split
