@@ -90,6 +90,10 @@ describe('parseLitmus', () => {
 
   it('refuses other architectures by name', () => {
     expect(() => parseLitmus('PPC t\n{}\n P0 ;\n', 'ppc.litmus')).toThrow(/this is a PPC litmus test; kreplay checks C tests/);
+    // a file that is no litmus test at all (a binary, a YAML) is not called an architecture's test, and its bytes are escaped
+    expect(() => parseLitmus('\u03df\u0007<x>\n', 'junk.litmus')).toThrow(/^not a litmus test: it starts with "\\u\{3df\}\\u0007<x>", not "C name"$/);
+    expect(() => parseLitmus('name: x\n', 'bad.yaml')).toThrow('not a litmus test: it starts with "name:", not "C name"');
+    expect(() => parseLitmus('C\n{}\n', 'anon.litmus')).toThrow('the test has no name');
   });
 
   it.each([

@@ -425,18 +425,27 @@ export function findExpectation(text: string): Expectation | null {
 }
 
 export function parseLitmus(text: string, file: string): LitmusTest {
-  const header = /^\s*(\S+)[ \t]+([^\n]*?)\s*$/m.exec(text);
-  if (!header) throw new InputError('empty file, expected a litmus test ("C name" on the first line)', { file, line: 1, hint: PARSE_HINT });
+  const header = /^\s*(\S+)(?:[ \t]+([^\n]*?))?\s*$/m.exec(text);
+  if (!header || !text.trim()) throw new InputError('empty file, expected a litmus test ("C name" on the first line)', { file, line: 1, hint: PARSE_HINT });
   const firstLine = lineAt(text, header.index + header[0].length - header[0].trimStart().length);
   if (header[1] !== 'C') {
-    throw new InputError(`this is a ${header[1]} litmus test; kreplay checks C tests against the Linux-kernel memory model`, {
-      file,
-      line: firstLine,
-      hint: 'C litmus tests start with "C name" (see the kernel\'s tools/memory-model/litmus-tests/)',
-    });
+    // an architecture's test names its architecture (X86, AArch64, PPC, LISA…) and then the test; anything else is not a litmus test
+    const arch = header[2] !== undefined && /^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(header[1]!);
+    const word = header[1]!.length > 24 ? header[1]!.slice(0, 24) : header[1]!;
+    const said = JSON.stringify(word).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (word === header[1] ? '' : '…');
+    throw new InputError(
+      arch
+        ? `this is a ${header[1]} litmus test; kreplay checks C tests against the Linux-kernel memory model`
+        : `not a litmus test: it starts with ${said}, not "C name"`,
+      {
+        file,
+        line: firstLine,
+        hint: 'C litmus tests start with "C name" (see the kernel\'s tools/memory-model/litmus-tests/)',
+      },
+    );
   }
   // herd7 drops a .litmus suffix from the name
-  const name = header[2]!.split(/\s+/)[0]!.replace(/\.litmus$/, '');
+  const name = (header[2] ?? '').split(/\s+/)[0]!.replace(/\.litmus$/, '');
   if (!name) throw new InputError('the test has no name', { file, line: firstLine, hint: 'the first line is "C name"' });
 
   // the init block: the first { after the header, OCaml comments skipped
