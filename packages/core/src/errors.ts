@@ -33,6 +33,17 @@ export interface InputErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * A piece of the user's input, for an error message: quoted, cut to `max` characters (then
+ * `…` after the quote), everything outside printable ASCII escaped (`\u{3df}`, JSON's `\u0007`)
+ * — a binary file's first line neither floods the terminal nor reaches it as raw bytes.
+ */
+export function inputExcerpt(text: string, max = 40): string {
+  const cut = [...text];
+  const shown = cut.length > max ? cut.slice(0, max).join('') : text;
+  return JSON.stringify(shown).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (shown === text ? '' : '…');
+}
+
 export class InputError extends Error {
   readonly file?: string;
   readonly line?: number;

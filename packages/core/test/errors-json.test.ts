@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError, isInputError, stringifyJson } from '@kreplay/core';
+import { InputError, inputExcerpt, isInputError, stringifyJson } from '@kreplay/core';
 
 describe('stringifyJson', () => {
   it('writes bigints as exact bare integers', () => {
@@ -18,5 +18,16 @@ describe('InputError', () => {
     expect(isInputError(e)).toBe(true);
     expect(e.exitCode).toBe(2);
     expect(e.describe()).toBe('a.yaml:3: unknown flavor "linux-9"\n  hint: run kreplay explore --list-flavors');
+  });
+});
+
+describe('inputExcerpt', () => {
+  it('quotes a bounded, printable piece of the input', () => {
+    expect(inputExcerpt('0,1,x')).toBe('"0,1,x"');
+    expect(inputExcerpt('abcdef', 3)).toBe('"abc"…');
+    // control characters as JSON escapes them, anything else outside printable ASCII by code point
+    expect(inputExcerpt('a\u0007\u03df\u{1f600}"')).toBe('"a\\u0007\\u{3df}\\u{1f600}\\""');
+    // cut by code points: an emoji is never split into half a surrogate pair
+    expect(inputExcerpt('\u{1f600}\u{1f600}', 1)).toBe('"\\u{1f600}"…');
   });
 });

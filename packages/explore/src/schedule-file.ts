@@ -11,7 +11,7 @@
  *   separated by commas or spaces, optionally followed by `↻` and a livelock's cycle — the
  *   text output's `schedule (N steps): 0,1,1 ↻ 1,1` line pasted as it is works too.
  */
-import { InputError, decodeExploreHeader, isExploreHeader } from '@kreplay/core';
+import { InputError, decodeExploreHeader, inputExcerpt, isExploreHeader } from '@kreplay/core';
 import type { RecordedSchedule } from './types.js';
 
 export interface ScheduleFile extends RecordedSchedule {
@@ -53,7 +53,7 @@ function threadIds(text: string, file: string, line: number): number[] {
     .split(/[\s,]+/)
     .filter((w) => w !== '');
   if (!words.every((w) => /^\d+$/.test(w))) {
-    throw new InputError(`"${text.trim()}" is not a list of thread ids`, { file, line, hint: HINT });
+    throw new InputError(`${inputExcerpt(text.trim())} is not a list of thread ids`, { file, line, hint: HINT });
   }
   return words.map(Number);
 }

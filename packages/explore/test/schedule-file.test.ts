@@ -72,6 +72,10 @@ describe('a schedule file', () => {
   it('that is not one says why, where and what a schedule file is', () => {
     const e = errorOf(() => parseScheduleFile('# nothing\nfault-101 [000] 1.0: x\n', 'k.txt'));
     expect(e).toMatchObject({ file: 'k.txt', line: 2, message: '"fault-101 [000] 1.0: x" is not a list of thread ids' });
+    // a binary file's first line: quoted in part, its bytes escaped
+    expect(errorOf(() => parseScheduleFile(`\u03df\u0015${'x'.repeat(5000)}\n`, 'r.bin')).message).toBe(
+      `"\\u{3df}\\u0015${'x'.repeat(38)}"… is not a list of thread ids`,
+    );
     expect(errorOf(() => parseScheduleFile(json, 'run.json', { rule: 'deadlock' })).message).toBe(
       'the JSON output has no deadlock violation (it has: mapped-page-removed, orphan-page-mapped)',
     );

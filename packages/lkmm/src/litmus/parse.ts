@@ -13,7 +13,7 @@
  * Errors carry file:line and a hint. Kernel macros (READ_ONCE, spin_lock, ...) are not
  * interpreted here: they are calls, expanded later with the model's linux-kernel.def.
  */
-import { InputError } from '@kreplay/core';
+import { InputError, inputExcerpt } from '@kreplay/core';
 import type { BinOp, CExpr, CStmt, CondKind, Condition, Expectation, InitItem, InitValue, LitmusTest, Param, Prop, StateRef, Thread } from './ast.js';
 import { skipOcamlComment } from '../text.js';
 import { lexC, parseIntLiteral, type Token } from './lexer.js';
@@ -431,12 +431,10 @@ export function parseLitmus(text: string, file: string): LitmusTest {
   if (header[1] !== 'C') {
     // an architecture's test names its architecture (X86, AArch64, PPC, LISA…) and then the test; anything else is not a litmus test
     const arch = header[2] !== undefined && /^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(header[1]!);
-    const word = header[1]!.length > 24 ? header[1]!.slice(0, 24) : header[1]!;
-    const said = JSON.stringify(word).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (word === header[1] ? '' : '…');
     throw new InputError(
       arch
         ? `this is a ${header[1]} litmus test; kreplay checks C tests against the Linux-kernel memory model`
-        : `not a litmus test: it starts with ${said}, not "C name"`,
+        : `not a litmus test: it starts with ${inputExcerpt(header[1]!, 24)}, not "C name"`,
       {
         file,
         line: firstLine,
