@@ -3,7 +3,7 @@ export { explore, exploreOnCores, searchStrategy, SINGLE_CORE_STATES } from './e
 export { defaultWorkers, exploreParallel, type MachineSource } from './parallel.js';
 export type { GraphCoverage, SearchStrategy } from './strategy.js';
 export { DporSearch } from './dpor.js';
-export { ExhaustiveSearch } from './exhaustive.js';
+export { DEFAULT_MAX_STATES, ExhaustiveSearch } from './exhaustive.js';
 export { RandomWalks } from './random.js';
 export { ScheduleReplay } from './schedule-replay.js';
 export { parseScheduleFile, type ScheduleFile } from './schedule-file.js';

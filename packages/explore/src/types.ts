@@ -108,7 +108,7 @@ export interface ExploreOptions {
   maxExecutions?: number;
   /** Longest schedule explored (guards against a model that never stops). Default 10000. */
   maxDepth?: number;
-  /** Largest state graph kept (exhaustive strategy, livelock confirmation). Default 2_000_000. */
+  /** Largest state graph kept (exhaustive strategy, livelock confirmation). Default DEFAULT_MAX_STATES (exhaustive.ts). */
   maxStates?: number;
   /** Wall-clock budget in milliseconds. */
   timeoutMs?: number;

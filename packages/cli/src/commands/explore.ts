@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  DEFAULT_MAX_STATES,
   ScheduleReplay,
   counterexample,
   defaultWorkers,
@@ -94,7 +95,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       description: 'at most N preemptions per schedule (dpor; the verdict is then never clean if the bound cut anything)',
     }),
     'max-executions': Flags.integer({ min: 1, description: 'stop after N executions (dpor, random)' }),
-    'max-states': Flags.integer({ min: 1, description: 'stop when the state graph holds N states (exhaustive; default 2000000)' }),
+    'max-states': Flags.integer({ min: 1, description: `stop when the state graph holds N states (exhaustive; default ${DEFAULT_MAX_STATES})` }),
     'timeout': Flags.string({ description: 'stop after this long (30s, 500ms, 2m); the verdict is then incomplete unless a violation was found' }),
     'random': Flags.boolean({ description: 'seeded random walks with PCT priorities instead of exhaustive search (needs --seed)' }),
     'seed': Flags.integer({ min: 0, description: 'seed of the random walks; the same seed gives the same runs' }),
