@@ -219,16 +219,24 @@ describe('a scenario file runs no code without an explicit choice', () => {
 });
 
 describe('an error quoting an input file does not act on its control characters', () => {
-  it('shows an escape sequence of a schedule file as \\xNN on stderr, and JSON-escaped with --json', async () => {
+  it('shows an escape sequence of a schedule file escaped on stderr and in --json', async () => {
     // the schedule line is quoted in the error: its ESC ] 0 ; ... BEL retitled the terminal, ESC [ 2 J cleared it
     const file = path.join(tmp, 'escape.schedule');
     writeFileSync(file, '\u001b]0;owned\u0007\u001b[2J 0,1\r\n');
     const r = await runCli(['explore', scenario, '--schedule', file]);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('"\\x1b]0;owned\\x07\\x1b[2J 0,1" is not a list of thread ids');
+    expect(r.stderr).toContain('"\\u001b]0;owned\\u0007\\u001b[2J 0,1" is not a list of thread ids');
     // eslint-disable-next-line no-control-regex
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     const j = await runCli(['explore', scenario, '--schedule', file, '--json']);
-    expect((JSON.parse(j.stdout) as { error: { message: string } }).error.message).toContain('\u001b]0;owned');
+    expect((JSON.parse(j.stdout) as { error: { message: string } }).error.message).toContain('"\\u001b]0;owned');
+  });
+
+  it('a message that quotes input as it is still reaches the terminal with its control characters as \\xNN', async () => {
+    const r = await runCli(['explore', scenario, '--flavor', '\u001b]0;owned\u0007']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('unknown flavor \\x1b]0;owned\\x07');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
