@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
@@ -92,6 +92,35 @@ describe('kreplay diff on shipped traces (offline)', () => {
     expect(faults.patched.count).toBeGreaterThan(0);
     expect(d.latency.map((l: { op: string }) => l.op)).toContain('fault');
     expect(d.workload.map((w: { name: string }) => w.name)).toContain('mismatches');
+  });
+});
+
+describe('a patched trace that never shows what a rule judges', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-blind-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("does not call the base's findings of that rule fixed: no invalidate returned, so stale-after-invalidate is unjudged", async () => {
+    // The base's race, and the same trace with its invalidate_inode_pages2_range probes gone (a
+    // patch that renames or inlines the function: the kprobe no longer fires). The removal and
+    // the late mapping stay, so orphan-page-mapped is still seen; stale-after-invalidate cannot be.
+    const base = 'fixtures/replay/stale-after-invalidate';
+    const patched = path.join(dir, 'patched');
+    mkdirSync(patched);
+    const lines = readFileSync(path.join(base, 'trace.txt'), 'utf8').split('\n');
+    writeFileSync(path.join(patched, 'trace.txt'), lines.filter((l) => !l.includes('invalidate_inode_pages2_range')).join('\n'));
+    copyFileSync(path.join(base, 'meta.json'), path.join(patched, 'meta.json'));
+    const r = await runCli(['diff', base, patched, '--format', 'json']);
+    const d = JSON.parse(r.stdout);
+    expect(d.findings.unchanged.map((e: { rule: string }) => e.rule)).toEqual(['orphan-page-mapped']);
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.unjudged.map((e: { rule: string }) => e.rule)).toEqual(['stale-after-invalidate']);
+    expect(d.patched.unjudged['stale-after-invalidate']).toMatch(/no invalidate_inode_pages2_range call returned 0 in the trace/);
+    const text = await runCli(['diff', base, patched]);
+    expect(text.stdout).toMatch(/UNJUDGED .*stale-after-invalidate/);
+    expect(text.stdout).not.toMatch(/FIXED/);
   });
 });
 

@@ -115,7 +115,17 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
   return result;
 }
 
-function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData[]): SideInfo {
+/**
+ * Rules no run of either side exercised (replay's `unexercised`: the traces never show a page
+ * leaving the cache, or an invalidate returning 0): the workload does not do it on either
+ * kernel, so neither side is short of the other there. Each run's own verdict still says so.
+ */
+function unexercisedOnBoth(base: readonly RunData[], patched: readonly RunData[]): Set<string> {
+  const all = [...base, ...patched];
+  return new Set(RULES.filter((rule) => all.length > 0 && all.every((r) => r.unjudged?.some((u) => u.rule === rule && u.unexercised))));
+}
+
+function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData[], neither: ReadonlySet<string>): SideInfo {
   let durationNs = 0,
     events = 0,
     ops = 0,
@@ -131,7 +141,8 @@ function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData
   const inconclusiveRuns = all.filter((r) => r.inconclusive?.length).map((r) => ({ run: r.source, reasons: r.inconclusive! }));
   const unjudged: Record<string, string> = {};
   for (const r of runs)
-    for (const u of r.unjudged ?? []) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
+    for (const u of r.unjudged ?? [])
+      if (!neither.has(u.rule)) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
   return {
     label,
     runs: runs.map((r) => r.source),
@@ -381,8 +392,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   const failOn = opts.failOn ?? 'error';
   const base = allBase.filter((r) => !r.inconclusive?.length);
   const patched = allPatched.filter((r) => !r.inconclusive?.length);
-  const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase);
-  const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched);
+  const neither = unexercisedOnBoth(base, patched);
+  const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase, neither);
+  const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched, neither);
   const partial = {
     tool: 'kreplay diff' as const,
     version: 1 as const,

@@ -15,7 +15,7 @@ import { LATENCY_OPS, type RunData } from './types.js';
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
 export interface ReplayLike {
   /** Absent in replay JSON written before the verdict existed: derived from the stats then. */
-  verdict?: { status: string; inconclusive: string[]; unusableEvents: number; unjudged?: Array<{ rule: string; reason: string }> };
+  verdict?: { status: string; inconclusive: string[]; unusableEvents: number; unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }> };
   findings: Finding[];
   stats: OpStats & {
     events: number;

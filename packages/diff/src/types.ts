@@ -31,7 +31,7 @@ export interface RunData {
   /** Known events replay could not use (findings on what they may have changed are uncertain). */
   unusableEvents?: number;
   /** Rules replay could not judge on this run's trace, and why (replay's verdict `unjudged`); absent when none. */
-  unjudged?: Array<{ rule: string; reason: string }>;
+  unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }>;
   /**
    * Why this run cannot count (empty when it can): its trace held no events or no page-cache
    * operation, or its workload failed. Such a run takes no part in the comparison; a side

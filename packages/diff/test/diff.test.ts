@@ -67,6 +67,23 @@ describe('diffRuns: findings', () => {
     expect(fresh.findings.new).toHaveLength(1);
   });
 
+  it("a rule neither side's workload exercised is no side's shortfall; one only the patched side never showed is", () => {
+    // replay's `unexercised`: the trace never shows an invalidate returning 0 (a truncate workload, or a probe that did not fire)
+    const none = { unjudged: [{ rule: 'stale-after-invalidate', reason: 'no invalidate_inode_pages2_range call returned 0 in the trace', unexercised: true }] };
+    const both = diffRuns([run('a', [], none)], [run('b', [], none)]);
+    expect(both.patched.unjudged).toBeUndefined();
+    expect(both.base.unjudged).toBeUndefined();
+    // the base invalidated and the patched side never did: the patched side could not have shown the race
+    const stale = finding({ rule: 'stale-after-invalidate' });
+    const only = diffRuns([run('a', [stale])], [run('b', [], none)]);
+    expect(Object.keys(only.patched.unjudged ?? {})).toEqual(['stale-after-invalidate']);
+    expect(only.findings.fixed).toEqual([]);
+    expect(only.findings.unjudged?.map((e) => e.rule)).toEqual(['stale-after-invalidate']);
+    // a rule the traces are blind to (no PTE probe) stays a shortfall even when both sides are blind
+    const blind = { unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }] };
+    expect(Object.keys(diffRuns([run('a', [], blind)], [run('b', [], blind)]).patched.unjudged ?? {})).toEqual(['mapped-page-removed']);
+  });
+
   it('with no patched run left to compare, no base finding reads as fixed', () => {
     const empty = run('b', [], { stats: { events: 0, ops: 0, gaps: 0, unknown: 0 }, inconclusive: ['the trace holds no events'] });
     const d = diffRuns([run('a', [finding()])], [empty]);

@@ -35,6 +35,8 @@ export interface EngineCounters {
   nestedDuplicates: number;
   mapcountResyncs: number;
   uncheckedInvalidates: number;
+  /** Successful invalidate_inode_pages2_range calls on a known file and range: the promises stale-after-invalidate judges. */
+  promises: number;
   promisesForgotten: number;
   /** Pages still mapped at the end that only a forgotten promise may have covered (finish). */
   staleUnjudged: number;
@@ -98,6 +100,7 @@ export class ReplayEngine {
     nestedDuplicates: 0,
     mapcountResyncs: 0,
     uncheckedInvalidates: 0,
+    promises: 0,
     promisesForgotten: 0,
     staleUnjudged: 0,
   };
@@ -549,6 +552,7 @@ export class ReplayEngine {
       this.counters.uncheckedInvalidates++;
       return;
     }
+    this.counters.promises++;
     const f = this.shadow.file(b.file);
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);

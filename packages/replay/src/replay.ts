@@ -324,7 +324,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
-  const unjudged: Array<{ rule: RuleId; reason: string }> = [];
+  const unjudged: NonNullable<ReplayVerdict['unjudged']> = [];
   if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
     const pteProbes = Object.entries(chosen.map.probes)
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
@@ -343,6 +343,22 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}, so ${rules.join(', ')} cannot be judged (pass the boot's --vmemmap-base)`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
+  // A rule whose trigger the trace never shows had nothing to judge: a probe that did not fire
+  // (renamed or inlined by the patch under test) or a workload that never does it. No finding
+  // of it is then not a pass, and a diff does not call the base's findings of it fixed.
+  const nothingToJudge = (rules: readonly RuleId[], why: string): void => {
+    const fresh = rules.filter((rule) => !unjudged.some((u) => u.rule === rule));
+    if (!fresh.length) return;
+    warnings.push(`${why}, so ${fresh.join(' and ')} had nothing to judge`);
+    for (const rule of fresh) unjudged.push({ rule, reason: why, unexercised: true });
+  };
+  if (c.ops > 0 && !c.byOp.get('cache_delete'))
+    nothingToJudge(
+      ['mapped-page-removed', 'orphan-page-mapped'],
+      'no page left the page cache in the trace (no mm_filemap_delete_from_page_cache or other cache_delete event)',
+    );
+  if (c.ops > 0 && !c.promises && !c.uncheckedInvalidates)
+    nothingToJudge(['stale-after-invalidate'], 'no invalidate_inode_pages2_range call returned 0 in the trace');
   // perf shows its lost events only when asked: a trace without them may still have lost some
   if (perfUnsure)
     warnings.push(

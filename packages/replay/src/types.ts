@@ -134,7 +134,17 @@ export interface ReplayVerdict {
   /** Groups of events on several CPUs that print one timestamp (their order was searched). */
   tiedGroups: number;
   /** Rules the trace could not support, and why (absent when it supports every one): no finding of theirs is not a pass. */
-  unjudged?: Array<{ rule: RuleId; reason: string }>;
+  unjudged?: Array<{
+    rule: RuleId;
+    reason: string;
+    /**
+     * The trace never shows what the rule judges (no page left the cache, no invalidate returned
+     * 0): a probe that did not fire, or a workload that never does it. A diff whose base runs
+     * never showed it either leaves the rule out of its sides' `unjudged` (the workload does not
+     * exercise it on either kernel); the run's own verdict still says it was not judged.
+     */
+    unexercised?: true;
+  }>;
 }
 
 export interface ReplayTraceInfo {
