@@ -157,8 +157,10 @@ export interface MmState {
   readonly pmds?: readonly number[];
   /**
    * Per VMA, per page of the VMA (as `ptes`): 1 when that PTE's dirty bit is set, 0 when not —
-   * the bit a store sets in the PTE where the flavor keeps it there (2.6.15: kernel/store.ts) and
-   * a write fault's pte_mkdirty(); the zap moves it to the page (kernel/unmap.ts). Absent while no
+   * the bit a store sets in the PTE where the flavor keeps it there (2.6.15, 2.6.23: kernel/store.ts)
+   * and a write fault's pte_mkdirty(); the zap moves it to the page (kernel/unmap.ts), 2.6.23's
+   * writeback cleans it (page_mkclean: flavors/linux-2.6.15/odirect.ts), and on 2.6.23 it is also the
+   * PTE's write bit (write notification). Absent while no
    * PTE is dirty (never an all-zero table: equal states stay one state), so flavors that never
    * set the bit carry nothing.
    */

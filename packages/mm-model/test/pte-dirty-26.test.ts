@@ -3,7 +3,8 @@
  * tracking of shared mappings: a store sets the PTE's dirty bit and the page stays clean
  * until zap_pte_range moves the bit over (`if (pte_dirty(ptent)) set_page_dirty(page)`).
  * 2.6.23 maps a shared ext3 page write-protected and dirties the page at the first write
- * (vma_wants_writenotify, set_page_dirty_balance): the model keeps PG_dirty at the store there.
+ * (vma_wants_writenotify; do_wp_page / __do_fault's set_page_dirty_balance after the PTE unlock,
+ * session 21: write-fault-2623.test.ts walks that window).
  */
 import { describe, expect, test } from '@jest/globals';
 import { PG, type MmMachine, type MmState } from '@kreplay/mm-model';
@@ -31,7 +32,7 @@ const at = (s: MmState, t: number, proc: string, pc: string) => {
 };
 const done = (m: MmMachine, s: MmState, t: number) => drive(m, s, t);
 
-describe('a store through a shared mapping: the PTE dirty bit (2.6.15) or PG_dirty (2.6.23)', () => {
+describe('a store through a shared mapping: the PTE dirty bit (2.6.15), write notification (2.6.23)', () => {
   test('2.6.15: a store through a present PTE dirties the PTE, not the page', async () => {
     for (const flavor of ['linux-2.6.15', 'linux-2.6.15-seqschedlock']) {
       const m = await machineOf(scenario(flavor), flavor);
@@ -52,11 +53,13 @@ describe('a store through a shared mapping: the PTE dirty bit (2.6.15) or PG_dir
     }
   });
 
-  test('2.6.23: the same store leaves the page dirty and no PTE bit (write notification dirtied the page)', async () => {
+  test('2.6.23: the same store write-protect faults (do_wp_page): the PTE made writable and dirty, the page dirtied by the fault', async () => {
     const m = await machineOf(scenario('linux-2.6.23'), 'linux-2.6.23');
     const r = done(m, m.initial(), 1);
+    expect(r.labels[0]).toMatch(/write-protected and clean → write-protect fault \(do_wp_page\)/);
+    expect(r.labels).toContain('set_page_dirty_balance(dirty_page, page_mkwrite); put_page(dirty_page)');
     expect(dirty(r.s)).toBe(true);
-    expect(r.s.pted).toBeUndefined();
+    expect(pteDirty(r.s)).toBe(true);
   });
 
   test("2.6.15: the O_DIRECT write's unmap moves a stored PTE's dirty bit to the page, and writeback writes it", async () => {

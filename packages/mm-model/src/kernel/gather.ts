@@ -26,8 +26,8 @@
  *   dirty PTE's folio (`tlb_delay_rmap`, include/asm-generic/tlb.h:280, CONFIG_SMP) to
  *   `tlb_flush_rmaps()` at the end of the table, still under the PTE lock (mm/memory.c:1495-1499,
  *   1517-1521, 1685-1689; mm/mmu_gather.c:83-92), then frees after the unlock (1697-1698). No
- *   6.x flavor sets a PTE's dirty bit (MmState.pted is 2.6.15's: a 6.x writable PTE is a dirty
- *   page, kernel/store.ts): the 6.x zaps see clean PTEs only, rmap removal at the PTE,
+ *   6.x flavor sets a PTE's dirty bit (MmState.pted is the 2.6 flavors': a 6.x writable PTE is a
+ *   dirty page, kernel/store.ts): the 6.x zaps see clean PTEs only, rmap removal at the PTE,
  *   references at tlb_finish_mmu.
  * - 6.1.192's zap_pte_range breaks out on need_resched() (mm/memory.c:1426-1427) and then
  *   frees only if it forced a flush: no change to where the references go.

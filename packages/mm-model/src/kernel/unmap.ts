@@ -254,7 +254,8 @@ export function unmapProc(variant: UnmapVariant): Proc {
       // zap_pte_range, after the clear and before page_remove_rmap: `if (pte_dirty(ptent)) set_page_dirty(page)`
       // (2.6.15 mm/memory.c, the same in 2.6.23.17 after ptep_get_and_clear_full at mm/memory.c:671; 6.1.192
       // mm/memory.c:1442-1444). Reached only when the zapped PTE was dirty: the step is the test's taken branch.
-      // Only the 2.6.15 flavors' stores leave a PTE dirty (kernel/store.ts), so elsewhere it is never reached.
+      // Only the 2.6 flavors' stores and write faults leave a PTE dirty (kernel/store.ts; 2.6.23's write faults install
+      // it dirty and dirty the page only after the PTE unlock, flavors/linux-2.6.23/fault.ts), so on 6.x it is never reached.
       dirty: {
         label: 'if (pte_dirty(ptent)) set_page_dirty(page)',
         where: variant.truncateCount ? 'mm/memory.c zap_pte_range() → mm/page-writeback.c set_page_dirty()' : 'mm/memory.c zap_pte_range()',
@@ -268,9 +269,11 @@ export function unmapProc(variant: UnmapVariant): Proc {
               w(`${c.P(pfn)}.flags.dirty`),
               'xchg',
               c.page(pfn).flags & PG.dirty ? 1 : 0,
-              variant.truncateCount
-                ? 'mm/memory.c zap_pte_range() 2.6.15: if (pte_dirty(ptent)) set_page_dirty(page) → __set_page_dirty_buffers(): TestSetPageDirty(page)'
-                : 'mm/memory.c zap_pte_range() 6.1.192: if (pte_dirty(ptent)) set_page_dirty(page) (mm/memory.c:1442-1444)',
+              !variant.truncateCount
+                ? 'mm/memory.c zap_pte_range() 6.1.192: if (pte_dirty(ptent)) set_page_dirty(page) (mm/memory.c:1442-1444)'
+                : variant.truncateCountBarriers === false
+                  ? 'mm/memory.c zap_pte_range() 2.6.23 (2.6.23.17 mm/memory.c:682-683): if (pte_dirty(ptent)) set_page_dirty(page) → __set_page_dirty_buffers() → __set_page_dirty(): TestSetPageDirty(page) (fs/buffer.c:757, 693)'
+                  : 'mm/memory.c zap_pte_range() 2.6.15: if (pte_dirty(ptent)) set_page_dirty(page) → __set_page_dirty_buffers(): TestSetPageDirty(page)',
             ),
           ];
         },

@@ -26,7 +26,8 @@ export interface SearchResult {
   ends: number;
 }
 
-export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
+/** `onState`: called once with every distinct state reached (a test's own question about the state space). */
+export function search<S>(m: Machine<S>, maxStates = 200_000, onState?: (s: S) => void): SearchResult {
   const ids = new Map<string, number>();
   const states: S[] = [];
   const parent: { from: number; t: number }[] = [];
@@ -62,6 +63,7 @@ export function search<S>(m: Machine<S>, maxStates = 200_000): SearchResult {
   for (let cur = 0; cur < states.length; cur++) {
     if (states.length > maxStates) throw new Error(`more than ${maxStates} states`);
     const s = states[cur]!;
+    onState?.(s);
     let live = 0;
     let enabled = 0;
     for (let t = 0; t < m.threads.length; t++) {

@@ -44,8 +44,8 @@ export function programs26(fault: string): Record<string, Program> {
     },
     read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
     load: loadProgram(),
-    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store faults like a read (2.6.15's installs the PTE dirty) and
-    // dirties the PTE (2.6.15) or the page (2.6.23) (kernel/store.ts)
+    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store's fault is the read fault installing the PTE dirty; the store
+    // dirties the PTE (2.6.15), or on 2.6.23 (write notification) the write faults dirty the page (kernel/store.ts)
     store: storeProgram(),
   };
 }

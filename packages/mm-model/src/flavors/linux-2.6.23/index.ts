@@ -11,7 +11,7 @@ import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../lin
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
 import { doGenericMappingReadProc } from '../linux-2.6.15/read.js';
-import { doFault2623 } from './fault.js';
+import { doFault2623, doWpPage2623 } from './fault.js';
 import { userLoadProc } from '../../kernel/load.js';
 import { userStoreProc } from '../../kernel/store.js';
 
@@ -21,6 +21,7 @@ export const linux2623: Flavor = {
   version: '2.6.23',
   procs: {
     __do_fault: doFault2623,
+    do_wp_page: doWpPage2623,
     // 2.6.23.17 mm/memory.c:1989-1992: truncate_count++ without 2.6.15's smp_wmb()/smp_mb()
     unmap_mapping_range: unmapProc({
       fn: 'unmap_mapping_range',
@@ -61,11 +62,13 @@ export const linux2623: Flavor = {
       where: 'mm/truncate.c',
     }),
     // mm/filemap.c:2183-2193 (2.6.23.17): invalidate before ->direct_IO; `if (retval) goto out` after it.
-    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex' }),
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex', mkclean: true }),
     // 2.6.23.17 mm/filemap.c:865-1071: no i_size read before find_page; page_ok reads it on every path
     do_generic_mapping_read: doGenericMappingReadProc({ v2623: true }),
     user_load: userLoadProc('__do_fault', 'pte'),
-    user_store: userStoreProc({ fault: '__do_fault', entry: 'pte' }),
+    // write notification (vma_wants_writenotify, 2.6.23.17 mm/mmap.c:1038-1063): a PTE is writable exactly while it
+    // is dirty; the write faults dirty the page after the PTE unlock (kernel/store.ts, fault.ts)
+    user_store: userStoreProc({ fault: '__do_fault', entry: 'pte', pteDirty: true, writeNotify: { proc: 'do_wp_page', entry: 'wp' } }),
   },
   programs: programs26('__do_fault'),
 };
