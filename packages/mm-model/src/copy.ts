@@ -69,7 +69,7 @@ function rootWithPmds(s: MmState): Mutable<MmState> {
   return { pages: s.pages, maps: s.maps, ptes: s.ptes, ptl: s.ptl, disk: s.disk, pmds: s.pmds, threads: s.threads };
 }
 
-/** The 2.6.15 flavors' root while a PTE is dirty (they have no PMDs); a root with both is copied generically. */
+/** The 2.6 flavors' root while a PTE is dirty (they have no PMDs); a root with both is copied generically. */
 function rootWithPted(s: MmState): Mutable<MmState> {
   return { pages: s.pages, maps: s.maps, ptes: s.ptes, ptl: s.ptl, disk: s.disk, pted: s.pted, threads: s.threads };
 }

@@ -160,9 +160,8 @@ export interface MmState {
    * the bit a store sets in the PTE where the flavor keeps it there (2.6.15, 2.6.23: kernel/store.ts)
    * and a write fault's pte_mkdirty(); the zap moves it to the page (kernel/unmap.ts), 2.6.23's
    * writeback cleans it (page_mkclean: flavors/linux-2.6.15/odirect.ts), and on 2.6.23 it is also the
-   * PTE's write bit (write notification). Absent while no
-   * PTE is dirty (never an all-zero table: equal states stay one state), so flavors that never
-   * set the bit carry nothing.
+   * PTE's write bit (write notification). Absent while no PTE is dirty (never an all-zero table:
+   * equal states stay one state), so flavors that never set the bit carry nothing.
    */
   readonly pted?: readonly (readonly number[])[];
   readonly threads: readonly ThreadS[];
