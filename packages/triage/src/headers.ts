@@ -14,6 +14,12 @@ export interface Header {
   style: TitleStyle;
   /** What the header line itself says (file, line, function, task, access type, ...). */
   fields: Record<string, string>;
+  /**
+   * The kernel prints the page dump after this header, inside the same splat (bad_page,
+   * KASAN's "The buggy address belongs to the physical page", print_bad_pte's
+   * `dump_page(page, "bad pte")`), not before it as VM_BUG_ON_PAGE does.
+   */
+  dumpFollows?: boolean;
 }
 
 export type TitleStyle =
@@ -49,6 +55,7 @@ const RULES: Rule[] = [
       kind: m[1] === 'cache' ? 'bad-page-cache' : 'bad-page-state',
       style: 'bad-page',
       fields: { what: m[1]!, comm: m[2]!, pfn: m[3]! },
+      dumpFollows: true,
     }),
   },
   {
@@ -57,13 +64,18 @@ const RULES: Rule[] = [
       kind: 'bad-page-state',
       style: 'bad-page',
       fields: { what: 'state', at: m[1]!, comm: m[2]!, page: m[3]! },
+      dumpFollows: true,
     }),
   },
   {
     re: /^(?:BUG: )?Bad page state in process '?([^'\s]+)'?/,
-    make: (m) => ({ kind: 'bad-page-state', style: 'bad-page', fields: { what: 'state', comm: m[1]! } }),
+    make: (m) => ({ kind: 'bad-page-state', style: 'bad-page', fields: { what: 'state', comm: m[1]! }, dumpFollows: true }),
   },
-  { re: /^BUG: Bad page map in process (\S+)/, make: (m) => ({ kind: 'other', style: 'fixed', fields: { title: 'BUG: Bad page map', comm: m[1]! } }) },
+  // mm/memory.c print_bad_pte(): the header, dump_page(page, "bad pte"), addr:/file: lines, dump_stack().
+  {
+    re: /^BUG: Bad page map in process (\S+)/,
+    make: (m) => ({ kind: 'other', style: 'fixed', fields: { title: 'BUG: Bad page map', comm: m[1]! }, dumpFollows: true }),
+  },
   {
     re: new RegExp(String.raw`^(?:kernel BUG|Kernel BUG) at (${SRC}):(\d+)`),
     make: (m) => ({ kind: 'bug', style: 'kernel-bug', fields: { file: m[1]!, srcline: m[2]! } }),
@@ -122,10 +134,13 @@ const RULES: Rule[] = [
   },
   {
     re: new RegExp(String.raw`^BUG: KASAN: (double-free or invalid-free|double-free|invalid-free) in (${F})`),
-    make: (m) => ({ kind: 'kasan', style: 'kasan-free', fields: { type: m[1]!, fn: m[2]! } }),
+    make: (m) => ({ kind: 'kasan', style: 'kasan-free', fields: { type: m[1]!, fn: m[2]! }, dumpFollows: true }),
   },
-  { re: new RegExp(String.raw`^BUG: KASAN: ([\w-]+) in (${F})`), make: (m) => ({ kind: 'kasan', style: 'kasan', fields: { type: m[1]!, fn: m[2]! } }) },
-  { re: /^BUG: KASAN: ([\w-]+)/, make: (m) => ({ kind: 'kasan', style: 'kasan', fields: { type: m[1]! } }) },
+  {
+    re: new RegExp(String.raw`^BUG: KASAN: ([\w-]+) in (${F})`),
+    make: (m) => ({ kind: 'kasan', style: 'kasan', fields: { type: m[1]!, fn: m[2]! }, dumpFollows: true }),
+  },
+  { re: /^BUG: KASAN: ([\w-]+)/, make: (m) => ({ kind: 'kasan', style: 'kasan', fields: { type: m[1]! }, dumpFollows: true }) },
   { re: /^BUG: KCSAN: (.+)$/, make: (m) => ({ kind: 'kcsan', style: 'kcsan', fields: { what: m[1]!.trim() } }) },
   { re: /^(?:Oops: )?general protection fault/, make: () => ({ kind: 'gpf', style: 'gpf', fields: {} }) },
   { re: /^INFO: task (.+?):(\d+) (?:blocked|can't die)/, make: (m) => ({ kind: 'hung-task', style: 'hung-task', fields: { comm: m[1]!, pid: m[2]! } }) },

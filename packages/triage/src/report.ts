@@ -40,8 +40,6 @@ const RECENT = 24;
 const MAX_SPLATS = 500;
 const MAX_STACKS = 200;
 /** A page dump's lines before a `kernel BUG at` (VM_BUG_ON_PAGE/FOLIO prints the page first). */
-/** Splats whose page dump comes after their header. */
-const OWNS_DUMP: ReadonlySet<string> = new Set(['bad-page-cache', 'bad-page-state', 'kasan']);
 const DUMP_LINE =
   /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
 
@@ -90,7 +88,7 @@ export class ReportScanner {
         this.close('end-trace');
       } else if (end === 'rule' && open.lines.length > 1 && open.accepts(l)) {
         this.close('rule');
-      } else if (startsPageDump(t) && open.accepts(l) && !OWNS_DUMP.has(open.header.kind)) {
+      } else if (startsPageDump(t) && open.accepts(l) && !open.header.dumpFollows) {
         // A page dump after the splat is under way starts the next one (VM_BUG_ON prints the page first).
         this.close('next');
       } else if (isFollowUp(t) && open.accepts(l)) {

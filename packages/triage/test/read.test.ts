@@ -305,6 +305,37 @@ describe('splats: kinds and titles', () => {
     expect(s.noise).toBe(2);
     expect(s.task?.pid).toBe(10);
   });
+
+  it("keeps print_bad_pte's page dump, task line and call trace in its splat (the dump comes after the header)", () => {
+    // mm/memory.c print_bad_pte(): the header, dump_page(page, "bad pte"), the addr:/file: lines,
+    // dump_stack(). The page line used to end the splat at its header, so the release on the
+    // CPU line and the zap's call trace were lost.
+    const r = parseReport(
+      [
+        'BUG: Bad page map in process a.out  pte:8000000123456025 pmd:12345067',
+        'page:ffffea0004d15940 refcount:1 mapcount:-1 mapping:ffff888100a1b2c8 index:0x3 pfn:0x134565',
+        'aops:ext4_da_aops ino:c dentry name:"file0"',
+        'flags: 0x200000000000002c(referenced|uptodate|lru|node=0|zone=2)',
+        'page dumped because: bad pte',
+        'addr:00007f0000003000 vm_flags:000000fb anon_vma:0000000000000000 mapping:ffff888100a1b2c8 index:3',
+        'file:file0 fault:ext4_filemap_fault mmap:ext4_file_mmap read_folio:ext4_read_folio',
+        'CPU: 0 PID: 5000 Comm: a.out Not tainted 6.12.9-amd64 #1',
+        'Call Trace:',
+        ' <TASK>',
+        ' dump_stack_lvl+0x5d/0x80',
+        ' print_bad_pte+0x1a3/0x260',
+        ' zap_pte_range+0x1c6/0x7a0',
+        ' unmap_page_range+0x2a4/0x500',
+        ' </TASK>',
+      ].join('\n'),
+    );
+    expect(r.splats).toHaveLength(1);
+    expect(r.stacks).toHaveLength(0);
+    const s = r.splats[0]!;
+    expect(s).toMatchObject({ title: 'BUG: Bad page map', kernel: '6.12.9-amd64', lines: { first: 1, last: 15 } });
+    expect(s.page).toMatchObject({ mapcount: -1, reason: 'bad pte' });
+    expect(s.frames.map((f) => f.function)).toContain('zap_pte_range');
+  });
 });
 
 describe('rules from a BUG without its page dump', () => {
