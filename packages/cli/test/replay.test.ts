@@ -3,7 +3,7 @@
  * determinism, and the errors a user can cause.
  */
 import { describe, expect, it } from '@jest/globals';
-import { copyFileSync, mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -164,5 +164,34 @@ describe('kreplay replay: input', () => {
     const probes = await runCli(['replay', fx('clean-odirect'), '--probes', 'fixtures/replay/clean-odirect/trace.txt']);
     expect(probes.exitCode).toBe(2);
     expect(probes.stderr).toMatch(/trace\.txt(:\d+)?: (bad probe map|not valid YAML)/);
+  });
+});
+
+describe('kreplay replay: a file holding fewer entries than its header counts', () => {
+  // A tracefs `trace` file stops tracing while it is read, so its entries-in-buffer header counts
+  // exactly the entries it prints. Fewer means the file was cut or lines were removed, somewhere.
+  const cutCopy = (keepHeader: boolean): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-cut-'));
+    for (const f of ['trace.txt', 'meta.json']) copyFileSync(path.join(repoRoot, 'fixtures/replay/orphan-page-mapped', f), path.join(dir, f));
+    const lines = readFileSync(path.join(dir, 'trace.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => !l.includes('page_fault_user:') && (keepHeader || !l.includes('entries-in-buffer')));
+    writeFileSync(path.join(dir, 'trace.txt'), lines.join('\n'));
+    return path.join(dir, 'trace.txt');
+  };
+
+  it('makes every finding uncertain and says why (it used to keep them certain, and a cut file without findings read clean)', async () => {
+    const r = await runCli(['replay', cutCopy(true), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 1 });
+    expect(out.findings[0].explanation).toContain('the header at line 3 counts 13 entries in the ring buffer, but the file holds 12');
+    expect(out.warnings.join('\n')).toContain('delete the header');
+  });
+
+  it('keeps them certain once the user deletes the header line, saying the lines were removed on purpose', async () => {
+    const r = await runCli(['replay', cutCopy(false)]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('error orphan-page-mapped (certain)');
   });
 });

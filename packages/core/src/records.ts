@@ -51,6 +51,7 @@ export type GapKind =
   | 'events-dropped' // trace-cmd report `[N EVENTS DROPPED]`
   | 'buffer-started' // `##### CPU N buffer started ####`: earlier events on that CPU were overwritten
   | 'truncated' // the input ended in the middle of a record
+  | 'missing-entries' // fewer entries than the `entries-in-buffer` header counts: cut off or removed, nowhere in particular
   | 'unparseable'; // a line no reader understood
 
 /** A place where events may be missing. Replay across a gap on that CPU is uncertain. */

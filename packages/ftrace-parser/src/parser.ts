@@ -73,6 +73,18 @@ export class TraceLineParser {
   private readonly graphTask = new Map<number, { comm: string; pid: number }>();
   /** Timestamp form of the first event: `usec`, `nsec`, `counter`. */
   tsForm: TimestampForm | undefined;
+  /**
+   * The ring-buffer entries the `entries-in-buffer/entries-written` header lines count (summed
+   * over concatenated traces), the first such line, and the entries the file holds: events and
+   * lines that did not parse (each was one entry). A tracefs `trace` file stops tracing while it
+   * is read (kernel/trace/trace.c __tracing_open: tracing_stop_tr), so the two agree unless
+   * the file was cut or lines were removed (`missingEntries`).
+   */
+  private entriesCounted = 0;
+  private entriesLine = 0;
+  private entriesHeld = 0;
+  private tracer: string | undefined;
+  private graphSeen = false;
 
   constructor(opts: LineParserOptions) {
     this.source = opts.source;
@@ -206,10 +218,33 @@ export class TraceLineParser {
     return this.emitEvent(rec, ev, out, head.layout === 'perf');
   }
 
-  /** End of input: flush what is held. */
+  /** End of input: flush what is held; say if the header counted entries the file does not hold. */
   end(out: TraceRecord[]): void {
     this.flushPending(out);
     this.flushHeld(out, undefined);
+    this.missingEntries(out);
+  }
+
+  /**
+   * Fewer entries than the header counted: events were cut off or removed (a file cut short, a
+   * `grep -v`), and nothing says where. One gap with no CPU and no place, kind
+   * `missing-entries`, at the header line. Only for tracers whose every entry prints as one
+   * line (nop, function: events, `<stack trace>`, markers): function_graph folds an entry and
+   * its return into one line.
+   */
+  private missingEntries(out: TraceRecord[]): void {
+    const missing = this.entriesCounted - this.entriesHeld;
+    if (missing <= 0 || this.graphSeen || (this.tracer !== undefined && this.tracer !== 'nop' && this.tracer !== 'function')) return;
+    out.push({
+      type: 'gap',
+      kind: 'missing-entries',
+      cpu: undefined,
+      lost: missing,
+      ts: undefined,
+      line: this.entriesLine,
+      source: this.source,
+      reason: `the header at line ${this.entriesLine} counts ${this.entriesCounted} entries in the ring buffer, but the file holds ${this.entriesHeld}: ${missing} were cut off or removed, and nothing says where they were`,
+    });
   }
 
   private makeEvent(
@@ -250,6 +285,7 @@ export class TraceLineParser {
       out.push({ type: 'meta', key: 'layout', value: 'perf script', line: rec.line, source: this.source });
     }
     this.pendingIsPerf = perf;
+    this.entriesHeld++;
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
@@ -304,6 +340,7 @@ export class TraceLineParser {
     }
     this.flushPending(out);
     this.flushHeld(out, undefined);
+    this.entriesHeld++;
     out.push({ type: 'gap', kind, line: lineNo, source: this.source, reason, text: cutText(text) });
   }
 
@@ -326,7 +363,10 @@ export class TraceLineParser {
       }
     }
     const body = text.replace(/^#\s*/, '');
-    if (body.startsWith('tracer:')) return this.meta(out, 'tracer', body.slice(7).trim(), lineNo);
+    if (body.startsWith('tracer:')) {
+      this.tracer = body.slice(7).trim();
+      return this.meta(out, 'tracer', this.tracer, lineNo);
+    }
     if (body.startsWith('kreplay:')) {
       const rest = body.slice(8).trim();
       const sp = rest.indexOf(' ');
@@ -341,6 +381,8 @@ export class TraceLineParser {
     }
     const e = ENTRIES.exec(text);
     if (e) {
+      if (this.entriesCounted === 0) this.entriesLine = lineNo;
+      this.entriesCounted += Number(e[1]);
       this.meta(out, 'entries-in-buffer', Number(e[1]), lineNo);
       this.meta(out, 'entries-written', Number(e[2]), lineNo);
       this.meta(out, 'cpus', Number(e[3]), lineNo);
@@ -426,6 +468,7 @@ export class TraceLineParser {
     }
     if (task && g.comm !== undefined) this.graphTask.set(g.cpu, task);
     const rec = this.makeEvent(ts, g.cpu, task?.pid ?? -1, undefined, task?.comm ?? '<...>', g.flags, ev, lineNo);
+    this.graphSeen = true;
     this.emitEvent(rec, ev, out);
     if (g.ts === undefined) this.lastTs = ts;
   }

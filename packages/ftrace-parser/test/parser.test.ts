@@ -177,6 +177,21 @@ describe('gaps', () => {
     expect(events(parseTraceString(line('tracing_mark_write: a')))).toHaveLength(1);
   });
 
+  it('fewer entries than the entries-in-buffer header counts is one missing-entries gap at the header, for nop and function tracers only', () => {
+    const header = (tracer: string, n: number) => [`# tracer: ${tracer}`, '#', `# entries-in-buffer/entries-written: ${n}/${n + 7}   #P:2`, '#'];
+    const body = [line('tracing_mark_write: a'), line('<stack trace>'), ' => filemap_fault+0x0/0x5a0', line('tracing_mark_write: b')];
+    const cut = gaps(parseTraceString([...header('nop', 5), ...body].join('\n')));
+    expect(cut).toEqual([expect.objectContaining({ kind: 'missing-entries', line: 3, lost: 2, cpu: undefined })]);
+    expect(cut[0]!.reason).toContain('counts 5 entries in the ring buffer, but the file holds 3');
+    // a <stack trace> is an entry of its own; an unparseable line was one too
+    expect(gaps(parseTraceString([...header('nop', 3), ...body].join('\n')))).toEqual([]);
+    expect(gaps(parseTraceString([...header('function', 4), ...body, 'garbage'].join('\n'))).map((g) => g.kind)).toEqual(['unparseable']);
+    // concatenated captures: the headers add up
+    expect(gaps(parseTraceString([...header('nop', 3), ...body, ...header('nop', 3), ...body].join('\n')))).toEqual([]);
+    // function_graph prints an entry and its return as one line
+    expect(gaps(parseTraceString([...header('function_graph', 9), ...body].join('\n')))).toEqual([]);
+  });
+
   it('--format perf rejects ftrace lines (and the other way round)', () => {
     expect(gaps(parseTraceString(line('tracing_mark_write: a'), { format: 'perf' }))[0]!.reason).toMatch(/--format perf/);
     expect(gaps(parseTraceString('fio  2231 [001] 1.000001: ftrace:print: tracing_mark_write: x', { format: 'ftrace' }))).toHaveLength(1);

@@ -119,6 +119,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let lost = 0;
   let unusable = 0;
   let unparseable: Gap | undefined;
+  /** The header counted entries the file does not hold (the parser says so at the end): lost anywhere. */
+  let entriesMissing: Gap | undefined;
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
@@ -210,6 +212,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       gaps++;
       lost += r.lost ?? 0;
       if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
+      if (r.kind === 'missing-entries') entriesMissing = r;
       const ts = r.ts ?? inputTs;
       const cpu = r.cpu ?? -1;
       sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
@@ -305,6 +308,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
   }
 
+  if (entriesMissing) {
+    // Known only at the end, and nowhere in particular: any finding may rest on a fact the lost events changed.
+    const why = `${entriesMissing.reason} (${entriesMissing.source}:${entriesMissing.line}), so events that would explain this may be missing.`;
+    for (const f of engine.findings) {
+      if (f.certainty === 'uncertain') continue;
+      f.certainty = 'uncertain';
+      f.explanation += ` Uncertain: ${why}`;
+    }
+    warnings.push(
+      `${entriesMissing.reason}: every finding is uncertain and no finding is not a clean run (if you removed lines on purpose, delete the header's entries-in-buffer line to say so)`,
+    );
+  }
   const ms = performance.now() - t0;
   const c = engine.counters;
   if (events === 0 && unparseable) {
