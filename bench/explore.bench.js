@@ -13,6 +13,7 @@
 // explores everything, as kreplay's search does). Then the race corpus (fixtures/races/,
 // docs/races.md): each race's scenario on the kernel before the fix (before.js) and after it,
 // one core. Needs a build (`npm run build`).
+// bench/scenarios (size): scenarios whose steps touch a large range, run on one core.
 //   npm run bench explore [-- [scenario-substring] [--workers N] [--base DIR] [--dpor SECONDS]]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
@@ -159,6 +160,25 @@ export default async function run(args = []) {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
+
+  // size: what a step costs when a range is large (bench/scenarios: not shipped, not in the goldens)
+  const sized = path.join(root, 'bench/scenarios');
+  for (const f of readdirSync(sized)
+    .filter((x) => x.endsWith('.yaml') && x.includes(o.filter))
+    .sort()) {
+    const sc = await mm.loadScenario(path.join(sized, f));
+    for (const name of ['linux-2.6.15', 'linux-6.1']) {
+      const machine = mm.createMachine(sc, await mm.resolveFlavor(name));
+      console.log(`size ${sc.name} on ${name}`);
+      if (before) {
+        const old = beforeMm.createMachine(await beforeMm.loadScenario(path.join(sized, f)), await beforeMm.resolveFlavor(name));
+        const b = await timed(() => before.explore(old, { strategy: 'exhaustive' }));
+        console.log(row('before, 1 core', b.r, b.wall, b.cpu));
+      }
+      const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
+      console.log(row('1 core', one.r, one.wall, one.cpu));
+    }
+  }
 
   const races = path.join(root, 'fixtures/races');
   for (const d of readdirSync(races)

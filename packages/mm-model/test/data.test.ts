@@ -32,7 +32,34 @@ describe('data on disk and in pages', () => {
     expect(c.state.maps[0]!.bmap[0]).toBe(NONE);
     expect(tagGen(diskData(c.state, 0, 0))).toBe(2);
   });
+
+  test('many writes in one step: each hole gets the lowest free block, a freed block is reused first, and the state the step began from is untouched', async () => {
+    const m = await machineOf(onePage({ threads: READER }), 'linux-2.6.15');
+    const s0 = deepFreeze(m.initial());
+    const k0 = stateKey(s0);
+    const used0 = s0.maps[0]!.bmap.filter((b) => b !== NONE);
+    const c = new Ctx(m.env, s0, 0, true);
+    for (let ix = 1; ix <= 6; ix++) c.writeDisk(0, ix, c.mintWrite(0, ix));
+    const blocks = (s: MmState, from: number, to: number) => s.maps[0]!.bmap.slice(from, to + 1);
+    const first = Math.max(...used0) + 1;
+    expect(blocks(c.state, 1, 6)).toEqual([0, 1, 2, 3, 4, 5].map((i) => first + i));
+    c.freeBlocks(0, 2, 3); // two blocks in the middle go back
+    c.writeDisk(0, 8, c.mintWrite(0, 8));
+    c.writeDisk(0, 9, c.mintWrite(0, 9));
+    c.writeDisk(0, 10, c.mintWrite(0, 10));
+    expect(blocks(c.state, 8, 10)).toEqual([first + 1, first + 2, first + 6]);
+    for (const ix of [1, 4, 5, 6, 8, 9, 10]) expect(c.state.disk[c.state.maps[0]!.bmap[ix]!]).toBe(dataTag(0, ix, 1)); // past EOF: on disk, not read
+    expect(stateKey(s0)).toBe(k0);
+  });
 });
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) deepFreeze(v);
+  }
+  return o;
+}
 
 describe('stale-data', () => {
   test('a read that started after a write returned must see that write or a newer one', async () => {
