@@ -366,6 +366,40 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
   }
   if (b.length === 1 && p.length === 1 && b[0] !== p[0] && sameWorkloads(base, patched) === undefined)
     out.push(`the sides ran different workloads (base ${b[0]}, patched ${p[0]})`);
+  return [...out, ...kernelWarnings(base, patched)];
+}
+
+/** `6.1` of `6.1.0-56-amd64`, `6.12` of `6.12.117-kreplay-82294926`, `2.6` of `2.6.23.17`. */
+function kernelSeries(release: string): string {
+  return /^(\d+\.\d+)/.exec(release)?.[1] ?? release;
+}
+
+/**
+ * A patch is judged against the kernel it applies to: sides of different kernel series (6.1
+ * against 6.12) differ by everything between them, and a side that mixes series pools unlike
+ * runs. Only the series is compared (a patched build's release names its build, and Debian's
+ * `6.1.0-56-amd64` does not carry the upstream sublevel). Runs whose meta.json names no
+ * kernel are left out.
+ */
+function kernelWarnings(base: readonly RunData[], patched: readonly RunData[]): string[] {
+  const series = (runs: readonly RunData[]) => {
+    const by = new Map<string, string>();
+    for (const r of runs) if (r.kernelRelease && !by.has(kernelSeries(r.kernelRelease))) by.set(kernelSeries(r.kernelRelease), r.kernelRelease);
+    return [...by].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+  const b = series(base);
+  const p = series(patched);
+  const out: string[] = [];
+  for (const [side, s] of [
+    ['base', b],
+    ['patched', p],
+  ] as const) {
+    if (s.length > 1) out.push(`the ${side} side mixes kernel series (${s.map(([k, rel]) => `${k}: ${rel}`).join(', ')}): its runs are not of one kernel`);
+  }
+  if (b.length === 1 && p.length === 1 && b[0]![0] !== p[0]![0])
+    out.push(
+      `the sides ran different kernel series (base ${b[0]![1]}, patched ${p[0]![1]}): what differs is everything between ${b[0]![0]} and ${p[0]![0]}, not only the patch`,
+    );
   return out;
 }
 

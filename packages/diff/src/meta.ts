@@ -4,7 +4,7 @@
  * test file, and what the kernel itself reported (WARN, BUG, "Bad page cache") during the
  * capture.
  */
-import { fileKey, findTraceMeta, metaWorkloadName, readTraceMeta, type MetaJson } from '@kreplay/core';
+import { fileKey, findTraceMeta, metaRelease, metaWorkloadName, readTraceMeta, type MetaJson } from '@kreplay/core';
 import { readReplayJson } from '@kreplay/replay';
 import type { WorkloadValue } from './types.js';
 
@@ -26,6 +26,8 @@ export interface WorkloadMeta {
   testFile?: string;
   /** The workload that ran. */
   name?: string;
+  /** The traced kernel's release. */
+  release?: string;
 }
 
 /** `workload.testFile {dev: "254:0", ino: 12}` of a capture's meta.json as a FileKey. */
@@ -51,7 +53,14 @@ export async function readWorkloadMeta(metaPath: string): Promise<WorkloadMeta> 
   const meta = await readTraceMeta(metaPath);
   const testFile = testFileKey(meta);
   const name = metaWorkloadName(meta);
-  return { path: metaPath, counters: workloadCounters(meta), ...(testFile ? { testFile } : {}), ...(name ? { name } : {}) };
+  const release = metaRelease(meta);
+  return {
+    path: metaPath,
+    counters: workloadCounters(meta),
+    ...(testFile ? { testFile } : {}),
+    ...(name ? { name } : {}),
+    ...(release ? { release } : {}),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
-import { findTraceMeta, metaWorkloadName, type MetaJson } from '@kreplay/core';
+import { findTraceMeta, metaRelease, metaWorkloadName, type MetaJson } from '@kreplay/core';
 import { findingFromJson, readReplayJson } from '@kreplay/replay';
 import { readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
 import type { Histogram } from './significance.js';
@@ -68,6 +68,8 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     if (tf) run.testFile = tf;
     const name = metaWorkloadName(r.meta);
     if (name) run.workloadName = name;
+    const release = metaRelease(r.meta);
+    if (release) run.kernelRelease = release;
   }
   return run;
 }
@@ -123,6 +125,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       run.metaPath = m.path;
       if (m.testFile) run.testFile = m.testFile;
       if (m.name) run.workloadName = m.name;
+      if (m.release) run.kernelRelease = m.release;
     }
   }
   return run;

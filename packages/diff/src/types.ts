@@ -46,6 +46,8 @@ export interface RunData {
   workloadName?: string;
   /** The workload's test file as a FileKey (`254:0/c`), from meta.json, when it says. */
   testFile?: string;
+  /** The traced kernel's release (meta.json `kernel.release`, `6.1.0-56-amd64`), when it says. */
+  kernelRelease?: string;
 }
 
 export interface SideInfo {

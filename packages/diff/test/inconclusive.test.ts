@@ -101,6 +101,19 @@ describe('diff: a side that saw nothing', () => {
     expect(unnamed.warnings).toContain('the sides ran different workloads (base a, patched (unknown))');
   });
 
+  it('sides of different kernel series, or a side that mixes them, are said to be so (only the series is compared)', () => {
+    const k = (source: string, kernelRelease: string) => run(source, { kernelRelease });
+    const across = diffRuns([k('b', '6.1.192-kreplay-1d9e455e')], [k('p', '6.12.117-kreplay-82294926')]);
+    expect(across.warnings).toContain(
+      'the sides ran different kernel series (base 6.1.192-kreplay-1d9e455e, patched 6.12.117-kreplay-82294926): what differs is everything between 6.1 and 6.12, not only the patch',
+    );
+    const mixed = diffRuns([k('b1', '6.1.0-56-amd64'), k('b2', '6.12.48-amd64')], [k('p', '6.1.192-kreplay-1d9e455e')]);
+    expect(mixed.warnings).toContain('the base side mixes kernel series (6.1: 6.1.0-56-amd64, 6.12: 6.12.48-amd64): its runs are not of one kernel');
+    // Debian's stock 6.1 against a patched 6.1 build: one series, nothing to say
+    const same = diffRuns([k('b', '6.1.0-56-amd64')], [k('p', '6.1.192-kreplay-1d9e455e'), run('q')]);
+    expect(same.warnings.filter((w) => w.includes('kernel'))).toEqual([]);
+  });
+
   it('the unusable events of each side are counted', () => {
     const d = diffRuns([run('b', { unusableEvents: 2 })], [run('p', { unusableEvents: 3 }), run('q', { unusableEvents: 4 })]);
     expect([d.base.unusableEvents, d.patched.unusableEvents]).toEqual([2, 7]);
