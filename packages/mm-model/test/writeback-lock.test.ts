@@ -24,8 +24,8 @@ const at = (s: MmState, t: number, proc: string, pc: string) => {
 /** The disk block of page index `ix` of file 0 holds the page's data `data`. */
 const onDisk = (s: MmState, ix: number, data: number) => s.disk[s.maps[0]!.bmap[ix]!] === data;
 
-/** File `data` (size bytes) with pages `pages` cached (pfn 7 first), no mapping; the threads given. */
-const scenario = (flavor: string, size: number, pages: string, threads: string) => `
+/** File `data` (size bytes) with pages `pages` cached (pfn 7 first), mapped by `p` with no PTE; one thread per entry of `threads`. */
+const scenario = (flavor: string, size: number, pages: string, threads: readonly string[]) => `
 flavor: ${flavor}
 files:
   - { name: data, dev: "8:1", ino: 0x2a, size: ${size}, pages: [${pages}] }
@@ -34,22 +34,17 @@ processes:
     vmas:
       - { file: data, start: 0x10000, pages: 2 }
 threads:
-${threads}
+${threads.map((t) => `  - ${t}`).join('\n')}
 `;
 const DIRTY0 = `{ index: 0, pfn: ${PFN}, flags: [uptodate, dirty] }`;
 
 describe('writeback waits for the page lock', () => {
   test('linux-6.1: fadvise writeback of a page a buffered write holds locked waits, then writes the new data', async () => {
     const m: MmMachine = await machineOf(
-      scenario(
-        'linux-6.1',
-        4096,
-        DIRTY0,
-        [
-          '  - { name: wr, program: write, args: { file: data, offset: 0, length: 4096 } }',
-          '  - { name: fa, program: fadvise, args: { file: data, offset: 0, length: 4096 } }',
-        ].join('\n'),
-      ),
+      scenario('linux-6.1', 4096, DIRTY0, [
+        '{ name: wr, program: write, args: { file: data, offset: 0, length: 4096 } }',
+        '{ name: fa, program: fadvise, args: { file: data, offset: 0, length: 4096 } }',
+      ]),
       'linux-6.1',
     );
     // the buffered write takes the folio lock (write_begin) and has not copied yet
@@ -74,15 +69,10 @@ describe('writeback waits for the page lock', () => {
 
   test('linux-2.6.23: the O_DIRECT write waits while invalidate_inode_pages2_range holds the dirty page locked', async () => {
     const m = await machineOf(
-      scenario(
-        'linux-2.6.23',
-        4096,
-        DIRTY0,
-        [
-          '  - { name: inv, program: invalidate_inode_pages2_range, args: { file: data, start: 0, end: 0 } }',
-          '  - { name: dio, program: odirect_write, args: { file: data, offset: 4096, length: 4096 } }',
-        ].join('\n'),
-      ),
+      scenario('linux-2.6.23', 4096, DIRTY0, [
+        '{ name: inv, program: invalidate_inode_pages2_range, args: { file: data, start: 0, end: 0 } }',
+        '{ name: dio, program: odirect_write, args: { file: data, offset: 4096, length: 4096 } }',
+      ]),
       'linux-2.6.23',
     );
     const locked = drive(m, m.initial(), 0, (s) => page(s)!.locker === 0).s;
@@ -103,15 +93,10 @@ describe('writeback waits for the page lock', () => {
 describe('writeback skips a page truncated between the lookup and the lock', () => {
   test('linux-6.1: truncate removes the page after the dirty-tag lookup; writeback finds folio->mapping changed, writes nothing', async () => {
     const m = await machineOf(
-      scenario(
-        'linux-6.1',
-        4096,
-        DIRTY0,
-        [
-          '  - { name: fa, program: fadvise, args: { file: data, offset: 0, length: 4096 } }',
-          '  - { name: tr, program: truncate, args: { file: data, size: 0 } }',
-        ].join('\n'),
-      ),
+      scenario('linux-6.1', 4096, DIRTY0, [
+        '{ name: fa, program: fadvise, args: { file: data, offset: 0, length: 4096 } }',
+        '{ name: tr, program: truncate, args: { file: data, size: 0 } }',
+      ]),
       'linux-6.1',
     );
     const looked = drive(m, m.initial(), 0, (s) => at(s, 0, 'mpage_prepare_extent_to_map', 'page'));
@@ -132,15 +117,10 @@ describe('writeback skips a page truncated between the lookup and the lock', () 
 
   test('linux-6.1: punch_hole writeback after the page was truncated skips it', async () => {
     const m = await machineOf(
-      scenario(
-        'linux-6.1',
-        8192,
-        `${DIRTY0}, { index: 1, pfn: 8, flags: [uptodate, dirty] }`,
-        [
-          '  - { name: ph, program: punch_hole, args: { file: data, offset: 0, length: 8192 } }',
-          '  - { name: tr, program: truncate, args: { file: data, size: 0 } }',
-        ].join('\n'),
-      ),
+      scenario('linux-6.1', 8192, `${DIRTY0}, { index: 1, pfn: 8, flags: [uptodate, dirty] }`, [
+        '{ name: ph, program: punch_hole, args: { file: data, offset: 0, length: 8192 } }',
+        '{ name: tr, program: truncate, args: { file: data, size: 0 } }',
+      ]),
       'linux-6.1',
     );
     const looked = drive(m, m.initial(), 0, (s) => at(s, 0, 'mpage_prepare_extent_to_map', 'page'));
@@ -159,15 +139,10 @@ describe("->writepage's i_size test", () => {
    */
   async function pastEof(size: number, index: number) {
     const m = await machineOf(
-      scenario(
-        'linux-6.1',
-        8192,
-        `{ index: ${index}, pfn: ${PFN}, flags: [uptodate, dirty] }`,
-        [
-          `  - { name: tr, program: truncate, args: { file: data, size: ${size} } }`,
-          '  - { name: fa, program: fadvise, args: { file: data, offset: 0, length: 0 } }',
-        ].join('\n'),
-      ),
+      scenario('linux-6.1', 8192, `{ index: ${index}, pfn: ${PFN}, flags: [uptodate, dirty] }`, [
+        `{ name: tr, program: truncate, args: { file: data, size: ${size} } }`,
+        '{ name: fa, program: fadvise, args: { file: data, offset: 0, length: 0 } }',
+      ]),
       'linux-6.1',
     );
     const cut = drive(m, m.initial(), 0, (s) => s.maps[0]!.isize === size).s;
