@@ -73,7 +73,9 @@ describe('a store through a shared mapping: the PTE dirty bit (2.6.15), write no
     expect(pteDirty(zapped.s)).toBe(false);
     expect(zapped.s.pted).toBeUndefined(); // no all-zero table: the state is the one a clean PTE's zap gives
     expect(dirty(zapped.s)).toBe(true);
-    const wb = drive(m, zapped.s, 0, (s) => !at(s, 0, 'generic_file_direct_IO', 'wb'));
+    // writeback: the dirty-tag lookup, then mpage_writepages' locked step for the page
+    const wb = drive(m, zapped.s, 0, (s) => at(s, 0, 'generic_file_direct_IO', 'direct'));
+    expect(wb.labels.some((l) => l.startsWith('lock_page(page); if (page->mapping != mapping)'))).toBe(true);
     expect(dirty(wb.s)).toBe(false);
     expect(wb.s.disk).toContain(stored);
   });

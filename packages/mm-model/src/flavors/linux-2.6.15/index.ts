@@ -12,6 +12,8 @@ import { doNoPage, filemapNopage } from './fault.js';
 import { truncateCompletePage, truncateInodePages, vmtruncate } from './truncate.js';
 import { inval2Locals, invalMappingLocals, invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from './invalidate.js';
 import { genericFileDirectIo } from './odirect.js';
+import { writeback2615 } from './writeback.js';
+import { writebackProc } from '../../kernel/writeback.js';
 import { doGenericMappingRead } from './read.js';
 import { loadProgram, userLoadProc } from '../../kernel/load.js';
 import { storeProgram, userStoreProc } from '../../kernel/store.js';
@@ -126,7 +128,8 @@ export const linux2615: Flavor = {
       fn: 'invalidate_complete_page',
       where: 'mm/truncate.c',
     }),
-    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem' }),
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: false, ilock: 'i_sem', writeback: writeback2615 }),
+    [writeback2615.fn]: writebackProc(writeback2615),
     do_generic_mapping_read: doGenericMappingRead,
     user_load: userLoadProc('do_no_page', 'pte'),
     // 2.6.15 has no dirty tracking of shared mappings: a store dirties the PTE, the zap moves it to the page (kernel/store.ts)

@@ -7,8 +7,8 @@
 import type { Ctx } from '../../ctx.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
 import { PAGE_SIZE, PG } from '../../state.js';
-import { pteLoc, type VmaEnv } from '../../env.js';
-import { coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
+import { END, coherentAcc, floorAcc, ilockLoc } from '../../kernel/lib.js';
+import { writebackStart, type WritebackKernel } from '../../kernel/writeback.js';
 import { inodeUnlock, withInodeLock } from '../../kernel/pagecache.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inval2Locals } from './invalidate.js';
@@ -77,75 +77,13 @@ export function returnAcc(c: Ctx): ReturnType<typeof r>[] {
 }
 
 /**
- * The PTEs page_mkclean(page) visits (2.6.23.17 mm/rmap.c:415-483): page_mkclean_file walks the
- * mapping's shared VMAs over the page's index and page_mkclean_one takes the PTE that maps the page
- * (page_check_address). The model's mappings are all shared.
+ * filemap_write_and_wait(mapping): `if (mapping->nrpages)` filemap_fdatawrite (WB_SYNC_ALL) over the
+ * whole file, page by page under the page lock (kernel/writeback.ts, the release's loop `k`), then
+ * filemap_fdatawait, which finds no page under writeback (the model completes the I/O in the
+ * locked step).
  */
-function mkcleanPtes(c: Ctx, file: number, pfn: number): { vma: VmaEnv; i: number }[] {
-  const out: { vma: VmaEnv; i: number }[] = [];
-  const index = c.page(pfn).index;
-  for (const vma of c.env.vmas) {
-    const i = index - vma.pgoff;
-    if (vma.file === file && i >= 0 && i < vma.pages && c.pte(vma.id, i) === pfn) out.push({ vma, i });
-  }
-  return out;
-}
-
-/**
- * What writing back `pages` (cached pages of `file`) reads and writes: each dirty page's flag and data, the disk;
- * with `mkclean` (2.6.23) the PTEs page_mkclean reads, and writes where one is dirty.
- */
-export function writebackAcc(c: Ctx, file: number, pages: readonly number[], mkclean = false): Access[] {
-  const dirty = pages.filter((p) => c.page(p).flags & PG.dirty);
-  const ptes = mkclean
-    ? dirty.flatMap((p) =>
-        mkcleanPtes(c, file, p).flatMap(({ vma, i }) => [r(pteLoc(c.env, vma, i)), ...(c.pteDirty(vma.id, i) ? [w(pteLoc(c.env, vma, i))] : [])]),
-      )
-    : [];
-  return [
-    r(`${c.M(file)}.tree`),
-    ...pages.map((p) => (dirty.includes(p) ? w : r)(`${c.P(p)}.flags.dirty`)),
-    ...ptes,
-    ...dirty.map((p) => r(`${c.P(p)}.data`)),
-    ...(dirty.length ? [w(`${c.M(file)}.disk`)] : []),
-  ];
-}
-
-/**
- * Writeback of the dirty ones among `pages`, completing at once: each page's data reaches its block (a hole gets one),
- * the page is clean. `mkclean` (2.6.23): clear_page_dirty_for_io (2.6.23.17 mm/page-writeback.c:923-973) runs
- * page_mkclean first, which write-protects and cleans every PTE mapping the page (mm/rmap.c:431-440; the model's
- * dirty bit is 2.6.23's write bit, kernel/store.ts) and, if one was dirty or writable, set_page_dirty — the page is
- * dirty already — before TestClearPageDirty. A page that is not PG_dirty is not tagged dirty and writeback does not
- * visit it, whatever its PTEs hold.
- */
-export function writeback(c: Ctx, file: number, pages: readonly number[], mkclean = false): void {
-  for (const p of pages) {
-    if (p < 0 || !(c.page(p).flags & PG.dirty)) continue;
-    if (mkclean) for (const { vma, i } of mkcleanPtes(c, file, p)) c.setPteDirty(vma, i, false);
-    c.writeDisk(file, c.page(p).index, c.pageData(p));
-    c.setFlag(p, 'dirty', false);
-  }
-}
-
-/** filemap_write_and_wait(mapping): dirty pages written back and waited on (folded into one step). */
-export const writeAndWait = (next: string, mkclean = false): StepDef => ({
-  label: mkclean
-    ? 'filemap_write_and_wait(mapping) [clear_page_dirty_for_io(): page_mkclean(page); TestClearPageDirty(page)]'
-    : 'filemap_write_and_wait(mapping)',
-  where: 'mm/filemap.c filemap_write_and_wait()',
-  acc: (c) =>
-    writebackAcc(
-      c,
-      c.num('file'),
-      c.map(c.num('file')).cache.filter((p) => p >= 0),
-      mkclean,
-    ),
-  run: (c) => {
-    writeback(c, c.num('file'), c.map(c.num('file')).cache, mkclean);
-    c.goto(next);
-  },
-});
+export const writeAndWait = (next: string, k: WritebackKernel): StepDef =>
+  writebackStart(k, 'filemap_write_and_wait(mapping)', next, () => [0, END], { syncAll: true, where: 'mm/filemap.c filemap_write_and_wait()' });
 
 /** ->direct_IO(WRITE): the disk blocks of the range now hold the new data (a new generation of each page index). */
 export const directIo = (next: string): StepDef => ({
@@ -169,8 +107,8 @@ export interface DirectIoOptions {
   skipPostOnSuccess?: boolean;
   /** The inode lock's name in labels: `i_sem` (2.6.15), `i_mutex` (2.6.23). */
   ilock: string;
-  /** 2.6.23: writeback's clear_page_dirty_for_io runs page_mkclean (see `writeback`). */
-  mkclean?: boolean;
+  /** The release's writeback loop (flavors/linux-2.6.15/writeback.ts). */
+  writeback: WritebackKernel;
 }
 
 /**
@@ -200,7 +138,7 @@ export function genericFileDirectIo(opts: DirectIoOptions): Proc {
         } else c.goto('wb');
       },
     },
-    wb: writeAndWait(opts.invalidateBefore ? 'pre' : 'direct', opts.mkclean),
+    wb: writeAndWait(opts.invalidateBefore ? 'pre' : 'direct', opts.writeback),
     direct: directIo(opts.skipPostOnSuccess ? 'out' : 'post'),
     post: {
       label: 'if (rw == WRITE && mapping->nrpages) invalidate_inode_pages2_range(mapping, offset >> PAGE_CACHE_SHIFT, end)',

@@ -10,6 +10,8 @@ import { unmapProc } from '../../kernel/unmap.js';
 import { truncateCompletePageProc, truncateInodePages, vmtruncate } from '../linux-2.6.15/truncate.js';
 import { invalidateCompletePage, invalidateInodePages2Range, invalidateMappingPages } from '../linux-2.6.15/invalidate.js';
 import { genericFileDirectIo } from '../linux-2.6.15/odirect.js';
+import { writeback2623 } from '../linux-2.6.15/writeback.js';
+import { writebackProc } from '../../kernel/writeback.js';
 import { doGenericMappingReadProc } from '../linux-2.6.15/read.js';
 import { doFault2623, doWpPage2623 } from './fault.js';
 import { userLoadProc } from '../../kernel/load.js';
@@ -62,7 +64,8 @@ export const linux2623: Flavor = {
       where: 'mm/truncate.c',
     }),
     // mm/filemap.c:2183-2193 (2.6.23.17): invalidate before ->direct_IO; `if (retval) goto out` after it.
-    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex', mkclean: true }),
+    generic_file_direct_IO: genericFileDirectIo({ invalidateBefore: true, skipPostOnSuccess: true, ilock: 'i_mutex', writeback: writeback2623 }),
+    [writeback2623.fn]: writebackProc(writeback2623),
     // 2.6.23.17 mm/filemap.c:865-1071: no i_size read before find_page; page_ok reads it on every path
     do_generic_mapping_read: doGenericMappingReadProc({ v2623: true }),
     user_load: userLoadProc('__do_fault', 'pte'),

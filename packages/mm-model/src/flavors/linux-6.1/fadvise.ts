@@ -15,10 +15,10 @@
  * WB_SYNC_NONE writeback that the real kernel would still see as PG_writeback (and keep) is
  * instead clean and may be dropped — the outcome the kernel reaches when the I/O is fast.
  */
-import type { Ctx } from '../../ctx.js';
 import { ArgError, lk, r, type Proc, type Program } from '../../program.js';
-import { NONE, PAGE_SIZE } from '../../state.js';
-import { writeback, writebackAcc } from '../linux-2.6.15/odirect.js';
+import { PAGE_SIZE } from '../../state.js';
+import { writebackStart } from '../../kernel/writeback.js';
+import { writeback61 } from './writeback.js';
 import { END, fileArg } from '../../kernel/lib.js';
 
 /** `endbyte = -1` (mm/fadvise.c:75) as the model's byte range: the last byte of page END. */
@@ -31,29 +31,19 @@ import { markCleanWriteback } from './odirect.js';
 // folio walk (invalidate_mapping_pagevec) is marked in invalidate.ts.
 const FA = 'mm/fadvise.c generic_fadvise() 6.1.192';
 
-/** Cached pages of the byte range [offset, endbyte]. */
-function rangePages(c: Ctx): number[] {
-  const cache = c.map(c.num('file')).cache;
-  const out: number[] = [];
-  const last = Math.min(cache.length - 1, Math.floor(c.num('endbyte') / PAGE_SIZE));
-  for (let ix = Math.floor(c.num('offset') / PAGE_SIZE); ix <= last; ix++) if (cache[ix] !== NONE) out.push(cache[ix]!);
-  return out;
-}
-
 export const genericFadvise61: Proc = {
   fn: 'generic_fadvise',
   where: 'mm/fadvise.c',
   entry: 'wb',
   steps: {
     wb: marked(
-      {
-        label: 'POSIX_FADV_DONTNEED: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE)',
-        acc: (c) => writebackAcc(c, c.num('file'), rangePages(c)),
-        run: (c) => {
-          writeback(c, c.num('file'), rangePages(c));
-          c.goto('range');
-        },
-      },
+      writebackStart(
+        writeback61,
+        'POSIX_FADV_DONTNEED: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE)',
+        'range',
+        (c) => [Math.floor(c.num('offset') / PAGE_SIZE), Math.floor(c.num('endbyte') / PAGE_SIZE)],
+        { syncAll: false },
+      ),
       (c, a) => markCleanWriteback(c, a, c.num('file'), `${FA}: __filemap_fdatawrite_range(mapping, offset, endbyte, WB_SYNC_NONE) (mm/fadvise.c:112)`),
     ),
     range: {

@@ -20,6 +20,8 @@ import { storeProgram, userStoreProc } from '../../kernel/store.js';
 import { doSharedFault61 } from './store.js';
 import { ext4BufferedWrite61, writeProgram } from './write.js';
 import { fadviseProgram, genericFadvise61 } from './fadvise.js';
+import { writeback61 } from './writeback.js';
+import { writebackProc } from '../../kernel/writeback.js';
 import { RETRY_LOCALS, withFaultRetry } from './retry.js';
 import { faultAroundFor, fuseWhen, withStableUptodate } from './reduce.js';
 import { handlePteFault } from '../linux-2.6.15/fault.js';
@@ -154,6 +156,7 @@ export const linux61: Flavor = {
     user_store: markUserAccess(userStoreProc({ fault: 'do_shared_fault', entry: 'pte', wp: { proc: 'do_shared_fault', entry: 'wp' } })),
     ext4_buffered_write_iter: ext4BufferedWrite61,
     generic_fadvise: genericFadvise61,
+    [writeback61.fn]: writebackProc(writeback61),
   },
   // write faults, buffered writes and fadvise are 6.1's own (not in programs61, which 6.12 reuses)
   programs: {

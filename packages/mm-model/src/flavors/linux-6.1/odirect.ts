@@ -10,7 +10,9 @@ import { r, type Proc } from '../../program.js';
 import { ENOTBLK, pagesFrom } from '../../kernel/lib.js';
 import { withInodeLock } from '../../kernel/pagecache.js';
 import { NONE } from '../../state.js';
-import { directIo, odirectReturn, returnAcc, writeAndWait } from '../linux-2.6.15/odirect.js';
+import { directIo, odirectReturn, returnAcc } from '../linux-2.6.15/odirect.js';
+import { writebackStart, type WritebackKernel } from '../../kernel/writeback.js';
+import { writeback61 } from './writeback.js';
 import { inval2Locals61 } from './invalidate.js';
 import type { Access } from '@kreplay/core';
 import { lk, type StepDef } from '../../program.js';
@@ -51,10 +53,11 @@ function mark61(c: Ctx, a: Access): Access {
 }
 
 /**
- * Writeback of `file` when no folio of it is dirty (writebackAcc's accesses): the lookup of
- * folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under RCU: a READ_ONCE of the tag word)
- * finds none, and no folio flag is tested. With a dirty folio the accesses stay unmarked
- * (folio_clear_dirty_for_io, the data and the disk). `how` names the caller's call of it.
+ * Writeback of `file` when no folio of it is dirty (the first lookup's accesses,
+ * kernel/writeback.ts): the lookup of folios tagged PAGECACHE_TAG_DIRTY (xas_find_marked under
+ * RCU: a READ_ONCE of the tag word) finds none, and no folio flag is tested. With a dirty folio
+ * the lookup's accesses stay unmarked, and so does the locked step per folio but its
+ * folio_lock (kernel/writeback.ts). `how` names the caller's call of it.
  */
 export function markCleanWriteback(c: Ctx, a: Access, file: number, how: string): Access {
   if (a.lkmm || c.map(file).cache.some((p) => p >= 0 && c.page(p).flags & PG.dirty)) return a;
@@ -89,7 +92,8 @@ function callInval2(c: Ctx, then: string): void {
   c.call('invalidate_inode_pages2_range', 'lookup', inval2Locals61(c.num('file'), c.num('first'), c.num('last')), then);
 }
 
-export const iomapDioWrite61: Proc = {
+/** __iomap_dio_rw with the release's writeback loop `k` (6.1's, or 6.12's: linux-6.12/writeback.ts). */
+export const iomapDioWrite = (k: WritebackKernel): Proc => ({
   fn: '__iomap_dio_rw',
   where: 'fs/iomap/direct-io.c',
   entry: 'wb',
@@ -101,7 +105,13 @@ export const iomapDioWrite61: Proc = {
       withInodeLock(
         'ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)',
         overwrite,
-        { ...writeAndWait('pre'), label: 'ret = filemap_write_and_wait_range(mapping, iomi.pos, end) (fs/iomap/direct-io.c:569)' },
+        writebackStart(
+          k,
+          'ret = filemap_write_and_wait_range(mapping, iomi.pos, end) (fs/iomap/direct-io.c:569)',
+          'pre',
+          (c) => [c.num('first'), c.num('last')],
+          { syncAll: true },
+        ),
         (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)],
       ),
       markWriteback,
@@ -142,4 +152,6 @@ export const iomapDioWrite61: Proc = {
       },
     }),
   },
-};
+});
+
+export const iomapDioWrite61: Proc = iomapDioWrite(writeback61);

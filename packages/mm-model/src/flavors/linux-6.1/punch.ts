@@ -13,7 +13,8 @@ import { NONE, PAGE_SIZE } from '../../state.js';
 import { floorAcc, ilockLoc, pageRangeArgs, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { callUnmap } from '../../kernel/unmap.js';
 import { inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
-import { writeAndWait } from '../linux-2.6.15/odirect.js';
+import { writebackStart } from '../../kernel/writeback.js';
+import { writeback61 } from './writeback.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import { iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import { markCleanWriteback } from './odirect.js';
@@ -31,13 +32,17 @@ export const ext4PunchHole61: Proc = {
   where: 'fs/ext4/inode.c',
   entry: 'wb',
   steps: {
-    wb: marked({ ...writeAndWait('ilock'), label: 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)' }, (c, a) =>
-      markCleanWriteback(
-        c,
-        a,
-        c.num('file'),
-        `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`,
-      ),
+    wb: marked(
+      writebackStart(writeback61, 'filemap_write_and_wait_range(mapping, offset, offset + length - 1)', 'ilock', (c) => [c.num('first'), c.num('last')], {
+        syncAll: true,
+      }),
+      (c, a) =>
+        markCleanWriteback(
+          c,
+          a,
+          c.num('file'),
+          `${PH}: filemap_write_and_wait_range(mapping, offset, offset + length - 1) (fs/ext4/inode.c:4045) → __filemap_fdatawrite_range()`,
+        ),
     ),
     // fs/ext4/inode.c:4051-4064 (6.1.192): under the inode lock, `if (offset >= inode->i_size)
     // goto out_mutex;` and a hole reaching past i_size ends after the page that holds i_size:

@@ -14,7 +14,7 @@ import type { FsKind } from '../../env.js';
 import { faultArgs } from '../../kernel/lib.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
-import { iomapDioWrite61 } from '../linux-6.1/odirect.js';
+import { iomapDioWrite } from '../linux-6.1/odirect.js';
 import { filemapRead61, withUpdatePageTrylock } from '../linux-6.1/read.js';
 import { doReadFault612 } from './fault.js';
 import { initialPmds } from './folio.js';
@@ -27,6 +27,8 @@ import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate6
 import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
 import { NONE } from '../../state.js';
 import { withISizeOrdering612 } from '../../kernel/marks612.js';
+import { writeback612 } from './writeback.js';
+import { writebackProc } from '../../kernel/writeback.js';
 import { RETRY_LOCALS_612, reduceFault612, withFaultRetry612 } from './retry.js';
 
 /** The fixes the builder can leave out, by mainline commit id. All are in 6.12.117. */
@@ -207,7 +209,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       ),
       __iomap_dio_rw: withISizeOrdering612(
         cite(
-          iomapDioWrite61,
+          iomapDioWrite(writeback612),
           {
             wb: 'mm/filemap.c:2761-2763 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
             pre: 'mm/filemap.c:2772-2773 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
@@ -246,6 +248,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       hugetlb_fault: hugetlbFault612,
       hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
       unmap_and_move_huge_page: unmapAndMoveHugePage612,
+      [writeback612.fn]: writebackProc(writeback612),
     },
     programs,
     initialState: initialPmds,
