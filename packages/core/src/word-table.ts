@@ -13,6 +13,8 @@
  * chunk grows, from 64 KiB, so a small table stays small.
  */
 
+import { EnvironmentError } from './errors.js';
+
 const EMPTY = 0;
 /** Entries `recent` keeps (a power of two): 32 KiB, which stays in the cache. */
 const RECENT = 4096;
@@ -34,8 +36,14 @@ export class WordTable {
   private start: Int32Array<ArrayBuffer> = new Int32Array(1024);
   private count = 0;
 
-  /** @param chunkBits log2 of the bytes a chunk spans (tests make it small to cross chunks). */
-  constructor(private readonly chunkBits = CHUNK_BITS) {
+  /**
+   * @param chunkBits log2 of the bytes a chunk spans (tests make it small to cross chunks).
+   * @param maxBytes the offsets the table can address (tests make it small to reach it).
+   */
+  constructor(
+    private readonly chunkBits = CHUNK_BITS,
+    private readonly maxBytes = 2 ** 31,
+  ) {
     this.arena = new Uint8Array(Math.min(1 << 16, 1 << chunkBits));
     this.chunks.push(this.arena);
   }
@@ -90,10 +98,10 @@ export class WordTable {
         return ~(slot - 1);
       }
     }
+    // packed, a word takes at most 5 bytes (room first: a table that cannot grow is left as it was)
+    if (this.used + n * 5 > this.arena.length) this.makeRoom(n * 5);
     const id = this.count++;
     if (id === this.start.length) this.start = grownInt32(this.start, id + 1);
-    // packed, a word takes at most 5 bytes
-    if (this.used + n * 5 > this.arena.length) this.makeRoom(n * 5);
     this.start[id] = (this.chunk << this.chunkBits) + this.used;
     // pack: each word zigzagged, then LEB128
     const arena = this.arena;
@@ -130,11 +138,18 @@ export class WordTable {
       this.arena = this.chunks[0] = a;
       return;
     }
-    this.chunkUsed[this.chunk] = this.used;
-    this.before += this.used;
     // a chunk longer than the span takes the offsets of the chunks after it too
     const next = this.chunk + Math.max(1, Math.ceil(this.arena.length / span));
-    if ((next + Math.ceil(need / span)) * span > 2 ** 31) throw new RangeError('WordTable: more than 2 GiB of entries');
+    if ((next + Math.ceil(need / span)) * span > this.maxBytes) {
+      // Offsets are 32-bit: the search outgrew what it can address, which is the machine's limit
+      // (as a full disk is), not a bug; the CLI exits 3 with the hint.
+      throw new EnvironmentError(
+        `the state search outgrew its tables: ${this.count.toLocaleString('en-US')} entries in ${this.maxBytes / 2 ** 20} MiB of packed states (the scenario's states are too large or too many for one search)`,
+        'cap it with --max-states N (the result is then incomplete, never clean), split it over jobs with --shard i/n, or explore a smaller scenario (fewer pages, shorter ranges)',
+      );
+    }
+    this.chunkUsed[this.chunk] = this.used;
+    this.before += this.used;
     this.chunk = next;
     this.arena = this.chunks[next] = new Uint8Array(Math.max(span, need));
     this.used = 0;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { WordTable } from '@kreplay/core';
+import { EnvironmentError, WordTable } from '@kreplay/core';
 
 describe('WordTable', () => {
   // the default arena chunk (4 MiB) is never filled here; 64-byte chunks are crossed all the time,
@@ -44,6 +44,23 @@ describe('WordTable', () => {
       ),
       { numRuns: 20, endOnFailure: true },
     );
+  });
+
+  test('a table that outgrows what it can address says so as an environment error with what to do, and keeps what it holds', () => {
+    // the search used to end in "internal error: WordTable: more than 2 GiB of entries" (exit 70)
+    const t = new WordTable(10, 1 << 14);
+    let err: unknown;
+    let n = 0;
+    try {
+      for (; n < 100_000; n++) t.add(Int32Array.from([n, n + 1, n + 2, 1 << 30]), 4);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EnvironmentError);
+    expect((err as EnvironmentError).message).toMatch(/^the state search outgrew its tables: [\d,]+ entries in 0\.015625 MiB of packed states/);
+    expect((err as EnvironmentError).hint).toMatch(/--max-states N .*--shard i\/n/);
+    expect(t.size).toBe(n);
+    expect(t.add(Int32Array.from([0, 1, 2, 1 << 30]), 4)).toBe(~0);
   });
 });
 
