@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, shippedPath } from '@kreplay/core';
+import { InputError, releaseSeries, shippedPath } from '@kreplay/core';
 import { run } from './tools.js';
 
 /** packages/capture/c, from src/ (tests) and dist/ (built) alike. */
@@ -65,9 +65,9 @@ export const KERNEL_CONFIGS_DIR = dirname(shippedPath(import.meta.url, 'kernel-c
  * renamed the probed functions (6.12: folio_add_file_rmap_ptes for page_add_file_rmap, ...).
  */
 export function defaultProfilePath(w: Workload, release?: string): string {
-  const m = release === undefined ? null : /^(\d+)\.(\d+)(?:[.+-]|$)/.exec(release);
-  if (m) {
-    const own = join(KERNEL_CONFIGS_DIR, 'capture', `linux-${m[1]}.${m[2]}`, `${w.profile}.yaml`);
+  const series = release === undefined ? undefined : releaseSeries(release);
+  if (series) {
+    const own = join(KERNEL_CONFIGS_DIR, 'capture', `linux-${series}`, `${w.profile}.yaml`);
     if (existsSync(own)) return own;
   }
   return join(KERNEL_CONFIGS_DIR, 'capture', `${w.profile}.yaml`);

@@ -6,7 +6,7 @@
  * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
-import { RULES, reachesFailOn, type FailOn, type Finding } from '@kreplay/core';
+import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
 import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';
@@ -369,10 +369,8 @@ function workloadWarnings(base: readonly RunData[], patched: readonly RunData[])
   return [...out, ...kernelWarnings(base, patched)];
 }
 
-/** `6.1` of `6.1.0-56-amd64`, `6.12` of `6.12.117-kreplay-82294926`, `2.6` of `2.6.23.17`. */
-function kernelSeries(release: string): string {
-  return /^(\d+\.\d+)/.exec(release)?.[1] ?? release;
-}
+/** The release's series (core's releaseSeries), or the release itself when it names none. */
+const kernelSeries = (release: string): string => releaseSeries(release) ?? release;
 
 /**
  * A patch is judged against the kernel it applies to: sides of different kernel series (6.1

@@ -8,7 +8,17 @@
  * events (evidence.ts) — and decides nothing after that.
  */
 import type { FieldPlan, FieldsWanted } from '@kreplay/ftrace-parser';
-import { InputError, loadProbeMap, metaCandidates, metaRelease, probeMapConflicts, probeMapFromMeta, type ProbeMap, type ProbeMeaning } from '@kreplay/core';
+import {
+  InputError,
+  loadProbeMap,
+  metaCandidates,
+  metaRelease,
+  probeMapConflicts,
+  releaseSeries,
+  probeMapFromMeta,
+  type ProbeMap,
+  type ProbeMeaning,
+} from '@kreplay/core';
 import type { Adapter } from './adapters/adapter.js';
 import { ExploreAdapter, checkExploreTrace } from './adapters/explore.js';
 import { ProbeMapAdapter, meaningOf } from './adapters/probe-adapter.js';
@@ -74,8 +84,8 @@ const EVIDENCE = 'evidence' as const;
 
 /** `linux-6.1` for a release `6.1.0-56-amd64`. */
 function releaseKernel(release: string): string | undefined {
-  const m = /^(\d+)\.(\d+)/.exec(release);
-  return m ? `linux-${m[1]}.${m[2]}` : undefined;
+  const series = releaseSeries(release);
+  return series && `linux-${series}`;
 }
 
 /**

@@ -109,6 +109,16 @@ export function metaRelease(meta: MetaJson | undefined): string | undefined {
   return typeof k === 'string' ? k : k?.release;
 }
 
+/**
+ * A kernel release's series, `6.1` of `6.1.0-56-amd64` or `6.12` of `6.12.117-kreplay-82294926`
+ * (undefined when it does not start `major.minor`): what picks a probe map, a capture profile,
+ * and what a diff's sides must share.
+ */
+export function releaseSeries(release: string): string | undefined {
+  const m = /^(\d+)\.(\d+)(?:[.+-]|$)/.exec(release);
+  return m ? `${m[1]}.${m[2]}` : undefined;
+}
+
 /** The trace clock meta.json names (`global`, `mono`, ...). */
 export function metaClock(meta: MetaJson | undefined): string | undefined {
   return meta?.buffer?.clock;
