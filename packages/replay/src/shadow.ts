@@ -352,7 +352,7 @@ export class Shadow {
     if (!t) {
       t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined };
       this.tasks.set(pid, t);
-    } else if (t.comm !== ev.comm) t.comm = ev.comm; // a task record outlives young collections: a store into it is a write barrier's slow path, per op
+    } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)
     this.lastPid = pid;
     this.lastTask = t;
     return t;
