@@ -557,7 +557,7 @@ export class ReplayEngine {
     const promise: Promise_ = { start: b.start, end: b.end ?? Number.MAX_SAFE_INTEGER, begin: b.event, ret };
     if (f.mappedGhosts.size) for (const g of f.mappedGhosts) if (covers(promise, g) && !this.staleReported.has(g)) this.staleMapped(g, f, promise, false);
     // stale-data: a page cached before the invalidate began and still cached now survived it.
-    cachedInRange(f, promise.start, promise.end, (rec) => survivedInvalidate(rec, call, ret));
+    cachedInRange(f, promise.start, promise.end, survivedInvalidate, call, ret);
     const key = promiseKey(promise.start, promise.end);
     // the newest promise of a range is the one cited, last in the Map's order; a file's only
     // promise is already last (deleting it would shrink the Map's table, to grow it again)

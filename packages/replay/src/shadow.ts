@@ -242,16 +242,18 @@ export interface TaskState {
  * Visit the pages `f`'s cache holds at indexes start..end (inclusive), each once, in no
  * particular order: by walking the range when it is narrower than the cache (an O_DIRECT
  * write's invalidate names a page or two of a file that may have thousands cached), else by
- * scanning the cache (a whole-file invalidate).
+ * scanning the cache (a whole-file invalidate). `visit` gets `a` and `b` passed through: a
+ * function that needs no closure over them, where a closure made per call (the engine's, once
+ * per successful invalidate) was an allocation per call.
  */
-export function cachedInRange(f: FileState, start: number, end: number, visit: (rec: PageRec) => void): void {
+export function cachedInRange<A, B>(f: FileState, start: number, end: number, visit: (rec: PageRec, a: A, b: B) => void, a: A, b: B): void {
   if (end - start < f.cache.size) {
     for (let index = start; index <= end; index++) {
       const rec = f.cache.get(index);
-      if (rec !== undefined) visit(rec);
+      if (rec !== undefined) visit(rec, a, b);
     }
   } else {
-    for (const [index, rec] of f.cache) if (index >= start && index <= end) visit(rec);
+    for (const [index, rec] of f.cache) if (index >= start && index <= end) visit(rec, a, b);
   }
 }
 
@@ -350,7 +352,7 @@ export class Shadow {
     if (!t) {
       t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined };
       this.tasks.set(pid, t);
-    } else t.comm = ev.comm;
+    } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)
     this.lastPid = pid;
     this.lastTask = t;
     return t;
@@ -475,7 +477,16 @@ export class Shadow {
       if (ptes !== undefined && ptes.get(key) === rec) ptes.delete(key);
     }
     rec.mapcount--;
-    const i = address === undefined ? -1 : rec.maps.findIndex((m) => m.address === address);
+    // the first cite of this address, by a loop: findIndex took a closure over `address`, made per PTE removal
+    let i = -1;
+    if (address !== undefined) {
+      const maps = rec.maps;
+      for (let j = 0; j < maps.length; j++)
+        if (maps[j]!.address === address) {
+          i = j;
+          break;
+        }
+    }
     if (i >= 0) rec.maps.splice(i, 1);
     else if (rec.maps.length > rec.mapcount) rec.maps.shift();
     if (rec.mapcount === 0) rec.file?.mappedGhosts.delete(rec);

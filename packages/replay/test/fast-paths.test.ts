@@ -121,7 +121,7 @@ describe('replay fast paths give what the plain code gave', () => {
           for (const i of indexes) cache.set(i, { index: i } as PageRec);
           const f = { cache } as FileState;
           const seen: number[] = [];
-          cachedInRange(f, start, end, (rec) => seen.push(rec.index!));
+          cachedInRange(f, start, end, (rec, a, b) => seen.push(rec.index! + a + b), 0, 0);
           const plain = [...cache.keys()].filter((i) => i >= start && i <= end);
           expect(seen.sort((a, b) => a - b)).toEqual(plain.sort((a, b) => a - b));
         },
@@ -458,6 +458,66 @@ describe('replay fast paths give what the plain code gave', () => {
         }
       }),
     );
+  });
+
+  it("Shadow.unmapped: the cites left and their order are findIndex's and splice's (the first cite of the address goes, else the oldest past the count)", () => {
+    // few addresses, mostly maps: a cite list often holds one address twice, apart (the first goes)
+    const addr = fc.constantFrom<bigint | undefined>(undefined, 0x1000n, 0x2000n, 2n ** 60n);
+    const step = fc.tuple(fc.constantFrom(true, true, false), addr);
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const sh = new Shadow();
+        const rec = sh.newPage(0x100n, 0, true);
+        const plain: Array<bigint | undefined> = [];
+        let mapcount = 0;
+        let pid = 100;
+        for (const [map, address] of steps) {
+          // each mapping from its own address space: none replaces another (mapped's own rule, tested above)
+          const ev = { type: 'event', event: 'e', pid: pid++, cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
+          if (map) {
+            sh.mapped(rec, { ev, address });
+            mapcount++;
+            plain.push(address);
+            if (plain.length > 4) plain.shift();
+          } else {
+            if (rec.mapcount === 0) continue;
+            sh.unmapped(rec, address, ev);
+            mapcount--;
+            // the code it replaced
+            const i = address === undefined ? -1 : plain.findIndex((a) => a === address);
+            if (i >= 0) plain.splice(i, 1);
+            else if (plain.length > mapcount) plain.shift();
+          }
+          expect(rec.maps.map((m) => m.address)).toEqual(plain);
+        }
+      }),
+    );
+    // one address mapped twice, apart: its first cite goes
+    const sh = new Shadow();
+    const rec = sh.newPage(0x200n, 0, true);
+    const ev = (pid: number) => ({ type: 'event', event: 'e', pid, cpu: 0, line: pid, ts: 0n }) as unknown as TraceEvent;
+    for (const [pid, address] of [
+      [1, 0x1000n],
+      [2, 0x2000n],
+      [3, 0x1000n],
+    ] as const)
+      sh.mapped(rec, { ev: ev(pid), address });
+    sh.unmapped(rec, 0x1000n, ev(4));
+    expect(rec.maps.map((m) => [m.ev.pid, m.address])).toEqual([
+      [2, 0x2000n],
+      [3, 0x1000n],
+    ]);
+  });
+
+  it("Shadow.task: a task's comm is the last op's, whether the string is the same object or an equal copy", () => {
+    const sh = new Shadow();
+    const ev = (pid: number, comm: string) => ({ pid, comm }) as unknown as TraceEvent;
+    const a = sh.task(ev(5, 'kr-fault'));
+    expect(sh.task(ev(5, ['kr', 'fault'].join('-')))).toBe(a);
+    expect(a.comm).toBe('kr-fault');
+    sh.task(ev(6, 'other'));
+    expect(sh.task(ev(5, 'renamed')).comm).toBe('renamed');
+    expect(sh.task(ev(6, 'other2')).comm).toBe('other2');
   });
 
   it('ReturnCounts: the functions, values and counts a Map of Maps gave, in its order', () => {
