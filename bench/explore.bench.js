@@ -95,6 +95,17 @@ function panRow(defines) {
   return `  ${'SPIN pan -A'.padEnd(16)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${rateSaid}; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
 }
 
+/** A size row: the search's figures, or what stopped it (a search past its tables ends in an EnvironmentError) with the CPU spent until then. */
+async function sizedRow(label, search) {
+  const c0 = procCpu();
+  try {
+    const r = await timed(search);
+    return row(label, r.r, r.wall, r.cpu);
+  } catch (e) {
+    return `  ${label.padEnd(16)} stopped: ${e instanceof Error ? e.message : String(e)} (cpu ${(procCpu() - c0).toFixed(2)} s)`;
+  }
+}
+
 export default async function run(args = []) {
   const o = parseArgs(args);
   const mm = await import(pathToFileURL(path.join(root, 'packages/mm-model/dist/index.js')).href);
@@ -172,11 +183,9 @@ export default async function run(args = []) {
       console.log(`size ${sc.name} on ${name}`);
       if (before) {
         const old = beforeMm.createMachine(await beforeMm.loadScenario(path.join(sized, f)), await beforeMm.resolveFlavor(name));
-        const b = await timed(() => before.explore(old, { strategy: 'exhaustive' }));
-        console.log(row('before, 1 core', b.r, b.wall, b.cpu));
+        console.log(await sizedRow('before, 1 core', () => before.explore(old, { strategy: 'exhaustive' })));
       }
-      const one = await timed(() => ex.explore(machine, { strategy: 'exhaustive' }));
-      console.log(row('1 core', one.r, one.wall, one.cpu));
+      console.log(await sizedRow('1 core', () => ex.explore(machine, { strategy: 'exhaustive' })));
     }
   }
 

@@ -167,6 +167,42 @@ describe('kreplay replay: input', () => {
   });
 });
 
+describe('kreplay replay: a capture that recorded lost events in meta.json', () => {
+  // `kreplay capture --allow-lost` keeps a run whose ring buffer overran or whose kprobes missed
+  // hits, and records the counts in meta.json's buffer section. Missed kprobe hits and dropped
+  // events leave no mark in the trace itself, so only meta.json says they happened.
+  const lossyCopy = (fixture: string, buffer: Record<string, number>): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lossy-'));
+    copyFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), path.join(dir, 'trace.txt'));
+    const meta = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'meta.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, buffer: { clock: 'mono', ...buffer, allowLost: true } }));
+    return path.join(dir, 'trace.txt');
+  };
+
+  it('makes findings uncertain when kprobe hits were missed (they were certain, with 0 gaps)', async () => {
+    const r = await runCli(['replay', lossyCopy('orphan-page-mapped', { lost: 0, probeMisses: 3 }), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 3 });
+    expect(out.findings[0].explanation).toContain("the capture's meta.json records 3 kprobe hits the kernel missed");
+    expect(out.warnings.join('\n')).toContain('no finding is not a clean run');
+  });
+
+  it('does not call a trace without findings clean when the ring buffer lost events', async () => {
+    const trace = lossyCopy('clean-odirect', { lost: 12 });
+    const out = JSON.parse((await runCli(['replay', trace, '--format', 'json'])).stdout);
+    expect(out.findings).toHaveLength(0);
+    expect(out.verdict).toMatchObject({ gaps: 1, lostEvents: 12 });
+    expect(out.warnings.join('\n')).toContain('12 events lost to the ring buffer');
+    expect((await runCli(['replay', trace])).stdout).toContain('this is not a clean run');
+  });
+
+  it('says nothing when meta.json counts no loss', async () => {
+    const r = await runCli(['replay', lossyCopy('orphan-page-mapped', { lost: 0, probeMisses: 0 }), '--format', 'json']);
+    expect(JSON.parse(r.stdout).verdict).toMatchObject({ certain: 1, gaps: 0 });
+  });
+});
+
 describe('kreplay replay: a file holding fewer entries than its header counts', () => {
   // A tracefs `trace` file stops tracing while it is read, so its entries-in-buffer header counts
   // exactly the entries it prints. Fewer means the file was cut or lines were removed, somewhere.

@@ -85,6 +85,14 @@ export class TraceLineParser {
   private entriesHeld = 0;
   private tracer: string | undefined;
   private graphSeen = false;
+  /**
+   * The header said the ring buffer overwrote entries (entries-written above entries-in-buffer:
+   * kernel/trace/trace.c get_total_cpu_entries adds the overruns): then each CPU's first entry
+   * but the trace's first follows a `##### CPU N buffer started ####` line (test_cpu_buff_start),
+   * unless trace_options has noannotate. The CPUs met since that header, those it marked, and
+   * the header's line and overrun count.
+   */
+  private overrun: { line: number; by: number; seen: Set<number>; marked: Set<number> } | undefined;
 
   constructor(opts: LineParserOptions) {
     this.source = opts.source;
@@ -285,6 +293,7 @@ export class TraceLineParser {
       out.push({ type: 'meta', key: 'layout', value: 'perf script', line: rec.line, source: this.source });
     }
     this.pendingIsPerf = perf;
+    if (this.overrun && !this.overrun.seen.has(rec.cpu)) this.unmarkedStart(rec, out);
     this.entriesHeld++;
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
@@ -292,6 +301,25 @@ export class TraceLineParser {
     this.pendingIsMarker = ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs';
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
+  }
+
+  /**
+   * The first event of a CPU after a header that counted overruns: without the kernel's
+   * `buffer started` line (noannotate), nothing else says that this CPU's earlier events may
+   * have been overwritten, so a gap of that kind stands in for the line. The trace's first
+   * event gets none (the kernel marks none: whatever it lost came before everything shown).
+   */
+  private unmarkedStart(rec: TraceEvent, out: TraceRecord[]): void {
+    const o = this.overrun!;
+    const first = o.seen.size === 0;
+    o.seen.add(rec.cpu);
+    if (first || o.marked.has(rec.cpu)) return;
+    this.gap(out, {
+      kind: 'buffer-started',
+      cpu: rec.cpu,
+      line: rec.line,
+      reason: `CPU ${rec.cpu}'s earlier events may have been overwritten: the header at line ${o.line} counts ${o.by} entries the ring buffer overwrote, and no "buffer started" line says where (trace_options noannotate)`,
+    });
   }
 
   private flushPending(out: TraceRecord[]): void {
@@ -354,6 +382,7 @@ export class TraceLineParser {
       const m = BUFFER_STARTED.exec(text);
       if (m) {
         const cpu = Number(m[1]);
+        this.overrun?.marked.add(cpu);
         return this.gap(out, {
           kind: 'buffer-started',
           cpu,
@@ -383,6 +412,8 @@ export class TraceLineParser {
     if (e) {
       if (this.entriesCounted === 0) this.entriesLine = lineNo;
       this.entriesCounted += Number(e[1]);
+      const by = Number(e[2]) - Number(e[1]);
+      this.overrun = by > 0 ? { line: lineNo, by, seen: new Set(), marked: new Set() } : undefined;
       this.meta(out, 'entries-in-buffer', Number(e[1]), lineNo);
       this.meta(out, 'entries-written', Number(e[2]), lineNo);
       this.meta(out, 'cpus', Number(e[3]), lineNo);

@@ -192,6 +192,22 @@ describe('gaps', () => {
     expect(gaps(parseTraceString([...header('function_graph', 9), ...body].join('\n')))).toEqual([]);
   });
 
+  it("a header that counts overwritten entries, without the kernel's buffer started lines (noannotate), gives each CPU's first event but the first a gap", () => {
+    const on = (cpu: number, ts: string) => `             fio-2231    [00${cpu}] ..... ${ts}: tracing_mark_write: x`;
+    const header = (inBuffer: number, written: number) => ['# tracer: nop', '#', `# entries-in-buffer/entries-written: ${inBuffer}/${written}   #P:2`, '#'];
+    const body = [on(1, '1.000001'), on(0, '1.000002'), on(1, '1.000003'), on(0, '1.000004')];
+    const unmarked = gaps(parseTraceString([...header(4, 10), ...body].join('\n')));
+    expect(unmarked).toEqual([expect.objectContaining({ kind: 'buffer-started', cpu: 0, line: 6, ts: 1000002000n })]);
+    expect(unmarked[0]!.reason).toContain('the header at line 3 counts 6 entries the ring buffer overwrote');
+    // annotate (the default): the kernel's line marks it, and nothing is added
+    const marked = gaps(parseTraceString([...header(4, 10), body[0]!, '##### CPU 0 buffer started ####', ...body.slice(1)].join('\n')));
+    expect(marked.map((g) => [g.kind, g.cpu, g.line])).toEqual([['buffer-started', 0, 6]]);
+    // nothing overwritten: nothing to mark
+    expect(gaps(parseTraceString([...header(4, 4), ...body].join('\n')))).toEqual([]);
+    // a second capture's header starts again
+    expect(gaps(parseTraceString([...header(4, 10), ...body, ...header(4, 10), ...body].join('\n'))).map((g) => g.line)).toEqual([6, 14]);
+  });
+
   it('--format perf rejects ftrace lines (and the other way round)', () => {
     expect(gaps(parseTraceString(line('tracing_mark_write: a'), { format: 'perf' }))[0]!.reason).toMatch(/--format perf/);
     expect(gaps(parseTraceString('fio  2231 [001] 1.000001: ftrace:print: tracing_mark_write: x', { format: 'ftrace' }))).toHaveLength(1);

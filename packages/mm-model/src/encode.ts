@@ -67,6 +67,14 @@ const DEF_SHAPE = 1;
 const DEF_PART = 2;
 /** Small integers go in the payload (n * 8 stays a 32-bit integer). */
 const SMALL = 2 ** 27;
+/**
+ * Arrays longer than LONG (a large file's per-page arrays: its cache, blocks, generations; the
+ * pages of a large scenario) are encoded as their length and then one part per CHUNK elements:
+ * a step that changes one element makes one new chunk, not a new copy of the whole array in the
+ * part table (or, for the root's arrays, in every state's words).
+ */
+const LONG = 64;
+const CHUNK = 32;
 
 class Unencodable extends Error {}
 
@@ -471,6 +479,7 @@ export class StateEncoder<S extends object> implements WordExchange {
         // built by push, not `new Array(n)`: a packed array, as the model's own (a holey one
         // would give the model's code a second elements kind to handle at every access)
         const n = p >>> 0;
+        if (n > LONG) return this.readChunked(w, n);
         const a: unknown[] = [];
         this.reading++;
         if (this.reading === 1) {
@@ -518,6 +527,46 @@ export class StateEncoder<S extends object> implements WordExchange {
     }
   }
 
+  private chunkWords = new Int32Array(4 * CHUNK);
+
+  /**
+   * An array of `n` > LONG elements (`chunked`): its chunks' elements, in order. At the root's
+   * arrays, each element that is a part is recorded with its number (read from the chunk's
+   * words), as `read` records those of a short array, for the successors' encoding to find.
+   */
+  private readChunked(w: Int32Array, n: number): unknown[] {
+    const a: unknown[] = [];
+    const par = this.reading === 0 && !this.importing ? (this.parent[this.readRow] ??= seen()) : undefined;
+    for (let i = 0; i < n;) {
+      const word = w[this.at++]!;
+      if ((word & 7) !== TAG_PART) throw new Error(`decode: a chunk of a long array tagged ${word & 7}`);
+      const id = word >> 3;
+      const chunk = this.parts.object(id) as unknown[];
+      if (par === undefined) {
+        for (let j = 0; j < chunk.length; j++) a.push(chunk[j]);
+        i += chunk.length;
+        continue;
+      }
+      if (this.parts.bytesOf(id) > this.chunkWords.length) this.chunkWords = new Int32Array(this.parts.bytesOf(id));
+      const cw = this.chunkWords;
+      this.parts.wordsOf(id, cw);
+      // the chunk's words: its own array header, then one word per element (the root's arrays
+      // hold parts and small values), a float's three
+      for (let j = 0, at = 1; j < chunk.length; j++, i++) {
+        const x = cw[at]!;
+        const v = chunk[j];
+        a.push(v);
+        if ((x & 7) === TAG_PART) {
+          par.obj[i] = v;
+          par.part[i] = x >> 3;
+        } else par.obj[i] = undefined;
+        at += (x & 7) === TAG_FLOAT ? 3 : 1;
+      }
+    }
+    if (par !== undefined) par.obj.length = n;
+    return a;
+  }
+
   private value(v: unknown): void {
     switch (typeof v) {
       case 'number':
@@ -552,22 +601,54 @@ export class StateEncoder<S extends object> implements WordExchange {
     this.depth++;
     if (Array.isArray(o)) {
       const n = o.length;
-      if (this.len + n + 1 > this.buf.length) this.grow(this.len + n + 1);
-      this.buf[this.len++] = (n << 3) | TAG_ARRAY;
-      const parts = this.depth === 1 || this.depth === 3;
-      for (let i = 0; i < n; i++) {
-        const x: unknown = o[i];
-        // small integers (most of a state: pfns, counters, cache slots) straight in; the rest through value()
-        if (typeof x === 'number' && (x | 0) === x && x > -SMALL && x < SMALL) {
-          if (this.len === this.buf.length) this.grow(this.len + 1);
-          this.buf[this.len++] = (x << 3) | TAG_INT;
-        } else if (parts && typeof x === 'object' && x !== null) this.part(x, i);
-        else this.value(x);
+      if (n > LONG) this.chunked(o, n);
+      else {
+        if (this.len + n + 1 > this.buf.length) this.grow(this.len + n + 1);
+        this.buf[this.len++] = (n << 3) | TAG_ARRAY;
+        this.elements(o, 0, n);
       }
     } else {
       this.object(o as Record<string, unknown>);
     }
     this.depth--;
+  }
+
+  /** Elements `o[from..to)` of an array being encoded (their index in `o` is where identity lookups keep them). */
+  private elements(o: unknown[], from: number, to: number): void {
+    const parts = this.depth === 1 || this.depth === 3;
+    for (let i = from; i < to; i++) {
+      const x: unknown = o[i];
+      // small integers (most of a state: pfns, counters, cache slots) straight in; the rest through value()
+      if (typeof x === 'number' && (x | 0) === x && x > -SMALL && x < SMALL) {
+        if (this.len === this.buf.length) this.grow(this.len + 1);
+        this.buf[this.len++] = (x << 3) | TAG_INT;
+      } else if (parts && typeof x === 'object' && x !== null) this.part(x, i);
+      else this.value(x);
+    }
+  }
+
+  /**
+   * An array longer than LONG: its length, then per CHUNK elements the number of the part whose
+   * words are those elements' as an array of their own (so a chunk decodes, and travels between
+   * encoders, as any part does). Which arrays are chunked depends on their length alone, so equal
+   * words still mean equal states.
+   */
+  private chunked(o: unknown[], n: number): void {
+    this.push((n << 3) | TAG_ARRAY);
+    for (let c = 0; c < n; c += CHUNK) {
+      const end = Math.min(n, c + CHUNK);
+      const mark = this.len;
+      this.push(((end - c) << 3) | TAG_ARRAY);
+      this.elements(o, c, end);
+      const before = this.parts.size;
+      const id = this.parts.add(this.buf, mark, this.len);
+      if (id === before) {
+        this.parts.setObject(id, o.slice(c, end));
+        this.defined(id, this.buf, mark, this.len);
+      }
+      this.len = mark;
+      this.push((id << 3) | TAG_PART);
+    }
   }
 
   /**
@@ -764,6 +845,16 @@ class PartTable {
 
   setObject(id: number, x: object): void {
     this.objects[id] = x;
+  }
+
+  /** Part `id`'s words into `out` (at least `bytesOf(id)` long); returns their count. */
+  wordsOf(id: number, out: Int32Array): number {
+    return this.table.wordsOf(id, out);
+  }
+
+  /** A bound on part `id`'s word count. */
+  bytesOf(id: number): number {
+    return this.table.bytesOf(id);
   }
 
   /** The number of the part whose words are `w[from..to)`: the next number (`size` before) when new. */

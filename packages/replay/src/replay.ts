@@ -11,6 +11,7 @@ import {
   findTraceMeta,
   InputError,
   metaClock,
+  metaLoss,
   metaRelease,
   readTraceMeta,
   type Gap,
@@ -53,6 +54,15 @@ interface UnusableItem {
 }
 /** What the sorter holds: ops, gaps and unusable events. */
 type Item = MmOp | GapItem | UnusableItem;
+
+/** What meta.json says the capture lost, in words. */
+function captureLossReason(loss: { lost: number; probeMisses: number }): string {
+  const what = [
+    ...(loss.lost ? [`${plural(loss.lost, 'event')} lost to the ring buffer`] : []),
+    ...(loss.probeMisses ? [`${plural(loss.probeMisses, 'kprobe hit')} the kernel missed`] : []),
+  ].join(' and ');
+  return `the capture's meta.json records ${what} while it traced (kept with --allow-lost), and the trace does not say where`;
+}
 
 const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusable';
 
@@ -135,6 +145,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let evidence: KernelEvidence | undefined;
   /** Records held while the trace's events choose the kernel (at most EVIDENCE_WINDOW events). */
   let pending: TraceRecord[] | undefined;
+  // The capture counted events its trace does not hold (kept with --allow-lost): ring-buffer
+  // losses and missed kprobe hits leave no mark in the trace, so they may be anywhere in it.
+  const captureLoss = metaLoss(opts.meta);
+  if (captureLoss) {
+    gaps++;
+    engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
+  }
 
   const applyItem = (it: Item): void => {
     if (it.kind === 'gap') engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
@@ -378,6 +395,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (perfUnsure)
     warnings.push(
       "this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; if the trace was printed with `perf script --show-lost-events`, pass --perf-lost-events-shown",
+    );
+  // the trace's own loss marks (a trace.dat's missed-events counts) count some of the same events
+  if (captureLoss) lost = Math.max(lost, captureLoss.lost + captureLoss.probeMisses);
+  if (captureLoss)
+    warnings.push(
+      `${captureLossReason(captureLoss)}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run`,
     );
   if (sorter.late)
     warnings.push(

@@ -48,7 +48,10 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       description: 'QEMU accelerator; auto uses KVM when it works and falls back to TCG',
     }),
     'out': Flags.string({ description: 'output folder (default traces/<workload>)' }),
-    'allow-lost': Flags.boolean({ description: 'keep a trace even if the ring buffer overran (lost events are recorded in meta.json)' }),
+    'allow-lost': Flags.boolean({
+      description:
+        'keep a trace even if the ring buffer lost events or kprobes missed hits (counted in meta.json; replay then reads the whole trace as having a gap)',
+    }),
     'trace-cmd': Flags.boolean({ description: 'also write trace.dat with trace-cmd extract when the guest has trace-cmd' }),
     'smp': Flags.integer({ default: 2, min: 1, max: 64, description: 'guest CPUs' }),
     'memory': Flags.integer({ default: 2048, min: 256, description: 'guest memory in MiB' }),

@@ -60,7 +60,15 @@ export const MetaJsonSchema = z.looseObject({
       }),
     ])
     .optional(),
-  buffer: z.looseObject({ clock: z.string().optional(), lost: z.number().int().nonnegative().optional() }).optional(),
+  buffer: z
+    .looseObject({
+      clock: z.string().optional(),
+      /** Events the ring buffer lost during the capture (overruns, commit overruns, drops; summed over CPUs). */
+      lost: z.number().int().nonnegative().optional(),
+      /** kprobe hits the kernel did not record (a probe that fired inside another probe's handler). */
+      probeMisses: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   kernelLog: z
     .looseObject({
       findings: z.array(z.looseObject({ kind: z.string() })).optional(),
@@ -122,6 +130,17 @@ export function releaseSeries(release: string): string | undefined {
 /** The trace clock meta.json names (`global`, `mono`, ...). */
 export function metaClock(meta: MetaJson | undefined): string | undefined {
   return meta?.buffer?.clock;
+}
+
+/**
+ * What the capture recorded as lost while it traced (`kreplay capture --allow-lost` keeps such
+ * a run): ring-buffer events and kprobe hits the trace does not hold. Undefined when nothing
+ * was lost, or when meta.json does not say.
+ */
+export function metaLoss(meta: MetaJson | undefined): { lost: number; probeMisses: number } | undefined {
+  const lost = meta?.buffer?.lost ?? 0;
+  const probeMisses = meta?.buffer?.probeMisses ?? 0;
+  return lost > 0 || probeMisses > 0 ? { lost, probeMisses } : undefined;
 }
 
 /** The workload a capture ran. */
