@@ -14,8 +14,8 @@
 // docs/races.md): each race's scenario on the kernel before the fix (before.js) and after it,
 // one core. Needs a build (`npm run build`).
 // bench/scenarios (size): scenarios whose steps touch a large range, run on one core.
-//   npm run bench explore [-- [scenario-substring] [--flavor substring] [--workers N] [--base DIR] [--dpor SECONDS]]
-// (--flavor: only the built-in flavors whose name contains it, in the shipped scenarios' rows)
+//   npm run bench explore [-- [scenario-substring] [--flavor NAME] [--workers N] [--base DIR] [--dpor SECONDS]]
+// (--flavor NAME: only that built-in flavor, in the shipped scenarios' rows)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,7 +122,7 @@ export default async function run(args = []) {
   const totals = { one: { states: 0, distinct: 0, wall: 0, cpu: 0 }, par: { wall: 0, cpu: 0 }, before: { cpu: 0, parWall: 0, parCpu: 0 } };
   for (const f of files) {
     const sc = await mm.loadScenario(path.join(dir, f));
-    for (const { name } of mm.listFlavors().filter((x) => x.name.includes(o.flavor))) {
+    for (const { name } of mm.listFlavors().filter((x) => !o.flavor || x.name === o.flavor)) {
       let machine;
       try {
         machine = mm.createMachine(sc, await mm.resolveFlavor(name));
