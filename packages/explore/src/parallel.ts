@@ -302,7 +302,7 @@ async function answers(peers: Peer[], type: string): Promise<Msg[]> {
 }
 
 /** States the coordinator hands a worker thread per message at a handover: it takes in one batch while the coordinator sorts out the next. */
-const HANDOVER_BATCH = 1 << 12;
+const HANDOVER_BATCH = 1 << 10;
 
 /**
  * The one-thread search's states to their owners ('handover'): worker 0 (this thread, on the
