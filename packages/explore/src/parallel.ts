@@ -252,7 +252,7 @@ export async function exploreParallel(
     let base = 0;
     let first = 0;
     if (handover) {
-      ranks = handOver(peers, handover, T);
+      ranks = handOver(peers, handover, T, Math.max(1, opts.handoverBatch ?? HANDOVER_BATCH));
       base = handover.from;
       total = handover.graph.size;
       first = handover.graph.depthOf(base);
@@ -311,7 +311,7 @@ const HANDOVER_BATCH = 1 << 10;
  * while this thread hashes the states of the next: the hashing and the taking in no longer run
  * one after the other). Returns each worker's ranks in the level handed over.
  */
-function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
+function handOver(peers: Peer[], h: Handover, T: number, batch: number): Int32Array[] {
   const { graph, from } = h;
   const W = peers.length;
   const exchange = h.machine.exchange!;
@@ -323,10 +323,10 @@ function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
   const defs = exchange.definitions(0);
   // A batch's words: about its share of the packed bytes, or fewer (a word packs into a byte or
   // more), and room to spare; a vector that needs more grows. Worker 0 takes no words.
-  const room = Math.ceil((graph.visitedBytes * HANDOVER_BATCH) / Math.max(1, N)) * 2 + (1 << 12);
+  const room = Math.ceil((graph.visitedBytes * batch) / Math.max(1, N)) * 2 + (1 << 12);
   const words = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : room));
-  const ends = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : HANDOVER_BATCH));
-  const ids = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : HANDOVER_BATCH));
+  const ends = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : batch));
+  const ids = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : batch));
   const frontier = Array.from({ length: W }, () => new IntVec());
   /** Per worker: states sent to it so far, and where in them the level handed over starts (-1: not yet). */
   const taken = new Int32Array(W);
@@ -373,7 +373,7 @@ function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
     words[o]!.pushAll(graph.wordBuffer, n);
     ends[o]!.push(words[o]!.length);
     ids[o]!.push(id);
-    if (ids[o]!.length === HANDOVER_BATCH) send(o, false);
+    if (ids[o]!.length === batch) send(o, false);
   }
   for (let w = 1; w < W; w++) send(w, true);
   const f0 = frontier[0]!.a.slice(0, frontier[0]!.length);
