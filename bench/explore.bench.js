@@ -1,7 +1,7 @@
 // explore: the exhaustive state-graph search on every shipped scenario × built-in flavor that
 // has its programs — on one core, on worker threads (--workers), and, with --base DIR, the
-// same search of another checkout's build (DIR/packages/*/dist: "before", its model and its
-// search) in the same run —
+// same searches of another checkout's build (DIR/packages/*/dist: "before", its model and its
+// search, on one core and on its --workers) in the same run —
 // beside SPIN's compiled verifier (pan) on a Promela model of the same race
 // (bench/promela/odirect-vs-fault.pml: odirect-vs-fault, and with NPAGES=2 NFAULTS=2 the
 // multipage scenario's shape; spin and gcc needed, else those rows say so).
@@ -14,7 +14,8 @@
 // docs/races.md): each race's scenario on the kernel before the fix (before.js) and after it,
 // one core. Needs a build (`npm run build`).
 // bench/scenarios (size): scenarios whose steps touch a large range, run on one core.
-//   npm run bench explore [-- [scenario-substring] [--workers N] [--base DIR] [--dpor SECONDS]]
+//   npm run bench explore [-- [scenario-substring] [--flavor NAME] [--workers N] [--base DIR] [--dpor SECONDS]]
+// (--flavor NAME: only that built-in flavor, in the shipped scenarios' rows)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,12 +25,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(args) {
-  const o = { filter: '', workers: 2, base: undefined, dpor: 0 };
+  const o = { filter: '', flavor: '', workers: 2, base: undefined, dpor: 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--workers') o.workers = Number(args[++i]);
     else if (a === '--base') o.base = path.resolve(args[++i]);
     else if (a === '--dpor') o.dpor = Number(args[++i]);
+    else if (a === '--flavor') o.flavor = args[++i];
     else o.filter = a;
   }
   return o;
@@ -52,7 +54,7 @@ function row(label, r, wall, cpu) {
   const s = r.stats;
   const what =
     r.verdict === 'violation' ? r.violations.map((v) => v.rule).join(',') : r.verdict === 'incomplete' ? `incomplete (${r.incomplete.join(',')})` : 'clean';
-  return `  ${label.padEnd(16)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s ${String(Math.round(s.distinctStates / cpu)).padStart(8)} distinct/cpu-s  ${what}`;
+  return `  ${label.padEnd(19)} ${String(s.distinctStates).padStart(8)} distinct ${String(s.states).padStart(9)} steps ${wall.toFixed(2).padStart(7)} s ${String(Math.round(s.distinctStates / wall)).padStart(8)} distinct/s ${String(Math.round(s.states / wall)).padStart(8)} steps/s  cpu ${cpu.toFixed(2).padStart(6)} s ${String(Math.round(s.distinctStates / cpu)).padStart(8)} distinct/cpu-s  ${what}`;
 }
 
 /** spin -a, gcc, ./pan -A on the Promela model; returns pan's figures, or why it could not run. */
@@ -85,14 +87,14 @@ function pan(defines) {
 
 function panRow(defines) {
   const p = pan(defines);
-  if (p.error) return `  ${'SPIN pan'.padEnd(16)} ${p.error}`;
+  if (p.error) return `  ${'SPIN pan'.padEnd(19)} ${p.error}`;
   // pan prints no rate, and an elapsed time of 0, for a search too short for its clock
   const rate = p.rate || (p.elapsed > 0 ? p.stored / p.elapsed : undefined);
   const rateSaid =
     rate === undefined
       ? `${'-'.padStart(8)} stored/s (pan's clock read 0 s: too short to time`
       : `${String(Math.round(rate)).padStart(8)} stored/s (pan's clock`;
-  return `  ${'SPIN pan -A'.padEnd(16)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${rateSaid}; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
+  return `  ${'SPIN pan -A'.padEnd(19)} ${String(p.stored).padStart(8)} stored   ${String(p.transitions).padStart(9)} trans ${p.run.toFixed(2).padStart(7)} s ${rateSaid}; spin -a + gcc ${p.build.toFixed(2)} s) [${defines.join(' ') || 'NPAGES=1'}]`;
 }
 
 /** A size row: the search's figures, or what stopped it (a search past its tables ends in an EnvironmentError) with the CPU spent until then. */
@@ -113,8 +115,8 @@ export default async function run(args = []) {
   const before = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/explore/dist/index.js')).href) : undefined;
   // "before" runs the other checkout's model too (its state, key and steps), not only its search
   const beforeMm = o.base ? await import(pathToFileURL(path.join(o.base, 'packages/mm-model/dist/index.js')).href) : undefined;
-  const source = (file, flavor) => ({
-    module: path.join(root, 'packages/cli/dist/explore-machine.js'),
+  const source = (file, flavor, from = root) => ({
+    module: path.join(from, 'packages/cli/dist/explore-machine.js'),
     name: 'exploreMachine',
     args: { scenario: file, flavor },
   });
@@ -128,10 +130,10 @@ export default async function run(args = []) {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  const totals = { one: { states: 0, distinct: 0, wall: 0, cpu: 0 }, par: { wall: 0 }, before: { cpu: 0 } };
+  const totals = { one: { states: 0, distinct: 0, wall: 0, cpu: 0 }, par: { wall: 0, cpu: 0 }, before: { cpu: 0, parWall: 0, parCpu: 0 } };
   for (const f of files) {
     const sc = await mm.loadScenario(path.join(dir, f));
-    for (const { name } of mm.listFlavors()) {
+    for (const { name } of mm.listFlavors().filter((x) => !o.flavor || x.name === o.flavor)) {
       let machine;
       try {
         machine = mm.createMachine(sc, await mm.resolveFlavor(name));
@@ -139,8 +141,10 @@ export default async function run(args = []) {
         continue; // the flavor lacks one of the scenario's programs (fault_around before 6.1)
       }
       console.log(`${sc.name} on ${name}`);
+      // before's searches on a machine of its own model each (a search leaves its machine's encoder tables filled)
+      const oldMachine = async () => beforeMm.createMachine(await beforeMm.loadScenario(path.join(dir, f)), await beforeMm.resolveFlavor(name));
       if (before) {
-        const old = beforeMm.createMachine(await beforeMm.loadScenario(path.join(dir, f)), await beforeMm.resolveFlavor(name));
+        const old = await oldMachine();
         const b = await timed(() => before.explore(old, { strategy: 'exhaustive' }));
         console.log(row('before, 1 core', b.r, b.wall, b.cpu));
         totals.before.cpu += b.cpu;
@@ -151,9 +155,19 @@ export default async function run(args = []) {
       totals.one.distinct += one.r.stats.distinctStates;
       totals.one.wall += one.wall;
       totals.one.cpu += one.cpu;
-      const par = await timed(() => ex.exploreOnCores(machine, source(path.join(dir, f), name), o.workers, { strategy: 'exhaustive' }));
+      if (before) {
+        const old = await oldMachine();
+        const b = await timed(() => before.exploreOnCores(old, source(path.join(dir, f), name, o.base), o.workers, { strategy: 'exhaustive' }));
+        console.log(row(`before, --workers ${o.workers}`, b.r, b.wall, b.cpu));
+        totals.before.parWall += b.wall;
+        totals.before.parCpu += b.cpu;
+      }
+      // on a machine of its own too, as before's, and as the CLI's search starts (the one-core search's filled the encoder's tables)
+      const fresh = mm.createMachine(sc, await mm.resolveFlavor(name));
+      const par = await timed(() => ex.exploreOnCores(fresh, source(path.join(dir, f), name), o.workers, { strategy: 'exhaustive' }));
       console.log(row(`--workers ${o.workers}`, par.r, par.wall, par.cpu));
       totals.par.wall += par.wall;
+      totals.par.cpu += par.cpu;
       if (o.dpor > 0) {
         const d = await timed(() => ex.explore(machine, { strategy: 'dpor', timeoutMs: o.dpor * 1000 }));
         console.log(row('dpor', d.r, d.wall, d.cpu));
@@ -164,7 +178,7 @@ export default async function run(args = []) {
     }
   }
   console.log(
-    `one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall; load ${(
+    `one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall, ${totals.par.cpu.toFixed(2)} s CPU${o.base ? `; before: ${totals.before.parWall.toFixed(2)} s wall, ${totals.before.parCpu.toFixed(2)} s CPU` : ''}; load ${(
       await import('node:os')
     )
       .loadavg()

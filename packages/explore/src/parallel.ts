@@ -252,7 +252,7 @@ export async function exploreParallel(
     let base = 0;
     let first = 0;
     if (handover) {
-      ranks = handOver(peers, handover, T);
+      ranks = handOver(peers, handover, T, Math.max(1, opts.handoverBatch ?? HANDOVER_BATCH));
       base = handover.from;
       total = handover.graph.size;
       first = handover.graph.depthOf(base);
@@ -301,12 +301,17 @@ async function answers(peers: Peer[], type: string): Promise<Msg[]> {
   return all;
 }
 
+/** States the coordinator hands a worker thread per message at a handover: it takes in one batch while the coordinator sorts out the next. */
+const HANDOVER_BATCH = 1 << 10;
+
 /**
  * The one-thread search's states to their owners ('handover'): worker 0 (this thread, on the
  * same machine) takes its visited set as it is, each other worker the states it owns, as words
- * after the machine's definitions so far. Returns each worker's ranks in the level handed over.
+ * after the machine's definitions so far, in batches sent as they fill (a worker takes one in
+ * while this thread hashes the states of the next: the hashing and the taking in no longer run
+ * one after the other). Returns each worker's ranks in the level handed over.
  */
-function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
+function handOver(peers: Peer[], h: Handover, T: number, batch: number): Int32Array[] {
   const { graph, from } = h;
   const W = peers.length;
   const exchange = h.machine.exchange!;
@@ -315,41 +320,68 @@ function handOver(peers: Peer[], h: Handover, T: number): Int32Array[] {
   // the first node of the level before: parents' ranks in it make the order keys
   let prev = from;
   while (prev > 0 && graph.depthOf(prev - 1) === level - 1) prev--;
-  const words = Array.from({ length: W }, () => new IntVec(1 << 16));
-  const ends = Array.from({ length: W }, () => new IntVec());
-  const ids = Array.from({ length: W }, () => new IntVec());
+  const defs = exchange.definitions(0);
+  // A batch's words: about its share of the packed bytes, or fewer (a word packs into a byte or
+  // more), and room to spare; a vector that needs more grows. Worker 0 takes no words.
+  const room = Math.ceil((graph.visitedBytes * batch) / Math.max(1, N)) * 2 + (1 << 12);
+  const words = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : room));
+  const ends = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : batch));
+  const ids = Array.from({ length: W }, (_x, w) => new IntVec(w === 0 ? 1 : batch));
   const frontier = Array.from({ length: W }, () => new IntVec());
+  /** Per worker: states sent to it so far, and where in them the level handed over starts (-1: not yet). */
+  const taken = new Int32Array(W);
   const frontierFrom = new Int32Array(W).fill(-1);
+  const send = (w: number, last: boolean): void => {
+    const n = ends[w]!.length;
+    const m = {
+      type: 'handover',
+      // the definitions go with a worker's first batch (each worker its own copy: a buffer moves to one thread)
+      defs: taken[w]! > 0 ? new Int32Array(0) : defs.slice(),
+      words: words[w]!.a.slice(0, words[w]!.length),
+      ends: ends[w]!.a.slice(0, n),
+      ids: ids[w]!.a.slice(0, n),
+      last,
+      frontierFrom: 0,
+      order: new Float64Array(0),
+    };
+    taken[w]! += n;
+    words[w]!.length = ends[w]!.length = ids[w]!.length = 0;
+    if (last) {
+      m.frontierFrom = frontierFrom[w] === -1 ? taken[w]! : frontierFrom[w]!;
+      m.order = orderKeys(w);
+    }
+    peers[w]!.post(m, [m.defs.buffer, m.words.buffer, m.ends.buffer, m.ids.buffer, m.order.buffer]);
+  };
+  // order keys of a worker's part of the level: its parent's rank in the level before, and the thread
+  const orderKeys = (w: number): Float64Array<ArrayBuffer> => {
+    const f = frontier[w]!;
+    const order = new Float64Array(f.length);
+    for (let i = 0; i < f.length; i++) {
+      const id = f.a[i]!;
+      order[i] = (graph.parentOf(id) - prev) * T + graph.viaOf(id);
+    }
+    return order;
+  };
   for (let id = 0; id < N; id++) {
     const n = graph.readWords(id);
     const o = ownerOf(exchange.portableHash(graph.wordBuffer, n), W);
     if (id >= from) {
       frontier[o]!.push(id);
-      if (frontierFrom[o] === -1) frontierFrom[o] = ids[o]!.length;
+      if (frontierFrom[o] === -1) frontierFrom[o] = taken[o]! + ids[o]!.length;
     }
     if (o === 0) continue;
     words[o]!.pushAll(graph.wordBuffer, n);
     ends[o]!.push(words[o]!.length);
     ids[o]!.push(id);
+    if (ids[o]!.length === batch) send(o, false);
   }
-  const defs = exchange.definitions(0);
-  return peers.map((p, w) => {
-    const f = frontier[w]!.a.slice(0, frontier[w]!.length);
-    const order = Float64Array.from(f, (id) => (graph.parentOf(id) - prev) * T + graph.viaOf(id));
-    if (w === 0) p.post({ type: 'handover', table: graph.wordTable, count: N, frontier: f, order });
-    else {
-      const m = {
-        type: 'handover',
-        defs: w === W - 1 ? defs : defs.slice(),
-        frontierFrom: frontierFrom[w] === -1 ? ids[w]!.length : frontierFrom[w],
-        order,
-        words: words[w]!.a.slice(0, words[w]!.length),
-        ends: ends[w]!.a.slice(0, ends[w]!.length),
-        ids: ids[w]!.a.slice(0, ids[w]!.length),
-      };
-      p.post(m, [m.defs.buffer, m.words.buffer, m.ends.buffer, m.ids.buffer, m.order.buffer]);
-    }
-    return Int32Array.from(f, (id) => id - from);
+  for (let w = 1; w < W; w++) send(w, true);
+  const f0 = frontier[0]!.a.slice(0, frontier[0]!.length);
+  peers[0]!.post({ type: 'handover', table: graph.wordTable, count: N, frontier: f0, order: orderKeys(0) });
+  return frontier.map((f) => {
+    const r = new Int32Array(f.length);
+    for (let i = 0; i < f.length; i++) r[i] = f.a[i]! - from;
+    return r;
   });
 }
 

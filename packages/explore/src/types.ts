@@ -132,10 +132,12 @@ export interface ExploreOptions {
   /**
    * `--workers N` (explore.ts `exploreOnCores`), internal and for tests: the states the
    * one-thread search reaches before the workers take over (default SINGLE_CORE_STATES), and
-   * before it starts their threads (default WORKERS_START_STATES, at most handoverStates).
+   * before it starts their threads (default WORKERS_START_STATES, at most handoverStates), and
+   * how many states a worker thread is handed per message (default parallel.ts HANDOVER_BATCH).
    */
   handoverStates?: number;
   workersFromStates?: number;
+  handoverBatch?: number;
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
 }

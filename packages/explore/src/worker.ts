@@ -252,12 +252,13 @@ class SearchWorker<S> {
   }
 
   /**
-   * Take over a peer's part of the one-thread search (`handover`): the visited states this
-   * worker owns as words in worker 0's numbers (`words[ends[i-1]..ends[i])`, after `defs`,
-   * its definitions so far), their node ids ascending; those from `frontierFrom` on are the
-   * level it stopped at, with their order keys.
+   * Take over a peer's part of the one-thread search (`handover`), in batches: the visited states
+   * this worker owns as words in worker 0's numbers (`words[ends[i-1]..ends[i])`, after `defs`,
+   * worker 0's definitions so far, which come with the first batch), their node ids ascending.
+   * With the `last` batch: those from `frontierFrom` on (counted over every batch) are the level
+   * it stopped at, with their order keys.
    */
-  take(defs: Int32Array, words: Int32Array, ends: Int32Array, ids: Int32Array, frontierFrom: number, order: Float64Array): void {
+  take(defs: Int32Array, words: Int32Array, ends: Int32Array, ids: Int32Array, last: boolean, frontierFrom: number, order: Float64Array): void {
     const imp = this.importers[0]!;
     imp.define(defs);
     let from = 0;
@@ -268,9 +269,11 @@ class SearchWorker<S> {
       this.canon.push(ids[i]!);
       from = to;
     }
-    const frontier = new Int32Array(ends.length - frontierFrom);
+    if (!last) return;
+    const count = this.canon.length;
+    const frontier = new Int32Array(count - frontierFrom);
     for (let i = 0; i < frontier.length; i++) frontier[i] = frontierFrom + i;
-    this.handOver(ends.length, frontier, order);
+    this.handOver(count, frontier, order);
   }
 
   private handOver(count: number, frontier: Int32Array, order: Float64Array): void {
@@ -580,6 +583,7 @@ export function serve<S>(
             m['words'] as Int32Array,
             m['ends'] as Int32Array,
             m['ids'] as Int32Array,
+            m['last'] as boolean,
             m['frontierFrom'] as number,
             m['order'] as Float64Array,
           );

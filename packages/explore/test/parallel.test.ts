@@ -59,6 +59,16 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(await exploreOnCores(live.machine, live.source, 3, { handoverStates: 20 }))).toEqual(await oneCore(live));
   });
 
+  it('hands a thread its states in batches, the level handed over spanning several', async () => {
+    // 8 000 states handed over in batches of 64 (parallel.ts HANDOVER_BATCH is 1 024): the
+    // thread's ~4 000 come in dozens of batches, and its part of the level handed over (hundreds
+    // of states) in several of them
+    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
+    expect(summary(await exploreOnCores(c.machine, c.source, 2, { handoverStates: 8_000, workersFromStates: 4_000, handoverBatch: 64 }))).toEqual(
+      await oneCore(c),
+    );
+  });
+
   it('cuts with max-states and max-depth across the handover as the workers cut from the start (between levels)', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
     for (const cut of [{ maxStates: 12_000 }, { maxDepth: 12 }, { maxDepth: 40, maxStates: 15_000 }]) {
