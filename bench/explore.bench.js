@@ -177,14 +177,16 @@ export default async function run(args = []) {
       }
     }
   }
-  console.log(
-    `one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall, ${totals.par.cpu.toFixed(2)} s CPU${o.base ? `; before: ${totals.before.parWall.toFixed(2)} s wall, ${totals.before.parCpu.toFixed(2)} s CPU` : ''}; load ${(
-      await import('node:os')
-    )
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')}`,
-  );
+  // (no shipped scenario matched the filter: no totals)
+  if (totals.one.states > 0)
+    console.log(
+      `one core, all: ${totals.one.states} steps in ${totals.one.wall.toFixed(2)} s wall (${Math.round(totals.one.states / totals.one.wall)} steps/s), ${totals.one.cpu.toFixed(2)} s CPU (${Math.round(totals.one.states / totals.one.cpu)} steps, ${Math.round(totals.one.distinct / totals.one.cpu)} distinct states per CPU second)${o.base ? `; before: ${totals.before.cpu.toFixed(2)} s CPU` : ''}; --workers ${o.workers}, all: ${totals.par.wall.toFixed(2)} s wall, ${totals.par.cpu.toFixed(2)} s CPU${o.base ? `; before: ${totals.before.parWall.toFixed(2)} s wall, ${totals.before.parCpu.toFixed(2)} s CPU` : ''}; load ${(
+        await import('node:os')
+      )
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
 
   // size: what a step costs when a range is large (bench/scenarios: not shipped, not in the goldens)
   const sized = path.join(root, 'bench/scenarios');
