@@ -547,6 +547,20 @@ export class StateEncoder<S extends object> implements WordExchange {
         i += chunk.length;
         continue;
       }
+      // its elements' part numbers, kept when it was made or imported
+      const inner = this.parts.inner(id);
+      if (inner !== undefined) {
+        for (let j = 0; j < chunk.length; j++, i++) {
+          const v = chunk[j];
+          const pid = inner.part[j];
+          a.push(v);
+          if (pid !== undefined && pid >= 0) {
+            par.obj[i] = v;
+            par.part[i] = pid;
+          } else par.obj[i] = undefined;
+        }
+        continue;
+      }
       if (this.parts.bytesOf(id) > this.chunkWords.length) this.chunkWords = new Int32Array(this.parts.bytesOf(id));
       const cw = this.chunkWords;
       this.parts.wordsOf(id, cw);
@@ -633,22 +647,70 @@ export class StateEncoder<S extends object> implements WordExchange {
    * encoders, as any part does). Which arrays are chunked depends on their length alone, so equal
    * words still mean equal states.
    */
+  /**
+   * The words of each long array encoded so far (its length, its chunks' numbers), and whether
+   * its objects were parts there: an array is never changed once made (state.ts), and a mapping
+   * a step changed mostly keeps the arrays it did not touch, which are then not walked again.
+   */
+  private readonly longWords = new WeakMap<unknown[], { parts: boolean; words: Int32Array }>();
+
   private chunked(o: unknown[], n: number): void {
+    const parts = this.depth === 1 || this.depth === 3;
+    const known = this.longWords.get(o);
+    if (known !== undefined && known.parts === parts) {
+      const kw = known.words;
+      if (this.len + kw.length > this.buf.length) this.grow(this.len + kw.length);
+      for (let k = 0; k < kw.length; k++) this.buf[this.len++] = kw[k]!;
+      return;
+    }
+    const start = this.len;
     this.push((n << 3) | TAG_ARRAY);
+    // A root array the step changed: the chunks whose elements are all the very values of the
+    // same place in the state decoded last (its array there, of the same length) have that
+    // chunk's number, read from its words, without a walk.
+    let was: unknown[] | undefined;
+    let wasAt = 0;
+    if (this.depth === 1) {
+      const p = this.rowObj[this.row];
+      wasAt = this.rowFrom[this.row]! + 1;
+      if (Array.isArray(p) && p.length === n && this.pw[wasAt - 1] === ((n << 3) | TAG_ARRAY)) was = p;
+    }
     for (let c = 0; c < n; c += CHUNK) {
       const end = Math.min(n, c + CHUNK);
+      if (was !== undefined) {
+        let same = true;
+        for (let i = c; i < end && same; i++) same = o[i] === was[i];
+        if (same) {
+          this.push(this.pw[wasAt + c / CHUNK]!);
+          continue;
+        }
+      }
       const mark = this.len;
       this.push(((end - c) << 3) | TAG_ARRAY);
       this.elements(o, c, end);
       const before = this.parts.size;
       const id = this.parts.add(this.buf, mark, this.len);
       if (id === before) {
-        this.parts.setObject(id, o.slice(c, end));
+        const chunk = o.slice(c, end);
+        this.parts.setObject(id, chunk);
         this.defined(id, this.buf, mark, this.len);
+        if (this.depth === 1) this.parts.setInner(id, { obj: chunk, part: this.elementParts(mark + 1, this.len) });
       }
       this.len = mark;
       this.push((id << 3) | TAG_PART);
     }
+    this.longWords.set(o, { parts, words: this.buf.slice(start, this.len) });
+  }
+
+  /** Per element whose words are `buf[from..to)` (one word each, a float's three): its part number, or -1 for a value that is not a part. */
+  private elementParts(from: number, to: number): number[] {
+    const out: number[] = [];
+    for (let at = from; at < to;) {
+      const x = this.buf[at]!;
+      out.push((x & 7) === TAG_PART ? x >> 3 : -1);
+      at += (x & 7) === TAG_FLOAT ? 3 : 1;
+    }
+    return out;
   }
 
   /**
