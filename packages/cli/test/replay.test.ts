@@ -203,6 +203,40 @@ describe('kreplay replay: a capture that recorded lost events in meta.json', () 
   });
 });
 
+describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do not mark', () => {
+  // trace-cmd stores each CPU's tracefs stats in the file (its cpustat option). Commit overruns, and
+  // dropped events when the buffer does not overwrite, lose events without RB_MISSED_EVENTS on any
+  // page; only those counts say so. (The stats are text of fixed width here: the same byte length.)
+  const withStats = (edits: [string, string][]): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-drops-'));
+    let b = readFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/trace.dat'));
+    for (const [from, to] of edits) {
+      const at = b.indexOf(from);
+      expect(at).toBeGreaterThan(0);
+      b = Buffer.concat([b.subarray(0, at), Buffer.from(to), b.subarray(at + from.length)]);
+    }
+    writeFileSync(path.join(dir, 'trace.dat'), b);
+    copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/meta.json'), path.join(dir, 'meta.json'));
+    return path.join(dir, 'trace.dat');
+  };
+
+  it('counts them as a gap, so a run without findings is not clean (it read clean, 0 gaps)', async () => {
+    const dat = withStats([
+      ['dropped events: 0', 'dropped events: 7'],
+      ['commit overrun: 0', 'commit overrun: 3'],
+    ]);
+    const out = JSON.parse((await runCli(['replay', dat, '--format', 'json'])).stdout);
+    expect(out.verdict).toMatchObject({ gaps: 1, lostEvents: 10 });
+    expect(out.warnings.join('\n')).toContain("the trace.dat's CPU stats (trace-cmd's cpustat option) count 10 events the ring buffer dropped");
+    expect((await runCli(['replay', dat])).stdout).toContain('this is not a clean run');
+  });
+
+  it('says nothing of stats that count no drop', async () => {
+    const out = JSON.parse((await runCli(['replay', withStats([]), '--format', 'json'])).stdout);
+    expect(out.verdict).toMatchObject({ gaps: 0, lostEvents: 0 });
+  });
+});
+
 describe('kreplay replay: a file holding fewer entries than its header counts', () => {
   // A tracefs `trace` file stops tracing while it is read, so its entries-in-buffer header counts
   // exactly the entries it prints. Fewer means the file was cut or lines were removed, somewhere.

@@ -14,6 +14,7 @@ import {
   metaLoss,
   metaRelease,
   readTraceMeta,
+  type Finding,
   type Gap,
   type MmOp,
   type RuleId,
@@ -54,6 +55,27 @@ interface UnusableItem {
 }
 /** What the sorter holds: ops, gaps and unusable events. */
 type Item = MmOp | GapItem | UnusableItem;
+
+/** Every finding still certain becomes uncertain, `why` in its explanation: a loss that may be anywhere in the trace. */
+function allUncertain(findings: readonly Finding[], why: string): void {
+  for (const f of findings) {
+    if (f.certainty === 'uncertain') continue;
+    f.certainty = 'uncertain';
+    f.explanation += ` Uncertain: ${why}`;
+  }
+}
+
+/**
+ * Events one CPU's tracefs `stats` text (kernel/trace/trace.c tracing_stats_read, 6.1.192
+ * 8528-8580) counts as dropped without a mark in the ring buffer's pages: `commit overrun` (a
+ * writer that wrapped onto the commit page, kernel/trace/ring_buffer.c:2756) and `dropped events`
+ * (a full buffer not in overwrite mode, 2786). A page marks only what `overrun` counts (its
+ * RB_MISSED_EVENTS, from the overruns since the last read, 4656), which the reader turns into gaps.
+ */
+export function unmarkedDrops(stats: string): number {
+  const count = (re: RegExp): number => Number(re.exec(stats)?.[1] ?? 0);
+  return count(/^commit overrun:\s*(\d+)/m) + count(/^dropped events:\s*(\d+)/m);
+}
 
 /** What meta.json says the capture lost, in words. */
 function captureLossReason(loss: { lost: number; probeMisses: number }): string {
@@ -131,6 +153,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   let unparseable: Gap | undefined;
   /** The header counted entries the file does not hold (the parser says so at the end): lost anywhere. */
   let entriesMissing: Gap | undefined;
+  /** Events a trace.dat's CPU stats count as dropped where its pages mark nothing (unmarkedDrops), and where it says so. */
+  let statDrops = 0;
+  let statSource: string | undefined;
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
@@ -278,6 +303,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
+        if (r.key === 'cpustat' && typeof r.value === 'string') {
+          const n = unmarkedDrops(r.value);
+          if (n > 0) {
+            statDrops += n;
+            statSource ??= r.source;
+          }
+        }
         if (r.key === 'layout' && r.value === 'perf script' && !opts.perfLostEventsShown && !perfUnsure) {
           perfUnsure = true;
           gaps++;
@@ -325,14 +357,19 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
   }
 
+  if (statDrops > 0) {
+    gaps++;
+    lost += statDrops;
+    const reason = `the trace.dat's CPU stats (trace-cmd's cpustat option) count ${plural(statDrops, 'event')} the ring buffer dropped (commit overruns, or dropped events when not overwriting), which its pages do not mark`;
+    allUncertain(engine.findings, `${reason} (${statSource ?? source}), so events that would explain this may be missing.`);
+    warnings.push(`${reason}: every finding is uncertain and no finding is not a clean run`);
+  }
   if (entriesMissing) {
     // Known only at the end, and nowhere in particular: any finding may rest on a fact the lost events changed.
-    const why = `${entriesMissing.reason} (${entriesMissing.source}:${entriesMissing.line}), so events that would explain this may be missing.`;
-    for (const f of engine.findings) {
-      if (f.certainty === 'uncertain') continue;
-      f.certainty = 'uncertain';
-      f.explanation += ` Uncertain: ${why}`;
-    }
+    allUncertain(
+      engine.findings,
+      `${entriesMissing.reason} (${entriesMissing.source}:${entriesMissing.line}), so events that would explain this may be missing.`,
+    );
     warnings.push(
       `${entriesMissing.reason}: every finding is uncertain and no finding is not a clean run (if you removed lines on purpose, delete the header's entries-in-buffer line to say so)`,
     );
