@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, existsSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
+import { syntheticDat, syntheticSpec } from '../../ftrace-parser/test/dat-synthetic.js';
 
 const fx = (name: string) => `fixtures/replay/${name}/trace.txt`;
 
@@ -234,6 +235,32 @@ describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do n
   it('says nothing of stats that count no drop', async () => {
     const out = JSON.parse((await runCli(['replay', withStats([]), '--format', 'json'])).stdout);
     expect(out.verdict).toMatchObject({ gaps: 0, lostEvents: 0 });
+  });
+});
+
+describe('kreplay replay: a trace.dat with more than one ring buffer', () => {
+  // trace-cmd record -B writes a tracefs instance's buffer beside the top one; replay reads one
+  // buffer, and the events of the others are part of the trace too.
+  const twoBuffers = (): string => {
+    const spec = syntheticSpec({ corrupt: false });
+    spec.instances = [{ name: 'kreplay-inst', cpus: [[], [Buffer.from(spec.cpus[1]![0]!)]] }];
+    const p = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-buffers-')), 'trace.dat');
+    writeFileSync(p, syntheticDat(spec));
+    return p;
+  };
+
+  it('counts the buffer it did not read as a gap and says how to choose (the other buffer went unsaid); --buffer chooses', async () => {
+    const dat = twoBuffers();
+    const run = async (...flags: string[]) => JSON.parse((await runCli(['replay', dat, '--kernel', 'linux-6.1', '--format', 'json', ...flags])).stdout);
+    const unsaid = await run();
+    // the top buffer chosen on purpose: the other one is the user's choice, not a hole
+    const top = await run('--buffer', '');
+    expect(unsaid.verdict.gaps).toBe(top.verdict.gaps + 1);
+    expect(unsaid.warnings.join('\n')).toContain('the trace.dat holds another ring buffer that was not read (instance "kreplay-inst" (2 CPUs))');
+    expect(unsaid.warnings.join('\n')).toContain('pass --buffer NAME');
+    expect(top.warnings.join('\n')).not.toContain('another ring buffer');
+    const inst = await run('--buffer', 'kreplay-inst');
+    expect(inst.stats.events).toBe(1);
   });
 });
 

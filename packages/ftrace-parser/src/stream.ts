@@ -33,6 +33,8 @@ export interface ParseOptions {
    * callers without it get every field.
    */
   fieldPlan?: FieldPlan;
+  /** trace.dat only: which ring buffer to read, "" for the top instance (default: the top one, else the first). */
+  buffer?: string;
   signal?: AbortSignal;
   /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
   onProgress?: (bytesRead: number, totalBytes?: number) => void;

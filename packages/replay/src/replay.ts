@@ -303,6 +303,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
+        if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
+          // another ring buffer of the trace.dat, not read: its events may be any of the trace's
+          gaps++;
+          const reason = `the trace.dat holds another ring buffer that was not read (${String(r.value).replace(/; read it with the buffer option$/, '')})`;
+          engine.gapEverywhere({ line: r.line, source: r.source, reason });
+          warnings.push(
+            `${reason}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; pass --buffer NAME to say which buffer holds the trace (--buffer "" for the top one)`,
+          );
+        }
         if (r.key === 'cpustat' && typeof r.value === 'string') {
           const n = unmarkedDrops(r.value);
           if (n > 0) {
@@ -565,7 +574,13 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field
   const records = () =>
-    openTraceBatches(file, { source: o.source, signal: o.signal, fields: config.fieldsWanted, ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }) });
+    openTraceBatches(file, {
+      source: o.source,
+      signal: o.signal,
+      fields: config.fieldsWanted,
+      ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }),
+      ...(o.buffer !== undefined ? { buffer: o.buffer } : {}),
+    });
   let result: ReplayResult;
   if (file === '-' || o.onOp) result = await replay(records(), o, config);
   else {

@@ -52,6 +52,12 @@ export interface ReplayOptions {
    * the page cache's state are uncertain, and no finding is not a clean run).
    */
   perfLostEventsShown?: boolean;
+  /**
+   * A trace.dat's ring buffer (tracefs instance) to replay, "" for the top one (`--buffer`). Without
+   * it replay reads the top one (else the first), and other buffers the file holds are a gap: their
+   * events are part of the trace and were not read.
+   */
+  buffer?: string;
 }
 
 export interface ReplayStats {

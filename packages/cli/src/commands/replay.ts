@@ -49,6 +49,10 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run',
     }),
     ...PERF_LOST_EVENTS_SHOWN,
+    'buffer': Flags.string({
+      description:
+        'trace.dat: the ring buffer (tracefs instance) to replay, "" for the top one; without it the top one is read and any other the file holds is a gap',
+    }),
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
     ...KERNEL_CI_FLAGS,
   };
@@ -70,6 +74,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
     }
     if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
     if (flags['perf-lost-events-shown']) opts.perfLostEventsShown = true;
+    if (flags.buffer !== undefined) opts.buffer = flags.buffer;
     const progress = this.progress();
     progress.step(`replaying ${args.trace}`);
     opts.onProgress = (n) => progress.update(`replaying ${args.trace}: ${(n / 1e6).toFixed(1)} M events`);

@@ -14,8 +14,6 @@ import { PageDecoder, type Ts } from './ring-buffer.js';
 import { FileSource } from './source.js';
 
 export interface DatOptions extends ParseOptions {
-  /** Which ring buffer to read: "" is the top instance (default: the top one, else the first). */
-  buffer?: string;
   /** Every event's raw format fields instead of the text parser's decoded fields. */
   rawFields?: boolean;
   /**
