@@ -104,7 +104,7 @@ async function sizedRow(label, search) {
     const r = await timed(search);
     return row(label, r.r, r.wall, r.cpu);
   } catch (e) {
-    return `  ${label.padEnd(16)} stopped: ${e instanceof Error ? e.message : String(e)} (cpu ${(procCpu() - c0).toFixed(2)} s)`;
+    return `  ${label.padEnd(19)} stopped: ${e instanceof Error ? e.message : String(e)} (cpu ${(procCpu() - c0).toFixed(2)} s)`;
   }
 }
 

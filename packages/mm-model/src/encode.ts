@@ -527,12 +527,11 @@ export class StateEncoder<S extends object> implements WordExchange {
     }
   }
 
-  private chunkWords = new Int32Array(4 * CHUNK);
-
   /**
    * An array of `n` > LONG elements (`chunked`): its chunks' elements, in order. At the root's
-   * arrays, each element that is a part is recorded with its number (read from the chunk's
-   * words), as `read` records those of a short array, for the successors' encoding to find.
+   * arrays, each element that is a part is recorded with its number (from the record its chunk
+   * keeps), as `read` records those of a short array, for the successors' encoding to find by
+   * identity; a chunk with no record holds no part.
    */
   private readChunked(w: Int32Array, n: number): unknown[] {
     const a: unknown[] = [];
@@ -542,39 +541,16 @@ export class StateEncoder<S extends object> implements WordExchange {
       if ((word & 7) !== TAG_PART) throw new Error(`decode: a chunk of a long array tagged ${word & 7}`);
       const id = word >> 3;
       const chunk = this.parts.object(id) as unknown[];
-      if (par === undefined) {
-        for (let j = 0; j < chunk.length; j++) a.push(chunk[j]);
-        i += chunk.length;
-        continue;
-      }
-      // its elements' part numbers, kept when it was made or imported
-      const inner = this.parts.inner(id);
-      if (inner !== undefined) {
-        for (let j = 0; j < chunk.length; j++, i++) {
-          const v = chunk[j];
-          const pid = inner.part[j];
-          a.push(v);
-          if (pid !== undefined && pid >= 0) {
-            par.obj[i] = v;
-            par.part[i] = pid;
-          } else par.obj[i] = undefined;
-        }
-        continue;
-      }
-      if (this.parts.bytesOf(id) > this.chunkWords.length) this.chunkWords = new Int32Array(this.parts.bytesOf(id));
-      const cw = this.chunkWords;
-      this.parts.wordsOf(id, cw);
-      // the chunk's words: its own array header, then one word per element (the root's arrays
-      // hold parts and small values), a float's three
-      for (let j = 0, at = 1; j < chunk.length; j++, i++) {
-        const x = cw[at]!;
+      const inner = par === undefined ? undefined : this.parts.inner(id);
+      for (let j = 0; j < chunk.length; j++, i++) {
         const v = chunk[j];
         a.push(v);
-        if ((x & 7) === TAG_PART) {
+        if (par === undefined) continue;
+        const pid = inner?.part[j];
+        if (pid !== undefined && pid >= 0) {
           par.obj[i] = v;
-          par.part[i] = x >> 3;
+          par.part[i] = pid;
         } else par.obj[i] = undefined;
-        at += (x & 7) === TAG_FLOAT ? 3 : 1;
       }
     }
     if (par !== undefined) par.obj.length = n;
@@ -642,18 +618,18 @@ export class StateEncoder<S extends object> implements WordExchange {
   }
 
   /**
-   * An array longer than LONG: its length, then per CHUNK elements the number of the part whose
-   * words are those elements' as an array of their own (so a chunk decodes, and travels between
-   * encoders, as any part does). Which arrays are chunked depends on their length alone, so equal
-   * words still mean equal states.
-   */
-  /**
    * The words of each long array encoded so far (its length, its chunks' numbers), and whether
    * its objects were parts there: an array is never changed once made (state.ts), and a mapping
    * a step changed mostly keeps the arrays it did not touch, which are then not walked again.
    */
   private readonly longWords = new WeakMap<unknown[], { parts: boolean; words: Int32Array }>();
 
+  /**
+   * An array longer than LONG: its length, then per CHUNK elements the number of the part whose
+   * words are those elements' as an array of their own (so a chunk decodes, and travels between
+   * encoders, as any part does). Which arrays are chunked depends on their length alone, so equal
+   * words still mean equal states.
+   */
   private chunked(o: unknown[], n: number): void {
     const parts = this.depth === 1 || this.depth === 3;
     const known = this.longWords.get(o);
@@ -694,7 +670,8 @@ export class StateEncoder<S extends object> implements WordExchange {
         const chunk = o.slice(c, end);
         this.parts.setObject(id, chunk);
         this.defined(id, this.buf, mark, this.len);
-        if (this.depth === 1) this.parts.setInner(id, { obj: chunk, part: this.elementParts(mark + 1, this.len) });
+        const inner = this.elementParts(mark + 1, this.len);
+        if (inner !== undefined) this.parts.setInner(id, { obj: chunk, part: inner });
       }
       this.len = mark;
       this.push((id << 3) | TAG_PART);
@@ -702,15 +679,22 @@ export class StateEncoder<S extends object> implements WordExchange {
     this.longWords.set(o, { parts, words: this.buf.slice(start, this.len) });
   }
 
-  /** Per element whose words are `buf[from..to)` (one word each, a float's three): its part number, or -1 for a value that is not a part. */
-  private elementParts(from: number, to: number): number[] {
+  /**
+   * Per element of a chunk whose words are `buf[from..to)`: its part number, or -1 for a value
+   * that is not a part; undefined when none is (a chunk of numbers keeps no record). An element
+   * is one word, a float three: a chunk's objects are parts (it sits at a depth whose are).
+   */
+  private elementParts(from: number, to: number): number[] | undefined {
     const out: number[] = [];
+    let any = false;
     for (let at = from; at < to;) {
       const x = this.buf[at]!;
-      out.push((x & 7) === TAG_PART ? x >> 3 : -1);
+      const part = (x & 7) === TAG_PART;
+      any ||= part;
+      out.push(part ? x >> 3 : -1);
       at += (x & 7) === TAG_FLOAT ? 3 : 1;
     }
-    return out;
+    return any ? out : undefined;
   }
 
   /**
@@ -907,16 +891,6 @@ class PartTable {
 
   setObject(id: number, x: object): void {
     this.objects[id] = x;
-  }
-
-  /** Part `id`'s words into `out` (at least `bytesOf(id)` long); returns their count. */
-  wordsOf(id: number, out: Int32Array): number {
-    return this.table.wordsOf(id, out);
-  }
-
-  /** A bound on part `id`'s word count. */
-  bytesOf(id: number): number {
-    return this.table.bytesOf(id);
   }
 
   /** The number of the part whose words are `w[from..to)`: the next number (`size` before) when new. */

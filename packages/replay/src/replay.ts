@@ -306,7 +306,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
           // another ring buffer of the trace.dat, not read: its events may be any of the trace's
           gaps++;
-          const reason = `the trace.dat holds another ring buffer that was not read (${String(r.value).replace(/; read it with the buffer option$/, '')})`;
+          const reason = `the trace.dat holds another ring buffer that was not read (${String(r.value)})`;
           engine.gapEverywhere({ line: r.line, source: r.source, reason });
           warnings.push(
             `${reason}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; pass --buffer NAME to say which buffer holds the trace (--buffer "" for the top one)`,
@@ -442,12 +442,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       "this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; if the trace was printed with `perf script --show-lost-events`, pass --perf-lost-events-shown",
     );
-  // the trace's own loss marks (a trace.dat's missed-events counts) count some of the same events
-  if (captureLoss) lost = Math.max(lost, captureLoss.lost + captureLoss.probeMisses);
-  if (captureLoss)
+  if (captureLoss) {
+    // the trace's own loss marks (a trace.dat's missed-events counts) count some of the same events
+    lost = Math.max(lost, captureLoss.lost + captureLoss.probeMisses);
     warnings.push(
       `${captureLossReason(captureLoss)}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run`,
     );
+  }
   if (sorter.late)
     warnings.push(
       `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,

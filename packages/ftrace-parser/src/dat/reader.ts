@@ -174,7 +174,7 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
         meta.push({
           type: 'meta',
           key: 'buffer-not-read',
-          value: `instance "${other.name}" (${other.cpus.length} CPUs); read it with the buffer option`,
+          value: `instance "${other.name}" (${other.cpus.length} CPUs)`,
           line: 0,
           source,
         });
