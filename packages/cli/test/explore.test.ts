@@ -331,6 +331,37 @@ describe('kreplay explore', () => {
       expect((await runCli(['merge', await shard(v2, 1), mixed[1]!, await shard(v2, 3)])).exitCode).toBe(1);
     }, 60_000);
 
+    it("merge --scenario runs the scenario's own flavor module only with --allow-scenario-code, as explore does", async () => {
+      // two shards whose union is a 2-state cycle no shard rendered: the merge rebuilds the model from --scenario
+      const rec = (a: number, b: number) => Buffer.from(Int32Array.from([a, a, 0, 0, 1, 0, b, b]).buffer);
+      const records = Buffer.concat([rec(1, 2), rec(2, 1)]).toString('base64');
+      const shardFiles = [1, 2].map((index) => {
+        const file = path.join(dir, `livelock-${index}.json`);
+        const threads = [
+          { id: 0, name: 'fault', program: 'fault' },
+          { id: 1, name: 'odirect', program: 'odirect_write' },
+        ];
+        const part = { version: 3, model: 'm', split: null, records };
+        const shard = { verdict: 'incomplete', scenario: 'x', flavor: 'linux-2.6.15', strategy: 'exhaustive', exhaustive: false };
+        writeFileSync(file, JSON.stringify({ ...shard, incomplete: ['shard'], threads, violations: [], stats: {}, shard: { index, count: 2 }, part }));
+        return file;
+      });
+      const marker = path.join(dir, 'flavor-module-ran');
+      writeFileSync(
+        path.join(dir, 'evil.js'),
+        `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default {};\n`,
+      );
+      const scenario = path.join(dir, 'evil.yaml');
+      writeFileSync(scenario, readFileSync(path.join(repoRoot, sc('odirect-vs-fault')), 'utf8').replace(/^flavor: .*$/m, 'flavor: ./evil.js'));
+      const r = await runCli(['merge', ...shardFiles, '--scenario', scenario]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/evil\.yaml:\d+: the scenario names a flavor module \(\.\/evil\.js\): a flavor module is code/);
+      expect(() => readFileSync(marker)).toThrow(); // it did not run
+      // by choice it runs, resolved relative to the scenario file (here it is no flavor: exit 2 after it ran)
+      expect((await runCli(['merge', ...shardFiles, '--scenario', scenario, '--allow-scenario-code'])).exitCode).toBe(2);
+      expect(readFileSync(marker, 'utf8')).toBe('ran');
+    });
+
     it('says a lone shard is not the whole search', async () => {
       const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-6.1', '--shard', '1/2']);
       expect(r.exitCode).toBe(0);

@@ -230,6 +230,10 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
     throw bad(`not a shard of an exhaustive search (strategy ${String(p.strategy)}${p.shard ? '' : ', no shard'})`, file, hint);
   if (p.part.version !== 3 || typeof p.part.records !== 'string' || typeof p.part.model !== 'string')
     throw bad(`shard format version ${String(p.part.version)}, this kreplay reads 3`, file, 'merge with the kreplay that wrote the shards');
+  const { index, count } = p.shard;
+  // checked before any use: a count sizes the merge's tables, and an index marks a shard seen
+  if (!Number.isSafeInteger(count) || !Number.isSafeInteger(index) || count < 1 || index < 1 || index > count)
+    throw bad(`"shard": ${JSON.stringify(p.shard)} is not a shard i/n (whole numbers, 1 <= i <= n)`, file, hint);
   return p;
 }
 
@@ -248,7 +252,7 @@ export async function mergeShards(
   const parts = inputs.map((x, k) => checkPart(x, files[k]));
   const first = parts[0]!;
   const n = first.shard!.count;
-  const seen = new Array<boolean>(n).fill(false);
+  const seen = new Set<number>();
   parts.forEach((p, k) => {
     for (const f of ['scenario', 'flavor'] as const) {
       if (p[f] !== first[f])
@@ -260,8 +264,8 @@ export async function mergeShards(
     }
     if (p.shard!.count !== n)
       throw bad(`shard ${p.shard!.index}/${p.shard!.count} does not belong to a run in ${n} shards`, files[k], 'merge the shards of one run');
-    if (seen[p.shard!.index - 1]) throw bad(`shard ${p.shard!.index}/${n} given twice`, files[k], 'give each shard once');
-    seen[p.shard!.index - 1] = true;
+    if (seen.has(p.shard!.index)) throw bad(`shard ${p.shard!.index}/${n} given twice`, files[k], 'give each shard once');
+    seen.add(p.shard!.index);
     if (p.part!.model !== first.part!.model || rootOf(p) !== rootOf(first)) {
       // one scenario and flavor name, but not one model: merged, the union of two graphs could say clean when neither is
       throw bad(
@@ -295,10 +299,12 @@ export async function mergeShards(
           );
     }
   });
-  const missing = seen.flatMap((s, i) => (s ? [] : [`${i + 1}/${n}`]));
+  // n comes from the files: name the first few missing shards, never build a list n long
+  const missing: string[] = [];
+  for (let i = 1; i <= n && missing.length < 10; i++) if (!seen.has(i)) missing.push(`${i}/${n}`);
   if (missing.length > 0)
     throw bad(
-      `shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`,
+      `shard${n - seen.size > 1 ? 's' : ''} ${missing.join(', ')}${n - seen.size > missing.length ? `, … (${n - seen.size} in all)` : ''} missing`,
       undefined,
       'merge every shard of the run; an incomplete set cannot stand for the whole search',
     );
@@ -397,15 +403,26 @@ function union(
     }
   };
   let root = -1;
+  const T = parts[0]!.threads.length;
   recs.forEach((r, k) => {
     let i = 0;
     while (i < r.length) {
       if (i + 5 > r.length || i + 5 + 3 * r[i + 4]! > r.length)
         throw bad('shard records end in the middle of a state', files[k], 'the shard file is truncated: run that shard again');
+      const m = r[i + 4]!;
+      // a negative edge count would step back over records already read (a loop with no end);
+      // an edge by a thread the run has not, or an end flag not 0/1, is a record no search wrote
+      let badEdge: number | undefined;
+      for (let e = 0; e < m && badEdge === undefined; e++) if (r[i + 5 + 3 * e]! < 0 || r[i + 5 + 3 * e]! >= T) badEdge = r[i + 5 + 3 * e];
+      if (m < 0 || (r[i + 3] !== 0 && r[i + 3] !== 1) || badEdge !== undefined)
+        throw bad(
+          `shard records are damaged at byte ${i * 4}: ${m < 0 ? `edge count ${m}` : badEdge !== undefined ? `an edge by thread ${badEdge} of ${T}` : `end flag ${r[i + 3]}`}`,
+          files[k],
+          'the shard file was changed after explore wrote it: run that shard again',
+        );
       const u = fps.get(r[i]!, r[i + 1]!);
       ensure(u);
       if (root < 0) root = u;
-      const m = r[i + 4]!;
       if (eStart.a[u]! < 0) {
         finished.a[u] = r[i + 2]!;
         end.a[u] = r[i + 3]!;
@@ -421,7 +438,6 @@ function union(
       i += 5 + 3 * m;
     }
   });
-  const T = parts[0]!.threads.length;
   const total = fps.size;
   ensure(total - 1);
   // Breadth-first from the initial state, each state's edges in thread order.

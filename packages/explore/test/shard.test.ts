@@ -70,6 +70,33 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
   });
 
+  it('refuses a shard i/n that is not one, and damaged graph records, as input (not a crash, not a loop, not a table n long)', async () => {
+    const a = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    const pa = await shards(a, 2);
+    const withShard = (shard: unknown) => pa.map((p) => ({ ...(p as object), shard }));
+    // a count of -1 or 1.5 threw a RangeError (exit 70); 1e9 allocated a table that long; null or "2" merged
+    for (const shard of [
+      { index: 1, count: -1 },
+      { index: 1, count: 1.5 },
+      { index: 1, count: null },
+      { index: 1, count: '2' },
+      { index: 0, count: 2 },
+    ])
+      await expect(mergeShards(withShard(shard), ['1.json', '2.json'])).rejects.toThrow(/is not a shard i\/n/);
+    const huge = pa.map((p, i) => ({ ...(p as object), shard: { index: i + 1, count: 1e9 } }));
+    await expect(mergeShards(huge)).rejects.toThrow(/shards 3\/1000000000, .*, … \(999999998 in all\) missing/);
+    // an edge count of -2 stepped back over the records and then sized a typed array with it
+    const records = (p: unknown, word: number, value: number) => {
+      const part = (p as { part: { records: string } }).part;
+      const b = Buffer.from(part.records, 'base64');
+      b.writeInt32LE(value, word * 4);
+      return { ...(p as object), part: { ...part, records: b.toString('base64') } };
+    };
+    await expect(mergeShards([records(pa[0], 4, -2), pa[1]], ['1.json', '2.json'])).rejects.toThrow(/shard records are damaged at byte 0: edge count -2/);
+    await expect(mergeShards([records(pa[0], 5, 7), pa[1]])).rejects.toThrow(/an edge by thread 7 of 2/);
+    await expect(mergeShards([records(pa[0], 3, 5), pa[1]])).rejects.toThrow(/end flag 5/);
+  });
+
   it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
     const parts = (await shards(c, 2)) as Array<{ incomplete: string[] }>;

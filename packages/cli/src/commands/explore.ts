@@ -24,6 +24,7 @@ import { createMachine, listFlavors, loadScenario, modelIdentity, resolveFlavor 
 import type { deriveLitmus, DerivedLitmus, WeakJudgement } from '@kreplay/lkmm';
 import type { ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
+import { scenarioFlavor } from '../explore-machine.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Explore extends KreplayCommand {
@@ -353,32 +354,6 @@ export function moduleBug(e: unknown, flavorName: string, choice: string): unkno
     file: choice,
     hint: 'a step the module defines or patches reads or writes what the model does not allow (docs/flavors.md: the interface, "Dead locals")',
   });
-}
-
-/**
- * The flavor a scenario file names. A built-in name is data; a module path is code, which a
- * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
- * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
- */
-async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
-  if (listFlavors().some((f) => f.name === flavor)) return flavor;
-  const line =
-    (await readFile(file, 'utf8').then(
-      (t) => t.split('\n').findIndex((l) => /^\s*"?flavor"?\s*:/.test(l)) + 1,
-      () => 0,
-    )) || undefined;
-  const looksLikePath = /[\\/]/.test(flavor) || /\.m?js$/.test(flavor);
-  if (!looksLikePath) return flavor; // an unknown name: resolveFlavor says which names exist
-  if (!allowCode) {
-    throw new InputError(`the scenario names a flavor module (${flavor}): a flavor module is code, and a scenario file does not get to run code`, {
-      file,
-      line,
-      hint: `run it by choice with --flavor ${path.isAbsolute(flavor) ? flavor : path.join(path.dirname(file), flavor)}, or let this scenario load it with --allow-scenario-code; or name a built-in flavor (${listFlavors()
-        .map((f) => f.name)
-        .join(', ')})`,
-    });
-  }
-  return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
 }
 
 /** A flavor as a worker thread resolves it again: a built-in name as it is, a module path made absolute. */

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { mergeShards, violationJson } from '@kreplay/explore';
 import { InputError, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
-import { exploreMachine } from '../explore-machine.js';
+import { loadScenario } from '@kreplay/mm-model';
+import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
 
 export default class Merge extends KreplayCommand {
   static override summary = 'Merge the shards of an exhaustive explore run into the result of one unsharded run';
@@ -11,7 +12,7 @@ export default class Merge extends KreplayCommand {
 
 Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation, or (shards run with --memory-model lkmm, each with the same memory-model section) an outcome the LKMM allows and SC forbids.
 
-A livelock is judged on the union of the shards' graphs; when no shard holds its whole counterexample, --scenario (and --flavor, if the run used one) rebuild the model to render its steps.
+A livelock is judged on the union of the shards' graphs; when no shard holds its whole counterexample, --scenario (and --flavor, if the run used one) rebuild the model to render its steps. As with explore, the scenario's own "flavor:" may name a built-in flavor, and a flavor module (code) only with --allow-scenario-code.
 
 \`kreplay ci merge\` is a different command: it gathers the jobs of \`kreplay ci --shard\`.`;
 
@@ -27,8 +28,12 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
   };
 
   static override flags = {
-    scenario: Flags.string({ description: 'the scenario file the shards explored (only needed to render a livelock no shard holds)' }),
-    flavor: Flags.string({ description: "the flavor the shards explored, if not the scenario's (with --scenario)" }),
+    'scenario': Flags.string({ description: 'the scenario file the shards explored (only needed to render a livelock no shard holds)' }),
+    'flavor': Flags.string({ description: "the flavor the shards explored, if not the scenario's (with --scenario)" }),
+    'allow-scenario-code': Flags.boolean({
+      description:
+        'let the --scenario file\'s own "flavor:" load a flavor module (code, resolved relative to the scenario file), as explore --allow-scenario-code',
+    }),
   };
 
   async run(): Promise<void> {
@@ -54,7 +59,9 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
           hint: 'add --scenario FILE (and --flavor F if the run used one) so the merge can render it, or run the scenario unsharded',
         });
       }
-      return violationJson(await exploreMachine({ scenario: flags.scenario, flavor: flags.flavor }), v)['steps'] as unknown[];
+      // the scenario file is input like the shards: its own flavor module runs only by the user's choice
+      const flavor = flags.flavor ?? (await scenarioFlavor(flags.scenario, (await loadScenario(flags.scenario)).flavor, flags['allow-scenario-code']));
+      return violationJson(await exploreMachine({ scenario: flags.scenario, flavor }), v)['steps'] as unknown[];
     });
     this.out(stringifyJson(merged, 2));
     // as explore: a violation, or (--memory-model lkmm) an outcome the LKMM allows and SC forbids
