@@ -238,6 +238,29 @@ describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do n
   });
 });
 
+describe('kreplay replay: a trace.dat whose data for one CPU starts past the end of the file', () => {
+  it("counts that CPU's loss on every CPU: its events were all lost, and findings the others' events alone make are not certain", async () => {
+    // qemu-6.1 records 2 CPUs; CPU 1's entry in the flyrecord buffer option is
+    // (u32 cpu = 1, u64 offset = 1032192, u64 size): point its offset past the end
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-cpu-lost-'));
+    const b = readFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/trace.dat'));
+    const entry = Buffer.from([1, 0, 0, 0, 0x00, 0xc0, 0x0f, 0, 0, 0, 0, 0]);
+    const at = b.indexOf(entry);
+    expect(at).toBeGreaterThan(0);
+    b.writeBigUInt64LE(2n ** 53n, at + 4);
+    writeFileSync(path.join(dir, 'trace.dat'), b);
+    copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/meta.json'), path.join(dir, 'meta.json'));
+    const out = JSON.parse((await runCli(['replay', path.join(dir, 'trace.dat'), '--format', 'json'])).stdout);
+    // CPU 0's events alone: pages added on CPU 1 are missing, so CPU 0 "removes them twice" and so on
+    expect(out.findings.length).toBeGreaterThan(0);
+    // it said so in a warning, and still called every finding certain: CPU 1 was involved in none
+    expect(out.findings.filter((f: { certainty: string }) => f.certainty !== 'uncertain')).toEqual([]);
+    expect(out.warnings.join('\n')).toContain(
+      "CPU 1's compressed data starts past the end of the file (byte 9007199254740992): no event of CPU 1 could be read",
+    );
+  });
+});
+
 describe('kreplay replay: a trace.dat with more than one ring buffer', () => {
   // trace-cmd record -B writes a tracefs instance's buffer beside the top one; replay reads one
   // buffer, and the events of the others are part of the trace too.

@@ -156,6 +156,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Events a trace.dat's CPU stats count as dropped where its pages mark nothing (unmarkedDrops), and where it says so. */
   let statDrops = 0;
   let statSource: string | undefined;
+  /** CPUs with an event read so far (a truncated gap on a CPU without one lost all of it). */
+  const cpuRead: boolean[] = [];
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
@@ -255,6 +257,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       lost += r.lost ?? 0;
       if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
       if (r.kind === 'missing-entries') entriesMissing = r;
+      if (r.kind === 'truncated' && r.cpu !== undefined && r.cpu >= 0 && !cpuRead[r.cpu]) {
+        // the CPU's data ended before any event of it was read (a trace.dat whose data for it
+        // starts past the end of the file): every event it recorded is missing, and a CPU that
+        // no event names is involved in no finding (certainty.ts), so its loss counts everywhere
+        const reason = `${r.reason}: no event of CPU ${r.cpu} could be read, so the events it recorded may be anywhere in the trace`;
+        engine.gapEverywhere({ line: r.line, source: r.source, reason });
+        warnings.push(`${reason}; replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain`);
+        return;
+      }
       const ts = r.ts ?? inputTs;
       const cpu = r.cpu ?? -1;
       sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
@@ -263,6 +274,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (r.type !== 'event') return;
     const ev: TraceEvent = r;
     events++;
+    if (ev.cpu >= 0) cpuRead[ev.cpu] = true;
     const ts = ev.ts;
     inputTs = ts;
     if (lastTs === undefined) {
