@@ -8,7 +8,7 @@
  * through core's atomic writer: a folder that cannot be made or written is an environment
  * error (exit 3) naming the path, never a half-merged folder that looks whole.
  */
-import { cp, readFile, stat } from 'node:fs/promises';
+import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
@@ -60,8 +60,9 @@ async function readSummary(dir: string): Promise<CiResult> {
   return summary;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
+/** Whether anything is at p, a link to nothing included (checkPlainTree then names it). */
+async function lexists(p: string): Promise<boolean> {
+  return lstat(p).then(
     () => true,
     () => false,
   );
@@ -91,6 +92,26 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
     }
     await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
   }
+}
+
+/**
+ * A shard's folder holds the files and folders kreplay ci wrote, nothing else: it comes with a
+ * job's artifacts, and a symbolic link in it would be copied as a link into the merged output
+ * (whatever it points at on the merging machine, published with the reports), or let the merge
+ * write through it. Devices and FIFOs are refused too (a FIFO would block the copy).
+ */
+async function checkPlainTree(p: string, shardDir: string): Promise<void> {
+  const st = await lstat(p);
+  if (st.isDirectory()) {
+    for (const e of (await readdir(p)).sort()) await checkPlainTree(path.join(p, e), shardDir);
+    return;
+  }
+  if (st.isFile()) return;
+  const what = st.isSymbolicLink() ? `a symbolic link (to ${await readlink(p).catch(() => '?')})` : 'not a regular file or folder';
+  throw new InputError(`${what}, where a shard's output folder holds only the files and folders kreplay ci wrote`, {
+    file: p,
+    hint: `pass the output folder ${shardDir} as its job wrote it (an artifact download keeps no links); the merge copies nothing a link points at`,
+  });
 }
 
 /** A shard's folder copied into the merged output; a failure to write there is an environment error naming it. */
@@ -158,16 +179,22 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, o
     const { dir, wrote, group } = found.get(name)!;
     const from = path.resolve(dir);
     if (from !== out) {
-      if (!(await exists(path.join(from, name)))) {
+      if (!(await lexists(path.join(from, name)))) {
         throw new InputError(`${dir} lists workload ${name} in its summary.json but has no ${name} folder`, {
           hint: "pass the shard's output folder as its job wrote it",
         });
       }
+      await checkPlainTree(path.join(from, name), dir);
       await copyOut(path.join(from, name), path.join(out, name));
       await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
       for (const side of ['base', 'patched']) {
         const captures = path.join(from, 'captures', side, name);
-        if (await exists(captures)) await copyOut(captures, path.join(out, 'captures', side, name));
+        if (await lexists(captures)) {
+          // captures/ and captures/SIDE/ too: a link there would take the copy outside the shard
+          for (const up of [path.join(from, 'captures'), path.dirname(captures)]) if ((await lstat(up)).isSymbolicLink()) await checkPlainTree(up, dir);
+          await checkPlainTree(captures, dir);
+          await copyOut(captures, path.join(out, 'captures', side, name));
+        }
       }
     }
     groups.push(group);

@@ -4,7 +4,7 @@
  * byte, with the same output folder).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -175,6 +175,29 @@ describe('ci --shard, ci merge and ci plan', () => {
       name: 'InputError',
       message: expect.stringMatching(/^cannot read the shard's diff\.kcidb\.json/),
     });
+  });
+
+  it('refuses a shard folder holding a symbolic link: a link to a folder of the merging machine was copied into the merged output', async () => {
+    const secret = path.join(dir, 'secret-link-target');
+    mkdirSync(secret, { recursive: true });
+    writeFileSync(path.join(secret, 'key'), 'SECRET\n');
+    const linked = path.join(dir, 'shard-2-linked');
+    rmSync(linked, { recursive: true, force: true });
+    cpSync(path.join(dir, 'shard-2'), linked, { recursive: true });
+    symlinkSync(secret, path.join(linked, 'read-invalidate', 'more'));
+    await expect(mergeCi([path.join(dir, 'shard-1'), linked], await load('linked'))).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(
+        /^a symbolic link \(to .*secret-link-target\), where a shard's output folder holds only the files and folders kreplay ci wrote/,
+      ),
+    });
+    expect(existsSync(path.join(dir, 'linked', 'read-invalidate', 'more'))).toBe(false);
+    // a captures folder that is a link is refused alike
+    rmSync(path.join(linked, 'read-invalidate', 'more'));
+    mkdirSync(path.join(linked, 'captures', 'base'), { recursive: true });
+    symlinkSync(secret, path.join(linked, 'captures', 'base', 'read-invalidate'));
+    await expect(mergeCi([path.join(dir, 'shard-1'), linked], await load('linked-2'))).rejects.toThrow(/a symbolic link/);
+    expect(existsSync(path.join(dir, 'linked-2', 'captures', 'base', 'read-invalidate', 'key'))).toBe(false);
   });
 
   it('a run that fails leaves no summary of an earlier run in its folder: ci merge refuses it, and no stale summary.ktap/kcidb says pass', async () => {
