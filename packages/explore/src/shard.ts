@@ -234,6 +234,12 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
   // checked before any use: a count sizes the merge's tables, and an index marks a shard seen
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(index) || count < 1 || index < 1 || index > count)
     throw bad(`"shard": ${JSON.stringify(p.shard)} is not a shard i/n (whole numbers, 1 <= i <= n)`, file, hint);
+  // a violation's schedule is compared, chosen and printed as the merged run's: thread ids of this run only
+  const threadIds = (x: unknown): boolean => Array.isArray(x) && x.every((t) => Number.isInteger(t) && t >= 0 && t < p.threads.length);
+  p.violations.forEach((v, k) => {
+    if (typeof v !== 'object' || v === null || typeof v.rule !== 'string' || !threadIds(v.schedule) || (v.cycle !== undefined && !threadIds(v.cycle)))
+      throw bad(`violation ${k + 1} has no rule or a schedule that is not thread ids 0..${p.threads.length - 1}`, file, hint);
+  });
   return p;
 }
 

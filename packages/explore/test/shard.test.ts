@@ -95,6 +95,10 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([records(pa[0], 4, -2), pa[1]], ['1.json', '2.json'])).rejects.toThrow(/shard records are damaged at byte 0: edge count -2/);
     await expect(mergeShards([records(pa[0], 5, 7), pa[1]])).rejects.toThrow(/an edge by thread 7 of 2/);
     await expect(mergeShards([records(pa[0], 3, 5), pa[1]])).rejects.toThrow(/end flag 5/);
+    // a violation's schedule with a thread the run has not (or not a number) was merged and printed as the run's
+    const withSchedule = (schedule: unknown) => ({ ...(pa[0] as object), violations: [{ ...(pa[0] as { violations: object[] }).violations[0], schedule }] });
+    for (const schedule of [[0, 'x'], [0, 5], 'x'])
+      await expect(mergeShards([withSchedule(schedule), pa[1]])).rejects.toThrow(/violation 1 has no rule or a schedule that is not thread ids 0\.\.1/);
   });
 
   it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
