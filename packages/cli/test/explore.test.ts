@@ -362,6 +362,14 @@ describe('kreplay explore', () => {
       expect(readFileSync(marker, 'utf8')).toBe('ran');
     });
 
+    it('a shard file nested thousands deep is an input error (JSON.stringify of the merged result overflowed: exit 70)', async () => {
+      const file = path.join(dir, 'deep.json');
+      writeFileSync(file, `{"violations": [{"rule": "x", "schedule": [0], "steps": ${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`);
+      const r = await runCli(['merge', file, file]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/^error: .*deep\.json:1: the shard result nests arrays and objects more than 256 levels deep/);
+    });
+
     it('says a lone shard is not the whole search', async () => {
       const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-6.1', '--shard', '1/2']);
       expect(r.exitCode).toBe(0);

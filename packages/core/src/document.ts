@@ -117,6 +117,24 @@ function jsonSyntaxError(text: string, file: string, e: unknown, opts: DocumentO
  * (Keeping keys as offsets compared in place, instead of a Set per object, measured slower.)
  */
 export function repeatedJsonKey(text: string): number {
+  return scanJson(text).dup;
+}
+
+/**
+ * Deepest nesting any kreplay document has use for: its own are a dozen levels deep. Deeper
+ * JSON parses, but a value nested thousands deep overflows the stack of whatever walks it
+ * later (JSON.stringify of a merged result, the YAML parser, a schema).
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** An InputError when JSON text (that JSON.parse accepted) nests deeper than MAX_JSON_DEPTH. */
+export function checkJsonDepth(text: string, file: string, opts: Pick<DocumentOptions, 'what' | 'hint'>): void {
+  const deep = scanJson(text, true).deep;
+  if (deep >= 0) throw depthError(text, deep, file, opts);
+}
+
+/** One pass over JSON text: the first repeated key (`dup`), and where nesting first passes MAX_JSON_DEPTH (`deep`), or -1. */
+function scanJson(text: string, depthOnly = false): { dup: number; deep: number } {
   /** Per open object its keys so far; null for an open array. */
   const stack: (Set<string> | null)[] = [];
   let expectKey = false;
@@ -126,31 +144,35 @@ export function repeatedJsonKey(text: string): number {
       const start = i;
       for (i++; ; i++) {
         const q = text.indexOf('"', i);
-        if (q < 0) return -1; // not JSON: JSON.parse said so already
+        if (q < 0) return { dup: -1, deep: -1 }; // not JSON: JSON.parse said so already
         let bs = 0;
         for (let k = q - 1; k > start && text.charCodeAt(k) === 92; k--) bs++;
         i = q;
         if (bs % 2 === 0) break;
       }
-      if (expectKey) {
+      if (expectKey && !depthOnly) {
         const keys = stack[stack.length - 1]!;
         const key = text.lastIndexOf('\\', i) > start ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
-        if (keys.has(key)) return start;
+        if (keys.has(key)) return { dup: start, deep: -1 };
         keys.add(key);
         expectKey = false;
       }
     } else if (c === 123 /* { */) {
-      stack.push(new Set());
-      expectKey = true;
+      if (stack.push(depthOnly ? null : new Set()) > MAX_JSON_DEPTH) return { dup: -1, deep: i };
+      expectKey = !depthOnly;
     } else if (c === 91 /* [ */) {
-      stack.push(null);
+      if (stack.push(null) > MAX_JSON_DEPTH) return { dup: -1, deep: i };
       expectKey = false;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       stack.pop();
       expectKey = false;
     } else if (c === 44 /* , */) expectKey = (stack[stack.length - 1] ?? null) !== null;
   }
-  return -1;
+  return { dup: -1, deep: -1 };
+}
+
+function depthError(text: string, at: number, file: string, opts: Pick<DocumentOptions, 'what' | 'hint'>): InputError {
+  return new InputError(`${opts.what} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, { file, line: lineAt(text, at), hint: opts.hint });
 }
 
 /** Parse YAML or JSON text; syntax errors and duplicate keys become InputErrors with file:line. */
@@ -162,6 +184,7 @@ export function parseDocumentText(text: string, file: string, opts: DocumentOpti
     } catch (e) {
       throw jsonSyntaxError(text, file, e, opts);
     }
+    checkJsonDepth(text, file, opts);
   }
   if (opts.fastJson || text.length > FAST_JSON_BYTES) {
     let data: unknown;
@@ -171,7 +194,8 @@ export function parseDocumentText(text: string, file: string, opts: DocumentOpti
       if (looksJson) throw jsonSyntaxError(text, file, e, opts);
       return parseYaml(text, file, opts);
     }
-    const dup = repeatedJsonKey(text);
+    const { dup, deep } = scanJson(text);
+    if (deep >= 0) throw depthError(text, deep, file, opts);
     if (dup >= 0) {
       throw new InputError(`duplicate key in ${opts.what}`, {
         file,

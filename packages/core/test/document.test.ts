@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { isInputError, parseDocumentText, parseDocumentWith, repeatedJsonKey, type InputError } from '@kreplay/core';
+import { checkJsonDepth, isInputError, MAX_JSON_DEPTH, parseDocumentText, parseDocumentWith, repeatedJsonKey, type InputError } from '@kreplay/core';
 
 const OPTS = { what: 'test document', hint: 'see the docs' };
 
@@ -67,6 +67,18 @@ describe('the document loader', () => {
     // over 4 MiB, any document takes that path
     const big = `{"pad": "${'x'.repeat(4 << 20)}", "threads": [], "threads": [1]}`;
     expect(fails(() => parseDocumentText(big, 'big.json', OPTS)).message).toBe('duplicate key in test document');
+  });
+
+  it('refuses JSON nested deeper than any document has use for, on either path, at its line (a stack overflow later, exit 70, or a YAML parser error before)', () => {
+    const deep = (d: number) => `{"ok": 1,\n "x": ${'['.repeat(d)}${']'.repeat(d)}}`;
+    for (const fastJson of [false, true]) {
+      const e = fails(() => parseDocumentText(deep(100_000), 'deep.json', { ...OPTS, fastJson }));
+      expect([fastJson, e.message, e.line]).toEqual([fastJson, `test document nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`, 2]);
+      // as deep as allowed: read
+      expect(parseDocumentText(deep(MAX_JSON_DEPTH - 1), 'ok.json', { ...OPTS, fastJson }).data).toMatchObject({ ok: 1 });
+    }
+    expect(() => checkJsonDepth('[{"a": "[[[[[[["}]', 'x.json', OPTS)).not.toThrow(); // brackets in strings do not count
+    expect(() => checkJsonDepth(deep(MAX_JSON_DEPTH), 'x.json', OPTS)).toThrow(/more than 256 levels deep/);
   });
 
   it('finds a repeated JSON key exactly when the YAML parser (the slow path) refuses one', () => {

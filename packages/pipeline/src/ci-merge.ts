@@ -11,7 +11,7 @@
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
+import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -79,8 +79,12 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
     const file = path.join(groupDir, path.basename(f));
     let doc: { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
     try {
-      doc = JSON.parse(await readFile(file, 'utf8')) as typeof doc;
+      const text = await readFile(file, 'utf8');
+      doc = JSON.parse(text) as typeof doc;
+      // written again below: a document nested thousands deep would overflow the stack there
+      checkJsonDepth(text, file, { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" });
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(`cannot read the shard's ${path.basename(f)}: ${(e as Error).message}`, {
         file,
         hint: "pass the shard's output folder as its job wrote it",

@@ -175,6 +175,12 @@ describe('ci --shard, ci merge and ci plan', () => {
       name: 'InputError',
       message: expect.stringMatching(/^cannot read the shard's diff\.kcidb\.json/),
     });
+    // written again after the rebase: nested thousands deep, JSON.stringify overflowed the stack (exit 70)
+    writeFileSync(path.join(damaged, 'read-invalidate', 'diff.kcidb.json'), `{"tests": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    await expect(mergeCi([path.join(dir, 'shard-1'), damaged], await load('damaged-deep'))).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/^the shard's diff\.kcidb\.json nests arrays and objects more than 256 levels deep/),
+    });
   });
 
   it('refuses a shard folder holding a symbolic link: a link to a folder of the merging machine was copied into the merged output', async () => {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { mergeShards, violationJson } from '@kreplay/explore';
-import { InputError, stringifyJson } from '@kreplay/core';
+import { checkJsonDepth, InputError, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 import { loadScenario } from '@kreplay/mm-model';
 import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
@@ -47,11 +47,14 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
       } catch (e) {
         throw new InputError(`cannot read shard result: ${(e as Error).message}`, { file: f, hint: 'give the files explore --shard i/n --json wrote' });
       }
+      const hint = 'give the --json output of kreplay explore --shard i/n';
       try {
         inputs.push(JSON.parse(text));
       } catch (e) {
-        throw new InputError(`not JSON: ${(e as Error).message}`, { file: f, hint: 'give the --json output of kreplay explore --shard i/n' });
+        throw new InputError(`not JSON: ${(e as Error).message}`, { file: f, hint });
       }
+      // the merge passes violations' steps through to its output: a value nested thousands deep overflowed the stack there
+      checkJsonDepth(text, f, { what: 'the shard result', hint });
     }
     const merged = await mergeShards(inputs, files, async (v) => {
       if (!flags.scenario) {
