@@ -222,6 +222,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const replayed = (it: Item, late: boolean, ts: bigint): void => {
     if (late) {
       flush();
+      // a gap on its CPU (docs/replay.md, Ordering), and counted as one: a run whose events
+      // came out of order, with no finding, is not a clean run
+      gaps++;
       const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
       engine.gap({
         cpu,

@@ -331,6 +331,16 @@ describe('certainty', () => {
     expect(wide.findings.map((f) => f.certainty)).toEqual(['certain']);
   });
 
+  it('late events are counted as the gaps they are, so a run with no finding is not read as clean', async () => {
+    // one corrupt timestamp (1e20 s) on the add: CPU 0's later events come "back in time" and are replayed
+    // late. On fixtures/diff/race the race was then not found, and the verdict said clean with 0 gaps.
+    const garbled = [line('reader-10', 0, '99999999999999999999.000000', add(0x10)), race[1]!, race[2]!];
+    const r = await run(garbled);
+    expect(r.stats.lateEvents).toBeGreaterThan(0);
+    expect(r.verdict.gaps).toBe(r.stats.lateEvents);
+    expect(r.stats.gaps).toBe(r.stats.lateEvents);
+  });
+
   it("an unparseable line may hide any CPU's events", async () => {
     const r = await run([race[0]!, race[1]!, 'this is not a trace line', race[2]!]);
     expect(r.stats.gaps).toBe(1);
