@@ -110,6 +110,9 @@ describe('parseLitmus', () => {
       /read into a local variable first/,
     ],
     [wrap('\tWRITE_ONCE(*x, 1);', 'exists (2:r0=1)'), 7, /names P2, which this test does not have/, /P0..P0/],
+    // `0x:r0` and `1u:r0` lex as numbers: read as NaN the thread passed the check above, and the checker failed (exit 70)
+    [wrap('\tint r0 = READ_ONCE(*x);', 'exists (0x:r0=1)'), 7, /expected a thread number before ":" \(found "0x"\)/, /a thread number in decimal/],
+    [wrap('\tint r0 = READ_ONCE(*x);', 'exists (0:r0=1 /\\ 0u:r0=1)'), 7, /expected a thread number before ":" \(found "0u"\)/, /0:r1/],
     [wrap('\tWRITE_ONCE(*x, 1);', 'exists (x[1]=1)'), 7, /array locations are not supported/, /one location per variable/],
     [wrap('\tWRITE_ONCE(*x, 1);', 'bogus (x=1)'), 7, /expected locations, filter, exists/, /ends with a condition/],
     ['C t\n{}\nP0(int x)\n{\n}\nexists (x=1)\n', 3, /parameter x is not a pointer/, /P0\(int \*x/],

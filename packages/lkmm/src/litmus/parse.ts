@@ -566,6 +566,8 @@ function parseThread(text: string, at: number, file: string): Thread {
 function stateRef(s: TokStream): StateRef {
   const t = s.peek();
   if (t.k === 'num' && s.is(':', 1)) {
+    // `0x:r1` or `1u:r1` lexes as a number too: read as NaN it passed the thread check and the checker failed on it
+    if (!/^\d+$/.test(t.v)) s.fail('expected a thread number before ":"', 'write the register as P:name with P a thread number in decimal, e.g. 0:r1', t);
     s.next();
     s.next();
     return { thread: Number(t.v), name: s.id('a register name after P:').v };
