@@ -70,6 +70,35 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([unsharded])).rejects.toThrow('not a shard of an exhaustive search');
   });
 
+  it("refuses a shard whose verdict does not match what it holds: taking a shard's violations out never merges into clean", async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    const parts = (await shards(c, 2)) as Array<{ verdict: string; violations: unknown[]; exhaustive: boolean; incomplete: string[] }>;
+    expect(parts.map((p) => p.verdict)).toEqual(['violation', 'violation']);
+    const emptied = parts.map((p) => ({ ...p, violations: [] }));
+    await expect(mergeShards(emptied, ['1.json', '2.json'])).rejects.toThrow(/verdict "violation" does not match what it holds: 0 violation/);
+    // a shard never says clean, nor exhaustive
+    const quiet = (await shards(
+      cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!,
+      2,
+    )) as typeof parts;
+    expect((await mergeShards(quiet))['verdict']).toBe('clean');
+    await expect(mergeShards([{ ...quiet[0]!, verdict: 'clean' }, quiet[1]])).rejects.toThrow(/verdict "clean" does not match/);
+    await expect(mergeShards([quiet[0], { ...quiet[1]!, exhaustive: true }])).rejects.toThrow(/\(exhaustive\) does not match/);
+    await expect(mergeShards([quiet[0], { ...quiet[1]!, incomplete: [] }])).rejects.toThrow(/does not match what it holds/);
+  });
+
+  it('refuses shards whose records leave states of the union unexpanded (a shard file cut short): never a clean merge of part of the search', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
+    const parts = (await shards(c, 3)) as Array<{ part: { records: string } }>;
+    expect((await mergeShards(parts))['verdict']).toBe('clean');
+    // shard 2 cut after its first 150 states, at a record boundary
+    const words = new Int32Array(Buffer.from(parts[1]!.part.records, 'base64').buffer.slice(0));
+    let at = 0;
+    for (let k = 0; k < 150; k++) at += 5 + 3 * words[at + 4]!;
+    const cut = { ...parts[1]!, part: { ...parts[1]!.part, records: Buffer.from(words.buffer, 0, at * 4).toString('base64') } };
+    await expect(mergeShards([parts[0], cut, parts[2]])).rejects.toThrow(/the shards do not cover the search: \d+ state\(s\) they reach were expanded by none/);
+  });
+
   it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
     const parts = (await shards(c, 2)) as Array<{ incomplete: string[] }>;
