@@ -57,6 +57,21 @@ async function readSummary(dir: string): Promise<CiResult> {
   // Each name is a folder the merge copies from the shard and into the output: one plain
   // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
   for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
+  // The merge reads each group's `regression` flag and recomputes the run's verdict from them:
+  // a group whose flag disagrees with its verdict (or a run verdict its groups do not give) is
+  // a summary.json that was edited, and merged it could turn a regression into a pass.
+  const hint = "pass the shard's output folder as its job wrote it, or run that shard again";
+  for (const g of summary.groups) {
+    if (g.regression !== (g.verdict === 'regression') || (g.verdict === 'inconclusive') !== g.inconclusive.length > 0)
+      throw new InputError(
+        `workload ${g.name} says verdict ${g.verdict} but regression ${g.regression} and ${g.inconclusive.length} inconclusive reason(s): its summary.json was edited`,
+        { file, hint },
+      );
+  }
+  const regression = summary.groups.some((g) => g.regression);
+  const verdict = regression ? 'regression' : summary.groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';
+  if (summary.regression !== regression || summary.verdict !== verdict)
+    throw new InputError(`the run's verdict ${summary.verdict} is not what its workloads give (${verdict}): its summary.json was edited`, { file, hint });
   return summary;
 }
 
