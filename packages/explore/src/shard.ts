@@ -331,11 +331,14 @@ export async function mergeShards(
       'run the shards again and merge their own --json output',
     );
   }
-  // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union.
+  // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union
+  // when it is the whole search; else a shard's own livelock stands (a shard judges livelock
+  // only when it searched the whole graph, uncut), or a shard that stopped early would turn
+  // another's livelock into a merged `incomplete`.
   const best = new Map<string, JsonViolation>();
   for (const p of parts)
     for (const v of p.violations) {
-      if (v.rule === 'livelock') continue;
+      if (v.rule === 'livelock' && incomplete.length === 0) continue;
       const old = best.get(v.rule);
       if (!old || lessSchedule(v, old)) best.set(v.rule, v);
     }

@@ -99,6 +99,27 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([parts[0], cut, parts[2]])).rejects.toThrow(/the shards do not cover the search: \d+ state\(s\) they reach were expanded by none/);
   });
 
+  it("keeps a shard's livelock when another shard stopped early: the merge is never cleaner than its worst shard", async () => {
+    // small enough that no level is 16 wide: neither shard splits, and each judges livelock on the whole graph
+    const c = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
+    const shard = async (i: number, maxStates?: number) =>
+      JSON.parse(
+        stringifyJson(
+          exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 2 }, ...(maxStates ? { maxStates } : {}) }), header(c), {
+            noTiming: true,
+          }),
+        ),
+      );
+    const one = await shard(1);
+    expect(one).toMatchObject({ verdict: 'violation', part: { split: null } });
+    expect(one.violations.map((v: { rule: string }) => v.rule)).toEqual(['livelock']);
+    const capped = await shard(2, 50);
+    expect(capped).toMatchObject({ verdict: 'incomplete', incomplete: ['max-states', 'shard'], part: { split: null } });
+    const merged = await mergeShards([one, capped]);
+    expect(merged).toMatchObject({ verdict: 'violation', incomplete: ['max-states'] });
+    expect(merged['violations']).toEqual(one.violations);
+  });
+
   it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
     const parts = (await shards(c, 2)) as Array<{ incomplete: string[] }>;
