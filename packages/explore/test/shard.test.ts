@@ -26,6 +26,12 @@ async function shards(c: ShippedCase, n: number, timing = false): Promise<unknow
   return out;
 }
 
+/** Shard i/n of case c (under a state cap, if given) as its --json file reads. */
+async function oneShard(c: ShippedCase, i: number, n: number, maxStates?: number) {
+  const r = await explore(c.machine, { shard: { index: i, count: n }, ...(maxStates ? { maxStates } : {}) });
+  return JSON.parse(stringifyJson(exploreJson(c.machine, r, header(c), { noTiming: true })));
+}
+
 describe('sharded exhaustive search, merged', () => {
   // Not the multipage scenario: each shard searches most of its 26 777 states again, which takes
   // minutes on a busy machine; test/golden/record.mjs and the CLI test of --workers cover it.
@@ -102,14 +108,7 @@ describe('sharded exhaustive search, merged', () => {
   it("keeps a shard's livelock when another shard stopped early: the merge is never cleaner than its worst shard", async () => {
     // small enough that no level is 16 wide: neither shard splits, and each judges livelock on the whole graph
     const c = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
-    const shard = async (i: number, maxStates?: number) =>
-      JSON.parse(
-        stringifyJson(
-          exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 2 }, ...(maxStates ? { maxStates } : {}) }), header(c), {
-            noTiming: true,
-          }),
-        ),
-      );
+    const shard = (i: number, maxStates?: number) => oneShard(c, i, 2, maxStates);
     const one = await shard(1);
     expect(one).toMatchObject({ verdict: 'violation', part: { split: null } });
     expect(one.violations.map((v: { rule: string }) => v.rule)).toEqual(['livelock']);
@@ -130,14 +129,7 @@ describe('sharded exhaustive search, merged', () => {
 
   it('says which shard stopped early when a cap kept it from the split level', async () => {
     const c = cases.find((x) => x.name === 'truncate-vs-store.yaml linux-6.1')!;
-    const shard = async (i: number, maxStates?: number) =>
-      JSON.parse(
-        stringifyJson(
-          exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 3 }, ...(maxStates ? { maxStates } : {}) }), header(c), {
-            noTiming: true,
-          }),
-        ),
-      );
+    const shard = (i: number, maxStates?: number) => oneShard(c, i, 3, maxStates);
     const capped = await shard(1, 300);
     expect(capped.incomplete).toEqual(['max-states', 'shard']);
     await expect(mergeShards([capped, await shard(2), await shard(3)], ['1.json', '2.json', '3.json'])).rejects.toThrow(/one stopped early \(max-states\)/);
