@@ -36,6 +36,7 @@ const SummarySchema = z
           gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
           unjudged: z.array(z.string()).optional(),
           patchedLeftOut: z.number().int().positive().optional(),
+          thresholdsNotJudged: z.array(z.string()).min(1).optional(),
           findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional() }).strict(),
           files: z.array(z.string()),
         })
