@@ -162,6 +162,13 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, o
     }
   }
   const planned = shards[0]?.summary.planned ?? [];
+  if (planned.length === 0) {
+    // kreplay ci always plans a workload (a config's capture.workloads, or its traces'): a merge of
+    // nothing would read "nothing compared", exit 0, as if the run had passed
+    throw new InputError(`${shards[0]!.dir} planned no workload: no kreplay ci run writes that`, {
+      hint: "pass the shard's output folder as its job wrote it, or run that shard again",
+    });
+  }
   const missing = planned.filter((g) => !found.has(g));
   if (missing.length > 0) {
     throw new InputError(`the shards given hold ${found.size} of ${planned.length} workloads; missing: ${missing.join(', ')}`, {

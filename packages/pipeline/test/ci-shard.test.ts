@@ -150,6 +150,14 @@ describe('ci --shard, ci merge and ci plan', () => {
     cpSync(path.join(dir, 'shard-2'), q, { recursive: true });
     writeFileSync(path.join(q, 'summary.json'), JSON.stringify(quiet, null, 2));
     await expect(mergeCi([path.join(dir, 'shard-1'), q], await load('edited'))).rejects.toThrow(/says verdict no-regression but .* 1 inconclusive reason/);
+    // a summary that planned nothing: no ci run writes one, and merged it read "nothing compared", exit 0
+    const empty = path.join(dir, 'shard-empty');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(
+      path.join(empty, 'summary.json'),
+      JSON.stringify({ ...quiet, planned: [], groups: [], verdict: 'no-regression', regression: false }, null, 2),
+    );
+    await expect(mergeCi([empty], await load('edited'))).rejects.toThrow(/planned no workload/);
   });
 
   it('refuses a shard summary whose workload names leave the folders: nothing is copied from or to outside them', async () => {
