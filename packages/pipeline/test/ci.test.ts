@@ -116,6 +116,30 @@ describe('the ci pipeline (library)', () => {
     );
   });
 
+  it('a threshold the diff could not compare (a misspelt counter) keeps the group from a pass: its summary test is DONE, as its diff.ktap', async () => {
+    const out = path.join(dir, 'out-threshold');
+    const cfg = await loadCiConfig(
+      configFile('threshold.json', {
+        base: { traces: [path.join(root, 'fixtures/diff/clean-1')] },
+        patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] },
+        thresholds: { maxRegression: { 'workload.mismatchs': 0 } },
+        output: out,
+        formats: ['text', 'json', 'ktap', 'kcidb'],
+      }),
+    );
+    const r = await runCi(cfg);
+    expect(r.verdict).toBe('no-regression');
+    expect(r.groups[0]).toMatchObject({ thresholdsNotJudged: ['workload.mismatchs'] });
+    const read = (f: string) => readFileSync(path.join(out, f), 'utf8');
+    // before: `ok 1 <workload>` and KCIDB PASS, while the group's own diff.ktap skipped the threshold
+    expect(read('summary.ktap')).toMatch(/^ok 1 \S+ # SKIP done: no regression, but threshold\(s\) not judged: workload\.mismatchs: not a pass$/m);
+    expect(JSON.parse(read('summary.kcidb.json')).tests[0].status).toBe('DONE');
+    expect(read('summary.txt')).toMatch(
+      /^ {2}NOT A PASS \S+: .*\n {6}- no regression in what the traces show, but threshold\(s\) not judged: workload\.mismatchs\n/m,
+    );
+    expect(read(`${r.groups[0]!.name}/diff.ktap`)).toMatch(/^ok 1 \S+ # SKIP done: not a pass: threshold-workload_mismatchs: not judged/m);
+  });
+
   it('refuses "capture" or "runs" beside traces on both sides: they would be ignored without a word', async () => {
     const traces = { base: { traces: [path.join(root, 'fixtures/diff/clean-1')] }, patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] } };
     // a reader of this config believes it compares three runs of truncate-racer; it would compare the traces' one run of odirect-race
