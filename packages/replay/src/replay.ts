@@ -249,7 +249,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       return;
     }
     if (first === undefined) first = it;
-    else if (ts < groupTs || ts - groupTs > skew) {
+    else if (skew === 0n ? ts !== groupTs : ts < groupTs || ts > groupTs + skew) {
       flush();
       first = it;
     } else if (rest.length >= MAX_TIE_GROUP) {
