@@ -314,7 +314,12 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       model = await buildReport({
         base,
         patched,
-        replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+        replay: {
+          kernel: cfg.replay.kernel,
+          ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}),
+          ...(cfg.replay.clockSkew !== undefined ? { clockSkew: BigInt(cfg.replay.clockSkew) } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
         diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
         title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
         onInput: (input) => progress(`replay ${group}: ${shown(input)}`),

@@ -116,6 +116,32 @@ describe('the ci pipeline (library)', () => {
     );
   });
 
+  it('replay.clockSkew reaches replay: traces on a per-CPU clock are judged only with it', async () => {
+    const local = path.join(dir, 'race-local');
+    mkdirSync(local, { recursive: true });
+    writeFileSync(path.join(local, 'trace.txt'), readFileSync(path.join(root, 'fixtures/diff/race/trace.txt')));
+    const meta = JSON.parse(readFileSync(path.join(root, 'fixtures/diff/race/meta.json'), 'utf8')) as { buffer?: object };
+    writeFileSync(path.join(local, 'meta.json'), JSON.stringify({ ...meta, buffer: { ...meta.buffer, clock: 'local' } }));
+    const run = async (name: string, replay: object) =>
+      (
+        await runCi(
+          await loadCiConfig(
+            configFile(`${name}.json`, {
+              base: { traces: [local] },
+              patched: { traces: [local] },
+              replay,
+              output: path.join(dir, `out-${name}`),
+              formats: ['json'],
+            }),
+          ),
+        )
+      ).groups[0]!;
+    // the local clock orders no two CPUs: the patched side's cross-CPU rules are not judged
+    expect((await run('clock-unbounded', {})).unjudged).toEqual(expect.arrayContaining(['orphan-page-mapped', 'mapped-page-removed']));
+    // told the clocks agree, replay orders by the timestamps
+    expect((await run('clock-skew-0', { clockSkew: 0 })).unjudged ?? []).not.toContain('orphan-page-mapped');
+  });
+
   it('a threshold the diff could not compare (a misspelt counter) keeps the group from a pass: its summary test is DONE, as its diff.ktap', async () => {
     const out = path.join(dir, 'out-threshold');
     const cfg = await loadCiConfig(
