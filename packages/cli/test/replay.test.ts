@@ -204,25 +204,26 @@ describe('kreplay replay: a capture that recorded lost events in meta.json', () 
   });
 });
 
+/** fixtures/dat/qemu-6.1/trace.dat with byte strings replaced by others of the same length, and its meta.json, in a new folder. */
+const patchedDat = (edits: [string, string][]): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-'));
+  let b = readFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/trace.dat'));
+  for (const [from, to] of edits) {
+    const at = b.indexOf(from);
+    expect(at).toBeGreaterThan(0);
+    b = Buffer.concat([b.subarray(0, at), Buffer.from(to), b.subarray(at + from.length)]);
+  }
+  writeFileSync(path.join(dir, 'trace.dat'), b);
+  copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/meta.json'), path.join(dir, 'meta.json'));
+  return path.join(dir, 'trace.dat');
+};
+
 describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do not mark', () => {
   // trace-cmd stores each CPU's tracefs stats in the file (its cpustat option). Commit overruns, and
   // dropped events when the buffer does not overwrite, lose events without RB_MISSED_EVENTS on any
   // page; only those counts say so. (The stats are text of fixed width here: the same byte length.)
-  const withStats = (edits: [string, string][]): string => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-drops-'));
-    let b = readFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/trace.dat'));
-    for (const [from, to] of edits) {
-      const at = b.indexOf(from);
-      expect(at).toBeGreaterThan(0);
-      b = Buffer.concat([b.subarray(0, at), Buffer.from(to), b.subarray(at + from.length)]);
-    }
-    writeFileSync(path.join(dir, 'trace.dat'), b);
-    copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/meta.json'), path.join(dir, 'meta.json'));
-    return path.join(dir, 'trace.dat');
-  };
-
   it('counts them as a gap, so a run without findings is not clean (it read clean, 0 gaps)', async () => {
-    const dat = withStats([
+    const dat = patchedDat([
       ['dropped events: 0', 'dropped events: 7'],
       ['commit overrun: 0', 'commit overrun: 3'],
     ]);
@@ -233,7 +234,7 @@ describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do n
   });
 
   it('says nothing of stats that count no drop', async () => {
-    const out = JSON.parse((await runCli(['replay', withStats([]), '--format', 'json'])).stdout);
+    const out = JSON.parse((await runCli(['replay', patchedDat([]), '--format', 'json'])).stdout);
     expect(out.verdict).toMatchObject({ gaps: 0, lostEvents: 0 });
   });
 });
@@ -313,5 +314,69 @@ describe('kreplay replay: a file holding fewer entries than its header counts', 
     const r = await runCli(['replay', cutCopy(false)]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('error orphan-page-mapped (certain)');
+  });
+});
+
+describe('kreplay replay: a trace clock kept per CPU', () => {
+  // tracefs's default clock, `local`, "may not be in sync across CPUs" (the kernel's
+  // Documentation/trace/ftrace.rst), nor are `perf` and `x86-tsc`: the order two CPUs' events
+  // print in need not be the order they ran, so a finding that rests on it is not certain.
+  const withClock = (fixture: string, clock: string): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-clock-'));
+    copyFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), path.join(dir, 'trace.txt'));
+    const meta = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'meta.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, buffer: { ...meta.buffer, clock } }));
+    return path.join(dir, 'trace.txt');
+  };
+
+  it('makes a finding across two CPUs uncertain and its rules not judged (it was certain)', async () => {
+    const r = await runCli(['replay', withClock('orphan-page-mapped', 'local'), '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 0 });
+    expect(out.findings[0].explanation).toContain('the trace clock `local` is kept per CPU');
+    expect(out.findings[0].explanation).toContain('the events on CPUs 0, 1 may have run in another order');
+    expect(out.verdict.unjudged.map((u: { rule: string }) => u.rule)).toEqual(
+      expect.arrayContaining(['mapped-page-removed', 'orphan-page-mapped', 'stale-data']),
+    );
+    expect(out.warnings.join('\n')).toContain('pass --clock-skew N');
+  });
+
+  it('takes a bound on the skew: 0 orders by timestamps, a wide one tries the orders it leaves open', async () => {
+    const trace = withClock('orphan-page-mapped', 'local');
+    const exact = JSON.parse((await runCli(['replay', trace, '--clock-skew', '0', '--format', 'json'])).stdout);
+    expect(exact.verdict).toMatchObject({ certain: 1, uncertain: 0, tiedGroups: 0 });
+    expect(exact.verdict.unjudged?.some((u: { reason: string }) => u.reason.includes('kept per CPU'))).toBeFalsy();
+    // 1 ms: the truncate on CPU 1 may have run before or after the fault on CPU 0, and an order
+    // without the orphan PTE exists: nothing is reported, and the rules it would judge are not passes
+    const wide = JSON.parse((await runCli(['replay', trace, '--clock-skew', '1000000', '--format', 'json'])).stdout);
+    expect(wide.verdict).toMatchObject({ certain: 0, tiedGroups: 1 });
+    expect(wide.verdict.unjudged.map((u: { rule: string }) => u.rule)).toContain('orphan-page-mapped');
+    expect(wide.verdict.unjudged.find((u: { rule: string }) => u.rule === 'orphan-page-mapped').reason).toContain('within --clock-skew of one another');
+  });
+
+  it('leaves clocks that keep one time across CPUs alone', async () => {
+    for (const clock of ['mono', 'global', 'counter']) {
+      const out = JSON.parse((await runCli(['replay', withClock('orphan-page-mapped', clock), '--format', 'json'])).stdout);
+      expect(out.verdict).toMatchObject({ certain: 1, uncertain: 0 });
+    }
+  });
+
+  it("reads the clock a trace.dat records, which wins over meta.json's: a run with no findings is then not a pass", async () => {
+    const dat = patchedDat([['local [global] counter', '[local] global counter']]);
+    const out = JSON.parse((await runCli(['replay', dat, '--format', 'json'])).stdout);
+    expect(out.trace.clock).toBe('local');
+    expect(out.findings).toHaveLength(0);
+    expect(out.verdict.unjudged.map((u: { rule: string }) => u.rule)).toContain('mapped-page-removed');
+    const text = await runCli(['replay', dat]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('no findings; not judged (see the warnings): mapped-page-removed');
+  });
+
+  it('refuses a skew that is not a whole number, with a hint (exit 2)', async () => {
+    const r = await runCli(['replay', fx('orphan-page-mapped'), '--clock-skew', '20us']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--clock-skew "20us" is not a whole number');
+    expect(r.stderr).toContain('hint:');
   });
 });

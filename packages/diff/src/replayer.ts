@@ -13,6 +13,8 @@ export interface ReplayerOptions {
   probesFile?: string;
   /** `--perf-lost-events-shown`: perf script traces carry their lost events (ReplayOptions.perfLostEventsShown). */
   perfLostEventsShown?: boolean;
+  /** `--clock-skew N` (ReplayOptions.clockSkew). */
+  clockSkew?: bigint;
   signal?: AbortSignal;
 }
 
@@ -24,6 +26,7 @@ export async function replayOptions(o: ReplayerOptions): Promise<ReplayOptions> 
     opts.probesSource = o.probesFile;
   }
   if (o.perfLostEventsShown) opts.perfLostEventsShown = true;
+  if (o.clockSkew !== undefined) opts.clockSkew = o.clockSkew;
   if (o.signal) opts.signal = o.signal;
   return opts;
 }

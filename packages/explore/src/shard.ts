@@ -240,6 +240,16 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
     if (typeof v !== 'object' || v === null || typeof v.rule !== 'string' || !threadIds(v.schedule) || (v.cycle !== undefined && !threadIds(v.cycle)))
       throw bad(`violation ${k + 1} has no rule or a schedule that is not thread ids 0..${p.threads.length - 1}`, file, hint);
   });
+  // A shard says `violation` exactly when it holds one, else `incomplete` with the reason
+  // `shard`: never `clean`. The merge reads the violations, not the verdict, so a shard whose
+  // violations were taken out under its `violation` would merge into a clean run.
+  const holds = p.violations.length > 0 ? 'violation' : 'incomplete';
+  if (p.verdict !== holds || p.exhaustive !== false || !p.incomplete.includes('shard'))
+    throw bad(
+      `the shard's verdict ${JSON.stringify(p.verdict)}${p.exhaustive !== false ? ' (exhaustive)' : ''} does not match what it holds: ${p.violations.length} violation(s), incomplete [${p.incomplete.join(', ')}] (the file was edited)`,
+      file,
+      'run that shard again and merge its own --json output',
+    );
   return p;
 }
 
@@ -323,12 +333,24 @@ export async function mergeShards(
     ...ALL_REASONS.filter((r) => reasons.has(r)),
     ...[...reasons].filter((r) => r !== 'shard' && !(ALL_REASONS as readonly string[]).includes(r)).sort(),
   ];
-  const { graph, stats } = union(parts, files);
-  // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union.
+  const { graph, stats, unexpanded } = union(parts, files);
+  if (incomplete.length === 0 && unexpanded > 0) {
+    // every shard ran to its end, so every state of the union was expanded by its owner: one
+    // that none expanded is a hole in the shards' records, and the union is not the whole search
+    throw bad(
+      `the shards do not cover the search: ${unexpanded} state(s) they reach were expanded by none of them (a shard file cut short or edited)`,
+      undefined,
+      'run the shards again and merge their own --json output',
+    );
+  }
+  // Violations of steps and ends: the least schedule per rule. Livelock: judged on the union
+  // when it is the whole search; else a shard's own livelock stands (a shard judges livelock
+  // only when it searched the whole graph, uncut), or a shard that stopped early would turn
+  // another's livelock into a merged `incomplete`.
   const best = new Map<string, JsonViolation>();
   for (const p of parts)
     for (const v of p.violations) {
-      if (v.rule === 'livelock') continue;
+      if (v.rule === 'livelock' && incomplete.length === 0) continue;
       const old = best.get(v.rule);
       if (!old || lessSchedule(v, old)) best.set(v.rule, v);
     }
@@ -388,6 +410,8 @@ function union(
 ): {
   graph: RebuiltGraph;
   stats: { executions: number; states: number; distinct: number; maxDepth: number };
+  /** States reached from the initial state that no shard expanded (no record of their own). */
+  unexpanded: number;
 } {
   const recs = parts.map((p) => {
     const b = Buffer.from(p.part!.records, 'base64');
@@ -463,10 +487,12 @@ function union(
   let states = root >= 0 ? 1 : 0;
   let maxDepth = 0;
   let edges = 0;
+  let unexpanded = 0;
   for (let q = 0; q < order.length; q++) {
     const u = order[q]!;
     if (end.a[u]) executions++;
     const s = eStart.a[u]!;
+    if (s < 0) unexpanded++;
     const m = s < 0 ? 0 : eLen.a[u]!;
     if (m > 0) maxDepth = Math.max(maxDepth, depth[q]! + 1);
     states += m;
@@ -502,5 +528,5 @@ function union(
   const fin = new Int32Array(N);
   for (let q = 0; q < N; q++) fin[q] = finished.a[order[q]!]!;
   const graph = new RebuiltGraph(T, N, Int32Array.from(parent), Int32Array.from(via), Int32Array.from(depth), fin, { start, thread, to });
-  return { graph, stats: { executions, states, distinct: N, maxDepth } };
+  return { graph, stats: { executions, states, distinct: N, maxDepth }, unexpanded };
 }

@@ -26,6 +26,12 @@ async function shards(c: ShippedCase, n: number, timing = false): Promise<unknow
   return out;
 }
 
+/** Shard i/n of case c (under a state cap, if given) as its --json file reads. */
+async function oneShard(c: ShippedCase, i: number, n: number, maxStates?: number) {
+  const r = await explore(c.machine, { shard: { index: i, count: n }, ...(maxStates ? { maxStates } : {}) });
+  return JSON.parse(stringifyJson(exploreJson(c.machine, r, header(c), { noTiming: true })));
+}
+
 describe('sharded exhaustive search, merged', () => {
   // Not the multipage scenario: each shard searches most of its 26 777 states again, which takes
   // minutes on a busy machine; test/golden/record.mjs and the CLI test of --workers cover it.
@@ -101,6 +107,49 @@ describe('sharded exhaustive search, merged', () => {
       await expect(mergeShards([withSchedule(schedule), pa[1]])).rejects.toThrow(/violation 1 has no rule or a schedule that is not thread ids 0\.\.1/);
   });
 
+  it("refuses a shard whose verdict does not match what it holds: taking a shard's violations out never merges into clean", async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    const parts = (await shards(c, 2)) as Array<{ verdict: string; violations: unknown[]; exhaustive: boolean; incomplete: string[] }>;
+    expect(parts.map((p) => p.verdict)).toEqual(['violation', 'violation']);
+    const emptied = parts.map((p) => ({ ...p, violations: [] }));
+    await expect(mergeShards(emptied, ['1.json', '2.json'])).rejects.toThrow(/verdict "violation" does not match what it holds: 0 violation/);
+    // a shard never says clean, nor exhaustive
+    const quiet = (await shards(
+      cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!,
+      2,
+    )) as typeof parts;
+    expect((await mergeShards(quiet))['verdict']).toBe('clean');
+    await expect(mergeShards([{ ...quiet[0]!, verdict: 'clean' }, quiet[1]])).rejects.toThrow(/verdict "clean" does not match/);
+    await expect(mergeShards([quiet[0], { ...quiet[1]!, exhaustive: true }])).rejects.toThrow(/\(exhaustive\) does not match/);
+    await expect(mergeShards([quiet[0], { ...quiet[1]!, incomplete: [] }])).rejects.toThrow(/does not match what it holds/);
+  });
+
+  it('refuses shards whose records leave states of the union unexpanded (a shard file cut short): never a clean merge of part of the search', async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
+    const parts = (await shards(c, 3)) as Array<{ part: { records: string } }>;
+    expect((await mergeShards(parts))['verdict']).toBe('clean');
+    // shard 2 cut after its first 150 states, at a record boundary
+    const words = new Int32Array(Buffer.from(parts[1]!.part.records, 'base64').buffer.slice(0));
+    let at = 0;
+    for (let k = 0; k < 150; k++) at += 5 + 3 * words[at + 4]!;
+    const cut = { ...parts[1]!, part: { ...parts[1]!.part, records: Buffer.from(words.buffer, 0, at * 4).toString('base64') } };
+    await expect(mergeShards([parts[0], cut, parts[2]])).rejects.toThrow(/the shards do not cover the search: \d+ state\(s\) they reach were expanded by none/);
+  });
+
+  it("keeps a shard's livelock when another shard stopped early: the merge is never cleaner than its worst shard", async () => {
+    // small enough that no level is 16 wide: neither shard splits, and each judges livelock on the whole graph
+    const c = cases.find((x) => x.name === 'invalidate-mapping-pages-mapped-then-fault.yaml linux-2.6.15-seqschedlock')!;
+    const shard = (i: number, maxStates?: number) => oneShard(c, i, 2, maxStates);
+    const one = await shard(1);
+    expect(one).toMatchObject({ verdict: 'violation', part: { split: null } });
+    expect(one.violations.map((v: { rule: string }) => v.rule)).toEqual(['livelock']);
+    const capped = await shard(2, 50);
+    expect(capped).toMatchObject({ verdict: 'incomplete', incomplete: ['max-states', 'shard'], part: { split: null } });
+    const merged = await mergeShards([one, capped]);
+    expect(merged).toMatchObject({ verdict: 'violation', incomplete: ['max-states'] });
+    expect(merged['violations']).toEqual(one.violations);
+  });
+
   it('a reason this kreplay does not know keeps the merge incomplete: only a known whole search is clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
     const parts = (await shards(c, 2)) as Array<{ incomplete: string[] }>;
@@ -111,14 +160,7 @@ describe('sharded exhaustive search, merged', () => {
 
   it('says which shard stopped early when a cap kept it from the split level', async () => {
     const c = cases.find((x) => x.name === 'truncate-vs-store.yaml linux-6.1')!;
-    const shard = async (i: number, maxStates?: number) =>
-      JSON.parse(
-        stringifyJson(
-          exploreJson(c.machine, await explore(c.machine, { shard: { index: i, count: 3 }, ...(maxStates ? { maxStates } : {}) }), header(c), {
-            noTiming: true,
-          }),
-        ),
-      );
+    const shard = (i: number, maxStates?: number) => oneShard(c, i, 3, maxStates);
     const capped = await shard(1, 300);
     expect(capped.incomplete).toEqual(['max-states', 'shard']);
     await expect(mergeShards([capped, await shard(2), await shard(3)], ['1.json', '2.json', '3.json'])).rejects.toThrow(/one stopped early \(max-states\)/);

@@ -60,6 +60,8 @@ export const CiConfigSchema = z
       .object({
         kernel: z.string().default('auto'),
         probes: z.string().optional(),
+        /** As `kreplay replay --clock-skew N`: how far apart the CPUs' trace clocks may be (the traces' time units, ns). */
+        clockSkew: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
       })
       .strict()
       .default({ kernel: 'auto' }),

@@ -36,6 +36,7 @@ const SummarySchema = z
           gaps: z.object({ base: z.number(), patched: z.number() }).strict(),
           unjudged: z.array(z.string()).optional(),
           patchedLeftOut: z.number().int().positive().optional(),
+          thresholdsNotJudged: z.array(z.string()).min(1).optional(),
           findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional() }).strict(),
           files: z.array(z.string()),
         })
@@ -57,6 +58,21 @@ async function readSummary(dir: string): Promise<CiResult> {
   // Each name is a folder the merge copies from the shard and into the output: one plain
   // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
   for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
+  // The merge reads each group's `regression` flag and recomputes the run's verdict from them:
+  // a group whose flag disagrees with its verdict (or a run verdict its groups do not give) is
+  // a summary.json that was edited, and merged it could turn a regression into a pass.
+  const hint = "pass the shard's output folder as its job wrote it, or run that shard again";
+  for (const g of summary.groups) {
+    if (g.regression !== (g.verdict === 'regression') || (g.verdict === 'inconclusive') !== g.inconclusive.length > 0)
+      throw new InputError(
+        `workload ${g.name} says verdict ${g.verdict} but regression ${g.regression} and ${g.inconclusive.length} inconclusive reason(s): its summary.json was edited`,
+        { file, hint },
+      );
+  }
+  const regression = summary.groups.some((g) => g.regression);
+  const verdict = regression ? 'regression' : summary.groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';
+  if (summary.regression !== regression || summary.verdict !== verdict)
+    throw new InputError(`the run's verdict ${summary.verdict} is not what its workloads give (${verdict}): its summary.json was edited`, { file, hint });
   return summary;
 }
 
@@ -171,6 +187,13 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, o
     }
   }
   const planned = shards[0]?.summary.planned ?? [];
+  if (planned.length === 0) {
+    // kreplay ci always plans a workload (a config's capture.workloads, or its traces'): a merge of
+    // nothing would read "nothing compared", exit 0, as if the run had passed
+    throw new InputError(`${shards[0]!.dir} planned no workload: no kreplay ci run writes that`, {
+      hint: "pass the shard's output folder as its job wrote it, or run that shard again",
+    });
+  }
   const missing = planned.filter((g) => !found.has(g));
   if (missing.length > 0) {
     throw new InputError(`the shards given hold ${found.size} of ${planned.length} workloads; missing: ${missing.join(', ')}`, {

@@ -87,6 +87,8 @@ export interface CiGroupResult {
   unjudged?: string[];
   /** Patched runs left out (a failed workload, nothing traced; absent when none): no regression then is not a pass either. */
   patchedLeftOut?: number;
+  /** `--max-regression` thresholds the diff could not compare (absent when none): no regression then is not a pass either. */
+  thresholdsNotJudged?: string[];
   /** `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged; absent when none). */
   findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
   files: string[];
@@ -312,7 +314,12 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       model = await buildReport({
         base,
         patched,
-        replay: { kernel: cfg.replay.kernel, ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+        replay: {
+          kernel: cfg.replay.kernel,
+          ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}),
+          ...(cfg.replay.clockSkew !== undefined ? { clockSkew: BigInt(cfg.replay.clockSkew) } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
         diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
         title: `kreplay ci: ${cfg.base.name ?? 'base'} vs ${cfg.patched.name ?? 'patched'} (${group})`,
         onInput: (input) => progress(`replay ${group}: ${shown(input)}`),
@@ -336,6 +343,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     progress(
       `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
     );
+    const notJudged = d.thresholds.filter((t) => t.judged === false && !t.exceeded).map((t) => t.metric);
     const done: CiGroupResult = {
       name: group,
       verdict: d.verdict,
@@ -346,6 +354,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
       gaps: { base: d.base.gaps, patched: d.patched.gaps },
       ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
       ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
+      ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
       findings: {
         new: d.findings.new.length,
         fixed: d.findings.fixed.length,
@@ -393,7 +402,12 @@ export function ciSummaryText(r: CiResult): string {
   const said =
     r.groups.length === 0
       ? 'nothing compared'
-      : verdictWord(r, short.length ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side` : undefined);
+      : verdictWord(
+          r,
+          short.length
+            ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side${short.some((g) => g.thresholdsNotJudged?.length) ? ', or thresholds not judged' : ''}`
+            : undefined,
+        );
   const lines = [
     `kreplay ci: ${said} (${r.groups.length} group${r.groups.length === 1 ? '' : 's'}${r.shard ? `, shard ${r.shard} of ${r.planned.length} groups` : ''})`,
   ];

@@ -118,9 +118,46 @@ describe('ci --shard, ci merge and ci plan', () => {
     expect(regressed.regression).toBe(true);
     summary.planned = ['read-invalidate', 'zz-extra'];
     summary.groups.push({ ...regressed, name: 'zz-extra', files: regressed.files.map((f: string) => f.replace('odirect-race', 'zz-extra')) });
+    Object.assign(summary, { verdict: 'regression', regression: true }); // as that job wrote it
     writeFileSync(path.join(other, 'summary.json'), JSON.stringify(summary, null, 2));
     await expect(mergeCi([path.join(dir, 'shard-1'), other], await load('other-plan'))).rejects.toThrow(/planned other workloads/);
     await expect(mergeCi([other, path.join(dir, 'shard-1')], await load('other-plan-2'))).rejects.toThrow(/planned other workloads/);
+  });
+
+  it("refuses a shard summary that contradicts itself: a regressed workload's flag turned off never merges into no regression", async () => {
+    const edited = path.join(dir, 'shard-1-edited');
+    cpSync(path.join(dir, 'shard-1'), edited, { recursive: true });
+    const file = path.join(edited, 'summary.json');
+    const original = readFileSync(file, 'utf8');
+    const summary = JSON.parse(original);
+    expect(summary.groups[0]).toMatchObject({ name: 'odirect-race', verdict: 'regression', regression: true });
+    summary.groups[0].regression = false;
+    writeFileSync(file, JSON.stringify(summary, null, 2));
+    await expect(mergeCi([edited, path.join(dir, 'shard-2')], await load('edited'))).rejects.toThrow(
+      /workload odirect-race says verdict regression but regression false .*: its summary\.json was edited/,
+    );
+    // the run's own verdict, too: here it says no-regression over a group that regressed
+    const run = JSON.parse(original);
+    Object.assign(run, { verdict: 'no-regression', regression: false });
+    writeFileSync(file, JSON.stringify(run, null, 2));
+    await expect(mergeCi([edited, path.join(dir, 'shard-2')], await load('edited'))).rejects.toThrow(
+      /the run's verdict no-regression is not what its workloads give \(regression\)/,
+    );
+    // an inconclusive workload without its reasons (or reasons under another verdict)
+    const quiet = JSON.parse(readFileSync(path.join(dir, 'shard-2', 'summary.json'), 'utf8'));
+    quiet.groups[0].inconclusive = ['its workload exited with code 1'];
+    const q = path.join(dir, 'shard-2-edited');
+    cpSync(path.join(dir, 'shard-2'), q, { recursive: true });
+    writeFileSync(path.join(q, 'summary.json'), JSON.stringify(quiet, null, 2));
+    await expect(mergeCi([path.join(dir, 'shard-1'), q], await load('edited'))).rejects.toThrow(/says verdict no-regression but .* 1 inconclusive reason/);
+    // a summary that planned nothing: no ci run writes one, and merged it read "nothing compared", exit 0
+    const empty = path.join(dir, 'shard-empty');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(
+      path.join(empty, 'summary.json'),
+      JSON.stringify({ ...quiet, planned: [], groups: [], verdict: 'no-regression', regression: false }, null, 2),
+    );
+    await expect(mergeCi([empty], await load('edited'))).rejects.toThrow(/planned no workload/);
   });
 
   it('refuses a shard summary whose workload names leave the folders: nothing is copied from or to outside them', async () => {

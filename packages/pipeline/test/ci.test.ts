@@ -116,6 +116,56 @@ describe('the ci pipeline (library)', () => {
     );
   });
 
+  it('replay.clockSkew reaches replay: traces on a per-CPU clock are judged only with it', async () => {
+    const local = path.join(dir, 'race-local');
+    mkdirSync(local, { recursive: true });
+    writeFileSync(path.join(local, 'trace.txt'), readFileSync(path.join(root, 'fixtures/diff/race/trace.txt')));
+    const meta = JSON.parse(readFileSync(path.join(root, 'fixtures/diff/race/meta.json'), 'utf8')) as { buffer?: object };
+    writeFileSync(path.join(local, 'meta.json'), JSON.stringify({ ...meta, buffer: { ...meta.buffer, clock: 'local' } }));
+    const run = async (name: string, replay: object) =>
+      (
+        await runCi(
+          await loadCiConfig(
+            configFile(`${name}.json`, {
+              base: { traces: [local] },
+              patched: { traces: [local] },
+              replay,
+              output: path.join(dir, `out-${name}`),
+              formats: ['json'],
+            }),
+          ),
+        )
+      ).groups[0]!;
+    // the local clock orders no two CPUs: the patched side's cross-CPU rules are not judged
+    expect((await run('clock-unbounded', {})).unjudged).toEqual(expect.arrayContaining(['orphan-page-mapped', 'mapped-page-removed']));
+    // told the clocks agree, replay orders by the timestamps
+    expect((await run('clock-skew-0', { clockSkew: 0 })).unjudged ?? []).not.toContain('orphan-page-mapped');
+  });
+
+  it('a threshold the diff could not compare (a misspelt counter) keeps the group from a pass: its summary test is DONE, as its diff.ktap', async () => {
+    const out = path.join(dir, 'out-threshold');
+    const cfg = await loadCiConfig(
+      configFile('threshold.json', {
+        base: { traces: [path.join(root, 'fixtures/diff/clean-1')] },
+        patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] },
+        thresholds: { maxRegression: { 'workload.mismatchs': 0 } },
+        output: out,
+        formats: ['text', 'json', 'ktap', 'kcidb'],
+      }),
+    );
+    const r = await runCi(cfg);
+    expect(r.verdict).toBe('no-regression');
+    expect(r.groups[0]).toMatchObject({ thresholdsNotJudged: ['workload.mismatchs'] });
+    const read = (f: string) => readFileSync(path.join(out, f), 'utf8');
+    // before: `ok 1 <workload>` and KCIDB PASS, while the group's own diff.ktap skipped the threshold
+    expect(read('summary.ktap')).toMatch(/^ok 1 \S+ # SKIP done: no regression, but threshold\(s\) not judged: workload\.mismatchs: not a pass$/m);
+    expect(JSON.parse(read('summary.kcidb.json')).tests[0].status).toBe('DONE');
+    expect(read('summary.txt')).toMatch(
+      /^ {2}NOT A PASS \S+: .*\n {6}- no regression in what the traces show, but threshold\(s\) not judged: workload\.mismatchs\n/m,
+    );
+    expect(read(`${r.groups[0]!.name}/diff.ktap`)).toMatch(/^ok 1 \S+ # SKIP done: not a pass: threshold-workload_mismatchs: not judged/m);
+  });
+
   it('refuses "capture" or "runs" beside traces on both sides: they would be ignored without a word', async () => {
     const traces = { base: { traces: [path.join(root, 'fixtures/diff/clean-1')] }, patched: { traces: [path.join(root, 'fixtures/diff/clean-2')] } };
     // a reader of this config believes it compares three runs of truncate-racer; it would compare the traces' one run of odirect-race

@@ -10,7 +10,9 @@
  * - a page fact marked unsure: an unusable event named the page, or events whose order the
  *   clock cannot decide left the page in a state that depends on that order;
  * - the finding itself depends on such an order (ties.ts): it does not arise in every order
- *   the timestamps and each CPU's own order allow.
+ *   the timestamps and each CPU's own order allow;
+ * - the trace's clock does not order events of different CPUs (`local`, `perf`, `x86-tsc`:
+ *   clocks.ts) and the finding involves two or more CPUs.
  *
  * Facts, and what re-establishes each (docs/replay.md, *Certainty*):
  *
@@ -55,6 +57,12 @@ export class GapTracker {
   private always: GapMark | undefined;
   /** Marks not ended yet: while there are none, an event has nothing to end (the common case, one test per event). */
   private open = 0;
+  /**
+   * The trace's clock does not order events of different CPUs (clocks.ts), and the user gave no
+   * bound on how far the CPUs' clocks disagree: every finding that involves two or more CPUs may
+   * rest on an order the trace cannot show.
+   */
+  unordered: Note | undefined;
 
   record(mark: GapMark): void {
     const old = mark.cpu === undefined ? this.anyCpu : this.perCpu.get(mark.cpu);

@@ -84,6 +84,10 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
     const unsure = fact === 'cache' ? rec.cacheUnsure : rec.mapUnsure;
     if (unsure) return `${FACT_WORDS[fact]} is not known since ${unsure.source}:${unsure.line}: ${unsure.reason}.`;
   }
+  if (gaps.unordered && (rec.cpusAll || cpus.size > 1)) {
+    const on = [...cpus].sort((a, b) => a - b).join(', ');
+    return `${gaps.unordered.reason} (${gaps.unordered.source}), so the events on CPUs ${rec.cpusAll ? 'that touched this page' : on} may have run in another order than their timestamps say.`;
+  }
   if (d.rule === 'stale-after-invalidate' && rec.staleUnsure) {
     return `in another order of ${rec.staleUnsure.reason.replace(/, so the trace.*$/, '')} (${rec.staleUnsure.source}:${rec.staleUnsure.line}), this page was reported stale at another point.`;
   }

@@ -28,6 +28,7 @@ import { ReplayEngine } from './engine.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
+import { clockIsPerCpu, perCpuClockReason, PER_CPU_CLOCK_HINT } from './clocks.js';
 import { EventNames } from './event-names.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
@@ -87,6 +88,12 @@ function captureLossReason(loss: { lost: number; probeMisses: number }): string 
 }
 
 const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusable';
+
+/** The trace line of an item. */
+const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line);
+
+/** Events one group of ties holds at most under --clock-skew (a busy trace may never pause that long). */
+const MAX_TIE_GROUP = 1 << 12;
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
@@ -175,6 +182,17 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   // The capture counted events its trace does not hold (kept with --allow-lost): ring-buffer
   // losses and missed kprobe hits leave no mark in the trace, so they may be anywhere in it.
   const captureLoss = metaLoss(opts.meta);
+  // A per-CPU trace clock (clocks.ts) orders no two CPUs' events, unless the user bounds how far
+  // the clocks disagree: the trace's own clock record (a trace.dat) wins over meta.json's.
+  const skew = opts.clockSkew ?? 0n;
+  const clockSays = (clock: string | undefined, source: string): void => {
+    engine.gaps.unordered =
+      opts.clockSkew === undefined && clock !== undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock), source, line: 1 } : undefined;
+  };
+  clockSays(metaClock(opts.meta), opts.metaSource ?? 'meta.json');
+  /** CPUs whose events became page-cache operations (the first seen, and whether another was). */
+  let opCpu: number | undefined;
+  let opCpus = 0;
   if (captureLoss) {
     gaps++;
     engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
@@ -216,7 +234,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     if (!several) for (const it of group) applyItem(it);
     else {
       for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
-      replayTied(engine, group.filter(isOp), ties, opts.selfCheck);
+      replayTied(engine, group.filter(isOp), ties, opts.selfCheck, skew);
     }
   };
   const replayed = (it: Item, late: boolean, ts: bigint): void => {
@@ -228,7 +246,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
       engine.gap({
         cpu,
-        line: it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line,
+        line: lineOf(it),
         source,
         reason: `an event arrived after the reorder window (${window} events) had moved past its timestamp`,
       });
@@ -236,9 +254,20 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       return;
     }
     if (first === undefined) first = it;
-    else if (ts !== groupTs) {
+    else if (skew === 0n ? ts !== groupTs : ts < groupTs || ts > groupTs + skew) {
       flush();
       first = it;
+    } else if (rest.length >= MAX_TIE_GROUP) {
+      // events within --clock-skew of one another without a pause: the group is cut here, and
+      // the orders across the cut are not searched, so the cut is a gap on every CPU
+      flush();
+      first = it;
+      engine.gap({
+        line: lineOf(it),
+        source,
+        reason: `more than ${MAX_TIE_GROUP} events in a row lie within --clock-skew ${skew} of one another; replay searched their orders in parts`,
+      });
+      gaps++;
     } else rest.push(it);
     groupTs = ts;
   };
@@ -301,6 +330,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
     } else {
       name.used++;
+      if (opCpu === undefined) opCpu = ev.cpu;
+      else if (opCpus === 0 && ev.cpu !== opCpu) opCpus = 2;
       sorter.push(lifted, ts, ev.cpu);
     }
   };
@@ -318,6 +349,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
+        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, `${r.source}:${r.line}`);
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
           // another ring buffer of the trace.dat, not read: its events may be any of the trace's
           gaps++;
@@ -469,9 +501,17 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       `${sorter.late} events arrived after the reorder window (${window} events) had passed their timestamp; they were replayed in arrival order and findings on their CPUs are uncertain`,
     );
   for (const [rule, { sets, note, example }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const why = `${plural(sets, 'set')} of events on several CPUs with one timestamp (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed (there: ${example})`;
+    const why = `${plural(sets, 'set')} of events on several CPUs with ${skew ? 'timestamps within --clock-skew of one another' : 'one timestamp'} (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed (there: ${example})`;
     warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
     unjudged.push({ rule, reason: why });
+  }
+  if (engine.gaps.unordered && opCpus > 1) {
+    const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
+    const rules = (['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const).filter(
+      (rule) => !unjudged.some((u) => u.rule === rule),
+    );
+    warnings.push(`${why}: findings that involve two or more CPUs are uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
+    for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   if (c.staleUnjudged) {
     const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;

@@ -4,7 +4,9 @@
  * have run them either way. Replay treats them as concurrent:
  *
  * 1. A *group* is the events the sorter replays in a row with one timestamp, from at least
- *    two CPUs. Each CPU's own events keep their order (one ring buffer per CPU).
+ *    two CPUs. Each CPU's own events keep their order (one ring buffer per CPU). Under
+ *    `--clock-skew N` (clocks.ts) a group is the events in a row each at most N after the
+ *    one before it: CPUs' clocks that may disagree by N leave that much of the order open.
  * 2. The group is split into *sets* of events that can affect one another: two events are
  *    in one set when they touch the same page (its pfn, the page in a cache slot they touch,
  *    the page whose PTE they replace), the same cache slot, the same PTE or the same task
@@ -189,37 +191,52 @@ function sets(touches: Touch[]): number[][] {
   return [...byRoot.values()].sort((a, b) => a[0]! - b[0]!);
 }
 
-/** Interleavings of the lanes (each lane's order kept), up to `cap`; undefined when there are more. */
-export function interleavings<T>(lanes: readonly (readonly T[])[], cap: number): T[][] | undefined {
-  // the multinomial count first, so a huge set is never enumerated
+/**
+ * Interleavings of the lanes (each lane's order kept), up to `cap`; undefined when there are more.
+ * With `skew` (`--clock-skew`), only the orders clocks that far apart allow: an op may run before
+ * another CPU's op printed at most `skew` before it, never before one printed earlier still.
+ */
+export function interleavings<T>(lanes: readonly (readonly T[])[], cap: number, skew?: { ts: (x: T) => bigint; by: bigint }): T[][] | undefined {
   let total = 0;
   let count = 1;
   for (const lane of lanes) {
     for (let i = 1; i <= lane.length; i++) {
       total++;
       count = (count * total) / i;
-      if (count > cap + 0.5) return undefined;
+      // the multinomial count first, so a huge set of ties is never enumerated (under a skew the
+      // orders are fewer than it counts: they are counted as they are made)
+      if (!skew && count > cap + 0.5) return undefined;
     }
   }
   const out: T[][] = [];
   const pos = lanes.map(() => 0);
   const cur: T[] = [];
-  const walk = (): void => {
+  const walk = (): boolean => {
     if (cur.length === total) {
       out.push([...cur]);
-      return;
+      return out.length <= cap;
     }
+    let earliest: bigint | undefined;
+    if (skew)
+      for (let l = 0; l < lanes.length; l++) {
+        if (pos[l]! >= lanes[l]!.length) continue;
+        const t = skew.ts(lanes[l]![pos[l]!]!);
+        if (earliest === undefined || t < earliest) earliest = t;
+      }
     for (let l = 0; l < lanes.length; l++) {
       if (pos[l]! >= lanes[l]!.length) continue;
-      cur.push(lanes[l]![pos[l]!]!);
+      const next = lanes[l]![pos[l]!]!;
+      if (skew && skew.ts(next) > earliest! + skew.by) continue;
+      cur.push(next);
       pos[l]!++;
-      walk();
+      const more = walk();
       pos[l]!--;
       cur.pop();
+      if (!more) return false;
     }
+    return true;
   };
-  walk();
-  return out;
+  return walk() ? out : undefined;
 }
 
 interface RecCopy {
@@ -404,8 +421,11 @@ function tieNote(ops: readonly MmOp[]): Note {
   const evs = ops.map((o) => o.event!);
   const shown = evs.slice(0, 4).map((e) => `${e.line} (CPU ${e.cpu})`);
   const lines = evs.length > 4 ? `${shown.join(', ')} and ${evs.length - 4} more` : shown.length === 2 ? shown.join(' and ') : shown.join(', ');
+  const last = evs.reduce((t, e) => (e.ts > t ? e.ts : t), evs[0]!.ts);
+  const when =
+    last === evs[0]!.ts ? `all print ${clockText(last)}` : `print ${clockText(evs[0]!.ts)} to ${clockText(last)}, within the --clock-skew of one another`;
   return {
-    reason: `lines ${lines} all print ${clockText(evs[0]!.ts)}, so the trace does not say in which order they ran`,
+    reason: `lines ${lines} ${when}, so the trace does not say in which order they ran`,
     source: evs[0]!.source,
     line: evs[0]!.line,
   };
@@ -427,7 +447,7 @@ function lanesOf(ops: readonly MmOp[]): MmOp[][] {
  * Replay a group of ops that print one timestamp and come from two or more CPUs (input
  * order within each CPU), as concurrent: see the module comment.
  */
-export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: TieStats, selfCheck = false): void {
+export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: TieStats, selfCheck = false, skew?: bigint): void {
   stats.groups++;
   const sh = engine.shadow;
   const touches = ops.map((op) => touchOf(sh, op));
@@ -441,7 +461,7 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
     const note = tieNote(mine);
     const myTouches = set.map((i) => touches[i]!);
     const pfns = [...new Set(myTouches.flatMap((t) => t.pfns))];
-    const orders = interleavings(lanes, MAX_TIE_ORDERS);
+    const orders = interleavings(lanes, MAX_TIE_ORDERS, skew ? { ts: (op) => op.event!.ts, by: skew } : undefined);
     if (!orders) {
       stats.unsearched++;
       commit(engine, mine, undefined, note);

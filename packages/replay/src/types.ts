@@ -53,6 +53,14 @@ export interface ReplayOptions {
    */
   perfLostEventsShown?: boolean;
   /**
+   * How far apart the CPUs' clocks may be, in the trace's time units (`--clock-skew`): events of
+   * different CPUs this close (each at most this after the one before) are searched in every order, as timestamp ties are
+   * (ties.ts). Without it a per-CPU trace clock (`local`, `perf`, `x86-tsc`: clocks.ts) orders
+   * no two CPUs' events: findings that involve two CPUs are uncertain and the rules that judge
+   * across CPUs are not judged.
+   */
+  clockSkew?: bigint;
+  /**
    * A trace.dat's ring buffer (tracefs instance) to replay, "" for the top one (`--buffer`). Without
    * it replay reads the top one (else the first), and other buffers the file holds are a gap: their
    * events are part of the trace and were not read.

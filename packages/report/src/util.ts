@@ -139,14 +139,23 @@ export function groupFindingsSaid(f: { new: number; fixed: number; unchanged: nu
   return `${f.new} new, ${f.fixed} fixed, ${f.unchanged} unchanged findings${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}`;
 }
 
-/** `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts). */
+/**
+ * `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts), and the
+ * `--max-regression` thresholds its diff could not compare: the group's summary test has no
+ * threshold subtests to show them (its diff.ktap does), so they are said here.
+ */
 export function groupShortfall(g: {
   gaps?: { patched: number };
   unusableEvents?: { patched: number };
   unjudged?: readonly string[];
   patchedLeftOut?: number;
+  thresholdsNotJudged?: readonly string[];
 }): string | undefined {
-  return patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 });
+  const parts = [
+    patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 }),
+    ...(g.thresholdsNotJudged?.length ? [`threshold(s) not judged: ${g.thresholdsNotJudged.join(', ')}`] : []),
+  ].filter((p): p is string => p !== undefined);
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 export function escapeXml(s: string): string {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
-import { PERF_LOST_EVENTS_SHOWN } from '../replay-flags.js';
+import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, diffVerdictSaid, unjudgedCount } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
@@ -45,7 +45,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
       description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})`,
     }),
     'probes': Flags.string({ description: 'probe map (YAML/JSON) for trace inputs, as in kreplay replay --probes' }),
-    ...PERF_LOST_EVENTS_SHOWN,
+    ...REPLAY_TRUST_FLAGS,
     ...KERNEL_CI_FLAGS,
   };
 
@@ -59,7 +59,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     }
     const thresholds = (flags['max-regression'] ?? []).map((s) => parseThreshold(s));
     if (flags.out) await checkOutputPath(flags.out);
-    const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes, perfLostEventsShown: flags['perf-lost-events-shown'] });
+    const replay = await replayerFor({ kernel: flags.kernel, probesFile: flags.probes, ...replayTrust(flags) });
     const shown = this.progress();
     const progress = (input: string) => shown.step(`replaying ${input}`);
     const base = await loadSide(expandInputs(baseInputs), replay, progress);

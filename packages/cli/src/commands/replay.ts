@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
-import { PERF_LOST_EVENTS_SHOWN } from '../replay-flags.js';
+import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -48,7 +48,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       allowNo: true,
       description: 'include wall-clock figures (ms, events/s); --no-timing makes the output byte-identical run to run',
     }),
-    ...PERF_LOST_EVENTS_SHOWN,
+    ...REPLAY_TRUST_FLAGS,
     'buffer': Flags.string({
       description:
         'trace.dat: the ring buffer (tracefs instance) to replay, "" for the top one; without it the top one is read and any other the file holds is a gap',
@@ -73,7 +73,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       opts.vmemmapBase = BigInt(v.startsWith('0x') || v.startsWith('0X') ? v : `0x${v}`);
     }
     if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
-    if (flags['perf-lost-events-shown']) opts.perfLostEventsShown = true;
+    Object.assign(opts, replayTrust(flags));
     if (flags.buffer !== undefined) opts.buffer = flags.buffer;
     const progress = this.progress();
     progress.step(`replaying ${args.trace}`);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
-import { PERF_LOST_EVENTS_SHOWN } from '../replay-flags.js';
+import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
 import { diffVerdictSaid, reportToHtml, reportToJson, reportToText } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
@@ -61,7 +61,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
       description: `replay adapter for trace inputs: auto, explore, or a kernel with a probe map (${shippedKernels().join(', ')})`,
     }),
     'probes': Flags.string({ description: 'probe map (YAML/JSON) for trace inputs' }),
-    ...PERF_LOST_EVENTS_SHOWN,
+    ...REPLAY_TRUST_FLAGS,
   };
 
   async run(): Promise<void> {
@@ -96,7 +96,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
         runs,
         base,
         patched,
-        replay: { kernel: flags.kernel, probesFile: flags.probes, perfLostEventsShown: flags['perf-lost-events-shown'], signal },
+        replay: { kernel: flags.kernel, probesFile: flags.probes, ...replayTrust(flags), signal },
         diff: {
           failOn: flags['fail-on'] as DiffResult['failOn'],
           thresholds: (flags['max-regression'] ?? []).map((s) => parseThreshold(s)),

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '@kreplay/core';
-import { statusOf, type TestNode, type TestRun } from './tests.js';
+import { reasonOf, statusOf, type TestNode, type TestRun } from './tests.js';
 
 export const KCIDB_VERSION = { major: 5, minor: 3 } as const;
 
@@ -48,7 +48,8 @@ export function artifactUrl(file: string, base: string | undefined): string | un
 }
 
 function excerpt(node: TestNode): string | undefined {
-  const text = [...(node.reason ? [node.reason] : []), ...node.diagnostics].join('\n');
+  const reason = reasonOf(node);
+  const text = [...(reason ? [reason] : []), ...node.diagnostics].join('\n');
   if (!text) return undefined;
   // eslint-disable-next-line no-control-regex -- KCIDB strings carry no NUL
   const clean = `${text.replace(/\u0000/g, '\\x00')}\n`;
@@ -80,13 +81,14 @@ export function kcidbJson(run: TestRun, opts: KcidbOptions = {}): Record<string,
     const p = `${parentPath}.${node.name}`;
     const files = (node.files ?? []).map((f) => ({ f, url: artifactUrl(f, opts.artifactsUrl) })).filter((x) => x.url !== undefined);
     const text = excerpt(node);
+    const reason = reasonOf(node);
     tests.push({
       id: id(origin, 'test', run.key, said, buildId, p),
       origin,
       build_id: buildId,
       path: p,
       status: statusOf(node),
-      ...(node.reason ? { comment: node.reason } : {}),
+      ...(reason ? { comment: reason } : {}),
       ...(files[0] ? { log_url: files[0].url } : {}),
       ...(files.length > 1 ? { output_files: files.slice(1).map((x) => ({ name: path.basename(x.f), url: x.url })) } : {}),
       ...(text ? { log_excerpt: text } : {}),

@@ -17,7 +17,7 @@
  * A test without subtests (an explorer verdict, a ci group) is a plain result line with
  * its diagnostics above it.
  */
-import { statusOf, type TestNode, type TestRun, type TestStatus } from './tests.js';
+import { reasonOf, statusOf, type TestNode, type TestRun, type TestStatus } from './tests.js';
 
 /**
  * One diagnostic line, made safe for the parser: control characters become `\xNN`, and the
@@ -45,7 +45,7 @@ function oneLine(s: string): string {
 
 function result(status: TestStatus, n: number, node: TestNode): string {
   const ok = status === 'FAIL' || status === 'ERROR' ? 'not ok' : 'ok';
-  return `${ok} ${n} ${node.name}${directive(status, node.reason)}`;
+  return `${ok} ${n} ${node.name}${directive(status, reasonOf(node))}`;
 }
 
 function emit(node: TestNode, n: number, indent: string, out: string[]): void {

@@ -229,6 +229,8 @@ export interface CiSummary {
     unusableEvents?: { patched: number };
     /** Rules the patched side's traces could not judge: no regression then is DONE too. */
     unjudged?: readonly string[];
+    /** `--max-regression` thresholds the diff could not compare: no regression then is DONE too. */
+    thresholdsNotJudged?: readonly string[];
     /** `unjudged`: base findings whose rule the patched side could not judge (absent when none). */
     findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
     /** Relative to the output folder. */

@@ -5,7 +5,8 @@
  * says the same in both.
  *
  * Statuses are KCIDB's, in its priority order (the status of a parent is the highest of
- * its children's): FAIL, ERROR, MISS, PASS, DONE, SKIP. KTAP renders FAIL and ERROR as
+ * its children's, except that PASS beside a DONE child is DONE: `statusOf`): FAIL, ERROR,
+ * MISS, PASS, DONE, SKIP. KTAP renders FAIL and ERROR as
  * `not ok`, PASS as `ok`, and MISS, DONE and SKIP as `ok … # SKIP reason` (docs/formats.md).
  */
 
@@ -62,12 +63,29 @@ export function testName(...parts: Array<string | undefined>): string {
     .join('.');
 }
 
-/** The status of a node: its own, or the highest-priority status among its children. */
+/**
+ * The status of a node: its own, or the highest-priority status among its children — except
+ * that a parent passes only when every child that ran passed: children that passed beside
+ * one that is DONE (a rule not judged, a threshold nothing could compare, a rule over a trace
+ * with holes) make the parent DONE, not PASS. KCIDB's priority puts PASS above DONE, so the
+ * plain rule would call a trace whose rules were mostly not judged a pass.
+ */
 export function statusOf(node: TestNode): TestStatus {
   if (node.status !== undefined) return node.status;
   const kids = (node.children ?? []).map(statusOf);
   if (kids.length === 0) return 'MISS';
-  return STATUS_PRIORITY.find((s) => kids.includes(s))!;
+  const top = STATUS_PRIORITY.find((s) => kids.includes(s))!;
+  return top === 'PASS' && kids.includes('DONE') ? 'DONE' : top;
+}
+
+/**
+ * Why a node is not a pass, for its KTAP directive and KCIDB comment: its own reason, else
+ * (a parent made DONE by its children) the children that were not a pass, with theirs.
+ */
+export function reasonOf(node: TestNode): string | undefined {
+  if (node.reason !== undefined || node.status !== undefined || statusOf(node) !== 'DONE') return node.reason;
+  const done = (node.children ?? []).filter((k) => statusOf(k) === 'DONE');
+  return `not a pass: ${done.map((k) => `${k.name}: ${reasonOf(k) ?? 'done'}`).join('; ')}`;
 }
 
 /** Multi-line text as diagnostic lines (no empty lines). */
