@@ -127,6 +127,14 @@ describe('kreplay litmus', () => {
     expect(r.stderr).toContain('0 of 1 tests checked, 1 timed out');
   });
 
+  it('refuses a test of thousands of statements, which ran for minutes past --timeout (the deadline is looked at between n³ steps)', async () => {
+    const reads = Array(1200).fill('\tr0 = READ_ONCE(*x);').join('\n');
+    const big = tmpFile('big.litmus', `C big\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 1);\n}\nP1(int *x)\n{\n\tint r0;\n${reads}\n}\nexists (1:r0=1)\n`);
+    const r = await runCli(['litmus', '--timeout', '5s', big]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`${big}:3: the test has 1202 statements; kreplay checks tests of at most 1000`);
+  });
+
   it('lists the shipped models with their kernel release and origin', async () => {
     const r = await runCli(['litmus', '--list-models']);
     expect(r.exitCode).toBe(0);
