@@ -49,6 +49,13 @@ describe('kreplay diff on fixture pairs', () => {
     expect(worse.stdout).toMatch(/EXCEEDED workload\.mismatches/);
   });
 
+  it('a threshold it could not compare keeps the verdict from a pass, in words as in KTAP', async () => {
+    // a misspelt counter: neither side has samples of it (before: a bare "no regression")
+    const r = await runCli(['diff', fx('clean-1'), fx('clean-2'), '--max-regression', 'workload.mismatchs=0']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('no regression in what the traces show, but threshold(s) not judged: workload.mismatchs: not a pass');
+  });
+
   it('several runs per side aggregate', async () => {
     const r = await runCli(['diff', '--base', fx('clean-1'), '--base', fx('clean-2'), '--patched', fx('race'), '--patched', fx('race-2'), '--format', 'json']);
     expect(r.exitCode).toBe(1);

@@ -13,9 +13,11 @@ export function verdictWord(d: Pick<DiffResult, 'verdict'>, shortfall?: string):
   return shortfall ? `no regression in what the traces show, but ${shortfall}: not a pass` : 'no regression';
 }
 
-/** A diff's verdict in words, its patched side's holes and unjudged rules said. */
-export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched'>): string {
-  return verdictWord(d, patchedShortfall(d.patched));
+/** A diff's verdict in words, its patched side's holes, unjudged rules and thresholds it could not compare said. */
+export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched' | 'thresholds'>): string {
+  const notJudged = d.thresholds.filter((t) => !t.judged && !t.exceeded).map((t) => t.metric);
+  const parts = [patchedShortfall(d.patched), ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : [])].filter((p) => p !== undefined);
+  return verdictWord(d, parts.length ? parts.join('; ') : undefined);
 }
 
 /** `, 2 not judged on the patched side` after a diff's finding counts ('' when none). */
