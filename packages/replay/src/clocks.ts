@@ -10,15 +10,15 @@
  *
  * On a per-CPU clock two events of different CPUs print an order that need not be the order
  * they ran: how far apart the CPUs' clocks are is not in the trace. Replay then either takes a
- * bound from the user (`--clock-skew N`: events of different CPUs less than N apart are
- * searched in every order, as ties are) or calls every finding that involves two CPUs
+ * bound from the user (`--clock-skew N`: events of different CPUs at most N apart are
+ * searched in the orders such clocks allow, as ties are) or calls every finding that involves two CPUs
  * uncertain and the rules that judge across CPUs not judged.
  */
 
 /** Clocks that do not keep one time across CPUs. */
 const PER_CPU_CLOCKS: ReadonlySet<string> = new Set(['local', 'perf', 'x86-tsc']);
 
-/** Whether a trace clock gives events of different CPUs no order (unknown clocks: the trace did not say; see `unsaidClockWarning`). */
+/** Whether a trace clock gives events of different CPUs no order (an unknown clock, one the trace does not name, is taken as ordered: docs/replay.md, *Trace clocks*). */
 export function clockIsPerCpu(clock: string | undefined): boolean {
   return clock !== undefined && PER_CPU_CLOCKS.has(clock);
 }

@@ -92,6 +92,12 @@ const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusabl
 /** The trace line of an item. */
 const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line);
 
+/**
+ * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
+ * on the order of events of different CPUs: every rule but trace-inconsistent.
+ */
+const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
+
 /** Events one group of ties holds at most under --clock-skew (a busy trace may never pause that long). */
 const MAX_TIE_GROUP = 1 << 12;
 
@@ -185,14 +191,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   // A per-CPU trace clock (clocks.ts) orders no two CPUs' events, unless the user bounds how far
   // the clocks disagree: the trace's own clock record (a trace.dat) wins over meta.json's.
   const skew = opts.clockSkew ?? 0n;
-  const clockSays = (clock: string | undefined, source: string): void => {
-    engine.gaps.unordered =
-      opts.clockSkew === undefined && clock !== undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock), source, line: 1 } : undefined;
+  const clockSays = (clock: string | undefined, source: string, line: number): void => {
+    engine.gaps.unordered = opts.clockSkew === undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock!), source, line } : undefined;
   };
-  clockSays(metaClock(opts.meta), opts.metaSource ?? 'meta.json');
-  /** CPUs whose events became page-cache operations (the first seen, and whether another was). */
+  clockSays(metaClock(opts.meta), opts.metaSource ?? 'meta.json', 1);
+  /** The CPU of the first event that became a page-cache operation, and whether another CPU's did too. */
   let opCpu: number | undefined;
-  let opCpus = 0;
+  let opsOnTwoCpus = false;
   if (captureLoss) {
     gaps++;
     engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
@@ -331,7 +336,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     } else {
       name.used++;
       if (opCpu === undefined) opCpu = ev.cpu;
-      else if (opCpus === 0 && ev.cpu !== opCpu) opCpus = 2;
+      else if (ev.cpu !== opCpu) opsOnTwoCpus = true;
       sorter.push(lifted, ts, ev.cpu);
     }
   };
@@ -349,7 +354,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const r of batch) {
       if (r.type === 'meta') {
         header[r.key] = r.value;
-        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, `${r.source}:${r.line}`);
+        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, r.source, r.line);
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
           // another ring buffer of the trace.dat, not read: its events may be any of the trace's
           gaps++;
@@ -455,18 +460,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
       .map(([k]) => k.replace(/^kprobe:/, ''));
     const why = `the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'})`;
-    // every rule but trace-inconsistent reads the PTEs replay keeps (stale-data: the faults that map a page)
-    const rules = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
-    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
-    for (const rule of rules) unjudged.push({ rule, reason: why });
+    warnings.push(`${why}, so ${PTE_RULES.join(', ')} cannot be judged`);
+    for (const rule of PTE_RULES) unjudged.push({ rule, reason: why });
   }
   const apart = chosen.probeAdapter.pfnsApart();
   if (apart && c.byOp.get('cache_delete') > 0) {
     const base = chosen.vmemmap === undefined ? 'no vmemmap base' : `vmemmap base 0x${chosen.vmemmap.toString(16)} (${chosen.vmemmapSource})`;
     const why = `none of the ${plural(apart.fromPages, 'pfn')} read from struct page pointers (${base}, struct page ${chosen.map.structPageSize} bytes) is one of the ${plural(apart.printed, 'pfn')} the trace prints: the vmemmap base or struct page size is likely not the traced boot's`;
-    const rules = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
-    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged (pass the boot's --vmemmap-base)`);
-    for (const rule of rules) unjudged.push({ rule, reason: why });
+    warnings.push(`${why}, so ${PTE_RULES.join(', ')} cannot be judged (pass the boot's --vmemmap-base)`);
+    for (const rule of PTE_RULES) unjudged.push({ rule, reason: why });
   }
   // A rule whose trigger the trace never shows had nothing to judge: a probe that did not fire
   // (renamed or inlined by the patch under test) or a workload that never does it. No finding
@@ -505,11 +507,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
     unjudged.push({ rule, reason: why });
   }
-  if (engine.gaps.unordered && opCpus > 1) {
+  if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
-    const rules = (['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const).filter(
-      (rule) => !unjudged.some((u) => u.rule === rule),
-    );
+    const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
     warnings.push(`${why}: findings that involve two or more CPUs are uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
   }
