@@ -328,6 +328,55 @@ describe('synthetic trace.dat (test writer)', () => {
   });
 });
 
+describe("a v6 trace.dat's trace clock", () => {
+  // trace-cmd keeps a v6 file's clock as "[clock]" after the top buffer's CPU data table
+  // whenever it writes a TRACECLOCK option; trace-cmd 2.x wrote that option empty, so the
+  // record is the only place such a file names its clock. Replay orders CPUs by it.
+  const v6 = readFileSync(path.join(dir, 'mixed-v6.dat'));
+  const optionAt = v6.indexOf('[local] global counter', 0, 'latin1');
+  const recordAt = v6.indexOf('[local]', v6.indexOf('flyrecord\0', 0, 'latin1'), 'latin1');
+  const edited = (name: string, edit: (b: Buffer) => void): string => {
+    const b = Buffer.from(v6);
+    edit(b);
+    return writeTmp(name, b);
+  };
+  const clockOf = async (file: string): Promise<[unknown, unknown]> => {
+    const rs = await collect(readTraceDat(file));
+    return [meta(rs, 'clock'), meta(rs, 'clock-fallback')];
+  };
+
+  it('is read from the record after the CPU table when the option names none, as trace-cmd 2.x wrote it', async () => {
+    expect(optionAt).toBeGreaterThan(0);
+    expect(recordAt).toBeGreaterThan(optionAt);
+    const corpus = writeTmp('labsisop-i686.dat', gunzipSync(readFileSync(path.join(dir, '../corpus/dat/labsisop-i686.dat.gz'))));
+    expect(await clockOf(corpus)).toEqual(['local', undefined]);
+    // the option's text blanked (its size kept) and the record naming another clock
+    const onlyRecord = edited('clock-record-only.dat', (b) => {
+      b.fill(0x20, optionAt, optionAt + 22);
+      b.write('[boot] ', recordAt, 'latin1');
+    });
+    expect(await clockOf(onlyRecord)).toEqual(['boot', undefined]);
+  });
+
+  it('an empty record leaves the clock the option names', async () => {
+    const emptyRecord = edited('clock-record-empty.dat', (b) => b.writeBigUInt64LE(0n, recordAt - 8));
+    expect(await clockOf(emptyRecord)).toEqual(['local', undefined]);
+    const printFmt = await clockOf(path.join(dir, 'print-fmt.dat'));
+    expect(printFmt).toEqual(['local', undefined]);
+  });
+
+  it('a record that cannot be read is taken as `local`, as trace-cmd takes it, and said', async () => {
+    const huge = edited('clock-record-huge.dat', (b) => {
+      b.fill(0x20, optionAt, optionAt + 22);
+      b.writeBigUInt64LE(1n << 40n, recordAt - 8);
+    });
+    const [clock, note] = await clockOf(huge);
+    expect(clock).toBe('local');
+    expect(note).toContain('could not be read');
+    expect(events(await collect(readTraceDat(huge)))).toHaveLength(events(await collect(readTraceDat(path.join(dir, 'mixed-v6.dat')))).length);
+  });
+});
+
 describe('broken trace.dat files', () => {
   const good = readFileSync(path.join(dir, 'mixed-v6.dat'));
   const zstd = readFileSync(path.join(dir, 'mixed-v7-zstd.dat'));

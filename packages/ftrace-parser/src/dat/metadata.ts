@@ -202,7 +202,7 @@ export function parseCmdlines(text: string, into: Map<number, string>): void {
 }
 
 /** `[local] global counter` → `local`. */
-function selectedClock(text: string): string | undefined {
+export function selectedClock(text: string): string | undefined {
   const m = /\[([^\]]+)\]/.exec(text);
   return m ? m[1] : text.trim().split(/\s+/)[0] || undefined;
 }
@@ -217,6 +217,8 @@ export class Builder {
   printk = '';
   pageHeader?: PageHeader;
   clock?: string;
+  /** A TRACECLOCK option was read: v6 then keeps the clock after the CPU data table. */
+  clockOption = false;
   tsOffset = 0n;
   cpuCount?: number;
 
@@ -302,6 +304,7 @@ export class Builder {
         break;
       }
       case OPT.TRACECLOCK:
+        this.clockOption = true;
         this.clock = selectedClock(str());
         break;
       case OPT.UNAME:

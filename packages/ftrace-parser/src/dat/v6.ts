@@ -14,6 +14,7 @@ import {
   parseCmdlines,
   parseHeaderPage,
   section,
+  selectedClock,
   TRUNCATED_HINT,
   type CpuData,
   type DatBuffer,
@@ -78,6 +79,7 @@ export async function readV6(src: FileSource, b: Builder, start: number, file: P
   const afterOptions = await readV6Options(src, b, pos);
   pos = afterOptions.pos;
   const top = await readV6Flyrecord(src, b, pos, cpus, '', file.pageSize);
+  if (b.clockOption) await readV6Clock(src, b, pos + cpus * 16);
   b.buffers.unshift({ ...top, clock: b.clock });
   // instance buffers: their flyrecord blocks sit at the BUFFER options' offsets
   for (let i = 1; i < b.buffers.length; i++) {
@@ -119,6 +121,28 @@ async function readV6Options(src: FileSource, b: Builder, at: number, noOptions 
     );
   if (type !== 'flyrecord') throw new DatFormatError(`expected "flyrecord" or "options", found "${type.slice(0, 12)}"`, pos - 10, TRUNCATED_HINT);
   return { pos, type };
+}
+
+/** The longest clock record read: tracefs's list of every clock is about 80 bytes. */
+const MAX_CLOCK_RECORD = 4096;
+
+/**
+ * v6 with a TRACECLOCK option: `[clock]` (or tracefs's whole `trace_clock` line) as a
+ * 64-bit size and text right after the top buffer's CPU data table. trace-cmd 2.x wrote the
+ * option empty and the clock only here; trace-cmd 3.1.6 reads it in `init_data_v6`
+ * (lib/trace-cmd/trace-input.c:4330-4341), and when it cannot, takes `local`. So do we, and
+ * say so: `local` is kept per CPU, the cautious reading for ordering.
+ */
+async function readV6Clock(src: FileSource, b: Builder, at: number): Promise<void> {
+  const lb = await src.readUpTo(at, 8);
+  const size = lb.length === 8 ? new ByteReader(lb, b.little).u64() : -1;
+  if (size >= 0 && size <= MAX_CLOCK_RECORD && at + 8 + size <= src.size) {
+    // an empty record or one naming no clock leaves the option's, as trace-cmd's parse does
+    b.clock = selectedClock((await src.readAt(at + 8, size)).toString('latin1')) ?? b.clock;
+    return;
+  }
+  b.clock = 'local';
+  b.meta.push(['clock-fallback', `the trace clock record at offset ${at} could not be read; taken as \`local\`, as trace-cmd does`]);
 }
 
 async function readV6Flyrecord(src: FileSource, b: Builder, pos: number, cpus: number, name: string, pageSize: number): Promise<DatBuffer> {
