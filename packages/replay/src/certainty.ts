@@ -3,10 +3,13 @@
  * leads to it. It is `uncertain` when one of the facts it rests on may be wrong:
  *
  * - a gap (lost or dropped events, a wrapped ring buffer, an unparseable or truncated line,
- *   or a late event the reorder window could not place) on a CPU involved in the finding, or
- *   a known event replay could not use and that names no page (on any CPU), that may hide
- *   events after the sync point of a fact the finding rests on: a gap lasts until its CPU's
- *   next event;
+ *   or a late event the reorder window could not place) on any CPU — a page's PTEs are zapped
+ *   and its pfn reused on whichever CPU runs the task that does it (mm/memory.c zap_pte_range,
+ *   mm/rmap.c try_to_unmap_one, 6.1.192) — or a known event replay could not use and that names
+ *   no page, that may hide events after the sync point of a fact the finding rests on: a gap
+ *   lasts until its CPU's next event (on a per-CPU clock with no --clock-skew, to the end: that
+ *   event does not order the lost ones against other CPUs'); and one that may hide events
+ *   before a finding already made makes that finding uncertain when it comes (`lostFrom`);
  * - a page fact marked unsure: an unusable event named the page, or events whose order the
  *   clock cannot decide left the page in a state that depends on that order;
  * - the finding itself depends on such an order (ties.ts): it does not arise in every order
@@ -22,8 +25,8 @@
  * - `map`: how many PTEs map the page. Known from its cache_add (a page entering the cache
  *   is mapped nowhere), its adoption, and any event that carries the kernel's `_mapcount`.
  *
- * Involved CPUs: the CPUs of every event the finding cites, and every CPU whose events
- * touched this life of the page. A gap that names no CPU involves all of them.
+ * Involved CPUs (for the per-CPU clock): the CPUs of every event the finding cites, and every
+ * CPU whose events touched this life of the page.
  */
 export interface GapMark {
   /** Replay sequence number of the gap. */
@@ -34,6 +37,12 @@ export interface GapMark {
    * matters to a fact established before this point. Undefined while no such event came.
    */
   end?: number;
+  /**
+   * The hidden events ran at or before this time, within --clock-skew (the timestamp of the
+   * gap's CPU's next event, which the reader gives a lost-events mark, plus the skew): the gap
+   * also ends at the first event after it, when its CPU's next event is not a page-cache operation.
+   */
+  until?: bigint;
   line: number;
   source: string;
   reason: string;
@@ -78,17 +87,23 @@ export class GapTracker {
   }
 
   /**
-   * An event on `cpu` was replayed at `seq`: a gap still open on that CPU (and one on no
-   * CPU) ends there. Until then the events it hides may have run at any later point, after
+   * An event on `cpu` at time `ts` was replayed at `seq`: a gap still open on that CPU (and one
+   * on no CPU, and one whose `until` it is past) ends there. Until then the events it hides may have run at any later point, after
    * any sync point in between (a cache_delete on another CPU, say).
    */
-  event(cpu: number, seq: number): void {
+  event(cpu: number, seq: number, ts: bigint): void {
     if (this.open === 0) return;
     const g = this.perCpu.get(cpu);
     if (g && g.end === undefined) {
       this.perCpu.set(cpu, { ...g, end: seq });
       this.open--;
     }
+    if (this.open !== 0)
+      for (const [c, o] of this.perCpu)
+        if (o.end === undefined && o.until !== undefined && ts > o.until) {
+          this.perCpu.set(c, { ...o, end: seq });
+          this.open--;
+        }
     if (this.anyCpu && this.anyCpu.end === undefined) {
       this.anyCpu = { ...this.anyCpu, end: seq };
       this.open--;
@@ -105,7 +120,8 @@ export class GapTracker {
    * sequence number `since`: one that ends (its CPU's next event) after it, or has not ended.
    */
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
-    const after = (g: GapMark | undefined) => g !== undefined && (g.end ?? Infinity) > since;
+    // on a per-CPU clock the gap's CPU's next event bounds its lost events only against that CPU's own
+    const after = (g: GapMark | undefined) => g !== undefined && (this.unordered !== undefined || (g.end ?? Infinity) > since);
     let best = after(this.anyCpu) ? this.anyCpu : this.always;
     for (const c of cpus) {
       const g = this.perCpu.get(c);

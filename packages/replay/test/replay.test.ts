@@ -28,6 +28,7 @@ const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x
 
 /** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
 const race = [line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 0, '1.000002', rmapAdd(0x10)), line('dropper-12', 1, '1.000003', del(0x10))];
+const sched = 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120';
 
 describe('linux-6.1 adapter', () => {
   it("sees fadvise(DONTNEED)'s invalidate_mapping_pagevec, and merges it into one call when its wrapper invalidate_mapping_pages is probed too", async () => {
@@ -277,10 +278,44 @@ describe('certainty', () => {
     expect(sure.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
   });
 
-  it('a gap on a CPU the finding does not involve, or that ends before the sync point, does not', async () => {
-    expect((await run([race[0]!, race[1]!, 'CPU:3 [LOST 4 EVENTS]', race[2]!])).findings[0]!.certainty).toBe('certain');
+  it('a gap on a CPU that never touched the page makes its finding uncertain too; one that ends before the sync point does not', async () => {
+    // a task on CPU 3 may have unmapped the page in the lost events (munmap's zap_pte_range runs
+    // on the caller's CPU): this read certain, as if only the CPUs the trace shows on the page could
+    const r = await run([
+      race[0]!,
+      race[1]!,
+      line('idle-0', 3, '1.000003', sched),
+      'CPU:3 [LOST 4 EVENTS]',
+      line('idle-0', 3, '1.000004', sched),
+      line('dropper-12', 1, '1.000005', del(0x10)),
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 3 \(t\.txt:\d+\) after how many PTEs mapped this page was last known/);
     // CPU 0 lost events before its add: they ran before the page's state became known
     expect((await run(['CPU:0 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
+    // CPU 3's lost events ran before its event at 1.000000, before the page was added at 1.000001
+    const before = await run([line('idle-0', 3, '0.999999', sched), 'CPU:3 [LOST 4 EVENTS]', line('idle-0', 3, '1.000000', sched), ...race]);
+    expect(before.findings.map((f) => f.certainty)).toEqual(['certain']);
+    // ... but not when that event prints the add's microsecond: the lost events may have run after the add
+    const tied = await run([line('idle-0', 3, '1.000000', sched), 'CPU:3 [LOST 4 EVENTS]', line('idle-0', 3, '1.000001', sched), ...race]);
+    expect(tied.findings.map((f) => f.certainty)).toEqual(['uncertain']);
+  });
+
+  it("a gap printed after a finding hides events from its CPU's previous event on: the finding made in between becomes uncertain", async () => {
+    // the kernel prints `CPU:N [LOST M EVENTS]` before CPU N's next event (trace.c print_trace_line):
+    // CPU 0's lost events ran after its map at 1.000002 and may have unmapped the page before
+    // CPU 1 removed it at 1.000003 — but the mark comes after the removal, which read certain
+    const r = await run([...race, 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 0 \(t\.txt:\d+\): the events it hides may have run before this was judged/);
+    // CPU 0 showed an event after the removal before it lost events: they ran after the finding
+    const after = await run([...race, line('mapper-11', 0, '1.000004', sched), 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)]);
+    expect(after.findings.map((f) => f.certainty)).toEqual(['certain']);
+    // under --clock-skew the CPUs' times agree only within the skew: an event 1 µs after the removal on CPU 0 may have run before it
+    const skewed = await run([...race, line('mapper-11', 0, '1.000004', sched), 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)], {
+      clockSkew: 1000n,
+    });
+    expect(skewed.findings.map((f) => f.certainty)).toEqual(['uncertain']);
   });
 
   it("a gap lasts until its CPU's next event: events lost before the trace's first line may still have run after the sync point", async () => {
