@@ -606,6 +606,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length + marksDropped} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`,
     );
+    // the workload saw stale data and no finding says so: whatever else the trace shows, stale-data is not a pass
+    if (!findings.some((f) => f.rule === 'stale-data'))
+      unjudged.push({
+        rule: 'stale-data',
+        reason: `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) and the trace marks none of them`,
+      });
   }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {
