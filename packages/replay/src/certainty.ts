@@ -39,10 +39,16 @@ export interface GapMark {
   end?: number;
   /**
    * The hidden events ran at or before this time, within --clock-skew (the timestamp of the
-   * gap's CPU's next event, which the reader gives a lost-events mark, plus the skew): the gap
-   * also ends at the first event after it, when its CPU's next event is not a page-cache operation.
+   * gap's CPU's next event, which the reader gives a lost-events mark, plus the skew). Such a gap
+   * ends at `end` for the events of its own CPU (their order is the ring buffer's), and for other
+   * CPUs' only at `endAll`, the first event past this time: one tied with (or within the skew of)
+   * its CPU's next event may have run before the lost events.
    */
   until?: bigint;
+  /** Replay sequence number of the first event past `until` (a gap with `until`). */
+  endAll?: number;
+  /** A gap with `until`: the sequence numbers of its own CPU's events from `end` until `endAll` (at most OWN_KEPT). */
+  own?: readonly number[];
   line: number;
   source: string;
   reason: string;
@@ -56,6 +62,19 @@ export interface Note {
   line: number;
 }
 
+/** Own events a gap with `until` keeps between its two ends (past them, a fact its CPU set there counts as unsure). */
+const OWN_KEPT = 64;
+
+/** Whether a mark's end is still to come. */
+const isOpen = (g: GapMark): boolean => (g.until === undefined ? g.end === undefined : g.endAll === undefined);
+
+/** Whether gap `g` may hide events after sequence number `y`. */
+function hides(g: GapMark, y: number): boolean {
+  if (g.until === undefined) return (g.end ?? Infinity) > y;
+  if (g.endAll !== undefined && g.endAll <= y) return false;
+  return !(g.end !== undefined && y >= g.end && g.own!.includes(y));
+}
+
 /** The facts a finding can rest on. */
 export type Fact = 'cache' | 'map';
 
@@ -66,6 +85,8 @@ export class GapTracker {
   private always: GapMark | undefined;
   /** Marks not ended yet: while there are none, an event has nothing to end (the common case, one test per event). */
   private open = 0;
+  /** Of those, the ones with `until`: while there are any, every event may end one. */
+  private openUntil = 0;
   /**
    * The trace's clock does not order events of different CPUs (clocks.ts), and the user gave no
    * bound on how far the CPUs' clocks disagree: every finding that involves two or more CPUs may
@@ -75,8 +96,11 @@ export class GapTracker {
 
   record(mark: GapMark): void {
     const old = mark.cpu === undefined ? this.anyCpu : this.perCpu.get(mark.cpu);
-    if (old !== undefined && old.end === undefined) this.open--;
-    if (mark.end === undefined) this.open++;
+    if (old !== undefined && isOpen(old)) this.closed(old);
+    if (isOpen(mark)) {
+      this.open++;
+      if (mark.until !== undefined) this.openUntil++;
+    }
     if (mark.cpu === undefined) this.anyCpu = mark;
     else this.perCpu.set(mark.cpu, mark);
   }
@@ -93,21 +117,32 @@ export class GapTracker {
    */
   event(cpu: number, seq: number, ts: bigint): void {
     if (this.open === 0) return;
-    const g = this.perCpu.get(cpu);
-    if (g && g.end === undefined) {
-      this.perCpu.set(cpu, { ...g, end: seq });
-      this.open--;
-    }
-    if (this.open !== 0)
-      for (const [c, o] of this.perCpu)
-        if (o.end === undefined && o.until !== undefined && ts > o.until) {
-          this.perCpu.set(c, { ...o, end: seq });
-          this.open--;
-        }
+    if (this.openUntil === 0) {
+      const g = this.perCpu.get(cpu);
+      if (g && g.end === undefined) {
+        this.perCpu.set(cpu, { ...g, end: seq });
+        this.open--;
+      }
+    } else
+      for (const [c, o] of this.perCpu) {
+        if (!isOpen(o)) continue;
+        let n = o;
+        if (c === cpu) n = n.end === undefined ? { ...n, end: seq, own: [seq] } : n.own && n.own.length < OWN_KEPT ? { ...n, own: [...n.own, seq] } : n;
+        if (n.until !== undefined && ts > n.until) n = { ...n, endAll: seq };
+        if (n === o) continue;
+        this.perCpu.set(c, n);
+        if (!isOpen(n)) this.closed(n);
+      }
     if (this.anyCpu && this.anyCpu.end === undefined) {
       this.anyCpu = { ...this.anyCpu, end: seq };
       this.open--;
     }
+  }
+
+  /** A mark that was open is not any more. */
+  private closed(g: GapMark): void {
+    this.open--;
+    if (g.until !== undefined) this.openUntil--;
   }
 
   /** The newest gap on any CPU at all that may hide events after sequence number `since` (nothing lost since then: undefined). */
@@ -121,7 +156,7 @@ export class GapTracker {
    */
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
     // on a per-CPU clock the gap's CPU's next event bounds its lost events only against that CPU's own
-    const after = (g: GapMark | undefined) => g !== undefined && (this.unordered !== undefined || (g.end ?? Infinity) > since);
+    const after = (g: GapMark | undefined) => g !== undefined && (this.unordered !== undefined || hides(g, since));
     let best = after(this.anyCpu) ? this.anyCpu : this.always;
     for (const c of cpus) {
       const g = this.perCpu.get(c);
@@ -132,7 +167,8 @@ export class GapTracker {
 
   /** The marks as text (the tie search's self-check). */
   text(): string {
-    const one = (g: GapMark | undefined) => (g ? `${g.seq}-${g.end ?? ''}@${g.line}` : '-');
+    const one = (g: GapMark | undefined) =>
+      g ? `${g.seq}-${g.end ?? ''}${g.until !== undefined ? `/${g.endAll ?? ''}[${g.own?.join(',') ?? ''}]` : ''}@${g.line}` : '-';
     return `gaps${this.always ? ` always ${one(this.always)}` : ''} any ${one(this.anyCpu)} ${[...this.perCpu.keys()]
       .sort((a, b) => a - b)
       .map((c) => `${c}:${one(this.perCpu.get(c))}`)
@@ -144,11 +180,13 @@ export class GapTracker {
     const perCpu = new Map(this.perCpu);
     const anyCpu = this.anyCpu;
     const open = this.open;
+    const openUntil = this.openUntil;
     return () => {
       this.perCpu.clear();
       for (const [c, g] of perCpu) this.perCpu.set(c, g);
       this.anyCpu = anyCpu;
       this.open = open;
+      this.openUntil = openUntil;
     };
   }
 }

@@ -301,6 +301,28 @@ describe('certainty', () => {
     expect(tied.findings.map((f) => f.certainty)).toEqual(['uncertain']);
   });
 
+  it("a gap is over for another CPU's events only past its CPU's next event's time, not at a tie with it", async () => {
+    // CPU 2 lost events before its next event at 1.000003; CPU 1 removed the page in that same
+    // microsecond, so the lost events (a re-add of the page, say) may have run after the removal,
+    // and CPU 0's later mapping need not be of a removed page — it read certain
+    const tied = [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      'CPU:2 [LOST 4 EVENTS]',
+      line('other-30', 2, '1.000003', add(0x20, 5)),
+      line('dropper-12', 1, '1.000003', del(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
+    ];
+    const r = await run(tied);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 2 .* after whether this page was in the page cache was last known/);
+    // the removal a microsecond later: after every event CPU 2 lost
+    const later = await run([...tied.slice(0, 3), line('dropper-12', 1, '1.000004', del(0x10)), tied[4]!]);
+    expect(later.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+    // and the removal by CPU 2 itself, in the same microsecond: its own ring buffer orders it after the lost events
+    const own = await run([...tied.slice(0, 3), line('dropper-12', 2, '1.000003', del(0x10)), tied[4]!]);
+    expect(own.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+  });
+
   it("a gap printed after a finding hides events from its CPU's previous event on: the finding made in between becomes uncertain", async () => {
     // the kernel prints `CPU:N [LOST M EVENTS]` before CPU N's next event (trace.c print_trace_line):
     // CPU 0's lost events ran after its map at 1.000002 and may have unmapped the page before
