@@ -45,6 +45,11 @@ export interface GapMark {
    * its CPU's next event may have run before the lost events.
    */
   until?: bigint;
+  /**
+   * Events up to this sequence number do not end the gap: the ops of a group of tied events it
+   * was replayed ahead of (its own CPU's among them may have run before it).
+   */
+  holdTo?: number;
   /** Replay sequence number of the first event past `until` (a gap with `until`). */
   endAll?: number;
   /** A gap with `until`: the sequence numbers of its own CPU's events from `end` until `endAll` (at most OWN_KEPT). */
@@ -119,13 +124,13 @@ export class GapTracker {
     if (this.open === 0) return;
     if (this.openUntil === 0) {
       const g = this.perCpu.get(cpu);
-      if (g && g.end === undefined) {
+      if (g && g.end === undefined && !(seq <= (g.holdTo ?? 0))) {
         this.perCpu.set(cpu, { ...g, end: seq });
         this.open--;
       }
     } else
       for (const [c, o] of this.perCpu) {
-        if (!isOpen(o)) continue;
+        if (!isOpen(o) || seq <= (o.holdTo ?? 0)) continue;
         let n = o;
         if (c === cpu) n = n.end === undefined ? { ...n, end: seq, own: [seq] } : n.own && n.own.length < OWN_KEPT ? { ...n, own: [...n.own, seq] } : n;
         if (n.until !== undefined && ts > n.until) n = { ...n, endAll: seq };
@@ -133,10 +138,19 @@ export class GapTracker {
         this.perCpu.set(c, n);
         if (!isOpen(n)) this.closed(n);
       }
-    if (this.anyCpu && this.anyCpu.end === undefined) {
+    if (this.anyCpu && this.anyCpu.end === undefined && !(seq <= (this.anyCpu.holdTo ?? 0))) {
       this.anyCpu = { ...this.anyCpu, end: seq };
       this.open--;
     }
+  }
+
+  /**
+   * The gaps recorded after sequence number `after` were replayed ahead of a group of tied
+   * events, whose ops take the sequence numbers up to `to`: none of those ends them.
+   */
+  hold(after: number, to: number): void {
+    for (const [c, g] of this.perCpu) if (g.seq > after) this.perCpu.set(c, { ...g, holdTo: to });
+    if (this.anyCpu && this.anyCpu.seq > after) this.anyCpu = { ...this.anyCpu, holdTo: to };
   }
 
   /** A mark that was open is not any more. */

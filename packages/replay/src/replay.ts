@@ -264,8 +264,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
     if (!several) for (const it of group) applyItem(it);
     else {
-      for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
-      replayTied(engine, group.filter(isOp), ties, opts.selfCheck, skew);
+      // gaps and unusable events first: they make the set's pages uncertain; the set's ops, tied
+      // with them, do not end them (their CPU's own among them may have run before the lost events)
+      const before = engine.seq;
+      for (const it of group) if (!isOp(it)) applyItem(it);
+      const ops = group.filter(isOp);
+      if (engine.seq !== before) engine.gaps.hold(before, engine.seq + ops.length);
+      replayTied(engine, ops, ties, opts.selfCheck, skew);
     }
   };
   const replayed = (it: Item, late: boolean, ts: bigint): void => {

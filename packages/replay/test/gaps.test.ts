@@ -1,8 +1,9 @@
 /**
- * Lost events against a naive oracle: small random traces on three CPUs with one
- * `CPU:N [LOST 1 EVENTS]` mark, printed as the kernel prints it (right before CPU N's next
- * event: kernel/trace/trace.c print_trace_line). The lost event ran on CPU N after its previous
- * event and before that next one; the oracle replays the trace once per event it may have been
+ * Lost events against a naive oracle: small random traces on three CPUs, some of whose events
+ * print one timestamp, with one `CPU:N [LOST 1 EVENTS]` mark, printed as the kernel prints it
+ * (right before CPU N's next event: kernel/trace/trace.c print_trace_line). The lost event ran
+ * on CPU N after its previous event and before that next one (in the same microsecond as either:
+ * other CPUs' events there tie with it); the oracle replays the trace once per event it may have been
  * (a page added, removed, mapped or unmapped, on either page) at each time in that window, mark
  * left out. A finding reported certain must arise in every such trace that does not contradict
  * itself more than the trace without the lost event does.
@@ -53,8 +54,18 @@ const EV: fc.Arbitrary<Ev> = fc.record({
   pfn: fc.integer({ min: 0x10, max: 0x11 }),
 });
 
-/** Events at 2, 4, 6 … µs; the gap precedes the `nth` event of CPU `cpu` (taken modulo its count). */
-const TRACE = fc.record({ events: fc.array(EV, { minLength: 3, maxLength: 8 }), cpu: fc.integer({ min: 0, max: 2 }), nth: fc.nat(7) });
+/**
+ * Events at even µs, each at the time of the one before or 2 µs later (`tied`: ties across and
+ * within CPUs); the gap precedes the `nth` event of CPU `cpu` (taken modulo its count).
+ */
+const TRACE = fc.array(EV, { minLength: 3, maxLength: 8 }).chain((events) =>
+  fc.record({
+    events: fc.constant(events),
+    tied: fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
+    cpu: fc.integer({ min: 0, max: 2 }),
+    nth: fc.nat(7),
+  }),
+);
 
 describe('lost events: a finding is certain only if every event the gap may hide leaves it', () => {
   it('against the naive oracle: each event the gap may hide, at each time it may have run', async () => {
@@ -62,23 +73,30 @@ describe('lost events: a finding is certain only if every event the gap may hide
     const findingsOf = async (t: string) => (await replay(parseTraceString(t, { source: 't.txt' }), OPTS, config)).findings;
     let judged = 0;
     await fc.assert(
-      fc.asyncProperty(TRACE, async ({ events, cpu, nth }) => {
+      fc.asyncProperty(TRACE, async ({ events, tied, cpu, nth }) => {
         const mine = events.map((e, i) => ({ e, i })).filter(({ e }) => e.cpu === cpu);
         if (mine.length === 0) return;
         const next = mine[nth % mine.length]!.i;
         const prev = mine[(nth % mine.length) - 1]?.i;
-        const ts = (i: number) => 2 * (i + 1);
+        const times: number[] = [];
+        for (let i = 0; i < events.length; i++) times.push(i > 0 && tied[i] ? times[i - 1]! : 2 * (i + 1));
+        const ts = (i: number) => times[i]!;
         const lines = events.map((e, i) => line(e, ts(i)));
         const gapped = await findingsOf(text([...lines.slice(0, next), `CPU:${cpu} [LOST 1 EVENTS]`, ...lines.slice(next)]));
         const certain = gapped.filter((f) => f.certainty === 'certain');
         if (certain.length === 0) return;
         // the trace without the lost event contradicts itself this much; a variant that contradicts it more is not one a kernel wrote
         const plain = new Set((await findingsOf(text(lines))).filter((f) => f.rule === 'trace-inconsistent').map(key));
-        for (let t = (prev === undefined ? 0 : ts(prev)) + 1; t < ts(next); t += 2)
+        // when it may have run: right after CPU `cpu`'s previous event, at each time between, right
+        // before its next event (in the same microsecond as either: other CPUs' events there tie with it)
+        const when: Array<[t: number, at: number]> = [];
+        if (prev !== undefined) when.push([ts(prev), prev + 1]);
+        for (let t = (prev === undefined ? 0 : ts(prev)) + 1; t < ts(next); t += 2) when.push([t, events.findIndex((_, i) => ts(i) > t)]);
+        when.push([ts(next), next]);
+        for (const [t, at] of when)
           for (const k of ['add', 'del', 'map', 'unmap'] as const)
             for (const pfn of [0x10, 0x11]) {
               const hidden = line({ cpu, k, pfn }, t);
-              const at = events.findIndex((_, i) => ts(i) > t);
               const variant = await findingsOf(text([...lines.slice(0, at), hidden, ...lines.slice(at)]));
               if (variant.some((f) => f.rule === 'trace-inconsistent' && !plain.has(key(f)))) continue;
               const keys = new Set(variant.map(key));

@@ -323,6 +323,20 @@ describe('certainty', () => {
     expect(own.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
   });
 
+  it("a gap replayed ahead of a group of tied events is not ended by its own CPU's event before it in that group", async () => {
+    // CPU 2 adds pfn 0x10, loses an event (its removal, say), and adds it again later; the
+    // microsecond of the add ties with CPU 1's event, and the gap, replayed ahead of the group,
+    // was ended by that very add: "added again without being removed" read certain
+    const r = await run([
+      line('a-12', 2, '1.000006', add(0x10)),
+      'CPU:2 [LOST 1 EVENTS]',
+      line('a-12', 2, '1.000006', add(0x11, 1)),
+      line('b-11', 1, '1.000006', add(0x12, 2)),
+      line('a-12', 2, '1.000014', add(0x10)),
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['trace-inconsistent', 'uncertain']]);
+  });
+
   it("a gap printed after a finding hides events from its CPU's previous event on: the finding made in between becomes uncertain", async () => {
     // the kernel prints `CPU:N [LOST M EVENTS]` before CPU N's next event (trace.c print_trace_line):
     // CPU 0's lost events ran after its map at 1.000002 and may have unmapped the page before
