@@ -115,3 +115,29 @@ export function syntheticSpec(opts: { corrupt?: boolean } = {}): DatSpec {
 export function syntheticDat(spec: DatSpec = syntheticSpec()): Buffer {
   return writeDatV6(spec);
 }
+
+/** TSC2NSEC option data: mult, shift, offset. */
+export function tsc2nsecOption(mult: number, shift: number, offset = 0n): Buffer {
+  return Buffer.concat([u32(mult), u32(shift), u64(offset)]);
+}
+
+/**
+ * One page per CPU starting at `starts[cpu]`, each with three trace markers (`c<cpu> a`, then
+ * `b` 5 ticks later and `c` at the same time as `b`): timestamps and their order, nothing else.
+ */
+export function markerSpec(starts: bigint[], extra: Partial<DatSpec> = {}): DatSpec {
+  return {
+    ftrace: [PRINT],
+    systems: {},
+    kallsyms: 'ffffffff81400000 T tracing_mark_write\n',
+    cmdlines: '77 w\n',
+    cpus: starts.map((t, c) => [
+      new PageBuilder(t)
+        .event(0, marker(77, `c${c} a`))
+        .event(5, marker(77, `c${c} b`))
+        .event(0, marker(77, `c${c} c`))
+        .build(),
+    ]),
+    ...extra,
+  };
+}

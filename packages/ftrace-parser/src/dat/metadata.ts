@@ -7,6 +7,7 @@ import { ByteReader, ShortRead } from './bytes.js';
 import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
+import { strtoll, TimestampForm, type Tsc2Nsec } from './time.js';
 
 /** Option ids (trace-cmd's enum tracecmd_file_options). */
 export const OPT = {
@@ -86,6 +87,10 @@ export interface DatFile {
   clock?: string;
   /** Added to every timestamp (OFFSET and DATE options), as trace-cmd report does. */
   tsOffset: bigint;
+  /** The TSC2NSEC option's conversion (`mult` 0: none), applied before tsOffset as trace-cmd does. */
+  tsc: Tsc2Nsec;
+  /** trace-cmd report prints the timestamps as raw counts (`%12llu`), not `secs.nsecs` (see time.ts). */
+  rawTimestamps: boolean;
   /** Metadata for TraceMeta records, in file order. */
   meta: [string, string | number][];
   decompress?: Decompressor;
@@ -220,6 +225,8 @@ export class Builder {
   /** A TRACECLOCK option was read: v6 then keeps the clock after the CPU data table. */
   clockOption = false;
   tsOffset = 0n;
+  /** How trace-cmd prints and converts the timestamps, as the options say. */
+  readonly tsForm = new TimestampForm();
   cpuCount?: number;
 
   constructor(
@@ -272,12 +279,14 @@ export class Builder {
     };
     switch (id) {
       case OPT.DATE: {
-        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0')) * 1000n;
+        // microseconds, read as trace-cmd reads them (strtoll base 0, × 1000 in 64 bits:
+        // trace-input.c:3778-3792)
+        this.tsOffset = BigInt.asIntN(64, this.tsOffset + BigInt.asIntN(64, strtoll(str()) * 1000n));
         this.meta.push(['date-offset', str().trim()]);
         break;
       }
       case OPT.OFFSET:
-        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0'));
+        this.tsOffset = BigInt.asIntN(64, this.tsOffset + strtoll(str()));
         this.meta.push(['ts-offset', str().trim()]);
         break;
       case OPT.CPUSTAT:
@@ -306,6 +315,7 @@ export class Builder {
       case OPT.TRACECLOCK:
         this.clockOption = true;
         this.clock = selectedClock(str());
+        this.tsForm.clockText(str());
         break;
       case OPT.UNAME:
         this.meta.push(['uname', str()]);
@@ -320,9 +330,16 @@ export class Builder {
         this.meta.push(['trace-id', r.u64Big().toString()]);
         break;
       case OPT.TSC2NSEC: {
+        // trace-cmd skips an option shorter than 16 bytes and converts with mult and shift
+        // (its offset is read but not applied: trace-input.c:1805-1811, 3887-3897)
+        if (data.length < 16) {
+          this.meta.push(['tsc2nsec', `ignored: ${data.length} bytes, fewer than the 16 trace-cmd reads`]);
+          break;
+        }
         const mult = r.u32();
         const shift = r.u32();
         const offset = r.u64Big();
+        this.tsForm.tsc2nsec(mult, shift);
         this.meta.push(['tsc2nsec', `mult=${mult} shift=${shift} offset=${offset}`]);
         break;
       }
