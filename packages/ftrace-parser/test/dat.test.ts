@@ -20,7 +20,8 @@ import { PayloadReader } from '../src/dat/format.js';
 import { s64From, u64From } from '../src/dat/bytes.js';
 import { fieldsBuilder } from '../src/layout.js';
 import type { FieldValue, Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
-import { ABSOLUTE, EXTEND, layoutSpec, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
+import { ABSOLUTE, EXTEND, layoutSpec, markerSpec, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
+import { parseCmdlines } from '../src/dat/metadata.js';
 import { writeDatV6 } from './dat-writer.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
@@ -403,6 +404,46 @@ describe('files from big-endian and 32-bit machines', () => {
   });
 });
 
+/** Saved cmdlines that trace-cmd reads in its own way (every event is pid 77's). */
+const cmdlineFiles = Object.entries({
+  'duplicate': '77 first\n77 second\n',
+  'no-space': '77x\n',
+  'tab-and-indent': '  77\tx\n',
+  'stops-at-a-bad-line': '12\n77 x\n',
+  'hex-is-not-read': '0x4d x\n',
+  'int-wraps': '4294967373 x\n',
+}).map(([name, cmdlines]) => writeTmp(`cmdlines-${name}.dat`, writeDatV6(markerSpec([2_000_000_000n], { cmdlines }))));
+
+describe('saved cmdlines as trace-cmd reads them', () => {
+  it('each line as sscanf("%d %m[^\\n]") reads it, the first comm of a pid kept, up to the first line that does not read', () => {
+    const into = new Map<number, string>();
+    const meta: [string, string | number][] = [];
+    parseCmdlines('77 first\n77 second\n\n12x y z \n  5\tfive\n0x4d hex\n-3 neg\n4294967373 wraps\n99\n100 never\n', into, meta);
+    expect([...into]).toEqual([
+      [77, 'first'],
+      [12, 'x y z '],
+      [5, 'five'],
+      [0, 'x4d hex'],
+      [-3, 'neg'],
+    ]);
+    expect(meta).toEqual([
+      ['cmdlines-stopped', expect.stringMatching(/^saved cmdlines line 9 is not `pid comm` \("99"\): it and the 1 after it are not read/)],
+    ]);
+  });
+
+  it('names the tasks trace-cmd names (printed by trace-cmd 3.1.6)', async () => {
+    const comms = await Promise.all(cmdlineFiles.map(async (f) => (await report(f)).split('\n')[1]!.slice(0, 22)));
+    expect(comms).toEqual([
+      '           first-77   ',
+      '               x-77   ',
+      '               x-77   ',
+      '           <...>-77   ',
+      '           <...>-77   ',
+      '               x-77   ',
+    ]);
+  });
+});
+
 describe('broken trace.dat files', () => {
   const good = readFileSync(path.join(dir, 'mixed-v6.dat'));
   const zstd = readFileSync(path.join(dir, 'mixed-v7-zstd.dat'));
@@ -476,7 +517,13 @@ describeWithTools([TOOLS.traceCmd], 'beside trace-cmd on this machine', () => {
   it('reads every fixture and the synthetic file exactly as the installed trace-cmd does', async () => {
     // (trace-cmd gives up on a CPU at a corrupt page, where kreplay reads on: that page is left out here)
     const synthetic = writeTmp('synthetic-live.dat', syntheticDat(syntheticSpec({ corrupt: false })));
-    const files = [...fixtures.filter((f) => !f.includes('zlib')).map((f) => path.join(dir, f)), path.join(dir, 'qemu-6.1/trace.dat'), synthetic, ...layouts];
+    const files = [
+      ...fixtures.filter((f) => !f.includes('zlib')).map((f) => path.join(dir, f)),
+      path.join(dir, 'qemu-6.1/trace.dat'),
+      synthetic,
+      ...layouts,
+      ...cmdlineFiles,
+    ];
     for (const f of files) {
       const theirs = execFileSync('trace-cmd', ['report', '-R', '-t', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
       expect(await report(f)).toBe(theirs);

@@ -197,12 +197,38 @@ export function checkHeaderEvent(text: string): void {
   }
 }
 
-export function parseCmdlines(text: string, into: Map<number, string>): void {
-  for (const line of text.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const pid = Number(line.slice(0, sp));
-    if (Number.isInteger(pid)) into.set(pid, line.slice(sp + 1));
+/** One saved_cmdlines line as `sscanf(line, "%d %m[^\n]")` reads it: a decimal pid, white space or none, a comm starting with a non-space. */
+const CMDLINE = /^[ \t\n\v\f\r]*([+-]?[0-9]+)(?![0-9])[ \t\n\v\f\r]*([^ \t\n\v\f\r][^]*)$/;
+const LONG_MAX = (1n << 63n) - 1n;
+
+/**
+ * The saved cmdlines (`pid comm` lines) as libtraceevent's tep_parse_saved_cmdlines reads
+ * them for trace-cmd: lines split at newlines (empty ones skipped), each read by the sscanf
+ * above — so `77x` is pid 77 and `0x4d x` is pid 0 — the pid narrowed to an int as glibc does
+ * (strtol, then the low 32 bits); the first comm of a pid kept (tep_register_comm refuses a
+ * pid it has). The first line that does not read ends the parse, there as here; the lines
+ * it leaves out are said in a `cmdlines-stopped` metadata record.
+ */
+export function parseCmdlines(text: string, into: Map<number, string>, meta: [string, string | number][]): void {
+  const z = text.indexOf('\0');
+  const lines = (z < 0 ? text : text.slice(0, z)).split('\n');
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]!;
+    if (line === '') continue;
+    const m = CMDLINE.exec(line);
+    if (!m) {
+      const left = lines.slice(k).filter((l) => l !== '').length;
+      meta.push([
+        'cmdlines-stopped',
+        `saved cmdlines line ${k + 1} is not \`pid comm\` (${JSON.stringify(line.slice(0, 40))}): it and the ${left - 1} after it are not read, as trace-cmd does not read them`,
+      ]);
+      return;
+    }
+    let v = BigInt(m[1]!);
+    if (v > LONG_MAX) v = LONG_MAX;
+    else if (v < -LONG_MAX - 1n) v = -LONG_MAX - 1n;
+    const pid = Number(BigInt.asIntN(32, v));
+    if (!into.has(pid)) into.set(pid, m[2]!);
   }
 }
 

@@ -73,7 +73,7 @@ export async function readV6(src: FileSource, b: Builder, start: number, file: P
   }
   b.kallsymsData = await blob('kallsyms', 4);
   b.printk = (await blob('printk formats', 4)).toString('utf8');
-  parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines);
+  parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines, b.meta);
   const cpus = await u32('CPU count');
   b.cpuCount ??= cpus;
   const afterOptions = await readV6Options(src, b, pos);
