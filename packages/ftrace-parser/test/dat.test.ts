@@ -22,7 +22,7 @@ import { fieldsBuilder } from '../src/layout.js';
 import type { FieldValue, Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
 import { ABSOLUTE, EXTEND, layoutSpec, markerSpec, syntheticDat, syntheticSpec, T0 } from './dat-synthetic.js';
 import { parseCmdlines } from '../src/dat/metadata.js';
-import { writeDatV6 } from './dat-writer.js';
+import { PageBuilder, writeDatV6 } from './dat-writer.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/dat');
@@ -440,6 +440,29 @@ describe('saved cmdlines as trace-cmd reads them', () => {
       '           <...>-77   ',
       '           <...>-77   ',
       '               x-77   ',
+    ]);
+  });
+});
+
+/** CPU 1 opens with a page that lost 3 events and holds none; CPU 0's second page lost 2 and holds one. */
+const emptyLossFile = ((): string => {
+  const spec = markerSpec([1_000n, 1_000n]);
+  spec.cpus[1]!.unshift(new PageBuilder(500n).build({ missed: 3 }));
+  const next = markerSpec([2_000n]).cpus[0]![0]!;
+  spec.cpus[0]!.push(Buffer.from(next));
+  spec.cpus[0]![1]!.writeUInt32LE((spec.cpus[0]![1]!.readUInt32LE(8) | 0xc0000000) >>> 0, 8);
+  spec.cpus[0]![1]!.writeBigUInt64LE(2n, 16 + (spec.cpus[0]![1]!.readUInt32LE(8) & 0x7ffffff));
+  return writeTmp('lost-on-an-empty-page.dat', writeDatV6(spec));
+})();
+
+describe('events lost before a page that holds none', () => {
+  it('--pretty prints no line for them, as trace-cmd (it says so with the first event read from the page); the records keep the gap', async () => {
+    const lines = (await report(emptyLossFile)).split('\n');
+    expect(lines.filter((l) => l.startsWith('CPU:'))).toEqual(['CPU:0 [2 EVENTS DROPPED]']);
+    expect(lines.indexOf('CPU:0 [2 EVENTS DROPPED]')).toBe(7);
+    expect(gaps(await collect(readTraceDat(emptyLossFile))).map((g) => [g.cpu, g.lost])).toEqual([
+      [1, 3],
+      [0, 2],
     ]);
   });
 });

@@ -97,7 +97,8 @@ export class CpuStream implements PageSink {
         for (let at = this.pageAt; at < stop; at += this.pageSize) {
           this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
           this.pageTs = 0;
-          this.pages.decode(b.data, at, this);
+          const n = this.pages.decode(b.data, at, this);
+          if (n === 0 && this.lines) this.dropLostLine();
           this.settle(this.pageTs);
         }
         this.pageAt = stop;
@@ -137,6 +138,21 @@ export class CpuStream implements PageSink {
       this.lineTs[this.pendingLine] = ts;
       this.pendingLine = -1;
     }
+  }
+
+  /**
+   * Lines mode: the lost-events line of a page that held no event is not printed. trace-cmd
+   * reports lost events with the first record read from the page that says so
+   * (lib/trace-cmd/trace-input.c:2492, kbuffer_missed_events), so a page without one shows
+   * nothing. Records mode keeps the gap: the events were lost all the same.
+   */
+  private dropLostLine(): void {
+    const k = this.pendingLine;
+    if (k < 0 || k !== this.lineTs.length - 1) return;
+    this.sink.len = k === 0 ? 0 : this.lineEnd[k - 1]!;
+    this.lineTs.length = k;
+    this.lineEnd.length = k;
+    this.pendingLine = -1;
   }
 
   private gap(kind: Gap['kind'], reason: string, ts: Ts | undefined, lost?: number): void {
