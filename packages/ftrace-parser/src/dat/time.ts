@@ -28,8 +28,8 @@ const isSpace = (c: string): boolean => c === ' ' || (c >= '\t' && c <= '\r');
  * The clock trace-cmd takes from a trace_clock text (tracecmd_parse_trace_clock and
  * extract_trace_clock, lib/trace-cmd/trace-input.c:4262-4305): the first space-separated
  * word that starts with `[`, its text up to the next bracket, up to the first white space.
- * `undefined` when no word starts with `[` or the bracketed text is empty; `null` when a
- * word starts with `[` but names nothing (trace-cmd then stops looking, clock unchanged).
+ * `undefined` when no word starts with `[`; `null` when the first that does names nothing
+ * (`[`, `[]`, `[ x`: trace-cmd then stops looking, its flag unchanged).
  */
 export function traceCmdClock(text: string): string | null | undefined {
   for (const word of text.split(' ')) {
