@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { TraceEvent, TraceRecord } from '@kreplay/core';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import { mulU64U32Shr, strtoll, TimestampForm, traceCmdClock } from '../src/dat/time.js';
-import { u32, writeDatV6, type DatSpec } from './dat-writer.js';
+import { u32, u64, writeDatV6, type DatSpec } from './dat-writer.js';
 import { markerSpec, syntheticSpec, tsc2nsecOption } from './dat-synthetic.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
@@ -21,7 +21,34 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-ts-'));
 const opt = (text: string): Buffer => Buffer.from(`${text}\0`);
 const DATE = 1,
   OFFSET = 7,
+  TIME_SHIFT = 12,
   TSC2NSEC = 14;
+
+/** A guest/host sample: time, offset, scaling and (when the option carries them) fraction bits. */
+type Sample = [bigint, bigint, bigint, bigint?];
+
+/** TIME_SHIFT option data: trace id, flags (1: interpolate), per CPU its samples, then (`fractions`) every CPU's fraction bits. */
+function timeShift(flags: number, cpus: Sample[][], fractions = false): Buffer {
+  const w = (v: bigint): Buffer => u64(BigInt.asUintN(64, v));
+  const parts = [u64(0x1234n), u32(flags), u32(cpus.length)];
+  for (const l of cpus) parts.push(u32(l.length), ...l.map((x) => w(x[0])), ...l.map((x) => w(x[1])), ...l.map((x) => w(x[2])));
+  if (fractions) for (const l of cpus) parts.push(...l.map((x) => w(x[3] ?? 0n)));
+  return Buffer.concat(parts);
+}
+
+/** Unsorted, one time twice, a scaling and fraction bits on one sample. */
+const MANY: Sample[] = [
+  [3_000_000_000n, 50n, 3n, 1n],
+  [1_000_000_000n, -70n, 1n, 0n],
+  [2_500_000_000n, 20n, 1n, 0n],
+  [1_000_000_000n, 999n, 5n, 0n],
+  [6_000_000_000n, 10_000n, 1n, 0n],
+];
+const TWO: Sample[] = [
+  [0n, 100n, 1n],
+  [4_000_000_000n, 300n, 1n],
+];
+const guest = (options: [number, Buffer][]): DatSpec => markerSpec([2_000_000_000n, 3_000_000_000n, 5_000_000_000n], { options });
 
 /** Files whose timestamps trace-cmd prints or computes in some way of its own. */
 const variants: Record<string, DatSpec> = {
@@ -57,6 +84,36 @@ const variants: Record<string, DatSpec> = {
       [DATE, opt('3')],
     ],
   }),
+  'guest-one-sample': guest([[TIME_SHIFT, timeShift(0, [[[0n, 1000n, 1n]], [[0n, -500n, 1n]]])]]),
+  'guest-interpolated': guest([[TIME_SHIFT, timeShift(1, [TWO, TWO])]]),
+  'guest-many-samples': guest([[TIME_SHIFT, timeShift(1, [MANY, MANY, MANY], true)]]),
+  'guest-wraps': guest([
+    [
+      TIME_SHIFT,
+      timeShift(
+        1,
+        [
+          [
+            [0n, -3_000_000_000n, 1n],
+            [1n << 62n, 5n, 1n],
+          ],
+          [
+            [-5n, 7n, 2n, 70n],
+            [10n, 9n, 1n],
+          ],
+          [[0n, 1n, 0n]],
+        ],
+        true,
+      ),
+    ],
+  ]),
+  'guest-then-tsc-and-offset': guest([
+    [TIME_SHIFT, timeShift(0, [[[0n, 1000n, 1n]], [[0n, 1000n, 1n]], [[0n, 1000n, 1n]]])],
+    [TSC2NSEC, tsc2nsecOption(3 << 21, 22)],
+    [OFFSET, opt('77')],
+  ]),
+  'guest-fewer-cpus': guest([[TIME_SHIFT, timeShift(0, [[[0n, 1000n, 1n]]])]]),
+  'guest-option-too-short': guest([[TIME_SHIFT, Buffer.alloc(15)]]),
 };
 
 function file(name: string): string {
@@ -198,6 +255,85 @@ describe('TSC2NSEC, DATE and OFFSET as trace-cmd applies them', () => {
     expect(stamps(await report(file('offset-below-zero')))[0]).toBe(' 18446744072.709551616');
     expect((await records(file('offset-below-zero'))).events[0]!.ts).toBe((1n << 64n) - 1_000_000_000n);
     expect([strtoll(' 0x1f'), strtoll('0x'), strtoll('-077'), strtoll('99999999999999999999'), strtoll('x')]).toEqual([31n, 0n, -63n, (1n << 63n) - 1n, 0n]);
+  });
+});
+
+describe("a guest's TIME_SHIFT samples as trace-cmd applies them", () => {
+  /** Each event line as `stamp|marker text`. */
+  const timeline = async (name: string): Promise<string[]> =>
+    (await report(file(name)))
+      .split('\n')
+      .filter((l) => /\[\d{3}\]/.test(l))
+      .map((l) => `${l.slice(l.indexOf(']') + 1, l.indexOf(': ', l.indexOf(']')))}|${l.split('buf=')[1]}`);
+  const unchanged = ['     5.000000000|c2 a', '     5.000000005|c2 b', '     5.000000005|c2 c'];
+  /** Each CPU's first line (the files hold three lines per CPU). */
+  const firsts = async (name: string): Promise<string> => (await timeline(name)).filter((_, k) => k % 3 === 0).join(', ');
+
+  it('moves each guest CPU onto the host time line by its own samples, before TSC2NSEC and OFFSET', async () => {
+    expect(await timeline('guest-one-sample')).toEqual([
+      '     2.000001000|c0 a',
+      '     2.000001005|c0 b',
+      '     2.000001005|c0 c',
+      '     2.999999500|c1 a',
+      '     2.999999505|c1 b',
+      '     2.999999505|c1 c',
+      ...unchanged,
+    ]);
+    expect(await timeline('guest-interpolated')).toEqual([
+      '     2.000000200|c0 a',
+      '     2.000000205|c0 b',
+      '     2.000000205|c0 c',
+      '     3.000000250|c1 a',
+      '     3.000000255|c1 b',
+      '     3.000000255|c1 c',
+      ...unchanged,
+    ]);
+    expect(await timeline('guest-many-samples')).toEqual([
+      '     1.999999990|c0 a',
+      '     1.999999995|c0 b',
+      '     1.999999995|c0 c',
+      '     4.500000050|c1 a',
+      '     4.500000057|c1 b',
+      '     4.500000057|c1 c',
+      '     7.500006683|c2 a',
+      '     7.500006690|c2 b',
+      '     7.500006690|c2 c',
+    ]);
+    expect(await firsts('guest-then-tsc-and-offset')).toBe('     3.000001577|c0 a,      4.500001577|c1 a,      7.500001577|c2 a');
+  });
+
+  it('in its 64-bit arithmetic: a time below zero wraps, fraction bits shift, times compare unsigned', async () => {
+    expect(await timeline('guest-wraps')).toEqual([
+      '     0.493750008|c1 a',
+      '     0.493750008|c1 b',
+      '     0.493750008|c1 c',
+      '     5.000000001|c2 a',
+      '     5.000000006|c2 b',
+      '     5.000000006|c2 c',
+      ' 18446744072.709551617|c0 a',
+      ' 18446744072.709551622|c0 b',
+      ' 18446744072.709551622|c0 c',
+    ]);
+    const { events, rs } = await records(file('guest-wraps'));
+    expect(events[0]!.ts).toBe(493_750_008n);
+    expect(rs.find((r) => r.type === 'meta' && r.key === 'time-shift')).toMatchObject({
+      value: "guest timestamps moved to the host's: 3 CPUs, 5 samples, interpolated",
+    });
+  });
+
+  it('leaves a CPU without samples, and every CPU under an option shorter than 16 bytes, as recorded', async () => {
+    expect(await firsts('guest-fewer-cpus')).toBe('     2.000001000|c0 a,      3.000000000|c1 a,      5.000000000|c2 a');
+    expect(await firsts('guest-option-too-short')).toBe('     2.000000000|c0 a,      3.000000000|c1 a,      5.000000000|c2 a');
+  });
+
+  it('says so when the samples run past the option, where trace-cmd refuses the file, and keeps the guest times', async () => {
+    const p = path.join(tmp, 'guest-samples-cut.dat');
+    writeFileSync(p, writeDatV6(guest([[TIME_SHIFT, timeShift(0, [[[0n, 1000n, 1n]]]).subarray(0, 30)]])));
+    const { events, rs } = await records(p);
+    expect(events[0]!.ts).toBe(2_000_000_000n);
+    expect(rs.find((r) => r.type === 'meta' && r.key === 'time-shift')).toMatchObject({
+      value: expect.stringMatching(/run past the option's 30 bytes: trace-cmd 3.1.6 refuses this file/),
+    });
   });
 });
 

@@ -93,6 +93,7 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
     tsOffset: b.tsOffset,
     tsc: b.tsForm.tsc,
     rawTimestamps: !b.tsForm.nanoseconds,
+    hostSync: b.hostSync,
   };
 }
 

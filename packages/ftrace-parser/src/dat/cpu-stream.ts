@@ -45,7 +45,7 @@ export class CpuStream implements PageSink {
   private where = '';
   private readonly blocks: AsyncGenerator<CpuBlock>;
   private ahead?: Promise<IteratorResult<CpuBlock>>;
-  /** Ring-buffer timestamp → trace-cmd's (TSC2NSEC, OFFSET/DATE); undefined: kept as they are. */
+  /** Ring-buffer timestamp → trace-cmd's (host sync, TSC2NSEC, OFFSET/DATE); undefined: kept as they are. */
   private readonly time: ((ts: Ts) => Ts) | undefined;
   /** The block being decoded, and the offset of its next page. */
   private block?: Extract<CpuBlock, { kind: 'pages' }>;
@@ -65,7 +65,7 @@ export class CpuStream implements PageSink {
     private readonly lines: boolean,
   ) {
     this.blocks = cpuBlocks(src, file, cd, buffer.compressed, pageSize);
-    this.time = timestampMapper(file.tsc, file.tsOffset);
+    this.time = timestampMapper(file.tsc, file.tsOffset, file.hostSync, cpu);
   }
 
   /** Records or lines left in the current block. */

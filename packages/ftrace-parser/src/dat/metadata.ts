@@ -7,7 +7,7 @@ import { ByteReader, ShortRead } from './bytes.js';
 import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
-import { strtoll, TimestampForm, type Tsc2Nsec } from './time.js';
+import { parseTimeShift, strtoll, TimestampForm, type HostSync, type Tsc2Nsec } from './time.js';
 
 /** Option ids (trace-cmd's enum tracecmd_file_options). */
 export const OPT = {
@@ -91,6 +91,8 @@ export interface DatFile {
   tsc: Tsc2Nsec;
   /** trace-cmd report prints the timestamps as raw counts (`%12llu`), not `secs.nsecs` (see time.ts). */
   rawTimestamps: boolean;
+  /** A guest's TIME_SHIFT samples: its timestamps moved onto the host's time line first, as trace-cmd does. */
+  hostSync?: HostSync;
   /** Metadata for TraceMeta records, in file order. */
   meta: [string, string | number][];
   decompress?: Decompressor;
@@ -253,6 +255,8 @@ export class Builder {
   tsOffset = 0n;
   /** How trace-cmd prints and converts the timestamps, as the options say. */
   readonly tsForm = new TimestampForm();
+  /** The last TIME_SHIFT option's samples (trace-cmd keeps the last). */
+  hostSync?: HostSync;
   cpuCount?: number;
 
   constructor(
@@ -378,8 +382,24 @@ export class Builder {
       case OPT.GUEST:
         this.meta.push(['guest', r.cstring()]);
         break;
+      case OPT.TIME_SHIFT: {
+        const sync = parseTimeShift(data, this.little);
+        if (sync === 'short') {
+          this.meta.push([
+            'time-shift',
+            `the samples run past the option's ${data.length} bytes: trace-cmd 3.1.6 refuses this file; its guest timestamps are kept`,
+          ]);
+        } else if (sync !== undefined) {
+          this.hostSync = sync;
+          const n = sync.cpus.reduce((k, l) => k + l.length, 0);
+          this.meta.push([
+            'time-shift',
+            `guest timestamps moved to the host's: ${sync.cpus.length} CPUs, ${n} samples${sync.interpolate ? ', interpolated' : ''}`,
+          ]);
+        }
+        break;
+      }
       case OPT.PROCMAPS:
-      case OPT.TIME_SHIFT:
       case OPT.STRINGS:
       case OPT.BTF_FILE:
       case OPT.MODULES_FILE:

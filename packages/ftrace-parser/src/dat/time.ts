@@ -112,15 +112,120 @@ export function mulU64U32Shr(ts: bigint, mult: number, shift: number): bigint {
   return ret & MASK64;
 }
 
+/** One guest/host time-sync sample (trace-input.c:123-128): all signed 64-bit. */
+export interface SyncSample {
+  time: bigint;
+  offset: bigint;
+  scaling: bigint;
+  fraction: bigint;
+}
+
+/** A guest file's TIME_SHIFT option: samples per CPU, sorted by time, equal times dropped. */
+export interface HostSync {
+  interpolate: boolean;
+  cpus: SyncSample[][];
+}
+
+const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+/** C's `/` on long longs: truncated toward zero (BigInt's `/` truncates too), modulo 2^64. */
+const div = (a: bigint, b: bigint): bigint => s64(a / b);
+
 /**
- * The function that turns a ring-buffer timestamp into trace-cmd's (timestamp_calc,
- * trace-input.c:1794-1817): the TSC2NSEC conversion when its multiplier is not 0, then the
- * OFFSET/DATE offset, modulo 2^64. Undefined when the timestamps are kept as they are.
+ * The TIME_SHIFT option as trace-cmd loads it (trace-input.c:3806-3831, tsync_cpu_offsets_load
+ * 3263-3305): trace id (8), flags (4), CPU count (4), per CPU a sample count (4) and that many
+ * times, offsets and scalings (8 each), then, when bytes remain, every CPU's fraction bits.
+ * Undefined when the option is shorter than 16 bytes (trace-cmd skips it); `'short'` when the
+ * samples run past its end (trace-cmd then refuses the file).
  */
-export function timestampMapper(tsc: Tsc2Nsec, offset: bigint): ((ts: Ts) => Ts) | undefined {
-  if (tsc.mult === 0 && offset === 0n) return undefined;
+export function parseTimeShift(data: Buffer, little: boolean): HostSync | 'short' | undefined {
+  if (data.length < 16) return undefined;
+  const u32 = (at: number): number => (little ? data.readUInt32LE(at) : data.readUInt32BE(at));
+  const i64 = (at: number): bigint => (little ? data.readBigInt64LE(at) : data.readBigInt64BE(at));
+  const flags = u32(8);
+  let at = 12;
+  const need = (n: number): boolean => at + n <= data.length;
+  if (!need(4)) return 'short';
+  const cpuCount = u32(at) | 0;
+  at += 4;
+  const cpus: SyncSample[][] = [];
+  for (let c = 0; c < cpuCount; c++) {
+    if (!need(4)) return 'short';
+    const n = u32(at) | 0;
+    at += 4;
+    if (n < 0 || !need(24 * n)) return 'short';
+    const list: SyncSample[] = [];
+    for (let k = 0; k < n; k++) list.push({ time: i64(at + 8 * k), offset: i64(at + 8 * (n + k)), scaling: i64(at + 8 * (2 * n + k)), fraction: 0n });
+    at += 24 * n;
+    cpus.push(list);
+  }
+  if (at < data.length) {
+    for (const list of cpus) {
+      if (!need(8 * list.length)) return 'short';
+      list.forEach((smp, k) => (smp.fraction = i64(at + 8 * k)));
+      at += 8 * list.length;
+    }
+  }
+  for (let c = 0; c < cpus.length; c++) {
+    // sorted by time (qsort: the order of equal times is not kept; the first of them stays)
+    const sorted = [...cpus[c]!].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    cpus[c] = sorted.filter((smp, k) => k === 0 || smp.time !== sorted[k - 1]!.time);
+  }
+  return { interpolate: (flags & 1) !== 0, cpus };
+}
+
+/** timestamp_correction_calc (trace-input.c:1723-1744), in its 64-bit arithmetic. */
+function correct(ts: bigint, interpolate: boolean, min: SyncSample, max: SyncSample): bigint {
+  let tscor: bigint;
+  if (interpolate) {
+    const delta = s64(max.time - min.time);
+    const offset = s64(s64(s64(ts) - min.time) * s64(max.offset - min.offset));
+    tscor = s64(min.offset + div(s64(offset + div(delta, 2n)), delta));
+  } else tscor = min.offset;
+  const scaled = u64(ts * u64(min.scaling)) >> count(Number(min.fraction & 63n));
+  return u64(scaled + tscor);
+}
+
+/** timestamp_host_sync (trace-input.c:1747-1792): a guest CPU's timestamp on the host's time line. */
+export function hostSync(ts: bigint, cpu: number, sync: HostSync): bigint {
+  const list = sync.cpus[cpu];
+  if (list === undefined || list.length === 0) return ts;
+  if (list.length === 1) return u64(ts + list[0]!.offset);
+  if (list.length === 2) return correct(ts, sync.interpolate, list[0]!, list[1]!);
+  const last = list.length - 1;
+  // the sample times compare as unsigned, as C converts them against the unsigned ts
+  if (ts <= u64(list[0]!.time)) return correct(ts, sync.interpolate, list[0]!, list[1]!);
+  if (ts >= u64(list[last]!.time)) return correct(ts, sync.interpolate, list[last - 1]!, list[last]!);
+  let min = 0;
+  let max = last;
+  let mid = (min + max) >> 1;
+  while (min <= max) {
+    const t = u64(list[mid]!.time);
+    if (ts < t) max = mid - 1;
+    else if (ts > t) min = mid + 1;
+    else break;
+    mid = (min + max) >> 1;
+  }
+  return correct(ts, sync.interpolate, list[mid]!, list[mid + 1]!);
+}
+
+/**
+ * The function that turns CPU `cpu`'s ring-buffer timestamps into trace-cmd's
+ * (timestamp_calc, trace-input.c:1794-1817): a guest file's host sync, then the TSC2NSEC
+ * conversion when its multiplier is not 0, then the OFFSET/DATE offset, modulo 2^64.
+ * Undefined when the timestamps are kept as they are.
+ */
+export function timestampMapper(tsc: Tsc2Nsec, offset: bigint, sync?: HostSync, cpu = 0): ((ts: Ts) => Ts) | undefined {
   const { mult, shift } = tsc;
   const narrow = (t: bigint): Ts => (t < BigInt(SAFE) ? Number(t) : t);
+  if (sync !== undefined) {
+    return (ts) => {
+      let t = hostSync(u64(BigInt(ts)), cpu, sync);
+      if (mult !== 0) t = mulU64U32Shr(t, mult, shift);
+      return narrow(u64(t + offset));
+    };
+  }
+  if (tsc.mult === 0 && offset === 0n) return undefined;
   if (mult === 0) {
     return (ts) => {
       if (typeof ts === 'number' && offset > -BigInt(SAFE) && offset < BigInt(SAFE)) {
