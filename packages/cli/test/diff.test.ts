@@ -102,6 +102,29 @@ describe('kreplay diff on shipped traces (offline)', () => {
   });
 });
 
+describe('a patched run whose workload counted stale reads the trace does not mark', () => {
+  it('is not a pass: stale-data is not judged on the patched side (it read "no regression")', async () => {
+    // clean-1's trace, with the workload's own count of mismatches at 3 (it marks at most its first
+    // 32 in the trace, and a marker can be lost): the workload saw stale data that no finding shows
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-mismatch-'));
+    try {
+      copyFileSync(path.join(fx('clean-1'), 'trace.txt'), path.join(dir, 'trace.txt'));
+      writeFileSync(path.join(dir, 'meta.json'), readFileSync(path.join(fx('clean-1'), 'meta.json'), 'utf8').replace('"mismatches": 0', '"mismatches": 3'));
+      const r = await runCli(['diff', fx('clean-1'), dir, '--format', 'json']);
+      const d = JSON.parse(r.stdout);
+      expect(d.verdict).toBe('no-regression');
+      expect(d.patched.unjudged['stale-data']).toMatch(/the workload counted 3 mismatches \(meta\.json workload\.result\) and the trace marks none of them/);
+      const text = await runCli(['diff', fx('clean-1'), dir]);
+      expect(text.stdout).toContain('not judged on the patched side: stale-data: not a pass');
+      const ktap = await runCli(['replay', path.join(dir, 'trace.txt'), '--format', 'ktap']);
+      expect(ktap.exitCode).toBe(0);
+      expect(ktap.stdout).toMatch(/ok 4 stale-data # SKIP done: not judged: the workload counted 3 mismatches/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a patched trace that never shows what a rule judges', () => {
   let dir: string;
   beforeAll(() => {

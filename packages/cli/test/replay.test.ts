@@ -317,6 +317,68 @@ describe('kreplay replay: a file holding fewer entries than its header counts', 
   });
 });
 
+describe('kreplay replay: events a trace lost elsewhere or earlier than its mark', () => {
+  // fixtures/replay/mapped-page-removed: mmapper-210 maps pfn 0x1234 on CPU 0 (line 18), fadvise-211
+  // removes it from the page cache on CPU 1 (line 20), mmapper-210 unmaps it on CPU 0 (line 22)
+  const edited = (fixture: string, edit: (lines: string[]) => string[], meta: (m: Record<string, unknown>) => Record<string, unknown> = (m) => m): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lost-'));
+    const lines = readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), 'utf8').split('\n');
+    writeFileSync(path.join(dir, 'trace.txt'), edit(lines).join('\n'));
+    writeFileSync(
+      path.join(dir, 'meta.json'),
+      JSON.stringify(meta(JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'meta.json'), 'utf8')))),
+    );
+    return path.join(dir, 'trace.txt');
+  };
+  const sched = (cpu: number, ts: string) =>
+    `          other-300   [00${cpu}] .....   ${ts}: sched_switch: prev_comm=other prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=swapper/${cpu} next_pid=0 next_prio=120`;
+  const json = async (trace: string, ...flags: string[]) => {
+    const r = await runCli(['replay', trace, '--format', 'json', ...flags]);
+    return { exit: r.exitCode, out: JSON.parse(r.stdout) };
+  };
+
+  it('a CPU that never touched the page lost events between its mapping and its removal: uncertain (it was certain)', async () => {
+    // a task on CPU 2 may have unmapped the page then (munmap's zap_pte_range runs on the caller's CPU)
+    const trace = edited('mapped-page-removed', (l) =>
+      l.flatMap((x) => (x.includes('p_page_add_file_rmap_0') ? [x, sched(2, '100.000160'), 'CPU:2 [LOST 3 EVENTS]', sched(2, '100.000170')] : [x])),
+    );
+    const { exit, out } = await json(trace);
+    expect(exit).toBe(1);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 3 });
+    expect(out.findings[0].explanation).toContain('Uncertain: the ring buffer lost 3 events on CPU 2');
+  });
+
+  it("a lost-events mark printed after the finding, before its CPU's next event: uncertain (it was certain)", async () => {
+    // the kernel prints the mark before CPU 0's next event (trace.c print_trace_line): the events it
+    // lost ran after CPU 0's map at 100.000153 and may have unmapped the page before the removal
+    const trace = edited('mapped-page-removed', (l) => l.flatMap((x) => (x.includes('p_page_remove_rmap_0') ? ['CPU:0 [LOST 3 EVENTS]', x] : [x])));
+    const { out } = await json(trace);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1 });
+    expect(out.findings[0].explanation).toMatch(
+      /the ring buffer lost 3 events on CPU 0 \(.*trace\.txt:22\): the events it hides may have run before this was judged/,
+    );
+    // CPU 0 printed an event after the removal before it lost any: they ran after it, the finding stands certain
+    const later = edited('mapped-page-removed', (l) =>
+      l.flatMap((x) => (x.includes('p_page_remove_rmap_0') ? [sched(0, '100.000250'), 'CPU:0 [LOST 3 EVENTS]', x] : [x])),
+    );
+    expect((await json(later)).out.verdict).toMatchObject({ certain: 1, uncertain: 0, gaps: 1 });
+  });
+
+  it('on a per-CPU clock, an event another CPU printed after a one-CPU finding may have run before it: uncertain (it was certain)', async () => {
+    // the removal moved to CPU 0 (the mapper's), the unmap to CPU 1, printed after the removal
+    const trace = edited(
+      'mapped-page-removed',
+      (l) => l.map((x) => (x.includes('fadvise-211') ? x.replace('[001]', '[000]') : x.includes('p_page_remove_rmap_0') ? x.replace('[000]', '[001]') : x)),
+      (m) => ({ ...m, buffer: { clock: 'local' } }),
+    );
+    const { out } = await json(trace);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1 });
+    expect(out.findings[0].explanation).toContain('page-cache operations came from more than one CPU');
+    // with a bound on the skew the timestamps order them again: certain
+    expect((await json(trace, '--clock-skew', '1000')).out.verdict).toMatchObject({ certain: 1, uncertain: 0 });
+  });
+});
+
 describe('kreplay replay: a trace clock kept per CPU', () => {
   // tracefs's default clock, `local`, "may not be in sync across CPUs" (the kernel's
   // Documentation/trace/ftrace.rst), nor are `perf` and `x86-tsc`: the order two CPUs' events

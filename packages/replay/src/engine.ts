@@ -106,6 +106,8 @@ export class ReplayEngine {
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
+  /** The replay's time: the largest timestamp replayed so far (the caller sets it; findings record it). */
+  now = 0n;
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
   private readonly rets = new ReturnCounts();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
@@ -142,6 +144,20 @@ export class ReplayEngine {
   /** A gap (or a late event) at the current point of the replay. */
   gap(mark: Omit<GapMark, 'seq'>): void {
     this.gaps.record({ ...mark, seq: ++this.seq });
+  }
+
+  /**
+   * The events a gap hides may have run from `from` on (a trace time; undefined: from the start),
+   * which can be before findings already made: those judged since then become uncertain. A gap on
+   * a CPU hides events after that CPU's previous event, and its mark is printed before the next
+   * one (kernel/trace/trace.c print_trace_line, 6.1.192 lines 4520-4527), so a finding made in
+   * between was judged without them.
+   */
+  lostFrom(from: bigint | undefined, mark: Omit<GapMark, 'seq'>): void {
+    this.log.lostFrom(
+      from,
+      `${mark.reason} (${mark.source}:${mark.line}): the events it hides may have run before this was judged, so events that would explain this may be missing.`,
+    );
   }
 
   /** A gap that may hide events anywhere in the trace, on every CPU (GapTracker.everywhere). */
@@ -192,13 +208,13 @@ export class ReplayEngine {
     const d = draft();
     const note = this.tieNote?.(draftKey(d));
     if (note) d.tie = note;
-    this.log.add(d);
+    this.log.add(d, this.now);
   }
 
   apply(op: MmOp): void {
     const ev = op.event!;
     const seq = ++this.seq;
-    this.gaps.event(ev.cpu, seq);
+    this.gaps.event(ev.cpu, seq, ev.ts);
     const t = this.shadow.task(ev);
     if (this.mergeNested(t, op)) return;
     t.last = op;

@@ -11,6 +11,8 @@ import type { Draft } from './explain.js';
 
 export class FindingLog {
   readonly list: Finding[] = [];
+  /** Per kept finding, the replay's time when it was judged (the largest timestamp replayed by then: never decreasing). */
+  private readonly judged: bigint[] = [];
   dropped = 0;
   /** Findings kept per rule: the cap is per rule, so a flood of one (trace-inconsistent warnings) cannot crowd out another's error. */
   private readonly kept = new Map<RuleId, number>();
@@ -29,7 +31,8 @@ export class FindingLog {
     this.dropped++;
   }
 
-  add(d: Draft): void {
+  /** `now`: the replay's time (the largest timestamp replayed so far). */
+  add(d: Draft, now: bigint): void {
     if (this.full(d.rule)) {
       this.drop();
       return;
@@ -56,13 +59,29 @@ export class FindingLog {
     if (d.rec.file) finding.file = d.rec.file.key;
     if (d.rec.index !== undefined) finding.index = d.rec.index;
     this.list.push(finding);
+    this.judged.push(now);
+  }
+
+  /**
+   * Events were lost that may have run at any time from `from` on (undefined: from the start):
+   * a finding judged at or after then may rest on a fact they changed, and becomes uncertain with
+   * `why`. Findings are judged in replay order, so the scan stops at the first judged before.
+   */
+  lostFrom(from: bigint | undefined, why: string): void {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      if (from !== undefined && this.judged[i]! < from) break;
+      const f = this.list[i]!;
+      if (f.certainty === 'uncertain') continue;
+      f.certainty = 'uncertain';
+      f.explanation += ` Uncertain: ${why}`;
+    }
   }
 }
 
 /**
- * Why the draft is uncertain from what the replay knows now, or undefined: a gap on an
- * involved CPU (`cited`: the CPUs of its cited events) after the sync point of a fact it
- * rests on, or an unsure mark on such a fact. (An order of tied events in which it does
+ * Why the draft is uncertain from what the replay knows now, or undefined: a gap on any CPU
+ * after the sync point of a fact it rests on, an unsure mark on such a fact, or a per-CPU clock
+ * and two involved CPUs (`cited`: the CPUs of its cited events). (An order of tied events in which it does
  * not arise, or is uncertain, comes as `d.tie`: ties.ts.)
  */
 export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker): string | undefined {
@@ -77,7 +96,9 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
   }
   for (const fact of d.needs) {
     const sync = fact === 'cache' ? rec.cacheSync : rec.mapSync;
-    const gap = rec.cpusAll ? gaps.sinceAny(sync) : gaps.since(cpus, sync);
+    // any CPU: a page's PTEs are zapped, and its pfn freed and reused, on whichever CPU runs the task
+    // that does it (munmap, exit, reclaim), so events lost on a CPU that never showed this page may be its
+    const gap = gaps.sinceAny(sync);
     if (gap) return `${gap.reason} (${gap.source}:${gap.line}) after ${FACT_WORDS[fact]} was last known, so events that would explain this may be missing.`;
   }
   for (const fact of d.needs) {

@@ -25,6 +25,7 @@ import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
 import { ReplayEngine } from './engine.js';
+import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
@@ -46,6 +47,8 @@ interface GapItem {
   ts: bigint;
   cpu: number;
   gap: Gap;
+  /** The hidden events ran after this time (the timestamp of the previous event of the gap's CPU, or of any CPU for a gap on none); undefined: at any time before the gap. */
+  from?: bigint;
 }
 /** A known event replay could not use, with the pages it names when it names them. */
 interface UnusableItem {
@@ -86,6 +89,9 @@ function captureLossReason(loss: { lost: number; probeMisses: number }): string 
   ].join(' and ');
   return `the capture's meta.json records ${what} while it traced (kept with --allow-lost), and the trace does not say where`;
 }
+
+/** Gaps whose timestamp is their CPU's next event's: the events they hide ran before it. */
+const UNTIL_NEXT: ReadonlySet<Gap['kind']> = new Set(['lost-events', 'events-dropped', 'buffer-started']);
 
 const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusable';
 
@@ -169,8 +175,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Events a trace.dat's CPU stats count as dropped where its pages mark nothing (unmarkedDrops), and where it says so. */
   let statDrops = 0;
   let statSource: string | undefined;
-  /** CPUs with an event read so far (a truncated gap on a CPU without one lost all of it). */
-  const cpuRead: boolean[] = [];
+  /** Per CPU, the timestamp of its last event read so far: a gap on it hides events after that (none read: a truncated gap on it lost all of its events). */
+  const cpuTs: Array<bigint | undefined> = [];
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
@@ -203,10 +209,30 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
   }
 
+  /**
+   * A gap whose events may have run from `from` on (undefined: any time before): the findings
+   * judged since then did not see them. Other CPUs' events are ordered against that time only
+   * within --clock-skew, and not at all on a per-CPU clock without it.
+   */
+  const gapAt = (from: bigint | undefined, mark: Omit<GapMark, 'seq'>): void => {
+    engine.gap(mark);
+    engine.lostFrom(engine.gaps.unordered || from === undefined ? undefined : from - skew, mark);
+  };
   const applyItem = (it: Item): void => {
-    if (it.kind === 'gap') engine.gap({ cpu: it.gap.cpu, line: it.gap.line, source: it.gap.source, reason: it.gap.reason });
-    else if (it.kind === 'unusable') engine.unusable(it.ev, it.reason, it.pfns);
-    else engine.apply(it);
+    if (it.kind === 'gap') {
+      const g = it.gap;
+      // a lost-events mark's timestamp is its CPU's next event's (the readers hold it until then)
+      const until = g.ts !== undefined && g.cpu !== undefined && UNTIL_NEXT.has(g.kind) && !engine.gaps.unordered ? g.ts + skew : undefined;
+      gapAt(it.from, { cpu: g.cpu, line: g.line, source: g.source, reason: g.reason, ...(until === undefined ? {} : { until }) });
+    } else if (it.kind === 'unusable') {
+      engine.unusable(it.ev, it.reason, it.pfns);
+      if (!it.pfns)
+        engine.lostFrom(engine.gaps.unordered ? undefined : it.ev.ts - skew, {
+          line: it.ev.line,
+          source: it.ev.source,
+          reason: `${it.ev.event} at line ${it.ev.line} could not be used (${it.reason})`,
+        });
+    } else engine.apply(it);
   };
   // Items the sorter replays with one timestamp wait here: when they come from two or more
   // CPUs, the trace cannot say in which order they ran (ties.ts). Nearly every timestamp
@@ -238,8 +264,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
     if (!several) for (const it of group) applyItem(it);
     else {
-      for (const it of group) if (!isOp(it)) applyItem(it); // gaps and unusable events first: they make the set's pages uncertain
-      replayTied(engine, group.filter(isOp), ties, opts.selfCheck, skew);
+      // gaps and unusable events first: they make the set's pages uncertain; the set's ops, tied
+      // with them, do not end them (their CPU's own among them may have run before the lost events)
+      const before = engine.seq;
+      for (const it of group) if (!isOp(it)) applyItem(it);
+      const ops = group.filter(isOp);
+      if (engine.seq !== before) engine.gaps.hold(before, engine.seq + ops.length);
+      replayTied(engine, ops, ties, opts.selfCheck, skew);
     }
   };
   const replayed = (it: Item, late: boolean, ts: bigint): void => {
@@ -249,7 +280,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       // came out of order, with no finding, is not a clean run
       gaps++;
       const cpu = it.kind === 'gap' ? it.gap.cpu : it.kind === 'unusable' ? it.ev.cpu : it.event!.cpu;
-      engine.gap({
+      // it ran at its own time, before findings already judged
+      gapAt(ts, {
         cpu,
         line: lineOf(it),
         source,
@@ -275,6 +307,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       gaps++;
     } else rest.push(it);
     groupTs = ts;
+    if (ts > engine.now) engine.now = ts;
   };
   const sorter: Sorter<Item> = opts.inOrder ? new InOrder<Item>(replayed) : new ReorderBuffer<Item>(window, replayed);
   const progressEvery = opts.progressEvery ?? 1 << 20;
@@ -294,7 +327,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       lost += r.lost ?? 0;
       if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
       if (r.kind === 'missing-entries') entriesMissing = r;
-      if (r.kind === 'truncated' && r.cpu !== undefined && r.cpu >= 0 && !cpuRead[r.cpu]) {
+      if (r.kind === 'truncated' && r.cpu !== undefined && r.cpu >= 0 && cpuTs[r.cpu] === undefined) {
         // the CPU's data ended before any event of it was read (a trace.dat whose data for it
         // starts past the end of the file): every event it recorded is missing, and a CPU that
         // no event names is involved in no finding (certainty.ts), so its loss counts everywhere
@@ -305,14 +338,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       }
       const ts = r.ts ?? inputTs;
       const cpu = r.cpu ?? -1;
-      sorter.push({ kind: 'gap', ts, cpu, gap: r }, ts, cpu);
+      const from = cpu >= 0 ? cpuTs[cpu] : events > 0 ? inputTs : undefined;
+      sorter.push(from === undefined ? { kind: 'gap', ts, cpu, gap: r } : { kind: 'gap', ts, cpu, gap: r, from }, ts, cpu);
       return;
     }
     if (r.type !== 'event') return;
     const ev: TraceEvent = r;
     events++;
-    if (ev.cpu >= 0) cpuRead[ev.cpu] = true;
     const ts = ev.ts;
+    if (ev.cpu >= 0) cpuTs[ev.cpu] = ts;
     inputTs = ts;
     if (lastTs === undefined) {
       firstTs = ts;
@@ -510,8 +544,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
-    warnings.push(`${why}: findings that involve two or more CPUs are uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
+    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
+    // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
+    // pfn added again) may have run before one on this CPU's own events, and undone it
+    allUncertain(
+      engine.findings,
+      `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from more than one CPU: one that another CPU printed earlier or later may have run in between this finding's events.`,
+    );
   }
   if (c.staleUnjudged) {
     const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;
@@ -571,6 +611,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(
       `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) but the trace marks ${observed.length + marksDropped} (it marks at most its first 32, and a marker can be lost): stale data was seen more often than the findings say`,
     );
+    // the workload saw stale data and no finding says so: whatever else the trace shows, stale-data is not a pass
+    if (!findings.some((f) => f.rule === 'stale-data'))
+      unjudged.push({
+        rule: 'stale-data',
+        reason: `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) and the trace marks none of them`,
+      });
   }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {

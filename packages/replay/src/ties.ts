@@ -381,8 +381,7 @@ function outcome(
   const map = new Map<number, string>();
   const stale = new Map<number, string>();
   // a fact known in one order and not in another (an unsure mark, a gap after its sync point) differs too
-  const known = (rec: PageRec, sync: number, unsure: unknown) =>
-    unsure || (rec.cpusAll ? engine.gaps.sinceAny(sync) : engine.gaps.since(rec.cpus, sync)) ? '?' : '';
+  const known = (rec: PageRec, sync: number, unsure: unknown) => (unsure || engine.gaps.sinceAny(sync) ? '?' : '');
   for (const pfn of pfns) {
     const rec = sh.page(BigInt(pfn));
     cache.set(

@@ -28,6 +28,7 @@ const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x
 
 /** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
 const race = [line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 0, '1.000002', rmapAdd(0x10)), line('dropper-12', 1, '1.000003', del(0x10))];
+const sched = 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120';
 
 describe('linux-6.1 adapter', () => {
   it("sees fadvise(DONTNEED)'s invalidate_mapping_pagevec, and merges it into one call when its wrapper invalidate_mapping_pages is probed too", async () => {
@@ -277,10 +278,80 @@ describe('certainty', () => {
     expect(sure.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
   });
 
-  it('a gap on a CPU the finding does not involve, or that ends before the sync point, does not', async () => {
-    expect((await run([race[0]!, race[1]!, 'CPU:3 [LOST 4 EVENTS]', race[2]!])).findings[0]!.certainty).toBe('certain');
+  it('a gap on a CPU that never touched the page makes its finding uncertain too; one that ends before the sync point does not', async () => {
+    // a task on CPU 3 may have unmapped the page in the lost events (munmap's zap_pte_range runs
+    // on the caller's CPU): this read certain, as if only the CPUs the trace shows on the page could
+    const r = await run([
+      race[0]!,
+      race[1]!,
+      line('idle-0', 3, '1.000003', sched),
+      'CPU:3 [LOST 4 EVENTS]',
+      line('idle-0', 3, '1.000004', sched),
+      line('dropper-12', 1, '1.000005', del(0x10)),
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 3 \(t\.txt:\d+\) after how many PTEs mapped this page was last known/);
     // CPU 0 lost events before its add: they ran before the page's state became known
     expect((await run(['CPU:0 [LOST 4 EVENTS]', ...race])).findings[0]!.certainty).toBe('certain');
+    // CPU 3's lost events ran before its event at 1.000000, before the page was added at 1.000001
+    const before = await run([line('idle-0', 3, '0.999999', sched), 'CPU:3 [LOST 4 EVENTS]', line('idle-0', 3, '1.000000', sched), ...race]);
+    expect(before.findings.map((f) => f.certainty)).toEqual(['certain']);
+    // ... but not when that event prints the add's microsecond: the lost events may have run after the add
+    const tied = await run([line('idle-0', 3, '1.000000', sched), 'CPU:3 [LOST 4 EVENTS]', line('idle-0', 3, '1.000001', sched), ...race]);
+    expect(tied.findings.map((f) => f.certainty)).toEqual(['uncertain']);
+  });
+
+  it("a gap is over for another CPU's events only past its CPU's next event's time, not at a tie with it", async () => {
+    // CPU 2 lost events before its next event at 1.000003; CPU 1 removed the page in that same
+    // microsecond, so the lost events (a re-add of the page, say) may have run after the removal,
+    // and CPU 0's later mapping need not be of a removed page — it read certain
+    const tied = [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      'CPU:2 [LOST 4 EVENTS]',
+      line('other-30', 2, '1.000003', add(0x20, 5)),
+      line('dropper-12', 1, '1.000003', del(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
+    ];
+    const r = await run(tied);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 2 .* after whether this page was in the page cache was last known/);
+    // the removal a microsecond later: after every event CPU 2 lost
+    const later = await run([...tied.slice(0, 3), line('dropper-12', 1, '1.000004', del(0x10)), tied[4]!]);
+    expect(later.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+    // and the removal by CPU 2 itself, in the same microsecond: its own ring buffer orders it after the lost events
+    const own = await run([...tied.slice(0, 3), line('dropper-12', 2, '1.000003', del(0x10)), tied[4]!]);
+    expect(own.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+  });
+
+  it("a gap replayed ahead of a group of tied events is not ended by its own CPU's event before it in that group", async () => {
+    // CPU 2 adds pfn 0x10, loses an event (its removal, say), and adds it again later; the
+    // microsecond of the add ties with CPU 1's event, and the gap, replayed ahead of the group,
+    // was ended by that very add: "added again without being removed" read certain
+    const r = await run([
+      line('a-12', 2, '1.000006', add(0x10)),
+      'CPU:2 [LOST 1 EVENTS]',
+      line('a-12', 2, '1.000006', add(0x11, 1)),
+      line('b-11', 1, '1.000006', add(0x12, 2)),
+      line('a-12', 2, '1.000014', add(0x10)),
+    ]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['trace-inconsistent', 'uncertain']]);
+  });
+
+  it("a gap printed after a finding hides events from its CPU's previous event on: the finding made in between becomes uncertain", async () => {
+    // the kernel prints `CPU:N [LOST M EVENTS]` before CPU N's next event (trace.c print_trace_line):
+    // CPU 0's lost events ran after its map at 1.000002 and may have unmapped the page before
+    // CPU 1 removed it at 1.000003 — but the mark comes after the removal, which read certain
+    const r = await run([...race, 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/lost 4 events on CPU 0 \(t\.txt:\d+\): the events it hides may have run before this was judged/);
+    // CPU 0 showed an event after the removal before it lost events: they ran after the finding
+    const after = await run([...race, line('mapper-11', 0, '1.000004', sched), 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)]);
+    expect(after.findings.map((f) => f.certainty)).toEqual(['certain']);
+    // under --clock-skew the CPUs' times agree only within the skew: an event 1 µs after the removal on CPU 0 may have run before it
+    const skewed = await run([...race, line('mapper-11', 0, '1.000004', sched), 'CPU:0 [LOST 4 EVENTS]', line('mapper-11', 0, '1.000005', sched)], {
+      clockSkew: 1000n,
+    });
+    expect(skewed.findings.map((f) => f.certainty)).toEqual(['uncertain']);
   });
 
   it("a gap lasts until its CPU's next event: events lost before the trace's first line may still have run after the sync point", async () => {
