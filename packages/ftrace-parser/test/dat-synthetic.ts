@@ -4,7 +4,7 @@
  * a discarded event (padding), an absolute timestamp, a page with missed events and a
  * corrupt page whose commit overruns it.
  */
-import { formatText, PageBuilder, payload, u32, u64, writeDatV6, type DatSpec } from './dat-writer.js';
+import { formatText, PageBuilder, payload, u32, u64, writeDatV6, type DatSpec, type Layout } from './dat-writer.js';
 
 export const KALLSYMS = [
   'ffffffff81200000 T filemap_fault',
@@ -114,4 +114,67 @@ export function syntheticSpec(opts: { corrupt?: boolean } = {}): DatSpec {
 
 export function syntheticDat(spec: DatSpec = syntheticSpec()): Buffer {
   return writeDatV6(spec);
+}
+
+/** TSC2NSEC option data: mult, shift, offset. */
+export function tsc2nsecOption(mult: number, shift: number, offset = 0n): Buffer {
+  return Buffer.concat([u32(mult), u32(shift), u64(offset)]);
+}
+
+/**
+ * One page per CPU starting at `starts[cpu]`, each with three trace markers (`c<cpu> a`, then
+ * `b` 5 ticks later and `c` at the same time as `b`): timestamps and their order, nothing else.
+ */
+export function markerSpec(starts: bigint[], extra: Partial<DatSpec> = {}): DatSpec {
+  return {
+    ftrace: [PRINT],
+    systems: {},
+    kallsyms: 'ffffffff81400000 T tracing_mark_write\n',
+    cmdlines: '77 w\n',
+    cpus: starts.map((t, c) => [
+      new PageBuilder(t)
+        .event(0, marker(77, `c${c} a`))
+        .event(5, marker(77, `c${c} b`))
+        .event(0, marker(77, `c${c} c`))
+        .build(),
+    ]),
+    ...extra,
+  };
+}
+
+/**
+ * Trace markers recorded on another kind of machine (`layout`: big-endian, 32-bit): on CPU 0
+ * a time extend, a discarded event and an absolute timestamp between markers, on CPU 1 a page
+ * that lost 7 events — the page and event-header layouts that depend on byte order and long size.
+ */
+export function layoutSpec(layout: Layout): DatSpec {
+  const long = layout.long;
+  const print = formatText(
+    'print',
+    5,
+    [
+      ['unsigned long ip', 8, long, 0],
+      ['char buf[]', 8 + long, 0, 0],
+    ],
+    '"%ps: %s", (void *)REC->ip, REC->buf',
+  );
+  const ip = long === 8 ? u64(0xffffffff81400000n, layout.big) : u32(0xc1400000, layout.big);
+  const mark = (pid: number, text: string): Buffer => payload(5, pid, Buffer.concat([ip, Buffer.from(`${text}\0`)]), 0x01, 0x12, layout.big);
+  const cpu0 = new PageBuilder(T0, layout)
+    .event(100, mark(1234, 'first'))
+    .extend(EXTEND)
+    .event(3, mark(1234, 'after an extend'))
+    .padding(10, 36)
+    .absolute(ABSOLUTE)
+    .event(0, mark(1234, 'at an absolute time'))
+    .build();
+  const cpu1 = new PageBuilder(T0 + 500n, layout).event(0, mark(77, 'after the loss')).event(7, mark(77, 'and one more')).build({ missed: 7 });
+  return {
+    ftrace: [print],
+    systems: {},
+    kallsyms: long === 8 ? 'ffffffff81400000 T tracing_mark_write\n' : 'c1400000 T tracing_mark_write\n',
+    cmdlines: '1234 racer\n77 marker-writer\n',
+    cpus: [[cpu0], [cpu1]],
+    layout,
+  };
 }

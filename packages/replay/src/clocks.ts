@@ -30,4 +30,4 @@ export function perCpuClockReason(clock: string): string {
 
 /** What to do about it. */
 export const PER_CPU_CLOCK_HINT =
-  "capture with a clock that keeps one time across CPUs (trace-cmd record -C mono or -C global; tracefs trace_clock; kreplay capture uses mono), or pass --clock-skew N if you know the CPUs' clocks agree within N (the trace's time units: nanoseconds, or cycles on x86-tsc)";
+  "capture with a clock that keeps one time across CPUs (trace-cmd record -C mono or -C global; tracefs trace_clock; kreplay capture uses mono), or pass --clock-skew N if you know the CPUs' clocks agree within N (the trace's own timestamp units: nanoseconds, but cycles on x86-tsc when the file has no TSC2NSEC conversion, and counts on counter)";

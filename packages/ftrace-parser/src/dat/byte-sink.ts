@@ -98,6 +98,15 @@ export class ByteSink {
     this.len = end + 9;
   }
 
+  /** `n` (0 ≤ n < 2^53) as `%12llu`: right-aligned to 12 digits. */
+  counter(n: number): void {
+    this.reserve(32);
+    let digits = 1;
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    for (let i = digits; i < 12; i++) this.buf[this.len++] = 32;
+    this.uint(n, 10);
+  }
+
   /** `n` in base 10, zero-padded to `width` digits. */
   padded(n: number, width: number): void {
     this.reserve(width + 20);

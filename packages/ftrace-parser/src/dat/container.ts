@@ -57,6 +57,8 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
     cmdlines: b.cmdlines,
     buffers: b.buffers,
     tsOffset: 0n,
+    tsc: b.tsForm.tsc,
+    rawTimestamps: false,
     meta: b.meta,
   };
   b.meta.push(['trace.dat.version', version]);
@@ -89,6 +91,9 @@ export async function readContainer(src: FileSource, path: string): Promise<DatF
     printk: b.printk,
     clock: b.clock ?? b.buffers[0]?.clock,
     tsOffset: b.tsOffset,
+    tsc: b.tsForm.tsc,
+    rawTimestamps: !b.tsForm.nanoseconds,
+    hostSync: b.hostSync,
   };
 }
 

@@ -16,8 +16,7 @@ import type { EventDecoder } from './decode.js';
 import type { DatOptions } from './reader.js';
 import type { PageDecoder, PageSink, Ts } from './ring-buffer.js';
 import type { FileSource } from './source.js';
-
-const SAFE = 2 ** 53;
+import { timestampMapper } from './time.js';
 /**
  * Pages decoded at a time in records mode (lines mode decodes a whole block: its lines are
  * bytes, not objects). Few, so that records die young: a record waits in its CPU's batch
@@ -46,7 +45,8 @@ export class CpuStream implements PageSink {
   private where = '';
   private readonly blocks: AsyncGenerator<CpuBlock>;
   private ahead?: Promise<IteratorResult<CpuBlock>>;
-  private readonly offset: bigint;
+  /** Ring-buffer timestamp → trace-cmd's (host sync, TSC2NSEC, OFFSET/DATE); undefined: kept as they are. */
+  private readonly time: ((ts: Ts) => Ts) | undefined;
   /** The block being decoded, and the offset of its next page. */
   private block?: Extract<CpuBlock, { kind: 'pages' }>;
   private pageAt = 0;
@@ -65,7 +65,7 @@ export class CpuStream implements PageSink {
     private readonly lines: boolean,
   ) {
     this.blocks = cpuBlocks(src, file, cd, buffer.compressed, pageSize);
-    this.offset = file.tsOffset;
+    this.time = timestampMapper(file.tsc, file.tsOffset, file.hostSync, cpu);
   }
 
   /** Records or lines left in the current block. */
@@ -75,13 +75,6 @@ export class CpuStream implements PageSink {
 
   get headTs(): Ts {
     return this.lines ? this.lineTs[this.i]! : this.batch[this.i]!.type === 'meta' ? 0n : (this.batch[this.i] as { ts: bigint }).ts;
-  }
-
-  /** The timestamp on the file's time line (the OFFSET/DATE options added). */
-  private shift(ts: Ts): Ts {
-    if (this.offset === 0n) return ts;
-    const t = BigInt(ts) + this.offset;
-    return t < BigInt(SAFE) && t > -BigInt(SAFE) ? Number(t) : t;
   }
 
   /** Decode blocks until there is something to merge or the CPU's data ends. */
@@ -104,7 +97,8 @@ export class CpuStream implements PageSink {
         for (let at = this.pageAt; at < stop; at += this.pageSize) {
           this.where = b.fileOffset >= 0 ? `file offset ${b.fileOffset + at}` : `compressed chunk ${b.chunk! + 1}, page ${at / this.pageSize + 1}`;
           this.pageTs = 0;
-          this.pages.decode(b.data, at, this);
+          const n = this.pages.decode(b.data, at, this);
+          if (n === 0 && this.lines) this.dropLostLine();
           this.settle(this.pageTs);
         }
         this.pageAt = stop;
@@ -146,6 +140,21 @@ export class CpuStream implements PageSink {
     }
   }
 
+  /**
+   * Lines mode: the lost-events line of a page that held no event is not printed. trace-cmd
+   * reports lost events with the first record read from the page that says so
+   * (lib/trace-cmd/trace-input.c:2492, kbuffer_missed_events), so a page without one shows
+   * nothing. Records mode keeps the gap: the events were lost all the same.
+   */
+  private dropLostLine(): void {
+    const k = this.pendingLine;
+    if (k < 0 || k !== this.lineTs.length - 1) return;
+    this.sink.len = k === 0 ? 0 : this.lineEnd[k - 1]!;
+    this.lineTs.length = k;
+    this.lineEnd.length = k;
+    this.pendingLine = -1;
+  }
+
   private gap(kind: Gap['kind'], reason: string, ts: Ts | undefined, lost?: number): void {
     if (this.opts.strict && kind !== 'lost-events') {
       throw new InputError(`CPU ${this.cpu}: ${reason}`, {
@@ -178,7 +187,7 @@ export class CpuStream implements PageSink {
   }
 
   event(ts: Ts, page: Buffer, start: number, end: number): void {
-    const t = this.offset === 0n ? ts : this.shift(ts);
+    const t = this.time === undefined ? ts : this.time(ts);
     this.settle(t);
     this.lastTs = t;
     const id = this.decoder.eventId(page, start, end);
@@ -220,7 +229,7 @@ export class CpuStream implements PageSink {
   }
 
   missed(lost: number | undefined, pageTs: Ts): void {
-    this.pageTs = this.shift(pageTs);
+    this.pageTs = this.time === undefined ? pageTs : this.time(pageTs);
     const reason =
       lost === undefined
         ? `the ring buffer lost events on CPU ${this.cpu} before this page (count not recorded)`

@@ -340,6 +340,8 @@ export class EventDecoder {
   /** latencyFlags() of every (common_flags, common_preempt_count) pair seen. */
   private readonly flagStrings: string[] = new Array<string>(1 << 16);
   private readonly flagStyle: FlagStyle;
+  /** Timestamps printed as raw counts (DatFile.rawTimestamps). */
+  private readonly rawTs: boolean;
   /** Raw format fields for every event instead of text-parser fields. */
   raw = false;
   /** Which events get their fields decoded (ParseOptions.fields). */
@@ -369,6 +371,7 @@ export class EventDecoder {
     this.preemptAt = at('common_preempt_count', 3);
     this.pidAt = at('common_pid', 4);
     this.flagStyle = flagStyle(file);
+    this.rawTs = file.rawTimestamps;
   }
 
   format(id: number): EventFormat | undefined {
@@ -495,7 +498,8 @@ export class EventDecoder {
   /**
    * The event as one `trace-cmd report -R -t` line (or, `rendered`, one `trace-cmd report
    * -N -t` line: the print fmt evaluated), newline included, written into `out`:
-   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20) and the payload; like
+   * `%16s-%-5d [%03d] %5llu.%09llu: name: ` (name padded to 20; raw counts `[%03d]%12llu:`
+   * when trace-cmd prints those, DatFile.rawTimestamps) and the payload; like
    * trace-cmd, a newline ending the payload (a trace marker's) is dropped.
    */
   renderLine(fmt: EventFormat, cpu: number, ts: Ts, page: Buffer, start: number, end: number, out: ByteSink, rendered = false): void {
@@ -516,11 +520,18 @@ export class EventDecoder {
       this.lastCpu = cpu;
       this.lastHead = h;
     }
-    out.copy(head, 0, head.length);
-    if (typeof ts === 'number' && ts >= 0) out.timestamp(ts);
-    else {
-      const t = ts.toString().padStart(10, '0');
-      out.text(`${t.slice(0, -9).padStart(5)}.${t.slice(-9)}`);
+    if (this.rawTs) {
+      // `%12llu:` straight after `[cpu]` (tracecmd/trace-read.c:167-173): the head without its space
+      out.copy(head, 0, head.length - 1);
+      if (typeof ts === 'number' && ts >= 0) out.counter(ts);
+      else out.text(ts.toString().padStart(12));
+    } else {
+      out.copy(head, 0, head.length);
+      if (typeof ts === 'number' && ts >= 0) out.timestamp(ts);
+      else {
+        const t = ts.toString().padStart(10, '0');
+        out.text(`${t.slice(0, -9).padStart(5)}.${t.slice(-9)}`);
+      }
     }
     const entry = this.entry(fmt);
     out.copy(entry.name, 0, entry.name.length);

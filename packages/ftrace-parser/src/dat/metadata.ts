@@ -7,6 +7,7 @@ import { ByteReader, ShortRead } from './bytes.js';
 import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
+import { parseTimeShift, strtoll, TimestampForm, type HostSync, type Tsc2Nsec } from './time.js';
 
 /** Option ids (trace-cmd's enum tracecmd_file_options). */
 export const OPT = {
@@ -86,6 +87,12 @@ export interface DatFile {
   clock?: string;
   /** Added to every timestamp (OFFSET and DATE options), as trace-cmd report does. */
   tsOffset: bigint;
+  /** The TSC2NSEC option's conversion (`mult` 0: none), applied before tsOffset as trace-cmd does. */
+  tsc: Tsc2Nsec;
+  /** trace-cmd report prints the timestamps as raw counts (`%12llu`), not `secs.nsecs` (see time.ts). */
+  rawTimestamps: boolean;
+  /** A guest's TIME_SHIFT samples: its timestamps moved onto the host's time line first, as trace-cmd does. */
+  hostSync?: HostSync;
   /** Metadata for TraceMeta records, in file order. */
   meta: [string, string | number][];
   decompress?: Decompressor;
@@ -192,12 +199,38 @@ export function checkHeaderEvent(text: string): void {
   }
 }
 
-export function parseCmdlines(text: string, into: Map<number, string>): void {
-  for (const line of text.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const pid = Number(line.slice(0, sp));
-    if (Number.isInteger(pid)) into.set(pid, line.slice(sp + 1));
+/** One saved_cmdlines line as `sscanf(line, "%d %m[^\n]")` reads it: a decimal pid, white space or none, a comm starting with a non-space. */
+const CMDLINE = /^[ \t\n\v\f\r]*([+-]?[0-9]+)(?![0-9])[ \t\n\v\f\r]*([^ \t\n\v\f\r][^]*)$/;
+const LONG_MAX = (1n << 63n) - 1n;
+
+/**
+ * The saved cmdlines (`pid comm` lines) as libtraceevent's tep_parse_saved_cmdlines reads
+ * them for trace-cmd: lines split at newlines (empty ones skipped), each read by the sscanf
+ * above — so `77x` is pid 77 and `0x4d x` is pid 0 — the pid narrowed to an int as glibc does
+ * (strtol, then the low 32 bits); the first comm of a pid kept (tep_register_comm refuses a
+ * pid it has). The first line that does not read ends the parse, there as here; the lines
+ * it leaves out are said in a `cmdlines-stopped` metadata record.
+ */
+export function parseCmdlines(text: string, into: Map<number, string>, meta: [string, string | number][]): void {
+  const z = text.indexOf('\0');
+  const lines = (z < 0 ? text : text.slice(0, z)).split('\n');
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]!;
+    if (line === '') continue;
+    const m = CMDLINE.exec(line);
+    if (!m) {
+      const left = lines.slice(k).filter((l) => l !== '').length;
+      meta.push([
+        'cmdlines-stopped',
+        `saved cmdlines line ${k + 1} is not \`pid comm\` (${JSON.stringify(line.slice(0, 40))}): it and the ${left - 1} after it are not read, as trace-cmd does not read them`,
+      ]);
+      return;
+    }
+    let v = BigInt(m[1]!);
+    if (v > LONG_MAX) v = LONG_MAX;
+    else if (v < -LONG_MAX - 1n) v = -LONG_MAX - 1n;
+    const pid = Number(BigInt.asIntN(32, v));
+    if (!into.has(pid)) into.set(pid, m[2]!);
   }
 }
 
@@ -220,6 +253,10 @@ export class Builder {
   /** A TRACECLOCK option was read: v6 then keeps the clock after the CPU data table. */
   clockOption = false;
   tsOffset = 0n;
+  /** How trace-cmd prints and converts the timestamps, as the options say. */
+  readonly tsForm = new TimestampForm();
+  /** The last TIME_SHIFT option's samples (trace-cmd keeps the last). */
+  hostSync?: HostSync;
   cpuCount?: number;
 
   constructor(
@@ -272,12 +309,14 @@ export class Builder {
     };
     switch (id) {
       case OPT.DATE: {
-        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0')) * 1000n;
+        // microseconds, read as trace-cmd reads them (strtoll base 0, × 1000 in 64 bits:
+        // trace-input.c:3778-3792)
+        this.tsOffset = BigInt.asIntN(64, this.tsOffset + BigInt.asIntN(64, strtoll(str()) * 1000n));
         this.meta.push(['date-offset', str().trim()]);
         break;
       }
       case OPT.OFFSET:
-        this.tsOffset += BigInt.asIntN(64, BigInt(str().trim() || '0'));
+        this.tsOffset = BigInt.asIntN(64, this.tsOffset + strtoll(str()));
         this.meta.push(['ts-offset', str().trim()]);
         break;
       case OPT.CPUSTAT:
@@ -306,6 +345,7 @@ export class Builder {
       case OPT.TRACECLOCK:
         this.clockOption = true;
         this.clock = selectedClock(str());
+        this.tsForm.clockText(str());
         break;
       case OPT.UNAME:
         this.meta.push(['uname', str()]);
@@ -320,9 +360,16 @@ export class Builder {
         this.meta.push(['trace-id', r.u64Big().toString()]);
         break;
       case OPT.TSC2NSEC: {
+        // trace-cmd skips an option shorter than 16 bytes and converts with mult and shift
+        // (its offset is read but not applied: trace-input.c:1805-1811, 3887-3897)
+        if (data.length < 16) {
+          this.meta.push(['tsc2nsec', `ignored: ${data.length} bytes, fewer than the 16 trace-cmd reads`]);
+          break;
+        }
         const mult = r.u32();
         const shift = r.u32();
         const offset = r.u64Big();
+        this.tsForm.tsc2nsec(mult, shift);
         this.meta.push(['tsc2nsec', `mult=${mult} shift=${shift} offset=${offset}`]);
         break;
       }
@@ -335,8 +382,24 @@ export class Builder {
       case OPT.GUEST:
         this.meta.push(['guest', r.cstring()]);
         break;
+      case OPT.TIME_SHIFT: {
+        const sync = parseTimeShift(data, this.little);
+        if (sync === 'short') {
+          this.meta.push([
+            'time-shift',
+            `the samples run past the option's ${data.length} bytes: trace-cmd 3.1.6 refuses this file; its guest timestamps are kept`,
+          ]);
+        } else if (sync !== undefined) {
+          this.hostSync = sync;
+          const n = sync.cpus.reduce((k, l) => k + l.length, 0);
+          this.meta.push([
+            'time-shift',
+            `guest timestamps moved to the host's: ${sync.cpus.length} CPUs, ${n} samples${sync.interpolate ? ', interpolated' : ''}`,
+          ]);
+        }
+        break;
+      }
       case OPT.PROCMAPS:
-      case OPT.TIME_SHIFT:
       case OPT.STRINGS:
       case OPT.BTF_FILE:
       case OPT.MODULES_FILE:

@@ -197,13 +197,12 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
         .filter((cd) => cd.size > 0)
         .map((cd) => new CpuStream(cd.cpu, cd, src, file, buffer, pages, decoder, pageSize, { ...opts, source }, progress, lines));
     }
-    const counter = file.clock === 'counter' || file.clock === 'x86-tsc';
     return {
       file,
       src,
       meta,
       streams,
-      done: (n) => opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: counter ? 'counter' : 'nsec' }),
+      done: (n) => opts.onDone?.({ lines: n, bytes: file.fileSize, tsForm: file.rawTimestamps ? 'counter' : 'nsec' }),
     };
   } catch (e) {
     await src.close();

@@ -73,7 +73,7 @@ export async function readV6(src: FileSource, b: Builder, start: number, file: P
   }
   b.kallsymsData = await blob('kallsyms', 4);
   b.printk = (await blob('printk formats', 4)).toString('utf8');
-  parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines);
+  parseCmdlines((await blob('saved cmdlines', 8)).toString('utf8'), b.cmdlines, b.meta);
   const cpus = await u32('CPU count');
   b.cpuCount ??= cpus;
   const afterOptions = await readV6Options(src, b, pos);
@@ -138,7 +138,9 @@ async function readV6Clock(src: FileSource, b: Builder, at: number): Promise<voi
   const size = lb.length === 8 ? new ByteReader(lb, b.little).u64() : -1;
   if (size >= 0 && size <= MAX_CLOCK_RECORD && at + 8 + size <= src.size) {
     // an empty record or one naming no clock leaves the option's, as trace-cmd's parse does
-    b.clock = selectedClock((await src.readAt(at + 8, size)).toString('latin1')) ?? b.clock;
+    const text = (await src.readAt(at + 8, size)).toString('latin1');
+    b.clock = selectedClock(text) ?? b.clock;
+    b.tsForm.clockText(text.split('\0', 1)[0]!); // C reads it up to its first NUL
     return;
   }
   b.clock = 'local';

@@ -99,7 +99,7 @@ export async function readV7(src: FileSource, b: Builder, firstOptions: number, 
   const cl = at(OPT.CMDLINES);
   if (cl !== undefined) {
     const { body } = await readSection(src, b, cl, 'saved cmdlines', file);
-    parseCmdlines(await section('saved cmdlines', () => body.bytes(body.u64()).toString('utf8')), b.cmdlines);
+    parseCmdlines(await section('saved cmdlines', () => body.bytes(body.u64()).toString('utf8')), b.cmdlines, b.meta);
   }
   // each BUFFER's flyrecord section header says whether its CPU data is compressed
   for (const buf of b.buffers) {
