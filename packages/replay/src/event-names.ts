@@ -9,6 +9,8 @@ import type { Adapter, Lifter } from './adapters/adapter.js';
 export interface NameEntry {
   /** What the adapter's `lift` does for events of this name. */
   readonly lift: Lifter;
+  /** A trace marker (`tracing_mark_write`, `print`): the workload may have written a mismatch in it (workload-marks.ts). */
+  readonly mark: boolean;
   /** Events of this name lifted to an op. */
   used: number;
   /** Events of this name the adapter did not know. */
@@ -28,7 +30,14 @@ export class EventNames {
   of(ev: TraceEvent): NameEntry {
     let e = this.m.get(ev.event);
     if (e === undefined) {
-      e = { lift: this.adapter.lifterFor(ev), used: 0, unknown: 0, unknownProbe: undefined, unknownFirst: 0 };
+      e = {
+        lift: this.adapter.lifterFor(ev),
+        mark: ev.event === 'tracing_mark_write' || ev.event === 'print',
+        used: 0,
+        unknown: 0,
+        unknownProbe: undefined,
+        unknownFirst: 0,
+      };
       this.m.set(ev.event, e);
     }
     return e;

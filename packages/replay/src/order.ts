@@ -147,18 +147,31 @@ export class InOrder<T> implements Sorter<T> {
   /** The previous record pushed. */
   private prevTs: bigint | undefined;
   private prevCpu = 0;
-  /** The last timestamp replayed in time (as ReorderBuffer's). */
+  /**
+   * The last timestamp replayed in time (as ReorderBuffer's) is `prevTs` while `behind` is
+   * false — every record not late, the common case — and `lastTs` only after a late record:
+   * one bigint stored per record instead of two. The sorter outlives young collections and
+   * each timestamp is a new bigint, so each such store takes a write barrier's slow path.
+   */
   private lastTs: bigint | undefined;
+  private behind = false;
 
   constructor(private readonly emit: (x: T, late: boolean, ts: bigint) => void) {}
 
   push(x: T, ts: bigint, cpu: number): void {
-    if (this.prevTs !== undefined && ts < this.prevTs && cpu !== this.prevCpu) throw new ReorderNeeded(ts, cpu);
+    const prev = this.prevTs;
+    if (prev !== undefined && ts < prev && cpu !== this.prevCpu) throw new ReorderNeeded(ts, cpu);
+    const last = this.behind ? this.lastTs : prev;
+    const late = last !== undefined && ts < last;
+    if (late) {
+      this.late++;
+      if (!this.behind) {
+        this.lastTs = prev;
+        this.behind = true;
+      }
+    } else if (this.behind) this.behind = false;
     this.prevTs = ts;
     this.prevCpu = cpu;
-    const late = this.lastTs !== undefined && ts < this.lastTs;
-    if (late) this.late++;
-    else this.lastTs = ts;
     this.emit(x, late, ts);
   }
 

@@ -197,6 +197,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   // A per-CPU trace clock (clocks.ts) orders no two CPUs' events, unless the user bounds how far
   // the clocks disagree: the trace's own clock record (a trace.dat) wins over meta.json's.
   const skew = opts.clockSkew ?? 0n;
+  /** Whether ties are one timestamp (no --clock-skew): tested per replayed item, a bigint comparison each time when written out. */
+  const noSkew = skew === 0n;
   const clockSays = (clock: string | undefined, source: string, line: number): void => {
     engine.gaps.unordered = opts.clockSkew === undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock!), source, line } : undefined;
   };
@@ -291,7 +293,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       return;
     }
     if (first === undefined) first = it;
-    else if (skew === 0n ? ts !== groupTs : ts < groupTs || ts > groupTs + skew) {
+    else if (noSkew ? ts !== groupTs : ts < groupTs || ts > groupTs + skew) {
       flush();
       first = it;
     } else if (rest.length >= MAX_TIE_GROUP) {
@@ -320,72 +322,96 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     return c.adapter;
   };
 
-  /** One gap or event, once the adapter is known (`n`: its EventNames). */
-  const take = (n: EventNames, r: TraceRecord): void => {
-    if (r.type === 'gap') {
-      gaps++;
-      lost += r.lost ?? 0;
-      if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
-      if (r.kind === 'missing-entries') entriesMissing = r;
-      if (r.kind === 'truncated' && r.cpu !== undefined && r.cpu >= 0 && cpuTs[r.cpu] === undefined) {
-        // the CPU's data ended before any event of it was read (a trace.dat whose data for it
-        // starts past the end of the file): every event it recorded is missing, and a CPU that
-        // no event names is involved in no finding (certainty.ts), so its loss counts everywhere
-        const reason = `${r.reason}: no event of CPU ${r.cpu} could be read, so the events it recorded may be anywhere in the trace`;
-        engine.gapEverywhere({ line: r.line, source: r.source, reason });
-        warnings.push(`${reason}; replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain`);
-        return;
+  /**
+   * Records `rs[from..]` once the adapter is known (`n`: its EventNames), up to the first meta
+   * record (its index is returned; `rs.length` when there is none). The input's timestamps
+   * (the last event's, and the first and last in time) are tracked in locals and stored once
+   * per run: they are bigints the reader made for this event, and storing one per event in the
+   * replay's closure, which is long-lived (old generation), took a write barrier's slow path
+   * (a remembered-set insertion) per store, two per event (docs/replay.md, session 25).
+   */
+  const takeRun = (n: EventNames, rs: readonly TraceRecord[], from: number): number => {
+    let inTs = inputTs;
+    let lo = firstTs;
+    let hi = lastTs;
+    let i = from;
+    for (; i < rs.length; i++) {
+      const r = rs[i]!;
+      if (r.type === 'meta') break;
+      if (r.type === 'gap') {
+        gaps++;
+        lost += r.lost ?? 0;
+        if (!unparseable && (r.kind === 'unparseable' || r.kind === 'truncated')) unparseable = r;
+        if (r.kind === 'missing-entries') entriesMissing = r;
+        if (r.kind === 'truncated' && r.cpu !== undefined && r.cpu >= 0 && cpuTs[r.cpu] === undefined) {
+          // the CPU's data ended before any event of it was read (a trace.dat whose data for it
+          // starts past the end of the file): every event it recorded is missing, and a CPU that
+          // no event names is involved in no finding (certainty.ts), so its loss counts everywhere
+          const reason = `${r.reason}: no event of CPU ${r.cpu} could be read, so the events it recorded may be anywhere in the trace`;
+          engine.gapEverywhere({ line: r.line, source: r.source, reason });
+          warnings.push(`${reason}; replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain`);
+          continue;
+        }
+        const ts = r.ts ?? inTs;
+        const cpu = r.cpu ?? -1;
+        const from = cpu >= 0 ? cpuTs[cpu] : events > 0 ? inTs : undefined;
+        sorter.push(from === undefined ? { kind: 'gap', ts, cpu, gap: r } : { kind: 'gap', ts, cpu, gap: r, from }, ts, cpu);
+        continue;
       }
-      const ts = r.ts ?? inputTs;
-      const cpu = r.cpu ?? -1;
-      const from = cpu >= 0 ? cpuTs[cpu] : events > 0 ? inputTs : undefined;
-      sorter.push(from === undefined ? { kind: 'gap', ts, cpu, gap: r } : { kind: 'gap', ts, cpu, gap: r, from }, ts, cpu);
-      return;
+      if (r.type !== 'event') continue;
+      const ev: TraceEvent = r;
+      events++;
+      const ts = ev.ts;
+      if (ev.cpu >= 0) cpuTs[ev.cpu] = ts;
+      inTs = ts;
+      if (hi === undefined) {
+        lo = ts;
+        hi = ts;
+      } else if (ts > hi) hi = ts;
+      else if (ts < lo!) lo = ts;
+      const name = n.of(ev);
+      if (name.mark) {
+        const m = workloadMismatch(ev);
+        if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
+        else if (m) marksDropped++;
+      }
+      const lifted = name.lift(ev);
+      if (lifted === null) {
+        unknown++;
+        n.unknown(name, ev);
+      } else if (isUnusable(lifted)) {
+        unusable++;
+        bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
+        sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
+      } else {
+        name.used++;
+        if (opCpu === undefined) opCpu = ev.cpu;
+        else if (ev.cpu !== opCpu) opsOnTwoCpus = true;
+        sorter.push(lifted, ts, ev.cpu);
+      }
     }
-    if (r.type !== 'event') return;
-    const ev: TraceEvent = r;
-    events++;
-    const ts = ev.ts;
-    if (ev.cpu >= 0) cpuTs[ev.cpu] = ts;
-    inputTs = ts;
-    if (lastTs === undefined) {
-      firstTs = ts;
-      lastTs = ts;
-    } else if (ts > lastTs) lastTs = ts;
-    else if (ts < firstTs!) firstTs = ts;
-    if (ev.event === 'tracing_mark_write' || ev.event === 'print') {
-      const m = workloadMismatch(ev);
-      if (m && observed.length < (opts.maxFindings ?? DEFAULT_MAX_FINDINGS)) observed.push(m);
-      else if (m) marksDropped++;
-    }
-    const name = n.of(ev);
-    const lifted = name.lift(ev);
-    if (lifted === null) {
-      unknown++;
-      n.unknown(name, ev);
-    } else if (isUnusable(lifted)) {
-      unusable++;
-      bump(unusableEvents, `${ev.event}: ${lifted.unusable}`);
-      sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
-    } else {
-      name.used++;
-      if (opCpu === undefined) opCpu = ev.cpu;
-      else if (ev.cpu !== opCpu) opsOnTwoCpus = true;
-      sorter.push(lifted, ts, ev.cpu);
-    }
+    inputTs = inTs;
+    firstTs = lo;
+    lastTs = hi;
+    return i;
   };
 
   /** The evidence has chosen: the held records go through the chosen adapter in input order. */
   const decide = (): Adapter => {
     const a = adopt(cfg.choose(header, evidence));
-    for (const p of pending ?? []) take(names!, p);
+    if (pending) takeRun(names!, pending, 0); // held records are events and gaps, never meta
     pending = undefined;
     return a;
   };
 
   for await (const batch of asBatches(records)) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    for (const r of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      if (adapter) {
+        i = takeRun(names!, batch, i);
+        if (i === batch.length) break;
+      }
+      const r = batch[i]!;
       if (r.type === 'meta') {
         header[r.key] = r.value;
         if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, r.source, r.line);
@@ -412,16 +438,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         }
         continue;
       }
-      if (adapter) {
-        take(names!, r);
-        continue;
-      }
       if (!pending) {
         // The header lines come first: they may name the explorer's traces.
         evidence = cfg.evidence(header);
         if (!evidence) {
           adapter = adopt(cfg.choose(header));
-          take(names!, r);
+          i--; // this record again, now through takeRun
           continue;
         }
         pending = [];

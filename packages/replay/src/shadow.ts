@@ -464,7 +464,9 @@ export class Shadow {
       ptes.set(key, rec);
     }
     rec.mapcount++;
-    rec.maps.push(cite);
+    if (rec.maps.length === 0)
+      rec.maps = [cite]; // as rec.cpus (touch): an array of one, not a store of 17
+    else rec.maps.push(cite);
     if (rec.maps.length > MAP_CITES_KEPT) rec.maps.shift();
     if (!rec.inCache) rec.file?.mappedGhosts.add(rec);
     return replaced;
@@ -515,8 +517,13 @@ export class Shadow {
   }
 
   touch(rec: PageRec, cpu: number): void {
-    if (rec.cpus.includes(cpu)) return;
-    if (rec.cpus.length < CPUS_KEPT) rec.cpus.push(cpu);
+    // a loop, not `includes`: a page's one or two CPUs are found inline, where includes was a builtin call per op
+    const cpus = rec.cpus;
+    const n = cpus.length;
+    for (let i = 0; i < n; i++) if (cpus[i] === cpu) return;
+    // a page's first CPU in an array of one: pushed onto the empty array, it took a store of 17
+    if (n === 0) rec.cpus = [cpu];
+    else if (n < CPUS_KEPT) cpus.push(cpu);
     else rec.cpusAll = true;
   }
 }

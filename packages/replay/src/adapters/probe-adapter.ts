@@ -273,7 +273,10 @@ export class ProbeMapAdapter implements Adapter {
   private notePfns(fromPage: boolean, pfn: bigint, order: number): void {
     const mine = fromPage ? this.pagePfns : this.printedPfns;
     const other = fromPage ? this.printedPfns : this.pagePfns;
-    for (const p of order > 0 ? subpages(pfn, order) : [pfn]) {
+    // subpages' pfns, counted out here: an array per op (of one pfn, mostly) was garbage on every op until the origins meet
+    const n = order > 0 ? 1 << Math.min(order, 10) : 1;
+    for (let j = 0; j < n; j++) {
+      const p = j === 0 ? pfn : pfn + BigInt(j);
       if (other.has(p)) {
         this.pfnsMeet = true;
         this.pagePfns.clear();
