@@ -9,7 +9,7 @@ export const REPLAY_TRUST_FLAGS = {
   }),
   'clock-skew': Flags.string({
     description:
-      "how far apart the CPUs' trace clocks may be, in the trace's own timestamp units (nanoseconds; cycles on x86-tsc when the file has no TSC2NSEC conversion; counts on counter): events of different CPUs this close are tried in every order, as ties are. Without it a per-CPU clock (local, perf, x86-tsc) orders no two CPUs' events",
+      "how far apart the CPUs' trace clocks may be, in the trace's time units (nanoseconds; cycles on x86-tsc): events of different CPUs this close are tried in every order, as ties are. Without it a per-CPU clock (local, perf, x86-tsc) orders no two CPUs' events",
   }),
 };
 
