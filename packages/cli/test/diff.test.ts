@@ -158,6 +158,48 @@ describe('a patched trace that never shows what a rule judges', () => {
   });
 });
 
+describe('a patched trace whose gaps may hold the events that raise a base finding', () => {
+  let dir: string;
+  beforeAll(() => {
+    // The race fixture with its page's removal lost: `CPU:0 [LOST 1 EVENTS]` where the
+    // mm_filemap_delete_from_page_cache line was. The invalidate still returns 0 over a mapped
+    // page, but the patched side can no longer see whether the page stayed in the cache.
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-gaps-'));
+    const lines = readFileSync(path.join(fx('race'), 'trace.txt'), 'utf8').split('\n');
+    const lost = lines.map((l) => (l.includes('mm_filemap_delete_from_page_cache') ? 'CPU:0 [LOST 1 EVENTS]' : l));
+    expect(lost).toContain('CPU:0 [LOST 1 EVENTS]');
+    writeFileSync(path.join(dir, 'trace.txt'), lost.join('\n'));
+    copyFileSync(path.join(fx('race'), 'meta.json'), path.join(dir, 'meta.json'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('does not call the finding fixed in any format (it read "FIXED stale-after-invalidate")', async () => {
+    const json = await runCli(['diff', fx('race'), dir, '--format', 'json']);
+    expect(json.exitCode).toBe(0);
+    const d = JSON.parse(json.stdout);
+    expect(d.patched.gaps).toBeGreaterThan(0);
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.unjudged.map((e: { rule: string }) => e.rule)).toEqual(['mapped-page-removed', 'stale-after-invalidate']);
+    const text = await runCli(['diff', fx('race'), dir]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 2 not judged on the patched side');
+    expect(text.stdout).not.toMatch(/FIXED/);
+    expect(text.stdout).toMatch(/UNJUDGED +error +stale-after-invalidate[^]*not fixed: not seen in patched, whose traces have 2 gaps/);
+    const sarif = JSON.parse((await runCli(['diff', fx('race'), dir, '--format', 'sarif'])).stdout);
+    const results = sarif.runs[0].results as Array<{ ruleId: string; baselineState?: string; message: { text: string } }>;
+    expect(results.filter((x) => x.baselineState === 'absent')).toEqual([]);
+    expect(results.find((x) => x.ruleId === 'stale-after-invalidate')?.message.text).toMatch(/^not fixed: not seen in patched/);
+    const junit = (await runCli(['diff', fx('race'), dir, '--format', 'junit'])).stdout;
+    expect(junit).not.toContain('name="fixed: ');
+    expect(junit).toContain('not judged on patched: stale-after-invalidate');
+    const github = (await runCli(['diff', fx('race'), dir, '--format', 'github'])).stdout;
+    expect(github).not.toContain('kreplay diff fixed');
+    const ktap = (await runCli(['diff', fx('race'), dir, '--format', 'ktap'])).stdout;
+    expect(ktap).not.toMatch(/# fixed/);
+    expect(ktap).toMatch(/ok \d+ stale-after-invalidate # SKIP/);
+  });
+});
+
 describe('kreplay diff on replay results', () => {
   let dir: string;
   beforeAll(async () => {

@@ -3,7 +3,8 @@
  *
  * Findings are matched by rule and page-cache identity (file, index): timestamps and pfns
  * differ between any two runs and never take part. A finding class is new when no base run
- * has it, fixed when no patched run has it, unchanged otherwise. Several runs per side
+ * has it, fixed when no patched run has it and one could have shown it (it judged the rule,
+ * its trace has no gap or unusable event), unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
@@ -79,10 +80,12 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
 }
 
 /**
- * `blind`: the rules no patched run could judge. A base finding of such a rule that the
- * patched side lacks is `unjudged`, not fixed: the patched traces could not have shown it.
+ * `couldShow(rule)`: whether some patched run could have shown a finding of `rule`: it judged
+ * the rule, and its trace has no gap and no unusable event. A base finding the patched side
+ * lacks is fixed only then; otherwise it is `unjudged`, not fixed: the rule was not judged, or
+ * the events that raise it may be among those the patched traces lost.
  */
-function matchFindings(base: readonly RunData[], patched: readonly RunData[], blind: ReadonlySet<string>): DiffResult['findings'] {
+function matchFindings(base: readonly RunData[], patched: readonly RunData[], couldShow: (rule: string) => boolean): DiffResult['findings'] {
   const b = tally(base);
   const p = tally(patched);
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
@@ -106,7 +109,7 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
       example: f,
       exampleRun: rep.firstRun,
     };
-    (tb && tp ? result.unchanged : tp ? result.new : blind.has(f.rule) ? unjudged : result.fixed).push(entry);
+    (tb && tp ? result.unchanged : tp ? result.new : couldShow(f.rule) ? result.fixed : unjudged).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
@@ -437,7 +440,7 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       base,
       patched,
       // no patched run left (inconclusive) judged nothing at all
-      new Set(RULES.filter((rule) => patched.every((r) => r.unjudged?.some((u) => u.rule === rule)))),
+      (rule) => patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)),
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),

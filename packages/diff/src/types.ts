@@ -147,9 +147,10 @@ export interface DiffResult {
     fixed: FindingEntry[];
     unchanged: FindingEntry[];
     /**
-     * Base findings whose rule no patched run could judge (replay's `unjudged`: no PTE probe
-     * fired, ...): absent from the patched side, but not fixed, since it could not have shown
-     * them. Present only when there are any.
+     * Base findings absent from the patched side that no patched run could have shown: each
+     * could not judge the rule (replay's `unjudged`: no PTE probe fired, ...) or its trace has
+     * gaps or unusable events (the events that raise the finding may be among those lost).
+     * Not fixed. Present only when there are any.
      */
     unjudged?: FindingEntry[];
   };

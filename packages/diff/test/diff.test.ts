@@ -67,6 +67,24 @@ describe('diffRuns: findings', () => {
     expect(fresh.findings.new).toHaveLength(1);
   });
 
+  it('a base finding absent from patched runs whose traces have holes is not fixed: it is unjudged', () => {
+    // The events that raise it may be among those the patched trace lost (or could not use).
+    const gappy = { stats: { events: 100, ops: 50, gaps: 1, unknown: 0 } };
+    const unusable = { unusableEvents: 2 };
+    for (const holes of [gappy, unusable]) {
+      const d = diffRuns([run('a', [finding()])], [run('b', [], holes)]);
+      expect(d.findings.fixed).toEqual([]);
+      expect(d.findings.unjudged?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    }
+    // one patched run without holes that judged the rule and did not see it: fixed, as before
+    const once = diffRuns([run('a', [finding()])], [run('b1', [], gappy), run('b2', [])]);
+    expect(once.findings.fixed).toHaveLength(1);
+    expect(once.findings.unjudged).toBeUndefined();
+    // one run with holes, the other blind to the rule: neither could have shown it
+    const blind = { unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }] };
+    expect(diffRuns([run('a', [finding()])], [run('b1', [], gappy), run('b2', [], blind)]).findings.fixed).toEqual([]);
+  });
+
   it("a rule neither side's workload exercised is no side's shortfall; one only the patched side never showed is", () => {
     // replay's `unexercised`: the trace never shows an invalidate returning 0 (a truncate workload, or a probe that did not fire)
     const none = { unjudged: [{ rule: 'stale-after-invalidate', reason: 'no invalidate_inode_pages2_range call returned 0 in the trace', unexercised: true }] };

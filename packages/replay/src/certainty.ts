@@ -42,7 +42,9 @@ export interface GapMark {
    * gap's CPU's next event, which the reader gives a lost-events mark, plus the skew). Such a gap
    * ends at `end` for the events of its own CPU (their order is the ring buffer's), and for other
    * CPUs' only at `endAll`, the first event past this time: one tied with (or within the skew of)
-   * its CPU's next event may have run before the lost events.
+   * its CPU's next event may have run before the lost events. A gap on no CPU has no own CPU:
+   * it ends only at `endAll`, past its own time (an unusable event's) or else past the time of
+   * the first event after it (`GapTracker.event` sets it then), plus the skew.
    */
   until?: bigint;
   /**
@@ -90,7 +92,7 @@ export class GapTracker {
   private always: GapMark | undefined;
   /** Marks not ended yet: while there are none, an event has nothing to end (the common case, one test per event). */
   private open = 0;
-  /** Of those, the ones with `until`: while there are any, every event may end one. */
+  /** Of those, the ones on a CPU with `until`: while there are any, every event may end one. */
   private openUntil = 0;
   /**
    * The trace's clock does not order events of different CPUs (clocks.ts), and the user gave no
@@ -98,13 +100,15 @@ export class GapTracker {
    * rest on an order the trace cannot show.
    */
   unordered: Note | undefined;
+  /** --clock-skew: how far apart two CPUs' events may be and still have run in either order. */
+  skew = 0n;
 
   record(mark: GapMark): void {
     const old = mark.cpu === undefined ? this.anyCpu : this.perCpu.get(mark.cpu);
     if (old !== undefined && isOpen(old)) this.closed(old);
     if (isOpen(mark)) {
       this.open++;
-      if (mark.until !== undefined) this.openUntil++;
+      if (mark.until !== undefined && mark.cpu !== undefined) this.openUntil++;
     }
     if (mark.cpu === undefined) this.anyCpu = mark;
     else this.perCpu.set(mark.cpu, mark);
@@ -117,8 +121,11 @@ export class GapTracker {
 
   /**
    * An event on `cpu` at time `ts` was replayed at `seq`: a gap still open on that CPU (and one
-   * on no CPU, and one whose `until` it is past) ends there. Until then the events it hides may have run at any later point, after
-   * any sync point in between (a cache_delete on another CPU, say).
+   * whose `until` it is past) ends there. Until then the events it hides may have run at any
+   * later point, after any sync point in between (a cache_delete on another CPU, say). A gap on
+   * no CPU ends at the first event past its `until`: the events it hides (an unparseable line's,
+   * an unusable event's) ran on some CPU at or before that time, so an event tied with it, on
+   * any CPU, may have run before them.
    */
   event(cpu: number, seq: number, ts: bigint): void {
     if (this.open === 0) return;
@@ -138,9 +145,13 @@ export class GapTracker {
         this.perCpu.set(c, n);
         if (!isOpen(n)) this.closed(n);
       }
-    if (this.anyCpu && this.anyCpu.end === undefined && !(seq <= (this.anyCpu.holdTo ?? 0))) {
-      this.anyCpu = { ...this.anyCpu, end: seq };
-      this.open--;
+    const a = this.anyCpu;
+    if (a && isOpen(a) && !(seq <= (a.holdTo ?? 0))) {
+      const until = a.until ?? ts + this.skew;
+      if (ts > until) {
+        this.anyCpu = { ...a, until, endAll: seq };
+        this.open--;
+      } else if (a.until === undefined) this.anyCpu = { ...a, until };
     }
   }
 
@@ -156,7 +167,7 @@ export class GapTracker {
   /** A mark that was open is not any more. */
   private closed(g: GapMark): void {
     this.open--;
-    if (g.until !== undefined) this.openUntil--;
+    if (g.until !== undefined && g.cpu !== undefined) this.openUntil--;
   }
 
   /** The newest gap on any CPU at all that may hide events after sequence number `since` (nothing lost since then: undefined). */

@@ -175,7 +175,8 @@ export class ReplayEngine {
   unusable(ev: TraceEvent, reason: string, pfns: readonly bigint[] | undefined): void {
     const note: Note = { reason: `${ev.event} at line ${ev.line} could not be used (${reason})`, source: ev.source, line: ev.line };
     if (!pfns) {
-      this.gap({ line: ev.line, source: ev.source, reason: note.reason });
+      // what it did, it did at its own time: events tied with it may have run before it
+      this.gap({ line: ev.line, source: ev.source, reason: note.reason, until: ev.ts + this.gaps.skew });
       return;
     }
     ++this.seq;

@@ -199,6 +199,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   const skew = opts.clockSkew ?? 0n;
   /** Whether ties are one timestamp (no --clock-skew): tested per replayed item, a bigint comparison each time when written out. */
   const noSkew = skew === 0n;
+  engine.gaps.skew = skew;
   const clockSays = (clock: string | undefined, source: string, line: number): void => {
     engine.gaps.unordered = opts.clockSkew === undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock!), source, line } : undefined;
   };

@@ -27,7 +27,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The gap tracker as it was: every event looks its CPU's mark up. */
+/**
+ * The gap tracker as it was: every event looks its CPU's mark up. A mark on no CPU ends at the
+ * first event past the time of the first event after it.
+ */
 class PlainGapTracker {
   private readonly perCpu = new Map<number, GapMark>();
   private anyCpu: GapMark | undefined;
@@ -35,13 +38,14 @@ class PlainGapTracker {
     if (mark.cpu === undefined) this.anyCpu = mark;
     else this.perCpu.set(mark.cpu, mark);
   }
-  event(cpu: number, seq: number): void {
+  event(cpu: number, seq: number, ts: bigint): void {
     const g = this.perCpu.get(cpu);
     if (g && g.end === undefined) this.perCpu.set(cpu, { ...g, end: seq });
-    if (this.anyCpu && this.anyCpu.end === undefined) this.anyCpu = { ...this.anyCpu, end: seq };
+    const a = this.anyCpu;
+    if (a && a.end === undefined && a.endAll === undefined) this.anyCpu = ts > (a.until ?? ts) ? { ...a, endAll: seq } : { ...a, until: a.until ?? ts };
   }
   since(cpus: Iterable<number>, since: number): GapMark | undefined {
-    const after = (g: GapMark | undefined) => g !== undefined && (g.end ?? Infinity) > since;
+    const after = (g: GapMark | undefined) => g !== undefined && ((g.until === undefined ? g.end : g.endAll) ?? Infinity) > since;
     let best = after(this.anyCpu) ? this.anyCpu : undefined;
     for (const c of cpus) {
       const g = this.perCpu.get(c);
@@ -65,7 +69,7 @@ class PlainGapTracker {
 
 type GapStep =
   | { t: 'gap'; cpu: number | undefined; ended: boolean }
-  | { t: 'event'; cpu: number }
+  | { t: 'event'; cpu: number; later: boolean }
   | { t: 'query'; cpus: number[]; back: number }
   | { t: 'save' }
   | { t: 'restore' };
@@ -73,7 +77,7 @@ type GapStep =
 const cpu = fc.integer({ min: 0, max: 3 });
 const gapStep: fc.Arbitrary<GapStep> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('gap' as const), cpu: fc.option(cpu, { nil: undefined }), ended: fc.boolean() }) },
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('event' as const), cpu }) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('event' as const), cpu, later: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('query' as const), cpus: fc.uniqueArray(cpu, { maxLength: 4 }), back: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'save' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'restore' as const }) },
@@ -86,6 +90,7 @@ describe('replay fast paths give what the plain code gave', () => {
         const fast = new GapTracker();
         const plain = new PlainGapTracker();
         let seq = 0;
+        let ts = 0n;
         let saved: Array<() => void> | undefined;
         for (const s of steps) {
           if (s.t === 'gap') {
@@ -94,8 +99,9 @@ describe('replay fast paths give what the plain code gave', () => {
             plain.record(mark);
           } else if (s.t === 'event') {
             ++seq;
-            fast.event(s.cpu, seq);
-            plain.event(s.cpu, seq);
+            if (s.later) ts++;
+            fast.event(s.cpu, seq, ts);
+            plain.event(s.cpu, seq, ts);
           } else if (s.t === 'query') {
             expect(fast.since(s.cpus, seq - s.back)).toEqual(plain.since(s.cpus, seq - s.back));
             expect(fast.sinceAny(seq - s.back)).toEqual(plain.sinceAny(seq - s.back));

@@ -67,14 +67,49 @@ const TRACE = fc.array(EV, { minLength: 3, maxLength: 8 }).chain((events) =>
   }),
 );
 
+/** Replay as the property does (under `clockSkew`, when given): the findings of a trace's text. */
+async function oracle(clockSkew: bigint | undefined): Promise<(t: string) => Promise<Finding[]>> {
+  const config = await resolveReplayConfig(OPTS);
+  const opts: ReplayOptions = clockSkew === undefined ? OPTS : { ...OPTS, clockSkew };
+  return async (t) => (await replay(parseTraceString(t, { source: 't.txt' }), opts, config)).findings;
+}
+
+/** A TRACE case's event times, µs. */
+function timesOf(events: readonly Ev[], tied: readonly boolean[]): number[] {
+  const times: number[] = [];
+  for (let i = 0; i < events.length; i++) times.push(i > 0 && tied[i] ? times[i - 1]! : 2 * (i + 1));
+  return times;
+}
+
+/**
+ * Every certain finding of `gapped` arises in each variant (the trace with one hidden event put
+ * back) that does not contradict itself more than `lines` without it do. Returns how many
+ * variants were judged.
+ */
+async function judgeVariants(findingsOf: (t: string) => Promise<Finding[]>, gapped: string, lines: string[], variants: Array<() => string[]>): Promise<number> {
+  const certain = (await findingsOf(gapped)).filter((f) => f.certainty === 'certain');
+  if (certain.length === 0) return 0;
+  // the trace without the lost event contradicts itself this much; a variant that contradicts it more is not one a kernel wrote
+  const plain = new Set((await findingsOf(text(lines))).filter((f) => f.rule === 'trace-inconsistent').map(key));
+  let judged = 0;
+  for (const variant of variants) {
+    const found = await findingsOf(text(variant()));
+    if (found.some((f) => f.rule === 'trace-inconsistent' && !plain.has(key(f)))) continue;
+    const keys = new Set(found.map(key));
+    judged++;
+    for (const f of certain) expect([f.explanation, keys.has(key(f))]).toEqual([f.explanation, true]);
+  }
+  return judged;
+}
+
+const KINDS = ['add', 'del', 'map', 'unmap'] as const;
+
 describe('lost events: a finding is certain only if every event the gap may hide leaves it', () => {
   it.each([
     ['', undefined],
     [" under --clock-skew 2 µs (other CPUs' events that close are tried in either order, in the variants too)", 2000n],
   ])('against the naive oracle: each event the gap may hide, at each time it may have run%s', async (_, clockSkew) => {
-    const config = await resolveReplayConfig(OPTS);
-    const opts: ReplayOptions = clockSkew === undefined ? OPTS : { ...OPTS, clockSkew };
-    const findingsOf = async (t: string) => (await replay(parseTraceString(t, { source: 't.txt' }), opts, config)).findings;
+    const findingsOf = await oracle(clockSkew);
     let judged = 0;
     await fc.assert(
       fc.asyncProperty(TRACE, async ({ events, tied, cpu, nth }) => {
@@ -82,35 +117,48 @@ describe('lost events: a finding is certain only if every event the gap may hide
         if (mine.length === 0) return;
         const next = mine[nth % mine.length]!.i;
         const prev = mine[(nth % mine.length) - 1]?.i;
-        const times: number[] = [];
-        for (let i = 0; i < events.length; i++) times.push(i > 0 && tied[i] ? times[i - 1]! : 2 * (i + 1));
+        const times = timesOf(events, tied);
         const ts = (i: number) => times[i]!;
         const lines = events.map((e, i) => line(e, ts(i)));
-        const gapped = await findingsOf(text([...lines.slice(0, next), `CPU:${cpu} [LOST 1 EVENTS]`, ...lines.slice(next)]));
-        const certain = gapped.filter((f) => f.certainty === 'certain');
-        if (certain.length === 0) return;
-        // the trace without the lost event contradicts itself this much; a variant that contradicts it more is not one a kernel wrote
-        const plain = new Set((await findingsOf(text(lines))).filter((f) => f.rule === 'trace-inconsistent').map(key));
         // when it may have run: right after CPU `cpu`'s previous event, at each time between, right
         // before its next event (in the same microsecond as either: other CPUs' events there tie with it)
         const when: Array<[t: number, at: number]> = [];
         if (prev !== undefined) when.push([ts(prev), prev + 1]);
         for (let t = (prev === undefined ? 0 : ts(prev)) + 1; t < ts(next); t += 2) when.push([t, events.findIndex((_, i) => ts(i) > t)]);
         when.push([ts(next), next]);
-        for (const [t, at] of when)
-          for (const k of ['add', 'del', 'map', 'unmap'] as const)
-            for (const pfn of [0x10, 0x11]) {
-              const hidden = line({ cpu, k, pfn }, t);
-              const variant = await findingsOf(text([...lines.slice(0, at), hidden, ...lines.slice(at)]));
-              if (variant.some((f) => f.rule === 'trace-inconsistent' && !plain.has(key(f)))) continue;
-              const keys = new Set(variant.map(key));
-              judged++;
-              for (const f of certain) expect([f.explanation, keys.has(key(f))]).toEqual([f.explanation, true]);
-            }
+        const variants = when.flatMap(([t, at]) =>
+          KINDS.flatMap((k) => [0x10, 0x11].map((pfn) => () => [...lines.slice(0, at), line({ cpu, k, pfn }, t), ...lines.slice(at)])),
+        );
+        judged += await judgeVariants(findingsOf, text([...lines.slice(0, next), `CPU:${cpu} [LOST 1 EVENTS]`, ...lines.slice(next)]), lines, variants);
       }),
       { numRuns: 300, seed: 25 },
     );
     // the property was asked of traces with certain findings and plausible lost events
+    expect(judged).toBeGreaterThan(100);
+  });
+
+  it.each([
+    ['', undefined],
+    [' under --clock-skew 2 µs', 2000n],
+  ])("a line no reader understood: its event may have run on any CPU, up to the next line's time (tied with it)%s", async (_, clockSkew) => {
+    // A gap on no CPU ended at the next event on any CPU, even one in the same microsecond as
+    // another CPU's event after it: that event was taken to follow the lost one.
+    const findingsOf = await oracle(clockSkew);
+    let judged = 0;
+    await fc.assert(
+      fc.asyncProperty(TRACE, async ({ events, tied, nth }) => {
+        const at = nth % events.length;
+        const times = timesOf(events, tied);
+        const lines = events.map((e, i) => line(e, times[i]!));
+        // the lines are in time order: the unreadable one ran between its neighbours' times, on any CPU
+        const variants: Array<() => string[]> = [];
+        for (let t = at > 0 ? times[at - 1]! : 1; t <= times[at]!; t++)
+          for (const cpu of [0, 1, 2])
+            for (const k of KINDS) for (const pfn of [0x10, 0x11]) variants.push(() => [...lines.slice(0, at), line({ cpu, k, pfn }, t), ...lines.slice(at)]);
+        judged += await judgeVariants(findingsOf, text([...lines.slice(0, at), 'this line is not a trace line', ...lines.slice(at)]), lines, variants);
+      }),
+      { numRuns: 150, seed: 25 },
+    );
     expect(judged).toBeGreaterThan(100);
   });
 });

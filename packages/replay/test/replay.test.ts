@@ -323,6 +323,34 @@ describe('certainty', () => {
     expect(own.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
   });
 
+  it('a gap on no CPU is over only past the time of its own event, or of the next event: not at a tie with it', async () => {
+    // CPU 1 removed the page in the same microsecond as the first event after the gap; the event
+    // the gap hides (a re-add of the page, say) may have run after the removal, so CPU 0's later
+    // mapping need not be of a removed page — it read certain
+    const around = (gap: string[], delTs = '1.000003') => [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      ...gap,
+      line('other-30', 2, '1.000003', add(0x20, 5)),
+      line('dropper-12', 1, delTs, del(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
+    ];
+    const certainty = async (lines: string[]) => (await run(lines)).findings.map((f) => [f.rule, f.certainty]);
+    // a line no reader understood: its event ran on some CPU at or before 1.000003
+    expect(await certainty(around(['this line is not a trace line']))).toEqual([['orphan-page-mapped', 'uncertain']]);
+    expect(await certainty(around(['this line is not a trace line'], '1.000004'))).toEqual([['orphan-page-mapped', 'certain']]);
+    // an add replay cannot use (no pfn): it names no page, so it may have been this one, at 1.000003
+    const unusable = line('other-31', 3, '1.000003', 'mm_filemap_add_to_page_cache: dev 8:16 ino 2a ofs=0 order=0');
+    const alone = [
+      line('reader-10', 0, '1.000001', add(0x10)),
+      unusable,
+      line('dropper-12', 1, '1.000003', del(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
+    ];
+    expect(await certainty(alone)).toEqual([['orphan-page-mapped', 'uncertain']]);
+    // ... at 1.000002, before the removal: the mapping is of a removed page whatever it did
+    expect(await certainty([alone[0]!, unusable.replace('1.000003', '1.000002'), ...alone.slice(2)])).toEqual([['orphan-page-mapped', 'certain']]);
+  });
+
   it("a gap replayed ahead of a group of tied events is not ended by its own CPU's event before it in that group", async () => {
     // CPU 2 adds pfn 0x10, loses an event (its removal, say), and adds it again later; the
     // microsecond of the add ties with CPU 1's event, and the gap, replayed ahead of the group,

@@ -1,6 +1,6 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { patchedShortfall } from './util.js';
+import { patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -25,11 +25,17 @@ export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
   return d.findings.unjudged?.length ? `, ${d.findings.unjudged.length} not judged on the patched side` : '';
 }
 
-/** Why a base finding absent from the patched side is not fixed: the patched side could not judge its rule. */
+/**
+ * Why a base finding absent from the patched side is not fixed: the patched side could not judge
+ * its rule, or its traces have holes the events that raise it may have fallen into.
+ */
 export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry, 'rule'>): string {
   if (d.patched.runs.length === 0) return 'not fixed: the patched side has no run to compare';
   const why = d.patched.unjudged?.[e.rule];
-  return `not fixed: the patched side could not judge ${e.rule}${why ? ` (${why})` : ''}`;
+  const holes = traceHoles(d.patched.gaps, undefined, d.patched.unusableEvents);
+  const judge = `the patched side could not judge ${e.rule}${why ? ` (${why})` : ''}`;
+  if (!holes) return `not fixed: ${judge}`;
+  return `not fixed: ${why ? `${judge}; ` : ''}not seen in patched, whose traces have ${holes}`;
 }
 
 export function pad(s: string, width: number, right = false): string {

@@ -50,7 +50,7 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * missed its finding in the hole, so it is not a pass (KCIDB DONE, KTAP SKIP, JUnit skipped), as an
  * explorer run that stopped early.
  */
-function traceHoles(gaps: number, lostEvents: number | undefined, unusableEvents: number): string {
+export function traceHoles(gaps: number, lostEvents: number | undefined, unusableEvents: number): string {
   const holes = [
     ...(gaps ? [`${plural(gaps, 'gap')}${lostEvents ? ` (${lostEvents} events lost)` : ''}`] : []),
     ...(unusableEvents ? [plural(unusableEvents, 'unusable event')] : []),
