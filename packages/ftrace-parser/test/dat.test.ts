@@ -363,6 +363,12 @@ describe("a v6 trace.dat's trace clock", () => {
   it('an empty record leaves the clock the option names', async () => {
     const emptyRecord = edited('clock-record-empty.dat', (b) => b.writeBigUInt64LE(0n, recordAt - 8));
     expect(await clockOf(emptyRecord)).toEqual(['local', undefined]);
+    // an option listing clocks with none selected names none (not its first word), as trace-cmd reads it
+    const neither = edited('clock-none-selected.dat', (b) => {
+      b.fill(0x20, optionAt, optionAt + 22);
+      b.writeBigUInt64LE(0n, recordAt - 8);
+    });
+    expect(await clockOf(neither)).toEqual([undefined, undefined]);
     const printFmt = await clockOf(path.join(dir, 'print-fmt.dat'));
     expect(printFmt).toEqual(['local', undefined]);
   });

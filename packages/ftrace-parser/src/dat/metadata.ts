@@ -7,7 +7,7 @@ import { ByteReader, ShortRead } from './bytes.js';
 import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
 import type { Kallsyms } from './kallsyms.js';
-import { parseTimeShift, strtoll, TimestampForm, type HostSync, type Tsc2Nsec } from './time.js';
+import { parseTimeShift, strtoll, TimestampForm, traceCmdClock, type HostSync, type Tsc2Nsec } from './time.js';
 
 /** Option ids (trace-cmd's enum tracecmd_file_options). */
 export const OPT = {
@@ -234,12 +234,6 @@ export function parseCmdlines(text: string, into: Map<number, string>, meta: [st
   }
 }
 
-/** `[local] global counter` → `local`. */
-export function selectedClock(text: string): string | undefined {
-  const m = /\[([^\]]+)\]/.exec(text);
-  return m ? m[1] : text.trim().split(/\s+/)[0] || undefined;
-}
-
 /** Collects the metadata as the container is read. */
 export class Builder {
   readonly formats: FormatTable;
@@ -300,6 +294,17 @@ export class Builder {
     }
   }
 
+  /**
+   * A trace_clock text (the TRACECLOCK option, or v6's record after the CPU data table) read
+   * as trace-cmd reads it, up to its first NUL: the clock it names (none named: the one before
+   * stays), and the form trace-cmd then prints timestamps in.
+   */
+  clockText(text: string): void {
+    const t = text.split('\0', 1)[0]!;
+    this.clock = traceCmdClock(t) ?? this.clock;
+    this.tsForm.clockText(t);
+  }
+
   /** One option; `v7` decides the BUFFER layout. Unknown ids are kept as metadata. */
   option(id: number, data: Buffer, v7: boolean, at: number): void {
     const r = new ByteReader(data, this.little, 0, at);
@@ -344,8 +349,7 @@ export class Builder {
       }
       case OPT.TRACECLOCK:
         this.clockOption = true;
-        this.clock = selectedClock(str());
-        this.tsForm.clockText(str());
+        this.clockText(str());
         break;
       case OPT.UNAME:
         this.meta.push(['uname', str()]);

@@ -14,7 +14,6 @@ import {
   parseCmdlines,
   parseHeaderPage,
   section,
-  selectedClock,
   TRUNCATED_HINT,
   type CpuData,
   type DatBuffer,
@@ -138,12 +137,10 @@ async function readV6Clock(src: FileSource, b: Builder, at: number): Promise<voi
   const size = lb.length === 8 ? new ByteReader(lb, b.little).u64() : -1;
   if (size >= 0 && size <= MAX_CLOCK_RECORD && at + 8 + size <= src.size) {
     // an empty record or one naming no clock leaves the option's, as trace-cmd's parse does
-    const text = (await src.readAt(at + 8, size)).toString('latin1');
-    b.clock = selectedClock(text) ?? b.clock;
-    b.tsForm.clockText(text.split('\0', 1)[0]!); // C reads it up to its first NUL
+    b.clockText((await src.readAt(at + 8, size)).toString('latin1'));
     return;
   }
-  b.clock = 'local';
+  b.clockText('[local]');
   b.meta.push(['clock-fallback', `the trace clock record at offset ${at} could not be read; taken as \`local\`, as trace-cmd does`]);
 }
 
