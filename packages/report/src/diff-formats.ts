@@ -78,6 +78,14 @@ export function diffToJunit(d: DiffResult): string {
       `    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes)}"/>\n    </testcase>`,
     );
   }
+  // nor over rules the patched side could not judge (replay's `unjudged`): skipped, as each rule is DONE in KTAP
+  const blind = Object.entries(d.patched.unjudged ?? {});
+  if (!errors && failures === 0 && blind.length) {
+    skipped++;
+    cases.unshift(
+      `    <testcase classname="kreplay.diff" name="verdict: the patched side judged every rule">\n      <skipped message="${escapeXml(`no new finding at --fail-on ${d.failOn}, but not judged on the patched side: ${blind.map(([rule]) => rule).join(', ')}: not a pass`)}"/>\n      <system-out>${escapeXml(blind.map(([rule, why]) => `${rule}: ${why}`).join('\n'))}</system-out>\n    </testcase>`,
+    );
+  }
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
   const props = [
     ['verdict', d.verdict],
