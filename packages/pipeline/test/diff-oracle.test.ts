@@ -355,9 +355,16 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         else expect(attr('failures') + attr('errors') === 0 && attr('skipped') > 0).toBe(true);
 
         const sarif = JSON.parse(diffToSarif(d)) as {
-          runs: Array<{ invocations: Array<{ executionSuccessful: boolean }>; results: Array<{ baselineState?: string }> }>;
+          runs: Array<{
+            invocations: Array<{ executionSuccessful: boolean; toolExecutionNotifications?: Array<{ level: string; message: { text: string } }> }>;
+            results: Array<{ baselineState?: string }>;
+          }>;
         };
-        expect(sarif.runs[0]!.invocations[0]!.executionSuccessful).toBe(v !== 'inconclusive');
+        const invocation = sarif.runs[0]!.invocations[0]!;
+        expect(invocation.executionSuccessful).toBe(v !== 'inconclusive');
+        // no result, and nothing the run could not see said, only when it is a pass
+        expect(v === 'no-regression' && invocation.toolExecutionNotifications === undefined).toBe(pass);
+        if (v === 'no-regression' && !pass) expect(invocation.toolExecutionNotifications![0]!.message.text).toContain('not a pass');
         const states = sarif.runs[0]!.results.map((r) => r.baselineState ?? 'none');
         expect(states.filter((s) => s === 'absent')).toHaveLength(d.findings.fixed.length);
 
@@ -398,6 +405,20 @@ describe('what the oracle found (each failed before session 26)', () => {
     const page = reportToHtml({ title: 't', runs: [], diff: d });
     expect(page).toContain('<div class="verdict short">No regression in what the traces show, but threshold(s) not judged: fault.p99: not a pass');
     expect(page).not.toContain('verdict good');
+  });
+
+  it('SARIF: no result over patched traces with a gap says so in its invocation', () => {
+    const d = diffOf({ base: [quiet()], patched: [quiet({ gaps: 1 })], failOn: 'error', thresholds: [] });
+    const sarif = JSON.parse(diffToSarif(d)) as { runs: Array<{ invocations: unknown[]; results: unknown[] }> };
+    expect(sarif.runs[0]!.results).toEqual([]);
+    expect(sarif.runs[0]!.invocations).toEqual([
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          { level: 'warning', message: { text: "no regression in what the traces show, but the patched side's traces have 1 gap: not a pass" } },
+        ],
+      },
+    ]);
   });
 
   it('JUnit: a rule the patched side could not judge is a skipped test case, not a pass', () => {

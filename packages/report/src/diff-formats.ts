@@ -5,7 +5,7 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
+import { diffShortfall, diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -160,7 +160,10 @@ export function diffToSarif(d: DiffResult): string {
             executionSuccessful: d.verdict !== 'inconclusive',
             ...(d.verdict === 'inconclusive'
               ? { toolExecutionNotifications: d.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) }
-              : {}),
+              : // no result is not a pass over patched traces with holes, unjudged rules or thresholds not judged: said where it runs
+                d.verdict === 'no-regression' && diffShortfall(d)
+                ? { toolExecutionNotifications: [{ level: 'warning', message: { text: diffVerdictSaid(d) } }] }
+                : {}),
           },
         ],
         results,
