@@ -442,6 +442,17 @@ describe('what the oracle found (each failed before session 26)', () => {
     });
     expect(diffToJunit(neither)).not.toContain('skipped');
   });
+  it('text: an uncertain finding is not said to have lost events nearby when none were lost', () => {
+    // uncertain for another reason (tied timestamps, a per-CPU clock): the trace lost nothing
+    const d = diffOf({
+      base: [quiet()],
+      patched: [quiet({ findings: [{ rule: 'orphan-page-mapped', file: '8:0/d', index: 1, certain: false }] })],
+      failOn: 'error',
+      thresholds: [],
+    });
+    expect(diffToText(d)).toContain('\n  NEW       error   orphan-page-mapped on 8:0/d index 1 (uncertain)\n');
+  });
+
   it('diff: the test file of one run is the same file in a run whose meta.json names none', () => {
     const seen: GenFinding = { rule: 'trace-inconsistent', file: '254:0/c', index: 0, certain: true };
     const d = diffOf({ base: [quiet({ testDev: '254:0', findings: [seen] })], patched: [quiet({ findings: [seen] })], failOn: 'error', thresholds: [] });
