@@ -453,6 +453,24 @@ describe('what the oracle found (each failed before session 26)', () => {
     expect(diffToText(d)).toContain('\n  NEW       error   orphan-page-mapped on 8:0/d index 1 (uncertain)\n');
   });
 
+  it('report of runs without a diff: nothing found over holes or unjudged rules is not a clean run, nothing traced is inconclusive', () => {
+    const said = (r: GenRun) => {
+      const run = runFromReplay(replayOf(r), 'r.json');
+      const m = { title: 't', runs: [{ label: 'r.json', run, classes: [] }] };
+      return { text: reportToText(m).split('\n')[0], box: /<div class="verdict (\w+)">([^<]*)/.exec(reportToHtml(m))!.slice(1) };
+    };
+    expect(said(quiet())).toEqual({ text: 'kreplay: 0 findings in 0 races, 1 trace', box: ['good', '0 finding(s) in 1 trace(s)'] });
+    // before: the same two lines as the clean run's, the box green
+    const notClean = [
+      'kreplay: 0 findings in 0 races, 1 trace, but 1 trace with holes or rules not judged: not a clean run',
+      ['short', '0 finding(s) in 1 trace(s), but 1 trace(s) with holes or rules not judged: not a clean run'],
+    ];
+    for (const r of [quiet({ gaps: 1 }), quiet({ unusable: 2 }), quiet({ unjudged: [{ rule: 'mapped-page-removed', unexercised: false }] })])
+      expect(said(r)).toEqual({ text: notClean[0], box: notClean[1] });
+    // before: the text said nothing of a trace that saw nothing (the box already said INCONCLUSIVE)
+    expect(said(quiet({ events: 0 })).text).toBe('kreplay: 0 findings in 0 races, 1 trace; 1 INCONCLUSIVE (nothing to judge)');
+  });
+
   it('diff: the test file of one run is the same file in a run whose meta.json names none', () => {
     const seen: GenFinding = { rule: 'trace-inconsistent', file: '254:0/c', index: 0, certain: true };
     const d = diffOf({ base: [quiet({ testDev: '254:0', findings: [seen] })], patched: [quiet({ findings: [seen] })], failOn: 'error', thresholds: [] });
