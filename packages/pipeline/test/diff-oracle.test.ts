@@ -37,6 +37,7 @@ import {
   diffToSarif,
   diffToText,
   reportToHtml,
+  reportToJson,
   reportToText,
   formatKtap,
   kcidbJson,
@@ -330,6 +331,10 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         const mail = reportToText({ title: 't', runs: [], diff: d });
         expect(mail).toContain(pass ? `kreplay: ${bare}:` : v === 'no-regression' ? 'not a pass' : v === 'regression' ? 'REGRESSION' : 'INCONCLUSIVE');
 
+        const data = reportToJson({ title: 't', runs: [], diff: d }).diff as { verdict: string; verdictSaid: string; regression: boolean };
+        expect([data.verdict, data.regression]).toEqual([v, v === 'regression']);
+        expect(data.verdictSaid === bare).toBe(pass);
+
         const page = reportToHtml({ title: 't', runs: [], diff: d });
         const cls = /<div class="verdict (\w+)">/.exec(page)![1];
         expect(cls).toBe(pass ? 'good' : v === 'no-regression' ? 'short' : 'bad');
@@ -469,6 +474,21 @@ describe('what the oracle found (each failed before session 26)', () => {
       expect(said(r)).toEqual({ text: notClean[0], box: notClean[1] });
     // before: the text said nothing of a trace that saw nothing (the box already said INCONCLUSIVE)
     expect(said(quiet({ events: 0 })).text).toBe('kreplay: 0 findings in 0 races, 1 trace; 1 INCONCLUSIVE (nothing to judge)');
+  });
+
+  it('report --json: a diff says its verdict, not only that it is no regression', () => {
+    // the patched side saw nothing: before, `diff` held `regression: false` and nothing else of it
+    const d = diffOf({ base: [quiet()], patched: [quiet({ events: 0 })], failOn: 'error', thresholds: [] });
+    const j = reportToJson({ title: 't', runs: [], diff: d }) as { diff: Record<string, unknown> };
+    expect(j.diff).toMatchObject({ verdict: 'inconclusive', verdictSaid: 'INCONCLUSIVE', regression: false });
+    expect(j.diff.inconclusive).toEqual([expect.stringMatching(/^the patched side has no run to compare/)]);
+    const holes = reportToJson({ title: 't', runs: [], diff: diffOf({ base: [quiet()], patched: [quiet({ gaps: 2 })], failOn: 'error', thresholds: [] }) }) as {
+      diff: Record<string, unknown>;
+    };
+    expect(holes.diff).toMatchObject({
+      verdict: 'no-regression',
+      verdictSaid: "no regression in what the traces show, but the patched side's traces have 2 gaps: not a pass",
+    });
   });
 
   it('diff: the test file of one run is the same file in a run whose meta.json names none', () => {
