@@ -469,12 +469,22 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   if (evidence) {
     // the events after the choice: one the chosen map does not know but another does
+    let leftOut = 0;
     for (const [name, n, probe] of names!.unknownEntries()) {
       const others = evidence.knownElsewhere(name, probe, chosen.kernel);
-      if (others.length)
+      if (others.length) {
+        leftOut += n;
         warnings.push(
           `${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`,
         );
+      }
+    }
+    if (leftOut) {
+      // page-cache operations under another kernel's map, left out of the replay: a hole, as lost events are
+      gaps++;
+      const reason = `${plural(leftOut, 'event')} another shipped probe map knows ${leftOut === 1 ? 'was' : 'were'} left out of the replay with ${chosen.kernel}'s`;
+      allUncertain(engine.findings, `${reason} (${source}), so events that would explain this may be missing.`);
+      warnings.push(`${reason}: replay counts one gap, every finding is uncertain and no finding is not a clean run`);
     }
   }
 
