@@ -428,6 +428,10 @@ describe('kreplay replay: a trace clock kept per CPU', () => {
     const dat = patchedDat([['local [global] counter', '[local] global counter']]);
     const out = JSON.parse((await runCli(['replay', dat, '--format', 'json'])).stdout);
     expect(out.trace.clock).toBe('local');
+    expect(out.trace.clockFrom).toBe('recorded');
+    // the two disagree: replay says which it read
+    expect(out.warnings.join('\n')).toContain('the trace records the trace clock `local` (');
+    expect(out.warnings.join('\n')).toContain("meta.json's buffer.clock names `global`: replay reads the trace's own");
     expect(out.findings).toHaveLength(0);
     expect(out.verdict.unjudged.map((u: { rule: string }) => u.rule)).toContain('mapped-page-removed');
     const text = await runCli(['replay', dat]);

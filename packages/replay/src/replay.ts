@@ -215,6 +215,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
           hint: 'drop --trace-clock (a trace that names its own clock is read with it), or replay the trace it describes',
         },
       );
+    // the trace's own record wins over meta.json's, but a meta.json that says otherwise describes another capture setting
+    if (from === 'recorded' && clockFrom === 'meta' && name !== clock)
+      warnings.push(
+        `the trace records the trace clock \`${name}\` (${src}:${line}) and meta.json's buffer.clock names \`${clock}\`: replay reads the trace's own; check that the meta.json belongs to this trace`,
+      );
     clock = name ?? flagClock;
     clockFrom = name !== undefined ? from : flagClock !== undefined ? 'flag' : 'unknown';
     engine.gaps.unordered =
