@@ -173,7 +173,7 @@ describe("--kernel auto without meta.json: the trace's own events choose", () =>
       line('m-2', 1, '2.000003', rmapAdd(0x10, 0x10, 1)),
       line('r-1', 0, '2.000004', del(0x10, 0)),
     );
-    const r = await run(lines, { kernel: 'auto' });
+    const r = await run(lines, { kernel: 'auto', traceClock: 'mono' }); // a clock that orders CPUs: the PTE rules are judged
     expect(r.trace.kernelReason).toBe('default (no meta.json; no event tells the kernels apart)');
     expect(r.findings).toEqual([]);
     // before: 0 gaps, the PTE rules judged: "clean" over the mapping it never replayed
