@@ -318,6 +318,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
           kernel: cfg.replay.kernel,
           ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}),
           ...(cfg.replay.clockSkew !== undefined ? { clockSkew: BigInt(cfg.replay.clockSkew) } : {}),
+          ...(cfg.replay.traceClock !== undefined ? { traceClock: cfg.replay.traceClock } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         },
         diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },

@@ -29,7 +29,7 @@ import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
-import { clockIsPerCpu, perCpuClockReason, PER_CPU_CLOCK_HINT } from './clocks.js';
+import { checkTraceClock, clockIsPerCpu, perCpuClockHint, perCpuClockReason, perfClockidName, type ClockFrom } from './clocks.js';
 import { EventNames } from './event-names.js';
 import { emptyTieStats, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
@@ -200,10 +200,34 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Whether ties are one timestamp (no --clock-skew): tested per replayed item, a bigint comparison each time when written out. */
   const noSkew = skew === 0n;
   engine.gaps.skew = skew;
-  const clockSays = (clock: string | undefined, source: string, line: number): void => {
-    engine.gaps.unordered = opts.clockSkew === undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock!), source, line } : undefined;
+  // Which clock: the trace's own record (a trace.dat's, perf's header) > meta.json > --trace-clock;
+  // none of them: unknown, read as per CPU (the default of tracefs, trace-cmd and perf: clocks.ts).
+  const flagClock = opts.traceClock === undefined ? undefined : checkTraceClock(opts.traceClock);
+  let clock: string | undefined;
+  let clockFrom: ClockFrom = 'unknown';
+  const clockSays = (name: string | undefined, from: ClockFrom, src: string, line: number): void => {
+    if (flagClock !== undefined && name !== undefined && name !== flagClock)
+      throw new InputError(
+        `--trace-clock ${flagClock} contradicts the trace clock \`${name}\` ${from === 'meta' ? "meta.json's buffer.clock names" : 'the trace records'}`,
+        {
+          file: src,
+          line,
+          hint: 'drop --trace-clock (a trace that names its own clock is read with it), or replay the trace it describes',
+        },
+      );
+    // the trace's own record wins over meta.json's, but a meta.json that says otherwise describes another capture setting
+    if (from === 'recorded' && clockFrom === 'meta' && name !== clock)
+      warnings.push(
+        `the trace records the trace clock \`${name}\` (${src}:${line}) and meta.json's buffer.clock names \`${clock}\`: replay reads the trace's own; check that the meta.json belongs to this trace`,
+      );
+    clock = name ?? flagClock;
+    clockFrom = name !== undefined ? from : flagClock !== undefined ? 'flag' : 'unknown';
+    engine.gaps.unordered =
+      opts.clockSkew === undefined && clockIsPerCpu(clock)
+        ? { reason: perCpuClockReason(clock), source: clockFrom === 'unknown' ? source : src, line: clockFrom === 'unknown' ? 1 : line }
+        : undefined;
   };
-  clockSays(metaClock(opts.meta), opts.metaSource ?? 'meta.json', 1);
+  clockSays(metaClock(opts.meta), 'meta', opts.metaSource ?? 'meta.json', 1);
   /** The CPU of the first event that became a page-cache operation, and whether another CPU's did too. */
   let opCpu: number | undefined;
   let opsOnTwoCpus = false;
@@ -415,7 +439,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       const r = batch[i]!;
       if (r.type === 'meta') {
         header[r.key] = r.value;
-        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, r.source, r.line);
+        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, 'recorded', r.source, r.line);
+        if (r.key === 'perf-clockid' && typeof r.value === 'string') clockSays(perfClockidName(r.value), 'recorded', r.source, r.line);
+        // an explorer trace's timestamps count the schedule's steps, one count for every CPU (docs/trace-format.md): trace_clock `counter`
+        if (r.key === 'kreplay' && r.value === 'explore') clockSays('counter', 'recorded', r.source, r.line);
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
           // another ring buffer of the trace.dat, not read: its events may be any of the trace's
           gaps++;
@@ -567,7 +594,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
-    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
+    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it
@@ -653,7 +680,6 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     tiedGroups: ties.groups,
     ...(unjudged.length ? { unjudged } : {}),
   };
-  const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
   return {
     verdict,
     findings,
@@ -664,6 +690,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       kernelReason: chosen.reason,
       release: metaRelease(opts.meta),
       clock,
+      clockFrom,
       firstTs,
       lastTs,
       header,

@@ -75,7 +75,16 @@ export function sarifLog(r: ReplayResult, _opts: RenderOptions = {}) {
         ],
         artifacts: [{ location: { uri: source } }],
         results: r.findings.filter((f) => REPLAY_RULES.includes(f.rule)).map((f) => result(f, source)),
-        properties: { kernel: r.trace.kernel, verdict: r.verdict, events: r.stats.events, ops: r.stats.ops, gaps: r.stats.gaps, warnings: r.warnings },
+        properties: {
+          kernel: r.trace.kernel,
+          clock: r.trace.clock,
+          clockFrom: r.trace.clockFrom,
+          verdict: r.verdict,
+          events: r.stats.events,
+          ops: r.stats.ops,
+          gaps: r.stats.gaps,
+          warnings: r.warnings,
+        },
       },
     ],
   };
