@@ -144,6 +144,24 @@ describe('linux-6.1 adapter', () => {
     expect(r.findings.map((f) => [f.rule, f.index])).toEqual([['mapped-page-removed', 3]]);
   });
 
+  it('does not use an event whose pfn is 2^52 or more (no page frame number), where two such pfns once shared one page', async () => {
+    // 2^53 and 2^53 + 1 are one JS number: keyed by number they were one page, added twice
+    const huge = (pfn: bigint, idx: number) => `mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
+    const r = await run([line('r-1', 0, '1.000001', huge(2n ** 53n, 0)), line('r-1', 0, '1.000002', huge(2n ** 53n + 1n, 1))]);
+    expect(r.findings).toEqual([]);
+    expect(r.stats.unusableEvents).toEqual({
+      'mm_filemap_add_to_page_cache: pfn 0x20000000000000 is not a page frame number (pfns are below 2^52)': 1,
+      'mm_filemap_add_to_page_cache: pfn 0x20000000000001 is not a page frame number (pfns are below 2^52)': 1,
+    });
+    expect(r.verdict.status).not.toBe('clean');
+    // the largest pfn below 2^52 is one, and its neighbour is another page
+    const top = 2 ** 52 - 1;
+    const ok = await run([line('r-1', 0, '1.000001', add(top, 0)), line('r-1', 0, '1.000002', add(top - 1, 1)), line('d-2', 1, '1.000003', del(top, 0))]);
+    expect(ok.stats.unusableEvents).toEqual({});
+    expect(ok.stats.pages).toBe(2);
+    expect(ok.findings).toEqual([]);
+  });
+
   it('takes probe meanings from a --probes map over the shipped defaults', async () => {
     const probes = parseProbeMap('probes:\n  zap: { op: pte_unmap, args: { pfn: { field: pg, as: page } } }\n', 'p.yaml');
     const r = await run([...race.slice(0, 2), line('mapper-11', 0, '1.0000025', `zap: pg=${page(0x10)}`), race[2]!], { probes, probesSource: 'p.yaml' });
