@@ -1,6 +1,7 @@
 /** Flags every command that replays traces shares (replay, diff, report), and what they mean to ReplayOptions. */
 import { Flags } from '@oclif/core';
 import { InputError } from '@kreplay/core';
+import { checkTraceClock, TRACE_CLOCK_NAMES } from '@kreplay/replay';
 
 export const REPLAY_TRUST_FLAGS = {
   'perf-lost-events-shown': Flags.boolean({
@@ -9,13 +10,21 @@ export const REPLAY_TRUST_FLAGS = {
   }),
   'clock-skew': Flags.string({
     description:
-      "how far apart the CPUs' trace clocks may be, in the trace's time units (nanoseconds; cycles on x86-tsc): events of different CPUs this close are tried in every order, as ties are. Without it a per-CPU clock (local, perf, x86-tsc) orders no two CPUs' events",
+      "how far apart the CPUs' trace clocks may be, in the trace's time units (nanoseconds; cycles on x86-tsc): events of different CPUs this close are tried in every order, as ties are. Without it a per-CPU clock (local, perf, x86-tsc), or a trace that does not name its clock, orders no two CPUs' events",
+  }),
+  'trace-clock': Flags.string({
+    description: `the trace clock the traces were recorded with, for traces that do not name it (tracefs or trace-cmd report text without meta.json, perf script without its clock header): ${TRACE_CLOCK_NAMES.join(', ')}. Without it such a trace is read as on a per-CPU clock (the tools' default); a trace.dat's or meta.json's clock wins, and one that differs is an error`,
   }),
 };
 
 /** What the shared flags ask of replay. */
-export function replayTrust(flags: { 'perf-lost-events-shown'?: boolean; 'clock-skew'?: string }): { perfLostEventsShown?: true; clockSkew?: bigint } {
-  const out: { perfLostEventsShown?: true; clockSkew?: bigint } = {};
+export function replayTrust(flags: { 'perf-lost-events-shown'?: boolean; 'clock-skew'?: string; 'trace-clock'?: string }): {
+  perfLostEventsShown?: true;
+  clockSkew?: bigint;
+  traceClock?: string;
+} {
+  const out: { perfLostEventsShown?: true; clockSkew?: bigint; traceClock?: string } = {};
+  if (flags['trace-clock'] !== undefined) out.traceClock = checkTraceClock(flags['trace-clock']);
   if (flags['perf-lost-events-shown']) out.perfLostEventsShown = true;
   const s = flags['clock-skew'];
   if (s !== undefined) {

@@ -239,3 +239,30 @@ describe('kreplay diff on replay results', () => {
     expect(missing.stderr).toContain('no such file or folder');
   });
 });
+
+describe('a patched trace that does not name its clock', () => {
+  it('does not make a base finding fixed: the rules that judge across CPUs are not judged there, unless --trace-clock names an ordered clock', async () => {
+    // clean-1 with a meta.json that names no clock (as one not written by kreplay capture): its
+    // events on two CPUs print an order a per-CPU clock (tracefs's, trace-cmd's and perf's default)
+    // does not promise, so the race missing from it is not fixed (it read "2 fixed")
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-unnamed-'));
+    try {
+      copyFileSync(path.join(fx('clean-1'), 'trace.txt'), path.join(dir, 'trace.txt'));
+      const meta = JSON.parse(readFileSync(path.join(fx('clean-1'), 'meta.json'), 'utf8'));
+      delete meta.buffer;
+      writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+      const r = await runCli(['diff', fx('race'), dir, '--format', 'json']);
+      const d = JSON.parse(r.stdout);
+      expect(d.findings.fixed).toEqual([]);
+      expect(d.patched.unjudged['mapped-page-removed']).toMatch(/the trace does not name its trace clock/);
+      const text = await runCli(['diff', fx('race'), dir]);
+      expect(text.stdout).toContain('0 fixed');
+      expect(text.stdout).not.toMatch(/FIXED/);
+      const named = await runCli(['diff', fx('race'), dir, '--trace-clock', 'mono']);
+      expect(named.exitCode).toBe(0);
+      expect(named.stdout).toContain('Findings: 0 new, 2 fixed, 0 unchanged');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

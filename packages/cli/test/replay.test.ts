@@ -428,6 +428,10 @@ describe('kreplay replay: a trace clock kept per CPU', () => {
     const dat = patchedDat([['local [global] counter', '[local] global counter']]);
     const out = JSON.parse((await runCli(['replay', dat, '--format', 'json'])).stdout);
     expect(out.trace.clock).toBe('local');
+    expect(out.trace.clockFrom).toBe('recorded');
+    // the two disagree: replay says which it read
+    expect(out.warnings.join('\n')).toContain('the trace records the trace clock `local` (');
+    expect(out.warnings.join('\n')).toContain("meta.json's buffer.clock names `global`: replay reads the trace's own");
     expect(out.findings).toHaveLength(0);
     expect(out.verdict.unjudged.map((u: { rule: string }) => u.rule)).toContain('mapped-page-removed');
     const text = await runCli(['replay', dat]);
@@ -440,5 +444,72 @@ describe('kreplay replay: a trace clock kept per CPU', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--clock-skew "20us" is not a whole number');
     expect(r.stderr).toContain('hint:');
+  });
+});
+
+describe('kreplay replay: a trace that does not name its clock', () => {
+  // tracefs's trace_clock and trace-cmd record default to `local`, perf record stamps with
+  // perf_clock() = local_clock(): a trace with no clock record and no meta.json (tracefs text,
+  // trace-cmd report, perf script) is read as on a per-CPU clock unless the user names it
+  const bare = (fixture: string): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-unnamed-'));
+    copyFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), path.join(dir, 'trace.txt'));
+    return path.join(dir, 'trace.txt');
+  };
+  const vm = ['--vmemmap-base', '0xffffea0000000000'];
+
+  it('makes a finding across two CPUs uncertain and its rules not judged (it was certain)', async () => {
+    const trace = bare('orphan-page-mapped');
+    const r = await runCli(['replay', trace, ...vm, '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.trace).toMatchObject({ clockFrom: 'unknown' });
+    expect(out.trace.clock).toBeUndefined();
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1 });
+    expect(out.findings[0].explanation).toContain("the trace does not name its trace clock; tracefs's, trace-cmd's and perf's default is per CPU");
+    expect(out.verdict.unjudged.map((u: { rule: string }) => u.rule)).toEqual(
+      expect.arrayContaining(['mapped-page-removed', 'orphan-page-mapped', 'stale-data']),
+    );
+    const text = await runCli(['replay', trace, ...vm, '--stats', '--no-timing']);
+    expect(text.stdout).toContain('1 finding: 1 error, 0 warnings (1 uncertain)');
+    expect(text.stdout).toContain('clock: not named by the trace (read as per CPU)');
+    expect(text.stdout).toContain('pass --trace-clock NAME');
+    const sarif = JSON.parse((await runCli(['replay', trace, ...vm, '--format', 'sarif'])).stdout);
+    expect(sarif.runs[0].properties).toMatchObject({ clockFrom: 'unknown' });
+  });
+
+  it('--trace-clock mono: certain, as a capture that records mono; --clock-skew bounds the skew instead', async () => {
+    const trace = bare('orphan-page-mapped');
+    const mono = await runCli(['replay', trace, ...vm, '--trace-clock', 'mono', '--format', 'json']);
+    expect(mono.exitCode).toBe(1);
+    const out = JSON.parse(mono.stdout);
+    expect(out.trace).toMatchObject({ clock: 'mono', clockFrom: 'flag' });
+    expect(out.verdict).toMatchObject({ certain: 1, uncertain: 0 });
+    expect(out.verdict.unjudged?.some((u: { reason: string }) => /clock/.test(u.reason))).toBeFalsy();
+    const text = await runCli(['replay', trace, ...vm, '--trace-clock', 'mono', '--stats', '--no-timing']);
+    expect(text.stdout).toContain('clock: mono (--trace-clock)');
+    // 1 ms of skew: the truncate on CPU 1 may have run before or after the fault on CPU 0
+    const wide = JSON.parse((await runCli(['replay', trace, ...vm, '--clock-skew', '1000000', '--format', 'json'])).stdout);
+    expect(wide.verdict).toMatchObject({ certain: 0, tiedGroups: 1 });
+    expect(wide.verdict.unjudged.find((u: { rule: string }) => u.rule === 'orphan-page-mapped').reason).toContain('within --clock-skew of one another');
+  });
+
+  it('refuses a clock name the kernel does not have, listing the names (exit 2)', async () => {
+    const r = await runCli(['replay', fx('orphan-page-mapped'), '--trace-clock', 'monotonic']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--trace-clock "monotonic" is not a trace clock the kernel has');
+    expect(r.stderr).toContain('local, global, counter, uptime, perf, mono, mono_raw, boot, tai, x86-tsc');
+  });
+
+  it("refuses a --trace-clock that contradicts meta.json's or the trace.dat's own (exit 2)", async () => {
+    const m = await runCli(['replay', fx('orphan-page-mapped'), '--trace-clock', 'local']);
+    expect(m.exitCode).toBe(2);
+    expect(m.stderr).toContain("--trace-clock local contradicts the trace clock `mono` meta.json's buffer.clock names");
+    expect((await runCli(['replay', fx('orphan-page-mapped'), '--trace-clock', 'mono'])).exitCode).toBe(1);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-'));
+    copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1/trace.dat'), path.join(dir, 'trace.dat'));
+    const d = await runCli(['replay', path.join(dir, 'trace.dat'), '--trace-clock', 'local']);
+    expect(d.exitCode).toBe(2);
+    expect(d.stderr).toContain('--trace-clock local contradicts the trace clock `global` the trace records');
   });
 });

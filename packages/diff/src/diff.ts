@@ -54,12 +54,17 @@ interface Tally {
   runs: number;
 }
 
-function tally(runs: readonly RunData[]): Map<string, Tally> {
+/**
+ * `testFiles`: the test file of every run of either side. A run whose meta.json names none (a
+ * trace captured by hand, a replay JSON without `meta`) still names files by dev/ino, so a file
+ * another run calls its test file is that test file there too: the same page, matched.
+ */
+function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<string, Tally> {
   const out = new Map<string, Tally>();
   for (const run of runs) {
     const seen = new Set<string>();
     for (const f of run.findings) {
-      const key = findingKey(f, run.testFile);
+      const key = findingKey(f, run.testFile ?? (f.file !== undefined && testFiles.has(f.file) ? f.file : undefined));
       const t = out.get(key);
       if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1 });
       else {
@@ -86,8 +91,9 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
  * the events that raise it may be among those the patched traces lost.
  */
 function matchFindings(base: readonly RunData[], patched: readonly RunData[], couldShow: (rule: string) => boolean): DiffResult['findings'] {
-  const b = tally(base);
-  const p = tally(patched);
+  const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
+  const b = tally(base, testFiles);
+  const p = tally(patched, testFiles);
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
   const unjudged: FindingEntry[] = [];
   for (const key of new Set([...b.keys(), ...p.keys()])) {

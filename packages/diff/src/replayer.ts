@@ -15,6 +15,8 @@ export interface ReplayerOptions {
   perfLostEventsShown?: boolean;
   /** `--clock-skew N` (ReplayOptions.clockSkew). */
   clockSkew?: bigint;
+  /** `--trace-clock NAME` (ReplayOptions.traceClock). */
+  traceClock?: string;
   signal?: AbortSignal;
 }
 
@@ -27,6 +29,7 @@ export async function replayOptions(o: ReplayerOptions): Promise<ReplayOptions> 
   }
   if (o.perfLostEventsShown) opts.perfLostEventsShown = true;
   if (o.clockSkew !== undefined) opts.clockSkew = o.clockSkew;
+  if (o.traceClock !== undefined) opts.traceClock = o.traceClock;
   if (o.signal) opts.signal = o.signal;
   return opts;
 }

@@ -45,6 +45,12 @@ const BUFFER_STARTED = /^#{5} CPU (\d+) buffer started #{4}\s*$/;
 const CALLCHAIN_FRAME = /^\s+[0-9a-fA-F]+\s+\S/;
 /** An unindented perf frame: `ffffffff8103d0ca native_write_msr_safe ([kernel.kallsyms])`. */
 const BARE_FRAME = /^[0-9a-fA-F]{4,16}\s+\S.*\(.*\)\s*$/;
+/**
+ * perf's header (`perf script --header`) names the clock `perf record -k` chose: `# clockid:
+ * monotonic (1)` (tools/perf/util/header.c print_clock_data; without -k it prints `# reference
+ * time disabled`, and the samples carry perf_clock(), local_clock()).
+ */
+const PERF_CLOCKID = /^clockid: (\S.*?) \((\d+)\)\s*$/;
 const ENTRIES = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s+#P:(\d+)/;
 
 export function cutText(text: string): string {
@@ -408,6 +414,8 @@ export class TraceLineParser {
       }
       return;
     }
+    const ck = PERF_CLOCKID.exec(body);
+    if (ck) return this.meta(out, 'perf-clockid', ck[1]!, lineNo);
     const e = ENTRIES.exec(text);
     if (e) {
       if (this.entriesCounted === 0) this.entriesLine = lineNo;

@@ -214,6 +214,17 @@ describe('gaps', () => {
   });
 });
 
+describe("perf script's header", () => {
+  it('names the clock perf record -k chose as a perf-clockid meta record; its frequency line and a disabled reference time name none', () => {
+    // tools/perf/util/header.c: print_clockid prints the resolution, print_clock_data the clock
+    const header = ['# ========', '# clockid frequency: 1000 MHz', '# clockid: monotonic_raw (4)', '# ========', '#'];
+    const perf = 'fio  2231 [001] 1.000001: filemap:mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
+    const metas = (t: string) => parseTraceString(t).filter((r) => r.type === 'meta' && r.key === 'perf-clockid');
+    expect(metas([...header, perf].join('\n') + '\n')).toEqual([{ type: 'meta', key: 'perf-clockid', value: 'monotonic_raw', line: 3, source: '<string>' }]);
+    expect(metas(['# reference time disabled', '# clockid frequency: 1000 MHz', perf].join('\n') + '\n')).toEqual([]);
+  });
+});
+
 describe('bad input ends with a clear message', () => {
   it('an empty input has no records', async () => {
     expect(parseTraceString('')).toEqual([]);

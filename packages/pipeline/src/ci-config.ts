@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FAIL_ON, InputError, loadDocument, parseDuration } from '@kreplay/core';
 import { parseThreshold, type Threshold } from '@kreplay/diff';
-import { shippedKernels } from '@kreplay/replay';
+import { shippedKernels, TRACE_CLOCK_NAMES } from '@kreplay/replay';
 
 const SideSchema = z
   .object({
@@ -62,6 +62,8 @@ export const CiConfigSchema = z
         probes: z.string().optional(),
         /** As `kreplay replay --clock-skew N`: how far apart the CPUs' trace clocks may be (the traces' time units, ns). */
         clockSkew: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+        /** As `kreplay replay --trace-clock NAME`: the clock of traces that do not name it (a trace.dat's or meta.json's wins; one that differs is an error). */
+        traceClock: z.enum(TRACE_CLOCK_NAMES).optional(),
       })
       .strict()
       .default({ kernel: 'auto' }),

@@ -94,6 +94,30 @@ export interface CiGroupResult {
   files: string[];
 }
 
+/** What summary.json records of one workload's diff (`files`: its reports, relative to the output folder). */
+export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroupResult {
+  const notJudged = d.thresholds.filter((t) => t.judged === false && !t.exceeded).map((t) => t.metric);
+  return {
+    name,
+    verdict: d.verdict,
+    regression: d.regression,
+    reasons: d.reasons,
+    inconclusive: d.inconclusive,
+    unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
+    gaps: { base: d.base.gaps, patched: d.patched.gaps },
+    ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
+    ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
+    ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
+    findings: {
+      new: d.findings.new.length,
+      fixed: d.findings.fixed.length,
+      unchanged: d.findings.unchanged.length,
+      ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
+    },
+    files,
+  };
+}
+
 export interface CiResult {
   output: string;
   /** The sides' names (the config's `name`, or base / patched). */
@@ -318,6 +342,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
           kernel: cfg.replay.kernel,
           ...(cfg.replay.probes ? { probesFile: cfg.replay.probes } : {}),
           ...(cfg.replay.clockSkew !== undefined ? { clockSkew: BigInt(cfg.replay.clockSkew) } : {}),
+          ...(cfg.replay.traceClock !== undefined ? { traceClock: cfg.replay.traceClock } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         },
         diff: { failOn: cfg.thresholds.failOn, thresholds: loaded.thresholds, baseLabel: cfg.base.name ?? 'base', patchedLabel: cfg.patched.name ?? 'patched' },
@@ -343,26 +368,11 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     progress(
       `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
     );
-    const notJudged = d.thresholds.filter((t) => t.judged === false && !t.exceeded).map((t) => t.metric);
-    const done: CiGroupResult = {
-      name: group,
-      verdict: d.verdict,
-      regression: d.regression,
-      reasons: d.reasons,
-      inconclusive: d.inconclusive,
-      unusableEvents: { base: d.base.unusableEvents, patched: d.patched.unusableEvents },
-      gaps: { base: d.base.gaps, patched: d.patched.gaps },
-      ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
-      ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
-      ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
-      findings: {
-        new: d.findings.new.length,
-        fixed: d.findings.fixed.length,
-        unchanged: d.findings.unchanged.length,
-        ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
-      },
-      files: files.map((f) => path.relative(cfg.output, f)),
-    };
+    const done = ciGroupOf(
+      group,
+      d,
+      files.map((f) => path.relative(cfg.output, f)),
+    );
     results.push(done);
     opts.onGroup?.(done);
   }

@@ -9,6 +9,7 @@ export {
   runCi,
   ciGroups,
   ciSummaryText,
+  ciGroupOf,
   checkGroupName,
   configIdentity,
   writeSummary,

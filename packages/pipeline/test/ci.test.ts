@@ -142,6 +142,23 @@ describe('the ci pipeline (library)', () => {
     expect((await run('clock-skew-0', { clockSkew: 0 })).unjudged ?? []).not.toContain('orphan-page-mapped');
   });
 
+  it('replay.traceClock reaches replay: traces that do not name their clock are read as per CPU without it', async () => {
+    const bare = path.join(dir, 'race-unnamed');
+    mkdirSync(bare, { recursive: true });
+    writeFileSync(path.join(bare, 'trace.txt'), readFileSync(path.join(root, 'fixtures/diff/race/trace.txt')));
+    const meta = JSON.parse(readFileSync(path.join(root, 'fixtures/diff/race/meta.json'), 'utf8')) as { buffer?: object };
+    delete meta.buffer;
+    writeFileSync(path.join(bare, 'meta.json'), JSON.stringify(meta));
+    const config = (name: string, replay: object) =>
+      configFile(`${name}.json`, { base: { traces: [bare] }, patched: { traces: [bare] }, replay, output: path.join(dir, `out-${name}`), formats: ['json'] });
+    const run = async (name: string, replay: object) => (await runCi(await loadCiConfig(config(name, replay)))).groups[0]!;
+    // no clock named: tracefs's, trace-cmd's and perf's default is per CPU (it was judged as ordered)
+    expect((await run('clock-unnamed', {})).unjudged).toEqual(expect.arrayContaining(['orphan-page-mapped', 'mapped-page-removed']));
+    expect((await run('clock-named', { traceClock: 'mono' })).unjudged ?? []).not.toContain('mapped-page-removed');
+    const bad = config('clock-bad', { traceClock: 'monotonic' });
+    await expect(loadCiConfig(bad)).rejects.toMatchObject({ name: 'InputError', message: expect.stringMatching(/replay\.traceClock/) });
+  });
+
   it('a threshold the diff could not compare (a misspelt counter) keeps the group from a pass: its summary test is DONE, as its diff.ktap', async () => {
     const out = path.join(dir, 'out-threshold');
     const cfg = await loadCiConfig(

@@ -126,6 +126,12 @@ export class ReplayEngine {
    * there (what the user should look at). No finding of such a rule is not a pass.
    */
   readonly tieAvoided = new Map<RuleId, { sets: number; note: Note; example: string }>();
+  /**
+   * Sets of tied events with more orders than the search tries (ties.ts, MAX_TIE_ORDERS): how
+   * many, and the first one's note. They were replayed as printed, so any rule an order could
+   * raise was not judged there.
+   */
+  tieUnsearched: { sets: number; note: Note } | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);

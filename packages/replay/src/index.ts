@@ -12,3 +12,4 @@ export { interleavings, MAX_TIE_ORDERS, type TieStats } from './ties.js';
 export { citeVerbatim, readLines, MAX_CITED_CHARS } from './verbatim.js';
 export type { Unusable } from './adapters/adapter.js';
 export { KernelEvidence, compareKernels, EVIDENCE_WINDOW, type KernelChoice } from './evidence.js';
+export { checkTraceClock, clockIsPerCpu, TRACE_CLOCK_NAMES, type ClockFrom } from './clocks.js';

@@ -29,9 +29,9 @@ import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
-import { clockIsPerCpu, perCpuClockReason, PER_CPU_CLOCK_HINT } from './clocks.js';
+import { checkTraceClock, clockIsPerCpu, perCpuClockHint, perCpuClockReason, perfClockidName, type ClockFrom } from './clocks.js';
 import { EventNames } from './event-names.js';
-import { emptyTieStats, replayTied } from './ties.js';
+import { emptyTieStats, MAX_TIE_ORDERS, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
 import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type WorkloadMismatch } from './workload-marks.js';
@@ -103,6 +103,9 @@ const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind 
  * on the order of events of different CPUs: every rule but trace-inconsistent.
  */
 const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
+
+/** The rules the engine raises from the order of events: every one of them, as an order of tied events may raise any. */
+const ORDER_RULES: readonly RuleId[] = [...PTE_RULES, 'trace-inconsistent'];
 
 /** Events one group of ties holds at most under --clock-skew (a busy trace may never pause that long). */
 const MAX_TIE_GROUP = 1 << 12;
@@ -200,10 +203,34 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Whether ties are one timestamp (no --clock-skew): tested per replayed item, a bigint comparison each time when written out. */
   const noSkew = skew === 0n;
   engine.gaps.skew = skew;
-  const clockSays = (clock: string | undefined, source: string, line: number): void => {
-    engine.gaps.unordered = opts.clockSkew === undefined && clockIsPerCpu(clock) ? { reason: perCpuClockReason(clock!), source, line } : undefined;
+  // Which clock: the trace's own record (a trace.dat's, perf's header) > meta.json > --trace-clock;
+  // none of them: unknown, read as per CPU (the default of tracefs, trace-cmd and perf: clocks.ts).
+  const flagClock = opts.traceClock === undefined ? undefined : checkTraceClock(opts.traceClock);
+  let clock: string | undefined;
+  let clockFrom: ClockFrom = 'unknown';
+  const clockSays = (name: string | undefined, from: ClockFrom, src: string, line: number): void => {
+    if (flagClock !== undefined && name !== undefined && name !== flagClock)
+      throw new InputError(
+        `--trace-clock ${flagClock} contradicts the trace clock \`${name}\` ${from === 'meta' ? "meta.json's buffer.clock names" : 'the trace records'}`,
+        {
+          file: src,
+          line,
+          hint: 'drop --trace-clock (a trace that names its own clock is read with it), or replay the trace it describes',
+        },
+      );
+    // the trace's own record wins over meta.json's, but a meta.json that says otherwise describes another capture setting
+    if (from === 'recorded' && clockFrom === 'meta' && name !== clock)
+      warnings.push(
+        `the trace records the trace clock \`${name}\` (${src}:${line}) and meta.json's buffer.clock names \`${clock}\`: replay reads the trace's own; check that the meta.json belongs to this trace`,
+      );
+    clock = name ?? flagClock;
+    clockFrom = name !== undefined ? from : flagClock !== undefined ? 'flag' : 'unknown';
+    engine.gaps.unordered =
+      opts.clockSkew === undefined && clockIsPerCpu(clock)
+        ? { reason: perCpuClockReason(clock), source: clockFrom === 'unknown' ? source : src, line: clockFrom === 'unknown' ? 1 : line }
+        : undefined;
   };
-  clockSays(metaClock(opts.meta), opts.metaSource ?? 'meta.json', 1);
+  clockSays(metaClock(opts.meta), 'meta', opts.metaSource ?? 'meta.json', 1);
   /** The CPU of the first event that became a page-cache operation, and whether another CPU's did too. */
   let opCpu: number | undefined;
   let opsOnTwoCpus = false;
@@ -415,7 +442,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       const r = batch[i]!;
       if (r.type === 'meta') {
         header[r.key] = r.value;
-        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, r.source, r.line);
+        if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, 'recorded', r.source, r.line);
+        if (r.key === 'perf-clockid' && typeof r.value === 'string') clockSays(perfClockidName(r.value), 'recorded', r.source, r.line);
+        // an explorer trace's timestamps count the schedule's steps, one count for every CPU (docs/trace-format.md): trace_clock `counter`
+        if (r.key === 'kreplay' && r.value === 'explore') clockSays('counter', 'recorded', r.source, r.line);
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
           // another ring buffer of the trace.dat, not read: its events may be any of the trace's
           gaps++;
@@ -466,12 +496,22 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
 
   if (evidence) {
     // the events after the choice: one the chosen map does not know but another does
+    let leftOut = 0;
     for (const [name, n, probe] of names!.unknownEntries()) {
       const others = evidence.knownElsewhere(name, probe, chosen.kernel);
-      if (others.length)
+      if (others.length) {
+        leftOut += n;
         warnings.push(
           `${n} ${name} events mean nothing to ${chosen.kernel}'s probe map (chosen by ${chosen.reason}) but are known to ${others.join(', ')}'s: if that is the traced kernel, pass --kernel ${others[0]}`,
         );
+      }
+    }
+    if (leftOut) {
+      // page-cache operations under another kernel's map, left out of the replay: a hole, as lost events are
+      gaps++;
+      const reason = `${plural(leftOut, 'event')} another shipped probe map knows ${leftOut === 1 ? 'was' : 'were'} left out of the replay with ${chosen.kernel}'s`;
+      allUncertain(engine.findings, `${reason} (${source}), so events that would explain this may be missing.`);
+      warnings.push(`${reason}: replay counts one gap, every finding is uncertain and no finding is not a clean run`);
     }
   }
 
@@ -564,10 +604,20 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
     unjudged.push({ rule, reason: why });
   }
+  if (engine.tieUnsearched) {
+    // replayed as printed: an order not tried may raise what the printed one did not
+    const { sets, note } = engine.tieUnsearched;
+    const why = `${plural(sets, 'set')} of events on several CPUs with ${skew ? 'timestamps within --clock-skew of one another' : 'one timestamp'} (the first at ${note.source}:${note.line}) ${sets === 1 ? 'has' : 'have'} more than ${MAX_TIE_ORDERS} orders the timestamps allow, too many to try, and ${sets === 1 ? 'was' : 'were'} replayed as printed`;
+    const rules = ORDER_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
+    if (rules.length) {
+      warnings.push(`${why}: replay cannot tell what the other orders raise, so no finding of ${rules.join(', ')} is not a pass`);
+      for (const rule of rules) unjudged.push({ rule, reason: why });
+    }
+  }
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
-    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${PER_CPU_CLOCK_HINT})`);
+    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
     for (const rule of rules) unjudged.push({ rule, reason: why });
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it
@@ -653,7 +703,6 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     tiedGroups: ties.groups,
     ...(unjudged.length ? { unjudged } : {}),
   };
-  const clock = typeof header.clock === 'string' ? header.clock : metaClock(opts.meta);
   return {
     verdict,
     findings,
@@ -664,6 +713,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       kernelReason: chosen.reason,
       release: metaRelease(opts.meta),
       clock,
+      clockFrom,
       firstTs,
       lastTs,
       header,

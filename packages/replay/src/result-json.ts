@@ -196,6 +196,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       kernelReason: t.kernelReason,
       release: t.release,
       clock: t.clock,
+      clockFrom: t.clockFrom,
       firstTs: t.firstTs,
       lastTs: t.lastTs,
       header: t.header,

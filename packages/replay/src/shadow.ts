@@ -258,7 +258,7 @@ export function cachedInRange<A, B>(f: FileState, start: number, end: number, vi
 }
 
 export class Shadow {
-  /** By pfn (a number: pfns are below 2^52, so exact, and number keys hash fast). */
+  /** By pfn (a number: the adapters lift no op whose pfn is not below 2^52 (PFN_LIMIT), so exact, and number keys hash fast). */
   private readonly pages = new Map<number, PageRec>();
   readonly files = new Map<FileKey, FileState>();
   private readonly byRef = new Map<FileRef, FileState>();

@@ -463,6 +463,8 @@ export function replayTied(engine: ReplayEngine, ops: readonly MmOp[], stats: Ti
     const orders = interleavings(lanes, MAX_TIE_ORDERS, skew ? { ts: (op) => op.event!.ts, by: skew } : undefined);
     if (!orders) {
       stats.unsearched++;
+      if (engine.tieUnsearched) engine.tieUnsearched.sets++;
+      else engine.tieUnsearched = { sets: 1, note };
       commit(engine, mine, undefined, note);
       markUnsure(engine, pfns, pfns, note, mine);
       continue;

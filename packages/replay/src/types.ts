@@ -6,6 +6,7 @@ import type { TraceRecord } from '@kreplay/core';
 import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap, RuleId } from '@kreplay/core';
 import type { LatencyHistogram } from './latency-histogram.js';
 import type { TieStats } from './ties.js';
+import type { ClockFrom } from './clocks.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
 export type KernelChoice = string;
@@ -60,6 +61,14 @@ export interface ReplayOptions {
    * across CPUs are not judged.
    */
   clockSkew?: bigint;
+  /**
+   * The trace clock the user says the trace was recorded with (`--trace-clock`, one of the
+   * kernel's names: clocks.ts TRACE_CLOCK_NAMES), for a trace that does not name it. The trace's
+   * own record (a trace.dat, perf's header) and meta.json's `buffer.clock` come first; one that
+   * names another clock is an InputError. Without any of them the clock is unknown, and read as
+   * per CPU (the default of tracefs, trace-cmd and perf).
+   */
+  traceClock?: string;
   /**
    * A trace.dat's ring buffer (tracefs instance) to replay, "" for the top one (`--buffer`). Without
    * it replay reads the top one (else the first), and other buffers the file holds are a gap: their
@@ -169,8 +178,10 @@ export interface ReplayTraceInfo {
   kernelReason: string;
   /** Kernel release from meta.json, when known. */
   release?: string;
-  /** Trace clock (`global`, `mono`, ...), when the trace says. */
+  /** Trace clock (`global`, `mono`, ...), when the trace, meta.json or the user says. */
   clock?: string;
+  /** Where the clock came from: the trace's own record, meta.json, `--trace-clock`, or nowhere (`unknown`: read as per CPU). */
+  clockFrom: ClockFrom;
   firstTs?: bigint;
   lastTs?: bigint;
   /** `# kreplay: key=value` and other header metadata the reader reported. */

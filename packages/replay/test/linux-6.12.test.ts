@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseTraceString } from '@kreplay/ftrace-parser';
-import { compareKernels, KernelEvidence, replay, type ReplayOptions } from '@kreplay/replay';
+import { compareKernels, EVIDENCE_WINDOW, KernelEvidence, replay, type ReplayOptions } from '@kreplay/replay';
 
 const VM = 0xffffea0000000000n;
 const page = (pfn: number) => `0x${(VM + BigInt(pfn) * 64n).toString(16)}`;
@@ -156,6 +156,30 @@ describe("--kernel auto without meta.json: the trace's own events choose", () =>
     expect(both.warnings.join('\n')).toContain(
       "1 p_page_add_file_rmap_0 events mean nothing to linux-6.12's probe map (chosen by trace evidence: mm_filemap_fault (known to linux-6.12)) but are known to linux-6.1's: if that is the traced kernel, pass --kernel linux-6.1",
     );
+    // the PTE it left out may be the one a rule needed: a hole, not a clean run (0 gaps before)
+    expect(both.verdict.gaps).toBe(1);
+    expect(both.warnings).toContain(
+      "1 event another shipped probe map knows was left out of the replay with linux-6.12's: replay counts one gap, every finding is uncertain and no finding is not a clean run",
+    );
+  });
+
+  it('events past the evidence window that only another map knows are a hole: a removal of a page they mapped is not clean', async () => {
+    // EVIDENCE_WINDOW events none of which tells the kernels apart: the default, linux-6.1, is chosen
+    const lines = Array.from({ length: EVIDENCE_WINDOW }, (_, i) => line('r-1', 0, `1.${String(i + 1).padStart(6, '0')}`, add(0x1000 + i, 100 + i)));
+    // then a 6.1 mapping of another page (PTE changes are seen), and 6.12's mapping of page 0x10, removed while mapped
+    lines.push(
+      line('m-2', 1, '2.000001', `p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page(0x1000)} arg2=0x1 arg3=0x0`),
+      line('r-1', 0, '2.000002', add(0x10, 0)),
+      line('m-2', 1, '2.000003', rmapAdd(0x10, 0x10, 1)),
+      line('r-1', 0, '2.000004', del(0x10, 0)),
+    );
+    const r = await run(lines, { kernel: 'auto', traceClock: 'mono' }); // a clock that orders CPUs: the PTE rules are judged
+    expect(r.trace.kernelReason).toBe('default (no meta.json; no event tells the kernels apart)');
+    expect(r.findings).toEqual([]);
+    // before: 0 gaps, the PTE rules judged: "clean" over the mapping it never replayed
+    expect(r.verdict.gaps).toBe(1);
+    expect(r.verdict.unjudged?.some((u) => u.rule === 'mapped-page-removed')).not.toBe(true);
+    expect(r.warnings.join('\n')).toContain("1 event another shipped probe map knows was left out of the replay with linux-6.1's");
   });
 
   it("meta.json's release still wins over the evidence", async () => {

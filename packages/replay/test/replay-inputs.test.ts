@@ -15,7 +15,7 @@ function line(task: string, cpu: number, ts: string, body: string): string {
 }
 async function run(lines: string[], opts: ReplayOptions = {}) {
   const text = ['# tracer: nop', '#', ...lines].join('\n') + '\n';
-  return replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt', kernel: 'linux-6.1', vmemmapBase: VM, ...opts });
+  return replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt', kernel: 'linux-6.1', vmemmapBase: VM, traceClock: 'mono', ...opts });
 }
 
 const add = (pfn: number) => `mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x${pfn.toString(16)} ofs=0 order=0`;

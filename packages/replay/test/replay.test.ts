@@ -18,7 +18,8 @@ function text(lines: string[], header: string[] = []): string {
   return ['# tracer: nop', '#', ...header, '#', ...lines].join('\n') + '\n';
 }
 async function run(lines: string[], opts: ReplayOptions = {}, header: string[] = []) {
-  return replay(parseTraceString(text(lines, header), { source: 't.txt' }), { source: 't.txt', vmemmapBase, ...opts });
+  // these traces stand for ones on a clock that orders CPUs: named here, as --trace-clock would
+  return replay(parseTraceString(text(lines, header), { source: 't.txt' }), { source: 't.txt', vmemmapBase, traceClock: 'mono', ...opts });
 }
 
 const add = (pfn: number, idx = 0, ino = '2a') => `mm_filemap_add_to_page_cache: dev 8:16 ino ${ino} pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
@@ -28,6 +29,13 @@ const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x
 
 /** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
 const race = [line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 0, '1.000002', rmapAdd(0x10)), line('dropper-12', 1, '1.000003', del(0x10))];
+/** The race as `perf script` prints it. */
+const perfLine = (comm: string, pid: number, cpu: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} [00${cpu}] ${ts}: ${body}`;
+const perfRace = [
+  perfLine('reader', 10, 0, '1.000001', `filemap:${add(0x10)}`),
+  perfLine('mapper', 11, 0, '1.000002', `probe:${rmapAdd(0x10)}`),
+  perfLine('dropper', 12, 1, '1.000003', `filemap:${del(0x10)}`),
+];
 const sched = 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120';
 
 describe('linux-6.1 adapter', () => {
@@ -136,6 +144,24 @@ describe('linux-6.1 adapter', () => {
     expect(r.findings.map((f) => [f.rule, f.index])).toEqual([['mapped-page-removed', 3]]);
   });
 
+  it('does not use an event whose pfn is 2^52 or more (no page frame number), where two such pfns once shared one page', async () => {
+    // 2^53 and 2^53 + 1 are one JS number: keyed by number they were one page, added twice
+    const huge = (pfn: bigint, idx: number) => `mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
+    const r = await run([line('r-1', 0, '1.000001', huge(2n ** 53n, 0)), line('r-1', 0, '1.000002', huge(2n ** 53n + 1n, 1))]);
+    expect(r.findings).toEqual([]);
+    expect(r.stats.unusableEvents).toEqual({
+      'mm_filemap_add_to_page_cache: pfn 0x20000000000000 is not a page frame number (pfns are below 2^52)': 1,
+      'mm_filemap_add_to_page_cache: pfn 0x20000000000001 is not a page frame number (pfns are below 2^52)': 1,
+    });
+    expect(r.verdict.status).not.toBe('clean');
+    // the largest pfn below 2^52 is one, and its neighbour is another page
+    const top = 2 ** 52 - 1;
+    const ok = await run([line('r-1', 0, '1.000001', add(top, 0)), line('r-1', 0, '1.000002', add(top - 1, 1)), line('d-2', 1, '1.000003', del(top, 0))]);
+    expect(ok.stats.unusableEvents).toEqual({});
+    expect(ok.stats.pages).toBe(2);
+    expect(ok.findings).toEqual([]);
+  });
+
   it('takes probe meanings from a --probes map over the shipped defaults', async () => {
     const probes = parseProbeMap('probes:\n  zap: { op: pte_unmap, args: { pfn: { field: pg, as: page } } }\n', 'p.yaml');
     const r = await run([...race.slice(0, 2), line('mapper-11', 0, '1.0000025', `zap: pg=${page(0x10)}`), race[2]!], { probes, probesSource: 'p.yaml' });
@@ -233,14 +259,8 @@ describe('certainty', () => {
   it('a perf script trace may have lost events anywhere: one gap on every CPU, unless the user says it shows them', async () => {
     // perf script prints PERF_RECORD_LOST only with --show-lost-events: without it, the race below read as certain
     // and a trace with no finding as clean, whatever perf had lost
-    const perfLine = (comm: string, pid: number, cpu: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} [00${cpu}] ${ts}: ${body}`;
-    const perfRace = [
-      perfLine('reader', 10, 0, '1.000001', `filemap:${add(0x10)}`),
-      perfLine('mapper', 11, 0, '1.000002', `probe:${rmapAdd(0x10)}`),
-      perfLine('dropper', 12, 1, '1.000003', `filemap:${del(0x10)}`),
-    ];
     const go = (lines: string[], o: ReplayOptions = {}) =>
-      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, ...o });
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, traceClock: 'mono', ...o });
     const unsure = await go(perfRace);
     expect(unsure.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(unsure.findings[0]!.explanation).toMatch(
@@ -462,8 +482,9 @@ describe('explorer traces', () => {
   ];
 
   it('are recognised by their header and replay to the race they show', async () => {
-    const r = await run(cex, { vmemmapBase: undefined }, header);
-    expect(r.trace.kernel).toBe('explore');
+    // no --trace-clock: the header says what its timestamps are (the schedule's steps, one count for all CPUs)
+    const r = await run(cex, { vmemmapBase: undefined, traceClock: undefined }, header);
+    expect(r.trace).toMatchObject({ kernel: 'explore', clock: 'counter', clockFrom: 'recorded' });
     expect(r.trace.kernelReason).toMatch(/header/);
     expect(r.findings.map((f) => [f.rule, f.file, f.index, f.certainty])).toEqual([
       ['orphan-page-mapped', '0:5/2a', 0, 'certain'],
@@ -474,9 +495,103 @@ describe('explorer traces', () => {
   });
 
   it('--kernel linux-6.1 on an explorer trace does not know its markers', async () => {
-    const r = await run(cex, { kernel: 'linux-6.1' }, header);
+    const r = await run(cex, { kernel: 'linux-6.1', traceClock: undefined }, header);
     expect(r.findings).toEqual([]);
     expect(r.stats.unknownByEvent.print).toBe(6);
+  });
+});
+
+describe('a trace that does not name its clock', () => {
+  // tracefs's trace_clock and trace-cmd record default to `local`, and perf record stamps with
+  // perf_clock() = local_clock(): an unnamed clock is most likely one that orders no two CPUs' events
+  const unnamed = (lines: string[], opts: ReplayOptions = {}, header: string[] = []) => run(lines, { traceClock: undefined, ...opts }, header);
+  const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'];
+
+  it('is read as per CPU: a finding across CPUs is uncertain and the rules that judge across CPUs are not judged', async () => {
+    const r = await unnamed(race);
+    expect(r.trace).toMatchObject({ clock: undefined, clockFrom: 'unknown' });
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(
+      /Uncertain: the trace does not name its trace clock; tracefs's, trace-cmd's and perf's default is per CPU .*\(t\.txt\)/,
+    );
+    expect((r.verdict.unjudged ?? []).map((u) => u.rule)).toEqual(expect.arrayContaining(PTE_RULES.filter((x) => x !== 'stale-after-invalidate')));
+    expect(r.warnings.join('\n')).toMatch(/pass --trace-clock NAME/);
+    // no finding on such a trace is not a pass: the rules are not judged
+    const quiet = await unnamed(race.slice(0, 2).concat(line('dropper-12', 1, '1.000003', add(0x20, 1))));
+    expect(quiet.verdict.status).toBe('clean');
+    expect((quiet.verdict.unjudged ?? []).map((u) => u.rule)).toContain('orphan-page-mapped');
+  });
+
+  it('on one CPU nothing depends on the clock', async () => {
+    const r = await unnamed([race[0]!, race[1]!, line('dropper-12', 0, '1.000003', del(0x10))]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect((r.verdict.unjudged ?? []).map((u) => u.reason).join('\n')).not.toMatch(/clock/);
+  });
+
+  it('--trace-clock names it: a clock that orders CPUs makes the finding certain, a per-CPU one does not', async () => {
+    const mono = await unnamed(race, { traceClock: 'mono' });
+    expect(mono.trace).toMatchObject({ clock: 'mono', clockFrom: 'flag' });
+    expect(mono.findings.map((f) => f.certainty)).toEqual(['certain']);
+    expect((mono.verdict.unjudged ?? []).map((u) => u.reason).join('\n')).not.toMatch(/clock/);
+    const local = await unnamed(race, { traceClock: 'local' });
+    expect(local.trace).toMatchObject({ clock: 'local', clockFrom: 'flag' });
+    expect(local.findings.map((f) => f.certainty)).toEqual(['uncertain']);
+    expect(local.findings[0]!.explanation).toMatch(/the trace clock `local` is kept per CPU/);
+  });
+
+  it('--clock-skew bounds it instead: events of different CPUs that close are searched', async () => {
+    // 1 µs apart on different CPUs: within a 2 µs skew the removal may have run first
+    const r = await unnamed(race, { clockSkew: 2000n });
+    expect(r.trace.clockFrom).toBe('unknown');
+    expect(r.stats.ties.searched).toBeGreaterThan(0);
+    expect(r.verdict.unjudged?.map((u) => u.reason).join('\n') ?? '').not.toMatch(/does not name its trace clock/);
+  });
+
+  it("the trace's own record and meta.json come first; a --trace-clock that contradicts them is an input error", async () => {
+    const meta = { buffer: { clock: 'global' } };
+    const m = await unnamed(race, { meta });
+    expect(m.trace).toMatchObject({ clock: 'global', clockFrom: 'meta' });
+    expect(m.findings.map((f) => f.certainty)).toEqual(['certain']);
+    expect((await unnamed(race, { meta, traceClock: 'global' })).trace).toMatchObject({ clock: 'global', clockFrom: 'meta' });
+    const e = await unnamed(race, { meta, metaSource: 'm/meta.json', traceClock: 'local' }).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({
+      file: 'm/meta.json',
+      message: expect.stringMatching(/--trace-clock local contradicts the trace clock `global` meta\.json's buffer\.clock names/),
+    });
+    const bad = await unnamed(race, { traceClock: 'monotonic' }).catch((x: unknown) => x);
+    expect(isInputError(bad)).toBe(true);
+    expect((bad as { hint: string }).hint).toMatch(/local, global, counter, uptime, perf, mono, mono_raw, boot, tai, x86-tsc/);
+  });
+
+  it("perf script's header names the clock perf record -k chose; without it the clock is perf_clock(), unnamed", async () => {
+    // tools/perf/util/header.c print_clock_data: `# clockid: %s (%u)` with clockid_name()'s name
+    const headed = (clockLine: string) =>
+      ['# ========', '# captured on    : Sat Dec  5 12:00:00 2026', clockLine, '# ========', '#', ...perfRace].join('\n') + '\n';
+    const go = (t: string, o: ReplayOptions = {}) =>
+      replay(parseTraceString(t, { source: 'p.txt' }), { source: 'p.txt', vmemmapBase, perfLostEventsShown: true, ...o });
+    const mono = await go(headed('# clockid: monotonic (1)'));
+    expect(mono.trace).toMatchObject({ clock: 'mono', clockFrom: 'recorded' });
+    expect(mono.findings.map((f) => f.certainty)).toEqual(['certain']);
+    const raw = await go(headed('# clockid: monotonic_raw (4)'));
+    expect(raw.trace).toMatchObject({ clock: 'mono_raw', clockFrom: 'recorded' });
+    // CLOCK_REALTIME can be set back: it orders nothing
+    const real = await go(headed('# clockid: realtime (0)'));
+    expect(real.findings.map((f) => f.certainty)).toEqual(['uncertain']);
+    const disabled = await go(headed('# reference time disabled'));
+    expect(disabled.trace.clockFrom).toBe('unknown');
+    expect(disabled.findings.map((f) => f.certainty)).toEqual(['uncertain']);
+    const e = await go(headed('# clockid: monotonic (1)'), { traceClock: 'local' }).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: 'p.txt', line: 3 });
+  });
+
+  it('the JSON result says where the clock came from', async () => {
+    const j = JSON.parse(formatJson(await unnamed(race), { timing: false })) as { trace: { clock?: string; clockFrom: string } };
+    expect(j.trace).toMatchObject({ clockFrom: 'unknown' });
+    expect(j.trace.clock).toBeUndefined();
+    const k = JSON.parse(formatJson(await unnamed(race, { traceClock: 'boot' }), { timing: false })) as { trace: { clock?: string; clockFrom: string } };
+    expect(k.trace).toMatchObject({ clock: 'boot', clockFrom: 'flag' });
   });
 });
 

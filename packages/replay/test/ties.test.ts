@@ -19,7 +19,8 @@ import { interleavings, replay, replayFile, resolveReplayConfig, type ReplayOpti
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const VM = 0xffffea0000000000n;
 const page = (pfn: number) => `0x${(VM + BigInt(pfn) * 64n).toString(16)}`;
-const OPTS: ReplayOptions = { vmemmapBase: VM, source: 't.txt' };
+/** The property's traces stand for ones on a clock that orders CPUs (as --trace-clock mono says). */
+const OPTS: ReplayOptions = { vmemmapBase: VM, source: 't.txt', traceClock: 'mono' };
 
 /** One event of a CPU's lane (its task is `t<cpu>-<10+cpu>`). */
 type Ev =
@@ -261,6 +262,34 @@ describe('timestamp ties: a finding is certain only if every order the timestamp
         3000,
       ),
     ).toBeUndefined(); // 3432 orders
+  });
+
+  it('a set with more orders than the bound, clean as printed, judges none of the rules an order may raise', async () => {
+    // CPU 0 maps and unmaps the page n times; CPU 1 removes it from the cache and adds it back n
+    // times; all in one microsecond. As printed (CPU 0 first) nothing is wrong; a removal between
+    // a map and its unmap is mapped-page-removed. n = 3 is 924 orders (searched), n = 4 is 12,870
+    // (more than MAX_TIE_ORDERS): before, n = 4 read clean with every rule judged.
+    const tied = (n: number) => {
+      const lanes: Placed[][] = [[{ cpu: 0, ts: 1, ev: { k: 'add', pfn: 1, idx: 0 } }], []];
+      for (let i = 0; i < n; i++) lanes[0]!.push({ cpu: 0, ts: 5, ev: { k: 'map', pfn: 1, idx: 0 } }, { cpu: 0, ts: 5, ev: { k: 'unmap', pfn: 1 } });
+      for (let i = 0; i < n; i++) lanes[1]!.push({ cpu: 1, ts: 5, ev: { k: 'del', pfn: 1, idx: 0 } }, { cpu: 1, ts: 5, ev: { k: 'add', pfn: 1, idx: 0 } });
+      lanes[0]!.push({ cpu: 0, ts: 9, ev: { k: 'del', pfn: 1, idx: 0 } });
+      return replay(parseTraceString(printed(lanes), { source: 't.txt' }), OPTS);
+    };
+    const searched = await tied(3);
+    expect(searched.stats.ties).toMatchObject({ searched: 1, unsearched: 0, cleanOrderChosen: 1 });
+    const rules = (r: Awaited<ReturnType<typeof tied>>) => (r.verdict.unjudged ?? []).map((u) => u.rule).sort();
+    expect(rules(searched)).toEqual(['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent']);
+    const big = await tied(4);
+    expect(big.stats.ties).toMatchObject({ searched: 0, unsearched: 1 });
+    expect(big.findings).toEqual([]);
+    expect(big.verdict.status).toBe('clean');
+    expect(rules(big)).toEqual(['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data', 'trace-inconsistent']);
+    const why = big.verdict.unjudged!.find((u) => u.rule === 'mapped-page-removed')!.reason;
+    expect(why).toMatch(
+      /^1 set of events on several CPUs with one timestamp \(the first at t\.txt:\d+\) has more than 4096 orders the timestamps allow, too many to try, and was replayed as printed$/,
+    );
+    expect(big.warnings.join('\n')).toContain(`${why}: replay cannot tell what the other orders raise`);
   });
 });
 

@@ -13,11 +13,19 @@ export function verdictWord(d: Pick<DiffResult, 'verdict'>, shortfall?: string):
   return shortfall ? `no regression in what the traces show, but ${shortfall}: not a pass` : 'no regression';
 }
 
-/** A diff's verdict in words, its patched side's holes, unjudged rules and thresholds it could not compare said. */
-export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched' | 'thresholds'>): string {
+/**
+ * Why a diff's "no regression" is not a pass (undefined when nothing keeps it from one): its
+ * patched side's holes, runs left out and unjudged rules, and thresholds it could not compare.
+ */
+export function diffShortfall(d: Pick<DiffResult, 'patched' | 'thresholds'>): string | undefined {
   const notJudged = d.thresholds.filter((t) => !t.judged && !t.exceeded).map((t) => t.metric);
   const parts = [patchedShortfall(d.patched), ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : [])].filter((p) => p !== undefined);
-  return verdictWord(d, parts.length ? parts.join('; ') : undefined);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** A diff's verdict in words, its patched side's holes, unjudged rules and thresholds it could not compare said. */
+export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched' | 'thresholds'>): string {
+  return verdictWord(d, diffShortfall(d));
 }
 
 /** `, 2 not judged on the patched side` after a diff's finding counts ('' when none). */

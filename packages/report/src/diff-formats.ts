@@ -5,7 +5,7 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
+import { diffShortfall, diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -76,6 +76,14 @@ export function diffToJunit(d: DiffResult): string {
     skipped++;
     cases.unshift(
       `    <testcase classname="kreplay.diff" name="verdict: the patched side's traces have no holes">\n      <skipped message="${escapeXml(holes)}"/>\n    </testcase>`,
+    );
+  }
+  // nor over rules the patched side could not judge (replay's `unjudged`): skipped, as each rule is DONE in KTAP
+  const blind = Object.entries(d.patched.unjudged ?? {});
+  if (!errors && failures === 0 && blind.length) {
+    skipped++;
+    cases.unshift(
+      `    <testcase classname="kreplay.diff" name="verdict: the patched side judged every rule">\n      <skipped message="${escapeXml(`no new finding at --fail-on ${d.failOn}, but not judged on the patched side: ${blind.map(([rule]) => rule).join(', ')}: not a pass`)}"/>\n      <system-out>${escapeXml(blind.map(([rule, why]) => `${rule}: ${why}`).join('\n'))}</system-out>\n    </testcase>`,
     );
   }
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
@@ -152,7 +160,10 @@ export function diffToSarif(d: DiffResult): string {
             executionSuccessful: d.verdict !== 'inconclusive',
             ...(d.verdict === 'inconclusive'
               ? { toolExecutionNotifications: d.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) }
-              : {}),
+              : // no result is not a pass over patched traces with holes, unjudged rules or thresholds not judged: said where it runs
+                d.verdict === 'no-regression' && diffShortfall(d)
+                ? { toolExecutionNotifications: [{ level: 'warning', message: { text: diffVerdictSaid(d) } }] }
+                : {}),
           },
         ],
         results,

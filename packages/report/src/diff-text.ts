@@ -22,8 +22,9 @@ function counts(e: FindingEntry): string {
   return `base ${e.base}× in ${e.baseRuns} run(s), patched ${e.patched}× in ${e.patchedRuns} run(s)`;
 }
 
+/** An uncertain finding's reason (lost events, unusable events, tied timestamps, a per-CPU clock) is in its explanation. */
 function headline(tag: string, e: FindingEntry): string {
-  return `  ${pad(tag, 9)} ${pad(e.severity, 7)} ${e.rule}${where(e)}${e.certainty === 'uncertain' ? ' (uncertain: lost events nearby)' : ''}`;
+  return `  ${pad(tag, 9)} ${pad(e.severity, 7)} ${e.rule}${where(e)}${e.certainty === 'uncertain' ? ' (uncertain)' : ''}`;
 }
 
 /** New findings in full: what, who raced with whom, the cited lines. */

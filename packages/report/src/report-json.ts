@@ -6,6 +6,7 @@
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, raceSections } from './race-groups.js';
 import { verdictReasons } from './report-text.js';
+import { diffVerdictSaid } from './diff-fmt.js';
 
 export function reportToJson(m: ReportModel): Record<string, unknown> {
   const sections = raceSections(m);
@@ -17,11 +18,18 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
       ...(r.side ? { side: r.side } : {}),
       events: r.run.stats.events,
       gaps: r.run.stats.gaps,
+      ...(r.run.unusableEvents ? { unusableEvents: r.run.unusableEvents } : {}),
+      ...(r.run.unjudged?.length ? { unjudged: [...new Set(r.run.unjudged.map((u) => u.rule))] } : {}),
+      ...(r.run.inconclusive?.length ? { inconclusive: r.run.inconclusive } : {}),
       findings: r.run.findings.length,
     })),
     ...(d
       ? {
           diff: {
+            // `regression: false` alone would read as a pass for an inconclusive diff, or one over holes
+            verdict: d.verdict,
+            verdictSaid: diffVerdictSaid(d),
+            ...(d.inconclusive.length ? { inconclusive: d.inconclusive } : {}),
             regression: d.regression,
             reasons: verdictReasons(d, sections[0]!),
             new: d.findings.new.length,

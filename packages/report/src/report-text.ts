@@ -12,6 +12,7 @@ import type { ReportModel } from './html/report.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
 import { diffVerdictSaid } from './diff-fmt.js';
+import { runsShortfall } from './util.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -93,9 +94,18 @@ export function reportToText(m: ReportModel): string {
   } else {
     const findings = m.runs.reduce((k, r) => k + r.run.findings.length, 0);
     const races = sections.reduce((k, s) => k + s.groups.length, 0);
-    lines.push(`kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}`);
-    for (const r of m.runs)
-      lines.push(`  ${r.label}: ${plural(r.run.stats.events, 'event')} over ${fmtNs(r.run.durationNs)}, ${plural(r.run.stats.gaps, 'gap')}`);
+    // nothing found is not a clean run over traces that saw nothing, have holes or rules not judged
+    const { blind, unclean } = runsShortfall(m.runs.map((r) => r.run));
+    lines.push(
+      `kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}${blind ? `; ${blind} INCONCLUSIVE (nothing to judge)` : ''}${unclean && !findings ? `, but ${plural(unclean, 'trace')} with holes or rules not judged: not a clean run` : ''}`,
+    );
+    for (const r of m.runs) {
+      const run = r.run;
+      const unjudged = [...new Set((run.unjudged ?? []).map((u) => u.rule))];
+      lines.push(
+        `  ${r.label}: ${plural(run.stats.events, 'event')} over ${fmtNs(run.durationNs)}, ${plural(run.stats.gaps, 'gap')}${run.unusableEvents ? `, ${plural(run.unusableEvents, 'unusable event')}` : ''}${unjudged.length ? `; not judged: ${unjudged.join(', ')}` : ''}${run.inconclusive?.length ? `; INCONCLUSIVE: ${run.inconclusive.join('; ')}` : ''}`,
+      );
+    }
   }
   for (const s of sections) lines.push('', ...sectionLines(s));
   return `${lines.map(isolateBidi).join('\n')}\n`;

@@ -57,13 +57,20 @@ function latencyLine(name: string, h: LatencyHistogram): string {
   return `  ${name}: n=${h.count} p50 ${us(percentile(h, 50))} p90 ${us(percentile(h, 90))} p99 ${us(percentile(h, 99))} max ${us(h.maxNs)}`;
 }
 
+/** The trace clock and where it came from (ReplayTraceInfo.clockFrom). */
+export function clockText(t: ReplayResult['trace']): string {
+  if (t.clockFrom === 'unknown' || t.clock === undefined) return 'not named by the trace (read as per CPU)';
+  const from = t.clockFrom === 'recorded' ? 'recorded in the trace' : t.clockFrom === 'meta' ? 'meta.json' : '--trace-clock';
+  return `${t.clock} (${from})`;
+}
+
 function statsText(r: ReplayResult, timing: boolean): string {
   const s = r.stats;
   const t = r.trace;
   const out = [
     'stats:',
     `  adapter: ${t.kernel} (${t.kernelReason}); probe maps: ${t.probeSources.join(' > ') || 'none'}`,
-    `  vmemmap base: ${t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)} (${t.vmemmapSource})` : 'unknown'}; clock: ${t.clock ?? 'not recorded'}; span ${seconds(t.firstTs)}..${seconds(t.lastTs)}`,
+    `  vmemmap base: ${t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)} (${t.vmemmapSource})` : 'unknown'}; clock: ${clockText(t)}; span ${seconds(t.firstTs)}..${seconds(t.lastTs)}`,
     `  events ${s.events}, ops ${s.ops}, pages ${s.pages}, gaps ${s.gaps} (${s.lostEvents} events lost), late ${s.lateEvents} (window ${s.reorderWindow})`,
     `  ops by kind: ${count(s.byOp as Record<string, number>)}`,
     `  events used: ${count(s.usedEvents)}`,

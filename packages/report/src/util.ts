@@ -86,6 +86,21 @@ export function verdictSaid(r: ReplayResult): string {
 }
 
 /**
+ * A report of runs without a diff: the runs that saw nothing (inconclusive), and those whose
+ * traces have holes or rules replay could not judge (not a clean run when nothing was found).
+ */
+export function runsShortfall(
+  runs: ReadonlyArray<{ stats: { gaps: number }; unusableEvents?: number; unjudged?: readonly unknown[]; inconclusive?: readonly string[] }>,
+): {
+  blind: number;
+  unclean: number;
+} {
+  const blind = runs.filter((r) => r.inconclusive?.length).length;
+  const unclean = runs.filter((r) => !r.inconclusive?.length && (r.stats.gaps > 0 || (r.unusableEvents ?? 0) > 0 || (r.unjudged?.length ?? 0) > 0)).length;
+  return { blind, unclean };
+}
+
+/**
  * What a diff's patched side did not show, one phrase each (empty when nothing): holes in its
  * traces, and runs left out (a failed workload, nothing traced), which could have held the very
  * finding the other runs lack. Only the patched side counts: a base side's holes and left-out

@@ -117,6 +117,15 @@ describe('KTAP and KCIDB goldens', () => {
     const kcidb = renderReplay(r, 'kcidb', { kcidb: { artifactsUrl: ARTIFACTS } });
     expect(new Set(JSON.parse(kcidb).tests.map((t: { status: string }) => t.status))).toEqual(new Set(['DONE']));
     expect(renderReplay(r, 'text')).toMatch(/— no findings in what the trace shows — it has holes .*not a clean run$/m);
+    // SARIF has no result to show it: its invocation says so (session 26; it said nothing before)
+    expect(JSON.parse(renderReplay(r, 'sarif')).runs[0].invocations).toEqual([
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          { level: 'warning', message: { text: 'no findings in what the trace shows, but it has 1 gap (500 events lost): not a clean run' } },
+        ],
+      },
+    ]);
     golden('replay-holes', ktap, kcidb);
     // holes do not soften a failure: the lost-events fixture's certain error still fails
     const lost = await replayFixture('fixtures/replay/mapped-page-removed-lost');

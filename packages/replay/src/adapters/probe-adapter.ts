@@ -42,6 +42,28 @@ const DEFAULT_AS: Record<Target, Conversion> = {
  */
 export const MAX_FOLIO_ORDER = 18;
 
+/**
+ * Every pfn is below 2^52: a physical address is at most 64 bits (phys_addr_t) and a page at
+ * least 4 KiB (PAGE_SHIFT >= 12), and a pfn is a physical address shifted right by PAGE_SHIFT
+ * (include/linux/pfn.h, PFN_DOWN / PHYS_PFN). So a pfn and the pfns of its folio (at most
+ * 2^MAX_FOLIO_ORDER pages on) are exact JS numbers, which the shadow keys pages by. A value at
+ * or past 2^52, or negative, is no page frame number: its event is not used (as a number,
+ * 2^53 + 1 is 2^53, so two such pfns would have silently been one page).
+ */
+export const PFN_LIMIT = 2 ** 52;
+
+/** A converted pfn as a number when it is one (0 <= pfn < PFN_LIMIT), else undefined. */
+export function pfnNumber(v: Value | undefined): number | undefined {
+  if (typeof v === 'bigint') return v >= 0n && v < BigInt(PFN_LIMIT) ? Number(v) : undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < PFN_LIMIT ? v : undefined;
+}
+
+/** Why a pfn read from an event is not a page frame number (undefined: it is one, or none was read). */
+function badPfn(v: Value | undefined): string | undefined {
+  if (v === undefined || typeof v === 'string' || pfnNumber(v) !== undefined) return undefined;
+  return `pfn 0x${v.toString(16)} is not a page frame number (pfns are below 2^52)`;
+}
+
 /** Unknown device: the probe fetched an inode number but no `s_dev`; replay matches by ino. */
 export const UNKNOWN_DEV = '?';
 
@@ -253,7 +275,7 @@ export class ProbeMapAdapter implements Adapter {
         const raw = rawOf(a);
         return raw === undefined ? undefined : a!.read(raw, ev);
       };
-      const pfn = toBig(read(pfnArg));
+      const pfn = toBig(pfnNumber(read(pfnArg)));
       const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
@@ -442,10 +464,10 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
   switch (kind) {
     case 'cache_add':
     case 'cache_delete': {
-      const pfn = toBig(v.pfn);
+      const pfn = toBig(pfnNumber(v.pfn));
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
-      if (pfn === undefined) return 'no pfn';
+      if (pfn === undefined) return badPfn(v.pfn) ?? 'no pfn';
       const order = toNumber(v.order) ?? 0;
       // a folio of order n covers 2^n indexes and 2^n pfns, both aligned to 2^n
       // (VM_BUG_ON_FOLIO(index & (folio_nr_pages(folio) - 1)) in __filemap_add_folio, 6.12
@@ -464,8 +486,8 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
     }
     case 'pte_map':
     case 'pte_unmap': {
-      const pfn = toBig(v.pfn);
-      if (pfn === undefined) return 'no page';
+      const pfn = toBig(pfnNumber(v.pfn));
+      if (pfn === undefined) return badPfn(v.pfn) ?? 'no page';
       const nr = v.nr === undefined ? undefined : toNumber(v.nr);
       if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
       let pageIndex = index;

@@ -19,10 +19,10 @@ import {
   type RunData,
   type WorkloadRow,
 } from '@kreplay/diff';
-import { fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
+import { diffShortfall, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
-import { patchedShortfall, seconds } from '../util.js';
+import { runsShortfall, seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
 import { html, join, lines, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
@@ -114,13 +114,16 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
   if (m.diff) {
     const d = m.diff;
     const reasons = d.verdict === 'inconclusive' ? d.inconclusive : verdictReasons(d, sections[0]!);
-    // no regression over patched traces with holes or unjudged rules is not a pass: not green either
-    const shortfall = d.verdict === 'no-regression' ? patchedShortfall(d.patched) : undefined;
+    // no regression over patched traces with holes or unjudged rules, or beside a threshold it
+    // could not compare, is not a pass: not green either
+    const shortfall = d.verdict === 'no-regression' ? diffShortfall(d) : undefined;
     verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
-    const blind = m.runs.filter((r) => r.run.inconclusive?.length).length;
-    verdict = html`<div class="verdict ${total || blind ? 'bad' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}</div>`;
+    // no finding over traces with holes or rules not judged is not a clean run: amber, not green
+    const { blind, unclean } = runsShortfall(m.runs.map((r) => r.run));
+    const short = !total && !blind && unclean > 0;
+    verdict = html`<div class="verdict ${total || blind ? 'bad' : short ? 'short' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}${unclean && !total ? `, but ${unclean} trace(s) with holes or rules not judged: not a clean run` : ''}</div>`;
   }
   const warnings = m.diff?.warnings.length ? html`<ul class="warnings">${m.diff.warnings.map((w) => html`<li>${w}</li>`)}</ul>\n` : '';
   return html`<section id="summary"><h2>Summary</h2>

@@ -9,6 +9,7 @@ import { diffVerdictSaid } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
+import { clockText } from '../text.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
 function findingLines(f: Finding, prefix = ''): string[] {
@@ -49,6 +50,7 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
   const diagnostics = [
     `trace ${r.trace.source}: ${plural(s.events, 'event')}, ${s.ops} replayed as page-cache operations, ${plural(s.gaps, 'gap')}${s.lostEvents ? ` (${s.lostEvents} events lost)` : ''}`,
     `adapter ${r.trace.kernel} (${r.trace.kernelReason})`,
+    `trace clock: ${clockText(r.trace)}`,
     `verdict ${verdictSaid(r)}: ${r.verdict.certain} certain, ${r.verdict.uncertain} uncertain, ${plural(r.verdict.unusableEvents, 'unusable event')}, ${plural(r.verdict.tiedGroups, 'tied timestamp group')}`,
     ...r.verdict.inconclusive.map((w) => `inconclusive: ${w}`),
     ...r.warnings.map((w) => `warning: ${w}`),

@@ -1,0 +1,502 @@
+/**
+ * `kreplay diff`'s verdict against a naive oracle written from docs/diff.md's rules, on random
+ * small sets of base and patched runs (seeded: jest.setup.js), and every output format of the
+ * same result against its JSON verdict, and `kreplay ci`'s summary of it (summary.txt, .ktap, .kcidb.json).
+ *
+ * The runs are built as replay results (what `kreplay replay --format json` writes and diff
+ * reads back through `runFromReplay`): findings with rule, page and certainty, gaps, unusable
+ * events, rules not judged (some of them `unexercised`), runs that saw nothing, workloads that
+ * failed, meta.json's workload name, test file and counters, fault latencies, and thresholds.
+ *
+ * The oracle is independent of diff's code and as plain as the rules:
+ * - a run counts unless its replay is inconclusive (no events, no page-cache operation, or a
+ *   reason in its verdict) or its workload exited non-zero;
+ * - findings match by rule, file (dev/ino) and index, the workload's test file under any device
+ *   number (a run whose meta.json names no test file names it by its dev/ino);
+ *   new: in no counting base run; unchanged: on both sides; fixed: in no counting patched run
+ *   while some counting patched run judged the rule and has no gap and no unusable event;
+ *   unjudged otherwise;
+ * - inconclusive when a side has no counting run or the counting runs of the two sides name
+ *   different workloads (every one of them naming one); else regression when a new finding
+ *   reaches --fail-on or a threshold is exceeded; else no regression;
+ * - exit 2 / 1 / 0 for inconclusive / regression / no regression;
+ * - a pass only when no regression, and the patched side has no gap, no unusable event, no run
+ *   left out, no rule it could not judge (but rules no counting run of either side exercised),
+ *   and every threshold was judged.
+ */
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { type Finding, type RuleId, type Severity } from '@kreplay/core';
+import { diffRuns, parseThreshold, runFromReplay, type DiffResult, type ReplayLike, type RunData } from '@kreplay/diff';
+import {
+  ciTests,
+  diffToGithub,
+  diffToJunit,
+  diffToKcidb,
+  diffToKtap,
+  diffToSarif,
+  diffToText,
+  reportToHtml,
+  reportToJson,
+  reportToText,
+  formatKtap,
+  kcidbJson,
+} from '@kreplay/report';
+import { ciGroupOf, ciSummaryText } from '@kreplay/pipeline';
+
+const ENGINE_RULES: RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent'];
+const SEVERITY: Record<string, Severity> = {
+  'mapped-page-removed': 'error',
+  'orphan-page-mapped': 'error',
+  'stale-after-invalidate': 'error',
+  'trace-inconsistent': 'warning',
+};
+// The same test file (ino 12 = 0xc) under two device numbers, and another file.
+const FILES = ['254:0/c', '253:0/c', '8:0/d'];
+
+interface GenFinding {
+  rule: RuleId;
+  file: string;
+  index: number;
+  certain: boolean;
+}
+
+interface GenRun {
+  events: number;
+  ops: number;
+  reasons: string[];
+  gaps: number;
+  unusable: number;
+  unjudged: Array<{ rule: RuleId; unexercised: boolean }>;
+  findings: GenFinding[];
+  workload?: string;
+  exitCode?: number | null;
+  testDev?: string;
+  mismatches?: number;
+  faults: number;
+  spanNs: number;
+  faultSamples: number[];
+}
+
+const findingArb: fc.Arbitrary<GenFinding> = fc.record({
+  rule: fc.constantFrom(...ENGINE_RULES),
+  file: fc.constantFrom(...FILES),
+  index: fc.integer({ min: 0, max: 2 }),
+  certain: fc.boolean(),
+});
+
+const runArb: fc.Arbitrary<GenRun> = fc
+  .record({
+    events: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 50 }) }),
+    ops: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: 50 }) }),
+    reasons: fc.oneof({ weight: 8, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.constant(['the trace holds no events']) }),
+    gaps: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+    unusable: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }),
+    unjudged: fc.oneof(
+      { weight: 3, arbitrary: fc.constant([] as Array<{ rule: RuleId; unexercised: boolean }>) },
+      {
+        weight: 1,
+        arbitrary: fc.uniqueArray(fc.record({ rule: fc.constantFrom(...ENGINE_RULES.slice(0, 3)), unexercised: fc.boolean() }), {
+          selector: (u) => u.rule,
+          maxLength: 3,
+        }),
+      },
+    ),
+    findings: fc.array(findingArb, { maxLength: 4 }),
+    workload: fc.option(fc.oneof({ weight: 5, arbitrary: fc.constant('odirect-race') }, { weight: 1, arbitrary: fc.constant('truncate-racer') }), {
+      nil: undefined,
+      freq: 6,
+    }),
+    exitCode: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(139, null, undefined) }),
+    testDev: fc.option(fc.constantFrom('254:0', '253:0'), { nil: undefined, freq: 4 }),
+    mismatches: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 5 }),
+    faults: fc.integer({ min: 0, max: 40 }),
+    spanNs: fc.constantFrom(0, 1e9, 2e9),
+    faultSamples: fc.array(fc.integer({ min: 1000, max: 5000 }), { maxLength: 5 }),
+  })
+  .map((r) => ({
+    ...r,
+    // an unexercised rule is one the trace never shows the trigger of: it has no finding of it
+    findings: r.findings.filter((f) => !r.unjudged.some((u) => u.unexercised && u.rule === f.rule)),
+  }));
+
+const histogram = (xs: number[]) => {
+  const counts = new Map<number, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return {
+    count: xs.length,
+    sumNs: xs.reduce((a, b) => a + b, 0),
+    minNs: Math.min(...xs),
+    maxNs: Math.max(...xs),
+    buckets: [...counts].sort((a, b) => a[0] - b[0]),
+  };
+};
+
+function finding(f: GenFinding, i: number): Finding {
+  const [dev] = f.file.split('/');
+  return {
+    rule: f.rule,
+    severity: SEVERITY[f.rule]!,
+    certainty: f.certain ? 'certain' : 'uncertain',
+    message: `${f.rule} on ${f.file} index ${f.index}`,
+    explanation: 'generated',
+    ts: BigInt(1000 + i),
+    cpu: i % 2,
+    pid: 100 + i,
+    file: f.file,
+    index: f.index,
+    events: [{ source: `trace-${dev}.txt`, line: i + 1, ts: BigInt(1000 + i), cpu: i % 2, pid: 100 + i, comm: 'w', summary: 'x' }],
+  } as Finding;
+}
+
+/** The replay result a run stands for, as diff reads it. */
+function replayOf(r: GenRun): ReplayLike {
+  const workload: Record<string, unknown> = {};
+  if (r.workload !== undefined) workload.name = r.workload;
+  if (r.exitCode !== undefined) workload.exitCode = r.exitCode;
+  if (r.testDev !== undefined) workload.testFile = { dev: r.testDev, ino: 12 };
+  if (r.mismatches !== undefined) workload.result = { mismatches: r.mismatches };
+  return {
+    verdict: {
+      status: r.reasons.length ? 'inconclusive' : r.findings.length ? 'findings' : 'clean',
+      inconclusive: r.reasons,
+      unusableEvents: r.unusable,
+      ...(r.unjudged.length
+        ? { unjudged: r.unjudged.map((u) => ({ rule: u.rule, reason: `gen ${u.rule}`, ...(u.unexercised ? { unexercised: true } : {}) })) }
+        : {}),
+    },
+    findings: r.findings.map(finding),
+    stats: {
+      events: r.events,
+      ops: r.ops,
+      gaps: r.gaps,
+      byOp: { fault_begin: r.faults },
+      latency: r.faultSamples.length ? { fault: histogram(r.faultSamples) } : {},
+    },
+    trace: { firstTs: 0n, lastTs: BigInt(r.spanNs) },
+    ...(Object.keys(workload).length ? { meta: { workload } } : {}),
+    ...(r.faultSamples.length ? { latencyNs: { fault: r.faultSamples } } : {}),
+  } as ReplayLike;
+}
+
+// ---------------------------------------------------------------- the naive oracle
+
+const counts = (r: GenRun) => r.reasons.length === 0 && r.events > 0 && r.ops > 0 && !(typeof r.exitCode === 'number' && r.exitCode !== 0);
+/**
+ * A finding is on the workload's test file when its run's meta.json names that file (dev, ino
+ * 12 = 0xc), or when its run names none and the file (dev/ino) is one another run names so.
+ */
+const onTestFile = (f: GenFinding, r: GenRun, all: GenRun[]) =>
+  r.testDev !== undefined ? f.file === `${r.testDev}/c` : all.some((o) => o.testDev !== undefined && f.file === `${o.testDev}/c`);
+const keyOf = (f: GenFinding, r: GenRun, all: GenRun[]) => `${f.rule} ${onTestFile(f, r, all) ? 'TEST' : f.file} ${f.index}`;
+const judges = (r: GenRun, rule: RuleId) => !r.unjudged.some((u) => u.rule === rule);
+const reaches = (sev: Severity, failOn: string) => failOn !== 'never' && (sev === 'error' || (failOn === 'warning' && sev === 'warning'));
+
+interface Expected {
+  status: Map<string, 'new' | 'fixed' | 'unchanged' | 'unjudged'>;
+  verdict: DiffResult['verdict'];
+  exit: number;
+  pass: boolean;
+  thresholds: Map<string, { judged: boolean; exceeded: boolean }>;
+}
+
+function grew(b: number, p: number, pct: number): boolean {
+  return b === 0 ? p > 0 : ((p - b) / b) * 100 > pct;
+}
+
+function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresholds: Array<[string, number]>): Expected {
+  const base = baseAll.filter(counts);
+  const patched = patchedAll.filter(counts);
+  const inBase = new Map<string, GenFinding>();
+  const inPatched = new Map<string, GenFinding>();
+  for (const r of base) for (const f of r.findings) inBase.set(keyOf(f, r, [...base, ...patched]), f);
+  for (const r of patched) for (const f of r.findings) inPatched.set(keyOf(f, r, [...base, ...patched]), f);
+  const status: Expected['status'] = new Map();
+  for (const [k, f] of inBase) {
+    if (inPatched.has(k)) status.set(k, 'unchanged');
+    else status.set(k, patched.some((p) => judges(p, f.rule) && p.gaps === 0 && p.unusable === 0) ? 'fixed' : 'unjudged');
+  }
+  for (const k of inPatched.keys()) if (!inBase.has(k)) status.set(k, 'new');
+
+  let inconclusive = base.length === 0 || patched.length === 0;
+  if (!inconclusive && [...base, ...patched].every((r) => r.workload !== undefined)) {
+    const names = (rs: GenRun[]) => [...new Set(rs.map((r) => r.workload))].sort().join(',');
+    if (names(base) !== names(patched)) inconclusive = true;
+  }
+
+  const th: Expected['thresholds'] = new Map();
+  for (const [metric, pct] of thresholds) {
+    if (metric === 'findings') {
+      const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.findings.length, 0) / rs.length;
+      th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(mean(base), mean(patched), pct) });
+    } else if (metric === 'faults') {
+      const span = (rs: GenRun[]) => rs.reduce((s, r) => s + r.spanNs, 0);
+      const sum = (rs: GenRun[]) => rs.reduce((s, r) => s + r.faults, 0);
+      const rates = span(base) > 0 && span(patched) > 0;
+      const b = rates ? sum(base) / (span(base) / 1e9) : sum(base);
+      const p = rates ? sum(patched) / (span(patched) / 1e9) : sum(patched);
+      th.set(metric, { judged: true, exceeded: grew(b, p, pct) });
+    } else if (metric === 'workload.mismatches') {
+      const all = [...base, ...patched];
+      const judged = all.length > 0 && all.every((r) => r.mismatches !== undefined);
+      const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.mismatches!, 0) / rs.length;
+      th.set(metric, { judged, exceeded: judged && base.length > 0 && patched.length > 0 && grew(mean(base), mean(patched), pct) });
+    } else {
+      // fault.p99: at most 15 samples a side here, too few to tell
+      th.set(metric, { judged: false, exceeded: false });
+    }
+  }
+
+  let regression = [...status].some(([k, s]) => s === 'new' && reaches(SEVERITY[inPatched.get(k)!.rule]!, failOn));
+  if ([...th.values()].some((t) => t.exceeded)) regression = true;
+  const verdict: DiffResult['verdict'] = inconclusive ? 'inconclusive' : regression ? 'regression' : 'no-regression';
+  const everywhereUnexercised = (rule: RuleId) => [...base, ...patched].every((r) => r.unjudged.some((u) => u.rule === rule && u.unexercised));
+  const blind = patched.some((r) => r.unjudged.some((u) => !everywhereUnexercised(u.rule)));
+  const pass =
+    verdict === 'no-regression' &&
+    patched.every((r) => r.gaps === 0 && r.unusable === 0) &&
+    patched.length === patchedAll.length &&
+    !blind &&
+    [...th.values()].every((t) => t.judged);
+  return { status, verdict, exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0, pass, thresholds: th };
+}
+
+// ---------------------------------------------------------------- the real diff, and its formats
+
+/** The exit code `kreplay diff` gives a result (packages/cli/src/commands/diff.ts). */
+const exitOf = (d: DiffResult) => (d.verdict === 'inconclusive' ? 2 : d.regression ? 1 : 0);
+
+const THRESHOLDS: Array<[string, number]> = [
+  ['findings', 0],
+  ['faults', 50],
+  ['workload.mismatches', 0],
+  ['fault.p99', 20],
+];
+
+const caseArb = fc.record({
+  base: fc.array(runArb, { minLength: 0, maxLength: 3 }),
+  patched: fc.array(runArb, { minLength: 0, maxLength: 3 }),
+  failOn: fc.constantFrom('error', 'warning', 'never'),
+  thresholds: fc.subarray(THRESHOLDS),
+});
+
+function diffOf(c: { base: GenRun[]; patched: GenRun[]; failOn: string; thresholds: Array<[string, number]> }): DiffResult {
+  const load = (rs: GenRun[], side: string): RunData[] => rs.map((r, i) => runFromReplay(replayOf(r), `${side}-${i + 1}.json`));
+  return diffRuns(load(c.base, 'base'), load(c.patched, 'patched'), {
+    failOn: c.failOn as 'error',
+    thresholds: c.thresholds.map(([m, p]) => parseThreshold(`${m}=${p}`)),
+  });
+}
+
+const NUM_RUNS = 400;
+
+describe('kreplay diff against the naive oracle of docs/diff.md', () => {
+  it('every finding class, the verdict, the exit code and the thresholds agree', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const want = oracle(c.base, c.patched, c.failOn, c.thresholds);
+        const d = diffOf(c);
+        const got = new Map<string, string>();
+        for (const s of ['new', 'fixed', 'unchanged', 'unjudged'] as const)
+          for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
+        expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
+        expect(d.verdict).toBe(want.verdict);
+        expect(exitOf(d)).toBe(want.exit);
+        if (want.verdict !== 'inconclusive')
+          for (const t of d.thresholds)
+            expect({ metric: t.metric, judged: t.judged, exceeded: t.exceeded }).toEqual({ metric: t.metric, ...want.thresholds.get(t.metric) });
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('no format presents as a pass what is not one, and each presents a pass as one', () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const { pass } = oracle(c.base, c.patched, c.failOn, c.thresholds);
+        const d = diffOf(c);
+        const v = d.verdict;
+        const bare = 'no regression';
+
+        const text = diffToText(d);
+        const verdictLine = text.split('\n').find((l) => /^(no regression|REGRESSION|INCONCLUSIVE)/.test(l))!;
+        expect(verdictLine.startsWith(`${bare} (`)).toBe(pass);
+        if (v === 'no-regression' && !pass) expect(verdictLine).toContain('not a pass');
+
+        const notice = diffToGithub(d)
+          .split('\n')
+          .find((l) => l.startsWith('::notice title=kreplay diff::'))!;
+        expect(notice.startsWith(`::notice title=kreplay diff::${bare}:`)).toBe(pass);
+
+        const mail = reportToText({ title: 't', runs: [], diff: d });
+        expect(mail).toContain(pass ? `kreplay: ${bare}:` : v === 'no-regression' ? 'not a pass' : v === 'regression' ? 'REGRESSION' : 'INCONCLUSIVE');
+
+        const data = reportToJson({ title: 't', runs: [], diff: d }).diff as { verdict: string; verdictSaid: string; regression: boolean };
+        expect([data.verdict, data.regression]).toEqual([v, v === 'regression']);
+        expect(data.verdictSaid === bare).toBe(pass);
+
+        const page = reportToHtml({ title: 't', runs: [], diff: d });
+        const cls = /<div class="verdict (\w+)">/.exec(page)![1];
+        expect(cls).toBe(pass ? 'good' : v === 'no-regression' ? 'short' : 'bad');
+
+        const ktapTop = diffToKtap(d, { workload: 'w' })
+          .split('\n')
+          .filter((l) => /^(not )?ok 1 /.test(l));
+        expect(ktapTop).toHaveLength(1);
+        const ktapPass = /^ok 1 [^#]*$/.test(ktapTop[0]!);
+        expect(ktapPass).toBe(pass);
+        if (v === 'regression') expect(ktapTop[0]).toMatch(/^not ok/);
+
+        const kcidb = JSON.parse(diffToKcidb(d, { workload: 'w' })) as { tests: Array<{ path: string; status: string }> };
+        const top = kcidb.tests.find((t) => t.path.split('.').length === 2)!;
+        expect(top.status).toBe(pass ? 'PASS' : v === 'regression' ? 'FAIL' : v === 'inconclusive' ? 'MISS' : 'DONE');
+
+        const junit = diffToJunit(d);
+        const suite = /<testsuite [^>]*>/.exec(junit)![0];
+        const attr = (n: string) => Number(new RegExp(` ${n}="(\\d+)"`).exec(suite)?.[1] ?? 0);
+        if (pass) expect([attr('failures'), attr('errors'), attr('skipped')]).toEqual([0, 0, 0]);
+        else if (v === 'regression') expect(attr('failures')).toBeGreaterThan(0);
+        else if (v === 'inconclusive') expect(attr('errors')).toBeGreaterThan(0);
+        else expect(attr('failures') + attr('errors') === 0 && attr('skipped') > 0).toBe(true);
+
+        const sarif = JSON.parse(diffToSarif(d)) as {
+          runs: Array<{
+            invocations: Array<{ executionSuccessful: boolean; toolExecutionNotifications?: Array<{ level: string; message: { text: string } }> }>;
+            results: Array<{ baselineState?: string }>;
+          }>;
+        };
+        const invocation = sarif.runs[0]!.invocations[0]!;
+        expect(invocation.executionSuccessful).toBe(v !== 'inconclusive');
+        // no result, and nothing the run could not see said, only when it is a pass
+        expect(v === 'no-regression' && invocation.toolExecutionNotifications === undefined).toBe(pass);
+        if (v === 'no-regression' && !pass) expect(invocation.toolExecutionNotifications![0]!.message.text).toContain('not a pass');
+        const states = sarif.runs[0]!.results.map((r) => r.baselineState ?? 'none');
+        expect(states.filter((s) => s === 'absent')).toHaveLength(d.findings.fixed.length);
+
+        // a `kreplay ci` group of the same diff, as summary.ktap / summary.kcidb.json show it
+        const g = ciGroupOf('w', d, []);
+        const ci = ciTests({ base: 'b', patched: 'p', groups: [g] });
+        const group = kcidbJson(ci).tests as Array<{ status: string }>;
+        expect(group[0]!.status).toBe(pass ? 'PASS' : v === 'regression' ? 'FAIL' : v === 'inconclusive' ? 'MISS' : 'DONE');
+        expect(/^ok 1 [^#]*$/m.test(formatKtap(ci))).toBe(pass);
+        const summary = ciSummaryText({ output: 'o', base: 'b', patched: 'p', config: 'c', planned: ['w'], groups: [g], verdict: v, regression: d.regression });
+        expect(summary.startsWith(`kreplay ci: ${bare} (`)).toBe(pass);
+        expect(/^ {2}ok {9}w: /m.test(summary)).toBe(pass);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+/** A run of `n` events with nothing wrong in them, and what is said to differ. */
+const quiet = (over: Partial<GenRun> = {}): GenRun => ({
+  events: 10,
+  ops: 10,
+  reasons: [],
+  gaps: 0,
+  unusable: 0,
+  unjudged: [],
+  findings: [],
+  faults: 0,
+  spanNs: 1e9,
+  faultSamples: [],
+  ...over,
+});
+
+describe('what the oracle found (each failed before session 26)', () => {
+  it('HTML: a threshold the diff could not compare keeps the verdict from green', () => {
+    const d = diffOf({ base: [quiet()], patched: [quiet()], failOn: 'error', thresholds: [['fault.p99', 20]] });
+    expect(d.thresholds[0]).toMatchObject({ judged: false, exceeded: false });
+    const page = reportToHtml({ title: 't', runs: [], diff: d });
+    expect(page).toContain('<div class="verdict short">No regression in what the traces show, but threshold(s) not judged: fault.p99: not a pass');
+    expect(page).not.toContain('verdict good');
+  });
+
+  it('SARIF: no result over patched traces with a gap says so in its invocation', () => {
+    const d = diffOf({ base: [quiet()], patched: [quiet({ gaps: 1 })], failOn: 'error', thresholds: [] });
+    const sarif = JSON.parse(diffToSarif(d)) as { runs: Array<{ invocations: unknown[]; results: unknown[] }> };
+    expect(sarif.runs[0]!.results).toEqual([]);
+    expect(sarif.runs[0]!.invocations).toEqual([
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          { level: 'warning', message: { text: "no regression in what the traces show, but the patched side's traces have 1 gap: not a pass" } },
+        ],
+      },
+    ]);
+  });
+
+  it('JUnit: a rule the patched side could not judge is a skipped test case, not a pass', () => {
+    const d = diffOf({
+      base: [quiet()],
+      patched: [quiet({ unjudged: [{ rule: 'mapped-page-removed', unexercised: false }] })],
+      failOn: 'error',
+      thresholds: [],
+    });
+    const junit = diffToJunit(d);
+    expect(junit).toMatch(/<testsuite [^>]* skipped="1">/);
+    expect(junit).toContain(
+      '<testcase classname="kreplay.diff" name="verdict: the patched side judged every rule">\n      <skipped message="no new finding at --fail-on error, but not judged on the patched side: mapped-page-removed: not a pass"/>',
+    );
+    // a rule neither side's traces exercised is not the patched side's shortfall
+    const neither = diffOf({
+      base: [quiet({ unjudged: [{ rule: 'mapped-page-removed', unexercised: true }] })],
+      patched: [quiet({ unjudged: [{ rule: 'mapped-page-removed', unexercised: true }] })],
+      failOn: 'error',
+      thresholds: [],
+    });
+    expect(diffToJunit(neither)).not.toContain('skipped');
+  });
+  it('text: an uncertain finding is not said to have lost events nearby when none were lost', () => {
+    // uncertain for another reason (tied timestamps, a per-CPU clock): the trace lost nothing
+    const d = diffOf({
+      base: [quiet()],
+      patched: [quiet({ findings: [{ rule: 'orphan-page-mapped', file: '8:0/d', index: 1, certain: false }] })],
+      failOn: 'error',
+      thresholds: [],
+    });
+    expect(diffToText(d)).toContain('\n  NEW       error   orphan-page-mapped on 8:0/d index 1 (uncertain)\n');
+  });
+
+  it('report of runs without a diff: nothing found over holes or unjudged rules is not a clean run, nothing traced is inconclusive', () => {
+    const said = (r: GenRun) => {
+      const run = runFromReplay(replayOf(r), 'r.json');
+      const m = { title: 't', runs: [{ label: 'r.json', run, classes: [] }] };
+      return { text: reportToText(m).split('\n')[0], box: /<div class="verdict (\w+)">([^<]*)/.exec(reportToHtml(m))!.slice(1) };
+    };
+    expect(said(quiet())).toEqual({ text: 'kreplay: 0 findings in 0 races, 1 trace', box: ['good', '0 finding(s) in 1 trace(s)'] });
+    // before: the same two lines as the clean run's, the box green
+    const notClean = [
+      'kreplay: 0 findings in 0 races, 1 trace, but 1 trace with holes or rules not judged: not a clean run',
+      ['short', '0 finding(s) in 1 trace(s), but 1 trace(s) with holes or rules not judged: not a clean run'],
+    ];
+    for (const r of [quiet({ gaps: 1 }), quiet({ unusable: 2 }), quiet({ unjudged: [{ rule: 'mapped-page-removed', unexercised: false }] })])
+      expect(said(r)).toEqual({ text: notClean[0], box: notClean[1] });
+    // before: the text said nothing of a trace that saw nothing (the box already said INCONCLUSIVE)
+    expect(said(quiet({ events: 0 })).text).toBe('kreplay: 0 findings in 0 races, 1 trace; 1 INCONCLUSIVE (nothing to judge)');
+  });
+
+  it('report --json: a diff says its verdict, not only that it is no regression', () => {
+    // the patched side saw nothing: before, `diff` held `regression: false` and nothing else of it
+    const d = diffOf({ base: [quiet()], patched: [quiet({ events: 0 })], failOn: 'error', thresholds: [] });
+    const j = reportToJson({ title: 't', runs: [], diff: d }) as { diff: Record<string, unknown> };
+    expect(j.diff).toMatchObject({ verdict: 'inconclusive', verdictSaid: 'INCONCLUSIVE', regression: false });
+    expect(j.diff.inconclusive).toEqual([expect.stringMatching(/^the patched side has no run to compare/)]);
+    const holes = reportToJson({ title: 't', runs: [], diff: diffOf({ base: [quiet()], patched: [quiet({ gaps: 2 })], failOn: 'error', thresholds: [] }) }) as {
+      diff: Record<string, unknown>;
+    };
+    expect(holes.diff).toMatchObject({
+      verdict: 'no-regression',
+      verdictSaid: "no regression in what the traces show, but the patched side's traces have 2 gaps: not a pass",
+    });
+  });
+
+  it('diff: the test file of one run is the same file in a run whose meta.json names none', () => {
+    const seen: GenFinding = { rule: 'trace-inconsistent', file: '254:0/c', index: 0, certain: true };
+    const d = diffOf({ base: [quiet({ testDev: '254:0', findings: [seen] })], patched: [quiet({ findings: [seen] })], failOn: 'error', thresholds: [] });
+    // before: FIXED trace-inconsistent on the test file, and the same page NEW as 254:0/c
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.new).toEqual([]);
+    expect(d.findings.unchanged.map((e) => e.key)).toEqual(['trace-inconsistent test-file 0']);
+  });
+});
