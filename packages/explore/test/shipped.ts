@@ -25,7 +25,7 @@ export interface ShippedCase {
 
 /**
  * The multipage scenario is hundreds of thousands of states on some flavors: tests take it on
- * linux-2.6.15 (19 449 states) and linux-2.6.23 (7 585) only; `node packages/explore/test/golden/record.mjs --check` and
+ * linux-2.6.15 (19 449 states) and linux-2.6.23 (5 785) only; `node packages/explore/test/golden/record.mjs --check` and
  * `npm run bench explore` cover the rest.
  */
 export const SLOW = /multipage\.yaml (?!linux-2\.6\.(15|23)$)/;

@@ -597,10 +597,25 @@ export class Ctx {
 
   // ---------------------------------------------------------------- data (data.ts)
 
-  /** The data a page holds (its tag), NONE before its read completed. */
+  /** The data a page holds (its tag), NONE before its read completed. For a read to observe: refused where data is not tracked. */
   pageData(pfn: number): number {
     this.audit?.(`pfn${pfn}.data`);
+    if (this.env.dataUntracked) this.untracked(`reads the data of pfn ${pfn}`);
     return this.rawPage(pfn).data;
+  }
+
+  /** Write-back: the disk block of the page's (file, index) now holds what the page holds (UNTRACKED where data is not tracked). */
+  writePageToDisk(file: number, index: number, pfn: number): void {
+    this.audit?.(`pfn${pfn}.data`);
+    this.writeDisk(file, index, this.rawPage(pfn).data);
+  }
+
+  /** A step judged data on a machine that does not track it (Env.dataUntracked): the program tables are wrong. */
+  private untracked(what: string): never {
+    const f = this.top();
+    throw new ModelBug(
+      `${f.proc}@${f.pc} ${what}, but no thread of this scenario runs a program that declares readsData (Program.readsData), so the machine does not track data: the program that reaches ${f.proc} must declare it`,
+    );
   }
 
   /**
@@ -696,6 +711,7 @@ export class Ctx {
   /** A user read of (file, index) starts: it must observe the newest write returned by now. */
   beginRead(file: number, index: number): void {
     this.mustWrite();
+    if (this.env.dataUntracked) this.untracked('begins a user read');
     this.audit?.(`${this.M(file)}.floor`);
     const m = this.rawMap(file);
     this.obs = [file, index, index < m.floor.length ? m.floor[index]! : 0];

@@ -12,7 +12,34 @@
  * the same state: canonicalData renumbers the generations of every (file, index) to
  * 0, 1, 2, … in their order, after every step, and the state space stays finite.
  */
-import { NONE, type MappingS, type MmState, type ThreadS } from './state.js';
+import { copyPage } from './copy.js';
+import { NONE, type MappingS, type MmState, type PageS, type ThreadS } from './state.js';
+
+/**
+ * What a page holds on a machine that does not track data (Env.dataUntracked: no thread runs a
+ * program that reads it, Program.readsData): read in or written, but which version is not kept.
+ * Whether a page has been read (NONE or not) is still kept: a page made uptodate without data is
+ * a read I/O completing (Ctx.setFlag). Negative like NONE, so no generation is counted for it.
+ */
+export const UNTRACKED = -2;
+
+/**
+ * The state with every page's data that is not NONE replaced by UNTRACKED (the state itself when
+ * none is): on a machine no thread of which reads data, two states that differ only in which
+ * version a page holds have the same future — the same steps, the same judgements (only a user
+ * read, Ctx.beginRead → observe, judges a page's version; write-back and read I/O only copy it).
+ */
+export function untrackData(s: MmState): MmState {
+  let pages: (PageS | undefined)[] | undefined;
+  const ps = s.pages;
+  for (let i = 0; i < ps.length; i++) {
+    const p = ps[i];
+    if (p === undefined || p.data < 0) continue;
+    pages ??= ps.slice();
+    pages[i] = copyPage(p, { data: UNTRACKED });
+  }
+  return pages === undefined ? s : { ...s, pages };
+}
 
 const FILE_UNIT = 2 ** 20;
 const GEN_UNIT = 2 ** 32;
@@ -40,7 +67,7 @@ export function tagGen(tag: number): number {
 
 /** `M0[3]v2` (or `none`), for effects and messages. */
 export function tagText(tag: number, fileLoc: (file: number) => string = (f) => `M${f}`): string {
-  return tag === NONE ? 'no data' : `${fileLoc(tagFile(tag))}[${tagIndex(tag)}]v${tagGen(tag)}`;
+  return tag === NONE ? 'no data' : tag === UNTRACKED ? 'data (not tracked)' : `${fileLoc(tagFile(tag))}[${tagIndex(tag)}]v${tagGen(tag)}`;
 }
 
 /**
@@ -59,7 +86,7 @@ export function diskData(s: MmState, file: number, index: number): number {
 
 /** Does observing `tag` in a read of (file, index) that started at `floor` see older data? */
 export function staleTag(tag: number, file: number, index: number, floor: number): boolean {
-  if (tag === NONE) return false; // a flavor that does not track data: nothing to judge
+  if (tag < 0) return false; // NONE or UNTRACKED: a flavor or a machine that does not track data, nothing to judge
   return tagFile(tag) !== file || tagIndex(tag) !== index || tagGen(tag) < floor;
 }
 
@@ -123,7 +150,7 @@ function mark(maps: MmState['maps'], file: number, index: number, gen: number): 
 }
 
 function markTag(maps: MmState['maps'], t: number): boolean {
-  return t === NONE || mark(maps, tagFile(t), tagIndex(t), tagGen(t));
+  return t < 0 || mark(maps, tagFile(t), tagIndex(t), tagGen(t));
 }
 
 function renumber(s: MmState): MmState {
@@ -138,7 +165,7 @@ function renumber(s: MmState): MmState {
     set.add(gen);
   };
   const noteTag = (t: number): void => {
-    if (t !== NONE) note(tagFile(t), tagIndex(t), tagGen(t));
+    if (t >= 0) note(tagFile(t), tagIndex(t), tagGen(t));
   };
   for (const p of s.pages) if (p) noteTag(p.data);
   for (const t of s.disk) noteTag(t);
@@ -164,7 +191,7 @@ function renumber(s: MmState): MmState {
   }
   if (identity) return s;
   const g2 = (file: number, index: number, gen: number): number => rank.get(file * MAX_INDEX + index)!.get(gen)!;
-  const t2 = (t: number): number => (t === NONE ? t : dataTag(tagFile(t), tagIndex(t), g2(tagFile(t), tagIndex(t), tagGen(t))));
+  const t2 = (t: number): number => (t < 0 ? t : dataTag(tagFile(t), tagIndex(t), g2(tagFile(t), tagIndex(t), tagGen(t))));
   const maps: MappingS[] = s.maps.map((m, f) => ({
     ...m,
     hole: m.hole.map((g, ix) => g2(f, ix, g)),
@@ -184,7 +211,7 @@ function renumber(s: MmState): MmState {
   });
   return {
     ...s,
-    pages: s.pages.map((p) => (p && p.data !== NONE ? { ...p, data: t2(p.data) } : p)),
+    pages: s.pages.map((p) => (p && p.data >= 0 ? { ...p, data: t2(p.data) } : p)),
     disk: s.disk.map(t2),
     maps,
     threads,

@@ -73,6 +73,11 @@ export interface Env {
   vmas: VmaEnv[];
   ptls: PtlEnv[];
   threads: ThreadInfo[];
+  /**
+   * No thread runs a program that reads data (Program.readsData): pages hold `UNTRACKED`
+   * (data.ts) instead of the version they were read or written with.
+   */
+  dataUntracked?: boolean;
 }
 
 export function vmaAddress(v: VmaEnv, i: number): number {

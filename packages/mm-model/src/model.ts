@@ -10,7 +10,7 @@ import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
-import { alreadyCanonical, canonicalData, dataTag, tagText } from './data.js';
+import { alreadyCanonical, canonicalData, dataTag, tagText, untrackData } from './data.js';
 import { StateEncoder } from './encode.js';
 import { copyGenerically, copyPage, noteFields } from './copy.js';
 import { builtinFlavors } from './registry.js';
@@ -84,8 +84,14 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     },
   });
   const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
+  // Data is tracked only when some thread may read it (Program.readsData; data.ts UNTRACKED).
+  const readsData = scenario.threads.some((t) => [t.program, ...(t.then ?? []).map((c) => c.program)].some((p) => flavor.programs[p]!.readsData === true));
+  if (!readsData) env.dataUntracked = true;
+  /** The canonical form of a state a step made: its generations renumbered, and its pages' data dropped where none is read. */
+  const canonical = readsData ? canonicalData : (s: MmState) => canonicalData(untrackData(s));
   let init: MmState = { ...initial0, threads: threads0 };
   if (flavor.initialState) init = flavor.initialState(init, env);
+  if (!readsData) init = untrackData(init);
   if (!builtinFlavors().includes(flavor)) copyGenerically();
   noteFields(init);
   const initial = init;
@@ -99,7 +105,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
    * canonical too, so is every state `decode` gives back (equal to one that was encoded):
    * `advance` need not check it again (alreadyCanonical walks every page, block and thread).
    */
-  const decodedCanonical = canonicalData(initial) === initial;
+  const decodedCanonical = canonical(initial) === initial;
 
   /**
    * Per thread, the top frame whose step was looked up last, and that step: a search asks each
@@ -177,7 +183,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     step(s, t): StepResult<MmState> {
       const c = run(s, t, false);
       return {
-        state: canonicalData(c.finish()),
+        state: canonical(c.finish()),
         ops: c.ops,
         violations: c.violations,
         effect: c.effects.length ? c.effects.join(', ') : '—',
@@ -192,7 +198,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
         canonFrom = alreadyCanonical(s);
       }
       const next = c.finish();
-      return { state: canonFrom && c.dataUntouched ? next : canonicalData(next), violations: c.violations };
+      return { state: canonFrom && c.dataUntouched ? next : canonical(next), violations: c.violations };
     },
     key: stateKey,
     encode: (s, out) => encoder.encode(s, out),

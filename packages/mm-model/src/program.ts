@@ -64,6 +64,15 @@ export interface Program {
    * argument's name) for an argument the scenario got wrong; the caller adds file:line.
    */
   start(args: Readonly<Record<string, unknown>>, env: Env): Locals;
+  /**
+   * The program may begin a user read (`Ctx.beginRead`: a read(), a load through a mapping) and
+   * judge the data it sees (rule stale-data) — the only judgement that reads what a page holds.
+   * A machine none of whose threads runs such a program does not track page contents
+   * (data.ts `UNTRACKED`): they cannot change a verdict there, and states that differ only in
+   * them are one state. A program that begins a read without saying so is a ModelBug on the
+   * first path that does (Ctx.beginRead), never a read judged on untracked data.
+   */
+  readsData?: boolean;
 }
 
 export class ArgError extends Error {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { Ctx, NONE, canonicalData, dataTag, diskData, mappedBeyondEof, staleData, stateKey, tagGen, type MmState } from '@kreplay/mm-model';
+import { Ctx, NONE, UNTRACKED, canonicalData, dataTag, diskData, mappedBeyondEof, staleData, stateKey, tagGen, type MmState } from '@kreplay/mm-model';
 import { machineOf, onePage } from './helpers/scenarios.js';
 
 const READER = '  - { name: reader, program: read, args: { file: data, index: 0 } }';
@@ -18,6 +18,25 @@ describe('data on disk and in pages', () => {
     expect(s.maps[0]!.bmap[0]).not.toBe(NONE);
     expect(diskData(s, 0, 0)).toBe(dataTag(0, 0, 0));
     expect(s.pages[7]!.data).toBe(dataTag(0, 0, 0));
+  });
+
+  test('without a thread that reads data (Program.readsData) a page holds UNTRACKED, not a version; whether it was read is kept', async () => {
+    const fault = '  - { name: fault, program: fault, args: { mm: mapper, index: 0 } }';
+    const m = await machineOf(onePage({ threads: fault }), 'linux-2.6.15');
+    expect(m.env.dataUntracked).toBe(true);
+    expect(m.initial().pages[7]!.data).toBe(UNTRACKED);
+    expect(diskData(m.initial(), 0, 0)).toBe(dataTag(0, 0, 0));
+    // the fault reads the (not uptodate) page in: it holds UNTRACKED after the step, not the disk's version
+    let s = m.initial();
+    const before = s.pages[7]!;
+    s = { ...s, pages: s.pages.map((p) => (p === before ? { ...p, flags: 0, data: NONE } : p)) };
+    const c = new Ctx(m.env, s, 0, true);
+    c.setFlag(7, 'uptodate', true);
+    expect(c.state.pages[7]!.data).toBe(dataTag(0, 0, 0));
+    expect(() => c.pageData(7)).toThrow(/does not track data/);
+    const withReader = await machineOf(onePage({ threads: `${fault}\n${READER}` }), 'linux-2.6.15');
+    expect(withReader.env.dataUntracked).toBeUndefined();
+    expect(withReader.initial().pages[7]!.data).toBe(dataTag(0, 0, 0));
   });
 
   test('a write takes the next generation; past EOF and holes read as zeros of their own generation', async () => {

@@ -22,6 +22,8 @@ processes:
 threads:
   - { name: dio, program: odirect_write, args: { file: data, offset: 0, length: 4096 } }
   - { name: st, program: store, args: { mm: p, index: 0 } }
+  # never run here: a thread that reads makes the machine track which version a page holds (Program.readsData)
+  - { name: rd, program: read, args: { file: data, index: 0 } }
 `;
 
 const dirty = (s: MmState) => (s.pages[7]!.flags & PG.dirty) !== 0;

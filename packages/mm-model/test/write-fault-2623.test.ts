@@ -25,6 +25,8 @@ threads:
 ${threads}
 `;
 const STORE = '  - { name: st, program: store, args: { mm: p, index: 0 } }';
+/** A thread never run here: one that reads makes the machine track which version a page holds (Program.readsData). */
+const READER = '  - { name: rd, program: read, args: { file: data, index: 0 } }';
 
 const page = (s: MmState) => s.pages[7];
 const dirty = (s: MmState) => (page(s)!.flags & PG.dirty) !== 0;
@@ -59,7 +61,7 @@ describe('linux-2.6.23 write faults: the window between pte_unmap_unlock and set
   });
 
   test('a store through a clean present PTE takes do_wp_page: get_page, the PTE made dirty, wait_on_page_locked, then set_page_dirty_balance', async () => {
-    const m = await machineOf(scenario(STORE, true), 'linux-2.6.23');
+    const m = await machineOf(scenario(`${STORE}\n${READER}`, true), 'linux-2.6.23');
     const w = inWindow(m, m.initial(), 0);
     expect(at(w.s, 0, 'do_wp_page', 'dirty')).toBe(true);
     expect(w.labels.some((l) => l.includes('write-protected and clean → write-protect fault (do_wp_page)'))).toBe(true);
@@ -168,6 +170,7 @@ threads:
     args: { mm: p, index: 1 }
     then:
       - { program: store, args: { mm: p, index: 1 } }
+${READER}
 `,
       'linux-2.6.23',
     );

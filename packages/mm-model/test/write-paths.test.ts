@@ -110,7 +110,9 @@ processes:
     vmas:
       - { file: data, start: 0x10000, pages: 2, ptes: [1] }
 threads:
-  - { name: d, program: fadvise, args: { file: data } }`,
+  - { name: d, program: fadvise, args: { file: data } }
+  # never run (solo runs d): a thread that reads makes the machine track data (Program.readsData)
+  - { name: r, program: read, args: { file: data, index: 1 } }`,
       'linux-6.1',
     );
     const d = solo(m);

@@ -59,6 +59,7 @@ export function userLoadProc(fault: string, entry: string): Proc {
 export function loadProgram(extra: Record<string, number> = {}): Program {
   return {
     proc: 'user_load',
+    readsData: true,
     description: 'a load through a shared file mapping: faults when no PTE is present, then observes the data (args: mm, address | index)',
     start: (a, env) => ({ ...faultArgs(a, env), ...extra, rv: 0 }),
   };

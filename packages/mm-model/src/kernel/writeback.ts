@@ -175,7 +175,7 @@ function pageStep(k: WritebackKernel): StepDef {
       } else {
         if (k.mkclean) for (const { vma, i } of mkcleanPtes(c, file, pfn)) c.setPteDirty(vma, i, false);
         c.setFlag(pfn, 'dirty', false);
-        if (writes(c, k, file, pfn)) c.writeDisk(file, p.index, c.pageData(pfn));
+        if (writes(c, k, file, pfn)) c.writePageToDisk(file, p.index, pfn);
         else c.effect(`pfn${pfn} lies wholly past i_size ${c.map(file).isize}: not written (${k.eofCite})`);
       }
       c.unlockPage(pfn);

@@ -44,7 +44,7 @@ export function programs26(fault: string): Record<string, Program> {
       description: 'an O_DIRECT write (args: file, offset, length in bytes)',
       start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
     },
-    read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
+    read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true },
     load: loadProgram(),
     // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store's fault is the read fault installing the PTE dirty; the store
     // dirties the PTE (2.6.15), or on 2.6.23 (write notification) the write faults dirty the page (kernel/store.ts)

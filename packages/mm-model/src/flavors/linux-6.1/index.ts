@@ -83,7 +83,7 @@ export const programs61: Record<string, Program> = {
     description: 'an O_DIRECT write through iomap (args: file, offset, length in bytes)',
     start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
   },
-  read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs },
+  read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true },
   load: loadProgram({ ml: 0 }),
   punch_hole: punchHoleProgram,
 };
