@@ -253,6 +253,10 @@ describe('kreplay diff on replay results', () => {
       expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 2 not judged on the patched side');
       expect(text.stdout).not.toMatch(/FIXED/);
     }
+    // a report of that file alone is not a clean run, and says why
+    const alone = await runCli(['report', path.join(dir, 'older.json')]);
+    expect(alone.stdout).toContain('but 1 trace with holes or rules not judged: not a clean run');
+    expect(alone.stdout).toContain(`warning: ${path.join(dir, 'older.json')}: replay JSON without verdict.unjudged`);
     // a base side that does not say is only listed: it cannot hide a patched finding
     const swapped = await runCli(['diff', path.join(dir, 'older.json'), path.join(dir, 'race.json'), '--format', 'json']);
     expect(swapped.exitCode).toBe(1);
