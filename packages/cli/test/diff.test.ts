@@ -222,6 +222,47 @@ describe('kreplay diff on replay results', () => {
     expect(mixed.exitCode).toBe(0);
   });
 
+  // A replay JSON that does not say which rules it judged (`verdict.unjudged`, written by an older
+  // kreplay or by hand) made every rule look judged: the base's race missing from it read "2 fixed".
+  it('does not make a base finding fixed by a replay JSON that does not say what it judged', async () => {
+    const now = readFileSync(path.join(dir, 'clean-1.json'), 'utf8');
+    expect(JSON.parse(now).verdict.unjudged).toEqual([]);
+    // what this kreplay writes still fixes it
+    const current = await runCli(['diff', path.join(dir, 'race.json'), path.join(dir, 'clean-1.json'), '--format', 'json']);
+    expect(current.exitCode).toBe(0);
+    expect(JSON.parse(current.stdout).findings.fixed.map((e: { rule: string }) => e.rule)).toEqual(['mapped-page-removed', 'stale-after-invalidate']);
+    const older = JSON.parse(now);
+    delete older.verdict.unjudged;
+    const noVerdict = JSON.parse(now);
+    delete noVerdict.verdict;
+    for (const [name, doc, missing] of [
+      ['older.json', older, 'verdict.unjudged'],
+      ['no-verdict.json', noVerdict, 'verdict'],
+    ] as const) {
+      const file = path.join(dir, name);
+      writeFileSync(file, JSON.stringify(doc, null, 2));
+      const r = await runCli(['diff', path.join(dir, 'race.json'), file, '--format', 'json']);
+      expect(r.exitCode).toBe(0);
+      const d = JSON.parse(r.stdout);
+      expect(d.findings.fixed).toEqual([]);
+      expect(d.findings.unjudged.map((e: { rule: string }) => e.rule)).toEqual(['mapped-page-removed', 'stale-after-invalidate']);
+      expect(d.patched.unjudged['mapped-page-removed']).toContain(`${file} does not say which rules it judged (no ${missing})`);
+      expect(d.warnings).toContainEqual(expect.stringContaining(`patched run ${file}: replay JSON without ${missing} `));
+      expect(d.warnings.join('\n')).toMatch(/re-run `kreplay replay TRACE --format json --out FILE` with this kreplay/);
+      const text = await runCli(['diff', path.join(dir, 'race.json'), file]);
+      expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 2 not judged on the patched side');
+      expect(text.stdout).not.toMatch(/FIXED/);
+    }
+    // a report of that file alone is not a clean run, and says why
+    const alone = await runCli(['report', path.join(dir, 'older.json')]);
+    expect(alone.stdout).toContain('but 1 trace with holes or rules not judged: not a clean run');
+    expect(alone.stdout).toContain(`warning: ${path.join(dir, 'older.json')}: replay JSON without verdict.unjudged`);
+    // a base side that does not say is only listed: it cannot hide a patched finding
+    const swapped = await runCli(['diff', path.join(dir, 'older.json'), path.join(dir, 'race.json'), '--format', 'json']);
+    expect(swapped.exitCode).toBe(1);
+    expect(JSON.parse(swapped.stdout).findings.new.map((e: { rule: string }) => e.rule)).toEqual(['mapped-page-removed', 'stale-after-invalidate']);
+  });
+
   it('rejects broken JSON and JSON that is not a replay result with file:line, exit 2', async () => {
     const cut = await runCli(['diff', fx('bad/truncated.json'), fx('race')]);
     expect(cut.exitCode).toBe(2);

@@ -485,6 +485,11 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   ] as const) {
     if (info.runs.length) for (const x of info.inconclusiveRuns) warnings.push(`${name} run ${x.run} left out: ${x.reasons.join('; ')}`);
   }
+  for (const [name, runs] of [
+    ['base', base],
+    ['patched', patched],
+  ] as const)
+    for (const r of runs) for (const w of r.warnings ?? []) warnings.push(`${name} run ${w}`);
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
   return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
 }

@@ -4,7 +4,7 @@
  * trace span and the workload's result counters from meta.json.
  */
 import { existsSync } from 'node:fs';
-import type { Finding } from '@kreplay/core';
+import { RULES, type Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
 import { findTraceMeta, metaRelease, metaWorkloadName, type MetaJson } from '@kreplay/core';
 import { findingFromJson, readReplayJson } from '@kreplay/replay';
@@ -15,7 +15,13 @@ import { LATENCY_OPS, type RunData } from './types.js';
 /** The parts of a replay result a diff reads (an in-memory ReplayResult and its JSON both fit). */
 export interface ReplayLike {
   /** Absent in replay JSON written before the verdict existed: derived from the stats then. */
-  verdict?: { status: string; inconclusive: string[]; unusableEvents: number; unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }> };
+  verdict?: {
+    status: string;
+    inconclusive: string[];
+    unusableEvents: number;
+    gaps?: number;
+    unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }>;
+  };
   findings: Finding[];
   stats: OpStats & {
     events: number;
@@ -56,7 +62,7 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     counts: countsFromStats(r.stats),
     latency,
     ...(Object.keys(samples).length ? { samples } : {}),
-    stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
+    stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? r.verdict?.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
     unusableEvents: r.verdict?.unusableEvents ?? Object.values(r.stats.unusableEvents ?? {}).reduce((a, b) => a + b, 0),
     inconclusive: [...inconclusiveOf(r)],
     ...(r.verdict?.unjudged?.length ? { unjudged: r.verdict.unjudged } : {}),
@@ -97,6 +103,20 @@ function big(x: number | bigint | string | undefined): bigint | undefined {
   return typeof x === 'bigint' ? x : BigInt(typeof x === 'number' ? Math.trunc(x) : x);
 }
 
+/**
+ * What a replay JSON leaves unsaid of what the "fixed" rule needs: which rules the run judged
+ * (`verdict.unjudged`, always written since 2026-12-05), how many gaps and unusable events its
+ * trace had. Empty for what this kreplay writes.
+ */
+function unsaid(j: Awaited<ReturnType<typeof readReplayJson>>): string[] {
+  const missing: string[] = [];
+  if (!j.verdict) missing.push('verdict');
+  else if (!j.verdict.unjudged) missing.push('verdict.unjudged');
+  if (j.verdict?.gaps === undefined && j.stats.gaps === undefined) missing.push('a gap count (verdict.gaps, stats.gaps)');
+  if (!j.verdict && j.stats.unusableEvents === undefined) missing.push('an unusable-event count (verdict.unusableEvents, stats.unusableEvents)');
+  return missing;
+}
+
 /** Load one input as a run. Replay JSON is read and validated; anything else is replayed. */
 export async function loadRun(input: string, replayTrace: TraceReplayer): Promise<RunData> {
   let run: RunData;
@@ -113,6 +133,16 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
     };
     run = runFromReplay(like, input, tracePath);
+    const missing = unsaid(j);
+    if (missing.length) {
+      // Nothing says which rules this run judged, or whether its trace had holes: none of its
+      // rules can make a base finding fixed.
+      const reason = `${input} does not say which rules it judged (no ${missing.join(', ')})`;
+      run.unjudged = RULES.map((rule) => ({ rule, reason }));
+      run.warnings = [
+        `${input}: replay JSON without ${missing.join(', ')} (written by an older kreplay, or by hand): every rule of it counts as not judged, so a base finding it lacks is not fixed; re-run \`kreplay replay TRACE --format json --out FILE\` with this kreplay`,
+      ];
+    }
   } else {
     run = runFromReplay(await replayTrace(input), input, input);
   }

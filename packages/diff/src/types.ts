@@ -32,6 +32,8 @@ export interface RunData {
   unusableEvents?: number;
   /** Rules replay could not judge on this run's trace, and why (replay's verdict `unjudged`); absent when none. */
   unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }>;
+  /** What the diff should say about this input (a replay JSON that does not say what it judged); absent when nothing. */
+  warnings?: string[];
   /**
    * Why this run cannot count (empty when it can): its trace held no events or no page-cache
    * operation, or its workload failed. Such a run takes no part in the comparison; a side

@@ -3,7 +3,7 @@
  * reader (`kreplay diff` and `kreplay ci` take such files as runs) of a ReplayResult as JSON.
  *
  * `{tool, version, source, verdict:{status, inconclusive, certain, uncertain,
- * unusableEvents, gaps, lostEvents, tiedGroups}, trace, findings:[{rule, severity,
+ * unusableEvents, gaps, lostEvents, tiedGroups, unjudged}, trace, findings:[{rule, severity,
  * certainty, message, ts, cpu, pid, events:[{line, source, ts, cpu, pid, comm, summary,
  * text?}], explanation, file?, index?}], stats:{events, ops, pages, gaps, ms, ...},
  * opCounts, latencyNs, warnings, meta}`.
@@ -69,6 +69,12 @@ export const ReplayVerdictSchema = z.looseObject({
   gaps: z.number().int().nonnegative().optional(),
   lostEvents: z.number().int().nonnegative().optional(),
   tiedGroups: z.number().int().nonnegative().optional(),
+  /**
+   * Rules the run could not judge. Always written since 2026-12-05 (`[]` when it judged every
+   * one); a file without it (older kreplay, or by hand) does not say what it judged, and diff
+   * reads every rule of it as not judged.
+   */
+  unjudged: z.array(z.looseObject({ rule: z.enum(RULES), reason: z.string(), unexercised: z.boolean().optional() })).optional(),
 });
 
 /** The replay result as `kreplay replay --format json` writes it (ReplayResult of @kreplay/replay). */
@@ -189,7 +195,8 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
     tool: REPLAY_JSON_TOOL,
     version: REPLAY_JSON_VERSION,
     source: t.source,
-    verdict: r.verdict,
+    // `unjudged` always, `[]` when none: its absence marks a file that does not say what it judged.
+    verdict: { ...r.verdict, unjudged: r.verdict.unjudged ?? [] },
     trace: {
       source: t.source,
       kernel: t.kernel,

@@ -106,6 +106,7 @@ export function reportToText(m: ReportModel): string {
         `  ${r.label}: ${plural(run.stats.events, 'event')} over ${fmtNs(run.durationNs)}, ${plural(run.stats.gaps, 'gap')}${run.unusableEvents ? `, ${plural(run.unusableEvents, 'unusable event')}` : ''}${unjudged.length ? `; not judged: ${unjudged.join(', ')}` : ''}${run.inconclusive?.length ? `; INCONCLUSIVE: ${run.inconclusive.join('; ')}` : ''}`,
       );
     }
+    for (const r of m.runs) for (const w of r.run.warnings ?? []) lines.push(`  warning: ${w}`);
   }
   for (const s of sections) lines.push('', ...sectionLines(s));
   return `${lines.map(isolateBidi).join('\n')}\n`;

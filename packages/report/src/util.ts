@@ -76,11 +76,38 @@ export function replayNotPassed(r: ReplayResult, failOn: FailOn): (rule: RuleId)
 export function verdictSaid(r: ReplayResult): string {
   const v = r.verdict;
   if (v.status !== 'clean') return v.status;
-  const holes = traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents);
-  const unjudged = [...new Set(v.unjudged?.map((u) => u.rule) ?? [])];
+  return cleanSaid(traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents), v.unjudged ?? []);
+}
+
+/** A run that found nothing and saw something: `clean`, or why it is not a clean run. */
+function cleanSaid(holes: string, unjudgedRules: ReadonlyArray<{ rule: string }>): string {
+  const unjudged = [...new Set(unjudgedRules.map((u) => u.rule))];
   if (!holes && unjudged.length === 0) return 'clean';
   return [
     ...(holes ? [`no findings in what the trace shows, but it has ${holes}: not a clean run`] : ['no findings']),
+    ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : []),
+  ].join('; ');
+}
+
+/**
+ * One run of a report (a diff's side or a replay of its own) in words, as `verdictSaid` words a
+ * replay: `inconclusive` with why; its findings, with the holes and unjudged rules beside
+ * them (a rule not judged found nothing, whatever the others found); or `cleanSaid`.
+ */
+export function runVerdictSaid(r: {
+  findings: readonly unknown[];
+  stats: { gaps: number };
+  unusableEvents?: number;
+  unjudged?: ReadonlyArray<{ rule: string }>;
+  inconclusive?: readonly string[];
+}): string {
+  if (r.inconclusive?.length) return `inconclusive: ${r.inconclusive.join('; ')}`;
+  const holes = traceHoles(r.stats.gaps, undefined, r.unusableEvents ?? 0);
+  if (!r.findings.length) return cleanSaid(holes, r.unjudged ?? []);
+  const unjudged = [...new Set((r.unjudged ?? []).map((u) => u.rule))];
+  return [
+    plural(r.findings.length, 'finding'),
+    ...(holes ? [`the trace has ${holes}`] : []),
     ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : []),
   ].join('; ');
 }

@@ -107,6 +107,33 @@ describe('the HTML report', () => {
     expect(triage).toMatch(/<p class="muted">kreplay report: 0 input\(s\)\.<\/p>\n<section id="triage">/);
     expect(triage).toMatch(/<\/section>\n<\/main>/);
   });
+
+  // The per-run table's verdict column was blank for every run that was not inconclusive: one with
+  // 2 gaps and nothing found read like a clean run beside it.
+  it("says each run's verdict in words in the inputs table, as the text report does", () => {
+    const f: Finding = { rule: 'stale-data', severity: 'error', certainty: 'uncertain', message: 'm', ts: 1n, cpu: 0, pid: 1, events: [], explanation: 'e' };
+    const base = { source: 'x', findings: [], durationNs: 0, counts: emptyCounts(), latency: {} };
+    const runs: RunData[] = [
+      { ...base, source: 'clean', stats: { events: 9, ops: 9, gaps: 0, unknown: 0 } },
+      { ...base, source: 'gappy', stats: { events: 9, ops: 9, gaps: 2, unknown: 0 }, unusableEvents: 1 },
+      { ...base, source: 'blind', stats: { events: 9, ops: 9, gaps: 0, unknown: 0 }, unjudged: [{ rule: 'orphan-page-mapped', reason: 'no PTE probe fired' }] },
+      { ...base, source: 'found', findings: [f], stats: { events: 9, ops: 9, gaps: 1, unknown: 0 } },
+      { ...base, source: 'empty', stats: { events: 0, ops: 0, gaps: 0, unknown: 0 }, inconclusive: ['the trace holds no events'] },
+    ];
+    const page = reportToHtml({ title: 't', runs: runs.map((run) => ({ label: run.source, run, classes: [] })) });
+    const verdicts = [...page.matchAll(/<tr><td>—<\/td><td>(\w+)<\/td>(?:<td[^>]*>[^<]*<\/td>){6}<td>(.*?)<\/td><\/tr>/g)].map((x) => [x[1], x[2]]);
+    expect(verdicts).toEqual([
+      ['clean', 'clean'],
+      ['gappy', 'no findings in what the trace shows, but it has 2 gaps and 1 unusable event: not a clean run'],
+      ['blind', 'no findings; not judged: orphan-page-mapped'],
+      ['found', '1 finding; the trace has 1 gap'],
+      ['empty', '<b>inconclusive</b> <span class="muted">the trace holds no events</span>'],
+    ]);
+    // the text report says the same holes and rules of each run
+    const text = reportToText({ title: 't', runs: runs.map((run) => ({ label: run.source, run, classes: [] })) });
+    expect(text).toContain('gappy: 9 events over 0ns, 2 gaps, 1 unusable event');
+    expect(text).toContain('blind: 9 events over 0ns, 0 gaps; not judged: orphan-page-mapped');
+  });
 });
 
 describe('the triage section', () => {

@@ -22,7 +22,7 @@ import {
 import { diffShortfall, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
-import { runsShortfall, seconds } from '../util.js';
+import { runVerdictSaid, runsShortfall, seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
 import { html, join, lines, trusted, type Html, type HtmlValue } from './html.js';
 import type { FindingWindow } from './window.js';
@@ -106,7 +106,7 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
       r.run.unusableEvents ?? 0,
       bySev('error'),
       bySev('warning'),
-      r.run.inconclusive?.length ? html`<b>inconclusive</b> <span class="muted">${r.run.inconclusive.join('; ')}</span>` : '',
+      r.run.inconclusive?.length ? html`<b>inconclusive</b> <span class="muted">${r.run.inconclusive.join('; ')}</span>` : runVerdictSaid(r.run),
     ];
   });
   const inputs = table(['side', 'input', 'events', 'trace span', 'gaps', 'unusable events', 'errors', 'warnings', 'verdict'], rows, [2, 3, 4, 5, 6, 7]);
@@ -125,7 +125,8 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
     const short = !total && !blind && unclean > 0;
     verdict = html`<div class="verdict ${total || blind ? 'bad' : short ? 'short' : 'good'}">${total} finding(s) in ${m.runs.length} trace(s)${blind ? `; ${blind} trace(s) INCONCLUSIVE (nothing to judge)` : ''}${unclean && !total ? `, but ${unclean} trace(s) with holes or rules not judged: not a clean run` : ''}</div>`;
   }
-  const warnings = m.diff?.warnings.length ? html`<ul class="warnings">${m.diff.warnings.map((w) => html`<li>${w}</li>`)}</ul>\n` : '';
+  const said = m.diff?.warnings ?? m.runs.flatMap((r) => r.run.warnings ?? []);
+  const warnings = said.length ? html`<ul class="warnings">${said.map((w) => html`<li>${w}</li>`)}</ul>\n` : '';
   return html`<section id="summary"><h2>Summary</h2>
 <p class="muted">As plain text, to paste into a mail (also <code>kreplay report --format text</code>):</p>
 <pre class="mail">${reportToText(m)}</pre>
