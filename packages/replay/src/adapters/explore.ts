@@ -8,7 +8,7 @@
 import type { MmOp, TraceEvent } from '@kreplay/core';
 import { decodeMarker, exploreTraceFormat } from '@kreplay/core';
 import type { Adapter, Lifted, Lifter } from './adapter.js';
-import { FileRefs, makeOp, pfnNumber, shapedOp, subpages, type Values } from './probe-adapter.js';
+import { FileRefs, makeOp, pfnValue, shapedOp, subpages, type Values } from './probe-adapter.js';
 import { hexDigits, toDev, toInt } from '../fields.js';
 
 /** The conversions the contract's marker keys use, by their probe-map names. */
@@ -59,7 +59,7 @@ export class ExploreAdapter implements Adapter {
     }
     const made = makeOp(m.op, m.fn, values, ev, this.files);
     if (typeof made !== 'string') return made;
-    const pfn = pfnNumber(values.pfn);
+    const pfn = pfnValue(values.pfn);
     return pfn === undefined ? { unusable: made } : { unusable: made, pfns: subpages(BigInt(pfn), 0) };
   }
 }

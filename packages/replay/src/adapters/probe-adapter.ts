@@ -52,15 +52,17 @@ export const MAX_FOLIO_ORDER = 18;
  */
 export const PFN_LIMIT = 2 ** 52;
 
-/** A converted pfn as a number when it is one (0 <= pfn < PFN_LIMIT), else undefined. */
-export function pfnNumber(v: Value | undefined): number | undefined {
-  if (typeof v === 'bigint') return v >= 0n && v < BigInt(PFN_LIMIT) ? Number(v) : undefined;
+const PFN_LIMIT_BIG = BigInt(PFN_LIMIT);
+
+/** A converted pfn, as read, when it is one (0 <= pfn < PFN_LIMIT), else undefined: checked on every op, so no conversion and no allocation. */
+export function pfnValue(v: Value | undefined): Int | undefined {
+  if (typeof v === 'bigint') return v >= 0n && v < PFN_LIMIT_BIG ? v : undefined;
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < PFN_LIMIT ? v : undefined;
 }
 
 /** Why a pfn read from an event is not a page frame number (undefined: it is one, or none was read). */
 function badPfn(v: Value | undefined): string | undefined {
-  if (v === undefined || typeof v === 'string' || pfnNumber(v) !== undefined) return undefined;
+  if (v === undefined || typeof v === 'string' || pfnValue(v) !== undefined) return undefined;
   return `pfn 0x${v.toString(16)} is not a page frame number (pfns are below 2^52)`;
 }
 
@@ -275,7 +277,7 @@ export class ProbeMapAdapter implements Adapter {
         const raw = rawOf(a);
         return raw === undefined ? undefined : a!.read(raw, ev);
       };
-      const pfn = toBig(pfnNumber(read(pfnArg)));
+      const pfn = toBig(pfnValue(read(pfnArg)));
       const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
@@ -464,7 +466,7 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
   switch (kind) {
     case 'cache_add':
     case 'cache_delete': {
-      const pfn = toBig(pfnNumber(v.pfn));
+      const pfn = toBig(pfnValue(v.pfn));
       if (!file) return 'no ino';
       if (index === undefined) return 'no page index';
       if (pfn === undefined) return badPfn(v.pfn) ?? 'no pfn';
@@ -486,7 +488,7 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
     }
     case 'pte_map':
     case 'pte_unmap': {
-      const pfn = toBig(pfnNumber(v.pfn));
+      const pfn = toBig(pfnValue(v.pfn));
       if (pfn === undefined) return badPfn(v.pfn) ?? 'no page';
       const nr = v.nr === undefined ? undefined : toNumber(v.nr);
       if (v.nr !== undefined && (nr === undefined || nr < 1 || nr > 2 ** MAX_FOLIO_ORDER)) return `nr=${String(v.nr)} is not a page count`;
