@@ -19,8 +19,8 @@
 // 2. A second search expands only thread t at a state when t's next step (a) is enabled, (b)
 //    touches only locations that t alone ever touches, that nobody ever writes, or that are
 //    protected by a lock t holds now (exclusively, for a write), (c) is not a lock acquire,
-//    (d) breaks no invariant, (e) does not end its thread and (f) leads to a new state (the cycle
-//    proviso); otherwise every thread, as the full search does.
+//    (d) judges no rule (Ctx.judged; so breaks none), (e) does not end its thread and (f) leads
+//    to a new state (the cycle proviso); otherwise every thread, as the full search does.
 //
 // It checks that the reduced search finds the same violations and end states, and prints the
 // states of both and the shortest path to each violation in both (a reduced breadth-first search
@@ -38,11 +38,21 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinFlavors, createMachine, loadScenario, resolveFlavor } from '../packages/mm-model/dist/index.js';
+import { Ctx, builtinFlavors, createMachine, loadScenario, resolveFlavor } from '../packages/mm-model/dist/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const THREAD_DONE = 0;
 const NONE = -1;
+/**
+ * How many times a step judged a rule (whether or not it found it broken): every invariant a step
+ * checks goes through Ctx's judged() (ctx.ts), so condition (d) lets no step that judges run alone.
+ */
+let judgements = 0;
+const judged = Ctx.prototype.judged;
+Ctx.prototype.judged = function (found) {
+  judgements++;
+  return judged.call(this, found);
+};
 /** The sleeping locks the model keeps that may be held shared (MappingS): a step's declared accesses do not say in which mode it took one. */
 const RWSEM = /\.(inode_lock|i_mmap_lock|invalidate_lock)$/;
 
@@ -165,6 +175,7 @@ function search(m, locks, txn = false) {
   let reduced = 0;
   let transitions = 0;
   const stoppers = new Map();
+  let judging = 0; // steps kept from running alone because they judge a rule
   for (let i = 0; i < queue.length; i++) {
     const w = queue[i];
     queue[i] = undefined;
@@ -190,8 +201,10 @@ function search(m, locks, txn = false) {
       for (let t = 0; txn && ph && t < T && !one; t++) {
         const n = next[t];
         if (!(ph & (1 << t)) || !n?.enabled) continue;
+        const before = judgements;
         const r = m.advance(s, t);
-        if (r.violations.length > 0 || m.readiness(r.state, t) === THREAD_DONE) continue;
+        if (judgements !== before) judging++;
+        if (r.violations.length > 0 || judgements !== before || m.readiness(r.state, t) === THREAD_DONE) continue;
         transitions++;
         if (reach(r.state, depth + 1, phaseAfter(ph, t, n, hs[t], r))) {
           reduced++;
@@ -207,8 +220,10 @@ function search(m, locks, txn = false) {
           if (hs[t].size > 0) for (const loc of new Set(unfree.map((a) => a.loc.replace(/\d+/g, 'N')))) stoppers.set(loc, (stoppers.get(loc) ?? 0) + 1);
           continue;
         }
+        const before = judgements;
         const r = m.advance(s, t);
-        if (r.violations.length > 0 || m.readiness(r.state, t) === THREAD_DONE) continue;
+        if (judgements !== before) judging++;
+        if (r.violations.length > 0 || judgements !== before || m.readiness(r.state, t) === THREAD_DONE) continue;
         transitions++;
         if (reach(r.state, depth + 1, txn ? phaseAfter(ph, t, n, hs[t], r) : 0)) {
           reduced++;
@@ -239,7 +254,7 @@ function search(m, locks, txn = false) {
       reach(r.state, depth + 1, txn ? phaseAfter(ph, t, n, hs[t], r) : 0);
     }
   }
-  return { nodes: queue.length, states: txn ? states.size : queue.length, transitions, reduced, ends: endStates, first, sets, stoppers };
+  return { nodes: queue.length, states: txn ? states.size : queue.length, transitions, reduced, ends: endStates, first, sets, stoppers, judging };
 }
 
 async function measure(file, flavorName) {
@@ -268,6 +283,7 @@ async function measure(file, flavorName) {
     cut: cut.states,
     local,
     reduced: cut.reduced,
+    judging: cut.judging,
     tFull: full.transitions,
     tCut: cut.transitions,
     ends: full.ends.size,
@@ -297,7 +313,7 @@ function line(r) {
   const pct = ((100 * (r.full - r.cut)) / r.full).toFixed(1);
   return (
     `${r.name}: ${r.locs} locations (${r.single} one thread's, ${r.guarded} lock-protected and shared)\n` +
-    `  full ${r.full} states / ${r.tFull} steps; reduced ${r.cut} / ${r.tCut} (${pct}% fewer states; ${r.reduced} states expanded by one step)` +
+    `  full ${r.full} states / ${r.tFull} steps; reduced ${r.cut} / ${r.tCut} (${pct}% fewer states; ${r.reduced} states expanded by one step; ${r.judging} steps kept from it because they judge a rule)` +
     `${r.local === undefined ? '' : `; without the locks ${r.local} (${((100 * (r.full - r.local)) / r.full).toFixed(1)}% fewer)`}\n` +
     (r.txn
       ? `  with transactions too: ${r.txn.nodes} nodes, ${r.txn.states} states (${((100 * (r.full - r.txn.nodes)) / r.full).toFixed(1)}% fewer nodes than the full search's states);` +
