@@ -189,6 +189,28 @@ export function checkGroupName(name: string, from: string): string {
   return name;
 }
 
+/** The names of the reports kreplay ci writes into a workload's folder: the diff formats, report.html, perfetto-SIDE-N.json. */
+function isReportName(name: string): boolean {
+  return name === 'report.html' || Object.values(DIFF_FILES).some(([n]) => n === name) || /^perfetto-(?:base|patched)-[1-9][0-9]{0,5}\.json$/.test(name);
+}
+
+/**
+ * A summary.json's `files` of workload `group`: each `GROUP/REPORT`, a report kreplay ci
+ * writes in that workload's folder, or an input error naming `from`. summary.kcidb.json and
+ * summary.txt are written from these names: `../../../x` became a log_url above the
+ * artifacts URL, an absolute one (`/etc/passwd`, `//host/x`) a file: URL of the merging machine.
+ */
+export function checkGroupFiles(group: string, files: readonly string[], from: string): void {
+  for (const f of files) {
+    if (path.dirname(f) !== group || !isReportName(path.basename(f))) {
+      throw new InputError(`workload ${group} lists a report ${JSON.stringify(f)} that is not one kreplay ci writes in its folder`, {
+        file: from,
+        hint: `a report is ${group}/ followed by diff.txt, diff.json, report.html, perfetto-base-1.json or another file kreplay ci writes; pass the shard's output folder as its job wrote it`,
+      });
+    }
+  }
+}
+
 /** `dir` joined with `name`, refusing anything that would land outside `dir`. */
 function under(dir: string, name: string): string {
   const p = path.join(dir, name);
