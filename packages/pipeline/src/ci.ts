@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { checkOutputFolder, formatShard, InputError, inShard, outputError, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
+import { checkOutputFolder, formatShard, InputError, inShard, outputError, printable, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
@@ -455,5 +455,5 @@ export function ciSummaryText(r: CiResult): string {
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  return printable(`${lines.join('\n')}\n`); // reasons quote the traces: controls shown, not acted on
 }
