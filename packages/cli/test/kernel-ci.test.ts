@@ -4,7 +4,7 @@
  * `ci --shard i/n` as their own process, gathered by `ci merge` into the unsharded output.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -229,5 +229,32 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(path.join(dir, out, 'summary.kcidb.json'))).toBe(false);
     }
+  }, 120_000);
+
+  it('ci writes no report through a symbolic link in its output folder: the link is replaced, its target untouched', async () => {
+    const opts = { cwd: dir, env: { CI: 'true' } };
+    writeFileSync(
+      path.join(dir, 'links.config.json'),
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces/base'] },
+        patched: { traces: ['traces/patched'] },
+        output: 'links-out',
+        formats: ['text', 'json', 'kcidb'],
+      }),
+    );
+    // a symbolic link where a workload's folder or report goes (an output folder reused, an
+    // artifact unpacked into it) is replaced: the reports are never written onto its target
+    const victim = path.join(dir, 'victim.txt');
+    const hostDir = path.join(dir, 'victim-dir');
+    writeFileSync(victim, 'HOST FILE\n');
+    mkdirSync(path.join(dir, 'links-out', 'odirect-race'), { recursive: true });
+    mkdirSync(hostDir);
+    for (const f of ['diff.txt', 'diff.json', 'diff.kcidb.json']) symlinkSync(victim, path.join(dir, 'links-out', 'odirect-race', f));
+    symlinkSync(hostDir, path.join(dir, 'links-out', 'truncate-racer'));
+    expect((await runCli(['ci', '--config', 'links.config.json'], opts)).exitCode).toBe(1);
+    expect({ victim: readFileSync(victim, 'utf8'), hostDir: readdirSync(hostDir) }).toEqual({ victim: 'HOST FILE\n', hostDir: [] });
+    expect(lstatSync(path.join(dir, 'links-out', 'truncate-racer')).isDirectory()).toBe(true);
+    expect(lstatSync(path.join(dir, 'links-out', 'odirect-race', 'diff.txt')).isFile()).toBe(true);
   }, 120_000);
 });

@@ -10,7 +10,7 @@
  * A group is one workload: the configured ones when kernels are captured; with traces on
  * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
-import { rm } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -211,6 +211,26 @@ export function checkGroupFiles(group: string, files: readonly string[], from: s
   }
 }
 
+/**
+ * A workload's folder, made and writable, with any symbolic link where it or one of its
+ * reports goes removed: a reused output folder, or an artifact unpacked into it, may hold
+ * one, and the reports (written to the target of a link, as a user-named --out is) replaced
+ * whatever it named. Now they replace the link.
+ */
+async function groupFolder(dir: string): Promise<void> {
+  const isLink = async (p: string) => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
+  try {
+    if (await isLink(dir)) await unlink(dir);
+  } catch (e) {
+    throw outputError(dir, e);
+  }
+  await checkOutputFolder(dir);
+  for (const name of (await readdir(dir)).filter(isReportName).sort()) {
+    const p = path.join(dir, name);
+    if (await isLink(p)) await unlink(p).catch((e: unknown) => Promise.reject(outputError(p, e)));
+  }
+}
+
 /** `dir` joined with `name`, refusing anything that would land outside `dir`. */
 function under(dir: string, name: string): string {
   const p = path.join(dir, name);
@@ -349,7 +369,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   for (const group of groups) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const dir = under(cfg.output, group);
-    await checkOutputFolder(dir);
+    await groupFolder(dir);
     const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
     const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
     const perfetto = cfg.formats.includes('perfetto')
