@@ -192,8 +192,14 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
       expect((await runCli(['ci', '--config', 'urls.config.json', '--shard', shard, '--output', `urls-${shard[0]}`], opts)).exitCode).toBeLessThan(2);
     const logUrls = (d: string) =>
       (JSON.parse(readFileSync(path.join(dir, d, 'summary.kcidb.json'), 'utf8')).tests as Array<{ log_url?: string }>).flatMap((t) => t.log_url ?? []);
+    // the merged folder's summaries replace a link found there, as ci's own do
+    const victim = path.join(dir, 'summary-victim.txt');
+    writeFileSync(victim, 'HOST FILE\n');
+    mkdirSync(path.join(dir, 'urls-merged'));
+    for (const f of ['summary.json', 'summary.txt', 'summary.kcidb.json']) symlinkSync(victim, path.join(dir, 'urls-merged', f));
     const good = await runCli(['ci', 'merge', '--config', 'urls.config.json', '--output', 'urls-merged', 'urls-1', 'urls-2'], opts);
     expect(good.exitCode).toBe(1);
+    expect(readFileSync(victim, 'utf8')).toBe('HOST FILE\n');
     expect(logUrls('urls-merged').every((u) => u.startsWith('https://ci.example.org/job/7/artifacts/'))).toBe(true);
     const summary = JSON.parse(readFileSync(path.join(dir, 'urls-1', 'summary.json'), 'utf8'));
     expect(summary.groups[0].files[0]).toBe('odirect-race/diff.json');

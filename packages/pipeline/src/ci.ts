@@ -211,6 +211,8 @@ export function checkGroupFiles(group: string, files: readonly string[], from: s
   }
 }
 
+const isLink = async (p: string): Promise<boolean> => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
+
 /**
  * A workload's folder, made and writable, with any symbolic link where it or one of its
  * reports goes removed: a reused output folder, or an artifact unpacked into it, may hold
@@ -218,7 +220,6 @@ export function checkGroupFiles(group: string, files: readonly string[], from: s
  * whatever it named. Now they replace the link.
  */
 async function groupFolder(dir: string): Promise<void> {
-  const isLink = async (p: string) => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
   try {
     if (await isLink(dir)) await unlink(dir);
   } catch (e) {
@@ -443,6 +444,11 @@ const SUMMARY_FILES = ['summary.json', 'summary.txt', 'summary.ktap', 'summary.k
 /** The summary files of a run (or of merged shards): summary.json and .txt, and summary.ktap / summary.kcidb.json when asked. */
 export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {
   const out = result.output;
+  // a link found where a summary goes (ci merge into a reused folder) is replaced, not written through
+  for (const f of SUMMARY_FILES) {
+    const file = path.join(out, f);
+    if (await isLink(file)) await unlink(file).catch((e: unknown) => Promise.reject(outputError(file, e)));
+  }
   await writeFileAtomic(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
   await writeFileAtomic(path.join(out, 'summary.txt'), ciSummaryText(result));
   if (cfg.formats.includes('ktap')) await writeFileAtomic(path.join(out, 'summary.ktap'), ciToKtap(result));
