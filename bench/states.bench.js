@@ -16,7 +16,7 @@
 // the shared part merges only states with the same threads, and is measured on the states whose
 // threads hash to 0 mod SAMPLE_SHARED.
 //
-//   npm run bench states [-- scenario-substring [flavor]]     (default: odirect-vs-fault-multipage, linux-2.6.15)
+//   npm run bench -- states [scenario-substring [flavor]]     (default: odirect-vs-fault-multipage, linux-2.6.15)
 //   env: SAMPLE=K  SAMPLE_SHARED=K  PERPC=1  PAIRS='L:proc:local+L:proc:local,...' (each local L:proc:name)
 //
 // docs/explore.md "2026-12-05 (session 27)" has its figures for linux-6.1 and linux-6.12.
