@@ -329,7 +329,7 @@ describe('multi-line markers', () => {
     expect(gaps(rs).length).toBeGreaterThan(50);
   });
 
-  it("but kreplay's own markers are one line each: a line after one that does not parse is a gap, not part of the marker", () => {
+  it("but the capture workload's markers are one line each: a line after one that does not parse is a gap, not part of the marker", () => {
     // a capture's workload writes each mismatch marker in one write of one line (packages/capture/c/kr.h)
     const mark = 'tracing_mark_write: kreplay: mismatch kind=map_stale index=2 want=0x300002 got=0x200002';
     const rs = parseTraceString([line(mark), '          reader-212 [001] .', line('tracing_mark_write: kreplay:step label=x')].join('\n') + '\n');
