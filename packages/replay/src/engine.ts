@@ -240,6 +240,7 @@ export class ReplayEngine {
     const t = this.shadow.task(ev);
     if (this.mergeNested(t, op)) return;
     t.last = op;
+    if (t.merged) t.merged = undefined;
     const c = this.counters;
     c.ops++;
     c.byOp.add(op.kind);
@@ -298,11 +299,15 @@ export class ReplayEngine {
    * Two probes on nested kernel functions describe one action (do_set_pte calls
    * page_add_file_rmap; page_fault_user leads to filemap_fault): when a task's op repeats
    * its previous op's kind (for PTE ops: on the same pfn) from a different event, with no
-   * other op of that task in between, it is merged into the first.
+   * other op of that task in between, it is merged into the first — once per event name: a
+   * second page_add_file_rmap after a do_set_pte + page_add_file_rmap pair is another mapping
+   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192).
    */
   private mergeNested(t: TaskState, op: MmOp): boolean {
     const prev = t.last;
-    if (!prev || prev.kind !== op.kind || prev.event?.event === op.event?.event) return false;
+    const name = op.event?.event;
+    if (!prev || prev.kind !== op.kind || prev.event?.event === name) return false;
+    if (name !== undefined && t.merged?.includes(name)) return false;
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
       if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
@@ -332,6 +337,7 @@ export class ReplayEngine {
     } else {
       return false;
     }
+    if (name !== undefined) t.merged = [...(t.merged ?? []), name];
     this.counters.nestedDuplicates++;
     return true;
   }

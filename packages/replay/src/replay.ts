@@ -566,13 +566,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
   const unjudged: NonNullable<ReplayVerdict['unjudged']> = [];
-  if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
+  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
     const pteProbes = Object.entries(chosen.map.probes)
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
       .map(([k]) => k.replace(/^kprobe:/, ''));
     const why = `the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'})`;
-    warnings.push(`${why}, so ${PTE_RULES.join(', ')} cannot be judged`);
-    for (const rule of PTE_RULES) unjudged.push({ rule, reason: why });
+    // Replay's stale-data is a fault mapping a page an invalidate left cached: without PTE events it
+    // cannot fire, whether or not a page left the cache. With none leaving it, mapped-page-removed and
+    // orphan-page-mapped had nothing to judge (below), and no PTE can map a removed page, so a
+    // successful invalidate's promise is kept whatever the PTEs were.
+    const rules = c.byOp.get('cache_delete') > 0 ? PTE_RULES : (['stale-data'] as const);
+    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
+    for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   const apart = chosen.probeAdapter.pfnsApart();
   if (apart && c.byOp.get('cache_delete') > 0) {
