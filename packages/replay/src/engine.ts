@@ -106,8 +106,23 @@ export class ReplayEngine {
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
-  /** The replay's time: the largest timestamp replayed so far (the caller sets it; findings record it). */
-  now = 0n;
+  /**
+   * The replay's time (`now`): the largest timestamp replayed so far (the caller sets it; findings
+   * record it), in a box the caller makes afresh per run of records (`freshClock`). Each
+   * timestamp is a new bigint, and a store of one into the engine, which outlives young
+   * collections, took a write barrier's slow path per event; a store into a young box does not.
+   */
+  private clock = { now: 0n };
+  get now(): bigint {
+    return this.clock.now;
+  }
+  set now(ts: bigint) {
+    this.clock.now = ts;
+  }
+  /** A run of records begins: `now` moves to a new box (see `clock`). */
+  freshClock(): void {
+    this.clock = { now: this.clock.now };
+  }
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
   private readonly rets = new ReturnCounts();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
