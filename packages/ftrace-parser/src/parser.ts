@@ -304,7 +304,11 @@ export class TraceLineParser {
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
-    this.pendingIsMarker = ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs';
+    // the capture workload's markers (`kreplay: mismatch …`) are one line each, written in one
+    // write (packages/capture/c/kr.h kr_marker), so a line after one is not part of it: a line that
+    // does not parse stays a gap, and the mismatch stays readable
+    const buf = ev.fields.buf;
+    this.pendingIsMarker = (ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs') && !(typeof buf === 'string' && buf.startsWith('kreplay: '));
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }

@@ -328,6 +328,14 @@ describe('multi-line markers', () => {
     expect((ev!.fields.buf as string).length).toBeLessThanOrEqual(4096 + 64);
     expect(gaps(rs).length).toBeGreaterThan(50);
   });
+
+  it("but the capture workload's markers are one line each: a line after one that does not parse is a gap, not part of the marker", () => {
+    // a capture's workload writes each mismatch marker in one write of one line (packages/capture/c/kr.h)
+    const mark = 'tracing_mark_write: kreplay: mismatch kind=map_stale index=2 want=0x300002 got=0x200002';
+    const rs = parseTraceString([line(mark), '          reader-212 [001] .', line('tracing_mark_write: kreplay:step label=x')].join('\n') + '\n');
+    expect(events(rs).map((e) => e.fields.buf)).toEqual(['kreplay: mismatch kind=map_stale index=2 want=0x300002 got=0x200002', 'kreplay:step label=x']);
+    expect(gaps(rs).map((g) => g.kind)).toEqual(['unparseable']);
+  });
 });
 
 describe('streaming', () => {

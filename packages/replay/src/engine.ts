@@ -106,8 +106,23 @@ export class ReplayEngine {
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
-  /** The replay's time: the largest timestamp replayed so far (the caller sets it; findings record it). */
-  now = 0n;
+  /**
+   * The replay's time (`now`): the largest timestamp replayed so far (the caller sets it; findings
+   * record it), in a box the caller makes afresh per run of records (`freshClock`). Each
+   * timestamp is a new bigint, and a store of one into the engine, which outlives young
+   * collections, took a write barrier's slow path per event; a store into a young box does not.
+   */
+  private clock = { now: 0n };
+  get now(): bigint {
+    return this.clock.now;
+  }
+  set now(ts: bigint) {
+    this.clock.now = ts;
+  }
+  /** A run of records begins: `now` moves to a new box (see `clock`). */
+  freshClock(): void {
+    this.clock = { now: this.clock.now };
+  }
   /** Return values per function, counted as numbers (rendered once, in `returns()`). */
   private readonly rets = new ReturnCounts();
   /** Pages already reported stale (one stale-after-invalidate per page life). */
@@ -225,6 +240,7 @@ export class ReplayEngine {
     const t = this.shadow.task(ev);
     if (this.mergeNested(t, op)) return;
     t.last = op;
+    if (t.merged) t.merged = undefined;
     const c = this.counters;
     c.ops++;
     c.byOp.add(op.kind);
@@ -283,11 +299,15 @@ export class ReplayEngine {
    * Two probes on nested kernel functions describe one action (do_set_pte calls
    * page_add_file_rmap; page_fault_user leads to filemap_fault): when a task's op repeats
    * its previous op's kind (for PTE ops: on the same pfn) from a different event, with no
-   * other op of that task in between, it is merged into the first.
+   * other op of that task in between, it is merged into the first — once per event name: a
+   * second page_add_file_rmap after a do_set_pte + page_add_file_rmap pair is another mapping
+   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192).
    */
   private mergeNested(t: TaskState, op: MmOp): boolean {
     const prev = t.last;
-    if (!prev || prev.kind !== op.kind || prev.event?.event === op.event?.event) return false;
+    const name = op.event?.event;
+    if (!prev || prev.kind !== op.kind || prev.event?.event === name) return false;
+    if (name !== undefined && t.merged?.includes(name)) return false;
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
       if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
@@ -317,6 +337,7 @@ export class ReplayEngine {
     } else {
       return false;
     }
+    if (name !== undefined) t.merged = [...(t.merged ?? []), name];
     this.counters.nestedDuplicates++;
     return true;
   }

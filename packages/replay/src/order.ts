@@ -19,6 +19,11 @@ export interface Sorter<T> {
   drain(): void;
   /** Records replayed after a later timestamp had already been replayed. */
   readonly late: number;
+  /**
+   * A run of records begins (replay calls it once per run, before the run's first push): a
+   * sorter that keeps per-record state in a box of its own makes the box afresh here (InOrder).
+   */
+  fresh?(): void;
 }
 
 export interface Ordered {
@@ -144,33 +149,38 @@ export class ReorderNeeded extends Error {
  */
 export class InOrder<T> implements Sorter<T> {
   late = 0;
-  /** The previous record pushed. */
-  private prevTs: bigint | undefined;
-  private prevCpu = 0;
   /**
-   * The last timestamp replayed in time (as ReorderBuffer's) is `prevTs` while `behind` is
-   * false — every record not late, the common case — and `lastTs` only after a late record:
-   * one bigint stored per record instead of two. The sorter outlives young collections and
-   * each timestamp is a new bigint, so each such store takes a write barrier's slow path.
+   * The previous record pushed (`prev`, with `prevCpu`), and the last timestamp replayed in time
+   * (as ReorderBuffer's): that is `prev` while `behind` is false — every record not late, the
+   * common case — and `last` only after a late record. The timestamps are new bigints, one per
+   * record; stored into the sorter itself, which outlives young collections, each store took a
+   * write barrier's slow path (a remembered-set insertion). They live in a box made afresh per
+   * run of records (`fresh`): a young object, whose stores need no remembered-set entry.
    */
-  private lastTs: bigint | undefined;
+  private ts: { prev: bigint | undefined; last: bigint | undefined } = { prev: undefined, last: undefined };
+  private prevCpu = 0;
   private behind = false;
 
   constructor(private readonly emit: (x: T, late: boolean, ts: bigint) => void) {}
 
+  fresh(): void {
+    this.ts = { prev: this.ts.prev, last: this.ts.last };
+  }
+
   push(x: T, ts: bigint, cpu: number): void {
-    const prev = this.prevTs;
+    const box = this.ts;
+    const prev = box.prev;
     if (prev !== undefined && ts < prev && cpu !== this.prevCpu) throw new ReorderNeeded(ts, cpu);
-    const last = this.behind ? this.lastTs : prev;
+    const last = this.behind ? box.last : prev;
     const late = last !== undefined && ts < last;
     if (late) {
       this.late++;
       if (!this.behind) {
-        this.lastTs = prev;
+        box.last = prev;
         this.behind = true;
       }
     } else if (this.behind) this.behind = false;
-    this.prevTs = ts;
+    box.prev = ts;
     this.prevCpu = cpu;
     this.emit(x, late, ts);
   }

@@ -178,8 +178,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** Events a trace.dat's CPU stats count as dropped where its pages mark nothing (unmarkedDrops), and where it says so. */
   let statDrops = 0;
   let statSource: string | undefined;
-  /** Per CPU, the timestamp of its last event read so far: a gap on it hides events after that (none read: a truncated gap on it lost all of its events). */
-  const cpuTs: Array<bigint | undefined> = [];
+  /**
+   * Per CPU, the timestamp of its last event read so far: a gap on it hides events after that (none
+   * read: a truncated gap on it lost all of its events). A copy made per run of records (takeRun):
+   * a young array, so the store of each event's timestamp takes no write barrier's slow path.
+   */
+  let cpuTs: Array<bigint | undefined> = [];
   /** Mismatches the workload itself marked in the trace (workload-marks.ts). */
   const observed: WorkloadMismatch[] = [];
   /** Markers beyond maxFindings: counted, not kept (a trace can hold any number of them). */
@@ -267,23 +271,27 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   // Items the sorter replays with one timestamp wait here: when they come from two or more
   // CPUs, the trace cannot say in which order they ran (ties.ts). Nearly every timestamp
   // holds one item: it waits alone in `first`, and only a second one starts the array.
+  //
+  // `first` and the group's timestamp change with every item: they live in a box made afresh per
+  // run of records (takeRun), a young object, where stores into replay's own (long-lived)
+  // closure took a write barrier's slow path, two per event.
   const ties = emptyTieStats();
-  let first: Item | undefined;
+  let group: { first: Item | undefined; ts: bigint } = { first: undefined, ts: 0n };
   const rest: Item[] = [];
-  let groupTs = 0n;
   const flush = (): void => {
-    if (first === undefined) return;
-    const one = first;
-    first = undefined;
+    const g = group;
+    if (g.first === undefined) return;
+    const one = g.first;
+    g.first = undefined;
     if (rest.length === 0) {
       applyItem(one);
       return;
     }
-    const group = [one, ...rest];
+    const set = [one, ...rest];
     rest.length = 0;
     let cpu = -2;
     let several = false;
-    for (const it of group) {
+    for (const it of set) {
       if (!isOp(it)) continue;
       const c = it.event!.cpu;
       if (cpu === -2) cpu = c;
@@ -292,13 +300,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         break;
       }
     }
-    if (!several) for (const it of group) applyItem(it);
+    if (!several) for (const it of set) applyItem(it);
     else {
       // gaps and unusable events first: they make the set's pages uncertain; the set's ops, tied
       // with them, do not end them (their CPU's own among them may have run before the lost events)
       const before = engine.seq;
-      for (const it of group) if (!isOp(it)) applyItem(it);
-      const ops = group.filter(isOp);
+      for (const it of set) if (!isOp(it)) applyItem(it);
+      const ops = set.filter(isOp);
       if (engine.seq !== before) engine.gaps.hold(before, engine.seq + ops.length);
       replayTied(engine, ops, ties, opts.selfCheck, skew);
     }
@@ -320,15 +328,16 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       applyItem(it);
       return;
     }
-    if (first === undefined) first = it;
-    else if (noSkew ? ts !== groupTs : ts < groupTs || ts > groupTs + skew) {
+    const g = group;
+    if (g.first === undefined) g.first = it;
+    else if (noSkew ? ts !== g.ts : ts < g.ts || ts > g.ts + skew) {
       flush();
-      first = it;
+      g.first = it;
     } else if (rest.length >= MAX_TIE_GROUP) {
       // events within --clock-skew of one another without a pause: the group is cut here, and
       // the orders across the cut are not searched, so the cut is a gap on every CPU
       flush();
-      first = it;
+      g.first = it;
       engine.gap({
         line: lineOf(it),
         source,
@@ -336,7 +345,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       });
       gaps++;
     } else rest.push(it);
-    groupTs = ts;
+    g.ts = ts;
     if (ts > engine.now) engine.now = ts;
   };
   const sorter: Sorter<Item> = opts.inOrder ? new InOrder<Item>(replayed) : new ReorderBuffer<Item>(window, replayed);
@@ -359,6 +368,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
    * (a remembered-set insertion) per store, two per event (docs/replay.md, session 25).
    */
   const takeRun = (n: EventNames, rs: readonly TraceRecord[], from: number): number => {
+    // the per-event state's boxes, made afresh (young) for this run: see cpuTs, group, InOrder, ReplayEngine.clock
+    cpuTs = cpuTs.slice();
+    group = { first: group.first, ts: group.ts };
+    sorter.fresh?.();
+    engine.freshClock();
     let inTs = inputTs;
     let lo = firstTs;
     let hi = lastTs;
@@ -552,13 +566,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
   const unjudged: NonNullable<ReplayVerdict['unjudged']> = [];
-  if (c.byOp.get('cache_delete') > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
+  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
     const pteProbes = Object.entries(chosen.map.probes)
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
       .map(([k]) => k.replace(/^kprobe:/, ''));
     const why = `the trace shows no PTE changes (kprobes on ${pteProbes.join('/') || 'the rmap functions'})`;
-    warnings.push(`${why}, so ${PTE_RULES.join(', ')} cannot be judged`);
-    for (const rule of PTE_RULES) unjudged.push({ rule, reason: why });
+    // Replay's stale-data is a fault mapping a page an invalidate left cached: without PTE events it
+    // cannot fire, whether or not a page left the cache. With none leaving it, mapped-page-removed and
+    // orphan-page-mapped had nothing to judge (below), and no PTE can map a removed page, so a
+    // successful invalidate's promise is kept whatever the PTEs were.
+    const rules = c.byOp.get('cache_delete') > 0 ? PTE_RULES : (['stale-data'] as const);
+    warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
+    for (const rule of rules) unjudged.push({ rule, reason: why });
   }
   const apart = chosen.probeAdapter.pfnsApart();
   if (apart && c.byOp.get('cache_delete') > 0) {

@@ -232,6 +232,12 @@ export interface TaskState {
   /** The task's previous op (nested probes describing one kernel action are merged into it). */
   last?: MmOp;
   /**
+   * The events merged into `last` besides its own: each probe of a nested pair fires once per
+   * action, so a second event of one of them is another action (a fresh array each time, so the
+   * tie search's shallow copy of the task restores it).
+   */
+  merged?: readonly string[];
+  /**
    * Entry of the task's latest fault, kept after it returns: 6.1 installs the PTE in
    * finish_fault, after filemap_fault has returned, still within the same fault.
    */

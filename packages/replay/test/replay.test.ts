@@ -123,6 +123,43 @@ describe('linux-6.1 adapter', () => {
     expect(r.stats.nestedDuplicates).toBe(1);
   });
 
+  it('merges each probe of a nested pair once: a second page_add_file_rmap after do_set_pte + page_add_file_rmap is another mapping', async () => {
+    // do_set_pte calls page_add_file_rmap once (mm/memory.c:4423, 6.1.192): the task's next
+    // page_add_file_rmap of the page, after another task zapped the first PTE, maps it again
+    const r = await run([
+      race[0]!,
+      line('mapper-11', 0, '1.000002', `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(0x10)} arg3=0x7f0000000000`),
+      line('mapper-11', 0, '1.000003', rmapAdd(0x10)),
+      line('zapper-13', 0, '1.000004', rmapDel(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
+      line('dropper-12', 1, '1.000006', del(0x10)),
+    ]);
+    expect(r.stats.byOp.pte_map).toBe(2);
+    expect(r.stats.nestedDuplicates).toBe(1);
+    expect(r.findings.map((f) => [f.rule, f.certainty, f.message])).toEqual([
+      ['mapped-page-removed', 'certain', 'pfn 0x10 (ino 0x2a on 8:16, index 0) removed from the page cache while mapped by 1 PTE'],
+    ]);
+  });
+
+  it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
+    // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
+    // stale-data, but no PTE probe fired, so no fault could have been seen
+    const inv = 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff888003a1c0f8 arg2=0x0 arg3=0x0 ino=42 dev=8388624';
+    const ret = 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0';
+    const lines = [race[0]!, line('writer-20', 1, '1.000002', inv), line('writer-20', 1, '1.000003', ret)];
+    const r = await run(lines);
+    expect(r.verdict.status).toBe('clean');
+    expect(r.verdict.unjudged?.map((u) => [u.rule, u.reason])).toEqual([
+      ['stale-data', 'the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte)'],
+      ['mapped-page-removed', 'no page left the page cache in the trace (no mm_filemap_delete_from_page_cache or other cache_delete event)'],
+      ['orphan-page-mapped', 'no page left the page cache in the trace (no mm_filemap_delete_from_page_cache or other cache_delete event)'],
+    ]);
+    // with the fault's mapping in the trace the rule is judged, and fires
+    const mapped = await run([...lines, line('mapper-11', 0, '1.000004', rmapAdd(0x10))]);
+    expect(mapped.findings.map((f) => [f.rule, f.certainty])).toEqual([['stale-data', 'certain']]);
+    expect(mapped.verdict.unjudged?.map((u) => u.rule)).toEqual(['mapped-page-removed', 'orphan-page-mapped']);
+  });
+
   it('passes unknown events through and counts them; counts known events it cannot use', async () => {
     const r = await run([
       line('a-1', 0, '1.000001', 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120'),

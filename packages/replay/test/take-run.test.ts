@@ -3,7 +3,10 @@
  * record, with the input's timestamps (the last event's, the first and last in time) kept in
  * locals and stored once per run. Where batches and meta records cut the input must not change
  * anything: every fixture trace, with meta records put in among its events, replays the same
- * whatever its batches are. And Shadow.touch, which finds a page's CPUs by a loop and starts the
+ * whatever its batches are, through the reorder window and in input order (InOrder); the state
+ * each event changes (the sorter's previous timestamp, the tie group's first item and time, the
+ * engine's time, each CPU's last timestamp) lives in boxes made afresh per run, so cutting the
+ * runs anywhere exercises them. And Shadow.touch, which finds a page's CPUs by a loop and starts the
  * list as an array of one, keeps the CPUs `includes` and `push` kept.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -14,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { findTraceMeta, readTraceMeta, type TraceRecord } from '@kreplay/core';
 import { openTraceBatches } from '@kreplay/ftrace-parser';
 import { formatJson, replay } from '../src/index.js';
+import { ReorderNeeded } from '../src/order.js';
 import { Shadow, type PageRec } from '../src/shadow.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/replay');
@@ -40,6 +44,18 @@ describe('records taken in runs between meta records', () => {
     const run = async (size: number) => formatJson(await replay(batches(mixed, size), { source: 'trace.txt', meta, metaSource }), { timing: false });
     const whole = await run(mixed.length);
     for (const size of [1, 2, 3, 7]) expect(await run(size)).toBe(whole);
+    // in input order (InOrder, as replayFile replays a file first): its per-run box too, cut anywhere
+    const inOrder = async (size: number) => {
+      try {
+        return formatJson(await replay(batches(mixed, size), { source: 'trace.txt', meta, metaSource, inOrder: true }), { timing: false });
+      } catch (e) {
+        if (!(e instanceof ReorderNeeded)) throw e;
+        return 'reorder needed';
+      }
+    };
+    const ordered = await inOrder(mixed.length);
+    if (ordered !== 'reorder needed') expect(ordered).toBe(whole);
+    for (const size of [1, 2, 3, 7]) expect(await inOrder(size)).toBe(ordered);
   });
 });
 
