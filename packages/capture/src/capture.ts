@@ -25,7 +25,7 @@ import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
-import { removeStale, staleOutputs } from './out-dir.js';
+import { prepareRunFolder, removeStale, staleOutputs } from './out-dir.js';
 
 export interface CaptureOptions {
   /** The kernel to boot; Debian's packaged kernel (`debian`) when omitted. */
@@ -308,7 +308,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);
       if (i === 1) await removeStale(stale);
       const dest = runs === 1 ? resolve(opts.outDir) : join(resolve(opts.outDir), `run-${i}`);
-      await mkdir(dest, { recursive: true });
+      await prepareRunFolder(dest, runs > 1);
       const traceText = await guest.stream(join(rdir, 'trace.txt'));
       if (!traceText) throw new EnvironmentError(`run ${i}: the guest wrote no trace.txt`, `read ${join(workDir, 'console.log')} (work folder kept)`);
       const tr = await gzipTrace(traceText, join(dest, 'trace.txt.gz'));

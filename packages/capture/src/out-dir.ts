@@ -8,7 +8,7 @@
  * boots.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, META_SCHEMA_ID } from '@kreplay/core';
 
@@ -60,4 +60,17 @@ export function staleOutputs(outDir: string): string[] {
 
 export async function removeStale(paths: readonly string[]): Promise<void> {
   for (const p of paths) await rm(p, { recursive: true, force: true });
+}
+
+/**
+ * The folder a run writes (the --out folder, or its run-N/ when `runFolder`), made, with any
+ * symbolic link where the run folder or one of its files goes removed: the run's files replace
+ * such a link instead of being written through it onto whatever it names. The --out folder is
+ * the user's choice; what lies in it may not be (an unpacked artifact, a shared /tmp folder).
+ */
+export async function prepareRunFolder(dir: string, runFolder: boolean): Promise<void> {
+  const isLink = async (p: string) => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
+  if (runFolder && (await isLink(dir))) await unlink(dir);
+  await mkdir(dir, { recursive: true });
+  for (const f of RUN_FILES) if (await isLink(join(dir, f))) await unlink(join(dir, f));
 }

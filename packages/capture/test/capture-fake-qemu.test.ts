@@ -6,7 +6,7 @@
  * (test-support/tools.ts), a failure under KREPLAY_STRICT_TOOLS=1.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -184,6 +184,33 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       message: expect.stringContaining('no kreplay capture wrote'),
     });
     expect(readdirSync(path.join(foreign, 'run-1'))).toEqual(['trace.txt']);
+  }, 120_000);
+
+  it('a capture never writes through a symbolic link it finds in its --out folder: the link is replaced, its target untouched', async () => {
+    // the --out folder is the user's, but what is in it may not be: a link left there (an
+    // unpacked artifact, another user's folder in /tmp) made the run's writes land on its target
+    // (a trace file there no capture wrote is refused before the boot; these are not traces)
+    const out = path.join(tmp, 'linked');
+    const RUN = ['kernel.log', 'console.log', 'meta.json'];
+    const victim = path.join(tmp, 'victim');
+    writeFileSync(victim, 'HOST FILE\n');
+    const plant = (dir: string) => {
+      mkdirSync(dir, { recursive: true });
+      for (const f of RUN) symlinkSync(victim, path.join(dir, f));
+    };
+    for (const runs of [1, 2]) {
+      rmSync(out, { recursive: true, force: true });
+      plant(runs === 1 ? out : path.join(out, 'run-1'));
+      // and with runs: a run folder that is a link to a host folder
+      const hostDir = path.join(tmp, 'victim-dir');
+      mkdirSync(hostDir, { recursive: true });
+      if (runs === 2) symlinkSync(hostDir, path.join(out, 'run-2'));
+      await capture({ ...base('linked'), accel: 'tcg', runs });
+      expect({ runs, victim: readFileSync(victim, 'utf8'), hostDir: readdirSync(hostDir) }).toEqual({ runs, victim: 'HOST FILE\n', hostDir: [] });
+      if (runs === 2) expect(lstatSync(path.join(out, 'run-2')).isDirectory()).toBe(true);
+      const dir = runs === 1 ? out : path.join(out, 'run-1');
+      for (const f of RUN) expect({ f, link: lstatSync(path.join(dir, f)).isSymbolicLink() }).toEqual({ f, link: false });
+    }
   }, 120_000);
 
   it('under --accel kvm the same hang is an environment error that says to try TCG', async () => {

@@ -10,7 +10,7 @@
 import { Command, Errors } from '@oclif/core';
 // leaf modules, not the index (which loads zod and yaml): every command starts through here
 import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
-import { drainedOrGone, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
+import { drainedOrGone, outputError, printable, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
 import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
 import { Progress } from './progress.js';
 import { formatUsage, usageProblem } from './usage.js';
@@ -218,15 +218,4 @@ export abstract class KreplayCommand extends Command {
       : 'this is a bug in kreplay: please report it with the command line (KREPLAY_DEBUG=1 adds the stack to this message)';
     return this.fail(EXIT.internal, 'internal', `error: ${message}\n  hint: ${hint}`, { message, hint });
   }
-}
-
-/**
- * An error message as a terminal may show it: a message quotes input files (a schedule line, a
- * flavor name, a path), and their control characters — an escape sequence that recolours, moves
- * the cursor or retitles the terminal, a carriage return that overwrites the line — are shown as
- * \xNN instead of acted on. Newlines and tabs stay. (The --json copy is escaped by JSON itself.)
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -4,7 +4,7 @@
  * `ci --shard i/n` as their own process, gathered by `ci merge` into the unsharded output.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
@@ -173,5 +173,94 @@ describe('kreplay ci plan, ci --shard, ci merge', () => {
     const merged = await runCli(['ci', 'merge', '--config', 'failed.config.json', '--output', 'failed-merged', 'failed-1', 'failed-2'], opts);
     expect(merged.stdout).toBe(whole.stdout.replace('reports in failed/', 'reports in failed-merged/'));
     expect(merged.exitCode).toBe(2);
+  }, 120_000);
+
+  it("ci merge refuses a shard summary naming reports that are not its workload's: they became summary.kcidb.json's log_url (exit 2)", async () => {
+    const opts = { cwd: dir, env: { CI: 'true' } };
+    writeFileSync(
+      path.join(dir, 'urls.config.json'),
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces/base'] },
+        patched: { traces: ['traces/patched'] },
+        output: 'urls',
+        formats: ['text', 'json', 'kcidb'],
+        kcidb: { artifactsUrl: 'https://ci.example.org/job/7/artifacts/' },
+      }),
+    );
+    for (const shard of ['1/2', '2/2'])
+      expect((await runCli(['ci', '--config', 'urls.config.json', '--shard', shard, '--output', `urls-${shard[0]}`], opts)).exitCode).toBeLessThan(2);
+    const logUrls = (d: string) =>
+      (JSON.parse(readFileSync(path.join(dir, d, 'summary.kcidb.json'), 'utf8')).tests as Array<{ log_url?: string }>).flatMap((t) => t.log_url ?? []);
+    // the merged folder's summaries replace a link found there, as ci's own do
+    const victim = path.join(dir, 'summary-victim.txt');
+    writeFileSync(victim, 'HOST FILE\n');
+    mkdirSync(path.join(dir, 'urls-merged'));
+    for (const f of ['summary.json', 'summary.txt', 'summary.kcidb.json']) symlinkSync(victim, path.join(dir, 'urls-merged', f));
+    const good = await runCli(['ci', 'merge', '--config', 'urls.config.json', '--output', 'urls-merged', 'urls-1', 'urls-2'], opts);
+    expect(good.exitCode).toBe(1);
+    expect(readFileSync(victim, 'utf8')).toBe('HOST FILE\n');
+    expect(logUrls('urls-merged').every((u) => u.startsWith('https://ci.example.org/job/7/artifacts/'))).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'urls-1', 'summary.json'), 'utf8'));
+    expect(summary.groups[0].files[0]).toBe('odirect-race/diff.json');
+    for (const [i, crafted] of [
+      '//evil.example/odirect-race', // absolute to path: a file: URL file:///evil.example/odirect-race
+      '../../../secrets/diff.txt', // log_url https://ci.example.org/secrets/diff.txt, above the artifacts folder
+      '/etc/passwd', // a file: URL of the merging machine
+      'odirect-race/../../x',
+      'truncate-racer/diff.json', // another workload's report
+      'odirect-race/notes.txt', // not a report kreplay ci writes
+      'odirect-race/diff.json\nok 1 forged',
+      'odirect-race/diff.sarif', // a report name, but not in the shard's folder (formats had no sarif)
+    ].entries()) {
+      const shard = `urls-crafted-${i}`;
+      rmSync(path.join(dir, shard), { recursive: true, force: true });
+      cpSync(path.join(dir, 'urls-1'), path.join(dir, shard), { recursive: true });
+      writeFileSync(
+        path.join(dir, shard, 'summary.json'),
+        JSON.stringify(
+          { ...summary, groups: [{ ...summary.groups[0], files: [crafted, ...summary.groups[0].files.slice(1)] }, ...summary.groups.slice(1)] },
+          null,
+          2,
+        ),
+      );
+      const out = `urls-crafted-out-${i}`;
+      const r = await runCli(['ci', 'merge', '--config', 'urls.config.json', '--output', out, shard, 'urls-2'], opts);
+      expect({ crafted, exit: r.exitCode }).toEqual({ crafted, exit: 2 });
+      expect(r.stderr).toMatch(
+        i === 7
+          ? /lists odirect-race\/diff\.sarif in its summary\.json but has no such file/
+          : /lists a report .* that is not one kreplay ci writes in its folder/,
+      );
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(path.join(dir, out, 'summary.kcidb.json'))).toBe(false);
+    }
+  }, 120_000);
+
+  it('ci writes no report through a symbolic link in its output folder: the link is replaced, its target untouched', async () => {
+    const opts = { cwd: dir, env: { CI: 'true' } };
+    writeFileSync(
+      path.join(dir, 'links.config.json'),
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: ['traces/base'] },
+        patched: { traces: ['traces/patched'] },
+        output: 'links-out',
+        formats: ['text', 'json', 'kcidb'],
+      }),
+    );
+    // a symbolic link where a workload's folder or report goes (an output folder reused, an
+    // artifact unpacked into it) is replaced: the reports are never written onto its target
+    const victim = path.join(dir, 'victim.txt');
+    const hostDir = path.join(dir, 'victim-dir');
+    writeFileSync(victim, 'HOST FILE\n');
+    mkdirSync(path.join(dir, 'links-out', 'odirect-race'), { recursive: true });
+    mkdirSync(hostDir);
+    for (const f of ['diff.txt', 'diff.json', 'diff.kcidb.json']) symlinkSync(victim, path.join(dir, 'links-out', 'odirect-race', f));
+    symlinkSync(hostDir, path.join(dir, 'links-out', 'truncate-racer'));
+    expect((await runCli(['ci', '--config', 'links.config.json'], opts)).exitCode).toBe(1);
+    expect({ victim: readFileSync(victim, 'utf8'), hostDir: readdirSync(hostDir) }).toEqual({ victim: 'HOST FILE\n', hostDir: [] });
+    expect(lstatSync(path.join(dir, 'links-out', 'truncate-racer')).isDirectory()).toBe(true);
+    expect(lstatSync(path.join(dir, 'links-out', 'odirect-race', 'diff.txt')).isFile()).toBe(true);
   }, 120_000);
 });

@@ -240,3 +240,27 @@ describe('an error quoting an input file does not act on its control characters'
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
+
+describe("a trace's own text does not act on the terminal", () => {
+  it('shows the control characters of a comm name as \\xNN in the text, report and GitHub outputs, not as an escape sequence', async () => {
+    // a process names itself (prctl PR_SET_NAME): ESC ] 0 ; ... BEL retitles the terminal, ESC [ 2 J clears it
+    const dir = path.join(tmp, 'escape-trace');
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(race)) copyFileSync(path.join(race, f), path.join(dir, f));
+    const file = path.join(dir, 'trace.txt');
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('kr_dio-301', 'kr\u001b]0;pwned\u0007\u001b[2Jd-301'));
+    for (const args of [
+      ['replay', file],
+      ['replay', file, '--format', 'github'],
+      ['diff', clean, dir],
+      ['diff', clean, dir, '--format', 'github'],
+      ['report', file],
+    ]) {
+      const r = await runCli(args);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit: args[0] === 'report' ? 0 : 1 }); // report: 0 once written
+      expect(r.stdout).toContain('kr\\x1b]0;pwned\\x07\\x1b[2Jd-301');
+      // eslint-disable-next-line no-control-regex
+      expect({ args, controls: r.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) }).toEqual({ args, controls: null });
+    }
+  });
+});

@@ -239,3 +239,15 @@ export function drainedOrGone(stream: NodeJS.WritableStream): Promise<void> {
     stream.on('close', done);
   });
 }
+
+/**
+ * Text as a terminal may show it: control characters — an escape sequence that recolours, moves
+ * the cursor, clears the screen or retitles the terminal, a carriage return that overwrites the
+ * line, C1 controls — are written as \xNN instead of acted on. Newlines and tabs stay. Error
+ * messages and the text reports (which quote trace lines, comm names, bug report lines) pass
+ * through it; JSON output is escaped by JSON itself.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching them is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

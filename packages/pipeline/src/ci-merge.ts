@@ -13,7 +13,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
-import { checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
+import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
 const SummarySchema = z
   .object({
@@ -58,6 +58,8 @@ async function readSummary(dir: string): Promise<CiResult> {
   // Each name is a folder the merge copies from the shard and into the output: one plain
   // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
   for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
+  // Each report name becomes a URL in summary.kcidb.json and a line of summary.txt: only the reports kreplay ci writes.
+  for (const g of summary.groups) checkGroupFiles(g.name, g.files, file);
   // The merge reads each group's `regression` flag and recomputes the run's verdict from them:
   // a group whose flag disagrees with its verdict (or a run verdict its groups do not give) is
   // a summary.json that was edited, and merged it could turn a regression into a pass.
@@ -80,6 +82,14 @@ async function readSummary(dir: string): Promise<CiResult> {
 async function lexists(p: string): Promise<boolean> {
   return lstat(p).then(
     () => true,
+    () => false,
+  );
+}
+
+/** Whether p is a regular file (not a link, not a folder). */
+async function isFile(p: string): Promise<boolean> {
+  return lstat(p).then(
+    (st) => st.isFile(),
     () => false,
   );
 }
@@ -212,6 +222,14 @@ export async function mergeCi(dirs: readonly string[], loaded: LoadedCiConfig, o
         });
       }
       await checkPlainTree(path.join(from, name), dir);
+      const absent = [];
+      for (const f of group.files) if (!(await isFile(path.join(from, f)))) absent.push(f);
+      if (absent.length) {
+        throw new InputError(`${dir} lists ${absent.join(', ')} in its summary.json but has no such file`, {
+          file: path.join(dir, 'summary.json'),
+          hint: "pass the shard's output folder as its job wrote it",
+        });
+      }
       await copyOut(path.join(from, name), path.join(out, name));
       await rebaseKcidb(path.join(out, name), group.files, kcidbOf({ ...cfg, output: wrote }).artifactsUrl!, kcidbOf({ ...cfg, output: out }).artifactsUrl!);
       for (const side of ['base', 'patched']) {

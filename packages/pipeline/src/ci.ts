@@ -10,11 +10,11 @@
  * A group is one workload: the configured ones when kernels are captured; with traces on
  * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
-import { rm } from 'node:fs/promises';
+import { lstat, readdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { checkOutputFolder, formatShard, InputError, inShard, outputError, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
+import { checkOutputFolder, formatShard, InputError, inShard, outputError, printable, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
@@ -189,6 +189,49 @@ export function checkGroupName(name: string, from: string): string {
   return name;
 }
 
+/** The names of the reports kreplay ci writes into a workload's folder: the diff formats, report.html, perfetto-SIDE-N.json. */
+function isReportName(name: string): boolean {
+  return name === 'report.html' || Object.values(DIFF_FILES).some(([n]) => n === name) || /^perfetto-(?:base|patched)-[1-9][0-9]{0,5}\.json$/.test(name);
+}
+
+/**
+ * A summary.json's `files` of workload `group`: each `GROUP/REPORT`, a report kreplay ci
+ * writes in that workload's folder, or an input error naming `from`. summary.kcidb.json and
+ * summary.txt are written from these names: `../../../x` became a log_url above the
+ * artifacts URL, an absolute one (`/etc/passwd`, `//host/x`) a file: URL of the merging machine.
+ */
+export function checkGroupFiles(group: string, files: readonly string[], from: string): void {
+  for (const f of files) {
+    if (path.dirname(f) !== group || !isReportName(path.basename(f))) {
+      throw new InputError(`workload ${group} lists a report ${JSON.stringify(f)} that is not one kreplay ci writes in its folder`, {
+        file: from,
+        hint: `a report is ${group}/ followed by diff.txt, diff.json, report.html, perfetto-base-1.json or another file kreplay ci writes; pass the shard's output folder as its job wrote it`,
+      });
+    }
+  }
+}
+
+const isLink = async (p: string): Promise<boolean> => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
+
+/**
+ * A workload's folder, made and writable, with any symbolic link where it or one of its
+ * reports goes removed: a reused output folder, or an artifact unpacked into it, may hold
+ * one, and the reports (written to the target of a link, as a user-named --out is) replaced
+ * whatever it named. Now they replace the link.
+ */
+async function groupFolder(dir: string): Promise<void> {
+  try {
+    if (await isLink(dir)) await unlink(dir);
+  } catch (e) {
+    throw outputError(dir, e);
+  }
+  await checkOutputFolder(dir);
+  for (const name of (await readdir(dir)).filter(isReportName).sort()) {
+    const p = path.join(dir, name);
+    if (await isLink(p)) await unlink(p).catch((e: unknown) => Promise.reject(outputError(p, e)));
+  }
+}
+
 /** `dir` joined with `name`, refusing anything that would land outside `dir`. */
 function under(dir: string, name: string): string {
   const p = path.join(dir, name);
@@ -327,7 +370,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
   for (const group of groups) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const dir = under(cfg.output, group);
-    await checkOutputFolder(dir);
+    await groupFolder(dir);
     const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
     const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
     const perfetto = cfg.formats.includes('perfetto')
@@ -401,6 +444,11 @@ const SUMMARY_FILES = ['summary.json', 'summary.txt', 'summary.ktap', 'summary.k
 /** The summary files of a run (or of merged shards): summary.json and .txt, and summary.ktap / summary.kcidb.json when asked. */
 export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {
   const out = result.output;
+  // a link found where a summary goes (ci merge into a reused folder) is replaced, not written through
+  for (const f of SUMMARY_FILES) {
+    const file = path.join(out, f);
+    if (await isLink(file)) await unlink(file).catch((e: unknown) => Promise.reject(outputError(file, e)));
+  }
   await writeFileAtomic(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
   await writeFileAtomic(path.join(out, 'summary.txt'), ciSummaryText(result));
   if (cfg.formats.includes('ktap')) await writeFileAtomic(path.join(out, 'summary.ktap'), ciToKtap(result));
@@ -433,5 +481,5 @@ export function ciSummaryText(r: CiResult): string {
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
     lines.push(`      reports: ${g.files.join(' ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  return printable(`${lines.join('\n')}\n`); // reasons quote the traces: controls shown, not acted on
 }

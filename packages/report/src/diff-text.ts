@@ -1,5 +1,5 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
-import type { Finding } from '@kreplay/core';
+import { printable, type Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
 import { diffVerdictSaid, fmtChange, fmtRate, pad, unjudgedCount, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
 
@@ -123,5 +123,5 @@ export function diffToText(d: DiffResult): string {
       );
     }
   }
-  return `${out.join('\n')}\n`;
+  return printable(`${out.join('\n')}\n`); // trace-derived text: controls shown, not acted on
 }

@@ -3,15 +3,15 @@
  * finding, anchored at the trace line of its own event, so a workflow run shows findings
  * on the file. Property and message values are escaped as the runner requires.
  */
-import type { Finding, Severity } from '@kreplay/core';
+import { printable, type Finding, type Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { findingLine, verdictSaid, type RenderOptions } from './util.js';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
 
-/** Message data: `%`, CR and LF escaped. */
+/** Message data: `%`, CR and LF escaped as the runner requires; other controls (an ESC sequence from a comm name) as \xNN, for the log viewer. */
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return printable(s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A'));
 }
 
 /** Property values: also `:` and `,`. */

@@ -5,7 +5,7 @@
  * `kreplay report --format text` prints it; the HTML report shows it at the top.
  * A pure function of the ReportModel; untrusted text is bidi-isolated as in the HTML.
  */
-import { reachesFailOn } from '@kreplay/core';
+import { printable, reachesFailOn } from '@kreplay/core';
 import { fmtNs, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
@@ -109,5 +109,5 @@ export function reportToText(m: ReportModel): string {
     for (const r of m.runs) for (const w of r.run.warnings ?? []) lines.push(`  warning: ${w}`);
   }
   for (const s of sections) lines.push('', ...sectionLines(s));
-  return `${lines.map(isolateBidi).join('\n')}\n`;
+  return printable(`${lines.map(isolateBidi).join('\n')}\n`);
 }

@@ -2,7 +2,7 @@
  * Text: a summary, then each finding with its explanation and the cited lines, then
  * warnings; `--stats` appends what the replay used and skipped.
  */
-import type { Finding } from '@kreplay/core';
+import { printable, type Finding } from '@kreplay/core';
 import { percentile, type LatencyHistogram, type ReplayResult } from '@kreplay/replay';
 import { reaches } from './rules.js';
 import { findingTask, plural, seconds, type RenderOptions } from './util.js';
@@ -98,5 +98,6 @@ export function formatText(r: ReplayResult, opts: RenderOptions = {}): string {
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   if (opts.stats) out.push('', statsText(r, opts.timing ?? true));
-  return `${out.join('\n')}\n`;
+  // comm names, cited trace lines and the trace's own name come from the trace: a terminal shows their controls, not acts on them
+  return printable(`${out.join('\n')}\n`);
 }
