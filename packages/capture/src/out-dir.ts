@@ -8,9 +8,9 @@
  * boots.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { lstat, mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, META_SCHEMA_ID } from '@kreplay/core';
+import { InputError, META_SCHEMA_ID, removeLink } from '@kreplay/core';
 
 /** The files one run of a capture writes into its folder. */
 export const RUN_FILES = ['trace.txt.gz', 'trace.dat', 'meta.json', 'kernel.log', 'console.log'] as const;
@@ -69,8 +69,7 @@ export async function removeStale(paths: readonly string[]): Promise<void> {
  * the user's choice; what lies in it may not be (an unpacked artifact, a shared /tmp folder).
  */
 export async function prepareRunFolder(dir: string, runFolder: boolean): Promise<void> {
-  const isLink = async (p: string) => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
-  if (runFolder && (await isLink(dir))) await unlink(dir);
+  if (runFolder) await removeLink(dir);
   await mkdir(dir, { recursive: true });
-  for (const f of RUN_FILES) if (await isLink(join(dir, f))) await unlink(join(dir, f));
+  for (const f of RUN_FILES) await removeLink(join(dir, f));
 }

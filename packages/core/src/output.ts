@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, realpathSync, statSync, type WriteStream } from 'node:fs';
-import { access, constants, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
 
@@ -250,4 +250,16 @@ export function drainedOrGone(stream: NodeJS.WritableStream): Promise<void> {
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching them is the point
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * Remove `p` if it is a symbolic link (and nothing else): for a folder or file kreplay names
+ * inside its own output folder, which a reused folder or an unpacked artifact may hold as a
+ * link — writing through it would replace whatever it names. A path the user names (`--out`)
+ * is written through its link instead (writeFileAtomic). Errors are EnvironmentErrors.
+ */
+export async function removeLink(p: string): Promise<void> {
+  const st = await lstat(p).catch(() => undefined);
+  if (!st?.isSymbolicLink()) return;
+  await unlink(p).catch((e: unknown) => Promise.reject(outputError(p, e)));
 }

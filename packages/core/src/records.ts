@@ -8,6 +8,14 @@ export type FieldValue = number | bigint | string | boolean | null | FieldValue[
 
 export type Fields = Record<string, FieldValue>;
 
+/**
+ * How every trace marker of the capture workload begins (`kr_marker` in
+ * packages/capture/c/kr.h writes `kreplay: <text>` in one write, so one line): the workload's
+ * mismatch reports (`kreplay: mismatch …`) are read by it, and the parser never joins a line
+ * after one to it.
+ */
+export const WORKLOAD_MARKER_PREFIX = 'kreplay: ';
+
 /** kprobe / kretprobe location as printed in the event line. */
 export interface ProbeSite {
   kind: 'kprobe' | 'kretprobe';

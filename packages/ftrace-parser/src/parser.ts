@@ -10,6 +10,7 @@
  * event's timestamp when it is on the same CPU.
  */
 import { InputError } from '@kreplay/core/errors';
+import { WORKLOAD_MARKER_PREFIX } from '@kreplay/core/records';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
@@ -308,7 +309,8 @@ export class TraceLineParser {
     // write (packages/capture/c/kr.h kr_marker), so a line after one is not part of it: a line that
     // does not parse stays a gap, and the mismatch stays readable
     const buf = ev.fields.buf;
-    this.pendingIsMarker = (ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs') && !(typeof buf === 'string' && buf.startsWith('kreplay: '));
+    this.pendingIsMarker =
+      (ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs') && !(typeof buf === 'string' && buf.startsWith(WORKLOAD_MARKER_PREFIX));
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }

@@ -10,11 +10,22 @@
  * A group is one workload: the configured ones when kernels are captured; with traces on
  * both sides, the workloads their meta.json files name (`traces` for runs that name none). The library never prints: progress goes to `onProgress`.
  */
-import { lstat, readdir, rm, unlink } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { checkOutputFolder, formatShard, InputError, inShard, outputError, printable, stringifyJson, writeFileAtomic, type Shard } from '@kreplay/core';
+import {
+  checkOutputFolder,
+  formatShard,
+  InputError,
+  inShard,
+  outputError,
+  printable,
+  removeLink,
+  stringifyJson,
+  writeFileAtomic,
+  type Shard,
+} from '@kreplay/core';
 import { configError, type CiConfig, type CiSide, type LoadedCiConfig } from './ci-config.js';
 import { expandInputs, workloadNameOf, type DiffResult } from '@kreplay/diff';
 import {
@@ -211,8 +222,6 @@ export function checkGroupFiles(group: string, files: readonly string[], from: s
   }
 }
 
-const isLink = async (p: string): Promise<boolean> => (await lstat(p).catch(() => undefined))?.isSymbolicLink() === true;
-
 /**
  * A workload's folder, made and writable, with any symbolic link where it or one of its
  * reports goes removed: a reused output folder, or an artifact unpacked into it, may hold
@@ -220,16 +229,9 @@ const isLink = async (p: string): Promise<boolean> => (await lstat(p).catch(() =
  * whatever it named. Now they replace the link.
  */
 async function groupFolder(dir: string): Promise<void> {
-  try {
-    if (await isLink(dir)) await unlink(dir);
-  } catch (e) {
-    throw outputError(dir, e);
-  }
+  await removeLink(dir);
   await checkOutputFolder(dir);
-  for (const name of (await readdir(dir)).filter(isReportName).sort()) {
-    const p = path.join(dir, name);
-    if (await isLink(p)) await unlink(p).catch((e: unknown) => Promise.reject(outputError(p, e)));
-  }
+  for (const name of (await readdir(dir)).filter(isReportName).sort()) await removeLink(path.join(dir, name));
 }
 
 /** `dir` joined with `name`, refusing anything that would land outside `dir`. */
@@ -445,10 +447,7 @@ const SUMMARY_FILES = ['summary.json', 'summary.txt', 'summary.ktap', 'summary.k
 export async function writeSummary(result: CiResult, cfg: CiConfig): Promise<void> {
   const out = result.output;
   // a link found where a summary goes (ci merge into a reused folder) is replaced, not written through
-  for (const f of SUMMARY_FILES) {
-    const file = path.join(out, f);
-    if (await isLink(file)) await unlink(file).catch((e: unknown) => Promise.reject(outputError(file, e)));
-  }
+  for (const f of SUMMARY_FILES) await removeLink(path.join(out, f));
   await writeFileAtomic(path.join(out, 'summary.json'), `${stringifyJson(result, 2)}\n`);
   await writeFileAtomic(path.join(out, 'summary.txt'), ciSummaryText(result));
   if (cfg.formats.includes('ktap')) await writeFileAtomic(path.join(out, 'summary.ktap'), ciToKtap(result));

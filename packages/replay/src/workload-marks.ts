@@ -11,7 +11,7 @@
  * bytes. The workload marks at most its first 32 mismatches; the rest are in its counters
  * (meta.json workload.result.mismatches), which replay compares with the marks it saw.
  */
-import { fileKey, type Finding, type MetaJson, type TraceEvent } from '@kreplay/core';
+import { fileKey, WORKLOAD_MARKER_PREFIX, type Finding, type MetaJson, type TraceEvent } from '@kreplay/core';
 import { cite, hex, who } from './cite.js';
 
 const MISMATCH = /^kreplay: mismatch kind=(\w+) index=(\d+) want=0x([0-9a-f]+) got=0x([0-9a-f]+)\s*$/;
@@ -37,7 +37,7 @@ export interface WorkloadMismatch {
 export function workloadMismatch(ev: TraceEvent): WorkloadMismatch | undefined {
   if (ev.event !== 'tracing_mark_write' && ev.event !== 'print') return undefined;
   const buf = ev.fields.buf;
-  if (typeof buf !== 'string' || !buf.startsWith('kreplay: mismatch ')) return undefined;
+  if (typeof buf !== 'string' || !buf.startsWith(`${WORKLOAD_MARKER_PREFIX}mismatch `)) return undefined;
   const m = MISMATCH.exec(buf);
   if (!m) return undefined;
   return { kind: m[1]!, index: Number(m[2]), want: BigInt(`0x${m[3]}`), got: BigInt(`0x${m[4]}`), ev };

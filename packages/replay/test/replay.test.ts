@@ -26,6 +26,7 @@ const add = (pfn: number, idx = 0, ino = '2a') => `mm_filemap_add_to_page_cache:
 const del = (pfn: number, idx = 0, ino = '2a') => `mm_filemap_delete_from_page_cache: dev 8:16 ino ${ino} pfn=0x${pfn.toString(16)} ofs=${idx * 4096} order=0`;
 const rmapAdd = (pfn: number, name = 'p_page_add_file_rmap_0') => `${name}: (page_add_file_rmap+0x0/0x150) arg1=${page(pfn)} arg2=0xffff888003b00000 arg3=0x0`;
 const rmapDel = (pfn: number) => `p_page_remove_rmap_0: (page_remove_rmap+0x0/0x1c0) arg1=${page(pfn)} arg2=0xffff888003b00000 arg3=0x0`;
+const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
 
 /** A page mapped by T1 on CPU 0, then removed by T2 on CPU 1: mapped-page-removed. */
 const race = [line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 0, '1.000002', rmapAdd(0x10)), line('dropper-12', 1, '1.000003', del(0x10))];
@@ -113,7 +114,7 @@ describe('linux-6.1 adapter', () => {
   it('counts nested probes of one mapping once (do_set_pte calls page_add_file_rmap)', async () => {
     const r = await run([
       race[0]!,
-      line('mapper-11', 0, '1.000002', `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(0x10)} arg3=0x7f0000000000`),
+      line('mapper-11', 0, '1.000002', setPte(0x10)),
       line('mapper-11', 0, '1.000002', rmapAdd(0x10)),
       line('mapper-11', 0, '1.000003', rmapDel(0x10)),
       line('dropper-12', 1, '1.000004', del(0x10)),
@@ -128,7 +129,7 @@ describe('linux-6.1 adapter', () => {
     // page_add_file_rmap of the page, after another task zapped the first PTE, maps it again
     const r = await run([
       race[0]!,
-      line('mapper-11', 0, '1.000002', `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(0x10)} arg3=0x7f0000000000`),
+      line('mapper-11', 0, '1.000002', setPte(0x10)),
       line('mapper-11', 0, '1.000003', rmapAdd(0x10)),
       line('zapper-13', 0, '1.000004', rmapDel(0x10)),
       line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
@@ -221,7 +222,6 @@ describe('adoption', () => {
   });
 
   it('a page that only a forgotten invalidate promise covered is not judged stale-after-invalidate, and says so', async () => {
-    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
     const inv = (ts: string, start: number) =>
       line(
         'w-20',
@@ -255,7 +255,6 @@ describe('adoption', () => {
   });
 
   it("a removed page's PTEs that went away unseen are known gone when its pfn is reused or its address remapped", async () => {
-    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
     const orphan = [
       line('reader-10', 0, '1.000001', add(0x10)),
       line('w-20', 1, '1.000002', 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0x1 arg2=0x0 arg3=0x0 ino=42 dev=8388624'),
@@ -447,7 +446,6 @@ describe('certainty', () => {
   });
 
   it('per fact: a removal after the lost events re-establishes that the page left the cache, a mapcount does not', async () => {
-    const setPte = (pfn: number) => `p_do_set_pte_0: (do_set_pte+0x0/0x1a0) arg1=0xffffc900 arg2=${page(pfn)} arg3=0x7f0000000000`;
     // CPU 1 lost events, then removed the page; CPU 0 maps it afterwards: orphan, certain
     const removedAfterGap = await run([
       line('reader-10', 0, '1.000001', add(0x10)),
