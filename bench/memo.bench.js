@@ -8,20 +8,23 @@
 // `state.threads[tid]` and nothing else of `threads`: ctx.ts, the constructor and `finish`); no
 // flavor step reads `state.threads` (grep). One thing after the step does: the renumbering of data
 // generations (data.ts `alreadyCanonical`, `renumber`) reads and rewrites every thread's read and
-// write in progress (`ThreadS.obs`, `ThreadS.wrote`). Two keys are measured, both words of the state
-// S the step starts from (the search has them: it decodes S from them) with thread t appended:
-//   K1 every other thread's part word (a thread is one part: encode.ts) replaced by a placeholder;
+// write in progress (`ThreadS.obs`, `ThreadS.wrote`). Three keys are measured over the words of
+// the state S the step starts from (the search has them: it decodes S from them):
+//   K1 every other thread's part word (a thread is one part: encode.ts) replaced by a placeholder, and t;
 //   K2 as K1, but another thread's word is kept when that thread has a read or a write in progress
-//      (obs/wrote), which the renumbering reads.
+//      (obs/wrote), which the renumbering reads;
+//   K3 the number of S's shared words (before the threads', interned once per state), thread t's
+//      word, t, and the other threads' obs and wrote themselves — the explorer's `memoSteps` key.
 // The memoized value is the successor's words with the other threads' words replaced by the
 // placeholder, its violations, and (with step() beside advance) its ops and effect text. A hit
 // is verified: the real successor's words must be the memo's with S's other threads spliced in,
 // and the violations, ops and effect text equal. A mismatch means the key is unsound; the first
-// is printed with the step that made it.
+// is printed with the step that made it. A key whose first step rewrote another thread (the
+// renumbering) is one a build runs every time: its later hits are counted as run again, not hits.
 //
 // A second search (MEMO_TIME=1, on by default) times, per expansion, the step (advance), the
-// encode of its successor, the key's build and lookup, and what a build would add (a value table
-// insert on a miss, the splice on a hit), with performance.now() around each call (its own cost
+// encode of its successor, K3's build and lookup, and what a build would add (the successor's
+// words appended to an arena on a miss, the splice on a hit), with performance.now() around each call (its own cost
 // measured and subtracted). The saving is an estimate: a hit skips the step and the successor's
 // encode; decode, readiness and the visited set's lookup stay.
 //
