@@ -272,7 +272,7 @@ async function verify(m, withOps) {
     return r;
   });
   const c0 = process.cpuUsage();
-  const res = await explore(m, { strategy: 'exhaustive', ...(process.env.MAX_STATES ? { maxStates: Number(process.env.MAX_STATES) } : {}) });
+  const res = await explore(m, { strategy: 'exhaustive', memoSteps: false, ...(process.env.MAX_STATES ? { maxStates: Number(process.env.MAX_STATES) } : {}) });
   const c = process.cpuUsage(c0);
   w8.restore();
   return { res, expansions, k1, k2, k3, shared: shared.size, touchedOthers, firstTouch, cpu: (c.user + c.system) / 1e6, strings: strings.ids.size };
@@ -381,7 +381,7 @@ async function timing(m) {
     return n;
   };
   const c0 = process.cpuUsage();
-  const res = await explore(m, { strategy: 'exhaustive', ...(process.env.MAX_STATES ? { maxStates: Number(process.env.MAX_STATES) } : {}) });
+  const res = await explore(m, { strategy: 'exhaustive', memoSteps: false, ...(process.env.MAX_STATES ? { maxStates: Number(process.env.MAX_STATES) } : {}) });
   const cu = process.cpuUsage(c0);
   m.encode = enc;
   w8.restore();
@@ -423,7 +423,7 @@ async function ab(machines, rounds) {
     for (const mode of ['off', 'on']) {
       const c0 = process.cpuUsage();
       for (const [i, m] of machines.entries()) {
-        const r = await explore(m, { strategy: 'exhaustive', ...(mode === 'on' ? { memoSteps: true } : {}) });
+        const r = await explore(m, { strategy: 'exhaustive', memoSteps: mode === 'on' });
         const { timeMs: _t, statesPerSec: _r, ...stats } = r.stats;
         const said = JSON.stringify({ verdict: r.verdict, exhaustive: r.exhaustive, incomplete: r.incomplete, violations: r.violations, stats });
         if (!first.has(i)) first.set(i, said);

@@ -277,7 +277,8 @@ export default async function states(args = []) {
     return advance(s, t);
   };
   const t0 = process.cpuUsage();
-  const r = await explore(m, { strategy: 'exhaustive', maxStates: Number(process.env.MAX_STATES ?? 8_000_000) });
+  // every step run (no step memoization), so that the wrapped advance sees every state
+  const r = await explore(m, { strategy: 'exhaustive', memoSteps: false, maxStates: Number(process.env.MAX_STATES ?? 8_000_000) });
   const u = process.cpuUsage(t0);
   for (const c of locals.values()) {
     const w = c.id >>> 5;

@@ -387,5 +387,13 @@ describe('kreplay explore', () => {
       expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(10_000);
       expect(two.stdout).toBe(one.stdout);
     }, 300_000);
+
+    it('gives the same --json --no-timing with --no-step-memo, which runs every step', async () => {
+      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing', '--workers', '1'];
+      const [memo, every] = [await runCli(args), await runCli([...args, '--no-step-memo'])];
+      expect(memo.exitCode).toBe(1);
+      expect(every.exitCode).toBe(1);
+      expect(every.stdout).toBe(memo.stdout);
+    }, 300_000);
   });
 });

@@ -186,7 +186,7 @@ export interface Machine<S = unknown> {
   exchange?: WordExchange;
   /**
    * Optional, with `encode` and `decode`: what lets the exhaustive search reuse a thread's step
-   * across states (step memoization, explore's `memoSteps`, off by default).
+   * across states (step memoization, explore's `memoSteps`, on by default).
    */
   stepMemo?: StepMemo<S>;
   /**

@@ -60,6 +60,8 @@ export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutco
 export const DEFAULT_MAX_STATES = 8_000_000;
 
 type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard' | 'model' | 'memoSteps'> & {
+  /** Words step memoization records at most (step-memo.ts MEMO_MAX_WORDS; tests make it small). */
+  memoMaxWords?: number;
   /**
    * Asked at each level boundary (every node before `expanded` expanded, the next level's
    * nodes up to `known` discovered, none expanded): true stops the search there, for the
@@ -77,7 +79,7 @@ export class ExhaustiveSearch implements SearchStrategy {
   /** The first node of the level the search stopped at for `handover` (every node before it expanded). */
   handedOver: number | undefined;
   /** With `memoSteps`: the steps the search took and how many of them it did not run (step-memo.ts). */
-  private memo: { readonly steps: number; readonly hits: number } | undefined;
+  private memo: { readonly steps: number; readonly hits: number; readonly full: boolean } | undefined;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
@@ -101,8 +103,9 @@ export class ExhaustiveSearch implements SearchStrategy {
     const pending: (S | undefined)[] = decode ? [] : [s0];
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
-    // step memoization (step-memo.ts): a machine that decodes its words and says what its steps read, unsharded
-    const memo = this.opts.memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, this.opts.memoSteps === 'verify') : undefined;
+    // step memoization (step-memo.ts), on unless turned off: a machine that decodes its words and says what its steps read, unsharded
+    const memoSteps = this.opts.memoSteps ?? true;
+    const memo = memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, memoSteps === 'verify', this.opts.memoMaxWords) : undefined;
     this.memo = memo;
     const encode = memo ? machine.encode!.bind(machine) : undefined;
     reach(s0, -1, -1);
@@ -184,7 +187,8 @@ export class ExhaustiveSearch implements SearchStrategy {
   }
 
   annotate(result: ExploreResult): void {
-    if (this.memo) result.memo = { steps: this.memo.steps, hits: this.memo.hits };
+    // asked for by name (measurements, tests): the result of a search is the same with or without it
+    if (this.memo && this.opts.memoSteps !== undefined) result.memo = { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full };
     if (!this.opts.shard || !this.part) return;
     result.shard = this.opts.shard;
     result.part = this.part;

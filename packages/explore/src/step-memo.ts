@@ -1,6 +1,6 @@
 /**
- * Step memoization for the one-thread exhaustive search (`ExploreOptions.memoSteps`, off by
- * default, not in the CLI): thread t's step from a state is keyed by what it reads — the state's
+ * Step memoization for the one-thread exhaustive search (`ExploreOptions.memoSteps`, on unless
+ * turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
  * shared words (interned once per state), thread t's word, t, and what the machine says the step
  * reads of the other threads (`Machine.stepMemo`) — and a step met again under a key is not run:
  * its successor is the words recorded the first time with this state's other threads put back, and
@@ -17,6 +17,12 @@ const NOTHING: readonly ModelViolation[] = Object.freeze([]);
 const RUN = -1;
 /** The values' arena is chunks of 2^CHUNK_BITS words (never copied as it grows); a value is its chunk and offset. */
 const CHUNK_BITS = 20;
+/**
+ * Words the arena holds at most (256 MiB); past them no step is recorded, and a step whose key is
+ * not known is run (as without memoization: the answer is the same). linux-6.12's
+ * odirect-vs-fault-multipage, 3.1 M states, records ~120 MiB.
+ */
+export const MEMO_MAX_WORDS = 64 << 20;
 
 /**
  * The keys: (the shared words' number, thread t's word, t and the number of what it reads of the
@@ -104,10 +110,14 @@ export class StepMemoTable<S> {
   private out = new Int32Array(1024);
   hits = 0;
   steps = 0;
+  /** The words recorded so far, and whether the next would pass `maxWords`: then no new key is recorded. */
+  private recordedWords = 0;
+  full = false;
 
   constructor(
     private readonly machine: Machine<S>,
     private readonly verify: boolean,
+    private readonly maxWords = MEMO_MAX_WORDS,
   ) {
     this.memo = machine.stepMemo!;
   }
@@ -134,6 +144,7 @@ export class StepMemoTable<S> {
     const b = this.words[this.at + t]!;
     const c = t | (this.othersOf(s, t) << 5);
     if (!keys.find(this.sharedId, b, c)) {
+      if (this.full) return this.run(s, t, advance, encode, false);
       const n = this.run(s, t, advance, encode, true);
       keys.put(this.sharedId, b, c, this.recorded);
       return n;
@@ -212,6 +223,13 @@ export class StepMemoTable<S> {
     }
     const size = 1 << CHUNK_BITS;
     if (n + 1 > size) throw new Error(`step memoization: a state of ${n} words`);
+    if (this.recordedWords + n + 1 > this.maxWords) {
+      // the memo's memory is spent: this step and every key not yet known are run from now on
+      this.full = true;
+      this.recorded = RUN;
+      return n;
+    }
+    this.recordedWords += n + 1;
     if (this.used + n + 1 > this.chunks[this.chunk]!.length) {
       if (this.used + n + 1 <= size) {
         // the first chunk grows until it is a chunk's size (a small search stays small)

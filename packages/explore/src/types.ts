@@ -85,8 +85,8 @@ export interface ExploreResult {
   shard?: Shard;
   /** `schedule` strategy: the schedule that was run. */
   replayed?: RecordedSchedule;
-  /** With `memoSteps`: the steps the exhaustive search took, and how many it reused rather than ran. */
-  memo?: { steps: number; hits: number };
+  /** With `memoSteps` given: the steps the exhaustive search took, how many it reused rather than ran, and whether its memory ran out (it then recorded no more). */
+  memo?: { steps: number; hits: number; full: boolean };
   /** A shard of the exhaustive search: what `mergeShards` needs beyond the result (shard.ts). */
   part?: ShardPart;
 }
@@ -141,10 +141,11 @@ export interface ExploreOptions {
   workersFromStates?: number;
   handoverBatch?: number;
   /**
-   * Exhaustive search on one thread, for measurements and tests (off by default, not in the CLI):
-   * reuse a thread's step across states that agree on what it reads (step-memo.ts,
-   * `Machine.stepMemo`); `verify` also runs every reused step and throws where it differs.
-   * The result then says how many steps were reused (`ExploreResult.memo`).
+   * Exhaustive search on one thread (on by default; `false`, the CLI's `--no-step-memo`, runs every
+   * step): reuse a thread's step across states that agree on what it reads (step-memo.ts,
+   * `Machine.stepMemo`; a machine without it, and a sharded search, run every step); `verify` also
+   * runs every reused step and throws where it differs. Given by name, the result says how many
+   * steps were reused (`ExploreResult.memo`).
    */
   memoSteps?: boolean | 'verify';
   /** Called for each end of an execution (tests use it to compare strategies). */

@@ -1,12 +1,12 @@
 /**
- * Step memoization (`memoSteps`, step-memo.ts): a search that reuses a thread's step across
+ * Step memoization (`memoSteps`, step-memo.ts; on by default): a search that reuses a thread's step across
  * states that agree on what it reads answers what the search that runs every step answers, on
  * every shipped case (each reused step also run and compared: `verify`); a machine whose
  * `stepMemo` leaves out what a step reads of another thread is caught.
  */
 import { describe, expect, it } from '@jest/globals';
 import type { Machine, ModelViolation } from '@kreplay/core';
-import { explore } from '../src/index.js';
+import { explore, ExhaustiveSearch } from '../src/index.js';
 import { golden, shippedCases, summary } from './shipped.js';
 
 interface Counter {
@@ -56,7 +56,7 @@ const cases = await shippedCases();
 
 describe('step memoization', () => {
   it('reuses steps and answers what the search that runs them all answers, on a machine whose steps read another thread', async () => {
-    const plain = await explore(counters(3, 4, true), { strategy: 'exhaustive' });
+    const plain = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: false });
     const memo = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: 'verify' });
     expect(summary(memo)).toEqual(summary(plain));
     expect(plain.violations.length).toBeGreaterThan(0);
@@ -65,13 +65,31 @@ describe('step memoization', () => {
     expect(memo.memo!.hits).toBeGreaterThan(0);
   });
 
+  it('is on by default: a machine whose stepMemo leaves out a read answers otherwise unless memoSteps is false', async () => {
+    const truth = summary(await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: false }));
+    expect(summary(await explore(counters(3, 4, false), { strategy: 'exhaustive', memoSteps: false }))).toEqual(truth);
+    // the lying machine's reused steps skip what thread 0's progress changes: another graph
+    expect(summary(await explore(counters(3, 4, false), { strategy: 'exhaustive' }))).not.toEqual(truth);
+  });
+
+  it('stops recording when its memory is spent, and answers the same', async () => {
+    const plain = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: false });
+    const capped = await explore(counters(3, 4, true), { strategy: new ExhaustiveSearch({ memoSteps: 'verify', memoMaxWords: 40 }) });
+    expect(summary(capped)).toEqual(summary(plain));
+    expect(capped.memo).toMatchObject({ full: true });
+    expect(capped.memo!.hits).toBeGreaterThan(0);
+    const free = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: true });
+    expect(free.memo).toMatchObject({ full: false });
+    expect(free.memo!.hits).toBeGreaterThan(capped.memo!.hits);
+  });
+
   it('catches a machine that leaves out what a step reads of another thread', async () => {
     await expect(explore(counters(3, 4, false), { strategy: 'exhaustive', memoSteps: 'verify' })).rejects.toThrow(/Machine\.stepMemo's promise is broken/);
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s: the same answer with every reused step checked', async (name, c) => {
     const r = await explore(c.machine, { strategy: 'exhaustive', memoSteps: 'verify' });
-    expect(summary(r)).toEqual(golden[name] ?? summary(await explore(c.machine, { strategy: 'exhaustive' })));
+    expect(summary(r)).toEqual(golden[name] ?? summary(await explore(c.machine, { strategy: 'exhaustive', memoSteps: false })));
     // a flavor module's steps may read any thread (Ctx.state): its machine offers no stepMemo, and nothing is reused
     if (c.flavor.endsWith('.js')) expect(c.machine.stepMemo === undefined && r.memo === undefined).toBe(true);
     else expect(r.memo!.steps).toBe(r.stats.states - 1);

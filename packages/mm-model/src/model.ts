@@ -155,7 +155,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   };
 
   /**
-   * What a step reads of the other threads (step memoization; explore's `memoSteps`, off by
+   * What a step reads of the other threads (step memoization; explore's `memoSteps`, on by
    * default). A step runs in a Ctx, which keeps its own thread of the state (`state.threads[tid]`,
    * ctx.ts:108) and writes only that one (`finish`, ctx.ts:804-810); the locks' owners and
    * readers a step tests are in the shared part (`PageS.locker`, `MmState.ptl`, `LockS`), and no

@@ -125,6 +125,12 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       allowNo: true,
       description: 'include wall-clock figures (ms, states/s); --no-timing makes the output byte-identical run to run',
     }),
+    'step-memo': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description:
+        "reuse a thread's step across states that agree on everything it reads (the exhaustive search on one thread, built-in flavors); the result is the same either way (docs/explore.md); --no-step-memo runs every step",
+    }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({
       options: ['sc', 'lkmm'],
@@ -306,6 +312,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       'max-executions'?: number;
       'max-states'?: number;
       'timeout'?: string;
+      'step-memo': boolean;
     },
     scheduled?: { file: string; schedule: ScheduleFile },
   ): ExploreOptions {
@@ -333,6 +340,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     if (flags['max-executions'] !== undefined) opts.maxExecutions = flags['max-executions'];
     if (flags['max-states'] !== undefined) opts.maxStates = flags['max-states'];
     if (flags.timeout !== undefined) opts.timeoutMs = parseDuration(flags.timeout, '--timeout');
+    if (!flags['step-memo']) opts.memoSteps = false;
     if (flags.random) {
       opts.seed = flags.seed;
       opts.runs = flags.runs;
