@@ -4,8 +4,12 @@
 // checkouts alternating round by round, and per checkout the least wall and CPU time of the
 // rounds (a shared machine's clock only ever adds). CPU is split by thread from /proc (Linux):
 // the coordinator's thread (worker 0 too), the worker threads, and V8's helper threads (GC).
-//   node bench/explore-workers.mjs [--rounds R] [--workers N] [--scenario FILE] [--flavor NAME] [--max-states M] DIR...
-// (defaults: 3 rounds, 2 workers, odirect-vs-fault-multipage.yaml, linux-6.1, this checkout).
+//   node bench/explore-workers.mjs [--rounds R] [--workers N] [--scenario FILE] [--flavor NAME] [--max-states M]
+//                                  [--handover H] [--workers-from S] DIR...
+// (defaults: 3 rounds, 2 workers, odirect-vs-fault-multipage.yaml, linux-6.1, this checkout; the
+// handover and the threads' start where explore.ts puts them: SINGLE_CORE_STATES, WORKERS_START_STATES).
+// --handover H / --workers-from S: exploreOnCores' handoverStates / workersFromStates, to measure
+// other choices of the two (each checkout's build must accept them).
 // --max-states M with M the states known at the handover (the first level boundary past
 // explore.ts SINGLE_CORE_STATES; 432 711 on multipage/linux-6.1) stops the search at the first
 // level boundary after it: the one-thread part, the handover and one level on the workers.
@@ -17,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = fileURLToPath(import.meta.url);
 
 /** One search in this process (the child): prints its figures as one JSON line. */
-async function child([dir, scenario, flavor, workers, maxStates]) {
+async function child([dir, scenario, flavor, workers, maxStates, handover, workersFrom]) {
   const mm = await import(pathToFileURL(path.join(dir, 'packages/mm-model/dist/index.js')).href);
   const ex = await import(pathToFileURL(path.join(dir, 'packages/explore/dist/index.js')).href);
   const file = path.join(dir, 'fixtures/scenarios', scenario);
@@ -40,7 +44,11 @@ async function child([dir, scenario, flavor, workers, maxStates]) {
   const started = new Set(readdirSync('/proc/self/task'));
   const usage = process.resourceUsage();
   const t0 = performance.now();
-  const r = await ex.exploreOnCores(machine, source, Number(workers), { strategy: 'exhaustive', ...(maxStates ? { maxStates: Number(maxStates) } : {}) });
+  const opts = { strategy: 'exhaustive' };
+  if (maxStates) opts.maxStates = Number(maxStates);
+  if (handover) opts.handoverStates = Number(handover);
+  if (workersFrom) opts.workersFromStates = Number(workersFrom);
+  const r = await ex.exploreOnCores(machine, source, Number(workers), opts);
   const wall = (performance.now() - t0) / 1000;
   sample();
   clearInterval(timer);
@@ -53,7 +61,7 @@ async function child([dir, scenario, flavor, workers, maxStates]) {
 }
 
 async function main(args) {
-  const o = { rounds: 3, workers: 2, scenario: 'odirect-vs-fault-multipage.yaml', flavor: 'linux-6.1', maxStates: '', dirs: [] };
+  const o = { rounds: 3, workers: 2, scenario: 'odirect-vs-fault-multipage.yaml', flavor: 'linux-6.1', maxStates: '', handover: '', workersFrom: '', dirs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--rounds') o.rounds = Number(args[++i]);
@@ -61,16 +69,22 @@ async function main(args) {
     else if (a === '--scenario') o.scenario = args[++i];
     else if (a === '--flavor') o.flavor = args[++i];
     else if (a === '--max-states') o.maxStates = args[++i];
+    else if (a === '--handover') o.handover = args[++i];
+    else if (a === '--workers-from') o.workersFrom = args[++i];
     else o.dirs.push(path.resolve(a));
   }
   if (o.dirs.length === 0) o.dirs.push(path.resolve(path.dirname(here), '..'));
   const best = new Map();
   for (let round = 1; round <= o.rounds; round++) {
     for (const dir of o.dirs) {
-      const out = execFileSync(process.execPath, [here, '--child', dir, o.scenario, o.flavor, String(o.workers), o.maxStates], { encoding: 'utf8' });
+      // the 1-minute load average before the round: wall times mean something only on an idle machine
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      const out = execFileSync(process.execPath, [here, '--child', dir, o.scenario, o.flavor, String(o.workers), o.maxStates, o.handover, o.workersFrom], {
+        encoding: 'utf8',
+      });
       const r = JSON.parse(out.trim().split('\n').pop());
       console.log(
-        `round ${round} ${dir}: ${r.verdict} ${r.distinct} distinct, wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s (main thread ${r.main.toFixed(2)}, workers ${r.workers.map((c) => c.toFixed(2)).join(' ')}, other threads ${r.helpers.toFixed(2)})`,
+        `round ${round} (load ${load}) ${dir}: ${r.verdict} ${r.distinct} distinct, wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s (main thread ${r.main.toFixed(2)}, workers ${r.workers.map((c) => c.toFixed(2)).join(' ')}, other threads ${r.helpers.toFixed(2)})`,
       );
       const b = best.get(dir) ?? { wall: Infinity, cpu: Infinity };
       best.set(dir, { wall: Math.min(b.wall, r.wall), cpu: Math.min(b.cpu, r.cpu) });

@@ -263,4 +263,20 @@ describe("a trace's own text does not act on the terminal", () => {
       expect({ args, controls: r.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) }).toEqual({ args, controls: null });
     }
   });
+
+  it("shows the control characters of a litmus test's name as \\xNN, not as an escape sequence", async () => {
+    const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/derived/kreplay-lkmm-store-buffering-left-right-after.litmus');
+    const file = path.join(tmp, 'escape.litmus');
+    writeFileSync(file, readFileSync(test, 'utf8').replace(/^C \S+/, 'C sb\u001b]0;pwned\u0007\u001b[2Jx'));
+    for (const args of [
+      ['litmus', file],
+      ['litmus', file, '--judge'],
+    ]) {
+      const r = await runCli(args);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit: 0 });
+      expect(r.stdout).toContain('Test sb\\x1b]0;pwned\\x07\\x1b[2Jx Allowed');
+      // eslint-disable-next-line no-control-regex
+      expect({ args, controls: r.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) }).toEqual({ args, controls: null });
+    }
+  });
 });

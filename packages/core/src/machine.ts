@@ -185,6 +185,11 @@ export interface Machine<S = unknown> {
    */
   exchange?: WordExchange;
   /**
+   * Optional, with `encode` and `decode`: what lets the exhaustive search reuse a thread's step
+   * across states (step memoization, explore's `memoSteps`, off by default).
+   */
+  stepMemo?: StepMemo<S>;
+  /**
    * Optional cheap form of `next` for searches that only need to know who can step: thread t
    * in s has finished (`THREAD_DONE`, where `next` gives null), can step (`THREAD_ENABLED`) or
    * is blocked (`THREAD_BLOCKED`). Must agree with `next`; it builds no label and no accesses.
@@ -194,6 +199,29 @@ export interface Machine<S = unknown> {
   final?(s: S): ModelViolation[];
   /** A human-readable dump of the state, for counterexample reports. */
   describe?(s: S): string;
+}
+
+/**
+ * `Machine.stepMemo`: the parts of a state a step depends on, said over the state's words
+ * (`Machine.encode`), so that a search can key thread t's step by them and reuse its result.
+ * The words of a state end with one word per thread (its whole part: frames, locals, status);
+ * everything before them is the state's shared part.
+ */
+export interface StepMemo<S> {
+  /**
+   * Where the threads' words begin in `words[0..n)` (thread u's word is at the result + u, and
+   * they are the last words), or -1 when these words are not laid out so (the search then runs
+   * every step of that state).
+   */
+  threadsAt(words: Int32Array, n: number): number;
+  /**
+   * What thread t's step from s reads of the other threads, written into `out` from `at` on;
+   * returns where it ended. The promise: thread t's step from two states with the same words
+   * before the threads', the same word for thread t and the same words written here gives the
+   * same violations and successors whose words are equal but for the other threads' words —
+   * which it leaves as they were in the state it started from.
+   */
+  otherReads(s: S, t: number, out: Int32Array, at: number): number;
 }
 
 /** `Machine.exchange`: definitions out, translation in, and a hash every machine built alike agrees on. */

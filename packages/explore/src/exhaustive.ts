@@ -24,6 +24,7 @@ import type { RunContext } from './context.js';
 import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
+import { StepMemoTable } from './step-memo.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -58,7 +59,7 @@ export function advancer<S>(machine: Machine<S>): (s: S, t: number) => StepOutco
  */
 export const DEFAULT_MAX_STATES = 8_000_000;
 
-type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard' | 'model'> & {
+type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd' | 'shard' | 'model' | 'memoSteps'> & {
   /**
    * Asked at each level boundary (every node before `expanded` expanded, the next level's
    * nodes up to `known` discovered, none expanded): true stops the search there, for the
@@ -75,6 +76,8 @@ export class ExhaustiveSearch implements SearchStrategy {
   wholeGraph = false;
   /** The first node of the level the search stopped at for `handover` (every node before it expanded). */
   handedOver: number | undefined;
+  /** With `memoSteps`: the steps the search took and how many of them it did not run (step-memo.ts). */
+  private memo: { readonly steps: number; readonly hits: number } | undefined;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
@@ -98,6 +101,10 @@ export class ExhaustiveSearch implements SearchStrategy {
     const pending: (S | undefined)[] = decode ? [] : [s0];
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
+    // step memoization (step-memo.ts): a machine that decodes its words and says what its steps read, unsharded
+    const memo = this.opts.memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, this.opts.memoSteps === 'verify') : undefined;
+    this.memo = memo;
+    const encode = memo ? machine.encode!.bind(machine) : undefined;
     reach(s0, -1, -1);
     ctx.visit(0);
     rec?.discovered(machine.key(s0));
@@ -123,6 +130,7 @@ export class ExhaustiveSearch implements SearchStrategy {
       if (decode) {
         const n = graph.readWords(id);
         s = decode(graph.wordBuffer, n);
+        memo?.expanding(graph.wordBuffer, n);
       } else {
         s = pending[id]!;
         pending[id] = undefined;
@@ -141,6 +149,17 @@ export class ExhaustiveSearch implements SearchStrategy {
       }
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
+        if (memo) {
+          const n = memo.step(s, t, advance, encode!);
+          if (!ctx.visit(depth + 1)) break;
+          const found = memo.found;
+          if (found.length > 0 && !ctx.book.beaten(found, depth + 1)) ctx.book.addAll(found, [...graph.path(id), t], 'step');
+          if (graph.reachWords(memo.wordBuffer, n, id, t) >= 0 && graph.size > maxStates) {
+            ctx.stop('max-states');
+            break;
+          }
+          continue;
+        }
         const r = advance(s, t);
         if (!ctx.visit(depth + 1)) break;
         if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
@@ -165,6 +184,7 @@ export class ExhaustiveSearch implements SearchStrategy {
   }
 
   annotate(result: ExploreResult): void {
+    if (this.memo) result.memo = { steps: this.memo.steps, hits: this.memo.hits };
     if (!this.opts.shard || !this.part) return;
     result.shard = this.opts.shard;
     result.part = this.part;

@@ -85,6 +85,8 @@ export interface ExploreResult {
   shard?: Shard;
   /** `schedule` strategy: the schedule that was run. */
   replayed?: RecordedSchedule;
+  /** With `memoSteps`: the steps the exhaustive search took, and how many it reused rather than ran. */
+  memo?: { steps: number; hits: number };
   /** A shard of the exhaustive search: what `mergeShards` needs beyond the result (shard.ts). */
   part?: ShardPart;
 }
@@ -138,6 +140,13 @@ export interface ExploreOptions {
   handoverStates?: number;
   workersFromStates?: number;
   handoverBatch?: number;
+  /**
+   * Exhaustive search on one thread, for measurements and tests (off by default, not in the CLI):
+   * reuse a thread's step across states that agree on what it reads (step-memo.ts,
+   * `Machine.stepMemo`); `verify` also runs every reused step and throws where it differs.
+   * The result then says how many steps were reused (`ExploreResult.memo`).
+   */
+  memoSteps?: boolean | 'verify';
   /** Called for each end of an execution (tests use it to compare strategies). */
   onEnd?: (key: string, kind: 'terminal' | 'deadlock') => void;
 }

@@ -292,6 +292,23 @@ export class StateEncoder<S extends object> implements WordExchange {
     this.defs.set(w.subarray(from, to), at);
   }
 
+  /**
+   * Where the words of the root's last value begin when that value is field `field`, an array of
+   * `count` parts (one word each: an element of one of the root's arrays is a part), so that they
+   * are the last `count` words of `words[0..n)`; -1 when not (a state that fell back to its key
+   * string, a root whose last field is another). For `Machine.stepMemo` (model.ts).
+   */
+  lastPartsAt(words: Int32Array, n: number, field: string, count: number): number {
+    const w0 = words[0]!;
+    if (n === 0 || (w0 & 7) !== TAG_OBJECT) return -1;
+    const fields = this.shapeFields[w0 >> 3];
+    if (fields === undefined || fields[fields.length - 1] !== field) return -1;
+    const at = n - count;
+    if (at < 2 || words[at - 1] !== ((count << 3) | TAG_ARRAY)) return -1;
+    for (let i = at; i < n; i++) if ((words[i]! & 7) !== TAG_PART) return -1;
+    return at;
+  }
+
   /** `Machine.encode`: the words of `s` into `out`; returns their count (all of them fit when ≤ out.length). */
   encode(s: S, out: Int32Array): number {
     this.len = 0;

@@ -5,7 +5,7 @@
  */
 import { InputError } from '@kreplay/core';
 import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
-import type { Machine, ModelViolation, StepInfo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness, WordExchange } from '@kreplay/core';
+import type { Machine, ModelViolation, StepInfo, StepMemo, StepOutcome, StepResult, ThreadInfo, ThreadReadiness, WordExchange } from '@kreplay/core';
 import type { Flavor } from './flavor.js';
 import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
@@ -154,6 +154,34 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     );
   };
 
+  /**
+   * What a step reads of the other threads (step memoization; explore's `memoSteps`, off by
+   * default). A step runs in a Ctx, which keeps its own thread of the state (`state.threads[tid]`,
+   * ctx.ts:108) and writes only that one (`finish`, ctx.ts:804-810); the locks' owners and
+   * readers a step tests are in the shared part (`PageS.locker`, `MmState.ptl`, `LockS`), and no
+   * built-in flavor's step reads `state.threads` (a flavor module's might, through `Ctx.state`:
+   * those machines offer none). What reads the others is the renumbering of data generations after
+   * the step (`canonical` above): `alreadyCanonical` and `renumber` read every thread's read and
+   * write in progress (data.ts:130, :177) and rewrite them (data.ts:201), so those are what thread
+   * t's step reads of the others. `npm run bench memo` checks the promise on every step of every
+   * shipped scenario (docs/explore.md, session 28).
+   */
+  const stepMemo: StepMemo<MmState> | undefined = builtinFlavors().includes(flavor)
+    ? {
+        threadsAt: (words, n) => encoder.lastPartsAt(words, n, 'threads', env.threads.length),
+        otherReads(s, t, out, at) {
+          const threads = s.threads;
+          for (let u = 0; u < threads.length; u++) {
+            if (u === t) continue;
+            const th = threads[u]!;
+            at = listInto(th.obs, out, at);
+            at = listInto(th.wrote, out, at);
+          }
+          return at;
+        },
+      }
+    : undefined;
+
   return {
     flavor: flavor.name,
     scenario: scenario.name,
@@ -211,9 +239,23 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       return s;
     },
     exchange: encoder,
+    stepMemo,
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };
+}
+
+/** A list as its length and its numbers (-1: none) into `out` from `at`; where it ends (nothing is written past `out`'s end). */
+function listInto(list: readonly number[] | undefined, out: Int32Array, at: number): number {
+  if (list === undefined) {
+    if (at < out.length) out[at] = -1;
+    return at + 1;
+  }
+  if (at + list.length < out.length) {
+    out[at] = list.length;
+    for (let i = 0; i < list.length; i++) out[at + 1 + i] = list[i]!;
+  }
+  return at + 1 + list.length;
 }
 
 /** The machine-level procedure of a thread that runs several programs in turn (scenario `then:`). */

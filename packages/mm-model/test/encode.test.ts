@@ -304,6 +304,26 @@ describe('the encoding is generic over the state', () => {
     expect([...back.m]).toEqual([[1, 2]]);
   });
 
+  test("lastPartsAt finds the root's last field when it is an array of parts, and nothing else (Machine.stepMemo)", () => {
+    const e = new StateEncoder<Record<string, unknown>>(() => 'k');
+    const out = new Int32Array(64);
+    const threads = [
+      { pc: 'a', l: { x: 1 } },
+      { pc: 'b', l: { x: 2 } },
+    ];
+    const n = e.encode({ pages: [{ f: 1 }], threads }, out);
+    expect(e.lastPartsAt(out, n, 'threads', 2)).toBe(n - 2);
+    // equal threads are one part: one word each, equal where the threads are equal
+    const m = e.encode({ pages: [{ f: 2 }], threads: [threads[1], threads[0]] }, out.subarray(32));
+    expect([out[32 + m - 2], out[32 + m - 1]]).toEqual([out[n - 1], out[n - 2]]);
+    expect(e.lastPartsAt(out, n, 'threads', 3)).toBe(-1);
+    expect(e.lastPartsAt(out, n, 'zones', 2)).toBe(-1);
+    // a root whose last field is another, a last array of numbers rather than parts, a state that fell back to its key
+    expect(e.lastPartsAt(out, e.encode({ threads, zones: [1, 2] }, out), 'threads', 2)).toBe(-1);
+    expect(e.lastPartsAt(out, e.encode({ threads: [1, 2] }, out), 'threads', 2)).toBe(-1);
+    expect(e.lastPartsAt(out, e.encode({ threads: new Map() }, out), 'threads', 0)).toBe(-1);
+  });
+
   test('a buffer too small gets nothing past its end and the count it needs', () => {
     const e = enc();
     const s = { a: [1, 2, 3, 4, 5, 6, 7, 8] };

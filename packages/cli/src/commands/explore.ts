@@ -16,7 +16,17 @@ import {
   type ScheduleFile,
   type Strategy,
 } from '@kreplay/explore';
-import { checkOutputFolder, checkOutputPath, EnvironmentError, InputError, parseDuration, parseShard, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import {
+  checkOutputFolder,
+  checkOutputPath,
+  EnvironmentError,
+  InputError,
+  parseDuration,
+  parseShard,
+  printable,
+  stringifyJson,
+  writeFileAtomic,
+} from '@kreplay/core';
 import { createMachine, listFlavors, loadScenario, modelIdentity, resolveFlavor } from '@kreplay/mm-model';
 // @kreplay/lkmm and @kreplay/report are loaded when a run needs them (--memory-model lkmm,
 // --format ktap|kcidb): together they are about a fifth of the command's start-up
@@ -247,7 +257,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       };
       const { exploreToKcidb, exploreToKtap } = await import('@kreplay/report');
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
-    } else await this.emit(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : ''), undefined);
+    } else await this.emit(printable(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : '')), undefined); // scenario text: controls shown, not acted on
     if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
   }
 

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { availableParallelism } from 'node:os';
-import { InputError, parseDuration, stringifyJson } from '@kreplay/core';
+import { InputError, parseDuration, printable, stringifyJson } from '@kreplay/core';
 import {
   checkFiles,
   DEFAULT_MODEL,
@@ -109,7 +109,8 @@ Exit codes: 0 every test was checked (and, with --judge, agrees with its Result:
         let text = formatHerd(o.result);
         if (j)
           text += `Judge ${o.result.name} ${j.verdict}${j.expected ? ` (Result: ${j.expected}${o.result.expectation?.datarace ? ' DATARACE' : ''})` : ''}${j.message ? ` ${j.message}` : ''}\n`;
-        if (!(await writeStdoutChunk(`${text}\n`))) return;
+        // a test's name and values come from its file: controls shown as \xNN, not acted on
+        if (!(await writeStdoutChunk(printable(`${text}\n`)))) return;
       }
     }
     if (internal && !internal.ok) {
