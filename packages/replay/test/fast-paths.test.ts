@@ -14,7 +14,7 @@ import { cachedInRange, OpenCalls, promiseKey, Shadow, type FileState, type Open
 import { ReturnCounts } from '../src/return-counts.js';
 import { EventNames } from '../src/event-names.js';
 import type { Adapter, Lifted } from '../src/adapters/adapter.js';
-import { argsReader, FileRefs, makeOp, shapedOp, UNKNOWN_DEV, type Arg, type Values } from '../src/adapters/probe-adapter.js';
+import { argsReader, FileRefs, makeOp, shapedOp, UNKNOWN_DEV, type Arg, type ReaderFactory, type Values } from '../src/adapters/probe-adapter.js';
 import { OpCounts } from '../src/op-counts.js';
 import type { FieldValue, FileRef, Fields, MmOp, MmOpKind, TraceEvent } from '@kreplay/core';
 import { InOrder, ReorderBuffer, ReorderNeeded } from '../src/order.js';
@@ -305,6 +305,48 @@ describe('replay fast paths give what the plain code gave', () => {
         }
       }),
     );
+  });
+
+  it('argsReader: readers of one text (a factory shared by those with the same converters) each convert with their own converters and name their own fields', () => {
+    // the same fields into the same targets, so one reader text: only the converters differ
+    const ino: Arg['read'] = (raw) => (typeof raw === 'number' ? raw : undefined);
+    const layout = (read: Arg['read'], as: Arg['as']): Arg[] => [
+      { target: 'ret', field: 'ret', alt: ['arg1'], as, read },
+      { target: 'ino', field: 'ino', alt: undefined, as: 'number', read: ino },
+    ];
+    const factories = new Map<string, ReaderFactory>();
+    const toNumber: Arg['read'] = (raw) => (typeof raw === 'number' && raw >= 0 ? raw : undefined);
+    const asNumber = argsReader(layout(toNumber, 'number'), factories);
+    const asSigned = argsReader(
+      layout((raw) => (typeof raw === 'number' ? -raw : undefined), 'signed'),
+      factories,
+    );
+    const asText = argsReader(
+      layout((raw) => (raw === null ? undefined : `t${String(raw)}`), 'string'),
+      factories,
+    );
+    // the same converters: one factory; others: one each
+    const asPfn = argsReader(layout(toNumber, 'pfn'), factories);
+    expect(factories.size).toBe(3);
+    expect(asNumber.toString()).toBe(asSigned.toString());
+    const ev = { type: 'event', event: 'e' } as unknown as TraceEvent;
+    const read = (r: typeof asNumber, fields: Fields) => {
+      const v: Record<string, unknown> = {};
+      const why = r(fields, v as Values, ev);
+      return { why, v };
+    };
+    // interleaved, so that no reader sees another's converters or arguments
+    for (let round = 0; round < 3; round++) {
+      expect(read(asNumber, { ret: 5, ino: 7 })).toStrictEqual({ why: undefined, v: { ret: 5, ino: 7 } });
+      expect(read(asSigned, { ret: 5, ino: 7 })).toStrictEqual({ why: undefined, v: { ret: -5, ino: 7 } });
+      expect(read(asText, { arg1: 5, ino: 7 })).toStrictEqual({ why: undefined, v: { ret: 't5', ino: 7 } });
+      expect(read(asNumber, { arg1: -1, ino: 7 })).toStrictEqual({ why: 'arg1=-1 is not an integer', v: {} });
+      expect(read(asSigned, { ret: 'x', ino: 7 })).toStrictEqual({ why: 'ret=x is not a signed', v: {} });
+      expect(read(asText, { ret: null, ino: 7 })).toStrictEqual({ why: 'ret=null is not a string', v: {} });
+      expect(read(asSigned, { ino: 'y' })).toStrictEqual({ why: 'ino=y is not an integer', v: { ret: undefined } });
+      expect(read(asPfn, { ret: 3, ino: 7 })).toStrictEqual({ why: undefined, v: { ret: 3, ino: 7 } });
+      expect(read(asPfn, { ret: -3, ino: 7 })).toStrictEqual({ why: 'ret=-3 is not a pfn', v: {} });
+    }
   });
 
   it('argsReader: the compiled reader stores, converts and refuses what the loop over the arguments did, whatever the names', () => {

@@ -112,11 +112,23 @@ function notConvertible(a: Arg, field: string, raw: FieldValue): string {
 /** The targets a Values object has (a map's other keys are converted, never stored). */
 const TARGETS: ReadonlySet<string> = new Set(Object.keys(emptyValues()));
 
+/** Makes a reader of one text from its converters and `why` (argsReader). */
+export type ReaderFactory = (...fns: unknown[]) => (f: Fields, v: Values, ev: TraceEvent) => string | undefined;
+
+/** A number per converter function, for the key of argsReader's factories. */
+const converterIds = new WeakMap<Arg['read'], number>();
+let converters = 0;
+function converterId(read: Arg['read']): number {
+  let id = converterIds.get(read);
+  if (id === undefined) converterIds.set(read, (id = converters++));
+  return id;
+}
+
 /**
  * A function that reads one meaning's arguments from an event's fields, converts them and
  * stores them in `v` (a target whose fields the event lacks gets undefined), in the map's
  * order; it returns why the event is unusable at the first value that does not convert (the
- * arguments after it are not read), else undefined. Compiled once per meaning, so that each
+ * arguments after it are not read), else undefined. Generated per meaning, so that each
  * field's read is a named load of its own (`f["page"]`: one event's fields objects, one
  * hidden class), each conversion a call site that sees one converter (inlinable), and each
  * store a named store — where a loop over the arguments made one keyed load, one call of
@@ -124,7 +136,7 @@ const TARGETS: ReadonlySet<string> = new Set(Object.keys(emptyValues()));
  * megamorphic load and call per argument). Names are quoted by JSON.stringify: nothing else
  * of the map reaches the code, and `f["x"]` reads what `f[name]` read.
  */
-export function argsReader(args: readonly Arg[]): (f: Fields, v: Values, ev: TraceEvent) => string | undefined {
+export function argsReader(args: readonly Arg[], factories = new Map<string, ReaderFactory>()): (f: Fields, v: Values, ev: TraceEvent) => string | undefined {
   const q = JSON.stringify;
   const body = args
     .map((a, k) => {
@@ -138,11 +150,22 @@ export function argsReader(args: readonly Arg[]): (f: Fields, v: Values, ev: Tra
       ].join('\n');
     })
     .join('\n');
-  const factory = new Function(
-    ...args.map((_a, k) => `read${k}`),
-    'why',
-    `return function readArgs(f, v, ev) {\nlet raw, j, x;\n${body}\nreturn undefined;\n};`,
-  ) as (...fns: unknown[]) => (f: Fields, v: Values, ev: TraceEvent) => string | undefined;
+  // `factories`: one per reader text and converters (by identity) made so far, an adapter's.
+  // Meanings that read the same fields into the same targets with the same converters (a map's
+  // add and delete tracepoints, its two rmap probes) get their readers from one factory: closures
+  // of one function literal share its feedback and its optimized code, so V8 compiles that text
+  // once, where a factory per meaning (a script of its own each) made each reader a compile of its
+  // own; the readers' calls still see one converter each. `why` differs: it is an argument.
+  const key = `${args.map((a) => converterId(a.read)).join(',')}\n${body}`;
+  let factory = factories.get(key);
+  if (factory === undefined) {
+    factory = new Function(
+      ...args.map((_a, k) => `read${k}`),
+      'why',
+      `return function readArgs(f, v, ev) {\nlet raw, j, x;\n${body}\nreturn undefined;\n};`,
+    ) as ReaderFactory;
+    factories.set(key, factory);
+  }
   const why = (k: number, j: number, raw: FieldValue): string => {
     const a = args[k]!;
     return notConvertible(a, j === 0 ? a.field : a.alt![j - 1]!, raw);
@@ -220,6 +243,8 @@ export class ProbeMapAdapter implements Adapter {
   private readonly printedPfns = new Set<bigint>();
   private pfnsMeet = false;
   private readonly devs = new Map<FieldValue, string | undefined>();
+  private readonly readers = new Map<Conversion, Arg['read']>();
+  private readonly readerFactories = new Map<string, ReaderFactory>();
   readonly files: FileRefs;
 
   constructor(
@@ -281,7 +306,7 @@ export class ProbeMapAdapter implements Adapter {
       const order = rawOf(orderArg) !== undefined ? toNumber(read(orderArg)) : 0;
       return pfn === undefined || order === undefined ? { unusable: reason } : { unusable: reason, pfns: subpages(pfn, order) };
     };
-    const readArgs = argsReader(args);
+    const readArgs = argsReader(args, this.readerFactories);
     return (ev) => {
       const why = readArgs(ev.fields, v, ev);
       if (why !== undefined) return unusable(why, ev);
@@ -323,7 +348,14 @@ export class ProbeMapAdapter implements Adapter {
     return { fromPages: this.pagePfns.size, printed: this.printedPfns.size };
   }
 
+  /** One converter per conversion for all of this adapter's meanings, so that meanings reading alike share a reader's code (argsReader). */
   private reader(as: Conversion): Arg['read'] {
+    let r = this.readers.get(as);
+    if (r === undefined) this.readers.set(as, (r = this.makeReader(as)));
+    return r;
+  }
+
+  private makeReader(as: Conversion): Arg['read'] {
     switch (as) {
       case 'number':
       case 'pfn':
