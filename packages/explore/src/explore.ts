@@ -57,7 +57,7 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
     handover: (_expanded, known) => {
       // the threads load the model while this thread searches on; this thread, whose model is
       // loaded and compiled by then, is worker 0
-      if (!pool && known >= startAt) pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>);
+      if (!pool && known >= startAt) pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>, opts.memoSteps ?? true);
       return known >= handAt;
     },
   });

@@ -178,15 +178,17 @@ export class SearchWorkers {
     workers: number,
     readonly maxDepth: number,
     private local?: Machine<unknown>,
+    /** ExploreOptions.memoSteps (default on): each worker keeps its own step memo. */
+    readonly memoSteps: boolean | 'verify' = true,
   ) {
     const W = (this.W = Math.max(1, workers));
-    for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth }));
+    for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth, memoSteps }));
   }
 
   /** Ready to search: the worker on this thread joins now (made earlier, it would have taken the probe's machine). */
   begin(): void {
     if (!this.local) return;
-    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth }));
+    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth, memoSteps: this.memoSteps }));
     this.local = undefined;
   }
 
@@ -221,7 +223,7 @@ export async function exploreParallel(
   const start = performance.now() - (handover?.ctx.elapsedMs() ?? 0);
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
-  const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth);
+  const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth, undefined, opts.memoSteps ?? true);
   pool.begin();
   const peers = pool.peers;
   const W = peers.length;

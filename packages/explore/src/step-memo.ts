@@ -1,6 +1,6 @@
 /**
- * Step memoization for the one-thread exhaustive search (`ExploreOptions.memoSteps`, on unless
- * turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
+ * Step memoization for the exhaustive search, on one thread and on each worker (worker.ts)
+ * (`ExploreOptions.memoSteps`, on unless turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
  * shared words (interned once per state), thread t's word, t, and what the machine says the step
  * reads of the other threads (`Machine.stepMemo`) — and a step met again under a key is not run:
  * its successor is the words recorded the first time with this state's other threads put back, and

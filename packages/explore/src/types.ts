@@ -141,8 +141,8 @@ export interface ExploreOptions {
   workersFromStates?: number;
   handoverBatch?: number;
   /**
-   * Exhaustive search on one thread (on by default; `false`, the CLI's `--no-step-memo`, runs every
-   * step): reuse a thread's step across states that agree on what it reads (step-memo.ts,
+   * Exhaustive search, on one thread and on each worker (on by default; `false`, the CLI's
+   * `--no-step-memo`, runs every step): reuse a thread's step across states that agree on what it reads (step-memo.ts,
    * `Machine.stepMemo`; a machine without it, and a sharded search, run every step); `verify` also
    * runs every reused step and throws where it differs. Given by name, the result says how many
    * steps were reused (`ExploreResult.memo`).

@@ -16,6 +16,7 @@ import { carryError, WordTable } from '@kreplay/core';
 import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
+import { StepMemoTable } from './step-memo.js';
 import type { FoundViolation } from './types.js';
 
 /** Where a worker gets its Machine: a module file (absolute path), the name of an async factory it exports, and that factory's argument. */
@@ -30,6 +31,8 @@ export interface WorkerInit {
   me: number;
   workers: number;
   maxDepth: number;
+  /** Step memoization (step-memo.ts): each worker keeps its own, its words being its own; `false` runs every step. */
+  memoSteps: boolean | 'verify';
 }
 
 /**
@@ -195,12 +198,15 @@ class SearchWorker<S> {
     this.exchange = exchangeOf(machine);
     this.encode = machine.encode!.bind(machine);
     this.decode = machine.decode!.bind(machine);
+    this.memo = init.memoSteps && machine.stepMemo ? new StepMemoTable(machine, init.memoSteps === 'verify') : undefined;
     this.importers = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : this.exchange.importer()));
     this.sent = new Array<number>(this.W).fill(0);
     this.out = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : new Outbox()));
   }
 
   private readonly advance: (s: S, t: number) => StepOutcome<S>;
+  /** This worker's step memo (its part numbers are its own), when the machine offers one and it is not turned off. */
+  private readonly memo: StepMemoTable<S> | undefined;
 
   private readonly maxDepthCap: number;
 
@@ -323,6 +329,7 @@ class SearchWorker<S> {
   private async expandFrontier(ranks: Int32Array, base: number): Promise<void> {
     const W = this.W;
     const T = this.T;
+    const memo = this.memo;
     const d = this.levelDepth;
     for (let i = 0; i < this.frontier.length; i++) {
       if ((i & (CHUNK - 1)) === CHUNK - 1 && W > 1) {
@@ -337,7 +344,9 @@ class SearchWorker<S> {
       const gid = base + r;
       this.at = gid * (T + 1);
       if (this.tmp.length < this.table.bytesOf(local)) this.tmp = new Int32Array(this.table.bytesOf(local) * 2);
-      const s = this.decode(this.tmp, this.table.wordsOf(local, this.tmp));
+      const sn = this.table.wordsOf(local, this.tmp);
+      const s = this.decode(this.tmp, sn);
+      memo?.expanding(this.tmp, sn);
       const { finished, enabled } = readyMasks(this.machine, s);
       this.finished.push(gid);
       this.finished.push(finished);
@@ -360,19 +369,31 @@ class SearchWorker<S> {
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
         this.at = gid * (T + 1) + t + 1;
-        const res = this.advance(s, t);
+        // the successor's words (in `buf`) and the step's violations: reused, or the step run
+        let n: number;
+        let buf: Int32Array;
+        let violations: readonly ModelViolation[];
+        if (memo) {
+          n = memo.step(s, t, this.advance, this.encode);
+          buf = memo.wordBuffer;
+          violations = memo.found;
+        } else {
+          const res = this.advance(s, t);
+          n = this.words(res.state);
+          buf = this.buf;
+          violations = res.violations;
+        }
         this.states++;
         if (d + 1 > this.maxDepth) this.maxDepth = d + 1;
         const ord = r * T + t;
-        if (res.violations.length > 0)
-          for (const v of res.violations) {
+        if (violations.length > 0)
+          for (const v of violations) {
             const old = this.best.get(v.rule);
             if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
           }
-        const n = this.words(res.state);
-        const o = W === 1 ? 0 : ownerOf(this.exchange.portableHash(this.buf, n), W);
-        if (o === this.me) this.reached(this.table.add(this.buf, n), ord, gid);
-        else this.out[o]!.add(this.buf, n, ord, gid);
+        const o = W === 1 ? 0 : ownerOf(this.exchange.portableHash(buf, n), W);
+        if (o === this.me) this.reached(this.table.add(buf, n), ord, gid);
+        else this.out[o]!.add(buf, n, ord, gid);
       }
     }
   }

@@ -36,8 +36,9 @@ const fromRoot = [...new Set(cases.map((c) => c.file))].map((file, i) => {
 });
 
 describe('exhaustive search on worker threads', () => {
-  it.each(fromRoot.map((c) => [c.name, c] as const))('%s: 2 workers = 1 core', async (_name, c) => {
-    expect(summary(await exploreParallel(c.source, 2))).toEqual(await oneCore(c));
+  it.each(fromRoot.map((c) => [c.name, c] as const))('%s: 2 workers = 1 core (each worker checking every step it reuses)', async (_name, c) => {
+    // each worker keeps its own step memo (step-memo.ts); 'verify' runs every reused step too and throws where it differs
+    expect(summary(await exploreParallel(c.source, 2, { memoSteps: 'verify' }))).toEqual(await oneCore(c));
   });
 
   // a threshold of one state: the one-thread search hands over after the initial state's level
