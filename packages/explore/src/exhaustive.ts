@@ -24,7 +24,8 @@ import type { RunContext } from './context.js';
 import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
-import { StepMemoTable } from './step-memo.js';
+import { MEMO_MAX_WORDS } from './step-memo.js';
+import { StepMemoRows } from './step-memo-rows.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -101,12 +102,21 @@ export class ExhaustiveSearch implements SearchStrategy {
     // their words in the visited set — then the frontier is no garbage for the collector.
     const decode = machine.encode && machine.decode ? machine.decode.bind(machine) : undefined;
     const pending: (S | undefined)[] = decode ? [] : [s0];
+    // step memoization (step-memo-rows.ts), on unless turned off: a machine that decodes its words and says what its steps read, unsharded;
+    // the visited set then keeps states as rows (state-table.ts), whose shared numbers the memo's keys and values use
+    const memoSteps = this.opts.memoSteps ?? true;
+    const memo =
+      memoSteps && decode && machine.stepMemo && !rec
+        ? new StepMemoRows(
+            machine,
+            graph.keyByRows(machine.stepMemo.threadsAt.bind(machine.stepMemo)),
+            memoSteps === 'verify',
+            this.opts.memoMaxWords ?? MEMO_MAX_WORDS,
+          )
+        : undefined;
+    this.memo = memo;
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
-    // step memoization (step-memo.ts), on unless turned off: a machine that decodes its words and says what its steps read, unsharded
-    const memoSteps = this.opts.memoSteps ?? true;
-    const memo = memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, memoSteps === 'verify', this.opts.memoMaxWords) : undefined;
-    this.memo = memo;
     const encode = memo ? machine.encode!.bind(machine) : undefined;
     reach(s0, -1, -1);
     ctx.visit(0);
@@ -133,7 +143,7 @@ export class ExhaustiveSearch implements SearchStrategy {
       if (decode) {
         const n = graph.readWords(id);
         s = decode(graph.wordBuffer, n);
-        memo?.expanding(graph.wordBuffer, n);
+        memo?.expanding(id);
       } else {
         s = pending[id]!;
         pending[id] = undefined;
@@ -157,7 +167,8 @@ export class ExhaustiveSearch implements SearchStrategy {
           if (!ctx.visit(depth + 1)) break;
           const found = memo.found;
           if (found.length > 0 && !ctx.book.beaten(found, depth + 1)) ctx.book.addAll(found, [...graph.path(id), t], 'step');
-          if (graph.reachWords(memo.wordBuffer, n, id, t) >= 0 && graph.size > maxStates) {
+          const child = n < 0 ? graph.reachRow(memo.row, id, t) : graph.reachWords(memo.wordBuffer, n, id, t);
+          if (child >= 0 && graph.size > maxStates) {
             ctx.stop('max-states');
             break;
           }
