@@ -78,8 +78,8 @@ export class ExhaustiveSearch implements SearchStrategy {
   wholeGraph = false;
   /** The first node of the level the search stopped at for `handover` (every node before it expanded). */
   handedOver: number | undefined;
-  /** With `memoSteps`: the steps the search took and how many of them it did not run (step-memo.ts). */
-  private memo: { readonly steps: number; readonly hits: number; readonly full: boolean } | undefined;
+  /** With `memoSteps`: the step memo (step-memo.ts), until `takeMemo`. */
+  private memo: StepMemoTable<unknown> | undefined;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
@@ -103,14 +103,16 @@ export class ExhaustiveSearch implements SearchStrategy {
     const pending: (S | undefined)[] = decode ? [] : [s0];
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
-    // step memoization (step-memo.ts), on unless turned off: a machine that decodes its words and says what its steps read, unsharded
+    // step memoization (step-memo.ts), on unless turned off: a machine that decodes its words and says what its steps read
     const memoSteps = this.opts.memoSteps ?? true;
-    const memo = memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, memoSteps === 'verify', this.opts.memoMaxWords) : undefined;
-    this.memo = memo;
+    const memo = memoSteps && decode && machine.stepMemo ? new StepMemoTable(machine, memoSteps === 'verify', this.opts.memoMaxWords) : undefined;
+    this.memo = memo as StepMemoTable<unknown> | undefined;
     const encode = memo ? machine.encode!.bind(machine) : undefined;
     reach(s0, -1, -1);
     ctx.visit(0);
-    rec?.discovered(machine.key(s0));
+    // a shard's fingerprints are of key strings: from the state object at hand, or (states kept as
+    // words, reached by reused steps too) from the state decoded to expand it (shard.ts)
+    if (!decode) rec?.discovered(machine.key(s0));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -134,6 +136,7 @@ export class ExhaustiveSearch implements SearchStrategy {
         const n = graph.readWords(id);
         s = decode(graph.wordBuffer, n);
         memo?.expanding(graph.wordBuffer, n);
+        rec?.keyed(id, machine.key(s));
       } else {
         s = pending[id]!;
         pending[id] = undefined;
@@ -173,17 +176,31 @@ export class ExhaustiveSearch implements SearchStrategy {
             break;
           }
           if (!decode) pending[child] = r.state;
-          rec?.discovered(machine.key(r.state));
+          if (!decode) rec?.discovered(machine.key(r.state));
         }
       }
       rec?.expanded(id, false);
     }
     if (rec) {
       ctx.incomplete.add('shard');
-      this.part = rec.part(graph);
+      const keyOf = (id: number): string => {
+        const n = graph.readWords(id); // before wordBuffer: it may replace the buffer
+        return machine.key(decode!(graph.wordBuffer, n));
+      };
+      this.part = rec.part(graph, decode && keyOf);
       this.wholeGraph = rec.split === null && !ctx.incomplete.has('max-states') && !ctx.incomplete.has('max-depth') && ctx.stopped === null;
     }
     return graph;
+  }
+
+  /**
+   * The step memo, which this search then no longer holds: after a handover (explore.ts
+   * `exploreOnCores`) worker 0, on this thread's machine, goes on with it.
+   */
+  takeMemo(): StepMemoTable<unknown> | undefined {
+    const memo = this.memo;
+    this.memo = undefined;
+    return memo;
   }
 
   annotate(result: ExploreResult): void {

@@ -1,5 +1,5 @@
 /**
- * Step memoization for the exhaustive search, on one thread and on each worker (worker.ts)
+ * Step memoization for the exhaustive search, on one thread (in a shard too) and on each worker (worker.ts; worker 0 goes on with the one-thread search's)
  * (`ExploreOptions.memoSteps`, on unless turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
  * shared words (interned once per state), thread t's word, t, and what the machine says the step
  * reads of the other threads (`Machine.stepMemo`) — and a step met again under a key is not run:
