@@ -74,7 +74,10 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
     await pool?.stop();
     return finish(machine, strategy, graph, ctx, opts);
   }
-  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown> });
+  // worker 0 runs on this machine, so the step memo's numbers are its own: it goes on with it
+  // (no second copy of what this search recorded), and nothing else keeps it
+  const memo = strategy.takeMemo();
+  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown>, memo });
 }
 
 /**

@@ -27,6 +27,7 @@ import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './
 import { errorMessage, ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES } from './exhaustive.js';
+import type { StepMemoTable } from './step-memo.js';
 
 export type { MachineSource } from './worker.js';
 
@@ -125,7 +126,7 @@ class ThreadPeer extends Peer {
 class LocalPeer extends Peer {
   private readonly handle: (m: Msg) => void;
 
-  constructor(machine: Machine<unknown>, init: WorkerInit) {
+  constructor(machine: Machine<unknown>, init: WorkerInit, memo?: StepMemoTable<unknown>) {
     super();
     // errors stay as they were thrown: nothing crosses a thread
     this.handle = serve(
@@ -133,6 +134,7 @@ class LocalPeer extends Peer {
       init,
       (m) => this.received(m),
       (e) => e,
+      memo,
     );
   }
 
@@ -185,10 +187,13 @@ export class SearchWorkers {
     for (let me = local ? 1 : 0; me < W; me++) this.peers.push(new ThreadPeer({ source, me, workers: W, maxDepth, memoSteps }));
   }
 
-  /** Ready to search: the worker on this thread joins now (made earlier, it would have taken the probe's machine). */
-  begin(): void {
+  /**
+   * Ready to search: the worker on this thread joins now (made earlier, it would have taken the
+   * probe's machine), with the probe's step memo when given (its numbers are this machine's).
+   */
+  begin(memo?: StepMemoTable<unknown>): void {
     if (!this.local) return;
-    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth, memoSteps: this.memoSteps }));
+    this.peers.unshift(new LocalPeer(this.local, { source: this.source, me: 0, workers: this.W, maxDepth: this.maxDepth, memoSteps: this.memoSteps }, memo));
     this.local = undefined;
   }
 
@@ -207,6 +212,8 @@ export interface Handover {
   ctx: RunContext;
   from: number;
   machine: Machine<unknown>;
+  /** The one-thread search's step memo, for worker 0 to go on with (`exploreParallel` lets go of it then). */
+  memo?: StepMemoTable<unknown>;
 }
 
 /**
@@ -224,7 +231,8 @@ export async function exploreParallel(
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxStates = opts.maxStates ?? DEFAULT_MAX_STATES;
   const pool = source instanceof SearchWorkers ? source : new SearchWorkers(source, workers, maxDepth, undefined, opts.memoSteps ?? true);
-  pool.begin();
+  pool.begin(handover?.memo);
+  if (handover) handover.memo = undefined;
   const peers = pool.peers;
   const W = peers.length;
   const incomplete = new Set<Incompleteness>();
@@ -281,7 +289,15 @@ export async function exploreParallel(
     }
     peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
     const reports = await answers(peers, 'report');
-    return assemble(reports, total, T, threads, incomplete, start, handover);
+    // the reports' arrays are this thread's now: the threads' visited sets and step memos go
+    // before the whole graph is built (the peak of a large search was there)
+    await pool.stop();
+    const result = assemble(reports, total, T, threads, incomplete, start, handover);
+    // asked for by name, as on one thread (exhaustive.ts `annotate`): every worker's memo, the one-thread search's in worker 0's
+    const memos = reports.map((r) => r['memo'] as ExploreResult['memo']).filter((m) => m !== undefined);
+    if (opts.memoSteps !== undefined && memos.length > 0)
+      result.memo = memos.reduce((a, m) => ({ steps: a.steps + m.steps, hits: a.hits + m.hits, full: a.full || m.full }), { steps: 0, hits: 0, full: false });
+    return result;
   } finally {
     await pool.stop();
   }

@@ -189,6 +189,7 @@ class SearchWorker<S> {
     private readonly machine: Machine<S>,
     init: WorkerInit,
     private readonly peers: (MessagePort | null)[],
+    memo?: StepMemoTable<S>,
   ) {
     this.T = machine.threads.length;
     this.W = init.workers;
@@ -198,7 +199,7 @@ class SearchWorker<S> {
     this.exchange = exchangeOf(machine);
     this.encode = machine.encode!.bind(machine);
     this.decode = machine.decode!.bind(machine);
-    this.memo = init.memoSteps && machine.stepMemo ? new StepMemoTable(machine, init.memoSteps === 'verify') : undefined;
+    this.memo = init.memoSteps && machine.stepMemo ? (memo ?? new StepMemoTable(machine, init.memoSteps === 'verify')) : undefined;
     this.importers = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : this.exchange.importer()));
     this.sent = new Array<number>(this.W).fill(0);
     this.out = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : new Outbox()));
@@ -540,6 +541,8 @@ class SearchWorker<S> {
       executions: this.executions,
       maxDepth: this.maxDepth,
       depthCut: this.depthCut,
+      // worker 0's counts include the one-thread search's when it went on with its memo
+      memo: this.memo ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full } : undefined,
     };
   }
 }
@@ -566,6 +569,8 @@ export function serve<S>(
   init: WorkerInit,
   send: (m: Msg, transfer?: ArrayBuffer[]) => void,
   carry: (e: unknown) => unknown = carryError,
+  /** Worker 0's: the one-thread search's step memo, on this very machine, to go on with. */
+  memo?: StepMemoTable<S>,
 ): (m: Msg) => void {
   const W = init.workers;
   const peers: (MessagePort | null)[] = new Array(W).fill(null);
@@ -592,7 +597,8 @@ export function serve<S>(
             }
           });
         }
-        w = new SearchWorker(machine, init, peers);
+        w = new SearchWorker(machine, init, peers, memo);
+        memo = undefined;
         // a search taken over from the one-thread search ('handover') has its states already
         send({ type: 'started', count: m['root'] === false ? 0 : w.start() });
         break;
@@ -628,6 +634,9 @@ export function serve<S>(
           { type: 'report', ...r },
           [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer),
         );
+        // the search is over: its visited set and step memo are garbage now (worker 0's live on
+        // the coordinator's thread, which builds the whole graph next)
+        w = undefined;
         break;
       }
     }
