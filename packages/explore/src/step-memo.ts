@@ -1,6 +1,6 @@
 /**
- * Step memoization for the exhaustive search on each worker (worker.ts; the one-thread search's is
- * step-memo-rows.ts, which shares its keys and its numbering of other threads' reads)
+ * Step memoization for the exhaustive search on each worker (worker.ts; the one-thread search's,
+ * in a shard too, is step-memo-rows.ts, which shares its keys and its numbering of other threads' reads)
  * (`ExploreOptions.memoSteps`, on unless turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
  * shared words (interned once per state), thread t's word, t, and what the machine says the step
  * reads of the other threads (`Machine.stepMemo`) — and a step met again under a key is not run:

@@ -541,6 +541,7 @@ class SearchWorker<S> {
       executions: this.executions,
       maxDepth: this.maxDepth,
       depthCut: this.depthCut,
+      memo: this.memo ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full } : undefined,
     };
   }
 }
@@ -629,6 +630,9 @@ export function serve<S>(
           { type: 'report', ...r },
           [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer),
         );
+        // the search is over: its visited set and step memo are garbage now (worker 0's live on
+        // the coordinator's thread, which builds the whole graph next)
+        w = undefined;
         break;
       }
     }
