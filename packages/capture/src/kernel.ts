@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '@kreplay/core';
+import { InputError, stringifyJson } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
@@ -135,7 +135,7 @@ export async function fetchDebianKernel(
       if (!deb) throw new EnvironmentError(`apt-get download left no .deb for ${pkg}`, 'check apt sources and network');
       await run('dpkg-deb', ['-x', join(tmp, deb), join(tmp, 'root')], { what: 'dpkg -x' });
       await run('depmod', ['-b', join(tmp, 'root'), release], { what: 'depmod' });
-      await writeFile(join(tmp, 'complete.json'), `${JSON.stringify({ pkg, version, release, deb }, null, 2)}\n`);
+      await writeFile(join(tmp, 'complete.json'), `${stringifyJson({ pkg, version, release, deb }, 2)}\n`);
       await rm(dir, { recursive: true, force: true });
       await rename(tmp, dir);
     } catch (e) {

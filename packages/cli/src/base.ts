@@ -10,6 +10,7 @@
 import { Command, Errors } from '@oclif/core';
 // leaf modules, not the index (which loads zod and yaml): every command starts through here
 import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
+import { stringifyJson } from '@kreplay/core/json';
 import { drainedOrGone, outputError, printable, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
 import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
 import { Progress } from './progress.js';
@@ -86,9 +87,14 @@ export abstract class KreplayCommand extends Command {
   private interruptHandler?: Interrupt;
   private progressShown?: Progress;
 
-  /** Write a line to stdout (results). Flushed before the command exits (see `finally`). */
+  /**
+   * Write a line to stdout (results). Flushed before the command exits (see `finally`). Its
+   * control characters (a file name's, a guest console's text) are shown as \xNN, not acted on;
+   * JSON passes unchanged (stringifyJson escapes them).
+   */
   protected out(text: string): void {
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const shown = printable(text);
+    process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
   }
 
   /**
@@ -152,9 +158,10 @@ export abstract class KreplayCommand extends Command {
     return super.finally(err);
   }
 
-  /** Write a line to stderr (diagnostics, progress). */
+  /** Write a line to stderr (diagnostics, progress): warnings quote input, so its control characters are shown as \xNN. */
   protected note(text: string): void {
-    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    const shown = printable(text);
+    process.stderr.write(shown.endsWith('\n') ? shown : `${shown}\n`);
   }
 
   /**
@@ -164,7 +171,7 @@ export abstract class KreplayCommand extends Command {
    */
   private fail(exit: number, kind: string, text: string, fields: { message: string; file?: string; line?: number; hint?: string }): never {
     this.reported = true;
-    this.note(printable(text));
+    this.note(text);
     if (this.argv.includes('--json') && !this.stdoutFailure) {
       const error = {
         kind,
@@ -174,7 +181,7 @@ export abstract class KreplayCommand extends Command {
         ...(fields.line ? { line: fields.line } : {}),
         ...(fields.hint ? { hint: fields.hint } : {}),
       };
-      process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+      process.stdout.write(`${stringifyJson({ error }, 2)}\n`);
     }
     return this.exit(exit);
   }

@@ -51,6 +51,27 @@ function toFile(args: string[], file: string): Promise<{ exitCode: number; stder
 
 const leftovers = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
 
+// eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 but newline and tab, DEL, C1
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** The CLI on `args` exits `exit` and shows `shown` on stdout, with no control character left to act on. */
+async function expectShown(args: string[], exit: number, shown: string): Promise<void> {
+  const r = await runCli(args);
+  expect({ args, exit: r.exitCode }).toEqual({ args, exit });
+  expect(r.stdout).toContain(shown);
+  expect({ args, controls: r.stdout.match(CONTROLS) }).toEqual({ args, controls: null });
+}
+
+/** fixtures/diff/race copied to tmp/NAME, its task kr_dio named `comm` and `tail` added to its trace: the folder and its trace.txt. */
+function raceAs(name: string, comm: string, tail = ''): { dir: string; file: string } {
+  const dir = path.join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(race)) copyFileSync(path.join(race, f), path.join(dir, f));
+  const file = path.join(dir, 'trace.txt');
+  writeFileSync(file, `${readFileSync(file, 'utf8').replaceAll('kr_dio-301', `${comm}-301`)}${tail}`);
+  return { dir, file };
+}
+
 describe('an output that cannot be written', () => {
   const missing = path.join(tmp, 'no', 'such', 'folder');
   mkdirSync(path.join(tmp, 'a-folder'), { recursive: true });
@@ -244,11 +265,7 @@ describe('an error quoting an input file does not act on its control characters'
 describe("a trace's own text does not act on the terminal", () => {
   it('shows the control characters of a comm name as \\xNN in the text, report and GitHub outputs, not as an escape sequence', async () => {
     // a process names itself (prctl PR_SET_NAME): ESC ] 0 ; ... BEL retitles the terminal, ESC [ 2 J clears it
-    const dir = path.join(tmp, 'escape-trace');
-    mkdirSync(dir, { recursive: true });
-    for (const f of readdirSync(race)) copyFileSync(path.join(race, f), path.join(dir, f));
-    const file = path.join(dir, 'trace.txt');
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('kr_dio-301', 'kr\u001b]0;pwned\u0007\u001b[2Jd-301'));
+    const { dir, file } = raceAs('escape-trace', 'kr\u001b]0;pwned\u0007\u001b[2Jd');
     for (const args of [
       ['replay', file],
       ['replay', file, '--format', 'github'],
@@ -256,13 +273,41 @@ describe("a trace's own text does not act on the terminal", () => {
       ['diff', clean, dir, '--format', 'github'],
       ['report', file],
     ]) {
-      const r = await runCli(args);
-      expect({ args, exit: r.exitCode }).toEqual({ args, exit: args[0] === 'report' ? 0 : 1 }); // report: 0 once written
-      expect(r.stdout).toContain('kr\\x1b]0;pwned\\x07\\x1b[2Jd-301');
-      // eslint-disable-next-line no-control-regex
-      expect({ args, controls: r.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) }).toEqual({ args, controls: null });
+      await expectShown(args, args[0] === 'report' ? 0 : 1, 'kr\\x1b]0;pwned\\x07\\x1b[2Jd-301'); // report: 0 once written
     }
   });
+
+  it('shows them, DEL and the C1 controls (U+009B is CSI) as \\xNN in the KTAP and JUnit outputs and in the warnings on stderr too', async () => {
+    // and a line that does not parse, which `kreplay parse` quotes in a warning
+    const { dir, file } = raceAs('escape-c1-trace', 'kr\u001b[2J\u009b2J\u007fd', 'garbage \u009b2J\n');
+    for (const args of [
+      ['replay', file, '--format', 'ktap'],
+      ['replay', file, '--format', 'junit'],
+      ['diff', clean, dir, '--format', 'ktap'],
+      ['diff', clean, dir, '--format', 'junit'],
+      ['parse', file],
+    ]) {
+      const r = await runCli(args);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit: args[0] === 'parse' ? 0 : 1 });
+      expect(args[0] === 'parse' ? r.stderr : r.stdout).toContain(args[0] === 'parse' ? 'garbage \\x9b2J' : 'kr\\x1b[2J\\x9b2J\\x7fd-301');
+      expect({ args, controls: [...(r.stdout.match(CONTROLS) ?? []), ...(r.stderr.match(CONTROLS) ?? [])] }).toEqual({ args, controls: [] });
+    }
+  }, 240_000);
+
+  it('shows those of an input file name as \\xNN where triage and explore --check print it', async () => {
+    const dir = path.join(tmp, 'named\u001b[2J\u009b');
+    mkdirSync(dir, { recursive: true });
+    const report = path.join(dir, 'report.txt');
+    copyFileSync(path.join(repoRoot, 'fixtures/reports/syzkaller-linux-report-85/report.txt'), report);
+    const yaml = path.join(dir, 'scenario.yaml');
+    copyFileSync(scenario, yaml);
+    for (const args of [
+      ['triage', report],
+      ['explore', yaml, '--check'],
+    ]) {
+      await expectShown(args, 0, 'named\\x1b[2J\\x9b');
+    }
+  }, 120_000);
 
   it("shows the control characters of a litmus test's name as \\xNN, not as an escape sequence", async () => {
     const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/derived/kreplay-lkmm-store-buffering-left-right-after.litmus');
@@ -272,11 +317,37 @@ describe("a trace's own text does not act on the terminal", () => {
       ['litmus', file],
       ['litmus', file, '--judge'],
     ]) {
-      const r = await runCli(args);
-      expect({ args, exit: r.exitCode }).toEqual({ args, exit: 0 });
-      expect(r.stdout).toContain('Test sb\\x1b]0;pwned\\x07\\x1b[2Jx Allowed');
-      // eslint-disable-next-line no-control-regex
-      expect({ args, controls: r.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) }).toEqual({ args, controls: null });
+      await expectShown(args, 0, 'Test sb\\x1b]0;pwned\\x07\\x1b[2Jx Allowed');
     }
   });
+});
+
+describe('JSON output escapes DEL and the C1 controls', () => {
+  it('writes a comm name holding U+009B (CSI) and DEL as \\u009b and \\u007f in every JSON format, read back as the same name', async () => {
+    // valid JSON either way, but a terminal showing `kreplay ... --json` acts on a raw U+009B
+    const comm = 'kr\u009b2J\u007fd';
+    const { dir, file } = raceAs('c1-trace', comm);
+    const perfetto = path.join(tmp, 'c1.perfetto.json');
+    const outputs: Array<[string[], () => string]> = [];
+    for (const args of [
+      // core's stringifyJson (every --json, replay's SARIF, --jsonl), and the writers that had their own
+      ['replay', file, '--format', 'json'],
+      ['replay', file, '--format', 'kcidb'],
+      ['diff', clean, dir, '--format', 'sarif'],
+      ['report', file, '--format', 'json', '--perfetto', perfetto],
+      ['parse', file, '--jsonl'],
+    ]) {
+      const r = await runCli(args);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit: args[0] === 'replay' || args[0] === 'diff' ? 1 : 0 });
+      outputs.push([args, () => r.stdout]);
+    }
+    outputs.push([['report --perfetto'], () => readFileSync(perfetto, 'utf8')]);
+    for (const [args, text] of outputs) {
+      const out = text();
+      expect({ args, raw: out.match(/[\u007f-\u009f]/g) }).toEqual({ args, raw: null });
+      expect({ args, escaped: out.includes('kr\\u009b2J\\u007fd') }).toEqual({ args, escaped: true });
+      const docs = args[0] === 'parse' ? out.trim().split('\n') : [out];
+      expect({ args, names: docs.some((d) => JSON.stringify(JSON.parse(d)).includes(comm)) }).toEqual({ args, names: true });
+    }
+  }, 240_000);
 });

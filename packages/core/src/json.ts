@@ -6,9 +6,28 @@
  */
 const MARK = '\u0000bigint:';
 
+/**
+ * DEL and the C1 controls (U+007F–U+009F): JSON allows them raw inside strings, and
+ * JSON.stringify leaves them so, but a terminal that shows the output acts on them (U+009B is
+ * CSI, which starts an escape sequence). Nothing else in JSON text holds them, so every one
+ * found is inside a string.
+ */
+const RAW_CONTROL = /[\u007f-\u009f]/;
+const RAW_CONTROLS = /[\u007f-\u009f]/g;
+
+/**
+ * `text` (JSON text) with DEL and the C1 controls written `\u007f` … `\u009f`: the same values
+ * to any JSON reader, nothing a terminal acts on (JSON.stringify already escapes U+0000–U+001F).
+ */
+function escapeJsonControls(text: string): string {
+  if (!RAW_CONTROL.test(text)) return text;
+  return text.replace(RAW_CONTROLS, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+}
+
+/** Every JSON kreplay writes (stdout, files): bigints exact, DEL and C1 controls escaped. */
 export function stringifyJson(value: unknown, indent?: number): string {
   const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v), indent);
   if (text === undefined) return 'null';
   // JSON.stringify escapes U+0000 inside strings, so the marker only ever appears as our own.
-  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+  return escapeJsonControls(text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1'));
 }

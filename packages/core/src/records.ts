@@ -11,10 +11,18 @@ export type Fields = Record<string, FieldValue>;
 /**
  * How every trace marker of the capture workload begins (`kr_marker` in
  * packages/capture/c/kr.h writes `kreplay: <text>` in one write, so one line): the workload's
- * mismatch reports (`kreplay: mismatch …`) are read by it, and the parser never joins a line
- * after one to it.
+ * mismatch reports (`kreplay: mismatch …`) are read by it.
  */
 export const WORKLOAD_MARKER_PREFIX = 'kreplay: ';
+
+/**
+ * How every trace marker kreplay writes begins: the capture workload's (`kreplay: …`, above) and
+ * the explorer's (`kreplay:<op> key=value …`, whose values escape line breaks:
+ * contracts/explore-trace.ts encodePair). Each is one line, so the parser never joins a line
+ * after one to it: such a line that does not parse is a gap, as anywhere else, and never part
+ * of the marker (whose keys it could otherwise add to or override).
+ */
+export const KREPLAY_MARKER_PREFIX = 'kreplay:';
 
 /** kprobe / kretprobe location as printed in the event line. */
 export interface ProbeSite {

@@ -10,6 +10,17 @@ describe('stringifyJson', () => {
   it('leaves strings that merely look like the marker alone', () => {
     expect(stringifyJson({ s: 'bigint:12' })).toBe('{"s":"bigint:12"}');
   });
+
+  it('escapes DEL and the C1 controls (U+009B is CSI to a terminal) in keys and values, which read back the same', () => {
+    const all = Array.from({ length: 0x21 }, (_, k) => String.fromCharCode(0x7f + k)).join('');
+    const value = { [`k\u009b`]: `a\u009b[2Jb`, all, edge: '~\u00a0é', big: 2n ** 64n };
+    const text = stringifyJson(value, 2);
+    expect(text).not.toMatch(/[\u007f-\u009f]/);
+    expect(text).toContain('"k\\u009b": "a\\u009b[2Jb"');
+    expect(text).toContain(`"all": "${Array.from({ length: 0x21 }, (_, k) => `\\u00${(0x7f + k).toString(16)}`).join('')}"`);
+    expect(text).toContain('"edge": "~\u00a0é"');
+    expect(JSON.parse(text.replace('18446744073709551616', '0'))).toEqual({ ...value, big: 0 });
+  });
 });
 
 describe('InputError', () => {

@@ -68,6 +68,14 @@ describe('markers', () => {
     expect(decodeMarker('kreplay:teleport pfn=0x1')).toBe('unknown kreplay op "teleport"');
     expect(decodeMarker('kreplay:step label="two\\nlines"')).toEqual({ op: 'step', label: 'two\nlines' });
   });
+
+  it('are one line: a raw line break (a trace.dat keeps a write whole) makes the marker unusable, its later text never read as its keys', () => {
+    const one = 'kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000';
+    expect(decodeMarker(`${one}\n`)).toMatchObject({ op: 'pte_map' });
+    for (const broken of [`${one}\nindex=1`, `${one}\rindex=1`, 'kreplay:step label="two\nlines"']) {
+      expect(decodeMarker(broken)).toBe('a kreplay marker is one line, but this one holds a line break (its writer escapes them as \\n)');
+    }
+  });
 });
 
 describe('the header', () => {

@@ -5,6 +5,7 @@
  * everything else.
  */
 import type { Fields, ProbeSite } from '@kreplay/core';
+import { KREPLAY_MARKER_PREFIX } from '@kreplay/core/records';
 import { decodeGraphPayload, graphEvent } from './funcgraph.js';
 import { DirectInterner, names } from './intern.js';
 import { decodeWithLayout, learnLayout, type PairLayout } from './layout.js';
@@ -18,6 +19,11 @@ export interface DecodedEvent {
   probe: ProbeSite | undefined;
   /** `<stack trace>` events: the frames follow on ` => ` lines. */
   stackHeader: boolean | undefined;
+  /**
+   * A trace marker kreplay wrote (its message starts `kreplay:`), which is one line: no line
+   * after it is part of it. Known whether or not the fields were decoded.
+   */
+  kreplayMarker?: boolean;
 }
 
 const EXACT_SYSTEMS: Record<string, string> = {
@@ -337,19 +343,20 @@ function symbolOrEventName(func: string, event: string): string {
   return isAddress(func) ? event.replace(/__return$/, '') : func;
 }
 
+/**
+ * Where a trace marker's message starts: after the ip symbol that `print: tracing_mark_write:
+ * msg` (trace-cmd, perf) puts first, else at `start`.
+ */
+function markerBufStart(event: string, s: string, start: number, end: number): number {
+  if (event !== 'print') return start;
+  const colon = s.indexOf(': ', start);
+  return colon > start && colon < end && !s.slice(start, colon).includes(' ') ? colon + 2 : start;
+}
+
 /** A trace marker: fields `ip` (the writer, `tracing_mark_write`) and `buf` (the message). */
 export function decodeMarker(event: string, s: string, start: number, fields: Fields, end = s.length): void {
-  let ip = 'tracing_mark_write';
-  let bufStart = start;
-  if (event === 'print') {
-    // `print: tracing_mark_write: msg` (trace-cmd, perf) — the ip symbol comes first
-    const colon = s.indexOf(': ', start);
-    if (colon > start && colon < end && !s.slice(start, colon).includes(' ')) {
-      ip = names.get(s, start, colon);
-      bufStart = colon + 2;
-    }
-  }
-  fields.ip = ip;
+  const bufStart = markerBufStart(event, s, start, end);
+  fields.ip = bufStart === start ? 'tracing_mark_write' : names.get(s, start, bufStart - 2);
   fields.buf = s.slice(bufStart, end);
 }
 
@@ -440,15 +447,22 @@ function syscallPayload(event: string, s: string, i: number, n: number): Fields 
 const NO_FIELDS: Fields = Object.freeze({}) as Fields;
 
 /** decodeEvent's result: one reused object (the hot path allocates no result per line). */
-const result: DecodedEvent = { event: '', system: undefined, fields: {}, probe: undefined, stackHeader: undefined };
+const result: DecodedEvent = { event: '', system: undefined, fields: {}, probe: undefined, stackHeader: undefined, kreplayMarker: undefined };
 
-function decoded(event: string, system: string | undefined, fields: Fields, probe?: ProbeSite, stackHeader?: boolean): DecodedEvent {
+function decoded(event: string, system: string | undefined, fields: Fields, probe?: ProbeSite, stackHeader?: boolean, kreplayMarker?: boolean): DecodedEvent {
   result.event = event;
   result.system = system;
   result.fields = fields;
   result.probe = probe;
   result.stackHeader = stackHeader;
+  result.kreplayMarker = kreplayMarker;
   return result;
+}
+
+/** Whether the marker whose event part starts at s[start] (as decodeMarker reads it) is one kreplay wrote. */
+function isKreplayMarker(event: string, s: string, start: number, end: number): boolean {
+  const at = markerBufStart(event, s, start, end);
+  return end - at >= KREPLAY_MARKER_PREFIX.length && s.startsWith(KREPLAY_MARKER_PREFIX, at);
 }
 
 /**
@@ -545,18 +559,20 @@ export function decodeEvent(s: string, start: number, fieldsOpt: boolean | Field
     if (kind === Kind.MarkWrite) {
       if (i < n && s.charCodeAt(i) === 32) i++;
     } else while (i < n && s.charCodeAt(i) === 32) i++;
-    if (!wanted(fieldsOpt, PRINT_INFO, undefined)) return decoded('print', 'ftrace', NO_FIELDS);
+    const ours = isKreplayMarker(event, s, i, n);
+    if (!wanted(fieldsOpt, PRINT_INFO, undefined)) return decoded('print', 'ftrace', NO_FIELDS, undefined, undefined, ours);
     const fields: Fields = {};
     decodeMarker(event, s, i, fields, n);
-    return decoded('print', 'ftrace', fields);
+    return decoded('print', 'ftrace', fields, undefined, undefined, ours);
   }
   if (kind === Kind.Bprint) {
     // trace_printk as trace-cmd prints it: `bprint: func: message` (`ip`, `buf` as for markers)
     while (i < n && s.charCodeAt(i) === 32) i++;
-    if (!wanted(fieldsOpt, info, undefined)) return decoded(event, 'ftrace', NO_FIELDS);
+    const ours = isKreplayMarker('print', s, i, n);
+    if (!wanted(fieldsOpt, info, undefined)) return decoded(event, 'ftrace', NO_FIELDS, undefined, undefined, ours);
     const fields: Fields = {};
     decodeMarker('print', s, i, fields, n);
-    return decoded(event, 'ftrace', fields);
+    return decoded(event, 'ftrace', fields, undefined, undefined, ours);
   }
   while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
   if (kind === Kind.Function) {

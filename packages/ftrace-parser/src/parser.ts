@@ -10,7 +10,7 @@
  * event's timestamp when it is on the same CPU.
  */
 import { InputError } from '@kreplay/core/errors';
-import { WORKLOAD_MARKER_PREFIX } from '@kreplay/core/records';
+import { KREPLAY_MARKER_PREFIX } from '@kreplay/core/records';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
@@ -305,12 +305,12 @@ export class TraceLineParser {
     if (this.pending) out.push(this.pending);
     if (this.held.length > 0) this.flushHeld(out, rec);
     this.pending = rec;
-    // the capture workload's markers (`kreplay: mismatch …`) are one line each, written in one
-    // write (packages/capture/c/kr.h kr_marker), so a line after one is not part of it: a line that
-    // does not parse stays a gap, and the mismatch stays readable
-    const buf = ev.fields.buf;
-    this.pendingIsMarker =
-      (ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs') && !(typeof buf === 'string' && buf.startsWith(WORKLOAD_MARKER_PREFIX));
+    // kreplay's own markers are one line each: the capture workload's (`kreplay: mismatch …`,
+    // one write: packages/capture/c/kr.h kr_marker) and the explorer's (`kreplay:<op> …`, line
+    // breaks escaped), so a line after one is not part of it: a line that does not parse stays
+    // a gap, and the marker keeps its own keys only
+    // (known from the line, so a pass that decodes no fields groups lines as one that does)
+    this.pendingIsMarker = (ev.event === 'print' || ev.event === 'bprint' || ev.event === 'bputs') && ev.kreplayMarker !== true;
     if (this.pendingIsMarker) this.markerChars = typeof ev.fields.buf === 'string' ? ev.fields.buf.length : 0;
     this.lastTs = rec.ts;
   }
@@ -499,7 +499,14 @@ export class TraceLineParser {
       const inner = decodeEvent(l.text, 0, this.payload);
       ev =
         typeof inner === 'string' || inner.event === 'function'
-          ? { event: 'bputs', system: 'ftrace', fields: this.payload !== false ? { buf: l.text } : {}, probe: undefined, stackHeader: undefined }
+          ? {
+              event: 'bputs',
+              system: 'ftrace',
+              fields: this.payload !== false ? { buf: l.text } : {},
+              probe: undefined,
+              stackHeader: undefined,
+              kreplayMarker: l.text.startsWith(KREPLAY_MARKER_PREFIX),
+            }
           : inner;
     } else {
       if (l.kind === 'switch') {

@@ -177,8 +177,17 @@ describe('decoding a few pages at a time', () => {
 
 describe('the same run as kernel text and as trace.dat', () => {
   it('decodes to the same events, field for field, the .dat exact to the nanosecond', async () => {
-    const text = events(await collect(openTrace(path.join(dir, 'same-run.trace'))));
+    const read = await collect(openTrace(path.join(dir, 'same-run.trace')));
+    const text = events(read);
     const dat = events(await collect(readTraceDat(path.join(dir, 'same-run.dat'))));
+    // one write held a newline: the kernel's text prints it on two lines, the .dat keeps it whole.
+    // Its message starts `kreplay:`, which kreplay writes on one line only, so the text reader
+    // joins nothing to it: the second line is a gap (and the .dat's whole message, read as an
+    // explorer marker, is unusable: core contracts/explore-trace.ts decodeMarker)
+    const two = text.findIndex((e) => e.fields.buf === 'kreplay:step label="two');
+    expect(dat[two]!.fields.buf).toBe('kreplay:step label="two\nlines"');
+    expect(gaps(read).map((g) => [g.kind, g.line, g.text])).toEqual([['unparseable', text[two]!.line + 1, 'lines"']]);
+    text[two]!.fields.buf = dat[two]!.fields.buf;
     expect(dat.length).toBe(text.length);
     expect(dat.length).toBeGreaterThan(20);
     const exact = new Set(['mm_filemap_add_to_page_cache', 'mm_filemap_delete_from_page_cache', 'print', 'sched_process_exec']);

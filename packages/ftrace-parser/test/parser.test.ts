@@ -336,6 +336,25 @@ describe('multi-line markers', () => {
     expect(events(rs).map((e) => e.fields.buf)).toEqual(['kreplay: mismatch kind=map_stale index=2 want=0x300002 got=0x200002', 'kreplay:step label=x']);
     expect(gaps(rs).map((g) => g.kind)).toEqual(['unparseable']);
   });
+
+  it("nor the explorer's: a line after one that does not parse is a gap (an error with --strict), never the marker's keys", () => {
+    // the explorer escapes line breaks in its values (core contracts/explore-trace.ts encodePair),
+    // so `kreplay:<op>` is one line; joined, this line's index=7 would have overridden index=0
+    const mark = 'tracing_mark_write: kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000';
+    const text = [line(mark), 'index=7', line('tracing_mark_write: kreplay:step label="a\\nb"')].join('\n') + '\n';
+    const rs = parseTraceString(text, { source: 't.txt' });
+    expect(events(rs).map((e) => e.fields.buf)).toEqual(['kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000', 'kreplay:step label="a\\nb"']);
+    expect(gaps(rs).map((g) => [g.kind, g.line, g.source, g.text])).toEqual([['unparseable', 2, 't.txt', 'index=7']]);
+    expect(() => parseTraceString(text, { source: 't.txt', strict: true })).toThrow(expect.objectContaining({ file: 't.txt', line: 2 }));
+    // the same without the payloads (`kreplay parse`'s statistics), and in trace-cmd's `print: ip: msg` form
+    expect(gaps(parseTraceString(text, { source: 't.txt', fields: false })).map((g) => g.line)).toEqual([2]);
+    const cmd = [line(`print: tracing_mark_write: ${mark.slice(20)}`), 'index=7'].join('\n') + '\n';
+    expect(gaps(parseTraceString(cmd, { fields: false })).map((g) => g.line)).toEqual([2]);
+    expect(events(parseTraceString(cmd)).map((e) => e.fields)).toEqual([{ ip: 'tracing_mark_write', buf: mark.slice(20) }]);
+    // any other marker still takes the lines after it: one trace_marker write may hold newlines
+    const other = events(parseTraceString([line('tracing_mark_write: kreplay'), 'index=7'].join('\n') + '\n'));
+    expect(other.map((e) => e.fields.buf)).toEqual(['kreplay\nindex=7']);
+  });
 });
 
 describe('streaming', () => {

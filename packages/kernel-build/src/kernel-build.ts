@@ -11,7 +11,7 @@
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { buildResultPath, checkOutputFolder, outputError, readBuildResult, writeBuildResult } from '@kreplay/core';
+import { buildResultPath, checkOutputFolder, outputError, readBuildResult, stringifyJson, writeBuildResult } from '@kreplay/core';
 import { effectiveRequests, findLostOptions, describeActual, mergeConfig, parseConfigFragment, parseDotConfig, type ConfigFragment } from './config.js';
 import { EnvironmentError, InputError, KernelBuildError } from './errors.js';
 import { buildKey, buildMeta, sha256, treeKey, type BaseConfig, type BuildIdentity, type BuildMeta } from './identity.js';
@@ -258,7 +258,7 @@ async function installOutputs(o: {
   await fs.copyFile(path.join(tree, 'vmlinux'), path.join(building, 'vmlinux'));
   await fs.copyFile(path.join(tree, 'System.map'), path.join(building, 'System.map'));
   await fs.writeFile(path.join(building, 'config'), o.finalConfig);
-  await fs.writeFile(path.join(building, 'offsets.json'), `${JSON.stringify(o.offsets, null, 2)}\n`);
+  await fs.writeFile(path.join(building, 'offsets.json'), `${stringifyJson(o.offsets, 2)}\n`);
   if (o.hasModules) {
     const r = await run(
       'make',

@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { stringifyJson } from '@kreplay/core';
 import { InputError } from './errors.js';
 import { sha256, type HashedInput } from './identity.js';
 import { run, type RunOptions } from './run.js';
@@ -106,7 +107,7 @@ export async function readApplied(tree: string): Promise<AppliedPatch[]> {
 
 async function writeApplied(tree: string, applied: AppliedPatch[]): Promise<void> {
   const file = path.join(tree, STATE_DIR, 'applied.json');
-  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(applied, null, 2)}\n`);
+  await fs.writeFile(`${file}.tmp`, `${stringifyJson(applied, 2)}\n`);
   await fs.rename(`${file}.tmp`, file);
 }
 

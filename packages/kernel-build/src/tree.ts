@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { stringifyJson } from '@kreplay/core';
 import { EnvironmentError } from './errors.js';
 import { run, type RunOptions } from './run.js';
 
@@ -26,7 +27,7 @@ export async function readTreeState(tree: string): Promise<TreeState | undefined
 }
 
 export async function writeTreeState(tree: string, state: TreeState): Promise<void> {
-  await fs.writeFile(path.join(tree, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  await fs.writeFile(path.join(tree, STATE_FILE), `${stringifyJson(state, 2)}\n`);
 }
 
 /** The tree for `treeKey`, copied from `sourceDir` (without .git) if it does not exist yet. */

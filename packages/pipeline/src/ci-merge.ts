@@ -11,7 +11,7 @@
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, writeFileAtomic } from '@kreplay/core';
+import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -120,7 +120,7 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
       if (t.log_url !== undefined) t.log_url = rebase(t.log_url);
       for (const o of t.output_files ?? []) o.url = rebase(o.url);
     }
-    await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+    await writeFileAtomic(file, `${stringifyJson(doc, 2)}\n`);
   }
 }
 

@@ -6,7 +6,7 @@
  * groups, and each job runs several workloads. More configs than the limit cannot fit in
  * one matrix: that is an input error that says how to split them.
  */
-import { formatShard, inShard, InputError } from '@kreplay/core';
+import { formatShard, inShard, InputError, stringifyJson } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { ciGroups } from './ci.js';
 
@@ -81,7 +81,7 @@ export async function planCi(configs: ReadonlyArray<{ file: string; loaded: Load
 
 /** GitHub Actions: `strategy.matrix` as `fromJSON` reads it (one line, for $GITHUB_OUTPUT). */
 export function planGithub(plan: CiPlan): string {
-  return `${JSON.stringify({ include: plan.jobs.map((j) => ({ job: j.job, config: j.config, shard: j.shard, workloads: j.groups.join(' ') })) })}\n`;
+  return `${stringifyJson({ include: plan.jobs.map((j) => ({ job: j.job, config: j.config, shard: j.shard, workloads: j.groups.join(' ') })) })}\n`;
 }
 
 /**
@@ -100,7 +100,7 @@ export function planGitlab(plan: CiPlan): string {
     '    matrix:',
   ];
   for (const [config, shards] of byConfig) {
-    lines.push(`      - KREPLAY_CONFIG: ${JSON.stringify(config)}`, `        KREPLAY_SHARD: [${shards.map((s) => JSON.stringify(s)).join(', ')}]`);
+    lines.push(`      - KREPLAY_CONFIG: ${stringifyJson(config)}`, `        KREPLAY_SHARD: [${shards.map((s) => stringifyJson(s)).join(', ')}]`);
   }
   return `${lines.join('\n')}\n`;
 }

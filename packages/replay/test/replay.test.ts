@@ -529,6 +529,31 @@ describe('explorer traces', () => {
     expect(r.findings[0]!.explanation).toContain('fault-100 on CPU 0');
   });
 
+  it('a line after a marker that does not parse is an unusable line: a gap that makes the findings uncertain, never part of the marker', async () => {
+    // joined to the pte_map marker before, its index=1 replaced the marker's index=0: the page
+    // was mapped at index 1, and both findings moved there, certain
+    const stray = [...cex.slice(0, 6), 'index=1', ...cex.slice(6)];
+    const r = await run(stray, { vmemmapBase: undefined, traceClock: undefined }, header);
+    expect(r.findings.map((f) => [f.rule, f.file, f.index, f.certainty])).toEqual([
+      ['orphan-page-mapped', '0:5/2a', 0, 'uncertain'],
+      ['stale-after-invalidate', '0:5/2a', 0, 'uncertain'],
+    ]);
+    expect(r.stats.gaps).toBe(1);
+    expect(r.findings[0]!.explanation).toMatch(/Uncertain: .*\(t\.txt:11\)/);
+  });
+
+  it('a marker whose text holds a line break (a trace.dat keeps one write whole) is unusable, not read past it', async () => {
+    const r = await run(cex, { vmemmapBase: undefined, traceClock: undefined }, header);
+    const events = parseTraceString(text(cex, header), { source: 't.txt' });
+    const pte = events.find((e) => e.type === 'event' && String(e.fields.buf).startsWith('kreplay:pte_map'));
+    (pte as { fields: { buf: string } }).fields.buf += '\nindex=1';
+    const joined = await replay(events, { source: 't.txt' });
+    expect(joined.findings.map((f) => f.index)).not.toContain(1);
+    expect(r.stats.unusableEvents).toEqual({});
+    expect(joined.stats.unusableEvents).toEqual({ 'print: a kreplay marker is one line, but this one holds a line break (its writer escapes them as \\n)': 1 });
+    expect(joined.verdict.unusableEvents).toBe(1);
+  });
+
   it('--kernel linux-6.1 on an explorer trace does not know its markers', async () => {
     const r = await run(cex, { kernel: 'linux-6.1', traceClock: undefined }, header);
     expect(r.findings).toEqual([]);

@@ -171,7 +171,7 @@ export function diffToSarif(d: DiffResult): string {
       },
     ],
   };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
+  return `${stringifyJson(sarif, 2)}\n`;
 }
 
 export function diffToGithub(d: DiffResult): string {

@@ -7,7 +7,7 @@
  * Streaming: every op is written as it arrives; memory holds only the open spans and the
  * task names. Timestamps are written exactly (µs with three decimals from integer ns).
  */
-import type { Finding, MmOp } from '@kreplay/core';
+import { stringifyJson, type Finding, type MmOp } from '@kreplay/core';
 
 type Write = (chunk: string) => void;
 
@@ -54,7 +54,7 @@ export class PerfettoWriter {
   }
 
   private emit(obj: Record<string, unknown>, ts?: bigint): void {
-    let json = JSON.stringify(obj);
+    let json = stringifyJson(obj);
     if (ts !== undefined) json = `${json.slice(0, -1)},"ts":${us(ts)}}`;
     this.write(`${this.first ? '' : ',\n'}${json}`);
     this.first = false;

@@ -204,8 +204,9 @@ export function escapeXml(s: string): string {
   return (
     s
       .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
-      // characters XML 1.0 cannot carry at all
+      // characters XML 1.0 cannot carry at all, and DEL and the C1 controls, which it may but
+      // a terminal showing the file acts on (U+009B is CSI)
       // eslint-disable-next-line no-control-regex -- matching them is the point
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
   );
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { relative } from 'node:path';
 import { capture, defaultProfilePath, findWorkload, loadProfile, WORKLOADS, type CaptureResult } from '@kreplay/capture';
-import { parseDuration } from '@kreplay/core';
+import { parseDuration, stringifyJson } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { kernelFromFlags } from '../kernel-flag.js';
 
@@ -97,7 +97,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       onConsole: flags.console ? (l) => this.note(`[${(l.ms / 1000).toFixed(2).padStart(7)}] ${l.text}`) : undefined,
     });
     if (flags.json) {
-      this.out(JSON.stringify({ outDir: result.outDir, timings: result.timings, runs: result.runs.map((r) => ({ dir: r.dir, meta: r.meta })) }, null, 2));
+      this.out(stringifyJson({ outDir: result.outDir, timings: result.timings, runs: result.runs.map((r) => ({ dir: r.dir, meta: r.meta })) }, 2));
       return;
     }
     for (const r of result.runs) {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { relative, resolve } from 'node:path';
 import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
-import { parseShard, stringifyJson } from '@kreplay/core';
+import { parseShard, printable, stringifyJson } from '@kreplay/core';
 import { groupFindingsSaid, groupShortfall, verdictWord } from '@kreplay/report';
 import { ciExitCode, KreplayCommand } from '../base.js';
 
@@ -37,7 +37,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
     const ticker = live ? setInterval(draw, 1000) : undefined;
     ticker?.unref();
     const onProgress = (m: string) => {
-      status = m;
+      status = printable(m); // it names traces, workloads and what a guest printed: controls shown, not acted on
       if (live) draw();
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };

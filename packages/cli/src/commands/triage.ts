@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, DEFAULT_DEBIAN_SERIES, InputError, parseDuration, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkOutputPath, DEFAULT_DEBIAN_SERIES, InputError, parseDuration, printable, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { resolveFlavor } from '@kreplay/mm-model';
 import { buildReport } from '@kreplay/pipeline';
 import { reportToHtml } from '@kreplay/report';
@@ -106,7 +106,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
       const body = results.map((r) => ({ ...r.result, ...(r.repro ? { repro: r.repro } : {}) }));
       this.out(stringifyJson(files.length === 1 ? body[0] : { reports: body }, 2));
     } else {
-      process.stdout.write(formatTriageText(results));
+      process.stdout.write(printable(formatTriageText(results))); // the report's lines lost their controls on input; its file names have not
     }
     const reached = results.some((r) => r.result.splats.some((s) => s.model?.status === 'schedule') || (r.repro?.caught ?? 0) > 0);
     if (reached) this.exit(EXIT.findings);

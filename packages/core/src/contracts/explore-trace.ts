@@ -19,6 +19,7 @@
 import { InputError, type InputErrorOptions } from '../errors.js';
 import type { MmOp } from '../mmop.js';
 import { PROBE_OPS, type FIELD_CONVERSIONS, type PROBE_ARG_TARGETS } from '../probe-map.js';
+import { KREPLAY_MARKER_PREFIX } from '../records.js';
 
 /** The format this kreplay writes, and the newest it reads. */
 export const EXPLORE_TRACE_FORMAT = 1;
@@ -57,7 +58,7 @@ export function decodePairs(text: string): Array<[string, string]> {
 /** The event every marker is (`trace_marker` writes). */
 export const MARKER_EVENT = 'tracing_mark_write';
 /** What a marker's text starts with. */
-export const MARKER_PREFIX = 'kreplay:';
+export const MARKER_PREFIX = KREPLAY_MARKER_PREFIX;
 
 type Target = (typeof PROBE_ARG_TARGETS)[number];
 type Conversion = (typeof FIELD_CONVERSIONS)[number];
@@ -173,12 +174,15 @@ const OPS = new Set<string>(PROBE_OPS);
 
 /**
  * A marker's text (`kreplay:pte_map dev=8:1 ino=2a …`) read back: null when it is not a
- * kreplay marker, a string saying why when it names no op kreplay knows. Any op of the
- * probe-map vocabulary is accepted (a hand-written `kreplay:cache_add` too), with any key.
+ * kreplay marker, a string saying why when it names no op kreplay knows or holds a line
+ * break (the writer escapes them, so the text after one is not the marker's: read, its
+ * `key=value`s would add to the marker's or override them). Any op of the probe-map
+ * vocabulary is accepted (a hand-written `kreplay:cache_add` too), with any key.
  */
 export function decodeMarker(text: string): DecodedMarker | string | null {
   const t = text.trim();
   if (!t.startsWith(MARKER_PREFIX)) return null;
+  if (/[\n\r]/.test(t)) return 'a kreplay marker is one line, but this one holds a line break (its writer escapes them as \\n)';
   const sp = t.indexOf(' ');
   const op = t.slice(MARKER_PREFIX.length, sp < 0 ? t.length : sp);
   const rest = sp < 0 ? '' : t.slice(sp + 1);

@@ -8,6 +8,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadDocument } from '../document.js';
+import { stringifyJson } from '../json.js';
 import { writeFileAtomic } from '../output.js';
 
 export const BUILD_RESULT_SCHEMA_ID = 'kreplay-kernel-build/1';
@@ -70,5 +71,5 @@ export async function readBuildResult(dirOrFile: string): Promise<BuildResultFil
 export async function writeBuildResult(file: string, result: object): Promise<void> {
   const doc = { schema: BUILD_RESULT_SCHEMA_ID, ...result };
   BuildResultSchema.parse(doc);
-  await writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
+  await writeFileAtomic(file, `${stringifyJson(doc, 2)}\n`);
 }

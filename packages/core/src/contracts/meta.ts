@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadDocument } from '../document.js';
 import { InputError } from '../errors.js';
+import { stringifyJson } from '../json.js';
 import { writeFileAtomic } from '../output.js';
 
 /** The version field capture writes (`schema`); a hand-written file without one is read as this version. */
@@ -108,7 +109,7 @@ export async function readTraceMeta(file: string): Promise<MetaJson> {
 
 /** Write a meta.json (2-space JSON, newline), atomically: a reader never sees half a file. */
 export async function writeTraceMeta(file: string, meta: MetaJson): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(meta, null, 2)}\n`);
+  await writeFileAtomic(file, `${stringifyJson(meta, 2)}\n`);
 }
 
 /** The kernel release meta.json names (`6.1.0-56-amd64`). */

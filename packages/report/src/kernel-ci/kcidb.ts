@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '@kreplay/core';
+import { InputError, stringifyJson } from '@kreplay/core';
 import { reasonOf, statusOf, type TestNode, type TestRun } from './tests.js';
 
 export const KCIDB_VERSION = { major: 5, minor: 3 } as const;
@@ -101,5 +101,5 @@ export function kcidbJson(run: TestRun, opts: KcidbOptions = {}): Record<string,
 }
 
 export function formatKcidb(run: TestRun, opts: KcidbOptions = {}): string {
-  return `${JSON.stringify(kcidbJson(run, opts), null, 2)}\n`;
+  return `${stringifyJson(kcidbJson(run, opts), 2)}\n`;
 }

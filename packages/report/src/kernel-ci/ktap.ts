@@ -17,6 +17,7 @@
  * A test without subtests (an explorer verdict, a ci group) is a plain result line with
  * its diagnostics above it.
  */
+import { printable } from '@kreplay/core';
 import { reasonOf, statusOf, type TestNode, type TestRun, type TestStatus } from './tests.js';
 
 /**
@@ -27,7 +28,7 @@ import { reasonOf, statusOf, type TestNode, type TestRun, type TestStatus } from
  */
 export function diagnostic(text: string): string {
   // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  let t = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let t = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   t = t.replace(/List of all partitions:|Kernel panic - not syncing: VFS:|reboot: System halted/g, (m) => m.replace(':', ' -'));
   if (/^\s*Subtest:/.test(t)) t = `(${t.trimStart()})`;
   return `# ${t}`;
@@ -68,5 +69,6 @@ export function formatKtap(run: TestRun): string {
   // the plan right after the version line: kunit_parser reads it only there
   const out = ['KTAP version 1', `1..${run.tests.length}`, ...run.header.map(diagnostic)];
   run.tests.forEach((t, i) => emit(t, i + 1, '', out));
-  return `${out.join('\n')}\n`;
+  // the diagnostics are escaped above; test names (a workload's, a scenario's) too
+  return printable(`${out.join('\n')}\n`);
 }

@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { InputError } from '@kreplay/core';
+import { InputError, stringifyJson } from '@kreplay/core';
 import { loadCiConfig, MATRIX_LIMITS, planCi, planGithub, planGitlab, planText } from '@kreplay/pipeline';
 import { KreplayCommand, writeStdout } from '../../base.js';
 
 const RENDER = {
   github: planGithub,
   gitlab: planGitlab,
-  json: (p: Parameters<typeof planText>[0]) => `${JSON.stringify(p, null, 2)}\n`,
+  json: (p: Parameters<typeof planText>[0]) => `${stringifyJson(p, 2)}\n`,
   text: planText,
 } as const;
 

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { printable, stringifyJson } from '@kreplay/core';
 import { buildKernel, type BuildProgress, type KernelBuildResult } from '@kreplay/kernel-build';
 import { KreplayCommand } from '../../base.js';
 
@@ -56,7 +57,7 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
       progress.done();
     }
     if (flags.json) {
-      this.out(JSON.stringify(result, null, 2));
+      this.out(stringifyJson(result, 2));
       return;
     }
     this.out(formatResult(result));
@@ -72,7 +73,7 @@ Exit codes: 0 built (or cached), 2 a bad fragment, an option that did not surviv
         if (p.phase === 'compile' && now - last < 200) return;
         last = now;
         const count = p.units === undefined ? '' : p.expectedUnits ? ` ${p.units}/${p.expectedUnits}` : ` ${p.units}`;
-        process.stderr.write(`\r\x1b[K${p.phase}${count}: ${p.message}`.slice(0, (process.stderr.columns || 100) + 4));
+        process.stderr.write(`\r\x1b[K${p.phase}${count}: ${printable(p.message)}`.slice(0, (process.stderr.columns || 100) + 4));
         shown = true;
       },
       done: () => {
