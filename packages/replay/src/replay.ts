@@ -566,7 +566,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
   const unjudged: NonNullable<ReplayVerdict['unjudged']> = [];
-  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
+  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap') && !c.anonCopies) {
     const pteProbes = Object.entries(chosen.map.probes)
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
       .map(([k]) => k.replace(/^kprobe:/, ''));
@@ -659,6 +659,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       reason: `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`,
     });
   }
+  if (c.maybeCopies)
+    warnings.push(
+      `${plural(c.maybeCopies, 'PTE')} installed by do_set_pte/set_pte_range may have mapped a private write fault's new anonymous page rather than the file's (the probe fetched neither vmf->flags nor vma->vm_flags, nor a non-NULL page->mapping, and no page_add_file_rmap followed): replayed as the file's, findings on those pages are uncertain; fetch faultFlags and vmFlags in that probe`,
+    );
   if (unusable)
     warnings.push(
       `${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`,
@@ -684,6 +688,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates,
     mapcountResyncs: c.mapcountResyncs,
+    ...(c.anonCopies ? { anonCopies: c.anonCopies } : {}),
+    ...(c.maybeCopies ? { maybeCopies: c.maybeCopies } : {}),
     returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates,
     promisesForgotten: c.promisesForgotten,

@@ -142,6 +142,43 @@ describe('linux-6.1 adapter', () => {
     ]);
   });
 
+  it("tells a private write fault's anonymous copy from the file's page at do_set_pte, and is not certain where the trace cannot tell", async () => {
+    // do_set_pte maps a write fault's new anonymous copy in a private mapping (page_add_new_anon_rmap),
+    // else the file's page (page_add_file_rmap): 6.1.192 mm/memory.c:4417-4424. The copy is a page just
+    // allocated, here the pfn the truncate freed: without page_add_file_rmap after it, the trace alone
+    // does not say it is an orphan file page.
+    const cow = (pfn: number, extra = '') => `${setPte(pfn)} index=0 ino=42 dev=8388624${extra}`;
+    const freed = [line('reader-10', 1, '1.000001', add(0x10)), line('truncate-12', 1, '1.000002', del(0x10))];
+    const maybe = await run([...freed, line('mapper-11', 0, '1.000003', cow(0x10))]);
+    expect(maybe.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'uncertain']]);
+    expect(maybe.findings[0]!.explanation).toMatch(/may have mapped a private write fault's new anonymous page.*no page_add_file_rmap of it followed/);
+    expect(maybe.stats.maybeCopies).toBe(1);
+    expect(maybe.warnings.join('\n')).toMatch(/1 PTE installed by do_set_pte\/set_pte_range may have mapped a private write fault's new anonymous page/);
+    // the fault and VMA flags say: a write fault (FAULT_FLAG_WRITE, bit 0) in a private VMA (no VM_SHARED, 0x8) maps the copy
+    const copy = await run([...freed, line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1255 vm_flags=0x100073'))]);
+    expect(copy.findings).toEqual([]);
+    expect(copy.stats.anonCopies).toBe(1);
+    expect(copy.stats.byOp.pte_map).toBeUndefined();
+    // the PTE probe fired: the trace shows PTE changes, none of a file page
+    expect(copy.verdict.unjudged?.map((u) => u.rule)).toEqual(['stale-after-invalidate']);
+    // a read fault, a shared VMA, a page with a ->mapping, or the nested page_add_file_rmap: the file's page, an orphan for certain
+    for (const said of [
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1254'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1255 vm_flags=0x1000fb'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' mapping=0xffff888003a1c0f8'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10)), line('mapper-11', 0, '1.000004', rmapAdd(0x10))],
+    ]) {
+      const r = await run([...freed, ...said]);
+      expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+      expect(r.stats.maybeCopies).toBeUndefined();
+    }
+    // a copy whose pfn replay has not seen was adopted as the file's cached page: the page cache's
+    // own page for that index then contradicted it, certainly
+    const adopted = await run([line('mapper-11', 0, '1.000001', cow(0x20)), line('reader-10', 1, '1.000002', add(0x30))]);
+    expect(adopted.findings.map((f) => [f.rule, f.certainty])).toEqual([['trace-inconsistent', 'uncertain']]);
+    expect(adopted.findings[0]!.explanation).toMatch(/is not known since t.txt:4: p_do_set_pte_0 at line 4 may have mapped/);
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen
@@ -451,7 +488,7 @@ describe('certainty', () => {
       line('reader-10', 0, '1.000001', add(0x10)),
       'CPU:1 [LOST 4 EVENTS]',
       line('w-20', 1, '1.000003', del(0x10)),
-      line('mapper-11', 0, '1.000005', setPte(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
     ]);
     expect(removedAfterGap.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
     // CPU 0 lost events after the removal, then an event carries the page's mapcount: the

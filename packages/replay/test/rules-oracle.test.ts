@@ -559,11 +559,52 @@ function oracle(c: Case): Oracle {
     for (const w of windows) if (w.from < to && from < w.to) return w.why;
     return undefined;
   };
+  // A do_set_pte that may have mapped a private write fault's anonymous copy (*Nested probes*): its
+  // probe here fetches no flags, its page is not one the trace showed cached (and not in doubt), and
+  // the task's next operation is not its nested page_add_file_rmap. What it raises is uncertain, and
+  // its page's facts are in doubt from it on, until re-established.
+  const OPS: ReadonlySet<Kind> = new Set([
+    'add',
+    'del',
+    'rmap',
+    'setpte',
+    'unmap',
+    'fault',
+    'faultret',
+    'inv2',
+    'inv2ret',
+    'imp',
+    'impret',
+    'trunc',
+    'truncret',
+    'unmaprange',
+  ]);
+  const doubtAt = new Set<number>();
+  const inDoubt: Array<{ pfn: number; at: number }> = [];
+  const mayBeCopy = (at: number): boolean => {
+    const e = evs[at]!;
+    if (c.format !== 'ftrace' || e.k !== 'setpte') return false;
+    const l = pages.get(e.pfn!);
+    const since = l ? lastTouch(l) : -1;
+    const unsure =
+      unusablePage.some((u) => u.pfn === e.pfn && u.at > since && !lateAt.includes(u.at + 1)) || inDoubt.some((u) => u.pfn === e.pfn && u.at >= since);
+    if (l?.cached === true && l.whole && !unsure) return false;
+    // confirmed only by the nested rmap, the task's next operation
+    for (let j = at + 1; j < evs.length; j++) {
+      const n = evs[j]!;
+      if (n.task !== e.task || !OPS.has(n.k)) continue;
+      return !(n.k === 'rmap' && n.pfn === e.pfn);
+    }
+    return true;
+  };
+  const copyDoubt = (at: number): boolean => doubtAt.has(at);
   const certaintyFor = (pfn: number | undefined, since: number, at: number | 'end'): Expected['certainty'] => {
     const to = at === 'end' ? evs.length : at;
     if (perCpu && opCpus.size > 1) return 'uncertain';
     if (holeBetween(since, to)) return 'uncertain';
     if (pfn !== undefined && unusablePage.some((u) => u.pfn === pfn && u.at > since && u.at < to)) return 'uncertain';
+    if (at !== 'end' && copyDoubt(at)) return 'uncertain';
+    if (pfn !== undefined && inDoubt.some((u) => u.pfn === pfn && u.at >= since && u.at < to)) return 'uncertain';
     if (!out.holes && lateAt.length === 0 && unusablePage.length === 0 && !(c.clock === undefined && opCpus.size > 1)) return 'certain';
     return 'either';
   };
@@ -697,6 +738,7 @@ function oracle(c: Case): Oracle {
       }
       case 'rmap':
       case 'setpte': {
+        if (mayBeCopy(at)) doubtAt.add(at);
         pteChanges++;
         pointerPfns.add(e.pfn!);
         const pfn = e.pfn!;
@@ -762,6 +804,7 @@ function oracle(c: Case): Oracle {
           l.touched.push(at);
         }
         if (e.k === 'setpte') lastAt.set(`${task.pid}/${e.addr}`, { pfn, life: l.id });
+        if (copyDoubt(at)) inDoubt.push({ pfn, at });
         break;
       }
       case 'unmap': {
