@@ -164,6 +164,11 @@ export class ReplayEngine {
    * raise was not judged there.
    */
   tieUnsearched: { sets: number; note: Note } | undefined;
+  /**
+   * Per CPU, the sequence number of the last op replayed there: a nested PTE probe is its CPU's
+   * next op after the one it nests in (mergeNested). The tie search saves and restores it.
+   */
+  cpuLast: number[] = [];
   /** While a PTE op that may map an anonymous copy is applied: what it raises and unsettles goes here (TaskState.copy). */
   private copying: MaybeCopy | undefined;
 
@@ -261,16 +266,20 @@ export class ReplayEngine {
     const seq = ++this.seq;
     this.gaps.event(ev.cpu, seq, ev.ts);
     const t = this.shadow.task(ev);
-    if (this.mergeNested(t, op)) return;
+    const prevOnCpu = this.cpuLast[ev.cpu];
+    this.cpuLast[ev.cpu] = seq;
+    if (this.mergeNested(t, op, prevOnCpu, seq)) return;
     if (t.copy) this.copyInDoubt(t);
     if (op.kind === 'pte_map' && op.anon === 'yes') {
       // a private write fault's new anonymous page: not the page cache's, no rule judges it
       this.counters.anonCopies++;
       t.last = undefined;
+      t.lastSeq = undefined;
       t.merged = undefined;
       return;
     }
     t.last = op;
+    t.lastSeq = seq;
     if (t.merged) t.merged = undefined;
     const c = this.counters;
     c.ops++;
@@ -394,9 +403,15 @@ export class ReplayEngine {
    * its previous op's kind (for PTE ops: on the same pfn) from a different event, with no
    * other op of that task in between, it is merged into the first — once per event name: a
    * second page_add_file_rmap after a do_set_pte + page_add_file_rmap pair is another mapping
-   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192).
+   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192). A PTE op merges
+   * only as its CPU's next op after the one it nests in (`prevOnCpu`: the seq of the op replayed
+   * on that CPU before it): the pair runs under the PTE lock, a spinlock, with preemption off
+   * (6.1.192 finish_fault mm/memory.c:4493-4509, filemap_map_pages mm/filemap.c:3482-3531), so
+   * nothing runs on that CPU in between and the task cannot move. The same pid on another CPU, or
+   * after another op on this one, is another action — or another task that reused the pid (a
+   * thread that exited and a new one given its number) — and merging it lost a mapping.
    */
-  private mergeNested(t: TaskState, op: MmOp): boolean {
+  private mergeNested(t: TaskState, op: MmOp, prevOnCpu: number | undefined, seq: number): boolean {
     const prev = t.last;
     const name = op.event?.event;
     if (!prev || prev.kind !== op.kind || prev.event?.event === name) return false;
@@ -404,6 +419,8 @@ export class ReplayEngine {
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
       if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
+      if (p.event?.cpu !== op.event?.cpu || t.lastSeq === undefined || t.lastSeq !== prevOnCpu) return false;
+      t.lastSeq = seq;
       if (op.kind === 'pte_map' && t.copy && op.anon === undefined) this.copyIsFile(t);
       p.address ??= op.address;
       p.file ??= op.file;

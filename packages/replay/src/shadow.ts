@@ -231,6 +231,8 @@ export interface TaskState {
   calls: OpenCalls;
   /** The task's previous op (nested probes describing one kernel action are merged into it). */
   last?: MmOp;
+  /** The replay sequence number of `last` (or of the op merged into it last): nested PTE probes are the next op on their CPU. */
+  lastSeq?: number;
   /**
    * The events merged into `last` besides its own: each probe of a nested pair fires once per
    * action, so a second event of one of them is another action (a fresh array each time, so the

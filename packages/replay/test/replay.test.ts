@@ -179,6 +179,31 @@ describe('linux-6.1 adapter', () => {
     expect(adopted.findings[0]!.explanation).toMatch(/is not known since t.txt:4: p_do_set_pte_0 at line 4 may have mapped/);
   });
 
+  it("merges a nested PTE probe only as its CPU's next op: a reused pid's mapping, or another action's, is not lost", async () => {
+    // do_set_pte and its page_add_file_rmap run under the PTE lock with preemption off (6.1.192
+    // finish_fault, mm/memory.c:4493-4509): one CPU, nothing in between. worker-300's do_set_pte
+    // had no rmap after it (a probe's filter, say); the thread exits and a new one is given pid 300
+    // (alloc_pid's idr_alloc_cyclic wraps, kernel/pid.c:233), whose mapping of the page is its own.
+    const reused = (cpu: number, between: string[] = []) => [
+      line('reader-10', 1, '1.000001', add(0x10)),
+      line('worker-300', 0, '1.000002', setPte(0x10)),
+      ...between,
+      line('worker-300', cpu, '1.000004', rmapAdd(0x10)),
+      line('zapper-13', 1, '1.000005', rmapDel(0x10)),
+      line('dropper-12', 1, '1.000006', del(0x10)),
+    ];
+    for (const lines of [reused(1), reused(0, [line('reader-10', 0, '1.000003', add(0x20, 1))])]) {
+      const r = await run(lines);
+      expect(r.stats.nestedDuplicates).toBe(0);
+      expect(r.stats.byOp.pte_map).toBe(2);
+      expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    }
+    // the nested pair itself, on one CPU with nothing between, is still one mapping
+    const nested = await run(reused(0));
+    expect(nested.stats.nestedDuplicates).toBe(1);
+    expect(nested.findings).toEqual([]);
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen

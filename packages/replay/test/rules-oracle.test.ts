@@ -561,7 +561,7 @@ function oracle(c: Case): Oracle {
   };
   // A do_set_pte that may have mapped a private write fault's anonymous copy (*Nested probes*): its
   // probe here fetches no flags, its page is not one the trace showed cached (and not in doubt), and
-  // the task's next operation is not its nested page_add_file_rmap. What it raises is uncertain, and
+  // its CPU's next operation is not its nested page_add_file_rmap. What it raises is uncertain, and
   // its page's facts are in doubt from it on, until re-established.
   const OPS: ReadonlySet<Kind> = new Set([
     'add',
@@ -589,11 +589,11 @@ function oracle(c: Case): Oracle {
     const unsure =
       unusablePage.some((u) => u.pfn === e.pfn && u.at > since && !lateAt.includes(u.at + 1)) || inDoubt.some((u) => u.pfn === e.pfn && u.at >= since);
     if (l?.cached === true && l.whole && !unsure) return false;
-    // confirmed only by the nested rmap, the task's next operation
+    // confirmed only by the nested rmap, which is its CPU's next operation
     for (let j = at + 1; j < evs.length; j++) {
       const n = evs[j]!;
-      if (n.task !== e.task || !OPS.has(n.k)) continue;
-      return !(n.k === 'rmap' && n.pfn === e.pfn);
+      if (cpuOf(n) !== cpuOf(e) || !OPS.has(n.k)) continue;
+      return !(n.task === e.task && n.k === 'rmap' && n.pfn === e.pfn);
     }
     return true;
   };
@@ -653,7 +653,9 @@ function oracle(c: Case): Oracle {
     const prevOp = lastNestable.get(task.pid);
     if (e.k === 'rmap' || e.k === 'setpte') {
       // (in an explorer trace every marker is one event, tracing_mark_write: nothing nests)
-      if (c.format === 'ftrace' && prevOp && prevOp.pfn === e.pfn && prevOp.ev !== e.k) {
+      // ... as its CPU's next operation (the pair runs under the PTE lock, preemption off: *Nested probes*)
+      const cpuNext = prevOp !== undefined && !evs.slice(prevOp.pos + 1, at).some((x) => cpuOf(x) === task.cpu && OPS.has(x.k));
+      if (c.format === 'ftrace' && prevOp && prevOp.pfn === e.pfn && prevOp.ev !== e.k && cpuNext) {
         lastNestable.delete(task.pid);
         // merged: its extra fields fill the first's gaps (a mapcount here re-syncs the count)
         const l = pages.get(e.pfn!)!;
