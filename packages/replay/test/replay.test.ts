@@ -223,6 +223,29 @@ describe('linux-6.1 adapter', () => {
     expect(mapped.verdict.unjudged?.map((u) => u.rule)).toEqual(['mapped-page-removed', 'orphan-page-mapped']);
   });
 
+  it('names each rule it could not judge once, with every reason, unexercised only when no reason is a shortfall', async () => {
+    // stale-data: no PTE change in the trace, and a workload that counted mismatches the trace does not mark
+    const inv = 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff888003a1c0f8 arg2=0x0 arg3=0x0 ino=42 dev=8388624';
+    const ret = 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0';
+    const meta = { kernel: { release: '6.1.0-56-amd64' }, workload: { name: 'w', result: { mismatches: 2 } } };
+    const r = await run([race[0]!, line('writer-20', 1, '1.000002', inv), line('writer-20', 1, '1.000003', ret)], { meta });
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(['stale-data', 'mapped-page-removed', 'orphan-page-mapped']);
+    expect(r.verdict.unjudged![0]).toEqual({
+      rule: 'stale-data',
+      reason:
+        'the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte); the workload counted 2 mismatches (meta.json workload.result) and the trace marks none of them',
+    });
+    // orphan-page-mapped: no page left the cache (nothing to judge), and yet an order of two tied
+    // events raises it (a PTE for index 1 of a page cached at index 0) where the order replayed does not
+    const tied = await run([line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 1, '1.000001', `${rmapAdd(0x10)} index=1 ino=42 dev=8388624`)]);
+    const orphan = tied.verdict.unjudged?.filter((u) => u.rule === 'orphan-page-mapped');
+    expect(orphan).toHaveLength(1);
+    expect(orphan![0]!.unexercised).toBeUndefined();
+    expect(orphan![0]!.reason).toMatch(
+      /^no page left the page cache in the trace .*; 1 set of events on several CPUs with one timestamp .* raises orphan-page-mapped/,
+    );
+  });
+
   it('passes unknown events through and counts them; counts known events it cannot use', async () => {
     const r = await run([
       line('a-1', 0, '1.000001', 'sched_switch: prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 next_prio=120'),
