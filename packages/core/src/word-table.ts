@@ -180,20 +180,8 @@ export class WordTable {
     return this.endOf(id, c) - (off - (c << this.chunkBits));
   }
 
-  /** Twice the slots, every used one placed again (by its hash, kept in the slot). */
   private rehash(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = (slots.length >> 1) - 1;
-    for (let k = 0; k < old.length; k += 2) {
-      if (old[k] === EMPTY) continue;
-      const h = old[k + 1]!;
-      let at = h & mask;
-      while (slots[2 * at] !== EMPTY) at = (at + 1) & mask;
-      slots[2 * at] = old[k]!;
-      slots[2 * at + 1] = h;
-    }
-    this.slots = slots;
+    this.slots = rehashed(this.slots);
   }
 
   /** Whether entry `id` holds the words `words[from..to)` (its bytes unpacked one word at a time, up to the first that differs). */
@@ -223,6 +211,24 @@ function unpack(a: Uint8Array, i: number): number {
   } while (b & 0x80);
   cursor = i;
   return (z >>> 1) ^ -(z & 1);
+}
+
+/**
+ * Twice the slots of an open-addressing table whose slot k is [2k] = id + 1 (0: empty),
+ * [2k + 1] = the entry's hash, every used one placed again (by its hash, kept in the slot).
+ */
+export function rehashed(old: Int32Array): Int32Array<ArrayBuffer> {
+  const slots = new Int32Array(old.length * 2);
+  const mask = (slots.length >> 1) - 1;
+  for (let k = 0; k < old.length; k += 2) {
+    if (old[k] === EMPTY) continue;
+    const h = old[k + 1]!;
+    let at = h & mask;
+    while (slots[2 * at] !== EMPTY) at = (at + 1) & mask;
+    slots[2 * at] = old[k]!;
+    slots[2 * at + 1] = h;
+  }
+  return slots;
 }
 
 /** A copy of `a` at least `need` long (doubled until it is). */

@@ -24,7 +24,11 @@ import type { RunContext } from './context.js';
 import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
-import { StepMemoTable } from './step-memo.js';
+import { MEMO_MAX_WORDS } from './step-memo.js';
+import { StepMemoRows } from './step-memo-rows.js';
+
+/** What a step memo counted: steps taken, steps reused, whether its memory ran out. */
+export type MemoCounts = NonNullable<ExploreResult['memo']>;
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult } from './types.js';
 
@@ -78,8 +82,10 @@ export class ExhaustiveSearch implements SearchStrategy {
   wholeGraph = false;
   /** The first node of the level the search stopped at for `handover` (every node before it expanded). */
   handedOver: number | undefined;
-  /** With `memoSteps`: the steps the search took and how many of them it did not run (step-memo.ts). */
-  private memo: { readonly steps: number; readonly hits: number; readonly full: boolean } | undefined;
+  /** The step memo (step-memo-rows.ts), until `handOverMemo`. */
+  private memo: StepMemoRows<unknown> | undefined;
+  /** What the memo counted, kept when it is let go (`handOverMemo`). */
+  private memoCounts: MemoCounts | undefined;
 
   constructor(private readonly opts: ExhaustiveOptions = {}) {
     // One shard alone covers part of the tree: only the merge of all shards can call a scenario
@@ -101,16 +107,27 @@ export class ExhaustiveSearch implements SearchStrategy {
     // their words in the visited set — then the frontier is no garbage for the collector.
     const decode = machine.encode && machine.decode ? machine.decode.bind(machine) : undefined;
     const pending: (S | undefined)[] = decode ? [] : [s0];
+    // step memoization (step-memo-rows.ts), on unless turned off: a machine that decodes its words and says what its steps read (in a shard too);
+    // the visited set then keeps states as rows (state-table.ts), whose shared numbers the memo's keys and values use
+    const memoSteps = this.opts.memoSteps ?? true;
+    const memo =
+      memoSteps && decode && machine.stepMemo
+        ? new StepMemoRows(
+            machine,
+            graph.keyByRows(machine.stepMemo.threadsAt.bind(machine.stepMemo)),
+            memoSteps === 'verify',
+            this.opts.memoMaxWords ?? MEMO_MAX_WORDS,
+          )
+        : undefined;
+    this.memo = memo as StepMemoRows<unknown> | undefined;
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
-    // step memoization (step-memo.ts), on unless turned off: a machine that decodes its words and says what its steps read, unsharded
-    const memoSteps = this.opts.memoSteps ?? true;
-    const memo = memoSteps && decode && machine.stepMemo && !rec ? new StepMemoTable(machine, memoSteps === 'verify', this.opts.memoMaxWords) : undefined;
-    this.memo = memo;
     const encode = memo ? machine.encode!.bind(machine) : undefined;
     reach(s0, -1, -1);
     ctx.visit(0);
-    rec?.discovered(machine.key(s0));
+    // a shard's fingerprints are of key strings: from the state object at hand, or (states kept as
+    // words, reached by reused steps too) from the state decoded to expand it (shard.ts)
+    if (!decode) rec?.discovered(machine.key(s0));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -133,7 +150,8 @@ export class ExhaustiveSearch implements SearchStrategy {
       if (decode) {
         const n = graph.readWords(id);
         s = decode(graph.wordBuffer, n);
-        memo?.expanding(graph.wordBuffer, n);
+        memo?.expanding(id);
+        rec?.keyed(id, machine.key(s));
       } else {
         s = pending[id]!;
         pending[id] = undefined;
@@ -157,7 +175,8 @@ export class ExhaustiveSearch implements SearchStrategy {
           if (!ctx.visit(depth + 1)) break;
           const found = memo.found;
           if (found.length > 0 && !ctx.book.beaten(found, depth + 1)) ctx.book.addAll(found, [...graph.path(id), t], 'step');
-          if (graph.reachWords(memo.wordBuffer, n, id, t) >= 0 && graph.size > maxStates) {
+          const child = n < 0 ? graph.reachRow(memo.row, id, t) : graph.reachWords(memo.wordBuffer, n, id, t);
+          if (child >= 0 && graph.size > maxStates) {
             ctx.stop('max-states');
             break;
           }
@@ -173,22 +192,39 @@ export class ExhaustiveSearch implements SearchStrategy {
             break;
           }
           if (!decode) pending[child] = r.state;
-          rec?.discovered(machine.key(r.state));
+          if (!decode) rec?.discovered(machine.key(r.state));
         }
       }
       rec?.expanded(id, false);
     }
     if (rec) {
       ctx.incomplete.add('shard');
-      this.part = rec.part(graph);
+      const keyOf = (id: number): string => {
+        const n = graph.readWords(id); // before wordBuffer: it may replace the buffer
+        return machine.key(decode!(graph.wordBuffer, n));
+      };
+      this.part = rec.part(graph, decode && keyOf);
       this.wholeGraph = rec.split === null && !ctx.incomplete.has('max-states') && !ctx.incomplete.has('max-depth') && ctx.stopped === null;
     }
     return graph;
   }
 
+  /**
+   * After a handover (explore.ts `exploreOnCores`): let go of the step memo — its keys are numbers of
+   * this search's rows, which the workers do not keep (each starts its own, step-memo.ts) — and
+   * return what it counted, for the result's `memo` when asked for by name.
+   */
+  handOverMemo(): MemoCounts | undefined {
+    const memo = this.memo;
+    this.memo = undefined;
+    this.memoCounts = memo && { steps: memo.steps, hits: memo.hits, full: memo.full };
+    return this.memoCounts;
+  }
+
   annotate(result: ExploreResult): void {
     // asked for by name (measurements, tests): the result of a search is the same with or without it
-    if (this.memo && this.opts.memoSteps !== undefined) result.memo = { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full };
+    const counts = this.memo ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full } : this.memoCounts;
+    if (counts && this.opts.memoSteps !== undefined) result.memo = counts;
     if (!this.opts.shard || !this.part) return;
     result.shard = this.opts.shard;
     result.part = this.part;

@@ -74,7 +74,9 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
     await pool?.stop();
     return finish(machine, strategy, graph, ctx, opts);
   }
-  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown> });
+  // the one-thread search's step memo is let go (the workers keep their own); what it counted goes on into the result
+  const memoSoFar = strategy.handOverMemo();
+  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown>, memoSoFar });
 }
 
 /**

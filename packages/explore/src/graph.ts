@@ -13,6 +13,7 @@
 import type { Machine } from '@kreplay/core';
 import type { Schedule } from './types.js';
 import { grownInt32, WordTable } from '@kreplay/core';
+import { StateTable, type VisitedSet } from './state-table.js';
 
 /** Longest schedule a strategy follows unless told otherwise (a guard against models that never stop). */
 export const DEFAULT_MAX_DEPTH = 10_000;
@@ -92,6 +93,17 @@ export class StateGraph {
     return new StateGraph(n);
   }
 
+  /**
+   * Key this graph's states by rows (state-table.ts: a shared words' number and one word per
+   * thread), by the machine's `threadsAt`; before the first state is reached.
+   */
+  keyByRows(threadsAt: (words: Int32Array, n: number) => number): StateTable {
+    if (this.words) throw new Error('StateGraph.keyByRows: states were reached already');
+    const t = new StateTable(this.threadCount, threadsAt);
+    this.words = t;
+    return t;
+  }
+
   get size(): number {
     return this.parentV.length;
   }
@@ -161,10 +173,16 @@ export class StateGraph {
     return r >= 0 ? this.added(from, thread) : this.again(~r, from, thread);
   }
 
-  private words: WordTable | undefined;
+  /** `reachWords` for a graph keyed by rows (`keyByRows`): the state is the row `row[0..T]`. */
+  reachRow(row: Int32Array, from: number, thread: number): number {
+    const r = (this.words as StateTable).addRow(row);
+    return r >= 0 ? this.added(from, thread) : this.again(~r, from, thread);
+  }
+
+  private words: VisitedSet | undefined;
 
   /** The visited set of a graph keyed by words (`reachWords`): node id = the table's index. A search that takes over from this graph's keeps adding to it. */
-  get wordTable(): WordTable | undefined {
+  get wordTable(): VisitedSet | undefined {
     return this.words;
   }
   private out = new Int32Array(1024);

@@ -26,7 +26,7 @@ import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
 import { errorMessage, ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
-import { DEFAULT_MAX_STATES } from './exhaustive.js';
+import { DEFAULT_MAX_STATES, type MemoCounts } from './exhaustive.js';
 
 export type { MachineSource } from './worker.js';
 
@@ -207,6 +207,8 @@ export interface Handover {
   ctx: RunContext;
   from: number;
   machine: Machine<unknown>;
+  /** What the one-thread search's step memo counted (exhaustive.ts `handOverMemo`), added to the workers' in the result. */
+  memoSoFar?: MemoCounts;
 }
 
 /**
@@ -281,7 +283,15 @@ export async function exploreParallel(
     }
     peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));
     const reports = await answers(peers, 'report');
-    return assemble(reports, total, T, threads, incomplete, start, handover);
+    // the reports' arrays are this thread's now: the threads' visited sets and step memos go
+    // before the whole graph is built (the peak of a large search was there)
+    await pool.stop();
+    const result = assemble(reports, total, T, threads, incomplete, start, handover);
+    // asked for by name, as on one thread (exhaustive.ts `annotate`): the one-thread search's memo and every worker's
+    const memos = [handover?.memoSoFar, ...reports.map((r) => r['memo'] as ExploreResult['memo'])].filter((m) => m !== undefined);
+    if (opts.memoSteps !== undefined && memos.length > 0)
+      result.memo = memos.reduce((a, m) => ({ steps: a.steps + m.steps, hits: a.hits + m.hits, full: a.full || m.full }), { steps: 0, hits: 0, full: false });
+    return result;
   } finally {
     await pool.stop();
   }

@@ -30,6 +30,9 @@ import { IntVec, RebuiltGraph, sortRowsByThread, type StateGraph } from './graph
 import { findLivelocks } from './liveness.js';
 import type { FoundViolation, Incompleteness } from './types.js';
 
+/** `ShardRecorder`'s status bit: the node's fingerprint is known. */
+const KEYED = 4;
+
 /** Split-level width per shard: enough states that round-robin ownership spreads the work. */
 export const SPLIT_PER_SHARD = 8;
 
@@ -66,12 +69,19 @@ export function fingerprint(key: string): [number, number] {
   return [a >>> 0, (b ^ (b >>> 13)) >>> 0];
 }
 
-/** Collects, during a sharded search, what the merge needs. */
+/**
+ * Collects, during a sharded search, what the merge needs. A state's fingerprint is of its key
+ * string, as the merge of shards run in other processes needs (words number what they name in the
+ * order one machine met it). A search that keeps states as objects gives the key when it finds a
+ * state (`discovered`); one that keeps them as words (and may reach a state by a reused step, with
+ * no object: step-memo.ts) gives it when it decodes the state to expand it (`keyed`), and `part`
+ * asks `keyOf` for the states it never decoded (another shard's, or cut off by a cap).
+ */
 export class ShardRecorder {
   split: { depth: number; start: number; end: number } | null = null;
   private readonly fpA = new IntVec();
   private readonly fpB = new IntVec();
-  /** Per node: 0 not expanded here, 1 expanded, 2 an end. */
+  /** Per node: 0 not expanded here, 1 expanded, 2 an end; plus KEYED once its fingerprint is known. */
   private readonly status = new IntVec();
 
   constructor(
@@ -81,10 +91,21 @@ export class ShardRecorder {
 
   /** A new node, in id order: keep its fingerprint. */
   discovered(key: string): void {
+    this.keyed(this.status.length, key);
+  }
+
+  /** Node `id`'s key (given once, in any order). */
+  keyed(id: number, key: string): void {
+    this.reserve(id);
     const [a, b] = fingerprint(key);
-    this.fpA.push(a | 0);
-    this.fpB.push(b | 0);
-    this.status.push(0);
+    this.fpA.a[id] = a | 0;
+    this.fpB.a[id] = b | 0;
+    this.status.a[id]! |= KEYED;
+  }
+
+  /** Whether node `id`'s fingerprint is known. */
+  hasKey(id: number): boolean {
+    return id < this.status.length && (this.status.a[id]! & KEYED) !== 0;
   }
 
   /** The split level starts at node `start`; its nodes are start..end-1. */
@@ -94,14 +115,30 @@ export class ShardRecorder {
 
   /** Node `id` was expanded here (end: every thread finished, or none can step). */
   expanded(id: number, end: boolean): void {
-    this.status.a[id] = end ? 2 : 1;
+    this.reserve(id);
+    this.status.a[id]! |= end ? 2 : 1;
   }
 
-  part(graph: StateGraph): ShardPart {
+  /** Room for nodes up to `id` (new ones: not expanded, no fingerprint). */
+  private reserve(id: number): void {
+    while (this.status.length <= id) {
+      this.status.push(0);
+      this.fpA.push(0);
+      this.fpB.push(0);
+    }
+  }
+
+  /** The shard's records; `keyOf` gives the key of a node whose fingerprint is not known yet. */
+  part(graph: StateGraph, keyOf?: (id: number) => string): ShardPart {
     const rows = graph.rows();
+    for (let id = 0; id < graph.size; id++) {
+      if (this.hasKey(id)) continue;
+      if (!keyOf) throw new Error(`shard recorder: no key for node ${id}`);
+      this.keyed(id, keyOf(id));
+    }
     const out = new IntVec(1 << 16);
     for (let id = 0; id < graph.size; id++) {
-      const st = this.status.a[id]!;
+      const st = this.status.a[id]! & ~KEYED;
       if (st === 0) continue;
       out.push(this.fpA.a[id]!);
       out.push(this.fpB.a[id]!);

@@ -1,5 +1,6 @@
 /**
- * Step memoization for the exhaustive search, on one thread and on each worker (worker.ts)
+ * Step memoization for the exhaustive search on each worker (worker.ts; the one-thread search's,
+ * in a shard too, is step-memo-rows.ts, which shares its keys and its numbering of other threads' reads)
  * (`ExploreOptions.memoSteps`, on unless turned off; the CLI's `--no-step-memo`): thread t's step from a state is keyed by what it reads — the state's
  * shared words (interned once per state), thread t's word, t, and what the machine says the step
  * reads of the other threads (`Machine.stepMemo`) — and a step met again under a key is not run:
@@ -12,9 +13,9 @@
 import type { Machine, ModelViolation, StepMemo, StepOutcome } from '@kreplay/core';
 import { WordTable } from '@kreplay/core';
 
-const NOTHING: readonly ModelViolation[] = Object.freeze([]);
-/** The value of a key whose step changed another thread's words: it is always run. */
-const RUN = -1;
+export const NOTHING: readonly ModelViolation[] = Object.freeze([]);
+/** The value of a key whose step changed another thread's words (or, in step-memo-rows.ts, whose successor is not laid out in threads): it is always run. */
+export const RUN = -1;
 /** The values' arena is chunks of 2^CHUNK_BITS words (never copied as it grows); a value is its chunk and offset. */
 const CHUNK_BITS = 20;
 /**
@@ -87,62 +88,62 @@ class KeyTable {
   }
 }
 
-export class StepMemoTable<S> {
-  private readonly memo: StepMemo<S>;
-  /** The shared words (before the threads') of every state expanded, numbered. */
-  private readonly shared = new WordTable();
-  /** What steps read of the other threads (`StepMemo.otherReads`), numbered. */
-  private readonly others = new WordTable();
-  private readonly keys = new KeyTable();
-  /** The successors' words, each after its count, in chunks. */
-  private readonly chunks: Int32Array[] = [new Int32Array(1 << 16)];
-  private chunk = 0;
-  private used = 0;
-  /** Per value with violations (by its place), the step's violations. */
-  private readonly violations = new Map<number, readonly ModelViolation[]>();
-  /** The state being expanded: its words, where its threads' words begin (-1: not memoized), its shared words' number. */
-  private words = new Int32Array(256);
-  private n = 0;
-  private at = -1;
-  private sharedId = -1;
-  private key = new Int32Array(256);
+/**
+ * What the workers' memo and the one-thread search's (step-memo-rows.ts) share: the machine's
+ * promise, the keys, the numbering of what steps read of other threads, the successor's words,
+ * the counters and the cap.
+ */
+export abstract class MemoBase<S> {
+  protected readonly memo: StepMemo<S>;
+  protected readonly others: OtherReads<S>;
+  protected readonly keys = new KeyTable();
+  /** Per value with violations (by its number), the step's violations. */
+  protected readonly violations = new Map<number, readonly ModelViolation[]>();
   /** The successor's words (a hit's, or the one `encode` wrote on a miss). */
-  private out = new Int32Array(1024);
+  protected out = new Int32Array(1024);
   hits = 0;
   steps = 0;
   /** The words recorded so far, and whether the next would pass `maxWords`: then no new key is recorded. */
-  private recordedWords = 0;
+  protected recordedWords = 0;
   full = false;
+  /** The violations of the step `step` answered last. */
+  found: readonly ModelViolation[] = NOTHING;
+  /** The value `run` recorded last, or RUN. */
+  protected recorded = RUN;
 
   constructor(
-    private readonly machine: Machine<S>,
-    private readonly verify: boolean,
-    private readonly maxWords = MEMO_MAX_WORDS,
+    machine: Machine<S>,
+    protected readonly verify: boolean,
+    protected readonly maxWords: number,
   ) {
     this.memo = machine.stepMemo!;
+    this.others = new OtherReads(this.memo);
   }
 
-  /** The search decoded the state it expands now from `words[0..n)`. */
-  expanding(words: Int32Array, n: number): void {
-    if (n > this.words.length) this.words = new Int32Array(Math.max(n, 2 * this.words.length));
-    for (let i = 0; i < n; i++) this.words[i] = words[i]!;
-    this.n = n;
-    this.at = this.memo.threadsAt(this.words, n);
-    if (this.at < 0) return;
-    const id = this.shared.add(this.words, this.at);
-    this.sharedId = id < 0 ? ~id : id;
+  /** The state being expanded: its shared words' number (-1: not laid out in threads, not memoized). */
+  protected sharedId = -1;
+
+  get wordBuffer(): Int32Array {
+    return this.out;
   }
+
+  /** Thread t's word in the state being expanded. */
+  protected abstract threadWord(t: number): number;
+  /** Run the step; with `record`, keep what it gave (`recorded`). */
+  protected abstract run(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, record: boolean): number;
+  /** A hit: the step recorded as value `v` given for the state being expanded (its violations are in `found`). */
+  protected abstract reuse(v: number, s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number): number;
 
   /**
-   * Thread t's step from `s` (the state `expanding` was told of): its successor's words in
-   * `wordBuffer` (the count returned) and its violations in `found`.
+   * Thread t's step from `s` (the state the search expands): its successor as `run` or `reuse`
+   * give it, and its violations in `found`.
    */
   step(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number): number {
     this.steps++;
-    if (this.at < 0) return this.run(s, t, advance, encode, false);
+    if (this.sharedId < 0) return this.run(s, t, advance, encode, false);
     const keys = this.keys;
-    const b = this.words[this.at + t]!;
-    const c = t | (this.othersOf(s, t) << 5);
+    const b = this.threadWord(t);
+    const c = t | (this.others.of(s, t) << 5);
     if (!keys.find(this.sharedId, b, c)) {
       if (this.full) return this.run(s, t, advance, encode, false);
       const n = this.run(s, t, advance, encode, true);
@@ -152,6 +153,68 @@ export class StepMemoTable<S> {
     const v = keys.value();
     if (v === RUN) return this.run(s, t, advance, encode, false);
     this.hits++;
+    this.found = this.violations.get(v) ?? NOTHING;
+    return this.reuse(v, s, t, advance, encode);
+  }
+
+  protected encodeInto(s: S, encode: (s: S, out: Int32Array) => number): number {
+    let n = encode(s, this.out);
+    if (n > this.out.length) {
+      this.out = new Int32Array(Math.max(n, 2 * this.out.length));
+      n = encode(s, this.out);
+    }
+    return n;
+  }
+
+  /** `verify`: the successor a hit gave (`words`) and its violations (`found`) must be what the step gives (which it leaves in `out`). */
+  protected compare(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, words: Int32Array): void {
+    const found = this.found;
+    const r = advance(s, t);
+    const n = this.encodeInto(r.state, encode);
+    let same = n === words.length;
+    for (let i = 0; same && i < n; i++) if (this.out[i] !== words[i]) same = false;
+    if (!same || JSON.stringify(r.violations) !== JSON.stringify(found)) {
+      throw new Error(
+        `step memoization: thread ${t}'s step gave ${same ? 'other violations' : 'another successor'} than the step recorded under its key (Machine.stepMemo's promise is broken)`,
+      );
+    }
+  }
+}
+
+export class StepMemoTable<S> extends MemoBase<S> {
+  /** The shared words (before the threads') of every state expanded, numbered. */
+  private readonly shared = new WordTable();
+  /** The successors' words, each after its count, in chunks. */
+  private readonly chunks: Int32Array[] = [new Int32Array(1 << 16)];
+  private chunk = 0;
+  private used = 0;
+  /** The state being expanded: its words, and where its threads' words begin (-1: not memoized). */
+  private words = new Int32Array(256);
+  private n = 0;
+  private at = -1;
+
+  constructor(machine: Machine<S>, verify: boolean, maxWords = MEMO_MAX_WORDS) {
+    super(machine, verify, maxWords);
+  }
+
+  /** The search decoded the state it expands now from `words[0..n)`. */
+  expanding(words: Int32Array, n: number): void {
+    if (n > this.words.length) this.words = new Int32Array(Math.max(n, 2 * this.words.length));
+    for (let i = 0; i < n; i++) this.words[i] = words[i]!;
+    this.n = n;
+    this.at = this.memo.threadsAt(this.words, n);
+    this.sharedId = -1;
+    if (this.at < 0) return;
+    const id = this.shared.add(this.words, this.at);
+    this.sharedId = id < 0 ? ~id : id;
+  }
+
+  protected threadWord(t: number): number {
+    return this.words[this.at + t]!;
+  }
+
+  /** A hit: its successor's words in `wordBuffer` (the count returned). */
+  protected reuse(v: number, s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number): number {
     const T = this.n - this.at;
     const values = this.chunks[v >>> CHUNK_BITS]!;
     const from = v & ((1 << CHUNK_BITS) - 1);
@@ -162,50 +225,11 @@ export class StepMemoTable<S> {
     // this state's other threads, which the step leaves as they are
     const vat = vn - T;
     for (let u = 0; u < T; u++) if (u !== t) out[vat + u] = this.words[this.at + u]!;
-    this.found = this.violations.get(v) ?? NOTHING;
     if (this.verify) this.check(s, t, advance, encode, vn);
     return vn;
   }
 
-  /** The violations of the step `step` answered last. */
-  found: readonly ModelViolation[] = NOTHING;
-
-  get wordBuffer(): Int32Array {
-    return this.out;
-  }
-
-  /** The number of what thread t's step from s reads of the other threads (T < 32, so t and it fit one word with 5 bits for t). */
-  private othersOf(s: S, t: number): number {
-    let key = this.key;
-    let kn = this.memo.otherReads(s, t, key, 0);
-    if (kn > key.length) {
-      this.key = key = new Int32Array(Math.max(kn, 2 * key.length));
-      kn = this.memo.otherReads(s, t, key, 0);
-    }
-    // most steps read what the step before read (nothing, mostly): compared before it is hashed
-    const last = this.lastKey;
-    let same = kn === this.lastN;
-    for (let i = 0; same && i < kn; i++) if (key[i] !== last[i]) same = false;
-    if (same) return this.lastId;
-    const id = this.others.add(key, kn);
-    if (id >= 1 << 26) throw new Error('step memoization: more than 2^26 distinct reads of other threads');
-    if (kn > last.length) this.lastKey = new Int32Array(Math.max(kn, 2 * last.length));
-    this.lastKey.set(key.subarray(0, kn));
-    this.lastN = kn;
-    this.lastId = id < 0 ? ~id : id;
-    return this.lastId;
-  }
-
-  /** What `othersOf` numbered last, and its number. */
-  private lastKey = new Int32Array(64);
-  private lastN = -1;
-  private lastId = -1;
-
-  /** The value `run` recorded last: where its words are, or RUN. */
-  private recorded = RUN;
-
-  /** Run the step; with `record`, keep what it gave (`recorded`). */
-  private run(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, record: boolean): number {
+  protected run(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, record: boolean): number {
     const r = advance(s, t);
     const n = this.encodeInto(r.state, encode);
     this.found = r.violations;
@@ -253,29 +277,47 @@ export class StepMemoTable<S> {
     return n;
   }
 
-  private encodeInto(s: S, encode: (s: S, out: Int32Array) => number): number {
-    let n = encode(s, this.out);
-    if (n > this.out.length) {
-      this.out = new Int32Array(Math.max(n, 2 * this.out.length));
-      n = encode(s, this.out);
-    }
-    return n;
-  }
-
   /** `verify`: the hit's successor (in `out[0..vn)`) and violations must be what the step gives. */
   private check(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, vn: number): void {
     const memo = this.out.slice(0, vn);
     const found = this.found;
-    const r = advance(s, t);
-    const n = this.encodeInto(r.state, encode);
-    let same = n === vn;
-    for (let i = 0; same && i < n; i++) if (this.out[i] !== memo[i]) same = false;
-    if (!same || JSON.stringify(r.violations) !== JSON.stringify(found)) {
-      throw new Error(
-        `step memoization: thread ${t}'s step gave ${same ? 'other violations' : 'another successor'} than the step recorded under its key (Machine.stepMemo's promise is broken)`,
-      );
-    }
+    this.compare(s, t, advance, encode, memo);
     this.out.set(memo);
     this.found = found;
   }
+}
+
+/** What steps read of the other threads (`StepMemo.otherReads`), numbered. */
+class OtherReads<S> {
+  private readonly table = new WordTable();
+  private key = new Int32Array(256);
+
+  constructor(private readonly memo: StepMemo<S>) {}
+
+  /** The number of what thread t's step from s reads of the other threads (T < 32, so t and it fit one word with 5 bits for t). */
+  of(s: S, t: number): number {
+    let key = this.key;
+    let kn = this.memo.otherReads(s, t, key, 0);
+    if (kn > key.length) {
+      this.key = key = new Int32Array(Math.max(kn, 2 * key.length));
+      kn = this.memo.otherReads(s, t, key, 0);
+    }
+    // most steps read what the step before read (nothing, mostly): compared before it is hashed
+    const last = this.lastKey;
+    let same = kn === this.lastN;
+    for (let i = 0; same && i < kn; i++) if (key[i] !== last[i]) same = false;
+    if (same) return this.lastId;
+    const id = this.table.add(key, kn);
+    if (id >= 1 << 26) throw new Error('step memoization: more than 2^26 distinct reads of other threads');
+    if (kn > last.length) this.lastKey = new Int32Array(Math.max(kn, 2 * last.length));
+    this.lastKey.set(key.subarray(0, kn));
+    this.lastN = kn;
+    this.lastId = id < 0 ? ~id : id;
+    return this.lastId;
+  }
+
+  /** What `othersOf` numbered last, and its number. */
+  private lastKey = new Int32Array(64);
+  private lastN = -1;
+  private lastId = -1;
 }

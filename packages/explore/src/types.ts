@@ -85,7 +85,7 @@ export interface ExploreResult {
   shard?: Shard;
   /** `schedule` strategy: the schedule that was run. */
   replayed?: RecordedSchedule;
-  /** With `memoSteps` given: the steps the exhaustive search took, how many it reused rather than ran, and whether its memory ran out (it then recorded no more). */
+  /** With `memoSteps` given: the steps the exhaustive search took, how many it reused rather than ran, and whether its memory ran out (it then recorded no more); on workers, the sum over their memos. */
   memo?: { steps: number; hits: number; full: boolean };
   /** A shard of the exhaustive search: what `mergeShards` needs beyond the result (shard.ts). */
   part?: ShardPart;
@@ -141,9 +141,9 @@ export interface ExploreOptions {
   workersFromStates?: number;
   handoverBatch?: number;
   /**
-   * Exhaustive search, on one thread and on each worker (on by default; `false`, the CLI's
+   * Exhaustive search, on one thread, in each shard and on each worker (on by default; `false`, the CLI's
    * `--no-step-memo`, runs every step): reuse a thread's step across states that agree on what it reads (step-memo.ts,
-   * `Machine.stepMemo`; a machine without it, and a sharded search, run every step); `verify` also
+   * `Machine.stepMemo`; a machine without it runs every step); `verify` also
    * runs every reused step and throws where it differs. Given by name, the result says how many
    * steps were reused (`ExploreResult.memo`).
    */

@@ -17,6 +17,7 @@ import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
 import { StepMemoTable } from './step-memo.js';
+import type { VisitedSet } from './state-table.js';
 import type { FoundViolation } from './types.js';
 
 /** Where a worker gets its Machine: a module file (absolute path), the name of an async factory it exports, and that factory's argument. */
@@ -161,7 +162,7 @@ class SearchWorker<S> {
   /** Per peer: how much of this worker's log of definitions it has been sent. */
   private readonly sent: number[];
   // owner
-  private table = new WordTable();
+  private table: VisitedSet = new WordTable();
   private readonly parent = new IntVec();
   private readonly via = new IntVec();
   private readonly depth = new IntVec();
@@ -250,7 +251,7 @@ class SearchWorker<S> {
    * owns (`frontier`, ascending) and their order keys. Peers have been sent the machine's
    * definitions so far.
    */
-  adopt(table: WordTable, count: number, frontier: Int32Array, order: Float64Array): void {
+  adopt(table: VisitedSet, count: number, frontier: Int32Array, order: Float64Array): void {
     this.table = table;
     for (let id = 0; id < count; id++) this.canon.push(id);
     this.handOver(count, frontier, order);
@@ -540,6 +541,7 @@ class SearchWorker<S> {
       executions: this.executions,
       maxDepth: this.maxDepth,
       depthCut: this.depthCut,
+      memo: this.memo ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full } : undefined,
     };
   }
 }
@@ -597,7 +599,7 @@ export function serve<S>(
         send({ type: 'started', count: m['root'] === false ? 0 : w.start() });
         break;
       case 'handover':
-        if (m['table']) w!.adopt(m['table'] as WordTable, m['count'] as number, m['frontier'] as Int32Array, m['order'] as Float64Array);
+        if (m['table']) w!.adopt(m['table'] as VisitedSet, m['count'] as number, m['frontier'] as Int32Array, m['order'] as Float64Array);
         else
           w!.take(
             m['defs'] as Int32Array,
@@ -628,6 +630,9 @@ export function serve<S>(
           { type: 'report', ...r },
           [r.ids, r.parent, r.via, r.depth, r.finished, r.edges].map((a) => a.buffer as ArrayBuffer),
         );
+        // the search is over: its visited set and step memo are garbage now (worker 0's live on
+        // the coordinator's thread, which builds the whole graph next)
+        w = undefined;
         break;
       }
     }

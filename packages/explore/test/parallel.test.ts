@@ -60,6 +60,19 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(await exploreOnCores(live.machine, live.source, 3, { handoverStates: 20 }))).toEqual(await oneCore(live));
   });
 
+  it("counts every step in the result's memo, the one-thread search's and the workers', each reused one checked", async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
+    const handed = await exploreOnCores(c.machine, c.source, 2, { handoverStates: 5_000, workersFromStates: 2_500, memoSteps: 'verify' });
+    expect(summary(handed)).toEqual(await oneCore(c));
+    // the one-thread search's counts are added to the workers' (left out, its steps would be missing)
+    expect(handed.memo!.steps).toBe(handed.stats.states - 1);
+    expect(handed.memo!.hits).toBeGreaterThan(0);
+    const fromRoot = await exploreParallel(c.source, 2, { memoSteps: true });
+    expect(fromRoot.memo!.steps).toBe(fromRoot.stats.states - 1);
+    // not named: no memo in the result, which then compares equal to one without memoization
+    expect((await exploreParallel(c.source, 2)).memo).toBeUndefined();
+  });
+
   it('hands a thread its states in batches, the level handed over spanning several', async () => {
     // 8 000 states handed over in batches of 64 (parallel.ts HANDOVER_BATCH is 1 024): the
     // thread's ~4 000 come in dozens of batches, and its part of the level handed over (hundreds

@@ -1,7 +1,8 @@
 /**
  * `explore --shard i/n` + `kreplay merge`: every shard of the exhaustive search run in one
  * test, merged, is byte for byte the --json (--no-timing) of one unsharded run — on every
- * shipped scenario × flavor, in 2 or 3 shards — and a merge of a wrong set of shards says what is wrong.
+ * shipped scenario × flavor, in 2 or 3 shards, each reused step checked (`memoSteps: 'verify'`) —
+ * and a merge of a wrong set of shards says what is wrong.
  */
 import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +17,12 @@ const cases = await shippedCases();
 
 const header = (c: ShippedCase) => ({ scenario: c.file, flavor: c.flavor });
 const whole = async (c: ShippedCase): Promise<string> => stringifyJson(exploreJson(c.machine, await explore(c.machine), header(c), { noTiming: true }), 2);
-async function shards(c: ShippedCase, n: number, timing = false): Promise<unknown[]> {
+async function shards(c: ShippedCase, n: number, timing = false, memoSteps?: 'verify'): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 1; i <= n; i++) {
-    const r = await explore(c.machine, { shard: { index: i, count: n } });
+    const r = await explore(c.machine, { shard: { index: i, count: n }, ...(memoSteps ? { memoSteps } : {}) });
+    // a shard reuses steps (step-memo.ts) where the machine says what they read: every step goes through the memo
+    if (memoSteps) expect(c.machine.stepMemo ? r.memo!.steps : r.memo).toBe(c.machine.stepMemo ? r.stats.states - 1 : undefined);
     // as a file: through JSON text
     out.push(JSON.parse(stringifyJson(exploreJson(c.machine, r, header(c), { noTiming: !timing }))));
   }
@@ -39,13 +42,27 @@ describe('sharded exhaustive search, merged', () => {
   // every case took this file 80 s of CI's time).
   const sharded = cases.filter((c) => !c.file.includes('multipage'));
   it.each(sharded.map((c, i) => [c.name, 2 + (i % 2), c] as const))(
-    '%s: merge of %d shards = one run, byte for byte',
+    '%s: merge of %d shards = one run, byte for byte (every reused step checked)',
     async (_name, n, c) => {
-      const parts = await shards(c, n);
+      const parts = await shards(c, n, false, 'verify');
       expect(stringifyJson(await mergeShards(parts.reverse()), 2)).toBe(await whole(c));
     },
     120_000,
   );
+
+  it('reuses steps in a shard, and writes the shard file it writes without reusing any', async () => {
+    for (const name of ['odirect-vs-fault.yaml linux-6.1', 'odirect-vs-fault-multipage.yaml linux-2.6.15', 'truncate-vs-store.yaml linux-2.6.23']) {
+      const c = cases.find((x) => x.name === name)!;
+      for (const i of [1, 3]) {
+        const reused = await explore(c.machine, { shard: { index: i, count: 3 }, memoSteps: true });
+        const run = await explore(c.machine, { shard: { index: i, count: 3 }, memoSteps: false });
+        expect(reused.part?.split).not.toBeNull();
+        expect(reused.memo!.hits).toBeGreaterThan(0);
+        const file = (r: typeof run) => stringifyJson(exploreJson(c.machine, r, header(c), { noTiming: true }), 2);
+        expect(file(reused)).toBe(file(run));
+      }
+    }
+  });
 
   it('splits a large graph, and a lone shard never calls it clean', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;

@@ -16,10 +16,11 @@ interface Counter {
 
 /**
  * T threads of K steps over one shared counter x (mod 5): thread 0 adds 1, every other thread
- * adds thread 0's pc — a step that reads another thread. Its words are x, then one word per
- * thread (its pc), as `StepMemo` wants them. `honest`: `otherReads` says so; else it says nothing.
+ * adds thread 0's pc — a step that reads another thread. Its words are x (then `pad` words that
+ * never change), then one word per thread (its pc), as `StepMemo` wants them. `honest`:
+ * `otherReads` says so; else it says nothing.
  */
-function counters(T: number, K: number, honest: boolean): Machine<Counter> {
+function counters(T: number, K: number, honest: boolean, pad = 0): Machine<Counter> {
   const stepOf = (s: Counter, t: number) => {
     const x = (s.x + (t === 0 ? 1 : s.pc[0]!)) % 5;
     const violations: ModelViolation[] = x === 4 && t === 1 ? [{ rule: 'bug-on', message: `x reached 4 in t1's step ${s.pc[1]}` }] : [];
@@ -34,13 +35,14 @@ function counters(T: number, K: number, honest: boolean): Machine<Counter> {
     advance: stepOf,
     key: (s) => `${s.x}|${s.pc.join(',')}`,
     encode(s, out) {
-      if (out.length > T) {
+      if (out.length > pad + T) {
         out[0] = s.x;
-        for (let u = 0; u < T; u++) out[1 + u] = s.pc[u]!;
+        for (let i = 1; i <= pad; i++) out[i] = 100 + i;
+        for (let u = 0; u < T; u++) out[1 + pad + u] = s.pc[u]!;
       }
-      return T + 1;
+      return 1 + pad + T;
     },
-    decode: (w) => ({ x: w[0]!, pc: Array.from(w.subarray(1, T + 1)) }),
+    decode: (w) => ({ x: w[0]!, pc: Array.from(w.subarray(1 + pad, 1 + pad + T)) }),
     stepMemo: {
       threadsAt: (_w, n) => n - T,
       otherReads(s, t, out, at) {
@@ -81,6 +83,15 @@ describe('step memoization', () => {
     const free = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: true });
     expect(free.memo).toMatchObject({ full: false });
     expect(free.memo!.hits).toBeGreaterThan(capped.memo!.hits);
+  });
+
+  it("records a step in the one-thread search as two words (the successor's shared number, the thread's new word), whatever the state's size", async () => {
+    // each state is 104 words: a memo that kept the successor's words could record none of them in 40 words
+    const plain = await explore(counters(3, 4, true, 100), { strategy: 'exhaustive', memoSteps: false });
+    const capped = await explore(counters(3, 4, true, 100), { strategy: new ExhaustiveSearch({ memoSteps: 'verify', memoMaxWords: 40 }) });
+    expect(summary(capped)).toEqual(summary(plain));
+    expect(capped.memo).toMatchObject({ full: true });
+    expect(capped.memo!.hits).toBeGreaterThan(0);
   });
 
   it('catches a machine that leaves out what a step reads of another thread', async () => {

@@ -129,7 +129,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       default: true,
       allowNo: true,
       description:
-        "reuse a thread's step across states that agree on everything it reads (the exhaustive search, unsharded, on built-in flavors); the result is the same either way (docs/explore.md); --no-step-memo runs every step",
+        "reuse a thread's step across states that agree on everything it reads (the exhaustive search, sharded or not, on built-in flavors); the result is the same either way (docs/explore.md); --no-step-memo runs every step",
     }),
     'pct-depth': Flags.integer({ min: 1, default: 3, description: 'PCT bug depth d (d-1 priority change points per run)' }),
     'memory-model': Flags.string({
