@@ -53,8 +53,16 @@ describe('kreplay replay: a real regression', () => {
     expect(patched.stdout.length).toBeGreaterThan(65536);
     expect(j.findings.length).toBeGreaterThan(10);
     expect(new Set(j.findings.map((f: { rule: string }) => f.rule))).toEqual(new Set(['orphan-page-mapped']));
+    // uncertain: the capture's do_set_pte probe (no page_add_file_rmap: the orphan has no ->mapping)
+    // fetched neither vmf->flags nor vma->vm_flags, so a PTE it installs on a page that left the
+    // cache may be a private write fault's copy as far as the trace says (docs/replay.md, session 29)
     expect(
-      j.findings.every((f: { certainty: string; explanation: string }) => f.certainty === 'certain' && /kr-fault-\d+ on CPU \d mapped pfn/.test(f.explanation)),
+      j.findings.every(
+        (f: { certainty: string; explanation: string }) =>
+          f.certainty === 'uncertain' &&
+          /kr-fault-\d+ on CPU \d mapped pfn/.test(f.explanation) &&
+          /may have mapped a private write fault's new anonymous page rather than the file's/.test(f.explanation),
+      ),
     ).toBe(true);
     const base = await runCli(['replay', `${pair}/base/odirect-race/run-3/trace.txt.gz`]);
     expect(base.exitCode).toBe(0);

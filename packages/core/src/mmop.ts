@@ -50,6 +50,12 @@ export interface PteMapOp extends OpBase {
   index?: number;
   address?: bigint;
   mapcount?: number;
+  /**
+   * Set when the PTE may map a private write fault's new anonymous copy instead of the file's
+   * page (do_set_pte / set_pte_range, which map either): `yes` when the probe's fault and VMA
+   * flags say it does, `maybe` when the trace cannot tell. Unset: a file page's mapping.
+   */
+  anon?: 'yes' | 'maybe';
 }
 /** rmap remove: PTEs mapping pfn (… pfn+nr−1) were zapped (page_remove_rmap, folio_remove_rmap_ptes). */
 export interface PteUnmapOp extends OpBase {

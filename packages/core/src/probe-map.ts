@@ -48,9 +48,30 @@ export type FieldSpec = z.infer<typeof FieldSpecSchema>;
  * folio_add_file_rmap_ptes / folio_remove_rmap_ptes `nr_pages`); `folio` is the pfn of
  * the folio the op's page belongs to — when given, `index` is read as the folio's index
  * and the op's index becomes the page's own (index + pfn − folio), since a tail page's
- * own ->index and ->mapping are not its folio's.
+ * own ->index and ->mapping are not its folio's. Three only say what a PTE op maps, for the
+ * functions that map either the file's page or a private write fault's new anonymous copy
+ * (`do_set_pte`, 6.12 `set_pte_range`): `faultFlags` is `vmf->flags` (FAULT_FLAG_WRITE is bit
+ * 0), `vmFlags` the VMA's `vm_flags` (VM_SHARED is 0x8), `mapping` the page's (or folio's)
+ * `->mapping` at entry (a new anonymous copy's is NULL).
  */
-export const PROBE_ARG_TARGETS = ['dev', 'ino', 'index', 'pfn', 'address', 'start', 'end', 'ret', 'size', 'mapcount', 'order', 'nr', 'folio'] as const;
+export const PROBE_ARG_TARGETS = [
+  'dev',
+  'ino',
+  'index',
+  'pfn',
+  'address',
+  'start',
+  'end',
+  'ret',
+  'size',
+  'mapcount',
+  'order',
+  'nr',
+  'folio',
+  'faultFlags',
+  'vmFlags',
+  'mapping',
+] as const;
 
 export const PROBE_OPS = [
   'fault_begin',

@@ -24,7 +24,18 @@ import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { OpCounts } from './op-counts.js';
 import { ReturnCounts } from './return-counts.js';
-import { PROMISES_KEPT, Shadow, cachedInRange, promiseKey, type FileState, type OpenCall, type PageRec, type Promise_, type TaskState } from './shadow.js';
+import {
+  PROMISES_KEPT,
+  Shadow,
+  cachedInRange,
+  promiseKey,
+  type FileState,
+  type MaybeCopy,
+  type OpenCall,
+  type PageRec,
+  type Promise_,
+  type TaskState,
+} from './shadow.js';
 
 export const MAX_ORDER = 10;
 
@@ -40,6 +51,10 @@ export interface EngineCounters {
   promisesForgotten: number;
   /** Pages still mapped at the end that only a forgotten promise may have covered (finish). */
   staleUnjudged: number;
+  /** PTEs of private write faults' anonymous copies (PteMapOp.anon `yes`): not the page cache's, not replayed. */
+  anonCopies: number;
+  /** PTEs that may map such a copy and no nested page_add_file_rmap showed to be the file's (`maybe`): replayed, their pages' facts unsure. */
+  maybeCopies: number;
 }
 
 /** A copy that shares nothing mutable with `c` (the tie search saves and restores the counters). */
@@ -103,6 +118,8 @@ export class ReplayEngine {
     promises: 0,
     promisesForgotten: 0,
     staleUnjudged: 0,
+    anonCopies: 0,
+    maybeCopies: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
@@ -147,6 +164,13 @@ export class ReplayEngine {
    * raise was not judged there.
    */
   tieUnsearched: { sets: number; note: Note } | undefined;
+  /**
+   * Per CPU, the sequence number of the last op replayed there: a nested PTE probe is its CPU's
+   * next op after the one it nests in (mergeNested). The tie search saves and restores it.
+   */
+  cpuLast: number[] = [];
+  /** While a PTE op that may map an anonymous copy is applied: what it raises and unsettles goes here (TaskState.copy). */
+  private copying: MaybeCopy | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -220,7 +244,7 @@ export class ReplayEngine {
       const d = draft();
       this.trial.drafts.push(d);
       this.trial.keys.push(draftKey(d));
-      this.trial.doubts.push(uncertainty(d, [], this.gaps));
+      this.trial.doubts.push(uncertainty(d, [], this.gaps) ?? (this.copying ? copyDoubt(this.copying.note) : undefined));
       return;
     }
     if (this.log.full(rule)) {
@@ -230,7 +254,11 @@ export class ReplayEngine {
     const d = draft();
     const note = this.tieNote?.(draftKey(d));
     if (note) d.tie = note;
+    const n = this.log.list.length;
     this.log.add(d, this.now);
+    // certain unless the task's next op shows it was an anonymous copy's PTE after all (copyInDoubt)
+    const f = this.log.list[n];
+    if (this.copying && f?.certainty === 'certain') this.copying.findings.push(f);
   }
 
   apply(op: MmOp): void {
@@ -238,8 +266,20 @@ export class ReplayEngine {
     const seq = ++this.seq;
     this.gaps.event(ev.cpu, seq, ev.ts);
     const t = this.shadow.task(ev);
-    if (this.mergeNested(t, op)) return;
+    const prevOnCpu = this.cpuLast[ev.cpu];
+    this.cpuLast[ev.cpu] = seq;
+    if (this.mergeNested(t, op, prevOnCpu, seq)) return;
+    if (t.copy) this.copyInDoubt(t);
+    if (op.kind === 'pte_map' && op.anon === 'yes') {
+      // a private write fault's new anonymous page: not the page cache's, no rule judges it
+      this.counters.anonCopies++;
+      t.last = undefined;
+      t.lastSeq = undefined;
+      t.merged = undefined;
+      return;
+    }
     t.last = op;
+    t.lastSeq = seq;
     if (t.merged) t.merged = undefined;
     const c = this.counters;
     c.ops++;
@@ -258,19 +298,8 @@ export class ReplayEngine {
         break;
       // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
       case 'pte_map':
-        if (op.nr === undefined || op.nr === 1) this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq);
-        else
-          for (let j = 0; j < op.nr; j++)
-            this.pteMap(
-              t,
-              op.pfn + BigInt(j),
-              op.file,
-              op.index === undefined ? undefined : op.index + j,
-              op.address === undefined ? undefined : op.address + BigInt(j * 4096),
-              j === 0 ? op.mapcount : undefined,
-              ev,
-              seq,
-            );
+        if (op.anon === 'maybe' && !this.cachedPages(op.pfn, op.nr ?? 1)) this.maybeCopy(t, op, ev, seq);
+        else this.pteMaps(t, op, ev, seq);
         break;
       case 'pte_unmap':
         if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
@@ -293,6 +322,79 @@ export class ReplayEngine {
     }
   }
 
+  // ---- PTEs that may map an anonymous copy ----------------------------------------------
+
+  /**
+   * A PTE that may map a private write fault's anonymous copy rather than the file's page
+   * (PteMapOp.anon `maybe`): replayed as the file's mapping, so an orphan is not missed, and held
+   * in doubt until the task's next op. A nested page_add_file_rmap of the same page (merged into
+   * it) proves the file's mapping: do_set_pte calls page_add_file_rmap only then (6.1.192
+   * mm/memory.c:4417-4424). Anything else leaves it in doubt: what it raised becomes uncertain,
+   * and the page's facts stay unsure until the trace re-establishes them.
+   */
+  private maybeCopy(t: TaskState, op: Extract<MmOp, { kind: 'pte_map' }>, ev: TraceEvent, seq: number): void {
+    const note: Note = {
+      reason: `${ev.event} at line ${ev.line} may have mapped a private write fault's new anonymous page rather than the file's (${COPY_WORDS})`,
+      source: ev.source,
+      line: ev.line,
+    };
+    const copy: MaybeCopy = { note, findings: [], pages: [] };
+    const nr = op.nr ?? 1;
+    this.copying = copy;
+    try {
+      this.pteMaps(t, op, ev, seq);
+    } finally {
+      this.copying = undefined;
+    }
+    // unsure from now on (after its own judgement: what it raised is held in doubt by `copy`)
+    for (let j = 0; j < nr; j++) {
+      const rec = this.shadow.page(op.pfn + BigInt(j));
+      if (!rec) continue;
+      copy.pages.push({ rec, cache: rec.cacheUnsure, map: rec.mapUnsure });
+      rec.cacheUnsure = note;
+      rec.mapUnsure = note;
+    }
+    t.copy = copy;
+  }
+
+  /**
+   * Whether each of the `nr` pages from `pfn` on is in the page cache, as the trace showed it
+   * added there (not adopted) and not in doubt since: then a PTE of it maps the file's page, since
+   * a private write fault's copy is a page just allocated (6.1.192 mm/memory.c:4649), never one
+   * the page cache holds.
+   */
+  private cachedPages(pfn: bigint, nr: number): boolean {
+    for (let j = 0; j < nr; j++) {
+      const rec = this.shadow.page(pfn + BigInt(j));
+      if (!rec?.inCache || !rec.born || rec.cacheUnsure) return false;
+    }
+    return true;
+  }
+
+  /** The task's op after a PTE that may map an anonymous copy was not its nested page_add_file_rmap: that PTE stays in doubt. */
+  private copyInDoubt(t: TaskState): void {
+    const copy = t.copy!;
+    t.copy = undefined;
+    if (this.trial) return; // the findings are the log's: the order committed decides
+    this.counters.maybeCopies++;
+    const why = copyDoubt(copy.note);
+    for (const f of copy.findings) {
+      if (f.certainty === 'uncertain') continue;
+      f.certainty = 'uncertain';
+      f.explanation += ` Uncertain: ${why}`;
+    }
+  }
+
+  /** A nested page_add_file_rmap followed: the PTE mapped the file's page, and the facts it unsettled are what they were. */
+  private copyIsFile(t: TaskState): void {
+    const copy = t.copy!;
+    t.copy = undefined;
+    for (const p of copy.pages) {
+      if (p.rec.cacheUnsure === copy.note) p.rec.cacheUnsure = p.cache;
+      if (p.rec.mapUnsure === copy.note) p.rec.mapUnsure = p.map;
+    }
+  }
+
   // ---- nested probes -------------------------------------------------------------------
 
   /**
@@ -301,9 +403,15 @@ export class ReplayEngine {
    * its previous op's kind (for PTE ops: on the same pfn) from a different event, with no
    * other op of that task in between, it is merged into the first — once per event name: a
    * second page_add_file_rmap after a do_set_pte + page_add_file_rmap pair is another mapping
-   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192).
+   * (do_set_pte calls page_add_file_rmap once, mm/memory.c:4423 of 6.1.192). A PTE op merges
+   * only as its CPU's next op after the one it nests in (`prevOnCpu`: the seq of the op replayed
+   * on that CPU before it): the pair runs under the PTE lock, a spinlock, with preemption off
+   * (6.1.192 finish_fault mm/memory.c:4493-4509, filemap_map_pages mm/filemap.c:3482-3531), so
+   * nothing runs on that CPU in between and the task cannot move. The same pid on another CPU, or
+   * after another op on this one, is another action — or another task that reused the pid (a
+   * thread that exited and a new one given its number) — and merging it lost a mapping.
    */
-  private mergeNested(t: TaskState, op: MmOp): boolean {
+  private mergeNested(t: TaskState, op: MmOp, prevOnCpu: number | undefined, seq: number): boolean {
     const prev = t.last;
     const name = op.event?.event;
     if (!prev || prev.kind !== op.kind || prev.event?.event === name) return false;
@@ -311,6 +419,9 @@ export class ReplayEngine {
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
       if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
+      if (p.event?.cpu !== op.event?.cpu || t.lastSeq === undefined || t.lastSeq !== prevOnCpu) return false;
+      t.lastSeq = seq;
+      if (op.kind === 'pte_map' && t.copy && op.anon === undefined) this.copyIsFile(t);
       p.address ??= op.address;
       p.file ??= op.file;
       p.index ??= op.index;
@@ -452,6 +563,23 @@ export class ReplayEngine {
   }
 
   // ---- PTEs ----------------------------------------------------------------------------
+
+  /** A pte_map op: nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's. */
+  private pteMaps(t: TaskState, op: Extract<MmOp, { kind: 'pte_map' }>, ev: TraceEvent, seq: number): void {
+    if (op.nr === undefined || op.nr === 1) this.pteMap(t, op.pfn, op.file, op.index, op.address, op.mapcount, ev, seq);
+    else
+      for (let j = 0; j < op.nr; j++)
+        this.pteMap(
+          t,
+          op.pfn + BigInt(j),
+          op.file,
+          op.index === undefined ? undefined : op.index + j,
+          op.address === undefined ? undefined : op.address + BigInt(j * 4096),
+          j === 0 ? op.mapcount : undefined,
+          ev,
+          seq,
+        );
+  }
 
   private pteMap(
     t: TaskState,
@@ -635,6 +763,7 @@ export class ReplayEngine {
    * in `staleUnjudged`: the rule cannot say whether it is stale.
    */
   finish(): void {
+    for (const t of this.shadow.tasks.values()) if (t.copy) this.copyInDoubt(t);
     for (const f of this.shadow.files.values()) {
       if (f.promised.size === 0) continue;
       const promises = [...f.promised.values()].reverse(); // newest first
@@ -666,6 +795,14 @@ export class ReplayEngine {
       return { rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs };
     });
   }
+}
+
+const COPY_WORDS =
+  "do_set_pte and set_pte_range map a write fault's new copy in a private mapping, 6.1.192 mm/memory.c:4417-4424, and the probe fetched neither the fault's nor the VMA's flags, nor a non-NULL page->mapping";
+
+/** Why a finding on a PTE that may map an anonymous copy is uncertain. */
+function copyDoubt(note: Note): string {
+  return `${note.reason} (${note.source}:${note.line}), and no page_add_file_rmap of it followed; fetch vmf->flags and vma->vm_flags in that probe (faultFlags, vmFlags) to tell.`;
 }
 
 /** What makes two drafts the same finding across orders of tied events: rule, the event that broke it, the page (pfn, file, index). */

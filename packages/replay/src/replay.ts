@@ -566,7 +566,27 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   }
   // rules the trace cannot support: not a pass in the formats CI reads (report's kernel-ci, junit)
   const unjudged: NonNullable<ReplayVerdict['unjudged']> = [];
-  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap')) {
+  // One entry per rule: a rule not judged for two reasons keeps both in its one `reason` (joined by
+  // "; ", in the order found), and is `unexercised` only when every reason says the trace never
+  // showed what it judges — one shortfall makes it a shortfall (diff leaves a rule out only when
+  // every run of both sides never exercised it). Two entries of one rule let a reader taking the
+  // first see only one reason, and diff read the rule as never exercised from the other.
+  const reasonsOf = new Map<RuleId, string[]>();
+  const notJudged = (rule: RuleId, reason: string, unexercised = false): void => {
+    const seen = reasonsOf.get(rule);
+    if (!seen) {
+      reasonsOf.set(rule, [reason]);
+      unjudged.push(unexercised ? { rule, reason, unexercised: true } : { rule, reason });
+      return;
+    }
+    const u = unjudged.find((x) => x.rule === rule)!;
+    if (!seen.includes(reason)) {
+      seen.push(reason);
+      u.reason = seen.join('; ');
+    }
+    if (!unexercised) delete u.unexercised;
+  };
+  if (c.ops > 0 && !c.byOp.get('pte_map') && !c.byOp.get('pte_unmap') && !c.anonCopies) {
     const pteProbes = Object.entries(chosen.map.probes)
       .filter(([, m]) => m.op === 'pte_map' || m.op === 'pte_unmap')
       .map(([k]) => k.replace(/^kprobe:/, ''));
@@ -577,14 +597,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     // successful invalidate's promise is kept whatever the PTEs were.
     const rules = c.byOp.get('cache_delete') > 0 ? PTE_RULES : (['stale-data'] as const);
     warnings.push(`${why}, so ${rules.join(', ')} cannot be judged`);
-    for (const rule of rules) unjudged.push({ rule, reason: why });
+    for (const rule of rules) notJudged(rule, why);
   }
   const apart = chosen.probeAdapter.pfnsApart();
   if (apart && c.byOp.get('cache_delete') > 0) {
     const base = chosen.vmemmap === undefined ? 'no vmemmap base' : `vmemmap base 0x${chosen.vmemmap.toString(16)} (${chosen.vmemmapSource})`;
     const why = `none of the ${plural(apart.fromPages, 'pfn')} read from struct page pointers (${base}, struct page ${chosen.map.structPageSize} bytes) is one of the ${plural(apart.printed, 'pfn')} the trace prints: the vmemmap base or struct page size is likely not the traced boot's`;
     warnings.push(`${why}, so ${PTE_RULES.join(', ')} cannot be judged (pass the boot's --vmemmap-base)`);
-    for (const rule of PTE_RULES) unjudged.push({ rule, reason: why });
+    for (const rule of PTE_RULES) notJudged(rule, why);
   }
   // A rule whose trigger the trace never shows had nothing to judge: a probe that did not fire
   // (renamed or inlined by the patch under test) or a workload that never does it. No finding
@@ -593,7 +613,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     const fresh = rules.filter((rule) => !unjudged.some((u) => u.rule === rule));
     if (!fresh.length) return;
     warnings.push(`${why}, so ${fresh.join(' and ')} had nothing to judge`);
-    for (const rule of fresh) unjudged.push({ rule, reason: why, unexercised: true });
+    for (const rule of fresh) notJudged(rule, why, true);
   };
   if (c.ops > 0 && !c.byOp.get('cache_delete'))
     nothingToJudge(
@@ -621,7 +641,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   for (const [rule, { sets, note, example }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const why = `${plural(sets, 'set')} of events on several CPUs with ${skew ? 'timestamps within --clock-skew of one another' : 'one timestamp'} (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed (there: ${example})`;
     warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
-    unjudged.push({ rule, reason: why });
+    notJudged(rule, why);
   }
   if (engine.tieUnsearched) {
     // replayed as printed: an order not tried may raise what the printed one did not
@@ -630,14 +650,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     const rules = ORDER_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
     if (rules.length) {
       warnings.push(`${why}: replay cannot tell what the other orders raise, so no finding of ${rules.join(', ')} is not a pass`);
-      for (const rule of rules) unjudged.push({ rule, reason: why });
+      for (const rule of rules) notJudged(rule, why);
     }
   }
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
     warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
-    for (const rule of rules) unjudged.push({ rule, reason: why });
+    for (const rule of rules) notJudged(rule, why);
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it
     allUncertain(
@@ -648,17 +668,18 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (c.staleUnjudged) {
     const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;
     warnings.push(`${why}, so stale-after-invalidate could not judge ${c.staleUnjudged === 1 ? 'it' : 'them'}`);
-    unjudged.push({ rule: 'stale-after-invalidate', reason: why });
+    notJudged('stale-after-invalidate', why);
   }
   if (c.uncheckedInvalidates) {
     warnings.push(
       `${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`,
     );
-    unjudged.push({
-      rule: 'stale-after-invalidate',
-      reason: `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`,
-    });
+    notJudged('stale-after-invalidate', `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`);
   }
+  if (c.maybeCopies)
+    warnings.push(
+      `${plural(c.maybeCopies, 'PTE')} installed by do_set_pte/set_pte_range may have mapped a private write fault's new anonymous page rather than the file's (the probe fetched neither vmf->flags nor vma->vm_flags, nor a non-NULL page->mapping, and no page_add_file_rmap followed): replayed as the file's, findings on those pages are uncertain; fetch faultFlags and vmFlags in that probe`,
+    );
   if (unusable)
     warnings.push(
       `${plural(unusable, 'event')} known to the probe map could not be used (see --stats: unusableEvents); findings on what they may have changed are uncertain`,
@@ -684,6 +705,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     reorderWindow: window,
     nestedDuplicates: c.nestedDuplicates,
     mapcountResyncs: c.mapcountResyncs,
+    ...(c.anonCopies ? { anonCopies: c.anonCopies } : {}),
+    ...(c.maybeCopies ? { maybeCopies: c.maybeCopies } : {}),
     returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates,
     promisesForgotten: c.promisesForgotten,
@@ -705,10 +728,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
     // the workload saw stale data and no finding says so: whatever else the trace shows, stale-data is not a pass
     if (!findings.some((f) => f.rule === 'stale-data'))
-      unjudged.push({
-        rule: 'stale-data',
-        reason: `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) and the trace marks none of them`,
-      });
+      notJudged('stale-data', `the workload counted ${plural(counted, 'mismatch', 'mismatches')} (meta.json workload.result) and the trace marks none of them`);
   }
   const uncertain = findings.filter((f) => f.certainty === 'uncertain').length;
   const verdict: ReplayVerdict = {

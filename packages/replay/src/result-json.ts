@@ -234,6 +234,8 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       reorderWindow: s.reorderWindow,
       nestedDuplicates: s.nestedDuplicates,
       mapcountResyncs: s.mapcountResyncs,
+      ...(s.anonCopies ? { anonCopies: s.anonCopies } : {}),
+      ...(s.maybeCopies ? { maybeCopies: s.maybeCopies } : {}),
       returns: s.returns,
       uncheckedInvalidates: s.uncheckedInvalidates,
       findingsDropped: s.findingsDropped,

@@ -10,7 +10,7 @@
  * mutated in place millions of times a second. docs/replay.md relates the two.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { fileKey, type FileKey, type FileRef, type MmOp } from '@kreplay/core';
+import { fileKey, type FileKey, type FileRef, type Finding, type MmOp } from '@kreplay/core';
 import { UNKNOWN_DEV } from './adapters/probe-adapter.js';
 import type { Note } from './certainty.js';
 
@@ -231,6 +231,8 @@ export interface TaskState {
   calls: OpenCalls;
   /** The task's previous op (nested probes describing one kernel action are merged into it). */
   last?: MmOp;
+  /** The replay sequence number of `last` (or of the op merged into it last): nested PTE probes are the next op on their CPU. */
+  lastSeq?: number;
   /**
    * The events merged into `last` besides its own: each probe of a nested pair fires once per
    * action, so a second event of one of them is another action (a fresh array each time, so the
@@ -242,6 +244,19 @@ export interface TaskState {
    * finish_fault, after filemap_fault has returned, still within the same fault.
    */
   fault?: TraceEvent;
+  /**
+   * The task's latest PTE that may map a private write fault's anonymous copy (a do_set_pte the
+   * trace cannot place, PteMapOp.anon `maybe`), until the task's next op: a nested
+   * page_add_file_rmap of it proves a file mapping; anything else leaves it in doubt.
+   */
+  copy?: MaybeCopy;
+}
+
+/** A PTE that may map an anonymous copy: the findings its mapping raised, and the page facts it made unsure (with what they were). */
+export interface MaybeCopy {
+  note: Note;
+  findings: Finding[];
+  pages: Array<{ rec: PageRec; cache: Note | undefined; map: Note | undefined }>;
 }
 
 /**

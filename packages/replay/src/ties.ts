@@ -269,6 +269,7 @@ class Snapshot {
   private readonly tasks = new Map<number, TaskCopy>();
   private readonly ops = new Map<MmOp, MmOp>();
   private readonly gaps: () => void;
+  private readonly cpuLast: number[];
 
   constructor(
     private readonly engine: ReplayEngine,
@@ -276,6 +277,7 @@ class Snapshot {
   ) {
     const sh = engine.shadow;
     this.seq = engine.seq;
+    this.cpuLast = engine.cpuLast.slice();
     this.gaps = engine.gaps.save();
     this.pfnsSeen = sh.pfnsSeen;
     this.counters = copyCounters(engine.counters);
@@ -311,6 +313,7 @@ class Snapshot {
     const e = this.engine;
     const sh = e.shadow;
     e.seq = this.seq;
+    e.cpuLast = this.cpuLast.slice();
     this.gaps();
     sh.pfnsSeen = this.pfnsSeen;
     Object.assign(e.counters, copyCounters(this.counters));
@@ -626,5 +629,5 @@ export function dumpEngine(engine: ReplayEngine): string {
       cpus: r.cpus,
       cpusAll: r.cpusAll,
     });
-  return engine.shadow.dump(rec, id, json) + `\nseq ${engine.seq}\n${engine.gaps.text()}\ncounters ${json(engine.counters)}`;
+  return engine.shadow.dump(rec, id, json) + `\nseq ${engine.seq} cpuLast ${json(engine.cpuLast)}\n${engine.gaps.text()}\ncounters ${json(engine.counters)}`;
 }

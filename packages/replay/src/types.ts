@@ -124,6 +124,13 @@ export interface ReplayStats {
   nestedDuplicates: number;
   /** Times a probe-read `_mapcount` disagreed with the replayed count and replaced it. */
   mapcountResyncs: number;
+  /**
+   * PTEs of private write faults' new anonymous pages (do_set_pte / set_pte_range whose probe's
+   * fault and VMA flags say so): not page-cache mappings, not replayed. Absent when 0.
+   */
+  anonCopies?: number;
+  /** PTEs that may have mapped such a page (the probe cannot tell, and no page_add_file_rmap followed): replayed, and uncertain. Absent when 0. */
+  maybeCopies?: number;
   /** Return values per function (`filemap_fault` → {`0x200`: n}, `invalidate_inode_pages2_range` → {`-16`: n}). */
   returns: Record<string, Record<string, number>>;
   /** Invalidates whose range or file was unknown, so stale-after-invalidate could not be judged. */

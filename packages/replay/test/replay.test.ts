@@ -142,6 +142,68 @@ describe('linux-6.1 adapter', () => {
     ]);
   });
 
+  it("tells a private write fault's anonymous copy from the file's page at do_set_pte, and is not certain where the trace cannot tell", async () => {
+    // do_set_pte maps a write fault's new anonymous copy in a private mapping (page_add_new_anon_rmap),
+    // else the file's page (page_add_file_rmap): 6.1.192 mm/memory.c:4417-4424. The copy is a page just
+    // allocated, here the pfn the truncate freed: without page_add_file_rmap after it, the trace alone
+    // does not say it is an orphan file page.
+    const cow = (pfn: number, extra = '') => `${setPte(pfn)} index=0 ino=42 dev=8388624${extra}`;
+    const freed = [line('reader-10', 1, '1.000001', add(0x10)), line('truncate-12', 1, '1.000002', del(0x10))];
+    const maybe = await run([...freed, line('mapper-11', 0, '1.000003', cow(0x10))]);
+    expect(maybe.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'uncertain']]);
+    expect(maybe.findings[0]!.explanation).toMatch(/may have mapped a private write fault's new anonymous page.*no page_add_file_rmap of it followed/);
+    expect(maybe.stats.maybeCopies).toBe(1);
+    expect(maybe.warnings.join('\n')).toMatch(/1 PTE installed by do_set_pte\/set_pte_range may have mapped a private write fault's new anonymous page/);
+    // the fault and VMA flags say: a write fault (FAULT_FLAG_WRITE, bit 0) in a private VMA (no VM_SHARED, 0x8) maps the copy
+    const copy = await run([...freed, line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1255 vm_flags=0x100073'))]);
+    expect(copy.findings).toEqual([]);
+    expect(copy.stats.anonCopies).toBe(1);
+    expect(copy.stats.byOp.pte_map).toBeUndefined();
+    // the PTE probe fired: the trace shows PTE changes, none of a file page
+    expect(copy.verdict.unjudged?.map((u) => u.rule)).toEqual(['stale-after-invalidate']);
+    // a read fault, a shared VMA, a page with a ->mapping, or the nested page_add_file_rmap: the file's page, an orphan for certain
+    for (const said of [
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1254'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' flags=0x1255 vm_flags=0x1000fb'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10, ' mapping=0xffff888003a1c0f8'))],
+      [line('mapper-11', 0, '1.000003', cow(0x10)), line('mapper-11', 0, '1.000004', rmapAdd(0x10))],
+    ]) {
+      const r = await run([...freed, ...said]);
+      expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
+      expect(r.stats.maybeCopies).toBeUndefined();
+    }
+    // a copy whose pfn replay has not seen was adopted as the file's cached page: the page cache's
+    // own page for that index then contradicted it, certainly
+    const adopted = await run([line('mapper-11', 0, '1.000001', cow(0x20)), line('reader-10', 1, '1.000002', add(0x30))]);
+    expect(adopted.findings.map((f) => [f.rule, f.certainty])).toEqual([['trace-inconsistent', 'uncertain']]);
+    expect(adopted.findings[0]!.explanation).toMatch(/is not known since t.txt:4: p_do_set_pte_0 at line 4 may have mapped/);
+  });
+
+  it("merges a nested PTE probe only as its CPU's next op: a reused pid's mapping, or another action's, is not lost", async () => {
+    // do_set_pte and its page_add_file_rmap run under the PTE lock with preemption off (6.1.192
+    // finish_fault, mm/memory.c:4493-4509): one CPU, nothing in between. worker-300's do_set_pte
+    // had no rmap after it (a probe's filter, say); the thread exits and a new one is given pid 300
+    // (alloc_pid's idr_alloc_cyclic wraps, kernel/pid.c:233), whose mapping of the page is its own.
+    const reused = (cpu: number, between: string[] = []) => [
+      line('reader-10', 1, '1.000001', add(0x10)),
+      line('worker-300', 0, '1.000002', setPte(0x10)),
+      ...between,
+      line('worker-300', cpu, '1.000004', rmapAdd(0x10)),
+      line('zapper-13', 1, '1.000005', rmapDel(0x10)),
+      line('dropper-12', 1, '1.000006', del(0x10)),
+    ];
+    for (const lines of [reused(1), reused(0, [line('reader-10', 0, '1.000003', add(0x20, 1))])]) {
+      const r = await run(lines);
+      expect(r.stats.nestedDuplicates).toBe(0);
+      expect(r.stats.byOp.pte_map).toBe(2);
+      expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    }
+    // the nested pair itself, on one CPU with nothing between, is still one mapping
+    const nested = await run(reused(0));
+    expect(nested.stats.nestedDuplicates).toBe(1);
+    expect(nested.findings).toEqual([]);
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen
@@ -159,6 +221,29 @@ describe('linux-6.1 adapter', () => {
     const mapped = await run([...lines, line('mapper-11', 0, '1.000004', rmapAdd(0x10))]);
     expect(mapped.findings.map((f) => [f.rule, f.certainty])).toEqual([['stale-data', 'certain']]);
     expect(mapped.verdict.unjudged?.map((u) => u.rule)).toEqual(['mapped-page-removed', 'orphan-page-mapped']);
+  });
+
+  it('names each rule it could not judge once, with every reason, unexercised only when no reason is a shortfall', async () => {
+    // stale-data: no PTE change in the trace, and a workload that counted mismatches the trace does not mark
+    const inv = 'p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x2b0) arg1=0xffff888003a1c0f8 arg2=0x0 arg3=0x0 ino=42 dev=8388624';
+    const ret = 'r_invalidate_inode_pages2_range_0: (kiocb_invalidate_post_direct_write+0x3a/0x70 <- invalidate_inode_pages2_range) arg1=0x0';
+    const meta = { kernel: { release: '6.1.0-56-amd64' }, workload: { name: 'w', result: { mismatches: 2 } } };
+    const r = await run([race[0]!, line('writer-20', 1, '1.000002', inv), line('writer-20', 1, '1.000003', ret)], { meta });
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(['stale-data', 'mapped-page-removed', 'orphan-page-mapped']);
+    expect(r.verdict.unjudged![0]).toEqual({
+      rule: 'stale-data',
+      reason:
+        'the trace shows no PTE changes (kprobes on page_add_file_rmap/page_remove_rmap/do_set_pte); the workload counted 2 mismatches (meta.json workload.result) and the trace marks none of them',
+    });
+    // orphan-page-mapped: no page left the cache (nothing to judge), and yet an order of two tied
+    // events raises it (a PTE for index 1 of a page cached at index 0) where the order replayed does not
+    const tied = await run([line('reader-10', 0, '1.000001', add(0x10)), line('mapper-11', 1, '1.000001', `${rmapAdd(0x10)} index=1 ino=42 dev=8388624`)]);
+    const orphan = tied.verdict.unjudged?.filter((u) => u.rule === 'orphan-page-mapped');
+    expect(orphan).toHaveLength(1);
+    expect(orphan![0]!.unexercised).toBeUndefined();
+    expect(orphan![0]!.reason).toMatch(
+      /^no page left the page cache in the trace .*; 1 set of events on several CPUs with one timestamp .* raises orphan-page-mapped/,
+    );
   });
 
   it('passes unknown events through and counts them; counts known events it cannot use', async () => {
@@ -451,7 +536,7 @@ describe('certainty', () => {
       line('reader-10', 0, '1.000001', add(0x10)),
       'CPU:1 [LOST 4 EVENTS]',
       line('w-20', 1, '1.000003', del(0x10)),
-      line('mapper-11', 0, '1.000005', setPte(0x10)),
+      line('mapper-11', 0, '1.000005', rmapAdd(0x10)),
     ]);
     expect(removedAfterGap.findings.map((f) => [f.rule, f.certainty])).toEqual([['orphan-page-mapped', 'certain']]);
     // CPU 0 lost events after the removal, then an event carries the page's mapcount: the

@@ -559,11 +559,52 @@ function oracle(c: Case): Oracle {
     for (const w of windows) if (w.from < to && from < w.to) return w.why;
     return undefined;
   };
+  // A do_set_pte that may have mapped a private write fault's anonymous copy (*Nested probes*): its
+  // probe here fetches no flags, its page is not one the trace showed cached (and not in doubt), and
+  // its CPU's next operation is not its nested page_add_file_rmap. What it raises is uncertain, and
+  // its page's facts are in doubt from it on, until re-established.
+  const OPS: ReadonlySet<Kind> = new Set([
+    'add',
+    'del',
+    'rmap',
+    'setpte',
+    'unmap',
+    'fault',
+    'faultret',
+    'inv2',
+    'inv2ret',
+    'imp',
+    'impret',
+    'trunc',
+    'truncret',
+    'unmaprange',
+  ]);
+  const doubtAt = new Set<number>();
+  const inDoubt: Array<{ pfn: number; at: number }> = [];
+  const mayBeCopy = (at: number): boolean => {
+    const e = evs[at]!;
+    if (c.format !== 'ftrace' || e.k !== 'setpte') return false;
+    const l = pages.get(e.pfn!);
+    const since = l ? lastTouch(l) : -1;
+    const unsure =
+      unusablePage.some((u) => u.pfn === e.pfn && u.at > since && !lateAt.includes(u.at + 1)) || inDoubt.some((u) => u.pfn === e.pfn && u.at >= since);
+    if (l?.cached === true && l.whole && !unsure) return false;
+    // confirmed only by the nested rmap, which is its CPU's next operation
+    for (let j = at + 1; j < evs.length; j++) {
+      const n = evs[j]!;
+      if (cpuOf(n) !== cpuOf(e) || !OPS.has(n.k)) continue;
+      return !(n.task === e.task && n.k === 'rmap' && n.pfn === e.pfn);
+    }
+    return true;
+  };
+  const copyDoubt = (at: number): boolean => doubtAt.has(at);
   const certaintyFor = (pfn: number | undefined, since: number, at: number | 'end'): Expected['certainty'] => {
     const to = at === 'end' ? evs.length : at;
     if (perCpu && opCpus.size > 1) return 'uncertain';
     if (holeBetween(since, to)) return 'uncertain';
     if (pfn !== undefined && unusablePage.some((u) => u.pfn === pfn && u.at > since && u.at < to)) return 'uncertain';
+    if (at !== 'end' && copyDoubt(at)) return 'uncertain';
+    if (pfn !== undefined && inDoubt.some((u) => u.pfn === pfn && u.at >= since && u.at < to)) return 'uncertain';
     if (!out.holes && lateAt.length === 0 && unusablePage.length === 0 && !(c.clock === undefined && opCpus.size > 1)) return 'certain';
     return 'either';
   };
@@ -612,7 +653,9 @@ function oracle(c: Case): Oracle {
     const prevOp = lastNestable.get(task.pid);
     if (e.k === 'rmap' || e.k === 'setpte') {
       // (in an explorer trace every marker is one event, tracing_mark_write: nothing nests)
-      if (c.format === 'ftrace' && prevOp && prevOp.pfn === e.pfn && prevOp.ev !== e.k) {
+      // ... as its CPU's next operation (the pair runs under the PTE lock, preemption off: *Nested probes*)
+      const cpuNext = prevOp !== undefined && !evs.slice(prevOp.pos + 1, at).some((x) => cpuOf(x) === task.cpu && OPS.has(x.k));
+      if (c.format === 'ftrace' && prevOp && prevOp.pfn === e.pfn && prevOp.ev !== e.k && cpuNext) {
         lastNestable.delete(task.pid);
         // merged: its extra fields fill the first's gaps (a mapcount here re-syncs the count)
         const l = pages.get(e.pfn!)!;
@@ -697,6 +740,7 @@ function oracle(c: Case): Oracle {
       }
       case 'rmap':
       case 'setpte': {
+        if (mayBeCopy(at)) doubtAt.add(at);
         pteChanges++;
         pointerPfns.add(e.pfn!);
         const pfn = e.pfn!;
@@ -762,6 +806,7 @@ function oracle(c: Case): Oracle {
           l.touched.push(at);
         }
         if (e.k === 'setpte') lastAt.set(`${task.pid}/${e.addr}`, { pfn, life: l.id });
+        if (copyDoubt(at)) inDoubt.push({ pfn, at });
         break;
       }
       case 'unmap': {

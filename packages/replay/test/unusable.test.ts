@@ -22,7 +22,14 @@ describe('unusable events on a real capture', () => {
   it('make the findings that depend on them uncertain, and are counted in the verdict', async () => {
     if (!existsSync(dir)) return;
     const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-    const text = gunzipSync(readFileSync(path.join(dir, 'trace.txt.gz'))).toString('utf8');
+    // The workload maps its file MAP_SHARED (packages/capture/c/kr-race.h), which the capture's
+    // do_set_pte probe did not fetch: without it a PTE on a page that left the cache may be a
+    // private write fault's anonymous copy (docs/replay.md, *Nested probes*). Said here as the probe
+    // would say it (VM_SHARED, 0x8, in vma->vm_flags), so the findings stand or fall by the damage alone.
+    meta.probes.probes['kprobe:do_set_pte'].args.vmFlags = 'vm_flags';
+    const text = gunzipSync(readFileSync(path.join(dir, 'trace.txt.gz')))
+      .toString('utf8')
+      .replace(/^(.*do_set_pte: .*)$/gm, '$1 vm_flags=0xfb');
     let n = 0;
     const damaged = text.replace(/^(.*mm_filemap_delete_from_page_cache: .*)$/gm, (l) => (n++ < 5 ? `${l} extra` : l));
     const run = (t: string) => replay(parseTraceString(t, { source: 't.txt' }), { source: 't.txt', meta });

@@ -79,6 +79,9 @@ function statsText(r: ReplayResult, timing: boolean): string {
     `  tied timestamps: ${s.ties.groups} groups on several CPUs, ${s.ties.searched} sets searched (${s.ties.orders} orders), ${s.ties.unsearched} beyond the search bound, ${s.ties.cleanOrderChosen} replayed in a clean order, ${s.ties.uncertainFindings} findings uncertain`,
     `  adopted mid-life: ${s.adopted.pages} pages, ${s.adopted.mappings} mappings, ${s.adopted.calls} returns without entry, ${s.adopted.reused} pfns reused by untraced caches, ${s.adopted.unseenUnmaps} PTEs of removed pages gone unseen`,
     `  nested probes merged: ${s.nestedDuplicates}; mapcount resyncs: ${s.mapcountResyncs}; invalidates not judged: ${s.uncheckedInvalidates}`,
+    ...(s.anonCopies || s.maybeCopies
+      ? [`  PTEs of private copies: ${s.anonCopies ?? 0} (not replayed); PTEs that may map one: ${s.maybeCopies ?? 0} (replayed, uncertain)`]
+      : []),
   ];
   for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);
   out.push('  latency (entry → return):');

@@ -33,6 +33,9 @@ const DEFAULT_AS: Record<Target, Conversion> = {
   order: 'number',
   nr: 'number',
   folio: 'pfn',
+  faultFlags: 'number',
+  vmFlags: 'number',
+  mapping: 'number',
 };
 
 /**
@@ -92,6 +95,9 @@ function emptyValues(): Values {
     order: undefined,
     nr: undefined,
     folio: undefined,
+    faultFlags: undefined,
+    vmFlags: undefined,
+    mapping: undefined,
   };
 }
 
@@ -435,6 +441,41 @@ export function meaningOf(map: ProbeMap, event: string, probe: ProbeSite | undef
   return meaning ? { meaning, func } : undefined;
 }
 
+/**
+ * Functions that install the PTE of a fault on a file's VMA and map either the file's page or,
+ * on a write fault in a private mapping, the new anonymous copy the fault made of it:
+ * 6.1.192 mm/memory.c:4417-4424 (do_set_pte: `if (write && !(vma->vm_flags & VM_SHARED))`
+ * page_add_new_anon_rmap, else page_add_file_rmap), 6.12.118 mm/memory.c:5045-5051
+ * (set_pte_range: folio_add_new_anon_rmap, else folio_add_file_rmap_ptes).
+ */
+const COPY_MAPPERS: ReadonlySet<string> = new Set(['do_set_pte', 'set_pte_range']);
+/** include/linux/mm_types.h (6.1.192:1012, 6.12.118:1436): `FAULT_FLAG_WRITE = 1 << 0`. */
+const FAULT_FLAG_WRITE = 1n;
+/** include/linux/mm.h (6.1.192:279, 6.12.118:278): `#define VM_SHARED 0x00000008`. */
+const VM_SHARED = 8n;
+
+/**
+ * Whether a COPY_MAPPERS PTE maps a private write fault's anonymous copy (`yes`), the file's page
+ * (undefined) or either, as far as the probe's fields tell (`maybe`). A read fault (the fault
+ * flags without FAULT_FLAG_WRITE) or a shared VMA maps the file's page; a write fault in a VMA
+ * without VM_SHARED maps the copy. A page whose ->mapping is not NULL at entry is the file's: the
+ * copy is a page just allocated (6.1.192 do_cow_fault, mm/memory.c:4649, alloc_page_vma), and a
+ * free page's ->mapping is NULL (mm/page_alloc.c:1289, "non-NULL mapping" is a bad page). A NULL
+ * ->mapping is the copy's or a file page's that left the page cache (mm/filemap.c:143,
+ * page_cache_delete): an orphan, which is what orphan-page-mapped looks for.
+ */
+function anonCopy(v: Values): 'yes' | 'maybe' | undefined {
+  const flags = v.faultFlags;
+  const vm = v.vmFlags;
+  const write = typeof flags === 'string' || flags === undefined ? undefined : (BigInt(flags) & FAULT_FLAG_WRITE) !== 0n;
+  const shared = typeof vm === 'string' || vm === undefined ? undefined : (BigInt(vm) & VM_SHARED) !== 0n;
+  if (write === false || shared === true) return undefined;
+  if (write === true && shared === false) return 'yes';
+  const mapping = v.mapping;
+  if (mapping !== undefined && typeof mapping !== 'string' && BigInt(mapping) !== 0n) return undefined;
+  return 'maybe';
+}
+
 const INVALIDATE_FNS: ReadonlySet<string> = new Set<InvalidateFn>(['invalidate_inode_pages2_range', 'invalidate_mapping_pages', 'mapping_try_invalidate']);
 function isInvalidateFn(fn: string | undefined): fn is InvalidateFn {
   return fn !== undefined && INVALIDATE_FNS.has(fn);
@@ -465,6 +506,7 @@ export interface ShapedOp {
   end: number | undefined;
   size: bigint | undefined;
   text: string | undefined;
+  anon: 'yes' | 'maybe' | undefined;
   event: TraceEvent;
 }
 
@@ -485,6 +527,7 @@ export function shapedOp(kind: MmOpKind, event: TraceEvent): ShapedOp {
     end: undefined,
     size: undefined,
     text: undefined,
+    anon: undefined,
     event,
   };
 }
@@ -537,6 +580,7 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
       o.index = pageIndex;
       o.address = toBig(v.address);
       o.mapcount = toNumber(v.mapcount);
+      if (kind === 'pte_map' && fn !== undefined && COPY_MAPPERS.has(fn)) o.anon = anonCopy(v);
       break;
     }
     case 'fault_begin':
