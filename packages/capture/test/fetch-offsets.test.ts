@@ -42,7 +42,7 @@ describe('struct offsets from a BTF (pahole) dump', () => {
       '6.1.0-56-amd64',
       'fixture',
     );
-    // What capture-facts measured on this kernel.
+    // What pahole reads of this kernel (the fixture is its output).
     expect(t.offsets).toEqual({
       'vm_fault.vma': 0,
       'vm_fault.pgoff': 16,

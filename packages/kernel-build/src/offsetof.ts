@@ -11,10 +11,10 @@ import path from 'node:path';
 import { KernelBuildError } from './errors.js';
 import { run, type RunOptions } from './run.js';
 
-/** The fields capture's probes fetch (capture-facts.md), per struct. */
+/** The fields the shipped capture profiles' probes fetch, per struct (vm_flags: whether do_set_pte / set_pte_range maps the file's page or a private write fault's copy). */
 export const PROBED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   vm_fault: ['vma', 'pgoff', 'address', 'flags', 'page'],
-  vm_area_struct: ['vm_start', 'vm_end', 'vm_mm', 'vm_pgoff', 'vm_file'],
+  vm_area_struct: ['vm_start', 'vm_end', 'vm_mm', 'vm_pgoff', 'vm_file', 'vm_flags'],
   file: ['f_inode', 'f_mapping'],
   inode: ['i_sb', 'i_mapping', 'i_ino', 'i_size'],
   address_space: ['host', 'nrpages'],

@@ -93,7 +93,7 @@ export const FAKE_MM_H = `#ifndef FAKE_MM_H
 #define FAKE_MM_H
 #define PAGE_SIZE 4096UL
 #define __VMEMMAP_BASE_L4 0xffffea0000000000UL
-struct vm_area_struct { unsigned long vm_start, vm_end; void *vm_mm; unsigned long vm_pgoff; struct file *vm_file; };
+struct vm_area_struct { unsigned long vm_start, vm_end; void *vm_mm; unsigned long vm_pgoff; struct file *vm_file; unsigned long vm_flags; };
 struct vm_fault { struct vm_area_struct *vma; unsigned int gfp_mask; unsigned long pgoff; unsigned long address; unsigned int flags; void *pmd; void *pud; void *orig_pte; void *cow_page; struct page *page; };
 struct page { unsigned long flags; void *lru[2]; struct address_space *mapping; unsigned long index; unsigned long private; int _mapcount; int _refcount; unsigned long memcg; };
 struct folio { unsigned long flags; void *lru[2]; struct address_space *mapping; unsigned long index; void *private; int _mapcount; int _refcount; };

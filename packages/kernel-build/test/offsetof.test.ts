@@ -54,6 +54,7 @@ describe('struct offsets by offsetof()', () => {
       expect(t.offsets['vm_fault.vma']).toBe(0);
       expect(t.offsets['vm_fault.pgoff']).toBe(16);
       expect(t.offsets['vm_fault.page']).toBe(72);
+      expect(t.offsets['vm_area_struct.vm_flags']).toBe(40);
       expect(t.offsets['inode.i_ino']).toBe(64);
       expect(t.offsets['file.f_mapping']).toBe(216);
       expect(t.offsets['page._refcount']).toBe(52);
