@@ -86,7 +86,7 @@ export interface ReproRun {
   dir: string;
   /** The replay reported the rule (certain or uncertain: an uncertain error still counts, as in replay's exit code). */
   caught: boolean;
-  /** Caught only through uncertain findings: some order the trace allows (its gaps, tied timestamps) avoids it. */
+  /** Caught only through uncertain findings: what the trace does not show (its gaps, tied timestamps, an event it cannot place) may avoid it; each finding's explanation says which. */
   uncertainOnly: boolean;
   /** Not caught, and the replay could not judge the rule on this trace (verdict.unjudged names it). */
   unjudged: boolean;
@@ -200,8 +200,8 @@ export async function reproduce(o: ReproOptions): Promise<ReproResult> {
     uncertain === 0
       ? ''
       : uncertain === caught
-        ? ` — only as uncertain findings: in each run some order the trace allows (its gaps or tied timestamps) avoids it`
-        : ` — in ${uncertain} of them only as uncertain findings (some order the trace allows avoids it)`;
+        ? ` — only as uncertain findings: in each run what the trace does not show may avoid it (each finding says why)`
+        : ` — in ${uncertain} of them only as uncertain findings (what the trace does not show may avoid it)`;
   const kernel = cap.runs[0]?.meta.kernel.release ?? 'unknown';
   const summary =
     rule === null
