@@ -1,9 +1,9 @@
 /**
  * The exhaustive search on several cores (`explore --workers N`): the same breadth-first
  * search as exhaustive.ts, level by level, with the states spread over worker_threads by a
- * hash of their content that every worker computes alike (`Machine.exchange`'s portableHash):
- * each state has one owner, which deduplicates it and later expands it, and states travel
- * between workers as words (worker.ts).
+ * hash of their content that every worker computes alike (owners.ts: `Machine.exchange`'s
+ * portableHash of a state's shared words): each state has one owner, which deduplicates it and
+ * later expands it, and states travel between workers as words (worker.ts).
  *
  * Determinism: workers run at their own pace, but nothing they decide depends on it. After
  * each level the coordinator ranks the level's new states by (rank of the parent that first
