@@ -11,8 +11,7 @@ import { ArgError, type StepDef } from './program.js';
 import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { alreadyCanonical, canonicalData, dataTag, tagText, untrackData } from './data.js';
-import { LONG, StateEncoder } from './encode.js';
-import { ReadRecorder } from './reads.js';
+import { StateEncoder } from './encode.js';
 import { copyGenerically, copyPage, noteFields } from './copy.js';
 import { builtinFlavors } from './registry.js';
 import { Liveness, withoutDead } from './liveness.js';
@@ -97,7 +96,6 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   noteFields(init);
   const initial = init;
   const encoder = new StateEncoder<MmState>(stateKey);
-  const recorder = new ReadRecorder();
   /** The state `advance` last started from, and whether it was canonical (data.ts). */
   let canonChecked: MmState | undefined;
   let canonFrom = false;
@@ -136,10 +134,10 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   };
 
   /** Thread t's step from s, run (silent: without its ops and effect text); the context holds the result. */
-  const run = (s: MmState, t: number, silent: boolean, view: MmState = s): Ctx => {
+  const run = (s: MmState, t: number, silent: boolean): Ctx => {
     const step = stepOf(s, t);
     if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
-    const c = new Ctx(env, view, t, true, undefined, silent, live);
+    const c = new Ctx(env, s, t, true, undefined, silent, live);
     const blockedOn = step.block?.(c);
     if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
     step.run(c);
@@ -180,47 +178,6 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
             at = listInto(th.wrote, out, at);
           }
           return at;
-        },
-        places: {
-          cut: (words, at, out) => encoder.cutRoot(words, at, out),
-          advanceNoting(s, t) {
-            // the step on a Proxy that notes what it reads and writes (reads.ts), until it moved
-            recorder.begin();
-            recorder.on = true;
-            let c: Ctx;
-            try {
-              c = run(s, t, true, recorder.root(s));
-            } finally {
-              recorder.on = false;
-            }
-            if (s !== canonChecked) {
-              canonChecked = s;
-              canonFrom = alreadyCanonical(s);
-            }
-            const next = recorder.unwrap(c.finish());
-            const untouched = canonFrom && c.dataUntouched;
-            const outcome = { state: untouched ? next : canonical(next), violations: c.violations };
-            // the renumbering of data generations reads every page, block and mapping; a root array built anew writes places not noted
-            if (!untouched || recorder.foreign(s, next)) return { outcome, reads: NO_PLACES, writes: NO_PLACES, all: true };
-            const reads = new Set<number>([0, encoder.rootPlace('threads', -1, s.threads.length)]);
-            const writes = new Set<number>();
-            const root = s as unknown as Record<string, readonly unknown[] | undefined>;
-            const name = (list: (string | number)[], i: number, into: Set<number>): void => {
-              const field = list[i] as string;
-              const index = list[i + 1] as number;
-              const length = root[field]?.length ?? 0;
-              if (index !== -2) into.add(encoder.rootPlace(field, index, length));
-              else for (let k = -1; k < length; k++) into.add(encoder.rootPlace(field, k, length));
-            };
-            for (let i = 0; i < recorder.reads.length; i += 2) name(recorder.reads, i, reads);
-            for (let i = 0; i < recorder.writes.length; i += 2) {
-              name(recorder.writes, i, writes);
-              // a chunk of a long array keeps the elements the step did not write: its words depend on them
-              const field = recorder.writes[i] as string;
-              if ((root[field]?.length ?? 0) > LONG) name(recorder.writes, i, reads);
-            }
-            return { outcome, reads: sortedPlaces(reads), writes: sortedPlaces(writes), all: false };
-          },
         },
       }
     : undefined;
@@ -286,12 +243,6 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };
-}
-
-const NO_PLACES = new Int32Array(0);
-
-function sortedPlaces(set: Set<number>): Int32Array {
-  return Int32Array.from(set).sort();
 }
 
 /** A list as its length and its numbers (-1: none) into `out` from `at`; where it ends (nothing is written past `out`'s end). */
