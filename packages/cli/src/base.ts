@@ -11,7 +11,8 @@ import { Command, Errors } from '@oclif/core';
 // leaf modules, not the index (which loads zod and yaml): every command starts through here
 import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
 import { stringifyJson } from '@kreplay/core/json';
-import { drainedOrGone, outputError, printable, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
+import { printable } from '@kreplay/core/escape';
+import { drainedOrGone, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
 import { Interrupt, INTERRUPT_EXIT } from './interrupt.js';
 import { Progress } from './progress.js';
 import { formatUsage, usageProblem } from './usage.js';

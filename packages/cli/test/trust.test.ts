@@ -51,8 +51,10 @@ function toFile(args: string[], file: string): Promise<{ exitCode: number; stder
 
 const leftovers = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
 
-// eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 but newline and tab, DEL, C1
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// what a terminal acts on: C0 but newline and tab, DEL, C1, and the bidi controls and line
+// separators that reorder or break the text shown around them
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** The CLI on `args` exits `exit` and shows `shown` on stdout, with no control character left to act on. */
 async function expectShown(args: string[], exit: number, shown: string): Promise<void> {
@@ -265,7 +267,8 @@ describe('an error quoting an input file does not act on its control characters'
 describe("a trace's own text does not act on the terminal", () => {
   it('shows the control characters of a comm name as \\xNN in the text, report and GitHub outputs, not as an escape sequence', async () => {
     // a process names itself (prctl PR_SET_NAME): ESC ] 0 ; ... BEL retitles the terminal, ESC [ 2 J clears it
-    const { dir, file } = raceAs('escape-trace', 'kr\u001b]0;pwned\u0007\u001b[2Jd');
+    // and U+202E (RLO), which makes a terminal show the rest of the line reversed
+    const { dir, file } = raceAs('escape-trace', 'kr\u001b]0;pwned\u0007\u001b[2J\u202ed');
     for (const args of [
       ['replay', file],
       ['replay', file, '--format', 'github'],
@@ -273,13 +276,14 @@ describe("a trace's own text does not act on the terminal", () => {
       ['diff', clean, dir, '--format', 'github'],
       ['report', file],
     ]) {
-      await expectShown(args, args[0] === 'report' ? 0 : 1, 'kr\\x1b]0;pwned\\x07\\x1b[2Jd-301'); // report: 0 once written
+      await expectShown(args, args[0] === 'report' ? 0 : 1, 'kr\\x1b]0;pwned\\x07\\x1b[2J\\u202ed-301'); // report: 0 once written
     }
   });
 
-  it('shows them, DEL and the C1 controls (U+009B is CSI) as \\xNN in the KTAP and JUnit outputs and in the warnings on stderr too', async () => {
+  it('shows them, DEL and the C1 controls (U+009B is CSI) as \\xNN, bidi controls and line separators as \\uNNNN, in the KTAP and JUnit outputs and in the warnings on stderr too', async () => {
     // and a line that does not parse, which `kreplay parse` quotes in a warning
-    const { dir, file } = raceAs('escape-c1-trace', 'kr\u001b[2J\u009b2J\u007fd', 'garbage \u009b2J\n');
+    // and U+202E (RLO), which shows the rest of the line reversed, and U+2028 (a line separator)
+    const { dir, file } = raceAs('escape-c1-trace', 'kr\u001b[2J\u009b2J\u007f\u202e\u2028d', 'garbage \u009b2J\u2066\n');
     for (const args of [
       ['replay', file, '--format', 'ktap'],
       ['replay', file, '--format', 'junit'],
@@ -289,7 +293,7 @@ describe("a trace's own text does not act on the terminal", () => {
     ]) {
       const r = await runCli(args);
       expect({ args, exit: r.exitCode }).toEqual({ args, exit: args[0] === 'parse' ? 0 : 1 });
-      expect(args[0] === 'parse' ? r.stderr : r.stdout).toContain(args[0] === 'parse' ? 'garbage \\x9b2J' : 'kr\\x1b[2J\\x9b2J\\x7fd-301');
+      expect(args[0] === 'parse' ? r.stderr : r.stdout).toContain(args[0] === 'parse' ? 'garbage \\x9b2J\\u2066' : 'kr\\x1b[2J\\x9b2J\\x7f\\u202e\\u2028d-301');
       expect({ args, controls: [...(r.stdout.match(CONTROLS) ?? []), ...(r.stderr.match(CONTROLS) ?? [])] }).toEqual({ args, controls: [] });
     }
   }, 240_000);
@@ -323,9 +327,9 @@ describe("a trace's own text does not act on the terminal", () => {
 });
 
 describe('JSON output escapes DEL and the C1 controls', () => {
-  it('writes a comm name holding U+009B (CSI) and DEL as \\u009b and \\u007f in every JSON format, read back as the same name', async () => {
+  it('writes a comm name holding U+009B (CSI), DEL, U+202E (RLO) and U+2028 as \\u009b, \\u007f, \\u202e and \\u2028 in every JSON format, read back as the same name', async () => {
     // valid JSON either way, but a terminal showing `kreplay ... --json` acts on a raw U+009B
-    const comm = 'kr\u009b2J\u007fd';
+    const comm = 'kr\u009b2J\u007f\u202e\u2028d';
     const { dir, file } = raceAs('c1-trace', comm);
     const perfetto = path.join(tmp, 'c1.perfetto.json');
     const outputs: Array<[string[], () => string]> = [];
@@ -344,8 +348,8 @@ describe('JSON output escapes DEL and the C1 controls', () => {
     outputs.push([['report --perfetto'], () => readFileSync(perfetto, 'utf8')]);
     for (const [args, text] of outputs) {
       const out = text();
-      expect({ args, raw: out.match(/[\u007f-\u009f]/g) }).toEqual({ args, raw: null });
-      expect({ args, escaped: out.includes('kr\\u009b2J\\u007fd') }).toEqual({ args, escaped: true });
+      expect({ args, raw: out.match(/[\u007f-\u009f\u202e\u2028]/g) }).toEqual({ args, raw: null });
+      expect({ args, escaped: out.includes('kr\\u009b2J\\u007f\\u202e\\u2028d') }).toEqual({ args, escaped: true });
       const docs = args[0] === 'parse' ? out.trim().split('\n') : [out];
       expect({ args, names: docs.some((d) => JSON.stringify(JSON.parse(d)).includes(comm)) }).toEqual({ args, names: true });
     }

@@ -13,6 +13,7 @@ export * from './probe-map.js';
 export * from './args.js';
 export * from './document.js';
 export * from './output.js';
+export * from './escape.js';
 export * from './contracts/meta.js';
 export * from './contracts/kernel-build.js';
 export * from './contracts/explore-trace.js';

@@ -241,18 +241,6 @@ export function drainedOrGone(stream: NodeJS.WritableStream): Promise<void> {
 }
 
 /**
- * Text as a terminal may show it: control characters — an escape sequence that recolours, moves
- * the cursor, clears the screen or retitles the terminal, a carriage return that overwrites the
- * line, C1 controls — are written as \xNN instead of acted on. Newlines and tabs stay. Error
- * messages and the text reports (which quote trace lines, comm names, bug report lines) pass
- * through it; JSON output is escaped by JSON itself.
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching them is the point
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/**
  * Remove `p` if it is a symbolic link (and nothing else): for a folder or file kreplay names
  * inside its own output folder, which a reused folder or an unpacked artifact may hold as a
  * link — writing through it would replace whatever it names. A path the user names (`--out`)

@@ -69,6 +69,14 @@ describe('markers', () => {
     expect(decodeMarker('kreplay:step label="two\\nlines"')).toEqual({ op: 'step', label: 'two\nlines' });
   });
 
+  it('name each key once: a key named twice makes the marker unusable, whichever value comes last', () => {
+    expect(decodeMarker('kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000 index=1')).toBe(
+      'a kreplay marker names each key once, but this one names index= twice (which value is meant cannot be told)',
+    );
+    expect(decodeMarker('kreplay:page_remove_rmap fn=a fn=b pfn=0x3')).toMatch(/names fn= twice/);
+    expect(decodeMarker('kreplay:step label=a label=b')).toMatch(/names label= twice/);
+  });
+
   it('are one line: a raw line break (a trace.dat keeps a write whole) makes the marker unusable, its later text never read as its keys', () => {
     const one = 'kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x10000';
     expect(decodeMarker(`${one}\n`)).toMatchObject({ op: 'pte_map' });
@@ -116,5 +124,10 @@ describe('the header', () => {
   it('with a broken schedule says which key', () => {
     expect(() => decodeExploreHeader('# kreplay: explore format=1 scenario=s flavor=f schedule=0,x')).toThrow(/schedule "0,x" is not a comma-separated list/);
     expect(() => decodeExploreHeader('# kreplay: explore format=1 scenario=s flavor=f')).toThrow(/schedule is missing/);
+  });
+
+  it('that names a key twice is refused: which schedule or rule is meant cannot be told', () => {
+    expect(() => decodeExploreHeader('# kreplay: explore format=1 scenario=s flavor=f schedule=0,1 schedule=1,0')).toThrow(/schedule is given twice/);
+    expect(() => decodeExploreHeader('# kreplay: explore format=1 scenario=s flavor=f schedule=0 rule=a rule=b')).toThrow(/rule is given twice/);
   });
 });

@@ -639,6 +639,18 @@ describe('explorer traces', () => {
     expect(joined.verdict.unusableEvents).toBe(1);
   });
 
+  it('a marker that names a key twice is unusable: neither value is taken for the op', async () => {
+    // the later index=1 replaced the earlier index=0: the page was mapped at index 1, and both
+    // findings moved there, certain
+    const twice = cex.map((l) => (l.includes('kreplay:pte_map') ? `${l} index=1` : l));
+    const r = await run(twice, { vmemmapBase: undefined, traceClock: undefined }, header);
+    expect(r.findings.map((f) => f.index)).not.toContain(1);
+    expect(r.findings.every((f) => f.certainty === 'uncertain')).toBe(true);
+    expect(r.stats.unusableEvents).toEqual({
+      'print: a kreplay marker names each key once, but this one names index= twice (which value is meant cannot be told)': 1,
+    });
+  });
+
   it('--kernel linux-6.1 on an explorer trace does not know its markers', async () => {
     const r = await run(cex, { kernel: 'linux-6.1', traceClock: undefined }, header);
     expect(r.findings).toEqual([]);

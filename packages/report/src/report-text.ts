@@ -109,5 +109,7 @@ export function reportToText(m: ReportModel): string {
     for (const r of m.runs) for (const w of r.run.warnings ?? []) lines.push(`  warning: ${w}`);
   }
   for (const s of sections) lines.push('', ...sectionLines(s));
-  return printable(`${lines.map(isolateBidi).join('\n')}\n`);
+  // untrusted text's controls (bidi ones too) shown as escapes first; then its right-to-left
+  // runs isolated (FSI … PDI), so that they do not reorder the words around them
+  return `${lines.map((l) => isolateBidi(printable(l))).join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 /** Small shared helpers of the output formats. */
 import type { Finding, RuleId } from '@kreplay/core';
 import type { FailOn } from '@kreplay/core';
+import { escapedChar, LAYOUT_CONTROLS } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import type { KcidbOptions } from './kernel-ci/kcidb.js';
 
@@ -200,13 +201,14 @@ export function groupShortfall(g: {
   return parts.length ? parts.join('; ') : undefined;
 }
 
+const XML_UNSAFE = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f${LAYOUT_CONTROLS}]`, 'g');
+
 export function escapeXml(s: string): string {
   return (
     s
       .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
-      // characters XML 1.0 cannot carry at all, and DEL and the C1 controls, which it may but
-      // a terminal showing the file acts on (U+009B is CSI)
-      // eslint-disable-next-line no-control-regex -- matching them is the point
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+      // characters XML 1.0 cannot carry at all, and DEL, the C1 controls and the layout
+      // controls, which it may but a terminal or viewer showing the file acts on (U+009B is CSI)
+      .replace(XML_UNSAFE, escapedChar)
   );
 }

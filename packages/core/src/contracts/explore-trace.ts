@@ -43,6 +43,16 @@ export function encodePair(key: string, value: string | number | bigint): string
   return `${key}="${s.replace(/[\\"\n\r]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\${c}`))}"`;
 }
 
+/** The first key `pairs` names a second time, undefined when each is named once. */
+export function repeatedKey(pairs: ReadonlyArray<readonly [string, string]>): string | undefined {
+  const seen = new Set<string>();
+  for (const [k] of pairs) {
+    if (seen.has(k)) return k;
+    seen.add(k);
+  }
+  return undefined;
+}
+
 /** `a=1 b="x y" c=0x2` → pairs in order; quoted values unescaped (encodePair's inverse). */
 export function decodePairs(text: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -174,9 +184,10 @@ const OPS = new Set<string>(PROBE_OPS);
 
 /**
  * A marker's text (`kreplay:pte_map dev=8:1 ino=2a …`) read back: null when it is not a
- * kreplay marker, a string saying why when it names no op kreplay knows or holds a line
+ * kreplay marker, a string saying why when it names no op kreplay knows, holds a line
  * break (the writer escapes them, so the text after one is not the marker's: read, its
- * `key=value`s would add to the marker's or override them). Any op of the probe-map
+ * `key=value`s would add to the marker's or override them) or names a key twice (the writer
+ * names each once; which of two values is meant cannot be told). Any op of the probe-map
  * vocabulary is accepted (a hand-written `kreplay:cache_add` too), with any key.
  */
 export function decodeMarker(text: string): DecodedMarker | string | null {
@@ -186,10 +197,13 @@ export function decodeMarker(text: string): DecodedMarker | string | null {
   const sp = t.indexOf(' ');
   const op = t.slice(MARKER_PREFIX.length, sp < 0 ? t.length : sp);
   const rest = sp < 0 ? '' : t.slice(sp + 1);
-  if (op === 'step') return { op, label: decodePairs(rest).find(([k]) => k === 'label')?.[1] ?? rest };
+  const pairs = decodePairs(rest);
+  const twice = repeatedKey(pairs);
+  if (twice !== undefined) return `a kreplay marker names each key once, but this one names ${twice}= twice (which value is meant cannot be told)`;
+  if (op === 'step') return { op, label: pairs.find(([k]) => k === 'label')?.[1] ?? rest };
   if (!OPS.has(op)) return `unknown kreplay op "${op}"`;
   const out: DecodedMarker = { op: op as (typeof PROBE_OPS)[number], values: [] };
-  for (const [k, raw] of decodePairs(rest)) {
+  for (const [k, raw] of pairs) {
     if (k === 'fn') {
       out.fn = raw;
       continue;
@@ -258,7 +272,8 @@ export function isExploreHeader(line: string): boolean {
 /** Read a header line (isExploreHeader); its format is checked first, then every key it must have. */
 export function decodeExploreHeader(line: string, where: HeaderSource = {}): ExploreTraceHeader {
   const body = line.replace(/^#\s*kreplay:\s*explore/, '');
-  const pairs = new Map(decodePairs(body));
+  const list = decodePairs(body);
+  const pairs = new Map(list);
   const format = exploreTraceFormat(pairs.get('format'), where);
   const bad = (key: string, why: string): never => {
     throw new InputError(`the explorer trace header's ${key} ${why}`, {
@@ -266,6 +281,8 @@ export function decodeExploreHeader(line: string, where: HeaderSource = {}): Exp
       hint: 'the header is written by kreplay explore --trace-out (docs/trace-format.md); restore it from the original trace',
     });
   };
+  const twice = repeatedKey(list);
+  if (twice !== undefined) bad(twice, 'is given twice (which value is meant cannot be told)');
   const text = (key: string): string => pairs.get(key) ?? bad(key, 'is missing');
   const threads = (key: string): number[] | undefined => {
     const v = pairs.get(key);

@@ -17,18 +17,21 @@
  * A test without subtests (an explorer verdict, a ci group) is a plain result line with
  * its diagnostics above it.
  */
-import { printable } from '@kreplay/core';
+import { escapedChar, LAYOUT_CONTROLS, printable } from '@kreplay/core';
 import { reasonOf, statusOf, type TestNode, type TestRun, type TestStatus } from './tests.js';
 
+// every control character (a diagnostic is one line), and the bidi controls and line separators
+const DIAGNOSTIC_UNSAFE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${LAYOUT_CONTROLS}]`, 'g');
+
 /**
- * One diagnostic line, made safe for the parser: control characters become `\xNN`, and the
+ * One diagnostic line, made safe for the parser: control characters become `\xNN` (bidi controls
+ * and line separators `\uNNNN`), and the
  * texts kunit_parser gives a meaning wherever they appear (the end-of-KTAP markers of a
  * kernel log, a `# Subtest:` header) are defused, so quoting a kernel log cannot end or
  * restructure the output.
  */
 export function diagnostic(text: string): string {
-  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  let t = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let t = text.replace(DIAGNOSTIC_UNSAFE, escapedChar);
   t = t.replace(/List of all partitions:|Kernel panic - not syncing: VFS:|reboot: System halted/g, (m) => m.replace(':', ' -'));
   if (/^\s*Subtest:/.test(t)) t = `(${t.trimStart()})`;
   return `# ${t}`;
