@@ -14,7 +14,11 @@
 //   K2 as K1, but another thread's word is kept when that thread has a read or a write in progress
 //      (obs/wrote), which the renumbering reads;
 //   K3 the number of S's shared words (before the threads', interned once per state), thread t's
-//      word, t, and the other threads' obs and wrote themselves — the explorer's `memoSteps` key.
+//      word, t, and the other threads' obs and wrote themselves — the explorer's `memoSteps` key;
+//   K4 K3 with the words of the places of the shared part the step read in place of the shared
+//      words' number (a recording Proxy over the state's root arrays: see the K4 section below;
+//      docs/explore.md, session 30). Its value is the words of the places the step wrote or
+//      changed, put into the state's own words on a hit.
 // The memoized value is the successor's words with the other threads' words replaced by the
 // placeholder, its violations, and (with step() beside advance) its ops and effect text. A hit
 // is verified: the real successor's words must be the memo's with S's other threads spliced in,
@@ -30,7 +34,7 @@
 //
 //   npm run bench memo [-- scenario-substring [flavor ...]]   default: odirect-vs-fault-multipage on linux-2.6.15
 //   npm run bench memo -- all                                 every shipped scenario × flavor but multipage, totals
-// Environment: MEMO_TIME=0 skips the timing search; MEMO_OPS=0 verifies without step()'s ops and
+// Environment: MEMO_K4=0 leaves K4 out (the verifying search then runs each step once, unnoted); MEMO_TIME=0 skips the timing search; MEMO_OPS=0 verifies without step()'s ops and
 // effects (advance only); MEMO_VERIFY=0 skips the verifying (and timing) search; MEMO_AB=N times
 // the explorer's own memoization (`memoSteps`) against the plain search, N rounds alternated;
 // MAX_STATES caps a search (default: the explorer's).
@@ -969,6 +973,12 @@ export default async function (args) {
           sum((r) => r.k3.hits),
           e,
         )} %), ${sum((r) => r.k3.runs)} run again, ${sum((r) => r.k3.mismatches)} mismatches in ${rows.filter((r) => r.k3.mismatches).length} runs` +
+        (rows[0]?.k4
+          ? `; K4 ${sum((r) => r.k4.hits)} hits (${pct(
+              sum((r) => r.k4.hits),
+              e,
+            )} %), ${sum((r) => r.k4.runs)} run again, ${sum((r) => r.k4.mismatches)} mismatches in ${rows.filter((r) => r.k4.mismatches).length} runs`
+          : '') +
         (rows[0]?.t
           ? `; timed: saved ${sum((r) => r.t.stepHit + r.t.encHit).toFixed(2)} s, cost ${sum((r) => r.t.shared + r.t.key + r.t.value + r.t.splice).toFixed(2)} s of ${sum((r) => r.t.cpu).toFixed(2)} CPU-s`
           : '') +
