@@ -68,6 +68,22 @@ describe('kreplay replay: a real regression', () => {
     expect(base.exitCode).toBe(0);
     expect(base.stdout).toContain('no findings');
   });
+
+  it('is certain of them in a capture of the same kernel whose do_set_pte probe fetches vmf->flags and vma->vm_flags', async () => {
+    if (!existsSync(path.join(repoRoot, pair))) return;
+    // the same build (b35e6d222a57df6e), captured with the profiles that fetch the fault's flags and
+    // the VMA's: a read fault in a shared mapping (vm_flags 0xf9) maps the file's page, never a copy
+    for (const run of ['odirect-race/run-1', 'odirect-race/run-2', 'odirect-race/run-3', 'truncate-racer/run-2']) {
+      const r = await runCli(['replay', `${pair}/patched-flags/${run}/trace.txt.gz`, '--json', '--no-timing']);
+      expect({ run, exit: r.exitCode }).toEqual({ run, exit: 1 });
+      const j = JSON.parse(r.stdout);
+      const orphans = j.findings.filter((f: { rule: string }) => f.rule === 'orphan-page-mapped');
+      expect(orphans.length).toBeGreaterThan(5);
+      expect({ run, uncertain: j.findings.filter((f: { certainty: string }) => f.certainty !== 'certain').length }).toEqual({ run, uncertain: 0 });
+      expect({ run, maybeCopies: j.stats.maybeCopies ?? 0, anonCopies: j.stats.anonCopies ?? 0 }).toEqual({ run, maybeCopies: 0, anonCopies: 0 });
+      expect(j.stats.unusableEvents).toEqual({});
+    }
+  });
 });
 
 describe('kreplay replay: formats', () => {
