@@ -210,15 +210,15 @@ export class ExhaustiveSearch implements SearchStrategy {
   }
 
   /**
-   * After a handover (explore.ts `exploreOnCores`): let go of the step memo — its keys are numbers of
-   * this search's rows, which the workers do not keep (each starts its own, step-memo.ts) — and
-   * return what it counted, for the result's `memo` when asked for by name.
+   * After a handover (explore.ts `exploreOnCores`): hand the step memo over — its keys are numbers
+   * of this search's rows, which worker 0 goes on with (parallel.ts `handOver`) — and keep what it
+   * counted so far, for the result's `memo` when asked for by name (the workers count the rest).
    */
-  handOverMemo(): MemoCounts | undefined {
+  handOverMemo(): { counts: MemoCounts | undefined; memo: StepMemoRows<unknown> | undefined } {
     const memo = this.memo;
     this.memo = undefined;
     this.memoCounts = memo && { steps: memo.steps, hits: memo.hits, full: memo.full };
-    return this.memoCounts;
+    return { counts: this.memoCounts, memo };
   }
 
   annotate(result: ExploreResult): void {

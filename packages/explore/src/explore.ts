@@ -74,9 +74,9 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
     await pool?.stop();
     return finish(machine, strategy, graph, ctx, opts);
   }
-  // the one-thread search's step memo is let go (the workers keep their own); what it counted goes on into the result
-  const memoSoFar = strategy.handOverMemo();
-  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown>, memoSoFar });
+  // worker 0 goes on with the one-thread search's step memo (the others start their own); what it counted so far goes on into the result
+  const { counts: memoSoFar, memo } = strategy.handOverMemo();
+  return exploreParallel(pool!, workers, opts, { graph, ctx, from: strategy.handedOver, machine: machine as Machine<unknown>, memoSoFar, memo });
 }
 
 /**

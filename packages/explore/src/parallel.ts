@@ -1,9 +1,9 @@
 /**
  * The exhaustive search on several cores (`explore --workers N`): the same breadth-first
  * search as exhaustive.ts, level by level, with the states spread over worker_threads by a
- * hash of their content that every worker computes alike (`Machine.exchange`'s portableHash):
- * each state has one owner, which deduplicates it and later expands it, and states travel
- * between workers as words (worker.ts).
+ * hash of their content that every worker computes alike (owners.ts: `Machine.exchange`'s
+ * portableHash of a state's shared words): each state has one owner, which deduplicates it and
+ * later expands it, and states travel between workers as words (worker.ts).
  *
  * Determinism: workers run at their own pace, but nothing they decide depends on it. After
  * each level the coordinator ranks the level's new states by (rank of the parent that first
@@ -24,7 +24,10 @@ import { ViolationBook, type RunContext } from './context.js';
 import { IntVec, RebuiltGraph, sortRowsByThread, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import type { ExploreOptions, ExploreResult, Incompleteness, Sighting } from './types.js';
-import { errorMessage, ownerOf, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
+import { errorMessage, serve, type MachineSource, type WorkerInit, type WorkerSighting } from './worker.js';
+import { Owners } from './owners.js';
+import { StateTable } from './state-table.js';
+import type { StepMemoRows } from './step-memo-rows.js';
 import { DEFAULT_MAX_DEPTH } from './graph.js';
 import { DEFAULT_MAX_STATES, type MemoCounts } from './exhaustive.js';
 
@@ -209,6 +212,8 @@ export interface Handover {
   machine: Machine<unknown>;
   /** What the one-thread search's step memo counted (exhaustive.ts `handOverMemo`), added to the workers' in the result. */
   memoSoFar?: MemoCounts;
+  /** The one-thread search's step memo over its rows (exhaustive.ts `handOverMemo`): worker 0 goes on with it. */
+  memo?: StepMemoRows<unknown>;
 }
 
 /**
@@ -374,14 +379,25 @@ function handOver(peers: Peer[], h: Handover, T: number, batch: number): Int32Ar
     }
     return order;
   };
+  // owners (owners.ts): of a row by its numbers (its shared words hashed once per shared number), else by its words
+  const visited = graph.wordTable;
+  const rows = visited instanceof StateTable ? visited : undefined;
+  const stepMemo = h.machine.stepMemo;
+  const owners = new Owners(exchange, stepMemo && stepMemo.threadsAt.bind(stepMemo), T, W, rows);
   for (let id = 0; id < N; id++) {
-    const n = graph.readWords(id);
-    const o = ownerOf(exchange.portableHash(graph.wordBuffer, n), W);
+    let n = -1;
+    let o: number;
+    if (rows) o = owners.ofRow(rows.rowData, id * rows.width);
+    else {
+      n = graph.readWords(id);
+      o = owners.ofWords(graph.wordBuffer, n);
+    }
     if (id >= from) {
       frontier[o]!.push(id);
       if (frontierFrom[o] === -1) frontierFrom[o] = taken[o]! + ids[o]!.length;
     }
     if (o === 0) continue;
+    if (n < 0) n = graph.readWords(id);
     words[o]!.pushAll(graph.wordBuffer, n);
     ends[o]!.push(words[o]!.length);
     ids[o]!.push(id);
@@ -389,7 +405,8 @@ function handOver(peers: Peer[], h: Handover, T: number, batch: number): Int32Ar
   }
   for (let w = 1; w < W; w++) send(w, true);
   const f0 = frontier[0]!.a.slice(0, frontier[0]!.length);
-  peers[0]!.post({ type: 'handover', table: graph.wordTable, count: N, frontier: f0, order: orderKeys(0) });
+  // worker 0 goes on with the visited set, and (rows) the step memo over it and the owners' hashes of its shared words
+  peers[0]!.post({ type: 'handover', table: visited, count: N, frontier: f0, order: orderKeys(0), memo: rows && h.memo, owners: rows && owners });
   return frontier.map((f) => {
     const r = new Int32Array(f.length);
     for (let i = 0; i < f.length; i++) r[i] = f.a[i]! - from;

@@ -1,7 +1,10 @@
 /**
  * One worker of the parallel exhaustive search (parallel.ts). It owns the states whose
- * portable hash (`Machine.exchange`) falls to it: it keeps them as words in its own visited set
- * (core's WordTable), numbers them (its local index; global id = local × workers + worker),
+ * owner hash (owners.ts, from `Machine.exchange`'s portable hashes) falls to it: it keeps them
+ * in its own visited set — as rows (state-table.ts) with a step memo over them
+ * (step-memo-rows.ts), as the one-thread search keeps them, when the machine says where its
+ * thread words are (`Machine.stepMemo`) and step memoization is on; else as words (core's
+ * WordTable) — numbers them (its local index; global id = local × workers + worker),
  * keeps their parent, thread, depth and edges, and expands them. A successor travels to its
  * owner as words in the sender's numbers, after the sender's new definitions (strings, shapes,
  * parts); the owner renumbers them into its own (`WordImporter`) and decodes them when it
@@ -13,10 +16,13 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Machine, ModelViolation, StepOutcome, WordExchange, WordImporter } from '@kreplay/core';
 import { carryError, WordTable } from '@kreplay/core';
+import { Owners } from './owners.js';
+import { StateTable } from './state-table.js';
+import { StepMemoRows } from './step-memo-rows.js';
 import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
-import { StepMemoTable } from './step-memo.js';
+import { MEMO_MAX_WORDS, StepMemoTable } from './step-memo.js';
 import type { VisitedSet } from './state-table.js';
 import type { FoundViolation } from './types.js';
 
@@ -122,10 +128,7 @@ const CHUNK = 1024;
 const less = (a: WorkerSighting, b: WorkerSighting): boolean =>
   a.length !== b.length ? a.length < b.length : a.key !== b.key ? a.key < b.key : a.kind < b.kind;
 
-/** The worker that owns a state: by its portable hash, so every worker picks the same one. */
-export function ownerOf(hash: number, workers: number): number {
-  return (hash >>> 0) % workers;
-}
+export { ownerOf } from './owners.js';
 
 /**
  * An error the machine's code threw (a flavor module's ModelBug, say) while this worker
@@ -162,7 +165,13 @@ class SearchWorker<S> {
   /** Per peer: how much of this worker's log of definitions it has been sent. */
   private readonly sent: number[];
   // owner
-  private table: VisitedSet = new WordTable();
+  private table: VisitedSet;
+  /** The visited set as rows (`table` itself), with `rowMemo` over it; undefined when states are kept as words. */
+  private rows: StateTable | undefined;
+  private rowMemo: StepMemoRows<S> | undefined;
+  /** What `rowMemo` had counted when this worker took it over from the one-thread search (`adopt`): that search reports it. */
+  private memoBefore = { steps: 0, hits: 0 };
+  private owners: Owners;
   private readonly parent = new IntVec();
   private readonly via = new IntVec();
   private readonly depth = new IntVec();
@@ -195,21 +204,33 @@ class SearchWorker<S> {
     this.W = init.workers;
     this.me = init.me;
     this.maxDepthCap = init.maxDepth;
+    this.verify = init.memoSteps === 'verify';
     this.advance = advancer(machine);
     this.exchange = exchangeOf(machine);
     this.encode = machine.encode!.bind(machine);
     this.decode = machine.decode!.bind(machine);
-    this.memo = init.memoSteps && machine.stepMemo ? new StepMemoTable(machine, init.memoSteps === 'verify') : undefined;
+    const stepMemo = machine.stepMemo;
+    if (init.memoSteps && stepMemo) {
+      // as the one-thread search keeps them (exhaustive.ts): rows, and the memo over them
+      this.rows = new StateTable(this.T, stepMemo.threadsAt.bind(stepMemo));
+      this.table = this.rows;
+      this.rowMemo = new StepMemoRows(machine, this.rows, init.memoSteps === 'verify', MEMO_MAX_WORDS);
+    } else {
+      this.table = new WordTable();
+      this.memo = init.memoSteps && stepMemo ? new StepMemoTable(machine, init.memoSteps === 'verify') : undefined;
+    }
+    this.owners = new Owners(this.exchange, stepMemo && stepMemo.threadsAt.bind(stepMemo), this.T, this.W, this.rows);
     this.importers = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : this.exchange.importer()));
     this.sent = new Array<number>(this.W).fill(0);
     this.out = Array.from({ length: this.W }, (_x, w) => (w === this.me ? null : new Outbox()));
   }
 
   private readonly advance: (s: S, t: number) => StepOutcome<S>;
-  /** This worker's step memo (its part numbers are its own), when the machine offers one and it is not turned off. */
+  /** This worker's step memo by words (its part numbers are its own), when the machine offers one, it is not turned off and states are not kept as rows. */
   private readonly memo: StepMemoTable<S> | undefined;
 
   private readonly maxDepthCap: number;
+  private readonly verify: boolean;
 
   private sight(s: WorkerSighting): void {
     const old = this.best.get(s.violation.rule);
@@ -234,7 +255,7 @@ class SearchWorker<S> {
     } catch (e) {
       throw new SearchError(e, 0);
     }
-    if (ownerOf(this.exchange.portableHash(this.buf, n), this.W) !== this.me) return 0;
+    if (this.owners.ofWords(this.buf, n) !== this.me) return 0;
     this.table.add(this.buf, n);
     this.parent.push(-1);
     this.via.push(-1);
@@ -249,9 +270,18 @@ class SearchWorker<S> {
    * set `table` (node id = local, every state in it, whichever worker owns it: only this
    * worker's are ever reached again) and, of the level it stopped at, the states this worker
    * owns (`frontier`, ascending) and their order keys. Peers have been sent the machine's
-   * definitions so far.
+   * definitions so far. Kept as rows (`table` a StateTable, as this worker keeps them), the
+   * search's step memo over them (`memo`) and the owners of its rows (`owners`, which has
+   * hashed their shared words) go on here as they are: this worker's memo starts warm.
    */
-  adopt(table: VisitedSet, count: number, frontier: Int32Array, order: Float64Array): void {
+  adopt(table: VisitedSet, count: number, frontier: Int32Array, order: Float64Array, memo?: StepMemoRows<S>, owners?: Owners): void {
+    if (this.rows) {
+      if (!(table instanceof StateTable)) throw new Error('worker 0: the one-thread search kept its states as words, this worker keeps rows');
+      this.rows = table;
+      this.rowMemo = memo ?? new StepMemoRows(this.machine, table, this.verify, MEMO_MAX_WORDS);
+      this.memoBefore = { steps: this.rowMemo.steps, hits: this.rowMemo.hits };
+      this.owners = owners ?? new Owners(this.exchange, this.machine.stepMemo!.threadsAt.bind(this.machine.stepMemo), this.T, this.W, table);
+    }
     this.table = table;
     for (let id = 0; id < count; id++) this.canon.push(id);
     this.handOver(count, frontier, order);
@@ -331,6 +361,8 @@ class SearchWorker<S> {
     const W = this.W;
     const T = this.T;
     const memo = this.memo;
+    const rowMemo = this.rowMemo;
+    const owners = this.owners;
     const d = this.levelDepth;
     for (let i = 0; i < this.frontier.length; i++) {
       if ((i & (CHUNK - 1)) === CHUNK - 1 && W > 1) {
@@ -348,6 +380,7 @@ class SearchWorker<S> {
       const sn = this.table.wordsOf(local, this.tmp);
       const s = this.decode(this.tmp, sn);
       memo?.expanding(this.tmp, sn);
+      rowMemo?.expanding(local);
       const { finished, enabled } = readyMasks(this.machine, s);
       this.finished.push(gid);
       this.finished.push(finished);
@@ -374,7 +407,11 @@ class SearchWorker<S> {
         let n: number;
         let buf: Int32Array;
         let violations: readonly ModelViolation[];
-        if (memo) {
+        if (rowMemo) {
+          n = rowMemo.step(s, t, this.advance, this.encode);
+          buf = rowMemo.wordBuffer;
+          violations = rowMemo.found;
+        } else if (memo) {
           n = memo.step(s, t, this.advance, this.encode);
           buf = memo.wordBuffer;
           violations = memo.found;
@@ -392,12 +429,39 @@ class SearchWorker<S> {
             const old = this.best.get(v.rule);
             if (!old || old.length >= d + 1) this.sight({ violation: v, at: 'step', length: d + 1, key: ord, kind: 0, node: gid, thread: t });
           }
-        const o = W === 1 ? 0 : ownerOf(this.exchange.portableHash(buf, n), W);
+        if (n < 0) {
+          // a row (rowMemo): its owner from its T + 1 numbers; a peer's is sent as its words
+          const row = rowMemo!.row;
+          const o = W === 1 ? 0 : owners.ofRow(row, 0);
+          if (o === this.me) this.reached(this.rows!.addRow(row), ord, gid);
+          else this.out[o]!.add(this.rowWords(row), this.rowN, ord, gid);
+          continue;
+        }
+        const o = W === 1 ? 0 : owners.ofWords(buf, n);
         if (o === this.me) this.reached(this.table.add(buf, n), ord, gid);
         else this.out[o]!.add(buf, n, ord, gid);
       }
     }
   }
+
+  /** The words of the state whose row is `row` (of `rows`), into the returned buffer; their count in `rowN`. */
+  private rowWords(row: Int32Array): Int32Array {
+    const shared = this.rows!.shared;
+    const s = row[0]!;
+    const need = shared.bytesOf(s < 0 ? ~s : s) + this.T;
+    if (need > this.rowBuf.length) this.rowBuf = new Int32Array(Math.max(need, 2 * this.rowBuf.length));
+    if (s < 0) {
+      this.rowN = shared.wordsOf(~s, this.rowBuf);
+      return this.rowBuf;
+    }
+    let n = shared.wordsOf(s, this.rowBuf);
+    for (let u = 1; u <= this.T; u++) this.rowBuf[n++] = row[u]!;
+    this.rowN = n;
+    return this.rowBuf;
+  }
+
+  private rowBuf = new Int32Array(256);
+  private rowN = 0;
 
   /**
    * Each peer's successors found so far (all of them when `last`: then sent even when none),
@@ -541,7 +605,11 @@ class SearchWorker<S> {
       executions: this.executions,
       maxDepth: this.maxDepth,
       depthCut: this.depthCut,
-      memo: this.memo ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full } : undefined,
+      memo: this.rowMemo
+        ? { steps: this.rowMemo.steps - this.memoBefore.steps, hits: this.rowMemo.hits - this.memoBefore.hits, full: this.rowMemo.full }
+        : this.memo
+          ? { steps: this.memo.steps, hits: this.memo.hits, full: this.memo.full }
+          : undefined,
     };
   }
 }
@@ -599,7 +667,15 @@ export function serve<S>(
         send({ type: 'started', count: m['root'] === false ? 0 : w.start() });
         break;
       case 'handover':
-        if (m['table']) w!.adopt(m['table'] as VisitedSet, m['count'] as number, m['frontier'] as Int32Array, m['order'] as Float64Array);
+        if (m['table'])
+          w!.adopt(
+            m['table'] as VisitedSet,
+            m['count'] as number,
+            m['frontier'] as Int32Array,
+            m['order'] as Float64Array,
+            m['memo'] as StepMemoRows<S> | undefined,
+            m['owners'] as Owners | undefined,
+          );
         else
           w!.take(
             m['defs'] as Int32Array,
