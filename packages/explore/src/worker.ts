@@ -4,8 +4,8 @@
  * in its own visited set — as rows (state-table.ts) with a step memo over them
  * (step-memo-rows.ts), as the one-thread search keeps them, when the machine says where its
  * thread words are (`Machine.stepMemo`) and step memoization is on; else as words (core's
- * WordTable) — numbers them (its local index; global id = local × workers + worker),
- * keeps their parent, thread, depth and edges, and expands them. A successor travels to its
+ * WordTable) — numbers them (its local index, and once the coordinator has ranked their level
+ * the one-core search's node number: the level's first number plus their rank), keeps their parent, thread, depth and edges, and expands them. A successor travels to its
  * owner as words in the sender's numbers, after the sender's new definitions (strings, shapes,
  * parts); the owner renumbers them into its own (`WordImporter`) and decodes them when it
  * expands the state. No state object and no key string crosses threads.
