@@ -1,10 +1,11 @@
-import { LAYOUT_CONTROLS } from './escape.js';
 /**
  * JSON for records that hold bigints. A bigint is written as a bare JSON integer, so the
  * output is valid JSON and exact for any reader that keeps big integers (jq 1.7, Python).
  * Keys are written in insertion order; callers build objects in a fixed order so the same
  * input gives byte-identical output.
  */
+import { LAYOUT_CONTROLS } from './escape.js';
+
 const MARK = '\u0000bigint:';
 
 /**
@@ -27,7 +28,7 @@ function escapeJsonControls(text: string): string {
   return text.replace(RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Every JSON kreplay writes (stdout, files): bigints exact, DEL and C1 controls escaped. */
+/** Every JSON kreplay writes (stdout, files): bigints exact; DEL, C1 and the layout controls escaped. */
 export function stringifyJson(value: unknown, indent?: number): string {
   const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${MARK}${v.toString()}` : v), indent);
   if (text === undefined) return 'null';
