@@ -446,7 +446,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       base,
       patched,
       // no patched run left (inconclusive) judged nothing at all
-      (rule) => patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)),
+      // and no patched run may hold it among findings its replay counted and did not keep
+      (rule) =>
+        patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)) && !patched.some((r) => r.notKept?.includes(rule)),
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
