@@ -412,14 +412,16 @@ function kernelWarnings(base: readonly RunData[], patched: readonly RunData[]): 
 
 /**
  * Why the sides cannot be compared at all: their meta.json files name different workloads
- * (undefined when they name the same ones, or a run names none). Findings of one workload
- * would read as fixed, another's as new, and rates would compare unlike things.
+ * (undefined when they name the same ones, or no run of a side names one). Findings of one
+ * workload would read as fixed, another's as new, and rates would compare unlike things. Runs
+ * that name none are left out of the comparison, not a reason to skip it: one such run beside
+ * a run of another workload made that run's absence of the base's findings "fixed".
  */
 function sameWorkloads(base: readonly RunData[], patched: readonly RunData[]): string | undefined {
-  if ([...base, ...patched].some((r) => r.workloadName === undefined)) return undefined;
-  const b = [...new Set(base.map((r) => r.workloadName!))].sort();
-  const p = [...new Set(patched.map((r) => r.workloadName!))].sort();
-  if (b.join('\n') === p.join('\n')) return undefined;
+  const named = (runs: readonly RunData[]) => [...new Set(runs.flatMap((r) => (r.workloadName === undefined ? [] : [r.workloadName])))].sort();
+  const b = named(base);
+  const p = named(patched);
+  if (!b.length || !p.length || b.join('\n') === p.join('\n')) return undefined;
   return `the sides ran different workloads (base ${b.join(', ')}, patched ${p.join(', ')}): diff runs of the same workload`;
 }
 

@@ -99,6 +99,12 @@ describe('diff: a side that saw nothing', () => {
     const unnamed = diffRuns([w('b', 'a')], [run('p')]);
     expect(unnamed.verdict).toBe('no-regression');
     expect(unnamed.warnings).toContain('the sides ran different workloads (base a, patched (unknown))');
+    // A run that names none beside one of another workload: still unlike. It made the whole
+    // comparison skip, and the base's race read fixed by the other workload's run (exit 0).
+    const beside = diffRuns([w('b', 'odirect-race', { findings: [finding] })], [w('p1', 'truncate-racer'), run('p2')]);
+    expect(beside.verdict).toBe('inconclusive');
+    expect(beside.inconclusive).toEqual(['the sides ran different workloads (base odirect-race, patched truncate-racer): diff runs of the same workload']);
+    expect(diffRuns([w('b1', 'a'), run('b2')], [w('p', 'a')]).verdict).toBe('no-regression');
   });
 
   it('sides of different kernel series, or a side that mixes them, are said to be so (only the series is compared)', () => {
