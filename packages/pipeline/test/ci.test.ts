@@ -259,6 +259,20 @@ describe('the ci pipeline (library)', () => {
     await expect(loadCiConfig(configFile('runs-kernel.json', { base: { kernel: 'debian' }, patched: traces.patched, runs: 3 }))).resolves.toBeDefined();
   });
 
+  it('a workload named twice is a config error at its line: it was captured twice into one folder', async () => {
+    const file = path.join(dir, 'twice.json');
+    writeFileSync(
+      file,
+      '{\n  "schema": "kreplay-ci/1",\n  "base": { "kernel": "debian" },\n  "patched": { "kernel": "debian" },\n  "capture": { "workloads": [\n    "odirect-race",\n    "truncate-racer",\n    "odirect-race"\n  ] }\n}\n',
+    );
+    await expect(loadCiConfig(file)).rejects.toMatchObject({
+      name: 'InputError',
+      message: 'invalid config: capture.workloads.2: workload "odirect-race" is named twice',
+      file,
+      line: 8,
+    });
+  });
+
   it('a misspelt replay.kernel is a config error at load, not after the captures', async () => {
     const file = configFile('replay-kernel.json', { base: { kernel: 'debian' }, patched: { kernel: 'debian' }, replay: { kernel: 'linux-6.l' } });
     await expect(loadCiConfig(file)).rejects.toMatchObject({ name: 'InputError', message: 'invalid config: replay.kernel: unknown kernel "linux-6.l"', file });
