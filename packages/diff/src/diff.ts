@@ -298,11 +298,15 @@ function checkThreshold(
     counts = true,
     judged = true;
   switch (ref.kind) {
-    case 'findings':
-      b = base.length ? base.reduce((s, r) => s + r.findings.length, 0) / base.length : null;
-      p = patched.length ? patched.reduce((s, r) => s + r.findings.length, 0) / patched.length : null;
+    case 'findings': {
+      // the findings replay counted and did not keep (past its cap per rule) are findings too
+      const perRun = (runs: readonly RunData[]) =>
+        runs.length ? runs.reduce((s, r) => s + r.findings.length + (r.findingsNotKept ?? 0), 0) / runs.length : null;
+      b = perRun(base);
+      p = perRun(patched);
       note = 'findings per run';
       break;
+    }
     case 'behaviour': {
       const row = d.behaviour.find((r) => r.name === ref.name)!;
       const useRate = row.base.perSec !== null && row.patched.perSec !== null;

@@ -96,6 +96,7 @@ function notKept(run: RunData, r: ReplayLike): void {
   const rules = by ? RULES.filter((rule) => (by[rule] ?? 0) > 0) : total > 0 ? [...RULES] : [];
   if (!rules.length) return;
   run.notKept = rules;
+  run.findingsNotKept = by ? rules.reduce((n, rule) => n + by[rule]!, 0) : total;
   const unjudged = (run.unjudged ??= []);
   for (const rule of rules) {
     const n = by ? by[rule]! : total;

@@ -116,6 +116,25 @@ describe('diffRuns: findings', () => {
     expect(diffRuns([base], [runFromReplay(replayed([finding()], { findingsDropped: 0 }), 'b')]).findings.fixed).toHaveLength(2);
   });
 
+  it('the findings threshold counts the findings a replay counted and did not keep', () => {
+    const replayed = (kept: number, dropped: number): ReplayLike => ({
+      verdict: { status: 'findings', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
+      findings: Array.from({ length: kept }, () => finding()),
+      stats: {
+        events: 100,
+        ops: 50,
+        gaps: 0,
+        byOp: {},
+        findingsDropped: dropped,
+        ...(dropped ? { findingsDroppedByRule: { 'mapped-page-removed': dropped } } : {}),
+      } as ReplayLike['stats'],
+    });
+    // both replays kept their cap (2 here, 10000 in kreplay replay); the patched one counted 2 more
+    const d = diffRuns([runFromReplay(replayed(2, 0), 'a')], [runFromReplay(replayed(2, 2), 'b')], { thresholds: [parseThreshold('findings=50')] });
+    expect(d.thresholds[0]).toMatchObject({ base: 2, patched: 4, exceeded: true });
+    expect(d.verdict).toBe('regression');
+  });
+
   it("a rule neither side's workload exercised is no side's shortfall; one only the patched side never showed is", () => {
     // replay's `unexercised`: the trace never shows an invalidate returning 0 (a truncate workload, or a probe that did not fire)
     const none = { unjudged: [{ rule: 'stale-after-invalidate', reason: 'no invalidate_inode_pages2_range call returned 0 in the trace', unexercised: true }] };
