@@ -298,11 +298,15 @@ function checkThreshold(
     counts = true,
     judged = true;
   switch (ref.kind) {
-    case 'findings':
-      b = base.length ? base.reduce((s, r) => s + r.findings.length, 0) / base.length : null;
-      p = patched.length ? patched.reduce((s, r) => s + r.findings.length, 0) / patched.length : null;
+    case 'findings': {
+      // the findings replay counted and did not keep (past its cap per rule) are findings too
+      const perRun = (runs: readonly RunData[]) =>
+        runs.length ? runs.reduce((s, r) => s + r.findings.length + (r.findingsNotKept ?? 0), 0) / runs.length : null;
+      b = perRun(base);
+      p = perRun(patched);
       note = 'findings per run';
       break;
+    }
     case 'behaviour': {
       const row = d.behaviour.find((r) => r.name === ref.name)!;
       const useRate = row.base.perSec !== null && row.patched.perSec !== null;
@@ -412,14 +416,16 @@ function kernelWarnings(base: readonly RunData[], patched: readonly RunData[]): 
 
 /**
  * Why the sides cannot be compared at all: their meta.json files name different workloads
- * (undefined when they name the same ones, or a run names none). Findings of one workload
- * would read as fixed, another's as new, and rates would compare unlike things.
+ * (undefined when they name the same ones, or no run of a side names one). Findings of one
+ * workload would read as fixed, another's as new, and rates would compare unlike things. Runs
+ * that name none are left out of the comparison, not a reason to skip it: one such run beside
+ * a run of another workload made that run's absence of the base's findings "fixed".
  */
 function sameWorkloads(base: readonly RunData[], patched: readonly RunData[]): string | undefined {
-  if ([...base, ...patched].some((r) => r.workloadName === undefined)) return undefined;
-  const b = [...new Set(base.map((r) => r.workloadName!))].sort();
-  const p = [...new Set(patched.map((r) => r.workloadName!))].sort();
-  if (b.join('\n') === p.join('\n')) return undefined;
+  const named = (runs: readonly RunData[]) => [...new Set(runs.flatMap((r) => (r.workloadName === undefined ? [] : [r.workloadName])))].sort();
+  const b = named(base);
+  const p = named(patched);
+  if (!b.length || !p.length || b.join('\n') === p.join('\n')) return undefined;
   return `the sides ran different workloads (base ${b.join(', ')}, patched ${p.join(', ')}): diff runs of the same workload`;
 }
 
@@ -446,7 +452,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       base,
       patched,
       // no patched run left (inconclusive) judged nothing at all
-      (rule) => patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)),
+      // and no patched run may hold it among findings its replay counted and did not keep
+      (rule) =>
+        patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)) && !patched.some((r) => r.notKept?.includes(rule)),
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),

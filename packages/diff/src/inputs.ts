@@ -6,7 +6,7 @@
  * *and* runs below it (`capture --out X` then `capture --runs 2 --out X` with an older
  * kreplay) is refused: which of them is the side is the user's call, not a guess.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '@kreplay/core';
 
@@ -60,6 +60,24 @@ export function expandInput(input: string): string[] {
   return runs;
 }
 
+/**
+ * Every input of one side, expanded. A run named twice (the same file, through two paths or a
+ * folder and a file in it) is an input error: it would count as two runs, and two copies of one
+ * run agree with each other — a latency shift "every run agrees" on, samples counted twice.
+ */
 export function expandInputs(inputs: readonly string[]): string[] {
-  return inputs.flatMap(expandInput);
+  const runs = inputs.flatMap(expandInput);
+  const seen = new Map<string, string>();
+  for (const run of runs) {
+    const real = realpathSync(run);
+    const first = seen.get(real);
+    if (first !== undefined) {
+      throw new InputError(`one run given twice: ${first === run ? run : `${first} and ${run}`}`, {
+        file: run,
+        hint: 'a run counts once on a side; for more runs, capture more (kreplay capture --runs N)',
+      });
+    }
+    seen.set(real, run);
+  }
+  return runs;
 }

@@ -30,6 +30,8 @@ export interface ReplayLike {
     gaps?: number;
     unknownEvents?: number;
     latency?: Partial<Record<string, Histogram>>;
+    findingsDropped?: number;
+    findingsDroppedByRule?: Partial<Record<string, number>>;
   };
   trace?: { source?: string; firstTs?: bigint; lastTs?: bigint };
   meta?: MetaJson;
@@ -65,8 +67,9 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     stats: { events: r.stats.events, ops: r.stats.ops ?? 0, gaps: r.stats.gaps ?? r.verdict?.gaps ?? 0, unknown: r.stats.unknownEvents ?? 0 },
     unusableEvents: r.verdict?.unusableEvents ?? Object.values(r.stats.unusableEvents ?? {}).reduce((a, b) => a + b, 0),
     inconclusive: [...inconclusiveOf(r)],
-    ...(r.verdict?.unjudged?.length ? { unjudged: r.verdict.unjudged } : {}),
+    ...(r.verdict?.unjudged?.length ? { unjudged: r.verdict.unjudged.map((u) => ({ ...u })) } : {}),
   };
+  notKept(run, r);
   if (tracePath) run.trace = tracePath;
   if (r.meta) {
     run.workload = workloadCounters(r.meta);
@@ -78,6 +81,36 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     if (release) run.kernelRelease = release;
   }
   return run;
+}
+
+/**
+ * Rules of which the replay counted findings it did not keep (past its cap per rule): which
+ * pages they were on is not known, so a base finding of such a rule may be one of them (never
+ * fixed), and a new finding may be too (no pass). They join the run's `unjudged` with the
+ * reason, and `notKept`. A replay JSON with `findingsDropped` but no breakdown per rule (written
+ * before 2026-12-06) may have dropped any rule's.
+ */
+function notKept(run: RunData, r: ReplayLike): void {
+  const total = r.stats.findingsDropped ?? 0;
+  const by = r.stats.findingsDroppedByRule;
+  const rules = by ? RULES.filter((rule) => (by[rule] ?? 0) > 0) : total > 0 ? [...RULES] : [];
+  if (!rules.length) return;
+  run.notKept = rules;
+  run.findingsNotKept = by ? rules.reduce((n, rule) => n + by[rule]!, 0) : total;
+  const unjudged = (run.unjudged ??= []);
+  for (const rule of rules) {
+    const n = by ? by[rule]! : total;
+    const counted = by
+      ? `the replay counted ${n} more ${rule} finding${n === 1 ? '' : 's'} than the ${r.findings.filter((f) => f.rule === rule).length} it kept`
+      : `the replay counted ${n} finding${n === 1 ? '' : 's'} it did not keep, and does not say of which rules`;
+    const reason = `${counted}, so which pages ${n === 1 ? 'it was' : 'they were'} on is not known`;
+    const u = unjudged.find((x) => x.rule === rule);
+    if (!u) unjudged.push({ rule, reason });
+    else {
+      u.reason = `${u.reason}; ${reason}`;
+      delete u.unexercised;
+    }
+  }
 }
 
 /**

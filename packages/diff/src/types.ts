@@ -32,6 +32,10 @@ export interface RunData {
   unusableEvents?: number;
   /** Rules replay could not judge on this run's trace, and why (replay's verdict `unjudged`); absent when none. */
   unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }>;
+  /** Rules of which the replay counted findings it did not keep (past its cap per rule); absent when none. Also in `unjudged`. */
+  notKept?: string[];
+  /** How many findings the replay counted and did not keep (absent when none): they count in the `findings` threshold. */
+  findingsNotKept?: number;
   /** What the diff should say about this input (a replay JSON that does not say what it judged); absent when nothing. */
   warnings?: string[];
   /**

@@ -6,6 +6,7 @@ import { parseThreshold } from '../src/thresholds.js';
 import { histogramOf } from '../src/significance.js';
 import { workloadCounters } from '../src/meta.js';
 import type { RunData } from '../src/types.js';
+import { runFromReplay, type ReplayLike } from '../src/run.js';
 
 function finding(over: Partial<Finding> = {}): Finding {
   return {
@@ -83,6 +84,55 @@ describe('diffRuns: findings', () => {
     // one run with holes, the other blind to the rule: neither could have shown it
     const blind = { unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }] };
     expect(diffRuns([run('a', [finding()])], [run('b1', [], gappy), run('b2', [], blind)]).findings.fixed).toEqual([]);
+  });
+
+  it('a base finding absent from the findings a patched replay kept, past its cap per rule, is not fixed', () => {
+    // replay keeps 10000 findings per rule and counts the rest: the base's race on index 4 may be
+    // among the patched run's uncounted ones (it was, in the trace this stands for)
+    const replayed = (findings: Finding[], stats: Partial<ReplayLike['stats']> = {}): ReplayLike => ({
+      verdict: { status: findings.length ? 'findings' : 'clean', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
+      findings,
+      stats: { events: 100, ops: 50, gaps: 0, byOp: {}, ...stats } as ReplayLike['stats'],
+    });
+    const base = runFromReplay(replayed([finding(), finding({ index: 4 }), finding({ rule: 'stale-data' })]), 'a');
+    const capped = runFromReplay(replayed([finding(), finding()], { findingsDropped: 1, findingsDroppedByRule: { 'mapped-page-removed': 1 } }), 'b');
+    const d = diffRuns([base], [capped]);
+    expect(d.findings.fixed.map((e) => e.key)).toEqual(['stale-data 8:0/c 3']);
+    expect(d.findings.unjudged?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4']);
+    expect(d.findings.unchanged.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    // a new finding may be among them too: not a pass
+    expect(d.patched.unjudged).toEqual({
+      'mapped-page-removed': 'b: the replay counted 1 more mapped-page-removed finding than the 2 it kept, so which pages it was on is not known',
+    });
+    // another patched run that kept all it found does not make it fixed: the first may hold it
+    expect(diffRuns([base], [capped, runFromReplay(replayed([finding()]), 'c')]).findings.fixed.map((e) => e.rule)).toEqual(['stale-data']);
+    // a replay JSON that counts findings it did not keep and does not say of which rules: any rule's
+    const older = runFromReplay(replayed([finding()], { findingsDropped: 3 }), 'old');
+    expect(diffRuns([base], [older]).findings.fixed).toEqual([]);
+    expect(older.unjudged?.find((u) => u.rule === 'stale-data')?.reason).toBe(
+      'the replay counted 3 findings it did not keep, and does not say of which rules, so which pages they were on is not known',
+    );
+    // nothing dropped: as before
+    expect(diffRuns([base], [runFromReplay(replayed([finding()], { findingsDropped: 0 }), 'b')]).findings.fixed).toHaveLength(2);
+  });
+
+  it('the findings threshold counts the findings a replay counted and did not keep', () => {
+    const replayed = (kept: number, dropped: number): ReplayLike => ({
+      verdict: { status: 'findings', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
+      findings: Array.from({ length: kept }, () => finding()),
+      stats: {
+        events: 100,
+        ops: 50,
+        gaps: 0,
+        byOp: {},
+        findingsDropped: dropped,
+        ...(dropped ? { findingsDroppedByRule: { 'mapped-page-removed': dropped } } : {}),
+      } as ReplayLike['stats'],
+    });
+    // both replays kept their cap (2 here, 10000 in kreplay replay); the patched one counted 2 more
+    const d = diffRuns([runFromReplay(replayed(2, 0), 'a')], [runFromReplay(replayed(2, 2), 'b')], { thresholds: [parseThreshold('findings=50')] });
+    expect(d.thresholds[0]).toMatchObject({ base: 2, patched: 4, exceeded: true });
+    expect(d.verdict).toBe('regression');
   });
 
   it("a rule neither side's workload exercised is no side's shortfall; one only the patched side never showed is", () => {

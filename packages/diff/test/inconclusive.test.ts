@@ -4,7 +4,7 @@
  * inconclusive; a folder holding a trace and runs below it is refused, not half read.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Finding } from '@kreplay/core';
@@ -99,6 +99,12 @@ describe('diff: a side that saw nothing', () => {
     const unnamed = diffRuns([w('b', 'a')], [run('p')]);
     expect(unnamed.verdict).toBe('no-regression');
     expect(unnamed.warnings).toContain('the sides ran different workloads (base a, patched (unknown))');
+    // A run that names none beside one of another workload: still unlike. It made the whole
+    // comparison skip, and the base's race read fixed by the other workload's run (exit 0).
+    const beside = diffRuns([w('b', 'odirect-race', { findings: [finding] })], [w('p1', 'truncate-racer'), run('p2')]);
+    expect(beside.verdict).toBe('inconclusive');
+    expect(beside.inconclusive).toEqual(['the sides ran different workloads (base odirect-race, patched truncate-racer): diff runs of the same workload']);
+    expect(diffRuns([w('b1', 'a'), run('b2')], [w('p', 'a')]).verdict).toBe('no-regression');
   });
 
   it('sides of different kernel series, or a side that mixes them, are said to be so (only the series is compared)', () => {
@@ -138,5 +144,23 @@ describe('diff inputs: a folder with a top-level trace and run-N/ folders', () =
       writeFileSync(path.join(runs, r, 'trace.txt.gz'), '');
     }
     expect(expandInputs([runs]).map((p) => path.relative(runs, p))).toEqual(['run-1/trace.txt.gz', 'run-2/trace.txt.gz']);
+  });
+
+  it('one run given twice on a side is refused: it counted as two runs that agree with each other', () => {
+    const runs = mkdtempSync(path.join(tmpdir(), 'kreplay-twice-'));
+    for (const r of ['run-1', 'run-2']) {
+      mkdirSync(path.join(runs, r));
+      writeFileSync(path.join(runs, r, 'trace.txt.gz'), '');
+    }
+    const one = path.join(runs, 'run-1', 'trace.txt.gz');
+    expect(() => expandInputs([one, one])).toThrow(expect.objectContaining({ name: 'InputError', message: `one run given twice: ${one}` }));
+    // a folder and a run in it, or another path to the same file
+    const two = path.join(runs, 'run-2', 'trace.txt.gz');
+    expect(() => expandInputs([runs, path.join(runs, 'run-2')])).toThrow(expect.objectContaining({ message: `one run given twice: ${two}` }));
+    symlinkSync(path.join(runs, 'run-2'), path.join(runs, 'alias'));
+    expect(() => expandInputs([path.join(runs, 'alias'), path.join(runs, 'run-2')])).toThrow(
+      expect.objectContaining({ message: `one run given twice: ${path.join(runs, 'alias', 'trace.txt.gz')} and ${two}` }),
+    );
+    expect(expandInputs([path.join(runs, 'run-1'), path.join(runs, 'run-2')])).toHaveLength(2);
   });
 });

@@ -12,6 +12,7 @@
  * an overhead mark (`+ ! # * @ $`) and is in microseconds with 3 decimals.
  */
 import type { DecodedEvent } from './events.js';
+import { notACpu } from './line-head.js';
 import { parseTimestamp, type TimestampForm } from './timestamp.js';
 import type { Fields } from '@kreplay/core';
 import { decodeValue } from './values.js';
@@ -153,6 +154,8 @@ export function scanGraphLine(s: string): GraphHead | string {
   const cp = rest.indexOf(')');
   const cpuText = rest.slice(0, cp).trim();
   if (cp < 0 || !/^\d+$/.test(cpuText)) return 'no "N)" cpu column';
+  const bad = notACpu(Number(cpuText), cpuText);
+  if (bad) return bad;
   const head: GraphHead = { cpu: Number(cpuText), line: { kind: 'irq', direction: 'enter' } };
   if (ts !== undefined) {
     head.ts = ts;

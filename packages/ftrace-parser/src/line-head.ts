@@ -28,6 +28,19 @@ export interface LineHead {
   rest: number;
 }
 
+/**
+ * CPU numbers at or above this are not CPUs: no kernel has that many (NR_CPUS is at most 8192
+ * in Linux 6.1: arch/x86/Kconfig:1006 NR_CPUS_RANGE_END with CPUMASK_OFFSTACK, and powerpc's;
+ * arm64, ia64 and sparc64 4096), whatever the trace says. Replay keeps per-CPU state in arrays
+ * indexed by CPU: one line naming CPU 2147483647 made a 10-line trace replay for 93 s.
+ */
+export const MAX_CPUS = 1 << 16;
+
+/** Why a CPU number read from a trace is not a CPU (undefined when it is one); `text` is how the trace wrote it. */
+export function notACpu(cpu: number, text: string = String(cpu)): string | undefined {
+  return cpu < MAX_CPUS ? undefined : `CPU ${text.length > 24 ? `${text.slice(0, 24)}…` : text} is not a CPU: no kernel has more than 8192 (NR_CPUS)`;
+}
+
 /** Why a line that looked like an event did not scan (for the Gap's reason). */
 export type HeadFailure = string;
 
@@ -69,6 +82,7 @@ export function scanHead(s: string, start = 0, end = s.length): LineHead | HeadF
   let close = b + 1;
   let cpu = 0;
   for (let c = s.charCodeAt(close); c !== 93; c = s.charCodeAt(++close)) cpu = cpu * 10 + c - 48;
+  if (cpu >= MAX_CPUS) return notACpu(cpu, s.slice(b + 1, close))!;
 
   // ---- left: task (and tgid) ----
   let e = b - 1;

@@ -14,7 +14,7 @@ import { KREPLAY_MARKER_PREFIX } from '@kreplay/core/records';
 import { decodeEvent, type DecodedEvent, type FieldsWanted } from './events.js';
 import { graphEvent, isGraphRule, looksLikeGraphLine, scanGraphLine, type GraphHead } from './funcgraph.js';
 import { scanLatencyLine } from './latency.js';
-import { scanHead, type LineHead } from './line-head.js';
+import { notACpu, scanHead, type LineHead } from './line-head.js';
 import { scanPerfHeadNoCpu } from './perf-head.js';
 import type { TimestampForm } from './timestamp.js';
 import type { Fields, Gap, TraceEvent, TraceMeta, TraceRecord } from '@kreplay/core';
@@ -394,6 +394,8 @@ export class TraceLineParser {
       const m = BUFFER_STARTED.exec(text);
       if (m) {
         const cpu = Number(m[1]);
+        const bad = notACpu(cpu, m[1]);
+        if (bad) return this.unparseable(text, lineNo, out, bad, false);
         this.overrun?.marked.add(cpu);
         return this.gap(out, {
           kind: 'buffer-started',
@@ -440,6 +442,11 @@ export class TraceLineParser {
     const m = LOST.exec(text);
     if (m) {
       const cpu = Number(m[1]);
+      const bad = notACpu(cpu, m[1]);
+      if (bad) {
+        this.unparseable(text, lineNo, out, bad, false);
+        return true;
+      }
       if (text.includes('DROPPED')) {
         const lost = m[3] !== undefined ? Number(m[3]) : undefined;
         this.gap(out, { kind: 'events-dropped', cpu, lost, line: lineNo, reason: `trace-cmd dropped ${lost ?? 'an unknown number of'} events on CPU ${cpu}` });

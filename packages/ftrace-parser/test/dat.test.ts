@@ -103,6 +103,20 @@ describe('trace.dat records', () => {
     expect(gaps(rs)).toHaveLength(1);
   });
 
+  it('a CPU table that names a CPU no kernel has is an input error at its byte, not a CPU', async () => {
+    // mixed-v7-none.dat's buffer option: page size 4096, 2 CPUs, then {u32 cpu, u64 offset, u64 size} each
+    const bytes = readFileSync(path.join(dir, 'mixed-v7-none.dat'));
+    const table = bytes.indexOf(Buffer.from('local\0\x00\x10\0\0\x02\0\0\0', 'latin1')) + 14;
+    expect(bytes.readUInt32LE(table + 20)).toBe(1);
+    bytes.writeUInt32LE(2147483647, table + 20);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-dat-cpu-')), 'cpu.dat');
+    writeFileSync(file, bytes);
+    await expect(collect(readTraceDat(file))).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/^buffer "": CPU 2147483647 is not a CPU: no kernel has more than 8192 \(NR_CPUS\) \(at byte \d+\)$/),
+    });
+  });
+
   it('a consumer may stop early: the file is closed and nothing is left failing', async () => {
     let n = 0;
     for await (const r of readTraceDat(path.join(dir, 'missed-v7-zstd.dat'))) if (r.type === 'event' && ++n === 3) break;

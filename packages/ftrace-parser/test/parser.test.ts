@@ -161,6 +161,32 @@ describe('gaps', () => {
     expect(events(rs)).toHaveLength(1);
   });
 
+  it('a CPU number no kernel has is not read as a CPU: the line is a gap', () => {
+    // NR_CPUS is at most 8192; replay keeps per-CPU state in arrays indexed by CPU, and one
+    // event on CPU 2147483647 made a 10-line trace replay for 93 s
+    const on = (cpu: string) => `             fio-2231    [${cpu}] ..... 612.403517: tracing_mark_write: x`;
+    const rs = parseTraceString(
+      [
+        on('2147483647'),
+        on('65535'),
+        'CPU:4294967295 [LOST 2 EVENTS]',
+        '##### CPU 99999999 buffer started ####',
+        on('123456789012345678901234567890'),
+        '',
+      ].join('\n'),
+    );
+    expect(events(rs).map((e) => e.cpu)).toEqual([65535]);
+    expect(gaps(rs).map((g) => [g.kind, g.line, g.reason])).toEqual([
+      ['unparseable', 1, 'CPU 2147483647 is not a CPU: no kernel has more than 8192 (NR_CPUS)'],
+      ['unparseable', 3, 'CPU 4294967295 is not a CPU: no kernel has more than 8192 (NR_CPUS)'],
+      ['unparseable', 4, 'CPU 99999999 is not a CPU: no kernel has more than 8192 (NR_CPUS)'],
+      ['unparseable', 5, 'CPU 123456789012345678901234… is not a CPU: no kernel has more than 8192 (NR_CPUS)'],
+    ]);
+    expect(gaps(parseTraceString('# tracer: function_graph\n 70000)   0.500 us    |  kmalloc();\n'))[0]?.reason).toBe(
+      'CPU 70000 is not a CPU: no kernel has more than 8192 (NR_CPUS)',
+    );
+  });
+
   it('--strict turns an unparseable line into an InputError naming file and line', () => {
     let err: unknown;
     try {

@@ -159,6 +159,16 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
       `unknown kernel "${config.replay.kernel}"`,
       `choose one of: auto, explore, ${kernels.join(', ')} (a new kernel is a probe map file in kernel-configs/probes/)`,
     );
+  // A workload named twice was captured and diffed twice into one folder and listed twice in
+  // the summary (`["odirect-race", "odirect-race"]`: two groups odirect-race).
+  const twice = config.capture.workloads.findIndex((w, i) => config.capture.workloads.indexOf(w) < i);
+  if (twice >= 0)
+    throw configError(
+      loaded,
+      ['capture', 'workloads', twice],
+      `workload "${config.capture.workloads[twice]}" is named twice`,
+      'name each workload once; use "runs" for more runs of one',
+    );
   try {
     parseDuration(config.capture.duration, 'capture.duration');
   } catch (e) {

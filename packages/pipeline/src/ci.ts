@@ -257,12 +257,19 @@ async function byWorkload(side: CiSide): Promise<Map<string, string[]> | undefin
 
 const UNNAMED = 'traces';
 
-/** The traces of one workload on one side; an input error when there are none. */
-function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, workload: string): string[] {
-  const runs = traces.get(workload) ?? traces.get(UNNAMED) ?? [];
+/**
+ * The traces of one workload on one side; an input error when there are none. Runs whose
+ * meta.json names no workload stand for `workload` only when `standIn` (the other side
+ * captures one workload, so they can be of no other): with traces on both sides they are the
+ * group `traces` of their own, and beside several captured workloads the same runs would be
+ * the patched (or base) side of each, so one run of one workload "fixed" the findings of all.
+ */
+function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, workload: string, standIn: boolean): string[] {
+  const runs = traces.get(workload) ?? (standIn ? traces.get(UNNAMED) : undefined) ?? [];
   if (runs.length === 0) {
+    const unnamed = traces.has(UNNAMED) && workload !== UNNAMED;
     throw new InputError(`${sideName}.traces has no run of workload ${workload}`, {
-      hint: `its traces ran ${[...traces.keys()].join(', ')}; give both sides traces of the same workloads`,
+      hint: `its traces ran ${[...traces.keys()].join(', ')}${unnamed ? ` (\`${UNNAMED}\`: runs whose meta.json names no workload, which stand for no named one)` : ''}; give both sides traces of the same workloads${unnamed ? ", and name each run's workload in its meta.json (workload.name)" : ''}`,
     });
   }
   return runs;
@@ -272,11 +279,12 @@ async function sideInputs(
   sideName: 'base' | 'patched',
   side: CiSide,
   traces: Map<string, string[]> | undefined,
+  standIn: boolean,
   workload: string,
   cfg: CiConfig,
   opts: CiOptions,
 ): Promise<string[]> {
-  if (traces) return tracesOf(sideName, traces, workload);
+  if (traces) return tracesOf(sideName, traces, workload, standIn);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
   const outDir = under(path.join(cfg.output, 'captures', sideName), workload);
   return opts.capture({
@@ -298,6 +306,8 @@ async function sideInputs(
 export interface CiGroups {
   /** Every group of the config, in run order (shard i/n runs the k-th when k mod n = i - 1). */
   groups: string[];
+  /** Whether a traces side's runs that name no workload stand for the group: one side captures, and one workload. */
+  standIn: boolean;
   baseTraces?: Map<string, string[]>;
   patchedTraces?: Map<string, string[]>;
 }
@@ -312,17 +322,18 @@ export async function ciGroups(cfg: CiConfig): Promise<CiGroups> {
   const baseTraces = await byWorkload(cfg.base);
   const patchedTraces = await byWorkload(cfg.patched);
   const groups = capturing ? [...cfg.capture.workloads] : [...new Set([...baseTraces!.keys(), ...patchedTraces!.keys()])].sort();
-  return { groups, ...(baseTraces ? { baseTraces } : {}), ...(patchedTraces ? { patchedTraces } : {}) };
+  const standIn = capturing && groups.length === 1;
+  return { groups, standIn, ...(baseTraces ? { baseTraces } : {}), ...(patchedTraces ? { patchedTraces } : {}) };
 }
 
 export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promise<CiResult> {
   const cfg = loaded.config;
-  const { groups: planned, baseTraces, patchedTraces } = await ciGroups(cfg);
+  const { groups: planned, standIn, baseTraces, patchedTraces } = await ciGroups(cfg);
   const groups = planned.filter((_, i) => inShard(i, opts.shard));
   // Every group's traces are there, and every capture can start, before anything is replayed or captured.
   for (const group of groups) {
-    if (baseTraces) tracesOf('base', baseTraces, group);
-    if (patchedTraces) tracesOf('patched', patchedTraces, group);
+    if (baseTraces) tracesOf('base', baseTraces, group, standIn);
+    if (patchedTraces) tracesOf('patched', patchedTraces, group, standIn);
   }
   for (const [i, w] of (baseTraces && patchedTraces ? [] : cfg.capture.workloads).entries()) {
     try {
@@ -373,8 +384,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     if (opts.signal?.aborted) throw opts.signal.reason;
     const dir = under(cfg.output, group);
     await groupFolder(dir);
-    const base = await sideInputs('base', cfg.base, baseTraces, group, cfg, opts);
-    const patched = await sideInputs('patched', cfg.patched, patchedTraces, group, cfg, opts);
+    const base = await sideInputs('base', cfg.base, baseTraces, standIn, group, cfg, opts);
+    const patched = await sideInputs('patched', cfg.patched, patchedTraces, standIn, group, cfg, opts);
     const perfetto = cfg.formats.includes('perfetto')
       ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
       : undefined;

@@ -72,6 +72,64 @@ describe('the ci pipeline (library)', () => {
     expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
   }, 60_000);
 
+  it('runs whose meta.json names no workload stand for no named workload: they "fixed" the findings of every one', async () => {
+    // A copy of a fixture run with its meta.json's workload renamed, or its name removed.
+    const run = (name: string, from: string, workload: string | undefined) => {
+      const d = path.join(dir, 'unnamed', name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, 'trace.txt'), readFileSync(path.join(root, `fixtures/diff/${from}/trace.txt`)));
+      const meta = JSON.parse(readFileSync(path.join(root, `fixtures/diff/${from}/meta.json`), 'utf8')) as { workload: { name?: string } };
+      if (workload === undefined) delete meta.workload.name;
+      else meta.workload.name = workload;
+      writeFileSync(path.join(d, 'meta.json'), JSON.stringify(meta));
+      return d;
+    };
+    const raceA = run('race-a', 'race', 'odirect-race');
+    const raceB = run('race-b', 'race-2', 'truncate-racer');
+    const cleanBase = run('clean-base', 'clean-1', undefined);
+    const cleanPatched = run('clean-patched', 'clean-2', undefined);
+    // Traces on both sides: the unnamed patched run is the group `traces`; it was also the
+    // patched side of odirect-race and truncate-racer, whose 2 + 2 race findings read fixed (exit 0).
+    const both = await loadCiConfig(
+      configFile('unnamed.json', {
+        base: { traces: [raceA, raceB, cleanBase] },
+        patched: { traces: [cleanPatched] },
+        output: 'out-unnamed',
+        formats: ['json'],
+      }),
+    );
+    await expect(runCi(both)).rejects.toMatchObject({
+      name: 'InputError',
+      message: 'patched.traces has no run of workload odirect-race',
+      hint: expect.stringContaining('runs whose meta.json names no workload, which stand for no named one'),
+    });
+    expect(existsSync(path.join(dir, 'out-unnamed'))).toBe(false);
+    // One side captures two workloads: the same unnamed run stood for both.
+    const capture: CaptureSide = async (req) => [path.join(req.workload === 'odirect-race' ? raceA : raceB, 'trace.txt')];
+    const two = await loadCiConfig(
+      configFile('unnamed-two.json', {
+        base: { kernel: 'debian' },
+        patched: { traces: [cleanPatched] },
+        capture: { workloads: ['odirect-race', 'truncate-racer'] },
+        output: 'out-unnamed-two',
+        formats: ['json'],
+      }),
+    );
+    await expect(runCi(two, { capture })).rejects.toThrow('patched.traces has no run of workload odirect-race');
+    // One captured workload: the unnamed runs can be of no other, and stand for it.
+    const one = await loadCiConfig(
+      configFile('unnamed-one.json', {
+        base: { kernel: 'debian' },
+        patched: { traces: [cleanPatched] },
+        capture: { workloads: ['odirect-race'] },
+        output: 'out-unnamed-one',
+        formats: ['json'],
+      }),
+    );
+    const r = await runCi(one, { capture });
+    expect(r.groups.map((g) => [g.name, g.findings.fixed])).toEqual([['odirect-race', 2]]);
+  }, 60_000);
+
   it('writes nothing for a config whose traces are missing: found when it is loaded, at file:line', async () => {
     const file = configFile('missing.json', { base: { traces: ['nope'] }, patched: { traces: ['nope-either'] }, output: 'out-missing' });
     await expect(loadCiConfig(file)).rejects.toMatchObject({
@@ -199,6 +257,20 @@ describe('the ci pipeline (library)', () => {
     }
     // with a kernel on a side they choose what is captured, as before
     await expect(loadCiConfig(configFile('runs-kernel.json', { base: { kernel: 'debian' }, patched: traces.patched, runs: 3 }))).resolves.toBeDefined();
+  });
+
+  it('a workload named twice is a config error at its line: it was captured twice into one folder', async () => {
+    const file = path.join(dir, 'twice.json');
+    writeFileSync(
+      file,
+      '{\n  "schema": "kreplay-ci/1",\n  "base": { "kernel": "debian" },\n  "patched": { "kernel": "debian" },\n  "capture": { "workloads": [\n    "odirect-race",\n    "truncate-racer",\n    "odirect-race"\n  ] }\n}\n',
+    );
+    await expect(loadCiConfig(file)).rejects.toMatchObject({
+      name: 'InputError',
+      message: 'invalid config: capture.workloads.2: workload "odirect-race" is named twice',
+      file,
+      line: 8,
+    });
   });
 
   it('a misspelt replay.kernel is a config error at load, not after the captures', async () => {

@@ -186,6 +186,11 @@ export class ReplayEngine {
     return this.log.dropped;
   }
 
+  /** `findingsDropped` per rule. */
+  get findingsDroppedBy(): ReadonlyMap<RuleId, number> {
+    return this.log.droppedBy;
+  }
+
   /** A gap (or a late event) at the current point of the replay. */
   gap(mark: Omit<GapMark, 'seq'>): void {
     this.gaps.record({ ...mark, seq: ++this.seq });
@@ -248,7 +253,7 @@ export class ReplayEngine {
       return;
     }
     if (this.log.full(rule)) {
-      this.log.drop();
+      this.log.drop(rule);
       return;
     }
     const d = draft();

@@ -14,6 +14,8 @@ export class FindingLog {
   /** Per kept finding, the replay's time when it was judged (the largest timestamp replayed by then: never decreasing). */
   private readonly judged: bigint[] = [];
   dropped = 0;
+  /** `dropped` per rule (a diff cannot call a finding of such a rule gone: it may be one of them). */
+  readonly droppedBy = new Map<RuleId, number>();
   /** Findings kept per rule: the cap is per rule, so a flood of one (trace-inconsistent warnings) cannot crowd out another's error. */
   private readonly kept = new Map<RuleId, number>();
 
@@ -27,14 +29,15 @@ export class FindingLog {
     return (this.kept.get(rule) ?? 0) >= this.max;
   }
 
-  drop(): void {
+  drop(rule: RuleId): void {
     this.dropped++;
+    this.droppedBy.set(rule, (this.droppedBy.get(rule) ?? 0) + 1);
   }
 
   /** `now`: the replay's time (the largest timestamp replayed so far). */
   add(d: Draft, now: bigint): void {
     if (this.full(d.rule)) {
-      this.drop();
+      this.drop(d.rule);
       return;
     }
     this.kept.set(d.rule, (this.kept.get(d.rule) ?? 0) + 1);

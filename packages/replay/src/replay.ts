@@ -14,6 +14,7 @@ import {
   metaLoss,
   metaRelease,
   readTraceMeta,
+  RULES,
   type Finding,
   type Gap,
   type MmOp,
@@ -59,6 +60,14 @@ interface UnusableItem {
 }
 /** What the sorter holds: ops, gaps and unusable events. */
 type Item = MmOp | GapItem | UnusableItem;
+
+/** `findingsDroppedByRule` of the stats (absent when nothing was dropped): the engine's, and the mismatch markers not kept (stale-data). */
+function droppedByRule(byEngine: ReadonlyMap<RuleId, number>, marksDropped: number): Pick<ReplayStats, 'findingsDroppedByRule'> {
+  const by = new Map(byEngine);
+  if (marksDropped) by.set('stale-data', (by.get('stale-data') ?? 0) + marksDropped);
+  if (!by.size) return {};
+  return { findingsDroppedByRule: Object.fromEntries(RULES.filter((r) => by.has(r)).map((r) => [r, by.get(r)!])) };
+}
 
 /** Every finding still certain becomes uncertain, `why` in its explanation: a loss that may be anywhere in the trace. */
 function allUncertain(findings: readonly Finding[], why: string): void {
@@ -712,6 +721,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     promisesForgotten: c.promisesForgotten,
     latency: { fault: engine.latency.fault.toJSON(), invalidate: engine.latency.invalidate.toJSON(), truncate: engine.latency.truncate.toJSON() },
     findingsDropped: engine.findingsDropped,
+    ...droppedByRule(engine.findingsDroppedBy, marksDropped),
     ties,
   };
   observed.sort((x, y) => (x.ev.ts < y.ev.ts ? -1 : x.ev.ts > y.ev.ts ? 1 : x.ev.cpu - y.ev.cpu || x.ev.line - y.ev.line));

@@ -96,6 +96,9 @@ export const ReplayJsonSchema = z.looseObject({
     byOp: Counts.optional(),
     returns: z.record(z.string(), Counts).optional(),
     latency: z.record(z.string(), HistogramSchema).optional(),
+    findingsDropped: z.number().int().nonnegative().optional(),
+    /** Per rule, findings counted and not kept (since 2026-12-06; absent when none). */
+    findingsDroppedByRule: z.partialRecord(z.enum(RULES), z.number().int().nonnegative()).optional(),
   }),
   trace: z
     .looseObject({
@@ -239,6 +242,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       returns: s.returns,
       uncheckedInvalidates: s.uncheckedInvalidates,
       findingsDropped: s.findingsDropped,
+      ...(s.findingsDroppedByRule ? { findingsDroppedByRule: s.findingsDroppedByRule } : {}),
       ties: s.ties,
       latency: s.latency,
     },

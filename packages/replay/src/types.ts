@@ -141,6 +141,12 @@ export interface ReplayStats {
   latency: { fault: LatencyHistogram; invalidate: LatencyHistogram; truncate: LatencyHistogram };
   /** Findings beyond `maxFindings`, counted and not kept. */
   findingsDropped: number;
+  /**
+   * Per rule, findings counted and not kept: `findingsDropped`'s, and workload mismatch markers
+   * beyond `maxFindings` (stale-data). Absent when none. A diff cannot call a base finding of
+   * such a rule gone from this run: it may be one of them.
+   */
+  findingsDroppedByRule?: Partial<Record<RuleId, number>>;
   /** Events on several CPUs that print one timestamp, and what searching their orders did (ties.ts). */
   ties: TieStats;
 }

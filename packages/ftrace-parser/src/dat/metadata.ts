@@ -6,6 +6,7 @@
 import { ByteReader, ShortRead } from './bytes.js';
 import type { Decompressor } from './compress.js';
 import { parseEventFormat, type EventFormat } from './format.js';
+import { notACpu } from '../line-head.js';
 import type { Kallsyms } from './kallsyms.js';
 import { parseTimeShift, strtoll, TimestampForm, traceCmdClock, type HostSync, type Tsc2Nsec } from './time.js';
 
@@ -343,7 +344,13 @@ export class Builder {
         const pageSize = r.u32();
         const n = r.u32();
         const cpus: CpuData[] = [];
-        for (let i = 0; i < n; i++) cpus.push({ cpu: r.u32(), offset: r.u64(), size: r.u64() });
+        for (let i = 0; i < n; i++) {
+          const at = r.offset;
+          const cpu = r.u32();
+          const bad = notACpu(cpu);
+          if (bad) throw new DatFormatError(`buffer "${name}": ${bad}`, at);
+          cpus.push({ cpu, offset: r.u64(), size: r.u64() });
+        }
         this.buffers.push({ name, clock, pageSize, compressed: false, cpus, sectionOffset: offset });
         break;
       }
