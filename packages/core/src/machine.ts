@@ -222,6 +222,42 @@ export interface StepMemo<S> {
    * which it leaves as they were in the state it started from.
    */
   otherReads(s: S, t: number, out: Int32Array, at: number): number;
+  /**
+   * Optional: finer keys. With it the one-thread search also keys a step by the places of the
+   * shared part it read rather than by the whole shared part, and reuses it across states that
+   * differ only in places it neither read nor wrote.
+   */
+  places?: StepPlaces<S>;
+}
+
+/**
+ * `StepMemo.places`: the shared part of a state's words cut into places (a page, a mapping, a
+ * lock word, …), and a step run while noting the places it reads.
+ *
+ * The promise: let thread t's step from s1 (`advanceNoting`) read the places R (not `all`) —
+ * where a place it wrote counts as read — and leave the names of the places as they were (`cut`
+ * of its successor's shared words gives s1's names). Then thread t's step from any s2 this search
+ * meets whose words have every place of R with the very words s1 has there (a place of R that s1
+ * lacks, s2 lacks too), the same word for thread t and the same `otherReads`, gives the violations
+ * s1's gave, the thread word s1's successor has, the other threads' words of s2, and as shared
+ * words s2's with every place whose words s1's step changed replaced by s1's successor's words
+ * there.
+ */
+export interface StepPlaces<S> {
+  /**
+   * The shared words `words[0..at)` (`at`: what `threadsAt` gave) cut into places, in order:
+   * place i's name at `out[2i]`, where its words begin at `out[2i + 1]` (it ends where the next
+   * begins, the last at `at`); returns the number of places, or -1 when these words cannot be cut
+   * (or `out` is too short). A name means the same part of the state in every state of this
+   * machine whose words have it.
+   */
+  cut(words: Int32Array, at: number, out: Int32Array): number;
+  /**
+   * Thread t's step from s, as `advance` gives it, with the names (as `cut` names s's places) of
+   * the places it read or wrote, ascending without repeats; `all` when its result depends on the
+   * whole shared part (then `reads` means nothing).
+   */
+  advanceNoting(s: S, t: number): { outcome: StepOutcome<S>; reads: Int32Array; all: boolean };
 }
 
 /** `Machine.exchange`: definitions out, translation in, and a hash every machine built alike agrees on. */

@@ -74,13 +74,7 @@ export class WordTable {
    */
   add(words: Int32Array, to: number, from = 0): number {
     const n = to - from;
-    let h = 0x811c9dc5 ^ n;
-    for (let i = from; i < to; i++) {
-      h = Math.imul(h ^ words[i]!, 0x01000193);
-      h ^= h >>> 13;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
+    const h = hashWords(words, from, to);
     const recent = this.recent;
     const r = 2 * (h & (RECENT - 1));
     const last = recent[r]!;
@@ -122,6 +116,18 @@ export class WordTable {
     recent[r + 1] = h;
     if (this.count * 4 > slots.length) this.rehash();
     return id;
+  }
+
+  /** The id of the entry whose words are `words[from..to)`, or -1 when there is none (nothing is added). */
+  find(words: Int32Array, to: number, from = 0): number {
+    const h = hashWords(words, from, to);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let at = h & mask; ; at = (at + 1) & mask) {
+      const slot = slots[2 * at]!;
+      if (slot === EMPTY) return -1;
+      if (slots[2 * at + 1] === h && this.same(slot - 1, words, from, to)) return slot - 1;
+    }
   }
 
   /**
@@ -238,4 +244,15 @@ export function grownInt32(a: Int32Array, need: number): Int32Array<ArrayBuffer>
   const b = new Int32Array(cap);
   b.set(a);
   return b;
+}
+
+/** The hash `add` and `find` probe with. */
+function hashWords(words: Int32Array, from: number, to: number): number {
+  let h = 0x811c9dc5 ^ (to - from);
+  for (let i = from; i < to; i++) {
+    h = Math.imul(h ^ words[i]!, 0x01000193);
+    h ^= h >>> 13;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
 }

@@ -12,7 +12,8 @@
 import type { Machine, StepOutcome } from '@kreplay/core';
 import { IntVec } from './graph.js';
 import type { StateTable } from './state-table.js';
-import { MemoBase, RUN } from './step-memo.js';
+import { MemoBase, NOTHING, RUN } from './step-memo.js';
+import { PlaceMemo } from './step-memo-places.js';
 
 export class StepMemoRows<S> extends MemoBase<S> {
   /** Per value v: the successor's shared number at [2v], thread t's new word at [2v + 1]. */
@@ -22,6 +23,10 @@ export class StepMemoRows<S> extends MemoBase<S> {
   private readonly threads: Int32Array;
   /** The successor as a row (`step` returned -1). */
   readonly row: Int32Array;
+  /** Finer keys, where the machine offers them (step-memo-places.ts). */
+  private readonly places: PlaceMemo<S> | undefined;
+  /** How many words `run` encoded last. */
+  private lastN = 0;
 
   constructor(
     machine: Machine<S>,
@@ -33,6 +38,7 @@ export class StepMemoRows<S> extends MemoBase<S> {
     this.T = table.threads;
     this.threads = new Int32Array(this.T);
     this.row = new Int32Array(this.T + 1);
+    this.places = this.memo.places && new PlaceMemo(this.memo.places, table.shared);
   }
 
   /** The search expands the state `id` of its visited set now. */
@@ -59,6 +65,53 @@ export class StepMemoRows<S> extends MemoBase<S> {
   }
 
   /**
+   * A key the coarse table does not know: asked of the finer keys (step-memo-places.ts). A hit
+   * there gives the successor (its shared words numbered by the visited set) and is kept under
+   * the coarse key too; a miss runs the step noting what it read and keeps it under both.
+   */
+  protected override miss(
+    s: S,
+    t: number,
+    advance: (s: S, t: number) => StepOutcome<S>,
+    encode: (s: S, out: Int32Array) => number,
+    b: number,
+    c: number,
+  ): number {
+    const pm = this.places;
+    if (pm === undefined || !pm.prepare(this.sharedId)) return this.run(s, t, advance, encode, true);
+    const h = pm.head(b, c);
+    const v = pm.find(h);
+    if (v >= 0) {
+      const n = pm.reuse(v);
+      const id = n < 0 ? this.sharedId : this.table.shared.add(pm.out, n);
+      const row = this.row;
+      row[0] = id < 0 ? ~id : id;
+      for (let u = 0; u < this.T; u++) row[1 + u] = this.threads[u]!;
+      row[1 + t] = pm.values.a[v]!;
+      const coarse = pm.values.a[v + 1]!;
+      this.found = coarse >= 0 ? (this.violations.get(coarse) ?? NOTHING) : NOTHING;
+      this.hits++;
+      this.recorded = RUN;
+      if (this.recordedWords + 2 <= this.maxWords) {
+        this.recordedWords += 2;
+        this.recorded = this.values.push(row[0]!) >> 1;
+        this.values.push(row[1 + t]!);
+        if (this.found.length > 0) this.violations.set(this.recorded, this.found);
+      } else this.full = true;
+      if (this.verify) this.check(s, t, advance, encode);
+      return -1;
+    }
+    const noted = pm.advanceNoting(s, t);
+    const n = this.run(s, t, () => noted.outcome, encode, true);
+    if (n >= 0 || this.recorded === RUN || noted.all) return n;
+    const vat = this.lastN - this.T;
+    const kept = pm.record(h, noted.reads, this.out, vat, this.row[1 + t]!, this.violations.has(this.recorded) ? this.recorded : -1);
+    this.recordedWords += kept;
+    if (this.recordedWords > this.maxWords) this.full = true;
+    return n;
+  }
+
+  /**
    * Run the step; with `record`, keep what it gave (`recorded`). Its successor as a row in `row`
    * (-1 returned), or as words in `wordBuffer` (their count returned) when they are not laid out
    * in threads.
@@ -66,6 +119,7 @@ export class StepMemoRows<S> extends MemoBase<S> {
   protected run(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, record: boolean): number {
     const r = advance(s, t);
     const n = this.encodeInto(r.state, encode);
+    this.lastN = n;
     this.found = r.violations;
     this.recorded = RUN;
     const T = this.T;

@@ -146,7 +146,7 @@ export abstract class MemoBase<S> {
     const c = t | (this.others.of(s, t) << 5);
     if (!keys.find(this.sharedId, b, c)) {
       if (this.full) return this.run(s, t, advance, encode, false);
-      const n = this.run(s, t, advance, encode, true);
+      const n = this.miss(s, t, advance, encode, b, c);
       keys.put(this.sharedId, b, c, this.recorded);
       return n;
     }
@@ -155,6 +155,11 @@ export abstract class MemoBase<S> {
     this.hits++;
     this.found = this.violations.get(v) ?? NOTHING;
     return this.reuse(v, s, t, advance, encode);
+  }
+
+  /** A key not known: run the step and keep what it gave (`recorded`); step-memo-rows.ts first asks its finer keys. */
+  protected miss(s: S, t: number, advance: (s: S, t: number) => StepOutcome<S>, encode: (s: S, out: Int32Array) => number, _b: number, _c: number): number {
+    return this.run(s, t, advance, encode, true);
   }
 
   protected encodeInto(s: S, encode: (s: S, out: Int32Array) => number): number {

@@ -70,11 +70,17 @@ describe('exhaustive search on worker threads', () => {
     const fromRoot = await exploreParallel(c.source, 2, { memoSteps: true });
     expect(fromRoot.memo!.steps).toBe(fromRoot.stats.states - 1);
     // a state's owner is its shared part's (owners.ts), and a memo key begins with it: each key is
-    // met by one worker, which reuses every step one memo on one thread reuses (owned by a hash of
-    // the full words, 2 workers reused 31 851 of these 37 653 steps, 3 workers 27 809)
+    // met by one worker, which reuses every step one memo keyed by the whole shared part reuses on
+    // one thread — 37 653 of these 50 400 (owned by a hash of the full words, 2 workers reused
+    // 31 851, 3 workers 27 809). The finer keys by the places a step read (step-memo-places.ts) are
+    // each worker's own: one thread reuses 46 944 steps, 2 workers 46 034 (session 31)
     const one = await explore(c.machine, { strategy: 'exhaustive', memoSteps: true });
-    expect(fromRoot.memo!.hits).toBe(one.memo!.hits);
-    expect((await exploreParallel(c.source, 3, { memoSteps: true })).memo!.hits).toBe(one.memo!.hits);
+    expect(one.memo!.hits).toBe(46_944);
+    for (const workers of [fromRoot, await exploreParallel(c.source, 3, { memoSteps: true })]) {
+      expect(workers.memo!.hits).toBeGreaterThanOrEqual(37_653);
+      expect(workers.memo!.hits).toBeLessThanOrEqual(one.memo!.hits);
+      expect(workers.memo!.hits).toBeGreaterThan(0.9 * one.memo!.hits);
+    }
     // handed over: worker 0 goes on with the one-thread search's memo; only the keys it recorded for
     // states another worker owns are met again cold (37 269 reused; 32 204 when every worker began cold)
     expect(handed.memo!.hits).toBeGreaterThan(0.95 * one.memo!.hits);

@@ -14,6 +14,7 @@ import { pteLoc, pteName, vmaAddress } from './env.js';
 import { freedWhileUnmappedDirect, mappedBeyondEof, orphanPageMapped, staleAfterInvalidate, staleData, warnOnPageMapped } from './invariants.js';
 import { dataTag, diskData, tagGen, tagText } from './data.js';
 import { copyMap, copyPage, copyRoot } from './copy.js';
+import { EVERY, F_MAPS, F_PAGES, F_PMDS, F_PTED, F_PTES, F_PTL, LENGTH, type PlaceNotes } from './reads.js';
 import { withoutDead, type Liveness } from './liveness.js';
 import {
   NONE,
@@ -93,6 +94,16 @@ export class Ctx {
    * @param silent the step's ops and effect text are not wanted (a search that keeps only the next
    *   state): `op`, `marker` and `effect` record nothing, and the primitives here build no text for them.
    * @param live the flavor's dead-local tables (liveness.ts): a frame moving to a pc drops what is dead there.
+   * @param notes step memoization by places (reads.ts, model.ts `StepMemo.places`): every place of
+   *   the shared part the step reads or writes is noted there. Every read of the state goes through
+   *   `this.s`, and every use of `this.s` below notes what it reads: the accessors (`rawPage`,
+   *   `rawMap`, `rawLookup`, `pte`, `pteDirty`, `pmd`, `ptlOwner`), the writers (a write notes
+   *   its place as read), the allocator's scan (`allocPage`, `freePage`'s trim), what hands the
+   *   whole state on (`state`, the invariants: `viewed`, the recording Proxy) and what reads or
+   *   writes data generations (`notesAll`: the renumbering after such a step reads every place).
+   *   Not noted, and not needed: `copyRoot` and the arrays' `slice()` (they copy, their result
+   *   depends on no element), `dataUntouched` (it compares only the elements this step replaced,
+   *   all noted) and `finish` (the threads, not the shared part).
    */
   constructor(
     readonly env: Env,
@@ -102,6 +113,7 @@ export class Ctx {
     private readonly audit?: ReadAudit,
     readonly silent = false,
     private readonly live?: Liveness,
+    private readonly notes?: PlaceNotes,
   ) {
     this.s = state;
     this.s0 = state;
@@ -119,7 +131,15 @@ export class Ctx {
   // ---------------------------------------------------------------- reading
 
   get state(): MmState {
-    return this.s;
+    return this.viewed();
+  }
+  /** The state for what reads it whole (`state`, the invariants): behind the recording Proxy while noting. */
+  private viewed(): MmState {
+    return this.notes === undefined ? this.s : this.notes.view(this.s);
+  }
+  /** This step reads or writes data generations: the renumbering after it reads the whole shared part. */
+  private notesAll(): void {
+    if (this.notes !== undefined) this.notes.all = true;
   }
   /** The current frame's locals. */
   get l(): Locals {
@@ -166,20 +186,24 @@ export class Ctx {
   }
   pte(vma: number, i: number): number {
     this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
+    this.notes?.note(F_PTES, vma);
     return this.s.ptes[vma]![i]!;
   }
   /** pte_dirty() of the PTE (vma, i): its dirty bit (MmState.pted), read with the PTE. */
   pteDirty(vma: number, i: number): boolean {
     this.audit?.(pteLoc(this.env, this.env.vmas[vma]!, i));
+    this.notes?.note(F_PTED, vma);
     return this.s.pted?.[vma]?.[i] === 1;
   }
   /** The PMD entry above page table `ptl` (large-folio flavors): NONE (pmd_none), PMD_TABLE, or the pfn a huge PMD maps. */
   pmd(ptl: number): number {
     this.audit?.(this.env.ptls[ptl]!.loc.replace(/^ptl:/, 'pmd:'));
+    this.notes?.note(F_PMDS, ptl);
     return this.s.pmds?.[ptl] ?? NONE;
   }
   ptlOwner(ptl: number): number {
     this.audit?.(this.env.ptls[ptl]!.loc);
+    this.notes?.note(F_PTL, ptl);
     return this.s.ptl[ptl]!;
   }
   testFlag(pfn: number, f: PageFlag): boolean {
@@ -197,15 +221,17 @@ export class Ctx {
     return this.rawPage(pfn).mapcount > 0;
   }
   private rawPage(pfn: number): PageS {
+    this.notes?.note(F_PAGES, pfn);
     const p = this.s.pages[pfn];
     if (!p) throw new ModelBug(`no page with pfn ${pfn}`);
     return p;
   }
   private rawMap(file: number): MappingS {
+    this.notes?.note(F_MAPS, file);
     return this.s.maps[file]!;
   }
   private rawLookup(file: number, index: number): number {
-    const c = this.s.maps[file]!.cache;
+    const c = this.rawMap(file).cache;
     return index < c.length ? c[index]! : NONE;
   }
   fileRef(file: number): FileRef {
@@ -414,11 +440,13 @@ export class Ctx {
     this.ref(pfn, -1);
   }
   updMap(file: number, patch: Partial<MappingS>, effect?: string): void {
+    this.notes?.note(F_MAPS, file);
     const maps = this.mapsW();
     maps[file] = copyMap(maps[file]!, patch);
     if (effect && !this.silent) this.effect(`${this.M(file)}.${effect}`);
   }
   setPtl(ptl: number, owner: number): void {
+    this.notes?.note(F_PTL, ptl);
     if (!this.ownPtl) {
       const r = this.rootW();
       r.ptl = r.ptl.slice();
@@ -428,6 +456,7 @@ export class Ctx {
   }
   /** Set the PMD entry above page table `ptl` (see `pmd`). */
   setPmd(ptl: number, value: number): void {
+    this.notes?.note(F_PMDS, ptl);
     const pmds = (this.s.pmds ?? this.env.ptls.map(() => NONE)).slice();
     pmds[ptl] = value;
     this.rootW().pmds = pmds;
@@ -450,7 +479,8 @@ export class Ctx {
     this.judged(freedWhileUnmappedDirect(this.env, p));
     const pages = this.pagesW();
     pages[pfn] = undefined;
-    while (pages.length > 1 && pages[pages.length - 1] === undefined) pages.pop();
+    this.notes?.note(F_PAGES, LENGTH);
+    while (pages.length > 1 && this.notedPage(pages, pages.length - 1) === undefined) pages.pop();
     if (!this.silent) this.effect(`free pfn${pfn}`);
   }
 
@@ -482,11 +512,19 @@ export class Ctx {
     return l.readers.length === 0 ? UNLOCKED : { writer: NONE, readers: l.readers };
   }
 
+  /** `pages[pfn]` of this step's pages array, noted (the allocator's scan). */
+  private notedPage(pages: readonly (PageS | undefined)[], pfn: number): PageS | undefined {
+    this.notes?.note(F_PAGES, pfn);
+    return pages[pfn];
+  }
+
   /** A fresh page from the allocator (the lowest free pfn): refcount 1, no flags, no mapping. */
   allocPage(): number {
     const pages = this.pagesW();
     let pfn = 1;
-    while (pfn < pages.length && pages[pfn] !== undefined) pfn++;
+    this.notes?.note(F_PAGES, LENGTH);
+    while (pfn < pages.length && this.notedPage(pages, pfn) !== undefined) pfn++;
+    this.notes?.note(F_PAGES, pfn);
     pages[pfn] = { pfn, mapping: NONE, index: 0, flags: 0, refcount: 1, mapcount: 0, locker: NONE, data: NONE };
     if (!this.silent) this.effect(`alloc pfn${pfn}`);
     return pfn;
@@ -525,11 +563,13 @@ export class Ctx {
     if (!this.silent) this.effect(nr === 1 ? `${this.M(file)}[${p.index}] = ∅` : `${this.M(file)}[${p.index}..${p.index + nr - 1}] = ∅`);
     this.updPage(pfn, { mapping: NONE });
     if (!this.silent) this.op({ kind: 'cache_delete', file: this.fileRef(file), index: p.index, pfn: BigInt(pfn), order: p.order ?? 0 });
-    this.judged(warnOnPageMapped(this.env, this.s, p));
+    this.judged(warnOnPageMapped(this.env, this.viewed(), p));
   }
 
   /** set_pte_at() (pfn ≥ 0) or ptep_get_and_clear() (pfn = NONE) of one PTE; `quiet`: the caller describes a batch (a PMD) itself. */
   setPte(vma: VmaEnv, i: number, pfn: number, quiet = false): void {
+    this.notes?.note(F_PTES, vma.id);
+    this.notes?.note(F_PTED, vma.id);
     if (!this.ownPtes?.has(vma.id)) {
       const r = this.rootW();
       const ptes = r.ptes.slice();
@@ -553,12 +593,14 @@ export class Ctx {
    * caller's effect says it (setPte).
    */
   setPteDirty(vma: VmaEnv, i: number, dirty: boolean, quiet = false): void {
+    this.notes?.note(F_PTED, vma.id);
     const cur = this.s.pted;
     if ((cur?.[vma.id]?.[i] === 1) === dirty) return;
     const pted = (cur ?? this.env.vmas.map((v) => new Array<number>(v.pages).fill(0))).slice();
     const row = pted[vma.id]!.slice();
     row[i] = dirty ? 1 : 0;
     pted[vma.id] = row;
+    this.notes?.note(F_PTED, EVERY);
     this.rootW().pted = pted.some((r) => r.includes(1)) ? pted : undefined;
     if (!quiet && !this.silent) this.effect(`pte ${pteName(this.env, vma, i)} ${dirty ? 'dirty' : 'clean'}`);
   }
@@ -580,7 +622,7 @@ export class Ctx {
         mapcount: p.mapcount + 1,
       });
     }
-    this.judged(orphanPageMapped(this.env, this.s, vma, i, pfn));
+    this.judged(orphanPageMapped(this.env, this.viewed(), vma, i, pfn));
   }
 
   /**
@@ -592,7 +634,7 @@ export class Ctx {
     if (!m.coherent.some(([a, b]) => a <= start && end <= b)) {
       this.updMap(file, { coherent: [...m.coherent, [start, end] as const].sort((x, y) => x[0] - y[0] || x[1] - y[1]) });
     }
-    this.judged(staleAfterInvalidate(this.env, this.s, file, start, end, by));
+    this.judged(staleAfterInvalidate(this.env, this.viewed(), file, start, end, by));
   }
 
   // ---------------------------------------------------------------- data (data.ts)
@@ -628,6 +670,7 @@ export class Ctx {
     if ((p.order ?? 0) > 0) return; // large folios do not track data yet
     this.audit?.(`${this.M(p.mapping)}.disk`);
     this.audit?.(`${this.M(p.mapping)}.i_size`);
+    this.notesAll();
     const tag = diskData(this.s, p.mapping, p.index);
     this.updPage(pfn, { data: tag });
     if (!this.silent) this.effect(`pfn${pfn} ← ${tagText(tag)}`);
@@ -635,6 +678,7 @@ export class Ctx {
 
   /** A write to (file, index) takes its next generation; the thread returns it as the floor later (writesReturned). */
   mintWrite(file: number, index: number): number {
+    this.notesAll();
     const m = this.rawMap(file);
     const g = (index < m.gen.length ? m.gen[index]! : 0) + 1;
     this.updMap(file, { gen: this.setAt(m.gen, index, g, 0) });
@@ -697,6 +741,7 @@ export class Ctx {
   writesReturned(): void {
     const wr = this.wrote;
     if (!wr) return;
+    this.notesAll();
     for (let i = 0; i < wr.length; i += 3) {
       const file = wr[i]!;
       const ix = wr[i + 1]!;
@@ -711,6 +756,7 @@ export class Ctx {
   /** A user read of (file, index) starts: it must observe the newest write returned by now. */
   beginRead(file: number, index: number): void {
     this.mustWrite();
+    this.notesAll();
     if (this.env.dataUntracked) this.untracked('begins a user read');
     this.audit?.(`${this.M(file)}.floor`);
     const m = this.rawMap(file);
@@ -721,6 +767,7 @@ export class Ctx {
   observe(tag: number, how: string): void {
     const obs = this.obs;
     if (!obs) return; // a flavor whose reads do not begin with beginRead(): not judged
+    this.notesAll();
     if (!this.silent) this.effect(`${how} sees ${tagText(tag)}`);
     this.judged(staleData(this.env, obs, tag, how));
     this.obs = undefined;
@@ -729,6 +776,7 @@ export class Ctx {
   /** The read in progress ends without data (EOF, SIGBUS). */
   endRead(): void {
     this.mustWrite();
+    this.notesAll();
     this.obs = undefined;
   }
 
@@ -736,10 +784,11 @@ export class Ctx {
   truncateReturned(file: number, by: string): void {
     void by;
     if (!this.rawMap(file).eofSettled) this.updMap(file, { eofSettled: true });
-    this.judged(mappedBeyondEof(this.env, this.s, file));
+    this.judged(mappedBeyondEof(this.env, this.viewed(), file));
   }
 
   private diskW(): number[] {
+    this.notesAll();
     if (!this.ownDisk) {
       const r = this.rootW();
       r.disk = r.disk.slice();
@@ -750,6 +799,7 @@ export class Ctx {
 
   /** The lowest disk block no map uses (the caller puts it in a map's bmap at once). */
   private freeBlock(): number {
+    this.notesAll();
     let u = this.usedBlocks;
     if (u === undefined) {
       const used = new Set<number>();

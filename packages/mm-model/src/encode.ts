@@ -73,10 +73,17 @@ const SMALL = 2 ** 27;
  * a step that changes one element makes one new chunk, not a new copy of the whole array in the
  * part table (or, for the root's arrays, in every state's words).
  */
-const LONG = 64;
+export const LONG = 64;
 const CHUNK = 32;
 
 class Unencodable extends Error {}
+
+/** `cutRoot`'s name of the root's shape word. */
+const PLACE_SHAPE = 0;
+/** `cutRoot`'s name of a place of a root value: its field's number (`rootField`, < 127), whether the array is chunked, the element or chunk (-1: the length word). */
+function placeName(field: number, slot: number, chunked: boolean): number {
+  return ((field + 1) << 24) | (chunked ? 1 << 23 : 0) | (slot + 1);
+}
 
 function mix(h: number, x: number): number {
   h = Math.imul(h ^ x, 0x01000193);
@@ -307,6 +314,68 @@ export class StateEncoder<S extends object> implements WordExchange {
     if (at < 2 || words[at - 1] !== ((count << 3) | TAG_ARRAY)) return -1;
     for (let i = at; i < n; i++) if ((words[i]! & 7) !== TAG_PART) return -1;
     return at;
+  }
+
+  /**
+   * `StepPlaces.cut` (model.ts): the root's words before `at` (where its last value's parts begin,
+   * as `lastPartsAt` found) cut into places — the root's shape word; per root value (an array)
+   * its first word (the length) and then one place per element (a part, a small integer or
+   * constant: one word; a float: three) or, when it is longer than LONG, per chunk (one word);
+   * the last value's first word. Each place is named by `placeName`. Returns the number of places
+   * (name at out[2i], start at out[2i + 1]), -1 when the words are not laid out so.
+   */
+  cutRoot(words: Int32Array, at: number, out: Int32Array): number {
+    const w0 = words[0]!;
+    if ((w0 & 7) !== TAG_OBJECT) return -1;
+    const fields = this.shapeFields[w0 >> 3];
+    if (fields === undefined || fields.length === 0) return -1;
+    let k = 0;
+    const put = (name: number, start: number): boolean => {
+      if (2 * k + 1 >= out.length) return false;
+      out[2 * k] = name;
+      out[2 * k + 1] = start;
+      k++;
+      return true;
+    };
+    if (!put(PLACE_SHAPE, 0)) return -1;
+    let p = 1;
+    for (let f = 0; f < fields.length; f++) {
+      const h = words[p]!;
+      if (p >= at || (h & 7) !== TAG_ARRAY) return -1;
+      const field = this.rootField(fields[f]!);
+      if (!put(placeName(field, -1, false), p)) return -1;
+      p++;
+      if (f === fields.length - 1) break;
+      const n = h >> 3;
+      const chunked = n > LONG;
+      const slots = chunked ? Math.ceil(n / CHUNK) : n;
+      for (let i = 0; i < slots; i++) {
+        if (p >= at || !put(placeName(field, i, chunked), p)) return -1;
+        const tag = words[p]! & 7;
+        if (chunked && tag !== TAG_PART) return -1;
+        if (tag === TAG_FLOAT) p += 3;
+        else if (tag === TAG_INT || tag === TAG_PART || tag === TAG_CONST || tag === TAG_STRING) p++;
+        else return -1;
+      }
+    }
+    return p === at ? k : -1;
+  }
+
+  /**
+   * The name `cutRoot` gives the place of element `index` (-1: the length word) of the root value
+   * numbered `field` (`rootField`), an array of `length` elements.
+   */
+  rootPlace(field: number, index: number, length: number): number {
+    const chunked = length > LONG;
+    return index < 0 ? placeName(field, -1, false) : placeName(field, chunked ? Math.floor(index / CHUNK) : index, chunked);
+  }
+
+  /** Root field names as the places' names number them (in the order met). */
+  private readonly rootFields = new Map<string, number>();
+  rootField(name: string): number {
+    let id = this.rootFields.get(name);
+    if (id === undefined) this.rootFields.set(name, (id = this.rootFields.size));
+    return id;
   }
 
   /** `Machine.encode`: the words of `s` into `out`; returns their count (all of them fit when ≤ out.length). */

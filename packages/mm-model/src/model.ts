@@ -12,6 +12,7 @@ import { Ctx, ModelBug, sortLocals } from './ctx.js';
 import { mappedBeyondEofAtEnd, staleAtEnd } from './invariants.js';
 import { alreadyCanonical, canonicalData, dataTag, tagText, untrackData } from './data.js';
 import { StateEncoder } from './encode.js';
+import { EVERY, PLACE_FIELDS, PlaceNotes } from './reads.js';
 import { copyGenerically, copyPage, noteFields } from './copy.js';
 import { builtinFlavors } from './registry.js';
 import { Liveness, withoutDead } from './liveness.js';
@@ -20,7 +21,18 @@ import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
 import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey, type MappingS, type MmState, type PageS } from './state.js';
 
-export type MmMachine = Machine<MmState> & { readonly env: Env; readonly scenario: string; readonly exchange: WordExchange };
+export type MmMachine = Machine<MmState> & {
+  readonly env: Env;
+  readonly scenario: string;
+  readonly exchange: WordExchange;
+  /**
+   * Test hook (packages/mm-model/test/reads.test.ts): the places thread t's step from s reads, as
+   * `StepMemo.places.advanceNoting` names them — noted at Ctx's accessors, or (`proxy`) by the
+   * recording Proxy (reads.ts `ReadRecorder`), the oracle; `all` when it depends on the whole
+   * shared part. Undefined on a machine that offers no places.
+   */
+  readonly notedPlaces?: (s: MmState, t: number, proxy: boolean) => { reads: Int32Array; all: boolean };
+};
 
 export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   const env = buildEnv(scenario);
@@ -96,6 +108,8 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   noteFields(init);
   const initial = init;
   const encoder = new StateEncoder<MmState>(stateKey);
+  const notes = new PlaceNotes();
+  const oracle = new PlaceNotes();
   /** The state `advance` last started from, and whether it was canonical (data.ts). */
   let canonChecked: MmState | undefined;
   let canonFrom = false;
@@ -134,10 +148,10 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   };
 
   /** Thread t's step from s, run (silent: without its ops and effect text); the context holds the result. */
-  const run = (s: MmState, t: number, silent: boolean): Ctx => {
+  const run = (s: MmState, t: number, silent: boolean, noting?: PlaceNotes, view: MmState = s): Ctx => {
     const step = stepOf(s, t);
     if (!step) throw new ModelBug(`thread ${t} has finished; it has no step to run`);
-    const c = new Ctx(env, s, t, true, undefined, silent, live);
+    const c = new Ctx(env, view, t, true, undefined, silent, live, noting);
     const blockedOn = step.block?.(c);
     if (blockedOn !== undefined) throw new ModelBug(`step of thread ${t} is blocked (${blockedOn}) and was run anyway`);
     step.run(c);
@@ -154,6 +168,67 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     );
   };
 
+  /** The root fields' numbers as the encoder's place names have them, in reads.ts's order. */
+  const placeFields = PLACE_FIELDS.map((f) => encoder.rootField(f));
+  const threadsLength = encoder.rootField('threads');
+  /**
+   * Thread t's step from s (`advance`), noting in `into` the places it reads (at Ctx's accessors,
+   * or with `proxy` by running it on the recording Proxy); `all` when it depends on the whole
+   * shared part: it wrote a data generation (the renumbering after it reads every page, block and
+   * mapping: data.ts), added or dropped a root value (its places are named anew), or s has a root
+   * value reads.ts does not know (a read of it would not be noted).
+   */
+  const notedStep = (s: MmState, t: number, into: PlaceNotes, proxy: boolean): { outcome: StepOutcome<MmState>; all: boolean } => {
+    let c: Ctx;
+    let next: MmState;
+    if (proxy) {
+      const recorder = into.recorderOf();
+      recorder.on = true;
+      try {
+        c = run(s, t, true, undefined, into.view(s));
+      } finally {
+        recorder.on = false;
+      }
+      next = recorder.unwrap(c.finish());
+      if (recorder.foreign(s, next)) into.all = true;
+    } else {
+      c = run(s, t, true, into);
+      next = c.finish();
+    }
+    if (s !== canonChecked) {
+      canonChecked = s;
+      canonFrom = alreadyCanonical(s);
+    }
+    const untouched = canonFrom && c.dataUntouched;
+    const outcome = { state: untouched ? next : canonical(next), violations: c.violations };
+    return { outcome, all: into.all || !untouched || !sameRootFields(s, next) };
+  };
+  /** The names (encode.ts `cutRoot`) of the places `noted` holds, ascending without repeats; the shape and the threads' count always. */
+  const placesOf = (s: MmState, noted: PlaceNotes): Int32Array => {
+    const a = noted.a;
+    const root = s as unknown as Record<string, readonly unknown[] | undefined>;
+    let out = new Int32Array(noted.n + 2);
+    let k = 0;
+    out[k++] = 0;
+    out[k++] = encoder.rootPlace(threadsLength, -1, s.threads.length);
+    for (let i = 0; i < noted.n; i += 2) {
+      const f = a[i]!;
+      const index = a[i + 1]!;
+      const length = root[PLACE_FIELDS[f]!]?.length ?? 0;
+      if (index !== EVERY) out[k++] = encoder.rootPlace(placeFields[f]!, index, length);
+      else {
+        const more = new Int32Array(out.length + length + 1);
+        more.set(out);
+        out = more;
+        for (let e = -1; e < length; e++) out[k++] = encoder.rootPlace(placeFields[f]!, e, length);
+      }
+    }
+    const sorted = out.subarray(0, k).sort();
+    let m = 0;
+    for (let i = 0; i < k; i++) if (m === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
+    return sorted.slice(0, m);
+  };
+
   /**
    * What a step reads of the other threads (step memoization; explore's `memoSteps`, on by
    * default). A step runs in a Ctx, which keeps its own thread of the state (`state.threads[tid]`,
@@ -165,6 +240,11 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
    * write in progress (data.ts:130, :177) and rewrite them (data.ts:201), so those are what thread
    * t's step reads of the others. `npm run bench memo` checks the promise on every step of every
    * shipped scenario (docs/explore.md, session 28).
+   *
+   * `places` (finer keys: what a step reads of the shared part, docs/explore.md session 31): the
+   * places it noted at Ctx's accessors (`notedStep` above; ctx.ts says how every read is noted),
+   * offered only when the initial state is canonical — then so is every state a search expands,
+   * and a step that left the data generations as they were needs no renumbering from any of them.
    */
   const stepMemo: StepMemo<MmState> | undefined = builtinFlavors().includes(flavor)
     ? {
@@ -179,6 +259,16 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
           }
           return at;
         },
+        places: decodedCanonical
+          ? {
+              cut: (words, at, out) => encoder.cutRoot(words, at, out),
+              advanceNoting(s, t) {
+                notes.begin();
+                const { outcome, all } = notedStep(s, t, notes, false);
+                return { outcome, reads: all ? NO_PLACES : placesOf(s, notes), all };
+              },
+            }
+          : undefined,
       }
     : undefined;
 
@@ -240,9 +330,32 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     },
     exchange: encoder,
     stepMemo,
+    notedPlaces: stepMemo?.places
+      ? (s, t, proxy) => {
+          const into = proxy ? oracle : notes;
+          into.begin();
+          const { all } = notedStep(s, t, into, proxy);
+          return { reads: all ? NO_PLACES : placesOf(s, into), all };
+        }
+      : undefined,
     final: (s): ModelViolation[] => [...staleAtEnd(env, s), ...mappedBeyondEofAtEnd(env, s)],
     describe: (s) => describeState(env, s),
   };
+}
+
+const NO_PLACES = new Int32Array(0);
+
+/** Root fields every state of a search has (reads.ts notes reads of their elements) or may have. */
+const ROOT_FIELDS = new Set<string>([...PLACE_FIELDS, 'threads']);
+
+/** Whether `a` and `b` have the same root values present, every one of them known to reads.ts. */
+function sameRootFields(a: MmState, b: MmState): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k in x) if (!ROOT_FIELDS.has(k)) return false;
+  for (const k in y) if (!ROOT_FIELDS.has(k)) return false;
+  for (const f of PLACE_FIELDS) if ((x[f] === undefined) !== (y[f] === undefined)) return false;
+  return true;
 }
 
 /** A list as its length and its numbers (-1: none) into `out` from `at`; where it ends (nothing is written past `out`'s end). */
