@@ -219,6 +219,25 @@ describe('kreplay report', () => {
     ]);
   });
 
+  it('says on its summary line (stderr, what a CI log shows) that runs which saw nothing or have holes are not a clean run', async () => {
+    // a copy of fixtures/replay/clean-odirect with a lost-events record: no finding, 1 gap
+    const holes = path.join(dir, 'holes');
+    mkdirSync(holes, { recursive: true });
+    copyFileSync('fixtures/replay/clean-odirect/meta.json', path.join(holes, 'meta.json'));
+    const lines = readFileSync('fixtures/replay/clean-odirect/trace.txt', 'utf8').split('\n');
+    lines.splice(24, 0, 'CPU:1 [LOST 4 EVENTS]');
+    writeFileSync(path.join(holes, 'trace.txt'), lines.join('\n'));
+    // nothing but the header: no event at all (inconclusive)
+    const empty = path.join(dir, 'empty.txt');
+    writeFileSync(empty, '# tracer: nop\n#\n');
+    const said = async (input: string) =>
+      (await runCli(['report', input, '--html', path.join(dir, 'x.html')])).stderr.split('\n').find((l) => l.startsWith('1 input(s)'));
+    expect(await said('fixtures/replay/clean-odirect/trace.txt')).toBe('1 input(s), 0 finding(s)');
+    // before 2026-12-06 both said only "1 input(s), 0 finding(s)", as a clean run does
+    expect(await said(path.join(holes, 'trace.txt'))).toBe('1 input(s), 0 finding(s), but 1 trace with holes or rules not judged: not a clean run');
+    expect(await said(empty)).toBe('1 input(s), 0 finding(s); 1 INCONCLUSIVE (nothing to judge)');
+  });
+
   it('needs at least one input, and --base with --patched (exit 2)', async () => {
     expect((await runCli(['report', '--html', path.join(dir, 'x.html')])).exitCode).toBe(2);
     expect((await runCli(['report', '--base', 'fixtures/diff/race', '--html', path.join(dir, 'x.html')])).exitCode).toBe(2);

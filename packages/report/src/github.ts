@@ -5,7 +5,7 @@
  */
 import { printable, type Finding, type Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
-import { findingLine, verdictSaid, type RenderOptions } from './util.js';
+import { findingLine, replaySaid, type RenderOptions } from './util.js';
 
 const COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', note: 'notice' };
 
@@ -35,7 +35,7 @@ export function formatGithub(r: ReplayResult, _opts: RenderOptions = {}): string
   for (const w of r.warnings) lines.push(`::warning title=kreplay replay::${escapeData(w)}`);
   const s = r.stats;
   lines.push(
-    `::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${verdictSaid(r)}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`,
+    `::notice title=kreplay replay::${escapeData(`${r.trace.source}: ${replaySaid(r)}: ${s.events} events, ${s.ops} ops, ${r.findings.length} findings (${v.uncertain} uncertain), ${v.unusableEvents} unusable events`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

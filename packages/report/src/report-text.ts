@@ -12,7 +12,7 @@ import type { ReportModel } from './html/report.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
 import { diffVerdictSaid } from './diff-fmt.js';
-import { runsShortfall } from './util.js';
+import { runsShortfallSaid } from './util.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -95,9 +95,11 @@ export function reportToText(m: ReportModel): string {
     const findings = m.runs.reduce((k, r) => k + r.run.findings.length, 0);
     const races = sections.reduce((k, s) => k + s.groups.length, 0);
     // nothing found is not a clean run over traces that saw nothing, have holes or rules not judged
-    const { blind, unclean } = runsShortfall(m.runs.map((r) => r.run));
     lines.push(
-      `kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}${blind ? `; ${blind} INCONCLUSIVE (nothing to judge)` : ''}${unclean && !findings ? `, but ${plural(unclean, 'trace')} with holes or rules not judged: not a clean run` : ''}`,
+      `kreplay: ${plural(findings, 'finding')} in ${plural(races, 'race')}, ${plural(m.runs.length, 'trace')}${runsShortfallSaid(
+        m.runs.map((r) => r.run),
+        findings,
+      )}`,
     );
     for (const r of m.runs) {
       const run = r.run;

@@ -6,7 +6,7 @@
  */
 export { diffToText } from './diff-text.js';
 export { diffVerdictSaid, unjudgedCount, verdictWord } from './diff-fmt.js';
-export { groupFindingsSaid, groupShortfall, patchedShortfall } from './util.js';
+export { groupFindingsSaid, groupShortfall, patchedShortfall, runsShortfallSaid } from './util.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
 export { timelineSvg, histogramSvg, type HistogramSeries } from './html/svg.js';

@@ -10,7 +10,7 @@ import type { Finding, Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { REPLAY_RULES } from './junit.js';
 import { RULE_HELP } from './rules.js';
-import { findingLine, findingTask, verdictSaid, type RenderOptions } from './util.js';
+import { findingLine, findingTask, replaySaid, type RenderOptions } from './util.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', note: 'note' };
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -70,9 +70,11 @@ export function sarifLog(r: ReplayResult, _opts: RenderOptions = {}) {
             executionSuccessful: r.verdict.status !== 'inconclusive',
             ...(r.verdict.status === 'inconclusive'
               ? { toolExecutionNotifications: r.verdict.inconclusive.map((text) => ({ level: 'error', message: { text: `inconclusive: ${text}` } })) }
-              : // no result over a trace with holes or unjudged rules is not a clean run: said where it runs
-                r.verdict.status === 'clean' && verdictSaid(r) !== 'clean'
-                ? { toolExecutionNotifications: [{ level: 'warning', message: { text: verdictSaid(r) } }] }
+              : // no result over a trace with holes or unjudged rules is not a clean run, and with findings
+                // of other rules neither: said where it runs (a code-scanning service reads a rule
+                // without results as one without alerts)
+                replaySaid(r) !== r.verdict.status
+                ? { toolExecutionNotifications: [{ level: 'warning', message: { text: replaySaid(r) } }] }
                 : {}),
           },
         ],

@@ -80,6 +80,28 @@ export function verdictSaid(r: ReplayResult): string {
   return cleanSaid(traceHoles(r.stats.gaps, r.stats.lostEvents, v.unusableEvents), v.unjudged ?? []);
 }
 
+/**
+ * What keeps a replay that reached a verdict from passing the rules it found nothing for: the
+ * trace's holes and the rules it could not judge, as `the trace has 1 gap (3 events lost); not
+ * judged: stale-after-invalidate` (`''` when nothing, and for an inconclusive replay).
+ */
+export function replayShortfall(r: ReplayResult): string {
+  if (r.verdict.status === 'inconclusive') return '';
+  const holes = traceHoles(r.stats.gaps, r.stats.lostEvents, r.verdict.unusableEvents);
+  const unjudged = [...new Set((r.verdict.unjudged ?? []).map((u) => u.rule))];
+  return [...(holes ? [`the trace has ${holes}`] : []), ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : [])].join('; ');
+}
+
+/**
+ * `verdictSaid`, and for a replay with findings its holes and unjudged rules beside them: the
+ * findings fail their rules, but a rule that found nothing there is not a pass either (the
+ * formats without a status per rule — SARIF, GitHub annotations — say it here).
+ */
+export function replaySaid(r: ReplayResult): string {
+  const short = r.verdict.status === 'findings' ? replayShortfall(r) : '';
+  return short ? `findings; ${short}` : verdictSaid(r);
+}
+
 /** A run that found nothing and saw something: `clean`, or why it is not a clean run. */
 function cleanSaid(holes: string, unjudgedRules: ReadonlyArray<{ rule: string }>): string {
   const unjudged = [...new Set(unjudgedRules.map((u) => u.rule))];
@@ -126,6 +148,16 @@ export function runsShortfall(
   const blind = runs.filter((r) => r.inconclusive?.length).length;
   const unclean = runs.filter((r) => !r.inconclusive?.length && (r.stats.gaps > 0 || (r.unusableEvents ?? 0) > 0 || (r.unjudged?.length ?? 0) > 0)).length;
   return { blind, unclean };
+}
+
+/**
+ * `runsShortfall` as the report's summary line words it, after the count of findings: the runs
+ * that saw nothing, and — when nothing was found — those with holes or rules not judged (`''`
+ * when neither): a report whose runs found nothing is not a clean run over those.
+ */
+export function runsShortfallSaid(runs: Parameters<typeof runsShortfall>[0], findings: number): string {
+  const { blind, unclean } = runsShortfall(runs);
+  return `${blind ? `; ${blind} INCONCLUSIVE (nothing to judge)` : ''}${unclean && !findings ? `, but ${plural(unclean, 'trace')} with holes or rules not judged: not a clean run` : ''}`;
 }
 
 /**

@@ -73,6 +73,34 @@ describe('report formats', () => {
     expect(out('github')).not.toMatch(/: clean:/);
   });
 
+  it('a trace with findings says its holes and unjudged rules in SARIF and the GitHub notice, which have no status per rule', async () => {
+    // a finding (two pfns at one index: trace-inconsistent), a lost-events record, no PTE probe
+    const text = [
+      '# tracer: nop',
+      '#',
+      '   reader-1    [000] .....   1.000001: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x5 ofs=0 order=0',
+      'CPU:0 [LOST 3 EVENTS]',
+      '   reader-1    [000] .....   1.000002: mm_filemap_add_to_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0',
+      '   reader-1    [000] .....   1.000003: mm_filemap_delete_from_page_cache: dev 8:1 ino 2a pfn=0x6 ofs=0 order=0',
+    ].join('\n');
+    const r = await replay(parseTraceString(text, { source: 't.txt' }), { source: 't.txt' });
+    expect(r.verdict).toMatchObject({ status: 'findings', gaps: 1 });
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toContain('mapped-page-removed');
+    const out = (format: (typeof REPLAY_FORMATS)[number]) => renderReplay({ ...r, warnings: [] }, format, { timing: false });
+    // the rules that found nothing are not a pass (KTAP: DONE each) ...
+    expect(out('ktap')).toMatch(/ok 1 mapped-page-removed # SKIP done: not judged/);
+    // ... and a code-scanning service reads a rule without results as one without alerts: the
+    // invocation says why there are none (before 2026-12-06 only a clean status had this warning)
+    const inv = JSON.parse(out('sarif')).runs[0].invocations[0];
+    expect(inv.executionSuccessful).toBe(true);
+    expect(inv.toolExecutionNotifications).toEqual([
+      { level: 'warning', message: { text: expect.stringMatching(/^findings; the trace has 1 gap \(3 events lost\); not judged: .*mapped-page-removed/) } },
+    ]);
+    expect(out('github')).toMatch(
+      /::notice title=kreplay replay::t\.txt: findings; the trace has 1 gap \(3 events lost\); not judged: .*mapped-page-removed.*: \d+ events/,
+    );
+  });
+
   it('junit and sarif stay well-formed whatever the explanation holds', async () => {
     const r = withFinding(await result(), { rule: 'orphan-page-mapped', severity: 'error', message: 'a < b & "c"', explanation: 'x]]>y\u0001z' });
     const xml = renderReplay(r, 'junit');

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
-import { diffVerdictSaid, reportToHtml, reportToJson, reportToText } from '@kreplay/report';
+import { diffVerdictSaid, reportToHtml, reportToJson, reportToText, runsShortfallSaid } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { shippedKernels } from '@kreplay/replay';
@@ -117,7 +117,14 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
       else if (format === 'text') await this.emit(reportToText(model), flags.out);
       const findings = model.runs.reduce((s, r) => s + r.run.findings.length, 0);
       for (const f of written) this.note(`wrote ${f}`);
-      if (!format || flags.out) this.note(`${model.runs.length} input(s), ${findings} finding(s)${model.diff ? `, ${diffVerdictSaid(model.diff)}` : ''}`);
+      // the line a CI log shows: a report of runs that saw nothing, or have holes, is not a clean run here either
+      const said = model.diff
+        ? `, ${diffVerdictSaid(model.diff)}`
+        : runsShortfallSaid(
+            model.runs.map((r) => r.run),
+            findings,
+          );
+      if (!format || flags.out) this.note(`${model.runs.length} input(s), ${findings} finding(s)${said}`);
     } catch (e) {
       await perfetto?.abort();
       throw e;
