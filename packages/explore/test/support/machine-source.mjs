@@ -17,16 +17,19 @@ export async function withoutExchange(args) {
 // The machine whose steps throw once the scenario's last thread has finished (deep in the
 // search, and on many states of a level): an InputError with a file, line and hint
 // (`kind: 'input'`), else a TypeError; each message names the state and thread, so which one
-// a search meets first shows.
+// a search meets first shows. Every way of running a step throws alike: `step`, `advance`, and
+// the step memo's `places.advanceNoting` (a search runs a step it cannot reuse through it).
 export async function throwing({ kind, ...args }) {
   const m = await machine(args);
   const last = m.threads.length - 1;
-  const failing = (name) => (s, t) => {
+  const failing = (run) => (s, t) => {
     if (s.threads[last].frames.length === 0) {
       const what = `T${t} where the PTEs are ${JSON.stringify(s.ptes)}`;
       throw kind === 'input' ? new InputError(`no step for ${what}`, { file: 'made-up.yaml', line: 7, hint: 'a hint' }) : new TypeError(`cannot step ${what}`);
     }
-    return m[name](s, t);
+    return run(s, t);
   };
-  return { ...m, step: failing('step'), advance: failing('advance') };
+  const places = m.stepMemo?.places;
+  const stepMemo = places && { ...m.stepMemo, places: { cut: places.cut.bind(places), advanceNoting: failing(places.advanceNoting.bind(places)) } };
+  return { ...m, step: failing(m.step.bind(m)), advance: failing(m.advance.bind(m)), ...(stepMemo ? { stepMemo } : {}) };
 }
