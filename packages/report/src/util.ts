@@ -87,9 +87,13 @@ export function verdictSaid(r: ReplayResult): string {
  */
 export function replayShortfall(r: ReplayResult): string {
   if (r.verdict.status === 'inconclusive') return '';
-  const holes = traceHoles(r.stats.gaps, r.stats.lostEvents, r.verdict.unusableEvents);
-  const unjudged = [...new Set((r.verdict.unjudged ?? []).map((u) => u.rule))];
-  return [...(holes ? [`the trace has ${holes}`] : []), ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : [])].join('; ');
+  return shortfallParts(traceHoles(r.stats.gaps, r.stats.lostEvents, r.verdict.unusableEvents), r.verdict.unjudged ?? []).join('; ');
+}
+
+/** A run's holes and the rules it did not judge, one phrase each (`the trace has …`, `not judged: …`). */
+function shortfallParts(holes: string, unjudgedRules: ReadonlyArray<{ rule: string }>): string[] {
+  const unjudged = [...new Set(unjudgedRules.map((u) => u.rule))];
+  return [...(holes ? [`the trace has ${holes}`] : []), ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : [])];
 }
 
 /**
@@ -127,12 +131,7 @@ export function runVerdictSaid(r: {
   if (r.inconclusive?.length) return `inconclusive: ${r.inconclusive.join('; ')}`;
   const holes = traceHoles(r.stats.gaps, undefined, r.unusableEvents ?? 0);
   if (!r.findings.length) return cleanSaid(holes, r.unjudged ?? []);
-  const unjudged = [...new Set((r.unjudged ?? []).map((u) => u.rule))];
-  return [
-    plural(r.findings.length, 'finding'),
-    ...(holes ? [`the trace has ${holes}`] : []),
-    ...(unjudged.length ? [`not judged: ${unjudged.join(', ')}`] : []),
-  ].join('; ');
+  return [plural(r.findings.length, 'finding'), ...shortfallParts(holes, r.unjudged ?? [])].join('; ');
 }
 
 /**
