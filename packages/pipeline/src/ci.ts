@@ -39,6 +39,7 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
+  fixedCount,
   groupFindingsSaid,
   groupShortfall,
   reportToHtml,
@@ -422,7 +423,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
     progress(
-      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
+      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
     );
     const done = ciGroupOf(
       group,
