@@ -39,6 +39,7 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
+  fixedByChance,
   fixedCount,
   groupFindingsSaid,
   groupShortfall,
@@ -102,7 +103,7 @@ export interface CiGroupResult {
   /** `--max-regression` thresholds the diff could not compare (absent when none): no regression then is not a pass either. */
   thresholdsNotJudged?: string[];
   /** `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged; absent when none). */
-  findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
+  findings: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
   files: string[];
 }
 
@@ -123,6 +124,7 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     findings: {
       new: d.findings.new.length,
       fixed: d.findings.fixed.length,
+      ...(d.findings.fixed.some(fixedByChance) ? { fixedByChance: d.findings.fixed.filter(fixedByChance).length } : {}),
       unchanged: d.findings.unchanged.length,
       ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
     },
