@@ -37,7 +37,13 @@ const SummarySchema = z
           unjudged: z.array(z.string()).optional(),
           patchedLeftOut: z.number().int().positive().optional(),
           thresholdsNotJudged: z.array(z.string()).min(1).optional(),
-          findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional() }).strict(),
+          notJudgedNew: z
+            .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1) })
+            .strict()
+            .optional(),
+          findings: z
+            .object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional(), maybeNew: z.number().optional() })
+            .strict(),
           files: z.array(z.string()),
         })
         .strict(),
