@@ -102,6 +102,24 @@ describe("a new finding's certainty, where a reviewer may read only one format",
       expect(said).toEqual(cases);
     }
   });
+
+  // the class took the certainty of its first occurrence: two races on one page, the first behind
+  // lost events, read "(uncertain)" though the second is certain
+  it('is certain when any occurrence of the finding on that page is', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-certain-'));
+    const trace = path.join(writeRaceTrace(dir, [[1, 2]]), 'trace.txt');
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    lines.splice(
+      lines.findIndex((l) => l.includes('fadvise-211')),
+      0,
+      'CPU:1 [LOST 3 EVENTS]',
+    );
+    writeFileSync(trace, lines.join('\n'));
+    expect((await runCli(['replay', trace])).stdout).toMatch(/\(uncertain\)[^]*\(certain\)/);
+    const github = (await runCli(['diff', fx('clean-1'), dir, '--format', 'github'])).stdout;
+    expect(github).toMatch(/^::error [^\n]*title=kreplay diff new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::/m);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('kreplay diff on shipped traces (offline)', () => {

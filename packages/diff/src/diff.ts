@@ -49,6 +49,7 @@ export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>, testFile
 }
 
 interface Tally {
+  /** The first occurrence, or the first certain one when an earlier one was uncertain (the class's example). */
   first: Finding;
   firstRun: string;
   count: number;
@@ -71,6 +72,8 @@ function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<st
       else {
         t.count++;
         if (!seen.has(key)) t.runs++;
+        // the class is certain when any occurrence is: a certain one is its example
+        if (t.first.certainty !== 'certain' && f.certainty === 'certain') Object.assign(t, { first: f, firstRun: run.source });
       }
       seen.add(key);
     }

@@ -98,7 +98,11 @@ export interface FindingEntry {
   /** Runs of each side it occurred in. */
   baseRuns: number;
   patchedRuns: number;
-  /** A representative finding (the patched one for new/unchanged, the base one for fixed). */
+  /**
+   * A representative finding (the patched one for new/unchanged, the base one for fixed): the
+   * first occurrence, or the first certain one when the first was uncertain — so `certainty` is
+   * `certain` when any occurrence on that side is.
+   */
   example: Finding;
   /** The run the example comes from. */
   exampleRun: string;

@@ -158,6 +158,22 @@ describe('diffRuns: findings', () => {
     expect(diffRuns([run('a', [], blind)], [run('b', [finding({ index: 4 })])]).findings.new).toHaveLength(1);
   });
 
+  it('a finding class is certain when any occurrence of it is, and shows a certain one', () => {
+    // the first race on the page behind lost events (uncertain), a later one certain: it certainly happened
+    const unsure = finding({ certainty: 'uncertain', explanation: 'Uncertain: the ring buffer lost 3 events', ts: 1n });
+    const sure = finding({ ts: 2n });
+    const d = diffRuns([run('a', [])], [run('b', [unsure, sure])]);
+    expect(d.findings.new[0]).toMatchObject({ certainty: 'certain', patched: 2, example: { ts: 2n } });
+    // across runs, and for the base side's classes too
+    const across = diffRuns([run('a1', [unsure]), run('a2', [sure])], [run('b', [])]);
+    expect(across.findings.fixed[0]).toMatchObject({ certainty: 'certain', base: 2, baseRuns: 2, exampleRun: 'a2' });
+    // only uncertain occurrences: uncertain, the first shown
+    expect(diffRuns([run('a', [])], [run('b', [unsure, { ...unsure, ts: 3n }])]).findings.new[0]).toMatchObject({
+      certainty: 'uncertain',
+      example: { ts: 1n },
+    });
+  });
+
   it('the findings threshold counts the findings a replay counted and did not keep', () => {
     const replayed = (kept: number, dropped: number): ReplayLike => ({
       verdict: { status: 'findings', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
