@@ -10,7 +10,7 @@
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
+import { ALPHA, distribution, fixedChance, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
@@ -89,10 +89,12 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
 }
 
 /**
- * `couldShow(rule)`: whether some patched run could have shown a finding of `rule`: it judged
- * the rule, and its trace has no gap and no unusable event. A base finding the patched side
- * lacks is fixed only then; otherwise it is `unjudged`, not fixed: the rule was not judged, or
- * the events that raise it may be among those the patched traces lost.
+ * `couldShow(rule)`: how many patched runs could have shown a finding of `rule`: each judged
+ * the rule, and its trace has no gap and no unusable event (none, when a patched run counted
+ * findings of the rule it did not keep). A base finding the patched side lacks is fixed only
+ * when there is one; otherwise it is `unjudged`, not fixed: the rule was not judged, or the
+ * events that raise it may be among those the patched traces lost. A fixed entry says how
+ * likely its absence is by chance over those runs (`chance`, Fisher's exact test).
  *
  * `mayHold(rule)`: whether some base run counted findings of `rule` its replay did not keep
  * (past replay's cap per rule). A patched finding the base side lacks is new only when none did;
@@ -104,7 +106,7 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
 function matchFindings(
   base: readonly RunData[],
   patched: readonly RunData[],
-  couldShow: (rule: string) => boolean,
+  couldShow: (rule: string) => number,
   mayHold: (rule: string) => boolean,
 ): DiffResult['findings'] {
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
@@ -132,7 +134,12 @@ function matchFindings(
       example: f,
       exampleRun: rep.firstRun,
     };
-    (tb && tp ? result.unchanged : tp ? (mayHold(f.rule) ? maybeNew : result.new) : couldShow(f.rule) ? result.fixed : unjudged).push(entry);
+    const showers = tb && !tp ? couldShow(f.rule) : 0;
+    if (showers > 0) {
+      const p = fixedChance(entry.baseRuns, base.length, showers);
+      entry.chance = { baseRuns: base.length, patchedRuns: showers, p, significant: p < ALPHA };
+    }
+    (tb && tp ? result.unchanged : tp ? (mayHold(f.rule) ? maybeNew : result.new) : showers > 0 ? result.fixed : unjudged).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
@@ -478,8 +485,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       // no patched run left (inconclusive) judged nothing at all
       // and no patched run may hold it among findings its replay counted and did not keep
       (rule) =>
-        patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)) &&
-        !patched.some((r) => r.notKept?.[rule] !== undefined),
+        patched.some((r) => r.notKept?.[rule] !== undefined)
+          ? 0
+          : patched.filter((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)).length,
       // the same of the base side: a base run that did not keep every finding of the rule may hold it
       (rule) => base.some((r) => r.notKept?.[rule] !== undefined),
     ),

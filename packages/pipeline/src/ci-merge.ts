@@ -42,7 +42,14 @@ const SummarySchema = z
             .strict()
             .optional(),
           findings: z
-            .object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional(), maybeNew: z.number().optional() })
+            .object({
+              new: z.number(),
+              fixed: z.number(),
+              fixedByChance: z.number().optional(),
+              unchanged: z.number(),
+              unjudged: z.number().optional(),
+              maybeNew: z.number().optional(),
+            })
             .strict(),
           files: z.array(z.string()),
         })

@@ -5,7 +5,19 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { certaintySaid, diffShortfall, diffVerdictSaid, fmtChange, maybeNewWhy, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
+import {
+  certaintySaid,
+  chanceSaid,
+  diffShortfall,
+  diffVerdictSaid,
+  fixedByChance,
+  fixedCount,
+  fmtChange,
+  maybeNewWhy,
+  unjudgedCount,
+  unjudgedWhy,
+  where,
+} from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -35,7 +47,7 @@ export function diffToJunit(d: DiffResult): string {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
       const body = escapeXml(
-        `${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
+        `${state === 'fixed' ? `${chanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
       // the certainty in the message, not the name: a testcase's name is its identity from run to run
       if (state === 'new' && failing(d, e)) {
@@ -123,7 +135,7 @@ export function diffToSarif(d: DiffResult): string {
       level: baselineState === 'new' || baselineState === 'unchanged' || seen ? SARIF_LEVEL[e.severity] : 'none',
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? `${fixedByChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -134,7 +146,7 @@ export function diffToSarif(d: DiffResult): string {
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
       })),
       partialFingerprints: { 'kreplayFinding/v1': e.key },
-      properties: { certainty: e.certainty, base: e.base, patched: e.patched },
+      properties: { certainty: e.certainty, base: e.base, patched: e.patched, ...(e.chance ? { chance: e.chance } : {}) },
     });
   };
   for (const e of d.findings.new) add(e, 'new');
@@ -192,7 +204,7 @@ export function diffToGithub(d: DiffResult): string {
   };
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
   for (const e of d.findings.maybeNew ?? []) annotate('warning', e, 'kreplay diff not judged new', maybeNewWhy(d, e));
-  for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
+  for (const e of d.findings.fixed) annotate('notice', e, fixedByChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
   for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
@@ -203,7 +215,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
   lines.push(
-    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }
