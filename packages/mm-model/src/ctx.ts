@@ -252,6 +252,21 @@ export class Ctx {
     const o = this.rawPage(pfn).locker;
     return o === NONE ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(o)}`;
   }
+  /**
+   * A sleeper in folio_wait_bit_common() that gave up its folio reference (behavior DROP,
+   * folio_put_wait_locked()): still asleep while PG_locked of pfn is held by `holder`, the thread
+   * that held it when the sleeper queued itself. The sleeper is woken by that holder's unlock
+   * (folio_unlock() → folio_wake_bit() sets WQ_FLAG_WOKEN) and from then on never looks at the
+   * folio again (6.1.192 mm/filemap.c:1304-1330): a folio unlocked, freed (only after its unlock:
+   * `freePage` refuses a locked page), its pfn reused, or locked by another thread since is not
+   * waited on. undefined when the wait is over.
+   */
+  pageLockHeldBy(pfn: number, holder: number): string | undefined {
+    this.notes?.note(F_PAGES, LENGTH);
+    this.notes?.note(F_PAGES, pfn);
+    const p = pfn < this.s.pages.length ? this.s.pages[pfn] : undefined;
+    return p === undefined || p.locker !== holder ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(holder)}`;
+  }
   who(tid: number): string {
     const t = this.env.threads[tid];
     return t ? `T${tid} (${t.name})` : `T${tid}`;

@@ -38,7 +38,17 @@ export function untrackData(s: MmState): MmState {
     pages ??= ps.slice();
     pages[i] = copyPage(p, { data: UNTRACKED });
   }
-  return pages === undefined ? s : { ...s, pages };
+  // A disk block too: write-back copies a page's UNTRACKED into its block, and a block written
+  // before (the scenario's own data) held a version; the two are one state when nothing reads
+  // them (since 2026-12-06, session 32: a store then a write-back made more states untracked than
+  // tracked). A free block (NONE) stays free.
+  let disk: number[] | undefined;
+  for (let b = 0; b < s.disk.length; b++) {
+    if (s.disk[b]! < 0) continue;
+    disk ??= s.disk.slice();
+    disk[b] = UNTRACKED;
+  }
+  return pages === undefined && disk === undefined ? s : { ...s, ...(pages ? { pages } : {}), ...(disk ? { disk } : {}) };
 }
 
 const FILE_UNIT = 2 ** 20;

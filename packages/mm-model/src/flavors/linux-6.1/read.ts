@@ -319,6 +319,8 @@ export function withUpdatePageTrylock(p: Proc): Proc {
   const fails = (c: Ctx) => c.page(c.num('pfn')).locker !== NONE;
   return {
     ...p,
+    // `wl` (who held the folio lock when the read went to sleep) is read by update_wait only
+    dead: { ...p.dead, get: [...(p.dead?.get ?? []), 'wl'] },
     steps: {
       ...p.steps,
       update_lock: {
@@ -337,6 +339,7 @@ export function withUpdatePageTrylock(p: Proc): Proc {
             return;
           }
           c.effect(`folio_trylock(pfn${c.num('pfn')}) failed: AOP_TRUNCATED_PAGE after the wait`);
+          c.set('wl', c.page(c.num('pfn')).locker);
           upRead(c);
           c.ref(c.num('pfn'), -1);
           c.goto('update_wait');
@@ -346,7 +349,9 @@ export function withUpdatePageTrylock(p: Proc): Proc {
         label: 'folio_put_wait_locked(): sleep until PG_locked is clear; filemap_get_pages: AOP_TRUNCATED_PAGE → goto retry',
         where: 'mm/filemap.c folio_wait_bit_common()',
         acc: (c) => [r(`lock:${P(c)}`)],
-        block: (c) => c.pageLockHeld(c.num('pfn')),
+        // woken by the unlock of the holder it queued behind: the folio (its reference given up) may be freed and its
+        // pfn reused by then, and is not looked at again (mm/filemap.c:1304-1330 of 6.1.192)
+        block: (c) => c.pageLockHeldBy(c.num('pfn'), c.num('wl')),
         run: (c) => {
           c.set('pfn', NONE);
           c.goto('get');
