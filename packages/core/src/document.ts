@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isNode, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, readErrorWhy } from './errors.js';
 
 export type DocPath = readonly (string | number)[];
 
@@ -251,9 +251,7 @@ export async function readDocumentFile(file: string, opts: Pick<DocumentOptions,
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
-    throw new InputError(`cannot read ${opts.what}: ${why}`, { file, hint: opts.hint, cause: e });
+    throw new InputError(`cannot read ${opts.what}: ${readErrorWhy(e)}`, { file, hint: opts.hint, cause: e });
   }
 }
 
