@@ -5,7 +5,9 @@
  * lists what was run and found sound.
  */
 import { describe, expect, it } from '@jest/globals';
-import { runCli } from './run-cli.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, runCli } from './run-cli.js';
 
 const pair = ['--base', 'traces/pair-filemap-recheck/base/odirect-race', '--patched', 'traces/pair-filemap-recheck/patched-flags/odirect-race'];
 
@@ -35,5 +37,28 @@ describe('a first day with kreplay', () => {
     expect(r.stdout).toContain("why: new error stale-data (kr-write in the workload's mismatch marker) on 254:0/c index 4, 6, 8-10, 12 (6 pages)");
     expect(r.stdout).toMatch(/^ {5}tasks: {2}kr-write in the workload's mismatch marker$/m);
     expect(r.stdout).not.toContain('in kreplay:');
+  });
+
+  it("every repository file a command's --help examples read exists", () => {
+    // the built manifest (npm run build) holds what --help prints
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'packages/cli/oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, { examples?: Array<string | { command: string }> }>;
+    };
+    const tops = new Set(readdirSync(repoRoot).filter((n) => !['out', 'build', 'node_modules', 'release'].includes(n)));
+    const named: string[] = [];
+    for (const [id, c] of Object.entries(manifest.commands)) {
+      for (const ex of c.examples ?? []) {
+        const words = (typeof ex === 'string' ? ex : ex.command).split(/\s+/);
+        words.forEach((w, i) => {
+          // what an example writes (--out traces/patched/...) need not exist
+          if (/^--(out|html|perfetto|trace-out|perfetto-out|scenario-out|litmus-out|output)$/.test(words[i - 1] ?? '')) return;
+          const p = w.replace(/^["']|["';,)]$/g, '');
+          if (p.includes('/') && !/[<>*$]/.test(p) && tops.has(p.split('/')[0]!))
+            named.push(`${id}: ${p}${existsSync(path.join(repoRoot, p)) ? '' : ' (missing)'}`);
+        });
+      }
+    }
+    expect(named.length).toBeGreaterThan(15);
+    expect(named.filter((n) => n.endsWith('(missing)'))).toEqual([]);
   });
 });
