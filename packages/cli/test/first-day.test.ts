@@ -23,6 +23,9 @@ describe('a first day with kreplay', () => {
     [['explore', 'fixtures/scenarios/odirect-vs-fault.yaml', '--schedule', 'fixtures'], 'fixtures: cannot read schedule file: it is a folder'],
     [['replay', 'traces'], 'traces: cannot open trace: it is a folder'],
     [['parse', 'no/such/trace.txt'], 'no/such/trace.txt: cannot open trace: no such file'],
+    // the path once, not again at the end of the sentence
+    [['diff', 'no/such/base', 'no/such/patched'], 'no/such/base: no such file or folder'],
+    [['report', '--base', 'fixtures/scenarios', '--patched', 'fixtures/scenarios'], 'fixtures/scenarios: the folder holds no trace'],
   ])('%j: one sentence in the words every command uses, exit 2', async (args, message) => {
     const r = await runCli(args);
     expect(r.exitCode).toBe(2);
