@@ -34,6 +34,13 @@ describe('a first day with kreplay', () => {
     expect(r.stderr).not.toMatch(/E[A-Z]{3,}:|\n\s+at /);
   });
 
+  it('an output a folder takes no files in (/proc) is exit 3 without telling the user to create the folder that is there', async () => {
+    if (!existsSync('/proc/self')) return; // Linux only
+    const r = await runCli(['replay', 'traces/odirect-race/trace.txt.gz', '--out', '/proc/kreplay-first-day.txt']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toBe('error: cannot write /proc/kreplay-first-day.txt: /proc takes no new files\n  hint: choose another path\n');
+  });
+
   it("report names the task of a stale-data finding by the workload's check, not as a function `kreplay:`", async () => {
     const r = await runCli(['report', ...pair]);
     expect(r.exitCode).toBe(0);
