@@ -5,7 +5,8 @@
  * lists what was run and found sound.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
 
@@ -32,6 +33,19 @@ describe('a first day with kreplay', () => {
     expect(r.stderr.split('\n')[0]).toBe(`error: ${message}`);
     expect(r.stderr).toMatch(/^ {2}hint: /m);
     expect(r.stderr).not.toMatch(/E[A-Z]{3,}:|\n\s+at /);
+  });
+
+  it('a scenario or config that leaves out a required key says it is missing, not zod\'s "expected string, received undefined"', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-first-day-'));
+    const scenario = readFileSync(path.join(repoRoot, 'fixtures/scenarios/fault-vs-fault.yaml'), 'utf8').replace(/^flavor: .*\n/m, '');
+    writeFileSync(path.join(dir, 'no-flavor.yaml'), scenario);
+    const r = await runCli(['explore', path.join(dir, 'no-flavor.yaml'), '--flavor', 'linux-6.1']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${path.join(dir, 'no-flavor.yaml')}:4: invalid scenario: flavor: missing (expected string)`);
+    writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: ['a'] } }));
+    const c = await runCli(['ci', '--config', path.join(dir, 'c.json')]);
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr.split('\n')[0]).toBe(`error: ${path.join(dir, 'c.json')}:1: invalid config: patched: missing (expected object)`);
   });
 
   it('an output a folder takes no files in (/proc) is exit 3 without telling the user to create the folder that is there', async () => {

@@ -237,7 +237,10 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDoc, schema: S,
   const issue = r.error.issues[0]!;
   const path = issuePath(issue);
   const where = path.length ? path.join('.') : '(top level)';
-  throw new InputError(`invalid ${opts.what}: ${where}: ${issue.message}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
+  // zod says a required key left out as "Invalid input: expected string, received undefined"
+  const expected = (issue as { expected?: string }).expected;
+  const said = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) && expected ? `missing (expected ${expected})` : issue.message;
+  throw new InputError(`invalid ${opts.what}: ${where}: ${said}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
 }
 
 /** Parse and validate text in one call. */
