@@ -38,5 +38,6 @@ export default {
   // Tests that need a system tool skip with one summary at the end, or fail under
   // KREPLAY_STRICT_TOOLS=1 (test-support/tools.ts).
   globalSetup: '<rootDir>/test-support/global-setup.js',
+  globalTeardown: '<rootDir>/test-support/global-teardown.js',
   reporters: ['default', '<rootDir>/test-support/skip-reporter.js'],
 };

@@ -19,8 +19,12 @@ describe('kreplay diff on fixture pairs', () => {
   it('a patched trace that removes the race reports it fixed and exits 0', async () => {
     const r = await runCli(['diff', fx('race'), fx('clean-1')]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('Findings: 0 new, 2 fixed, 0 unchanged');
-    expect(r.stdout).toMatch(/FIXED +error +mapped-page-removed on 8:0\/c index 0/);
+    // one run a side: the patched run's silence could be chance (it read a bare "2 fixed", "FIXED")
+    expect(r.stdout).toContain('Findings: 0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged');
+    expect(r.stdout).toMatch(/FIXED\? +error +mapped-page-removed on 8:0\/c index 0/);
+    expect(r.stdout).toContain(
+      "not seen in the 1 patched run that could show it, against 1 of 1 base run: that could be chance (p = 0.50, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown fixed",
+    );
   });
 
   it('two runs of the same kernel with different pfns and timestamps diff clean', async () => {
@@ -301,9 +305,77 @@ describe('a patched trace that does not name its clock', () => {
       expect(text.stdout).not.toMatch(/FIXED/);
       const named = await runCli(['diff', fx('race'), dir, '--trace-clock', 'mono']);
       expect(named.exitCode).toBe(0);
-      expect(named.stdout).toContain('Findings: 0 new, 2 fixed, 0 unchanged');
+      expect(named.stdout).toContain('Findings: 0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// A race the base showed in some runs and one patched run did not show read FIXED, in every format,
+// whatever the runs: a single patched run's silence is as likely as not when the base shows the
+// race in one run of one. "fixed" now carries Fisher's exact test on runs, and says when it could
+// be chance.
+describe("a fixed finding says whether the patched side's silence could be chance", () => {
+  let dir = '';
+  const side = (name: string, from: string, k: number) =>
+    Array.from({ length: k }, (_, i) => {
+      const d = path.join(dir, `${name}-${i}`);
+      mkdirSync(d);
+      for (const f of ['trace.txt', 'meta.json']) copyFileSync(path.join(fx(from), f), path.join(d, f));
+      return d;
+    });
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-chance-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('five runs a side, the race in every base run and no patched one: fixed (p = 1/252), in every format', async () => {
+    const args = ['diff', ...side('b', 'race', 5).flatMap((d) => ['--base', d]), ...side('p', 'clean-1', 5).flatMap((d) => ['--patched', d])];
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.fixed).toHaveLength(2);
+    for (const e of json.findings.fixed) {
+      expect(e.chance).toEqual({ baseRuns: 5, patchedRuns: 5, p: expect.any(Number), significant: true });
+      expect(e.chance.p).toBeCloseTo(1 / 252, 12);
+    }
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('Findings: 0 new, 2 fixed, 0 unchanged');
+    expect(text.stdout).toMatch(/FIXED +error +mapped-page-removed/);
+    expect(text.stdout).toContain("not seen in the 5 patched runs that could show it, against 5 of 5 base runs (p = 0.0040, Fisher's exact test on runs)");
+    expect(text.stdout).not.toContain('FIXED?');
+    const github = (await runCli([...args, '--format', 'github'])).stdout;
+    expect(github).toContain('title=kreplay diff fixed%3A mapped-page-removed');
+    expect(github).not.toContain('could be chance');
+  });
+
+  it('two runs a side: FIXED? and "could be chance" in text, JSON, SARIF, GitHub, JUnit and KTAP', async () => {
+    const args = ['diff', '--base', fx('race'), '--base', fx('race-2'), '--patched', fx('clean-1'), '--patched', fx('clean-2')];
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.fixed.map((e: { chance: unknown }) => e.chance)).toEqual([
+      { baseRuns: 2, patchedRuns: 2, p: 1 / 6, significant: false },
+      { baseRuns: 2, patchedRuns: 2, p: 1 / 6, significant: false },
+    ]);
+    const text = (await runCli(args)).stdout;
+    expect(text).toContain('Findings: 0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged');
+    expect(text).toMatch(/FIXED\? +error +stale-after-invalidate/);
+    expect(text).toContain('against 2 of 2 base runs: that could be chance (p = 0.17');
+    const sarif = JSON.parse((await runCli([...args, '--format', 'sarif'])).stdout);
+    const absent = sarif.runs[0].results.filter((r: { baselineState: string }) => r.baselineState === 'absent');
+    expect(absent).toHaveLength(2);
+    for (const r of absent) {
+      expect(r.message.text).toMatch(/^absent from patched, maybe by chance \(not seen in the 2 patched runs/);
+      expect(r.properties.chance.significant).toBe(false);
+    }
+    const github = (await runCli([...args, '--format', 'github'])).stdout;
+    expect(github).toContain('title=kreplay diff fixed? (could be chance)%3A mapped-page-removed');
+    expect(github).toContain('2 fixed (2 of them on too few runs to tell from chance)');
+    expect((await runCli([...args, '--format', 'junit'])).stdout).toContain('that could be chance (p = 0.17');
+    const mail = (
+      await runCli(['report', '--base', fx('race'), '--base', fx('race-2'), '--patched', fx('clean-1'), '--patched', fx('clean-2'), '--format', 'text'])
+    ).stdout;
+    expect(mail).toContain('1 fixed race (2 pages, 4 findings; 1 race on too few runs to tell from chance)');
+    expect(mail).toMatch(/ fixed\? not seen in the 2 patched runs that could show it, against 2 of 2 base runs: that could be chance/);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/# fixed\?: mapped-page-removed[^\n]*\n +# +not seen in the 2 patched runs/);
   });
 });

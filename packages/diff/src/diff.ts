@@ -9,7 +9,7 @@
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { distribution, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
+import { ALPHA, distribution, fixedChance, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
@@ -85,12 +85,14 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
 }
 
 /**
- * `couldShow(rule)`: whether some patched run could have shown a finding of `rule`: it judged
- * the rule, and its trace has no gap and no unusable event. A base finding the patched side
- * lacks is fixed only then; otherwise it is `unjudged`, not fixed: the rule was not judged, or
- * the events that raise it may be among those the patched traces lost.
+ * `couldShow(rule)`: how many patched runs could have shown a finding of `rule`: each judged
+ * the rule, and its trace has no gap and no unusable event (none, when a patched run counted
+ * findings of the rule it did not keep). A base finding the patched side lacks is fixed only
+ * when there is one; otherwise it is `unjudged`, not fixed: the rule was not judged, or the
+ * events that raise it may be among those the patched traces lost. A fixed entry says how
+ * likely its absence is by chance over those runs (`chance`, Fisher's exact test).
  */
-function matchFindings(base: readonly RunData[], patched: readonly RunData[], couldShow: (rule: string) => boolean): DiffResult['findings'] {
+function matchFindings(base: readonly RunData[], patched: readonly RunData[], couldShow: (rule: string) => number): DiffResult['findings'] {
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
   const b = tally(base, testFiles);
   const p = tally(patched, testFiles);
@@ -115,7 +117,12 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], co
       example: f,
       exampleRun: rep.firstRun,
     };
-    (tb && tp ? result.unchanged : tp ? result.new : couldShow(f.rule) ? result.fixed : unjudged).push(entry);
+    const showers = tb && !tp ? couldShow(f.rule) : 0;
+    if (showers > 0) {
+      const p = fixedChance(entry.baseRuns, base.length, showers);
+      entry.chance = { baseRuns: base.length, patchedRuns: showers, p, significant: p < ALPHA };
+    }
+    (tb && tp ? result.unchanged : tp ? result.new : showers > 0 ? result.fixed : unjudged).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
@@ -454,7 +461,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       // no patched run left (inconclusive) judged nothing at all
       // and no patched run may hold it among findings its replay counted and did not keep
       (rule) =>
-        patched.some((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)) && !patched.some((r) => r.notKept?.includes(rule)),
+        patched.some((r) => r.notKept?.includes(rule))
+          ? 0
+          : patched.filter((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)).length,
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),

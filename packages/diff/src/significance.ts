@@ -14,6 +14,20 @@ export const MIN_SAMPLES = 20;
 export const ALPHA = 0.01;
 
 /**
+ * Fisher's exact test, one-sided, for a finding seen in `k` of `n` base runs and in none of `m`
+ * patched runs: the probability that, were the runs' labels shuffled (the patch changed nothing,
+ * each run as likely to show it), none of the k runs that show it falls on the patched side —
+ * the hypergeometric C(n, k) / C(n + m, k). One run a side gives 1/2 at best: a race a single
+ * patched run does not show is not yet shown fixed (5 runs a side, each base one showing it, give
+ * 1/252).
+ */
+export function fixedChance(k: number, n: number, m: number): number {
+  let p = 1;
+  for (let i = 0; i < k; i++) p *= (n - i) / (n + m - i);
+  return p;
+}
+
+/**
  * Latencies as replay records them (packages/replay/src/latency.ts `LatencyHistogram`):
  * exact count, sum, min and max, plus `[lower bound ns, samples]` buckets, ascending.
  */

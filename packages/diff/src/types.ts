@@ -87,10 +87,28 @@ export interface FindingEntry {
   /** Runs of each side it occurred in. */
   baseRuns: number;
   patchedRuns: number;
+  /**
+   * Fixed entries only: whether the patched side's silence could be chance (`fixedChance`):
+   * how many base runs there were, how many patched runs could have shown the finding, and
+   * Fisher's exact one-sided p of seeing it in none of those patched runs if the patch changed
+   * nothing. `significant` (p < ALPHA) is what "fixed" needs to be more than a guess.
+   */
+  chance?: FixedChance;
   /** A representative finding (the patched one for new/unchanged, the base one for fixed). */
   example: Finding;
   /** The run the example comes from. */
   exampleRun: string;
+}
+
+export interface FixedChance {
+  /** Runs on the base side (those it was seen in: the entry's `baseRuns`). */
+  baseRuns: number;
+  /** Patched runs that could have shown it (judged its rule, no gap, no unusable event, kept every finding of the rule). */
+  patchedRuns: number;
+  /** P(none of those patched runs shows it | the runs' margins), Fisher's exact test, one-sided. */
+  p: number;
+  /** p < ALPHA (0.01, as for latency). */
+  significant: boolean;
 }
 
 export interface MetricSide {

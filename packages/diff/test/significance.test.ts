@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { distribution, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
+import { distribution, fixedChance, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
 
 describe('latency statistics', () => {
   it('pooling runs adds their histograms up', () => {
@@ -50,5 +50,35 @@ describe('latency statistics', () => {
     // z = (95 - 0.5) / 36.97 = 2.556 → p ≈ 0.0106
     expect(s.p).toBeCloseTo(0.0106, 3);
     expect(s.verdict).toBe('not-significant');
+  });
+});
+
+describe("a fixed finding's chance (Fisher's exact test on runs)", () => {
+  /** The naive oracle: every way the k runs that show it could sit among the n + m runs, counted. */
+  function byCounting(k: number, n: number, m: number): number {
+    let all = 0;
+    let noneOnPatched = 0;
+    for (let mask = 0; mask < 1 << (n + m); mask++) {
+      let bits = 0;
+      for (let x = mask; x; x &= x - 1) bits++;
+      if (bits !== k) continue;
+      all++;
+      // runs 0..n-1 are the base side's
+      if (mask >> n === 0) noneOnPatched++;
+    }
+    return noneOnPatched / all;
+  }
+
+  it('is the share of the ways the runs that show it could fall that leave every patched run without it', () => {
+    for (let n = 1; n <= 6; n++) for (let m = 1; m <= 6; m++) for (let k = 1; k <= n; k++) expect(fixedChance(k, n, m)).toBeCloseTo(byCounting(k, n, m), 12);
+  });
+
+  it('one run a side cannot show a fix; five a side whose base runs all show it can', () => {
+    expect(fixedChance(1, 1, 1)).toBe(0.5);
+    expect(fixedChance(1, 3, 1)).toBe(0.75);
+    expect(fixedChance(3, 3, 1)).toBe(0.25);
+    expect(fixedChance(5, 5, 5)).toBeCloseTo(1 / 252, 15);
+    expect(fixedChance(5, 5, 5)).toBeLessThan(0.01);
+    expect(fixedChance(4, 4, 4)).toBeGreaterThan(0.01);
   });
 });

@@ -37,7 +37,9 @@ const SummarySchema = z
           unjudged: z.array(z.string()).optional(),
           patchedLeftOut: z.number().int().positive().optional(),
           thresholdsNotJudged: z.array(z.string()).min(1).optional(),
-          findings: z.object({ new: z.number(), fixed: z.number(), unchanged: z.number(), unjudged: z.number().optional() }).strict(),
+          findings: z
+            .object({ new: z.number(), fixed: z.number(), fixedByChance: z.number().optional(), unchanged: z.number(), unjudged: z.number().optional() })
+            .strict(),
           files: z.array(z.string()),
         })
         .strict(),

@@ -39,6 +39,8 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
+  fixedByChance,
+  fixedCount,
   groupFindingsSaid,
   groupShortfall,
   reportToHtml,
@@ -101,7 +103,7 @@ export interface CiGroupResult {
   /** `--max-regression` thresholds the diff could not compare (absent when none): no regression then is not a pass either. */
   thresholdsNotJudged?: string[];
   /** `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged; absent when none). */
-  findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
+  findings: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
   files: string[];
 }
 
@@ -122,6 +124,7 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     findings: {
       new: d.findings.new.length,
       fixed: d.findings.fixed.length,
+      ...(d.findings.fixed.some(fixedByChance) ? { fixedByChance: d.findings.fixed.filter(fixedByChance).length } : {}),
       unchanged: d.findings.unchanged.length,
       ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
     },
@@ -422,7 +425,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
     progress(
-      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
+      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
     );
     const done = ciGroupOf(
       group,

@@ -174,6 +174,26 @@ describe('the ci pipeline (library)', () => {
     );
   });
 
+  it('counts apart, in summary.json and summary.txt, fixed findings whose absence could be chance (one run a side)', async () => {
+    const out = path.join(dir, 'out-chance');
+    const cfg = await loadCiConfig(
+      configFile('chance.json', {
+        base: { traces: [path.join(root, 'fixtures/diff/race')] },
+        patched: { traces: [path.join(root, 'fixtures/diff/clean-1')] },
+        output: out,
+        formats: ['text', 'json'],
+      }),
+    );
+    const g = (await runCi(cfg)).groups[0]!;
+    // before: { fixed: 2 } and "2 fixed" with nothing to say one patched run cannot show a fix
+    expect(g.findings).toMatchObject({ fixed: 2, fixedByChance: 2 });
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { groups: { findings: { fixedByChance?: number } }[] };
+    expect(summary.groups[0]!.findings.fixedByChance).toBe(2);
+    expect(readFileSync(path.join(out, 'summary.txt'), 'utf8')).toContain(
+      '0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged findings',
+    );
+  });
+
   it('replay.clockSkew reaches replay: traces on a per-CPU clock are judged only with it', async () => {
     const local = path.join(dir, 'race-local');
     mkdirSync(local, { recursive: true });

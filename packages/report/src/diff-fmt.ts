@@ -46,6 +46,40 @@ export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry
   return `not fixed: ${why ? `${judge}; ` : ''}not seen in patched, whose traces have ${holes}`;
 }
 
+/** Whether a fixed entry's absence from the patched side could be chance (too few runs to tell: `FindingEntry.chance`). */
+export function fixedByChance(e: Pick<FindingEntry, 'chance'>): boolean {
+  return e.chance !== undefined && !e.chance.significant;
+}
+
+/** `2 fixed`, and how many of them could be chance: `2 fixed (1 of them on too few runs to tell from chance)`. */
+export function fixedCount(d: Pick<DiffResult, 'findings'>): string {
+  const thin = d.findings.fixed.filter(fixedByChance).length;
+  return `${d.findings.fixed.length} fixed${thin ? ` (${thin} of them on too few runs to tell from chance)` : ''}`;
+}
+
+/** A p-value as the formats print it: two significant digits, exponent below 0.001 (byte-stable). */
+function fmtP(p: number): string {
+  return p >= 0.001 ? p.toPrecision(2) : p.toExponential(1);
+}
+
+/**
+ * Why a fixed entry is fixed, in words: the runs that could have shown it and did not, against
+ * the base runs that did, and whether that could be chance (Fisher's exact test on runs).
+ */
+export function chanceSaid(e: Pick<FindingEntry, 'chance' | 'baseRuns'>): string {
+  const c = e.chance;
+  if (!c) return 'not seen in patched';
+  const runs = `not seen in the ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'} that could show it, against ${e.baseRuns} of ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'}`;
+  return c.significant
+    ? `${runs} (p = ${fmtP(c.p)}, Fisher's exact test on runs)`
+    : `${runs}: that could be chance (p = ${fmtP(c.p)}, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown fixed`;
+}
+
+/** `FIXED`, or `FIXED?` when the patched side's silence could be chance. */
+export function fixedTag(e: Pick<FindingEntry, 'chance'>): string {
+  return fixedByChance(e) ? 'FIXED?' : 'FIXED';
+}
+
 export function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
 }

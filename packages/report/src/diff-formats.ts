@@ -5,7 +5,7 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { diffShortfall, diffVerdictSaid, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
+import { chanceSaid, diffShortfall, diffVerdictSaid, fixedByChance, fixedCount, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -34,7 +34,7 @@ export function diffToJunit(d: DiffResult): string {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
       const body = escapeXml(
-        `${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
+        `${state === 'fixed' ? `${chanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
       if (state === 'new' && failing(d, e)) {
         failures++;
@@ -118,7 +118,7 @@ export function diffToSarif(d: DiffResult): string {
       level: baselineState === 'absent' || baselineState === undefined ? 'none' : SARIF_LEVEL[e.severity],
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? 'fixed by patched' : baselineState === 'unchanged' ? 'in both' : unjudgedWhy(d, e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? `${fixedByChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : unjudgedWhy(d, e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -129,7 +129,7 @@ export function diffToSarif(d: DiffResult): string {
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
       })),
       partialFingerprints: { 'kreplayFinding/v1': e.key },
-      properties: { certainty: e.certainty, base: e.base, patched: e.patched },
+      properties: { certainty: e.certainty, base: e.base, patched: e.patched, ...(e.chance ? { chance: e.chance } : {}) },
     });
   };
   for (const e of d.findings.new) add(e, 'new');
@@ -176,13 +176,15 @@ export function diffToSarif(d: DiffResult): string {
 
 export function diffToGithub(d: DiffResult): string {
   const lines: string[] = [];
-  const annotate = (cmd: string, e: FindingEntry, prefix: string) => {
+  const annotate = (cmd: string, e: FindingEntry, prefix: string, why?: string) => {
     const c = e.example.events[0];
     const loc = c ? `file=${escapeProperty(c.source)},line=${c.line},` : '';
-    lines.push(`::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}`)}::${escapeData(`${e.example.message}\n${e.example.explanation}`)}`);
+    lines.push(
+      `::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}`)}::${escapeData(`${why ? `${why}\n` : ''}${e.example.message}\n${e.example.explanation}`)}`,
+    );
   };
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
-  for (const e of d.findings.fixed) annotate('notice', e, 'kreplay diff fixed');
+  for (const e of d.findings.fixed) annotate('notice', e, fixedByChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
   for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
@@ -193,7 +195,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
   lines.push(
-    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import { printable, type Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import { diffVerdictSaid, fmtChange, fmtRate, pad, unjudgedCount, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedCount, fixedTag, fmtChange, fmtRate, pad, unjudgedCount, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -61,12 +61,17 @@ export function diffToText(d: DiffResult): string {
   }
   out.push('');
   const f = d.findings;
-  out.push(`Findings: ${f.new.length} new, ${f.fixed.length} fixed, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
+  out.push(`Findings: ${f.new.length} new, ${fixedCount(d)}, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
   for (const e of f.new) out.push(...entry('NEW', e));
   // Fixed and unchanged ones briefly: the message and where the base run showed it.
   for (const e of f.fixed) {
     const c = e.example.events[e.example.events.length - 1];
-    out.push(headline('FIXED', e), `            ${e.example.message}`, `            ${counts(e)}${c ? `; last seen at ${c.source}:${c.line}` : ''}`);
+    out.push(
+      headline(fixedTag(e), e),
+      `            ${e.example.message}`,
+      `            ${counts(e)}${c ? `; last seen at ${c.source}:${c.line}` : ''}`,
+      `            ${chanceSaid(e)}`,
+    );
   }
   for (const e of f.unchanged) out.push(`${headline('UNCHANGED', e)}  (${counts(e)})`);
   // Absent from the patched side because its traces could not show them: not fixed.

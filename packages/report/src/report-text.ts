@@ -11,16 +11,22 @@ import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
-import { diffVerdictSaid } from './diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedByChance } from './diff-fmt.js';
 import { runsShortfallSaid } from './util.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** `1 new race (16 pages, 83 findings)` */
-function sectionCount(s: RaceSection, what: string): string {
+function sectionCount(s: RaceSection, what: string, more = ''): string {
   const findings = s.groups.reduce((n, g) => n + g.members.reduce((k, m) => k + m.count, 0), 0);
   const pages = s.groups.reduce((n, g) => n + g.members.length, 0);
-  return `${plural(s.groups.length, `${what}race`.trim())}${s.groups.length ? ` (${plural(pages, 'page')}, ${plural(findings, 'finding')})` : ''}`;
+  return `${plural(s.groups.length, `${what}race`.trim())}${s.groups.length ? ` (${plural(pages, 'page')}, ${plural(findings, 'finding')}${more})` : ''}`;
+}
+
+/** `; 1 race on too few runs to tell from chance` in the fixed races' count ('' when none could be chance). */
+function byChance(s: RaceSection): string {
+  const thin = s.groups.filter((g) => g.members.some((m) => m.entry && fixedByChance(m.entry))).length;
+  return thin ? `; ${plural(thin, 'race')} on too few runs to tell from chance` : '';
 }
 
 function groupLines(g: RaceGroup, n: number): string[] {
@@ -41,6 +47,9 @@ function groupLines(g: RaceGroup, n: number): string[] {
     const baseRuns = Math.max(...e.map((x) => x.baseRuns));
     const patchedRuns = Math.max(...e.map((x) => x.patchedRuns));
     lines.push(`     seen:   ${plural(total, 'time')}: base ${base} (in ${plural(baseRuns, 'run')}), patched ${patched} (in ${plural(patchedRuns, 'run')})`);
+    // a fixed race: said as its most doubtful page's test says it (the largest p)
+    const doubt = e.filter((x) => x.chance).sort((x, y) => y.chance!.p - x.chance!.p)[0];
+    if (doubt) lines.push(`     ${fixedByChance(doubt) ? 'fixed?' : 'fixed: '} ${chanceSaid(doubt)}`);
   } else {
     lines.push(`     seen:   ${plural(total, 'time')}`);
   }
@@ -82,7 +91,7 @@ export function reportToText(m: ReportModel): string {
   if (d) {
     const [fresh, fixed, same, blind] = sections as [RaceSection, RaceSection, RaceSection, RaceSection | undefined];
     lines.push(
-      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ')}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}`,
+      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ', byChance(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}`,
     );
     for (const side of ['base', 'patched'] as const) {
       lines.push(

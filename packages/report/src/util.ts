@@ -207,10 +207,11 @@ export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<s
 
 /**
  * A `kreplay ci` group's finding counts as people read them: base findings the patched side
- * could not judge are neither fixed nor gone, so they are said beside the others.
+ * could not judge are neither fixed nor gone, so they are said beside the others, and fixed ones
+ * whose absence could be chance (diff-fmt.ts `fixedByChance`) are counted apart.
  */
-export function groupFindingsSaid(f: { new: number; fixed: number; unchanged: number; unjudged?: number }): string {
-  return `${f.new} new, ${f.fixed} fixed, ${f.unchanged} unchanged findings${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}`;
+export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number }): string {
+  return `${f.new} new, ${f.fixed} fixed${f.fixedByChance ? ` (${f.fixedByChance} of them on too few runs to tell from chance)` : ''}, ${f.unchanged} unchanged findings${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}`;
 }
 
 /**

@@ -1,7 +1,18 @@
 import { Args, Flags } from '@oclif/core';
 import { diffRuns, expandInputs, loadSide, parseThreshold, replayerFor, type DiffResult } from '@kreplay/diff';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
-import { diffToGithub, diffToJson, diffToJunit, diffToKcidb, diffToKtap, diffToSarif, diffToText, diffVerdictSaid, unjudgedCount } from '@kreplay/report';
+import {
+  diffToGithub,
+  diffToJson,
+  diffToJunit,
+  diffToKcidb,
+  diffToKtap,
+  diffToSarif,
+  diffToText,
+  diffVerdictSaid,
+  fixedCount,
+  unjudgedCount,
+} from '@kreplay/report';
 import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
 import { EXIT, KreplayCommand } from '../base.js';
@@ -87,7 +98,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     await this.emit(text, flags.out);
     if (flags.out) {
       this.note(
-        `${diffVerdictSaid(result)}: ${result.findings.new.length} new, ${result.findings.fixed.length} fixed, ${result.findings.unchanged.length} unchanged${unjudgedCount(result)}; wrote ${flags.out}`,
+        `${diffVerdictSaid(result)}: ${result.findings.new.length} new, ${fixedCount(result)}, ${result.findings.unchanged.length} unchanged${unjudgedCount(result)}; wrote ${flags.out}`,
       );
       for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
     }

@@ -19,7 +19,7 @@ import {
   type RunData,
   type WorkloadRow,
 } from '@kreplay/diff';
-import { diffShortfall, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
+import { chanceSaid, diffShortfall, fixedByChance, fixedCount, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
 import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
 import { runVerdictSaid, runsShortfall, seconds } from '../util.js';
@@ -117,7 +117,7 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
     // no regression over patched traces with holes or unjudged rules, or beside a threshold it
     // could not compare, is not a pass: not green either
     const shortfall = d.verdict === 'no-regression' ? diffShortfall(d) : undefined;
-    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${d.findings.fixed.length} fixed, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     // no finding over traces with holes or rules not judged is not a clean run: amber, not green
@@ -144,7 +144,9 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
     ] as Array<[string, FindingEntry[]]>
   ).flatMap(([state, es]) =>
     es.map((e) => [
-      html`<span class="badge ${state}">${state}</span>`,
+      state === 'fixed' && fixedByChance(e)
+        ? html`<span class="badge ${state}" title="${chanceSaid(e)}">fixed?</span>`
+        : html`<span class="badge ${state}">${state}</span>`,
       html`<a href="#${cardOf.get(e) ?? ''}">${e.rule}</a>`,
       where(e).trim() || '—',
       e.severity,

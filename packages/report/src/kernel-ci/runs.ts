@@ -5,7 +5,7 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
-import { diffVerdictSaid } from '../diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedByChance } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -87,7 +87,8 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
 
 function entryLines(state: string, e: FindingEntry): string[] {
   return [
-    `${state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
+    `${state === 'fixed' && fixedByChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
+    ...(state === 'fixed' ? [`  ${chanceSaid(e)}`] : []),
     ...findingLines(e.example, '  ').map((l) => `  ${l}`),
   ];
 }

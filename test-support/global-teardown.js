@@ -1,0 +1,13 @@
+// Jest global teardown: removes the run's scratch folder (TMPDIR, made by global-setup.js) with
+// everything the tests and the CLIs they spawned left in it, unless KREPLAY_KEEP_TEST_TMP=1.
+import { rmSync } from 'node:fs';
+
+export default function globalTeardown() {
+  const dir = process.env.KREPLAY_TEST_TMP;
+  if (!dir) return;
+  if (process.env.KREPLAY_KEEP_TEST_TMP === '1') {
+    process.stderr.write(`kreplay: the tests' scratch files are kept in ${dir}\n`);
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
