@@ -63,6 +63,19 @@ describe('a first day with kreplay', () => {
     expect(r.stdout).not.toContain('in kreplay:');
   });
 
+  it('parse --stats says which trace clock the file names, or that it names none', async () => {
+    const dat = await runCli(['parse', 'fixtures/dat/mixed-v7-zstd.dat', '--stats']);
+    expect(dat.exitCode).toBe(0);
+    expect(dat.stdout.split('\n')[1]).toBe('trace clock: local');
+    const perf = await runCli(['parse', '-', '--stats'], {
+      input: '# ========\n# clockid: monotonic (1)\n# ========\n#\n     kr-fault   165 [001]    12.000001: probe:filemap_fault: (ffffffff8124e0b0)\n',
+    });
+    expect(perf.exitCode).toBe(0);
+    expect(perf.stdout).toMatch(/^trace clock: monotonic$/m);
+    const text = await runCli(['parse', 'traces/odirect-race/trace.txt.gz', '--stats']);
+    expect(text.stdout.split('\n')[2]).toMatch(/^trace clock: not named in the file \(tracefs, trace-cmd and perf default to one per CPU; /);
+  });
+
   it("every repository file a command's --help examples read exists", () => {
     // the built manifest (npm run build) holds what --help prints
     const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'packages/cli/oclif.manifest.json'), 'utf8')) as {

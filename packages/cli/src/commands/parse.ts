@@ -35,7 +35,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     jsonl: Flags.boolean({ description: 'print every record as one JSON line ({"type":"event",...} / {"type":"gap",...})' }),
     stats: Flags.boolean({
       description:
-        'print events per event name and per CPU, gaps, time span, the unit of the timestamps (usec, nsec or counter ticks), lines and the parse rate (on stderr with --jsonl)',
+        'print events per event name and per CPU, gaps, time span, the unit of the timestamps (usec, nsec or counter ticks), the trace clock the file names, lines and the parse rate (on stderr with --jsonl)',
     }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
