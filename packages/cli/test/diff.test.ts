@@ -3,6 +3,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli.js';
+import { writeRaceTrace } from './race-trace.js';
+import { junitCounts } from './junit-counts.js';
 
 const fx = (name: string) => `fixtures/diff/${name}`;
 
@@ -76,6 +78,51 @@ describe('kreplay diff on fixture pairs', () => {
     expect(sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState)).toEqual(['absent', 'absent']);
     const gh = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'github']);
     expect(gh.stdout).toMatch(/^::error file=fixtures\/diff\/race\/trace.txt,line=14,title=kreplay diff new%3A mapped-page-removed/m);
+  });
+});
+
+// JUnit, SARIF's message and the GitHub title did not say whether a new finding was certain: a
+// reviewer reading only the annotation could not tell a certain regression from an uncertain one
+describe("a new finding's certainty, where a reviewer may read only one format", () => {
+  it('is named in the JUnit failure, the SARIF message and the GitHub title, as the text names it', async () => {
+    for (const [base, patched, certainty] of [
+      [fx('clean-1'), fx('race'), 'certain'],
+      ['fixtures/replay/clean-odirect', 'fixtures/replay/mapped-page-removed-lost', 'uncertain'],
+    ] as const) {
+      const text = (await runCli(['diff', base, patched])).stdout;
+      expect(text).toMatch(
+        certainty === 'uncertain' ? /NEW +error +mapped-page-removed on [^\n]* \(uncertain\)\n/ : /NEW +error +mapped-page-removed on 8:0\/c index 0\n/,
+      );
+      const junit = (await runCli(['diff', base, patched, '--format', 'junit'])).stdout;
+      expect(junit).toMatch(new RegExp(`<failure type="mapped-page-removed" message="new in patched \\(${certainty}\\): pfn `));
+      const sarif = JSON.parse((await runCli(['diff', base, patched, '--format', 'sarif'])).stdout);
+      const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'mapped-page-removed');
+      expect(result.message.text.startsWith(`new in patched (${certainty}): pfn `)).toBe(true);
+      expect(result.properties.certainty).toBe(certainty);
+      const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
+      expect(github).toMatch(new RegExp(`^::error [^\\n]*title=kreplay diff new%3A mapped-page-removed on [^:]* \\(${certainty}\\)::`, 'm'));
+      // JUnit's counts are its testcases'
+      const { said, cases } = junitCounts(junit);
+      expect(said).toEqual(cases);
+    }
+  });
+
+  // the class took the certainty of its first occurrence: two races on one page, the first behind
+  // lost events, read "(uncertain)" though the second is certain
+  it('is certain when any occurrence of the finding on that page is', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-certain-'));
+    const trace = path.join(writeRaceTrace(dir, [[1, 2]]), 'trace.txt');
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    lines.splice(
+      lines.findIndex((l) => l.includes('fadvise-211')),
+      0,
+      'CPU:1 [LOST 3 EVENTS]',
+    );
+    writeFileSync(trace, lines.join('\n'));
+    expect((await runCli(['replay', trace])).stdout).toMatch(/\(uncertain\)[^]*\(certain\)/);
+    const github = (await runCli(['diff', fx('clean-1'), dir, '--format', 'github'])).stdout;
+    expect(github).toMatch(/^::error [^\n]*title=kreplay diff new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::/m);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -309,6 +356,114 @@ describe('a patched trace that does not name its clock', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Replay keeps 10000 findings per rule and counts the rest. A base trace that raced 10000 times
+// on index 0 and then once on index 1 kept only the index-0 ones; a patched trace racing once on
+// index 1 read NEW, a REGRESSION, exit 1 — though the base had that very race.
+describe('a base replay that did not keep every finding of a rule', () => {
+  let dir: string;
+  let base: string;
+  let kept: string;
+  const verdict = `no regression in what the traces show, but 1 finding not judged new (the base side counted more mapped-page-removed findings than its replay kept): not a pass`;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-cap-'));
+    writeRaceTrace(path.join(dir, 'base'), [
+      [0, 10000],
+      [1, 1],
+    ]);
+    writeRaceTrace(path.join(dir, 'base-whole'), [[0, 1]]);
+    writeRaceTrace(path.join(dir, 'patched'), [[1, 1]]);
+    base = path.join(dir, 'base.json');
+    const r = await runCli(['replay', path.join(dir, 'base/trace.txt'), '--format', 'json', '--out', base]);
+    expect(r.stderr).toContain('1 findings beyond the first 10000 of their rule were counted but not kept');
+    // the same result with all but 2 of the findings it kept cut (stats as replay wrote them): each
+    // format's run reads 2 findings instead of 28 MB
+    const doc = JSON.parse(readFileSync(base, 'utf8'));
+    expect(doc.stats.findingsDroppedByRule).toEqual({ 'mapped-page-removed': 1 });
+    doc.findings = doc.findings.slice(0, 2);
+    kept = path.join(dir, 'kept.json');
+    writeFileSync(kept, JSON.stringify(doc));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('does not call a patched finding new when the base may hold it among those (it read REGRESSION, exit 1)', async () => {
+    const patched = path.join(dir, 'patched');
+    const text = await runCli(['diff', base, patched]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(`${verdict} (fail-on error)`);
+    expect(text.stdout).toContain('Findings: 0 new, 1 fixed (1 of them on too few runs to tell from chance), 0 unchanged, 1 not judged new');
+    expect(text.stdout).toMatch(/NEW\? +error +mapped-page-removed on 8:16\/2a index 1\n/);
+    const why = `not judged new: the base side may have had it among the mapped-page-removed findings its replay counted and did not keep (${base}: the replay counted 1 more mapped-page-removed finding than the 10000 it kept, so which pages it was on is not known)`;
+    expect(text.stdout).toContain(why);
+    expect(text.stdout).not.toMatch(/REGRESSION|^ +NEW /m);
+  }, 120_000);
+
+  it('says so in every format and exits 0', async () => {
+    const [base, patched] = [kept, path.join(dir, 'patched')];
+    const why = `not judged new: the base side may have had it among the mapped-page-removed findings its replay counted and did not keep (${kept}: the replay counted 1 more mapped-page-removed finding than the 2 it kept, so which pages it was on is not known)`;
+    const d = JSON.parse((await runCli(['diff', base, patched, '--format', 'json'])).stdout);
+    expect(d.verdict).toBe('no-regression');
+    expect(d.findings.new).toEqual([]);
+    expect(d.findings.maybeNew.map((e: { key: string }) => e.key)).toEqual(['mapped-page-removed 8:16/2a 1']);
+    expect(Object.keys(d.base.notKept)).toEqual(['mapped-page-removed']);
+
+    const junit = (await runCli(['diff', base, patched, '--format', 'junit'])).stdout;
+    expect(junit).toContain('failures="0"');
+    expect(junit).toContain(
+      `<testcase classname="kreplay.diff.findings" name="not judged new: mapped-page-removed on 8:16/2a index 1">\n      <skipped message="${why}: mapped-page-removed on 8:16/2a index 1 (certain)"/>`,
+    );
+    const sarif = JSON.parse((await runCli(['diff', base, patched, '--format', 'sarif'])).stdout).runs[0];
+    const result = sarif.results.find((x: { message: { text: string } }) => x.message.text.startsWith('not judged new'));
+    expect(result).toMatchObject({ ruleId: 'mapped-page-removed', level: 'error' });
+    expect(result.baselineState).toBeUndefined();
+    expect(sarif.results.map((x: { baselineState?: string }) => x.baselineState)).not.toContain('new');
+    expect(sarif.invocations[0].toolExecutionNotifications).toEqual([{ level: 'warning', message: { text: verdict } }]);
+    const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
+    expect(github).toMatch(/^::warning [^\n]*title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::not judged new/m);
+    expect(github).not.toMatch(/^::error/m);
+    expect(github).toContain(
+      `::notice title=kreplay diff::${verdict}: 0 new, 1 fixed (1 of them on too few runs to tell from chance), 0 unchanged findings, 1 not judged new`,
+    );
+    const ktap = (await runCli(['diff', base, patched, '--format', 'ktap'])).stdout;
+    expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: 1 finding not judged new: the base side may have had it/m);
+    expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass: mapped-page-removed: /m);
+    const kcidb = JSON.parse((await runCli(['diff', base, patched, '--format', 'kcidb'])).stdout);
+    const status = (p: string) => kcidb.tests.find((t: { path: string }) => t.path === p)?.status;
+    expect([status('kreplay.diff'), status('kreplay.diff.mapped-page-removed')]).toEqual(['DONE', 'DONE']);
+  }, 120_000);
+
+  it('still calls it new when the base kept every finding of the rule: a real regression stays one', async () => {
+    const r = await runCli(['diff', path.join(dir, 'base-whole'), path.join(dir, 'patched')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('REGRESSION');
+    expect(r.stdout).toMatch(/NEW +error +mapped-page-removed on 8:16\/2a index 1/);
+    expect(r.stdout).not.toContain('NEW?');
+  });
+
+  it("kreplay ci's summary says it is not a pass", async () => {
+    const config = path.join(dir, 'ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: [kept] },
+        patched: { traces: [path.join(dir, 'patched')] },
+        output: path.join(dir, 'out'),
+        formats: ['json', 'junit', 'ktap'],
+      }),
+    );
+    const r = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
+    expect(r.exitCode).toBe(0);
+    const summary = readFileSync(path.join(dir, 'out/summary.txt'), 'utf8');
+    expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new: not a pass/);
+    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 1 fixed \(1 of them on too few runs to tell from chance\), 0 unchanged findings, 1 not judged new/);
+    const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
+    expect(group).toMatchObject({ verdict: 'no-regression', notJudgedNew: { findings: 1, rules: ['mapped-page-removed'] }, findings: { new: 0, maybeNew: 1 } });
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(/^ok 1 traces # SKIP done: no regression, but 1 finding not judged new/m);
+    const { said, cases } = junitCounts(readFileSync(path.join(dir, 'out/traces/diff.junit.xml'), 'utf8'));
+    expect(said).toEqual(cases);
   });
 });
 

@@ -7,6 +7,8 @@ import { copyFileSync, mkdtempSync, readFileSync, existsSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
+import { writeRaceTrace } from './race-trace.js';
+import { junitCounts } from './junit-counts.js';
 import { syntheticDat, syntheticSpec } from '../../ftrace-parser/test/dat-synthetic.js';
 
 const fx = (name: string) => `fixtures/replay/${name}/trace.txt`;
@@ -133,6 +135,26 @@ describe('kreplay replay: formats', () => {
     const w = await runCli(['replay', fx('trace-inconsistent'), '--format', 'junit']);
     expect(w.stdout).toContain('failures="0"');
     expect(w.stdout).toContain('<system-out>');
+  });
+
+  // `failures` counted findings: two races on one rule made failures="2" over one failing testcase,
+  // which tools that check the counts against the cases reject or misreport
+  it("junit's failures, errors and skipped count testcases, as JUnit's do, not findings", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-junit-'));
+    writeRaceTrace(dir, [
+      [0, 1],
+      [1, 1],
+    ]);
+    const two = await runCli(['replay', path.join(dir, 'trace.txt'), '--format', 'junit']);
+    expect(two.stdout.match(/<failure /g)).toHaveLength(2);
+    expect(two.stdout).toMatch(/<testsuites [^>]* failures="1" /);
+    expect(two.stdout).toMatch(/<testsuite [^>]* failures="1" /);
+    const empty = path.join(dir, 'empty.txt');
+    writeFileSync(empty, '# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n');
+    for (const trace of [path.join(dir, 'trace.txt'), fx('stale-after-invalidate'), fx('trace-inconsistent'), fx('mapped-page-removed-lost'), empty]) {
+      const { said, cases } = junitCounts((await runCli(['replay', trace, '--format', 'junit'])).stdout);
+      expect(said).toEqual(cases);
+    }
   });
 
   it('github prints one workflow annotation per finding at its line', async () => {

@@ -3,7 +3,8 @@
  *
  * Findings are matched by rule and page-cache identity (file, index): timestamps and pfns
  * differ between any two runs and never take part. A finding class is new when no base run
- * has it, fixed when no patched run has it and one could have shown it (it judged the rule,
+ * has it and none may hold it among the findings its replay counted and did not keep (else
+ * `maybeNew`), fixed when no patched run has it and one could have shown it (it judged the rule,
  * its trace has no gap or unusable event), unchanged otherwise. Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
@@ -48,6 +49,7 @@ export function findingKey(f: Pick<Finding, 'rule' | 'file' | 'index'>, testFile
 }
 
 interface Tally {
+  /** The first occurrence, or the first certain one when an earlier one was uncertain (the class's example). */
   first: Finding;
   firstRun: string;
   count: number;
@@ -70,6 +72,8 @@ function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<st
       else {
         t.count++;
         if (!seen.has(key)) t.runs++;
+        // the class is certain when any occurrence is: a certain one is its example
+        if (t.first.certainty !== 'certain' && f.certainty === 'certain') Object.assign(t, { first: f, firstRun: run.source });
       }
       seen.add(key);
     }
@@ -91,13 +95,26 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
  * when there is one; otherwise it is `unjudged`, not fixed: the rule was not judged, or the
  * events that raise it may be among those the patched traces lost. A fixed entry says how
  * likely its absence is by chance over those runs (`chance`, Fisher's exact test).
+ *
+ * `mayHold(rule)`: whether some base run counted findings of `rule` its replay did not keep
+ * (past replay's cap per rule). A patched finding the base side lacks is new only when none did;
+ * otherwise it is `maybeNew`: the base may have had it among those. Only the base's dropped
+ * findings do this: its gaps and unjudged rules still leave such a finding new (a regression that
+ * may be false, never a pass), but a base run past the cap has certainly raised more findings of
+ * the rule than anyone can match.
  */
-function matchFindings(base: readonly RunData[], patched: readonly RunData[], couldShow: (rule: string) => number): DiffResult['findings'] {
+function matchFindings(
+  base: readonly RunData[],
+  patched: readonly RunData[],
+  couldShow: (rule: string) => number,
+  mayHold: (rule: string) => boolean,
+): DiffResult['findings'] {
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
   const b = tally(base, testFiles);
   const p = tally(patched, testFiles);
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
   const unjudged: FindingEntry[] = [];
+  const maybeNew: FindingEntry[] = [];
   for (const key of new Set([...b.keys(), ...p.keys()])) {
     const tb = b.get(key);
     const tp = p.get(key);
@@ -122,12 +139,13 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], co
       const p = fixedChance(entry.baseRuns, base.length, showers);
       entry.chance = { baseRuns: base.length, patchedRuns: showers, p, significant: p < ALPHA };
     }
-    (tb && tp ? result.unchanged : tp ? result.new : showers > 0 ? result.fixed : unjudged).push(entry);
+    (tb && tp ? result.unchanged : tp ? (mayHold(f.rule) ? maybeNew : result.new) : showers > 0 ? result.fixed : unjudged).push(entry);
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
   result.unchanged.sort(entryOrder);
   if (unjudged.length) result.unjudged = unjudged.sort(entryOrder);
+  if (maybeNew.length) result.maybeNew = maybeNew.sort(entryOrder);
   return result;
 }
 
@@ -155,10 +173,8 @@ function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData
     unusableEvents += r.unusableEvents ?? 0;
   }
   const inconclusiveRuns = all.filter((r) => r.inconclusive?.length).map((r) => ({ run: r.source, reasons: r.inconclusive! }));
-  const unjudged: Record<string, string> = {};
-  for (const r of runs)
-    for (const u of r.unjudged ?? [])
-      if (!neither.has(u.rule)) unjudged[u.rule] = unjudged[u.rule] ? `${unjudged[u.rule]}; ${r.source}: ${u.reason}` : `${r.source}: ${u.reason}`;
+  const unjudged = byRule(runs.flatMap((r) => (r.unjudged ?? []).filter((u) => !neither.has(u.rule)).map((u) => [r.source, u.rule, u.reason] as const)));
+  const notKept = byRule(runs.flatMap((r) => Object.entries(r.notKept ?? {}).map(([rule, why]) => [r.source, rule, why] as const)));
   return {
     label,
     runs: runs.map((r) => r.source),
@@ -169,7 +185,15 @@ function sideInfo(label: string, runs: readonly RunData[], all: readonly RunData
     unusableEvents,
     inconclusiveRuns,
     ...(Object.keys(unjudged).length ? { unjudged } : {}),
+    ...(Object.keys(notKept).length ? { notKept } : {}),
   };
+}
+
+/** `[run, rule, why]` as rule → `run: why; run: why`, in run order. */
+function byRule(whys: ReadonlyArray<readonly [string, string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [run, rule, why] of whys) out[rule] = out[rule] ? `${out[rule]}; ${run}: ${why}` : `${run}: ${why}`;
+  return out;
 }
 
 /** Percent change from a to b; null when a is 0 (or either is missing). */
@@ -461,9 +485,11 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       // no patched run left (inconclusive) judged nothing at all
       // and no patched run may hold it among findings its replay counted and did not keep
       (rule) =>
-        patched.some((r) => r.notKept?.includes(rule))
+        patched.some((r) => r.notKept?.[rule] !== undefined)
           ? 0
           : patched.filter((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)).length,
+      // the same of the base side: a base run that did not keep every finding of the rule may hold it
+      (rule) => base.some((r) => r.notKept?.[rule] !== undefined),
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),

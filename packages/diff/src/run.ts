@@ -85,9 +85,10 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
 
 /**
  * Rules of which the replay counted findings it did not keep (past its cap per rule): which
- * pages they were on is not known, so a base finding of such a rule may be one of them (never
- * fixed), and a new finding may be too (no pass). They join the run's `unjudged` with the
- * reason, and `notKept`. A replay JSON with `findingsDropped` but no breakdown per rule (written
+ * pages they were on is not known. On a patched run a base finding of such a rule may be one of
+ * them (never fixed), and a new finding may be too (no pass); on a base run a patched finding of
+ * it may be one of them (not new). They join the run's `unjudged` with the reason, and `notKept`.
+ * A replay JSON with `findingsDropped` but no breakdown per rule (written
  * before 2026-12-06) may have dropped any rule's.
  */
 function notKept(run: RunData, r: ReplayLike): void {
@@ -95,7 +96,7 @@ function notKept(run: RunData, r: ReplayLike): void {
   const by = r.stats.findingsDroppedByRule;
   const rules = by ? RULES.filter((rule) => (by[rule] ?? 0) > 0) : total > 0 ? [...RULES] : [];
   if (!rules.length) return;
-  run.notKept = rules;
+  const why: Record<string, string> = (run.notKept = {});
   run.findingsNotKept = by ? rules.reduce((n, rule) => n + by[rule]!, 0) : total;
   const unjudged = (run.unjudged ??= []);
   for (const rule of rules) {
@@ -104,6 +105,7 @@ function notKept(run: RunData, r: ReplayLike): void {
       ? `the replay counted ${n} more ${rule} finding${n === 1 ? '' : 's'} than the ${r.findings.filter((f) => f.rule === rule).length} it kept`
       : `the replay counted ${n} finding${n === 1 ? '' : 's'} it did not keep, and does not say of which rules`;
     const reason = `${counted}, so which pages ${n === 1 ? 'it was' : 'they were'} on is not known`;
+    why[rule] = reason;
     const u = unjudged.find((x) => x.rule === rule);
     if (!u) unjudged.push({ rule, reason });
     else {

@@ -32,8 +32,12 @@ export interface RunData {
   unusableEvents?: number;
   /** Rules replay could not judge on this run's trace, and why (replay's verdict `unjudged`); absent when none. */
   unjudged?: Array<{ rule: string; reason: string; unexercised?: boolean }>;
-  /** Rules of which the replay counted findings it did not keep (past its cap per rule); absent when none. Also in `unjudged`. */
-  notKept?: string[];
+  /**
+   * Rules of which the replay counted findings it did not keep (past its cap per rule), each with
+   * why (`the replay counted 1 more mapped-page-removed finding than the 10000 it kept, so which
+   * pages it was on is not known`); absent when none. Also in `unjudged`.
+   */
+  notKept?: Record<string, string>;
   /** How many findings the replay counted and did not keep (absent when none): they count in the `findings` threshold. */
   findingsNotKept?: number;
   /** What the diff should say about this input (a replay JSON that does not say what it judged); absent when nothing. */
@@ -68,6 +72,13 @@ export interface SideInfo {
   unusableEvents: number;
   /** Rules some run of the side could not judge: rule → why, with the runs (absent when every run judged every rule). */
   unjudged?: Record<string, string>;
+  /**
+   * Rules of which some run of the side counted findings its replay did not keep (past replay's
+   * cap per rule): rule → why, with the runs (absent when none). On the base side a patched
+   * finding of such a rule absent from the kept ones is not new (`findings.maybeNew`); on the
+   * patched side a base finding of it is not fixed (`findings.unjudged`).
+   */
+  notKept?: Record<string, string>;
   /** Runs that cannot count (and why); they are left out of everything else. */
   inconclusiveRuns: Array<{ run: string; reasons: string[] }>;
 }
@@ -94,7 +105,11 @@ export interface FindingEntry {
    * nothing. `significant` (p < ALPHA) is what "fixed" needs to be more than a guess.
    */
   chance?: FixedChance;
-  /** A representative finding (the patched one for new/unchanged, the base one for fixed). */
+  /**
+   * A representative finding (the patched one for new/unchanged, the base one for fixed): the
+   * first occurrence, or the first certain one when the first was uncertain — so `certainty` is
+   * `certain` when any occurrence on that side is.
+   */
   example: Finding;
   /** The run the example comes from. */
   exampleRun: string;
@@ -177,6 +192,13 @@ export interface DiffResult {
      * Not fixed. Present only when there are any.
      */
     unjudged?: FindingEntry[];
+    /**
+     * Patched findings absent from every base run's findings, of a rule some base run counted
+     * more findings of than its replay kept (past replay's cap per rule; `base.notKept`): the
+     * base may have had them among those, so they are not new (no regression) and not unchanged
+     * either; one at --fail-on keeps the diff from a pass. Present only when there are any.
+     */
+    maybeNew?: FindingEntry[];
   };
   behaviour: BehaviourRow[];
   latency: LatencyRow[];

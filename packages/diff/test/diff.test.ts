@@ -37,6 +37,13 @@ function run(source: string, findings: Finding[], over: Partial<RunData> = {}): 
   };
 }
 
+/** A replay result as diff reads it: these findings, and stats (the findings it counted and did not keep, ...). */
+const replayed = (findings: Finding[], stats: Partial<ReplayLike['stats']> = {}): ReplayLike => ({
+  verdict: { status: findings.length ? 'findings' : 'clean', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
+  findings,
+  stats: { events: 100, ops: 50, gaps: 0, byOp: {}, ...stats } as ReplayLike['stats'],
+});
+
 describe('diffRuns: findings', () => {
   it('a finding only the patched side has is new and a regression', () => {
     const d = diffRuns([run('a', [])], [run('b', [finding()])]);
@@ -89,11 +96,6 @@ describe('diffRuns: findings', () => {
   it('a base finding absent from the findings a patched replay kept, past its cap per rule, is not fixed', () => {
     // replay keeps 10000 findings per rule and counts the rest: the base's race on index 4 may be
     // among the patched run's uncounted ones (it was, in the trace this stands for)
-    const replayed = (findings: Finding[], stats: Partial<ReplayLike['stats']> = {}): ReplayLike => ({
-      verdict: { status: findings.length ? 'findings' : 'clean', inconclusive: [], unusableEvents: 0, gaps: 0, unjudged: [] },
-      findings,
-      stats: { events: 100, ops: 50, gaps: 0, byOp: {}, ...stats } as ReplayLike['stats'],
-    });
     const base = runFromReplay(replayed([finding(), finding({ index: 4 }), finding({ rule: 'stale-data' })]), 'a');
     const capped = runFromReplay(replayed([finding(), finding()], { findingsDropped: 1, findingsDroppedByRule: { 'mapped-page-removed': 1 } }), 'b');
     const d = diffRuns([base], [capped]);
@@ -114,6 +116,62 @@ describe('diffRuns: findings', () => {
     );
     // nothing dropped: as before
     expect(diffRuns([base], [runFromReplay(replayed([finding()], { findingsDropped: 0 }), 'b')]).findings.fixed).toHaveLength(2);
+  });
+
+  it('a patched finding absent from the findings a base replay kept, past its cap per rule, is not new', () => {
+    // the same replays as above, the sides swapped: the base kept 2 (10000 in kreplay replay) of 3
+    // mapped-page-removed findings, so its race on index 4 may be among the one it only counted
+    const capped = runFromReplay(replayed([finding(), finding()], { findingsDropped: 1, findingsDroppedByRule: { 'mapped-page-removed': 1 } }), 'a');
+    const patched = runFromReplay(replayed([finding(), finding({ index: 4 }), finding({ rule: 'stale-data', index: 4 })]), 'b');
+    const d = diffRuns([capped], [patched]);
+    expect(d.findings.maybeNew?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4']);
+    // a rule the base dropped nothing of: what it kept is all it found, so still new (a regression)
+    expect(d.findings.new.map((e) => e.key)).toEqual(['stale-data 8:0/c 4']);
+    expect(d.findings.unchanged.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 3']);
+    expect(d.verdict).toBe('regression');
+    expect(d.reasons).toEqual(['new error stale-data on 8:0/c index 4 (1× in 1 patched run)']);
+    expect(d.base.notKept).toEqual({
+      'mapped-page-removed': 'a: the replay counted 1 more mapped-page-removed finding than the 2 it kept, so which pages it was on is not known',
+    });
+    expect(d.patched.notKept).toBeUndefined();
+    // without the stale-data race it is no regression (the finding may be the base's), and the verdict has no reason
+    const only = diffRuns([capped], [runFromReplay(replayed([finding({ index: 4 })]), 'b')]);
+    expect(only.verdict).toBe('no-regression');
+    expect(only.findings.new).toEqual([]);
+    expect(only.findings.maybeNew).toHaveLength(1);
+    // another base run that kept all it found does not make it new: the first may hold it
+    const two = diffRuns([capped, runFromReplay(replayed([finding()]), 'c')], [runFromReplay(replayed([finding({ index: 4 })]), 'b')]);
+    expect(two.findings.new).toEqual([]);
+    expect(two.findings.maybeNew?.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4']);
+    // nothing dropped, or another rule's findings dropped: the base kept and lacks it, so it is new
+    for (const stats of [{ findingsDropped: 0 }, { findingsDropped: 5, findingsDroppedByRule: { 'stale-data': 5 } }]) {
+      const whole = diffRuns([runFromReplay(replayed([finding(), finding()], stats), 'a')], [runFromReplay(replayed([finding({ index: 4 })]), 'b')]);
+      expect(whole.findings.new.map((e) => e.key)).toEqual(['mapped-page-removed 8:0/c 4']);
+      expect(whole.findings.maybeNew).toBeUndefined();
+      expect(whole.verdict).toBe('regression');
+    }
+    // gaps and unjudged rules on the base side still leave it new: only findings counted past the cap were certainly raised
+    const blind = {
+      unjudged: [{ rule: 'mapped-page-removed', reason: 'the trace shows no PTE changes' }],
+      stats: { events: 100, ops: 50, gaps: 2, unknown: 0 },
+    };
+    expect(diffRuns([run('a', [], blind)], [run('b', [finding({ index: 4 })])]).findings.new).toHaveLength(1);
+  });
+
+  it('a finding class is certain when any occurrence of it is, and shows a certain one', () => {
+    // the first race on the page behind lost events (uncertain), a later one certain: it certainly happened
+    const unsure = finding({ certainty: 'uncertain', explanation: 'Uncertain: the ring buffer lost 3 events', ts: 1n });
+    const sure = finding({ ts: 2n });
+    const d = diffRuns([run('a', [])], [run('b', [unsure, sure])]);
+    expect(d.findings.new[0]).toMatchObject({ certainty: 'certain', patched: 2, example: { ts: 2n } });
+    // across runs, and for the base side's classes too
+    const across = diffRuns([run('a1', [unsure]), run('a2', [sure])], [run('b', [])]);
+    expect(across.findings.fixed[0]).toMatchObject({ certainty: 'certain', base: 2, baseRuns: 2, exampleRun: 'a2' });
+    // only uncertain occurrences: uncertain, the first shown
+    expect(diffRuns([run('a', [])], [run('b', [unsure, { ...unsure, ts: 3n }])]).findings.new[0]).toMatchObject({
+      certainty: 'uncertain',
+      example: { ts: 1n },
+    });
   });
 
   it('the findings threshold counts the findings a replay counted and did not keep', () => {

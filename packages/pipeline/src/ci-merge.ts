@@ -37,8 +37,19 @@ const SummarySchema = z
           unjudged: z.array(z.string()).optional(),
           patchedLeftOut: z.number().int().positive().optional(),
           thresholdsNotJudged: z.array(z.string()).min(1).optional(),
+          notJudgedNew: z
+            .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1) })
+            .strict()
+            .optional(),
           findings: z
-            .object({ new: z.number(), fixed: z.number(), fixedByChance: z.number().optional(), unchanged: z.number(), unjudged: z.number().optional() })
+            .object({
+              new: z.number(),
+              fixed: z.number(),
+              fixedByChance: z.number().optional(),
+              unchanged: z.number(),
+              unjudged: z.number().optional(),
+              maybeNew: z.number().optional(),
+            })
             .strict(),
           files: z.array(z.string()),
         })

@@ -43,6 +43,7 @@ import {
   fixedCount,
   groupFindingsSaid,
   groupShortfall,
+  notJudgedNew,
   reportToHtml,
   verdictWord,
   unjudgedCount,
@@ -102,14 +103,24 @@ export interface CiGroupResult {
   patchedLeftOut?: number;
   /** `--max-regression` thresholds the diff could not compare (absent when none): no regression then is not a pass either. */
   thresholdsNotJudged?: string[];
-  /** `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged; absent when none). */
-  findings: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
+  /**
+   * Patched findings at --fail-on the base side may have had among the findings its replay
+   * counted and did not keep, and their rules (absent when none): no regression then is not a
+   * pass either.
+   */
+  notJudgedNew?: { findings: number; rules: string[] };
+  /**
+   * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);
+   * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); each absent when none.
+   */
+  findings: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number };
   files: string[];
 }
 
 /** What summary.json records of one workload's diff (`files`: its reports, relative to the output folder). */
 export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroupResult {
   const notJudged = d.thresholds.filter((t) => t.judged === false && !t.exceeded).map((t) => t.metric);
+  const notNew = notJudgedNew(d);
   return {
     name,
     verdict: d.verdict,
@@ -121,12 +132,14 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     ...(d.patched.unjudged ? { unjudged: Object.keys(d.patched.unjudged) } : {}),
     ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
     ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
+    ...(notNew ? { notJudgedNew: notNew } : {}),
     findings: {
       new: d.findings.new.length,
       fixed: d.findings.fixed.length,
       ...(d.findings.fixed.some(fixedByChance) ? { fixedByChance: d.findings.fixed.filter(fixedByChance).length } : {}),
       unchanged: d.findings.unchanged.length,
       ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
+      ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
     },
     files,
   };
@@ -476,7 +489,7 @@ export function ciSummaryText(r: CiResult): string {
       : verdictWord(
           r,
           short.length
-            ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side${short.some((g) => g.thresholdsNotJudged?.length) ? ', or thresholds not judged' : ''}`
+            ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side${short.some((g) => g.thresholdsNotJudged?.length) ? ', or thresholds not judged' : ''}${short.some((g) => g.notJudgedNew) ? ', or findings not judged new' : ''}`
             : undefined,
         );
   const lines = [

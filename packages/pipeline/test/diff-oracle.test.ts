@@ -13,17 +13,21 @@
  *   reason in its verdict) or its workload exited non-zero;
  * - findings match by rule, file (dev/ino) and index, the workload's test file under any device
  *   number (a run whose meta.json names no test file names it by its dev/ino);
- *   new: in no counting base run; unchanged: on both sides; fixed: in no counting patched run
- *   while some counting patched run judged the rule and has no gap and no unusable event;
- *   unjudged otherwise;
+ *   new: in no counting base run, and no counting base run counted findings of its rule it did
+ *   not keep (replay's cap per rule) — else not judged new (`maybeNew`); unchanged: on both
+ *   sides; fixed: in no counting patched run while some counting patched run judged the rule
+ *   and has no gap and no unusable event, and no counting patched run counted findings of the
+ *   rule it did not keep; unjudged otherwise;
  * - inconclusive when a side has no counting run or the counting runs of the two sides name
  *   different workloads (runs naming none left out; a side none of whose runs names one is
  *   not compared); else regression when a new finding
- *   reaches --fail-on or a threshold is exceeded; else no regression;
+ *   reaches --fail-on or a threshold is exceeded (the findings threshold counting the findings
+ *   not kept); else no regression;
  * - exit 2 / 1 / 0 for inconclusive / regression / no regression;
  * - a pass only when no regression, and the patched side has no gap, no unusable event, no run
- *   left out, no rule it could not judge (but rules no counting run of either side exercised),
- *   and every threshold was judged.
+ *   left out, no rule it could not judge (but rules no counting run of either side exercised; a
+ *   rule some of its runs counted findings of past the cap is not judged), no finding at
+ *   --fail-on not judged new, and every threshold was judged.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -70,6 +74,8 @@ interface GenRun {
   unusable: number;
   unjudged: Array<{ rule: RuleId; unexercised: boolean }>;
   findings: GenFinding[];
+  /** Rules of which the replay counted one finding past its cap and did not keep it. */
+  dropped: RuleId[];
   workload?: string;
   exitCode?: number | null;
   testDev?: string;
@@ -104,6 +110,7 @@ const runArb: fc.Arbitrary<GenRun> = fc
       },
     ),
     findings: fc.array(findingArb, { maxLength: 4 }),
+    dropped: fc.oneof({ weight: 5, arbitrary: fc.constant([] as RuleId[]) }, { weight: 1, arbitrary: fc.subarray(ENGINE_RULES, { minLength: 1 }) }),
     workload: fc.option(fc.oneof({ weight: 5, arbitrary: fc.constant('odirect-race') }, { weight: 1, arbitrary: fc.constant('truncate-racer') }), {
       nil: undefined,
       freq: 6,
@@ -119,6 +126,8 @@ const runArb: fc.Arbitrary<GenRun> = fc
     ...r,
     // an unexercised rule is one the trace never shows the trigger of: it has no finding of it
     findings: r.findings.filter((f) => !r.unjudged.some((u) => u.unexercised && u.rule === f.rule)),
+    // and none past the cap; a replay that dropped findings of a rule kept some (the cap's worth)
+    dropped: r.dropped.filter((rule) => !r.unjudged.some((u) => u.unexercised && u.rule === rule) && r.findings.some((f) => f.rule === rule)),
   }));
 
 const histogram = (xs: number[]) => {
@@ -172,6 +181,7 @@ function replayOf(r: GenRun): ReplayLike {
       ops: r.ops,
       gaps: r.gaps,
       byOp: { fault_begin: r.faults },
+      ...(r.dropped.length ? { findingsDropped: r.dropped.length, findingsDroppedByRule: Object.fromEntries(r.dropped.map((rule) => [rule, 1])) } : {}),
       latency: r.faultSamples.length ? { fault: histogram(r.faultSamples) } : {},
     },
     trace: { firstTs: 0n, lastTs: BigInt(r.spanNs) },
@@ -190,11 +200,11 @@ const counts = (r: GenRun) => r.reasons.length === 0 && r.events > 0 && r.ops > 
 const onTestFile = (f: GenFinding, r: GenRun, all: GenRun[]) =>
   r.testDev !== undefined ? f.file === `${r.testDev}/c` : all.some((o) => o.testDev !== undefined && f.file === `${o.testDev}/c`);
 const keyOf = (f: GenFinding, r: GenRun, all: GenRun[]) => `${f.rule} ${onTestFile(f, r, all) ? 'TEST' : f.file} ${f.index}`;
-const judges = (r: GenRun, rule: RuleId) => !r.unjudged.some((u) => u.rule === rule);
+const judges = (r: GenRun, rule: RuleId) => !r.unjudged.some((u) => u.rule === rule) && !r.dropped.includes(rule);
 const reaches = (sev: Severity, failOn: string) => failOn !== 'never' && (sev === 'error' || (failOn === 'warning' && sev === 'warning'));
 
 interface Expected {
-  status: Map<string, 'new' | 'fixed' | 'unchanged' | 'unjudged'>;
+  status: Map<string, 'new' | 'fixed' | 'unchanged' | 'unjudged' | 'maybeNew'>;
   verdict: DiffResult['verdict'];
   exit: number;
   pass: boolean;
@@ -215,9 +225,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const status: Expected['status'] = new Map();
   for (const [k, f] of inBase) {
     if (inPatched.has(k)) status.set(k, 'unchanged');
-    else status.set(k, patched.some((p) => judges(p, f.rule) && p.gaps === 0 && p.unusable === 0) ? 'fixed' : 'unjudged');
+    else
+      status.set(
+        k,
+        patched.some((p) => judges(p, f.rule) && p.gaps === 0 && p.unusable === 0) && !patched.some((p) => p.dropped.includes(f.rule)) ? 'fixed' : 'unjudged',
+      );
   }
-  for (const k of inPatched.keys()) if (!inBase.has(k)) status.set(k, 'new');
+  for (const [k, f] of inPatched) if (!inBase.has(k)) status.set(k, base.some((b) => b.dropped.includes(f.rule)) ? 'maybeNew' : 'new');
 
   let inconclusive = base.length === 0 || patched.length === 0;
   if (!inconclusive) {
@@ -228,7 +242,7 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const th: Expected['thresholds'] = new Map();
   for (const [metric, pct] of thresholds) {
     if (metric === 'findings') {
-      const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.findings.length, 0) / rs.length;
+      const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.findings.length + r.dropped.length, 0) / rs.length;
       th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(mean(base), mean(patched), pct) });
     } else if (metric === 'faults') {
       const span = (rs: GenRun[]) => rs.reduce((s, r) => s + r.spanNs, 0);
@@ -251,13 +265,17 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   let regression = [...status].some(([k, s]) => s === 'new' && reaches(SEVERITY[inPatched.get(k)!.rule]!, failOn));
   if ([...th.values()].some((t) => t.exceeded)) regression = true;
   const verdict: DiffResult['verdict'] = inconclusive ? 'inconclusive' : regression ? 'regression' : 'no-regression';
-  const everywhereUnexercised = (rule: RuleId) => [...base, ...patched].every((r) => r.unjudged.some((u) => u.rule === rule && u.unexercised));
-  const blind = patched.some((r) => r.unjudged.some((u) => !everywhereUnexercised(u.rule)));
+  // a rule a run counted findings of past the cap is not judged there, whatever else it says of it
+  const everywhereUnexercised = (rule: RuleId) =>
+    [...base, ...patched].every((r) => r.unjudged.some((u) => u.rule === rule && u.unexercised) && !r.dropped.includes(rule));
+  const blind = patched.some((r) => r.unjudged.some((u) => !everywhereUnexercised(u.rule)) || r.dropped.length > 0);
+  const maybeNew = [...status].some(([k, s]) => s === 'maybeNew' && reaches(SEVERITY[inPatched.get(k)!.rule]!, failOn));
   const pass =
     verdict === 'no-regression' &&
     patched.every((r) => r.gaps === 0 && r.unusable === 0) &&
     patched.length === patchedAll.length &&
     !blind &&
+    !maybeNew &&
     [...th.values()].every((t) => t.judged);
   return { status, verdict, exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0, pass, thresholds: th };
 }
@@ -298,7 +316,7 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         const want = oracle(c.base, c.patched, c.failOn, c.thresholds);
         const d = diffOf(c);
         const got = new Map<string, string>();
-        for (const s of ['new', 'fixed', 'unchanged', 'unjudged'] as const)
+        for (const s of ['new', 'fixed', 'unchanged', 'unjudged', 'maybeNew'] as const)
           for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
         expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
         expect(d.verdict).toBe(want.verdict);
@@ -359,6 +377,14 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         else if (v === 'regression') expect(attr('failures')).toBeGreaterThan(0);
         else if (v === 'inconclusive') expect(attr('errors')).toBeGreaterThan(0);
         else expect(attr('failures') + attr('errors') === 0 && attr('skipped') > 0).toBe(true);
+        // and JUnit's counts are its testcases': failing, erring and skipped ones
+        const cases = junit.split('<testcase ').slice(1);
+        expect([attr('tests'), attr('failures'), attr('errors'), attr('skipped')]).toEqual([
+          cases.length,
+          cases.filter((x) => x.includes('<failure ')).length,
+          cases.filter((x) => x.includes('<error ')).length,
+          cases.filter((x) => x.includes('<skipped ')).length,
+        ]);
 
         const sarif = JSON.parse(diffToSarif(d)) as {
           runs: Array<{
@@ -398,6 +424,7 @@ const quiet = (over: Partial<GenRun> = {}): GenRun => ({
   unusable: 0,
   unjudged: [],
   findings: [],
+  dropped: [],
   faults: 0,
   spanNs: 1e9,
   faultSamples: [],

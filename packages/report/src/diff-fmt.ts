@@ -1,6 +1,7 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { patchedShortfall, traceHoles } from './util.js';
+import { reachesFailOn } from '@kreplay/core';
+import { notJudgedCounts, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -13,24 +14,55 @@ export function verdictWord(d: Pick<DiffResult, 'verdict'>, shortfall?: string):
   return shortfall ? `no regression in what the traces show, but ${shortfall}: not a pass` : 'no regression';
 }
 
+/** What a diff judges against: its findings, thresholds, patched side's holes and the base side's findings not kept. */
+type Judged = Pick<DiffResult, 'patched' | 'thresholds' | 'findings' | 'failOn'>;
+
+/**
+ * Patched findings at --fail-on that may be new (`findings.maybeNew`) and their rules (undefined
+ * when none): were they new, the diff would be a regression, so it is not a pass.
+ */
+export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[] } | undefined {
+  const at = (d.findings.maybeNew ?? []).filter((e) => reachesFailOn(e.severity, d.failOn));
+  return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))] } : undefined;
+}
+
 /**
  * Why a diff's "no regression" is not a pass (undefined when nothing keeps it from one): its
- * patched side's holes, runs left out and unjudged rules, and thresholds it could not compare.
+ * patched side's holes, runs left out and unjudged rules, findings at --fail-on not judged new,
+ * and thresholds it could not compare.
  */
-export function diffShortfall(d: Pick<DiffResult, 'patched' | 'thresholds'>): string | undefined {
+export function diffShortfall(d: Judged): string | undefined {
   const notJudged = d.thresholds.filter((t) => !t.judged && !t.exceeded).map((t) => t.metric);
-  const parts = [patchedShortfall(d.patched), ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : [])].filter((p) => p !== undefined);
+  const parts = [
+    patchedShortfall(d.patched),
+    notJudgedNewSaid(notJudgedNew(d)),
+    ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : []),
+  ].filter((p) => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** A diff's verdict in words, its patched side's holes, unjudged rules and thresholds it could not compare said. */
-export function diffVerdictSaid(d: Pick<DiffResult, 'verdict' | 'patched' | 'thresholds'>): string {
+/** A diff's verdict in words, its patched side's holes, unjudged rules, findings not judged new and thresholds it could not compare said. */
+export function diffVerdictSaid(d: Judged & Pick<DiffResult, 'verdict'>): string {
   return verdictWord(d, diffShortfall(d));
 }
 
-/** `, 2 not judged on the patched side` after a diff's finding counts ('' when none). */
+/** `, 2 not judged on the patched side, 1 not judged new` after a diff's finding counts ('' when none). */
 export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
-  return d.findings.unjudged?.length ? `, ${d.findings.unjudged.length} not judged on the patched side` : '';
+  return notJudgedCounts({ unjudged: d.findings.unjudged?.length, maybeNew: d.findings.maybeNew?.length });
+}
+
+/**
+ * Why a patched finding absent from the base side is not new: a base run counted more findings of
+ * its rule than its replay kept, and it may be among those.
+ */
+export function maybeNewWhy(d: Pick<DiffResult, 'base'>, e: Pick<FindingEntry, 'rule'>): string {
+  const why = d.base.notKept?.[e.rule];
+  return `not judged new: the base side may have had it among the ${e.rule} findings its replay counted and did not keep${why ? ` (${why})` : ''}`;
+}
+
+/** ` (certain)` / ` (uncertain)`: a finding's certainty as the formats name it after its page. */
+export function certaintySaid(e: Pick<FindingEntry, 'certainty'>): string {
+  return ` (${e.certainty})`;
 }
 
 /**

@@ -5,7 +5,19 @@
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
-import { chanceSaid, diffShortfall, diffVerdictSaid, fixedByChance, fixedCount, fmtChange, unjudgedCount, unjudgedWhy, where } from './diff-fmt.js';
+import {
+  certaintySaid,
+  chanceSaid,
+  diffShortfall,
+  diffVerdictSaid,
+  fixedByChance,
+  fixedCount,
+  fmtChange,
+  maybeNewWhy,
+  unjudgedCount,
+  unjudgedWhy,
+  where,
+} from './diff-fmt.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -27,6 +39,7 @@ export function diffToJunit(d: DiffResult): string {
     ['fixed', d.findings.fixed],
     ['unchanged', d.findings.unchanged],
     ['not judged on patched', d.findings.unjudged ?? []],
+    ['not judged new', d.findings.maybeNew ?? []],
   ];
   let failures = 0;
   let skipped = 0;
@@ -36,15 +49,17 @@ export function diffToJunit(d: DiffResult): string {
       const body = escapeXml(
         `${state === 'fixed' ? `${chanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
+      // the certainty in the message, not the name: a testcase's name is its identity from run to run
       if (state === 'new' && failing(d, e)) {
         failures++;
         cases.push(
-          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
+          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched${certaintySaid(e)}: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
         );
-      } else if (state === 'not judged on patched') {
+      } else if (state === 'not judged on patched' || (state === 'not judged new' && failing(d, e))) {
         skipped++;
+        const why = state === 'not judged new' ? `${maybeNewWhy(d, e)}: ${title(e)}${certaintySaid(e)}` : unjudgedWhy(d, e);
         cases.push(
-          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <skipped message="${escapeXml(unjudgedWhy(d, e))}"/>\n      <system-out>${body}</system-out>\n    </testcase>`,
+          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <skipped message="${escapeXml(why)}"/>\n      <system-out>${body}</system-out>\n    </testcase>`,
         );
       } else {
         cases.push(`    <testcase classname="kreplay.diff.findings" name="${name}">\n      <system-out>${body}</system-out>\n    </testcase>`);
@@ -111,14 +126,16 @@ const SARIF_LEVEL = { error: 'error', warning: 'warning', note: 'note' } as cons
 export function diffToSarif(d: DiffResult): string {
   const rules = new Map<string, { id: string; shortDescription: { text: string }; fullDescription?: { text: string } }>();
   const results: unknown[] = [];
-  const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent' | undefined) => {
+  // `said`: what a result with no baseline state is (not judged on patched, or not judged new)
+  const add = (e: FindingEntry, baselineState: 'new' | 'unchanged' | 'absent' | undefined, said = unjudgedWhy(d, e), seen = false) => {
     rules.set(e.rule, { id: e.rule, shortDescription: { text: RULE_HELP[e.rule].short }, fullDescription: { text: RULE_HELP[e.rule].full } });
     results.push({
       ruleId: e.rule,
-      level: baselineState === 'absent' || baselineState === undefined ? 'none' : SARIF_LEVEL[e.severity],
+      // a finding the patched side has (new, unchanged, or not judged new) at its severity; one it lacks at none
+      level: baselineState === 'new' || baselineState === 'unchanged' || seen ? SARIF_LEVEL[e.severity] : 'none',
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? `${fixedByChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : unjudgedWhy(d, e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? `${fixedByChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -137,6 +154,8 @@ export function diffToSarif(d: DiffResult): string {
   for (const e of d.findings.fixed) add(e, 'absent');
   // not fixed, and not in both either: reported at level none with no baseline claim
   for (const e of d.findings.unjudged ?? []) add(e, undefined);
+  // in patched, and perhaps in what the base did not keep: no baseline claim either way
+  for (const e of d.findings.maybeNew ?? []) add(e, undefined, maybeNewWhy(d, e), true);
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     const id = `threshold/${t.metric}`;
     rules.set(id, { id, shortDescription: { text: `${t.metric} grew beyond the allowed ${t.maxPct}%` } });
@@ -180,10 +199,11 @@ export function diffToGithub(d: DiffResult): string {
     const c = e.example.events[0];
     const loc = c ? `file=${escapeProperty(c.source)},line=${c.line},` : '';
     lines.push(
-      `::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}`)}::${escapeData(`${why ? `${why}\n` : ''}${e.example.message}\n${e.example.explanation}`)}`,
+      `::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}${certaintySaid(e)}`)}::${escapeData(`${why ? `${why}\n` : ''}${e.example.message}\n${e.example.explanation}`)}`,
     );
   };
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
+  for (const e of d.findings.maybeNew ?? []) annotate('warning', e, 'kreplay diff not judged new', maybeNewWhy(d, e));
   for (const e of d.findings.fixed) annotate('notice', e, fixedByChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
   for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched');
   for (const t of d.thresholds.filter((x) => x.exceeded)) {

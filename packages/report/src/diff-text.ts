@@ -1,7 +1,20 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import { printable, type Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import { chanceSaid, diffVerdictSaid, fixedCount, fixedTag, fmtChange, fmtRate, pad, unjudgedCount, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
+import {
+  chanceSaid,
+  diffVerdictSaid,
+  fixedCount,
+  fixedTag,
+  fmtChange,
+  fmtRate,
+  maybeNewWhy,
+  pad,
+  unjudgedCount,
+  unjudgedWhy,
+  verdictWord,
+  where,
+} from './diff-fmt.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -63,6 +76,11 @@ export function diffToText(d: DiffResult): string {
   const f = d.findings;
   out.push(`Findings: ${f.new.length} new, ${fixedCount(d)}, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
   for (const e of f.new) out.push(...entry('NEW', e));
+  // Absent from what the base side kept, which is not all it found: not new, and in full as new ones are.
+  for (const e of f.maybeNew ?? []) {
+    const [head, message, ...rest] = entry('NEW?', e);
+    out.push(head!, message!, `            ${maybeNewWhy(d, e)}`, ...rest);
+  }
   // Fixed and unchanged ones briefly: the message and where the base run showed it.
   for (const e of f.fixed) {
     const c = e.example.events[e.example.events.length - 1];

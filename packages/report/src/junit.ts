@@ -1,6 +1,7 @@
 /**
  * JUnit XML: one testsuite per replayed trace, one testcase per replay rule; each finding
- * at or above `--fail-on` is a <failure> of its rule's testcase, findings below it are
+ * at or above `--fail-on` is a <failure> of its rule's testcase (the `failures` counts count
+ * the failing testcases, as JUnit's do, not the findings), findings below it are
  * listed in the testcase's <system-out>. CI systems (GitLab, Jenkins, GitHub test
  * reporters) show failing rules where they show failing tests.
  */
@@ -31,7 +32,8 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
     const mine = r.findings.filter((f) => f.rule === rule);
     const failing = mine.filter((f) => reaches(f, failOn));
     const passing = mine.filter((f) => !reaches(f, failOn));
-    failures += failing.length;
+    // JUnit's `failures` counts failing testcases: a rule with 3 findings at --fail-on is one
+    if (failing.length) failures++;
     const inner: string[] = [];
     const skip = failing.length ? undefined : notPassed(rule);
     if (skip) {

@@ -20,7 +20,7 @@ import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { FindingClass, ReportModel } from './html/report.js';
 import type { FindingWindow } from './html/window.js';
 
-export type RaceState = 'new' | 'fixed' | 'unchanged' | 'unjudged';
+export type RaceState = 'new' | 'fixed' | 'unchanged' | 'unjudged' | 'maybe-new';
 
 /** One task's part in a race: its name and the function it was in. */
 export interface RaceRole {
@@ -150,6 +150,10 @@ export function raceSections(m: ReportModel): RaceSection[] {
         ['unchanged', 'In both', d.findings.unchanged],
         // only when there are any: base findings the patched side could not have shown
         ...(d.findings.unjudged?.length ? ([['unjudged', 'Not judged on patched (not fixed)', d.findings.unjudged]] as const) : []),
+        // only when there are any: patched findings the base side may have had among those it did not keep
+        ...(d.findings.maybeNew?.length
+          ? ([['maybe-new', 'Not judged new (the base side did not keep every finding of the rule)', d.findings.maybeNew]] as const)
+          : []),
       ] as const
     ).map(([state, heading, entries]) => ({
       heading,

@@ -36,6 +36,7 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
             fixed: d.findings.fixed.length,
             unchanged: d.findings.unchanged.length,
             ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
+            ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
             warnings: d.warnings,
           },
         }

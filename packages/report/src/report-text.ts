@@ -89,9 +89,11 @@ export function reportToText(m: ReportModel): string {
   const lines: string[] = [];
   const d = m.diff;
   if (d) {
-    const [fresh, fixed, same, blind] = sections as [RaceSection, RaceSection, RaceSection, RaceSection | undefined];
+    const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
+    const blind = sections.find((s) => s.state === 'unjudged');
+    const maybe = sections.find((s) => s.state === 'maybe-new');
     lines.push(
-      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ', byChance(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}`,
+      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ', byChance(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}${maybe ? `, ${sectionCount(maybe, 'not judged new ')}` : ''}`,
     );
     for (const side of ['base', 'patched'] as const) {
       lines.push(

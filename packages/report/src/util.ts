@@ -206,17 +206,40 @@ export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<s
 }
 
 /**
- * A `kreplay ci` group's finding counts as people read them: base findings the patched side
- * could not judge are neither fixed nor gone, so they are said beside the others, and fixed ones
- * whose absence could be chance (diff-fmt.ts `fixedByChance`) are counted apart.
+ * `, 2 not judged on the patched side, 1 not judged new` after a diff's (or a ci group's) finding
+ * counts (`''` when neither): base findings the patched side could not judge are neither fixed
+ * nor gone, and patched findings the base side may have had among the findings its replay did
+ * not keep are neither new nor unchanged.
  */
-export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number }): string {
-  return `${f.new} new, ${f.fixed} fixed${f.fixedByChance ? ` (${f.fixedByChance} of them on too few runs to tell from chance)` : ''}, ${f.unchanged} unchanged findings${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}`;
+export function notJudgedCounts(f: { unjudged?: number; maybeNew?: number }): string {
+  return `${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}${f.maybeNew ? `, ${f.maybeNew} not judged new` : ''}`;
 }
 
 /**
- * `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts), and the
- * `--max-regression` thresholds its diff could not compare: the group's summary test has no
+ * A `kreplay ci` group's finding counts as people read them: base findings the patched side
+ * could not judge are neither fixed nor gone, and patched findings not judged new neither new
+ * nor unchanged, so they are said beside the others (`notJudgedCounts`), and fixed ones whose
+ * absence could be chance (diff-fmt.ts `fixedByChance`) are counted apart.
+ */
+export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number }): string {
+  return `${f.new} new, ${f.fixed} fixed${f.fixedByChance ? ` (${f.fixedByChance} of them on too few runs to tell from chance)` : ''}, ${f.unchanged} unchanged findings${notJudgedCounts(f)}`;
+}
+
+/**
+ * Patched findings at --fail-on that may be new (the base side counted more findings of their
+ * rules than its replay kept): what keeps a diff without new findings from a pass, in its words
+ * (`1 finding not judged new (the base side counted more mapped-page-removed findings than its
+ * replay kept)`; undefined when none).
+ */
+export function notJudgedNewSaid(n: { findings: number; rules: readonly string[] } | undefined): string | undefined {
+  if (!n?.findings) return undefined;
+  return `${plural(n.findings, 'finding')} not judged new (the base side counted more ${n.rules.join(', ')} findings than its replay kept)`;
+}
+
+/**
+ * `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts), the findings
+ * at --fail-on not judged new, and the `--max-regression` thresholds its diff could not
+ * compare: the group's summary test has no
  * threshold subtests to show them (its diff.ktap does), so they are said here.
  */
 export function groupShortfall(g: {
@@ -224,10 +247,12 @@ export function groupShortfall(g: {
   unusableEvents?: { patched: number };
   unjudged?: readonly string[];
   patchedLeftOut?: number;
+  notJudgedNew?: { findings: number; rules: readonly string[] };
   thresholdsNotJudged?: readonly string[];
 }): string | undefined {
   const parts = [
     patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 }),
+    notJudgedNewSaid(g.notJudgedNew),
     ...(g.thresholdsNotJudged?.length ? [`threshold(s) not judged: ${g.thresholdsNotJudged.join(', ')}`] : []),
   ].filter((p): p is string => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;

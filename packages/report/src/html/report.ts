@@ -69,7 +69,7 @@ th{background:#f0f0f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .finding{background:#fff;border:1px solid #ddd;border-left:5px solid #c0392b;border-radius:4px;padding:10px 14px;margin:12px 0}
 .finding.warning{border-left-color:#d68910}.finding.note{border-left-color:#7f8c8d}
 .badge{display:inline-block;font-size:12px;padding:1px 7px;border-radius:9px;margin-right:6px;background:#eee}
-.badge.new{background:#c0392b;color:#fff}.badge.fixed{background:#2e8b3a;color:#fff}.badge.unchanged{background:#7f8c8d;color:#fff}.badge.unjudged{background:#b9770e;color:#fff}
+.badge.new{background:#c0392b;color:#fff}.badge.fixed{background:#2e8b3a;color:#fff}.badge.unchanged{background:#7f8c8d;color:#fff}.badge.unjudged{background:#b9770e;color:#fff}.badge.maybe-new{background:#b9770e;color:#fff}
 .badge.error{background:#fde2e1}.badge.warning{background:#fdebd0}.badge.uncertain{background:#fff3c4}
 .expl{white-space:pre-wrap;margin:6px 0}
 ul.warnings{background:#fff7d6;border:1px solid #e6cf7a;border-radius:6px;padding:8px 8px 8px 28px}
@@ -141,6 +141,7 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
       ['fixed', d.findings.fixed],
       ['unchanged', d.findings.unchanged],
       ['unjudged', d.findings.unjudged ?? []],
+      ['maybe-new', d.findings.maybeNew ?? []],
     ] as Array<[string, FindingEntry[]]>
   ).flatMap(([state, es]) =>
     es.map((e) => [

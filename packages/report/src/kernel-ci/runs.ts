@@ -5,7 +5,7 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
-import { chanceSaid, diffVerdictSaid, fixedByChance } from '../diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedByChance, maybeNewWhy } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -110,19 +110,24 @@ export interface DiffTestOptions {
  * inconclusive diff is MISS, the test and every subtest.
  */
 export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
-  const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged, ...(d.findings.unjudged ?? [])];
+  const all = [...d.findings.new, ...d.findings.fixed, ...d.findings.unchanged, ...(d.findings.unjudged ?? []), ...(d.findings.maybeNew ?? [])];
   const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const unjudged = d.patched.unjudged?.[rule];
-    const why = failing.length > 0 ? undefined : unjudged ? `not judged on the patched side: ${unjudged}` : holes;
+    // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
+    const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    const notNew = maybeNew.length ? `${plural(maybeNew.length, 'finding')} ${maybeNewWhy(d, { rule })}` : undefined;
+    const notJudged = [...(unjudged ? [`not judged on the patched side: ${unjudged}`] : []), ...(notNew ? [notNew] : [])].join('; ');
+    const why = failing.length > 0 ? undefined : notJudged || holes;
     return {
       name: rule,
       status: failing.length > 0 ? 'FAIL' : why ? 'DONE' : 'PASS',
       ...(why ? { reason: why } : {}),
       diagnostics: [
         ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
+        ...(d.findings.maybeNew ?? []).filter(is).flatMap((e) => entryLines('not judged new', e)),
         ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
         ...d.findings.unchanged.filter(is).flatMap((e) => entryLines('unchanged', e)),
         ...(d.findings.unjudged ?? []).filter(is).flatMap((e) => entryLines('not judged on patched', e)),
