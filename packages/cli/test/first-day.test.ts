@@ -48,6 +48,15 @@ describe('a first day with kreplay', () => {
     expect(c.stderr.split('\n')[0]).toBe(`error: ${path.join(dir, 'c.json')}:1: invalid config: patched: missing (expected object)`);
   });
 
+  it("--probes given a capture's meta.json says what it is and how to make a probe map of it", async () => {
+    const r = await runCli(['replay', 'traces/odirect-race/trace.txt.gz', '--probes', 'traces/odirect-race/meta.json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(
+      "error: traces/odirect-race/meta.json:2: this is a capture's meta.json (schema kreplay-capture-meta/1), not a probe map\n" +
+        '  hint: its "probes" object is one: jq .probes traces/odirect-race/meta.json > map.json, then --probes map.json (replay reads the meta.json beside a trace without --probes)\n',
+    );
+  });
+
   it('an output a folder takes no files in (/proc) is exit 3 without telling the user to create the folder that is there', async () => {
     if (!existsSync('/proc/self')) return; // Linux only
     const r = await runCli(['replay', 'traces/odirect-race/trace.txt.gz', '--out', '/proc/kreplay-first-day.txt']);
