@@ -24,6 +24,8 @@ describe('a first day with kreplay', () => {
     [['explore', 'fixtures/scenarios/odirect-vs-fault.yaml', '--schedule', 'fixtures'], 'fixtures: cannot read schedule file: it is a folder'],
     [['replay', 'traces'], 'traces: cannot open trace: it is a folder'],
     [['parse', 'no/such/trace.txt'], 'no/such/trace.txt: cannot open trace: no such file'],
+    // a required flag by the name the user types, and what it takes (oclif: "Missing required flag source")
+    [['kernel', 'build'], 'kreplay kernel build: missing required flag --source'],
     // the path once, not again at the end of the sentence
     [['diff', 'no/such/base', 'no/such/patched'], 'no/such/base: no such file or folder'],
     [['report', '--base', 'fixtures/scenarios', '--patched', 'fixtures/scenarios'], 'fixtures/scenarios: the folder holds no trace'],
