@@ -30,7 +30,7 @@ export default {
   // In band the suite keeps 1.2 cores busy (a suite is one core's search or one CLI child at a time),
   // so a second worker uses the idle rest. Measured 2026-12-03 on 2 cores (DEVELOPERS.md, "Test suite
   // time"), four suites, least of 2: 77.2 s in band, 50.5 s with two workers on an otherwise idle
-  // machine; 78.2 / 74.4 s beside another helper's benchmarks. The whole suite passes with two
+  // machine; 78.2 / 74.4 s beside another job's benchmarks. The whole suite passes with two
   // workers at load 6-7, the slowest test (derive.test.ts's multipage pin, 190 s there) within its
   // own 300 s timeout. Larger machines keep jest's default.
   maxWorkers: Math.max(2, availableParallelism() - 1),

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { InputError, stringifyJson } from '@kreplay/core';
+import { InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
@@ -176,9 +176,10 @@ export async function userKernel(imagePath: string, modulesDir?: string): Promis
   try {
     data = await readFile(image);
   } catch (e) {
-    throw new InputError(`cannot read kernel image: ${(e as Error).message}`, {
+    throw new InputError(`cannot read kernel image: ${readErrorWhy(e)}`, {
       file: imagePath,
       hint: 'pass --kernel debian or the path of a bzImage/vmlinux',
+      cause: e,
     });
   }
   const isElf = data.readUInt32BE(0) === 0x7f454c46;

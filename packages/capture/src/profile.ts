@@ -17,6 +17,7 @@ import {
   loadDocument,
   parseDocumentText,
   readDocumentFile,
+  readErrorWhy,
   type DocPath,
   type ParsedDoc,
   type ProbeMap,
@@ -146,7 +147,7 @@ function readRaw(text: string, file: string, seen: readonly string[]): RawProfil
     try {
       baseText = readFileSync(baseFile, 'utf8');
     } catch (e) {
-      throw new InputError(`extends: cannot read ${data.extends}: ${(e as Error).message}`, { file, line });
+      throw new InputError(`extends: cannot read ${data.extends}: ${readErrorWhy(e)}`, { file, line, cause: e });
     }
     const baseRaw = readRaw(baseText, baseFile, [...seen, baseFile]);
     const merged = mergedData(baseRaw);

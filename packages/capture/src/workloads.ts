@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, releaseSeries, shippedPath } from '@kreplay/core';
+import { InputError, readErrorWhy, releaseSeries, shippedPath } from '@kreplay/core';
 import { run } from './tools.js';
 
 /** packages/capture/c, from src/ (tests) and dist/ (built) alike. */
@@ -88,7 +88,7 @@ export async function compileUserProgram(source: string, cacheDir: string): Prom
   try {
     text = await readFile(source);
   } catch (e) {
-    throw new InputError(`cannot read the reproducer: ${(e as Error).message}`, { file: source, hint: 'pass the path of a C source file (--repro prog.c)' });
+    throw new InputError(`cannot read the reproducer: ${readErrorWhy(e)}`, { file: source, hint: 'pass the path of a C source file (--repro prog.c)' });
   }
   const gccVersion = (await run('gcc', ['--version'], { what: 'gcc --version' })).split('\n')[0];
   const dir = join(cacheDir, 'workloads');

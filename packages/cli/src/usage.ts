@@ -97,6 +97,18 @@ export function usageProblem(err: Error, id: string, cmd: Cmd): UsageProblem {
       // eslint-disable-next-line no-control-regex
       .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
       .filter(Boolean);
+    // "Missing required flag source": name it as typed, and say what it takes
+    const missing = lines.map((l) => /^Missing required flag ([\w-]+)$/.exec(l)?.[1]);
+    if (missing.every((m) => m !== undefined)) {
+      const described = missing.map((m) => {
+        const d = (cmd?.flags?.[m] as { description?: string } | undefined)?.description;
+        return `--${m} ${d ? `takes ${d}` : 'VALUE'}`;
+      });
+      return {
+        what: `missing required flag${missing.length > 1 ? 's' : ''} ${missing.map((m) => `--${m}`).join(', ')}`,
+        hint: `${described.join('; ')}; ${help} shows the usage`,
+      };
+    }
     return { what: lines.map((l) => l.replace(/=true\b/g, '')).join('; '), hint: `${help} says which flags go together` };
   }
   return {

@@ -232,7 +232,7 @@ describe('kreplay replay: a capture that recorded lost events in meta.json', () 
     const out = JSON.parse(r.stdout);
     expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 3 });
     expect(out.findings[0].explanation).toContain("the capture's meta.json records 3 kprobe hits the kernel missed");
-    expect(out.warnings.join('\n')).toContain('no finding is not a clean run');
+    expect(out.warnings.join('\n')).toContain('finding nothing is not a clean run');
   });
 
   it('does not call a trace without findings clean when the ring buffer lost events', async () => {

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isNode, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError, readErrorWhy } from './errors.js';
 
 export type DocPath = readonly (string | number)[];
 
@@ -237,7 +237,10 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDoc, schema: S,
   const issue = r.error.issues[0]!;
   const path = issuePath(issue);
   const where = path.length ? path.join('.') : '(top level)';
-  throw new InputError(`invalid ${opts.what}: ${where}: ${issue.message}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
+  // zod says a required key left out as "Invalid input: expected string, received undefined"
+  const expected = (issue as { expected?: string }).expected;
+  const said = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) && expected ? `missing (expected ${expected})` : issue.message;
+  throw new InputError(`invalid ${opts.what}: ${where}: ${said}`, { file: doc.file, line: doc.lineOf(path) ?? 1, hint: opts.hint });
 }
 
 /** Parse and validate text in one call. */
@@ -251,9 +254,7 @@ export async function readDocumentFile(file: string, opts: Pick<DocumentOptions,
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
-    throw new InputError(`cannot read ${opts.what}: ${why}`, { file, hint: opts.hint, cause: e });
+    throw new InputError(`cannot read ${opts.what}: ${readErrorWhy(e)}`, { file, hint: opts.hint, cause: e });
   }
 }
 

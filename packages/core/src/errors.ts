@@ -44,6 +44,32 @@ export function inputExcerpt(text: string, max = 40): string {
   return JSON.stringify(shown).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (shown === text ? '' : '…');
 }
 
+const READ_WHY: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of its path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+};
+
+/**
+ * Why an input file could not be read, in the words every command uses (`no such file`, `it is
+ * a folder`, `permission denied`) rather than Node's (`ENOENT: no such file or directory, open
+ * 'x'`); another error's own message.
+ */
+export function readErrorWhy(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return (code !== undefined ? READ_WHY[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
+}
+
+/** Whether `e` is a failure to open or read an input file that `readErrorWhy` names. */
+export function isReadError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && code in READ_WHY;
+}
+
 export class InputError extends Error {
   readonly file?: string;
   readonly line?: number;

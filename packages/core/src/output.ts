@@ -39,14 +39,24 @@ export const WRITE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT
 export function outputError(file: string, e: unknown): EnvironmentError {
   if (e instanceof EnvironmentError) return e;
   const code = (e as NodeJS.ErrnoException)?.code ?? '';
-  const why = WHY[code] ?? (e instanceof Error ? e.message : String(e));
+  // ENOENT where the folder exists: a file system that makes no files there (/proc, /sys)
+  const folderThere = code === 'ENOENT' && isFolder(path.dirname(file) || '.');
+  const why = folderThere ? `${path.dirname(file) || '.'} takes no new files` : (WHY[code] ?? (e instanceof Error ? e.message : String(e)));
   const hint =
-    code === 'ENOENT'
+    code === 'ENOENT' && !folderThere
       ? `create ${path.dirname(file) || '.'} first, or choose another path`
       : code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG'
         ? 'free some space or write elsewhere'
         : 'choose another path';
   return new EnvironmentError(`cannot write ${file}: ${why}`, hint, { cause: e });
+}
+
+function isFolder(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isSpecial(file: string): boolean {

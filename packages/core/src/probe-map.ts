@@ -15,7 +15,8 @@
  *       { op: invalidate_end, fn: invalidate_inode_pages2_range, args: { ret: { field: arg1, as: signed } } }
  */
 import { z } from 'zod';
-import { loadDocument, parseDocumentWith } from './document.js';
+import { META_SCHEMA_ID } from './contracts/meta.js';
+import { parseDocumentText, readDocumentFile, validateDocument, type ParsedDoc } from './document.js';
 import { InputError } from './errors.js';
 
 /** How a trace field converts into an MmOp field. */
@@ -147,14 +148,30 @@ const DOC = {
   hint: 'a probe map is YAML or JSON: { vmemmapBase?, probes: { <event or kprobe:func>: { op, fn?, args } } }; see kernel-configs/probes/linux-6.1.yaml',
 };
 
+/**
+ * A capture's meta.json given where a probe map goes (`--probes traces/x/meta.json`) would be
+ * refused as "a probe map for another version of kreplay"; say what it is and where its map is.
+ */
+function refuseCaptureMeta(doc: ParsedDoc): void {
+  const data = doc.data as { schema?: unknown } | null;
+  if (typeof data !== 'object' || data === null || data.schema !== META_SCHEMA_ID) return;
+  throw new InputError(`this is a capture's meta.json (schema ${META_SCHEMA_ID}), not a probe map`, {
+    file: doc.file,
+    line: doc.lineOf(['schema']) ?? 1,
+    hint: `its "probes" object is one: jq .probes ${doc.file} > map.json, then --probes map.json (replay reads the meta.json beside a trace without --probes)`,
+  });
+}
+
 /** Parse YAML or JSON text into a ProbeMap; errors name file:line. */
 export function parseProbeMap(text: string, file: string): ProbeMap {
-  return parseDocumentWith(text, file, ProbeMapSchema, DOC).value;
+  const doc = parseDocumentText(text, file, DOC);
+  refuseCaptureMeta(doc);
+  return validateDocument(doc, ProbeMapSchema, DOC);
 }
 
 /** Read a probe map file (`kreplay replay --probes FILE`, kernel-configs/probes/*.yaml). */
 export async function loadProbeMap(file: string): Promise<ProbeMap> {
-  return (await loadDocument(file, ProbeMapSchema, DOC)).value;
+  return parseProbeMap(await readDocumentFile(file, DOC), file);
 }
 
 /** `kprobe:<func>` / `kretprobe:<func>` for a key of either form or an auto-generated event name (`p_<func>_0`, `r_<func>_0`). */

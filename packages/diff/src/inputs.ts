@@ -47,12 +47,12 @@ function tracesUnder(dir: string, depth: number): string[] {
 export function expandInput(input: string): string[] {
   if (input === '-') throw new InputError('diff reads files, not stdin', { hint: 'save the trace or replay result to a file first' });
   if (!existsSync(input)) {
-    throw new InputError(`no such file or folder: ${input}`, { file: input, hint: 'give a trace, a replay result (.json) or a folder of runs' });
+    throw new InputError('no such file or folder', { file: input, hint: 'give a trace, a replay result (.json) or a folder of runs' });
   }
   if (!statSync(input).isDirectory()) return [input];
   const runs = tracesUnder(input, 3);
   if (runs.length === 0) {
-    throw new InputError(`folder holds no trace: ${input}`, {
+    throw new InputError('the folder holds no trace', {
       file: input,
       hint: `expected ${TRACE_NAMES.join(' / ')} in it or in the folders below it (one per run)`,
     });

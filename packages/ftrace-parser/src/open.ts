@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '@kreplay/core/errors';
+import { InputError, readErrorWhy } from '@kreplay/core/errors';
 import { readTraceDatBatches } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
 import type { TraceRecord } from '@kreplay/core';
@@ -21,13 +21,11 @@ async function openFile(path: string): Promise<{ fh: fsp.FileHandle; size: numbe
   try {
     fh = await fsp.open(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new InputError(`cannot open trace: ${what}`, { file: path, hint: 'give the path of a trace file, or - to read stdin', cause: e });
+    throw new InputError(`cannot open trace: ${readErrorWhy(e)}`, { file: path, hint: 'give the path of a trace file, or - to read stdin', cause: e });
   }
   try {
     const st = await fh.stat();
-    if (st.isDirectory()) throw new InputError('cannot open trace: is a directory', { file: path, hint: 'give the path of a trace file' });
+    if (st.isDirectory()) throw new InputError('cannot open trace: it is a folder', { file: path, hint: 'give the path of a trace file' });
     // pipes, FIFOs and files that report no size (tracefs `trace_pipe`, /proc) are read once,
     // front to back: peeking at them would consume what it read
     return { fh, size: st.size, seekable: st.isFile() && st.size > 0 };

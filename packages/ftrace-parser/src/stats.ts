@@ -161,6 +161,14 @@ export function formatStats(st: TraceStats): string {
   const cpus = Object.keys(st.byCpu).length;
   out.push(`${st.source}: ${group(st.lines)} lines, ${group(st.events)} events on ${cpus} CPU${cpus === 1 ? '' : 's'}, ${group(st.gaps)} gaps`);
   if (st.tracer) out.push(`tracer: ${st.tracer}`);
+  // the clock the timestamps were taken on, as the file names it (a trace.dat's record, perf's
+  // `# clockid:` header); replay's certainty depends on it (docs/replay.md, "Trace clocks")
+  const traceClock = st.meta.clock ?? st.meta['perf-clockid'];
+  out.push(
+    traceClock !== undefined
+      ? `trace clock: ${traceClock}`
+      : 'trace clock: not named in the file (tracefs, trace-cmd and perf default to one per CPU; replay takes it from meta.json or --trace-clock)',
+  );
   if (st.firstTs !== null && st.lastTs !== null) {
     const span = st.clock === 'counter' ? `${st.spanNs} ticks` : `${formatTs(st.spanNs ?? 0n, st.clock)} s`;
     out.push(`time: ${formatTs(st.firstTs, st.clock)} .. ${formatTs(st.lastTs, st.clock)} (${span}), timestamps ${st.clock}`);

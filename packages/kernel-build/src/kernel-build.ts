@@ -11,7 +11,7 @@
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { buildResultPath, checkOutputFolder, outputError, readBuildResult, stringifyJson, writeBuildResult } from '@kreplay/core';
+import { buildResultPath, checkOutputFolder, outputError, readBuildResult, readErrorWhy, stringifyJson, writeBuildResult } from '@kreplay/core';
 import { effectiveRequests, findLostOptions, describeActual, mergeConfig, parseConfigFragment, parseDotConfig, type ConfigFragment } from './config.js';
 import { EnvironmentError, InputError, KernelBuildError } from './errors.js';
 import { buildKey, buildMeta, sha256, treeKey, type BaseConfig, type BuildIdentity, type BuildMeta } from './identity.js';
@@ -119,7 +119,7 @@ async function readFragments(files: string[]): Promise<ConfigFragment[]> {
   const out: ConfigFragment[] = [];
   for (const file of files) {
     const text = await fs.readFile(file, 'utf8').catch((e: Error) => {
-      throw new InputError(`cannot read config fragment: ${e.message}`, {
+      throw new InputError(`cannot read config fragment: ${readErrorWhy(e)}`, {
         file,
         hint: 'pass an existing file, e.g. --config-fragment kernel-configs/kreplay.config',
       });

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { stringifyJson } from '@kreplay/core';
+import { readErrorWhy, stringifyJson } from '@kreplay/core';
 import { InputError } from './errors.js';
 import { sha256, type HashedInput } from './identity.js';
 import { run, type RunOptions } from './run.js';
@@ -26,7 +26,7 @@ export async function readPatch(file: string): Promise<PatchFile> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read patch: ${(e as Error).message}`, { file, hint: 'pass an existing unified diff to --patch' });
+    throw new InputError(`cannot read patch: ${readErrorWhy(e)}`, { file, hint: 'pass an existing unified diff to --patch' });
   }
   const lines = text.split('\n');
   const firstDiff = lines.findIndex((l) => /^(diff |--- |Index: )/.test(l));

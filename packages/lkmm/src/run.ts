@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InputError, isInputError } from '@kreplay/core';
+import { InputError, isInputError, readErrorWhy } from '@kreplay/core';
 import { checkLitmus, CheckTimeout, type LitmusResult } from './check.js';
 import type { CStmt, LitmusTest } from './litmus/ast.js';
 import { parseLitmus } from './litmus/parse.js';
@@ -58,7 +58,7 @@ export async function checkFile(job: FileJob): Promise<FileOutcome> {
       return {
         file: job.file,
         ok: false,
-        error: { kind: 'input', message: `cannot read ${job.file}: ${(e as Error).message}`, hint: 'check the path and its permissions' },
+        error: { kind: 'input', message: `cannot read ${job.file}: ${readErrorWhy(e)}`, hint: 'check the path and its permissions' },
       };
     }
     const model = loadModel(job.model);

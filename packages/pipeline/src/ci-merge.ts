@@ -11,7 +11,7 @@
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, readErrorWhy, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -124,7 +124,7 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
       checkJsonDepth(text, file, { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" });
     } catch (e) {
       if (e instanceof InputError) throw e;
-      throw new InputError(`cannot read the shard's ${path.basename(f)}: ${(e as Error).message}`, {
+      throw new InputError(`cannot read the shard's ${path.basename(f)}: ${readErrorWhy(e)}`, {
         file,
         hint: "pass the shard's output folder as its job wrote it",
       });

@@ -475,7 +475,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
           const reason = `the trace.dat holds another ring buffer that was not read (${String(r.value)})`;
           engine.gapEverywhere({ line: r.line, source: r.source, reason });
           warnings.push(
-            `${reason}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; pass --buffer NAME to say which buffer holds the trace (--buffer "" for the top one)`,
+            `${reason}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and finding nothing is not a clean run; pass --buffer NAME to say which buffer holds the trace (--buffer "" for the top one)`,
           );
         }
         if (r.key === 'cpustat' && typeof r.value === 'string') {
@@ -534,7 +534,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       gaps++;
       const reason = `${plural(leftOut, 'event')} another shipped probe map knows ${leftOut === 1 ? 'was' : 'were'} left out of the replay with ${chosen.kernel}'s`;
       allUncertain(engine.findings, `${reason} (${source}), so events that would explain this may be missing.`);
-      warnings.push(`${reason}: replay counts one gap, every finding is uncertain and no finding is not a clean run`);
+      warnings.push(`${reason}: replay counts one gap, every finding is uncertain and finding nothing is not a clean run`);
     }
   }
 
@@ -543,7 +543,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     lost += statDrops;
     const reason = `the trace.dat's CPU stats (trace-cmd's cpustat option) count ${plural(statDrops, 'event')} the ring buffer dropped (commit overruns, or dropped events when not overwriting), which its pages do not mark`;
     allUncertain(engine.findings, `${reason} (${statSource ?? source}), so events that would explain this may be missing.`);
-    warnings.push(`${reason}: every finding is uncertain and no finding is not a clean run`);
+    warnings.push(`${reason}: every finding is uncertain and finding nothing is not a clean run`);
   }
   if (entriesMissing) {
     // Known only at the end, and nowhere in particular: any finding may rest on a fact the lost events changed.
@@ -552,7 +552,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       `${entriesMissing.reason} (${entriesMissing.source}:${entriesMissing.line}), so events that would explain this may be missing.`,
     );
     warnings.push(
-      `${entriesMissing.reason}: every finding is uncertain and no finding is not a clean run (if you removed lines on purpose, delete the header's entries-in-buffer line to say so)`,
+      `${entriesMissing.reason}: every finding is uncertain and finding nothing is not a clean run (if you removed lines on purpose, delete the header's entries-in-buffer line to say so)`,
     );
   }
   const ms = performance.now() - t0;
@@ -634,13 +634,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   // perf shows its lost events only when asked: a trace without them may still have lost some
   if (perfUnsure)
     warnings.push(
-      "this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run; if the trace was printed with `perf script --show-lost-events`, pass --perf-lost-events-shown",
+      "this is `perf script` output, which prints the events perf lost only with --show-lost-events (`perf record` reports lost chunks on its stderr): replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and finding nothing is not a clean run; if the trace was printed with `perf script --show-lost-events`, pass --perf-lost-events-shown",
     );
   if (captureLoss) {
     // the trace's own loss marks (a trace.dat's missed-events counts) count some of the same events
     lost = Math.max(lost, captureLoss.lost + captureLoss.probeMisses);
     warnings.push(
-      `${captureLossReason(captureLoss)}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and no finding is not a clean run`,
+      `${captureLossReason(captureLoss)}: replay counts one gap on every CPU for the whole trace, so findings that rest on the page cache's state are uncertain and finding nothing is not a clean run`,
     );
   }
   if (sorter.late)
@@ -649,7 +649,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
   for (const [rule, { sets, note, example }] of [...engine.tieAvoided].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const why = `${plural(sets, 'set')} of events on several CPUs with ${skew ? 'timestamps within --clock-skew of one another' : 'one timestamp'} (the first at ${note.source}:${note.line}) ${sets === 1 ? 'raises' : 'raise'} ${rule} in an order the timestamps allow, and nothing in the order replayed (there: ${example})`;
-    warnings.push(`${why}: replay cannot tell which order ran, so no ${rule} finding is not a pass`);
+    warnings.push(`${why}: replay cannot tell which order ran, so finding no ${rule} is not a pass`);
     notJudged(rule, why);
   }
   if (engine.tieUnsearched) {
@@ -658,14 +658,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     const why = `${plural(sets, 'set')} of events on several CPUs with ${skew ? 'timestamps within --clock-skew of one another' : 'one timestamp'} (the first at ${note.source}:${note.line}) ${sets === 1 ? 'has' : 'have'} more than ${MAX_TIE_ORDERS} orders the timestamps allow, too many to try, and ${sets === 1 ? 'was' : 'were'} replayed as printed`;
     const rules = ORDER_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
     if (rules.length) {
-      warnings.push(`${why}: replay cannot tell what the other orders raise, so no finding of ${rules.join(', ')} is not a pass`);
+      warnings.push(`${why}: replay cannot tell what the other orders raise, so finding none of ${rules.join(', ')} is not a pass`);
       for (const rule of rules) notJudged(rule, why);
     }
   }
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
-    warnings.push(`${why}: every finding is uncertain, and no finding of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
+    warnings.push(`${why}: every finding is uncertain, and finding none of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
     for (const rule of rules) notJudged(rule, why);
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it

@@ -159,7 +159,7 @@ describe("--kernel auto without meta.json: the trace's own events choose", () =>
     // the PTE it left out may be the one a rule needed: a hole, not a clean run (0 gaps before)
     expect(both.verdict.gaps).toBe(1);
     expect(both.warnings).toContain(
-      "1 event another shipped probe map knows was left out of the replay with linux-6.12's: replay counts one gap, every finding is uncertain and no finding is not a clean run",
+      "1 event another shipped probe map knows was left out of the replay with linux-6.12's: replay counts one gap, every finding is uncertain and finding nothing is not a clean run",
     );
   });
 

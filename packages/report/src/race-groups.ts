@@ -15,7 +15,7 @@
  * Also here: one colour per task for the whole report (a task keeps its colour in every
  * finding and timeline).
  */
-import type { Finding, Severity } from '@kreplay/core';
+import { WORKLOAD_MARKER_PREFIX, type Finding, type Severity } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { FindingClass, ReportModel } from './html/report.js';
 import type { FindingWindow } from './html/window.js';
@@ -68,9 +68,12 @@ export interface RaceSection {
 
 /**
  * The function a cited event was in: a probe's function (`p_filemap_fault_0 (filemap_fault)`
- * → `filemap_fault`), else the event's name (`mm_filemap_delete_from_page_cache`).
+ * → `filemap_fault`), else the event's name (`mm_filemap_delete_from_page_cache`). A marker of
+ * the capture workload (`kreplay: mismatch kind=map_stale …`, the workload's check of what it
+ * read) is in no kernel function: `the workload's mismatch marker`.
  */
 function fnOf(summary: string): string {
+  if (summary.startsWith(WORKLOAD_MARKER_PREFIX)) return `the workload's ${/^\S*/.exec(summary.slice(WORKLOAD_MARKER_PREFIX.length))![0] || 'trace'} marker`;
   return /^\S+ \((?:return of )?([A-Za-z_]\w*)\)/.exec(summary)?.[1] ?? /^\S+/.exec(summary)?.[0] ?? '?';
 }
 

@@ -6,7 +6,7 @@
  * other tasks) are kept as loose stacks: evidence of who else was running.
  */
 import { createReadStream } from 'node:fs';
-import { InputError } from '@kreplay/core';
+import { InputError, isReadError, readErrorWhy } from '@kreplay/core';
 import { LineSource, type ConsoleLine } from './input.js';
 import { parseFrameLine, type Frame } from './frames.js';
 import { isCutHere, isEndMarker, isFollowUp, matchHeader } from './headers.js';
@@ -246,9 +246,8 @@ export async function scanReportFile(file: string, opts: { signal?: AbortSignal 
     }
   } catch (e) {
     if ((e as InputError).name === 'InputError') throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
-      throw new InputError(`cannot read report: ${(e as Error).message}`, { file, hint: 'pass a file with the kernel log (or - for stdin)' });
+    if (isReadError(e)) {
+      throw new InputError(`cannot read report: ${readErrorWhy(e)}`, { file, hint: 'pass a file with the kernel log (or - for stdin)', cause: e });
     }
     throw e;
   }

@@ -24,6 +24,7 @@ import {
   parseDuration,
   parseShard,
   printable,
+  readErrorWhy,
   stringifyJson,
   writeFileAtomic,
 } from '@kreplay/core';
@@ -385,7 +386,7 @@ async function readSchedule(file: string, rule: string | undefined): Promise<Sch
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read schedule file: ${(e as Error).message}`, {
+    throw new InputError(`cannot read schedule file: ${readErrorWhy(e)}`, {
       file,
       hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
     });

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { mergeShards, violationJson } from '@kreplay/explore';
-import { checkJsonDepth, InputError, stringifyJson } from '@kreplay/core';
+import { checkJsonDepth, InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 import { loadScenario } from '@kreplay/mm-model';
 import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
@@ -45,7 +45,7 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
       try {
         text = await readFile(f, 'utf8');
       } catch (e) {
-        throw new InputError(`cannot read shard result: ${(e as Error).message}`, { file: f, hint: 'give the files explore --shard i/n --json wrote' });
+        throw new InputError(`cannot read shard result: ${readErrorWhy(e)}`, { file: f, hint: 'give the files explore --shard i/n --json wrote', cause: e });
       }
       const hint = 'give the --json output of kreplay explore --shard i/n';
       try {

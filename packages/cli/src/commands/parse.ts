@@ -13,7 +13,7 @@ const PROGRESS_MIN_BYTES = 16 << 20;
 
 export default class Parse extends KreplayCommand {
   static override summary = 'Parse a trace into events and gaps, or count what it holds';
-  static override description = `Reads /sys/kernel/tracing/trace (nop, function, function_graph), trace_pipe, \`trace-cmd report\`, \`perf script\` output and trace.dat; gzip-compressed files are read as they are. Lines nobody can parse become gaps and the first ones are shown on stderr; --strict makes them fatal (exit 2).
+  static override description = `Reads /sys/kernel/tracing/trace (nop, function, function_graph, the latency tracers, hwlat, syscalls), trace_pipe, \`trace-cmd report\` (default, -R, -l), \`perf script\` output (with or without the CPU column) and trace.dat (v6/v7, zlib/zstd); gzip-compressed files are read as they are. Lines nobody can parse become gaps and the first ones are shown on stderr; --strict makes them fatal (exit 2).
 
 Without --jsonl the statistics are printed (the same as --stats).`;
 
@@ -33,7 +33,10 @@ Without --jsonl the statistics are printed (the same as --stats).`;
   static override flags = {
     format: Flags.string({ options: ['auto', 'ftrace', 'perf'], default: 'auto', description: 'line layout; auto detects it line by line' }),
     jsonl: Flags.boolean({ description: 'print every record as one JSON line ({"type":"event",...} / {"type":"gap",...})' }),
-    stats: Flags.boolean({ description: 'print events per event name and per CPU, gaps, time span, clock, lines and the parse rate (on stderr with --jsonl)' }),
+    stats: Flags.boolean({
+      description:
+        'print events per event name and per CPU, gaps, time span, the unit of the timestamps (usec, nsec or counter ticks), the trace clock the file names, lines and the parse rate (on stderr with --jsonl)',
+    }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
     pretty: Flags.boolean({

@@ -13,10 +13,10 @@ export default class Replay extends KreplayCommand {
   mapped-page-removed     a page left the page cache while a PTE still mapped it
   orphan-page-mapped      a PTE was installed for a page no longer in the page cache
   stale-after-invalidate  invalidate_inode_pages2_range returned 0 with a stale page still mapped in its range
-  stale-data              a fault was served from a page that survived a successful invalidate of its index
+  stale-data              a fault was served from a page that survived a successful invalidate of its index, or the workload read old data (its kreplay: mismatch marker)
   trace-inconsistent      the trace contradicts the state its own events imply
 
-Each finding cites the trace lines it rests on and names the racing tasks and CPUs; it is uncertain when events were lost on an involved CPU. Pages and mappings that predate the trace are adopted, not flagged.
+Each finding cites the trace lines it rests on and names the racing tasks and CPUs; it is uncertain when events it rests on may have been lost, or their order is not shown (timestamp ties, a per-CPU trace clock such as local: see --trace-clock). Pages and mappings that predate the trace are adopted, not flagged.
 
 The adapter: --kernel auto (default) takes explorer traces by their "# kreplay: explore" header, else the kernel release in the trace's meta.json (found as <trace>.meta.json or meta.json beside it), else linux-6.1. What each probe means comes from kernel-configs/probes/<kernel>.yaml, overridden by meta.json's probes section and by --probes FILE. struct page pointers become pfns with the vmemmap base from --vmemmap-base or meta.json.
 

@@ -35,7 +35,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
 
   static override examples = [
     '<%= config.bin %> report traces/odirect-race/trace.txt.gz --html race.html --perfetto race.perfetto.json',
-    '<%= config.bin %> report --base traces/pair-odirect/base --patched traces/pair-odirect/patched --html diff.html',
+    '<%= config.bin %> report --base traces/pair-filemap-recheck/base/odirect-race --patched traces/pair-filemap-recheck/patched-flags/odirect-race --html diff.html',
     '<%= config.bin %> report --base base/ --patched patched/ --format text > mail.txt',
   ];
 
