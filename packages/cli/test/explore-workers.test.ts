@@ -14,7 +14,7 @@ import type { Machine } from '@kreplay/core';
 import { isInputError } from '@kreplay/core';
 import { exploreOnCores } from '@kreplay/explore';
 import { createMachine, loadScenario, resolveFlavor } from '@kreplay/mm-model';
-import { moduleBug } from '../src/commands/explore.js';
+import { moduleBug, progressLine } from '../src/commands/explore.js';
 import { repoRoot, runCli } from './run-cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-explore-workers-'));
@@ -95,5 +95,15 @@ describe('kreplay explore --workers: a scenario edited during the search', () =>
     await expect(exploreOnCores(machine, source, 2, at)).resolves.toMatchObject({ verdict: 'clean' });
     writeFileSync(file, text.replace('size: 0 }', 'size: 4096 }'));
     await expect(exploreOnCores(machine, source, 2, at)).rejects.toThrow(/edited\.yaml changed while the search ran/);
+  });
+});
+
+describe('the progress line', () => {
+  it('says the distinct states alone on the workers, which count executions and states only at the end', () => {
+    // it read "exploring: 0 executions, 0 states (2085492 distinct), 14.9 s" on --workers 2
+    expect(progressLine({ distinctStates: 2_085_492, elapsedMs: 14_900 })).toBe('exploring: 2085492 distinct states on the workers, 14.9 s');
+    expect(progressLine({ executions: 31, states: 5_600_256, distinctStates: 2_097_257, elapsedMs: 15_700 })).toBe(
+      'exploring: 31 executions, 5600256 states (2097257 distinct), 15.7 s',
+    );
   });
 });

@@ -283,7 +283,8 @@ export async function exploreParallel(
       if (incomplete.size > 0) break;
       if (opts.progress && now - lastProgress >= 250) {
         lastProgress = now;
-        opts.progress({ executions: 0, states: 0, distinctStates: total, elapsedMs: Math.round(now - start) });
+        // the workers count executions and states only in their reports: the distinct states are what is known
+        opts.progress({ distinctStates: total, elapsedMs: Math.round(now - start) });
       }
     }
     peers.forEach((p, w) => p.post({ type: 'report', ranks: ranks[w], base }));

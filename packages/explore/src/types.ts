@@ -92,8 +92,9 @@ export interface ExploreResult {
 }
 
 export interface ProgressInfo {
-  executions: number;
-  states: number;
+  /** Executions and states visited so far; left out on `--workers`, whose threads count them only in their final reports. */
+  executions?: number;
+  states?: number;
   distinctStates: number;
   elapsedMs: number;
 }
