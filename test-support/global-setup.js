@@ -17,6 +17,9 @@ export default function globalSetup() {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-test-'));
     process.env.KREPLAY_TEST_TMP = dir;
     process.env.TMPDIR = dir;
+    // the teardown removes only the folder this run made: a jest a test runs (tool-skips.test.ts)
+    // inherits KREPLAY_TEST_TMP and must leave it to the run around it
+    globalThis.kreplayTestTmpMade = dir;
   }
   if (!process.env.KREPLAY_SKIP_LOG) {
     process.env.KREPLAY_SKIP_LOG = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-skips-')), 'skips.jsonl');

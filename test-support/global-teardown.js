@@ -3,7 +3,8 @@
 import { rmSync } from 'node:fs';
 
 export default function globalTeardown() {
-  const dir = process.env.KREPLAY_TEST_TMP;
+  // made by this run's global setup (globalThis is shared by the two), not inherited from a run around it
+  const dir = globalThis.kreplayTestTmpMade;
   if (!dir) return;
   if (process.env.KREPLAY_KEEP_TEST_TMP === '1') {
     process.stderr.write(`kreplay: the tests' scratch files are kept in ${dir}\n`);

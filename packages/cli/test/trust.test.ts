@@ -185,7 +185,8 @@ describe('command-line errors in the house format', () => {
     });
     const input = await runCli(['diff', path.join(tmp, 'nope'), race, '--json']);
     expect(input.exitCode).toBe(2);
-    expect(JSON.parse(input.stdout).error).toMatchObject({ kind: 'input', exit: 2, message: expect.stringContaining('nope') });
+    // the path is the error's `file` (since session 32 the message no longer repeats it)
+    expect(JSON.parse(input.stdout).error).toMatchObject({ kind: 'input', exit: 2, message: 'no such file or folder', file: expect.stringContaining('nope') });
     const env = await runCli(['replay', trace, '--json', '--out', path.join(tmp, 'missing', 'x.json')]);
     expect(env.exitCode).toBe(3);
     expect(JSON.parse(env.stdout).error).toMatchObject({ kind: 'environment', exit: 3, hint: expect.any(String) });

@@ -380,7 +380,8 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
               : /modules/.test(e.message) && side.modules
                 ? [sideName, 'modules']
                 : [sideName, 'kernel'];
-          throw configError(loaded, key, e.message, e.hint);
+          // the file it is about (a kernel image, a modules folder) named in the message: the config's line gives the key only
+          throw configError(loaded, key, e.file && !e.message.includes(e.file) ? `${e.file}: ${e.message}` : e.message, e.hint);
         }
       }
     }

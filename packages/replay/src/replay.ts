@@ -665,7 +665,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   if (engine.gaps.unordered && opsOnTwoCpus) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
-    warnings.push(`${why}: every finding is uncertain, and finding none of ${rules.join(', ')} is not a pass (${perCpuClockHint(clock)})`);
+    // (the rules judged across CPUs may all be unjudged already, for another reason: then there is no list to name)
+    warnings.push(
+      `${why}: every finding is uncertain${rules.length ? `, and finding none of ${rules.join(', ')} is not a pass` : ''} (${perCpuClockHint(clock)})`,
+    );
     for (const rule of rules) notJudged(rule, why);
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it

@@ -679,6 +679,15 @@ describe('a trace that does not name its clock', () => {
     expect((quiet.verdict.unjudged ?? []).map((u) => u.rule)).toContain('orphan-page-mapped');
   });
 
+  it('names no empty list of rules when every rule judged across CPUs is unjudged already', async () => {
+    // fixtures/parser/nop-4col-tgid.trace: two CPUs, no PTE event: the warning read "finding none of  is not a pass"
+    const { replayFile } = await import('@kreplay/replay');
+    const r = await replayFile(new URL('../../../fixtures/parser/nop-4col-tgid.trace', import.meta.url).pathname);
+    const w = r.warnings.find((x) => x.includes('does not name its trace clock'));
+    expect(w).toMatch(/every finding is uncertain \(if you know the clock/);
+    expect(r.warnings.join('\n')).not.toMatch(/none of {2}/);
+  });
+
   it('on one CPU nothing depends on the clock', async () => {
     const r = await unnamed([race[0]!, race[1]!, line('dropper-12', 0, '1.000003', del(0x10))]);
     expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
