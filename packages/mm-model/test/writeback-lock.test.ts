@@ -46,6 +46,7 @@ describe('writeback waits for the page lock', () => {
         '{ name: fa, program: fadvise, args: { file: data, offset: 0, length: 4096 } }',
       ]),
       'linux-6.1',
+      { trackData: true },
     );
     // the buffered write takes the folio lock (write_begin) and has not copied yet
     const locked = drive(m, m.initial(), 0, (s) => page(s)!.locker === 0).s;
@@ -74,6 +75,7 @@ describe('writeback waits for the page lock', () => {
         '{ name: dio, program: odirect_write, args: { file: data, offset: 4096, length: 4096 } }',
       ]),
       'linux-2.6.23',
+      { trackData: true },
     );
     const locked = drive(m, m.initial(), 0, (s) => page(s)!.locker === 0).s;
     const waiting = drive(m, locked, 1);
@@ -144,6 +146,7 @@ describe("->writepage's i_size test", () => {
         '{ name: fa, program: fadvise, args: { file: data, offset: 0, length: 0 } }',
       ]),
       'linux-6.1',
+      { trackData: true },
     );
     const cut = drive(m, m.initial(), 0, (s) => s.maps[0]!.isize === size).s;
     expect(cut.maps[0]!.cache[index]).toBe(PFN);

@@ -7,9 +7,15 @@ export const SCENARIOS = resolve(ROOT, 'fixtures/scenarios');
 export const FLAVORS = resolve(ROOT, 'fixtures/flavors');
 export const RACES = resolve(ROOT, 'fixtures/races');
 
-/** A machine from an inline YAML scenario. */
-export async function machineOf(yaml: string, flavor: string): Promise<MmMachine> {
-  return createMachine(parseScenario(yaml, 'inline.yaml'), await resolveFlavor(flavor));
+/**
+ * A machine from an inline YAML scenario. `trackData`: every program counts as reading page
+ * data, so the machine tracks data versions in pages and disk blocks (a test that looks at what
+ * reached the disk needs them: untracked, a page's data and a written block are both UNTRACKED).
+ */
+export async function machineOf(yaml: string, flavor: string, opts: { trackData?: boolean } = {}): Promise<MmMachine> {
+  const f = await resolveFlavor(flavor);
+  const programs = opts.trackData ? Object.fromEntries(Object.entries(f.programs).map(([name, p]) => [name, { ...p, readsData: true }])) : f.programs;
+  return createMachine(parseScenario(yaml, 'inline.yaml'), { ...f, programs });
 }
 
 /** Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps. */
