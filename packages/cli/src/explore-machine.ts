@@ -22,7 +22,8 @@ export interface ExploreMachineArgs {
  * scenario (untrusted input: a file from a bug report, a CI artifact) may load only with
  * --allow-scenario-code, and then relative to the scenario file, never to the working folder.
  */
-export async function scenarioFlavor(file: string, flavor: string, allowCode: boolean): Promise<string> {
+export async function scenarioFlavor(file: string, flavor: string | undefined, allowCode: boolean): Promise<string> {
+  if (flavor === undefined) throw noFlavor(file);
   if (listFlavors().some((f) => f.name === flavor)) return flavor;
   const line =
     (await readFile(file, 'utf8').then(
@@ -43,9 +44,21 @@ export async function scenarioFlavor(file: string, flavor: string, allowCode: bo
   return path.isAbsolute(flavor) ? flavor : path.resolve(path.dirname(file), flavor);
 }
 
+/** A scenario without `flavor:` run without `--flavor`: nothing says which kernel to model. */
+export function noFlavor(file: string): InputError {
+  return new InputError('the scenario names no flavor, and no --flavor was given', {
+    file,
+    hint: `give --flavor NAME (${listFlavors()
+      .map((f) => f.name)
+      .join(', ')}), or add a flavor: line to the scenario`,
+  });
+}
+
 export async function exploreMachine(a: ExploreMachineArgs): Promise<Machine<unknown>> {
   const scenario = await loadScenario(a.scenario);
-  const flavor = await resolveFlavor(a.flavor ?? scenario.flavor);
+  const name = a.flavor ?? scenario.flavor;
+  if (name === undefined) throw noFlavor(a.scenario);
+  const flavor = await resolveFlavor(name);
   if (a.identity !== undefined && modelIdentity(scenario, flavor) !== a.identity) {
     // an edited scenario or flavor module: the workers' part of the search would be another model's
     throw new Error(

@@ -168,6 +168,22 @@ describe('kreplay explore', () => {
     expect(c.stdout).toMatch(/^ok: .*fault-vs-fault/);
   });
 
+  // a scenario meant for every kernel leaves `flavor:` out: --flavor says which; without either, exit 2
+  it('runs a scenario without flavor: on the --flavor given, and says what is missing without one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-noflavor-'));
+    const file = path.join(dir, 'any-kernel.yaml');
+    writeFileSync(file, readFileSync(path.join(repoRoot, sc('odirect-vs-fault')), 'utf8').replace(/^flavor: .*\n/m, ''));
+    const on61 = await runCli(['explore', file, '--flavor', 'linux-6.1']);
+    expect(on61.exitCode).toBe(0);
+    expect(on61.stdout).toMatch(/^clean: odirect-vs-fault on linux-6\.1/);
+    const on2615 = await runCli(['explore', file, '--flavor', 'linux-2.6.15', '--check']);
+    expect(on2615.stdout).toMatch(/^ok: .* on linux-2\.6\.15$/m);
+    const none = await runCli(['explore', file]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain(`error: ${file}: the scenario names no flavor, and no --flavor was given`);
+    expect(none.stderr).toMatch(/hint: give --flavor NAME \(linux-2\.6\.15, .*\), or add a flavor: line to the scenario/);
+  });
+
   it.each([
     [['explore', 'no/such/scenario.yaml'], /cannot read scenario/],
     [['explore', sc('odirect-vs-fault'), '--flavor', 'linux-9.9'], /unknown flavor linux-9\.9/],

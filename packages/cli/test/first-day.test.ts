@@ -39,11 +39,11 @@ describe('a first day with kreplay', () => {
 
   it('a scenario or config that leaves out a required key says it is missing, not zod\'s "expected string, received undefined"', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-first-day-'));
-    const scenario = readFileSync(path.join(repoRoot, 'fixtures/scenarios/fault-vs-fault.yaml'), 'utf8').replace(/^flavor: .*\n/m, '');
-    writeFileSync(path.join(dir, 'no-flavor.yaml'), scenario);
-    const r = await runCli(['explore', path.join(dir, 'no-flavor.yaml'), '--flavor', 'linux-6.1']);
+    const scenario = readFileSync(path.join(repoRoot, 'fixtures/scenarios/fault-vs-fault.yaml'), 'utf8').replace('  - name: data\n    dev:', '  - dev:');
+    writeFileSync(path.join(dir, 'no-name.yaml'), scenario);
+    const r = await runCli(['explore', path.join(dir, 'no-name.yaml'), '--flavor', 'linux-6.1']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe(`error: ${path.join(dir, 'no-flavor.yaml')}:4: invalid scenario: flavor: missing (expected string)`);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${path.join(dir, 'no-name.yaml')}:8: invalid scenario: files.0.name: missing (expected string)`);
     writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: ['a'] } }));
     const c = await runCli(['ci', '--config', path.join(dir, 'c.json')]);
     expect(c.exitCode).toBe(2);

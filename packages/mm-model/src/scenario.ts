@@ -95,8 +95,11 @@ export const ScenarioSchema = z
   .object({
     name: Name.optional(),
     description: z.string().optional(),
-    /** Flavor the scenario runs on unless overridden (`--flavor`). */
-    flavor: z.string().min(1),
+    /**
+     * Flavor the scenario runs on unless overridden (`--flavor`); a scenario meant for every kernel
+     * may leave it out, and is then run with `--flavor` only.
+     */
+    flavor: z.string().min(1).optional(),
     files: z.array(ScenarioFileSchema).min(1).max(MAX_FILES, `a scenario declares at most ${MAX_FILES} files`),
     processes: z.array(ScenarioProcessSchema).default([]),
     threads: z.array(ScenarioThreadSchema).min(1).max(MAX_THREADS, `the explorer runs at most ${MAX_THREADS} threads`),

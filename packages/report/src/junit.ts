@@ -1,8 +1,10 @@
 /**
- * JUnit XML: one testsuite per replayed trace, one testcase per replay rule; each finding
- * at or above `--fail-on` is a <failure> of its rule's testcase (the `failures` counts count
- * the failing testcases, as JUnit's do, not the findings), findings below it are
- * listed in the testcase's <system-out>. CI systems (GitLab, Jenkins, GitHub test
+ * JUnit XML: one testsuite per replayed trace, one testcase per replay rule; the findings
+ * at or above `--fail-on` are its rule's testcase's one <failure> (JUnit's schema allows one per
+ * testcase, and readers such as GitLab's show only the first of several): its message names the
+ * first and how many there are, its body lists each with its line and cited events. The
+ * `failures` counts count the failing testcases, as JUnit's do, not the findings; findings below
+ * `--fail-on` are listed in the testcase's <system-out>. CI systems (GitLab, Jenkins, GitHub test
  * reporters) show failing rules where they show failing tests.
  */
 import type { Finding, RuleId } from '@kreplay/core';
@@ -17,6 +19,25 @@ export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-p
 function body(f: Finding): string {
   const cited = f.events.map((e) => `  ${citedLine(e)}`);
   return [`${f.severity} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}`, f.explanation, 'cited:', ...cited].join('\n');
+}
+
+const SEVERITY_ORDER = ['error', 'warning', 'note'] as const;
+
+/**
+ * The one <failure> of a rule's testcase over its failing findings (in replay order): typed by the
+ * most severe of them and `certain` when any is, so a certain race behind an uncertain one is
+ * not read as uncertain.
+ */
+function failure(failing: readonly Finding[], source: string): string {
+  const first = failing[0]!;
+  const severity = SEVERITY_ORDER.find((s) => failing.some((f) => f.severity === s)) ?? first.severity;
+  const certainty = failing.some((f) => f.certainty === 'certain') ? 'certain' : 'uncertain';
+  const message = failing.length === 1 ? first.message : `${failing.length} findings; the first: ${first.message}`;
+  const text = failing.map((f) => {
+    const line = findingLine(f);
+    return `${source}${line ? `:${line}` : ''}\n${body(f)}`;
+  });
+  return `      <failure message="${escapeXml(message)}" type="${severity}/${certainty}">${escapeXml(text.join('\n\n'))}</failure>`;
 }
 
 export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
@@ -40,12 +61,7 @@ export function formatJunit(r: ReplayResult, opts: RenderOptions = {}): string {
       skipped++;
       inner.push(`      <skipped message="${escapeXml(skip)}"/>`);
     }
-    for (const f of failing) {
-      const line = findingLine(f);
-      inner.push(
-        `      <failure message="${escapeXml(f.message)}" type="${f.severity}/${f.certainty}">${escapeXml(`${source}${line ? `:${line}` : ''}\n${body(f)}`)}</failure>`,
-      );
-    }
+    if (failing.length) inner.push(failure(failing, source));
     if (passing.length) inner.push(`      <system-out>${escapeXml(passing.map(body).join('\n\n'))}</system-out>`);
     const open = `    <testcase classname="kreplay.replay.${escapeXml(source)}" name="${rule}: ${escapeXml(RULE_HELP[rule].short)}" file="${escapeXml(source)}">`;
     cases.push(inner.length ? `${open}\n${inner.join('\n')}\n    </testcase>` : `${open}</testcase>`);
