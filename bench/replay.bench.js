@@ -19,8 +19,9 @@
  *   - BENCH_BASELINE=/path/to/checkout (built): that checkout's figures beside these (before/after)
  *   - BENCH_REPLAY_LONG=N: the CLI's peak RSS on an N-event trace too (memory stays bounded)
  * Each CPU figure is the least of BENCH_REPLAY_RUNS runs (default 3): the machine may be shared.
- * Warm figures too: the first run of each pass repeats its loop BENCH_REPLAY_WARM times (default
- * 4) in its process, and the least of the later loops is the same work without V8's warm-up.
+ * Warm figures too: each run repeats its loop BENCH_REPLAY_WARM times (default 3; 1: no warm
+ * figure) in its process; the first loop is the cold figure, the least of the later loops of all
+ * runs the same work without V8's warm-up (peak RSS is then that of such a process).
  * With a baseline the two checkouts' passes alternate round by round, so the load weighs on both alike.
  *
  *   npm run bench replay
@@ -478,27 +479,35 @@ function pass(at, mode, trace, rounds = 1) {
 }
 
 const RUNS = Number(process.env.BENCH_REPLAY_RUNS ?? 3);
-/** Loops of the first run of each pass (BENCH_REPLAY_WARM, at least 2): the later ones give the warm figure. */
-const WARM = Math.max(2, Number(process.env.BENCH_REPLAY_WARM ?? 4));
+/** Loops of each run (BENCH_REPLAY_WARM): the first is the cold figure, the later ones give the warm figure. */
+const WARM = Math.max(1, Number(process.env.BENCH_REPLAY_WARM ?? 3));
 
 /**
  * Parse-only and parse + replay of this checkout and, with BENCH_BASELINE, of the baseline,
  * RUNS times each, interleaved round by round (this parse, this replay, baseline parse,
  * baseline replay): a shared machine's load then weighs on both checkouts alike. Each figure
- * is the least CPU of its runs. The first run of each repeats its loop WARM times in its
- * process: its first loop counts among the cold runs, the least of the others is the warm figure.
+ * is the least CPU of its runs. Each run repeats its loop WARM times in its process: its first
+ * loop is a cold run, the least of the others over all runs the warm figure (one process's later
+ * loops alone gave up to 1.8x the least of several under load).
  */
 function parseAndReplay(trace) {
   const ats = baseline ? [root, baseline] : [root];
   const runs = ats.map(() => ({ parse: [], replay: [] }));
   for (let i = 0; i < RUNS; i++) {
     ats.forEach((at, k) => {
-      runs[k].parse.push(pass(at, 'parse', trace, i === 0 ? WARM : 1));
-      runs[k].replay.push(pass(at, 'replay', trace, i === 0 ? WARM : 1));
+      runs[k].parse.push(pass(at, 'parse', trace, WARM));
+      runs[k].replay.push(pass(at, 'replay', trace, WARM));
     });
   }
-  // peak RSS of one loop's processes (the repeated one's too when it is the only run)
-  const least = (rs) => ({ ...rs[0], cpuMs: Math.min(...rs.map((r) => r.cpuMs)), rssKb: Math.max(...(rs.length > 1 ? rs.slice(1) : rs).map((r) => r.rssKb)) });
+  const least = (rs) => {
+    const warm = rs.map((r) => r.warmCpuMs).filter((w) => w !== undefined);
+    return {
+      ...rs[0],
+      cpuMs: Math.min(...rs.map((r) => r.cpuMs)),
+      warmCpuMs: warm.length ? Math.min(...warm) : undefined,
+      rssKb: Math.max(...rs.map((r) => r.rssKb)),
+    };
+  };
   return runs.map((r) => ({ parse: least(r.parse), replay: least(r.replay) }));
 }
 
@@ -527,7 +536,7 @@ function report(label, { parse, replay: rep }) {
   if (parse.warmCpuMs !== undefined && rep.warmCpuMs !== undefined) {
     const warm = ((rep.warmCpuMs - parse.warmCpuMs) / parse.warmCpuMs) * 100;
     console.log(
-      `  warm (the loop repeated ${WARM} times in one process, least of loops 2–${WARM}): parse ${(parse.warmCpuMs / 1000).toFixed(2)}, parse + replay ${(rep.warmCpuMs / 1000).toFixed(2)} CPU-s, replay's own ${((rep.warmCpuMs - parse.warmCpuMs) / 1000).toFixed(2)} CPU-s (${warm.toFixed(0)} %)`,
+      `  warm (each run's loop repeated ${WARM} times in its process, least of the later loops): parse ${(parse.warmCpuMs / 1000).toFixed(2)}, parse + replay ${(rep.warmCpuMs / 1000).toFixed(2)} CPU-s, replay's own ${((rep.warmCpuMs - parse.warmCpuMs) / 1000).toFixed(2)} CPU-s (${warm.toFixed(0)} %)`,
     );
   }
   return overhead;
