@@ -19,6 +19,9 @@
  *   - BENCH_BASELINE=/path/to/checkout (built): that checkout's figures beside these (before/after)
  *   - BENCH_REPLAY_LONG=N: the CLI's peak RSS on an N-event trace too (memory stays bounded)
  * Each CPU figure is the least of BENCH_REPLAY_RUNS runs (default 3): the machine may be shared.
+ * Warm figures too: each run repeats its loop BENCH_REPLAY_WARM times (default 3; 1: no warm
+ * figure) in its process; the first loop is the cold figure, the least of the later loops of all
+ * runs the same work without V8's warm-up (peak RSS is then that of such a process).
  * With a baseline the two checkouts' passes alternate round by round, so the load weighs on both alike.
  *
  *   npm run bench replay
@@ -451,45 +454,60 @@ const mps = (events, ms) => `${(events / (ms / 1000) / 1e6).toFixed(2)} M events
  * ties, rules, citations; records in order replayed as they come, `inOrder`, else again
  * through the reorder window — a checkout without `inOrder` ignores it). The child times its own loop in CPU time (user + sys), after
  * module loading and probe-map resolution (YAML and schema checks, ~0.1–0.3 s), which both
- * pay once whatever the trace's length.
+ * pay once whatever the trace's length. With `rounds` > 1 the child repeats the loop that many
+ * times: `cpuMs` stays the first (cold) round's, and `warmCpuMs` is the least of the later ones —
+ * the same work once V8 has compiled it, so the cold figure's warm-up shows apart from the
+ * per-event cost that a longer trace pays in proportion.
  */
-function pass(at, mode, trace) {
+function pass(at, mode, trace, rounds = 1) {
   const url = (pkg) => pathToFileURL(path.join(at, `packages/${pkg}/dist/index.js`)).href;
   const body =
     mode === 'parse'
       ? `import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}'; import { replayFieldsWanted } from '${url('replay')}';
        const m = findTraceMeta(${JSON.stringify(trace)}); const meta = m ? await readTraceMeta(m) : undefined; const fields = await replayFieldsWanted({ meta, source: ${JSON.stringify(trace)} });
-       const c0 = process.cpuUsage(); let n = 0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) for (const r of b) if (r.type === 'event') n++;
-       const c = process.cpuUsage(c0); console.log(JSON.stringify({ events: n, cpuMs: (c.user + c.system) / 1000 }));`
+       const ms = []; let n = 0; for (let k = 0; k < ${rounds}; k++) { const c0 = process.cpuUsage(); n = 0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) for (const r of b) if (r.type === 'event') n++;
+       const c = process.cpuUsage(c0); ms.push((c.user + c.system) / 1000); } console.log(JSON.stringify({ events: n, cpuMs: ms[0], warmCpuMs: ms.length > 1 ? Math.min(...ms.slice(1)) : undefined }));`
       : `import { replay, resolveReplayConfig, citeVerbatim } from '${url('replay')}'; import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}';
        const file = ${JSON.stringify(trace)}; const m = findTraceMeta(file); const o = { source: file, meta: m ? await readTraceMeta(m) : undefined, metaSource: m };
        const config = await resolveReplayConfig(o);
        const open = () => openTraceBatches(file, { source: file, fields: config.fieldsWanted, fieldPlan: config.fieldPlan });
-       const c0 = process.cpuUsage(); let r; try { r = await replay(open(), { ...o, inOrder: true }, config); } catch (e) { if (e.name !== 'ReorderNeeded') throw e; r = await replay(open(), o, config); } await citeVerbatim(file, r.findings);
-       const c = process.cpuUsage(c0); console.log(JSON.stringify({ events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped, cpuMs: (c.user + c.system) / 1000 }));`;
+       const ms = []; let r; for (let k = 0; k < ${rounds}; k++) { const c0 = process.cpuUsage(); try { r = await replay(open(), { ...o, inOrder: true }, config); } catch (e) { if (e.name !== 'ReorderNeeded') throw e; r = await replay(open(), o, config); } await citeVerbatim(file, r.findings);
+       const c = process.cpuUsage(c0); ms.push((c.user + c.system) / 1000); } console.log(JSON.stringify({ events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped, cpuMs: ms[0], warmCpuMs: ms.length > 1 ? Math.min(...ms.slice(1)) : undefined }));`;
   const t = timed(['--input-type=module', '-e', body]);
   if (t.status !== 0) throw new Error(`${mode} pass on ${trace} exited ${t.status}: ${t.stderr}`);
   return { ...JSON.parse(t.stdout.trim().split('\n').pop()), rssKb: t.rssKb, procCpuMs: t.cpuMs };
 }
 
 const RUNS = Number(process.env.BENCH_REPLAY_RUNS ?? 3);
+/** Loops of each run (BENCH_REPLAY_WARM): the first is the cold figure, the later ones give the warm figure. */
+const WARM = Math.max(1, Number(process.env.BENCH_REPLAY_WARM ?? 3));
 
 /**
  * Parse-only and parse + replay of this checkout and, with BENCH_BASELINE, of the baseline,
  * RUNS times each, interleaved round by round (this parse, this replay, baseline parse,
  * baseline replay): a shared machine's load then weighs on both checkouts alike. Each figure
- * is the least CPU of its runs.
+ * is the least CPU of its runs. Each run repeats its loop WARM times in its process: its first
+ * loop is a cold run, the least of the others over all runs the warm figure (one process's later
+ * loops alone gave up to 1.8x the least of several under load).
  */
 function parseAndReplay(trace) {
   const ats = baseline ? [root, baseline] : [root];
   const runs = ats.map(() => ({ parse: [], replay: [] }));
   for (let i = 0; i < RUNS; i++) {
     ats.forEach((at, k) => {
-      runs[k].parse.push(pass(at, 'parse', trace));
-      runs[k].replay.push(pass(at, 'replay', trace));
+      runs[k].parse.push(pass(at, 'parse', trace, WARM));
+      runs[k].replay.push(pass(at, 'replay', trace, WARM));
     });
   }
-  const least = (rs) => ({ ...rs[0], cpuMs: Math.min(...rs.map((r) => r.cpuMs)), rssKb: Math.max(...rs.map((r) => r.rssKb)) });
+  const least = (rs) => {
+    const warm = rs.map((r) => r.warmCpuMs).filter((w) => w !== undefined);
+    return {
+      ...rs[0],
+      cpuMs: Math.min(...rs.map((r) => r.cpuMs)),
+      warmCpuMs: warm.length ? Math.min(...warm) : undefined,
+      rssKb: Math.max(...rs.map((r) => r.rssKb)),
+    };
+  };
   return runs.map((r) => ({ parse: least(r.parse), replay: least(r.replay) }));
 }
 
@@ -515,6 +533,12 @@ function report(label, { parse, replay: rep }) {
   console.log(
     `  replay's own work: ${((rep.cpuMs - parse.cpuMs) / 1000).toFixed(2)} CPU-s, ${overhead.toFixed(0)} % on top of parsing (target ≤ 30 %: ${overhead <= 30 ? 'met' : 'NOT met'})`,
   );
+  if (parse.warmCpuMs !== undefined && rep.warmCpuMs !== undefined) {
+    const warm = ((rep.warmCpuMs - parse.warmCpuMs) / parse.warmCpuMs) * 100;
+    console.log(
+      `  warm (each run's loop repeated ${WARM} times in its process, least of the later loops): parse ${(parse.warmCpuMs / 1000).toFixed(2)}, parse + replay ${(rep.warmCpuMs / 1000).toFixed(2)} CPU-s, replay's own ${((rep.warmCpuMs - parse.warmCpuMs) / 1000).toFixed(2)} CPU-s (${warm.toFixed(0)} %)`,
+    );
+  }
   return overhead;
 }
 
