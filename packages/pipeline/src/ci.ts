@@ -108,7 +108,7 @@ export interface CiGroupResult {
    * counted and did not keep, and their rules (absent when none): no regression then is not a
    * pass either.
    */
-  notJudgedNew?: { findings: number; rules: string[] };
+  notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[] };
   /**
    * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);
    * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); each absent when none.

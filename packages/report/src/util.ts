@@ -231,9 +231,14 @@ export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance
  * (`1 finding not judged new (the base side counted more mapped-page-removed findings than its
  * replay kept)`; undefined when none).
  */
-export function notJudgedNewSaid(n: { findings: number; rules: readonly string[] } | undefined): string | undefined {
+export function notJudgedNewSaid(n: { findings: number; rules: readonly string[]; unnamed?: readonly string[] } | undefined): string | undefined {
   if (!n?.findings) return undefined;
-  return `${plural(n.findings, 'finding')} not judged new (the base side counted more ${n.rules.join(', ')} findings than its replay kept)`;
+  const kept = n.rules.filter((r) => !n.unnamed?.includes(r));
+  const why = [
+    ...(kept.length ? [`the base side counted more ${kept.join(', ')} findings than its replay kept`] : []),
+    ...(n.unnamed?.length ? [`${n.unnamed.join(', ')} on a page one side's traces do not name`] : []),
+  ];
+  return `${plural(n.findings, 'finding')} not judged new (${why.join('; ')})`;
 }
 
 /**
@@ -247,7 +252,7 @@ export function groupShortfall(g: {
   unusableEvents?: { patched: number };
   unjudged?: readonly string[];
   patchedLeftOut?: number;
-  notJudgedNew?: { findings: number; rules: readonly string[] };
+  notJudgedNew?: { findings: number; rules: readonly string[]; unnamed?: readonly string[] };
   thresholdsNotJudged?: readonly string[];
 }): string | undefined {
   const parts = [
