@@ -41,6 +41,10 @@ const SummarySchema = z
             .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1), unnamed: z.array(z.string()).min(1).optional() })
             .strict()
             .optional(),
+          notJudgedFixed: z
+            .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1) })
+            .strict()
+            .optional(),
           findings: z
             .object({
               new: z.number(),

@@ -1,7 +1,7 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { reachesFailOn } from '@kreplay/core';
-import { notJudgedCounts, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
+import { notJudgedCounts, notJudgedFixedSaid, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -30,6 +30,16 @@ export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { find
 }
 
 /**
+ * Base findings at --fail-on the diff said itself it could not judge on the patched side (its page
+ * never shown there, or not named: `findings.unjudged` with a `reason`) and their rules (undefined
+ * when none): the patched side may still have them, so no regression is not a pass.
+ */
+export function notJudgedFixed(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[] } | undefined {
+  const at = (d.findings.unjudged ?? []).filter((e) => e.reason !== undefined && reachesFailOn(e.severity, d.failOn));
+  return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))] } : undefined;
+}
+
+/**
  * Why a diff's "no regression" is not a pass (undefined when nothing keeps it from one): its
  * patched side's holes, runs left out and unjudged rules, findings at --fail-on not judged new,
  * and thresholds it could not compare.
@@ -39,6 +49,7 @@ export function diffShortfall(d: Judged): string | undefined {
   const parts = [
     patchedShortfall(d.patched),
     notJudgedNewSaid(notJudgedNew(d)),
+    notJudgedFixedSaid(notJudgedFixed(d)),
     ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : []),
   ].filter((p) => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;

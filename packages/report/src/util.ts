@@ -242,6 +242,16 @@ export function notJudgedNewSaid(n: { findings: number; rules: readonly string[]
 }
 
 /**
+ * Base findings at --fail-on whose page the patched traces never show, or that may be on a page one
+ * side's traces do not name (`findings.unjudged` with a `reason`): neither fixed nor shown
+ * still there, so no regression is not a pass; undefined when none.
+ */
+export function notJudgedFixedSaid(n: { findings: number; rules: readonly string[] } | undefined): string | undefined {
+  if (!n?.findings) return undefined;
+  return `${plural(n.findings, 'base finding')} not judged on the patched side, whose traces never show its page or cannot name it (${n.rules.join(', ')})`;
+}
+
+/**
  * `patchedShortfall` of a `kreplay ci` group (summary.json's per-group counts), the findings
  * at --fail-on not judged new, and the `--max-regression` thresholds its diff could not
  * compare: the group's summary test has no
@@ -253,11 +263,13 @@ export function groupShortfall(g: {
   unjudged?: readonly string[];
   patchedLeftOut?: number;
   notJudgedNew?: { findings: number; rules: readonly string[]; unnamed?: readonly string[] };
+  notJudgedFixed?: { findings: number; rules: readonly string[] };
   thresholdsNotJudged?: readonly string[];
 }): string | undefined {
   const parts = [
     patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 }),
     notJudgedNewSaid(g.notJudgedNew),
+    notJudgedFixedSaid(g.notJudgedFixed),
     ...(g.thresholdsNotJudged?.length ? [`threshold(s) not judged: ${g.thresholdsNotJudged.join(', ')}`] : []),
   ].filter((p): p is string => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;
