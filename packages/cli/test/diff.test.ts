@@ -8,6 +8,16 @@ import { junitCounts } from './junit-counts.js';
 
 const fx = (name: string) => `fixtures/diff/${name}`;
 
+/** `kreplay ci` over one base and one patched trace (a config in `dir`, its output in `dir/out`): its exit code. */
+async function ciOf(dir: string, base: string, patched: string, formats: string[]): Promise<number> {
+  const config = path.join(dir, 'ci.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(dir, 'out'), formats }),
+  );
+  return (await runCli(['ci', '--config', config], { env: { CI: 'true' } })).exitCode;
+}
+
 /** k runs in `dir` (`name-0` …), each a copy of the run folder `from` (its trace.txt and meta.json). */
 function copyRuns(dir: string, name: string, from: string, k: number): string[] {
   return Array.from({ length: k }, (_, i) => {
@@ -454,19 +464,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
   });
 
   it("kreplay ci's summary says it is not a pass", async () => {
-    const config = path.join(dir, 'ci.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        schema: 'kreplay-ci/1',
-        base: { traces: [kept] },
-        patched: { traces: [path.join(dir, 'patched')] },
-        output: path.join(dir, 'out'),
-        formats: ['json', 'junit', 'ktap'],
-      }),
-    );
-    const r = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
-    expect(r.exitCode).toBe(0);
+    expect(await ciOf(dir, kept, path.join(dir, 'patched'), ['json', 'junit', 'ktap'])).toBe(0);
     const summary = readFileSync(path.join(dir, 'out/summary.txt'), 'utf8');
     expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new[^\n]*: not a pass/);
     expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new/);
@@ -589,19 +587,7 @@ describe('a patched side whose traces never show the page of a base finding', ()
   });
 
   it("kreplay ci's summary says it is not a pass", async () => {
-    const config = path.join(dir, 'ci.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        schema: 'kreplay-ci/1',
-        base: { traces: [path.resolve(base)] },
-        patched: { traces: [path.resolve(fx('clean-index-5'))] },
-        output: path.join(dir, 'out'),
-        formats: ['json', 'ktap'],
-      }),
-    );
-    const r = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
-    expect(r.exitCode).toBe(0);
+    expect(await ciOf(dir, path.resolve(base), path.resolve(fx('clean-index-5')), ['json', 'ktap'])).toBe(0);
     const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
     expect(group).toMatchObject({
       verdict: 'no-regression',

@@ -164,8 +164,13 @@ function matchFindings(
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
   const b = tally(base, testFiles);
   const p = tally(patched, testFiles);
-  const bPages = [...b.keys()].map(keyPage);
-  const pPages = [...p.keys()].map(keyPage);
+  // a page another side's finding may be on: any of its findings when this one names no page, else
+  // only its findings that name none (two that name theirs are on one page only under one key)
+  const sides = [b, p].map((t) => {
+    const all = [...t.keys()].map(keyPage);
+    return { all, keyless: all.filter(keyless) };
+  });
+  const mayBeOn = (k: KeyPage, side: (typeof sides)[number]) => (keyless(k) ? side.all : side.keyless).find((o) => compatible(o, k));
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
   const unjudged: FindingEntry[] = [];
   const maybeNew: FindingEntry[] = [];
@@ -198,7 +203,7 @@ function matchFindings(
       continue;
     }
     if (tp) {
-      const like = bPages.find((o) => compatible(o, k));
+      const like = mayBeOn(k, sides[0]!);
       if (mayHold(f.rule)) maybeNew.push(entry);
       else if (like) {
         entry.reason = keyless(k)
@@ -208,7 +213,7 @@ function matchFindings(
       } else result.new.push(entry);
       continue;
     }
-    if (pPages.some((o) => compatible(o, k))) {
+    if (mayBeOn(k, sides[1]!)) {
       entry.reason = keyless(k)
         ? `not fixed: it is on ${pageWords(entry)}, and the patched side raised ${f.rule} on a page that may be it`
         : `not fixed: the patched side raised ${f.rule} on a page it does not name, which may be this one`;
