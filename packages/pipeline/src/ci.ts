@@ -110,7 +110,7 @@ export interface CiGroupResult {
    * pass either.
    */
   notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[] };
-  /** Base findings at --fail-on whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
+  /** Base findings whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
   notJudgedFixed?: { findings: number; rules: string[] };
   /**
    * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);

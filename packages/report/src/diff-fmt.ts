@@ -30,12 +30,13 @@ export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { find
 }
 
 /**
- * Base findings at --fail-on the diff said itself it could not judge on the patched side (its page
- * never shown there, or not named: `findings.unjudged` with a `reason`) and their rules (undefined
- * when none): the patched side may still have them, so no regression is not a pass.
+ * Base findings the diff said itself it could not judge on the patched side (its page never shown
+ * there, or not named: `findings.unjudged` with a `reason`) and their rules (undefined when none):
+ * the patched side may still have them, so no regression is not a pass — whatever their severity,
+ * as for a rule the patched side could not judge (JUnit lists every unjudged finding as skipped).
  */
-export function notJudgedFixed(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[] } | undefined {
-  const at = (d.findings.unjudged ?? []).filter((e) => e.reason !== undefined && reachesFailOn(e.severity, d.failOn));
+export function notJudgedFixed(d: Pick<DiffResult, 'findings'>): { findings: number; rules: string[] } | undefined {
+  const at = (d.findings.unjudged ?? []).filter((e) => e.reason !== undefined);
   return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))] } : undefined;
 }
 

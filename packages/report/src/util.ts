@@ -242,7 +242,7 @@ export function notJudgedNewSaid(n: { findings: number; rules: readonly string[]
 }
 
 /**
- * Base findings at --fail-on whose page the patched traces never show, or that may be on a page one
+ * Base findings whose page the patched traces never show, or that may be on a page one
  * side's traces do not name (`findings.unjudged` with a `reason`): neither fixed nor shown
  * still there, so no regression is not a pass; undefined when none.
  */

@@ -121,8 +121,8 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const notNew = maybeNew.length ? `${plural(maybeNew.length, 'finding')} ${[...new Set(maybeNew.map((e) => maybeNewWhy(d, e)))].join('; ')}` : undefined;
-    // a base finding at --fail-on whose page the patched traces never show (or do not name): it may still be there
-    const unseen = (d.findings.unjudged ?? []).filter((e) => is(e) && e.reason !== undefined && reachesFailOn(e.severity, d.failOn));
+    // a base finding whose page the patched traces never show (or do not name): it may still be there
+    const unseen = (d.findings.unjudged ?? []).filter((e) => is(e) && e.reason !== undefined);
     const notFixed = unseen.length ? `${plural(unseen.length, 'base finding')} ${[...new Set(unseen.map((e) => e.reason))].join('; ')}` : undefined;
     const notJudged = [...(unjudged ? [`not judged on the patched side: ${unjudged}`] : []), ...(notNew ? [notNew] : []), ...(notFixed ? [notFixed] : [])].join(
       '; ',
