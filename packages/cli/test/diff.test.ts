@@ -8,6 +8,26 @@ import { junitCounts } from './junit-counts.js';
 
 const fx = (name: string) => `fixtures/diff/${name}`;
 
+/** `kreplay ci` over one base and one patched trace (a config in `dir`, its output in `dir/out`): its exit code. */
+async function ciOf(dir: string, base: string, patched: string, formats: string[]): Promise<number> {
+  const config = path.join(dir, 'ci.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(dir, 'out'), formats }),
+  );
+  return (await runCli(['ci', '--config', config], { env: { CI: 'true' } })).exitCode;
+}
+
+/** k runs in `dir` (`name-0` …), each a copy of the run folder `from` (its trace.txt and meta.json). */
+function copyRuns(dir: string, name: string, from: string, k: number): string[] {
+  return Array.from({ length: k }, (_, i) => {
+    const d = path.join(dir, `${name}-${i}`);
+    mkdirSync(d);
+    for (const f of ['trace.txt', 'meta.json']) copyFileSync(path.join(from, f), path.join(d, f));
+    return d;
+  });
+}
+
 describe('kreplay diff on fixture pairs', () => {
   it('a patched trace that adds a race is a regression: exit 1, the new finding listed', async () => {
     const r = await runCli(['diff', fx('clean-1'), fx('race')]);
@@ -366,7 +386,8 @@ describe('a base replay that did not keep every finding of a rule', () => {
   let dir: string;
   let base: string;
   let kept: string;
-  const verdict = `no regression in what the traces show, but 1 finding not judged new (the base side counted more mapped-page-removed findings than its replay kept): not a pass`;
+  // the patched trace races on index 1 only: the base's race on index 0 is on a page it never shows (not fixed: session 33)
+  const verdict = `no regression in what the traces show, but 1 finding not judged new (the base side counted more mapped-page-removed findings than its replay kept); 1 base finding not judged on the patched side, whose traces never show its page or cannot name it (mapped-page-removed): not a pass`;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-cap-'));
     writeRaceTrace(path.join(dir, 'base'), [
@@ -393,7 +414,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     const text = await runCli(['diff', base, patched]);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toContain(`${verdict} (fail-on error)`);
-    expect(text.stdout).toContain('Findings: 0 new, 1 fixed (1 of them on too few runs to tell from chance), 0 unchanged, 1 not judged new');
+    expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side, 1 not judged new');
     expect(text.stdout).toMatch(/NEW\? +error +mapped-page-removed on 8:16\/2a index 1\n/);
     const why = `not judged new: the base side may have had it among the mapped-page-removed findings its replay counted and did not keep (${base}: the replay counted 1 more mapped-page-removed finding than the 10000 it kept, so which pages it was on is not known)`;
     expect(text.stdout).toContain(why);
@@ -424,7 +445,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     expect(github).toMatch(/^::warning [^\n]*title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::not judged new/m);
     expect(github).not.toMatch(/^::error/m);
     expect(github).toContain(
-      `::notice title=kreplay diff::${verdict}: 0 new, 1 fixed (1 of them on too few runs to tell from chance), 0 unchanged findings, 1 not judged new`,
+      `::notice title=kreplay diff::${verdict}: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new`,
     );
     const ktap = (await runCli(['diff', base, patched, '--format', 'ktap'])).stdout;
     expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: 1 finding not judged new: the base side may have had it/m);
@@ -443,22 +464,10 @@ describe('a base replay that did not keep every finding of a rule', () => {
   });
 
   it("kreplay ci's summary says it is not a pass", async () => {
-    const config = path.join(dir, 'ci.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        schema: 'kreplay-ci/1',
-        base: { traces: [kept] },
-        patched: { traces: [path.join(dir, 'patched')] },
-        output: path.join(dir, 'out'),
-        formats: ['json', 'junit', 'ktap'],
-      }),
-    );
-    const r = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
-    expect(r.exitCode).toBe(0);
+    expect(await ciOf(dir, kept, path.join(dir, 'patched'), ['json', 'junit', 'ktap'])).toBe(0);
     const summary = readFileSync(path.join(dir, 'out/summary.txt'), 'utf8');
-    expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new: not a pass/);
-    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 1 fixed \(1 of them on too few runs to tell from chance\), 0 unchanged findings, 1 not judged new/);
+    expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new[^\n]*: not a pass/);
+    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new/);
     const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
     expect(group).toMatchObject({ verdict: 'no-regression', notJudgedNew: { findings: 1, rules: ['mapped-page-removed'] }, findings: { new: 0, maybeNew: 1 } });
     expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(/^ok 1 traces # SKIP done: no regression, but 1 finding not judged new/m);
@@ -473,13 +482,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
 // be chance.
 describe("a fixed finding says whether the patched side's silence could be chance", () => {
   let dir = '';
-  const side = (name: string, from: string, k: number) =>
-    Array.from({ length: k }, (_, i) => {
-      const d = path.join(dir, `${name}-${i}`);
-      mkdirSync(d);
-      for (const f of ['trace.txt', 'meta.json']) copyFileSync(path.join(fx(from), f), path.join(d, f));
-      return d;
-    });
+  const side = (name: string, from: string, k: number) => copyRuns(dir, name, fx(from), k);
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'kreplay-chance-'));
   });
@@ -532,5 +535,114 @@ describe("a fixed finding says whether the patched side's silence could be chanc
     expect(mail).toContain('1 fixed race (2 pages, 4 findings; 1 race on too few runs to tell from chance)');
     expect(mail).toMatch(/ fixed\? not seen in the 2 patched runs that could show it, against 2 of 2 base runs: that could be chance/);
     expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/# fixed\?: mapped-page-removed[^\n]*\n +# +not seen in the 2 patched runs/);
+  });
+});
+
+// A base race on index 0 against a patched run that judged the rule but never showed index 0 in the
+// page cache (fixtures/diff/clean-index-5: fixtures/replay/clean-odirect with its page moved to
+// index 5) read FIXED? — and FIXED with five runs a side — though the patched runs say nothing about
+// index 0. Replay now records the pages each trace showed (`pagesSeen`), and diff counts only the
+// patched runs that showed the page.
+describe('a patched side whose traces never show the page of a base finding', () => {
+  let dir = '';
+  const copies = (name: string, from: string, k: number) => copyRuns(dir, name, from, k);
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-pages-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const base = 'fixtures/replay/mapped-page-removed';
+  const never = 'not fixed: not seen in patched, whose traces never show 8:16/2a index 0';
+
+  it('does not call it fixed, in any format: not judged on the patched side, naming the page (it read FIXED?)', async () => {
+    const json = JSON.parse((await runCli(['diff', base, fx('clean-index-5'), '--format', 'json'])).stdout);
+    expect(json.findings.fixed).toEqual([]);
+    expect(json.findings.unjudged.map((e: { key: string; reason: string }) => [e.key, e.reason])).toEqual([['mapped-page-removed 8:16/2a 0', never]]);
+    const text = await runCli(['diff', base, fx('clean-index-5')]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(
+      'no regression in what the traces show, but 1 base finding not judged on the patched side, whose traces never show its page or cannot name it (mapped-page-removed): not a pass',
+    );
+    expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side');
+    expect(text.stdout).toMatch(/UNJUDGED +error +mapped-page-removed on 8:16\/2a index 0/);
+    expect(text.stdout).toContain(never);
+    expect(text.stdout).not.toMatch(/FIXED/);
+    expect((await runCli(['diff', base, fx('clean-index-5'), '--format', 'junit'])).stdout).toContain(`<skipped message="${never}"/>`);
+    expect((await runCli(['diff', base, fx('clean-index-5'), '--format', 'github'])).stdout).toContain(
+      `title=kreplay diff not judged on patched%3A mapped-page-removed on 8%3A16/2a index 0 (certain)::${never}%0A`,
+    );
+    expect((await runCli(['diff', base, fx('clean-index-5'), '--format', 'ktap'])).stdout).toContain(`#   ${never}\n`);
+    expect((await runCli(['report', '--base', base, '--patched', fx('clean-index-5')])).stdout).toContain(`     why:    ${never}\n`);
+  });
+
+  it('five runs a side: still not fixed; five patched runs that showed index 0 make it FIXED (control)', async () => {
+    const b = copies('b', base, 5).flatMap((d) => ['--base', d]);
+    const moved = JSON.parse(
+      (await runCli(['diff', ...b, ...copies('m', fx('clean-index-5'), 5).flatMap((d) => ['--patched', d]), '--format', 'json'])).stdout,
+    );
+    expect(moved.findings.fixed).toEqual([]);
+    expect(moved.findings.unjudged.map((e: { reason: string }) => e.reason)).toEqual([never]);
+    const shown = await runCli(['diff', ...b, ...copies('s', 'fixtures/replay/clean-odirect', 5).flatMap((d) => ['--patched', d])]);
+    expect(shown.stdout).toMatch(/FIXED +error +mapped-page-removed on 8:16\/2a index 0/);
+    expect(shown.stdout).toContain('not seen in the 5 patched runs that could show it, against 5 of 5 base runs (p = 0.0040');
+  });
+
+  it("kreplay ci's summary says it is not a pass", async () => {
+    expect(await ciOf(dir, path.resolve(base), path.resolve(fx('clean-index-5')), ['json', 'ktap'])).toBe(0);
+    const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
+    expect(group).toMatchObject({
+      verdict: 'no-regression',
+      notJudgedFixed: { findings: 1, rules: ['mapped-page-removed'] },
+      findings: { fixed: 0, unjudged: 1 },
+    });
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(
+      /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side/,
+    );
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(
+      /^ok 1 traces # SKIP done: no regression, but 1 base finding not judged on the patched side, whose traces never show its page/m,
+    );
+  });
+
+  it('a replay JSON without pagesSeen (an older kreplay) may have shown any page: fixed as before, with a warning', async () => {
+    const file = path.join(dir, 'moved.json');
+    expect((await runCli(['replay', `${fx('clean-index-5')}/trace.txt`, '--format', 'json', '--out', file])).exitCode).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.pagesSeen).toEqual({ complete: true, files: { '8:16/2a': [[5, 5]] } });
+    const now = JSON.parse((await runCli(['diff', base, file, '--format', 'json'])).stdout);
+    expect(now.findings.unjudged.map((e: { reason: string }) => e.reason)).toEqual([never]);
+    delete doc.pagesSeen;
+    const old = path.join(dir, 'old.json');
+    writeFileSync(old, JSON.stringify(doc, null, 2));
+    const d = JSON.parse((await runCli(['diff', base, old, '--format', 'json'])).stdout);
+    expect(d.findings.fixed.map((e: { key: string }) => e.key)).toEqual(['mapped-page-removed 8:16/2a 0']);
+    expect(d.warnings).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^patched run ${old.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: it does not say which pages its trace showed .*counts as having shown every page`,
+        ),
+      ),
+    );
+  });
+});
+
+// A finding that names no file (the workload's mismatch marker in a run whose meta.json names no
+// test file: fixtures/diff/unnamed-file-1, -2, marked on index 0 of ino 0x2a and of ino 0x2b) was
+// matched by rule and index alone: `UNCHANGED stale-data index 0`, though the two may be different
+// files' pages.
+describe('findings that name no page', () => {
+  it('are not matched as unchanged: not judged new, and not a pass, in every format', async () => {
+    const args = ['diff', fx('unnamed-file-1'), fx('unnamed-file-2')];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(
+      "no regression in what the traces show, but 1 finding not judged new (stale-data on a page one side's traces do not name): not a pass",
+    );
+    expect(text.stdout).toMatch(/NEW\? +error +stale-data index 0/);
+    expect(text.stdout).not.toContain('UNCHANGED');
+    const why = 'not judged new: both sides raised stale-data on index 0 of a file the trace does not name, so whether it is the same page cannot be told';
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.unchanged).toEqual([]);
+    expect(json.findings.maybeNew.map((e: { key: string; reason: string }) => [e.key, e.reason])).toEqual([['stale-data - 0', why]]);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toContain(`ok 4 stale-data # SKIP done: 1 finding ${why}`);
+    expect((await runCli([...args, '--format', 'junit'])).stdout).toContain(`<skipped message="${why}: stale-data index 0 (certain)"/>`);
   });
 });

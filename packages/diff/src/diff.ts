@@ -12,6 +12,7 @@ import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '
 import { BEHAVIOUR_METRICS } from './metrics.js';
 import { ALPHA, distribution, fixedChance, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
 import { fmtNs } from './units.js';
+import { PAGES_SEEN_RANGES, pageSeen } from '@kreplay/replay';
 import { resolveMetric, type Threshold } from './thresholds.js';
 import {
   LATENCY_OPS,
@@ -88,13 +89,54 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
   return RULES.indexOf(a.rule) - RULES.indexOf(b.rule) || cmp(a.file ?? '', b.file ?? '') || (a.index ?? -1) - (b.index ?? -1) || cmp(a.key, b.key);
 }
 
+/** A finding class's page as its key names it: the file (`test-file` for the workload's) and index, `-` where the finding names none. */
+interface KeyPage {
+  rule: string;
+  file: string;
+  index: string;
+}
+
+function keyPage(key: string): KeyPage {
+  const [rule, file, index] = key.split(' ') as [string, string, string];
+  return { rule, file, index };
+}
+
+/** The finding names no file or no index: its page is not known, so it cannot be matched by page. */
+const keyless = (k: KeyPage) => k.file === '-' || k.index === '-';
+
+/** Two findings of one rule that may be on one page: where either names no file (or index), any file (index) matches. */
+const compatible = (a: KeyPage, b: KeyPage) =>
+  a.rule === b.rule && (a.file === '-' || b.file === '-' || a.file === b.file) && (a.index === '-' || b.index === '-' || a.index === b.index);
+
+/** The page an entry is on, in words: `8:16/2a index 0`, `index 7 of a file the trace does not name`, `a page of 8:16/2a whose index …`, `a page the trace does not name`. */
+function pageWords(e: Pick<FindingEntry, 'file' | 'index'>): string {
+  if (e.file !== undefined && e.index !== undefined) return `${e.file} index ${e.index}`;
+  if (e.index !== undefined) return `index ${e.index} of a file the trace does not name`;
+  return e.file !== undefined ? `a page of ${e.file} whose index the trace does not name` : 'a page the trace does not name';
+}
+
 /**
- * `couldShow(rule)`: how many patched runs could have shown a finding of `rule`: each judged
- * the rule, and its trace has no gap and no unusable event (none, when a patched run counted
+ * Whether `run`'s trace showed the page `k` names in the page cache (replay's `pagesSeen`). A run
+ * whose set is absent (a replay JSON from before session 33) or not complete (past replay's bound)
+ * may have shown any page. The workload's test file is the run's own, or — in a run whose
+ * meta.json names none — a file another run names as its test file (as `tally` matches it).
+ */
+function showedPage(run: RunData, k: KeyPage, testFiles: ReadonlySet<string>): boolean {
+  const seen = run.pagesSeen;
+  if (!seen?.complete) return true;
+  const files = k.file === '-' ? Object.keys(seen.files) : k.file === TEST_FILE ? (run.testFile ? [run.testFile] : [...testFiles]) : [k.file];
+  return files.some((file) => (k.index === '-' ? (seen.files[file]?.length ?? 0) > 0 : pageSeen(seen, file, Number(k.index))));
+}
+
+/**
+ * `canShow(run, rule)`: whether a patched run could have shown a finding of `rule`: it judged
+ * the rule, and its trace has no gap and no unusable event (none can, when a patched run counted
  * findings of the rule it did not keep). A base finding the patched side lacks is fixed only
- * when there is one; otherwise it is `unjudged`, not fixed: the rule was not judged, or the
- * events that raise it may be among those the patched traces lost. A fixed entry says how
- * likely its absence is by chance over those runs (`chance`, Fisher's exact test).
+ * counting the runs that could show its rule **and showed its page** in the page cache (a run
+ * that never showed the page says nothing about it); with none it is `unjudged`, not fixed: the
+ * rule was not judged, the events that raise it may be among those the patched traces lost, or
+ * the patched traces never show its page. A fixed entry says how likely its absence is by chance
+ * over those runs (`chance`, Fisher's exact test).
  *
  * `mayHold(rule)`: whether some base run counted findings of `rule` its replay did not keep
  * (past replay's cap per rule). A patched finding the base side lacks is new only when none did;
@@ -102,16 +144,33 @@ function entryOrder(a: FindingEntry, b: FindingEntry): number {
  * findings do this: its gaps and unjudged rules still leave such a finding new (a regression that
  * may be false, never a pass), but a base run past the cap has certainly raised more findings of
  * the rule than anyone can match.
+ *
+ * A finding that names no file or no index (a workload's mismatch marker in a run whose meta.json
+ * names no test file) cannot be matched by page. A patched finding that may be on the page of a
+ * base finding of its rule that names none (or that names none itself, beside a base finding that
+ * may be on its page) is `maybeNew`, not unchanged: whether the base had it cannot be told. A base
+ * finding that may be on the page of such a patched finding is `unjudged`, not fixed.
+ *
+ * `blind`: patched runs counted as showing a fixed entry's page without saying which pages they
+ * showed, and why (the diff warns of them).
  */
 function matchFindings(
   base: readonly RunData[],
   patched: readonly RunData[],
-  couldShow: (rule: string) => number,
+  canShow: (run: RunData, rule: string) => boolean,
   mayHold: (rule: string) => boolean,
+  blind: Map<string, string>,
 ): DiffResult['findings'] {
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
   const b = tally(base, testFiles);
   const p = tally(patched, testFiles);
+  // a page another side's finding may be on: any of its findings when this one names no page, else
+  // only its findings that name none (two that name theirs are on one page only under one key)
+  const sides = [b, p].map((t) => {
+    const all = [...t.keys()].map(keyPage);
+    return { all, keyless: all.filter(keyless) };
+  });
+  const mayBeOn = (k: KeyPage, side: (typeof sides)[number]) => (keyless(k) ? side.all : side.keyless).find((o) => compatible(o, k));
   const result: DiffResult['findings'] = { new: [], fixed: [], unchanged: [] };
   const unjudged: FindingEntry[] = [];
   const maybeNew: FindingEntry[] = [];
@@ -120,6 +179,7 @@ function matchFindings(
     const tp = p.get(key);
     const rep = (tp ?? tb)!;
     const f = rep.first;
+    const k = keyPage(key);
     const entry: FindingEntry = {
       key,
       rule: f.rule,
@@ -134,12 +194,49 @@ function matchFindings(
       example: f,
       exampleRun: rep.firstRun,
     };
-    const showers = tb && !tp ? couldShow(f.rule) : 0;
-    if (showers > 0) {
-      const p = fixedChance(entry.baseRuns, base.length, showers);
-      entry.chance = { baseRuns: base.length, patchedRuns: showers, p, significant: p < ALPHA };
+    if (tb && tp) {
+      if (!keyless(k)) result.unchanged.push(entry);
+      else {
+        entry.reason = `not judged new: both sides raised ${f.rule} on ${pageWords(entry)}, so whether it is the same page cannot be told`;
+        maybeNew.push(entry);
+      }
+      continue;
     }
-    (tb && tp ? result.unchanged : tp ? (mayHold(f.rule) ? maybeNew : result.new) : showers > 0 ? result.fixed : unjudged).push(entry);
+    if (tp) {
+      const like = mayBeOn(k, sides[0]!);
+      if (mayHold(f.rule)) maybeNew.push(entry);
+      else if (like) {
+        entry.reason = keyless(k)
+          ? `not judged new: it is on ${pageWords(entry)}, and the base side raised ${f.rule} on a page that may be it`
+          : `not judged new: the base side raised ${f.rule} on a page it does not name, which may be this one`;
+        maybeNew.push(entry);
+      } else result.new.push(entry);
+      continue;
+    }
+    if (mayBeOn(k, sides[1]!)) {
+      entry.reason = keyless(k)
+        ? `not fixed: it is on ${pageWords(entry)}, and the patched side raised ${f.rule} on a page that may be it`
+        : `not fixed: the patched side raised ${f.rule} on a page it does not name, which may be this one`;
+      unjudged.push(entry);
+      continue;
+    }
+    const judging = patched.filter((run) => canShow(run, f.rule));
+    const showers = judging.filter((run) => showedPage(run, k, testFiles));
+    if (showers.length > 0) {
+      const p = fixedChance(entry.baseRuns, base.length, showers.length);
+      entry.chance = { baseRuns: base.length, patchedRuns: showers.length, p, significant: p < ALPHA };
+      for (const run of showers)
+        if (!run.pagesSeen)
+          blind.set(
+            run.source,
+            'it does not say which pages its trace showed (a replay JSON without pagesSeen, written before 2026-12-06: re-run `kreplay replay TRACE --format json --out FILE` with this kreplay)',
+          );
+        else if (!run.pagesSeen.complete) blind.set(run.source, `its trace showed more pages than replay records (${PAGES_SEEN_RANGES} ranges)`);
+      result.fixed.push(entry);
+    } else {
+      if (judging.length > 0) entry.reason = `not fixed: not seen in patched, whose traces never show ${pageWords(entry)}`;
+      unjudged.push(entry);
+    }
   }
   result.new.sort(entryOrder);
   result.fixed.sort(entryOrder);
@@ -473,6 +570,7 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   const neither = unexercisedOnBoth(base, patched);
   const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase, neither);
   const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched, neither);
+  const blind = new Map<string, string>();
   const partial = {
     tool: 'kreplay diff' as const,
     version: 1 as const,
@@ -484,12 +582,11 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       patched,
       // no patched run left (inconclusive) judged nothing at all
       // and no patched run may hold it among findings its replay counted and did not keep
-      (rule) =>
-        patched.some((r) => r.notKept?.[rule] !== undefined)
-          ? 0
-          : patched.filter((r) => !r.stats.gaps && !r.unusableEvents && !r.unjudged?.some((u) => u.rule === rule)).length,
+      (run, rule) =>
+        !patched.some((r) => r.notKept?.[rule] !== undefined) && !run.stats.gaps && !run.unusableEvents && !run.unjudged?.some((u) => u.rule === rule),
       // the same of the base side: a base run that did not keep every finding of the rule may hold it
       (rule) => base.some((r) => r.notKept?.[rule] !== undefined),
+      blind,
     ),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
@@ -533,6 +630,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     ['patched', patched],
   ] as const)
     for (const r of runs) for (const w of r.warnings ?? []) warnings.push(`${name} run ${w}`);
+  for (const [run, why] of blind)
+    warnings.push(`patched run ${run}: ${why}, so it counts as having shown every page: a base finding it lacks may read fixed on a page it never showed`);
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
   return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { RULES, type Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
 import { findTraceMeta, metaRelease, metaWorkloadName, type MetaJson } from '@kreplay/core';
-import { findingFromJson, readReplayJson } from '@kreplay/replay';
+import { findingFromJson, readReplayJson, type PagesSeen } from '@kreplay/replay';
 import { readWorkloadMeta, testFileKey, workloadCounters } from './meta.js';
 import type { Histogram } from './significance.js';
 import { LATENCY_OPS, type RunData } from './types.js';
@@ -35,6 +35,8 @@ export interface ReplayLike {
   };
   trace?: { source?: string; firstTs?: bigint; lastTs?: bigint };
   meta?: MetaJson;
+  /** The pages the trace showed in the cache (absent in replay JSON written before 2026-12-06, session 33: any page). */
+  pagesSeen?: PagesSeen;
   /** Raw latency samples per span (ReplayResult.latencyNs). */
   latencyNs?: Partial<Record<string, number[]>>;
 }
@@ -68,6 +70,7 @@ export function runFromReplay(r: ReplayLike, source: string, tracePath?: string)
     unusableEvents: r.verdict?.unusableEvents ?? Object.values(r.stats.unusableEvents ?? {}).reduce((a, b) => a + b, 0),
     inconclusive: [...inconclusiveOf(r)],
     ...(r.verdict?.unjudged?.length ? { unjudged: r.verdict.unjudged.map((u) => ({ ...u })) } : {}),
+    ...(r.pagesSeen ? { pagesSeen: r.pagesSeen } : {}),
   };
   notKept(run, r);
   if (tracePath) run.trace = tracePath;
@@ -166,6 +169,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },
       ...(j.meta ? { meta: j.meta as MetaJson } : {}),
       ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
+      ...(j.pagesSeen ? { pagesSeen: j.pagesSeen as PagesSeen } : {}),
     };
     run = runFromReplay(like, input, tracePath);
     const missing = unsaid(j);

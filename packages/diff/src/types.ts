@@ -3,6 +3,7 @@
  * html) is a function of a DiffResult; no format recomputes anything.
  */
 import type { FailOn, Finding, Severity } from '@kreplay/core';
+import type { PagesSeen } from '@kreplay/replay';
 import type { Distribution, Histogram, Significance } from './significance.js';
 
 /** Spans replay measures from entry/return pairs. */
@@ -38,6 +39,11 @@ export interface RunData {
    * pages it was on is not known`); absent when none. Also in `unjudged`.
    */
   notKept?: Record<string, string>;
+  /**
+   * The pages the run's trace showed in the cache (replay's `pagesSeen`). Absent (a replay JSON
+   * from before session 33) or not `complete`: it may have shown any page.
+   */
+  pagesSeen?: PagesSeen;
   /** How many findings the replay counted and did not keep (absent when none): they count in the `findings` threshold. */
   findingsNotKept?: number;
   /** What the diff should say about this input (a replay JSON that does not say what it judged); absent when nothing. */
@@ -105,6 +111,12 @@ export interface FindingEntry {
    * nothing. `significant` (p < ALPHA) is what "fixed" needs to be more than a guess.
    */
   chance?: FixedChance;
+  /**
+   * Unjudged and maybeNew entries: why, when the diff says it of this entry itself (a page the
+   * patched traces never showed, a finding whose page is not known); absent: the rule's reason
+   * (the patched side could not judge it, the base side did not keep every finding of it).
+   */
+  reason?: string;
   /**
    * A representative finding (the patched one for new/unchanged, the base one for fixed): the
    * first occurrence, or the first certain one when the first was uncertain — so `certainty` is

@@ -259,6 +259,91 @@ describe('diffRuns: findings', () => {
   });
 });
 
+describe('diffRuns: the pages the patched traces showed', () => {
+  /** A complete pages-seen set: these ranges per file. */
+  const seen = (files: Record<string, Array<[number, number]>>): Partial<RunData> => ({ pagesSeen: { complete: true, files } });
+
+  it('a base finding on a page no patched trace showed is unjudged, not fixed', () => {
+    // the patched run judged the rule, had no holes, and showed only index 5 of the file
+    const d = diffRuns([run('a', [finding({ index: 0 })])], [run('b', [], seen({ '8:0/c': [[5, 5]] }))]);
+    expect(d.findings.fixed).toEqual([]);
+    expect(d.findings.unjudged?.map((e) => [e.key, e.reason])).toEqual([
+      ['mapped-page-removed 8:0/c 0', 'not fixed: not seen in patched, whose traces never show 8:0/c index 0'],
+    ]);
+    expect(d.warnings).toEqual([]);
+  });
+
+  it('is fixed counting only the patched runs that showed its page (control), and its chance counts only those', () => {
+    const base = [1, 2, 3, 4, 5].map((i) => run(`a${i}`, [finding({ index: 0 })]));
+    const showed = (i: number) => run(`b${i}`, [], seen({ '8:0/c': [[0, 2]] }));
+    const elsewhere = (i: number) => run(`c${i}`, [], seen({ '8:0/c': [[5, 5]], '8:0/d': [[0, 0]] }));
+    // five runs that showed index 0: p = 1/252, fixed
+    const d = diffRuns(base, [1, 2, 3, 4, 5].map(showed));
+    expect(d.findings.fixed.map((e) => [e.key, e.chance?.patchedRuns, e.chance?.significant])).toEqual([['mapped-page-removed 8:0/c 0', 5, true]]);
+    // one that showed it beside four that did not: fixed on one run, which could be chance
+    const thin = diffRuns(base, [showed(1), ...[2, 3, 4, 5].map(elsewhere)]);
+    expect(thin.findings.fixed.map((e) => [e.chance?.patchedRuns, e.chance?.significant])).toEqual([[1, false]]);
+  });
+
+  it("the workload's test file is matched under the patched run's own dev/ino", () => {
+    const base = [run('a', [finding({ file: '254:0/c', index: 0 })], { testFile: '254:0/c' })];
+    const there = diffRuns(base, [run('b', [], { testFile: '253:0/d', ...seen({ '253:0/d': [[0, 0]] }) })]);
+    expect(there.findings.fixed.map((e) => e.key)).toEqual(['mapped-page-removed test-file 0']);
+    const notThere = diffRuns(base, [run('b', [], { testFile: '253:0/d', ...seen({ '254:0/c': [[0, 0]] }) })]);
+    expect(notThere.findings.unjudged?.map((e) => e.reason)).toEqual(['not fixed: not seen in patched, whose traces never show 254:0/c index 0']);
+  });
+
+  it('a patched run that does not say which pages it showed, or whose set overflowed, may have shown any page: fixed, with a warning', () => {
+    const d = diffRuns([run('a', [finding({ index: 0 })])], [run('b', [])]);
+    expect(d.findings.fixed).toHaveLength(1);
+    expect(d.warnings).toEqual([expect.stringMatching(/^patched run b: it does not say which pages its trace showed .*counts as having shown every page/)]);
+    const full = diffRuns([run('a', [finding({ index: 0 })])], [run('b', [], { pagesSeen: { complete: false, files: {} } })]);
+    expect(full.findings.fixed).toHaveLength(1);
+    expect(full.warnings).toEqual([expect.stringMatching(/^patched run b: its trace showed more pages than replay records/)]);
+  });
+});
+
+describe('diffRuns: findings that name no page', () => {
+  const noFile = (over: Partial<Finding> = {}) => {
+    const f = finding({ rule: 'stale-data', index: 7, ...over });
+    delete f.file;
+    return f;
+  };
+
+  it('a patched finding that names no file, beside a base one of its rule, is not unchanged: not judged new', () => {
+    const d = diffRuns([run('a', [noFile()])], [run('b', [noFile()])]);
+    expect(d.findings.unchanged).toEqual([]);
+    expect(d.findings.maybeNew?.map((e) => [e.key, e.reason])).toEqual([
+      [
+        'stale-data - 7',
+        'not judged new: both sides raised stale-data on index 7 of a file the trace does not name, so whether it is the same page cannot be told',
+      ],
+    ]);
+    expect(d.regression).toBe(false);
+  });
+
+  it('a patched finding a base finding that names no file may be is not new; one on another index is', () => {
+    const d = diffRuns([run('a', [noFile()])], [run('b', [finding({ rule: 'stale-data', index: 7 }), finding({ rule: 'stale-data', index: 8 })])]);
+    expect(d.findings.maybeNew?.map((e) => [e.key, e.reason])).toEqual([
+      ['stale-data 8:0/c 7', 'not judged new: the base side raised stale-data on a page it does not name, which may be this one'],
+    ]);
+    expect(d.findings.new.map((e) => e.key)).toEqual(['stale-data 8:0/c 8']);
+    // and the base one is not fixed: the patched finding on index 7 may be it
+    expect(d.findings.unjudged?.map((e) => [e.key, e.reason])).toEqual([
+      ['stale-data - 7', 'not fixed: it is on index 7 of a file the trace does not name, and the patched side raised stale-data on a page that may be it'],
+    ]);
+  });
+
+  it('a base finding that names no file is fixed only by a patched run that judged its rule, showed its index, and raised no such finding', () => {
+    const d = diffRuns([run('a', [noFile()])], [run('b', [], { pagesSeen: { complete: true, files: { '8:0/c': [[7, 7]] } } })]);
+    expect(d.findings.fixed.map((e) => e.key)).toEqual(['stale-data - 7']);
+    const elsewhere = diffRuns([run('a', [noFile()])], [run('b', [], { pagesSeen: { complete: true, files: { '8:0/c': [[0, 6]] } } })]);
+    expect(elsewhere.findings.unjudged?.map((e) => e.reason)).toEqual([
+      'not fixed: not seen in patched, whose traces never show index 7 of a file the trace does not name',
+    ]);
+  });
+});
+
 describe('diffRuns: behaviour and thresholds', () => {
   const counts = (o: Record<string, number>) => ({ ...emptyCounts(), ...o });
 

@@ -43,6 +43,7 @@ import {
   fixedCount,
   groupFindingsSaid,
   groupShortfall,
+  notJudgedFixed,
   notJudgedNew,
   reportToHtml,
   verdictWord,
@@ -108,7 +109,9 @@ export interface CiGroupResult {
    * counted and did not keep, and their rules (absent when none): no regression then is not a
    * pass either.
    */
-  notJudgedNew?: { findings: number; rules: string[] };
+  notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[] };
+  /** Base findings whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
+  notJudgedFixed?: { findings: number; rules: string[] };
   /**
    * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);
    * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); each absent when none.
@@ -121,6 +124,7 @@ export interface CiGroupResult {
 export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroupResult {
   const notJudged = d.thresholds.filter((t) => t.judged === false && !t.exceeded).map((t) => t.metric);
   const notNew = notJudgedNew(d);
+  const notFixed = notJudgedFixed(d);
   return {
     name,
     verdict: d.verdict,
@@ -133,6 +137,7 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     ...(d.patched.runs.length && d.patched.inconclusiveRuns.length ? { patchedLeftOut: d.patched.inconclusiveRuns.length } : {}),
     ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
     ...(notNew ? { notJudgedNew: notNew } : {}),
+    ...(notFixed ? { notJudgedFixed: notFixed } : {}),
     findings: {
       new: d.findings.new.length,
       fixed: d.findings.fixed.length,
@@ -490,7 +495,7 @@ export function ciSummaryText(r: CiResult): string {
       : verdictWord(
           r,
           short.length
-            ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side${short.some((g) => g.thresholdsNotJudged?.length) ? ', or thresholds not judged' : ''}${short.some((g) => g.notJudgedNew) ? ', or findings not judged new' : ''}`
+            ? `${short.length} of ${r.groups.length} groups have holes or unjudged rules on the patched side${short.some((g) => g.thresholdsNotJudged?.length) ? ', or thresholds not judged' : ''}${short.some((g) => g.notJudgedNew) ? ', or findings not judged new' : ''}${short.some((g) => g.notJudgedFixed) ? ', or base findings not judged on the patched side' : ''}`
             : undefined,
         );
   const lines = [

@@ -15,9 +15,10 @@
  *   number (a run whose meta.json names no test file names it by its dev/ino);
  *   new: in no counting base run, and no counting base run counted findings of its rule it did
  *   not keep (replay's cap per rule) — else not judged new (`maybeNew`); unchanged: on both
- *   sides; fixed: in no counting patched run while some counting patched run judged the rule
- *   and has no gap and no unusable event, and no counting patched run counted findings of the
- *   rule it did not keep; unjudged otherwise;
+ *   sides; fixed: in no counting patched run while some counting patched run judged the rule,
+ *   has no gap and no unusable event and showed the finding's page in the cache (or does not say
+ *   which pages it showed, or its set is not complete), and no counting patched run counted
+ *   findings of the rule it did not keep; unjudged otherwise;
  * - inconclusive when a side has no counting run or the counting runs of the two sides name
  *   different workloads (runs naming none left out; a side none of whose runs names one is
  *   not compared); else regression when a new finding
@@ -27,7 +28,8 @@
  * - a pass only when no regression, and the patched side has no gap, no unusable event, no run
  *   left out, no rule it could not judge (but rules no counting run of either side exercised; a
  *   rule some of its runs counted findings of past the cap is not judged), no finding at
- *   --fail-on not judged new, and every threshold was judged.
+ *   --fail-on not judged new, no base finding (of any severity, as for unjudged rules) unjudged
+ *   only because no patched run that could show it showed its page, and every threshold was judged.
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -83,7 +85,15 @@ interface GenRun {
   faults: number;
   spanNs: number;
   faultSamples: number[];
+  /**
+   * The pages (`file index`) its trace showed in the cache, besides its findings' own (replay's
+   * `pagesSeen`); `complete: false` past replay's bound; absent in a replay JSON from before
+   * session 33 (any page).
+   */
+  seen?: { complete: boolean; pages: string[] };
 }
+
+const PAGES = FILES.flatMap((file) => [0, 1, 2].map((index) => `${file} ${index}`));
 
 const findingArb: fc.Arbitrary<GenFinding> = fc.record({
   rule: fc.constantFrom(...ENGINE_RULES),
@@ -121,6 +131,10 @@ const runArb: fc.Arbitrary<GenRun> = fc
     faults: fc.integer({ min: 0, max: 40 }),
     spanNs: fc.constantFrom(0, 1e9, 2e9),
     faultSamples: fc.array(fc.integer({ min: 1000, max: 5000 }), { maxLength: 5 }),
+    seen: fc.option(
+      fc.record({ complete: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), pages: fc.subarray(PAGES) }),
+      { nil: undefined, freq: 5 },
+    ),
   })
   .map((r) => ({
     ...r,
@@ -159,6 +173,18 @@ function finding(f: GenFinding, i: number): Finding {
   } as Finding;
 }
 
+/** A run's pages as replay writes them: its findings' pages and the others, one-page ranges per file (replay merges neighbours; diff must not care). */
+function pagesSeenOf(seen: NonNullable<GenRun['seen']>, findings: GenFinding[]) {
+  const files: Record<string, Array<[number, number]>> = {};
+  const all = [...new Set([...seen.pages, ...findings.map((f) => `${f.file} ${f.index}`)])].sort();
+  for (const page of all) {
+    const [file, index] = page.split(' ') as [string, string];
+    (files[file] ??= []).push([Number(index), Number(index)]);
+  }
+  for (const ranges of Object.values(files)) ranges.sort((a, b) => a[0] - b[0]);
+  return { complete: seen.complete, files };
+}
+
 /** The replay result a run stands for, as diff reads it. */
 function replayOf(r: GenRun): ReplayLike {
   const workload: Record<string, unknown> = {};
@@ -187,6 +213,7 @@ function replayOf(r: GenRun): ReplayLike {
     trace: { firstTs: 0n, lastTs: BigInt(r.spanNs) },
     ...(Object.keys(workload).length ? { meta: { workload } } : {}),
     ...(r.faultSamples.length ? { latencyNs: { fault: r.faultSamples } } : {}),
+    ...(r.seen ? { pagesSeen: pagesSeenOf(r.seen, r.findings) } : {}),
   } as ReplayLike;
 }
 
@@ -200,11 +227,28 @@ const counts = (r: GenRun) => r.reasons.length === 0 && r.events > 0 && r.ops > 
 const onTestFile = (f: GenFinding, r: GenRun, all: GenRun[]) =>
   r.testDev !== undefined ? f.file === `${r.testDev}/c` : all.some((o) => o.testDev !== undefined && f.file === `${o.testDev}/c`);
 const keyOf = (f: GenFinding, r: GenRun, all: GenRun[]) => `${f.rule} ${onTestFile(f, r, all) ? 'TEST' : f.file} ${f.index}`;
+/**
+ * Whether run r showed in the cache the page of base finding f (key k): any page when r does not
+ * say which (no set, or not complete); the test file as r names it (or, when r names none, as
+ * any run does); else the finding's own file.
+ */
+const showed = (r: GenRun, f: GenFinding, k: string, all: GenRun[]) => {
+  if (!r.seen?.complete) return true;
+  const pages = new Set([...r.seen.pages, ...r.findings.map((x) => `${x.file} ${x.index}`)]);
+  const files = !k.includes(' TEST ')
+    ? [f.file]
+    : r.testDev !== undefined
+      ? [`${r.testDev}/c`]
+      : all.flatMap((o) => (o.testDev !== undefined ? [`${o.testDev}/c`] : []));
+  return files.some((file) => pages.has(`${file} ${f.index}`));
+};
 const judges = (r: GenRun, rule: RuleId) => !r.unjudged.some((u) => u.rule === rule) && !r.dropped.includes(rule);
 const reaches = (sev: Severity, failOn: string) => failOn !== 'never' && (sev === 'error' || (failOn === 'warning' && sev === 'warning'));
 
 interface Expected {
   status: Map<string, 'new' | 'fixed' | 'unchanged' | 'unjudged' | 'maybeNew'>;
+  /** Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its page). */
+  showers: Map<string, number>;
   verdict: DiffResult['verdict'];
   exit: number;
   pass: boolean;
@@ -223,13 +267,20 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   for (const r of base) for (const f of r.findings) inBase.set(keyOf(f, r, [...base, ...patched]), f);
   for (const r of patched) for (const f of r.findings) inPatched.set(keyOf(f, r, [...base, ...patched]), f);
   const status: Expected['status'] = new Map();
+  const showers: Expected['showers'] = new Map();
+  const unseen = new Set<string>();
   for (const [k, f] of inBase) {
-    if (inPatched.has(k)) status.set(k, 'unchanged');
-    else
-      status.set(
-        k,
-        patched.some((p) => judges(p, f.rule) && p.gaps === 0 && p.unusable === 0) && !patched.some((p) => p.dropped.includes(f.rule)) ? 'fixed' : 'unjudged',
-      );
+    if (inPatched.has(k)) {
+      status.set(k, 'unchanged');
+      continue;
+    }
+    const could = patched.filter((p) => judges(p, f.rule) && p.gaps === 0 && p.unusable === 0);
+    const shown = could.filter((p) => showed(p, f, k, [...base, ...patched]));
+    const fixed = shown.length > 0 && !patched.some((p) => p.dropped.includes(f.rule));
+    status.set(k, fixed ? 'fixed' : 'unjudged');
+    // not fixed only because no patched run that could show it showed its page: said of the finding itself
+    if (!fixed && could.length > 0 && !patched.some((p) => p.dropped.includes(f.rule))) unseen.add(k);
+    if (fixed) showers.set(k, shown.length);
   }
   for (const [k, f] of inPatched) if (!inBase.has(k)) status.set(k, base.some((b) => b.dropped.includes(f.rule)) ? 'maybeNew' : 'new');
 
@@ -276,8 +327,9 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
     patched.length === patchedAll.length &&
     !blind &&
     !maybeNew &&
+    unseen.size === 0 &&
     [...th.values()].every((t) => t.judged);
-  return { status, verdict, exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0, pass, thresholds: th };
+  return { status, showers, verdict, exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0, pass, thresholds: th };
 }
 
 // ---------------------------------------------------------------- the real diff, and its formats
@@ -319,6 +371,7 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         for (const s of ['new', 'fixed', 'unchanged', 'unjudged', 'maybeNew'] as const)
           for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
         expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
+        for (const e of d.findings.fixed) expect([e.key, e.chance?.patchedRuns]).toEqual([e.key, want.showers.get(e.key.replace(/ test-file /, ' TEST '))]);
         expect(d.verdict).toBe(want.verdict);
         expect(exitOf(d)).toBe(want.exit);
         if (want.verdict !== 'inconclusive')

@@ -23,6 +23,7 @@ import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, t
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
 import { OpCounts } from './op-counts.js';
+import { PagesSeenSet } from './pages-seen.js';
 import { ReturnCounts } from './return-counts.js';
 import {
   PROMISES_KEPT,
@@ -105,6 +106,8 @@ function familyKey(op: MmOp): CallKey | undefined {
 
 export class ReplayEngine {
   readonly shadow = new Shadow();
+  /** The pages the trace showed in the cache (file, index), bounded: what a diff may call a finding gone on. */
+  readonly pagesSeen = new PagesSeenSet();
   readonly gaps = new GapTracker();
   private readonly log: FindingLog;
   readonly latency = { fault: new LatencyRecorder(), invalidate: new LatencyRecorder(), truncate: new LatencyRecorder() };
@@ -498,6 +501,7 @@ export class ReplayEngine {
       this.shadow.remove(slot, seq);
     }
     const rec = this.shadow.addPage(pfn, seq, f, index);
+    this.pagesSeen.add(f.key, index);
     rec.add = ev;
     this.shadow.touch(rec, ev.cpu);
   }
@@ -542,6 +546,8 @@ export class ReplayEngine {
       this.reidentify(rec, f, index);
     }
     this.shadow.touch(rec, ev.cpu);
+    // the trace's word: the cache held the page as (f, index) until now
+    this.pagesSeen.add(f.key, index);
     const call = openCall(t, 'invalidate') ?? openCall(t, 'truncate');
     if (rec.mapcount > 0) this.report('mapped-page-removed', () => mappedPageRemoved(rec, ev, call?.op.event, fnOf(call)));
     rec.del = ev;
@@ -628,8 +634,10 @@ export class ReplayEngine {
 
   private adoptMapped(pfn: bigint, f: FileState | undefined, index: number | undefined, seq: number): PageRec {
     const rec = this.shadow.newPage(pfn, seq, false, f, index);
-    if (f && index !== undefined && !f.cache.has(index)) this.shadow.insert(rec);
-    else if (f && index !== undefined) {
+    if (f && index !== undefined && !f.cache.has(index)) {
+      this.shadow.insert(rec);
+      this.pagesSeen.add(f.key, index);
+    } else if (f && index !== undefined) {
       rec.file = undefined;
       rec.index = undefined;
     } // its slot holds another page: identity unsure

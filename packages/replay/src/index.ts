@@ -13,3 +13,4 @@ export { citeVerbatim, readLines, MAX_CITED_CHARS } from './verbatim.js';
 export type { Unusable } from './adapters/adapter.js';
 export { KernelEvidence, compareKernels, EVIDENCE_WINDOW, type KernelChoice } from './evidence.js';
 export { checkTraceClock, clockIsPerCpu, TRACE_CLOCK_NAMES, type ClockFrom } from './clocks.js';
+export { PAGES_SEEN_RANGES, PagesSeenSet, pageSeen, type PagesSeen } from './pages-seen.js';

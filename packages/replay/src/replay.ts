@@ -774,6 +774,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       vmemmapSource: chosen.vmemmapSource,
       metaSource: opts.metaSource,
     },
+    pagesSeen: engine.pagesSeen.toJSON(),
     warnings,
     meta: opts.meta,
     latencyNs: { fault: engine.latency.fault.samples(), invalidate: engine.latency.invalidate.samples(), truncate: engine.latency.truncate.samples() },

@@ -5,7 +5,7 @@
  * `{tool, version, source, verdict:{status, inconclusive, certain, uncertain,
  * unusableEvents, gaps, lostEvents, tiedGroups, unjudged}, trace, findings:[{rule, severity,
  * certainty, message, ts, cpu, pid, events:[{line, source, ts, cpu, pid, comm, summary,
- * text?}], explanation, file?, index?}], stats:{events, ops, pages, gaps, ms, ...},
+ * text?}], explanation, file?, index?}], pagesSeen:{complete, files:{fileKey:[[start, end]]}}, stats:{events, ops, pages, gaps, ms, ...},
  * opCounts, latencyNs, warnings, meta}`.
  * `version` is this contract's version (REPLAY_JSON_VERSION); a reader refuses another.
  * Integers wider than 2^53 (timestamps in ns, addresses) are bare JSON integers
@@ -108,6 +108,21 @@ export const ReplayJsonSchema = z.looseObject({
     })
     .optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The pages the trace showed in the cache (since 2026-12-06, session 33). A file without it
+   * (an older kreplay) does not say: a diff reads it as "may have shown any page", never as none.
+   */
+  pagesSeen: z
+    .looseObject({
+      complete: z.boolean(),
+      files: z.record(
+        z.string(),
+        z.array(
+          z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).refine(([a, b]) => a <= b, 'a range [start, end] needs start <= end'),
+        ),
+      ),
+    })
+    .optional(),
   /** Raw entry→return samples, ns, per span. */
   latencyNs: z.record(z.string(), z.array(z.number().nonnegative())).optional(),
 });
@@ -216,6 +231,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       metaSource: t.metaSource,
     },
     findings: r.findings.map(findingJson),
+    pagesSeen: r.pagesSeen,
     stats: {
       events: s.events,
       ops: s.ops,

@@ -7,6 +7,7 @@ import type { Finding, MetaJson, MmOp, MmOpKind, ProbeMap, RuleId } from '@krepl
 import type { LatencyHistogram } from './latency-histogram.js';
 import type { TieStats } from './ties.js';
 import type { ClockFrom } from './clocks.js';
+import type { PagesSeen } from './pages-seen.js';
 
 /** `linux-6.1` (or any kernel with a probe map in kernel-configs/probes/), `explore`, or `auto`. */
 export type KernelChoice = string;
@@ -211,6 +212,12 @@ export interface ReplayResult {
   findings: Finding[];
   stats: ReplayStats;
   trace: ReplayTraceInfo;
+  /**
+   * The page-cache pages (file, index) the trace showed in the cache, as index ranges per file
+   * (pages-seen.ts; bounded: `complete` is false when some were not recorded). A diff calls a
+   * base finding gone only on a run that showed its page.
+   */
+  pagesSeen: PagesSeen;
   /** Things the user should know that are not findings (missing vmemmap base, late events, ...). */
   warnings: string[];
   /** The trace's meta.json as read (workload counters, profile), for diff and reports. */

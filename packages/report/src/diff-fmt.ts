@@ -1,7 +1,7 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { reachesFailOn } from '@kreplay/core';
-import { notJudgedCounts, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
+import { notJudgedCounts, notJudgedFixedSaid, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -19,10 +19,24 @@ type Judged = Pick<DiffResult, 'patched' | 'thresholds' | 'findings' | 'failOn'>
 
 /**
  * Patched findings at --fail-on that may be new (`findings.maybeNew`) and their rules (undefined
- * when none): were they new, the diff would be a regression, so it is not a pass.
+ * when none): were they new, the diff would be a regression, so it is not a pass. `unnamed`: the
+ * rules of those not judged new because a page one side's traces do not name may be theirs
+ * (absent when none); the others' base side did not keep every finding of their rule.
  */
-export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[] } | undefined {
+export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[]; unnamed?: string[] } | undefined {
   const at = (d.findings.maybeNew ?? []).filter((e) => reachesFailOn(e.severity, d.failOn));
+  const unnamed = [...new Set(at.filter((e) => e.reason !== undefined).map((e) => e.rule))];
+  return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))], ...(unnamed.length ? { unnamed } : {}) } : undefined;
+}
+
+/**
+ * Base findings the diff said itself it could not judge on the patched side (its page never shown
+ * there, or not named: `findings.unjudged` with a `reason`) and their rules (undefined when none):
+ * the patched side may still have them, so no regression is not a pass — whatever their severity,
+ * as for a rule the patched side could not judge (JUnit lists every unjudged finding as skipped).
+ */
+export function notJudgedFixed(d: Pick<DiffResult, 'findings'>): { findings: number; rules: string[] } | undefined {
+  const at = (d.findings.unjudged ?? []).filter((e) => e.reason !== undefined);
   return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))] } : undefined;
 }
 
@@ -36,6 +50,7 @@ export function diffShortfall(d: Judged): string | undefined {
   const parts = [
     patchedShortfall(d.patched),
     notJudgedNewSaid(notJudgedNew(d)),
+    notJudgedFixedSaid(notJudgedFixed(d)),
     ...(notJudged.length ? [`threshold(s) not judged: ${notJudged.join(', ')}`] : []),
   ].filter((p) => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;
@@ -55,7 +70,8 @@ export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
  * Why a patched finding absent from the base side is not new: a base run counted more findings of
  * its rule than its replay kept, and it may be among those.
  */
-export function maybeNewWhy(d: Pick<DiffResult, 'base'>, e: Pick<FindingEntry, 'rule'>): string {
+export function maybeNewWhy(d: Pick<DiffResult, 'base'>, e: Pick<FindingEntry, 'rule' | 'reason'>): string {
+  if (e.reason !== undefined) return e.reason;
   const why = d.base.notKept?.[e.rule];
   return `not judged new: the base side may have had it among the ${e.rule} findings its replay counted and did not keep${why ? ` (${why})` : ''}`;
 }
@@ -67,9 +83,12 @@ export function certaintySaid(e: Pick<FindingEntry, 'certainty'>): string {
 
 /**
  * Why a base finding absent from the patched side is not fixed: the patched side could not judge
- * its rule, or its traces have holes the events that raise it may have fallen into.
+ * its rule, or its traces have holes the events that raise it may have fallen into — or what the
+ * diff said of the entry itself (`reason`: the patched traces never show its page, its page is
+ * not named).
  */
-export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry, 'rule'>): string {
+export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry, 'rule' | 'reason'>): string {
+  if (e.reason !== undefined) return e.reason;
   if (d.patched.runs.length === 0) return 'not fixed: the patched side has no run to compare';
   const why = d.patched.unjudged?.[e.rule];
   const holes = traceHoles(d.patched.gaps, undefined, d.patched.unusableEvents);

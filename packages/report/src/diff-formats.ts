@@ -205,7 +205,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
   for (const e of d.findings.maybeNew ?? []) annotate('warning', e, 'kreplay diff not judged new', maybeNewWhy(d, e));
   for (const e of d.findings.fixed) annotate('notice', e, fixedByChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
-  for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched');
+  for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched', unjudgedWhy(d, e));
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
       `::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`,

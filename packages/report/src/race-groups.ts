@@ -150,10 +150,8 @@ export function raceSections(m: ReportModel): RaceSection[] {
         ['unchanged', 'In both', d.findings.unchanged],
         // only when there are any: base findings the patched side could not have shown
         ...(d.findings.unjudged?.length ? ([['unjudged', 'Not judged on patched (not fixed)', d.findings.unjudged]] as const) : []),
-        // only when there are any: patched findings the base side may have had among those it did not keep
-        ...(d.findings.maybeNew?.length
-          ? ([['maybe-new', 'Not judged new (the base side did not keep every finding of the rule)', d.findings.maybeNew]] as const)
-          : []),
+        // only when there are any: patched findings the base side may have had (among those it did not keep, or on a page one side does not name)
+        ...(d.findings.maybeNew?.length ? ([['maybe-new', 'Not judged new (the base side may have had them)', d.findings.maybeNew]] as const) : []),
       ] as const
     ).map(([state, heading, entries]) => ({
       heading,
@@ -256,4 +254,9 @@ export class TaskColours {
     }
     return c;
   }
+}
+
+/** What the diff said of a race's pages itself (`FindingEntry.reason`: a page the patched traces never show, a page not named), each once. */
+export function groupReasons(g: RaceGroup): string[] {
+  return [...new Set(g.members.flatMap((m) => (m.entry?.reason !== undefined ? [m.entry.reason] : [])))];
 }

@@ -9,7 +9,7 @@ import { printable, reachesFailOn } from '@kreplay/core';
 import { fmtNs, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
-import { certaintyOf, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
+import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
 import { chanceSaid, diffVerdictSaid, fixedByChance } from './diff-fmt.js';
 import { runsShortfallSaid } from './util.js';
@@ -50,6 +50,7 @@ function groupLines(g: RaceGroup, n: number): string[] {
     // a fixed race: said as its most doubtful page's test says it (the largest p)
     const doubt = e.filter((x) => x.chance).sort((x, y) => y.chance!.p - x.chance!.p)[0];
     if (doubt) lines.push(`     ${fixedByChance(doubt) ? 'fixed?' : 'fixed: '} ${chanceSaid(doubt)}`);
+    for (const why of groupReasons(g)) lines.push(`     why:    ${why}`);
   } else {
     lines.push(`     seen:   ${plural(total, 'time')}`);
   }

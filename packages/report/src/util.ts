@@ -231,9 +231,24 @@ export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance
  * (`1 finding not judged new (the base side counted more mapped-page-removed findings than its
  * replay kept)`; undefined when none).
  */
-export function notJudgedNewSaid(n: { findings: number; rules: readonly string[] } | undefined): string | undefined {
+export function notJudgedNewSaid(n: { findings: number; rules: readonly string[]; unnamed?: readonly string[] } | undefined): string | undefined {
   if (!n?.findings) return undefined;
-  return `${plural(n.findings, 'finding')} not judged new (the base side counted more ${n.rules.join(', ')} findings than its replay kept)`;
+  const kept = n.rules.filter((r) => !n.unnamed?.includes(r));
+  const why = [
+    ...(kept.length ? [`the base side counted more ${kept.join(', ')} findings than its replay kept`] : []),
+    ...(n.unnamed?.length ? [`${n.unnamed.join(', ')} on a page one side's traces do not name`] : []),
+  ];
+  return `${plural(n.findings, 'finding')} not judged new (${why.join('; ')})`;
+}
+
+/**
+ * Base findings whose page the patched traces never show, or that may be on a page one
+ * side's traces do not name (`findings.unjudged` with a `reason`): neither fixed nor shown
+ * still there, so no regression is not a pass; undefined when none.
+ */
+export function notJudgedFixedSaid(n: { findings: number; rules: readonly string[] } | undefined): string | undefined {
+  if (!n?.findings) return undefined;
+  return `${plural(n.findings, 'base finding')} not judged on the patched side, whose traces never show its page or cannot name it (${n.rules.join(', ')})`;
 }
 
 /**
@@ -247,12 +262,14 @@ export function groupShortfall(g: {
   unusableEvents?: { patched: number };
   unjudged?: readonly string[];
   patchedLeftOut?: number;
-  notJudgedNew?: { findings: number; rules: readonly string[] };
+  notJudgedNew?: { findings: number; rules: readonly string[]; unnamed?: readonly string[] };
+  notJudgedFixed?: { findings: number; rules: readonly string[] };
   thresholdsNotJudged?: readonly string[];
 }): string | undefined {
   const parts = [
     patchedShortfall({ gaps: g.gaps?.patched ?? 0, unusableEvents: g.unusableEvents?.patched ?? 0, unjudged: g.unjudged, leftOut: g.patchedLeftOut ?? 0 }),
     notJudgedNewSaid(g.notJudgedNew),
+    notJudgedFixedSaid(g.notJudgedFixed),
     ...(g.thresholdsNotJudged?.length ? [`threshold(s) not judged: ${g.thresholdsNotJudged.join(', ')}`] : []),
   ].filter((p): p is string => p !== undefined);
   return parts.length ? parts.join('; ') : undefined;

@@ -20,7 +20,7 @@ import {
   type WorkloadRow,
 } from '@kreplay/diff';
 import { chanceSaid, diffShortfall, fixedByChance, fixedCount, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
-import { certaintyOf, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
+import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { reportToText, verdictReasons } from '../report-text.js';
 import { runVerdictSaid, runsShortfall, seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
@@ -268,6 +268,7 @@ function raceCard(g: RaceGroup, colours: TaskColours): Html {
 <p class="tasks">${tasks}</p>
 ${g.rules.map((rule) => html`<p class="muted">${g.rules.length > 1 ? html`<b>${rule}</b>: ` : ''}${RULE_HELP[rule].full}</p>`)}
 <p><b>${f.message}</b> <span class="muted">(${seen})</span></p>
+${groupReasons(g).map((why) => html`<p class="muted">${why}</p>`)}
 ${pageTable}
 <p class="expl">${f.explanation}</p>
 <ol class="cited">

@@ -85,10 +85,12 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
   };
 }
 
-function entryLines(state: string, e: FindingEntry): string[] {
+/** `why`: what the diff said of this entry itself (`FindingEntry.reason`), a line of its own. */
+function entryLines(state: string, e: FindingEntry, why?: string): string[] {
   return [
-    `${state === 'fixed' && fixedByChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
+    `${state === 'fixed' && fixedByChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : e.index !== undefined ? ` index ${e.index}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
     ...(state === 'fixed' ? [`  ${chanceSaid(e)}`] : []),
+    ...(why !== undefined ? [`  ${why}`] : []),
     ...findingLines(e.example, '  ').map((l) => `  ${l}`),
   ];
 }
@@ -118,8 +120,13 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     const unjudged = d.patched.unjudged?.[rule];
     // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
-    const notNew = maybeNew.length ? `${plural(maybeNew.length, 'finding')} ${maybeNewWhy(d, { rule })}` : undefined;
-    const notJudged = [...(unjudged ? [`not judged on the patched side: ${unjudged}`] : []), ...(notNew ? [notNew] : [])].join('; ');
+    const notNew = maybeNew.length ? `${plural(maybeNew.length, 'finding')} ${[...new Set(maybeNew.map((e) => maybeNewWhy(d, e)))].join('; ')}` : undefined;
+    // a base finding whose page the patched traces never show (or do not name): it may still be there
+    const unseen = (d.findings.unjudged ?? []).filter((e) => is(e) && e.reason !== undefined);
+    const notFixed = unseen.length ? `${plural(unseen.length, 'base finding')} ${[...new Set(unseen.map((e) => e.reason))].join('; ')}` : undefined;
+    const notJudged = [...(unjudged ? [`not judged on the patched side: ${unjudged}`] : []), ...(notNew ? [notNew] : []), ...(notFixed ? [notFixed] : [])].join(
+      '; ',
+    );
     const why = failing.length > 0 ? undefined : notJudged || holes;
     return {
       name: rule,
@@ -127,10 +134,10 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
       ...(why ? { reason: why } : {}),
       diagnostics: [
         ...d.findings.new.filter(is).flatMap((e) => entryLines('new', e)),
-        ...(d.findings.maybeNew ?? []).filter(is).flatMap((e) => entryLines('not judged new', e)),
+        ...(d.findings.maybeNew ?? []).filter(is).flatMap((e) => entryLines('not judged new', e, e.reason)),
         ...d.findings.fixed.filter(is).flatMap((e) => entryLines('fixed', e)),
         ...d.findings.unchanged.filter(is).flatMap((e) => entryLines('unchanged', e)),
-        ...(d.findings.unjudged ?? []).filter(is).flatMap((e) => entryLines('not judged on patched', e)),
+        ...(d.findings.unjudged ?? []).filter(is).flatMap((e) => entryLines('not judged on patched', e, e.reason)),
       ],
     };
   });
