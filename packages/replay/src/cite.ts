@@ -82,10 +82,10 @@ export function lastFlattened(): number {
   return flattened;
 }
 
-/** `pfn 0x3 (ino 0x2a on 0:5, index 0)`. */
+/** `pfn 0x3 (ino 0x2a on 0:5, index 0)`; `index unknown` when the trace has named only its file. */
 export function pageText(rec: PageRec): string {
   if (!rec.file) return `pfn ${hex(rec.pfn)}`;
-  return `pfn ${hex(rec.pfn)} (ino ${hex(rec.file.ref.ino)} on ${rec.file.ref.dev}, index ${rec.index})`;
+  return `pfn ${hex(rec.pfn)} (ino ${hex(rec.file.ref.ino)} on ${rec.file.ref.dev}, index ${rec.index ?? 'unknown'})`;
 }
 
 /** ` during invalidate_inode_pages2_range (entered at line 12)`, or nothing. */

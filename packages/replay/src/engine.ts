@@ -527,7 +527,8 @@ export class ReplayEngine {
       );
       // the trace's word: it was (f, index) in the page cache until now (judged below as any removal)
       this.reidentify(rec, f, index);
-    } else if (!rec.file) {
+    } else if (!rec.file || (rec.file === f && rec.index === undefined)) {
+      // first named here (or only its file was, by a PTE probe that fetches no index): the trace's word
       rec.file = f;
       rec.index = index;
     } else if (rec.file !== f || rec.index !== index) {
@@ -616,6 +617,12 @@ export class ReplayEngine {
         this.shadow.touch(rec, ev.cpu);
         this.orphanMapped(t, rec, ev, f ?? rec.file, index ?? rec.index);
       }
+    } else if (f && rec.file === f && rec.index === undefined && index !== undefined && !f.cache.has(index)) {
+      // adopted by a PTE probe that named its file and not its index: this PTE names the index, and
+      // no other page is the cache's page there, so it is this one's (an unknown index is no other slot)
+      rec.index = index;
+      this.shadow.insert(rec);
+      this.pagesSeen.add(f.key, index);
     } else if (f && rec.file && index !== undefined && (f !== rec.file || index !== rec.index)) {
       // the PTE's own index names another slot than the one this page is the cache's page for
       this.shadow.touch(rec, ev.cpu);

@@ -614,6 +614,27 @@ describe('explorer traces', () => {
     expect(r.findings[0]!.explanation).toContain('fault-100 on CPU 0');
   });
 
+  // A PTE probe may fetch a page's file and not its index (a user's probe map): the page was adopted
+  // with its index unknown, and the next event naming the index read as another slot — a certain
+  // orphan-page-mapped and a trace-inconsistent warning on a trace that shows neither
+  it('a page first named by its file alone takes its index from the next event that names it, without a finding', async () => {
+    const named = [
+      ex(0, 'fault', 1, 'tracing_mark_write: kreplay:pte_map dev=0:5 ino=2a pfn=0x3 addr=0x10000'),
+      ex(1, 'other', 2, 'tracing_mark_write: kreplay:pte_map dev=0:5 ino=2a index=0 pfn=0x3 addr=0x20000'),
+      ex(1, 'other', 3, 'mm_filemap_delete_from_page_cache: dev 0:5 ino 2a pfn=0x3 ofs=0 order=0'),
+    ];
+    const rules = async (lines: string[]) =>
+      (await run(lines, { vmemmapBase: undefined, traceClock: undefined }, header)).findings.map((f) => [f.rule, f.index, f.certainty]);
+    // mapped twice (or once), then removed while mapped: that race only
+    expect(await rules(named)).toEqual([['mapped-page-removed', 0, 'certain']]);
+    expect(await rules([named[0]!, named[2]!])).toEqual([['mapped-page-removed', 0, 'certain']]);
+    // control: when another page is the cache's page for that index, the PTE still maps an orphan
+    const other = ex(0, 'reader', 0, 'mm_filemap_add_to_page_cache: dev 0:5 ino 2a pfn=0x4 ofs=0 order=0');
+    expect((await rules([other, ...named.slice(0, 2)])).map(([rule]) => rule)).toEqual(['orphan-page-mapped']);
+    const r = await run([other, ...named.slice(0, 2)], { vmemmapBase: undefined, traceClock: undefined }, header);
+    expect(r.findings[0]!.message).toContain('pfn 0x3 (ino 0x2a on 0:5, index unknown)');
+  });
+
   it('a line after a marker that does not parse is an unusable line: a gap that makes the findings uncertain, never part of the marker', async () => {
     // joined to the pte_map marker before, its index=1 replaced the marker's index=0: the page
     // was mapped at index 1, and both findings moved there, certain
