@@ -69,10 +69,9 @@ type ExhaustiveOptions = Pick<ExploreOptions, 'maxDepth' | 'maxStates' | 'onEnd'
   /**
    * Asked at each level boundary (every node before `expanded` expanded, the next level's
    * nodes up to `known` discovered, none expanded): true stops the search there, for the
-   * workers to take over (explore.ts `exploreOnCores`); `handedOver` then says where. `graph`
-   * is the search's graph so far, to read (the threads warm up on its states).
+   * workers to take over (explore.ts `exploreOnCores`); `handedOver` then says where.
    */
-  handover?: (expanded: number, known: number, graph: StateGraph) => boolean;
+  handover?: (expanded: number, known: number) => boolean;
 };
 
 export class ExhaustiveSearch implements SearchStrategy {
@@ -138,7 +137,7 @@ export class ExhaustiveSearch implements SearchStrategy {
         // the first node of a new level: every node of the level is known by now (breadth-first)
         level = depth;
         if (rec && !rec.split && graph.size - id >= splitWidth(shard!.count)) rec.splitAt(level, id, graph.size);
-        if (this.opts.handover?.(id, graph.size, graph)) {
+        if (this.opts.handover?.(id, graph.size)) {
           this.handedOver = id;
           break;
         }

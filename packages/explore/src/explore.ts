@@ -54,13 +54,10 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   let pool: SearchWorkers | undefined;
   const strategy = new ExhaustiveSearch({
     ...opts,
-    handover: (expanded, known, graph) => {
-      // the threads load the model while this thread searches on, and warm their code up on
-      // states of the level just found; this thread, whose model is loaded and compiled by then, is worker 0
-      if (!pool && known >= startAt) {
-        pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>, opts.memoSteps ?? true);
-        if (known < handAt) pool.warm(graph, expanded, known, machine as Machine<unknown>);
-      }
+    handover: (_expanded, known) => {
+      // the threads load the model while this thread searches on; this thread, whose model is
+      // loaded and compiled by then, is worker 0
+      if (!pool && known >= startAt) pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>, opts.memoSteps ?? true);
       return known >= handAt;
     },
   });

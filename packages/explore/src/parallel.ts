@@ -97,16 +97,11 @@ abstract class Peer {
 /** A worker thread. */
 class ThreadPeer extends Peer {
   readonly worker: Worker;
-  /** How many states the thread expanded to warm its code up (`SearchWorkers.warm`), once it is done. */
-  readonly warmed: Promise<number>;
 
   constructor(init: WorkerInit) {
     super();
     this.worker = new Worker(workerUrl(), { workerData: init });
-    let warmed!: (n: number) => void;
-    this.warmed = new Promise((r) => (warmed = r));
-    // the warm-up's end is no answer to the search: it may come between any two
-    this.worker.on('message', (m: Msg) => (m.type === 'warmed' ? warmed(m['states'] as number) : this.received(m)));
+    this.worker.on('message', (m: Msg) => this.received(m));
     // a thread that dies (out of memory, an exception nothing caught, code that called
     // process.exit) fails the search at once: every wait on it ends
     this.worker.on('error', (e) => this.fail(e));
@@ -200,47 +195,10 @@ export class SearchWorkers {
     this.local = undefined;
   }
 
-  /**
-   * Let each thread warm its code up on states of the one-thread search (worker.ts `warmUp`)
-   * while it waits for the handover: up to WARM_STATES of the level `graph` holds from `from` to
-   * `known` (found, none expanded yet: states like those the workers expand first), spread over
-   * it, as words after the machine's definitions so far. The thread stops when the search begins.
-   */
-  warm(graph: StateGraph, from: number, known: number, machine: Machine<unknown>): void {
-    const exchange = machine.exchange;
-    const n = Math.min(WARM_STATES, known - from);
-    if (!exchange || !graph.wordTable || n <= 0) return;
-    const words = new IntVec(Math.ceil((graph.visitedBytes * n) / Math.max(1, graph.size)) * 2 + (1 << 12));
-    const ends = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = graph.readWords(from + Math.floor((i * (known - from)) / n));
-      words.pushAll(graph.wordBuffer, c);
-      ends[i] = words.length;
-    }
-    const defs = exchange.definitions(0);
-    for (const p of this.peers) {
-      if (!(p instanceof ThreadPeer)) continue;
-      const m = { type: 'warm', defs: defs.slice(), words: words.a.slice(0, words.length), ends: ends.slice(), depth: graph.depthOf(from) };
-      p.post(m, [m.defs.buffer, m.words.buffer, m.ends.buffer]);
-    }
-  }
-
-  /** How many states each thread expanded to warm up, once every thread is done (after `warm`). */
-  warmedUp(): Promise<number[]> {
-    return Promise.all(this.peers.filter((p) => p instanceof ThreadPeer).map((p) => p.warmed));
-  }
-
   async stop(): Promise<void> {
     await Promise.all(this.peers.map((p) => p.stop()));
   }
 }
-
-/**
- * States a thread warms its code up on before the handover (`SearchWorkers.warm`). On
- * odirect-vs-fault-multipage / linux-6.1 a thread expanded its first level after the handover
- * (12,264 states) in 0.79 CPU-s cold against 0.36 after warming up on 8,192 (docs/explore.md, session 33).
- */
-const WARM_STATES = 1 << 13;
 
 /**
  * Where the one-thread search stopped for the workers to take over (explore.ts): its graph,

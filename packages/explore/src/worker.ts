@@ -353,14 +353,6 @@ class SearchWorker<S> {
     this.flush(true);
   }
 
-  /** Set to end `expand` at its next exchange with peers (a warm-up the search has caught up with: `warmUp`). */
-  halted = false;
-
-  /** States expanded so far (each leaves its finished threads in `finished`). */
-  get expandedStates(): number {
-    return this.finished.length >> 1;
-  }
-
   /** Where in the one-core search's order the machine's code runs (SearchError's `at`), -1 while this worker's own code does. */
   private at = -1;
 
@@ -379,7 +371,6 @@ class SearchWorker<S> {
         this.at = -1;
         this.flush(false);
         await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.halted) break;
       }
       const local = this.frontier[i]!;
       const r = ranks[i]!;
@@ -624,46 +615,6 @@ class SearchWorker<S> {
 }
 
 /**
- * States of the one-thread search for a thread to warm its code up on (parallel.ts
- * `SearchWorkers.warm`): their words after the definitions they use, as a handover sends them,
- * and their level.
- */
-export interface Warm {
-  defs: Int32Array;
-  words: Int32Array;
-  ends: Int32Array;
-  depth: number;
-}
-
-/**
- * Warm this thread's code up on the states `w` before the search needs it: a worker of its own
- * on `machine` — a second machine built from the same source, so that nothing of the warm-up
- * (its encoder's numbers, the model's caches) reaches the search — takes them in and expands
- * them as a level, sending the successors its peers own nowhere. Without it a thread expanded
- * the first level after the handover on cold code (the interpreter, then the compiles and
- * deoptimisations of a new isolate) at two to four times the CPU of its next levels while worker 0
- * waited for it (docs/explore.md, session 33). `stop()` ends it at its next exchange; `done`
- * says how many states it expanded. An error the machine's code throws rejects `done`: the
- * search meets that state again and reports it where the one-core search would.
- */
-export function warmUp<S>(machine: Machine<S>, init: WorkerInit, w: Warm): { done: Promise<number>; stop: () => void } {
-  const nowhere = { postMessage: () => undefined } as unknown as MessagePort;
-  const sw = new SearchWorker(machine, init, new Array<MessagePort>(init.workers).fill(nowhere));
-  const n = w.ends.length;
-  const ids = new Int32Array(n);
-  const order = new Float64Array(n);
-  for (let i = 0; i < n; i++) ids[i] = order[i] = i;
-  sw.take(w.defs, w.words, w.ends, ids, true, 0, order);
-  sw.levelDepth = w.depth;
-  return {
-    done: sw.expand(ids, 0).then(() => sw.expandedStates),
-    stop: () => {
-      sw.halted = true;
-    },
-  };
-}
-
-/**
  * A worker's error for the coordinator: `error` (carried as data by a thread, as it is on the
  * coordinator's thread: `carry`), with `at` when the machine's code threw it (SearchError).
  */
@@ -774,29 +725,7 @@ async function main(): Promise<void> {
   const machine = await factory(init.source.args);
   const port = parentPort!;
   const handle = serve(machine, init, (m, transfer) => port.postMessage(m, transfer ?? []));
-  // the warm-up (`warmUp`), until the search begins ('peers'): it stops then, having done what it had time for
-  let warming: { stop: () => void } | undefined;
-  let begun = false;
   port.on('message', (m: Msg) => {
-    if (m.type === 'warm') {
-      void factory(init.source.args)
-        .then((scratch) => {
-          if (begun) return 0;
-          const w = warmUp(scratch, init, m as unknown as Warm);
-          warming = w;
-          return w.done;
-        })
-        .catch(() => 0)
-        .then((states) => {
-          warming = undefined;
-          port.postMessage({ type: 'warmed', states });
-        });
-      return;
-    }
-    if (m.type === 'peers') {
-      begun = true;
-      warming?.stop();
-    }
     try {
       handle(m);
     } catch (e) {

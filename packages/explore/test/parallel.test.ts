@@ -6,10 +6,7 @@
  * Workers load the built model (dist/), as the CLI's do.
  */
 import { describe, expect, it } from '@jest/globals';
-import { explore, exploreOnCores, exploreParallel, ExhaustiveSearch, SINGLE_CORE_STATES, type StateGraph } from '../src/index.js';
-import { RunContext } from '../src/context.js';
-import { DEFAULT_MAX_DEPTH } from '../src/graph.js';
-import { SearchWorkers } from '../src/parallel.js';
+import { explore, exploreOnCores, exploreParallel, SINGLE_CORE_STATES } from '../src/index.js';
 import { golden, shippedCases, summary, type ShippedCase } from './shipped.js';
 
 const cases = await shippedCases();
@@ -99,28 +96,6 @@ describe('exhaustive search on worker threads', () => {
     expect(summary(await exploreOnCores(c.machine, c.source, 2, { handoverStates: 8_000, workersFromStates: 4_000, handoverBatch: 64 }))).toEqual(
       await oneCore(c),
     );
-  });
-
-  it('warms a thread up on states the one-thread search found, before the handover', async () => {
-    // the one-thread search to the first level boundary past 3 000 states, as exploreOnCores
-    // runs it up to where it starts the threads
-    const c = cases.find((x) => x.name === 'odirect-vs-fault-multipage.yaml linux-2.6.15')!;
-    let at: { graph: StateGraph; expanded: number; known: number } | undefined;
-    const search = new ExhaustiveSearch({ handover: (expanded, known, graph) => (known >= 3_000 ? ((at = { graph, expanded, known }), true) : false) });
-    await search.search(c.machine, new RunContext({}));
-    const pool = new SearchWorkers(c.source, 2, DEFAULT_MAX_DEPTH, c.machine);
-    try {
-      pool.warm(at!.graph, at!.expanded, at!.known, c.machine);
-      // given the time (no search begins), the thread expands every state of the level sent (fewer than WARM_STATES)
-      expect(at!.known - at!.expanded).toBeGreaterThan(100);
-      expect(await pool.warmedUp()).toEqual([at!.known - at!.expanded]);
-    } finally {
-      await pool.stop();
-    }
-    // handed over a few levels after the threads start (and warm up, cut short when the search
-    // begins before they are done), the result is the one-core search's
-    for (const workersFromStates of [3_000, 500])
-      expect(summary(await exploreOnCores(c.machine, c.source, 2, { handoverStates: 4_000, workersFromStates }))).toEqual(await oneCore(c));
   });
 
   it('cuts with max-states and max-depth across the handover as the workers cut from the start (between levels)', async () => {
