@@ -645,4 +645,21 @@ describe('findings that name no page', () => {
     expect((await runCli([...args, '--format', 'ktap'])).stdout).toContain(`ok 4 stale-data # SKIP done: 1 finding ${why}`);
     expect((await runCli([...args, '--format', 'junit'])).stdout).toContain(`<skipped message="${why}: stale-data index 0 (certain)"/>`);
   });
+
+  // below --fail-on the patched finding keeps nothing from a pass, but the base's is no more judged
+  // than when the patched one names its page (session 33, keyless-oracle: before, a bare pass)
+  it('raised on both sides under one key: the base one is not judged fixed, so not a pass below --fail-on either', async () => {
+    const args = ['diff', fx('unnamed-file-1'), fx('unnamed-file-2'), '--fail-on', 'never'];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(
+      'no regression in what the traces show, but 1 base finding not judged on the patched side, whose traces never show its page or cannot name it (stale-data): not a pass (fail-on never)',
+    );
+    const ktap = (await runCli([...args, '--format', 'ktap'])).stdout;
+    expect(ktap).toContain(
+      'ok 4 stale-data # SKIP done: 1 base finding not fixed: the patched side raised stale-data index 0 too, on a page that may or may not be this one',
+    );
+    expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass/m);
+    expect((await runCli([...args, '--format', 'junit'])).stdout).toMatch(/<testsuite [^>]* skipped="1">/);
+  });
 });

@@ -30,13 +30,38 @@ export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { find
 }
 
 /**
- * Base findings the diff said itself it could not judge on the patched side (its page never shown
- * there, or not named: `findings.unjudged` with a `reason`) and their rules (undefined when none):
- * the patched side may still have them, so no regression is not a pass — whatever their severity,
- * as for a rule the patched side could not judge (JUnit lists every unjudged finding as skipped).
+ * A class both sides raised under one key that names no page (a `findings.maybeNew` entry with occurrences on both
+ * sides; diff.ts `matchFindings`): whether the patched finding is the base's cannot be told,
+ * so neither is it judged new nor the base's finding judged fixed or still there.
  */
-export function notJudgedFixed(d: Pick<DiffResult, 'findings'>): { findings: number; rules: string[] } | undefined {
-  const at = (d.findings.unjudged ?? []).filter((e) => e.reason !== undefined);
+export const raisedOnBothSides = (e: Pick<FindingEntry, 'base' | 'patched'>): boolean => e.base > 0 && e.patched > 0;
+
+/**
+ * Base findings the diff could not judge on the patched side and that nothing else keeps from a
+ * pass: `findings.unjudged` with a `reason` (its page never shown there, or a patched finding may
+ * be on it), and classes raised on both sides under a key that names no page below --fail-on (at
+ * it, `notJudgedNew` already holds them).
+ */
+export function notJudgedFixedEntries(d: Pick<DiffResult, 'findings' | 'failOn'>): FindingEntry[] {
+  return [
+    ...(d.findings.unjudged ?? []).filter((e) => e.reason !== undefined),
+    ...(d.findings.maybeNew ?? []).filter((e) => raisedOnBothSides(e) && !reachesFailOn(e.severity, d.failOn)),
+  ];
+}
+
+/** Why a `notJudgedFixedEntries` entry is not fixed, as the base side's finding. */
+export function notFixedWhy(e: Pick<FindingEntry, 'rule' | 'file' | 'index' | 'base' | 'patched' | 'reason'>): string | undefined {
+  return raisedOnBothSides(e) ? `not fixed: the patched side raised ${e.rule}${where(e)} too, on a page that may or may not be this one` : e.reason;
+}
+
+/**
+ * Base findings the diff said itself it could not judge on the patched side (`notJudgedFixedEntries`)
+ * and their rules (undefined when none): the patched side may still have them, so no regression is
+ * not a pass — whatever their severity, as for a rule the patched side could not judge (JUnit lists
+ * every one as skipped).
+ */
+export function notJudgedFixed(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[] } | undefined {
+  const at = notJudgedFixedEntries(d);
   return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))] } : undefined;
 }
 

@@ -14,6 +14,7 @@ import {
   fixedCount,
   fmtChange,
   maybeNewWhy,
+  raisedOnBothSides,
   unjudgedCount,
   unjudgedWhy,
   where,
@@ -55,7 +56,7 @@ export function diffToJunit(d: DiffResult): string {
         cases.push(
           `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched${certaintySaid(e)}: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
         );
-      } else if (state === 'not judged on patched' || (state === 'not judged new' && failing(d, e))) {
+      } else if (state === 'not judged on patched' || (state === 'not judged new' && (failing(d, e) || raisedOnBothSides(e)))) {
         skipped++;
         const why = state === 'not judged new' ? `${maybeNewWhy(d, e)}: ${title(e)}${certaintySaid(e)}` : unjudgedWhy(d, e);
         cases.push(

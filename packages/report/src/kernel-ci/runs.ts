@@ -5,7 +5,7 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
-import { chanceSaid, diffVerdictSaid, fixedByChance, maybeNewWhy } from '../diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedByChance, maybeNewWhy, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -122,8 +122,8 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const notNew = maybeNew.length ? `${plural(maybeNew.length, 'finding')} ${[...new Set(maybeNew.map((e) => maybeNewWhy(d, e)))].join('; ')}` : undefined;
     // a base finding whose page the patched traces never show (or do not name): it may still be there
-    const unseen = (d.findings.unjudged ?? []).filter((e) => is(e) && e.reason !== undefined);
-    const notFixed = unseen.length ? `${plural(unseen.length, 'base finding')} ${[...new Set(unseen.map((e) => e.reason))].join('; ')}` : undefined;
+    const unseen = notJudgedFixedEntries(d).filter(is);
+    const notFixed = unseen.length ? `${plural(unseen.length, 'base finding')} ${[...new Set(unseen.map(notFixedWhy))].join('; ')}` : undefined;
     const notJudged = [...(unjudged ? [`not judged on the patched side: ${unjudged}`] : []), ...(notNew ? [notNew] : []), ...(notFixed ? [notFixed] : [])].join(
       '; ',
     );
