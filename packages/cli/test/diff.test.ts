@@ -121,9 +121,7 @@ describe("a new finding's certainty, where a reviewer may read only one format",
       const sarif = JSON.parse((await runCli(['diff', base, patched, '--format', 'sarif'])).stdout);
       const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'mapped-page-removed');
       // after what the chance of the base's silence says (one run a side: the base may have it too)
-      expect(result.message.text).toMatch(
-        new RegExp(`^new in patched, maybe in base too, unseen \\(seen in 1 of 1 patched run[^\\n]*\\) \\(${certainty}\\): pfn `),
-      );
+      expect(result.message.text).toMatch(new RegExp(`^new in patched, maybe the base's too \\(seen in 1 of 1 patched run[^\\n]*\\) \\(${certainty}\\): pfn `));
       expect(result.properties.certainty).toBe(certainty);
       const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
       expect(github).toMatch(
@@ -576,7 +574,7 @@ describe("a new finding says whether the base side's silence could be chance", (
     for (const r of sarif.runs[0].results) {
       expect(r.baselineState).toBe('new');
       expect(r.level).toBe('error');
-      expect(r.message.text.startsWith(`new in patched, maybe in base too, unseen (${mayHave}) (certain): `)).toBe(true);
+      expect(r.message.text.startsWith(`new in patched, maybe the base's too (${mayHave}) (certain): `)).toBe(true);
       expect(r.properties.chance).toEqual({ baseRuns: 1, patchedRuns: 1, p: 0.5, significant: false });
     }
     const github = await runCli([...args, '--format', 'github']);
@@ -596,6 +594,13 @@ describe("a new finding says whether the base side's silence could be chance", (
     const mail = (await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--format', 'text'])).stdout;
     expect(mail).toContain('kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races');
     expect(mail).toContain(`     new:    ${mayHave}\n`);
+    // the HTML report: the race's card, the findings table's badge and the verdict's counts
+    const page = path.join(dir, 'r.html');
+    expect((await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--html', page])).exitCode).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<p class="muted">new: seen in 1 of 1 patched run, not in the 1 base run that could show it: the base may have it too');
+    expect(html).toContain('<span class="badge new" title="seen in 1 of 1 patched run, not in the 1 base run that could show it');
+    expect(html).toContain('REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
     const report = JSON.parse((await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--json'])).stdout);
     expect(report.diff).toMatchObject({ new: 2, newByChance: 2 });
     // kreplay ci: the group's counts, in summary.json (read back by ci merge) and summary.txt

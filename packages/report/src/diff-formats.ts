@@ -138,7 +138,7 @@ export function diffToSarif(d: DiffResult): string {
       level: baselineState === 'new' || baselineState === 'unchanged' || seen ? SARIF_LEVEL[e.severity] : 'none',
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? `${byChance(e) ? 'new in patched, maybe in base too, unseen' : 'new in patched'} (${newChanceSaid(e)})` : baselineState === 'absent' ? `${byChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? `${byChance(e) ? "new in patched, maybe the base's too" : 'new in patched'} (${newChanceSaid(e)})` : baselineState === 'absent' ? `${byChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
