@@ -606,7 +606,8 @@ describe("a new finding says whether the base side's silence could be chance", (
     // kreplay ci: the group's counts, in summary.json (read back by ci merge) and summary.txt
     const ci = path.join(dir, 'ci');
     mkdirSync(ci);
-    expect(await ciOf(ci, path.resolve(fx('clean-1')), path.resolve(fx('race')), ['json'])).toBe(1);
+    expect(await ciOf(ci, path.resolve(fx('clean-1')), path.resolve(fx('race')), ['json', 'ktap'])).toBe(1);
+    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# 2 new (2 of them on too few runs to tell from chance), 0 fixed');
     expect(JSON.parse(readFileSync(path.join(ci, 'out/summary.json'), 'utf8')).groups[0].findings).toMatchObject({ new: 2, newByChance: 2 });
     expect(readFileSync(path.join(ci, 'out/summary.txt'), 'utf8')).toContain(': 2 new (2 of them on too few runs to tell from chance), 0 fixed');
   });

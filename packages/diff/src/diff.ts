@@ -170,11 +170,11 @@ function unseenWhy(base: readonly RunData[], k: KeyPage, e: FindingEntry): strin
 }
 
 /**
- * A patched run could have shown a finding when `cannotShow` says nothing of it. A base finding the patched side lacks is fixed only
- * counting the runs that could show its rule **and showed its page** in the page cache (a run
- * that never showed the page says nothing about it); with none it is `unjudged`, not fixed: the
- * rule was not judged, the events that raise it may be among those the patched traces lost, or
- * the patched traces never show its page. A fixed entry says how likely its absence is by chance
+ * A patched run could have shown a finding when `cannotShow` says nothing of it. A base finding
+ * the patched side lacks is fixed only counting the runs that could show its rule **and showed its
+ * page** in the page cache (a run that never showed the page says nothing about it); with none it
+ * is `unjudged`, not fixed: the rule was not judged, the events that raise it may be among those
+ * the patched traces lost, or the patched traces never show its page. A fixed entry says how likely its absence is by chance
  * over those runs (`chance`, Fisher's exact test).
  *
  * `mayHold(rule)`: whether some base run counted findings of `rule` its replay did not keep

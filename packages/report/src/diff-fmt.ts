@@ -170,8 +170,8 @@ export function chanceSaid(e: Pick<FindingEntry, 'chance' | 'baseRuns'>): string
  */
 export function newChanceSaid(e: Pick<FindingEntry, 'chance' | 'patchedRuns'>): string {
   const c = e.chance;
-  const seen = `seen in ${e.patchedRuns} of ${c?.patchedRuns ?? e.patchedRuns} patched run${(c?.patchedRuns ?? e.patchedRuns) === 1 ? '' : 's'}`;
-  if (!c) return seen;
+  if (!c) return `seen in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'}`;
+  const seen = `seen in ${e.patchedRuns} of ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'}`;
   if (c.baseRuns === 0)
     return `${seen}, but no base run could have shown it (${c.unseen ?? 'none judged its rule on its page'}): whether the patch introduced it cannot be told`;
   const runs = `${seen}, not in the ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'} that could show it`;

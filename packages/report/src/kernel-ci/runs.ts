@@ -246,8 +246,11 @@ export interface CiSummary {
     unjudged?: readonly string[];
     /** `--max-regression` thresholds the diff could not compare: no regression then is DONE too. */
     thresholdsNotJudged?: readonly string[];
-    /** `unjudged`: base findings whose rule the patched side could not judge (absent when none). */
-    findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
+    /**
+     * `unjudged`: base findings whose rule the patched side could not judge; `newByChance` /
+     * `fixedByChance`: new / fixed ones on too few runs to tell from chance (each absent when none).
+     */
+    findings: { new: number; newByChance?: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
     /** Relative to the output folder. */
     files: readonly string[];
   }>;
