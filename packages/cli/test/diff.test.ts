@@ -33,7 +33,8 @@ describe('kreplay diff on fixture pairs', () => {
     const r = await runCli(['diff', fx('clean-1'), fx('race')]);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('REGRESSION');
-    expect(r.stdout).toContain('Findings: 2 new, 0 fixed, 0 unchanged');
+    // one run a side: the base run's silence could be chance (it read a bare "2 new")
+    expect(r.stdout).toContain('Findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged');
     expect(r.stdout).toMatch(/NEW +error +mapped-page-removed on 8:0\/c index 0/);
     expect(r.stdout).toContain('fixtures/diff/race/trace.txt:18');
   });
@@ -97,7 +98,9 @@ describe('kreplay diff on fixture pairs', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.runs[0].results.map((x: { baselineState: string }) => x.baselineState)).toEqual(['absent', 'absent']);
     const gh = await runCli(['diff', fx('clean-1'), fx('race'), '--format', 'github']);
-    expect(gh.stdout).toMatch(/^::error file=fixtures\/diff\/race\/trace.txt,line=14,title=kreplay diff new%3A mapped-page-removed/m);
+    expect(gh.stdout).toMatch(
+      /^::error file=fixtures\/diff\/race\/trace.txt,line=14,title=kreplay diff new \(the base may have it too\)%3A mapped-page-removed/m,
+    );
   });
 });
 
@@ -117,10 +120,13 @@ describe("a new finding's certainty, where a reviewer may read only one format",
       expect(junit).toMatch(new RegExp(`<failure type="mapped-page-removed" message="new in patched \\(${certainty}\\): pfn `));
       const sarif = JSON.parse((await runCli(['diff', base, patched, '--format', 'sarif'])).stdout);
       const result = sarif.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'mapped-page-removed');
-      expect(result.message.text.startsWith(`new in patched (${certainty}): pfn `)).toBe(true);
+      // after what the chance of the base's silence says (one run a side: the base may have it too)
+      expect(result.message.text).toMatch(new RegExp(`^new in patched, maybe the base's too \\(seen in 1 of 1 patched run[^\\n]*\\) \\(${certainty}\\): pfn `));
       expect(result.properties.certainty).toBe(certainty);
       const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
-      expect(github).toMatch(new RegExp(`^::error [^\\n]*title=kreplay diff new%3A mapped-page-removed on [^:]* \\(${certainty}\\)::`, 'm'));
+      expect(github).toMatch(
+        new RegExp(`^::error [^\\n]*title=kreplay diff new \\(the base may have it too\\)%3A mapped-page-removed on [^:]* \\(${certainty}\\)::`, 'm'),
+      );
       // JUnit's counts are its testcases'
       const { said, cases } = junitCounts(junit);
       expect(said).toEqual(cases);
@@ -141,7 +147,7 @@ describe("a new finding's certainty, where a reviewer may read only one format",
     writeFileSync(trace, lines.join('\n'));
     expect((await runCli(['replay', trace])).stdout).toMatch(/\(uncertain\)[^]*\(certain\)/);
     const github = (await runCli(['diff', fx('clean-1'), dir, '--format', 'github'])).stdout;
-    expect(github).toMatch(/^::error [^\n]*title=kreplay diff new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::/m);
+    expect(github).toMatch(/^::error [^\n]*title=kreplay diff new \(the base may have it too\)%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::/m);
     rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -535,6 +541,105 @@ describe("a fixed finding says whether the patched side's silence could be chanc
     expect(mail).toContain('1 fixed race (2 pages, 4 findings; 1 race on too few runs to tell from chance)');
     expect(mail).toMatch(/ fixed\? not seen in the 2 patched runs that could show it, against 2 of 2 base runs: that could be chance/);
     expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/# fixed\?: mapped-page-removed[^\n]*\n +# +not seen in the 2 patched runs/);
+  });
+});
+
+// A patched race one base run did not show read NEW, "new error ... on 8:0/c index 0", as if the
+// patch introduced it, though one base run's silence is as likely as not when the base races too.
+// A new finding now says whether the base's silence could be chance (Fisher's exact test on runs,
+// over the base runs that could have shown it); the gate is the same: exit 1 either way.
+describe("a new finding says whether the base side's silence could be chance", () => {
+  let dir = '';
+  const side = (name: string, from: string, k: number) => copyRuns(dir, name, fx(from), k);
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-new-chance-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const mayHave =
+    "seen in 1 of 1 patched run, not in the 1 base run that could show it: the base may have it too, unseen (p = 0.50, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown to be the patch's";
+
+  it('one run a side: p = 1/2, "the base may have it too" in every format, and still exit 1', async () => {
+    const args = ['diff', fx('clean-1'), fx('race')];
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.new.map((e: { chance: unknown }) => e.chance)).toEqual([
+      { baseRuns: 1, patchedRuns: 1, p: 0.5, significant: false },
+      { baseRuns: 1, patchedRuns: 1, p: 0.5, significant: false },
+    ]);
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain('REGRESSION (2 reasons):');
+    expect(text.stdout).toContain('Findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged');
+    expect(text.stdout).toMatch(new RegExp(`NEW +error +mapped-page-removed on 8:0/c index 0\n +pfn 0x1234 [^\n]*\n +${mayHave.replace(/[()?.]/g, '\\$&')}\n`));
+    const sarif = JSON.parse((await runCli([...args, '--format', 'sarif'])).stdout);
+    for (const r of sarif.runs[0].results) {
+      expect(r.baselineState).toBe('new');
+      expect(r.level).toBe('error');
+      expect(r.message.text.startsWith(`new in patched, maybe the base's too (${mayHave}) (certain): `)).toBe(true);
+      expect(r.properties.chance).toEqual({ baseRuns: 1, patchedRuns: 1, p: 0.5, significant: false });
+    }
+    const github = await runCli([...args, '--format', 'github']);
+    expect(github.exitCode).toBe(1);
+    expect(github.stdout).toContain(
+      '::error file=fixtures/diff/race/trace.txt,line=14,title=kreplay diff new (the base may have it too)%3A mapped-page-removed',
+    );
+    expect(github.stdout).toContain('REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+    const junit = await runCli([...args, '--format', 'junit']);
+    expect(junit.stdout).toContain('<failure type="mapped-page-removed"');
+    expect(junit.stdout).toContain('the base may have it too, unseen (p = 0.50');
+    const ktap = (await runCli([...args, '--format', 'ktap'])).stdout;
+    expect(ktap).toContain(`# new: mapped-page-removed page 8:0/c index 0 (base 0 in 0 runs, patched 1 in 1 runs)\n    #   ${mayHave}\n`);
+    expect(ktap).toMatch(/^ {4}not ok 1 mapped-page-removed$/m);
+    const kcidb = JSON.parse((await runCli([...args, '--format', 'kcidb'])).stdout);
+    expect(kcidb.tests.find((t: { path: string }) => t.path.endsWith('.mapped-page-removed')).log_excerpt).toContain(mayHave);
+    const mail = (await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--format', 'text'])).stdout;
+    expect(mail).toContain('kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races');
+    expect(mail).toContain(`     new:    ${mayHave}\n`);
+    // the HTML report: the race's card, the findings table's badge and the verdict's counts
+    const page = path.join(dir, 'r.html');
+    expect((await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--html', page])).exitCode).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toContain('<p class="muted">new: seen in 1 of 1 patched run, not in the 1 base run that could show it: the base may have it too');
+    expect(html).toContain('<span class="badge new" title="seen in 1 of 1 patched run, not in the 1 base run that could show it');
+    expect(html).toContain('REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+    const report = JSON.parse((await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--json'])).stdout);
+    expect(report.diff).toMatchObject({ new: 2, newByChance: 2 });
+    // kreplay ci: the group's counts, in summary.json (read back by ci merge) and summary.txt
+    const ci = path.join(dir, 'ci');
+    mkdirSync(ci);
+    expect(await ciOf(ci, path.resolve(fx('clean-1')), path.resolve(fx('race')), ['json', 'ktap'])).toBe(1);
+    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+    expect(JSON.parse(readFileSync(path.join(ci, 'out/summary.json'), 'utf8')).groups[0].findings).toMatchObject({ new: 2, newByChance: 2 });
+    expect(readFileSync(path.join(ci, 'out/summary.txt'), 'utf8')).toContain(': 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+  });
+
+  it('five runs a side, the race in every patched run and no base one: shown new (p = 1/252)', async () => {
+    const args = ['diff', ...side('b', 'clean-1', 5).flatMap((d) => ['--base', d]), ...side('p', 'race', 5).flatMap((d) => ['--patched', d])];
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.new).toHaveLength(2);
+    for (const e of json.findings.new) {
+      expect(e.chance).toEqual({ baseRuns: 5, patchedRuns: 5, p: expect.any(Number), significant: true });
+      expect(e.chance.p).toBeCloseTo(1 / 252, 12);
+    }
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain('Findings: 2 new, 0 fixed, 0 unchanged');
+    expect(text.stdout).toContain("seen in 5 of 5 patched runs, not in the 5 base runs that could show it (p = 0.0040, Fisher's exact test on runs)");
+    expect(text.stdout).not.toContain('may have it too');
+    const github = (await runCli([...args, '--format', 'github'])).stdout;
+    expect(github).toContain('title=kreplay diff new%3A mapped-page-removed');
+  });
+
+  it('no base run could have shown it (its traces never show the page): p = 1, and why', async () => {
+    const args = ['diff', fx('clean-index-5'), 'fixtures/replay/mapped-page-removed'];
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.findings.new.map((e: { chance: unknown }) => e.chance)).toEqual([
+      { baseRuns: 0, patchedRuns: 1, p: 1, significant: false, unseen: 'the base traces never show 8:16/2a index 0' },
+    ]);
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain(
+      'seen in 1 of 1 patched run, but no base run could have shown it (the base traces never show 8:16/2a index 0): whether the patch introduced it cannot be told',
+    );
   });
 });
 

@@ -129,7 +129,7 @@ describe('kreplay report', () => {
 
   itWithTools([TOOLS.chromium], 'renders in headless Chromium with the race listed once and the racing tasks on the timeline', async () => {
     const seen = await render(dir, 'r', html);
-    expect(seen.text).toContain('REGRESSION: 2 new, 0 fixed, 0 unchanged');
+    expect(seen.text).toContain('REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged');
     // One race broke two rules on one page: one card naming both.
     expect(seen.findings).toEqual([expect.stringMatching(/new\s*error\s*mapped-page-removed, stale-after-invalidate on 8:0\/c index 0$/)]);
     expect(seen.text).toContain('fixtures/diff/race/trace.txt:18');
@@ -174,8 +174,8 @@ describe('kreplay report', () => {
     const t = await runCli(['report', '--base', 'fixtures/diff/clean-1', '--patched', 'fixtures/diff/race']);
     expect(t.exitCode).toBe(0);
     const lines = t.stdout.split('\n');
-    expect(lines.slice(0, 12)).toEqual([
-      'kreplay: REGRESSION: 1 new race (2 pages, 2 findings), 0 fixed races, 0 unchanged races',
+    expect(lines.slice(0, 13)).toEqual([
+      'kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races, 0 unchanged races',
       '  base:    fixtures/diff/clean-1 (1 run, 8 events, 0 gaps)',
       '  patched: fixtures/diff/race (1 run, 7 events, 0 gaps)',
       '  why: new error mapped-page-removed, stale-after-invalidate (kr_fault in filemap_fault vs kr_dio in invalidate_inode_pages2_range) on 8:0/c index 0',
@@ -187,8 +187,9 @@ describe('kreplay report', () => {
       '     tasks:  kr_fault in filemap_fault vs kr_dio in invalidate_inode_pages2_range',
       '     pages:  8:0/c index 0',
       '     seen:   2 times: base 0 (in 0 runs), patched 2 (in 1 run)',
+      "     new:    seen in 1 of 1 patched run, not in the 1 base run that could show it: the base may have it too, unseen (p = 0.50, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown to be the patch's",
     ]);
-    expect(lines.slice(12)).toEqual([
+    expect(lines.slice(13)).toEqual([
       expect.stringMatching(/^ {5}first: {2}pfn 0x1234 \(ino 0xc on 8:0, index 0\) removed from the page cache while mapped/),
       expect.stringMatching(/^ {7}fixtures\/diff\/race\/trace\.txt:14 {2}kr_fault-302 \[001\] /),
       expect.stringMatching(/^ {7}fixtures\/diff\/race\/trace\.txt:15 {2}kr_fault-302 \[001\] /),
@@ -201,7 +202,7 @@ describe('kreplay report', () => {
       '',
     ]);
     // The HTML shows the same text at the top.
-    expect(html).toContain('<pre class="mail">kreplay: REGRESSION: 1 new race (2 pages, 2 findings)');
+    expect(html).toContain('<pre class="mail">kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance)');
     const j = await runCli(['report', '--base', 'fixtures/diff/clean-1', '--patched', 'fixtures/diff/race', '--json']);
     const parsed = JSON.parse(j.stdout);
     expect(parsed.diff).toMatchObject({ regression: true, new: 2 });

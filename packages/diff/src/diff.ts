@@ -10,7 +10,17 @@
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
 import { BEHAVIOUR_METRICS } from './metrics.js';
-import { ALPHA, distribution, fixedChance, histogramOf, mannWhitney, mergeHistograms, type Distribution, type Significance } from './significance.js';
+import {
+  ALPHA,
+  distribution,
+  fixedChance,
+  histogramOf,
+  newChance,
+  mannWhitney,
+  mergeHistograms,
+  type Distribution,
+  type Significance,
+} from './significance.js';
 import { fmtNs } from './units.js';
 import { PAGES_SEEN_RANGES, pageSeen } from '@kreplay/replay';
 import { resolveMetric, type Threshold } from './thresholds.js';
@@ -129,13 +139,42 @@ function showedPage(run: RunData, k: KeyPage, testFiles: ReadonlySet<string>): b
 }
 
 /**
- * `canShow(run, rule)`: whether a patched run could have shown a finding of `rule`: it judged
- * the rule, and its trace has no gap and no unusable event (none can, when a patched run counted
- * findings of the rule it did not keep). A base finding the patched side lacks is fixed only
- * counting the runs that could show its rule **and showed its page** in the page cache (a run
- * that never showed the page says nothing about it); with none it is `unjudged`, not fixed: the
- * rule was not judged, the events that raise it may be among those the patched traces lost, or
- * the patched traces never show its page. A fixed entry says how likely its absence is by chance
+ * Why a run of `side` could not have shown a finding of `rule`, in words (undefined when it could):
+ * it did not judge the rule, its trace has a gap or an unusable event (the events that raise it may
+ * be among those lost), or a run of its side counted findings of the rule it did not keep (then none
+ * can). Whether it showed the finding's page is `showedPage`.
+ */
+function cannotShow(side: readonly RunData[], run: RunData, rule: string, label: string): string | undefined {
+  if (side.some((r) => r.notKept?.[rule] !== undefined)) return `the ${label} side did not keep every ${rule} finding its replay counted`;
+  if (run.unjudged?.some((u) => u.rule === rule)) return `the ${label} side could not judge ${rule}`;
+  if (run.stats.gaps || run.unusableEvents) return `the ${label} traces have gaps or unusable events, where its events may be`;
+  return undefined;
+}
+
+/** Why a run's pages count as all pages (`showedPage`), or undefined when it says which it showed. */
+function blindWhy(run: RunData): string | undefined {
+  if (!run.pagesSeen)
+    return 'it does not say which pages its trace showed (a replay JSON without pagesSeen, written before 2026-12-06: re-run `kreplay replay TRACE --format json --out FILE` with this kreplay)';
+  if (!run.pagesSeen.complete) return `its trace showed more pages than replay records (${PAGES_SEEN_RANGES} ranges)`;
+  return undefined;
+}
+
+/**
+ * Why no base run could have shown a new entry's finding: each run's reason (`cannotShow`, or its
+ * traces never show the page), each once, in run order.
+ */
+function unseenWhy(base: readonly RunData[], k: KeyPage, e: FindingEntry): string {
+  if (!base.length) return 'the base side has no run to compare';
+  const whys = base.map((run) => cannotShow(base, run, k.rule, 'base') ?? `the base traces never show ${pageWords(e)}`);
+  return [...new Set(whys)].join('; ');
+}
+
+/**
+ * A patched run could have shown a finding when `cannotShow` says nothing of it. A base finding
+ * the patched side lacks is fixed only counting the runs that could show its rule **and showed its
+ * page** in the page cache (a run that never showed the page says nothing about it); with none it
+ * is `unjudged`, not fixed: the rule was not judged, the events that raise it may be among those
+ * the patched traces lost, or the patched traces never show its page. A fixed entry says how likely its absence is by chance
  * over those runs (`chance`, Fisher's exact test).
  *
  * `mayHold(rule)`: whether some base run counted findings of `rule` its replay did not keep
@@ -143,7 +182,9 @@ function showedPage(run: RunData, k: KeyPage, testFiles: ReadonlySet<string>): b
  * otherwise it is `maybeNew`: the base may have had it among those. Only the base's dropped
  * findings do this: its gaps and unjudged rules still leave such a finding new (a regression that
  * may be false, never a pass), but a base run past the cap has certainly raised more findings of
- * the rule than anyone can match.
+ * the rule than anyone can match. A new entry says how likely the base's silence is by chance
+ * (`chance`), counting the base runs that could have shown it as a patched run must to make a base
+ * finding fixed (`cannotShow`, `showedPage`); with none, p = 1 and `chance.unseen` says why.
  *
  * A finding that names no file or no index (a workload's mismatch marker in a run whose meta.json
  * names no test file) cannot be matched by page. A patched finding that may be on the page of a
@@ -151,17 +192,25 @@ function showedPage(run: RunData, k: KeyPage, testFiles: ReadonlySet<string>): b
  * may be on its page) is `maybeNew`, not unchanged: whether the base had it cannot be told. A base
  * finding that may be on the page of such a patched finding is `unjudged`, not fixed.
  *
- * `blind`: patched runs counted as showing a fixed entry's page without saying which pages they
- * showed, and why (the diff warns of them).
+ * `blind`: runs counted as showing a fixed (patched runs) or new (base runs) entry's page without
+ * saying which pages they showed, and why, by side and run (the diff warns of them).
  */
-function matchFindings(
-  base: readonly RunData[],
-  patched: readonly RunData[],
-  canShow: (run: RunData, rule: string) => boolean,
-  mayHold: (rule: string) => boolean,
-  blind: Map<string, string>,
-): DiffResult['findings'] {
+function matchFindings(base: readonly RunData[], patched: readonly RunData[], blind: Map<string, Map<string, string>>): DiffResult['findings'] {
   const testFiles = new Set([...base, ...patched].flatMap((r) => (r.testFile ? [r.testFile] : [])));
+  const mayHold = (rule: string) => base.some((r) => r.notKept?.[rule] !== undefined);
+  // the runs of a side that could have shown finding class `k`; `blind()` notes those counted as showing every page
+  const showers = (label: 'base' | 'patched', runs: readonly RunData[], k: KeyPage) => {
+    const out = runs.filter((run) => !cannotShow(runs, run, k.rule, label) && showedPage(run, k, testFiles));
+    return {
+      runs: out,
+      blind: () => {
+        for (const run of out) {
+          const why = blindWhy(run);
+          if (why) blind.set(label, (blind.get(label) ?? new Map<string, string>()).set(run.source, why));
+        }
+      },
+    };
+  };
   const b = tally(base, testFiles);
   const p = tally(patched, testFiles);
   // a page another side's finding may be on: any of its findings when this one names no page, else
@@ -210,7 +259,14 @@ function matchFindings(
           ? `not judged new: it is on ${pageWords(entry)}, and the base side raised ${f.rule} on a page that may be it`
           : `not judged new: the base side raised ${f.rule} on a page it does not name, which may be this one`;
         maybeNew.push(entry);
-      } else result.new.push(entry);
+      } else {
+        const shown = showers('base', base, k);
+        const p = newChance(entry.patchedRuns, patched.length, shown.runs.length);
+        entry.chance = { baseRuns: shown.runs.length, patchedRuns: patched.length, p, significant: p < ALPHA };
+        if (!shown.runs.length) entry.chance.unseen = unseenWhy(base, k, entry);
+        shown.blind();
+        result.new.push(entry);
+      }
       continue;
     }
     if (mayBeOn(k, sides[1]!)) {
@@ -220,21 +276,15 @@ function matchFindings(
       unjudged.push(entry);
       continue;
     }
-    const judging = patched.filter((run) => canShow(run, f.rule));
-    const showers = judging.filter((run) => showedPage(run, k, testFiles));
-    if (showers.length > 0) {
-      const p = fixedChance(entry.baseRuns, base.length, showers.length);
-      entry.chance = { baseRuns: base.length, patchedRuns: showers.length, p, significant: p < ALPHA };
-      for (const run of showers)
-        if (!run.pagesSeen)
-          blind.set(
-            run.source,
-            'it does not say which pages its trace showed (a replay JSON without pagesSeen, written before 2026-12-06: re-run `kreplay replay TRACE --format json --out FILE` with this kreplay)',
-          );
-        else if (!run.pagesSeen.complete) blind.set(run.source, `its trace showed more pages than replay records (${PAGES_SEEN_RANGES} ranges)`);
+    const judging = patched.some((run) => !cannotShow(patched, run, f.rule, 'patched'));
+    const shown = showers('patched', patched, k);
+    if (shown.runs.length > 0) {
+      const p = fixedChance(entry.baseRuns, base.length, shown.runs.length);
+      entry.chance = { baseRuns: base.length, patchedRuns: shown.runs.length, p, significant: p < ALPHA };
+      shown.blind();
       result.fixed.push(entry);
     } else {
-      if (judging.length > 0) entry.reason = `not fixed: not seen in patched, whose traces never show ${pageWords(entry)}`;
+      if (judging) entry.reason = `not fixed: not seen in patched, whose traces never show ${pageWords(entry)}`;
       unjudged.push(entry);
     }
   }
@@ -570,24 +620,14 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
   const neither = unexercisedOnBoth(base, patched);
   const bInfo = sideInfo(opts.baseLabel ?? 'base', base, allBase, neither);
   const pInfo = sideInfo(opts.patchedLabel ?? 'patched', patched, allPatched, neither);
-  const blind = new Map<string, string>();
+  const blind = new Map<string, Map<string, string>>();
   const partial = {
     tool: 'kreplay diff' as const,
     version: 1 as const,
     failOn,
     base: bInfo,
     patched: pInfo,
-    findings: matchFindings(
-      base,
-      patched,
-      // no patched run left (inconclusive) judged nothing at all
-      // and no patched run may hold it among findings its replay counted and did not keep
-      (run, rule) =>
-        !patched.some((r) => r.notKept?.[rule] !== undefined) && !run.stats.gaps && !run.unusableEvents && !run.unjudged?.some((u) => u.rule === rule),
-      // the same of the base side: a base run that did not keep every finding of the rule may hold it
-      (rule) => base.some((r) => r.notKept?.[rule] !== undefined),
-      blind,
-    ),
+    findings: matchFindings(base, patched, blind),
     behaviour: behaviour(base, patched, bInfo, pInfo),
     latency: latency(base, patched),
     workload: workload(base, patched),
@@ -630,8 +670,12 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     ['patched', patched],
   ] as const)
     for (const r of runs) for (const w of r.warnings ?? []) warnings.push(`${name} run ${w}`);
-  for (const [run, why] of blind)
+  for (const [run, why] of blind.get('patched') ?? [])
     warnings.push(`patched run ${run}: ${why}, so it counts as having shown every page: a base finding it lacks may read fixed on a page it never showed`);
+  for (const [run, why] of blind.get('base') ?? [])
+    warnings.push(
+      `base run ${run}: ${why}, so it counts as having shown every page: a patched finding it lacks may read new, not chance, on a page it never showed`,
+    );
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
   return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
 }

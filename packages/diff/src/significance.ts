@@ -14,17 +14,34 @@ export const MIN_SAMPLES = 20;
 export const ALPHA = 0.01;
 
 /**
- * Fisher's exact test, one-sided, for a finding seen in `k` of `n` base runs and in none of `m`
- * patched runs: the probability that, were the runs' labels shuffled (the patch changed nothing,
- * each run as likely to show it), none of the k runs that show it falls on the patched side —
- * the hypergeometric C(n, k) / C(n + m, k). One run a side gives 1/2 at best: a race a single
- * patched run does not show is not yet shown fixed (5 runs a side, each base one showing it, give
- * 1/252).
+ * Fisher's exact test, one-sided, for a finding seen in `k` of the `n` runs of one side and in
+ * none of the `m` runs of the other that could have shown it: the probability that, were the runs'
+ * labels shuffled (the patch changed nothing, each run as likely to show it), none of the k runs
+ * that show it falls on the silent side — the hypergeometric C(n, k) / C(n + m, k). One run a side
+ * gives 1/2 at best, whichever side is silent; 5 runs a side, each run of one side showing it, give
+ * 1/252; with no run on the silent side (m = 0) it is 1: nothing tells the sides apart.
  */
-export function fixedChance(k: number, n: number, m: number): number {
+export function absentChance(k: number, n: number, m: number): number {
   let p = 1;
   for (let i = 0; i < k; i++) p *= (n - i) / (n + m - i);
   return p;
+}
+
+/**
+ * A base finding in `k` of the `n` base runs and in none of the `m` patched runs that could have
+ * shown it (`absentChance`): a race a single patched run does not show is not yet shown fixed.
+ */
+export function fixedChance(k: number, n: number, m: number): number {
+  return absentChance(k, n, m);
+}
+
+/**
+ * A patched finding in `k` of the `m` patched runs and in none of the `n` base runs that could have
+ * shown it (`absentChance` with the sides swapped): a race a single base run does not show may be
+ * the base's too, unseen, so it is not yet shown to be the patch's.
+ */
+export function newChance(k: number, m: number, n: number): number {
+  return absentChance(k, m, n);
 }
 
 /**

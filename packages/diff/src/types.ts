@@ -105,12 +105,13 @@ export interface FindingEntry {
   baseRuns: number;
   patchedRuns: number;
   /**
-   * Fixed entries only: whether the patched side's silence could be chance (`fixedChance`):
-   * how many base runs there were, how many patched runs could have shown the finding, and
-   * Fisher's exact one-sided p of seeing it in none of those patched runs if the patch changed
-   * nothing. `significant` (p < ALPHA) is what "fixed" needs to be more than a guess.
+   * Fixed and new entries: whether the silent side's silence could be chance (Fisher's exact test
+   * on runs, significance.ts `fixedChance` / `newChance`). Fixed: the base runs, and the patched
+   * runs that could have shown it and did not; new: the base runs that could have shown it and did
+   * not, and the patched runs. `significant` (p < ALPHA) is what "fixed" needs to be more than a
+   * guess, and what "new" needs to be shown the patch's rather than a race the base has too, unseen.
    */
-  chance?: FixedChance;
+  chance?: Chance;
   /**
    * Unjudged and maybeNew entries: why, when the diff says it of this entry itself (a page the
    * patched traces never showed, a finding whose page is not known); absent: the rule's reason
@@ -127,16 +128,31 @@ export interface FindingEntry {
   exampleRun: string;
 }
 
-export interface FixedChance {
-  /** Runs on the base side (those it was seen in: the entry's `baseRuns`). */
+export interface Chance {
+  /**
+   * Base runs. Fixed: all of them (it was seen in the entry's `baseRuns`). New: those that could
+   * have shown it (judged its rule, no gap, no unusable event, kept every finding of the rule,
+   * showed its page).
+   */
   baseRuns: number;
-  /** Patched runs that could have shown it (judged its rule, no gap, no unusable event, kept every finding of the rule). */
+  /**
+   * Patched runs. Fixed: those that could have shown it (as above). New: all of them (it was seen
+   * in the entry's `patchedRuns`).
+   */
   patchedRuns: number;
-  /** P(none of those patched runs shows it | the runs' margins), Fisher's exact test, one-sided. */
+  /** P(none of the silent side's runs shows it | the runs' margins), Fisher's exact test, one-sided. */
   p: number;
   /** p < ALPHA (0.01, as for latency). */
   significant: boolean;
+  /**
+   * New entries that no base run could have shown (`baseRuns` 0, p = 1): why, in words (`the base
+   * traces never show 8:16/2a index 0`); absent otherwise.
+   */
+  unseen?: string;
 }
+
+/** The chance of a fixed entry (the name before new entries had one too). */
+export type FixedChance = Chance;
 
 export interface MetricSide {
   count: number;

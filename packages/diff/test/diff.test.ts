@@ -303,6 +303,60 @@ describe('diffRuns: the pages the patched traces showed', () => {
   });
 });
 
+// A patched finding absent from one base run read NEW, worded as the patch's race, though one base
+// run's silence is as likely as not when the race is the base's too. A new entry now carries the
+// chance of the base's silence (Fisher's exact test on runs), counting only the base runs that could
+// have shown it, as fixed counts only the patched runs that could; the gate is unchanged.
+describe("diffRuns: a new finding's chance", () => {
+  const seen = (files: Record<string, Array<[number, number]>>): Partial<RunData> => ({ pagesSeen: { complete: true, files } });
+  const page0 = seen({ '8:0/c': [[0, 0]] });
+  const five = (name: string, over: Partial<RunData>, findings: Finding[] = []) => [1, 2, 3, 4, 5].map((i) => run(`${name}${i}`, findings, over));
+
+  it('one run a side: p = 1/2, not significant, and still a regression', () => {
+    const d = diffRuns([run('a', [], page0)], [run('b', [finding({ index: 0 })], page0)]);
+    expect(d.findings.new.map((e) => e.chance)).toEqual([{ baseRuns: 1, patchedRuns: 1, p: 0.5, significant: false }]);
+    expect(d.regression).toBe(true);
+    expect(d.warnings).toEqual([]);
+  });
+
+  it('five runs a side, in every patched run and no base run: p = 1/252, significant; in one patched run of five: p = 1/2', () => {
+    const d = diffRuns(five('a', page0), five('b', page0, [finding({ index: 0 })]));
+    expect(d.findings.new).toHaveLength(1);
+    expect(d.findings.new[0]!.chance).toEqual({ baseRuns: 5, patchedRuns: 5, p: expect.any(Number), significant: true });
+    expect(d.findings.new[0]!.chance!.p).toBeCloseTo(1 / 252, 15);
+    const once = diffRuns(five('a', page0), [run('b0', [finding({ index: 0 })], page0), ...five('b', page0).slice(1)]);
+    expect(once.findings.new[0]!.chance).toEqual({ baseRuns: 5, patchedRuns: 5, p: 0.5, significant: false });
+  });
+
+  it('base runs that could not have shown it are not counted: unjudged rule, holes, a page never shown', () => {
+    const patched = five('b', page0, [finding({ index: 0 })]);
+    const unjudged = { ...page0, unjudged: [{ rule: 'mapped-page-removed', reason: 'no PTE probe fired' }] };
+    const gappy = { ...page0, stats: { events: 100, ops: 50, gaps: 1, unknown: 0 } };
+    const elsewhere = seen({ '8:0/c': [[5, 5]] });
+    // four of the five base runs could not show it: p = C(5,5)/C(6,5) = 1/6
+    const d = diffRuns([run('a1', [], page0), run('a2', [], unjudged), run('a3', [], gappy), run('a4', [], elsewhere), run('a5', [], unjudged)], patched);
+    expect(d.findings.new[0]!.chance).toEqual({ baseRuns: 1, patchedRuns: 5, p: 1 / 6, significant: false });
+    expect(d.regression).toBe(true);
+    // none could: p = 1, and why
+    const none = diffRuns([run('a1', [], unjudged), run('a2', [], gappy), run('a3', [], elsewhere)], patched);
+    expect(none.findings.new[0]!.chance).toEqual({
+      baseRuns: 0,
+      patchedRuns: 5,
+      p: 1,
+      significant: false,
+      unseen:
+        'the base side could not judge mapped-page-removed; the base traces have gaps or unusable events, where its events may be; the base traces never show 8:0/c index 0',
+    });
+    expect(none.regression).toBe(true);
+  });
+
+  it('a base run that does not say which pages it showed may have shown any page: counted, with a warning', () => {
+    const d = diffRuns([run('a', [])], [run('b', [finding({ index: 0 })], page0)]);
+    expect(d.findings.new[0]!.chance?.baseRuns).toBe(1);
+    expect(d.warnings).toEqual([expect.stringMatching(/^base run a: it does not say which pages its trace showed .*a patched finding it lacks may read new/)]);
+  });
+});
+
 describe('diffRuns: findings that name no page', () => {
   const noFile = (over: Partial<Finding> = {}) => {
     const f = finding({ rule: 'stale-data', index: 7, ...over });

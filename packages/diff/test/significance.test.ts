@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { distribution, fixedChance, histogramOf as h, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
+import { distribution, fixedChance, histogramOf as h, newChance, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
 
 describe('latency statistics', () => {
   it('pooling runs adds their histograms up', () => {
@@ -80,5 +80,14 @@ describe("a fixed finding's chance (Fisher's exact test on runs)", () => {
     expect(fixedChance(5, 5, 5)).toBeCloseTo(1 / 252, 15);
     expect(fixedChance(5, 5, 5)).toBeLessThan(0.01);
     expect(fixedChance(4, 4, 4)).toBeGreaterThan(0.01);
+  });
+
+  it('is the same test for a new finding, the sides swapped: k of m patched runs, none of n base runs that could show it', () => {
+    // runs 0..m-1 are the patched side's here: every way leaves the base runs without it
+    for (let m = 1; m <= 6; m++) for (let n = 1; n <= 6; n++) for (let k = 1; k <= m; k++) expect(newChance(k, m, n)).toBeCloseTo(byCounting(k, m, n), 12);
+    expect(newChance(1, 1, 1)).toBe(0.5);
+    expect(newChance(5, 5, 5)).toBeCloseTo(1 / 252, 15);
+    // no base run could have shown it: nothing tells the sides apart
+    expect(newChance(3, 5, 0)).toBe(1);
   });
 });

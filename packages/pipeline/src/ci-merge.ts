@@ -48,6 +48,7 @@ const SummarySchema = z
           findings: z
             .object({
               new: z.number(),
+              newByChance: z.number().optional(),
               fixed: z.number(),
               fixedByChance: z.number().optional(),
               unchanged: z.number(),

@@ -39,8 +39,9 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
-  fixedByChance,
+  byChance,
   fixedCount,
+  newCount,
   groupFindingsSaid,
   groupShortfall,
   notJudgedFixed,
@@ -114,9 +115,10 @@ export interface CiGroupResult {
   notJudgedFixed?: { findings: number; rules: string[] };
   /**
    * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);
-   * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); each absent when none.
+   * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); `newByChance` / `fixedByChance`:
+   * new / fixed ones on too few runs to tell from chance (diff-fmt.ts `byChance`); each absent when none.
    */
-  findings: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number };
+  findings: { new: number; newByChance?: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number };
   files: string[];
 }
 
@@ -140,8 +142,9 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     ...(notFixed ? { notJudgedFixed: notFixed } : {}),
     findings: {
       new: d.findings.new.length,
+      ...(d.findings.new.some(byChance) ? { newByChance: d.findings.new.filter(byChance).length } : {}),
       fixed: d.findings.fixed.length,
-      ...(d.findings.fixed.some(fixedByChance) ? { fixedByChance: d.findings.fixed.filter(fixedByChance).length } : {}),
+      ...(d.findings.fixed.some(byChance) ? { fixedByChance: d.findings.fixed.filter(byChance).length } : {}),
       unchanged: d.findings.unchanged.length,
       ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
       ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
@@ -443,9 +446,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
-    progress(
-      `diff ${group}: ${diffVerdictSaid(d)} (${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`,
-    );
+    progress(`diff ${group}: ${diffVerdictSaid(d)} (${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`);
     const done = ciGroupOf(
       group,
       d,

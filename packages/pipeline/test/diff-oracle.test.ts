@@ -24,6 +24,12 @@
  *   has no gap and no unusable event and showed the finding's page in the cache (or does not say
  *   which pages it showed, or its set is not complete), and no counting patched run counted
  *   findings of the rule it did not keep; unjudged otherwise;
+ * - a new class's chance: with it in k of the m counting patched runs and in none of the n counting
+ *   base runs that could have shown it (judged the rule, no gap, no unusable event, showed its page
+ *   — the fixed rule with the sides swapped), the share of the ways k runs showing it could fall
+ *   among the n + m that leave every one of the n without it (counted, not computed by formula);
+ *   below 0.01 it is shown new, else it could be chance, and the counts every format prints say how
+ *   many could; with n = 0 it is 1, and the diff says why no base run could show it;
  * - inconclusive when a side has no counting run or the counting runs of the two sides name
  *   different workloads (runs naming none left out; a side none of whose runs names one is
  *   not compared); else regression when a new finding
@@ -285,8 +291,27 @@ const showed = (r: GenRun, c: Cls, all: GenRun[]) => {
 const judges = (r: GenRun, rule: RuleId) => !r.unjudged.some((u) => u.rule === rule) && !r.dropped.includes(rule);
 const reaches = (sev: Severity, failOn: string) => failOn !== 'never' && (sev === 'error' || (failOn === 'warning' && sev === 'warning'));
 
+/** The share of the ways `k` runs showing a finding could fall among `shown + silent` runs that leave the `silent` ones without it. */
+function byCounting(k: number, shown: number, silent: number): number {
+  let all = 0;
+  let none = 0;
+  for (let mask = 0; mask < 1 << (shown + silent); mask++) {
+    let bits = 0;
+    for (let x = mask; x; x &= x - 1) bits++;
+    if (bits !== k) continue;
+    all++;
+    // the low `silent` bits are the silent side's runs
+    if ((mask & ((1 << silent) - 1)) === 0) none++;
+  }
+  return none / all;
+}
+
 interface Expected {
   status: Map<string, 'new' | 'fixed' | 'unchanged' | 'unjudged' | 'maybeNew'>;
+  /** New classes: the base runs that could have shown it, the patched runs, and the chance of the base's silence. */
+  newChance: Map<string, { baseRuns: number; patchedRuns: number; p: number }>;
+  /** How new classes' chances came out here (the property checks the generator reaches each). */
+  chance: Set<ChanceOutcome>;
   /** Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its page). */
   showers: Map<string, number>;
   verdict: DiffResult['verdict'];
@@ -310,6 +335,9 @@ const KEYLESS_OUTCOMES = [
 ] as const;
 type KeylessOutcome = (typeof KEYLESS_OUTCOMES)[number];
 
+const CHANCE_OUTCOMES = ['shown new', 'could be chance', 'some base runs could not show it', 'no base run could show it'] as const;
+type ChanceOutcome = (typeof CHANCE_OUTCOMES)[number];
+
 function grew(b: number, p: number, pct: number): boolean {
   return b === 0 ? p > 0 : ((p - b) / b) * 100 > pct;
 }
@@ -324,6 +352,8 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   for (const r of patched) for (const f of r.findings) inPatched.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
   const status: Expected['status'] = new Map();
   const showers: Expected['showers'] = new Map();
+  const newChance: Expected['newChance'] = new Map();
+  const chance = new Set<ChanceOutcome>();
   // base classes the diff must say itself it could not judge (they keep it from a pass, whatever their severity)
   const notFixedSaid = new Set<string>();
   const keyless = new Set<KeylessOutcome>();
@@ -364,6 +394,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
     status.set(k, base.some((b) => b.dropped.includes(c.rule)) || maybeBase ? 'maybeNew' : 'new');
     if (maybeBase) keyless.add('patched maybe a base one');
     if (status.get(k) === 'new' && !namesItsPage(c)) keyless.add('new');
+    if (status.get(k) !== 'new') continue;
+    const could = base.filter((b) => judges(b, c.rule) && b.gaps === 0 && b.unusable === 0 && showed(b, c, all));
+    const runs = patched.filter((r) => r.findings.some((f) => keyOf(clsOf(f, r, all)) === k)).length;
+    const p = byCounting(runs, patched.length, could.length);
+    newChance.set(k, { baseRuns: could.length, patchedRuns: patched.length, p });
+    chance.add(could.length === 0 ? 'no base run could show it' : p < 0.01 ? 'shown new' : 'could be chance');
+    if (could.length > 0 && could.length < base.length) chance.add('some base runs could not show it');
   }
 
   let inconclusive = base.length === 0 || patched.length === 0;
@@ -414,7 +451,17 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   // what only a base finding not judged on the patched side keeps from a pass: one key naming no page on both sides, below --fail-on
   if (passBut && notFixedSaid.size > 0 && [...notFixedSaid].every((k) => inPatched.has(k))) keyless.add('one key on both sides, all else a pass');
   if (pass && [...inBase.values(), ...inPatched.values()].some((c) => !namesItsPage(c))) keyless.add('in a pass');
-  return { status, showers, verdict, exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0, pass, thresholds: th, keyless };
+  return {
+    status,
+    showers,
+    newChance,
+    chance,
+    verdict,
+    exit: verdict === 'inconclusive' ? 2 : verdict === 'regression' ? 1 : 0,
+    pass,
+    thresholds: th,
+    keyless,
+  };
 }
 
 // ---------------------------------------------------------------- the real diff, and its formats
@@ -479,11 +526,28 @@ const caseOf = (run: fc.Arbitrary<GenRun>, thresholds: Array<[string, number]>) 
     failOn: fc.constantFrom('error', 'warning', 'never'),
     thresholds: fc.subarray(thresholds),
   });
+/**
+ * Copies of one run a side, up to six a side (as `kreplay diff` is given several captures of one
+ * kernel): the only cases with enough runs a side for a new finding to be shown new (p < 0.01 needs
+ * five a side, each patched run showing it).
+ */
+const copiesArb = fc
+  .record({
+    base: fc.oneof(quietRunArb, keylessRunArb),
+    patched: fc.oneof(quietRunArb, keylessRunArb),
+    n: fc.integer({ min: 1, max: 6 }),
+    m: fc.integer({ min: 1, max: 6 }),
+    failOn: fc.constantFrom('error', 'warning', 'never'),
+    thresholds: fc.subarray(THRESHOLDS.slice(0, 3)),
+  })
+  .map(({ base, patched, n, m, ...c }) => ({ ...c, base: Array.from({ length: n }, () => base), patched: Array.from({ length: m }, () => patched) }));
+
 // the quiet cases leave out fault.p99, which is never judged on so few samples
 const caseArb = fc.oneof(
   { weight: 3, arbitrary: caseOf(runArb, THRESHOLDS) },
   { weight: 1, arbitrary: caseOf(quietRunArb, THRESHOLDS.slice(0, 3)) },
   { weight: 1, arbitrary: caseOf(keylessRunArb, THRESHOLDS.slice(0, 3)) },
+  { weight: 1, arbitrary: copiesArb },
 );
 
 function diffOf(c: { base: GenRun[]; patched: GenRun[]; failOn: string; thresholds: Array<[string, number]> }): DiffResult {
@@ -501,16 +565,29 @@ const NUM_RUNS_CLASSES = 2000;
 describe('kreplay diff against the naive oracle of docs/diff.md', () => {
   it('every finding class, the verdict, the exit code and the thresholds agree', () => {
     const reached = new Map<KeylessOutcome, number>();
+    const chanced = new Map<ChanceOutcome, number>();
     fc.assert(
       fc.property(caseArb, (c) => {
         const want = oracle(c.base, c.patched, c.failOn, c.thresholds);
         for (const o of want.keyless) reached.set(o, (reached.get(o) ?? 0) + 1);
+        for (const o of want.chance) chanced.set(o, (chanced.get(o) ?? 0) + 1);
         const d = diffOf(c);
         const got = new Map<string, string>();
         for (const s of ['new', 'fixed', 'unchanged', 'unjudged', 'maybeNew'] as const)
           for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
         expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
         for (const e of d.findings.fixed) expect([e.key, e.chance?.patchedRuns]).toEqual([e.key, want.showers.get(e.key.replace(/ test-file /, ' TEST '))]);
+        for (const e of d.findings.new) {
+          const w = want.newChance.get(e.key.replace(/ test-file /, ' TEST '))!;
+          expect([e.key, e.chance?.baseRuns, e.chance?.patchedRuns, e.chance?.significant, e.chance?.unseen !== undefined]).toEqual([
+            e.key,
+            w.baseRuns,
+            w.patchedRuns,
+            w.p < 0.01,
+            w.baseRuns === 0,
+          ]);
+          expect(e.chance!.p).toBeCloseTo(w.p, 12);
+        }
         expect(d.verdict).toBe(want.verdict);
         expect(exitOf(d)).toBe(want.exit);
         // a pass, in the words every format prints (each format's own is the next property's)
@@ -523,26 +600,36 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
     );
     // the generator reaches every way a finding that names no page can come out (or this property says little of them)
     expect(KEYLESS_OUTCOMES.filter((o) => !reached.has(o))).toEqual([]);
-    if (process.env.KREPLAY_ORACLE_STATS) console.log(Object.fromEntries(KEYLESS_OUTCOMES.map((o) => [o, reached.get(o) ?? 0])));
+    expect(CHANCE_OUTCOMES.filter((o) => !chanced.has(o))).toEqual([]);
+    if (process.env.KREPLAY_ORACLE_STATS)
+      console.log(Object.fromEntries([...KEYLESS_OUTCOMES.map((o) => [o, reached.get(o) ?? 0]), ...CHANCE_OUTCOMES.map((o) => [o, chanced.get(o) ?? 0])]));
   });
 
   it('no format presents as a pass what is not one, and each presents a pass as one', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
-        const { pass } = oracle(c.base, c.patched, c.failOn, c.thresholds);
+        const { pass, newChance } = oracle(c.base, c.patched, c.failOn, c.thresholds);
         const d = diffOf(c);
         const v = d.verdict;
         const bare = 'no regression';
+        // new classes whose base silence could be chance: each format says so of each, and counts them
+        const thin = [...newChance.values()].filter((w) => w.p >= 0.01).length;
+        const newSaid = `${newChance.size} new${thin ? ` (${thin} of them on too few runs to tell from chance)` : ''}, `;
+        const chanceWords = (out: string) => out.split(/so not shown to be the patch|whether the patch introduced it cannot be told/).length - 1;
 
         const text = diffToText(d);
         const verdictLine = text.split('\n').find((l) => /^(no regression|REGRESSION|INCONCLUSIVE)/.test(l))!;
         expect(verdictLine.startsWith(`${bare} (`)).toBe(pass);
         if (v === 'no-regression' && !pass) expect(verdictLine).toContain('not a pass');
+        expect(text).toContain(`\nFindings: ${newSaid}`);
+        expect(chanceWords(text)).toBe(thin);
 
         const notice = diffToGithub(d)
           .split('\n')
           .find((l) => l.startsWith('::notice title=kreplay diff::'))!;
         expect(notice.startsWith(`::notice title=kreplay diff::${bare}:`)).toBe(pass);
+        expect(notice).toContain(`: ${newSaid}`);
+        expect(diffToGithub(d).split('title=kreplay diff new (the base may have it too)%3A').length - 1).toBe(thin);
 
         const mail = reportToText({ title: 't', runs: [], diff: d });
         expect(mail).toContain(pass ? `kreplay: ${bare}:` : v === 'no-regression' ? 'not a pass' : v === 'regression' ? 'REGRESSION' : 'INCONCLUSIVE');
@@ -567,7 +654,9 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         const top = kcidb.tests.find((t) => t.path.split('.').length === 2)!;
         expect(top.status).toBe(pass ? 'PASS' : v === 'regression' ? 'FAIL' : v === 'inconclusive' ? 'MISS' : 'DONE');
 
+        expect(chanceWords(diffToKtap(d, { workload: 'w' }))).toBe(thin);
         const junit = diffToJunit(d);
+        expect(chanceWords(junit)).toBe(thin);
         const suite = /<testsuite [^>]*>/.exec(junit)![0];
         const attr = (n: string) => Number(new RegExp(` ${n}="(\\d+)"`).exec(suite)?.[1] ?? 0);
         if (pass) expect([attr('failures'), attr('errors'), attr('skipped')]).toEqual([0, 0, 0]);
@@ -596,6 +685,7 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         if (v === 'no-regression' && !pass) expect(invocation.toolExecutionNotifications![0]!.message.text).toContain('not a pass');
         const states = sarif.runs[0]!.results.map((r) => r.baselineState ?? 'none');
         expect(states.filter((s) => s === 'absent')).toHaveLength(d.findings.fixed.length);
+        expect(chanceWords(JSON.stringify(sarif))).toBe(thin);
 
         // a `kreplay ci` group of the same diff, as summary.ktap / summary.kcidb.json show it
         const g = ciGroupOf('w', d, []);
@@ -606,6 +696,7 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         const summary = ciSummaryText({ output: 'o', base: 'b', patched: 'p', config: 'c', planned: ['w'], groups: [g], verdict: v, regression: d.regression });
         expect(summary.startsWith(`kreplay ci: ${bare} (`)).toBe(pass);
         expect(/^ {2}ok {9}w: /m.test(summary)).toBe(pass);
+        expect(summary).toContain(`w: ${newSaid}`);
       }),
       { numRuns: NUM_RUNS },
     );

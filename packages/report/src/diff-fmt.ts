@@ -1,7 +1,7 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { reachesFailOn } from '@kreplay/core';
-import { notJudgedCounts, notJudgedFixedSaid, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
+import { notJudgedCounts, notJudgedFixedSaid, notJudgedNewSaid, onTooFewRuns, patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -122,15 +122,27 @@ export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry
   return `not fixed: ${why ? `${judge}; ` : ''}not seen in patched, whose traces have ${holes}`;
 }
 
-/** Whether a fixed entry's absence from the patched side could be chance (too few runs to tell: `FindingEntry.chance`). */
-export function fixedByChance(e: Pick<FindingEntry, 'chance'>): boolean {
+/**
+ * Whether a fixed or new entry's absence from the other side could be chance (too few runs to
+ * tell: `FindingEntry.chance`): a fixed one is then not shown fixed, a new one not shown to be the
+ * patch's (the base may have it too, unseen).
+ */
+export function byChance(e: Pick<FindingEntry, 'chance'>): boolean {
   return e.chance !== undefined && !e.chance.significant;
 }
 
 /** `2 fixed`, and how many of them could be chance: `2 fixed (1 of them on too few runs to tell from chance)`. */
 export function fixedCount(d: Pick<DiffResult, 'findings'>): string {
-  const thin = d.findings.fixed.filter(fixedByChance).length;
-  return `${d.findings.fixed.length} fixed${thin ? ` (${thin} of them on too few runs to tell from chance)` : ''}`;
+  return chanceCount(d.findings.fixed, 'fixed');
+}
+
+/** `2 new`, and how many of them could be chance: `2 new (2 of them on too few runs to tell from chance)`. */
+export function newCount(d: Pick<DiffResult, 'findings'>): string {
+  return chanceCount(d.findings.new, 'new');
+}
+
+function chanceCount(entries: ReadonlyArray<Pick<FindingEntry, 'chance'>>, what: string): string {
+  return `${entries.length} ${what}${onTooFewRuns(entries.filter(byChance).length)}`;
 }
 
 /** A p-value as the formats print it: two significant digits, exponent below 0.001 (byte-stable). */
@@ -151,9 +163,26 @@ export function chanceSaid(e: Pick<FindingEntry, 'chance' | 'baseRuns'>): string
     : `${runs}: that could be chance (p = ${fmtP(c.p)}, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown fixed`;
 }
 
+/**
+ * What a new entry's chance says, in words: the patched runs it was seen in, against the base runs
+ * that could have shown it and did not, and whether the base may have it too, unseen (Fisher's exact
+ * test on runs) — or that no base run could have shown it, and why.
+ */
+export function newChanceSaid(e: Pick<FindingEntry, 'chance' | 'patchedRuns'>): string {
+  const c = e.chance;
+  if (!c) return `seen in ${e.patchedRuns} patched run${e.patchedRuns === 1 ? '' : 's'}`;
+  const seen = `seen in ${e.patchedRuns} of ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'}`;
+  if (c.baseRuns === 0)
+    return `${seen}, but no base run could have shown it (${c.unseen ?? 'none judged its rule on its page'}): whether the patch introduced it cannot be told`;
+  const runs = `${seen}, not in the ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'} that could show it`;
+  return c.significant
+    ? `${runs} (p = ${fmtP(c.p)}, Fisher's exact test on runs)`
+    : `${runs}: the base may have it too, unseen (p = ${fmtP(c.p)}, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown to be the patch's`;
+}
+
 /** `FIXED`, or `FIXED?` when the patched side's silence could be chance. */
 export function fixedTag(e: Pick<FindingEntry, 'chance'>): string {
-  return fixedByChance(e) ? 'FIXED?' : 'FIXED';
+  return byChance(e) ? 'FIXED?' : 'FIXED';
 }
 
 export function pad(s: string, width: number, right = false): string {

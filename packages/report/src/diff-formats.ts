@@ -10,10 +10,12 @@ import {
   chanceSaid,
   diffShortfall,
   diffVerdictSaid,
-  fixedByChance,
+  byChance,
   fixedCount,
   fmtChange,
   maybeNewWhy,
+  newChanceSaid,
+  newCount,
   raisedOnBothSides,
   unjudgedCount,
   unjudgedWhy,
@@ -48,7 +50,7 @@ export function diffToJunit(d: DiffResult): string {
     for (const e of entries) {
       const name = escapeXml(`${state}: ${title(e)}`);
       const body = escapeXml(
-        `${state === 'fixed' ? `${chanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
+        `${state === 'fixed' ? `${chanceSaid(e)}\n` : state === 'new' ? `${newChanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
       // the certainty in the message, not the name: a testcase's name is its identity from run to run
       if (state === 'new' && failing(d, e)) {
@@ -136,7 +138,7 @@ export function diffToSarif(d: DiffResult): string {
       level: baselineState === 'new' || baselineState === 'unchanged' || seen ? SARIF_LEVEL[e.severity] : 'none',
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? 'new in patched' : baselineState === 'absent' ? `${fixedByChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? `${byChance(e) ? "new in patched, maybe the base's too" : 'new in patched'} (${newChanceSaid(e)})` : baselineState === 'absent' ? `${byChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -203,9 +205,11 @@ export function diffToGithub(d: DiffResult): string {
       `::${cmd} ${loc}title=${escapeProperty(`${prefix}: ${title(e)}${certaintySaid(e)}`)}::${escapeData(`${why ? `${why}\n` : ''}${e.example.message}\n${e.example.explanation}`)}`,
     );
   };
-  for (const e of d.findings.new) annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff new');
+  // the gate's level either way: a race the patched kernel showed is its bug, whatever the base did
+  for (const e of d.findings.new)
+    annotate(failing(d, e) ? 'error' : 'warning', e, byChance(e) ? 'kreplay diff new (the base may have it too)' : 'kreplay diff new', newChanceSaid(e));
   for (const e of d.findings.maybeNew ?? []) annotate('warning', e, 'kreplay diff not judged new', maybeNewWhy(d, e));
-  for (const e of d.findings.fixed) annotate('notice', e, fixedByChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
+  for (const e of d.findings.fixed) annotate('notice', e, byChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
   for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched', unjudgedWhy(d, e));
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
@@ -216,7 +220,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
   lines.push(
-    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -9,6 +9,8 @@ import {
   fmtChange,
   fmtRate,
   maybeNewWhy,
+  newChanceSaid,
+  newCount,
   pad,
   unjudgedCount,
   unjudgedWhy,
@@ -74,8 +76,12 @@ export function diffToText(d: DiffResult): string {
   }
   out.push('');
   const f = d.findings;
-  out.push(`Findings: ${f.new.length} new, ${fixedCount(d)}, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
-  for (const e of f.new) out.push(...entry('NEW', e));
+  out.push(`Findings: ${newCount(d)}, ${fixedCount(d)}, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
+  // new: whether the base's silence could be chance, after the message (the gate is the same either way)
+  for (const e of f.new) {
+    const [head, message, ...rest] = entry('NEW', e);
+    out.push(head!, message!, `            ${newChanceSaid(e)}`, ...rest);
+  }
   // Absent from what the base side kept, which is not all it found: not new, and in full as new ones are.
   for (const e of f.maybeNew ?? []) {
     const [head, message, ...rest] = entry('NEW?', e);

@@ -6,7 +6,7 @@
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, raceSections } from './race-groups.js';
 import { verdictReasons } from './report-text.js';
-import { diffVerdictSaid } from './diff-fmt.js';
+import { byChance, diffVerdictSaid } from './diff-fmt.js';
 
 export function reportToJson(m: ReportModel): Record<string, unknown> {
   const sections = raceSections(m);
@@ -33,7 +33,10 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
             regression: d.regression,
             reasons: verdictReasons(d, sections[0]!),
             new: d.findings.new.length,
+            // new and fixed ones on too few runs to tell from chance (as summary.json's counts)
+            ...(d.findings.new.some(byChance) ? { newByChance: d.findings.new.filter(byChance).length } : {}),
             fixed: d.findings.fixed.length,
+            ...(d.findings.fixed.some(byChance) ? { fixedByChance: d.findings.fixed.filter(byChance).length } : {}),
             unchanged: d.findings.unchanged.length,
             ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
             ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
@@ -56,7 +59,13 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
           index: x.index ?? null,
           certainty: x.certainty,
           ...(x.entry
-            ? { base: x.entry.base, patched: x.entry.patched, baseRuns: x.entry.baseRuns, patchedRuns: x.entry.patchedRuns }
+            ? {
+                base: x.entry.base,
+                patched: x.entry.patched,
+                baseRuns: x.entry.baseRuns,
+                patchedRuns: x.entry.patchedRuns,
+                ...(x.entry.chance ? { chance: x.entry.chance } : {}),
+              }
             : { occurrences: x.count }),
         })),
         first: { run: g.members[0]!.run, message: g.members[0]!.finding.message, events: g.members[0]!.finding.events },

@@ -11,7 +11,7 @@ import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
-import { chanceSaid, diffVerdictSaid, fixedByChance } from './diff-fmt.js';
+import { byChance, chanceSaid, diffVerdictSaid, newChanceSaid } from './diff-fmt.js';
 import { runsShortfallSaid } from './util.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -23,10 +23,20 @@ function sectionCount(s: RaceSection, what: string, more = ''): string {
   return `${plural(s.groups.length, `${what}race`.trim())}${s.groups.length ? ` (${plural(pages, 'page')}, ${plural(findings, 'finding')}${more})` : ''}`;
 }
 
-/** `; 1 race on too few runs to tell from chance` in the fixed races' count ('' when none could be chance). */
-function byChance(s: RaceSection): string {
-  const thin = s.groups.filter((g) => g.members.some((m) => m.entry && fixedByChance(m.entry))).length;
+/** `; 1 race on too few runs to tell from chance` in the new or fixed races' count ('' when none could be chance). */
+function thinCount(s: RaceSection): string {
+  const thin = s.groups.filter((g) => g.members.some((m) => m.entry && byChance(m.entry))).length;
   return thin ? `; ${plural(thin, 'race')} on too few runs to tell from chance` : '';
+}
+
+/**
+ * A new or fixed race's chance, as its most doubtful page's test says it (the largest p): `new:` or
+ * `fixed:` / `fixed?` and the words (undefined when no page of it has a chance).
+ */
+export function groupChance(g: RaceGroup): { label: string; said: string } | undefined {
+  const doubt = g.members.flatMap((m) => (m.entry?.chance ? [m.entry] : [])).sort((x, y) => y.chance!.p - x.chance!.p)[0];
+  if (!doubt) return undefined;
+  return g.state === 'new' ? { label: 'new:   ', said: newChanceSaid(doubt) } : { label: byChance(doubt) ? 'fixed?' : 'fixed: ', said: chanceSaid(doubt) };
 }
 
 function groupLines(g: RaceGroup, n: number): string[] {
@@ -47,9 +57,8 @@ function groupLines(g: RaceGroup, n: number): string[] {
     const baseRuns = Math.max(...e.map((x) => x.baseRuns));
     const patchedRuns = Math.max(...e.map((x) => x.patchedRuns));
     lines.push(`     seen:   ${plural(total, 'time')}: base ${base} (in ${plural(baseRuns, 'run')}), patched ${patched} (in ${plural(patchedRuns, 'run')})`);
-    // a fixed race: said as its most doubtful page's test says it (the largest p)
-    const doubt = e.filter((x) => x.chance).sort((x, y) => y.chance!.p - x.chance!.p)[0];
-    if (doubt) lines.push(`     ${fixedByChance(doubt) ? 'fixed?' : 'fixed: '} ${chanceSaid(doubt)}`);
+    const chance = groupChance(g);
+    if (chance) lines.push(`     ${chance.label} ${chance.said}`);
     for (const why of groupReasons(g)) lines.push(`     why:    ${why}`);
   } else {
     lines.push(`     seen:   ${plural(total, 'time')}`);
@@ -94,7 +103,7 @@ export function reportToText(m: ReportModel): string {
     const blind = sections.find((s) => s.state === 'unjudged');
     const maybe = sections.find((s) => s.state === 'maybe-new');
     lines.push(
-      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ')}, ${sectionCount(fixed, 'fixed ', byChance(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}${maybe ? `, ${sectionCount(maybe, 'not judged new ')}` : ''}`,
+      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ', thinCount(fresh))}, ${sectionCount(fixed, 'fixed ', thinCount(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}${maybe ? `, ${sectionCount(maybe, 'not judged new ')}` : ''}`,
     );
     for (const side of ['base', 'patched'] as const) {
       lines.push(

@@ -5,7 +5,7 @@
  * (replaying, diffing, reading the events around a finding) is @kreplay/pipeline's.
  */
 export { diffToText } from './diff-text.js';
-export { diffVerdictSaid, fixedByChance, fixedCount, notJudgedFixed, notJudgedNew, unjudgedCount, verdictWord } from './diff-fmt.js';
+export { byChance, diffVerdictSaid, fixedCount, newCount, notJudgedFixed, notJudgedNew, unjudgedCount, verdictWord } from './diff-fmt.js';
 export { groupFindingsSaid, groupShortfall, patchedShortfall, runsShortfallSaid } from './util.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';

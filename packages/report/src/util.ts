@@ -215,14 +215,27 @@ export function notJudgedCounts(f: { unjudged?: number; maybeNew?: number }): st
   return `${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}${f.maybeNew ? `, ${f.maybeNew} not judged new` : ''}`;
 }
 
+/** ` (2 of them on too few runs to tell from chance)` after a count of new or fixed findings ('' when none). */
+export function onTooFewRuns(n: number | undefined): string {
+  return n ? ` (${n} of them on too few runs to tell from chance)` : '';
+}
+
 /**
  * A `kreplay ci` group's finding counts as people read them: base findings the patched side
  * could not judge are neither fixed nor gone, and patched findings not judged new neither new
- * nor unchanged, so they are said beside the others (`notJudgedCounts`), and fixed ones whose
- * absence could be chance (diff-fmt.ts `fixedByChance`) are counted apart.
+ * nor unchanged, so they are said beside the others (`notJudgedCounts`), and new and fixed ones
+ * whose absence from the other side could be chance (diff-fmt.ts `byChance`) are counted apart.
  */
-export function groupFindingsSaid(f: { new: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number }): string {
-  return `${f.new} new, ${f.fixed} fixed${f.fixedByChance ? ` (${f.fixedByChance} of them on too few runs to tell from chance)` : ''}, ${f.unchanged} unchanged findings${notJudgedCounts(f)}`;
+export function groupFindingsSaid(f: {
+  new: number;
+  newByChance?: number;
+  fixed: number;
+  fixedByChance?: number;
+  unchanged: number;
+  unjudged?: number;
+  maybeNew?: number;
+}): string {
+  return `${f.new} new${onTooFewRuns(f.newByChance)}, ${f.fixed} fixed${onTooFewRuns(f.fixedByChance)}, ${f.unchanged} unchanged findings${notJudgedCounts(f)}`;
 }
 
 /**

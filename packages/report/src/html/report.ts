@@ -19,9 +19,9 @@ import {
   type RunData,
   type WorkloadRow,
 } from '@kreplay/diff';
-import { chanceSaid, diffShortfall, fixedByChance, fixedCount, fmtChange, fmtRate, unjudgedCount, where } from '../diff-fmt.js';
+import { byChance, chanceSaid, diffShortfall, fixedCount, fmtChange, fmtRate, newChanceSaid, newCount, unjudgedCount, where } from '../diff-fmt.js';
 import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
-import { reportToText, verdictReasons } from '../report-text.js';
+import { groupChance, reportToText, verdictReasons } from '../report-text.js';
 import { runVerdictSaid, runsShortfall, seconds } from '../util.js';
 import { RULE_HELP } from '../rules.js';
 import { html, join, lines, trusted, type Html, type HtmlValue } from './html.js';
@@ -117,7 +117,7 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
     // no regression over patched traces with holes or unjudged rules, or beside a threshold it
     // could not compare, is not a pass: not green either
     const shortfall = d.verdict === 'no-regression' ? diffShortfall(d) : undefined;
-    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${d.findings.new.length} new, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     // no finding over traces with holes or rules not judged is not a clean run: amber, not green
@@ -145,9 +145,11 @@ function diffTables(d: DiffResult, cardOf: Map<FindingEntry, string>): Html {
     ] as Array<[string, FindingEntry[]]>
   ).flatMap(([state, es]) =>
     es.map((e) => [
-      state === 'fixed' && fixedByChance(e)
+      state === 'fixed' && byChance(e)
         ? html`<span class="badge ${state}" title="${chanceSaid(e)}">fixed?</span>`
-        : html`<span class="badge ${state}">${state}</span>`,
+        : state === 'new'
+          ? html`<span class="badge ${state}" title="${newChanceSaid(e)}">new</span>`
+          : html`<span class="badge ${state}">${state}</span>`,
       html`<a href="#${cardOf.get(e) ?? ''}">${e.rule}</a>`,
       where(e).trim() || '—',
       e.severity,
@@ -263,12 +265,13 @@ function raceCard(g: RaceGroup, colours: TaskColours): Html {
         return `${total} time(s): base ${es.reduce((k, e) => k + e.base, 0)}, patched ${es.reduce((k, e) => k + e.patched, 0)}; shown from ${shown.run}`;
       })()
     : `${total} time(s)${g.members.length > 1 || total > 1 ? '; the first is shown' : ''}`;
+  const chance = groupChance(g);
   return html`<article class="finding ${g.severity}" id="${g.id}">
 <h3>${g.state ? html`<span class="badge ${g.state}">${g.state}</span>` : ''}<span class="badge ${g.severity}">${g.severity}</span>${certaintyOf(g) !== 'certain' ? html`<span class="badge uncertain">${certaintyOf(g)}</span>` : ''}${g.rules.join(', ')} on ${pagesOf(g)}</h3>
 <p class="tasks">${tasks}</p>
 ${g.rules.map((rule) => html`<p class="muted">${g.rules.length > 1 ? html`<b>${rule}</b>: ` : ''}${RULE_HELP[rule].full}</p>`)}
 <p><b>${f.message}</b> <span class="muted">(${seen})</span></p>
-${groupReasons(g).map((why) => html`<p class="muted">${why}</p>`)}
+${chance ? html`<p class="muted">${chance.label.trim()} ${chance.said}</p>` : ''}${groupReasons(g).map((why) => html`<p class="muted">${why}</p>`)}
 ${pageTable}
 <p class="expl">${f.explanation}</p>
 <ol class="cited">

@@ -5,7 +5,7 @@
 import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
-import { chanceSaid, diffVerdictSaid, fixedByChance, maybeNewWhy, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
+import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -88,8 +88,8 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
 /** `why`: what the diff said of this entry itself (`FindingEntry.reason`), a line of its own. */
 function entryLines(state: string, e: FindingEntry, why?: string): string[] {
   return [
-    `${state === 'fixed' && fixedByChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : e.index !== undefined ? ` index ${e.index}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
-    ...(state === 'fixed' ? [`  ${chanceSaid(e)}`] : []),
+    `${state === 'fixed' && byChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : e.index !== undefined ? ` index ${e.index}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
+    ...(state === 'fixed' ? [`  ${chanceSaid(e)}`] : state === 'new' ? [`  ${newChanceSaid(e)}`] : []),
     ...(why !== undefined ? [`  ${why}`] : []),
     ...findingLines(e.example, '  ').map((l) => `  ${l}`),
   ];
@@ -246,8 +246,11 @@ export interface CiSummary {
     unjudged?: readonly string[];
     /** `--max-regression` thresholds the diff could not compare: no regression then is DONE too. */
     thresholdsNotJudged?: readonly string[];
-    /** `unjudged`: base findings whose rule the patched side could not judge (absent when none). */
-    findings: { new: number; fixed: number; unchanged: number; unjudged?: number };
+    /**
+     * `unjudged`: base findings whose rule the patched side could not judge; `newByChance` /
+     * `fixedByChance`: new / fixed ones on too few runs to tell from chance (each absent when none).
+     */
+    findings: { new: number; newByChance?: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
     /** Relative to the output folder. */
     files: readonly string[];
   }>;
