@@ -445,35 +445,21 @@ function timed(args, env = {}) {
 
 const mps = (events, ms) => `${(events / (ms / 1000) / 1e6).toFixed(2)} M events/s`;
 
+/** The in-process passes, a script of their own (also run by hand under callgrind and the like). */
+const passScript = path.join(root, 'bench/replay-pass.mjs');
+
 /**
- * One in-process pass over `trace` with the libraries of checkout `at`: `parse` reads every
- * record (decoding the payloads of the events replay decodes — those its probe maps use —
- * each with every field), `replay` does what replayFile does — the same read (of a
- * trace.dat, only the fields replay reads: its field plan, which a checkout without one
- * ignores), and replay's work on top (lifting, ordering,
- * ties, rules, citations; records in order replayed as they come, `inOrder`, else again
- * through the reorder window — a checkout without `inOrder` ignores it). The child times its own loop in CPU time (user + sys), after
- * module loading and probe-map resolution (YAML and schema checks, ~0.1–0.3 s), which both
- * pay once whatever the trace's length. With `rounds` > 1 the child repeats the loop that many
- * times: `cpuMs` stays the first (cold) round's, and `warmCpuMs` is the least of the later ones —
- * the same work once V8 has compiled it, so the cold figure's warm-up shows apart from the
- * per-event cost that a longer trace pays in proportion.
+ * One in-process pass over `trace` with the libraries of checkout `at` (bench/replay-pass.mjs:
+ * `parse` reads every record, decoding the payloads of the events replay decodes, each with
+ * every field; `replay` does what replayFile does). The child times its own loop in CPU time
+ * (user + sys), after module loading and probe-map resolution (YAML and schema checks,
+ * ~0.1–0.3 s), which both pay once whatever the trace's length. With `rounds` > 1 the child
+ * repeats the loop that many times: `cpuMs` stays the first (cold) round's, and `warmCpuMs` is
+ * the least of the later ones — the same work once V8 has compiled it, so the cold figure's
+ * warm-up shows apart from the per-event cost that a longer trace pays in proportion.
  */
 function pass(at, mode, trace, rounds = 1) {
-  const url = (pkg) => pathToFileURL(path.join(at, `packages/${pkg}/dist/index.js`)).href;
-  const body =
-    mode === 'parse'
-      ? `import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}'; import { replayFieldsWanted } from '${url('replay')}';
-       const m = findTraceMeta(${JSON.stringify(trace)}); const meta = m ? await readTraceMeta(m) : undefined; const fields = await replayFieldsWanted({ meta, source: ${JSON.stringify(trace)} });
-       const ms = []; let n = 0; for (let k = 0; k < ${rounds}; k++) { const c0 = process.cpuUsage(); n = 0; for await (const b of openTraceBatches(${JSON.stringify(trace)}, { fields })) for (const r of b) if (r.type === 'event') n++;
-       const c = process.cpuUsage(c0); ms.push((c.user + c.system) / 1000); } console.log(JSON.stringify({ events: n, cpuMs: ms[0], warmCpuMs: ms.length > 1 ? Math.min(...ms.slice(1)) : undefined }));`
-      : `import { replay, resolveReplayConfig, citeVerbatim } from '${url('replay')}'; import { openTraceBatches } from '${url('ftrace-parser')}'; import { findTraceMeta, readTraceMeta } from '${url('core')}';
-       const file = ${JSON.stringify(trace)}; const m = findTraceMeta(file); const o = { source: file, meta: m ? await readTraceMeta(m) : undefined, metaSource: m };
-       const config = await resolveReplayConfig(o);
-       const open = () => openTraceBatches(file, { source: file, fields: config.fieldsWanted, fieldPlan: config.fieldPlan });
-       const ms = []; let r; for (let k = 0; k < ${rounds}; k++) { const c0 = process.cpuUsage(); try { r = await replay(open(), { ...o, inOrder: true }, config); } catch (e) { if (e.name !== 'ReorderNeeded') throw e; r = await replay(open(), o, config); } await citeVerbatim(file, r.findings);
-       const c = process.cpuUsage(c0); ms.push((c.user + c.system) / 1000); } console.log(JSON.stringify({ events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped, cpuMs: ms[0], warmCpuMs: ms.length > 1 ? Math.min(...ms.slice(1)) : undefined }));`;
-  const t = timed(['--input-type=module', '-e', body]);
+  const t = timed([passScript, at, mode, trace, String(rounds)]);
   if (t.status !== 0) throw new Error(`${mode} pass on ${trace} exited ${t.status}: ${t.stderr}`);
   return { ...JSON.parse(t.stdout.trim().split('\n').pop()), rssKb: t.rssKb, procCpuMs: t.cpuMs };
 }
