@@ -569,6 +569,11 @@ describe("a new finding says whether the base side's silence could be chance", (
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toContain('REGRESSION (2 reasons):');
     expect(text.stdout).toContain('Findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged');
+    // with --out, the one line on stderr counts them the same way
+    const out = path.join(dir, 'one-a-side.txt');
+    const written = await runCli([...args, '--out', out]);
+    expect(written.exitCode).toBe(1);
+    expect(written.stderr).toBe(`REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged; wrote ${out}\n`);
     expect(text.stdout).toMatch(new RegExp(`NEW +error +mapped-page-removed on 8:0/c index 0\n +pfn 0x1234 [^\n]*\n +${mayHave.replace(/[()?.]/g, '\\$&')}\n`));
     const sarif = JSON.parse((await runCli([...args, '--format', 'sarif'])).stdout);
     for (const r of sarif.runs[0].results) {

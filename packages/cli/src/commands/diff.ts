@@ -11,6 +11,7 @@ import {
   diffToText,
   diffVerdictSaid,
   fixedCount,
+  newCount,
   unjudgedCount,
 } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON } from '@kreplay/core';
@@ -98,7 +99,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     await this.emit(text, flags.out);
     if (flags.out) {
       this.note(
-        `${diffVerdictSaid(result)}: ${result.findings.new.length} new, ${fixedCount(result)}, ${result.findings.unchanged.length} unchanged${unjudgedCount(result)}; wrote ${flags.out}`,
+        `${diffVerdictSaid(result)}: ${newCount(result)}, ${fixedCount(result)}, ${result.findings.unchanged.length} unchanged${unjudgedCount(result)}; wrote ${flags.out}`,
       );
       for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
     }
