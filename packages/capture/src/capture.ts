@@ -6,7 +6,7 @@
  * profile). The library never prints: progress goes to `onProgress`.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -263,13 +263,28 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       accel = 'tcg';
       b = await timer.time('qemu-tcg-retry', () => boot('tcg'));
     }
+    // A kernel that panicked before init under TCG is booted once more. QEMU's multi-threaded TCG
+    // runs the guest's cross-modifying code without x86's guarantees: the kernel patches its own
+    // text at boot (text_poke_bp: an int3 first, then the new bytes), and a loaded host can let a
+    // vCPU run the int3 after the patch is done, which the kernel then takes for a stray
+    // breakpoint — "Oops: int3" at sched_clock_cpu+0x9 on Debian's 6.12.118 at host load 5
+    // (2026-12-06), before the workload ran. A kernel under test that cannot boot panics again,
+    // and the error then says both boots did; the first boot's console is kept beside the second's.
+    let bootNote: string | undefined;
+    if (accel === 'tcg' && b.ended === 'panic' && b.initMs === undefined && !opts.signal?.aborted) {
+      const first = join(workDir, 'console-first-boot.log');
+      await rename(join(workDir, 'console.log'), first).catch(() => undefined);
+      accelNote = `${accelNote}; the first boot panicked before init (its console: console-first-boot.log in the work folder): booted again`;
+      b = await timer.time('qemu-panic-retry', () => boot('tcg'));
+      bootNote = `before init, on both boots (the first boot's console: ${first})`;
+    }
     // SIGINT/SIGTERM (the caller's signal): QEMU is killed by bootGuest; stop here, and the
     // work folder (a 256 MB disk image) is removed below.
     if (opts.signal?.aborted) throw opts.signal.reason;
     const out = join(share, 'out');
     const guest = new GuestShare(share);
     const gt = guestTimings(b, runs);
-    await checkGuestOutcome(b, { out, guest, workDir, accel, timeoutMs, profileFile: opts.profileFile, release: kernel.release });
+    await checkGuestOutcome(b, { out, guest, workDir, accel, timeoutMs, profileFile: opts.profileFile, release: kernel.release, bootNote });
     const release = (await readOpt(guest, join(out, 'release')))?.trim() ?? 'unknown';
     if (kernel.release && release !== kernel.release) {
       throw new EnvironmentError(`the guest runs ${release}, not ${kernel.release}`, 'pass the modules folder that belongs to this image');

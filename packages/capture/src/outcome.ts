@@ -69,7 +69,7 @@ export async function readKernelLog(guest: GuestShare, out: string, workDir: str
 }
 
 /** Turn a guest that did not finish into the error a user can act on. */
-export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string): EnvironmentError {
+export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, workDir: string, bootNote?: string): EnvironmentError {
   const where = `console: ${join(workDir, 'console.log')}`;
   const last = b.lines.length ? `last console lines:\n${tail(b.lines)}` : 'the console stayed empty';
   switch (b.ended) {
@@ -87,8 +87,10 @@ export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, wo
       );
     case 'panic':
       return new EnvironmentError(
-        `the guest kernel panicked\n${last}`,
-        `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`,
+        `the guest kernel panicked${bootNote ? ` ${bootNote}` : ''}\n${last}`,
+        bootNote
+          ? `read ${where}; a kernel that panics at boot twice may not boot at all: boot it under QEMU by hand with console=ttyS0, or capture where --accel kvm works`
+          : `read ${where}; an oops in the workload's kernel paths means the kernel under test is broken`,
       );
     case 'aborted':
       return new EnvironmentError('capture aborted');
@@ -189,6 +191,8 @@ export interface GuestContext {
   profileFile?: string;
   /** The release the caller expected, if known. */
   release?: string;
+  /** Said of a panic when the guest was booted again after a first one before init (capture.ts). */
+  bootNote?: string;
 }
 
 /**
@@ -242,7 +246,7 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
       `read ${join(c.workDir, 'console.log')}; the guest's files are in ${c.out}`,
     );
   }
-  if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir);
+  if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir, c.bootNote);
 }
 
 export interface RunFiles {

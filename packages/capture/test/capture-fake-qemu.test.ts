@@ -31,6 +31,18 @@ while [ $# -gt 0 ]; do
 done
 if [ "$accel" = kvm ]; then echo "KASLR disabled"; exec sleep 60; fi
 O=$share/out; mkdir -p $O/run-1
+# boots counted in $FAKE_BOOTS when set; a kernel that panics before init: on the first boot only
+# (bootpanic, as TCG's int3 flake does), or on every boot
+n=0
+if [ -n "$FAKE_BOOTS" ]; then n=$(cat "$FAKE_BOOTS" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$FAKE_BOOTS"; fi
+if [ "$FAKE_MODE" = bootpanic ] || [ "$FAKE_MODE" = bootpanic-always ]; then
+  if [ "$FAKE_MODE" = bootpanic-always ] || [ $n -eq 1 ]; then
+    echo "[    2.79] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI (boot $n)"
+    echo "[    2.79] RIP: 0010:sched_clock_cpu+0x9/0x190"
+    echo "[    2.80] Kernel panic - not syncing: Fatal exception in interrupt"
+    exit 0
+  fi
+fi
 echo "KREPLAY_INIT release=6.1.0-fake"
 echo "KREPLAY_PHASE setup"
 if [ "$FAKE_MODE" = panic ]; then
@@ -261,6 +273,48 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       message: expect.stringMatching(/the guest kernel oopsed: BUG: kernel NULL pointer dereference/),
     });
     delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it('a kernel that panics before init under TCG is booted once more: a capture on the second boot says so in meta.json; two panics fail, saying both', async () => {
+    const boots = path.join(tmp, 'boots');
+    process.env.FAKE_BOOTS = boots;
+    process.env.FAKE_MODE = 'bootpanic';
+    await capture({ ...base('bootpanic'), accel: 'tcg' });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('2');
+    const m = CaptureMetaSchema.parse(JSON.parse(readFileSync(path.join(tmp, 'bootpanic', 'meta.json'), 'utf8')));
+    expect(m.accel).toEqual({
+      requested: 'tcg',
+      used: 'tcg',
+      note: 'TCG requested; the first boot panicked before init (its console: console-first-boot.log in the work folder): booted again',
+    });
+    expect(existsSync(path.join(tmp, 'bootpanic', 'trace.txt.gz'))).toBe(true);
+    rmSync(boots);
+    process.env.FAKE_MODE = 'bootpanic-always';
+    const e = await capture({ ...base('bootpanic-always'), accel: 'tcg' }).then(
+      () => undefined,
+      (err: unknown) => err as { name: string; message: string; hint: string },
+    );
+    expect(e).toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(
+        /^the guest kernel panicked before init, on both boots \(the first boot's console: \S+console-first-boot\.log\)\n[\s\S]*Oops: int3: 0000 \[#1\] PREEMPT SMP NOPTI \(boot 2\)/,
+      ),
+      hint: expect.stringMatching(/a kernel that panics at boot twice may not boot at all/),
+    });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('2');
+    const first = /the first boot's console: (\S+)\)/.exec(e!.message)![1]!;
+    expect(readFileSync(first, 'utf8')).toContain('Oops: int3: 0000 [#1] PREEMPT SMP NOPTI (boot 1)');
+    rmSync(/work folder kept: (\S+)\)/.exec(e!.hint)![1]!, { recursive: true, force: true });
+    // a panic after init (in the workload's kernel paths) is the kernel under test's: not booted again
+    rmSync(boots);
+    process.env.FAKE_MODE = 'panic';
+    await expectFailure(capture({ ...base('panic-once'), accel: 'tcg' }), {
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^the guest kernel panicked\n/),
+    });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('1');
+    delete process.env.FAKE_MODE;
+    delete process.env.FAKE_BOOTS;
   }, 60_000);
 
   it("keeps the booted kernel's tracepoint formats in meta.json and checks the profile's meanings against them", async () => {
