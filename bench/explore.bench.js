@@ -38,12 +38,13 @@ function parseArgs(args) {
 }
 
 /** CPU of the whole process (worker threads included). */
-const procCpu = () => {
+export const procCpu = () => {
   const r = process.resourceUsage();
   return (r.userCPUTime + r.systemCPUTime) / 1e6;
 };
 
-async function timed(fn) {
+/** `fn`'s result, its wall and CPU seconds. */
+export async function timed(fn) {
   const c0 = procCpu();
   const t0 = performance.now();
   const r = await fn();

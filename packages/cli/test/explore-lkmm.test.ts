@@ -9,7 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot, runCli } from './run-cli.js';
+import { once, repoRoot, runCli } from './run-cli.js';
 
 /** What `explore --flavor linux-6.1 --memory-model lkmm` says it does not derive, and why (docs/memory-model.md). */
 const NOT_DERIVED_READ_VS_TRUNCATE = [
@@ -32,6 +32,16 @@ const herdBlock = (out: string): string =>
     .split('\n')
     .filter((l) => l !== '' && !/^Time |^Hash=/.test(l))
     .join('\n');
+
+/**
+ * 2.6.15 truncate vs fault under lkmm, its tests written to a folder that does not exist yet: one spawn
+ * (an SC search, a derived test checked under both models) that two tests read.
+ */
+const truncateVsFault2615 = once(async () => {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-')), 'a', 'b');
+  const run = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--memory-model', 'lkmm', '--litmus-out', dir]);
+  return { dir, run };
+});
 
 describe('kreplay explore --memory-model lkmm', () => {
   it("reports the outcome the LKMM allows and SC forbids (exit 1), writes the tests, and they give herd7's recorded verdicts", async () => {
@@ -81,8 +91,7 @@ describe('kreplay explore --memory-model lkmm', () => {
   }, 120_000);
 
   it('--litmus-out makes missing folders, and fails at once (exit 3) where none can be made, even under /proc', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-')), 'a', 'b');
-    const made = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--memory-model', 'lkmm', '--litmus-out', dir]);
+    const { dir, run: made } = await truncateVsFault2615();
     expect(made.exitCode).toBe(0);
     expect(readdirSync(dir)).toEqual(['kreplay-truncate-vs-fault-fault-truncate-first.litmus']);
     if (!existsSync('/proc/self')) return; // Linux: Node's recursive mkdir never returned there
@@ -99,8 +108,7 @@ describe('kreplay explore --memory-model lkmm', () => {
   }, 120_000);
 
   it('derives a shipped scenario from the page cache\'s marks (2.6.15 truncate vs fault): forbidden under both models, a data race, never "clean"', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-lkmm-'));
-    const r = await runCli(['explore', 'fixtures/scenarios/truncate-vs-fault.yaml', '--flavor', 'linux-2.6.15', '--memory-model', 'lkmm', '--litmus-out', dir]);
+    const { dir, run: r } = await truncateVsFault2615();
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain(
       '  kreplay-truncate-vs-fault-fault-truncate-first: not allowed by the LKMM on the derived test, which orders at least as much as the code: no verdict on the code (LKMM Never 0 10, SC Never 0 10) [Flag data-race]',

@@ -2,16 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot, runCli } from './run-cli.js';
+import { once, repoRoot, runCli } from './run-cli.js';
 
 const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
 const mutation = 'fixtures/flavors/no-truncate-count-recheck.js';
-
-/** A spawn several tests read (each test still runs alone): the first that asks runs it, the rest reuse its output. */
-function once<T>(f: () => Promise<T>): () => Promise<T> {
-  let p: Promise<T> | undefined;
-  return () => (p ??= f());
-}
 
 /** The mutation's orphan-page-mapped counterexample: its trace and Perfetto JSON, and the table explore printed. */
 const mutationCex = once(async () => {
@@ -36,6 +30,17 @@ const mutationCex = once(async () => {
 /** One seeded random search of odirect-vs-fault on 2.6.23, --json. */
 const randomArgs = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--random', '--seed', '3', '--runs', '30', '--json'];
 const randomRun = once(async () => JSON.parse((await runCli(randomArgs)).stdout));
+
+/**
+ * odirect-vs-fault on its own flavor (linux-2.6.15), --json --no-timing: the recorded schedules the --schedule
+ * tests read, and the unsharded search the merged shards must print byte for byte.
+ */
+const odirectJsonArgs = ['explore', sc('odirect-vs-fault'), '--json', '--no-timing'];
+const odirectJson = once(() => runCli(odirectJsonArgs));
+
+/** 2.6.15 multipage (19,306 states, a violation) on one thread, --json --no-timing: what --workers 2 and --no-step-memo must print again. */
+const multipageArgs = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing', '--workers', '1'];
+const multipageOneThread = once(() => runCli(multipageArgs));
 
 describe('kreplay explore', () => {
   it('finds the O_DIRECT vs fault race on linux-2.6.15 and exits 1, with the interleaving table', async () => {
@@ -240,7 +245,7 @@ describe('kreplay explore', () => {
 
     it('from the --json output (--rule picks the violation), or a line of thread ids', async () => {
       const json = path.join(dir, 'run.json');
-      const found = await runCli(['explore', sc('odirect-vs-fault'), '--json']);
+      const found = await odirectJson();
       writeFileSync(json, found.stdout);
       const recorded = JSON.parse(found.stdout).violations.find((v: { rule: string }) => v.rule === 'mapped-page-removed');
       const r = JSON.parse((await runCli(['explore', sc('odirect-vs-fault'), '--schedule', json, '--rule', 'mapped-page-removed', '--json'])).stdout);
@@ -256,7 +261,7 @@ describe('kreplay explore', () => {
     it('says when the schedule does not reach the rule it was recorded for', async () => {
       // it used to print "violation: ... (reached by the recorded schedule)" for whatever it reached,
       // which reads as "the recorded counterexample still happens" when that one is gone
-      const found = JSON.parse((await runCli(['explore', sc('odirect-vs-fault'), '--json'])).stdout) as { violations: { rule: string; schedule: number[] }[] };
+      const found = JSON.parse((await odirectJson()).stdout) as { violations: { rule: string; schedule: number[] }[] };
       const removed = found.violations.find((v) => v.rule === 'mapped-page-removed')!;
       const other = path.join(dir, 'other-rule.json');
       writeFileSync(other, JSON.stringify({ rule: 'stale-after-invalidate', schedule: removed.schedule }));
@@ -300,16 +305,15 @@ describe('kreplay explore', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-shards-'));
 
     it('merges --shard i/n outputs into the unsharded --json --no-timing, byte for byte, exit 1 on the violation', async () => {
-      const args = ['explore', sc('odirect-vs-fault'), '--json', '--no-timing'];
       const files: string[] = [];
       for (const i of [1, 2, 3]) {
-        const r = await runCli([...args, '--shard', `${i}/3`]);
+        const r = await runCli([...odirectJsonArgs, '--shard', `${i}/3`]);
         expect(r.exitCode).toBe(1); // each shard found the race in its part
         expect(JSON.parse(r.stdout)).toMatchObject({ shard: { index: i, count: 3 }, incomplete: ['shard'] });
         files.push(path.join(dir, `shard-${i}.json`));
         writeFileSync(files[i - 1]!, r.stdout);
       }
-      const whole = await runCli(args);
+      const whole = await odirectJson();
       const merged = await runCli(['merge', files[2]!, files[0]!, files[1]!]);
       expect(merged.exitCode).toBe(1);
       expect(merged.stdout).toBe(whole.stdout);
@@ -397,16 +401,15 @@ describe('kreplay explore', () => {
       // 2.6.15 multipage (19,306 states, a violation). Below the handover (400,000 states) --workers 2
       // is the one-thread search; the workers themselves are compared on every shipped case in
       // packages/explore/test/parallel.test.ts, handed over after the first level
-      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing'];
-      const [one, two] = [await runCli([...args, '--workers', '1']), await runCli([...args, '--workers', '2'])];
+      const one = await multipageOneThread();
+      const two = await runCli([...multipageArgs.slice(0, -1), '2']);
       expect(one.exitCode).toBe(1);
       expect(JSON.parse(one.stdout).stats.distinctStates).toBeGreaterThan(10_000);
       expect(two.stdout).toBe(one.stdout);
     }, 300_000);
 
     it('gives the same --json --no-timing with --no-step-memo, which runs every step', async () => {
-      const args = ['explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-2.6.15', '--json', '--no-timing', '--workers', '1'];
-      const [memo, every] = [await runCli(args), await runCli([...args, '--no-step-memo'])];
+      const [memo, every] = [await multipageOneThread(), await runCli([...multipageArgs, '--no-step-memo'])];
       expect(memo.exitCode).toBe(1);
       expect(every.exitCode).toBe(1);
       expect(every.stdout).toBe(memo.stdout);

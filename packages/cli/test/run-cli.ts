@@ -22,3 +22,9 @@ export async function runCli(args: string[], opts: { input?: string; cwd?: strin
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** A spawn several tests read (each test still runs alone): the first that asks runs it, the rest reuse its result. */
+export function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= f());
+}
