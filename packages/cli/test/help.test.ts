@@ -43,3 +43,14 @@ describe('command discovery', () => {
     }
   });
 });
+
+describe('NODE_ENV', () => {
+  // under NODE_ENV=development or test, oclif otherwise loads the TypeScript compiler to read the
+  // package's tsconfig and tries to run src/*.ts through tsx (0.35 s more per command)
+  it.each(['development', 'test'])('=%s: the compiled commands run, no TypeScript source is looked for', async (mode) => {
+    const r = await runCli(['diff', '--help'], { env: { NODE_ENV: mode, DEBUG: 'oclif:config:ts-path' } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('enableAutoTranspile is explicitly set to false');
+    expect(r.stderr).not.toContain('tsconfig');
+  });
+});
