@@ -450,9 +450,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
     expect(github).toMatch(/^::warning [^\n]*title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::not judged new/m);
     expect(github).not.toMatch(/^::error/m);
-    expect(github).toContain(
-      `::notice title=kreplay diff::${verdict}: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new`,
-    );
+    expect(github).toContain(`::notice title=kreplay diff::${verdict}: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side, 1 not judged new`);
     const ktap = (await runCli(['diff', base, patched, '--format', 'ktap'])).stdout;
     expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: 1 finding not judged new: the base side may have had it/m);
     expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass: mapped-page-removed: /m);
@@ -473,7 +471,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     expect(await ciOf(dir, kept, path.join(dir, 'patched'), ['json', 'junit', 'ktap'])).toBe(0);
     const summary = readFileSync(path.join(dir, 'out/summary.txt'), 'utf8');
     expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new[^\n]*: not a pass/);
-    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new/);
+    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side, 1 not judged new/);
     const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
     expect(group).toMatchObject({ verdict: 'no-regression', notJudgedNew: { findings: 1, rules: ['mapped-page-removed'] }, findings: { new: 0, maybeNew: 1 } });
     expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(/^ok 1 traces # SKIP done: no regression, but 1 finding not judged new/m);
@@ -538,7 +536,9 @@ describe("a fixed finding says whether the patched side's silence could be chanc
     const mail = (
       await runCli(['report', '--base', fx('race'), '--base', fx('race-2'), '--patched', fx('clean-1'), '--patched', fx('clean-2'), '--format', 'text'])
     ).stdout;
-    expect(mail).toContain('1 fixed race (2 pages, 4 findings; 1 race on too few runs to tell from chance)');
+    expect(mail).toContain(
+      'kreplay: no regression: 0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged; races: 0 new, 1 fixed (seen 4 times; 1 of them on too few runs to tell from chance), 0 unchanged\n',
+    );
     expect(mail).toMatch(/ fixed\? not seen in the 2 patched runs that could show it, against 2 of 2 base runs: that could be chance/);
     expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/# fixed\?: mapped-page-removed[^\n]*\n +# +not seen in the 2 patched runs/);
   });
@@ -597,7 +597,9 @@ describe("a new finding says whether the base side's silence could be chance", (
     const kcidb = JSON.parse((await runCli([...args, '--format', 'kcidb'])).stdout);
     expect(kcidb.tests.find((t: { path: string }) => t.path.endsWith('.mapped-page-removed')).log_excerpt).toContain(mayHave);
     const mail = (await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--format', 'text'])).stdout;
-    expect(mail).toContain('kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races');
+    expect(mail).toContain(
+      'kreplay: REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged; races: 1 new (seen 2 times; 1 of them on too few runs to tell from chance), 0 fixed',
+    );
     expect(mail).toContain(`     new:    ${mayHave}\n`);
     // the HTML report: the race's card, the findings table's badge and the verdict's counts
     const page = path.join(dir, 'r.html');
@@ -612,7 +614,7 @@ describe("a new finding says whether the base side's silence could be chance", (
     const ci = path.join(dir, 'ci');
     mkdirSync(ci);
     expect(await ciOf(ci, path.resolve(fx('clean-1')), path.resolve(fx('race')), ['json', 'ktap'])).toBe(1);
-    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
     expect(JSON.parse(readFileSync(path.join(ci, 'out/summary.json'), 'utf8')).groups[0].findings).toMatchObject({ new: 2, newByChance: 2 });
     expect(readFileSync(path.join(ci, 'out/summary.txt'), 'utf8')).toContain(': 2 new (2 of them on too few runs to tell from chance), 0 fixed');
   });
@@ -705,7 +707,7 @@ describe('a patched side whose traces never show the page of a base finding', ()
       findings: { fixed: 0, unjudged: 1 },
     });
     expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(
-      /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side/,
+      /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side/,
     );
     expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(
       /^ok 1 traces # SKIP done: no regression, but 1 base finding not judged on the patched side, whose traces never show its page/m,
