@@ -775,3 +775,88 @@ describe('findings that name no page', () => {
     expect((await runCli([...args, '--format', 'junit'])).stdout).toMatch(/<testsuite [^>]* skipped="1">/);
   });
 });
+
+// Session 35: a diff's counts were put into words in eight places, each built by hand ("N
+// unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
+// …)" and "not judged on patched race"). One result with every kind of count must read the same
+// sentence wherever it is said.
+describe('one sentence for the counts, in every place that says them', () => {
+  let dir: string;
+  let base: string;
+  let patched: string;
+  const counts =
+    '1 new (1 of them on too few runs to tell from chance), 1 fixed (1 of them on too few runs to tell from chance), 1 unchanged, 1 not judged on the patched side, 1 not judged new';
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-counts-'));
+    const replayed = path.join(dir, 'race.json');
+    await runCli(['replay', fx('race/trace.txt'), '--format', 'json', '--out', replayed]);
+    const doc = JSON.parse(readFileSync(replayed, 'utf8'));
+    const rule = (r: string) => doc.findings.find((f: { rule: string }) => f.rule === r);
+    // the race's finding moved to another page of the same file (its message says the page too)
+    const at = (f: { message: string }, index: number) => ({ ...f, index, message: f.message.replace('index 0)', `index ${index})`) });
+    const side = (findings: unknown[], seen: number[][], more: { dropped?: Record<string, number>; unusable?: number } = {}) => ({
+      ...doc,
+      verdict: { ...doc.verdict, unjudged: [], ...(more.unusable ? { unusableEvents: more.unusable } : {}) },
+      findings,
+      pagesSeen: { complete: true, files: { '8:0/c': seen } },
+      stats: { ...doc.stats, ...(more.dropped ? { findingsDroppedByRule: more.dropped, findingsDropped: 1 } : {}) },
+    });
+    const mpr = rule('mapped-page-removed');
+    base = path.join(dir, 'base.json');
+    patched = path.join(dir, 'patched.json');
+    // base: index 0 (fixed), 1 (unchanged), 2 (its page never shown on patched: not judged there); it
+    // counted a stale-after-invalidate finding it did not keep (so the patched one is not judged new),
+    // and has an unusable event (the GitHub notice's tail)
+    writeFileSync(base, JSON.stringify(side([at(mpr, 0), at(mpr, 1), at(mpr, 2)], [[0, 3]], { dropped: { 'stale-after-invalidate': 1 }, unusable: 1 })));
+    // patched: index 1 (unchanged), 3 (new), stale-after-invalidate on index 0 (not judged new)
+    writeFileSync(
+      patched,
+      JSON.stringify(
+        side(
+          [at(mpr, 1), at(mpr, 3), rule('stale-after-invalidate')],
+          [
+            [0, 1],
+            [3, 3],
+          ],
+        ),
+      ),
+    );
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the text, the GitHub notice, diff --out, the report (text, HTML and its stderr line, JSON) and kreplay ci say the same counts', async () => {
+    const text = await runCli(['diff', base, patched]);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain(`\nFindings: ${counts}\n`);
+    expect((await runCli(['diff', base, patched, '--format', 'github'])).stdout).toContain(
+      `\n::notice title=kreplay diff::REGRESSION: ${counts}; unusable events: base 1, patched 0\n`,
+    );
+    const out = await runCli(['diff', base, patched, '--out', path.join(dir, 'diff.txt')]);
+    expect(out.stderr).toContain(`REGRESSION: ${counts}; wrote ${path.join(dir, 'diff.txt')}\n`);
+    // the report's mail line says the findings as the diff does, then the races they make
+    const mail = (await runCli(['report', '--base', base, '--patched', patched])).stdout;
+    expect(mail.split('\n')[0]).toBe(
+      `kreplay: REGRESSION: ${counts}; races: 1 new (seen 1 time; 1 of them on too few runs to tell from chance), 1 fixed (seen 1 time; 1 of them on too few runs to tell from chance), 1 unchanged (seen 2 times), 1 not judged on the patched side (seen 1 time), 1 not judged new (seen 1 time)`,
+    );
+    const page = await runCli(['report', '--base', base, '--patched', patched, '--html', path.join(dir, 'r.html')]);
+    expect(page.exitCode).toBe(0);
+    expect(page.stderr).toContain(`\n2 input(s), 6 finding(s), REGRESSION: ${counts}\n`);
+    expect(readFileSync(path.join(dir, 'r.html'), 'utf8')).toContain(`<div class="verdict bad">REGRESSION: ${counts}<ul>`);
+    const numbers = { new: 1, newByChance: 1, fixed: 1, fixedByChance: 1, unchanged: 1, unjudged: 1, maybeNew: 1 };
+    expect(JSON.parse((await runCli(['report', '--base', base, '--patched', patched, '--json'])).stdout).diff).toMatchObject(numbers);
+    // kreplay ci: its progress line, summary.txt, summary.ktap, and summary.json's numbers
+    const config = path.join(dir, 'ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(dir, 'out'), formats: ['ktap'] }),
+    );
+    const ci = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
+    expect(ci.exitCode).toBe(1);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8'));
+    const group = summary.groups[0].name;
+    expect(summary.groups[0].findings).toEqual(numbers);
+    expect(ci.stderr).toContain(`] diff ${group}: REGRESSION (${counts})\n`);
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toContain(`  REGRESSION ${group}: ${counts}; unusable events: base 1, patched 0\n`);
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toContain(`\n# findings: ${counts}\n`);
+  }, 120_000);
+});
