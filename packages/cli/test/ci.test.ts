@@ -29,7 +29,7 @@ describe('kreplay ci', () => {
     const r = await runCli(['ci', '--config', file], { env: { CI: 'true' } });
     expect(r.exitCode).toBe(1);
     // The fixtures' meta.json name their workload: that is the group.
-    expect(r.stdout).toContain('REGRESSION odirect-race: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged findings');
+    expect(r.stdout).toContain('REGRESSION odirect-race: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged');
     expect(r.stdout).toContain('workload.mismatches 0 → 3');
     // Plain progress lines in CI, one per step.
     expect(r.stderr).toMatch(/^\[kreplay ci +[\d.]+s\] replay odirect-race: /m);

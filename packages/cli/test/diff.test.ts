@@ -450,9 +450,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     const github = (await runCli(['diff', base, patched, '--format', 'github'])).stdout;
     expect(github).toMatch(/^::warning [^\n]*title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16\/2a index 1 \(certain\)::not judged new/m);
     expect(github).not.toMatch(/^::error/m);
-    expect(github).toContain(
-      `::notice title=kreplay diff::${verdict}: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new`,
-    );
+    expect(github).toContain(`::notice title=kreplay diff::${verdict}: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side, 1 not judged new`);
     const ktap = (await runCli(['diff', base, patched, '--format', 'ktap'])).stdout;
     expect(ktap).toMatch(/^ {4}ok 1 mapped-page-removed # SKIP done: 1 finding not judged new: the base side may have had it/m);
     expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass: mapped-page-removed: /m);
@@ -473,7 +471,7 @@ describe('a base replay that did not keep every finding of a rule', () => {
     expect(await ciOf(dir, kept, path.join(dir, 'patched'), ['json', 'junit', 'ktap'])).toBe(0);
     const summary = readFileSync(path.join(dir, 'out/summary.txt'), 'utf8');
     expect(summary).toMatch(/^kreplay ci: no regression in what the traces show, but 1 of 1 groups have [^\n]*findings not judged new[^\n]*: not a pass/);
-    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side, 1 not judged new/);
+    expect(summary).toMatch(/NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side, 1 not judged new/);
     const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
     expect(group).toMatchObject({ verdict: 'no-regression', notJudgedNew: { findings: 1, rules: ['mapped-page-removed'] }, findings: { new: 0, maybeNew: 1 } });
     expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(/^ok 1 traces # SKIP done: no regression, but 1 finding not judged new/m);
@@ -538,7 +536,9 @@ describe("a fixed finding says whether the patched side's silence could be chanc
     const mail = (
       await runCli(['report', '--base', fx('race'), '--base', fx('race-2'), '--patched', fx('clean-1'), '--patched', fx('clean-2'), '--format', 'text'])
     ).stdout;
-    expect(mail).toContain('1 fixed race (2 pages, 4 findings; 1 race on too few runs to tell from chance)');
+    expect(mail).toContain(
+      'kreplay: no regression: 0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged; races: 0 new, 1 fixed (seen 4 times; 1 of them on too few runs to tell from chance), 0 unchanged\n',
+    );
     expect(mail).toMatch(/ fixed\? not seen in the 2 patched runs that could show it, against 2 of 2 base runs: that could be chance/);
     expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/# fixed\?: mapped-page-removed[^\n]*\n +# +not seen in the 2 patched runs/);
   });
@@ -597,7 +597,9 @@ describe("a new finding says whether the base side's silence could be chance", (
     const kcidb = JSON.parse((await runCli([...args, '--format', 'kcidb'])).stdout);
     expect(kcidb.tests.find((t: { path: string }) => t.path.endsWith('.mapped-page-removed')).log_excerpt).toContain(mayHave);
     const mail = (await runCli(['report', '--base', fx('clean-1'), '--patched', fx('race'), '--format', 'text'])).stdout;
-    expect(mail).toContain('kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races');
+    expect(mail).toContain(
+      'kreplay: REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged; races: 1 new (seen 2 times; 1 of them on too few runs to tell from chance), 0 fixed',
+    );
     expect(mail).toContain(`     new:    ${mayHave}\n`);
     // the HTML report: the race's card, the findings table's badge and the verdict's counts
     const page = path.join(dir, 'r.html');
@@ -612,7 +614,7 @@ describe("a new finding says whether the base side's silence could be chance", (
     const ci = path.join(dir, 'ci');
     mkdirSync(ci);
     expect(await ciOf(ci, path.resolve(fx('clean-1')), path.resolve(fx('race')), ['json', 'ktap'])).toBe(1);
-    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# 2 new (2 of them on too few runs to tell from chance), 0 fixed');
+    expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
     expect(JSON.parse(readFileSync(path.join(ci, 'out/summary.json'), 'utf8')).groups[0].findings).toMatchObject({ new: 2, newByChance: 2 });
     expect(readFileSync(path.join(ci, 'out/summary.txt'), 'utf8')).toContain(': 2 new (2 of them on too few runs to tell from chance), 0 fixed');
   });
@@ -705,7 +707,7 @@ describe('a patched side whose traces never show the page of a base finding', ()
       findings: { fixed: 0, unjudged: 1 },
     });
     expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(
-      /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged findings, 1 not judged on the patched side/,
+      /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged on the patched side/,
     );
     expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(
       /^ok 1 traces # SKIP done: no regression, but 1 base finding not judged on the patched side, whose traces never show its page/m,
@@ -772,4 +774,89 @@ describe('findings that name no page', () => {
     expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass/m);
     expect((await runCli([...args, '--format', 'junit'])).stdout).toMatch(/<testsuite [^>]* skipped="1">/);
   });
+});
+
+// Session 35: a diff's counts were put into words in eight places, each built by hand ("N
+// unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
+// …)" and "not judged on patched race"). One result with every kind of count must read the same
+// sentence wherever it is said.
+describe('one sentence for the counts, in every place that says them', () => {
+  let dir: string;
+  let base: string;
+  let patched: string;
+  const counts =
+    '1 new (1 of them on too few runs to tell from chance), 1 fixed (1 of them on too few runs to tell from chance), 1 unchanged, 1 not judged on the patched side, 1 not judged new';
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-diff-counts-'));
+    const replayed = path.join(dir, 'race.json');
+    await runCli(['replay', fx('race/trace.txt'), '--format', 'json', '--out', replayed]);
+    const doc = JSON.parse(readFileSync(replayed, 'utf8'));
+    const rule = (r: string) => doc.findings.find((f: { rule: string }) => f.rule === r);
+    // the race's finding moved to another page of the same file (its message says the page too)
+    const at = (f: { message: string }, index: number) => ({ ...f, index, message: f.message.replace('index 0)', `index ${index})`) });
+    const side = (findings: unknown[], seen: number[][], more: { dropped?: Record<string, number>; unusable?: number } = {}) => ({
+      ...doc,
+      verdict: { ...doc.verdict, unjudged: [], ...(more.unusable ? { unusableEvents: more.unusable } : {}) },
+      findings,
+      pagesSeen: { complete: true, files: { '8:0/c': seen } },
+      stats: { ...doc.stats, ...(more.dropped ? { findingsDroppedByRule: more.dropped, findingsDropped: 1 } : {}) },
+    });
+    const mpr = rule('mapped-page-removed');
+    base = path.join(dir, 'base.json');
+    patched = path.join(dir, 'patched.json');
+    // base: index 0 (fixed), 1 (unchanged), 2 (its page never shown on patched: not judged there); it
+    // counted a stale-after-invalidate finding it did not keep (so the patched one is not judged new),
+    // and has an unusable event (the GitHub notice's tail)
+    writeFileSync(base, JSON.stringify(side([at(mpr, 0), at(mpr, 1), at(mpr, 2)], [[0, 3]], { dropped: { 'stale-after-invalidate': 1 }, unusable: 1 })));
+    // patched: index 1 (unchanged), 3 (new), stale-after-invalidate on index 0 (not judged new)
+    writeFileSync(
+      patched,
+      JSON.stringify(
+        side(
+          [at(mpr, 1), at(mpr, 3), rule('stale-after-invalidate')],
+          [
+            [0, 1],
+            [3, 3],
+          ],
+        ),
+      ),
+    );
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the text, the GitHub notice, diff --out, the report (text, HTML and its stderr line, JSON) and kreplay ci say the same counts', async () => {
+    const text = await runCli(['diff', base, patched]);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain(`\nFindings: ${counts}\n`);
+    expect((await runCli(['diff', base, patched, '--format', 'github'])).stdout).toContain(
+      `\n::notice title=kreplay diff::REGRESSION: ${counts}; unusable events: base 1, patched 0\n`,
+    );
+    const out = await runCli(['diff', base, patched, '--out', path.join(dir, 'diff.txt')]);
+    expect(out.stderr).toContain(`REGRESSION: ${counts}; wrote ${path.join(dir, 'diff.txt')}\n`);
+    // the report's mail line says the findings as the diff does, then the races they make
+    const mail = (await runCli(['report', '--base', base, '--patched', patched])).stdout;
+    expect(mail.split('\n')[0]).toBe(
+      `kreplay: REGRESSION: ${counts}; races: 1 new (seen 1 time; 1 of them on too few runs to tell from chance), 1 fixed (seen 1 time; 1 of them on too few runs to tell from chance), 1 unchanged (seen 2 times), 1 not judged on the patched side (seen 1 time), 1 not judged new (seen 1 time)`,
+    );
+    const page = await runCli(['report', '--base', base, '--patched', patched, '--html', path.join(dir, 'r.html')]);
+    expect(page.exitCode).toBe(0);
+    expect(page.stderr).toContain(`\n2 input(s), 6 finding(s), REGRESSION: ${counts}\n`);
+    expect(readFileSync(path.join(dir, 'r.html'), 'utf8')).toContain(`<div class="verdict bad">REGRESSION: ${counts}<ul>`);
+    const numbers = { new: 1, newByChance: 1, fixed: 1, fixedByChance: 1, unchanged: 1, unjudged: 1, maybeNew: 1 };
+    expect(JSON.parse((await runCli(['report', '--base', base, '--patched', patched, '--json'])).stdout).diff).toMatchObject(numbers);
+    // kreplay ci: its progress line, summary.txt, summary.ktap, and summary.json's numbers
+    const config = path.join(dir, 'ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(dir, 'out'), formats: ['ktap'] }),
+    );
+    const ci = await runCli(['ci', '--config', config], { env: { CI: 'true' } });
+    expect(ci.exitCode).toBe(1);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8'));
+    const group = summary.groups[0].name;
+    expect(summary.groups[0].findings).toEqual(numbers);
+    expect(ci.stderr).toContain(`] diff ${group}: REGRESSION (${counts})\n`);
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toContain(`  REGRESSION ${group}: ${counts}; unusable events: base 1, patched 0\n`);
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toContain(`\n# findings: ${counts}\n`);
+  }, 120_000);
 });

@@ -175,7 +175,7 @@ describe('kreplay report', () => {
     expect(t.exitCode).toBe(0);
     const lines = t.stdout.split('\n');
     expect(lines.slice(0, 13)).toEqual([
-      'kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance), 0 fixed races, 0 unchanged races',
+      'kreplay: REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged; races: 1 new (seen 2 times; 1 of them on too few runs to tell from chance), 0 fixed, 0 unchanged',
       '  base:    fixtures/diff/clean-1 (1 run, 8 events, 0 gaps)',
       '  patched: fixtures/diff/race (1 run, 7 events, 0 gaps)',
       '  why: new error mapped-page-removed, stale-after-invalidate (kr_fault in filemap_fault vs kr_dio in invalidate_inode_pages2_range) on 8:0/c index 0',
@@ -202,7 +202,9 @@ describe('kreplay report', () => {
       '',
     ]);
     // The HTML shows the same text at the top.
-    expect(html).toContain('<pre class="mail">kreplay: REGRESSION: 1 new race (2 pages, 2 findings; 1 race on too few runs to tell from chance)');
+    expect(html).toContain(
+      '<pre class="mail">kreplay: REGRESSION: 2 new (2 of them on too few runs to tell from chance), 0 fixed, 0 unchanged; races: 1 new (seen 2 times;',
+    );
     const j = await runCli(['report', '--base', 'fixtures/diff/clean-1', '--patched', 'fixtures/diff/race', '--json']);
     const parsed = JSON.parse(j.stdout);
     expect(parsed.diff).toMatchObject({ regression: true, new: 2 });

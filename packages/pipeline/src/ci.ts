@@ -39,16 +39,14 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
-  byChance,
-  fixedCount,
-  newCount,
-  groupFindingsSaid,
+  findingCounts,
+  findingCountsSaid,
   groupShortfall,
   notJudgedFixed,
   notJudgedNew,
   reportToHtml,
   verdictWord,
-  unjudgedCount,
+  type FindingCounts,
   type KcidbOptions,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
@@ -113,12 +111,8 @@ export interface CiGroupResult {
   notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[] };
   /** Base findings whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
   notJudgedFixed?: { findings: number; rules: string[] };
-  /**
-   * `unjudged`: base findings whose rule the patched side could not judge (diff's findings.unjudged);
-   * `maybeNew`: patched findings not judged new (diff's findings.maybeNew); `newByChance` / `fixedByChance`:
-   * new / fixed ones on too few runs to tell from chance (diff-fmt.ts `byChance`); each absent when none.
-   */
-  findings: { new: number; newByChance?: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number; maybeNew?: number };
+  /** The diff's finding counts (report's `findingCounts`: new, newByChance, fixed, fixedByChance, unchanged, unjudged, maybeNew). */
+  findings: FindingCounts;
   files: string[];
 }
 
@@ -140,15 +134,7 @@ export function ciGroupOf(name: string, d: DiffResult, files: string[]): CiGroup
     ...(notJudged.length ? { thresholdsNotJudged: notJudged } : {}),
     ...(notNew ? { notJudgedNew: notNew } : {}),
     ...(notFixed ? { notJudgedFixed: notFixed } : {}),
-    findings: {
-      new: d.findings.new.length,
-      ...(d.findings.new.some(byChance) ? { newByChance: d.findings.new.filter(byChance).length } : {}),
-      fixed: d.findings.fixed.length,
-      ...(d.findings.fixed.some(byChance) ? { fixedByChance: d.findings.fixed.filter(byChance).length } : {}),
-      unchanged: d.findings.unchanged.length,
-      ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
-      ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
-    },
+    findings: findingCounts(d),
     files,
   };
 }
@@ -446,7 +432,7 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     const view: GroupView = { workload: group, files: files.map((f) => path.relative(cfg.output, f)), kcidb: kcidbOf(cfg) };
     for (const [name, render] of rendered) await writeFileAtomic(path.join(dir, name), render(d, view));
     if (cfg.formats.includes('html')) await writeFileAtomic(path.join(dir, 'report.html'), reportToHtml(model));
-    progress(`diff ${group}: ${diffVerdictSaid(d)} (${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged${unjudgedCount(d)})`);
+    progress(`diff ${group}: ${diffVerdictSaid(d)} (${findingCountsSaid(findingCounts(d))})`);
     const done = ciGroupOf(
       group,
       d,
@@ -507,7 +493,7 @@ export function ciSummaryText(r: CiResult): string {
     const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : shortfall ? 'NOT A PASS' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
     lines.push(
-      `  ${tag.padEnd(10)} ${g.name}: ${groupFindingsSaid(g.findings)}${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
+      `  ${tag.padEnd(10)} ${g.name}: ${findingCountsSaid(g.findings)}${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
     );
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
     if (shortfall) lines.push(`      - no regression in what the traces show, but ${shortfall}`);

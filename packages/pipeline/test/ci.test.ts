@@ -170,7 +170,7 @@ describe('the ci pipeline (library)', () => {
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { groups: { findings: { unjudged?: number } }[] };
     expect(summary.groups[0]!.findings.unjudged).toBe(g.findings.unjudged);
     expect(readFileSync(path.join(out, 'summary.txt'), 'utf8')).toMatch(
-      new RegExp(`NOT A PASS .*: 0 new, 0 fixed, 0 unchanged findings, ${g.findings.unjudged} not judged on the patched side`),
+      new RegExp(`NOT A PASS .*: 0 new, 0 fixed, 0 unchanged, ${g.findings.unjudged} not judged on the patched side`),
     );
   });
 
@@ -189,9 +189,7 @@ describe('the ci pipeline (library)', () => {
     expect(g.findings).toMatchObject({ fixed: 2, fixedByChance: 2 });
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { groups: { findings: { fixedByChance?: number } }[] };
     expect(summary.groups[0]!.findings.fixedByChance).toBe(2);
-    expect(readFileSync(path.join(out, 'summary.txt'), 'utf8')).toContain(
-      '0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged findings',
-    );
+    expect(readFileSync(path.join(out, 'summary.txt'), 'utf8')).toContain('0 new, 2 fixed (2 of them on too few runs to tell from chance), 0 unchanged\n');
   });
 
   it('replay.clockSkew reaches replay: traces on a per-CPU clock are judged only with it', async () => {

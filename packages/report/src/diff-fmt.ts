@@ -1,7 +1,7 @@
 /** Number formatting shared by the diff formats (fixed precision so output is byte-stable). */
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import { reachesFailOn } from '@kreplay/core';
-import { notJudgedCounts, notJudgedFixedSaid, notJudgedNewSaid, onTooFewRuns, patchedShortfall, traceHoles } from './util.js';
+import { notJudgedFixedSaid, notJudgedNewSaid, patchedShortfall, traceHoles } from './util.js';
 
 /**
  * The diff's verdict in words, as every format prints it. `shortfall` (util.ts
@@ -86,11 +86,6 @@ export function diffVerdictSaid(d: Judged & Pick<DiffResult, 'verdict'>): string
   return verdictWord(d, diffShortfall(d));
 }
 
-/** `, 2 not judged on the patched side, 1 not judged new` after a diff's finding counts ('' when none). */
-export function unjudgedCount(d: Pick<DiffResult, 'findings'>): string {
-  return notJudgedCounts({ unjudged: d.findings.unjudged?.length, maybeNew: d.findings.maybeNew?.length });
-}
-
 /**
  * Why a patched finding absent from the base side is not new: a base run counted more findings of
  * its rule than its replay kept, and it may be among those.
@@ -129,20 +124,6 @@ export function unjudgedWhy(d: Pick<DiffResult, 'patched'>, e: Pick<FindingEntry
  */
 export function byChance(e: Pick<FindingEntry, 'chance'>): boolean {
   return e.chance !== undefined && !e.chance.significant;
-}
-
-/** `2 fixed`, and how many of them could be chance: `2 fixed (1 of them on too few runs to tell from chance)`. */
-export function fixedCount(d: Pick<DiffResult, 'findings'>): string {
-  return chanceCount(d.findings.fixed, 'fixed');
-}
-
-/** `2 new`, and how many of them could be chance: `2 new (2 of them on too few runs to tell from chance)`. */
-export function newCount(d: Pick<DiffResult, 'findings'>): string {
-  return chanceCount(d.findings.new, 'new');
-}
-
-function chanceCount(entries: ReadonlyArray<Pick<FindingEntry, 'chance'>>, what: string): string {
-  return `${entries.length} ${what}${onTooFewRuns(entries.filter(byChance).length)}`;
 }
 
 /** A p-value as the formats print it: two significant digits, exponent below 0.001 (byte-stable). */

@@ -11,16 +11,14 @@ import {
   diffShortfall,
   diffVerdictSaid,
   byChance,
-  fixedCount,
   fmtChange,
   maybeNewWhy,
   newChanceSaid,
-  newCount,
   raisedOnBothSides,
-  unjudgedCount,
   unjudgedWhy,
   where,
 } from './diff-fmt.js';
+import { findingCounts, findingCountsSaid } from './finding-counts.js';
 import { escapeXml, patchedNotPassed } from './util.js';
 import { escapeData, escapeProperty } from './github.js';
 import { RULE_HELP } from './rules.js';
@@ -220,7 +218,7 @@ export function diffToGithub(d: DiffResult): string {
   for (const w of d.warnings) lines.push(`::warning title=kreplay diff::${escapeData(w)}`);
   const unusable = d.base.unusableEvents + d.patched.unusableEvents;
   lines.push(
-    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged findings${unjudgedCount(d)}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
+    `::notice title=kreplay diff::${escapeData(`${diffVerdictSaid(d)}: ${findingCountsSaid(findingCounts(d))}${unusable ? `; unusable events: base ${d.base.unusableEvents}, patched ${d.patched.unusableEvents}` : ''}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

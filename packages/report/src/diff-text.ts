@@ -1,22 +1,8 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import { printable, type Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
-import {
-  chanceSaid,
-  diffVerdictSaid,
-  fixedCount,
-  fixedTag,
-  fmtChange,
-  fmtRate,
-  maybeNewWhy,
-  newChanceSaid,
-  newCount,
-  pad,
-  unjudgedCount,
-  unjudgedWhy,
-  verdictWord,
-  where,
-} from './diff-fmt.js';
+import { chanceSaid, diffVerdictSaid, fixedTag, fmtChange, fmtRate, maybeNewWhy, newChanceSaid, pad, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
+import { findingCounts, findingCountsSaid } from './finding-counts.js';
 
 function side(s: SideInfo): string {
   const runs = s.runs.length === 1 ? s.runs[0]! : `${s.label} (${s.runs.length} runs)`;
@@ -76,7 +62,7 @@ export function diffToText(d: DiffResult): string {
   }
   out.push('');
   const f = d.findings;
-  out.push(`Findings: ${newCount(d)}, ${fixedCount(d)}, ${f.unchanged.length} unchanged${unjudgedCount(d)}`);
+  out.push(`Findings: ${findingCountsSaid(findingCounts(d))}`);
   // new: whether the base's silence could be chance, after the message (the gate is the same either way)
   for (const e of f.new) {
     const [head, message, ...rest] = entry('NEW', e);

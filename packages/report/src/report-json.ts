@@ -6,7 +6,8 @@
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, raceSections } from './race-groups.js';
 import { verdictReasons } from './report-text.js';
-import { byChance, diffVerdictSaid } from './diff-fmt.js';
+import { diffVerdictSaid } from './diff-fmt.js';
+import { findingCounts } from './finding-counts.js';
 
 export function reportToJson(m: ReportModel): Record<string, unknown> {
   const sections = raceSections(m);
@@ -32,14 +33,8 @@ export function reportToJson(m: ReportModel): Record<string, unknown> {
             ...(d.inconclusive.length ? { inconclusive: d.inconclusive } : {}),
             regression: d.regression,
             reasons: verdictReasons(d, sections[0]!),
-            new: d.findings.new.length,
-            // new and fixed ones on too few runs to tell from chance (as summary.json's counts)
-            ...(d.findings.new.some(byChance) ? { newByChance: d.findings.new.filter(byChance).length } : {}),
-            fixed: d.findings.fixed.length,
-            ...(d.findings.fixed.some(byChance) ? { fixedByChance: d.findings.fixed.filter(byChance).length } : {}),
-            unchanged: d.findings.unchanged.length,
-            ...(d.findings.unjudged?.length ? { unjudged: d.findings.unjudged.length } : {}),
-            ...(d.findings.maybeNew?.length ? { maybeNew: d.findings.maybeNew.length } : {}),
+            // new (newByChance), fixed (fixedByChance), unchanged, unjudged, maybeNew: summary.json's counts
+            ...findingCounts(d),
             warnings: d.warnings,
           },
         }

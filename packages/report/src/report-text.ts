@@ -9,24 +9,43 @@ import { printable, reachesFailOn } from '@kreplay/core';
 import { fmtNs, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
-import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection } from './race-groups.js';
+import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection, type RaceState } from './race-groups.js';
 import { RULE_HELP } from './rules.js';
 import { byChance, chanceSaid, diffVerdictSaid, newChanceSaid } from './diff-fmt.js';
+import { findingCounts, findingCountsSaid, type FindingCounts } from './finding-counts.js';
 import { runsShortfallSaid } from './util.js';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-/** `1 new race (16 pages, 83 findings)` */
-function sectionCount(s: RaceSection, what: string, more = ''): string {
-  const findings = s.groups.reduce((n, g) => n + g.members.reduce((k, m) => k + m.count, 0), 0);
-  const pages = s.groups.reduce((n, g) => n + g.members.length, 0);
-  return `${plural(s.groups.length, `${what}race`.trim())}${s.groups.length ? ` (${plural(pages, 'page')}, ${plural(findings, 'finding')}${more})` : ''}`;
-}
-
-/** `; 1 race on too few runs to tell from chance` in the new or fixed races' count ('' when none could be chance). */
-function thinCount(s: RaceSection): string {
-  const thin = s.groups.filter((g) => g.members.some((m) => m.entry && byChance(m.entry))).length;
-  return thin ? `; ${plural(thin, 'race')} on too few runs to tell from chance` : '';
+/**
+ * A diff's races counted in the findings' words (`findingCountsSaid`): `1 new (seen 83 times; 1 of
+ * them on too few runs to tell from chance), 0 fixed, 0 unchanged` — a race on too few runs when
+ * any page of it is; "seen": its findings' occurrences, both sides (as its `seen:` line).
+ */
+function raceCountsSaid(sections: readonly RaceSection[]): string {
+  const of = (state: RaceState) => sections.find((s) => s.state === state);
+  const races = (state: RaceState) => of(state)?.groups.length ?? 0;
+  const thin = (state: RaceState) => of(state)?.groups.filter((g) => g.members.some((m) => m.entry && byChance(m.entry))).length ?? 0;
+  const seen = (state: RaceState) => {
+    const times = (of(state)?.groups ?? []).reduce((n, g) => n + g.members.reduce((k, m) => k + m.count, 0), 0);
+    return races(state) ? `seen ${plural(times, 'time')}` : undefined;
+  };
+  const counts: FindingCounts = {
+    new: races('new'),
+    ...(thin('new') ? { newByChance: thin('new') } : {}),
+    fixed: races('fixed'),
+    ...(thin('fixed') ? { fixedByChance: thin('fixed') } : {}),
+    unchanged: races('unchanged'),
+    ...(races('unjudged') ? { unjudged: races('unjudged') } : {}),
+    ...(races('maybe-new') ? { maybeNew: races('maybe-new') } : {}),
+  };
+  return findingCountsSaid(counts, {
+    new: seen('new'),
+    fixed: seen('fixed'),
+    unchanged: seen('unchanged'),
+    unjudged: seen('unjudged'),
+    maybeNew: seen('maybe-new'),
+  });
 }
 
 /**
@@ -99,12 +118,9 @@ export function reportToText(m: ReportModel): string {
   const lines: string[] = [];
   const d = m.diff;
   if (d) {
-    const [fresh, fixed, same] = sections as [RaceSection, RaceSection, RaceSection];
-    const blind = sections.find((s) => s.state === 'unjudged');
-    const maybe = sections.find((s) => s.state === 'maybe-new');
-    lines.push(
-      `kreplay: ${diffVerdictSaid(d)}: ${sectionCount(fresh, 'new ', thinCount(fresh))}, ${sectionCount(fixed, 'fixed ', thinCount(fixed))}, ${sectionCount(same, 'unchanged ')}${blind ? `, ${sectionCount(blind, 'not judged on patched ')}` : ''}${maybe ? `, ${sectionCount(maybe, 'not judged new ')}` : ''}`,
-    );
+    const fresh = sections[0]!;
+    // the findings as every format counts them, then the races they make
+    lines.push(`kreplay: ${diffVerdictSaid(d)}: ${findingCountsSaid(findingCounts(d))}; races: ${raceCountsSaid(sections)}`);
     for (const side of ['base', 'patched'] as const) {
       lines.push(
         `  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`,

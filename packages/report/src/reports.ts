@@ -5,8 +5,9 @@
  * (replaying, diffing, reading the events around a finding) is @kreplay/pipeline's.
  */
 export { diffToText } from './diff-text.js';
-export { byChance, diffVerdictSaid, fixedCount, newCount, notJudgedFixed, notJudgedNew, unjudgedCount, verdictWord } from './diff-fmt.js';
-export { groupFindingsSaid, groupShortfall, patchedShortfall, runsShortfallSaid } from './util.js';
+export { byChance, diffVerdictSaid, notJudgedFixed, notJudgedNew, verdictWord } from './diff-fmt.js';
+export { findingCounts, findingCountsSaid, type FindingCounts } from './finding-counts.js';
+export { groupShortfall, patchedShortfall, runsShortfallSaid } from './util.js';
 export { diffToJson, diffToJunit, diffToSarif, diffToGithub } from './diff-formats.js';
 export { reportToHtml, type ReportModel, type ReportRun, type FindingClass } from './html/report.js';
 export { timelineSvg, histogramSvg, type HistogramSeries } from './html/svg.js';

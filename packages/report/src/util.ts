@@ -206,39 +206,6 @@ export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<s
 }
 
 /**
- * `, 2 not judged on the patched side, 1 not judged new` after a diff's (or a ci group's) finding
- * counts (`''` when neither): base findings the patched side could not judge are neither fixed
- * nor gone, and patched findings the base side may have had among the findings its replay did
- * not keep are neither new nor unchanged.
- */
-export function notJudgedCounts(f: { unjudged?: number; maybeNew?: number }): string {
-  return `${f.unjudged ? `, ${f.unjudged} not judged on the patched side` : ''}${f.maybeNew ? `, ${f.maybeNew} not judged new` : ''}`;
-}
-
-/** ` (2 of them on too few runs to tell from chance)` after a count of new or fixed findings ('' when none). */
-export function onTooFewRuns(n: number | undefined): string {
-  return n ? ` (${n} of them on too few runs to tell from chance)` : '';
-}
-
-/**
- * A `kreplay ci` group's finding counts as people read them: base findings the patched side
- * could not judge are neither fixed nor gone, and patched findings not judged new neither new
- * nor unchanged, so they are said beside the others (`notJudgedCounts`), and new and fixed ones
- * whose absence from the other side could be chance (diff-fmt.ts `byChance`) are counted apart.
- */
-export function groupFindingsSaid(f: {
-  new: number;
-  newByChance?: number;
-  fixed: number;
-  fixedByChance?: number;
-  unchanged: number;
-  unjudged?: number;
-  maybeNew?: number;
-}): string {
-  return `${f.new} new${onTooFewRuns(f.newByChance)}, ${f.fixed} fixed${onTooFewRuns(f.fixedByChance)}, ${f.unchanged} unchanged findings${notJudgedCounts(f)}`;
-}
-
-/**
  * Patched findings at --fail-on that may be new (the base side counted more findings of their
  * rules than its replay kept): what keeps a diff without new findings from a pass, in its words
  * (`1 finding not judged new (the base side counted more mapped-page-removed findings than its

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { relative, resolve } from 'node:path';
 import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
 import { parseShard, printable, stringifyJson } from '@kreplay/core';
-import { groupFindingsSaid, groupShortfall, verdictWord } from '@kreplay/report';
+import { findingCountsSaid, groupShortfall, verdictWord } from '@kreplay/report';
 import { ciExitCode, KreplayCommand } from '../base.js';
 
 export default class Ci extends KreplayCommand {
@@ -42,7 +42,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };
     const onGroup = (g: CiGroupResult) => {
-      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${groupFindingsSaid(g.findings)})\n`);
+      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${findingCountsSaid(g.findings)})\n`);
     };
     let result;
     try {

@@ -10,9 +10,8 @@ import {
   diffToSarif,
   diffToText,
   diffVerdictSaid,
-  fixedCount,
-  newCount,
-  unjudgedCount,
+  findingCounts,
+  findingCountsSaid,
 } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON } from '@kreplay/core';
 import { shippedKernels } from '@kreplay/replay';
@@ -98,9 +97,7 @@ Exit 1 on a regression (a new finding at --fail-on, or a metric beyond --max-reg
     const text = render[(flags.json ? 'json' : flags.format) as (typeof FORMATS)[number]](result);
     await this.emit(text, flags.out);
     if (flags.out) {
-      this.note(
-        `${diffVerdictSaid(result)}: ${newCount(result)}, ${fixedCount(result)}, ${result.findings.unchanged.length} unchanged${unjudgedCount(result)}; wrote ${flags.out}`,
-      );
+      this.note(`${diffVerdictSaid(result)}: ${findingCountsSaid(findingCounts(result))}; wrote ${flags.out}`);
       for (const why of result.inconclusive) this.note(`inconclusive: ${why}`);
     }
     this.exit(result.verdict === 'inconclusive' ? EXIT.input : result.regression ? EXIT.findings : EXIT.clean);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
-import { diffVerdictSaid, reportToHtml, reportToJson, reportToText, runsShortfallSaid } from '@kreplay/report';
+import { diffVerdictSaid, findingCounts, findingCountsSaid, reportToHtml, reportToJson, reportToText, runsShortfallSaid } from '@kreplay/report';
 import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { shippedKernels } from '@kreplay/replay';
@@ -119,7 +119,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
       for (const f of written) this.note(`wrote ${f}`);
       // the line a CI log shows: a report of runs that saw nothing, or have holes, is not a clean run here either
       const said = model.diff
-        ? `, ${diffVerdictSaid(model.diff)}`
+        ? `, ${diffVerdictSaid(model.diff)}: ${findingCountsSaid(findingCounts(model.diff))}`
         : runsShortfallSaid(
             model.runs.map((r) => r.run),
             findings,

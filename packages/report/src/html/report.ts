@@ -19,7 +19,8 @@ import {
   type RunData,
   type WorkloadRow,
 } from '@kreplay/diff';
-import { byChance, chanceSaid, diffShortfall, fixedCount, fmtChange, fmtRate, newChanceSaid, newCount, unjudgedCount, where } from '../diff-fmt.js';
+import { byChance, chanceSaid, diffShortfall, fmtChange, fmtRate, newChanceSaid, where } from '../diff-fmt.js';
+import { findingCounts, findingCountsSaid } from '../finding-counts.js';
 import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, TaskColours, type RaceGroup, type RaceMember, type RaceSection } from '../race-groups.js';
 import { groupChance, reportToText, verdictReasons } from '../report-text.js';
 import { runVerdictSaid, runsShortfall, seconds } from '../util.js';
@@ -117,7 +118,7 @@ function summary(m: ReportModel, sections: RaceSection[]): Html {
     // no regression over patched traces with holes or unjudged rules, or beside a threshold it
     // could not compare, is not a pass: not green either
     const shortfall = d.verdict === 'no-regression' ? diffShortfall(d) : undefined;
-    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${newCount(d)}, ${fixedCount(d)}, ${d.findings.unchanged.length} unchanged finding(s)${unjudgedCount(d)}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
+    verdict = html`<div class="verdict ${d.verdict === 'no-regression' ? (shortfall ? 'short' : 'good') : 'bad'}">${d.verdict === 'inconclusive' ? 'INCONCLUSIVE (no verdict, not a pass)' : d.regression ? 'REGRESSION' : shortfall ? `No regression in what the traces show, but ${shortfall}: not a pass` : 'No regression'}: ${findingCountsSaid(findingCounts(d))}${reasons.length ? html`<ul>${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}</div>`;
   } else {
     const total = m.runs.reduce((s, r) => s + r.run.findings.length, 0);
     // no finding over traces with holes or rules not judged is not a clean run: amber, not green

@@ -6,8 +6,9 @@ import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
+import { findingCountsSaid, type FindingCounts } from '../finding-counts.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, groupFindingsSaid, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
+import { findingTask, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 import { clockText } from '../text.js';
 
@@ -246,11 +247,8 @@ export interface CiSummary {
     unjudged?: readonly string[];
     /** `--max-regression` thresholds the diff could not compare: no regression then is DONE too. */
     thresholdsNotJudged?: readonly string[];
-    /**
-     * `unjudged`: base findings whose rule the patched side could not judge; `newByChance` /
-     * `fixedByChance`: new / fixed ones on too few runs to tell from chance (each absent when none).
-     */
-    findings: { new: number; newByChance?: number; fixed: number; fixedByChance?: number; unchanged: number; unjudged?: number };
+    /** Its diff's finding counts (summary.json's). */
+    findings: FindingCounts;
     /** Relative to the output folder. */
     files: readonly string[];
   }>;
@@ -282,7 +280,11 @@ export function ciTests(c: CiSummary): TestRun {
         name: testName(g.name),
         status,
         ...(reason ? { reason } : {}),
-        diagnostics: [groupFindingsSaid(g.findings), ...g.reasons.map((r) => `regression: ${r}`), ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`)],
+        diagnostics: [
+          `findings: ${findingCountsSaid(g.findings)}`,
+          ...g.reasons.map((r) => `regression: ${r}`),
+          ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`),
+        ],
         files: order(g.files),
       } satisfies TestNode & { build: number };
     }),
