@@ -22,7 +22,7 @@ import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOut
 import { findingsOfRun, scanKernelLog, type KprobeHits } from './console.js';
 import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
-import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
+import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, lastPhase, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 import { prepareRunFolder, removeStale, staleOutputs } from './out-dir.js';
@@ -157,6 +157,11 @@ export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
   return resolveModuleOrder(idx, GUEST_MODULES);
 }
 
+/** A boot that reached init and timed out before any workload began: it hung setting tracing up. */
+function setupHang(b: BootOutcome): boolean {
+  return b.ended === 'timeout' && b.initMs !== undefined && !b.lines.some((l) => l.text.startsWith('KREPLAY_PHASE workload'));
+}
+
 export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const timer = new Timer();
   const progress = opts.onProgress ?? (() => undefined);
@@ -270,13 +275,31 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     // breakpoint — "Oops: int3" at sched_clock_cpu+0x9 on Debian's 6.12.118 at host load 5
     // (2026-12-06), before the workload ran. A kernel under test that cannot boot panics again,
     // and the error then says both boots did; the first boot's console is kept beside the second's.
+    // At most one boot more, for either reason below; its note is kept only when the second boot
+    // ended the same way, and the error then says both boots did.
     let bootNote: string | undefined;
+    const first = join(workDir, 'console-first-boot.log');
     if (accel === 'tcg' && b.ended === 'panic' && b.initMs === undefined && !opts.signal?.aborted) {
-      const first = join(workDir, 'console-first-boot.log');
       await rename(join(workDir, 'console.log'), first).catch(() => undefined);
       accelNote = `${accelNote}; the first boot panicked before init (its console: console-first-boot.log in the work folder): booted again`;
       b = await timer.time('qemu-panic-retry', () => boot('tcg'));
-      bootNote = `before init, on both boots (the first boot's console: ${first})`;
+      if (b.ended === 'panic' && b.initMs === undefined) bootNote = `before init, on both boots (the first boot's console: ${first})`;
+    } else if (setupHang(b) && !opts.signal?.aborted) {
+      // A guest that stopped making progress while it set tracing up, before its first workload
+      // began: nothing of the workload had run, so the hang is not the kernel under test's answer
+      // to it. CI saw one on Debian's 6.1 under TCG (2026-12-06): the console stopped after
+      // `KREPLAY_PHASE kallsyms-checked`, with no kernel message, until the 102 s timeout; the
+      // same capture takes 15 s on an idle host and 35 s at load 6. A hang once a workload began
+      // is never retried (it may be the patch's deadlock).
+      const phase = lastPhase(b);
+      await rename(join(workDir, 'console.log'), first).catch(() => undefined);
+      // the first boot's partial files (kallsyms.txt, formats) are not read as the second's
+      await rm(join(share, 'out'), { recursive: true, force: true });
+      await mkdir(join(share, 'out'), { recursive: true });
+      accelNote = `${accelNote}; the first boot hung in tracing setup (after ${phase}; its console: console-first-boot.log in the work folder): booted again`;
+      b = await timer.time('qemu-hang-retry', () => boot(accel));
+      if (setupHang(b))
+        bootNote = `in tracing setup on both boots, before any workload ran (the first after ${phase}, the second after ${lastPhase(b)}; the first boot's console: ${first})`;
     }
     // SIGINT/SIGTERM (the caller's signal): QEMU is killed by bootGuest; stop here, and the
     // work folder (a 256 MB disk image) is removed below.

@@ -120,6 +120,8 @@ export function guestScript(spec: GuestRunSpec): string {
         ]
       : []),
     '[ -z "$missing" ] || { echo "$missing" > $O/missing-tracepoints.txt; fail "tracepoints not in this kernel:$missing"; }',
+    // (phases between the slow steps, so that a guest that hangs says after which one)
+    'phase formats-read',
     // The test file, and its identity for the filters.
     `dd if=/dev/zero of=$F bs=4096 count=${p.filePages} 2>/dev/null || fail "cannot create $F"`,
     'sync',
@@ -127,6 +129,7 @@ export function guestScript(spec: GuestRunSpec): string {
     'KR_MAJOR=$(( (D >> 8) & 0xfff )); KR_MINOR=$(( (D & 0xff) | ((D >> 12) & 0xfff00) ))',
     'KR_DEV=$(( (KR_MAJOR << 20) | KR_MINOR ))',
     'echo "ino=$KR_INO dev=$KR_MAJOR:$KR_MINOR kdev=$KR_DEV" > $O/testfile.txt',
+    'phase test-file-made',
     // Global tracing settings.
     "tw 'tracing_on' $T/tracing_on 0",
     `tw 'trace_clock' $T/trace_clock ${shQuote(p.traceClock)}`,
@@ -143,6 +146,7 @@ export function guestScript(spec: GuestRunSpec): string {
     `  tw 'vmemmap_base probe' $T/kprobe_events 'p:${vb.group}/${vb.event} ${vb.fn} base=@vmemmap_base:x64' append`,
     `  mkdir $T/instances/${vb.group} || fail "cannot create a tracefs instance"`,
     `  tw 'enable vmemmap_base probe' $T/instances/${vb.group}/events/${vb.group}/${vb.event}/enable 1`,
+    '  phase vmemmap-probe-on',
     '  sync',
     `  grep -o 'base=0x[0-9a-f]*' $T/instances/${vb.group}/trace | head -n 1 | cut -d= -f2 > $O/vmemmap_base`,
     `  tw 'disable vmemmap_base probe' $T/instances/${vb.group}/events/${vb.group}/${vb.event}/enable 0`,

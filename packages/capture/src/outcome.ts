@@ -82,8 +82,12 @@ export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, wo
       );
     case 'timeout':
       return new EnvironmentError(
-        `the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`,
-        `shorten --duration, raise --timeout, or read ${where}`,
+        bootNote
+          ? `the guest hung ${bootNote}, each boot given ${Math.round(timeoutMs / 1000)} s\n${last}`
+          : `the guest did not finish within ${Math.round(timeoutMs / 1000)} s (hung?)\n${last}`,
+        bootNote
+          ? `read ${where}; a guest that hangs setting tracing up twice, before any workload ran, points at the kernel's tracing (kprobes, tracefs) or at QEMU: capture where --accel kvm works, or raise --timeout on a slow host`
+          : `shorten --duration, raise --timeout, or read ${where}`,
       );
     case 'panic':
       return new EnvironmentError(
@@ -102,6 +106,15 @@ export function bootFailure(b: BootOutcome, accel: string, timeoutMs: number, wo
           : 'check that qemu-system-x86 works (qemu-system-x86_64 --version) and the kernel image boots',
       );
   }
+}
+
+/** The last `KREPLAY_PHASE` a boot's console said, as `phase NAME`, or `init` when it said none. */
+export function lastPhase(b: BootOutcome): string {
+  for (let i = b.lines.length - 1; i >= 0; i--) {
+    const t = b.lines[i]!.text;
+    if (t.startsWith('KREPLAY_PHASE ')) return `phase ${t.slice('KREPLAY_PHASE '.length)}`;
+  }
+  return 'init';
 }
 
 /** Phase timings from the guest's console protocol. */

@@ -45,6 +45,15 @@ if [ "$FAKE_MODE" = bootpanic ] || [ "$FAKE_MODE" = bootpanic-always ]; then
 fi
 echo "KREPLAY_INIT release=6.1.0-fake"
 echo "KREPLAY_PHASE setup"
+# a guest that hangs setting tracing up (on the first boot only, or on every boot), leaving a
+# file behind that the second boot must not be read with; or one that hangs in its workload
+if [ "$FAKE_MODE" = setuphang ] || [ "$FAKE_MODE" = setuphang-always ]; then
+  if [ "$FAKE_MODE" = setuphang-always ] || [ $n -eq 1 ]; then
+    echo "KREPLAY_PHASE kallsyms-checked"
+    echo "left by boot $n" > $O/failure.txt
+    exec sleep 60
+  fi
+fi
 if [ "$FAKE_MODE" = panic ]; then
   echo "[    9.1] kernel BUG at mm/truncate.c:653!"
   echo "[    9.1] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI"
@@ -77,6 +86,7 @@ runs=$(sed -n 's/.*while \\[ \\$i -le \\([0-9]*\\) \\].*/\\1/p' $share/run.sh)
 i=1; while [ $i -le $runs ]; do
   mkdir -p $O/run-$i
   echo "KREPLAY_PHASE workload run=$i"
+  [ "$FAKE_MODE" = workloadhang ] && exec sleep 60
   [ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
   echo "KREPLAY_WORKLOAD_RC run=$i rc=0"
   printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-$i/stats.txt
@@ -311,6 +321,44 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     await expectFailure(capture({ ...base('panic-once'), accel: 'tcg' }), {
       name: 'EnvironmentError',
       message: expect.stringMatching(/^the guest kernel panicked\n/),
+    });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('1');
+    delete process.env.FAKE_MODE;
+    delete process.env.FAKE_BOOTS;
+  }, 60_000);
+
+  it("a guest that hangs setting tracing up is booted once more, with the first boot's files gone; two such hangs fail, saying both; a hang in the workload is not retried", async () => {
+    const boots = path.join(tmp, 'boots');
+    rmSync(boots, { force: true });
+    process.env.FAKE_BOOTS = boots;
+    process.env.FAKE_MODE = 'setuphang';
+    await capture({ ...base('setuphang'), accel: 'tcg', timeoutMs: 2_000 });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('2');
+    const m = CaptureMetaSchema.parse(JSON.parse(readFileSync(path.join(tmp, 'setuphang', 'meta.json'), 'utf8')));
+    expect(m.accel.note).toBe(
+      'TCG requested; the first boot hung in tracing setup (after phase kallsyms-checked; its console: console-first-boot.log in the work folder): booted again',
+    );
+    expect(existsSync(path.join(tmp, 'setuphang', 'trace.txt.gz'))).toBe(true);
+    rmSync(boots);
+    process.env.FAKE_MODE = 'setuphang-always';
+    const e = await capture({ ...base('setuphang-always'), accel: 'tcg', timeoutMs: 2_000 }).then(
+      () => undefined,
+      (err: unknown) => err as { name: string; message: string; hint: string },
+    );
+    expect(e).toMatchObject({
+      name: 'EnvironmentError',
+      message: expect.stringMatching(
+        /^the guest hung in tracing setup on both boots, before any workload ran \(the first after phase kallsyms-checked, the second after phase kallsyms-checked; the first boot's console: \S+console-first-boot\.log\), each boot given 2 s\n/,
+      ),
+      hint: expect.stringMatching(/hangs setting tracing up twice/),
+    });
+    expect(readFileSync(boots, 'utf8').trim()).toBe('2');
+    rmSync(/work folder kept: (\S+)\)/.exec(e!.hint)![1]!, { recursive: true, force: true });
+    rmSync(boots);
+    process.env.FAKE_MODE = 'workloadhang';
+    await expectFailure(capture({ ...base('workloadhang'), accel: 'tcg', timeoutMs: 2_000 }), {
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^the guest did not finish within 2 s \(hung\?\)\n[\s\S]*KREPLAY_PHASE workload run=1/),
     });
     expect(readFileSync(boots, 'utf8').trim()).toBe('1');
     delete process.env.FAKE_MODE;
