@@ -824,7 +824,7 @@ describe('one sentence for the counts, in every place that says them', () => {
   }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the text, the GitHub notice, diff --out, the report (text, HTML and its stderr line, JSON) and kreplay ci say the same counts', async () => {
+  it('the text, the GitHub notice, diff --out, its KTAP, KCIDB, JUnit and SARIF, the report (text, HTML and its stderr line, JSON) and kreplay ci say the same counts', async () => {
     const text = await runCli(['diff', base, patched]);
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toContain(`\nFindings: ${counts}\n`);
@@ -833,6 +833,12 @@ describe('one sentence for the counts, in every place that says them', () => {
     );
     const out = await runCli(['diff', base, patched, '--out', path.join(dir, 'diff.txt')]);
     expect(out.stderr).toContain(`REGRESSION: ${counts}; wrote ${path.join(dir, 'diff.txt')}\n`);
+    // diff's own KTAP, KCIDB, JUnit and SARIF
+    expect((await runCli(['diff', base, patched, '--format', 'ktap'])).stdout).toContain(`\n    # findings: ${counts}\n`);
+    const kcidb = JSON.parse((await runCli(['diff', base, patched, '--format', 'kcidb'])).stdout);
+    expect(kcidb.tests[0].log_excerpt).toContain(`\nfindings: ${counts}\n`);
+    expect((await runCli(['diff', base, patched, '--format', 'junit'])).stdout).toContain(`<property name="findings" value="${counts}"/>`);
+    expect(JSON.parse((await runCli(['diff', base, patched, '--format', 'sarif'])).stdout).runs[0].properties.findings).toBe(counts);
     // the report's mail line says the findings as the diff does, then the races they make
     const mail = (await runCli(['report', '--base', base, '--patched', patched])).stdout;
     expect(mail.split('\n')[0]).toBe(

@@ -105,6 +105,7 @@ export function diffToJunit(d: DiffResult): string {
   if (cases.length === 0) cases.push('    <testcase classname="kreplay.diff" name="no findings on either side"/>');
   const props = [
     ['verdict', d.verdict],
+    ['findings', findingCountsSaid(findingCounts(d))],
     ['baseUnusableEvents', d.base.unusableEvents],
     ['patchedUnusableEvents', d.patched.unusableEvents],
   ].map(([k, v]) => `      <property name="${k}" value="${escapeXml(String(v))}"/>`);
@@ -187,7 +188,12 @@ export function diffToSarif(d: DiffResult): string {
           },
         ],
         results,
-        properties: { verdict: d.verdict, baseUnusableEvents: d.base.unusableEvents, patchedUnusableEvents: d.patched.unusableEvents },
+        properties: {
+          verdict: d.verdict,
+          findings: findingCountsSaid(findingCounts(d)),
+          baseUnusableEvents: d.base.unusableEvents,
+          patchedUnusableEvents: d.patched.unusableEvents,
+        },
       },
     ],
   };

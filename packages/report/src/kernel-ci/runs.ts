@@ -6,7 +6,7 @@ import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
-import { findingCountsSaid, type FindingCounts } from '../finding-counts.js';
+import { findingCounts, findingCountsSaid, type FindingCounts } from '../finding-counts.js';
 import { REPLAY_RULES } from '../junit.js';
 import { findingTask, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
@@ -158,7 +158,13 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
     `${s.label}: ${plural(s.runs.length, 'run')}, ${plural(s.events, 'event')}, ${s.ops} operations, ${plural(s.gaps, 'gap')}`;
   const top: TestNode = {
     name: testName(workload),
-    diagnostics: [`base ${side(d.base)}`, `patched ${side(d.patched)}`, ...d.reasons.map((r) => `regression: ${r}`), ...d.warnings.map((w) => `warning: ${w}`)],
+    diagnostics: [
+      `base ${side(d.base)}`,
+      `patched ${side(d.patched)}`,
+      `findings: ${findingCountsSaid(findingCounts(d))}`,
+      ...d.reasons.map((r) => `regression: ${r}`),
+      ...d.warnings.map((w) => `warning: ${w}`),
+    ],
     children,
     files: [...(opts.files ?? d.patched.runs)],
   };
