@@ -275,8 +275,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     // breakpoint — "Oops: int3" at sched_clock_cpu+0x9 on Debian's 6.12.118 at host load 5
     // (2026-12-06), before the workload ran. A kernel under test that cannot boot panics again,
     // and the error then says both boots did; the first boot's console is kept beside the second's.
-    // At most one boot more, for either reason below; its note is kept only when the second boot
-    // ended the same way, and the error then says both boots did.
+    // (At most one boot more, for a panic before init or a hang in setup (below); the error says
+    // both boots did only when the second ended the same way.)
     let bootNote: string | undefined;
     const first = join(workDir, 'console-first-boot.log');
     if (accel === 'tcg' && b.ended === 'panic' && b.initMs === undefined && !opts.signal?.aborted) {
