@@ -182,7 +182,7 @@ export async function userKernel(imagePath: string, modulesDir?: string): Promis
       cause: e,
     });
   }
-  const isElf = data.readUInt32BE(0) === 0x7f454c46;
+  const isElf = data.length >= 4 && data.readUInt32BE(0) === 0x7f454c46;
   if (!isElf && data.toString('latin1', 0x202, 0x206) !== 'HdrS') {
     throw new InputError('not an x86 bzImage or vmlinux (no HdrS setup header, no ELF magic)', { file: imagePath });
   }
@@ -240,7 +240,7 @@ async function decompressPayload(tool: 'xz' | 'zstd', payload: Buffer, image: st
 export async function extractVmlinux(image: string, outFile: string): Promise<string> {
   if (existsSync(outFile)) return outFile;
   const data = await readFile(image);
-  if (data.readUInt32BE(0) === 0x7f454c46) return image;
+  if (data.length >= 4 && data.readUInt32BE(0) === 0x7f454c46) return image;
   let elf: Buffer | undefined;
   const xz = data.indexOf(XZ_MAGIC);
   const zst = data.indexOf(ZSTD_MAGIC);

@@ -1,5 +1,6 @@
 /** Host tools capture runs (through execa), with the Debian package that provides each. */
 import { access, constants, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '@kreplay/core';
@@ -77,19 +78,52 @@ export async function run(
 export async function isStaticElf(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
-    const head = Buffer.alloc(64);
-    await fh.read(head, 0, 64, 0);
-    if (head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2) return false; // ELF64 only
-    const phoff = Number(head.readBigUInt64LE(32));
-    const phentsize = head.readUInt16LE(54);
-    const phnum = head.readUInt16LE(56);
-    const ph = Buffer.alloc(phentsize * phnum);
-    await fh.read(ph, 0, ph.length, phoff);
-    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
-    return true;
+    const ph = await programHeaders(fh);
+    return ph !== undefined && !ph.some((p) => p.type === 3 /* PT_INTERP */);
   } finally {
     await fh.close();
   }
+}
+
+/** Bytes of program headers read at most (a vmlinux has a handful; a header counting more is not believed). */
+const MAX_PHDR_BYTES = 1 << 20;
+/** Bytes of one PT_NOTE segment read at most. */
+const MAX_NOTE_BYTES = 1 << 20;
+
+interface ProgramHeader {
+  type: number;
+  offset: number;
+  size: number;
+}
+
+/**
+ * The program headers of an ELF64 little-endian file, or undefined when it is not one or its
+ * header does not hold together (too short, entries smaller than an ELF64 program header, more of
+ * them than MAX_PHDR_BYTES, an offset past 2^53): the files read here are the user's, and a
+ * corrupt one is "not a static binary" or "no PVH note", never a crash.
+ */
+async function programHeaders(fh: FileHandle): Promise<ProgramHeader[] | undefined> {
+  const head = Buffer.alloc(64);
+  const { bytesRead } = await fh.read(head, 0, 64, 0);
+  if (bytesRead < 64 || head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2 /* ELFCLASS64 */ || head[5] !== 1 /* ELFDATA2LSB */) return undefined;
+  const phoff = head.readBigUInt64LE(32);
+  const phentsize = head.readUInt16LE(54);
+  const phnum = head.readUInt16LE(56);
+  if (phentsize < 56 || phentsize * phnum > MAX_PHDR_BYTES || phoff > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  const ph = Buffer.alloc(phentsize * phnum);
+  await fh.read(ph, 0, ph.length, Number(phoff));
+  const out: ProgramHeader[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const p = i * phentsize;
+    const offset = ph.readBigUInt64LE(p + 8);
+    const size = ph.readBigUInt64LE(p + 32);
+    out.push({
+      type: ph.readUInt32LE(p),
+      offset: offset > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(offset),
+      size: size > BigInt(MAX_NOTE_BYTES) ? MAX_NOTE_BYTES : Number(size),
+    });
+  }
+  return out;
 }
 
 /**
@@ -119,28 +153,18 @@ const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 export async function hasPvhNote(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
-    const head = Buffer.alloc(64);
-    await fh.read(head, 0, 64, 0);
-    if (head.readUInt32BE(0) !== 0x7f454c46 || head[4] !== 2) return false;
-    const phoff = Number(head.readBigUInt64LE(32));
-    const phentsize = head.readUInt16LE(54);
-    const phnum = head.readUInt16LE(56);
-    const ph = Buffer.alloc(phentsize * phnum);
-    await fh.read(ph, 0, ph.length, phoff);
-    for (let i = 0; i < phnum; i++) {
-      const p = i * phentsize;
-      if (ph.readUInt32LE(p) !== 4 /* PT_NOTE */) continue;
-      const off = Number(ph.readBigUInt64LE(p + 8));
-      const size = Number(ph.readBigUInt64LE(p + 32));
-      const notes = Buffer.alloc(Math.min(size, 1 << 20));
-      await fh.read(notes, 0, notes.length, off);
-      for (let n = 0; n + 12 <= notes.length;) {
+    for (const p of (await programHeaders(fh)) ?? []) {
+      if (p.type !== 4 /* PT_NOTE */ || p.offset < 0) continue;
+      const notes = Buffer.alloc(p.size);
+      const { bytesRead } = await fh.read(notes, 0, notes.length, p.offset);
+      // each note: namesz, descsz, type, then the name and the desc, each padded to 4 bytes
+      for (let n = 0; n + 12 <= bytesRead;) {
         const namesz = notes.readUInt32LE(n);
         const descsz = notes.readUInt32LE(n + 4);
         const type = notes.readUInt32LE(n + 8);
-        const name = notes.toString('latin1', n + 12, n + 12 + Math.max(0, namesz - 1));
+        const name = notes.toString('latin1', n + 12, Math.min(bytesRead, n + 12 + Math.max(0, namesz - 1)));
         if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY) return true;
-        n += 12 + ((namesz + 3) & ~3) + ((descsz + 3) & ~3);
+        n += 12 + Math.ceil(namesz / 4) * 4 + Math.ceil(descsz / 4) * 4;
       }
     }
     return false;
