@@ -1,4 +1,14 @@
-#!/usr/bin/env node
+#!/bin/sh
+//usr/bin/env true; case ":$GLIBC_TUNABLES:" in *:glibc.malloc.hugetlb=*) ;; *) export KREPLAY_ADDED_TUNABLE=1 GLIBC_TUNABLES="glibc.malloc.hugetlb=1${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}" ;; esac; exec node "$0" "$@"
+// The two lines above are read by sh when kreplay runs as a command (`npx kreplay`, an installed
+// `kreplay`, `packages/cli/bin/run.js`); node skips the first and reads the second as a comment.
+// They start node with glibc's malloc told to ask the kernel for transparent huge pages
+// (madvise(MADV_HUGEPAGE)) for the large blocks it maps: the explorer's visited set, step memo
+// and word tables are typed arrays of tens to hundreds of MiB, probed at random, and on 4 KiB
+// pages nearly every probe misses the TLB. Measured (docs/explore.md, session 37): no output
+// changes; odirect-vs-fault-multipage on linux-6.1 ~11 % less wall time, half the page faults.
+// A GLIBC_TUNABLES that already says glibc.malloc.hugetlb (`=0` turns this off) is left as it
+// is; `node bin/run.js` starts node directly, without it.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +20,16 @@ import { setFlagsFromString } from 'node:v8';
 // register tsx, to run src/*.ts instead: +0.35 s on every command (0.53 -> 0.88 s for a small
 // `kreplay diff`), and jest sets NODE_ENV=test for every CLI a test spawns.
 settings.enableAutoTranspile = false;
+
+// The tunable is read once, as node starts: what kreplay runs (QEMU, trace-cmd, make, a compiler)
+// gets the user's GLIBC_TUNABLES back as it was.
+if (process.env.KREPLAY_ADDED_TUNABLE) {
+  const { userTunables } = await import('../dist/tunables.js');
+  const was = userTunables(process.env.GLIBC_TUNABLES);
+  if (was === undefined) delete process.env.GLIBC_TUNABLES;
+  else process.env.GLIBC_TUNABLES = was;
+  delete process.env.KREPLAY_ADDED_TUNABLE;
+}
 
 // Replaying a trace.dat, V8 "pretenures" the .dat decoder's short-lived records (moves them
 // straight into the old generation: --trace-pretenuring-statistics shows the decisions), and
