@@ -22,7 +22,18 @@ import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOut
 import { findingsOfRun, scanKernelLog, type KprobeHits } from './console.js';
 import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
-import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, lastPhase, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
+import {
+  checkGuestOutcome,
+  checkLost,
+  guestTimings,
+  gzipTrace,
+  lastPhase,
+  readGuestFacts,
+  readKernelLog,
+  readOpt,
+  readRun,
+  traceDatFailed,
+} from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 import { prepareRunFolder, removeStale, staleOutputs } from './out-dir.js';
@@ -321,9 +332,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const collect = Date.now();
     const kernelLog = await readKernelLog(guest, out, workDir);
     const findings = scanKernelLog(kernelLog);
-    const vmemmapBase = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() || null;
-    const fab = Number((await readOpt(guest, join(out, 'fault_around_bytes')))?.trim());
-    const testFile = (await readOpt(guest, join(out, 'testfile.txt'))) ?? '';
+    const { vmemmapBase, faultAroundBytes, testFile } = await readGuestFacts(guest, out);
     const kprobeEvents = ((await readOpt(guest, join(out, 'kprobe_events.txt'))) ?? '').split('\n').filter(Boolean);
     const cmdline = ((await readOpt(guest, join(out, 'cmdline'))) ?? append).trim();
     const qv = await qemuVersion(qemu);
@@ -378,16 +387,12 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         tracepointFormats,
         probes: profileProbeMap(profile, vmemmapBase ?? undefined, offsets.sizes.page ?? 64),
         vmemmapBase,
-        faultAroundBytes: Number.isFinite(fab) ? fab : null,
+        faultAroundBytes,
         workload: {
           name: opts.repro ? `repro:${opts.repro.source.split('/').pop()}` : workload.name,
           durationMs: opts.durationMs,
           filePages: profile.filePages,
-          testFile: {
-            path: GUEST.testFile,
-            ino: Number(/ino=(\d+)/.exec(testFile)?.[1] ?? -1),
-            dev: /dev=(\d+:\d+)/.exec(testFile)?.[1] ?? '?',
-          },
+          testFile: { path: GUEST.testFile, ...testFile },
           exitCode: rc === undefined ? null : Number(rc),
           result,
         },

@@ -16,12 +16,15 @@ import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
   FATAL_KINDS,
+  guestCount,
   kprobeDelta,
+  kprobeProfileProblem,
   lostEvents,
   parseKprobeProfile,
   parsePerCpuStats,
   parseResultLine,
   perCpuStatsProblem,
+  quoteCount,
   scanKernelLog,
   type CpuStats,
   type KprobeHits,
@@ -293,8 +296,23 @@ export async function readRun(
   kprobes: readonly string[] = [],
 ): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
-  const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
+  const rcLine = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text;
+  const rc = rcLine?.match(/rc=(\d+)/)?.[1];
+  // (the shell's $? of the workload: 0..255)
+  if (rc !== undefined && !((guestCount(rc) ?? 256) <= 255)) {
+    throw new EnvironmentError(
+      `the guest's console says the workload of run ${i} exited with ${quoteCount(rc)}, which no shell exit status is (0..255)`,
+      `the guest broke the console protocol; read the console (console.log in the work folder)`,
+    );
+  }
   const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
+  const huge = Object.entries(result ?? {}).find(([, v]) => typeof v === 'string' && /^\d+$/.test(v));
+  if (huge) {
+    throw new EnvironmentError(
+      `workload ${workload} printed ${huge[0]}=${quoteCount(String(huge[1]))} in its KREPLAY_RESULT line (run ${i}), more than a count kreplay holds exactly`,
+      'the workload or the kernel under test garbled its result: run the capture again',
+    );
+  }
   if (!result) {
     throw new EnvironmentError(
       `workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout
@@ -317,6 +335,8 @@ export async function readRun(
   const perCpu = parsePerCpuStats(statsText!);
   const profileText = await readOpt(guest, join(rdir, 'kprobe_profile.txt'));
   if (kprobes.length > 0 && profileText === undefined) throw unknown('the guest wrote no kprobe_profile.txt');
+  const profileBad = kprobeProfileProblem(profileText ?? '');
+  if (profileBad) throw unknown(profileBad);
   const profileNow = parseKprobeProfile(profileText ?? '');
   const absent = kprobes.filter((k) => !profileNow.some((p) => p.event === k));
   if (absent.length) throw unknown(`kprobe_profile.txt does not list ${absent.join(', ')}`);
@@ -360,4 +380,39 @@ export function checkLost(i: number, r: Pick<RunFiles, 'perCpu' | 'lost' | 'kpro
       "a probe fired inside another probe's handler; drop the nested probe from the profile, or pass --allow-lost",
     );
   }
+}
+
+export interface GuestFacts {
+  /** `vmemmap_base` as 0x-hex, or null when the guest could not read it (no symbol, no probe hit). */
+  vmemmapBase: string | null;
+  /** debugfs fault_around_bytes, or null when the guest could not read it. */
+  faultAroundBytes: number | null;
+  /** The test file's inode number and device (testfile.txt), -1 and `?` when the guest wrote none. */
+  testFile: { ino: number; dev: string };
+}
+
+/**
+ * The boot's facts meta.json keeps, from the guest's out/ files. Each is what one line of
+ * guest-script.ts writes, or empty where the kernel had none; anything else is the guest
+ * breaking the protocol, an EnvironmentError naming the file — it used to reach meta.json's
+ * schema check and end the capture as an internal error (a ZodError, exit 70), and an empty
+ * fault_around_bytes (no debugfs file) was kept as 0.
+ */
+export async function readGuestFacts(guest: GuestShare, out: string): Promise<GuestFacts> {
+  const garbled = (file: string, text: string, want: string): EnvironmentError =>
+    new EnvironmentError(
+      `the guest wrote ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} into ${file}, not ${want}`,
+      `the kernel or workload under test broke the capture protocol; the guest's files are in ${out}`,
+    );
+  const vb = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() ?? '';
+  // (grep -o 'base=0x[0-9a-f]*' of the probe's event: an unsigned long)
+  if (vb !== '' && !/^0x[0-9a-f]{1,16}$/.test(vb)) throw garbled('vmemmap_base', vb, 'an address in 0x-hex');
+  const fabText = (await readOpt(guest, join(out, 'fault_around_bytes')))?.trim() ?? '';
+  const fab = fabText === '' ? null : guestCount(fabText);
+  if (fab === undefined) throw garbled('fault_around_bytes', fabText, 'a byte count');
+  const tf = (await readOpt(guest, join(out, 'testfile.txt'))) ?? '';
+  const inoText = /ino=(\d+)/.exec(tf)?.[1];
+  const ino = inoText === undefined ? -1 : guestCount(inoText);
+  if (ino === undefined) throw garbled('testfile.txt', tf.trim(), 'ino=<inode number> (one a double holds exactly)');
+  return { vmemmapBase: vb || null, faultAroundBytes: fab, testFile: { ino, dev: /dev=(\d+:\d+)/.exec(tf)?.[1] ?? '?' } };
 }

@@ -79,6 +79,7 @@ printf 'name: mm_filemap_fault\nID: 572\nformat:\n\tfield:unsigned short common_
 echo 6.1.0-fake > $O/release
 echo 'ino=12 dev=254:0 kdev=266338304' > $O/testfile.txt
 echo 0xffffea0000000000 > $O/vmemmap_base
+[ "$FAKE_MODE" = badvmemmap ] && echo 'base=0xzz' > $O/vmemmap_base
 echo 4096 > $O/fault_around_bytes
 echo 'p:kreplay/filemap_fault filemap_fault' > $O/kprobe_events.txt
 echo "KREPLAY_PHASE setup-done"
@@ -267,6 +268,15 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       message: expect.stringMatching(
         /run 1: stats\.txt's cpu0 block has no overrun, commit overrun, dropped events count, so the events this run lost are unknown/,
       ),
+    });
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it("a guest that writes garbage where vmemmap_base goes gets an environment error naming the file, not meta.json's schema error", async () => {
+    process.env.FAKE_MODE = 'badvmemmap';
+    await expectFailure(capture({ ...base('badvmemmap'), accel: 'tcg' }), {
+      name: 'EnvironmentError',
+      message: 'the guest wrote "base=0xzz" into vmemmap_base, not an address in 0x-hex',
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
