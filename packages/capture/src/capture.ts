@@ -33,6 +33,7 @@ import {
   readOpt,
   readRun,
   traceDatFailed,
+  traceProblem,
 } from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
@@ -359,6 +360,15 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       const traceText = await guest.stream(join(rdir, 'trace.txt'));
       if (!traceText) throw new EnvironmentError(`run ${i}: the guest wrote no trace.txt`, `read ${join(workDir, 'console.log')} (work folder kept)`);
       const tr = await gzipTrace(traceText, join(dest, 'trace.txt.gz'));
+      const cut = traceProblem(tr.headers, tr.events, perCpu);
+      if (cut) {
+        // not left behind: a trace.txt.gz beside no meta.json would still read as a run's trace
+        await rm(join(dest, 'trace.txt.gz'), { force: true });
+        throw new EnvironmentError(
+          `run ${i}: ${cut}, so the trace may not hold every event the run recorded`,
+          'the guest was cut short or its share is damaged: run the capture again (--keep-work keeps the share to look at)',
+        );
+      }
       let traceDat: string | null = null;
       if (traceDatFailed(b, i)) {
         progress(`run ${i}: trace-cmd extract failed in the guest; its trace.dat is not kept (trace.txt.gz is the run's trace)`);

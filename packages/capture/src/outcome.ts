@@ -153,16 +153,38 @@ export interface TraceSummary {
   sha256: string;
   /** Consecutive events of different CPUs with the same timestamp: their order is unknown. */
   crossCpuTies: number;
+  /** The `# entries-in-buffer/entries-written: N/M` header lines the file holds (TraceLineCounter.headers). */
+  headers: TraceHeader[];
 }
 
-/** Counts events and cross-CPU timestamp ties, line by line. */
+/**
+ * A tracefs `trace` file's header line (kernel/trace/trace.c print_event_info, v6.1):
+ * `entries` the events in the ring buffer, `written` those plus the ones overwritten
+ * (get_total_entries_cpu adds ring_buffer_overrun_cpu, what per_cpu/cpuN/stats prints as
+ * `overrun`). Reading `trace` stops tracing (__tracing_open: tracing_stop_tr), and the file
+ * then lists every entry, one line each, so a file with fewer event lines than `entries` was cut.
+ */
+export interface TraceHeader {
+  entries: number;
+  written: number;
+}
+
+const ENTRIES_HEADER = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s/;
+
+/** Counts events, cross-CPU timestamp ties and the entries headers, line by line. */
 export class TraceLineCounter {
   events = 0;
   crossCpuTies = 0;
+  readonly headers: TraceHeader[] = [];
   private prevTs = '';
   private prevCpu = '';
   line(l: string): void {
-    if (l === '' || l.startsWith('#')) return;
+    if (l === '') return;
+    if (l.startsWith('#')) {
+      const h = ENTRIES_HEADER.exec(l);
+      if (h) this.headers.push({ entries: Number(h[1]), written: Number(h[2]) });
+      return;
+    }
     this.events++;
     const m = /\[(\d+)\][^:]*?\s(\d+\.\d+):\s/.exec(l);
     if (!m) return;
@@ -193,7 +215,37 @@ export async function gzipTrace(src: Readable, dst: string): Promise<TraceSummar
     },
   });
   await pipeline(src, count, createGzip({ level: 9 }), createWriteStream(dst));
-  return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
+  return {
+    bytes,
+    gzipBytes: (await stat(dst)).size,
+    events: counter.events,
+    crossCpuTies: counter.crossCpuTies,
+    sha256: hash.digest('hex'),
+    headers: counter.headers,
+  };
+}
+
+/**
+ * Why a run's trace.txt cannot be taken for the whole ring buffer, or undefined when it can.
+ * The guest copies tracefs's `trace` file, which always begins with an entries header
+ * (TraceHeader); without it, or with fewer event lines than it counts, the file was cut or
+ * written by something else, and it would read downstream as a complete run that saw less.
+ * Its counts must also be the ones stats.txt gave for the same stopped buffer (entries: the
+ * sum of each CPU's `entries`; written − entries: the sum of `overrun`), else the guest's
+ * two witnesses of what was lost disagree. (More event lines than entries is allowed: an
+ * event whose text holds a newline, a trace_marker write, prints as several lines.)
+ */
+export function traceProblem(headers: readonly TraceHeader[], events: number, perCpu: readonly CpuStats[]): string | undefined {
+  if (headers.length === 0) return 'trace.txt has no "# entries-in-buffer/entries-written" header line, which tracefs always writes';
+  if (headers.length > 1) return `trace.txt holds ${headers.length} "# entries-in-buffer/entries-written" header lines, not one`;
+  const h = headers[0]!;
+  if (events < h.entries) return `trace.txt holds ${events} event lines but its header counts ${h.entries} entries in the ring buffer: it was cut`;
+  const entries = perCpu.reduce((n, c) => n + c.entries, 0);
+  const overrun = perCpu.reduce((n, c) => n + c.overrun, 0);
+  if (h.entries !== entries || h.written - h.entries !== overrun) {
+    return `trace.txt's header counts ${h.entries} entries and ${h.written - h.entries} overwritten, but stats.txt ${entries} and ${overrun}`;
+  }
+  return undefined;
 }
 
 export interface GuestContext {

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GuestShare } from '../src/guest-files.js';
-import { perCpuStatsProblem } from '../src/console.js';
-import { readGuestFacts, readKernelLog, readRun, traceDatFailed } from '../src/outcome.js';
+import { parsePerCpuStats, perCpuStatsProblem } from '../src/console.js';
+import { gzipTrace, readGuestFacts, readKernelLog, readRun, traceDatFailed, traceProblem } from '../src/outcome.js';
 import type { BootOutcome } from '../src/qemu.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-run-files-'));
@@ -146,6 +146,43 @@ describe('numbers the guest printed that no count is', () => {
       put(f, text);
       await expect(readGuestFacts(r.guest, r.out)).rejects.toMatchObject({ name: 'EnvironmentError', message: expect.stringMatching(want) });
     }
+  });
+});
+
+describe("a run's trace.txt against its header and stats.txt", () => {
+  const HEAD = '# tracer: nop\n#\n# entries-in-buffer/entries-written: 2/2   #P:2\n#\n';
+  const EV = ' kr-write-5 [000] ..... 1.000001: tracing_mark_write: x\n';
+  const counted = async (text: string) => {
+    const r = run({ 'trace.txt': text });
+    const gz = path.join(r.out, 'trace.txt.gz');
+    return gzipTrace((await r.guest.stream(path.join(r.rdir, 'trace.txt')))!, gz);
+  };
+  const stats = (entries: number, overrun = 0) =>
+    parsePerCpuStats(STATS.replace('entries: 2', `entries: ${entries}`).replace('overrun: 0', `overrun: ${overrun}`));
+
+  it('accepts a trace whose event lines are the entries its header and stats.txt count (a marker of two lines counts as two)', async () => {
+    let tr = await counted(HEAD + EV + EV);
+    expect(traceProblem(tr.headers, tr.events, stats(2))).toBeUndefined();
+    tr = await counted(HEAD.replace('2/2', '2/7') + EV + EV + 'second line of a marker\n');
+    expect(traceProblem(tr.headers, tr.events, stats(2, 5))).toBeUndefined();
+  });
+
+  it.each([
+    ['an empty trace.txt', '', 2, 0, /has no "# entries-in-buffer\/entries-written" header line/],
+    ['events without the header', EV + EV, 2, 0, /has no "# entries-in-buffer/],
+    ['a trace cut after its first event', HEAD + EV, 2, 0, /^trace\.txt holds 1 event lines but its header counts 2 entries in the ring buffer: it was cut$/],
+    ['two traces joined', HEAD + EV + EV + HEAD + EV + EV, 4, 0, /holds 2 "# entries-in-buffer\/entries-written" header lines/],
+    ['a header that counts other entries than stats.txt', HEAD + EV + EV, 3, 0, /header counts 2 entries and 0 overwritten, but stats\.txt 3 and 0/],
+    [
+      'a header that says nothing was overwritten where stats.txt counts overruns',
+      HEAD + EV + EV,
+      2,
+      4,
+      /header counts 2 entries and 0 overwritten, but stats\.txt 2 and 4/,
+    ],
+  ])('%s cannot be taken for the whole ring buffer', async (_what, text, entries, overrun, message) => {
+    const tr = await counted(text);
+    expect(traceProblem(tr.headers, tr.events, stats(entries, overrun))).toMatch(message);
   });
 });
 
