@@ -6,11 +6,11 @@
  * profile). The library never prints: progress goes to `onProgress`.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
-import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta, type DebianSpec } from '@kreplay/core';
+import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, readDocumentFile, writeTraceMeta, type DebianSpec } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -157,8 +157,11 @@ export async function bootImage(kernel: KernelImage, boot: 'auto' | 'image' | 'v
 /** The modules the guest loads, in order, from the kernel's modules.dep. */
 export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
   if (!kernel.modulesDir) return [];
+  // (a folder or an unreadable file where depmod writes one is the user's to fix, not an internal error)
   const read = async (f: string): Promise<string | undefined> =>
-    existsSync(join(kernel.modulesDir!, f)) ? readFile(join(kernel.modulesDir!, f), 'utf8') : undefined;
+    existsSync(join(kernel.modulesDir!, f))
+      ? readDocumentFile(join(kernel.modulesDir!, f), { what: `the kernel's ${f}`, hint: 'run depmod for this kernel' })
+      : undefined;
   const idx = parseModuleIndex({
     dep: (await read('modules.dep')) ?? '',
     depFile: join(kernel.modulesDir, 'modules.dep'),
