@@ -348,7 +348,10 @@ export async function readRun(
   kprobes: readonly string[] = [],
 ): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
-  const rcLine = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text;
+  // the last such line: run.sh prints the workload's output to the console just before its own
+  // line, so a workload that prints `KREPLAY_WORKLOAD_RC run=1 rc=0` and fails is not read as exit 0
+  // (diff counts a run whose workload failed as inconclusive)
+  const rcLine = b.lines.filter((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `)).pop()?.text;
   const rc = rcLine?.match(/rc=(\d+)/)?.[1];
   // (the shell's $? of the workload: 0..255)
   if (rc !== undefined && !((guestCount(rc) ?? 256) <= 255)) {

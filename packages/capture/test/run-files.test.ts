@@ -123,6 +123,13 @@ describe('numbers the guest printed that no count is', () => {
     expect(await readRun(ok.guest, ok.rdir, 1, boot(['KREPLAY_WORKLOAD_RC run=1 rc=255']), 'w', [], true, [])).toMatchObject({ rc: '255' });
   });
 
+  it("the workload's exit code is the guest script's line, printed after the workload's output, not a line the workload printed", async () => {
+    const r = run({ 'stats.txt': STATS });
+    // run.sh: cat $D/workload.out; echo "KREPLAY_WORKLOAD_RC run=$i rc=$rc"
+    const lines = ['KREPLAY_RESULT workload=w n=1', 'KREPLAY_WORKLOAD_RC run=1 rc=0', 'KREPLAY_WORKLOAD_RC run=1 rc=1', 'KREPLAY_PHASE dump run=1'];
+    expect(await readRun(r.guest, r.rdir, 1, boot(lines), 'w', [], true, [])).toMatchObject({ rc: '1' });
+  });
+
   it('readGuestFacts reads what the guest script writes, an empty file as unknown, and refuses anything else naming the file', async () => {
     const r = run({});
     const put = (f: string, text: string) => writeFileSync(path.join(r.out, f), text);
