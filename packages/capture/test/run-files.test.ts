@@ -125,7 +125,8 @@ describe('numbers the guest printed that no count is', () => {
 
   it("the workload's exit code is the guest script's line, printed after the workload's output, not a line the workload printed", async () => {
     const r = run({ 'stats.txt': STATS });
-    // run.sh: cat $D/workload.out; echo "KREPLAY_WORKLOAD_RC run=$i rc=$rc"
+    // what run.sh printed until session 37 (cat $D/workload.out; echo "KREPLAY_WORKLOAD_RC run=$i rc=$rc"), and
+    // still the order when the kernel under test prints such a line before the guest script's
     const lines = ['KREPLAY_RESULT workload=w n=1', 'KREPLAY_WORKLOAD_RC run=1 rc=0', 'KREPLAY_WORKLOAD_RC run=1 rc=1', 'KREPLAY_PHASE dump run=1'];
     expect(await readRun(r.guest, r.rdir, 1, boot(lines), 'w', [], true, [])).toMatchObject({ rc: '1' });
   });
