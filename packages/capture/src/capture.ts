@@ -6,11 +6,11 @@
  * profile). The library never prints: progress goes to `onProgress`.
  */
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
-import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, writeTraceMeta, type DebianSpec } from '@kreplay/core';
+import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, readDocumentFile, writeTraceMeta, type DebianSpec } from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -22,7 +22,19 @@ import { bootGuest, chooseAccel, probeKvm, qemuVersion, type Accel, type BootOut
 import { findingsOfRun, scanKernelLog, type KprobeHits } from './console.js';
 import { GuestShare } from './guest-files.js';
 import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
-import { checkGuestOutcome, checkLost, guestTimings, gzipTrace, lastPhase, readKernelLog, readOpt, readRun, traceDatFailed } from './outcome.js';
+import {
+  checkGuestOutcome,
+  checkLost,
+  guestTimings,
+  gzipTrace,
+  lastPhase,
+  readGuestFacts,
+  readKernelLog,
+  readOpt,
+  readRun,
+  traceDatFailed,
+  traceProblem,
+} from './outcome.js';
 import { CaptureMetaSchema, type CaptureMeta } from './meta.js';
 import { hasPvhNote, isStaticElf, requireTool, run, sharedLibraries } from './tools.js';
 import { prepareRunFolder, removeStale, staleOutputs } from './out-dir.js';
@@ -145,8 +157,11 @@ export async function bootImage(kernel: KernelImage, boot: 'auto' | 'image' | 'v
 /** The modules the guest loads, in order, from the kernel's modules.dep. */
 export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
   if (!kernel.modulesDir) return [];
+  // (a folder or an unreadable file where depmod writes one is the user's to fix, not an internal error)
   const read = async (f: string): Promise<string | undefined> =>
-    existsSync(join(kernel.modulesDir!, f)) ? readFile(join(kernel.modulesDir!, f), 'utf8') : undefined;
+    existsSync(join(kernel.modulesDir!, f))
+      ? readDocumentFile(join(kernel.modulesDir!, f), { what: `the kernel's ${f}`, hint: 'run depmod for this kernel' })
+      : undefined;
   const idx = parseModuleIndex({
     dep: (await read('modules.dep')) ?? '',
     depFile: join(kernel.modulesDir, 'modules.dep'),
@@ -321,9 +336,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const collect = Date.now();
     const kernelLog = await readKernelLog(guest, out, workDir);
     const findings = scanKernelLog(kernelLog);
-    const vmemmapBase = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() || null;
-    const fab = Number((await readOpt(guest, join(out, 'fault_around_bytes')))?.trim());
-    const testFile = (await readOpt(guest, join(out, 'testfile.txt'))) ?? '';
+    const { vmemmapBase, faultAroundBytes, testFile } = await readGuestFacts(guest, out);
     const kprobeEvents = ((await readOpt(guest, join(out, 'kprobe_events.txt'))) ?? '').split('\n').filter(Boolean);
     const cmdline = ((await readOpt(guest, join(out, 'cmdline'))) ?? append).trim();
     const qv = await qemuVersion(qemu);
@@ -350,6 +363,15 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       const traceText = await guest.stream(join(rdir, 'trace.txt'));
       if (!traceText) throw new EnvironmentError(`run ${i}: the guest wrote no trace.txt`, `read ${join(workDir, 'console.log')} (work folder kept)`);
       const tr = await gzipTrace(traceText, join(dest, 'trace.txt.gz'));
+      const cut = traceProblem(tr.headers, tr.events, perCpu);
+      if (cut) {
+        // not left behind: a trace.txt.gz beside no meta.json would still read as a run's trace
+        await rm(join(dest, 'trace.txt.gz'), { force: true });
+        throw new EnvironmentError(
+          `run ${i}: ${cut}, so the trace may not hold every event the run recorded`,
+          'the guest was cut short or its share is damaged: run the capture again (--keep-work keeps the share to look at)',
+        );
+      }
       let traceDat: string | null = null;
       if (traceDatFailed(b, i)) {
         progress(`run ${i}: trace-cmd extract failed in the guest; its trace.dat is not kept (trace.txt.gz is the run's trace)`);
@@ -378,16 +400,12 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         tracepointFormats,
         probes: profileProbeMap(profile, vmemmapBase ?? undefined, offsets.sizes.page ?? 64),
         vmemmapBase,
-        faultAroundBytes: Number.isFinite(fab) ? fab : null,
+        faultAroundBytes,
         workload: {
           name: opts.repro ? `repro:${opts.repro.source.split('/').pop()}` : workload.name,
           durationMs: opts.durationMs,
           filePages: profile.filePages,
-          testFile: {
-            path: GUEST.testFile,
-            ino: Number(/ino=(\d+)/.exec(testFile)?.[1] ?? -1),
-            dev: /dev=(\d+:\d+)/.exec(testFile)?.[1] ?? '?',
-          },
+          testFile: { path: GUEST.testFile, ...testFile },
           exitCode: rc === undefined ? null : Number(rc),
           result,
         },

@@ -68,7 +68,27 @@ export function findingsOfRun(log: string, findings: readonly LogFinding[], run:
   return findings.filter((f) => f.line >= from && f.line < to);
 }
 
-/** `KREPLAY_RESULT workload=x key=123 ...` → fields (numbers where numeric). */
+/**
+ * A decimal count the guest printed, as a number, or undefined when a double cannot hold it
+ * exactly (above 2^53 − 1, Number.MAX_SAFE_INTEGER). The guest is the kernel under test: a
+ * garbled counter read as 1e400 became Infinity (and NaN once two were subtracted, which
+ * compares as no loss), and one just above 2^53 rounds to its neighbour, so a miss of 1 in a
+ * per-run difference vanished.
+ */
+export function guestCount(digits: string): number | undefined {
+  const n = Number(digits);
+  return /^\d+$/.test(digits) && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** A guest number quoted in an error: at most 24 digits of it. */
+export function quoteCount(digits: string): string {
+  return digits.length > 24 ? `${digits.slice(0, 24)}… (${digits.length} digits)` : digits;
+}
+
+/**
+ * `KREPLAY_RESULT workload=x key=123 ...` → fields (numbers where numeric). A number too
+ * large to hold exactly stays the digits the workload printed (readRun refuses it).
+ */
 export function parseResultLine(text: string): Record<string, number | string> | undefined {
   const line = text
     .split('\n')
@@ -80,7 +100,7 @@ export function parseResultLine(text: string): Record<string, number | string> |
     const eq = tok.indexOf('=');
     if (eq <= 0) continue;
     const v = tok.slice(eq + 1);
-    out[tok.slice(0, eq)] = /^\d+$/.test(v) ? Number(v) : v;
+    out[tok.slice(0, eq)] = guestCount(v) ?? v;
   }
   return out;
 }
@@ -148,15 +168,20 @@ export function perCpuStatsProblem(text: string | undefined): string | undefined
   if (text === undefined) return 'the guest wrote no stats.txt';
   const seen = new Map<string, Set<string>>();
   let cur: Set<string> | undefined;
+  let cpu = '';
   for (const line of text.split('\n')) {
     const head = /^== (cpu\d+)$/.exec(line.trim());
     if (head) {
       cur = new Set();
-      seen.set(head[1]!, cur);
+      cpu = head[1]!;
+      seen.set(cpu, cur);
       continue;
     }
     const kv = /^([a-z ]+):\s*(\d+)\s*$/.exec(line.trim());
-    if (cur && kv) cur.add(kv[1]!);
+    if (cur && kv) {
+      if (guestCount(kv[2]!) === undefined) return `stats.txt's ${cpu} block counts ${kv[1]} ${quoteCount(kv[2]!)}, more than a count kreplay holds exactly`;
+      cur.add(kv[1]!);
+    }
   }
   if (seen.size === 0) return 'stats.txt holds no per-CPU block (== cpuN)';
   for (const [cpu, fields] of seen) {
@@ -187,6 +212,16 @@ export function parseKprobeProfile(text: string): KprobeHits[] {
     if (m) out.push({ event: m[1], hits: Number(m[2]), misses: Number(m[3]) });
   }
   return out;
+}
+
+/** Why kprobe_profile.txt cannot be read as counts (a count no double holds exactly), or undefined. */
+export function kprobeProfileProblem(text: string): string | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    const bad = m && [m[2]!, m[3]!].find((d) => guestCount(d) === undefined);
+    if (bad) return `kprobe_profile.txt counts ${quoteCount(bad)} for ${m[1]}, more than a count kreplay holds exactly`;
+  }
+  return undefined;
 }
 
 /** Per-run counts from cumulative profiles (kprobe_profile counts since each probe was created). */

@@ -5,8 +5,10 @@
  * out/tracefs-error.txt naming the probe, the file, the value and the kernel's message
  * (including tracefs's error_log), and the guest powers off.
  *
- * Console protocol (read by console.ts): `KREPLAY_PHASE <name> [k=v]`,
- * `KREPLAY_FAIL <what>`, and the workload's `KREPLAY_RESULT ...` line.
+ * Console protocol (read by console.ts and outcome.ts): `KREPLAY_PHASE <name> [k=v]`,
+ * `KREPLAY_FAIL <what>`, `KREPLAY_WORKLOAD_RC run=N rc=X`. The workload's output (with its
+ * `KREPLAY_RESULT ...` line, read from workload.out) is shown on the console with each line
+ * prefixed `workload| `, so that nothing a workload prints is read as a protocol line.
  */
 import type { CaptureProfile } from './profile.js';
 import { kprobeEventName } from './profile.js';
@@ -169,7 +171,8 @@ export function guestScript(spec: GuestRunSpec): string {
     `  ${GUEST.bin}/${spec.workloadBinary} $F ${p.filePages} ${spec.durationMs} > $D/workload.out 2>&1`,
     '  rc=$?',
     "  tw 'tracing_on' $T/tracing_on 0",
-    '  cat $D/workload.out',
+    // (each line prefixed: a workload line such as `KREPLAY_WORKLOAD_RC run=1 rc=0` is then no protocol line)
+    "  sed 's/^/workload| /' $D/workload.out",
     '  echo "KREPLAY_WORKLOAD_RC run=$i rc=$rc"',
     '  for c in $T/per_cpu/cpu*; do echo "== ${c##*/}"; cat $c/stats; done > $D/stats.txt',
     '  cat $T/kprobe_profile > $D/kprobe_profile.txt',

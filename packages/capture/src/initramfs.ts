@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { EnvironmentError } from '@kreplay/core';
+import { EnvironmentError, InputError, readErrorWhy } from '@kreplay/core';
 import { requireTool } from './tools.js';
 import { cpioNewc, gzipDeterministic, type CpioEntry } from './cpio.js';
 import type { ModuleLoad } from './modules.js';
@@ -91,13 +91,31 @@ export function modulesList(modules: readonly ModuleLoad[]): string {
   return modules.map((m) => `${m.name} ${m.optional ? 'optional' : 'required'}\n`).join('');
 }
 
+/** What to try when a module file of the user's modules folder cannot be read or unpacked. */
+const MODULE_HINT =
+  'the modules folder does not hold what its modules.dep lists: pass the one installed with this kernel (make modules_install), or run depmod again';
+
 /**
  * A module's bytes, decompressed: Debian's 6.12 ships `.ko.xz` (CONFIG_MODULE_COMPRESS_XZ),
  * and busybox `insmod` hands the file to init_module(2) as it is, which takes only an ELF.
+ * The file comes from the user's modules folder: one that modules.dep lists but is missing,
+ * a folder, unreadable, or a `.ko.gz` that is not gzip is an InputError naming it (they ended
+ * the capture as internal errors, exit 70).
  */
 export async function readModule(file: string): Promise<Buffer> {
-  const data = await readFile(file);
-  if (file.endsWith('.ko.gz')) return gunzipSync(data);
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    throw new InputError(`cannot read the kernel module: ${readErrorWhy(e)}`, { file, hint: MODULE_HINT, cause: e });
+  }
+  if (file.endsWith('.ko.gz')) {
+    try {
+      return gunzipSync(data);
+    } catch (e) {
+      throw new InputError(`the kernel module is not gzip-compressed as its .gz name says (${(e as Error).message})`, { file, hint: MODULE_HINT, cause: e });
+    }
+  }
   const tool = file.endsWith('.ko.xz') ? 'xz' : file.endsWith('.ko.zst') ? 'zstd' : undefined;
   if (!tool) return data;
   const r = await execa(await requireTool(tool), ['-dc'], { input: data, encoding: 'buffer', reject: false });

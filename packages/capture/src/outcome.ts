@@ -16,12 +16,15 @@ import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
   FATAL_KINDS,
+  guestCount,
   kprobeDelta,
+  kprobeProfileProblem,
   lostEvents,
   parseKprobeProfile,
   parsePerCpuStats,
   parseResultLine,
   perCpuStatsProblem,
+  quoteCount,
   scanKernelLog,
   type CpuStats,
   type KprobeHits,
@@ -150,16 +153,38 @@ export interface TraceSummary {
   sha256: string;
   /** Consecutive events of different CPUs with the same timestamp: their order is unknown. */
   crossCpuTies: number;
+  /** The `# entries-in-buffer/entries-written: N/M` header lines the file holds (TraceLineCounter.headers). */
+  headers: TraceHeader[];
 }
 
-/** Counts events and cross-CPU timestamp ties, line by line. */
+/**
+ * A tracefs `trace` file's header line (kernel/trace/trace.c print_event_info, v6.1):
+ * `entries` the events in the ring buffer, `written` those plus the ones overwritten
+ * (get_total_entries_cpu adds ring_buffer_overrun_cpu, what per_cpu/cpuN/stats prints as
+ * `overrun`). Reading `trace` stops tracing (__tracing_open: tracing_stop_tr), and the file
+ * then lists every entry, one line each, so a file with fewer event lines than `entries` was cut.
+ */
+export interface TraceHeader {
+  entries: number;
+  written: number;
+}
+
+const ENTRIES_HEADER = /^#\s*entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)\s/;
+
+/** Counts events, cross-CPU timestamp ties and the entries headers, line by line. */
 export class TraceLineCounter {
   events = 0;
   crossCpuTies = 0;
+  readonly headers: TraceHeader[] = [];
   private prevTs = '';
   private prevCpu = '';
   line(l: string): void {
-    if (l === '' || l.startsWith('#')) return;
+    if (l === '') return;
+    if (l.startsWith('#')) {
+      const h = ENTRIES_HEADER.exec(l);
+      if (h) this.headers.push({ entries: Number(h[1]), written: Number(h[2]) });
+      return;
+    }
     this.events++;
     const m = /\[(\d+)\][^:]*?\s(\d+\.\d+):\s/.exec(l);
     if (!m) return;
@@ -190,7 +215,37 @@ export async function gzipTrace(src: Readable, dst: string): Promise<TraceSummar
     },
   });
   await pipeline(src, count, createGzip({ level: 9 }), createWriteStream(dst));
-  return { bytes, gzipBytes: (await stat(dst)).size, events: counter.events, crossCpuTies: counter.crossCpuTies, sha256: hash.digest('hex') };
+  return {
+    bytes,
+    gzipBytes: (await stat(dst)).size,
+    events: counter.events,
+    crossCpuTies: counter.crossCpuTies,
+    sha256: hash.digest('hex'),
+    headers: counter.headers,
+  };
+}
+
+/**
+ * Why a run's trace.txt cannot be taken for the whole ring buffer, or undefined when it can.
+ * The guest copies tracefs's `trace` file, which always begins with an entries header
+ * (TraceHeader); without it, or with fewer event lines than it counts, the file was cut or
+ * written by something else, and it would read downstream as a complete run that saw less.
+ * Its counts must also be the ones stats.txt gave for the same stopped buffer (entries: the
+ * sum of each CPU's `entries`; written − entries: the sum of `overrun`), else the guest's
+ * two witnesses of what was lost disagree. (More event lines than entries is allowed: an
+ * event whose text holds a newline, a trace_marker write, prints as several lines.)
+ */
+export function traceProblem(headers: readonly TraceHeader[], events: number, perCpu: readonly CpuStats[]): string | undefined {
+  if (headers.length === 0) return 'trace.txt has no "# entries-in-buffer/entries-written" header line, which tracefs always writes';
+  if (headers.length > 1) return `trace.txt holds ${headers.length} "# entries-in-buffer/entries-written" header lines, not one`;
+  const h = headers[0]!;
+  if (events < h.entries) return `trace.txt holds ${events} event lines but its header counts ${h.entries} entries in the ring buffer: it was cut`;
+  const entries = perCpu.reduce((n, c) => n + c.entries, 0);
+  const overrun = perCpu.reduce((n, c) => n + c.overrun, 0);
+  if (h.entries !== entries || h.written - h.entries !== overrun) {
+    return `trace.txt's header counts ${h.entries} entries and ${h.written - h.entries} overwritten, but stats.txt ${entries} and ${overrun}`;
+  }
+  return undefined;
 }
 
 export interface GuestContext {
@@ -293,8 +348,26 @@ export async function readRun(
   kprobes: readonly string[] = [],
 ): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
-  const rc = b.lines.find((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `))?.text.match(/rc=(\d+)/)?.[1];
+  // the last such line: run.sh prints the workload's output to the console just before its own
+  // line, so a workload that prints `KREPLAY_WORKLOAD_RC run=1 rc=0` and fails is not read as exit 0
+  // (diff counts a run whose workload failed as inconclusive)
+  const rcLine = b.lines.filter((l) => l.text.startsWith(`KREPLAY_WORKLOAD_RC run=${i} `)).pop()?.text;
+  const rc = rcLine?.match(/rc=(\d+)/)?.[1];
+  // (the shell's $? of the workload: 0..255)
+  if (rc !== undefined && !((guestCount(rc) ?? 256) <= 255)) {
+    throw new EnvironmentError(
+      `the guest's console says the workload of run ${i} exited with ${quoteCount(rc)}, which no shell exit status is (0..255)`,
+      `the guest broke the console protocol; read the console (console.log in the work folder)`,
+    );
+  }
   const result = parseResultLine(wout) ?? (requireResult ? undefined : {});
+  const huge = Object.entries(result ?? {}).find(([, v]) => typeof v === 'string' && /^\d+$/.test(v));
+  if (huge) {
+    throw new EnvironmentError(
+      `workload ${workload} printed ${huge[0]}=${quoteCount(String(huge[1]))} in its KREPLAY_RESULT line (run ${i}), more than a count kreplay holds exactly`,
+      'the workload or the kernel under test garbled its result: run the capture again',
+    );
+  }
   if (!result) {
     throw new EnvironmentError(
       `workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}):\n${wout
@@ -317,6 +390,8 @@ export async function readRun(
   const perCpu = parsePerCpuStats(statsText!);
   const profileText = await readOpt(guest, join(rdir, 'kprobe_profile.txt'));
   if (kprobes.length > 0 && profileText === undefined) throw unknown('the guest wrote no kprobe_profile.txt');
+  const profileBad = kprobeProfileProblem(profileText ?? '');
+  if (profileBad) throw unknown(profileBad);
   const profileNow = parseKprobeProfile(profileText ?? '');
   const absent = kprobes.filter((k) => !profileNow.some((p) => p.event === k));
   if (absent.length) throw unknown(`kprobe_profile.txt does not list ${absent.join(', ')}`);
@@ -360,4 +435,39 @@ export function checkLost(i: number, r: Pick<RunFiles, 'perCpu' | 'lost' | 'kpro
       "a probe fired inside another probe's handler; drop the nested probe from the profile, or pass --allow-lost",
     );
   }
+}
+
+export interface GuestFacts {
+  /** `vmemmap_base` as 0x-hex, or null when the guest could not read it (no symbol, no probe hit). */
+  vmemmapBase: string | null;
+  /** debugfs fault_around_bytes, or null when the guest could not read it. */
+  faultAroundBytes: number | null;
+  /** The test file's inode number and device (testfile.txt), -1 and `?` when the guest wrote none. */
+  testFile: { ino: number; dev: string };
+}
+
+/**
+ * The boot's facts meta.json keeps, from the guest's out/ files. Each is what one line of
+ * guest-script.ts writes, or empty where the kernel had none; anything else is the guest
+ * breaking the protocol, an EnvironmentError naming the file — it used to reach meta.json's
+ * schema check and end the capture as an internal error (a ZodError, exit 70), and an empty
+ * fault_around_bytes (no debugfs file) was kept as 0.
+ */
+export async function readGuestFacts(guest: GuestShare, out: string): Promise<GuestFacts> {
+  const garbled = (file: string, text: string, want: string): EnvironmentError =>
+    new EnvironmentError(
+      `the guest wrote ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} into ${file}, not ${want}`,
+      `the kernel or workload under test broke the capture protocol; the guest's files are in ${out}`,
+    );
+  const vb = (await readOpt(guest, join(out, 'vmemmap_base')))?.trim() ?? '';
+  // (grep -o 'base=0x[0-9a-f]*' of the probe's event: an unsigned long)
+  if (vb !== '' && !/^0x[0-9a-f]{1,16}$/.test(vb)) throw garbled('vmemmap_base', vb, 'an address in 0x-hex');
+  const fabText = (await readOpt(guest, join(out, 'fault_around_bytes')))?.trim() ?? '';
+  const fab = fabText === '' ? null : guestCount(fabText);
+  if (fab === undefined) throw garbled('fault_around_bytes', fabText, 'a byte count');
+  const tf = (await readOpt(guest, join(out, 'testfile.txt'))) ?? '';
+  const inoText = /ino=(\d+)/.exec(tf)?.[1];
+  const ino = inoText === undefined ? -1 : guestCount(inoText);
+  if (ino === undefined) throw garbled('testfile.txt', tf.trim(), 'ino=<inode number> (one a double holds exactly)');
+  return { vmemmapBase: vb || null, faultAroundBytes: fab, testFile: { ino, dev: /dev=(\d+:\d+)/.exec(tf)?.[1] ?? '?' } };
 }

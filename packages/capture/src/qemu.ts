@@ -11,6 +11,7 @@
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
 import { execa } from 'execa';
 import { SHARE_TAG } from './initramfs.js';
 import { guestText } from './guest-files.js';
@@ -99,6 +100,52 @@ export interface BootOutcome {
 
 /** Console lines kept whole; past them (a guest that floods its console) see `ConsoleKeep`. */
 const MAX_LINES = 50000;
+/** ...and at most this many characters of them (50,000 lines of 16 KiB would be 800 MB). */
+const MAX_HEAD_CHARS = 32 * 1024 * 1024;
+/**
+ * Bytes of one console line the host reads; the rest of the line is dropped (lineCutter).
+ * The kernel's lines are under 1 KiB (printk's PRINTKRB_RECORD_MAX, kernel/printk/printk.c);
+ * the protocol lines are short.
+ */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+/**
+ * Cuts each console line after `max` bytes and says how many were dropped at its end. A line
+ * ends at \n or \r, where readline splits them. The guest's console is the kernel under test's
+ * and its workload's (run.sh prints workload.out to it): one line without a newline used to be
+ * read whole — 300 MB of it took the host to 1.3 GB of memory, and past V8's longest string
+ * (2^29 characters) it could not be read at all.
+ */
+export function lineCutter(max = MAX_LINE_BYTES): Transform {
+  let run = 0;
+  let dropped = 0;
+  const note = (): Buffer => Buffer.from(` … (kreplay: ${dropped} more byte(s) of this line not kept)`);
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const out: Buffer[] = [];
+      let from = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk[i]!;
+        if (c === 0x0a || c === 0x0d) {
+          if (dropped > 0) out.push(note());
+          dropped = 0;
+          run = 0;
+        } else if (run < max) {
+          run++;
+        } else {
+          if (dropped === 0) out.push(chunk.subarray(from, i));
+          dropped++;
+          from = i + 1;
+        }
+      }
+      if (from < chunk.length) out.push(chunk.subarray(from));
+      cb(null, Buffer.concat(out));
+    },
+    flush(cb) {
+      cb(null, dropped > 0 ? note() : undefined);
+    },
+  });
+}
 /** Past MAX_LINES: the guest's protocol lines kept (at most), and the last lines kept for error messages. */
 const MAX_PROTOCOL_LINES = 1000;
 const TAIL_LINES = 50;
@@ -109,25 +156,31 @@ const TAIL_LINES = 50;
  * failed extract) that the host reads the guest's outcome from, and the last TAIL_LINES, which
  * errors quote as "last console lines", after a line that says how many were not kept. (Keeping
  * only the first MAX_LINES lost `KREPLAY_PHASE done` and quoted the 50,000th line as the last.)
- * console.log on disk keeps every line.
+ * console.log on disk keeps every line (each cut after MAX_LINE_BYTES, as lineCutter cuts them).
  */
 export class ConsoleKeep {
   private readonly head: ConsoleLine[] = [];
   private readonly protocol: Array<[number, ConsoleLine]> = [];
   private readonly recent: Array<[number, ConsoleLine]> = [];
   private seen = 0;
+  private headChars = 0;
+  /** The head took its last line: MAX_LINES of them, or MAX_HEAD_CHARS. */
+  private headFull = false;
 
   constructor(
     private readonly maxLines = MAX_LINES,
     private readonly tailLines = TAIL_LINES,
+    private readonly maxHeadChars = MAX_HEAD_CHARS,
   ) {}
 
   add(line: ConsoleLine): void {
     const seq = this.seen++;
-    if (this.head.length < this.maxLines) {
+    if (!this.headFull && this.head.length < this.maxLines && this.headChars + line.text.length <= this.maxHeadChars) {
       this.head.push(line);
+      this.headChars += line.text.length;
       return;
     }
+    this.headFull = true;
     if (line.text.startsWith('KREPLAY_') && this.protocol.length < MAX_PROTOCOL_LINES) this.protocol.push([seq, line]);
     this.recent.push([seq, line]);
     if (this.recent.length > this.tailLines * 2) this.recent.splice(0, this.recent.length - this.tailLines);
@@ -135,15 +188,15 @@ export class ConsoleKeep {
 
   /** The kept lines in the order they came, with one line for those not kept. */
   lines(): ConsoleLine[] {
-    if (this.seen <= this.maxLines) return this.head;
+    if (!this.headFull) return this.head;
     const recent = this.recent.slice(-this.tailLines);
     const byId = new Map<number, ConsoleLine>([...this.protocol, ...recent]);
     const later = [...byId.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => l);
-    const notKept = this.seen - this.maxLines - later.length;
-    const ms = later[0]?.ms ?? this.head[this.head.length - 1]!.ms;
+    const notKept = this.seen - this.head.length - later.length;
+    const ms = later[0]?.ms ?? this.head[this.head.length - 1]?.ms ?? 0;
     return [
       ...this.head,
-      { ms, text: `(kreplay: ${notKept} console line(s) not kept here after the first ${this.maxLines}; console.log has them all)` },
+      { ms, text: `(kreplay: ${notKept} console line(s) not kept here after the first ${this.head.length}; console.log has them all)` },
       ...later,
     ];
   }
@@ -213,7 +266,7 @@ export async function bootGuest(spec: BootSpec): Promise<BootOutcome> {
   // An 'abort' listener never fires for a signal aborted already (a SIGINT while capture built
   // the initramfs or the disk image): without this the guest booted and ran to its timeout.
   if (spec.signal?.aborted) onAbort();
-  const rl = createInterface({ input: sub.stdout!, crlfDelay: Infinity });
+  const rl = createInterface({ input: sub.stdout!.pipe(lineCutter()), crlfDelay: Infinity });
   rl.on('line', (raw) => {
     // (control characters dropped: the console is the guest's text, quoted on the host's terminal: guestText)
     const line: ConsoleLine = { ms: Date.now() - start, text: guestText(raw) };

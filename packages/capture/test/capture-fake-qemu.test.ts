@@ -79,6 +79,7 @@ printf 'name: mm_filemap_fault\nID: 572\nformat:\n\tfield:unsigned short common_
 echo 6.1.0-fake > $O/release
 echo 'ino=12 dev=254:0 kdev=266338304' > $O/testfile.txt
 echo 0xffffea0000000000 > $O/vmemmap_base
+[ "$FAKE_MODE" = badvmemmap ] && echo 'base=0xzz' > $O/vmemmap_base
 echo 4096 > $O/fault_around_bytes
 echo 'p:kreplay/filemap_fault filemap_fault' > $O/kprobe_events.txt
 echo "KREPLAY_PHASE setup-done"
@@ -93,7 +94,10 @@ i=1; while [ $i -le $runs ]; do
   # a guest cut short: the stats file ends after its first line
   [ "$FAKE_MODE" = cutstats ] && printf '== cpu0\\nentries: 2\\n' > $O/run-$i/stats.txt
   printf '  filemap_fault %d 0\\n' $((i * i * 10)) > $O/run-$i/kprobe_profile.txt
-  printf '# tracer: nop\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' > $O/run-$i/trace.txt
+  # (entries-written: the 2 entries plus the overwritten ones, as stats.txt's overrun counts them)
+  printf '# tracer: nop\\n#\\n# entries-in-buffer/entries-written: 2/%d   #P:2\\n#\\n kr-write-5 [000] ..... 1.000001: tracing_mark_write: kreplay: phase=race begin\\n kr-write-5 [000] ..... 1.000002: tracing_mark_write: kreplay: phase=race end\\n' $((2 + \${FAKE_OVERRUN:-0})) > $O/run-$i/trace.txt
+  # a guest whose copy of the trace stopped after its first event (a full share, a killed cat)
+  [ "$FAKE_MODE" = cuttrace ] && sed -i '$d' $O/run-$i/trace.txt
   echo "KREPLAY_PHASE dump run=$i"
   i=$((i + 1))
 done
@@ -267,6 +271,25 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       message: expect.stringMatching(
         /run 1: stats\.txt's cpu0 block has no overrun, commit overrun, dropped events count, so the events this run lost are unknown/,
       ),
+    });
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it('a guest whose trace.txt holds fewer events than its header counts fails the capture and leaves no trace.txt.gz that reads as complete', async () => {
+    process.env.FAKE_MODE = 'cuttrace';
+    await expectFailure(capture({ ...base('cuttrace'), accel: 'tcg' }), {
+      name: 'EnvironmentError',
+      message: expect.stringMatching(/^run 1: trace\.txt holds 1 event lines but its header counts 2 entries in the ring buffer: it was cut/),
+    });
+    expect(existsSync(path.join(tmp, 'cuttrace', 'trace.txt.gz'))).toBe(false);
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it("a guest that writes garbage where vmemmap_base goes gets an environment error naming the file, not meta.json's schema error", async () => {
+    process.env.FAKE_MODE = 'badvmemmap';
+    await expectFailure(capture({ ...base('badvmemmap'), accel: 'tcg' }), {
+      name: 'EnvironmentError',
+      message: 'the guest wrote "base=0xzz" into vmemmap_base, not an address in 0x-hex',
     });
     delete process.env.FAKE_MODE;
   }, 60_000);

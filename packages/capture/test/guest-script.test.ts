@@ -70,6 +70,9 @@ describe('guest tracefs plan', () => {
     expect(s).toContain("tw 'fault_around_bytes' /sys/kernel/debug/fault_around_bytes 4096");
     expect(s).toContain('/bin/kr-odirect-race $F 16 1500');
     expect(s).toContain('while [ $i -le 2 ]');
+    // the workload's output reaches the console prefixed, so no line of it reads as a protocol line
+    expect(s).toContain("sed 's/^/workload| /' $D/workload.out");
+    expect(s).not.toMatch(/^\s*cat \$D\/workload\.out/m);
     expect(s.indexOf('cat $T/trace > $D/trace.txt')).toBeGreaterThan(s.indexOf("tw 'tracing_on' $T/tracing_on 0", s.indexOf('phase workload')));
     // Every write into tracefs goes through the checked writer.
     expect(s.split('\n').filter((l) => /> *\$T\//.test(l) && !/^\s*(tw|if \[ "\$4")/.test(l.trim()))).toEqual([]);

@@ -1,8 +1,12 @@
-import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { GUEST_MODULES, moduleName, parseModuleIndex, resolveModuleOrder } from '../src/modules.js';
+import { readModule } from '../src/initramfs.js';
+import { guestModules } from '../src/capture.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
@@ -71,5 +75,38 @@ describe('guest module order from modules.dep (Debian 6.1.0-56-amd64 excerpt)', 
   it('normalizes module names the way the kernel does', () => {
     expect(moduleName('kernel/arch/x86/crypto/crc32c-intel.ko')).toBe('crc32c_intel');
     expect(moduleName('kernel/fs/9p/9p.ko.xz')).toBe('9p');
+  });
+});
+
+describe("the user's modules folder on disk", () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-modules-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('a module file modules.dep lists that is missing, a folder or a .ko.gz that is not gzip is an input error naming it, not an internal error', async () => {
+    const ko = path.join(tmp, 'ext4.ko');
+    await expect(readModule(ko)).rejects.toMatchObject({ name: 'InputError', file: ko, message: 'cannot read the kernel module: no such file' });
+    mkdirSync(ko);
+    await expect(readModule(ko)).rejects.toMatchObject({ name: 'InputError', file: ko, message: 'cannot read the kernel module: it is a folder' });
+    const gz = path.join(tmp, 'ext4.ko.gz');
+    writeFileSync(gz, 'not gzip');
+    await expect(readModule(gz)).rejects.toMatchObject({
+      name: 'InputError',
+      file: gz,
+      message: expect.stringMatching(/^the kernel module is not gzip-compressed as its \.gz name says/),
+      hint: expect.stringMatching(/modules\.dep lists/),
+    });
+    writeFileSync(gz, gzipSync(Buffer.from('\x7fELF')));
+    expect((await readModule(gz)).toString('latin1')).toBe('\x7fELF');
+  });
+
+  it('a folder where depmod writes modules.dep or modules.softdep is an input error naming it', async () => {
+    const mods = path.join(tmp, '6.1.0-x');
+    mkdirSync(path.join(mods, 'modules.softdep'), { recursive: true });
+    writeFileSync(path.join(mods, 'modules.dep'), read('modules.dep'));
+    await expect(guestModules({ image: 'bzImage', source: 'path:bzImage', modulesDir: mods })).rejects.toMatchObject({
+      name: 'InputError',
+      file: path.join(mods, 'modules.softdep'),
+      message: "cannot read the kernel's modules.softdep: it is a folder",
+    });
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bootGuest, ConsoleKeep, qemuArgs, type BootSpec } from '../src/qemu.js';
+import { Readable } from 'node:stream';
+import { bootGuest, ConsoleKeep, lineCutter, MAX_LINE_BYTES, qemuArgs, type BootSpec } from '../src/qemu.js';
 
 // A stand-in for qemu-system-x86_64: a shell script that prints a console and then
 // behaves like a guest that boots, hangs or panics.
@@ -95,6 +96,31 @@ describe('bounded guest boots', () => {
     expect(texts[50_000]).toMatch(/^\(kreplay: \d+ console line\(s\) not kept here after the first 50000; console.log has them all\)$/);
   }, 60_000);
 
+  it('a guest that prints one line of 64 MB without a newline: the host keeps 16 KiB of it and reads the protocol lines after it', async () => {
+    const q = fakeQemu('longline', 'echo KREPLAY_INIT\nhead -c 67108864 /dev/zero | tr "\\0" a\nprintf "\\r\\n"\necho "KREPLAY_PHASE done"\nexit 0');
+    const b = await bootGuest(spec(q, { timeoutMs: 30_000 }));
+    expect(b.ended).toBe('exit');
+    const texts = b.lines.map((l) => l.text);
+    expect(texts).toEqual([
+      'KREPLAY_INIT',
+      `${'a'.repeat(MAX_LINE_BYTES)} … (kreplay: ${64 * 1024 * 1024 - MAX_LINE_BYTES} more byte(s) of this line not kept)`,
+      'KREPLAY_PHASE done',
+    ]);
+  }, 60_000);
+
+  it('lineCutter cuts each line, wherever the chunks split it, and passes short lines and their \\r\\n as they are', async () => {
+    const cut = async (chunks: string[], max: number): Promise<string> => {
+      const out: Buffer[] = [];
+      for await (const c of Readable.from(chunks.map((x) => Buffer.from(x))).pipe(lineCutter(max))) out.push(c as Buffer);
+      return Buffer.concat(out).toString();
+    };
+    expect(await cut(['ab\r\ncd\n'], 4)).toBe('ab\r\ncd\n');
+    expect(await cut(['abcdef\r\ng'], 4)).toBe('abcd … (kreplay: 2 more byte(s) of this line not kept)\r\ng');
+    expect(await cut(['abc', 'def', 'gh\nxyz12', '345'], 4)).toBe(
+      'abcd … (kreplay: 4 more byte(s) of this line not kept)\nxyz1 … (kreplay: 4 more byte(s) of this line not kept)',
+    );
+  });
+
   it('ConsoleKeep: the first lines, then protocol lines and the last lines in order, and a count of the rest', () => {
     const k = new ConsoleKeep(3, 2);
     const texts = ['a', 'b', 'c', 'd', 'KREPLAY_RC 1', 'e', 'f', 'g', 'h'];
@@ -111,6 +137,16 @@ describe('bounded guest boots', () => {
     const few = new ConsoleKeep(3, 2);
     few.add({ ms: 0, text: 'only' });
     expect(few.lines()).toEqual([{ ms: 0, text: 'only' }]);
+    // the first lines are kept up to a number of characters too: long lines end them sooner
+    const long = new ConsoleKeep(100, 2, 10);
+    ['abcd', 'efgh', 'ijkl', 'm', 'KREPLAY_PHASE done', 'n'].forEach((text, ms) => long.add({ ms, text }));
+    expect(long.lines().map((l) => l.text)).toEqual([
+      'abcd',
+      'efgh',
+      '(kreplay: 2 console line(s) not kept here after the first 2; console.log has them all)',
+      'KREPLAY_PHASE done',
+      'n',
+    ]);
   });
 
   it('passes the disk, the 9p share and the accelerator to QEMU', () => {
