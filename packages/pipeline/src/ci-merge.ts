@@ -11,7 +11,7 @@
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkJsonDepth, checkOutputFolder, InputError, outputError, parseDocumentWith, readErrorWhy, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkJsonText, checkOutputFolder, InputError, outputError, parseDocumentWith, readErrorWhy, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -125,8 +125,9 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
     try {
       const text = await readFile(file, 'utf8');
       doc = JSON.parse(text) as typeof doc;
-      // written again below: a document nested thousands deep would overflow the stack there
-      checkJsonDepth(text, file, { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" });
+      // written again below: a document nested thousands deep would overflow the stack there; a
+      // repeated key would lose its first value without a word
+      checkJsonText(text, file, { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" });
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`cannot read the shard's ${path.basename(f)}: ${readErrorWhy(e)}`, {
