@@ -390,6 +390,25 @@ describe('kreplay explore', () => {
       expect(r.stderr).toMatch(/^error: .*deep\.json:1: the shard result nests arrays and objects more than 256 levels deep/);
     });
 
+    it('a shard file that repeats a key is an input error at its line (JSON.parse kept the last "violations": a clean merge, exit 0)', async () => {
+      // one shard 1/1 of a one-state search; its first "violations" holds the race, the repeat none
+      const records = Buffer.from(Int32Array.from([1, 1, 0, 1, 0]).buffer).toString('base64');
+      const head = { verdict: 'incomplete', scenario: 'x', flavor: 'linux-2.6.15', strategy: 'exhaustive', exhaustive: false, incomplete: ['shard'] };
+      const rest = {
+        threads: [{ id: 0, name: 'fault', program: 'fault' }],
+        stats: {},
+        shard: { index: 1, count: 1 },
+        part: { version: 3, model: 'm', split: null, records },
+      };
+      const file = path.join(dir, 'repeated.json');
+      const json = (o: object): string => JSON.stringify(o).slice(1, -1);
+      writeFileSync(file, `{${json(head)},\n"violations": [{"rule": "mapped-page-removed", "schedule": [0]}],\n"violations": [],\n${json(rest)}}\n`);
+      const r = await runCli(['merge', file]);
+      expect(r.stdout).not.toMatch(/"verdict": "clean"/);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/^error: .*repeated\.json:3: duplicate key in the shard result/);
+    });
+
     it('says a lone shard is not the whole search', async () => {
       const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-6.1', '--shard', '1/2']);
       expect(r.exitCode).toBe(0);

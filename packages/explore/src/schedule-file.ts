@@ -11,7 +11,7 @@
  *   separated by commas or spaces, optionally followed by `↻` and a livelock's cycle — the
  *   text output's `schedule (N steps): 0,1,1 ↻ 1,1` line pasted as it is works too.
  */
-import { InputError, decodeExploreHeader, inputExcerpt, isExploreHeader } from '@kreplay/core';
+import { InputError, checkJsonText, decodeExploreHeader, inputExcerpt, isExploreHeader } from '@kreplay/core';
 import type { RecordedSchedule } from './types.js';
 
 export interface ScheduleFile extends RecordedSchedule {
@@ -74,6 +74,8 @@ function fromJson(text: string, file: string, rule: string | undefined): Schedul
   } catch (e) {
     throw new InputError(`the schedule file is not valid JSON: ${(e as Error).message}`, { file, hint: HINT });
   }
+  // JSON.parse keeps the last of two equal keys ("schedule", "rule") without a word: the one run would not be the one the file shows first
+  checkJsonText(text, file, { what: 'the schedule file', hint: HINT });
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   if (Array.isArray(doc)) doc = { schedule: doc };
   if (!isObj(doc)) throw new InputError('the schedule file is JSON but neither an object nor a list', { file, hint: HINT });

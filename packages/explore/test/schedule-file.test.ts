@@ -81,6 +81,12 @@ describe('a schedule file', () => {
     );
     expect(errorOf(() => parseScheduleFile('{"schedule":[0,-1]}', 'v.json')).message).toBe("the JSON's schedule is not a list of thread ids");
     expect(errorOf(() => parseScheduleFile('{', 'v.json')).message).toMatch(/^the schedule file is not valid JSON/);
+    // a repeated key: JSON.parse ran the last schedule without a word
+    expect(errorOf(() => parseScheduleFile('{"schedule": [0, 1],\n "schedule": [1]}', 'v.json'))).toMatchObject({
+      file: 'v.json',
+      line: 2,
+      message: 'duplicate key in the schedule file',
+    });
     expect(errorOf(() => parseScheduleFile('\n# only comments\n', 'e.txt')).message).toBe('the schedule file holds no schedule');
     expect(errorOf(() => parseScheduleFile(trace.replace('format=1', 'format=7'), 'new.trace'))).toMatchObject({
       line: 3,

@@ -277,18 +277,19 @@ describe('the ci pipeline (library)', () => {
     await expect(loadCiConfig(configFile('runs-kernel.json', { base: { kernel: 'debian' }, patched: traces.patched, runs: 3 }))).resolves.toBeDefined();
   });
 
-  it('a workload named twice is a config error at its line: it was captured twice into one folder', async () => {
-    const file = path.join(dir, 'twice.json');
-    writeFileSync(
-      file,
-      '{\n  "schema": "kreplay-ci/1",\n  "base": { "kernel": "debian" },\n  "patched": { "kernel": "debian" },\n  "capture": { "workloads": [\n    "odirect-race",\n    "truncate-racer",\n    "odirect-race"\n  ] }\n}\n',
-    );
-    await expect(loadCiConfig(file)).rejects.toMatchObject({
-      name: 'InputError',
-      message: 'invalid config: capture.workloads.2: workload "odirect-race" is named twice',
-      file,
-      line: 8,
-    });
+  it.each([
+    // captured twice into one folder, two groups of one name in the summary
+    [
+      'workload',
+      '"capture": { "workloads": [\n    "odirect-race",\n    "truncate-racer",\n    "odirect-race"\n  ] }',
+      'capture.workloads.2: workload "odirect-race" is named twice',
+    ],
+    // the report written again and listed twice in summary.json and summary.txt
+    ['format', '"formats": [\n    "text",\n    "json",\n    "text"\n  ]', 'formats.2: format "text" is named twice'],
+  ])('a %s named twice is a config error at its line', async (what, key, message) => {
+    const file = path.join(dir, `${what}-twice.json`);
+    writeFileSync(file, `{\n  "schema": "kreplay-ci/1",\n  "base": { "kernel": "debian" },\n  "patched": { "kernel": "debian" },\n  ${key}\n}\n`);
+    await expect(loadCiConfig(file)).rejects.toMatchObject({ name: 'InputError', message: `invalid config: ${message}`, file, line: 8 });
   });
 
   it('a misspelt replay.kernel is a config error at load, not after the captures', async () => {

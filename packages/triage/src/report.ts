@@ -39,6 +39,14 @@ const SPLAT_CAP = 3000;
 const RECENT = 24;
 const MAX_SPLATS = 500;
 const MAX_STACKS = 200;
+
+/**
+ * What makes a splat a repeat of another: the same title and call trace (a quoted copy, a WARN
+ * printed again). A splat with no frames repeats nothing.
+ */
+export function repeatKey(s: Splat): string | null {
+  return s.frames.length > 0 ? `${s.title}\n${s.frames.map((f) => f.function).join(',')}` : null;
+}
 /** A page dump's lines before a `kernel BUG at` (VM_BUG_ON_PAGE/FOLIO prints the page first). */
 const DUMP_LINE =
   /^(?:page:|head:|raw:|flags:|page flags:|page_type:|memcg:|page->mem_cgroup:|aops:|anon |shmem |page dumped because:|compound_mapcount:|Eeek!|page->)/;
@@ -53,6 +61,11 @@ export class ReportScanner {
   private readonly warnings: string[] = [];
   private release: ParsedReport['release'] = null;
   private dropped = 0;
+  /** Splats past MAX_SPLATS that repeat a kept one: read, and counted as its repeats. */
+  private repeated = 0;
+  private readonly kept = new Set<string>();
+  /** Kept splats that repeat none before them. */
+  private distinct = 0;
   private droppedStacks = 0;
   private n = 0;
 
@@ -67,7 +80,9 @@ export class ReportScanner {
     this.closeLoose();
     if (this.open) this.close('eof');
     this.warnings.unshift(...inputWarnings);
-    if (this.dropped > 0) this.warnings.push(`${this.dropped} more splat(s) after the first ${MAX_SPLATS} were counted, not read`);
+    if (this.repeated > 0)
+      this.warnings.push(`${this.repeated} more splat(s) were read but not listed: each repeats one listed (the same title and call trace)`);
+    if (this.dropped > 0) this.warnings.push(`${this.dropped} more splat(s) after the first ${MAX_SPLATS} different ones were counted, not read`);
     // loose stacks are the other parties of a race: the model's threads come from them
     if (this.droppedStacks > 0)
       this.warnings.push(
@@ -123,10 +138,8 @@ export class ReportScanner {
     }
     if (h) {
       this.closeLoose();
-      if (this.splats.length >= MAX_SPLATS) {
-        this.dropped++;
-        return;
-      }
+      // every splat is read to its end, to tell a repeat of a kept one (a WARN flood) from a new
+      // one; past the caps (close) it is counted, not kept
       this.open = new SplatBuilder(h, l, this.preamble(l));
       return;
     }
@@ -204,7 +217,16 @@ export class ReportScanner {
     s.culprit = culpritOf(s);
     s.title = titleOf(s);
     s.truncated = truncation(s, endedBy);
-    this.splats.push(s);
+    // MAX_SPLATS bounds the new splats kept and, apart, the repeats listed: a flood of one WARN
+    // never keeps the splat after it unread (at most 2 x MAX_SPLATS splats are held)
+    const key = repeatKey(s);
+    const repeat = key !== null && this.kept.has(key);
+    if (repeat ? this.splats.length < MAX_SPLATS : this.distinct < MAX_SPLATS) {
+      this.splats.push(s);
+      if (!repeat) this.distinct++;
+      if (key !== null) this.kept.add(key);
+    } else if (repeat) this.repeated++;
+    else this.dropped++;
     this.lastClosed = { splat: s, line: b.last };
   }
 

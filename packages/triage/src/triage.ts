@@ -8,7 +8,7 @@ import { builtinFlavors, type Flavor } from '@kreplay/mm-model';
 import type { Frame } from './frames.js';
 import type { PageDump } from './page-dump.js';
 import { pathOf, type PathHit } from './paths.js';
-import type { ParsedReport } from './report.js';
+import { repeatKey, type ParsedReport } from './report.js';
 import type { Splat, StackLabel } from './splat.js';
 import { lockWaited, logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
 import { modelSplat, type ModelResult } from './model.js';
@@ -101,9 +101,9 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
   const splats: SplatTriage[] = [];
   const seen = new Map<string, number>();
   for (const [i, s] of r.splats.entries()) {
-    const key = `${s.title}\n${s.frames.map((f) => f.function).join(',')}`;
-    const duplicateOf = s.frames.length > 0 ? (seen.get(key) ?? null) : null;
-    if (!seen.has(key)) seen.set(key, i + 1);
+    const key = repeatKey(s);
+    const duplicateOf = key !== null ? (seen.get(key) ?? null) : null;
+    if (key !== null && !seen.has(key)) seen.set(key, i + 1);
     if (opts.splats && !opts.splats.includes(i + 1)) continue;
     const ev = ruleOf(s, modelled);
     const paths = pathsOf(s);

@@ -124,6 +124,24 @@ describe('console prefixes', () => {
     ]);
   });
 
+  it('reads the splat after a flood of one repeated WARN (it was left unread past the first 500, and triage exited 0)', () => {
+    const warn = (i: number): string =>
+      `[${i}.0] WARNING: CPU: 0 PID: 1 at fs/foo.c:${i} foo_bar+0x1/0x2\n[${i}.1] Call Trace:\n[${i}.2]  foo_bar+0x1/0x2\n[${i}.3] ---[ end trace ]---\n`;
+    const bug = 'kernel BUG at mm/filemap.c:1!\nCall Trace:\n filemap_fault+0x1/0x2\n';
+    const flood = Array.from({ length: 1200 }, (_, i) => warn(i)).join('');
+    const r = parseReport(`${flood}${bug}`, 'flood.txt');
+    expect(r.splats.map((s) => s.title)).toEqual([...Array(500).fill('WARNING in foo_bar'), 'kernel BUG in filemap_fault']);
+    expect(r.warnings).toEqual(['700 more splat(s) were read but not listed: each repeats one listed (the same title and call trace)']);
+    // 500 different splats are kept, and repeats only while fewer than 500 are listed; a new one past them is still counted, not read
+    const other = (i: number): string => `WARNING: CPU: 0 PID: 1 at fs/foo.c:1 f${i}+0x1/0x2\nCall Trace:\n f${i}+0x1/0x2\n---[ end trace ]---\n`;
+    const r2 = parseReport(`${Array.from({ length: 501 }, (_, i) => other(i)).join('')}${other(0).repeat(3)}${bug}`, 'many.txt');
+    expect(r2.splats).toHaveLength(500);
+    expect(r2.warnings).toEqual([
+      '3 more splat(s) were read but not listed: each repeats one listed (the same title and call trace)',
+      '2 more splat(s) after the first 500 different ones were counted, not read',
+    ]);
+  });
+
   it('refuses binary data with an InputError naming the file', () => {
     let err: unknown;
     try {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
 import { mergeShards, violationJson } from '@kreplay/explore';
-import { checkJsonDepth, InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
+import { checkJsonText, InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 import { loadScenario } from '@kreplay/mm-model';
 import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
@@ -53,8 +53,9 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
       } catch (e) {
         throw new InputError(`not JSON: ${(e as Error).message}`, { file: f, hint });
       }
-      // the merge passes violations' steps through to its output: a value nested thousands deep overflowed the stack there
-      checkJsonDepth(text, f, { what: 'the shard result', hint });
+      // the merge passes violations' steps through to its output: a value nested thousands deep overflowed
+      // the stack there; and JSON.parse keeps the last of two equal keys (a second "violations") without a word
+      checkJsonText(text, f, { what: 'the shard result', hint });
     }
     const merged = await mergeShards(inputs, files, async (v) => {
       if (!flags.scenario) {
