@@ -163,7 +163,11 @@ export async function loadCiConfig(file: string): Promise<LoadedCiConfig> {
   // the summary (`["odirect-race", "odirect-race"]`: two groups odirect-race). A format named
   // twice wrote the same report again and listed it again in summary.json and summary.txt:
   // `formats` holding "text" 100,000 times ran 75 s and printed a 2.5 MB summary (session 37).
-  const twice = (list: readonly string[]) => list.findIndex((w, i) => list.indexOf(w) < i);
+  // (the index of the first name seen before, in one pass: indexOf per entry was quadratic in a long list)
+  const twice = (list: readonly string[]): number => {
+    const seen = new Set<string>();
+    return list.findIndex((w) => seen.size === seen.add(w).size);
+  };
   const workload = twice(config.capture.workloads);
   if (workload >= 0)
     throw configError(
