@@ -119,6 +119,15 @@ export abstract class KreplayCommand extends Command {
   }
 
   /**
+   * The exit code of a signal that stopped a command which prints what it did before it stops
+   * (`explore` prints the search so far): 130 for SIGINT, 143 for SIGTERM; undefined when none came.
+   */
+  protected interruptedExit(): number | undefined {
+    const sig = this.interruptHandler?.received;
+    return sig ? INTERRUPT_EXIT[sig] : undefined;
+  }
+
+  /**
    * Progress on stderr: a redrawn line on a terminal, periodic plain lines in CI logs and
    * pipes (`eager`: every step too, for the long jobs).
    */

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { once, repoRoot, runCli } from './run-cli.js';
 
 const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
@@ -158,11 +159,43 @@ describe('kreplay explore', () => {
     expect(text.stdout).toContain('random: seed 3, 30 runs, shard 2/2 (same seed, same runs)');
   });
 
-  it('says incomplete, not clean, when an execution cap cuts the search', async () => {
+  it('says incomplete, not clean, when an execution cap cuts the search, and exits 2: no verdict, never the pass of exit 0', async () => {
     const r = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--strategy', 'dpor', '--max-executions', '1']);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode).toBe(2);
     expect(r.stdout).toMatch(/^incomplete: .*max-executions/);
+    expect(r.stderr).toContain('no verdict: the search stopped at max-executions before every interleaving was explored');
   });
+
+  it("exits 2 when the state cap stops the search — kreplay's default or --max-states — and 0 for the partial search asked for", async () => {
+    const capped = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--max-states', '50', '--json']);
+    expect(capped.exitCode).toBe(2);
+    expect(JSON.parse(capped.stdout)).toMatchObject({ verdict: 'incomplete', incomplete: ['max-states'] }); // the output is written first
+    expect(capped.stderr).toMatch(/^no verdict: the search stopped at max-states .*\n {2}hint: a larger --max-states/m);
+    // a preemption bound is a bounded question, answered: nothing within it
+    const bounded = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--preemption-bound', '0']);
+    expect(bounded.exitCode).toBe(0);
+    expect(bounded.stdout).toMatch(/^incomplete: .*\(preemption-bound\)/);
+    expect(bounded.stderr).not.toContain('no verdict');
+  });
+
+  it('prints the search so far on SIGTERM and exits 143, not 0 (linux-6.1 multipage: a search of seconds, clean)', async () => {
+    const child = execa(
+      'node',
+      [path.join(repoRoot, 'packages/cli/bin/run.js'), 'explore', sc('odirect-vs-fault-multipage'), '--flavor', 'linux-6.1', '--json', '--workers', '1'],
+      {
+        reject: false,
+        cwd: repoRoot,
+        env: { FORCE_COLOR: '0', KREPLAY_PROGRESS_SECONDS: '0.2' },
+      },
+    );
+    // the first progress line: the search is under way
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d: Buffer) => String(d).includes('states') && resolve()));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.exitCode).toBe(143);
+    expect(JSON.parse(String(r.stdout))).toMatchObject({ verdict: 'incomplete', incomplete: ['aborted'] });
+    expect(String(r.stderr)).toContain('kreplay explore: interrupted; printed the search so far, which has no verdict (exit 143)');
+  }, 60_000);
 
   it('lists the flavors and validates a scenario with --check', async () => {
     const l = await runCli(['explore', '--list-flavors']);
@@ -321,6 +354,25 @@ describe('kreplay explore', () => {
       const missing = await runCli(['merge', files[0]!, files[1]!]);
       expect(missing.exitCode).toBe(2);
       expect(missing.stderr).toMatch(/shard 3\/3 missing/);
+    });
+
+    it('merges shards of which one was stopped by a cap into incomplete, exit 2 (no verdict), not the pass of exit 0', async () => {
+      const args = ['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.23', '--json', '--no-timing'];
+      const files = [1, 2].map((i) => path.join(dir, `clean-${i}.json`));
+      for (const i of [1, 2]) {
+        const r = await runCli([...args, '--shard', `${i}/2`]);
+        expect(r.exitCode).toBe(0); // a shard is the partial search asked for
+        writeFileSync(files[i - 1]!, r.stdout);
+      }
+      expect((await runCli(['merge', ...files])).exitCode).toBe(0); // clean: every shard ran to its end
+      // shard 2 as a cap would have left it past the split: its own search stopped at max-states
+      const stopped = JSON.parse(readFileSync(files[1]!, 'utf8'));
+      stopped.incomplete = ['max-states', 'shard'];
+      writeFileSync(files[1]!, JSON.stringify(stopped));
+      const merged = await runCli(['merge', ...files]);
+      expect(merged.exitCode).toBe(2);
+      expect(JSON.parse(merged.stdout)).toMatchObject({ verdict: 'incomplete', incomplete: ['max-states'] });
+      expect(merged.stderr).toContain('no verdict: the search stopped at max-states');
     });
 
     it('refuses shards of two versions of one flavor module (one name): mixed, they merged into a clean the patch does not have', async () => {

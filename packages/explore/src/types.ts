@@ -70,6 +70,21 @@ export type Incompleteness =
   /** One shard of a split exhaustive search (`--shard i/n`): the merge of every shard is the whole search. */
   | 'shard';
 
+/**
+ * The reasons a search is incomplete that are the partial search its command asked for: a
+ * preemption or depth bound (a bounded question), random walks, one recorded schedule, one shard
+ * of a split search (the merge judges the whole). Every other reason — a state cap, an execution
+ * cap, a timeout, a signal, or one this kreplay does not know — stopped the search short of what
+ * it was asked, so it reached no verdict: the CLI exits 2 for those, never 0, which CI reads as a
+ * pass (docs/explore.md "Verdict and exit code").
+ */
+const ASKED_FOR: ReadonlySet<string> = new Set<Incompleteness>(['preemption-bound', 'max-depth', 'random', 'schedule', 'shard']);
+
+/** The reasons among `incomplete` that cut a search short of its question (see ASKED_FOR), in their order. */
+export function cutShort(incomplete: readonly string[]): string[] {
+  return incomplete.filter((r) => !ASKED_FOR.has(r));
+}
+
 export interface ExploreResult {
   verdict: Verdict;
   strategy: Strategy;

@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_STATES,
   ScheduleReplay,
   counterexample,
+  cutShort,
   defaultWorkers,
   exploreJson,
   exploreOnCores,
@@ -36,6 +37,7 @@ import type { deriveLitmus, DerivedLitmus, WeakJudgement } from '@kreplay/lkmm';
 import type { ExploreSummary } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 import { scenarioFlavor } from '../explore-machine.js';
+import { noVerdict } from '../explore-verdict.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
 
 export default class Explore extends KreplayCommand {
@@ -44,7 +46,7 @@ export default class Explore extends KreplayCommand {
 
 Strategies: exhaustive (default) searches the full state graph breadth-first with visited-state hashing, so every schedule it reports is a shortest one; dpor is stateless model checking with dynamic partial-order reduction and sleep sets (one execution per class of equivalent interleavings; use it when states are too many to keep, or with --preemption-bound); --random runs seeded PCT walks for scenarios too large to exhaust.
 
-Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete (exit 0: nothing found, but a bound, a cap, a timeout or random mode left interleavings unexplored; the output says which).
+Verdict: violation (exit 1), clean (exit 0, only when every interleaving was explored), incomplete: nothing found, but interleavings were left out (the output says why) — exit 0 when the search was the partial one asked for (--preemption-bound, --random, --schedule, one --shard), exit 2 (no verdict) when a limit stopped it (--max-states or its default cap, --max-executions, --timeout); a signal exits 130/143 after printing the search so far.
 
 For the first violation (or --rule), --trace-out writes an ftrace text trace that \`kreplay replay\` accepts (docs/trace-format.md) and --perfetto-out a Chrome trace JSON that Perfetto UI opens.
 
@@ -52,7 +54,7 @@ For the first violation (or --rule), --trace-out writes an ftrace text trace tha
 
 --schedule FILE runs one recorded schedule instead of a search — the schedule a previous run reported, read from its trace (--trace-out), its --json output (--rule picks the violation) or a line of thread ids — and prints the same renderings for the violations it reaches (docs/explore.md). Its verdict is violation or incomplete, never clean.
 
-A flavor module is code: kreplay imports and runs it. --flavor PATH is your explicit choice to run one; a scenario file's own \`flavor:\` may name a built-in flavor, and names a module only with --allow-scenario-code (the path is then relative to the scenario file). SIGINT or SIGTERM stops the search and prints what was explored (verdict incomplete).`;
+A flavor module is code: kreplay imports and runs it. --flavor PATH is your explicit choice to run one; a scenario file's own \`flavor:\` may name a built-in flavor, and names a module only with --allow-scenario-code (the path is then relative to the scenario file). SIGINT or SIGTERM stops the search and prints what was explored (verdict incomplete), then exits 130 or 143.`;
 
   static override examples = [
     '<%= config.bin %> explore fixtures/scenarios/odirect-vs-fault.yaml',
@@ -266,6 +268,17 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
       await this.emit(format === 'ktap' ? exploreToKtap(summary) : exploreToKcidb(summary, kcidbOptions(flags)), undefined);
     } else await this.emit(printable(formatExploreText(machine, result, header, shown) + (weak ? formatWeak(weak) : '')), undefined); // scenario text: controls shown, not acted on
     if (result.verdict === 'violation' || (weak && weak.judgements.some((j) => j.verdict === 'lkmm-only'))) this.exit(EXIT.findings);
+    const stoppedBy = this.interruptedExit();
+    if (stoppedBy !== undefined) {
+      this.note(`kreplay explore: interrupted; printed the search so far, which has no verdict (exit ${stoppedBy})`);
+      this.exit(stoppedBy);
+    }
+    const cut = result.verdict === 'incomplete' ? cutShort(result.incomplete) : [];
+    if (cut.length > 0) {
+      // a cap or a timeout stopped a search asked for every interleaving: exit 0 would read as a pass
+      this.note(noVerdict(cut, flags['max-states'] === undefined));
+      this.exit(EXIT.input);
+    }
   }
 
   /** --memory-model lkmm: the derived litmus tests, each judged under the LKMM and SC; --litmus-out writes them. */

@@ -1,16 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
-import { mergeShards, violationJson } from '@kreplay/explore';
+import { cutShort, mergeShards, violationJson } from '@kreplay/explore';
 import { checkJsonText, InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 import { loadScenario } from '@kreplay/mm-model';
 import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
+import { noVerdict } from '../explore-verdict.js';
 
 export default class Merge extends KreplayCommand {
   static override summary = 'Merge the shards of an exhaustive explore run into the result of one unsharded run';
   static override description = `Reads the --json output of every shard of \`kreplay explore --shard i/n\` (the exhaustive search; any order) and prints the --json result one unsharded run gives: the same verdict, violations, shortest schedules and counters. With shards run under --no-timing the output is byte-identical to \`kreplay explore --json --no-timing\` of the whole scenario (docs/explore.md).
 
-Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation, or (shards run with --memory-model lkmm, each with the same memory-model section) an outcome the LKMM allows and SC forbids.
+Every shard of the run must be given once. Exit code as explore's: 1 when the merged result has a violation, or (shards run with --memory-model lkmm, each with the same memory-model section) an outcome the LKMM allows and SC forbids; 2 (no verdict) when it is incomplete because a shard was stopped by a limit (--max-states, --max-executions, --timeout) or a signal.
 
 A livelock is judged on the union of the shards' graphs; when no shard holds its whole counterexample, --scenario (and --flavor, if the run used one) rebuild the model to render its steps. As with explore, the scenario's own "flavor:" may name a built-in flavor, and a flavor module (code) only with --allow-scenario-code.
 
@@ -71,5 +72,11 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
     // as explore: a violation, or (--memory-model lkmm) an outcome the LKMM allows and SC forbids
     const lkmmOnly = (merged['lkmm'] as { tests?: Array<{ verdict?: string }> } | undefined)?.tests?.some((t) => t.verdict === 'lkmm-only');
     if (merged['verdict'] === 'violation' || lkmmOnly) this.exit(EXIT.findings);
+    // as explore: a shard that a cap, a timeout or a signal stopped leaves the whole search without a verdict
+    const cut = merged['verdict'] === 'incomplete' ? cutShort((merged['incomplete'] as string[] | undefined) ?? []) : [];
+    if (cut.length > 0) {
+      this.note(noVerdict(cut, false, true));
+      this.exit(EXIT.input);
+    }
   }
 }
