@@ -385,6 +385,17 @@ export async function mergeShards(
   // only when it searched the whole graph, uncut), or a shard that stopped early would turn
   // another's livelock into a merged `incomplete`.
   const best = new Map<string, JsonViolation>();
+  parts.forEach((p, k) => {
+    for (const v of p.violations) {
+      const off = offPath(graph, v);
+      if (off !== undefined)
+        throw bad(
+          `the shard's ${v.rule} violation has a schedule its records do not hold: ${off} (the file was edited)`,
+          files[k],
+          'run that shard again and merge its own --json output',
+        );
+    }
+  });
   for (const p of parts)
     for (const v of p.violations) {
       if (v.rule === 'livelock' && incomplete.length === 0) continue;
@@ -438,6 +449,40 @@ export async function mergeShards(
       ...(first.lkmm !== undefined ? { lkmm: first.lkmm } : {}),
     };
   }
+}
+
+/**
+ * Where a shard's violation leaves the graph its records hold, or undefined when it does not: every
+ * step of its schedule but the last (the violating step, whose state no search keeps) is an edge of
+ * the union from the initial state; a livelock's whole schedule is, and its cycle returns to the
+ * state the schedule reaches. A schedule is copied into the merged result as the counterexample,
+ * so one that the graph does not hold is a file edited after explore wrote it.
+ */
+function offPath(graph: RebuiltGraph, v: JsonViolation): string | undefined {
+  const { start, thread, to } = graph.rows();
+  const follow = (from: number, steps: readonly number[], what: string): number | string => {
+    let node = from;
+    for (let i = 0; i < steps.length; i++) {
+      let next = -1;
+      for (let e = start[node]!; e < start[node + 1]! && next < 0; e++) if (thread[e] === steps[i]) next = to[e]!;
+      if (next < 0) return `step ${i + 1} of its ${what} (thread ${steps[i]}) is not a step of the state it reaches`;
+      node = next;
+    }
+    return node;
+  };
+  if (graph.size === 0) return 'the shards hold no state';
+  const livelock = v.rule === 'livelock';
+  const walked = livelock ? v.schedule : v.schedule.slice(0, -1);
+  // (checkPart has checked that every step names a thread of the run)
+  if (!livelock && v.schedule.length === 0) return 'it is empty';
+  const node = follow(0, walked, 'schedule');
+  if (typeof node === 'string') return node;
+  if (livelock) {
+    const back = follow(node, v.cycle ?? [], 'cycle');
+    if (typeof back === 'string') return back;
+    if (back !== node) return 'its cycle does not return to the state its schedule reaches';
+  }
+  return undefined;
 }
 
 /** The union of the shards' graphs, numbered breadth-first from the initial state as the unsharded search numbers it. */

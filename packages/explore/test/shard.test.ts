@@ -141,6 +141,24 @@ describe('sharded exhaustive search, merged', () => {
     await expect(mergeShards([quiet[0], { ...quiet[1]!, incomplete: [] }])).rejects.toThrow(/does not match what it holds/);
   });
 
+  it("refuses a shard whose violation's schedule its records do not hold: an edited counterexample is never printed as the run's", async () => {
+    const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-2.6.15')!;
+    type Part = { violations: Array<{ rule: string; schedule: number[] }> };
+    const parts = (await shards(c, 2)) as Part[];
+    const merged = (await mergeShards(parts)) as unknown as Part;
+    const v = parts[0]!.violations[0]!;
+    expect(v.schedule.length).toBeGreaterThan(3);
+    const edit = (schedule: number[]): Part => ({ ...parts[0]!, violations: [{ ...v, schedule }, ...parts[0]!.violations.slice(1)] });
+    // thread 0 alone, past the end of its program: a path no state of the graph has
+    const alone = new Array<number>(60).fill(0);
+    await expect(mergeShards([edit(alone), parts[1]], ['1.json', '2.json'])).rejects.toThrow(
+      new RegExp(`the shard's ${v.rule} violation has a schedule its records do not hold: step \\d+ of its schedule \\(thread 0\\) is not a step`),
+    );
+    await expect(mergeShards([edit([]), parts[1]])).rejects.toThrow(/schedule its records do not hold: it is empty/);
+    // the shards as explore wrote them merge as before
+    expect(merged.violations.map((x) => x.schedule)).toEqual(JSON.parse(await whole(c)).violations.map((x: { schedule: number[] }) => x.schedule));
+  });
+
   it('refuses shards whose records leave states of the union unexpanded (a shard file cut short): never a clean merge of part of the search', async () => {
     const c = cases.find((x) => x.name === 'odirect-vs-fault.yaml linux-6.1')!;
     const parts = (await shards(c, 3)) as Array<{ part: { records: string } }>;
