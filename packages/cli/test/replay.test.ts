@@ -371,11 +371,13 @@ describe('kreplay replay: a trace whose events are not the count its meta.json s
   // `kreplay capture` writes trace.events, how many event lines it saved in trace.file: a trace
   // that reads otherwise was cut or edited after the capture (here without the header that would
   // say so too), and may miss the events a finding rests on or that would have raised one
-  const copyWith = (fixture: string, trace: Record<string, unknown>, edit: (lines: string[]) => string[] = (l) => l): string => {
+  const copyWith = (
+    fixture: string,
+    trace: Record<string, unknown>,
+    edit: (lines: string[]) => string[] = (l) => l.filter((x) => !x.includes('entries-in-buffer')),
+  ): string => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-saved-'));
-    const lines = readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), 'utf8')
-      .split('\n')
-      .filter((l) => !l.includes('entries-in-buffer'));
+    const lines = readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), 'utf8').split('\n');
     writeFileSync(path.join(dir, 'trace.txt'), edit(lines).join('\n'));
     const meta = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'meta.json'), 'utf8'));
     writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, trace: { file: 'trace.txt.gz', bytes: 1, gzipBytes: 1, ...trace } }));
@@ -407,6 +409,15 @@ describe('kreplay replay: a trace whose events are not the count its meta.json s
     const out = await json(copyWith('orphan-page-mapped', { events: 12 }));
     expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 0 });
     expect(out.warnings.join('\n')).toContain('the trace holds 13 events and its meta.json says the capture saved 12: 1 event was added');
+    expect(out.findings[0].explanation).toContain('so this may rest on events the kernel did not record');
+  });
+
+  it('counts one gap, and its events once, when the header says the same lines are missing', async () => {
+    const trace = copyWith('orphan-page-mapped', { events: 13 }, (lines) => lines.filter((l) => !l.includes('page_fault_user:')));
+    const out = await json(trace);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 1 });
+    expect(out.warnings.join('\n')).toContain('the header at line 3 counts 13 entries');
+    expect(out.warnings.join('\n')).toContain('the trace holds 12 events and its meta.json says the capture saved 13: 1 event is missing');
   });
 
   it('says nothing when the count agrees, or when meta.json counts another file (a trace.dat)', async () => {

@@ -566,9 +566,11 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         ? `${plural(saved - events, 'event')} ${saved - events === 1 ? 'is' : 'are'} missing`
         : `${plural(events - saved, 'event')} ${events - saved === 1 ? 'was' : 'were'} added`
     }, so the trace was cut or edited after the capture`;
-    if (!entriesMissing) gaps++; // a header's count that the lines fall short of is this same hole
-    lost = Math.max(lost, saved - events);
-    allUncertain(engine.findings, `${reason} (${metaSource}), so events that would explain this may be missing.`);
+    // a header's count that the lines fall short of is this same hole: one gap, its events counted once
+    if (!entriesMissing) gaps++;
+    lost += Math.max(0, saved - events - (entriesMissing?.lost ?? 0));
+    const doubt = saved > events ? 'events that would explain this may be missing' : 'this may rest on events the kernel did not record';
+    allUncertain(engine.findings, `${reason} (${metaSource}), so ${doubt}.`);
     warnings.push(
       `${reason} (${metaSource}): every finding is uncertain and finding nothing is not a clean run (if you cut the trace on purpose, remove meta.json's trace record to say so)`,
     );
