@@ -9,11 +9,12 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from '
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
+import { InputError, isInputError, loadDocument, readErrorWhy, stringifyJson } from '@kreplay/core';
 import { EnvironmentError } from '@kreplay/core';
 import { DEFAULT_DEBIAN_SERIES, debianImageForRelease, releaseOfImagePackage, type DebianSeries, type DebianSpec } from '@kreplay/core';
 import { requireTool, run, which } from './tools.js';
 import { execa } from 'execa';
+import { z } from 'zod';
 
 export interface KernelImage {
   /** bzImage (or a PVH-bootable vmlinux) handed to QEMU's -kernel. */
@@ -38,15 +39,52 @@ export function defaultCacheDir(): string {
   return process.env.KREPLAY_CACHE ? resolve(process.env.KREPLAY_CACHE) : join(homedir(), '.cache', 'kreplay');
 }
 
-/** The newest kernel of `series` (and `pkg`, when pinned) a previous run unpacked into the cache. */
+const cacheEntry = z.object({ pkg: z.string(), version: z.string(), release: z.string() });
+
+/**
+ * The kernel a cache folder `<cache>/kernels/<pkg>_<version>` holds, from its complete.json.
+ * A fetch writes that file in a temporary folder and renames the folder into place (below),
+ * so an interrupted fetch leaves no complete.json: one that is not JSON, not an object with
+ * the kernel's package, version and release, or names another kernel than its folder was
+ * edited or damaged after the fact, and nothing in that folder can be trusted to be the
+ * kernel it names. That is an EnvironmentError naming the folder, not a crash (exit 70,
+ * before session 38) and not a silent skip (which would boot another cached kernel; a
+ * capture's progress lines are not printed off a terminal, so CI would never say why).
+ */
+async function readCacheEntry(dir: string): Promise<z.output<typeof cacheEntry>> {
+  const file = join(dir, 'complete.json');
+  const damaged = (why: string) =>
+    new EnvironmentError(
+      `the kernel cache entry ${dir} is damaged: ${why}`,
+      `delete ${dir} and run again with apt able to reach Debian (kreplay fetches the kernel again); kreplay writes complete.json whole, so this one was edited or the disk failed`,
+    );
+  let entry: z.output<typeof cacheEntry>;
+  try {
+    entry = (await loadDocument(file, cacheEntry, { what: 'complete.json', hint: '' })).value;
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    throw damaged(`complete.json${e.line ? `:${e.line}` : ''}: ${e.message}`);
+  }
+  if (basename(dir) !== `${entry.pkg}_${entry.version}` || entry.release !== releaseOfImagePackage(entry.pkg)) {
+    throw damaged(`complete.json names ${entry.pkg} ${entry.version} (release ${entry.release}), not the kernel of its folder`);
+  }
+  return entry;
+}
+
+/**
+ * The newest kernel of `series` (and `pkg`, when pinned) a previous run unpacked into the
+ * cache. Folders of other packages (their names say which) are not read.
+ */
 async function newestCachedKernel(cacheDir: string, series: DebianSeries, pkg?: string): Promise<{ pkg: string; version: string } | undefined> {
   const dir = join(cacheDir, 'kernels');
   const found: Array<{ pkg: string; version: string; mtime: number }> = [];
   for (const d of existsSync(dir) ? await readdir(dir) : []) {
+    // `<pkg>_<version>`: neither a Debian package name nor a version holds "_"
+    const named = d.split('_')[0]!;
+    if (pkg ? named !== pkg : !named.startsWith('linux-image-') || !series.release.test(releaseOfImagePackage(named))) continue;
     const done = join(dir, d, 'complete.json');
     if (!existsSync(done)) continue;
-    const j = JSON.parse(await readFile(done, 'utf8')) as { pkg: string; version: string };
-    if (pkg ? j.pkg !== pkg : !series.release.test(releaseOfImagePackage(j.pkg))) continue;
+    const j = await readCacheEntry(join(dir, d));
     found.push({ pkg: j.pkg, version: j.version, mtime: (await stat(done)).mtimeMs });
   }
   return found.sort((a, b) => b.mtime - a.mtime)[0];
@@ -125,7 +163,8 @@ export async function fetchDebianKernel(
   const dir = join(cacheDir, 'kernels', `${pkg}_${version}`);
   const root = join(dir, 'root');
   const done = join(dir, 'complete.json');
-  if (!existsSync(done)) {
+  if (existsSync(done)) await readCacheEntry(dir);
+  else {
     onProgress?.(`fetching ${pkg} ${version} with apt-get download into ${dir}`);
     await mkdir(join(cacheDir, 'kernels'), { recursive: true });
     const tmp = await mkdtemp(join(cacheDir, 'kernels', '.fetch-'));

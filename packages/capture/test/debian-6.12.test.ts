@@ -69,6 +69,44 @@ describe('Debian kernel specs', () => {
       process.env.PATH = saved;
     }
   });
+  // kreplay writes complete.json in a temporary folder and renames the folder into place: a
+  // damaged one was edited or the disk failed, and is never read as some other kernel or a crash
+  it.each([
+    ['cut short', '{"pkg":"linux-image-6.1.0-56-amd64","vers', /complete\.json:1: not valid JSON/],
+    ['a list', '[]', /complete\.json:1: invalid complete\.json: \(top level\): Invalid input: expected object, received array/],
+    ['another object', '{"x":1}', /complete\.json:1: invalid complete\.json: pkg: missing \(expected string\)/],
+    ['nested 300 deep', `${'['.repeat(300)}${']'.repeat(300)}`, /nests arrays and objects more than 256 levels deep/],
+    [
+      "another kernel's",
+      '{"pkg":"linux-image-6.1.0-57-amd64","version":"6.1.192-2","release":"6.1.0-57-amd64"}',
+      /complete\.json names linux-image-6\.1\.0-57-amd64 6\.1\.192-2 \(release 6\.1\.0-57-amd64\), not the kernel of its folder/,
+    ],
+  ])('without apt, a cache entry whose complete.json is %s is an environment error naming the folder', async (_what, text, why) => {
+    const cache = path.join(tmp, `damaged-${_what.replaceAll(' ', '-')}`);
+    const dir = path.join(cache, 'kernels', 'linux-image-6.1.0-56-amd64_6.1.192-2');
+    mkdirSync(path.join(dir, 'root', 'boot'), { recursive: true });
+    writeFileSync(path.join(dir, 'root', 'boot', 'vmlinuz-6.1.0-56-amd64'), 'x');
+    writeFileSync(path.join(dir, 'complete.json'), text);
+    // an entry of the other series is not read (its folder's name says which kernel it is)
+    const other = path.join(cache, 'kernels', 'linux-image-6.12.117+deb12-amd64_6.12.117-1~deb12u1');
+    mkdirSync(path.join(other, 'root', 'boot'), { recursive: true });
+    writeFileSync(path.join(other, 'root', 'boot', 'vmlinuz-6.12.117+deb12-amd64'), 'x');
+    writeFileSync(
+      path.join(other, 'complete.json'),
+      '{"pkg":"linux-image-6.12.117+deb12-amd64","version":"6.12.117-1~deb12u1","release":"6.12.117+deb12-amd64"}',
+    );
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(tmp, 'no-such-bin');
+    try {
+      const err = await fetchDebianKernel(cache).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'EnvironmentError', message: expect.stringContaining(`the kernel cache entry ${dir} is damaged: `) });
+      expect((err as Error).message).toMatch(why);
+      expect((err as { hint: string }).hint).toMatch(new RegExp(`^delete ${dir.replace(/[.+~]/g, '\\$&')} and run again`));
+      expect((await fetchDebianKernel(cache, undefined, parseDebianSpec('debian-6.12'))).release).toBe('6.12.117+deb12-amd64');
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
 });
 
 describe('6.12 images and modules', () => {

@@ -35,6 +35,17 @@ describe('kreplay kernel build: Debian source specs', () => {
     expect(r.stderr).toContain('unknown Debian kernel series "5.10" in "debian-5.10"');
     expect(r.stderr).toContain('debian-6.1 and debian-6.12');
   });
+
+  it('a config fragment that asks for no option is exit 2 naming it, before anything is fetched', async () => {
+    await fs.writeFile(path.join(work, 'comments.config'), '# the options\n\n');
+    const r = await runCli(['kernel', 'build', '--source', 'debian', '--config-fragment', 'ok.config', '--config-fragment', 'comments.config'], {
+      env,
+      cwd: work,
+    });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('error: comments.config: the config fragment asks for no kernel option: it holds only comments and blank lines');
+    expect(r.stderr).toContain('hint: a fragment holds CONFIG_NAME=value');
+  });
 });
 
 // The build itself needs the tools a kernel build needs (kreplay checks for them first):

@@ -31,6 +31,18 @@ describe('kreplay litmus', () => {
     expect(r.stderr).toBe('1 of 1 tests checked\n');
   });
 
+  it('reads a test without exists/forall as herd7 does: forall (true), Always, exit 0 (and --judge: no Result: line)', async () => {
+    const test = 'packages/lkmm/test/fixtures/no-condition/locations-regs.litmus';
+    const r = await runCli(['litmus', test]);
+    expect(r.exitCode).toBe(0);
+    const herd = readFileSync(path.join(repoRoot, 'packages/lkmm/test/fixtures/herd7/linux-6.12/no-condition/locations-regs.litmus.out'), 'utf8');
+    expect(r.stdout.split('\n').slice(1).join('\n').trim() + '\n').toBe(herdBlock(herd));
+    expect(r.stdout).toContain('Condition forall (true)');
+    const judged = await runCli(['litmus', '--judge', test]);
+    expect(judged.exitCode).toBe(0);
+    expect(judged.stdout).toContain('Judge locations-regs none no Result: line');
+  });
+
   it("--model linux-6.1 uses Linux 6.1's model: dep+plain is Sometimes there, Never under 6.12", async () => {
     const old = await runCli(['litmus', '--model', 'linux-6.1', `${kernel}/dep+plain.litmus`]);
     expect(old.stdout).toContain('Model Linux 6.1.192 tools/memory-model (linux-6.1)');

@@ -367,6 +367,65 @@ describe('kreplay replay: a file holding fewer entries than its header counts', 
   });
 });
 
+describe('kreplay replay: a trace whose events are not the count its meta.json says the capture saved', () => {
+  // `kreplay capture` writes trace.events, how many event lines it saved in trace.file: a trace
+  // that reads otherwise was cut or edited after the capture (here without the header that would
+  // say so too), and may miss the events a finding rests on or that would have raised one
+  const copyWith = (
+    fixture: string,
+    trace: Record<string, unknown>,
+    edit: (lines: string[]) => string[] = (l) => l.filter((x) => !x.includes('entries-in-buffer')),
+  ): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-saved-'));
+    const lines = readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'trace.txt'), 'utf8').split('\n');
+    writeFileSync(path.join(dir, 'trace.txt'), edit(lines).join('\n'));
+    const meta = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/replay', fixture, 'meta.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, trace: { file: 'trace.txt.gz', bytes: 1, gzipBytes: 1, ...trace } }));
+    return path.join(dir, 'trace.txt');
+  };
+  const json = async (trace: string) => JSON.parse((await runCli(['replay', trace, '--format', 'json'])).stdout);
+
+  it('makes every finding uncertain when events are missing (they were certain, with 0 gaps)', async () => {
+    const trace = copyWith('orphan-page-mapped', { events: 14 });
+    const r = await runCli(['replay', trace, '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 1 });
+    expect(out.findings[0].explanation).toContain(
+      'the trace holds 13 events and its meta.json says the capture saved 14: 1 event is missing, so the trace was cut or edited after the capture',
+    );
+    expect(out.warnings.join('\n')).toContain('finding nothing is not a clean run');
+  });
+
+  it('does not call a cut trace without findings clean', async () => {
+    const trace = copyWith('clean-odirect', { events: 40 });
+    const out = await json(trace);
+    expect(out.findings).toHaveLength(0);
+    expect(out.verdict).toMatchObject({ gaps: 1, lostEvents: 15 });
+    expect((await runCli(['replay', trace])).stdout).toContain('this is not a clean run');
+  });
+
+  it('makes findings uncertain when events were added, and counts no lost events', async () => {
+    const out = await json(copyWith('orphan-page-mapped', { events: 12 }));
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 0 });
+    expect(out.warnings.join('\n')).toContain('the trace holds 13 events and its meta.json says the capture saved 12: 1 event was added');
+    expect(out.findings[0].explanation).toContain('so this may rest on events the kernel did not record');
+  });
+
+  it('counts one gap, and its events once, when the header says the same lines are missing', async () => {
+    const trace = copyWith('orphan-page-mapped', { events: 13 }, (lines) => lines.filter((l) => !l.includes('page_fault_user:')));
+    const out = await json(trace);
+    expect(out.verdict).toMatchObject({ certain: 0, uncertain: 1, gaps: 1, lostEvents: 1 });
+    expect(out.warnings.join('\n')).toContain('the header at line 3 counts 13 entries');
+    expect(out.warnings.join('\n')).toContain('the trace holds 12 events and its meta.json says the capture saved 13: 1 event is missing');
+  });
+
+  it('says nothing when the count agrees, or when meta.json counts another file (a trace.dat)', async () => {
+    expect((await json(copyWith('orphan-page-mapped', { events: 13 }))).verdict).toMatchObject({ certain: 1, gaps: 0 });
+    expect((await json(copyWith('orphan-page-mapped', { file: 'trace.dat', events: 14 }))).verdict).toMatchObject({ certain: 1, gaps: 0 });
+  });
+});
+
 describe('kreplay replay: events a trace lost elsewhere or earlier than its mark', () => {
   // fixtures/replay/mapped-page-removed: mmapper-210 maps pfn 0x1234 on CPU 0 (line 18), fadvise-211
   // removes it from the page cache on CPU 1 (line 20), mmapper-210 unmaps it on CPU 0 (line 22)

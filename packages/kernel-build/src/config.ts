@@ -26,7 +26,7 @@ const ASSIGN = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/;
 const NOT_SET = /^# CONFIG_([A-Za-z0-9_]+) is not set$/;
 const VALUE = /^(y|m|n|-?\d+|0x[0-9a-fA-F]+|"(?:[^"\\]|\\.)*")$/;
 
-/** Parse a fragment; a line that is neither an assignment, "is not set" nor a comment is an error. */
+/** Parse a fragment; a line that is neither an assignment, "is not set" nor a comment is an error, and so is a fragment without one request. */
 export function parseConfigFragment(text: string, file: string): ConfigFragment {
   const requests: ConfigRequest[] = [];
   const seen = new Map<string, ConfigRequest>();
@@ -73,6 +73,15 @@ export function parseConfigFragment(text: string, file: string): ConfigFragment 
     seen.set(symbol, req);
     if (!before) requests.push(req);
   });
+  // A fragment is passed to change the config; one that asks for nothing changes nothing (and
+  // still gives the build another identity: a cold build of the base config) — most likely the
+  // wrong file. Until session 38 it built "0 options requested, all present", exit 0.
+  if (requests.length === 0) {
+    throw new InputError(`the config fragment asks for no kernel option: ${text.trim() === '' ? 'it is empty' : 'it holds only comments and blank lines'}`, {
+      file,
+      hint: 'a fragment holds CONFIG_NAME=value or "# CONFIG_NAME is not set" lines: pass the file with the options you mean to set (kernel-configs/kreplay.config for a capture kernel), or leave this --config-fragment out',
+    });
+  }
   return { file, requests };
 }
 

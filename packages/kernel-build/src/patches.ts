@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readErrorWhy, stringifyJson } from '@kreplay/core';
-import { InputError } from './errors.js';
+import { EnvironmentError, InputError } from './errors.js';
 import { sha256, type HashedInput } from './identity.js';
 import { run, type RunOptions } from './run.js';
 
@@ -97,12 +97,39 @@ export interface AppliedPatch extends HashedInput {
 
 const STATE_DIR = '.kreplay-patches';
 
+/**
+ * The patches an earlier build applied to `tree`, in order; none when the tree has no record.
+ * The record is written whole (a temporary file renamed into place), so one that does not
+ * read as that list was edited or damaged: the tree then carries patches nobody can name, and
+ * a build on it would not be the build asked for. Until session 38 such a record read as "no
+ * patches" (a base build could carry an earlier build's patch) or crashed (exit 70).
+ */
 export async function readApplied(tree: string): Promise<AppliedPatch[]> {
+  const file = path.join(tree, STATE_DIR, 'applied.json');
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(path.join(tree, STATE_DIR, 'applied.json'), 'utf8')) as AppliedPatch[];
-  } catch {
-    return [];
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new EnvironmentError(`cannot read the cached build tree's patch record ${file}: ${readErrorWhy(e)}`, `delete ${tree} and build again (a cold build)`);
   }
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = undefined;
+  }
+  const isRecord = (a: unknown): a is AppliedPatch => {
+    const r = a as Partial<AppliedPatch> | null;
+    return typeof r === 'object' && r !== null && typeof r.name === 'string' && typeof r.stored === 'string' && /^[0-9a-f]{64}$/.test(String(r.sha256));
+  };
+  if (!Array.isArray(list) || !list.every(isRecord)) {
+    throw new EnvironmentError(
+      `the cached build tree's patch record ${file} is damaged (not a list of applied patches), so which patches the tree carries is unknown`,
+      `delete ${tree} and build again (a cold build); kreplay writes that record whole, so it was edited or the disk failed`,
+    );
+  }
+  return list;
 }
 
 async function writeApplied(tree: string, applied: AppliedPatch[]): Promise<void> {

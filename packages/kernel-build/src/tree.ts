@@ -18,12 +18,26 @@ export interface TreeState {
 
 const STATE_FILE = '.kreplay-tree.json';
 
+/**
+ * The state of a build tree, or undefined when it has none — or one that does not read as a
+ * state (edited or damaged: it is written before the tree is renamed into place), which makes
+ * `ensureTree` copy the tree afresh instead of building on a tree of unknown content. Until
+ * session 38 any JSON value there (`[]`, `{}`) passed for a complete tree.
+ */
 export async function readTreeState(tree: string): Promise<TreeState | undefined> {
+  let state: Partial<TreeState> | null;
   try {
-    return JSON.parse(await fs.readFile(path.join(tree, STATE_FILE), 'utf8')) as TreeState;
+    state = JSON.parse(await fs.readFile(path.join(tree, STATE_FILE), 'utf8')) as Partial<TreeState> | null;
   } catch {
     return undefined;
   }
+  const units = state?.coldUnits;
+  const ok =
+    typeof state === 'object' &&
+    state !== null &&
+    state.treeKey === path.basename(tree) &&
+    (units === undefined || (Number.isSafeInteger(units) && units >= 0));
+  return ok ? (state as TreeState) : undefined;
 }
 
 export async function writeTreeState(tree: string, state: TreeState): Promise<void> {

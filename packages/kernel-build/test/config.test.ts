@@ -32,6 +32,21 @@ describe('config fragments', () => {
     expect(() => parseConfigFragment('CONFIG_A=yes\n', 'k.config')).toThrow(/value Kconfig cannot take/);
   });
 
+  it.each([
+    ['empty (0 bytes)', '', 'it is empty'],
+    ['blank lines', '\n  \n\n', 'it is empty'],
+    ['comments only', '# kreplay options go here\n\n# CONFIG_A=y is a comment, not an "is not set" line\n', 'it holds only comments and blank lines'],
+  ])('refuses a fragment that asks for no option (%s), naming the file', (_what, text, why) => {
+    expect(() => parseConfigFragment(text, 'k.config')).toThrow(
+      expect.objectContaining({
+        name: 'InputError',
+        file: 'k.config',
+        message: `the config fragment asks for no kernel option: ${why}`,
+        hint: expect.stringContaining('or leave this --config-fragment out'),
+      }),
+    );
+  });
+
   it('rejects one symbol set twice to different values in one fragment', () => {
     expect(() => parseConfigFragment('CONFIG_A=y\nCONFIG_A=m\n', 'k.config')).toThrow(
       expect.objectContaining({ line: 2, message: expect.stringMatching(/set twice.*line 1/) }),

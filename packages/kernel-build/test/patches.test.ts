@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readApplied, readPatch, reconcilePatches } from '../src/index.js';
+import { ensureTree, readTreeState } from '../src/tree.js';
 import { FAKE_PATCH, makeFakeTree } from './fake-tree.js';
 import { describeWithTools, TOOLS } from '../../../test-support/tools.js';
 
@@ -87,6 +88,43 @@ rename to mm/renamed.c
     ).rejects.toMatchObject({
       line: 4,
     });
+  });
+});
+
+describe("a build tree's records, damaged", () => {
+  // the records are written whole (a temporary name renamed into place): one that does not read
+  // as what kreplay wrote was edited or damaged, and a build on that tree is not the build asked for
+  it.each([
+    ['cut short', '[{"name":"drop.patch","sha2'],
+    ['an object', '{"x":1}'],
+    ['a list of something else', '[1]'],
+    ['nested 300 deep', `${'['.repeat(300)}${']'.repeat(300)}`],
+  ])('a patch record that is %s is an environment error naming the tree, never "no patches"', async (_what, text) => {
+    await fs.mkdir(path.join(tree, '.kreplay-patches'), { recursive: true });
+    await fs.writeFile(path.join(tree, '.kreplay-patches', 'applied.json'), text);
+    const err = (await readApplied(tree).catch((e: unknown) => e)) as Error & { hint?: string };
+    expect(err.name).toBe('EnvironmentError');
+    expect(err.message).toBe(
+      `the cached build tree's patch record ${path.join(tree, '.kreplay-patches', 'applied.json')} is damaged (not a list of applied patches), so which patches the tree carries is unknown`,
+    );
+    expect(err.hint).toMatch(new RegExp(`^delete ${tree.replace(/[.+]/g, '\\$&')} and build again`));
+    await expect(reconcilePatches(tree, [])).rejects.toMatchObject({ name: 'EnvironmentError' });
+  });
+
+  it('a tree whose state is not a state is copied afresh, not built on', async () => {
+    const root = await fs.mkdtemp(path.join(tmp, 'trees-'));
+    const key = 'k1';
+    expect((await ensureTree(root, key, tree)).created).toBe(true);
+    expect((await ensureTree(root, key, tree)).created).toBe(false);
+    for (const state of ['[]', '{}', '{"treeKey":"k2"}', '{"treeKey":"k1","coldUnits":"many"}', '{"treeKey":"k1"']) {
+      await fs.writeFile(path.join(root, key, 'mm', 'filemap.c'), 'edited\n');
+      await fs.writeFile(path.join(root, key, '.kreplay-tree.json'), state);
+      expect(await readTreeState(path.join(root, key))).toBeUndefined();
+      expect((await ensureTree(root, key, tree)).created).toBe(true);
+      expect(await fs.readFile(path.join(root, key, 'mm', 'filemap.c'), 'utf8')).toBe(await fs.readFile(path.join(tree, 'mm', 'filemap.c'), 'utf8'));
+    }
+    await fs.writeFile(path.join(root, key, '.kreplay-tree.json'), '{"treeKey":"k1","coldUnits":12}');
+    expect(await readTreeState(path.join(root, key))).toEqual({ treeKey: 'k1', coldUnits: 12 });
   });
 });
 

@@ -23,3 +23,10 @@ for model in linux-6.1 linux-6.12; do
     (cd "$here/models/$model" && "$HERD7" -conf linux-kernel.cfg "$f") > "$fix/herd7/$model/seqschedlock/$(basename "$f").out"
   done
 done
+# tests without a final condition (test/fixtures/no-condition/README.md), also under the SC model
+for model in linux-6.1 linux-6.12 sc; do
+  mkdir -p "$fix/herd7/$model/no-condition"
+  for f in "$fix"/no-condition/*.litmus; do
+    (cd "$here/models/$model" && "$HERD7" -conf linux-kernel.cfg "$f") > "$fix/herd7/$model/no-condition/$(basename "$f").out"
+  done
+done

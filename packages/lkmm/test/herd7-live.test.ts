@@ -89,10 +89,10 @@ describeWithTools([TOOLS.herd7], 'beside herd7 (optional live comparison)', () =
   );
 
   it.each(MODELS)(
-    "the seqschedlock set and the derived tests give the installed herd7's output under %s",
+    "the seqschedlock set, the derived tests and the tests without a condition give the installed herd7's output under %s",
     (modelName) => {
       const model = loadModel(modelName);
-      const dirs = [path.resolve(FIXTURES, '../../../../fixtures/litmus/seqschedlock'), path.join(FIXTURES, 'derived')];
+      const dirs = [path.resolve(FIXTURES, '../../../../fixtures/litmus/seqschedlock'), path.join(FIXTURES, 'derived'), path.join(FIXTURES, 'no-condition')];
       const files = dirs.flatMap((d) =>
         readdirSync(d)
           .filter((f) => f.endsWith('.litmus'))

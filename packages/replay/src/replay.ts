@@ -12,6 +12,7 @@ import {
   InputError,
   metaClock,
   metaLoss,
+  metaTraceEvents,
   metaRelease,
   readTraceMeta,
   RULES,
@@ -553,6 +554,25 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
     warnings.push(
       `${entriesMissing.reason}: every finding is uncertain and finding nothing is not a clean run (if you removed lines on purpose, delete the header's entries-in-buffer line to say so)`,
+    );
+  }
+  // meta.json counts the events the capture saved in this file: a trace that reads otherwise was cut
+  // or edited since, and is no longer the run the capture saw (known only at the end, like entriesMissing)
+  const saved = metaTraceEvents(opts.meta, source);
+  if (saved !== undefined && saved !== events) {
+    const metaSource = opts.metaSource ?? 'meta.json';
+    const reason = `the trace holds ${plural(events, 'event')} and its meta.json says the capture saved ${saved}: ${
+      saved > events
+        ? `${plural(saved - events, 'event')} ${saved - events === 1 ? 'is' : 'are'} missing`
+        : `${plural(events - saved, 'event')} ${events - saved === 1 ? 'was' : 'were'} added`
+    }, so the trace was cut or edited after the capture`;
+    // a header's count that the lines fall short of is this same hole: one gap, its events counted once
+    if (!entriesMissing) gaps++;
+    lost += Math.max(0, saved - events - (entriesMissing?.lost ?? 0));
+    const doubt = saved > events ? 'events that would explain this may be missing' : 'this may rest on events the kernel did not record';
+    allUncertain(engine.findings, `${reason} (${metaSource}), so ${doubt}.`);
+    warnings.push(
+      `${reason} (${metaSource}): every finding is uncertain and finding nothing is not a clean run (if you cut the trace on purpose, remove meta.json's trace record to say so)`,
     );
   }
   const ms = performance.now() - t0;

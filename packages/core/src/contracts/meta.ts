@@ -75,6 +75,13 @@ export const MetaJsonSchema = z.looseObject({
       findings: z.array(z.looseObject({ kind: z.string() })).optional(),
     })
     .optional(),
+  /** The trace file the capture saved beside it: its name and how many event lines it wrote there. */
+  trace: z
+    .looseObject({
+      file: z.string().optional(),
+      events: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 export type MetaJson = z.infer<typeof MetaJsonSchema>;
 
@@ -142,6 +149,20 @@ export function metaLoss(meta: MetaJson | undefined): { lost: number; probeMisse
   const lost = meta?.buffer?.lost ?? 0;
   const probeMisses = meta?.buffer?.probeMisses ?? 0;
   return lost > 0 || probeMisses > 0 ? { lost, probeMisses } : undefined;
+}
+
+/**
+ * How many events the capture saved in `traceFile`, when meta.json records it for that file:
+ * `trace.file` names it (a capture's `trace.txt.gz`; the same name without `.gz` is that file
+ * decompressed) and `trace.events` counts its event lines (not empty, not a `#` comment:
+ * capture's TraceLineCounter). Undefined for any other file (a `trace.dat`, a `trace-cmd
+ * report` text) or when meta.json does not say.
+ */
+export function metaTraceEvents(meta: MetaJson | undefined, traceFile: string): number | undefined {
+  const saved = meta?.trace;
+  if (saved?.file === undefined || saved.events === undefined) return undefined;
+  const name = path.basename(traceFile);
+  return name === saved.file || `${name}.gz` === saved.file ? saved.events : undefined;
 }
 
 /** The workload a capture ran. */
