@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, repoRoot } from './run-cli.js';
@@ -128,6 +128,23 @@ describe('kreplay litmus', () => {
     const u = await runCli(['litmus', unknown]);
     expect(u.exitCode).toBe(2);
     expect(u.stderr).toContain(`${unknown}:5: unknown primitive smp_memb: the linux-6.12 memory model does not define it`);
+  });
+
+  it('refuses a --model DIR whose model.json is damaged as input naming it (exit 2), never an internal error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-model-'));
+    cpSync(path.join(repoRoot, 'packages/lkmm/models/linux-6.1'), dir, { recursive: true });
+    const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/no-condition/nocond.litmus');
+    for (const [text, said] of [
+      ['{"name":', 'not valid JSON'],
+      ['{}', 'not a model record'],
+      ['{"name":"m","release":"r","origin":"o","files":[]}', 'not a model record'],
+    ] as const) {
+      writeFileSync(path.join(dir, 'model.json'), text);
+      const r = await runCli(['litmus', '--model', dir, test]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(`error: ${path.join(dir, 'model.json')}: ${said}`);
+      expect(r.stderr).not.toContain('internal error');
+    }
   });
 
   it('gives up on a test after --timeout and exits 1', async () => {

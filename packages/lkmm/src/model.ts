@@ -62,8 +62,29 @@ export function listModels(): ModelInfo[] {
 function readInfo(dir: string): ModelInfo {
   const metaPath = path.join(dir, 'model.json');
   if (existsSync(metaPath)) {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { name: string; release: string; origin: string; files: Record<string, string> };
-    return { name: meta.name, release: meta.release, origin: meta.origin, dir, files: Object.keys(meta.files) };
+    // kreplay's record of where a model's files came from; in a `--model DIR` it is the user's file
+    const hint = "a model.json holds {name, release, origin, files}, as kreplay's shipped models do; remove it to use the directory's files without one";
+    let meta: unknown;
+    try {
+      meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    } catch (e) {
+      throw new InputError(`not valid JSON: ${(e as Error).message}`, { file: metaPath, hint });
+    }
+    const m = meta as { name?: unknown; release?: unknown; origin?: unknown; files?: unknown };
+    const text = (v: unknown): v is string => typeof v === 'string';
+    if (
+      typeof meta !== 'object' ||
+      meta === null ||
+      Array.isArray(meta) ||
+      !text(m.name) ||
+      !text(m.release) ||
+      !text(m.origin) ||
+      typeof m.files !== 'object' ||
+      m.files === null ||
+      Array.isArray(m.files)
+    )
+      throw new InputError(`not a model record: it needs the strings name, release and origin and the object files`, { file: metaPath, hint });
+    return { name: m.name, release: m.release, origin: m.origin, dir, files: Object.keys(m.files) };
   }
   return { name: path.basename(dir), release: null, origin: dir, dir, files: [] };
 }
