@@ -18,6 +18,7 @@ import { exploreParallel, SearchWorkers, type MachineSource } from './parallel.j
 import { DEFAULT_MAX_DEPTH, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import { RandomWalks } from './random.js';
+import { breakEvenStates, HandoverRule } from './handover.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 
@@ -36,9 +37,9 @@ export const WORKERS_START_STATES = 300_000;
 
 /**
  * The exhaustive search on up to `workers` cores (parallel.ts): on this thread when the graph
- * turns out small (`handoverStates`, default SINGLE_CORE_STATES), workers ≤ 1 or the machine
- * cannot send states as words (`Machine.exchange`). A larger one is handed over at a level
- * boundary: the worker threads (built from `source`, started once the search passed
+ * turns out small (`handoverStates`, default SINGLE_CORE_STATES), when too few states seem to
+ * remain for the workers to pay (handover.ts), workers ≤ 1 or the machine cannot send states as
+ * words (`Machine.exchange`). A larger one is handed over at a level boundary: the worker threads (built from `source`, started once the search passed
  * `workersFromStates`) and this thread as worker 0 take the visited states they own and the
  * next level's, and go on from there. The result is the same either way, node for node.
  */
@@ -50,15 +51,20 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   const handAt = Math.max(1, opts.handoverStates ?? SINGLE_CORE_STATES);
   const startAt = Math.min(handAt, opts.workersFromStates ?? WORKERS_START_STATES);
   if ((opts.maxStates ?? DEFAULT_MAX_STATES) < handAt) return explore(machine, opts);
+  // past handAt, when the level widths say the workers pay (handover.ts); handoverStates given without a break-even (tests, benches): at the first level boundary past it
+  const rule = new HandoverRule(handAt, opts.handoverBreakEven ?? (opts.handoverStates === undefined ? breakEvenStates(workers) : 0));
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   let pool: SearchWorkers | undefined;
   const strategy = new ExhaustiveSearch({
     ...opts,
-    handover: (_expanded, known) => {
+    handover: (expanded, known) => {
       // the threads load the model while this thread searches on; this thread, whose model is
-      // loaded and compiled by then, is worker 0
-      if (!pool && known >= startAt) pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>, opts.memoSteps ?? true);
-      return known >= handAt;
+      // loaded and compiled by then, is worker 0. They start when the handover is near (never, on
+      // a search that stays on this thread).
+      const due = rule.due(expanded, known);
+      if (!pool && known >= startAt && (due || rule.near(handAt - startAt)))
+        pool = new SearchWorkers(source, workers, maxDepth, machine as Machine<unknown>, opts.memoSteps ?? true);
+      return due;
     },
   });
   const ctx = new RunContext(opts);

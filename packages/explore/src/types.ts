@@ -152,8 +152,12 @@ export interface ExploreOptions {
    * one-thread search reaches before the workers take over (default SINGLE_CORE_STATES), and
    * before it starts their threads (default WORKERS_START_STATES, at most handoverStates), and
    * how many states a worker thread is handed per message (default parallel.ts HANDOVER_BATCH).
+   * Past handoverStates the search is handed over once at least `handoverBreakEven` states are
+   * estimated to remain (handover.ts; default `breakEvenStates(workers)`, or 0 — at the first
+   * level boundary — when handoverStates is given).
    */
   handoverStates?: number;
+  handoverBreakEven?: number;
   workersFromStates?: number;
   handoverBatch?: number;
   /**
