@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { noVerdict } from '../src/explore-verdict.js';
 import { once, repoRoot, runCli } from './run-cli.js';
 
 const sc = (name: string): string => `fixtures/scenarios/${name}.yaml`;
@@ -176,6 +177,16 @@ describe('kreplay explore', () => {
     expect(bounded.exitCode).toBe(0);
     expect(bounded.stdout).toMatch(/^incomplete: .*\(preemption-bound\)/);
     expect(bounded.stderr).not.toContain('no verdict');
+  });
+
+  it('names the cap that stopped the search: the default cap only when the search knew that many states, else the livelock check', () => {
+    // a livelock candidate's check (explore.ts CONFIRM_MAX_STATES) stops at 200,000 states of its own: the note named the 8,000,000 of the search
+    const check = noVerdict(['max-states', 'random'], true, false, 1_234);
+    expect(check).toContain('the check of a possible livelock stopped at its cap of 200,000 states');
+    expect(check).not.toContain('8,000,000');
+    expect(noVerdict(['max-states'], true, false, 8_000_001)).toContain("kreplay's default cap of 8,000,000 states");
+    // --max-states given: the user knows the cap
+    expect(noVerdict(['max-states'], false, false, 51)).not.toMatch(/cap of/);
   });
 
   it('prints the search so far on SIGTERM and exits 143, not 0 (linux-6.1 multipage: a search of seconds, clean)', async () => {

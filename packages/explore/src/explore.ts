@@ -22,7 +22,8 @@ import { breakEvenStates, HandoverRule } from './handover.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 
-const CONFIRM_MAX_STATES = 200_000;
+/** States the check of one possible livelock (a thread that may never finish) searches at most, unless `maxStates` is given. */
+export const CONFIRM_MAX_STATES = 200_000;
 
 /**
  * States the exhaustive search reaches on this thread before the workers take it over (at the

@@ -1,5 +1,5 @@
 export * from './types.js';
-export { explore, exploreOnCores, searchStrategy, SINGLE_CORE_STATES } from './explore.js';
+export { CONFIRM_MAX_STATES, explore, exploreOnCores, searchStrategy, SINGLE_CORE_STATES } from './explore.js';
 export { breakEvenStates, HandoverRule } from './handover.js';
 export { defaultWorkers, exploreParallel, type MachineSource } from './parallel.js';
 export type { GraphCoverage, SearchStrategy } from './strategy.js';

@@ -276,7 +276,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     const cut = result.verdict === 'incomplete' ? cutShort(result.incomplete) : [];
     if (cut.length > 0) {
       // a cap or a timeout stopped a search asked for every interleaving: exit 0 would read as a pass
-      this.note(noVerdict(cut, flags['max-states'] === undefined));
+      this.note(noVerdict(cut, flags['max-states'] === undefined, false, result.stats.distinctStates));
       this.exit(EXIT.input);
     }
   }
