@@ -18,7 +18,7 @@ import { exploreParallel, SearchWorkers, type MachineSource } from './parallel.j
 import { DEFAULT_MAX_DEPTH, type StateGraph } from './graph.js';
 import { findLivelocks } from './liveness.js';
 import { RandomWalks } from './random.js';
-import { breakEvenStates, HandoverRule } from './handover.js';
+import { FREE_HANDOVER, handoverCost, HandoverRule } from './handover.js';
 import type { SearchStrategy } from './strategy.js';
 import type { ExploreOptions, ExploreResult, Incompleteness } from './types.js';
 
@@ -52,8 +52,8 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   const handAt = Math.max(1, opts.handoverStates ?? SINGLE_CORE_STATES);
   const startAt = Math.min(handAt, opts.workersFromStates ?? WORKERS_START_STATES);
   if ((opts.maxStates ?? DEFAULT_MAX_STATES) < handAt) return explore(machine, opts);
-  // past handAt, when the level widths say the workers pay (handover.ts); handoverStates given without a break-even (tests, benches): at the first level boundary past it
-  const rule = new HandoverRule(handAt, opts.handoverBreakEven ?? (opts.handoverStates === undefined ? breakEvenStates(workers) : 0));
+  // past handAt, when the level widths say the workers pay (handover.ts); handoverStates given without a cost (tests, benches): at the first level boundary past it
+  const rule = new HandoverRule(handAt, opts.handoverCost ?? (opts.handoverStates === undefined ? handoverCost(workers) : FREE_HANDOVER));
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   let pool: SearchWorkers | undefined;
   const strategy = new ExhaustiveSearch({

@@ -1,6 +1,6 @@
 export * from './types.js';
 export { CONFIRM_MAX_STATES, explore, exploreOnCores, searchStrategy, SINGLE_CORE_STATES } from './explore.js';
-export { breakEvenStates, HandoverRule } from './handover.js';
+export { FREE_HANDOVER, handoverCost, HandoverRule, type HandoverCost } from './handover.js';
 export { defaultWorkers, exploreParallel, type MachineSource } from './parallel.js';
 export type { GraphCoverage, SearchStrategy } from './strategy.js';
 export { DporSearch } from './dpor.js';

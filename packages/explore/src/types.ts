@@ -3,6 +3,7 @@
  * JSON, `--json`) is a function of an ExploreResult plus the Machine it came from.
  */
 import type { ModelViolation, RuleId, Shard } from '@kreplay/core';
+import type { HandoverCost } from './handover.js';
 import type { ShardPart } from './shard.js';
 import type { SearchStrategy } from './strategy.js';
 
@@ -152,12 +153,12 @@ export interface ExploreOptions {
    * one-thread search reaches before the workers take over (default SINGLE_CORE_STATES), and
    * before it starts their threads (default WORKERS_START_STATES, at most handoverStates), and
    * how many states a worker thread is handed per message (default parallel.ts HANDOVER_BATCH).
-   * Past handoverStates the search is handed over once at least `handoverBreakEven` states are
-   * estimated to remain (handover.ts; default `breakEvenStates(workers)`, or 0 — at the first
-   * level boundary — when handoverStates is given).
+   * Past handoverStates the search is handed over once the states estimated to remain pay for
+   * the handover's `handoverCost` (handover.ts; default `handoverCost(workers)`, or nothing —
+   * at the first level boundary — when handoverStates is given).
    */
   handoverStates?: number;
-  handoverBreakEven?: number;
+  handoverCost?: HandoverCost;
   workersFromStates?: number;
   handoverBatch?: number;
   /**

@@ -121,7 +121,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
     'workers': Flags.integer({
       min: 1,
       description:
-        'threads the exhaustive search runs on (default: the CPUs); the result is the same for any number. A search stays on one thread below 400,000 states, and past that until its level widths say enough states remain for the workers to finish sooner (about 2.2 M on two; docs/explore.md); --workers 1 keeps it on one',
+        'threads the exhaustive search runs on (default: the CPUs); the result is the same for any number. A search stays on one thread below 400,000 states, and past that unless its level widths say enough states remain for the workers to finish sooner (on two cores they never do; docs/explore.md); --workers 1 keeps it on one',
     }),
     'timing': Flags.boolean({
       default: true,
