@@ -40,9 +40,10 @@ export const WORKERS_START_STATES = 300_000;
  * The exhaustive search on up to `workers` cores (parallel.ts): on this thread when the graph
  * turns out small (`handoverStates`, default SINGLE_CORE_STATES), when too few states seem to
  * remain for the workers to pay (handover.ts), workers ≤ 1 or the machine cannot send states as
- * words (`Machine.exchange`). A larger one is handed over at a level boundary: the worker threads (built from `source`, started once the search passed
- * `workersFromStates`) and this thread as worker 0 take the visited states they own and the
- * next level's, and go on from there. The result is the same either way, node for node.
+ * words (`Machine.exchange`). A larger one is handed over at a level boundary: the worker
+ * threads (built from `source`, started once the search passed `workersFromStates` and the
+ * handover is near) and this thread as worker 0 take the visited states they own and the next
+ * level's, and go on from there. The result is the same either way, node for node.
  */
 export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSource, workers: number, opts: ExploreOptions = {}): Promise<ExploreResult> {
   const asked = opts.strategy ?? (opts.preemptionBound !== undefined ? 'dpor' : 'exhaustive');
@@ -52,7 +53,8 @@ export async function exploreOnCores<S>(machine: Machine<S>, source: MachineSour
   const handAt = Math.max(1, opts.handoverStates ?? SINGLE_CORE_STATES);
   const startAt = Math.min(handAt, opts.workersFromStates ?? WORKERS_START_STATES);
   if ((opts.maxStates ?? DEFAULT_MAX_STATES) < handAt) return explore(machine, opts);
-  // past handAt, when the level widths say the workers pay (handover.ts); handoverStates given without a cost (tests, benches): at the first level boundary past it
+  // past handAt, when the level widths say the workers pay (handover.ts); handoverStates given
+  // without a cost (tests, benches): at the first level boundary past it
   const rule = new HandoverRule(handAt, opts.handoverCost ?? (opts.handoverStates === undefined ? handoverCost(workers) : FREE_HANDOVER));
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   let pool: SearchWorkers | undefined;
