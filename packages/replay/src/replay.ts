@@ -406,7 +406,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         }
         const ts = r.ts ?? inTs;
         const cpu = r.cpu ?? -1;
-        const from = cpu >= 0 ? cpuTs[cpu] : events > 0 ? inTs : undefined;
+        // a gap on no CPU lost events printed among the previous line's, except lost events that
+        // name no CPU (perf's PERF_RECORD_LOST without its [cpu]): its buffer's previous record may
+        // be any earlier one, so the losses may be anywhere before
+        const from = cpu >= 0 ? cpuTs[cpu] : events > 0 && r.kind !== 'lost-events' ? inTs : undefined;
         sorter.push(from === undefined ? { kind: 'gap', ts, cpu, gap: r } : { kind: 'gap', ts, cpu, gap: r, from }, ts, cpu);
         continue;
       }

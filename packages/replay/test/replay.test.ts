@@ -468,6 +468,29 @@ describe('certainty', () => {
     expect(r.verdict.status).toBe('clean');
   });
 
+  it("perf's lost events printed after a finding may have run before it: uncertain, when they came after their CPU's previous event", async () => {
+    // the kernel writes PERF_RECORD_LOST when the buffer has room again: CPU 0 lost 17 events after
+    // its rmap at 1.000002 and before 1.000005, so the mapper's unmap may be among them, before the
+    // removal at 1.000003. Read as a gap after the previous line (1.000003), the finding stayed certain
+    const lost = perfLine('perf', 999, 0, '1.000005', 'PERF_RECORD_LOST lost 17');
+    const go = (lines: string[]) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, traceClock: 'mono', perfLostEventsShown: true });
+    const r = await go([...perfRace, lost]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/perf lost 17 events on CPU 0 \(PERF_RECORD_LOST\) \(t\.txt:4\)/);
+    expect(r.verdict).toMatchObject({ gaps: 1, lostEvents: 17 });
+    // a line that prints no CPU names no buffer: the losses may be anywhere before it
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const far = await go([
+      noCpu('reader', 10, '1.000001', `filemap:${add(0x10)}`),
+      noCpu('mapper', 11, '1.000002', `probe:${rmapAdd(0x10)}`),
+      noCpu('dropper', 12, '1.000003', `filemap:${del(0x10)}`),
+      noCpu('x', 13, '1.000004', `filemap:${add(0x20, 0, '2b')}`),
+      noCpu('perf', 999, '1.000005', 'PERF_RECORD_LOST lost 2'),
+    ]);
+    expect(far.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+  });
+
   it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');
