@@ -41,6 +41,15 @@ export const GAP_TEXT_MAX = 200;
 
 const LOST = /^CPU:(\d+) \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]\s*$/;
 const DROPPED = /^\[(\d+) EVENTS DROPPED\]\s*$/;
+/**
+ * `perf script --show-lost-events`: the record the kernel writes into a perf ring buffer when
+ * it has room again after dropping records (kernel/events/ring_buffer.c perf_output_begin,
+ * 6.1: `if (unlikely(have_lost))` writes a PERF_RECORD_LOST with the count and the sample id of
+ * the moment it is written), printed after that id's `comm pid [cpu] time:` as ` lost N`
+ * (tools/perf/util/event.c perf_event__fprintf_lost); `PERF_RECORD_LOST_SAMPLES` is the count of
+ * samples the kernel discarded.
+ */
+const PERF_LOST = /(?:^|\s)PERF_RECORD_LOST(?:_SAMPLES)?(?: lost (\d+))?\s*$/;
 const BUFFER_STARTED = /^#{5} CPU (\d+) buffer started #{4}\s*$/;
 /** A perf callchain frame: an address, then the symbol (`  ffffffff810a1b2c native_safe_halt ([kernel.kallsyms])`). */
 const CALLCHAIN_FRAME = /^\s+[0-9a-fA-F]+\s+\S/;
@@ -176,6 +185,7 @@ export class TraceLineParser {
     if (this.format !== 'ftrace') {
       // perf script without the [cpu] column (perf record -p PID / perf record cmd)
       const p = scanPerfHeadNoCpu(text);
+      if (!p && this.perfLost(text, undefined, undefined, lineNo, out)) return;
       if (p) {
         const ev = decodeEvent(text, p.rest, this.payload);
         if (typeof ev !== 'string') {
@@ -227,10 +237,42 @@ export class TraceLineParser {
       return this.unparseable(text, lineNo, out, `a ${head.layout} line, but --format ${this.format} was given`, unterminated);
     }
     const ev = decodeEvent(text, head.rest, this.payload);
-    if (typeof ev === 'string') return this.unparseable(text, lineNo, out, ev, unterminated);
+    if (typeof ev === 'string') {
+      if (head.layout === 'perf' && this.perfLost(text, head.cpu, head.ts, lineNo, out)) return;
+      return this.unparseable(text, lineNo, out, ev, unterminated);
+    }
     this.tsForm ??= head.tsForm;
     const rec = this.makeEvent(head.ts, head.cpu, head.pid, head.tgid, head.comm, head.flags, ev, lineNo);
     return this.emitEvent(rec, ev, out, head.layout === 'perf');
+  }
+
+  /**
+   * A `PERF_RECORD_LOST lost N` line (PERF_LOST): the kernel dropped records of that CPU's buffer
+   * after its previous record and before this line's time, so the gap is on that CPU, at this
+   * line's own time; not, as a line no reader understood, on no CPU after the previous line
+   * printed (perf script prints records merged by time, so that line may be another CPU's,
+   * later than the lost ones). A line that prints no CPU names no buffer: the losses may be
+   * anywhere before it.
+   */
+  private perfLost(text: string, cpu: number | undefined, ts: bigint | undefined, lineNo: number, out: TraceRecord[]): boolean {
+    const m = PERF_LOST.exec(text);
+    if (!m) return false;
+    const lost = m[1] !== undefined ? Number(m[1]) : undefined;
+    const on = cpu !== undefined && cpu >= 0 ? cpu : undefined;
+    this.flushPending(out);
+    const where = on !== undefined ? `on CPU ${on}` : 'on a CPU the line does not name';
+    const gap: Gap = {
+      type: 'gap',
+      kind: 'lost-events',
+      cpu: on,
+      lost,
+      line: lineNo,
+      source: this.source,
+      reason: `perf lost ${lost ?? 'an unknown number of'} events ${where} (PERF_RECORD_LOST)`,
+    };
+    if (on !== undefined && ts !== undefined) gap.ts = ts;
+    out.push(gap);
+    return true;
   }
 
   /** End of input: flush what is held; say if the header counted entries the file does not hold. */

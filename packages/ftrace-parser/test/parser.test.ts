@@ -234,6 +234,33 @@ describe('gaps', () => {
     expect(gaps(parseTraceString([...header(4, 10), ...body, ...header(4, 10), ...body].join('\n'))).map((g) => g.line)).toEqual([6, 14]);
   });
 
+  it("perf's PERF_RECORD_LOST is a gap on the CPU its line names, at the line's own time; without a CPU, on none", () => {
+    // perf script --show-lost-events prints the record after its sample id (tools/perf/util/event.c
+    // perf_event__fprintf_lost): the events were lost on that CPU's buffer before that time. Read as
+    // a line no reader understood, it was a gap on no CPU after the previous line printed
+    const ev = 'fio  2231 [000] 1.000001: filemap:mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0';
+    const lost = gaps(
+      parseTraceString([ev, '            perf   999 [001]   1.000005: PERF_RECORD_LOST lost 17', ev.replace('1.000001', '1.000009')].join('\n') + '\n'),
+    );
+    expect(lost).toEqual([expect.objectContaining({ kind: 'lost-events', cpu: 1, lost: 17, ts: 1000005000n, line: 2 })]);
+    expect(lost[0]!.reason).toBe('perf lost 17 events on CPU 1 (PERF_RECORD_LOST)');
+    // perf record -p PID: no [cpu] column, so no CPU and no place
+    const noCpu = gaps(
+      parseTraceString(
+        [
+          'fio 2231 1.000001: filemap:mm_filemap_add_to_page_cache: dev 254:1 ino 2a pfn=0x10a3c ofs=0 order=0',
+          'perf 999 1.000005: PERF_RECORD_LOST lost 3',
+        ].join('\n') + '\n',
+      ),
+    );
+    expect(noCpu).toEqual([expect.objectContaining({ kind: 'lost-events', cpu: undefined, lost: 3, line: 2 })]);
+    expect(noCpu[0]!.ts).toBeUndefined();
+    // ftrace text is not perf's
+    expect(gaps(parseTraceString(line('x') + '\n' + '             fio-2231    [001] .....   612.403518: PERF_RECORD_LOST lost 3\n'))[0]!.kind).toBe(
+      'unparseable',
+    );
+  });
+
   it('--format perf rejects ftrace lines (and the other way round)', () => {
     expect(gaps(parseTraceString(line('tracing_mark_write: a'), { format: 'perf' }))[0]!.reason).toMatch(/--format perf/);
     expect(gaps(parseTraceString('fio  2231 [001] 1.000001: ftrace:print: tracing_mark_write: x', { format: 'ftrace' }))).toHaveLength(1);

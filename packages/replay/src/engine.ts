@@ -417,7 +417,9 @@ export class ReplayEngine {
    * (6.1.192 finish_fault mm/memory.c:4493-4509, filemap_map_pages mm/filemap.c:3482-3531), so
    * nothing runs on that CPU in between and the task cannot move. The same pid on another CPU, or
    * after another op on this one, is another action — or another task that reused the pid (a
-   * thread that exited and a new one given its number) — and merging it lost a mapping.
+   * thread that exited and a new one given its number) — and merging it lost a mapping. On a
+   * line that prints no CPU (CPU -1) the task's previous op is taken as that op: other tasks'
+   * ops printed in between ran on other CPUs, and not merging counted one mapping twice.
    */
   private mergeNested(t: TaskState, op: MmOp, prevOnCpu: number | undefined, seq: number): boolean {
     const prev = t.last;
@@ -427,7 +429,11 @@ export class ReplayEngine {
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
       if (p.pfn !== op.pfn || (p.nr ?? 1) !== (op.nr ?? 1)) return false;
-      if (p.event?.cpu !== op.event?.cpu || t.lastSeq === undefined || t.lastSeq !== prevOnCpu) return false;
+      if (p.event?.cpu !== op.event?.cpu || t.lastSeq === undefined) return false;
+      // a line that prints no CPU (perf script of one process: ties.ts orderLane) cannot say what
+      // else ran on the task's CPU; other tasks' ops in between ran on other CPUs, since the pair
+      // runs with preemption off, so the task's own previous op is the one it nests in
+      if (t.lastSeq !== prevOnCpu && (op.event?.cpu ?? 0) >= 0) return false;
       t.lastSeq = seq;
       if (op.kind === 'pte_map' && t.copy && op.anon === undefined) this.copyIsFile(t);
       p.address ??= op.address;

@@ -33,7 +33,7 @@ import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
 import { checkTraceClock, clockIsPerCpu, perCpuClockHint, perCpuClockReason, perfClockidName, type ClockFrom } from './clocks.js';
 import { EventNames } from './event-names.js';
-import { emptyTieStats, MAX_TIE_ORDERS, replayTied } from './ties.js';
+import { emptyTieStats, MAX_TIE_ORDERS, orderLane, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
 import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type WorkloadMismatch } from './workload-marks.js';
@@ -245,7 +245,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         : undefined;
   };
   clockSays(metaClock(opts.meta), 'meta', opts.metaSource ?? 'meta.json', 1);
-  /** The CPU of the first event that became a page-cache operation, and whether another CPU's did too. */
+  /** The CPU (orderLane) of the first event that became a page-cache operation, and whether another CPU's did too. */
   let opCpu: number | undefined;
   let opsOnTwoCpus = false;
   if (captureLoss) {
@@ -299,12 +299,12 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     }
     const set = [one, ...rest];
     rest.length = 0;
-    let cpu = -2;
+    let cpu = -1; // orderLane is never -1
     let several = false;
     for (const it of set) {
       if (!isOp(it)) continue;
-      const c = it.event!.cpu;
-      if (cpu === -2) cpu = c;
+      const c = orderLane(it.event!);
+      if (cpu === -1) cpu = c;
       else if (c !== cpu) {
         several = true;
         break;
@@ -406,7 +406,10 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         }
         const ts = r.ts ?? inTs;
         const cpu = r.cpu ?? -1;
-        const from = cpu >= 0 ? cpuTs[cpu] : events > 0 ? inTs : undefined;
+        // a gap on no CPU lost events printed among the previous line's, except lost events that
+        // name no CPU (perf's PERF_RECORD_LOST without its [cpu]): its buffer's previous record may
+        // be any earlier one, so the losses may be anywhere before
+        const from = cpu >= 0 ? cpuTs[cpu] : events > 0 && r.kind !== 'lost-events' ? inTs : undefined;
         sorter.push(from === undefined ? { kind: 'gap', ts, cpu, gap: r } : { kind: 'gap', ts, cpu, gap: r, from }, ts, cpu);
         continue;
       }
@@ -437,8 +440,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
       } else {
         name.used++;
-        if (opCpu === undefined) opCpu = ev.cpu;
-        else if (ev.cpu !== opCpu) opsOnTwoCpus = true;
+        // a task stands for the CPU a line does not print (orderLane)
+        if (opCpu === undefined) opCpu = orderLane(ev);
+        else if (!opsOnTwoCpus && orderLane(ev) !== opCpu) opsOnTwoCpus = true;
         sorter.push(lifted, ts, ev.cpu);
       }
     }

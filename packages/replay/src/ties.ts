@@ -421,7 +421,7 @@ function clockText(ts: bigint): string {
 /** Why the order of a set is unknown, pointing at its first line. */
 function tieNote(ops: readonly MmOp[]): Note {
   const evs = ops.map((o) => o.event!);
-  const shown = evs.slice(0, 4).map((e) => `${e.line} (CPU ${e.cpu})`);
+  const shown = evs.slice(0, 4).map((e) => `${e.line} (${e.cpu >= 0 ? `CPU ${e.cpu}` : `pid ${e.pid}, no CPU printed`})`);
   const lines = evs.length > 4 ? `${shown.join(', ')} and ${evs.length - 4} more` : shown.length === 2 ? shown.join(' and ') : shown.join(', ');
   const last = evs.reduce((t, e) => (e.ts > t ? e.ts : t), evs[0]!.ts);
   const when =
@@ -433,11 +433,24 @@ function tieNote(ops: readonly MmOp[]): Note {
   };
 }
 
-/** Lanes: each CPU's ops of a set, in input order, CPUs in order of first appearance. */
+/**
+ * The unit whose events keep their printed order: the event's CPU (one ring buffer per CPU),
+ * or, for an event whose line names no CPU (`perf script` of `perf record -p PID` or `perf
+ * record cmd`, which print no `[cpu]` column; the reader gives them CPU -1), its task. A task
+ * runs on one CPU at a time, so its own events keep their order, but two tasks may run on two
+ * CPUs at once: their events are no more ordered than two CPUs' are. Reading every such
+ * event as one CPU's took the printed order of two tasks' tied events as the order they ran,
+ * and the trace as one CPU's on a per-CPU clock. Negative, so no CPU number is one.
+ */
+export function orderLane(ev: TraceEvent): number {
+  return ev.cpu >= 0 ? ev.cpu : -2 - ev.pid;
+}
+
+/** Lanes: each CPU's (orderLane's) ops of a set, in input order, lanes in order of first appearance. */
 function lanesOf(ops: readonly MmOp[]): MmOp[][] {
   const byCpu = new Map<number, MmOp[]>();
   for (const op of ops) {
-    const cpu = op.event!.cpu;
+    const cpu = orderLane(op.event!);
     const lane = byCpu.get(cpu);
     if (lane) lane.push(op);
     else byCpu.set(cpu, [op]);

@@ -401,6 +401,96 @@ describe('certainty', () => {
     expect((await run(race)).verdict).toMatchObject({ certain: 1, gaps: 0 });
   });
 
+  it('a perf script trace that prints no CPU is not one CPU: each task is ordered alone, its ties searched, its clock heeded', async () => {
+    // `perf record -p PID` / `perf record cmd` print no [cpu] column: the reader gives every line
+    // CPU -1. Read as one CPU, the printed order of two tasks' tied events was the order they ran,
+    // and on a clock that orders no CPUs a finding across two tasks was certain
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const mapped = [noCpu('reader', 10, '1.000001', `filemap:${add(0x10)}`), noCpu('mapper', 11, '1.000002', `probe:${rmapAdd(0x10)}`)];
+    const unmap = noCpu('mapper', 11, '1.000003', `probe:${rmapDel(0x10)}`);
+    const drop = (ts: string) => noCpu('dropper', 12, ts, `filemap:${del(0x10)}`);
+    const go = (lines: string[], o: ReplayOptions = {}) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), {
+        source: 't.txt',
+        vmemmapBase,
+        perfLostEventsShown: true,
+        traceClock: 'mono',
+        ...o,
+      });
+    // the removal printed before the unmap, at one time: the other order is clean, so not certain and not a pass
+    const tied = await go([...mapped, drop('1.000003'), unmap]);
+    expect(tied.findings).toEqual([]);
+    expect(tied.verdict.unjudged.map((u) => u.rule)).toContain('mapped-page-removed');
+    expect(tied.stats.ties.groups).toBe(1);
+    // printed the other way round, the same: no certain finding from one printed order
+    const other = await go([...mapped, unmap, drop('1.000003')]);
+    expect(other.findings).toEqual([]);
+    expect(other.verdict.unjudged.map((u) => u.rule)).toContain('mapped-page-removed');
+    // on a clock that orders no CPUs, two tasks' ops are two CPUs' ops: uncertain, not judged
+    const perCpu = await go([...mapped, drop('1.000004')], { traceClock: 'local' });
+    expect(perCpu.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(perCpu.verdict.unjudged.map((u) => u.rule)).toContain('orphan-page-mapped');
+    // one task's own events keep their order: its tied events are not searched
+    const one = await go(
+      [
+        noCpu('t', 10, '1.000001', `filemap:${add(0x10)}`),
+        noCpu('t', 10, '1.000001', `probe:${rmapAdd(0x10)}`),
+        noCpu('t', 10, '1.000001', `filemap:${del(0x10)}`),
+      ],
+      {
+        traceClock: 'local',
+      },
+    );
+    expect(one.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(one.stats.ties.groups).toBe(0);
+  });
+
+  it("merges a nested PTE probe on a line that prints no CPU though another task's line comes between", async () => {
+    // do_set_pte and its page_add_file_rmap run under the PTE lock with preemption off: another
+    // task printed between them ran on another CPU. Not merged, the pair was two PTEs, and one unmap
+    // left a certain mapped-page-removed a correct kernel could have produced
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const lines = [
+      noCpu('mapper', 11, '1.000001', `filemap:${add(0x10)}`),
+      noCpu('mapper', 11, '1.000002', `probe:${setPte(0x10)} flags=0x1255 vm_flags=0xfb`),
+      noCpu('other', 13, '1.000003', `filemap:${add(0x20, 0, '2b')}`),
+      noCpu('mapper', 11, '1.000004', `probe:${rmapAdd(0x10)}`),
+      noCpu('mapper', 11, '1.000005', `probe:${rmapDel(0x10)}`),
+      noCpu('dropper', 12, '1.000006', `filemap:${del(0x10)}`),
+    ];
+    const r = await replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), {
+      source: 't.txt',
+      vmemmapBase,
+      perfLostEventsShown: true,
+      traceClock: 'mono',
+    });
+    expect(r.findings).toEqual([]);
+    expect(r.verdict.status).toBe('clean');
+  });
+
+  it("perf's lost events printed after a finding may have run before it: uncertain, when they came after their CPU's previous event", async () => {
+    // the kernel writes PERF_RECORD_LOST when the buffer has room again: CPU 0 lost 17 events after
+    // its rmap at 1.000002 and before 1.000005, so the mapper's unmap may be among them, before the
+    // removal at 1.000003. Read as a gap after the previous line (1.000003), the finding stayed certain
+    const lost = perfLine('perf', 999, 0, '1.000005', 'PERF_RECORD_LOST lost 17');
+    const go = (lines: string[]) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, traceClock: 'mono', perfLostEventsShown: true });
+    const r = await go([...perfRace, lost]);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/perf lost 17 events on CPU 0 \(PERF_RECORD_LOST\) \(t\.txt:4\)/);
+    expect(r.verdict).toMatchObject({ gaps: 1, lostEvents: 17 });
+    // a line that prints no CPU names no buffer: the losses may be anywhere before it
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const far = await go([
+      noCpu('reader', 10, '1.000001', `filemap:${add(0x10)}`),
+      noCpu('mapper', 11, '1.000002', `probe:${rmapAdd(0x10)}`),
+      noCpu('dropper', 12, '1.000003', `filemap:${del(0x10)}`),
+      noCpu('x', 13, '1.000004', `filemap:${add(0x20, 0, '2b')}`),
+      noCpu('perf', 999, '1.000005', 'PERF_RECORD_LOST lost 2'),
+    ]);
+    expect(far.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+  });
+
   it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');
