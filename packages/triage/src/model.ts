@@ -209,6 +209,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       schedule: { rule, message: hit.message, steps, table: ce.table },
     };
   }
+  const searched = result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`;
   const others = reached.length ? ` (it reaches ${reached.join(', ')} instead)` : '';
   // A deadlock the report shows through a task waiting on something the model has no lock for
   // (a filesystem's own lock, writeback) or in a path kreplay has no program for: the search
@@ -224,7 +225,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       explore: ex,
       because:
         `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
-        ` (with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`}, the modelled part does not reach the report's${others})`,
+        ` (with ${threads}, ${searched}, the modelled part does not reach the report's${others})`,
     };
   }
   if (which) {
@@ -233,7 +234,21 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       flavor: fl,
       scenario,
       explore: ex,
-      because: `${which}; with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`} does not reach the one it checks${others}, which proves nothing about the others`,
+      because: `${which}; with ${threads}, ${searched} does not reach the one it checks${others}, which proves nothing about the others`,
+    };
+  }
+  // The report's page is a large folio (a `head: order:N` line) and the model's pages are single
+  // pages: a race that needs the folio's size (a PMD mapping, a split, a partial truncate) is
+  // outside the model, so an exhaustive search that misses the rule proves nothing about the
+  // report's page (a search cut short is `incomplete` already).
+  const order = splat.page?.head?.order ?? 0;
+  if (order > 0 && result.exhaustive) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `the report's page is a large folio (order ${order}, ${2 ** Math.min(order, 20)} pages) and the model's pages are single pages; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a large folio (a PMD mapping, a split)`,
     };
   }
   // A deadlock or livelock needs another party (the holder that never releases, the task that

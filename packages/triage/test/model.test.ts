@@ -177,6 +177,24 @@ describe('report → schedule', () => {
     expect(uncheckedBugs(byName('linux-2.6.23')).size).toBe(0);
   }, 120_000);
 
+  it('never says "cannot" for a report whose page is a large folio (the model\'s pages are single pages)', async () => {
+    // the FUSE oops is on an order-9 THP (its "head: ... order:9" line); the model's single
+    // pages cannot show a race through a PMD mapping or a split, so its exhaustive search was an
+    // empty proof: "CANNOT REACH: every interleaving explored" (2026-12-07, session 39)
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const t = await triage(parseReport(text, 'fuse.txt'), { splats: [1] });
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', explore: { incomplete: [], verdict: 'clean' } });
+    expect(m.because).toMatch(
+      /^the report's page is a large folio \(order 9, 512 pages\) and the model's pages are single pages; with .* every interleaving explored does not reach bug-on, which proves nothing about a large folio/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    // the same oops on a single page is still answered from the search
+    const small = text.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, '');
+    expect(small).not.toMatch(/order:9/);
+    expect((await triage(parseReport(small, 'small.txt'), { splats: [1] })).splats[0]!.model!.status).toBe('unreachable');
+  }, 60_000);
+
   it('reads a BUG check alike in a page dump and in the source, whatever the kernel spells page or folio', () => {
     expect(bugCondition('VM_BUG_ON_PAGE(page_mapped(page))')).toBe('BUG_ON(page_mapped(page))');
     expect(bugCondition('BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)')).toBe('BUG_ON(page_mapped(page))');
