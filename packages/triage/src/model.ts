@@ -110,6 +110,14 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   const reporter = paths.reporter;
   if (!reporter) return notModelled('no frame of the reporting task belongs to a path kreplay knows');
   if (reporter.program === null) return notModelled(`the reporting task is in ${reporter.label} (${reporter.because})`);
+  // A page-cache removal no caller claimed, in a trace the paste cut: the callers that would say
+  // whose removal it is (eviction, shmem, hugetlbfs and reclaim are not modelled) are missing,
+  // so the program is a guess and no answer of the model would be about the report.
+  if (reporter.callersDecide && splat.traceCut) {
+    return notModelled(
+      `the call trace stops at ${splat.traceCut} (nothing after it that follows a whole trace: no entry frame, </TASK>, registers or end of trace — the paste was cut), so nothing says whose page-cache removal ${reporter.frame} is — a truncate, an O_DIRECT write, inode eviction, shmem, hugetlbfs or reclaim; paste the whole trace`,
+    );
+  }
   const choice = req.flavor ? { flavor: req.flavor, because: `--flavor ${req.flavor.name}` } : chooseFlavor(req.release, req.flavors);
   if (!choice.flavor) return notModelled(choice.because);
   const flavor = choice.flavor;

@@ -195,6 +195,35 @@ describe('report → schedule', () => {
     expect((await triage(parseReport(small, 'small.txt'), { splats: [1] })).splats[0]!.model!.status).toBe('unreachable');
   }, 60_000);
 
+  it('never answers for a page-cache removal whose callers the paste cut off (they decide the path)', async () => {
+    // the XFS warning pasted up to truncate_inode_pages: the callers that make it an O_DIRECT write
+    // (fs_flushinval_pages <- xfs_write <- sys_write) are gone. The removal was read as a truncate
+    // and the model answered "CANNOT REACH" — where the whole report reaches the rule (2026-12-07, session 39)
+    const lines = readFileSync(xfs, 'utf8').split('\n');
+    const cut = lines.slice(0, lines.findIndex((l) => l.includes('truncate_inode_pages+0x1a')) + 1).join('\n');
+    const t = await triage(parseReport(cut, 'cut.txt'), { release: '2.6.19.1' });
+    const s = t.splats[0]!;
+    expect(s.paths.reporter).toMatchObject({
+      program: 'truncate',
+      because: expect.stringMatching(/read from that frame alone: the trace is cut at truncate_inode_pages$/),
+    });
+    expect(s.model).toMatchObject({ status: 'not-modelled' });
+    expect(s.model!.because).toMatch(
+      /^the call trace stops at truncate_inode_pages .*the paste was cut\), so nothing says whose page-cache removal truncate_complete_page is/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH|SCHEDULE/);
+    // the whole trace decides it: an O_DIRECT write, which reaches the rule
+    const whole = (await triage(await scanReportFile(xfs), { release: '2.6.19.1' })).splats[0]!;
+    expect(whole.paths.reporter).toMatchObject({ program: 'odirect_write' });
+    expect(whole.model!.status).toBe('schedule');
+    // a trace that ends where a whole one does (an entry frame, </TASK>, end of trace) is not cut
+    const ended = (text: string): string | null | undefined => parseReport(text, 'x.txt').splats[0]!.traceCut;
+    const at = '2007-01-06 04:19:03.788289500 <4>';
+    expect(ended(`${cut}\n${at} [<c0102e73>] syscall_call+0x7/0xb`)).toBeNull();
+    expect(ended(`${cut}\n${at} =======================`)).toBeNull();
+    expect(ended(cut)).toBe('truncate_inode_pages');
+  }, 60_000);
+
   it('reads a BUG check alike in a page dump and in the source, whatever the kernel spells page or folio', () => {
     expect(bugCondition('VM_BUG_ON_PAGE(page_mapped(page))')).toBe('BUG_ON(page_mapped(page))');
     expect(bugCondition('BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)')).toBe('BUG_ON(page_mapped(page))');
