@@ -12,6 +12,7 @@ import { repeatKey, type ParsedReport } from './report.js';
 import type { Splat, StackLabel } from './splat.js';
 import { lockWaited, logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
 import { modelSplat, type ModelResult } from './model.js';
+import { releaseSeries } from './flavor-choice.js';
 import type { SplatKind } from './headers.js';
 
 export interface SplatTriage {
@@ -95,6 +96,13 @@ export function checkReport(r: ParsedReport): void {
 
 export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise<TriageResult> {
   checkReport(r);
+  // a release the user gave that is not one is a mistake on the command line, not a report the model
+  // cannot judge (it was "not modelled", exit 0, as if triage had read the report and found nothing)
+  if (opts.release !== undefined && releaseSeries(opts.release) === null) {
+    throw new InputError(`--release ${JSON.stringify(opts.release)} is not a kernel release`, {
+      hint: "give the release the report's kernel ran, as uname -r prints it or its series: 6.1, 6.6.30, 2.6.19.1",
+    });
+  }
   const flavors = opts.flavors ?? builtinFlavors();
   const modelled = modelledFunctions(flavors);
   const lp = logPaths(r);
