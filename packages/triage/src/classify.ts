@@ -229,10 +229,11 @@ export function pathsOf(s: Splat): SplatPaths {
   return { reporter, others: concurrent.map((x) => pathOf(x.frames)).filter((p): p is PathHit => p !== null) };
 }
 
-/** Paths of the call traces printed outside any splat (other tasks of a SysRq-T / hung-task dump). */
-export function logPaths(r: ParsedReport): Array<PathHit & { task: string | null }> {
+/** Paths of the call traces printed outside any splat (other tasks of a SysRq-T / hung-task dump), of one boot when given. */
+export function logPaths(r: ParsedReport, boot?: number): Array<PathHit & { task: string | null }> {
   const out: Array<PathHit & { task: string | null }> = [];
   for (const st of r.stacks) {
+    if (boot !== undefined && (st.boot ?? 0) !== boot) continue; // a task of another boot never ran beside the splat
     const p = pathOf(st.frames);
     if (p) out.push({ ...p, task: st.task?.comm ?? null });
   }

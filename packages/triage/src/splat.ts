@@ -56,6 +56,8 @@ export interface Splat {
    * there, and the outer callers are not in the report. Null when the trace looks whole.
    */
   traceCut?: string | null;
+  /** The boot of the log it was printed in (ParsedReport.boots): its other parties are of the same boot. */
+  boot?: number;
   /** The splat ends before it says what it must (no stack, cut off): what is missing. */
   truncated: string | null;
   /** The oops was followed by `Kernel panic - not syncing`. */

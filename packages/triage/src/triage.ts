@@ -105,7 +105,6 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
   }
   const flavors = opts.flavors ?? builtinFlavors();
   const modelled = modelledFunctions(flavors);
-  const lp = logPaths(r);
   const splats: SplatTriage[] = [];
   const seen = new Map<string, number>();
   for (const [i, s] of r.splats.entries()) {
@@ -123,7 +122,12 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
     }
     // A deadlock's other parties: the other tasks the same report shows hung, the path each is on,
     // and what each waits for (a deadlock through a lock the model lacks is outside it).
-    const hung = ev.rule === 'deadlock' ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').map((o) => ({ o, path: pathsOf(o).reporter })) : [];
+    // (of the splat's own boot: two logs pasted together, or a log across a reboot, hold tasks that never ran together)
+    const boot = s.boot ?? 0;
+    const hung =
+      ev.rule === 'deadlock'
+        ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task' && (o.boot ?? 0) === boot).map((o) => ({ o, path: pathsOf(o).reporter }))
+        : [];
     const concurrent = hung.flatMap(({ o, path: p }) =>
       p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [],
     );
@@ -142,7 +146,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
         paths,
         concurrent,
         otherHung,
-        logPaths: lp,
+        logPaths: logPaths(r, boot),
         source: r.source,
         flavors,
         release,

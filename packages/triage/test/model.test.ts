@@ -281,6 +281,28 @@ describe('report → schedule', () => {
       expect(m.status).toBe('unreachable');
     }, 60_000);
 
+    it("takes a hung task's partners from its own boot only (two logs pasted together, a log across a reboot)", async () => {
+      const t = hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']);
+      const w = hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write']);
+      // before: t and w were each other's partners, and "CANNOT REACH" came from a pair that never ran together
+      const r = report(t, ['Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)'], w);
+      const res = await triage(r);
+      for (const s of res.splats) expect(s.model!.status).toBe('not-modelled');
+      expect(r.boots).toBe(2);
+      expect(res.warnings).toContain(
+        "the log holds 2 boots (a new one at line 14: the timestamps start again or a Linux version banner follows); a splat's other parties are taken from its own boot only",
+      );
+      for (const s of res.splats) {
+        expect(s.model).toMatchObject({ status: 'not-modelled', scenario: { threads: [expect.anything()] } });
+        expect(s.model!.because).toMatch(/shows no other task in a path kreplay has/);
+      }
+      expect(formatTriageText([{ result: res }])).not.toMatch(/CANNOT REACH/);
+      // printk timestamps that start again are a new boot too; a few seconds back (CPUs' clocks) is not
+      const stamp = (lines: string[], ts: string): string[] => lines.map((l) => `[${ts}] ${l}`);
+      expect(report(stamp(t, '  300.100000'), stamp(w, '   12.500000')).boots).toBe(2);
+      expect(report(stamp(t, '  300.100000'), stamp(w, '  298.500000')).boots).toBe(1);
+    }, 60_000);
+
     it('does not search a flavor without the invalidate lock for a task hung on it', async () => {
       const m = (await triage(report(hung('t', 123, invalidateLockWait)), { flavor: byName('linux-2.6.23') })).splats[0]!.model!;
       expect(m).toMatchObject({ status: 'not-modelled', because: expect.stringMatching(/hung on the invalidate lock .*, which linux-2\.6\.23 does not have/) });
