@@ -271,6 +271,19 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
     };
   }
+  // A flavor newer than the report's kernel (--flavor, or the oldest flavor for an older kernel)
+  // may hold fixes that kernel lacks: its "every interleaving explored" is about another kernel.
+  const want = req.release ? releaseSeries(req.release) : null;
+  const have = releaseSeries(flavor.version);
+  if (result.exhaustive && want && have && compareSeries(have, want) > 0) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `${flavor.name} (version ${flavor.version}) is newer than the report's kernel ${req.release}, so it may hold fixes that kernel lacks: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release} (pass --release if that is not the crashing kernel's)`,
+    };
+  }
   if (result.exhaustive) {
     return {
       status: 'unreachable',

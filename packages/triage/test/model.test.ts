@@ -99,9 +99,24 @@ describe('report → schedule', () => {
   }, 60_000);
 
   it('says plainly that the model cannot reach it when every interleaving was explored', async () => {
-    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23') });
+    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23'), release: '2.6.23' });
     expect(t.splats[0]!.model).toMatchObject({ status: 'unreachable', explore: { verdict: expect.any(String), incomplete: [] } });
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
+  }, 60_000);
+
+  it('never says "cannot" from a flavor newer than the report\'s kernel (it may hold fixes that kernel lacks)', async () => {
+    // the XFS warning is 2.6.19.1's; --flavor linux-2.6.23 said "CANNOT REACH: every interleaving
+    // explored" where linux-2.6.15, the flavor for 2.6.19, reaches the rule (2026-12-07, session 39)
+    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23') });
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
+    expect(m.because).toMatch(
+      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks: with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    // a schedule is still one: a kernel older than every flavor gets the oldest, which reaches the rule
+    const old = await triage(await scanReportFile(xfs), { release: '2.6.12' });
+    expect(old.splats[0]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
   }, 60_000);
 
   it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
