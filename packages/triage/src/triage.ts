@@ -138,7 +138,10 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       modelled: (p?.program ?? null) !== null,
     }));
     let model: ModelResult | null = null;
-    if (opts.model !== false && duplicateOf === null) {
+    // a repeat is not modelled again — unless its first copy was left out by --splat: then this one is
+    // the only copy shown, and its exit must be what the first's would have been
+    const modelledAlready = duplicateOf !== null && (!opts.splats || opts.splats.includes(duplicateOf));
+    if (opts.model !== false && !modelledAlready) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
       model = await modelSplat({
         splat: s,

@@ -343,6 +343,18 @@ describe('report → schedule', () => {
     });
   });
 
+  it("models a repeated splat when --splat leaves its first copy out (its answer, and exit, are the first copy's)", async () => {
+    // the XFS report pasted twice: splat 2 repeats splat 1. `--splat 2` showed "same as splat 1" and
+    // no model answer, and exited 0 where `--splat 1` exits 1 (2026-12-07, session 39)
+    const text = readFileSync(xfs, 'utf8');
+    const twice = parseReport(`${text}\n${text}`, 'twice.txt');
+    const result = await triage(twice, { splats: [2] });
+    expect(result.splats.map((x) => [x.index, x.duplicateOf, x.model?.status])).toEqual([[2, 1, 'schedule']]);
+    expect(formatTriageText([{ result }])).toMatch(/same as\s+splat 1 [\s\S]*model\s+SCHEDULE: on linux-2\.6\.15/);
+    // with its first copy shown, the repeat is not modelled again
+    expect((await triage(twice, { splats: [1, 2], maxStates: 10 })).splats.map((x) => x.model === null)).toEqual([false, true]);
+  }, 60_000);
+
   it('never says "cannot" when the search was cut short', async () => {
     const t = await triage(await scanReportFile(xfs), { maxStates: 10 });
     expect(t.splats[0]!.model).toMatchObject({ status: 'incomplete', because: expect.stringMatching(/not a proof/) });
