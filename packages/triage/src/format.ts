@@ -24,8 +24,8 @@ function kernelText(s: SplatTriage, r: TriageResult): string {
       : s.kernelFrom === 'option'
         ? ' (--release)'
         : s.kernelFrom === 'log'
-          ? ` (from the log's "Linux version" line ${r.release?.line})`
-          : ` (from the text around the splat, line ${r.release?.line})`;
+          ? ` (from the log's "Linux version" line ${s.kernelLine ?? r.release?.line})`
+          : ` (from the text around the splat, line ${s.kernelLine ?? r.release?.line})`;
   return `${s.kernel}${from}`;
 }
 

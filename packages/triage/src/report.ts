@@ -40,6 +40,10 @@ export interface ParsedReport {
    * together, a console log across a reboot). Tasks of different boots never ran together.
    */
   boots: number;
+  /** The line each boot after the first starts at. */
+  bootLines: number[];
+  /** Each boot's own `Linux version` banner, when it printed one (index: boot). */
+  bootReleases: Array<ParsedReport['release']>;
 }
 
 /** Lines a splat may span (a long lockdep or KASAN report fits). */
@@ -83,6 +87,7 @@ export class ReportScanner {
   private lastTs: number | null = null;
   private sawOutput = false;
   private readonly bootLines: number[] = [];
+  private readonly bootReleases: Array<ParsedReport['release']> = [null];
 
   constructor(private readonly source: string) {}
 
@@ -116,6 +121,8 @@ export class ReportScanner {
       release: this.release,
       warnings: this.warnings,
       boots: this.boot + 1,
+      bootLines: this.bootLines,
+      bootReleases: this.bootReleases,
     };
   }
 
@@ -271,6 +278,7 @@ export class ReportScanner {
       this.closeLoose();
       this.boot++;
       this.bootLines.push(l.n);
+      this.bootReleases.push(null);
       this.sawOutput = false;
     }
     if (Number.isFinite(ts)) this.lastTs = ts;
@@ -278,8 +286,9 @@ export class ReportScanner {
   }
 
   private noteRelease(l: ConsoleLine, t: string): void {
-    if (this.release?.from === 'log') return;
     let m = /^Linux version (\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)/.exec(t);
+    if (m) this.bootReleases[this.boot] ??= { value: m[1]!, line: l.n, from: 'log' };
+    if (this.release?.from === 'log') return;
     if (m) {
       this.release = { value: m[1]!, line: l.n, from: 'log' };
       return;

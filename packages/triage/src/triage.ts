@@ -24,6 +24,8 @@ export interface SplatTriage {
   lines: { first: number; last: number };
   kernel: string | null;
   kernelFrom: Splat['kernelFrom'];
+  /** The line the kernel release was read from, when it is the log's or the text's (not the splat's). */
+  kernelLine?: number;
   tainted: string | null;
   task: Splat['task'];
   cpu: number | null;
@@ -116,9 +118,14 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
     const paths = pathsOf(s);
     let release = opts.release ?? s.kernel;
     let kernelFrom = opts.release ? ('option' as const) : s.kernelFrom;
-    if (!release && r.release) {
-      release = r.release.value;
-      kernelFrom = r.release.from;
+    let kernelLine: number | undefined;
+    // the log's release is of the boot it was printed in: a splat of another boot (two logs pasted) ran another kernel
+    const logRelease =
+      r.bootReleases?.[s.boot ?? 0] ?? (r.release && (r.bootLines ?? []).filter((n) => n <= r.release!.line).length === (s.boot ?? 0) ? r.release : null);
+    if (!release && logRelease) {
+      release = logRelease.value;
+      kernelFrom = logRelease.from;
+      kernelLine = logRelease.line;
     }
     // A deadlock's other parties: the other tasks the same report shows hung, the path each is on,
     // and what each waits for (a deadlock through a lock the model lacks is outside it).
@@ -168,6 +175,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       lines: s.lines,
       kernel: release ?? null,
       kernelFrom: release ? kernelFrom : null,
+      ...(kernelLine !== undefined ? { kernelLine } : {}),
       tainted: s.tainted,
       task: s.task,
       cpu: s.cpu,

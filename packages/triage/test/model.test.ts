@@ -318,6 +318,32 @@ describe('report → schedule', () => {
       expect(report(stamp(t, '  300.100000'), stamp(w, '  298.500000')).boots).toBe(1);
     }, 60_000);
 
+    it("reads a splat's release from its own boot's Linux version banner, not the first boot's", async () => {
+      // a 6.1 log with a hung task, then a 2.6.19.1 boot with the XFS warning (which prints no release):
+      // the warning was judged on linux-6.1 ("CANNOT REACH"), and the banner of its boot was read into
+      // the hung task's splat as that splat's kernel (2026-12-07, session 39)
+      const xfsLines = readFileSync(xfs, 'utf8').split('\n');
+      const warning = xfsLines.slice(
+        xfsLines.findIndex((l) => l.includes('BUG: warning at')),
+        xfsLines.findIndex((l) => l.includes('=======================')) + 1,
+      );
+      const r = report(
+        ['Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)'],
+        hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']).map((l) =>
+          l.replace('Not tainted 6.1.0 #1', 'Not tainted'),
+        ),
+        ['Linux version 2.6.19.1 (root@host)'],
+        warning,
+      );
+      const res = await triage(r);
+      expect(res.splats.map((x) => [x.kernel, x.kernelFrom, x.kernelLine])).toEqual([
+        ['6.1.0-13-amd64', 'log', 1],
+        ['2.6.19.1', 'log', 15],
+      ]);
+      expect(res.splats[1]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
+      expect(formatTriageText([{ result: res }])).toMatch(/kernel\s+2\.6\.19\.1 \(from the log's "Linux version" line 15\)/);
+    }, 60_000);
+
     it('does not search a flavor without the invalidate lock for a task hung on it', async () => {
       const m = (await triage(report(hung('t', 123, invalidateLockWait)), { flavor: byName('linux-2.6.23') })).splats[0]!.model!;
       expect(m).toMatchObject({ status: 'not-modelled', because: expect.stringMatching(/hung on the invalidate lock .*, which linux-2\.6\.23 does not have/) });
