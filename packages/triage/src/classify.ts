@@ -221,15 +221,19 @@ export function pathsOf(s: Splat): SplatPaths {
   const frames = withIp(s);
   const c = s.culprit;
   const at = c && (c.from === 'frames' || c.from === 'ip') ? frames.findIndex((f) => f.line === c.line && f.function === c.function) : -1;
-  const reporter = pathOf(at > 0 ? frames.slice(at) : frames);
+  const found = pathOf(at > 0 ? frames.slice(at) : frames);
+  // a removal no caller claimed, in a trace the paste cut: the callers that decide are not shown
+  const reporter =
+    found?.callersDecide && s.traceCut ? { ...found, because: `${found.because}, read from that frame alone: the trace is cut at ${s.traceCut}` } : found;
   const concurrent: Stack[] = s.kind === 'kcsan' ? s.stacks.filter((x) => x.label === 'access').slice(1) : [];
   return { reporter, others: concurrent.map((x) => pathOf(x.frames)).filter((p): p is PathHit => p !== null) };
 }
 
-/** Paths of the call traces printed outside any splat (other tasks of a SysRq-T / hung-task dump). */
-export function logPaths(r: ParsedReport): Array<PathHit & { task: string | null }> {
+/** Paths of the call traces printed outside any splat (other tasks of a SysRq-T / hung-task dump), of one boot when given. */
+export function logPaths(r: ParsedReport, boot?: number): Array<PathHit & { task: string | null }> {
   const out: Array<PathHit & { task: string | null }> = [];
   for (const st of r.stacks) {
+    if (boot !== undefined && (st.boot ?? 0) !== boot) continue; // a task of another boot never ran beside the splat
     const p = pathOf(st.frames);
     if (p) out.push({ ...p, task: st.task?.comm ?? null });
   }

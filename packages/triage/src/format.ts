@@ -24,8 +24,8 @@ function kernelText(s: SplatTriage, r: TriageResult): string {
       : s.kernelFrom === 'option'
         ? ' (--release)'
         : s.kernelFrom === 'log'
-          ? ` (from the log's "Linux version" line ${r.release?.line})`
-          : ` (from the text around the splat, line ${r.release?.line})`;
+          ? ` (from the log's "Linux version" line ${s.kernelLine ?? r.release?.line})`
+          : ` (from the text around the splat, line ${s.kernelLine ?? r.release?.line})`;
   return `${s.kernel}${from}`;
 }
 
@@ -34,7 +34,8 @@ function splatText(s: SplatTriage, r: TriageResult): string[] {
   L.push(`[${s.index}] ${s.title}    (lines ${s.lines.first}–${s.lines.last})`);
   if (s.duplicateOf !== null) {
     L.push(kv('same as', `splat ${s.duplicateOf} (the same title and call trace printed again: a quoted copy or a repeat)`));
-    return L;
+    // a repeat is read in full only when --splat left its first copy out (then it was modelled)
+    if (s.model === null) return L;
   }
   L.push(kv('kind', `${s.kind}: ${s.header.text.slice(0, 110)}`));
   L.push(kv('kernel', kernelText(s, r)));

@@ -38,6 +38,8 @@ const LOGLEVEL = /^<\d>/;
 const TIMESTAMP = /^\[\s*(\d+\.\d+)\]/;
 const CALLER = /^\[\s*([TC]\d+)\]/;
 const KERNEL_TAG = /^kernel:\s?/;
+/** journalctl's host and `kernel:` after a date or timestamp (`-o short-iso`, `-o short-monotonic`). */
+const HOST_KERNEL_TAG = /^[\w.-]+ kernel:\s?/;
 
 /** Split one raw line (no newline) into its kernel text and what its prefixes said. */
 export function normalizeLine(raw: string, n: number): ConsoleLine {
@@ -58,7 +60,14 @@ export function normalizeLine(raw: string, n: number): ConsoleLine {
   // Prefixes come in a few orders; take them off until none applies (bounded: each pass shortens s).
   for (let pass = 0; pass < 6; pass++) {
     let m: RegExpExecArray | null;
-    if ((m = ISO_DATE.exec(s)) || (m = SYSLOG.exec(s)) || (m = DMESG_T.exec(s)) || (m = LOGLEVEL.exec(s)) || (m = KERNEL_TAG.exec(s))) {
+    if (
+      (m = ISO_DATE.exec(s)) ||
+      (m = SYSLOG.exec(s)) ||
+      (m = DMESG_T.exec(s)) ||
+      (m = LOGLEVEL.exec(s)) ||
+      (m = KERNEL_TAG.exec(s)) ||
+      (prefixed && (m = HOST_KERNEL_TAG.exec(s)))
+    ) {
       prefixed = true;
       s = s.slice(m[0].length);
       continue;

@@ -110,6 +110,14 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   const reporter = paths.reporter;
   if (!reporter) return notModelled('no frame of the reporting task belongs to a path kreplay knows');
   if (reporter.program === null) return notModelled(`the reporting task is in ${reporter.label} (${reporter.because})`);
+  // A page-cache removal no caller claimed, in a trace the paste cut: the callers that would say
+  // whose removal it is (eviction, shmem, hugetlbfs and reclaim are not modelled) are missing,
+  // so the program is a guess and no answer of the model would be about the report.
+  if (reporter.callersDecide && splat.traceCut) {
+    return notModelled(
+      `the call trace stops at ${splat.traceCut} (nothing after it that follows a whole trace: no entry frame, </TASK>, registers or end of trace — the paste was cut), so nothing says whose page-cache removal ${reporter.frame} is — a truncate, an O_DIRECT write, inode eviction, shmem, hugetlbfs or reclaim; paste the whole trace`,
+    );
+  }
   const choice = req.flavor ? { flavor: req.flavor, because: `--flavor ${req.flavor.name}` } : chooseFlavor(req.release, req.flavors);
   if (!choice.flavor) return notModelled(choice.because);
   const flavor = choice.flavor;
@@ -209,6 +217,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       schedule: { rule, message: hit.message, steps, table: ce.table },
     };
   }
+  const searched = result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`;
   const others = reached.length ? ` (it reaches ${reached.join(', ')} instead)` : '';
   // A deadlock the report shows through a task waiting on something the model has no lock for
   // (a filesystem's own lock, writeback) or in a path kreplay has no program for: the search
@@ -224,7 +233,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       explore: ex,
       because:
         `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
-        ` (with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`}, the modelled part does not reach the report's${others})`,
+        ` (with ${threads}, ${searched}, the modelled part does not reach the report's${others})`,
     };
   }
   if (which) {
@@ -233,7 +242,21 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       flavor: fl,
       scenario,
       explore: ex,
-      because: `${which}; with ${threads}, ${result.exhaustive ? 'every interleaving explored' : `a search stopped early (${result.incomplete.join(', ')})`} does not reach the one it checks${others}, which proves nothing about the others`,
+      because: `${which}; with ${threads}, ${searched} does not reach the one it checks${others}, which proves nothing about the others`,
+    };
+  }
+  // The report's page is a large folio (a `head: order:N` line) and the model's pages are single
+  // pages: a race that needs the folio's size (a PMD mapping, a split, a partial truncate) is
+  // outside the model, so an exhaustive search that misses the rule proves nothing about the
+  // report's page (a search cut short is `incomplete` already).
+  const order = splat.page?.head?.order ?? 0;
+  if (order > 0 && result.exhaustive) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `the report's page is a large folio (order ${order}, ${2 ** Math.min(order, 20)} pages) and the model's pages are single pages; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a large folio (a PMD mapping, a split)`,
     };
   }
   // A deadlock or livelock needs another party (the holder that never releases, the task that
@@ -246,6 +269,19 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       scenario,
       explore: ex,
       because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
+    };
+  }
+  // A flavor newer than the report's kernel (--flavor, or the oldest flavor for an older kernel)
+  // may hold fixes that kernel lacks: its "every interleaving explored" is about another kernel.
+  const want = req.release ? releaseSeries(req.release) : null;
+  const have = releaseSeries(flavor.version);
+  if (result.exhaustive && want && have && compareSeries(have, want) > 0) {
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `${flavor.name} (version ${flavor.version}) is newer than the report's kernel ${req.release}, so it may hold fixes that kernel lacks: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release} (pass --release if that is not the crashing kernel's)`,
     };
   }
   if (result.exhaustive) {

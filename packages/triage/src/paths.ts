@@ -97,6 +97,12 @@ export interface PathHit {
   frame: string;
   line: number;
   because: string;
+  /**
+   * A page-cache removal (truncate_inode_pages_range, invalidate_inode_pages2_range, ...) that no
+   * caller in the stack claimed: its callers are what say whose it is (a truncate, an O_DIRECT
+   * write, inode eviction, shmem, hugetlbfs, reclaim), and the program is read from the frame alone.
+   */
+  callersDecide?: boolean;
 }
 
 const UNMODELLED: Partial<Record<FrameClass, string>> = {
@@ -164,7 +170,7 @@ export function pathOf(frames: readonly Frame[]): PathHit | null {
         );
       }
       if (c === 'invalmap' && by === 'inval2') return hit('inval2', fs[j]!, chain);
-      return hit(c, f, `${chain}${by ? ` (inside ${fs[j]!.function})` : ''}`);
+      return by ? hit(c, f, `${chain} (inside ${fs[j]!.function})`) : { ...hit(c, f, chain), callersDecide: true };
     }
     case 'fault-around': {
       const j = outer(['fault']);

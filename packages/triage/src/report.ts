@@ -18,6 +18,8 @@ export interface LooseStack {
   task: { comm: string; pid: number | null; state: string | null } | null;
   frames: Frame[];
   line: number;
+  /** The boot of the log it was printed in (0, 1, ...: see ParsedReport.boots). */
+  boot?: number;
 }
 
 export interface ParsedReport {
@@ -32,6 +34,16 @@ export interface ParsedReport {
   release: { value: string; line: number; from: 'log' | 'text' } | null;
   /** Things the reader should know (splats cut by the line cap, more splats than kept). */
   warnings: string[];
+  /**
+   * Boots the log holds: a new one starts where printk timestamps go back by more than
+   * NEW_BOOT_SECONDS or a `Linux version` banner follows kernel output (two logs pasted
+   * together, a console log across a reboot). Tasks of different boots never ran together.
+   */
+  boots: number;
+  /** The line each boot after the first starts at. */
+  bootLines: number[];
+  /** Each boot's own `Linux version` banner, when it printed one (index: boot). */
+  bootReleases: Array<ParsedReport['release']>;
 }
 
 /** Lines a splat may span (a long lockdep or KASAN report fits). */
@@ -39,6 +51,8 @@ const SPLAT_CAP = 3000;
 const RECENT = 24;
 const MAX_SPLATS = 500;
 const MAX_STACKS = 200;
+/** Printk timestamps that go back by more than this are another boot (CPUs' clocks disagree by far less). */
+const NEW_BOOT_SECONDS = 5;
 
 /**
  * What makes a splat a repeat of another: the same title and call trace (a quoted copy, a WARN
@@ -68,6 +82,12 @@ export class ReportScanner {
   private distinct = 0;
   private droppedStacks = 0;
   private n = 0;
+  /** The boot being read, the last printk timestamp, where each boot after the first starts. */
+  private boot = 0;
+  private lastTs: number | null = null;
+  private sawOutput = false;
+  private readonly bootLines: number[] = [];
+  private readonly bootReleases: Array<ParsedReport['release']> = [null];
 
   constructor(private readonly source: string) {}
 
@@ -88,12 +108,28 @@ export class ReportScanner {
       this.warnings.push(
         `${this.droppedStacks} more call trace(s) outside any splat after the first ${MAX_STACKS} were counted, not read (the model looks for other racing tasks in the first ${MAX_STACKS} only)`,
       );
-    return { source: this.source, lines: this.n, bytes, splats: this.splats, stacks: this.stacks, release: this.release, warnings: this.warnings };
+    if (this.boot > 0)
+      this.warnings.push(
+        `the log holds ${this.boot + 1} boots (a new one at line ${this.bootLines.join(', ')}: the timestamps start again or a Linux version banner follows); a splat's other parties are taken from its own boot only`,
+      );
+    return {
+      source: this.source,
+      lines: this.n,
+      bytes,
+      splats: this.splats,
+      stacks: this.stacks,
+      release: this.release,
+      warnings: this.warnings,
+      boots: this.boot + 1,
+      bootLines: this.bootLines,
+      bootReleases: this.bootReleases,
+    };
   }
 
   private line(l: ConsoleLine): void {
     this.n = l.n;
     const t = l.text.trim();
+    this.noteBoot(l, t);
     this.noteRelease(l, t);
     const open = this.open;
     if (open) {
@@ -178,7 +214,7 @@ export class ReportScanner {
   private looseLine(l: ConsoleLine, t: string): void {
     if (/^(?:Call Trace|Call trace)\s*:?\s*$/.test(t)) {
       this.closeLoose();
-      this.loose = { task: this.taskBefore(), frames: [], line: l.n };
+      this.loose = { task: this.taskBefore(), frames: [], line: l.n, boot: this.boot };
       return;
     }
     if (!this.loose) return;
@@ -217,6 +253,7 @@ export class ReportScanner {
     s.culprit = culpritOf(s);
     s.title = titleOf(s);
     s.truncated = truncation(s, endedBy);
+    s.boot = this.boot;
     // MAX_SPLATS bounds the new splats kept and, apart, the repeats listed: a flood of one WARN
     // never keeps the splat after it unread (at most 2 x MAX_SPLATS splats are held)
     const key = repeatKey(s);
@@ -230,9 +267,28 @@ export class ReportScanner {
     this.lastClosed = { splat: s, line: b.last };
   }
 
+  /** A new boot: the timestamps start again, or a `Linux version` banner after kernel output. */
+  private noteBoot(l: ConsoleLine, t: string): void {
+    const ts = l.ts !== undefined ? Number.parseFloat(l.ts) : NaN;
+    const banner = /^Linux version \d/.test(t);
+    const back = Number.isFinite(ts) && this.lastTs !== null && this.lastTs - ts > NEW_BOOT_SECONDS;
+    if ((back || banner) && this.sawOutput) {
+      // a splat or loose stack still open belongs to the boot before
+      if (this.open) this.close('next');
+      this.closeLoose();
+      this.boot++;
+      this.bootLines.push(l.n);
+      this.bootReleases.push(null);
+      this.sawOutput = false;
+    }
+    if (Number.isFinite(ts)) this.lastTs = ts;
+    if (this.open || this.loose) this.sawOutput = true;
+  }
+
   private noteRelease(l: ConsoleLine, t: string): void {
-    if (this.release?.from === 'log') return;
     let m = /^Linux version (\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)/.exec(t);
+    if (m) this.bootReleases[this.boot] ??= { value: m[1]!, line: l.n, from: 'log' };
+    if (this.release?.from === 'log') return;
     if (m) {
       this.release = { value: m[1]!, line: l.n, from: 'log' };
       return;

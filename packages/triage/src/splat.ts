@@ -5,7 +5,7 @@
  * `SplatBuilder` collects a splat's lines; `finish()` reads them.
  */
 import type { ConsoleLine } from './input.js';
-import { CONTEXT_MARK, parseFrameLine, parseIpLine, type Frame } from './frames.js';
+import { baseName, CONTEXT_MARK, parseFrameLine, parseIpLine, type Frame } from './frames.js';
 import type { Header, SplatKind, TitleStyle } from './headers.js';
 import { PageDumpReader, startsPageDump, type PageDump } from './page-dump.js';
 
@@ -50,6 +50,14 @@ export interface Splat {
   page: PageDump | null;
   /** KASAN: the access (`Read`/`Write`, size). */
   access: { type: 'Read' | 'Write'; size: number | null } | null;
+  /**
+   * The main call trace stops at this frame with nothing the kernel prints after a whole trace
+   * (an entry frame, `</TASK>`, `Code:`, the registers, `---[ end trace`): the paste was cut
+   * there, and the outer callers are not in the report. Null when the trace looks whole.
+   */
+  traceCut?: string | null;
+  /** The boot of the log it was printed in (ParsedReport.boots): its other parties are of the same boot. */
+  boot?: number;
   /** The splat ends before it says what it must (no stack, cut off): what is missing. */
   truncated: string | null;
   /** The oops was followed by `Kernel panic - not syncing`. */
@@ -85,6 +93,13 @@ const LABELS: Array<{ re: RegExp; label: StackLabel; task?: (m: RegExpExecArray)
 /** Lines inside a stack that are neither frames nor its end. */
 const STACK_MARKERS =
   /^(?:<\/?(?:TASK|IRQ|NMI|SOFTIRQ|EOI)>|<EOI>|\.\.\.|-+ interrupt:|\[ END \]|Exception stack\(.*\)|irq event stamp|hardirqs|softirqs|DWARF2 unwinder stuck at)/;
+
+/** Where a task's call trace starts: a system call's entry, a kernel thread's, an idle CPU's, or a user address (2.6). */
+const ENTRY_FRAME =
+  /^(?:entry_SYSCALL\w*|entry_SYSENTER\w*|entry_INT80\w*|do_syscall_\w+|do_fast_syscall_32|do_int80_syscall_32|system_call\w*|syscall_call|sysenter_past_esp|sysenter_do_call|syscall_exit\w*|ret_from_fork\w*|ret_from_kernel_thread|kernel_thread_helper|kthread|el0t?_\w+|ret_fast_syscall|ret_from_syscall|int_signal|ret_from_intr|error_entry|page_fault|async_page_fault|asm_exc_\w+|asm_sysvec_\w+|asm_common_interrupt|handle_exception|ret_from_exception|do_trap_ecall_u|_new_vmalloc_restore_context\w*|cpu_startup_entry|start_secondary|secondary_startup_\w+|start_kernel|rest_init|x86_64_start_\w+|0x[0-9a-f]+)$/;
+
+/** What the kernel prints after a whole call trace (x86 from 2.6 to 6.x, arm64): a trace followed by one of these was not cut. */
+const AFTER_TRACE = /^(?:<\/TASK>|Code: |Modules linked in|---\[ end |RIP: |EIP: |pc : |CR2: |Kernel panic|={5,}|Instruction dump:|Kernel Offset:)/;
 
 const VERSION = String.raw`(\d+\.\d+(?:\.\d+){0,2}(?:[-+~][\w.+~-]*)?)`;
 const RELEASE_RES = [
@@ -153,6 +168,9 @@ export function readSplat(b: SplatBuilder): Splat {
   let access: Splat['access'] = null;
   let irq = false;
   let inexact = false;
+  /** The main call trace, and whether the kernel printed something after it that follows only a whole trace. */
+  let main: Stack | null = null;
+  let afterMain = false;
 
   for (const l of b.lines) {
     const t = l.text.trim();
@@ -188,6 +206,7 @@ export function readSplat(b: SplatBuilder): Splat {
       stacks.push(current);
       continue;
     }
+    if (main !== null && main.frames.length > 0 && AFTER_TRACE.test(t)) afterMain = true;
     const mark = CONTEXT_MARK.exec(t);
     if (mark)
       irq = /<(?:IRQ|NMI|SOFTIRQ)>\s*$/.test(mark[0]) || (/<(?:IRQ|NMI|SOFTIRQ)>/.test(mark[0]) && !/<(?:\/IRQ|EOI|\/NMI|TASK|\/SOFTIRQ)>/.test(mark[0]));
@@ -200,6 +219,7 @@ export function readSplat(b: SplatBuilder): Splat {
         stacks.push(current);
       }
       current.frames.push(...frames);
+      if (current.label === 'call trace') main ??= current;
       continue;
     }
     if (STACK_MARKERS.test(t) || t === '') continue;
@@ -246,8 +266,10 @@ export function readSplat(b: SplatBuilder): Splat {
   if (pid === null && caller?.startsWith('T')) pid = Number(caller.slice(1));
   if (cpu === null && caller?.startsWith('C')) cpu = Number(caller.slice(1));
 
-  const main = stacks.find((s) => s.label === 'call trace') ?? stacks.find((s) => s.label === 'access') ?? stacks[0];
+  const primary = stacks.find((s) => s.label === 'call trace') ?? stacks.find((s) => s.label === 'access') ?? stacks[0];
   const first = b.lines[0]!.n;
+  const outermost = main?.frames[main.frames.length - 1];
+  const whole = afterMain || b.endedBy === 'end-trace' || b.endedBy === 'rule' || (outermost !== undefined && ENTRY_FRAME.test(baseName(outermost.function)));
   return {
     kind: h.kind,
     title: '',
@@ -262,12 +284,13 @@ export function readSplat(b: SplatBuilder): Splat {
     hardware,
     at: h.fields['file'] ? `${h.fields['file']}:${h.fields['srcline']}` : null,
     ip,
-    frames: main?.frames ?? [],
+    frames: primary?.frames ?? [],
     stacks,
     culprit: null,
     page,
     access,
     truncated: null,
+    traceCut: outermost !== undefined && !whole ? outermost.function : null,
     panicked: b.panicked,
     noise: b.noise,
     fields: h.fields,

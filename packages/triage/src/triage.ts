@@ -12,6 +12,7 @@ import { repeatKey, type ParsedReport } from './report.js';
 import type { Splat, StackLabel } from './splat.js';
 import { lockWaited, logPaths, modelledFunctions, pathsOf, ruleOf } from './classify.js';
 import { modelSplat, type ModelResult } from './model.js';
+import { releaseSeries } from './flavor-choice.js';
 import type { SplatKind } from './headers.js';
 
 export interface SplatTriage {
@@ -23,6 +24,8 @@ export interface SplatTriage {
   lines: { first: number; last: number };
   kernel: string | null;
   kernelFrom: Splat['kernelFrom'];
+  /** The line the kernel release was read from, when it is the log's or the text's (not the splat's). */
+  kernelLine?: number;
   tainted: string | null;
   task: Splat['task'];
   cpu: number | null;
@@ -95,9 +98,15 @@ export function checkReport(r: ParsedReport): void {
 
 export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise<TriageResult> {
   checkReport(r);
+  // a release the user gave that is not one is a mistake on the command line, not a report the model
+  // cannot judge (it was "not modelled", exit 0, as if triage had read the report and found nothing)
+  if (opts.release !== undefined && releaseSeries(opts.release) === null) {
+    throw new InputError(`--release ${JSON.stringify(opts.release)} is not a kernel release`, {
+      hint: "give the release the report's kernel ran, as uname -r prints it or its series: 6.1, 6.6.30, 2.6.19.1",
+    });
+  }
   const flavors = opts.flavors ?? builtinFlavors();
   const modelled = modelledFunctions(flavors);
-  const lp = logPaths(r);
   const splats: SplatTriage[] = [];
   const seen = new Map<string, number>();
   for (const [i, s] of r.splats.entries()) {
@@ -109,13 +118,23 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
     const paths = pathsOf(s);
     let release = opts.release ?? s.kernel;
     let kernelFrom = opts.release ? ('option' as const) : s.kernelFrom;
-    if (!release && r.release) {
-      release = r.release.value;
-      kernelFrom = r.release.from;
+    let kernelLine: number | undefined;
+    // the log's release is of the boot it was printed in: a splat of another boot (two logs pasted) ran another kernel
+    const logRelease =
+      r.bootReleases?.[s.boot ?? 0] ?? (r.release && (r.bootLines ?? []).filter((n) => n <= r.release!.line).length === (s.boot ?? 0) ? r.release : null);
+    if (!release && logRelease) {
+      release = logRelease.value;
+      kernelFrom = logRelease.from;
+      kernelLine = logRelease.line;
     }
     // A deadlock's other parties: the other tasks the same report shows hung, the path each is on,
     // and what each waits for (a deadlock through a lock the model lacks is outside it).
-    const hung = ev.rule === 'deadlock' ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task').map((o) => ({ o, path: pathsOf(o).reporter })) : [];
+    // (of the splat's own boot: two logs pasted together, or a log across a reboot, hold tasks that never ran together)
+    const boot = s.boot ?? 0;
+    const hung =
+      ev.rule === 'deadlock'
+        ? r.splats.filter((o, j) => j !== i && o.kind === 'hung-task' && (o.boot ?? 0) === boot).map((o) => ({ o, path: pathsOf(o).reporter }))
+        : [];
     const concurrent = hung.flatMap(({ o, path: p }) =>
       p ? [{ ...p, task: o.task?.comm ?? null, why: `another task hung at the same time (in ${o.culprit?.function ?? '?'})` }] : [],
     );
@@ -126,7 +145,10 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       modelled: (p?.program ?? null) !== null,
     }));
     let model: ModelResult | null = null;
-    if (opts.model !== false && duplicateOf === null) {
+    // a repeat is not modelled again — unless its first copy was left out by --splat: then this one is
+    // the only copy shown, and its exit must be what the first's would have been
+    const modelledAlready = duplicateOf !== null && (!opts.splats || opts.splats.includes(duplicateOf));
+    if (opts.model !== false && !modelledAlready) {
       opts.onProgress?.(`splat ${i + 1}: ${s.title}`);
       model = await modelSplat({
         splat: s,
@@ -134,7 +156,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
         paths,
         concurrent,
         otherHung,
-        logPaths: lp,
+        logPaths: logPaths(r, boot),
         source: r.source,
         flavors,
         release,
@@ -153,6 +175,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       lines: s.lines,
       kernel: release ?? null,
       kernelFrom: release ? kernelFrom : null,
+      ...(kernelLine !== undefined ? { kernelLine } : {}),
       tainted: s.tainted,
       task: s.task,
       cpu: s.cpu,

@@ -99,9 +99,24 @@ describe('report → schedule', () => {
   }, 60_000);
 
   it('says plainly that the model cannot reach it when every interleaving was explored', async () => {
-    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23') });
+    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23'), release: '2.6.23' });
     expect(t.splats[0]!.model).toMatchObject({ status: 'unreachable', explore: { verdict: expect.any(String), incomplete: [] } });
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
+  }, 60_000);
+
+  it('never says "cannot" from a flavor newer than the report\'s kernel (it may hold fixes that kernel lacks)', async () => {
+    // the XFS warning is 2.6.19.1's; --flavor linux-2.6.23 said "CANNOT REACH: every interleaving
+    // explored" where linux-2.6.15, the flavor for 2.6.19, reaches the rule (2026-12-07, session 39)
+    const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23') });
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
+    expect(m.because).toMatch(
+      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks: with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    // a schedule is still one: a kernel older than every flavor gets the oldest, which reaches the rule
+    const old = await triage(await scanReportFile(xfs), { release: '2.6.12' });
+    expect(old.splats[0]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
   }, 60_000);
 
   it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
@@ -177,6 +192,53 @@ describe('report → schedule', () => {
     expect(uncheckedBugs(byName('linux-2.6.23')).size).toBe(0);
   }, 120_000);
 
+  it('never says "cannot" for a report whose page is a large folio (the model\'s pages are single pages)', async () => {
+    // the FUSE oops is on an order-9 THP (its "head: ... order:9" line); the model's single
+    // pages cannot show a race through a PMD mapping or a split, so its exhaustive search was an
+    // empty proof: "CANNOT REACH: every interleaving explored" (2026-12-07, session 39)
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const t = await triage(parseReport(text, 'fuse.txt'), { splats: [1] });
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', explore: { incomplete: [], verdict: 'clean' } });
+    expect(m.because).toMatch(
+      /^the report's page is a large folio \(order 9, 512 pages\) and the model's pages are single pages; with .* every interleaving explored does not reach bug-on, which proves nothing about a large folio/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    // the same oops on a single page is still answered from the search
+    const small = text.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, '');
+    expect(small).not.toMatch(/order:9/);
+    expect((await triage(parseReport(small, 'small.txt'), { splats: [1] })).splats[0]!.model!.status).toBe('unreachable');
+  }, 60_000);
+
+  it('never answers for a page-cache removal whose callers the paste cut off (they decide the path)', async () => {
+    // the XFS warning pasted up to truncate_inode_pages: the callers that make it an O_DIRECT write
+    // (fs_flushinval_pages <- xfs_write <- sys_write) are gone. The removal was read as a truncate
+    // and the model answered "CANNOT REACH" — where the whole report reaches the rule (2026-12-07, session 39)
+    const lines = readFileSync(xfs, 'utf8').split('\n');
+    const cut = lines.slice(0, lines.findIndex((l) => l.includes('truncate_inode_pages+0x1a')) + 1).join('\n');
+    const t = await triage(parseReport(cut, 'cut.txt'), { release: '2.6.19.1' });
+    const s = t.splats[0]!;
+    expect(s.paths.reporter).toMatchObject({
+      program: 'truncate',
+      because: expect.stringMatching(/read from that frame alone: the trace is cut at truncate_inode_pages$/),
+    });
+    expect(s.model).toMatchObject({ status: 'not-modelled' });
+    expect(s.model!.because).toMatch(
+      /^the call trace stops at truncate_inode_pages .*the paste was cut\), so nothing says whose page-cache removal truncate_complete_page is/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH|SCHEDULE/);
+    // the whole trace decides it: an O_DIRECT write, which reaches the rule
+    const whole = (await triage(await scanReportFile(xfs), { release: '2.6.19.1' })).splats[0]!;
+    expect(whole.paths.reporter).toMatchObject({ program: 'odirect_write' });
+    expect(whole.model!.status).toBe('schedule');
+    // a trace that ends where a whole one does (an entry frame, </TASK>, end of trace) is not cut
+    const ended = (text: string): string | null | undefined => parseReport(text, 'x.txt').splats[0]!.traceCut;
+    const at = '2007-01-06 04:19:03.788289500 <4>';
+    expect(ended(`${cut}\n${at} [<c0102e73>] syscall_call+0x7/0xb`)).toBeNull();
+    expect(ended(`${cut}\n${at} =======================`)).toBeNull();
+    expect(ended(cut)).toBe('truncate_inode_pages');
+  }, 60_000);
+
   it('reads a BUG check alike in a page dump and in the source, whatever the kernel spells page or folio', () => {
     expect(bugCondition('VM_BUG_ON_PAGE(page_mapped(page))')).toBe('BUG_ON(page_mapped(page))');
     expect(bugCondition('BUG_ON(folio_mapped(folio)) (mm/truncate.c:701, 6.1.192)')).toBe('BUG_ON(page_mapped(page))');
@@ -234,6 +296,54 @@ describe('report → schedule', () => {
       expect(m.status).toBe('unreachable');
     }, 60_000);
 
+    it("takes a hung task's partners from its own boot only (two logs pasted together, a log across a reboot)", async () => {
+      const t = hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']);
+      const w = hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write']);
+      // before: t and w were each other's partners, and "CANNOT REACH" came from a pair that never ran together
+      const r = report(t, ['Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)'], w);
+      const res = await triage(r);
+      for (const s of res.splats) expect(s.model!.status).toBe('not-modelled');
+      expect(r.boots).toBe(2);
+      expect(res.warnings).toContain(
+        "the log holds 2 boots (a new one at line 14: the timestamps start again or a Linux version banner follows); a splat's other parties are taken from its own boot only",
+      );
+      for (const s of res.splats) {
+        expect(s.model).toMatchObject({ status: 'not-modelled', scenario: { threads: [expect.anything()] } });
+        expect(s.model!.because).toMatch(/shows no other task in a path kreplay has/);
+      }
+      expect(formatTriageText([{ result: res }])).not.toMatch(/CANNOT REACH/);
+      // printk timestamps that start again are a new boot too; a few seconds back (CPUs' clocks) is not
+      const stamp = (lines: string[], ts: string): string[] => lines.map((l) => `[${ts}] ${l}`);
+      expect(report(stamp(t, '  300.100000'), stamp(w, '   12.500000')).boots).toBe(2);
+      expect(report(stamp(t, '  300.100000'), stamp(w, '  298.500000')).boots).toBe(1);
+    }, 60_000);
+
+    it("reads a splat's release from its own boot's Linux version banner, not the first boot's", async () => {
+      // a 6.1 log with a hung task, then a 2.6.19.1 boot with the XFS warning (which prints no release):
+      // the warning was judged on linux-6.1 ("CANNOT REACH"), and the banner of its boot was read into
+      // the hung task's splat as that splat's kernel (2026-12-07, session 39)
+      const xfsLines = readFileSync(xfs, 'utf8').split('\n');
+      const warning = xfsLines.slice(
+        xfsLines.findIndex((l) => l.includes('BUG: warning at')),
+        xfsLines.findIndex((l) => l.includes('=======================')) + 1,
+      );
+      const r = report(
+        ['Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)'],
+        hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']).map((l) =>
+          l.replace('Not tainted 6.1.0 #1', 'Not tainted'),
+        ),
+        ['Linux version 2.6.19.1 (root@host)'],
+        warning,
+      );
+      const res = await triage(r);
+      expect(res.splats.map((x) => [x.kernel, x.kernelFrom, x.kernelLine])).toEqual([
+        ['6.1.0-13-amd64', 'log', 1],
+        ['2.6.19.1', 'log', 15],
+      ]);
+      expect(res.splats[1]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
+      expect(formatTriageText([{ result: res }])).toMatch(/kernel\s+2\.6\.19\.1 \(from the log's "Linux version" line 15\)/);
+    }, 60_000);
+
     it('does not search a flavor without the invalidate lock for a task hung on it', async () => {
       const m = (await triage(report(hung('t', 123, invalidateLockWait)), { flavor: byName('linux-2.6.23') })).splats[0]!.model!;
       expect(m).toMatchObject({ status: 'not-modelled', because: expect.stringMatching(/hung on the invalidate lock .*, which linux-2\.6\.23 does not have/) });
@@ -258,6 +368,18 @@ describe('report → schedule', () => {
       expect(standsFor(live([1]), 'livelock', splat)).toBe(false);
     });
   });
+
+  it("models a repeated splat when --splat leaves its first copy out (its answer, and exit, are the first copy's)", async () => {
+    // the XFS report pasted twice: splat 2 repeats splat 1. `--splat 2` showed "same as splat 1" and
+    // no model answer, and exited 0 where `--splat 1` exits 1 (2026-12-07, session 39)
+    const text = readFileSync(xfs, 'utf8');
+    const twice = parseReport(`${text}\n${text}`, 'twice.txt');
+    const result = await triage(twice, { splats: [2] });
+    expect(result.splats.map((x) => [x.index, x.duplicateOf, x.model?.status])).toEqual([[2, 1, 'schedule']]);
+    expect(formatTriageText([{ result }])).toMatch(/same as\s+splat 1 [\s\S]*model\s+SCHEDULE: on linux-2\.6\.15/);
+    // with its first copy shown, the repeat is not modelled again
+    expect((await triage(twice, { splats: [1, 2], maxStates: 10 })).splats.map((x) => x.model === null)).toEqual([false, true]);
+  }, 60_000);
 
   it('never says "cannot" when the search was cut short', async () => {
     const t = await triage(await scanReportFile(xfs), { maxStates: 10 });

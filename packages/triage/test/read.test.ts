@@ -47,6 +47,15 @@ describe('console prefixes', () => {
     ['2007-01-06 04:19:03.788181500 <4>BUG: warning at mm/truncate.c:60/cancel_dirty_page()', { text: 'BUG: warning at mm/truncate.c:60/cancel_dirty_page()' }],
     ['[Fri Apr 15 15:56:10 2022]  bch2_write+0x1cb/0x430 [bcachefs]', { text: ' bch2_write+0x1cb/0x430 [bcachefs]' }],
     ['> > [   59.301256] kernel BUG at mm/filemap.c:154!', { quoted: true, text: 'kernel BUG at mm/filemap.c:154!' }],
+    // journalctl -o short-iso / -o short-monotonic: the host and "kernel:" after the date (read as no splat before session 39)
+    ['2026-12-07T04:00:00+0000 build-7 kernel: kernel BUG at mm/filemap.c:154!', { text: 'kernel BUG at mm/filemap.c:154!' }],
+    ['2026-12-07T04:00:00.123456+00:00 build-7 kernel:  dump_stack+0x4b/0x69', { text: ' dump_stack+0x4b/0x69' }],
+    [
+      '[  100.000011] build-7.lab kernel: BUG: Bad page cache in process trunc  pfn:156c00',
+      { ts: '100.000011', text: 'BUG: Bad page cache in process trunc  pfn:156c00' },
+    ],
+    // kernel text that names a kernel is not a prefix when no date or timestamp came first
+    ['Booting kernel: done', { text: 'Booting kernel: done' }],
   ])('%s', (raw, want) => {
     expect(normalizeLine(raw, 7)).toMatchObject({ n: 7, prefixed: want.text !== raw, ...want });
   });
