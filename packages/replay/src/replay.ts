@@ -248,6 +248,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
   /** The CPU (orderLane) of the first event that became a page-cache operation, and whether another CPU's did too. */
   let opCpu: number | undefined;
   let opsOnTwoCpus = false;
+  /** ...because of one task's ops on lines that print no CPU (it may have moved between CPUs). */
+  let opsCpuUnprinted = false;
   if (captureLoss) {
     gaps++;
     engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
@@ -440,9 +442,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
       } else {
         name.used++;
-        // a task stands for the CPU a line does not print (orderLane)
+        // a task stands for the CPU a line does not print (orderLane); but a task may move between
+        // CPUs, and a line that prints no CPU cannot show it: on a clock kept per CPU its own ops
+        // may carry two CPUs' stamps, so a second op of such a line counts as another CPU's
         if (opCpu === undefined) opCpu = orderLane(ev);
-        else if (!opsOnTwoCpus && orderLane(ev) !== opCpu) opsOnTwoCpus = true;
+        else if (!opsOnTwoCpus && (orderLane(ev) !== opCpu || ev.cpu < 0)) {
+          opsOnTwoCpus = true;
+          opsCpuUnprinted = orderLane(ev) === opCpu;
+        }
         sorter.push(lifted, ts, ev.cpu);
       }
     }
@@ -698,7 +705,9 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     // pfn added again) may have run before one on this CPU's own events, and undone it
     allUncertain(
       engine.findings,
-      `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from more than one CPU: one that another CPU printed earlier or later may have run in between this finding's events.`,
+      opsCpuUnprinted
+        ? `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from lines that print no CPU: their task may have moved between CPUs, so an operation stamped by another CPU's clock may have run in between this finding's events.`
+        : `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from more than one CPU: one that another CPU printed earlier or later may have run in between this finding's events.`,
     );
   }
   if (c.staleUnjudged) {

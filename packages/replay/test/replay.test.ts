@@ -430,7 +430,8 @@ describe('certainty', () => {
     const perCpu = await go([...mapped, drop('1.000004')], { traceClock: 'local' });
     expect(perCpu.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(perCpu.verdict.unjudged.map((u) => u.rule)).toContain('orphan-page-mapped');
-    // one task's own events keep their order: its tied events are not searched
+    // one task's own events keep their order: its tied events are not searched; but on a clock kept
+    // per CPU they may carry two CPUs' stamps (the task may have moved, which no CPU column shows)
     const one = await go(
       [
         noCpu('t', 10, '1.000001', `filemap:${add(0x10)}`),
@@ -441,8 +442,19 @@ describe('certainty', () => {
         traceClock: 'local',
       },
     );
-    expect(one.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(one.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(one.findings[0]!.explanation).toContain('came from lines that print no CPU: their task may have moved between CPUs');
     expect(one.stats.ties.groups).toBe(0);
+    // on a clock that orders every CPU, that task's finding is certain
+    const oneMono = await go(
+      [
+        noCpu('t', 10, '1.000001', `filemap:${add(0x10)}`),
+        noCpu('t', 10, '1.000001', `probe:${rmapAdd(0x10)}`),
+        noCpu('t', 10, '1.000001', `filemap:${del(0x10)}`),
+      ],
+      { traceClock: 'mono' },
+    );
+    expect(oneMono.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
   });
 
   it("merges a nested PTE probe on a line that prints no CPU though another task's line comes between", async () => {
