@@ -223,6 +223,20 @@ export interface StepMemo<S> {
    */
   otherReads(s: S, t: number, out: Int32Array, at: number): number;
   /**
+   * Optional: what `otherReads` writes of thread u, written into `out` from `at` on; returns
+   * where it ended. The promise: `otherReads(s, t)` writes `readsOf(s, u)` for every u ≠ t, in
+   * order, and `readsOf(s, u)` is a function of u and thread u's word. With it (and `ownReadiness`) the
+   * one-thread search keys a state's steps by its words alone and decodes only the states whose
+   * steps it does not know.
+   */
+  readsOf?(s: S, u: number, out: Int32Array, at: number): number;
+  /**
+   * Optional: whether thread t's readiness in s (`Machine.readiness`) is a function of its own
+   * word alone (it has finished, or its next step never blocks). The promise covers readiness
+   * too: it is a function of the words before the threads' and thread t's word, as a step is.
+   */
+  ownReadiness?(s: S, t: number): boolean;
+  /**
    * Optional: finer keys. With it the one-thread search also keys a step by the places of the
    * shared part it read rather than by the whole shared part, and reuses it across states that
    * differ only in places it neither read nor wrote.
@@ -241,7 +255,7 @@ export interface StepMemo<S> {
  * lacks, s2 lacks too), the same word for thread t and the same `otherReads`, gives the violations
  * s1's gave, the thread word s1's successor has, the other threads' words of s2, and as shared
  * words s2's with every place whose words s1's step changed replaced by s1's successor's words
- * there.
+ * there; and thread t is enabled in s2 as it was in s1 (what its readiness read is in R).
  */
 export interface StepPlaces<S> {
   /**

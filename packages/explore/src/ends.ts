@@ -3,7 +3,7 @@
  * machine's final invariants are judged), or every live thread is blocked (the `deadlock`
  * rule).
  */
-import { THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
+import { THREAD_BLOCKED, THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
 import type { Machine, StepInfo } from '@kreplay/core';
 import type { RunContext } from './context.js';
 import type { ExploreOptions, Schedule, Sighting } from './types.js';
@@ -59,6 +59,13 @@ export function readyMasks<S>(machine: Machine<S>, state: S): { finished: number
     else if (r === THREAD_ENABLED) enabled |= 1 << t;
   }
   return { finished, enabled };
+}
+
+/** Thread t's readiness in `state` (THREAD_*): the machine's `readiness`, or what `next` says. */
+export function readinessOf<S>(machine: Machine<S>, state: S, t: number): number {
+  if (machine.readiness) return machine.readiness(state, t);
+  const n = machine.next(state, t);
+  return n === null ? THREAD_DONE : n.enabled ? THREAD_ENABLED : THREAD_BLOCKED;
 }
 
 /**

@@ -25,7 +25,7 @@ import { judgeEnd, readyMasks, survey } from './ends.js';
 import { DEFAULT_MAX_DEPTH, StateGraph } from './graph.js';
 import { ShardRecorder, splitWidth, type ShardPart } from './shard.js';
 import { MEMO_MAX_WORDS } from './step-memo.js';
-import { StepMemoRows } from './step-memo-rows.js';
+import { NOT_KNOWN, StepMemoRows } from './step-memo-rows.js';
 
 /** What a step memo counted: steps taken, steps reused, whether its memory ran out. */
 export type MemoCounts = NonNullable<ExploreResult['memo']>;
@@ -120,6 +120,10 @@ export class ExhaustiveSearch implements SearchStrategy {
           )
         : undefined;
     this.memo = memo as StepMemoRows<unknown> | undefined;
+    const decodeAt = (id: number): S => {
+      const n = graph.readWords(id); // before wordBuffer: it may replace the buffer
+      return decode!(graph.wordBuffer, n);
+    };
     const reach = reacher(machine, graph);
     const advance = advancer(machine);
     const encode = memo ? machine.encode!.bind(machine) : undefined;
@@ -146,20 +150,22 @@ export class ExhaustiveSearch implements SearchStrategy {
         pending[id] = undefined;
         continue; // another shard's subtree
       }
-      let s: S;
+      // the state as an object: decoded from its words when something needs it — with the step
+      // memo, only a readiness or a step the memo does not know by numbers alone
+      let s: S | undefined;
       if (decode) {
-        const n = graph.readWords(id);
-        s = decode(graph.wordBuffer, n);
         memo?.expanding(id);
-        rec?.keyed(id, machine.key(s));
+        if (!memo || rec) s = decodeAt(id);
+        rec?.keyed(id, machine.key(s!));
       } else {
         s = pending[id]!;
         pending[id] = undefined;
       }
+      const state = (): S => (s ??= decodeAt(id));
       graph.openRow(id);
-      const { finished, enabled } = readyMasks(machine, s);
+      const { finished, enabled } = memo ? memo.readyMasks(machine, state) : readyMasks(machine, s!);
       graph.setFinished(id, finished);
-      if (enabled === 0 && judgeEnd(machine, ctx, s, survey(machine, s).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
+      if (enabled === 0 && judgeEnd(machine, ctx, state(), survey(machine, state()).next, finished, enabled, () => graph.path(id), this.opts.onEnd)) {
         ctx.executions++;
         rec?.expanded(id, true);
         continue;
@@ -171,7 +177,8 @@ export class ExhaustiveSearch implements SearchStrategy {
       for (let t = 0; t < T; t++) {
         if (!(enabled & (1 << t))) continue;
         if (memo) {
-          const n = memo.step(s, t, advance, encode!);
+          let n = memo.known(t);
+          if (n === NOT_KNOWN) n = memo.step(state(), t, advance, encode!);
           if (!ctx.visit(depth + 1)) break;
           const found = memo.found;
           if (found.length > 0 && !ctx.book.beaten(found, depth + 1)) ctx.book.addAll(found, [...graph.path(id), t], 'step');
@@ -182,7 +189,7 @@ export class ExhaustiveSearch implements SearchStrategy {
           }
           continue;
         }
-        const r = advance(s, t);
+        const r = advance(s!, t);
         if (!ctx.visit(depth + 1)) break;
         if (r.violations.length > 0 && !ctx.book.beaten(r.violations, depth + 1)) ctx.book.addAll(r.violations, [...graph.path(id), t], 'step');
         const child = reach(r.state, id, t);

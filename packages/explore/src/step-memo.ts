@@ -30,7 +30,7 @@ export const MEMO_MAX_WORDS = 64 << 20;
  * other threads) → a value, in one open-addressing table of four words a slot (no arena, no
  * packing: a key is three numbers).
  */
-class KeyTable {
+export class KeyTable {
   private slots = new Int32Array(4 * 4096);
   private count = 0;
   /** The slot `find` stopped at. */
@@ -143,7 +143,7 @@ export abstract class MemoBase<S> {
     if (this.sharedId < 0) return this.run(s, t, advance, encode, false);
     const keys = this.keys;
     const b = this.threadWord(t);
-    const c = t | (this.others.of(s, t) << 5);
+    const c = t | (this.otherReadsOf(s, t) << 5);
     if (!keys.find(this.sharedId, b, c)) {
       if (this.full) return this.run(s, t, advance, encode, false);
       const n = this.miss(s, t, advance, encode, b, c);
@@ -155,6 +155,11 @@ export abstract class MemoBase<S> {
     this.hits++;
     this.found = this.violations.get(v) ?? NOTHING;
     return this.reuse(v, s, t, advance, encode);
+  }
+
+  /** The number of what thread t's step from s reads of the other threads (`OtherReads`); step-memo-rows.ts keeps it by the other threads' words. */
+  protected otherReadsOf(s: S, t: number): number {
+    return this.others.of(s, t);
   }
 
   /** A key not known: run the step and keep what it gave (`recorded`); step-memo-rows.ts first asks its finer keys. */
@@ -293,7 +298,7 @@ export class StepMemoTable<S> extends MemoBase<S> {
 }
 
 /** What steps read of the other threads (`StepMemo.otherReads`), numbered. */
-class OtherReads<S> {
+export class OtherReads<S> {
   private readonly table = new WordTable();
   private key = new Int32Array(256);
 
@@ -307,6 +312,11 @@ class OtherReads<S> {
       this.key = key = new Int32Array(Math.max(kn, 2 * key.length));
       kn = this.memo.otherReads(s, t, key, 0);
     }
+    return this.number(key, kn);
+  }
+
+  /** The number of `key[0..kn)`, words `otherReads` wrote. */
+  number(key: Int32Array, kn: number): number {
     // most steps read what the step before read (nothing, mostly): compared before it is hashed
     const last = this.lastKey;
     let same = kn === this.lastN;

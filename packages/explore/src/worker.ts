@@ -18,7 +18,7 @@ import type { Machine, ModelViolation, StepOutcome, WordExchange, WordImporter }
 import { carryError, WordTable } from '@kreplay/core';
 import { Owners } from './owners.js';
 import { StateTable } from './state-table.js';
-import { StepMemoRows } from './step-memo-rows.js';
+import { NOT_KNOWN, StepMemoRows } from './step-memo-rows.js';
 import { advancer } from './exhaustive.js';
 import { deadlockSighting, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
@@ -378,21 +378,23 @@ class SearchWorker<S> {
       this.at = gid * (T + 1);
       if (this.tmp.length < this.table.bytesOf(local)) this.tmp = new Int32Array(this.table.bytesOf(local) * 2);
       const sn = this.table.wordsOf(local, this.tmp);
-      const s = this.decode(this.tmp, sn);
+      // as the one-thread search expands (exhaustive.ts): over rows, decoded only when the memo asks
+      let s: S | undefined = rowMemo ? undefined : this.decode(this.tmp, sn);
+      const state = (): S => (s ??= this.decode(this.tmp, sn));
       memo?.expanding(this.tmp, sn);
       rowMemo?.expanding(local);
-      const { finished, enabled } = readyMasks(this.machine, s);
+      const { finished, enabled } = rowMemo ? rowMemo.readyMasks(this.machine, state) : readyMasks(this.machine, s!);
       this.finished.push(gid);
       this.finished.push(finished);
       if (finished === (1 << T) - 1) {
         this.executions++;
-        for (const v of this.machine.final?.(s) ?? [])
+        for (const v of this.machine.final?.(state()) ?? [])
           this.sight({ violation: v, at: 'final', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1 });
         continue;
       }
       if (enabled === 0) {
         this.executions++;
-        const dl = deadlockSighting(this.machine, survey(this.machine, s).next, []);
+        const dl = deadlockSighting(this.machine, survey(this.machine, state()).next, []);
         this.sight({ violation: dl.violation, at: 'state', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1, threads: dl.threads! });
         continue;
       }
@@ -408,15 +410,16 @@ class SearchWorker<S> {
         let buf: Int32Array;
         let violations: readonly ModelViolation[];
         if (rowMemo) {
-          n = rowMemo.step(s, t, this.advance, this.encode);
+          n = rowMemo.known(t);
+          if (n === NOT_KNOWN) n = rowMemo.step(state(), t, this.advance, this.encode);
           buf = rowMemo.wordBuffer;
           violations = rowMemo.found;
         } else if (memo) {
-          n = memo.step(s, t, this.advance, this.encode);
+          n = memo.step(s!, t, this.advance, this.encode);
           buf = memo.wordBuffer;
           violations = memo.found;
         } else {
-          const res = this.advance(s, t);
+          const res = this.advance(s!, t);
           n = this.words(res.state);
           buf = this.buf;
           violations = res.violations;

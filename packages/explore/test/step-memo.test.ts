@@ -21,7 +21,7 @@ interface Counter {
  * never change), then one word per thread (its pc), as `StepMemo` wants them. `honest`:
  * `otherReads` says so; else it says nothing.
  */
-function counters(T: number, K: number, honest: boolean, pad = 0): Machine<Counter> {
+function counters(T: number, K: number, honest: boolean, pad = 0, more: { readsOf?: 'honest' | 'wrong'; gate?: boolean } = {}): Machine<Counter> {
   const stepOf = (s: Counter, t: number) => {
     const x = (s.x + (t === 0 ? 1 : s.pc[0]!)) % 5;
     const violations: ModelViolation[] = x === 4 && t === 1 ? [{ rule: 'bug-on', message: `x reached 4 in t1's step ${s.pc[1]}` }] : [];
@@ -31,7 +31,8 @@ function counters(T: number, K: number, honest: boolean, pad = 0): Machine<Count
     flavor: 'counters',
     threads: Array.from({ length: T }, (_, id) => ({ id, name: `t${id}`, program: 'count', args: {} })),
     initial: () => ({ x: 0, pc: new Array<number>(T).fill(0) }),
-    next: (s, t) => (s.pc[t]! < K ? { label: 'add', accesses: [{ loc: 'x', mode: 'write' }], enabled: true } : null),
+    // `gate`: thread 1 waits while thread 0's pc is odd — a readiness that reads another thread
+    next: (s, t) => (s.pc[t]! < K ? { label: 'add', accesses: [{ loc: 'x', mode: 'write' }], enabled: !(more.gate && t === 1 && s.pc[0]! % 2 === 1) } : null),
     step: (s, t) => ({ ...stepOf(s, t), ops: [], effect: '—' }),
     advance: stepOf,
     key: (s) => `${s.x}|${s.pc.join(',')}`,
@@ -51,6 +52,14 @@ function counters(T: number, K: number, honest: boolean, pad = 0): Machine<Count
         if (at < out.length) out[at] = s.pc[0]!;
         return at + 1;
       },
+      // `wrong`: says thread 0's reads are its pc + 1
+      readsOf: more.readsOf
+        ? (s, u, out, at) => {
+            if (u !== 0) return at;
+            if (at < out.length) out[at] = s.pc[0]! + (more.readsOf === 'wrong' ? 1 : 0);
+            return at + 1;
+          }
+        : undefined,
     },
   };
 }
@@ -150,6 +159,40 @@ describe('step memoization', () => {
 
   it('catches a machine that leaves out what a step reads of another thread', async () => {
     await expect(explore(counters(3, 4, false), { strategy: 'exhaustive', memoSteps: 'verify' })).rejects.toThrow(/Machine\.stepMemo's promise is broken/);
+  });
+
+  it('expands a state whose readiness and steps it knows by their words without decoding it (StepMemo.readsOf), and answers the same', async () => {
+    const plain = await explore(counters(3, 4, true), { strategy: 'exhaustive', memoSteps: false });
+    const decodes = (m: Machine<Counter>) => {
+      let n = 0;
+      const decode = m.decode!.bind(m);
+      m.decode = (w, k) => (n++, decode(w, k));
+      return { m, count: () => n };
+    };
+    const without = decodes(counters(3, 4, true));
+    const withReads = decodes(counters(3, 4, true, 0, { readsOf: 'honest' }));
+    const a = await explore(without.m, { strategy: 'exhaustive', memoSteps: true });
+    const b = await explore(withReads.m, { strategy: 'exhaustive', memoSteps: true });
+    expect(summary(a)).toEqual(summary(plain));
+    expect(summary(b)).toEqual(summary(plain));
+    expect(b.memo).toEqual(a.memo);
+    // without readsOf every state is decoded to key its steps; with it, only those with a step not yet known
+    expect(without.count()).toBeGreaterThanOrEqual(plain.stats.distinctStates);
+    expect(withReads.count()).toBeLessThan(plain.stats.distinctStates / 2);
+  });
+
+  it('catches a machine whose readsOf is not what otherReads writes, even unverified', async () => {
+    await expect(explore(counters(3, 4, true, 0, { readsOf: 'wrong' }), { strategy: 'exhaustive', memoSteps: true })).rejects.toThrow(
+      /Machine\.stepMemo's promise is broken/,
+    );
+  });
+
+  it('catches a machine whose readiness reads another thread', async () => {
+    const plain = await explore(counters(3, 4, true, 0, { gate: true }), { strategy: 'exhaustive', memoSteps: false });
+    expect(plain.stats.distinctStates).toBeGreaterThan(0);
+    await expect(explore(counters(3, 4, true, 0, { gate: true }), { strategy: 'exhaustive', memoSteps: 'verify' })).rejects.toThrow(
+      /readiness differs .* promise is broken/,
+    );
   });
 
   it('reuses a step across states that differ only in shared places it neither read nor wrote (StepMemo.places)', async () => {

@@ -246,19 +246,21 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
    * offered only when the initial state is canonical — then so is every state a search expands,
    * and a step that left the data generations as they were needs no renumbering from any of them.
    */
+  /** What the renumbering reads of thread u (`StepMemo.readsOf`): its read and its write in progress. */
+  const readsOf = (s: MmState, u: number, out: Int32Array, at: number): number => {
+    const th = s.threads[u]!;
+    return listInto(th.wrote, out, listInto(th.obs, out, at));
+  };
   const stepMemo: StepMemo<MmState> | undefined = builtinFlavors().includes(flavor)
     ? {
         threadsAt: (words, n) => encoder.lastPartsAt(words, n, 'threads', env.threads.length),
         otherReads(s, t, out, at) {
-          const threads = s.threads;
-          for (let u = 0; u < threads.length; u++) {
-            if (u === t) continue;
-            const th = threads[u]!;
-            at = listInto(th.obs, out, at);
-            at = listInto(th.wrote, out, at);
-          }
+          for (let u = 0; u < s.threads.length; u++) if (u !== t) at = readsOf(s, u, out, at);
           return at;
         },
+        readsOf,
+        // a step without `block` is always enabled; readiness reads the state only through `block`'s Ctx
+        ownReadiness: (s, t) => stepOf(s, t)?.block === undefined,
         places: decodedCanonical
           ? {
               cut: (words, at, out) => encoder.cutRoot(words, at, out),
