@@ -776,6 +776,75 @@ describe('findings that name no page', () => {
   });
 });
 
+// Session 40: a class both sides raised, whose base occurrences are all uncertain (its trace lost
+// events where the finding rests), read UNCHANGED and a bare "no regression": the base may never
+// have had it, so the patched side's certain finding may be the patch's. Before: `UNCHANGED error
+// mapped-page-removed on 8:16/2a index 0`, `no regression (fail-on error)`, KTAP `ok 1 diff`.
+describe('a finding the base side raised only uncertain', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-uncertain-base-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const lost = 'fixtures/replay/mapped-page-removed-lost';
+  const clean = 'fixtures/replay/mapped-page-removed';
+  const why =
+    'not judged new: the base side raised mapped-page-removed on 8:16/2a index 0 only uncertain (1× in 1 run, first in fixtures/replay/mapped-page-removed-lost/trace.txt: events its trace lost, could not use or cannot order may explain it away), so whether the base had it cannot be told';
+
+  it('is not unchanged against a certain patched one: not judged new, and not a pass, in every format (it read UNCHANGED, a pass)', async () => {
+    const text = await runCli(['diff', lost, clean]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(
+      'no regression in what the traces show, but 1 finding not judged new (mapped-page-removed raised on the base side only uncertain): not a pass (fail-on error)',
+    );
+    expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 1 not judged new');
+    expect(text.stdout).toMatch(/NEW\? +error +mapped-page-removed on 8:16\/2a index 0\n/);
+    expect(text.stdout).toContain(why);
+    expect(text.stdout).not.toContain('UNCHANGED');
+    const json = JSON.parse((await runCli(['diff', lost, clean, '--format', 'json'])).stdout);
+    expect(json.verdict).toBe('no-regression');
+    expect(json.findings.unchanged).toEqual([]);
+    expect(json.findings.maybeNew.map((e: { key: string; reason: string; base: number; patched: number }) => [e.key, e.base, e.patched, e.reason])).toEqual([
+      ['mapped-page-removed 8:16/2a 0', 1, 1, why],
+    ]);
+    const ktap = (await runCli(['diff', lost, clean, '--format', 'ktap'])).stdout;
+    expect(ktap).toContain(`ok 1 mapped-page-removed # SKIP done: 1 finding ${why}`);
+    expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass/m);
+    expect((await runCli(['diff', lost, clean, '--format', 'junit'])).stdout).toContain(
+      `<skipped message="${why}: mapped-page-removed on 8:16/2a index 0 (certain)"/>`,
+    );
+    expect((await runCli(['diff', lost, clean, '--format', 'github'])).stdout).toContain(
+      'title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16/2a index 0 (certain)::not judged new: the base side raised',
+    );
+  });
+
+  it('is unchanged when the base raised it certain, whatever the patched side (control)', async () => {
+    const json = JSON.parse((await runCli(['diff', clean, lost, '--format', 'json'])).stdout);
+    expect(json.findings.unchanged.map((e: { key: string }) => e.key)).toEqual(['mapped-page-removed 8:16/2a 0']);
+    expect(json.findings.maybeNew).toBeUndefined();
+  });
+
+  it("kreplay ci's summary, and ci merge's, say it is not a pass", async () => {
+    expect(await ciOf(dir, path.resolve(lost), path.resolve(clean), ['json', 'ktap'])).toBe(0);
+    const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
+    expect(group).toMatchObject({
+      verdict: 'no-regression',
+      notJudgedNew: { findings: 1, rules: ['mapped-page-removed'], uncertain: ['mapped-page-removed'] },
+      findings: { unchanged: 0, maybeNew: 1 },
+    });
+    const said = /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged new/;
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(said);
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(
+      /^ok 1 traces # SKIP done: no regression, but 1 finding not judged new \(mapped-page-removed raised on the base side only uncertain\)/m,
+    );
+    // ci merge reads summary.json back (its schema is strict): the same words
+    const merged = await runCli(['ci', 'merge', '--config', path.join(dir, 'ci.json'), '--output', path.join(dir, 'merged'), path.join(dir, 'out')]);
+    expect(merged.exitCode).toBe(0);
+    expect(merged.stdout).toMatch(said);
+    expect(readFileSync(path.join(dir, 'merged/summary.ktap'), 'utf8')).toContain('(mapped-page-removed raised on the base side only uncertain)');
+  });
+});
+
 // Session 35: a diff's counts were put into words in eight places, each built by hand ("N
 // unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
 // …)" and "not judged on patched race"). One result with every kind of count must read the same

@@ -5,7 +5,8 @@
  * differ between any two runs and never take part. A finding class is new when no base run
  * has it and none may hold it among the findings its replay counted and did not keep (else
  * `maybeNew`), fixed when no patched run has it and one could have shown it (it judged the rule,
- * its trace has no gap or unusable event), unchanged otherwise. Several runs per side
+ * its trace has no gap or unusable event), unchanged when both sides have it and some base
+ * occurrence is certain (else `maybeNew`: the base may not have had it). Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
@@ -186,6 +187,10 @@ function unseenWhy(base: readonly RunData[], k: KeyPage, e: FindingEntry): strin
  * (`chance`), counting the base runs that could have shown it as a patched run must to make a base
  * finding fixed (`cannotShow`, `showedPage`); with none, p = 1 and `chance.unseen` says why.
  *
+ * A class both sides raised whose every base occurrence is uncertain is `maybeNew`, not unchanged:
+ * an uncertain finding is one some order or lost event the trace allows does not lead to, so the
+ * base may never have had it, and a patched finding the base lacks is new.
+ *
  * A finding that names no file or no index (a workload's mismatch marker in a run whose meta.json
  * names no test file) cannot be matched by page. A patched finding that may be on the page of a
  * base finding of its rule that names none (or that names none itself, beside a base finding that
@@ -244,11 +249,15 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
       exampleRun: rep.firstRun,
     };
     if (tb && tp) {
-      if (!keyless(k)) result.unchanged.push(entry);
-      else {
+      if (keyless(k)) {
         entry.reason = `not judged new: both sides raised ${f.rule} on ${pageWords(entry)}, so whether it is the same page cannot be told`;
         maybeNew.push(entry);
-      }
+      } else if (tb.first.certainty !== 'certain') {
+        // every base occurrence is uncertain: the base trace allows an order or lost events in
+        // which it did not happen, so the base may not have had it at all
+        entry.reason = `not judged new: the base side raised ${f.rule} on ${pageWords(entry)} only uncertain (${tb.count}× in ${tb.runs} run${tb.runs === 1 ? '' : 's'}, first in ${tb.firstRun}: events its trace lost, could not use or cannot order may explain it away), so whether the base had it cannot be told`;
+        maybeNew.push(entry);
+      } else result.unchanged.push(entry);
       continue;
     }
     if (tp) {

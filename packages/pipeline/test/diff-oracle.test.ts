@@ -20,7 +20,7 @@
  *   a page shown is one the finding may be on (any file, any index where it names none);
  *   new: in no counting base run, and no counting base run counted findings of its rule it did
  *   not keep (replay's cap per rule) — else not judged new (`maybeNew`); unchanged: on both
- *   sides; fixed: in no counting patched run while some counting patched run judged the rule,
+ *   sides, certain in some counting base run — else `maybeNew` (the base may never have had it); fixed: in no counting patched run while some counting patched run judged the rule,
  *   has no gap and no unusable event and showed the finding's page in the cache (or does not say
  *   which pages it showed, or its set is not complete), and no counting patched run counted
  *   findings of the rule it did not keep; unjudged otherwise;
@@ -348,7 +348,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const all = [...base, ...patched];
   const inBase = new Map<string, Cls>();
   const inPatched = new Map<string, Cls>();
-  for (const r of base) for (const f of r.findings) inBase.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
+  // keys some counting base run raised certain: only those can be unchanged
+  const certainInBase = new Set<string>();
+  for (const r of base)
+    for (const f of r.findings) {
+      inBase.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
+      if (f.certain) certainInBase.add(keyOf(clsOf(f, r, all)));
+    }
   for (const r of patched) for (const f of r.findings) inPatched.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
   const status: Expected['status'] = new Map();
   const showers: Expected['showers'] = new Map();
@@ -359,8 +365,9 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const keyless = new Set<KeylessOutcome>();
   for (const [k, c] of inBase) {
     if (inPatched.has(k)) {
-      // the same key on both sides is the same page only when it names the page
-      status.set(k, namesItsPage(c) ? 'unchanged' : 'maybeNew');
+      // the same key on both sides is the same page only when it names the page, and the base had
+      // it only if some base occurrence is certain (an uncertain one may never have happened)
+      status.set(k, namesItsPage(c) && certainInBase.has(k) ? 'unchanged' : 'maybeNew');
       if (!namesItsPage(c)) {
         // and the base's finding is neither fixed nor shown still there: as when the patched one names its page
         notFixedSaid.add(k);

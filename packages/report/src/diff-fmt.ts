@@ -23,18 +23,33 @@ type Judged = Pick<DiffResult, 'patched' | 'thresholds' | 'findings' | 'failOn'>
  * rules of those not judged new because a page one side's traces do not name may be theirs
  * (absent when none); the others' base side did not keep every finding of their rule.
  */
-export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[]; unnamed?: string[] } | undefined {
+export function notJudgedNew(
+  d: Pick<DiffResult, 'findings' | 'failOn'>,
+): { findings: number; rules: string[]; unnamed?: string[]; uncertain?: string[] } | undefined {
   const at = (d.findings.maybeNew ?? []).filter((e) => reachesFailOn(e.severity, d.failOn));
-  const unnamed = [...new Set(at.filter((e) => e.reason !== undefined).map((e) => e.rule))];
-  return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))], ...(unnamed.length ? { unnamed } : {}) } : undefined;
+  const rulesOf = (es: FindingEntry[]) => [...new Set(es.map((e) => e.rule))];
+  const unnamed = rulesOf(at.filter((e) => e.reason !== undefined && !uncertainOnBase(e)));
+  const uncertain = rulesOf(at.filter(uncertainOnBase));
+  return at.length
+    ? { findings: at.length, rules: rulesOf(at), ...(unnamed.length ? { unnamed } : {}), ...(uncertain.length ? { uncertain } : {}) }
+    : undefined;
 }
+
+const namesPage = (e: Pick<FindingEntry, 'file' | 'index'>) => e.file !== undefined && e.index !== undefined;
 
 /**
  * A class both sides raised under one key that names no page (a `findings.maybeNew` entry with occurrences on both
  * sides; diff.ts `matchFindings`): whether the patched finding is the base's cannot be told,
  * so neither is it judged new nor the base's finding judged fixed or still there.
  */
-export const raisedOnBothSides = (e: Pick<FindingEntry, 'base' | 'patched'>): boolean => e.base > 0 && e.patched > 0;
+export const raisedOnBothSides = (e: Pick<FindingEntry, 'base' | 'patched' | 'file' | 'index'>): boolean => e.base > 0 && e.patched > 0 && !namesPage(e);
+
+/**
+ * A class both sides raised on a page they name, whose every base occurrence is uncertain (a
+ * `findings.maybeNew` entry; diff.ts `matchFindings`): the base may never have had it, so it is
+ * not judged new — nor unchanged. The patched side has it, so its base finding is not in question.
+ */
+export const uncertainOnBase = (e: Pick<FindingEntry, 'base' | 'patched' | 'file' | 'index'>): boolean => e.base > 0 && e.patched > 0 && namesPage(e);
 
 /**
  * Base findings the diff could not judge on the patched side and that nothing else keeps from a
