@@ -824,6 +824,27 @@ describe('a finding the base side raised only uncertain', () => {
     expect(json.findings.maybeNew).toBeUndefined();
   });
 
+  // Fisher's test counted the uncertain sightings as sightings: five base runs raising it only
+  // uncertain against five clean patched runs read `FIXED … (p = 0.0040)`, shown fixed
+  it('absent from the patched side, is not shown fixed by base runs where it was only uncertain (it read FIXED, p = 0.0040)', async () => {
+    const args = [
+      'diff',
+      ...copyRuns(dir, 'lost', lost, 5).flatMap((d) => ['--base', d]),
+      ...copyRuns(dir, 'clean', 'fixtures/replay/clean-odirect', 5).flatMap((d) => ['--patched', d]),
+    ];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/FIXED\? +error +mapped-page-removed on 8:16\/2a index 0 \(uncertain\)\n/);
+    expect(text.stdout).toContain(
+      'not seen in the 5 patched runs that could show it, against 5 of 5 base runs (certain in none of them: an uncertain finding may never have happened): that could be chance (p = 1.0,',
+    );
+    const fixed = JSON.parse((await runCli([...args, '--format', 'json'])).stdout).findings.fixed;
+    expect(fixed.map((e: { key: string; chance: object }) => [e.key, e.chance])).toEqual([
+      ['mapped-page-removed 8:16/2a 0', { baseRuns: 5, patchedRuns: 5, p: 1, significant: false, certainBaseRuns: 0 }],
+    ]);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toContain('# fixed?: mapped-page-removed');
+  });
+
   it("kreplay ci's summary, and ci merge's, say it is not a pass", async () => {
     expect(await ciOf(dir, path.resolve(lost), path.resolve(clean), ['json', 'ktap'])).toBe(0);
     const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];

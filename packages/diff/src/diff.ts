@@ -66,6 +66,8 @@ interface Tally {
   firstRun: string;
   count: number;
   runs: number;
+  /** Runs with a certain occurrence: an uncertain one may never have happened (a base sighting fixed's chance does not count). */
+  certainRuns: number;
 }
 
 /**
@@ -77,15 +79,20 @@ function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<st
   const out = new Map<string, Tally>();
   for (const run of runs) {
     const seen = new Set<string>();
+    const seenCertain = new Set<string>();
     for (const f of run.findings) {
       const key = findingKey(f, run.testFile ?? (f.file !== undefined && testFiles.has(f.file) ? f.file : undefined));
       const t = out.get(key);
-      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1 });
+      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1, certainRuns: 0 });
       else {
         t.count++;
         if (!seen.has(key)) t.runs++;
         // the class is certain when any occurrence is: a certain one is its example
         if (t.first.certainty !== 'certain' && f.certainty === 'certain') Object.assign(t, { first: f, firstRun: run.source });
+      }
+      if (f.certainty === 'certain' && !seenCertain.has(key)) {
+        out.get(key)!.certainRuns++;
+        seenCertain.add(key);
       }
       seen.add(key);
     }
@@ -288,8 +295,10 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
     const judging = patched.some((run) => !cannotShow(patched, run, f.rule, 'patched'));
     const shown = showers('patched', patched, k);
     if (shown.runs.length > 0) {
-      const p = fixedChance(entry.baseRuns, base.length, shown.runs.length);
+      // only the base runs where it was certain saw it: an uncertain sighting may never have happened
+      const p = fixedChance(tb!.certainRuns, base.length, shown.runs.length);
       entry.chance = { baseRuns: base.length, patchedRuns: shown.runs.length, p, significant: p < ALPHA };
+      if (tb!.certainRuns < entry.baseRuns) entry.chance.certainBaseRuns = tb!.certainRuns;
       shown.blind();
       result.fixed.push(entry);
     } else {

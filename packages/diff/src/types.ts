@@ -142,6 +142,12 @@ export interface Chance {
   patchedRuns: number;
   /** P(none of the silent side's runs shows it | the runs' margins), Fisher's exact test, one-sided. */
   p: number;
+  /**
+   * Fixed entries some of whose base sightings are all uncertain: the base runs where it was
+   * certain, the only ones `p` counts as showing it (an uncertain finding may never have happened);
+   * absent when it was certain in every base run that showed it.
+   */
+  certainBaseRuns?: number;
   /** p < ALPHA (0.01, as for latency). */
   significant: boolean;
   /**

@@ -23,7 +23,8 @@
  *   sides, certain in some counting base run — else `maybeNew` (the base may never have had it); fixed: in no counting patched run while some counting patched run judged the rule,
  *   has no gap and no unusable event and showed the finding's page in the cache (or does not say
  *   which pages it showed, or its set is not complete), and no counting patched run counted
- *   findings of the rule it did not keep; unjudged otherwise;
+ *   findings of the rule it did not keep; unjudged otherwise; a fixed class's chance counts as
+ *   showing it only the counting base runs where it was certain (as a new class's, counted);
  * - a new class's chance: with it in k of the m counting patched runs and in none of the n counting
  *   base runs that could have shown it (judged the rule, no gap, no unusable event, showed its page
  *   — the fixed rule with the sides swapped), the share of the ways k runs showing it could fall
@@ -312,8 +313,11 @@ interface Expected {
   newChance: Map<string, { baseRuns: number; patchedRuns: number; p: number }>;
   /** How new classes' chances came out here (the property checks the generator reaches each). */
   chance: Set<ChanceOutcome>;
-  /** Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its page). */
-  showers: Map<string, number>;
+  /**
+   * Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its
+   * page), and the chance of their silence, counting as showing it only the base runs where it was certain.
+   */
+  showers: Map<string, { runs: number; p: number }>;
   verdict: DiffResult['verdict'];
   exit: number;
   pass: boolean;
@@ -391,7 +395,11 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
       notFixedSaid.add(k);
       if (!namesItsPage(c)) keyless.add(c.file === undefined && c.index === undefined ? 'no page shown' : 'never shown');
     }
-    if (fixed) showers.set(k, shown.length);
+    if (fixed) {
+      // an uncertain base sighting may never have happened: only the certain ones count against the patched runs' silence
+      const certainRuns = base.filter((r) => r.findings.some((f) => f.certain && keyOf(clsOf(f, r, all)) === k)).length;
+      showers.set(k, { runs: shown.length, p: byCounting(certainRuns, base.length, shown.length) });
+    }
     if (fixed && !namesItsPage(c)) keyless.add('fixed');
   }
   // new only when the base side cannot have had it: it kept every finding of the rule, and none of them may be this one
@@ -583,7 +591,11 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         for (const s of ['new', 'fixed', 'unchanged', 'unjudged', 'maybeNew'] as const)
           for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
         expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
-        for (const e of d.findings.fixed) expect([e.key, e.chance?.patchedRuns]).toEqual([e.key, want.showers.get(e.key.replace(/ test-file /, ' TEST '))]);
+        for (const e of d.findings.fixed) {
+          const w = want.showers.get(e.key.replace(/ test-file /, ' TEST '))!;
+          expect([e.key, e.chance?.patchedRuns, e.chance?.significant]).toEqual([e.key, w.runs, w.p < 0.01]);
+          expect(e.chance!.p).toBeCloseTo(w.p, 12);
+        }
         for (const e of d.findings.new) {
           const w = want.newChance.get(e.key.replace(/ test-file /, ' TEST '))!;
           expect([e.key, e.chance?.baseRuns, e.chance?.patchedRuns, e.chance?.significant, e.chance?.unseen !== undefined]).toEqual([

@@ -148,12 +148,17 @@ function fmtP(p: number): string {
 
 /**
  * Why a fixed entry is fixed, in words: the runs that could have shown it and did not, against
- * the base runs that did, and whether that could be chance (Fisher's exact test on runs).
+ * the base runs that did (and in how many of them it was certain, when not in all), and whether
+ * that could be chance (Fisher's exact test on runs, counting the certain ones).
  */
 export function chanceSaid(e: Pick<FindingEntry, 'chance' | 'baseRuns'>): string {
   const c = e.chance;
   if (!c) return 'not seen in patched';
-  const runs = `not seen in the ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'} that could show it, against ${e.baseRuns} of ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'}`;
+  const certain =
+    c.certainBaseRuns === undefined
+      ? ''
+      : ` (certain in ${c.certainBaseRuns === 0 ? 'none' : c.certainBaseRuns} of them: an uncertain finding may never have happened)`;
+  const runs = `not seen in the ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'} that could show it, against ${e.baseRuns} of ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'}${certain}`;
   return c.significant
     ? `${runs} (p = ${fmtP(c.p)}, Fisher's exact test on runs)`
     : `${runs}: that could be chance (p = ${fmtP(c.p)}, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown fixed`;
