@@ -866,6 +866,73 @@ describe('a finding the base side raised only uncertain', () => {
   });
 });
 
+// Session 40: a run whose workload failed is left out of the comparison, and its kernel log was left
+// out of every threshold with it: the patched kernel's WARN in the run its bug killed (exit 139) read
+// `ok workload.kernel_log_lines … (mean per run)`, `1 threshold(s) held`, exit 0 — the threshold
+// docs/ci.md says catches "a patch that makes the kernel complain".
+describe('the kernel log of a run left out for its failed workload', () => {
+  let dir = '';
+  /** A run folder: `from`'s trace, its meta.json with this exit code and these kernel log lines. */
+  const runOf = (name: string, from: string, exitCode: number, warnings: number) => {
+    const d = path.join(dir, name);
+    mkdirSync(d);
+    copyFileSync(path.join(fx(from), 'trace.txt'), path.join(d, 'trace.txt'));
+    const meta = JSON.parse(readFileSync(path.join(fx(from), 'meta.json'), 'utf8'));
+    meta.workload.exitCode = exitCode;
+    meta.kernelLog = {
+      file: 'kernel.log',
+      findings: Array.from({ length: warnings }, (_, i) => ({
+        kind: 'warning',
+        line: 40 + i,
+        text: 'WARNING: CPU: 1 PID: 301 at mm/filemap.c:3212 filemap_fault',
+      })),
+    };
+    writeFileSync(path.join(d, 'meta.json'), JSON.stringify(meta, null, 2));
+    return d;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-kernel-log-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('still counts in a kernel-log threshold: a regression, exit 1 (it read "1 threshold(s) held", exit 0)', async () => {
+    const base = runOf('base', 'clean-1', 0, 0);
+    const ok = runOf('ok', 'clean-2', 0, 0);
+    const crashed = runOf('crashed', 'clean-2', 139, 2);
+    const args = ['diff', '--base', base, '--patched', ok, '--patched', crashed, '--max-regression', 'workload.kernel_log_lines=0'];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain('REGRESSION (1 reason):\n  - workload.kernel_log_lines 0 → 1 (from 0, allowed +0%)');
+    expect(text.stdout).toContain(`patched run ${crashed}/trace.txt left out: its workload exited with code 139`);
+    expect(text.stdout).toMatch(
+      /EXCEEDED workload\.kernel_log_lines .*\(mean per run, with the kernel log of 1 patched run left out \(a failed workload or nothing traced: what the kernel printed still counts\)\)/,
+    );
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.thresholds).toMatchObject([{ metric: 'workload.kernel_log_lines', base: 0, patched: 1, exceeded: true, judged: true }]);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/^not ok 1 odirect-race$/m);
+    // the kind only the crashed run printed is judged too (it was "no workload counter")
+    const kind = JSON.parse((await runCli([...args.slice(0, -1), 'workload.kernel_log.warning=0', '--format', 'json'])).stdout);
+    expect(kind.thresholds).toMatchObject([{ metric: 'workload.kernel_log.warning', base: 0, patched: 1, exceeded: true }]);
+  });
+
+  it("kreplay ci: the workload's regression, exit 1", async () => {
+    const config = path.join(dir, 'ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: [path.join(dir, 'base')] },
+        patched: { traces: [path.join(dir, 'ok'), path.join(dir, 'crashed')] },
+        thresholds: { maxRegression: { 'workload.kernel_log_lines': 0 } },
+        output: path.join(dir, 'out'),
+        formats: ['json'],
+      }),
+    );
+    expect((await runCli(['ci', '--config', config], { env: { CI: 'true' } })).exitCode).toBe(1);
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(/REGRESSION +odirect-race: .*\n.*\n? *- workload\.kernel_log_lines 0 → 1/);
+  });
+});
+
 // Session 35: a diff's counts were put into words in eight places, each built by hand ("N
 // unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
 // …)" and "not judged on patched race"). One result with every kind of count must read the same

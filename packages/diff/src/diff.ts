@@ -461,12 +461,17 @@ function acrossRuns(s: Significance, base: number[], patched: number[]): Signifi
       };
 }
 
+/** A run's value of workload counter `k`: a kernel-log kind one run has and another has not is 0 there, not unknown. */
+const workloadValue = (r: RunData, k: string): WorkloadValue =>
+  r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null);
+
+/** What the kernel log reported during a run (`kernel_log_lines`, `kernel_log.<kind>`), not the workload's own result. */
+const isKernelLogCounter = (k: string) => k === 'kernel_log_lines' || k.startsWith('kernel_log.');
+
 function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {
   const names: string[] = [];
   for (const r of [...base, ...patched]) for (const k of Object.keys(r.workload ?? {})) if (!names.includes(k)) names.push(k);
-  // A kernel-log kind one run has and another has not is 0 there, not unknown.
-  const values = (runs: readonly RunData[], k: string): WorkloadValue[] =>
-    runs.map((r) => r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null));
+  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) => workloadValue(r, k));
   return names.map((name) => ({ name, base: values(base, name), patched: values(patched, name) }));
 }
 
@@ -480,11 +485,18 @@ function fmtNum(x: number | null): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3);
 }
 
+/**
+ * `leftOut`: each side's runs that cannot count (a failed workload, nothing traced). What the
+ * kernel log reported during such a run still counts in a kernel-log threshold: the kernel printed
+ * it whatever became of the workload, and a workload killed by the bug the kernel warned of is the
+ * case the threshold is for.
+ */
 function checkThreshold(
   t: Threshold,
   d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>,
   base: readonly RunData[],
   patched: readonly RunData[],
+  leftOut: { base: readonly RunData[]; patched: readonly RunData[] },
 ): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
   // counts: a change may count against the limit; judged: the metric could be compared at all
@@ -528,7 +540,16 @@ function checkThreshold(
       break;
     }
     case 'workload': {
-      const row = d.workload.find((r) => r.name === ref.name);
+      // a left-out run's kernel log, where its meta.json has one (one without says nothing, and is not a reason to judge nothing)
+      const logged = (side: 'base' | 'patched') =>
+        isKernelLogCounter(ref.name) ? leftOut[side].map((r) => workloadValue(r, ref.name)).filter((v) => typeof v === 'number') : [];
+      const extra = { base: logged('base'), patched: logged('patched') };
+      // a kernel-log kind only a left-out run printed has no row of the counting runs: 0 on those that have a kernel log
+      const row =
+        d.workload.find((r) => r.name === ref.name) ??
+        (extra.base.length || extra.patched.length
+          ? { name: ref.name, base: base.map((r) => workloadValue(r, ref.name)), patched: patched.map((r) => workloadValue(r, ref.name)) }
+          : undefined);
       if (!row) {
         counts = judged = false;
         note = `no workload counter "${ref.name}" in either side's meta.json`;
@@ -545,9 +566,14 @@ function checkThreshold(
         note = `no number for workload counter "${ref.name}" in the meta.json of ${lacking.join(' and ')}`;
         break;
       }
-      b = meanOf(row.base);
-      p = meanOf(row.patched);
-      note = 'mean per run';
+      b = meanOf([...row.base, ...extra.base]);
+      p = meanOf([...row.patched, ...extra.patched]);
+      const also = (['base', 'patched'] as const).flatMap((side) =>
+        extra[side].length ? [`${extra[side].length} ${side} run${extra[side].length === 1 ? '' : 's'} left out`] : [],
+      );
+      note = also.length
+        ? `mean per run, with the kernel log of ${also.join(' and ')} (a failed workload or nothing traced: what the kernel printed still counts)`
+        : 'mean per run';
       break;
     }
   }
@@ -650,7 +676,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     latency: latency(base, patched),
     workload: workload(base, patched),
   };
-  const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched));
+  const leftOut = { base: allBase.filter((r) => r.inconclusive?.length), patched: allPatched.filter((r) => r.inconclusive?.length) };
+  const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched, leftOut));
   const reasons: string[] = [];
   for (const e of partial.findings.new) {
     if (reachesFailOn(e.severity, failOn)) {

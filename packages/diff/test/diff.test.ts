@@ -495,6 +495,43 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(d.regression).toBe(true);
   });
 
+  // Session 40: a patched run whose workload failed was left out of every threshold, its kernel
+  // log with it: a WARN in the very run the bug killed read `ok … held`, exit 0.
+  it('counts the kernel log of a run left out for its failed workload: the kernel printed it whatever became of the workload', () => {
+    const log = (n: number) =>
+      workloadCounters({
+        workload: { result: {} },
+        kernelLog: { file: 'kernel.log', findings: Array.from({ length: n }, () => ({ kind: 'warning', text: 'WARNING: at mm/filemap.c' })) },
+      });
+    const failed = { inconclusive: ['its workload exited with code 139 (meta.json), so the run did not do what it was meant to'] };
+    const thresholds = [parseThreshold('workload.kernel_log_lines=0'), parseThreshold('workload.kernel_log.warning=0')];
+    const d = diffRuns([run('a', [], { workload: log(0) })], [run('b1', [], { workload: log(0) }), run('b2', [], { workload: log(2), ...failed })], {
+      thresholds,
+    });
+    expect(d.verdict).toBe('regression');
+    expect(d.thresholds.map((t) => [t.metric, t.base, t.patched, t.exceeded, t.judged])).toEqual([
+      ['workload.kernel_log_lines', 0, 1, true, true],
+      ['workload.kernel_log.warning', 0, 1, true, true],
+    ]);
+    expect(d.thresholds[0]!.note).toBe(
+      'mean per run, with the kernel log of 1 patched run left out (a failed workload or nothing traced: what the kernel printed still counts)',
+    );
+    // the workload's own counters of such a run do not count: it did not finish its work
+    const mism = diffRuns(
+      [run('a', [], { workload: { mismatches: 0 } })],
+      [run('b1', [], { workload: { mismatches: 0 } }), run('b2', [], { workload: { mismatches: 5 }, ...failed })],
+      {
+        thresholds: [parseThreshold('workload.mismatches=0')],
+      },
+    );
+    expect(mism.thresholds[0]).toMatchObject({ patched: 0, exceeded: false, note: 'mean per run' });
+    // a left-out base run's kernel log counts too: the base kernel printed it
+    const both = diffRuns([run('a1', [], { workload: log(0) }), run('a2', [], { workload: log(2), ...failed })], [run('b', [], { workload: log(1) })], {
+      thresholds,
+    });
+    expect(both.thresholds[0]).toMatchObject({ base: 1, patched: 1, exceeded: false });
+  });
+
   it('rejects an unknown metric or a malformed threshold with an input error', () => {
     expect(() => parseThreshold('nonsense=5')).toThrow(/unknown metric/);
     expect(() => parseThreshold('faults')).toThrow(/cannot read/);
