@@ -933,6 +933,35 @@ describe('the kernel log of a run left out for its failed workload', () => {
   });
 });
 
+// Session 40: replay JSON without trace timestamps (written by hand, or cut) has no span: the sides'
+// summed counts were compared, so two base runs of 1 fault against one patched run of 2 read
+// `faults 2 → 2 0.0%`, threshold held.
+describe('runs without a trace span', () => {
+  it('compare counts per run: two base runs of 1 fault against one patched run of 2 is +100% (it read 0.0%, held)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-span-'));
+    try {
+      const json = async (name: string, from: string, faults?: number) => {
+        const file = path.join(dir, `${name}.json`);
+        expect((await runCli(['replay', `${fx(from)}/trace.txt`, '--format', 'json', '--out', file])).exitCode).toBe(0);
+        const doc = JSON.parse(readFileSync(file, 'utf8'));
+        delete doc.trace.firstTs;
+        delete doc.trace.lastTs;
+        if (faults !== undefined) doc.stats.byOp.fault_begin = faults;
+        writeFileSync(file, JSON.stringify(doc, null, 2));
+        return file;
+      };
+      const args = ['diff', '--base', await json('b1', 'clean-1'), '--base', await json('b2', 'clean-2'), '--patched', await json('p', 'clean-1', 2)];
+      const text = await runCli([...args, '--max-regression', 'faults=50']);
+      expect(text.exitCode).toBe(1);
+      expect(text.stdout).toContain('  - faults 1 → 2 (+100.0%, allowed +50%)');
+      expect(text.stdout).toMatch(/ faults +2 +2 +\+100\.0%\n/);
+      expect(text.stdout).toContain('\n  (a run without a trace span: the change compares counts per run, not rates)\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 // Session 35: a diff's counts were put into words in eight places, each built by hand ("N
 // unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
 // …)" and "not judged on patched race"). One result with every kind of count must read the same

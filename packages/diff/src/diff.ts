@@ -368,21 +368,30 @@ export function changePct(a: number | null, b: number | null): number | null {
   return ((b - a) / a) * 100;
 }
 
+/** A side's count per run (null without runs): what the sides compare when a trace span is unknown. */
+const perRun = (count: number, runs: readonly RunData[]): number | null => (runs.length ? count / runs.length : null);
+
+/**
+ * Behaviour rows: counts, and rates per second of trace when every run of the side has a span
+ * (a run without one — a replay JSON without trace timestamps — adds counts but no time, and
+ * would inflate its side's rate). Without rates on both sides the change compares counts per run:
+ * summed counts of 5 base runs against 1 patched run hid a five-fold increase per run.
+ */
 function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo: SideInfo, pInfo: SideInfo): BehaviourRow[] {
   const sum = (runs: readonly RunData[], name: string) => runs.reduce((s, r) => s + (r.counts[name] ?? 0), 0);
-  const rate = (count: number, ns: number) => (ns > 0 ? count / (ns / 1e9) : null);
+  const rate = (count: number, runs: readonly RunData[], ns: number) => (ns > 0 && runs.every((r) => r.durationNs > 0) ? count / (ns / 1e9) : null);
   return BEHAVIOUR_METRICS.map(({ name, description }) => {
     const bc = sum(base, name);
     const pc = sum(patched, name);
-    const bs = { count: bc, perSec: rate(bc, bInfo.durationNs) };
-    const ps = { count: pc, perSec: rate(pc, pInfo.durationNs) };
+    const bs = { count: bc, perSec: rate(bc, base, bInfo.durationNs) };
+    const ps = { count: pc, perSec: rate(pc, patched, pInfo.durationNs) };
     const useRate = bs.perSec !== null && ps.perSec !== null;
     return {
       name,
       description,
       base: bs,
       patched: ps,
-      changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(bc, pc),
+      changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(perRun(bc, base), perRun(pc, patched)),
     };
   });
 }
@@ -518,9 +527,9 @@ function checkThreshold(
     case 'behaviour': {
       const row = d.behaviour.find((r) => r.name === ref.name)!;
       const useRate = row.base.perSec !== null && row.patched.perSec !== null;
-      b = useRate ? row.base.perSec : row.base.count;
-      p = useRate ? row.patched.perSec : row.patched.count;
-      note = useRate ? 'per second of trace' : 'count (trace span unknown)';
+      b = useRate ? row.base.perSec : perRun(row.base.count, base);
+      p = useRate ? row.patched.perSec : perRun(row.patched.count, patched);
+      note = useRate ? 'per second of trace' : 'count per run (a trace span unknown)';
       break;
     }
     case 'latency': {

@@ -162,7 +162,7 @@ export type FixedChance = Chance;
 
 export interface MetricSide {
   count: number;
-  /** Count per second of trace (null when the trace span is unknown). */
+  /** Count per second of trace (null when the span of a run of the side is unknown). */
   perSec: number | null;
 }
 
@@ -171,7 +171,7 @@ export interface BehaviourRow {
   description: string;
   base: MetricSide;
   patched: MetricSide;
-  /** Percent change of the rate (or of the count when a span is unknown); null when base is 0. */
+  /** Percent change of the rate (or of the count per run when a side's span is unknown); null when base is 0. */
   changePct: number | null;
 }
 

@@ -412,6 +412,25 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(row.changePct).toBe(100);
   });
 
+  // Session 40: without a trace span the sides' summed counts were compared, so more base runs hid
+  // a per-run increase, and a base run without a span added counts but no time to its side's rate.
+  it('without a trace span on a side, counts per run compare, not summed counts or a rate inflated by spanless runs', () => {
+    const thresholds = [parseThreshold('faults=50')];
+    // five base runs of 100 faults, one patched run of 300: summed 500 → 300 read -40%, held
+    const five = Array.from({ length: 5 }, (_, i) => run(`a${i}`, [], { counts: counts({ faults: 100 }), durationNs: 0 }));
+    const d = diffRuns(five, [run('b', [], { counts: counts({ faults: 300 }), durationNs: 0 })], { thresholds });
+    expect(d.behaviour.find((r) => r.name === 'faults')!.changePct).toBe(200);
+    expect(d.thresholds[0]).toMatchObject({ base: 100, patched: 300, exceeded: true, note: 'count per run (a trace span unknown)' });
+    // one base run with a 1 s span and one without: their 200 faults over 1 s read 200/s against the patched 200/s, held
+    const mixed = diffRuns(
+      [run('a1', [], { counts: counts({ faults: 100 }), durationNs: 1e9 }), run('a2', [], { counts: counts({ faults: 100 }), durationNs: 0 })],
+      [run('b', [], { counts: counts({ faults: 200 }), durationNs: 1e9 })],
+      { thresholds },
+    );
+    expect(mixed.behaviour.find((r) => r.name === 'faults')!.base.perSec).toBeNull();
+    expect(mixed.thresholds[0]).toMatchObject({ base: 100, patched: 200, changePct: 100, exceeded: true });
+  });
+
   it('a metric beyond --max-regression is a regression; within it is not', () => {
     const base = [run('a', [], { counts: counts({ invalidate_ebusy: 10 }) })];
     const patched = [run('b', [], { counts: counts({ invalidate_ebusy: 12 }) })];

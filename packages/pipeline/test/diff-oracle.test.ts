@@ -430,12 +430,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
       const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.findings.length + r.dropped.length, 0) / rs.length;
       th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(mean(base), mean(patched), pct) });
     } else if (metric === 'faults') {
+      // rates per second of trace when every run of both sides has a span; else counts per run
       const span = (rs: GenRun[]) => rs.reduce((s, r) => s + r.spanNs, 0);
       const sum = (rs: GenRun[]) => rs.reduce((s, r) => s + r.faults, 0);
-      const rates = span(base) > 0 && span(patched) > 0;
-      const b = rates ? sum(base) / (span(base) / 1e9) : sum(base);
-      const p = rates ? sum(patched) / (span(patched) / 1e9) : sum(patched);
-      th.set(metric, { judged: true, exceeded: grew(b, p, pct) });
+      const rates = [...base, ...patched].every((r) => r.spanNs > 0);
+      const b = rates ? sum(base) / (span(base) / 1e9) : sum(base) / base.length;
+      const p = rates ? sum(patched) / (span(patched) / 1e9) : sum(patched) / patched.length;
+      th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(b, p, pct) });
     } else if (metric === 'workload.mismatches') {
       const all = [...base, ...patched];
       const judged = all.length > 0 && all.every((r) => r.mismatches !== undefined);
