@@ -776,6 +776,192 @@ describe('findings that name no page', () => {
   });
 });
 
+// Session 40: a class both sides raised, whose base occurrences are all uncertain (its trace lost
+// events where the finding rests), read UNCHANGED and a bare "no regression": the base may never
+// have had it, so the patched side's certain finding may be the patch's. Before: `UNCHANGED error
+// mapped-page-removed on 8:16/2a index 0`, `no regression (fail-on error)`, KTAP `ok 1 diff`.
+describe('a finding the base side raised only uncertain', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-uncertain-base-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const lost = 'fixtures/replay/mapped-page-removed-lost';
+  const clean = 'fixtures/replay/mapped-page-removed';
+  const why =
+    'not judged new: the base side raised mapped-page-removed on 8:16/2a index 0 only uncertain (1× in 1 run, first in fixtures/replay/mapped-page-removed-lost/trace.txt: events its trace lost, could not use or cannot order may explain it away), so whether the base had it cannot be told';
+
+  it('is not unchanged against a certain patched one: not judged new, and not a pass, in every format (it read UNCHANGED, a pass)', async () => {
+    const text = await runCli(['diff', lost, clean]);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain(
+      'no regression in what the traces show, but 1 finding not judged new (mapped-page-removed raised on the base side only uncertain): not a pass (fail-on error)',
+    );
+    expect(text.stdout).toContain('Findings: 0 new, 0 fixed, 0 unchanged, 1 not judged new');
+    expect(text.stdout).toMatch(/NEW\? +error +mapped-page-removed on 8:16\/2a index 0\n/);
+    expect(text.stdout).toContain(why);
+    expect(text.stdout).not.toContain('UNCHANGED');
+    const json = JSON.parse((await runCli(['diff', lost, clean, '--format', 'json'])).stdout);
+    expect(json.verdict).toBe('no-regression');
+    expect(json.findings.unchanged).toEqual([]);
+    expect(json.findings.maybeNew.map((e: { key: string; reason: string; base: number; patched: number }) => [e.key, e.base, e.patched, e.reason])).toEqual([
+      ['mapped-page-removed 8:16/2a 0', 1, 1, why],
+    ]);
+    const ktap = (await runCli(['diff', lost, clean, '--format', 'ktap'])).stdout;
+    expect(ktap).toContain(`ok 1 mapped-page-removed # SKIP done: 1 finding ${why}`);
+    expect(ktap).toMatch(/^ok 1 diff # SKIP done: not a pass/m);
+    expect((await runCli(['diff', lost, clean, '--format', 'junit'])).stdout).toContain(
+      `<skipped message="${why}: mapped-page-removed on 8:16/2a index 0 (certain)"/>`,
+    );
+    expect((await runCli(['diff', lost, clean, '--format', 'github'])).stdout).toContain(
+      'title=kreplay diff not judged new%3A mapped-page-removed on 8%3A16/2a index 0 (certain)::not judged new: the base side raised',
+    );
+  });
+
+  it('is unchanged when the base raised it certain, whatever the patched side (control)', async () => {
+    const json = JSON.parse((await runCli(['diff', clean, lost, '--format', 'json'])).stdout);
+    expect(json.findings.unchanged.map((e: { key: string }) => e.key)).toEqual(['mapped-page-removed 8:16/2a 0']);
+    expect(json.findings.maybeNew).toBeUndefined();
+  });
+
+  // Fisher's test counted the uncertain sightings as sightings: five base runs raising it only
+  // uncertain against five clean patched runs read `FIXED … (p = 0.0040)`, shown fixed
+  it('absent from the patched side, is not shown fixed by base runs where it was only uncertain (it read FIXED, p = 0.0040)', async () => {
+    const args = [
+      'diff',
+      ...copyRuns(dir, 'lost', lost, 5).flatMap((d) => ['--base', d]),
+      ...copyRuns(dir, 'clean', 'fixtures/replay/clean-odirect', 5).flatMap((d) => ['--patched', d]),
+    ];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/FIXED\? +error +mapped-page-removed on 8:16\/2a index 0 \(uncertain\)\n/);
+    expect(text.stdout).toContain(
+      'not seen in the 5 patched runs that could show it, against 5 of 5 base runs (certain in none of them: an uncertain finding may never have happened): that could be chance (p = 1.0,',
+    );
+    const fixed = JSON.parse((await runCli([...args, '--format', 'json'])).stdout).findings.fixed;
+    expect(fixed.map((e: { key: string; chance: object }) => [e.key, e.chance])).toEqual([
+      ['mapped-page-removed 8:16/2a 0', { baseRuns: 5, patchedRuns: 5, p: 1, significant: false, certainBaseRuns: 0 }],
+    ]);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toContain('# fixed?: mapped-page-removed');
+  });
+
+  it("kreplay ci's summary, and ci merge's, say it is not a pass", async () => {
+    expect(await ciOf(dir, path.resolve(lost), path.resolve(clean), ['json', 'ktap'])).toBe(0);
+    const group = JSON.parse(readFileSync(path.join(dir, 'out/summary.json'), 'utf8')).groups[0];
+    expect(group).toMatchObject({
+      verdict: 'no-regression',
+      notJudgedNew: { findings: 1, rules: ['mapped-page-removed'], uncertain: ['mapped-page-removed'] },
+      findings: { unchanged: 0, maybeNew: 1 },
+    });
+    const said = /NOT A PASS +traces: 0 new, 0 fixed, 0 unchanged, 1 not judged new/;
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(said);
+    expect(readFileSync(path.join(dir, 'out/summary.ktap'), 'utf8')).toMatch(
+      /^ok 1 traces # SKIP done: no regression, but 1 finding not judged new \(mapped-page-removed raised on the base side only uncertain\)/m,
+    );
+    // ci merge reads summary.json back (its schema is strict): the same words
+    const merged = await runCli(['ci', 'merge', '--config', path.join(dir, 'ci.json'), '--output', path.join(dir, 'merged'), path.join(dir, 'out')]);
+    expect(merged.exitCode).toBe(0);
+    expect(merged.stdout).toMatch(said);
+    expect(readFileSync(path.join(dir, 'merged/summary.ktap'), 'utf8')).toContain('(mapped-page-removed raised on the base side only uncertain)');
+  });
+});
+
+// Session 40: a run whose workload failed is left out of the comparison, and its kernel log was left
+// out of every threshold with it: the patched kernel's WARN in the run its bug killed (exit 139) read
+// `ok workload.kernel_log_lines … (mean per run)`, `1 threshold(s) held`, exit 0 — the threshold
+// docs/ci.md says catches "a patch that makes the kernel complain".
+describe('the kernel log of a run left out for its failed workload', () => {
+  let dir = '';
+  /** A run folder: `from`'s trace, its meta.json with this exit code and these kernel log lines. */
+  const runOf = (name: string, from: string, exitCode: number, warnings: number) => {
+    const d = path.join(dir, name);
+    mkdirSync(d);
+    copyFileSync(path.join(fx(from), 'trace.txt'), path.join(d, 'trace.txt'));
+    const meta = JSON.parse(readFileSync(path.join(fx(from), 'meta.json'), 'utf8'));
+    meta.workload.exitCode = exitCode;
+    meta.kernelLog = {
+      file: 'kernel.log',
+      findings: Array.from({ length: warnings }, (_, i) => ({
+        kind: 'warning',
+        line: 40 + i,
+        text: 'WARNING: CPU: 1 PID: 301 at mm/filemap.c:3212 filemap_fault',
+      })),
+    };
+    writeFileSync(path.join(d, 'meta.json'), JSON.stringify(meta, null, 2));
+    return d;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'kreplay-kernel-log-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('still counts in a kernel-log threshold: a regression, exit 1 (it read "1 threshold(s) held", exit 0)', async () => {
+    const base = runOf('base', 'clean-1', 0, 0);
+    const ok = runOf('ok', 'clean-2', 0, 0);
+    const crashed = runOf('crashed', 'clean-2', 139, 2);
+    const args = ['diff', '--base', base, '--patched', ok, '--patched', crashed, '--max-regression', 'workload.kernel_log_lines=0'];
+    const text = await runCli(args);
+    expect(text.exitCode).toBe(1);
+    expect(text.stdout).toContain('REGRESSION (1 reason):\n  - workload.kernel_log_lines 0 → 1 (from 0, allowed +0%)');
+    expect(text.stdout).toContain(`patched run ${crashed}/trace.txt left out: its workload exited with code 139`);
+    expect(text.stdout).toMatch(
+      /EXCEEDED workload\.kernel_log_lines .*\(mean per run, with the kernel log of 1 patched run left out \(a failed workload or nothing traced: what the kernel printed still counts\)\)/,
+    );
+    const json = JSON.parse((await runCli([...args, '--format', 'json'])).stdout);
+    expect(json.thresholds).toMatchObject([{ metric: 'workload.kernel_log_lines', base: 0, patched: 1, exceeded: true, judged: true }]);
+    expect((await runCli([...args, '--format', 'ktap'])).stdout).toMatch(/^not ok 1 odirect-race$/m);
+    // the kind only the crashed run printed is judged too (it was "no workload counter")
+    const kind = JSON.parse((await runCli([...args.slice(0, -1), 'workload.kernel_log.warning=0', '--format', 'json'])).stdout);
+    expect(kind.thresholds).toMatchObject([{ metric: 'workload.kernel_log.warning', base: 0, patched: 1, exceeded: true }]);
+  });
+
+  it("kreplay ci: the workload's regression, exit 1", async () => {
+    const config = path.join(dir, 'ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        schema: 'kreplay-ci/1',
+        base: { traces: [path.join(dir, 'base')] },
+        patched: { traces: [path.join(dir, 'ok'), path.join(dir, 'crashed')] },
+        thresholds: { maxRegression: { 'workload.kernel_log_lines': 0 } },
+        output: path.join(dir, 'out'),
+        formats: ['json'],
+      }),
+    );
+    expect((await runCli(['ci', '--config', config], { env: { CI: 'true' } })).exitCode).toBe(1);
+    expect(readFileSync(path.join(dir, 'out/summary.txt'), 'utf8')).toMatch(/REGRESSION +odirect-race: .*\n.*\n? *- workload\.kernel_log_lines 0 → 1/);
+  });
+});
+
+// Session 40: replay JSON without trace timestamps (written by hand, or cut) has no span: the sides'
+// summed counts were compared, so two base runs of 1 fault against one patched run of 2 read
+// `faults 2 → 2 0.0%`, threshold held.
+describe('runs without a trace span', () => {
+  it('compare counts per run: two base runs of 1 fault against one patched run of 2 is +100% (it read 0.0%, held)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-span-'));
+    try {
+      const json = async (name: string, from: string, faults?: number) => {
+        const file = path.join(dir, `${name}.json`);
+        expect((await runCli(['replay', `${fx(from)}/trace.txt`, '--format', 'json', '--out', file])).exitCode).toBe(0);
+        const doc = JSON.parse(readFileSync(file, 'utf8'));
+        delete doc.trace.firstTs;
+        delete doc.trace.lastTs;
+        if (faults !== undefined) doc.stats.byOp.fault_begin = faults;
+        writeFileSync(file, JSON.stringify(doc, null, 2));
+        return file;
+      };
+      const args = ['diff', '--base', await json('b1', 'clean-1'), '--base', await json('b2', 'clean-2'), '--patched', await json('p', 'clean-1', 2)];
+      const text = await runCli([...args, '--max-regression', 'faults=50']);
+      expect(text.exitCode).toBe(1);
+      expect(text.stdout).toContain('  - faults 1 → 2 (+100.0%, allowed +50%)');
+      expect(text.stdout).toMatch(/ faults +2 +2 +\+100\.0%\n/);
+      expect(text.stdout).toContain('\n  (a run without a trace span: the change compares counts per run, not rates)\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 // Session 35: a diff's counts were put into words in eight places, each built by hand ("N
 // unchanged", "N unchanged findings", "N unchanged finding(s)", the report's "1 new race (2 pages,
 // …)" and "not judged on patched race"). One result with every kind of count must read the same

@@ -5,7 +5,8 @@
  * differ between any two runs and never take part. A finding class is new when no base run
  * has it and none may hold it among the findings its replay counted and did not keep (else
  * `maybeNew`), fixed when no patched run has it and one could have shown it (it judged the rule,
- * its trace has no gap or unusable event), unchanged otherwise. Several runs per side
+ * its trace has no gap or unusable event), unchanged when both sides have it and some base
+ * occurrence is certain (else `maybeNew`: the base may not have had it). Several runs per side
  * aggregate: counts and spans add up, latency samples pool, workload values stay per run.
  */
 import { RULES, reachesFailOn, releaseSeries, type FailOn, type Finding } from '@kreplay/core';
@@ -65,6 +66,8 @@ interface Tally {
   firstRun: string;
   count: number;
   runs: number;
+  /** Runs with a certain occurrence: an uncertain one may never have happened (a base sighting fixed's chance does not count). */
+  certainRuns: number;
 }
 
 /**
@@ -76,15 +79,20 @@ function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<st
   const out = new Map<string, Tally>();
   for (const run of runs) {
     const seen = new Set<string>();
+    const seenCertain = new Set<string>();
     for (const f of run.findings) {
       const key = findingKey(f, run.testFile ?? (f.file !== undefined && testFiles.has(f.file) ? f.file : undefined));
       const t = out.get(key);
-      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1 });
+      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1, certainRuns: 0 });
       else {
         t.count++;
         if (!seen.has(key)) t.runs++;
         // the class is certain when any occurrence is: a certain one is its example
         if (t.first.certainty !== 'certain' && f.certainty === 'certain') Object.assign(t, { first: f, firstRun: run.source });
+      }
+      if (f.certainty === 'certain' && !seenCertain.has(key)) {
+        out.get(key)!.certainRuns++;
+        seenCertain.add(key);
       }
       seen.add(key);
     }
@@ -186,6 +194,10 @@ function unseenWhy(base: readonly RunData[], k: KeyPage, e: FindingEntry): strin
  * (`chance`), counting the base runs that could have shown it as a patched run must to make a base
  * finding fixed (`cannotShow`, `showedPage`); with none, p = 1 and `chance.unseen` says why.
  *
+ * A class both sides raised whose every base occurrence is uncertain is `maybeNew`, not unchanged:
+ * an uncertain finding is one some order or lost event the trace allows does not lead to, so the
+ * base may never have had it, and a patched finding the base lacks is new.
+ *
  * A finding that names no file or no index (a workload's mismatch marker in a run whose meta.json
  * names no test file) cannot be matched by page. A patched finding that may be on the page of a
  * base finding of its rule that names none (or that names none itself, beside a base finding that
@@ -244,11 +256,15 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
       exampleRun: rep.firstRun,
     };
     if (tb && tp) {
-      if (!keyless(k)) result.unchanged.push(entry);
-      else {
+      if (keyless(k)) {
         entry.reason = `not judged new: both sides raised ${f.rule} on ${pageWords(entry)}, so whether it is the same page cannot be told`;
         maybeNew.push(entry);
-      }
+      } else if (tb.first.certainty !== 'certain') {
+        // every base occurrence is uncertain: the base trace allows an order or lost events in
+        // which it did not happen, so the base may not have had it at all
+        entry.reason = `not judged new: the base side raised ${f.rule} on ${pageWords(entry)} only uncertain (${tb.count}× in ${tb.runs} run${tb.runs === 1 ? '' : 's'}, first in ${tb.firstRun}: events its trace lost, could not use or cannot order may explain it away), so whether the base had it cannot be told`;
+        maybeNew.push(entry);
+      } else result.unchanged.push(entry);
       continue;
     }
     if (tp) {
@@ -279,8 +295,10 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
     const judging = patched.some((run) => !cannotShow(patched, run, f.rule, 'patched'));
     const shown = showers('patched', patched, k);
     if (shown.runs.length > 0) {
-      const p = fixedChance(entry.baseRuns, base.length, shown.runs.length);
+      // only the base runs where it was certain saw it: an uncertain sighting may never have happened
+      const p = fixedChance(tb!.certainRuns, base.length, shown.runs.length);
       entry.chance = { baseRuns: base.length, patchedRuns: shown.runs.length, p, significant: p < ALPHA };
+      if (tb!.certainRuns < entry.baseRuns) entry.chance.certainBaseRuns = tb!.certainRuns;
       shown.blind();
       result.fixed.push(entry);
     } else {
@@ -350,21 +368,30 @@ export function changePct(a: number | null, b: number | null): number | null {
   return ((b - a) / a) * 100;
 }
 
+/** A side's count per run (null without runs): what the sides compare when a trace span is unknown. */
+const perRun = (count: number, runs: readonly RunData[]): number | null => (runs.length ? count / runs.length : null);
+
+/**
+ * Behaviour rows: counts, and rates per second of trace when every run of the side has a span
+ * (a run without one — a replay JSON without trace timestamps — adds counts but no time, and
+ * would inflate its side's rate). Without rates on both sides the change compares counts per run:
+ * summed counts of 5 base runs against 1 patched run hid a five-fold increase per run.
+ */
 function behaviour(base: readonly RunData[], patched: readonly RunData[], bInfo: SideInfo, pInfo: SideInfo): BehaviourRow[] {
   const sum = (runs: readonly RunData[], name: string) => runs.reduce((s, r) => s + (r.counts[name] ?? 0), 0);
-  const rate = (count: number, ns: number) => (ns > 0 ? count / (ns / 1e9) : null);
+  const rate = (count: number, runs: readonly RunData[], ns: number) => (ns > 0 && runs.every((r) => r.durationNs > 0) ? count / (ns / 1e9) : null);
   return BEHAVIOUR_METRICS.map(({ name, description }) => {
     const bc = sum(base, name);
     const pc = sum(patched, name);
-    const bs = { count: bc, perSec: rate(bc, bInfo.durationNs) };
-    const ps = { count: pc, perSec: rate(pc, pInfo.durationNs) };
+    const bs = { count: bc, perSec: rate(bc, base, bInfo.durationNs) };
+    const ps = { count: pc, perSec: rate(pc, patched, pInfo.durationNs) };
     const useRate = bs.perSec !== null && ps.perSec !== null;
     return {
       name,
       description,
       base: bs,
       patched: ps,
-      changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(bc, pc),
+      changePct: useRate ? changePct(bs.perSec, ps.perSec) : changePct(perRun(bc, base), perRun(pc, patched)),
     };
   });
 }
@@ -443,12 +470,17 @@ function acrossRuns(s: Significance, base: number[], patched: number[]): Signifi
       };
 }
 
+/** A run's value of workload counter `k`: a kernel-log kind one run has and another has not is 0 there, not unknown. */
+const workloadValue = (r: RunData, k: string): WorkloadValue =>
+  r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null);
+
+/** What the kernel log reported during a run (`kernel_log_lines`, `kernel_log.<kind>`), not the workload's own result. */
+const isKernelLogCounter = (k: string) => k === 'kernel_log_lines' || k.startsWith('kernel_log.');
+
 function workload(base: readonly RunData[], patched: readonly RunData[]): WorkloadRow[] {
   const names: string[] = [];
   for (const r of [...base, ...patched]) for (const k of Object.keys(r.workload ?? {})) if (!names.includes(k)) names.push(k);
-  // A kernel-log kind one run has and another has not is 0 there, not unknown.
-  const values = (runs: readonly RunData[], k: string): WorkloadValue[] =>
-    runs.map((r) => r.workload?.[k] ?? (k.startsWith('kernel_log.') && r.workload?.kernel_log_lines !== undefined ? 0 : null));
+  const values = (runs: readonly RunData[], k: string): WorkloadValue[] => runs.map((r) => workloadValue(r, k));
   return names.map((name) => ({ name, base: values(base, name), patched: values(patched, name) }));
 }
 
@@ -462,11 +494,18 @@ function fmtNum(x: number | null): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(3);
 }
 
+/**
+ * `leftOut`: each side's runs that cannot count (a failed workload, nothing traced). What the
+ * kernel log reported during such a run still counts in a kernel-log threshold: the kernel printed
+ * it whatever became of the workload, and a workload killed by the bug the kernel warned of is the
+ * case the threshold is for.
+ */
 function checkThreshold(
   t: Threshold,
   d: Omit<DiffResult, 'thresholds' | 'regression' | 'reasons' | 'warnings' | 'verdict' | 'inconclusive'>,
   base: readonly RunData[],
   patched: readonly RunData[],
+  leftOut: { base: readonly RunData[]; patched: readonly RunData[] },
 ): ThresholdCheck {
   const ref = resolveMetric(t.metric)!;
   // counts: a change may count against the limit; judged: the metric could be compared at all
@@ -488,9 +527,9 @@ function checkThreshold(
     case 'behaviour': {
       const row = d.behaviour.find((r) => r.name === ref.name)!;
       const useRate = row.base.perSec !== null && row.patched.perSec !== null;
-      b = useRate ? row.base.perSec : row.base.count;
-      p = useRate ? row.patched.perSec : row.patched.count;
-      note = useRate ? 'per second of trace' : 'count (trace span unknown)';
+      b = useRate ? row.base.perSec : perRun(row.base.count, base);
+      p = useRate ? row.patched.perSec : perRun(row.patched.count, patched);
+      note = useRate ? 'per second of trace' : 'count per run (a trace span unknown)';
       break;
     }
     case 'latency': {
@@ -510,7 +549,16 @@ function checkThreshold(
       break;
     }
     case 'workload': {
-      const row = d.workload.find((r) => r.name === ref.name);
+      // a left-out run's kernel log, where its meta.json has one (one without says nothing, and is not a reason to judge nothing)
+      const logged = (side: 'base' | 'patched') =>
+        isKernelLogCounter(ref.name) ? leftOut[side].map((r) => workloadValue(r, ref.name)).filter((v) => typeof v === 'number') : [];
+      const extra = { base: logged('base'), patched: logged('patched') };
+      // a kernel-log kind only a left-out run printed has no row of the counting runs: 0 on those that have a kernel log
+      const row =
+        d.workload.find((r) => r.name === ref.name) ??
+        (extra.base.length || extra.patched.length
+          ? { name: ref.name, base: base.map((r) => workloadValue(r, ref.name)), patched: patched.map((r) => workloadValue(r, ref.name)) }
+          : undefined);
       if (!row) {
         counts = judged = false;
         note = `no workload counter "${ref.name}" in either side's meta.json`;
@@ -527,9 +575,14 @@ function checkThreshold(
         note = `no number for workload counter "${ref.name}" in the meta.json of ${lacking.join(' and ')}`;
         break;
       }
-      b = meanOf(row.base);
-      p = meanOf(row.patched);
-      note = 'mean per run';
+      b = meanOf([...row.base, ...extra.base]);
+      p = meanOf([...row.patched, ...extra.patched]);
+      const also = (['base', 'patched'] as const).flatMap((side) =>
+        extra[side].length ? [`${extra[side].length} ${side} run${extra[side].length === 1 ? '' : 's'} left out`] : [],
+      );
+      note = also.length
+        ? `mean per run, with the kernel log of ${also.join(' and ')} (a failed workload or nothing traced: what the kernel printed still counts)`
+        : 'mean per run';
       break;
     }
   }
@@ -632,7 +685,8 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     latency: latency(base, patched),
     workload: workload(base, patched),
   };
-  const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched));
+  const leftOut = { base: allBase.filter((r) => r.inconclusive?.length), patched: allPatched.filter((r) => r.inconclusive?.length) };
+  const thresholds = (opts.thresholds ?? []).map((t) => checkThreshold(t, partial, base, patched, leftOut));
   const reasons: string[] = [];
   for (const e of partial.findings.new) {
     if (reachesFailOn(e.severity, failOn)) {

@@ -142,6 +142,12 @@ export interface Chance {
   patchedRuns: number;
   /** P(none of the silent side's runs shows it | the runs' margins), Fisher's exact test, one-sided. */
   p: number;
+  /**
+   * Fixed entries some of whose base sightings are all uncertain: the base runs where it was
+   * certain, the only ones `p` counts as showing it (an uncertain finding may never have happened);
+   * absent when it was certain in every base run that showed it.
+   */
+  certainBaseRuns?: number;
   /** p < ALPHA (0.01, as for latency). */
   significant: boolean;
   /**
@@ -156,7 +162,7 @@ export type FixedChance = Chance;
 
 export interface MetricSide {
   count: number;
-  /** Count per second of trace (null when the trace span is unknown). */
+  /** Count per second of trace (null when the span of a run of the side is unknown). */
   perSec: number | null;
 }
 
@@ -165,7 +171,7 @@ export interface BehaviourRow {
   description: string;
   base: MetricSide;
   patched: MetricSide;
-  /** Percent change of the rate (or of the count when a span is unknown); null when base is 0. */
+  /** Percent change of the rate (or of the count per run when a side's span is unknown); null when base is 0. */
   changePct: number | null;
 }
 

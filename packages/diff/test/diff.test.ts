@@ -412,6 +412,25 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(row.changePct).toBe(100);
   });
 
+  // Session 40: without a trace span the sides' summed counts were compared, so more base runs hid
+  // a per-run increase, and a base run without a span added counts but no time to its side's rate.
+  it('without a trace span on a side, counts per run compare, not summed counts or a rate inflated by spanless runs', () => {
+    const thresholds = [parseThreshold('faults=50')];
+    // five base runs of 100 faults, one patched run of 300: summed 500 → 300 read -40%, held
+    const five = Array.from({ length: 5 }, (_, i) => run(`a${i}`, [], { counts: counts({ faults: 100 }), durationNs: 0 }));
+    const d = diffRuns(five, [run('b', [], { counts: counts({ faults: 300 }), durationNs: 0 })], { thresholds });
+    expect(d.behaviour.find((r) => r.name === 'faults')!.changePct).toBe(200);
+    expect(d.thresholds[0]).toMatchObject({ base: 100, patched: 300, exceeded: true, note: 'count per run (a trace span unknown)' });
+    // one base run with a 1 s span and one without: their 200 faults over 1 s read 200/s against the patched 200/s, held
+    const mixed = diffRuns(
+      [run('a1', [], { counts: counts({ faults: 100 }), durationNs: 1e9 }), run('a2', [], { counts: counts({ faults: 100 }), durationNs: 0 })],
+      [run('b', [], { counts: counts({ faults: 200 }), durationNs: 1e9 })],
+      { thresholds },
+    );
+    expect(mixed.behaviour.find((r) => r.name === 'faults')!.base.perSec).toBeNull();
+    expect(mixed.thresholds[0]).toMatchObject({ base: 100, patched: 200, changePct: 100, exceeded: true });
+  });
+
   it('a metric beyond --max-regression is a regression; within it is not', () => {
     const base = [run('a', [], { counts: counts({ invalidate_ebusy: 10 }) })];
     const patched = [run('b', [], { counts: counts({ invalidate_ebusy: 12 }) })];
@@ -493,6 +512,43 @@ describe('diffRuns: behaviour and thresholds', () => {
     });
     expect(d.workload).toContainEqual({ name: 'kernel_log.bad-page-cache', base: [0], patched: [1] });
     expect(d.regression).toBe(true);
+  });
+
+  // Session 40: a patched run whose workload failed was left out of every threshold, its kernel
+  // log with it: a WARN in the very run the bug killed read `ok … held`, exit 0.
+  it('counts the kernel log of a run left out for its failed workload: the kernel printed it whatever became of the workload', () => {
+    const log = (n: number) =>
+      workloadCounters({
+        workload: { result: {} },
+        kernelLog: { file: 'kernel.log', findings: Array.from({ length: n }, () => ({ kind: 'warning', text: 'WARNING: at mm/filemap.c' })) },
+      });
+    const failed = { inconclusive: ['its workload exited with code 139 (meta.json), so the run did not do what it was meant to'] };
+    const thresholds = [parseThreshold('workload.kernel_log_lines=0'), parseThreshold('workload.kernel_log.warning=0')];
+    const d = diffRuns([run('a', [], { workload: log(0) })], [run('b1', [], { workload: log(0) }), run('b2', [], { workload: log(2), ...failed })], {
+      thresholds,
+    });
+    expect(d.verdict).toBe('regression');
+    expect(d.thresholds.map((t) => [t.metric, t.base, t.patched, t.exceeded, t.judged])).toEqual([
+      ['workload.kernel_log_lines', 0, 1, true, true],
+      ['workload.kernel_log.warning', 0, 1, true, true],
+    ]);
+    expect(d.thresholds[0]!.note).toBe(
+      'mean per run, with the kernel log of 1 patched run left out (a failed workload or nothing traced: what the kernel printed still counts)',
+    );
+    // the workload's own counters of such a run do not count: it did not finish its work
+    const mism = diffRuns(
+      [run('a', [], { workload: { mismatches: 0 } })],
+      [run('b1', [], { workload: { mismatches: 0 } }), run('b2', [], { workload: { mismatches: 5 }, ...failed })],
+      {
+        thresholds: [parseThreshold('workload.mismatches=0')],
+      },
+    );
+    expect(mism.thresholds[0]).toMatchObject({ patched: 0, exceeded: false, note: 'mean per run' });
+    // a left-out base run's kernel log counts too: the base kernel printed it
+    const both = diffRuns([run('a1', [], { workload: log(0) }), run('a2', [], { workload: log(2), ...failed })], [run('b', [], { workload: log(1) })], {
+      thresholds,
+    });
+    expect(both.thresholds[0]).toMatchObject({ base: 1, patched: 1, exceeded: false });
   });
 
   it('rejects an unknown metric or a malformed threshold with an input error', () => {

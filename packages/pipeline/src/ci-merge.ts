@@ -38,7 +38,12 @@ const SummarySchema = z
           patchedLeftOut: z.number().int().positive().optional(),
           thresholdsNotJudged: z.array(z.string()).min(1).optional(),
           notJudgedNew: z
-            .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1), unnamed: z.array(z.string()).min(1).optional() })
+            .object({
+              findings: z.number().int().positive(),
+              rules: z.array(z.string()).min(1),
+              unnamed: z.array(z.string()).min(1).optional(),
+              uncertain: z.array(z.string()).min(1).optional(),
+            })
             .strict()
             .optional(),
           notJudgedFixed: z

@@ -108,7 +108,7 @@ export interface CiGroupResult {
    * counted and did not keep, and their rules (absent when none): no regression then is not a
    * pass either.
    */
-  notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[] };
+  notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[]; uncertain?: string[] };
   /** Base findings whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
   notJudgedFixed?: { findings: number; rules: string[] };
   /** The diff's finding counts (report's `findingCounts`: new, newByChance, fixed, fixedByChance, unchanged, unjudged, maybeNew). */

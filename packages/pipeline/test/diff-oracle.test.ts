@@ -20,10 +20,11 @@
  *   a page shown is one the finding may be on (any file, any index where it names none);
  *   new: in no counting base run, and no counting base run counted findings of its rule it did
  *   not keep (replay's cap per rule) — else not judged new (`maybeNew`); unchanged: on both
- *   sides; fixed: in no counting patched run while some counting patched run judged the rule,
+ *   sides, certain in some counting base run — else `maybeNew` (the base may never have had it); fixed: in no counting patched run while some counting patched run judged the rule,
  *   has no gap and no unusable event and showed the finding's page in the cache (or does not say
  *   which pages it showed, or its set is not complete), and no counting patched run counted
- *   findings of the rule it did not keep; unjudged otherwise;
+ *   findings of the rule it did not keep; unjudged otherwise; a fixed class's chance counts as
+ *   showing it only the counting base runs where it was certain (as a new class's, counted);
  * - a new class's chance: with it in k of the m counting patched runs and in none of the n counting
  *   base runs that could have shown it (judged the rule, no gap, no unusable event, showed its page
  *   — the fixed rule with the sides swapped), the share of the ways k runs showing it could fall
@@ -312,8 +313,11 @@ interface Expected {
   newChance: Map<string, { baseRuns: number; patchedRuns: number; p: number }>;
   /** How new classes' chances came out here (the property checks the generator reaches each). */
   chance: Set<ChanceOutcome>;
-  /** Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its page). */
-  showers: Map<string, number>;
+  /**
+   * Fixed classes: the patched runs Fisher's test counts (those that could show it and showed its
+   * page), and the chance of their silence, counting as showing it only the base runs where it was certain.
+   */
+  showers: Map<string, { runs: number; p: number }>;
   verdict: DiffResult['verdict'];
   exit: number;
   pass: boolean;
@@ -348,7 +352,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const all = [...base, ...patched];
   const inBase = new Map<string, Cls>();
   const inPatched = new Map<string, Cls>();
-  for (const r of base) for (const f of r.findings) inBase.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
+  // keys some counting base run raised certain: only those can be unchanged
+  const certainInBase = new Set<string>();
+  for (const r of base)
+    for (const f of r.findings) {
+      inBase.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
+      if (f.certain) certainInBase.add(keyOf(clsOf(f, r, all)));
+    }
   for (const r of patched) for (const f of r.findings) inPatched.set(keyOf(clsOf(f, r, all)), clsOf(f, r, all));
   const status: Expected['status'] = new Map();
   const showers: Expected['showers'] = new Map();
@@ -359,8 +369,9 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   const keyless = new Set<KeylessOutcome>();
   for (const [k, c] of inBase) {
     if (inPatched.has(k)) {
-      // the same key on both sides is the same page only when it names the page
-      status.set(k, namesItsPage(c) ? 'unchanged' : 'maybeNew');
+      // the same key on both sides is the same page only when it names the page, and the base had
+      // it only if some base occurrence is certain (an uncertain one may never have happened)
+      status.set(k, namesItsPage(c) && certainInBase.has(k) ? 'unchanged' : 'maybeNew');
       if (!namesItsPage(c)) {
         // and the base's finding is neither fixed nor shown still there: as when the patched one names its page
         notFixedSaid.add(k);
@@ -384,7 +395,11 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
       notFixedSaid.add(k);
       if (!namesItsPage(c)) keyless.add(c.file === undefined && c.index === undefined ? 'no page shown' : 'never shown');
     }
-    if (fixed) showers.set(k, shown.length);
+    if (fixed) {
+      // an uncertain base sighting may never have happened: only the certain ones count against the patched runs' silence
+      const certainRuns = base.filter((r) => r.findings.some((f) => f.certain && keyOf(clsOf(f, r, all)) === k)).length;
+      showers.set(k, { runs: shown.length, p: byCounting(certainRuns, base.length, shown.length) });
+    }
     if (fixed && !namesItsPage(c)) keyless.add('fixed');
   }
   // new only when the base side cannot have had it: it kept every finding of the rule, and none of them may be this one
@@ -415,12 +430,13 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
       const mean = (rs: GenRun[]) => rs.reduce((s, r) => s + r.findings.length + r.dropped.length, 0) / rs.length;
       th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(mean(base), mean(patched), pct) });
     } else if (metric === 'faults') {
+      // rates per second of trace when every run of both sides has a span; else counts per run
       const span = (rs: GenRun[]) => rs.reduce((s, r) => s + r.spanNs, 0);
       const sum = (rs: GenRun[]) => rs.reduce((s, r) => s + r.faults, 0);
-      const rates = span(base) > 0 && span(patched) > 0;
-      const b = rates ? sum(base) / (span(base) / 1e9) : sum(base);
-      const p = rates ? sum(patched) / (span(patched) / 1e9) : sum(patched);
-      th.set(metric, { judged: true, exceeded: grew(b, p, pct) });
+      const rates = [...base, ...patched].every((r) => r.spanNs > 0);
+      const b = rates ? sum(base) / (span(base) / 1e9) : sum(base) / base.length;
+      const p = rates ? sum(patched) / (span(patched) / 1e9) : sum(patched) / patched.length;
+      th.set(metric, { judged: true, exceeded: base.length > 0 && patched.length > 0 && grew(b, p, pct) });
     } else if (metric === 'workload.mismatches') {
       const all = [...base, ...patched];
       const judged = all.length > 0 && all.every((r) => r.mismatches !== undefined);
@@ -576,7 +592,11 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
         for (const s of ['new', 'fixed', 'unchanged', 'unjudged', 'maybeNew'] as const)
           for (const e of d.findings[s] ?? []) got.set(e.key.replace(/ test-file /, ' TEST '), s);
         expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want.status].sort()));
-        for (const e of d.findings.fixed) expect([e.key, e.chance?.patchedRuns]).toEqual([e.key, want.showers.get(e.key.replace(/ test-file /, ' TEST '))]);
+        for (const e of d.findings.fixed) {
+          const w = want.showers.get(e.key.replace(/ test-file /, ' TEST '))!;
+          expect([e.key, e.chance?.patchedRuns, e.chance?.significant]).toEqual([e.key, w.runs, w.p < 0.01]);
+          expect(e.chance!.p).toBeCloseTo(w.p, 12);
+        }
         for (const e of d.findings.new) {
           const w = want.newChance.get(e.key.replace(/ test-file /, ' TEST '))!;
           expect([e.key, e.chance?.baseRuns, e.chance?.patchedRuns, e.chance?.significant, e.chance?.unseen !== undefined]).toEqual([

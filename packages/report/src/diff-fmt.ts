@@ -23,18 +23,33 @@ type Judged = Pick<DiffResult, 'patched' | 'thresholds' | 'findings' | 'failOn'>
  * rules of those not judged new because a page one side's traces do not name may be theirs
  * (absent when none); the others' base side did not keep every finding of their rule.
  */
-export function notJudgedNew(d: Pick<DiffResult, 'findings' | 'failOn'>): { findings: number; rules: string[]; unnamed?: string[] } | undefined {
+export function notJudgedNew(
+  d: Pick<DiffResult, 'findings' | 'failOn'>,
+): { findings: number; rules: string[]; unnamed?: string[]; uncertain?: string[] } | undefined {
   const at = (d.findings.maybeNew ?? []).filter((e) => reachesFailOn(e.severity, d.failOn));
-  const unnamed = [...new Set(at.filter((e) => e.reason !== undefined).map((e) => e.rule))];
-  return at.length ? { findings: at.length, rules: [...new Set(at.map((e) => e.rule))], ...(unnamed.length ? { unnamed } : {}) } : undefined;
+  const rulesOf = (es: FindingEntry[]) => [...new Set(es.map((e) => e.rule))];
+  const unnamed = rulesOf(at.filter((e) => e.reason !== undefined && !uncertainOnBase(e)));
+  const uncertain = rulesOf(at.filter(uncertainOnBase));
+  return at.length
+    ? { findings: at.length, rules: rulesOf(at), ...(unnamed.length ? { unnamed } : {}), ...(uncertain.length ? { uncertain } : {}) }
+    : undefined;
 }
+
+const namesPage = (e: Pick<FindingEntry, 'file' | 'index'>) => e.file !== undefined && e.index !== undefined;
 
 /**
  * A class both sides raised under one key that names no page (a `findings.maybeNew` entry with occurrences on both
  * sides; diff.ts `matchFindings`): whether the patched finding is the base's cannot be told,
  * so neither is it judged new nor the base's finding judged fixed or still there.
  */
-export const raisedOnBothSides = (e: Pick<FindingEntry, 'base' | 'patched'>): boolean => e.base > 0 && e.patched > 0;
+export const raisedOnBothSides = (e: Pick<FindingEntry, 'base' | 'patched' | 'file' | 'index'>): boolean => e.base > 0 && e.patched > 0 && !namesPage(e);
+
+/**
+ * A class both sides raised on a page they name, whose every base occurrence is uncertain (a
+ * `findings.maybeNew` entry; diff.ts `matchFindings`): the base may never have had it, so it is
+ * not judged new — nor unchanged. The patched side has it, so its base finding is not in question.
+ */
+export const uncertainOnBase = (e: Pick<FindingEntry, 'base' | 'patched' | 'file' | 'index'>): boolean => e.base > 0 && e.patched > 0 && namesPage(e);
 
 /**
  * Base findings the diff could not judge on the patched side and that nothing else keeps from a
@@ -133,12 +148,17 @@ function fmtP(p: number): string {
 
 /**
  * Why a fixed entry is fixed, in words: the runs that could have shown it and did not, against
- * the base runs that did, and whether that could be chance (Fisher's exact test on runs).
+ * the base runs that did (and in how many of them it was certain, when not in all), and whether
+ * that could be chance (Fisher's exact test on runs, counting the certain ones).
  */
 export function chanceSaid(e: Pick<FindingEntry, 'chance' | 'baseRuns'>): string {
   const c = e.chance;
   if (!c) return 'not seen in patched';
-  const runs = `not seen in the ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'} that could show it, against ${e.baseRuns} of ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'}`;
+  const certain =
+    c.certainBaseRuns === undefined
+      ? ''
+      : ` (certain in ${c.certainBaseRuns === 0 ? 'none' : c.certainBaseRuns} of them: an uncertain finding may never have happened)`;
+  const runs = `not seen in the ${c.patchedRuns} patched run${c.patchedRuns === 1 ? '' : 's'} that could show it, against ${e.baseRuns} of ${c.baseRuns} base run${c.baseRuns === 1 ? '' : 's'}${certain}`;
   return c.significant
     ? `${runs} (p = ${fmtP(c.p)}, Fisher's exact test on runs)`
     : `${runs}: that could be chance (p = ${fmtP(c.p)}, Fisher's exact test on runs; p < 0.01 needs more runs a side), so not shown fixed`;

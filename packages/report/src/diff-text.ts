@@ -96,6 +96,8 @@ export function diffToText(d: DiffResult): string {
     );
   }
   if (d.behaviour.every((r) => r.base.count === 0 && r.patched.count === 0)) out.push('  (no page-cache operations on either side)');
+  else if (d.behaviour.some((r) => r.base.perSec === null || r.patched.perSec === null))
+    out.push('  (a run without a trace span: the change compares counts per run, not rates)');
   if (d.latency.length) {
     out.push('');
     out.push('Latency (entry → return)');

@@ -207,16 +207,20 @@ export function patchedShortfall(p: PatchedSide & { unjudged?: Readonly<Record<s
 
 /**
  * Patched findings at --fail-on that may be new (the base side counted more findings of their
- * rules than its replay kept): what keeps a diff without new findings from a pass, in its words
+ * rules than its replay kept, one side's traces do not name their page, or the base side raised
+ * them only uncertain): what keeps a diff without new findings from a pass, in its words
  * (`1 finding not judged new (the base side counted more mapped-page-removed findings than its
  * replay kept)`; undefined when none).
  */
-export function notJudgedNewSaid(n: { findings: number; rules: readonly string[]; unnamed?: readonly string[] } | undefined): string | undefined {
+export function notJudgedNewSaid(
+  n: { findings: number; rules: readonly string[]; unnamed?: readonly string[]; uncertain?: readonly string[] } | undefined,
+): string | undefined {
   if (!n?.findings) return undefined;
-  const kept = n.rules.filter((r) => !n.unnamed?.includes(r));
+  const kept = n.rules.filter((r) => !n.unnamed?.includes(r) && !n.uncertain?.includes(r));
   const why = [
     ...(kept.length ? [`the base side counted more ${kept.join(', ')} findings than its replay kept`] : []),
     ...(n.unnamed?.length ? [`${n.unnamed.join(', ')} on a page one side's traces do not name`] : []),
+    ...(n.uncertain?.length ? [`${n.uncertain.join(', ')} raised on the base side only uncertain`] : []),
   ];
   return `${plural(n.findings, 'finding')} not judged new (${why.join('; ')})`;
 }
@@ -242,7 +246,7 @@ export function groupShortfall(g: {
   unusableEvents?: { patched: number };
   unjudged?: readonly string[];
   patchedLeftOut?: number;
-  notJudgedNew?: { findings: number; rules: readonly string[]; unnamed?: readonly string[] };
+  notJudgedNew?: { findings: number; rules: readonly string[]; unnamed?: readonly string[]; uncertain?: readonly string[] };
   notJudgedFixed?: { findings: number; rules: readonly string[] };
   thresholdsNotJudged?: readonly string[];
 }): string | undefined {
