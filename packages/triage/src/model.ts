@@ -10,7 +10,7 @@ import { bugChecks, createMachine, uncheckedBugs, type Flavor } from '@kreplay/m
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
-import { chooseFlavor, compareSeries, releaseSeries } from './flavor-choice.js';
+import { chooseFlavor, compareSeries, notTheReportsKernel, releaseSeries } from './flavor-choice.js';
 import { lockWaited, modelledFunctions, type LockWait, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
 
@@ -271,17 +271,19 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
     };
   }
-  // A flavor newer than the report's kernel (--flavor, or the oldest flavor for an older kernel)
-  // may hold fixes that kernel lacks: its "every interleaving explored" is about another kernel.
-  const want = req.release ? releaseSeries(req.release) : null;
-  const have = releaseSeries(flavor.version);
-  if (result.exhaustive && want && have && compareSeries(have, want) > 0) {
+  // "Cannot reach" is said of the report's kernel: only a flavor that stands for it (the stock
+  // flavor of its release series) may say it. Another series' flavor — newer, which may hold fixes
+  // that kernel lacks, or older, which lacks every change since (a 2.6.23 model chosen for a 5.12
+  // report, or given by --flavor) — and a patched flavor are other kernels: their "every
+  // interleaving explored" proves nothing about the report's.
+  const other = result.exhaustive ? notTheReportsKernel(flavor, req.release, req.flavors) : undefined;
+  if (other) {
     return {
       status: 'not-modelled',
       flavor: fl,
       scenario,
       explore: ex,
-      because: `${flavor.name} (version ${flavor.version}) is newer than the report's kernel ${req.release}, so it may hold fixes that kernel lacks: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release} (pass --release if that is not the crashing kernel's)`,
+      because: `${other}: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release && releaseSeries(req.release) ? `${req.release} (pass --release if that is not the crashing kernel's)` : "the report's kernel"}`,
     };
   }
   if (result.exhaustive) {

@@ -20,6 +20,7 @@ import {
   chooseFlavor,
   chooseProfile,
   formatTriageText,
+  notTheReportsKernel,
   parseReport,
   releaseSeries,
   reproduce,
@@ -111,13 +112,73 @@ describe('report → schedule', () => {
     const m = t.splats[0]!.model!;
     expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
     expect(m.because).toMatch(
-      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks: with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
+      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks \(no flavor models 2\.6\.19; the flavors are of 2\.6\.15, 2\.6\.23, 6\.1, 6\.12\): with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
     );
     expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
     // a schedule is still one: a kernel older than every flavor gets the oldest, which reaches the rule
     const old = await triage(await scanReportFile(xfs), { release: '2.6.12' });
     expect(old.splats[0]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
   }, 60_000);
+
+  describe('never says "cannot" from a flavor that is not the report\'s kernel (2026-12-07, session 40)', () => {
+    // the FUSE oops (5.12.0-rc3) on a single page: no head line, so the large-folio answer does not apply
+    const fuse = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const small = parseReport(fuse.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, ''), 'small.txt');
+
+    it("from a flavor older than the report's kernel: a 5.12 report judged on the linux-2.6.23 the choice gives it", async () => {
+      // before: "CANNOT REACH: the model cannot reach bug-on on linux-2.6.23 ...: every interleaving explored"
+      const t = await triage(small, { splats: [1] });
+      const m = t.splats[0]!.model!;
+      expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.23' }, explore: { verdict: 'clean', incomplete: [] } });
+      expect(m.because).toMatch(
+        /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 5\.12\.0-rc3-1\.g008d601-default, so it lacks every change made since 2\.6\.23 \(no flavor models 5\.12; the flavors are of 2\.6\.15, 2\.6\.23, 6\.1, 6\.12\): with gpp \(invalidate_inode_pages2_range\) vs fault \(fault\), every interleaving explored does not reach bug-on, which proves nothing about 5\.12\.0-rc3-1\.g008d601-default/,
+      );
+      expect(m.flavor!.because).toMatch(/newest flavor not newer than it — no flavor models 5\.12/);
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    }, 60_000);
+
+    it.each([
+      [
+        '6.1.0-13-amd64',
+        'linux-2.6.23',
+        /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 6\.1\.0-13-amd64, .*\(linux-6\.1 models 6\.1: --flavor linux-6\.1\)/,
+      ],
+      [
+        '6.1.0-13-amd64',
+        'linux-6.12',
+        /^linux-6\.12 \(version 6\.12\) is newer than the report's kernel 6\.1\.0-13-amd64, .*\(linux-6\.1 models 6\.1: --flavor linux-6\.1\)/,
+      ],
+      ['4.19.0-27-amd64', undefined, /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 4\.19\.0-27-amd64, .*no flavor models 4\.19/],
+      ['5.10.0-30-amd64', undefined, /^linux-2\.6\.23 .* is older .*no flavor models 5\.10/],
+      ['6.6.30', undefined, /^linux-6\.1 \(version 6\.1\) is older than the report's kernel 6\.6\.30, .*no flavor models 6\.6/],
+      ['6.8.0-45-generic', undefined, /^linux-6\.1 .* is older .*no flavor models 6\.8/],
+    ])(
+      "release %s, --flavor %s: not the report's kernel",
+      async (release, name, why) => {
+        const m = (await triage(small, { splats: [1], release, ...(name ? { flavor: byName(name) } : {}) })).splats[0]!.model!;
+        expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
+        expect(m.because).toMatch(why);
+      },
+      60_000,
+    );
+
+    it('still says "cannot" from the stock flavor of the report\'s own series', async () => {
+      const m = (await triage(small, { splats: [1], release: '6.1.0-13-amd64', flavor: byName('linux-6.1') })).splats[0]!.model!;
+      expect(m).toMatchObject({ status: 'unreachable', flavor: { name: 'linux-6.1' } });
+    }, 60_000);
+
+    it('tells which flavor stands for a release: the stock one of its series, never a patched one or none', () => {
+      expect(notTheReportsKernel(byName('linux-6.1'), '6.1.0-13-amd64', flavors)).toBeUndefined();
+      expect(notTheReportsKernel(byName('linux-2.6.15'), '2.6.15.7', flavors)).toBeUndefined();
+      expect(notTheReportsKernel(byName('linux-2.6.15-seqschedlock'), '2.6.15.7', flavors)).toMatch(
+        /^linux-2\.6\.15-seqschedlock is 2\.6\.15 with changes of its own .*which the report's kernel 2\.6\.15\.7 may not carry \(linux-2\.6\.15 models 2\.6\.15: --flavor linux-2\.6\.15\)$/,
+      );
+      expect(notTheReportsKernel(byName('linux-6.1'), null, flavors)).toMatch(
+        /^the report names no kernel release, so nothing says linux-6\.1 is its kernel \(pass --release if it is\)$/,
+      );
+      expect(notTheReportsKernel(byName('linux-2.6.23'), '2.6.24', flavors)).toMatch(/is older .*no flavor models 2\.6\.24/);
+    });
+  });
 
   it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
     // the XFS mail names 2.6.19.1 in its text; the splat itself has no release
@@ -207,7 +268,8 @@ describe('report → schedule', () => {
     // the same oops on a single page is still answered from the search
     const small = text.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, '');
     expect(small).not.toMatch(/order:9/);
-    expect((await triage(parseReport(small, 'small.txt'), { splats: [1] })).splats[0]!.model!.status).toBe('unreachable');
+    // (on the flavor of its kernel's series: 5.12 has none, and another series' flavor never says "cannot")
+    expect((await triage(parseReport(small, 'small.txt'), { splats: [1], release: '6.1' })).splats[0]!.model!.status).toBe('unreachable');
   }, 60_000);
 
   it('never answers for a page-cache removal whose callers the paste cut off (they decide the path)', async () => {
