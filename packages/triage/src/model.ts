@@ -13,6 +13,7 @@ import { buildScenario, type ThreadPlan } from './scenario.js';
 import { chooseFlavor, compareSeries, notTheReportsKernel, releaseSeries } from './flavor-choice.js';
 import { lockWaited, modelledFunctions, type LockWait, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
+import { earlierFailures } from './taint.js';
 
 export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
 
@@ -63,6 +64,8 @@ export interface ModelRequest {
    * modelled lock that is (null: none the model has) and whether kreplay has a program for its path.
    */
   otherHung?: ReadonlyArray<{ task: string | null; fn: string | null; lock: LockWait | null; modelled: boolean }>;
+  /** The first splat of the report printed before this one in the same boot, if any (1-based index). */
+  earlier?: { index: number; title: string } | null;
   timeoutMs?: number;
   maxStates?: number;
   signal?: AbortSignal;
@@ -284,6 +287,23 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       scenario,
       explore: ex,
       because: `${other}: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release && releaseSeries(req.release) ? `${req.release} (pass --release if that is not the crashing kernel's)` : "the report's kernel"}`,
+    };
+  }
+  // A splat whose taint shows a failure earlier in its boot (a W, D, B, L or M flag, which the
+  // kernel adds after the splat that causes it) came from a kernel that had already failed: a task
+  // that died holding a page lock, a page a warning left mapped. The model starts from a kernel
+  // that had not, so its "every interleaving explored" is not about the report's kernel then.
+  const failed = result.exhaustive ? earlierFailures(splat.tainted) : [];
+  if (failed.length > 0) {
+    const first = req.earlier
+      ? `splat ${req.earlier.index} (${req.earlier.title}) is the first failure the paste shows of that boot: triage it first`
+      : 'the paste shows no earlier splat of that boot: the first failure was left out';
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `the kernel was tainted ${failed.map((f) => f.flag).join('')} when this splat printed (Tainted: ${splat.tainted!.replace(/\s+/g, ' ')}: ${failed.map((f) => f.what).join('; ')}), so it had failed before — ${first} — and the model starts from a kernel that had not; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a kernel in that state`,
     };
   }
   if (result.exhaustive) {

@@ -19,6 +19,7 @@ import {
   bugCondition,
   chooseFlavor,
   chooseProfile,
+  earlierFailures,
   formatTriageText,
   notTheReportsKernel,
   parseReport,
@@ -357,6 +358,53 @@ describe('report → schedule', () => {
       expect(m.scenario!.threads.map((x) => x.program)).toEqual(['truncate', 'odirect_write']);
       expect(m.status).toBe('unreachable');
     }, 60_000);
+
+    it('never says "cannot" when the taint shows the kernel had failed before (a task may have died holding the page lock)', async () => {
+      // the same two hung tasks on a kernel tainted D: an oops earlier in the boot killed a task,
+      // maybe holding the page lock they wait for. Before: "CANNOT REACH: ... every interleaving explored"
+      const tasks = [
+        hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']),
+        hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write']),
+      ].map((x) => x.map((l) => l.replace('Not tainted 6.1.0', 'Tainted: G      D            6.1.0')));
+      const t = await triage(report(...tasks));
+      const m = t.splats[0]!.model!;
+      expect(t.splats[0]!.tainted).toBe('G      D');
+      expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-6.1' }, explore: { incomplete: [] } });
+      expect(m.because).toMatch(
+        /^the kernel was tainted D when this splat printed \(Tainted: G D: an earlier oops or BUG: a task died, maybe holding locks\), so it had failed before — the paste shows no earlier splat of that boot: the first failure was left out — and the model starts from a kernel that had not; with t \(truncate\) vs w \(odirect_write\), every interleaving explored does not reach deadlock, which proves nothing about a kernel in that state$/,
+      );
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+      // the oops in the paste, before the hung tasks: named as the failure to triage first
+      const oops = [
+        'BUG: kernel NULL pointer dereference, address: 0000000000000008',
+        'CPU: 0 PID: 99 Comm: x Not tainted 6.1.0 #1',
+        'Call Trace:',
+        ' <TASK>',
+        ' ext4_writepages+0x10/0x80',
+        ' </TASK>',
+      ];
+      const after = (await triage(report(oops, ...tasks))).splats[1]!.model!;
+      expect(after.because).toMatch(
+        /— splat 1 \(BUG: unable to handle kernel NULL pointer dereference in ext4_writepages\) is the first failure the paste shows of that boot: triage it first —/,
+      );
+    }, 60_000);
+
+    it.each([
+      ['Not tainted', []],
+      ['G           O', []],
+      ['P           OE', []],
+      ['G        W', ['W']],
+      ['G    B D', ['B', 'D']],
+      ['G             L', ['L']],
+    ])('reads the earlier failures of taint %s', (taint, flags) => {
+      expect(earlierFailures(taint).map((f) => f.flag)).toEqual(flags);
+    });
+
+    it("reads the taint of a kernel whose release is a name (syzbot's `Tainted: G  L  syzkaller #0`)", async () => {
+      const r = await scanReportFile(path.join(root, 'fixtures/reports/syzkaller-linux-report-1000/report.txt'));
+      expect(r.splats[0]!.tainted).toBe('G             L');
+      expect(earlierFailures(r.splats[0]!.tainted).map((f) => f.flag)).toEqual(['L']);
+    });
 
     it("takes a hung task's partners from its own boot only (two logs pasted together, a log across a reboot)", async () => {
       const t = hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']);
