@@ -155,6 +155,17 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       fl,
     );
   }
+  // The kernel names the file of the BUG that fired (`kernel BUG at include/linux/mm.h:1234!`):
+  // one in another file than the flavor's check is not that check — an inlined helper's BUG
+  // (the instruction pointer is then in its caller), or a module's function of the same name.
+  const atFile = sourceFile(splat.at ?? undefined);
+  const checkFile = sourceFile(declared);
+  if (atFile && checkFile && atFile !== checkFile) {
+    return notModelled(
+      `the report's BUG in ${baseName(bugFn!)} is at ${splat.at}, and ${flavor.name}'s check there is ${declared}: a BUG in ${atFile} is another check (an inlined helper's, or another function of that name), so it cannot reach the report's`,
+      fl,
+    );
+  }
   // A report that does not say which of the function's BUG checks fired (no readable page dump
   // reason) may be one no step checks: a search that misses the modelled one proves nothing.
   const unchecked =
@@ -348,6 +359,11 @@ export function bugCondition(text: string): string | undefined {
     .replace(/\bfolio\b/g, 'page')
     .replace(/\bfolio_/g, 'page_')
     .replace(/\s+/g, '')})`;
+}
+
+/** The kernel source file a `kernel BUG at` or a declared check names (`mm/truncate.c`), if it names one. */
+function sourceFile(text: string | undefined): string | undefined {
+  return text ? /(?:^|[\s(])((?:arch|block|drivers|fs|include|kernel|lib|mm|net|virt)\/[\w./-]+\.[ch])\b/.exec(text)?.[1] : undefined;
 }
 
 /** Whether a page dump's reason may be the BUG check a flavor declares: only two readable, different conditions are not. */

@@ -254,6 +254,25 @@ describe('report → schedule', () => {
     expect(uncheckedBugs(byName('linux-2.6.23')).size).toBe(0);
   }, 120_000);
 
+  it("never answers for a BUG the kernel says is in another file than the flavor's check (an inlined helper's BUG)", async () => {
+    // the FUSE oops without its page dump, as if a BUG_ON of an inline in include/linux/mm.h had
+    // fired inside invalidate_inode_pages2_range (the instruction pointer is then in the caller):
+    // before, it was judged as that function's BUG_ON(page_mapped(page)) — "CANNOT REACH" on
+    // linux-2.6.23 (2026-12-07, session 40)
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const bare = text.replace(/> \[16247\.536348\][\s\S]*?page dumped because: [^\n]*\n/, '');
+    const inline = bare.replace('kernel BUG at mm/truncate.c:678!', 'kernel BUG at include/linux/mm.h:1234!');
+    expect(inline).not.toBe(bare);
+    const m = (await triage(parseReport(inline, 'inline.txt'), { splats: [1], release: '2.6.23' })).splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.23' } });
+    expect(m.because).toBe(
+      "the report's BUG in invalidate_inode_pages2_range is at include/linux/mm.h:1234, and linux-2.6.23's check there is BUG_ON(page_mapped(page)) (mm/truncate.c:438, 2.6.23.17): a BUG in include/linux/mm.h is another check (an inlined helper's, or another function of that name), so it cannot reach the report's",
+    );
+    expect(m.explore).toBeUndefined();
+    // the BUG at the check's own file (another line: lines move between releases) is searched
+    expect((await triage(parseReport(bare, 'bare.txt'), { splats: [1], release: '2.6.23' })).splats[0]!.model!.status).toBe('unreachable');
+  }, 60_000);
+
   it('never says "cannot" for a report whose page is a large folio (the model\'s pages are single pages)', async () => {
     // the FUSE oops is on an order-9 THP (its "head: ... order:9" line); the model's single
     // pages cannot show a race through a PMD mapping or a split, so its exhaustive search was an
