@@ -53,7 +53,7 @@ export function chooseFlavor(release: string | null, flavors: readonly Flavor[])
       flavor: best.f,
       because: exact
         ? `the report's kernel ${release} is ${series}, which ${best.f.name} models (version ${best.f.version})`
-        : `the report's kernel ${release} is ${series}; ${best.f.name} (version ${best.f.version}) is the newest flavor not newer than it — code changed since ${best.f.version} is not in the model`,
+        : `the report's kernel ${release} is ${series}; ${best.f.name} (version ${best.f.version}) is the newest flavor not newer than it — no flavor models ${series}, and code changed since ${best.f.version} is not in the model`,
     };
   }
   const oldest = [...rated].sort((a, b) => compareSeries(a.s, b.s) || Number(b.stock) - Number(a.stock) || a.i - b.i)[0]!;
@@ -61,4 +61,47 @@ export function chooseFlavor(release: string | null, flavors: readonly Flavor[])
     flavor: oldest.f,
     because: `the report's kernel ${release} is older than every flavor; ${oldest.f.name} (version ${oldest.f.version}) is the oldest — it may have fixes ${release} lacks`,
   };
+}
+
+/** A flavor the registry holds for exactly a release series: the stock one (`linux-<version>`), not a patched one. */
+function stockFlavorOf(series: readonly number[], flavors: readonly Flavor[]): Flavor | undefined {
+  return flavors.find((f) => {
+    const s = releaseSeries(f.version);
+    return s !== null && compareSeries(s, series) === 0 && f.name === `linux-${f.version}`;
+  });
+}
+
+/**
+ * Why `flavor` does not stand for the kernel that produced a report, or undefined when it does:
+ * only then may an exhaustive search that misses the reported rule be said of that kernel
+ * ("no schedule of this kernel reaches it"). It stands for it when the report's release is of
+ * the flavor's series (2.6.19.1 of 2.6.19, 6.1.0-13-amd64 of 6.1) and the flavor is the stock
+ * one of that series (named `linux-<version>`, as chooseFlavor prefers it): a flavor of another
+ * series is another kernel — a newer one may hold fixes the report's lacks, an older one lacks
+ * every change since (a 2.6.23 model says nothing of what 6.1 can reach) — and a patched flavor
+ * (`linux-2.6.15-seqschedlock`) is a kernel with changes the report's may not carry. The reason
+ * names the flavor that does stand for the release, or says that none does.
+ */
+export function notTheReportsKernel(flavor: Flavor, release: string | null, flavors: readonly Flavor[]): string | undefined {
+  const have = releaseSeries(flavor.version);
+  const want = release ? releaseSeries(release) : null;
+  if (!release || !want) {
+    return `the report names no kernel release${release ? ` that can be read ("${release}")` : ''}, so nothing says ${flavor.name} is its kernel (pass --release if it is)`;
+  }
+  const series = want.join('.');
+  const stock = stockFlavorOf(want, flavors);
+  const instead =
+    stock && stock.name !== flavor.name
+      ? `${stock.name} models ${series}: --flavor ${stock.name}`
+      : `no flavor models ${series}; the flavors are of ${[...new Set(flavors.map((f) => f.version))].join(', ')}`;
+  if (!have) return `${flavor.name} declares no kernel version ("${flavor.version}"), so nothing says it is the report's kernel ${release} (${instead})`;
+  const d = compareSeries(have, want);
+  if (d > 0)
+    return `${flavor.name} (version ${flavor.version}) is newer than the report's kernel ${release}, so it may hold fixes that kernel lacks (${instead})`;
+  if (d < 0)
+    return `${flavor.name} (version ${flavor.version}) is older than the report's kernel ${release}, so it lacks every change made since ${flavor.version} (${instead})`;
+  if (flavor.name !== `linux-${flavor.version}`) {
+    return `${flavor.name} is ${flavor.version} with changes of its own (the stock flavor is named linux-${flavor.version}), which the report's kernel ${release} may not carry${stock ? ` (${instead})` : ''}`;
+  }
+  return undefined;
 }

@@ -10,6 +10,7 @@ export * from './report.js';
 export * from './paths.js';
 export * from './classify.js';
 export * from './flavor-choice.js';
+export * from './taint.js';
 export * from './scenario.js';
 export * from './model.js';
 export * from './triage.js';

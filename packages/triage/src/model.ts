@@ -10,9 +10,10 @@ import { bugChecks, createMachine, uncheckedBugs, type Flavor } from '@kreplay/m
 import { baseName } from './frames.js';
 import type { PathHit } from './paths.js';
 import { buildScenario, type ThreadPlan } from './scenario.js';
-import { chooseFlavor, compareSeries, releaseSeries } from './flavor-choice.js';
+import { chooseFlavor, compareSeries, notTheReportsKernel, releaseSeries } from './flavor-choice.js';
 import { lockWaited, modelledFunctions, type LockWait, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
+import { earlierFailures } from './taint.js';
 
 export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
 
@@ -63,6 +64,8 @@ export interface ModelRequest {
    * modelled lock that is (null: none the model has) and whether kreplay has a program for its path.
    */
   otherHung?: ReadonlyArray<{ task: string | null; fn: string | null; lock: LockWait | null; modelled: boolean }>;
+  /** The first splat of the report printed before this one in the same boot, if any (1-based index). */
+  earlier?: { index: number; title: string } | null;
   timeoutMs?: number;
   maxStates?: number;
   signal?: AbortSignal;
@@ -149,6 +152,17 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   if (dumped && declared && !sameBugCheck(dumped, declared)) {
     return notModelled(
       `the report's BUG in ${baseName(bugFn!)} is ${dumped}, and ${flavor.name} models only ${declared} there, so it cannot reach the report's`,
+      fl,
+    );
+  }
+  // The kernel names the file of the BUG that fired (`kernel BUG at include/linux/mm.h:1234!`):
+  // one in another file than the flavor's check is not that check — an inlined helper's BUG
+  // (the instruction pointer is then in its caller), or a module's function of the same name.
+  const atFile = sourceFile(splat.at ?? undefined);
+  const checkFile = sourceFile(declared);
+  if (atFile && checkFile && atFile !== checkFile) {
+    return notModelled(
+      `the report's BUG in ${baseName(bugFn!)} is at ${splat.at}, and ${flavor.name}'s check there is ${declared}: a BUG in ${atFile} is another check (an inlined helper's, or another function of that name), so it cannot reach the report's`,
       fl,
     );
   }
@@ -271,17 +285,36 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
     };
   }
-  // A flavor newer than the report's kernel (--flavor, or the oldest flavor for an older kernel)
-  // may hold fixes that kernel lacks: its "every interleaving explored" is about another kernel.
-  const want = req.release ? releaseSeries(req.release) : null;
-  const have = releaseSeries(flavor.version);
-  if (result.exhaustive && want && have && compareSeries(have, want) > 0) {
+  // "Cannot reach" is said of the report's kernel: only a flavor that stands for it (the stock
+  // flavor of its release series) may say it. Another series' flavor — newer, which may hold fixes
+  // that kernel lacks, or older, which lacks every change since (a 2.6.23 model chosen for a 5.12
+  // report, or given by --flavor) — and a patched flavor are other kernels: their "every
+  // interleaving explored" proves nothing about the report's.
+  const other = result.exhaustive ? notTheReportsKernel(flavor, req.release, req.flavors) : undefined;
+  if (other) {
     return {
       status: 'not-modelled',
       flavor: fl,
       scenario,
       explore: ex,
-      because: `${flavor.name} (version ${flavor.version}) is newer than the report's kernel ${req.release}, so it may hold fixes that kernel lacks: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release} (pass --release if that is not the crashing kernel's)`,
+      because: `${other}: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release && releaseSeries(req.release) ? `${req.release} (pass --release if that is not the crashing kernel's)` : "the report's kernel"}`,
+    };
+  }
+  // A splat whose taint shows a failure earlier in its boot (a W, D, B, L or M flag, which the
+  // kernel adds after the splat that causes it) came from a kernel that had already failed: a task
+  // that died holding a page lock, a page a warning left mapped. The model starts from a kernel
+  // that had not, so its "every interleaving explored" is not about the report's kernel then.
+  const failed = result.exhaustive ? earlierFailures(splat.tainted) : [];
+  if (failed.length > 0) {
+    const first = req.earlier
+      ? `splat ${req.earlier.index} (${req.earlier.title}) is the first failure the paste shows of that boot: triage it first`
+      : 'the paste shows no earlier splat of that boot: the first failure was left out';
+    return {
+      status: 'not-modelled',
+      flavor: fl,
+      scenario,
+      explore: ex,
+      because: `the kernel was tainted ${failed.map((f) => f.flag).join('')} when this splat printed (Tainted: ${splat.tainted!.replace(/\s+/g, ' ')}: ${failed.map((f) => f.what).join('; ')}), so it had failed before — ${first} — and the model starts from a kernel that had not; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a kernel in that state`,
     };
   }
   if (result.exhaustive) {
@@ -326,6 +359,11 @@ export function bugCondition(text: string): string | undefined {
     .replace(/\bfolio\b/g, 'page')
     .replace(/\bfolio_/g, 'page_')
     .replace(/\s+/g, '')})`;
+}
+
+/** The kernel source file a `kernel BUG at` or a declared check names (`mm/truncate.c`), if it names one. */
+function sourceFile(text: string | undefined): string | undefined {
+  return text ? /(?:^|[\s(])((?:arch|block|drivers|fs|include|kernel|lib|mm|net|virt)\/[\w./-]+\.[ch])\b/.exec(text)?.[1] : undefined;
 }
 
 /** Whether a page dump's reason may be the BUG check a flavor declares: only two readable, different conditions are not. */

@@ -257,7 +257,8 @@ export function readSplat(b: SplatBuilder): Splat {
       const rel = releaseIn(t);
       if (rel) kernel = rel;
     }
-    if (tainted === null && (m = /(Not tainted|Tainted: [A-Z ]*?)\s+\d+\.\d+/.exec(t))) tainted = m[1]!.replace(/^Tainted: /, '').trim() || null;
+    // the release after it may be a name (syzbot's `Tainted: G             L      syzkaller #0`)
+    if (tainted === null && (m = /(Not tainted|Tainted: [A-Z ]*?)\s+(?:\d+\.\d+|\S+ #\d)/.exec(t))) tainted = m[1]!.replace(/^Tainted: /, '').trim() || null;
   }
   if (dump) page ??= dump.dump;
 

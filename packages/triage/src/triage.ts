@@ -96,6 +96,12 @@ export function checkReport(r: ParsedReport): void {
   }
 }
 
+/** The first splat printed before splat `i` in its boot (a repeat of a later one aside: it is earlier too), 1-based. */
+function firstOfBoot(r: ParsedReport, i: number, boot: number): { index: number; title: string } | null {
+  const j = r.splats.findIndex((o, k) => k < i && (o.boot ?? 0) === boot);
+  return j < 0 ? null : { index: j + 1, title: r.splats[j]!.title };
+}
+
 export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise<TriageResult> {
   checkReport(r);
   // a release the user gave that is not one is a mistake on the command line, not a report the model
@@ -157,6 +163,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
         concurrent,
         otherHung,
         logPaths: logPaths(r, boot),
+        earlier: firstOfBoot(r, i, boot),
         source: r.source,
         flavors,
         release,

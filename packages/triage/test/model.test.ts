@@ -19,7 +19,9 @@ import {
   bugCondition,
   chooseFlavor,
   chooseProfile,
+  earlierFailures,
   formatTriageText,
+  notTheReportsKernel,
   parseReport,
   releaseSeries,
   reproduce,
@@ -111,13 +113,73 @@ describe('report → schedule', () => {
     const m = t.splats[0]!.model!;
     expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
     expect(m.because).toMatch(
-      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks: with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
+      /^linux-2\.6\.23 \(version 2\.6\.23\) is newer than the report's kernel 2\.6\.19\.1, so it may hold fixes that kernel lacks \(no flavor models 2\.6\.19; the flavors are of 2\.6\.15, 2\.6\.23, 6\.1, 6\.12\): with .* every interleaving explored does not reach mapped-page-removed, which proves nothing about 2\.6\.19\.1/,
     );
     expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
     // a schedule is still one: a kernel older than every flavor gets the oldest, which reaches the rule
     const old = await triage(await scanReportFile(xfs), { release: '2.6.12' });
     expect(old.splats[0]!.model).toMatchObject({ status: 'schedule', flavor: { name: 'linux-2.6.15' } });
   }, 60_000);
+
+  describe('never says "cannot" from a flavor that is not the report\'s kernel (2026-12-07, session 40)', () => {
+    // the FUSE oops (5.12.0-rc3) on a single page: no head line, so the large-folio answer does not apply
+    const fuse = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const small = parseReport(fuse.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, ''), 'small.txt');
+
+    it("from a flavor older than the report's kernel: a 5.12 report judged on the linux-2.6.23 the choice gives it", async () => {
+      // before: "CANNOT REACH: the model cannot reach bug-on on linux-2.6.23 ...: every interleaving explored"
+      const t = await triage(small, { splats: [1] });
+      const m = t.splats[0]!.model!;
+      expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.23' }, explore: { verdict: 'clean', incomplete: [] } });
+      expect(m.because).toMatch(
+        /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 5\.12\.0-rc3-1\.g008d601-default, so it lacks every change made since 2\.6\.23 \(no flavor models 5\.12; the flavors are of 2\.6\.15, 2\.6\.23, 6\.1, 6\.12\): with gpp \(invalidate_inode_pages2_range\) vs fault \(fault\), every interleaving explored does not reach bug-on, which proves nothing about 5\.12\.0-rc3-1\.g008d601-default/,
+      );
+      expect(m.flavor!.because).toMatch(/newest flavor not newer than it — no flavor models 5\.12/);
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    }, 60_000);
+
+    it.each([
+      [
+        '6.1.0-13-amd64',
+        'linux-2.6.23',
+        /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 6\.1\.0-13-amd64, .*\(linux-6\.1 models 6\.1: --flavor linux-6\.1\)/,
+      ],
+      [
+        '6.1.0-13-amd64',
+        'linux-6.12',
+        /^linux-6\.12 \(version 6\.12\) is newer than the report's kernel 6\.1\.0-13-amd64, .*\(linux-6\.1 models 6\.1: --flavor linux-6\.1\)/,
+      ],
+      ['4.19.0-27-amd64', undefined, /^linux-2\.6\.23 \(version 2\.6\.23\) is older than the report's kernel 4\.19\.0-27-amd64, .*no flavor models 4\.19/],
+      ['5.10.0-30-amd64', undefined, /^linux-2\.6\.23 .* is older .*no flavor models 5\.10/],
+      ['6.6.30', undefined, /^linux-6\.1 \(version 6\.1\) is older than the report's kernel 6\.6\.30, .*no flavor models 6\.6/],
+      ['6.8.0-45-generic', undefined, /^linux-6\.1 .* is older .*no flavor models 6\.8/],
+    ])(
+      "release %s, --flavor %s: not the report's kernel",
+      async (release, name, why) => {
+        const m = (await triage(small, { splats: [1], release, ...(name ? { flavor: byName(name) } : {}) })).splats[0]!.model!;
+        expect(m).toMatchObject({ status: 'not-modelled', explore: { verdict: 'clean', incomplete: [] } });
+        expect(m.because).toMatch(why);
+      },
+      60_000,
+    );
+
+    it('still says "cannot" from the stock flavor of the report\'s own series', async () => {
+      const m = (await triage(small, { splats: [1], release: '6.1.0-13-amd64', flavor: byName('linux-6.1') })).splats[0]!.model!;
+      expect(m).toMatchObject({ status: 'unreachable', flavor: { name: 'linux-6.1' } });
+    }, 60_000);
+
+    it('tells which flavor stands for a release: the stock one of its series, never a patched one or none', () => {
+      expect(notTheReportsKernel(byName('linux-6.1'), '6.1.0-13-amd64', flavors)).toBeUndefined();
+      expect(notTheReportsKernel(byName('linux-2.6.15'), '2.6.15.7', flavors)).toBeUndefined();
+      expect(notTheReportsKernel(byName('linux-2.6.15-seqschedlock'), '2.6.15.7', flavors)).toMatch(
+        /^linux-2\.6\.15-seqschedlock is 2\.6\.15 with changes of its own .*which the report's kernel 2\.6\.15\.7 may not carry \(linux-2\.6\.15 models 2\.6\.15: --flavor linux-2\.6\.15\)$/,
+      );
+      expect(notTheReportsKernel(byName('linux-6.1'), null, flavors)).toMatch(
+        /^the report names no kernel release, so nothing says linux-6\.1 is its kernel \(pass --release if it is\)$/,
+      );
+      expect(notTheReportsKernel(byName('linux-2.6.23'), '2.6.24', flavors)).toMatch(/is older .*no flavor models 2\.6\.24/);
+    });
+  });
 
   it('says when the release that chose the flavor was read from prose, not from a kernel line', async () => {
     // the XFS mail names 2.6.19.1 in its text; the splat itself has no release
@@ -192,6 +254,25 @@ describe('report → schedule', () => {
     expect(uncheckedBugs(byName('linux-2.6.23')).size).toBe(0);
   }, 120_000);
 
+  it("never answers for a BUG the kernel says is in another file than the flavor's check (an inlined helper's BUG)", async () => {
+    // the FUSE oops without its page dump, as if a BUG_ON of an inline in include/linux/mm.h had
+    // fired inside invalidate_inode_pages2_range (the instruction pointer is then in the caller):
+    // before, it was judged as that function's BUG_ON(page_mapped(page)) — "CANNOT REACH" on
+    // linux-2.6.23 (2026-12-07, session 40)
+    const text = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+    const bare = text.replace(/> \[16247\.536348\][\s\S]*?page dumped because: [^\n]*\n/, '');
+    const inline = bare.replace('kernel BUG at mm/truncate.c:678!', 'kernel BUG at include/linux/mm.h:1234!');
+    expect(inline).not.toBe(bare);
+    const m = (await triage(parseReport(inline, 'inline.txt'), { splats: [1], release: '2.6.23' })).splats[0]!.model!;
+    expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.23' } });
+    expect(m.because).toBe(
+      "the report's BUG in invalidate_inode_pages2_range is at include/linux/mm.h:1234, and linux-2.6.23's check there is BUG_ON(page_mapped(page)) (mm/truncate.c:438, 2.6.23.17): a BUG in include/linux/mm.h is another check (an inlined helper's, or another function of that name), so it cannot reach the report's",
+    );
+    expect(m.explore).toBeUndefined();
+    // the BUG at the check's own file (another line: lines move between releases) is searched
+    expect((await triage(parseReport(bare, 'bare.txt'), { splats: [1], release: '2.6.23' })).splats[0]!.model!.status).toBe('unreachable');
+  }, 60_000);
+
   it('never says "cannot" for a report whose page is a large folio (the model\'s pages are single pages)', async () => {
     // the FUSE oops is on an order-9 THP (its "head: ... order:9" line); the model's single
     // pages cannot show a race through a PMD mapping or a split, so its exhaustive search was an
@@ -207,7 +288,8 @@ describe('report → schedule', () => {
     // the same oops on a single page is still answered from the search
     const small = text.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, '');
     expect(small).not.toMatch(/order:9/);
-    expect((await triage(parseReport(small, 'small.txt'), { splats: [1] })).splats[0]!.model!.status).toBe('unreachable');
+    // (on the flavor of its kernel's series: 5.12 has none, and another series' flavor never says "cannot")
+    expect((await triage(parseReport(small, 'small.txt'), { splats: [1], release: '6.1' })).splats[0]!.model!.status).toBe('unreachable');
   }, 60_000);
 
   it('never answers for a page-cache removal whose callers the paste cut off (they decide the path)', async () => {
@@ -295,6 +377,53 @@ describe('report → schedule', () => {
       expect(m.scenario!.threads.map((x) => x.program)).toEqual(['truncate', 'odirect_write']);
       expect(m.status).toBe('unreachable');
     }, 60_000);
+
+    it('never says "cannot" when the taint shows the kernel had failed before (a task may have died holding the page lock)', async () => {
+      // the same two hung tasks on a kernel tainted D: an oops earlier in the boot killed a task,
+      // maybe holding the page lock they wait for. Before: "CANNOT REACH: ... every interleaving explored"
+      const tasks = [
+        hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']),
+        hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write']),
+      ].map((x) => x.map((l) => l.replace('Not tainted 6.1.0', 'Tainted: G      D            6.1.0')));
+      const t = await triage(report(...tasks));
+      const m = t.splats[0]!.model!;
+      expect(t.splats[0]!.tainted).toBe('G      D');
+      expect(m).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-6.1' }, explore: { incomplete: [] } });
+      expect(m.because).toMatch(
+        /^the kernel was tainted D when this splat printed \(Tainted: G D: an earlier oops or BUG: a task died, maybe holding locks\), so it had failed before — the paste shows no earlier splat of that boot: the first failure was left out — and the model starts from a kernel that had not; with t \(truncate\) vs w \(odirect_write\), every interleaving explored does not reach deadlock, which proves nothing about a kernel in that state$/,
+      );
+      expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+      // the oops in the paste, before the hung tasks: named as the failure to triage first
+      const oops = [
+        'BUG: kernel NULL pointer dereference, address: 0000000000000008',
+        'CPU: 0 PID: 99 Comm: x Not tainted 6.1.0 #1',
+        'Call Trace:',
+        ' <TASK>',
+        ' ext4_writepages+0x10/0x80',
+        ' </TASK>',
+      ];
+      const after = (await triage(report(oops, ...tasks))).splats[1]!.model!;
+      expect(after.because).toMatch(
+        /— splat 1 \(BUG: unable to handle kernel NULL pointer dereference in ext4_writepages\) is the first failure the paste shows of that boot: triage it first —/,
+      );
+    }, 60_000);
+
+    it.each([
+      ['Not tainted', []],
+      ['G           O', []],
+      ['P           OE', []],
+      ['G        W', ['W']],
+      ['G    B D', ['B', 'D']],
+      ['G             L', ['L']],
+    ])('reads the earlier failures of taint %s', (taint, flags) => {
+      expect(earlierFailures(taint).map((f) => f.flag)).toEqual(flags);
+    });
+
+    it("reads the taint of a kernel whose release is a name (syzbot's `Tainted: G  L  syzkaller #0`)", async () => {
+      const r = await scanReportFile(path.join(root, 'fixtures/reports/syzkaller-linux-report-1000/report.txt'));
+      expect(r.splats[0]!.tainted).toBe('G             L');
+      expect(earlierFailures(r.splats[0]!.tainted).map((f) => f.flag)).toEqual(['L']);
+    });
 
     it("takes a hung task's partners from its own boot only (two logs pasted together, a log across a reboot)", async () => {
       const t = hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache']);
