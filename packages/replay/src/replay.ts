@@ -721,6 +721,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
     notJudged('stale-after-invalidate', `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`);
   }
+  if (c.missedReturns) {
+    // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost
+    gaps += c.missedReturns;
+    lost += c.missedReturns;
+    const first = engine.firstMissedReturn!;
+    warnings.push(
+      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the two entries, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
+    );
+  }
   if (c.maybeCopies)
     warnings.push(
       `${plural(c.maybeCopies, 'PTE')} installed by do_set_pte/set_pte_range may have mapped a private write fault's new anonymous page rather than the file's (the probe fetched neither vmf->flags nor vma->vm_flags, nor a non-NULL page->mapping, and no page_add_file_rmap followed): replayed as the file's, findings on those pages are uncertain; fetch faultFlags and vmFlags in that probe`,
@@ -752,6 +761,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     mapcountResyncs: c.mapcountResyncs,
     ...(c.anonCopies ? { anonCopies: c.anonCopies } : {}),
     ...(c.maybeCopies ? { maybeCopies: c.maybeCopies } : {}),
+    ...(c.missedReturns ? { missedReturns: c.missedReturns } : {}),
     returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates,
     promisesForgotten: c.promisesForgotten,

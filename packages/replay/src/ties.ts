@@ -408,7 +408,9 @@ function outcome(
     tasks: pids
       .map((pid) => {
         const t = sh.tasks.get(pid);
-        return t ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}` : `${pid}:-`;
+        return t
+          ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}:${t.entered?.map((e) => e.line).join('/') ?? '-'}`
+          : `${pid}:-`;
       })
       .join(' '),
   };

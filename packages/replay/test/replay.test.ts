@@ -503,6 +503,55 @@ describe('certainty', () => {
     expect(far.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
   });
 
+  it('a task that enters a probed function again before the trace shows it return lost that return: a gap between the two entries', async () => {
+    // a kretprobe fires only where its entry got a free instance (maxactive, 6.1 kernel/kprobes.c
+    // pre_handler_kretprobe), and a ring buffer that does not overwrite drops events without a mark:
+    // the return, and what else its CPU recorded then (the mapper's unmap, say), are missing
+    const fault = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_0: (filemap_fault+0x0/0x5a0) arg1=0xffffc90000abfd98');
+    const faultRet = (ts: string) => line('mapper-11', 0, ts, 'r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0x204');
+    const mapped = [fault('1.000001'), line('reader-10', 0, '1.000002', add(0x10)), faultRet('1.000003'), line('mapper-11', 0, '1.000004', rmapAdd(0x10))];
+    const drop = line('dropper-12', 1, '1.000020', del(0x10));
+    const lost = await run([...mapped, fault('1.000010'), fault('1.000015'), drop]);
+    expect(lost.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(lost.findings[0]!.explanation).toContain('mapper-11 entered filemap_fault again at line 9 while its call at line 8 had not returned');
+    expect([lost.verdict.gaps, lost.verdict.lostEvents, lost.stats.missedReturns]).toEqual([1, 1, 1]);
+    expect(lost.warnings.join('\n')).toContain('1 return of probed functions was lost');
+    // each call returned: certain, no gap
+    const paired = await run([...mapped, fault('1.000010'), faultRet('1.000012'), fault('1.000015'), drop]);
+    expect(paired.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect([paired.verdict.gaps, paired.stats.missedReturns]).toEqual([0, undefined]);
+    // a trace that shows no return of the function probed its entries alone: nothing was lost
+    const entries = await run([...mapped.filter((l) => !l.includes('r_filemap_fault')), fault('1.000010'), fault('1.000015'), drop]);
+    expect(entries.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(entries.verdict.gaps).toBe(0);
+    // entered twice before the trace shows its first return: counted when that return comes. The
+    // first invalidate's return 0 would have promised index 0 coherent, and the fault after it then
+    // served the page it left cached (stale-data); without it, finding nothing is not a clean run
+    const inv = (ts: string, start: number) =>
+      line(
+        'dio-13',
+        1,
+        ts,
+        `p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x3a0) arg1=0xffff8880 arg2=0x${start} arg3=0x${start} ino=42 dev=8388624`,
+      );
+    const invRet = (ts: string) =>
+      line('dio-13', 1, ts, 'r_invalidate_inode_pages2_range_0: (generic_file_direct_write+0x9c/0x1e0 <- invalidate_inode_pages2_range) arg1=0x0');
+    const served = [line('mapper-11', 0, '1.000040', setPte(0x10)), line('mapper-11', 0, '1.000041', rmapAdd(0x10))];
+    const whole = await run([
+      line('reader-10', 0, '1.000001', add(0x10)),
+      inv('1.000010', 0),
+      invRet('1.000011'),
+      inv('1.000020', 5),
+      invRet('1.000021'),
+      ...served,
+    ]);
+    expect(whole.findings.map((f) => [f.rule, f.certainty])).toEqual([['stale-data', 'certain']]);
+    const missed = await run([line('reader-10', 0, '1.000001', add(0x10)), inv('1.000010', 0), inv('1.000020', 5), invRet('1.000021'), ...served]);
+    expect(missed.findings).toEqual([]);
+    expect([missed.verdict.gaps, missed.verdict.lostEvents, missed.stats.missedReturns]).toEqual([1, 1, 1]);
+    expect(missed.warnings.join('\n')).toContain('(the first: t.txt:6)');
+  });
+
   it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {
     const r = await run([race[0]!, race[1]!, 'CPU:1 [LOST 4 EVENTS]', race[2]!]);
     expect(r.findings[0]!.certainty).toBe('uncertain');

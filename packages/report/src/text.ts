@@ -82,6 +82,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
     ...(s.anonCopies || s.maybeCopies
       ? [`  PTEs of private copies: ${s.anonCopies ?? 0} (not replayed); PTEs that may map one: ${s.maybeCopies ?? 0} (replayed, uncertain)`]
       : []),
+    ...(s.missedReturns ? [`  returns lost (a task entered a probed function again before its return showed): ${s.missedReturns}`] : []),
   ];
   for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);
   out.push('  latency (entry → return):');
