@@ -457,6 +457,39 @@ describe('certainty', () => {
     expect(oneMono.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
   });
 
+  it('on a clock kept per CPU, an uncertain finding names every cause: lines that print no CPU and two printed CPUs', async () => {
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const go = (lines: string[]) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, perfLostEventsShown: true, traceClock: 'local' });
+    // one task's finding, all on lines without a CPU; other tasks' operations on CPUs 0 and 1
+    const one = [noCpu('t', 10, '1.000001', `filemap:${add(0x10)}`), noCpu('t', 10, '1.000002', `probe:${rmapAdd(0x10)}`)];
+    const drop = noCpu('t', 10, '1.000005', `filemap:${del(0x10)}`);
+    const printed = [
+      perfLine('other', 13, 0, '1.000003', `filemap:${add(0x20, 0, '2b')}`),
+      perfLine('another', 14, 1, '1.000004', `filemap:${add(0x21, 1, '2b')}`),
+    ];
+    const both = await go([...one, ...printed, drop]);
+    expect(both.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(both.findings[0]!.explanation).toContain(
+      'page-cache operations came from more than one CPU, and from lines that print no CPU (their task may have moved between CPUs)',
+    );
+    // each cause alone is named alone
+    const unprinted = await go([...one, drop]);
+    expect(unprinted.findings[0]!.explanation).toContain('page-cache operations came from lines that print no CPU: their task may have moved');
+    expect(unprinted.findings[0]!.explanation).not.toContain('more than one CPU');
+    const cpus = await go([
+      perfLine('t', 10, 0, '1.000001', `filemap:${add(0x10)}`),
+      perfLine('t', 10, 0, '1.000002', `probe:${rmapAdd(0x10)}`),
+      ...printed,
+      perfLine('t', 10, 0, '1.000005', `filemap:${del(0x10)}`),
+    ]);
+    expect(cpus.findings[0]!.explanation).toContain('page-cache operations came from more than one CPU: one that another CPU printed');
+    expect(cpus.findings[0]!.explanation).not.toContain('print no CPU');
+    // a finding whose own events come from a CPU and from lines without one names them so, not "CPUs -1, 1"
+    const mixed = await go([...one, perfLine('dropper', 12, 1, '1.000005', `filemap:${del(0x10)}`)]);
+    expect(mixed.findings[0]!.explanation).toContain('so the events on CPU 1 and lines that print no CPU may have run in another order');
+  });
+
   it("merges a nested PTE probe on a line that prints no CPU though another task's line comes between", async () => {
     // do_set_pte and its page_add_file_rmap run under the PTE lock with preemption off: another
     // task printed between them ran on another CPU. Not merged, the pair was two PTEs, and one unmap
