@@ -344,9 +344,10 @@ export class ReplayEngine {
 
   /**
    * An entry (kprobe) or return (kretprobe) event of a probed function: the entry stays open on
-   * the task until a return of that function. A second entry while one is open means that the
-   * task returned in between and the trace did not show it, unless the function called itself:
-   * a kretprobe fires only where its entry handler got a free instance (6.1.192
+   * the task until a return of that function. A second entry of the same probe, on the function's
+   * first instruction, while one is open means that the task returned in between and the trace
+   * did not show it, unless the function called itself: a kretprobe fires only where its entry
+   * handler got a free instance (6.1.192
    * kernel/kprobes.c:2135-2139 `pre_handler_kretprobe`: none of `maxactive` free, it counts
    * `rp->nmissed` — kprobe_profile's third column, kernel/trace/trace_kprobe.c:1246-1251 — and
    * the return is not probed), and the entry is a kprobe event of its own that fires anyway; or
@@ -371,9 +372,12 @@ export class ReplayEngine {
       }
       return;
     }
-    if (END_OPS.has(op.kind)) return;
-    const first = open?.find((e) => e.probe!.func === fn);
-    t.entered = open ? [...(without(open, fn) ?? []), ev] : [ev];
+    // an entry probe only (one inside the function may fire more than once a call), and the same
+    // probe again: two probes on one function's entry both fire on every call
+    if (END_OPS.has(op.kind) || (ev.probe!.offset ?? 0) !== 0) return;
+    const name = ev.event;
+    const first = open?.find((e) => e.event === name);
+    t.entered = open ? [...open.filter((e) => e.event !== name), ev] : [ev];
     if (!first) return;
     if (this.returning.has(fn)) this.missedReturn(first, ev, fn, undefined);
     else if (!this.trial && !this.twiceEntered.has(fn)) this.twiceEntered.set(fn, { first, second: ev });

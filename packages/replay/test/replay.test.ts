@@ -553,6 +553,15 @@ describe('certainty', () => {
     const paired = await run([...mapped, fault('1.000010'), faultRet('1.000012'), fault('1.000015'), drop]);
     expect(paired.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
     expect([paired.verdict.gaps, paired.stats.missedReturns]).toEqual([0, undefined]);
+    // two probes on the function's entry both fire on every call; a probe inside it may fire more than once a call
+    const second = (ts: string) => line('mapper-11', 0, ts, 'myfault: (filemap_fault+0x0/0x5a0) arg1=0xffffc90000abfd98');
+    const inside = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_1: (filemap_fault+0x1c4/0x5a0) arg1=0xffffc90000abfd98');
+    const twoProbes = await run([...mapped, fault('1.000010'), second('1.000010'), faultRet('1.000012'), inside('1.000015'), inside('1.000016'), drop], {
+      probes: parseProbeMap('probes:\n  myfault: { op: fault_begin }\n  p_filemap_fault_1: { op: fault_begin }\n', 'p.yaml'),
+      probesSource: 'p.yaml',
+    });
+    expect(twoProbes.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(twoProbes.verdict.gaps).toBe(0);
     // a trace that shows no return of the function probed its entries alone: nothing was lost
     const entries = await run([...mapped.filter((l) => !l.includes('r_filemap_fault')), fault('1.000010'), fault('1.000015'), drop]);
     expect(entries.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
