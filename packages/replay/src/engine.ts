@@ -372,9 +372,11 @@ export class ReplayEngine {
       }
       return;
     }
-    // an entry probe only (one inside the function may fire more than once a call), and the same
-    // probe again: two probes on one function's entry both fire on every call
-    if (END_OPS.has(op.kind) || (ev.probe!.offset ?? 0) !== 0) return;
+    // an entry probe only (one inside the function may fire more than once a call; on x86 a probe
+    // on the entry of a function that starts with ENDBR64 sits at +4, 6.1.192
+    // arch/x86/kernel/kprobes/core.c:313-316), and the same probe again: two probes on one
+    // function's entry both fire on every call
+    if (END_OPS.has(op.kind) || (ev.probe!.offset ?? 0) > 4) return;
     const name = ev.event;
     const first = open?.find((e) => e.event === name);
     t.entered = open ? [...open.filter((e) => e.event !== name), ev] : [ev];
