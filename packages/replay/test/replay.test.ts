@@ -285,6 +285,19 @@ describe('linux-6.1 adapter', () => {
     expect(ok.findings).toEqual([]);
   });
 
+  it("does not take a file read through a NULL page->mapping: a removed page mapped again is an orphan, not another cache's page", async () => {
+    // the fetch through NULL fails and writes nothing: ino and dev print stale ring-buffer bytes
+    const removed = [line('reader-10', 0, '1.000001', add(0x10)), line('dropper-12', 1, '1.000002', del(0x10))];
+    const mapAt = (mapping: string, ino: string) => line('mapper-11', 0, '1.000003', `${rmapAdd(0x10)} mapping=${mapping} ino=${ino} dev=8388624 index=0`);
+    const stale = await run([...removed, mapAt('0x0', '0x77')]);
+    expect(stale.findings.map((f) => [f.rule, f.certainty, f.file])).toEqual([['orphan-page-mapped', 'certain', '8:16/2a']]);
+    expect(stale.stats.adopted.reused).toBe(0);
+    // a page with a mapping that names another file was freed and reused by a cache the trace does not show
+    const reused = await run([...removed, mapAt('0xffff888003a1c0f8', '0x77')]);
+    expect(reused.findings).toEqual([]);
+    expect(reused.stats.adopted.reused).toBe(1);
+  });
+
   it('takes probe meanings from a --probes map over the shipped defaults', async () => {
     const probes = parseProbeMap('probes:\n  zap: { op: pte_unmap, args: { pfn: { field: pg, as: page } } }\n', 'p.yaml');
     const r = await run([...race.slice(0, 2), line('mapper-11', 0, '1.0000025', `zap: pg=${page(0x10)}`), race[2]!], { probes, probesSource: 'p.yaml' });
@@ -562,6 +575,10 @@ describe('certainty', () => {
     });
     expect(twoProbes.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
     expect(twoProbes.verdict.gaps).toBe(0);
+    // on x86 a probe on the entry of a function that starts with ENDBR64 sits at +4: still the entry
+    const endbr = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_0: (filemap_fault+0x4/0x5a0) arg1=0xffffc90000abfd98');
+    const ibt = await run([...mapped, endbr('1.000010'), endbr('1.000015'), drop]);
+    expect([ibt.findings[0]!.certainty, ibt.verdict.gaps]).toEqual(['uncertain', 1]);
     // a trace that shows no return of the function probed its entries alone: nothing was lost
     const entries = await run([...mapped.filter((l) => !l.includes('r_filemap_fault')), fault('1.000010'), fault('1.000015'), drop]);
     expect(entries.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
