@@ -41,6 +41,7 @@ export interface TraceEvent {
   type: 'event';
   /** Exact integer nanoseconds (or raw counter ticks for counter/x86-tsc clocks). */
   ts: bigint;
+  /** The CPU the line prints; −1 for a line that prints none (`perf script` of `perf record -p PID`): see cpuName. */
   cpu: number;
   pid: number;
   tgid?: number;
@@ -102,3 +103,31 @@ export interface TraceMeta {
 }
 
 export type TraceRecord = TraceEvent | Gap | TraceMeta;
+
+/**
+ * A CPU as people read it: `CPU 3`, or for a line that prints no CPU (cpu −1: `perf script` of
+ * `perf record -p PID` or `perf record cmd` prints no `[cpu]` column) what is true instead — the
+ * trace does not say which CPU, and the task is all it names. The JSON keeps the number.
+ */
+export function cpuName(cpu: number): string {
+  return cpu >= 0 ? `CPU ${cpu}` : 'no CPU printed';
+}
+
+/** After a task's name: ` on CPU 3`, or ` (no CPU printed)`. */
+export function onCpu(cpu: number): string {
+  return cpu >= 0 ? ` on CPU ${cpu}` : ' (no CPU printed)';
+}
+
+/** A task with its CPU as ftrace prints them, `comm-pid [003]`; `comm-pid` alone for a line that prints no CPU. */
+export function taskColumn(comm: string, pid: number, cpu: number): string {
+  return cpu >= 0 ? `${comm}-${pid} [${String(cpu).padStart(3, '0')}]` : `${comm}-${pid}`;
+}
+
+/** CPUs listed (`CPUs 0, 1`, `CPU 1`), with lines that print no CPU (negative) named as such, not as a number. */
+export function cpusName(cpus: Iterable<number>): string {
+  const all = [...new Set(cpus)].sort((a, b) => a - b);
+  const real = all.filter((c) => c >= 0);
+  const printed = real.length ? `${real.length > 1 ? 'CPUs' : 'CPU'} ${real.join(', ')}` : '';
+  if (real.length === all.length) return printed;
+  return printed ? `${printed} and lines that print no CPU` : 'lines that print no CPU';
+}

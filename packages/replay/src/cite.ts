@@ -2,12 +2,13 @@
  * How findings name things: tasks as `comm-pid`, events by input line, pages by pfn and
  * page-cache identity. Every event an explanation mentions is also cited.
  */
-import type { FieldValue, TraceEvent } from '@kreplay/core';
+import { onCpu, type FieldValue, type TraceEvent } from '@kreplay/core';
 import type { CitedEvent } from '@kreplay/core';
 import type { PageRec } from './shadow.js';
 
 export const task = (ev: TraceEvent): string => `${ev.comm}-${ev.pid}`;
-export const who = (ev: TraceEvent): string => `${task(ev)} on CPU ${ev.cpu}`;
+/** `comm-pid on CPU n`, or `comm-pid (no CPU printed)` for a line that prints none. */
+export const who = (ev: TraceEvent): string => `${task(ev)}${onCpu(ev.cpu)}`;
 export const at = (ev: TraceEvent): string => `line ${ev.line}`;
 export const hex = (b: bigint | number): string => `0x${b.toString(16)}`;
 

@@ -18,7 +18,7 @@
 import type { TraceEvent } from '@kreplay/core';
 import { type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
-import { at, hex, pageText, who } from './cite.js';
+import { at, hex, pageText, task, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
 import { FindingLog, uncertainty } from './findings.js';
 import { LatencyRecorder } from './latency-histogram.js';
@@ -56,6 +56,8 @@ export interface EngineCounters {
   anonCopies: number;
   /** PTEs that may map such a copy and no nested page_add_file_rmap showed to be the file's (`maybe`): replayed, their pages' facts unsure. */
   maybeCopies: number;
+  /** Returns the trace lost: a task entered a probed function again before the trace showed it return (probedCall), each a gap. */
+  missedReturns: number;
 }
 
 /** A copy that shares nothing mutable with `c` (the tie search saves and restores the counters). */
@@ -123,6 +125,7 @@ export class ReplayEngine {
     staleUnjudged: 0,
     anonCopies: 0,
     maybeCopies: 0,
+    missedReturns: 0,
   };
   /** Replay sequence number of the last op or gap (gaps and sync points compare by it). */
   seq = 0;
@@ -174,6 +177,12 @@ export class ReplayEngine {
   cpuLast: number[] = [];
   /** While a PTE op that may map an anonymous copy is applied: what it raises and unsettles goes here (TaskState.copy). */
   private copying: MaybeCopy | undefined;
+  /** Probed functions whose return (a kretprobe event) the trace has shown: their kretprobe was enabled (probedCall). */
+  private readonly returning = new Set<string>();
+  /** Per probed function no return of which was shown yet, the first task that entered it twice without one: a lost return once one shows. */
+  private readonly twiceEntered = new Map<string, { first: TraceEvent; second: TraceEvent }>();
+  /** The first return the trace lost (probedCall), for the warning. */
+  firstMissedReturn: Note | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -276,6 +285,7 @@ export class ReplayEngine {
     const t = this.shadow.task(ev);
     const prevOnCpu = this.cpuLast[ev.cpu];
     this.cpuLast[ev.cpu] = seq;
+    if (ev.probe !== undefined && CALL_OPS.has(op.kind)) this.probedCall(t, op, ev, ev.probe.kind, ev.probe.func);
     if (this.mergeNested(t, op, prevOnCpu, seq)) return;
     if (t.copy) this.copyInDoubt(t);
     if (op.kind === 'pte_map' && op.anon === 'yes') {
@@ -328,6 +338,65 @@ export class ReplayEngine {
       default:
         break; // unmap_range, isize_set, page_lock/unlock, markers: counted, no rule depends on them
     }
+  }
+
+  // ---- returns the trace lost -----------------------------------------------------------
+
+  /**
+   * An entry (kprobe) or return (kretprobe) event of a probed function: the entry stays open on
+   * the task until a return of that function. A second entry of the same probe, on the function's
+   * first instruction, while one is open means that the task returned in between and the trace
+   * did not show it, unless the function called itself: a kretprobe fires only where its entry
+   * handler got a free instance (6.1.192
+   * kernel/kprobes.c:2135-2139 `pre_handler_kretprobe`: none of `maxactive` free, it counts
+   * `rp->nmissed` — kprobe_profile's third column, kernel/trace/trace_kprobe.c:1246-1251 — and
+   * the return is not probed), and the entry is a kprobe event of its own that fires anyway; or
+   * the ring buffer dropped it, with whatever else its CPU recorded then, leaving no mark when it
+   * does not overwrite (`dropped events`, kernel/trace/ring_buffer.c:2786). The return ran on
+   * whichever CPU the task was on, between the two entries: a gap on no CPU over that time. Only
+   * a function whose return the trace shows at all counts (a trace may probe entries alone):
+   * entered twice before its first return shows, the gap is counted when that return comes.
+   */
+  private probedCall(t: TaskState, op: MmOp, ev: TraceEvent, kind: 'kprobe' | 'kretprobe', fn: string): void {
+    const open = t.entered;
+    if (kind === 'kretprobe') {
+      if (!END_OPS.has(op.kind)) return;
+      if (open) t.entered = without(open, fn);
+      // (an order the tie search tries leaves these alone: the order it commits sees the same events)
+      if (this.trial || this.returning.has(fn)) return;
+      this.returning.add(fn);
+      const twice = this.twiceEntered.get(fn);
+      if (twice) {
+        this.twiceEntered.delete(fn);
+        this.missedReturn(twice.first, twice.second, fn, ev);
+      }
+      return;
+    }
+    // an entry probe only (one inside the function may fire more than once a call; on x86 a probe
+    // on the entry of a function that starts with ENDBR64 sits at +4, 6.1.192
+    // arch/x86/kernel/kprobes/core.c:313-316), and the same probe again: two probes on one
+    // function's entry both fire on every call
+    if (END_OPS.has(op.kind) || (ev.probe!.offset ?? 0) > 4) return;
+    const name = ev.event;
+    const first = open?.find((e) => e.event === name);
+    t.entered = open ? [...open.filter((e) => e.event !== name), ev] : [ev];
+    if (!first) return;
+    if (this.returning.has(fn)) this.missedReturn(first, ev, fn, undefined);
+    else if (!this.trial && !this.twiceEntered.has(fn)) this.twiceEntered.set(fn, { first, second: ev });
+  }
+
+  /** The return of the call `first` entered was lost before `second` entered `fn` again (shown to be probed by `shown`'s return, when later): a gap. */
+  private missedReturn(first: TraceEvent, second: TraceEvent, fn: string, shown: TraceEvent | undefined): void {
+    this.counters.missedReturns++;
+    const reason = `${task(second)} entered ${fn} again at line ${second.line} while its call at line ${first.line} had not returned${
+      shown ? ` (the trace shows ${fn}'s returns from line ${shown.line} on)` : ''
+    }: the return between them was lost (the kretprobe had no free instance, or the ring buffer dropped it with what else its CPU recorded then), unless ${fn} called itself`;
+    const mark = { line: second.line, source: second.source, reason };
+    // the return ran before the second entry, on the task's CPU then, which the trace does not show
+    this.gap({ ...mark, until: second.ts + this.gaps.skew });
+    if (this.trial) return; // the findings are the log's: the order committed records it again
+    this.firstMissedReturn ??= mark;
+    this.lostFrom(this.gaps.unordered ? undefined : first.ts - this.gaps.skew, mark);
   }
 
   // ---- PTEs that may map an anonymous copy ----------------------------------------------
@@ -821,6 +890,16 @@ export class ReplayEngine {
       return { rule: 'trace-inconsistent', rec, ev, message, explanation, others, needs };
     });
   }
+}
+
+/** Ops of a call's entry or return (an entry/return pair of a probed function: probedCall). */
+const END_OPS: ReadonlySet<MmOp['kind']> = new Set(['fault_end', 'invalidate_end', 'truncate_end']);
+const CALL_OPS: ReadonlySet<MmOp['kind']> = new Set([...END_OPS, 'fault_begin', 'invalidate_begin', 'truncate_begin']);
+
+/** `entered` without `fn`'s entry (undefined when none is left). */
+function without(entered: readonly TraceEvent[], fn: string): readonly TraceEvent[] | undefined {
+  const rest = entered.filter((e) => e.probe!.func !== fn);
+  return rest.length ? rest : undefined;
 }
 
 const COPY_WORDS =

@@ -4,7 +4,7 @@
  * `max` of each rule are kept, the rest counted.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { DEFAULT_SEVERITY, type CitedEvent, type Finding, type RuleId } from '@kreplay/core';
+import { DEFAULT_SEVERITY, cpusName, type CitedEvent, type Finding, type RuleId } from '@kreplay/core';
 import type { GapTracker } from './certainty.js';
 import { cite, flat } from './cite.js';
 import type { Draft } from './explain.js';
@@ -109,8 +109,7 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
     if (unsure) return `${FACT_WORDS[fact]} is not known since ${unsure.source}:${unsure.line}: ${unsure.reason}.`;
   }
   if (gaps.unordered && (rec.cpusAll || cpus.size > 1)) {
-    const on = [...cpus].sort((a, b) => a - b).join(', ');
-    return `${gaps.unordered.reason} (${gaps.unordered.source}), so the events on CPUs ${rec.cpusAll ? 'that touched this page' : on} may have run in another order than their timestamps say.`;
+    return `${gaps.unordered.reason} (${gaps.unordered.source}), so the events on ${rec.cpusAll ? 'CPUs that touched this page' : cpusName(cpus)} may have run in another order than their timestamps say.`;
   }
   if (d.rule === 'stale-after-invalidate' && rec.staleUnsure) {
     return `in another order of ${rec.staleUnsure.reason.replace(/, so the trace.*$/, '')} (${rec.staleUnsure.source}:${rec.staleUnsure.line}), this page was reported stale at another point.`;

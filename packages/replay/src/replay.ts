@@ -33,7 +33,7 @@ import type { KernelEvidence } from './evidence.js';
 import { InOrder, ReorderBuffer, ReorderNeeded, type Sorter } from './order.js';
 import { checkTraceClock, clockIsPerCpu, perCpuClockHint, perCpuClockReason, perfClockidName, type ClockFrom } from './clocks.js';
 import { EventNames } from './event-names.js';
-import { emptyTieStats, MAX_TIE_ORDERS, orderLane, replayTied } from './ties.js';
+import { emptyTieStats, MAX_TIE_ORDERS, OpCpus, orderLane, replayTied } from './ties.js';
 import type { RecordSource, ReplayOptions, ReplayResult, ReplayStats, ReplayVerdict } from './types.js';
 import { citeVerbatim } from './verbatim.js';
 import { countedMismatches, mergeByTime, mismatchFinding, workloadMismatch, type WorkloadMismatch } from './workload-marks.js';
@@ -245,11 +245,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         : undefined;
   };
   clockSays(metaClock(opts.meta), 'meta', opts.metaSource ?? 'meta.json', 1);
-  /** The CPU (orderLane) of the first event that became a page-cache operation, and whether another CPU's did too. */
-  let opCpu: number | undefined;
-  let opsOnTwoCpus = false;
-  /** ...because of one task's ops on lines that print no CPU (it may have moved between CPUs). */
-  let opsCpuUnprinted = false;
+  /** The CPUs page-cache operations came from: whether the trace's clock must order two of them (OpCpus). */
+  const opCpus = new OpCpus();
   if (captureLoss) {
     gaps++;
     engine.gapEverywhere({ line: 1, source: opts.metaSource ?? 'meta.json', reason: captureLossReason(captureLoss) });
@@ -442,14 +439,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
       } else {
         name.used++;
-        // a task stands for the CPU a line does not print (orderLane); but a task may move between
-        // CPUs, and a line that prints no CPU cannot show it: on a clock kept per CPU its own ops
-        // may carry two CPUs' stamps, so a second op of such a line counts as another CPU's
-        if (opCpu === undefined) opCpu = orderLane(ev);
-        else if (!opsOnTwoCpus && (orderLane(ev) !== opCpu || ev.cpu < 0)) {
-          opsOnTwoCpus = true;
-          opsCpuUnprinted = orderLane(ev) === opCpu;
-        }
+        if (!opCpus.known) opCpus.see(ev.cpu);
         sorter.push(lifted, ts, ev.cpu);
       }
     }
@@ -693,7 +683,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       for (const rule of rules) notJudged(rule, why);
     }
   }
-  if (engine.gaps.unordered && opsOnTwoCpus) {
+  if (engine.gaps.unordered && opCpus.several) {
     const why = `${engine.gaps.unordered.reason}, so replay cannot tell in which order events of different CPUs ran`;
     const rules = PTE_RULES.filter((rule) => !unjudged.some((u) => u.rule === rule));
     // (the rules judged across CPUs may all be unjudged already, for another reason: then there is no list to name)
@@ -703,12 +693,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     for (const rule of rules) notJudged(rule, why);
     // not only findings that cite two CPUs: an event another CPU printed later (a PTE removed, the
     // pfn added again) may have run before one on this CPU's own events, and undone it
-    allUncertain(
-      engine.findings,
-      opsCpuUnprinted
-        ? `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from lines that print no CPU: their task may have moved between CPUs, so an operation stamped by another CPU's clock may have run in between this finding's events.`
-        : `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and page-cache operations came from more than one CPU: one that another CPU printed earlier or later may have run in between this finding's events.`,
-    );
+    allUncertain(engine.findings, `${engine.gaps.unordered.reason} (${engine.gaps.unordered.source}), and ${opCpus.why()}.`);
   }
   if (c.staleUnjudged) {
     const why = `${plural(c.staleUnjudged, 'page')} still mapped at the end of the trace after leaving the page cache ${c.staleUnjudged === 1 ? 'lies' : 'lie'} in ranges of invalidate_inode_pages2_range calls whose promise replay no longer kept (it keeps the last ${PROMISES_KEPT} ranges per file)`;
@@ -720,6 +705,15 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       `${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`,
     );
     notJudged('stale-after-invalidate', `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`);
+  }
+  if (c.missedReturns) {
+    // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost
+    gaps += c.missedReturns;
+    lost += c.missedReturns;
+    const first = engine.firstMissedReturn!;
+    warnings.push(
+      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the two entries, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
+    );
   }
   if (c.maybeCopies)
     warnings.push(
@@ -752,6 +746,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     mapcountResyncs: c.mapcountResyncs,
     ...(c.anonCopies ? { anonCopies: c.anonCopies } : {}),
     ...(c.maybeCopies ? { maybeCopies: c.maybeCopies } : {}),
+    ...(c.missedReturns ? { missedReturns: c.missedReturns } : {}),
     returns: engine.returns(),
     uncheckedInvalidates: c.uncheckedInvalidates,
     promisesForgotten: c.promisesForgotten,

@@ -255,6 +255,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       mapcountResyncs: s.mapcountResyncs,
       ...(s.anonCopies ? { anonCopies: s.anonCopies } : {}),
       ...(s.maybeCopies ? { maybeCopies: s.maybeCopies } : {}),
+      ...(s.missedReturns ? { missedReturns: s.missedReturns } : {}),
       returns: s.returns,
       uncheckedInvalidates: s.uncheckedInvalidates,
       findingsDropped: s.findingsDropped,

@@ -250,6 +250,12 @@ export interface TaskState {
    * page_add_file_rmap of it proves a file mapping; anything else leaves it in doubt.
    */
   copy?: MaybeCopy;
+  /**
+   * Entries of probed functions (kprobe events) whose return (kretprobe) the trace has not shown
+   * yet, one per function: a second entry while one is open means the return between them was
+   * lost (ReplayEngine.probedCall). A fresh array each time, as `merged`.
+   */
+  entered?: readonly TraceEvent[];
 }
 
 /** A PTE that may map an anonymous copy: the findings its mapping raised, and the page facts it made unsure (with what they were). */
@@ -371,7 +377,7 @@ export class Shadow {
     const pid = ev.pid;
     let t = pid === this.lastPid ? this.lastTask : this.tasks.get(pid);
     if (!t) {
-      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined };
+      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined, entered: undefined };
       this.tasks.set(pid, t);
     } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)
     this.lastPid = pid;
@@ -531,7 +537,7 @@ export class Shadow {
     for (const pid of [...this.tasks.keys()].sort((a, b) => a - b)) {
       const t = this.tasks.get(pid)!;
       out.push(
-        `task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'}`,
+        `task ${pid} ${t.comm} calls ${json([...t.calls.entries()].map(([k, c]) => [k, c.seq, c.nested, json(c.op)]))} last ${json(t.last)} fault ${t.fault?.line ?? '-'} entered ${t.entered?.map((e) => e.line).join(',') ?? '-'}`,
       );
     }
     return out.join('\n');

@@ -408,7 +408,9 @@ function outcome(
     tasks: pids
       .map((pid) => {
         const t = sh.tasks.get(pid);
-        return t ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}` : `${pid}:-`;
+        return t
+          ? `${pid}:${[...t.calls.keys()].join(',')}:${t.fault?.line ?? '-'}:${t.last?.event?.line ?? '-'}:${t.entered?.map((e) => e.line).join('/') ?? '-'}`
+          : `${pid}:-`;
       })
       .join(' '),
   };
@@ -444,6 +446,46 @@ function tieNote(ops: readonly MmOp[]): Note {
  */
 export function orderLane(ev: TraceEvent): number {
   return ev.cpu >= 0 ? ev.cpu : -2 - ev.pid;
+}
+
+/**
+ * The CPUs a trace's page-cache operations came from, as far as a clock that does not order CPUs
+ * cares: two printed CPUs, or lines that print no CPU — a task stands for the CPU such a line does
+ * not print (orderLane), but it may move between CPUs unseen, so on a clock kept per CPU even one
+ * task's two operations may carry two CPUs' stamps. Both causes may hold, and each is named (`why`).
+ */
+export class OpCpus {
+  private first: number | undefined;
+  private ops = 0;
+  /** Operations came from two CPUs that lines print. */
+  twoPrinted = false;
+  /** An operation came from a line that prints no CPU. */
+  unprinted = false;
+  /** Both causes hold: nothing more to learn (the caller stops calling `see`). */
+  known = false;
+
+  see(cpu: number): void {
+    if (this.ops < 2) this.ops++;
+    if (cpu < 0) this.unprinted = true;
+    else if (this.first === undefined) this.first = cpu;
+    else if (cpu !== this.first) this.twoPrinted = true;
+    this.known = this.twoPrinted && this.unprinted;
+  }
+
+  /** Operations came from more than one CPU, or may have: their order rests on the clock. */
+  get several(): boolean {
+    return this.twoPrinted || (this.unprinted && this.ops > 1);
+  }
+
+  /** Why, in words, after "and": every cause that holds. */
+  why(): string {
+    const moved = 'their task may have moved between CPUs';
+    if (this.twoPrinted && this.unprinted)
+      return `page-cache operations came from more than one CPU, and from lines that print no CPU (${moved}): an operation another CPU printed, or stamped by another CPU's clock, may have run in between this finding's events`;
+    if (this.unprinted)
+      return `page-cache operations came from lines that print no CPU: ${moved}, so an operation stamped by another CPU's clock may have run in between this finding's events`;
+    return "page-cache operations came from more than one CPU: one that another CPU printed earlier or later may have run in between this finding's events";
+  }
 }
 
 /** Lanes: each CPU's (orderLane's) ops of a set, in input order, lanes in order of first appearance. */

@@ -132,6 +132,12 @@ export interface ReplayStats {
   anonCopies?: number;
   /** PTEs that may have mapped such a page (the probe cannot tell, and no page_add_file_rmap followed): replayed, and uncertain. Absent when 0. */
   maybeCopies?: number;
+  /**
+   * Returns of probed functions the trace lost: a task entered the function again before the
+   * trace showed it return (the kretprobe out of instances, or the ring buffer dropped it). Each
+   * is a gap, counted in `gaps` and `lostEvents` too. Absent when 0.
+   */
+  missedReturns?: number;
   /** Return values per function (`filemap_fault` → {`0x200`: n}, `invalidate_inode_pages2_range` → {`-16`: n}). */
   returns: Record<string, Record<string, number>>;
   /** Invalidates whose range or file was unknown, so stale-after-invalidate could not be judged. */

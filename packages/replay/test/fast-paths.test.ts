@@ -716,7 +716,7 @@ describe('replay fast paths give what the plain code gave', () => {
     expect(Object.keys(declared)).toEqual(keys);
     const ev = { type: 'event', event: 'e', pid: 9, comm: 'x', cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
     const task: Record<keyof TaskState, unknown> = sh.task(ev);
-    expect(Object.keys(task)).toEqual(['comm', 'calls', 'last', 'fault']);
+    expect(Object.keys(task)).toEqual(['comm', 'calls', 'last', 'fault', 'entered']);
   });
 });
 

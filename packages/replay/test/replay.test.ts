@@ -285,6 +285,19 @@ describe('linux-6.1 adapter', () => {
     expect(ok.findings).toEqual([]);
   });
 
+  it("does not take a file read through a NULL page->mapping: a removed page mapped again is an orphan, not another cache's page", async () => {
+    // the fetch through NULL fails and writes nothing: ino and dev print stale ring-buffer bytes
+    const removed = [line('reader-10', 0, '1.000001', add(0x10)), line('dropper-12', 1, '1.000002', del(0x10))];
+    const mapAt = (mapping: string, ino: string) => line('mapper-11', 0, '1.000003', `${rmapAdd(0x10)} mapping=${mapping} ino=${ino} dev=8388624 index=0`);
+    const stale = await run([...removed, mapAt('0x0', '0x77')]);
+    expect(stale.findings.map((f) => [f.rule, f.certainty, f.file])).toEqual([['orphan-page-mapped', 'certain', '8:16/2a']]);
+    expect(stale.stats.adopted.reused).toBe(0);
+    // a page with a mapping that names another file was freed and reused by a cache the trace does not show
+    const reused = await run([...removed, mapAt('0xffff888003a1c0f8', '0x77')]);
+    expect(reused.findings).toEqual([]);
+    expect(reused.stats.adopted.reused).toBe(1);
+  });
+
   it('takes probe meanings from a --probes map over the shipped defaults', async () => {
     const probes = parseProbeMap('probes:\n  zap: { op: pte_unmap, args: { pfn: { field: pg, as: page } } }\n', 'p.yaml');
     const r = await run([...race.slice(0, 2), line('mapper-11', 0, '1.0000025', `zap: pg=${page(0x10)}`), race[2]!], { probes, probesSource: 'p.yaml' });
@@ -457,6 +470,39 @@ describe('certainty', () => {
     expect(oneMono.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
   });
 
+  it('on a clock kept per CPU, an uncertain finding names every cause: lines that print no CPU and two printed CPUs', async () => {
+    const noCpu = (comm: string, pid: number, ts: string, body: string) => `${comm.padStart(16)} ${pid} ${ts}: ${body}`;
+    const go = (lines: string[]) =>
+      replay(parseTraceString(`${lines.join('\n')}\n`, { source: 't.txt' }), { source: 't.txt', vmemmapBase, perfLostEventsShown: true, traceClock: 'local' });
+    // one task's finding, all on lines without a CPU; other tasks' operations on CPUs 0 and 1
+    const one = [noCpu('t', 10, '1.000001', `filemap:${add(0x10)}`), noCpu('t', 10, '1.000002', `probe:${rmapAdd(0x10)}`)];
+    const drop = noCpu('t', 10, '1.000005', `filemap:${del(0x10)}`);
+    const printed = [
+      perfLine('other', 13, 0, '1.000003', `filemap:${add(0x20, 0, '2b')}`),
+      perfLine('another', 14, 1, '1.000004', `filemap:${add(0x21, 1, '2b')}`),
+    ];
+    const both = await go([...one, ...printed, drop]);
+    expect(both.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(both.findings[0]!.explanation).toContain(
+      'page-cache operations came from more than one CPU, and from lines that print no CPU (their task may have moved between CPUs)',
+    );
+    // each cause alone is named alone
+    const unprinted = await go([...one, drop]);
+    expect(unprinted.findings[0]!.explanation).toContain('page-cache operations came from lines that print no CPU: their task may have moved');
+    expect(unprinted.findings[0]!.explanation).not.toContain('more than one CPU');
+    const cpus = await go([
+      perfLine('t', 10, 0, '1.000001', `filemap:${add(0x10)}`),
+      perfLine('t', 10, 0, '1.000002', `probe:${rmapAdd(0x10)}`),
+      ...printed,
+      perfLine('t', 10, 0, '1.000005', `filemap:${del(0x10)}`),
+    ]);
+    expect(cpus.findings[0]!.explanation).toContain('page-cache operations came from more than one CPU: one that another CPU printed');
+    expect(cpus.findings[0]!.explanation).not.toContain('print no CPU');
+    // a finding whose own events come from a CPU and from lines without one names them so, not "CPUs -1, 1"
+    const mixed = await go([...one, perfLine('dropper', 12, 1, '1.000005', `filemap:${del(0x10)}`)]);
+    expect(mixed.findings[0]!.explanation).toContain('so the events on CPU 1 and lines that print no CPU may have run in another order');
+  });
+
   it("merges a nested PTE probe on a line that prints no CPU though another task's line comes between", async () => {
     // do_set_pte and its page_add_file_rmap run under the PTE lock with preemption off: another
     // task printed between them ran on another CPU. Not merged, the pair was two PTEs, and one unmap
@@ -501,6 +547,68 @@ describe('certainty', () => {
       noCpu('perf', 999, '1.000005', 'PERF_RECORD_LOST lost 2'),
     ]);
     expect(far.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+  });
+
+  it('a task that enters a probed function again before the trace shows it return lost that return: a gap between the two entries', async () => {
+    // a kretprobe fires only where its entry got a free instance (maxactive, 6.1 kernel/kprobes.c
+    // pre_handler_kretprobe), and a ring buffer that does not overwrite drops events without a mark:
+    // the return, and what else its CPU recorded then (the mapper's unmap, say), are missing
+    const fault = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_0: (filemap_fault+0x0/0x5a0) arg1=0xffffc90000abfd98');
+    const faultRet = (ts: string) => line('mapper-11', 0, ts, 'r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0x204');
+    const mapped = [fault('1.000001'), line('reader-10', 0, '1.000002', add(0x10)), faultRet('1.000003'), line('mapper-11', 0, '1.000004', rmapAdd(0x10))];
+    const drop = line('dropper-12', 1, '1.000020', del(0x10));
+    const lost = await run([...mapped, fault('1.000010'), fault('1.000015'), drop]);
+    expect(lost.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(lost.findings[0]!.explanation).toContain('mapper-11 entered filemap_fault again at line 9 while its call at line 8 had not returned');
+    expect([lost.verdict.gaps, lost.verdict.lostEvents, lost.stats.missedReturns]).toEqual([1, 1, 1]);
+    expect(lost.warnings.join('\n')).toContain('1 return of probed functions was lost');
+    // each call returned: certain, no gap
+    const paired = await run([...mapped, fault('1.000010'), faultRet('1.000012'), fault('1.000015'), drop]);
+    expect(paired.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect([paired.verdict.gaps, paired.stats.missedReturns]).toEqual([0, undefined]);
+    // two probes on the function's entry both fire on every call; a probe inside it may fire more than once a call
+    const second = (ts: string) => line('mapper-11', 0, ts, 'myfault: (filemap_fault+0x0/0x5a0) arg1=0xffffc90000abfd98');
+    const inside = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_1: (filemap_fault+0x1c4/0x5a0) arg1=0xffffc90000abfd98');
+    const twoProbes = await run([...mapped, fault('1.000010'), second('1.000010'), faultRet('1.000012'), inside('1.000015'), inside('1.000016'), drop], {
+      probes: parseProbeMap('probes:\n  myfault: { op: fault_begin }\n  p_filemap_fault_1: { op: fault_begin }\n', 'p.yaml'),
+      probesSource: 'p.yaml',
+    });
+    expect(twoProbes.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(twoProbes.verdict.gaps).toBe(0);
+    // on x86 a probe on the entry of a function that starts with ENDBR64 sits at +4: still the entry
+    const endbr = (ts: string) => line('mapper-11', 0, ts, 'p_filemap_fault_0: (filemap_fault+0x4/0x5a0) arg1=0xffffc90000abfd98');
+    const ibt = await run([...mapped, endbr('1.000010'), endbr('1.000015'), drop]);
+    expect([ibt.findings[0]!.certainty, ibt.verdict.gaps]).toEqual(['uncertain', 1]);
+    // a trace that shows no return of the function probed its entries alone: nothing was lost
+    const entries = await run([...mapped.filter((l) => !l.includes('r_filemap_fault')), fault('1.000010'), fault('1.000015'), drop]);
+    expect(entries.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(entries.verdict.gaps).toBe(0);
+    // entered twice before the trace shows its first return: counted when that return comes. The
+    // first invalidate's return 0 would have promised index 0 coherent, and the fault after it then
+    // served the page it left cached (stale-data); without it, finding nothing is not a clean run
+    const inv = (ts: string, start: number) =>
+      line(
+        'dio-13',
+        1,
+        ts,
+        `p_invalidate_inode_pages2_range_0: (invalidate_inode_pages2_range+0x0/0x3a0) arg1=0xffff8880 arg2=0x${start} arg3=0x${start} ino=42 dev=8388624`,
+      );
+    const invRet = (ts: string) =>
+      line('dio-13', 1, ts, 'r_invalidate_inode_pages2_range_0: (generic_file_direct_write+0x9c/0x1e0 <- invalidate_inode_pages2_range) arg1=0x0');
+    const served = [line('mapper-11', 0, '1.000040', setPte(0x10)), line('mapper-11', 0, '1.000041', rmapAdd(0x10))];
+    const whole = await run([
+      line('reader-10', 0, '1.000001', add(0x10)),
+      inv('1.000010', 0),
+      invRet('1.000011'),
+      inv('1.000020', 5),
+      invRet('1.000021'),
+      ...served,
+    ]);
+    expect(whole.findings.map((f) => [f.rule, f.certainty])).toEqual([['stale-data', 'certain']]);
+    const missed = await run([line('reader-10', 0, '1.000001', add(0x10)), inv('1.000010', 0), inv('1.000020', 5), invRet('1.000021'), ...served]);
+    expect(missed.findings).toEqual([]);
+    expect([missed.verdict.gaps, missed.verdict.lostEvents, missed.stats.missedReturns]).toEqual([1, 1, 1]);
+    expect(missed.warnings.join('\n')).toContain('(the first: t.txt:6)');
   });
 
   it("a gap on an involved CPU after the page's sync point makes a finding uncertain", async () => {

@@ -1,5 +1,5 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
-import { printable, type Finding } from '@kreplay/core';
+import { printable, taskColumn, type Finding } from '@kreplay/core';
 import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
 import { chanceSaid, diffVerdictSaid, fixedTag, fmtChange, fmtRate, maybeNewWhy, newChanceSaid, pad, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
 import { findingCounts, findingCountsSaid } from './finding-counts.js';
@@ -15,7 +15,7 @@ export function citeLines(f: Finding, indent: string): string[] {
   return f.events.map((e) =>
     e.text !== undefined
       ? `${indent}${e.source}:${e.line}  ${e.text.trim()}`
-      : `${indent}${e.source}:${e.line}${e.comm ? `  ${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]` : ''}${e.summary ? `  ${e.summary}` : ''}`,
+      : `${indent}${e.source}:${e.line}${e.comm ? `  ${taskColumn(e.comm, e.pid, e.cpu)}` : ''}${e.summary ? `  ${e.summary}` : ''}`,
   );
 }
 

@@ -3,7 +3,7 @@
  * finding, anchored at the trace line of its own event, so a workflow run shows findings
  * on the file. Property and message values are escaped as the runner requires.
  */
-import { printable, type Finding, type Severity } from '@kreplay/core';
+import { cpuName, printable, type Finding, type Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { findingLine, replaySaid, type RenderOptions } from './util.js';
 
@@ -23,7 +23,7 @@ function annotation(f: Finding, source: string): string {
   const line = findingLine(f);
   const props = [`file=${escapeProperty(source)}`, ...(line ? [`line=${line}`] : []), `title=${escapeProperty(`kreplay ${f.rule} (${f.certainty})`)}`];
   const cited = f.events
-    .map((e) => (e.text !== undefined ? `${e.source}:${e.line} ${e.text.trim()}` : `${e.source}:${e.line} ${e.comm}-${e.pid} CPU ${e.cpu} ${e.summary}`))
+    .map((e) => (e.text !== undefined ? `${e.source}:${e.line} ${e.text.trim()}` : `${e.source}:${e.line} ${e.comm}-${e.pid} ${cpuName(e.cpu)} ${e.summary}`))
     .join('\n');
   return `::${COMMAND[f.severity]} ${props.join(',')}::${escapeData(`${f.message}\n${f.explanation}\n${cited}`)}`;
 }

@@ -11,14 +11,14 @@ import type { Finding, RuleId } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { RULE_HELP, reaches } from './rules.js';
 import { citedLine } from './text.js';
-import { escapeXml, findingLine, findingTask, seconds, replayNotPassed, type RenderOptions } from './util.js';
+import { escapeXml, findingLine, findingWhere, seconds, replayNotPassed, type RenderOptions } from './util.js';
 
 /** The rules a trace replay judges (explore-only rules have no testcase here). */
 export const REPLAY_RULES: readonly RuleId[] = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data', 'trace-inconsistent'];
 
 function body(f: Finding): string {
   const cited = f.events.map((e) => `  ${citedLine(e)}`);
-  return [`${f.severity} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}`, f.explanation, 'cited:', ...cited].join('\n');
+  return [`${f.severity} (${f.certainty}) at ${seconds(f.ts)}${findingWhere(f)}`, f.explanation, 'cited:', ...cited].join('\n');
 }
 
 const SEVERITY_ORDER = ['error', 'warning', 'note'] as const;

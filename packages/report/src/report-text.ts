@@ -5,7 +5,7 @@
  * `kreplay report --format text` prints it; the HTML report shows it at the top.
  * A pure function of the ReportModel; untrusted text is bidi-isolated as in the HTML.
  */
-import { printable, reachesFailOn } from '@kreplay/core';
+import { printable, reachesFailOn, taskColumn } from '@kreplay/core';
 import { fmtNs, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
@@ -84,7 +84,7 @@ function groupLines(g: RaceGroup, n: number): string[] {
   }
   lines.push(`     first:  ${f.message}`);
   for (const c of f.events) {
-    lines.push(`       ${c.source}:${c.line}  ${c.comm ? `${c.comm}-${c.pid} [${String(c.cpu).padStart(3, '0')}] ` : ''}${c.summary}`);
+    lines.push(`       ${c.source}:${c.line}  ${c.comm ? `${taskColumn(c.comm, c.pid, c.cpu)} ` : ''}${c.summary}`);
   }
   return lines;
 }

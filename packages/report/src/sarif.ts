@@ -5,7 +5,7 @@
  * partial fingerprint is rule + page-cache identity, which is stable across runs (pfns and
  * timestamps are not), so a code-scanning service tracks one race across traces.
  */
-import { stringifyJson } from '@kreplay/core';
+import { onCpu, stringifyJson } from '@kreplay/core';
 import type { Finding, Severity } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import { REPLAY_RULES } from './junit.js';
@@ -30,7 +30,7 @@ function result(f: Finding, source: string) {
     relatedLocations: f.events.map((e, i) => ({
       id: i + 1,
       physicalLocation: { artifactLocation: { uri: e.source }, region: { startLine: e.line, ...(e.text !== undefined ? { snippet: { text: e.text } } : {}) } },
-      message: { text: e.text !== undefined ? e.text.trim() : `${e.comm}-${e.pid} on CPU ${e.cpu}: ${e.summary}` },
+      message: { text: e.text !== undefined ? e.text.trim() : `${e.comm}-${e.pid}${onCpu(e.cpu)}: ${e.summary}` },
     })),
     partialFingerprints: { 'kreplayPage/v1': `${f.rule}:${f.file ?? '-'}:${f.index ?? '-'}` },
     properties: {

@@ -2,10 +2,10 @@
  * Text: a summary, then each finding with its explanation and the cited lines, then
  * warnings; `--stats` appends what the replay used and skipped.
  */
-import { printable, type Finding } from '@kreplay/core';
+import { cpuName, printable, type Finding } from '@kreplay/core';
 import { percentile, type LatencyHistogram, type ReplayResult } from '@kreplay/replay';
 import { reaches } from './rules.js';
-import { findingTask, plural, seconds, type RenderOptions } from './util.js';
+import { findingWhere, plural, seconds, type RenderOptions } from './util.js';
 
 function summaryLine(r: ReplayResult): string {
   const f = r.findings;
@@ -32,12 +32,12 @@ function summaryLine(r: ReplayResult): string {
 export function citedLine(e: Finding['events'][number]): string {
   return e.text !== undefined
     ? `${e.source}:${e.line}  ${e.text.trim()}`
-    : `${e.source}:${e.line}  ${seconds(e.ts)}  CPU ${e.cpu}  ${e.comm}-${e.pid}  ${e.summary}`;
+    : `${e.source}:${e.line}  ${seconds(e.ts)}  ${cpuName(e.cpu)}  ${e.comm}-${e.pid}  ${e.summary}`;
 }
 
 function findingText(f: Finding, i: number): string {
   const lines = [
-    `[${i + 1}] ${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : ''}`,
+    `[${i + 1}] ${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)}${findingWhere(f)}${f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : ''}`,
     `    ${f.message}`,
     `    ${f.explanation}`,
     '    cited:',
@@ -82,6 +82,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
     ...(s.anonCopies || s.maybeCopies
       ? [`  PTEs of private copies: ${s.anonCopies ?? 0} (not replayed); PTEs that may map one: ${s.maybeCopies ?? 0} (replayed, uncertain)`]
       : []),
+    ...(s.missedReturns ? [`  returns lost (a task entered a probed function again before its return showed): ${s.missedReturns}`] : []),
   ];
   for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);
   out.push('  latency (entry → return):');

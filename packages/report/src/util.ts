@@ -1,7 +1,7 @@
 /** Small shared helpers of the output formats. */
 import type { Finding, RuleId } from '@kreplay/core';
 import type { FailOn } from '@kreplay/core';
-import { escapedChar, LAYOUT_CONTROLS } from '@kreplay/core';
+import { escapedChar, LAYOUT_CONTROLS, onCpu } from '@kreplay/core';
 import type { ReplayResult } from '@kreplay/replay';
 import type { KcidbOptions } from './kernel-ci/kcidb.js';
 
@@ -34,6 +34,14 @@ export function task(f: { comm?: string; pid: number }): string {
 export function findingTask(f: Finding): string {
   const e = f.events.find((x) => x.pid === f.pid && x.ts === f.ts) ?? f.events.find((x) => x.pid === f.pid);
   return task({ comm: e?.comm, pid: f.pid });
+}
+
+/**
+ * Where a finding happened, after its time: ` on CPU 1, fadvise-211`, or for a line that prints no
+ * CPU `, fadvise-211 (no CPU printed)` — the task is what the trace names (the JSON's `cpu` is −1).
+ */
+export function findingWhere(f: Finding): string {
+  return f.cpu >= 0 ? ` on CPU ${f.cpu}, ${findingTask(f)}` : `, ${findingTask(f)}${onCpu(f.cpu)}`;
 }
 
 /** The input line a finding is anchored at (its own event's line). */

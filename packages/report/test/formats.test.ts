@@ -129,6 +129,33 @@ describe('report formats', () => {
     expect(renderReplay(r, 'junit', { failOn: 'warning' })).toContain('failures="1"');
   });
 
+  it('a finding on lines that print no CPU names the task, never "CPU -1", in every format; the JSON keeps cpu -1', async () => {
+    // `perf script` of `perf record -p PID` prints no [cpu] column: the reader gives such lines CPU -1
+    const VM = 0xffffea0000000000n;
+    const page = `0x${(VM + 0x10n * 64n).toString(16)}`;
+    const text = [
+      `          reader 10 1.000001: filemap:mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x10 ofs=0 order=0`,
+      `          mapper 11 1.000002: probe:p_page_add_file_rmap_0: (page_add_file_rmap+0x0/0x150) arg1=${page} arg2=0xffff888003b00000 arg3=0x0`,
+      `         dropper 12 1.000003: filemap:mm_filemap_delete_from_page_cache: dev 8:16 ino 2a pfn=0x10 ofs=0 order=0`,
+    ].join('\n');
+    const r = await replay(parseTraceString(`${text}\n`, { source: 't.txt' }), {
+      source: 't.txt',
+      kernel: 'linux-6.1',
+      vmemmapBase: VM,
+      perfLostEventsShown: true,
+      traceClock: 'mono',
+    });
+    expect(r.findings.map((f) => [f.rule, f.cpu])).toEqual([['mapped-page-removed', -1]]);
+    for (const format of REPLAY_FORMATS) {
+      const out = renderReplay(r, format, { timing: false });
+      expect([format, out]).not.toEqual([format, expect.stringMatching(/CPUs? -1|\[-?0*-1\]|\[0-1\]/)]);
+      expect([format, out]).toEqual([format, expect.stringContaining('dropper-12 (no CPU printed)')]);
+    }
+    expect(renderReplay(r, 'text', { timing: false })).toContain('at 1.000003, dropper-12 (no CPU printed), page 8:16/2a index 0');
+    expect(renderReplay(r, 'text', { timing: false })).toContain('t.txt:2  1.000002  no CPU printed  mapper-11  p_page_add_file_rmap_0');
+    expect(JSON.parse(renderReplay(r, 'json', { timing: false })).findings[0].cpu).toBe(-1);
+  });
+
   it('prints timestamps as ftrace does, with nanoseconds only when they matter', () => {
     expect(seconds(100000122000n)).toBe('100.000122');
     expect(seconds(100000122345n)).toBe('100.000122345');

@@ -464,6 +464,20 @@ const VM_SHARED = 8n;
  * ->mapping is the copy's or a file page's that left the page cache (mm/filemap.c:143,
  * page_cache_delete): an orphan, which is what orphan-page-mapped looks for.
  */
+/**
+ * STALE_THROUGH_NULL: a fetch through a NULL pointer (`+64(+0(+24($arg1)))` with page->mapping
+ * NULL) fails and writes nothing, so the field prints the bytes its slot held before — another
+ * event's, which may even pass the probe's filter. 6.1.192 kernel/trace/trace_probe_tmpl.h:113-125
+ * returns on a failed dereference before the store, and 155-157 ignores a failed final read;
+ * copy_from_kernel_nofault refuses an address below TASK_SIZE_MAX + PAGE_SIZE without touching the
+ * destination (arch/x86/mm/maccess.c:17-18, mm/maccess.c:31-32). So a PTE probe's file is dropped
+ * when it fetched `mapping` and read 0 (a mapping probe that names its page's file some other way,
+ * through the VMA, loses only what replay can take from the page's own history).
+ */
+function isNull(v: Value | undefined): boolean {
+  return v !== undefined && typeof v !== 'string' && BigInt(v) === 0n;
+}
+
 function anonCopy(v: Values): 'yes' | 'maybe' | undefined {
   const flags = v.faultFlags;
   const vm = v.vmFlags;
@@ -576,7 +590,9 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
       }
       o.pfn = pfn;
       o.nr = nr;
-      o.file = file;
+      // a page whose ->mapping is NULL is in no page cache, and a file read through it is not its:
+      // the fetch through NULL fails and leaves the field's earlier bytes (STALE_THROUGH_NULL)
+      o.file = kind === 'pte_map' && isNull(v.mapping) && !(fn !== undefined && COPY_MAPPERS.has(fn)) ? undefined : file;
       o.index = pageIndex;
       o.address = toBig(v.address);
       o.mapcount = toNumber(v.mapcount);

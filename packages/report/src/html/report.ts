@@ -7,7 +7,7 @@
  * timeline, a task keeping one colour across the whole report — and latency histograms.
  * All markup is built with the escaping `html` template (html.ts).
  */
-import type { Finding } from '@kreplay/core';
+import { taskColumn, type Finding } from '@kreplay/core';
 import {
   BEHAVIOUR_METRICS,
   fmtNs,
@@ -250,7 +250,7 @@ function raceCard(g: RaceGroup, colours: TaskColours): Html {
   const total = g.members.reduce((k, m) => k + m.count, 0);
   const cites = f.events.map(
     (e) =>
-      html`<li>${`${e.source}:${e.line}`}${e.text !== undefined ? html`  ${e.text.trim()}` : html`${e.comm ? html`  ${`${e.comm}-${e.pid} [${String(e.cpu).padStart(3, '0')}]`}` : ''}  ${seconds(e.ts)}${e.summary ? html`  ${e.summary}` : ''}`}</li>`,
+      html`<li>${`${e.source}:${e.line}`}${e.text !== undefined ? html`  ${e.text.trim()}` : html`${e.comm ? html`  ${taskColumn(e.comm, e.pid, e.cpu)}` : ''}  ${seconds(e.ts)}${e.summary ? html`  ${e.summary}` : ''}`}</li>`,
   );
   const title = `${g.rules.join(', ')}: ${rolesText(g.roles)}`;
   const timeline = w

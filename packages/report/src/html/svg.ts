@@ -3,6 +3,7 @@
  * tasks in colour, everyone else grey, cited events numbered) and latency histograms.
  * Pure functions of their inputs; coordinates are rounded so output is byte-stable.
  */
+import { cpuName, onCpu } from '@kreplay/core';
 import { fmtNs, type Histogram } from '@kreplay/diff';
 import { OTHER_TASKS_COLOUR, TaskColours } from '../race-groups.js';
 import { html, join, type Html } from './html.js';
@@ -35,7 +36,7 @@ export function timelineSvg(w: FindingWindow, title: string, colours: TaskColour
   for (const cpu of cpus) {
     const yy = y(cpu);
     out.push(html`<line x1="${left}" y1="${yy}" x2="${W - right}" y2="${yy}" stroke="#ddd"/>`);
-    out.push(html`<text x="8" y="${yy + 4}" class="lane">CPU ${cpu}</text>`);
+    out.push(html`<text x="8" y="${yy + 4}" class="lane">${cpuName(cpu)}</text>`);
   }
   // Entry→return spans of the same task and function, as bars.
   // A kprobe with no kretprobe on its function in the window is a point, not a span.
@@ -83,12 +84,12 @@ export function timelineSvg(w: FindingWindow, title: string, colours: TaskColour
       const xx = Math.max(left, x(e.ts) - 14),
         yy = y(e.cpu);
       out.push(
-        html`<g class="gap"><rect x="${r1(xx - 3)}" y="${yy - 16}" width="6" height="32" fill="#222" fill-opacity="0.3" stroke="#222" stroke-dasharray="2 2"><title>${`${e.source}:${e.line}  CPU ${e.cpu}: ${e.detail}`}</title></rect></g>`,
+        html`<g class="gap"><rect x="${r1(xx - 3)}" y="${yy - 16}" width="6" height="32" fill="#222" fill-opacity="0.3" stroke="#222" stroke-dasharray="2 2"><title>${`${e.source}:${e.line}  ${cpuName(e.cpu)}: ${e.detail}`}</title></rect></g>`,
       );
       continue;
     }
     const c = colourOf(e.pid, w.racing);
-    const tip = `${e.source}:${e.line}  ${e.comm}-${e.pid} [${e.cpu}] ${fmtNs(Number(e.ts - w.startTs))}: ${e.name} ${e.detail}`;
+    const tip = `${e.source}:${e.line}  ${e.comm}-${e.pid}${e.cpu >= 0 ? ` [${e.cpu}]` : ''} ${fmtNs(Number(e.ts - w.startTs))}: ${e.name} ${e.detail}`;
     if (e.cited) {
       const xx = x(e.ts),
         yy = y(e.cpu);
@@ -117,7 +118,7 @@ export function timelineSvg(w: FindingWindow, title: string, colours: TaskColour
   const legend = [
     ...w.racing.map((r) => ({ label: `${r.comm}-${r.pid} (racing)`, colour: colourOf(r.pid, w.racing) })),
     { label: 'other tasks', colour: OTHER },
-    ...gaps.map((g) => ({ label: `${g.name} on CPU ${g.cpu} (line ${g.line})`, colour: '#555' })),
+    ...gaps.map((g) => ({ label: `${g.name}${onCpu(g.cpu)} (line ${g.line})`, colour: '#555' })),
   ];
   legend.forEach((l, i) => {
     const lx = left + (i % 3) * 290,

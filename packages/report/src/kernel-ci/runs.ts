@@ -2,13 +2,13 @@
  * Each result kreplay produces as the kernel-CI test tree (tests.ts): a replay, a diff, an
  * explorer run and a `kreplay ci` run. Pure functions of the result; nothing is recomputed.
  */
-import { metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
+import { cpuName, metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
 import type { DiffResult, FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { findingCounts, findingCountsSaid, type FindingCounts } from '../finding-counts.js';
 import { REPLAY_RULES } from '../junit.js';
-import { findingTask, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
+import { findingWhere, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 import { clockText } from '../text.js';
 
@@ -16,12 +16,12 @@ import { clockText } from '../text.js';
 function findingLines(f: Finding, prefix = ''): string[] {
   const page = f.file !== undefined ? `, page ${f.file}${f.index !== undefined ? ` index ${f.index}` : ''}` : '';
   return [
-    `${prefix}${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)} on CPU ${f.cpu}, ${findingTask(f)}${page}: ${f.message}`,
+    `${prefix}${f.severity} ${f.rule} (${f.certainty}) at ${seconds(f.ts)}${findingWhere(f)}${page}: ${f.message}`,
     ...lines(f.explanation).map((l) => `  ${l}`),
     ...f.events.map((e) =>
       e.text !== undefined
         ? `  cited ${e.source}:${e.line} ${e.text.trim()}`
-        : `  cited ${e.source}:${e.line} ${seconds(e.ts)} CPU ${e.cpu} ${e.comm}-${e.pid} ${e.summary}`,
+        : `  cited ${e.source}:${e.line} ${seconds(e.ts)} ${cpuName(e.cpu)} ${e.comm}-${e.pid} ${e.summary}`,
     ),
   ];
 }
