@@ -6,7 +6,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { StateGraph } from '../src/index.js';
-import { sccs } from '../src/liveness.js';
+import { acyclic, sccs } from '../src/liveness.js';
 
 /** A breadth-first search over a random successor function: every node's successors by thread, nodes in id order. */
 function search(succ: number[][], keyed: boolean, rows: boolean): StateGraph {
@@ -78,6 +78,26 @@ describe('StateGraph', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  test('a graph is acyclic exactly when no component is a cycle (Kahn against Tarjan)', () => {
+    // successors mostly forward (state + 1 + k), so that about half the graphs have no cycle;
+    // a back edge, when drawn, may close one, and a self-loop is a cycle
+    const forward = fc.array(fc.array(fc.integer({ min: -1, max: 5 }), { minLength: 3, maxLength: 3 }), { minLength: 30, maxLength: 30 });
+    const back = fc.option(fc.tuple(fc.integer({ min: 0, max: 29 }), fc.integer({ min: 0, max: 29 })), { nil: undefined });
+    let seen = 0;
+    fc.assert(
+      fc.property(forward, back, (steps, edge) => {
+        const succ = steps.map((row, state) => row.map((k) => (k < 0 || state + 1 + k > 29 ? -1 : state + 1 + k)));
+        if (edge) succ[edge[0]]![0] = edge[1];
+        const g = search(succ, false, true);
+        const cyclic = sccs(g).cyclic.includes(1);
+        if (!cyclic) seen++;
+        expect(acyclic(g.size, g.rows())).toBe(!cyclic);
+      }),
+      { numRuns: 300 },
+    );
+    expect(seen).toBeGreaterThan(30);
   });
 
   test('rows refuse an edge from another node than the open one, and rows out of order', () => {
