@@ -16,8 +16,6 @@
  * reading of other threads kept is asked again and compared.
  */
 
-/** `known`: the step is not known by numbers alone; decode the state and ask `step`. */
-export const NOT_KNOWN = -2;
 import type { Machine, StepOutcome } from '@kreplay/core';
 import { THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
 import { readinessOf } from './ends.js';
@@ -25,6 +23,9 @@ import { IntVec } from './graph.js';
 import type { StateTable } from './state-table.js';
 import { KeyTable, MemoBase, NOTHING, RUN } from './step-memo.js';
 import { PlaceMemo } from './step-memo-places.js';
+
+/** `known`: the step is not known by numbers alone; decode the state and ask `step`. */
+export const NOT_KNOWN = -2;
 
 export class StepMemoRows<S> extends MemoBase<S> {
   /** Per value v: the successor's shared number at [2v], thread t's new word at [2v + 1]. */
