@@ -1,5 +1,5 @@
 #!/bin/sh
-//usr/bin/env true; case ":$GLIBC_TUNABLES:" in *:glibc.malloc.hugetlb=*) ;; *) export KREPLAY_ADDED_TUNABLE=1 GLIBC_TUNABLES="glibc.malloc.hugetlb=1${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}" ;; esac; exec node "$0" "$@"
+//usr/bin/env true; case ":$GLIBC_TUNABLES:" in *:glibc.malloc.hugetlb=*) ;; *) export KREPLAY_ADDED_TUNABLE=1 GLIBC_TUNABLES="glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967295${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}" ;; esac; exec node "$0" "$@"
 // The two lines above are read by sh when kreplay runs as a command (`npx kreplay`, an installed
 // `kreplay`, `packages/cli/bin/run.js`); node skips the first and reads the second as a comment.
 // They start node with glibc's malloc told to ask the kernel for transparent huge pages
@@ -7,8 +7,14 @@
 // and word tables are typed arrays of tens to hundreds of MiB, probed at random, and on 4 KiB
 // pages nearly every probe misses the TLB. Measured (docs/explore.md, session 37): no output
 // changes; odirect-vs-fault-multipage on linux-6.1 ~11 % less wall time, half the page faults.
+// And to keep the memory it frees for its next blocks (mmap_threshold: blocks up to 32 MiB come
+// from its heap; trim_threshold: the heap is never given back): the tables grow by doubling, and
+// memory the kernel maps afresh costs a page fault per page touched — on this project's build
+// machines (Firecracker guests) much more than the copy itself. Measured (docs/explore.md, session
+// 41): half the page faults again, no output change.
 // A GLIBC_TUNABLES that already says glibc.malloc.hugetlb (`=0` turns this off) is left as it
-// is; `node bin/run.js` starts node directly, without it.
+// is; a user's own setting of the other two wins (it comes after them); `node bin/run.js` starts
+// node directly, without any.
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
