@@ -67,7 +67,8 @@ describe('built-in flavors', () => {
     expect(changed({ '7b7387650dcf': false })).toEqual(['hugetlbfs_punch_hole']);
     expect(changed({ '6f86d0534fdd': false })).toEqual(['secretmem_fault']);
     expect(changed({ '00fa15e0d564': false })).toEqual(['page_cache_ra_order']);
-    expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read']);
+    // its read side: filemap_read's folio creation and update, and page_cache_ra_unbounded (readahead's order-0 fallback)
+    expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read', 'page_cache_ra_order']);
     expect(changed({ fa04f5b60fda: false })).toEqual(['truncate_inode_pages_range']);
     // do_fault_around is filemap_map_pages as the fault calls it (flavors/linux-6.12/retry.ts)
     expect(changed({ f58df566524e: false })).toEqual(['do_fault_around', 'filemap_map_pages']);

@@ -41,7 +41,7 @@ export interface Linux612Fixes {
   'f58df566524e': boolean;
   /** mm/secretmem: fix use-after-free race in fault handler (Oct 2025). */
   '6f86d0534fdd': boolean;
-  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side. */
+  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side (filemap_read, page_cache_ra_unbounded). */
   '730633f0b7f9': boolean;
   /** mm/hugetlb: fix folio is still mapped when deleted (Sep 2025). */
   '7b7387650dcf': boolean;
@@ -87,7 +87,11 @@ const programs: Record<string, Program> = {
     description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)',
     start: punchArgs,
   },
-  readahead: { proc: 'page_cache_ra_order', description: 'readahead of one large folio (args: file, index, order)', start: readaheadArgs },
+  readahead: {
+    proc: 'page_cache_ra_order',
+    description: 'readahead of a window of 2^order pages at index, large folios where the mapping has them (args: file, index, order)',
+    start: readaheadArgs,
+  },
   hugetlb_fault: {
     proc: 'hugetlb_fault',
     description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)',
@@ -119,6 +123,9 @@ delete programs.load;
 const GENERIC_FS: readonly FsKind[] = ['ext4', 'xfs', 'tmpfs'];
 const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
   punch_hole: ['ext4', 'xfs'],
+  // shmem has no ->readahead and never reaches page_cache_ra_order (shmem_aops, mm/shmem.c:4916-4927; its read_iter and
+  // fault are shmem_file_read_iter and shmem_fault; fadvise ignores WILLNEED on its noop bdi, mm/fadvise.c:51)
+  readahead: ['ext4', 'xfs'],
   hugetlb_fault: ['hugetlbfs'],
   hugetlb_punch: ['hugetlbfs'],
   migrate_hugetlb: ['hugetlbfs'],
@@ -244,7 +251,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
       xfs_free_file_space: xfsFreeFileSpace612,
-      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'] }),
+      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'], unboundedInvalidateLock: fx['730633f0b7f9'] }),
       hugetlb_fault: hugetlbFault612,
       hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
       unmap_and_move_huge_page: unmapAndMoveHugePage612,
