@@ -116,12 +116,22 @@ delete programs.load;
  * The filesystems whose kernel path each program follows. A hugetlbfs file has its own read_iter,
  * setattr (hugetlb_vmtruncate → remove_inode_hugepages), fallocate, fault (hugetlb_fault) and no
  * write_iter (fs/hugetlbfs/inode.c); a secretmem file its own fault and setattr (mm/secretmem.c);
- * tmpfs punches holes through shmem_fallocate (mm/shmem.c), which punch_hole does not follow. A
+ * tmpfs faults, truncates, reads, writes and punches holes through shmem's own code (mm/shmem.c),
+ * which the model does not follow: on tmpfs only fault-around (filemap_map_pages) and the
+ * invalidations (mm/truncate.c) are the code the model runs (docs/flavors.md, session 41). A
  * program given a file of another kind is refused (an input error at the thread), instead of
  * running a path the kernel does not take there.
  */
 const GENERIC_FS: readonly FsKind[] = ['ext4', 'xfs', 'tmpfs'];
 const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
+  // shmem's own paths (6.12.118 mm/shmem.c), none of them modelled: its ->fault is shmem_fault (2620; only
+  // ->map_pages is filemap_map_pages, 5037), ftruncate is shmem_setattr (1246-1300: i_size_write, unmap_mapping_range
+  // and shmem_truncate_range, no invalidate_lock), read and write are shmem_file_read_iter (3179) and
+  // shmem_file_write_iter (3298-3318: generic_perform_write under inode_lock, O_DIRECT included: no invalidation)
+  fault: ['ext4', 'xfs'],
+  truncate: ['ext4', 'xfs'],
+  read: ['ext4', 'xfs'],
+  odirect_write: ['ext4', 'xfs'],
   punch_hole: ['ext4', 'xfs'],
   // shmem has no ->readahead and never reaches page_cache_ra_order (shmem_aops, mm/shmem.c:4916-4927; its read_iter and
   // fault are shmem_file_read_iter and shmem_fault; fadvise ignores WILLNEED on its noop bdi, mm/fadvise.c:51)
