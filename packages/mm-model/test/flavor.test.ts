@@ -198,6 +198,32 @@ describe('extendFlavor', () => {
     expect(r.found.get('bug-on')!.message).toMatch(/BUG_ON\(folio_mapped\(folio\)\)/);
   });
 
+  test('linux-6.1 follows ext4 and refuses any other filesystem (it answered a tmpfs truncate-vs-fault with ext4_setattr under the invalidate_lock)', async () => {
+    const flavor = await resolveFlavor('linux-6.1');
+    const text = (fs: string, thread: string) => `
+flavor: linux-6.1
+files:
+  - { name: data, dev: "0:40", ino: 0x2a, size: 8192, fs: ${fs}, pages: [{ index: 0 }] }
+processes:
+  - { name: task, vmas: [{ file: data, start: 0x10000, pages: 2 }] }
+threads:
+  - ${thread}
+`;
+    const make = (fs: string, thread: string) => () => createMachine(parseScenario(text(fs, thread), 'x.yaml'), flavor);
+    const threads: [string, string][] = [
+      ['fault', '{ name: t, program: fault, args: { mm: task, index: 0 } }'],
+      ['fault_around', '{ name: t, program: fault_around, args: { mm: task, index: 0 } }'],
+      ['store', '{ name: t, program: store, args: { mm: task, index: 0 } }'],
+      ['truncate', '{ name: t, program: truncate, args: { file: data, size: 0 } }'],
+      ['read', '{ name: t, program: read, args: { file: data, index: 0 } }'],
+      ['write', '{ name: t, program: write, args: { file: data, offset: 0, length: 4096 } }'],
+      ['punch_hole', '{ name: t, program: punch_hole, args: { file: data, offset: 0, length: 4096 } }'],
+    ];
+    for (const fs of ['xfs', 'tmpfs', 'secretmem'])
+      for (const [prog, thread] of threads) expect(make(fs, thread)).toThrow(new RegExp(`linux-6\\.1 models ${prog} on ext4 files, not on ${fs}`));
+    for (const [, thread] of threads) expect(make('ext4', thread)).not.toThrow();
+  });
+
   test("linux-6.12's programs refuse a file whose filesystem takes another kernel path (it crashed: truncate_setsize on a hugetlbfs file)", async () => {
     const flavor = await resolveFlavor('linux-6.12');
     const text = (fs: string, threads: string) => `

@@ -9,9 +9,10 @@
  * as 6.12.117 does. A race's before.js is `kit.builders.linux612({ ..., fixes: { id: false } })`.
  */
 import type { Flavor } from '../../flavor.js';
-import { ArgError, type Program, type Proc, type StepDef } from '../../program.js';
+import type { Program, Proc, StepDef } from '../../program.js';
 import type { FsKind } from '../../env.js';
 import { faultArgs } from '../../kernel/lib.js';
+import { onFilesystems } from '../../kernel/filesystems.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
 import { iomapDioWrite } from '../linux-6.1/odirect.js';
@@ -141,25 +142,7 @@ const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
   migrate_hugetlb: ['hugetlbfs'],
   secretmem_fault: ['secretmem'],
 };
-for (const [name, p] of Object.entries(programs)) programs[name] = onFilesystems(name, p, PROGRAM_FS[name] ?? GENERIC_FS);
-
-function onFilesystems(name: string, p: Program, kinds: readonly FsKind[]): Program {
-  return {
-    ...p,
-    start: (args, env) => {
-      const l = p.start(args, env);
-      const file = typeof l.file === 'number' ? l.file : typeof l.vma === 'number' ? env.vmas[l.vma]?.file : undefined;
-      const fs = file === undefined ? undefined : env.files[file]?.fs;
-      if (fs !== undefined && !kinds.includes(fs)) {
-        throw new ArgError(
-          'file' in args || !('mm' in args) ? 'file' : 'mm',
-          `linux-6.12 models ${name} on ${kinds.join(', ')} files, not on ${fs} (the kernel takes another path there)${fs === 'hugetlbfs' ? ': hugetlb_fault, hugetlb_punch and migrate_hugetlb are the hugetlbfs programs' : fs === 'secretmem' ? ': secretmem_fault is the secretmem program' : ''}`,
-        );
-      }
-      return l;
-    },
-  };
-}
+for (const [name, p] of Object.entries(programs)) programs[name] = onFilesystems('linux-6.12', name, p, PROGRAM_FS[name] ?? GENERIC_FS);
 
 export interface Linux612Build {
   name: string;
