@@ -67,7 +67,8 @@ describe('built-in flavors', () => {
     expect(changed({ '7b7387650dcf': false })).toEqual(['hugetlbfs_punch_hole']);
     expect(changed({ '6f86d0534fdd': false })).toEqual(['secretmem_fault']);
     expect(changed({ '00fa15e0d564': false })).toEqual(['page_cache_ra_order']);
-    expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read']);
+    // its read side: filemap_read's folio creation and update, and page_cache_ra_unbounded (readahead's order-0 fallback)
+    expect(changed({ '730633f0b7f9': false })).toEqual(['filemap_read', 'page_cache_ra_order']);
     expect(changed({ fa04f5b60fda: false })).toEqual(['truncate_inode_pages_range']);
     // do_fault_around is filemap_map_pages as the fault calls it (flavors/linux-6.12/retry.ts)
     expect(changed({ f58df566524e: false })).toEqual(['do_fault_around', 'filemap_map_pages']);
@@ -197,6 +198,32 @@ describe('extendFlavor', () => {
     expect(r.found.get('bug-on')!.message).toMatch(/BUG_ON\(folio_mapped\(folio\)\)/);
   });
 
+  test('linux-6.1 follows ext4 and refuses any other filesystem (it answered a tmpfs truncate-vs-fault with ext4_setattr under the invalidate_lock)', async () => {
+    const flavor = await resolveFlavor('linux-6.1');
+    const text = (fs: string, thread: string) => `
+flavor: linux-6.1
+files:
+  - { name: data, dev: "0:40", ino: 0x2a, size: 8192, fs: ${fs}, pages: [{ index: 0 }] }
+processes:
+  - { name: task, vmas: [{ file: data, start: 0x10000, pages: 2 }] }
+threads:
+  - ${thread}
+`;
+    const make = (fs: string, thread: string) => () => createMachine(parseScenario(text(fs, thread), 'x.yaml'), flavor);
+    const threads: [string, string][] = [
+      ['fault', '{ name: t, program: fault, args: { mm: task, index: 0 } }'],
+      ['fault_around', '{ name: t, program: fault_around, args: { mm: task, index: 0 } }'],
+      ['store', '{ name: t, program: store, args: { mm: task, index: 0 } }'],
+      ['truncate', '{ name: t, program: truncate, args: { file: data, size: 0 } }'],
+      ['read', '{ name: t, program: read, args: { file: data, index: 0 } }'],
+      ['write', '{ name: t, program: write, args: { file: data, offset: 0, length: 4096 } }'],
+      ['punch_hole', '{ name: t, program: punch_hole, args: { file: data, offset: 0, length: 4096 } }'],
+    ];
+    for (const fs of ['xfs', 'tmpfs', 'secretmem'])
+      for (const [prog, thread] of threads) expect(make(fs, thread)).toThrow(new RegExp(`linux-6\\.1 models ${prog} on ext4 files, not on ${fs}`));
+    for (const [, thread] of threads) expect(make('ext4', thread)).not.toThrow();
+  });
+
   test("linux-6.12's programs refuse a file whose filesystem takes another kernel path (it crashed: truncate_setsize on a hugetlbfs file)", async () => {
     const flavor = await resolveFlavor('linux-6.12');
     const text = (fs: string, threads: string) => `
@@ -213,15 +240,24 @@ ${threads}
     const make = (fs: string, threads: string) => () => createMachine(parseScenario(text(fs, threads), 'x.yaml'), flavor);
     // hugetlbfs truncates through hugetlb_vmtruncate, not truncate_setsize: the race with hugetlb_punch ended in an internal error
     expect(make('hugetlbfs', '  - { name: trunc, program: truncate, args: { file: data, size: 0 } }')).toThrow(
-      /^thread trunc \(truncate\): linux-6\.12 models truncate on ext4, xfs, tmpfs files, not on hugetlbfs/,
+      /^thread trunc \(truncate\): linux-6\.12 models truncate on ext4, xfs files, not on hugetlbfs/,
     );
-    expect(make('hugetlbfs', '  - { name: f, program: fault, args: { mm: task, index: 0 } }')).toThrow(
-      /models fault on ext4, xfs, tmpfs files, not on hugetlbfs/,
-    );
+    expect(make('hugetlbfs', '  - { name: f, program: fault, args: { mm: task, index: 0 } }')).toThrow(/models fault on ext4, xfs files, not on hugetlbfs/);
     expect(make('xfs', '  - { name: f, program: hugetlb_fault, args: { mm: task, index: 0 } }')).toThrow(/models hugetlb_fault on hugetlbfs files, not on xfs/);
     expect(make('tmpfs', '  - { name: p, program: punch_hole, args: { file: data, offset: 0, length: 4096 } }')).toThrow(
       /models punch_hole on ext4, xfs files, not on tmpfs/,
     );
+    // tmpfs faults, truncates, reads and writes through shmem's own code (mm/shmem.c), which the model does not follow
+    for (const [prog, args] of [
+      ['fault', '{ mm: task, index: 0 }'],
+      ['truncate', '{ file: data, size: 0 }'],
+      ['read', '{ file: data, index: 0 }'],
+      ['odirect_write', '{ file: data, offset: 0, length: 4096 }'],
+    ])
+      expect(make('tmpfs', `  - { name: t, program: ${prog}, args: ${args} }`)).toThrow(new RegExp(`models ${prog} on ext4, xfs files, not on tmpfs`));
+    // what it does follow there: fault-around and the invalidations
+    expect(make('tmpfs', '  - { name: f, program: fault_around, args: { mm: task, index: 0 } }')).not.toThrow();
+    expect(make('tmpfs', '  - { name: i, program: invalidate_mapping_pages, args: { file: data } }')).not.toThrow();
     // the programs of each kind still take their own files
     expect(make('hugetlbfs', '  - { name: p, program: hugetlb_punch, args: { file: data, offset: 0, length: 2097152 } }')).not.toThrow();
     expect(make('xfs', '  - { name: t, program: truncate, args: { file: data, size: 0 } }')).not.toThrow();

@@ -213,7 +213,10 @@ files:
 processes:
   - { name: p, vmas: [ { file: data, start: 0x10000, pgoff: 0, pages: 4, ptes: [0, 3] } ] }
 threads:
-  - { name: t, program: truncate, args: { file: data, size: 4096 } }
+  - ${
+    // tmpfs truncates through shmem_setattr, which the model does not follow (the program refuses it): fault-around there
+    fs === 'tmpfs' ? '{ name: t, program: fault_around, args: { mm: p, index: 0 } }' : '{ name: t, program: truncate, args: { file: data, size: 4096 } }'
+  }
 `;
 
   test("a large folio fills every slot it covers; its PTEs count in the folio mapcount and in each page's own", async () => {

@@ -22,6 +22,7 @@ import { ext4BufferedWrite61, writeProgram } from './write.js';
 import { fadviseProgram, genericFadvise61 } from './fadvise.js';
 import { writeback61 } from './writeback.js';
 import { writebackProc } from '../../kernel/writeback.js';
+import { onFilesystems } from '../../kernel/filesystems.js';
 import { RETRY_LOCALS, withFaultRetry } from './retry.js';
 import { faultAroundFor, fuseWhen, withStableUptodate } from './reduce.js';
 import { handlePteFault } from '../linux-2.6.15/fault.js';
@@ -158,13 +159,17 @@ export const linux61: Flavor = {
     generic_fadvise: genericFadvise61,
     [writeback61.fn]: writebackProc(writeback61),
   },
-  // write faults, buffered writes and fadvise are 6.1's own (not in programs61, which 6.12 reuses)
-  programs: {
-    ...programs61,
-    fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...FAULT_LOCALS }) },
-    load: loadProgram(FAULT_LOCALS),
-    store: storeProgram(FAULT_LOCALS),
-    write: writeProgram,
-    fadvise: fadviseProgram,
-  },
+  // write faults, buffered writes and fadvise are 6.1's own (not in programs61, which 6.12 reuses);
+  // every program follows ext4's paths (ext4_setattr, ext4_page_mkwrite, ext4_dio_write_iter,
+  // ext4_punch_hole, ext4's writeback) and takes ext4 files only (docs/flavors.md, session 41)
+  programs: Object.fromEntries(
+    Object.entries({
+      ...programs61,
+      fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...FAULT_LOCALS }) },
+      load: loadProgram(FAULT_LOCALS),
+      store: storeProgram(FAULT_LOCALS),
+      write: writeProgram,
+      fadvise: fadviseProgram,
+    } satisfies Record<string, Program>).map(([name, p]) => [name, onFilesystems('linux-6.1', name, p, ['ext4'])]),
+  ),
 };

@@ -9,9 +9,10 @@
  * as 6.12.117 does. A race's before.js is `kit.builders.linux612({ ..., fixes: { id: false } })`.
  */
 import type { Flavor } from '../../flavor.js';
-import { ArgError, type Program, type Proc, type StepDef } from '../../program.js';
+import type { Program, Proc, StepDef } from '../../program.js';
 import type { FsKind } from '../../env.js';
 import { faultArgs } from '../../kernel/lib.js';
+import { onFilesystems } from '../../kernel/filesystems.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
 import { iomapDioWrite } from '../linux-6.1/odirect.js';
@@ -41,7 +42,7 @@ export interface Linux612Fixes {
   'f58df566524e': boolean;
   /** mm/secretmem: fix use-after-free race in fault handler (Oct 2025). */
   '6f86d0534fdd': boolean;
-  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side. */
+  /** mm: Protect operations adding pages to page cache with invalidate_lock (v5.15): here its read side (filemap_read, page_cache_ra_unbounded). */
   '730633f0b7f9': boolean;
   /** mm/hugetlb: fix folio is still mapped when deleted (Sep 2025). */
   '7b7387650dcf': boolean;
@@ -87,7 +88,11 @@ const programs: Record<string, Program> = {
     description: 'fallocate(FALLOC_FL_PUNCH_HOLE) on ext4 or xfs (args: file, offset, length in bytes, page aligned)',
     start: punchArgs,
   },
-  readahead: { proc: 'page_cache_ra_order', description: 'readahead of one large folio (args: file, index, order)', start: readaheadArgs },
+  readahead: {
+    proc: 'page_cache_ra_order',
+    description: 'readahead of a window of 2^order pages at index, large folios where the mapping has them (args: file, index, order)',
+    start: readaheadArgs,
+  },
   hugetlb_fault: {
     proc: 'hugetlb_fault',
     description: 'a fault on a hugetlbfs mapping whose huge page is cached (args: mm, address | index)',
@@ -112,37 +117,32 @@ delete programs.load;
  * The filesystems whose kernel path each program follows. A hugetlbfs file has its own read_iter,
  * setattr (hugetlb_vmtruncate → remove_inode_hugepages), fallocate, fault (hugetlb_fault) and no
  * write_iter (fs/hugetlbfs/inode.c); a secretmem file its own fault and setattr (mm/secretmem.c);
- * tmpfs punches holes through shmem_fallocate (mm/shmem.c), which punch_hole does not follow. A
+ * tmpfs faults, truncates, reads, writes and punches holes through shmem's own code (mm/shmem.c),
+ * which the model does not follow: on tmpfs only fault-around (filemap_map_pages) and the
+ * invalidations (mm/truncate.c) are the code the model runs (docs/flavors.md, session 41). A
  * program given a file of another kind is refused (an input error at the thread), instead of
  * running a path the kernel does not take there.
  */
 const GENERIC_FS: readonly FsKind[] = ['ext4', 'xfs', 'tmpfs'];
 const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
+  // shmem's own paths (6.12.118 mm/shmem.c), none of them modelled: its ->fault is shmem_fault (2620; only
+  // ->map_pages is filemap_map_pages, 5037), ftruncate is shmem_setattr (1246-1300: i_size_write, unmap_mapping_range
+  // and shmem_truncate_range, no invalidate_lock), read and write are shmem_file_read_iter (3179) and
+  // shmem_file_write_iter (3298-3318: generic_perform_write under inode_lock, O_DIRECT included: no invalidation)
+  fault: ['ext4', 'xfs'],
+  truncate: ['ext4', 'xfs'],
+  read: ['ext4', 'xfs'],
+  odirect_write: ['ext4', 'xfs'],
   punch_hole: ['ext4', 'xfs'],
+  // shmem has no ->readahead and never reaches page_cache_ra_order (shmem_aops, mm/shmem.c:4916-4927; its read_iter and
+  // fault are shmem_file_read_iter and shmem_fault; fadvise ignores WILLNEED on its noop bdi, mm/fadvise.c:51)
+  readahead: ['ext4', 'xfs'],
   hugetlb_fault: ['hugetlbfs'],
   hugetlb_punch: ['hugetlbfs'],
   migrate_hugetlb: ['hugetlbfs'],
   secretmem_fault: ['secretmem'],
 };
-for (const [name, p] of Object.entries(programs)) programs[name] = onFilesystems(name, p, PROGRAM_FS[name] ?? GENERIC_FS);
-
-function onFilesystems(name: string, p: Program, kinds: readonly FsKind[]): Program {
-  return {
-    ...p,
-    start: (args, env) => {
-      const l = p.start(args, env);
-      const file = typeof l.file === 'number' ? l.file : typeof l.vma === 'number' ? env.vmas[l.vma]?.file : undefined;
-      const fs = file === undefined ? undefined : env.files[file]?.fs;
-      if (fs !== undefined && !kinds.includes(fs)) {
-        throw new ArgError(
-          'file' in args || !('mm' in args) ? 'file' : 'mm',
-          `linux-6.12 models ${name} on ${kinds.join(', ')} files, not on ${fs} (the kernel takes another path there)${fs === 'hugetlbfs' ? ': hugetlb_fault, hugetlb_punch and migrate_hugetlb are the hugetlbfs programs' : fs === 'secretmem' ? ': secretmem_fault is the secretmem program' : ''}`,
-        );
-      }
-      return l;
-    },
-  };
-}
+for (const [name, p] of Object.entries(programs)) programs[name] = onFilesystems('linux-6.12', name, p, PROGRAM_FS[name] ?? GENERIC_FS);
 
 export interface Linux612Build {
   name: string;
@@ -244,7 +244,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
       xfs_free_file_space: xfsFreeFileSpace612,
-      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'] }),
+      page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'], unboundedInvalidateLock: fx['730633f0b7f9'] }),
       hugetlb_fault: hugetlbFault612,
       hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),
       unmap_and_move_huge_page: unmapAndMoveHugePage612,

@@ -8,11 +8,13 @@
  * range (find_lock_entries omits a large folio that begins before the start or ends past
  * the end, mm/filemap.c:2106-2111) and removes them; then the folio holding `lstart` is
  * locked (__filemap_get_folio(FGP_LOCK), 375-387) and truncate_inode_partial_folio
- * (218-257) zeroes its tail and splits it: split_folio refuses (-EAGAIN) when the folio has
- * references beyond the page cache's, the caller's and its mappings' (can_split_folio,
- * mm/huge_memory.c:3392-3406), else unmaps it (unmap_folio, 3604), freezes its refcount
- * (3621: fails if a lookup took a reference meanwhile) and splits it, dropping the pages at
- * or past EOF from the page cache (3590, __split_huge_page). A split that failed:
+ * (218-257) zeroes its tail and splits it: split_folio first releases the folio's private data
+ * (filemap_release_folio, mm/huge_memory.c:3617: -EBUSY when ->release_folio refuses, as it does
+ * a dirty folio), refuses (-EAGAIN) when the folio has references beyond the page cache's, the
+ * caller's and its mappings' (can_split_folio, 3442-3456, tested at 3649), else unmaps it
+ * (unmap_folio, 3654), freezes its refcount (3671: fails if a lookup took a reference
+ * meanwhile, 3720-3721) and splits it, dropping the pages at or past EOF from the page cache
+ * (__split_huge_page, 3353-3361; `end` read at 3640). A split that failed:
  * - fa04f5b60fda (`unmapOnSplitFailure`): unless shmem, try_to_unmap the folio so it is
  *   refaulted with PTEs (try_folio_split_or_unmap, mm/truncate.c:182-205);
  * - then a dirty folio is kept whole (return false: the caller moves `start` past it), a
@@ -333,12 +335,36 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
     },
     ...partialFolioSteps({ ...PARTIAL_612, split: 'split' }),
     split: {
-      label:
-        'split_folio(): end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)',
-      where: 'mm/huge_memory.c:3588-3604 split_huge_page_to_list_to_order()',
-      acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.P(c.num('pfn'))}.mapcount`), r(`${c.P(c.num('pfn'))}.refcount`)],
+      label: (c) =>
+        `split_folio(): ${
+          c.testFlag(c.num('pfn'), 'private')
+            ? c.testFlag(c.num('pfn'), 'dirty')
+              ? 'if (!filemap_release_folio(folio, gfp)) { ret = -EBUSY; goto out; } /* ->release_folio refuses a dirty folio */'
+              : 'filemap_release_folio(folio, gfp): ->release_folio frees the private data (folio_detach_private: folio_put); '
+            : ''
+        }i_mmap_lock_read(mapping); end = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE); if (!can_split_folio(folio, 1, &extra_pins)) { ret = -EAGAIN; goto out_unlock; } unmap_folio(folio)`,
+      where: 'mm/huge_memory.c:3617-3654 split_huge_page_to_list_to_order(), mm/filemap.c:4227-4240 filemap_release_folio()',
+      acc: (c) => {
+        const P = c.P(c.num('pfn'));
+        // filemap_release_folio (mm/huge_memory.c:3617): folio_needs_release() tests PG_private; the folio's writeback
+        // cannot be set (truncate_inode_partial_folio waited for it under the folio lock)
+        const release = c.testFlag(c.num('pfn'), 'private') ? [r(`${P}.flags.dirty`), w(`${P}.flags.private`), w(`${P}.refcount`)] : [r(`${P}.flags.private`)];
+        const dirty = c.testFlag(c.num('pfn'), 'private') && c.testFlag(c.num('pfn'), 'dirty');
+        return [...release, ...(dirty ? [] : [r(`${c.M(c.num('file'))}.i_size`), r(`${P}.mapcount`), r(`${P}.refcount`)])];
+      },
       run: (c) => {
         const pfn = c.num('pfn');
+        if (c.testFlag(pfn, 'private')) {
+          // ->release_folio: XFS's iomap_release_folio refuses a dirty folio (fs/iomap/buffered-io.c:658-659), else
+          // ifs_free() detaches its iomap_folio_state and the reference it held (660); try_to_free_buffers (tmpfs has no
+          // ->release_folio; ext4 has no large folios on 6.12) refuses a dirty folio's busy buffers the same way
+          if (c.testFlag(pfn, 'dirty')) {
+            c.effect('filemap_release_folio: the folio is dirty: -EBUSY');
+            c.goto('splitfail');
+            return;
+          }
+          c.detachPrivate(pfn);
+        }
         const p = c.page(pfn);
         c.set('send', Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE));
         if (p.mapcount !== p.refcount - 2) {
@@ -353,7 +379,7 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
     freeze: {
       label:
         'xas_lock(&xas); if (folio_ref_freeze(folio, 1 + extra_pins)) { xas_split(); __split_huge_page(page, list, end, new_order, mapping) /* pages at or past end leave the page cache */ } else { remap_page(); ret = -EAGAIN; }',
-      where: 'mm/huge_memory.c:3607-3660 split_huge_page_to_list_to_order()',
+      where: 'mm/huge_memory.c:3660-3722 split_huge_page_to_list_to_order()',
       acc: (c) => {
         const p = c.page(c.num('pfn'));
         const P = c.P(c.num('pfn'));
