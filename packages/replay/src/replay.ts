@@ -445,7 +445,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
       } else {
         name.used++;
-        if (!opCpus.known) opCpus.see(ev.cpu);
+        if (!opCpus.known && lifted.kind !== 'task_exit') opCpus.see(ev.cpu); // an exit is no page-cache operation
         sorter.push(lifted, ts, ev.cpu);
       }
     }
@@ -719,7 +719,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     lost += c.missedReturns;
     const first = engine.firstMissedReturn!;
     warnings.push(
-      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the two entries, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
+      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again, or exited, before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the entry and what followed it, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
     );
   }
   if (c.maybeCopies)
