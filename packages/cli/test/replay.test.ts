@@ -9,7 +9,8 @@ import path from 'node:path';
 import { repoRoot, runCli } from './run-cli.js';
 import { writeRaceTrace } from './race-trace.js';
 import { junitCounts } from './junit-counts.js';
-import { syntheticDat, syntheticSpec } from '../../ftrace-parser/test/dat-synthetic.js';
+import { filemapAdd, syntheticDat, syntheticSpec, T0 } from '../../ftrace-parser/test/dat-synthetic.js';
+import { PageBuilder } from '../../ftrace-parser/test/dat-writer.js';
 
 const fx = (name: string) => `fixtures/replay/${name}/trace.txt`;
 
@@ -335,6 +336,35 @@ describe('kreplay replay: a trace.dat with more than one ring buffer', () => {
     expect(top.warnings.join('\n')).not.toContain('another ring buffer');
     const inst = await run('--buffer', 'kreplay-inst');
     expect(inst.stats.events).toBe(1);
+  });
+
+  it("does not take the top buffer's clock for an instance's events: trace-cmd records only the top's", async () => {
+    // `trace-cmd record -C global -e … -B inst -e …`: the top buffer runs on global, the instance on
+    // its own trace_clock (local when made), and the file names global for both. The instance adds
+    // one page on CPU 0, then again on CPU 1: on a local clock the trace cannot order the two adds.
+    const spec = syntheticSpec({ corrupt: false });
+    spec.clock = 'local [global] counter';
+    const dev = (254 << 20) | 3;
+    const add = (t: bigint, pid: number) => [new PageBuilder(T0 + t).event(0, filemapAdd(pid, 0x5000, 0x2a, 7, dev, 0)).build()];
+    spec.instances = [{ name: 'inst', cpus: [add(1000n, 501), add(2000n, 502)] }];
+    const dat = path.join(mkdtempSync(path.join(tmpdir(), 'kreplay-inst-clock-')), 'trace.dat');
+    writeFileSync(dat, syntheticDat(spec));
+    const run = async (...flags: string[]) =>
+      JSON.parse((await runCli(['replay', dat, '--kernel', 'linux-6.1', '--format', 'json', '--buffer', 'inst', ...flags])).stdout);
+    const inst = await run();
+    expect(inst.trace).toMatchObject({ clockFrom: 'unknown' });
+    expect(inst.trace.clock).toBeUndefined();
+    expect(inst.findings.map((f: { rule: string; certainty: string }) => [f.rule, f.certainty])).toEqual([['trace-inconsistent', 'uncertain']]);
+    expect(inst.findings[0].explanation).toContain(
+      'the trace.dat records the trace clock of its top ring buffer (`global`), which trace-cmd writes for every buffer, not that of instance "inst"',
+    );
+    // the user who set the instance's clock says so
+    const told = await run('--trace-clock', 'global');
+    expect(told.trace).toMatchObject({ clock: 'global', clockFrom: 'flag' });
+    expect(told.findings[0].certainty).toBe('certain');
+    // the top buffer's own events are on the clock the file records
+    const top = JSON.parse((await runCli(['replay', dat, '--kernel', 'linux-6.1', '--format', 'json', '--buffer', ''])).stdout);
+    expect(top.trace).toMatchObject({ clock: 'global', clockFrom: 'recorded' });
   });
 });
 

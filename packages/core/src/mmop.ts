@@ -118,6 +118,14 @@ export interface PageUnlockOp extends OpBase {
   kind: 'page_unlock';
   pfn: bigint;
 }
+/**
+ * The event's own task exits (`sched_process_exit` fires in do_exit for the current task,
+ * kernel/exit.c:878 of 6.1 (`tsk = current`)): its pid may be given to another task later (kernel/pid.c
+ * alloc_pid, idr_alloc_cyclic wraps at pid_max), so nothing replay keeps per pid carries over.
+ */
+export interface TaskExitOp extends OpBase {
+  kind: 'task_exit';
+}
 /** A model-only step or a workload marker: carried through, never changes state. */
 export interface MarkerOp extends OpBase {
   kind: 'marker';
@@ -139,6 +147,7 @@ export type MmOp =
   | IsizeSetOp
   | PageLockOp
   | PageUnlockOp
+  | TaskExitOp
   | MarkerOp;
 
 export type MmOpKind = MmOp['kind'];

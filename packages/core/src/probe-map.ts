@@ -89,6 +89,7 @@ export const PROBE_OPS = [
   'isize_set',
   'page_lock',
   'page_unlock',
+  'task_exit',
 ] as const;
 
 /**

@@ -73,7 +73,7 @@ function kretprobe(pid: number, func: bigint, retIp: bigint, ret: bigint): Buffe
   return payload(2002, pid, Buffer.concat([u64(func), u64(retIp), u64(ret)]));
 }
 
-function filemapAdd(pid: number, pfn: number, ino: number, index: number, dev: number, order: number): Buffer {
+export function filemapAdd(pid: number, pfn: number, ino: number, index: number, dev: number, order: number): Buffer {
   const tail = Buffer.alloc(8);
   tail.writeUInt32LE(dev, 0);
   tail.writeUInt8(order, 4);

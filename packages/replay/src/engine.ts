@@ -285,6 +285,10 @@ export class ReplayEngine {
     const t = this.shadow.task(ev);
     const prevOnCpu = this.cpuLast[ev.cpu];
     this.cpuLast[ev.cpu] = seq;
+    if (op.kind === 'task_exit') {
+      this.taskExit(t, ev, seq);
+      return;
+    }
     if (ev.probe !== undefined && CALL_OPS.has(op.kind)) this.probedCall(t, op, ev, ev.probe.kind, ev.probe.func);
     if (this.mergeNested(t, op, prevOnCpu, seq)) return;
     if (t.copy) this.copyInDoubt(t);
@@ -340,6 +344,34 @@ export class ReplayEngine {
     }
   }
 
+  // ---- a task's exit --------------------------------------------------------------------
+
+  /**
+   * The task exits (sched_process_exit, 6.1 kernel/exit.c:878, after exit_mm: the unmaps of its
+   * address space's last user came before). Its pid may be given to a new task later
+   * (kernel/pid.c:233, idr_alloc_cyclic wraps at pid_max), which the trace then shows under the
+   * same pid: nothing kept for this task carries over to it. Its previous op is no nested probe's
+   * partner; a PTE it left in doubt stays so; its open calls are over, and an entry of a probed
+   * function whose return the trace shows elsewhere lost its return (a task does not exit inside
+   * one: probedCall); its pid no longer names its address space (Shadow.mapped).
+   */
+  private taskExit(t: TaskState, ev: TraceEvent, seq: number): void {
+    this.counters.byOp.add('task_exit');
+    if (t.copy) this.copyInDoubt(t);
+    for (const first of t.entered ?? []) {
+      const fn = first.probe!.func;
+      if (this.returning.has(fn)) this.missedReturn(first, ev, fn, undefined);
+      else if (!this.trial && !this.twiceEntered.has(fn)) this.twiceEntered.set(fn, { first, second: ev });
+    }
+    t.entered = undefined;
+    if (t.calls.size) for (const key of t.calls.keys()) t.calls.delete(key);
+    t.last = undefined;
+    t.lastSeq = undefined;
+    t.merged = undefined;
+    t.fault = undefined;
+    t.exitSeq = seq;
+  }
+
   // ---- returns the trace lost -----------------------------------------------------------
 
   /**
@@ -388,9 +420,10 @@ export class ReplayEngine {
   /** The return of the call `first` entered was lost before `second` entered `fn` again (shown to be probed by `shown`'s return, when later): a gap. */
   private missedReturn(first: TraceEvent, second: TraceEvent, fn: string, shown: TraceEvent | undefined): void {
     this.counters.missedReturns++;
-    const reason = `${task(second)} entered ${fn} again at line ${second.line} while its call at line ${first.line} had not returned${
+    const exited = second.probe === undefined; // the task's exit (taskExit), not an entry
+    const reason = `${task(second)} ${exited ? 'exited' : `entered ${fn} again`} at line ${second.line} while its call${exited ? ` of ${fn}` : ''} at line ${first.line} had not returned${
       shown ? ` (the trace shows ${fn}'s returns from line ${shown.line} on)` : ''
-    }: the return between them was lost (the kretprobe had no free instance, or the ring buffer dropped it with what else its CPU recorded then), unless ${fn} called itself`;
+    }: the return between them was lost (the kretprobe had no free instance, or the ring buffer dropped it with what else its CPU recorded then)${exited ? '' : `, unless ${fn} called itself`}`;
     const mark = { line: second.line, source: second.source, reason };
     // the return ran before the second entry, on the task's CPU then, which the trace does not show
     this.gap({ ...mark, until: second.ts + this.gaps.skew });
@@ -705,7 +738,7 @@ export class ReplayEngine {
     }
     if (mapcount !== undefined) this.resync(rec, mapcount - 1, seq); // the op's mapcount is the count after it
     this.shadow.touch(rec, ev.cpu);
-    this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address });
+    this.counters.adopted.unseenUnmaps += this.shadow.mapped(rec, { ev, fault: t.fault, address, seq });
     const file = rec.file;
     if (rec.survived && !rec.survived.reported && rec.inCache && file) {
       const served = rec;

@@ -22,6 +22,7 @@ const KINDS = [
   'page_lock',
   'page_unlock',
   'marker',
+  'task_exit',
 ] as const satisfies readonly MmOpKind[];
 /** A kind missing from KINDS would be counted but never printed: this fails to compile then. */
 const everyKindListed: [Exclude<MmOpKind, (typeof KINDS)[number]>] extends [never] ? true : never = true;
@@ -59,6 +60,8 @@ function slot(kind: MmOpKind): number {
       return 13;
     case 'marker':
       return 14;
+    case 'task_exit':
+      return 15;
     default:
       return unknownKind(kind);
   }

@@ -241,8 +241,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     clockFrom = name !== undefined ? from : flagClock !== undefined ? 'flag' : 'unknown';
     engine.gaps.unordered =
       opts.clockSkew === undefined && clockIsPerCpu(clock)
-        ? { reason: perCpuClockReason(clock), source: clockFrom === 'unknown' ? source : src, line: clockFrom === 'unknown' ? 1 : line }
+        ? { reason: unrecordedWhy ?? perCpuClockReason(clock), source: clockFrom === 'unknown' ? source : src, line: clockFrom === 'unknown' ? 1 : line }
         : undefined;
+  };
+  /** Why a trace.dat read from an instance's ring buffer does not name its clock (the file's record is the top buffer's: a `top-clock` record). */
+  let unrecordedWhy: string | undefined;
+  const topClockSays = (top: string, instance: string): void => {
+    unrecordedWhy = `the trace.dat records the trace clock of its top ring buffer (\`${top}\`), which trace-cmd writes for every buffer, not that of instance "${instance}", whose events replay read: an instance keeps its own trace_clock (\`local\` unless set), which need not agree across CPUs`;
+    if (clockFrom === 'unknown') clockSays(undefined, 'unknown', source, 1);
   };
   clockSays(metaClock(opts.meta), 'meta', opts.metaSource ?? 'meta.json', 1);
   /** The CPUs page-cache operations came from: whether the trace's clock must order two of them (OpCpus). */
@@ -439,7 +445,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         sorter.push({ kind: 'unusable', ev, reason: lifted.unusable, ...(lifted.pfns ? { pfns: lifted.pfns } : {}) }, ts, ev.cpu);
       } else {
         name.used++;
-        if (!opCpus.known) opCpus.see(ev.cpu);
+        if (!opCpus.known && lifted.kind !== 'task_exit') opCpus.see(ev.cpu); // an exit is no page-cache operation
         sorter.push(lifted, ts, ev.cpu);
       }
     }
@@ -469,6 +475,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
         header[r.key] = r.value;
         if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, 'recorded', r.source, r.line);
         if (r.key === 'perf-clockid' && typeof r.value === 'string') clockSays(perfClockidName(r.value), 'recorded', r.source, r.line);
+        if (r.key === 'top-clock' && typeof r.value === 'string') topClockSays(r.value, String(header['buffer'] ?? ''));
         // an explorer trace's timestamps count the schedule's steps, one count for every CPU (docs/trace-format.md): trace_clock `counter`
         if (r.key === 'kreplay' && r.value === 'explore') clockSays('counter', 'recorded', r.source, r.line);
         if (r.key === 'buffer-not-read' && opts.buffer === undefined) {
@@ -712,7 +719,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     lost += c.missedReturns;
     const first = engine.firstMissedReturn!;
     warnings.push(
-      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the two entries, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
+      `${plural(c.missedReturns, 'return')} of probed functions ${c.missedReturns === 1 ? 'was' : 'were'} lost: a task entered the function again, or exited, before the trace showed it return (the first: ${first.source}:${first.line}), so the kretprobe missed it (all of its maxactive instances in use: kprobe_profile counts it in nmissed; \`r<N>:\` raises maxactive) or the ring buffer dropped it (per_cpu/cpu*/stats count dropped events): each is a gap between the entry and what followed it, findings that rest on what it may hide are uncertain and finding nothing is not a clean run`,
     );
   }
   if (c.maybeCopies)

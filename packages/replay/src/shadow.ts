@@ -21,6 +21,8 @@ export interface MapCite {
   fault?: TraceEvent;
   /** Virtual address, when the probe fetched it (matches the PTE's removal). */
   address?: bigint;
+  /** Replay sequence number of the mapping (a task that exited after it no longer names its address space: Shadow.mapped). */
+  seq: number;
 }
 
 /** One life of one pfn: from its cache_add (or first sighting) to its next cache_add. */
@@ -256,6 +258,11 @@ export interface TaskState {
    * lost (ReplayEngine.probedCall). A fresh array each time, as `merged`.
    */
   entered?: readonly TraceEvent[];
+  /**
+   * Replay sequence number of the task's exit (`sched_process_exit`, a task_exit op), when the trace
+   * showed one: the pid may name another task after it (ReplayEngine.taskExit).
+   */
+  exitSeq?: number;
 }
 
 /** A PTE that may map an anonymous copy: the findings its mapping raised, and the page facts it made unsure (with what they were). */
@@ -377,7 +384,7 @@ export class Shadow {
     const pid = ev.pid;
     let t = pid === this.lastPid ? this.lastTask : this.tasks.get(pid);
     if (!t) {
-      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined, entered: undefined };
+      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined, entered: undefined, exitSeq: undefined };
       this.tasks.set(pid, t);
     } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)
     this.lastPid = pid;
@@ -474,15 +481,20 @@ export class Shadow {
    * the address and the same process's slot last held another mapping — the only one its
    * page had — that one was removed where the trace could not see it (a probe that finds
    * a page's file through page->mapping cannot see a removed page). Returns 1 then, else 0.
+   * The process is the event's thread group, or without one its pid: a pid whose task the trace
+   * showed exit since that mapping may be another task's now, in another address space (a
+   * thread that exited while its process, which still maps the old page there, lives on), so
+   * nothing follows from it then.
    */
   mapped(rec: PageRec, cite: MapCite): number {
     let replaced = 0;
     if (cite.address !== undefined) {
-      const ptes = this.ptesOf(mmOf(cite.ev));
+      const mm = mmOf(cite.ev);
+      const ptes = this.ptesOf(mm);
       const key = addressKey(cite.address);
       const prev = ptes.get(key);
       const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
-      if (prev && only && only.address === cite.address && mmOf(only.ev) === mmOf(cite.ev)) {
+      if (prev && only && only.address === cite.address && mmOf(only.ev) === mm && !this.exitedSince(mm, only.seq)) {
         prev.maps.length = 0;
         prev.mapcount = 0;
         prev.file?.mappedGhosts.delete(prev);
@@ -497,6 +509,12 @@ export class Shadow {
     if (rec.maps.length > MAP_CITES_KEPT) rec.maps.shift();
     if (!rec.inCache) rec.file?.mappedGhosts.add(rec);
     return replaced;
+  }
+
+  /** Whether the task whose pid is `mm` exited after sequence number `seq` (the trace showed it: TaskState.exitSeq). */
+  private exitedSince(mm: number, seq: number): boolean {
+    const exit = this.tasks.get(mm)?.exitSeq;
+    return exit !== undefined && exit > seq;
   }
 
   unmapped(rec: PageRec, address: bigint | undefined, ev: TraceEvent): void {

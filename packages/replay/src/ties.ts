@@ -135,6 +135,8 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
         t.pteKeys.push(key);
         t.keys.push(`a:${key}`);
         addRec(sh.pteAt(key));
+        // the address space is the thread group's: whether its leader's pid exited (task_exit) matters to it (Shadow.mapped)
+        if (ev.tgid !== undefined && ev.tgid !== ev.pid) t.keys.push(`t:${ev.tgid}`);
       }
       break;
     }
@@ -143,7 +145,7 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
       if (op.file) addFile(sh.file(op.file), 'reads');
       break;
     default:
-      break; // other entries, returns and markers change only their task
+      break; // other entries, returns, markers and exits change only their task
   }
   // a return closes the task's open call; an invalidate's return judges (and promises) the file that call named
   if (task && op.kind === 'invalidate_end') for (const c of task.calls.values()) if ('file' in c.op && c.op.file) addFile(sh.file(c.op.file), 'reads');

@@ -133,8 +133,9 @@ export interface ReplayStats {
   /** PTEs that may have mapped such a page (the probe cannot tell, and no page_add_file_rmap followed): replayed, and uncertain. Absent when 0. */
   maybeCopies?: number;
   /**
-   * Returns of probed functions the trace lost: a task entered the function again before the
-   * trace showed it return (the kretprobe out of instances, or the ring buffer dropped it). Each
+   * Returns of probed functions the trace lost: a task entered the function again, or exited
+   * (sched_process_exit), before the trace showed it return (the kretprobe out of instances, or
+   * the ring buffer dropped it). Each
    * is a gap, counted in `gaps` and `lostEvents` too. Absent when 0.
    */
   missedReturns?: number;

@@ -282,6 +282,7 @@ describe('replay fast paths give what the plain code gave', () => {
       'page_lock',
       'page_unlock',
       'marker',
+      'task_exit',
     ];
     const step = fc.tuple(fc.constantFrom('add', 'add', 'add', 'copy'), fc.constantFrom(...kinds));
     fc.assert(
@@ -427,6 +428,7 @@ describe('replay fast paths give what the plain code gave', () => {
       isize_set: ['file', 'size'],
       page_lock: ['pfn'],
       page_unlock: ['pfn'],
+      task_exit: [],
     };
     const ev = { type: 'event', event: 'e' } as unknown as TraceEvent;
     const shape = Object.keys(shapedOp('marker', ev));
@@ -716,7 +718,7 @@ describe('replay fast paths give what the plain code gave', () => {
     expect(Object.keys(declared)).toEqual(keys);
     const ev = { type: 'event', event: 'e', pid: 9, comm: 'x', cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
     const task: Record<keyof TaskState, unknown> = sh.task(ev);
-    expect(Object.keys(task)).toEqual(['comm', 'calls', 'last', 'fault', 'entered']);
+    expect(Object.keys(task)).toEqual(['comm', 'calls', 'last', 'fault', 'entered', 'exitSeq']);
   });
 });
 

@@ -204,6 +204,64 @@ describe('linux-6.1 adapter', () => {
     expect(nested.findings).toEqual([]);
   });
 
+  it('a pid the trace shows exit names another task after it: no address space, nested probe or open call carries over', async () => {
+    // sched_process_exit fires in do_exit for the exiting task (6.1 kernel/exit.c:878); alloc_pid's
+    // idr_alloc_cyclic (kernel/pid.c:233) may give its pid to a new task once pid_max wraps
+    const exit = (comm: string, pid: number) => `sched_process_exit: comm=${comm} pid=${pid} prio=120`;
+    const rules = (r: Awaited<ReturnType<typeof run>>) => r.findings.map((f) => [f.rule, f.certainty]);
+    // worker-300, a thread, maps 0x10 at 0x7f0000000000 and exits; its process lives on and still
+    // maps it (no page_remove_rmap of a page still cached). newproc-300, a new process given the
+    // pid, maps 0x20 at that address in its own address space: that is no sign 0x10's PTE went
+    const thread = (between: string[]) => [
+      line('reader-10', 1, '1.000001', add(0x10)),
+      line('worker-300', 0, '1.000002', setPte(0x10)),
+      line('worker-300', 0, '1.000003', rmapAdd(0x10)),
+      ...between,
+      line('reader-10', 1, '1.000005', add(0x20, 1)),
+      line('newproc-300', 1, '1.000006', setPte(0x20)),
+      line('newproc-300', 1, '1.000007', rmapAdd(0x20)),
+      line('dropper-12', 1, '1.000008', del(0x10)),
+    ];
+    const exited = await run(thread([line('worker-300', 0, '1.000004', exit('worker', 300))]));
+    expect(rules(exited)).toEqual([['mapped-page-removed', 'certain']]);
+    expect(exited.stats.adopted.unseenUnmaps).toBe(0);
+    expect(exited.stats.byOp.task_exit).toBe(1);
+    // without the exit the trace shows one task, whose new PTE there means the old one was zapped unseen
+    const one = await run(thread([]));
+    expect(rules(one)).toEqual([]);
+    expect(one.stats.adopted.unseenUnmaps).toBe(1);
+
+    // worker-300's do_set_pte had no page_add_file_rmap after it; it exits, and the new task 300 on
+    // the same CPU maps the page: another mapping, not the pair's other half (session 29's case
+    // with no op of the CPU in between, which the exit now is)
+    const nested = await run([
+      line('reader-10', 1, '1.000001', add(0x10)),
+      line('worker-300', 0, '1.000002', setPte(0x10)),
+      line('worker-300', 0, '1.000003', exit('worker', 300)),
+      line('newproc-300', 0, '1.000004', rmapAdd(0x10)),
+      line('zapper-13', 1, '1.000005', rmapDel(0x10)),
+      line('dropper-12', 1, '1.000006', del(0x10)),
+    ]);
+    expect(nested.stats.nestedDuplicates).toBe(0);
+    expect(rules(nested)).toEqual([['mapped-page-removed', 'certain']]);
+
+    // an entry of a probed function still open at the exit lost its return (a task does not exit
+    // inside filemap_fault): a gap then, and the new task's entry is its own call, not a second one
+    const fault = 'p_filemap_fault_0: (filemap_fault+0x0/0x5a0) arg1=0xffffc90000abfd98';
+    const faultRet = 'r_filemap_fault_0: (__do_fault+0x3c/0x140 <- filemap_fault) arg1=0x204';
+    const lost = await run([
+      line('other-5', 1, '1.000001', fault),
+      line('other-5', 1, '1.000002', faultRet),
+      line('worker-300', 0, '1.000003', fault),
+      line('worker-300', 0, '1.000004', exit('worker', 300)),
+      line('newproc-300', 0, '1.000005', fault),
+      line('newproc-300', 0, '1.000006', faultRet),
+    ]);
+    expect(lost.stats.missedReturns).toBe(1);
+    expect(lost.verdict.gaps).toBe(1);
+    expect(lost.warnings.join('\n')).toContain('a task entered the function again, or exited, before the trace showed it return (the first: t.txt:7)');
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen

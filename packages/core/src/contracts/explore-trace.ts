@@ -93,7 +93,7 @@ export const MARKER_KEYS = {
 export type MarkerKey = keyof typeof MARKER_KEYS;
 
 /** The ops written as markers (the filemap tracepoints carry cache_add and cache_delete). */
-export type MarkerOpKind = Exclude<MmOp['kind'], 'cache_add' | 'cache_delete' | 'marker'>;
+export type MarkerOpKind = Exclude<MmOp['kind'], 'cache_add' | 'cache_delete' | 'marker' | 'task_exit'>;
 
 /**
  * The keys the writer puts on each marker, in order (`fn` first where the op names its kernel
@@ -159,6 +159,9 @@ export function encodeOpEvent(op: MmOp): EventText {
       };
     case 'marker':
       return stepMarker(op.text);
+    case 'task_exit':
+      // the model's threads do not exit: no flavor makes this op, and the format has no marker for it
+      throw new Error('a task_exit op has no explorer-trace form');
     default: {
       const parts = [`${MARKER_PREFIX}${op.kind}`];
       for (const key of MARKER_OPS[op.kind]) {

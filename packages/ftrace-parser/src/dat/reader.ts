@@ -179,7 +179,17 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
           source,
         });
     }
-    if (buffer && buffer.name !== '') meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: 0, source });
+    if (buffer && buffer.name !== '') {
+      meta.push({ type: 'meta', key: 'buffer', value: buffer.name, line: 0, source });
+      // The file's trace clock is the top buffer's: trace-cmd writes the top instance's trace_clock
+      // into the TRACECLOCK option and into every buffer's option alike (trace-cmd 3.4
+      // lib/trace-cmd/trace-output.c get_clock, "the trace clock of the top instance"), while an
+      // instance keeps a trace_clock of its own (`trace-cmd record -B NAME -C CLOCK` sets it per
+      // instance, tracecmd/trace-record.c:6682-6701; a new instance's is `local`). So it does not
+      // name the clock of the events read here: passed on as the top's, never as theirs.
+      const i = meta.findIndex((r) => r.type === 'meta' && r.key === 'clock');
+      if (i >= 0) meta.push({ ...(meta.splice(i, 1)[0] as TraceMeta), key: 'top-clock' });
+    }
     let streams: CpuStream[] = [];
     if (buffer) {
       const decoder = new EventDecoder(file, source);

@@ -658,6 +658,8 @@ export function makeOp(kind: ProbeMeaning['op'], fn: string | undefined, v: Valu
       o.pfn = pfn;
       break;
     }
+    case 'task_exit':
+      break; // the event's own task exits: its pid and CPU are the event's
   }
   return o as MmOp;
 }
