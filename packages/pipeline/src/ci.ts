@@ -68,7 +68,8 @@ export type CaptureSide = (req: {
 }) => Promise<string[]>;
 
 /** Checks, before any work, what a capture of one side will need (kernel, modules, workload, profile); throws an InputError. */
-export type CheckCaptureSide = (req: { kernel: string; modules?: string; workload: string; profile?: string }) => Promise<void>;
+/** Checks what a side's capture needs; resolves to the profile file it checked (the one the capture uses). */
+export type CheckCaptureSide = (req: { kernel: string; modules?: string; workload: string; profile?: string }) => Promise<string | void>;
 
 export interface CiOptions {
   /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
