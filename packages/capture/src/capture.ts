@@ -354,6 +354,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         kprobesBefore,
         !opts.repro,
         profile.kprobes.map(kprobeEventName),
+        findingsOfRun(kernelLog, findings, i, runs),
       );
       kprobesBefore = profileNow;
       checkLost(i, { perCpu, lost, kprobes, probeMisses }, opts.allowLost ?? false);

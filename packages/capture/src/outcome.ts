@@ -11,7 +11,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { InputError } from '@kreplay/core';
-import { EnvironmentError } from '@kreplay/core';
+import { EnvironmentError, KernelFailure } from '@kreplay/core';
 import type { GuestShare } from './guest-files.js';
 import type { BootOutcome, ConsoleLine } from './qemu.js';
 import {
@@ -28,6 +28,8 @@ import {
   scanKernelLog,
   type CpuStats,
   type KprobeHits,
+  type LogFinding,
+  type LogFindingKind,
 } from './console.js';
 
 export function tail(lines: readonly ConsoleLine[], n = 25): string {
@@ -314,6 +316,16 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
       `read ${join(c.workDir, 'console.log')}; the guest's files are in ${c.out}`,
     );
   }
+  // The guest boots with oops=panic: an oops in the workload's kernel paths ends in a panic. Once a
+  // workload began, that is the kernel under test failing it — a finding, not the machine's failure
+  // (a panic before any workload ran, a TCG flake at boot, stays an environment error).
+  if (b.ended === 'panic' && b.lines.some((l) => l.text.startsWith('KREPLAY_PHASE workload'))) {
+    const what = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => KILLING_KINDS.includes(f.kind));
+    throw new KernelFailure(
+      `the kernel under test panicked while the workload ran${what ? `: ${what.text}` : ''}\nlast console lines:\n${tail(b.lines)}`,
+      `read ${join(c.workDir, 'console.log')} (kreplay triage reads it)`,
+    );
+  }
   if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir, c.bootNote);
 }
 
@@ -329,6 +341,9 @@ export interface RunFiles {
   /** The cumulative kprobe_profile after this run (the next run's baseline). */
   profileNow: KprobeHits[];
 }
+
+/** Kernel-log findings that can kill or stop a task (a WARN does not). */
+const KILLING_KINDS: readonly LogFindingKind[] = ['panic', 'oops', 'bug', 'bad-page-cache', 'hung-task', 'rcu-stall'];
 
 /**
  * What run `i` left in out/run-<i>/; no result line is an environment error quoting the
@@ -346,6 +361,7 @@ export async function readRun(
   kprobesBefore: readonly KprobeHits[],
   requireResult = true,
   kprobes: readonly string[] = [],
+  runLog: readonly LogFinding[] = [],
 ): Promise<RunFiles> {
   const wout = (await readOpt(guest, join(rdir, 'workload.out'))) ?? '';
   // the last such line: run.sh prints the workload's output to the console just before its own
@@ -366,6 +382,16 @@ export async function readRun(
     throw new EnvironmentError(
       `workload ${workload} printed ${huge[0]}=${quoteCount(String(huge[1]))} in its KREPLAY_RESULT line (run ${i}), more than a count kreplay holds exactly`,
       'the workload or the kernel under test garbled its result: run the capture again',
+    );
+  }
+  // The kernel under test said it failed while the workload ran (an oops, a BUG, a bad page, a hung
+  // task, a stall): the workload's silence is that kernel's doing as likely as the machine's, and
+  // it is the kernel the capture is about — a finding, not an environment error.
+  const failed = result ? undefined : runLog.find((f) => KILLING_KINDS.includes(f.kind));
+  if (!result && failed) {
+    throw new KernelFailure(
+      `workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}) and the kernel under test reported, while it ran: ${failed.text} (kernel.log line ${failed.line}${runLog.length > 1 ? `; ${runLog.length} kernel-log findings in this run` : ''}): the kernel may have killed or hung it`,
+      "the kernel's own words are in the work folder's console.log and out/kernel.log: kreplay triage reads them",
     );
   }
   if (!result) {

@@ -88,7 +88,13 @@ i=1; while [ $i -le $runs ]; do
   mkdir -p $O/run-$i
   echo "KREPLAY_PHASE workload run=$i"
   [ "$FAKE_MODE" = workloadhang ] && exec sleep 60
-  [ "$FAKE_MODE" = noresult ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
+  if [ "$FAKE_MODE" = workloadpanic ]; then
+    echo "[    9.1] kernel BUG at mm/filemap.c:154!"
+    echo "[    9.1] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI"
+    echo "[    9.2] Kernel panic - not syncing: Fatal exception"
+    exit 0
+  fi
+  [ "$FAKE_MODE" = noresult ] || [ "$FAKE_MODE" = killed ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
   echo "KREPLAY_WORKLOAD_RC run=$i rc=0"
   printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-$i/stats.txt
   # a guest cut short: the stats file ends after its first line
@@ -102,6 +108,8 @@ i=1; while [ $i -le $runs ]; do
   i=$((i + 1))
 done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
+# the kernel under test killed the workload: a BUG in its log while it ran, no result line
+[ "$FAKE_MODE" = killed ] && printf '[ 2.0] BUG: Bad page cache in process kr-odirect-race  pfn:0d000\\n' >> $O/kernel.log
 [ "$FAKE_MODE" = nolog ] && rm -f $O/kernel.log
 # The malicious guest: kernel.log made a link to a host file, hoping capture copies it out.
 if [ "$FAKE_MODE" = symlink ]; then rm -f $O/kernel.log; ln -s "$FAKE_SECRET" $O/kernel.log; fi
@@ -421,6 +429,26 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
     await expectFailure(capture({ ...base('noresult'), accel: 'tcg' }), {
       name: 'EnvironmentError',
       message: expect.stringMatching(/printed no KREPLAY_RESULT line/),
+    });
+    delete process.env.FAKE_MODE;
+  }, 60_000);
+
+  it('a workload that printed no result while the kernel under test reported a BUG is a finding about that kernel, not an environment error', async () => {
+    // before (2026-12-07, session 41): EnvironmentError, exit 3 — "the workload failed inside the guest"
+    // an oops in the workload's kernel paths: the guest boots with oops=panic, so it panics (before: exit 3)
+    process.env.FAKE_MODE = 'workloadpanic';
+    await expectFailure(capture({ ...base('workloadpanic'), accel: 'tcg' }), {
+      name: 'KernelFailure',
+      exitCode: 1,
+      message: expect.stringMatching(/^the kernel under test panicked while the workload ran: kernel BUG at mm\/filemap\.c:154!\nlast console lines:/),
+    });
+    process.env.FAKE_MODE = 'killed';
+    await expectFailure(capture({ ...base('killed'), accel: 'tcg' }), {
+      name: 'KernelFailure',
+      exitCode: 1,
+      message: expect.stringMatching(
+        /^workload odirect-race printed no KREPLAY_RESULT line \(run 1, exit 0\) and the kernel under test reported, while it ran: BUG: Bad page cache in process kr-odirect-race {2}pfn:0d000 \(kernel\.log line 3; 2 kernel-log findings in this run\): the kernel may have killed or hung it$/,
+      ),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);

@@ -9,7 +9,7 @@
  */
 import { Command, Errors } from '@oclif/core';
 // leaf modules, not the index (which loads zod and yaml): every command starts through here
-import { EnvironmentError, EXIT, isEnvironmentError, isInputError } from '@kreplay/core/errors';
+import { EnvironmentError, EXIT, isEnvironmentError, isInputError, isKernelFailure } from '@kreplay/core/errors';
 import { stringifyJson } from '@kreplay/core/json';
 import { printable } from '@kreplay/core/escape';
 import { drainedOrGone, outputError, WRITE_ERROR_CODES, writeFileAtomic } from '@kreplay/core/output';
@@ -208,6 +208,13 @@ export abstract class KreplayCommand extends Command {
     }
     if (isInputError(error)) {
       return this.fail(EXIT.input, 'input', `error: ${error.describe()}`, { message: error.message, file: error.file, line: error.line, hint: error.hint });
+    }
+    // the kernel under test failed the job: a finding about that kernel, not the machine's failure
+    if (isKernelFailure(error)) {
+      return this.fail(EXIT.findings, 'kernel', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, {
+        message: error.message,
+        hint: error.hint,
+      });
     }
     if (isEnvironmentError(error)) {
       return this.fail(EXIT.environment, 'environment', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, {

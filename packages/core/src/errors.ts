@@ -104,6 +104,27 @@ export class EnvironmentError extends Error {
   }
 }
 
+/**
+ * The kernel under test failed the job: it printed an oops, a BUG or a hung task while the
+ * workload ran, and the workload never said how it ended. A finding about that kernel (exit 1),
+ * never the machine's failure (exit 3): a capture on a patched kernel that kills its workload is
+ * what the capture was for (packages/capture/README.md, session 41).
+ */
+export class KernelFailure extends Error {
+  readonly hint?: string;
+  readonly exitCode: number = EXIT.findings;
+
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.name = 'KernelFailure';
+    this.hint = hint;
+  }
+}
+
+export function isKernelFailure(e: unknown): e is KernelFailure {
+  return e instanceof Error && (e as { name?: string }).name === 'KernelFailure';
+}
+
 // Recognised by name, not instanceof: a second copy of this module (two installs side by
 // side) must still map to the right exit code.
 export function isInputError(e: unknown): e is InputError {

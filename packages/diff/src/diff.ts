@@ -17,6 +17,8 @@ import {
   fixedChance,
   histogramOf,
   newChance,
+  pSaid,
+  riseChance,
   mannWhitney,
   mergeHistograms,
   type Distribution,
@@ -68,6 +70,8 @@ interface Tally {
   runs: number;
   /** Runs with a certain occurrence: an uncertain one may never have happened (a base sighting fixed's chance does not count). */
   certainRuns: number;
+  /** The runs it occurred in. */
+  inRuns: Set<RunData>;
 }
 
 /**
@@ -83,8 +87,9 @@ function tally(runs: readonly RunData[], testFiles: ReadonlySet<string>): Map<st
     for (const f of run.findings) {
       const key = findingKey(f, run.testFile ?? (f.file !== undefined && testFiles.has(f.file) ? f.file : undefined));
       const t = out.get(key);
-      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1, certainRuns: 0 });
+      if (!t) out.set(key, { first: f, firstRun: run.source, count: 1, runs: 1, certainRuns: 0, inRuns: new Set([run]) });
       else {
+        t.inRuns.add(run);
         t.count++;
         if (!seen.has(key)) t.runs++;
         // the class is certain when any occurrence is: a certain one is its example
@@ -264,7 +269,16 @@ function matchFindings(base: readonly RunData[], patched: readonly RunData[], bl
         // which it did not happen, so the base may not have had it at all
         entry.reason = `not judged new: the base side raised ${f.rule} on ${pageWords(entry)} only uncertain (${tb.count}× in ${tb.runs} run${tb.runs === 1 ? '' : 's'}, first in ${tb.firstRun}: events its trace lost, could not use or cannot order may explain it away), so whether the base had it cannot be told`;
         maybeNew.push(entry);
-      } else result.unchanged.push(entry);
+      } else {
+        // both sides have it: whether the patched side shows it in a larger share of its runs than
+        // chance allows (a race the patch makes likelier), over the base runs that showed it or could have
+        const baseRuns = new Set([...showers('base', base, k).runs, ...tb.inRuns]).size;
+        if (tp.runs * baseRuns > tb.runs * patched.length) {
+          const p = riseChance(tb.runs, baseRuns, tp.runs, patched.length);
+          entry.rise = { baseRuns, baseShowing: tb.runs, patchedRuns: patched.length, patchedShowing: tp.runs, p, significant: p < ALPHA };
+        }
+        result.unchanged.push(entry);
+      }
       continue;
     }
     if (tp) {
@@ -695,6 +709,9 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       );
     }
   }
+  for (const e of partial.findings.unchanged) {
+    if (e.rise?.significant && reachesFailOn(e.severity, failOn)) reasons.push(`more often: ${riseSaid(e)}`);
+  }
   for (const t of thresholds) {
     if (t.exceeded) {
       const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;
@@ -732,4 +749,13 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     );
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
   return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
+}
+
+/**
+ * An unchanged entry's significant rise in words (`reasons`, and the formats' line under it):
+ * `error stale-data on 8:16/2a index 3 in 10 of 10 patched runs against 1 of 10 base runs (p = 6.0e-5, ...)`.
+ */
+export function riseSaid(e: Pick<FindingEntry, 'severity' | 'rule' | 'file' | 'index' | 'rise'>): string {
+  const r = e.rise!;
+  return `${e.severity} ${e.rule}${e.file !== undefined ? ` on ${e.file}` : ''}${e.index !== undefined ? ` index ${e.index}` : ''} in ${r.patchedShowing} of ${r.patchedRuns} patched run${r.patchedRuns === 1 ? '' : 's'} against ${r.baseShowing} of ${r.baseRuns} base run${r.baseRuns === 1 ? '' : 's'} that could show it (p = ${pSaid(r.p)}, Fisher's exact test on runs): the patch makes it likelier`;
 }

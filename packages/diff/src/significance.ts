@@ -44,6 +44,39 @@ export function newChance(k: number, m: number, n: number): number {
   return absentChance(k, m, n);
 }
 
+/** ln C(n, k), summed term by term (runs number in the hundreds at most). */
+function logChoose(n: number, k: number): number {
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
+  return s;
+}
+
+/**
+ * Fisher's exact test, one-sided, for a finding both sides show but the patched side more often: in
+ * `kb` of the `n` base runs that could show it and in `kp` of the `m` patched runs, the probability
+ * that, were the runs' labels shuffled (the patch changed nothing, each run as likely to show it), at
+ * least `kp` of the `kb + kp` runs showing it fall on the patched side — the hypergeometric upper
+ * tail, sum over x >= kp of C(kb + kp, x) C(n + m - kb - kp, m - x) / C(n + m, m). With `kb` = 0 it
+ * is `newChance(kp, m, n)`. 1 of 10 base runs against 10 of 10 patched runs: 11 / 184,756 = 6.0e-5;
+ * 3 runs a side can never go below 0.05.
+ */
+export function riseChance(kb: number, n: number, kp: number, m: number): number {
+  const total = n + m;
+  const showing = kb + kp;
+  const all = logChoose(total, m);
+  let p = 0;
+  for (let x = kp; x <= Math.min(showing, m); x++) {
+    if (m - x > total - showing) continue;
+    p += Math.exp(logChoose(showing, x) + logChoose(total - showing, m - x) - all);
+  }
+  return Math.min(1, p);
+}
+
+/** A p-value as the diff's words print it: two significant digits, or one in exponent form below 0.001. */
+export function pSaid(p: number): string {
+  return p >= 0.001 ? p.toPrecision(2) : p.toExponential(1);
+}
+
 /**
  * Latencies as replay records them (packages/replay/src/latency.ts `LatencyHistogram`):
  * exact count, sum, min and max, plus `[lower bound ns, samples]` buckets, ascending.

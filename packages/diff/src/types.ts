@@ -113,6 +113,13 @@ export interface FindingEntry {
    */
   chance?: Chance;
   /**
+   * Unchanged entries seen in a larger share of the patched runs than of the base runs: whether that
+   * could be chance (significance.ts `riseChance`, Fisher's exact test on runs). A significant rise
+   * of a finding at --fail-on is a regression (`reasons`: `more often: ...`): the patch makes a race
+   * the base already had likelier. Absent when the patched share is not larger.
+   */
+  rise?: Rise;
+  /**
    * Unjudged and maybeNew entries: why, when the diff says it of this entry itself (a page the
    * patched traces never showed, a finding whose page is not known); absent: the rule's reason
    * (the patched side could not judge it, the base side did not keep every finding of it).
@@ -155,6 +162,21 @@ export interface Chance {
    * traces never show 8:16/2a index 0`); absent otherwise.
    */
   unseen?: string;
+}
+
+export interface Rise {
+  /** Base runs that showed it or could have (judged its rule, no gap or unusable event, kept every finding of it, showed its page). */
+  baseRuns: number;
+  /** Base runs that showed it, certain or not (an uncertain sighting counts: it can only make a rise harder to show). */
+  baseShowing: number;
+  /** All patched runs. */
+  patchedRuns: number;
+  /** Patched runs that showed it. */
+  patchedShowing: number;
+  /** P(at least patchedShowing of the runs showing it are patched runs | the runs' margins), one-sided. */
+  p: number;
+  /** p < ALPHA (0.01). */
+  significant: boolean;
 }
 
 /** The chance of a fixed entry (the name before new entries had one too). */

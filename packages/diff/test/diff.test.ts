@@ -556,3 +556,50 @@ describe('diffRuns: behaviour and thresholds', () => {
     expect(() => parseThreshold('faults')).toThrow(/cannot read/);
   });
 });
+
+// A finding in 1 of 10 base runs and in 10 of 10 patched runs read UNCHANGED, exit 0: the diff said
+// nothing of how often. An unchanged entry now carries the chance of the patched side's larger share
+// (Fisher's exact test on runs, over the base runs that showed it or could have); a significant rise
+// at --fail-on is a regression (2026-12-07, session 41).
+describe("diffRuns: an unchanged finding's rise", () => {
+  const page3 = { pagesSeen: { complete: true, files: { '8:0/c': [[3, 3]] as Array<[number, number]> } } };
+  const runs = (name: string, showing: number, total: number, over: Partial<RunData> = page3) =>
+    Array.from({ length: total }, (_, i) => run(`${name}${i + 1}`, i < showing ? [finding()] : [], over));
+
+  it('1 of 10 base runs against 10 of 10 patched: a significant rise, a regression, said in the reasons', () => {
+    const d = diffRuns(runs('a', 1, 10), runs('b', 10, 10));
+    expect(d.findings.unchanged).toHaveLength(1);
+    expect(d.findings.unchanged[0]!.rise).toEqual({
+      baseRuns: 10,
+      baseShowing: 1,
+      patchedRuns: 10,
+      patchedShowing: 10,
+      p: expect.any(Number),
+      significant: true,
+    });
+    expect(d.findings.unchanged[0]!.rise!.p).toBeCloseTo(11 / 184_756, 15);
+    expect(d.regression).toBe(true);
+    expect(d.reasons).toEqual([
+      "more often: error mapped-page-removed on 8:0/c index 3 in 10 of 10 patched runs against 1 of 10 base runs that could show it (p = 6.0e-5, Fisher's exact test on runs): the patch makes it likelier",
+    ]);
+  });
+
+  it('below --fail-on, or not significant, or not more often: unchanged as before, no regression', () => {
+    expect(diffRuns(runs('a', 1, 10), runs('b', 10, 10), { failOn: 'never' }).regression).toBe(false);
+    // 3 runs a side (the shipped pairs): 1 of 3 against 3 of 3 is p = 0.2
+    const three = diffRuns(runs('a', 1, 3), runs('b', 3, 3));
+    expect(three.findings.unchanged[0]!.rise).toMatchObject({ p: expect.closeTo(0.2, 12), significant: false });
+    expect(three.regression).toBe(false);
+    const same = diffRuns(runs('a', 5, 10), runs('b', 5, 10));
+    expect(same.findings.unchanged[0]!.rise).toBeUndefined();
+    expect(same.regression).toBe(false);
+  });
+
+  it('counts base runs that could not have shown it only where they did show it', () => {
+    // nine base runs whose traces have gaps, the tenth showed it: 1 of 1 against 10 of 10 is no rise
+    const gappy = { ...page3, stats: { events: 100, ops: 50, gaps: 1, unknown: 0 } };
+    const d = diffRuns([run('a1', [finding()], gappy), ...runs('a', 0, 9, gappy)], runs('b', 10, 10));
+    expect(d.findings.unchanged[0]!.rise).toBeUndefined();
+    expect(d.regression).toBe(false);
+  });
+});

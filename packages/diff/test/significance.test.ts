@@ -1,5 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { distribution, fixedChance, histogramOf as h, newChance, mannWhitney, mergeHistograms, MIN_SAMPLES, percentileOf } from '../src/significance.js';
+import { byCountingRise } from '../../../test-support/fisher.js';
+import {
+  distribution,
+  fixedChance,
+  histogramOf as h,
+  newChance,
+  mannWhitney,
+  riseChance,
+  mergeHistograms,
+  MIN_SAMPLES,
+  percentileOf,
+} from '../src/significance.js';
 
 describe('latency statistics', () => {
   it('pooling runs adds their histograms up', () => {
@@ -89,5 +100,25 @@ describe("a fixed finding's chance (Fisher's exact test on runs)", () => {
     expect(newChance(5, 5, 5)).toBeCloseTo(1 / 252, 15);
     // no base run could have shown it: nothing tells the sides apart
     expect(newChance(3, 5, 0)).toBe(1);
+  });
+});
+
+describe("an unchanged finding's rise (Fisher's exact test on runs, 2026-12-07, session 41)", () => {
+  it('is the share of the ways the runs that show it could fall that put at least as many on the patched side', () => {
+    for (let n = 1; n <= 5; n++)
+      for (let m = 1; m <= 5; m++)
+        for (let kb = 0; kb <= n; kb++) for (let kp = 1; kp <= m; kp++) expect(riseChance(kb, n, kp, m)).toBeCloseTo(byCountingRise(kb, n, kp, m), 12);
+  });
+
+  it('is newChance when the base never showed it; 1 of 10 against 10 of 10 is 11 / 184,756; 3 runs a side never go below 0.05', () => {
+    expect(riseChance(0, 5, 5, 5)).toBeCloseTo(newChance(5, 5, 5), 15);
+    expect(riseChance(1, 10, 10, 10)).toBeCloseTo(11 / 184_756, 15);
+    expect(riseChance(1, 3, 3, 3)).toBeCloseTo(0.2, 12);
+    expect(riseChance(2, 10, 2, 10)).toBeCloseTo(byCountingTen(), 12);
+    function byCountingTen(): number {
+      // P(X >= 2) for 4 showing runs among 20, 10 of them patched: 1 - P(0) - P(1)
+      const c = (n: number, k: number): number => (k === 0 ? 1 : (c(n - 1, k - 1) * n) / k);
+      return 1 - (c(10, 4) + c(10, 1) * c(10, 3)) / c(20, 4);
+    }
   });
 });

@@ -8,12 +8,19 @@ import { parseDuration } from '@kreplay/core';
 import { expandInput } from '@kreplay/diff';
 import type { CaptureSide, CheckCaptureSide } from './ci.js';
 
+/**
+ * The profile a side is captured with: the config's, else the workload's default as `kreplay
+ * capture` records it in meta.json — relative to the working folder, and following the kernel's
+ * version (6.12 probes other functions than 6.1).
+ */
+function sideProfile(req: { profile?: string }, workload: ReturnType<typeof findWorkload>, release: string | undefined): string {
+  return req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload, release));
+}
+
 export const captureSide: CaptureSide = async (req) => {
   const workload = findWorkload(req.workload);
   const { kernel, debian, release, offsetsFile } = await resolveKernel(req.kernel, req.modules);
-  // the default profile as `kreplay capture` records it in meta.json: relative to the working
-  // folder, and following the kernel's version (6.12 probes other functions than 6.1)
-  const profileFile = req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload, release));
+  const profileFile = sideProfile(req, workload, release);
   const result = await capture({
     kernel,
     ...(debian ? { debian } : {}),
@@ -32,9 +39,16 @@ export const captureSide: CaptureSide = async (req) => {
   return result.runs.flatMap((r) => expandInput(r.dir));
 };
 
-/** What a capture of one side will need, checked before any work: the kernel, its modules, the workload and the profile. */
+/**
+ * What a capture of one side will need, checked before any work: the kernel, its modules, the
+ * workload and the profile the capture will use (for the kernel's release: until 2026-12-07,
+ * session 41, the check loaded the 6.1 default whatever the kernel, and a 6.12 side's own profile
+ * was first read after the other side's capture). Returns that profile's file.
+ */
 export const checkCaptureSide: CheckCaptureSide = async (req) => {
   const workload = findWorkload(req.workload);
-  await resolveKernel(req.kernel, req.modules);
-  await loadProfile(req.profile ?? path.relative(process.cwd(), defaultProfilePath(workload)));
+  const { release } = await resolveKernel(req.kernel, req.modules);
+  const profileFile = sideProfile(req, workload, release);
+  await loadProfile(profileFile);
+  return profileFile;
 };

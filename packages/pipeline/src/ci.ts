@@ -18,6 +18,8 @@ import {
   checkOutputFolder,
   formatShard,
   InputError,
+  isKernelFailure,
+  KernelFailure,
   inShard,
   outputError,
   printable,
@@ -68,7 +70,8 @@ export type CaptureSide = (req: {
 }) => Promise<string[]>;
 
 /** Checks, before any work, what a capture of one side will need (kernel, modules, workload, profile); throws an InputError. */
-export type CheckCaptureSide = (req: { kernel: string; modules?: string; workload: string; profile?: string }) => Promise<void>;
+/** Checks what a side's capture needs; resolves to the profile file it checked (the one the capture uses). */
+export type CheckCaptureSide = (req: { kernel: string; modules?: string; workload: string; profile?: string }) => Promise<string | void>;
 
 export interface CiOptions {
   /** Needed when a side names a kernel (the CLI passes one built on @kreplay/capture). */
@@ -297,20 +300,26 @@ async function sideInputs(
   if (traces) return tracesOf(sideName, traces, workload, standIn);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
   const outDir = under(path.join(cfg.output, 'captures', sideName), workload);
-  return opts.capture({
-    side: sideName,
-    kernel: side.kernel!,
-    ...(side.modules ? { modules: side.modules } : {}),
-    workload,
-    ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
-    duration: cfg.capture.duration,
-    accel: cfg.capture.accel,
-    allowLost: cfg.capture.allowLost,
-    runs: cfg.runs,
-    outDir,
-    onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  return opts
+    .capture({
+      side: sideName,
+      kernel: side.kernel!,
+      ...(side.modules ? { modules: side.modules } : {}),
+      workload,
+      ...(cfg.capture.profile ? { profile: cfg.capture.profile } : {}),
+      duration: cfg.capture.duration,
+      accel: cfg.capture.accel,
+      allowLost: cfg.capture.allowLost,
+      runs: cfg.runs,
+      outDir,
+      onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })
+    .catch((e: unknown) => {
+      // which kernel failed: the base side's or the patched side's (exit 1 either way, a finding about that kernel)
+      if (isKernelFailure(e)) throw new KernelFailure(`the ${sideName} side's kernel (${side.kernel}), workload ${workload}: ${e.message}`, e.hint);
+      throw e;
+    });
 }
 
 export interface CiGroups {

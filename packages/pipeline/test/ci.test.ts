@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCiConfig } from '../src/ci-config.js';
 import { runCi, type CaptureSide } from '../src/ci.js';
-import { InputError, parseShard } from '@kreplay/core';
+import { InputError, KernelFailure, parseShard } from '@kreplay/core';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -70,6 +70,28 @@ describe('the ci pipeline (library)', () => {
     expect(r.regression).toBe(false);
     expect(r.groups[0]).toMatchObject({ verdict: 'inconclusive', inconclusive: [expect.stringContaining('the patched side has no run to compare')] });
     expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
+  }, 60_000);
+
+  it("a kernel that failed its capture (the capture's KernelFailure) is named by side: a finding, exit 1", async () => {
+    const file = configFile('killed.json', {
+      base: { kernel: 'debian' },
+      patched: { kernel: 'build/patched' },
+      capture: { workloads: ['odirect-race'] },
+      output: 'out-killed',
+      formats: ['json'],
+    });
+    const capture: CaptureSide = async (req) => {
+      if (req.side === 'patched')
+        throw new KernelFailure('workload odirect-race printed no KREPLAY_RESULT line (run 1, exit 137) and the kernel under test reported ...', 'hint');
+      return [path.join(root, 'fixtures/diff/clean-1/trace.txt')];
+    };
+    await expect(runCi(await loadCiConfig(file), { capture })).rejects.toMatchObject({
+      name: 'KernelFailure',
+      exitCode: 1,
+      message: expect.stringMatching(
+        /^the patched side's kernel \([^)]*build\/patched\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line/,
+      ),
+    });
   }, 60_000);
 
   it('runs whose meta.json names no workload stand for no named workload: they "fixed" the findings of every one', async () => {

@@ -44,6 +44,7 @@
  *   only because no patched run that could show it showed its page, and every threshold was judged.
  */
 import { describe, expect, it } from '@jest/globals';
+import { byCountingRise } from '../../../test-support/fisher.js';
 import fc from 'fast-check';
 import { type Finding, type RuleId, type Severity } from '@kreplay/core';
 import { diffRuns, parseThreshold, runFromReplay, type DiffResult, type ReplayLike, type RunData } from '@kreplay/diff';
@@ -318,6 +319,11 @@ interface Expected {
    * page), and the chance of their silence, counting as showing it only the base runs where it was certain.
    */
   showers: Map<string, { runs: number; p: number }>;
+  /**
+   * Unchanged classes a larger share of the patched runs show than of the base runs: the base runs
+   * that showed it or could have, and the chance of the patched side's share (session 41).
+   */
+  rise: Map<string, { baseRuns: number; p: number }>;
   verdict: DiffResult['verdict'];
   exit: number;
   pass: boolean;
@@ -367,11 +373,23 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   // base classes the diff must say itself it could not judge (they keep it from a pass, whatever their severity)
   const notFixedSaid = new Set<string>();
   const keyless = new Set<KeylessOutcome>();
+  const rise: Expected['rise'] = new Map();
+  const showing = (rs: GenRun[], k: string) => rs.filter((r) => r.findings.some((f) => keyOf(clsOf(f, r, all)) === k));
   for (const [k, c] of inBase) {
     if (inPatched.has(k)) {
       // the same key on both sides is the same page only when it names the page, and the base had
       // it only if some base occurrence is certain (an uncertain one may never have happened)
       status.set(k, namesItsPage(c) && certainInBase.has(k) ? 'unchanged' : 'maybeNew');
+      if (status.get(k) === 'unchanged') {
+        // the base runs that showed it, or could have (no base run dropped its rule, and this one judged it, has no hole and showed its page)
+        const could = base.some((b) => b.dropped.includes(c.rule))
+          ? []
+          : base.filter((b) => judges(b, c.rule) && b.gaps === 0 && b.unusable === 0 && showed(b, c, all));
+        const kb = showing(base, k);
+        const n = new Set([...could, ...kb]).size;
+        const kp = showing(patched, k).length;
+        if (kp * n > kb.length * patched.length) rise.set(k, { baseRuns: n, p: byCountingRise(kb.length, n, kp, patched.length) });
+      }
       if (!namesItsPage(c)) {
         // and the base's finding is neither fixed nor shown still there: as when the patched one names its page
         notFixedSaid.add(k);
@@ -449,6 +467,8 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   }
 
   let regression = [...status].some(([k, s]) => s === 'new' && reaches(SEVERITY[inPatched.get(k)!.rule]!, failOn));
+  // a race the base had too, in significantly more patched runs (never with 3 runs a side, but the rule holds)
+  if ([...rise].some(([k, r]) => r.p < 0.01 && reaches(SEVERITY[inPatched.get(k)!.rule]!, failOn))) regression = true;
   if ([...th.values()].some((t) => t.exceeded)) regression = true;
   const verdict: DiffResult['verdict'] = inconclusive ? 'inconclusive' : regression ? 'regression' : 'no-regression';
   // a rule a run counted findings of past the cap is not judged there, whatever else it says of it
@@ -470,6 +490,7 @@ function oracle(baseAll: GenRun[], patchedAll: GenRun[], failOn: string, thresho
   return {
     status,
     showers,
+    rise,
     newChance,
     chance,
     verdict,
@@ -596,6 +617,11 @@ describe('kreplay diff against the naive oracle of docs/diff.md', () => {
           const w = want.showers.get(e.key.replace(/ test-file /, ' TEST '))!;
           expect([e.key, e.chance?.patchedRuns, e.chance?.significant]).toEqual([e.key, w.runs, w.p < 0.01]);
           expect(e.chance!.p).toBeCloseTo(w.p, 12);
+        }
+        for (const e of d.findings.unchanged) {
+          const w = want.rise.get(e.key.replace(/ test-file /, ' TEST '));
+          expect([e.key, e.rise?.baseRuns, e.rise?.significant]).toEqual([e.key, w?.baseRuns, w === undefined ? undefined : w.p < 0.01]);
+          if (w) expect(e.rise!.p).toBeCloseTo(w.p, 12);
         }
         for (const e of d.findings.new) {
           const w = want.newChance.get(e.key.replace(/ test-file /, ' TEST '))!;

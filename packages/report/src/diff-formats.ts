@@ -4,7 +4,7 @@
  * workflow commands.
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
-import type { DiffResult, FindingEntry } from '@kreplay/diff';
+import { riseSaid, type DiffResult, type FindingEntry } from '@kreplay/diff';
 import {
   certaintySaid,
   chanceSaid,
@@ -51,7 +51,13 @@ export function diffToJunit(d: DiffResult): string {
         `${state === 'fixed' ? `${chanceSaid(e)}\n` : state === 'new' ? `${newChanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
       // the certainty in the message, not the name: a testcase's name is its identity from run to run
-      if (state === 'new' && failing(d, e)) {
+      if (state === 'unchanged' && e.rise?.significant && failing(d, e)) {
+        // a race the base had too, made likelier by the patch: a regression (diff.ts `reasons`)
+        failures++;
+        cases.push(
+          `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`more often in patched${certaintySaid(e)}: ${riseSaid(e)}`)}">${body}</failure>\n    </testcase>`,
+        );
+      } else if (state === 'new' && failing(d, e)) {
         failures++;
         cases.push(
           `    <testcase classname="kreplay.diff.findings" name="${name}">\n      <failure type="${e.rule}" message="${escapeXml(`new in patched${certaintySaid(e)}: ${e.example.message}`)}">${body}</failure>\n    </testcase>`,
@@ -137,7 +143,7 @@ export function diffToSarif(d: DiffResult): string {
       level: baselineState === 'new' || baselineState === 'unchanged' || seen ? SARIF_LEVEL[e.severity] : 'none',
       ...(baselineState ? { baselineState } : {}),
       message: {
-        text: `${baselineState === 'new' ? `${byChance(e) ? "new in patched, maybe the base's too" : 'new in patched'} (${newChanceSaid(e)})` : baselineState === 'absent' ? `${byChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? 'in both' : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
+        text: `${baselineState === 'new' ? `${byChance(e) ? "new in patched, maybe the base's too" : 'new in patched'} (${newChanceSaid(e)})` : baselineState === 'absent' ? `${byChance(e) ? 'absent from patched, maybe by chance' : 'fixed by patched'} (${chanceSaid(e)})` : baselineState === 'unchanged' ? (e.rise?.significant ? `in both, more often in patched (${riseSaid(e)})` : 'in both') : `${said}: ${title(e)}`}${certaintySaid(e)}: ${e.example.message}\n${e.example.explanation}`,
       },
       locations: e.example.events.slice(0, 1).map((c) => ({
         physicalLocation: { artifactLocation: { uri: c.source }, region: { startLine: c.line } },
@@ -215,6 +221,8 @@ export function diffToGithub(d: DiffResult): string {
   for (const e of d.findings.maybeNew ?? []) annotate('warning', e, 'kreplay diff not judged new', maybeNewWhy(d, e));
   for (const e of d.findings.fixed) annotate('notice', e, byChance(e) ? 'kreplay diff fixed? (could be chance)' : 'kreplay diff fixed', chanceSaid(e));
   for (const e of d.findings.unjudged ?? []) annotate('warning', e, 'kreplay diff not judged on patched', unjudgedWhy(d, e));
+  for (const e of d.findings.unchanged.filter((x) => x.rise?.significant))
+    annotate(failing(d, e) ? 'error' : 'warning', e, 'kreplay diff more often in patched', riseSaid(e));
   for (const t of d.thresholds.filter((x) => x.exceeded)) {
     lines.push(
       `::error title=${escapeProperty(`kreplay diff threshold ${t.metric}`)}::${escapeData(`${t.base ?? 'n/a'} → ${t.patched ?? 'n/a'} (${fmtChange(t.changePct, t.base ?? 0, t.patched ?? 0)}, allowed +${t.maxPct}%); ${t.note}`)}`,

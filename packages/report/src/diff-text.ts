@@ -1,6 +1,6 @@
 /** `kreplay diff --format text`: what the patch changed, for a person at a terminal. */
 import { printable, taskColumn, type Finding } from '@kreplay/core';
-import { fmtNs, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
+import { fmtNs, riseSaid, type DiffResult, type FindingEntry, type SideInfo } from '@kreplay/diff';
 import { chanceSaid, diffVerdictSaid, fixedTag, fmtChange, fmtRate, maybeNewWhy, newChanceSaid, pad, unjudgedWhy, verdictWord, where } from './diff-fmt.js';
 import { findingCounts, findingCountsSaid } from './finding-counts.js';
 
@@ -83,7 +83,11 @@ export function diffToText(d: DiffResult): string {
       `            ${chanceSaid(e)}`,
     );
   }
-  for (const e of f.unchanged) out.push(`${headline('UNCHANGED', e)}  (${counts(e)})`);
+  for (const e of f.unchanged) {
+    out.push(`${headline('UNCHANGED', e)}  (${counts(e)})`);
+    // a race the base had too, in a larger share of the patched runs than chance allows
+    if (e.rise?.significant) out.push(`            more often in patched: ${riseSaid(e)}`);
+  }
   // Absent from the patched side because its traces could not show them: not fixed.
   for (const e of f.unjudged ?? []) out.push(headline('UNJUDGED', e), `            ${e.example.message}`, `            ${counts(e)}; ${unjudgedWhy(d, e)}`);
   out.push('');

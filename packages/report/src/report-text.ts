@@ -6,7 +6,7 @@
  * A pure function of the ReportModel; untrusted text is bidi-isolated as in the HTML.
  */
 import { printable, reachesFailOn, taskColumn } from '@kreplay/core';
-import { fmtNs, type DiffResult } from '@kreplay/diff';
+import { fmtNs, riseSaid, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection, type RaceState } from './race-groups.js';
@@ -105,6 +105,7 @@ export function verdictReasons(d: DiffResult, fresh: RaceSection): string[] {
     const failing = g.members.filter((m) => m.entry && reachesFailOn(m.entry.severity, d.failOn));
     if (failing.length) out.push(`new ${g.severity} ${g.rules.join(', ')} (${rolesText(g.roles)}) on ${pagesOf(g)}`);
   }
+  for (const e of d.findings.unchanged) if (e.rise?.significant && reachesFailOn(e.severity, d.failOn)) out.push(`more often: ${riseSaid(e)}`);
   for (const t of d.thresholds) {
     if (!t.exceeded) continue;
     const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;

@@ -230,3 +230,60 @@ describe('the diff verdict in every format', () => {
     expect(diffToGithub(d)).toMatch(/inconclusive/i);
   });
 });
+
+describe('a finding both sides show, the patched side significantly more often (2026-12-07, session 41)', () => {
+  it('is a regression in every format: text, json, junit, sarif, github, ktap and the report', async () => {
+    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
+    const { diffTests } = await import('../src/kernel-ci/runs.js');
+    const { formatKtap } = await import('../src/kernel-ci/ktap.js');
+    const { reportToText } = await import('../src/report-text.js');
+    const f: Finding = {
+      rule: 'stale-data',
+      severity: 'error',
+      certainty: 'certain',
+      message: 'read returned stale data',
+      ts: 1n,
+      cpu: 0,
+      pid: 10,
+      events: [],
+      explanation: 'x',
+      file: '8:0/c',
+      index: 3,
+    };
+    const run = (source: string, findings: Finding[]) => ({
+      source,
+      findings,
+      durationNs: 1e9,
+      counts: emptyCounts(),
+      latency: {},
+      stats: { events: 1, ops: 1, gaps: 0, unknown: 0 },
+      pagesSeen: { complete: true, files: { '8:0/c': [[3, 3]] as Array<[number, number]> } },
+    });
+    const side = (name: string, showing: number) => Array.from({ length: 10 }, (_, i) => run(`${name}${i}`, i < showing ? [f] : []));
+    const d = diffRuns(side('b', 1), side('p', 10));
+    const said = /more often.*10 of 10 patched runs against 1 of 10 base runs that could show it \(p = 6\.0e-5/;
+    expect(d.verdict).toBe('regression');
+    expect(diffToText(d)).toMatch(/^REGRESSION \(1 reason\):\n {2}- more often: error stale-data on 8:0\/c index 3 in 10 of 10/m);
+    expect(diffToText(d)).toMatch(/UNCHANGED error {3}stale-data on 8:0\/c index 3 .*\n {12}more often in patched: /);
+    expect(JSON.parse(diffToJson(d)).findings.unchanged[0].rise).toMatchObject({
+      baseRuns: 10,
+      baseShowing: 1,
+      patchedRuns: 10,
+      patchedShowing: 10,
+      significant: true,
+    });
+    expect(diffToJunit(d)).toMatch(/failures="1"[\s\S]*<failure type="stale-data" message="more often in patched \(certain\): error stale-data/);
+    expect(JSON.parse(diffToSarif(d)).runs[0].results[0].message.text).toMatch(/^in both, more often in patched \(/);
+    expect(diffToGithub(d)).toMatch(/^::error title=kreplay diff more often in patched%3A stale-data/m);
+    const ktap = formatKtap(diffTests(d));
+    expect(ktap).toMatch(/not ok \d+ stale-data/);
+    expect(ktap).toMatch(said);
+    expect(reportToText({ title: 't', runs: [], diff: d })).toMatch(said);
+    // below --fail-on: said, not failed
+    const quiet = diffRuns(side('b', 1), side('p', 10), { failOn: 'never' });
+    expect(quiet.verdict).toBe('no-regression');
+    expect(diffToText(quiet)).toMatch(said);
+    expect(diffToJunit(quiet)).toContain('failures="0"');
+  });
+});

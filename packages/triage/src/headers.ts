@@ -80,6 +80,13 @@ const RULES: Rule[] = [
     re: new RegExp(String.raw`^(?:kernel BUG|Kernel BUG) at (${SRC}):(\d+)`),
     make: (m) => ({ kind: 'bug', style: 'kernel-bug', fields: { file: m[1]!, srcline: m[2]! } }),
   },
+  // lib/bug.c report_bug() on a kernel without CONFIG_DEBUG_BUGVERBOSE: no file, the BUG's address as %pB.
+  {
+    re: new RegExp(
+      String.raw`^Kernel BUG at (?:(${F})\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[[\w-]+\])?|0x[0-9a-f]+|[0-9a-f]{8,16}) \[verbose debug info unavailable\]`,
+    ),
+    make: (m) => ({ kind: 'bug', style: 'kernel-bug', fields: { verbose: 'no', ...(m[1] ? { fn: m[1] } : {}) } }),
+  },
   {
     re: new RegExp(String.raw`^WARNING: CPU: (\d+) PID: (\d+) at (${SRC}):(\d+) (${F})(?:\+0x|\(\))`),
     make: (m) => ({
@@ -103,6 +110,11 @@ const RULES: Rule[] = [
       style: 'warning',
       fields: { file: m[1]!, srcline: m[2]!, ...(m[3] ? { fn: m[3] } : {}), cpu: m[4]!, comm: m[5]!, pid: m[6]! },
     }),
+  },
+  // kernel/panic.c __warn() on a kernel without CONFIG_DEBUG_BUGVERBOSE (no file:line): `at %pS`.
+  {
+    re: new RegExp(String.raw`^WARNING: CPU: (\d+) PID: (\d+) at (?:(${F})\+0x[0-9a-f]+\/0x[0-9a-f]+|0x[0-9a-f]+)(?:\s|$)`),
+    make: (m) => ({ kind: 'warning', style: 'warning', fields: { cpu: m[1]!, pid: m[2]!, ...(m[3] ? { fn: m[3] } : {}) } }),
   },
   {
     re: new RegExp(String.raw`^BUG: warning at (${SRC}):(\d+)\/(${F})\(\)`),
@@ -186,21 +198,56 @@ const RULES: Rule[] = [
       fields: { prefix: `${m[1]!.replace('divide_error', 'divide error')}${m[1] === 'stack segment' ? ' fault' : ''}` },
     }),
   },
+  // arch/x86/mm/fault.c pgtable_bad(): `%s: Corrupted page table at address %lx`, the page table
+  // walk (`PGD .. P4D .. PUD .. PMD .. PTE ..`), then __die("Bad pagetable"): `Bad pagetable: 000f [#1] ...`.
+  {
+    re: /^(\S+): Corrupted page table at address ([0-9a-f]+)/,
+    make: (m) => ({ kind: 'other', style: 'with-frame', fields: { prefix: 'Bad pagetable', title: 'Bad pagetable', comm: m[1]!, address: m[2]! } }),
+  },
+  // arch/x86/kernel/dumpstack.c __die_header(): `STR: %04lx [#N]` for every die() of the x86 traps
+  // (arch/x86/kernel/traps.c) that prints no header line of its own before it; 6.9+ prefix `Oops: `.
+  {
+    re: /^(?:Oops: )?(Bad pagetable|double fault|stack guard page|segment not present|invalid TSS|coprocessor segment overrun|overflow|bounds|alignment check|invalid opcode|unexpected #NM exception|Oops): [0-9a-f]{4} \[#\d+\]/,
+    make: (m) => ({ kind: 'other', style: 'with-frame', fields: { prefix: m[1]!, title: m[1]! } }),
+  },
   { re: /^Kernel panic - not syncing: (.*)$/, make: (m) => ({ kind: 'other', style: 'panic', fields: { what: m[1]!.trim() } }) },
   { re: /^BUG: (.+)$/, make: (m) => ({ kind: 'other', style: 'fixed', fields: { title: `BUG: ${m[1]!.trim()}` } }) },
 ];
 
+const CORRUPTED = RULES.find((r) => r.re.source.includes('Corrupted page table'))!;
+const CORRUPTED_PAGE_TABLE = CORRUPTED.re;
+
 /** Lines that continue the splat just opened instead of starting one. */
 const FOLLOW =
-  /^(?:invalid opcode: |Oops: (?!general protection)|Internal error: |#PF: |PGD [0-9a-f]+ |Kernel panic - not syncing|KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range|Code: )/;
+  /^(?:invalid opcode: |Oops: (?!general protection)|Internal error: |#PF: |PGD [0-9a-f]+ |Bad pagetable: |Kernel panic - not syncing|KASAN: (?:null-ptr-deref|maybe wild-memory-access|probably user-memory-access) in range|Code: )/;
 
 /** The header a (prefix-free) kernel line starts, if any. */
 export function matchHeader(text: string): Header | undefined {
   const t = text.trimStart();
   if (t.length < 5 || t.length > 600) return undefined;
+  // pgtable_bad() starts its line with the task's name: any letter
+  if (CORRUPTED_PAGE_TABLE.test(t)) return CORRUPTED.make(CORRUPTED_PAGE_TABLE.exec(t)!);
   const c = t.charCodeAt(0);
   // Every header starts with one of these letters: a cheap gate for the common line.
-  if (c !== 66 && c !== 75 && c !== 107 && c !== 87 && c !== 73 && c !== 103 && c !== 79 && c !== 85 && c !== 100 && c !== 115 && c !== 114 && c !== 105)
+  if (
+    c !== 66 &&
+    c !== 75 &&
+    c !== 107 &&
+    c !== 87 &&
+    c !== 73 &&
+    c !== 103 &&
+    c !== 79 &&
+    c !== 85 &&
+    c !== 100 &&
+    c !== 115 &&
+    c !== 114 &&
+    c !== 105 &&
+    c !== 97 &&
+    c !== 98 &&
+    c !== 99 &&
+    c !== 111 &&
+    c !== 117
+  )
     return undefined;
   for (const r of RULES) {
     const m = r.re.exec(t);

@@ -11,6 +11,7 @@ export * from './paths.js';
 export * from './classify.js';
 export * from './flavor-choice.js';
 export * from './taint.js';
+export * from './arch.js';
 export * from './scenario.js';
 export * from './model.js';
 export * from './triage.js';

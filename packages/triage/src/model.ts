@@ -14,6 +14,7 @@ import { chooseFlavor, compareSeries, notTheReportsKernel, releaseSeries } from 
 import { lockWaited, modelledFunctions, type LockWait, type SplatPaths } from './classify.js';
 import type { Splat } from './splat.js';
 import { earlierFailures } from './taint.js';
+import type { Ordering, SplatArch } from './arch.js';
 
 export type ModelStatus = 'schedule' | 'unreachable' | 'incomplete' | 'not-modelled';
 
@@ -41,6 +42,11 @@ export interface ModelResult {
     timeMs: number;
   };
   schedule?: { rule: RuleId; message: string; steps: ScheduleStep[]; table: string };
+  /**
+   * What the search assumed of memory (present when it ran): the explorer is sequentially
+   * consistent; `arch`/`ordering` are the splat's CPU and how it orders accesses (null: unknown).
+   */
+  memoryModel?: { searched: 'sequential-consistency'; arch: string | null; ordering: Ordering | null; archFrom: string | null };
 }
 
 export interface ModelRequest {
@@ -64,6 +70,8 @@ export interface ModelRequest {
    * modelled lock that is (null: none the model has) and whether kreplay has a program for its path.
    */
   otherHung?: ReadonlyArray<{ task: string | null; fn: string | null; lock: LockWait | null; modelled: boolean }>;
+  /** The CPU architecture the splat shows (arch.ts), null when nothing says. */
+  arch?: SplatArch | null;
   /** The first splat of the report printed before this one in the same boot, if any (1-based index). */
   earlier?: { index: number; title: string } | null;
   timeoutMs?: number;
@@ -170,10 +178,21 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   // reason) may be one no step checks: a search that misses the modelled one proves nothing.
   const unchecked =
     bugFn !== undefined && declared !== undefined && (!dumped || bugCondition(dumped) === undefined) ? (uncheckedBugs(flavor).get(baseName(bugFn)) ?? []) : [];
-  const which =
+  // A kernel built without CONFIG_DEBUG_BUGVERBOSE prints no file for its BUG (`Kernel BUG at fn+0x.. [verbose
+  // debug info unavailable]`, lib/bug.c): an inlined helper's BUG (include/linux/mm.h) is then told from the
+  // function's own by nothing but a page dump's condition.
+  const noFile =
+    bugFn !== undefined && declared !== undefined && splat.fields['verbose'] === 'no' && (!dumped || bugCondition(dumped) === undefined)
+      ? `the kernel printed no file:line for its BUG in ${baseName(bugFn)} (built without CONFIG_DEBUG_BUGVERBOSE) and no BUG_ON condition, so nothing says it is ${flavor.name}'s check there, ${declared}, and not an inlined helper's`
+      : '';
+  const which = [
     unchecked.length > 0
       ? `the report does not say which BUG in ${baseName(bugFn!)} fired (${splat.at ? `kernel BUG at ${splat.at}, ` : ''}${dumped ? `page dumped because: ${dumped}, no BUG_ON condition` : 'no page dump reason'}), and ${flavor.name} checks only ${declared} there, not ${unchecked.join(', ')}`
-      : '';
+      : '',
+    noFile,
+  ]
+    .filter(Boolean)
+    .join('; ');
   if (rule === 'deadlock') {
     const lock = lockWaited(splat);
     const series = releaseSeries(flavor.version);
@@ -212,7 +231,16 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     distinctStates: result.stats.distinctStates,
     timeMs: result.stats.timeMs,
   };
+  const arch = req.arch ?? null;
+  const memoryModel: NonNullable<ModelResult['memoryModel']> = {
+    searched: 'sequential-consistency',
+    arch: arch?.name ?? null,
+    ordering: arch?.ordering ?? null,
+    archFrom: arch?.from ?? null,
+  };
   const threads = built.threads.map((t) => `${t.name} (${t.program})`).join(' vs ');
+  /** Not modelled, after a search: the search is kept beside the reason. */
+  const searchedNot = (because: string): ModelResult => ({ status: 'not-modelled', flavor: fl, scenario, explore: ex, memoryModel, because });
   const hit = result.violations.filter((v) => standsFor(v, rule, splat)).sort((a, b) => a.schedule.length - b.schedule.length)[0];
   if (hit) {
     const ce = counterexample(machine, hit, { scenario: built.scenario.name, flavor: flavor.name });
@@ -227,6 +255,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       flavor: fl,
       scenario,
       explore: ex,
+      memoryModel,
       because: `on ${flavor.name}, ${threads} reaches ${rule} in ${hit.schedule.length} steps (the shortest schedule)${which ? `; ${which}: the report may be another of them` : ''}`,
       schedule: { rule, message: hit.message, steps, table: ce.table },
     };
@@ -240,24 +269,13 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   if (rule === 'deadlock' && outside.length > 0) {
     const o = outside[0]!;
     const what = o.lock === null ? 'which is not a lock the model has' : 'on a path kreplay has no program for';
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because:
-        `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
+    return searchedNot(
+      `the report's other hung task ${o.task ?? '?'} waits in ${o.fn ?? 'an unknown function'}, ${what}: a deadlock through it is outside the model` +
         ` (with ${threads}, ${searched}, the modelled part does not reach the report's${others})`,
-    };
+    );
   }
   if (which) {
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because: `${which}; with ${threads}, ${searched} does not reach the one it checks${others}, which proves nothing about the others`,
-    };
+    return searchedNot(`${which}; with ${threads}, ${searched} does not reach the one it checks${others}, which proves nothing about the others`);
   }
   // The report's page is a large folio (a `head: order:N` line) and the model's pages are single
   // pages: a race that needs the folio's size (a PMD mapping, a split, a partial truncate) is
@@ -265,25 +283,17 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   // report's page (a search cut short is `incomplete` already).
   const order = splat.page?.head?.order ?? 0;
   if (order > 0 && result.exhaustive) {
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because: `the report's page is a large folio (order ${order}, ${2 ** Math.min(order, 20)} pages) and the model's pages are single pages; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a large folio (a PMD mapping, a split)`,
-    };
+    return searchedNot(
+      `the report's page is a large folio (order ${order}, ${2 ** Math.min(order, 20)} pages) and the model's pages are single pages; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a large folio (a PMD mapping, a split)`,
+    );
   }
   // A deadlock or livelock needs another party (the holder that never releases, the task that
   // keeps the loop going): with the report's task alone, the search only shows that this path
   // does not hang by itself, which says nothing about the report.
   if ((rule === 'deadlock' || rule === 'livelock') && built.threads.length < 2) {
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because: `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
-    };
+    return searchedNot(
+      `the report shows no other task in a path kreplay has (the ${rule === 'deadlock' ? "lock's holder" : "loop's other party"}), so the model has ${threads} alone: it does not ${rule === 'deadlock' ? 'deadlock' : 'livelock'} by itself${others}, which proves nothing about the report`,
+    );
   }
   // "Cannot reach" is said of the report's kernel: only a flavor that stands for it (the stock
   // flavor of its release series) may say it. Another series' flavor — newer, which may hold fixes
@@ -292,13 +302,9 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
   // interleaving explored" proves nothing about the report's.
   const other = result.exhaustive ? notTheReportsKernel(flavor, req.release, req.flavors) : undefined;
   if (other) {
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because: `${other}: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release && releaseSeries(req.release) ? `${req.release} (pass --release if that is not the crashing kernel's)` : "the report's kernel"}`,
-    };
+    return searchedNot(
+      `${other}: with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about ${req.release && releaseSeries(req.release) ? `${req.release} (pass --release if that is not the crashing kernel's)` : "the report's kernel"}`,
+    );
   }
   // A splat whose taint shows a failure earlier in its boot (a W, D, B, L or M flag, which the
   // kernel adds after the splat that causes it) came from a kernel that had already failed: a task
@@ -309,13 +315,30 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     const first = req.earlier
       ? `splat ${req.earlier.index} (${req.earlier.title}) is the first failure the paste shows of that boot: triage it first`
       : 'the paste shows no earlier splat of that boot: the first failure was left out';
-    return {
-      status: 'not-modelled',
-      flavor: fl,
-      scenario,
-      explore: ex,
-      because: `the kernel was tainted ${failed.map((f) => f.flag).join('')} when this splat printed (Tainted: ${splat.tainted!.replace(/\s+/g, ' ')}: ${failed.map((f) => f.what).join('; ')}), so it had failed before — ${first} — and the model starts from a kernel that had not; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a kernel in that state`,
-    };
+    return searchedNot(
+      `the kernel was tainted ${failed.map((f) => f.flag).join('')} when this splat printed (Tainted: ${splat.tainted!.replace(/\s+/g, ' ')}: ${failed.map((f) => f.what).join('; ')}), so it had failed before — ${first} — and the model starts from a kernel that had not; with ${threads}, every interleaving explored does not reach ${rule}${others}, which proves nothing about a kernel in that state`,
+    );
+  }
+  // A release read from a mail's prose ("I see this on 6.1 too") is a guess: it may name the kernel
+  // someone upgraded from, or another they also tried. It may choose a flavor (the flavor line says
+  // how it was chosen), but "cannot reach" is said of the crashing kernel, and only a line the kernel
+  // printed (Not tainted/Tainted, the Linux version banner) or --release names that kernel.
+  if (result.exhaustive && req.releaseFrom === 'text') {
+    return searchedNot(
+      `the report's kernel ${req.release} was read from the prose around the splat, not from a line the kernel printed (Not tainted/Tainted, Linux version): a mail may name a kernel it upgraded from or also tried; with ${threads} on ${flavor.name}, every interleaving explored does not reach ${rule}${others}, which proves nothing about the crashing kernel until its release is known (pass --release ${req.release} if it is that kernel's)`,
+    );
+  }
+  // The search is sequentially consistent. A weakly ordered CPU (arm64, powerpc, riscv, ...) also
+  // runs orders where a load or store is seen out of program order, as far as the kernel's barriers
+  // and locks allow; the model's steps never are, so its "every interleaving" is not every execution
+  // there — and a splat that does not show its CPU may be one of those.
+  if (result.exhaustive && arch?.ordering !== 'tso') {
+    const cpu = arch
+      ? `the splat is from ${/^(?:arm|x86|s390)/.test(arch.name) ? 'an' : 'a'} ${arch.name} kernel (by ${arch.from}), a weakly ordered CPU: it reorders loads and stores wherever the kernel's barriers and locks allow`
+      : "the splat does not show its CPU (no RIP:, EIP:, pc :, NIP: or epc : line, no architecture in its release), so it may be a weakly ordered one (arm64, powerpc, riscv), which reorders loads and stores wherever the kernel's barriers and locks allow";
+    return searchedNot(
+      `${cpu}, and the model's search is sequentially consistent; with ${threads} on ${flavor.name}, every interleaving explored does not reach ${rule}${others}, which proves nothing about those reorderings`,
+    );
   }
   if (result.exhaustive) {
     return {
@@ -323,7 +346,8 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
       flavor: fl,
       scenario,
       explore: ex,
-      because: `the model cannot reach ${rule} on ${flavor.name} with ${threads}: every interleaving explored${others} — the model or the report is missing something`,
+      memoryModel,
+      because: `the model cannot reach ${rule} on ${flavor.name} with ${threads}: every interleaving explored, under sequential consistency${others} (the splat is from an ${arch!.name} kernel, by ${arch!.from}: a store there may still pass a later load where no barrier orders them, which the search does not try) — the model or the report is missing something`,
     };
   }
   return {
@@ -331,6 +355,7 @@ export async function modelSplat(req: ModelRequest): Promise<ModelResult> {
     flavor: fl,
     scenario,
     explore: ex,
+    memoryModel,
     because: `no ${rule} found on ${flavor.name} with ${threads}, but the search stopped early (${result.incomplete.join(', ')})${others}: this is not a proof that it cannot happen`,
   };
 }

@@ -8,6 +8,7 @@ import type { ConsoleLine } from './input.js';
 import { baseName, CONTEXT_MARK, parseFrameLine, parseIpLine, type Frame } from './frames.js';
 import type { Header, SplatKind, TitleStyle } from './headers.js';
 import { PageDumpReader, startsPageDump, type PageDump } from './page-dump.js';
+import { archOfFrame, archOfLine, archOfRelease, archOfStackMark, archOfTraceLabel, type SplatArch } from './arch.js';
 
 export type StackLabel = 'call trace' | 'page allocated' | 'page freed' | 'allocated' | 'freed' | 'aux' | 'access' | 'lock chain' | 'unlabelled';
 
@@ -37,6 +38,11 @@ export interface Splat {
   task: { comm: string | null; pid: number | null } | null;
   cpu: number | null;
   hardware: string | null;
+  /**
+   * The CPU architecture its registers show (`RIP:` x86, `pc :` arm64, `NIP:` powerpc, ...), else
+   * arm64's `Call trace:`, else its release's name for one (`-arm64`); null when nothing says (arch.ts).
+   */
+  arch?: SplatArch | null;
   /** `file:line` the header names (`mm/filemap.c:1498`). */
   at: string | null;
   /** The instruction pointer's function (`RIP:`, `EIP is at`, `pc :`). */
@@ -150,6 +156,17 @@ export class SplatBuilder {
   }
 }
 
+/** The first frame of any stack that only one architecture's entry code has. */
+function archOfFrames(stacks: readonly Stack[]): SplatArch | undefined {
+  for (const st of stacks) {
+    for (const f of st.frames) {
+      const a = archOfFrame(baseName(f.function));
+      if (a) return a;
+    }
+  }
+  return undefined;
+}
+
 /** Read a finished builder into a Splat (title and culprit are filled by title.ts). */
 export function readSplat(b: SplatBuilder): Splat {
   const h = b.header;
@@ -162,6 +179,9 @@ export function readSplat(b: SplatBuilder): Splat {
   let kernel: string | null = null;
   let tainted: string | null = null;
   let hardware: string | null = null;
+  let arch: SplatArch | null = null;
+  let archByLabel: SplatArch | null = null;
+  let archByMark: SplatArch | null = null;
   let cpu: number | null = h.fields['cpu'] !== undefined ? Number(h.fields['cpu']) : null;
   let comm: string | null = h.fields['comm'] ?? null;
   let pid: number | null = h.fields['pid'] !== undefined ? Number(h.fields['pid']) : null;
@@ -191,6 +211,9 @@ export function readSplat(b: SplatBuilder): Splat {
       continue;
     }
     if (!sawHeader) continue;
+    arch ??= archOfLine(t) ?? null;
+    archByLabel ??= archOfTraceLabel(t) ?? null;
+    archByMark ??= archOfStackMark(t) ?? null;
     if (/^Leftover inexact backtrace:/.test(t)) {
       inexact = true; // the unwinder gave up: what follows is a scan of the stack, not a chain of callers
       continue;
@@ -283,6 +306,7 @@ export function readSplat(b: SplatBuilder): Splat {
     task: comm !== null || pid !== null ? { comm, pid } : null,
     cpu,
     hardware,
+    arch: arch ?? archByMark ?? archOfFrames(stacks) ?? archByLabel ?? archOfRelease(kernel) ?? null,
     at: h.fields['file'] ? `${h.fields['file']}:${h.fields['srcline']}` : null,
     ip,
     frames: primary?.frames ?? [],

@@ -133,7 +133,8 @@ function otherTitle(s: Splat, fn: string): string {
     case 'lockdep':
       return /inconsistent/.test(f['what'] ?? '') ? `inconsistent lock state in ${fn}` : `possible deadlock in ${fn}`;
     case 'with-frame':
-      return `${f['prefix']} in ${fn}`;
+      // no kernel frame at all (a Bad pagetable oops in user mode): the header's own title, if it has one
+      return s.culprit === null && f['title'] !== undefined ? sanitize(f['title']) : `${f['prefix']} in ${fn}`;
     case 'panic':
       return `kernel panic: ${f['what'] ?? ''}`.trim();
     default:

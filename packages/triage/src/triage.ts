@@ -14,6 +14,7 @@ import { lockWaited, logPaths, modelledFunctions, pathsOf, ruleOf } from './clas
 import { modelSplat, type ModelResult } from './model.js';
 import { releaseSeries } from './flavor-choice.js';
 import type { SplatKind } from './headers.js';
+import { archOfRelease, type SplatArch } from './arch.js';
 
 export interface SplatTriage {
   /** 1-based position in the report. */
@@ -27,6 +28,8 @@ export interface SplatTriage {
   /** The line the kernel release was read from, when it is the log's or the text's (not the splat's). */
   kernelLine?: number;
   tainted: string | null;
+  /** The CPU architecture the splat shows, else its kernel release names (arch.ts); null: nothing says. */
+  arch: SplatArch | null;
   task: Splat['task'];
   cpu: number | null;
   at: string | null;
@@ -150,6 +153,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       lock: lockWaited(o),
       modelled: (p?.program ?? null) !== null,
     }));
+    const arch = s.arch ?? archOfRelease(release) ?? null;
     let model: ModelResult | null = null;
     // a repeat is not modelled again — unless its first copy was left out by --splat: then this one is
     // the only copy shown, and its exit must be what the first's would have been
@@ -168,6 +172,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
         flavors,
         release,
         releaseFrom: release ? kernelFrom : null,
+        arch,
         ...(opts.flavor ? { flavor: opts.flavor } : {}),
         ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
         ...(opts.maxStates ? { maxStates: opts.maxStates } : {}),
@@ -184,6 +189,7 @@ export async function triage(r: ParsedReport, opts: TriageOptions = {}): Promise
       kernelFrom: release ? kernelFrom : null,
       ...(kernelLine !== undefined ? { kernelLine } : {}),
       tainted: s.tainted,
+      arch,
       task: s.task,
       cpu: s.cpu,
       at: s.at,

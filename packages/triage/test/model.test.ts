@@ -522,6 +522,118 @@ describe('report → schedule', () => {
   });
 });
 
+describe('"cannot reach" only from a kernel line and a sequentially consistent CPU (2026-12-07, session 41)', () => {
+  // The FUSE oops on a single page (its head: line out) and without its page dump, so that the
+  // search runs and misses on linux-6.1: the answer "cannot" rests on the release and the CPU alone.
+  const fuse = readFileSync(path.join(root, 'fixtures/reports/linux-fsdevel-2021-03-18-fuse-invalidate-mapped-thp/report.txt'), 'utf8');
+  const single = fuse.replace(/> \[16247\.536359\] head:[^\n]*\n[^\n]*\n/, '');
+  const cpuLine = 'Not tainted 5.12.0-rc3-1.g0=\n08d601-default #1 openSUSE Tumbleweed (unreleased)';
+  const answer = async (text: string, release?: string) =>
+    (await triage(parseReport(text, 'r.txt'), { splats: [1], ...(release ? { release } : {}) })).splats[0]!;
+
+  it('never says "cannot" from a release read from the mail\'s prose (it may name another kernel)', async () => {
+    // no release on the CPU: line; the mail says "this is on a 6.1-rc3": before, CANNOT REACH on linux-6.1
+    const prose = single.replace(cpuLine, 'Not tainted').replace('on a 5.12-rc3, vanilla', 'on a 6.1-rc3, vanilla');
+    expect(prose).not.toMatch(/5\.12/);
+    const s = await answer(prose);
+    expect(s).toMatchObject({ kernel: '6.1-rc3', kernelFrom: 'text' });
+    expect(s.model).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-6.1' }, explore: { verdict: 'clean', incomplete: [] } });
+    expect(s.model!.because).toMatch(
+      /^the report's kernel 6\.1-rc3 was read from the prose around the splat, not from a line the kernel printed .* every interleaving explored does not reach bug-on, which proves nothing about the crashing kernel until its release is known \(pass --release 6\.1-rc3 if it is that kernel's\)$/,
+    );
+    // the same release from --release (or from the splat's own line) is the crashing kernel's
+    expect((await answer(prose, '6.1-rc3')).model!.status).toBe('unreachable');
+    expect((await answer(single.replace(cpuLine, 'Not tainted 6.1.0-13-amd64 #1 Debian'))).model!.status).toBe('unreachable');
+  }, 60_000);
+
+  /** The same oops as arm64's show_regs() and dump_backtrace() print it (arch/arm64/kernel/process.c, traps.c). */
+  const arm64 = single
+    .replace(cpuLine, 'Not tainted 6.1.0-13-arm64 #1 Debian 6.1.55-1')
+    .replace('RIP: 0010:invalidate_inode_pages2_range+0x3b4/0x550', 'pc : invalidate_inode_pages2_range+0x3b4/0x550')
+    .replace('Call Trace:', 'Call trace:')
+    .replace('__x64_sys_execve', '__arm64_sys_execve')
+    .replace('do_syscall_64+0x33/0x80', 'invoke_syscall+0x48/0x114')
+    .replace('entry_SYSCALL_64_after_hwframe+0x44/0xae', 'el0_svc+0x2c/0x84')
+    .replace(/> \[16247\.53661[0-9]\] RIP: 0033[\s\S]*?(?=> \[16247\.536653\])/, '');
+
+  it('never says "cannot" for a weakly ordered CPU: the search is sequentially consistent', async () => {
+    // before: "CANNOT REACH: the model cannot reach bug-on on linux-6.1 ...: every interleaving explored"
+    const s = await answer(arm64);
+    expect(s.arch).toEqual({ name: 'arm64', ordering: 'weak', from: 'its pc : line' });
+    expect(s.model).toMatchObject({
+      status: 'not-modelled',
+      flavor: { name: 'linux-6.1' },
+      explore: { incomplete: [] },
+      memoryModel: { searched: 'sequential-consistency', arch: 'arm64', ordering: 'weak' },
+    });
+    expect(s.model!.because).toMatch(
+      /^the splat is from an arm64 kernel \(by its pc : line\), a weakly ordered CPU: .* and the model's search is sequentially consistent; with gpp \(invalidate_inode_pages2_range\) vs fault \(fault\) on linux-6\.1, every interleaving explored does not reach bug-on, which proves nothing about those reorderings$/,
+    );
+    expect(formatTriageText([{ result: await triage(parseReport(arm64, 'r.txt'), { splats: [1] }) }])).not.toMatch(/CANNOT REACH/);
+  }, 60_000);
+
+  it('never says "cannot" for a splat that does not show its CPU', async () => {
+    // two tasks hung on a page lock, in truncate and in an O_DIRECT write: a hung task prints no
+    // registers; without x86's <TASK> marks (5.16+) nothing in them names the CPU
+    const hung = (task: string, pid: number, frames: string[], marks: boolean): string[] => [
+      `INFO: task ${task}:${pid} blocked for more than 143 seconds.`,
+      '      Not tainted 6.1.0 #1',
+      `task:${task}               state:D stack:0     pid:${pid}   ppid:1      flags:0x00004000`,
+      'Call Trace:',
+      ...(marks ? [' <TASK>'] : []),
+      ' __schedule+0x34d/0x9e0',
+      ' schedule+0x5a/0xd0',
+      ...frames.map((f) => ` ${f}+0x10/0x80`),
+      ...(marks ? [' </TASK>'] : []),
+    ];
+    const pair = (marks: boolean) =>
+      parseReport(
+        [
+          ...hung('t', 123, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'truncate_inode_pages_range', 'truncate_pagecache'], marks),
+          ...hung('w', 124, ['io_schedule', 'folio_wait_bit_common', '__folio_lock', 'invalidate_inode_pages2_range', 'generic_file_direct_write'], marks),
+        ].join('\n'),
+        'hung.txt',
+      );
+    const t = await triage(pair(false), { splats: [1] });
+    const s = t.splats[0]!;
+    expect(s.arch).toBeNull();
+    expect(s.model).toMatchObject({ status: 'not-modelled', explore: { incomplete: [] }, memoryModel: { arch: null, ordering: null } });
+    expect(s.model!.because).toMatch(
+      /^the splat does not show its CPU \(no RIP:, EIP:, pc :, NIP: or epc : line, no architecture in its release\), so it may be a weakly ordered one .* with t \(truncate\) vs w \(odirect_write\) on linux-6\.1, every interleaving explored does not reach deadlock/,
+    );
+    expect(formatTriageText([{ result: t }])).not.toMatch(/CANNOT REACH/);
+    // x86's <TASK> marks say which CPU it was: "cannot", under sequential consistency
+    const x86 = (await triage(pair(true), { splats: [1] })).splats[0]!;
+    expect(x86.arch).toEqual({ name: 'x86', ordering: 'tso', from: 'its <TASK> marks' });
+    expect(x86.model!.status).toBe('unreachable');
+  }, 60_000);
+
+  it('says "cannot" of x86 only under sequential consistency, in the text and the JSON', async () => {
+    const t = await triage(parseReport(single, 'r.txt'), { splats: [1], release: '6.1' });
+    const m = t.splats[0]!.model!;
+    expect(m).toMatchObject({
+      status: 'unreachable',
+      memoryModel: { searched: 'sequential-consistency', arch: 'x86', ordering: 'tso', archFrom: 'its RIP: line' },
+    });
+    expect(formatTriageText([{ result: t }])).toMatch(
+      /CANNOT REACH: .*every interleaving explored, under sequential consistency \(the splat is from an x86 kernel, by its RIP: line: a store there may still pass a later load/,
+    );
+  }, 60_000);
+
+  it('never answers for a BUG the kernel printed without its file (no CONFIG_DEBUG_BUGVERBOSE)', async () => {
+    // lib/bug.c: `Kernel BUG at fn+0x../0x.. [verbose debug info unavailable]`; before, the splat was not read at all
+    const text = fuse
+      .replace(/> \[16247\.536348\][\s\S]*?page dumped because: [^\n]*\n/, '')
+      .replace('kernel BUG at mm/truncate.c:678!', 'Kernel BUG at invalidate_inode_pages2_range+0x3b4/0x550 [verbose debug info unavailable]');
+    const s = await answer(text, '2.6.23');
+    expect(s).toMatchObject({ kind: 'bug', title: 'kernel BUG in invalidate_inode_pages2_range', rule: 'bug-on', at: null });
+    expect(s.model).toMatchObject({ status: 'not-modelled', flavor: { name: 'linux-2.6.23' } });
+    expect(s.model!.because).toMatch(
+      /^the kernel printed no file:line for its BUG in invalidate_inode_pages2_range \(built without CONFIG_DEBUG_BUGVERBOSE\) and no BUG_ON condition, so nothing says it is linux-2\.6\.23's check there/,
+    );
+  }, 60_000);
+});
+
 describe('report → trace', () => {
   /** reproduce() over two runs of a fake capture whose replays give `results`, in order. */
   const reproduceOver = (t: Awaited<ReturnType<typeof triage>>, results: ReplayResult[]) =>

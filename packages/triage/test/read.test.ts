@@ -5,6 +5,7 @@
  * the others are written in the format the cited kernel code prints.
  */
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { isInputError } from '@kreplay/core';
 import { builtinFlavors } from '@kreplay/mm-model';
 import {
@@ -362,6 +363,86 @@ describe('splats: kinds and titles', () => {
     expect(s).toMatchObject({ title: 'BUG: Bad page map', kernel: '6.12.9-amd64', lines: { first: 1, last: 15 } });
     expect(s.page).toMatchObject({ mapcount: -1, reason: 'bad pte' });
     expect(s.frames.map((f) => f.function)).toContain('zap_pte_range');
+  });
+});
+
+describe('oops forms a kernel prints without a file or a header of its own (2026-12-07, session 41)', () => {
+  it('reads a BUG and a WARN of a kernel built without CONFIG_DEBUG_BUGVERBOSE (lib/bug.c, kernel/panic.c)', () => {
+    // before: neither was a header; the BUG's splat was lost, and with it the report's answer
+    const bug = parseReport(
+      [
+        '[   59.301256] Kernel BUG at filemap_unaccount_folio+0x153/0x1f0 [verbose debug info unavailable]',
+        '[   59.301635] invalid opcode: 0000 [#1] PREEMPT SMP NOPTI',
+        '[   59.302144] CPU: 4 PID: 17354 Comm: umount Not tainted 6.1.0-13-amd64 #1 Debian 6.1.55-1',
+        '[   59.304291] RIP: 0010:filemap_unaccount_folio+0x153/0x1f0',
+        '[   59.304300] Call Trace:',
+        '[   59.304301]  <TASK>',
+        '[   59.304302]  __filemap_remove_folio+0x38/0x1c0',
+        '[   59.304303]  </TASK>',
+      ].join('\n'),
+    );
+    expect(bug.splats).toHaveLength(1);
+    expect(bug.splats[0]).toMatchObject({ kind: 'bug', title: 'kernel BUG in filemap_unaccount_folio', at: null, fields: { verbose: 'no' } });
+    const warn = parseReport(
+      [
+        'WARNING: CPU: 1 PID: 4242 at truncate_inode_partial_folio+0x5c/0x300',
+        'RIP: 0010:truncate_inode_partial_folio+0x5c/0x300',
+        'Call Trace:',
+        ' truncate_inode_pages_range+0x1a0/0x540',
+      ].join('\n'),
+    );
+    expect(warn.splats[0]).toMatchObject({ kind: 'warning', title: 'WARNING in truncate_inode_partial_folio', cpu: 1, task: { pid: 4242 } });
+  });
+
+  it("reads x86's Bad pagetable oops and its die() headers (arch/x86/mm/fault.c pgtable_bad, dumpstack.c __die_header)", () => {
+    // the media report's first oops: before, its three splats started at the Bad page map after it
+    const media = parseReport(
+      readFileSync(new URL('../../../fixtures/reports/linux-media-2011-01-25-shmem-remove-from-page-cache/report.txt', import.meta.url), 'utf8'),
+    );
+    expect(media.splats.map((s) => s.title)).toEqual([
+      'Bad pagetable',
+      'BUG: Bad page map',
+      'kernel BUG in __remove_from_page_cache',
+      'BUG: scheduling while atomic in exit_mm',
+    ]);
+    expect(media.splats[0]).toMatchObject({ lines: { first: 1, last: 14 }, task: { comm: 'vdr-sxfe', pid: 22841 } });
+    const df = parseReport(
+      ['double fault: 0000 [#1] PREEMPT SMP NOPTI', 'RIP: 0010:filemap_fault+0x12/0x800', 'Call Trace:', ' <TASK>', ' __do_fault+0x3a/0x100', ' </TASK>'].join(
+        '\n',
+      ),
+    );
+    expect(df.splats.map((s) => [s.kind, s.title])).toEqual([['other', 'double fault in filemap_fault']]);
+    // after a kernel BUG, its own invalid opcode line still continues it
+    expect(parseReport('kernel BUG at mm/filemap.c:128!\ninvalid opcode: 0000 [#1] SMP\nRIP: 0010:f+0x1/0x2\nCall Trace:\n g+0x1/0x2').splats).toHaveLength(1);
+  });
+
+  it.each([
+    ['RIP: 0010:filemap_fault+0x12/0x800', 'x86', 'its RIP: line'],
+    ['EIP:    0060:[<c0154a08>]    Not tainted VLI', 'x86', 'its EIP: line'],
+    ['pc : filemap_fault+0x12/0x800', 'arm64', 'its pc : line'],
+    ['pc : [<c0154a08>]    lr : [<c0154a00>]    psr: 60000013', 'arm', 'its pc : [<...>] line'],
+    ['NIP:  c000000000412b8c LR: c000000000412b70 CTR: 0000000000000000', 'powerpc', 'its NIP: line'],
+    ['epc : filemap_fault+0x12/0x800', 'riscv', 'its epc : line'],
+    ['Krnl PSW : 0704c00180000000 000000000041d2c2 (filemap_fault+0x12/0x800)', 's390', 'its Krnl PSW : line'],
+    [' <TASK>', 'x86', 'its <TASK> marks'],
+    [' el0_svc+0x2c/0x84', 'arm64', 'its frame el0_svc'],
+    [' entry_SYSCALL_64_after_hwframe+0x44/0xae', 'x86', 'its frame entry_SYSCALL_64_after_hwframe'],
+  ])('reads the CPU from %j', (line, name, from) => {
+    const s = parseReport(
+      ['kernel BUG at mm/filemap.c:128!', 'CPU: 0 PID: 1 Comm: x Not tainted 6.1.0 #1', 'Call Trace:', line, ' filemap_fault+0x12/0x800'].join('\n'),
+    ).splats[0]!;
+    expect(s.arch).toEqual({ name, ordering: name === 'x86' || name === 's390' ? 'tso' : 'weak', from });
+  });
+
+  it("reads the CPU from arm64's Call trace: label and from a release that names it, else none", () => {
+    const s = (label: string, release: string) =>
+      parseReport(['kernel BUG at mm/filemap.c:128!', `CPU: 0 PID: 1 Comm: x Not tainted ${release} #1`, label, ' filemap_fault+0x12/0x800'].join('\n'))
+        .splats[0]!.arch;
+    expect(s('Call trace:', '6.1.0')).toMatchObject({ name: 'arm64', from: "its 'Call trace:' label" });
+    expect(s('Call Trace:', '6.1.0-13-arm64')).toMatchObject({ name: 'arm64', from: 'its release 6.1.0-13-arm64' });
+    expect(s('Call Trace:', '5.14.0-70.el9.ppc64le')).toMatchObject({ name: 'powerpc', ordering: 'weak' });
+    expect(s('Call Trace:', '6.1.0-13-amd64')).toMatchObject({ name: 'x86', ordering: 'tso' });
+    expect(s('Call Trace:', '6.1.0')).toBeNull();
   });
 });
 

@@ -3,7 +3,7 @@
  * explorer run and a `kreplay ci` run. Pure functions of the result; nothing is recomputed.
  */
 import { cpuName, metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
-import type { DiffResult, FindingEntry } from '@kreplay/diff';
+import { riseSaid, type DiffResult, type FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { findingCounts, findingCountsSaid, type FindingCounts } from '../finding-counts.js';
@@ -90,7 +90,13 @@ export function replayTests(r: ReplayResult, opts: ReplayTestOptions = {}): Test
 function entryLines(state: string, e: FindingEntry, why?: string): string[] {
   return [
     `${state === 'fixed' && byChance(e) ? 'fixed?' : state}: ${e.rule}${e.file !== undefined ? ` page ${e.file}${e.index !== undefined ? ` index ${e.index}` : ''}` : e.index !== undefined ? ` index ${e.index}` : ''} (base ${e.base} in ${e.baseRuns} runs, patched ${e.patched} in ${e.patchedRuns} runs)`,
-    ...(state === 'fixed' ? [`  ${chanceSaid(e)}`] : state === 'new' ? [`  ${newChanceSaid(e)}`] : []),
+    ...(state === 'fixed'
+      ? [`  ${chanceSaid(e)}`]
+      : state === 'new'
+        ? [`  ${newChanceSaid(e)}`]
+        : state === 'unchanged' && e.rise?.significant
+          ? [`  more often in patched: ${riseSaid(e)}`]
+          : []),
     ...(why !== undefined ? [`  ${why}`] : []),
     ...findingLines(e.example, '  ').map((l) => `  ${l}`),
   ];
@@ -108,7 +114,8 @@ export interface DiffTestOptions {
 
 /**
  * A diff: one test on the patched kernel for the workload, one subtest per rule (not ok
- * when a finding of it is new in patched and reaches --fail-on) and one per threshold (not
+ * when a finding of it is new in patched, or shows in significantly more patched runs than base
+ * runs, and reaches --fail-on) and one per threshold (not
  * ok when exceeded). New, fixed and unchanged findings are the rules' diagnostics. An
  * inconclusive diff is MISS, the test and every subtest.
  */
@@ -117,7 +124,8 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const holes = patchedNotPassed(d.patched, `no new finding at --fail-on ${d.failOn}`);
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
-    const failing = d.findings.new.filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    // new at --fail-on, or the base's race made likelier by the patch (a significant rise): the regression's reasons
+    const failing = [...d.findings.new, ...d.findings.unchanged.filter((e) => e.rise?.significant)].filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
     const unjudged = d.patched.unjudged?.[rule];
     // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
