@@ -211,10 +211,15 @@ export abstract class KreplayCommand extends Command {
     }
     // the kernel under test failed the job: a finding about that kernel, not the machine's failure
     if (isKernelFailure(error)) {
-      return this.fail(EXIT.findings, 'kernel', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, {
-        message: error.message,
-        hint: error.hint,
-      });
+      return this.fail(
+        error.exitCode === EXIT.input ? EXIT.input : EXIT.findings,
+        'kernel',
+        `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`,
+        {
+          message: error.message,
+          hint: error.hint,
+        },
+      );
     }
     if (isEnvironmentError(error)) {
       return this.fail(EXIT.environment, 'environment', `error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`, {

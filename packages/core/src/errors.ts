@@ -112,12 +112,18 @@ export class EnvironmentError extends Error {
  */
 export class KernelFailure extends Error {
   readonly hint?: string;
-  readonly exitCode: number = EXIT.findings;
+  /**
+   * EXIT.findings: the kernel under test failed. EXIT.input ("no verdict could be reached"): the
+   * kernel that failed is the one a patch is judged against (`ci`'s base side), which says nothing
+   * of the patch.
+   */
+  readonly exitCode: number;
 
-  constructor(message: string, hint?: string) {
+  constructor(message: string, hint?: string, exitCode: typeof EXIT.findings | typeof EXIT.input = EXIT.findings) {
     super(message);
     this.name = 'KernelFailure';
     this.hint = hint;
+    this.exitCode = exitCode;
   }
 }
 

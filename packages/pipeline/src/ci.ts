@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
   checkOutputFolder,
+  EXIT,
   formatShard,
   InputError,
   isKernelFailure,
@@ -316,8 +317,17 @@ async function sideInputs(
       ...(opts.signal ? { signal: opts.signal } : {}),
     })
     .catch((e: unknown) => {
-      // which kernel failed: the base side's or the patched side's (exit 1 either way, a finding about that kernel)
-      if (isKernelFailure(e)) throw new KernelFailure(`the ${sideName} side's kernel (${side.kernel}), workload ${workload}: ${e.message}`, e.hint);
+      // which kernel failed: the patched side's is a finding about the patch (exit 1); the base
+      // side's says nothing of the patch — the kernel it is judged against failed — so no verdict (exit 2)
+      if (isKernelFailure(e)) {
+        const said = `the ${sideName} side's kernel (${side.kernel}), workload ${workload}: ${e.message}`;
+        if (sideName === 'patched') throw new KernelFailure(said, e.hint);
+        throw new KernelFailure(
+          `${said} — no verdict on the patch: the kernel it is judged against failed the workload`,
+          `the base kernel fails this workload without the patch; ${e.hint ?? 'look at its kernel log'}`,
+          EXIT.input,
+        );
+      }
       throw e;
     });
 }

@@ -72,27 +72,34 @@ describe('the ci pipeline (library)', () => {
     expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
   }, 60_000);
 
-  it("a kernel that failed its capture (the capture's KernelFailure) is named by side: a finding, exit 1", async () => {
-    const file = configFile('killed.json', {
-      base: { kernel: 'debian' },
-      patched: { kernel: 'build/patched' },
-      capture: { workloads: ['odirect-race'] },
-      output: 'out-killed',
-      formats: ['json'],
-    });
-    const capture: CaptureSide = async (req) => {
-      if (req.side === 'patched')
-        throw new KernelFailure('workload odirect-race printed no KREPLAY_RESULT line (run 1, exit 137) and the kernel under test reported ...', 'hint');
-      return [path.join(root, 'fixtures/diff/clean-1/trace.txt')];
-    };
-    await expect(runCi(await loadCiConfig(file), { capture })).rejects.toMatchObject({
-      name: 'KernelFailure',
-      exitCode: 1,
-      message: expect.stringMatching(
-        /^the patched side's kernel \([^)]*build\/patched\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line/,
-      ),
-    });
-  }, 60_000);
+  // a kernel that failed its capture (the capture's KernelFailure) is named by side: the patched
+  // kernel's failure is a finding (exit 1); the base kernel's says nothing of the patch (exit 2, no verdict)
+  it.each([
+    ['patched', 1, /^the patched side's kernel \([^)]*build\/patched\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line/],
+    ['base', 2, /^the base side's kernel \(debian\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line.* — no verdict on the patch/],
+  ] as const)(
+    "the %s side's kernel failing its capture exits %i, naming the side",
+    async (side, exitCode, message) => {
+      const file = configFile(`killed-${side}.json`, {
+        base: { kernel: 'debian' },
+        patched: { kernel: 'build/patched' },
+        capture: { workloads: ['odirect-race'] },
+        output: `out-killed-${side}`,
+        formats: ['json'],
+      });
+      const capture: CaptureSide = async (req) => {
+        if (req.side === side)
+          throw new KernelFailure('workload odirect-race printed no KREPLAY_RESULT line (run 1, exit 137) and the kernel under test reported ...', 'hint');
+        return [path.join(root, 'fixtures/diff/clean-1/trace.txt')];
+      };
+      await expect(runCi(await loadCiConfig(file), { capture })).rejects.toMatchObject({
+        name: 'KernelFailure',
+        exitCode,
+        message: expect.stringMatching(message),
+      });
+    },
+    60_000,
+  );
 
   it('runs whose meta.json names no workload stand for no named workload: they "fixed" the findings of every one', async () => {
     // A copy of a fixture run with its meta.json's workload renamed, or its name removed.
