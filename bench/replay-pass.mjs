@@ -19,7 +19,14 @@
  *     `onOp`, held in memory); each loop then copies them 512 at a time (each op and its event:
  *     young objects, as a stream makes them) and applies them to a fresh ReplayEngine. The same
  *     loop without the engine is timed too (`copyMs`): the difference is the engine's own work,
- *     what replay costs when reading and lifting cost nothing.
+ *     what replay costs when reading and lifting cost nothing. BENCH_ENGINE_COPY_ONLY=1 runs the
+ *     copying loops alone: under callgrind, which counts the whole process, the engine's own
+ *     instructions are this mode's count less that one's at the same LOOPS.
+ *     BENCH_ENGINE_REUSE=1 applies the collected ops themselves, uncopied, with no copying loop:
+ *     the engine alone, as callgrind counts it (the engine fills in an op's file and index from
+ *     its call's entry, which the first loop has done already; it changes nothing else in them).
+ * LOOPS may be 0 (module loading, the probe map and, in `engine` mode, collecting the ops: what
+ * a callgrind count at 1 loop less this one leaves is the first loop's).
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +36,7 @@ if (!at || !['parse', 'replay', 'engine'].includes(mode) || !trace) {
   process.stderr.write('usage: node bench/replay-pass.mjs CHECKOUT parse|replay|engine TRACE [LOOPS]\n');
   process.exit(2);
 }
-const loops = Math.max(1, Number(loopsArg ?? 1));
+const loops = Math.max(0, Number(loopsArg ?? 1));
 const lib = (pkg, file = 'index.js') => import(pathToFileURL(path.join(path.resolve(at), `packages/${pkg}/dist/${file}`)).href);
 const { openTraceBatches } = await lib('ftrace-parser');
 const { findTraceMeta, readTraceMeta } = await lib('core');
@@ -75,16 +82,25 @@ if (mode === 'parse') {
       }),
     );
   }
-  out = { events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped };
+  if (r) out = { events: r.stats.events, ops: r.stats.ops, findings: r.findings.length + r.stats.findingsDropped };
 } else {
   const { ReplayEngine } = await lib('replay', 'engine.js');
   const ops = [];
   await R.replay(openTraceBatches(trace, { source: trace, fields: config.fieldsWanted }), { ...opts, onOp: (op) => ops.push(op) }, config);
   const copy = (op) => ({ ...op, event: { ...op.event } });
   let kept = 0;
+  const reuse = process.env.BENCH_ENGINE_REUSE === '1';
   const loop = (apply) =>
     cpu(() => {
       const engine = new ReplayEngine({ maxFindings: 10000 });
+      if (reuse) {
+        for (const op of ops) {
+          if (op.event.ts > engine.now) engine.now = op.event.ts;
+          engine.apply(op);
+        }
+        engine.finish();
+        return;
+      }
       for (let i = 0; i < ops.length; i += 512) {
         const batch = [];
         for (let j = i; j < Math.min(ops.length, i + 512); j++) batch.push(copy(ops[j]));
@@ -100,9 +116,10 @@ if (mode === 'parse') {
       if (apply) engine.finish();
     });
   const copyMs = [];
+  const copyOnly = process.env.BENCH_ENGINE_COPY_ONLY === '1';
   for (let k = 0; k < loops; k++) {
-    copyMs.push(await loop(false));
-    ms.push(await loop(true));
+    if (!reuse) copyMs.push(await loop(false));
+    if (!copyOnly) ms.push(await loop(true));
   }
   out = { ops: ops.length, copied: kept, copyMs: copyMs.map(Math.round), copyWarmMs: loops > 1 ? Math.round(Math.min(...copyMs.slice(1))) : undefined };
 }

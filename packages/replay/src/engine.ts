@@ -289,8 +289,10 @@ export class ReplayEngine {
       this.taskExit(t, ev, seq);
       return;
     }
-    if (ev.probe !== undefined && CALL_OPS.has(op.kind)) this.probedCall(t, op, ev, ev.probe.kind, ev.probe.func);
-    if (this.mergeNested(t, op, prevOnCpu, seq)) return;
+    if (ev.probe !== undefined && isCallOp(op.kind)) this.probedCall(t, op, ev, ev.probe.kind, ev.probe.func);
+    // only an op of its task's previous op's kind may merge into it: tested here, most ops make no call
+    const prev = t.last;
+    if (prev !== undefined && prev.kind === op.kind && this.mergeNested(t, prev, op, prevOnCpu, seq)) return;
     if (t.copy) this.copyInDoubt(t);
     if (op.kind === 'pte_map' && op.anon === 'yes') {
       // a private write fault's new anonymous page: not the page cache's, no rule judges it
@@ -392,7 +394,7 @@ export class ReplayEngine {
   private probedCall(t: TaskState, op: MmOp, ev: TraceEvent, kind: 'kprobe' | 'kretprobe', fn: string): void {
     const open = t.entered;
     if (kind === 'kretprobe') {
-      if (!END_OPS.has(op.kind)) return;
+      if (!isEndOp(op.kind)) return;
       if (open) t.entered = without(open, fn);
       // (an order the tie search tries leaves these alone: the order it commits sees the same events)
       if (this.trial || this.returning.has(fn)) return;
@@ -408,7 +410,7 @@ export class ReplayEngine {
     // on the entry of a function that starts with ENDBR64 sits at +4, 6.1.192
     // arch/x86/kernel/kprobes/core.c:313-316), and the same probe again: two probes on one
     // function's entry both fire on every call
-    if (END_OPS.has(op.kind) || (ev.probe!.offset ?? 0) > 4) return;
+    if (isEndOp(op.kind) || (ev.probe!.offset ?? 0) > 4) return;
     const name = ev.event;
     const first = open?.find((e) => e.event === name);
     t.entered = open ? [...open.filter((e) => e.event !== name), ev] : [ev];
@@ -523,10 +525,9 @@ export class ReplayEngine {
    * line that prints no CPU (CPU -1) the task's previous op is taken as that op: other tasks'
    * ops printed in between ran on other CPUs, and not merging counted one mapping twice.
    */
-  private mergeNested(t: TaskState, op: MmOp, prevOnCpu: number | undefined, seq: number): boolean {
-    const prev = t.last;
+  private mergeNested(t: TaskState, prev: MmOp, op: MmOp, prevOnCpu: number | undefined, seq: number): boolean {
     const name = op.event?.event;
-    if (!prev || prev.kind !== op.kind || prev.event?.event === name) return false;
+    if (prev.kind !== op.kind || prev.event?.event === name) return false;
     if (name !== undefined && t.merged?.includes(name)) return false;
     if (op.kind === 'pte_map' || op.kind === 'pte_unmap') {
       const p = prev as typeof op;
@@ -925,12 +926,32 @@ export class ReplayEngine {
   }
 }
 
-/** Ops of a call's entry or return (an entry/return pair of a probed function: probedCall). */
-const END_OPS: ReadonlySet<MmOp['kind']> = new Set(['fault_end', 'invalidate_end', 'truncate_end']);
-const CALL_OPS: ReadonlySet<MmOp['kind']> = new Set([...END_OPS, 'fault_begin', 'invalidate_begin', 'truncate_begin']);
+/**
+ * Ops of a call's return, and of its entry or return (an entry/return pair of a probed function:
+ * probedCall). Switches, not Sets: every op of a probe event asks, and a Set's `has` was a hash
+ * lookup of the kind's string each time, where these compare it with a few constants.
+ */
+function isEndOp(kind: MmOp['kind']): boolean {
+  return kind === 'fault_end' || kind === 'invalidate_end' || kind === 'truncate_end';
+}
+function isCallOp(kind: MmOp['kind']): boolean {
+  switch (kind) {
+    case 'fault_begin':
+    case 'fault_end':
+    case 'invalidate_begin':
+    case 'invalidate_end':
+    case 'truncate_begin':
+    case 'truncate_end':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** `entered` without `fn`'s entry (undefined when none is left). */
 function without(entered: readonly TraceEvent[], fn: string): readonly TraceEvent[] | undefined {
+  // a task is mostly in one probed call: its entry's return leaves nothing, with no array made
+  if (entered.length === 1) return entered[0]!.probe!.func === fn ? undefined : entered;
   const rest = entered.filter((e) => e.probe!.func !== fn);
   return rest.length ? rest : undefined;
 }

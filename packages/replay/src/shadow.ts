@@ -384,7 +384,17 @@ export class Shadow {
     const pid = ev.pid;
     let t = pid === this.lastPid ? this.lastTask : this.tasks.get(pid);
     if (!t) {
-      t = { comm: ev.comm, calls: new OpenCalls(), last: undefined, fault: undefined, entered: undefined, exitSeq: undefined };
+      t = {
+        comm: ev.comm,
+        calls: new OpenCalls(),
+        last: undefined,
+        lastSeq: undefined,
+        merged: undefined,
+        fault: undefined,
+        copy: undefined,
+        entered: undefined,
+        exitSeq: undefined,
+      };
       this.tasks.set(pid, t);
     } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)
     this.lastPid = pid;
