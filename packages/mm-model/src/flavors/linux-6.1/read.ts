@@ -2,8 +2,14 @@
  * linux-6.1 buffered read of one page, mm/filemap.c filemap_read → filemap_get_pages:
  * the EOF test, filemap_get_read_batch (RCU lookup with a reference); on a miss filemap_create_folio
  * (invalidate_lock shared, add the folio locked, read it); a folio that is not uptodate goes
- * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); then
- * i_size is rechecked, the data copied, the folio put.
+ * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); the read
+ * I/O's completion and the reader's return from filemap_read_folio are two steps (session 42);
+ * then i_size is rechecked, the data copied, the folio put.
+ *
+ * The miss goes through page_cache_sync_readahead first in the kernel (6.1.192
+ * mm/filemap.c:2661-2672): linux-6.12 models it (flavors/linux-6.12/read.ts
+ * withSyncReadahead612); this 6.1 procedure still goes straight to filemap_create_folio
+ * (docs/flavors.md, session 42, says what remains).
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
@@ -56,9 +62,13 @@ export const markReadFloor = (c: Ctx, a: Access): Access =>
  * step before (`start`); a retry (AOP_TRUNCATED_PAGE, 2677/2699) comes back here without it.
  */
 function getMarks(c: Ctx, acc: readonly Access[]): Access[] {
+  return lookupMarks(c, acc, `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`);
+}
+
+/** filemap_get_read_batch's accesses as `cite` says they are made: a hit's speculative get, a miss's slot load. */
+export function lookupMarks(c: Ctx, acc: readonly Access[], cite: string): Access[] {
   const file = c.num('file');
   const index = c.num('index');
-  const cite = `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`;
   return c.lookup(file, index) !== NONE
     ? speculativeGet(
         c,
