@@ -114,7 +114,7 @@ export function describePfn(pfn: number): string {
  * The end of a buffered read: recheck i_size (past it: nothing is copied), copy to the user
  * (the read observes the page's data: rule stale-data), drop the reference.
  */
-export function copyToUser(label: string): StepDef {
+export function copyToUser(label: string, end: (c: Ctx) => void = (c) => c.ret(0)): StepDef {
   return {
     label,
     acc: (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.P(c.num('pfn'))}.data`), w(`${c.P(c.num('pfn'))}.refcount`)],
@@ -126,7 +126,7 @@ export function copyToUser(label: string): StepDef {
         c.endRead();
       } else c.observe(c.pageData(pfn), 'read()');
       c.ref(pfn, -1);
-      c.ret(0);
+      end(c);
     },
   };
 }

@@ -2,8 +2,14 @@
  * linux-6.1 buffered read of one page, mm/filemap.c filemap_read → filemap_get_pages:
  * the EOF test, filemap_get_read_batch (RCU lookup with a reference); on a miss filemap_create_folio
  * (invalidate_lock shared, add the folio locked, read it); a folio that is not uptodate goes
- * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); then
- * i_size is rechecked, the data copied, the folio put.
+ * through filemap_update_page (invalidate_lock shared, folio_lock, truncated? retry); the read
+ * I/O's completion and the reader's return from filemap_read_folio are two steps (session 42);
+ * then i_size is rechecked, the data copied, the folio put.
+ *
+ * The miss goes through page_cache_sync_readahead first in the kernel (6.1.192
+ * mm/filemap.c:2661-2672): linux-6.12 models it (flavors/linux-6.12/read.ts
+ * withSyncReadahead612); this 6.1 procedure still goes straight to filemap_create_folio
+ * (docs/flavors.md, session 42, says what remains).
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
@@ -13,6 +19,20 @@ import { beginReadAcc, copyToUser, invalidateLockShared } from '../../kernel/pag
 import { readIoAcc, dropInvalidateLock, takeInvalidateLock } from '../../kernel/lib.js';
 import { ghost, marked, notOnThisPath } from '../../kernel/marks.js';
 import { folioFlag, folioLock, folioMapping, folioPut, folioUnlock, iSizeRead, rwsemLock, rwsemUnlock, speculativeGet, xaLoad } from '../../kernel/marks6.js';
+
+/**
+ * filemap_read returns `v` to its caller: the syscall (ext4: generic_file_read_iter, no lock of its own), or, where
+ * a wrapper set local `io` (linux-6.12's XFS read, flavors/linux-6.12/read.ts), xfs_file_buffered_read's
+ * xfs_iunlock (its step `iounlock`), with `v` in local `err`.
+ */
+export function readReturn(c: Ctx, v: number): void {
+  if (c.opt('io') === 1) {
+    c.set('err', v);
+    c.goto('iounlock');
+    return;
+  }
+  c.ret(v);
+}
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 
@@ -42,9 +62,13 @@ export const markReadFloor = (c: Ctx, a: Access): Access =>
  * step before (`start`); a retry (AOP_TRUNCATED_PAGE, 2677/2699) comes back here without it.
  */
 function getMarks(c: Ctx, acc: readonly Access[]): Access[] {
+  return lookupMarks(c, acc, `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`);
+}
+
+/** filemap_get_read_batch's accesses as `cite` says they are made: a hit's speculative get, a miss's slot load. */
+export function lookupMarks(c: Ctx, acc: readonly Access[], cite: string): Access[] {
   const file = c.num('file');
   const index = c.num('index');
-  const cite = `${GP}: filemap_get_read_batch() (mm/filemap.c:2661) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)`;
   return c.lookup(file, index) !== NONE
     ? speculativeGet(
         c,
@@ -130,6 +154,22 @@ export function readIoMarks(c: Ctx, a: Access): Access {
 }
 
 /**
+ * filemap_read_folio's return (mm/filemap.c:2496-2503) and the invalidate_lock's release after it in
+ * filemap_create_folio (2623) or filemap_update_page (2581); on -EIO the folio_put (2628 / 2697).
+ */
+function readWaitMarks(c: Ctx, a: Access): Access {
+  const pfn = c.num('pfn');
+  if (isLoc(a, '.flags.uptodate'))
+    return folioFlag(c, a, pfn, 'uptodate', 'mm/filemap.c filemap_read_folio() 6.1.192: if (folio_test_uptodate(folio)) (mm/filemap.c:2499)');
+  if (isLoc(a, '.refcount'))
+    return folioPut(c, a, pfn, 'mm/filemap.c filemap_create_folio() / filemap_get_pages() 6.1.192: folio_put(folio) (mm/filemap.c:2628, 2697)');
+  return rwsemUnlock(
+    a,
+    'mm/filemap.c filemap_create_folio() / filemap_update_page() 6.1.192: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:2623, 2581)',
+  );
+}
+
+/**
  * filemap_read after filemap_get_pages (mm/filemap.c:2771-2832): isize = i_size_read(inode),
  * then smp_rmb() (2783, "pairs with a barrier in block_write_end()->mark_buffer_dirty()")
  * unless past EOF; copy_folio_to_iter (the contents: unmarked); folio_put.
@@ -206,24 +246,53 @@ const filemapRead61Steps: Proc = {
         c.goto('readio');
       },
     },
+    // filemap_read_folio (mm/filemap.c:2473-2504, 6.1.192): ->read_folio starts the I/O, whose completion (the bio's
+    // end_io, another context) marks the folio uptodate and unlocks it; the reader waits in folio_wait_locked_killable
+    // (2496), tests PG_uptodate (2499) and only then do filemap_create_folio / filemap_update_page drop the
+    // invalidate_lock (2623, 2581). Two steps: between the unlock and the reader's return other threads run (lock the
+    // folio, look it up), the reader still holding its reference and the invalidate_lock. Until session 42 one step.
     readio: marked(
       {
-        label: 'filemap_read_folio(): I/O done, folio_mark_uptodate(); folio_unlock(); filemap_invalidate_unlock_shared(mapping)',
-        acc: (c) => [
-          w(`${c.P(c.num('pfn'))}.flags.uptodate`),
-          ...readIoAcc(c, c.num('pfn'), c.num('file')),
-          release(`lock:${c.P(c.num('pfn'))}`),
-          release(invLockLoc(c)),
-        ],
+        label: 'filemap_read_folio(): error = filler(file, folio); the read I/O completes (end_io): folio_mark_uptodate(); folio_unlock()',
+        acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
         run: (c) => {
           const pfn = c.num('pfn');
           c.setFlag(pfn, 'uptodate', true);
           c.unlockPage(pfn);
-          upRead(c);
-          c.goto('copy');
+          c.goto('readwait');
         },
       },
       readIoMarks,
+    ),
+    // The wait never blocks here: a reader that slept before the completion is woken by its folio_unlock and returns
+    // whoever locks the folio after (a shared waiter that sees WQ_FLAG_WOKEN is done, mm/filemap.c:1319-1330 of 6.1.192, 1295-1306 of 6.12.118); one
+    // that came later would sleep on a later holder, an ordering this step may also take.
+    readwait: marked(
+      {
+        label: (c) =>
+          c.testFlag(c.num('pfn'), 'uptodate')
+            ? 'filemap_read_folio(): folio_wait_locked_killable(folio); if (folio_test_uptodate(folio)) return 0; filemap_invalidate_unlock_shared(mapping)'
+            : 'filemap_read_folio(): folio_wait_locked_killable(folio); !folio_test_uptodate(folio): return -EIO; filemap_invalidate_unlock_shared(mapping); folio_put(folio)',
+        acc: (c) => [
+          r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          release(invLockLoc(c)),
+          ...(c.testFlag(c.num('pfn'), 'uptodate') ? [] : [w(`${c.P(c.num('pfn'))}.refcount`)]),
+        ],
+        run: (c) => {
+          const pfn = c.num('pfn');
+          upRead(c);
+          if (c.testFlag(pfn, 'uptodate')) {
+            c.goto('copy');
+            return;
+          }
+          // filemap_create_folio's error path (2627-2628) or filemap_get_pages' (2696-2697): the read returns -EIO
+          c.effect('-EIO: the folio is not uptodate after the read');
+          c.ref(pfn, -1);
+          c.endRead();
+          readReturn(c, -5);
+        },
+      },
+      readWaitMarks,
     ),
     uptodate: {
       label: 'if (!folio_test_uptodate(folio)) filemap_update_page()',
@@ -269,7 +338,10 @@ const filemapRead61Steps: Proc = {
       },
       updateLockMarks,
     ),
-    copy: marked(copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)'), copyMarks),
+    copy: marked(
+      copyToUser('isize = i_size_read(inode); copy_folio_to_iter(); folio_put(folio)', (c) => readReturn(c, 0)),
+      copyMarks,
+    ),
   },
 };
 
@@ -289,7 +361,7 @@ export const filemapRead61: Proc = {
           c.beginRead(c.num('file'), c.num('index'));
           if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
             c.endRead();
-            c.ret(0);
+            readReturn(c, 0);
             return;
           }
           c.goto('get');

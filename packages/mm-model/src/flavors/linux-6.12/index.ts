@@ -17,6 +17,7 @@ import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux
 import { programs61 } from '../linux-6.1/index.js';
 import { iomapDioWrite } from '../linux-6.1/odirect.js';
 import { filemapRead61, withUpdatePageTrylock } from '../linux-6.1/read.js';
+import { withSyncReadahead612, withXfsIolock612 } from './read.js';
 import { doReadFault612 } from './fault.js';
 import { initialPmds } from './folio.js';
 import { filemapMapPages612, mapPagesLocals612 } from './map-pages.js';
@@ -229,10 +230,11 @@ export function buildLinux612(b: Linux612Build): Flavor {
       ),
       filemap_read: withISizeOrdering612(
         fx['730633f0b7f9']
-          ? cite(withUpdatePageTrylock(filemapRead61), {
+          ? cite(withXfsIolock612(withSyncReadahead612(withUpdatePageTrylock(filemapRead61))), {
               get: 'mm/filemap.c:2325-2359 filemap_get_read_batch()',
               create: 'mm/filemap.c:2467-2500 filemap_create_folio()',
-              readio: 'mm/filemap.c:2361-2380 filemap_read_folio()',
+              readio: 'mm/filemap.c:2373-2387 filemap_read_folio()',
+              readwait: 'mm/filemap.c:2389-2396 filemap_read_folio(), 2518 filemap_create_folio(), 2473 filemap_update_page()',
               uptodate: 'mm/filemap.c:2572 filemap_get_pages()',
               update: 'mm/filemap.c:2421 filemap_update_page()',
               update_lock: 'mm/filemap.c:2436-2447 filemap_update_page()',

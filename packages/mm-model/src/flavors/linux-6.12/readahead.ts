@@ -26,15 +26,23 @@
  *
  * The fixes this path has are the builder's options: `raInvalidateLock` (00fa15e0d564, the
  * lock in page_cache_ra_order) and `unboundedInvalidateLock` (730633f0b7f9's, in
- * page_cache_ra_unbounded). PG_readahead (the `mark` folio) is not modelled: the model's
- * faults and reads start no readahead.
+ * page_cache_ra_unbounded). PG_readahead (the `mark` folio) is not page state of the model:
+ * the buffered read enters here from page_cache_sync_ra (flavors/linux-6.12/read.ts, since
+ * session 42) with its ra->size and ra->async_size, and a window that would add a folio with the
+ * flag set stops the search with an input error (refuseMark); the `readahead` program's
+ * async_size is unknown and its mark not followed. The entry `dpcr` is page_cache_sync_ra's
+ * do_page_cache_ra(ractl, 1, 0) for a small random read.
  */
 import type { Ctx } from '../../ctx.js';
-import { ArgError, acquire, r, release, w, type Proc, type StepDef } from '../../program.js';
-import { NONE, PAGE_SIZE, type Locals } from '../../state.js';
+import { InputError, type Access } from '@kreplay/core';
+import { ArgError, acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
+import { NONE, PAGE_SIZE, PG, type Locals } from '../../state.js';
 import { MAX_FILE_PAGES, type Env } from '../../env.js';
 import { END, fileArg, dropInvalidateLock, readIoAcc, takeInvalidateLock } from '../../kernel/lib.js';
 import { V612, iSizeRead612 } from '../../kernel/marks612.js';
+import { marked } from '../../kernel/marks.js';
+import { folioPut, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { readIoMarks } from '../linux-6.1/read.js';
 
 const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 const RA = `mm/readahead.c page_cache_ra_order() ${V612}`;
@@ -52,7 +60,8 @@ export function readaheadArgs(args: Readonly<Record<string, unknown>>, env: Env)
   const index = int('index', MAX_FILE_PAGES - 1);
   const order = int('order', 9);
   if (index % (1 << order) !== 0) throw new ArgError('index', `index must be a multiple of ${1 << order} for an order-${order} folio`);
-  return { file: fileArg(args, env), index, order, pfn: NONE, limit: 0, err: 0, unb: 0, batch: [] };
+  // ra->size is the window; ra->async_size unknown (-1): a caller's PG_readahead mark is not followed for this program
+  return { file: fileArg(args, env), index, order, size: 1 << order, async: -1, mark: NONE, pfn: NONE, limit: 0, err: 0, unb: 0, batch: [] };
 }
 
 /** The lowest set bit's position (__ffs); index > 0. */
@@ -68,7 +77,7 @@ const ffs = (n: number) => {
 /** (isize - 1) >> PAGE_SHIFT as pgoff_t: an empty file gives ULONG_MAX. */
 const lastIndex = (isize: number) => (isize === 0 ? END : Math.floor((isize - 1) / PAGE_SIZE));
 
-/** page_cache_ra_order's folio order at `index` (mm/readahead.c:493-500). */
+/** page_cache_ra_order's folio order at `index` (mm/readahead.c:493-500); `order` is new_order after its caps (474-478). */
 function raOrder(c: Ctx, index: number): number {
   let order = c.num('order');
   if (index % (1 << order) !== 0) order = ffs(index);
@@ -89,10 +98,29 @@ function doPageCacheRa(c: Ctx): void {
     c.ret(0);
     return;
   }
-  const nr = Math.min(1 << c.num('order'), endIndex - index + 1);
+  const nr = Math.min(c.num('size'), endIndex - index + 1);
   c.set('unb', 1);
   c.set('limit', index + nr - 1); // page_cache_ra_unbounded's last index: index + nr_to_read - 1
+  // page_cache_ra_unbounded's mark (235-237): folio_set_readahead at i == round_up(index + nr_to_read - lookahead_size) - index;
+  // with lookahead_size 0 or above nr_to_read (unsigned: it wraps, or lies before index) no i reaches it
+  const la = c.num('async');
+  c.set('mark', la > 0 && la <= nr ? index + nr - la : NONE);
   c.goto('ulock');
+}
+
+/**
+ * A folio this readahead would add with PG_readahead set (ra_alloc_folio 438-440, page_cache_ra_unbounded 278-279): a
+ * read or fault that finds it calls page_cache_async_ra / do_async_mmap_readahead, and the flag is no page state of
+ * the model. The search stops with an input error rather than go on as if the kernel did not take that path. The
+ * `readahead` program's async_size is not known (-1): its mark is not followed, as before session 42.
+ */
+function refuseMark(c: Ctx, at: number): void {
+  throw new InputError(
+    `file ${c.env.files[c.num('file')]!.name}: a read's readahead (ra->size ${c.num('size')}, ra->async_size ${c.num('async')}) would add the folio at index ${at} with PG_readahead set (mm/readahead.c:438-440, 278-279, 6.12.118); page_cache_async_ra, which a read or fault finding it calls, is not modelled`,
+    {
+      hint: 'read index 0 of a file of one page (XFS) or of at most two pages (ext4), or an index above 0 with at most one cached page just below it (docs/flavors.md, session 42)',
+    },
+  );
 }
 
 /** After read_pages: the loop it was called from, or what follows the loop. */
@@ -107,30 +135,36 @@ function isizeAcc(c: Ctx, cite: string) {
 
 function lockStep(on: boolean, where: string, next: string): StepDef {
   return on
-    ? {
-        label: 'filemap_invalidate_lock_shared(mapping)',
-        where,
-        acc: (c) => [acquire(ilockLoc(c))],
-        block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
-        run: (c) => {
-          takeInvalidateLock(c, c.num('file'), true);
-          c.goto(next);
+    ? marked(
+        {
+          label: 'filemap_invalidate_lock_shared(mapping)',
+          where,
+          acc: (c) => [acquire(ilockLoc(c))],
+          block: (c) => c.lockBusy(c.map(c.num('file')).invalidateLock, ilockLoc(c), true),
+          run: (c) => {
+            takeInvalidateLock(c, c.num('file'), true);
+            c.goto(next);
+          },
         },
-      }
+        (_c, a) => rwsemLock(a, `mm/readahead.c ${V612}: filemap_invalidate_lock_shared(mapping) (${where})`),
+      )
     : { label: '/* no invalidate_lock before the fix */', where, run: (c) => c.goto(next) };
 }
 
 function unlockStep(on: boolean, where: string, then: (c: Ctx) => void): StepDef {
   return on
-    ? {
-        label: 'filemap_invalidate_unlock_shared(mapping)',
-        where,
-        acc: (c) => [release(ilockLoc(c))],
-        run: (c) => {
-          dropInvalidateLock(c, c.num('file'), true);
-          then(c);
+    ? marked(
+        {
+          label: 'filemap_invalidate_unlock_shared(mapping)',
+          where,
+          acc: (c) => [release(ilockLoc(c))],
+          run: (c) => {
+            dropInvalidateLock(c, c.num('file'), true);
+            then(c);
+          },
         },
-      }
+        (_c, a) => rwsemUnlock(a, `mm/readahead.c ${V612}: filemap_invalidate_unlock_shared(mapping) (${where})`),
+      )
     : { label: 'return', where, run: then };
 }
 
@@ -166,13 +200,13 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           ),
         run: (c) => {
           if (!large(c)) {
-            c.effect(
-              `${c.env.files[c.num('file')]!.fs === 'xfs' ? `ra->size ${1 << c.num('order')} < min_ra_size 4` : 'no large folios on this mapping'}: fallback`,
-            );
+            c.effect(`${c.env.files[c.num('file')]!.fs === 'xfs' ? `ra->size ${c.num('size')} < min_ra_size 4` : 'no large folios on this mapping'}: fallback`);
             doPageCacheRa(c);
             return;
           }
-          c.set('limit', Math.min(lastIndex(c.map(c.num('file')).isize), c.num('index') + (1 << c.num('order')) - 1));
+          c.set('limit', Math.min(lastIndex(c.map(c.num('file')).isize), c.num('index') + c.num('size') - 1));
+          // mark = index + ra->size - ra->async_size (459)
+          if (c.num('async') >= 0) c.set('mark', c.num('index') + c.num('size') - c.num('async'));
           c.goto('ilock');
         },
       },
@@ -181,9 +215,16 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
         label: (c) =>
           c.num('index') > c.num('limit')
             ? 'while (index <= limit): index > limit (past EOF): the loop ends; read_pages(ractl)'
-            : `order = ${raOrder(c, c.num('index'))}; ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)`,
+            : `order = ${raOrder(c, c.num('index'))}; ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)`,
         where: 'mm/readahead.c:492-504 page_cache_ra_order(), 430-449 ra_alloc_folio()',
-        acc: (c) => (c.num('index') > c.num('limit') ? [] : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')]),
+        acc: (c) =>
+          c.num('index') > c.num('limit')
+            ? []
+            : [
+                w(`${c.M(c.num('file'))}.tree`),
+                w(`${c.M(c.num('file'))}.nrpages`),
+                allocAcc('ra_alloc_folio(): filemap_alloc_folio(gfp, order) (mm/readahead.c:433)'),
+              ],
         run: (c) => {
           const file = c.num('file');
           const index = c.num('index');
@@ -201,6 +242,8 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
               return;
             }
           }
+          // ra_alloc_folio: if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio) (438-440)
+          if (c.num('mark') >= 0 && index === c.num('mark') - (c.num('mark') % nr)) refuseMark(c, index);
           const pfn = c.allocPage();
           if (order > 0) c.updPage(pfn, { order, pmap: new Array<number>(nr).fill(0), entire: 0 });
           c.addToCache(file, index, pfn);
@@ -210,23 +253,26 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           else c.goto('alloc');
         },
       },
-      read: {
-        label: 'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
-        where: 'mm/readahead.c:146-189 read_pages()',
-        acc: (c) => {
-          const pfn = c.list('batch')[0]!;
-          return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+      read: marked(
+        {
+          label: 'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
+          where: 'mm/readahead.c:146-189 read_pages()',
+          acc: (c) => {
+            const pfn = c.list('batch')[0]!;
+            return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+          },
+          run: (c) => {
+            const [pfn, ...rest] = c.list('batch');
+            c.setFlag(pfn!, 'uptodate', true);
+            c.unlockPage(pfn!);
+            c.ref(pfn!, -1);
+            c.set('batch', rest);
+            if (rest.length) c.goto('read');
+            else afterRead(c);
+          },
         },
-        run: (c) => {
-          const [pfn, ...rest] = c.list('batch');
-          c.setFlag(pfn!, 'uptodate', true);
-          c.unlockPage(pfn!);
-          c.ref(pfn!, -1);
-          c.set('batch', rest);
-          if (rest.length) c.goto('read');
-          else afterRead(c);
-        },
-      },
+        readPagesMarks,
+      ),
       unlock: unlockStep(o.raInvalidateLock, fix('508'), (c) => {
         if (c.num('err')) c.goto('fallback');
         else c.ret(0);
@@ -235,6 +281,14 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
         label:
           'if (!err) return; fallback: do_page_cache_ra(ractl, ra->size, ra->async_size): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
         where: 'mm/readahead.c:516-519 page_cache_ra_order(), 302-321 do_page_cache_ra()',
+        acc: (c) => isizeAcc(c, `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:307)`),
+        run: doPageCacheRa,
+      },
+      // page_cache_sync_ra's small random read (mm/readahead.c:592-594): do_page_cache_ra(ractl, req_count, 0), entered
+      // from the buffered read (flavors/linux-6.12/read.ts)
+      dpcr: {
+        label: 'do_page_cache_ra(ractl, req_count, 0): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
+        where: 'mm/readahead.c:592-594 page_cache_sync_ra(), 302-321 do_page_cache_ra()',
         acc: (c) => isizeAcc(c, `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:307)`),
         run: doPageCacheRa,
       },
@@ -250,7 +304,11 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
         acc: (c) =>
           c.lookup(c.num('file'), c.num('index')) !== NONE
             ? [r(`${c.M(c.num('file'))}.tree`)]
-            : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), w('alloc')],
+            : [
+                w(`${c.M(c.num('file'))}.tree`),
+                w(`${c.M(c.num('file'))}.nrpages`),
+                allocAcc('folio = filemap_alloc_folio(gfp_mask, mapping_min_folio_order(mapping)) (mm/readahead.c:262-263)'),
+              ],
         run: (c) => {
           const file = c.num('file');
           const index = c.num('index');
@@ -260,6 +318,8 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
             readPages(c);
             return;
           }
+          // if (i == mark) folio_set_readahead(folio) (278-279)
+          if (index === c.num('mark')) refuseMark(c, index);
           const pfn = c.allocPage();
           c.addToCache(file, index, pfn);
           c.set('batch', [...c.list('batch'), pfn]);
@@ -272,9 +332,34 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
   };
 }
 
+/** The allocation, never derived (as filemap_create_folio's, flavors/linux-6.1/read.ts). */
+function allocAcc(cite: string): Access {
+  return lk(w('alloc'), 'alloc', 0, `mm/readahead.c ${V612}: ${cite}`);
+}
+
+/**
+ * read_pages' read of one folio (mm/readahead.c:146-189): the I/O's completion as the buffered read's own
+ * (flavors/linux-6.1/read.ts readIoMarks: PG_uptodate set, i_size, the folio unlocked), then readahead_folio's
+ * folio_put (include/linux/pagemap.h __readahead_folio, the allocation's reference).
+ */
+function readPagesMarks(c: Ctx, a: Access): Access {
+  const pfn = c.list('batch')[0]!;
+  if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, `mm/readahead.c read_pages() ${V612}: readahead_folio(rac) → folio_put(folio)`);
+  // readIoMarks reads local pfn for the flag's old value; here the folio is the batch's first
+  if (a.loc.endsWith('.flags.uptodate'))
+    return lk(
+      a,
+      'set_bit',
+      (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0,
+      `mm/readahead.c read_pages() ${V612}: ->readahead() I/O completion: folio_end_read(folio, true) sets PG_uptodate (as folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate))`,
+      { before: ['smp_wmb'] },
+    );
+  return readIoMarks(c, a);
+}
+
 /** mapping_large_folio_support(mapping) && ra->size >= min_ra_size (mm/readahead.c:469). */
 function large(c: Ctx): boolean {
-  return c.env.files[c.num('file')]!.fs === 'xfs' && 1 << c.num('order') >= 4;
+  return c.env.files[c.num('file')]!.fs === 'xfs' && c.num('size') >= 4;
 }
 
 /** read_pages(ractl): nothing when the batch is empty (readahead_count() == 0, mm/readahead.c:152). */

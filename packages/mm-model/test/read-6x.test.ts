@@ -1,0 +1,138 @@
+/**
+ * The 6.x buffered read (flavors/linux-6.1/read.ts, linux-6.12/read.ts) against 6.1.192 and 6.12.118:
+ *
+ * - filemap_read_folio (mm/filemap.c:2473-2504 of 6.1.192, 2373-2396 of 6.12.118) starts the I/O, whose
+ *   completion unlocks the folio; the reader returns from folio_wait_locked_killable later and only then
+ *   do filemap_create_folio / filemap_update_page drop the invalidate_lock. Until session 42 the unlock,
+ *   the uptodate test and the invalidate_lock's release were one step.
+ * - XFS's read holds i_rwsem shared (xfs_file_buffered_read, fs/xfs/xfs_file.c:287-291 of 6.12.118);
+ *   ext4's takes no inode lock. Until session 42 the XFS read took none.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { PG, type MmState } from '@kreplay/mm-model';
+import { drive, machineOf } from './helpers/scenarios.js';
+
+const scenario = (flavor: string, fs: string, other: string, pages = '[]', size = 4096) => `
+flavor: ${flavor}
+files:
+  - { name: data, fs: ${fs}, dev: "8:1", ino: 0x2a, size: ${size}, pages: ${pages} }
+threads:
+  - { name: reader, program: read, args: { file: data, index: 0 } }
+  - ${other}`;
+
+const cached = (s: MmState) => s.maps[0]!.cache[0] ?? -1;
+
+describe.each(['linux-6.1', 'linux-6.12'])(
+  '%s buffered read of a cached page that is not uptodate (ext4): filemap_update_page → filemap_read_folio',
+  (flavor) => {
+    test('the I/O completion unlocks the folio; the reader still holds its reference and the invalidate_lock until it returns from the wait', async () => {
+      const m = await machineOf(
+        scenario(flavor, 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }', '[{ index: 0, flags: [] }]'),
+        flavor,
+      );
+      const done = (s: MmState) => cached(s) >= 0 && s.pages[cached(s)]!.locker === -1 && (s.pages[cached(s)]!.flags & PG.uptodate) !== 0;
+      const r = drive(m, m.initial(), 0, done);
+      expect(done(r.s)).toBe(true);
+      const pfn = cached(r.s);
+      // folio_mark_uptodate + folio_unlock happened; the reader has not returned from filemap_read_folio
+      expect(r.s.maps[0]!.invalidateLock.readers).toEqual([0]);
+      expect(r.s.pages[pfn]!.refcount).toBe(2);
+      expect(m.next(r.s, 0)!.label).toMatch(/folio_wait_locked_killable\(folio\); if \(folio_test_uptodate\(folio\)\) return 0/);
+      // another thread locks the folio in that window: the woken reader does not wait for it
+      const locked = drive(m, r.s, 1, (s) => s.pages[pfn]!.locker === 1);
+      expect(locked.s.pages[pfn]!.locker).toBe(1);
+      expect(m.next(locked.s, 0)!.enabled).toBe(true);
+      const end = drive(m, drive(m, locked.s, 0).s, 1);
+      expect(end.s.threads.map((t) => t.status)).toEqual(['done', 'done']);
+      expect(end.s.maps[0]!.invalidateLock.readers).toEqual([]);
+    });
+  },
+);
+
+describe('linux-6.12 buffered read on XFS holds i_rwsem shared', () => {
+  test('a truncate (do_truncate inode_lock) waits for the whole read', async () => {
+    const m = await machineOf(scenario('linux-6.12', 'xfs', '{ name: trunc, program: truncate, args: { file: data, size: 0 } }'), 'linux-6.12');
+    const locked = drive(m, m.initial(), 0, (s) => s.maps[0]!.ilock.readers.includes(0));
+    expect(locked.labels).toEqual([
+      'read(): xfs_file_read_iter(): xfs_file_buffered_read()',
+      'xfs_ilock_iocb(iocb, XFS_IOLOCK_SHARED): down_read(&VFS_I(ip)->i_rwsem)',
+    ]);
+    expect(m.next(locked.s, 1)!.enabled).toBe(false);
+    const read = drive(m, locked.s, 0);
+    expect(read.s.threads[0]!.status).toBe('done');
+    expect(read.labels.at(-1)).toMatch(/^xfs_iunlock\(ip, XFS_IOLOCK_SHARED\)/);
+    expect(read.s.maps[0]!.ilock.readers).toEqual([]);
+    expect(m.next(read.s, 1)!.enabled).toBe(true);
+  });
+
+  test('ext4 reads take no inode lock: the truncate runs beside the read', async () => {
+    const m = await machineOf(scenario('linux-6.12', 'ext4', '{ name: trunc, program: truncate, args: { file: data, size: 0 } }'), 'linux-6.12');
+    const s = drive(m, m.initial(), 0, (x) => cached(x) >= 0).s;
+    expect(s.maps[0]!.ilock.readers).toEqual([]);
+    expect(m.next(s, 1)!.enabled).toBe(true);
+  });
+});
+
+describe('linux-6.12 buffered read of an uncached page: page_cache_sync_readahead first (mm/filemap.c:2557-2576)', () => {
+  const cache = (s: MmState) => [...s.maps[0]!.cache.entries()].filter(([, pfn]) => pfn >= 0).map(([ix]) => ix);
+
+  test('index 0: do_page_cache_ra(ractl, 4, 3) over the file (ext4), the read finds readahead folio, filemap_create_folio is not called', async () => {
+    const m = await machineOf(
+      scenario('linux-6.12', 'ext4', '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', 8192),
+      'linux-6.12',
+    );
+    const r = drive(m, m.initial(), 0);
+    expect(r.s.threads[0]!.status).toBe('done');
+    expect(r.labels[1]).toMatch(/page_cache_sync_readahead\(\): index 0: ra->size = get_init_ra_size\(1, 32\) = 4, ra->async_size = 3/);
+    expect(r.labels.some((l) => /filemap_create_folio\(\): folio = filemap_alloc_folio/.test(l))).toBe(false);
+    // the window clipped to the page holding the last byte: two order-0 folios
+    expect(cache(r.s)).toEqual([0, 1]);
+    expect(r.effects).toMatch(/read\(\) sees M0\[0\]v0/);
+  });
+
+  test('between readahead and the second lookup the reader holds no reference: an invalidation may drop the folio, the read then creates one', async () => {
+    const m = await machineOf(
+      scenario('linux-6.12', 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'),
+      'linux-6.12',
+    );
+    const atGet2 = drive(m, m.initial(), 0, (s) => /after page_cache_sync_readahead/.test(m.next(s, 0)?.label ?? ''));
+    const pfn = atGet2.s.maps[0]!.cache[0]!;
+    expect(pfn).toBeGreaterThanOrEqual(0);
+    expect(atGet2.s.pages[pfn]!.refcount).toBe(1);
+    expect(atGet2.s.maps[0]!.invalidateLock.readers).toEqual([]);
+    const evicted = drive(m, atGet2.s, 1);
+    expect(cache(evicted.s)).toEqual([]);
+    expect(m.next(evicted.s, 0)!.label).toMatch(/empty: filemap_create_folio\(\)$/);
+    const r = drive(m, evicted.s, 0);
+    expect(r.labels.some((l) => /filemap_create_folio\(\): folio = filemap_alloc_folio/.test(l))).toBe(true);
+    expect(r.s.threads[0]!.status).toBe('done');
+  });
+
+  test('index > 0 after at most one cached page: a small random read, do_page_cache_ra(ractl, 1, 0)', async () => {
+    const m = await machineOf(
+      scenario(
+        'linux-6.12',
+        'ext4',
+        '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }',
+        '[{ index: 0, flags: [uptodate] }]',
+        16384,
+      ).replace('index: 0 }', 'index: 1 }'),
+      'linux-6.12',
+    );
+    const r = drive(m, m.initial(), 0);
+    expect(r.effects).toMatch(/contig_count 1 <= req_count 1: do_page_cache_ra\(ractl, 1, 0\)/);
+    expect(cache(r.s)).toEqual([0, 1]);
+    expect(r.s.threads[0]!.status).toBe('done');
+  });
+
+  test.each([
+    ['ext4', 12288, 'do_page_cache_ra(ractl, 4, 3) over 3 pages marks index 0 (page_cache_ra_unbounded)'],
+    ['xfs', 8192, 'an order-1 folio at 0 holds the mark at 1 (ra_alloc_folio)'],
+  ])('%s, %d bytes: a window that would set PG_readahead stops the search (%s)', async (fs, size) => {
+    const m = await machineOf(
+      scenario('linux-6.12', fs, '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', size),
+      'linux-6.12',
+    );
+    expect(() => drive(m, m.initial(), 0)).toThrow(/would add the folio at index 0 with PG_readahead set .*page_cache_async_ra.* is not modelled/);
+  });
+});
