@@ -64,6 +64,7 @@ const SummarySchema = z
               fixed: z.number(),
               fixedByChance: z.number().optional(),
               unchanged: z.number(),
+              risen: z.number().optional(),
               unjudged: z.number().optional(),
               maybeNew: z.number().optional(),
             })

@@ -3,7 +3,7 @@
  * explorer run and a `kreplay ci` run. Pure functions of the result; nothing is recomputed.
  */
 import { cpuName, metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
-import { riseSaid, type DiffResult, type FindingEntry } from '@kreplay/diff';
+import { riseSaid, risenAtFailOn, type DiffResult, type FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { findingCounts, findingCountsSaid, type FindingCounts } from '../finding-counts.js';
@@ -126,7 +126,10 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     // new at --fail-on, or the base's race made likelier by the patch (a significant rise): the regression's reasons
-    const failing = [...d.findings.new, ...d.findings.unchanged.filter((e) => e.rise?.significant)].filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    const failing = [
+      ...d.findings.new.filter((e) => reachesFailOn(e.severity, d.failOn)),
+      ...d.findings.unchanged.filter((e) => risenAtFailOn(e, d.failOn)),
+    ].filter(is);
     const unjudged = d.patched.unjudged?.[rule];
     // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
