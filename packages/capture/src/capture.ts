@@ -10,7 +10,16 @@ import { copyFile, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
-import { checkOutputFolder, EnvironmentError, InputError, META_SCHEMA_ID, readDocumentFile, writeTraceMeta, type DebianSpec } from '@kreplay/core';
+import {
+  checkOutputFolder,
+  EnvironmentError,
+  InputError,
+  isKernelFailure,
+  META_SCHEMA_ID,
+  readDocumentFile,
+  writeTraceMeta,
+  type DebianSpec,
+} from '@kreplay/core';
 import { fetchDebianKernel, defaultCacheDir, extractVmlinux, fileKey, type KernelImage } from './kernel.js';
 import { checkTableRelease, offsetsFromLayouts, parsePahole, type OffsetsTable } from './fetch-offsets.js';
 import { GUEST_MODULES, parseModuleIndex, resolveModuleOrder, type ModuleLoad } from './modules.js';
@@ -439,6 +448,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       throw e;
     }
     keep = true;
+    if (isKernelFailure(e)) e.consoleLog = join(workDir, 'console.log');
     if (e instanceof Error && !/work folder/.test(e.message) && (e as { hint?: string }).hint !== undefined) {
       (e as { hint?: string }).hint = `${(e as { hint?: string }).hint} (work folder kept: ${workDir})`;
     }

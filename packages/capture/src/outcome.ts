@@ -326,7 +326,48 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
       `read ${join(c.workDir, 'console.log')} (kreplay triage reads it)`,
     );
   }
+  if (b.ended === 'timeout' && !c.bootNote) {
+    const begun = b.lines.findIndex((l) => l.text.startsWith('KREPLAY_PHASE workload'));
+    if (begun >= 0) throw workloadHang(b, begun, c);
+  }
   if (b.ended !== 'exit' || !b.lines.some((l) => l.text === 'KREPLAY_PHASE done')) throw bootFailure(b, c.accel, c.timeoutMs, c.workDir, c.bootNote);
+}
+
+/**
+ * Kernel-log lines that say the kernel stopped making progress: a task blocked past
+ * hung_task_timeout_secs (6.1.192 kernel/hung_task.c:133 `INFO: task %s:%d blocked for more than
+ * %ld seconds.`), an RCU stall (kernel/rcu/tree_stall.h:582 and :653, `rcu: INFO: %s detected
+ * stalls on CPUs/tasks:`, `... self-detected stall on CPU`), a soft lockup (kernel/watchdog.c:434
+ * `watchdog: BUG: soft lockup - CPU#%d stuck for %us!`, which the scan files under `bug`).
+ */
+function hangSign(f: LogFinding): boolean {
+  return f.kind === 'hung-task' || f.kind === 'rcu-stall' || (f.kind === 'bug' && /\bsoft lockup\b/.test(f.text));
+}
+
+/**
+ * A guest that ran out of time once a workload began. With a hung task, a soft lockup or an RCU
+ * stall on its console after that point, the kernel under test said it stopped making progress:
+ * a KernelFailure (exit 1). Without one, whether that kernel deadlocked or the machine was too
+ * slow cannot be told, and the error says so (an EnvironmentError, exit 3: run again). Until
+ * 2026-12-07 (session 42) both were "the guest did not finish within N s (hung?)", exit 3.
+ */
+function workloadHang(b: BootOutcome, begun: number, c: GuestContext): KernelFailure | EnvironmentError {
+  const sign = scanKernelLog(
+    b.lines
+      .slice(begun)
+      .map((l) => l.text)
+      .join('\n'),
+  ).find(hangSign);
+  const hung = `the guest did not finish within ${Math.round(c.timeoutMs / 1000)} s: it hung after ${lastPhase(b)}, once the workload began`;
+  const last = `last console lines:\n${tail(b.lines)}`;
+  const where = join(c.workDir, 'console.log');
+  if (sign) {
+    return new KernelFailure(`${hung}, and the kernel under test reported: ${sign.text}\n${last}`, `read ${where} (kreplay triage reads it)`);
+  }
+  return new EnvironmentError(
+    `${hung}, and its console shows no hung task, soft lockup or RCU stall: whether the kernel under test deadlocked or the machine ran too slowly cannot be told\n${last}`,
+    `run the capture again (a larger --timeout on a loaded host): a hang at the same phase again points at the kernel under test, whose hung-task detector speaks only after kernel.hung_task_timeout_secs (120 s by default, CONFIG_DEFAULT_HUNG_TASK_TIMEOUT), longer than a short capture's timeout; read ${where}`,
+  );
 }
 
 export interface RunFiles {

@@ -64,6 +64,12 @@ describe('capture profiles', () => {
       expect(ProbeMapSchema.parse(map)).toEqual(map);
       expect([f, Object.values(map.probes).filter((m) => m.op === 'fault_begin').length]).toEqual([f, 1]);
       expect([f, map.probes['kretprobe:filemap_fault']?.op]).toEqual([f, 'fault_end']);
+      // a task's exit, unfiltered: without it replay reads each pid as one task for its whole life
+      // (a pid given to a new task inherits the old one's mappings; session 42)
+      expect([f, p.tracepoints.find((t) => t.event === 'sched:sched_process_exit')]).toEqual([
+        f,
+        { event: 'sched:sched_process_exit', meaning: { op: 'task_exit', args: {} } },
+      ]);
       // the meanings capture writes into meta.json are the shipped map's: replay refuses a
       // meta.json whose probes say another op or function than its kernel's map
       const shipped = await loadProbeMap(path.join(repo, 'kernel-configs/probes', f.startsWith('linux-6.12') ? 'linux-6.12.yaml' : 'linux-6.1.yaml'));

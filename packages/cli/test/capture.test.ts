@@ -121,6 +121,7 @@ describeWithTools(
         'page_remove_rmap',
         'invalidate_inode_pages2_range',
         'invalidate_inode_pages2_range_ret',
+        'sched_process_exit', // the workload's threads exit while tracing (replay's task_exit; session 42)
       ]) {
         expect([e, counts.get(e) ?? 0]).toEqual([e, expect.any(Number)]);
         expect(counts.get(e) ?? 0).toBeGreaterThan(0);
@@ -195,6 +196,7 @@ describeWithTools(
         'folio_remove_rmap_ptes',
         'invalidate_inode_pages2_range',
         'invalidate_inode_pages2_range_ret',
+        'sched_process_exit', // the workload's threads exit while tracing (replay's task_exit; session 42)
       ]) {
         expect([e, (counts.get(e) ?? 0) > 0]).toEqual([e, true]);
       }

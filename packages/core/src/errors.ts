@@ -118,6 +118,11 @@ export class KernelFailure extends Error {
    * of the patch.
    */
   readonly exitCode: number;
+  /**
+   * The guest's console log of the failed boot, when the capture kept it (capture's work folder):
+   * `kreplay ci` copies it beside the workload's reports, where a CI job's artifacts keep it.
+   */
+  consoleLog?: string;
 
   constructor(message: string, hint?: string, exitCode: typeof EXIT.findings | typeof EXIT.input = EXIT.findings) {
     super(message);

@@ -709,9 +709,7 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
       );
     }
   }
-  for (const e of partial.findings.unchanged) {
-    if (e.rise?.significant && reachesFailOn(e.severity, failOn)) reasons.push(`more often: ${riseSaid(e)}`);
-  }
+  for (const e of partial.findings.unchanged) if (risenAtFailOn(e, failOn)) reasons.push(`more often: ${riseSaid(e)}`);
   for (const t of thresholds) {
     if (t.exceeded) {
       const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;
@@ -749,6 +747,15 @@ export function diffRuns(allBase: readonly RunData[], allPatched: readonly RunDa
     );
   const verdict = inconclusive.length ? 'inconclusive' : reasons.length ? 'regression' : 'no-regression';
   return { ...partial, thresholds, verdict, inconclusive, regression: verdict === 'regression', reasons, warnings };
+}
+
+/**
+ * Whether an unchanged entry is a regression: the patch made it significantly likelier (`rise`,
+ * p < 0.01) and it reaches --fail-on. The one test of it: the diff's `reasons`, every format's
+ * failing rule and the finding counts' sentence (`risen`) read it here.
+ */
+export function risenAtFailOn(e: Pick<FindingEntry, 'severity' | 'rise'>, failOn: FailOn): boolean {
+  return e.rise?.significant === true && reachesFailOn(e.severity, failOn);
 }
 
 /**

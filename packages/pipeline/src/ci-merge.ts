@@ -15,6 +15,8 @@ import { checkJsonText, checkOutputFolder, InputError, outputError, parseDocumen
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
+const KernelFailedSchema = z.object({ kernel: z.string(), message: z.string(), hint: z.string().optional() }).strict();
+
 const SummarySchema = z
   .object({
     output: z.string(),
@@ -50,6 +52,11 @@ const SummarySchema = z
             .object({ findings: z.number().int().positive(), rules: z.array(z.string()).min(1) })
             .strict()
             .optional(),
+          kernelFailed: z
+            .object({ base: KernelFailedSchema.optional(), patched: KernelFailedSchema.optional() })
+            .strict()
+            .refine((k) => k.base !== undefined || k.patched !== undefined, 'names no side')
+            .optional(),
           findings: z
             .object({
               new: z.number(),
@@ -57,6 +64,7 @@ const SummarySchema = z
               fixed: z.number(),
               fixedByChance: z.number().optional(),
               unchanged: z.number(),
+              risen: z.number().optional(),
               unjudged: z.number().optional(),
               maybeNew: z.number().optional(),
             })
@@ -93,6 +101,13 @@ async function readSummary(dir: string): Promise<CiResult> {
         `workload ${g.name} says verdict ${g.verdict} but regression ${g.regression} and ${g.inconclusive.length} inconclusive reason(s): its summary.json was edited`,
         { file, hint },
       );
+    // a kernel failure is the patched kernel's regression, or (the base kernel's) no verdict
+    const failed = g.kernelFailed && (g.kernelFailed.base ? 'inconclusive' : 'regression');
+    if (failed && g.verdict !== failed)
+      throw new InputError(`workload ${g.name} says verdict ${g.verdict} but a kernel failure that gives ${failed}: its summary.json was edited`, {
+        file,
+        hint,
+      });
   }
   const regression = summary.groups.some((g) => g.regression);
   const verdict = regression ? 'regression' : summary.groups.some((g) => g.verdict === 'inconclusive') ? 'inconclusive' : 'no-regression';

@@ -16,11 +16,9 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
   checkOutputFolder,
-  EXIT,
   formatShard,
   InputError,
   isKernelFailure,
-  KernelFailure,
   inShard,
   outputError,
   printable,
@@ -41,18 +39,22 @@ import {
   diffToKtap,
   diffToSarif,
   diffToText,
+  ciGroupCountsSaid,
   diffVerdictSaid,
   findingCounts,
   findingCountsSaid,
   groupShortfall,
+  kernelFailureWords,
   notJudgedFixed,
   notJudgedNew,
   reportToHtml,
   verdictWord,
   type FindingCounts,
   type KcidbOptions,
+  type KernelFailures,
 } from '@kreplay/report';
 import { buildReport, PerfettoFiles } from './report-model.js';
+import { FAILURE_FILES, kernelFailedGroup, type SideFailure } from './kernel-failed.js';
 
 /** Captures `runs` runs of one workload on one side's kernel into outDir; returns the run folders' trace paths. */
 export type CaptureSide = (req: {
@@ -115,7 +117,13 @@ export interface CiGroupResult {
   notJudgedNew?: { findings: number; rules: string[]; unnamed?: string[]; uncertain?: string[] };
   /** Base findings whose page the patched traces never show or one side does not name, and their rules (absent when none): not a pass either. */
   notJudgedFixed?: { findings: number; rules: string[] };
-  /** The diff's finding counts (report's `findingCounts`: new, newByChance, fixed, fixedByChance, unchanged, unjudged, maybeNew). */
+  /**
+   * The sides whose kernel failed this workload's capture, each with the kernel and its error
+   * (absent when none; since session 42): nothing was replayed or compared. The patched kernel
+   * alone: verdict `regression`; the base kernel: `inconclusive` (no verdict on the patch).
+   */
+  kernelFailed?: KernelFailures;
+  /** The diff's finding counts (report's `findingCounts`: new, newByChance, fixed, fixedByChance, unchanged, unjudged, maybeNew); all 0 when a kernel failed the workload. */
   findings: FindingCounts;
   files: string[];
 }
@@ -214,9 +222,17 @@ export function checkGroupName(name: string, from: string): string {
   return name;
 }
 
-/** The names of the reports kreplay ci writes into a workload's folder: the diff formats, report.html, perfetto-SIDE-N.json. */
+/**
+ * The names of the reports kreplay ci writes into a workload's folder: the diff formats,
+ * report.html, perfetto-SIDE-N.json; kernel-failure.txt and console-SIDE.log when a kernel failed it.
+ */
 function isReportName(name: string): boolean {
-  return name === 'report.html' || Object.values(DIFF_FILES).some(([n]) => n === name) || /^perfetto-(?:base|patched)-[1-9][0-9]{0,5}\.json$/.test(name);
+  return (
+    name === 'report.html' ||
+    Object.values(DIFF_FILES).some(([n]) => n === name) ||
+    /^perfetto-(?:base|patched)-[1-9][0-9]{0,5}\.json$/.test(name) ||
+    FAILURE_FILES.test(name)
+  );
 }
 
 /**
@@ -240,12 +256,19 @@ export function checkGroupFiles(group: string, files: readonly string[], from: s
  * A workload's folder, made and writable, with any symbolic link where it or one of its
  * reports goes removed: a reused output folder, or an artifact unpacked into it, may hold
  * one, and the reports (written to the target of a link, as a user-named --out is) replaced
- * whatever it named. Now they replace the link.
+ * whatever it named. Now they replace the link. An earlier run's reports there are removed too
+ * (session 42): a workload a kernel failed this time has no diff.txt, and last run's would read
+ * as this run's.
  */
 async function groupFolder(dir: string): Promise<void> {
   await removeLink(dir);
   await checkOutputFolder(dir);
-  for (const name of (await readdir(dir)).filter(isReportName).sort()) await removeLink(path.join(dir, name));
+  for (const name of (await readdir(dir)).filter(isReportName).sort()) {
+    const file = path.join(dir, name);
+    await rm(file, { force: true }).catch((e: unknown) => {
+      throw outputError(file, e);
+    });
+  }
 }
 
 /** `dir` joined with `name`, refusing anything that would land outside `dir`. */
@@ -289,6 +312,7 @@ function tracesOf(sideName: 'base' | 'patched', traces: Map<string, string[]>, w
   return runs;
 }
 
+/** A side's inputs of one workload: its traces, or its capture's runs — or, when its kernel failed the workload, that failure. */
 async function sideInputs(
   sideName: 'base' | 'patched',
   side: CiSide,
@@ -297,7 +321,7 @@ async function sideInputs(
   workload: string,
   cfg: CiConfig,
   opts: CiOptions,
-): Promise<string[]> {
+): Promise<string[] | SideFailure> {
   if (traces) return tracesOf(sideName, traces, workload, standIn);
   if (!opts.capture) throw new InputError(`${sideName}.kernel is set but this build of kreplay cannot capture`, { hint: 'give "traces" instead' });
   const outDir = under(path.join(cfg.output, 'captures', sideName), workload);
@@ -316,19 +340,14 @@ async function sideInputs(
       onProgress: (m) => opts.onProgress?.(`capture ${sideName} ${workload}: ${m}`),
       ...(opts.signal ? { signal: opts.signal } : {}),
     })
-    .catch((e: unknown) => {
-      // which kernel failed: the patched side's is a finding about the patch (exit 1); the base
-      // side's says nothing of the patch — the kernel it is judged against failed — so no verdict (exit 2)
-      if (isKernelFailure(e)) {
-        const said = `the ${sideName} side's kernel (${side.kernel}), workload ${workload}: ${e.message}`;
-        if (sideName === 'patched') throw new KernelFailure(said, e.hint);
-        throw new KernelFailure(
-          `${said} — no verdict on the patch: the kernel it is judged against failed the workload`,
-          `the base kernel fails this workload without the patch; ${e.hint ?? 'look at its kernel log'}`,
-          EXIT.input,
-        );
-      }
-      throw e;
+    .catch((e: unknown): SideFailure => {
+      // the kernel under test failed the workload: a result of the run (kernel-failed.ts), not the run's end
+      if (!isKernelFailure(e)) throw e;
+      opts.onProgress?.(`capture ${sideName} ${workload}: the kernel failed the workload: ${e.message.split('\n')[0]}`);
+      return {
+        failed: { kernel: side.kernel!, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
+        ...(e.consoleLog ? { consoleLog: e.consoleLog } : {}),
+      };
     });
 }
 
@@ -416,6 +435,19 @@ export async function runCi(loaded: LoadedCiConfig, opts: CiOptions = {}): Promi
     await groupFolder(dir);
     const base = await sideInputs('base', cfg.base, baseTraces, standIn, group, cfg, opts);
     const patched = await sideInputs('patched', cfg.patched, patchedTraces, standIn, group, cfg, opts);
+    if (!Array.isArray(base) || !Array.isArray(patched)) {
+      const failed = await kernelFailedGroup(
+        group,
+        dir,
+        cfg.output,
+        { ...(Array.isArray(base) ? {} : { base }), ...(Array.isArray(patched) ? {} : { patched }) },
+        Array.isArray(patched) ? patched.length : 0,
+      );
+      progress(`${group}: ${verdictWord(failed)} (${ciGroupCountsSaid(failed)})`);
+      results.push(failed);
+      opts.onGroup?.(failed);
+      continue;
+    }
     const perfetto = cfg.formats.includes('perfetto')
       ? new PerfettoFiles((_input, i) => path.join(dir, `perfetto-${i < base.length ? `base-${i + 1}` : `patched-${i - base.length + 1}`}.json`))
       : undefined;
@@ -512,11 +544,12 @@ export function ciSummaryText(r: CiResult): string {
     const tag = g.verdict === 'regression' ? 'REGRESSION' : g.verdict === 'inconclusive' ? 'INCONCLUSIVE' : shortfall ? 'NOT A PASS' : 'ok';
     const unusable = g.unusableEvents.base + g.unusableEvents.patched;
     lines.push(
-      `  ${tag.padEnd(10)} ${g.name}: ${findingCountsSaid(g.findings)}${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
+      `  ${tag.padEnd(10)} ${g.name}: ${ciGroupCountsSaid(g)}${unusable ? `; unusable events: base ${g.unusableEvents.base}, patched ${g.unusableEvents.patched}` : ''}`,
     );
     for (const why of g.inconclusive) lines.push(`      - ${why}`);
     if (shortfall) lines.push(`      - no regression in what the traces show, but ${shortfall}`);
     for (const reason of g.reasons) lines.push(`      - ${reason}`);
+    if (g.kernelFailed) lines.push(...kernelFailureWords(g.kernelFailed).map((l) => `      ${l}`));
     lines.push(`      reports: ${g.files.join(' ')}`);
   }
   return printable(`${lines.join('\n')}\n`); // reasons quote the traces: controls shown, not acted on

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadCiConfig } from '../src/ci-config.js';
 import { runCi, type CaptureSide } from '../src/ci.js';
+import { mergeCi } from '../src/ci-merge.js';
 import { InputError, KernelFailure, parseShard } from '@kreplay/core';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -72,31 +73,79 @@ describe('the ci pipeline (library)', () => {
     expect(readFileSync(path.join(dir, 'out-blind/summary.txt'), 'utf8')).toMatch(/^kreplay ci: INCONCLUSIVE[\s\S]*INCONCLUSIVE +odirect-race/);
   }, 60_000);
 
-  // a kernel that failed its capture (the capture's KernelFailure) is named by side: the patched
-  // kernel's failure is a finding (exit 1); the base kernel's says nothing of the patch (exit 2, no verdict)
+  // A kernel that fails a workload's capture (the capture's KernelFailure) is a result of the run,
+  // not its end (session 42: the first one stopped ci with no summary, no other workload, no
+  // other side): the patched kernel alone is that workload's regression (exit 1), the base
+  // kernel's leaves no verdict on the patch (inconclusive, exit 2); every format names the side.
   it.each([
-    ['patched', 1, /^the patched side's kernel \([^)]*build\/patched\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line/],
-    ['base', 2, /^the base side's kernel \(debian\), workload odirect-race: workload odirect-race printed no KREPLAY_RESULT line.* — no verdict on the patch/],
+    ['patched', 'regression', 'FAIL', 'not ok 1 odirect-race'],
+    ['base', 'inconclusive', 'ERROR', 'not ok 1 odirect-race'],
   ] as const)(
-    "the %s side's kernel failing its capture exits %i, naming the side",
-    async (side, exitCode, message) => {
+    "the %s kernel failing a workload's capture: the other workload and side still run, and every summary names it",
+    async (side, verdict, kcidbStatus, ktapLine) => {
+      const out = `out-killed-${side}`;
       const file = configFile(`killed-${side}.json`, {
         base: { kernel: 'debian' },
         patched: { kernel: 'build/patched' },
-        capture: { workloads: ['odirect-race'] },
-        output: `out-killed-${side}`,
-        formats: ['json'],
+        capture: { workloads: ['odirect-race', 'truncate-racer'] },
+        output: out,
+        formats: ['text', 'json', 'ktap', 'kcidb'],
       });
+      // an earlier run's report in the folder would read as this run's
+      mkdirSync(path.join(dir, out, 'odirect-race'), { recursive: true });
+      writeFileSync(path.join(dir, out, 'odirect-race/diff.txt'), 'kreplay diff: no regression\n');
+      const consoleLog = path.join(dir, `console-${side}.log`);
+      writeFileSync(consoleLog, '[   12.3] BUG: kernel NULL pointer dereference, address: 0000000000000008\n');
+      const asked: string[] = [];
       const capture: CaptureSide = async (req) => {
-        if (req.side === side)
-          throw new KernelFailure('workload odirect-race printed no KREPLAY_RESULT line (run 1, exit 137) and the kernel under test reported ...', 'hint');
-        return [path.join(root, 'fixtures/diff/clean-1/trace.txt')];
+        asked.push(`${req.side} ${req.workload}`);
+        if (req.side === side && req.workload === 'odirect-race') {
+          const e = new KernelFailure(
+            'the kernel under test panicked while the workload ran: BUG: kernel NULL pointer dereference, address: 0000000000000008\nlast console lines:\n    [   12.3] RIP: 0010:filemap_get_pages+0x1b/0x640',
+            'read console.log (kreplay triage reads it)',
+          );
+          e.consoleLog = consoleLog;
+          throw e;
+        }
+        return [path.join(root, `fixtures/diff/${req.side === 'base' ? 'clean-1' : 'clean-2'}/trace.txt`)];
       };
-      await expect(runCi(await loadCiConfig(file), { capture })).rejects.toMatchObject({
-        name: 'KernelFailure',
-        exitCode,
-        message: expect.stringMatching(message),
+      const loaded = await loadCiConfig(file);
+      const r = await runCi(loaded, { capture });
+      expect(asked).toEqual(['base odirect-race', 'patched odirect-race', 'base truncate-racer', 'patched truncate-racer']);
+      expect(r.verdict).toBe(verdict);
+      const said = `the ${side} kernel (${side === 'base' ? 'debian' : path.join(dir, 'build/patched')}) failed workload odirect-race: the kernel under test panicked while the workload ran: BUG: kernel NULL pointer dereference`;
+      expect(r.groups[0]).toMatchObject({
+        name: 'odirect-race',
+        verdict,
+        regression: side === 'patched',
+        kernelFailed: { [side]: { message: expect.stringContaining('RIP: 0010:filemap_get_pages') } },
+        files: ['odirect-race/console-' + side + '.log', 'odirect-race/kernel-failure.txt'],
       });
+      expect([...r.groups[0]!.reasons, ...r.groups[0]!.inconclusive][0]).toContain(said);
+      if (side === 'base') expect(r.groups[0]!.inconclusive[1]).toBe('the patched kernel ran it to the end (1 run, not compared)');
+      expect(r.groups[1]).toMatchObject({ name: 'truncate-racer', verdict: 'no-regression' });
+      const read = (f: string) => readFileSync(path.join(dir, out, f), 'utf8');
+      expect(readdirSync(path.join(dir, out, 'odirect-race')).sort()).toEqual([`console-${side}.log`, 'kernel-failure.txt']);
+      expect(read(`odirect-race/console-${side}.log`)).toContain('BUG: kernel NULL pointer dereference');
+      expect(read('odirect-race/kernel-failure.txt')).toContain(said);
+      const text = read('summary.txt');
+      expect(text).toContain(`${verdict.toUpperCase().padEnd(10)} odirect-race: not compared: the ${side} kernel failed the workload`);
+      expect(text).toContain(`the ${side} kernel's words:\n        last console lines:\n        [   12.3] RIP: 0010:filemap_get_pages+0x1b/0x640`);
+      expect(text).toMatch(/ok {9}truncate-racer: 0 new, 0 fixed, 0 unchanged/);
+      expect(read('summary.ktap')).toMatch(new RegExp(`\\n# {3}\\[ {3}12\\.3\\] RIP: 0010:filemap_get_pages\\+0x1b/0x640\\n(?:#[^\\n]*\\n)*${ktapLine}\\n`));
+      const kcidb = JSON.parse(read('summary.kcidb.json')) as { tests: Array<{ path: string; status: string; log_url?: string; log_excerpt?: string }> };
+      expect(kcidb.tests.map((t) => [t.path, t.status])).toEqual([
+        ['kreplay.odirect-race', kcidbStatus],
+        ['kreplay.truncate-racer', 'PASS'],
+      ]);
+      expect(kcidb.tests[0]!.log_url).toMatch(/odirect-race\/kernel-failure\.txt$/);
+      expect(kcidb.tests[0]!.log_excerpt).toContain('RIP: 0010:filemap_get_pages');
+      expect(JSON.parse(read('summary.json'))).toMatchObject({ verdict, groups: [{ kernelFailed: { [side]: {} } }, {}] });
+      // ci merge reads the summary back: the failed workload and its files are copied as they are
+      loaded.config.output = path.join(dir, `${out}-merged`);
+      const merged = await mergeCi([path.join(dir, out)], loaded);
+      expect(merged.verdict).toBe(verdict);
+      expect(readFileSync(path.join(dir, `${out}-merged/odirect-race/kernel-failure.txt`), 'utf8')).toContain(said);
     },
     60_000,
   );

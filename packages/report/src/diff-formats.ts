@@ -4,7 +4,7 @@
  * workflow commands.
  */
 import { reachesFailOn, stringifyJson } from '@kreplay/core';
-import { riseSaid, type DiffResult, type FindingEntry } from '@kreplay/diff';
+import { riseSaid, risenAtFailOn, type DiffResult, type FindingEntry } from '@kreplay/diff';
 import {
   certaintySaid,
   chanceSaid,
@@ -51,7 +51,7 @@ export function diffToJunit(d: DiffResult): string {
         `${state === 'fixed' ? `${chanceSaid(e)}\n` : state === 'new' ? `${newChanceSaid(e)}\n` : ''}${e.example.message}\n${e.example.explanation}\n${e.example.events.map((c) => `${c.source}:${c.line} ${c.text?.trim() ?? c.summary}`).join('\n')}`,
       );
       // the certainty in the message, not the name: a testcase's name is its identity from run to run
-      if (state === 'unchanged' && e.rise?.significant && failing(d, e)) {
+      if (state === 'unchanged' && risenAtFailOn(e, d.failOn)) {
         // a race the base had too, made likelier by the patch: a regression (diff.ts `reasons`)
         failures++;
         cases.push(

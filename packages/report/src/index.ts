@@ -49,5 +49,6 @@ export {
   type ExploreSummary,
   type CiSummary,
 } from './kernel-ci/runs.js';
+export { ciGroupCountsSaid, kernelFailedSaid, kernelFailureLines, kernelFailureWords, type KernelFailed, type KernelFailures } from './kernel-failed.js';
 export { diffToKtap, diffToKcidb, exploreToKtap, exploreToKcidb, ciToKtap, ciToKcidb } from './kernel-ci/formats.js';
 export { segment, testName, statusOf, STATUS_PRIORITY, type TestRun, type TestNode, type TestBuild, type TestStatus } from './kernel-ci/tests.js';

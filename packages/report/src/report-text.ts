@@ -6,7 +6,7 @@
  * A pure function of the ReportModel; untrusted text is bidi-isolated as in the HTML.
  */
 import { printable, reachesFailOn, taskColumn } from '@kreplay/core';
-import { fmtNs, riseSaid, type DiffResult } from '@kreplay/diff';
+import { fmtNs, riseSaid, risenAtFailOn, type DiffResult } from '@kreplay/diff';
 import { isolateBidi } from './html/html.js';
 import type { ReportModel } from './html/report.js';
 import { certaintyOf, groupReasons, pagesOf, raceSections, rolesText, type RaceGroup, type RaceSection, type RaceState } from './race-groups.js';
@@ -22,10 +22,11 @@ const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n =
  * them on too few runs to tell from chance), 0 fixed, 0 unchanged` — a race on too few runs when
  * any page of it is; "seen": its findings' occurrences, both sides (as its `seen:` line).
  */
-function raceCountsSaid(sections: readonly RaceSection[]): string {
+function raceCountsSaid(sections: readonly RaceSection[], failOn: DiffResult['failOn']): string {
   const of = (state: RaceState) => sections.find((s) => s.state === state);
   const races = (state: RaceState) => of(state)?.groups.length ?? 0;
   const thin = (state: RaceState) => of(state)?.groups.filter((g) => g.members.some((m) => m.entry && byChance(m.entry))).length ?? 0;
+  const risen = of('unchanged')?.groups.filter((g) => g.members.some((m) => m.entry && risenAtFailOn(m.entry, failOn))).length ?? 0;
   const seen = (state: RaceState) => {
     const times = (of(state)?.groups ?? []).reduce((n, g) => n + g.members.reduce((k, m) => k + m.count, 0), 0);
     return races(state) ? `seen ${plural(times, 'time')}` : undefined;
@@ -36,6 +37,7 @@ function raceCountsSaid(sections: readonly RaceSection[]): string {
     fixed: races('fixed'),
     ...(thin('fixed') ? { fixedByChance: thin('fixed') } : {}),
     unchanged: races('unchanged'),
+    ...(risen ? { risen } : {}),
     ...(races('unjudged') ? { unjudged: races('unjudged') } : {}),
     ...(races('maybe-new') ? { maybeNew: races('maybe-new') } : {}),
   };
@@ -105,7 +107,7 @@ export function verdictReasons(d: DiffResult, fresh: RaceSection): string[] {
     const failing = g.members.filter((m) => m.entry && reachesFailOn(m.entry.severity, d.failOn));
     if (failing.length) out.push(`new ${g.severity} ${g.rules.join(', ')} (${rolesText(g.roles)}) on ${pagesOf(g)}`);
   }
-  for (const e of d.findings.unchanged) if (e.rise?.significant && reachesFailOn(e.severity, d.failOn)) out.push(`more often: ${riseSaid(e)}`);
+  for (const e of d.findings.unchanged) if (risenAtFailOn(e, d.failOn)) out.push(`more often: ${riseSaid(e)}`);
   for (const t of d.thresholds) {
     if (!t.exceeded) continue;
     const ch = t.changePct === null ? 'from 0' : `${t.changePct >= 0 ? '+' : ''}${t.changePct.toFixed(1)}%`;
@@ -121,7 +123,7 @@ export function reportToText(m: ReportModel): string {
   if (d) {
     const fresh = sections[0]!;
     // the findings as every format counts them, then the races they make
-    lines.push(`kreplay: ${diffVerdictSaid(d)}: ${findingCountsSaid(findingCounts(d))}; races: ${raceCountsSaid(sections)}`);
+    lines.push(`kreplay: ${diffVerdictSaid(d)}: ${findingCountsSaid(findingCounts(d))}; races: ${raceCountsSaid(sections, d.failOn)}`);
     for (const side of ['base', 'patched'] as const) {
       lines.push(
         `  ${`${side}:`.padEnd(9)}${d[side].label} (${plural(d[side].runs.length, 'run')}, ${plural(d[side].events, 'event')}, ${plural(d[side].gaps, 'gap')})`,

@@ -232,12 +232,9 @@ describe('the diff verdict in every format', () => {
 });
 
 describe('a finding both sides show, the patched side significantly more often (2026-12-07, session 41)', () => {
-  it('is a regression in every format: text, json, junit, sarif, github, ktap and the report', async () => {
+  /** Ten runs a side, the stale-data finding in 1 base run and in `showing` patched runs (10: p = 6.0e-5). */
+  const rising = async (opts: { failOn?: 'never' } = {}) => {
     const { diffRuns, emptyCounts } = await import('@kreplay/diff');
-    const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
-    const { diffTests } = await import('../src/kernel-ci/runs.js');
-    const { formatKtap } = await import('../src/kernel-ci/ktap.js');
-    const { reportToText } = await import('../src/report-text.js');
     const f: Finding = {
       rule: 'stale-data',
       severity: 'error',
@@ -261,7 +258,15 @@ describe('a finding both sides show, the patched side significantly more often (
       pagesSeen: { complete: true, files: { '8:0/c': [[3, 3]] as Array<[number, number]> } },
     });
     const side = (name: string, showing: number) => Array.from({ length: 10 }, (_, i) => run(`${name}${i}`, i < showing ? [f] : []));
-    const d = diffRuns(side('b', 1), side('p', 10));
+    return diffRuns(side('b', 1), side('p', 10), opts);
+  };
+
+  it('is a regression in every format: text, json, junit, sarif, github, ktap and the report', async () => {
+    const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
+    const { diffTests } = await import('../src/kernel-ci/runs.js');
+    const { formatKtap } = await import('../src/kernel-ci/ktap.js');
+    const { reportToText } = await import('../src/report-text.js');
+    const d = await rising();
     const said = /more often.*10 of 10 patched runs against 1 of 10 base runs that could show it \(p = 6\.0e-5/;
     expect(d.verdict).toBe('regression');
     expect(diffToText(d)).toMatch(/^REGRESSION \(1 reason\):\n {2}- more often: error stale-data on 8:0\/c index 3 in 10 of 10/m);
@@ -281,9 +286,31 @@ describe('a finding both sides show, the patched side significantly more often (
     expect(ktap).toMatch(said);
     expect(reportToText({ title: 't', runs: [], diff: d })).toMatch(said);
     // below --fail-on: said, not failed
-    const quiet = diffRuns(side('b', 1), side('p', 10), { failOn: 'never' });
+    const quiet = await rising({ failOn: 'never' });
     expect(quiet.verdict).toBe('no-regression');
     expect(diffToText(quiet)).toMatch(said);
     expect(diffToJunit(quiet)).toContain('failures="0"');
+  });
+
+  // session 42: the counts said "0 new, 0 fixed, 1 unchanged" under REGRESSION, in every format
+  it('the finding counts say why a diff with 0 new findings is a regression, in every format that says them', async () => {
+    const { diffToGithub, diffToJunit, diffToText } = await import('../src/reports.js');
+    const { diffTests } = await import('../src/kernel-ci/runs.js');
+    const { formatKtap } = await import('../src/kernel-ci/ktap.js');
+    const { reportToText } = await import('../src/report-text.js');
+    const { findingCounts } = await import('../src/finding-counts.js');
+    const d = await rising();
+    expect(d.verdict).toBe('regression');
+    expect(findingCounts(d)).toEqual({ new: 0, fixed: 0, unchanged: 1, risen: 1 });
+    const counts = '0 new, 0 fixed, 1 unchanged (1 of them significantly more often in the patched runs)';
+    expect(diffToText(d)).toContain(`Findings: ${counts}`);
+    expect(formatKtap(diffTests(d))).toContain(`# findings: ${counts}`);
+    expect(diffToJunit(d)).toContain(counts);
+    expect(diffToGithub(d)).toContain(`::notice title=kreplay diff::REGRESSION: ${counts}`);
+    expect(reportToText({ title: 't', runs: [], diff: d })).toContain(
+      `kreplay: REGRESSION: ${counts}; races: 0 new, 0 fixed, 1 unchanged (seen 11 times; 1 of them significantly more often in the patched runs)`,
+    );
+    // below --fail-on the rise fails nothing, and the counts keep their words
+    expect(findingCounts(await rising({ failOn: 'never' }))).toEqual({ new: 0, fixed: 0, unchanged: 1 });
   });
 });

@@ -395,6 +395,54 @@ describe('KTAP and KCIDB goldens', () => {
     golden('ci', ciToKtap(c), ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
   });
 
+  it("a kreplay ci workload a kernel failed: the patched kernel's is FAIL, the base kernel's ERROR, with the kernel's words", () => {
+    const failed = (kernel: string) => ({
+      kernel,
+      message:
+        'the kernel under test panicked while the workload ran: BUG: kernel NULL pointer dereference\nlast console lines:\n    [   12.3] RIP: 0010:filemap_get_pages+0x1b/0x640',
+      hint: 'read console.log',
+    });
+    const c: CiSummary = {
+      base: 'debian-6.1',
+      patched: '6.1+my-fix',
+      groups: [
+        {
+          name: 'odirect-race',
+          verdict: 'regression',
+          regression: true,
+          reasons: ['the patched kernel (build/patched) failed workload odirect-race: the kernel under test panicked while the workload ran'],
+          kernelFailed: { patched: failed('build/patched') },
+          findings: { new: 0, fixed: 0, unchanged: 0 },
+          files: ['odirect-race/kernel-failure.txt', 'odirect-race/console-patched.log'],
+        },
+        {
+          name: 'truncate-racer',
+          verdict: 'inconclusive',
+          regression: false,
+          reasons: [],
+          inconclusive: [
+            'the base kernel (debian) failed workload truncate-racer: … — no verdict on the patch',
+            'the patched kernel ran it to the end (1 run, not compared)',
+          ],
+          kernelFailed: { base: failed('debian') },
+          findings: { new: 0, fixed: 0, unchanged: 0 },
+          files: ['truncate-racer/kernel-failure.txt'],
+        },
+      ],
+    };
+    const ktap = ciToKtap(c);
+    expect(ktap).toMatch(/^not ok 1 odirect-race$/m);
+    expect(ktap).toMatch(/^# findings: not compared: the patched kernel failed the workload$/m);
+    expect(ktap).toMatch(/^# error: the base kernel failed the workload: no verdict on the patch\nnot ok 2 truncate-racer$/m);
+    const kcidb = JSON.parse(ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
+    expect(kcidb.tests.map((t: { status: string }) => t.status)).toEqual(['FAIL', 'ERROR']);
+    expect(kcidb.tests[0].log_url).toBe(`${ARTIFACTS}odirect-race/kernel-failure.txt`);
+    expect(kcidb.tests[1].log_excerpt).toContain(
+      "the base kernel's words:\n  last console lines:\n  [   12.3] RIP: 0010:filemap_get_pages+0x1b/0x640\n  hint: read console.log",
+    );
+    golden('ci-kernel-failed', ktap, ciToKcidb(c, { artifactsUrl: ARTIFACTS }));
+  });
+
   it('diagnostics cannot end or restructure the KTAP (kernel-log end markers, subtest headers, control characters)', () => {
     expect(ktapDiagnostic('Kernel panic - not syncing: VFS: Unable to mount')).not.toMatch(/Kernel panic - not syncing: VFS:/);
     expect(ktapDiagnostic('Subtest: x')).not.toMatch(/^\s*# Subtest:/);
@@ -494,6 +542,7 @@ describeWithTools([TOOLS.python3, TOOLS.kunitParser], "KTAP output parsed by the
       'explore-clean': 'SUCCESS',
       'explore-incomplete': 'SKIPPED',
       'ci': 'FAILURE',
+      'ci-kernel-failed': 'FAILURE',
       'replay-holes': 'SKIPPED',
     };
     expect([...outputs.keys()].sort()).toEqual(Object.keys(expected).sort());

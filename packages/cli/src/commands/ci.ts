@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { relative, resolve } from 'node:path';
 import { captureSide, checkCaptureSide, ciSummaryText, loadCiConfig, runCi, type CiGroupResult } from '@kreplay/pipeline';
 import { parseShard, printable, stringifyJson } from '@kreplay/core';
-import { findingCountsSaid, groupShortfall, verdictWord } from '@kreplay/report';
+import { ciGroupCountsSaid, groupShortfall, verdictWord } from '@kreplay/report';
 import { ciExitCode, KreplayCommand } from '../base.js';
 
 export default class Ci extends KreplayCommand {
@@ -11,7 +11,7 @@ export default class Ci extends KreplayCommand {
 
 Progress is one updating line on a terminal and plain lines in CI (CI=true or no TTY). The config states the format it was written for ("schema": "kreplay-ci/1") and is checked whole before any work: every key, every file it names, each side's kernel, modules, workloads and profile, each error at its file:line. Outputs are written under a temporary name and renamed; SIGINT/SIGTERM stop QEMU, remove the work folders and half-written files, and exit 130/143.
 
-Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations) and none regressed, 3 when capture cannot run on this machine or an output cannot be written.`;
+Exit 1 when any workload regressed (the patched kernel failing a workload is its regression), 0 when none did, 2 for a bad config or when a workload is inconclusive (a side with no run that saw page-cache operations, or a base kernel that failed the workload) and none regressed, 3 when capture cannot run on this machine or an output cannot be written.`;
 
   static override examples = ['<%= config.bin %> ci --config kreplay.config.json', 'CI=true <%= config.bin %> ci --config kreplay.config.json --shard 1/2'];
 
@@ -42,7 +42,7 @@ Exit 1 when any workload regressed, 0 when none did, 2 for a bad config or when 
       else this.note(`[kreplay ci ${stamp()}] ${m}`);
     };
     const onGroup = (g: CiGroupResult) => {
-      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${findingCountsSaid(g.findings)})\n`);
+      if (live) process.stderr.write(`\r\x1b[K${stamp()} ${g.name}: ${verdictWord(g, groupShortfall(g))} (${ciGroupCountsSaid(g)})\n`);
     };
     let result;
     try {

@@ -3,7 +3,7 @@
  * explorer run and a `kreplay ci` run. Pure functions of the result; nothing is recomputed.
  */
 import { cpuName, metaWorkloadName, reachesFailOn, type FailOn, type Finding, type RuleId } from '@kreplay/core';
-import { riseSaid, type DiffResult, type FindingEntry } from '@kreplay/diff';
+import { riseSaid, risenAtFailOn, type DiffResult, type FindingEntry } from '@kreplay/diff';
 import type { ReplayResult } from '@kreplay/replay';
 import { byChance, chanceSaid, diffVerdictSaid, maybeNewWhy, newChanceSaid, notFixedWhy, notJudgedFixedEntries } from '../diff-fmt.js';
 import { findingCounts, findingCountsSaid, type FindingCounts } from '../finding-counts.js';
@@ -11,6 +11,7 @@ import { REPLAY_RULES } from '../junit.js';
 import { findingWhere, groupShortfall, patchedNotPassed, plural, replayNotPassed, seconds, verdictSaid } from '../util.js';
 import { lines, segment, testName, type TestNode, type TestRun } from './tests.js';
 import { clockText } from '../text.js';
+import { ciGroupCountsSaid, kernelFailureWords, type KernelFailures } from '../kernel-failed.js';
 
 /** A finding as diagnostic lines: what, where, who, why, and the trace lines it rests on. */
 function findingLines(f: Finding, prefix = ''): string[] {
@@ -125,7 +126,10 @@ export function diffTests(d: DiffResult, opts: DiffTestOptions = {}): TestRun {
   const children: TestNode[] = rulesOf(all.map((e) => e.rule)).map((rule) => {
     const is = (e: FindingEntry) => e.rule === rule;
     // new at --fail-on, or the base's race made likelier by the patch (a significant rise): the regression's reasons
-    const failing = [...d.findings.new, ...d.findings.unchanged.filter((e) => e.rise?.significant)].filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
+    const failing = [
+      ...d.findings.new.filter((e) => reachesFailOn(e.severity, d.failOn)),
+      ...d.findings.unchanged.filter((e) => risenAtFailOn(e, d.failOn)),
+    ].filter(is);
     const unjudged = d.patched.unjudged?.[rule];
     // a finding at --fail-on the base side may have had among those it did not keep: were it new, this rule would fail
     const maybeNew = (d.findings.maybeNew ?? []).filter((e) => is(e) && reachesFailOn(e.severity, d.failOn));
@@ -263,6 +267,8 @@ export interface CiSummary {
     thresholdsNotJudged?: readonly string[];
     /** Its diff's finding counts (summary.json's). */
     findings: FindingCounts;
+    /** The sides whose kernel failed the workload's capture (absent when none): nothing was compared. */
+    kernelFailed?: KernelFailures;
     /** Relative to the output folder. */
     files: readonly string[];
   }>;
@@ -272,10 +278,14 @@ export interface CiSummary {
  * A `kreplay ci` run: one test per workload on the patched kernel, FAIL on a regression,
  * with the reasons as diagnostics and the group's reports as its files (the text diff as
  * `log_url`). The group's own diff.ktap / diff.kcidb.json hold the per-rule subtests.
+ * A workload whose capture a kernel failed (session 42): the patched kernel alone, FAIL (its
+ * regression); the base kernel, ERROR (the test could not be run: no verdict on the patch, which
+ * KCIDB's MISS, "not run", would hide) — either with the kernel's words as diagnostics and
+ * kernel-failure.txt as `log_url`.
  */
 export function ciTests(c: CiSummary): TestRun {
-  const order = (files: readonly string[]) =>
-    [...files].sort((a, b) => Number(!a.endsWith('diff.txt')) - Number(!b.endsWith('diff.txt')) || (a < b ? -1 : a > b ? 1 : 0));
+  const first = (f: string) => f.endsWith('diff.txt') || f.endsWith('kernel-failure.txt');
+  const order = (files: readonly string[]) => [...files].sort((a, b) => Number(!first(a)) - Number(!first(b)) || (a < b ? -1 : a > b ? 1 : 0));
   return {
     tool: 'kreplay ci',
     key: `ci\0${c.base}\0${c.patched}`,
@@ -287,17 +297,25 @@ export function ciTests(c: CiSummary): TestRun {
     tests: c.groups.map((g) => {
       const shortfall = groupShortfall(g);
       const holes = shortfall && `no regression, but ${shortfall}: not a pass`;
-      const status = g.regression ? 'FAIL' : g.verdict === 'inconclusive' ? 'MISS' : holes ? 'DONE' : 'PASS';
-      const reason = status === 'MISS' ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}` : status === 'DONE' ? holes : undefined;
+      const status = g.regression ? 'FAIL' : g.kernelFailed?.base ? 'ERROR' : g.verdict === 'inconclusive' ? 'MISS' : holes ? 'DONE' : 'PASS';
+      const reason =
+        status === 'ERROR'
+          ? 'the base kernel failed the workload: no verdict on the patch'
+          : status === 'MISS'
+            ? `inconclusive: ${(g.inconclusive ?? []).join('; ')}`
+            : status === 'DONE'
+              ? holes
+              : undefined;
       return {
         build: 1,
         name: testName(g.name),
         status,
         ...(reason ? { reason } : {}),
         diagnostics: [
-          `findings: ${findingCountsSaid(g.findings)}`,
+          `findings: ${ciGroupCountsSaid(g)}`,
           ...g.reasons.map((r) => `regression: ${r}`),
           ...(g.inconclusive ?? []).map((r) => `inconclusive: ${r}`),
+          ...(g.kernelFailed ? kernelFailureWords(g.kernelFailed) : []),
         ],
         files: order(g.files),
       } satisfies TestNode & { build: number };
