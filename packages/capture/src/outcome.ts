@@ -320,7 +320,7 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
   // workload began, that is the kernel under test failing it — a finding, not the machine's failure
   // (a panic before any workload ran, a TCG flake at boot, stays an environment error).
   if (b.ended === 'panic' && b.lines.some((l) => l.text.startsWith('KREPLAY_PHASE workload'))) {
-    const what = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find((f) => KILLING_KINDS.includes(f.kind));
+    const what = scanKernelLog(b.lines.map((l) => l.text).join('\n')).find(isKilling);
     throw new KernelFailure(
       `the kernel under test panicked while the workload ran${what ? `: ${what.text}` : ''}\nlast console lines:\n${tail(b.lines)}`,
       `read ${join(c.workDir, 'console.log')} (kreplay triage reads it)`,
@@ -334,38 +334,51 @@ export async function checkGuestOutcome(b: BootOutcome, c: GuestContext): Promis
 }
 
 /**
- * Kernel-log lines that say the kernel stopped making progress: a task blocked past
- * hung_task_timeout_secs (6.1.192 kernel/hung_task.c:133 `INFO: task %s:%d blocked for more than
- * %ld seconds.`), an RCU stall (kernel/rcu/tree_stall.h:582 and :653, `rcu: INFO: %s detected
- * stalls on CPUs/tasks:`, `... self-detected stall on CPU`), a soft lockup (kernel/watchdog.c:434
- * `watchdog: BUG: soft lockup - CPU#%d stuck for %us!`, which the scan files under `bug`).
+ * The kernel-log line that says a task of the kernel under test stopped making progress: a task
+ * blocked past hung_task_timeout_secs (6.1.192 kernel/hung_task.c:133 `INFO: task %s:%d blocked
+ * for more than %ld seconds.`) — 120 s by default in uninterruptible sleep, which no slowness of
+ * the machine explains on its own.
  */
-function hangSign(f: LogFinding): boolean {
-  return f.kind === 'hung-task' || f.kind === 'rcu-stall' || (f.kind === 'bug' && /\bsoft lockup\b/.test(f.text));
-}
+const isHungTask = (f: LogFinding): boolean => f.kind === 'hung-task';
 
 /**
- * A guest that ran out of time once a workload began. With a hung task, a soft lockup or an RCU
- * stall on its console after that point, the kernel under test said it stopped making progress:
- * a KernelFailure (exit 1). Without one, whether that kernel deadlocked or the machine was too
- * slow cannot be told, and the error says so (an EnvironmentError, exit 3: run again). Until
- * 2026-12-07 (session 42) both were "the guest did not finish within N s (hung?)", exit 3.
+ * Lines a kernel also prints when its virtual CPU is not run for a while — a loaded host, or TCG
+ * emulating it — so they do not tell the kernel from the machine: an RCU stall
+ * (kernel/rcu/tree_stall.h:582 and :653, `rcu: INFO: %s detected stalls on CPUs/tasks:`, `...
+ * self-detected stall on CPU`; 21 s by default) and a soft lockup (kernel/watchdog.c:434
+ * `watchdog: BUG: soft lockup - CPU#%d stuck for %us!`, 20 s, which the scan files under `bug`).
+ */
+const isStarvationSign = (f: LogFinding): boolean => f.kind === 'rcu-stall' || (f.kind === 'bug' && /\bsoft lockup\b/.test(f.text));
+
+/**
+ * A guest that ran out of time once a workload began. With a hung task on its console after that
+ * point, the kernel under test said a task stopped making progress: a KernelFailure (exit 1).
+ * Otherwise whether that kernel deadlocked or the machine was too slow cannot be told, and the
+ * error says so (an EnvironmentError, exit 3: run again), naming an RCU stall or soft lockup it
+ * saw: a guest whose virtual CPUs the host starves prints those too, so they alone do not make a
+ * kernel under test fail (ci would call that the patch's regression). Until 2026-12-07 (session
+ * 42) all of these were "the guest did not finish within N s (hung?)", exit 3.
  */
 function workloadHang(b: BootOutcome, begun: number, c: GuestContext): KernelFailure | EnvironmentError {
-  const sign = scanKernelLog(
+  const said = scanKernelLog(
     b.lines
       .slice(begun)
       .map((l) => l.text)
       .join('\n'),
-  ).find(hangSign);
+  );
+  const sign = said.find(isHungTask);
+  const starved = said.find(isStarvationSign);
   const hung = `the guest did not finish within ${Math.round(c.timeoutMs / 1000)} s: it hung after ${lastPhase(b)}, once the workload began`;
   const last = `last console lines:\n${tail(b.lines)}`;
   const where = join(c.workDir, 'console.log');
   if (sign) {
     return new KernelFailure(`${hung}, and the kernel under test reported: ${sign.text}\n${last}`, `read ${where} (kreplay triage reads it)`);
   }
+  const seen = starved
+    ? `its console shows no hung task, only "${starved.text}", which a guest prints too when the host does not run its virtual CPU (a loaded host, or TCG)`
+    : 'its console shows no hung task, soft lockup or RCU stall';
   return new EnvironmentError(
-    `${hung}, and its console shows no hung task, soft lockup or RCU stall: whether the kernel under test deadlocked or the machine ran too slowly cannot be told\n${last}`,
+    `${hung}, and ${seen}: whether the kernel under test deadlocked or the machine ran too slowly cannot be told\n${last}`,
     `run the capture again (a larger --timeout on a loaded host): a hang at the same phase again points at the kernel under test, whose hung-task detector speaks only after kernel.hung_task_timeout_secs (120 s by default, CONFIG_DEFAULT_HUNG_TASK_TIMEOUT), longer than a short capture's timeout; read ${where}`,
   );
 }
@@ -383,8 +396,12 @@ export interface RunFiles {
   profileNow: KprobeHits[];
 }
 
-/** Kernel-log findings that can kill or stop a task (a WARN does not). */
-const KILLING_KINDS: readonly LogFindingKind[] = ['panic', 'oops', 'bug', 'bad-page-cache', 'hung-task', 'rcu-stall'];
+/**
+ * Kernel-log findings that can kill or stop a task (a WARN does not; nor do an RCU stall or a
+ * soft lockup, which a starved virtual CPU prints too: isStarvationSign, session 42).
+ */
+const KILLING_KINDS: readonly LogFindingKind[] = ['panic', 'oops', 'bug', 'bad-page-cache', 'hung-task'];
+const isKilling = (f: LogFinding): boolean => KILLING_KINDS.includes(f.kind) && !isStarvationSign(f);
 
 /**
  * What run `i` left in out/run-<i>/; no result line is an environment error quoting the
@@ -428,7 +445,7 @@ export async function readRun(
   // The kernel under test said it failed while the workload ran (an oops, a BUG, a bad page, a hung
   // task, a stall): the workload's silence is that kernel's doing as likely as the machine's, and
   // it is the kernel the capture is about — a finding, not an environment error.
-  const failed = result ? undefined : runLog.find((f) => KILLING_KINDS.includes(f.kind));
+  const failed = result ? undefined : runLog.find(isKilling);
   if (!result && failed) {
     throw new KernelFailure(
       `workload ${workload} printed no KREPLAY_RESULT line (run ${i}, exit ${rc ?? '?'}) and the kernel under test reported, while it ran: ${failed.text} (kernel.log line ${failed.line}${runLog.length > 1 ? `; ${runLog.length} kernel-log findings in this run` : ''}): the kernel may have killed or hung it`,

@@ -94,7 +94,7 @@ i=1; while [ $i -le $runs ]; do
     echo "[    9.2] Kernel panic - not syncing: Fatal exception"
     exit 0
   fi
-  [ "$FAKE_MODE" = noresult ] || [ "$FAKE_MODE" = killed ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
+  [ "$FAKE_MODE" = noresult ] || [ "$FAKE_MODE" = killed ] || [ "$FAKE_MODE" = stalled ] || echo "KREPLAY_RESULT workload=odirect-race duration_ms=500 writes=$((i * 3)) mismatches=0" > $O/run-$i/workload.out
   echo "KREPLAY_WORKLOAD_RC run=$i rc=0"
   printf '== cpu0\\nentries: 2\\noverrun: %s\\ncommit overrun: 0\\nbytes: 100\\ndropped events: 0\\nread events: 0\\n' "\${FAKE_OVERRUN:-0}" > $O/run-$i/stats.txt
   # a guest cut short: the stats file ends after its first line
@@ -110,6 +110,8 @@ done
 printf '[ 0.0] Linux version 6.1.0-fake\\n[ 1.0] WARNING: CPU: 0 PID: 1 at mm/filemap.c:1 x\\n' > $O/kernel.log
 # the kernel under test killed the workload: a BUG in its log while it ran, no result line
 [ "$FAKE_MODE" = killed ] && printf '[ 2.0] BUG: Bad page cache in process kr-odirect-race  pfn:0d000\\n' >> $O/kernel.log
+# no result line beside an RCU stall and a soft lockup alone: what a starved virtual CPU prints too
+[ "$FAKE_MODE" = stalled ] && printf '[ 2.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\\n[ 2.5] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kr-fault:172]\\n' >> $O/kernel.log
 [ "$FAKE_MODE" = nolog ] && rm -f $O/kernel.log
 # The malicious guest: kernel.log made a link to a host file, hoping capture copies it out.
 if [ "$FAKE_MODE" = symlink ]; then rm -f $O/kernel.log; ln -s "$FAKE_SECRET" $O/kernel.log; fi
@@ -452,6 +454,13 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       message: expect.stringMatching(
         /^workload odirect-race printed no KREPLAY_RESULT line \(run 1, exit 0\) and the kernel under test reported, while it ran: BUG: Bad page cache in process kr-odirect-race {2}pfn:0d000 \(kernel\.log line 3; 2 kernel-log findings in this run\): the kernel may have killed or hung it$/,
       ),
+    });
+    // an RCU stall or a soft lockup alone kills no task, and a starved virtual CPU prints both (session 42)
+    process.env.FAKE_MODE = 'stalled';
+    await expectFailure(capture({ ...base('stalled'), accel: 'tcg' }), {
+      name: 'EnvironmentError',
+      exitCode: 3,
+      message: expect.stringMatching(/^workload odirect-race printed no KREPLAY_RESULT line \(run 1, exit 0\)/),
     });
     delete process.env.FAKE_MODE;
   }, 60_000);
