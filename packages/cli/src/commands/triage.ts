@@ -163,7 +163,8 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     let profile: ProfileChoice | undefined;
     if (flags.profile) profile = { profile: await loadProfile(flags.profile), file: flags.profile, because: '--profile' };
     else profile = await chooseProfile(programs.length ? programs : ['fault', 'odirect_write']);
-    const quiet = !process.stderr.isTTY;
+    // a CI log gets plain timestamped lines and a heartbeat (as capture's), not minutes of silence
+    const plain = process.stderr.isTTY ? undefined : this.progress(true);
     return reproduce({
       splat,
       programs,
@@ -178,7 +179,8 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
       ...(debian ? { debian } : {}),
       ...(offsets ? { offsets } : {}),
       onProgress: (m) => {
-        if (!quiet) this.note(m);
+        if (plain) plain.step(m);
+        else this.note(m);
       },
     });
   }
