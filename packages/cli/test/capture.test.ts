@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openTrace } from '@kreplay/ftrace-parser';
@@ -62,6 +62,56 @@ describe('kreplay capture: declared offsets (no QEMU needed)', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`${table}:4: invalid offsets table: offsets`);
   });
+});
+
+describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'kreplay capture and triage --repro: progress in a CI log (a stand-in QEMU)', () => {
+  // session 42: off a terminal, capture and triage --repro printed no progress at all, so a CI
+  // log stayed silent for the minutes a TCG capture takes (docs/exit-codes.md, *Help*, promises
+  // plain lines). The stand-in QEMU's kernel panics before init on both boots (exit 3).
+  const dir = path.join(tmp, 'progress');
+  const standIn = (): { flags: string[]; env: Record<string, string> } => {
+    mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    const qemu = path.join(dir, 'bin', 'qemu-system-x86_64');
+    writeFileSync(
+      qemu,
+      '#!/bin/sh\ncase "$*" in *--version*) echo "QEMU emulator version 0.0-fake"; exit 0;; esac\necho "Kernel panic - not syncing: fake"\nexit 0\n',
+    );
+    chmodSync(qemu, 0o755);
+    const img = Buffer.alloc(0x400);
+    img.write('HdrS', 0x202, 'latin1');
+    img.writeUInt16LE(0x300 - 0x200, 0x20e);
+    img.write('6.1.0-99-fake (someone@example) #1 SMP\0', 0x300, 'latin1');
+    writeFileSync(path.join(dir, 'bzImage'), img);
+    writeFileSync(path.join(dir, 'offsets.json'), JSON.stringify({ release: '6.1.0-99-fake', source: 'BTF', offsets: { 'inode.i_ino': 64 }, sizes: {} }));
+    writeFileSync(path.join(dir, 'fake.yaml'), 'name: fake\nkprobes:\n  - function: filemap_fault\n    meaning: { op: fault_begin }\n');
+    return {
+      flags: ['--kernel', path.join(dir, 'bzImage'), '--offsets', path.join(dir, 'offsets.json'), '--profile', path.join(dir, 'fake.yaml'), '--accel', 'tcg'],
+      env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}`, KREPLAY_CACHE: path.join(dir, 'cache') },
+    };
+  };
+
+  it.each([
+    ['capture', []],
+    [
+      'triage',
+      [
+        'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/report.txt',
+        '--repro',
+        'fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/repro.c',
+      ],
+    ],
+  ])(
+    'kreplay %s prints each phase as a plain timestamped line when stderr is not a terminal, not nothing',
+    async (cmd, args) => {
+      const { flags, env } = standIn();
+      const r = await runCli([cmd, ...args, ...flags, '--out', path.join(dir, `out-${cmd}`)], { env });
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`^\\[kreplay ${cmd} +[\\d.]+s\\] booting 6\\.1\\.0-99-fake under tcg`, 'm'));
+      expect(r.stderr).toMatch(/\] booting .*booted again\)$/m);
+      expect(r.stderr).toContain('error: the guest kernel panicked before init, on both boots');
+    },
+    60_000,
+  );
 });
 
 function big(v: unknown): bigint {

@@ -30,6 +30,19 @@ describe('kreplay parse', () => {
     expect(st.rate.eventsPerSec).toBeGreaterThan(0);
   });
 
+  it('--no-timing leaves the parse rate out, so --stats --json is the same bytes run to run', async () => {
+    // session 42: the rate (seconds, MB/s, events/s) changed every run, and parse had no --no-timing
+    const args = ['parse', fixture('nop-5col.trace'), '--stats', '--json', '--no-timing'];
+    const [a, b] = [await runCli(args), await runCli(args)];
+    expect(a.exitCode).toBe(0);
+    expect(JSON.parse(a.stdout).rate).toBeUndefined();
+    expect(JSON.parse(a.stdout).events).toBe(12);
+    expect(b.stdout).toBe(a.stdout);
+    const text = await runCli(['parse', fixture('nop-5col.trace'), '--stats', '--no-timing']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).not.toMatch(/parsed in|events\/s/);
+  });
+
   it('--jsonl prints every record as one JSON line, bigints exact', async () => {
     const r = await runCli(['parse', fixture('counter-clock.trace'), '--jsonl']);
     expect(r.exitCode).toBe(0);

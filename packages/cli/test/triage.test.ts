@@ -57,6 +57,22 @@ describe('kreplay triage: report → model schedule', () => {
     expect(text.stdout).toMatch(/model\s+CANNOT REACH: the model cannot reach mapped-page-removed on linux-2\.6\.23/);
   }, 60_000);
 
+  it('--no-timing leaves the search time out: --json and the text are the same bytes run to run', async () => {
+    // session 42: each splat's model.explore.timeMs (and the text's "N ms") changed every run
+    const [a, b] = [await runCli(['triage', XFS, '--json', '--no-timing']), await runCli(['triage', XFS, '--json', '--no-timing'])];
+    expect(a.exitCode).toBe(1);
+    const j = JSON.parse(a.stdout);
+    expect(j.splats[0].model.explore).toMatchObject({ verdict: 'violation', distinctStates: expect.any(Number) });
+    expect(j.splats[0].model.explore.timeMs).toBeUndefined();
+    expect(b.stdout).toBe(a.stdout);
+    const t = await runCli(['triage', XFS, '--no-timing']);
+    expect(t.exitCode).toBe(1);
+    expect(t.stdout).toMatch(/explored\s+violation \(exhaustive\): \d+ distinct states\n/);
+    // without the flag the time is there, as before
+    const timed = await runCli(['triage', XFS, '--json']);
+    expect(JSON.parse(timed.stdout).splats[0].model.explore.timeMs).toEqual(expect.any(Number));
+  }, 60_000);
+
   it('reads stdin (`-`), mail quoting and all, and reads several reports at once', async () => {
     const r = await runCli(['triage', '-', '--no-model'], { input: readFileSync(path.join(repoRoot, XFS), 'utf8') });
     expect(r.exitCode).toBe(0);

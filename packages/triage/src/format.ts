@@ -104,7 +104,7 @@ function modelText(s: SplatTriage): string[] {
     L.push(
       kv(
         'explored',
-        `${m.explore.verdict} (${m.explore.strategy}${m.explore.incomplete.length ? `, cut: ${m.explore.incomplete.join(', ')}` : ''}): ${m.explore.distinctStates} distinct states, ${m.explore.timeMs} ms`,
+        `${m.explore.verdict} (${m.explore.strategy}${m.explore.incomplete.length ? `, cut: ${m.explore.incomplete.join(', ')}` : ''}): ${m.explore.distinctStates} distinct states${m.explore.timeMs === undefined ? '' : `, ${m.explore.timeMs} ms`}`,
       ),
     );
   }

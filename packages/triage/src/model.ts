@@ -39,7 +39,8 @@ export interface ModelResult {
     reached: RuleId[];
     states: number;
     distinctStates: number;
-    timeMs: number;
+    /** Wall-clock time of the search; left out under `kreplay triage --no-timing` (withoutTiming). */
+    timeMs?: number;
   };
   schedule?: { rule: RuleId; message: string; steps: ScheduleStep[]; table: string };
   /**

@@ -64,6 +64,21 @@ export interface TriageResult {
   warnings: string[];
 }
 
+/**
+ * The result without its wall-clock figures (each search's `timeMs`): what `kreplay triage
+ * --no-timing` prints, so that two runs over one report print the same bytes.
+ */
+export function withoutTiming(r: TriageResult): TriageResult {
+  return {
+    ...r,
+    splats: r.splats.map((s) => {
+      if (!s.model?.explore) return s;
+      const { timeMs: _t, ...explore } = s.model.explore;
+      return { ...s, model: { ...s.model, explore } };
+    }),
+  };
+}
+
 export interface TriageOptions {
   /** Run the model (default true). */
   model?: boolean;

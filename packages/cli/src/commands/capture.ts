@@ -69,7 +69,9 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     // the default profile follows the kernel: 6.12 probes other functions than 6.1
     const profileFile = flags.profile ?? relative(process.cwd(), defaultProfilePath(workload, release));
     const profile = await loadProfile(profileFile);
-    const quiet = flags.json || !process.stderr.isTTY;
+    // On a terminal each phase is a line (none under --json); in a CI log or a pipe, plain
+    // timestamped lines and a heartbeat (docs/exit-codes.md, *Help*): a TCG capture takes minutes.
+    const plain = !process.stderr.isTTY && !flags.console ? this.progress(true) : undefined;
     const result: CaptureResult = await capture({
       kernel,
       debian,
@@ -92,7 +94,8 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
       kreplayVersion: this.config.version,
       signal: this.interruptible(), // SIGINT/SIGTERM: QEMU killed, work folder removed, exit 130/143
       onProgress: (m) => {
-        if (!quiet || flags.console) this.note(m);
+        if (plain) plain.step(m);
+        else if (!flags.json || flags.console) this.note(m);
       },
       onConsole: flags.console ? (l) => this.note(`[${(l.ms / 1000).toFixed(2).padStart(7)}] ${l.text}`) : undefined,
     });

@@ -38,6 +38,11 @@ Without --jsonl the statistics are printed (the same as --stats).`;
         'print events per event name and per CPU, gaps, time span, the unit of the timestamps (usec, nsec or counter ticks), the trace clock the file names, lines and the parse rate (on stderr with --jsonl)',
     }),
     json: Flags.boolean({ description: 'print the statistics as one JSON object' }),
+    timing: Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: 'include the parse rate (seconds, MB/s, events/s) in the statistics; --no-timing makes them byte-identical run to run',
+    }),
     strict: Flags.boolean({ description: 'an unparseable line is an input error (exit 2)' }),
     pretty: Flags.boolean({
       description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics',
@@ -82,7 +87,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
       progress?.done();
     }
     const seconds = (performance.now() - started) / 1000;
-    const stats = collector.finish(totals, seconds);
+    const stats = collector.finish(totals, flags.timing ? seconds : undefined);
     this.showProblems(stats.firstProblems, stats.unparseable + stats.truncated);
     if (flags.jsonl) {
       if (flags.stats) this.note(flags.json ? stringifyJson(stats) : formatStats(stats));

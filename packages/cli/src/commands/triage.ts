@@ -10,6 +10,7 @@ import {
   scanReportFile,
   triage,
   triageView,
+  withoutTiming,
   type ProfileChoice,
   type ReproResult,
   type TriageResult,
@@ -31,6 +32,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
   static override examples = [
     '<%= config.bin %> triage fixtures/reports/lkml-2007-01-06-xfs-odirect-cancel-dirty-page/report.txt',
     'dmesg | <%= config.bin %> triage - --json',
+    '<%= config.bin %> triage report.txt --json --no-timing',
     '<%= config.bin %> triage report.txt --scenario-out race.yaml && <%= config.bin %> explore race.yaml',
     '<%= config.bin %> triage report.txt --repro repro.c --runs 3 --html triage.html',
   ];
@@ -42,6 +44,11 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
 
   static override flags = {
     'json': Flags.boolean({ description: 'print the triage result as JSON' }),
+    'timing': Flags.boolean({
+      default: true,
+      allowNo: true,
+      description: "include each search's wall-clock time (ms); --no-timing makes the output byte-identical run to run",
+    }),
     'html': Flags.string({ description: "write a self-contained HTML report (the triage, and the reproducer's traces when --repro ran)" }),
     'scenario-out': Flags.string({ description: 'write the scenario built from the report (YAML for kreplay explore)' }),
     'flavor': Flags.string({ description: "kernel flavor for the model (name or module path), instead of the one chosen from the report's release" }),
@@ -85,7 +92,7 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
         ...(flags.release ? { release: flags.release } : {}),
         ...(progress ? { onProgress: progress } : {}),
       });
-      results.push({ result });
+      results.push({ result: flags.timing ? result : withoutTiming(result) });
     }
 
     if (flags['scenario-out'])
@@ -156,7 +163,8 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
     let profile: ProfileChoice | undefined;
     if (flags.profile) profile = { profile: await loadProfile(flags.profile), file: flags.profile, because: '--profile' };
     else profile = await chooseProfile(programs.length ? programs : ['fault', 'odirect_write']);
-    const quiet = !process.stderr.isTTY;
+    // a CI log gets plain timestamped lines and a heartbeat (as capture's), not minutes of silence
+    const plain = process.stderr.isTTY ? undefined : this.progress(true);
     return reproduce({
       splat,
       programs,
@@ -171,7 +179,8 @@ Exit codes: 0 read (no schedule reaches the rule, no run caught it); 1 the model
       ...(debian ? { debian } : {}),
       ...(offsets ? { offsets } : {}),
       onProgress: (m) => {
-        if (!quiet) this.note(m);
+        if (plain) plain.step(m);
+        else this.note(m);
       },
     });
   }
