@@ -227,10 +227,10 @@ export function mutateDocument(text, r, format, opts = {}) {
     case 'deep': {
       const marker = `__DEEP_${r.int(1e9)}__`;
       const s = str(setAt(doc, p, marker));
-      const nest = deepArray(opts.small ? 300 : DEEP);
+      const nest = deepArray(opts.small ? 1500 : DEEP);
       return {
         data: Buffer.from(s.replace(format === 'json' ? JSON.stringify(marker) : marker, nest)),
-        what: `${what} nested ${opts.small ? 300 : DEEP} deep`,
+        what: `${what} nested ${opts.small ? 1500 : DEEP} deep`,
         damaged: true,
       };
     }
