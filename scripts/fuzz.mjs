@@ -10,7 +10,8 @@
 // fresh folder, runs `node packages/cli/bin/run.js <command> ...` there with a timeout and an RSS
 // cap, and flags: a stack trace or TypeError/RangeError text on stderr, exit 70 or any code the
 // command does not document, a signal, a timeout, RSS over the cap, /etc/passwd's text in the
-// output, and (replay) fewer events than the fixture with no gap, warning or error to say so.
+// output, (replay) fewer events than the fixture with no gap, warning or error to say so, and
+// (diff) a regression that a damaged side turned into a pass without a note.
 // Flagged cases are kept under --out (input + command + output); the rest are removed; every
 // case is one line of --out/cases-SEED.jsonl (mutation, exit code, first line of stderr).
 // Needs `npm run build` first. Exit 1 when a case is flagged, else 0.
@@ -111,7 +112,14 @@ const EDGES = {
     exits: [0, 1, 2],
   },
   config: { kind: 'json', files: () => [rel('kreplay.config.example.json')], argv: (input) => ['ci', 'plan', input, '--format', 'json'], exits: [0, 2] },
-  diff: { kind: 'json', files: (gen) => [gen.replayJson], argv: (input) => ['diff', input, rel('fixtures/diff/clean-1'), '--json'], exits: [0, 1, 2] },
+  // the mutated result is the patched side of a regression (exit 1): a damaged one read as clean is a wrong pass
+  diff: {
+    kind: 'json',
+    files: (gen) => [gen.replayJson],
+    argv: (input) => ['diff', rel('fixtures/diff/clean-1'), input, '--json'],
+    exits: [0, 1, 2],
+    flipCheck: true,
+  },
 };
 
 /** Inputs some edges mutate that a command writes: made once per run. */
@@ -207,6 +215,15 @@ function judge(edge, res, m, baseline) {
   else if (res.code !== null && !edge.exits.includes(res.code)) flags.push(`exit ${res.code} not documented for this input`);
   if (STACK.test(res.stderr)) flags.push('stack trace / JS error text on stderr');
   if (/root:x:0:0/.test(res.stdout + res.stderr)) flags.push('host file content in the output');
+  if (
+    edge.flipCheck &&
+    m.damaged &&
+    baseline?.code === 1 &&
+    res.code === 0 &&
+    !res.stderr.split('\n').some((l) => l.trim() !== '' && !baseline.stderr.has(l))
+  ) {
+    flags.push('a regression (exit 1) became a pass (exit 0) on damaged input, with no note');
+  }
   if (edge.replayJson && m.damaged && res.code === 0 && baseline !== undefined) {
     const now = replayCounts(res.stdout);
     // a warning the unmutated fixture gives too (no PTE changes, ...) does not say the input was damaged
@@ -254,12 +271,12 @@ async function main() {
     const edge = EDGES[name];
     const files = edge.files(gen);
     const baselines = new Map();
-    if (edge.replayJson) {
+    if (edge.replayJson || edge.flipCheck) {
       for (const f of files) {
         const d = mkdtempSync(path.join(os.tmpdir(), 'kreplay-fuzz-'));
         const res = await runCli(edge.argv(f, d, gen), d, o.timeout * 1000, o.rssMb * 1024);
-        const counts = replayCounts(res.stdout);
-        if (counts !== undefined) baselines.set(f, { ...counts, stderr: new Set(res.stderr.split('\n')) });
+        const counts = replayCounts(res.stdout) ?? { events: 0, gaps: 0 };
+        baselines.set(f, { ...counts, code: res.code, stderr: new Set(res.stderr.split('\n')) });
         rmSync(d, { recursive: true, force: true });
       }
     }
