@@ -410,6 +410,9 @@ describe('a base replay that did not keep every finding of a rule', () => {
     const doc = JSON.parse(readFileSync(base, 'utf8'));
     expect(doc.stats.findingsDroppedByRule).toEqual({ 'mapped-page-removed': 1 });
     doc.findings = doc.findings.slice(0, 2);
+    // its verdict counts the findings it holds (a replay JSON whose verdict does not is refused, session 42)
+    doc.verdict.certain = doc.findings.filter((f: { certainty: string }) => f.certainty === 'certain').length;
+    doc.verdict.uncertain = doc.findings.length - doc.verdict.certain;
     kept = path.join(dir, 'kept.json');
     writeFileSync(kept, JSON.stringify(doc));
   }, 120_000);
@@ -980,9 +983,14 @@ describe('one sentence for the counts, in every place that says them', () => {
     const rule = (r: string) => doc.findings.find((f: { rule: string }) => f.rule === r);
     // the race's finding moved to another page of the same file (its message says the page too)
     const at = (f: { message: string }, index: number) => ({ ...f, index, message: f.message.replace('index 0)', `index ${index})`) });
+    const certainties = (findings: unknown[]) => {
+      const uncertain = (findings as Array<{ certainty: string }>).filter((f) => f.certainty === 'uncertain').length;
+      return { certain: findings.length - uncertain, uncertain };
+    };
     const side = (findings: unknown[], seen: number[][], more: { dropped?: Record<string, number>; unusable?: number } = {}) => ({
       ...doc,
-      verdict: { ...doc.verdict, unjudged: [], ...(more.unusable ? { unusableEvents: more.unusable } : {}) },
+      // the verdict counts the findings the side holds (one that does not is refused, session 42)
+      verdict: { ...doc.verdict, unjudged: [], ...certainties(findings), ...(more.unusable ? { unusableEvents: more.unusable } : {}) },
       findings,
       pagesSeen: { complete: true, files: { '8:0/c': seen } },
       stats: { ...doc.stats, ...(more.dropped ? { findingsDroppedByRule: more.dropped, findingsDropped: 1 } : {}) },

@@ -62,6 +62,10 @@ function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
+    // the yaml parser recurses per level and words its own stack overflow as a syntax error
+    // ("not valid YAML/JSON: Maximum call stack size exceeded"): a YAML value nested about a
+    // thousand deep is too deep for any kreplay document, as JSON past MAX_JSON_DEPTH is
+    if (/Maximum call stack/i.test(e.message)) throw yamlDepthError(file, counter.linePos(e.pos[0]).line, opts);
     const dup = /Map keys must be unique/.test(e.message);
     throw new InputError(dup ? `duplicate key in ${opts.what}` : `not valid YAML/JSON: ${e.message.split('\n')[0]}`, {
       file,
@@ -88,7 +92,31 @@ function parseYaml(text: string, file: string, opts: DocumentOptions): ParsedDoc
       hint: `write the repeated values out instead of through anchors and aliases (&name / *name); ${opts.hint}`,
     });
   }
-  return { file, data, lineOf: yamlLineOf(doc, counter) };
+  const lineOf = yamlLineOf(doc, counter);
+  const deep = deepestPath(data);
+  if (deep !== undefined) throw yamlDepthError(file, lineOf(deep) ?? 1, opts);
+  return { file, data, lineOf };
+}
+
+function yamlDepthError(file: string, line: number, opts: DocumentOptions): InputError {
+  return new InputError(`${opts.what} nests sequences and mappings more than ${MAX_JSON_DEPTH} levels deep`, { file, line, hint: opts.hint });
+}
+
+/**
+ * The path of the first value nested deeper than MAX_JSON_DEPTH in a parsed YAML value, or
+ * undefined: the limit JSON text has (checkJsonDepth), for YAML, whose parser reads some
+ * hundreds of levels before its stack runs out. Iterative, so the walk cannot overflow either.
+ */
+function deepestPath(data: unknown): DocPath | undefined {
+  const todo: Array<{ value: unknown; path: (string | number)[] }> = [{ value: data, path: [] }];
+  while (todo.length > 0) {
+    const { value, path } = todo.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= MAX_JSON_DEPTH) return path;
+    if (Array.isArray(value)) value.forEach((v, i) => todo.push({ value: v, path: [...path, i] }));
+    else for (const [k, v] of Object.entries(value)) todo.push({ value: v, path: [...path, k] });
+  }
+  return undefined;
 }
 
 function lineAt(text: string, pos: number): number {

@@ -95,6 +95,23 @@ describe('the document loader', () => {
     expect(() => checkJsonDepth(deep(MAX_JSON_DEPTH), 'x.json', OPTS)).toThrow(/more than 256 levels deep/);
   });
 
+  it('refuses YAML nested deeper than MAX_JSON_DEPTH at its line, not as "not valid YAML/JSON: Maximum call stack size exceeded"', () => {
+    const flow = (d: number) => `ok: 1\nx: ${'['.repeat(d)}${']'.repeat(d)}\n`;
+    const block = (d: number) => `ok: 1\n${Array.from({ length: d }, (_, i) => `${' '.repeat(i)}k:`).join('\n')} 1\n`;
+    const message = `test document nests sequences and mappings more than ${MAX_JSON_DEPTH} levels deep`;
+    for (const [form, text] of [
+      ['flow, past the parser', flow(5000)],
+      ['block, past the parser', block(3000)],
+      ['flow, within the parser', flow(MAX_JSON_DEPTH + 1)],
+    ] as const) {
+      const e = fails(() => parseDocumentText(text, 'deep.yaml', OPTS));
+      expect([form, e.message, e.line! >= 2]).toEqual([form, message, true]);
+    }
+    // as deep as allowed: read
+    expect(parseDocumentText(flow(MAX_JSON_DEPTH - 1), 'ok.yaml', OPTS).data).toMatchObject({ ok: 1 });
+    expect(parseDocumentText(block(MAX_JSON_DEPTH - 1), 'ok.yaml', OPTS).data).toMatchObject({ ok: 1 });
+  });
+
   it('finds a repeated JSON key exactly when the YAML parser (the slow path) refuses one', () => {
     const key = fc.constantFrom('a', 'b', '\\u0061', 'a\\"', '\\\\', '{\\"k\\": 1}', ',');
     const value: fc.Arbitrary<string> = fc.letrec<{ v: string }>((tie) => ({

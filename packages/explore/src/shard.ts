@@ -250,6 +250,35 @@ function lessSchedule(a: JsonViolation, b: JsonViolation): boolean {
   return compareSchedules(a.cycle ? [...a.schedule, ...a.cycle] : a.schedule, b.cycle ? [...b.schedule, ...b.cycle] : b.schedule) < 0;
 }
 
+/**
+ * Where a violation's rendered `steps` (the counterexample table the merged result carries as it
+ * is) disagree with its schedule, or undefined: `violationJson` writes one step per thread id of
+ * `schedule` then `cycle`, numbered from 1, each with the thread it ran, a label and an effect, and
+ * `cycle: true` on the cycle's steps. A step taken out, moved or given another thread was merged
+ * into a counterexample that is not the schedule beside it.
+ */
+function offSteps(v: JsonViolation): string | undefined {
+  const steps = v['steps'];
+  const threads = [...v.schedule, ...(v.cycle ?? [])];
+  if (!Array.isArray(steps)) return 'its "steps" are not a list';
+  if (steps.length !== threads.length) return `it has ${steps.length} steps for a schedule of ${threads.length}`;
+  for (let i = 0; i < steps.length; i++) {
+    const st = steps[i] as Record<string, unknown> | null;
+    const inCycle = i >= v.schedule.length;
+    if (
+      typeof st !== 'object' ||
+      st === null ||
+      st['n'] !== i + 1 ||
+      st['thread'] !== threads[i] ||
+      typeof st['label'] !== 'string' ||
+      typeof st['effect'] !== 'string' ||
+      st['cycle'] !== (inCycle ? true : undefined)
+    )
+      return `step ${i + 1} is not step ${i + 1} of its schedule (thread ${threads[i]}${inCycle ? ', in the cycle' : ''}): ${JSON.stringify(st).slice(0, 80)}`;
+  }
+  return undefined;
+}
+
 function checkPart(x: unknown, file: string | undefined): ShardJson {
   const p = x as ShardJson;
   const hint = 'give the --json output of kreplay explore --shard i/n (exhaustive search)';
@@ -391,6 +420,13 @@ export async function mergeShards(
       if (off !== undefined)
         throw bad(
           `the shard's ${v.rule} violation has a schedule its records do not hold: ${off} (the file was edited)`,
+          files[k],
+          'run that shard again and merge its own --json output',
+        );
+      const offStep = offSteps(v);
+      if (offStep !== undefined)
+        throw bad(
+          `the shard's ${v.rule} violation has steps that are not its schedule: ${offStep} (the file was edited)`,
           files[k],
           'run that shard again and merge its own --json output',
         );

@@ -155,6 +155,20 @@ describe('sharded exhaustive search, merged', () => {
       new RegExp(`the shard's ${v.rule} violation has a schedule its records do not hold: step \\d+ of its schedule \\(thread 0\\) is not a step`),
     );
     await expect(mergeShards([edit([]), parts[1]])).rejects.toThrow(/schedule its records do not hold: it is empty/);
+    // its steps (the counterexample table the merged result carries) were passed through unread: a
+    // step taken out, a thread changed or a step's number changed merged without a word (exit 1)
+    type Step = { n: number; thread: number; label: string; effect: string };
+    const steps = (v as unknown as { steps: Step[] }).steps;
+    const withSteps = (edited: unknown): Part => ({ ...parts[0]!, violations: [{ ...v, steps: edited }, ...parts[0]!.violations.slice(1)] }) as Part;
+    for (const [edited, why] of [
+      [steps.slice(0, -1), `it has ${steps.length - 1} steps for a schedule of ${steps.length}`],
+      [steps.map((st, i) => (i === 2 ? { ...st, thread: 1 - st.thread } : st)), 'step 3 is not step 3 of its schedule'],
+      [steps.map((st, i) => (i === 0 ? { ...st, n: 2 } : st)), 'step 1 is not step 1 of its schedule'],
+      [steps.map((st, i) => (i === 4 ? { ...st, label: 7 } : st)), 'step 5 is not step 5'],
+      [steps.map((st, i) => (i === 4 ? { ...st, cycle: true } : st)), 'step 5 is not step 5'],
+      ['x', 'its "steps" are not a list'],
+    ] as const)
+      await expect(mergeShards([withSteps(edited), parts[1]], ['1.json', '2.json'])).rejects.toThrow(`violation has steps that are not its schedule: ${why}`);
     // the shards as explore wrote them merge as before
     expect(merged.violations.map((x) => x.schedule)).toEqual(JSON.parse(await whole(c)).violations.map((x: { schedule: number[] }) => x.schedule));
   });

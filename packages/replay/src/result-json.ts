@@ -13,7 +13,7 @@
  * to run.
  */
 import { z } from 'zod';
-import { RULES, loadDocument, parseDocumentWith, stringifyJson, type CitedEvent, type Finding } from '@kreplay/core';
+import { InputError, RULES, loadDocument, parseDocumentWith, stringifyJson, type CitedEvent, type Finding, type ParsedDoc } from '@kreplay/core';
 import type { ReplayResult } from './types.js';
 
 export const REPLAY_JSON_TOOL = 'kreplay replay';
@@ -171,11 +171,34 @@ const OPTS = {
 
 /** Parse and validate replay JSON text; `file` names it in errors. */
 export function parseReplayJson(text: string, file: string): ReplayJson {
-  return parseDocumentWith(text, file, ReplayJsonSchema, OPTS).value;
+  return checkVerdict(parseDocumentWith(text, file, ReplayJsonSchema, OPTS), file);
 }
 
 export async function readReplayJson(file: string): Promise<ReplayJson> {
-  return (await loadDocument(file, ReplayJsonSchema, OPTS)).value;
+  return checkVerdict(await loadDocument(file, ReplayJsonSchema, OPTS), file);
+}
+
+/**
+ * The verdict a replay writes is derived from its findings (replay.ts): `certain` and `uncertain`
+ * count them, and the status is `findings` exactly when one was kept or dropped (unless
+ * inconclusive). A file where they disagree was edited or damaged: its findings taken out under
+ * a `findings` verdict were read by `kreplay diff` as a side with none ("no regression", exit 0).
+ * Files without the counts (older kreplay) are not checked.
+ */
+function checkVerdict({ value, doc }: { value: ReplayJson; doc: ParsedDoc }, file: string): ReplayJson {
+  const v = value.verdict;
+  if (v === undefined || v.certain === undefined || v.uncertain === undefined) return value;
+  const uncertain = value.findings.filter((f) => f.certainty === 'uncertain').length;
+  const certain = value.findings.length - uncertain;
+  const dropped = value.stats.findingsDropped ?? 0;
+  const status = v.inconclusive.length > 0 ? 'inconclusive' : certain + uncertain + dropped > 0 ? 'findings' : 'clean';
+  if (v.certain !== certain || v.uncertain !== uncertain || v.status !== status) {
+    throw new InputError(
+      `the verdict (${v.status}: ${v.certain} certain, ${v.uncertain} uncertain) does not match the findings the file holds (${certain} certain, ${uncertain} uncertain${dropped ? `, ${dropped} dropped` : ''}): the file was edited or damaged`,
+      { file, line: doc.lineOf(['verdict']) ?? 1, hint: 'replay the trace again and give its own --format json output, or pass the trace itself' },
+    );
+  }
+  return value;
 }
 
 function findingJson(f: Finding) {
