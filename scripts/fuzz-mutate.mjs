@@ -1,7 +1,29 @@
 // Seeded mutations of kreplay's input files, for scripts/fuzz.mjs (which runs the built CLI on
 // them) and scripts/test/fuzz.test.ts (which runs the library readers in process). Every choice
 // comes from one PRNG seeded per case, so a case is reproduced by its seed, edge and index alone.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
+
+/**
+ * The files of `root/dir` whose names match `re`, in name order: a case picks its fixture from
+ * this list by index, and readdir's order is the filesystem's (ext4: hash order), so unsorted it
+ * would make the same seed pick other files on another machine.
+ */
+export function fixtureFiles(root, dir, re) {
+  return readdirSync(path.join(root, dir))
+    .filter((f) => re.test(f))
+    .sort()
+    .map((f) => path.join(root, dir, f));
+}
+
+/** `root/dir/D/name` for each folder D of `root/dir` that holds one, in name order (as fixtureFiles). */
+export function inEachDir(root, dir, name) {
+  return readdirSync(path.join(root, dir))
+    .sort()
+    .filter((d) => existsSync(path.join(root, dir, d, name)))
+    .map((d) => path.join(root, dir, d, name));
+}
 
 /** mulberry32: a small, fast, seeded PRNG; `next()` is in [0, 1). */
 export function rng(seed) {

@@ -20,16 +20,12 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readF
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { caseSeed, datBoundaries, mutate, rng } from './fuzz-mutate.mjs';
+import { caseSeed, datBoundaries, fixtureFiles, inEachDir, mutate, rng } from './fuzz-mutate.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'packages/cli/bin/run.js');
 const rel = (...p) => path.join(ROOT, ...p);
-const ls = (dir, re) =>
-  readdirSync(rel(dir))
-    .filter((f) => re.test(f))
-    .sort()
-    .map((f) => rel(dir, f));
+const ls = (dir, re) => fixtureFiles(ROOT, dir, re);
 
 /**
  * The edges: fixtures to mutate, how to read them (binary, text, json, yaml), the command line
@@ -40,12 +36,7 @@ const EDGES = {
   dat: { kind: 'binary', files: () => ls('fixtures/dat', /\.dat$/), argv: (input) => ['replay', input, '--json'], exits: [0, 1, 2], replayJson: true },
   ftrace: {
     kind: 'text',
-    files: () => [
-      ...ls('fixtures/parser', /\.trace$/),
-      ...readdirSync(rel('fixtures/replay'))
-        .filter((d) => existsSync(rel('fixtures/replay', d, 'trace.txt')))
-        .map((d) => rel('fixtures/replay', d, 'trace.txt')),
-    ],
+    files: () => [...ls('fixtures/parser', /\.trace$/), ...inEachDir(ROOT, 'fixtures/replay', 'trace.txt')],
     argv: (input) => ['replay', input, '--json'],
     exits: [0, 1, 2],
     replayJson: true,
@@ -59,10 +50,7 @@ const EDGES = {
   },
   meta: {
     kind: 'json',
-    files: () =>
-      readdirSync(rel('fixtures/replay'))
-        .filter((d) => existsSync(rel('fixtures/replay', d, 'meta.json')))
-        .map((d) => rel('fixtures/replay', d, 'meta.json')),
+    files: () => inEachDir(ROOT, 'fixtures/replay', 'meta.json'),
     name: 'meta.json',
     prepare: (src, dir) => copyFileSync(path.join(path.dirname(src), 'trace.txt'), path.join(dir, 'trace.txt')),
     argv: (_input, dir) => ['replay', path.join(dir, 'trace.txt'), '--json'],
@@ -76,10 +64,7 @@ const EDGES = {
   },
   triage: {
     kind: 'text',
-    files: () =>
-      readdirSync(rel('fixtures/reports'))
-        .filter((d) => existsSync(rel('fixtures/reports', d, 'report.txt')))
-        .map((d) => rel('fixtures/reports', d, 'report.txt')),
+    files: () => inEachDir(ROOT, 'fixtures/reports', 'report.txt'),
     argv: (input) => ['triage', input, '--json'],
     exits: [0, 1, 2],
   },
@@ -106,6 +91,7 @@ const EDGES = {
     kind: 'text',
     files: () =>
       readdirSync(rel('fixtures/litmus'))
+        .sort()
         .flatMap((d) => ls(path.join('fixtures/litmus', d), /\.litmus$/))
         .slice(0, 6),
     argv: (input) => ['litmus', input, '--timeout', '10s'],
@@ -249,11 +235,13 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = path.resolve(v());
     else if (a === '--case') o.only = Number(v());
     else if (a === '--list') o.list = true;
-    else throw new Error(`unknown argument ${a} (see the comment at the top of scripts/fuzz.mjs)`);
+    else throw new UsageError(`unknown argument ${a} (see the comment at the top of scripts/fuzz.mjs)`);
   }
-  for (const e of o.edges) if (!(e in EDGES)) throw new Error(`unknown edge ${e}; edges: ${Object.keys(EDGES).join(', ')}`);
+  for (const e of o.edges) if (!(e in EDGES)) throw new UsageError(`unknown edge ${e}; edges: ${Object.keys(EDGES).join(', ')}`);
   return o;
 }
+
+class UsageError extends Error {}
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -261,7 +249,7 @@ async function main() {
     console.log(Object.keys(EDGES).join('\n'));
     return 0;
   }
-  if (!existsSync(rel('packages/cli/dist'))) throw new Error('build first: npm run build');
+  if (!existsSync(rel('packages/cli/dist'))) throw new UsageError('build first: npm run build');
   mkdirSync(o.out, { recursive: true });
   const work = mkdtempSync(path.join(os.tmpdir(), 'kreplay-fuzz-gen-'));
   const gen = setup(work);
@@ -362,7 +350,8 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    console.error(`fuzz: ${e.stack}`);
+    // a usage mistake is one line; the stack only for what is not (a bug in the harness)
+    console.error(`fuzz: ${e instanceof UsageError ? e.message : e.stack}`);
     process.exit(2);
   },
 );

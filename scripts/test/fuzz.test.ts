@@ -4,7 +4,7 @@
 // TypeError, a RangeError or any other error the CLI would print as an internal error (exit 70).
 // The long run is `node scripts/fuzz.mjs --seed N --cases N` (DEVELOPERS.md, "Fuzzing").
 import { describe, expect, it } from '@jest/globals';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, InputError, parseProbeMap } from '@kreplay/core';
@@ -15,7 +15,7 @@ import { parseScenario } from '@kreplay/mm-model';
 import { replayFile } from '@kreplay/replay';
 import { scanReportFile, triage } from '@kreplay/triage';
 // @ts-expect-error: a plain ESM script without type declarations
-import { caseSeed, datBoundaries, mutate, rng } from '../fuzz-mutate.mjs';
+import { caseSeed, datBoundaries, fixtureFiles, inEachDir, mutate, rng } from '../fuzz-mutate.mjs';
 
 type Mutation = { data: Buffer; what: string; damaged: boolean };
 type Rng = { next(): number; int(n: number): number; pick<T>(xs: T[]): T };
@@ -27,12 +27,8 @@ const SEED = Number(process.env.KREPLAY_FUZZ_SEED ?? 20261207);
 const SCALE = Number(process.env.KREPLAY_FUZZ_SCALE ?? 1);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const rel = (...p: string[]) => path.join(ROOT, ...p);
-const ls = (dir: string, re: RegExp) =>
-  readdirSync(rel(dir))
-    .filter((f) => re.test(f))
-    .sort()
-    .map((f) => rel(dir, f));
-const replayDirs = readdirSync(rel('fixtures/replay')).filter((d) => existsSync(rel('fixtures/replay', d, 'trace.txt')));
+const ls = (dir: string, re: RegExp): string[] => (fixtureFiles as (root: string, dir: string, re: RegExp) => string[])(ROOT, dir, re);
+const inDirs = (dir: string, name: string): string[] => (inEachDir as (root: string, dir: string, name: string) => string[])(ROOT, dir, name);
 
 const ENGINE_TEXT = /\b(TypeError|RangeError|ReferenceError|SyntaxError|Maximum call stack|heap out of memory|is not a function|of undefined|of null)\b/;
 
@@ -60,14 +56,14 @@ const EDGES: Record<string, Edge> = {
   dat: { kind: 'binary', files: ls('fixtures/dat', /\.dat$/), cases: 60, read: (f) => replayFile(f) },
   ftrace: {
     kind: 'text',
-    files: [...ls('fixtures/parser', /\.trace$/), ...replayDirs.map((d) => rel('fixtures/replay', d, 'trace.txt'))],
+    files: [...ls('fixtures/parser', /\.trace$/), ...inDirs('fixtures/replay', 'trace.txt')],
     cases: 60,
     read: (f) => replayFile(f),
   },
   perf: { kind: 'text', files: ls('fixtures/parser', /^perf-script.*\.txt$/), cases: 30, read: (f) => replayFile(f) },
   meta: {
     kind: 'json',
-    files: replayDirs.filter((d) => existsSync(rel('fixtures/replay', d, 'meta.json'))).map((d) => rel('fixtures/replay', d, 'meta.json')),
+    files: inDirs('fixtures/replay', 'meta.json'),
     cases: 30,
     name: () => 'meta.json',
     read: (_f, src, dir) => {
@@ -78,9 +74,7 @@ const EDGES: Record<string, Edge> = {
   probes: { kind: 'yaml', files: ls('kernel-configs/probes', /\.yaml$/), cases: 20, read: (f) => parseProbeMap(readFileSync(f, 'utf8'), f) },
   triage: {
     kind: 'text',
-    files: readdirSync(rel('fixtures/reports'))
-      .filter((d) => existsSync(rel('fixtures/reports', d, 'report.txt')))
-      .map((d) => rel('fixtures/reports', d, 'report.txt')),
+    files: inDirs('fixtures/reports', 'report.txt'),
     cases: 30,
     read: async (f) => triage(await scanReportFile(f), { model: false }),
   },
@@ -89,7 +83,9 @@ const EDGES: Record<string, Edge> = {
   config: { kind: 'json', files: [rel('kreplay.config.example.json')], cases: 30, read: (f) => loadCiConfig(f) },
   litmus: {
     kind: 'text',
-    files: readdirSync(rel('fixtures/litmus')).flatMap((d) => ls(path.join('fixtures/litmus', d), /\.litmus$/)),
+    files: readdirSync(rel('fixtures/litmus'))
+      .sort()
+      .flatMap((d) => ls(path.join('fixtures/litmus', d), /\.litmus$/)),
     cases: 30,
     read: (f) => parseLitmus(readFileSync(f, 'utf8'), f),
   },
