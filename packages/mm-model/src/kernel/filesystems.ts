@@ -5,6 +5,10 @@
  */
 import { ArgError, type Program } from '../program.js';
 import type { FsKind } from '../env.js';
+import type { Ctx } from '../ctx.js';
+
+/** The filesystem of the step's `file` (the kernel takes per-filesystem paths: XFS's i_rwsem, shmem, large folios). */
+export const fsOf = (c: Ctx): FsKind => c.env.files[c.num('file')]!.fs;
 
 /** `p`, refusing a file (its `file` argument, or the file its `mm` maps) of a filesystem not in `kinds`. */
 export function onFilesystems(flavor: string, name: string, p: Program, kinds: readonly FsKind[]): Program {

@@ -345,6 +345,16 @@ const filemapRead61Steps: Proc = {
   },
 };
 
+/** filemap_read's EOF test (mm/filemap.c:2756): past EOF the read breaks out and returns 0; inside, filemap_get_pages. */
+export function eofTest(c: Ctx): void {
+  if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
+    c.endRead();
+    readReturn(c, 0);
+    return;
+  }
+  c.goto('get');
+}
+
 /**
  * The read starts (its floor is sampled) in its first step, filemap_read's EOF test
  * (mm/filemap.c:2756): past EOF it breaks out and returns 0; inside, filemap_get_pages.
@@ -359,12 +369,7 @@ export const filemapRead61: Proc = {
         acc: (c) => [beginReadAcc(c), r(`${c.M(c.num('file'))}.i_size`)],
         run: (c) => {
           c.beginRead(c.num('file'), c.num('index'));
-          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
-            c.endRead();
-            readReturn(c, 0);
-            return;
-          }
-          c.goto('get');
+          eofTest(c);
         },
       },
       eofTestMarks,

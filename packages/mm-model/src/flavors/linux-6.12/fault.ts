@@ -13,6 +13,7 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { extendFlavor } from '../../flavor.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, PMD_TABLE } from '../../state.js';
@@ -180,7 +181,7 @@ export function doReadFault612(o: FaultOptions): Proc {
             ),
           ],
           run: (c) => {
-            const nf = c.env.files[c.num('file')]!.fs !== 'tmpfs' && fileEnd(c) < folioNextIndex(c, c.num('pfn'));
+            const nf = fsOf(c) !== 'tmpfs' && fileEnd(c) < folioNextIndex(c, c.num('pfn'));
             c.set('nf', nf ? 1 : 0);
             c.goto('pmd');
           },

@@ -19,6 +19,7 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { pteLoc, type VmaEnv } from '../../env.js';
 import { NONE, PAGE_SIZE, PMD_TABLE, folioNr } from '../../state.js';
@@ -245,7 +246,7 @@ function pmdMapMarks(c: Ctx, o: MapPagesOptions, a: Access[]): Access[] {
   const t = tableOf(c);
   const pfn = c.num('pfn');
   const pmd = c.pmd(t);
-  const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+  const can = !o.canMapLarge || fsOf(c) === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
   const [pmdW, mapcount, refcount, unlock, ...rest] = a;
   const none = (x: Access) => notOnThisPath(x, 'a small folio: no PMD mapping');
   if (isLarge(c, pfn)) return a; // do_set_pmd() of a large folio: not marked
@@ -369,7 +370,7 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
     },
     pmdmap: {
       label: (c) => {
-        const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+        const can = !o.canMapLarge || fsOf(c) === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
         return (
           `${o.canMapLarge ? 'can_map_large = shmem_mapping(mapping) || file_end >= folio_next_index(folio); ' : ''}` +
           `${can ? 'filemap_map_pmd(): if (pmd_trans_huge(*vmf->pmd)) return true; if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio)) do_set_pmd(); if (pmd_none(*vmf->pmd) && vmf->prealloc_pte) pmd_install()' : 'PMD refused: the folio reaches past EOF'}`
@@ -396,7 +397,7 @@ function otherSteps(o: MapPagesOptions): Record<string, StepDef> {
         const t = tableOf(c);
         const pfn = c.num('pfn');
         const v = vmaOf(c);
-        const can = !o.canMapLarge || c.env.files[c.num('file')]!.fs === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
+        const can = !o.canMapLarge || fsOf(c) === 'tmpfs' || c.num('fend') >= folioLast(c) + 1;
         const pmd = c.pmd(t);
         if (can && pmd !== NONE && pmd !== PMD_TABLE) {
           // "Huge page is mapped? No need to proceed."

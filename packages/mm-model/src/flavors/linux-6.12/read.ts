@@ -10,16 +10,17 @@
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { r, release, w, type Proc } from '../../program.js';
-import { NONE, PAGE_SIZE } from '../../state.js';
+import { NONE } from '../../state.js';
 import { beginReadAcc, inodeLock, inodeUnlock } from '../../kernel/pagecache.js';
 import { ilockLoc } from '../../kernel/lib.js';
 import { marked } from '../../kernel/marks.js';
 import { iSizeRead, rwsemLock, rwsemUnlock, xaLoad } from '../../kernel/marks6.js';
-import { lookupMarks, markReadFloor, readReturn } from '../linux-6.1/read.js';
+import { eofTest, lookupMarks, markReadFloor } from '../linux-6.1/read.js';
 
 const XFR = 'fs/xfs/xfs_file.c xfs_file_buffered_read() 6.12.118';
-const xfs = (c: Ctx) => c.env.files[c.num('file')]!.fs === 'xfs';
+const xfs = (c: Ctx) => fsOf(c) === 'xfs';
 
 /** `p` (filemap_read) entered from xfs_file_buffered_read on an XFS file; unchanged on ext4. */
 export function withXfsIolock612(p: Proc): Proc {
@@ -64,14 +65,7 @@ export function withXfsIolock612(p: Proc): Proc {
             'mm/filemap.c filemap_read() 6.12.118: if (unlikely(iocb->ki_pos >= i_size_read(inode))) break (mm/filemap.c:2658)',
           ),
         ],
-        run: (c) => {
-          if (c.num('index') >= Math.ceil(c.map(c.num('file')).isize / PAGE_SIZE)) {
-            c.endRead();
-            readReturn(c, 0);
-            return;
-          }
-          c.goto('get');
-        },
+        run: eofTest,
       },
       iounlock: marked(
         {

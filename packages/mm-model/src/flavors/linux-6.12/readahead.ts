@@ -34,6 +34,7 @@
  * do_page_cache_ra(ractl, 1, 0) for a small random read.
  */
 import type { Ctx } from '../../ctx.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { InputError, type Access } from '@kreplay/core';
 import { ArgError, acquire, lk, r, release, w, type Proc, type StepDef } from '../../program.js';
 import { NONE, PAGE_SIZE, PG, type Locals } from '../../state.js';
@@ -188,7 +189,7 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
         label: (c) =>
           large(c)
             ? 'limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT; limit = min(limit, index + ra->size - 1)'
-            : `limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT; ${c.env.files[c.num('file')]!.fs === 'xfs' ? 'ra->size < min_ra_size' : '!mapping_large_folio_support(mapping)'}: goto fallback; do_page_cache_ra(): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT`,
+            : `limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT; ${fsOf(c) === 'xfs' ? 'ra->size < min_ra_size' : '!mapping_large_folio_support(mapping)'}: goto fallback; do_page_cache_ra(): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT`,
         where: 'mm/readahead.c:458-472 page_cache_ra_order(), 302-321 do_page_cache_ra()',
         // on the fallback, page_cache_ra_order's read (458) is dead: do_page_cache_ra reads i_size again (307) with no shared access between
         acc: (c) =>
@@ -200,7 +201,7 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           ),
         run: (c) => {
           if (!large(c)) {
-            c.effect(`${c.env.files[c.num('file')]!.fs === 'xfs' ? `ra->size ${c.num('size')} < min_ra_size 4` : 'no large folios on this mapping'}: fallback`);
+            c.effect(`${fsOf(c) === 'xfs' ? `ra->size ${c.num('size')} < min_ra_size 4` : 'no large folios on this mapping'}: fallback`);
             doPageCacheRa(c);
             return;
           }
@@ -359,7 +360,7 @@ function readPagesMarks(c: Ctx, a: Access): Access {
 
 /** mapping_large_folio_support(mapping) && ra->size >= min_ra_size (mm/readahead.c:469). */
 function large(c: Ctx): boolean {
-  return c.env.files[c.num('file')]!.fs === 'xfs' && c.num('size') >= 4;
+  return fsOf(c) === 'xfs' && c.num('size') >= 4;
 }
 
 /** read_pages(ractl): nothing when the batch is empty (readahead_count() == 0, mm/readahead.c:152). */

@@ -25,6 +25,7 @@
  * so can_split_folio's `folio_mapcount == refcount - nr - 1` reads `mapcount == refcount - 2`.
  */
 import type { Ctx } from '../../ctx.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { extendFlavor } from '../../flavor.js';
 import { mappedBeyondEof } from '../../invariants.js';
 import { r, release, w, type Proc, type StepDef } from '../../program.js';
@@ -429,7 +430,7 @@ function steps612(o: TruncateOptions): Record<string, StepDef> {
             'try_folio_split_or_unmap(): if (ret && !shmem_mapping(folio->mapping)) { try_to_unmap(folio, TTU_SYNC | TTU_SPLIT_HUGE_PMD | TTU_IGNORE_MLOCK); WARN_ON(folio_mapped(folio)); }',
           where: 'mm/truncate.c:182-205 try_folio_split_or_unmap()',
           run: (c) => {
-            if (c.env.files[c.num('file')]!.fs === 'tmpfs') {
+            if (fsOf(c) === 'tmpfs') {
               c.goto('dirty');
               return;
             }
