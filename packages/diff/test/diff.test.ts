@@ -7,6 +7,7 @@ import { histogramOf } from '../src/significance.js';
 import { workloadCounters } from '../src/meta.js';
 import type { RunData } from '../src/types.js';
 import { runFromReplay, type ReplayLike } from '../src/run.js';
+import { runData } from '../../../test-support/run-data.js';
 
 function finding(over: Partial<Finding> = {}): Finding {
   return {
@@ -25,17 +26,8 @@ function finding(over: Partial<Finding> = {}): Finding {
   };
 }
 
-function run(source: string, findings: Finding[], over: Partial<RunData> = {}): RunData {
-  return {
-    source,
-    findings,
-    durationNs: 1e9,
-    counts: emptyCounts(),
-    latency: {},
-    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 },
-    ...over,
-  };
-}
+const run = (source: string, findings: Finding[], over: Partial<RunData> = {}): RunData =>
+  runData(source, findings, { stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, ...over });
 
 /** A replay result as diff reads it: these findings, and stats (the findings it counted and did not keep, ...). */
 const replayed = (findings: Finding[], stats: Partial<ReplayLike['stats']> = {}): ReplayLike => ({

@@ -10,22 +10,12 @@ import path from 'node:path';
 import type { Finding } from '@kreplay/core';
 import { diffRuns } from '../src/diff.js';
 import { expandInputs } from '../src/inputs.js';
-import { emptyCounts } from '../src/metrics.js';
 import { runFromReplay } from '../src/run.js';
 import type { RunData } from '../src/types.js';
+import { runData } from '../../../test-support/run-data.js';
 
-function run(source: string, over: Partial<RunData> = {}): RunData {
-  return {
-    source,
-    findings: [],
-    durationNs: 1e9,
-    counts: emptyCounts(),
-    latency: {},
-    stats: { events: 100, ops: 50, gaps: 0, unknown: 0 },
-    inconclusive: [],
-    ...over,
-  };
-}
+const run = (source: string, over: Partial<RunData> = {}): RunData =>
+  runData(source, [], { stats: { events: 100, ops: 50, gaps: 0, unknown: 0 }, inconclusive: [], ...over });
 
 const finding: Finding = {
   rule: 'orphan-page-mapped',

@@ -6,8 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { RULES, type Finding } from '@kreplay/core';
 import { diffRuns } from '../src/diff.js';
-import { emptyCounts } from '../src/metrics.js';
 import type { RunData } from '../src/types.js';
+import { runData } from '../../../test-support/run-data.js';
 
 const REPLAY_RULES = RULES.filter((r) => ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'trace-inconsistent'].includes(r));
 
@@ -34,15 +34,7 @@ const findingArb: fc.Arbitrary<Finding> = fc
     index,
   }));
 
-const runArb = (source: string) =>
-  fc.array(findingArb, { maxLength: 8 }).map((findings): RunData => ({
-    source,
-    findings,
-    durationNs: 1e9,
-    counts: emptyCounts(),
-    latency: {},
-    stats: { events: 1, ops: 1, gaps: 0, unknown: 0 },
-  }));
+const runArb = (source: string) => fc.array(findingArb, { maxLength: 8 }).map((findings) => runData(source, findings));
 
 const keys = (es: Array<{ key: string }>) => es.map((e) => e.key).sort();
 

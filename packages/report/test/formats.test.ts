@@ -7,6 +7,7 @@ import { parseTraceString } from '@kreplay/ftrace-parser';
 import type { Finding } from '@kreplay/core';
 import { replay, type ReplayResult } from '@kreplay/replay';
 import { escapeData, escapeProperty, failing, renderReplay, REPLAY_FORMATS, seconds } from '@kreplay/report';
+import { runData } from '../../../test-support/run-data.js';
 
 async function result(): Promise<ReplayResult> {
   const text = [
@@ -164,7 +165,7 @@ describe('report formats', () => {
 
 describe('the diff JUnit', () => {
   it('carries control characters from a trace as visible escapes, as the replay JUnit does (one XML escaper)', async () => {
-    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffRuns } = await import('@kreplay/diff');
     const { diffToJunit } = await import('../src/reports.js');
     const f = {
       rule: 'mapped-page-removed' as const,
@@ -179,14 +180,7 @@ describe('the diff JUnit', () => {
       file: '8:0/c',
       index: 3,
     };
-    const run = (findings: (typeof f)[]) => ({
-      source: 's',
-      findings,
-      durationNs: 1e9,
-      counts: emptyCounts(),
-      latency: {},
-      stats: { events: 1, ops: 1, gaps: 0, unknown: 0 },
-    });
+    const run = (findings: (typeof f)[]) => runData('s', findings);
     const xml = diffToJunit(diffRuns([run([])], [run([f])]));
     expect(xml).toContain('comm &quot;a\\x01b&quot; &lt;x&gt; &amp; y');
     expect(xml).toContain('bell \\x07');
@@ -195,9 +189,9 @@ describe('the diff JUnit', () => {
   });
 
   it('counts a threshold nothing could judge among the skipped, as its testcase says', async () => {
-    const { diffRuns, emptyCounts, parseThreshold } = await import('@kreplay/diff');
+    const { diffRuns, parseThreshold } = await import('@kreplay/diff');
     const { diffToJunit } = await import('../src/reports.js');
-    const run = () => ({ source: 's', findings: [], durationNs: 1e9, counts: emptyCounts(), latency: {}, stats: { events: 1, ops: 1, gaps: 0, unknown: 0 } });
+    const run = () => runData('s');
     // no workload counter on either side: the threshold is not judged
     const d = diffRuns([run()], [run()], { thresholds: [parseThreshold('workload.mismatches=0')] });
     expect(d.thresholds[0]).toMatchObject({ judged: false });
@@ -209,18 +203,10 @@ describe('the diff JUnit', () => {
 
 describe('the diff verdict in every format', () => {
   it("an inconclusive diff says so in text, json, junit, sarif and github, with each side's unusable events", async () => {
-    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffRuns } = await import('@kreplay/diff');
     const { diffToGithub, diffToJson, diffToJunit, diffToSarif, diffToText } = await import('../src/reports.js');
-    const run = (source: string, events: number, unusableEvents: number) => ({
-      source,
-      findings: [],
-      durationNs: 1e9,
-      counts: emptyCounts(),
-      latency: {},
-      unusableEvents,
-      stats: { events, ops: events, gaps: 0, unknown: 0 },
-      inconclusive: events ? [] : ['the trace holds no events'],
-    });
+    const run = (source: string, events: number, unusableEvents: number) =>
+      runData(source, [], { unusableEvents, stats: { events, ops: events, gaps: 0, unknown: 0 }, inconclusive: events ? [] : ['the trace holds no events'] });
     const d = diffRuns([run('b', 5, 2)], [run('p', 0, 0)]);
     expect(d.verdict).toBe('inconclusive');
     expect(diffToText(d)).toContain('INCONCLUSIVE');
@@ -234,7 +220,7 @@ describe('the diff verdict in every format', () => {
 describe('a finding both sides show, the patched side significantly more often (2026-12-07, session 41)', () => {
   /** Ten runs a side, the stale-data finding in 1 base run and in `showing` patched runs (10: p = 6.0e-5). */
   const rising = async (opts: { failOn?: 'never' } = {}) => {
-    const { diffRuns, emptyCounts } = await import('@kreplay/diff');
+    const { diffRuns } = await import('@kreplay/diff');
     const f: Finding = {
       rule: 'stale-data',
       severity: 'error',
@@ -248,15 +234,7 @@ describe('a finding both sides show, the patched side significantly more often (
       file: '8:0/c',
       index: 3,
     };
-    const run = (source: string, findings: Finding[]) => ({
-      source,
-      findings,
-      durationNs: 1e9,
-      counts: emptyCounts(),
-      latency: {},
-      stats: { events: 1, ops: 1, gaps: 0, unknown: 0 },
-      pagesSeen: { complete: true, files: { '8:0/c': [[3, 3]] as Array<[number, number]> } },
-    });
+    const run = (source: string, findings: Finding[]) => runData(source, findings, { pagesSeen: { complete: true, files: { '8:0/c': [[3, 3]] } } });
     const side = (name: string, showing: number) => Array.from({ length: 10 }, (_, i) => run(`${name}${i}`, i < showing ? [f] : []));
     return diffRuns(side('b', 1), side('p', 10), opts);
   };
