@@ -28,15 +28,13 @@ async function rejects(p: Promise<unknown>): Promise<InputError> {
 
 describe('input text is strict UTF-8', () => {
   // bytes near the edges of UTF-8's table: ASCII, continuation bytes, every lead byte's range ends
-  const edgy = fc
-    .uint8Array({ maxLength: 40 })
-    .chain((a) =>
-      fc
-        .array(fc.constantFrom(0x0a, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff), {
-          maxLength: 40,
-        })
-        .map((b) => Uint8Array.from([...a, ...b])),
-    );
+  const edgy = fc.uint8Array({ maxLength: 40 }).chain((a) =>
+    fc
+      .array(fc.constantFrom(0x0a, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff), {
+        maxLength: 40,
+      })
+      .map((b) => Uint8Array.from([...a, ...b])),
+  );
 
   it('finds a bad byte exactly when the WHATWG decoder refuses the bytes, and everything before it decodes', () => {
     fc.assert(
