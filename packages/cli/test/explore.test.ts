@@ -259,6 +259,26 @@ describe('kreplay explore', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses a shard result, a schedule or a scenario that is not UTF-8, at its line, rather than reading U+FFFD', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-utf8-'));
+    const latin1 = (file: string, text: string) => {
+      const f = path.join(dir, file);
+      writeFileSync(f, Buffer.from(text, 'latin1'));
+      return f;
+    };
+    const cases: Array<[string[], RegExp]> = [
+      [['merge', latin1('shard.json', '{\n  "scenario": "caf\u00e9"\n}\n')], /shard\.json:2: shard result is not UTF-8: byte 0xe9 at offset 20/],
+      [['explore', sc('odirect-vs-fault'), '--schedule', latin1('s.txt', '# r\u00e9sum\u00e9\n0 1\n')], /s\.txt:1: schedule file is not UTF-8: byte 0xe9/],
+      [['explore', latin1('s.yaml', 'name: x\nthreads:\n  # caf\u00e9\n')], /s\.yaml:3: scenario is not UTF-8: byte 0xe9 at offset 24/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('a text file in UTF-8');
+    }
+  });
+
   describe('--schedule re-runs one recorded schedule', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-schedule-'));
     const mut = ['--flavor', mutation];

@@ -8,10 +8,10 @@
  * only asked where a problem is, to find its line, and repeated keys are found by a scan of
  * their own (`repeatedJsonKey`), since JSON.parse keeps the last one.
  */
-import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isNode, isSeq, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { InputError, readErrorWhy } from './errors.js';
+import { InputError } from './errors.js';
+import { readInputText } from './text.js';
 
 export type DocPath = readonly (string | number)[];
 
@@ -290,13 +290,9 @@ export function parseDocumentWith<S extends z.ZodType>(text: string, file: strin
   return { value: validateDocument(doc, schema, opts), doc };
 }
 
-/** Read a file as text; a missing or unreadable file is an InputError naming it. */
+/** Read a file as text; a missing or unreadable file, or one that is not UTF-8, is an InputError naming it. */
 export async function readDocumentFile(file: string, opts: Pick<DocumentOptions, 'what' | 'hint'>): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read ${opts.what}: ${readErrorWhy(e)}`, { file, hint: opts.hint, cause: e });
-  }
+  return readInputText(file, opts);
 }
 
 /** Read, parse and validate a YAML/JSON file. */

@@ -12,6 +12,7 @@ export * from './machine.js';
 export * from './probe-map.js';
 export * from './args.js';
 export * from './document.js';
+export * from './text.js';
 export * from './output.js';
 export * from './escape.js';
 export * from './contracts/meta.js';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InputError, isInputError, readErrorWhy } from '@kreplay/core';
+import { decodeInputText, InputError, isInputError, readErrorWhy } from '@kreplay/core';
 import { checkLitmus, CheckTimeout, type LitmusResult } from './check.js';
 import type { CStmt, LitmusTest } from './litmus/ast.js';
 import { parseLitmus } from './litmus/parse.js';
@@ -51,9 +51,9 @@ export type FileOutcome =
 
 export async function checkFile(job: FileJob): Promise<FileOutcome> {
   try {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(job.file, 'utf8');
+      bytes = await readFile(job.file);
     } catch (e) {
       return {
         file: job.file,
@@ -61,6 +61,7 @@ export async function checkFile(job: FileJob): Promise<FileOutcome> {
         error: { kind: 'input', message: `cannot read ${job.file}: ${readErrorWhy(e)}`, hint: 'check the path and its permissions' },
       };
     }
+    const text = decodeInputText(bytes, job.file, { what: 'the litmus test', hint: "a litmus test in the kernel's C litmus format" });
     const model = loadModel(job.model);
     const test = parseLitmus(text, job.file);
     checkSize(test, job.file);

@@ -11,7 +11,17 @@
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { checkJsonText, checkOutputFolder, InputError, outputError, parseDocumentWith, readErrorWhy, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import {
+  checkJsonText,
+  checkOutputFolder,
+  decodeInputText,
+  InputError,
+  outputError,
+  parseDocumentWith,
+  readErrorWhy,
+  stringifyJson,
+  writeFileAtomic,
+} from '@kreplay/core';
 import type { LoadedCiConfig } from './ci-config.js';
 import { checkGroupFiles, checkGroupName, configIdentity, kcidbOf, writeSummary, type CiGroupResult, type CiResult } from './ci.js';
 
@@ -80,12 +90,13 @@ const SummarySchema = z
 
 async function readSummary(dir: string): Promise<CiResult> {
   const file = path.join(dir, 'summary.json');
-  const text = await readFile(file, 'utf8').catch(() => {
+  const bytes = await readFile(file).catch(() => {
     throw new InputError(`${dir} is not the output of kreplay ci: it has no summary.json`, {
       hint: 'pass the folders the shard jobs wrote (kreplay ci --shard i/n --output DIR)',
     });
   });
-  const summary = parseDocumentWith(text, file, SummarySchema, { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' }).value;
+  const what = { what: 'ci summary', hint: 'pass folders written by this version of kreplay ci' };
+  const summary = parseDocumentWith(decodeInputText(bytes, file, what), file, SummarySchema, what).value;
   // Each name is a folder the merge copies from the shard and into the output: one plain
   // path component, as kreplay ci itself checks, or a summary.json could copy any folder anywhere.
   for (const name of [...summary.planned, ...summary.groups.map((g) => g.name)]) checkGroupName(name, file);
@@ -143,11 +154,12 @@ async function rebaseKcidb(groupDir: string, files: readonly string[], from: str
     const file = path.join(groupDir, path.basename(f));
     let doc: { tests?: Array<{ log_url?: unknown; output_files?: Array<{ url: unknown }> }> };
     try {
-      const text = await readFile(file, 'utf8');
+      const what = { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" };
+      const text = decodeInputText(await readFile(file), file, what);
       doc = JSON.parse(text) as typeof doc;
       // written again below: a document nested thousands deep would overflow the stack there; a
       // repeated key would lose its first value without a word
-      checkJsonText(text, file, { what: `the shard's ${path.basename(f)}`, hint: "pass the shard's output folder as its job wrote it" });
+      checkJsonText(text, file, what);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`cannot read the shard's ${path.basename(f)}: ${readErrorWhy(e)}`, {

@@ -1,5 +1,4 @@
 import { Args, Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -25,7 +24,7 @@ import {
   parseDuration,
   parseShard,
   printable,
-  readErrorWhy,
+  readInputText,
   stringifyJson,
   writeFileAtomic,
 } from '@kreplay/core';
@@ -405,15 +404,10 @@ function flavorSpec(spec: string): string {
 
 /** The schedule file --schedule names (docs/explore.md); `rule` picks the violation of a --json file. */
 async function readSchedule(file: string, rule: string | undefined): Promise<ScheduleFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read schedule file: ${readErrorWhy(e)}`, {
-      file,
-      hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
-    });
-  }
+  const text = await readInputText(file, {
+    what: 'schedule file',
+    hint: 'pass an explorer trace (--trace-out), the --json output of kreplay explore, or a file with a line of thread ids',
+  });
   return parseScheduleFile(text, file, rule === undefined ? {} : { rule });
 }
 

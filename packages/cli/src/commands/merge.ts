@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
 import { cutShort, mergeShards, violationJson } from '@kreplay/explore';
-import { checkJsonText, InputError, readErrorWhy, stringifyJson } from '@kreplay/core';
+import { checkJsonText, InputError, readInputText, stringifyJson } from '@kreplay/core';
 import { EXIT, KreplayCommand } from '../base.js';
 import { loadScenario } from '@kreplay/mm-model';
 import { exploreMachine, scenarioFlavor } from '../explore-machine.js';
@@ -42,12 +41,7 @@ A livelock is judged on the union of the shards' graphs; when no shard holds its
     const files = argv as string[];
     const inputs: unknown[] = [];
     for (const f of files) {
-      let text: string;
-      try {
-        text = await readFile(f, 'utf8');
-      } catch (e) {
-        throw new InputError(`cannot read shard result: ${readErrorWhy(e)}`, { file: f, hint: 'give the files explore --shard i/n --json wrote', cause: e });
-      }
+      const text = await readInputText(f, { what: 'shard result', hint: 'give the files explore --shard i/n --json wrote' });
       const hint = 'give the --json output of kreplay explore --shard i/n';
       try {
         inputs.push(JSON.parse(text));

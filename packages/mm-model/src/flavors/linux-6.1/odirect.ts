@@ -9,6 +9,7 @@ import type { Ctx } from '../../ctx.js';
 import { r, type Proc } from '../../program.js';
 import { ENOTBLK, pagesFrom } from '../../kernel/lib.js';
 import { withInodeLock } from '../../kernel/pagecache.js';
+import { fsOf } from '../../kernel/filesystems.js';
 import { NONE } from '../../state.js';
 import { directIo, odirectReturn, returnAcc } from '../linux-2.6.15/odirect.js';
 import { writebackStart, type WritebackKernel } from '../../kernel/writeback.js';
@@ -21,6 +22,7 @@ import { iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import { PG } from '../../state.js';
 
 const DIO = 'fs/ext4/file.c ext4_dio_write_iter() 6.1.192';
+const XFS_DIO = 'fs/xfs/xfs_file.c xfs_file_dio_write_aligned() 6.12.118';
 
 /**
  * The 6.1 O_DIRECT write's marks (explore --memory-model lkmm), by location: i_rwsem is an
@@ -34,12 +36,20 @@ function mark61(c: Ctx, a: Access): Access {
   if (a.lkmm) return a;
   const file = c.num('file');
   const M = c.M(file);
-  if (a.loc === `${M}.inode_lock`)
+  if (a.loc === `${M}.inode_lock`) {
+    // linux-6.12 takes XFS files too (linux-6.12/dio-write.ts)
+    if (fsOf(c) === 'xfs')
+      return a.lock === 'acquire'
+        ? rwsemLock(a, `${XFS_DIO}: xfs_ilock_iocb_for_write(iocb, &iolock) (fs/xfs/xfs_file.c:597)`)
+        : rwsemUnlock(a, `${XFS_DIO}: xfs_iunlock(ip, iolock) (fs/xfs/xfs_file.c:617-618)`);
     return a.lock === 'acquire'
       ? rwsemLock(a, `${DIO}: inode_lock_shared(inode) / inode_lock(inode) (fs/ext4/file.c:497-499)`)
       : rwsemUnlock(a, `${DIO}: inode_unlock_shared(inode) / inode_unlock(inode) (fs/ext4/file.c:579-581)`);
+  }
   if (a.loc === `${M}.i_size`)
-    return iSizeRead(c, a, file, 'fs/ext4/file.c ext4_overwrite_io() 6.1.192: if (pos + len > i_size_read(inode)) (fs/ext4/file.c:212)');
+    return fsOf(c) === 'xfs'
+      ? iSizeRead(c, a, file, 'fs/xfs/xfs_file.c xfs_file_write_checks() 6.12.118: if (iocb->ki_pos > i_size_read(inode)) (fs/xfs/xfs_file.c:482)')
+      : iSizeRead(c, a, file, 'fs/ext4/file.c ext4_overwrite_io() 6.1.192: if (pos + len > i_size_read(inode)) (fs/ext4/file.c:212)');
   if (a.loc === `${M}.nrpages`)
     return lk(
       a,
@@ -81,7 +91,7 @@ function markWriteback(c: Ctx, a: Access): Access {
 const mark = (s: StepDef): StepDef => marked(s, mark61);
 
 /** ext4_overwrite_io(): the whole range lies inside i_size on allocated blocks. */
-function overwrite(c: Ctx): boolean {
+export function ext4OverwriteIo(c: Ctx): boolean {
   const m = c.map(c.num('file'));
   if (c.num('last') >= pagesFrom(m.isize)) return false;
   for (let ix = c.num('first'); ix <= c.num('last'); ix++) if ((m.bmap[ix] ?? NONE) === NONE) return false;
@@ -92,27 +102,58 @@ function callInval2(c: Ctx, then: string): void {
   c.call('invalidate_inode_pages2_range', 'lookup', inval2Locals61(c.num('file'), c.num('first'), c.num('last')), then);
 }
 
-/** __iomap_dio_rw with the release's writeback loop `k` (6.1's, or 6.12's: linux-6.12/writeback.ts). */
-export const iomapDioWrite = (k: WritebackKernel): Proc => ({
+/** The inode lock a filesystem's O_DIRECT write_iter holds around __iomap_dio_rw: shared when `shared` says so, else exclusive. */
+export interface DioIlock {
+  shared: (c: Ctx) => boolean;
+  /** A write this filesystem sends down a path the model does not take: throws, before the lock is taken. */
+  refuse?: (c: Ctx) => void;
+}
+
+/** `s`, refusing first what `ilock.refuse` refuses. */
+function refusing(ilock: DioIlock, s: StepDef): StepDef {
+  const refuse = ilock.refuse;
+  return refuse
+    ? {
+        ...s,
+        run: (c) => {
+          refuse(c);
+          s.run(c);
+        },
+      }
+    : s;
+}
+
+/** fs/ext4/file.c:460-498 ext4_dio_write_iter (6.1.192). */
+export const EXT4_DIO_ILOCK: DioIlock = { shared: ext4OverwriteIo };
+
+/**
+ * __iomap_dio_rw with the release's writeback loop `k` (6.1's, or 6.12's: linux-6.12/writeback.ts),
+ * under the inode lock the filesystem's write_iter takes (`ilock`: ext4's by default;
+ * linux-6.12/dio-write.ts has XFS's).
+ */
+export const iomapDioWrite = (k: WritebackKernel, ilock: DioIlock = EXT4_DIO_ILOCK): Proc => ({
   fn: '__iomap_dio_rw',
   where: 'fs/iomap/direct-io.c',
   entry: 'wb',
   steps: {
     // fs/ext4/file.c:460-498 ext4_dio_write_iter (6.1.192): i_rwsem shared for an aligned
-    // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise;
-    // folded into the first step.
+    // overwrite of allocated blocks inside i_size (ext4_overwrite_io), exclusive otherwise
+    // (XFS: linux-6.12/dio-write.ts); folded into the first step.
     wb: marked(
-      withInodeLock(
-        'ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)',
-        overwrite,
-        writebackStart(
-          k,
-          'ret = filemap_write_and_wait_range(mapping, iomi.pos, end) (fs/iomap/direct-io.c:569)',
-          'pre',
-          (c) => [c.num('first'), c.num('last')],
-          { syncAll: true },
+      refusing(
+        ilock,
+        withInodeLock(
+          'ext4_dio_write_iter: ilock_shared ? inode_lock_shared(inode) : inode_lock(inode)',
+          ilock.shared,
+          writebackStart(
+            k,
+            'ret = filemap_write_and_wait_range(mapping, iomi.pos, end) (fs/iomap/direct-io.c:569)',
+            'pre',
+            (c) => [c.num('first'), c.num('last')],
+            { syncAll: true },
+          ),
+          (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)],
         ),
-        (c) => [r(`${c.M(c.num('file'))}.i_size`), r(`${c.M(c.num('file'))}.disk`)],
       ),
       markWriteback,
     ),

@@ -16,6 +16,7 @@ import { onFilesystems } from '../../kernel/filesystems.js';
 import { invalidateInodePages2Range61, invalidateMappingPages61 } from '../linux-6.1/invalidate.js';
 import { programs61 } from '../linux-6.1/index.js';
 import { iomapDioWrite } from '../linux-6.1/odirect.js';
+import { DIO_ILOCK_612 } from './dio-write.js';
 import { filemapRead61, withUpdatePageTrylock } from '../linux-6.1/read.js';
 import { withSyncReadahead612, withXfsIolock612 } from './read.js';
 import { doReadFault612 } from './fault.js';
@@ -210,7 +211,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       ),
       __iomap_dio_rw: withISizeOrdering612(
         cite(
-          iomapDioWrite(writeback612),
+          iomapDioWrite(writeback612, DIO_ILOCK_612),
           {
             wb: 'mm/filemap.c:2761-2763 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
             pre: 'mm/filemap.c:2772-2773 filemap_invalidate_pages(), fs/iomap/direct-io.c:667 __iomap_dio_rw()',
