@@ -4,6 +4,7 @@
 // checkouts alternating round by round, and per checkout the least wall and CPU time of the
 // rounds (a shared machine's clock only ever adds). CPU is split by thread from /proc (Linux):
 // the coordinator's thread (worker 0 too), the worker threads, and V8's helper threads (GC).
+// The steps the search took and how many of them it ran rather than reused (the step memos' misses).
 //   node bench/explore-workers.mjs [--rounds R] [--workers N] [--scenario FILE] [--flavor NAME] [--max-states M]
 //                                  [--handover H] [--workers-from S] DIR...
 // (defaults: 3 rounds, 2 workers, odirect-vs-fault-multipage.yaml, linux-6.1, this checkout; the
@@ -44,7 +45,8 @@ async function child([dir, scenario, flavor, workers, maxStates, handover, worke
   const started = new Set(readdirSync('/proc/self/task'));
   const usage = process.resourceUsage();
   const t0 = performance.now();
-  const opts = { strategy: 'exhaustive' };
+  // memoSteps is the default; named, the result reports the step memos' counts (summed over the workers)
+  const opts = { strategy: 'exhaustive', memoSteps: true };
   if (maxStates) opts.maxStates = Number(maxStates);
   if (handover) opts.handoverStates = Number(handover);
   if (workersFrom) opts.workersFromStates = Number(workersFrom);
@@ -57,7 +59,15 @@ async function child([dir, scenario, flavor, workers, maxStates, handover, worke
   const main = threads.get(String(process.pid)) ?? 0;
   const workerThreads = [...threads].filter(([t, c]) => !started.has(t) && c > 0.05).map(([, c]) => c);
   const helpers = [...threads].filter(([t]) => started.has(t) && t !== String(process.pid)).reduce((a, [, c]) => a + c, 0);
-  console.log(JSON.stringify({ verdict: r.verdict, distinct: r.stats.distinctStates, wall, cpu, main, workers: workerThreads, helpers }));
+  console.log(JSON.stringify({ verdict: r.verdict, distinct: r.stats.distinctStates, wall, cpu, main, workers: workerThreads, helpers, memo: r.memo }));
+}
+
+/**
+ * The steps run rather than reused (the step memo's misses): each worker keeps a memo of its own
+ * (worker.ts), so a step two workers both meet runs on each; the one-thread search runs it once.
+ */
+function memoLine(memo) {
+  return memo ? `, steps ${memo.steps}, run ${memo.steps - memo.hits}${memo.full ? ' (memo full)' : ''}` : '';
 }
 
 async function main(args) {
@@ -84,7 +94,7 @@ async function main(args) {
       });
       const r = JSON.parse(out.trim().split('\n').pop());
       console.log(
-        `round ${round} (load ${load}) ${dir}: ${r.verdict} ${r.distinct} distinct, wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s (main thread ${r.main.toFixed(2)}, workers ${r.workers.map((c) => c.toFixed(2)).join(' ')}, other threads ${r.helpers.toFixed(2)})`,
+        `round ${round} (load ${load}) ${dir}: ${r.verdict} ${r.distinct} distinct, wall ${r.wall.toFixed(2)} s, CPU ${r.cpu.toFixed(2)} s (main thread ${r.main.toFixed(2)}, workers ${r.workers.map((c) => c.toFixed(2)).join(' ')}, other threads ${r.helpers.toFixed(2)})${memoLine(r.memo)}`,
       );
       const b = best.get(dir) ?? { wall: Infinity, cpu: Infinity };
       best.set(dir, { wall: Math.min(b.wall, r.wall), cpu: Math.min(b.cpu, r.cpu) });
