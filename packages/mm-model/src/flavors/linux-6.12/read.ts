@@ -102,6 +102,9 @@ export interface SyncRaKernel {
   syncLabel: string;
   syncWhere: string;
   prevMissCite: string;
+  /** The names of the count of cached pages below the index and of the request's size, for the effect text. */
+  count: string;
+  req: string;
   /** The second lookup: its where and the cite of filemap_get_read_batch's accesses. */
   get2Where: string;
   get2Cite: string;
@@ -114,6 +117,8 @@ export const SYNC_RA_612: SyncRaKernel = {
     'page_cache_sync_readahead(): page_cache_sync_ra(): miss = page_cache_prev_miss(mapping, index - 1, max_pages); contig_count = index - miss - 1; if (contig_count <= req_count) do_page_cache_ra(ractl, req_count, 0); else page_cache_ra_order(ractl, ra, 0)',
   syncWhere: 'mm/filemap.c:2563-2564 filemap_get_pages(), mm/readahead.c:585-607 page_cache_sync_ra()',
   prevMissCite: 'mm/readahead.c page_cache_sync_ra() 6.12.118: miss = page_cache_prev_miss(ractl->mapping, index - 1, max_pages) (mm/readahead.c:585) → xas_prev()',
+  count: 'contig_count',
+  req: 'req_count',
   get2Where: 'mm/filemap.c:2567-2576 filemap_get_pages()',
   get2Cite:
     'mm/filemap.c filemap_get_pages() 6.12.118: filemap_get_read_batch() (mm/filemap.c:2567) → xas_load(), folio_try_get(), xas_reload() (mm/filemap.c:2344-2354)',
@@ -139,6 +144,8 @@ export const SYNC_RA_61: SyncRaKernel = {
     'page_cache_sync_readahead(): ondemand_readahead(): try_context_readahead(): size = index - 1 - page_cache_prev_miss(mapping, index - 1, max); if (size <= req_size) do_page_cache_ra(ractl, req_size, 0); else ra->size = min(size + req_size, max), ra->async_size = 1; page_cache_ra_order(ractl, ra, 0)',
   syncWhere: 'mm/filemap.c:2662-2666 filemap_get_pages(), mm/readahead.c:634-650 ondemand_readahead(), 434-462 try_context_readahead()',
   prevMissCite: 'mm/readahead.c count_history_pages() 6.1.192: head = page_cache_prev_miss(mapping, index - 1, max) (mm/readahead.c:425) → xas_prev()',
+  count: 'try_context_readahead(): size',
+  req: 'req_size',
   get2Where: 'mm/filemap.c:2667-2676 filemap_get_pages()',
   get2Cite:
     'mm/filemap.c filemap_get_pages() 6.1.192: filemap_get_read_batch() (mm/filemap.c:2667) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)',
@@ -232,13 +239,13 @@ export function withSyncReadahead(p: Proc, k: SyncRaKernel): Proc {
           }
           let contig = miss === ULONG_MAX ? index : index - miss - 1;
           if (contig <= 1) {
-            c.effect(`contig_count ${contig} <= req_count 1: do_page_cache_ra(ractl, 1, 0)`);
+            c.effect(`${k.count} ${contig} <= ${k.req} 1: do_page_cache_ra(ractl, 1, 0)`);
             callReadahead(c, 'dpcr', 1, 0);
             return;
           }
           if (miss === ULONG_MAX) contig *= 2;
           const size = Math.min(contig + 1, RA_PAGES);
-          c.effect(`contig_count ${contig}: ra->size ${size}, ra->async_size 1`);
+          c.effect(`${k.count} ${contig}: ra->size ${size}, ra->async_size 1`);
           callReadahead(c, 'isize', size, 1);
         },
       },
