@@ -73,17 +73,34 @@ describe('linux-6.12 buffered read on XFS holds i_rwsem shared', () => {
   });
 });
 
-describe('linux-6.12 buffered read of an uncached page: page_cache_sync_readahead first (mm/filemap.c:2557-2576)', () => {
+// 6.12.118 mm/filemap.c:2557-2576 (session 42), 6.1.192 mm/filemap.c:2661-2672 (session 43: until then 6.1's miss went
+// straight to filemap_create_folio)
+describe.each(['linux-6.1', 'linux-6.12'])('%s buffered read of an uncached page: page_cache_sync_readahead first', (flavor) => {
   const cache = (s: MmState) => [...s.maps[0]!.cache.entries()].filter(([, pfn]) => pfn >= 0).map(([ix]) => ix);
 
   test('index 0: do_page_cache_ra(ractl, 4, 3) over the file (ext4), the read finds readahead folio, filemap_create_folio is not called', async () => {
     const m = await machineOf(
-      scenario('linux-6.12', 'ext4', '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', 8192),
-      'linux-6.12',
+      scenario(flavor, 'ext4', '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', 8192),
+      flavor,
     );
     const r = drive(m, m.initial(), 0);
     expect(r.s.threads[0]!.status).toBe('done');
-    expect(r.labels[1]).toMatch(/page_cache_sync_readahead\(\): index 0: ra->size = get_init_ra_size\(1, 32\) = 4, ra->async_size = 3/);
+    expect(r.labels[1]).toMatch(
+      flavor === 'linux-6.1'
+        ? /page_cache_sync_readahead\(\): ondemand_readahead\(\): index 0: initial_readahead: ra->size = get_init_ra_size\(1, 32\) = 4, ra->async_size = 3/
+        : /page_cache_sync_readahead\(\): index 0: ra->size = get_init_ra_size\(1, 32\) = 4, ra->async_size = 3/,
+    );
+    // ext4 has no large folios: page_cache_ra_order's fallback, do_page_cache_ra → page_cache_ra_unbounded, then read_pages
+    expect(r.labels[2]).toMatch(/!mapping_large_folio_support\(mapping\): goto fallback; do_page_cache_ra\(\)/);
+    expect(r.labels.filter((l) => /^read_pages\(ractl\)/.test(l))).toHaveLength(2);
+    // do_page_cache_ra's i_size_read: a plain load on 6.1.192 (mm/readahead.c:287), an acquire on 6.12.118 (307)
+    const atRa = drive(m, m.initial(), 0, (s) => /goto fallback/.test(m.next(s, 0)?.label ?? ''));
+    const isize = m.next(atRa.s, 0)!.accesses.find((a) => a.loc.endsWith('.i_size'))!;
+    expect(isize.lkmm).toMatchObject(
+      flavor === 'linux-6.1'
+        ? { op: 'plain-read', cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.1\.192: isize = i_size_read\(inode\) \(mm\/readahead\.c:287\)/) }
+        : { op: 'smp_load_acquire', cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.12\.118: isize = i_size_read\(inode\) \(mm\/readahead\.c:307\)/) },
+    );
     expect(r.labels.some((l) => /filemap_create_folio\(\): folio = filemap_alloc_folio/.test(l))).toBe(false);
     // the window clipped to the page holding the last byte: two order-0 folios
     expect(cache(r.s)).toEqual([0, 1]);
@@ -92,8 +109,8 @@ describe('linux-6.12 buffered read of an uncached page: page_cache_sync_readahea
 
   test('between readahead and the second lookup the reader holds no reference: an invalidation may drop the folio, the read then creates one', async () => {
     const m = await machineOf(
-      scenario('linux-6.12', 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'),
-      'linux-6.12',
+      scenario(flavor, 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'),
+      flavor,
     );
     const atGet2 = drive(m, m.initial(), 0, (s) => /after page_cache_sync_readahead/.test(m.next(s, 0)?.label ?? ''));
     const pfn = atGet2.s.maps[0]!.cache[0]!;
@@ -111,27 +128,32 @@ describe('linux-6.12 buffered read of an uncached page: page_cache_sync_readahea
   test('index > 0 after at most one cached page: a small random read, do_page_cache_ra(ractl, 1, 0)', async () => {
     const m = await machineOf(
       scenario(
-        'linux-6.12',
+        flavor,
         'ext4',
         '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }',
         '[{ index: 0, flags: [uptodate] }]',
         16384,
       ).replace('index: 0 }', 'index: 1 }'),
-      'linux-6.12',
+      flavor,
     );
     const r = drive(m, m.initial(), 0);
-    expect(r.effects).toMatch(/contig_count 1 <= req_count 1: do_page_cache_ra\(ractl, 1, 0\)/);
+    expect(r.effects).toMatch(
+      flavor === 'linux-6.1'
+        ? /try_context_readahead\(\): size 1 <= req_size 1: do_page_cache_ra\(ractl, 1, 0\)/
+        : /contig_count 1 <= req_count 1: do_page_cache_ra\(ractl, 1, 0\)/,
+    );
     expect(cache(r.s)).toEqual([0, 1]);
     expect(r.s.threads[0]!.status).toBe('done');
   });
 
   test.each([
     ['ext4', 12288, 'do_page_cache_ra(ractl, 4, 3) over 3 pages marks index 0 (page_cache_ra_unbounded)'],
-    ['xfs', 8192, 'an order-1 folio at 0 holds the mark at 1 (ra_alloc_folio)'],
+    // linux-6.1 takes ext4 files only
+    ...(flavor === 'linux-6.12' ? [['xfs', 8192, 'an order-1 folio at 0 holds the mark at 1 (ra_alloc_folio)'] as const] : []),
   ])('%s, %d bytes: a window that would set PG_readahead stops the search (%s)', async (fs, size) => {
     const m = await machineOf(
-      scenario('linux-6.12', fs, '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', size),
-      'linux-6.12',
+      scenario(flavor, fs, '{ name: idle, program: invalidate_mapping_pages, args: { file: data, start: 9, end: 9 } }', '[]', size),
+      flavor,
     );
     expect(() => drive(m, m.initial(), 0)).toThrow(/would add the folio at index 0 with PG_readahead set .*page_cache_async_ra.* is not modelled/);
   });

@@ -31,6 +31,8 @@ import type { Proc } from '../../program.js';
 import { NONE } from '../../state.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import { markReadFloor, withUpdatePageTrylock } from './read.js';
+import { SYNC_RA_61, withSyncReadahead } from '../linux-6.12/read.js';
+import { pageCacheRaOrder61 } from '../linux-6.12/readahead.js';
 
 /** 6.1.192's mmu_gather (kernel/gather.ts): release_pages() puts each queued page once, folio_put_testzero (mm/swap.c:1005). */
 const gather61: Gather = {
@@ -148,8 +150,10 @@ export const linux61: Flavor = {
       ...iomapDioWrite61,
       steps: { ...iomapDioWrite61.steps, precheck: fuseWhen(iomapDioWrite61.steps.precheck!, iomapDioWrite61.steps.direct!, (c) => !c.num('rv')) },
     },
-    // filemap_update_page trylocks the folio and retries the lookup after the wait (read.ts)
-    filemap_read: withUpdatePageTrylock(filemapRead61),
+    // filemap_update_page trylocks the folio and retries the lookup after the wait (read.ts); a miss goes through
+    // page_cache_sync_readahead first (mm/filemap.c:2661-2672; session 43)
+    filemap_read: withSyncReadahead(withUpdatePageTrylock(filemapRead61), SYNC_RA_61),
+    page_cache_ra_order: pageCacheRaOrder61(),
     ext4_punch_hole: ext4PunchHole61,
     user_load: markUserAccess(userLoadProc('do_read_fault', 'pte')),
     // a retried write fault walks the PTE again and runs filemap_fault anew (no fault-around: mm/memory.c:4763)

@@ -6,10 +6,10 @@
  * I/O's completion and the reader's return from filemap_read_folio are two steps (session 42);
  * then i_size is rechecked, the data copied, the folio put.
  *
- * The miss goes through page_cache_sync_readahead first in the kernel (6.1.192
- * mm/filemap.c:2661-2672): linux-6.12 models it (flavors/linux-6.12/read.ts
- * withSyncReadahead612); this 6.1 procedure still goes straight to filemap_create_folio
- * (docs/flavors.md, session 42, says what remains).
+ * The miss goes through page_cache_sync_readahead first (6.1.192 mm/filemap.c:2661-2672): the
+ * flavor wraps this procedure in flavors/linux-6.12/read.ts withSyncReadahead (SYNC_RA_61, since
+ * session 43; linux-6.12 since session 42), which calls flavors/linux-6.12/readahead.ts's
+ * procedure built with 6.1.192's citations (RA_61); here the miss goes to filemap_create_folio.
  */
 import type { Access } from '@kreplay/core';
 import type { Ctx } from '../../ctx.js';

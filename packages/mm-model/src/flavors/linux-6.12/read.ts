@@ -93,8 +93,63 @@ export function withXfsIolock612(p: Proc): Proc {
 const RA_PAGES = 32;
 /** page_cache_prev_miss's answer when the scan passes index 0 (ULONG_MAX). */
 const ULONG_MAX = -1;
-const GP12 = 'mm/filemap.c filemap_get_pages() 6.12.118';
-const SRA = 'mm/readahead.c page_cache_sync_ra() 6.12.118';
+
+/** What the wrapper below cites of a release's filemap_get_pages and page_cache_sync_ra. */
+export interface SyncRaKernel {
+  /** The first lookup's label on a miss at index 0, after the lookup's own. */
+  miss0: string;
+  /** The prev-miss scan at index > 0: label, where, and the cite of its xas_prev load. */
+  syncLabel: string;
+  syncWhere: string;
+  prevMissCite: string;
+  /** The names of the count of cached pages below the index and of the request's size, for the effect text. */
+  count: string;
+  req: string;
+  /** The second lookup: its where and the cite of filemap_get_read_batch's accesses. */
+  get2Where: string;
+  get2Cite: string;
+}
+
+/** 6.12.118: filemap_get_pages (mm/filemap.c:2557-2576), page_cache_sync_ra (mm/readahead.c:537-609). */
+export const SYNC_RA_612: SyncRaKernel = {
+  miss0: 'empty: page_cache_sync_readahead(): index 0: ra->size = get_init_ra_size(1, 32) = 4, ra->async_size = 3; page_cache_ra_order(ractl, ra, 0)',
+  syncLabel:
+    'page_cache_sync_readahead(): page_cache_sync_ra(): miss = page_cache_prev_miss(mapping, index - 1, max_pages); contig_count = index - miss - 1; if (contig_count <= req_count) do_page_cache_ra(ractl, req_count, 0); else page_cache_ra_order(ractl, ra, 0)',
+  syncWhere: 'mm/filemap.c:2563-2564 filemap_get_pages(), mm/readahead.c:585-607 page_cache_sync_ra()',
+  prevMissCite: 'mm/readahead.c page_cache_sync_ra() 6.12.118: miss = page_cache_prev_miss(ractl->mapping, index - 1, max_pages) (mm/readahead.c:585) → xas_prev()',
+  count: 'contig_count',
+  req: 'req_count',
+  get2Where: 'mm/filemap.c:2567-2576 filemap_get_pages()',
+  get2Cite:
+    'mm/filemap.c filemap_get_pages() 6.12.118: filemap_get_read_batch() (mm/filemap.c:2567) → xas_load(), folio_try_get(), xas_reload() (mm/filemap.c:2344-2354)',
+};
+
+/**
+ * 6.1.192: filemap_get_pages (mm/filemap.c:2661-2676) calls page_cache_sync_readahead (2665; include/linux/pagemap.h:
+ * 1273-1279) → page_cache_sync_ra (mm/readahead.c:680-705) → ondemand_readahead(ractl, NULL, 1) (557-678). For the
+ * read program's fresh ra state (start, size, async_size 0; prev_pos -1) it decides as 6.12's page_cache_sync_ra:
+ * index 0 is `initial_readahead` (578-579, 653-656: ra->size = get_init_ra_size(1, 32) = 4, ra->async_size = 3; the
+ * `readit` merge, 665, needs size == async_size); above 0, neither `expected` (585-587: 0) nor `ra->start + ra->size`
+ * (0) is the index, there is no folio, and `index - prev_index <= 1` (634-636) is false for prev_index (-1 >>
+ * PAGE_SHIFT as unsigned long long), so try_context_readahead (642; 434-462): count_history_pages (419-431) is
+ * `index - 1 - page_cache_prev_miss(mapping, index - 1, 32)` (mm/filemap.c:1824-1838, 6.12's scan); at most
+ * req_size (1) is a small random read, do_page_cache_ra(ractl, 1, 0) (650); more is a stream, doubled when the
+ * scan passed index 0 (`size >= index`, 455), ra->size = min(size + 1, 32), ra->async_size = 1 (459-460),
+ * page_cache_ra_order(ractl, ra, 0) (677).
+ */
+export const SYNC_RA_61: SyncRaKernel = {
+  miss0:
+    'empty: page_cache_sync_readahead(): ondemand_readahead(): index 0: initial_readahead: ra->size = get_init_ra_size(1, 32) = 4, ra->async_size = 3; page_cache_ra_order(ractl, ra, 0)',
+  syncLabel:
+    'page_cache_sync_readahead(): ondemand_readahead(): try_context_readahead(): size = index - 1 - page_cache_prev_miss(mapping, index - 1, max); if (size <= req_size) do_page_cache_ra(ractl, req_size, 0); else ra->size = min(size + req_size, max), ra->async_size = 1; page_cache_ra_order(ractl, ra, 0)',
+  syncWhere: 'mm/filemap.c:2662-2666 filemap_get_pages(), mm/readahead.c:634-650 ondemand_readahead(), 434-462 try_context_readahead()',
+  prevMissCite: 'mm/readahead.c count_history_pages() 6.1.192: head = page_cache_prev_miss(mapping, index - 1, max) (mm/readahead.c:425) → xas_prev()',
+  count: 'try_context_readahead(): size',
+  req: 'req_size',
+  get2Where: 'mm/filemap.c:2667-2676 filemap_get_pages()',
+  get2Cite:
+    'mm/filemap.c filemap_get_pages() 6.1.192: filemap_get_read_batch() (mm/filemap.c:2667) → xas_load(), folio_try_get_rcu(), xas_reload() (mm/filemap.c:2444-2454)',
+};
 
 const lookupAcc = (c: Ctx): Access[] => {
   const pfn = c.lookup(c.num('file'), c.num('index'));
@@ -133,6 +188,11 @@ function callReadahead(c: Ctx, entry: 'isize' | 'dpcr', size: number, async: num
  * Until session 42 the model's read went from the miss straight to filemap_create_folio.
  */
 export function withSyncReadahead612(p: Proc): Proc {
+  return withSyncReadahead(p, SYNC_RA_612);
+}
+
+/** `p`'s miss through page_cache_sync_readahead as release `k` has it (6.12.118 above, 6.1.192 SYNC_RA_61). */
+export function withSyncReadahead(p: Proc, k: SyncRaKernel): Proc {
   const get = p.steps.get!;
   const getLabel = (c: Ctx) => (typeof get.label === 'string' ? get.label : get.label(c));
   const miss0 = (c: Ctx) => c.num('index') === 0 && c.lookup(c.num('file'), 0) === NONE;
@@ -146,7 +206,7 @@ export function withSyncReadahead612(p: Proc): Proc {
         ...get,
         label: (c) =>
           miss0(c)
-            ? `${getLabel(c)}; empty: page_cache_sync_readahead(): index 0: ra->size = get_init_ra_size(1, 32) = 4, ra->async_size = 3; page_cache_ra_order(ractl, ra, 0)`
+            ? `${getLabel(c)}; ${k.miss0}`
             : getLabel(c),
         run: (c) => {
           const pfn = c.lookup(c.num('file'), c.num('index'));
@@ -159,17 +219,9 @@ export function withSyncReadahead612(p: Proc): Proc {
         },
       },
       sync_ra: {
-        label:
-          'page_cache_sync_readahead(): page_cache_sync_ra(): miss = page_cache_prev_miss(mapping, index - 1, max_pages); contig_count = index - miss - 1; if (contig_count <= req_count) do_page_cache_ra(ractl, req_count, 0); else page_cache_ra_order(ractl, ra, 0)',
-        where: 'mm/filemap.c:2563-2564 filemap_get_pages(), mm/readahead.c:585-607 page_cache_sync_ra()',
-        acc: (c) => [
-          xaLoad(
-            c,
-            c.num('file'),
-            c.num('index') - 1,
-            `${SRA}: miss = page_cache_prev_miss(ractl->mapping, index - 1, max_pages) (mm/readahead.c:585) → xas_prev()`,
-          ),
-        ],
+        label: k.syncLabel,
+        where: k.syncWhere,
+        acc: (c) => [xaLoad(c, c.num('file'), c.num('index') - 1, k.prevMissCite)],
         run: (c) => {
           const file = c.num('file');
           const index = c.num('index');
@@ -187,13 +239,13 @@ export function withSyncReadahead612(p: Proc): Proc {
           }
           let contig = miss === ULONG_MAX ? index : index - miss - 1;
           if (contig <= 1) {
-            c.effect(`contig_count ${contig} <= req_count 1: do_page_cache_ra(ractl, 1, 0)`);
+            c.effect(`${k.count} ${contig} <= ${k.req} 1: do_page_cache_ra(ractl, 1, 0)`);
             callReadahead(c, 'dpcr', 1, 0);
             return;
           }
           if (miss === ULONG_MAX) contig *= 2;
           const size = Math.min(contig + 1, RA_PAGES);
-          c.effect(`contig_count ${contig}: ra->size ${size}, ra->async_size 1`);
+          c.effect(`${k.count} ${contig}: ra->size ${size}, ra->async_size 1`);
           callReadahead(c, 'isize', size, 1);
         },
       },
@@ -201,13 +253,8 @@ export function withSyncReadahead612(p: Proc): Proc {
         ...get,
         label: (c) =>
           `filemap_get_pages(): filemap_get_read_batch(mapping, index, last_index - 1, fbatch) after page_cache_sync_readahead()${c.lookup(c.num('file'), c.num('index')) === NONE ? '; empty: filemap_create_folio()' : ''}`,
-        where: 'mm/filemap.c:2567-2576 filemap_get_pages()',
-        acc: (c) =>
-          lookupMarks(
-            c,
-            lookupAcc(c),
-            `${GP12}: filemap_get_read_batch() (mm/filemap.c:2567) → xas_load(), folio_try_get(), xas_reload() (mm/filemap.c:2344-2354)`,
-          ),
+        where: k.get2Where,
+        acc: (c) => lookupMarks(c, lookupAcc(c), k.get2Cite),
         run: (c) => {
           const pfn = c.lookup(c.num('file'), c.num('index'));
           c.set('pfn', pfn);

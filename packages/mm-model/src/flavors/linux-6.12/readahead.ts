@@ -42,12 +42,47 @@ import { MAX_FILE_PAGES, type Env } from '../../env.js';
 import { END, fileArg, dropInvalidateLock, readIoAcc, takeInvalidateLock } from '../../kernel/lib.js';
 import { V612, iSizeRead612 } from '../../kernel/marks612.js';
 import { marked } from '../../kernel/marks.js';
-import { folioPut, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { folioPut, iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
 import { readIoMarks } from '../linux-6.1/read.js';
 
 const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
-const RA = `mm/readahead.c page_cache_ra_order() ${V612}`;
-const DPCR = `mm/readahead.c do_page_cache_ra() ${V612}`;
+
+/**
+ * The release whose mm/readahead.c the procedure follows: its version, its i_size_read (6.1: a plain load; 6.12: an
+ * acquire), whether a mapping can take large folios here, the source lines the steps cite, and read_pages' marks.
+ */
+export interface RaKernel {
+  v: string;
+  iSizeRead: (c: Ctx, a: Access, file: number, cite: string) => Access;
+  /** mapping_large_folio_support(mapping) && ra->size >= 4; a release without it leaves out the large-folio steps. */
+  large?: (c: Ctx) => boolean;
+  /** Line numbers and labels, by what they stand for. */
+  L: {
+    raOrder: string; // page_cache_ra_order's i_size read .. its limit (the isize step)
+    raOrderIsize: string;
+    raLock: string;
+    raLoop: string;
+    raAlloc: string; // ra_alloc_folio
+    raAllocCall: string;
+    raUnlock: string;
+    raFallback: string;
+    dpcr: string;
+    dpcrIsize: string;
+    dpcrCaller: string; // the small random read's do_page_cache_ra(ractl, 1, 0)
+    dpcrLabel: string;
+    uLock: string;
+    uLoop: string;
+    uAlloc: string;
+    uAllocLabel: string;
+    uUnlock: string;
+    readPages: string;
+    readLabel: string;
+    marks: string; // where PG_readahead is set: ra_alloc_folio, page_cache_ra_unbounded
+  };
+  /** read_pages' marks: the I/O completion's PG_uptodate, and the put of the allocation's reference. */
+  uptodateCite: string;
+  putCite: string;
+}
 
 /** readahead: `{ file, index, order }` (index aligned to the order). */
 export function readaheadArgs(args: Readonly<Record<string, unknown>>, env: Env): Locals {
@@ -115,9 +150,9 @@ function doPageCacheRa(c: Ctx): void {
  * the model. The search stops with an input error rather than go on as if the kernel did not take that path. The
  * `readahead` program's async_size is not known (-1): its mark is not followed, as before session 42.
  */
-function refuseMark(c: Ctx, at: number): void {
+function refuseMark(c: Ctx, k: RaKernel, at: number): void {
   throw new InputError(
-    `file ${c.env.files[c.num('file')]!.name}: a read's readahead (ra->size ${c.num('size')}, ra->async_size ${c.num('async')}) would add the folio at index ${at} with PG_readahead set (mm/readahead.c:438-440, 278-279, 6.12.118); page_cache_async_ra, which a read or fault finding it calls, is not modelled`,
+    `file ${c.env.files[c.num('file')]!.name}: a read's readahead (ra->size ${c.num('size')}, ra->async_size ${c.num('async')}) would add the folio at index ${at} with PG_readahead set (mm/readahead.c:${k.L.marks}, ${k.v}); page_cache_async_ra, which a read or fault finding it calls, is not modelled`,
     {
       hint: 'read index 0 of a file of one page (XFS) or of at most two pages (ext4), or an index above 0 with at most one cached page just below it (docs/flavors.md, session 42)',
     },
@@ -130,11 +165,11 @@ function afterRead(c: Ctx): void {
   else c.goto(c.num('index') > c.num('limit') ? 'uunlock' : 'ualloc');
 }
 
-function isizeAcc(c: Ctx, cite: string) {
-  return [iSizeRead612(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), cite)];
+function isizeAcc(c: Ctx, k: RaKernel, cite: string) {
+  return [k.iSizeRead(c, r(`${c.M(c.num('file'))}.i_size`), c.num('file'), cite)];
 }
 
-function lockStep(on: boolean, where: string, next: string): StepDef {
+function lockStep(k: RaKernel, on: boolean, where: string, next: string): StepDef {
   return on
     ? marked(
         {
@@ -147,12 +182,12 @@ function lockStep(on: boolean, where: string, next: string): StepDef {
             c.goto(next);
           },
         },
-        (_c, a) => rwsemLock(a, `mm/readahead.c ${V612}: filemap_invalidate_lock_shared(mapping) (${where})`),
+        (_c, a) => rwsemLock(a, `mm/readahead.c ${k.v}: filemap_invalidate_lock_shared(mapping) (${where})`),
       )
     : { label: '/* no invalidate_lock before the fix */', where, run: (c) => c.goto(next) };
 }
 
-function unlockStep(on: boolean, where: string, then: (c: Ctx) => void): StepDef {
+function unlockStep(k: RaKernel, on: boolean, where: string, then: (c: Ctx) => void): StepDef {
   return on
     ? marked(
         {
@@ -164,7 +199,7 @@ function unlockStep(on: boolean, where: string, then: (c: Ctx) => void): StepDef
             then(c);
           },
         },
-        (_c, a) => rwsemUnlock(a, `mm/readahead.c ${V612}: filemap_invalidate_unlock_shared(mapping) (${where})`),
+        (_c, a) => rwsemUnlock(a, `mm/readahead.c ${k.v}: filemap_invalidate_unlock_shared(mapping) (${where})`),
       )
     : { label: 'return', where, run: then };
 }
@@ -176,10 +211,149 @@ export interface ReadaheadOptions {
   unboundedInvalidateLock: boolean;
 }
 
+/** 6.12.118 mm/readahead.c. */
+export const RA_612: RaKernel = {
+  v: V612,
+  iSizeRead: iSizeRead612,
+  large: (c) => fsOf(c) === 'xfs' && c.num('size') >= 4,
+  L: {
+    raOrder: '458-472',
+    raOrderIsize: '458',
+    raLock: '483',
+    raLoop: '492-504',
+    raAlloc: '430-449',
+    raAllocCall: 'ra_alloc_folio(): filemap_alloc_folio(gfp, order) (mm/readahead.c:433)',
+    raUnlock: '508',
+    raFallback: '516-519',
+    dpcr: '302-321',
+    dpcrIsize: '307',
+    dpcrCaller: 'mm/readahead.c:592-594 page_cache_sync_ra()',
+    dpcrLabel: 'do_page_cache_ra(ractl, req_count, 0)',
+    uLock: '226',
+    uLoop: '244-283',
+    uAlloc: 'folio = filemap_alloc_folio(gfp_mask, mapping_min_folio_order(mapping)) (mm/readahead.c:262-263)',
+    uAllocLabel: 'folio = filemap_alloc_folio(gfp_mask, min_order); ret = filemap_add_folio(mapping, folio, index + i, gfp_mask); i += min_nrpages',
+    uUnlock: '290-291',
+    readPages: '146-189',
+    readLabel:
+      'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
+    marks: '438-440, 278-279',
+  },
+  uptodateCite: `mm/readahead.c read_pages() ${V612}: ->readahead() I/O completion: folio_end_read(folio, true) sets PG_uptodate (as folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate))`,
+  putCite: `mm/readahead.c read_pages() ${V612}: readahead_folio(rac) → folio_put(folio)`,
+};
+
+/**
+ * 6.1.192 mm/readahead.c, as the buffered read reaches it on ext4 (the only filesystem the linux-6.1 flavor takes):
+ * ext4 has no large folios on 6.1 (no mapping_set_large_folios in fs/ext4), so page_cache_ra_order (487-555) goes to
+ * its fallback (498-499) and the large-folio loop (with 6.1's own rule against order-1 folios, 519-526) is left out.
+ * do_page_cache_ra (282-301) and page_cache_ra_unbounded (206-272) are 6.12's but for the mark
+ * (`i == nr_to_read - lookahead_size`, 259) and the order-0 allocation (248); the invalidate_lock is taken (226, 271)
+ * as 730633f0b7f9 has it. read_pages (147-190) calls ext4_readahead → ext4_mpage_readpages (fs/ext4/readpage.c:
+ * 225-409), which takes each page with readahead_page (256: no put) and puts it after submitting it (404).
+ */
+export const RA_61: RaKernel = {
+  v: '6.1.192',
+  iSizeRead,
+  L: {
+    raOrder: '491-499',
+    raOrderIsize: '492',
+    raLock: '513',
+    raLoop: '514-531',
+    raAlloc: '465-485',
+    raAllocCall: 'ra_alloc_folio(): filemap_alloc_folio(gfp, order) (mm/readahead.c:469)',
+    raUnlock: '540',
+    raFallback: '548-551',
+    dpcr: '282-301',
+    dpcrIsize: '287',
+    dpcrCaller: 'mm/readahead.c:642-650 ondemand_readahead()',
+    dpcrLabel: 'do_page_cache_ra(ractl, req_size, 0)',
+    uLock: '226',
+    uLoop: '230-262',
+    uAlloc: 'folio = filemap_alloc_folio(gfp_mask, 0) (mm/readahead.c:248)',
+    uAllocLabel: 'folio = filemap_alloc_folio(gfp_mask, 0); filemap_add_folio(mapping, folio, index + i, gfp_mask)',
+    uUnlock: '270-271',
+    readPages: '147-190',
+    readLabel:
+      'read_pages(ractl): ->readahead(): ext4_mpage_readpages(): page = readahead_page(rac); submit; I/O done: SetPageUptodate(page); unlock_page(page); put_page(page)',
+    marks: '259-260, 472-475',
+  },
+  uptodateCite:
+    "fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192 (from read_pages(), mm/readahead.c:161): SetPageUptodate(page) (fs/ext4/readpage.c:347, or the bio's end_io, 84) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)",
+  putCite: 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: if (rac) put_page(page) (fs/ext4/readpage.c:404)',
+};
+
+/** page_cache_ra_order and what it reaches, 6.12.118's (flavors/linux-6.12/index.ts). */
 export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
+  return pageCacheRaOrder(o, RA_612);
+}
+
+/** linux-6.1's: both invalidate_lock fixes are in 6.1.192 (mm/readahead.c:226, 513). */
+export function pageCacheRaOrder61(): Proc {
+  return pageCacheRaOrder({ raInvalidateLock: true, unboundedInvalidateLock: true }, RA_61);
+}
+
+function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
+  const L = k.L;
+  const RA = `mm/readahead.c page_cache_ra_order() ${k.v}`;
+  const DPCR = `mm/readahead.c do_page_cache_ra() ${k.v}`;
+  const large = (c: Ctx) => k.large?.(c) === true;
   const fix = (l: string) => (o.raInvalidateLock ? `mm/readahead.c:${l} page_cache_ra_order()` : 'mm/readahead.c page_cache_ra_order() (before 00fa15e0d564)');
   const ufix = (l: string) =>
     o.unboundedInvalidateLock ? `mm/readahead.c:${l} page_cache_ra_unbounded()` : 'mm/readahead.c page_cache_ra_unbounded() (before 730633f0b7f9)';
+  const dpcrIsize = (c: Ctx) => isizeAcc(c, k, `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:${L.dpcrIsize})`);
+  const allocAcc = (cite: string): Access => lk(w('alloc'), 'alloc', 0, `mm/readahead.c ${k.v}: ${cite}`);
+  /** The large-folio loop (6.12 on XFS): left out where no mapping has large folios. */
+  const largeSteps: Record<string, StepDef> = {
+    ilock: lockStep(k, o.raInvalidateLock, fix(L.raLock), 'alloc'),
+    alloc: {
+      label: (c) =>
+        c.num('index') > c.num('limit')
+          ? 'while (index <= limit): index > limit (past EOF): the loop ends; read_pages(ractl)'
+          : `order = ${raOrder(c, c.num('index'))}; ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)`,
+      where: `mm/readahead.c:${L.raLoop} page_cache_ra_order(), ${L.raAlloc} ra_alloc_folio()`,
+      acc: (c) =>
+        c.num('index') > c.num('limit') ? [] : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), allocAcc(L.raAllocCall)],
+      run: (c) => {
+        const file = c.num('file');
+        const index = c.num('index');
+        if (index > c.num('limit')) {
+          readPages(c);
+          return;
+        }
+        const order = raOrder(c, index);
+        const nr = 1 << order;
+        for (let j = 0; j < nr; j++) {
+          if (c.lookup(file, index + j) !== NONE) {
+            c.effect('filemap_add_folio: -EEXIST: the loop breaks');
+            c.set('err', 1);
+            readPages(c);
+            return;
+          }
+        }
+        // ra_alloc_folio: if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio) (438-440)
+        if (c.num('mark') >= 0 && index === c.num('mark') - (c.num('mark') % nr)) refuseMark(c, k, index);
+        const pfn = c.allocPage();
+        if (order > 0) c.updPage(pfn, { order, pmap: new Array<number>(nr).fill(0), entire: 0 });
+        c.addToCache(file, index, pfn);
+        c.set('batch', [...c.list('batch'), pfn]);
+        c.set('index', index + nr);
+        if (index + nr > c.num('limit')) readPages(c);
+        else c.goto('alloc');
+      },
+    },
+    unlock: unlockStep(k, o.raInvalidateLock, fix(L.raUnlock), (c) => {
+      if (c.num('err')) c.goto('fallback');
+      else c.ret(0);
+    }),
+    fallback: {
+      label:
+        'if (!err) return; fallback: do_page_cache_ra(ractl, ra->size, ra->async_size): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
+      where: `mm/readahead.c:${L.raFallback} page_cache_ra_order(), ${L.dpcr} do_page_cache_ra()`,
+      acc: dpcrIsize,
+      run: doPageCacheRa,
+    },
+  };
   return {
     fn: 'page_cache_ra_order',
     where: 'mm/readahead.c',
@@ -190,15 +364,10 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           large(c)
             ? 'limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT; limit = min(limit, index + ra->size - 1)'
             : `limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT; ${fsOf(c) === 'xfs' ? 'ra->size < min_ra_size' : '!mapping_large_folio_support(mapping)'}: goto fallback; do_page_cache_ra(): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT`,
-        where: 'mm/readahead.c:458-472 page_cache_ra_order(), 302-321 do_page_cache_ra()',
-        // on the fallback, page_cache_ra_order's read (458) is dead: do_page_cache_ra reads i_size again (307) with no shared access between
+        where: `mm/readahead.c:${L.raOrder} page_cache_ra_order(), ${L.dpcr} do_page_cache_ra()`,
+        // on the fallback, page_cache_ra_order's read is dead: do_page_cache_ra reads i_size again with no shared access between
         acc: (c) =>
-          isizeAcc(
-            c,
-            large(c)
-              ? `${RA}: limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT (mm/readahead.c:458)`
-              : `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:307)`,
-          ),
+          large(c) ? isizeAcc(c, k, `${RA}: limit = (i_size_read(mapping->host) - 1) >> PAGE_SHIFT (mm/readahead.c:${L.raOrderIsize})`) : dpcrIsize(c),
         run: (c) => {
           if (!large(c)) {
             c.effect(`${fsOf(c) === 'xfs' ? `ra->size ${c.num('size')} < min_ra_size 4` : 'no large folios on this mapping'}: fallback`);
@@ -211,53 +380,11 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           c.goto('ilock');
         },
       },
-      ilock: lockStep(o.raInvalidateLock, fix('483'), 'alloc'),
-      alloc: {
-        label: (c) =>
-          c.num('index') > c.num('limit')
-            ? 'while (index <= limit): index > limit (past EOF): the loop ends; read_pages(ractl)'
-            : `order = ${raOrder(c, c.num('index'))}; ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)`,
-        where: 'mm/readahead.c:492-504 page_cache_ra_order(), 430-449 ra_alloc_folio()',
-        acc: (c) =>
-          c.num('index') > c.num('limit')
-            ? []
-            : [
-                w(`${c.M(c.num('file'))}.tree`),
-                w(`${c.M(c.num('file'))}.nrpages`),
-                allocAcc('ra_alloc_folio(): filemap_alloc_folio(gfp, order) (mm/readahead.c:433)'),
-              ],
-        run: (c) => {
-          const file = c.num('file');
-          const index = c.num('index');
-          if (index > c.num('limit')) {
-            readPages(c);
-            return;
-          }
-          const order = raOrder(c, index);
-          const nr = 1 << order;
-          for (let k = 0; k < nr; k++) {
-            if (c.lookup(file, index + k) !== NONE) {
-              c.effect('filemap_add_folio: -EEXIST: the loop breaks');
-              c.set('err', 1);
-              readPages(c);
-              return;
-            }
-          }
-          // ra_alloc_folio: if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio) (438-440)
-          if (c.num('mark') >= 0 && index === c.num('mark') - (c.num('mark') % nr)) refuseMark(c, index);
-          const pfn = c.allocPage();
-          if (order > 0) c.updPage(pfn, { order, pmap: new Array<number>(nr).fill(0), entire: 0 });
-          c.addToCache(file, index, pfn);
-          c.set('batch', [...c.list('batch'), pfn]);
-          c.set('index', index + nr);
-          if (index + nr > c.num('limit')) readPages(c);
-          else c.goto('alloc');
-        },
-      },
+      ...(k.large ? largeSteps : {}),
       read: marked(
         {
-          label: 'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
-          where: 'mm/readahead.c:146-189 read_pages()',
+          label: L.readLabel,
+          where: `mm/readahead.c:${L.readPages} read_pages()`,
           acc: (c) => {
             const pfn = c.list('batch')[0]!;
             return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
@@ -272,44 +399,29 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
             else afterRead(c);
           },
         },
-        readPagesMarks,
+        (c, a) => readPagesMarks(c, k, a),
       ),
-      unlock: unlockStep(o.raInvalidateLock, fix('508'), (c) => {
-        if (c.num('err')) c.goto('fallback');
-        else c.ret(0);
-      }),
-      fallback: {
-        label:
-          'if (!err) return; fallback: do_page_cache_ra(ractl, ra->size, ra->async_size): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
-        where: 'mm/readahead.c:516-519 page_cache_ra_order(), 302-321 do_page_cache_ra()',
-        acc: (c) => isizeAcc(c, `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:307)`),
-        run: doPageCacheRa,
-      },
-      // page_cache_sync_ra's small random read (mm/readahead.c:592-594): do_page_cache_ra(ractl, req_count, 0), entered
-      // from the buffered read (flavors/linux-6.12/read.ts)
+      // the small random read (6.12 page_cache_sync_ra, 6.1 ondemand_readahead): do_page_cache_ra(ractl, req_count, 0),
+      // entered from the buffered read (flavors/linux-6.12/read.ts withSyncReadahead)
       dpcr: {
-        label: 'do_page_cache_ra(ractl, req_count, 0): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
-        where: 'mm/readahead.c:592-594 page_cache_sync_ra(), 302-321 do_page_cache_ra()',
-        acc: (c) => isizeAcc(c, `${DPCR}: isize = i_size_read(inode) (mm/readahead.c:307)`),
+        label: `${L.dpcrLabel}: isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT`,
+        where: `${L.dpcrCaller}, ${L.dpcr} do_page_cache_ra()`,
+        acc: dpcrIsize,
         run: doPageCacheRa,
       },
-      ulock: lockStep(o.unboundedInvalidateLock, ufix('226'), 'ualloc'),
+      ulock: lockStep(k, o.unboundedInvalidateLock, ufix(L.uLock), 'ualloc'),
       ualloc: {
         label: (c) =>
           c.lookup(c.num('file'), c.num('index')) !== NONE
             ? 'folio = xa_load(&mapping->i_pages, index + i): already present: read_pages(ractl); ractl->_index += min_nrpages'
-            : 'folio = filemap_alloc_folio(gfp_mask, min_order); ret = filemap_add_folio(mapping, folio, index + i, gfp_mask); i += min_nrpages',
-        where: 'mm/readahead.c:244-283 page_cache_ra_unbounded()',
-        // xa_load (245) and filemap_add_folio (268) in one step: a folio that appears between them fails the insert
-        // (-EEXIST, 271-277), which does what finding it does; one that goes between them was skipped all the same
+            : L.uAllocLabel,
+        where: `mm/readahead.c:${L.uLoop} page_cache_ra_unbounded()`,
+        // xa_load and filemap_add_folio in one step: a folio that appears between them fails the insert (-EEXIST), which
+        // does what finding it does; one that goes between them was skipped all the same
         acc: (c) =>
           c.lookup(c.num('file'), c.num('index')) !== NONE
             ? [r(`${c.M(c.num('file'))}.tree`)]
-            : [
-                w(`${c.M(c.num('file'))}.tree`),
-                w(`${c.M(c.num('file'))}.nrpages`),
-                allocAcc('folio = filemap_alloc_folio(gfp_mask, mapping_min_folio_order(mapping)) (mm/readahead.c:262-263)'),
-              ],
+            : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), allocAcc(L.uAlloc)],
         run: (c) => {
           const file = c.num('file');
           const index = c.num('index');
@@ -319,8 +431,8 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
             readPages(c);
             return;
           }
-          // if (i == mark) folio_set_readahead(folio) (278-279)
-          if (index === c.num('mark')) refuseMark(c, index);
+          // if (i == mark) folio_set_readahead(folio)
+          if (index === c.num('mark')) refuseMark(c, k, index);
           const pfn = c.allocPage();
           c.addToCache(file, index, pfn);
           c.set('batch', [...c.list('batch'), pfn]);
@@ -328,42 +440,25 @@ export function pageCacheRaOrder612(o: ReadaheadOptions): Proc {
           else c.goto('ualloc');
         },
       },
-      uunlock: unlockStep(o.unboundedInvalidateLock, ufix('290-291'), (c) => c.ret(0)),
+      uunlock: unlockStep(k, o.unboundedInvalidateLock, ufix(L.uUnlock), (c) => c.ret(0)),
     },
   };
 }
 
-/** The allocation, never derived (as filemap_create_folio's, flavors/linux-6.1/read.ts). */
-function allocAcc(cite: string): Access {
-  return lk(w('alloc'), 'alloc', 0, `mm/readahead.c ${V612}: ${cite}`);
-}
-
 /**
- * read_pages' read of one folio (mm/readahead.c:146-189): the I/O's completion as the buffered read's own
- * (flavors/linux-6.1/read.ts readIoMarks: PG_uptodate set, i_size, the folio unlocked), then readahead_folio's
- * folio_put (include/linux/pagemap.h __readahead_folio, the allocation's reference).
+ * read_pages' read of one folio: the I/O's completion as the buffered read's own (flavors/linux-6.1/read.ts
+ * readIoMarks: PG_uptodate set, i_size, the folio unlocked), then the put of the allocation's reference (6.12:
+ * readahead_folio's folio_put; 6.1: ext4_mpage_readpages' put_page).
  */
-function readPagesMarks(c: Ctx, a: Access): Access {
+function readPagesMarks(c: Ctx, k: RaKernel, a: Access): Access {
   const pfn = c.list('batch')[0]!;
-  if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, `mm/readahead.c read_pages() ${V612}: readahead_folio(rac) → folio_put(folio)`);
+  if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, k.putCite);
   // readIoMarks reads local pfn for the flag's old value; here the folio is the batch's first
-  if (a.loc.endsWith('.flags.uptodate'))
-    return lk(
-      a,
-      'set_bit',
-      (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0,
-      `mm/readahead.c read_pages() ${V612}: ->readahead() I/O completion: folio_end_read(folio, true) sets PG_uptodate (as folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate))`,
-      { before: ['smp_wmb'] },
-    );
+  if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0, k.uptodateCite, { before: ['smp_wmb'] });
   return readIoMarks(c, a);
 }
 
-/** mapping_large_folio_support(mapping) && ra->size >= min_ra_size (mm/readahead.c:469). */
-function large(c: Ctx): boolean {
-  return fsOf(c) === 'xfs' && c.num('size') >= 4;
-}
-
-/** read_pages(ractl): nothing when the batch is empty (readahead_count() == 0, mm/readahead.c:152). */
+/** read_pages(ractl): nothing when the batch is empty (readahead_count() == 0, mm/readahead.c:152 of 6.12.118, 153 of 6.1.192). */
 function readPages(c: Ctx): void {
   if (c.list('batch').length) c.goto('read');
   else afterRead(c);
