@@ -72,7 +72,7 @@ function dropMmap(c: Ctx): void {
 }
 
 /**
- * `proc` (a 6.1 fault running filemap_fault's steps get, lock, read from fault.ts) with the
+ * `proc` (a 6.1 fault running filemap_fault's steps get, lock, read, read_wait from fault.ts) with the
  * retry; `again` goes on with a retried fault whose PTE walk found pte_none (do_fault).
  */
 export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
