@@ -209,23 +209,61 @@ export const doReadFault61: Proc = {
       ),
       lockMarks,
     ),
+    // page_not_uptodate (mm/filemap.c:3332-3349, 6.1.192) → filemap_read_folio (2473-2504) in two
+    // steps, as the kernel runs them in two contexts: `read` is the filler's submission and the
+    // bio's completion (ext4_read_folio → ext4_mpage_readpages submits, mpage_end_io marks the
+    // folio uptodate and unlocks it), `read_wait` is the faulting task waking in
+    // folio_wait_locked_killable (2496) and going on: the uptodate test (2499), folio_put (3343)
+    // and retry_find (3345-3346) with the invalidate_lock still held (it is dropped at 3316
+    // under the folio lock, or at 3347 / 3360). Between the two, the folio is unlocked and
+    // uptodate in the cache while the fault still holds its reference and the invalidate_lock:
+    // other threads run there (lock it, truncate it, count its references). The submission and
+    // the completion stay one step: from `lock` to the completion the folio is locked by the
+    // fault and the model's state is the same before and after the submission (the data is
+    // taken from the disk at the completion), so no other thread can tell them apart.
     read: {
       label:
-        'page_not_uptodate: filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); folio_put(folio); goto retry_find',
+        'page_not_uptodate: filemap_read_folio(file, read_folio, folio): folio_clear_error(folio); error = filler(file, folio) [submit_bio]; the I/O completes: folio_mark_uptodate(folio); folio_unlock(folio)',
       where: 'mm/filemap.c filemap_read_folio()',
-      acc: (c) => [
-        w(`${c.P(c.num('pfn'))}.flags.uptodate`),
-        ...readIoAcc(c, c.num('pfn'), c.num('file')),
-        release(`lock:${c.P(c.num('pfn'))}`),
-        w(`${c.P(c.num('pfn'))}.refcount`),
-      ],
+      acc: (c) => [w(`${c.P(c.num('pfn'))}.flags.uptodate`), ...readIoAcc(c, c.num('pfn'), c.num('file')), release(`lock:${c.P(c.num('pfn'))}`)],
       run: (c) => {
         const pfn = c.num('pfn');
         c.setFlag(pfn, 'uptodate', true);
         c.unlockPage(pfn);
+        c.goto('read_wait');
+      },
+    },
+    read_wait: {
+      label: (c) =>
+        c.testFlag(c.num('pfn'), 'uptodate')
+          ? 'filemap_read_folio: folio_wait_locked_killable(folio) returns; if (folio_test_uptodate(folio)) return 0; folio_put(folio); goto retry_find'
+          : 'filemap_read_folio: folio_wait_locked_killable(folio) returns; !folio_test_uptodate(folio): return -EIO; folio_put(folio); filemap_invalidate_unlock_shared(mapping); return VM_FAULT_SIGBUS',
+      where: 'mm/filemap.c filemap_read_folio(), filemap_fault()',
+      acc: (c) => [
+        folioFlag(
+          c,
+          r(`${c.P(c.num('pfn'))}.flags.uptodate`),
+          c.num('pfn'),
+          'uptodate',
+          'mm/filemap.c filemap_read_folio() 6.1.192: if (folio_test_uptodate(folio)) (mm/filemap.c:2499)',
+        ),
+        folioPut(c, w(`${c.P(c.num('pfn'))}.refcount`), c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3343)`),
+        ...(c.testFlag(c.num('pfn'), 'uptodate')
+          ? []
+          : [rwsemUnlock(release(invLockLoc(c)), `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3347)`)]),
+      ],
+      run: (c) => {
+        const pfn = c.num('pfn');
+        const uptodate = c.testFlag(pfn, 'uptodate');
         c.ref(pfn, -1);
         c.set('pfn', NONE);
-        c.goto('create');
+        if (uptodate) {
+          c.goto('create');
+          return;
+        }
+        dropInvalidateLock(c, c.num('file'), true);
+        c.set('ml', 0);
+        faultEnd(c, FAULT_SIGBUS);
       },
     },
     isize2: {

@@ -47,16 +47,10 @@ import { acquire, r, release, w, type Proc, type StepDef } from '../../program.j
 import { NONE, PG } from '../../state.js';
 import { markOrigPte } from './fault.js';
 import { FAULT_OK, dropInvalidateLock, faultEnd, faultSite, pteAcc } from '../../kernel/lib.js';
-import type { Access } from '@kreplay/core';
 import { folioPut, rwsemUnlock } from '../../kernel/marks6.js';
 import { readIoMarks } from './read.js';
 
 const FF = 'mm/filemap.c filemap_fault() 6.1.192';
-
-/** page_not_uptodate's read (mm/filemap.c:3340) as read.ts marks the I/O, and its folio_put (3343) when the fault goes on. */
-function readMarks(c: Ctx, a: Access): Access {
-  return a.loc.endsWith('.refcount') ? folioPut(c, a, c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3343)`) : readIoMarks(c, a);
-}
 
 const invLockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
 const P = (c: Ctx) => c.P(c.num('pfn'));
@@ -78,14 +72,16 @@ function dropMmap(c: Ctx): void {
 }
 
 /**
- * `proc` (a 6.1 fault running filemap_fault's steps get, lock, read from fault.ts) with the
+ * `proc` (a 6.1 fault running filemap_fault's steps get, lock, read, read_wait from fault.ts) with the
  * retry; `again` goes on with a retried fault whose PTE walk found pte_none (do_fault).
  */
 export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
   const s = proc.steps;
   const lock = s.lock!;
   const read = s.read!;
-  const lockLabel = (c: Ctx) => (typeof lock.label === 'string' ? lock.label : lock.label(c));
+  const readWait = s.read_wait!;
+  const text = (st: StepDef, c: Ctx) => (typeof st.label === 'string' ? st.label : st.label(c));
+  const lockLabel = (c: Ctx) => text(lock, c);
   const steps: Record<string, StepDef> = {
     ...s,
     lock: {
@@ -138,22 +134,28 @@ export function withFaultRetry(proc: Proc, again: (c: Ctx) => void): Proc {
     read: {
       label: (c) =>
         c.num('fpin') || firstTry(c)
-          ? 'page_not_uptodate: fpin = maybe_unlock_mmap_for_io(vmf, fpin); filemap_read_folio(file, read_folio, folio): I/O done, folio_mark_uptodate(); folio_unlock(); if (fpin) goto out_retry'
-          : typeof read.label === 'string'
-            ? read.label
-            : read.label(c),
-      where: 'mm/filemap.c:3332-3350 filemap_fault() page_not_uptodate',
-      acc: (c) => (c.num('fpin') || firstTry(c) ? read.acc!(c).filter((a) => a.loc !== `${P(c)}.refcount`) : read.acc!(c)).map((a) => readMarks(c, a)),
+          ? `page_not_uptodate: fpin = maybe_unlock_mmap_for_io(vmf, fpin): mmap_read_unlock(mm); ${text(read, c).replace(/^page_not_uptodate: /, '')}`
+          : text(read, c),
+      where: 'mm/filemap.c:3332-3340 filemap_fault() page_not_uptodate, 2473-2495 filemap_read_folio()',
+      acc: (c) => read.acc!(c).map((a) => readIoMarks(c, a)),
       run: (c) => {
         dropMmap(c);
+        read.run(c);
+      },
+    },
+    read_wait: {
+      label: (c) =>
+        c.num('fpin')
+          ? 'filemap_read_folio: folio_wait_locked_killable(folio) returns; folio_test_uptodate(folio); if (fpin) goto out_retry'
+          : text(readWait, c),
+      where: 'mm/filemap.c:2496-2503 filemap_read_folio(), 3341-3349 filemap_fault()',
+      // with fpin the folio_put is out_retry's (3358), and the invalidate_lock is dropped there (3360)
+      acc: (c) => (c.num('fpin') ? readWait.acc!(c).filter((a) => a.loc.endsWith('.flags.uptodate')) : readWait.acc!(c)),
+      run: (c) => {
         if (!c.num('fpin')) {
-          read.run(c);
+          readWait.run(c);
           return;
         }
-        // filemap_read_folio as the read step runs it; the reference stays for out_retry's folio_put
-        const pfn = c.num('pfn');
-        c.setFlag(pfn, 'uptodate', true);
-        c.unlockPage(pfn);
         c.goto('out_retry');
       },
     },

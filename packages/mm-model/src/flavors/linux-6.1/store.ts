@@ -136,6 +136,7 @@ export const doSharedFault61: Proc = {
     create_unlock: read.create_unlock!,
     lock: read.lock!,
     read: read.read!,
+    read_wait: read.read_wait!,
     isize2: read.isize2!,
     finish: read.ptl!,
     setpte: read.setpte!,

@@ -126,6 +126,14 @@ function remark612(steps: Record<string, StepDef>): Record<string, StepDef> {
   );
   out.ilock = marked(steps.ilock!, (_c, a) => rwsemLock(a, `${FF}: filemap_invalidate_lock_shared(mapping) (mm/filemap.c:3335, 3354)`));
   out.lock = marked(steps.lock!, lockMarks612);
+  // page_not_uptodate's wake-up (6.1's read_wait, fault.ts): filemap_read_folio's uptodate test, folio_put, and on -EIO the unlock
+  out.read_wait = marked(steps.read_wait!, (c, a) =>
+    a.loc.endsWith('.flags.uptodate')
+      ? folioFlag612(c, a, c.num('pfn'), 'uptodate', `mm/filemap.c filemap_read_folio() ${V612}: if (folio_test_uptodate(folio)) (mm/filemap.c:2392)`)
+      : a.loc.endsWith('.refcount')
+        ? folioPut612(c, a, c.num('pfn'), `${FF}: folio_put(folio) (mm/filemap.c:3442)`)
+        : rwsemUnlock(a, `${FF}: filemap_invalidate_unlock_shared(mapping) (mm/filemap.c:3446)`),
+  );
   out.setpte = marked(steps.setpte!, (c, a) =>
     a.lock === 'release'
       ? lk(a, 'spin_unlock', 0, `${FIN}: pte_unmap_unlock(vmf->pte, vmf->ptl) (mm/memory.c:5200)`)
@@ -344,7 +352,8 @@ export function doReadFault612(o: FaultOptions): Proc {
     create: 'mm/filemap.c:3357 filemap_fault()',
     create_unlock: 'mm/filemap.c:1978-1979 __filemap_get_folio()',
     lock: 'mm/filemap.c:3368-3415 filemap_fault()',
-    read: 'mm/filemap.c:3431-3448 filemap_fault()',
+    read: 'mm/filemap.c:3431-3439 filemap_fault(), 2373-2388 filemap_read_folio()',
+    read_wait: 'mm/filemap.c:2389-2396 filemap_read_folio(), 3440-3448 filemap_fault()',
   };
   const out: Record<string, StepDef> = {};
   for (const [pc, st] of Object.entries(proc.steps)) out[pc] = wheres[pc] ? { ...st, where: wheres[pc] } : st;

@@ -85,12 +85,13 @@ export function withFaultRetry612(proc: Proc, mapPages: string): Proc {
     },
     read: {
       ...read,
-      where: 'mm/filemap.c:3431-3448 filemap_fault() page_not_uptodate',
+      where: 'mm/filemap.c:3431-3439 filemap_fault() page_not_uptodate, 2373-2388 filemap_read_folio()',
       // 6.12's read step is not LKMM-marked: keep it so (withFaultRetry marks it with 6.1.192's lines)
-      acc: (c) => {
-        const a = proc.steps.read!.acc!(c);
-        return c.num('fpin') || (!c.num('tried') && !c.num('fpin')) ? a.filter((x) => x.loc !== `${c.P(c.num('pfn'))}.refcount`) : a;
-      },
+      acc: (c) => proc.steps.read!.acc!(c),
+    },
+    read_wait: {
+      ...s.read_wait!,
+      where: 'mm/filemap.c:2389-2396 filemap_read_folio(), 3440-3448 filemap_fault()',
     },
     out_retry: {
       ...out,
