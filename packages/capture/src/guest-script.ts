@@ -136,6 +136,11 @@ export function guestScript(spec: GuestRunSpec): string {
     "tw 'tracing_on' $T/tracing_on 0",
     `tw 'trace_clock' $T/trace_clock ${shQuote(p.traceClock)}`,
     `tw 'buffer_size_kb' $T/buffer_size_kb ${p.bufferSizeKb}`,
+    // Each event line's thread group, the `(tgid)` column: the workloads are threads of one
+    // process, and replay reads a pid without one as its own address space (a thread's PTE
+    // then never replaces another thread's). The kernel saves a task's tgid at sched_switch
+    // once this is on (tracing_record_taskinfo_sched_switch) and prints it with each line.
+    "tw 'record-tgid' $T/options/record-tgid 1",
   );
   if (p.faultAroundBytes !== 'default') {
     L.push(`tw 'fault_around_bytes' ${GUEST.debugfs}/fault_around_bytes ${p.faultAroundBytes}`);
