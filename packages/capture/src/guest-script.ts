@@ -100,6 +100,8 @@ export function guestScript(spec: GuestRunSpec): string {
     '  fi',
     '}',
     'phase setup',
+    // what the kernel applied of the command line's hung-task settings (outcome.ts HUNG_TASK; `none`: no detector)
+    'phase hung-task timeout=$(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo none) interval=$(cat /proc/sys/kernel/hung_task_check_interval_secs 2>/dev/null || echo none)',
     `mkdir -p ${GUEST.disk} && mount -t ext4 -o noatime /dev/vda ${GUEST.disk} || fail "cannot mount the ext4 disk /dev/vda"`,
     `[ -w $T/trace ] || fail "tracefs is not mounted at $T"`,
     'uname -r > $O/release',
