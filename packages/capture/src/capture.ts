@@ -34,6 +34,8 @@ import { checkMeaningsAgainstFormats, readFormats } from './formats.js';
 import {
   checkGuestOutcome,
   checkLost,
+  defaultCaptureTimeoutMs,
+  HUNG_TASK_CMDLINE,
   guestTimings,
   gzipTrace,
   lastPhase,
@@ -77,7 +79,7 @@ export interface CaptureOptions {
   memMb?: number;
   /** Time for the guest to reach init (default 60 s under TCG, 20 s under KVM). */
   initTimeoutMs?: number;
-  /** Time for the whole boot (default: 90 s + 6 × duration × runs). */
+  /** Time for the whole boot (default: 90 s + 6 × duration × runs + the hung-task window, 150 s: defaultCaptureTimeoutMs). */
   timeoutMs?: number;
   kreplayVersion?: string;
   onProgress?: (message: string) => void;
@@ -260,8 +262,18 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     // distribution's 128 KiB (CONFIG_LOG_BUF_SHIFT=17) holds a few dozen WARN splats, so a kernel
     // that warns on every fault would wrap it and lose the first runs' warnings. 8 MiB stays under
     // what busybox's dmesg reads (16 MiB); a log that wrapped anyway is refused (readKernelLog).
-    const append = ['console=ttyS0', 'panic=-1', 'oops=panic', 'quiet', 'loglevel=4', 'log_buf_len=8M', ...(profile.nokaslr ? ['nokaslr'] : [])].join(' ');
-    const timeoutMs = opts.timeoutMs ?? 90_000 + 6 * opts.durationMs * runs;
+    // the hung-task detector's settings: a deadlock is named before the default timeout (HUNG_TASK)
+    const append = [
+      'console=ttyS0',
+      'panic=-1',
+      'oops=panic',
+      'quiet',
+      'loglevel=4',
+      'log_buf_len=8M',
+      ...HUNG_TASK_CMDLINE,
+      ...(profile.nokaslr ? ['nokaslr'] : []),
+    ].join(' ');
+    const timeoutMs = opts.timeoutMs ?? defaultCaptureTimeoutMs(opts.durationMs, runs);
     const boot = async (a: 'kvm' | 'tcg'): Promise<BootOutcome> => {
       progress(`booting ${kernel.release ?? kernel.image} under ${a} (${accelNote})`);
       return bootGuest({

@@ -100,6 +100,8 @@ export function guestScript(spec: GuestRunSpec): string {
     '  fi',
     '}',
     'phase setup',
+    // what the kernel applied of the command line's hung-task settings (outcome.ts HUNG_TASK; `none`: no detector)
+    'phase hung-task timeout=$(cat /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null || echo none) interval=$(cat /proc/sys/kernel/hung_task_check_interval_secs 2>/dev/null || echo none)',
     `mkdir -p ${GUEST.disk} && mount -t ext4 -o noatime /dev/vda ${GUEST.disk} || fail "cannot mount the ext4 disk /dev/vda"`,
     `[ -w $T/trace ] || fail "tracefs is not mounted at $T"`,
     'uname -r > $O/release',
@@ -136,6 +138,11 @@ export function guestScript(spec: GuestRunSpec): string {
     "tw 'tracing_on' $T/tracing_on 0",
     `tw 'trace_clock' $T/trace_clock ${shQuote(p.traceClock)}`,
     `tw 'buffer_size_kb' $T/buffer_size_kb ${p.bufferSizeKb}`,
+    // Each event line's thread group, the `(tgid)` column: the workloads are threads of one
+    // process, and replay reads a pid without one as its own address space (a thread's PTE
+    // then never replaces another thread's). The kernel saves a task's tgid at sched_switch
+    // once this is on (tracing_record_taskinfo_sched_switch) and prints it with each line.
+    "tw 'record-tgid' $T/options/record-tgid 1",
   );
   if (p.faultAroundBytes !== 'default') {
     L.push(`tw 'fault_around_bytes' ${GUEST.debugfs}/fault_around_bytes ${p.faultAroundBytes}`);

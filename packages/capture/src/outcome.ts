@@ -351,6 +351,64 @@ const isHungTask = (f: LogFinding): boolean => f.kind === 'hung-task';
 const isStarvationSign = (f: LogFinding): boolean => f.kind === 'rcu-stall' || (f.kind === 'bug' && /\bsoft lockup\b/.test(f.text));
 
 /**
+ * The guest's hung-task detector, set on the kernel command line (HUNG_TASK_CMDLINE): a `sysctl.`
+ * parameter is written to /proc/sys by do_sysctl_args in kernel_init, after every initcall
+ * (since 5.8; 6.1.192 init/main.c:1510 and fs/proc/proc_sysctl.c:1842 process_sysctl_arg, 6.12
+ * init/main.c:1463), where hung_task_init (a subsys_initcall, kernel/hung_task.c:401) has
+ * registered these (:321). Debian's 6.1 and 6.12 build the detector (CONFIG_DETECT_HUNG_TASK=y)
+ * with CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=120; the timeout is kept at that, set explicitly so that a
+ * kernel built with another default gets the same. khungtaskd checks every `checkIntervalS` (0,
+ * the default, is the timeout itself: watchdog, :369-375): a task in TASK_UNINTERRUPTIBLE, not
+ * killable and not idle (:210-213; a killable wait is never named), is timed from the
+ * first check that finds it without a context switch since the check before, and named at the
+ * first check `timeoutS` later (check_hung_task) — within timeoutS + 2 × checkIntervalS of
+ * blocking. The timeout is not lowered: a task waits that long in D state on a lock or an I/O
+ * whose holder the host does not run, and a guest here shows 20 s and more of that (the soft
+ * lockups and RCU stalls of session 42), so a lower one would name the machine's slowness as the
+ * kernel's deadlock.
+ */
+export const HUNG_TASK = { timeoutS: 120, checkIntervalS: 10 } as const;
+export const HUNG_TASK_CMDLINE: readonly string[] = [
+  `sysctl.kernel.hung_task_timeout_secs=${HUNG_TASK.timeoutS}`,
+  `sysctl.kernel.hung_task_check_interval_secs=${HUNG_TASK.checkIntervalS}`,
+];
+/** How long after a task blocks the detector has named it on the console, at most (10 s for the report to be printed). */
+export function hungTaskWindowMs(h: { timeoutS: number; checkIntervalS: number } = HUNG_TASK): number {
+  return (h.timeoutS + 2 * (h.checkIntervalS || h.timeoutS) + 10) * 1000;
+}
+/**
+ * A capture's default time for the whole boot: 90 s for the boot and the tracing setup, 6 ×
+ * each run's duration, and the hung-task window, so that a task that deadlocks in the last run
+ * is named before the timeout (90 s + 6 × duration × runs until session 43: 96 s for one 1 s run,
+ * before the detector could speak).
+ */
+export function defaultCaptureTimeoutMs(durationMs: number, runs: number): number {
+  return 90_000 + 6 * durationMs * runs + hungTaskWindowMs();
+}
+
+/** What the guest said its detector is (run.sh's `KREPLAY_PHASE hung-task timeout=T interval=I`): undefined when it did not say, null when the kernel has none. */
+function guestHungTask(b: BootOutcome): { timeoutS: number; checkIntervalS: number } | null | undefined {
+  const line = b.lines.find((l) => l.text.startsWith('KREPLAY_PHASE hung-task '))?.text;
+  if (line === undefined) return undefined;
+  const m = /^KREPLAY_PHASE hung-task timeout=(\d{1,7}) interval=(\d{1,7})$/.exec(line);
+  if (!m || m[1] === '0') return null; // no detector (none, or 0: off)
+  return { timeoutS: Number(m[1]), checkIntervalS: Number(m[2]) };
+}
+
+/** What the detector could have said before the timeout, for the hang's hint. */
+function hungTaskNote(b: BootOutcome, begun: number, c: GuestContext): string {
+  const h = guestHungTask(b);
+  if (h === null) return 'this kernel has no hung-task detector (CONFIG_DETECT_HUNG_TASK) or it is off, so a deadlock is never named';
+  const d = h ?? HUNG_TASK;
+  const what = `its hung-task detector (${d.timeoutS} s in uninterruptible sleep, checked every ${d.checkIntervalS || d.timeoutS} s${h ? '' : ', as capture sets it'})`;
+  const after = Math.max(0, Math.round((c.timeoutMs - b.lines[begun]!.ms) / 1000));
+  const window = Math.round(hungTaskWindowMs(d) / 1000);
+  return after >= window
+    ? `${what} had ${after} s after the workload began and named no task: a deadlock in uninterruptible sleep would have been named, so this is a hang of another kind (a livelock, a killable or interruptible wait) or a guest the host did not run`
+    : `${what} needs up to ${window} s to name a task, and the timeout came ${after} s after the workload began: the default --timeout leaves it that time`;
+}
+
+/**
  * A guest that ran out of time once a workload began. With a hung task on its console after that
  * point, the kernel under test said a task stopped making progress: a KernelFailure (exit 1).
  * Otherwise whether that kernel deadlocked or the machine was too slow cannot be told, and the
@@ -379,7 +437,7 @@ function workloadHang(b: BootOutcome, begun: number, c: GuestContext): KernelFai
     : 'its console shows no hung task, soft lockup or RCU stall';
   return new EnvironmentError(
     `${hung}, and ${seen}: whether the kernel under test deadlocked or the machine ran too slowly cannot be told\n${last}`,
-    `run the capture again (a larger --timeout on a loaded host): a hang at the same phase again points at the kernel under test, whose hung-task detector speaks only after kernel.hung_task_timeout_secs (120 s by default, CONFIG_DEFAULT_HUNG_TASK_TIMEOUT), longer than a short capture's timeout; read ${where}`,
+    `run the capture again (a larger --timeout on a loaded host): a hang at the same phase again points at the kernel under test; ${hungTaskNote(b, begun, c)}; read ${where}`,
   );
 }
 

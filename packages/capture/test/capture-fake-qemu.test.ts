@@ -20,12 +20,13 @@ const bin = path.join(tmp, 'bin');
 const savedPath = process.env.PATH;
 
 const FAKE_QEMU = `#!/bin/sh
-accel=; share=
+accel=; share=; append=
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) echo "QEMU emulator version 0.0-fake"; exit 0;;
     -accel) accel=$2; shift;;
     -virtfs) share=$(echo "$2" | sed 's/^local,path=\\([^,]*\\),.*/\\1/'); shift;;
+    -append) append=$2; shift;;
   esac
   shift
 done
@@ -82,6 +83,11 @@ echo 0xffffea0000000000 > $O/vmemmap_base
 [ "$FAKE_MODE" = badvmemmap ] && echo 'base=0xzz' > $O/vmemmap_base
 echo 4096 > $O/fault_around_bytes
 echo 'p:kreplay/filemap_fault filemap_fault' > $O/kprobe_events.txt
+# the kernel's hung-task detector as run.sh reads it from /proc/sys: the command line's sysctl.
+# settings (do_sysctl_args), else Debian's CONFIG_DEFAULT_HUNG_TASK_TIMEOUT=120, checked as often
+ht=$(echo " $append " | sed -n 's/.* sysctl\\.kernel\\.hung_task_timeout_secs=\\([0-9]*\\) .*/\\1/p')
+hi=$(echo " $append " | sed -n 's/.* sysctl\\.kernel\\.hung_task_check_interval_secs=\\([0-9]*\\) .*/\\1/p')
+echo "KREPLAY_PHASE hung-task timeout=\${ht:-120} interval=\${hi:-0}"
 echo "KREPLAY_PHASE setup-done"
 runs=$(sed -n 's/.*while \\[ \\$i -le \\([0-9]*\\) \\].*/\\1/p' $share/run.sh)
 i=1; while [ $i -le $runs ]; do
@@ -394,6 +400,11 @@ describeWithTools([TOOLS.gcc, TOOLS.busybox, TOOLS.mkfsExt4], 'capture() with a 
       // no hung task, soft lockup or RCU stall on its console: unknown, and said so (session 42)
       message: expect.stringMatching(
         /^the guest did not finish within 2 s: it hung after phase workload run=1, once the workload began, and its console shows no hung task, soft lockup or RCU stall: whether the kernel under test deadlocked or the machine ran too slowly cannot be told\n[\s\S]*KREPLAY_PHASE workload run=1/,
+      ),
+      // the kernel got capture's hung-task settings on its command line (session 43), and the hint
+      // says the 2 s timeout left the detector no time
+      hint: expect.stringMatching(
+        /its hung-task detector \(120 s in uninterruptible sleep, checked every 10 s\) needs up to 150 s to name a task, and the timeout came [0-2] s after the workload began: the default --timeout leaves it that time/,
       ),
     });
     expect(readFileSync(boots, 'utf8').trim()).toBe('1');

@@ -6,11 +6,21 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { debianImageForRelease, parseDebianSpec } from '@kreplay/core';
-import { defaultProfilePath, extractVmlinux, fetchDebianKernel, findWorkload, parseFormat, readableFields, readModule } from '../src/index.js';
+import {
+  checkMeaningsAgainstFormats,
+  defaultProfilePath,
+  extractVmlinux,
+  fetchDebianKernel,
+  findWorkload,
+  loadProfile,
+  parseFormat,
+  readableFields,
+  readModule,
+} from '../src/index.js';
 import { itWithTools, TOOLS } from '../../../test-support/tools.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-debian612-'));
@@ -155,6 +165,26 @@ describe('tracepoint format files', () => {
     expect(add.fields).toEqual(['pfn', 'i_ino', 'index', 's_dev', 'order']);
     const range = parseFormat(readFileSync(path.join(formats, 'filemap', 'mm_filemap_map_pages', 'format'), 'utf8'))!;
     expect(readableFields(range)).toEqual(['dev', 'ino', 'ofs', 'index', 'last_ofs', 'last_index']);
+  });
+
+  it('every tracepoint a 6.12 profile enables has its shipped format, and each meaning reads fields it prints', async () => {
+    const dir = path.join(repo, 'kernel-configs', 'capture', 'linux-6.12');
+    const profiles = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(profiles.length).toBe(6);
+    for (const name of profiles) {
+      const profile = await loadProfile(path.join(dir, name));
+      const kept: Record<string, string> = {};
+      for (const t of profile.tracepoints) {
+        const file = path.join(formats, ...t.event.split(':'), 'format');
+        expect([name, t.event, existsSync(file)]).toEqual([name, t.event, true]);
+        kept[t.event] = readFileSync(file, 'utf8');
+      }
+      expect(() => checkMeaningsAgainstFormats(profile, kept, name, '6.12')).not.toThrow();
+    }
+    // session 42's exit event, as Debian's 6.12.118 prints it (session 43's capture)
+    const exit = parseFormat(readFileSync(path.join(formats, 'sched', 'sched_process_exit', 'format'), 'utf8'))!;
+    expect(exit.printFmt).toBe('comm=%s pid=%d prio=%d');
+    expect(exit.printed).toEqual(['comm', 'pid', 'prio']);
   });
 
   it('a file without a print fmt is not a format', () => {

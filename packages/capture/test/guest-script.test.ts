@@ -68,6 +68,9 @@ describe('guest tracefs plan', () => {
     expect(s).toContain('grep -qE " [tTwW] $fn([[:space:]]|\\$)" $O/kallsyms.txt');
     expect(s).toContain('tw \'filter of kprobe page_add_file_rmap\' $T/events/kreplay/page_add_file_rmap/filter "ino == ${KR_INO}"');
     expect(s).toContain("tw 'fault_around_bytes' /sys/kernel/debug/fault_around_bytes 4096");
+    // every line carries its thread group (the `(tgid)` column), set before tracing starts
+    expect(s).toContain("tw 'record-tgid' $T/options/record-tgid 1");
+    expect(s.indexOf("tw 'record-tgid'")).toBeLessThan(s.indexOf("tw 'tracing_on' $T/tracing_on 1"));
     expect(s).toContain('/bin/kr-odirect-race $F 16 1500');
     expect(s).toContain('while [ $i -le 2 ]');
     // the workload's output reaches the console prefixed, so no line of it reads as a protocol line

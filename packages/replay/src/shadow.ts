@@ -313,6 +313,8 @@ export class Shadow {
    * (pteKey, which the tie search still uses) was a string built from a bigint and hashed.
    */
   private readonly ptes = new Map<number, Map<AddressKey, PageRec>>();
+  /** Whether a PTE whose event names no thread group was installed at a known address (then every PTE op asks otherThreadsAt). */
+  tgidLessMapped = false;
   /** Distinct pfns ever tracked. */
   pfnsSeen = 0;
 
@@ -511,6 +513,8 @@ export class Shadow {
         replaced = 1;
       }
       ptes.set(key, rec);
+      if (cite.ev.tgid === undefined) this.tgidLessMapped = true;
+      if (this.tgidLessMapped) this.maybeSameProcess(cite);
     }
     rec.mapcount++;
     if (rec.maps.length === 0)
@@ -519,6 +523,44 @@ export class Shadow {
     if (rec.maps.length > MAP_CITES_KEPT) rec.maps.shift();
     if (!rec.inCache) rec.file?.mappedGhosts.add(rec);
     return replaced;
+  }
+
+  /**
+   * The pages whose only mapping another address space installed at `address`, where one of the two
+   * events names no thread group (a trace without the column, or a `(-------)` the kernel had no
+   * tgid for): if the two are threads of one process (the shipped workloads are), the new
+   * PTE went into that mapping's slot, so that one was zapped unseen (see `mapped`); if they are two
+   * processes, it lives on. The trace cannot tell which (a `(tgid)` column would, since session 43
+   * every capture records one), so how many PTEs map such a page is not known from here on
+   * (`mapUnsure`: a finding resting on it is uncertain). The tie search reads the same set. (A
+   * thread that exited since leaves its PTEs to its process: no exit settles it either.)
+   */
+  otherThreadsAt(address: bigint, ev: TraceEvent): PageRec[] {
+    const out: PageRec[] = [];
+    if (ev.tgid !== undefined && !this.tgidLessMapped) return out;
+    const key = addressKey(address);
+    const mm = mmOf(ev);
+    for (const [other, ptes] of this.ptes) {
+      if (other === mm) continue;
+      const prev = ptes.get(key);
+      const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
+      if (prev && only && only.address === address && (ev.tgid === undefined || only.ev.tgid === undefined) && mmOf(only.ev) === other) out.push(prev);
+    }
+    return out;
+  }
+
+  /** A PTE at an address where another address space's page is mapped, one of the two without a thread group: that page's PTE count is in doubt (otherThreadsAt). */
+  private maybeSameProcess(cite: MapCite): void {
+    if (this.ptes.size < 2) return;
+    const ev = cite.ev;
+    for (const prev of this.otherThreadsAt(cite.address!, ev)) {
+      const other = prev.maps[0]!.ev;
+      prev.mapUnsure = {
+        reason: `${ev.comm}-${ev.pid} installed a PTE at 0x${cite.address!.toString(16)}, where ${other.comm}-${other.pid} mapped this page, and the trace names no thread group for ${ev.tgid === undefined && other.tgid === undefined ? 'either' : ev.tgid === undefined ? `${ev.comm}-${ev.pid}` : `${other.comm}-${other.pid}`} (no \`(tgid)\` column, or \`(-------)\`): if the two are threads of one process, that mapping was replaced unseen`,
+        source: ev.source,
+        line: ev.line,
+      };
+    }
   }
 
   /** Whether the task whose pid is `mm` exited after sequence number `seq` (the trace showed it: TaskState.exitSeq). */

@@ -137,6 +137,11 @@ function touchOf(sh: Shadow, op: MmOp): Touch {
         addRec(sh.pteAt(key));
         // the address space is the thread group's: whether its leader's pid exited (task_exit) matters to it (Shadow.mapped)
         if (ev.tgid !== undefined && ev.tgid !== ev.pid) t.keys.push(`t:${ev.tgid}`);
+        // no thread group named: another pid's PTE at this address may be in the same address space (Shadow.otherThreadsAt)
+        if (ev.tgid === undefined || sh.tgidLessMapped) {
+          t.keys.push(`x:${op.address}`);
+          for (const rec of sh.otherThreadsAt(op.address, ev)) addRec(rec);
+        }
       }
       break;
     }

@@ -56,7 +56,7 @@ Exit 0 on a capture, 2 for a bad flag or profile (including a probe tracefs refu
     'smp': Flags.integer({ default: 2, min: 1, max: 64, description: 'guest CPUs' }),
     'memory': Flags.integer({ default: 2048, min: 256, description: 'guest memory in MiB' }),
     'init-timeout': Flags.string({ description: 'time for the guest to reach init (default 60s under TCG, 20s under KVM)' }),
-    'timeout': Flags.string({ description: 'time for the whole boot (default 90s + 6 × duration × runs)' }),
+    'timeout': Flags.string({ description: 'time for the whole boot (default 90s + 6 × duration × runs + 150s, the window of the guest hung-task detector)' }),
     'keep-work': Flags.boolean({ description: 'keep the work folder (initramfs, disk image, 9p share)' }),
     'console': Flags.boolean({ description: 'stream the guest console to stderr' }),
     'json': Flags.boolean({ description: 'print the result (per-run meta) as JSON' }),
