@@ -279,6 +279,32 @@ describe('kreplay explore', () => {
     }
   });
 
+  it("says beside the verdict what the scenario's programs leave out of the model, in text, JSON and KTAP, and nothing when they leave nothing out", async () => {
+    const read = ['explore', sc('read-vs-truncate'), '--flavor', 'linux-6.12', '--no-timing'];
+    const text = await runCli(read);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout.split('\n').slice(0, 2)).toEqual([
+      'clean: read-vs-truncate on linux-6.12: every interleaving explored (exhaustive), no violation',
+      expect.stringMatching(
+        /^not in the model: readahead I\/O completing late: the model completes a readahead batch's I\/O inside read_pages, .*\(docs\/flavors\.md, session 43\)$/,
+      ),
+    ]);
+    const json = JSON.parse((await runCli([...read, '--json'])).stdout);
+    expect(json.notSearched).toEqual([expect.stringMatching(/^readahead I\/O completing late/)]);
+    expect(Object.keys(json).indexOf('notSearched')).toBe(Object.keys(json).indexOf('threads') + 1);
+    expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completing late/m);
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-not-searched-'));
+    const none = path.join(dir, 'none.yaml');
+    writeFileSync(
+      none,
+      'name: none\nflavor: linux-6.1\nfiles:\n  - { name: data, dev: "8:1", ino: 0x2a, size: 4096, pages: [{ index: 0, flags: [uptodate] }] }\nthreads:\n  - { name: t, program: truncate, args: { file: data, size: 0 } }\n  - { name: i, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }\n',
+    );
+    const quiet = await runCli(['explore', none, '--json', '--no-timing']);
+    expect(quiet.exitCode).toBe(0);
+    expect(JSON.parse(quiet.stdout)).not.toHaveProperty('notSearched');
+    expect((await runCli(['explore', none, '--no-timing'])).stdout).not.toMatch(/not in the model/);
+  });
+
   describe('--schedule re-runs one recorded schedule', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-schedule-'));
     const mut = ['--flavor', mutation];
@@ -385,6 +411,15 @@ describe('kreplay explore', () => {
       const missing = await runCli(['merge', files[0]!, files[1]!]);
       expect(missing.exitCode).toBe(2);
       expect(missing.stderr).toMatch(/shard 3\/3 missing/);
+      // what the model leaves out travels with every shard and into the merge; shards that disagree on it are refused
+      expect(JSON.parse(whole.stdout).notSearched).toEqual([
+        expect.stringMatching(/^readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone/),
+      ]);
+      const edited = path.join(dir, 'shard-1-edited.json');
+      writeFileSync(edited, JSON.stringify({ ...JSON.parse(readFileSync(files[0]!, 'utf8')), notSearched: [] }, null, 2));
+      const foreign = await runCli(['merge', edited, files[1]!, files[2]!]);
+      expect(foreign.exitCode).toBe(2);
+      expect(foreign.stderr).toMatch(/shards of different models: they list different interleavings not searched/);
     });
 
     it('merges shards of which one was stopped by a cap into incomplete, exit 2 (no verdict), not the pass of exit 0', async () => {

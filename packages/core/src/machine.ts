@@ -199,6 +199,13 @@ export interface Machine<S = unknown> {
   final?(s: S): ModelViolation[];
   /** A human-readable dump of the state, for counterexample reports. */
   describe?(s: S): string;
+  /**
+   * Optional: interleavings of the kernel's code that this machine's threads run and that its
+   * steps do not produce (an I/O completion folded into the step that submits it, a path the
+   * model leaves out), each a sentence. An exhaustive search covers every interleaving of the
+   * machine, not these: the outputs say so beside the verdict.
+   */
+  readonly notSearched?: readonly string[];
 }
 
 /**

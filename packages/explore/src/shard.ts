@@ -228,6 +228,8 @@ interface ShardJson {
   exhaustive: boolean;
   incomplete: string[];
   threads: { id: number; name: string; program: string }[];
+  /** `Machine.notSearched`, as exploreJson writes it: the same in every shard of one model. */
+  notSearched?: string[];
   violations: JsonViolation[];
   stats: Record<string, number>;
   shard?: Shard;
@@ -288,7 +290,8 @@ function checkPart(x: unknown, file: string | undefined): ShardJson {
     !Array.isArray(p.violations) ||
     typeof p.stats !== 'object' ||
     !Array.isArray(p.incomplete) ||
-    !Array.isArray(p.threads)
+    !Array.isArray(p.threads) ||
+    (p.notSearched !== undefined && (!Array.isArray(p.notSearched) || p.notSearched.some((x) => typeof x !== 'string')))
   ) {
     throw bad('not the --json output of kreplay explore', file, hint);
   }
@@ -363,6 +366,14 @@ export async function mergeShards(
         `shards of different runs: ${p.lkmm === undefined || first.lkmm === undefined ? 'one ran --memory-model lkmm, another not' : 'their --memory-model lkmm results differ (a litmus test ran out of --litmus-timeout in one)'}`,
         files[k],
         'run every shard with the same --memory-model (and a --litmus-timeout that every shard meets)',
+      );
+    }
+    // written by the model from the scenario's programs: shards of one model cannot differ here
+    if (JSON.stringify(p.notSearched) !== JSON.stringify(first.notSearched)) {
+      throw bad(
+        'shards of different models: they list different interleavings not searched (notSearched)',
+        files[k],
+        'merge the shards of one kreplay explore --shard run',
       );
     }
     if (JSON.stringify(p.part!.split) !== JSON.stringify(first.part!.split) || JSON.stringify(p.threads) !== JSON.stringify(first.threads)) {
@@ -480,6 +491,7 @@ export async function mergeShards(
       exhaustive: exhaustive(),
       incomplete,
       threads: first.threads,
+      ...(first.notSearched !== undefined ? { notSearched: first.notSearched } : {}),
       violations,
       stats: outStats,
       ...(first.lkmm !== undefined ? { lkmm: first.lkmm } : {}),

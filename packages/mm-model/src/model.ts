@@ -97,7 +97,9 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   });
   const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   // Data is tracked only when some thread may read it (Program.readsData; data.ts UNTRACKED).
-  const readsData = scenario.threads.some((t) => [t.program, ...(t.then ?? []).map((c) => c.program)].some((p) => flavor.programs[p]!.readsData === true));
+  const programsRun = scenario.threads.flatMap((t) => [t.program, ...(t.then ?? []).map((c) => c.program)]).map((p) => flavor.programs[p]!);
+  const readsData = programsRun.some((p) => p.readsData === true);
+  const notSearched = [...new Set(programsRun.flatMap((p) => p.notSearched ?? []))];
   if (!readsData) env.dataUntracked = true;
   /** The canonical form of a state a step made: its generations renumbered, and its pages' data dropped where none is read. */
   const canonical = readsData ? canonicalData : (s: MmState) => canonicalData(untrackData(s));
@@ -279,6 +281,7 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
     scenario: scenario.name,
     env,
     threads: env.threads,
+    ...(notSearched.length > 0 ? { notSearched } : {}),
     initial: () => initial,
     readiness(s, t): ThreadReadiness {
       const step = stepOf(s, t);

@@ -73,6 +73,11 @@ export interface Program {
    * first path that does (Ctx.beginRead), never a read judged on untracked data.
    */
   readsData?: boolean;
+  /**
+   * Interleavings of the kernel's code behind this program that its steps do not produce (see
+   * `Machine.notSearched`): a machine with a thread that runs it lists them beside its verdicts.
+   */
+  notSearched?: readonly string[];
 }
 
 export class ArgError extends Error {

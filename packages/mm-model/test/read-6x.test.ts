@@ -98,8 +98,14 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s buffered read of an uncached page
     const isize = m.next(atRa.s, 0)!.accesses.find((a) => a.loc.endsWith('.i_size'))!;
     expect(isize.lkmm).toMatchObject(
       flavor === 'linux-6.1'
-        ? { op: 'plain-read', cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.1\.192: isize = i_size_read\(inode\) \(mm\/readahead\.c:287\)/) }
-        : { op: 'smp_load_acquire', cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.12\.118: isize = i_size_read\(inode\) \(mm\/readahead\.c:307\)/) },
+        ? {
+            op: 'plain-read',
+            cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.1\.192: isize = i_size_read\(inode\) \(mm\/readahead\.c:287\)/),
+          }
+        : {
+            op: 'smp_load_acquire',
+            cite: expect.stringMatching(/^mm\/readahead\.c do_page_cache_ra\(\) 6\.12\.118: isize = i_size_read\(inode\) \(mm\/readahead\.c:307\)/),
+          },
     );
     expect(r.labels.some((l) => /filemap_create_folio\(\): folio = filemap_alloc_folio/.test(l))).toBe(false);
     // the window clipped to the page holding the last byte: two order-0 folios
@@ -108,10 +114,7 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s buffered read of an uncached page
   });
 
   test('between readahead and the second lookup the reader holds no reference: an invalidation may drop the folio, the read then creates one', async () => {
-    const m = await machineOf(
-      scenario(flavor, 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'),
-      flavor,
-    );
+    const m = await machineOf(scenario(flavor, 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'), flavor);
     const atGet2 = drive(m, m.initial(), 0, (s) => /after page_cache_sync_readahead/.test(m.next(s, 0)?.label ?? ''));
     const pfn = atGet2.s.maps[0]!.cache[0]!;
     expect(pfn).toBeGreaterThanOrEqual(0);

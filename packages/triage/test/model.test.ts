@@ -104,6 +104,10 @@ describe('report → schedule', () => {
     const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23'), release: '2.6.23' });
     expect(t.splats[0]!.model).toMatchObject({ status: 'unreachable', explore: { verdict: expect.any(String), incomplete: [] } });
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
+    // CANNOT REACH names what the scenario's programs leave out (Machine.notSearched): here the fault's read in flight
+    expect(t.splats[0]!.model!.because).toMatch(
+      /which the search does not try\); the model leaves out readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone .* — the model or the report is missing something$/,
+    );
   }, 60_000);
 
   it('never says "cannot" from a flavor newer than the report\'s kernel (it may hold fixes that kernel lacks)', async () => {

@@ -252,6 +252,7 @@ A flavor module is code: kreplay imports and runs it. --flavor PATH is your expl
         incomplete: result.incomplete,
         violations: result.violations,
         threads: machine.threads,
+        ...(machine.notSearched ? { notSearched: machine.notSearched } : {}),
         stats: result.stats,
         // one KCIDB test run per search: shards, seeds, bounds and models do not share ids
         run: stringifyJson({

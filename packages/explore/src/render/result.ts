@@ -61,7 +61,7 @@ function verdictLine(r: ExploreResult, h: FtraceHeader): string {
 }
 
 export function formatExploreText<S>(machine: Machine<S>, r: ExploreResult, h: FtraceHeader, o: ExploreJsonOptions = {}): string {
-  const lines = [verdictLine(r, h), formatStats(r.stats, r.strategy, o)];
+  const lines = [verdictLine(r, h), ...(machine.notSearched ?? []).map((x) => `not in the model: ${x}`), formatStats(r.stats, r.strategy, o)];
   if (r.part)
     lines.push(
       `shard ${formatShard(r.shard!)} of the exhaustive search: merge every shard's --json output with kreplay merge for the verdict of the whole search`,
@@ -112,6 +112,7 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
     exhaustive: r.exhaustive,
     incomplete: r.incomplete,
     threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program })),
+    ...(machine.notSearched?.length ? { notSearched: machine.notSearched } : {}),
     violations: r.violations.map((v) => violationJson(machine, v)),
     stats: o.noTiming ? timingFree(r.stats) : r.stats,
   };

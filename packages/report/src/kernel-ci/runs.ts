@@ -209,6 +209,8 @@ export interface ExploreSummary {
   incomplete: readonly string[];
   violations: ReadonlyArray<{ rule: RuleId; message: string; schedule: readonly number[]; cycle?: readonly number[] }>;
   threads: ReadonlyArray<{ id: number; name: string; program: string }>;
+  /** Interleavings of the kernel's code the model does not produce (the machine's `notSearched`): diagnostics beside any verdict. */
+  notSearched?: readonly string[];
   stats: { executions: number; states: number; distinctStates: number };
   /**
    * What tells this run of the test from another on the same flavor and scenario — the model's
@@ -231,6 +233,7 @@ export function exploreTests(x: ExploreSummary): TestRun {
     name: testName(x.flavor, x.scenario),
     diagnostics: [
       `${x.strategy} search: ${x.stats.executions} executions, ${x.stats.states} states (${x.stats.distinctStates} distinct)`,
+      ...(x.notSearched ?? []).map((n) => `not in the model: ${n}`),
       ...x.violations.flatMap((v) => [
         `${v.rule}: ${v.message}`,
         `  schedule (${v.schedule.length} steps): ${v.schedule.map(name).join(' ')}${v.cycle ? ` then forever ${v.cycle.map(name).join(' ')}` : ''}`,

@@ -2,6 +2,7 @@
  * linux-2.6.15: the kernel the seed patch applies to. The fault finds the page unlocked
  * and relies on truncate_count + i_size to catch truncate; invalidation has no such guard.
  */
+import { NOT_SEARCHED_26, withNotSearched } from '../../kernel/not-searched.js';
 import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
@@ -20,36 +21,39 @@ import { storeProgram, userStoreProc } from '../../kernel/store.js';
 
 /** The scenario-facing programs every 2.6 flavor offers (entry procedures by name). */
 export function programs26(fault: string): Record<string, Program> {
-  return {
-    fault: { proc: fault, description: 'a read fault on a shared file mapping (args: mm, address | index)', start: faultArgs },
-    truncate: { proc: 'vmtruncate', description: 'truncate the file to size bytes (args: file, size)', start: truncateArgs },
-    invalidate_inode_pages2_range: {
-      proc: 'invalidate_inode_pages2_range',
-      description: 'invalidate page indexes start..end (args: file, start, end)',
-      start: (a, env) => {
-        const l = rangeArgs(a, env);
-        return inval2Locals(l.file as number, l.start as number, l.end as number);
+  return withNotSearched(
+    {
+      fault: { proc: fault, description: 'a read fault on a shared file mapping (args: mm, address | index)', start: faultArgs },
+      truncate: { proc: 'vmtruncate', description: 'truncate the file to size bytes (args: file, size)', start: truncateArgs },
+      invalidate_inode_pages2_range: {
+        proc: 'invalidate_inode_pages2_range',
+        description: 'invalidate page indexes start..end (args: file, start, end)',
+        start: (a, env) => {
+          const l = rangeArgs(a, env);
+          return inval2Locals(l.file as number, l.start as number, l.end as number);
+        },
       },
-    },
-    invalidate_mapping_pages: {
-      proc: 'invalidate_mapping_pages',
-      description: 'drop clean unmapped pages start..end (args: file, start, end)',
-      start: (a, env) => {
-        const l = rangeArgs(a, env);
-        return invalMappingLocals(l.file as number, l.start as number, l.end as number);
+      invalidate_mapping_pages: {
+        proc: 'invalidate_mapping_pages',
+        description: 'drop clean unmapped pages start..end (args: file, start, end)',
+        start: (a, env) => {
+          const l = rangeArgs(a, env);
+          return invalMappingLocals(l.file as number, l.start as number, l.end as number);
+        },
       },
+      odirect_write: {
+        proc: 'generic_file_direct_IO',
+        description: 'an O_DIRECT write (args: file, offset, length in bytes)',
+        start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
+      },
+      read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true },
+      load: loadProgram(),
+      // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store's fault is the read fault installing the PTE dirty; the store
+      // dirties the PTE (2.6.15), or on 2.6.23 (write notification) the write faults dirty the page (kernel/store.ts)
+      store: storeProgram(),
     },
-    odirect_write: {
-      proc: 'generic_file_direct_IO',
-      description: 'an O_DIRECT write (args: file, offset, length in bytes)',
-      start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
-    },
-    read: { proc: 'do_generic_mapping_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true },
-    load: loadProgram(),
-    // no ->page_mkwrite for ext3 in 2.6.15/2.6.23: a store's fault is the read fault installing the PTE dirty; the store
-    // dirties the PTE (2.6.15), or on 2.6.23 (write notification) the write faults dirty the page (kernel/store.ts)
-    store: storeProgram(),
-  };
+    NOT_SEARCHED_26,
+  );
 }
 
 /**

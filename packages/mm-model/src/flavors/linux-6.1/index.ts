@@ -2,6 +2,7 @@
  * linux-6.1 (Debian 12's kernel, where captured traces come from): folio-based fault with
  * fault-around, the invalidate_lock, xarray removal under refcount freeze.
  */
+import { NOT_SEARCHED_6X, withNotSearched } from '../../kernel/not-searched.js';
 import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
@@ -167,13 +168,18 @@ export const linux61: Flavor = {
   // every program follows ext4's paths (ext4_setattr, ext4_page_mkwrite, ext4_dio_write_iter,
   // ext4_punch_hole, ext4's writeback) and takes ext4 files only (docs/flavors.md, session 41)
   programs: Object.fromEntries(
-    Object.entries({
-      ...programs61,
-      fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...FAULT_LOCALS }) },
-      load: loadProgram(FAULT_LOCALS),
-      store: storeProgram(FAULT_LOCALS),
-      write: writeProgram,
-      fadvise: fadviseProgram,
-    } satisfies Record<string, Program>).map(([name, p]) => [name, onFilesystems('linux-6.1', name, p, ['ext4'])]),
+    Object.entries(
+      withNotSearched(
+        {
+          ...programs61,
+          fault: { ...programs61.fault!, start: (a, env) => ({ ...faultArgs(a, env), ...FAULT_LOCALS }) },
+          load: loadProgram(FAULT_LOCALS),
+          store: storeProgram(FAULT_LOCALS),
+          write: writeProgram,
+          fadvise: fadviseProgram,
+        } satisfies Record<string, Program>,
+        NOT_SEARCHED_6X,
+      ),
+    ).map(([name, p]) => [name, onFilesystems('linux-6.1', name, p, ['ext4'])]),
   ),
 };

@@ -116,7 +116,8 @@ export const SYNC_RA_612: SyncRaKernel = {
   syncLabel:
     'page_cache_sync_readahead(): page_cache_sync_ra(): miss = page_cache_prev_miss(mapping, index - 1, max_pages); contig_count = index - miss - 1; if (contig_count <= req_count) do_page_cache_ra(ractl, req_count, 0); else page_cache_ra_order(ractl, ra, 0)',
   syncWhere: 'mm/filemap.c:2563-2564 filemap_get_pages(), mm/readahead.c:585-607 page_cache_sync_ra()',
-  prevMissCite: 'mm/readahead.c page_cache_sync_ra() 6.12.118: miss = page_cache_prev_miss(ractl->mapping, index - 1, max_pages) (mm/readahead.c:585) → xas_prev()',
+  prevMissCite:
+    'mm/readahead.c page_cache_sync_ra() 6.12.118: miss = page_cache_prev_miss(ractl->mapping, index - 1, max_pages) (mm/readahead.c:585) → xas_prev()',
   count: 'contig_count',
   req: 'req_count',
   get2Where: 'mm/filemap.c:2567-2576 filemap_get_pages()',
@@ -204,10 +205,7 @@ export function withSyncReadahead(p: Proc, k: SyncRaKernel): Proc {
       ...p.steps,
       get: {
         ...get,
-        label: (c) =>
-          miss0(c)
-            ? `${getLabel(c)}; ${k.miss0}`
-            : getLabel(c),
+        label: (c) => (miss0(c) ? `${getLabel(c)}; ${k.miss0}` : getLabel(c)),
         run: (c) => {
           const pfn = c.lookup(c.num('file'), c.num('index'));
           c.set('pfn', pfn);

@@ -235,8 +235,7 @@ export const RA_612: RaKernel = {
     uAllocLabel: 'folio = filemap_alloc_folio(gfp_mask, min_order); ret = filemap_add_folio(mapping, folio, index + i, gfp_mask); i += min_nrpages',
     uUnlock: '290-291',
     readPages: '146-189',
-    readLabel:
-      'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
+    readLabel: 'read_pages(ractl): ->readahead(); I/O done: folio_end_read(folio, true) [uptodate, unlock]; readahead_folio() drops the allocation reference',
     marks: '438-440, 278-279',
   },
   uptodateCite: `mm/readahead.c read_pages() ${V612}: ->readahead() I/O completion: folio_end_read(folio, true) sets PG_uptodate (as folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate))`,
@@ -312,8 +311,7 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
           ? 'while (index <= limit): index > limit (past EOF): the loop ends; read_pages(ractl)'
           : `order = ${raOrder(c, c.num('index'))}; ra_alloc_folio(): folio = filemap_alloc_folio(gfp, order); if (index == round_down(mark, 1UL << order)) folio_set_readahead(folio); err = filemap_add_folio(mapping, folio, index, gfp)`,
       where: `mm/readahead.c:${L.raLoop} page_cache_ra_order(), ${L.raAlloc} ra_alloc_folio()`,
-      acc: (c) =>
-        c.num('index') > c.num('limit') ? [] : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), allocAcc(L.raAllocCall)],
+      acc: (c) => (c.num('index') > c.num('limit') ? [] : [w(`${c.M(c.num('file'))}.tree`), w(`${c.M(c.num('file'))}.nrpages`), allocAcc(L.raAllocCall)]),
       run: (c) => {
         const file = c.num('file');
         const index = c.num('index');
@@ -347,8 +345,7 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
       else c.ret(0);
     }),
     fallback: {
-      label:
-        'if (!err) return; fallback: do_page_cache_ra(ractl, ra->size, ra->async_size): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
+      label: 'if (!err) return; fallback: do_page_cache_ra(ractl, ra->size, ra->async_size): isize = i_size_read(inode); end_index = (isize - 1) >> PAGE_SHIFT',
       where: `mm/readahead.c:${L.raFallback} page_cache_ra_order(), ${L.dpcr} do_page_cache_ra()`,
       acc: dpcrIsize,
       run: doPageCacheRa,
