@@ -45,7 +45,8 @@ const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);
 const OneLine = z.string().regex(/^[^\n]*$/, 'one line of text (a line break here was never written by kreplay replay)');
 
 const CitedEventSchema = z.looseObject({
-  line: z.number().int(),
+  /** A trace line number (SARIF's `startLine`, which must be 1 or more where it is written: a negative one made the SARIF output invalid). */
+  line: z.number().int().nonnegative(),
   source: OneLine.optional(),
   ts: Int.optional(),
   cpu: z.number().int().optional(),
@@ -63,7 +64,7 @@ export const ReplayFindingSchema = z.looseObject({
   ts: Int,
   cpu: z.number().int(),
   pid: z.number().int(),
-  events: z.array(z.union([z.number().int(), CitedEventSchema])),
+  events: z.array(z.union([z.number().int().nonnegative(), CitedEventSchema])),
   explanation: z.string(),
   file: OneLine.optional(),
   index: z.number().int().optional(),

@@ -121,7 +121,7 @@ describe('replay JSON: one-line text', () => {
   });
 });
 
-describe('replay JSON: counts and latency histograms', () => {
+describe('replay JSON: counts, cited lines and latency histograms', () => {
   type Hist = { count: number; sumNs: number; minNs: number; maxNs: number; buckets: Array<[number, number]> };
   const fault = (j: Json) => (j.stats['latency'] as Record<string, Hist>)['fault']!;
   const byOp = (j: Json) => j.stats['byOp'] as Record<string, number>;
@@ -140,6 +140,8 @@ describe('replay JSON: counts and latency histograms', () => {
       /^stats\.latency\.fault\.buckets: the buckets are not in ascending order/,
     ],
     ['a negative latency', (j) => (fault(j).minNs = -100), /^stats\.latency\.fault\.minNs: /],
+    // written as SARIF's startLine, which must be 1 or more: the SARIF output was invalid
+    ['a negative cited line', (j) => (j.findings[0]!.events[0]!['line'] = -5), /^findings\.0\.events\.0/],
     ['a minimum above the maximum', (j) => (fault(j).minNs = fault(j).maxNs + 1), /^stats\.latency\.fault\.minNs: minNs is above maxNs/],
   ];
   it.each(where)('refuses %s', async (_, f, at) => {
