@@ -13,7 +13,17 @@
  * to run.
  */
 import { z } from 'zod';
-import { InputError, RULES, loadDocument, parseDocumentWith, stringifyJson, type CitedEvent, type Finding, type ParsedDoc } from '@kreplay/core';
+import {
+  InputError,
+  MetaJsonSchema,
+  RULES,
+  loadDocument,
+  parseDocumentWith,
+  stringifyJson,
+  type CitedEvent,
+  type Finding,
+  type ParsedDoc,
+} from '@kreplay/core';
 import type { ReplayResult } from './types.js';
 
 export const REPLAY_JSON_TOOL = 'kreplay replay';
@@ -26,39 +36,61 @@ export interface ReplayJsonOptions {
 
 const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);
 
+/**
+ * Text that is one line wherever it comes from: a trace line, its task's comm, a file key, a
+ * path. The outputs escape control characters but print a line break as one (the text output's
+ * lines, KTAP's `#` lines), so a line break here would start a line of the file's choosing: on a
+ * CI runner's log, `::error::…` or `::add-mask::…` at the start of a line is a workflow command.
+ */
+const OneLine = z.string().regex(/^[^\n]*$/, 'one line of text (a line break here was never written by kreplay replay)');
+
 const CitedEventSchema = z.looseObject({
-  line: z.number().int(),
-  source: z.string().optional(),
+  /** A trace line number (SARIF's `startLine`, which must be 1 or more where it is written: a negative one made the SARIF output invalid). */
+  line: z.number().int().nonnegative(),
+  source: OneLine.optional(),
   ts: Int.optional(),
   cpu: z.number().int().optional(),
   pid: z.number().int().optional(),
-  comm: z.string().optional(),
-  summary: z.string().optional(),
-  text: z.string().optional(),
+  comm: OneLine.optional(),
+  summary: OneLine.optional(),
+  text: OneLine.optional(),
 });
 
 export const ReplayFindingSchema = z.looseObject({
   rule: z.enum(RULES),
   severity: z.enum(['error', 'warning', 'note']),
   certainty: z.enum(['certain', 'uncertain']),
-  message: z.string(),
+  message: OneLine,
   ts: Int,
   cpu: z.number().int(),
   pid: z.number().int(),
-  events: z.array(z.union([z.number().int(), CitedEventSchema])),
+  events: z.array(z.union([z.number().int().nonnegative(), CitedEventSchema])),
   explanation: z.string(),
-  file: z.string().optional(),
+  file: OneLine.optional(),
   index: z.number().int().optional(),
 });
 
-const Counts = z.record(z.string(), z.number());
-const HistogramSchema = z.looseObject({
-  count: z.number().int().nonnegative(),
-  sumNs: z.number(),
-  minNs: z.number(),
-  maxNs: z.number(),
-  buckets: z.array(z.tuple([z.number(), z.number().int().nonnegative()])),
-});
+/** Events or operations counted: the diff's behaviour rows and their expectations read them as they are. */
+const Counts = z.record(z.string(), z.number().int().nonnegative());
+/**
+ * A latency histogram as LatencyRecorder.toJSON writes it: latencies clamped at 0, buckets by
+ * ascending lower bound whose samples add up to `count` (`percentile` walks them to the rank
+ * of `count` and reads `maxNs` past their end), min no more than max.
+ */
+const HistogramSchema = z
+  .looseObject({
+    count: z.number().int().nonnegative(),
+    sumNs: z.number().nonnegative(),
+    minNs: z.number().nonnegative(),
+    maxNs: z.number().nonnegative(),
+    buckets: z.array(z.tuple([z.number().nonnegative(), z.number().int().nonnegative()])),
+  })
+  .refine((h) => h.buckets.reduce((n, [, k]) => n + k, 0) === h.count, { message: "the buckets' samples do not add up to count", path: ['count'] })
+  .refine((h) => h.buckets.every(([bound], i) => i === 0 || h.buckets[i - 1]![0] < bound), {
+    message: 'the buckets are not in ascending order',
+    path: ['buckets'],
+  })
+  .refine((h) => h.count === 0 || h.minNs <= h.maxNs, { message: 'minNs is above maxNs', path: ['minNs'] });
 
 export const ReplayVerdictSchema = z.looseObject({
   status: z.enum(['clean', 'findings', 'inconclusive']),
@@ -92,6 +124,8 @@ export const ReplayJsonSchema = z.looseObject({
     pages: z.number().int().nonnegative().optional(),
     gaps: z.number().int().nonnegative().optional(),
     unknownEvents: z.number().int().nonnegative().optional(),
+    /** Per reason (read by diff only from a file without a verdict). */
+    unusableEvents: Counts.optional(),
     ms: z.number().optional(),
     byOp: Counts.optional(),
     returns: z.record(z.string(), Counts).optional(),
@@ -102,12 +136,22 @@ export const ReplayJsonSchema = z.looseObject({
   }),
   trace: z
     .looseObject({
-      source: z.string().optional(),
+      source: OneLine.optional(),
       firstTs: Int.optional(),
       lastTs: Int.optional(),
     })
     .optional(),
-  meta: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The trace's meta.json as replay read it (readTraceMeta): checked as a meta.json is, since diff
+   * reads it with the same readers (a kernel log finding that was `null` was an internal error,
+   * exit 70). Kept as written: the check adds or reorders nothing.
+   */
+  meta: z
+    .record(z.string(), z.unknown())
+    .superRefine((m, ctx) => {
+      for (const issue of MetaJsonSchema.safeParse(m).error?.issues ?? []) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    })
+    .optional(),
   /**
    * The pages the trace showed in the cache (since 2026-12-06, session 33). A file without it
    * (an older kreplay) does not say: a diff reads it as "may have shown any page", never as none.
@@ -171,11 +215,37 @@ const OPTS = {
 
 /** Parse and validate replay JSON text; `file` names it in errors. */
 export function parseReplayJson(text: string, file: string): ReplayJson {
-  return checkVerdict(parseDocumentWith(text, file, ReplayJsonSchema, OPTS), file);
+  return checkVerdict(checkDropped(parseDocumentWith(text, file, ReplayJsonSchema, OPTS), file), file);
 }
 
 export async function readReplayJson(file: string): Promise<ReplayJson> {
-  return checkVerdict(await loadDocument(file, ReplayJsonSchema, OPTS), file);
+  return checkVerdict(checkDropped(await loadDocument(file, ReplayJsonSchema, OPTS), file), file);
+}
+
+/**
+ * `findingsDroppedByRule` names the rules of the findings counted and not kept: the engine's
+ * (`findingsDropped`) and the workload's mismatch markers past the cap (stale-data, counted only
+ * here), so its counts add up to `findingsDropped` or more (replay.ts `droppedByRule`). Fewer
+ * leave dropped findings of no rule: `kreplay diff` made each rule's base finding missing from
+ * such a run "fixed" (`findingsDropped: 2, findingsDroppedByRule: {}` read as a run that kept
+ * every finding), where the same file without the breakdown makes every rule not judged.
+ */
+function checkDropped({ value, doc }: { value: ReplayJson; doc: ParsedDoc }, file: string): { value: ReplayJson; doc: ParsedDoc } {
+  const by = value.stats.findingsDroppedByRule;
+  const dropped = value.stats.findingsDropped ?? 0;
+  if (by === undefined) return { value, doc };
+  const named = Object.values(by).reduce((a: number, n) => a + (n ?? 0), 0);
+  if (named < dropped) {
+    throw new InputError(
+      `stats.findingsDroppedByRule counts ${named} findings not kept, fewer than stats.findingsDropped (${dropped}): the file was edited or damaged`,
+      {
+        file,
+        line: doc.lineOf(['stats', 'findingsDroppedByRule']) ?? 1,
+        hint: 'replay the trace again and give its own --format json output, or pass the trace itself',
+      },
+    );
+  }
+  return { value, doc };
 }
 
 /**
