@@ -315,6 +315,14 @@ export class Shadow {
   private readonly ptes = new Map<number, Map<AddressKey, PageRec>>();
   /** Whether a PTE whose event names no thread group was installed at a known address (then every PTE op asks otherThreadsAt). */
   tgidLessMapped = false;
+  /**
+   * Once `tgidLessMapped`: the address spaces with a live PTE at each address, so that
+   * otherThreadsAt looks at those, not at every address space the trace has (a system-wide trace
+   * has hundreds); built from `ptes` when the first PTE without a thread group comes, then kept.
+   */
+  private mmsAt: Map<AddressKey, Set<number>> | undefined;
+  /** The order in which address spaces first got a PTE (`ptes`' own order), to list otherThreadsAt's pages as a walk of `ptes` would. */
+  private readonly mmOrder = new Map<number, number>();
   /** Distinct pfns ever tracked. */
   pfnsSeen = 0;
 
@@ -344,14 +352,31 @@ export class Shadow {
     if (m === undefined) {
       m = new Map();
       this.ptes.set(mm, m);
+      this.mmOrder.set(mm, this.mmOrder.size);
     }
     return m;
   }
 
+  /** Set (or with no `rec`, drop) address space `mm`'s PTE at `key`, keeping `mmsAt`. */
+  private putPte(mm: number, key: AddressKey, rec: PageRec | undefined): void {
+    if (rec) {
+      this.ptesOf(mm).set(key, rec);
+      if (this.mmsAt) {
+        let at = this.mmsAt.get(key);
+        if (at === undefined) this.mmsAt.set(key, (at = new Set()));
+        at.add(mm);
+      }
+      return;
+    }
+    const ptes = this.ptes.get(mm);
+    if (ptes === undefined || !ptes.delete(key) || !this.mmsAt) return;
+    const at = this.mmsAt.get(key);
+    if (at !== undefined && at.delete(mm) && at.size === 0) this.mmsAt.delete(key);
+  }
+
   restorePte(key: string, rec: PageRec | undefined): void {
     const [mm, address] = splitPteKey(key);
-    if (rec) this.ptesOf(mm).set(address, rec);
-    else this.ptes.get(mm)?.delete(address);
+    this.putPte(mm, address, rec);
   }
 
   /** The file a FileRef names; a ref with an unknown device matches the one file with that inode. */
@@ -512,8 +537,18 @@ export class Shadow {
         prev.file?.mappedGhosts.delete(prev);
         replaced = 1;
       }
-      ptes.set(key, rec);
-      if (cite.ev.tgid === undefined) this.tgidLessMapped = true;
+      this.putPte(mm, key, rec);
+      if (cite.ev.tgid === undefined && !this.tgidLessMapped) {
+        this.tgidLessMapped = true;
+        this.mmsAt = new Map();
+        for (const [m, ptesOfM] of this.ptes) {
+          for (const k of ptesOfM.keys()) {
+            let at = this.mmsAt.get(k);
+            if (at === undefined) this.mmsAt.set(k, (at = new Set()));
+            at.add(m);
+          }
+        }
+      }
       if (this.tgidLessMapped) this.maybeSameProcess(cite);
     }
     rec.mapcount++;
@@ -540,9 +575,16 @@ export class Shadow {
     if (ev.tgid !== undefined && !this.tgidLessMapped) return out;
     const key = addressKey(address);
     const mm = mmOf(ev);
-    for (const [other, ptes] of this.ptes) {
+    // before the first PTE without a thread group (the tie search asks ahead of it) there is no index: every address space
+    let others: Iterable<number> = this.ptes.keys();
+    if (this.mmsAt) {
+      const at = this.mmsAt.get(key);
+      if (at === undefined || at.size < (at.has(mm) ? 2 : 1)) return out;
+      others = [...at].sort((a, b) => this.mmOrder.get(a)! - this.mmOrder.get(b)!);
+    }
+    for (const other of others) {
       if (other === mm) continue;
-      const prev = ptes.get(key);
+      const prev = this.ptes.get(other)?.get(key);
       const only = prev?.mapcount === 1 && prev.maps.length === 1 ? prev.maps[0]! : undefined;
       if (prev && only && only.address === address && (ev.tgid === undefined || only.ev.tgid === undefined) && mmOf(only.ev) === other) out.push(prev);
     }
@@ -571,9 +613,9 @@ export class Shadow {
 
   unmapped(rec: PageRec, address: bigint | undefined, ev: TraceEvent): void {
     if (address !== undefined) {
-      const ptes = this.ptes.get(mmOf(ev));
+      const mm = mmOf(ev);
       const key = addressKey(address);
-      if (ptes !== undefined && ptes.get(key) === rec) ptes.delete(key);
+      if (this.ptes.get(mm)?.get(key) === rec) this.putPte(mm, key, undefined);
     }
     rec.mapcount--;
     // the first cite of this address, by a loop: findIndex took a closure over `address`, made per PTE removal
