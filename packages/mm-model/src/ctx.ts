@@ -281,10 +281,9 @@ export class Ctx {
   private memos: Map<string, unknown> | undefined;
   /** Compute once per step: label, accesses, block and run of one step share the result. */
   memo<T>(key: string, make: () => T): T {
-    const memos = (this.memos ??= new Map());
-    let v = memos.get(key) as T | undefined;
-    if (v === undefined && !memos.has(key)) memos.set(key, (v = make()));
-    return v as T;
+    this.memos ??= new Map();
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
   }
 
   // ---------------------------------------------------------------- control flow
