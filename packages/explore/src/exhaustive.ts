@@ -96,6 +96,7 @@ export class ExhaustiveSearch implements SearchStrategy {
 
   async search<S>(machine: Machine<S>, ctx: RunContext): Promise<StateGraph> {
     const graph = StateGraph.forMachine(machine as Machine<unknown>);
+    graph.breadthFirst(); // nodes are expanded in id order, reached only from the one expanded
     const T = graph.threadCount;
     ctx.distinct = () => graph.size;
     const maxDepth = this.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
