@@ -133,6 +133,11 @@ export class ExhaustiveSearch implements SearchStrategy {
     // a shard's fingerprints are of key strings: from the state object at hand, or (states kept as
     // words, reached by reused steps too) from the state decoded to expand it (shard.ts)
     if (!decode) rec?.discovered(machine.key(s0));
+    // The state being expanded as an object (`cur.s`): decoded from its words when something needs
+    // it — with the step memo, only a readiness or a step the memo does not know by numbers alone.
+    // One holder and one closure for the whole search, not one per state.
+    const cur: { id: number; s: S | undefined } = { id: -1, s: undefined };
+    const state = (): S => (cur.s ??= decodeAt(cur.id));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -151,18 +156,16 @@ export class ExhaustiveSearch implements SearchStrategy {
         pending[id] = undefined;
         continue; // another shard's subtree
       }
-      // the state as an object: decoded from its words when something needs it — with the step
-      // memo, only a readiness or a step the memo does not know by numbers alone
-      let s: S | undefined;
+      cur.id = id;
       if (decode) {
         memo?.expanding(id);
-        if (!memo || rec) s = decodeAt(id);
-        rec?.keyed(id, machine.key(s!));
+        cur.s = !memo || rec ? decodeAt(id) : undefined;
+        rec?.keyed(id, machine.key(cur.s!));
       } else {
-        s = pending[id]!;
+        cur.s = pending[id]!;
         pending[id] = undefined;
       }
-      const state = (): S => (s ??= decodeAt(id));
+      const s = cur.s;
       graph.openRow(id);
       const { finished, enabled } = memo ? memo.readyMasks(machine, state) : readyMasks(machine, s!);
       graph.setFinished(id, finished);
