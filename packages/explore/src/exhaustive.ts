@@ -96,7 +96,6 @@ export class ExhaustiveSearch implements SearchStrategy {
 
   async search<S>(machine: Machine<S>, ctx: RunContext): Promise<StateGraph> {
     const graph = StateGraph.forMachine(machine as Machine<unknown>);
-    graph.breadthFirst(); // nodes are expanded in id order, reached only from the one expanded
     const T = graph.threadCount;
     ctx.distinct = () => graph.size;
     const maxDepth = this.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -133,11 +132,6 @@ export class ExhaustiveSearch implements SearchStrategy {
     // a shard's fingerprints are of key strings: from the state object at hand, or (states kept as
     // words, reached by reused steps too) from the state decoded to expand it (shard.ts)
     if (!decode) rec?.discovered(machine.key(s0));
-    // The state being expanded as an object (`cur.s`): decoded from its words when something needs
-    // it — with the step memo, only a readiness or a step the memo does not know by numbers alone.
-    // One holder and one closure for the whole search, not one per state.
-    const cur: { id: number; s: S | undefined } = { id: -1, s: undefined };
-    const state = (): S => (cur.s ??= decodeAt(cur.id));
     // Split bookkeeping: the current level; once split, the split level's node range.
     let level = 0;
     for (let id = 0; id < graph.size && ctx.stopped === null; id++) {
@@ -156,16 +150,18 @@ export class ExhaustiveSearch implements SearchStrategy {
         pending[id] = undefined;
         continue; // another shard's subtree
       }
-      cur.id = id;
+      // the state as an object: decoded from its words when something needs it — with the step
+      // memo, only a readiness or a step the memo does not know by numbers alone
+      let s: S | undefined;
       if (decode) {
         memo?.expanding(id);
-        cur.s = !memo || rec ? decodeAt(id) : undefined;
-        rec?.keyed(id, machine.key(cur.s!));
+        if (!memo || rec) s = decodeAt(id);
+        rec?.keyed(id, machine.key(s!));
       } else {
-        cur.s = pending[id]!;
+        s = pending[id]!;
         pending[id] = undefined;
       }
-      const s = cur.s;
+      const state = (): S => (s ??= decodeAt(id));
       graph.openRow(id);
       const { finished, enabled } = memo ? memo.readyMasks(machine, state) : readyMasks(machine, s!);
       graph.setFinished(id, finished);

@@ -83,11 +83,6 @@ export class StateGraph {
    */
   private rowStart: IntVec | undefined;
   private rowNode = -1;
-  /**
-   * Set by a breadth-first search (`breadthFirst`): a node reached again was first reached by a
-   * path no longer than this one, so its depth is not read (a random read per edge).
-   */
-  private inOrder = false;
 
   constructor(readonly threadCount: number) {}
 
@@ -107,18 +102,6 @@ export class StateGraph {
     const t = new StateTable(this.threadCount, threadsAt);
     this.words = t;
     return t;
-  }
-
-  /**
-   * The search expands the nodes in id order and reaches nodes only from the node it expands (and
-   * the root from none): breadth first, nodes numbered in discovery order, so depths never fall
-   * along the ids, and every known node is at most one deeper than the node being expanded — no
-   * path found later is shorter than the one a node has. `reach*` then keeps the first path
-   * without comparing depths. Before the first node is reached.
-   */
-  breadthFirst(): void {
-    if (this.parentV.length > 0) throw new Error('StateGraph.breadthFirst: states were reached already');
-    this.inOrder = true;
   }
 
   get size(): number {
@@ -261,9 +244,8 @@ export class StateGraph {
 
   private again(known: number, from: number, thread: number): number {
     if (from >= 0) {
-      this.edge(from, thread, known);
-      if (this.inOrder) return ~known;
       const d = this.depthV.a[from]! + 1;
+      this.edge(from, thread, known);
       if (d < this.depthV.a[known]!) {
         this.parentV.a[known] = from;
         this.viaV.a[known] = thread;

@@ -47,15 +47,6 @@ export class StepMemoRows<S> extends MemoBase<S> {
   private readonly reads = new IntVec(1 << 12);
   /** The state being expanded: what thread t's step reads of the others, numbered, + 1 at [t] (0: not yet known). */
   private readonly othersOf: Int32Array;
-  /**
-   * The state being expanded: what `stepKnown` found for thread t's step, for `known` to take
-   * without a second lookup — the coarse key's value + 2 (RUN included), or `~v` of the finer
-   * keys' value v (`PlaceMemo.find`); 0: not looked up. Neither changes before `known(t)`: a key
-   * holds t, and only t's own step keeps a key of t's.
-   */
-  private readonly foundOf: Int32Array;
-  /** The state being expanded: where thread u's `readsOf` words are in `reads`, + 1 at [u] (0: not looked up, or not known). */
-  private readonly readsOfAt: Int32Array;
   private key = new Int32Array(64);
 
   constructor(
@@ -68,8 +59,6 @@ export class StepMemoRows<S> extends MemoBase<S> {
     this.T = table.threads;
     this.threads = new Int32Array(this.T);
     this.othersOf = new Int32Array(this.T);
-    this.foundOf = new Int32Array(this.T);
-    this.readsOfAt = new Int32Array(this.T);
     this.row = new Int32Array(this.T + 1);
     this.places = this.memo.places && new PlaceMemo(this.memo.places, table.shared);
   }
@@ -80,8 +69,6 @@ export class StepMemoRows<S> extends MemoBase<S> {
     const base = id * (this.T + 1);
     this.sharedId = rows[base]!;
     this.othersOf.fill(0);
-    this.foundOf.fill(0);
-    this.readsOfAt.fill(0);
     if (this.sharedId < 0) return;
     for (let u = 0; u < this.T; u++) this.threads[u] = rows[base + 1 + u]!;
   }
@@ -142,22 +129,17 @@ export class StepMemoRows<S> extends MemoBase<S> {
     if (o < 0) return NOT_KNOWN;
     const b = this.threads[t]!;
     const c = t | (o << 5);
-    const found = this.foundOf[t]!;
-    let v: number;
-    if (found > 0) v = found - 2;
-    else if (found === 0 && this.keys.find(this.sharedId, b, c)) v = this.keys.value();
-    else {
+    if (!this.keys.find(this.sharedId, b, c)) {
       // as `step` asks them: the finer keys, while the memo records
       const pm = this.places;
       if (this.full || pm === undefined || !pm.prepare(this.sharedId)) return NOT_KNOWN;
-      const pv = found < 0 ? ~found : pm.find(pm.head(b, c));
-      if (pv < 0) return NOT_KNOWN;
-      this.placesHit(pm, pv, t);
+      const h = pm.head(b, c);
+      if (!this.placesHit(pm, h, t)) return NOT_KNOWN;
       this.steps++;
-      if (found < 0) this.keys.find(this.sharedId, b, c); // the slot to keep it in
       this.keys.put(this.sharedId, b, c, this.recorded);
       return -1;
     }
+    const v = this.keys.value();
     if (v === RUN) return NOT_KNOWN;
     this.steps++;
     this.hits++;
@@ -176,16 +158,9 @@ export class StepMemoRows<S> extends MemoBase<S> {
     if (o < 0) return false;
     const b = this.threads[t]!;
     const c = t | (o << 5);
-    if (this.keys.find(this.sharedId, b, c)) {
-      this.foundOf[t] = this.keys.value() + 2;
-      return true;
-    }
+    if (this.keys.find(this.sharedId, b, c)) return true;
     const pm = this.places;
-    if (this.full || pm === undefined || !pm.prepare(this.sharedId)) return false;
-    const v = pm.find(pm.head(b, c));
-    if (v < 0) return false;
-    this.foundOf[t] = ~v;
-    return true;
+    return !this.full && pm !== undefined && pm.prepare(this.sharedId) && pm.find(pm.head(b, c)) >= 0;
   }
 
   /** What thread t's step reads of the others in the state being expanded, numbered, from their words (`readsOf` kept by word); -1 when a word's is not known. */
@@ -196,13 +171,8 @@ export class StepMemoRows<S> extends MemoBase<S> {
     let kn = 0;
     for (let u = 0; u < this.T; u++) {
       if (u === t) continue;
-      // each other thread's is looked up once per state, not once per thread that steps
-      let at = this.readsOfAt[u]! - 1;
-      if (at < 0) {
-        if (!this.readsAt.find(0, this.threads[u]!, u)) return -1;
-        at = this.readsAt.value();
-        this.readsOfAt[u] = at + 1;
-      }
+      if (!this.readsAt.find(0, this.threads[u]!, u)) return -1;
+      const at = this.readsAt.value();
       const a = this.reads.a;
       const n = a[at]!;
       if (kn + n > this.key.length) {
@@ -258,11 +228,13 @@ export class StepMemoRows<S> extends MemoBase<S> {
   }
 
   /**
-   * The finer keys' entry `v` (`PlaceMemo.find`) for thread t's step from the state being expanded,
-   * which agrees with it: its successor in `row`, its violations in `found`, and it is recorded for
-   * the coarse key too (`recorded`).
+   * The finer keys' entry for thread t's step from the state being expanded (head `h`), if one
+   * agrees with it: its successor in `row`, its violations in `found`, and it is recorded for the
+   * coarse key too (`recorded`).
    */
-  private placesHit(pm: PlaceMemo<S>, v: number, t: number): void {
+  private placesHit(pm: PlaceMemo<S>, h: number, t: number): boolean {
+    const v = pm.find(h);
+    if (v < 0) return false;
     const n = pm.reuse(v);
     const id = n < 0 ? this.sharedId : this.table.shared.add(pm.out, n);
     const row = this.row;
@@ -279,6 +251,7 @@ export class StepMemoRows<S> extends MemoBase<S> {
       this.values.push(row[1 + t]!);
       if (this.found.length > 0) this.violations.set(this.recorded, this.found);
     } else this.full = true;
+    return true;
   }
 
   /**
@@ -297,9 +270,7 @@ export class StepMemoRows<S> extends MemoBase<S> {
     const pm = this.places;
     if (pm === undefined || !pm.prepare(this.sharedId)) return this.run(s, t, advance, encode, true);
     const h = pm.head(b, c);
-    const v = pm.find(h);
-    if (v >= 0) {
-      this.placesHit(pm, v, t);
+    if (this.placesHit(pm, h, t)) {
       if (this.verify) this.check(s, t, advance, encode);
       return -1;
     }
