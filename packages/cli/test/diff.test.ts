@@ -620,7 +620,7 @@ describe("a new finding says whether the base side's silence could be chance", (
     expect(readFileSync(path.join(ci, 'out/summary.ktap'), 'utf8')).toContain('# findings: 2 new (2 of them on too few runs to tell from chance), 0 fixed');
     expect(JSON.parse(readFileSync(path.join(ci, 'out/summary.json'), 'utf8')).groups[0].findings).toMatchObject({ new: 2, newByChance: 2 });
     expect(readFileSync(path.join(ci, 'out/summary.txt'), 'utf8')).toContain(': 2 new (2 of them on too few runs to tell from chance), 0 fixed');
-  });
+  }, 180_000);
 
   it('five runs a side, the race in every patched run and no base one: shown new (p = 1/252)', async () => {
     const args = ['diff', ...side('b', 'clean-1', 5).flatMap((d) => ['--base', d]), ...side('p', 'race', 5).flatMap((d) => ['--patched', d])];
