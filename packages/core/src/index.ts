@@ -15,6 +15,7 @@ export * from './document.js';
 export * from './text.js';
 export * from './output.js';
 export * from './escape.js';
+export * from './one-line.js';
 export * from './contracts/meta.js';
 export * from './contracts/saved-tgids.js';
 export * from './contracts/kernel-build.js';

@@ -18,6 +18,7 @@ import {
   MetaJsonSchema,
   RULES,
   loadDocument,
+  oneLineText,
   parseDocumentWith,
   stringifyJson,
   type CitedEvent,
@@ -42,7 +43,7 @@ const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);
  * lines, KTAP's `#` lines), so a line break here would start a line of the file's choosing: on a
  * CI runner's log, `::error::…` or `::add-mask::…` at the start of a line is a workflow command.
  */
-const OneLine = z.string().regex(/^[^\n]*$/, 'one line of text (a line break here was never written by kreplay replay)');
+const OneLine = oneLineText('kreplay replay');
 
 const CitedEventSchema = z.looseObject({
   /** A trace line number (SARIF's `startLine`, which must be 1 or more where it is written: a negative one made the SARIF output invalid). */
