@@ -18,6 +18,7 @@ export * from './escape.js';
 export * from './one-line.js';
 export * from './contracts/meta.js';
 export * from './contracts/saved-tgids.js';
+export * from './contracts/beside.js';
 export * from './contracts/kernel-build.js';
 export * from './contracts/explore-trace.js';
 export * from './shipped.js';

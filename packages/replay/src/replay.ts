@@ -8,8 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import {
-  findSavedTgids,
-  findTraceMeta,
+  besideTrace,
   InputError,
   metaClock,
   metaLoss,
@@ -829,19 +828,15 @@ export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWan
 /** Replay a trace file (or `-` for stdin), with its meta.json read once, found next to it unless given. */
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const o: ReplayOptions = { ...opts, source: opts.source ?? file };
-  if (!o.meta) {
-    const metaFile = findTraceMeta(file);
-    if (metaFile) {
-      o.meta = await readTraceMeta(metaFile);
-      o.metaSource = metaFile;
-    }
+  // meta.json beside any trace; saved_tgids beside a trace.dat only (a text trace's groups are its own column)
+  const beside = o.meta && o.tgids ? {} : await besideTrace(file);
+  if (!o.meta && beside.meta !== undefined) {
+    o.meta = await readTraceMeta(beside.meta);
+    o.metaSource = beside.meta;
   }
-  if (!o.tgids) {
-    const tgidsFile = findSavedTgids(file);
-    if (tgidsFile) {
-      o.tgids = await readSavedTgids(tgidsFile);
-      o.tgidsSource = tgidsFile;
-    }
+  if (!o.tgids && beside.savedTgids !== undefined) {
+    o.tgids = await readSavedTgids(beside.savedTgids);
+    o.tgidsSource = beside.savedTgids;
   }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field

@@ -106,3 +106,23 @@ describe("a trace.dat replayed with the kernel's saved_tgids beside it", () => {
     expect(partial.r.findings[0]!.explanation).toContain('the trace names no thread group for kr-fault2-302');
   });
 });
+
+describe('a saved_tgids beside a text trace', () => {
+  it('is not read: a text trace names its thread groups itself, so a damaged table beside it stops nothing', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'text-'));
+    const trace = path.join(dir, 'trace.txt');
+    writeFileSync(
+      trace,
+      '# tracer: nop\n#\n  kr-read-303 (    300) [001] .....     1.000001: mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x10 ofs=0 order=0\n',
+    );
+    writeFileSync(path.join(dir, 'saved_tgids'), 'garbage\n');
+    const r = await replayFile(trace, { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.stats.events).toBe(1);
+    // beside a trace.dat the same table is read, strictly
+    writeFileSync(path.join(dir, 'trace.dat'), raceDat());
+    await expect(replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' })).rejects.toMatchObject({
+      file: path.join(dir, 'saved_tgids'),
+      line: 1,
+    });
+  });
+});

@@ -1,12 +1,11 @@
 /**
- * The meta.json contract: what a trace's meta.json may say, one finder, one reader, one
- * writer. `kreplay capture` writes it beside every trace (its full, strict schema is
+ * The meta.json contract: what a trace's meta.json may say, one reader, one writer (its one
+ * finder, findTraceMeta, is beside.ts's: what lies beside a trace). `kreplay capture` writes it beside every trace (its full, strict schema is
  * packages/capture/src/meta.ts, tested to read back through this one); a user may hand-write a small one for a trace
  * captured elsewhere (`{"kernel": {"release": "6.1.0-56-amd64"}, "vmemmapBase": "0x..."}`).
  * Replay reads the kernel, vmemmapBase and probes; diff reads the workload and the kernel
- * log. docs/trace-format.md ("meta.json") documents every field.
+ * log. docs/trace-format.md ("meta.json beside a trace") documents every field.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadDocument } from '../document.js';
@@ -109,26 +108,6 @@ export const MetaJsonSchema = z.looseObject({
     .optional(),
 });
 export type MetaJson = z.infer<typeof MetaJsonSchema>;
-
-/** Candidate meta.json paths for a trace or a replay result, in the order they are tried. */
-export function metaCandidates(inputPath: string): string[] {
-  const out = [`${inputPath}.meta.json`];
-  let base = inputPath;
-  for (;;) {
-    const stripped = base.replace(/\.(gz|zst|txt|trace|dat|json)$/, '');
-    if (stripped === base) break;
-    base = stripped;
-    out.push(`${base}.meta.json`);
-  }
-  out.push(path.join(path.dirname(inputPath), 'meta.json'));
-  return [...new Set(out)].filter((p) => p !== inputPath);
-}
-
-/** The meta.json that belongs to a trace (or replay result), if any. */
-export function findTraceMeta(inputPath: string): string | undefined {
-  if (inputPath === '-') return undefined;
-  return metaCandidates(inputPath).find((p) => existsSync(p));
-}
 
 /** Read and validate a meta.json; errors name file:line. */
 export async function readTraceMeta(file: string): Promise<MetaJson> {
