@@ -113,6 +113,8 @@ const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind 
  * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
  * on the order of events of different CPUs: every rule but trace-inconsistent.
  */
+/** The rules whose findings rest on how many PTEs map a page (explain.ts: their drafts need the map fact). */
+const MAP_RULES = ['mapped-page-removed', 'stale-after-invalidate'] as const;
 const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
 
 /** The rules the engine raises from the order of events: every one of them, as an order of tied events may raise any. */
@@ -713,6 +715,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       `${c.uncheckedInvalidates} successful invalidate_inode_pages2_range calls had no file or range in the trace (fetch ino and the range in the probe), so stale-after-invalidate was not judged for them`,
     );
     notJudged('stale-after-invalidate', `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`);
+  }
+  if (engine.pidReuses.length) {
+    const [first] = engine.pidReuses;
+    const more = engine.pidReuses.length - 1;
+    const why = `pid ${first!.pid} exited (${first!.exit.source}:${first!.exit.line}) and the trace shows it again (${first!.again.source}:${first!.again.line})${more ? ` (and ${plural(more, 'other reuse')})` : ''}: the thread group the trace gives a pid is the kernel's pid → tgid table when the trace was read, the later task's, so PTEs the earlier task changed may have been replayed in another address space than theirs`;
+    warnings.push(`${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass`);
+    for (const rule of MAP_RULES) notJudged(rule, why);
   }
   if (c.missedReturns) {
     // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost
