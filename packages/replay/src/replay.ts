@@ -113,6 +113,9 @@ const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind 
  * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
  * on the order of events of different CPUs: every rule but trace-inconsistent.
  */
+/** The header key only a trace.dat's reader reports (ftrace-parser dat/container.ts): its format version. */
+const TRACE_DAT_KEY = 'trace.dat.version';
+
 /** The rules whose findings rest on how many PTEs map a page (explain.ts: their drafts need the map fact). */
 const MAP_RULES = ['mapped-page-removed', 'stale-after-invalidate'] as const;
 const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
@@ -818,6 +821,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       vmemmapBase: chosen.vmemmap,
       vmemmapSource: chosen.vmemmapSource,
       metaSource: opts.metaSource,
+      // a trace.dat's thread groups come from a saved_tgids or from nowhere; a text trace's are its own column
+      ...(header[TRACE_DAT_KEY] !== undefined ? { tgidsSource: opts.tgids ? (opts.tgidsSource ?? 'given') : null } : {}),
     },
     pagesSeen: engine.pagesSeen.toJSON(),
     warnings,

@@ -138,6 +138,8 @@ export const ReplayJsonSchema = z.looseObject({
   trace: z
     .looseObject({
       source: OneLine.optional(),
+      /** The saved_tgids a trace.dat's thread groups came from, or null (since 2026-12-07, session 45; absent for a text trace). */
+      tgidsSource: OneLine.nullable().optional(),
       firstTs: Int.optional(),
       lastTs: Int.optional(),
     })
@@ -323,6 +325,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       vmemmapBase: t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)}` : undefined,
       vmemmapSource: t.vmemmapSource,
       metaSource: t.metaSource,
+      ...(t.tgidsSource !== undefined ? { tgidsSource: t.tgidsSource } : {}),
     },
     findings: r.findings.map(findingJson),
     pagesSeen: r.pagesSeen,
