@@ -296,6 +296,25 @@ describe("kreplay replay: a trace.dat's thread groups from the kernel's saved_tg
     expect(f.exitCode).toBe(2);
     expect(f.stderr).toContain(`${path.join(named, 'trace.dat.saved_tgids')}:1: not a \`pid tgid\` line`);
   });
+
+  it('says which saved_tgids gave the thread groups, or that none did, in the header and the JSON (session 45)', async () => {
+    const ok = run({ saved_tgids: good });
+    const beside = path.join(ok, 'saved_tgids');
+    const text = await runCli(['replay', path.join(ok, 'trace.dat'), '--no-timing']);
+    expect(text.stdout.split('\n')[0]).toMatch(new RegExp(`\\); thread groups: saved_tgids ${beside.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    const json = JSON.parse((await runCli(['replay', path.join(ok, 'trace.dat'), '--format', 'json', '--no-timing'])).stdout);
+    expect(json.trace.tgidsSource).toBe(beside);
+    const none = run({});
+    const t = await runCli(['replay', path.join(none, 'trace.dat'), '--no-timing']);
+    expect(t.stdout.split('\n')[0]).toMatch(/; thread groups: none \(no saved_tgids beside the trace\.dat, no --tgids\)$/);
+    expect(JSON.parse((await runCli(['replay', path.join(none, 'trace.dat'), '--format', 'json', '--no-timing'])).stdout).trace.tgidsSource).toBeNull();
+    // a text trace names its own: nothing said, and a saved_tgids beside it is not read
+    const txt = run({ saved_tgids: 'garbage\n' });
+    copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1-tgids/trace.txt.gz'), path.join(txt, 'trace.txt.gz'));
+    const tt = await runCli(['replay', path.join(txt, 'trace.txt.gz'), '--format', 'json', '--no-timing']);
+    expect(tt.exitCode).toBe(0);
+    expect(JSON.parse(tt.stdout).trace).not.toHaveProperty('tgidsSource');
+  });
 });
 
 describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do not mark', () => {

@@ -102,6 +102,13 @@ export class GapTracker {
   unordered: Note | undefined;
   /** --clock-skew: how far apart two CPUs' events may be and still have run in either order. */
   skew = 0n;
+  /**
+   * A pid the trace showed exit and then again (ReplayEngine.pidAgain): the PTEs its task placed
+   * before the exit were placed in the address space of the thread group the trace gives the pid,
+   * which is the later task's. A page's PTE count last known before `seq` may rest on them; the
+   * newest such reuse (a count known before an older one is before this one too).
+   */
+  pidReused: { seq: number; note: Note } | undefined;
 
   record(mark: GapMark): void {
     const old = mark.cpu === undefined ? this.anyCpu : this.perCpu.get(mark.cpu);

@@ -183,6 +183,8 @@ export class ReplayEngine {
   private readonly twiceEntered = new Map<string, { first: TraceEvent; second: TraceEvent }>();
   /** The first return the trace lost (probedCall), for the warning. */
   firstMissedReturn: Note | undefined;
+  /** Pids the trace showed exit and then again, whose earlier task had changed PTEs (pidAgain): each reuse, in replay order. */
+  readonly pidReuses: { pid: number; exit: TraceEvent; again: TraceEvent; placed: TraceEvent }[] = [];
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -283,6 +285,7 @@ export class ReplayEngine {
     const seq = ++this.seq;
     this.gaps.event(ev.cpu, seq, ev.ts);
     const t = this.shadow.task(ev);
+    if (t.exit !== undefined) this.pidAgain(t, ev, seq);
     const prevOnCpu = this.cpuLast[ev.cpu];
     this.cpuLast[ev.cpu] = seq;
     if (op.kind === 'task_exit') {
@@ -322,10 +325,12 @@ export class ReplayEngine {
         break;
       // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
       case 'pte_map':
+        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
         if (op.anon === 'maybe' && !this.cachedPages(op.pfn, op.nr ?? 1)) this.maybeCopy(t, op, ev, seq);
         else this.pteMaps(t, op, ev, seq);
         break;
       case 'pte_unmap':
+        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
         if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
         else
           for (let j = 0; j < op.nr; j++)
@@ -372,6 +377,37 @@ export class ReplayEngine {
     t.merged = undefined;
     t.fault = undefined;
     t.exitSeq = seq;
+    t.exit = ev;
+  }
+
+  /**
+   * An event of a pid the trace showed exit: a new task was given the pid (kernel/pid.c
+   * alloc_pid, idr_alloc_cyclic: pids are handed out in turn up to pid_max, then from the
+   * bottom again, so a fork-heavy run or a long one reuses them). The thread group the trace
+   * gives a pid is one lookup per pid, made when the trace was read (a text trace's `(tgid)`
+   * column: trace_print_context → trace_find_tgid, kernel/trace/trace_output.c; a trace.dat's
+   * saved_tgids, the same table), so it is the later task's: the PTEs the earlier task placed
+   * (`placedPte` on) were replayed in that group's address space, which may not be the one they
+   * were in. Two processes may have been read as one (a PTE replacing another's, the other's
+   * count lowered unseen) or one as two (a replaced PTE read as still there). From here, every
+   * finding that rests on a page's PTE count known before this point is uncertain, and so is
+   * every one judged since that first PTE (FindingLog.pidReused). Without sched_process_exit in
+   * the trace (a probe map with no task_exit) a reuse cannot be seen: docs/replay.md.
+   */
+  private pidAgain(t: TaskState, ev: TraceEvent, seq: number): void {
+    const exit = t.exit!;
+    const placed = t.placedPte;
+    t.exit = undefined;
+    t.placedPte = undefined;
+    if (placed === undefined || this.trial) return;
+    const note: Note = {
+      reason: `pid ${ev.pid} exited (${exit.comm}, ${exit.source}:${exit.line}) and a new task has it again (${ev.comm}, ${ev.source}:${ev.line}); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
+      source: ev.source,
+      line: ev.line,
+    };
+    this.gaps.pidReused = { seq, note };
+    this.log.pidReused(placed.ts, note);
+    this.pidReuses.push({ pid: ev.pid, exit, again: ev, placed });
   }
 
   // ---- returns the trace lost -----------------------------------------------------------

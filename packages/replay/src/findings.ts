@@ -5,7 +5,7 @@
  */
 import type { TraceEvent } from '@kreplay/core';
 import { DEFAULT_SEVERITY, cpusName, type CitedEvent, type Finding, type RuleId } from '@kreplay/core';
-import type { GapTracker } from './certainty.js';
+import type { GapTracker, Note } from './certainty.js';
 import { cite, flat } from './cite.js';
 import type { Draft } from './explain.js';
 
@@ -13,6 +13,8 @@ export class FindingLog {
   readonly list: Finding[] = [];
   /** Per kept finding, the replay's time when it was judged (the largest timestamp replayed by then: never decreasing). */
   private readonly judged: bigint[] = [];
+  /** Per kept finding, whether it rests on a page's PTE count (its draft `needs` the map fact). */
+  private readonly needsMap: boolean[] = [];
   dropped = 0;
   /** `dropped` per rule (a diff cannot call a finding of such a rule gone: it may be one of them). */
   readonly droppedBy = new Map<RuleId, number>();
@@ -63,6 +65,23 @@ export class FindingLog {
     if (d.rec.index !== undefined) finding.index = d.rec.index;
     this.list.push(finding);
     this.judged.push(now);
+    this.needsMap.push(d.needs.includes('map'));
+  }
+
+  /**
+   * A pid was reused (GapTracker.pidReused): a finding judged since `from` (the trace time of the
+   * first PTE the pid's earlier task placed) that rests on a PTE count may rest on one placed in
+   * the wrong address space, and becomes uncertain. The count may have hidden a finding too:
+   * replay says so in the verdict (replay.ts).
+   */
+  pidReused(from: bigint, note: Note): void {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      if (this.judged[i]! < from) break;
+      const f = this.list[i]!;
+      if (!this.needsMap[i] || f.certainty === 'uncertain') continue;
+      f.certainty = 'uncertain';
+      f.explanation += ` Uncertain: ${pidReusedDoubt(note)}`;
+    }
   }
 
   /**
@@ -108,6 +127,8 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
     const unsure = fact === 'cache' ? rec.cacheUnsure : rec.mapUnsure;
     if (unsure) return `${FACT_WORDS[fact]} is not known since ${unsure.source}:${unsure.line}: ${unsure.reason}.`;
   }
+  const reused = gaps.pidReused;
+  if (reused && d.needs.includes('map') && rec.mapSync < reused.seq) return pidReusedDoubt(reused.note);
   if (gaps.unordered && (rec.cpusAll || cpus.size > 1)) {
     return `${gaps.unordered.reason} (${gaps.unordered.source}), so the events on ${rec.cpusAll ? 'CPUs that touched this page' : cpusName(cpus)} may have run in another order than their timestamps say.`;
   }
@@ -115,6 +136,11 @@ export function uncertainty(d: Draft, cited: readonly number[], gaps: GapTracker
     return `in another order of ${rec.staleUnsure.reason.replace(/, so the trace.*$/, '')} (${rec.staleUnsure.source}:${rec.staleUnsure.line}), this page was reported stale at another point.`;
   }
   return undefined;
+}
+
+/** Why a finding resting on a PTE count replayed across a pid's reuse is uncertain. */
+export function pidReusedDoubt(note: Note): string {
+  return `${FACT_WORDS.map} may be wrong: ${note.reason}.`;
 }
 
 const FACT_WORDS = { cache: 'whether this page was in the page cache', map: 'how many PTEs mapped this page' } as const;

@@ -8,8 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import {
-  findSavedTgids,
-  findTraceMeta,
+  besideTrace,
   InputError,
   metaClock,
   metaLoss,
@@ -114,6 +113,11 @@ const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind 
  * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
  * on the order of events of different CPUs: every rule but trace-inconsistent.
  */
+/** The header key only a trace.dat's reader reports (ftrace-parser dat/container.ts): its format version. */
+const TRACE_DAT_KEY = 'trace.dat.version';
+
+/** The rules whose findings rest on how many PTEs map a page (explain.ts: their drafts need the map fact). */
+const MAP_RULES = ['mapped-page-removed', 'stale-after-invalidate'] as const;
 const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
 
 /** The rules the engine raises from the order of events: every one of them, as an order of tied events may raise any. */
@@ -715,6 +719,13 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     );
     notJudged('stale-after-invalidate', `${plural(c.uncheckedInvalidates, 'successful invalidate_inode_pages2_range call')} had no file or range in the trace`);
   }
+  if (engine.pidReuses.length) {
+    const [first] = engine.pidReuses;
+    const more = engine.pidReuses.length - 1;
+    const why = `pid ${first!.pid} exited (${first!.exit.source}:${first!.exit.line}) and the trace shows it again (${first!.again.source}:${first!.again.line})${more ? ` (and ${plural(more, 'other reuse')})` : ''}: the thread group the trace gives a pid is the kernel's pid → tgid table when the trace was read, the later task's, so PTEs the earlier task changed may have been replayed in another address space than theirs`;
+    warnings.push(`${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass`);
+    for (const rule of MAP_RULES) notJudged(rule, why);
+  }
   if (c.missedReturns) {
     // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost
     gaps += c.missedReturns;
@@ -810,6 +821,8 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       vmemmapBase: chosen.vmemmap,
       vmemmapSource: chosen.vmemmapSource,
       metaSource: opts.metaSource,
+      // a trace.dat's thread groups come from a saved_tgids or from nowhere; a text trace's are its own column
+      ...(header[TRACE_DAT_KEY] !== undefined ? { tgidsSource: opts.tgids ? (opts.tgidsSource ?? 'given') : null } : {}),
     },
     pagesSeen: engine.pagesSeen.toJSON(),
     warnings,
@@ -829,19 +842,15 @@ export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWan
 /** Replay a trace file (or `-` for stdin), with its meta.json read once, found next to it unless given. */
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const o: ReplayOptions = { ...opts, source: opts.source ?? file };
-  if (!o.meta) {
-    const metaFile = findTraceMeta(file);
-    if (metaFile) {
-      o.meta = await readTraceMeta(metaFile);
-      o.metaSource = metaFile;
-    }
+  // meta.json beside any trace; saved_tgids beside a trace.dat only (a text trace's groups are its own column)
+  const beside = o.meta && o.tgids ? {} : await besideTrace(file);
+  if (!o.meta && beside.meta !== undefined) {
+    o.meta = await readTraceMeta(beside.meta);
+    o.metaSource = beside.meta;
   }
-  if (!o.tgids) {
-    const tgidsFile = findSavedTgids(file);
-    if (tgidsFile) {
-      o.tgids = await readSavedTgids(tgidsFile);
-      o.tgidsSource = tgidsFile;
-    }
+  if (!o.tgids && beside.savedTgids !== undefined) {
+    o.tgids = await readSavedTgids(beside.savedTgids);
+    o.tgidsSource = beside.savedTgids;
   }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field

@@ -18,6 +18,7 @@ import {
   MetaJsonSchema,
   RULES,
   loadDocument,
+  oneLineText,
   parseDocumentWith,
   stringifyJson,
   type CitedEvent,
@@ -42,7 +43,7 @@ const Int = z.union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)]);
  * lines, KTAP's `#` lines), so a line break here would start a line of the file's choosing: on a
  * CI runner's log, `::error::…` or `::add-mask::…` at the start of a line is a workflow command.
  */
-const OneLine = z.string().regex(/^[^\n]*$/, 'one line of text (a line break here was never written by kreplay replay)');
+const OneLine = oneLineText('kreplay replay');
 
 const CitedEventSchema = z.looseObject({
   /** A trace line number (SARIF's `startLine`, which must be 1 or more where it is written: a negative one made the SARIF output invalid). */
@@ -137,6 +138,8 @@ export const ReplayJsonSchema = z.looseObject({
   trace: z
     .looseObject({
       source: OneLine.optional(),
+      /** The saved_tgids a trace.dat's thread groups came from, or null (since 2026-12-07, session 45; absent for a text trace). */
+      tgidsSource: OneLine.nullable().optional(),
       firstTs: Int.optional(),
       lastTs: Int.optional(),
     })
@@ -322,6 +325,7 @@ export function replayJson(r: ReplayResult, opts: ReplayJsonOptions = {}) {
       vmemmapBase: t.vmemmapBase !== undefined ? `0x${t.vmemmapBase.toString(16)}` : undefined,
       vmemmapSource: t.vmemmapSource,
       metaSource: t.metaSource,
+      ...(t.tgidsSource !== undefined ? { tgidsSource: t.tgidsSource } : {}),
     },
     findings: r.findings.map(findingJson),
     pagesSeen: r.pagesSeen,

@@ -263,6 +263,14 @@ export interface TaskState {
    * showed one: the pid may name another task after it (ReplayEngine.taskExit).
    */
   exitSeq?: number;
+  /** The task's exit while no later event of its pid has come: the next one is a new task's (ReplayEngine.pidAgain). */
+  exit?: TraceEvent;
+  /**
+   * The first PTE op, at a known address, of this task (this life of its pid) whose event names a
+   * thread group: it was replayed in that group's address space (mmOf). Cleared when the pid is
+   * reused (ReplayEngine.pidAgain).
+   */
+  placedPte?: TraceEvent;
 }
 
 /** A PTE that may map an anonymous copy: the findings its mapping raised, and the page facts it made unsure (with what they were). */
@@ -421,6 +429,8 @@ export class Shadow {
         copy: undefined,
         entered: undefined,
         exitSeq: undefined,
+        exit: undefined,
+        placedPte: undefined,
       };
       this.tasks.set(pid, t);
     } else if (t.comm !== ev.comm) t.comm = ev.comm; // a store only when it changes: a task record outlives young collections, and a text trace's comm is a young string per line (a remembered-set entry per op)

@@ -220,6 +220,13 @@ export interface ReplayTraceInfo {
   vmemmapBase?: bigint;
   vmemmapSource?: string;
   metaSource?: string;
+  /**
+   * A trace.dat's thread groups (it holds none itself): the saved_tgids they came from (`--tgids
+   * FILE` or the one beside the trace; `given` for a table a library caller passed), or null when
+   * none was read, so that PTEs of two pids at one address leave their page's count uncertain.
+   * Absent for a text trace, whose `(tgid)` column is its own (since 2026-12-07, session 45).
+   */
+  tgidsSource?: string | null;
 }
 
 export interface ReplayResult {

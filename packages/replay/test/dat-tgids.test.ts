@@ -68,13 +68,19 @@ function raceDat(): Buffer {
     .event(1 * us, rmapAdd(302, 0x20))
     .event(1 * us, del(304, 0x10))
     .build();
+  return datOf(cpu0, '301 kr-fault\n302 kr-fault2\n303 kr-read\n304 kr-drop\n');
+}
+
+/** A one-CPU trace.dat of `cpu0`'s page, with the events these tests use (and sched_process_exit), `cmdlines` naming the pids. */
+function datOf(cpu0: Buffer, cmdlines: string): Buffer {
   return writeDatV6({
     systems: {
       filemap: [filemap('mm_filemap_add_to_page_cache', 600), filemap('mm_filemap_delete_from_page_cache', 601)],
       kprobes: [kprobe('p_do_set_pte_0', 2101), kprobe('p_page_add_file_rmap_0', 2102)],
+      sched: [exitFormat],
     },
     kallsyms: 'ffffffff81300000 T do_set_pte\nffffffff81310000 T page_add_file_rmap\n',
-    cmdlines: '301 kr-fault\n302 kr-fault2\n303 kr-read\n304 kr-drop\n',
+    cmdlines,
     clock: 'mono',
     cpus: [[cpu0]],
   });
@@ -104,5 +110,78 @@ describe("a trace.dat replayed with the kernel's saved_tgids beside it", () => {
     const partial = await replayed('301 300\n303 300\n304 300\n');
     expect(partial.rules).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(partial.r.findings[0]!.explanation).toContain('the trace names no thread group for kr-fault2-302');
+  });
+});
+
+const exitFormat = formatText(
+  'sched_process_exit',
+  300,
+  [
+    ['char comm[16]', 8, 16, 0],
+    ['pid_t pid', 24, 4, 1],
+    ['int prio', 28, 4, 1],
+  ],
+  '"comm=%s pid=%d prio=%d", REC->comm, REC->pid, REC->prio',
+);
+const exitEvent = (pid: number, comm: string) => {
+  const body = Buffer.alloc(24);
+  body.write(comm, 0, 'latin1');
+  body.writeInt32LE(pid, 16);
+  body.writeInt32LE(120, 20);
+  return payload(300, pid, body);
+};
+
+/**
+ * kr-fault-301, a thread of process 300, maps 0x10 at 0x7f0000000000 and exits; kr-fault2-302, of
+ * 300 too, maps 0x20 there (replacing 301's PTE unseen); pid 301 is given to a new process, which
+ * adds a page; 0x10 leaves the cache. saved_tgids, read after the trace, lists 301 as its own group.
+ */
+function reusedDat(): Buffer {
+  const us = 1000;
+  const cpu0 = new PageBuilder(1_000_000_000n)
+    .event(1 * us, add(303, 0x10))
+    .event(1 * us, setPte(301, 0x10))
+    .event(1 * us, rmapAdd(301, 0x10))
+    .event(1 * us, exitEvent(301, 'kr-fault'))
+    .event(1 * us, add(303, 0x20, 1))
+    .event(1 * us, setPte(302, 0x20))
+    .event(1 * us, rmapAdd(302, 0x20))
+    .event(1 * us, add(301, 0x30, 2))
+    .event(1 * us, del(304, 0x10))
+    .build();
+  // saved_cmdlines, like saved_tgids, holds each pid's newest task: the exit's comm field says kr-fault
+  return datOf(cpu0, '301 newproc\n302 kr-fault2\n303 kr-read\n304 kr-drop\n');
+}
+
+describe('a trace.dat whose pid exits and is given to a new task', () => {
+  it("reads the earlier task's PTEs as in doubt: saved_tgids names the later task's group", async () => {
+    const dir = mkdtempSync(path.join(tmp, 'reused-'));
+    writeFileSync(path.join(dir, 'trace.dat'), reusedDat());
+    writeFileSync(path.join(dir, 'saved_tgids'), '301 301\n302 300\n303 300\n304 300\n');
+    const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.stats.byOp.task_exit).toBe(1);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toMatch(/may be wrong: pid 301 exited \(newproc, \S+trace\.dat:\d+\) and a new task has it again/);
+    expect(r.warnings.join('\n')).toContain('pid 301 exited');
+  });
+});
+
+describe('a saved_tgids beside a text trace', () => {
+  it('is not read: a text trace names its thread groups itself, so a damaged table beside it stops nothing', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'text-'));
+    const trace = path.join(dir, 'trace.txt');
+    writeFileSync(
+      trace,
+      '# tracer: nop\n#\n  kr-read-303 (    300) [001] .....     1.000001: mm_filemap_add_to_page_cache: dev 8:16 ino 2a pfn=0x10 ofs=0 order=0\n',
+    );
+    writeFileSync(path.join(dir, 'saved_tgids'), 'garbage\n');
+    const r = await replayFile(trace, { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.stats.events).toBe(1);
+    // beside a trace.dat the same table is read, strictly
+    writeFileSync(path.join(dir, 'trace.dat'), raceDat());
+    await expect(replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' })).rejects.toMatchObject({
+      file: path.join(dir, 'saved_tgids'),
+      line: 1,
+    });
   });
 });

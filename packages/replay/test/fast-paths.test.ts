@@ -718,8 +718,8 @@ describe('replay fast paths give what the plain code gave', () => {
     expect(Object.keys(declared)).toEqual(keys);
     const ev = { type: 'event', event: 'e', pid: 9, comm: 'x', cpu: 0, line: 1, ts: 0n } as unknown as TraceEvent;
     const task: Record<keyof TaskState, unknown> = sh.task(ev);
-    // every field TaskState declares, those set only as a task's ops go on (lastSeq, merged, copy, exitSeq) too
-    const taskKeys = ['comm', 'calls', 'last', 'lastSeq', 'merged', 'fault', 'copy', 'entered', 'exitSeq'];
+    // every field TaskState declares, those set only as a task's ops go on (lastSeq, merged, copy, exitSeq, exit, placedPte) too
+    const taskKeys = ['comm', 'calls', 'last', 'lastSeq', 'merged', 'fault', 'copy', 'entered', 'exitSeq', 'exit', 'placedPte'];
     expect(Object.keys(task)).toEqual(taskKeys);
     const declaredTask: Record<keyof TaskState, true> = Object.fromEntries(taskKeys.map((k) => [k, true])) as Record<keyof TaskState, true>;
     expect(Object.keys(declaredTask)).toEqual(taskKeys);

@@ -314,6 +314,57 @@ describe('linux-6.1 adapter', () => {
     expect(tied.stats.ties.searched).toBe(1);
   });
 
+  it("a pid the trace shows exit and then again: the thread group the trace gives it is the later task's, so PTE counts resting on its earlier PTEs are uncertain", async () => {
+    // kr-fault-301, a thread of process 300, maps 0x10 at 0x7f0000000000 and exits; kr-fault2-302,
+    // another thread of 300, maps 0x20 there: the same address space, so 0x10's PTE was replaced
+    // unseen. Pid 301 is then given to newproc, a process of its own. The (tgid) column is the
+    // kernel's pid → tgid table when the trace was read (trace_find_tgid), so every line of pid 301
+    // says 301: read as they are, 301's PTE was in another address space and 0x10 still mapped
+    // when it left the cache — a certain mapped-page-removed no kernel did.
+    const exit = (comm: string, pid: number) => `sched_process_exit: comm=${comm} pid=${pid} prio=120`;
+    const rules = (r: Awaited<ReturnType<typeof run>>) => r.findings.map((f) => [f.rule, f.certainty]);
+    const at = (task: string, tgid: number, cpu: number, ts: string, body: string) => line(`${task} (${String(tgid).padStart(7)})`, cpu, ts, body);
+    const head = [
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-301', 301, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-301', 301, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-fault-301', 301, 0, '1.000004', exit('kr-fault', 301)),
+      at('kr-read-303', 300, 1, '1.000005', add(0x20, 1)),
+      at('kr-fault2-302', 300, 1, '1.000006', setPte(0x20)),
+      at('kr-fault2-302', 300, 1, '1.000007', rmapAdd(0x20)),
+    ];
+    const again = at('newproc-301', 301, 0, '1.000008', add(0x30, 2));
+    const drop = at('kr-drop-304', 300, 1, '1.000009', del(0x10));
+    // the pid's reuse before the finding, and after it (the finding is judged before the trace shows it)
+    for (const lines of [
+      [...head, again, drop],
+      [...head, drop.replace('1.000009', '1.000008'), again.replace('1.000008', '1.000009')],
+    ]) {
+      const r = await run(lines);
+      expect(rules(r)).toEqual([['mapped-page-removed', 'uncertain']]);
+      expect(r.findings[0]!.explanation).toContain(
+        'Uncertain: how many PTEs mapped this page may be wrong: pid 301 exited (kr-fault, t.txt:7) and a new task has it again (newproc, t.txt:',
+      );
+      expect(r.findings[0]!.explanation).toContain("the thread group the trace gives pid 301, 301, is the kernel's pid → tgid table when the trace was read");
+      expect(r.warnings.join('\n')).toContain('pid 301 exited (t.txt:7) and the trace shows it again');
+      expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(expect.arrayContaining(['mapped-page-removed', 'stale-after-invalidate']));
+    }
+    // no reuse (newproc-301 is another pid): as certain as before, and judged
+    const other = await run([...head, again.replace(/newproc-301 \(\s*301\)/, 'newproc-305 (    305)'), drop]);
+    expect(rules(other)).toEqual([['mapped-page-removed', 'certain']]);
+    expect(other.warnings.join('\n')).not.toContain('exited');
+    // the reused pid placed no PTE before its exit: its thread group moved nothing
+    const noPte = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-302', 400, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-302', 400, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-idle-301', 301, 0, '1.000004', exit('kr-idle', 301)),
+      again,
+      drop,
+    ]);
+    expect(rules(noPte)).toEqual([['mapped-page-removed', 'certain']]);
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen

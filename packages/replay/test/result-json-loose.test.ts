@@ -99,6 +99,7 @@ describe('replay JSON: one-line text', () => {
     ['a cited summary', (j) => (j.findings[0]!.events[0]!['summary'] = injected), /^findings\.0\.events\.0\.\S*summary: /],
     ['a cited source', (j) => (j.findings[0]!.events[0]!['source'] = injected), /^findings\.0\.events\.0\.\S*source: /],
     ['the trace source', (j) => (j.trace['source'] = injected), /^trace\.source: /],
+    ["a trace.dat's saved_tgids", (j) => (j.trace['tgidsSource'] = injected), /^trace\.tgidsSource: /],
   ];
   it.each(where)('refuses a line break in %s (the text and KTAP outputs print it as one: a line such as a CI runner command)', async (_, f, at) => {
     const { edit } = await edits();

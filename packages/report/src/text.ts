@@ -57,6 +57,13 @@ function latencyLine(name: string, h: LatencyHistogram): string {
   return `  ${name}: n=${h.count} p50 ${us(percentile(h, 50))} p90 ${us(percentile(h, 90))} p99 ${us(percentile(h, 99))} max ${us(h.maxNs)}`;
 }
 
+/** Where a trace.dat's thread groups came from (ReplayTraceInfo.tgidsSource); nothing for a text trace, whose own column names them. */
+function tgidsText(t: ReplayResult['trace']): string {
+  if (t.tgidsSource === undefined) return '';
+  if (t.tgidsSource === null) return '; thread groups: none (no saved_tgids beside the trace.dat, no --tgids)';
+  return `; thread groups: ${t.tgidsSource === 'given' ? 'a saved_tgids table' : `saved_tgids ${t.tgidsSource}`}`;
+}
+
 /** The trace clock and where it came from (ReplayTraceInfo.clockFrom). */
 export function clockText(t: ReplayResult['trace']): string {
   if (t.clockFrom === 'unknown' || t.clock === undefined) return 'not named by the trace (read as per CPU)';
@@ -94,7 +101,7 @@ function statsText(r: ReplayResult, timing: boolean): string {
 export function formatText(r: ReplayResult, opts: RenderOptions = {}): string {
   const failOn = opts.failOn ?? 'error';
   const t = r.trace;
-  const out: string[] = [`kreplay replay ${t.source} (${t.kernel}: ${t.kernelReason})`, summaryLine(r)];
+  const out: string[] = [`kreplay replay ${t.source} (${t.kernel}: ${t.kernelReason})${tgidsText(t)}`, summaryLine(r)];
   r.findings.forEach((f, i) => out.push('', findingText(f, i)));
   if (r.findings.length) {
     const failingN = r.findings.filter((f) => reaches(f, failOn)).length;

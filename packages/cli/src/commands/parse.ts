@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, type ParseTotals } from '@kreplay/ftrace-parser';
 // the core's leaf modules, not its index: `parse` starts without loading zod and yaml
 import { InputError } from '@kreplay/core/errors';
-import { findSavedTgids, readSavedTgids } from '@kreplay/core/saved-tgids';
+import { readSavedTgids } from '@kreplay/core/saved-tgids';
+import { besideTrace, isTraceDatFile } from '@kreplay/core/beside';
 import { stringifyJson } from '@kreplay/core/json';
 import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
@@ -106,14 +107,13 @@ Without --jsonl the statistics are printed (the same as --stats).`;
   /** A trace.dat's thread groups: --tgids, else the saved_tgids beside it (as replayFile finds it); none for a text trace. */
   private async savedTgids(file: string, named: string | undefined): Promise<ReadonlyMap<number, number> | undefined> {
     if (named !== undefined) return readSavedTgids(named);
-    if (file === '-' || !(await isTraceDat(file))) return undefined;
-    const beside = findSavedTgids(file);
+    const beside = (await besideTrace(file)).savedTgids;
     return beside === undefined ? undefined : readSavedTgids(beside);
   }
 
   /** --pretty: the trace.dat's events as text lines (raw fields, or with --render the print fmt evaluated). */
   private async pretty(file: string, strict: boolean, rendered: boolean): Promise<void> {
-    if (file === '-' || !(await isTraceDat(file))) {
+    if (!(await isTraceDatFile(file))) {
       throw new InputError('--pretty reads trace.dat files', {
         file,
         hint: 'a text trace is already readable as it is; use --jsonl to see its decoded records',
@@ -161,17 +161,5 @@ Without --jsonl the statistics are printed (the same as --stats).`;
       },
       done: () => shown.done(),
     };
-  }
-}
-
-async function isTraceDat(file: string): Promise<boolean> {
-  const fh = await open(file, 'r').catch(() => undefined);
-  if (!fh) return false;
-  try {
-    const head = Buffer.alloc(10);
-    await fh.read(head, 0, 10, 0);
-    return head.equals(Buffer.from([0x17, 0x08, 0x44, 0x74, 0x72, 0x61, 0x63, 0x69, 0x6e, 0x67]));
-  } finally {
-    await fh.close();
   }
 }

@@ -1,17 +1,17 @@
 /**
- * The meta.json contract: what a trace's meta.json may say, one finder, one reader, one
- * writer. `kreplay capture` writes it beside every trace (its full, strict schema is
+ * The meta.json contract: what a trace's meta.json may say, one reader, one writer (its one
+ * finder, findTraceMeta, is beside.ts's: what lies beside a trace). `kreplay capture` writes it beside every trace (its full, strict schema is
  * packages/capture/src/meta.ts, tested to read back through this one); a user may hand-write a small one for a trace
  * captured elsewhere (`{"kernel": {"release": "6.1.0-56-amd64"}, "vmemmapBase": "0x..."}`).
  * Replay reads the kernel, vmemmapBase and probes; diff reads the workload and the kernel
- * log. docs/trace-format.md ("meta.json") documents every field.
+ * log. docs/trace-format.md ("meta.json beside a trace") documents every field.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadDocument } from '../document.js';
 import { InputError } from '../errors.js';
 import { stringifyJson } from '../json.js';
+import { hasLineBreak, oneLineMessage, oneLineText } from '../one-line.js';
 import { writeFileAtomic } from '../output.js';
 
 /** The version field capture writes (`schema`); a hand-written file without one is read as this version. */
@@ -20,17 +20,14 @@ export const META_SCHEMA_ID = 'kreplay-capture-meta/1';
 const HINT =
   'meta.json is written by `kreplay capture` (docs/trace-format.md describes it); fix or remove it, and pass --kernel/--vmemmap-base/--probes instead';
 
-const ONE_LINE = 'one line of text (a line break here was never written by kreplay capture)';
+const ONE_LINE = oneLineMessage('kreplay capture');
 
 /**
  * Text that reaches the outputs as it is: the kernel release and the trace clock in replay's text
  * header and warnings, the workload's name in KTAP test names, its counters' names and values in
- * the diff's table. The outputs escape control characters but keep a line break (a text output's
- * lines are its own), so a line break here would start a line of the file's choosing: on a CI
- * runner's log, `::error::…` at the start of a line is a workflow command. Refused, as replay
- * JSON's loose text is (replay result-json.ts, session 43).
+ * the diff's table. One line (core one-line.ts: no newline), the rule replay JSON's loose text follows.
  */
-const OneLine = z.string().regex(/^[^\n]*$/, ONE_LINE);
+const OneLine = oneLineText('kreplay capture');
 
 /**
  * A workload counter as the workload printed it; nested objects are flattened by readers
@@ -39,11 +36,11 @@ const OneLine = z.string().regex(/^[^\n]*$/, ONE_LINE);
 const Counters = z.record(z.string(), z.unknown()).superRefine((counters, ctx) => {
   const walk = (v: unknown, at: (string | number)[]): void => {
     if (typeof v === 'string') {
-      if (v.includes('\n')) ctx.addIssue({ code: 'custom', message: ONE_LINE, path: at });
+      if (hasLineBreak(v)) ctx.addIssue({ code: 'custom', message: ONE_LINE, path: at });
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
     else if (v !== null && typeof v === 'object')
       for (const [k, x] of Object.entries(v)) {
-        if (k.includes('\n')) ctx.addIssue({ code: 'custom', message: `counter name: ${ONE_LINE}`, path: [...at, k] });
+        if (hasLineBreak(k)) ctx.addIssue({ code: 'custom', message: `counter name: ${ONE_LINE}`, path: [...at, k] });
         walk(x, [...at, k]);
       }
   };
@@ -111,26 +108,6 @@ export const MetaJsonSchema = z.looseObject({
     .optional(),
 });
 export type MetaJson = z.infer<typeof MetaJsonSchema>;
-
-/** Candidate meta.json paths for a trace or a replay result, in the order they are tried. */
-export function metaCandidates(inputPath: string): string[] {
-  const out = [`${inputPath}.meta.json`];
-  let base = inputPath;
-  for (;;) {
-    const stripped = base.replace(/\.(gz|zst|txt|trace|dat|json)$/, '');
-    if (stripped === base) break;
-    base = stripped;
-    out.push(`${base}.meta.json`);
-  }
-  out.push(path.join(path.dirname(inputPath), 'meta.json'));
-  return [...new Set(out)].filter((p) => p !== inputPath);
-}
-
-/** The meta.json that belongs to a trace (or replay result), if any. */
-export function findTraceMeta(inputPath: string): string | undefined {
-  if (inputPath === '-') return undefined;
-  return metaCandidates(inputPath).find((p) => existsSync(p));
-}
 
 /** Read and validate a meta.json; errors name file:line. */
 export async function readTraceMeta(file: string): Promise<MetaJson> {
