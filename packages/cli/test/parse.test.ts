@@ -132,5 +132,10 @@ describe("kreplay parse: a trace.dat's thread groups from saved_tgids, as replay
     const bad = await runCli(['parse', alone, '--jsonl', '--tgids', table]);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain(`${table}:2: pid 222 is listed twice (tgid 500, then 501)`);
+
+    // a text trace's groups are its (tgid) column: --tgids is refused there, not silently ignored (session 45)
+    const text = await runCli(['parse', path.join(path.dirname(dat), 'trace.txt.gz'), '--jsonl', '--tgids', table]);
+    expect(text.exitCode).toBe(2);
+    expect(text.stderr).toContain('trace.txt.gz is not a trace.dat, so a saved_tgids does not apply');
   });
 });

@@ -314,6 +314,17 @@ describe("kreplay replay: a trace.dat's thread groups from the kernel's saved_tg
     const tt = await runCli(['replay', path.join(txt, 'trace.txt.gz'), '--format', 'json', '--no-timing']);
     expect(tt.exitCode).toBe(0);
     expect(JSON.parse(tt.stdout).trace).not.toHaveProperty('tgidsSource');
+    // naming one for a text trace is refused, not silently ignored (session 45)
+    const named = await runCli([
+      'replay',
+      path.join(txt, 'trace.txt.gz'),
+      '--no-timing',
+      '--tgids',
+      path.join(repoRoot, 'fixtures/dat/qemu-6.1-tgids/saved_tgids'),
+    ]);
+    expect(named.exitCode).toBe(2);
+    expect(named.stderr).toContain('trace.txt.gz is not a trace.dat, so a saved_tgids does not apply');
+    expect(named.stderr).toContain("hint: a text trace's thread groups are its (tgid) column");
   });
 });
 

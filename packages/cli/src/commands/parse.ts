@@ -9,6 +9,7 @@ import { besideTrace, isTraceDatFile } from '@kreplay/core/beside';
 import { stringifyJson } from '@kreplay/core/json';
 import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
+import { readTgidsFlag } from '../tgids-flag.js';
 
 /** Files smaller than this finish before a progress bar is worth drawing. */
 const PROGRESS_MIN_BYTES = 16 << 20;
@@ -106,7 +107,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
 
   /** A trace.dat's thread groups: --tgids, else the saved_tgids beside it (as replayFile finds it); none for a text trace. */
   private async savedTgids(file: string, named: string | undefined): Promise<ReadonlyMap<number, number> | undefined> {
-    if (named !== undefined) return readSavedTgids(named);
+    if (named !== undefined) return readTgidsFlag(file, named);
     const beside = (await besideTrace(file)).savedTgids;
     return beside === undefined ? undefined : readSavedTgids(beside);
   }

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, readSavedTgids, type FailOn } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
 import { EXIT, KreplayCommand } from '../base.js';
 import { KERNEL_CI_FLAGS, kcidbOptions } from '../kernel-ci-flags.js';
+import { readTgidsFlag } from '../tgids-flag.js';
 
 export default class Replay extends KreplayCommand {
   static override summary = 'Replay a kernel trace against the page-cache model and flag what a correct kernel could not have done';
@@ -80,7 +81,7 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
     Object.assign(opts, replayTrust(flags));
     if (flags.buffer !== undefined) opts.buffer = flags.buffer;
     if (flags.tgids !== undefined) {
-      opts.tgids = await readSavedTgids(flags.tgids);
+      opts.tgids = await readTgidsFlag(args.trace, flags.tgids);
       opts.tgidsSource = flags.tgids;
     }
     const progress = this.progress();
