@@ -109,15 +109,15 @@ const isOp = (it: Item): it is MmOp => it.kind !== 'gap' && it.kind !== 'unusabl
 /** The trace line of an item. */
 const lineOf = (it: Item): number => (it.kind === 'gap' ? it.gap.line : it.kind === 'unusable' ? it.ev.line : it.event!.line);
 
-/**
- * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
- * on the order of events of different CPUs: every rule but trace-inconsistent.
- */
 /** The header key only a trace.dat's reader reports (ftrace-parser dat/container.ts): its format version. */
 const TRACE_DAT_KEY = 'trace.dat.version';
 
 /** The rules whose findings rest on how many PTEs map a page (explain.ts: their drafts need the map fact). */
 const MAP_RULES = ['mapped-page-removed', 'stale-after-invalidate'] as const;
+/**
+ * The rules that read the PTEs replay keeps (stale-data: the faults that map a page), and so rest
+ * on the order of events of different CPUs: every rule but trace-inconsistent.
+ */
 const PTE_RULES = ['mapped-page-removed', 'orphan-page-mapped', 'stale-after-invalidate', 'stale-data'] as const;
 
 /** The rules the engine raises from the order of events: every one of them, as an order of tied events may raise any. */
