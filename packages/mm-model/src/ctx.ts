@@ -267,6 +267,16 @@ export class Ctx {
     const p = pfn < this.s.pages.length ? this.s.pages[pfn] : undefined;
     return p === undefined || p.locker !== holder ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(holder)}`;
   }
+  /** The lowest pfn whose PG_locked `holder` holds (NONE when none): the I/O completion's next folio (Env.endIo). */
+  firstLockedBy(holder: number): number {
+    this.notes?.note(F_PAGES, LENGTH);
+    const pages = this.s.pages;
+    for (let pfn = 1; pfn < pages.length; pfn++) {
+      this.notes?.note(F_PAGES, pfn);
+      if (pages[pfn]?.locker === holder) return pfn;
+    }
+    return NONE;
+  }
   who(tid: number): string {
     const t = this.env.threads[tid];
     return t ? `T${tid} (${t.name})` : `T${tid}`;

@@ -14,9 +14,12 @@ const READ_ALONE_26 =
 export const FAULT_READAHEAD_6X =
   "a fault's readahead: the model's mappings are read at random (VM_RAND_READ), so a fault miss creates and reads its folio alone; the kernel's default do_sync_mmap_readahead (page_cache_ra_order around the index, under the invalidate_lock, its folios locked until their I/O completes) is not searched (docs/flavors.md, \"Modelling choices\")";
 
-/** 6.x reads: readahead's I/O completes inside read_pages. */
+/**
+ * 6.x reads: readahead's I/O completes in the machine's end_io thread (session 44), one folio a step in one order,
+ * and always succeeds.
+ */
 export const READAHEAD_IO_6X =
-  "readahead I/O completing late: the model completes a readahead batch's I/O inside read_pages, before the reader looks again, so a reader's second lookup, filemap_update_page's failed trylock, and a truncate or invalidate meeting the locked folio that is not yet uptodate are not searched (docs/flavors.md, session 43)";
+  "readahead I/O completion order and errors: the bio's end_io (the thread end_io) completes the reads in flight one folio at a time, the lowest pfn first, and never fails them; the kernel's bios complete in any order and may end in an error (folio_end_read(folio, false): the folio unlocked and not uptodate), so another order of completion and a failed read are not searched (docs/flavors.md, session 44)";
 
 /** The 2.6 flavors' programs that read a page in: a read, and every fault. */
 export const NOT_SEARCHED_26: Readonly<Record<string, readonly string[]>> = {
