@@ -716,7 +716,11 @@ export function serve<S>(
       }
     }
   };
-  send({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
+  send({
+    type: 'ready',
+    // daemon: the coordinator's livelock check on the whole graph never names one (liveness.ts)
+    threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {}, ...(t.daemon === true ? { daemon: true } : {}) })),
+  });
   return handle;
 }
 
