@@ -286,13 +286,13 @@ describe('kreplay explore', () => {
     expect(text.stdout.split('\n').slice(0, 2)).toEqual([
       'clean: read-vs-truncate on linux-6.12: every interleaving explored (exhaustive), no violation',
       expect.stringMatching(
-        /^not in the model: readahead I\/O completing late: the model completes a readahead batch's I\/O inside read_pages, .*\(docs\/flavors\.md, session 43\)$/,
+        /^not in the model: readahead I\/O completion order and errors: the bio's end_io \(the thread end_io\) completes the reads in flight one folio at a time, .*\(docs\/flavors\.md, session 44\)$/,
       ),
     ]);
     const json = JSON.parse((await runCli([...read, '--json'])).stdout);
-    expect(json.notSearched).toEqual([expect.stringMatching(/^readahead I\/O completing late/)]);
+    expect(json.notSearched).toEqual([expect.stringMatching(/^readahead I\/O completion order and errors/)]);
     expect(Object.keys(json).indexOf('notSearched')).toBe(Object.keys(json).indexOf('threads') + 1);
-    expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completing late/m);
+    expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completion order and errors/m);
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-not-searched-'));
     const none = path.join(dir, 'none.yaml');
     writeFileSync(
