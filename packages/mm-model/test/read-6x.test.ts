@@ -203,6 +203,25 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s: readahead I/O completes in its o
     expect(cached(end.s)).toBe(-1);
   });
 
+  test('a reader asleep in folio_put_wait_locked since before the submission sleeps on across the hand-over, until end_io unlocks', async () => {
+    const m = await machineOf(scenario(flavor, 'ext4', '{ name: reader2, program: read, args: { file: data, index: 0 } }'), flavor);
+    const io = m.env.endIo!;
+    // reader 0 has added the folio (locked, its) and is about to submit its read
+    const added = drive(m, m.initial(), 0, (s) => /^read_pages\(ractl\)/.test(m.next(s, 0)?.label ?? ''));
+    const pfn = cached(added.s);
+    expect(added.s.pages[pfn]!.locker).toBe(0);
+    // reader 1 finds it not uptodate, fails the trylock and sleeps on reader 0's lock
+    const asleep = alone(m, added.s, 1);
+    expect(asleep.labels.at(-1)).toMatch(/^if \(!folio_trylock\(folio\)\)/);
+    expect(m.next(asleep.s, 1)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T0 (reader)` });
+    // the submission hands the lock to end_io without a release: no wake-up
+    const submitted = m.step(asleep.s, 0).state;
+    expect(submitted.pages[pfn]!.locker).toBe(io);
+    expect(m.next(submitted, 1)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T2 (end_io)` });
+    // end_io's unlock wakes it
+    expect(m.next(m.step(submitted, io).state, 1)!.enabled).toBe(true);
+  });
+
   test('a scenario thread may not take the name end_io: an input error at its line', async () => {
     const yaml = scenario(flavor, 'ext4', '{ name: end_io, program: truncate, args: { file: data, size: 0 } }');
     await expect(machineOf(yaml, flavor)).rejects.toMatchObject({

@@ -419,7 +419,8 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
             const pfn = c.list('batch')[0]!;
             const file = c.num('file');
             // the hole and EOF test reads the block map and i_size; a submitted read hands PG_locked to end_io
-            if (submitsRead(c, pfn)) return [r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.bio`), w(`${c.P(pfn)}.refcount`)];
+            if (submitsRead(c, pfn))
+              return [r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.bio`), w('end_io.pending'), w(`${c.P(pfn)}.refcount`)];
             return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, file), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
           },
           run: (c) => {
@@ -491,7 +492,7 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
 function readPagesMarks(c: Ctx, k: RaKernel, a: Access): Access {
   const pfn = c.list('batch')[0]!;
   if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, k.putCite);
-  if (a.loc.endsWith('.bio')) return ghost(a, BIO_GHOST);
+  if (a.loc.endsWith('.bio') || a.loc === 'end_io.pending') return ghost(a, BIO_GHOST);
   if (a.loc.endsWith('.i_size') && submitsRead(c, pfn)) return iSizeRead(c, a, c.num('file'), k.submitIsizeCite);
   // readIoMarks reads local pfn for the flag's old value; here the folio is the batch's first
   if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0, k.uptodateCite, { before: ['smp_wmb'] });
@@ -538,11 +539,15 @@ export function endIoProc(k: RaKernel): Proc {
           label: E.label,
           where: E.where,
           block: (c) => (c.firstLockedBy(c.tid) === NONE ? 'a read to complete (none in flight)' : undefined),
+          // which folio completes depends on the hand-overs of the lower pfns (their .bio), which end_io reads, and whether
+          // it can run at all on any hand-over (end_io.pending): DPOR must order those against its step
           acc: (c) => {
             const pfn = c.firstLockedBy(c.tid);
-            if (pfn === NONE) return [];
+            if (pfn === NONE) return [r('end_io.pending')];
             const P = c.P(pfn);
-            return [w(`${P}.bio`), w(`${P}.flags.uptodate`), ...readIoAcc(c, pfn, c.page(pfn).mapping), release(`lock:${P}`)];
+            const lower: Access[] = [];
+            for (let k = 1; k < pfn; k++) lower.push(r(`${c.P(k)}.bio`));
+            return [...lower, w(`${P}.bio`), w(`${P}.flags.uptodate`), ...readIoAcc(c, pfn, c.page(pfn).mapping), release(`lock:${P}`)];
           },
           run: (c) => {
             const pfn = c.firstLockedBy(c.tid);
@@ -552,7 +557,7 @@ export function endIoProc(k: RaKernel): Proc {
           },
         },
         (c, a) => {
-          if (a.loc.endsWith('.bio')) return ghost(a, BIO_GHOST);
+          if (a.loc.endsWith('.bio') || a.loc === 'end_io.pending') return ghost(a, BIO_GHOST);
           if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', 0, E.uptodateCite, { before: ['smp_wmb'] });
           if (a.lock === 'release') return E.unlock(a, E.unlockCite);
           if (a.loc.endsWith('.i_size')) return ghost(a, 'the data the read brings (data.ts diskData): the I/O reads the disk, not i_size');
