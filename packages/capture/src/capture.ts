@@ -16,7 +16,11 @@ import {
   InputError,
   isKernelFailure,
   META_SCHEMA_ID,
+  parseSavedTgids,
   readDocumentFile,
+  SAVED_TGIDS_FILE,
+  SAVED_TGIDS_MAX_BYTES,
+  writeFileAtomic,
   writeTraceMeta,
   type DebianSpec,
 } from '@kreplay/core';
@@ -181,6 +185,29 @@ export async function guestModules(kernel: KernelImage): Promise<ModuleLoad[]> {
     builtin: await read('modules.builtin'),
   });
   return resolveModuleOrder(idx, GUEST_MODULES);
+}
+
+/**
+ * The guest's saved_tgids of run `i` (the kernel's pid → tgid table, read right after the trace),
+ * kept beside the run's trace.dat, which names no thread groups (core saved-tgids.ts). A table the
+ * kernel did not write (no record-tgid: a kernel without the option) is said and left out; one that
+ * does not read as the kernel's is the guest's fault (an environment error), never passed on.
+ */
+async function keepSavedTgids(guest: GuestShare, from: string, to: string, i: number, progress: (m: string) => void): Promise<void> {
+  const text = await guest.text(from, SAVED_TGIDS_MAX_BYTES);
+  if (text === undefined) {
+    progress(`run ${i}: the guest saved no saved_tgids: its trace.dat names no thread groups`);
+    return;
+  }
+  try {
+    parseSavedTgids(text, from);
+  } catch (e) {
+    throw new EnvironmentError(
+      `run ${i}: the guest's saved_tgids does not read as the kernel's table: ${(e as Error).message}`,
+      'the kernel under test wrote it; run the capture again with --keep-work to look at it',
+    );
+  }
+  await writeFileAtomic(to, text);
 }
 
 /** A boot that reached init and timed out before any workload began: it hung setting tracing up. */
@@ -402,6 +429,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         if (dat) {
           await pipeline(dat, createWriteStream(join(dest, 'trace.dat')));
           traceDat = 'trace.dat';
+          await keepSavedTgids(guest, join(rdir, SAVED_TGIDS_FILE), join(dest, SAVED_TGIDS_FILE), i, progress);
         }
       }
       await writeFile(join(dest, 'kernel.log'), kernelLog);

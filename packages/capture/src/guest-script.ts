@@ -192,6 +192,9 @@ export function guestScript(spec: GuestRunSpec): string {
       '    phase trace-cmd run=$i',
       // a failed extract may leave a partial trace.dat: the host keeps none of this run's (traceDatFailed)
       '    /bin/trace-cmd extract -o $D/trace.dat > $D/trace-cmd.log 2>&1 || { rm -f $D/trace.dat; echo "KREPLAY_WARN trace-cmd extract failed run=$i"; }',
+      // a trace.dat holds no thread groups: the table the text trace's `(tgid)` column is read from,
+      // as it is now (tracing is off, so no task changes it), saved beside it (core saved-tgids.ts)
+      '    cat $T/saved_tgids > $D/saved_tgids 2>/dev/null || rm -f $D/saved_tgids',
       '  fi',
     );
   }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { InputError, META_SCHEMA_ID, removeLink } from '@kreplay/core';
 
 /** The files one run of a capture writes into its folder. */
-export const RUN_FILES = ['trace.txt.gz', 'trace.dat', 'meta.json', 'kernel.log', 'console.log'] as const;
+export const RUN_FILES = ['trace.txt.gz', 'trace.dat', 'saved_tgids', 'meta.json', 'kernel.log', 'console.log'] as const;
 const TRACE_FILES = ['trace.txt', 'trace.txt.gz', 'trace.dat'];
 
 function isCaptureRun(dir: string): boolean {

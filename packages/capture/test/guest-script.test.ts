@@ -82,6 +82,15 @@ describe('guest tracefs plan', () => {
     expect(s).not.toContain('trace-cmd');
   });
 
+  it("with trace-cmd, saves the kernel's saved_tgids beside each run's trace.dat, after the trace (session 44)", () => {
+    const s = guestScript({ profile, offsets, workloadBinary: 'kr-odirect-race', durationMs: 1500, runs: 2, functions: ['filemap_fault'], traceCmd: true });
+    // a trace.dat names no thread groups: the table the text's `(tgid)` column is read from, tracing off
+    expect(s).toContain('cat $T/saved_tgids > $D/saved_tgids 2>/dev/null || rm -f $D/saved_tgids');
+    expect(s.indexOf('cat $T/saved_tgids')).toBeGreaterThan(s.indexOf('/bin/trace-cmd extract -o $D/trace.dat'));
+    expect(s.indexOf('cat $T/saved_tgids')).toBeGreaterThan(s.indexOf("tw 'tracing_on' $T/tracing_on 0", s.indexOf('phase workload')));
+    expect(s.indexOf('cat $T/saved_tgids')).toBeLessThan(s.indexOf('i=$((i + 1))'));
+  });
+
   it('quotes values for the guest shell', () => {
     expect(shQuote("it's")).toBe(`'it'\\''s'`);
     expect(shTemplate('comm ~ "kr-*" && ino == ${ino}')).toBe('"comm ~ \\"kr-*\\" && ino == ${KR_INO}"');

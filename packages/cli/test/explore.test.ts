@@ -293,6 +293,14 @@ describe('kreplay explore', () => {
     expect(json.notSearched).toEqual([expect.stringMatching(/^readahead I\/O completion order and errors/)]);
     expect(Object.keys(json).indexOf('notSearched')).toBe(Object.keys(json).indexOf('threads') + 1);
     expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completion order and errors/m);
+    // a program that writes back (O_DIRECT's filemap_write_and_wait, session 44): its I/O never stays in flight
+    const odirect = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.15', '--no-timing']);
+    expect(odirect.stdout.split('\n').slice(1, 3)).toEqual([
+      expect.stringMatching(/^not in the model: readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone/),
+      expect.stringMatching(
+        /^not in the model: writeback in flight: filemap_write_and_wait's ->writepage I\/O completes in the locked step that submits it, .*wait_on_page_writeback.* is not searched \(docs\/flavors\.md, "Modelling choices"\)$/,
+      ),
+    ]);
     const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-not-searched-'));
     const none = path.join(dir, 'none.yaml');
     writeFileSync(

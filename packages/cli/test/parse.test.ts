@@ -94,3 +94,43 @@ describe('kreplay parse', () => {
     expect((await runCli(['parse', fixture('empty.trace'), '--format', 'xml'])).exitCode).toBe(2);
   });
 });
+
+describe("kreplay parse: a trace.dat's thread groups from saved_tgids, as replay reads them (session 44)", () => {
+  const dat = path.join(repoRoot, 'fixtures/dat/qemu-6.1-tgids/trace.dat');
+  const tgidsOf = (stdout: string): Map<number, number | undefined> => {
+    const out = new Map<number, number | undefined>();
+    for (const line of stdout.split('\n')) {
+      if (!line.startsWith('{"type":"event"')) continue;
+      const e = JSON.parse(line) as { pid: number; tgid?: number };
+      out.set(e.pid, e.tgid);
+    }
+    return out;
+  };
+
+  it('gives --jsonl events the tgid of the saved_tgids beside the trace.dat, or of --tgids; refuses a damaged one at its line', async () => {
+    // the capture's folder holds saved_tgids: kr-fault (222) and kr-odirect (223) are threads of 221
+    const beside = tgidsOf((await runCli(['parse', dat, '--jsonl'])).stdout);
+    expect(beside.get(222)).toBe(221);
+    expect(beside.get(223)).toBe(221);
+
+    // the same trace.dat alone: no thread groups
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-parse-tgids-'));
+    const alone = path.join(dir, 'trace.dat');
+    writeFileSync(alone, readFileSync(dat));
+    const none = tgidsOf((await runCli(['parse', alone, '--jsonl'])).stdout);
+    expect(none.size).toBeGreaterThan(0);
+    expect([...none.values()].every((t) => t === undefined)).toBe(true);
+
+    // --tgids names one
+    const table = path.join(dir, 'tgids');
+    writeFileSync(table, '222 500\n');
+    const named = tgidsOf((await runCli(['parse', alone, '--jsonl', '--tgids', table])).stdout);
+    expect(named.get(222)).toBe(500);
+    expect(named.get(223)).toBeUndefined();
+
+    writeFileSync(table, '222 500\n222 501\n');
+    const bad = await runCli(['parse', alone, '--jsonl', '--tgids', table]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(`${table}:2: pid 222 is listed twice (tgid 500, then 501)`);
+  });
+});

@@ -269,6 +269,35 @@ const patchedDat = (edits: [string, string][]): string => {
   return path.join(dir, 'trace.dat');
 };
 
+describe("kreplay replay: a trace.dat's thread groups from the kernel's saved_tgids beside it (session 44)", () => {
+  // fixtures/dat/qemu-6.1-tgids: a real capture's trace.dat, trace.txt.gz and the saved_tgids capture kept beside them
+  const run = (files: Record<string, string>): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kreplay-tgids-'));
+    for (const f of ['trace.dat', 'meta.json']) copyFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1-tgids', f), path.join(dir, f));
+    for (const [f, text] of Object.entries(files)) writeFileSync(path.join(dir, f), text);
+    return dir;
+  };
+  const good = readFileSync(path.join(repoRoot, 'fixtures/dat/qemu-6.1-tgids/saved_tgids'), 'utf8');
+
+  it('reads the one beside the trace, or --tgids, and refuses a damaged one at its line, exit 2', async () => {
+    const ok = run({ saved_tgids: good });
+    const r = await runCli(['replay', path.join(ok, 'trace.dat'), '--no-timing']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/no findings/);
+    const bad = run({ saved_tgids: '15 15\n222 221\n222 222\n' });
+    const b = await runCli(['replay', path.join(bad, 'trace.dat'), '--no-timing']);
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toContain(`${path.join(bad, 'saved_tgids')}:3: pid 222 is listed twice (tgid 221, then 222)`);
+    expect(b.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const named = run({ 'trace.dat.saved_tgids': 'kr-fault 221\n' });
+    const n = await runCli(['replay', path.join(named, 'trace.dat'), '--no-timing', '--tgids', path.join(ok, 'saved_tgids')]);
+    expect(n.exitCode).toBe(0); // --tgids wins over the file beside the trace
+    const f = await runCli(['replay', path.join(ok, 'trace.dat'), '--no-timing', '--tgids', path.join(named, 'trace.dat.saved_tgids')]);
+    expect(f.exitCode).toBe(2);
+    expect(f.stderr).toContain(`${path.join(named, 'trace.dat.saved_tgids')}:1: not a \`pid tgid\` line`);
+  });
+});
+
 describe('kreplay replay: a trace.dat whose CPU stats count drops its pages do not mark', () => {
   // trace-cmd stores each CPU's tracefs stats in the file (its cpustat option). Commit overruns, and
   // dropped events when the buffer does not overwrite, lose events without RB_MISSED_EVENTS on any

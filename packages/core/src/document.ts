@@ -277,7 +277,8 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDoc, schema: S,
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const path = issuePath(issue);
-  const where = path.length ? path.join('.') : '(top level)';
+  // a key holding a line break is quoted as JSON: the message is one line whatever the file's keys say
+  const where = path.length ? path.map((k) => (typeof k === 'string' && /[\n\r]/.test(k) ? JSON.stringify(k) : k)).join('.') : '(top level)';
   // zod says a required key left out as "Invalid input: expected string, received undefined"
   const expected = (issue as { expected?: string }).expected;
   const said = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) && expected ? `missing (expected ${expected})` : issue.message;

@@ -16,6 +16,7 @@ export * from './text.js';
 export * from './output.js';
 export * from './escape.js';
 export * from './contracts/meta.js';
+export * from './contracts/saved-tgids.js';
 export * from './contracts/kernel-build.js';
 export * from './contracts/explore-trace.js';
 export * from './shipped.js';

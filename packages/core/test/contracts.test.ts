@@ -62,6 +62,44 @@ describe('the meta.json contract', () => {
     expect(e).toMatchObject({ file: f, line: 3 });
     expect((e as Error).message).toContain('another version of kreplay');
   });
+
+  // Each reaches a text output as it is: the kernel release and the clock replay's header and
+  // warnings, the workload name KTAP's test name, the counters the diff's table (session 44).
+  it.each([
+    [
+      'a workload counter name',
+      { workload: { name: 'w', result: { 'ok': 1, 'writes\n::error::pwned': 193 } } },
+      6,
+      'workload.result."writes\\n::error::pwned": counter name',
+    ],
+    ['a workload counter value', { workload: { name: 'w', result: { touches: '7041\n::error::x' } } }, 5, 'workload.result.touches'],
+    ['a nested counter name', { workload: { result: { phase: { 'a\nb': 1 } } } }, 5, 'workload.result.phase."a\\nb"'],
+    ['a counter value in a list', { workload: { result: { seen: ['x', 'y\nz'] } } }, 6, 'workload.result.seen.1'],
+    ['the workload name', { workload: { name: 'w\n::warning::x' } }, 3, 'workload.name'],
+    ['the workload as a string', { workload: 'w\nx' }, 2, 'workload'],
+    ['the kernel release', { kernel: { release: '6.1.0\n::warning::x' } }, 3, 'kernel.release'],
+    ['the kernel as a string', { kernel: '6.1.0\nx' }, 2, 'kernel'],
+    ['the trace clock', { buffer: { clock: 'mono\n::warning::x' } }, 3, 'buffer.clock'],
+    ['a kernel log kind', { kernelLog: { findings: [{ kind: 'WARN\nx' }] } }, 5, 'kernelLog.findings.0.kind'],
+    ["the test file's device", { workload: { testFile: { dev: '254:0\n', ino: 12 } } }, 4, 'workload.testFile.dev'],
+    ['the trace file', { trace: { file: 'trace.txt.gz\nx' } }, 3, 'trace.file'],
+    ['vmemmapBase', { vmemmapBase: '0xffffea0000000000\nx' }, 2, 'vmemmapBase'],
+  ])('refuses a line break in %s, at its line, and says the key on one line', async (_what, body, line, where) => {
+    const f = path.join(tmp, 'line-break.json');
+    writeFileSync(f, `${JSON.stringify(body, null, 2)}\n`);
+    const e = await readTraceMeta(f).catch((x: unknown) => x);
+    expect(isInputError(e)).toBe(true);
+    expect(e).toMatchObject({ file: f, line });
+    expect((e as Error).message).toContain(`invalid meta.json: ${where}: `);
+    expect((e as Error).message).toContain('one line of text');
+    expect((e as Error).message).not.toContain('\n');
+  });
+
+  it('keeps a tab, and text without a line break, in the same fields', async () => {
+    const f = path.join(tmp, 'tab.json');
+    writeFileSync(f, JSON.stringify({ kernel: { release: '6.1.0\tx' }, workload: { name: 'w', result: { 'a b': 'x\ty', 'n': 1 } } }));
+    await expect(readTraceMeta(f)).resolves.toMatchObject({ workload: { result: { 'a b': 'x\ty' } } });
+  });
 });
 
 describe('the probe-map contract', () => {

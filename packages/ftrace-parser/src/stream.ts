@@ -35,6 +35,12 @@ export interface ParseOptions {
   fieldPlan?: FieldPlan;
   /** trace.dat only: which ring buffer to read, "" for the top instance (default: the top one, else the first). */
   buffer?: string;
+  /**
+   * trace.dat only: each pid's thread group (the kernel's saved_tgids, core readSavedTgids), which
+   * a trace.dat does not hold: an event of a pid listed gets its `tgid`, as a text trace's `(tgid)`
+   * column gives it. Text traces name their own (or none), and ignore it.
+   */
+  tgids?: ReadonlyMap<number, number>;
   signal?: AbortSignal;
   /** Called after each chunk with the bytes read so far (of the file as stored, compressed or not). */
   onProgress?: (bytesRead: number, totalBytes?: number) => void;

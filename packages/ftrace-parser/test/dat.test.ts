@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTrace, parseTraceString } from '../src/index.js';
-import { stringifyJson } from '@kreplay/core';
+import { parseSavedTgids, stringifyJson } from '@kreplay/core';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import { readContainer } from '../src/dat/container.js';
 import { FileSource } from '../src/dat/source.js';
@@ -245,6 +245,34 @@ describe('a real capture: Debian 6.1 under QEMU, kreplay capture --trace-cmd (fi
       .filter(([a, b]) => a !== b);
     expect(differ).toEqual([]);
     expect(new Set(dat.filter((e) => e.probe).map((e) => e.system))).toEqual(new Set(['kreplay']));
+  });
+});
+
+describe("a real capture with thread groups: its trace.dat and the kernel's saved_tgids (fixtures/dat/qemu-6.1-tgids)", () => {
+  // kreplay capture --workload odirect-race --duration 1s --trace-cmd on Debian's 6.1.0-57 under TCG (session 44):
+  // the text trace prints each line's `(tgid)` (record-tgid), the trace.dat holds none, saved_tgids is the table
+  // the text's column is read from, saved beside the trace.dat
+  const run = path.join(dir, 'qemu-6.1-tgids');
+  const key = (e: TraceEvent, ts: bigint, system = e.system): string =>
+    stringifyJson([ts, e.cpu, e.pid, e.tgid ?? null, e.comm, e.flags ?? null, e.event, system ?? null, e.probe ?? null, e.fields, e.stack ?? null]);
+  const differ = (dat: TraceEvent[], text: TraceEvent[]) =>
+    dat.map((d, i) => [key(d, ((d.ts + 500n) / 1000n) * 1000n, d.probe ? 'kprobes' : d.system), key(text[i]!, text[i]!.ts)]).filter(([a, b]) => a !== b);
+
+  it('gives every event the thread group the text trace prints for it, from saved_tgids, and none without it', async () => {
+    const text = events(await collect(openTrace(path.join(run, 'trace.txt.gz'))));
+    const tgids = parseSavedTgids(readFileSync(path.join(run, 'saved_tgids'), 'utf8'), 'saved_tgids');
+    const dat = events(await collect(readTraceDat(path.join(run, 'trace.dat'), { tgids })));
+    expect(dat.length).toBe(text.length);
+    expect(dat.length).toBeGreaterThan(20000);
+    expect(differ(dat, text)).toEqual([]);
+    // the workload's threads are one process: kr-fault and kr-odirect are threads of kr-odirect-race
+    const groups = new Map(text.map((e) => [`${e.comm}-${e.pid}`, e.tgid]));
+    expect([...groups.values()].every((g) => g !== undefined)).toBe(true);
+    expect(new Set([...groups].filter(([task]) => task.startsWith('kr-')).map(([, g]) => g)).size).toBe(1);
+    expect(new Set([...groups.keys()].filter((task) => task.startsWith('kr-'))).size).toBeGreaterThan(1);
+    const bare = events(await collect(readTraceDat(path.join(run, 'trace.dat'))));
+    expect(bare.every((e) => e.tgid === undefined && !('tgid' in e))).toBe(true);
+    expect(differ(bare, text).length).toBe(text.length);
   });
 });
 

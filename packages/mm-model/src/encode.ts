@@ -327,30 +327,31 @@ export class StateEncoder<S extends object> implements WordExchange {
   cutRoot(words: Int32Array, at: number, out: Int32Array): number {
     const w0 = words[0]!;
     if ((w0 & 7) !== TAG_OBJECT) return -1;
-    const fields = this.shapeFields[w0 >> 3];
+    const fields = this.rootFieldsOf(w0 >> 3);
     if (fields === undefined || fields.length === 0) return -1;
-    let k = 0;
-    const put = (name: number, start: number): boolean => {
-      if (2 * k + 1 >= out.length) return false;
-      out[2 * k] = name;
-      out[2 * k + 1] = start;
-      k++;
-      return true;
-    };
-    if (!put(PLACE_SHAPE, 0)) return -1;
+    // two words per place (its name, where it starts): k places fit while 2k + 1 < out.length
+    const room = out.length;
+    if (1 >= room) return -1;
+    out[0] = PLACE_SHAPE;
+    out[1] = 0;
+    let k = 2;
     let p = 1;
     for (let f = 0; f < fields.length; f++) {
       const h = words[p]!;
       if (p >= at || (h & 7) !== TAG_ARRAY) return -1;
-      const field = this.rootField(fields[f]!);
-      if (!put(placeName(field, -1, false), p)) return -1;
+      const field = fields[f]!;
+      if (k + 1 >= room) return -1;
+      out[k++] = placeName(field, -1, false);
+      out[k++] = p;
       p++;
       if (f === fields.length - 1) break;
       const n = h >> 3;
       const chunked = n > LONG;
       const slots = chunked ? Math.ceil(n / CHUNK) : n;
       for (let i = 0; i < slots; i++) {
-        if (p >= at || !put(placeName(field, i, chunked), p)) return -1;
+        if (p >= at || k + 1 >= room) return -1;
+        out[k++] = placeName(field, i, chunked);
+        out[k++] = p;
         const tag = words[p]! & 7;
         if (chunked && tag !== TAG_PART) return -1;
         if (tag === TAG_FLOAT) p += 3;
@@ -358,7 +359,19 @@ export class StateEncoder<S extends object> implements WordExchange {
         else return -1;
       }
     }
-    return p === at ? k : -1;
+    return p === at ? k >> 1 : -1;
+  }
+
+  /** Per root shape, its fields' numbers (`rootField`) in the order its values are encoded: made once, not a Map lookup per field per state. */
+  private readonly rootFieldNumbers: (Int32Array | undefined)[] = [];
+  private rootFieldsOf(shape: number): Int32Array | undefined {
+    const known = this.rootFieldNumbers[shape];
+    if (known !== undefined) return known;
+    const fields = this.shapeFields[shape];
+    if (fields === undefined) return undefined;
+    const numbers = Int32Array.from(fields, (f) => this.rootField(f));
+    this.rootFieldNumbers[shape] = numbers;
+    return numbers;
   }
 
   /**

@@ -118,6 +118,9 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
   /** The state `advance` last started from, and whether it was canonical (data.ts). */
   let canonChecked: MmState | undefined;
   let canonFrom = false;
+  /** The state `notedStep` last started from, and whether reads.ts knows every root value it has (asked once for all its threads' steps). */
+  let fieldsChecked: MmState | undefined;
+  let fieldsKnown = false;
   /**
    * Every state a search reaches is the initial one or what `step`/`advance` returned, and
    * those are canonical (renumbering them changes nothing). So when the initial state is
@@ -204,34 +207,44 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       canonChecked = s;
       canonFrom = alreadyCanonical(s);
     }
+    if (s !== fieldsChecked) {
+      fieldsChecked = s;
+      fieldsKnown = knownRootFields(s);
+    }
     const untouched = canonFrom && c.dataUntouched;
     const outcome = { state: untouched ? next : canonical(next), violations: c.violations };
-    return { outcome, all: into.all || !untouched || !sameRootFields(s, next) };
+    return { outcome, all: into.all || !untouched || !fieldsKnown || !sameRootFields(s, next) };
   };
   /** The names (encode.ts `cutRoot`) of the places `noted` holds, ascending without repeats; the shape and the threads' count always. */
+  let placesScratch = new Int32Array(256);
   const placesOf = (s: MmState, noted: PlaceNotes): Int32Array => {
     const a = noted.a;
     const root = s as unknown as Record<string, readonly unknown[] | undefined>;
-    let out = new Int32Array(noted.n + 2);
+    // the names are gathered in a buffer kept from step to step; only the sorted result is a new array
+    let need = noted.n + 2;
+    for (let i = 0; i < noted.n; i += 2) if (a[i + 1] === EVERY) need += (root[PLACE_FIELDS[a[i]!]!]?.length ?? 0) + 1;
+    if (need > placesScratch.length) placesScratch = new Int32Array(Math.max(need, 2 * placesScratch.length));
+    const out = placesScratch;
     let k = 0;
     out[k++] = 0;
     out[k++] = encoder.rootPlace(threadsLength, -1, s.threads.length);
+    // the length of the field noted last (a step notes one array's places in runs)
+    let lastF = -1;
+    let length = 0;
     for (let i = 0; i < noted.n; i += 2) {
       const f = a[i]!;
       const index = a[i + 1]!;
-      const length = root[PLACE_FIELDS[f]!]?.length ?? 0;
-      if (index !== EVERY) out[k++] = encoder.rootPlace(placeFields[f]!, index, length);
-      else {
-        const more = new Int32Array(out.length + length + 1);
-        more.set(out);
-        out = more;
-        for (let e = -1; e < length; e++) out[k++] = encoder.rootPlace(placeFields[f]!, e, length);
+      if (f !== lastF) {
+        length = root[PLACE_FIELDS[f]!]?.length ?? 0;
+        lastF = f;
       }
+      if (index !== EVERY) out[k++] = encoder.rootPlace(placeFields[f]!, index, length);
+      else for (let e = -1; e < length; e++) out[k++] = encoder.rootPlace(placeFields[f]!, e, length);
     }
     const sorted = out.subarray(0, k).sort();
     let m = 0;
     for (let i = 0; i < k; i++) if (m === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
-    return sorted.slice(0, m);
+    return out.slice(0, m);
   };
 
   /**
@@ -382,11 +395,16 @@ function addEndIo(scenario: Scenario, flavor: Flavor, env: Env, programsRun: rea
 /** Root fields every state of a search has (reads.ts notes reads of their elements) or may have. */
 const ROOT_FIELDS = new Set<string>([...PLACE_FIELDS, 'threads']);
 
-/** Whether `a` and `b` have the same root values present, every one of them known to reads.ts. */
+/** Whether every root value `a` has is one reads.ts knows. */
+function knownRootFields(a: MmState): boolean {
+  for (const k in a) if (!ROOT_FIELDS.has(k)) return false;
+  return true;
+}
+
+/** Whether `b`, a step's successor of `a` (whose root values `knownRootFields` knows), has the same root values present, every one of them known to reads.ts. */
 function sameRootFields(a: MmState, b: MmState): boolean {
   const x = a as unknown as Record<string, unknown>;
   const y = b as unknown as Record<string, unknown>;
-  for (const k in x) if (!ROOT_FIELDS.has(k)) return false;
   for (const k in y) if (!ROOT_FIELDS.has(k)) return false;
   for (const f of PLACE_FIELDS) if ((x[f] === undefined) !== (y[f] === undefined)) return false;
   return true;

@@ -8,12 +8,14 @@
 import { performance } from 'node:perf_hooks';
 import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import {
+  findSavedTgids,
   findTraceMeta,
   InputError,
   metaClock,
   metaLoss,
   metaTraceEvents,
   metaRelease,
+  readSavedTgids,
   readTraceMeta,
   RULES,
   type Finding,
@@ -834,6 +836,13 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
       o.metaSource = metaFile;
     }
   }
+  if (!o.tgids) {
+    const tgidsFile = findSavedTgids(file);
+    if (tgidsFile) {
+      o.tgids = await readSavedTgids(tgidsFile);
+      o.tgidsSource = tgidsFile;
+    }
+  }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field
   const records = () =>
@@ -843,6 +852,7 @@ export async function replayFile(file: string, opts: ReplayOptions = {}): Promis
       fields: config.fieldsWanted,
       ...(o.onOp ? {} : { fieldPlan: config.fieldPlan }),
       ...(o.buffer !== undefined ? { buffer: o.buffer } : {}),
+      ...(o.tgids ? { tgids: o.tgids } : {}),
     });
   let result: ReplayResult;
   if (file === '-' || o.onOp) result = await replay(records(), o, config);

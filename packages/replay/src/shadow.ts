@@ -598,7 +598,7 @@ export class Shadow {
     for (const prev of this.otherThreadsAt(cite.address!, ev)) {
       const other = prev.maps[0]!.ev;
       prev.mapUnsure = {
-        reason: `${ev.comm}-${ev.pid} installed a PTE at 0x${cite.address!.toString(16)}, where ${other.comm}-${other.pid} mapped this page, and the trace names no thread group for ${ev.tgid === undefined && other.tgid === undefined ? 'either' : ev.tgid === undefined ? `${ev.comm}-${ev.pid}` : `${other.comm}-${other.pid}`} (no \`(tgid)\` column, or \`(-------)\`): if the two are threads of one process, that mapping was replaced unseen`,
+        reason: `${ev.comm}-${ev.pid} installed a PTE at 0x${cite.address!.toString(16)}, where ${other.comm}-${other.pid} mapped this page, and the trace names no thread group for ${ev.tgid === undefined && other.tgid === undefined ? 'either' : ev.tgid === undefined ? `${ev.comm}-${ev.pid}` : `${other.comm}-${other.pid}`} (a text trace without the \`(tgid)\` column or with \`(-------)\`, a trace.dat without the kernel's saved_tgids beside it or its pid not listed there): if the two are threads of one process, that mapping was replaced unseen`,
         source: ev.source,
         line: ev.line,
       };

@@ -23,6 +23,14 @@ export interface ReplayOptions {
   meta?: MetaJson;
   /** Where `meta` came from, for messages. */
   metaSource?: string;
+  /**
+   * A trace.dat's thread groups, pid → tgid: the traced kernel's saved_tgids (`--tgids FILE`;
+   * replayFile finds one next to the trace). A trace.dat holds none, so without it every pid reads
+   * as its own address space where that changes a finding (docs/replay.md, session 44).
+   */
+  tgids?: ReadonlyMap<number, number>;
+  /** Where `tgids` came from, for messages. */
+  tgidsSource?: string;
   /** `vmemmap_base` override (`--vmemmap-base`). */
   vmemmapBase?: bigint;
   /** Events the reorder buffer holds before it must emit (default 4096). */

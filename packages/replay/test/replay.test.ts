@@ -287,14 +287,14 @@ describe('linux-6.1 adapter', () => {
     const unnamed = await run(trace());
     expect(rules(unnamed)).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(unnamed.findings[0]!.explanation).toContain(
-      'how many PTEs mapped this page is not known since t.txt:8: kr-fault2-302 installed a PTE at 0x7f0000000000, where kr-fault-301 mapped this page, and the trace names no thread group for either (no `(tgid)` column, or `(-------)`): if the two are threads of one process, that mapping was replaced unseen.',
+      "how many PTEs mapped this page is not known since t.txt:8: kr-fault2-302 installed a PTE at 0x7f0000000000, where kr-fault-301 mapped this page, and the trace names no thread group for either (a text trace without the `(tgid)` column or with `(-------)`, a trace.dat without the kernel's saved_tgids beside it or its pid not listed there): if the two are threads of one process, that mapping was replaced unseen.",
     );
     // a column where the kernel had no tgid for one of the two (`(-------)`): as unknown
     const dashes = trace(300, 300).map((l) => l.replace(/^(\s*kr-fault2-302) \(\s*\d+\)/, '$1 (-------)'));
     expect(dashes.some((l) => l.includes('kr-fault2-302 (-------)'))).toBe(true);
     const oneUnknown = await run(dashes);
     expect(rules(oneUnknown)).toEqual([['mapped-page-removed', 'uncertain']]);
-    expect(oneUnknown.findings[0]!.explanation).toContain('the trace names no thread group for kr-fault2-302 (no');
+    expect(oneUnknown.findings[0]!.explanation).toContain('the trace names no thread group for kr-fault2-302 (a text trace');
     // and the other way round: the earlier mapping's task is the one without
     const firstUnknown = await run(trace(undefined, 300).map((l, i) => (i === 1 || i === 2 ? l.replace(/^(\s*kr-fault-301)/, '$1 (-------)') : l)));
     expect(rules(firstUnknown)).toEqual([['mapped-page-removed', 'uncertain']]);

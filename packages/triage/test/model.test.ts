@@ -104,9 +104,10 @@ describe('report → schedule', () => {
     const t = await triage(await scanReportFile(xfs), { flavor: byName('linux-2.6.23'), release: '2.6.23' });
     expect(t.splats[0]!.model).toMatchObject({ status: 'unreachable', explore: { verdict: expect.any(String), incomplete: [] } });
     expect(formatTriageText([{ result: t }])).toMatch(/CANNOT REACH/);
-    // CANNOT REACH names what the scenario's programs leave out (Machine.notSearched): here the fault's read in flight
+    // CANNOT REACH names what the scenario's programs leave out (Machine.notSearched): here the O_DIRECT write's
+    // writeback in flight (session 44) and the fault's read in flight
     expect(t.splats[0]!.model!.because).toMatch(
-      /which the search does not try\); the model leaves out readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone .* — the model or the report is missing something$/,
+      /which the search does not try\); the model leaves out writeback in flight: filemap_write_and_wait's ->writepage I\/O completes .*; and readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone .* — the model or the report is missing something$/,
     );
   }, 60_000);
 

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, type ParseTotals } from '@kreplay/ftrace-parser';
 // the core's leaf modules, not its index: `parse` starts without loading zod and yaml
 import { InputError } from '@kreplay/core/errors';
+import { findSavedTgids, readSavedTgids } from '@kreplay/core/saved-tgids';
 import { stringifyJson } from '@kreplay/core/json';
 import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
@@ -47,6 +48,10 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     pretty: Flags.boolean({
       description: 'trace.dat: print every event the way `trace-cmd report -R -t` does (raw fields, ns timestamps) instead of statistics',
     }),
+    tgids: Flags.string({
+      description:
+        "trace.dat: the traced kernel's saved_tgids (pid tgid lines), each pid's thread group, which a trace.dat does not hold (--jsonl's `tgid`); without it a saved_tgids beside the trace (T.saved_tgids, or saved_tgids in its folder) is read, as replay reads it",
+    }),
     render: Flags.boolean({
       description: 'trace.dat: print every event with its print fmt evaluated, the way `trace-cmd report -N -t` does (implies --pretty)',
     }),
@@ -68,7 +73,9 @@ Without --jsonl the statistics are printed (the same as --stats).`;
     let totals: ParseTotals | undefined;
     const collector = new TraceStatsCollector(file);
     const started = performance.now();
+    const tgids = await this.savedTgids(file, flags.tgids);
     const records = openTraceBatches(file, {
+      ...(tgids ? { tgids } : {}),
       format: flags.format as 'auto' | 'ftrace' | 'perf',
       strict: flags.strict,
       // statistics need no payloads: skip decoding them unless records are printed
@@ -94,6 +101,14 @@ Without --jsonl the statistics are printed (the same as --stats).`;
       return;
     }
     this.out(flags.json ? stringifyJson(stats, 2) : formatStats(stats));
+  }
+
+  /** A trace.dat's thread groups: --tgids, else the saved_tgids beside it (as replayFile finds it); none for a text trace. */
+  private async savedTgids(file: string, named: string | undefined): Promise<ReadonlyMap<number, number> | undefined> {
+    if (named !== undefined) return readSavedTgids(named);
+    if (file === '-' || !(await isTraceDat(file))) return undefined;
+    const beside = findSavedTgids(file);
+    return beside === undefined ? undefined : readSavedTgids(beside);
   }
 
   /** --pretty: the trace.dat's events as text lines (raw fields, or with --render the print fmt evaluated). */

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, type FailOn } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON, InputError, loadProbeMap, readSavedTgids, type FailOn } from '@kreplay/core';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { replayFile, shippedKernels, type ReplayOptions } from '@kreplay/replay';
 import { REPLAY_FORMATS, failing, renderReplay, type ReplayFormat } from '@kreplay/report';
@@ -53,6 +53,10 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
       description:
         'trace.dat: the ring buffer (tracefs instance) to replay, "" for the top one; without it the top one is read and any other the file holds is a gap',
     }),
+    'tgids': Flags.string({
+      description:
+        "trace.dat: the traced kernel's saved_tgids (pid tgid lines), each pid's thread group, which a trace.dat does not hold; without it a saved_tgids beside the trace (T.saved_tgids, or saved_tgids in its folder) is read",
+    }),
     'reorder-window': Flags.integer({ min: 1, description: 'events the sorter may hold to restore timestamp order (default 4096)' }),
     ...KERNEL_CI_FLAGS,
   };
@@ -75,6 +79,10 @@ Exit 1 when a finding reaches --fail-on, 0 otherwise, 2 on bad input — and 2 w
     if (flags['reorder-window'] !== undefined) opts.reorderWindow = flags['reorder-window'];
     Object.assign(opts, replayTrust(flags));
     if (flags.buffer !== undefined) opts.buffer = flags.buffer;
+    if (flags.tgids !== undefined) {
+      opts.tgids = await readSavedTgids(flags.tgids);
+      opts.tgidsSource = flags.tgids;
+    }
     const progress = this.progress();
     progress.step(`replaying ${args.trace}`);
     opts.onProgress = (n) => progress.update(`replaying ${args.trace}: ${(n / 1e6).toFixed(1)} M events`);

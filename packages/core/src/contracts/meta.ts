@@ -20,8 +20,35 @@ export const META_SCHEMA_ID = 'kreplay-capture-meta/1';
 const HINT =
   'meta.json is written by `kreplay capture` (docs/trace-format.md describes it); fix or remove it, and pass --kernel/--vmemmap-base/--probes instead';
 
-/** A workload counter as the workload printed it; nested objects are flattened by readers. */
-const Counters = z.record(z.string(), z.unknown());
+const ONE_LINE = 'one line of text (a line break here was never written by kreplay capture)';
+
+/**
+ * Text that reaches the outputs as it is: the kernel release and the trace clock in replay's text
+ * header and warnings, the workload's name in KTAP test names, its counters' names and values in
+ * the diff's table. The outputs escape control characters but keep a line break (a text output's
+ * lines are its own), so a line break here would start a line of the file's choosing: on a CI
+ * runner's log, `::error::…` at the start of a line is a workflow command. Refused, as replay
+ * JSON's loose text is (replay result-json.ts, session 43).
+ */
+const OneLine = z.string().regex(/^[^\n]*$/, ONE_LINE);
+
+/**
+ * A workload counter as the workload printed it; nested objects are flattened by readers
+ * (diff's `a.b`), so every key and every string value at any depth is one line of text.
+ */
+const Counters = z.record(z.string(), z.unknown()).superRefine((counters, ctx) => {
+  const walk = (v: unknown, at: (string | number)[]): void => {
+    if (typeof v === 'string') {
+      if (v.includes('\n')) ctx.addIssue({ code: 'custom', message: ONE_LINE, path: at });
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...at, i]));
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\n')) ctx.addIssue({ code: 'custom', message: `counter name: ${ONE_LINE}`, path: [...at, k] });
+        walk(x, [...at, k]);
+      }
+  };
+  walk(counters, []);
+});
 
 export const MetaJsonSchema = z.looseObject({
   /** Version of this contract. */
@@ -33,16 +60,16 @@ export const MetaJsonSchema = z.looseObject({
     .optional(),
   kernel: z
     .union([
-      z.string(),
+      OneLine,
       z.looseObject({
         /** `uname -r` of the traced kernel (`6.1.0-56-amd64`). */
-        release: z.string().optional(),
-        source: z.string().optional(),
+        release: OneLine.optional(),
+        source: OneLine.optional(),
       }),
     ])
     .optional(),
   /** `vmemmap_base` of the traced kernel as 0x-hex (x86-64 with nokaslr: 0xffffea0000000000). */
-  vmemmapBase: z.string().nullable().optional(),
+  vmemmapBase: OneLine.nullable().optional(),
   /**
    * What each traced probe means: a full probe map or just its `probes` record. Checked by
    * probeMapFromMeta where replay uses it, so that the message can name the probe at fault.
@@ -50,12 +77,12 @@ export const MetaJsonSchema = z.looseObject({
   probes: z.unknown().optional(),
   workload: z
     .union([
-      z.string(),
+      OneLine,
       z.looseObject({
-        name: z.string().optional(),
+        name: OneLine.optional(),
         /** The counters the workload printed in its result line. */
         result: Counters.optional(),
-        testFile: z.looseObject({ dev: z.string(), ino: z.union([z.number().int(), z.string()]) }).optional(),
+        testFile: z.looseObject({ dev: OneLine, ino: z.union([z.number().int(), OneLine]) }).optional(),
         /** The workload's exit code in the guest (null: unknown); not 0 means the run failed. */
         exitCode: z.number().int().nullable().optional(),
       }),
@@ -63,7 +90,7 @@ export const MetaJsonSchema = z.looseObject({
     .optional(),
   buffer: z
     .looseObject({
-      clock: z.string().optional(),
+      clock: OneLine.optional(),
       /** Events the ring buffer lost during the capture (overruns, commit overruns, drops; summed over CPUs). */
       lost: z.number().int().nonnegative().optional(),
       /** kprobe hits the kernel did not record (a probe that fired inside another probe's handler). */
@@ -72,13 +99,13 @@ export const MetaJsonSchema = z.looseObject({
     .optional(),
   kernelLog: z
     .looseObject({
-      findings: z.array(z.looseObject({ kind: z.string() })).optional(),
+      findings: z.array(z.looseObject({ kind: OneLine })).optional(),
     })
     .optional(),
   /** The trace file the capture saved beside it: its name and how many event lines it wrote there. */
   trace: z
     .looseObject({
-      file: z.string().optional(),
+      file: OneLine.optional(),
       events: z.number().int().nonnegative().optional(),
     })
     .optional(),

@@ -384,6 +384,9 @@ export class EventDecoder {
     return this.r.int(this.typeAt, 2, false) as number | undefined;
   }
 
+  /** Each pid's thread group (ParseOptions.tgids: the kernel's saved_tgids); a trace.dat holds none. */
+  tgids: ReadonlyMap<number, number> | undefined;
+
   comm(pid: number): string {
     if (pid === 0) return '<idle>';
     return this.file.cmdlines.get(pid) ?? '<...>';
@@ -405,22 +408,26 @@ export class EventDecoder {
     // a probe's event as one literal too (probe last, as when it was added after): adding it
     // to the other literal took a second allocation for the key past its in-object slots
     const probe = d.probe;
-    if (probe)
-      return {
-        type: 'event',
-        ts,
-        cpu,
-        pid,
-        comm: this.comm(pid),
-        flags,
-        event: fmt.name,
-        system: fmt.system,
-        fields: d.fields,
-        line: 0,
-        source: this.source,
-        probe,
-      };
-    return { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
+    const ev: TraceEvent = probe
+      ? {
+          type: 'event',
+          ts,
+          cpu,
+          pid,
+          comm: this.comm(pid),
+          flags,
+          event: fmt.name,
+          system: fmt.system,
+          fields: d.fields,
+          line: 0,
+          source: this.source,
+          probe,
+        }
+      : { type: 'event', ts, cpu, pid, comm: this.comm(pid), flags, event: fmt.name, system: fmt.system, fields: d.fields, line: 0, source: this.source };
+    // a trace.dat holds no thread groups: the kernel's saved_tgids gives them when the caller has
+    // it (ParseOptions.tgids); set after, so the events of a trace without one keep their shape
+    if (this.tgids !== undefined) ev.tgid = this.tgids.get(pid);
+    return ev;
   }
 
   /**

@@ -196,6 +196,7 @@ async function openSession(path: string, opts: DatOptions, lines: boolean): Prom
       decoder.raw = opts.rawFields === true;
       decoder.fields = opts.fields ?? true;
       decoder.plan = opts.fieldPlan;
+      decoder.tgids = opts.tgids;
       const pageSize = buffer.pageSize || file.pageSize;
       const pages = new PageDecoder(file.pageHeader, file.littleEndian, pageSize);
       let bytesRead = 0;

@@ -21,21 +21,61 @@ export const FAULT_READAHEAD_6X =
 export const READAHEAD_IO_6X =
   "readahead I/O completion order and errors: the bio's end_io (the thread end_io) completes the reads in flight one folio at a time, the lowest pfn first, and never fails them; the kernel's bios complete in any order and may end in an error (folio_end_read(folio, false): the folio unlocked and not uptodate), so another order of completion and a failed read are not searched (docs/flavors.md, session 44)";
 
-/** The 2.6 flavors' programs that read a page in: a read, and every fault. */
+/**
+ * 2.6: filemap_write_and_wait's writeback (kernel/writeback.ts) completes ->writepage's I/O in
+ * the locked step that submits it: no page is left under PG_writeback.
+ */
+const WRITEBACK_IO_26 =
+  'writeback in flight: filemap_write_and_wait\'s ->writepage I/O completes in the locked step that submits it, so no page stays under PG_writeback after unlock_page and filemap_fdatawait never waits; a truncate or invalidate meeting a page under writeback (truncate_inode_pages_range passing it over and then blocking in wait_on_page_writeback, invalidate_inode_pages2_range blocking in wait_on_page_writeback, invalidate_mapping_pages keeping it) is not searched (docs/flavors.md, "Modelling choices")';
+
+/**
+ * 6.x: filemap_write_and_wait_range's writeback (and 6.1 fadvise's WB_SYNC_NONE
+ * __filemap_fdatawrite_range) completes the folio's I/O in the locked step that submits it.
+ */
+const WRITEBACK_IO_6X =
+  'writeback in flight: the model\'s writeback (filemap_write_and_wait_range, __filemap_fdatawrite_range) completes each folio\'s I/O in the locked step that submits it, so no folio stays under PG_writeback after folio_unlock and __filemap_fdatawait_range never waits; a truncate or invalidate meeting a folio under writeback (find_lock_entries passing it over, folio_wait_writeback blocking in truncate_inode_pages_range and invalidate_inode_pages2_range, mapping_evict_folio refusing it) is not searched (docs/flavors.md, "Modelling choices")';
+
+/** 6.1 fadvise: WB_SYNC_NONE does not wait, so in the kernel its own invalidate usually meets the folios still under writeback. */
+const FADVISE_WB_6_1 =
+  "fadvise(POSIX_FADV_DONTNEED) keeping what it wrote back: __filemap_fdatawrite_range(WB_SYNC_NONE) does not wait for the I/O it submits (mm/fadvise.c:112, 6.1.192), so the kernel's invalidate_mapping_pagevec right after it may find those folios still under writeback and keep them (mapping_evict_folio); the model's I/O is done by then, so only the outcome of an I/O that completes at once is searched: the folios clean and dropped (docs/flavors.md, session 44)";
+
+/** The 2.6 flavors: the programs that read a page in (a read, every fault), and the one that writes back (O_DIRECT's filemap_write_and_wait). */
 export const NOT_SEARCHED_26: Readonly<Record<string, readonly string[]>> = {
   read: [READ_ALONE_26],
   fault: [READ_ALONE_26],
   load: [READ_ALONE_26],
   store: [READ_ALONE_26],
+  odirect_write: [WRITEBACK_IO_26],
 };
 
-/** linux-6.1 and linux-6.12 (a program a flavor lacks is skipped). */
-export const NOT_SEARCHED_6X: Readonly<Record<string, readonly string[]>> = {
+/** What linux-6.1 and linux-6.12 share (a program a flavor lacks is skipped). */
+const NOT_SEARCHED_6X: Readonly<Record<string, readonly string[]>> = {
   read: [READAHEAD_IO_6X],
   readahead: [READAHEAD_IO_6X],
   fault: [FAULT_READAHEAD_6X],
   load: [FAULT_READAHEAD_6X],
   store: [FAULT_READAHEAD_6X],
+};
+
+/**
+ * linux-6.1: the O_DIRECT write's filemap_write_and_wait_range (fs/iomap/direct-io.c:569), ext4's
+ * hole punch's (fs/ext4/inode.c:4045) and fadvise's WB_SYNC_NONE writeback (mm/fadvise.c:112).
+ */
+export const NOT_SEARCHED_6_1: Readonly<Record<string, readonly string[]>> = {
+  ...NOT_SEARCHED_6X,
+  odirect_write: [WRITEBACK_IO_6X],
+  punch_hole: [WRITEBACK_IO_6X],
+  fadvise: [WRITEBACK_IO_6X, FADVISE_WB_6_1],
+};
+
+/**
+ * linux-6.12: the O_DIRECT write's filemap_write_and_wait_range (kiocb_invalidate_pages →
+ * filemap_invalidate_pages). Its punch_hole (flavors/linux-6.12/punch.ts) and the hugetlbfs
+ * programs run no writeback step, and it has no fadvise.
+ */
+export const NOT_SEARCHED_6_12: Readonly<Record<string, readonly string[]>> = {
+  ...NOT_SEARCHED_6X,
+  odirect_write: [WRITEBACK_IO_6X],
 };
 
 /** `programs` with the texts of `notSearched` on the programs it names. */

@@ -2,7 +2,7 @@
  * linux-6.1 (Debian 12's kernel, where captured traces come from): folio-based fault with
  * fault-around, the invalidate_lock, xarray removal under refcount freeze.
  */
-import { NOT_SEARCHED_6X, withNotSearched } from '../../kernel/not-searched.js';
+import { NOT_SEARCHED_6_1, withNotSearched } from '../../kernel/not-searched.js';
 import type { Flavor } from '../../flavor.js';
 import type { Program } from '../../program.js';
 import { faultArgs, faultSite, odirectArgs, rangeArgs, readArgs, truncateArgs } from '../../kernel/lib.js';
@@ -180,7 +180,7 @@ export const linux61: Flavor = {
           write: writeProgram,
           fadvise: fadviseProgram,
         } satisfies Record<string, Program>,
-        NOT_SEARCHED_6X,
+        NOT_SEARCHED_6_1,
       ),
     ).map(([name, p]) => [name, onFilesystems('linux-6.1', name, p, ['ext4'])]),
   ),

@@ -8,7 +8,7 @@
  * (fixtures/races/) turns on or off, named by commit id; the built-in flavor has all of them,
  * as 6.12.117 does. A race's before.js is `kit.builders.linux612({ ..., fixes: { id: false } })`.
  */
-import { NOT_SEARCHED_6X, withNotSearched } from '../../kernel/not-searched.js';
+import { NOT_SEARCHED_6_12, withNotSearched } from '../../kernel/not-searched.js';
 import type { Flavor } from '../../flavor.js';
 import type { Program, Proc, StepDef } from '../../program.js';
 import type { FsKind } from '../../env.js';
@@ -146,7 +146,7 @@ const PROGRAM_FS: Readonly<Record<string, readonly FsKind[]>> = {
   migrate_hugetlb: ['hugetlbfs'],
   secretmem_fault: ['secretmem'],
 };
-for (const [name, p] of Object.entries(withNotSearched(programs, NOT_SEARCHED_6X)))
+for (const [name, p] of Object.entries(withNotSearched(programs, NOT_SEARCHED_6_12)))
   programs[name] = onFilesystems('linux-6.12', name, p, PROGRAM_FS[name] ?? GENERIC_FS);
 
 export interface Linux612Build {

@@ -1,0 +1,108 @@
+/**
+ * A trace.dat's thread groups from the kernel's saved_tgids (session 44), end to end through
+ * replayFile: session 43's trace of two threads' PTEs at one address ("threads of one process" in
+ * replay.test.ts) written as a trace.dat, which holds no tgids. Without saved_tgids beside it the
+ * finding is uncertain (the two pids may be threads); with it, it is what the text trace with its
+ * `(tgid)` column gives: none for threads of one process, certain for two processes.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { replayFile } from '@kreplay/replay';
+import { formatText, PageBuilder, payload, u64, writeDatV6 } from '../../ftrace-parser/test/dat-writer.js';
+
+const VM = 0xffffea0000000000n;
+const page = (pfn: number) => VM + BigInt(pfn) * 64n;
+const tmp = mkdtempSync(path.join(tmpdir(), 'kreplay-dat-tgids-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const filemap = (name: string, id: number) =>
+  formatText(
+    name,
+    id,
+    [
+      ['unsigned long pfn', 8, 8, 0],
+      ['unsigned long i_ino', 16, 8, 0],
+      ['unsigned long index', 24, 8, 0],
+      ['dev_t s_dev', 32, 4, 0],
+      ['unsigned char order', 36, 1, 0],
+    ],
+    '"dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", ((unsigned int) ((REC->s_dev) >> 20)), ((unsigned int) ((REC->s_dev) & ((1U << 20) - 1))), REC->i_ino, REC->pfn, REC->index << 12, REC->order',
+  );
+const kprobe = (name: string, id: number) =>
+  formatText(
+    name,
+    id,
+    [
+      ['unsigned long __probe_ip', 8, 8, 0],
+      ['u64 arg1', 16, 8, 0],
+      ['u64 arg2', 24, 8, 0],
+      ['u64 arg3', 32, 8, 0],
+    ],
+    '"(%lx) arg1=0x%Lx arg2=0x%Lx arg3=0x%Lx", REC->__probe_ip, REC->arg1, REC->arg2, REC->arg3',
+  );
+
+const DEV = (8 << 20) | 16; // 8:16
+const pageEvent = (id: number, pid: number, pfn: number, index: number) => {
+  const tail = Buffer.alloc(8);
+  tail.writeUInt32LE(DEV, 0);
+  return payload(id, pid, Buffer.concat([u64(pfn), u64(0x2a), u64(index), tail]));
+};
+const add = (pid: number, pfn: number, index = 0) => pageEvent(600, pid, pfn, index);
+const del = (pid: number, pfn: number) => pageEvent(601, pid, pfn, 0);
+const setPte = (pid: number, pfn: number) =>
+  payload(2101, pid, Buffer.concat([u64(0xffffffff81300000n), u64(0xffffc900), u64(page(pfn)), u64(0x7f0000000000n)]));
+const rmapAdd = (pid: number, pfn: number) => payload(2102, pid, Buffer.concat([u64(0xffffffff81310000n), u64(page(pfn)), u64(0xffff888003b00000n), u64(0)]));
+
+/** kr-fault-301 maps 0x10 at 0x7f0000000000, kr-fault2-302 maps 0x20 there, kr-drop-304 deletes 0x10 (replay.test.ts). */
+function raceDat(): Buffer {
+  const t0 = 1_000_000_000n;
+  const us = 1000;
+  const cpu0 = new PageBuilder(t0)
+    .event(1 * us, add(303, 0x10))
+    .event(1 * us, setPte(301, 0x10))
+    .event(1 * us, rmapAdd(301, 0x10))
+    .event(2 * us, add(303, 0x20, 1))
+    .event(1 * us, setPte(302, 0x20))
+    .event(1 * us, rmapAdd(302, 0x20))
+    .event(1 * us, del(304, 0x10))
+    .build();
+  return writeDatV6({
+    systems: {
+      filemap: [filemap('mm_filemap_add_to_page_cache', 600), filemap('mm_filemap_delete_from_page_cache', 601)],
+      kprobes: [kprobe('p_do_set_pte_0', 2101), kprobe('p_page_add_file_rmap_0', 2102)],
+    },
+    kallsyms: 'ffffffff81300000 T do_set_pte\nffffffff81310000 T page_add_file_rmap\n',
+    cmdlines: '301 kr-fault\n302 kr-fault2\n303 kr-read\n304 kr-drop\n',
+    clock: 'mono',
+    cpus: [[cpu0]],
+  });
+}
+
+async function replayed(tgids: string | undefined) {
+  const dir = mkdtempSync(path.join(tmp, 'run-'));
+  writeFileSync(path.join(dir, 'trace.dat'), raceDat());
+  if (tgids !== undefined) writeFileSync(path.join(dir, 'saved_tgids'), tgids);
+  const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
+  return { rules: r.findings.map((f) => [f.rule, f.certainty]), r };
+}
+
+describe("a trace.dat replayed with the kernel's saved_tgids beside it", () => {
+  it('reads two pids as threads of one process, or as two processes, where the table says so, and as either without it', async () => {
+    const none = await replayed(undefined);
+    expect(none.rules).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(none.r.findings[0]!.explanation).toContain('the trace names no thread group for either');
+    // threads of one process (the shipped workloads are): 302's PTE replaced 301's unseen
+    const threads = await replayed('301 300\n302 300\n303 300\n304 300\n');
+    expect(threads.rules).toEqual([]);
+    expect(threads.r.stats.adopted.unseenUnmaps).toBe(1);
+    // two processes: 0x10 was still mapped when it left the cache
+    const processes = await replayed('301 300\n302 400\n303 300\n304 300\n');
+    expect(processes.rules).toEqual([['mapped-page-removed', 'certain']]);
+    // a pid the table does not list names no thread group, as the text's `(-------)`
+    const partial = await replayed('301 300\n303 300\n304 300\n');
+    expect(partial.rules).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(partial.r.findings[0]!.explanation).toContain('the trace names no thread group for kr-fault2-302');
+  });
+});
