@@ -422,6 +422,7 @@ describe('kreplay explore', () => {
       // what the model leaves out travels with every shard and into the merge; shards that disagree on it are refused
       expect(JSON.parse(whole.stdout).notSearched).toEqual([
         expect.stringMatching(/^readahead and read I\/O in flight: the 2\.6 flavors read a missing page alone/),
+        expect.stringMatching(/^writeback in flight: filemap_write_and_wait's ->writepage I\/O completes in the locked step that submits it/),
       ]);
       const edited = path.join(dir, 'shard-1-edited.json');
       writeFileSync(edited, JSON.stringify({ ...JSON.parse(readFileSync(files[0]!, 'utf8')), notSearched: [] }, null, 2));
