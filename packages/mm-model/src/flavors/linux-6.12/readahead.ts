@@ -525,7 +525,8 @@ function submitsRead(c: Ctx, pfn: number): boolean {
  * folio_end_read), run by the machine's daemon thread `end_io` (Env.endIo): per step, one folio whose
  * read read_pages submitted gets the disk's data, PG_uptodate and its unlock. Blocked while no read is
  * in flight. The folios complete one at a time, the lowest pfn first: the kernel's bios complete in any
- * order (not-searched.ts READAHEAD_IO_ORDER_6X says so beside the verdicts).
+ * order (not-searched.ts READAHEAD_IO_6X says so beside the verdicts, and READAHEAD_DATA_6X and
+ * READAHEAD_BATCH_6X what the completion's data and the per-folio submission leave out).
  */
 export function endIoProc(k: RaKernel): Proc {
   const E = k.endIo;
