@@ -283,16 +283,28 @@ describe('kreplay explore', () => {
     const read = ['explore', sc('read-vs-truncate'), '--flavor', 'linux-6.12', '--no-timing'];
     const text = await runCli(read);
     expect(text.exitCode).toBe(0);
-    expect(text.stdout.split('\n').slice(0, 2)).toEqual([
+    expect(text.stdout.split('\n').slice(0, 5)).toEqual([
       'clean: read-vs-truncate on linux-6.12: every interleaving explored (exhaustive), no violation',
       expect.stringMatching(
-        /^not in the model: readahead I\/O completing late: the model completes a readahead batch's I\/O inside read_pages, .*\(docs\/flavors\.md, session 43\)$/,
+        /^not in the model: readahead I\/O completion order and errors: the bio's end_io \(the thread end_io\) completes the reads in flight one folio at a time, .*\(docs\/flavors\.md, session 44\)$/,
       ),
+      // what the completion reads, and the per-folio submission (session 45)
+      expect.stringMatching(
+        /^not in the model: the data of readahead I\/O in flight: the end_io thread's step gives the folio what the disk holds for its index at that step .*\(docs\/flavors\.md, session 45\)$/,
+      ),
+      expect.stringMatching(
+        /^not in the model: readahead's batch in one bio: read_pages submits each folio's read in a step of its own, .*only where the bio is split .*\(docs\/flavors\.md, session 45\)$/,
+      ),
+      expect.stringMatching(/^end states /),
     ]);
     const json = JSON.parse((await runCli([...read, '--json'])).stdout);
-    expect(json.notSearched).toEqual([expect.stringMatching(/^readahead I\/O completing late/)]);
+    expect(json.notSearched).toEqual([
+      expect.stringMatching(/^readahead I\/O completion order and errors/),
+      expect.stringMatching(/^the data of readahead I\/O in flight/),
+      expect.stringMatching(/^readahead's batch in one bio/),
+    ]);
     expect(Object.keys(json).indexOf('notSearched')).toBe(Object.keys(json).indexOf('threads') + 1);
-    expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completing late/m);
+    expect((await runCli([...read, '--format', 'ktap'])).stdout).toMatch(/^# not in the model: readahead I\/O completion order and errors/m);
     // a program that writes back (O_DIRECT's filemap_write_and_wait, session 44): its I/O never stays in flight
     const odirect = await runCli(['explore', sc('odirect-vs-fault'), '--flavor', 'linux-2.6.15', '--no-timing']);
     expect(odirect.stdout.split('\n').slice(1, 3)).toEqual([

@@ -139,6 +139,13 @@ export interface ThreadInfo {
   /** Program name in the flavor (`fault`, `odirect_write`, `truncate`, ...). */
   program: string;
   args: Readonly<Record<string, unknown>>;
+  /**
+   * A context the machine adds to serve the others (mm-model: `end_io`, the I/O completion of reads in
+   * flight), never the scenario's: blocked while it has nothing to do, it does not keep a run from its
+   * end. A state where every other thread has finished and it is blocked is terminal (the final
+   * invariants are judged), not a deadlock; it is never reported as a thread that cannot reach its end.
+   */
+  daemon?: boolean;
 }
 
 /** `Machine.readiness`: thread finished / can step / blocked. */

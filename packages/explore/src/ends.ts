@@ -13,11 +13,30 @@ export function threadLabel(machine: Machine<unknown>, t: number): string {
   return th ? `${th.name} (T${t})` : `T${t}`;
 }
 
+/** Bit t set for each daemon thread (ThreadInfo.daemon): one that serves the others and is not waited for at the end. */
+export function daemonMask(machine: Machine<unknown>): number {
+  let m = 0;
+  machine.threads.forEach((th, t) => {
+    if (th.daemon === true) m |= 1 << t;
+  });
+  return m;
+}
+
+/**
+ * Whether no thread can step and every thread has finished, a daemon (`daemons`, daemonMask)
+ * counting as finished when it is blocked: the end whose final invariants are judged.
+ */
+export function isTerminal(threads: number, daemons: number, finished: number, enabled: number): boolean {
+  const all = (1 << threads) - 1;
+  return finished === all || (enabled === 0 && (finished | daemons) === all);
+}
+
 export function deadlockSighting<S>(machine: Machine<S>, next: readonly (StepInfo | null)[], schedule: number[]): Sighting {
   const blocked: number[] = [];
   const why: string[] = [];
   next.forEach((n, t) => {
-    if (n && !n.enabled) {
+    // a blocked daemon has nothing to do: it is not one of the threads that are stuck
+    if (n && !n.enabled && machine.threads[t]?.daemon !== true) {
       blocked.push(t);
       why.push(`${threadLabel(machine as Machine<unknown>, t)} at "${n.label}"${n.blockedOn ? ` waits for ${n.blockedOn}` : ''}`);
     }
@@ -70,7 +89,7 @@ export function readinessOf<S>(machine: Machine<S>, state: S, t: number): number
 
 /**
  * Judge `state` if no thread can step there: with every thread finished (bit t of `finished`
- * set for each) the machine's final invariants, with none enabled (`enabled` = 0) a deadlock.
+ * set for each; a blocked daemon counts as finished) the machine's final invariants, with none enabled (`enabled` = 0) a deadlock.
  * The sightings go into the run's book with the schedule that led there (built only when
  * something is recorded); `onEnd` hears of the end. Null when some thread can still step.
  */
@@ -84,7 +103,7 @@ export function judgeEnd<S>(
   schedule: () => Schedule,
   onEnd: ExploreOptions['onEnd'],
 ): 'terminal' | 'deadlock' | null {
-  if (finished === (1 << machine.threads.length) - 1) {
+  if (isTerminal(machine.threads.length, daemonMask(machine as Machine<unknown>), finished, enabled)) {
     const found = machine.final?.(state) ?? [];
     if (found.length > 0) ctx.book.addAll(found, schedule(), 'final');
     onEnd?.(machine.key(state), 'terminal');

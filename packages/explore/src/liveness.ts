@@ -166,6 +166,8 @@ export function findLivelocks<S>(g: LiveGraph, machine: Machine<S>, search: Live
   if (!cyclic.includes(1)) return { sightings, limited };
 
   for (let t = 0; t < g.threadCount; t++) {
+    // a daemon (ThreadInfo.daemon) serves the others and has no end to reach
+    if (machine.threads[t]?.daemon === true) continue;
     const bit = 1 << t;
     const cands: number[] = [];
     for (let v = 0; v < n; v++) if (cyclic[v] && !(can[v]! & bit)) cands.push(v);

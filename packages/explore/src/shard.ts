@@ -227,7 +227,8 @@ interface ShardJson {
   strategy: string;
   exhaustive: boolean;
   incomplete: string[];
-  threads: { id: number; name: string; program: string }[];
+  /** `daemon`: ThreadInfo.daemon (the merged graph's livelock check never names one). */
+  threads: { id: number; name: string; program: string; daemon?: boolean }[];
   /** `Machine.notSearched`, as exploreJson writes it: the same in every shard of one model. */
   notSearched?: string[];
   violations: JsonViolation[];

@@ -20,7 +20,7 @@ import { Owners } from './owners.js';
 import { StateTable } from './state-table.js';
 import { NOT_KNOWN, StepMemoRows } from './step-memo-rows.js';
 import { advancer } from './exhaustive.js';
-import { deadlockSighting, readyMasks, survey } from './ends.js';
+import { daemonMask, deadlockSighting, isTerminal, readyMasks, survey } from './ends.js';
 import { IntVec } from './graph.js';
 import { MEMO_MAX_WORDS, StepMemoTable } from './step-memo.js';
 import type { VisitedSet } from './state-table.js';
@@ -386,7 +386,7 @@ class SearchWorker<S> {
       const { finished, enabled } = rowMemo ? rowMemo.readyMasks(this.machine, state) : readyMasks(this.machine, s!);
       this.finished.push(gid);
       this.finished.push(finished);
-      if (finished === (1 << T) - 1) {
+      if (isTerminal(T, daemonMask(this.machine as Machine<unknown>), finished, enabled)) {
         this.executions++;
         for (const v of this.machine.final?.(state()) ?? [])
           this.sight({ violation: v, at: 'final', length: d, key: this.order[local]!, kind: 1, node: gid, thread: -1 });
@@ -716,7 +716,11 @@ export function serve<S>(
       }
     }
   };
-  send({ type: 'ready', threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {} })) });
+  send({
+    type: 'ready',
+    // daemon: the coordinator's livelock check on the whole graph never names one (liveness.ts)
+    threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, args: {}, ...(t.daemon === true ? { daemon: true } : {}) })),
+  });
   return handle;
 }
 

@@ -83,7 +83,9 @@ describe('on every shipped scenario the strategies agree', () => {
   // The pairs on which stateless DPOR takes minutes are left to bench/dpor.bench.js (`npm run bench dpor`), which
   // checks the same agreement on them: fault-vs-fault and odirect-vs-fault on linux-6.12 (161 and 136 s at load 6,
   // 2026-12-06: most of this file's time; linux-6.12 keeps its with-table variants and eight more scenarios here),
-  // hole-punch-vs-load/-store and odirect-then-load on linux-6.1 (over 4 minutes), truncate-vs-store's no-invalidate-lock mutation (35 s).
+  // hole-punch-vs-load/-store and odirect-then-load on linux-6.1 (over 4 minutes), truncate-vs-store's no-invalidate-lock mutation (35 s),
+  // and since readahead's I/O completes in the end_io thread (session 44) odirect-vs-read-data on linux-6.1 and hole-punch-vs-read's
+  // no-invalidate-lock mutation (neither done in 60 s).
   // golden.test.ts holds the exhaustive search on each of them to its golden. The list says why for each pair.
   const benched = (
     JSON.parse(readFileSync(path.join(root, 'packages/explore/test/support/dpor-bench-pairs.json'), 'utf8')) as {

@@ -28,6 +28,8 @@ export interface ToySpec {
   threads: Instr[][];
   vars: Record<string, number>;
   names?: string[];
+  /** Threads that are daemons (ThreadInfo.daemon): not waited for at the end. */
+  daemons?: number[];
   final?: (vars: Vars) => ModelViolation[];
 }
 
@@ -38,7 +40,13 @@ const sorted = (o: Readonly<Record<string, number>>): string =>
     .join(',');
 
 export function toyMachine(spec: ToySpec): Machine<ToyState> {
-  const threads: ThreadInfo[] = spec.threads.map((_, i) => ({ id: i, name: spec.names?.[i] ?? `t${i}`, program: 'toy', args: {} }));
+  const threads: ThreadInfo[] = spec.threads.map((_, i) => ({
+    id: i,
+    name: spec.names?.[i] ?? `t${i}`,
+    program: 'toy',
+    args: {},
+    ...(spec.daemons?.includes(i) ? { daemon: true } : {}),
+  }));
   const instr = (s: ToyState, t: number): Instr | null => spec.threads[t]![s.pc[t]!] ?? null;
   const advance = (s: ToyState, t: number, to = s.pc[t]! + 1): readonly number[] => s.pc.map((p, i) => (i === t ? to : p));
 

@@ -27,7 +27,7 @@
  * it; outcomes in which a thread reads values no serial run gives it are not derived), so
  * "no LKMM-only outcome" is never "clean".
  */
-import type { Access, LkmmAccess, Machine } from '@kreplay/core';
+import type { Access, LkmmAccess, Machine, StepInfo } from '@kreplay/core';
 import { MAX_NESTING } from './litmus/parse.js';
 
 export interface DeriveOptions {
@@ -98,8 +98,13 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
   const tests: DerivedLitmus[] = [];
   const skipped: string[] = [];
   const name = (t: number): string => m.threads[t]!.name;
+  // a daemon (ThreadInfo.daemon: mm-model's end_io) is no thread of a test: its steps run in the serial runs of the
+  // threads it serves (runSerial)
+  const daemon = (t: number): boolean => m.threads[t]!.daemon === true;
   for (let i = 0; i < m.threads.length; i++) {
+    if (daemon(i)) continue;
     for (let j = i + 1; j < m.threads.length; j++) {
+      if (daemon(j)) continue;
       for (const shape of ['first', 'after'] as const) {
         const ri = serial(shape === 'first' ? [i] : [j, i]);
         const rj = serial(shape === 'first' ? [j] : [i, j]);
@@ -153,9 +158,25 @@ export function deriveLitmus(m: Machine, opts: DeriveOptions): DeriveResult {
   return { tests, skipped };
 }
 
-/** Thread by thread in `order`, each to its end; the marked accesses each made, or why the run failed. */
+/**
+ * Thread by thread in `order`, each to its end; the marked accesses each made, or why the run failed. A daemon thread
+ * (ThreadInfo.daemon: the I/O completion of reads in flight) steps as soon as it can, before the thread goes on and
+ * after it finishes, and its accesses count as that thread's: the completion of the thread's I/O at once, the path the
+ * model took before the completion was a thread of its own (session 44), ordered after the thread's steps before it
+ * (over-ordered, as the fences around unmarked steps: at least as much as the code).
+ */
 function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, ThreadRun> | string {
   let s = m.initial();
+  const daemons = m.threads.filter((th) => th.daemon === true).map((th) => th.id);
+  /** The thread to step for t: a daemon that can step, else t; null when neither can. */
+  const mover = (t: number): { u: number; info: StepInfo } | null => {
+    for (const d of daemons) {
+      const info = m.next(s, d);
+      if (info?.enabled) return { u: d, info };
+    }
+    const own = m.next(s, t);
+    return own?.enabled ? { u: t, info: own } : null;
+  };
   const out = new Map<number, ThreadRun>();
   const how =
     order.length === 1
@@ -169,9 +190,13 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
     const touched = new Map<string, { write: boolean; unmarked: boolean }>();
     let allocates: string | undefined;
     for (let n = 0; ; n++) {
-      const info = m.next(s, t);
-      if (info === null) break;
-      if (!info.enabled) return `${m.threads[t]!.name} blocks when it runs ${how} (${info.blockedOn ?? 'blocked'})`;
+      const next = mover(t);
+      if (next === null) {
+        const own = m.next(s, t);
+        if (own === null) break;
+        return `${m.threads[t]!.name} blocks when it runs ${how} (${own.blockedOn ?? 'blocked'})`;
+      }
+      const { u, info } = next;
       if (n >= maxSteps) return `${m.threads[t]!.name} does not finish within ${maxSteps} steps when it runs ${how}`;
       const unmarkedHere = info.accesses.some((a) => !a.lkmm);
       // over-order rather than under-order: smp_mb() on both sides of a step with unmarked accesses
@@ -185,7 +210,7 @@ function runSerial(m: Machine, order: number[], maxSteps: number): Map<number, T
           acc.push({ loc: a.lkmm.word ?? a.loc, mode: a.mode, lkmm: a.lkmm, step: info.label, stepNo: n });
       }
       if (unmarkedHere) pushFence(acc);
-      s = m.step(s, t).state;
+      s = m.step(s, u).state;
     }
     // fences before the first or after the last marked access order nothing in the test
     while (acc.length > 0 && isFence(acc[0]!)) acc.shift();

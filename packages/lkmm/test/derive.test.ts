@@ -65,12 +65,12 @@ interface S {
   pc: number[];
 }
 
-/** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`. */
-function toyMachine(threads: Op[][]): Machine<S> {
+/** A machine whose threads run `ops` in order; reads read `mem`, stores store `value`; `daemons` are ThreadInfo.daemon. */
+function toyMachine(threads: Op[][], daemons: number[] = []): Machine<S> {
   const READ = new Set(['READ_ONCE', 'atomic_read', 'plain-read', 'smp_load_acquire', 'spin_is_locked']);
   return {
     flavor: 'toy',
-    threads: threads.map((_, id) => ({ id, name: `T${id}`, program: 'toy', args: {} })),
+    threads: threads.map((_, id) => ({ id, name: `T${id}`, program: 'toy', args: {}, ...(daemons.includes(id) ? { daemon: true } : {}) })),
     initial: () => ({ mem: {}, pc: threads.map(() => 0) }),
     next(s, t) {
       const o = threads[t]![s.pc[t]!];
@@ -133,6 +133,19 @@ describe('litmus tests derived from a machine', () => {
 
   it('load buffering: each read guards the rest of its thread, so the LKMM forbids it as the kernel code would', () => {
     expect(verdicts(lb)).toEqual(['first: both', 'after: neither']);
+  });
+
+  it("a daemon thread (mm-model's end_io, session 44) is in no test: its steps run at once in the serial run of the thread before it", () => {
+    const d = deriveLitmus(toyMachine([...sb(), [{ loc: 'z', op: 'WRITE_ONCE', value: 1 }]], [2]), { scenario: 'toy', flavor: 'toy' });
+    expect(d.tests.map((t) => [t.threads, t.shape])).toEqual([
+      [[0, 1], 'first'],
+      [[0, 1], 'after'],
+    ]);
+    expect(d.skipped).toEqual([]);
+    // alone, each thread's run has the daemon's store first; after the other thread, that one's run had it
+    expect(d.tests[0]!.text).toContain('\tWRITE_ONCE(*z, 1);\n\tWRITE_ONCE(*x, 1);');
+    expect(d.tests[0]!.text).toContain('\tWRITE_ONCE(*z, 1);\n\tWRITE_ONCE(*y, 1);');
+    expect(d.tests[1]!.text).not.toContain('*z, 1');
   });
 
   it('a location marked in one thread but accessed unmarked in the other gives no test, and says why', () => {

@@ -265,7 +265,21 @@ export class Ctx {
     this.notes?.note(F_PAGES, LENGTH);
     this.notes?.note(F_PAGES, pfn);
     const p = pfn < this.s.pages.length ? this.s.pages[pfn] : undefined;
-    return p === undefined || p.locker !== holder ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(holder)}`;
+    // read_pages hands the folio's PG_locked to the I/O completion (Env.endIo) without unlocking it: a sleeper that
+    // queued while the submitter held it sleeps on until end_io's unlock (one that queued before a release, the pfn
+    // then freed and read ahead again by another thread, sleeps on too: not told apart)
+    const held = p !== undefined && (p.locker === holder || (p.locker === this.env.endIo && holder !== NONE));
+    return held ? `PG_locked of pfn ${hex(pfn)}, held by ${this.who(p.locker)}` : undefined;
+  }
+  /** The lowest pfn whose PG_locked `holder` holds (NONE when none): the I/O completion's next folio (Env.endIo). */
+  firstLockedBy(holder: number): number {
+    this.notes?.note(F_PAGES, LENGTH);
+    const pages = this.s.pages;
+    for (let pfn = 1; pfn < pages.length; pfn++) {
+      this.notes?.note(F_PAGES, pfn);
+      if (pages[pfn]?.locker === holder) return pfn;
+    }
+    return NONE;
   }
   who(tid: number): string {
     const t = this.env.threads[tid];

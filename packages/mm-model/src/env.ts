@@ -78,6 +78,12 @@ export interface Env {
    * (data.ts) instead of the version they were read or written with.
    */
   dataUntracked?: boolean;
+  /**
+   * The thread id of the I/O completion context (`end_io`, a daemon: ThreadInfo.daemon) the machine
+   * adds when some thread runs a program that submits reads and goes on before they complete
+   * (Program.endIo); a folio whose read is in flight is locked by it (PageS.locker).
+   */
+  endIo?: number;
 }
 
 export function vmaAddress(v: VmaEnv, i: number): number {

@@ -95,9 +95,12 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
       c.call(f.proc, f.pc, f.l, 'next');
     },
   });
-  const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   // Data is tracked only when some thread may read it (Program.readsData; data.ts UNTRACKED).
   const programsRun = scenario.threads.flatMap((t) => [t.program, ...(t.then ?? []).map((c) => c.program)]).map((p) => flavor.programs[p]!);
+  // Reads submitted and left in flight (Program.endIo): the bio's end_io, a daemon thread of the machine's own
+  const endIo = addEndIo(scenario, flavor, env, programsRun);
+  if (endIo) frames.push(endIo);
+  const threads0 = frames.map((f) => ({ frames: [f], status: 'run' as const }));
   const readsData = programsRun.some((p) => p.readsData === true);
   const notSearched = [...new Set(programsRun.flatMap((p) => p.notSearched ?? []))];
   if (!readsData) env.dataUntracked = true;
@@ -362,6 +365,32 @@ export function createMachine(scenario: Scenario, flavor: Flavor): MmMachine {
 }
 
 const NO_PLACES = new Int32Array(0);
+
+/** The name of the I/O completion context's thread (ThreadInfo.daemon), which no scenario thread may take. */
+export const END_IO_THREAD = 'end_io';
+
+/**
+ * When some program the scenario runs submits reads it does not wait for (Program.endIo): the thread
+ * `end_io` in env (a daemon, last), and its entry frame; undefined otherwise. One context completes the
+ * reads of every thread (readahead.ts endIoProc). A scenario thread of that name is refused.
+ */
+function addEndIo(scenario: Scenario, flavor: Flavor, env: Env, programsRun: readonly { endIo?: string }[]): Frame | undefined {
+  const procs = [...new Set(programsRun.flatMap((p) => (p.endIo === undefined ? [] : [p.endIo])))];
+  if (procs.length === 0) return undefined;
+  if (procs.length > 1) throw new ModelBug(`flavor ${flavor.name}: programs name different I/O completion procedures (${procs.join(', ')})`);
+  const taken = scenario.threads.findIndex((t) => t.name === END_IO_THREAD);
+  if (taken >= 0) {
+    throw new InputError(`thread ${END_IO_THREAD}: the name is the I/O completion context's, which the model adds to a scenario whose reads complete later`, {
+      file: scenario.source?.file,
+      line: scenario.source?.lineOf(['threads', taken, 'name']),
+      hint: `rename the thread (docs/scenarios.md); ${END_IO_THREAD} is a thread of its own in schedules and traces`,
+    });
+  }
+  const proc = procOf(flavor, procs[0]!);
+  env.endIo = env.threads.length;
+  env.threads.push({ id: env.endIo, name: END_IO_THREAD, program: END_IO_THREAD, args: {}, daemon: true });
+  return { proc: procs[0]!, pc: proc.entry, l: {} };
+}
 
 /** Root fields every state of a search has (reads.ts notes reads of their elements) or may have. */
 const ROOT_FIELDS = new Set<string>([...PLACE_FIELDS, 'threads']);

@@ -78,6 +78,13 @@ export interface Program {
    * `Machine.notSearched`): a machine with a thread that runs it lists them beside its verdicts.
    */
   notSearched?: readonly string[];
+  /**
+   * The procedure of the I/O completion context this program's reads need: it submits reads and goes
+   * on before they complete (6.x readahead: read_pages returns with the folios locked and not uptodate).
+   * A machine with a thread that runs it adds that context as a daemon thread `end_io` (model.ts), which
+   * completes the reads in flight.
+   */
+  endIo?: string;
 }
 
 export class ArgError extends Error {

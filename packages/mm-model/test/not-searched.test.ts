@@ -102,3 +102,30 @@ describe('the programs that start writeback say that its I/O never stays in flig
     ]);
   });
 });
+
+describe('the programs that submit read I/O say what the end_io thread leaves out (session 45)', () => {
+  const texts = [/^readahead I\/O completion order and errors:/, /^the data of readahead I\/O in flight:/, /^readahead's batch in one bio:/];
+  const endIoTexts = (notSearched: readonly string[]) => notSearched.filter((t) => texts.some((re) => re.test(t)));
+
+  it('on exactly the programs that declare the end_io context, each text once and in order', () => {
+    const said: string[] = [];
+    for (const f of builtinFlavors()) {
+      for (const [name, p] of Object.entries(f.programs)) {
+        const got = endIoTexts(p.notSearched ?? []);
+        if (p.endIo === undefined) {
+          expect([f.name, name, got]).toEqual([f.name, name, []]);
+          continue;
+        }
+        said.push(`${f.name} ${name}`);
+        expect([f.name, name, got]).toEqual([f.name, name, texts.map((re) => expect.stringMatching(re))]);
+      }
+    }
+    expect(said).toEqual(['linux-6.1 read', 'linux-6.12 read', 'linux-6.12 readahead']);
+  });
+
+  it('name the kernel lines where the block is fixed and where the batch is submitted', () => {
+    const read = builtinFlavors().find((f) => f.name === 'linux-6.1')!.programs.read!.notSearched!;
+    expect(read.find((t) => t.startsWith('the data of'))).toMatch(/fs\/ext4\/readpage\.c:266-269 ext4_readpage_limit, 305 ext4_map_blocks, 375 bi_sector/);
+    expect(read.find((t) => t.startsWith("readahead's batch"))).toMatch(/fs\/ext4\/readpage\.c:359-407.*mm\/readahead\.c:158, 184/);
+  });
+});

@@ -10,7 +10,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { PG, type MmState } from '@kreplay/mm-model';
-import { drive, machineOf } from './helpers/scenarios.js';
+import { completeIo, drive, machineOf } from './helpers/scenarios.js';
 
 const scenario = (flavor: string, fs: string, other: string, pages = '[]', size = 4096) => `
 flavor: ${flavor}
@@ -43,7 +43,8 @@ describe.each(['linux-6.1', 'linux-6.12'])(
       expect(locked.s.pages[pfn]!.locker).toBe(1);
       expect(m.next(locked.s, 0)!.enabled).toBe(true);
       const end = drive(m, drive(m, locked.s, 0).s, 1);
-      expect(end.s.threads.map((t) => t.status)).toEqual(['done', 'done']);
+      // and the I/O completion context waits for the next read
+      expect(end.s.threads.map((t) => t.status)).toEqual(['done', 'done', 'run']);
       expect(end.s.maps[0]!.invalidateLock.readers).toEqual([]);
     });
   },
@@ -116,6 +117,7 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s buffered read of an uncached page
   test('between readahead and the second lookup the reader holds no reference: an invalidation may drop the folio, the read then creates one', async () => {
     const m = await machineOf(scenario(flavor, 'ext4', '{ name: inval, program: invalidate_mapping_pages, args: { file: data, start: 0, end: 0 } }'), flavor);
     const atGet2 = drive(m, m.initial(), 0, (s) => /after page_cache_sync_readahead/.test(m.next(s, 0)?.label ?? ''));
+    atGet2.s = completeIo(m, atGet2.s);
     const pfn = atGet2.s.maps[0]!.cache[0]!;
     expect(pfn).toBeGreaterThanOrEqual(0);
     expect(atGet2.s.pages[pfn]!.refcount).toBe(1);
@@ -159,5 +161,73 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s buffered read of an uncached page
       flavor,
     );
     expect(() => drive(m, m.initial(), 0)).toThrow(/would add the folio at index 0 with PG_readahead set .*page_cache_async_ra.* is not modelled/);
+  });
+});
+
+// 2026-12-07 (session 44): read_pages submits the reads and returns with the folios locked and not uptodate; the bio's
+// end_io completes them later in its own context (6.1.192 fs/ext4/readpage.c:175-185, 69-91; 6.12.118 folio_end_read),
+// the machine's daemon thread end_io. Until then the model completed them inside read_pages.
+describe.each(['linux-6.1', 'linux-6.12'])('%s: readahead I/O completes in its own context (end_io)', (flavor) => {
+  /** Steps thread t while it can (never end_io): the labels. */
+  const alone = (m: Awaited<ReturnType<typeof machineOf>>, s: MmState, t: number) => {
+    const labels: string[] = [];
+    for (let n = m.next(s, t); n?.enabled; n = m.next(s, t)) {
+      labels.push(n.label);
+      s = m.step(s, t).state;
+    }
+    return { s, labels };
+  };
+
+  test("the reader's second lookup finds the folio locked and not uptodate: filemap_update_page's trylock fails, it waits for end_io; a truncate waits for it too", async () => {
+    const m = await machineOf(scenario(flavor, 'ext4', '{ name: trunc, program: truncate, args: { file: data, size: 0 } }'), flavor);
+    const io = m.env.endIo!;
+    expect(io).toBe(2);
+    expect(m.threads[io]).toMatchObject({ name: 'end_io', daemon: true });
+    expect(m.next(m.initial(), io)).toMatchObject({ enabled: false, blockedOn: 'a read to complete (none in flight)' });
+    const r = alone(m, m.initial(), 0);
+    expect(r.labels.some((l) => /^read_pages\(ractl\).*submit_bio\(\)/.test(l))).toBe(true);
+    expect(r.labels.at(-1)).toMatch(/^if \(!folio_trylock\(folio\)\) \{ filemap_invalidate_unlock_shared\(mapping\); folio_put_wait_locked/);
+    const pfn = cached(r.s);
+    expect(r.s.pages[pfn]!.locker).toBe(io);
+    expect(r.s.pages[pfn]!.flags & PG.uptodate).toBe(0);
+    expect(m.next(r.s, 0)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T2 (end_io)` });
+    // the truncate meets the locked, not uptodate folio and waits for the same completion
+    const t = alone(m, r.s, 1);
+    expect(m.next(t.s, 1)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T2 (end_io)` });
+    // the completion: uptodate, unlocked; both go on and finish
+    const done = m.step(t.s, io).state;
+    expect(done.pages[pfn]!.locker).toBe(-1);
+    expect(done.pages[pfn]!.flags & PG.uptodate).toBe(PG.uptodate);
+    const end = drive(m, drive(m, done, 0).s, 1);
+    expect(end.s.threads.map((th) => th.status)).toEqual(['done', 'done', 'run']);
+    expect(cached(end.s)).toBe(-1);
+  });
+
+  test('a reader asleep in folio_put_wait_locked since before the submission sleeps on across the hand-over, until end_io unlocks', async () => {
+    const m = await machineOf(scenario(flavor, 'ext4', '{ name: reader2, program: read, args: { file: data, index: 0 } }'), flavor);
+    const io = m.env.endIo!;
+    // reader 0 has added the folio (locked, its) and is about to submit its read
+    const added = drive(m, m.initial(), 0, (s) => /^read_pages\(ractl\)/.test(m.next(s, 0)?.label ?? ''));
+    const pfn = cached(added.s);
+    expect(added.s.pages[pfn]!.locker).toBe(0);
+    // reader 1 finds it not uptodate, fails the trylock and sleeps on reader 0's lock
+    const asleep = alone(m, added.s, 1);
+    expect(asleep.labels.at(-1)).toMatch(/^if \(!folio_trylock\(folio\)\)/);
+    expect(m.next(asleep.s, 1)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T0 (reader)` });
+    // the submission hands the lock to end_io without a release: no wake-up
+    const submitted = m.step(asleep.s, 0).state;
+    expect(submitted.pages[pfn]!.locker).toBe(io);
+    expect(m.next(submitted, 1)).toMatchObject({ enabled: false, blockedOn: `PG_locked of pfn 0x${pfn.toString(16)}, held by T2 (end_io)` });
+    // end_io's unlock wakes it
+    expect(m.next(m.step(submitted, io).state, 1)!.enabled).toBe(true);
+  });
+
+  test('a scenario thread may not take the name end_io: an input error at its line', async () => {
+    const yaml = scenario(flavor, 'ext4', '{ name: end_io, program: truncate, args: { file: data, size: 0 } }');
+    await expect(machineOf(yaml, flavor)).rejects.toMatchObject({
+      name: 'InputError',
+      message: expect.stringMatching(/^thread end_io: the name is the I\/O completion context's/),
+      line: 7,
+    });
   });
 });

@@ -8,8 +8,8 @@
  * size and filesystem.
  */
 import { describe, expect, test } from '@jest/globals';
-import type { MmState } from '@kreplay/mm-model';
-import { drive, machineOf } from './helpers/scenarios.js';
+import { PG, type MmState } from '@kreplay/mm-model';
+import { completeIo, drive, machineOf } from './helpers/scenarios.js';
 
 const scenario = (fs: string, size: number, ra: string, pages = '[]') => `
 flavor: linux-6.12
@@ -32,13 +32,28 @@ async function readahead(fs: string, size: number, ra: string, pages?: string) {
   const m = await machineOf(scenario(fs, size, ra, pages), 'linux-6.12');
   const r = drive(m, m.initial(), 0);
   expect(r.s.threads[0]!.status).toBe('done');
-  // every folio it added is read, unlocked, and holds only the page cache's reference
+  // read_pages returned with every folio it added locked and not uptodate, its read in flight (the end_io thread holds
+  // PG_locked: session 44), and holding only the page cache's reference
+  const io = m.env.endIo!;
+  expect(m.threads[io]).toMatchObject({ name: 'end_io', daemon: true });
+  // (a folio past EOF has no block to read: zeroed, uptodate and unlocked at once; a folio cached before is not read)
+  const before = new Set(folios(m.initial()).map(([ix]) => ix));
   for (const [ix] of folios(r.s)) {
     const p = r.s.pages[r.s.maps[0]!.cache[ix]!]!;
-    expect(p.locker).toBe(-1);
+    const read = !before.has(ix) && ix * 4096 < size;
+    expect(p.locker).toBe(read ? io : -1);
+    if (read) expect(p.flags & PG.uptodate).toBe(0);
     expect(p.refcount).toBe(1);
   }
   expect(r.s.maps[0]!.invalidateLock.readers).toEqual([]);
+  // the bio's end_io completes them, one folio a step, and then waits for more
+  const done = completeIo(m, r.s);
+  for (const [ix] of folios(done)) {
+    const p = done.pages[done.maps[0]!.cache[ix]!]!;
+    expect(p.locker).toBe(-1);
+    expect(p.flags & PG.uptodate).toBe(PG.uptodate);
+  }
+  expect(m.next(done, io)).toMatchObject({ enabled: false, blockedOn: 'a read to complete (none in flight)' });
   return r;
 }
 

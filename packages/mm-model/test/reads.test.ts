@@ -107,6 +107,7 @@ describe("Ctx's uses of the state are each classified", () => {
     rawPage: 'noted',
     rawMap: 'noted',
     pageLockHeldBy: 'noted',
+    firstLockedBy: 'noted', // the pages' length and each pfn it scans (end_io's next folio, session 44)
     // writers that note the place they write
     setPtl: 'noted',
     setPmd: 'noted',

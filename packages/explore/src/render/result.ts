@@ -111,7 +111,7 @@ export function exploreJson<S>(machine: Machine<S>, r: ExploreResult, h: FtraceH
     strategy: r.strategy,
     exhaustive: r.exhaustive,
     incomplete: r.incomplete,
-    threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program })),
+    threads: machine.threads.map((t) => ({ id: t.id, name: t.name, program: t.program, ...(t.daemon === true ? { daemon: true } : {}) })),
     ...(machine.notSearched?.length ? { notSearched: machine.notSearched } : {}),
     violations: r.violations.map((v) => violationJson(machine, v)),
     stats: o.noTiming ? timingFree(r.stats) : r.stats,

@@ -14,9 +14,27 @@ const READ_ALONE_26 =
 export const FAULT_READAHEAD_6X =
   "a fault's readahead: the model's mappings are read at random (VM_RAND_READ), so a fault miss creates and reads its folio alone; the kernel's default do_sync_mmap_readahead (page_cache_ra_order around the index, under the invalidate_lock, its folios locked until their I/O completes) is not searched (docs/flavors.md, \"Modelling choices\")";
 
-/** 6.x reads: readahead's I/O completes inside read_pages. */
+/**
+ * 6.x reads: readahead's I/O completes in the machine's end_io thread (session 44), one folio a step in one order,
+ * and always succeeds.
+ */
 export const READAHEAD_IO_6X =
-  "readahead I/O completing late: the model completes a readahead batch's I/O inside read_pages, before the reader looks again, so a reader's second lookup, filemap_update_page's failed trylock, and a truncate or invalidate meeting the locked folio that is not yet uptodate are not searched (docs/flavors.md, session 43)";
+  "readahead I/O completion order and errors: the bio's end_io (the thread end_io) completes the reads in flight one folio at a time, the lowest pfn first, and never fails them; the kernel's bios complete in any order and may end in an error (folio_end_read(folio, false): the folio unlocked and not uptodate), so another order of completion and a failed read are not searched (docs/flavors.md, session 44)";
+
+/**
+ * 6.x reads (session 45): the end_io thread's completion takes the folio's data from the disk as it is at that step
+ * (ctx.ts readIo, data.ts diskData: the block map, i_size and the block's content then); the kernel fixes the block
+ * and the EOF clamp when it builds the bio, and the device moves the data at some point before end_io.
+ */
+export const READAHEAD_DATA_6X =
+  "the data of readahead I/O in flight: the end_io thread's step gives the folio what the disk holds for its index at that step (the block map, i_size and the block's content then); the kernel maps the block and clamps to i_size when it builds the bio (6.1.192 fs/ext4/readpage.c:266-269 ext4_readpage_limit, 305 ext4_map_blocks, 375 bi_sector; iomap's ->iomap_begin alike) and the device moves the block's content at some point between submit_bio and end_io, so a read whose block is written, freed or reallocated while the read is in flight is searched only with the data of the completion's moment, not with the block or content the kernel may give it (docs/flavors.md, session 45)";
+
+/**
+ * 6.x reads (session 45): read_pages hands each folio to end_io in a step of its own, so a folio may complete before the
+ * next folio of its batch is submitted; the kernel's bio and plug make that rare.
+ */
+export const READAHEAD_BATCH_6X =
+  "readahead's batch in one bio: read_pages submits each folio's read in a step of its own, so the end_io thread may complete a folio before the next folio of the same batch is submitted; the kernel adds a batch's contiguous blocks to one bio that it submits after the last (6.1.192 fs/ext4/readpage.c:359-407; iomap_readahead submits its bio at its end) and read_pages' plug holds the dispatch until blk_finish_plug (6.1.192 mm/readahead.c:158, 184), so a completion comes before the rest of its batch is submitted only where the bio is split (blocks not contiguous, a full bio) or the plug is flushed by a sleep: a schedule that completes a folio in the middle of its batch may be one the kernel does not reach (docs/flavors.md, session 45)";
 
 /**
  * 2.6: filemap_write_and_wait's writeback (kernel/writeback.ts) completes ->writepage's I/O in
@@ -47,8 +65,8 @@ export const NOT_SEARCHED_26: Readonly<Record<string, readonly string[]>> = {
 
 /** What linux-6.1 and linux-6.12 share (a program a flavor lacks is skipped). */
 const NOT_SEARCHED_6X: Readonly<Record<string, readonly string[]>> = {
-  read: [READAHEAD_IO_6X],
-  readahead: [READAHEAD_IO_6X],
+  read: [READAHEAD_IO_6X, READAHEAD_DATA_6X, READAHEAD_BATCH_6X],
+  readahead: [READAHEAD_IO_6X, READAHEAD_DATA_6X, READAHEAD_BATCH_6X],
   fault: [FAULT_READAHEAD_6X],
   load: [FAULT_READAHEAD_6X],
   store: [FAULT_READAHEAD_6X],

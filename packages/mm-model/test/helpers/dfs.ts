@@ -69,6 +69,8 @@ export function search<S>(m: Machine<S>, maxStates = 200_000, onState?: (s: S) =
     for (let t = 0; t < m.threads.length; t++) {
       const info = m.next(s, t);
       if (!info) continue;
+      // a blocked daemon (the I/O completion, ThreadInfo.daemon) has nothing to do: it does not keep the run from its end
+      if (!info.enabled && m.threads[t]!.daemon === true) continue;
       live++;
       if (!info.enabled) continue;
       enabled++;

@@ -18,19 +18,36 @@ export async function machineOf(yaml: string, flavor: string, opts: { trackData?
   return createMachine(parseScenario(yaml, 'inline.yaml'), { ...f, programs });
 }
 
-/** Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps. */
+/**
+ * Steps thread t while `until` is false and it can run (at most 300 steps); the labels and effects of its steps.
+ * Where t is blocked and the machine's I/O completion (`end_io`, Env.endIo) can step, that steps instead (its
+ * labels are among t's): a read t submitted completes while t waits for it, as in the kernel.
+ */
 export function drive(m: MmMachine, s: MmState, t: number, until: (s: MmState) => boolean = () => false) {
   const labels: string[] = [];
   const effects: string[] = [];
   for (let k = 0; k < 300 && !until(s); k++) {
-    const n = m.next(s, t);
+    let n = m.next(s, t);
+    let u = t;
+    if (n && !n.enabled && m.env.endIo !== undefined && m.next(s, m.env.endIo)?.enabled === true) {
+      u = m.env.endIo;
+      n = m.next(s, u);
+    }
     if (!n || !n.enabled) break;
     labels.push(n.label);
-    const r = m.step(s, t);
+    const r = m.step(s, u);
     effects.push(r.effect);
     s = r.state;
   }
   return { s, labels, effects: effects.join(' | ') };
+}
+
+/** Completes every read in flight (the machine's `end_io` steps while it can); s itself without one. */
+export function completeIo(m: MmMachine, s: MmState): MmState {
+  const io = m.env.endIo;
+  if (io === undefined) return s;
+  while (m.next(s, io)?.enabled === true) s = m.step(s, io).state;
+  return s;
 }
 
 /** A linux-6.1 scenario head: file `data` (size bytes, the cached pages given) mapped by process `p` (no threads: append them). */

@@ -33,7 +33,7 @@ import { NONE } from '../../state.js';
 import { ghost, marked } from '../../kernel/marks.js';
 import { markReadFloor, withUpdatePageTrylock } from './read.js';
 import { SYNC_RA_61, withSyncReadahead } from '../linux-6.12/read.js';
-import { pageCacheRaOrder61 } from '../linux-6.12/readahead.js';
+import { RA_61, endIoProc, pageCacheRaOrder61 } from '../linux-6.12/readahead.js';
 
 /** 6.1.192's mmu_gather (kernel/gather.ts): release_pages() puts each queued page once, folio_put_testzero (mm/swap.c:1005). */
 const gather61: Gather = {
@@ -87,7 +87,8 @@ export const programs61: Record<string, Program> = {
     description: 'an O_DIRECT write through iomap (args: file, offset, length in bytes)',
     start: (a, env) => ({ ...odirectArgs(a, env), rv: 0 }),
   },
-  read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true },
+  // the read's readahead submits its folios' reads and goes on: the machine adds the bio's end_io (readahead.ts endIoProc)
+  read: { proc: 'filemap_read', description: 'a buffered read of one page (args: file, index)', start: readArgs, readsData: true, endIo: 'end_io' },
   load: loadProgram({ ml: 0 }),
   punch_hole: punchHoleProgram,
 };
@@ -155,6 +156,7 @@ export const linux61: Flavor = {
     // page_cache_sync_readahead first (mm/filemap.c:2661-2672; session 43)
     filemap_read: withSyncReadahead(withUpdatePageTrylock(filemapRead61), SYNC_RA_61),
     page_cache_ra_order: pageCacheRaOrder61(),
+    end_io: endIoProc(RA_61),
     ext4_punch_hole: ext4PunchHole61,
     user_load: markUserAccess(userLoadProc('do_read_fault', 'pte')),
     // a retried write fault walks the PTE again and runs filemap_fault anew (no fault-around: mm/memory.c:4763)

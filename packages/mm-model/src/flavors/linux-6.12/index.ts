@@ -28,7 +28,7 @@ import { unmapProc612 } from './unmap.js';
 import { secretmemSteps } from './secretmem.js';
 import { hugetlbFault612, hugetlbPunchArgs, hugetlbfsPunchHole612, migrateArgs, unmapAndMoveHugePage612 } from './hugetlb.js';
 import { ext4PunchHole612, filemapReadNoInvalidateLock, punchArgs, vfsFallocate612, xfsFreeFileSpace612 } from './punch.js';
-import { pageCacheRaOrder612, readaheadArgs } from './readahead.js';
+import { RA_612, endIoProc, pageCacheRaOrder612, readaheadArgs } from './readahead.js';
 import { NONE } from '../../state.js';
 import { withISizeOrdering612 } from '../../kernel/marks612.js';
 import { writeback612 } from './writeback.js';
@@ -95,6 +95,7 @@ const programs: Record<string, Program> = {
     proc: 'page_cache_ra_order',
     description: 'readahead of a window of 2^order pages at index, large folios where the mapping has them (args: file, index, order)',
     start: readaheadArgs,
+    endIo: 'end_io',
   },
   hugetlb_fault: {
     proc: 'hugetlb_fault',
@@ -249,6 +250,7 @@ export function buildLinux612(b: Linux612Build): Flavor {
       vfs_fallocate: vfsFallocate612,
       ext4_punch_hole: ext4PunchHole612,
       xfs_free_file_space: xfsFreeFileSpace612,
+      end_io: endIoProc(RA_612),
       page_cache_ra_order: pageCacheRaOrder612({ raInvalidateLock: fx['00fa15e0d564'], unboundedInvalidateLock: fx['730633f0b7f9'] }),
       hugetlb_fault: hugetlbFault612,
       hugetlbfs_punch_hole: hugetlbfsPunchHole612({ lockBeforeMappedCheck: fx['7b7387650dcf'] }),

@@ -19,10 +19,13 @@
  *   and per index an order-0 folio (min_order is 0 here): a cached index (xa_load, 245) or a
  *   lost insert (filemap_add_folio's -EEXIST, 268-277) reads the batch so far (read_pages)
  *   and moves past it; read_pages (290), unlock (291).
- * - read_pages (146-189), one folio per step: ->readahead submits the reads; the model
- *   completes each at once (uptodate, unlock: the folio lock is held until completion in the
- *   kernel too, so every thread that would look at it waits for it either way) and
- *   readahead_folio drops the allocation's reference.
+ * - read_pages (146-189), one folio per step: ->readahead takes the folio (readahead_folio drops
+ *   the allocation's reference) and submits its read; read_pages returns with the folio locked
+ *   and not uptodate. The bio's end_io completes it later in its own context: the machine's
+ *   daemon thread `end_io` (model.ts, Env.endIo; session 44), which holds the folio's PG_locked
+ *   from the submission on and runs `endIoProc` below. A folio with nothing to read (a hole, or
+ *   past EOF) is zeroed, marked uptodate and unlocked in the submitting step, as ext4 and iomap
+ *   do without a bio.
  *
  * The fixes this path has are the builder's options: `raInvalidateLock` (00fa15e0d564, the
  * lock in page_cache_ra_order) and `unboundedInvalidateLock` (730633f0b7f9's, in
@@ -41,8 +44,9 @@ import { NONE, PAGE_SIZE, PG, type Locals } from '../../state.js';
 import { MAX_FILE_PAGES, type Env } from '../../env.js';
 import { END, fileArg, dropInvalidateLock, readIoAcc, takeInvalidateLock } from '../../kernel/lib.js';
 import { V612, iSizeRead612 } from '../../kernel/marks612.js';
-import { marked } from '../../kernel/marks.js';
-import { folioPut, iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { ghost, marked } from '../../kernel/marks.js';
+import { folioPut, folioUnlock, iSizeRead, rwsemLock, rwsemUnlock } from '../../kernel/marks6.js';
+import { folioUnlock612 } from '../../kernel/marks612.js';
 import { readIoMarks } from '../linux-6.1/read.js';
 
 const ilockLoc = (c: Ctx) => `${c.M(c.num('file'))}.invalidate_lock`;
@@ -82,6 +86,11 @@ export interface RaKernel {
   /** read_pages' marks: the I/O completion's PG_uptodate, and the put of the allocation's reference. */
   uptodateCite: string;
   putCite: string;
+  /** read_pages submitting a folio's read (the bio's end_io completes it): its label and its i_size read. */
+  submitLabel: string;
+  submitIsizeCite: string;
+  /** The bio's end_io in its own context (endIoProc): where, its label, its PG_uptodate and its unlock. */
+  endIo: { fn: string; where: string; label: string; uptodateCite: string; unlockCite: string; unlock: (a: Access, cite: string) => Access };
 }
 
 /** readahead: `{ file, index, order }` (index aligned to the order). */
@@ -240,6 +249,18 @@ export const RA_612: RaKernel = {
   },
   uptodateCite: `mm/readahead.c read_pages() ${V612}: ->readahead() I/O completion: folio_end_read(folio, true) sets PG_uptodate (as folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate))`,
   putCite: `mm/readahead.c read_pages() ${V612}: readahead_folio(rac) → folio_put(folio)`,
+  submitLabel:
+    'read_pages(ractl): ->readahead(): folio = readahead_folio(rac) [folio_put()]; map the blocks; bio_add_folio(); submit_bio(): the folio stays locked and !uptodate until the bio completes',
+  submitIsizeCite: `->readahead() ${V612}: the blocks past i_size_read(inode) are zeroed, not read (ext4_mpage_readpages(), iomap_readahead())`,
+  endIo: {
+    fn: 'end_io',
+    where: "the read bio's end_io, in softirq or workqueue context",
+    label:
+      'bio end_io (ext4 mpage_end_io() → __read_end_io(); xfs iomap_read_end_io() → iomap_finish_folio_read()): folio_end_read(folio, true) [PG_uptodate set, PG_locked cleared, waiters woken]',
+    uptodateCite: `mm/filemap.c folio_end_read() ${V612} (from the read bio's end_io): folio_xor_flags_has_waiters(folio, 1 << PG_locked | 1 << PG_uptodate) sets PG_uptodate in the release RMW that unlocks`,
+    unlockCite: `mm/filemap.c folio_end_read() ${V612}: folio_xor_flags_has_waiters() clears PG_locked (release), folio_wake_bit(folio, PG_locked)`,
+    unlock: folioUnlock612,
+  },
 };
 
 /**
@@ -280,6 +301,18 @@ export const RA_61: RaKernel = {
   uptodateCite:
     "fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192 (from read_pages(), mm/readahead.c:161): SetPageUptodate(page) (fs/ext4/readpage.c:347, or the bio's end_io, 84) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)",
   putCite: 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: if (rac) put_page(page) (fs/ext4/readpage.c:404)',
+  submitLabel:
+    'read_pages(ractl): ->readahead(): ext4_mpage_readpages(): page = readahead_page(rac); ext4_map_blocks(); bio_add_page(); submit_bio(); put_page(page): the page stays locked and !uptodate until the bio completes',
+  submitIsizeCite: 'fs/ext4/readpage.c ext4_mpage_readpages() 6.1.192: last_block_in_file = (ext4_readpage_limit(inode) + ... (fs/ext4/readpage.c:266)',
+  endIo: {
+    fn: 'end_io',
+    where: 'fs/ext4/readpage.c:175-185 mpage_end_io(), 69-91 __read_end_io(), in softirq context',
+    label: 'bio end_io: mpage_end_io() → __read_end_io(): SetPageUptodate(page); unlock_page(page)',
+    uptodateCite:
+      "fs/ext4/readpage.c __read_end_io() 6.1.192 (the read bio's end_io): SetPageUptodate(page) (fs/ext4/readpage.c:84) → folio_mark_uptodate(): smp_wmb(); set_bit(PG_uptodate) (include/linux/page-flags.h:752-753)",
+    unlockCite: 'fs/ext4/readpage.c __read_end_io() 6.1.192: unlock_page(page) (fs/ext4/readpage.c:86)',
+    unlock: folioUnlock,
+  },
 };
 
 /** page_cache_ra_order and what it reaches, 6.12.118's (flavors/linux-6.12/index.ts). */
@@ -380,16 +413,25 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
       ...(k.large ? largeSteps : {}),
       read: marked(
         {
-          label: L.readLabel,
+          label: (c) => (submitsRead(c, c.list('batch')[0]!) ? k.submitLabel : L.readLabel),
           where: `mm/readahead.c:${L.readPages} read_pages()`,
           acc: (c) => {
             const pfn = c.list('batch')[0]!;
-            return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, c.num('file')), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+            const file = c.num('file');
+            // the hole and EOF test reads the block map and i_size; a submitted read hands PG_locked to end_io
+            if (submitsRead(c, pfn))
+              return [r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.bio`), w('end_io.pending'), w(`${c.P(pfn)}.refcount`)];
+            return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, file), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
           },
           run: (c) => {
             const [pfn, ...rest] = c.list('batch');
-            c.setFlag(pfn!, 'uptodate', true);
-            c.unlockPage(pfn!);
+            if (submitsRead(c, pfn!)) {
+              c.updPage(pfn!, { locker: c.env.endIo! });
+              c.effect(`submit the read of pfn${pfn}: locked, !uptodate until end_io completes it`);
+            } else {
+              c.setFlag(pfn!, 'uptodate', true);
+              c.unlockPage(pfn!);
+            }
             c.ref(pfn!, -1);
             c.set('batch', rest);
             if (rest.length) c.goto('read');
@@ -450,6 +492,8 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
 function readPagesMarks(c: Ctx, k: RaKernel, a: Access): Access {
   const pfn = c.list('batch')[0]!;
   if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, k.putCite);
+  if (a.loc.endsWith('.bio') || a.loc === 'end_io.pending') return ghost(a, BIO_GHOST);
+  if (a.loc.endsWith('.i_size') && submitsRead(c, pfn)) return iSizeRead(c, a, c.num('file'), k.submitIsizeCite);
   // readIoMarks reads local pfn for the flag's old value; here the folio is the batch's first
   if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0, k.uptodateCite, { before: ['smp_wmb'] });
   return readIoMarks(c, a);
@@ -459,4 +503,68 @@ function readPagesMarks(c: Ctx, k: RaKernel, a: Access): Access {
 function readPages(c: Ctx): void {
   if (c.list('batch').length) c.goto('read');
   else afterRead(c);
+}
+
+const BIO_GHOST = "the folio's read in flight (submit_bio to the bio's end_io): the model's hand-over of PG_locked to end_io, no memory access of the kernel";
+
+/**
+ * Whether read_pages submits a read for the folio, which the bio's end_io completes later (a machine
+ * with an end_io thread: Env.endIo), rather than zeroing it at once: a folio at or past EOF, or over a
+ * hole, has no block to read (6.1.192 fs/ext4/readpage.c:335-350; 6.12 iomap_readpage_iter's
+ * iomap_block_needs_zeroing) and is marked uptodate and unlocked in the submitting step.
+ */
+function submitsRead(c: Ctx, pfn: number): boolean {
+  if (c.env.endIo === undefined) return false;
+  const p = c.page(pfn);
+  const m = c.map(p.mapping);
+  return p.index < Math.ceil(m.isize / PAGE_SIZE) && (m.bmap[p.index] ?? NONE) !== NONE;
+}
+
+/**
+ * The read bio's end_io (6.1.192 fs/ext4/readpage.c:175-185 mpage_end_io → 69-91 __read_end_io; 6.12
+ * folio_end_read), run by the machine's daemon thread `end_io` (Env.endIo): per step, one folio whose
+ * read read_pages submitted gets the disk's data, PG_uptodate and its unlock. Blocked while no read is
+ * in flight. The folios complete one at a time, the lowest pfn first: the kernel's bios complete in any
+ * order (not-searched.ts READAHEAD_IO_6X says so beside the verdicts, and READAHEAD_DATA_6X and
+ * READAHEAD_BATCH_6X what the completion's data and the per-folio submission leave out).
+ */
+export function endIoProc(k: RaKernel): Proc {
+  const E = k.endIo;
+  return {
+    fn: E.fn,
+    where: E.where,
+    entry: 'bio',
+    steps: {
+      bio: marked(
+        {
+          label: E.label,
+          where: E.where,
+          block: (c) => (c.firstLockedBy(c.tid) === NONE ? 'a read to complete (none in flight)' : undefined),
+          // which folio completes depends on the hand-overs of the lower pfns (their .bio), which end_io reads, and whether
+          // it can run at all on any hand-over (end_io.pending): DPOR must order those against its step
+          acc: (c) => {
+            const pfn = c.firstLockedBy(c.tid);
+            if (pfn === NONE) return [r('end_io.pending')];
+            const P = c.P(pfn);
+            const lower: Access[] = [];
+            for (let k = 1; k < pfn; k++) lower.push(r(`${c.P(k)}.bio`));
+            return [...lower, w(`${P}.bio`), w(`${P}.flags.uptodate`), ...readIoAcc(c, pfn, c.page(pfn).mapping), release(`lock:${P}`)];
+          },
+          run: (c) => {
+            const pfn = c.firstLockedBy(c.tid);
+            c.setFlag(pfn, 'uptodate', true);
+            c.unlockPage(pfn);
+            c.goto('bio');
+          },
+        },
+        (c, a) => {
+          if (a.loc.endsWith('.bio') || a.loc === 'end_io.pending') return ghost(a, BIO_GHOST);
+          if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', 0, E.uptodateCite, { before: ['smp_wmb'] });
+          if (a.lock === 'release') return E.unlock(a, E.unlockCite);
+          if (a.loc.endsWith('.i_size')) return ghost(a, 'the data the read brings (data.ts diskData): the I/O reads the disk, not i_size');
+          return a; // the disk, the contents
+        },
+      ),
+    },
+  };
 }
