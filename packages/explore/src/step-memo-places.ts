@@ -17,15 +17,16 @@
 import type { StepPlaces } from '@kreplay/core';
 import { WordTable } from '@kreplay/core';
 import { IntVec } from './graph.js';
+import { KeyTable } from './step-memo.js';
 
 /** A place the state being expanded does not have, in a key (a place's words are after their count, which is at least 1). */
 const ABSENT = 0;
 
 export class PlaceMemo<S> {
-  /** (thread t's word, t and what it reads of the others) → head number. */
-  private readonly heads = new WordTable();
+  /** (0, thread t's word, t and what it reads of the others) → head number (numbers only: no run of words hashed). */
+  private readonly heads = new KeyTable();
   /** Per head: the numbers of the sets of places read under it, in the order met. */
-  private readonly setsOf: number[][] = [];
+  private readonly setsOf: (number[] | undefined)[] = [];
   private readonly sets = new WordTable();
   private readonly setNames: Int32Array[] = [];
   /** (head, set, the words at its places) → the entry's value (where it starts in `values`). */
@@ -37,7 +38,6 @@ export class PlaceMemo<S> {
    */
   readonly values = new IntVec(1 << 14);
   private key = new Int32Array(1024);
-  private two = new Int32Array(2);
 
   /** The state being expanded (`prepare`): its shared words, their places, and each place by name. */
   private sharedId = -1;
@@ -89,10 +89,11 @@ export class PlaceMemo<S> {
 
   /** The head of (thread t's word `b`, `c`: t and what it reads of the others). */
   head(b: number, c: number): number {
-    this.two[0] = b;
-    this.two[1] = c;
-    const h = this.heads.add(this.two, 2);
-    return h < 0 ? ~h : h;
+    if (this.heads.find(0, b, c)) return this.heads.value();
+    const h = this.setsOf.length;
+    this.setsOf.push(undefined);
+    this.heads.put(0, b, c, h);
+    return h;
   }
 
   /** Whether place p has the same words in the state being expanded and in `next` (cut into `cut2`, its shared words end at `at`). */
