@@ -17,15 +17,16 @@
 import type { StepPlaces } from '@kreplay/core';
 import { WordTable } from '@kreplay/core';
 import { IntVec } from './graph.js';
+import { KeyTable } from './step-memo.js';
 
 /** A place the state being expanded does not have, in a key (a place's words are after their count, which is at least 1). */
 const ABSENT = 0;
 
 export class PlaceMemo<S> {
-  /** (thread t's word, t and what it reads of the others) → head number. */
-  private readonly heads = new WordTable();
+  /** (0, thread t's word, t and what it reads of the others) → head number (numbers only: no run of words hashed). */
+  private readonly heads = new KeyTable();
   /** Per head: the numbers of the sets of places read under it, in the order met. */
-  private readonly setsOf: number[][] = [];
+  private readonly setsOf: (number[] | undefined)[] = [];
   private readonly sets = new WordTable();
   private readonly setNames: Int32Array[] = [];
   /** (head, set, the words at its places) → the entry's value (where it starts in `values`). */
@@ -37,7 +38,6 @@ export class PlaceMemo<S> {
    */
   readonly values = new IntVec(1 << 14);
   private key = new Int32Array(1024);
-  private two = new Int32Array(2);
 
   /** The state being expanded (`prepare`): its shared words, their places, and each place by name. */
   private sharedId = -1;
@@ -46,6 +46,16 @@ export class PlaceMemo<S> {
   private cut = new Int32Array(512);
   private count = -1;
   private readonly byName = new PlaceIndex();
+  /**
+   * The layout of the state being expanded — its places' names in order — and its number, which
+   * changes when the names do (most states of a search have their neighbour's names): `byName`
+   * and each set's positions (`posOf`) are made once per layout, not per state.
+   */
+  private names = new Int32Array(256);
+  private layout = 0;
+  /** Per set: the index of each of its places in the layout `posLayout` holds (-1: absent). */
+  private readonly posOf: Int32Array[] = [];
+  private readonly posLayout: number[] = [];
   /** The successor's places (`record`). */
   private cut2 = new Int32Array(512);
   /** The successor `reuse` built: its shared words. */
@@ -73,9 +83,34 @@ export class PlaceMemo<S> {
     const need = this.shared.bytesOf(sharedId);
     if (need > this.words.length) this.words = new Int32Array(Math.max(need, 2 * this.words.length));
     this.at = this.shared.wordsOf(sharedId, this.words);
+    const before = this.count;
     this.count = this.cutInto(this.words, this.at, 'cut');
-    this.byName.fill(this.cut, this.count);
+    if (this.count >= 0 && !this.sameNames(before)) {
+      this.byName.fill(this.cut, this.count);
+      if (this.count > this.names.length) this.names = new Int32Array(2 * this.count);
+      for (let p = 0; p < this.count; p++) this.names[p] = this.cut[2 * p]!;
+      this.layout++;
+    }
     return this.count >= 0;
+  }
+
+  /** Whether the places just cut have the names, in order, of the layout before (`before` places). */
+  private sameNames(before: number): boolean {
+    if (before !== this.count) return false;
+    for (let p = 0; p < before; p++) if (this.names[p] !== this.cut[2 * p]) return false;
+    return true;
+  }
+
+  /** The index of each place of set `set` in the state being expanded (-1: it has no such place). */
+  private positions(set: number): Int32Array {
+    const pos = this.posOf[set];
+    if (pos !== undefined && this.posLayout[set] === this.layout) return pos;
+    const names = this.setNames[set]!;
+    const made = pos ?? new Int32Array(names.length);
+    for (let i = 0; i < names.length; i++) made[i] = this.byName.get(names[i]!);
+    this.posOf[set] = made;
+    this.posLayout[set] = this.layout;
+    return made;
   }
 
   private cutInto(words: Int32Array, at: number, which: 'cut' | 'cut2'): number {
@@ -89,10 +124,11 @@ export class PlaceMemo<S> {
 
   /** The head of (thread t's word `b`, `c`: t and what it reads of the others). */
   head(b: number, c: number): number {
-    this.two[0] = b;
-    this.two[1] = c;
-    const h = this.heads.add(this.two, 2);
-    return h < 0 ? ~h : h;
+    if (this.heads.find(0, b, c)) return this.heads.value();
+    const h = this.setsOf.length;
+    this.setsOf.push(undefined);
+    this.heads.put(0, b, c, h);
+    return h;
   }
 
   /** Whether place p has the same words in the state being expanded and in `next` (cut into `cut2`, its shared words end at `at`). */
@@ -108,21 +144,18 @@ export class PlaceMemo<S> {
 
   /** The key of (head, set) for the state being expanded into `key`; its length. */
   private keyOf(h: number, set: number): number {
-    const names = this.setNames[set]!;
+    const pos = this.positions(set);
     const words = this.words;
     const cut = this.cut;
-    let need = 2 + names.length;
-    for (let i = 0; i < names.length; i++) {
-      const p = this.byName.get(names[i]!);
-      if (p >= 0) need += this.endOf(p) - cut[2 * p + 1]!;
-    }
+    // a place's words are at most all of the state's
+    const need = 2 + pos.length + this.at;
     if (need > this.key.length) this.key = new Int32Array(2 * need);
     const key = this.key;
     key[0] = h;
     key[1] = set;
     let k = 2;
-    for (let i = 0; i < names.length; i++) {
-      const p = this.byName.get(names[i]!);
+    for (let i = 0; i < pos.length; i++) {
+      const p = pos[i]!;
       if (p < 0) {
         key[k++] = ABSENT;
         continue;
@@ -159,6 +192,8 @@ export class PlaceMemo<S> {
     const a = this.values.a;
     const nw = a[v + 2]!;
     if (nw === 0) return -1;
+    const patched = this.patched(v, nw);
+    if (patched >= 0) return patched;
     let need = this.at;
     for (let i = 0, q = v + 3; i < nw; i++, q += 2 + a[q + 1]!) need += a[q + 1]!;
     if (need > this.out.length) this.out = new Int32Array(2 * need);
@@ -180,6 +215,33 @@ export class PlaceMemo<S> {
       }
     }
     return k;
+  }
+
+  /**
+   * `reuse` where every place value `v` changed is a place of the state being expanded with as many
+   * words: the state's own shared words with those places written over (their count returned). -1
+   * otherwise (a place of another length, or one the state does not have): `reuse` puts the
+   * successor together place by place.
+   */
+  private patched(v: number, nw: number): number {
+    const a = this.values.a;
+    // the places cover the shared words from the first (`cut`'s promise): else place by place
+    if (this.cut[1] !== 0) return -1;
+    for (let i = 0, q = v + 3; i < nw; i++, q += 2 + a[q + 1]!) {
+      const p = this.byName.get(a[q]!);
+      if (p < 0 || this.endOf(p) - this.cut[2 * p + 1]! !== a[q + 1]!) return -1;
+    }
+    const n = this.at;
+    if (n > this.out.length) this.out = new Int32Array(2 * n);
+    const out = this.out;
+    const words = this.words;
+    for (let j = 0; j < n; j++) out[j] = words[j]!;
+    for (let i = 0, q = v + 3; i < nw; i++, q += 2 + a[q + 1]!) {
+      const from = this.cut[2 * this.byName.get(a[q]!) + 1]!;
+      const len = a[q + 1]!;
+      for (let j = 0; j < len; j++) out[from + j] = a[q + 2 + j]!;
+    }
+    return n;
   }
 
   /**

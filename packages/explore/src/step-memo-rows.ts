@@ -17,7 +17,7 @@
  */
 
 import type { Machine, StepOutcome } from '@kreplay/core';
-import { THREAD_DONE, THREAD_ENABLED } from '@kreplay/core';
+import { THREAD_DONE, THREAD_ENABLED, WordTable } from '@kreplay/core';
 import { readinessOf } from './ends.js';
 import { IntVec } from './graph.js';
 import type { StateTable } from './state-table.js';
@@ -42,9 +42,17 @@ export class StepMemoRows<S> extends MemoBase<S> {
   /** Thread t's readiness (THREAD_*) by (shared number, t's word, t), and by (0, t's word, t) where it is a function of the word alone (`StepMemo.ownReadiness`). */
   private readonly ready = new KeyTable();
   private readonly ownReady = new KeyTable();
-  /** What a step reads of thread u (`StepMemo.readsOf`) by (0, u's word, u): where its words are in `reads` (their count first). */
+  /** What a step reads of thread u (`StepMemo.readsOf`) by (0, u's word, u): the number of those words in `readsIds`. */
   private readonly readsAt = new KeyTable();
-  private readonly reads = new IntVec(1 << 12);
+  private readonly readsIds = new WordTable();
+  /**
+   * What thread t's step reads of the others, by the others' `readsIds` numbers alone: a chain from
+   * node 0 per t, one link (node, the next other thread's number, t) → the next node per other
+   * thread in order; the last node's `othersAt` is the `others` number + 1 (0: not yet known).
+   * Keys of numbers only: no run of words is hashed where the others' words were met before.
+   */
+  private readonly othersBy = new KeyTable();
+  private readonly othersAt = new IntVec(1 << 8);
   /** The state being expanded: what thread t's step reads of the others, numbered, + 1 at [t] (0: not yet known). */
   private readonly othersOf: Int32Array;
   private key = new Int32Array(64);
@@ -61,6 +69,7 @@ export class StepMemoRows<S> extends MemoBase<S> {
     this.othersOf = new Int32Array(this.T);
     this.row = new Int32Array(this.T + 1);
     this.places = this.memo.places && new PlaceMemo(this.memo.places, table.shared);
+    this.othersAt.push(0); // node 0: every chain's start
   }
 
   /** The search expands the state `id` of its visited set now. */
@@ -168,23 +177,44 @@ export class StepMemoRows<S> extends MemoBase<S> {
     const known = this.othersOf[t]!;
     if (known > 0) return known - 1;
     if (this.memo.readsOf === undefined) return -1;
-    let kn = 0;
+    let node = 0;
     for (let u = 0; u < this.T; u++) {
       if (u === t) continue;
       if (!this.readsAt.find(0, this.threads[u]!, u)) return -1;
-      const at = this.readsAt.value();
-      const a = this.reads.a;
-      const n = a[at]!;
-      if (kn + n > this.key.length) {
-        const more = new Int32Array(2 * (kn + n));
+      const rid = this.readsAt.value();
+      if (this.othersBy.find(node, rid, t)) {
+        node = this.othersBy.value();
+        continue;
+      }
+      const next = this.othersAt.push(0);
+      this.othersBy.put(node, rid, t, next);
+      node = next;
+    }
+    let id = this.othersAt.a[node]! - 1;
+    if (id < 0) {
+      id = this.others.number(this.key, this.concatOthers(t));
+      this.othersAt.a[node] = id + 1;
+    }
+    this.othersOf[t] = id + 1;
+    return id;
+  }
+
+  /** The words of what thread t's step reads of the others into `key` (the other threads' `readsIds` entries, in order); their count. */
+  private concatOthers(t: number): number {
+    let kn = 0;
+    for (let u = 0; u < this.T; u++) {
+      if (u === t) continue;
+      this.readsAt.find(0, this.threads[u]!, u);
+      const rid = this.readsAt.value();
+      const need = kn + this.readsIds.bytesOf(rid);
+      if (need > this.key.length) {
+        const more = new Int32Array(2 * need);
         more.set(this.key);
         this.key = more;
       }
-      for (let i = 0; i < n; i++) this.key[kn++] = a[at + 1 + i]!;
+      kn += this.readsIds.wordsOf(rid, this.key.subarray(kn));
     }
-    const id = this.others.number(this.key, kn);
-    this.othersOf[t] = id + 1;
-    return id;
+    return kn;
   }
 
   /** What thread t's step reads of the others, from the decoded state; every other thread's `readsOf` kept by its word. */
@@ -199,9 +229,9 @@ export class StepMemoRows<S> extends MemoBase<S> {
         this.key = new Int32Array(2 * n);
         n = readsOf(s, u, this.key, 0);
       }
+      const rid = this.readsIds.add(this.key, n);
       this.readsAt.find(0, this.threads[u]!, u);
-      this.readsAt.put(0, this.threads[u]!, u, this.reads.push(n));
-      this.reads.pushAll(this.key, n);
+      this.readsAt.put(0, this.threads[u]!, u, rid < 0 ? ~rid : rid);
     }
     this.othersOf[t] = 0;
     const o = this.othersKnown(t);

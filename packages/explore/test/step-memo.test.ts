@@ -117,6 +117,53 @@ function pair(K: number, honest: boolean): Machine<Pair> {
   };
 }
 
+/**
+ * Thread 0 appends its pc's parity to a list x, thread 1 adds 1 to y (mod 3). Words: x's length
+ * and elements, y, then each thread's pc; the places are x (name 10, a place whose word count
+ * grows with each of thread 0's steps) and y (name 11).
+ */
+interface Growing {
+  x: readonly number[];
+  y: number;
+  pc: readonly number[];
+}
+
+function growing(K: number): Machine<Growing> {
+  const stepOf = (s: Growing, t: number) => ({
+    state: { x: t === 0 ? [...s.x, s.pc[0]! % 2] : s.x, y: t === 1 ? (s.y + 1) % 3 : s.y, pc: s.pc.map((p, u) => (u === t ? p + 1 : p)) },
+    violations: [] as ModelViolation[],
+  });
+  return {
+    flavor: 'growing',
+    threads: [0, 1].map((id) => ({ id, name: `t${id}`, program: 'count', args: {} })),
+    initial: () => ({ x: [], y: 0, pc: [0, 0] }),
+    next: (s, t) => (s.pc[t]! < K ? { label: 'add', accesses: [{ loc: t === 0 ? 'x' : 'y', mode: 'write' }], enabled: true } : null),
+    step: (s, t) => ({ ...stepOf(s, t), ops: [], effect: '—' }),
+    advance: stepOf,
+    key: (s) => `${s.x.join(',')}|${s.y}|${s.pc.join(',')}`,
+    encode(s, out) {
+      const n = s.x.length + 4;
+      if (out.length >= n) out.set([s.x.length, ...s.x, s.y, s.pc[0]!, s.pc[1]!]);
+      return n;
+    },
+    decode: (w, n) => ({ x: Array.from(w.subarray(1, 1 + w[0]!)), y: w[n - 3]!, pc: [w[n - 2]!, w[n - 1]!] }),
+    stepMemo: {
+      threadsAt: (_w, n) => n - 2,
+      otherReads: (_s, _t, _out, at) => at,
+      places: {
+        cut(_w, at, out) {
+          if (out.length < 4) return -1;
+          out.set([10, 0, 11, at - 1]);
+          return 2;
+        },
+        advanceNoting(s, t) {
+          return { outcome: stepOf(s, t), reads: Int32Array.of(t === 0 ? 10 : 11), all: false };
+        },
+      },
+    },
+  };
+}
+
 const cases = await shippedCases();
 
 describe('step memoization', () => {
@@ -202,6 +249,15 @@ describe('step memoization', () => {
     // 16 states (x = pc0 mod 3, y = pc1 mod 3), 24 steps. Keyed by the whole shared part (x, y) and
     // the thread's pc, a step repeats a key only where the other thread's pc is 3 (6 hits); keyed by
     // the one place it reads, each thread's step at each pc runs once (3 + 3) and is reused after
+    expect(memo.memo).toEqual({ steps: 24, hits: 18, full: false });
+  });
+
+  it('reuses a step whose place changes its word count: its successor is put together place by place', async () => {
+    const plain = await explore(growing(3), { strategy: 'exhaustive', memoSteps: false });
+    const memo = await explore(growing(3), { strategy: 'exhaustive', memoSteps: 'verify' });
+    expect(summary(memo)).toEqual(summary(plain));
+    expect(plain.stats.distinctStates).toBe(16);
+    // thread 0's step at each x runs once and is reused at the other y's, as is thread 1's at each y
     expect(memo.memo).toEqual({ steps: 24, hits: 18, full: false });
   });
 
