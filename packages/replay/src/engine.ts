@@ -383,7 +383,12 @@ export class ReplayEngine {
   /**
    * An event of a pid the trace showed exit: a new task was given the pid (kernel/pid.c
    * alloc_pid, idr_alloc_cyclic: pids are handed out in turn up to pid_max, then from the
-   * bottom again, so a fork-heavy run or a long one reuses them). The thread group the trace
+   * bottom again, so a fork-heavy run or a long one reuses them) — or the exiting task's own
+   * last work, which the trace cannot tell apart: 6.1.192 kernel/exit.c do_exit fires
+   * sched_process_exit at 878 and then closes its files (exit_files, 882) and runs its task
+   * work (exit_task_work, 887), the deferred __fput of those files and of its mappings' files
+   * (exit_mm, 874), which may drop an unlinked file's pages. Either way it is handled as a
+   * reuse: the doubt is kept, never a certainty. The thread group the trace
    * gives a pid is one lookup per pid, made when the trace was read (a text trace's `(tgid)`
    * column: trace_print_context → trace_find_tgid, kernel/trace/trace_output.c; a trace.dat's
    * saved_tgids, the same table), so it is the later task's: the PTEs the earlier task placed
@@ -401,7 +406,7 @@ export class ReplayEngine {
     t.placedPte = undefined;
     if (placed === undefined || this.trial) return;
     const note: Note = {
-      reason: `pid ${ev.pid} exited (${exit.comm}, ${exit.source}:${exit.line}) and a new task has it again (${ev.comm}, ${ev.source}:${ev.line}); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
+      reason: `pid ${ev.pid} exited (${exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
       source: ev.source,
       line: ev.line,
     };

@@ -161,7 +161,9 @@ describe('a trace.dat whose pid exits and is given to a new task', () => {
     const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
     expect(r.stats.byOp.task_exit).toBe(1);
     expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
-    expect(r.findings[0]!.explanation).toMatch(/may be wrong: pid 301 exited \(newproc, \S+trace\.dat:\d+\) and a new task has it again/);
+    expect(r.findings[0]!.explanation).toMatch(
+      /may be wrong: pid 301 exited \(newproc, \S+trace\.dat:\d+\) and the trace shows it again \(newproc, \S+trace\.dat:\d+\), a new task's unless/,
+    );
     expect(r.warnings.join('\n')).toContain('pid 301 exited');
   });
 });

@@ -343,7 +343,7 @@ describe('linux-6.1 adapter', () => {
       const r = await run(lines);
       expect(rules(r)).toEqual([['mapped-page-removed', 'uncertain']]);
       expect(r.findings[0]!.explanation).toContain(
-        'Uncertain: how many PTEs mapped this page may be wrong: pid 301 exited (kr-fault, t.txt:7) and a new task has it again (newproc, t.txt:',
+        'Uncertain: how many PTEs mapped this page may be wrong: pid 301 exited (kr-fault, t.txt:7) and the trace shows it again (newproc, t.txt:',
       );
       expect(r.findings[0]!.explanation).toContain("the thread group the trace gives pid 301, 301, is the kernel's pid → tgid table when the trace was read");
       expect(r.warnings.join('\n')).toContain('pid 301 exited (t.txt:7) and the trace shows it again');
