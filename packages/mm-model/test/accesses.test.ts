@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   Ctx,
+  NONE,
   PAGE_FLAGS,
   PG,
   createMachine,
@@ -42,7 +43,11 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     if (p.mapping !== q.mapping) out.push(`pfn${pfn}.mapping`);
     if (p.refcount !== q.refcount) out.push(`pfn${pfn}.refcount`);
     if (p.mapcount !== q.mapcount) out.push(`pfn${pfn}.mapcount`);
-    if (p.locker !== q.locker || (p.flags ^ q.flags) & PG.locked) out.push(`lock:pfn${pfn}`);
+    // read_pages hands a held PG_locked to the I/O completion (Env.endIo): who holds it changes, not whether it is
+    // held; the model declares the hand-over as the folio's bio, which end_io reads (linux-6.12/readahead.ts)
+    const handOver = p.locker !== NONE && q.locker === env.endIo && p.locker !== q.locker && !((p.flags ^ q.flags) & PG.locked);
+    if (handOver) out.push(`pfn${pfn}.bio`);
+    else if (p.locker !== q.locker || (p.flags ^ q.flags) & PG.locked) out.push(`lock:pfn${pfn}`);
     if (p.data !== q.data) out.push(`pfn${pfn}.data`);
     if (p.entire !== q.entire || (p.pmap ?? []).join() !== (q.pmap ?? []).join()) out.push(`pfn${pfn}.mapcount`);
     if (p.order !== q.order) out.push(`pfn${pfn}.mapping`);
@@ -87,7 +92,7 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
 
 /** `file function() version`: every step cites the kernel function it stands for (user-space steps say so). */
 const WHERE = /^([a-z0-9_/.-]+\.[ch](:[0-9, -]+)? [A-Za-z0-9_]+\(\)|user space: )/;
-const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|(ptl|pmd):[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc)$/;
+const LOC = /^(M\d+\.[a-z_.]+|pfn\d+\.[a-z_.]+|lock:pfn\d+|(ptl|pmd):[\w.-]+:\d+|pte:[\w.-]+:0x[0-9a-f]+|alloc|end_io\.pending)$/;
 
 /**
  * Locations `step` reads through the Ctx accessors, by running the step again with the audit

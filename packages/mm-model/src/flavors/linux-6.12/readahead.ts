@@ -254,7 +254,7 @@ export const RA_612: RaKernel = {
   submitIsizeCite: `->readahead() ${V612}: the blocks past i_size_read(inode) are zeroed, not read (ext4_mpage_readpages(), iomap_readahead())`,
   endIo: {
     fn: 'end_io',
-    where: "the read bio's end_io, in softirq or workqueue context",
+    where: 'fs/ext4/readpage.c:162-172 mpage_end_io(), 69-80 __read_end_io(), mm/filemap.c:1532 folio_end_read() (xfs: iomap_read_end_io()), in softirq or workqueue context',
     label:
       'bio end_io (ext4 mpage_end_io() → __read_end_io(); xfs iomap_read_end_io() → iomap_finish_folio_read()): folio_end_read(folio, true) [PG_uptodate set, PG_locked cleared, waiters woken]',
     uptodateCite: `mm/filemap.c folio_end_read() ${V612} (from the read bio's end_io): folio_xor_flags_has_waiters(folio, 1 << PG_locked | 1 << PG_uptodate) sets PG_uptodate in the release RMW that unlocks`,
@@ -418,10 +418,13 @@ function pageCacheRaOrder(o: ReadaheadOptions, k: RaKernel): Proc {
           acc: (c) => {
             const pfn = c.list('batch')[0]!;
             const file = c.num('file');
-            // the hole and EOF test reads the block map and i_size; a submitted read hands PG_locked to end_io
+            // the hole and EOF test reads the folio's index and file (submitsRead), the block map and i_size; a submitted
+            // read hands PG_locked to end_io (declared as the folio's bio, which end_io reads: who holds the lock changes,
+            // not whether it is held)
+            const folio = r(`${c.P(pfn)}.mapping`);
             if (submitsRead(c, pfn))
-              return [r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.bio`), w('end_io.pending'), w(`${c.P(pfn)}.refcount`)];
-            return [w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, file), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
+              return [folio, r(`${c.M(file)}.disk`), r(`${c.M(file)}.i_size`), w(`${c.P(pfn)}.bio`), w('end_io.pending'), w(`${c.P(pfn)}.refcount`)];
+            return [folio, w(`${c.P(pfn)}.flags.uptodate`), ...readIoAcc(c, pfn, file), release(`lock:${c.P(pfn)}`), w(`${c.P(pfn)}.refcount`)];
           },
           run: (c) => {
             const [pfn, ...rest] = c.list('batch');
@@ -493,6 +496,7 @@ function readPagesMarks(c: Ctx, k: RaKernel, a: Access): Access {
   const pfn = c.list('batch')[0]!;
   if (a.loc.endsWith('.refcount')) return folioPut(c, a, pfn, k.putCite);
   if (a.loc.endsWith('.bio') || a.loc === 'end_io.pending') return ghost(a, BIO_GHOST);
+  if (a.loc.endsWith('.mapping')) return ghost(a, FOLIO_GHOST);
   if (a.loc.endsWith('.i_size') && submitsRead(c, pfn)) return iSizeRead(c, a, c.num('file'), k.submitIsizeCite);
   // readIoMarks reads local pfn for the flag's old value; here the folio is the batch's first
   if (a.loc.endsWith('.flags.uptodate')) return lk(a, 'set_bit', (c.page(pfn).flags & PG.uptodate) !== 0 ? 1 : 0, k.uptodateCite, { before: ['smp_wmb'] });
@@ -504,6 +508,9 @@ function readPages(c: Ctx): void {
   if (c.list('batch').length) c.goto('read');
   else afterRead(c);
 }
+
+const FOLIO_GHOST =
+  "the folio's file and index, which the model's hole and EOF test reads from its page (submitsRead): the kernel's ext4_mpage_readpages and iomap_readahead take the inode from the readahead control and the index from the folio it locked, which no other thread changes while it is locked";
 
 const BIO_GHOST = "the folio's read in flight (submit_bio to the bio's end_io): the model's hand-over of PG_locked to end_io, no memory access of the kernel";
 
