@@ -254,7 +254,8 @@ export const RA_612: RaKernel = {
   submitIsizeCite: `->readahead() ${V612}: the blocks past i_size_read(inode) are zeroed, not read (ext4_mpage_readpages(), iomap_readahead())`,
   endIo: {
     fn: 'end_io',
-    where: 'fs/ext4/readpage.c:162-172 mpage_end_io(), 69-80 __read_end_io(), mm/filemap.c:1532 folio_end_read() (xfs: iomap_read_end_io()), in softirq or workqueue context',
+    where:
+      'fs/ext4/readpage.c:162-172 mpage_end_io(), 69-80 __read_end_io(), mm/filemap.c:1532 folio_end_read() (xfs: iomap_read_end_io()), in softirq or workqueue context',
     label:
       'bio end_io (ext4 mpage_end_io() → __read_end_io(); xfs iomap_read_end_io() → iomap_finish_folio_read()): folio_end_read(folio, true) [PG_uptodate set, PG_locked cleared, waiters woken]',
     uptodateCite: `mm/filemap.c folio_end_read() ${V612} (from the read bio's end_io): folio_xor_flags_has_waiters(folio, 1 << PG_locked | 1 << PG_uptodate) sets PG_uptodate in the release RMW that unlocks`,
