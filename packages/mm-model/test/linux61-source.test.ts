@@ -72,9 +72,12 @@ describe('filemap_update_page: folio_trylock, and the wait without the invalidat
       // while it sleeps: no invalidate_lock, no reference of the reader's
       expect(r.s.maps[0]!.invalidateLock.readers).not.toContain(0);
       expect(r.s.pages[pfn(r.s)]!.refcount).toBe(refs);
-      // the other thread finishes; the reader looks the folio up again, finds it uptodate and copies its data
+      // the other thread finishes (6.12's readahead hands the folio's lock to the bio's end_io, thread 2, which
+      // completes it: session 44); the reader looks the folio up again, finds it uptodate and copies its data
       const w2 = drive(m, r.s, 1);
-      const r2 = drive(m, w2.s, 0);
+      const io = m.threads.length > 2 ? drive(m, w2.s, 2) : w2;
+      if (m.threads.length > 2) expect(io.s.pages[pfn(io.s)]!.locker).toBe(-1);
+      const r2 = drive(m, io.s, 0);
       expect(r2.labels[1]).toMatch(/^filemap_get_pages\(\): filemap_get_read_batch/);
       expect(r2.s.threads[0]!.status).toBe('done');
       expect(r2.s.threads[0]!.frames).toEqual([]);
