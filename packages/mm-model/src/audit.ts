@@ -20,6 +20,8 @@ const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
   refcount: (p) => `pfn${p}.refcount`,
   mapcount: (p) => `pfn${p}.mapcount`,
   locker: (p) => `lock:pfn${p}`,
+  // PG_waiters shares PG_locked's byte (folio_unlock() clears one and tests the other in one atomic op)
+  waiters: (p) => `lock:pfn${p}`,
   flags: (p) => `pfn${p}.flags.*`,
   data: (p) => `pfn${p}.data`,
 };
