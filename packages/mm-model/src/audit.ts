@@ -20,7 +20,7 @@ const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
   refcount: (p) => `pfn${p}.refcount`,
   mapcount: (p) => `pfn${p}.mapcount`,
   locker: (p) => `lock:pfn${p}`,
-  // PG_waiters shares PG_locked's byte (folio_unlock() clears one and tests the other in one atomic op)
+  // read only by a sleeper testing its own bit (Ctx.dropWaitAsleep): whether a release of the lock woke it
   waiters: (p) => `lock:pfn${p}`,
   flags: (p) => `pfn${p}.flags.*`,
   data: (p) => `pfn${p}.data`,

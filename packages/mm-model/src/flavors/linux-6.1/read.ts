@@ -413,9 +413,11 @@ export function withUpdatePageTrylock(p: Proc): Proc {
               ? lock.label
               : lock.label(c),
         where: 'mm/filemap.c filemap_update_page()',
-        // a failed trylock, the unlock, the queueing (PG_waiters, in PG_locked's byte: a write of the lock word) and the
-        // put: left unmarked (as retry.ts's failed trylock)
-        acc: (c) => (fails(c) ? [w(`lock:${P(c)}`), release(invLockLoc(c)), w(`${P(c)}.refcount`)] : lock.acc!(c)),
+        // a failed trylock, the unlock, the queueing and the put: left unmarked (as retry.ts's failed trylock). The
+        // queueing sets this thread's bit of the folio's waiters (PageS.waiters, `pfnN.waiters`): it commutes with every
+        // step that does not release the lock (another sleeper's queueing sets another bit; only its own sleeper and the
+        // release read or write a bit), and it reads the lock word, which a release writes
+        acc: (c) => (fails(c) ? [r(`lock:${P(c)}`), w(`${P(c)}.waiters`), release(invLockLoc(c)), w(`${P(c)}.refcount`)] : lock.acc!(c)),
         run: (c) => {
           if (!fails(c)) {
             lock.run(c);
