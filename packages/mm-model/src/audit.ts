@@ -20,6 +20,8 @@ const PAGE_FIELD_LOC: Partial<Record<keyof PageS, (pfn: number) => string>> = {
   refcount: (p) => `pfn${p}.refcount`,
   mapcount: (p) => `pfn${p}.mapcount`,
   locker: (p) => `lock:pfn${p}`,
+  // read only by a sleeper testing its own bit (Ctx.dropWaitAsleep): whether a release of the lock woke it
+  waiters: (p) => `lock:pfn${p}`,
   flags: (p) => `pfn${p}.flags.*`,
   data: (p) => `pfn${p}.data`,
 };

@@ -28,7 +28,7 @@ import type { MappingS, MmState, PageS } from './state.js';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The optional fields: an object with any of them set is copied generically. */
-export const PAGE_OPTIONAL = ['order', 'pmap', 'entire', 'nodirect'] as const;
+export const PAGE_OPTIONAL = ['order', 'pmap', 'entire', 'nodirect', 'waiters'] as const;
 export const MAP_OPTIONAL = ['eofSettled', 'faultMutex'] as const;
 
 /** A page without optional fields, in the order `Ctx.allocPage` and the initial state build pages. */
@@ -137,7 +137,7 @@ function laid<T extends object>(o: T, patch: Partial<T>): T {
 
 /** `{ ...p, ...patch }`. */
 export function copyPage(p: PageS, patch: Partial<PageS>): PageS {
-  if (!literals || p.order !== undefined || p.pmap !== undefined || p.entire !== undefined || p.nodirect !== undefined) {
+  if (!literals || p.order !== undefined || p.pmap !== undefined || p.entire !== undefined || p.nodirect !== undefined || p.waiters !== undefined) {
     return Object.assign({ ...p }, patch);
   }
   return laid(plainPage(p), patch);

@@ -32,6 +32,7 @@ import {
   type PageS,
   type PageFlag,
   type ThreadS,
+  waiterTids,
 } from './state.js';
 
 export class ModelBug extends Error {
@@ -253,23 +254,22 @@ export class Ctx {
     return o === NONE ? undefined : `PG_locked of pfn ${hex(pfn)}, held by ${this.who(o)}`;
   }
   /**
-   * A sleeper in folio_wait_bit_common() that gave up its folio reference (behavior DROP,
-   * folio_put_wait_locked()): still asleep while PG_locked of pfn is held by `holder`, the thread
-   * that held it when the sleeper queued itself. The sleeper is woken by that holder's unlock
-   * (folio_unlock() → folio_wake_bit() sets WQ_FLAG_WOKEN) and from then on never looks at the
-   * folio again (6.1.192 mm/filemap.c:1304-1330): a folio unlocked, freed (only after its unlock:
-   * `freePage` refuses a locked page), its pfn reused, or locked by another thread since is not
-   * waited on. undefined when the wait is over.
+   * This thread, asleep in folio_wait_bit_common() having given up its folio reference (behavior DROP,
+   * folio_put_wait_locked(); queued by `queueDropWaiter`): still asleep while it is among the folio's waiters
+   * (PageS.waiters), which the next release of PG_locked clears (`unlockPage`: folio_unlock() or end_io's
+   * folio_end_read() → folio_wake_bit() sets WQ_FLAG_WOKEN, 6.1.192 mm/filemap.c:1139, 6.12.118 1141). Woken, it
+   * never looks at the folio again (6.1.192 mm/filemap.c:1319-1330: a DROP waiter that sees WQ_FLAG_WOKEN breaks
+   * out; 6.12.118 1295-1306): the folio freed (only after that unlock: `freePage` refuses a locked page), its pfn
+   * reused, or locked again by anyone is not waited on. A hand-over of the lock to end_io (read_pages → submit_bio)
+   * is no release and wakes nobody. undefined when the wait is over.
    */
-  pageLockHeldBy(pfn: number, holder: number): string | undefined {
+  dropWaitAsleep(pfn: number): string | undefined {
     this.notes?.note(F_PAGES, LENGTH);
     this.notes?.note(F_PAGES, pfn);
     const p = pfn < this.s.pages.length ? this.s.pages[pfn] : undefined;
-    // read_pages hands the folio's PG_locked to the I/O completion (Env.endIo) without unlocking it: a sleeper that
-    // queued while the submitter held it sleeps on until end_io's unlock (one that queued before a release, the pfn
-    // then freed and read ahead again by another thread, sleeps on too: not told apart)
-    const held = p !== undefined && (p.locker === holder || (p.locker === this.env.endIo && holder !== NONE));
-    return held ? `PG_locked of pfn ${hex(pfn)}, held by ${this.who(p.locker)}` : undefined;
+    if (p === undefined || ((p.waiters ?? 0) & waiterBit(this.tid)) === 0) return undefined;
+    this.audit?.(`lock:pfn${pfn}`);
+    return `PG_locked of pfn ${hex(pfn)}, held by ${this.who(p.locker)}`;
   }
   /** The lowest pfn whose PG_locked `holder` holds (NONE when none): the I/O completion's next folio (Env.endIo). */
   firstLockedBy(holder: number): number {
@@ -439,7 +439,7 @@ export class Ctx {
     this.pagesW()[pfn] = nw;
     if (this.silent) return;
     for (const k of Object.keys(patch) as (keyof PageS)[]) {
-      if (old[k] === nw[k] || k === 'locker' || k === 'data') continue;
+      if (old[k] === nw[k] || k === 'locker' || k === 'data' || k === 'waiters') continue;
       if (k === 'flags') {
         const set = flagNames(nw.flags & ~old.flags).filter((f) => f !== 'locked');
         const clr = flagNames(old.flags & ~nw.flags).filter((f) => f !== 'locked');
@@ -523,11 +523,35 @@ export class Ctx {
     if (!this.silent) this.effect(`lock pfn${pfn}`);
     if (!this.silent) this.op({ kind: 'page_lock', pfn: BigInt(pfn) });
   }
+  /**
+   * unlock_page() / folio_unlock() (and end_io's folio_end_read()): PG_locked is clear, and when PG_waiters was set
+   * the folio's sleepers are woken (folio_wake_bit(), 6.1.192 mm/filemap.c:1553-1554, 6.12.118 1513-1514, 1543-1544):
+   * every DROP sleeper queued on it (PageS.waiters) is done waiting.
+   */
   unlockPage(pfn: number): void {
     const p = this.rawPage(pfn);
-    this.updPage(pfn, { flags: p.flags & ~PG.locked, locker: NONE });
+    const woken = p.waiters;
+    this.updPage(pfn, woken === undefined ? { flags: p.flags & ~PG.locked, locker: NONE } : { flags: p.flags & ~PG.locked, locker: NONE, waiters: undefined });
     if (!this.silent) this.effect(`unlock pfn${pfn}`);
+    if (woken !== undefined && !this.silent)
+      this.effect(
+        `folio_wake_bit: wake ${waiterTids(woken)
+          .map((t) => this.who(t))
+          .join(', ')}`,
+      );
     if (!this.silent) this.op({ kind: 'page_unlock', pfn: BigInt(pfn) });
+  }
+  /**
+   * folio_wait_bit_common(folio, PG_locked, state, DROP) queueing this thread (6.1.192 mm/filemap.c:1290-1293,
+   * 6.12.118 1266-1269): PG_waiters set and the thread on the folio's wait queue (PageS.waiters), where it stays
+   * until the next release of PG_locked (`unlockPage`); `dropWaitAsleep` tells whether it was woken. The kernel
+   * queues only while PG_locked is still set (folio_trylock_flag(), 6.1.192 mm/filemap.c:1229-1240): the caller's
+   * step found the lock held, in the same step.
+   */
+  queueDropWaiter(pfn: number): void {
+    const p = this.rawPage(pfn);
+    if (p.locker === NONE) throw new ModelBug(`T${this.tid} queued on PG_locked of pfn ${pfn}, which nobody holds`);
+    this.updPage(pfn, { waiters: (p.waiters ?? 0) | waiterBit(this.tid) });
   }
   /** Take a lock (exclusive, or shared when `shared`). Callers check `lockBusy` in `block`. */
   takeLock(l: LockS, shared: boolean): LockS {
@@ -889,6 +913,12 @@ export class Ctx {
     r.threads = threads;
     return r;
   }
+}
+
+/** A thread's bit in PageS.waiters. */
+function waiterBit(tid: number): number {
+  if (tid > 30) throw new ModelBug(`T${tid} cannot sleep on a folio: PageS.waiters holds threads 0 to 30`);
+  return 1 << tid;
 }
 
 /**

@@ -19,7 +19,7 @@ import { Liveness, withoutDead } from './liveness.js';
 import type { Frame, Locals } from './state.js';
 import { pmdOf, type Env, type PtlEnv, type VmaEnv } from './env.js';
 import type { Scenario } from './scenario.js';
-import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey, type MappingS, type MmState, type PageS } from './state.js';
+import { NONE, PAGE_SIZE, PG, PMD_TABLE, UNLOCKED, flagNames, hex, stateKey, waiterTids, type MappingS, type MmState, type PageS } from './state.js';
 
 export type MmMachine = Machine<MmState> & {
   readonly env: Env;
@@ -579,7 +579,12 @@ export function describeState(env: Env, s: MmState): string {
       `pfn${p.pfn}: mapping=${p.mapping === NONE ? 'NULL' : env.files[p.mapping]!.loc} index=${p.index}` +
         ` flags=[${flagNames(p.flags).join(',')}] count=${p.refcount} mapcount=${p.mapcount}${owner} data=${tagText(p.data)}` +
         (p.order ? ` order=${p.order} entire_mapcount=${p.entire ?? 0} page_mapcounts=[${(p.pmap ?? []).join(',')}]` : '') +
-        (p.nodirect ? ' not-in-direct-map' : ''),
+        (p.nodirect ? ' not-in-direct-map' : '') +
+        (p.waiters
+          ? ` waiters=[${waiterTids(p.waiters)
+              .map((t) => `T${t}`)
+              .join(',')}]`
+          : ''),
     );
   }
   for (const v of env.vmas) {

@@ -52,6 +52,23 @@ export interface PageS {
   readonly entire?: number;
   /** secretmem: set_direct_map_invalid_noflush() removed the page from the kernel direct map. */
   readonly nodirect?: boolean;
+  /**
+   * The threads asleep on this folio's PG_locked that gave up their reference (folio_put_wait_locked(), behavior
+   * DROP): bit `1 << tid` each; absent when none. The folio's PG_waiters and the entries of its wait queue
+   * (folio_wait_bit_common() sets PG_waiters and queues the sleeper while PG_locked is set, 6.1.192
+   * mm/filemap.c:1290-1293, 6.12.118 1266-1269). Every release of PG_locked (`Ctx.unlockPage`: folio_unlock(),
+   * folio_end_read()) clears it: folio_wake_bit() sets WQ_FLAG_WOKEN on each (6.1.192 mm/filemap.c:1139, 1554;
+   * 6.12.118 1141, 1514, 1544), and the sleeper never looks at the folio again. Set only while PG_locked is held,
+   * so never on a free pfn. Ctx.queueDropWaiter, Ctx.dropWaitAsleep.
+   */
+  readonly waiters?: number;
+}
+
+/** The threads of a `PageS.waiters`, ascending. */
+export function waiterTids(waiters: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t <= 30; t++) if (waiters & (1 << t)) out.push(t);
+  return out;
 }
 
 /** Pages a folio covers: 1 << folio_order(). */
@@ -179,6 +196,7 @@ export function stateKey(s: MmState): string {
     }
     k += `${p.mapping},${p.index},${p.flags},${p.refcount},${p.mapcount},${p.locker},${p.data}`;
     if (p.order !== undefined) k += `o${p.order}e${p.entire ?? 0}m${(p.pmap ?? []).join('.')}`;
+    if (p.waiters) k += `w${p.waiters}`;
     k += p.nodirect ? '!;' : ';';
   }
   k += '|';

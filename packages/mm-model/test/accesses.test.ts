@@ -48,6 +48,9 @@ function changedLocs(env: Env, a: MmState, b: MmState): string[] {
     const handOver = p.locker !== NONE && q.locker === env.endIo && p.locker !== q.locker && !((p.flags ^ q.flags) & PG.locked);
     if (handOver) out.push(`pfn${pfn}.bio`);
     else if (p.locker !== q.locker || (p.flags ^ q.flags) & PG.locked) out.push(`lock:pfn${pfn}`);
+    // the folio's wait queue (PageS.waiters): a sleeper queueing itself writes `pfnN.waiters`; the release that wakes
+    // the sleepers (the lock word changes with it) writes the lock
+    if ((p.waiters ?? 0) !== (q.waiters ?? 0) && !out.includes(`lock:pfn${pfn}`)) out.push(`pfn${pfn}.waiters`);
     if (p.data !== q.data) out.push(`pfn${pfn}.data`);
     if (p.entire !== q.entire || (p.pmap ?? []).join() !== (q.pmap ?? []).join()) out.push(`pfn${pfn}.mapcount`);
     if (p.order !== q.order) out.push(`pfn${pfn}.mapping`);

@@ -25,7 +25,7 @@ const map: MappingS = {
   gen: [0],
   floor: [0],
 };
-const OPTIONAL_VALUES: Record<string, unknown> = { order: 9, pmap: [1, 0], entire: 1, nodirect: true, eofSettled: false, faultMutex: UNLOCKED };
+const OPTIONAL_VALUES: Record<string, unknown> = { order: 9, pmap: [1, 0], entire: 1, nodirect: true, waiters: 2, eofSettled: false, faultMutex: UNLOCKED };
 
 /** The fields and values of `o`, sorted by name (what a copy must keep; the order it has is free). */
 function fields(o: object): [string, unknown][] {

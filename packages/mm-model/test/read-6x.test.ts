@@ -222,6 +222,55 @@ describe.each(['linux-6.1', 'linux-6.12'])('%s: readahead I/O completes in its o
     expect(m.next(m.step(submitted, io).state, 1)!.enabled).toBe(true);
   });
 
+  // 2026-12-07 (session 46): the release of PG_locked wakes the DROP sleepers (folio_unlock() → folio_wake_bit(), 6.1.192
+  // mm/filemap.c:1554, 1139; 6.12.118 1514, 1141), which never look at the folio again (1319-1330; 1295-1306). Until
+  // session 46 the sleeper slept while the thread it queued behind, or end_io, held the pfn's lock: here, behind
+  // invalidate_mapping_pages, whose unlock woke it in the kernel, until end_io completed the pfn's next folio.
+  test('a reader asleep behind invalidate_mapping_pages is woken by its unlock, though the pfn is freed, read ahead again and handed to end_io before it runs', async () => {
+    const m = await machineOf(
+      scenario(
+        flavor,
+        'ext4',
+        `name: dropper
+    program: invalidate_mapping_pages
+    args: { file: data, start: 0, end: 0 }
+    then:
+      - { program: read, args: { file: data, index: 0 } }`,
+        '[{ index: 0, flags: [] }]',
+      ),
+      flavor,
+    );
+    const io = m.env.endIo!;
+    const pfn = cached(m.initial());
+    // the reader has looked the folio up (not uptodate) and taken the invalidate_lock for filemap_update_page
+    const ready = drive(m, m.initial(), 0, (s) => /^folio_lock\(folio\)/.test(m.next(s, 0)?.label ?? ''));
+    // invalidate_mapping_pages locks the folio; the reader's trylock fails: it queues (PG_waiters) and puts its reference
+    const locked = drive(m, ready.s, 1, (s) => s.pages[pfn]!.locker === 1);
+    const asleep = m.step(locked.s, 0);
+    expect(asleep.effect).toMatch(/^folio_trylock\(pfn1\) failed/);
+    expect(asleep.state.pages[pfn]!.waiters).toBe(1 << 0);
+    expect(m.next(asleep.state, 0)).toMatchObject({ enabled: false, blockedOn: 'PG_locked of pfn 0x1, held by T1 (dropper)' });
+    // the folio is evicted and unlocked (the wake-up), freed; the dropper's read allocates the same pfn and hands it to end_io
+    const evicted = drive(m, asleep.state, 1, (s) => s.pages[pfn] === undefined);
+    expect(evicted.effects).toContain('folio_wake_bit: wake T0 (reader)');
+    const handed = drive(m, evicted.s, 1, (s) => s.pages[pfn]?.locker === io);
+    expect(handed.labels.at(-1)).toMatch(/^read_pages\(ractl\)/);
+    expect(handed.s.pages[pfn]!.waiters).toBeUndefined();
+    // the reader was woken at the unlock: it runs now, not after end_io's completion, finds the new folio locked by
+    // end_io and not uptodate, and sleeps again, behind end_io
+    expect(m.next(handed.s, 0)!.enabled).toBe(true);
+    const again = alone(m, handed.s, 0);
+    expect(again.labels[0]).toMatch(/^folio_put_wait_locked\(\)/);
+    expect(again.labels.at(-1)).toMatch(/^if \(!folio_trylock\(folio\)\)/);
+    expect(again.s.pages[pfn]!.locker).toBe(io);
+    expect(m.next(again.s, 0)).toMatchObject({ enabled: false, blockedOn: 'PG_locked of pfn 0x1, held by T2 (end_io)' });
+    // the hand-over woke nobody; end_io's completion wakes it, and both readers finish
+    const done = m.step(again.s, io);
+    expect(done.effect).toContain('folio_wake_bit: wake T0 (reader)');
+    const end = drive(m, drive(m, done.state, 0).s, 1);
+    expect(end.s.threads.map((th) => th.status)).toEqual(['done', 'done', 'run']);
+  });
+
   test('a scenario thread may not take the name end_io: an input error at its line', async () => {
     const yaml = scenario(flavor, 'ext4', '{ name: end_io, program: truncate, args: { file: data, size: 0 } }');
     await expect(machineOf(yaml, flavor)).rejects.toMatchObject({

@@ -106,7 +106,7 @@ describe("Ctx's uses of the state are each classified", () => {
     ptlOwner: 'noted',
     rawPage: 'noted',
     rawMap: 'noted',
-    pageLockHeldBy: 'noted',
+    dropWaitAsleep: 'noted', // the pages' length and the pfn a DROP sleeper queued on (its wake, session 46)
     firstLockedBy: 'noted', // the pages' length and each pfn it scans (end_io's next folio, session 44)
     // writers that note the place they write
     setPtl: 'noted',

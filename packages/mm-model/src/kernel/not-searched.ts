@@ -19,7 +19,7 @@ export const FAULT_READAHEAD_6X =
  * and always succeeds.
  */
 export const READAHEAD_IO_6X =
-  "readahead I/O completion order and errors: the bio's end_io (the thread end_io) completes the reads in flight one folio at a time, the lowest pfn first, and never fails them; the kernel's bios complete in any order and may end in an error (folio_end_read(folio, false): the folio unlocked and not uptodate), so another order of completion and a failed read are not searched; and a reader asleep in folio_put_wait_locked on a folio whose holder then unlocked it sleeps on, if the pfn is freed, read ahead again and handed to end_io before the reader runs, until end_io's unlock, where the kernel woke it at the first unlock (ctx.ts pageLockHeldBy tells the hand-over from a release by the holder alone), so the reader's steps in between are not searched (docs/flavors.md, session 44)";
+  "readahead I/O completion order and errors: the bio's end_io (the thread end_io) completes the reads in flight one folio at a time, the lowest pfn first, and never fails them; the kernel's bios complete in any order and may end in an error (folio_end_read(folio, false): the folio unlocked and not uptodate), so another order of completion and a failed read are not searched (docs/flavors.md, session 44)";
 
 /**
  * 6.x reads (session 45): the end_io thread's completion takes the folio's data from the disk as it is at that step

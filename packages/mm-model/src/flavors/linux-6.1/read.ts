@@ -389,6 +389,13 @@ export const filemapRead61: Proc = {
  * invalidate_lock, and invalidate_mapping_pages saw one reference too many, while the reader
  * waited. linux-6.12 takes it too: 6.12.118 has the same trylock (mm/filemap.c:2436-2447), the
  * same put before the sleep (1280-1281) and the same retry (2601-2602).
+ *
+ * The sleep (session 46): the failed trylock queues the reader on the folio (Ctx.queueDropWaiter: PG_waiters and the
+ * wait queue, PageS.waiters) in the same step, and the next release of PG_locked, by whoever (folio_unlock(), end_io's
+ * folio_end_read()), wakes it (Ctx.unlockPage → folio_wake_bit()); `update_wait` runs once woken and never looks at the
+ * folio again (a DROP waiter: 6.1.192 mm/filemap.c:1220-1221, 1319-1330). Until session 46 the reader remembered who
+ * held the lock (`wl`) and slept while that thread or end_io held it: a holder that unlocked and took the lock again,
+ * or whose folio was freed, read ahead again and handed to end_io before the reader ran, kept it asleep too long.
  */
 export function withUpdatePageTrylock(p: Proc): Proc {
   const lock = p.steps.update_lock!;
@@ -396,8 +403,6 @@ export function withUpdatePageTrylock(p: Proc): Proc {
   const fails = (c: Ctx) => c.page(c.num('pfn')).locker !== NONE;
   return {
     ...p,
-    // `wl` (who held the folio lock when the read went to sleep) is read by update_wait only
-    dead: { ...p.dead, get: [...(p.dead?.get ?? []), 'wl'] },
     steps: {
       ...p.steps,
       update_lock: {
@@ -408,16 +413,19 @@ export function withUpdatePageTrylock(p: Proc): Proc {
               ? lock.label
               : lock.label(c),
         where: 'mm/filemap.c filemap_update_page()',
-        // a failed trylock, the unlock and the put: left unmarked (as retry.ts's failed trylock)
-        acc: (c) => (fails(c) ? [r(`lock:${P(c)}`), release(invLockLoc(c)), w(`${P(c)}.refcount`)] : lock.acc!(c)),
+        // a failed trylock, the unlock, the queueing and the put: left unmarked (as retry.ts's failed trylock). The
+        // queueing sets this thread's bit of the folio's waiters (PageS.waiters, `pfnN.waiters`): it commutes with every
+        // step that does not release the lock (another sleeper's queueing sets another bit; only its own sleeper and the
+        // release read or write a bit), and it reads the lock word, which a release writes
+        acc: (c) => (fails(c) ? [r(`lock:${P(c)}`), w(`${P(c)}.waiters`), release(invLockLoc(c)), w(`${P(c)}.refcount`)] : lock.acc!(c)),
         run: (c) => {
           if (!fails(c)) {
             lock.run(c);
             return;
           }
           c.effect(`folio_trylock(pfn${c.num('pfn')}) failed: AOP_TRUNCATED_PAGE after the wait`);
-          c.set('wl', c.page(c.num('pfn')).locker);
           upRead(c);
+          c.queueDropWaiter(c.num('pfn'));
           c.ref(c.num('pfn'), -1);
           c.goto('update_wait');
         },
@@ -426,9 +434,9 @@ export function withUpdatePageTrylock(p: Proc): Proc {
         label: 'folio_put_wait_locked(): sleep until PG_locked is clear; filemap_get_pages: AOP_TRUNCATED_PAGE → goto retry',
         where: 'mm/filemap.c folio_wait_bit_common()',
         acc: (c) => [r(`lock:${P(c)}`)],
-        // woken by the unlock of the holder it queued behind: the folio (its reference given up) may be freed and its
-        // pfn reused by then, and is not looked at again (mm/filemap.c:1304-1330 of 6.1.192)
-        block: (c) => c.pageLockHeldBy(c.num('pfn'), c.num('wl')),
+        // woken by the first release of PG_locked after it queued (Ctx.unlockPage): the folio (its reference given up)
+        // may be freed and its pfn reused by then, and is not looked at again (mm/filemap.c:1304-1330 of 6.1.192)
+        block: (c) => c.dropWaitAsleep(c.num('pfn')),
         run: (c) => {
           c.set('pfn', NONE);
           c.goto('get');
