@@ -185,6 +185,14 @@ export class ReplayEngine {
   firstMissedReturn: Note | undefined;
   /** Pids the trace showed exit and then again, whose earlier task had changed PTEs (pidAgain): each reuse, in replay order. */
   readonly pidReuses: { pid: number; exit: TraceEvent; again: TraceEvent; placed: TraceEvent }[] = [];
+  /**
+   * Exits whose event's own `comm` field (the exiting task's name, taken from it when it exited)
+   * is not the name the trace gives its pid (taskExit): in replay order, with the time of the
+   * pid's exit before it, if any (the events of this task came after that).
+   */
+  readonly misnamed: Misnamed[] = [];
+  /** Per pid, the time of the last exit the trace showed (non-trial): where the next task of that pid starts. */
+  private readonly lastExitTs = new Map<number, bigint>();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -378,6 +386,10 @@ export class ReplayEngine {
     t.fault = undefined;
     t.exitSeq = seq;
     t.exit = ev;
+    if (this.trial) return;
+    const name = exitName(ev);
+    if (name !== undefined && name !== ev.comm) this.misnamed.push({ pid: ev.pid, name, exit: ev, after: this.lastExitTs.get(ev.pid) });
+    this.lastExitTs.set(ev.pid, ev.ts);
   }
 
   /**
@@ -406,7 +418,7 @@ export class ReplayEngine {
     t.placedPte = undefined;
     if (placed === undefined || this.trial) return;
     const note: Note = {
-      reason: `pid ${ev.pid} exited (${exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
+      reason: `pid ${ev.pid} exited (${exitName(exit) ?? exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
       source: ev.source,
       line: ev.line,
     };
@@ -972,6 +984,29 @@ export class ReplayEngine {
  * probedCall). Switches, not Sets: every op of a probe event asks, and a Set's `has` was a hash
  * lookup of the kind's string each time, where these compare it with a few constants.
  */
+/** An exit the trace names by another name than its task's own (ReplayEngine.misnamed). */
+export interface Misnamed {
+  pid: number;
+  /** The exiting task's name: its exit event's `comm` field. */
+  name: string;
+  exit: TraceEvent;
+  /** The time of the pid's exit before this one, if the trace showed one. */
+  after: bigint | undefined;
+}
+
+/**
+ * The exiting task's name from its exit event's own `comm` field (sched_process_exit copies
+ * `p->comm` into the event when the task exits: 6.1.192 include/trace/events/sched.h:307-317),
+ * or undefined when the event has none. Not the name the trace gives the event's pid: ftrace
+ * looks that up when the trace is read (6.1.192 kernel/trace/trace_output.c:612
+ * trace_print_context → trace_find_cmdline, kernel/trace/trace.c:2455; trace-cmd from the
+ * saved_cmdlines it reads after recording), one name per pid, the newest task's.
+ */
+export function exitName(ev: TraceEvent): string | undefined {
+  const c = ev.fields.comm;
+  return typeof c === 'string' && c !== '' ? c : undefined;
+}
+
 function isEndOp(kind: MmOp['kind']): boolean {
   return kind === 'fault_end' || kind === 'invalidate_end' || kind === 'truncate_end';
 }

@@ -27,7 +27,7 @@ import {
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
-import { ReplayEngine } from './engine.js';
+import { ReplayEngine, type Misnamed } from './engine.js';
 import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
@@ -99,6 +99,26 @@ function captureLossReason(loss: { lost: number; probeMisses: number }): string 
     ...(loss.probeMisses ? [`${plural(loss.probeMisses, 'kprobe hit')} the kernel missed`] : []),
   ].join(' and ');
   return `the capture's meta.json records ${what} while it traced (kept with --allow-lost), and the trace does not say where`;
+}
+
+/** `pid 301's exit (trace.dat:7) says its task was kr-fault, which the trace names newproc`. */
+function misnamedText(m: Misnamed): string {
+  return `pid ${m.pid}'s exit (${m.exit.source}:${m.exit.line}) says its task was ${m.name}, which the trace names ${m.exit.comm}`;
+}
+
+/**
+ * A finding citing an event of a task the trace names by another task's name (ReplayEngine.misnamed:
+ * an event of the pid after its exit before, up to its exit) says so, once per exit: the names it
+ * cites are the trace's. The certainty stays: no rule rests on a task's name.
+ */
+function renameNote(f: Finding, misnamed: readonly Misnamed[]): void {
+  for (const m of misnamed) {
+    const cites = f.events.some(
+      (e) => e.pid === m.pid && (m.after === undefined || e.ts > m.after) && (e.ts < m.exit.ts || (e.ts === m.exit.ts && e.line <= m.exit.line)),
+    );
+    if (cites)
+      f.explanation += ` Named: ${misnamedText(m)} (the kernel's saved_cmdlines when the trace was read): the events of pid ${m.pid} cited up to there are the task's that exited as ${m.name}.`;
+  }
 }
 
 /** Gaps whose timestamp is their CPU's next event's: the events they hide ran before it. */
@@ -725,6 +745,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     const why = `pid ${first!.pid} exited (${first!.exit.source}:${first!.exit.line}) and the trace shows it again (${first!.again.source}:${first!.again.line})${more ? ` (and ${plural(more, 'other reuse')})` : ''}: the thread group the trace gives a pid is the kernel's pid → tgid table when the trace was read, the later task's, so PTEs the earlier task changed may have been replayed in another address space than theirs`;
     warnings.push(`${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass`);
     for (const rule of MAP_RULES) notJudged(rule, why);
+  }
+  if (engine.misnamed.length) {
+    for (const f of engine.findings) renameNote(f, engine.misnamed);
+    const [m] = engine.misnamed;
+    const more = engine.misnamed.length - 1;
+    warnings.push(
+      `${misnamedText(m!)}${more ? ` (and ${plural(more, 'other exit')} the trace names so)` : ''}: the task names of a trace are the kernel's saved_cmdlines when it was read (one name per pid, its newest task's), not what each task was called when it ran, so a finding citing an event of such a pid before its exit names another task (each one says so)`,
+    );
   }
   if (c.missedReturns) {
     // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost

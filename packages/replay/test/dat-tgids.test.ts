@@ -162,9 +162,17 @@ describe('a trace.dat whose pid exits and is given to a new task', () => {
     expect(r.stats.byOp.task_exit).toBe(1);
     expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(r.findings[0]!.explanation).toMatch(
-      /may be wrong: pid 301 exited \(newproc, \S+trace\.dat:\d+\) and the trace shows it again \(newproc, \S+trace\.dat:\d+\), a new task's unless/,
+      /may be wrong: pid 301 exited \(kr-fault, \S+trace\.dat:7\) and the trace shows it again \(newproc, \S+trace\.dat:11\), a new task's unless/,
     );
     expect(r.warnings.join('\n')).toContain('pid 301 exited');
+    // the finding cites 301's do_set_pte (line 5), which the trace names newproc-301: the task was kr-fault's
+    expect(r.findings[0]!.events[0]).toMatchObject({ line: 5, comm: 'newproc', pid: 301 });
+    expect(r.findings[0]!.explanation).toMatch(
+      /Named: pid 301's exit \(\S+trace\.dat:7\) says its task was kr-fault, which the trace names newproc \(the kernel's saved_cmdlines when the trace was read\): the events of pid 301 cited up to there are the task's that exited as kr-fault\.$/,
+    );
+    expect(r.warnings).toContainEqual(
+      expect.stringMatching(/^pid 301's exit \(\S+trace\.dat:7\) says its task was kr-fault, which the trace names newproc: the task names/),
+    );
   });
 });
 

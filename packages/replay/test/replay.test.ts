@@ -365,6 +365,49 @@ describe('linux-6.1 adapter', () => {
     expect(rules(noPte)).toEqual([['mapped-page-removed', 'certain']]);
   });
 
+  it("names an exited task by its exit event's comm field, not the trace's name for its pid (the newest task's)", async () => {
+    // As tracefs prints it: every line of pid 301 carries the name saved_cmdlines held for 301
+    // when the trace was read (trace_print_context → trace_find_cmdline), newproc, the pid's
+    // newest task; the exit's own comm field says the task that exited was kr-fault.
+    const exit = (comm: string) => `sched_process_exit: comm=${comm} pid=301 prio=120`;
+    const at = (task: string, tgid: number, cpu: number, ts: string, body: string) => line(`${task} (${String(tgid).padStart(7)})`, cpu, ts, body);
+    const named = "Named: pid 301's exit (t.txt:";
+    // kr-fault-301, a thread of 300, maps 0x10 and exits; 0x10 leaves the cache while process 300 still maps it
+    const before = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('newproc-301', 300, 0, '1.000002', setPte(0x10)),
+      at('newproc-301', 300, 0, '1.000003', rmapAdd(0x10)),
+      at('newproc-301', 300, 0, '1.000004', exit('kr-fault')),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(before.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(before.findings[0]!.explanation).toContain(
+      "Named: pid 301's exit (t.txt:7) says its task was kr-fault, which the trace names newproc (the kernel's saved_cmdlines when the trace was read): the events of pid 301 cited up to there are the task's that exited as kr-fault.",
+    );
+    expect(before.warnings).toContainEqual(expect.stringMatching(/^pid 301's exit \(t\.txt:7\) says its task was kr-fault, which the trace names newproc: /));
+    // the task that exited placed nothing; the new task 301 maps 0x10 after the exit: its events are its own, named as the trace names them
+    const after = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('newproc-301', 301, 0, '1.000002', exit('kr-idle')),
+      at('newproc-301', 301, 0, '1.000003', setPte(0x10)),
+      at('newproc-301', 301, 0, '1.000004', rmapAdd(0x10)),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(after.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(after.findings[0]!.explanation).not.toContain(named);
+    expect(after.warnings.join('\n')).toContain("pid 301's exit (t.txt:5) says its task was kr-idle, which the trace names newproc");
+    // the exit's comm field and the trace's name agree: nothing to say
+    const same = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-301', 300, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-301', 300, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-fault-301', 300, 0, '1.000004', exit('kr-fault')),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(same.findings[0]!.explanation).not.toContain('Named:');
+    expect(same.warnings.join('\n')).not.toContain('says its task was');
+  });
+
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {
     // the page survives a successful invalidate_inode_pages2_range: a fault mapping it would be
     // stale-data, but no PTE probe fired, so no fault could have been seen
