@@ -16,7 +16,7 @@
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
+import { escapedChar, type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, task, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
@@ -1004,7 +1004,8 @@ export interface Misnamed {
  */
 export function exitName(ev: TraceEvent): string | undefined {
   const c = ev.fields.comm;
-  return typeof c === 'string' && c !== '' ? c : undefined;
+  // any bytes but NUL (prctl PR_SET_NAME): a line break would end the sentence's line in the text outputs
+  return typeof c === 'string' && c !== '' ? c.replace(/[\n\t]/g, escapedChar) : undefined;
 }
 
 function isEndOp(kind: MmOp['kind']): boolean {

@@ -136,13 +136,13 @@ const exitEvent = (pid: number, comm: string) => {
  * 300 too, maps 0x20 there (replacing 301's PTE unseen); pid 301 is given to a new process, which
  * adds a page; 0x10 leaves the cache. saved_tgids, read after the trace, lists 301 as its own group.
  */
-function reusedDat(): Buffer {
+function reusedDat(exitComm = 'kr-fault'): Buffer {
   const us = 1000;
   const cpu0 = new PageBuilder(1_000_000_000n)
     .event(1 * us, add(303, 0x10))
     .event(1 * us, setPte(301, 0x10))
     .event(1 * us, rmapAdd(301, 0x10))
-    .event(1 * us, exitEvent(301, 'kr-fault'))
+    .event(1 * us, exitEvent(301, exitComm))
     .event(1 * us, add(303, 0x20, 1))
     .event(1 * us, setPte(302, 0x20))
     .event(1 * us, rmapAdd(302, 0x20))
@@ -173,6 +173,16 @@ describe('a trace.dat whose pid exits and is given to a new task', () => {
     expect(r.warnings).toContainEqual(
       expect.stringMatching(/^pid 301's exit \(\S+trace\.dat:7\) says its task was kr-fault, which the trace names newproc: the task names/),
     );
+  });
+
+  it("writes a line break in the exit's comm field (prctl PR_SET_NAME takes any byte but NUL) as \\x0a, on the reason's one line", async () => {
+    const dir = mkdtempSync(path.join(tmp, 'reused-'));
+    writeFileSync(path.join(dir, 'trace.dat'), reusedDat('kr\n::error::x'));
+    writeFileSync(path.join(dir, 'saved_tgids'), '301 301\n302 300\n303 300\n304 300\n');
+    const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.findings[0]!.explanation).toContain('pid 301 exited (kr\\x0a::error::x, ');
+    expect(r.findings[0]!.explanation).not.toContain('\n');
+    expect(r.warnings.filter((w) => w.includes('\n'))).toEqual([]);
   });
 });
 
