@@ -191,6 +191,8 @@ export class ReplayEngine {
    * pid's exit before it, if any (the events of this task came after that).
    */
   readonly misnamed: Misnamed[] = [];
+  /** The first PTE op at a known address whose event names a thread group: replayed in that group's address space (exitsUnseen). */
+  firstGrouped: TraceEvent | undefined;
   /** Per pid, the time of the last exit the trace showed (non-trial): where the next task of that pid starts. */
   private readonly lastExitTs = new Map<number, bigint>();
 
@@ -333,12 +335,12 @@ export class ReplayEngine {
         break;
       // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
       case 'pte_map':
-        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
+        if (op.address !== undefined && ev.tgid !== undefined) this.firstGrouped ??= t.placedPte ??= ev;
         if (op.anon === 'maybe' && !this.cachedPages(op.pfn, op.nr ?? 1)) this.maybeCopy(t, op, ev, seq);
         else this.pteMaps(t, op, ev, seq);
         break;
       case 'pte_unmap':
-        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
+        if (op.address !== undefined && ev.tgid !== undefined) this.firstGrouped ??= t.placedPte ??= ev;
         if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
         else
           for (let j = 0; j < op.nr; j++)
@@ -425,6 +427,27 @@ export class ReplayEngine {
     this.gaps.pidReused = { seq, note };
     this.log.pidReused(placed.ts, note);
     this.pidReuses.push({ pid: ev.pid, exit, again: ev, placed });
+  }
+
+  /**
+   * The trace names thread groups and shows no task exit (called after the last op): a pid given
+   * to a new task cannot be seen (pidAgain), and the group the trace gives a pid is its newest
+   * task's (the kernel's pid → tgid table when the trace was read), so a PTE of an earlier task may
+   * have been replayed in another address space than its own — session 45's false certainty, not
+   * ruled out. Every finding resting on a PTE count judged since the first PTE placed under a
+   * named group becomes uncertain, as after a reuse the trace shows. Returns the note, or
+   * undefined when nothing rests on it.
+   */
+  exitsUnseen(): Note | undefined {
+    const first = this.firstGrouped;
+    if (first === undefined || this.counters.byOp.get('task_exit') > 0) return undefined;
+    const note: Note = {
+      reason: `the trace shows no task exit (no sched_process_exit event) and names the thread groups of the tasks that changed PTEs (the first at ${first.source}:${first.line}), which the kernel's pid → tgid table gives each pid as its newest task's when the trace is read: without exits a pid given to a new task cannot be seen, so PTEs of an earlier task of such a pid may have been replayed in another address space than theirs`,
+      source: first.source,
+      line: first.line,
+    };
+    this.log.pidReused(first.ts, note);
+    return note;
   }
 
   // ---- returns the trace lost -----------------------------------------------------------

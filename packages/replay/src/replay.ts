@@ -746,6 +746,14 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass`);
     for (const rule of MAP_RULES) notJudged(rule, why);
   }
+  const unseenExits = engine.exitsUnseen();
+  if (unseenExits) {
+    const why = unseenExits.reason;
+    warnings.push(
+      `${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass (trace sched:sched_process_exit with the rest: kreplay capture does since 2026-12-07)`,
+    );
+    for (const rule of MAP_RULES) notJudged(rule, why);
+  }
   if (engine.misnamed.length) {
     for (const f of engine.findings) renameNote(f, engine.misnamed);
     const [m] = engine.misnamed;

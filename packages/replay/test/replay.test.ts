@@ -281,7 +281,10 @@ describe('linux-6.1 adapter', () => {
     const threads = await run(trace(300, 300));
     expect(rules(threads)).toEqual([]);
     expect(threads.stats.adopted.unseenUnmaps).toBe(1);
-    const processes = await run(trace(300, 400));
+    // two processes by the column, and a traced exit (another pid's) shows that sched_process_exit
+    // was traced, so pid 301 was not given to a new task of another group (session 46)
+    const exited = at('cat-305', 305, 1, '1.000004', 'sched_process_exit: comm=cat pid=305 prio=120');
+    const processes = await run(trace(300, 400).toSpliced(3, 0, exited));
     expect(rules(processes)).toEqual([['mapped-page-removed', 'certain']]);
     // no (tgid) column (a capture before session 43, a trace.dat): either may hold, so no certain finding
     const unnamed = await run(trace());
@@ -363,6 +366,36 @@ describe('linux-6.1 adapter', () => {
       drop,
     ]);
     expect(rules(noPte)).toEqual([['mapped-page-removed', 'certain']]);
+  });
+
+  it('a trace that names thread groups and shows no task exit cannot rule out a reused pid: PTE counts resting on its groups are uncertain', async () => {
+    // kr-fault-301 (process 301 by the column) maps 0x10 at 0x7f0000000000, kr-fault2-302 (process
+    // 300) maps 0x20 there, 0x10 leaves the cache. Certain if 301 and 300 were two processes all
+    // along; but the column is the kernel's pid → tgid table when the trace was read, and without
+    // sched_process_exit the trace cannot show that 301 was a thread of 300 whose pid a new process got.
+    const at = (task: string, tgid: number, cpu: number, ts: string, body: string) => line(`${task} (${String(tgid).padStart(7)})`, cpu, ts, body);
+    const lines = [
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-301', 301, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-301', 301, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-read-303', 300, 1, '1.000005', add(0x20, 1)),
+      at('kr-fault2-302', 300, 1, '1.000006', setPte(0x20)),
+      at('kr-fault2-302', 300, 1, '1.000007', rmapAdd(0x20)),
+      at('kr-drop-304', 300, 1, '1.000009', del(0x10)),
+    ];
+    const r = await run(lines);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toContain(
+      'Uncertain: how many PTEs mapped this page may be wrong: the trace shows no task exit (no sched_process_exit event) and names the thread groups of the tasks that changed PTEs (the first at t.txt:5)',
+    );
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(expect.arrayContaining(['mapped-page-removed', 'stale-after-invalidate']));
+    expect(r.warnings.join('\n')).toContain('trace sched:sched_process_exit with the rest');
+    // an exit in the trace (another pid's) says the event was traced: no reuse of 301 was there to see
+    const traced = await run([...lines.slice(0, 3), at('cat-305', 305, 1, '1.000004', 'sched_process_exit: comm=cat pid=305 prio=120'), ...lines.slice(3)]);
+    expect(traced.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    // without the column each pid is its own address space, whatever its task: no group to be wrong
+    const plain = await run(lines.map((l) => l.replace(/ \(\s*\d+\)/, '')));
+    expect(plain.warnings.join('\n')).not.toContain('no task exit');
   });
 
   it("names an exited task by its exit event's comm field, not the trace's name for its pid (the newest task's)", async () => {
