@@ -6,7 +6,7 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
+import { metaValue, openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import {
   besideTrace,
   InputError,
@@ -498,7 +498,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       }
       const r = batch[i]!;
       if (r.type === 'meta') {
-        header[r.key] = r.value;
+        header[r.key] = metaValue(header[r.key], r.key, r.value);
         if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, 'recorded', r.source, r.line);
         if (r.key === 'perf-clockid' && typeof r.value === 'string') clockSays(perfClockidName(r.value), 'recorded', r.source, r.line);
         if (r.key === 'top-clock' && typeof r.value === 'string') topClockSays(r.value, String(header['buffer'] ?? ''));

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { replayFile } from '@kreplay/replay';
 import { formatText, PageBuilder, payload, u64, writeDatV6 } from '../../ftrace-parser/test/dat-writer.js';
 
@@ -214,5 +215,14 @@ describe('a saved_tgids beside a text trace', () => {
       file: path.join(dir, 'saved_tgids'),
       line: 1,
     });
+  });
+});
+
+describe("a trace.dat's header in the result", () => {
+  it("keeps every CPU's cpustat (one option per CPU), joined in CPU order, not the last alone", async () => {
+    const r = await replayFile(path.join(fileURLToPath(new URL('../../../fixtures/dat/qemu-6.1-tgids/trace.dat', import.meta.url))), { kernel: 'linux-6.1' });
+    const stat = r.trace.header.cpustat as string;
+    expect(stat.match(/^CPU: \d+$/gm)).toEqual(['CPU: 0', 'CPU: 1']);
+    expect(stat).toContain('read events: 765\nCPU: 1\n');
   });
 });
