@@ -314,6 +314,38 @@ describe("a trace's own text does not act on the terminal", () => {
     }
   }, 120_000);
 
+  it("keeps a folder name's line break inside its line (\\x0a): a run folder unpacked from an artifact starts no line of its own", async () => {
+    // `::error::` at the start of a line of a CI runner's log is a workflow command; the text
+    // outputs keep their own newlines, so a path holding one printed a line of the folder's choosing
+    const base = path.join(tmp, 'nl-base');
+    const patched = path.join(tmp, 'nl-patched');
+    const run = path.join(patched, 'run-1\n::error::pwned');
+    for (const [from, to] of [
+      [clean, path.join(base, 'run-1')],
+      [race, run],
+    ]) {
+      mkdirSync(to, { recursive: true });
+      for (const f of readdirSync(from)) copyFileSync(path.join(from, f), path.join(to, f));
+    }
+    const json = path.join(tmp, 'nl-patched.json');
+    const shown = 'run-1\\x0a::error::pwned/trace.txt';
+    for (const [args, exit] of [
+      [['replay', path.join(run, 'trace.txt')], 1],
+      [['replay', path.join(run, 'trace.txt'), '--format', 'json', '--out', json], 1],
+      [['diff', base, patched], 1],
+      [['diff', clean, json], 1], // replay's JSON of it read back: its source is one line
+      [['report', path.join(run, 'trace.txt')], 0],
+      [['parse', path.join(run, 'trace.txt'), '--stats'], 0],
+      [['replay', path.join(run, 'missing.txt')], 2],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit });
+      expect({ args, lines: `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.startsWith('::')) }).toEqual({ args, lines: [] });
+      if (args.includes('--out')) expect(JSON.parse(readFileSync(json, 'utf8')).trace.source).toContain(shown);
+      else if (args[2] !== json) expect(`${r.stdout}${r.stderr}`).toContain(shown.replace('trace.txt', ''));
+    }
+  }, 120_000);
+
   it("shows the control characters of a litmus test's name as \\xNN, not as an escape sequence", async () => {
     const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/derived/kreplay-lkmm-store-buffering-left-right-after.litmus');
     const file = path.join(tmp, 'escape.litmus');

@@ -11,6 +11,7 @@ import {
   besideTrace,
   InputError,
   metaClock,
+  oneLine,
   metaLoss,
   metaTraceEvents,
   metaRelease,
@@ -877,16 +878,16 @@ export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWan
 
 /** Replay a trace file (or `-` for stdin), with its meta.json read once, found next to it unless given. */
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
-  const o: ReplayOptions = { ...opts, source: opts.source ?? file };
+  const o: ReplayOptions = { ...opts, source: opts.source ?? oneLine(file) };
   // meta.json beside any trace; saved_tgids beside a trace.dat only (a text trace's groups are its own column)
   const beside = o.meta && o.tgids ? {} : await besideTrace(file);
   if (!o.meta && beside.meta !== undefined) {
     o.meta = await readTraceMeta(beside.meta);
-    o.metaSource = beside.meta;
+    o.metaSource = oneLine(beside.meta);
   }
   if (!o.tgids && beside.savedTgids !== undefined) {
     o.tgids = await readSavedTgids(beside.savedTgids);
-    o.tgidsSource = beside.savedTgids;
+    o.tgidsSource = oneLine(beside.savedTgids);
   }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field
