@@ -346,6 +346,27 @@ describe("a trace's own text does not act on the terminal", () => {
     }
   }, 120_000);
 
+  it("does not open the trace a replay JSON names: report's events around a finding come only from a trace the user gave", async () => {
+    // the JSON is someone else's: its trace.source may name any file of this machine
+    const secret = path.join(tmp, 'elsewhere', 'trace.txt');
+    mkdirSync(path.dirname(secret), { recursive: true });
+    writeFileSync(secret, readFileSync(path.join(race, 'trace.txt'), 'utf8').replaceAll('kr_fault-302', 'SECRETPROC-302'));
+    copyFileSync(path.join(race, 'meta.json'), path.join(path.dirname(secret), 'meta.json'));
+    const json = path.join(tmp, 'names-elsewhere.json');
+    expect((await runCli(['replay', path.join(race, 'trace.txt'), '--format', 'json', '--no-timing', '--out', json])).exitCode).toBe(1);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    j.trace.source = secret;
+    for (const f of j.findings) for (const e of f.events) e.source = secret;
+    writeFileSync(json, JSON.stringify(j));
+    const html = path.join(tmp, 'names-elsewhere.html');
+    expect((await runCli(['report', json, '--html', html])).exitCode).toBe(0);
+    expect(readFileSync(html, 'utf8')).not.toContain('SECRETPROC');
+    // the trace itself, given by the user, is read for them
+    const own = path.join(tmp, 'own.html');
+    expect((await runCli(['report', secret, '--html', own])).exitCode).toBe(0);
+    expect(readFileSync(own, 'utf8')).toContain('SECRETPROC');
+  });
+
   it("shows the control characters of a litmus test's name as \\xNN, not as an escape sequence", async () => {
     const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/derived/kreplay-lkmm-store-buffering-left-right-after.litmus');
     const file = path.join(tmp, 'escape.litmus');

@@ -3,7 +3,6 @@
  * before). Both become a RunData: findings, behaviour counters, latency histograms, the
  * trace span and the workload's result counters from meta.json.
  */
-import { existsSync } from 'node:fs';
 import { oneLine, RULES, type Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
 import { findTraceMeta, metaRelease, metaWorkloadName, type MetaJson } from '@kreplay/core';
@@ -162,8 +161,10 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
   const shown = oneLine(input);
   if (isReplayJsonPath(input)) {
     const j = await readReplayJson(input);
+    // The trace the JSON names is shown, never opened: the file is someone else's input, and its
+    // path could name any file of this machine, whose events `report` put into its HTML (the
+    // events around each finding) and beside which diff read a meta.json. Give the trace itself to have them.
     const traceSource = j.trace?.source;
-    const tracePath = traceSource && existsSync(traceSource) ? traceSource : undefined;
     const like: ReplayLike = {
       ...(j.verdict ? { verdict: j.verdict } : {}),
       findings: j.findings.map((f) => findingFromJson(f, traceSource ?? shown)),
@@ -173,7 +174,7 @@ export async function loadRun(input: string, replayTrace: TraceReplayer): Promis
       ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
       ...(j.pagesSeen ? { pagesSeen: j.pagesSeen as PagesSeen } : {}),
     };
-    run = runFromReplay(like, shown, tracePath);
+    run = runFromReplay(like, shown);
     const missing = unsaid(j);
     if (missing.length) {
       // Nothing says which rules this run judged, or whether its trace had holes: none of its
