@@ -329,6 +329,11 @@ describe("a trace's own text does not act on the terminal", () => {
     }
     const json = path.join(tmp, 'nl-patched.json');
     const shown = 'run-1\\x0a::error::pwned/trace.txt';
+    const config = path.join(tmp, 'nl-ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(tmp, 'nl-ci') }),
+    );
     for (const [args, exit] of [
       [['replay', path.join(run, 'trace.txt')], 1],
       [['replay', path.join(run, 'trace.txt'), '--format', 'json', '--out', json], 1],
@@ -337,6 +342,7 @@ describe("a trace's own text does not act on the terminal", () => {
       [['report', path.join(run, 'trace.txt')], 0],
       [['parse', path.join(run, 'trace.txt'), '--stats'], 0],
       [['replay', path.join(run, 'missing.txt')], 2],
+      [['ci', '--config', config], 1], // its progress names each run
     ] as const) {
       const r = await runCli([...args]);
       expect({ args, exit: r.exitCode }).toEqual({ args, exit });
