@@ -314,6 +314,65 @@ describe("a trace's own text does not act on the terminal", () => {
     }
   }, 120_000);
 
+  it("keeps a folder name's line break inside its line (\\x0a): a run folder unpacked from an artifact starts no line of its own", async () => {
+    // `::error::` at the start of a line of a CI runner's log is a workflow command; the text
+    // outputs keep their own newlines, so a path holding one printed a line of the folder's choosing
+    const base = path.join(tmp, 'nl-base');
+    const patched = path.join(tmp, 'nl-patched');
+    const run = path.join(patched, 'run-1\n::error::pwned');
+    for (const [from, to] of [
+      [clean, path.join(base, 'run-1')],
+      [race, run],
+    ]) {
+      mkdirSync(to, { recursive: true });
+      for (const f of readdirSync(from)) copyFileSync(path.join(from, f), path.join(to, f));
+    }
+    const json = path.join(tmp, 'nl-patched.json');
+    const shown = 'run-1\\x0a::error::pwned/trace.txt';
+    const config = path.join(tmp, 'nl-ci.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ schema: 'kreplay-ci/1', base: { traces: [base] }, patched: { traces: [patched] }, output: path.join(tmp, 'nl-ci') }),
+    );
+    for (const [args, exit] of [
+      [['replay', path.join(run, 'trace.txt')], 1],
+      [['replay', path.join(run, 'trace.txt'), '--format', 'json', '--out', json], 1],
+      [['diff', base, patched], 1],
+      [['diff', clean, json], 1], // replay's JSON of it read back: its source is one line
+      [['report', path.join(run, 'trace.txt')], 0],
+      [['parse', path.join(run, 'trace.txt'), '--stats'], 0],
+      [['replay', path.join(run, 'missing.txt')], 2],
+      [['ci', '--config', config], 1], // its progress names each run
+    ] as const) {
+      const r = await runCli([...args]);
+      expect({ args, exit: r.exitCode }).toEqual({ args, exit });
+      expect({ args, lines: `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.startsWith('::')) }).toEqual({ args, lines: [] });
+      if (args.includes('--out')) expect(JSON.parse(readFileSync(json, 'utf8')).trace.source).toContain(shown);
+      else if (args[2] !== json) expect(`${r.stdout}${r.stderr}`).toContain(shown.replace('trace.txt', ''));
+    }
+  }, 120_000);
+
+  it("does not open the trace a replay JSON names: report's events around a finding come only from a trace the user gave", async () => {
+    // the JSON is someone else's: its trace.source may name any file of this machine
+    const secret = path.join(tmp, 'elsewhere', 'trace.txt');
+    mkdirSync(path.dirname(secret), { recursive: true });
+    writeFileSync(secret, readFileSync(path.join(race, 'trace.txt'), 'utf8').replaceAll('kr_fault-302', 'SECRETPROC-302'));
+    copyFileSync(path.join(race, 'meta.json'), path.join(path.dirname(secret), 'meta.json'));
+    const json = path.join(tmp, 'names-elsewhere.json');
+    expect((await runCli(['replay', path.join(race, 'trace.txt'), '--format', 'json', '--no-timing', '--out', json])).exitCode).toBe(1);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    j.trace.source = secret;
+    for (const f of j.findings) for (const e of f.events) e.source = secret;
+    writeFileSync(json, JSON.stringify(j));
+    const html = path.join(tmp, 'names-elsewhere.html');
+    expect((await runCli(['report', json, '--html', html])).exitCode).toBe(0);
+    expect(readFileSync(html, 'utf8')).not.toContain('SECRETPROC');
+    // the trace itself, given by the user, is read for them
+    const own = path.join(tmp, 'own.html');
+    expect((await runCli(['report', secret, '--html', own])).exitCode).toBe(0);
+    expect(readFileSync(own, 'utf8')).toContain('SECRETPROC');
+  });
+
   it("shows the control characters of a litmus test's name as \\xNN, not as an escape sequence", async () => {
     const test = path.join(repoRoot, 'packages/lkmm/test/fixtures/derived/kreplay-lkmm-store-buffering-left-right-after.litmus');
     const file = path.join(tmp, 'escape.litmus');

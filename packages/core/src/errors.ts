@@ -6,6 +6,7 @@
  * (exit 2); what the machine lacks or refuses (no QEMU, a guest that hangs, an output
  * folder that cannot be written) is an EnvironmentError (exit 3).
  */
+import { oneLine } from './escape.js';
 
 /** Exit codes shared by every command. */
 export const EXIT = {
@@ -87,7 +88,7 @@ export class InputError extends Error {
 
   /** `file:line: message` followed by the hint on its own line. */
   describe(): string {
-    const where = this.file ? `${this.file}${this.line ? `:${this.line}` : ''}: ` : '';
+    const where = this.file ? `${oneLine(this.file)}${this.line ? `:${this.line}` : ''}: ` : '';
     return `${where}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
   }
 }

@@ -34,3 +34,14 @@ const UNPRINTABLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, escapedChar);
 }
+
+/**
+ * `text` as one line wherever it is shown: each newline written `\x0a`. For names kreplay takes
+ * from the file system and prints inside its lines — a trace's path (the `source` of every event
+ * and citation), a run folder's: a folder unpacked from someone's artifact may be named
+ * `run-1\n::error::…`, which the text outputs (they keep newlines) printed as a line of its own, a
+ * workflow command on a CI runner's log. The file is still opened by its real name.
+ */
+export function oneLine(text: string): string {
+  return text.includes('\n') ? text.replace(/\n/g, escapedChar) : text;
+}

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { META_SCHEMA_ID } from './contracts/meta.js';
 import { parseDocumentText, readDocumentFile, validateDocument, type ParsedDoc } from './document.js';
 import { InputError } from './errors.js';
+import { oneLine } from './escape.js';
 
 /** How a trace field converts into an MmOp field. */
 export const FIELD_CONVERSIONS = [
@@ -31,12 +32,25 @@ export const FIELD_CONVERSIONS = [
   'hex', // hex printed without 0x (`%lx`: `ino 2a`): a string is read as hex digits, a value the reader already decoded is kept
 ] as const;
 
+/**
+ * A probe map's names — its keys (an event name, `kprobe:FUNCTION`), `fn` (a kernel function) and
+ * field names — hold no line break: none can (tracefs names events and fields by identifiers, the
+ * kernel its functions by symbols), and replay prints them inside the text outputs' lines (the
+ * warning that names the PTE probes), where a meta.json's map, someone else's input, would start a
+ * line of its own choosing: `::error::…` on a CI runner's log.
+ */
+const ONE_LINE_NAME = 'one line (an event, function or field name holds no line break)';
+const ProbeName = z
+  .string()
+  .min(1)
+  .regex(/^[^\n]*$/, ONE_LINE_NAME);
+
 export const FieldSpecSchema = z.union([
-  z.string().min(1),
+  ProbeName,
   z
     .object({
       /** The trace field; or a list of them, the first one the event has being read (`[page, arg2]`). */
-      field: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      field: z.union([ProbeName, z.array(ProbeName).min(1)]),
       as: z.enum(FIELD_CONVERSIONS).optional(),
     })
     .strict(),
@@ -103,7 +117,10 @@ export const ProbeMeaningSchema = z
   .object({
     op: z.enum(PROBE_OPS),
     /** Kernel function the op stands for (invalidate/truncate/unmap ops). */
-    fn: z.string().optional(),
+    fn: z
+      .string()
+      .regex(/^[^\n]*$/, ONE_LINE_NAME)
+      .optional(),
     args: z.partialRecord(z.enum(PROBE_ARG_TARGETS), FieldSpecSchema).default({}),
   })
   .strict()
@@ -123,6 +140,11 @@ export const ProbeMeaningSchema = z
   });
 export type ProbeMeaning = z.infer<typeof ProbeMeaningSchema>;
 
+/** The probes of a map by key (ProbeName's rule, said at the key: a record's key schema says only "Invalid key in record"). */
+const ProbesRecord = z.record(z.string().min(1), ProbeMeaningSchema).superRefine((probes, ctx) => {
+  for (const key of Object.keys(probes)) if (key.includes('\n')) ctx.addIssue({ code: 'custom', path: [key], message: ONE_LINE_NAME });
+});
+
 /** The version field of a probe map file (optional: a map without one is read as this version). */
 export const PROBE_MAP_SCHEMA_ID = 'kreplay-probes/1';
 
@@ -139,7 +161,7 @@ export const ProbeMapSchema = z
      * says it (64 is then used), so that a map saying 64 still overrides one that said otherwise.
      */
     structPageSize: z.number().int().positive().optional(),
-    probes: z.record(z.string().min(1), ProbeMeaningSchema),
+    probes: ProbesRecord,
   })
   .strict();
 export type ProbeMap = z.infer<typeof ProbeMapSchema>;
@@ -204,7 +226,7 @@ export function probeMapConflicts(base: ProbeMap, over: ProbeMap): Array<{ key: 
   return out;
 }
 
-const BareProbes = z.record(z.string().min(1), ProbeMeaningSchema);
+const BareProbes = ProbesRecord;
 
 /** meta.json's `probes`: a full ProbeMap or just its `probes` record. */
 export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
@@ -212,8 +234,9 @@ export function probeMapFromMeta(value: unknown, file: string): ProbeMap {
   if (full.success) return full.data;
   const bare = BareProbes.safeParse(value);
   if (bare.success) return { probes: bare.data };
-  const issue = full.error.issues[0]!;
-  throw new InputError(`bad probes section: probes.${issue.path.map(String).join('.')}: ${issue.message}`, {
+  // the form it is meant to be: a full map names its probes under `probes`
+  const issue = (value !== null && typeof value === 'object' && 'probes' in value ? full : bare).error!.issues[0]!;
+  throw new InputError(`bad probes section: probes.${oneLine(issue.path.map(String).join('.'))}: ${issue.message}`, {
     file,
     hint: 'meta.json is written by `kreplay capture`; recapture, or replay with --probes FILE to override it',
   });

@@ -3,8 +3,7 @@
  * before). Both become a RunData: findings, behaviour counters, latency histograms, the
  * trace span and the workload's result counters from meta.json.
  */
-import { existsSync } from 'node:fs';
-import { RULES, type Finding } from '@kreplay/core';
+import { oneLine, RULES, type Finding } from '@kreplay/core';
 import { countsFromStats, type OpStats } from './metrics.js';
 import { findTraceMeta, metaRelease, metaWorkloadName, type MetaJson } from '@kreplay/core';
 import { findingFromJson, readReplayJson, type PagesSeen } from '@kreplay/replay';
@@ -158,32 +157,36 @@ function unsaid(j: Awaited<ReturnType<typeof readReplayJson>>): string[] {
 /** Load one input as a run. Replay JSON is read and validated; anything else is replayed. */
 export async function loadRun(input: string, replayTrace: TraceReplayer): Promise<RunData> {
   let run: RunData;
+  // the run as the outputs name it: a folder's line break (an artifact's name) stays inside its line
+  const shown = oneLine(input);
   if (isReplayJsonPath(input)) {
     const j = await readReplayJson(input);
+    // The trace the JSON names is shown, never opened: the file is someone else's input, and its
+    // path could name any file of this machine, whose events `report` put into its HTML (the
+    // events around each finding) and beside which diff read a meta.json. Give the trace itself to have them.
     const traceSource = j.trace?.source;
-    const tracePath = traceSource && existsSync(traceSource) ? traceSource : undefined;
     const like: ReplayLike = {
       ...(j.verdict ? { verdict: j.verdict } : {}),
-      findings: j.findings.map((f) => findingFromJson(f, traceSource ?? input)),
+      findings: j.findings.map((f) => findingFromJson(f, traceSource ?? shown)),
       stats: j.stats as ReplayLike['stats'],
       trace: { source: traceSource, firstTs: big(j.trace?.firstTs), lastTs: big(j.trace?.lastTs) },
       ...(j.meta ? { meta: j.meta as MetaJson } : {}),
       ...(j.latencyNs ? { latencyNs: j.latencyNs } : {}),
       ...(j.pagesSeen ? { pagesSeen: j.pagesSeen as PagesSeen } : {}),
     };
-    run = runFromReplay(like, input, tracePath);
+    run = runFromReplay(like, shown);
     const missing = unsaid(j);
     if (missing.length) {
       // Nothing says which rules this run judged, or whether its trace had holes: none of its
       // rules can make a base finding fixed.
-      const reason = `${input} does not say which rules it judged (no ${missing.join(', ')})`;
+      const reason = `${shown} does not say which rules it judged (no ${missing.join(', ')})`;
       run.unjudged = RULES.map((rule) => ({ rule, reason }));
       run.warnings = [
-        `${input}: replay JSON without ${missing.join(', ')} (written by an older kreplay, or by hand): every rule of it counts as not judged, so a base finding it lacks is not fixed; re-run \`kreplay replay TRACE --format json --out FILE\` with this kreplay`,
+        `${shown}: replay JSON without ${missing.join(', ')} (written by an older kreplay, or by hand): every rule of it counts as not judged, so a base finding it lacks is not fixed; re-run \`kreplay replay TRACE --format json --out FILE\` with this kreplay`,
       ];
     }
   } else {
-    run = runFromReplay(await replayTrace(input), input, input);
+    run = runFromReplay(await replayTrace(input), shown, input);
   }
   // meta.json beside the trace, when the replay result did not carry it.
   if (run.workload === undefined) {

@@ -4,7 +4,7 @@
  */
 export { openTrace, openTraceBatches } from './open.js';
 export { parseTrace, parseTraceString, parseTraceBatches, MAX_LINE, type ParseOptions, type ParseTotals } from './stream.js';
-export { summarize, formatStats, TraceStatsCollector, type TraceStats } from './stats.js';
+export { summarize, formatStats, metaValue, TraceStatsCollector, type TraceStats } from './stats.js';
 export { decodeFields, decodeValue, decodeInteger, decodeHexDigits } from './values.js';
 export type { FieldPlan, FieldsWanted } from './events.js';
 export { parseTimestamp, formatTimestamp, type TimestampForm } from './timestamp.js';

@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { InputError, readErrorWhy } from '@kreplay/core/errors';
 import { readTraceDatBatches } from './dat/index.js';
 import { flatten, isGzipMagic, isTraceDatMagic, parseTraceBatches, type ParseOptions } from './stream.js';
+import { oneLine } from '@kreplay/core/escape';
 import type { TraceRecord } from '@kreplay/core';
 
 const CHUNK = 1 << 16;
@@ -85,7 +86,7 @@ async function* fileChunks(fh: fsp.FileHandle, counter: { bytes: number }, copy 
 
 /** Batched form of openTrace (for consumers that want speed over convenience). */
 export async function* openTraceBatches(path: string, opts: ParseOptions = {}): AsyncGenerator<TraceRecord[]> {
-  const source = opts.source ?? path;
+  const source = opts.source ?? oneLine(path);
   const o = { ...opts, source };
   if (path === '-') {
     yield* parseTraceBatches(maybeGunzip(process.stdin), o);

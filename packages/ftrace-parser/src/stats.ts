@@ -80,6 +80,8 @@ export class TraceStatsCollector {
       }
     } else if (!(r.key in this.meta)) {
       this.meta[r.key] = r.value;
+    } else if (PER_CPU_META.has(r.key)) {
+      this.meta[r.key] = metaValue(this.meta[r.key], r.key, r.value);
     }
   }
 
@@ -135,6 +137,19 @@ export class TraceStatsCollector {
 }
 
 /** Statistics of a record stream (totals from ParseOptions.onDone fill `lines`/`bytes`/`clock`). */
+/** Header keys a reader reports once per CPU: a trace.dat's `cpustat`, each CPU's tracefs `stats` text (dat/metadata.ts). */
+const PER_CPU_META: ReadonlySet<string> = new Set(['cpustat']);
+
+/**
+ * A header key's value once `value` is read after `prev`: a per-CPU key (PER_CPU_META) keeps every
+ * CPU's text, joined in the order read (each ends with its newline, as `trace-cmd report --stat`
+ * prints them one after another); any other key takes `value`. One rule for parse's statistics and
+ * replay's header, where one CPU's text was kept and the others dropped.
+ */
+export function metaValue(prev: string | number | undefined, key: string, value: string | number): string | number {
+  return PER_CPU_META.has(key) && typeof prev === 'string' && typeof value === 'string' ? prev + value : value;
+}
+
 export async function summarize(
   records: AsyncIterable<TraceRecord> | Iterable<TraceRecord>,
   opts: { source?: string; totals?: Partial<ParseTotals>; seconds?: number } = {},

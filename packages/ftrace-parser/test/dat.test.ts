@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openTrace, parseTraceString } from '../src/index.js';
+import { openTrace, parseTraceString, summarize } from '../src/index.js';
 import { parseSavedTgids, stringifyJson } from '@kreplay/core';
 import { readTraceDat, reportTraceDat } from '../src/dat/index.js';
 import { readContainer } from '../src/dat/container.js';
@@ -257,6 +257,14 @@ describe("a real capture with thread groups: its trace.dat and the kernel's save
     stringifyJson([ts, e.cpu, e.pid, e.tgid ?? null, e.comm, e.flags ?? null, e.event, system ?? null, e.probe ?? null, e.fields, e.stack ?? null]);
   const differ = (dat: TraceEvent[], text: TraceEvent[]) =>
     dat.map((d, i) => [key(d, ((d.ts + 500n) / 1000n) * 1000n, d.probe ? 'kprobes' : d.system), key(text[i]!, text[i]!.ts)]).filter(([a, b]) => a !== b);
+
+  it("keeps every CPU's cpustat in the statistics' meta, joined in CPU order, not the first alone", async () => {
+    const st = await summarize(readTraceDat(path.join(run, 'trace.dat')));
+    const stat = st.meta.cpustat as string;
+    expect(stat.match(/^CPU: \d+$/gm)).toEqual(['CPU: 0', 'CPU: 1']);
+    expect(stat).toContain('read events: 765\nCPU: 1\n');
+    expect(stat.endsWith('read events: 20115\n')).toBe(true);
+  });
 
   it('gives every event the thread group the text trace prints for it, from saved_tgids, and none without it', async () => {
     const text = events(await collect(openTrace(path.join(run, 'trace.txt.gz'))));

@@ -20,6 +20,7 @@ import {
   InputError,
   isKernelFailure,
   inShard,
+  oneLine,
   outputError,
   printable,
   removeLink,
@@ -201,10 +202,13 @@ export function configIdentity(cfg: CiConfig): string {
     .slice(0, 16);
 }
 
-/** A path as the user would write it: relative below the working folder, absolute elsewhere. */
+/**
+ * A path as the user would write it: relative below the working folder, absolute elsewhere; its
+ * line breaks written \x0a (a run folder's name is data: core oneLine).
+ */
 function shown(p: string): string {
   const rel = path.relative(process.cwd(), p);
-  return rel && !rel.startsWith('..') ? rel : p;
+  return oneLine(rel && !rel.startsWith('..') ? rel : p);
 }
 
 /**

@@ -71,7 +71,7 @@ export async function buildReport(req: ReportRequest): Promise<ReportModel> {
     const sink = isReplayJsonPath(input) ? undefined : req.opsFor?.(input, i);
     const replayer: TraceReplayer = (p) => replayFile(p, sink ? { ...ropts, onOp: sink } : ropts);
     const run = await loadRun(input, replayer);
-    runs.push({ label: input, ...(side ? { side } : {}), run, classes: await findingClasses(run, req.window) });
+    runs.push({ label: run.source, ...(side ? { side } : {}), run, classes: await findingClasses(run, req.window) });
   }
   const model: ReportModel = { title: req.title ?? 'kreplay report', runs };
   if (req.base?.length && req.patched?.length) {

@@ -16,7 +16,7 @@
  * no replayed mapping was mapped before; a return without its entry was entered before.
  */
 import type { TraceEvent } from '@kreplay/core';
-import { type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
+import { escapedChar, type FileRef, type Finding, type MmOp, type RuleId } from '@kreplay/core';
 import { GapTracker, type Fact, type GapMark, type Note } from './certainty.js';
 import { at, hex, pageText, task, who } from './cite.js';
 import { FACTS, mappedPageRemoved, orphanMapped, staleDataServed, staleMapped, type Draft } from './explain.js';
@@ -185,6 +185,16 @@ export class ReplayEngine {
   firstMissedReturn: Note | undefined;
   /** Pids the trace showed exit and then again, whose earlier task had changed PTEs (pidAgain): each reuse, in replay order. */
   readonly pidReuses: { pid: number; exit: TraceEvent; again: TraceEvent; placed: TraceEvent }[] = [];
+  /**
+   * Exits whose event's own `comm` field (the exiting task's name, taken from it when it exited)
+   * is not the name the trace gives its pid (taskExit): in replay order, with the time of the
+   * pid's exit before it, if any (the events of this task came after that).
+   */
+  readonly misnamed: Misnamed[] = [];
+  /** The first PTE op at a known address whose event names a thread group: replayed in that group's address space (exitsUnseen). */
+  firstGrouped: TraceEvent | undefined;
+  /** Per pid, the time of the last exit the trace showed (non-trial): where the next task of that pid starts. */
+  private readonly lastExitTs = new Map<number, bigint>();
 
   constructor(private readonly opts: EngineOptions) {
     this.log = new FindingLog(this.gaps, opts.maxFindings);
@@ -325,12 +335,12 @@ export class ReplayEngine {
         break;
       // nr PTEs of one folio's consecutive pages; the probe's mapcount is the first page's
       case 'pte_map':
-        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
+        if (op.address !== undefined && ev.tgid !== undefined) this.firstGrouped ??= t.placedPte ??= ev;
         if (op.anon === 'maybe' && !this.cachedPages(op.pfn, op.nr ?? 1)) this.maybeCopy(t, op, ev, seq);
         else this.pteMaps(t, op, ev, seq);
         break;
       case 'pte_unmap':
-        if (op.address !== undefined && ev.tgid !== undefined) t.placedPte ??= ev;
+        if (op.address !== undefined && ev.tgid !== undefined) this.firstGrouped ??= t.placedPte ??= ev;
         if (op.nr === undefined || op.nr === 1) this.pteUnmap(op.pfn, op.address, op.mapcount, ev, seq);
         else
           for (let j = 0; j < op.nr; j++)
@@ -378,6 +388,10 @@ export class ReplayEngine {
     t.fault = undefined;
     t.exitSeq = seq;
     t.exit = ev;
+    if (this.trial) return;
+    const name = exitName(ev);
+    if (name !== undefined && name !== ev.comm) this.misnamed.push({ pid: ev.pid, name, exit: ev, after: this.lastExitTs.get(ev.pid) });
+    this.lastExitTs.set(ev.pid, ev.ts);
   }
 
   /**
@@ -406,13 +420,34 @@ export class ReplayEngine {
     t.placedPte = undefined;
     if (placed === undefined || this.trial) return;
     const note: Note = {
-      reason: `pid ${ev.pid} exited (${exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
+      reason: `pid ${ev.pid} exited (${exitName(exit) ?? exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
       source: ev.source,
       line: ev.line,
     };
     this.gaps.pidReused = { seq, note };
     this.log.pidReused(placed.ts, note);
     this.pidReuses.push({ pid: ev.pid, exit, again: ev, placed });
+  }
+
+  /**
+   * The trace names thread groups and shows no task exit (called after the last op): a pid given
+   * to a new task cannot be seen (pidAgain), and the group the trace gives a pid is its newest
+   * task's (the kernel's pid → tgid table when the trace was read), so a PTE of an earlier task may
+   * have been replayed in another address space than its own — session 45's false certainty, not
+   * ruled out. Every finding resting on a PTE count judged since the first PTE placed under a
+   * named group becomes uncertain, as after a reuse the trace shows. Returns the note, or
+   * undefined when nothing rests on it.
+   */
+  exitsUnseen(): Note | undefined {
+    const first = this.firstGrouped;
+    if (first === undefined || this.counters.byOp.get('task_exit') > 0) return undefined;
+    const note: Note = {
+      reason: `the trace shows no task exit (no sched_process_exit event) and names the thread groups of the tasks that changed PTEs (the first at ${first.source}:${first.line}), which the kernel's pid → tgid table gives each pid as its newest task's when the trace is read: without exits a pid given to a new task cannot be seen, so PTEs of an earlier task of such a pid may have been replayed in another address space than theirs`,
+      source: first.source,
+      line: first.line,
+    };
+    this.log.pidReused(first.ts, note);
+    return note;
   }
 
   // ---- returns the trace lost -----------------------------------------------------------
@@ -972,6 +1007,30 @@ export class ReplayEngine {
  * probedCall). Switches, not Sets: every op of a probe event asks, and a Set's `has` was a hash
  * lookup of the kind's string each time, where these compare it with a few constants.
  */
+/** An exit the trace names by another name than its task's own (ReplayEngine.misnamed). */
+export interface Misnamed {
+  pid: number;
+  /** The exiting task's name: its exit event's `comm` field. */
+  name: string;
+  exit: TraceEvent;
+  /** The time of the pid's exit before this one, if the trace showed one. */
+  after: bigint | undefined;
+}
+
+/**
+ * The exiting task's name from its exit event's own `comm` field (sched_process_exit copies
+ * `p->comm` into the event when the task exits: 6.1.192 include/trace/events/sched.h:307-317),
+ * or undefined when the event has none. Not the name the trace gives the event's pid: ftrace
+ * looks that up when the trace is read (6.1.192 kernel/trace/trace_output.c:612
+ * trace_print_context → trace_find_cmdline, kernel/trace/trace.c:2455; trace-cmd from the
+ * saved_cmdlines it reads after recording), one name per pid, the newest task's.
+ */
+export function exitName(ev: TraceEvent): string | undefined {
+  const c = ev.fields.comm;
+  // any bytes but NUL (prctl PR_SET_NAME): a line break would end the sentence's line in the text outputs
+  return typeof c === 'string' && c !== '' ? c.replace(/[\n\t]/g, escapedChar) : undefined;
+}
+
 function isEndOp(kind: MmOp['kind']): boolean {
   return kind === 'fault_end' || kind === 'invalidate_end' || kind === 'truncate_end';
 }

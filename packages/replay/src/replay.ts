@@ -6,11 +6,12 @@
  * Unknown events are counted at the adapter and never buffered.
  */
 import { performance } from 'node:perf_hooks';
-import { openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
+import { metaValue, openTraceBatches, type FieldsWanted } from '@kreplay/ftrace-parser';
 import {
   besideTrace,
   InputError,
   metaClock,
+  oneLine,
   metaLoss,
   metaTraceEvents,
   metaRelease,
@@ -27,7 +28,7 @@ import {
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
-import { ReplayEngine } from './engine.js';
+import { ReplayEngine, type Misnamed } from './engine.js';
 import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
@@ -99,6 +100,26 @@ function captureLossReason(loss: { lost: number; probeMisses: number }): string 
     ...(loss.probeMisses ? [`${plural(loss.probeMisses, 'kprobe hit')} the kernel missed`] : []),
   ].join(' and ');
   return `the capture's meta.json records ${what} while it traced (kept with --allow-lost), and the trace does not say where`;
+}
+
+/** `pid 301's exit (trace.dat:7) says its task was kr-fault, which the trace names newproc`. */
+function misnamedText(m: Misnamed): string {
+  return `pid ${m.pid}'s exit (${m.exit.source}:${m.exit.line}) says its task was ${m.name}, which the trace names ${m.exit.comm}`;
+}
+
+/**
+ * A finding citing an event of a task the trace names by another task's name (ReplayEngine.misnamed:
+ * an event of the pid after its exit before, up to its exit) says so, once per exit: the names it
+ * cites are the trace's. The certainty stays: no rule rests on a task's name.
+ */
+function renameNote(f: Finding, misnamed: readonly Misnamed[]): void {
+  for (const m of misnamed) {
+    const cites = f.events.some(
+      (e) => e.pid === m.pid && (m.after === undefined || e.ts > m.after) && (e.ts < m.exit.ts || (e.ts === m.exit.ts && e.line <= m.exit.line)),
+    );
+    if (cites)
+      f.explanation += ` Named: ${misnamedText(m)} (the kernel's saved_cmdlines when the trace was read): the events of pid ${m.pid} cited up to there are the task's that exited as ${m.name}.`;
+  }
 }
 
 /** Gaps whose timestamp is their CPU's next event's: the events they hide ran before it. */
@@ -478,7 +499,7 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
       }
       const r = batch[i]!;
       if (r.type === 'meta') {
-        header[r.key] = r.value;
+        header[r.key] = metaValue(header[r.key], r.key, r.value);
         if (r.key === 'clock' && typeof r.value === 'string') clockSays(r.value, 'recorded', r.source, r.line);
         if (r.key === 'perf-clockid' && typeof r.value === 'string') clockSays(perfClockidName(r.value), 'recorded', r.source, r.line);
         if (r.key === 'top-clock' && typeof r.value === 'string') topClockSays(r.value, String(header['buffer'] ?? ''));
@@ -726,6 +747,22 @@ export async function replay(records: RecordSource | AsyncIterable<TraceRecord[]
     warnings.push(`${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass`);
     for (const rule of MAP_RULES) notJudged(rule, why);
   }
+  const unseenExits = engine.exitsUnseen();
+  if (unseenExits) {
+    const why = unseenExits.reason;
+    warnings.push(
+      `${why}; findings that rest on how many PTEs map a page are uncertain, and finding none of ${MAP_RULES.join(', ')} is not a pass (trace sched:sched_process_exit with the rest: kreplay capture does since 2026-12-07)`,
+    );
+    for (const rule of MAP_RULES) notJudged(rule, why);
+  }
+  if (engine.misnamed.length) {
+    for (const f of engine.findings) renameNote(f, engine.misnamed);
+    const [m] = engine.misnamed;
+    const more = engine.misnamed.length - 1;
+    warnings.push(
+      `${misnamedText(m!)}${more ? ` (and ${plural(more, 'other exit')} the trace names so)` : ''}: the task names of a trace are the kernel's saved_cmdlines when it was read (one name per pid, its newest task's), not what each task was called when it ran, so a finding citing an event of such a pid before its exit names another task (each one says so)`,
+    );
+  }
   if (c.missedReturns) {
     // each a gap on no CPU between the task's two entries (ReplayEngine.probedCall), its return counted as lost
     gaps += c.missedReturns;
@@ -841,16 +878,16 @@ export async function replayFieldsWanted(opts: ReplayOptions): Promise<FieldsWan
 
 /** Replay a trace file (or `-` for stdin), with its meta.json read once, found next to it unless given. */
 export async function replayFile(file: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
-  const o: ReplayOptions = { ...opts, source: opts.source ?? file };
+  const o: ReplayOptions = { ...opts, source: opts.source ?? oneLine(file) };
   // meta.json beside any trace; saved_tgids beside a trace.dat only (a text trace's groups are its own column)
   const beside = o.meta && o.tgids ? {} : await besideTrace(file);
   if (!o.meta && beside.meta !== undefined) {
     o.meta = await readTraceMeta(beside.meta);
-    o.metaSource = beside.meta;
+    o.metaSource = oneLine(beside.meta);
   }
   if (!o.tgids && beside.savedTgids !== undefined) {
     o.tgids = await readSavedTgids(beside.savedTgids);
-    o.tgidsSource = beside.savedTgids;
+    o.tgidsSource = oneLine(beside.savedTgids);
   }
   const config = await resolveReplayConfig(o);
   // a trace.dat decodes only the fields replay reads; ops handed to onOp carry every field

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { replayFile } from '@kreplay/replay';
 import { formatText, PageBuilder, payload, u64, writeDatV6 } from '../../ftrace-parser/test/dat-writer.js';
 
@@ -55,20 +56,26 @@ const setPte = (pid: number, pfn: number) =>
   payload(2101, pid, Buffer.concat([u64(0xffffffff81300000n), u64(0xffffc900), u64(page(pfn)), u64(0x7f0000000000n)]));
 const rmapAdd = (pid: number, pfn: number) => payload(2102, pid, Buffer.concat([u64(0xffffffff81310000n), u64(page(pfn)), u64(0xffff888003b00000n), u64(0)]));
 
-/** kr-fault-301 maps 0x10 at 0x7f0000000000, kr-fault2-302 maps 0x20 there, kr-drop-304 deletes 0x10 (replay.test.ts). */
-function raceDat(): Buffer {
+/**
+ * kr-fault-301 maps 0x10 at 0x7f0000000000, kr-fault2-302 maps 0x20 there, kr-drop-304 deletes 0x10
+ * (replay.test.ts); cat-305 exits in between (`exits`): sched_process_exit was traced, so no pid
+ * was given to a new task unseen.
+ */
+function raceDat(exits = true): Buffer {
   const t0 = 1_000_000_000n;
   const us = 1000;
-  const cpu0 = new PageBuilder(t0)
+  const b = new PageBuilder(t0)
     .event(1 * us, add(303, 0x10))
     .event(1 * us, setPte(301, 0x10))
-    .event(1 * us, rmapAdd(301, 0x10))
-    .event(2 * us, add(303, 0x20, 1))
+    .event(1 * us, rmapAdd(301, 0x10));
+  if (exits) b.event(1 * us, exitEvent(305, 'cat'));
+  const cpu0 = b
+    .event(exits ? 1 * us : 2 * us, add(303, 0x20, 1))
     .event(1 * us, setPte(302, 0x20))
     .event(1 * us, rmapAdd(302, 0x20))
     .event(1 * us, del(304, 0x10))
     .build();
-  return datOf(cpu0, '301 kr-fault\n302 kr-fault2\n303 kr-read\n304 kr-drop\n');
+  return datOf(cpu0, '301 kr-fault\n302 kr-fault2\n303 kr-read\n304 kr-drop\n305 cat\n');
 }
 
 /** A one-CPU trace.dat of `cpu0`'s page, with the events these tests use (and sched_process_exit), `cmdlines` naming the pids. */
@@ -86,9 +93,9 @@ function datOf(cpu0: Buffer, cmdlines: string): Buffer {
   });
 }
 
-async function replayed(tgids: string | undefined) {
+async function replayed(tgids: string | undefined, exits = true) {
   const dir = mkdtempSync(path.join(tmp, 'run-'));
-  writeFileSync(path.join(dir, 'trace.dat'), raceDat());
+  writeFileSync(path.join(dir, 'trace.dat'), raceDat(exits));
   if (tgids !== undefined) writeFileSync(path.join(dir, 'saved_tgids'), tgids);
   const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
   return { rules: r.findings.map((f) => [f.rule, f.certainty]), r };
@@ -106,6 +113,11 @@ describe("a trace.dat replayed with the kernel's saved_tgids beside it", () => {
     // two processes: 0x10 was still mapped when it left the cache
     const processes = await replayed('301 300\n302 400\n303 300\n304 300\n');
     expect(processes.rules).toEqual([['mapped-page-removed', 'certain']]);
+    // the same without a traced exit: saved_tgids gives pid 301 its newest task's group, and a
+    // thread 301 of process 400 that exited, its pid given to a process 300, cannot be told apart (session 46)
+    const noExit = await replayed('301 300\n302 400\n303 300\n304 300\n', false);
+    expect(noExit.rules).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(noExit.r.findings[0]!.explanation).toContain('the trace shows no task exit (no sched_process_exit event)');
     // a pid the table does not list names no thread group, as the text's `(-------)`
     const partial = await replayed('301 300\n303 300\n304 300\n');
     expect(partial.rules).toEqual([['mapped-page-removed', 'uncertain']]);
@@ -136,13 +148,13 @@ const exitEvent = (pid: number, comm: string) => {
  * 300 too, maps 0x20 there (replacing 301's PTE unseen); pid 301 is given to a new process, which
  * adds a page; 0x10 leaves the cache. saved_tgids, read after the trace, lists 301 as its own group.
  */
-function reusedDat(): Buffer {
+function reusedDat(exitComm = 'kr-fault'): Buffer {
   const us = 1000;
   const cpu0 = new PageBuilder(1_000_000_000n)
     .event(1 * us, add(303, 0x10))
     .event(1 * us, setPte(301, 0x10))
     .event(1 * us, rmapAdd(301, 0x10))
-    .event(1 * us, exitEvent(301, 'kr-fault'))
+    .event(1 * us, exitEvent(301, exitComm))
     .event(1 * us, add(303, 0x20, 1))
     .event(1 * us, setPte(302, 0x20))
     .event(1 * us, rmapAdd(302, 0x20))
@@ -162,9 +174,27 @@ describe('a trace.dat whose pid exits and is given to a new task', () => {
     expect(r.stats.byOp.task_exit).toBe(1);
     expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
     expect(r.findings[0]!.explanation).toMatch(
-      /may be wrong: pid 301 exited \(newproc, \S+trace\.dat:\d+\) and the trace shows it again \(newproc, \S+trace\.dat:\d+\), a new task's unless/,
+      /may be wrong: pid 301 exited \(kr-fault, \S+trace\.dat:7\) and the trace shows it again \(newproc, \S+trace\.dat:11\), a new task's unless/,
     );
     expect(r.warnings.join('\n')).toContain('pid 301 exited');
+    // the finding cites 301's do_set_pte (line 5), which the trace names newproc-301: the task was kr-fault's
+    expect(r.findings[0]!.events[0]).toMatchObject({ line: 5, comm: 'newproc', pid: 301 });
+    expect(r.findings[0]!.explanation).toMatch(
+      /Named: pid 301's exit \(\S+trace\.dat:7\) says its task was kr-fault, which the trace names newproc \(the kernel's saved_cmdlines when the trace was read\): the events of pid 301 cited up to there are the task's that exited as kr-fault\.$/,
+    );
+    expect(r.warnings).toContainEqual(
+      expect.stringMatching(/^pid 301's exit \(\S+trace\.dat:7\) says its task was kr-fault, which the trace names newproc: the task names/),
+    );
+  });
+
+  it("writes a line break in the exit's comm field (prctl PR_SET_NAME takes any byte but NUL) as \\x0a, on the reason's one line", async () => {
+    const dir = mkdtempSync(path.join(tmp, 'reused-'));
+    writeFileSync(path.join(dir, 'trace.dat'), reusedDat('kr\n::error::x'));
+    writeFileSync(path.join(dir, 'saved_tgids'), '301 301\n302 300\n303 300\n304 300\n');
+    const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.findings[0]!.explanation).toContain('pid 301 exited (kr\\x0a::error::x, ');
+    expect(r.findings[0]!.explanation).not.toContain('\n');
+    expect(r.warnings.filter((w) => w.includes('\n'))).toEqual([]);
   });
 });
 
@@ -185,5 +215,14 @@ describe('a saved_tgids beside a text trace', () => {
       file: path.join(dir, 'saved_tgids'),
       line: 1,
     });
+  });
+});
+
+describe("a trace.dat's header in the result", () => {
+  it("keeps every CPU's cpustat (one option per CPU), joined in CPU order, not the last alone", async () => {
+    const r = await replayFile(path.join(fileURLToPath(new URL('../../../fixtures/dat/qemu-6.1-tgids/trace.dat', import.meta.url))), { kernel: 'linux-6.1' });
+    const stat = r.trace.header.cpustat as string;
+    expect(stat.match(/^CPU: \d+$/gm)).toEqual(['CPU: 0', 'CPU: 1']);
+    expect(stat).toContain('read events: 765\nCPU: 1\n');
   });
 });

@@ -91,6 +91,22 @@ describe("meta.json's probes", () => {
     expect(r.findings.map((f) => f.rule)).toEqual(['mapped-page-removed']);
   });
 
+  it('naming a probe, a function or a field with a line break is refused: replay prints those names inside its lines', async () => {
+    // a meta.json is someone else's input; the warning "no PTE changes (kprobes on …)" printed this key's
+    // second line as a line of its own, `::error::…` on a CI runner's log
+    const spec = { op: 'pte_map', args: { pfn: { field: 'arg1', as: 'page' } } };
+    for (const probes of [
+      { 'kprobe:do_set_pte\n::error::x': spec },
+      { 'kprobe:do_set_pte': { ...spec, fn: 'do_set_pte\n::error::x' } },
+      { 'kprobe:do_set_pte': { ...spec, args: { pfn: { field: 'arg1\n::error::x', as: 'page' } } } },
+    ]) {
+      const e = await run(race, { meta: meta(probes), metaSource: 'run/meta.json' }).catch((x: unknown) => x);
+      expect(isInputError(e)).toBe(true);
+      expect((e as Error).message).toContain('one line (an event, function or field name holds no line break)');
+    }
+    expect(() => parseProbeMap('probes:\n  "kprobe:f\\nx": { op: pte_map }\n', 'p.yaml')).toThrow(/one line/);
+  });
+
   it('agreeing with the shipped map, or naming probes it does not know, is read as before', async () => {
     const agree = {
       'kprobe:page_add_file_rmap': { op: 'pte_map', fn: 'anything', args: { pfn: { field: 'arg1', as: 'page' } } },

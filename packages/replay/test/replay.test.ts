@@ -281,7 +281,10 @@ describe('linux-6.1 adapter', () => {
     const threads = await run(trace(300, 300));
     expect(rules(threads)).toEqual([]);
     expect(threads.stats.adopted.unseenUnmaps).toBe(1);
-    const processes = await run(trace(300, 400));
+    // two processes by the column, and a traced exit (another pid's) shows that sched_process_exit
+    // was traced, so pid 301 was not given to a new task of another group (session 46)
+    const exited = at('cat-305', 305, 1, '1.000004', 'sched_process_exit: comm=cat pid=305 prio=120');
+    const processes = await run(trace(300, 400).toSpliced(3, 0, exited));
     expect(rules(processes)).toEqual([['mapped-page-removed', 'certain']]);
     // no (tgid) column (a capture before session 43, a trace.dat): either may hold, so no certain finding
     const unnamed = await run(trace());
@@ -363,6 +366,79 @@ describe('linux-6.1 adapter', () => {
       drop,
     ]);
     expect(rules(noPte)).toEqual([['mapped-page-removed', 'certain']]);
+  });
+
+  it('a trace that names thread groups and shows no task exit cannot rule out a reused pid: PTE counts resting on its groups are uncertain', async () => {
+    // kr-fault-301 (process 301 by the column) maps 0x10 at 0x7f0000000000, kr-fault2-302 (process
+    // 300) maps 0x20 there, 0x10 leaves the cache. Certain if 301 and 300 were two processes all
+    // along; but the column is the kernel's pid → tgid table when the trace was read, and without
+    // sched_process_exit the trace cannot show that 301 was a thread of 300 whose pid a new process got.
+    const at = (task: string, tgid: number, cpu: number, ts: string, body: string) => line(`${task} (${String(tgid).padStart(7)})`, cpu, ts, body);
+    const lines = [
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-301', 301, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-301', 301, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-read-303', 300, 1, '1.000005', add(0x20, 1)),
+      at('kr-fault2-302', 300, 1, '1.000006', setPte(0x20)),
+      at('kr-fault2-302', 300, 1, '1.000007', rmapAdd(0x20)),
+      at('kr-drop-304', 300, 1, '1.000009', del(0x10)),
+    ];
+    const r = await run(lines);
+    expect(r.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'uncertain']]);
+    expect(r.findings[0]!.explanation).toContain(
+      'Uncertain: how many PTEs mapped this page may be wrong: the trace shows no task exit (no sched_process_exit event) and names the thread groups of the tasks that changed PTEs (the first at t.txt:5)',
+    );
+    expect(r.verdict.unjudged?.map((u) => u.rule)).toEqual(expect.arrayContaining(['mapped-page-removed', 'stale-after-invalidate']));
+    expect(r.warnings.join('\n')).toContain('trace sched:sched_process_exit with the rest');
+    // an exit in the trace (another pid's) says the event was traced: no reuse of 301 was there to see
+    const traced = await run([...lines.slice(0, 3), at('cat-305', 305, 1, '1.000004', 'sched_process_exit: comm=cat pid=305 prio=120'), ...lines.slice(3)]);
+    expect(traced.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    // without the column each pid is its own address space, whatever its task: no group to be wrong
+    const plain = await run(lines.map((l) => l.replace(/ \(\s*\d+\)/, '')));
+    expect(plain.warnings.join('\n')).not.toContain('no task exit');
+  });
+
+  it("names an exited task by its exit event's comm field, not the trace's name for its pid (the newest task's)", async () => {
+    // As tracefs prints it: every line of pid 301 carries the name saved_cmdlines held for 301
+    // when the trace was read (trace_print_context → trace_find_cmdline), newproc, the pid's
+    // newest task; the exit's own comm field says the task that exited was kr-fault.
+    const exit = (comm: string) => `sched_process_exit: comm=${comm} pid=301 prio=120`;
+    const at = (task: string, tgid: number, cpu: number, ts: string, body: string) => line(`${task} (${String(tgid).padStart(7)})`, cpu, ts, body);
+    const named = "Named: pid 301's exit (t.txt:";
+    // kr-fault-301, a thread of 300, maps 0x10 and exits; 0x10 leaves the cache while process 300 still maps it
+    const before = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('newproc-301', 300, 0, '1.000002', setPte(0x10)),
+      at('newproc-301', 300, 0, '1.000003', rmapAdd(0x10)),
+      at('newproc-301', 300, 0, '1.000004', exit('kr-fault')),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(before.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(before.findings[0]!.explanation).toContain(
+      "Named: pid 301's exit (t.txt:7) says its task was kr-fault, which the trace names newproc (the kernel's saved_cmdlines when the trace was read): the events of pid 301 cited up to there are the task's that exited as kr-fault.",
+    );
+    expect(before.warnings).toContainEqual(expect.stringMatching(/^pid 301's exit \(t\.txt:7\) says its task was kr-fault, which the trace names newproc: /));
+    // the task that exited placed nothing; the new task 301 maps 0x10 after the exit: its events are its own, named as the trace names them
+    const after = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('newproc-301', 301, 0, '1.000002', exit('kr-idle')),
+      at('newproc-301', 301, 0, '1.000003', setPte(0x10)),
+      at('newproc-301', 301, 0, '1.000004', rmapAdd(0x10)),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(after.findings.map((f) => [f.rule, f.certainty])).toEqual([['mapped-page-removed', 'certain']]);
+    expect(after.findings[0]!.explanation).not.toContain(named);
+    expect(after.warnings.join('\n')).toContain("pid 301's exit (t.txt:5) says its task was kr-idle, which the trace names newproc");
+    // the exit's comm field and the trace's name agree: nothing to say
+    const same = await run([
+      at('kr-read-303', 300, 1, '1.000001', add(0x10)),
+      at('kr-fault-301', 300, 0, '1.000002', setPte(0x10)),
+      at('kr-fault-301', 300, 0, '1.000003', rmapAdd(0x10)),
+      at('kr-fault-301', 300, 0, '1.000004', exit('kr-fault')),
+      at('kr-drop-304', 300, 1, '1.000005', del(0x10)),
+    ]);
+    expect(same.findings[0]!.explanation).not.toContain('Named:');
+    expect(same.warnings.join('\n')).not.toContain('says its task was');
   });
 
   it('a trace without PTE changes cannot judge stale-data, even when no page left the cache', async () => {

@@ -89,6 +89,11 @@ function statsText(r: ReplayResult, timing: boolean): string {
     ...(s.anonCopies || s.maybeCopies
       ? [`  PTEs of private copies: ${s.anonCopies ?? 0} (not replayed); PTEs that may map one: ${s.maybeCopies ?? 0} (replayed, uncertain)`]
       : []),
+    ...(s.byOp.task_exit
+      ? []
+      : s.byOp.pte_map || s.byOp.pte_unmap
+        ? [`  task exits: none in the trace (no sched_process_exit): a pid given to a new task cannot be seen, each pid is read as one task`]
+        : []),
     ...(s.missedReturns ? [`  returns lost (a task entered a probed function again before its return showed): ${s.missedReturns}`] : []),
   ];
   for (const [fn, rets] of Object.entries(s.returns)) out.push(`  ${fn} returned: ${count(rets)}`);

@@ -6,6 +6,7 @@ import { formatStats, openTraceBatches, reportTraceDat, TraceStatsCollector, typ
 import { InputError } from '@kreplay/core/errors';
 import { readSavedTgids } from '@kreplay/core/saved-tgids';
 import { besideTrace, isTraceDatFile } from '@kreplay/core/beside';
+import { oneLine } from '@kreplay/core/escape';
 import { stringifyJson } from '@kreplay/core/json';
 import type { Gap, TraceRecord } from '@kreplay/core/records';
 import { KreplayCommand, writeStdoutChunk } from '../base.js';
@@ -73,7 +74,7 @@ Without --jsonl the statistics are printed (the same as --stats).`;
           ),
     );
     let totals: ParseTotals | undefined;
-    const collector = new TraceStatsCollector(file);
+    const collector = new TraceStatsCollector(oneLine(file));
     const started = performance.now();
     const tgids = await this.savedTgids(file, flags.tgids);
     const records = openTraceBatches(file, {

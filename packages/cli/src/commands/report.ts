@@ -3,7 +3,7 @@ import { expandInputs, parseThreshold, type DiffResult } from '@kreplay/diff';
 import { REPLAY_TRUST_FLAGS, replayTrust } from '../replay-flags.js';
 import { buildReport, PerfettoFiles } from '@kreplay/pipeline';
 import { diffVerdictSaid, findingCounts, findingCountsSaid, reportToHtml, reportToJson, reportToText, runsShortfallSaid } from '@kreplay/report';
-import { checkOutputPath, FAIL_ON, InputError, stringifyJson, writeFileAtomic } from '@kreplay/core';
+import { checkOutputPath, FAIL_ON, InputError, oneLine, stringifyJson, writeFileAtomic } from '@kreplay/core';
 import { KreplayCommand } from '../base.js';
 import { shippedKernels } from '@kreplay/replay';
 
@@ -103,7 +103,7 @@ Exit 0 once the report is written, whatever it shows (gate a build with \`krepla
           ...(sides ? { baseLabel: flags.base!.join(' '), patchedLabel: flags.patched!.join(' ') } : {}),
         },
         ...(flags.title ? { title: flags.title } : {}),
-        onInput: (input) => progress.step(`replaying ${input}`),
+        onInput: (input) => progress.step(`replaying ${oneLine(input)}`),
         ...(perfetto ? { opsFor: perfetto.opsFor } : {}),
       });
       progress.done();
