@@ -136,7 +136,6 @@ export class TraceStatsCollector {
   }
 }
 
-/** Statistics of a record stream (totals from ParseOptions.onDone fill `lines`/`bytes`/`clock`). */
 /** Header keys a reader reports once per CPU: a trace.dat's `cpustat`, each CPU's tracefs `stats` text (dat/metadata.ts). */
 const PER_CPU_META: ReadonlySet<string> = new Set(['cpustat']);
 
@@ -150,6 +149,7 @@ export function metaValue(prev: string | number | undefined, key: string, value:
   return PER_CPU_META.has(key) && typeof prev === 'string' && typeof value === 'string' ? prev + value : value;
 }
 
+/** Statistics of a record stream (totals from ParseOptions.onDone fill `lines`/`bytes`/`clock`). */
 export async function summarize(
   records: AsyncIterable<TraceRecord> | Iterable<TraceRecord>,
   opts: { source?: string; totals?: Partial<ParseTotals>; seconds?: number } = {},

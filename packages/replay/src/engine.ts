@@ -420,7 +420,7 @@ export class ReplayEngine {
     t.placedPte = undefined;
     if (placed === undefined || this.trial) return;
     const note: Note = {
-      reason: `pid ${ev.pid} exited (${exitName(exit) ?? exit.comm}, ${exit.source}:${exit.line}) and the trace shows it again (${ev.comm}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
+      reason: `pid ${ev.pid} exited (${nameInText(exitName(exit) ?? exit.comm)}, ${exit.source}:${exit.line}) and the trace shows it again (${nameInText(ev.comm)}, ${ev.source}:${ev.line}), a new task's unless it is the exiting task's last work (its deferred file closes); the thread group the trace gives pid ${ev.pid}, ${placed.tgid}, is the kernel's pid → tgid table when the trace was read, the later task's, so the PTEs the earlier task changed from ${placed.source}:${placed.line} on may have been in another address space than the one replayed`,
       source: ev.source,
       line: ev.line,
     };
@@ -1027,8 +1027,16 @@ export interface Misnamed {
  */
 export function exitName(ev: TraceEvent): string | undefined {
   const c = ev.fields.comm;
-  // any bytes but NUL (prctl PR_SET_NAME): a line break would end the sentence's line in the text outputs
-  return typeof c === 'string' && c !== '' ? c.replace(/[\n\t]/g, escapedChar) : undefined;
+  return typeof c === 'string' && c !== '' ? c : undefined;
+}
+
+/**
+ * A task's name inside a sentence: its line breaks and tabs written `\x0a`, `\x09`. A comm is any
+ * bytes but NUL (prctl PR_SET_NAME), and a line break would end the sentence's line in the text
+ * outputs. Names are compared as they are (`exitName` against the trace's) and escaped only here.
+ */
+export function nameInText(name: string): string {
+  return name.replace(/[\n\t]/g, escapedChar);
 }
 
 function isEndOp(kind: MmOp['kind']): boolean {

@@ -28,7 +28,7 @@ import {
 import { isUnusable, type Adapter } from './adapters/adapter.js';
 import { resolveReplayConfig, type ChosenAdapter, type ReplayConfig } from './config.js';
 import { plural } from './cite.js';
-import { ReplayEngine, type Misnamed } from './engine.js';
+import { nameInText, ReplayEngine, type Misnamed } from './engine.js';
 import type { GapMark } from './certainty.js';
 import { PROMISES_KEPT } from './shadow.js';
 import type { KernelEvidence } from './evidence.js';
@@ -104,7 +104,7 @@ function captureLossReason(loss: { lost: number; probeMisses: number }): string 
 
 /** `pid 301's exit (trace.dat:7) says its task was kr-fault, which the trace names newproc`. */
 function misnamedText(m: Misnamed): string {
-  return `pid ${m.pid}'s exit (${m.exit.source}:${m.exit.line}) says its task was ${m.name}, which the trace names ${m.exit.comm}`;
+  return `pid ${m.pid}'s exit (${m.exit.source}:${m.exit.line}) says its task was ${nameInText(m.name)}, which the trace names ${nameInText(m.exit.comm)}`;
 }
 
 /**
@@ -118,7 +118,7 @@ function renameNote(f: Finding, misnamed: readonly Misnamed[]): void {
       (e) => e.pid === m.pid && (m.after === undefined || e.ts > m.after) && (e.ts < m.exit.ts || (e.ts === m.exit.ts && e.line <= m.exit.line)),
     );
     if (cites)
-      f.explanation += ` Named: ${misnamedText(m)} (the kernel's saved_cmdlines when the trace was read): the events of pid ${m.pid} cited up to there are the task's that exited as ${m.name}.`;
+      f.explanation += ` Named: ${misnamedText(m)} (the kernel's saved_cmdlines when the trace was read): the events of pid ${m.pid} cited up to there are the task's that exited as ${nameInText(m.name)}.`;
   }
 }
 

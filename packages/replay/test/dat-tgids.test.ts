@@ -148,7 +148,7 @@ const exitEvent = (pid: number, comm: string) => {
  * 300 too, maps 0x20 there (replacing 301's PTE unseen); pid 301 is given to a new process, which
  * adds a page; 0x10 leaves the cache. saved_tgids, read after the trace, lists 301 as its own group.
  */
-function reusedDat(exitComm = 'kr-fault'): Buffer {
+function reusedDat(exitComm = 'kr-fault', name301 = 'newproc'): Buffer {
   const us = 1000;
   const cpu0 = new PageBuilder(1_000_000_000n)
     .event(1 * us, add(303, 0x10))
@@ -162,7 +162,7 @@ function reusedDat(exitComm = 'kr-fault'): Buffer {
     .event(1 * us, del(304, 0x10))
     .build();
   // saved_cmdlines, like saved_tgids, holds each pid's newest task: the exit's comm field says kr-fault
-  return datOf(cpu0, '301 newproc\n302 kr-fault2\n303 kr-read\n304 kr-drop\n');
+  return datOf(cpu0, `301 ${name301}\n302 kr-fault2\n303 kr-read\n304 kr-drop\n`);
 }
 
 describe('a trace.dat whose pid exits and is given to a new task', () => {
@@ -195,6 +195,16 @@ describe('a trace.dat whose pid exits and is given to a new task', () => {
     expect(r.findings[0]!.explanation).toContain('pid 301 exited (kr\\x0a::error::x, ');
     expect(r.findings[0]!.explanation).not.toContain('\n');
     expect(r.warnings.filter((w) => w.includes('\n'))).toEqual([]);
+  });
+
+  it('compares the names as they are: an exit whose comm field is the name the trace gives its pid is not misnamed, whatever bytes it holds', async () => {
+    const dir = mkdtempSync(path.join(tmp, 'reused-'));
+    writeFileSync(path.join(dir, 'trace.dat'), reusedDat('kr\tx', 'kr\tx'));
+    writeFileSync(path.join(dir, 'saved_tgids'), '301 301\n302 300\n303 300\n304 300\n');
+    const r = await replayFile(path.join(dir, 'trace.dat'), { vmemmapBase: VM, kernel: 'linux-6.1' });
+    expect(r.findings[0]!.explanation).toContain('pid 301 exited (kr\\x09x, ');
+    expect(r.findings[0]!.explanation).not.toContain('Named:');
+    expect(r.warnings.join('\n')).not.toContain('says its task was');
   });
 });
 
